@@ -1,0 +1,752 @@
+/* msg.c - message encoding with msgpack-c's packer and checked decoding.
+ *
+ * Every body is a msgpack array of positional fields.  Decoding is three
+ * steps (see msg.h): msgcheck, msgpack_unpack into a reused zone, then a
+ * per-message function that checks each field's type and range. */
+#include "msg.h"
+
+#include "frame.h"
+
+#include <msgpack.h>
+#include <string.h>
+
+/* ---- names and validity ------------------------------------------------ */
+
+bool dusk_msg_type_valid(unsigned type) {
+  switch (type) {
+#define XX(name, code, field) case code:
+    DUSK_MSG_TYPE_MAP(XX)
+#undef XX
+    return true;
+  default:
+    return false;
+  }
+}
+
+const char *dusk_msg_type_name(unsigned type) {
+  switch (type) {
+#define XX(name, code, field)                                                \
+  case code:                                                                 \
+    return #name;
+    DUSK_MSG_TYPE_MAP(XX)
+#undef XX
+  default:
+    return "UNKNOWN";
+  }
+}
+
+/* ---- decoder ----------------------------------------------------------- */
+
+int dusk_msg_decoder_init(dusk_msg_decoder *d) {
+  d->zone = msgpack_zone_new(8192);
+  if (d->zone == NULL)
+    return DUSK_ENOMEM;
+  d->limits.max_depth = 16;
+  d->limits.max_items = 4u << 20;
+  return 0;
+}
+
+void dusk_msg_decoder_destroy(dusk_msg_decoder *d) {
+  if (d->zone != NULL)
+    msgpack_zone_free(d->zone);
+  d->zone = NULL;
+}
+
+/* Field reader over one message array: each accessor checks the next
+ * field's type and names the message and field on error. */
+typedef struct reader {
+  const msgpack_object *items;
+  uint32_t n, i;
+  const char *msg;
+  msgpack_zone *zone;
+  dusk_error *err;
+} reader;
+
+static const char *obj_type_name(msgpack_object_type t) {
+  switch (t) {
+  case MSGPACK_OBJECT_NIL: return "nil";
+  case MSGPACK_OBJECT_BOOLEAN: return "bool";
+  case MSGPACK_OBJECT_POSITIVE_INTEGER:
+  case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "int";
+  case MSGPACK_OBJECT_FLOAT32:
+  case MSGPACK_OBJECT_FLOAT64: return "float";
+  case MSGPACK_OBJECT_STR: return "str";
+  case MSGPACK_OBJECT_ARRAY: return "array";
+  case MSGPACK_OBJECT_MAP: return "map";
+  case MSGPACK_OBJECT_BIN: return "bin";
+  case MSGPACK_OBJECT_EXT: return "ext";
+  }
+  return "?";
+}
+
+static int bad_field(reader *r, const char *field, const char *want,
+                     const msgpack_object *o) {
+  return dusk_error_set(r->err, DUSK_ETYPE,
+                        "%s field '%s': expected %s, got %s", r->msg, field,
+                        want, o ? obj_type_name(o->type) : "nothing");
+}
+
+static const msgpack_object *next(reader *r) {
+  return r->i < r->n ? &r->items[r->i++] : NULL;
+}
+
+static int rd_u64(reader *r, const char *field, uint64_t max, uint64_t *v) {
+  const msgpack_object *o = next(r);
+  if (o == NULL || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return bad_field(r, field, "unsigned int", o);
+  if (o->via.u64 > max)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "%s field '%s': %llu exceeds %llu", r->msg, field,
+                          (unsigned long long)o->via.u64,
+                          (unsigned long long)max);
+  *v = o->via.u64;
+  return 0;
+}
+
+static int rd_u32(reader *r, const char *field, uint32_t *v) {
+  uint64_t x = 0;
+  int rc = rd_u64(r, field, UINT32_MAX, &x);
+  if (rc == 0)
+    *v = (uint32_t)x;
+  return rc;
+}
+
+static int rd_u8(reader *r, const char *field, uint8_t *v) {
+  uint64_t x = 0;
+  int rc = rd_u64(r, field, UINT8_MAX, &x);
+  if (rc == 0)
+    *v = (uint8_t)x;
+  return rc;
+}
+
+static int rd_i64(reader *r, const char *field, int64_t *v) {
+  const msgpack_object *o = next(r);
+  if (o != NULL && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+    *v = o->via.i64;
+    return 0;
+  }
+  if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+      o->via.u64 <= (uint64_t)INT64_MAX) {
+    *v = (int64_t)o->via.u64;
+    return 0;
+  }
+  return bad_field(r, field, "int64", o);
+}
+
+static int rd_bool(reader *r, const char *field, bool *v) {
+  const msgpack_object *o = next(r);
+  if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
+    return bad_field(r, field, "bool", o);
+  *v = o->via.boolean;
+  return 0;
+}
+
+static int obj_str(reader *r, const char *field, const msgpack_object *o,
+                   dusk_slice *s) {
+  if (o == NULL || o->type != MSGPACK_OBJECT_STR)
+    return bad_field(r, field, "str", o);
+  s->ptr = o->via.str.ptr;
+  s->len = o->via.str.size;
+  return 0;
+}
+
+static int rd_str(reader *r, const char *field, dusk_slice *s) {
+  return obj_str(r, field, next(r), s);
+}
+
+static int rd_bin(reader *r, const char *field, dusk_slice *s) {
+  const msgpack_object *o = next(r);
+  if (o == NULL || o->type != MSGPACK_OBJECT_BIN)
+    return bad_field(r, field, "bin", o);
+  s->ptr = o->via.bin.ptr;
+  s->len = o->via.bin.size;
+  return 0;
+}
+
+/* Opens the array in the next field (or the top level when top != NULL). */
+static int rd_array(reader *r, const char *field, const msgpack_object *top,
+                    reader *sub) {
+  const msgpack_object *o = top ? top : next(r);
+  if (o == NULL || o->type != MSGPACK_OBJECT_ARRAY)
+    return bad_field(r, field, "array", o);
+  *sub = *r;
+  sub->items = o->via.array.ptr;
+  sub->n = o->via.array.size;
+  sub->i = 0;
+  return 0;
+}
+
+static int expect_count(reader *r, uint32_t n) {
+  if (r->n != n)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "%s: expected %u fields, got %u", r->msg, n, r->n);
+  return 0;
+}
+
+static void *zalloc(reader *r, size_t n, size_t size) {
+  /* n is bounded by the array's size, itself bounded by msgcheck. */
+  if (n == 0)
+    return NULL;
+  return msgpack_zone_malloc(r->zone, n * size);
+}
+
+static int rd_str_array(reader *r, const char *field, uint32_t *n,
+                        dusk_slice **out) {
+  reader a;
+  int rc;
+  if ((rc = rd_array(r, field, NULL, &a)) != 0)
+    return rc;
+  *n = a.n;
+  *out = zalloc(r, a.n, sizeof **out);
+  if (a.n && *out == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < a.n; i++)
+    if ((rc = rd_str(&a, field, &(*out)[i])) != 0)
+      return rc;
+  return 0;
+}
+
+#define CK(expr)                                                             \
+  do {                                                                       \
+    int rc_ = (expr);                                                        \
+    if (rc_ != 0)                                                            \
+      return rc_;                                                            \
+  } while (0)
+
+static int dec_hello(reader *r, dusk_msg_hello *m) {
+  CK(expect_count(r, 3));
+  CK(rd_u32(r, "version", &m->version));
+  CK(rd_u8(r, "role", &m->role));
+  CK(rd_bin(r, "nonce", &m->nonce));
+  if (m->nonce.len != DUSK_NONCE_LEN)
+    return dusk_error_set(r->err, DUSK_ETYPE, "HELLO nonce of %zu bytes",
+                          m->nonce.len);
+  return 0;
+}
+
+static int dec_auth(reader *r, dusk_msg_auth *m) {
+  CK(expect_count(r, 3));
+  CK(rd_u8(r, "role", &m->role));
+  CK(rd_u32(r, "version", &m->version));
+  CK(rd_bin(r, "mac", &m->mac));
+  if (m->mac.len != 0 && m->mac.len != DUSK_MAC_LEN)
+    return dusk_error_set(r->err, DUSK_ETYPE, "AUTH mac of %zu bytes",
+                          m->mac.len);
+  return 0;
+}
+
+static int dec_auth_ok(reader *r, dusk_msg_auth_ok *m) {
+  m->unused = 0;
+  return expect_count(r, 0);
+}
+
+static int dec_error(reader *r, dusk_msg_error *m) {
+  CK(expect_count(r, 2));
+  CK(rd_i64(r, "code", &m->code));
+  return rd_str(r, "message", &m->message);
+}
+
+static int dec_reg(reader *r, dusk_msg_reg *m) {
+  CK(expect_count(r, 4));
+  CK(rd_str(r, "name", &m->name));
+  CK(rd_str(r, "host", &m->host));
+  CK(rd_u32(r, "port", &m->port));
+  if (m->port > 65535)
+    return dusk_error_set(r->err, DUSK_ETYPE, "REGISTER port %u", m->port);
+  return rd_i64(r, "pid", &m->pid);
+}
+
+static int dec_welcome(reader *r, dusk_msg_welcome *m) {
+  CK(expect_count(r, 2));
+  CK(rd_u64(r, "worker_id", UINT64_MAX, &m->worker_id));
+  return rd_u32(r, "heartbeat_ms", &m->heartbeat_ms);
+}
+
+static int dec_heartbeat(reader *r, dusk_msg_heartbeat *m) {
+  CK(expect_count(r, 4));
+  CK(rd_u64(r, "seq", UINT64_MAX, &m->seq));
+  CK(rd_u64(r, "nkeys", UINT64_MAX, &m->nkeys));
+  CK(rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes));
+  return rd_u32(r, "nqueued", &m->nqueued);
+}
+
+static int dec_heartbeat_ack(reader *r, dusk_msg_heartbeat_ack *m) {
+  CK(expect_count(r, 1));
+  return rd_u64(r, "seq", UINT64_MAX, &m->seq);
+}
+
+static int dec_compute(reader *r, dusk_msg_compute *m) {
+  reader deps;
+  CK(expect_count(r, 4));
+  CK(rd_u64(r, "id", UINT64_MAX, &m->id));
+  CK(rd_str(r, "op", &m->op));
+  CK(rd_bin(r, "args", &m->args));
+  CK(rd_array(r, "deps", NULL, &deps));
+  m->ndeps = deps.n;
+  m->deps = zalloc(r, deps.n, sizeof *m->deps);
+  if (deps.n && m->deps == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < deps.n; i++) {
+    reader d;
+    CK(rd_array(&deps, "deps[]", NULL, &d));
+    CK(expect_count(&d, 2));
+    CK(rd_u64(&d, "deps[].id", UINT64_MAX, &m->deps[i].id));
+    CK(rd_str(&d, "deps[].addr", &m->deps[i].addr));
+  }
+  return 0;
+}
+
+static int dec_task_done(reader *r, dusk_msg_task_done *m) {
+  CK(expect_count(r, 2));
+  CK(rd_u64(r, "id", UINT64_MAX, &m->id));
+  return rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes);
+}
+
+static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
+  CK(expect_count(r, 4));
+  CK(rd_u64(r, "id", UINT64_MAX, &m->id));
+  CK(rd_u32(r, "reason", &m->reason));
+  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_CANCELED)
+    return dusk_error_set(r->err, DUSK_ETYPE, "TASK_FAILED reason %u",
+                          m->reason);
+  CK(rd_u64(r, "dep", UINT64_MAX, &m->dep));
+  return rd_str(r, "message", &m->message);
+}
+
+static int dec_release(reader *r, dusk_msg_release *m) {
+  reader ids;
+  CK(expect_count(r, 1));
+  CK(rd_array(r, "ids", NULL, &ids));
+  m->n = ids.n;
+  m->ids = zalloc(r, ids.n, sizeof *m->ids);
+  if (ids.n && m->ids == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < ids.n; i++)
+    CK(rd_u64(&ids, "ids[]", UINT64_MAX, &m->ids[i]));
+  return 0;
+}
+
+static int dec_submit(reader *r, dusk_msg_submit *m) {
+  reader tasks;
+  CK(expect_count(r, 3));
+  CK(rd_bool(r, "final", &m->final));
+  CK(rd_array(r, "tasks", NULL, &tasks));
+  m->ntasks = tasks.n;
+  m->tasks = zalloc(r, tasks.n, sizeof *m->tasks);
+  if (tasks.n && m->tasks == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < tasks.n; i++) {
+    reader t;
+    dusk_task_spec *ts = &m->tasks[i];
+    CK(rd_array(&tasks, "tasks[]", NULL, &t));
+    CK(expect_count(&t, 4));
+    CK(rd_str(&t, "tasks[].key", &ts->key));
+    CK(rd_str(&t, "tasks[].op", &ts->op));
+    CK(rd_bin(&t, "tasks[].args", &ts->args));
+    CK(rd_str_array(&t, "tasks[].deps", &ts->ndeps, &ts->deps));
+  }
+  return rd_str_array(r, "wanted", &m->nwanted, &m->wanted);
+}
+
+static int dec_key_state(reader *r, dusk_msg_key_state *m) {
+  CK(expect_count(r, 8));
+  CK(rd_str(r, "key", &m->key));
+  CK(rd_u8(r, "state", &m->state));
+  if (m->state < DUSK_KEY_MEMORY || m->state > DUSK_KEY_GRAPH_ERROR)
+    return dusk_error_set(r->err, DUSK_ETYPE, "KEY_STATE state %u", m->state);
+  CK(rd_u64(r, "id", UINT64_MAX, &m->id));
+  CK(rd_str(r, "addr", &m->addr));
+  CK(rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes));
+  CK(rd_str(r, "erred_key", &m->erred_key));
+  CK(rd_str(r, "op", &m->op));
+  return rd_str(r, "message", &m->message);
+}
+
+static int dec_keys(reader *r, dusk_msg_cancel *m) {
+  CK(expect_count(r, 1));
+  return rd_str_array(r, "keys", &m->n, &m->keys);
+}
+
+static int dec_cancel(reader *r, dusk_msg_cancel *m) { return dec_keys(r, m); }
+
+static int dec_release_keys(reader *r, dusk_msg_release_keys *m) {
+  return dec_keys(r, m);
+}
+
+static int dec_info_request(reader *r, dusk_msg_info_request *m) {
+  CK(expect_count(r, 1));
+  return rd_u32(r, "min_workers", &m->min_workers);
+}
+
+static int dec_info(reader *r, dusk_msg_info *m) {
+  reader ws;
+  CK(expect_count(r, 2));
+  CK(rd_u64(r, "ntasks", UINT64_MAX, &m->ntasks));
+  CK(rd_array(r, "workers", NULL, &ws));
+  m->nworkers = ws.n;
+  m->workers = zalloc(r, ws.n, sizeof *m->workers);
+  if (ws.n && m->workers == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < ws.n; i++) {
+    reader w;
+    dusk_worker_info *wi = &m->workers[i];
+    CK(rd_array(&ws, "workers[]", NULL, &w));
+    CK(expect_count(&w, 5));
+    CK(rd_u64(&w, "workers[].id", UINT64_MAX, &wi->id));
+    CK(rd_i64(&w, "workers[].pid", &wi->pid));
+    CK(rd_str(&w, "workers[].addr", &wi->addr));
+    CK(rd_u32(&w, "workers[].nprocessing", &wi->nprocessing));
+    CK(rd_u64(&w, "workers[].nkeys", UINT64_MAX, &wi->nkeys));
+  }
+  return 0;
+}
+
+static int dec_get_data(reader *r, dusk_msg_get_data *m) {
+  CK(expect_count(r, 1));
+  return rd_u64(r, "id", UINT64_MAX, &m->id);
+}
+
+static int dec_data(reader *r, dusk_msg_data *m) {
+  CK(expect_count(r, 5));
+  CK(rd_u64(r, "id", UINT64_MAX, &m->id));
+  CK(rd_bool(r, "found", &m->found));
+  CK(rd_u64(r, "total", UINT64_MAX, &m->total));
+  CK(rd_u64(r, "offset", UINT64_MAX, &m->offset));
+  CK(rd_bin(r, "bytes", &m->bytes));
+  if (m->offset > m->total || m->bytes.len > m->total - m->offset)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "DATA chunk [%llu, +%zu) outside a %llu-byte result",
+                          (unsigned long long)m->offset, m->bytes.len,
+                          (unsigned long long)m->total);
+  return 0;
+}
+
+int dusk_msg_decode(dusk_msg_decoder *d, uint8_t type, dusk_slice body,
+                    dusk_msg *out, dusk_error *err) {
+  msgpack_zone *zone = d->zone;
+  msgpack_object obj;
+  size_t consumed = 0, off = 0;
+  reader top = {0}, r;
+  int rc;
+
+  if (!dusk_msg_type_valid(type))
+    return dusk_error_set(err, DUSK_EUNKNOWN, "unknown message type %u", type);
+  rc = dusk_msgcheck(body.ptr, body.len, &d->limits, &consumed, err);
+  if (rc != 0) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    if (err == NULL)
+      return rc;
+    memcpy(why, err->message, sizeof why);
+    return dusk_error_set(err, rc, "%s: %s", dusk_msg_type_name(type), why);
+  }
+  if (consumed != body.len)
+    return dusk_error_set(err, DUSK_ETRAILING,
+                          "%s: %zu trailing bytes after the message",
+                          dusk_msg_type_name(type), body.len - consumed);
+  msgpack_zone_clear(zone);
+  if (msgpack_unpack(body.ptr, body.len, &off, zone, &obj) !=
+      MSGPACK_UNPACK_SUCCESS)
+    return dusk_error_set(err, DUSK_EPROTO, "%s: undecodable msgpack",
+                          dusk_msg_type_name(type));
+  top.msg = dusk_msg_type_name(type);
+  top.zone = zone;
+  top.err = err;
+  if ((rc = rd_array(&top, "body", &obj, &r)) != 0)
+    return rc;
+  memset(out, 0, sizeof *out);
+  out->type = type;
+  switch (type) {
+#define XX(name, code, field)                                                \
+  case code:                                                                 \
+    return dec_##field(&r, &out->u.field);
+    DUSK_MSG_TYPE_MAP(XX)
+#undef XX
+  }
+  return DUSK_EUNKNOWN;
+}
+
+/* ---- encoder ----------------------------------------------------------- */
+
+static int buf_write(void *data, const char *bytes, size_t len) {
+  return dusk_buf_append(data, bytes, len) == 0 ? 0 : -1;
+}
+
+#define PK(expr)                                                             \
+  do {                                                                       \
+    if ((expr) != 0)                                                         \
+      return DUSK_ENOMEM;                                                    \
+  } while (0)
+
+static int pk_str(msgpack_packer *pk, dusk_slice s) {
+  return msgpack_pack_str_with_body(pk, s.ptr, s.len);
+}
+
+static int pk_bin(msgpack_packer *pk, dusk_slice s) {
+  return msgpack_pack_bin_with_body(pk, s.ptr, s.len);
+}
+
+static int pk_strs(msgpack_packer *pk, uint32_t n, const dusk_slice *v) {
+  PK(msgpack_pack_array(pk, n));
+  for (uint32_t i = 0; i < n; i++)
+    PK(pk_str(pk, v[i]));
+  return 0;
+}
+
+static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
+  switch (m->type) {
+  case DUSK_MSG_HELLO: {
+    const dusk_msg_hello *x = &m->u.hello;
+    PK(msgpack_pack_array(pk, 3));
+    PK(msgpack_pack_uint32(pk, x->version));
+    PK(msgpack_pack_uint8(pk, x->role));
+    return pk_bin(pk, x->nonce);
+  }
+  case DUSK_MSG_AUTH: {
+    const dusk_msg_auth *x = &m->u.auth;
+    PK(msgpack_pack_array(pk, 3));
+    PK(msgpack_pack_uint8(pk, x->role));
+    PK(msgpack_pack_uint32(pk, x->version));
+    return pk_bin(pk, x->mac);
+  }
+  case DUSK_MSG_AUTH_OK:
+    return msgpack_pack_array(pk, 0);
+  case DUSK_MSG_ERROR:
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_int64(pk, m->u.error.code));
+    return pk_str(pk, m->u.error.message);
+  case DUSK_MSG_REGISTER: {
+    const dusk_msg_reg *x = &m->u.reg;
+    PK(msgpack_pack_array(pk, 4));
+    PK(pk_str(pk, x->name));
+    PK(pk_str(pk, x->host));
+    PK(msgpack_pack_uint32(pk, x->port));
+    return msgpack_pack_int64(pk, x->pid);
+  }
+  case DUSK_MSG_WELCOME:
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_uint64(pk, m->u.welcome.worker_id));
+    return msgpack_pack_uint32(pk, m->u.welcome.heartbeat_ms);
+  case DUSK_MSG_HEARTBEAT: {
+    const dusk_msg_heartbeat *x = &m->u.heartbeat;
+    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_uint64(pk, x->seq));
+    PK(msgpack_pack_uint64(pk, x->nkeys));
+    PK(msgpack_pack_uint64(pk, x->nbytes));
+    return msgpack_pack_uint32(pk, x->nqueued);
+  }
+  case DUSK_MSG_HEARTBEAT_ACK:
+    PK(msgpack_pack_array(pk, 1));
+    return msgpack_pack_uint64(pk, m->u.heartbeat_ack.seq);
+  case DUSK_MSG_COMPUTE: {
+    const dusk_msg_compute *x = &m->u.compute;
+    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_uint64(pk, x->id));
+    PK(pk_str(pk, x->op));
+    PK(pk_bin(pk, x->args));
+    PK(msgpack_pack_array(pk, x->ndeps));
+    for (uint32_t i = 0; i < x->ndeps; i++) {
+      PK(msgpack_pack_array(pk, 2));
+      PK(msgpack_pack_uint64(pk, x->deps[i].id));
+      PK(pk_str(pk, x->deps[i].addr));
+    }
+    return 0;
+  }
+  case DUSK_MSG_TASK_DONE:
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_uint64(pk, m->u.task_done.id));
+    return msgpack_pack_uint64(pk, m->u.task_done.nbytes);
+  case DUSK_MSG_TASK_FAILED: {
+    const dusk_msg_task_failed *x = &m->u.task_failed;
+    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_uint64(pk, x->id));
+    PK(msgpack_pack_uint32(pk, x->reason));
+    PK(msgpack_pack_uint64(pk, x->dep));
+    return pk_str(pk, x->message);
+  }
+  case DUSK_MSG_RELEASE:
+    PK(msgpack_pack_array(pk, 1));
+    PK(msgpack_pack_array(pk, m->u.release.n));
+    for (uint32_t i = 0; i < m->u.release.n; i++)
+      PK(msgpack_pack_uint64(pk, m->u.release.ids[i]));
+    return 0;
+  case DUSK_MSG_SUBMIT: {
+    const dusk_msg_submit *x = &m->u.submit;
+    PK(msgpack_pack_array(pk, 3));
+    PK(x->final ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    PK(msgpack_pack_array(pk, x->ntasks));
+    for (uint32_t i = 0; i < x->ntasks; i++) {
+      const dusk_task_spec *t = &x->tasks[i];
+      PK(msgpack_pack_array(pk, 4));
+      PK(pk_str(pk, t->key));
+      PK(pk_str(pk, t->op));
+      PK(pk_bin(pk, t->args));
+      PK(pk_strs(pk, t->ndeps, t->deps));
+    }
+    return pk_strs(pk, x->nwanted, x->wanted);
+  }
+  case DUSK_MSG_KEY_STATE: {
+    const dusk_msg_key_state *x = &m->u.key_state;
+    PK(msgpack_pack_array(pk, 8));
+    PK(pk_str(pk, x->key));
+    PK(msgpack_pack_uint8(pk, x->state));
+    PK(msgpack_pack_uint64(pk, x->id));
+    PK(pk_str(pk, x->addr));
+    PK(msgpack_pack_uint64(pk, x->nbytes));
+    PK(pk_str(pk, x->erred_key));
+    PK(pk_str(pk, x->op));
+    return pk_str(pk, x->message);
+  }
+  case DUSK_MSG_CANCEL:
+    PK(msgpack_pack_array(pk, 1));
+    return pk_strs(pk, m->u.cancel.n, m->u.cancel.keys);
+  case DUSK_MSG_RELEASE_KEYS:
+    PK(msgpack_pack_array(pk, 1));
+    return pk_strs(pk, m->u.release_keys.n, m->u.release_keys.keys);
+  case DUSK_MSG_INFO_REQUEST:
+    PK(msgpack_pack_array(pk, 1));
+    return msgpack_pack_uint32(pk, m->u.info_request.min_workers);
+  case DUSK_MSG_INFO: {
+    const dusk_msg_info *x = &m->u.info;
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_uint64(pk, x->ntasks));
+    PK(msgpack_pack_array(pk, x->nworkers));
+    for (uint32_t i = 0; i < x->nworkers; i++) {
+      const dusk_worker_info *w = &x->workers[i];
+      PK(msgpack_pack_array(pk, 5));
+      PK(msgpack_pack_uint64(pk, w->id));
+      PK(msgpack_pack_int64(pk, w->pid));
+      PK(pk_str(pk, w->addr));
+      PK(msgpack_pack_uint32(pk, w->nprocessing));
+      PK(msgpack_pack_uint64(pk, w->nkeys));
+    }
+    return 0;
+  }
+  case DUSK_MSG_GET_DATA:
+    PK(msgpack_pack_array(pk, 1));
+    return msgpack_pack_uint64(pk, m->u.get_data.id);
+  case DUSK_MSG_DATA: {
+    const dusk_msg_data *x = &m->u.data;
+    PK(msgpack_pack_array(pk, 5));
+    PK(msgpack_pack_uint64(pk, x->id));
+    PK(x->found ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    PK(msgpack_pack_uint64(pk, x->total));
+    PK(msgpack_pack_uint64(pk, x->offset));
+    return pk_bin(pk, x->bytes);
+  }
+  }
+  return DUSK_EUNKNOWN;
+}
+
+int dusk_msg_encode(const dusk_msg *m, dusk_buf *out) {
+  msgpack_packer pk;
+  size_t start = out->len, body_len;
+  char hdr[DUSK_FRAME_HEADER_SIZE] = {0};
+  int rc;
+
+  if (dusk_buf_append(out, hdr, sizeof hdr) != 0)
+    return DUSK_ENOMEM;
+  msgpack_packer_init(&pk, out, buf_write);
+  rc = enc_body(&pk, m);
+  if (rc != 0) {
+    out->len = start;
+    return rc < 0 ? rc : DUSK_ENOMEM;
+  }
+  body_len = out->len - start - DUSK_FRAME_HEADER_SIZE;
+  if (body_len > UINT32_MAX) {
+    out->len = start;
+    return DUSK_ETOOBIG;
+  }
+  dusk_frame_header_encode(out->data + start, m->type, (uint32_t)body_len);
+  return 0;
+}
+
+/* ---- small values for ops ------------------------------------------------ */
+
+int dusk_mp_write_int(dusk_buf *out, int64_t v) {
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, out, buf_write);
+  return msgpack_pack_int64(&pk, v) == 0 ? 0 : DUSK_ENOMEM;
+}
+
+int dusk_mp_write_str(dusk_buf *out, const char *s, size_t len) {
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, out, buf_write);
+  return msgpack_pack_str_with_body(&pk, s, len) == 0 ? 0 : DUSK_ENOMEM;
+}
+
+int dusk_mp_write_bin_header(dusk_buf *out, size_t len) {
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, out, buf_write);
+  return msgpack_pack_bin(&pk, len) == 0 ? 0 : DUSK_ENOMEM;
+}
+
+int dusk_mp_write_nil(dusk_buf *out) {
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, out, buf_write);
+  return msgpack_pack_nil(&pk) == 0 ? 0 : DUSK_ENOMEM;
+}
+
+static uint64_t be_read(const unsigned char *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+int dusk_mp_read_int(dusk_slice in, int64_t *v) {
+  const unsigned char *p = (const unsigned char *)in.ptr;
+  int n;
+  if (in.len == 0)
+    return DUSK_ETRUNC;
+  if (p[0] <= 0x7f || p[0] >= 0xe0) {
+    if (in.len != 1)
+      return DUSK_ETRAILING;
+    *v = (int8_t)p[0];
+    return 0;
+  }
+  switch (p[0]) {
+  case 0xcc: case 0xd0: n = 1; break;
+  case 0xcd: case 0xd1: n = 2; break;
+  case 0xce: case 0xd2: n = 4; break;
+  case 0xcf: case 0xd3: n = 8; break;
+  default: return DUSK_ETYPE;
+  }
+  if (in.len < (size_t)n + 1)
+    return DUSK_ETRUNC;
+  if (in.len != (size_t)n + 1)
+    return DUSK_ETRAILING;
+  uint64_t raw = be_read(p + 1, n);
+  if (p[0] >= 0xd0) { /* signed: sign-extend */
+    int shift = 64 - 8 * n;
+    *v = (int64_t)(raw << shift) >> shift;
+  } else {
+    if (raw > (uint64_t)INT64_MAX)
+      return DUSK_ETOOBIG;
+    *v = (int64_t)raw;
+  }
+  return 0;
+}
+
+int dusk_mp_read_str(dusk_slice in, dusk_slice *s) {
+  const unsigned char *p = (const unsigned char *)in.ptr;
+  size_t hdr, len;
+  if (in.len == 0)
+    return DUSK_ETRUNC;
+  if (p[0] >= 0xa0 && p[0] <= 0xbf) {
+    hdr = 1, len = p[0] & 0x1f;
+  } else if (p[0] == 0xd9 || p[0] == 0xda || p[0] == 0xdb) {
+    int n = p[0] == 0xd9 ? 1 : p[0] == 0xda ? 2 : 4;
+    if (in.len < (size_t)n + 1)
+      return DUSK_ETRUNC;
+    hdr = (size_t)n + 1, len = (size_t)be_read(p + 1, n);
+  } else {
+    return DUSK_ETYPE;
+  }
+  if (len > in.len - hdr)
+    return DUSK_ETRUNC;
+  if (len != in.len - hdr)
+    return DUSK_ETRAILING;
+  s->ptr = in.ptr + hdr;
+  s->len = len;
+  return 0;
+}

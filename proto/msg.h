@@ -1,0 +1,266 @@
+/* msg.h - every dusk message: a struct, an encoder and a checked decoder.
+ *
+ * Bodies are msgpack arrays with positional fields.  Decoding first walks the
+ * body with dusk_msgcheck (declared sizes, nesting, item count), then
+ * msgpack-c unpacks it into the decoder's zone, then a per-message function
+ * checks the type and size of every field.  A wrong type, a missing field, an
+ * extra field or trailing bytes is an error naming the message and field.
+ *
+ * Decoded slices and arrays borrow from the frame body and the decoder's
+ * zone: they are valid until the next dusk_msg_decode on the same decoder.
+ * Decoders are not thread-safe; use one per thread. */
+#ifndef DUSK_MSG_H
+#define DUSK_MSG_H
+
+#include "buf.h"
+#include "errors.h"
+#include "msgcheck.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DUSK_MSG_TYPE_MAP(XX)                                                \
+  XX(HELLO, 1, hello)                                                        \
+  XX(AUTH, 2, auth)                                                          \
+  XX(AUTH_OK, 3, auth_ok)                                                    \
+  XX(ERROR, 4, error)                                                        \
+  XX(REGISTER, 10, reg)                                                      \
+  XX(WELCOME, 11, welcome)                                                   \
+  XX(HEARTBEAT, 12, heartbeat)                                               \
+  XX(HEARTBEAT_ACK, 13, heartbeat_ack)                                       \
+  XX(COMPUTE, 14, compute)                                                   \
+  XX(TASK_DONE, 15, task_done)                                               \
+  XX(TASK_FAILED, 16, task_failed)                                           \
+  XX(RELEASE, 17, release)                                                   \
+  XX(SUBMIT, 20, submit)                                                     \
+  XX(KEY_STATE, 21, key_state)                                               \
+  XX(CANCEL, 22, cancel)                                                     \
+  XX(RELEASE_KEYS, 23, release_keys)                                         \
+  XX(INFO_REQUEST, 24, info_request)                                         \
+  XX(INFO, 25, info)                                                         \
+  XX(GET_DATA, 30, get_data)                                                 \
+  XX(DATA, 31, data)
+
+typedef enum dusk_msg_type {
+#define XX(name, code, field) DUSK_MSG_##name = (code),
+  DUSK_MSG_TYPE_MAP(XX)
+#undef XX
+} dusk_msg_type;
+
+/* Roles announced in the handshake. */
+enum { DUSK_ROLE_CLIENT = 1, DUSK_ROLE_WORKER = 2, DUSK_ROLE_PEER = 3,
+       DUSK_ROLE_SCHEDULER = 4 };
+
+#define DUSK_NONCE_LEN 32
+#define DUSK_MAC_LEN 32
+
+/* Listener -> peer, first frame on every connection. */
+typedef struct dusk_msg_hello {
+  uint32_t version;
+  uint8_t role;     /* the listener's role */
+  dusk_slice nonce; /* DUSK_NONCE_LEN bytes */
+} dusk_msg_hello;
+
+/* Peer -> listener: who it is and HMAC-SHA256(token, nonce), or an empty
+ * mac when it has no token. */
+typedef struct dusk_msg_auth {
+  uint8_t role;
+  uint32_t version;
+  dusk_slice mac; /* 0 or DUSK_MAC_LEN bytes */
+} dusk_msg_auth;
+
+typedef struct dusk_msg_auth_ok {
+  uint8_t unused;
+} dusk_msg_auth_ok;
+
+/* Either side, just before closing: why. */
+typedef struct dusk_msg_error {
+  int64_t code;
+  dusk_slice message;
+} dusk_msg_error;
+
+/* Worker -> scheduler after the handshake. */
+typedef struct dusk_msg_reg {
+  dusk_slice name;
+  dusk_slice host; /* where peers reach its data listener */
+  uint32_t port;
+  int64_t pid;
+} dusk_msg_reg;
+
+typedef struct dusk_msg_welcome {
+  uint64_t worker_id;
+  uint32_t heartbeat_ms;
+} dusk_msg_welcome;
+
+typedef struct dusk_msg_heartbeat {
+  uint64_t seq;
+  uint64_t nkeys;  /* results held */
+  uint64_t nbytes; /* bytes of results held */
+  uint32_t nqueued;
+} dusk_msg_heartbeat;
+
+typedef struct dusk_msg_heartbeat_ack {
+  uint64_t seq;
+} dusk_msg_heartbeat_ack;
+
+/* One input of a task: its id and the data address ("host:port") of a
+ * worker holding it, or an empty address when the receiving worker has it. */
+typedef struct dusk_dep {
+  uint64_t id;
+  dusk_slice addr;
+} dusk_dep;
+
+/* Scheduler -> worker: run op(args, inputs...) and keep the result as id. */
+typedef struct dusk_msg_compute {
+  uint64_t id;
+  dusk_slice op;
+  dusk_slice args; /* opaque msgpack, never interpreted by the scheduler */
+  uint32_t ndeps;
+  dusk_dep *deps;
+} dusk_msg_compute;
+
+typedef struct dusk_msg_task_done {
+  uint64_t id;
+  uint64_t nbytes;
+} dusk_msg_task_done;
+
+enum {
+  DUSK_FAIL_OP = 1,          /* the op returned an error */
+  DUSK_FAIL_UNKNOWN_OP = 2,  /* no op of that name on the worker */
+  DUSK_FAIL_MISSING_DEP = 3, /* an input could not be fetched */
+  DUSK_FAIL_CANCELED = 4     /* released while running */
+};
+
+typedef struct dusk_msg_task_failed {
+  uint64_t id;
+  uint32_t reason; /* DUSK_FAIL_* */
+  uint64_t dep;    /* for DUSK_FAIL_MISSING_DEP: the input that was missing */
+  dusk_slice message;
+} dusk_msg_task_failed;
+
+/* Scheduler -> worker: forget these results; cancel these tasks if queued or
+ * running. */
+typedef struct dusk_msg_release {
+  uint32_t n;
+  uint64_t *ids;
+} dusk_msg_release;
+
+typedef struct dusk_task_spec {
+  dusk_slice key;
+  dusk_slice op;
+  dusk_slice args; /* opaque msgpack */
+  uint32_t ndeps;
+  dusk_slice *deps; /* keys */
+} dusk_task_spec;
+
+/* Client -> scheduler: one part of a graph.  Parts accumulate until the one
+ * with final set; keys in `wanted` stay in memory until released. */
+typedef struct dusk_msg_submit {
+  bool final;
+  uint32_t ntasks;
+  dusk_task_spec *tasks;
+  uint32_t nwanted;
+  dusk_slice *wanted;
+} dusk_msg_submit;
+
+enum {
+  DUSK_KEY_MEMORY = 1,
+  DUSK_KEY_ERRED = 2,
+  DUSK_KEY_CANCELED = 3,
+  DUSK_KEY_GRAPH_ERROR = 4 /* the submitted graph was refused */
+};
+
+/* Scheduler -> client: a wanted key finished, failed or was canceled. */
+typedef struct dusk_msg_key_state {
+  dusk_slice key;
+  uint8_t state; /* DUSK_KEY_* */
+  uint64_t id;   /* worker-side id, for GET_DATA */
+  dusk_slice addr;  /* data address of a worker holding it */
+  uint64_t nbytes;
+  dusk_slice erred_key; /* the task that failed (itself or an input) */
+  dusk_slice op;
+  dusk_slice message;
+} dusk_msg_key_state;
+
+typedef struct dusk_msg_keys {
+  uint32_t n;
+  dusk_slice *keys;
+} dusk_msg_cancel, dusk_msg_release_keys;
+
+/* Client -> scheduler: reply with INFO once at least min_workers are
+ * registered. */
+typedef struct dusk_msg_info_request {
+  uint32_t min_workers;
+} dusk_msg_info_request;
+
+typedef struct dusk_worker_info {
+  uint64_t id;
+  int64_t pid;
+  dusk_slice addr;
+  uint32_t nprocessing;
+  uint64_t nkeys;
+} dusk_worker_info;
+
+typedef struct dusk_msg_info {
+  uint64_t ntasks; /* tasks the scheduler currently tracks */
+  uint32_t nworkers;
+  dusk_worker_info *workers;
+} dusk_msg_info;
+
+typedef struct dusk_msg_get_data {
+  uint64_t id;
+} dusk_msg_get_data;
+
+/* Worker -> requester: one chunk of a result.  A result larger than one
+ * frame arrives as several chunks with increasing offsets. */
+typedef struct dusk_msg_data {
+  uint64_t id;
+  bool found;
+  uint64_t total;  /* bytes of the whole result */
+  uint64_t offset; /* of this chunk */
+  dusk_slice bytes;
+} dusk_msg_data;
+
+typedef struct dusk_msg {
+  uint8_t type;
+  union {
+#define XX(name, code, field) dusk_msg_##field field;
+    DUSK_MSG_TYPE_MAP(XX)
+#undef XX
+  } u;
+} dusk_msg;
+
+/* Holds the msgpack zone that decoded messages borrow from. */
+typedef struct dusk_msg_decoder {
+  void *zone; /* msgpack_zone *, opaque outside msg.c */
+  dusk_msgcheck_limits limits;
+} dusk_msg_decoder;
+
+/* Default limits: nesting 16, 4M values per body. */
+int dusk_msg_decoder_init(dusk_msg_decoder *d);
+void dusk_msg_decoder_destroy(dusk_msg_decoder *d);
+
+bool dusk_msg_type_valid(unsigned type);
+const char *dusk_msg_type_name(unsigned type);
+
+/* Decodes body as a message of the given type into *out.  0, or a negative
+ * code with err naming the message type and the field. */
+int dusk_msg_decode(dusk_msg_decoder *d, uint8_t type, dusk_slice body,
+                    dusk_msg *out, dusk_error *err);
+
+/* Appends one whole frame (header + body) for m to out.  0 or DUSK_ENOMEM,
+ * or DUSK_ETOOBIG if the body would exceed 4 GiB - 1. */
+int dusk_msg_encode(const dusk_msg *m, dusk_buf *out);
+
+/* Helpers for the small msgpack values that generic ops and tests use: they
+ * append to out and return 0 or DUSK_ENOMEM. */
+int dusk_mp_write_int(dusk_buf *out, int64_t v);
+int dusk_mp_write_str(dusk_buf *out, const char *s, size_t len);
+int dusk_mp_write_bin_header(dusk_buf *out, size_t len);
+int dusk_mp_write_nil(dusk_buf *out);
+/* Reads a whole msgpack integer value; 0 or DUSK_ETYPE/DUSK_ETRUNC. */
+int dusk_mp_read_int(dusk_slice in, int64_t *v);
+/* Reads a whole msgpack str value (borrowed); 0 or DUSK_ETYPE/DUSK_ETRUNC. */
+int dusk_mp_read_str(dusk_slice in, dusk_slice *s);
+
+#endif
