@@ -1,5 +1,4 @@
 /* buf.c - growable buffers and the aborting allocators. */
-#define _POSIX_C_SOURCE 200809L
 #include "buf.h"
 
 #include "errors.h"

@@ -1,5 +1,4 @@
 /* conn.c - the shared connection lifecycle (see conn.h). */
-#define _POSIX_C_SOURCE 200809L
 #include "conn.h"
 
 #include "auth.h"

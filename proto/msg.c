@@ -362,7 +362,7 @@ static int dec_key_state(reader *r, dusk_msg_key_state *m) {
   return rd_str(r, "message", &m->message);
 }
 
-static int dec_keys(reader *r, dusk_msg_cancel *m) {
+static int dec_keys(reader *r, dusk_msg_keys *m) {
   CK(expect_count(r, 1));
   return rd_str_array(r, "keys", &m->n, &m->keys);
 }

@@ -185,7 +185,7 @@ typedef struct dusk_msg_key_state {
 typedef struct dusk_msg_keys {
   uint32_t n;
   dusk_slice *keys;
-} dusk_msg_cancel, dusk_msg_release_keys;
+} dusk_msg_keys, dusk_msg_cancel, dusk_msg_release_keys;
 
 /* Client -> scheduler: reply with INFO once at least min_workers are
  * registered. */

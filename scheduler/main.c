@@ -1,0 +1,69 @@
+/* main.c - dusk-scheduler: parse the configuration, run the loop. */
+#include "log.h"
+#include "scheduler.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static dusk_scheduler *sched;
+
+static void on_signal(uv_signal_t *h, int signum) {
+  dusk_log(DUSK_LOG_INFO, "signal %d: stopping", signum);
+  dusk_scheduler_stop(sched);
+  uv_close((uv_handle_t *)h, NULL);
+}
+
+int main(int argc, char **argv) {
+  dusk_scheduler_config cfg;
+  dusk_error err = {0};
+  uv_signal_t sigterm, sigint;
+  char text[2048];
+  int npos, level;
+
+  if (dusk_config_parse(dusk_scheduler_config_table,
+                        dusk_scheduler_config_count, &cfg, argc, argv, NULL,
+                        0, &npos, &err) != 0) {
+    fprintf(stderr, "dusk-scheduler: %s\n", err.message);
+    return 2;
+  }
+  if ((level = dusk_log_level_parse(cfg.log_level)) < 0) {
+    fprintf(stderr, "dusk-scheduler: --log-level: '%s' is not one of debug, "
+                    "info, warn, error\n", cfg.log_level);
+    return 2;
+  }
+  dusk_log_init('S', level);
+  signal(SIGPIPE, SIG_IGN);
+  dusk_config_format(dusk_scheduler_config_table, dusk_scheduler_config_count,
+                     &cfg, text, sizeof text);
+  dusk_log(DUSK_LOG_INFO, "config: %s", text);
+  if (dusk_scheduler_new(uv_default_loop(), &cfg, &sched, &err) != 0) {
+    fprintf(stderr, "dusk-scheduler: %s\n", err.message);
+    return 1;
+  }
+  dusk_log(DUSK_LOG_INFO, "listening on %s:%d", cfg.host,
+           dusk_scheduler_port(sched));
+  if (cfg.ready_fd >= 0) {
+    int n = snprintf(text, sizeof text, "READY %d\n",
+                     dusk_scheduler_port(sched));
+    if (write((int)cfg.ready_fd, text, (size_t)n) != n)
+      dusk_log(DUSK_LOG_WARN, "could not announce readiness on fd %d",
+               (int)cfg.ready_fd);
+    close((int)cfg.ready_fd);
+  }
+  uv_signal_init(uv_default_loop(), &sigterm);
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_signal_init(uv_default_loop(), &sigint);
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_unref((uv_handle_t *)&sigint);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  if (!uv_is_closing((uv_handle_t *)&sigint))
+    uv_close((uv_handle_t *)&sigint, NULL);
+  if (!uv_is_closing((uv_handle_t *)&sigterm))
+    uv_close((uv_handle_t *)&sigterm, NULL);
+  uv_run(uv_default_loop(), UV_RUN_DEFAULT);
+  dusk_scheduler_free(sched);
+  uv_loop_close(uv_default_loop());
+  return 0;
+}

@@ -1,0 +1,1323 @@
+/* scheduler.c - task and worker state machines, placement and the daemon's
+ * message handlers.
+ *
+ * Ownership: every task belongs to the client that submitted it and lives in
+ * that client's key map until it is forgotten.  Workers see tasks only by a
+ * 64-bit id that is fresh for every attempt, so a late message about an
+ * earlier attempt (a task moved away from a dead or slow worker) never
+ * matches anything and is ignored.
+ *
+ * Reference counts: `nwaiting` is the number of inputs not in memory;
+ * `nwaiters` is the number of dependents that have not finished yet plus one
+ * if a client wants the key.  A result whose nwaiters reaches zero is
+ * released on its worker; a task that is not finished when it reaches zero is
+ * abandoned (that is how cancel reaches a whole graph).  Records of released
+ * tasks stay while any dependent record exists, so results lost with a worker
+ * can be recomputed from their lineage. */
+#include "scheduler.h"
+
+#include "auth.h"
+#include "buf.h"
+#include "conn.h"
+#include "hashmap.h"
+#include "heap.h"
+#include "log.h"
+#include "msg.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CFG(field) offsetof(dusk_scheduler_config, field)
+const dusk_cfg_entry dusk_scheduler_config_table[] = {
+    {"host", DUSK_CFG_STR, "127.0.0.1", 0, 0, CFG(host),
+     "address to listen on"},
+    {"port", DUSK_CFG_INT, "8786", 0, 65535, CFG(port),
+     "port to listen on, 0 = ephemeral"},
+    {"token-file", DUSK_CFG_STR, NULL, 0, 0, CFG(token_file),
+     "file holding the shared token (required off loopback)"},
+    {"ready-fd", DUSK_CFG_INT, "-1", -1, 1 << 20, CFG(ready_fd),
+     "write 'READY <port>' to this fd once listening"},
+    {"log-level", DUSK_CFG_STR, "info", 0, 0, CFG(log_level),
+     "debug, info, warn or error"},
+    {"worker-queue", DUSK_CFG_INT, "8", 1, 4096, CFG(worker_queue),
+     "tasks in flight per worker (running + queued)"},
+    {"heartbeat-ms", DUSK_CFG_INT, "500", 10, 60000, CFG(heartbeat_ms),
+     "heartbeat interval workers use"},
+    {"worker-timeout-ms", DUSK_CFG_INT, "10000", 50, 3600000,
+     CFG(worker_timeout_ms), "silence after which a worker is gone"},
+    {"max-retries", DUSK_CFG_INT, "3", 1, 100, CFG(max_retries),
+     "worker deaths while running a task before it is erred"},
+    {"max-frame", DUSK_CFG_INT, "67108864", 4096, 1073741824, CFG(max_frame),
+     "largest frame body accepted, bytes"},
+    {"max-outbuf", DUSK_CFG_INT, "268435456", 1048576, 17179869184,
+     CFG(max_outbuf), "output queued per connection before it is cut, bytes"},
+};
+const size_t dusk_scheduler_config_count =
+    sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
+
+enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
+static const char *const state_names[] = {"waiting", "ready", "processing",
+                                          "memory", "erred", "released"};
+
+typedef struct sched_client sched_client;
+typedef struct sched_worker sched_worker;
+typedef struct sched_task sched_task;
+
+struct sched_task {
+  dusk_heap_item heap; /* first: the ready heap stores &task->heap */
+  uint64_t id;         /* worker-facing id of the current attempt, 0 = none */
+  sched_client *client;
+  sched_worker *worker; /* processing on, or holding the result */
+  sched_task *wprev, *wnext; /* in worker's processing or memory list */
+  sched_task **deps;
+  sched_task **dependents;
+  sched_task *erred_from; /* the task whose failure erred this one */
+  char *message;          /* failure text, for tasks that failed themselves */
+  const char *key;        /* NUL-terminated, stored after the struct */
+  const char *op;         /* NUL-terminated, stored after the struct */
+  const char *args;       /* stored after the struct */
+  uint64_t nbytes;
+  uint32_t keylen, args_len;
+  uint32_t ndeps, ndependents, cap_dependents;
+  uint32_t nwaiting, nwaiters, nalive_dependents;
+  uint8_t state, wanted, suspicious, missing_retries;
+  uint8_t mark; /* DFS colour during submission */
+  uint8_t pending; /* submitted, graph not final yet */
+};
+
+struct sched_worker {
+  uint64_t id;
+  dusk_conn *conn;
+  dusk_scheduler *s;
+  char addr[96]; /* data address "host:port" */
+  char name[64];
+  int64_t pid;
+  uint32_t nprocessing;
+  uint64_t nkeys, nbytes;
+  sched_task *processing; /* list head */
+  sched_task *memory;     /* list head */
+  sched_worker *fprev, *fnext; /* free list: workers with spare slots */
+  int in_free;
+  int registered;
+  uint64_t last_seen_ns;
+};
+
+struct sched_client {
+  uint64_t id;
+  dusk_conn *conn;
+  dusk_scheduler *s;
+  dusk_strmap tasks;    /* key -> sched_task */
+  sched_task **pending; /* tasks of a graph whose final part has not come */
+  char **pending_deps;  /* per pending task: its input keys, see pack_keys */
+  size_t npending, cap_pending;
+  char **pending_wanted;
+  size_t npending_wanted, cap_pending_wanted;
+  uint32_t info_min; /* INFO_REQUEST waiting for this many workers */
+  int info_waiting;
+  sched_client *next_waiting_info;
+  int closed;
+};
+
+struct dusk_scheduler {
+  uv_loop_t *loop;
+  dusk_scheduler_config cfg;
+  dusk_net net;
+  uv_tcp_t server;
+  uv_timer_t chore;
+  int port;
+  dusk_heap ready;
+  dusk_idmap tasks_by_id; /* attempt id -> task */
+  dusk_idmap workers;     /* worker id -> worker */
+  sched_worker *free_workers;
+  uint64_t next_task_id, next_worker_id, next_client_id, next_priority;
+  uint64_t ntasks;
+  size_t nworkers;
+  sched_client *info_waiters;
+  int stopping;
+};
+
+static void schedule_ready(dusk_scheduler *s);
+static void task_ready(dusk_scheduler *s, sched_task *t);
+static void release_waiter(dusk_scheduler *s, sched_task *dep);
+static void maybe_forget(dusk_scheduler *s, sched_task *t);
+
+/* ---- worker lists -------------------------------------------------------- */
+
+static void free_list_update(dusk_scheduler *s, sched_worker *w) {
+  int want = w->registered && w->nprocessing < (uint64_t)s->cfg.worker_queue;
+  if (want == w->in_free)
+    return;
+  if (want) {
+    w->fprev = NULL;
+    w->fnext = s->free_workers;
+    if (s->free_workers)
+      s->free_workers->fprev = w;
+    s->free_workers = w;
+  } else {
+    if (w->fprev)
+      w->fprev->fnext = w->fnext;
+    else
+      s->free_workers = w->fnext;
+    if (w->fnext)
+      w->fnext->fprev = w->fprev;
+    w->fprev = w->fnext = NULL;
+  }
+  w->in_free = want;
+}
+
+static void wlist_add(sched_task **head, sched_task *t) {
+  t->wprev = NULL;
+  t->wnext = *head;
+  if (*head)
+    (*head)->wprev = t;
+  *head = t;
+}
+
+static void wlist_remove(sched_task **head, sched_task *t) {
+  if (t->wprev)
+    t->wprev->wnext = t->wnext;
+  else
+    *head = t->wnext;
+  if (t->wnext)
+    t->wnext->wprev = t->wprev;
+  t->wprev = t->wnext = NULL;
+}
+
+/* ---- messages to peers --------------------------------------------------- */
+
+static void send_release(sched_worker *w, uint64_t id) {
+  dusk_msg m;
+  if (w == NULL || w->conn == NULL)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_RELEASE;
+  m.u.release.n = 1;
+  m.u.release.ids = &id;
+  dusk_conn_send(w->conn, &m);
+}
+
+static dusk_slice cslice(const char *p) {
+  dusk_slice s = {p ? p : "", p ? strlen(p) : 0};
+  return s;
+}
+
+static void notify_client(sched_task *t) {
+  sched_client *c = t->client;
+  dusk_msg m;
+  if (c == NULL || c->conn == NULL || !t->wanted)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_KEY_STATE;
+  m.u.key_state.key.ptr = t->key;
+  m.u.key_state.key.len = t->keylen;
+  m.u.key_state.addr = cslice("");
+  m.u.key_state.erred_key = cslice("");
+  m.u.key_state.op = cslice(t->op);
+  m.u.key_state.message = cslice("");
+  if (t->state == T_MEMORY) {
+    m.u.key_state.state = DUSK_KEY_MEMORY;
+    m.u.key_state.id = t->id;
+    m.u.key_state.addr = cslice(t->worker->addr);
+    m.u.key_state.nbytes = t->nbytes;
+  } else {
+    sched_task *root = t->erred_from ? t->erred_from : t;
+    m.u.key_state.state =
+        root->message == NULL ? DUSK_KEY_CANCELED : DUSK_KEY_ERRED;
+    m.u.key_state.erred_key.ptr = root->key;
+    m.u.key_state.erred_key.len = root->keylen;
+    m.u.key_state.op = cslice(root->op);
+    m.u.key_state.message = cslice(root->message ? root->message
+                                                 : "canceled");
+  }
+  dusk_conn_send(c->conn, &m);
+}
+
+static void graph_error(sched_client *c, const char *key, const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
+static void graph_error(sched_client *c, const char *key, const char *fmt,
+                        ...) {
+  char text[512];
+  dusk_msg m;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_KEY_STATE;
+  m.u.key_state.key = cslice(key);
+  m.u.key_state.state = DUSK_KEY_GRAPH_ERROR;
+  m.u.key_state.addr = cslice("");
+  m.u.key_state.erred_key = cslice(key);
+  m.u.key_state.op = cslice("");
+  m.u.key_state.message = cslice(text);
+  dusk_conn_send(c->conn, &m);
+}
+
+/* ---- task attempts ------------------------------------------------------- */
+
+static void new_attempt_id(dusk_scheduler *s, sched_task *t) {
+  if (t->id != 0)
+    dusk_idmap_del(&s->tasks_by_id, t->id);
+  t->id = ++s->next_task_id;
+  if (dusk_idmap_put(&s->tasks_by_id, t->id, t) != 0) {
+    fprintf(stderr, "dusk-scheduler: out of memory\n");
+    abort();
+  }
+}
+
+static void drop_attempt_id(dusk_scheduler *s, sched_task *t) {
+  if (t->id != 0)
+    dusk_idmap_del(&s->tasks_by_id, t->id);
+  t->id = 0;
+}
+
+/* Sends t to w.  Inputs held by w go without an address; others name the
+ * data address of their holder so w fetches them directly. */
+static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
+  dusk_dep small[8], *deps = small;
+  dusk_msg m;
+
+  new_attempt_id(s, t);
+  t->state = T_PROCESSING;
+  t->worker = w;
+  wlist_add(&w->processing, t);
+  w->nprocessing++;
+  free_list_update(s, w);
+
+  if (t->ndeps > 8)
+    deps = dusk_xmalloc(t->ndeps * sizeof *deps);
+  for (uint32_t i = 0; i < t->ndeps; i++) {
+    sched_task *d = t->deps[i];
+    deps[i].id = d->id;
+    deps[i].addr = d->worker == w ? cslice("") : cslice(d->worker->addr);
+  }
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_COMPUTE;
+  m.u.compute.id = t->id;
+  m.u.compute.op = cslice(t->op);
+  m.u.compute.args.ptr = t->args;
+  m.u.compute.args.len = t->args_len;
+  m.u.compute.ndeps = t->ndeps;
+  m.u.compute.deps = deps;
+  dusk_conn_send(w->conn, &m);
+  if (deps != small)
+    free(deps);
+}
+
+/* Placement: the worker holding the most input bytes if it has a free slot,
+ * else any worker with a free slot (the most recently freed: consecutive
+ * roots land together, so their reductions need no transfer), else the
+ * ready heap until a slot frees. */
+static void task_ready(dusk_scheduler *s, sched_task *t) {
+  sched_worker *best = NULL;
+  uint64_t best_bytes = 0;
+  t->state = T_READY;
+  for (uint32_t i = 0; i < t->ndeps; i++) {
+    sched_task *d = t->deps[i];
+    if (d->worker != NULL && (best == NULL || d->nbytes > best_bytes)) {
+      best = d->worker;
+      best_bytes = d->nbytes;
+    }
+  }
+  if (best == NULL || !best->in_free)
+    best = s->free_workers;
+  if (best != NULL && s->ready.len == 0) {
+    send_compute(s, t, best);
+    return;
+  }
+  t->heap.priority = t->heap.priority; /* set at submission */
+  dusk_heap_push(&s->ready, &t->heap);
+  schedule_ready(s);
+}
+
+/* Hands ready tasks, best priority first, to workers with free slots. */
+static void schedule_ready(dusk_scheduler *s) {
+  while (s->ready.len > 0 && s->free_workers != NULL) {
+    sched_task *t = (sched_task *)dusk_heap_pop(&s->ready);
+    sched_worker *w = s->free_workers;
+    /* Prefer a free worker already holding an input. */
+    for (uint32_t i = 0; i < t->ndeps; i++)
+      if (t->deps[i]->worker && t->deps[i]->worker->in_free) {
+        w = t->deps[i]->worker;
+        break;
+      }
+    send_compute(s, t, w);
+  }
+}
+
+/* Leaves the processing state on its worker without a result. */
+static void unassign(dusk_scheduler *s, sched_task *t, int cancel_on_worker) {
+  sched_worker *w = t->worker;
+  if (t->state == T_PROCESSING && w != NULL) {
+    wlist_remove(&w->processing, t);
+    w->nprocessing--;
+    if (cancel_on_worker)
+      send_release(w, t->id);
+    free_list_update(s, w);
+  }
+  if (t->state == T_READY)
+    dusk_heap_remove(&s->ready, &t->heap);
+  drop_attempt_id(s, t);
+  t->worker = NULL;
+}
+
+static int is_done(const sched_task *t) {
+  return t->state == T_MEMORY || t->state == T_ERRED ||
+         t->state == T_RELEASED;
+}
+
+/* A task that will never run again stops waiting on its inputs. */
+static void stop_waiting_on_deps(dusk_scheduler *s, sched_task *t) {
+  for (uint32_t i = 0; i < t->ndeps; i++)
+    release_waiter(s, t->deps[i]);
+}
+
+/* Errs t and everything downstream that has not finished.  root is the task
+ * whose failure it was (carrying the message), or t itself. */
+static void task_erred(dusk_scheduler *s, sched_task *t, sched_task *root) {
+  sched_task **stack = NULL;
+  size_t n = 0, cap = 0;
+
+#define PUSH(x)                                                              \
+  do {                                                                       \
+    if (n == cap) {                                                          \
+      cap = cap ? cap * 2 : 16;                                              \
+      stack = dusk_xrealloc(stack, cap * sizeof *stack);                     \
+    }                                                                        \
+    stack[n++] = (x);                                                        \
+  } while (0)
+
+  PUSH(t);
+  while (n > 0) {
+    sched_task *x = stack[--n];
+    if (is_done(x))
+      continue;
+    unassign(s, x, 1);
+    x->state = T_ERRED;
+    x->erred_from = x == root ? NULL : root;
+    notify_client(x);
+    for (uint32_t i = 0; i < x->ndependents; i++)
+      PUSH(x->dependents[i]);
+    stop_waiting_on_deps(s, x);
+    maybe_forget(s, x);
+  }
+  free(stack);
+#undef PUSH
+}
+
+/* One fewer consumer for dep's result. */
+static void release_waiter(dusk_scheduler *s, sched_task *dep) {
+  if (dep->nwaiters == 0)
+    return;
+  if (--dep->nwaiters > 0)
+    return;
+  switch (dep->state) {
+  case T_MEMORY:
+    send_release(dep->worker, dep->id);
+    wlist_remove(&dep->worker->memory, dep);
+    dep->worker = NULL;
+    drop_attempt_id(s, dep);
+    dep->state = T_RELEASED;
+    break;
+  case T_WAITING:
+  case T_READY:
+  case T_PROCESSING:
+    /* Nobody wants it any more: abandon it and what only it needed. */
+    unassign(s, dep, 1);
+    dep->state = T_RELEASED;
+    stop_waiting_on_deps(s, dep);
+    break;
+  default:
+    break;
+  }
+  maybe_forget(s, dep);
+}
+
+/* ---- forgetting records -------------------------------------------------- */
+
+static void task_free(dusk_scheduler *s, sched_task *t) {
+  if (t->client != NULL)
+    dusk_strmap_del(&t->client->tasks, t->key, t->keylen);
+  drop_attempt_id(s, t);
+  free(t->dependents);
+  free(t->message);
+  free(t);
+  s->ntasks--;
+}
+
+/* Frees t's record once nobody can need it: finished or abandoned, not
+ * wanted, and no dependent record left (they might need recomputation from
+ * it).  Then its inputs may become forgettable in turn. */
+static void maybe_forget(dusk_scheduler *s, sched_task *t) {
+  sched_task **stack = NULL;
+  size_t n = 0, cap = 0;
+  for (;;) {
+    if ((t->state == T_RELEASED || t->state == T_ERRED) && !t->wanted &&
+        t->nalive_dependents == 0 && t->nwaiters == 0 && !t->pending) {
+      for (uint32_t i = 0; i < t->ndeps; i++) {
+        sched_task *d = t->deps[i];
+        d->nalive_dependents--;
+        if (n == cap) {
+          cap = cap ? cap * 2 : 16;
+          stack = dusk_xrealloc(stack, cap * sizeof *stack);
+        }
+        stack[n++] = d;
+      }
+      task_free(s, t);
+    }
+    if (n == 0)
+      break;
+    t = stack[--n];
+  }
+  free(stack);
+}
+
+/* ---- completion and loss ------------------------------------------------- */
+
+static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
+                      uint64_t nbytes) {
+  wlist_remove(&w->processing, t);
+  w->nprocessing--;
+  free_list_update(s, w);
+  t->state = T_MEMORY;
+  t->nbytes = nbytes;
+  wlist_add(&w->memory, t);
+  for (uint32_t i = 0; i < t->ndependents; i++) {
+    sched_task *d = t->dependents[i];
+    if (d->state == T_WAITING && d->nwaiting > 0 && --d->nwaiting == 0)
+      task_ready(s, d);
+  }
+  notify_client(t);
+  stop_waiting_on_deps(s, t);
+  if (t->nwaiters == 0) {
+    t->nwaiters = 1;
+    release_waiter(s, t);
+  }
+}
+
+/* t must be computed (again): it waits for its inputs, recomputing those
+ * that were released or lost. */
+static void recompute(dusk_scheduler *s, sched_task *t) {
+  sched_task **stack = NULL;
+  size_t n = 0, cap = 0;
+  stack = dusk_xmalloc(16 * sizeof *stack);
+  cap = 16;
+  stack[n++] = t;
+  while (n > 0) {
+    sched_task *x = stack[--n];
+    if (x->state != T_RELEASED && x->state != T_WAITING)
+      continue;
+    x->state = T_WAITING;
+    x->nwaiting = 0;
+    for (uint32_t i = 0; i < x->ndeps; i++) {
+      sched_task *d = x->deps[i];
+      d->nwaiters++;
+      if (d->state == T_MEMORY)
+        continue;
+      x->nwaiting++;
+      if (d->state == T_RELEASED) {
+        if (n == cap) {
+          cap *= 2;
+          stack = dusk_xrealloc(stack, cap * sizeof *stack);
+        }
+        stack[n++] = d;
+      }
+    }
+    if (x->nwaiting == 0)
+      task_ready(s, x);
+  }
+  free(stack);
+}
+
+/* A dependent that counted `lost` as available must wait for it again. */
+static void dependent_lost_input(dusk_scheduler *s, sched_task *d) {
+  switch (d->state) {
+  case T_WAITING:
+    d->nwaiting++;
+    break;
+  case T_READY:
+  case T_PROCESSING:
+    unassign(s, d, 1);
+    d->state = T_WAITING;
+    d->nwaiting = 1;
+    break;
+  default:
+    break;
+  }
+}
+
+static void remove_worker(dusk_scheduler *s, sched_worker *w,
+                          const char *why) {
+  sched_task *t;
+  if (!w->registered)
+    return;
+  dusk_log(DUSK_LOG_WARN,
+           "worker %" PRIu64 " (%s pid %" PRId64 ") removed: %s; %u tasks "
+           "processing",
+           w->id, w->addr, w->pid, why, w->nprocessing);
+  w->registered = 0;
+  free_list_update(s, w);
+  dusk_idmap_del(&s->workers, w->id);
+  s->nworkers--;
+
+  /* Results that lived only here are lost: whoever still needs them gets
+   * them recomputed from their lineage. */
+  while ((t = w->memory) != NULL) {
+    wlist_remove(&w->memory, t);
+    t->worker = NULL;
+    drop_attempt_id(s, t);
+    t->state = T_RELEASED;
+    if (t->nwaiters > 0) {
+      for (uint32_t i = 0; i < t->ndependents; i++)
+        dependent_lost_input(s, t->dependents[i]);
+      /* recompute() counts its inputs' waiters afresh; this task had
+       * already stopped waiting on them when it finished. */
+      recompute(s, t);
+    }
+  }
+  /* Tasks in flight here run again elsewhere, unless they have now been
+   * in flight on max_retries dying workers. */
+  while ((t = w->processing) != NULL) {
+    wlist_remove(&w->processing, t);
+    w->nprocessing--;
+    drop_attempt_id(s, t);
+    t->worker = NULL;
+    t->state = T_WAITING;
+    if (++t->suspicious >= s->cfg.max_retries) {
+      char text[400];
+      snprintf(text, sizeof text, "worker died %u times running %s (op %s)",
+               t->suspicious, t->key, t->op);
+      free(t->message);
+      t->message = dusk_xstrdup(text);
+      task_erred(s, t, t);
+      continue;
+    }
+    t->nwaiting = 0;
+    for (uint32_t i = 0; i < t->ndeps; i++) {
+      sched_task *d = t->deps[i];
+      /* Inputs lost with this worker were set recomputing above. */
+      if (d->state != T_MEMORY)
+        t->nwaiting++;
+    }
+    if (t->nwaiting == 0)
+      task_ready(s, t);
+  }
+  schedule_ready(s);
+}
+
+/* ---- submission ---------------------------------------------------------- */
+
+static sched_task *task_new(dusk_scheduler *s, sched_client *c,
+                            const dusk_task_spec *spec) {
+  size_t oplen = spec->op.len;
+  size_t size = sizeof(sched_task) + spec->ndeps * sizeof(sched_task *) +
+                spec->key.len + 1 + oplen + 1 + spec->args.len;
+  sched_task *t = dusk_xcalloc(1, size);
+  char *p = (char *)(t + 1);
+  t->deps = (sched_task **)p;
+  p += spec->ndeps * sizeof(sched_task *);
+  memcpy(p, spec->key.ptr, spec->key.len);
+  t->key = p;
+  t->keylen = (uint32_t)spec->key.len;
+  p += spec->key.len + 1;
+  memcpy(p, spec->op.ptr, oplen);
+  t->op = p;
+  p += oplen + 1;
+  if (spec->args.len)
+    memcpy(p, spec->args.ptr, spec->args.len);
+  t->args = p;
+  t->args_len = (uint32_t)spec->args.len;
+  t->client = c;
+  t->heap.index = -1;
+  t->state = T_WAITING;
+  t->pending = 1;
+  s->ntasks++;
+  return t;
+}
+
+static void add_dependent(sched_task *dep, sched_task *t) {
+  if (dep->ndependents == dep->cap_dependents) {
+    dep->cap_dependents = dep->cap_dependents ? dep->cap_dependents * 2 : 2;
+    dep->dependents = dusk_xrealloc(
+        dep->dependents, dep->cap_dependents * sizeof *dep->dependents);
+  }
+  dep->dependents[dep->ndependents++] = t;
+  dep->nalive_dependents++;
+}
+
+/* Drops the pending part of a refused graph.  edges_added says whether
+ * finish_graph had already linked the new tasks into their inputs'
+ * dependents (always appended last, so dropping the count undoes it). */
+static void discard_pending(dusk_scheduler *s, sched_client *c,
+                            int edges_added) {
+  if (edges_added)
+    for (size_t i = 0; i < c->npending; i++) {
+      sched_task *t = c->pending[i];
+      for (uint32_t j = 0; j < t->ndeps; j++) {
+        sched_task *d = t->deps[j];
+        d->ndependents--;
+        d->nalive_dependents--;
+      }
+    }
+  for (size_t i = 0; i < c->npending; i++) {
+    c->pending[i]->pending = 0;
+    free(c->pending_deps[i]);
+    task_free(s, c->pending[i]);
+  }
+  c->npending = 0;
+  for (size_t i = 0; i < c->npending_wanted; i++)
+    free(c->pending_wanted[i]);
+  c->npending_wanted = 0;
+}
+
+/* Input keys of a pending task, packed as (uint32 length, bytes)... so a
+ * graph part can name inputs that arrive in a later part. */
+static char *pack_keys(const dusk_task_spec *spec) {
+  size_t size = 0, off = 0;
+  char *blob;
+  for (uint32_t j = 0; j < spec->ndeps; j++)
+    size += sizeof(uint32_t) + spec->deps[j].len;
+  blob = dusk_xmalloc(size);
+  for (uint32_t j = 0; j < spec->ndeps; j++) {
+    uint32_t len = (uint32_t)spec->deps[j].len;
+    memcpy(blob + off, &len, sizeof len);
+    memcpy(blob + off + sizeof len, spec->deps[j].ptr, len);
+    off += sizeof len + len;
+  }
+  return blob;
+}
+
+/* Assigns priorities in graph order: a depth-first post-order from each
+ * output, so a reduction's priority follows right after its inputs' and it
+ * runs as soon as they exist.  Also finds cycles (a grey node met again).
+ * Returns the task on a cycle, or NULL. */
+static sched_task *order_graph(dusk_scheduler *s, sched_client *c) {
+  enum { WHITE = 0, GREY = 1, BLACK = 2 };
+  typedef struct frame {
+    sched_task *t;
+    uint32_t next;
+  } frame;
+  frame *stack = NULL;
+  size_t n = 0, cap = 0;
+  sched_task *cycle = NULL;
+
+  for (size_t i = 0; i < c->npending; i++)
+    c->pending[i]->mark = WHITE;
+  /* Outputs first (tasks no new task depends on), in submission order; a
+   * second sweep catches anything left (only possible inside a cycle). */
+  for (int sweep = 0; sweep < 2 && cycle == NULL; sweep++) {
+    for (size_t i = 0; i < c->npending && cycle == NULL; i++) {
+      sched_task *root = c->pending[i];
+      int has_new_dependent = 0;
+      if (root->mark != WHITE)
+        continue;
+      for (uint32_t j = 0; j < root->ndependents; j++)
+        if (root->dependents[j]->pending)
+          has_new_dependent = 1;
+      if (sweep == 0 && has_new_dependent)
+        continue;
+      if (n == cap) {
+        cap = cap ? cap * 2 : 64;
+        stack = dusk_xrealloc(stack, cap * sizeof *stack);
+      }
+      stack[n++] = (frame){root, 0};
+      root->mark = GREY;
+      while (n > 0) {
+        frame *f = &stack[n - 1];
+        if (f->next < f->t->ndeps) {
+          sched_task *d = f->t->deps[f->next++];
+          if (!d->pending || d->mark == BLACK)
+            continue;
+          if (d->mark == GREY) {
+            cycle = d;
+            break;
+          }
+          d->mark = GREY;
+          if (n == cap) {
+            cap *= 2;
+            stack = dusk_xrealloc(stack, cap * sizeof *stack);
+          }
+          stack[n++] = (frame){d, 0};
+        } else {
+          f->t->mark = BLACK;
+          f->t->heap.priority = ++s->next_priority;
+          n--;
+        }
+      }
+      n = 0;
+    }
+  }
+  free(stack);
+  return cycle;
+}
+
+static void finish_graph(dusk_scheduler *s, sched_client *c) {
+  sched_task *cycle;
+
+  /* Resolve input keys: among this client's tasks, new or existing. */
+  for (size_t i = 0; i < c->npending; i++) {
+    sched_task *t = c->pending[i];
+    const char *blob = c->pending_deps[i];
+    size_t off = 0;
+    for (uint32_t j = 0; j < t->ndeps; j++) {
+      uint32_t len;
+      memcpy(&len, blob + off, sizeof len);
+      const char *key = blob + off + sizeof len;
+      off += sizeof len + len;
+      t->deps[j] = dusk_strmap_get(&c->tasks, key, len);
+      if (t->deps[j] == NULL) {
+        graph_error(c, t->key, "task '%s' depends on unknown key '%.*s'",
+                    t->key, (int)(len > 200 ? 200 : len), key);
+        discard_pending(s, c, 0);
+        return;
+      }
+    }
+  }
+  for (size_t i = 0; i < c->npending; i++) {
+    free(c->pending_deps[i]);
+    c->pending_deps[i] = NULL;
+  }
+  for (size_t i = 0; i < c->npending; i++) {
+    sched_task *t = c->pending[i];
+    for (uint32_t j = 0; j < t->ndeps; j++)
+      add_dependent(t->deps[j], t);
+  }
+  for (size_t i = 0; i < c->npending_wanted; i++) {
+    const char *k = c->pending_wanted[i];
+    if (dusk_strmap_get(&c->tasks, k, strlen(k)) == NULL) {
+      graph_error(c, k, "wanted key '%s' is not in the graph", k);
+      discard_pending(s, c, 1);
+      return;
+    }
+  }
+  if ((cycle = order_graph(s, c)) != NULL) {
+    graph_error(c, cycle->key, "the graph has a cycle through '%s'",
+                cycle->key);
+    discard_pending(s, c, 1);
+    return;
+  }
+
+  /* Wanted keys and waiter counts, then release the new tasks. */
+  for (size_t i = 0; i < c->npending_wanted; i++) {
+    char *k = c->pending_wanted[i];
+    sched_task *t = dusk_strmap_get(&c->tasks, k, strlen(k));
+    if (!t->wanted) {
+      t->wanted = 1;
+      t->nwaiters++;
+      if (t->state == T_RELEASED)
+        recompute(s, t);
+      else if (t->state == T_MEMORY || t->state == T_ERRED)
+        notify_client(t);
+    }
+    free(k);
+  }
+  c->npending_wanted = 0;
+  for (size_t i = 0; i < c->npending; i++) {
+    sched_task *t = c->pending[i];
+    t->pending = 0;
+    for (uint32_t j = 0; j < t->ndeps; j++)
+      t->deps[j]->nwaiters++;
+  }
+  for (size_t i = 0; i < c->npending; i++) {
+    sched_task *t = c->pending[i];
+    sched_task *erred_dep = NULL;
+    if (t->state != T_WAITING)
+      continue;
+    t->nwaiting = 0;
+    for (uint32_t j = 0; j < t->ndeps; j++) {
+      sched_task *d = t->deps[j];
+      if (d->state == T_ERRED)
+        erred_dep = d->erred_from ? d->erred_from : d;
+      else if (d->state != T_MEMORY)
+        t->nwaiting++;
+      if (d->state == T_RELEASED)
+        recompute(s, d);
+    }
+    if (erred_dep != NULL)
+      task_erred(s, t, erred_dep);
+  }
+  for (size_t i = 0; i < c->npending; i++) {
+    sched_task *t = c->pending[i];
+    if (t->state == T_WAITING && t->nwaiting == 0)
+      task_ready(s, t);
+  }
+  c->npending = 0;
+}
+
+static void handle_submit(dusk_scheduler *s, sched_client *c,
+                          const dusk_msg_submit *m) {
+  for (uint32_t i = 0; i < m->ntasks; i++) {
+    const dusk_task_spec *spec = &m->tasks[i];
+    sched_task *t;
+    if (spec->key.len == 0 || spec->key.len > 4096 || spec->op.len == 0 ||
+        spec->op.len > 255) {
+      dusk_conn_fail(c->conn, DUSK_EGRAPH,
+                     "task %u: key must be 1..4096 bytes, op 1..255", i);
+      return;
+    }
+    if (dusk_strmap_get(&c->tasks, spec->key.ptr, spec->key.len) != NULL)
+      continue; /* same key, same task: the first definition stands */
+    t = task_new(s, c, spec);
+    t->ndeps = spec->ndeps;
+    if (dusk_strmap_put(&c->tasks, t->key, t->keylen, t) != 0) {
+      fprintf(stderr, "dusk-scheduler: out of memory\n");
+      abort();
+    }
+    if (c->npending == c->cap_pending) {
+      c->cap_pending = c->cap_pending ? c->cap_pending * 2 : 64;
+      c->pending =
+          dusk_xrealloc(c->pending, c->cap_pending * sizeof *c->pending);
+      c->pending_deps = dusk_xrealloc(
+          c->pending_deps, c->cap_pending * sizeof *c->pending_deps);
+    }
+    c->pending_deps[c->npending] = pack_keys(spec);
+    c->pending[c->npending++] = t;
+  }
+  for (uint32_t i = 0; i < m->nwanted; i++) {
+    if (c->npending_wanted == c->cap_pending_wanted) {
+      c->cap_pending_wanted =
+          c->cap_pending_wanted ? c->cap_pending_wanted * 2 : 16;
+      c->pending_wanted = dusk_xrealloc(
+          c->pending_wanted, c->cap_pending_wanted * sizeof(char *));
+    }
+    c->pending_wanted[c->npending_wanted++] =
+        dusk_xmemdup(m->wanted[i].ptr, m->wanted[i].len);
+  }
+  if (m->final)
+    finish_graph(s, c);
+}
+
+static void handle_cancel(dusk_scheduler *s, sched_client *c,
+                          const dusk_msg_keys *m, int cancel) {
+  for (uint32_t i = 0; i < m->n; i++) {
+    sched_task *t = dusk_strmap_get(&c->tasks, m->keys[i].ptr, m->keys[i].len);
+    if (t == NULL || !t->wanted)
+      continue;
+    if (cancel && !is_done(t)) {
+      free(t->message);
+      t->message = NULL; /* no message: reported as canceled */
+      task_erred(s, t, t);
+    }
+    t->wanted = 0;
+    release_waiter(s, t);
+  }
+}
+
+/* ---- clients ------------------------------------------------------------- */
+
+static void send_info(dusk_scheduler *s, sched_client *c) {
+  dusk_msg m;
+  dusk_worker_info *ws = dusk_xcalloc(s->nworkers + 1, sizeof *ws);
+  uint32_t n = 0;
+  for (size_t i = 0; i < s->workers.cap; i++) {
+    sched_worker *w = s->workers.slots[i].value;
+    if (w == NULL)
+      continue;
+    ws[n].id = w->id;
+    ws[n].pid = w->pid;
+    ws[n].addr = cslice(w->addr);
+    ws[n].nprocessing = w->nprocessing;
+    ws[n].nkeys = w->nkeys;
+    n++;
+  }
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_INFO;
+  m.u.info.ntasks = s->ntasks;
+  m.u.info.nworkers = n;
+  m.u.info.workers = ws;
+  dusk_conn_send(c->conn, &m);
+  free(ws);
+}
+
+static void answer_info_waiters(dusk_scheduler *s) {
+  sched_client **pp = &s->info_waiters;
+  while (*pp != NULL) {
+    sched_client *c = *pp;
+    if (s->nworkers >= c->info_min) {
+      *pp = c->next_waiting_info;
+      c->info_waiting = 0;
+      send_info(s, c);
+    } else {
+      pp = &c->next_waiting_info;
+    }
+  }
+}
+
+/* Frees the client and all its tasks; unless the scheduler is stopping
+ * (workers may already be gone), their results and running attempts are
+ * released on the workers first. */
+static void client_gone(dusk_scheduler *s, sched_client *c) {
+  sched_client **pp;
+  size_t released = 0;
+  int touch_workers = !s->stopping;
+  for (pp = &s->info_waiters; *pp; pp = &(*pp)->next_waiting_info)
+    if (*pp == c) {
+      *pp = c->next_waiting_info;
+      break;
+    }
+  discard_pending(s, c, 0);
+  /* Release everything the client had, wherever it is. */
+  for (size_t i = 0; i < c->tasks.cap; i++) {
+    sched_task *t = c->tasks.slots[i].value;
+    if (t == NULL)
+      continue;
+    if (!touch_workers) {
+      if (t->state == T_READY)
+        dusk_heap_remove(&s->ready, &t->heap);
+    } else if (t->state == T_MEMORY) {
+      send_release(t->worker, t->id);
+      wlist_remove(&t->worker->memory, t);
+    } else {
+      unassign(s, t, 1);
+    }
+    t->client = NULL;
+    drop_attempt_id(s, t);
+    free(t->dependents);
+    free(t->message);
+    free(t);
+    s->ntasks--;
+    released++;
+  }
+  dusk_strmap_destroy(&c->tasks);
+  free(c->pending);
+  free(c->pending_deps);
+  free(c->pending_wanted);
+  if (released)
+    dusk_log(DUSK_LOG_INFO, "client %" PRIu64 " gone: released %zu tasks",
+             c->id, released);
+  free(c);
+  if (touch_workers)
+    schedule_ready(s);
+}
+
+/* ---- connection handlers ------------------------------------------------- */
+
+static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
+                          const dusk_msg *m) {
+  w->last_seen_ns = dusk_now_ns();
+  switch (m->type) {
+  case DUSK_MSG_REGISTER: {
+    dusk_msg r;
+    const dusk_msg_reg *reg = &m->u.reg;
+    if (w->registered) {
+      dusk_conn_fail(w->conn, DUSK_EPROTO, "worker %s registered twice",
+                     w->conn->peer);
+      return;
+    }
+    snprintf(w->name, sizeof w->name, "%.*s", (int)reg->name.len,
+             reg->name.ptr);
+    /* A worker listening on a wildcard address is reached at the address
+     * its scheduler connection came from. */
+    if (reg->host.len == 0 ||
+        (reg->host.len == 7 && memcmp(reg->host.ptr, "0.0.0.0", 7) == 0) ||
+        (reg->host.len == 2 && memcmp(reg->host.ptr, "::", 2) == 0)) {
+      char ip[80];
+      snprintf(ip, sizeof ip, "%s", w->conn->peer);
+      char *colon = strrchr(ip, ':');
+      if (colon)
+        *colon = '\0';
+      snprintf(w->addr, sizeof w->addr, "%s:%u", ip, reg->port);
+    } else {
+      snprintf(w->addr, sizeof w->addr, "%.*s:%u", (int)reg->host.len,
+               reg->host.ptr, reg->port);
+    }
+    w->pid = reg->pid;
+    w->id = ++s->next_worker_id;
+    w->registered = 1;
+    dusk_idmap_put(&s->workers, w->id, w);
+    s->nworkers++;
+    free_list_update(s, w);
+    memset(&r, 0, sizeof r);
+    r.type = DUSK_MSG_WELCOME;
+    r.u.welcome.worker_id = w->id;
+    r.u.welcome.heartbeat_ms = (uint32_t)s->cfg.heartbeat_ms;
+    dusk_conn_send(w->conn, &r);
+    dusk_log(DUSK_LOG_INFO,
+             "worker %" PRIu64 " registered: %s data %s pid %" PRId64
+             " (%zu workers)",
+             w->id, w->name, w->addr, w->pid, s->nworkers);
+    answer_info_waiters(s);
+    schedule_ready(s);
+    return;
+  }
+  case DUSK_MSG_HEARTBEAT: {
+    dusk_msg r;
+    w->nkeys = m->u.heartbeat.nkeys;
+    w->nbytes = m->u.heartbeat.nbytes;
+    memset(&r, 0, sizeof r);
+    r.type = DUSK_MSG_HEARTBEAT_ACK;
+    r.u.heartbeat_ack.seq = m->u.heartbeat.seq;
+    dusk_conn_send(w->conn, &r);
+    return;
+  }
+  default:
+    break;
+  }
+  if (!w->registered) {
+    dusk_conn_fail(w->conn, DUSK_EPROTO, "worker %s sent %s before REGISTER",
+                   w->conn->peer, dusk_msg_type_name(m->type));
+    return;
+  }
+  switch (m->type) {
+  case DUSK_MSG_TASK_DONE: {
+    sched_task *t = dusk_idmap_get(&s->tasks_by_id, m->u.task_done.id);
+    if (t == NULL || t->state != T_PROCESSING || t->worker != w)
+      return; /* an attempt that was moved or abandoned */
+    task_done(s, w, t, m->u.task_done.nbytes);
+    schedule_ready(s);
+    return;
+  }
+  case DUSK_MSG_TASK_FAILED: {
+    const dusk_msg_task_failed *f = &m->u.task_failed;
+    sched_task *t = dusk_idmap_get(&s->tasks_by_id, f->id);
+    if (t == NULL || t->state != T_PROCESSING || t->worker != w)
+      return;
+    if (f->reason == DUSK_FAIL_MISSING_DEP) {
+      /* The input's holder did not answer; if it died, its removal moves
+       * things along.  Retry a few times, then give up with the reason. */
+      if (++t->missing_retries <= 5) {
+        unassign(s, t, 0);
+        t->state = T_WAITING;
+        t->nwaiting = 0;
+        for (uint32_t i = 0; i < t->ndeps; i++)
+          if (t->deps[i]->state != T_MEMORY)
+            t->nwaiting++;
+        if (t->nwaiting == 0)
+          task_ready(s, t);
+        schedule_ready(s);
+        return;
+      }
+    }
+    if (f->reason == DUSK_FAIL_CANCELED)
+      return;
+    free(t->message);
+    t->message = dusk_xmemdup(f->message.ptr, f->message.len);
+    dusk_log(DUSK_LOG_DEBUG, "task %s (op %s) erred on worker %" PRIu64 ": %s",
+             t->key, t->op, w->id, t->message);
+    task_erred(s, t, t);
+    schedule_ready(s);
+    return;
+  }
+  default:
+    dusk_conn_fail(w->conn, DUSK_EPROTO, "worker %s sent unexpected %s",
+                   w->conn->peer, dusk_msg_type_name(m->type));
+  }
+}
+
+static void on_client_msg(dusk_scheduler *s, sched_client *c,
+                          const dusk_msg *m) {
+  switch (m->type) {
+  case DUSK_MSG_SUBMIT:
+    handle_submit(s, c, &m->u.submit);
+    return;
+  case DUSK_MSG_CANCEL:
+    handle_cancel(s, c, &m->u.cancel, 1);
+    schedule_ready(s);
+    return;
+  case DUSK_MSG_RELEASE_KEYS:
+    handle_cancel(s, c, &m->u.release_keys, 0);
+    return;
+  case DUSK_MSG_INFO_REQUEST:
+    c->info_min = m->u.info_request.min_workers;
+    if (s->nworkers >= c->info_min) {
+      send_info(s, c);
+    } else if (!c->info_waiting) {
+      c->info_waiting = 1;
+      c->next_waiting_info = s->info_waiters;
+      s->info_waiters = c;
+    }
+    return;
+  default:
+    dusk_conn_fail(c->conn, DUSK_EPROTO, "client %s sent unexpected %s",
+                   c->conn->peer, dusk_msg_type_name(m->type));
+  }
+}
+
+typedef struct peer {
+  dusk_scheduler *s;
+  uint8_t role;
+  union {
+    sched_worker *w;
+    sched_client *c;
+  } u;
+} peer;
+
+static void on_ready(dusk_conn *conn) {
+  dusk_scheduler *s = conn->data;
+  peer *p = dusk_xcalloc(1, sizeof *p);
+  p->s = s;
+  p->role = conn->peer_role;
+  if (p->role == DUSK_ROLE_WORKER) {
+    sched_worker *w = dusk_xcalloc(1, sizeof *w);
+    w->conn = conn;
+    w->s = s;
+    w->last_seen_ns = dusk_now_ns();
+    p->u.w = w;
+  } else {
+    sched_client *c = dusk_xcalloc(1, sizeof *c);
+    c->conn = conn;
+    c->s = s;
+    c->id = ++s->next_client_id;
+    dusk_strmap_init(&c->tasks);
+    p->u.c = c;
+    dusk_log(DUSK_LOG_DEBUG, "client %" PRIu64 " connected from %s", c->id,
+             conn->peer);
+  }
+  conn->data = p;
+}
+
+static void on_msg(dusk_conn *conn, const dusk_msg *m) {
+  peer *p = conn->data;
+  if (p->role == DUSK_ROLE_WORKER)
+    on_worker_msg(p->s, p->u.w, m);
+  else
+    on_client_msg(p->s, p->u.c, m);
+}
+
+static void on_close(dusk_conn *conn, int code, const char *reason) {
+  dusk_scheduler *s =
+      (dusk_scheduler *)((char *)conn->net - offsetof(dusk_scheduler, net));
+  peer *p;
+  if (conn->data == s) {
+    /* The handshake never finished: report refused peers once each. */
+    if (code != 0)
+      dusk_log(DUSK_LOG_WARN, "peer %s dropped: %s (auth failures %" PRIu64
+               ", protocol errors %" PRIu64 ")",
+               conn->peer, reason, s->net.nauth_failures,
+               s->net.nprotocol_errors);
+    return;
+  }
+  p = conn->data;
+  if (code != 0 && code != UV_ECONNRESET && code != UV_EOF)
+    dusk_log(DUSK_LOG_WARN, "%s %s closed: %s",
+             p->role == DUSK_ROLE_WORKER ? "worker" : "client", conn->peer,
+             reason);
+  if (p->role == DUSK_ROLE_WORKER) {
+    sched_worker *w = p->u.w;
+    w->conn = NULL;
+    if (!s->stopping)
+      remove_worker(s, w, reason && *reason ? reason : "connection closed");
+    free(w);
+  } else {
+    sched_client *c = p->u.c;
+    c->conn = NULL;
+    client_gone(s, c);
+  }
+  free(p);
+}
+
+static const dusk_conn_handler scheduler_handler = {on_ready, on_msg,
+                                                    on_close};
+
+/* ---- chores -------------------------------------------------------------- */
+
+static void on_chore(uv_timer_t *timer) {
+  dusk_scheduler *s = timer->data;
+  uint64_t now = dusk_now_ns();
+  uint64_t limit = (uint64_t)s->cfg.worker_timeout_ms * 1000000u;
+  /* Periodic chore: O(workers), not per event. */
+  for (size_t i = 0; i < s->workers.cap; i++) {
+    sched_worker *w = s->workers.slots[i].value;
+    if (w == NULL || now - w->last_seen_ns <= limit)
+      continue;
+    char why[128];
+    snprintf(why, sizeof why, "no heartbeat for %" PRIu64 " ms",
+             (now - w->last_seen_ns) / 1000000u);
+    remove_worker(s, w, why);
+    /* The struct stays until its connection closes. */
+    if (w->conn)
+      dusk_conn_close(w->conn, DUSK_ETIMEDOUT, "%s", why);
+    i = (size_t)-1; /* the map changed: restart the sweep */
+    if (s->workers.len == 0)
+      break;
+  }
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
+                       dusk_scheduler **out, dusk_error *err) {
+  dusk_scheduler *s;
+  char *token = NULL;
+  int rc;
+  struct sockaddr_storage ss;
+
+  if (cfg->token_file == NULL) {
+    if ((rc = dusk_address_resolve(cfg->host, 0, &ss, err)) != 0)
+      return rc;
+    if (!dusk_sockaddr_is_loopback((struct sockaddr *)&ss))
+      return dusk_error_set(
+          err, DUSK_ECONFIG,
+          "refusing to listen on %s without a token: anyone who can reach "
+          "it could run code; pass --token-file or listen on 127.0.0.1",
+          cfg->host);
+  } else if ((rc = dusk_auth_token_load(cfg->token_file, &token, err)) != 0) {
+    return rc;
+  }
+  s = dusk_xcalloc(1, sizeof *s);
+  s->loop = loop;
+  s->cfg = *cfg;
+  dusk_heap_init(&s->ready);
+  dusk_idmap_init(&s->tasks_by_id);
+  dusk_idmap_init(&s->workers);
+  rc = dusk_net_init(&s->net, loop, DUSK_ROLE_SCHEDULER, token);
+  free(token);
+  if (rc != 0) {
+    free(s);
+    return dusk_error_set(err, rc, "network set-up failed");
+  }
+  s->net.max_frame = (uint32_t)cfg->max_frame;
+  s->net.max_outbuf = (size_t)cfg->max_outbuf;
+  rc = dusk_net_listen(&s->net, &s->server, cfg->host, (int)cfg->port,
+                       DUSK_ROLE_BIT(DUSK_ROLE_CLIENT) |
+                           DUSK_ROLE_BIT(DUSK_ROLE_WORKER),
+                       &scheduler_handler, s, &s->port, err);
+  if (rc != 0) {
+    dusk_net_close(&s->net);
+    uv_run(loop, UV_RUN_NOWAIT);
+    free(s);
+    return rc;
+  }
+  uv_timer_init(loop, &s->chore);
+  s->chore.data = s;
+  uv_timer_start(&s->chore, on_chore, 100, 100);
+  *out = s;
+  return 0;
+}
+
+int dusk_scheduler_port(const dusk_scheduler *s) { return s->port; }
+
+static void close_conn_walk(uv_handle_t *h, void *arg) {
+  dusk_scheduler *s = arg;
+  if (h->type == UV_TCP && h != (uv_handle_t *)&s->server &&
+      !uv_is_closing(h))
+    dusk_conn_close((dusk_conn *)h, 0, "scheduler stopping");
+}
+
+void dusk_scheduler_stop(dusk_scheduler *s) {
+  if (s->stopping)
+    return;
+  s->stopping = 1;
+  uv_timer_stop(&s->chore);
+  uv_close((uv_handle_t *)&s->chore, NULL);
+  dusk_net_unlisten(&s->server);
+  uv_walk(s->loop, close_conn_walk, s);
+  dusk_net_close(&s->net);
+}
+
+void dusk_scheduler_free(dusk_scheduler *s) {
+  dusk_heap_destroy(&s->ready);
+  dusk_idmap_destroy(&s->tasks_by_id);
+  dusk_idmap_destroy(&s->workers);
+  free(s);
+}
+
+/* Used by debug logging only. */
+const char *dusk__sched_state_name(int st);
+const char *dusk__sched_state_name(int st) {
+  return st >= 0 && st <= T_RELEASED ? state_names[st] : "?";
+}

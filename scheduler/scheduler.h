@@ -1,0 +1,46 @@
+/* scheduler.h - the dusk scheduler as a library: it owns the truth about
+ * tasks and workers, on one libuv loop, in one thread.  main.c only parses
+ * the configuration and runs the loop; tests may drive it on their own loop.
+ *
+ * Task states: waiting -> ready -> processing -> memory, plus erred and
+ * released.  Each transition does O(1) work besides the task's own edges;
+ * nothing scans all tasks or all workers per event. */
+#ifndef DUSK_SCHEDULER_H
+#define DUSK_SCHEDULER_H
+
+#include "config.h"
+#include "errors.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct dusk_scheduler_config {
+  const char *host;
+  int64_t port;
+  const char *token_file;
+  int64_t ready_fd;
+  const char *log_level;
+  int64_t worker_queue;      /* tasks in flight per worker (running + queued) */
+  int64_t heartbeat_ms;      /* interval workers are told to use */
+  int64_t worker_timeout_ms; /* silence after which a worker is gone */
+  int64_t max_retries;       /* worker deaths before a task is erred */
+  int64_t max_frame;         /* frame body limit, bytes */
+  int64_t max_outbuf;        /* queued output per connection, bytes */
+} dusk_scheduler_config;
+
+extern const dusk_cfg_entry dusk_scheduler_config_table[];
+extern const size_t dusk_scheduler_config_count;
+
+typedef struct dusk_scheduler dusk_scheduler;
+
+/* Creates a scheduler listening on cfg->host:cfg->port.  Refuses a
+ * non-loopback host without a token file.  *out is freed by
+ * dusk_scheduler_free after the loop has finished. */
+int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
+                       dusk_scheduler **out, dusk_error *err);
+int dusk_scheduler_port(const dusk_scheduler *s);
+/* Closes every handle; run the loop until it returns, then free. */
+void dusk_scheduler_stop(dusk_scheduler *s);
+void dusk_scheduler_free(dusk_scheduler *s);
+
+#endif

@@ -1,0 +1,103 @@
+/* main.c - dusk-worker tcp://HOST:PORT [options]: one worker, or a nanny
+ * of N workers with --nworkers. */
+#include "log.h"
+#include "worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct run_args {
+  dusk_worker_config *cfg;
+  const char *scheduler;
+} run_args;
+
+static dusk_worker *worker;
+
+static void on_signal(uv_signal_t *h, int signum) {
+  dusk_log(DUSK_LOG_INFO, "signal %d: stopping", signum);
+  dusk_worker_stop(worker);
+  uv_close((uv_handle_t *)h, NULL);
+}
+
+static int run_worker(void *arg) {
+  run_args *a = arg;
+  dusk_error err = {0};
+  uv_loop_t loop;
+  uv_signal_t sigterm, sigint;
+  uv_loop_init(&loop);
+  if (dusk_worker_new(&loop, a->cfg, a->scheduler, &worker, &err) != 0) {
+    fprintf(stderr, "dusk-worker: %s\n", err.message);
+    return 1;
+  }
+  uv_signal_init(&loop, &sigterm);
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_signal_init(&loop, &sigint);
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_unref((uv_handle_t *)&sigint);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (!uv_is_closing((uv_handle_t *)&sigint))
+    uv_close((uv_handle_t *)&sigint, NULL);
+  if (!uv_is_closing((uv_handle_t *)&sigterm))
+    uv_close((uv_handle_t *)&sigterm, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  dusk_worker_free(worker);
+  uv_loop_close(&loop);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  dusk_worker_config cfg;
+  dusk_error err = {0};
+  char *pos[1];
+  char text[2048];
+  int npos, level;
+  run_args args;
+
+  if (dusk_config_parse(dusk_worker_config_table, dusk_worker_config_count,
+                        &cfg, argc, argv, pos, 1, &npos, &err) != 0) {
+    fprintf(stderr, "dusk-worker: %s\n", err.message);
+    return 2;
+  }
+  if (npos != 1) {
+    fprintf(stderr, "usage: dusk-worker tcp://HOST:PORT [options] "
+                    "(--help lists them)\n");
+    return 2;
+  }
+  if ((level = dusk_log_level_parse(cfg.log_level)) < 0) {
+    fprintf(stderr, "dusk-worker: --log-level: '%s' is not one of debug, "
+                    "info, warn, error\n", cfg.log_level);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  args.cfg = &cfg;
+  args.scheduler = pos[0];
+  dusk_config_format(dusk_worker_config_table, dusk_worker_config_count, &cfg,
+                     text, sizeof text);
+  if (cfg.nworkers != NULL) {
+    long n;
+    char *end;
+    if (strcmp(cfg.nworkers, "auto") == 0) {
+      n = sysconf(_SC_NPROCESSORS_ONLN);
+    } else {
+      n = strtol(cfg.nworkers, &end, 10);
+      if (*end != '\0' || n < 1 || n > 1024) {
+        fprintf(stderr, "dusk-worker: --nworkers: '%s' is not auto or "
+                        "1..1024\n", cfg.nworkers);
+        return 2;
+      }
+    }
+    dusk_log_init('N', level);
+    dusk_log(DUSK_LOG_INFO, "config: %s", text);
+    if (cfg.ready_fd >= 0) {
+      close((int)cfg.ready_fd); /* readiness comes from the scheduler */
+      cfg.ready_fd = -1;
+    }
+    return dusk_nanny_run((int)n, run_worker, &args);
+  }
+  dusk_log_init('W', level);
+  dusk_log(DUSK_LOG_INFO, "config: %s", text);
+  return run_worker(&args);
+}

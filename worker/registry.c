@@ -1,0 +1,275 @@
+/* registry.c - the op registry, the generic built-in ops and plugin loading.
+ *
+ * The built-ins exist for tests and benchmarks of the cluster itself: they
+ * move small integers and byte blobs so that a graph's answer can be checked
+ * exactly. */
+#include "registry.h"
+
+#include "msg.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct op_entry {
+  char *name;
+  dusk_op_fn fn;
+} op_entry;
+
+/* ---- the API handed to ops ----------------------------------------------- */
+
+static dusk_op_bytes api_args(const dusk_op_call *c) {
+  dusk_op_bytes b = {c->args.ptr, c->args.len};
+  return b;
+}
+
+static size_t api_ninputs(const dusk_op_call *c) { return c->ninputs; }
+
+static dusk_op_bytes api_input(const dusk_op_call *c, size_t i) {
+  dusk_op_bytes b = {NULL, 0};
+  if (i < c->ninputs) {
+    b.ptr = c->inputs[i].ptr;
+    b.len = c->inputs[i].len;
+  }
+  return b;
+}
+
+static int api_canceled(const dusk_op_call *c) {
+  return c->canceled != NULL && __atomic_load_n(c->canceled, __ATOMIC_RELAXED);
+}
+
+static int api_set_result(dusk_op_call *c, const void *bytes, size_t len) {
+  c->result.len = 0;
+  return dusk_buf_append(&c->result, bytes, len);
+}
+
+static int api_fail(dusk_op_call *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->error, sizeof c->error, fmt, ap);
+  va_end(ap);
+  c->failed = 1;
+  return DUSK_ETASK;
+}
+
+static int api_read_int(dusk_op_bytes v, int64_t *out) {
+  dusk_slice s = {v.ptr, v.len};
+  return dusk_mp_read_int(s, out);
+}
+
+static int api_result_int(dusk_op_call *c, int64_t v) {
+  c->result.len = 0;
+  return dusk_mp_write_int(&c->result, v);
+}
+
+static int api_register(void *registry, const char *name, dusk_op_fn fn) {
+  return dusk_registry_add(registry, name, fn);
+}
+
+const dusk_op_api dusk_registry_api = {
+    DUSK_PLUGIN_ABI_VERSION, api_args,    api_ninputs,    api_input,
+    api_canceled,            api_set_result, api_fail,    api_read_int,
+    api_result_int,          api_register};
+
+/* ---- built-in ops -------------------------------------------------------- */
+
+/* Sums the integer inputs (and args, when with_args and present). */
+static int sum_ints(const dusk_op_api *api, dusk_op_call *call,
+                    int with_args) {
+  int64_t total = 0, v;
+  dusk_op_bytes a = api->args(call);
+  if (with_args && a.len > 0 && !(a.len == 1 && (unsigned char)a.ptr[0] == 0xc0)) {
+    if (api->read_int(a, &v) != 0)
+      return api->fail(call, "args must be one integer");
+    total = v;
+  }
+  for (size_t i = 0; i < api->ninputs(call); i++) {
+    if (api->read_int(api->input(call, i), &v) != 0)
+      return api->fail(call, "input %zu is not an integer", i);
+    if (__builtin_add_overflow(total, v, &total))
+      return api->fail(call, "integer overflow adding input %zu", i);
+  }
+  return api->result_int(call, total);
+}
+
+/* constant: the result is the args value itself. */
+static int op_constant(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_op_bytes a = api->args(call);
+  if (a.len == 0)
+    return api->fail(call, "constant needs args");
+  return api->set_result(call, a.ptr, a.len);
+}
+
+/* add: args (an integer, optional) plus every input. */
+static int op_add(const dusk_op_api *api, dusk_op_call *call) {
+  return sum_ints(api, call, 1);
+}
+
+/* sum: the sum of the integer inputs. */
+static int op_sum(const dusk_op_api *api, dusk_op_call *call) {
+  return sum_ints(api, call, 0);
+}
+
+/* identity: the first input unchanged. */
+static int op_identity(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_op_bytes in;
+  if (api->ninputs(call) != 1)
+    return api->fail(call, "identity takes exactly one input");
+  in = api->input(call, 0);
+  return api->set_result(call, in.ptr, in.len);
+}
+
+/* sleep_ms: sleeps args milliseconds in short slices, returning early when
+ * canceled; the result is the sum of the inputs. */
+static int op_sleep_ms(const dusk_op_api *api, dusk_op_call *call) {
+  int64_t ms;
+  if (api->read_int(api->args(call), &ms) != 0 || ms < 0 ||
+      ms > 24 * 3600 * 1000)
+    return api->fail(call, "sleep_ms needs args 0..86400000");
+  while (ms > 0 && !api->canceled(call)) {
+    int64_t slice = ms < 5 ? ms : 5;
+    struct timespec ts = {0, (long)slice * 1000000L};
+    nanosleep(&ts, NULL);
+    ms -= slice;
+  }
+  if (api->canceled(call))
+    return api->fail(call, "canceled");
+  return sum_ints(api, call, 0);
+}
+
+/* fail: fails with the args string as its message. */
+static int op_fail(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_op_bytes a = api->args(call);
+  dusk_slice in = {a.ptr, a.len}, msg;
+  if (dusk_mp_read_str(in, &msg) != 0)
+    return api->fail(call, "fail needs a string args");
+  return api->fail(call, "%.*s", (int)msg.len, msg.ptr);
+}
+
+/* bytes: a msgpack bin of args bytes (a repeating pattern), for data
+ * transfer tests and benchmarks. */
+static int op_bytes(const dusk_op_api *api, dusk_op_call *call) {
+  int64_t n;
+  if (api->read_int(api->args(call), &n) != 0 || n < 0 ||
+      n > ((int64_t)1 << 32))
+    return api->fail(call, "bytes needs args 0..4294967296");
+  call->result.len = 0;
+  if (dusk_mp_write_bin_header(&call->result, (size_t)n) != 0 ||
+      dusk_buf_reserve(&call->result, (size_t)n) != 0)
+    return api->fail(call, "out of memory for %lld bytes", (long long)n);
+  for (int64_t i = 0; i < n; i++)
+    call->result.data[call->result.len + (size_t)i] = (char)(i * 31 + 7);
+  call->result.len += (size_t)n;
+  return 0;
+}
+
+/* ---- registry ------------------------------------------------------------ */
+
+int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn) {
+  op_entry *e;
+  size_t len = strlen(name);
+  if (len == 0 || len > 255 || fn == NULL)
+    return DUSK_EINVAL;
+  if (dusk_strmap_get(&r->ops, name, len) != NULL)
+    return DUSK_EDUP;
+  e = malloc(sizeof *e);
+  if (e == NULL || (e->name = strdup(name)) == NULL) {
+    free(e);
+    return DUSK_ENOMEM;
+  }
+  e->fn = fn;
+  if (dusk_strmap_put(&r->ops, e->name, len, e) != 0) {
+    free(e->name);
+    free(e);
+    return DUSK_ENOMEM;
+  }
+  return 0;
+}
+
+int dusk_registry_init(dusk_registry *r) {
+  static const struct {
+    const char *name;
+    dusk_op_fn fn;
+  } builtins[] = {{"constant", op_constant}, {"add", op_add},
+                  {"sum", op_sum},           {"identity", op_identity},
+                  {"sleep_ms", op_sleep_ms}, {"fail", op_fail},
+                  {"bytes", op_bytes}};
+  int rc;
+  memset(r, 0, sizeof *r);
+  dusk_strmap_init(&r->ops);
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+    if ((rc = dusk_registry_add(r, builtins[i].name, builtins[i].fn)) != 0)
+      return rc;
+  return 0;
+}
+
+void dusk_registry_destroy(dusk_registry *r) {
+  for (size_t i = 0; i < r->ops.cap; i++) {
+    op_entry *e = r->ops.slots[i].value;
+    if (e != NULL) {
+      free(e->name);
+      free(e);
+    }
+  }
+  dusk_strmap_destroy(&r->ops);
+  for (size_t i = 0; i < r->nhandles; i++)
+    dlclose(r->handles[i]);
+  free(r->handles);
+}
+
+dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
+                              size_t len) {
+  op_entry *e = dusk_strmap_get(&r->ops, name, len);
+  return e ? e->fn : NULL;
+}
+
+int dusk_registry_load_plugin(dusk_registry *r, const char *path,
+                              dusk_error *err) {
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  dusk_plugin_init_fn init;
+  void **nh;
+  int rc;
+  if (h == NULL)
+    return dusk_error_set(err, DUSK_ECONFIG, "plugin %s: %s", path,
+                          dlerror());
+  *(void **)(&init) = dlsym(h, DUSK_PLUGIN_INIT_SYMBOL);
+  if (init == NULL) {
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ECONFIG, "plugin %s: no %s symbol", path,
+                          DUSK_PLUGIN_INIT_SYMBOL);
+  }
+  rc = init(&dusk_registry_api, r);
+  if (rc != 0) {
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "plugin %s: initialisation failed (%d: %s)", path,
+                          rc, dusk_strerror(rc));
+  }
+  nh = realloc(r->handles, (r->nhandles + 1) * sizeof *nh);
+  if (nh == NULL) {
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  r->handles = nh;
+  r->handles[r->nhandles++] = h;
+  return 0;
+}
+
+int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
+  int rc;
+  call->failed = 0;
+  call->error[0] = '\0';
+  rc = fn(&dusk_registry_api, call);
+  if (rc != 0 && !call->failed)
+    snprintf(call->error, sizeof call->error, "op returned %d (%s)", rc,
+             dusk_strerror(rc));
+  if (rc == 0 && call->failed)
+    rc = DUSK_ETASK;
+  if (rc == 0 && call->result.len == 0)
+    /* Every result is a msgpack value: an op that set nothing gave nil. */
+    rc = dusk_mp_write_nil(&call->result);
+  return rc;
+}

@@ -1,0 +1,44 @@
+/* registry.h - ops by name: the built-in ones and those from plugins.
+ * Built once at start-up, read-only afterwards (safe from the work thread). */
+#ifndef DUSK_REGISTRY_H
+#define DUSK_REGISTRY_H
+
+#include "buf.h"
+#include "dusk_plugin.h"
+#include "errors.h"
+#include "hashmap.h"
+
+typedef struct dusk_registry {
+  dusk_strmap ops; /* name -> registry entry */
+  void **handles;  /* dlopen handles */
+  size_t nhandles;
+} dusk_registry;
+
+/* The concrete call an op sees through dusk_op_api (worker-internal). */
+struct dusk_op_call {
+  dusk_slice args;
+  size_t ninputs;
+  const dusk_slice *inputs;
+  const volatile int *canceled; /* set by the loop thread */
+  dusk_buf result;
+  char error[512];
+  int failed;
+};
+
+extern const dusk_op_api dusk_registry_api;
+
+/* Registers the built-in ops: constant, add, sum, sleep_ms, fail, bytes,
+ * identity. */
+int dusk_registry_init(dusk_registry *r);
+void dusk_registry_destroy(dusk_registry *r);
+int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn);
+dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
+                              size_t len);
+/* dlopens path and calls its dusk_plugin_init; err names the path. */
+int dusk_registry_load_plugin(dusk_registry *r, const char *path,
+                              dusk_error *err);
+
+/* Runs fn on call; on failure call->error holds the message. */
+int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call);
+
+#endif

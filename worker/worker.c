@@ -1,0 +1,880 @@
+/* worker.c - the worker daemon: scheduler connection, task lifecycle, result
+ * store, peer fetches, data serving and the work thread.
+ *
+ * Threads: everything here runs on the loop thread except run_thread, which
+ * takes tasks whose inputs are all local from `exec_queue`, runs their op and
+ * puts them on `done_queue`, waking the loop with a uv_async.  A task handed
+ * to the work thread is owned by it until it comes back on done_queue; the
+ * loop only sets its `canceled` flag meanwhile.  Inputs of queued and running
+ * tasks are pinned so a release cannot free bytes an op is reading. */
+#include "worker.h"
+
+#include "auth.h"
+#include "buf.h"
+#include "conn.h"
+#include "hashmap.h"
+#include "log.h"
+#include "msg.h"
+#include "registry.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CFG(field) offsetof(dusk_worker_config, field)
+const dusk_cfg_entry dusk_worker_config_table[] = {
+    {"host", DUSK_CFG_STR, NULL, 0, 0, CFG(host),
+     "data listener address (default: 127.0.0.1 for a loopback scheduler, "
+     "else 0.0.0.0)"},
+    {"port", DUSK_CFG_INT, "0", 0, 65535, CFG(port),
+     "data listener port, 0 = ephemeral"},
+    {"contact-host", DUSK_CFG_STR, NULL, 0, 0, CFG(contact_host),
+     "address peers use to reach this worker"},
+    {"token-file", DUSK_CFG_STR, NULL, 0, 0, CFG(token_file),
+     "file holding the cluster's token"},
+    {"nworkers", DUSK_CFG_STR, NULL, 0, 0, CFG(nworkers),
+     "run N worker processes (auto = one per vCPU) under a nanny"},
+    {"plugin", DUSK_CFG_STR, NULL, 0, 0, CFG(plugins),
+     "comma-separated shared libraries exporting dusk_plugin_init"},
+    {"name", DUSK_CFG_STR, NULL, 0, 0, CFG(name), "worker name"},
+    {"ready-fd", DUSK_CFG_INT, "-1", -1, 1 << 20, CFG(ready_fd),
+     "write 'READY <data port>' to this fd once registered"},
+    {"log-level", DUSK_CFG_STR, "info", 0, 0, CFG(log_level),
+     "debug, info, warn or error"},
+    {"max-frame", DUSK_CFG_INT, "67108864", 4096, 1073741824, CFG(max_frame),
+     "largest frame body accepted, bytes"},
+    {"max-outbuf", DUSK_CFG_INT, "1073741824", 1048576, 17179869184,
+     CFG(max_outbuf), "output queued per connection before it is cut, bytes"},
+    {"reconnect-max-ms", DUSK_CFG_INT, "2000", 10, 600000,
+     CFG(reconnect_max_ms), "longest wait between attempts to reach the "
+                            "scheduler"},
+    {"data-chunk", DUSK_CFG_INT, "8388608", 1024, 536870912, CFG(data_chunk),
+     "bytes of a result per DATA frame"},
+};
+const size_t dusk_worker_config_count =
+    sizeof dusk_worker_config_table / sizeof dusk_worker_config_table[0];
+
+typedef struct wresult {
+  uint64_t id;
+  char *data;
+  size_t len;
+  int pins;     /* tasks reading it */
+  int released; /* the scheduler let it go; freed when pins reach 0 */
+  int fetched;  /* a copy of another worker's result, kept while pinned */
+} wresult;
+
+enum { W_FETCHING, W_QUEUED, W_DONE };
+
+typedef struct wtask {
+  uint64_t id;
+  dusk_op_fn fn;
+  char *op;
+  uint32_t ndeps;
+  uint32_t nmissing;   /* inputs still being fetched */
+  uint64_t *dep_ids;
+  wresult **inputs;
+  dusk_slice *input_slices;
+  int state;
+  int fail_reason;     /* set when an input could not be had */
+  uint64_t fail_dep;
+  char fail_msg[256];
+  volatile int canceled;
+  int rc;              /* op's return, set by the work thread */
+  dusk_op_call call;
+  struct wtask *qnext;
+} wtask;
+
+typedef struct wpeer wpeer;
+
+typedef struct wfetch {
+  uint64_t id;
+  wpeer *peer;
+  wtask **waiters;
+  size_t nwaiters, cap;
+  dusk_buf data;
+} wfetch;
+
+struct wpeer {
+  dusk_worker *w;
+  char addr[96];
+  dusk_conn *conn;
+  dusk_idmap fetches; /* id -> wfetch */
+};
+
+struct dusk_worker {
+  uv_loop_t *loop;
+  dusk_worker_config cfg;
+  dusk_registry registry;
+  dusk_net net;
+  uv_tcp_t data_server;
+  int data_port;
+  char sched_host[256];
+  int sched_port;
+  char advertised_host[256];
+  dusk_conn *sched;
+  uint64_t worker_id;
+  uv_timer_t heartbeat, reconnect;
+  uint64_t heartbeat_seq;
+  int64_t reconnect_delay_ms;
+  int announced;
+  dusk_idmap results; /* id -> wresult */
+  uint64_t result_bytes;
+  dusk_idmap tasks;   /* id -> wtask, for tasks not yet done */
+  dusk_strmap peers;  /* addr -> wpeer */
+  /* work thread */
+  uv_thread_t thread;
+  uv_mutex_t mutex;
+  uv_cond_t cond;
+  uv_async_t async;
+  wtask *exec_head, *exec_tail;
+  wtask *done_head, *done_tail;
+  size_t nqueued;
+  int thread_stop;
+  int stopping;
+};
+
+static void connect_scheduler(dusk_worker *w);
+static void task_inputs_ready(dusk_worker *w, wtask *t);
+
+/* ---- results ------------------------------------------------------------- */
+
+static void result_free(dusk_worker *w, wresult *r) {
+  dusk_idmap_del(&w->results, r->id);
+  w->result_bytes -= r->len;
+  free(r->data);
+  free(r);
+}
+
+static void result_unpin(dusk_worker *w, wresult *r) {
+  if (--r->pins == 0 && (r->released || r->fetched))
+    result_free(w, r);
+}
+
+static wresult *result_add(dusk_worker *w, uint64_t id, char *data,
+                           size_t len, int fetched) {
+  wresult *r = dusk_xcalloc(1, sizeof *r);
+  wresult *old = dusk_idmap_get(&w->results, id);
+  if (old != NULL) {
+    /* Only possible for a fetched copy racing a local one: keep one. */
+    free(data);
+    free(r);
+    return old;
+  }
+  r->id = id;
+  r->data = data;
+  r->len = len;
+  r->fetched = fetched;
+  if (dusk_idmap_put(&w->results, id, r) != 0) {
+    fprintf(stderr, "dusk-worker: out of memory\n");
+    abort();
+  }
+  w->result_bytes += len;
+  return r;
+}
+
+/* ---- messages to the scheduler ------------------------------------------- */
+
+static void send_failed(dusk_worker *w, uint64_t id, uint32_t reason,
+                        uint64_t dep, const char *msg) {
+  dusk_msg m;
+  if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_TASK_FAILED;
+  m.u.task_failed.id = id;
+  m.u.task_failed.reason = reason;
+  m.u.task_failed.dep = dep;
+  m.u.task_failed.message.ptr = msg;
+  m.u.task_failed.message.len = strlen(msg);
+  dusk_conn_send(w->sched, &m);
+}
+
+static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes) {
+  dusk_msg m;
+  if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_TASK_DONE;
+  m.u.task_done.id = id;
+  m.u.task_done.nbytes = nbytes;
+  dusk_conn_send(w->sched, &m);
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+static void task_free(dusk_worker *w, wtask *t) {
+  for (uint32_t i = 0; i < t->ndeps; i++)
+    if (t->inputs[i] != NULL)
+      result_unpin(w, t->inputs[i]);
+  dusk_buf_destroy(&t->call.result);
+  free(t->op);
+  free(t->dep_ids);
+  free(t->inputs);
+  free(t->input_slices);
+  free((void *)t->call.args.ptr);
+  free(t);
+}
+
+/* The loop hands t to the work thread. */
+static void exec_push(dusk_worker *w, wtask *t) {
+  t->state = W_QUEUED;
+  for (uint32_t i = 0; i < t->ndeps; i++) {
+    t->input_slices[i].ptr = t->inputs[i]->data;
+    t->input_slices[i].len = t->inputs[i]->len;
+  }
+  t->call.inputs = t->input_slices;
+  t->call.ninputs = t->ndeps;
+  t->call.canceled = &t->canceled;
+  t->qnext = NULL;
+  uv_mutex_lock(&w->mutex);
+  if (w->exec_tail)
+    w->exec_tail->qnext = t;
+  else
+    w->exec_head = t;
+  w->exec_tail = t;
+  w->nqueued++;
+  uv_cond_signal(&w->cond);
+  uv_mutex_unlock(&w->mutex);
+}
+
+static void run_thread(void *arg) {
+  dusk_worker *w = arg;
+  for (;;) {
+    wtask *t;
+    uv_mutex_lock(&w->mutex);
+    while (w->exec_head == NULL && !w->thread_stop)
+      uv_cond_wait(&w->cond, &w->mutex);
+    if (w->thread_stop) {
+      uv_mutex_unlock(&w->mutex);
+      return;
+    }
+    t = w->exec_head;
+    w->exec_head = t->qnext;
+    if (w->exec_head == NULL)
+      w->exec_tail = NULL;
+    uv_mutex_unlock(&w->mutex);
+
+    if (__atomic_load_n(&t->canceled, __ATOMIC_RELAXED))
+      t->rc = DUSK_ECANCELED;
+    else
+      t->rc = dusk_registry_run(t->fn, &t->call);
+
+    uv_mutex_lock(&w->mutex);
+    t->qnext = NULL;
+    if (w->done_tail)
+      w->done_tail->qnext = t;
+    else
+      w->done_head = t;
+    w->done_tail = t;
+    uv_mutex_unlock(&w->mutex);
+    uv_async_send(&w->async);
+  }
+}
+
+/* Loop side: collects finished tasks, stores results, reports them. */
+static void on_tasks_done(uv_async_t *a) {
+  dusk_worker *w = a->data;
+  wtask *t, *next;
+  uv_mutex_lock(&w->mutex);
+  t = w->done_head;
+  w->done_head = w->done_tail = NULL;
+  uv_mutex_unlock(&w->mutex);
+  for (; t != NULL; t = next) {
+    next = t->qnext;
+    uv_mutex_lock(&w->mutex);
+    w->nqueued--;
+    uv_mutex_unlock(&w->mutex);
+    if (!t->canceled)
+      dusk_idmap_del(&w->tasks, t->id);
+    if (t->canceled) {
+      /* Released while queued or running: nobody wants the outcome. */
+    } else if (t->rc == 0) {
+      size_t len;
+      char *data = dusk_buf_steal(&t->call.result, &len);
+      result_add(w, t->id, data, len, 0);
+      send_done(w, t->id, len);
+    } else {
+      dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
+               t->op, t->call.error);
+      send_failed(w, t->id, DUSK_FAIL_OP, 0, t->call.error);
+    }
+    task_free(w, t);
+  }
+}
+
+/* Called when a task's last missing input arrived or failed. */
+static void task_inputs_ready(dusk_worker *w, wtask *t) {
+  if (t->canceled) {
+    task_free(w, t);
+    return;
+  }
+  if (t->fail_reason != 0) {
+    dusk_idmap_del(&w->tasks, t->id);
+    send_failed(w, t->id, (uint32_t)t->fail_reason, t->fail_dep, t->fail_msg);
+    task_free(w, t);
+    return;
+  }
+  exec_push(w, t);
+}
+
+/* ---- peer fetches -------------------------------------------------------- */
+
+static void fetch_finish(dusk_worker *w, wfetch *f, wresult *r,
+                         const char *why) {
+  for (size_t i = 0; i < f->nwaiters; i++) {
+    wtask *t = f->waiters[i];
+    for (uint32_t j = 0; j < t->ndeps; j++)
+      if (t->dep_ids[j] == f->id && t->inputs[j] == NULL) {
+        if (r != NULL) {
+          t->inputs[j] = r;
+          r->pins++;
+        } else if (t->fail_reason == 0) {
+          t->fail_reason = DUSK_FAIL_MISSING_DEP;
+          t->fail_dep = f->id;
+          snprintf(t->fail_msg, sizeof t->fail_msg,
+                   "input %" PRIu64 " not available from %s: %.120s",
+                   f->id, f->peer->addr, why);
+        }
+      }
+    if (--t->nmissing == 0)
+      task_inputs_ready(w, t);
+  }
+  free(f->waiters);
+  dusk_buf_destroy(&f->data);
+  free(f);
+}
+
+static void on_peer_msg(dusk_conn *c, const dusk_msg *m) {
+  wpeer *p = c->data;
+  dusk_worker *w = p->w;
+  const dusk_msg_data *d = &m->u.data;
+  wfetch *f;
+  if (m->type != DUSK_MSG_DATA) {
+    dusk_conn_fail(c, DUSK_EPROTO, "peer %s sent unexpected %s", c->peer,
+                   dusk_msg_type_name(m->type));
+    return;
+  }
+  f = dusk_idmap_get(&p->fetches, d->id);
+  if (f == NULL)
+    return;
+  if (!d->found) {
+    dusk_idmap_del(&p->fetches, d->id);
+    fetch_finish(w, f, NULL, "the peer does not hold it");
+    return;
+  }
+  if (d->offset != f->data.len || d->total > (uint64_t)SIZE_MAX / 2) {
+    dusk_conn_fail(c, DUSK_EPROTO, "peer %s sent chunk at %" PRIu64
+                   " of result %" PRIu64 ", expected %zu",
+                   c->peer, d->offset, d->id, f->data.len);
+    return;
+  }
+  /* Grown as bytes arrive, never reserved from the declared total. */
+  if (dusk_buf_append(&f->data, d->bytes.ptr, d->bytes.len) != 0) {
+    fprintf(stderr, "dusk-worker: out of memory\n");
+    abort();
+  }
+  if (f->data.len == d->total) {
+    size_t len;
+    char *bytes = dusk_buf_steal(&f->data, &len);
+    wresult *r;
+    if (bytes == NULL)
+      bytes = dusk_xmalloc(1);
+    r = result_add(w, d->id, bytes, len, 1);
+    r->pins++; /* held while waiters take their pins */
+    dusk_idmap_del(&p->fetches, d->id);
+    fetch_finish(w, f, r, NULL);
+    result_unpin(w, r);
+  }
+}
+
+static void on_peer_close(dusk_conn *c, int code, const char *reason) {
+  wpeer *p = c->data;
+  dusk_worker *w = p->w;
+  (void)code;
+  dusk_strmap_del(&w->peers, p->addr, strlen(p->addr));
+  for (size_t i = 0; i < p->fetches.cap; i++) {
+    wfetch *f = p->fetches.slots[i].value;
+    if (f != NULL)
+      fetch_finish(w, f, NULL, reason);
+  }
+  dusk_idmap_destroy(&p->fetches);
+  free(p);
+}
+
+static const dusk_conn_handler peer_handler = {NULL, on_peer_msg,
+                                               on_peer_close};
+
+static wpeer *peer_get(dusk_worker *w, dusk_slice addr, dusk_error *err) {
+  char text[96], host[80];
+  int port;
+  struct sockaddr_storage ss;
+  wpeer *p;
+  if (addr.len >= sizeof text) {
+    dusk_error_set(err, DUSK_EINVAL, "peer address too long");
+    return NULL;
+  }
+  memcpy(text, addr.ptr, addr.len);
+  text[addr.len] = '\0';
+  p = dusk_strmap_get(&w->peers, text, addr.len);
+  if (p != NULL)
+    return p;
+  /* Peer addresses are numeric (the scheduler reports what workers
+   * registered), so resolution does not block the loop. */
+  if (dusk_address_parse(text, host, sizeof host, &port, err) != 0 ||
+      dusk_address_resolve(host, port, &ss, err) != 0)
+    return NULL;
+  p = dusk_xcalloc(1, sizeof *p);
+  p->w = w;
+  memcpy(p->addr, text, addr.len + 1);
+  dusk_idmap_init(&p->fetches);
+  dusk_strmap_put(&w->peers, p->addr, addr.len, p);
+  dusk_net_connect(&w->net, (struct sockaddr *)&ss, &peer_handler, p,
+                   &p->conn);
+  return p;
+}
+
+/* Starts (or joins) the fetch of input `id` from the worker at addr. */
+static void fetch_input(dusk_worker *w, wtask *t, uint64_t id,
+                        dusk_slice addr) {
+  dusk_error err = {0};
+  wpeer *p = peer_get(w, addr, &err);
+  wfetch *f;
+  if (p == NULL) {
+    t->fail_reason = DUSK_FAIL_MISSING_DEP;
+    t->fail_dep = id;
+    snprintf(t->fail_msg, sizeof t->fail_msg, "input %" PRIu64 ": %.200s",
+             id, err.message);
+    t->nmissing--;
+    return;
+  }
+  f = dusk_idmap_get(&p->fetches, id);
+  if (f == NULL) {
+    dusk_msg m;
+    f = dusk_xcalloc(1, sizeof *f);
+    f->id = id;
+    f->peer = p;
+    dusk_idmap_put(&p->fetches, id, f);
+    memset(&m, 0, sizeof m);
+    m.type = DUSK_MSG_GET_DATA;
+    m.u.get_data.id = id;
+    dusk_conn_send(p->conn, &m);
+  }
+  if (f->nwaiters == f->cap) {
+    f->cap = f->cap ? f->cap * 2 : 4;
+    f->waiters = dusk_xrealloc(f->waiters, f->cap * sizeof *f->waiters);
+  }
+  f->waiters[f->nwaiters++] = t;
+}
+
+/* ---- scheduler messages -------------------------------------------------- */
+
+static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
+  wtask *t;
+  dusk_op_fn fn = dusk_registry_find(&w->registry, m->op.ptr, m->op.len);
+  if (fn == NULL) {
+    char msg[320];
+    snprintf(msg, sizeof msg, "unknown op '%.*s' on worker %" PRIu64,
+             (int)(m->op.len > 255 ? 255 : m->op.len), m->op.ptr,
+             w->worker_id);
+    send_failed(w, m->id, DUSK_FAIL_UNKNOWN_OP, 0, msg);
+    return;
+  }
+  if (dusk_idmap_get(&w->tasks, m->id) != NULL ||
+      dusk_idmap_get(&w->results, m->id) != NULL)
+    return; /* a duplicate: the first one stands */
+  t = dusk_xcalloc(1, sizeof *t);
+  t->id = m->id;
+  t->fn = fn;
+  t->op = dusk_xmemdup(m->op.ptr, m->op.len);
+  t->call.args.ptr = dusk_xmemdup(m->args.ptr, m->args.len);
+  t->call.args.len = m->args.len;
+  t->ndeps = m->ndeps;
+  t->dep_ids = dusk_xcalloc(m->ndeps, sizeof *t->dep_ids);
+  t->inputs = dusk_xcalloc(m->ndeps, sizeof *t->inputs);
+  t->input_slices = dusk_xcalloc(m->ndeps, sizeof *t->input_slices);
+  t->state = W_FETCHING;
+  dusk_idmap_put(&w->tasks, t->id, t);
+  t->nmissing = m->ndeps;
+  /* Count every input as missing first so that a fetch failing
+   * synchronously cannot finish the task while inputs are being set. */
+  t->nmissing++;
+  for (uint32_t i = 0; i < m->ndeps; i++) {
+    const dusk_dep *d = &m->deps[i];
+    wresult *r = dusk_idmap_get(&w->results, d->id);
+    t->dep_ids[i] = d->id;
+    if (r != NULL) {
+      t->inputs[i] = r;
+      r->pins++;
+      t->nmissing--;
+    } else if (d->addr.len == 0) {
+      if (t->fail_reason == 0) {
+        t->fail_reason = DUSK_FAIL_MISSING_DEP;
+        t->fail_dep = d->id;
+        snprintf(t->fail_msg, sizeof t->fail_msg,
+                 "input %" PRIu64 " is not held by this worker", d->id);
+      }
+      t->nmissing--;
+    } else {
+      fetch_input(w, t, d->id, d->addr);
+    }
+  }
+  if (--t->nmissing == 0)
+    task_inputs_ready(w, t);
+}
+
+static void handle_release(dusk_worker *w, const dusk_msg_release *m) {
+  for (uint32_t i = 0; i < m->n; i++) {
+    uint64_t id = m->ids[i];
+    wresult *r = dusk_idmap_get(&w->results, id);
+    wtask *t = dusk_idmap_del(&w->tasks, id);
+    if (r != NULL && !r->fetched) {
+      r->released = 1;
+      if (r->pins == 0)
+        result_free(w, r);
+    }
+    if (t != NULL)
+      __atomic_store_n(&t->canceled, 1, __ATOMIC_RELAXED);
+  }
+}
+
+static void send_heartbeat(uv_timer_t *timer) {
+  dusk_worker *w = timer->data;
+  dusk_msg m;
+  if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_HEARTBEAT;
+  m.u.heartbeat.seq = ++w->heartbeat_seq;
+  m.u.heartbeat.nkeys = w->results.len;
+  m.u.heartbeat.nbytes = w->result_bytes;
+  m.u.heartbeat.nqueued = (uint32_t)w->nqueued;
+  dusk_conn_send(w->sched, &m);
+}
+
+static void on_sched_ready(dusk_conn *c) {
+  dusk_worker *w = c->data;
+  dusk_msg m;
+  char name[128];
+  snprintf(name, sizeof name, "%s", w->cfg.name ? w->cfg.name : "");
+  if (name[0] == '\0') {
+    char hn[64] = "worker";
+    gethostname(hn, sizeof hn - 1);
+    snprintf(name, sizeof name, "%s-%d", hn, (int)getpid());
+  }
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_REGISTER;
+  m.u.reg.name.ptr = name;
+  m.u.reg.name.len = strlen(name);
+  m.u.reg.host.ptr = w->advertised_host;
+  m.u.reg.host.len = strlen(w->advertised_host);
+  m.u.reg.port = (uint32_t)w->data_port;
+  m.u.reg.pid = getpid();
+  dusk_conn_send(c, &m);
+}
+
+static void on_sched_msg(dusk_conn *c, const dusk_msg *m) {
+  dusk_worker *w = c->data;
+  switch (m->type) {
+  case DUSK_MSG_WELCOME:
+    w->worker_id = m->u.welcome.worker_id;
+    w->reconnect_delay_ms = 0;
+    uv_timer_start(&w->heartbeat, send_heartbeat, m->u.welcome.heartbeat_ms,
+                   m->u.welcome.heartbeat_ms);
+    dusk_log(DUSK_LOG_INFO, "registered as worker %" PRIu64 " with %s, data "
+             "port %d", w->worker_id, c->peer, w->data_port);
+    if (!w->announced && w->cfg.ready_fd >= 0) {
+      char text[32];
+      int n = snprintf(text, sizeof text, "READY %d\n", w->data_port);
+      if (write((int)w->cfg.ready_fd, text, (size_t)n) != n)
+        dusk_log(DUSK_LOG_WARN, "could not announce readiness");
+      close((int)w->cfg.ready_fd);
+    }
+    w->announced = 1;
+    return;
+  case DUSK_MSG_COMPUTE:
+    handle_compute(w, &m->u.compute);
+    return;
+  case DUSK_MSG_RELEASE:
+    handle_release(w, &m->u.release);
+    return;
+  case DUSK_MSG_HEARTBEAT_ACK:
+    return;
+  default:
+    dusk_conn_fail(c, DUSK_EPROTO, "scheduler %s sent unexpected %s", c->peer,
+                   dusk_msg_type_name(m->type));
+  }
+}
+
+/* Forgets everything the lost scheduler had asked for: a new scheduler
+ * knows nothing of these tasks or results. */
+static void drop_all_work(dusk_worker *w) {
+  for (size_t i = 0; i < w->tasks.cap; i++) {
+    wtask *t = w->tasks.slots[i].value;
+    if (t != NULL)
+      __atomic_store_n(&t->canceled, 1, __ATOMIC_RELAXED);
+  }
+  dusk_idmap_destroy(&w->tasks);
+  dusk_idmap_init(&w->tasks);
+  for (size_t i = 0; i < w->results.cap; i++) {
+    wresult *r = w->results.slots[i].value;
+    if (r != NULL && !r->fetched && !r->released) {
+      r->released = 1;
+      if (r->pins == 0) {
+        result_free(w, r);
+        i = (size_t)-1; /* the table changed under the sweep */
+      }
+    }
+  }
+}
+
+static void on_reconnect_timer(uv_timer_t *t) { connect_scheduler(t->data); }
+
+static void on_sched_close(dusk_conn *c, int code, const char *reason) {
+  dusk_worker *w = c->data;
+  (void)code;
+  w->sched = NULL;
+  uv_timer_stop(&w->heartbeat);
+  if (w->stopping)
+    return;
+  dusk_log(DUSK_LOG_WARN, "lost the scheduler: %s", reason);
+  drop_all_work(w);
+  /* Back off: 50 ms doubling to reconnect_max_ms. */
+  w->reconnect_delay_ms = w->reconnect_delay_ms ? w->reconnect_delay_ms * 2
+                                                : 50;
+  if (w->reconnect_delay_ms > w->cfg.reconnect_max_ms)
+    w->reconnect_delay_ms = w->cfg.reconnect_max_ms;
+  uv_timer_start(&w->reconnect, on_reconnect_timer,
+                 (uint64_t)w->reconnect_delay_ms, 0);
+}
+
+static const dusk_conn_handler sched_handler = {on_sched_ready, on_sched_msg,
+                                                on_sched_close};
+
+static void connect_scheduler(dusk_worker *w) {
+  struct sockaddr_storage ss;
+  dusk_error err = {0};
+  if (dusk_address_resolve(w->sched_host, w->sched_port, &ss, &err) != 0) {
+    dusk_log(DUSK_LOG_WARN, "%s", err.message);
+    w->reconnect_delay_ms = w->cfg.reconnect_max_ms;
+    uv_timer_start(&w->reconnect, on_reconnect_timer,
+                   (uint64_t)w->reconnect_delay_ms, 0);
+    return;
+  }
+  dusk_net_connect(&w->net, (struct sockaddr *)&ss, &sched_handler, w,
+                   &w->sched);
+}
+
+/* ---- data serving -------------------------------------------------------- */
+
+static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
+  wresult *r = dusk_idmap_get(&w->results, id);
+  dusk_msg m;
+  size_t off = 0, chunk = (size_t)w->cfg.data_chunk;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_DATA;
+  m.u.data.id = id;
+  if (r == NULL || r->released) {
+    m.u.data.found = false;
+    dusk_conn_send(c, &m);
+    return;
+  }
+  if (chunk > (size_t)w->cfg.max_frame - 256)
+    chunk = (size_t)w->cfg.max_frame - 256;
+  m.u.data.found = true;
+  m.u.data.total = r->len;
+  do {
+    size_t n = r->len - off < chunk ? r->len - off : chunk;
+    m.u.data.offset = off;
+    m.u.data.bytes.ptr = r->data + off;
+    m.u.data.bytes.len = n;
+    if (dusk_conn_send(c, &m) != 0)
+      return;
+    off += n;
+  } while (off < r->len);
+}
+
+static void on_data_msg(dusk_conn *c, const dusk_msg *m) {
+  dusk_worker *w = c->data;
+  if (m->type != DUSK_MSG_GET_DATA) {
+    dusk_conn_fail(c, DUSK_EPROTO, "%s sent unexpected %s", c->peer,
+                   dusk_msg_type_name(m->type));
+    return;
+  }
+  serve_get(w, c, m->u.get_data.id);
+}
+
+static void on_data_close(dusk_conn *c, int code, const char *reason) {
+  if (code == DUSK_EAUTH || (code != 0 && c->state != DUSK_CONN_READY &&
+                             code != UV_EOF && code != UV_ECONNRESET))
+    dusk_log(DUSK_LOG_WARN, "data peer %s dropped: %s", c->peer, reason);
+}
+
+static const dusk_conn_handler data_handler = {NULL, on_data_msg,
+                                               on_data_close};
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
+                    const char *scheduler_addr, dusk_worker **out,
+                    dusk_error *err) {
+  dusk_worker *w = dusk_xcalloc(1, sizeof *w);
+  struct sockaddr_storage ss;
+  char *token = NULL;
+  const char *host;
+  int rc;
+
+  w->loop = loop;
+  w->cfg = *cfg;
+  dusk_idmap_init(&w->results);
+  dusk_idmap_init(&w->tasks);
+  dusk_strmap_init(&w->peers);
+  if ((rc = dusk_address_parse(scheduler_addr, w->sched_host,
+                               sizeof w->sched_host, &w->sched_port, err)) !=
+          0 ||
+      (rc = dusk_address_resolve(w->sched_host, w->sched_port, &ss, err)) !=
+          0)
+    goto fail_early;
+  host = cfg->host;
+  if (host == NULL)
+    host = dusk_sockaddr_is_loopback((struct sockaddr *)&ss) ? "127.0.0.1"
+                                                              : "0.0.0.0";
+  if (cfg->token_file != NULL &&
+      (rc = dusk_auth_token_load(cfg->token_file, &token, err)) != 0)
+    goto fail_early;
+  if (token == NULL) {
+    struct sockaddr_storage hs;
+    if ((rc = dusk_address_resolve(host, 0, &hs, err)) != 0)
+      goto fail_early;
+    if (!dusk_sockaddr_is_loopback((struct sockaddr *)&hs)) {
+      rc = dusk_error_set(err, DUSK_ECONFIG,
+                          "refusing to serve data on %s without a token; "
+                          "pass --token-file",
+                          host);
+      goto fail_early;
+    }
+  }
+  snprintf(w->advertised_host, sizeof w->advertised_host, "%s",
+           cfg->contact_host ? cfg->contact_host : host);
+  if ((rc = dusk_registry_init(&w->registry)) != 0) {
+    dusk_error_set(err, rc, "op registry: %s", dusk_strerror(rc));
+    goto fail_early;
+  }
+  if (cfg->plugins != NULL) {
+    char *list = dusk_xstrdup(cfg->plugins), *save = NULL;
+    for (char *p = strtok_r(list, ",", &save); p != NULL;
+         p = strtok_r(NULL, ",", &save)) {
+      if ((rc = dusk_registry_load_plugin(&w->registry, p, err)) != 0) {
+        free(list);
+        dusk_registry_destroy(&w->registry);
+        goto fail_early;
+      }
+      dusk_log(DUSK_LOG_INFO, "loaded plugin %s", p);
+    }
+    free(list);
+  }
+  rc = dusk_net_init(&w->net, loop, DUSK_ROLE_WORKER, token);
+  free(token);
+  token = NULL;
+  if (rc != 0) {
+    dusk_registry_destroy(&w->registry);
+    dusk_error_set(err, rc, "network set-up failed");
+    goto fail_early;
+  }
+  w->net.max_frame = (uint32_t)cfg->max_frame;
+  w->net.max_outbuf = (size_t)cfg->max_outbuf;
+  rc = dusk_net_listen(&w->net, &w->data_server, host, (int)cfg->port,
+                       DUSK_ROLE_BIT(DUSK_ROLE_PEER) |
+                           DUSK_ROLE_BIT(DUSK_ROLE_CLIENT),
+                       &data_handler, w, &w->data_port, err);
+  if (rc != 0) {
+    dusk_net_close(&w->net);
+    dusk_registry_destroy(&w->registry);
+    uv_run(loop, UV_RUN_NOWAIT);
+    goto fail_early;
+  }
+  uv_mutex_init(&w->mutex);
+  uv_cond_init(&w->cond);
+  uv_async_init(loop, &w->async, on_tasks_done);
+  w->async.data = w;
+  uv_timer_init(loop, &w->heartbeat);
+  w->heartbeat.data = w;
+  uv_timer_init(loop, &w->reconnect);
+  w->reconnect.data = w;
+  uv_thread_create(&w->thread, run_thread, w);
+  connect_scheduler(w);
+  *out = w;
+  return 0;
+
+fail_early:
+  free(token);
+  free(w);
+  return rc;
+}
+
+int dusk_worker_data_port(const dusk_worker *w) { return w->data_port; }
+
+static void close_conn_walk(uv_handle_t *h, void *arg) {
+  dusk_worker *w = arg;
+  if (h->type == UV_TCP && h != (uv_handle_t *)&w->data_server &&
+      !uv_is_closing(h))
+    dusk_conn_close((dusk_conn *)h, 0, "worker stopping");
+}
+
+void dusk_worker_stop(dusk_worker *w) {
+  if (w->stopping)
+    return;
+  w->stopping = 1;
+  /* Ask a running op to stop, then wait for the thread to finish it. */
+  for (size_t i = 0; i < w->tasks.cap; i++) {
+    wtask *t = w->tasks.slots[i].value;
+    if (t != NULL)
+      __atomic_store_n(&t->canceled, 1, __ATOMIC_RELAXED);
+  }
+  uv_mutex_lock(&w->mutex);
+  w->thread_stop = 1;
+  uv_cond_signal(&w->cond);
+  uv_mutex_unlock(&w->mutex);
+  uv_thread_join(&w->thread);
+  uv_timer_stop(&w->heartbeat);
+  uv_timer_stop(&w->reconnect);
+  uv_close((uv_handle_t *)&w->heartbeat, NULL);
+  uv_close((uv_handle_t *)&w->reconnect, NULL);
+  uv_close((uv_handle_t *)&w->async, NULL);
+  dusk_net_unlisten(&w->data_server);
+  uv_walk(w->loop, close_conn_walk, w);
+  dusk_net_close(&w->net);
+}
+
+void dusk_worker_free(dusk_worker *w) {
+  wtask *t, *next;
+  /* Tasks still queued or finished but not collected belong to us again. */
+  for (t = w->exec_head; t != NULL; t = next) {
+    next = t->qnext;
+    dusk_idmap_del(&w->tasks, t->id);
+    task_free(w, t);
+  }
+  for (t = w->done_head; t != NULL; t = next) {
+    next = t->qnext;
+    dusk_idmap_del(&w->tasks, t->id);
+    task_free(w, t);
+  }
+  /* Tasks still fetching when the peers closed were freed by
+   * fetch_finish; canceled ones left in the map are gone already. */
+  for (size_t i = 0; i < w->results.cap; i++) {
+    wresult *r = w->results.slots[i].value;
+    if (r != NULL) {
+      free(r->data);
+      free(r);
+    }
+  }
+  dusk_idmap_destroy(&w->results);
+  dusk_idmap_destroy(&w->tasks);
+  dusk_strmap_destroy(&w->peers);
+  dusk_registry_destroy(&w->registry);
+  uv_mutex_destroy(&w->mutex);
+  uv_cond_destroy(&w->cond);
+  free(w);
+}

@@ -1,0 +1,48 @@
+/* worker.h - one dusk worker process as a library: a connection to the
+ * scheduler, a data listener for peers and clients, and one work thread that
+ * runs one task at a time while the loop keeps heartbeats, control messages
+ * and data serving flowing.  Loop-thread API. */
+#ifndef DUSK_WORKER_H
+#define DUSK_WORKER_H
+
+#include "config.h"
+#include "errors.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct dusk_worker_config {
+  const char *host;         /* data listener address */
+  int64_t port;             /* data listener port, 0 = ephemeral */
+  const char *contact_host; /* address advertised to peers */
+  const char *token_file;
+  const char *nworkers;     /* "N" or "auto": run as a nanny of N workers */
+  const char *plugins;      /* comma-separated shared libraries */
+  const char *name;
+  int64_t ready_fd;
+  const char *log_level;
+  int64_t max_frame;
+  int64_t max_outbuf;
+  int64_t reconnect_max_ms; /* longest wait between reconnection attempts */
+  int64_t data_chunk;       /* bytes per DATA frame */
+} dusk_worker_config;
+
+extern const dusk_cfg_entry dusk_worker_config_table[];
+extern const size_t dusk_worker_config_count;
+
+typedef struct dusk_worker dusk_worker;
+
+/* scheduler_addr is "tcp://host:port".  Loads plugins, binds the data
+ * listener and starts connecting. */
+int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
+                    const char *scheduler_addr, dusk_worker **out,
+                    dusk_error *err);
+int dusk_worker_data_port(const dusk_worker *w);
+void dusk_worker_stop(dusk_worker *w);
+void dusk_worker_free(dusk_worker *w);
+
+/* Runs cfg->nworkers worker processes (forked, each running run_child) and
+ * restarts any that dies, until SIGTERM/SIGINT.  Returns the exit status. */
+int dusk_nanny_run(int nworkers, int (*run_child)(void *), void *arg);
+
+#endif
