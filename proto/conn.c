@@ -98,10 +98,13 @@ static void on_write(uv_write_t *req, int status) {
                     uv_strerror(status));
     return;
   }
-  if (c->out.len > 0)
+  if (c->out.len > 0) {
     start_write(c);
-  else if (c->close_after_write)
-    dusk_conn_close(c, c->close_code, "%s", c->close_reason);
+  } else if (c->close_after_write) {
+    char reason[sizeof c->close_reason];
+    memcpy(reason, c->close_reason, sizeof reason);
+    dusk_conn_close(c, c->close_code, "%s", reason);
+  }
 }
 
 static void start_write(dusk_conn *c) {

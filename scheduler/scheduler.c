@@ -25,6 +25,7 @@
 #include "msg.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,8 @@ static void notify_client(sched_task *t) {
   dusk_conn_send(c->conn, &m);
 }
 
+/* Tells the client its graph was refused: under every wanted key of the
+ * graph (so waits on them end), or under the offending key if none. */
 static void graph_error(sched_client *c, const char *key, const char *fmt,
                         ...) __attribute__((format(printf, 3, 4)));
 static void graph_error(sched_client *c, const char *key, const char *fmt,
@@ -248,13 +251,19 @@ static void graph_error(sched_client *c, const char *key, const char *fmt,
   va_end(ap);
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_KEY_STATE;
-  m.u.key_state.key = cslice(key);
   m.u.key_state.state = DUSK_KEY_GRAPH_ERROR;
   m.u.key_state.addr = cslice("");
   m.u.key_state.erred_key = cslice(key);
   m.u.key_state.op = cslice("");
   m.u.key_state.message = cslice(text);
-  dusk_conn_send(c->conn, &m);
+  for (size_t i = 0; i < c->npending_wanted; i++) {
+    m.u.key_state.key = cslice(c->pending_wanted[i]);
+    dusk_conn_send(c->conn, &m);
+  }
+  if (c->npending_wanted == 0) {
+    m.u.key_state.key = cslice(key);
+    dusk_conn_send(c->conn, &m);
+  }
 }
 
 /* ---- task attempts ------------------------------------------------------- */
@@ -550,12 +559,12 @@ static void dependent_lost_input(dusk_scheduler *s, sched_task *d) {
   }
 }
 
-static void remove_worker(dusk_scheduler *s, sched_worker *w,
+static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
                           const char *why) {
   sched_task *t;
   if (!w->registered)
     return;
-  dusk_log(DUSK_LOG_WARN,
+  dusk_log(level,
            "worker %" PRIu64 " (%s pid %" PRId64 ") removed: %s; %u tasks "
            "processing",
            w->id, w->addr, w->pid, why, w->nprocessing);
@@ -1200,7 +1209,10 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
     sched_worker *w = p->u.w;
     w->conn = NULL;
     if (!s->stopping)
-      remove_worker(s, w, reason && *reason ? reason : "connection closed");
+      remove_worker(s, w,
+                    code == 0 && w->nprocessing == 0 ? DUSK_LOG_INFO
+                                                     : DUSK_LOG_WARN,
+                    reason && *reason ? reason : "connection closed");
     free(w);
   } else {
     sched_client *c = p->u.c;
@@ -1227,7 +1239,7 @@ static void on_chore(uv_timer_t *timer) {
     char why[128];
     snprintf(why, sizeof why, "no heartbeat for %" PRIu64 " ms",
              (now - w->last_seen_ns) / 1000000u);
-    remove_worker(s, w, why);
+    remove_worker(s, w, DUSK_LOG_WARN, why);
     /* The struct stays until its connection closes. */
     if (w->conn)
       dusk_conn_close(w->conn, DUSK_ETIMEDOUT, "%s", why);

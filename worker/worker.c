@@ -707,8 +707,7 @@ static void on_data_msg(dusk_conn *c, const dusk_msg *m) {
 }
 
 static void on_data_close(dusk_conn *c, int code, const char *reason) {
-  if (code == DUSK_EAUTH || (code != 0 && c->state != DUSK_CONN_READY &&
-                             code != UV_EOF && code != UV_ECONNRESET))
+  if (code != 0 && code != UV_EOF && code != UV_ECONNRESET)
     dusk_log(DUSK_LOG_WARN, "data peer %s dropped: %s", c->peer, reason);
 }
 
@@ -787,6 +786,7 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->net.max_outbuf = (size_t)cfg->max_outbuf;
   rc = dusk_net_listen(&w->net, &w->data_server, host, (int)cfg->port,
                        DUSK_ROLE_BIT(DUSK_ROLE_PEER) |
+                           DUSK_ROLE_BIT(DUSK_ROLE_WORKER) |
                            DUSK_ROLE_BIT(DUSK_ROLE_CLIENT),
                        &data_handler, w, &w->data_port, err);
   if (rc != 0) {

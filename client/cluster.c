@@ -1,0 +1,309 @@
+/* cluster.c - LocalCluster: a scheduler and a nanny of N workers as child
+ * processes on loopback, with a fresh random token.
+ *
+ * Children never outlive us: each is started with PR_SET_PDEATHSIG(SIGKILL)
+ * (checked against a race with our own death right after fork), and the
+ * nanny passes the same promise on to its workers.  Readiness is a
+ * handshake, never a sleep: the scheduler writes "READY <port>" to a pipe,
+ * and the scheduler answers an INFO_REQUEST once N workers registered. */
+#include "dusk.h"
+
+#include "auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct dusk_cluster {
+  pid_t scheduler, nanny;
+  int nworkers;
+  char address[64];
+  char token[65];
+  char token_dir[64];
+  char token_file[96];
+};
+
+void dusk_cluster_options_init(dusk_cluster_options *o) {
+  memset(o, 0, sizeof *o);
+  o->log_level = "warn";
+  o->start_timeout_ms = 30000;
+}
+
+static int file_executable(const char *path) {
+  return access(path, X_OK) == 0;
+}
+
+/* Finds a daemon binary: bin_dir, $DUSK_BIN_DIR, beside our executable. */
+static int find_binary(const char *bin_dir, const char *name, char *out,
+                       size_t outlen) {
+  char self[PATH_MAX - 64];
+  const char *env = getenv("DUSK_BIN_DIR");
+  ssize_t n;
+  if (bin_dir != NULL) {
+    snprintf(out, outlen, "%s/%s", bin_dir, name);
+    return file_executable(out) ? 0 : DUSK_ENOTFOUND;
+  }
+  if (env != NULL && env[0] != '\0') {
+    snprintf(out, outlen, "%s/%s", env, name);
+    if (file_executable(out))
+      return 0;
+  }
+  n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    char *slash;
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (slash != NULL) {
+      *slash = '\0';
+      snprintf(out, outlen, "%s/%s", self, name);
+      if (file_executable(out))
+        return 0;
+    }
+  }
+  /* Last resort: PATH lookup by execvp. */
+  snprintf(out, outlen, "%s", name);
+  return 0;
+}
+
+/* Forks and execs argv with fd `ready_w` (or -1) as fd 3.  The child dies
+ * with us. */
+static pid_t spawn(char *const argv[], int ready_w) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid != 0)
+    return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent)
+    _exit(127);
+  if (ready_w >= 0) {
+    if (ready_w != 3) {
+      dup2(ready_w, 3);
+      close(ready_w);
+    }
+  }
+  /* Nothing else of ours leaks into the daemon. */
+  for (int fd = ready_w >= 0 ? 4 : 3; fd < 1024; fd++)
+    close(fd);
+  signal(SIGPIPE, SIG_DFL);
+  execvp(argv[0], argv);
+  fprintf(stderr, "dusk: cannot run %s: %s\n", argv[0], strerror(errno));
+  _exit(127);
+}
+
+/* Reads "READY <port>\n" from fd within timeout_ms: the port, or < 0. */
+static int read_ready(int fd, pid_t child, int timeout_ms, dusk_error *err) {
+  char buf[64];
+  size_t used = 0;
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    long spent;
+    int rc;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    spent = (now.tv_sec - start.tv_sec) * 1000 +
+            (now.tv_nsec - start.tv_nsec) / 1000000;
+    if (spent >= timeout_ms)
+      return dusk_error_set(err, DUSK_ETIMEDOUT,
+                            "scheduler pid %d not ready after %d ms",
+                            (int)child, timeout_ms);
+    rc = poll(&p, 1, (int)(timeout_ms - spent));
+    if (rc < 0 && errno == EINTR)
+      continue;
+    if (rc <= 0)
+      continue;
+    ssize_t n = read(fd, buf + used, sizeof buf - 1 - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return dusk_error_set(err, DUSK_ESPAWN,
+                            "scheduler pid %d exited before it was ready "
+                            "(see its messages above)",
+                            (int)child);
+    used += (size_t)n;
+    buf[used] = '\0';
+    if (strchr(buf, '\n') != NULL) {
+      int port;
+      if (sscanf(buf, "READY %d", &port) == 1 && port > 0 && port < 65536)
+        return port;
+      return dusk_error_set(err, DUSK_ESPAWN,
+                            "scheduler pid %d announced '%s'", (int)child,
+                            buf);
+    }
+    if (used >= sizeof buf - 1)
+      return dusk_error_set(err, DUSK_ESPAWN, "scheduler readiness line too "
+                            "long");
+  }
+}
+
+static void stop_child(pid_t pid, int grace_ms) {
+  struct timespec ts = {0, 5 * 1000000L};
+  if (pid <= 0)
+    return;
+  kill(pid, SIGTERM);
+  for (int waited = 0; waited < grace_ms; waited += 5) {
+    pid_t r = waitpid(pid, NULL, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD))
+      return;
+    nanosleep(&ts, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+}
+
+int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
+                       dusk_error *err) {
+  dusk_cluster *cl = calloc(1, sizeof *cl);
+  char sched_bin[PATH_MAX], worker_bin[PATH_MAX], nbuf[16], port_arg[16];
+  char addr_arg[64], queue_arg[16], timeout_arg[16];
+  int pipefd[2], port, rc, fd;
+  dusk_client *client = NULL;
+  size_t n = 0;
+
+  if (cl == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  cl->nworkers = o->nworkers > 0 ? o->nworkers
+                                 : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (cl->nworkers < 1)
+    cl->nworkers = 1;
+  if (find_binary(o->bin_dir, "dusk-scheduler", sched_bin,
+                  sizeof sched_bin) != 0 ||
+      find_binary(o->bin_dir, "dusk-worker", worker_bin,
+                  sizeof worker_bin) != 0) {
+    free(cl);
+    return dusk_error_set(err, DUSK_ENOTFOUND,
+                          "dusk-scheduler or dusk-worker not found in %s",
+                          o->bin_dir);
+  }
+  /* A fresh token in a private file. */
+  snprintf(cl->token_dir, sizeof cl->token_dir, "/tmp/dusk-cluster-XXXXXX");
+  if (mkdtemp(cl->token_dir) == NULL ||
+      dusk_auth_token_generate(cl->token) != 0) {
+    free(cl);
+    return dusk_error_set(err, DUSK_ESPAWN, "cannot create a token: %s",
+                          strerror(errno));
+  }
+  snprintf(cl->token_file, sizeof cl->token_file, "%s/token", cl->token_dir);
+  fd = open(cl->token_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || write(fd, cl->token, 64) != 64) {
+    if (fd >= 0)
+      close(fd);
+    rmdir(cl->token_dir);
+    free(cl);
+    return dusk_error_set(err, DUSK_ESPAWN, "cannot write the token file");
+  }
+  close(fd);
+
+  if (pipe(pipefd) != 0) {
+    rc = dusk_error_set(err, DUSK_ESPAWN, "pipe: %s", strerror(errno));
+    goto fail;
+  }
+  snprintf(queue_arg, sizeof queue_arg, "%d",
+           o->worker_queue > 0 ? o->worker_queue : 8);
+  snprintf(timeout_arg, sizeof timeout_arg, "%d",
+           o->worker_timeout_ms > 0 ? o->worker_timeout_ms : 10000);
+  {
+    char *argv[] = {sched_bin,        "--port",       "0",
+                    "--ready-fd",     "3",            "--token-file",
+                    cl->token_file,   "--log-level",
+                    (char *)(o->log_level ? o->log_level : "warn"),
+                    "--worker-queue", queue_arg,      "--worker-timeout-ms",
+                    timeout_arg,      NULL};
+    cl->scheduler = spawn(argv, pipefd[1]);
+  }
+  close(pipefd[1]);
+  if (cl->scheduler < 0) {
+    close(pipefd[0]);
+    rc = dusk_error_set(err, DUSK_ESPAWN, "fork: %s", strerror(errno));
+    goto fail;
+  }
+  port = read_ready(pipefd[0], cl->scheduler,
+                    o->start_timeout_ms > 0 ? o->start_timeout_ms : 30000,
+                    err);
+  close(pipefd[0]);
+  if (port < 0) {
+    rc = port;
+    goto fail;
+  }
+  snprintf(cl->address, sizeof cl->address, "tcp://127.0.0.1:%d", port);
+  snprintf(addr_arg, sizeof addr_arg, "%s", cl->address);
+  snprintf(nbuf, sizeof nbuf, "%d", cl->nworkers);
+  snprintf(port_arg, sizeof port_arg, "%d", port);
+  {
+    char *argv[16];
+    int a = 0;
+    argv[a++] = worker_bin;
+    argv[a++] = addr_arg;
+    argv[a++] = "--nworkers";
+    argv[a++] = nbuf;
+    argv[a++] = "--token-file";
+    argv[a++] = cl->token_file;
+    argv[a++] = "--log-level";
+    argv[a++] = (char *)(o->log_level ? o->log_level : "warn");
+    if (o->plugins != NULL) {
+      argv[a++] = "--plugin";
+      argv[a++] = (char *)o->plugins;
+    }
+    argv[a] = NULL;
+    cl->nanny = spawn(argv, -1);
+  }
+  if (cl->nanny < 0) {
+    rc = dusk_error_set(err, DUSK_ESPAWN, "fork: %s", strerror(errno));
+    goto fail;
+  }
+  if ((rc = dusk_cluster_client(cl, &client, err)) != 0)
+    goto fail;
+  rc = dusk_client_workers(client, (unsigned)cl->nworkers,
+                           o->start_timeout_ms > 0 ? o->start_timeout_ms
+                                                   : 30000,
+                           NULL, 0, &n, NULL, err);
+  dusk_client_free(client);
+  if (rc != 0)
+    goto fail;
+  *out = cl;
+  return 0;
+fail:
+  dusk_cluster_stop(cl);
+  return rc;
+}
+
+const char *dusk_cluster_address(const dusk_cluster *cl) {
+  return cl->address;
+}
+const char *dusk_cluster_token(const dusk_cluster *cl) { return cl->token; }
+const char *dusk_cluster_token_file(const dusk_cluster *cl) {
+  return cl->token_file;
+}
+int dusk_cluster_nworkers(const dusk_cluster *cl) { return cl->nworkers; }
+int64_t dusk_cluster_scheduler_pid(const dusk_cluster *cl) {
+  return cl->scheduler;
+}
+int64_t dusk_cluster_nanny_pid(const dusk_cluster *cl) { return cl->nanny; }
+
+int dusk_cluster_client(dusk_cluster *cl, dusk_client **out,
+                        dusk_error *err) {
+  return dusk_client_connect(cl->address, cl->token, 10000, out, err);
+}
+
+void dusk_cluster_stop(dusk_cluster *cl) {
+  if (cl == NULL)
+    return;
+  /* Workers first, so none of them notices a vanished scheduler. */
+  stop_child(cl->nanny, 8000);
+  stop_child(cl->scheduler, 5000);
+  if (cl->token_file[0] != '\0')
+    unlink(cl->token_file);
+  if (cl->token_dir[0] != '\0')
+    rmdir(cl->token_dir);
+  free(cl);
+}

@@ -1,0 +1,125 @@
+/* dusk.h - libdusk, the dusk client library: connect to a scheduler (or
+ * start a LocalCluster), build task graphs, submit them, wait for and gather
+ * results, cancel.
+ *
+ * All handles are opaque.  Functions return 0 or a negative code
+ * (dusk_strerror names it); where a person needs a sentence, the last
+ * parameter is an optional dusk_error * that names the key, op, worker or
+ * file involved.  A dusk_client is used by one thread at a time; calls block
+ * until done or until their timeout (milliseconds, < 0 = no limit). */
+#ifndef DUSK_H
+#define DUSK_H
+
+#include "errors.h" /* dusk_error, DUSK_E* codes, dusk_strerror */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- graphs ---------------------------------------------------------------
+ * A graph is a list of tasks: key (unique), op name (looked up in the
+ * workers' registries), args (msgpack bytes, opaque to the scheduler) and
+ * the keys of its inputs, which may be in this graph or in earlier graphs
+ * of the same client whose keys are still held. */
+typedef struct dusk_graph dusk_graph;
+
+dusk_graph *dusk_graph_new(void);
+void dusk_graph_free(dusk_graph *g);
+size_t dusk_graph_size(const dusk_graph *g);
+/* Copies everything.  0, DUSK_EINVAL (empty key/op) or DUSK_ENOMEM. */
+int dusk_graph_add(dusk_graph *g, const char *key, const char *op,
+                   const void *args_msgpack, size_t args_len,
+                   const char *const *deps, size_t ndeps);
+/* Same, with args one msgpack integer / string / none. */
+int dusk_graph_add_int(dusk_graph *g, const char *key, const char *op,
+                       int64_t arg, const char *const *deps, size_t ndeps);
+int dusk_graph_add_str(dusk_graph *g, const char *key, const char *op,
+                       const char *arg, const char *const *deps, size_t ndeps);
+
+/* ---- clients ------------------------------------------------------------- */
+typedef struct dusk_client dusk_client;
+
+/* address: "tcp://host:port"; token: the cluster's token or NULL. */
+int dusk_client_connect(const char *address, const char *token,
+                        int timeout_ms, dusk_client **out, dusk_error *err);
+void dusk_client_free(dusk_client *c);
+
+/* Submits g; the keys in `wanted` are kept until released and can be
+ * waited for and gathered.  Returns once the graph is sent; a refused graph
+ * (unknown input key, cycle) is reported by the next wait. */
+int dusk_client_submit(dusk_client *c, const dusk_graph *g,
+                       const char *const *wanted, size_t nwanted,
+                       dusk_error *err);
+
+/* Waits until every key is in memory: 0.  DUSK_ETASK when one failed: err
+ * names the key, the task that failed, its op and the worker's message.
+ * DUSK_ECANCELED, DUSK_EGRAPH (refused graph), DUSK_ETIMEDOUT, DUSK_ECLOSED
+ * (scheduler gone). */
+int dusk_client_wait(dusk_client *c, const char *const *keys, size_t nkeys,
+                     int timeout_ms, dusk_error *err);
+
+/* Fetches results straight from the workers holding them (waiting first if
+ * needed).  Each out[i] is malloc'd msgpack bytes of length lens[i], freed
+ * by the caller. */
+int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
+                       int timeout_ms, void **out, size_t *lens,
+                       dusk_error *err);
+/* One key whose result is a msgpack integer. */
+int dusk_client_gather_int(dusk_client *c, const char *key, int timeout_ms,
+                           int64_t *out, dusk_error *err);
+
+/* Cancels keys: unfinished ones (and everything depending on them) stop and
+ * report DUSK_ECANCELED.  Release forgets finished keys. */
+int dusk_client_cancel(dusk_client *c, const char *const *keys, size_t nkeys,
+                       dusk_error *err);
+int dusk_client_release(dusk_client *c, const char *const *keys,
+                        size_t nkeys, dusk_error *err);
+
+typedef struct dusk_worker_status {
+  uint64_t id;
+  int64_t pid;
+  char addr[96];
+  uint32_t nprocessing;
+  uint64_t nkeys;
+} dusk_worker_status;
+
+/* Waits until at least min_workers are registered, then lists up to max of
+ * them; *ntasks (optional) receives the number of tasks the scheduler
+ * tracks. */
+int dusk_client_workers(dusk_client *c, unsigned min_workers, int timeout_ms,
+                        dusk_worker_status *out, size_t max, size_t *n,
+                        uint64_t *ntasks, dusk_error *err);
+
+/* ---- LocalCluster ---------------------------------------------------------
+ * Starts dusk-scheduler and a dusk-worker nanny of N workers on loopback
+ * with a fresh random token, and returns once all have registered.  The
+ * children never outlive this process, even when it is killed with
+ * SIGKILL.  Binaries are looked for in bin_dir, else $DUSK_BIN_DIR, else
+ * next to the running executable, else on PATH. */
+typedef struct dusk_cluster dusk_cluster;
+
+typedef struct dusk_cluster_options {
+  int nworkers;           /* <= 0: one per vCPU */
+  const char *bin_dir;
+  const char *plugins;    /* passed to the workers' --plugin */
+  const char *log_level;  /* daemons' --log-level, default "warn" */
+  int worker_timeout_ms;  /* scheduler's --worker-timeout-ms, 0 = default */
+  int worker_queue;       /* scheduler's --worker-queue, 0 = default */
+  int start_timeout_ms;   /* default 30000 */
+} dusk_cluster_options;
+
+void dusk_cluster_options_init(dusk_cluster_options *o);
+int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
+                       dusk_error *err);
+const char *dusk_cluster_address(const dusk_cluster *cl);
+const char *dusk_cluster_token(const dusk_cluster *cl);
+/* Path of the token file the daemons read (valid until stop). */
+const char *dusk_cluster_token_file(const dusk_cluster *cl);
+int dusk_cluster_nworkers(const dusk_cluster *cl);
+int64_t dusk_cluster_scheduler_pid(const dusk_cluster *cl);
+int64_t dusk_cluster_nanny_pid(const dusk_cluster *cl);
+/* Connects a new client to the cluster. */
+int dusk_cluster_client(dusk_cluster *cl, dusk_client **out, dusk_error *err);
+/* SIGTERM, then SIGKILL after a bound; frees cl. */
+void dusk_cluster_stop(dusk_cluster *cl);
+
+#endif
