@@ -209,7 +209,7 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
     goto fail;
   }
   snprintf(queue_arg, sizeof queue_arg, "%d",
-           o->worker_queue > 0 ? o->worker_queue : 8);
+           o->worker_queue > 0 ? o->worker_queue : 4);
   snprintf(timeout_arg, sizeof timeout_arg, "%d",
            o->worker_timeout_ms > 0 ? o->worker_timeout_ms : 10000);
   {

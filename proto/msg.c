@@ -297,9 +297,10 @@ static int dec_compute(reader *r, dusk_msg_compute *m) {
 }
 
 static int dec_task_done(reader *r, dusk_msg_task_done *m) {
-  CK(expect_count(r, 2));
+  CK(expect_count(r, 3));
   CK(rd_u64(r, "id", UINT64_MAX, &m->id));
-  return rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes);
+  CK(rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes));
+  return rd_u64(r, "run_us", UINT64_MAX, &m->run_us);
 }
 
 static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
@@ -552,9 +553,10 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return 0;
   }
   case DUSK_MSG_TASK_DONE:
-    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_array(pk, 3));
     PK(msgpack_pack_uint64(pk, m->u.task_done.id));
-    return msgpack_pack_uint64(pk, m->u.task_done.nbytes);
+    PK(msgpack_pack_uint64(pk, m->u.task_done.nbytes));
+    return msgpack_pack_uint64(pk, m->u.task_done.run_us);
   case DUSK_MSG_TASK_FAILED: {
     const dusk_msg_task_failed *x = &m->u.task_failed;
     PK(msgpack_pack_array(pk, 4));

@@ -122,6 +122,7 @@ typedef struct dusk_msg_compute {
 typedef struct dusk_msg_task_done {
   uint64_t id;
   uint64_t nbytes;
+  uint64_t run_us; /* time the op ran, for sizing the worker's queue */
 } dusk_msg_task_done;
 
 enum {

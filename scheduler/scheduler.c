@@ -44,8 +44,13 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      "write 'READY <port>' to this fd once listening"},
     {"log-level", DUSK_CFG_STR, "info", 0, 0, CFG(log_level),
      "debug, info, warn or error"},
-    {"worker-queue", DUSK_CFG_INT, "8", 1, 4096, CFG(worker_queue),
-     "tasks in flight per worker (running + queued)"},
+    {"worker-queue", DUSK_CFG_INT, "4", 1, 4096, CFG(worker_queue),
+     "tasks in flight per worker until their run time is known"},
+    {"worker-queue-max", DUSK_CFG_INT, "256", 1, 65536, CFG(worker_queue_max),
+     "most tasks in flight per worker (for very short tasks)"},
+    {"queue-budget-us", DUSK_CFG_INT, "2000", 0, 60000000,
+     CFG(queue_budget_us),
+     "run time of the work queued on a worker beyond its running task"},
     {"heartbeat-ms", DUSK_CFG_INT, "500", 10, 60000, CFG(heartbeat_ms),
      "heartbeat interval workers use"},
     {"worker-timeout-ms", DUSK_CFG_INT, "10000", 50, 3600000,
@@ -98,6 +103,8 @@ struct sched_worker {
   char name[64];
   int64_t pid;
   uint32_t nprocessing;
+  uint32_t capacity;   /* tasks in flight allowed now (see update_capacity) */
+  double ema_run_us;   /* moving average of op run times, 0 = unknown */
   uint64_t nkeys, nbytes;
   sched_task *processing; /* list head */
   sched_task *memory;     /* list head */
@@ -149,7 +156,7 @@ static void maybe_forget(dusk_scheduler *s, sched_task *t);
 /* ---- worker lists -------------------------------------------------------- */
 
 static void free_list_update(dusk_scheduler *s, sched_worker *w) {
-  int want = w->registered && w->nprocessing < (uint64_t)s->cfg.worker_queue;
+  int want = w->registered && w->nprocessing < w->capacity;
   if (want == w->in_free)
     return;
   if (want) {
@@ -485,12 +492,31 @@ static void maybe_forget(dusk_scheduler *s, sched_task *t) {
   free(stack);
 }
 
+/* A worker keeps its running task plus a queue sized in time rather than
+ * count: enough queued tasks to cover queue_budget_us of their average run
+ * time, so it never idles waiting for the next message, while long tasks
+ * are not hoarded by one worker when another could start them. */
+static void update_capacity(dusk_scheduler *s, sched_worker *w,
+                            uint64_t run_us) {
+  double cap;
+  w->ema_run_us = w->ema_run_us == 0
+                      ? (double)run_us + 1
+                      : 0.9 * w->ema_run_us + 0.1 * ((double)run_us + 1);
+  cap = 1 + (double)s->cfg.queue_budget_us / w->ema_run_us;
+  if (cap < 2)
+    cap = 2;
+  if (cap > (double)s->cfg.worker_queue_max)
+    cap = (double)s->cfg.worker_queue_max;
+  w->capacity = (uint32_t)cap;
+}
+
 /* ---- completion and loss ------------------------------------------------- */
 
 static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
-                      uint64_t nbytes) {
+                      uint64_t nbytes, uint64_t run_us) {
   wlist_remove(&w->processing, t);
   w->nprocessing--;
+  update_capacity(s, w, run_us);
   free_list_update(s, w);
   t->state = T_MEMORY;
   t->nbytes = nbytes;
@@ -1037,6 +1063,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     w->pid = reg->pid;
     w->id = ++s->next_worker_id;
     w->registered = 1;
+    w->capacity = (uint32_t)s->cfg.worker_queue;
     dusk_idmap_put(&s->workers, w->id, w);
     s->nworkers++;
     free_list_update(s, w);
@@ -1076,7 +1103,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     sched_task *t = dusk_idmap_get(&s->tasks_by_id, m->u.task_done.id);
     if (t == NULL || t->state != T_PROCESSING || t->worker != w)
       return; /* an attempt that was moved or abandoned */
-    task_done(s, w, t, m->u.task_done.nbytes);
+    task_done(s, w, t, m->u.task_done.nbytes, m->u.task_done.run_us);
     schedule_ready(s);
     return;
   }

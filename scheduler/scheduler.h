@@ -20,7 +20,10 @@ typedef struct dusk_scheduler_config {
   const char *token_file;
   int64_t ready_fd;
   const char *log_level;
-  int64_t worker_queue;      /* tasks in flight per worker (running + queued) */
+  int64_t worker_queue;      /* tasks in flight per worker while task
+                                durations are unknown */
+  int64_t worker_queue_max;  /* most tasks in flight per worker */
+  int64_t queue_budget_us;   /* queued work per worker, in op run time */
   int64_t heartbeat_ms;      /* interval workers are told to use */
   int64_t worker_timeout_ms; /* silence after which a worker is gone */
   int64_t max_retries;       /* worker deaths before a task is erred */

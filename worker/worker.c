@@ -83,6 +83,7 @@ typedef struct wtask {
   char fail_msg[256];
   volatile int canceled;
   int rc;              /* op's return, set by the work thread */
+  uint64_t run_us;     /* op's running time, set by the work thread */
   dusk_op_call call;
   struct wtask *qnext;
 } wtask;
@@ -192,7 +193,8 @@ static void send_failed(dusk_worker *w, uint64_t id, uint32_t reason,
   dusk_conn_send(w->sched, &m);
 }
 
-static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes) {
+static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes,
+                      uint64_t run_us) {
   dusk_msg m;
   if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
     return;
@@ -200,6 +202,7 @@ static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes) {
   m.type = DUSK_MSG_TASK_DONE;
   m.u.task_done.id = id;
   m.u.task_done.nbytes = nbytes;
+  m.u.task_done.run_us = run_us;
   dusk_conn_send(w->sched, &m);
 }
 
@@ -257,10 +260,13 @@ static void run_thread(void *arg) {
       w->exec_tail = NULL;
     uv_mutex_unlock(&w->mutex);
 
-    if (__atomic_load_n(&t->canceled, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&t->canceled, __ATOMIC_RELAXED)) {
       t->rc = DUSK_ECANCELED;
-    else
+    } else {
+      uint64_t start = uv_hrtime();
       t->rc = dusk_registry_run(t->fn, &t->call);
+      t->run_us = (uv_hrtime() - start) / 1000u;
+    }
 
     uv_mutex_lock(&w->mutex);
     t->qnext = NULL;
@@ -295,7 +301,7 @@ static void on_tasks_done(uv_async_t *a) {
       size_t len;
       char *data = dusk_buf_steal(&t->call.result, &len);
       result_add(w, t->id, data, len, 0);
-      send_done(w, t->id, len);
+      send_done(w, t->id, len, t->run_us);
     } else {
       dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
                t->op, t->call.error);
