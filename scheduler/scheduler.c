@@ -544,7 +544,8 @@ static void recompute(dusk_scheduler *s, sched_task *t) {
   stack[n++] = t;
   while (n > 0) {
     sched_task *x = stack[--n];
-    if (x->state != T_RELEASED && x->state != T_WAITING)
+    /* A task reached twice (a shared input) is set waiting only once. */
+    if (x->state != T_RELEASED)
       continue;
     x->state = T_WAITING;
     x->nwaiting = 0;
