@@ -14,17 +14,23 @@ int dusk_auth_random(uint8_t *out, size_t n) {
   return RAND_bytes(out, (int)n) == 1 ? 0 : DUSK_ENOMEM;
 }
 
-void dusk_auth_mac(dusk_slice token, dusk_slice nonce, uint8_t mac[32]) {
+int dusk_auth_mac(dusk_slice token, dusk_slice nonce, uint8_t mac[32]) {
   unsigned int len = 32;
-  HMAC(EVP_sha256(), token.ptr, (int)token.len,
-       (const unsigned char *)nonce.ptr, nonce.len, mac, &len);
+  /* OpenSSL 3 refuses NULL pointers even for empty inputs. */
+  const void *key = token.ptr ? token.ptr : "";
+  const unsigned char *data =
+      nonce.ptr ? (const unsigned char *)nonce.ptr : (const unsigned char *)"";
+  if (HMAC(EVP_sha256(), key, (int)token.len, data, nonce.len, mac, &len) ==
+          NULL ||
+      len != 32)
+    return DUSK_EAUTH;
+  return 0;
 }
 
 int dusk_auth_verify(dusk_slice token, dusk_slice nonce, dusk_slice mac) {
   uint8_t want[32];
-  if (mac.len != sizeof want)
+  if (mac.len != sizeof want || dusk_auth_mac(token, nonce, want) != 0)
     return DUSK_EAUTH;
-  dusk_auth_mac(token, nonce, want);
   return CRYPTO_memcmp(want, mac.ptr, sizeof want) == 0 ? 0 : DUSK_EAUTH;
 }
 

@@ -17,8 +17,8 @@
 /* Fills out with n cryptographically random bytes: 0 or DUSK_ENOMEM. */
 int dusk_auth_random(uint8_t *out, size_t n);
 
-/* mac = HMAC-SHA256(token, nonce). */
-void dusk_auth_mac(dusk_slice token, dusk_slice nonce, uint8_t mac[32]);
+/* mac = HMAC-SHA256(token, nonce): 0, or DUSK_EAUTH if OpenSSL failed. */
+int dusk_auth_mac(dusk_slice token, dusk_slice nonce, uint8_t mac[32]);
 
 /* 0 when mac is HMAC-SHA256(token, nonce), compared in constant time, else
  * DUSK_EAUTH. */

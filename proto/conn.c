@@ -258,7 +258,10 @@ static void handshake_msg(dusk_conn *c, const dusk_msg *m) {
     reply.u.auth.version = DUSK_PROTO_VERSION;
     if (n->token != NULL) {
       dusk_slice tok = {n->token, n->token_len};
-      dusk_auth_mac(tok, m->u.hello.nonce, mac);
+      if (dusk_auth_mac(tok, m->u.hello.nonce, mac) != 0) {
+        dusk_conn_close(c, DUSK_EAUTH, "cannot compute the handshake MAC");
+        return;
+      }
       reply.u.auth.mac.ptr = (const char *)mac;
       reply.u.auth.mac.len = sizeof mac;
     }

@@ -650,8 +650,9 @@ int dusk_msg_encode(const dusk_msg *m, dusk_buf *out) {
   msgpack_packer_init(&pk, out, buf_write);
   rc = enc_body(&pk, m);
   if (rc != 0) {
+    /* The packer reports a failed append as -1: that is out of memory. */
     out->len = start;
-    return rc < 0 ? rc : DUSK_ENOMEM;
+    return rc == DUSK_EUNKNOWN ? rc : DUSK_ENOMEM;
   }
   body_len = out->len - start - DUSK_FRAME_HEADER_SIZE;
   if (body_len > UINT32_MAX) {

@@ -259,9 +259,11 @@ int dusk_mp_write_int(dusk_buf *out, int64_t v);
 int dusk_mp_write_str(dusk_buf *out, const char *s, size_t len);
 int dusk_mp_write_bin_header(dusk_buf *out, size_t len);
 int dusk_mp_write_nil(dusk_buf *out);
-/* Reads a whole msgpack integer value; 0 or DUSK_ETYPE/DUSK_ETRUNC. */
+/* Reads a whole msgpack integer value: 0, DUSK_ETYPE, DUSK_ETRUNC,
+ * DUSK_ETRAILING (bytes after the value) or DUSK_ETOOBIG (over INT64_MAX). */
 int dusk_mp_read_int(dusk_slice in, int64_t *v);
-/* Reads a whole msgpack str value (borrowed); 0 or DUSK_ETYPE/DUSK_ETRUNC. */
+/* Reads a whole msgpack str value (borrowed): 0, DUSK_ETYPE, DUSK_ETRUNC
+ * or DUSK_ETRAILING. */
 int dusk_mp_read_str(dusk_slice in, dusk_slice *s);
 
 #endif
