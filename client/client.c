@@ -250,6 +250,9 @@ static const dusk_conn_handler sched_handler = {on_sched_ready, on_sched_msg,
 static void on_deadline(uv_timer_t *t) {
   dusk_client *c = t->data;
   c->timed_out = 1;
+  /* Timers run before the poll in the same iteration: without a stop the
+   * poll would block until the next I/O, overrunning the deadline. */
+  uv_stop(&c->loop);
 }
 
 typedef int (*cond_fn)(dusk_client *c, void *arg);
