@@ -1,0 +1,573 @@
+/* check_security.c - integration suite: the scheduler's front door.
+ *
+ * Each test starts dusk-scheduler itself (port 0, --ready-fd, a token file,
+ * stderr captured to a file the test reads) and, where it needs one, a
+ * dusk-worker with the same token.  It then knocks with a wrong token, no
+ * token, raw garbage and an oversized frame header, and checks that each is
+ * refused clearly, logged with the peer's address, and that the scheduler
+ * keeps serving a proper client afterwards.
+ *
+ * Processes are spawned with PR_SET_PDEATHSIG(SIGKILL) so they never outlive
+ * a test process that fails an assertion; a passing test stops them with
+ * SIGTERM, then SIGKILL after a bound. */
+#include "dusk.h"
+#include "testutil.h"
+
+#include "auth.h"
+#include "frame.h"
+#include "msg.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TOKEN "check-security-token-0123456789abcdef"
+#define WRONG_TOKEN "check-security-token-0123456789abcdeX"
+#define WAIT_MS 60000
+#define IO_MS 15000 /* bound on one raw-socket exchange */
+#define ONE_GB (1u << 30)
+
+typedef struct sec_env {
+  char dir[64];
+  char token_file[128];
+  char sched_log[128];
+  char worker_log[128];
+  char sched_bin[PATH_MAX];
+  char worker_bin[PATH_MAX];
+  pid_t sched, worker;
+  int port;
+  char address[64];
+} sec_env;
+
+static sec_env env;
+
+/* Forks and execs argv with stderr appended to log_path and, if ready_w >=
+ * 0, that pipe end as fd 3.  The child dies with the test process. */
+static pid_t spawn_logged(char *const argv[], const char *log_path,
+                          int ready_w) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  int fd;
+  if (pid != 0)
+    return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent)
+    _exit(127);
+  fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (fd >= 0 && fd != STDERR_FILENO) {
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+  }
+  if (ready_w >= 0 && ready_w != 3) {
+    dup2(ready_w, 3);
+    close(ready_w);
+  }
+  for (int i = ready_w >= 0 ? 4 : 3; i < 1024; i++)
+    close(i);
+  signal(SIGPIPE, SIG_DFL);
+  execv(argv[0], argv);
+  _exit(127);
+}
+
+/* Reads "READY <port>\n" from fd: the port, or -1 on EOF, garbage or after
+ * IO_MS. */
+static int read_ready(int fd) {
+  char buf[64];
+  size_t used = 0;
+  uint64_t deadline = tu_now_ms() + IO_MS;
+  while (used < sizeof buf - 1) {
+    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t now = tu_now_ms();
+    ssize_t n;
+    int port;
+    if (now >= deadline)
+      return -1;
+    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+      continue;
+    n = read(fd, buf + used, sizeof buf - 1 - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    used += (size_t)n;
+    buf[used] = '\0';
+    if (strchr(buf, '\n') != NULL)
+      return sscanf(buf, "READY %d", &port) == 1 && port > 0 && port < 65536
+                 ? port
+                 : -1;
+  }
+  return -1;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fputs(text, f) >= 0, 1);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+static void start_scheduler(void) {
+  int pipefd[2];
+  char *argv[] = {
+      env.sched_bin,  "--port",       "0",           "--ready-fd", "3",
+      "--token-file", env.token_file, "--log-level", "info",       NULL};
+  ck_assert_int_eq(pipe(pipefd), 0);
+  env.sched = spawn_logged(argv, env.sched_log, pipefd[1]);
+  close(pipefd[1]);
+  ck_assert_int_gt(env.sched, 0);
+  env.port = read_ready(pipefd[0]);
+  close(pipefd[0]);
+  ck_assert_msg(env.port > 0, "dusk-scheduler did not announce READY");
+  snprintf(env.address, sizeof env.address, "tcp://127.0.0.1:%d", env.port);
+}
+
+/* Starts one dusk-worker with the scheduler's token, and waits until it has
+ * registered. */
+static void start_worker(void) {
+  dusk_client *c = NULL;
+  dusk_error err = {0};
+  size_t n = 0;
+  int rc;
+  char *argv[] = {env.worker_bin,
+                  env.address,
+                  "--token-file",
+                  env.token_file,
+                  "--log-level",
+                  "info",
+                  NULL};
+  env.worker = spawn_logged(argv, env.worker_log, -1);
+  ck_assert_int_gt(env.worker, 0);
+  rc = dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err);
+  ck_assert_msg(rc == 0, "connect: %s", err.message);
+  rc = dusk_client_workers(c, 1, WAIT_MS, NULL, 0, &n, NULL, &err);
+  ck_assert_msg(rc == 0, "worker never registered: %s", err.message);
+  dusk_client_free(c);
+}
+
+static void setup(void) {
+  memset(&env, 0, sizeof env);
+  snprintf(env.dir, sizeof env.dir, "/tmp/dusk-check-security-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(env.dir));
+  snprintf(env.token_file, sizeof env.token_file, "%s/token", env.dir);
+  snprintf(env.sched_log, sizeof env.sched_log, "%s/scheduler.log", env.dir);
+  snprintf(env.worker_log, sizeof env.worker_log, "%s/worker.log", env.dir);
+  ck_assert_int_eq(
+      tu_bin_path("dusk-scheduler", env.sched_bin, sizeof env.sched_bin), 0);
+  ck_assert_int_eq(
+      tu_bin_path("dusk-worker", env.worker_bin, sizeof env.worker_bin), 0);
+  write_file(env.token_file, TOKEN "\n");
+  chmod(env.token_file, 0600);
+}
+
+static void teardown(void) {
+  /* Workers first, so none of them notices a vanished scheduler. */
+  tu_stop_child(env.worker, 10000);
+  tu_stop_child(env.sched, 10000);
+  env.worker = env.sched = 0;
+  unlink(env.token_file);
+  unlink(env.sched_log);
+  unlink(env.worker_log);
+  rmdir(env.dir);
+}
+
+/* Polls the scheduler's log (bounded) for a line holding every one of the
+ * given strings (NULL-terminated list): a malloc'd copy of the line, or
+ * NULL. */
+static char *wait_log_line(const char *path, const char *const *needles) {
+  uint64_t deadline = tu_now_ms() + IO_MS;
+  do {
+    char *log = tu_read_file(path);
+    char *line = log, *next;
+    for (; line != NULL && *line != '\0'; line = next) {
+      int all = 1;
+      next = strchr(line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      for (size_t i = 0; needles[i] != NULL; i++)
+        if (strstr(line, needles[i]) == NULL)
+          all = 0;
+      if (all) {
+        char *copy = strdup(line);
+        free(log);
+        return copy;
+      }
+      if (next == NULL)
+        break;
+    }
+    free(log);
+    tu_nap_ms(20);
+  } while (tu_now_ms() < deadline);
+  return NULL;
+}
+
+/* A proper client still connects, lists the worker and runs a graph. */
+static void check_served(const char *key, int64_t v) {
+  dusk_client *c = NULL;
+  dusk_error err = {0};
+  dusk_worker_status ws[4];
+  dusk_graph *g;
+  size_t n = 0;
+  int64_t got = 0;
+  int rc = dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err);
+  ck_assert_msg(rc == 0, "the right token was refused: %s", err.message);
+  rc = dusk_client_workers(c, 1, WAIT_MS, ws, 4, &n, NULL, &err);
+  ck_assert_msg(rc == 0, "listing workers: %s", err.message);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_int_eq(ws[0].pid, env.worker);
+  g = dusk_graph_new();
+  ck_assert_ptr_nonnull(g);
+  ck_assert_int_eq(dusk_graph_add_int(g, key, "add", v, NULL, 0), 0);
+  rc = dusk_client_submit(c, g, &key, 1, &err);
+  dusk_graph_free(g);
+  ck_assert_msg(rc == 0, "submit: %s", err.message);
+  rc = dusk_client_gather_int(c, key, WAIT_MS, &got, &err);
+  ck_assert_msg(rc == 0, "gather: %s", err.message);
+  ck_assert_int_eq(got, v);
+  dusk_client_free(c);
+}
+
+/* ---- raw sockets --------------------------------------------------------- */
+
+static int raw_connect(int port, int *local_port) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *local_port = ntohs(a.sin_port);
+  return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n) {
+  const char *b = p;
+  while (n > 0) {
+    ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    ck_assert_msg(w > 0, "send: %s", strerror(errno));
+    b += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Reads exactly n bytes within IO_MS: 0, or -1 on EOF, error or time out. */
+static int recv_exact(int fd, void *p, size_t n) {
+  char *b = p;
+  uint64_t deadline = tu_now_ms() + IO_MS;
+  while (n > 0) {
+    struct pollfd pf = {fd, POLLIN, 0};
+    uint64_t now = tu_now_ms();
+    ssize_t r;
+    if (now >= deadline)
+      return -1;
+    if (poll(&pf, 1, (int)(deadline - now)) <= 0)
+      continue;
+    r = recv(fd, b, n, 0);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return -1;
+    b += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
+/* Reads one frame of at most cap body bytes into body and decodes it. */
+static void recv_msg(int fd, dusk_msg_decoder *dec, char *body, size_t cap,
+                     dusk_msg *out) {
+  unsigned char hdr[DUSK_FRAME_HEADER_SIZE];
+  dusk_error err = {0};
+  dusk_slice s;
+  uint32_t len;
+  int rc;
+  ck_assert_int_eq(recv_exact(fd, hdr, sizeof hdr), 0);
+  ck_assert_uint_eq(hdr[0], DUSK_FRAME_MAGIC0);
+  ck_assert_uint_eq(hdr[1], DUSK_FRAME_MAGIC1);
+  len = ((uint32_t)hdr[4] << 24) | ((uint32_t)hdr[5] << 16) |
+        ((uint32_t)hdr[6] << 8) | (uint32_t)hdr[7];
+  ck_assert_uint_le(len, cap);
+  ck_assert_int_eq(recv_exact(fd, body, len), 0);
+  s.ptr = body;
+  s.len = len;
+  rc = dusk_msg_decode(dec, hdr[3], s, out, &err);
+  ck_assert_msg(rc == 0, "decode: %s", err.message);
+}
+
+/* Waits for the peer to close: 1 on EOF or reset, 0 if it stays open for
+ * IO_MS.  Anything the scheduler sends first (its HELLO, an ERROR frame) is
+ * read and dropped. */
+static int wait_closed(int fd) {
+  char buf[4096];
+  uint64_t deadline = tu_now_ms() + IO_MS;
+  for (;;) {
+    struct pollfd pf = {fd, POLLIN, 0};
+    uint64_t now = tu_now_ms();
+    ssize_t r;
+    if (now >= deadline)
+      return 0;
+    if (poll(&pf, 1, (int)(deadline - now)) <= 0)
+      continue;
+    r = recv(fd, buf, sizeof buf, 0);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return 1; /* EOF, or a reset when our bytes were left unread */
+  }
+}
+
+/* Completes the client handshake with the right token on a raw socket. */
+static void raw_handshake(int fd) {
+  dusk_msg_decoder dec;
+  dusk_msg m, reply;
+  dusk_buf out;
+  char body[4096];
+  uint8_t mac[DUSK_MAC_LEN];
+  dusk_slice tok = {TOKEN, strlen(TOKEN)};
+
+  ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
+  recv_msg(fd, &dec, body, sizeof body, &m);
+  ck_assert_int_eq(m.type, DUSK_MSG_HELLO);
+  ck_assert_uint_eq(m.u.hello.nonce.len, DUSK_NONCE_LEN);
+  ck_assert_int_eq(dusk_auth_mac(tok, m.u.hello.nonce, mac), 0);
+  memset(&reply, 0, sizeof reply);
+  reply.type = DUSK_MSG_AUTH;
+  reply.u.auth.role = DUSK_ROLE_CLIENT;
+  reply.u.auth.version = DUSK_PROTO_VERSION;
+  reply.u.auth.mac.ptr = (const char *)mac;
+  reply.u.auth.mac.len = sizeof mac;
+  dusk_buf_init(&out);
+  ck_assert_int_eq(dusk_msg_encode(&reply, &out), 0);
+  send_all(fd, out.data, out.len);
+  dusk_buf_destroy(&out);
+  recv_msg(fd, &dec, body, sizeof body, &m);
+  ck_assert_int_eq(m.type, DUSK_MSG_AUTH_OK);
+  dusk_msg_decoder_destroy(&dec);
+}
+
+/* VmPeak of pid in kB (the high-water mark of its address space), or -1. */
+static long vm_peak_kb(pid_t pid) {
+  char path[64], *status, *p;
+  long kb = -1;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  status = tu_read_file(path);
+  if (status == NULL)
+    return -1;
+  if ((p = strstr(status, "VmPeak:")) != NULL)
+    sscanf(p + 7, "%ld", &kb);
+  free(status);
+  return kb;
+}
+
+/* Sends a SUBMIT header declaring a 1 GB body, then a few body bytes; the
+ * scheduler must close the connection on the header alone. */
+static void send_huge_header(int fd) {
+  char hdr[DUSK_FRAME_HEADER_SIZE];
+  char some_body[256];
+  dusk_frame_header_encode(hdr, DUSK_MSG_SUBMIT, ONE_GB);
+  memset(some_body, 0x90, sizeof some_body);
+  send_all(fd, hdr, sizeof hdr);
+  /* The peer may already have closed: a failed send is fine here. */
+  (void)!send(fd, some_body, sizeof some_body, MSG_NOSIGNAL);
+}
+
+static void check_logged_peer(int local_port) {
+  char peer[32];
+  const char *needles[] = {peer, NULL};
+  char *line;
+  snprintf(peer, sizeof peer, "127.0.0.1:%d", local_port);
+  line = wait_log_line(env.sched_log, needles);
+  ck_assert_msg(line != NULL, "scheduler log does not name peer %s", peer);
+  free(line);
+}
+
+/* ---- (a) wrong token ----------------------------------------------------- */
+
+/* Connects with token and expects a refusal that mentions authentication. */
+static void expect_refused(const char *token) {
+  dusk_client *c = NULL;
+  dusk_error err = {0};
+  int rc = dusk_client_connect(env.address, token, WAIT_MS, &c, &err);
+  ck_assert_msg(rc != 0, "connected with token %s", token ? token : "(none)");
+  ck_assert_ptr_null(c);
+  ck_assert_int_eq(err.code, rc);
+  ck_assert_msg(strstr(err.message, "authentication") != NULL,
+                "refusal does not mention authentication: %s", err.message);
+}
+
+START_TEST(test_wrong_token_refused_and_logged) {
+  const char *needles[] = {"authentication failed", NULL};
+  char *line, *peer;
+  int port = 0;
+
+  start_scheduler();
+  expect_refused(WRONG_TOKEN);
+  line = wait_log_line(env.sched_log, needles);
+  ck_assert_msg(line != NULL, "scheduler log has no 'authentication failed'");
+  /* The line names the peer: "... authentication failed for IP:PORT ...". */
+  peer = strstr(line, "authentication failed for ");
+  ck_assert_msg(peer != NULL, "no peer after the failure in: %s", line);
+  if (sscanf(peer, "authentication failed for 127.0.0.1:%d", &port) != 1)
+    port = 0;
+  ck_assert_msg(port > 0 && port < 65536 && port != env.port,
+                "no client address in: %s", line);
+  free(line);
+}
+END_TEST
+
+/* ---- (b) the right token still works afterwards -------------------------- */
+
+START_TEST(test_right_token_served_after_refusal) {
+  start_scheduler();
+  start_worker();
+  expect_refused(WRONG_TOKEN);
+  expect_refused(WRONG_TOKEN);
+  check_served("after-wrong-token", 17);
+}
+END_TEST
+
+/* ---- (c) no token off loopback ------------------------------------------- */
+
+START_TEST(test_no_token_file_off_loopback_refused) {
+  char *argv[] = {env.sched_bin, "--host",      "0.0.0.0", "--port",
+                  "0",           "--log-level", "info",    NULL};
+  char *log;
+  int status = 0, rc;
+  pid_t pid = spawn_logged(argv, env.sched_log, -1);
+  ck_assert_int_gt(pid, 0);
+  rc = tu_wait_exit(pid, WAIT_MS, &status);
+  if (rc == 0)
+    tu_stop_child(pid, 5000);
+  ck_assert_msg(rc == 1, "dusk-scheduler kept running on 0.0.0.0 without a "
+                         "token");
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+                "dusk-scheduler ended with status 0x%x", status);
+  log = tu_read_file(env.sched_log);
+  ck_assert_ptr_nonnull(log);
+  ck_assert_msg(strstr(log, "token") != NULL,
+                "the refusal does not mention the token: %s", log);
+  free(log);
+}
+END_TEST
+
+/* ---- (d) no token against a protected scheduler ------------------------- */
+
+START_TEST(test_client_without_token_refused) {
+  const char *needles[] = {"authentication failed", NULL};
+  char *line;
+  start_scheduler();
+  start_worker();
+  expect_refused(NULL);
+  line = wait_log_line(env.sched_log, needles);
+  ck_assert_msg(line != NULL, "scheduler log has no 'authentication failed'");
+  free(line);
+  check_served("after-no-token", 5);
+}
+END_TEST
+
+/* ---- (e) garbage and oversized frames ------------------------------------ */
+
+START_TEST(test_garbage_bytes_close_connection) {
+  uint64_t x = 0x9e3779b97f4a7c15ull; /* fixed seed: reproducible bytes */
+  start_scheduler();
+  start_worker();
+  for (int round = 0; round < 3; round++) {
+    unsigned char junk[64];
+    int local_port, fd;
+    for (size_t i = 0; i < sizeof junk; i++) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      junk[i] = (unsigned char)(x >> 32);
+    }
+    fd = raw_connect(env.port, &local_port);
+    send_all(fd, junk, sizeof junk);
+    ck_assert_msg(wait_closed(fd), "round %d: connection left open", round);
+    close(fd);
+    check_logged_peer(local_port);
+  }
+  ck_assert_int_eq(tu_wait_exit(env.sched, 0, NULL), 0);
+  check_served("after-garbage", 23);
+}
+END_TEST
+
+START_TEST(test_huge_frame_header_refused) {
+  long before, after;
+  int local_port, fd;
+
+  start_scheduler();
+  start_worker();
+  before = vm_peak_kb(env.sched);
+  ck_assert_int_gt(before, 0);
+
+  /* Before the handshake, frames are capped small. */
+  fd = raw_connect(env.port, &local_port);
+  send_huge_header(fd);
+  ck_assert_msg(wait_closed(fd), "unauthenticated 1 GB header: connection "
+                                 "left open");
+  close(fd);
+  check_logged_peer(local_port);
+
+  /* After the handshake, the configured max frame (64 MiB) still refuses. */
+  fd = raw_connect(env.port, &local_port);
+  raw_handshake(fd);
+  send_huge_header(fd);
+  ck_assert_msg(wait_closed(fd), "authenticated 1 GB header: connection "
+                                 "left open");
+  close(fd);
+  check_logged_peer(local_port);
+
+  /* Neither declared body was reserved: the address space never grew by
+   * anything like 1 GB (an untouched malloc would still count here). */
+  after = vm_peak_kb(env.sched);
+  ck_assert_int_gt(after, 0);
+  ck_assert_msg(after - before < 256 * 1024,
+                "scheduler VmPeak grew from %ld kB to %ld kB", before, after);
+  ck_assert_int_eq(tu_wait_exit(env.sched, 0, NULL), 0);
+  check_served("after-huge-header", 29);
+}
+END_TEST
+
+static Suite *security_suite(void) {
+  Suite *s = suite_create("security");
+  TCase *tc = tcase_create("front_door");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_wrong_token_refused_and_logged);
+  tcase_add_test(tc, test_right_token_served_after_refusal);
+  tcase_add_test(tc, test_no_token_file_off_loopback_refused);
+  tcase_add_test(tc, test_client_without_token_refused);
+  tcase_add_test(tc, test_garbage_bytes_close_connection);
+  tcase_add_test(tc, test_huge_frame_header_refused);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(security_suite());
+  int failed;
+  /* A scheduler closing a socket must not kill the test with SIGPIPE. */
+  signal(SIGPIPE, SIG_IGN);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

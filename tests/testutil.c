@@ -1,0 +1,104 @@
+/* testutil.c - helpers shared by the integration suites (see testutil.h). */
+#include "testutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int tu_bin_path(const char *name, char *out, size_t outlen) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  char *slash;
+  int len;
+  if (n <= 0)
+    return -1;
+  self[n] = '\0';
+  if ((slash = strrchr(self, '/')) == NULL)
+    return -1;
+  *slash = '\0';
+  len = snprintf(out, outlen, "%s/%s", self, name);
+  return len > 0 && (size_t)len < outlen ? 0 : -1;
+}
+
+uint64_t tu_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void tu_nap_ms(unsigned ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+int tu_wait_exit(pid_t pid, int timeout_ms, int *status) {
+  uint64_t deadline = tu_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+  int st;
+  if (pid <= 0)
+    return -1;
+  for (;;) {
+    pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) {
+      if (status != NULL)
+        *status = st;
+      return 1;
+    }
+    if (r < 0 && errno != EINTR)
+      return -1;
+    if (tu_now_ms() >= deadline)
+      return 0;
+    tu_nap_ms(5);
+  }
+}
+
+int tu_stop_child(pid_t pid, int grace_ms) {
+  int st, rc;
+  if (pid <= 0)
+    return -1;
+  kill(pid, SIGTERM);
+  rc = tu_wait_exit(pid, grace_ms, &st);
+  if (rc == 1)
+    return st;
+  if (rc < 0)
+    return -1;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  return st;
+}
+
+char *tu_read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  char *data = NULL;
+  size_t len = 0, cap = 0;
+  if (f == NULL)
+    return NULL;
+  for (;;) {
+    size_t n;
+    if (cap - len < 4096) {
+      char *p = realloc(data, cap + 65536);
+      if (p == NULL) {
+        free(data);
+        fclose(f);
+        return NULL;
+      }
+      data = p;
+      cap += 65536;
+    }
+    n = fread(data + len, 1, cap - len - 1, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  fclose(f);
+  data[len] = '\0';
+  return data;
+}
