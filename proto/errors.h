@@ -32,7 +32,9 @@
   XX(ECLOSED, -10017, "connection closed")                                   \
   XX(EINVAL, -10018, "invalid argument")                                     \
   XX(ESPAWN, -10019, "could not start a process")                            \
-  XX(EDUP, -10020, "duplicate key")
+  XX(EDUP, -10020, "duplicate key")                                          \
+  XX(EPARSE, -10021, "malformed input")                                      \
+  XX(EWIDEN, -10022, "a value does not fit its column's type")
 
 enum {
 #define XX(name, code, text) DUSK_##name = (code),

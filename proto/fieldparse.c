@@ -1,0 +1,1 @@
+/* fieldparse.c - being written. */

@@ -1,0 +1,183 @@
+/* plan.h - the logical plan of a dataframe query and its wire encoding.
+ *
+ * The client builds a plan tree (from the C API or from a pandas-like
+ * expression), encodes it and sends it to the scheduler, which decodes it,
+ * checks it against the files' schema and lowers it into tasks.
+ *
+ *   read_csv(paths, options)       leaf: one or more files / globs
+ *   concat(plans...)               rows of each input in order
+ *   fillna(plan, value | {col: value})
+ *   query(plan, expr)              keep rows where expr is true
+ *   select(plan, [cols])           project columns
+ *   groupby(plan, keys, aggs)      one row per key, sorted by key
+ *   value_counts(plan, col)        counts per value, largest first
+ *   head(plan, n)                  first n rows in file order
+ *   len(plan)                      number of rows
+ *   describe(plan)                 count, mean, std, min, max per numeric col
+ *   to_csv(plan, dir)              one CSV file per partition
+ *
+ * Every node owns its children and strings (heap memory; dusk_plan_free
+ * frees the tree).  Decoding is bounded like every message: nesting,
+ * counts and string sizes are checked before anything is allocated. */
+#ifndef DUSK_PLAN_H
+#define DUSK_PLAN_H
+
+#include "buf.h"
+#include "errors.h"
+#include "value.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- expressions (query strings) ---------------------------------------- */
+
+typedef enum dusk_expr_kind {
+  DUSK_EXPR_COLUMN = 1,  /* name */
+  DUSK_EXPR_LITERAL = 2, /* value */
+  DUSK_EXPR_COMPARE = 3, /* a op b, op a dusk_cmp */
+  DUSK_EXPR_AND = 4,     /* a and b */
+  DUSK_EXPR_OR = 5,      /* a or b */
+  DUSK_EXPR_NOT = 6,     /* not a */
+  DUSK_EXPR_ISNULL = 7,  /* a.isnull() */
+  DUSK_EXPR_NOTNULL = 8, /* a.notnull() */
+  DUSK_EXPR_ARITH = 9    /* a op b, op a dusk_arith */
+} dusk_expr_kind;
+
+typedef enum dusk_cmp {
+  DUSK_CMP_EQ = 1, DUSK_CMP_NE, DUSK_CMP_LT, DUSK_CMP_LE, DUSK_CMP_GT,
+  DUSK_CMP_GE
+} dusk_cmp;
+
+typedef enum dusk_arith {
+  DUSK_ARITH_ADD = 1, DUSK_ARITH_SUB, DUSK_ARITH_MUL, DUSK_ARITH_DIV,
+  DUSK_ARITH_MOD
+} dusk_arith;
+
+typedef struct dusk_expr {
+  dusk_expr_kind kind;
+  int op;           /* dusk_cmp or dusk_arith */
+  char *name;       /* COLUMN: the column name */
+  dusk_value value; /* LITERAL; a string literal's bytes are owned */
+  struct dusk_expr *a, *b;
+} dusk_expr;
+
+dusk_expr *dusk_expr_column(const char *name);
+dusk_expr *dusk_expr_literal(dusk_value v); /* copies a string value */
+/* Takes ownership of a and b (b may be NULL for NOT/ISNULL/NOTNULL). */
+dusk_expr *dusk_expr_node(dusk_expr_kind kind, int op, dusk_expr *a,
+                          dusk_expr *b);
+void dusk_expr_free(dusk_expr *e);
+/* Writes a readable form ("(PULocationID > 200) and ...") into out. */
+void dusk_expr_format(const dusk_expr *e, char *out, size_t outlen);
+
+/* ---- plans --------------------------------------------------------------- */
+
+typedef enum dusk_plan_kind {
+  DUSK_PLAN_READ_CSV = 1,
+  DUSK_PLAN_CONCAT = 2,
+  DUSK_PLAN_FILLNA = 3,
+  DUSK_PLAN_QUERY = 4,
+  DUSK_PLAN_SELECT = 5,
+  DUSK_PLAN_GROUPBY = 6,
+  DUSK_PLAN_VALUE_COUNTS = 7,
+  DUSK_PLAN_HEAD = 8,
+  DUSK_PLAN_LEN = 9,
+  DUSK_PLAN_DESCRIBE = 10,
+  DUSK_PLAN_TO_CSV = 11
+} dusk_plan_kind;
+
+typedef enum dusk_agg_fn {
+  DUSK_AGG_COUNT = 1, /* non-null values */
+  DUSK_AGG_SIZE,      /* rows, nulls included */
+  DUSK_AGG_SUM,
+  DUSK_AGG_MEAN,
+  DUSK_AGG_MIN,
+  DUSK_AGG_MAX,
+  DUSK_AGG_NUNIQUE
+} dusk_agg_fn;
+
+/* "count", "size", ...; dusk_agg_parse returns 0 for an unknown name. */
+const char *dusk_agg_name(dusk_agg_fn fn);
+dusk_agg_fn dusk_agg_parse(const char *name, size_t len);
+
+typedef struct dusk_agg {
+  char *column; /* NULL: every non-key column (groupby(...).count()) */
+  dusk_agg_fn fn;
+} dusk_agg;
+
+typedef struct dusk_dtype {
+  char *column;
+  dusk_type type;
+} dusk_dtype;
+
+typedef struct dusk_csv_options {
+  char sep;           /* default ',' */
+  int64_t blocksize;  /* bytes per partition, 0 = the scheduler's default */
+  char **usecols;     /* NULL = all columns */
+  size_t nusecols;
+  dusk_dtype *dtypes; /* overrides of the inferred types */
+  size_t ndtypes;
+} dusk_csv_options;
+
+typedef struct dusk_fill {
+  char *column; /* NULL: every column */
+  dusk_value value;
+} dusk_fill;
+
+typedef struct dusk_plan {
+  dusk_plan_kind kind;
+  struct dusk_plan **inputs; /* one child; CONCAT: several; READ_CSV: none */
+  size_t ninputs;
+  /* READ_CSV */
+  char **paths;
+  size_t npaths;
+  dusk_csv_options csv;
+  /* FILLNA: one entry with column NULL for fillna(v), else per column */
+  dusk_fill *fills;
+  size_t nfills;
+  /* QUERY */
+  dusk_expr *expr;
+  char *expr_text; /* as the user wrote it, for error messages */
+  /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0]) */
+  char **columns;
+  size_t ncolumns;
+  /* GROUPBY */
+  dusk_agg *aggs;
+  size_t naggs;
+  /* HEAD */
+  int64_t n;
+  /* TO_CSV */
+  char *dir;
+} dusk_plan;
+
+/* Constructors return NULL only when out of memory.  Those taking a child
+ * take ownership of it (and free it on failure). */
+dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
+                              const dusk_csv_options *opts /* nullable */);
+dusk_plan *dusk_plan_concat(dusk_plan **inputs, size_t n);
+dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n);
+dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text);
+dusk_plan *dusk_plan_select(dusk_plan *in, const char *const *cols, size_t n);
+dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
+                             size_t nkeys, const dusk_agg *aggs, size_t naggs);
+dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column);
+dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
+dusk_plan *dusk_plan_len(dusk_plan *in);
+dusk_plan *dusk_plan_describe(dusk_plan *in);
+dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir);
+void dusk_plan_free(dusk_plan *p);
+/* A deep copy, or NULL when out of memory. */
+dusk_plan *dusk_plan_clone(const dusk_plan *p);
+
+/* Appends p's msgpack encoding to out: 0 or DUSK_ENOMEM. */
+int dusk_plan_encode(const dusk_plan *p, dusk_buf *out);
+/* Decodes a plan from msgpack bytes.  0, or a negative code with err
+ * naming what was wrong (node kind, field).  Depth of plans and
+ * expressions is limited to 64, counts to the bytes present. */
+int dusk_plan_decode(dusk_slice bytes, dusk_plan **out, dusk_error *err);
+
+/* Expressions travel the same way (also inside plans). */
+int dusk_expr_encode(const dusk_expr *e, dusk_buf *out);
+int dusk_expr_decode(dusk_slice bytes, dusk_expr **out, dusk_error *err);
+
+#endif

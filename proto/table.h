@@ -1,0 +1,81 @@
+/* table.h - a typed, columnar result table: what a dataframe query returns
+ * to the client, and what workers pass between partial and final steps.
+ *
+ * Columns are int64, float64, bool or string; each row of each column is
+ * present or null (valid[row] = 1 or 0).  The first `nindex` columns are
+ * the index (groupby keys, value_counts values), printed the way pandas
+ * prints an index.  A table owns all its memory.
+ *
+ * Wire encoding (msgpack, little-endian raw arrays inside bin values):
+ *   [nindex, nrows, [[name, type, valid(bin nrows bytes),
+ *                     data(bin: 8-byte values | 1-byte bools |
+ *                          for strings: (nrows+1) uint64 offsets)],
+ *                    strings: extra bin with the bytes], ...]
+ * Decoding checks every size against nrows and the bytes present. */
+#ifndef DUSK_TABLE_H
+#define DUSK_TABLE_H
+
+#include "buf.h"
+#include "errors.h"
+#include "value.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct dusk_table_column {
+  char *name;
+  dusk_type type;
+  uint8_t *valid;   /* nrows bytes: 1 present, 0 null */
+  int64_t *i64;     /* INT64 */
+  double *f64;      /* FLOAT64 */
+  uint8_t *b;       /* BOOL: 0 or 1 */
+  uint64_t *str_off; /* STRING: nrows + 1 offsets into str_data */
+  char *str_data;
+  size_t str_len, str_cap; /* bytes used / allocated in str_data */
+} dusk_table_column;
+
+typedef struct dusk_table {
+  size_t ncols;
+  size_t nrows;
+  size_t nindex; /* leading index columns */
+  size_t cap;    /* rows allocated in every column */
+  dusk_table_column *cols;
+} dusk_table;
+
+/* An empty table with these columns.  NULL when out of memory. */
+dusk_table *dusk_table_new(const char *const *names, const dusk_type *types,
+                           size_t ncols, size_t nindex);
+void dusk_table_free(dusk_table *t);
+
+/* Appends one row: values[i] for column i (a DUSK_TYPE_NULL value is a
+ * null; numbers convert to the column's type where lossless).  0,
+ * DUSK_ETYPE or DUSK_ENOMEM. */
+int dusk_table_append_row(dusk_table *t, const dusk_value *values);
+/* Appends rows [from, from + n) of src, which has the same columns. */
+int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
+                           size_t n);
+
+/* Row access.  dusk_table_get fills *v (strings borrow from the table). */
+void dusk_table_get(const dusk_table *t, size_t col, size_t row,
+                    dusk_value *v);
+/* Index of the column named name, or -1. */
+int dusk_table_column_index(const dusk_table *t, const char *name);
+
+/* Wire encoding; decode allocates a new table into *out. */
+int dusk_table_encode(const dusk_table *t, dusk_buf *out);
+int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err);
+
+/* Writers, matching pandas 1.5 for the same result:
+ *  csv:  DataFrame.to_csv() - index columns first, header row, floats in
+ *        repr form (shortest round-trip), nulls empty, True/False;
+ *  text: print(DataFrame) - right-aligned columns, index on the left,
+ *        NaN / <NA> for nulls;
+ *  json: a list of records [{"col": value, ...}], nulls as null.
+ * 0 or the errno-based code of a failed write. */
+int dusk_table_write_csv(const dusk_table *t, FILE *f);
+int dusk_table_write_text(const dusk_table *t, FILE *f);
+int dusk_table_write_json(const dusk_table *t, FILE *f);
+
+#endif

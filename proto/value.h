@@ -1,0 +1,40 @@
+/* value.h - column types and scalar values shared by plans, expressions,
+ * tables and the worker's operators. */
+#ifndef DUSK_VALUE_H
+#define DUSK_VALUE_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Column types, narrowest first: widening only ever moves right along
+ * bool -> int64 -> float64 -> string (bool widens straight to string). */
+typedef enum dusk_type {
+  DUSK_TYPE_NULL = 0, /* only for values: a missing value */
+  DUSK_TYPE_BOOL = 1,
+  DUSK_TYPE_INT64 = 2,
+  DUSK_TYPE_FLOAT64 = 3,
+  DUSK_TYPE_STRING = 4
+} dusk_type;
+
+/* "bool", "int64", "float64", "string" (and "null"). */
+const char *dusk_type_name(dusk_type t);
+/* Parses a type name, accepting pandas' spellings ("int", "Int64", "float",
+ * "str", "object", "boolean", ...); returns DUSK_TYPE_NULL if unknown. */
+dusk_type dusk_type_parse(const char *name, size_t len);
+/* The narrowest type holding both (e.g. int64 + float64 = float64). */
+dusk_type dusk_type_common(dusk_type a, dusk_type b);
+
+/* A scalar: a literal in an expression, a fill value. Strings borrow. */
+typedef struct dusk_value {
+  dusk_type type;
+  union {
+    bool b;
+    int64_t i;
+    double f;
+    dusk_slice s;
+  } u;
+} dusk_value;
+
+#endif

@@ -1,0 +1,1 @@
+/* csvscan.c - being written. */
