@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh - set up, build and run dusk on a fresh Debian 12 machine.
 #
-#   ./run.sh demo        build, start a LocalCluster, run the demo job
+#   ./run.sh demo        build, generate two FHVHV-shaped files, run the
+#                        north-star queries on a LocalCluster
 #   ./run.sh test        build and run the whole test suite (ctest)
 #   ./run.sh test-asan   the same suite built with ASan + UBSan
 #   ./run.sh build       just build (into build/)
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev check libssl-dev"
+PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev check libssl-dev python3-pandas"
 
 ensure_packages() {
   local missing=()
@@ -40,9 +41,32 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
+    # The north-star workload (DESIGN.md) on two generated FHVHV-shaped
+    # files: DUSK_DEMO_ROWS rows each (default 3M, ~190 MB a file).
     ensure_packages
     build build -DDUSK_WERROR=ON >/dev/null
-    exec build/bin/dusk demo "$@"
+    rows=${DUSK_DEMO_ROWS:-3000000}
+    mkdir -p data
+    for m in feb:2 apr:4; do
+      f="data/fhvhv_${m%%:*}.csv"
+      if [ ! -s "$f" ]; then
+        echo "generating $f ($rows rows)"
+        build/bin/dusk-gen-fhv "$f" "$rows" --month "${m##*:}" --seed "${m##*:}"
+      fi
+    done
+    TIMEFORMAT='  wall %R s'
+    for q in \
+      'read_csv("data/fhvhv_apr.csv").fillna(0).groupby("PULocationID").count()' \
+      'read_csv("data/fhvhv_apr.csv").fillna({"SR_Flag": 0}).query("PULocationID > 200").head(10)' \
+      'concat([read_csv("data/fhvhv_feb.csv"), read_csv("data/fhvhv_apr.csv")]).groupby("PULocationID").count()' \
+      'len(concat([read_csv("data/fhvhv_feb.csv"), read_csv("data/fhvhv_apr.csv")]))'; do
+      echo
+      echo "\$ dusk query '$q'"
+      time build/bin/dusk query "$q"
+    done
+    echo
+    echo "task graphs:"
+    build/bin/dusk demo "$@"
     ;;
   test)
     ensure_packages

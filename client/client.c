@@ -8,6 +8,7 @@
  * out at once. */
 #include "dusk.h"
 
+#include "client_internal.h"
 #include "buf.h"
 #include "conn.h"
 #include "hashmap.h"
@@ -161,6 +162,7 @@ struct dusk_client {
   size_t info_max, info_n;
   uint64_t info_ntasks;
   int timed_out;
+  uint64_t next_query;
 };
 
 static void key_state_free(key_state *k) {
@@ -830,4 +832,28 @@ int dusk_client_workers(dusk_client *c, unsigned min_workers, int timeout_ms,
   if (ntasks != NULL)
     *ntasks = c->info_ntasks;
   return 0;
+}
+
+/* ---- dataframe queries --------------------------------------------------- */
+
+int dusk__client_query(dusk_client *c, const void *plan, size_t len,
+                       char *key, size_t keylen, dusk_error *err) {
+  key_state *k;
+  dusk_msg m;
+  snprintf(key, keylen, "query-%llu",
+           (unsigned long long)++c->next_query);
+  k = calloc(1, sizeof *k);
+  if (k == NULL || (k->key = strdup(key)) == NULL ||
+      dusk_strmap_put(&c->keys, k->key, strlen(k->key), k) != 0) {
+    if (k)
+      key_state_free(k);
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_QUERY;
+  m.u.query.key.ptr = key;
+  m.u.query.key.len = strlen(key);
+  m.u.query.plan.ptr = plan;
+  m.u.query.plan.len = len;
+  return send_or_closed(c, &m, err);
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- graphs ---------------------------------------------------------------
  * A graph is a list of tasks: key (unique), op name (looked up in the
@@ -88,6 +89,84 @@ typedef struct dusk_worker_status {
 int dusk_client_workers(dusk_client *c, unsigned min_workers, int timeout_ms,
                         dusk_worker_status *out, size_t max, size_t *n,
                         uint64_t *ntasks, dusk_error *err);
+
+/* ---- dataframes -----------------------------------------------------------
+ * A dusk_frame is a lazy query: building one reads nothing.  Each builder
+ * takes ownership of the frame it is given and returns the extended frame
+ * (NULL when out of memory, or with err filled for a bad argument; the input
+ * is freed either way).  dusk_compute runs a frame on the cluster and
+ * returns its result table, with pandas' answer (see DESIGN.md).
+ * dusk_frame_parse reads the same pandas-like expressions as `dusk query`,
+ * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count(). */
+typedef struct dusk_frame dusk_frame;
+typedef struct dusk_table dusk_table;
+
+typedef struct dusk_read_options {
+  char sep;            /* 0 = ',' */
+  int64_t blocksize;   /* bytes per partition, 0 = 64 MiB */
+  const char *const *usecols;
+  size_t nusecols;
+  const char *const *dtype_columns; /* with dtype_names: type overrides */
+  const char *const *dtype_names;   /* "int64", "float64", "bool", "str" */
+  size_t ndtypes;
+} dusk_read_options;
+
+int dusk_frame_parse(const char *expression, dusk_frame **out,
+                     dusk_error *err);
+dusk_frame *dusk_read_csv(const char *const *paths, size_t npaths,
+                          const dusk_read_options *opts, dusk_error *err);
+dusk_frame *dusk_concat(dusk_frame **frames, size_t n, dusk_error *err);
+/* column NULL fills every column. */
+dusk_frame *dusk_fillna_int(dusk_frame *f, const char *column, int64_t v,
+                            dusk_error *err);
+dusk_frame *dusk_fillna_float(dusk_frame *f, const char *column, double v,
+                              dusk_error *err);
+dusk_frame *dusk_fillna_str(dusk_frame *f, const char *column, const char *v,
+                            dusk_error *err);
+dusk_frame *dusk_query(dusk_frame *f, const char *expression,
+                       dusk_error *err);
+dusk_frame *dusk_select(dusk_frame *f, const char *const *columns, size_t n,
+                        dusk_error *err);
+/* funcs[i] ("count", "size", "sum", "mean", "min", "max", "nunique")
+ * applies to columns[i]; a NULL column means every non-key column, so
+ * groupby(keys).count() is columns = {NULL}, funcs = {"count"}. */
+dusk_frame *dusk_groupby(dusk_frame *f, const char *const *keys, size_t nkeys,
+                         const char *const *columns, const char *const *funcs,
+                         size_t naggs, dusk_error *err);
+dusk_frame *dusk_value_counts(dusk_frame *f, const char *column,
+                              dusk_error *err);
+dusk_frame *dusk_head(dusk_frame *f, int64_t n, dusk_error *err);
+dusk_frame *dusk_len(dusk_frame *f, dusk_error *err);
+dusk_frame *dusk_describe(dusk_frame *f, dusk_error *err);
+void dusk_frame_free(dusk_frame *f);
+/* Sets the partition size of every read_csv in f that did not set one. */
+void dusk_frame_set_blocksize(dusk_frame *f, int64_t bytes);
+
+/* Runs f on the cluster: 0 and *out, or an error naming the file, line,
+ * column or value at fault (unknown columns are refused before anything
+ * runs, with the closest name). */
+int dusk_compute(dusk_client *c, const dusk_frame *f, int timeout_ms,
+                 dusk_table **out, dusk_error *err);
+
+/* Result tables.  The first nindex columns are the index (groupby keys). */
+enum { DUSK_COL_BOOL = 1, DUSK_COL_INT64 = 2, DUSK_COL_FLOAT64 = 3,
+       DUSK_COL_STRING = 4 };
+enum { DUSK_FORMAT_TABLE = 1, DUSK_FORMAT_CSV = 2, DUSK_FORMAT_JSON = 3 };
+size_t dusk_table_nrows(const dusk_table *t);
+size_t dusk_table_ncols(const dusk_table *t);
+size_t dusk_table_nindex(const dusk_table *t);
+const char *dusk_table_column_name(const dusk_table *t, size_t col);
+int dusk_table_column_type(const dusk_table *t, size_t col);
+int dusk_table_is_null(const dusk_table *t, size_t col, size_t row);
+int64_t dusk_table_int64(const dusk_table *t, size_t col, size_t row);
+double dusk_table_float64(const dusk_table *t, size_t col, size_t row);
+int dusk_table_bool(const dusk_table *t, size_t col, size_t row);
+/* Borrowed bytes (not NUL-terminated) and their length. */
+const char *dusk_table_string(const dusk_table *t, size_t col, size_t row,
+                              size_t *len);
+/* Writes t as a pandas-style text table, pandas' to_csv, or JSON records. */
+int dusk_table_print(const dusk_table *t, int format, FILE *f);
+void dusk_table_free(dusk_table *t);
 
 /* ---- LocalCluster ---------------------------------------------------------
  * Starts dusk-scheduler and a dusk-worker nanny of N workers on loopback

@@ -12,10 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 typedef struct options {
+  int format;
+  int64_t blocksize;
+  const char *expression;
   int workers;
   long tasks;
   const char *shape;
@@ -36,7 +40,12 @@ static int usage(void) {
           "  dusk demo [--workers N] [--tasks M]\n"
           "  dusk bench tasks [--scheduler tcp://HOST:PORT [--token-file F] "
           "| --workers N]\n"
-          "                   [--tasks M] [--shape independent|tree|chain]\n");
+          "                   [--tasks M] [--shape independent|tree|chain]\n"
+          "  dusk query [--scheduler tcp://HOST:PORT [--token-file F] | "
+          "--workers N]\n"
+          "             [--format table|csv|json] [--blocksize SIZE] 'EXPR'\n"
+          "     EXPR like read_csv(\"fhv*.csv\").fillna(0)"
+          ".groupby(\"PULocationID\").count()\n");
   return 2;
 }
 
@@ -53,7 +62,37 @@ static int parse_long(const char *flag, const char *v, long min, long max,
   return 0;
 }
 
+/* "64MB", "16MiB", "1000", "1KB": decimal and binary units. */
+static int parse_size(const char *v, int64_t *out) {
+  char *end;
+  double x = strtod(v, &end);
+  int64_t mult = 1;
+  if (end == v || x < 0)
+    return -1;
+  if (*end == '\0' || strcmp(end, "B") == 0)
+    mult = 1;
+  else if (strcasecmp(end, "KB") == 0 || strcasecmp(end, "K") == 0)
+    mult = 1000;
+  else if (strcasecmp(end, "MB") == 0 || strcasecmp(end, "M") == 0)
+    mult = 1000000;
+  else if (strcasecmp(end, "GB") == 0 || strcasecmp(end, "G") == 0)
+    mult = 1000000000;
+  else if (strcasecmp(end, "KiB") == 0)
+    mult = 1024;
+  else if (strcasecmp(end, "MiB") == 0)
+    mult = 1024 * 1024;
+  else if (strcasecmp(end, "GiB") == 0)
+    mult = 1024 * 1024 * 1024;
+  else
+    return -1;
+  *out = (int64_t)(x * (double)mult);
+  return *out > 0 ? 0 : -1;
+}
+
 static int parse_options(int argc, char **argv, int first, options *o) {
+  o->format = DUSK_FORMAT_TABLE;
+  o->blocksize = 0;
+  o->expression = NULL;
   o->workers = 0;
   o->tasks = 100000;
   o->shape = "independent";
@@ -81,6 +120,27 @@ static int parse_options(int argc, char **argv, int first, options *o) {
     } else if (strcmp(a, "--token-file") == 0 && v != NULL) {
       o->token_file = v;
       i++;
+    } else if (strcmp(a, "--format") == 0 && v != NULL) {
+      if (strcmp(v, "table") == 0)
+        o->format = DUSK_FORMAT_TABLE;
+      else if (strcmp(v, "csv") == 0)
+        o->format = DUSK_FORMAT_CSV;
+      else if (strcmp(v, "json") == 0)
+        o->format = DUSK_FORMAT_JSON;
+      else {
+        fprintf(stderr, "dusk: --format must be table, csv or json\n");
+        return -1;
+      }
+      i++;
+    } else if (strcmp(a, "--blocksize") == 0 && v != NULL) {
+      if (parse_size(v, &o->blocksize) != 0) {
+        fprintf(stderr, "dusk: --blocksize '%s': expected a size like "
+                        "64MB, 16MiB or 1000000\n", v);
+        return -1;
+      }
+      i++;
+    } else if (a[0] != '-' && o->expression == NULL) {
+      o->expression = a;
     } else {
       fprintf(stderr, "dusk: unknown or incomplete option '%s'\n", a);
       return -1;
@@ -406,6 +466,41 @@ static int run_demo(const options *o) {
   return got == (int64_t)leaves * (leaves - 1) / 2 ? 0 : 1;
 }
 
+/* dusk query: parse, run on the given or an embedded cluster, print. */
+static int run_query(const options *o) {
+  dusk_frame *f = NULL;
+  dusk_cluster *cl = NULL;
+  dusk_client *c = NULL;
+  dusk_table *t = NULL;
+  dusk_error err = {0};
+  int nworkers, rc;
+  if (o->expression == NULL) {
+    fprintf(stderr, "dusk query: no expression given\n");
+    return 2;
+  }
+  if (dusk_frame_parse(o->expression, &f, &err) != 0) {
+    fprintf(stderr, "dusk: %s\n", err.message);
+    return 2;
+  }
+  dusk_frame_set_blocksize(f, o->blocksize);
+  if (open_cluster(o, &cl, &c, &nworkers) != 0) {
+    dusk_frame_free(f);
+    return 1;
+  }
+  rc = dusk_compute(c, f, -1, &t, &err);
+  if (rc != 0) {
+    fprintf(stderr, "dusk: %s\n", err.message);
+  } else {
+    dusk_table_print(t, o->format, stdout);
+    fflush(stdout);
+  }
+  dusk_table_free(t);
+  dusk_frame_free(f);
+  dusk_client_free(c);
+  dusk_cluster_stop(cl);
+  return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   options o;
   signal(SIGPIPE, SIG_IGN);
@@ -420,6 +515,11 @@ int main(int argc, char **argv) {
     if (parse_options(argc, argv, 2, &o) != 0)
       return 2;
     return run_demo(&o);
+  }
+  if (strcmp(argv[1], "query") == 0) {
+    if (parse_options(argc, argv, 2, &o) != 0)
+      return 2;
+    return run_query(&o);
   }
   if (strcmp(argv[1], "bench") == 0 && argc >= 3 &&
       strcmp(argv[2], "tasks") == 0) {

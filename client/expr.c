@@ -1,1 +1,2320 @@
-/* expr.c - being written. */
+/* expr.c - the query language of the dusk CLI.
+ *
+ * One lexer serves two recursive-descent parsers: the outer language (a
+ * pandas / dask call chain that builds a plan) and pandas' query-string
+ * language (the argument of .query(), which builds an expression).
+ *
+ * Outer language:
+ *   top      := frame | "len" "(" frame ")"
+ *   frame    := source postfix*
+ *   source   := ("pd." | "dd.")? "read_csv" "(" paths ("," kwarg)* ","? ")"
+ *             | ("pd." | "dd.")? "concat" "(" "[" frame ("," frame)* "]"
+ *                   ("," "ignore_index" "=" bool)* ")"
+ *             | "(" frame ")"
+ *   paths    := string | "[" string ("," string)* "]"
+ *   kwarg    := "blocksize" "=" (int | size string)   "16MB", "64MiB", "1.5 GB"
+ *             | "usecols" "=" "[" string, ... "]"
+ *             | "dtype" "=" "{" string ":" (string | name), ... "}"
+ *             | "sep" "=" one-character string
+ *   postfix  := ".fillna(" (scalar | "{" string ":" scalar, ... "}") ")"
+ *             | ".query(" string ")"
+ *             | "[[" string, ... "]]"
+ *             | "[" string "]" ".value_counts()"                 terminal
+ *             | ".groupby(" (string | "[" string, ... "]") ")" selection?
+ *                   ("." aggname "()" | ".agg(" (string | dict) ")")  terminal
+ *             | ".head(" int? ")" | ".describe()" | ".to_csv(" string ")"
+ *                                                                 terminal
+ *             | ".compute()"                     accepted and ignored
+ *   selection := "[" string "]" | "[[" string, ... "]]"
+ *   scalar   := ["-"] int | ["-"] float | string | True | False
+ * After a terminal (and after len(...)) only .compute() may follow, and a
+ * terminal may not appear inside concat([...]) or len(...): the plan is a
+ * chain of row-wise steps with at most one terminal at its root.
+ * Lists, dicts and argument lists accept a trailing comma, like Python.
+ *
+ * Query strings (pandas DataFrame.query):
+ *   or    := and (("or" | "|") and)*
+ *   and   := not (("and" | "&") not)*
+ *   not   := ("not" | "~") not | cmp
+ *   cmp   := arith (cmpop arith)?            a < b < c is refused
+ *   arith := term (("+" | "-") term)*
+ *   term  := unary (("*" | "/" | "%") unary)*
+ *   unary := "-" unary | primary             -200 folds into a literal
+ *   primary := number | string | True | False | identifier | `any name`
+ *            | "(" or ")" | primary "." ("isnull" | "notnull" | "isna" |
+ *                                        "notna") "()"
+ * As in pandas, & and | have the precedence of and and or.  A chain of ors
+ * (or ands) becomes a balanced tree, so `x == 1 or x == 2 or ...` with
+ * hundreds of terms stays within the depth limit of the plan codec.
+ *
+ * Strings take '...' or "..." with the escapes \" \' \\ \n \t \r; any other
+ * backslash is kept as written (Python does the same).  Numbers are Python
+ * decimal literals without underscores.
+ *
+ * Every error names what was expected and points a caret at the outer
+ * text, through an offset map when the error lies inside a query string. */
+#include "expr.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH DUSK_EXPR_MAX_DEPTH
+#define DEPTH_MSG "too deeply nested (more than %d levels)"
+/* Bytes of a name quoted in a message, before "..." cuts it. */
+#define CLIP_MAX 40
+/* Bytes of the first line of a message, so the text line keeps room. */
+#define HEAD_MAX 200
+/* blocksize bounds: a partition of a byte up to one of a TiB. */
+#define BLOCKSIZE_MAX ((int64_t)1 << 40)
+
+/* ---- tokens -------------------------------------------------------------- */
+
+typedef enum tok_kind {
+  T_EOF,
+  T_IDENT,
+  T_INT,
+  T_FLOAT,
+  T_STRING,
+  T_BACKTICK,
+  T_LPAREN,
+  T_RPAREN,
+  T_LBRACKET,
+  T_RBRACKET,
+  T_LBRACE,
+  T_RBRACE,
+  T_COMMA,
+  T_COLON,
+  T_DOT,
+  T_ASSIGN,
+  T_EQ,
+  T_NE,
+  T_LT,
+  T_LE,
+  T_GT,
+  T_GE,
+  T_PLUS,
+  T_MINUS,
+  T_STAR,
+  T_SLASH,
+  T_PERCENT,
+  T_AMP,
+  T_PIPE,
+  T_TILDE
+} tok_kind;
+
+typedef struct token {
+  tok_kind kind;
+  size_t start, end; /* byte offsets into the parser's src */
+  uint64_t u;        /* T_INT: the magnitude (a sign is a separate token) */
+  double f;          /* T_FLOAT */
+} token;
+
+/* One parse over src.  The outer parser reads the user's text; a query
+ * string gets its own parser over the decoded string, whose map gives the
+ * outer offset of each decoded byte (len + 1 entries: the last one is the
+ * closing quote), so errors point into the text the user typed. */
+typedef struct parser {
+  const char *src;
+  size_t len;
+  const size_t *map; /* NULL: src is the outer text */
+  const char *outer;
+  size_t outer_len;
+  bool query;      /* parsing a query string */
+  size_t pos;      /* lexer position in src */
+  size_t prev_end; /* end of the token consumed last */
+  token tok;       /* the lookahead */
+  int depth;       /* current nesting */
+  dusk_error *err;
+} parser;
+
+/* ---- characters and error messages --------------------------------------- */
+
+static bool is_space(int c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+static bool is_alpha(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+static bool is_alnum(int c) { return is_alpha(c) || is_digit(c); }
+static bool is_cont(char c) { return ((unsigned char)c & 0xc0) == 0x80; }
+
+/* The byte at i, or -1 past the end. */
+static int at(const parser *p, size_t i) {
+  return i < p->len ? (unsigned char)p->src[i] : -1;
+}
+
+/* The length of the valid UTF-8 sequence starting s[0..n), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  size_t len;
+  uint32_t cp;
+  if (n == 0)
+    return 0;
+  if (s[0] < 0x80)
+    return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+    len = 2;
+    cp = s[0] & 0x1f;
+  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+    len = 3;
+    cp = s[0] & 0x0f;
+  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+    len = 4;
+    cp = s[0] & 0x07;
+  } else {
+    return 0;
+  }
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
+}
+
+/* A bounded string builder: always NUL-terminated, drops what does not
+ * fit. */
+typedef struct outbuf {
+  char *p;
+  size_t cap; /* including the NUL */
+  size_t len;
+} outbuf;
+
+static void ob_bytes(outbuf *o, const char *s, size_t n) {
+  if (o->len + n >= o->cap)
+    n = o->cap - 1 - o->len;
+  memcpy(o->p + o->len, s, n);
+  o->len += n;
+  o->p[o->len] = '\0';
+}
+
+static void ob_char(outbuf *o, char c) { ob_bytes(o, &c, 1); }
+
+/* Appends s[0..n) for a person to read, one column per character: valid
+ * UTF-8 as it is, a tab as a space, other control bytes and invalid
+ * sequences as '?'.  Stops at a whole character when o is full.  Returns
+ * the columns written. */
+static size_t ob_clean(outbuf *o, const char *s, size_t n) {
+  size_t cols = 0, i = 0;
+  while (i < n) {
+    const unsigned char *u = (const unsigned char *)s + i;
+    size_t k = utf8_len(u, n - i);
+    if (o->len + (k ? k : 1) >= o->cap)
+      break;
+    if (k == 0) {
+      ob_char(o, '?');
+      k = 1;
+    } else if (k == 1 && (u[0] < 0x20 || u[0] == 0x7f)) {
+      ob_char(o, u[0] == '\t' ? ' ' : '?');
+    } else {
+      ob_bytes(o, (const char *)u, k);
+    }
+    i += k;
+    cols++;
+  }
+  return cols;
+}
+
+/* A short printable form of s[0..n) for quoting in a message: at most
+ * CLIP_MAX bytes of it, then "...".  out needs CLIP_MAX + 4 bytes. */
+#define CLIP_BUF (CLIP_MAX + 8)
+static void clip(char *out, const char *s, size_t n) {
+  outbuf o = {out, CLIP_BUF, 0};
+  size_t keep = n;
+  out[0] = '\0';
+  if (n > CLIP_MAX) {
+    keep = CLIP_MAX;
+    for (int k = 0; k < 3 && keep > 0 && is_cont(s[keep]); k++)
+      keep--;
+  }
+  ob_clean(&o, s, keep);
+  if (keep < n)
+    ob_bytes(&o, "...", 3);
+}
+
+/* Writes the three-line message: what, the line of text holding off
+ * (clipped around it so everything fits), and a caret under off. */
+static void render(dusk_error *err, const char *what, const char *text,
+                   size_t len, size_t off) {
+  outbuf o;
+  size_t ls, le, line = 1, start, end, room, cols;
+  bool multi, lead = false, trail = false;
+  char suffix[40];
+
+  if (err == NULL)
+    return;
+  err->code = DUSK_EPARSE;
+  if (off > len)
+    off = len;
+  for (size_t i = 0; i < off; i++)
+    if (text[i] == '\n')
+      line++;
+  for (ls = off; ls > 0 && text[ls - 1] != '\n'; ls--)
+    ;
+  for (le = off; le < len && text[le] != '\n'; le++)
+    ;
+  multi = ls > 0;
+  for (size_t i = le; i < len && !multi; i++)
+    if (!is_space((unsigned char)text[i]))
+      multi = true;
+
+  o.p = err->message;
+  o.cap = HEAD_MAX + 1;
+  o.len = 0;
+  o.p[0] = '\0';
+  ob_clean(&o, what, strlen(what));
+  o.cap = DUSK_ERROR_MESSAGE_MAX;
+  if (multi) {
+    snprintf(suffix, sizeof suffix, " (line %zu)", line);
+    ob_bytes(&o, suffix, strlen(suffix));
+  }
+  ob_char(&o, '\n');
+
+  /* The text line and the caret line must fit in what is left.  A column
+   * is never wider than its bytes, so counting bytes is safe. */
+  room = DUSK_ERROR_MESSAGE_MAX - 1 - o.len;
+  start = ls;
+  end = le;
+  if ((le - ls) * 2 + 2 > room) {
+    size_t before = room / 4, used, after;
+    if (off - ls > before) {
+      start = off - before;
+      while (start < off && is_cont(text[start]))
+        start++;
+      lead = true;
+    }
+    used = (lead ? 3 : 0) + (off - start);
+    after = room - 2 - 2 * used - 3;
+    if (le - off > after) {
+      end = off + after;
+      while (end > off && is_cont(text[end]))
+        end--;
+      trail = true;
+    }
+  }
+  if (lead)
+    ob_bytes(&o, "...", 3);
+  cols = (lead ? 3 : 0) + ob_clean(&o, text + start, off - start);
+  ob_clean(&o, text + off, end - off);
+  if (trail)
+    ob_bytes(&o, "...", 3);
+  ob_char(&o, '\n');
+  for (size_t i = 0; i < cols; i++)
+    ob_char(&o, ' ');
+  ob_char(&o, '^');
+}
+
+/* Reports a parse error at src offset `where`.  Returns DUSK_EPARSE. */
+static int vfail(parser *p, size_t where, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int vfail(parser *p, size_t where, const char *fmt, va_list ap) {
+  char what[HEAD_MAX + 64];
+  vsnprintf(what, sizeof what, fmt, ap);
+  if (where > p->len)
+    where = p->len;
+  render(p->err, what, p->outer, p->outer_len, p->map ? p->map[where] : where);
+  return DUSK_EPARSE;
+}
+
+static int fail(parser *p, size_t where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(parser *p, size_t where, const char *fmt, ...) {
+  va_list ap;
+  int rc;
+  va_start(ap, fmt);
+  rc = vfail(p, where, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+static int nomem(parser *p) {
+  return dusk_error_set(p->err, DUSK_ENOMEM,
+                        "out of memory while parsing the query");
+}
+
+/* Where an "expected ..." error points: at the lookahead, or just after
+ * the last token when the text ended. */
+static size_t here(const parser *p) {
+  return p->tok.kind == T_EOF ? p->prev_end : p->tok.start;
+}
+
+static void tok_clip(const parser *p, const token *t, char *out) {
+  clip(out, p->src + t->start, t->end - t->start);
+}
+
+/* Names the lookahead for "unexpected ..." messages. */
+static void tok_desc(const parser *p, char *out, size_t cap) {
+  char name[CLIP_BUF];
+  const token *t = &p->tok;
+  tok_clip(p, t, name);
+  switch (t->kind) {
+  case T_EOF:
+    snprintf(out, cap, "%s",
+             p->query ? "the end of the query string" : "the end of the query");
+    break;
+  case T_STRING:
+    snprintf(out, cap, "string %s", name);
+    break;
+  case T_INT:
+  case T_FLOAT:
+    snprintf(out, cap, "number %s", name);
+    break;
+  case T_IDENT:
+    snprintf(out, cap, "name '%s'", name);
+    break;
+  default:
+    snprintf(out, cap, "'%s'", name);
+    break;
+  }
+}
+
+static int out_of_range(parser *p, size_t from, size_t to) {
+  char text[CLIP_BUF];
+  clip(text, p->src + from, to - from);
+  return fail(p, from, "integer '%s' is out of range", text);
+}
+
+/* ---- lexer --------------------------------------------------------------- */
+
+static int lex_number(parser *p) {
+  token *t = &p->tok;
+  size_t s = p->pos, i = s;
+  bool isf = false;
+
+  while (is_digit(at(p, i)))
+    i++;
+  if (at(p, i) == '.') {
+    isf = true;
+    i++;
+    while (is_digit(at(p, i)))
+      i++;
+  }
+  if ((at(p, i) == 'e' || at(p, i) == 'E') &&
+      (is_digit(at(p, i + 1)) ||
+       ((at(p, i + 1) == '+' || at(p, i + 1) == '-') &&
+        is_digit(at(p, i + 2))))) {
+    isf = true;
+    i += 2;
+    while (is_digit(at(p, i)))
+      i++;
+  }
+  if (is_alnum(at(p, i)) || at(p, i) == '.') {
+    char text[CLIP_BUF];
+    size_t e = i;
+    while (is_alnum(at(p, e)) || at(p, e) == '.')
+      e++;
+    clip(text, p->src + s, e - s);
+    return fail(p, s, "bad number '%s'", text);
+  }
+  t->start = s;
+  t->end = p->pos = i;
+  if (isf) {
+    char small[64], *buf = small;
+    if (i - s >= sizeof small && (buf = malloc(i - s + 1)) == NULL)
+      return nomem(p);
+    memcpy(buf, p->src + s, i - s);
+    buf[i - s] = '\0';
+    t->kind = T_FLOAT;
+    t->f = strtod(buf, NULL);
+    if (buf != small)
+      free(buf);
+  } else {
+    uint64_t u = 0;
+    for (size_t k = s; k < i; k++) {
+      unsigned d = (unsigned)(p->src[k] - '0');
+      if (u > (UINT64_MAX - d) / 10)
+        return out_of_range(p, s, i);
+      u = u * 10 + d;
+    }
+    t->kind = T_INT;
+    t->u = u;
+  }
+  return 0;
+}
+
+/* Finds the end of a quoted string; decoding waits for take_string. */
+static int lex_string(parser *p) {
+  size_t s = p->pos, i = s + 1;
+  char q = p->src[s];
+  for (;;) {
+    if (i >= p->len || p->src[i] == '\n')
+      return fail(p, s, "unterminated string");
+    if (p->src[i] == '\\') {
+      if (i + 1 >= p->len || p->src[i + 1] == '\n')
+        return fail(p, s, "unterminated string");
+      i += 2;
+      continue;
+    }
+    if (p->src[i] == q)
+      break;
+    i++;
+  }
+  if (i - s - 1 > DUSK_EXPR_MAX_NAME)
+    return fail(p, s, "string longer than %d bytes", DUSK_EXPR_MAX_NAME);
+  p->tok.kind = T_STRING;
+  p->tok.start = s;
+  p->tok.end = p->pos = i + 1;
+  return 0;
+}
+
+static int lex_backtick(parser *p) {
+  size_t s = p->pos, i = s + 1;
+  while (i < p->len && p->src[i] != '`' && p->src[i] != '\n')
+    i++;
+  if (i >= p->len || p->src[i] != '`')
+    return fail(p, s, "unterminated backtick name");
+  if (i == s + 1)
+    return fail(p, s, "empty backtick name");
+  if (i - s - 1 > DUSK_EXPR_MAX_NAME)
+    return fail(p, s, "name longer than %d bytes", DUSK_EXPR_MAX_NAME);
+  p->tok.kind = T_BACKTICK;
+  p->tok.start = s;
+  p->tok.end = p->pos = i + 1;
+  return 0;
+}
+
+/* Consumes the lookahead and reads the next token into p->tok. */
+static int lex(parser *p) {
+  static const struct {
+    char text[3];
+    tok_kind kind;
+  } ops[] = {
+      {"==", T_EQ},     {"!=", T_NE},    {"<=", T_LE},      {">=", T_GE},
+      {"(", T_LPAREN},  {")", T_RPAREN}, {"[", T_LBRACKET}, {"]", T_RBRACKET},
+      {"{", T_LBRACE},  {"}", T_RBRACE}, {",", T_COMMA},    {":", T_COLON},
+      {".", T_DOT},     {"=", T_ASSIGN}, {"<", T_LT},       {">", T_GT},
+      {"+", T_PLUS},    {"-", T_MINUS},  {"*", T_STAR},     {"/", T_SLASH},
+      {"%", T_PERCENT}, {"&", T_AMP},    {"|", T_PIPE},     {"~", T_TILDE},
+  };
+  token *t = &p->tok;
+  int c;
+
+  p->prev_end = t->end;
+  while (p->pos < p->len && is_space((unsigned char)p->src[p->pos]))
+    p->pos++;
+  memset(t, 0, sizeof *t);
+  t->start = t->end = p->pos;
+  if (p->pos >= p->len) {
+    t->kind = T_EOF;
+    return 0;
+  }
+  c = (unsigned char)p->src[p->pos];
+  if (is_alpha(c)) {
+    size_t i = p->pos;
+    while (is_alnum(at(p, i)))
+      i++;
+    if (i - p->pos > DUSK_EXPR_MAX_NAME)
+      return fail(p, p->pos, "name longer than %d bytes", DUSK_EXPR_MAX_NAME);
+    t->kind = T_IDENT;
+    t->end = p->pos = i;
+    return 0;
+  }
+  if (is_digit(c) || (c == '.' && is_digit(at(p, p->pos + 1))))
+    return lex_number(p);
+  if (c == '"' || c == '\'')
+    return lex_string(p);
+  if (c == '`')
+    return lex_backtick(p);
+  for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+    size_t n = strlen(ops[k].text);
+    if (p->pos + n <= p->len && memcmp(p->src + p->pos, ops[k].text, n) == 0) {
+      t->kind = ops[k].kind;
+      t->end = p->pos = p->pos + n;
+      return 0;
+    }
+  }
+  {
+    char text[CLIP_BUF];
+    size_t n =
+        utf8_len((const unsigned char *)p->src + p->pos, p->len - p->pos);
+    clip(text, p->src + p->pos, n ? n : 1);
+    return fail(p, p->pos, "unexpected character '%s'", text);
+  }
+}
+
+/* Decodes the string token t into a NUL-terminated heap copy.  With map,
+ * also (*map)[i] = the src offset of decoded byte i, and (*map)[len] = the
+ * closing quote.  0 or DUSK_ENOMEM. */
+static int take_string(parser *p, const token *t, char **out, size_t *outlen,
+                       size_t **map) {
+  size_t n = t->end - t->start - 2, k = 0, i = t->start + 1, stop = t->end - 1;
+  char *s = malloc(n + 1);
+  size_t *m = map ? malloc((n + 1) * sizeof *m) : NULL;
+
+  if (s == NULL || (map && m == NULL)) {
+    free(s);
+    free(m);
+    return nomem(p);
+  }
+  while (i < stop) {
+    char c = p->src[i], d = 0;
+    if (c == '\\') {
+      switch (p->src[i + 1]) {
+      case 'n':
+        d = '\n';
+        break;
+      case 't':
+        d = '\t';
+        break;
+      case 'r':
+        d = '\r';
+        break;
+      case '\\':
+      case '\'':
+      case '"':
+        d = p->src[i + 1];
+        break;
+      default:
+        break; /* kept as written: the backslash, then the character */
+      }
+    }
+    if (m)
+      m[k] = i;
+    if (d != 0) {
+      s[k++] = d;
+      i += 2;
+    } else {
+      s[k++] = c;
+      i++;
+    }
+  }
+  if (m)
+    m[k] = stop;
+  s[k] = '\0';
+  *out = s;
+  if (outlen)
+    *outlen = k;
+  if (map)
+    *map = m;
+  return 0;
+}
+
+/* ---- small helpers for the parsers --------------------------------------- */
+
+static bool token_is(const parser *p, const token *t, const char *w) {
+  size_t n = strlen(w);
+  return t->kind == T_IDENT && t->end - t->start == n &&
+         memcmp(p->src + t->start, w, n) == 0;
+}
+
+/* Whether the lookahead is the identifier w. */
+static bool is_word(const parser *p, const char *w) {
+  return token_is(p, &p->tok, w);
+}
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+/* Edit distance between a[0..la) and b (insert, delete, substitute, swap
+ * two neighbours), ignoring case; names are short, longer ones never
+ * match. */
+#define SUGGEST_MAX 64
+static size_t distance(const char *a, size_t la, const char *b) {
+  size_t lb = strlen(b), d[3][SUGGEST_MAX + 1];
+  if (la > SUGGEST_MAX || lb > SUGGEST_MAX)
+    return SIZE_MAX;
+  for (size_t j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+    cur[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t cost =
+          lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]);
+      size_t v = prev[j - 1] + cost;
+      if (prev[j] + 1 < v)
+        v = prev[j] + 1;
+      if (cur[j - 1] + 1 < v)
+        v = cur[j - 1] + 1;
+      if (i > 1 && j > 1 &&
+          lower((unsigned char)a[i - 1]) == lower((unsigned char)b[j - 2]) &&
+          lower((unsigned char)a[i - 2]) == lower((unsigned char)b[j - 1]) &&
+          prev2[j - 2] + 1 < v)
+        v = prev2[j - 2] + 1;
+      cur[j] = v;
+    }
+  }
+  return d[la % 3][lb];
+}
+
+/* The candidate closest to s[0..n), or NULL when none is within a third of
+ * its length (at least 1): "gropby" finds "groupby", "df" finds nothing. */
+static const char *closest(const char *s, size_t n, const char *const *cands,
+                           size_t ncands) {
+  size_t best = SIZE_MAX, limit = n / 3 > 1 ? n / 3 : 1;
+  const char *near = NULL;
+  for (size_t i = 0; i < ncands; i++) {
+    size_t d = distance(s, n, cands[i]);
+    if (d < best) {
+      best = d;
+      near = cands[i];
+    }
+  }
+  return best <= limit ? near : NULL;
+}
+
+/* Fails with "<what> '<name>'; did you mean '<near>'?" or, when nothing is
+ * close, "<what> '<name>'; <otherwise>". */
+static int fail_unknown(parser *p, const token *t, const char *what,
+                        const char *const *cands, size_t n,
+                        const char *otherwise) {
+  char name[CLIP_BUF];
+  const char *near = closest(p->src + t->start, t->end - t->start, cands, n);
+  tok_clip(p, t, name);
+  if (near)
+    return fail(p, t->start, "%s '%s'; did you mean '%s'?", what, name, near);
+  return fail(p, t->start, "%s '%s'; %s", what, name, otherwise);
+}
+
+/* Consumes the lookahead if it is `kind`, else fails with the message. */
+static int expect(parser *p, tok_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int expect(parser *p, tok_kind kind, const char *fmt, ...) {
+  va_list ap;
+  int rc;
+  if (p->tok.kind == kind)
+    return lex(p);
+  va_start(ap, fmt);
+  rc = vfail(p, here(p), fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* At a method name: consumes "name ( )". */
+static int parse_noargs(parser *p, const char *name) {
+  int rc = lex(p);
+  if (rc == 0)
+    rc = expect(p, T_LPAREN, "expected '(' after %s", name);
+  if (rc == 0)
+    rc = expect(p, T_RPAREN, "%s() takes no arguments", name);
+  return rc;
+}
+
+typedef struct strlist {
+  char **v;
+  size_t *at; /* src offset of each entry's token */
+  size_t n, cap;
+} strlist;
+
+static void strlist_free(strlist *l) {
+  for (size_t i = 0; i < l->n; i++)
+    free(l->v[i]);
+  free(l->v);
+  free(l->at);
+  memset(l, 0, sizeof *l);
+}
+
+/* Appends s (taking ownership of it, freed on failure). */
+static int strlist_push(parser *p, strlist *l, char *s, size_t where) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 4;
+    char **v = realloc(l->v, cap * sizeof *v);
+    size_t *a;
+    if (v != NULL)
+      l->v = v;
+    a = v ? realloc(l->at, cap * sizeof *a) : NULL;
+    if (a == NULL) {
+      free(s);
+      return nomem(p);
+    }
+    l->at = a;
+    l->cap = cap;
+  }
+  l->v[l->n] = s;
+  l->at[l->n++] = where;
+  return 0;
+}
+
+static bool strlist_has(const strlist *l, const char *s) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i], s) == 0)
+      return true;
+  return false;
+}
+
+/* Takes the string lookahead into l and consumes it. */
+static int push_string(parser *p, strlist *l) {
+  char *s;
+  size_t where = p->tok.start;
+  int rc = take_string(p, &p->tok, &s, NULL, NULL);
+  if (rc == 0)
+    rc = strlist_push(p, l, s, where);
+  if (rc == 0)
+    rc = lex(p);
+  return rc;
+}
+
+/* At '[': a list of strings into l, up to and including ']'.  `what` names
+ * an entry ("a path"), `plural` the list ("paths"). */
+static int parse_strlist(parser *p, strlist *l, const char *what,
+                         const char *plural) {
+  int rc = lex(p);
+  while (rc == 0 && p->tok.kind != T_RBRACKET) {
+    if (p->tok.kind != T_STRING)
+      return fail(p, here(p), "expected %s string", what);
+    if ((rc = push_string(p, l)) != 0)
+      return rc;
+    if (p->tok.kind == T_COMMA)
+      rc = lex(p);
+    else if (p->tok.kind != T_RBRACKET)
+      return fail(p, here(p), "expected ',' or ']' in the list of %s", plural);
+  }
+  return rc ? rc : lex(p);
+}
+
+/* Fails unless the list got at least one entry. */
+static int need_one(parser *p, size_t n, size_t where, const char *owner,
+                    const char *entry) {
+  if (n == 0)
+    return fail(p, where, "%s needs at least one %s", owner, entry);
+  return 0;
+}
+
+/* At '{': "{ string : value, ... }" with keys collected into keys (no
+ * duplicates) and each value parsed by fn, which consumes it. */
+typedef int (*dict_value_fn)(parser *p, void *state, const char *key);
+static int parse_dict(parser *p, const char *owner, strlist *keys,
+                      dict_value_fn fn, void *state) {
+  size_t open = p->tok.start;
+  int rc = lex(p);
+  while (rc == 0 && p->tok.kind != T_RBRACE) {
+    char *key;
+    size_t where = p->tok.start;
+    if (p->tok.kind != T_STRING)
+      return fail(p, here(p), "expected %s string", "a column name");
+    if ((rc = take_string(p, &p->tok, &key, NULL, NULL)) != 0)
+      return rc;
+    if (strlist_has(keys, key)) {
+      char name[CLIP_BUF];
+      clip(name, key, strlen(key));
+      free(key);
+      return fail(p, where, "column '%s' appears twice in the dict of %s", name,
+                  owner);
+    }
+    if ((rc = strlist_push(p, keys, key, where)) != 0 || (rc = lex(p)) != 0 ||
+        (rc = expect(p, T_COLON, "expected ':' after the column name")) != 0 ||
+        (rc = fn(p, state, key)) != 0)
+      return rc;
+    if (p->tok.kind == T_COMMA)
+      rc = lex(p);
+    else if (p->tok.kind != T_RBRACE)
+      return fail(p, here(p), "expected ',' or '}' in the dict of %s", owner);
+  }
+  if (rc != 0)
+    return rc;
+  if (keys->n == 0) {
+    char whose[64];
+    snprintf(whose, sizeof whose, "the dict of %s", owner);
+    return need_one(p, 0, open, whose, "column");
+  }
+  return lex(p);
+}
+
+/* ---- query strings ------------------------------------------------------- */
+
+static int q_or(parser *p, dusk_expr **out, int *depth);
+
+static int too_deep(parser *p, size_t where) {
+  return fail(p, where, DEPTH_MSG, MAX_DEPTH);
+}
+
+static int ceil_log2(size_t n) {
+  int k = 0;
+  while (((size_t)1 << k) < n)
+    k++;
+  return k;
+}
+
+/* Builds a balanced tree of kind over v[lo..hi), consuming every entry
+ * (freed on failure).  NULL when out of memory. */
+static dusk_expr *build_balanced(dusk_expr_kind kind, dusk_expr **v, size_t lo,
+                                 size_t hi) {
+  size_t mid;
+  dusk_expr *a, *b;
+  if (hi - lo == 1) {
+    a = v[lo];
+    v[lo] = NULL;
+    return a;
+  }
+  mid = lo + (hi - lo + 1) / 2;
+  a = build_balanced(kind, v, lo, mid);
+  b = build_balanced(kind, v, mid, hi);
+  if (a == NULL || b == NULL) {
+    dusk_expr_free(a);
+    dusk_expr_free(b);
+    return NULL;
+  }
+  return dusk_expr_node(kind, 0, a, b);
+}
+
+/* Makes a node, checking the depth of the tree it tops. */
+static int make_node(parser *p, size_t where, dusk_expr_kind kind, int op,
+                     dusk_expr *a, int da, dusk_expr *b, int db,
+                     dusk_expr **out, int *depth) {
+  int d = (da > db ? da : db) + 1;
+  *out = NULL;
+  if (d > MAX_DEPTH) {
+    dusk_expr_free(a);
+    dusk_expr_free(b);
+    return too_deep(p, where);
+  }
+  if ((*out = dusk_expr_node(kind, op, a, b)) == NULL)
+    return nomem(p);
+  *depth = d;
+  return 0;
+}
+
+static int q_not(parser *p, dusk_expr **out, int *depth);
+
+/* or := and (("or" | "|") and)* ; and := not (("and" | "&") not)* */
+static int q_chain(parser *p, bool is_or, dusk_expr **out, int *depth) {
+  dusk_expr **v = NULL, *e = NULL;
+  size_t n = 0, cap = 0;
+  int d = 0, maxd = 0, rc;
+
+  *out = NULL;
+  for (;;) {
+    size_t opat = p->tok.start;
+    if (n > 0 && (rc = lex(p)) != 0)
+      break;
+    rc = is_or ? q_chain(p, false, &e, &d) : q_not(p, &e, &d);
+    if (rc != 0)
+      break;
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 4;
+      dusk_expr **nv = realloc(v, ncap * sizeof *nv);
+      if (nv == NULL) {
+        dusk_expr_free(e);
+        rc = nomem(p);
+        break;
+      }
+      v = nv;
+      cap = ncap;
+    }
+    v[n++] = e;
+    if (d > maxd)
+      maxd = d;
+    if (maxd + ceil_log2(n) > MAX_DEPTH) {
+      rc = too_deep(p, opat);
+      break;
+    }
+    if (!(is_or ? (is_word(p, "or") || p->tok.kind == T_PIPE)
+                : (is_word(p, "and") || p->tok.kind == T_AMP)))
+      break;
+  }
+  if (rc == 0) {
+    *out = build_balanced(is_or ? DUSK_EXPR_OR : DUSK_EXPR_AND, v, 0, n);
+    *depth = maxd + ceil_log2(n);
+    if (*out == NULL)
+      rc = nomem(p);
+  } else {
+    for (size_t i = 0; i < n; i++)
+      dusk_expr_free(v[i]);
+  }
+  free(v);
+  return rc;
+}
+
+static int q_arith(parser *p, dusk_expr **out, int *depth);
+
+/* cmp := arith (cmpop arith)? */
+static int q_cmp(parser *p, dusk_expr **out, int *depth) {
+  static const struct {
+    tok_kind tok;
+    dusk_cmp op;
+  } cmps[] = {{T_EQ, DUSK_CMP_EQ}, {T_NE, DUSK_CMP_NE}, {T_LT, DUSK_CMP_LT},
+              {T_LE, DUSK_CMP_LE}, {T_GT, DUSK_CMP_GT}, {T_GE, DUSK_CMP_GE}};
+  dusk_expr *a, *b;
+  int da, db, rc, op = 0;
+  size_t opat;
+
+  if ((rc = q_arith(p, &a, &da)) != 0)
+    return rc;
+  if (is_word(p, "in") || is_word(p, "is")) {
+    char name[CLIP_BUF];
+    dusk_expr_free(a);
+    tok_clip(p, &p->tok, name);
+    return fail(p, p->tok.start, "'%s' is not supported in query strings",
+                name);
+  }
+  for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++)
+    if (p->tok.kind == cmps[i].tok)
+      op = (int)cmps[i].op;
+  if (op == 0) {
+    *out = a;
+    *depth = da;
+    return 0;
+  }
+  opat = p->tok.start;
+  if ((rc = lex(p)) != 0 || (rc = q_arith(p, &b, &db)) != 0) {
+    dusk_expr_free(a);
+    return rc;
+  }
+  for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++) {
+    if (p->tok.kind == cmps[i].tok) {
+      dusk_expr_free(a);
+      dusk_expr_free(b);
+      return fail(p, p->tok.start,
+                  "chained comparisons are not supported; write a < b and "
+                  "b < c");
+    }
+  }
+  return make_node(p, opat, DUSK_EXPR_COMPARE, op, a, da, b, db, out, depth);
+}
+
+/* not := ("not" | "~") not | cmp */
+static int q_not(parser *p, dusk_expr **out, int *depth) {
+  dusk_expr *a;
+  int da, rc;
+  size_t where = p->tok.start;
+
+  if (!is_word(p, "not") && p->tok.kind != T_TILDE)
+    return q_cmp(p, out, depth);
+  if (++p->depth > MAX_DEPTH)
+    return too_deep(p, where);
+  if ((rc = lex(p)) != 0 || (rc = q_not(p, &a, &da)) != 0)
+    return rc;
+  p->depth--;
+  return make_node(p, where, DUSK_EXPR_NOT, 0, a, da, NULL, 0, out, depth);
+}
+
+static int q_unary(parser *p, dusk_expr **out, int *depth);
+
+/* term := unary (("*" | "/" | "%") unary)*, and with want_sum set
+ * arith := term (("+" | "-") term)* */
+static int q_binary(parser *p, bool want_sum, dusk_expr **out, int *depth) {
+  dusk_expr *a, *b;
+  int da, db, rc;
+
+  rc = want_sum ? q_binary(p, false, &a, &da) : q_unary(p, &a, &da);
+  if (rc != 0)
+    return rc;
+  for (;;) {
+    int op;
+    size_t opat = p->tok.start;
+    tok_kind k = p->tok.kind;
+    if (want_sum && k == T_PLUS)
+      op = DUSK_ARITH_ADD;
+    else if (want_sum && k == T_MINUS)
+      op = DUSK_ARITH_SUB;
+    else if (!want_sum && k == T_STAR)
+      op = DUSK_ARITH_MUL;
+    else if (!want_sum && k == T_SLASH)
+      op = DUSK_ARITH_DIV;
+    else if (!want_sum && k == T_PERCENT)
+      op = DUSK_ARITH_MOD;
+    else
+      break;
+    if ((rc = lex(p)) != 0 || (rc = want_sum ? q_binary(p, false, &b, &db)
+                                             : q_unary(p, &b, &db)) != 0) {
+      dusk_expr_free(a);
+      return rc;
+    }
+    if ((rc = make_node(p, opat, DUSK_EXPR_ARITH, op, a, da, b, db, &a, &da)) !=
+        0)
+      return rc;
+  }
+  *out = a;
+  *depth = da;
+  return 0;
+}
+
+static int q_arith(parser *p, dusk_expr **out, int *depth) {
+  return q_binary(p, true, out, depth);
+}
+
+static int q_primary(parser *p, dusk_expr **out, int *depth);
+
+/* unary := "-" unary | primary.  A minus before a number folds into the
+ * literal (so -9223372036854775808 is an int64); before anything else it
+ * becomes 0 - x, since the plan has no negation node. */
+static int q_unary(parser *p, dusk_expr **out, int *depth) {
+  dusk_expr *a, *zero;
+  dusk_value v;
+  int da, rc;
+  size_t where = p->tok.start;
+
+  if (p->tok.kind != T_MINUS)
+    return q_primary(p, out, depth);
+  if (++p->depth > MAX_DEPTH)
+    return too_deep(p, where);
+  if ((rc = lex(p)) != 0)
+    return rc;
+  if (p->tok.kind == T_INT && p->tok.u == (uint64_t)INT64_MAX + 1) {
+    memset(&v, 0, sizeof v);
+    v.type = DUSK_TYPE_INT64;
+    v.u.i = INT64_MIN;
+    if ((*out = dusk_expr_literal(v)) == NULL)
+      return nomem(p);
+    *depth = 1;
+    p->depth--;
+    if ((rc = lex(p)) != 0) {
+      dusk_expr_free(*out);
+      *out = NULL;
+    }
+    return rc;
+  }
+  if ((rc = q_unary(p, &a, &da)) != 0)
+    return rc;
+  p->depth--;
+  if (a->kind == DUSK_EXPR_LITERAL && a->value.type == DUSK_TYPE_INT64) {
+    if (a->value.u.i == INT64_MIN) {
+      dusk_expr_free(a);
+      return out_of_range(p, where, p->prev_end);
+    }
+    a->value.u.i = -a->value.u.i;
+    *out = a;
+    *depth = da;
+    return 0;
+  }
+  if (a->kind == DUSK_EXPR_LITERAL && a->value.type == DUSK_TYPE_FLOAT64) {
+    a->value.u.f = -a->value.u.f;
+    *out = a;
+    *depth = da;
+    return 0;
+  }
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_INT64;
+  if ((zero = dusk_expr_literal(v)) == NULL) {
+    dusk_expr_free(a);
+    return nomem(p);
+  }
+  return make_node(p, where, DUSK_EXPR_ARITH, DUSK_ARITH_SUB, zero, 1, a, da,
+                   out, depth);
+}
+
+static int column_expr(parser *p, const char *s, size_t n, dusk_expr **out) {
+  char *name = malloc(n + 1);
+  if (name == NULL)
+    return nomem(p);
+  memcpy(name, s, n);
+  name[n] = '\0';
+  *out = dusk_expr_column(name);
+  free(name);
+  return *out ? 0 : nomem(p);
+}
+
+/* The leaf of a primary: a literal, a column or a parenthesised or. */
+static int q_atom(parser *p, dusk_expr **out, int *depth) {
+  dusk_value v;
+  token t = p->tok;
+  int rc;
+
+  memset(&v, 0, sizeof v);
+  *out = NULL;
+  *depth = 1;
+  switch (t.kind) {
+  case T_INT:
+    if (t.u > (uint64_t)INT64_MAX)
+      return out_of_range(p, t.start, t.end);
+    v.type = DUSK_TYPE_INT64;
+    v.u.i = (int64_t)t.u;
+    break;
+  case T_FLOAT:
+    v.type = DUSK_TYPE_FLOAT64;
+    v.u.f = t.f;
+    break;
+  case T_STRING: {
+    char *s;
+    size_t n;
+    if ((rc = take_string(p, &t, &s, &n, NULL)) != 0)
+      return rc;
+    v.type = DUSK_TYPE_STRING;
+    v.u.s.ptr = s;
+    v.u.s.len = n;
+    *out = dusk_expr_literal(v);
+    free(s);
+    if (*out == NULL)
+      return nomem(p);
+    return lex(p);
+  }
+  case T_BACKTICK:
+    if ((rc = column_expr(p, p->src + t.start + 1, t.end - t.start - 2, out)) !=
+        0)
+      return rc;
+    return lex(p);
+  case T_LPAREN:
+    if (++p->depth > MAX_DEPTH)
+      return too_deep(p, t.start);
+    if ((rc = lex(p)) != 0 || (rc = q_or(p, out, depth)) != 0)
+      return rc;
+    p->depth--;
+    if ((rc = expect(p, T_RPAREN, "expected ')' after the expression in %s",
+                     "parentheses")) != 0) {
+      dusk_expr_free(*out);
+      *out = NULL;
+    }
+    return rc;
+  case T_IDENT:
+    if (is_word(p, "True") || is_word(p, "False")) {
+      v.type = DUSK_TYPE_BOOL;
+      v.u.b = is_word(p, "True");
+      break;
+    }
+    if (is_word(p, "None"))
+      return fail(p, t.start,
+                  "None is not supported in query strings; use "
+                  "x.isnull() or x.notnull()");
+    if (is_word(p, "in") || is_word(p, "is")) {
+      char name[CLIP_BUF];
+      tok_clip(p, &t, name);
+      return fail(p, t.start, "'%s' is not supported in query strings", name);
+    }
+    if (!is_word(p, "and") && !is_word(p, "or") && !is_word(p, "not")) {
+      if ((rc = column_expr(p, p->src + t.start, t.end - t.start, out)) != 0)
+        return rc;
+      return lex(p);
+    }
+    /* A keyword where a value belongs. */
+    /* fall through */
+  default:
+    return fail(p, here(p),
+                "expected a value (a column, a number, a string, True, False "
+                "or '(')");
+  }
+  if ((*out = dusk_expr_literal(v)) == NULL)
+    return nomem(p);
+  return lex(p);
+}
+
+/* primary := atom ("." ("isnull" | "notnull" | "isna" | "notna") "()")* */
+static int q_primary(parser *p, dusk_expr **out, int *depth) {
+  static const char *const methods[] = {"isnull", "notnull", "isna", "notna"};
+  int rc = q_atom(p, out, depth);
+  while (rc == 0 && p->tok.kind == T_DOT) {
+    dusk_expr_kind kind;
+    token name;
+    if ((rc = lex(p)) != 0)
+      break;
+    name = p->tok;
+    if (name.kind != T_IDENT) {
+      rc = fail(p, here(p), "expected a method name after '.'");
+      break;
+    }
+    if (is_word(p, "isnull") || is_word(p, "isna")) {
+      kind = DUSK_EXPR_ISNULL;
+    } else if (is_word(p, "notnull") || is_word(p, "notna")) {
+      kind = DUSK_EXPR_NOTNULL;
+    } else {
+      rc = fail_unknown(p, &name, "unknown method", methods, 4,
+                        "expected isnull(), notnull(), isna() or notna()");
+      break;
+    }
+    {
+      char mname[CLIP_BUF];
+      tok_clip(p, &name, mname);
+      if ((rc = parse_noargs(p, mname)) != 0)
+        break;
+    }
+    rc = make_node(p, name.start, kind, 0, *out, *depth, NULL, 0, out, depth);
+  }
+  if (rc != 0) {
+    dusk_expr_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+static int q_or(parser *p, dusk_expr **out, int *depth) {
+  return q_chain(p, true, out, depth);
+}
+
+/* A whole query string: p is set up over it, nothing lexed yet. */
+static int parse_query_text(parser *p, dusk_expr **out) {
+  int depth, rc;
+  *out = NULL;
+  if ((rc = lex(p)) != 0)
+    return rc;
+  if (p->tok.kind == T_EOF)
+    return fail(p, p->tok.start, "empty query string");
+  if ((rc = q_or(p, out, &depth)) != 0)
+    return rc;
+  if (p->tok.kind != T_EOF) {
+    char desc[CLIP_BUF + 16];
+    dusk_expr_free(*out);
+    *out = NULL;
+    if (p->tok.kind == T_ASSIGN)
+      return fail(p, p->tok.start, "'=' assigns; use '==' to compare");
+    tok_desc(p, desc, sizeof desc);
+    return fail(p, p->tok.start,
+                "unexpected %s after the end of the "
+                "expression",
+                desc);
+  }
+  return 0;
+}
+
+int dusk_expr_parse(const char *text, dusk_expr **out, dusk_error *err) {
+  parser p;
+  if (out != NULL)
+    *out = NULL;
+  if (text == NULL || out == NULL)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "dusk_expr_parse: text and out must not be NULL");
+  dusk_error_clear(err);
+  memset(&p, 0, sizeof p);
+  p.src = p.outer = text;
+  p.len = p.outer_len = strlen(text);
+  p.query = true;
+  p.err = err;
+  return parse_query_text(&p, out);
+}
+
+/* ---- the outer language -------------------------------------------------- */
+
+typedef struct frame {
+  dusk_plan *plan;
+  int depth;         /* of the plan tree */
+  char terminal[72]; /* "" or what ended the chain, e.g. "head()" */
+} frame;
+
+static int parse_frame(parser *p, const char *inside, frame *f);
+
+/* Puts np (made from f->plan, which it owns) into f. */
+static int wrap(parser *p, frame *f, dusk_plan *np, size_t where) {
+  f->plan = np;
+  if (np == NULL)
+    return nomem(p);
+  if (++f->depth > MAX_DEPTH)
+    return too_deep(p, where);
+  return 0;
+}
+
+/* A terminal step may only end the whole query. */
+static int check_terminal(parser *p, const char *inside, const token *name,
+                          const char *what) {
+  if (inside != NULL)
+    return fail(p, name->start, "%s cannot be used inside %s(...)", what,
+                inside);
+  return 0;
+}
+
+/* fillna's value: a scalar, consumed.  A string value is a heap copy
+ * owned by the caller. */
+static int parse_fill_value(parser *p, dusk_value *v, bool in_dict) {
+  size_t start = p->tok.start;
+  bool neg = false;
+  int rc;
+
+  memset(v, 0, sizeof *v);
+  if (p->tok.kind == T_MINUS) {
+    neg = true;
+    if ((rc = lex(p)) != 0)
+      return rc;
+  }
+  switch (p->tok.kind) {
+  case T_INT:
+    if (p->tok.u > (uint64_t)INT64_MAX + (neg ? 1 : 0))
+      return out_of_range(p, start, p->tok.end);
+    v->type = DUSK_TYPE_INT64;
+    v->u.i = neg ? (int64_t)(0 - p->tok.u) : (int64_t)p->tok.u;
+    return lex(p);
+  case T_FLOAT:
+    v->type = DUSK_TYPE_FLOAT64;
+    v->u.f = neg ? -p->tok.f : p->tok.f;
+    return lex(p);
+  case T_STRING:
+    if (neg)
+      break;
+    {
+      char *s;
+      size_t n;
+      if ((rc = take_string(p, &p->tok, &s, &n, NULL)) != 0)
+        return rc;
+      v->type = DUSK_TYPE_STRING;
+      v->u.s.ptr = s;
+      v->u.s.len = n;
+      if ((rc = lex(p)) != 0) {
+        free(s);
+        memset(v, 0, sizeof *v);
+      }
+      return rc;
+    }
+  case T_IDENT:
+    if (neg)
+      break;
+    if (is_word(p, "True") || is_word(p, "False")) {
+      v->type = DUSK_TYPE_BOOL;
+      v->u.b = is_word(p, "True");
+      return lex(p);
+    }
+    if (is_word(p, "None"))
+      return fail(p, p->tok.start, "fillna needs a value, not None");
+    break;
+  default:
+    break;
+  }
+  return fail(p, here(p),
+              "expected a fill value (a number, a string, True or False)%s",
+              in_dict ? "" : " or a {column: value} dict");
+}
+
+typedef struct fills {
+  dusk_fill *v; /* columns borrow the dict's keys; string values are owned */
+  size_t n, cap;
+} fills;
+
+static void fills_free(fills *fl) {
+  for (size_t i = 0; i < fl->n; i++)
+    if (fl->v[i].value.type == DUSK_TYPE_STRING)
+      free((char *)fl->v[i].value.u.s.ptr);
+  free(fl->v);
+}
+
+static int fills_push(parser *p, fills *fl, const char *column, dusk_value v) {
+  if (fl->n == fl->cap) {
+    size_t cap = fl->cap ? fl->cap * 2 : 4;
+    dusk_fill *nv = realloc(fl->v, cap * sizeof *nv);
+    if (nv == NULL) {
+      if (v.type == DUSK_TYPE_STRING)
+        free((char *)v.u.s.ptr);
+      return nomem(p);
+    }
+    fl->v = nv;
+    fl->cap = cap;
+  }
+  fl->v[fl->n].column = (char *)column;
+  fl->v[fl->n++].value = v;
+  return 0;
+}
+
+static int fill_entry(parser *p, void *state, const char *key) {
+  dusk_value v;
+  int rc = parse_fill_value(p, &v, true);
+  return rc ? rc : fills_push(p, state, key, v);
+}
+
+/* At "fillna": fillna(value) or fillna({column: value, ...}). */
+static int parse_fillna(parser *p, frame *f, size_t where) {
+  strlist keys = {0};
+  fills fl = {0};
+  dusk_value v;
+  int rc;
+
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "fillna")) != 0)
+    return rc;
+  if (p->tok.kind == T_LBRACE) {
+    rc = parse_dict(p, "fillna", &keys, fill_entry, &fl);
+  } else if ((rc = parse_fill_value(p, &v, false)) == 0) {
+    rc = fills_push(p, &fl, NULL, v);
+  }
+  if (rc == 0)
+    rc =
+        expect(p, T_RPAREN, "expected ')' after the arguments of %s", "fillna");
+  if (rc == 0)
+    rc = wrap(p, f, dusk_plan_fillna(f->plan, fl.v, fl.n), where);
+  fills_free(&fl);
+  strlist_free(&keys);
+  return rc;
+}
+
+/* At "query": query("..."), the string parsed as a query string. */
+static int parse_query_call(parser *p, frame *f, size_t where) {
+  parser q;
+  char *s = NULL;
+  size_t n, *m = NULL;
+  dusk_expr *e = NULL;
+  int rc;
+
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "query")) != 0)
+    return rc;
+  if (p->tok.kind != T_STRING)
+    return fail(p, here(p), "expected a query string, e.g. .query(\"x > 5\")");
+  if ((rc = take_string(p, &p->tok, &s, &n, &m)) != 0)
+    return rc;
+  if (p->map != NULL)
+    for (size_t i = 0; i <= n; i++)
+      m[i] = p->map[m[i]];
+  memset(&q, 0, sizeof q);
+  q.src = s;
+  q.len = n;
+  q.map = m;
+  q.outer = p->outer;
+  q.outer_len = p->outer_len;
+  q.query = true;
+  q.err = p->err;
+  rc = parse_query_text(&q, &e);
+  free(m);
+  if (rc == 0 && (rc = lex(p)) == 0)
+    rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s", "query");
+  if (rc == 0) {
+    rc = wrap(p, f, dusk_plan_query(f->plan, e, s), where);
+    e = NULL;
+  }
+  dusk_expr_free(e);
+  free(s);
+  return rc;
+}
+
+/* The aggregation named s[0..n) at src offset where, or a failure. */
+static int agg_lookup(parser *p, const char *s, size_t n, size_t where,
+                      dusk_agg_fn *fn) {
+  const char *names[DUSK_AGG_NUNIQUE];
+  char name[CLIP_BUF];
+  const char *near;
+
+  if ((*fn = dusk_agg_parse(s, n)) != 0)
+    return 0;
+  for (int i = 0; i < DUSK_AGG_NUNIQUE; i++)
+    names[i] = dusk_agg_name((dusk_agg_fn)(i + 1));
+  near = closest(s, n, names, DUSK_AGG_NUNIQUE);
+  clip(name, s, n);
+  if (near)
+    return fail(p, where, "unknown aggregation '%s'; did you mean '%s'?", name,
+                near);
+  return fail(p, where,
+              "unknown aggregation '%s'; use count, size, sum, mean, min, "
+              "max or nunique",
+              name);
+}
+
+typedef struct aggs {
+  dusk_agg *v; /* columns borrow a strlist's strings */
+  size_t n, cap;
+} aggs;
+
+static int aggs_push(parser *p, aggs *a, const char *column, dusk_agg_fn fn) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 4;
+    dusk_agg *nv = realloc(a->v, cap * sizeof *nv);
+    if (nv == NULL)
+      return nomem(p);
+    a->v = nv;
+    a->cap = cap;
+  }
+  a->v[a->n].column = (char *)column;
+  a->v[a->n++].fn = fn;
+  return 0;
+}
+
+/* One aggregation for each selected column, or one for all of them. */
+static int aggs_for(parser *p, aggs *a, const strlist *sel, bool has_sel,
+                    dusk_agg_fn fn) {
+  int rc = 0;
+  if (!has_sel)
+    return aggs_push(p, a, NULL, fn);
+  for (size_t i = 0; i < sel->n && rc == 0; i++)
+    rc = aggs_push(p, a, sel->v[i], fn);
+  return rc;
+}
+
+/* An aggregation name string, consumed. */
+static int agg_string(parser *p, dusk_agg_fn *fn) {
+  char *s;
+  size_t n;
+  int rc = take_string(p, &p->tok, &s, &n, NULL);
+  if (rc != 0)
+    return rc;
+  rc = agg_lookup(p, s, n, p->tok.start, fn);
+  free(s);
+  return rc ? rc : lex(p);
+}
+
+static int agg_entry(parser *p, void *state, const char *key) {
+  dusk_agg_fn fn;
+  int rc;
+  if (p->tok.kind != T_STRING)
+    return fail(p, here(p), "expected an aggregation name string for %s",
+                "agg");
+  rc = agg_string(p, &fn);
+  return rc ? rc : aggs_push(p, state, key, fn);
+}
+
+/* At '[' after groupby(...) or a frame: ["col"] or [["a", "b"]] into sel,
+ * up to and including the closing ']'.  *is_list tells which. */
+static int parse_selection(parser *p, strlist *sel, bool *is_list,
+                           const char *otherwise) {
+  size_t open = p->tok.start;
+  int rc = lex(p);
+  if (rc != 0)
+    return rc;
+  *is_list = p->tok.kind == T_LBRACKET;
+  if (*is_list) {
+    if ((rc = parse_strlist(p, sel, "a column name", "columns")) != 0 ||
+        (rc = need_one(p, sel->n, open, "a column selection [[...]]",
+                       "column")) != 0)
+      return rc;
+    return expect(p, T_RBRACKET, "expected ']' after the column %s", "list");
+  }
+  if (p->tok.kind == T_STRING) {
+    if ((rc = push_string(p, sel)) != 0)
+      return rc;
+    return expect(p, T_RBRACKET, "expected ']' after the column %s", "name");
+  }
+  return fail(p, here(p),
+              "expected a column name string or a [list] of column names "
+              "inside [...]%s",
+              otherwise);
+}
+
+/* At "groupby": groupby(keys) selection? .agg...; a terminal. */
+static int parse_groupby(parser *p, frame *f, size_t where) {
+  strlist keys = {0}, sel = {0}, aggkeys = {0};
+  aggs ag = {0};
+  bool has_sel = false;
+  dusk_agg_fn fn;
+  token name;
+  char mname[CLIP_BUF];
+  int rc;
+
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "groupby")) != 0)
+    goto done;
+  if (p->tok.kind == T_STRING) {
+    rc = push_string(p, &keys);
+  } else if (p->tok.kind == T_LBRACKET) {
+    size_t open = p->tok.start;
+    if ((rc = parse_strlist(p, &keys, "a column name", "keys")) == 0)
+      rc = need_one(p, keys.n, open, "groupby", "key");
+  } else {
+    rc = fail(p, here(p),
+              "expected a column name or a list of column names "
+              "as the key of groupby");
+  }
+  if (rc != 0 ||
+      (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "groupby")) != 0)
+    goto done;
+  if (p->tok.kind == T_LBRACKET) {
+    bool is_list;
+    if ((rc = parse_selection(p, &sel, &is_list, "")) != 0)
+      goto done;
+    has_sel = true;
+  }
+  if (p->tok.kind != T_DOT) {
+    rc = fail(p, here(p),
+              "expected an aggregation after groupby(...): .count(), "
+              ".size(), .sum(), .mean(), .min(), .max(), .nunique() or "
+              ".agg(...)");
+    goto done;
+  }
+  if ((rc = lex(p)) != 0)
+    goto done;
+  name = p->tok;
+  if (name.kind != T_IDENT) {
+    rc = fail(p, here(p), "expected a method name after '.'");
+    goto done;
+  }
+  if (is_word(p, "agg") || is_word(p, "aggregate")) {
+    tok_clip(p, &name, mname);
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_LPAREN, "expected '(' after %s", mname)) != 0)
+      goto done;
+    if (p->tok.kind == T_STRING) {
+      if ((rc = agg_string(p, &fn)) == 0)
+        rc = aggs_for(p, &ag, &sel, has_sel, fn);
+    } else if (p->tok.kind == T_LBRACE && !has_sel) {
+      rc = parse_dict(p, mname, &aggkeys, agg_entry, &ag);
+    } else if (has_sel) {
+      rc =
+          fail(p, here(p), "expected an aggregation name string for %s", mname);
+    } else {
+      rc = fail(p, here(p),
+                "expected an aggregation name or a {column: aggregation} "
+                "dict for %s",
+                mname);
+    }
+    if (rc != 0 ||
+        (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                     mname)) != 0)
+      goto done;
+  } else {
+    if ((rc = agg_lookup(p, p->src + name.start, name.end - name.start,
+                         name.start, &fn)) != 0)
+      goto done;
+    tok_clip(p, &name, mname);
+    if ((rc = parse_noargs(p, mname)) != 0 ||
+        (rc = aggs_for(p, &ag, &sel, has_sel, fn)) != 0)
+      goto done;
+  }
+  snprintf(f->terminal, sizeof f->terminal, "groupby(...).%s()", mname);
+  rc = wrap(p, f,
+            dusk_plan_groupby(f->plan, (const char *const *)keys.v, keys.n,
+                              ag.v, ag.n),
+            where);
+done:
+  free(ag.v);
+  strlist_free(&keys);
+  strlist_free(&sel);
+  strlist_free(&aggkeys);
+  return rc;
+}
+
+/* At "head": head() or head(n). */
+static int parse_head(parser *p, frame *f, size_t where) {
+  int64_t n = 5;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "head")) != 0)
+    return rc;
+  if (p->tok.kind == T_INT) {
+    if (p->tok.u > (uint64_t)INT64_MAX)
+      return out_of_range(p, p->tok.start, p->tok.end);
+    n = (int64_t)p->tok.u;
+    if ((rc = lex(p)) != 0)
+      return rc;
+  } else if (p->tok.kind != T_RPAREN) {
+    return fail(p, here(p), "head needs a whole number of rows (>= 0)");
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "head")) != 0)
+    return rc;
+  snprintf(f->terminal, sizeof f->terminal, "head()");
+  return wrap(p, f, dusk_plan_head(f->plan, n), where);
+}
+
+/* At "to_csv": to_csv("dir"). */
+static int parse_to_csv(parser *p, frame *f, size_t where) {
+  char *dir;
+  size_t n;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "to_csv")) != 0)
+    return rc;
+  if (p->tok.kind != T_STRING || p->tok.end - p->tok.start == 2)
+    return fail(p, here(p),
+                "expected a directory name (a non-empty string) for to_csv");
+  if ((rc = take_string(p, &p->tok, &dir, &n, NULL)) != 0)
+    return rc;
+  if ((rc = lex(p)) == 0 &&
+      (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "to_csv")) == 0) {
+    snprintf(f->terminal, sizeof f->terminal, "to_csv()");
+    rc = wrap(p, f, dusk_plan_to_csv(f->plan, dir), where);
+  }
+  free(dir);
+  return rc;
+}
+
+/* At '.' after a frame. */
+static int parse_method(parser *p, const char *inside, frame *f) {
+  static const char *const methods[] = {"fillna",   "query",  "groupby", "head",
+                                        "describe", "to_csv", "compute"};
+  token name;
+  char mname[CLIP_BUF];
+  dusk_agg_fn fn;
+  int rc;
+
+  if ((rc = lex(p)) != 0)
+    return rc;
+  name = p->tok;
+  if (name.kind != T_IDENT)
+    return fail(p, here(p), "expected a method name after '.'");
+  tok_clip(p, &name, mname);
+  if (is_word(p, "compute"))
+    return parse_noargs(p, "compute");
+  if (f->terminal[0] != '\0')
+    return fail(p, name.start, "nothing may follow %s except .compute()",
+                f->terminal);
+  if (is_word(p, "fillna"))
+    return parse_fillna(p, f, name.start);
+  if (is_word(p, "query"))
+    return parse_query_call(p, f, name.start);
+  if (is_word(p, "groupby")) {
+    if ((rc = check_terminal(p, inside, &name, "groupby()")) != 0)
+      return rc;
+    return parse_groupby(p, f, name.start);
+  }
+  if (is_word(p, "head")) {
+    if ((rc = check_terminal(p, inside, &name, "head()")) != 0)
+      return rc;
+    return parse_head(p, f, name.start);
+  }
+  if (is_word(p, "describe")) {
+    if ((rc = check_terminal(p, inside, &name, "describe()")) != 0 ||
+        (rc = parse_noargs(p, "describe")) != 0)
+      return rc;
+    snprintf(f->terminal, sizeof f->terminal, "describe()");
+    return wrap(p, f, dusk_plan_describe(f->plan), name.start);
+  }
+  if (is_word(p, "to_csv")) {
+    if ((rc = check_terminal(p, inside, &name, "to_csv()")) != 0)
+      return rc;
+    return parse_to_csv(p, f, name.start);
+  }
+  if (is_word(p, "value_counts"))
+    return fail(p, name.start,
+                "value_counts() needs one column: write "
+                "[\"col\"].value_counts()");
+  if (is_word(p, "agg") || is_word(p, "aggregate") ||
+      (fn = dusk_agg_parse(p->src + name.start, name.end - name.start)) != 0)
+    return fail(p, name.start,
+                "%s() on a whole frame is not supported; use "
+                ".groupby(...).%s() or .describe()",
+                mname, mname);
+  return fail_unknown(p, &name, "unknown method", methods,
+                      sizeof methods / sizeof methods[0],
+                      "expected fillna, query, groupby, head, describe, "
+                      "to_csv or compute");
+}
+
+/* At '[' after a frame: [["a", "b"]] selects, ["a"].value_counts(). */
+static int parse_subscript(parser *p, const char *inside, frame *f) {
+  strlist sel = {0};
+  size_t open = p->tok.start;
+  bool is_list;
+  char name[CLIP_BUF];
+  token m;
+  int rc;
+
+  if (f->terminal[0] != '\0')
+    return fail(p, open, "nothing may follow %s except .compute()",
+                f->terminal);
+  if ((rc = parse_selection(p, &sel, &is_list,
+                            "; to filter rows use .query(\"...\")")) != 0)
+    goto done;
+  if (is_list) {
+    rc =
+        wrap(p, f, dusk_plan_select(f->plan, (const char *const *)sel.v, sel.n),
+             open);
+    goto done;
+  }
+  clip(name, sel.v[0], strlen(sel.v[0]));
+  if (p->tok.kind == T_DOT && (rc = lex(p)) != 0)
+    goto done;
+  m = p->tok;
+  if (!is_word(p, "value_counts") || p->src[m.start - 1] != '.') {
+    /* A lone name must be followed by .value_counts(): pandas' Series
+     * methods are not part of the language. */
+    rc = fail(p, here(p),
+              "expected .value_counts() after [\"%s\"]; use [[\"%s\"]] to "
+              "select columns",
+              name, name);
+    goto done;
+  }
+  if ((rc = check_terminal(p, inside, &m, "value_counts()")) != 0 ||
+      (rc = parse_noargs(p, "value_counts")) != 0)
+    goto done;
+  snprintf(f->terminal, sizeof f->terminal, "value_counts()");
+  rc = wrap(p, f, dusk_plan_value_counts(f->plan, sel.v[0]), m.start);
+done:
+  strlist_free(&sel);
+  return rc;
+}
+
+/* "blocksize" as a string: a number, optional spaces, a unit (dask's
+ * parse_bytes: decimal kB/MB/GB/TB, binary KiB/MiB/GiB/TiB, case-
+ * insensitive, the B optional).  m maps s back to src offsets. */
+static int parse_size(parser *p, const char *s, size_t n, const size_t *m,
+                      int64_t *out) {
+  static const struct {
+    const char *unit;
+    double mult;
+  } units[] = {
+      {"", 1},
+      {"b", 1},
+      {"k", 1e3},
+      {"kb", 1e3},
+      {"m", 1e6},
+      {"mb", 1e6},
+      {"g", 1e9},
+      {"gb", 1e9},
+      {"t", 1e12},
+      {"tb", 1e12},
+      {"p", 1e15},
+      {"pb", 1e15},
+      {"ki", 1024.0},
+      {"kib", 1024.0},
+      {"mi", 1048576.0},
+      {"mib", 1048576.0},
+      {"gi", 1073741824.0},
+      {"gib", 1073741824.0},
+      {"ti", 1099511627776.0},
+      {"tib", 1099511627776.0},
+      {"pi", 1125899906842624.0},
+      {"pib", 1125899906842624.0},
+  };
+  size_t i = 0, num, digits = 0, ustart, uend;
+  char buf[64], text[CLIP_BUF];
+  double val, mult = -1;
+
+  while (i < n && s[i] == ' ')
+    i++;
+  num = i;
+  while (i < n && is_digit((unsigned char)s[i])) {
+    i++;
+    digits++;
+  }
+  if (i < n && s[i] == '.') {
+    i++;
+    while (i < n && is_digit((unsigned char)s[i])) {
+      i++;
+      digits++;
+    }
+  }
+  clip(text, s, n);
+  if (digits == 0 || i - num >= sizeof buf)
+    return fail(p, m[num],
+                "bad blocksize '%s': expected a number and a unit, e.g. "
+                "\"64MB\"",
+                text);
+  memcpy(buf, s + num, i - num);
+  buf[i - num] = '\0';
+  val = strtod(buf, NULL);
+  while (i < n && s[i] == ' ')
+    i++;
+  ustart = i;
+  uend = n;
+  while (uend > ustart && s[uend - 1] == ' ')
+    uend--;
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
+    size_t ul = strlen(units[k].unit), j;
+    if (ul != uend - ustart)
+      continue;
+    for (j = 0; j < ul; j++) {
+      char c = s[ustart + j];
+      if (c >= 'A' && c <= 'Z')
+        c = (char)(c - 'A' + 'a');
+      if (c != units[k].unit[j])
+        break;
+    }
+    if (j == ul) {
+      mult = units[k].mult;
+      break;
+    }
+  }
+  if (mult < 0) {
+    clip(text, s + ustart, uend - ustart);
+    return fail(p, m[ustart],
+                "bad blocksize unit '%s'; use B, kB, MB, GB, TB, KiB, MiB, "
+                "GiB or TiB",
+                text);
+  }
+  val *= mult;
+  if (!(val >= 1 && val <= (double)BLOCKSIZE_MAX))
+    return fail(p, m[num], "blocksize must be between 1 B and 1 TiB");
+  *out = (int64_t)val;
+  return 0;
+}
+
+static int parse_blocksize(parser *p, int64_t *out) {
+  size_t start = p->tok.start;
+  int rc;
+  if (p->tok.kind == T_MINUS) {
+    if ((rc = lex(p)) != 0)
+      return rc;
+    if (p->tok.kind == T_INT)
+      return fail(p, start, "blocksize must be between 1 B and 1 TiB");
+  } else if (p->tok.kind == T_INT) {
+    if (p->tok.u < 1 || p->tok.u > (uint64_t)BLOCKSIZE_MAX)
+      return fail(p, start, "blocksize must be between 1 B and 1 TiB");
+    *out = (int64_t)p->tok.u;
+    return lex(p);
+  } else if (p->tok.kind == T_STRING) {
+    char *s;
+    size_t n, *m;
+    if ((rc = take_string(p, &p->tok, &s, &n, &m)) != 0)
+      return rc;
+    rc = parse_size(p, s, n, m, out);
+    free(s);
+    free(m);
+    return rc ? rc : lex(p);
+  }
+  return fail(p, here(p),
+              "expected a byte count (e.g. 64000000) or a size string (e.g. "
+              "\"64MB\") for blocksize");
+}
+
+typedef struct dtypes {
+  dusk_dtype *v; /* columns borrow the dict's keys */
+  size_t n, cap;
+} dtypes;
+
+static int dtype_entry(parser *p, void *state, const char *key) {
+  dtypes *d = state;
+  char name[CLIP_BUF], *s = NULL;
+  size_t n, where = p->tok.start;
+  dusk_type t;
+  int rc;
+
+  clip(name, key, strlen(key));
+  if (p->tok.kind == T_STRING) {
+    if ((rc = take_string(p, &p->tok, &s, &n, NULL)) != 0)
+      return rc;
+    t = dusk_type_parse(s, n);
+  } else if (p->tok.kind == T_IDENT) {
+    n = p->tok.end - p->tok.start;
+    t = dusk_type_parse(p->src + p->tok.start, n);
+  } else {
+    return fail(p, here(p),
+                "expected a type name (e.g. \"int64\") for column '%s'", name);
+  }
+  if (t == DUSK_TYPE_NULL) {
+    char tname[CLIP_BUF];
+    if (s != NULL)
+      clip(tname, s, n);
+    else
+      tok_clip(p, &p->tok, tname);
+    free(s);
+    return fail(p, where,
+                "unknown dtype '%s' for column '%s'; use bool, int64, "
+                "float64 or string",
+                tname, name);
+  }
+  free(s);
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 4;
+    dusk_dtype *nv = realloc(d->v, cap * sizeof *nv);
+    if (nv == NULL)
+      return nomem(p);
+    d->v = nv;
+    d->cap = cap;
+  }
+  d->v[d->n].column = (char *)key;
+  d->v[d->n++].type = t;
+  return lex(p);
+}
+
+/* After "read_csv" (the lookahead is the token after the name). */
+static int parse_read_csv(parser *p, frame *f, size_t where) {
+  static const char *const kwargs[] = {"blocksize", "usecols", "dtype", "sep"};
+  strlist paths = {0}, usecols = {0}, dkeys = {0};
+  dtypes dt = {0};
+  dusk_csv_options opts;
+  bool seen[4] = {false, false, false, false};
+  int rc;
+
+  memset(&opts, 0, sizeof opts);
+  opts.sep = ',';
+  if ((rc = expect(p, T_LPAREN, "expected '(' after %s", "read_csv")) != 0)
+    goto done;
+  if (p->tok.kind == T_STRING) {
+    rc = push_string(p, &paths);
+  } else if (p->tok.kind == T_LBRACKET) {
+    size_t open = p->tok.start;
+    if ((rc = parse_strlist(p, &paths, "a path", "paths")) == 0)
+      rc = need_one(p, paths.n, open, "read_csv", "path");
+  } else {
+    rc = fail(p, here(p),
+              "expected a path string or a list of path strings "
+              "as the first argument of read_csv");
+  }
+  for (size_t i = 0; rc == 0 && i < paths.n; i++)
+    if (paths.v[i][0] == '\0')
+      rc = fail(p, paths.at[i], "empty path");
+  while (rc == 0 && p->tok.kind == T_COMMA) {
+    token name;
+    size_t k;
+    char aname[CLIP_BUF];
+    if ((rc = lex(p)) != 0 || p->tok.kind == T_RPAREN)
+      break;
+    name = p->tok;
+    if (name.kind != T_IDENT) {
+      rc = fail(p, here(p),
+                "expected a keyword argument of read_csv "
+                "(blocksize=, usecols=, dtype= or sep=)");
+      break;
+    }
+    for (k = 0; k < 4 && !is_word(p, kwargs[k]); k++)
+      ;
+    if (k == 4) {
+      rc = fail_unknown(p, &name, "unknown argument", kwargs, 4,
+                        "read_csv takes blocksize, usecols, dtype and sep");
+      break;
+    }
+    if (seen[k]) {
+      rc = fail(p, name.start, "argument '%s' given twice", kwargs[k]);
+      break;
+    }
+    seen[k] = true;
+    tok_clip(p, &name, aname);
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", aname)) != 0)
+      break;
+    if (k == 0) {
+      rc = parse_blocksize(p, &opts.blocksize);
+    } else if (k == 1) {
+      size_t open = p->tok.start;
+      if (p->tok.kind != T_LBRACKET)
+        rc = fail(p, here(p), "expected a list of column names for usecols");
+      else if ((rc = parse_strlist(p, &usecols, "a column name", "columns")) ==
+               0)
+        rc = need_one(p, usecols.n, open, "usecols", "column");
+    } else if (k == 2) {
+      if (p->tok.kind != T_LBRACE)
+        rc = fail(p, here(p), "expected a {column: type} dict for dtype");
+      else
+        rc = parse_dict(p, "dtype", &dkeys, dtype_entry, &dt);
+    } else {
+      char *s = NULL;
+      size_t n = 0;
+      if (p->tok.kind == T_STRING &&
+          (rc = take_string(p, &p->tok, &s, &n, NULL)) != 0)
+        break;
+      if (n != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r' ||
+          (unsigned char)s[0] >= 0x80) {
+        free(s);
+        rc = fail(p, here(p),
+                  "sep must be a one-character string other "
+                  "than a quote or a newline");
+        break;
+      }
+      opts.sep = s[0];
+      free(s);
+      rc = lex(p);
+    }
+  }
+  if (rc == 0)
+    rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "read_csv");
+  if (rc == 0) {
+    opts.usecols = usecols.v;
+    opts.nusecols = usecols.n;
+    opts.dtypes = dt.v;
+    opts.ndtypes = dt.n;
+    f->plan = dusk_plan_read_csv((const char *const *)paths.v, paths.n, &opts);
+    f->depth = 0;
+    rc = wrap(p, f, f->plan, where);
+  }
+done:
+  strlist_free(&paths);
+  strlist_free(&usecols);
+  strlist_free(&dkeys);
+  free(dt.v);
+  return rc;
+}
+
+/* After "concat" (the lookahead is the token after the name). */
+static int parse_concat(parser *p, frame *f, size_t where) {
+  dusk_plan **v = NULL;
+  size_t n = 0, cap = 0, open;
+  int maxd = 0, rc;
+  bool seen = false;
+
+  if ((rc = expect(p, T_LPAREN, "expected '(' after %s", "concat")) != 0)
+    return rc;
+  if (p->tok.kind != T_LBRACKET)
+    return fail(p, here(p),
+                "expected a list [...] of frames as the argument of concat");
+  open = p->tok.start;
+  if (++p->depth > MAX_DEPTH)
+    return too_deep(p, open);
+  rc = lex(p);
+  while (rc == 0 && p->tok.kind != T_RBRACKET) {
+    frame sub;
+    if ((rc = parse_frame(p, "concat", &sub)) != 0)
+      break;
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 4;
+      dusk_plan **nv = realloc(v, ncap * sizeof *nv);
+      if (nv == NULL) {
+        dusk_plan_free(sub.plan);
+        rc = nomem(p);
+        break;
+      }
+      v = nv;
+      cap = ncap;
+    }
+    v[n++] = sub.plan;
+    if (sub.depth > maxd)
+      maxd = sub.depth;
+    if (p->tok.kind == T_COMMA)
+      rc = lex(p);
+    else if (p->tok.kind != T_RBRACKET)
+      rc = fail(p, here(p), "expected ',' or ']' in the list of frames");
+  }
+  if (rc == 0)
+    rc = lex(p);
+  p->depth--;
+  if (rc == 0)
+    rc = need_one(p, n, open, "concat", "frame");
+  while (rc == 0 && p->tok.kind == T_COMMA) {
+    static const char *const kwargs[] = {"ignore_index"};
+    token name;
+    if ((rc = lex(p)) != 0 || p->tok.kind == T_RPAREN)
+      break;
+    name = p->tok;
+    if (name.kind != T_IDENT) {
+      rc = fail(p, here(p),
+                "expected a keyword argument of concat (ignore_index=)");
+    } else if (!is_word(p, "ignore_index")) {
+      rc = fail_unknown(p, &name, "unknown argument", kwargs, 1,
+                        "concat takes ignore_index");
+    } else if (seen) {
+      rc = fail(p, name.start, "argument '%s' given twice", "ignore_index");
+    } else if ((rc = lex(p)) == 0 &&
+               (rc = expect(p, T_ASSIGN, "expected '=' after %s",
+                            "ignore_index")) == 0) {
+      seen = true;
+      if (!is_word(p, "True") && !is_word(p, "False"))
+        rc = fail(p, here(p), "expected True or False for ignore_index");
+      else
+        rc = lex(p);
+    }
+  }
+  if (rc == 0)
+    rc =
+        expect(p, T_RPAREN, "expected ')' after the arguments of %s", "concat");
+  if (rc == 0) {
+    dusk_plan *np = dusk_plan_concat(v, n);
+    n = 0; /* the plans now belong to np, or were freed with it */
+    f->depth = maxd;
+    rc = wrap(p, f, np, where);
+  }
+  for (size_t i = 0; i < n; i++)
+    dusk_plan_free(v[i]);
+  free(v);
+  return rc;
+}
+
+/* A frame's start: read_csv(...), concat([...]) or (frame). */
+static int parse_source(parser *p, const char *inside, frame *f) {
+  static const char *const funcs[] = {"read_csv", "concat", "len"};
+  token name;
+  int rc;
+
+  if (p->tok.kind == T_LPAREN) {
+    size_t open = p->tok.start;
+    if (++p->depth > MAX_DEPTH)
+      return too_deep(p, open);
+    if ((rc = lex(p)) != 0 || (rc = parse_frame(p, inside, f)) != 0)
+      return rc;
+    p->depth--;
+    return expect(p, T_RPAREN, "expected ')' after the frame in %s",
+                  "parentheses");
+  }
+  if (p->tok.kind != T_IDENT)
+    return fail(p, here(p),
+                p->depth == 0 && inside == NULL
+                    ? "expected read_csv(...), concat([...]) or "
+                      "len(...)"
+                    : "expected a frame: read_csv(...), "
+                      "concat([...]) or (...)");
+  name = p->tok;
+  if ((rc = lex(p)) != 0)
+    return rc;
+  if (p->tok.kind == T_DOT) {
+    if (!token_is(p, &name, "pd") && !token_is(p, &name, "dd")) {
+      char text[CLIP_BUF];
+      tok_clip(p, &name, text);
+      return fail(p, name.start,
+                  "unknown name '%s'; a query starts with read_csv(...), "
+                  "concat([...]) or len(...)",
+                  text);
+    }
+    if ((rc = lex(p)) != 0)
+      return rc;
+    if (p->tok.kind != T_IDENT)
+      return fail(p, here(p), "expected read_csv or concat after '.'");
+    name = p->tok;
+    if ((rc = lex(p)) != 0)
+      return rc;
+  }
+  if (token_is(p, &name, "read_csv"))
+    return parse_read_csv(p, f, name.start);
+  if (token_is(p, &name, "concat"))
+    return parse_concat(p, f, name.start);
+  if (token_is(p, &name, "len"))
+    return fail(p, name.start, "len(...) must enclose the whole query");
+  return fail_unknown(
+      p, &name, p->tok.kind == T_LPAREN ? "unknown function" : "unknown name",
+      funcs, 3,
+      "a query starts with read_csv(...), concat([...]) or "
+      "len(...)");
+}
+
+/* The steps after a frame's source. */
+static int parse_postfix(parser *p, const char *inside, frame *f) {
+  int rc = 0;
+  while (rc == 0) {
+    if (p->tok.kind == T_DOT)
+      rc = parse_method(p, inside, f);
+    else if (p->tok.kind == T_LBRACKET)
+      rc = parse_subscript(p, inside, f);
+    else
+      break;
+  }
+  return rc;
+}
+
+/* frame := source postfix*.  inside names the call the frame is an
+ * argument of ("concat", "len"), or is NULL at the top.  On failure f->plan
+ * is freed. */
+static int parse_frame(parser *p, const char *inside, frame *f) {
+  int rc;
+  memset(f, 0, sizeof *f);
+  rc = parse_source(p, inside, f);
+  if (rc == 0)
+    rc = parse_postfix(p, inside, f);
+  if (rc != 0) {
+    dusk_plan_free(f->plan);
+    f->plan = NULL;
+  }
+  return rc;
+}
+
+static int parse_top(parser *p, frame *f) {
+  int rc;
+  memset(f, 0, sizeof *f);
+  if ((rc = lex(p)) != 0)
+    return rc;
+  if (p->tok.kind == T_EOF)
+    return fail(p, p->tok.start,
+                "empty query: expected read_csv(...), "
+                "concat([...]) or len(...)");
+  if (is_word(p, "len")) {
+    size_t where = p->tok.start;
+    frame sub;
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_LPAREN, "expected '(' after %s", "len")) != 0)
+      return rc;
+    if (++p->depth > MAX_DEPTH)
+      return too_deep(p, where);
+    if ((rc = parse_frame(p, "len", &sub)) != 0)
+      return rc;
+    p->depth--;
+    f->plan = sub.plan;
+    f->depth = sub.depth;
+    if ((rc = expect(p, T_RPAREN, "expected ')' after the frame in %s",
+                     "len(...)")) == 0 &&
+        (rc = wrap(p, f, dusk_plan_len(f->plan), where)) == 0) {
+      snprintf(f->terminal, sizeof f->terminal, "len()");
+      rc = parse_postfix(p, NULL, f);
+    }
+  } else {
+    rc = parse_frame(p, NULL, f);
+  }
+  if (rc == 0 && p->tok.kind != T_EOF) {
+    char desc[CLIP_BUF + 16];
+    tok_desc(p, desc, sizeof desc);
+    rc =
+        fail(p, p->tok.start, "unexpected %s after the end of the query", desc);
+  }
+  if (rc != 0) {
+    dusk_plan_free(f->plan);
+    f->plan = NULL;
+  }
+  return rc;
+}
+
+int dusk_query_parse(const char *text, dusk_plan **out, dusk_error *err) {
+  parser p;
+  frame f;
+  int rc;
+
+  if (out != NULL)
+    *out = NULL;
+  if (text == NULL || out == NULL)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "dusk_query_parse: text and out must not be NULL");
+  dusk_error_clear(err);
+  memset(&p, 0, sizeof p);
+  p.src = p.outer = text;
+  p.len = p.outer_len = strlen(text);
+  p.err = err;
+  rc = parse_top(&p, &f);
+  if (rc == 0)
+    *out = f.plan;
+  return rc;
+}

@@ -1,1 +1,312 @@
-/* fieldparse.c - being written. */
+/* fieldparse.c - one CSV field to a typed value, as pandas 1.5 read_csv does
+ * it by default.
+ *
+ * pandas is the reference, checked against pandas 1.5.3 itself:
+ *  - NA is its STR_NA_VALUES set, compared byte for byte.  "None" is not in
+ *    it: pandas added "None" to the default set only in 2.0.
+ *  - bool compares "true"/"false" without regard to case ("tRUE" is a bool
+ *    to pandas) and allows no surrounding spaces.
+ *  - int64 and float64 allow ASCII whitespace (space, \t, \n, \v, \f, \r) on
+ *    either side; "inf"/"infinity" (any case, optional sign) only without it.
+ *  - A float literal that overflows ("1e500") is not a float; one that
+ *    underflows is (pandas reads "1e-400" as 0.0).  Exponents have at most
+ *    17 digits, like pandas' parser.  Hex floats, "nan(...)",
+ *    digit separators are not numbers.
+ *
+ * Nothing here reads past `len`, allocates, or depends on the locale: the
+ * number is rewritten into a small local buffer as "<digits>e<exponent>",
+ * which strtod reads the same way in every locale (no decimal point). */
+#include "fieldparse.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* pandas._libs.parsers.STR_NA_VALUES (1.5), with their lengths. */
+static const struct {
+  const char *s;
+  size_t len;
+} na_values[] = {
+#define NA(lit)                                                                \
+  { lit, sizeof lit - 1 }
+    NA("#N/A"), NA("#N/A N/A"), NA("#NA"),    NA("-1.#IND"), NA("-1.#QNAN"),
+    NA("-NaN"), NA("-nan"),     NA("1.#IND"), NA("1.#QNAN"), NA("<NA>"),
+    NA("N/A"),  NA("NA"),       NA("NULL"),   NA("NaN"),     NA("n/a"),
+    NA("nan"),  NA("null"),
+#undef NA
+};
+#define NA_MAX_LEN 8
+
+bool dusk_field_is_na(const char *s, size_t len) {
+  if (len == 0)
+    return true;
+  if (len > NA_MAX_LEN)
+    return false;
+  /* Most fields are numbers or words: reject them on the first byte. */
+  switch (s[0]) {
+  case '#':
+  case '-':
+  case '1':
+  case '<':
+  case 'N':
+  case 'n':
+    break;
+  default:
+    return false;
+  }
+  for (size_t i = 0; i < sizeof na_values / sizeof na_values[0]; i++)
+    if (na_values[i].len == len && memcmp(na_values[i].s, s, len) == 0)
+      return true;
+  return false;
+}
+
+static int lower_ascii(int c) {
+  return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* Case-insensitive comparison of s[0..len) with a lowercase literal. */
+static bool eq_nocase(const char *s, size_t len, const char *lit) {
+  size_t n = strlen(lit);
+  if (len != n)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (lower_ascii((unsigned char)s[i]) != lit[i])
+      return false;
+  return true;
+}
+
+static bool is_space_ascii(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+         c == '\r';
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Narrows [*s, *s + *len) to drop surrounding ASCII whitespace. */
+static void trim(const char **s, size_t *len) {
+  const char *p = *s;
+  size_t n = *len;
+  while (n > 0 && is_space_ascii(p[0])) {
+    p++;
+    n--;
+  }
+  while (n > 0 && is_space_ascii(p[n - 1]))
+    n--;
+  *s = p;
+  *len = n;
+}
+
+int dusk_field_parse_bool(const char *s, size_t len, bool *out) {
+  if (eq_nocase(s, len, "true")) {
+    *out = true;
+    return 0;
+  }
+  if (eq_nocase(s, len, "false")) {
+    *out = false;
+    return 0;
+  }
+  return -1;
+}
+
+int dusk_field_parse_int64(const char *s, size_t len, int64_t *out) {
+  uint64_t v = 0, limit;
+  bool neg = false;
+  size_t i = 0;
+
+  trim(&s, &len);
+  if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  if (i == len)
+    return -1;
+  limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+  for (; i < len; i++) {
+    unsigned d;
+    if (!is_digit(s[i]))
+      return -1;
+    d = (unsigned)(s[i] - '0');
+    if (v > (limit - d) / 10)
+      return -1; /* overflow: not an int64 (the caller may try float) */
+    v = v * 10 + d;
+  }
+  if (neg)
+    *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+  else
+    *out = (int64_t)v;
+  return 0;
+}
+
+/* Significant digits kept before the rest is folded into one sticky digit.
+ * Deciding the correctly rounded double needs at most ~770 significant
+ * digits; a nonzero tail beyond them only has to break ties, which the
+ * sticky '1' does. */
+#define SIG_DIGITS 800
+/* Exponents beyond this are saturated: they overflow or underflow anyway. */
+#define EXP_CLAMP 100000
+/* pandas' xstrtod stops after 17 exponent digits and then sees trailing
+ * garbage, so "1e000000000000000005" (18 digits) is not a float. */
+#define EXP_MAX_DIGITS 17
+
+static int parse_inf(const char *s, size_t len, double *out) {
+  bool neg = false;
+  if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    s++;
+    len--;
+  }
+  if (eq_nocase(s, len, "inf") || eq_nocase(s, len, "infinity")) {
+    *out = neg ? -INFINITY : INFINITY;
+    return 0;
+  }
+  return -1;
+}
+
+int dusk_field_parse_float64(const char *s, size_t len, double *out) {
+  /* sign + SIG_DIGITS + sticky + 'e' + sign + exponent digits + NUL */
+  char buf[SIG_DIGITS + 32];
+  size_t i = 0, int_start, int_end, frac_start, frac_end, nsig = 0;
+  long long exp10 = 0, dropped = 0;
+  bool neg = false, sticky = false;
+  char *endp;
+  double v;
+
+  if (parse_inf(s, len, out) == 0)
+    return 0;
+  trim(&s, &len);
+  if (len > 0 && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    i = 1;
+  }
+  int_start = i;
+  while (i < len && is_digit(s[i]))
+    i++;
+  int_end = i;
+  frac_start = frac_end = i;
+  if (i < len && s[i] == '.') {
+    frac_start = ++i;
+    while (i < len && is_digit(s[i]))
+      i++;
+    frac_end = i;
+  }
+  if (int_end == int_start && frac_end == frac_start)
+    return -1; /* no digits at all: "", "+", ".", "e5" */
+  if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+    bool eneg = false;
+    size_t d0;
+    i++;
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+      eneg = s[i] == '-';
+      i++;
+    }
+    d0 = i;
+    while (i < len && is_digit(s[i])) {
+      if (i - d0 == EXP_MAX_DIGITS)
+        return -1; /* pandas reads at most 17 exponent digits */
+      if (exp10 < EXP_CLAMP)
+        exp10 = exp10 * 10 + (s[i] - '0');
+      i++;
+    }
+    if (i == d0)
+      return -1; /* "5e", "5e+" */
+    if (eneg)
+      exp10 = -exp10;
+  }
+  if (i != len)
+    return -1;
+
+  /* value = digits(int ++ frac) * 10^(exp10 - nfrac).  Leading zeros carry
+   * no value; digits past SIG_DIGITS only matter through the sticky digit. */
+  {
+    size_t o = 0;
+    if (neg)
+      buf[o++] = '-';
+    for (size_t k = int_start; k < frac_end; k++) {
+      char c = s[k];
+      if (k == int_end && k < frac_start)
+        continue; /* the '.' */
+      if (k >= int_end)
+        exp10--; /* a fraction digit */
+      if (nsig == 0 && c == '0')
+        continue;
+      if (nsig < SIG_DIGITS) {
+        buf[o++] = c;
+        nsig++;
+      } else {
+        dropped++;
+        if (c != '0')
+          sticky = true;
+      }
+    }
+    if (nsig == 0) {
+      *out = neg ? -0.0 : 0.0;
+      return 0;
+    }
+    if (sticky) {
+      buf[o++] = '1';
+      dropped--;
+    }
+    exp10 += dropped;
+    if (exp10 > 10 * EXP_CLAMP)
+      exp10 = 10 * EXP_CLAMP;
+    if (exp10 < -10 * EXP_CLAMP)
+      exp10 = -10 * EXP_CLAMP;
+    buf[o++] = 'e';
+    {
+      /* Exponent digits, written backwards then reversed. */
+      char tmp[16];
+      size_t t = 0;
+      unsigned long long e;
+      if (exp10 < 0) {
+        buf[o++] = '-';
+        e = (unsigned long long)(-exp10);
+      } else {
+        e = (unsigned long long)exp10;
+      }
+      do {
+        tmp[t++] = (char)('0' + e % 10);
+        e /= 10;
+      } while (e > 0);
+      while (t > 0)
+        buf[o++] = tmp[--t];
+    }
+    buf[o] = '\0';
+  }
+  /* Clinger's fast path: up to 15 significant digits and a power of ten
+   * up to 22 are both exact doubles, so one multiplication or division
+   * rounds correctly, like strtod. */
+  if (nsig <= 15 && !sticky && exp10 >= -22 && exp10 <= 22) {
+    static const double pow10[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    uint64_t m = 0;
+    for (size_t k = neg ? 1 : 0; k < nsig + (neg ? 1 : 0); k++)
+      m = m * 10 + (uint64_t)(buf[k] - '0');
+    v = (double)m;
+    v = exp10 >= 0 ? v * pow10[exp10] : v / pow10[-exp10];
+    *out = neg ? -v : v;
+    return 0;
+  }
+  v = strtod(buf, &endp);
+  if (*endp != '\0')
+    return -1; /* cannot happen: buf is well formed */
+  if (isinf(v))
+    return -1; /* overflow: pandas does not read "1e500" as a float */
+  *out = v;
+  return 0;
+}
+
+dusk_type dusk_field_infer(const char *s, size_t len) {
+  bool b;
+  int64_t i;
+  double f;
+  if (dusk_field_is_na(s, len))
+    return DUSK_TYPE_NULL; /* not a type question; callers test NA first */
+  if (dusk_field_parse_bool(s, len, &b) == 0)
+    return DUSK_TYPE_BOOL;
+  if (dusk_field_parse_int64(s, len, &i) == 0)
+    return DUSK_TYPE_INT64;
+  if (dusk_field_parse_float64(s, len, &f) == 0)
+    return DUSK_TYPE_FLOAT64;
+  return DUSK_TYPE_STRING;
+}

@@ -402,6 +402,12 @@ static int dec_info(reader *r, dusk_msg_info *m) {
   return 0;
 }
 
+static int dec_query(reader *r, dusk_msg_query *m) {
+  CK(expect_count(r, 2));
+  CK(rd_str(r, "key", &m->key));
+  return rd_bin(r, "plan", &m->plan);
+}
+
 static int dec_get_data(reader *r, dusk_msg_get_data *m) {
   CK(expect_count(r, 1));
   return rd_u64(r, "id", UINT64_MAX, &m->id);
@@ -623,6 +629,10 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     }
     return 0;
   }
+  case DUSK_MSG_QUERY:
+    PK(msgpack_pack_array(pk, 2));
+    PK(pk_str(pk, m->u.query.key));
+    return pk_bin(pk, m->u.query.plan);
   case DUSK_MSG_GET_DATA:
     PK(msgpack_pack_array(pk, 1));
     return msgpack_pack_uint64(pk, m->u.get_data.id);

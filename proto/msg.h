@@ -38,6 +38,7 @@
   XX(RELEASE_KEYS, 23, release_keys)                                         \
   XX(INFO_REQUEST, 24, info_request)                                         \
   XX(INFO, 25, info)                                                         \
+  XX(QUERY, 26, query)                                                       \
   XX(GET_DATA, 30, get_data)                                                 \
   XX(DATA, 31, data)
 
@@ -207,6 +208,13 @@ typedef struct dusk_msg_info {
   uint32_t nworkers;
   dusk_worker_info *workers;
 } dusk_msg_info;
+
+/* Client -> scheduler: run a dataframe query (plan.h) and report its
+ * result table under `key` with a KEY_STATE, like a wanted task. */
+typedef struct dusk_msg_query {
+  dusk_slice key;
+  dusk_slice plan; /* dusk_plan_encode bytes */
+} dusk_msg_query;
 
 typedef struct dusk_msg_get_data {
   uint64_t id;

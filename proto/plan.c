@@ -1,1 +1,1600 @@
-/* plan.c - being written. */
+/* plan.c - logical plans and query expressions: construction, copies,
+ * readable expressions and the msgpack wire encoding.
+ *
+ * Wire encoding.  Trees travel flat: a plan is one msgpack array holding
+ * its nodes in pre-order (a node, then each of its inputs' subtrees in
+ * order), and an expression is one array holding its nodes the same way.
+ * The msgpack nesting therefore stays at four levels however deep the tree
+ * is, which keeps plans of depth 64 (with expressions of depth 64 inside)
+ * well within the nesting that dusk_msgcheck accepts (at most 64) and that
+ * msgpack-c's unpacker supports (32, MSGPACK_EMBED_STACK_SIZE), and lets
+ * the decoder enforce the tree depths itself, with explicit counters and a
+ * message that says which limit was hit.
+ *
+ *   plan      = [node, ...]                     pre-order, root first
+ *   node      = [kind, ninputs, fields...]      then ninputs subtrees follow
+ *     1 read_csv      [1, 0, [path, ...], sep, blocksize,
+ *                      [usecol, ...] | nil, {column: dtype name, ...}]
+ *     2 concat        [2, n]                    n >= 1
+ *     3 fillna        [3, 1, [[column | nil, value], ...]]
+ *     4 query         [4, 1, expr, text | nil]
+ *     5 select        [5, 1, [column, ...]]
+ *     6 groupby       [6, 1, [key, ...], [[column | nil, agg name], ...]]
+ *     7 value_counts  [7, 1, column]
+ *     8 head          [8, 1, n]
+ *     9 len           [9, 1]
+ *    10 describe      [10, 1]
+ *    11 to_csv        [11, 1, dir]
+ *   expr      = [enode, ...]                    pre-order, root first
+ *   enode     = [1, name]           column
+ *             | [2, value]          literal
+ *             | [3, cmp] a b        a cmp b          (dusk_cmp)
+ *             | [4] a b | [5] a b   a and b, a or b
+ *             | [6] a | [7] a | [8] a               not, isnull, notnull
+ *             | [9, arith] a b      a arith b        (dusk_arith)
+ *   value     = nil | bool | int | float64 | str
+ *
+ * sep is a one-byte str; blocksize an int >= 0; usecols nil means every
+ * column and [] none at all (a resolved read that needs no column, as for
+ * len()), the same distinction as NULL and an empty non-NULL array in
+ * dusk_csv_options; dtype and agg names are the ones dusk_type_name and
+ * dusk_agg_name give (decoding accepts every spelling dusk_type_parse
+ * knows).  Every other number is a msgpack int.
+ *
+ * Decoding trusts nothing: dusk_msgcheck walks the headers before
+ * msgpack_unpack reserves anything, every node's kind, input count and
+ * field count are checked before the node is built, every field's type,
+ * size and value after, and on any error everything built so far is freed.
+ * Names and paths hold no NUL byte (they become C strings), string
+ * literals and fill values may (they are slices). */
+#include "plan.h"
+
+#include "msgcheck.h"
+
+#include <inttypes.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLAN_MAX_DEPTH 64       /* plan nodes from the root to a leaf */
+#define EXPR_MAX_DEPTH 64       /* expression nodes from root to a leaf */
+#define PLAN_MAX_NAME 65536     /* bytes of a name, path, dir or literal */
+#define PLAN_MAX_TEXT (1 << 20) /* bytes of a query's original text */
+/* The flat encoding nests four containers deep (plan, node, fills list,
+ * fill pair); a little slack, far below msgpack-c's limit of 32. */
+#define PLAN_MSGPACK_DEPTH 8
+#define PLAN_NKINDS 11
+#define EXPR_NKINDS 9
+#define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* A NUL-terminated heap copy of p[0..n), or NULL when out of memory. */
+static char *memdup0(const char *p, size_t n) {
+  char *s = malloc(n + 1);
+  if (s == NULL)
+    return NULL;
+  if (n > 0)
+    memcpy(s, p, n);
+  s[n] = '\0';
+  return s;
+}
+
+/* Copies s (NULL copies as NULL): 0, or -1 when out of memory. */
+static int dup_opt(const char *s, char **out) {
+  *out = NULL;
+  if (s == NULL)
+    return 0;
+  *out = memdup0(s, strlen(s));
+  return *out == NULL ? -1 : 0;
+}
+
+static void strv_free(char **v, size_t n) {
+  if (v == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+/* Copies n strings (n == 0 gives NULL): 0, or -1 when out of memory. */
+static int strv_dup(const char *const *v, size_t n, char ***out) {
+  char **c;
+  *out = NULL;
+  if (n == 0)
+    return 0;
+  c = calloc(n, sizeof *c);
+  if (c == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (dup_opt(v[i], &c[i]) != 0) {
+      strv_free(c, n);
+      return -1;
+    }
+  }
+  *out = c;
+  return 0;
+}
+
+/* Like strv_dup, but a non-NULL v of no strings stays non-NULL: for
+ * usecols, where NULL means every column and an empty array none. */
+static int strv_dup_keep(char *const *v, size_t n, char ***out) {
+  *out = NULL;
+  if (v == NULL)
+    return 0;
+  if (n == 0) {
+    *out = calloc(1, sizeof **out);
+    return *out == NULL ? -1 : 0;
+  }
+  return strv_dup((const char *const *)v, n, out);
+}
+
+/* Copies a value, giving a string value its own NUL-terminated bytes. */
+static int value_copy(const dusk_value *src, dusk_value *dst) {
+  *dst = *src;
+  if (src->type == DUSK_TYPE_STRING) {
+    char *s = memdup0(src->u.s.ptr, src->u.s.len);
+    if (s == NULL) {
+      dst->type = DUSK_TYPE_NULL;
+      return -1;
+    }
+    dst->u.s.ptr = s;
+  }
+  return 0;
+}
+
+static void value_destroy(dusk_value *v) {
+  if (v->type == DUSK_TYPE_STRING)
+    free((void *)v->u.s.ptr);
+  v->type = DUSK_TYPE_NULL;
+}
+
+static const char *plan_kind_name(int kind) {
+  switch (kind) {
+  case DUSK_PLAN_READ_CSV: return "read_csv";
+  case DUSK_PLAN_CONCAT: return "concat";
+  case DUSK_PLAN_FILLNA: return "fillna";
+  case DUSK_PLAN_QUERY: return "query";
+  case DUSK_PLAN_SELECT: return "select";
+  case DUSK_PLAN_GROUPBY: return "groupby";
+  case DUSK_PLAN_VALUE_COUNTS: return "value_counts";
+  case DUSK_PLAN_HEAD: return "head";
+  case DUSK_PLAN_LEN: return "len";
+  case DUSK_PLAN_DESCRIBE: return "describe";
+  case DUSK_PLAN_TO_CSV: return "to_csv";
+  }
+  return "unknown";
+}
+
+/* ---- aggregation names -------------------------------------------------- */
+
+static const char *const agg_names[] = {
+    NULL, "count", "size", "sum", "mean", "min", "max", "nunique",
+};
+#define NAGG_NAMES (sizeof agg_names / sizeof agg_names[0])
+
+const char *dusk_agg_name(dusk_agg_fn fn) {
+  if ((unsigned)fn == 0 || (unsigned)fn >= NAGG_NAMES)
+    return "unknown";
+  return agg_names[fn];
+}
+
+dusk_agg_fn dusk_agg_parse(const char *name, size_t len) {
+  if (name == NULL)
+    return 0;
+  for (size_t i = 1; i < NAGG_NAMES; i++)
+    if (strlen(agg_names[i]) == len && memcmp(agg_names[i], name, len) == 0)
+      return (dusk_agg_fn)i;
+  return 0;
+}
+
+/* ---- expressions --------------------------------------------------------- */
+
+static bool expr_is_binary(int kind) {
+  return kind == DUSK_EXPR_COMPARE || kind == DUSK_EXPR_AND ||
+         kind == DUSK_EXPR_OR || kind == DUSK_EXPR_ARITH;
+}
+
+static bool expr_is_unary(int kind) {
+  return kind == DUSK_EXPR_NOT || kind == DUSK_EXPR_ISNULL ||
+         kind == DUSK_EXPR_NOTNULL;
+}
+
+static bool expr_has_op(int kind) {
+  return kind == DUSK_EXPR_COMPARE || kind == DUSK_EXPR_ARITH;
+}
+
+dusk_expr *dusk_expr_column(const char *name) {
+  dusk_expr *e;
+  if (name == NULL)
+    return NULL;
+  e = calloc(1, sizeof *e);
+  if (e == NULL)
+    return NULL;
+  e->kind = DUSK_EXPR_COLUMN;
+  if (dup_opt(name, &e->name) != 0) {
+    free(e);
+    return NULL;
+  }
+  return e;
+}
+
+dusk_expr *dusk_expr_literal(dusk_value v) {
+  dusk_expr *e = calloc(1, sizeof *e);
+  if (e == NULL)
+    return NULL;
+  e->kind = DUSK_EXPR_LITERAL;
+  if (value_copy(&v, &e->value) != 0) {
+    free(e);
+    return NULL;
+  }
+  return e;
+}
+
+/* A missing operand is taken for an earlier constructor's out-of-memory,
+ * so nested constructor calls need one NULL check at the end. */
+dusk_expr *dusk_expr_node(dusk_expr_kind kind, int op, dusk_expr *a,
+                          dusk_expr *b) {
+  dusk_expr *e = NULL;
+  bool binary = expr_is_binary(kind);
+  if (!binary && !expr_is_unary(kind))
+    goto fail;
+  if (a == NULL || (binary && b == NULL))
+    goto fail;
+  if (!binary) {
+    dusk_expr_free(b);
+    b = NULL;
+  }
+  e = calloc(1, sizeof *e);
+  if (e == NULL)
+    goto fail;
+  e->kind = kind;
+  e->op = expr_has_op(kind) ? op : 0;
+  e->a = a;
+  e->b = b;
+  return e;
+fail:
+  dusk_expr_free(a);
+  dusk_expr_free(b);
+  return NULL;
+}
+
+void dusk_expr_free(dusk_expr *e) {
+  if (e == NULL)
+    return;
+  dusk_expr_free(e->a);
+  dusk_expr_free(e->b);
+  free(e->name);
+  value_destroy(&e->value);
+  free(e);
+}
+
+static dusk_expr *expr_clone(const dusk_expr *e) {
+  dusk_expr *c;
+  if (e == NULL)
+    return NULL;
+  c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->kind = e->kind;
+  c->op = e->op;
+  if (dup_opt(e->name, &c->name) != 0 || value_copy(&e->value, &c->value) != 0)
+    goto fail;
+  if (e->a != NULL && (c->a = expr_clone(e->a)) == NULL)
+    goto fail;
+  if (e->b != NULL && (c->b = expr_clone(e->b)) == NULL)
+    goto fail;
+  return c;
+fail:
+  dusk_expr_free(c);
+  return NULL;
+}
+
+/* ---- readable expressions ------------------------------------------------ */
+
+/* A bounded writer: keeps what fits, always NUL-terminated. */
+typedef struct writer {
+  char *out;
+  size_t cap, len;
+} writer;
+
+static void w_put(writer *w, const char *s, size_t n) {
+  if (w->cap == 0)
+    return;
+  if (n > w->cap - 1 - w->len)
+    n = w->cap - 1 - w->len;
+  memcpy(w->out + w->len, s, n);
+  w->len += n;
+  w->out[w->len] = '\0';
+}
+
+static void w_str(writer *w, const char *s) { w_put(w, s, strlen(s)); }
+
+static const char *cmp_text(int op) {
+  switch (op) {
+  case DUSK_CMP_EQ: return "==";
+  case DUSK_CMP_NE: return "!=";
+  case DUSK_CMP_LT: return "<";
+  case DUSK_CMP_LE: return "<=";
+  case DUSK_CMP_GT: return ">";
+  case DUSK_CMP_GE: return ">=";
+  }
+  return "?";
+}
+
+static const char *arith_text(int op) {
+  switch (op) {
+  case DUSK_ARITH_ADD: return "+";
+  case DUSK_ARITH_SUB: return "-";
+  case DUSK_ARITH_MUL: return "*";
+  case DUSK_ARITH_DIV: return "/";
+  case DUSK_ARITH_MOD: return "%";
+  }
+  return "?";
+}
+
+/* Bare when pandas' query() would read it as a name, else in backticks. */
+static void fmt_name(writer *w, const char *name) {
+  static const char *const words[] = {"and",  "or",    "not", "in",
+                                      "True", "False", "None"};
+  bool bare = name[0] != '\0' && !(name[0] >= '0' && name[0] <= '9');
+  for (const char *p = name; *p && bare; p++)
+    bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+           (*p >= '0' && *p <= '9') || *p == '_';
+  for (size_t i = 0; bare && i < sizeof words / sizeof words[0]; i++)
+    bare = strcmp(name, words[i]) != 0;
+  if (bare) {
+    w_str(w, name);
+    return;
+  }
+  w_str(w, "`");
+  w_str(w, name);
+  w_str(w, "`");
+}
+
+static void fmt_value(writer *w, const dusk_value *v) {
+  char tmp[48];
+  switch (v->type) {
+  case DUSK_TYPE_NULL: w_str(w, "None"); return;
+  case DUSK_TYPE_BOOL: w_str(w, v->u.b ? "True" : "False"); return;
+  case DUSK_TYPE_INT64:
+    snprintf(tmp, sizeof tmp, "%" PRId64, v->u.i);
+    w_str(w, tmp);
+    return;
+  case DUSK_TYPE_FLOAT64: {
+    /* The shortest form that reads back to the same double, with a
+     * decimal point so it still reads as a float. */
+    for (int prec = 15; prec <= 17; prec++) {
+      snprintf(tmp, sizeof tmp, "%.*g", prec, v->u.f);
+      if (strtod(tmp, NULL) == v->u.f)
+        break;
+    }
+    if (strspn(tmp, "-0123456789") == strlen(tmp))
+      strcat(tmp, ".0");
+    w_str(w, tmp);
+    return;
+  }
+  case DUSK_TYPE_STRING: {
+    const unsigned char *p = (const unsigned char *)v->u.s.ptr;
+    w_str(w, "\"");
+    for (size_t i = 0; i < v->u.s.len; i++) {
+      unsigned char c = p[i];
+      if (c == '"' || c == '\\') {
+        tmp[0] = '\\';
+        tmp[1] = (char)c;
+        w_put(w, tmp, 2);
+      } else if (c == '\n') {
+        w_str(w, "\\n");
+      } else if (c == '\t') {
+        w_str(w, "\\t");
+      } else if (c == '\r') {
+        w_str(w, "\\r");
+      } else if (c < 0x20 || c == 0x7f) {
+        snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        w_str(w, tmp);
+      } else {
+        w_put(w, (const char *)&p[i], 1); /* UTF-8 passes through */
+      }
+    }
+    w_str(w, "\"");
+    return;
+  }
+  }
+  w_str(w, "?");
+}
+
+static void fmt_expr(writer *w, const dusk_expr *e);
+
+/* An operand needs parentheses unless it delimits itself. */
+static void fmt_operand(writer *w, const dusk_expr *e) {
+  bool atom = e == NULL || e->kind == DUSK_EXPR_COLUMN ||
+              e->kind == DUSK_EXPR_LITERAL || e->kind == DUSK_EXPR_ISNULL ||
+              e->kind == DUSK_EXPR_NOTNULL;
+  if (!atom)
+    w_str(w, "(");
+  fmt_expr(w, e);
+  if (!atom)
+    w_str(w, ")");
+}
+
+static void fmt_expr(writer *w, const dusk_expr *e) {
+  const char *op = NULL;
+  if (e == NULL) {
+    w_str(w, "?");
+    return;
+  }
+  switch (e->kind) {
+  case DUSK_EXPR_COLUMN: fmt_name(w, e->name ? e->name : ""); return;
+  case DUSK_EXPR_LITERAL: fmt_value(w, &e->value); return;
+  case DUSK_EXPR_NOT:
+    w_str(w, "not ");
+    fmt_operand(w, e->a);
+    return;
+  case DUSK_EXPR_ISNULL:
+  case DUSK_EXPR_NOTNULL:
+    fmt_operand(w, e->a);
+    w_str(w, e->kind == DUSK_EXPR_ISNULL ? ".isnull()" : ".notnull()");
+    return;
+  case DUSK_EXPR_COMPARE: op = cmp_text(e->op); break;
+  case DUSK_EXPR_ARITH: op = arith_text(e->op); break;
+  case DUSK_EXPR_AND: op = "and"; break;
+  case DUSK_EXPR_OR: op = "or"; break;
+  }
+  if (op == NULL) {
+    w_str(w, "?");
+    return;
+  }
+  fmt_operand(w, e->a);
+  w_str(w, " ");
+  w_str(w, op);
+  w_str(w, " ");
+  fmt_operand(w, e->b);
+}
+
+void dusk_expr_format(const dusk_expr *e, char *out, size_t outlen) {
+  writer w = {out, outlen, 0};
+  if (outlen == 0)
+    return;
+  out[0] = '\0';
+  fmt_expr(&w, e);
+}
+
+/* ---- plans --------------------------------------------------------------- */
+
+static dusk_plan *plan_new(dusk_plan_kind kind) {
+  dusk_plan *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return NULL;
+  p->kind = kind;
+  if (kind == DUSK_PLAN_READ_CSV)
+    p->csv.sep = ',';
+  return p;
+}
+
+void dusk_plan_free(dusk_plan *p) {
+  if (p == NULL)
+    return;
+  for (size_t i = 0; i < p->ninputs; i++)
+    dusk_plan_free(p->inputs[i]);
+  free(p->inputs);
+  strv_free(p->paths, p->npaths);
+  strv_free(p->csv.usecols, p->csv.nusecols);
+  for (size_t i = 0; i < p->csv.ndtypes; i++)
+    free(p->csv.dtypes[i].column);
+  free(p->csv.dtypes);
+  for (size_t i = 0; i < p->nfills; i++) {
+    free(p->fills[i].column);
+    value_destroy(&p->fills[i].value);
+  }
+  free(p->fills);
+  dusk_expr_free(p->expr);
+  free(p->expr_text);
+  strv_free(p->columns, p->ncolumns);
+  for (size_t i = 0; i < p->naggs; i++)
+    free(p->aggs[i].column);
+  free(p->aggs);
+  free(p->dir);
+  free(p);
+}
+
+/* A node of `kind` over the one input `in`, which it owns from here on
+ * (a NULL input, an earlier constructor's out-of-memory, gives NULL). */
+static dusk_plan *plan_unary(dusk_plan_kind kind, dusk_plan *in) {
+  dusk_plan *p;
+  if (in == NULL)
+    return NULL;
+  p = plan_new(kind);
+  if (p == NULL || (p->inputs = malloc(sizeof *p->inputs)) == NULL) {
+    free(p);
+    dusk_plan_free(in);
+    return NULL;
+  }
+  p->inputs[0] = in;
+  p->ninputs = 1;
+  return p;
+}
+
+static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
+  dusk_dtype *d;
+  *out = NULL;
+  if (n == 0)
+    return 0;
+  d = calloc(n, sizeof *d);
+  if (d == NULL)
+    return -1;
+  *out = d;
+  for (size_t i = 0; i < n; i++) {
+    d[i].type = src[i].type;
+    if (dup_opt(src[i].column, &d[i].column) != 0)
+      return -1; /* the caller frees the n entries */
+  }
+  return 0;
+}
+
+/* Copies opts into p->csv; on failure p holds what was copied. */
+static int csv_copy(dusk_plan *p, const dusk_csv_options *o) {
+  p->csv.sep = o->sep != '\0' ? o->sep : ',';
+  p->csv.blocksize = o->blocksize;
+  if (strv_dup_keep(o->usecols, o->nusecols, &p->csv.usecols) != 0)
+    return -1;
+  p->csv.nusecols = p->csv.usecols ? o->nusecols : 0;
+  if (o->dtypes != NULL && o->ndtypes > 0) {
+    int rc = dtypes_copy(o->dtypes, o->ndtypes, &p->csv.dtypes);
+    if (p->csv.dtypes != NULL)
+      p->csv.ndtypes = o->ndtypes;
+    return rc;
+  }
+  return 0;
+}
+
+dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
+                              const dusk_csv_options *opts) {
+  dusk_plan *p = plan_new(DUSK_PLAN_READ_CSV);
+  if (p == NULL)
+    return NULL;
+  if (strv_dup(paths, paths ? npaths : 0, &p->paths) != 0)
+    goto fail;
+  p->npaths = p->paths ? npaths : 0;
+  if (opts != NULL && csv_copy(p, opts) != 0)
+    goto fail;
+  return p;
+fail:
+  dusk_plan_free(p);
+  return NULL;
+}
+
+dusk_plan *dusk_plan_concat(dusk_plan **inputs, size_t n) {
+  dusk_plan *p = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (inputs[i] == NULL)
+      goto fail;
+  p = plan_new(DUSK_PLAN_CONCAT);
+  if (p == NULL)
+    goto fail;
+  if (n > 0) {
+    p->inputs = malloc(n * sizeof *p->inputs);
+    if (p->inputs == NULL)
+      goto fail;
+    memcpy(p->inputs, inputs, n * sizeof *p->inputs);
+    p->ninputs = n;
+  }
+  return p;
+fail:
+  free(p);
+  for (size_t i = 0; i < n; i++)
+    dusk_plan_free(inputs[i]);
+  return NULL;
+}
+
+static int fills_copy(dusk_plan *p, const dusk_fill *fills, size_t n) {
+  if (n == 0 || fills == NULL)
+    return 0;
+  p->fills = calloc(n, sizeof *p->fills);
+  if (p->fills == NULL)
+    return -1;
+  p->nfills = n;
+  for (size_t i = 0; i < n; i++)
+    if (dup_opt(fills[i].column, &p->fills[i].column) != 0 ||
+        value_copy(&fills[i].value, &p->fills[i].value) != 0)
+      return -1;
+  return 0;
+}
+
+dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n) {
+  dusk_plan *p = plan_unary(DUSK_PLAN_FILLNA, in);
+  if (p != NULL && fills_copy(p, fills, n) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text) {
+  dusk_plan *p;
+  if (expr == NULL) {
+    dusk_plan_free(in);
+    return NULL;
+  }
+  p = plan_unary(DUSK_PLAN_QUERY, in);
+  if (p == NULL) {
+    dusk_expr_free(expr);
+    return NULL;
+  }
+  p->expr = expr;
+  if (dup_opt(text, &p->expr_text) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+static dusk_plan *plan_with_columns(dusk_plan_kind kind, dusk_plan *in,
+                                    const char *const *cols, size_t n) {
+  dusk_plan *p = plan_unary(kind, in);
+  if (p == NULL)
+    return NULL;
+  if (strv_dup(cols, cols ? n : 0, &p->columns) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  p->ncolumns = p->columns ? n : 0;
+  return p;
+}
+
+dusk_plan *dusk_plan_select(dusk_plan *in, const char *const *cols, size_t n) {
+  return plan_with_columns(DUSK_PLAN_SELECT, in, cols, n);
+}
+
+static int aggs_copy(dusk_plan *p, const dusk_agg *aggs, size_t n) {
+  if (n == 0 || aggs == NULL)
+    return 0;
+  p->aggs = calloc(n, sizeof *p->aggs);
+  if (p->aggs == NULL)
+    return -1;
+  p->naggs = n;
+  for (size_t i = 0; i < n; i++) {
+    p->aggs[i].fn = aggs[i].fn;
+    if (dup_opt(aggs[i].column, &p->aggs[i].column) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
+                             size_t nkeys, const dusk_agg *aggs, size_t naggs) {
+  dusk_plan *p = plan_with_columns(DUSK_PLAN_GROUPBY, in, keys, nkeys);
+  if (p != NULL && aggs_copy(p, aggs, naggs) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {
+  const char *cols[1];
+  cols[0] = column;
+  return plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, column ? 1 : 0);
+}
+
+dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n) {
+  dusk_plan *p = plan_unary(DUSK_PLAN_HEAD, in);
+  if (p != NULL)
+    p->n = n;
+  return p;
+}
+
+dusk_plan *dusk_plan_len(dusk_plan *in) {
+  return plan_unary(DUSK_PLAN_LEN, in);
+}
+
+dusk_plan *dusk_plan_describe(dusk_plan *in) {
+  return plan_unary(DUSK_PLAN_DESCRIBE, in);
+}
+
+dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir) {
+  dusk_plan *p = plan_unary(DUSK_PLAN_TO_CSV, in);
+  if (p != NULL && dup_opt(dir, &p->dir) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* Copies every field whatever the kind, so a clone of a hand-built node
+ * is as faithful as a clone of a constructed one. */
+dusk_plan *dusk_plan_clone(const dusk_plan *p) {
+  dusk_plan *c;
+  if (p == NULL)
+    return NULL;
+  c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->kind = p->kind;
+  c->n = p->n;
+  c->csv.sep = p->csv.sep;
+  c->csv.blocksize = p->csv.blocksize;
+  if (strv_dup((const char *const *)p->paths, p->paths ? p->npaths : 0,
+               &c->paths) != 0)
+    goto fail;
+  c->npaths = c->paths ? p->npaths : 0;
+  if (strv_dup_keep(p->csv.usecols, p->csv.nusecols, &c->csv.usecols) != 0)
+    goto fail;
+  c->csv.nusecols = c->csv.usecols ? p->csv.nusecols : 0;
+  if (p->csv.dtypes != NULL && p->csv.ndtypes > 0) {
+    int rc = dtypes_copy(p->csv.dtypes, p->csv.ndtypes, &c->csv.dtypes);
+    if (c->csv.dtypes != NULL)
+      c->csv.ndtypes = p->csv.ndtypes;
+    if (rc != 0)
+      goto fail;
+  }
+  if (fills_copy(c, p->fills, p->nfills) != 0)
+    goto fail;
+  if (p->expr != NULL && (c->expr = expr_clone(p->expr)) == NULL)
+    goto fail;
+  if (dup_opt(p->expr_text, &c->expr_text) != 0)
+    goto fail;
+  if (strv_dup((const char *const *)p->columns, p->columns ? p->ncolumns : 0,
+               &c->columns) != 0)
+    goto fail;
+  c->ncolumns = c->columns ? p->ncolumns : 0;
+  if (aggs_copy(c, p->aggs, p->naggs) != 0)
+    goto fail;
+  if (dup_opt(p->dir, &c->dir) != 0)
+    goto fail;
+  if (p->ninputs > 0) {
+    c->inputs = calloc(p->ninputs, sizeof *c->inputs);
+    if (c->inputs == NULL)
+      goto fail;
+    c->ninputs = p->ninputs;
+    for (size_t i = 0; i < p->ninputs; i++)
+      if (p->inputs[i] != NULL &&
+          (c->inputs[i] = dusk_plan_clone(p->inputs[i])) == NULL)
+        goto fail;
+  }
+  return c;
+fail:
+  dusk_plan_free(c);
+  return NULL;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+static int buf_write(void *data, const char *bytes, size_t len) {
+  return dusk_buf_append(data, bytes, len) == 0 ? 0 : -1;
+}
+
+#define PK(expr)                                                               \
+  do {                                                                         \
+    if ((expr) != 0)                                                           \
+      return DUSK_ENOMEM;                                                      \
+  } while (0)
+
+static int pk_cstr(msgpack_packer *pk, const char *s) {
+  if (s == NULL)
+    return msgpack_pack_nil(pk);
+  return msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static int pk_strv(msgpack_packer *pk, char *const *v, size_t n) {
+  if (v == NULL)
+    n = 0;
+  PK(msgpack_pack_array(pk, n));
+  for (size_t i = 0; i < n; i++)
+    PK(pk_cstr(pk, v[i]));
+  return 0;
+}
+
+static int pk_value(msgpack_packer *pk, const dusk_value *v) {
+  switch (v->type) {
+  case DUSK_TYPE_BOOL:
+    return v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+  case DUSK_TYPE_INT64: return msgpack_pack_int64(pk, v->u.i);
+  case DUSK_TYPE_FLOAT64: return msgpack_pack_double(pk, v->u.f);
+  case DUSK_TYPE_STRING:
+    return msgpack_pack_str_with_body(pk, v->u.s.ptr, v->u.s.len);
+  case DUSK_TYPE_NULL: break;
+  }
+  return msgpack_pack_nil(pk);
+}
+
+static size_t expr_count(const dusk_expr *e) {
+  if (e == NULL)
+    return 0;
+  return 1 + expr_count(e->a) + expr_count(e->b);
+}
+
+/* One node, then its operands (pre-order). */
+static int enc_expr_nodes(msgpack_packer *pk, const dusk_expr *e) {
+  if (e == NULL)
+    return 0;
+  switch (e->kind) {
+  case DUSK_EXPR_COLUMN:
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_int(pk, e->kind));
+    PK(pk_cstr(pk, e->name));
+    break;
+  case DUSK_EXPR_LITERAL:
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_int(pk, e->kind));
+    PK(pk_value(pk, &e->value));
+    break;
+  case DUSK_EXPR_COMPARE:
+  case DUSK_EXPR_ARITH:
+    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_int(pk, e->kind));
+    PK(msgpack_pack_int(pk, e->op));
+    break;
+  default:
+    PK(msgpack_pack_array(pk, 1));
+    PK(msgpack_pack_int(pk, e->kind));
+    break;
+  }
+  PK(enc_expr_nodes(pk, e->a));
+  return enc_expr_nodes(pk, e->b);
+}
+
+static int enc_expr(msgpack_packer *pk, const dusk_expr *e) {
+  PK(msgpack_pack_array(pk, expr_count(e)));
+  return enc_expr_nodes(pk, e);
+}
+
+static size_t plan_present_inputs(const dusk_plan *p) {
+  size_t n = 0;
+  for (size_t i = 0; i < p->ninputs; i++)
+    n += p->inputs[i] != NULL;
+  return n;
+}
+
+static size_t plan_count(const dusk_plan *p) {
+  size_t n = 1;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (p->inputs[i] != NULL)
+      n += plan_count(p->inputs[i]);
+  return n;
+}
+
+/* Fields after [kind, ninputs], by kind (index 0 unused). */
+static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
+    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 0, 1,
+};
+
+static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
+  unsigned nf =
+      (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
+  PK(msgpack_pack_array(pk, 2 + nf));
+  PK(msgpack_pack_int(pk, p->kind));
+  PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
+  switch (p->kind) {
+  case DUSK_PLAN_READ_CSV: {
+    char sep = p->csv.sep != '\0' ? p->csv.sep : ',';
+    size_t nd = p->csv.dtypes ? p->csv.ndtypes : 0;
+    PK(pk_strv(pk, p->paths, p->npaths));
+    PK(msgpack_pack_str_with_body(pk, &sep, 1));
+    PK(msgpack_pack_int64(pk, p->csv.blocksize));
+    if (p->csv.usecols == NULL)
+      PK(msgpack_pack_nil(pk));
+    else
+      PK(pk_strv(pk, p->csv.usecols, p->csv.nusecols));
+    PK(msgpack_pack_map(pk, nd));
+    for (size_t i = 0; i < nd; i++) {
+      PK(pk_cstr(pk, p->csv.dtypes[i].column));
+      PK(pk_cstr(pk, dusk_type_name(p->csv.dtypes[i].type)));
+    }
+    break;
+  }
+  case DUSK_PLAN_FILLNA: {
+    size_t n = p->fills ? p->nfills : 0;
+    PK(msgpack_pack_array(pk, n));
+    for (size_t i = 0; i < n; i++) {
+      PK(msgpack_pack_array(pk, 2));
+      PK(pk_cstr(pk, p->fills[i].column));
+      PK(pk_value(pk, &p->fills[i].value));
+    }
+    break;
+  }
+  case DUSK_PLAN_QUERY:
+    PK(enc_expr(pk, p->expr));
+    PK(pk_cstr(pk, p->expr_text));
+    break;
+  case DUSK_PLAN_SELECT: PK(pk_strv(pk, p->columns, p->ncolumns)); break;
+  case DUSK_PLAN_GROUPBY: {
+    size_t n = p->aggs ? p->naggs : 0;
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(msgpack_pack_array(pk, n));
+    for (size_t i = 0; i < n; i++) {
+      PK(msgpack_pack_array(pk, 2));
+      PK(pk_cstr(pk, p->aggs[i].column));
+      PK(pk_cstr(pk, dusk_agg_name(p->aggs[i].fn)));
+    }
+    break;
+  }
+  case DUSK_PLAN_VALUE_COUNTS:
+    PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
+    break;
+  case DUSK_PLAN_HEAD: PK(msgpack_pack_int64(pk, p->n)); break;
+  case DUSK_PLAN_TO_CSV: PK(pk_cstr(pk, p->dir)); break;
+  default: break;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (p->inputs[i] != NULL)
+      PK(enc_plan_node(pk, p->inputs[i]));
+  return 0;
+}
+
+int dusk_plan_encode(const dusk_plan *p, dusk_buf *out) {
+  msgpack_packer pk;
+  size_t start = out->len;
+  int rc;
+  msgpack_packer_init(&pk, out, buf_write);
+  if (p == NULL)
+    rc = msgpack_pack_array(&pk, 0) == 0 ? 0 : DUSK_ENOMEM;
+  else if (msgpack_pack_array(&pk, plan_count(p)) != 0)
+    rc = DUSK_ENOMEM;
+  else
+    rc = enc_plan_node(&pk, p);
+  if (rc != 0)
+    out->len = start;
+  return rc;
+}
+
+int dusk_expr_encode(const dusk_expr *e, dusk_buf *out) {
+  msgpack_packer pk;
+  size_t start = out->len;
+  int rc;
+  msgpack_packer_init(&pk, out, buf_write);
+  rc = enc_expr(&pk, e);
+  if (rc != 0)
+    out->len = start;
+  return rc;
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+static const char *obj_type_name(msgpack_object_type t) {
+  switch (t) {
+  case MSGPACK_OBJECT_NIL: return "nil";
+  case MSGPACK_OBJECT_BOOLEAN: return "bool";
+  case MSGPACK_OBJECT_POSITIVE_INTEGER:
+  case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "int";
+  case MSGPACK_OBJECT_FLOAT32:
+  case MSGPACK_OBJECT_FLOAT64: return "float";
+  case MSGPACK_OBJECT_STR: return "str";
+  case MSGPACK_OBJECT_ARRAY: return "array";
+  case MSGPACK_OBJECT_MAP: return "map";
+  case MSGPACK_OBJECT_BIN: return "bin";
+  case MSGPACK_OBJECT_EXT: return "ext";
+  }
+  return "?";
+}
+
+/* Field readers: `where` names the node ("plan read_csv", "plan query:
+ * expr node 3"), `field` the field within it ("path 2"). */
+static int bad_type(dusk_error *err, const char *where, const char *field,
+                    const char *want, const msgpack_object *o) {
+  return dusk_error_set(err, DUSK_ETYPE, "%s: %s: expected %s, got %s", where,
+                        field, want, obj_type_name(o->type));
+}
+
+static int get_array(const msgpack_object *o, const char *where,
+                     const char *field, dusk_error *err,
+                     const msgpack_object **items, uint32_t *n) {
+  if (o->type != MSGPACK_OBJECT_ARRAY)
+    return bad_type(err, where, field, "array", o);
+  *items = o->via.array.ptr;
+  *n = o->via.array.size;
+  return 0;
+}
+
+/* The non-negative int o: 0 and *v, or an error. */
+static int get_uint(const msgpack_object *o, const char *where,
+                    const char *field, dusk_error *err, uint64_t *v) {
+  if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return bad_type(err, where, field, "unsigned int", o);
+  *v = o->via.u64;
+  return 0;
+}
+
+static int get_i64(const msgpack_object *o, const char *where,
+                   const char *field, dusk_error *err, int64_t *v) {
+  if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+    *v = o->via.i64;
+    return 0;
+  }
+  if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+    if (o->via.u64 > (uint64_t)INT64_MAX)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: %s: %" PRIu64 " is out of int64 range", where,
+                            field, o->via.u64);
+    *v = (int64_t)o->via.u64;
+    return 0;
+  }
+  return bad_type(err, where, field, "int", o);
+}
+
+/* A str of at most max bytes, as a borrowed slice. */
+static int get_slice(const msgpack_object *o, const char *where,
+                     const char *field, size_t max, dusk_error *err,
+                     dusk_slice *s) {
+  if (o->type != MSGPACK_OBJECT_STR)
+    return bad_type(err, where, field, "str", o);
+  if (o->via.str.size > max)
+    return dusk_error_set(err, DUSK_ETOOBIG,
+                          "%s: %s: %" PRIu32 " bytes, more than %zu", where,
+                          field, o->via.str.size, max);
+  s->ptr = o->via.str.ptr;
+  s->len = o->via.str.size;
+  return 0;
+}
+
+/* A name, path or text: a str of at most max bytes without a NUL byte,
+ * copied to the heap (nil gives NULL where nullable). */
+static int get_name(const msgpack_object *o, const char *where,
+                    const char *field, size_t max, bool nullable,
+                    dusk_error *err, char **out) {
+  dusk_slice s;
+  int rc;
+  *out = NULL;
+  if (nullable && o->type == MSGPACK_OBJECT_NIL)
+    return 0;
+  if ((rc = get_slice(o, where, field, max, err, &s)) != 0)
+    return rc;
+  if (s.len > 0 && memchr(s.ptr, '\0', s.len) != NULL)
+    return dusk_error_set(err, DUSK_EINVAL, "%s: %s: contains a NUL byte",
+                          where, field);
+  *out = memdup0(s.ptr, s.len);
+  if (*out == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  return 0;
+}
+
+static int get_value(const msgpack_object *o, const char *where,
+                     const char *field, dusk_error *err, dusk_value *v) {
+  memset(v, 0, sizeof *v);
+  switch (o->type) {
+  case MSGPACK_OBJECT_NIL: v->type = DUSK_TYPE_NULL; return 0;
+  case MSGPACK_OBJECT_BOOLEAN:
+    v->type = DUSK_TYPE_BOOL;
+    v->u.b = o->via.boolean;
+    return 0;
+  case MSGPACK_OBJECT_POSITIVE_INTEGER:
+  case MSGPACK_OBJECT_NEGATIVE_INTEGER: {
+    int64_t i = 0;
+    int rc = get_i64(o, where, field, err, &i);
+    if (rc == 0) {
+      v->type = DUSK_TYPE_INT64;
+      v->u.i = i;
+    }
+    return rc;
+  }
+  case MSGPACK_OBJECT_FLOAT32:
+  case MSGPACK_OBJECT_FLOAT64:
+    v->type = DUSK_TYPE_FLOAT64;
+    v->u.f = o->via.f64;
+    return 0;
+  case MSGPACK_OBJECT_STR: {
+    dusk_slice s;
+    char *copy;
+    int rc = get_slice(o, where, field, PLAN_MAX_NAME, err, &s);
+    if (rc != 0)
+      return rc;
+    if ((copy = memdup0(s.ptr, s.len)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+    v->type = DUSK_TYPE_STRING;
+    v->u.s.ptr = copy;
+    v->u.s.len = s.len;
+    return 0;
+  }
+  default:
+    return bad_type(err, where, field, "nil, bool, int, float or str", o);
+  }
+}
+
+/* Copies a str array of names into *v / *n (an error leaves what was
+ * copied there for the caller's free).  min: the fewest entries. */
+static int get_names(const msgpack_object *o, const char *where,
+                     const char *field, uint32_t min, dusk_error *err,
+                     char ***v, size_t *n) {
+  const msgpack_object *items = NULL;
+  uint32_t count = 0;
+  int rc;
+  char label[64];
+  if ((rc = get_array(o, where, field, err, &items, &count)) != 0)
+    return rc;
+  if (count < min)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: %s: at least %" PRIu32 " needed, got %" PRIu32,
+                          where, field, min, count);
+  if (count == 0)
+    return 0;
+  /* count is bounded by the bytes present (dusk_msgcheck). */
+  if ((*v = calloc(count, sizeof **v)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  *n = count;
+  for (uint32_t i = 0; i < count; i++) {
+    snprintf(label, sizeof label, "%s %" PRIu32, field, i + 1);
+    if ((rc = get_name(&items[i], where, label, PLAN_MAX_NAME, false, err,
+                       &(*v)[i])) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* ---- expression decoding ---- */
+
+typedef struct edec {
+  const msgpack_object *nodes;
+  uint32_t n, i;
+  const char *where; /* "expr" or "plan query: expr" */
+  dusk_error *err;
+} edec;
+
+static int dec_expr(edec *d, unsigned depth, dusk_expr **out) {
+  const msgpack_object *o, *f;
+  uint64_t kind = 0, op = 0;
+  uint32_t idx, want;
+  char where[96];
+  dusk_expr *e = NULL;
+  int rc;
+
+  *out = NULL;
+  if (depth > EXPR_MAX_DEPTH)
+    return dusk_error_set(d->err, DUSK_EDEPTH,
+                          "%s: nested deeper than %d nodes (at node %" PRIu32
+                          ")",
+                          d->where, EXPR_MAX_DEPTH, d->i + 1);
+  if (d->i >= d->n)
+    return dusk_error_set(d->err, DUSK_EPROTO,
+                          "%s: an operand is missing after node %" PRIu32,
+                          d->where, d->n);
+  idx = d->i++;
+  o = &d->nodes[idx];
+  snprintf(where, sizeof where, "%s node %" PRIu32, d->where, idx + 1);
+  if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
+    return dusk_error_set(d->err, DUSK_ETYPE,
+                          "%s: expected an array [kind, ...], got %s%s", where,
+                          o->type == MSGPACK_OBJECT_ARRAY ? "an empty " : "",
+                          obj_type_name(o->type));
+  f = o->via.array.ptr;
+  if ((rc = get_uint(&f[0], where, "kind", d->err, &kind)) != 0)
+    return rc;
+  if (kind < 1 || kind > EXPR_NKINDS)
+    return dusk_error_set(d->err, DUSK_EPROTO, "%s: unknown kind %" PRIu64,
+                          where, kind);
+  want = (expr_is_binary((int)kind) && !expr_has_op((int)kind)) ||
+                 expr_is_unary((int)kind)
+             ? 1
+             : 2;
+  if (o->via.array.size != want)
+    return dusk_error_set(d->err, DUSK_ETYPE,
+                          "%s: expected %" PRIu32 " fields, got %" PRIu32,
+                          where, want, o->via.array.size);
+  if (expr_has_op((int)kind)) {
+    int nops = kind == DUSK_EXPR_COMPARE ? DUSK_CMP_GE : DUSK_ARITH_MOD;
+    if ((rc = get_uint(&f[1], where, "op", d->err, &op)) != 0)
+      return rc;
+    if (op < 1 || op > (uint64_t)nops)
+      return dusk_error_set(
+          d->err, DUSK_EINVAL, "%s: unknown %s operator %" PRIu64, where,
+          kind == DUSK_EXPR_COMPARE ? "comparison" : "arithmetic", op);
+  }
+  if ((e = calloc(1, sizeof *e)) == NULL)
+    return dusk_error_set(d->err, DUSK_ENOMEM, "%s: out of memory", where);
+  e->kind = (dusk_expr_kind)kind;
+  e->op = (int)op;
+  if (kind == DUSK_EXPR_COLUMN) {
+    rc = get_name(&f[1], where, "column", PLAN_MAX_NAME, false, d->err,
+                  &e->name);
+  } else if (kind == DUSK_EXPR_LITERAL) {
+    rc = get_value(&f[1], where, "value", d->err, &e->value);
+  } else {
+    rc = dec_expr(d, depth + 1, &e->a);
+    if (rc == 0 && expr_is_binary((int)kind))
+      rc = dec_expr(d, depth + 1, &e->b);
+  }
+  if (rc != 0) {
+    dusk_expr_free(e);
+    return rc;
+  }
+  *out = e;
+  return 0;
+}
+
+/* Decodes the expression array o; where names it in errors. */
+static int dec_expr_array(const msgpack_object *o, const char *where,
+                          dusk_error *err, dusk_expr **out) {
+  edec d;
+  int rc;
+  *out = NULL;
+  if (o->type != MSGPACK_OBJECT_ARRAY)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "%s: expected an array of nodes, got %s", where,
+                          obj_type_name(o->type));
+  if (o->via.array.size == 0)
+    return dusk_error_set(err, DUSK_EINVAL, "%s: empty expression", where);
+  d.nodes = o->via.array.ptr;
+  d.n = o->via.array.size;
+  d.i = 0;
+  d.where = where;
+  d.err = err;
+  if ((rc = dec_expr(&d, 1, out)) != 0)
+    return rc;
+  if (d.i != d.n) {
+    dusk_expr_free(*out);
+    *out = NULL;
+    return dusk_error_set(err, DUSK_ETRAILING,
+                          "%s: %" PRIu32 " nodes after the complete expression",
+                          where, d.n - d.i);
+  }
+  return 0;
+}
+
+/* ---- plan decoding ---- */
+
+typedef struct pdec {
+  const msgpack_object *nodes;
+  uint32_t n, i;
+  dusk_error *err;
+} pdec;
+
+static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
+                        const char *where, dusk_error *err) {
+  dusk_slice sep;
+  int rc;
+  if ((rc = get_names(&f[0], where, "path", 1, err, &p->paths, &p->npaths)) !=
+      0)
+    return rc;
+  for (size_t i = 0; i < p->npaths; i++)
+    if (p->paths[i][0] == '\0')
+      return dusk_error_set(err, DUSK_EINVAL, "%s: path %zu is empty", where,
+                            i + 1);
+  if ((rc = get_slice(&f[1], where, "sep", PLAN_MAX_NAME, err, &sep)) != 0)
+    return rc;
+  if (sep.len != 1)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: sep must be a single byte, got %zu bytes", where,
+                          sep.len);
+  if (sep.ptr[0] == '\0' || sep.ptr[0] == '"' || sep.ptr[0] == '\n' ||
+      sep.ptr[0] == '\r')
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: sep 0x%02x cannot separate fields", where,
+                          (unsigned char)sep.ptr[0]);
+  p->csv.sep = sep.ptr[0];
+  if ((rc = get_i64(&f[2], where, "blocksize", err, &p->csv.blocksize)) != 0)
+    return rc;
+  if (p->csv.blocksize < 0)
+    return dusk_error_set(err, DUSK_EINVAL, "%s: negative blocksize %" PRId64,
+                          where, p->csv.blocksize);
+  if (f[3].type != MSGPACK_OBJECT_NIL) {
+    if ((rc = get_names(&f[3], where, "usecols", 0, err, &p->csv.usecols,
+                        &p->csv.nusecols)) != 0)
+      return rc;
+    if (p->csv.usecols == NULL && /* [] reads no column at all */
+        (p->csv.usecols = calloc(1, sizeof *p->csv.usecols)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  }
+  if (f[4].type != MSGPACK_OBJECT_MAP)
+    return bad_type(err, where, "dtype", "map", &f[4]);
+  if (f[4].via.map.size == 0)
+    return 0;
+  p->csv.dtypes = calloc(f[4].via.map.size, sizeof *p->csv.dtypes);
+  if (p->csv.dtypes == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  p->csv.ndtypes = f[4].via.map.size;
+  for (uint32_t i = 0; i < f[4].via.map.size; i++) {
+    const msgpack_object_kv *kv = &f[4].via.map.ptr[i];
+    dusk_dtype *dt = &p->csv.dtypes[i];
+    char label[SAMPLE_MAX + 32], sample[SAMPLE_MAX];
+    dusk_slice tn;
+    snprintf(label, sizeof label, "dtype %" PRIu32 " column", i + 1);
+    if ((rc = get_name(&kv->key, where, label, PLAN_MAX_NAME, false, err,
+                       &dt->column)) != 0)
+      return rc;
+    dusk_sanitize(sample, sizeof sample, dt->column, strlen(dt->column));
+    snprintf(label, sizeof label, "dtype of '%s'", sample);
+    if ((rc = get_slice(&kv->val, where, label, PLAN_MAX_NAME, err, &tn)) != 0)
+      return rc;
+    dt->type = dusk_type_parse(tn.ptr, tn.len);
+    if (dt->type == DUSK_TYPE_NULL) {
+      char tsample[SAMPLE_MAX];
+      dusk_sanitize(tsample, sizeof tsample, tn.ptr, tn.len);
+      return dusk_error_set(err, DUSK_EINVAL, "%s: %s: unknown type '%s'",
+                            where, label, tsample);
+    }
+  }
+  return 0;
+}
+
+static int dec_fillna(dusk_plan *p, const msgpack_object *f, const char *where,
+                      dusk_error *err) {
+  const msgpack_object *items = NULL;
+  uint32_t n = 0;
+  int rc;
+  if ((rc = get_array(&f[0], where, "fills", err, &items, &n)) != 0)
+    return rc;
+  if (n == 0)
+    return dusk_error_set(err, DUSK_EINVAL, "%s: no fill values", where);
+  if ((p->fills = calloc(n, sizeof *p->fills)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  p->nfills = n;
+  for (uint32_t i = 0; i < n; i++) {
+    char label[64];
+    const msgpack_object *pair = NULL;
+    uint32_t np = 0;
+    snprintf(label, sizeof label, "fill %" PRIu32, i + 1);
+    if ((rc = get_array(&items[i], where, label, err, &pair, &np)) != 0)
+      return rc;
+    if (np != 2)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: %s: expected [column, value], got %" PRIu32
+                            " items",
+                            where, label, np);
+    if ((rc = get_name(&pair[0], where, label, PLAN_MAX_NAME, true, err,
+                       &p->fills[i].column)) != 0)
+      return rc;
+    if ((rc = get_value(&pair[1], where, label, err, &p->fills[i].value)) != 0)
+      return rc;
+    if (p->fills[i].value.type == DUSK_TYPE_NULL)
+      return dusk_error_set(err, DUSK_EINVAL, "%s: %s: the value is null",
+                            where, label);
+    if (p->fills[i].column == NULL && n > 1)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: %s: a fill for every column must be the "
+                            "only one",
+                            where, label);
+  }
+  return 0;
+}
+
+static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
+                       dusk_error *err) {
+  const msgpack_object *items = NULL;
+  uint32_t n = 0;
+  int rc;
+  if ((rc = get_names(&f[0], where, "key", 1, err, &p->columns,
+                      &p->ncolumns)) != 0)
+    return rc;
+  if ((rc = get_array(&f[1], where, "aggs", err, &items, &n)) != 0)
+    return rc;
+  if (n == 0)
+    return dusk_error_set(err, DUSK_EINVAL, "%s: no aggregations", where);
+  if ((p->aggs = calloc(n, sizeof *p->aggs)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  p->naggs = n;
+  for (uint32_t i = 0; i < n; i++) {
+    char label[64], sample[SAMPLE_MAX];
+    const msgpack_object *pair = NULL;
+    uint32_t np = 0;
+    dusk_slice fn;
+    snprintf(label, sizeof label, "agg %" PRIu32, i + 1);
+    if ((rc = get_array(&items[i], where, label, err, &pair, &np)) != 0)
+      return rc;
+    if (np != 2)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: %s: expected [column, function], got %" PRIu32
+                            " items",
+                            where, label, np);
+    if ((rc = get_name(&pair[0], where, label, PLAN_MAX_NAME, true, err,
+                       &p->aggs[i].column)) != 0)
+      return rc;
+    if ((rc = get_slice(&pair[1], where, label, PLAN_MAX_NAME, err, &fn)) != 0)
+      return rc;
+    p->aggs[i].fn = dusk_agg_parse(fn.ptr, fn.len);
+    if (p->aggs[i].fn == 0) {
+      dusk_sanitize(sample, sizeof sample, fn.ptr, fn.len);
+      return dusk_error_set(err, DUSK_EINVAL, "%s: %s: unknown function '%s'",
+                            where, label, sample);
+    }
+  }
+  return 0;
+}
+
+/* The node's own fields f[0..nfields) (after kind and ninputs). */
+static int dec_fields(dusk_plan *p, const msgpack_object *f, const char *where,
+                      dusk_error *err) {
+  int rc;
+  switch (p->kind) {
+  case DUSK_PLAN_READ_CSV: return dec_read_csv(p, f, where, err);
+  case DUSK_PLAN_FILLNA: return dec_fillna(p, f, where, err);
+  case DUSK_PLAN_QUERY: {
+    char ewhere[64];
+    snprintf(ewhere, sizeof ewhere, "%s: expr", where);
+    if ((rc = dec_expr_array(&f[0], ewhere, err, &p->expr)) != 0)
+      return rc;
+    return get_name(&f[1], where, "text", PLAN_MAX_TEXT, true, err,
+                    &p->expr_text);
+  }
+  case DUSK_PLAN_SELECT:
+    return get_names(&f[0], where, "column", 1, err, &p->columns, &p->ncolumns);
+  case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, where, err);
+  case DUSK_PLAN_VALUE_COUNTS:
+    if ((p->columns = calloc(1, sizeof *p->columns)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+    p->ncolumns = 1;
+    return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
+                    &p->columns[0]);
+  case DUSK_PLAN_HEAD:
+    if ((rc = get_i64(&f[0], where, "n", err, &p->n)) != 0)
+      return rc;
+    if (p->n < 0)
+      return dusk_error_set(err, DUSK_EINVAL, "%s: negative n %" PRId64, where,
+                            p->n);
+    return 0;
+  case DUSK_PLAN_TO_CSV:
+    if ((rc = get_name(&f[0], where, "dir", PLAN_MAX_NAME, false, err,
+                       &p->dir)) != 0)
+      return rc;
+    if (p->dir[0] == '\0')
+      return dusk_error_set(err, DUSK_EINVAL, "%s: dir is empty", where);
+    return 0;
+  default: return 0; /* concat, len, describe: no fields */
+  }
+}
+
+/* Decodes the subtree starting at the next node; depth counts from 1 at
+ * the root.  Recursion is bounded by PLAN_MAX_DEPTH. */
+static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
+  const msgpack_object *o, *f;
+  uint64_t kind = 0, ninputs = 0;
+  uint32_t idx, nfields;
+  char where[48];
+  dusk_plan *p;
+  int rc;
+
+  *out = NULL;
+  if (depth > PLAN_MAX_DEPTH)
+    return dusk_error_set(d->err, DUSK_EDEPTH,
+                          "plan: nested deeper than %d nodes (at node %" PRIu32
+                          ")",
+                          PLAN_MAX_DEPTH, d->i + 1);
+  if (d->i >= d->n)
+    return dusk_error_set(d->err, DUSK_EPROTO,
+                          "plan: an input is missing after node %" PRIu32,
+                          d->n);
+  idx = d->i++;
+  o = &d->nodes[idx];
+  snprintf(where, sizeof where, "plan node %" PRIu32, idx + 1);
+  if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2)
+    return dusk_error_set(d->err, DUSK_ETYPE,
+                          "%s: expected an array [kind, ninputs, ...], got "
+                          "%s%s",
+                          where,
+                          o->type == MSGPACK_OBJECT_ARRAY ? "a short " : "",
+                          obj_type_name(o->type));
+  f = o->via.array.ptr;
+  if ((rc = get_uint(&f[0], where, "kind", d->err, &kind)) != 0)
+    return rc;
+  if (kind < 1 || kind > PLAN_NKINDS)
+    return dusk_error_set(d->err, DUSK_EPROTO, "%s: unknown kind %" PRIu64,
+                          where, kind);
+  snprintf(where, sizeof where, "plan %s", plan_kind_name((int)kind));
+  if ((rc = get_uint(&f[1], where, "ninputs", d->err, &ninputs)) != 0)
+    return rc;
+  if (kind == DUSK_PLAN_READ_CSV ? ninputs != 0
+      : kind == DUSK_PLAN_CONCAT ? ninputs < 1
+                                 : ninputs != 1)
+    return dusk_error_set(d->err, DUSK_EPROTO,
+                          "%s: %" PRIu64 " inputs, expected %s", where, ninputs,
+                          kind == DUSK_PLAN_READ_CSV ? "none"
+                          : kind == DUSK_PLAN_CONCAT ? "at least 1"
+                                                     : "1");
+  /* Each input is at least one more node: bound the count before the
+   * inputs array is allocated from it. */
+  if (ninputs > d->n - d->i)
+    return dusk_error_set(d->err, DUSK_EPROTO,
+                          "%s: %" PRIu64 " inputs, but only %" PRIu32
+                          " nodes follow",
+                          where, ninputs, d->n - d->i);
+  nfields = plan_nfields[kind];
+  if (o->via.array.size != 2 + nfields)
+    return dusk_error_set(d->err, DUSK_ETYPE,
+                          "%s: expected %" PRIu32 " fields, got %" PRIu32,
+                          where, nfields, o->via.array.size - 2);
+  if ((p = plan_new((dusk_plan_kind)kind)) == NULL)
+    return dusk_error_set(d->err, DUSK_ENOMEM, "%s: out of memory", where);
+  if ((rc = dec_fields(p, f + 2, where, d->err)) != 0)
+    goto fail;
+  if (ninputs > 0) {
+    if ((p->inputs = calloc((size_t)ninputs, sizeof *p->inputs)) == NULL) {
+      rc = dusk_error_set(d->err, DUSK_ENOMEM, "%s: out of memory", where);
+      goto fail;
+    }
+    p->ninputs = (size_t)ninputs;
+    for (size_t i = 0; i < p->ninputs; i++)
+      if ((rc = dec_plan(d, depth + 1, &p->inputs[i])) != 0)
+        goto fail;
+  }
+  *out = p;
+  return 0;
+fail:
+  dusk_plan_free(p);
+  return rc;
+}
+
+/* The checked unpack shared by both decoders: msgcheck, then
+ * msgpack_unpack into a new zone (freed by the caller). */
+static int unpack(dusk_slice bytes, const char *what, msgpack_zone **zone,
+                  msgpack_object *obj, dusk_error *err) {
+  dusk_msgcheck_limits lim;
+  size_t consumed = 0, off = 0;
+  int rc;
+
+  *zone = NULL;
+  if (bytes.len == 0 || bytes.ptr == NULL)
+    return dusk_error_set(err, DUSK_ETRUNC, "%s: no bytes", what);
+  lim.max_depth = PLAN_MSGPACK_DEPTH;
+  lim.max_items = bytes.len; /* every value takes at least one byte */
+  rc = dusk_msgcheck(bytes.ptr, bytes.len, &lim, &consumed, err);
+  if (rc != 0) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    if (err == NULL)
+      return rc;
+    memcpy(why, err->message, sizeof why);
+    return dusk_error_set(err, rc, "%s: %s", what, why);
+  }
+  if (consumed != bytes.len)
+    return dusk_error_set(err, DUSK_ETRAILING,
+                          "%s: %zu trailing bytes after the value", what,
+                          bytes.len - consumed);
+  if ((*zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", what);
+  switch (msgpack_unpack(bytes.ptr, bytes.len, &off, *zone, obj)) {
+  case MSGPACK_UNPACK_SUCCESS: return 0;
+  case MSGPACK_UNPACK_NOMEM_ERROR:
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", what);
+  default:
+    return dusk_error_set(err, DUSK_EPROTO, "%s: undecodable msgpack", what);
+  }
+}
+
+int dusk_plan_decode(dusk_slice bytes, dusk_plan **out, dusk_error *err) {
+  msgpack_zone *zone = NULL;
+  msgpack_object obj;
+  pdec d;
+  int rc;
+
+  *out = NULL;
+  if ((rc = unpack(bytes, "plan", &zone, &obj, err)) != 0)
+    goto done;
+  if (obj.type != MSGPACK_OBJECT_ARRAY) {
+    rc = dusk_error_set(err, DUSK_ETYPE,
+                        "plan: expected an array of nodes, got %s",
+                        obj_type_name(obj.type));
+    goto done;
+  }
+  if (obj.via.array.size == 0) {
+    rc = dusk_error_set(err, DUSK_EINVAL, "plan: no nodes");
+    goto done;
+  }
+  d.nodes = obj.via.array.ptr;
+  d.n = obj.via.array.size;
+  d.i = 0;
+  d.err = err;
+  if ((rc = dec_plan(&d, 1, out)) != 0)
+    goto done;
+  if (d.i != d.n) {
+    dusk_plan_free(*out);
+    *out = NULL;
+    rc = dusk_error_set(err, DUSK_ETRAILING,
+                        "plan: %" PRIu32 " nodes after the complete plan",
+                        d.n - d.i);
+  }
+done:
+  if (zone != NULL)
+    msgpack_zone_free(zone);
+  return rc;
+}
+
+int dusk_expr_decode(dusk_slice bytes, dusk_expr **out, dusk_error *err) {
+  msgpack_zone *zone = NULL;
+  msgpack_object obj;
+  int rc;
+
+  *out = NULL;
+  if ((rc = unpack(bytes, "expr", &zone, &obj, err)) == 0)
+    rc = dec_expr_array(&obj, "expr", err, out);
+  if (zone != NULL)
+    msgpack_zone_free(zone);
+  return rc;
+}

@@ -1,1 +1,2072 @@
-/* table.c - being written. */
+/* table.c - the result table: columnar storage, its wire encoding, and
+ * writers that print what pandas 1.5 prints for the same data.
+ *
+ * Storage.  Every column holds `cap` rows; capacity doubles when a row does
+ * not fit, so appending n rows costs O(n) amortised.  A null row keeps a
+ * zero value (an empty span for strings) so that encodings are
+ * deterministic.  String columns keep nrows + 1 offsets into one byte array
+ * that also doubles when it grows.  Appends check every value before they
+ * grow anything, so a refused row leaves the table unchanged.
+ *
+ * Wire encoding, refining table.h's comment: one msgpack array
+ *   [nindex (uint), nrows (uint), [column, ...]]
+ * where each column is an array
+ *   [name (str), type (uint, a dusk_type other than NULL),
+ *    valid (bin, nrows bytes, each 0 or 1),
+ *    data (bin: nrows int64 or float64 as 8 little-endian bytes each |
+ *          nrows bytes 0/1 for bools | (nrows + 1) little-endian uint64
+ *          offsets for strings, the first 0, non-decreasing, the last equal
+ *          to the length of the strings bin)]
+ * and a string column has a fifth element, the strings bin.  Floats travel
+ * as their IEEE-754 bits.  The decoder walks the headers with dusk_msgcheck
+ * before msgpack-c unpacks anything, refuses nrows larger than the input
+ * (so a 0-column table with more rows than its encoding has bytes is
+ * refused, and the encoder refuses to produce one), checks every size
+ * against nrows before it allocates, and names the column at fault.  Column
+ * names are at most 64 KiB and hold no NUL byte (they are C strings here).
+ *
+ * Writers.  write_csv follows DataFrame.to_csv() and write_text follows
+ * print(DataFrame) as pandas 1.5 runs them in a plain Python process with an
+ * 80-column terminal: the algorithms below (float formatting, fixed widths,
+ * MultiIndex sparsifying, row and column truncation) transcribe pandas'
+ * pandas/io/formats/{format,string,printing}.py.  The pandas frame that a
+ * table stands for has, per column type:
+ *   int64   numpy int64, or nullable "Int64" when the column has a null;
+ *   float64 numpy float64 with NaN for nulls;
+ *   bool    numpy bool, or nullable "boolean" when the column has a null;
+ *   string  object with NaN for nulls;
+ * and its index is a RangeIndex (nindex == 0), an Index, or a MultiIndex.
+ * Known differences: to_csv leaves a field holding a lone "\r" unquoted
+ * (Python 3.11's csv module quotes only the line terminator "\n"); we quote
+ * it, so the file reads back.  Widths count code points, as pandas does
+ * without its east_asian_width option.
+ *
+ * write_json prints [{"name": value, ...}, ...] on one line: index columns
+ * first, floats in Python repr (non-finite as null), strings escaped with
+ * invalid UTF-8 replaced by U+FFFD. */
+#include "table.h"
+
+#include "msgcheck.h"
+
+#include <errno.h>
+#include <math.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_NAME_MAX (64u * 1024u)
+/* pandas' display options at their defaults. */
+#define TEXT_MAX_ROWS 60       /* display.max_rows */
+#define TEXT_MIN_ROWS 10       /* display.min_rows */
+#define TEXT_WIDTH 80          /* the terminal's width */
+#define TEXT_MAX_COLWIDTH 50   /* display.max_colwidth */
+#define TEXT_PRECISION 6       /* display.precision */
+#define TEXT_MAX_SEQ_ITEMS 100 /* display.max_seq_items */
+
+#define CK(expr)                                                               \
+  do {                                                                         \
+    int rc_ = (expr);                                                          \
+    if (rc_ != 0)                                                              \
+      return rc_;                                                              \
+  } while (0)
+
+/* ---- storage ------------------------------------------------------------ */
+
+static bool type_valid(dusk_type t) {
+  return t == DUSK_TYPE_BOOL || t == DUSK_TYPE_INT64 ||
+         t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_STRING;
+}
+
+/* Our own names: value.c's dusk_type_name is another module. */
+static const char *type_str(dusk_type t) {
+  switch (t) {
+  case DUSK_TYPE_BOOL:
+    return "bool";
+  case DUSK_TYPE_INT64:
+    return "int64";
+  case DUSK_TYPE_FLOAT64:
+    return "float64";
+  case DUSK_TYPE_STRING:
+    return "string";
+  case DUSK_TYPE_NULL:
+    return "null";
+  }
+  return "unknown";
+}
+
+static void column_destroy(dusk_table_column *c) {
+  free(c->name);
+  free(c->valid);
+  free(c->i64);
+  free(c->f64);
+  free(c->b);
+  free(c->str_off);
+  free(c->str_data);
+}
+
+void dusk_table_free(dusk_table *t) {
+  if (t == NULL)
+    return;
+  for (size_t i = 0; i < t->ncols; i++)
+    column_destroy(&t->cols[i]);
+  free(t->cols);
+  free(t);
+}
+
+/* An empty table of ncols zeroed columns, for the caller to set up. */
+static dusk_table *table_alloc(size_t ncols, size_t nindex) {
+  dusk_table *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return NULL;
+  if (ncols > 0) {
+    t->cols = calloc(ncols, sizeof *t->cols);
+    if (t->cols == NULL) {
+      free(t);
+      return NULL;
+    }
+  }
+  t->ncols = ncols;
+  t->nindex = nindex;
+  return t;
+}
+
+static int column_setup(dusk_table_column *c, const char *name, size_t len,
+                        dusk_type type) {
+  c->type = type;
+  c->name = malloc(len + 1);
+  if (c->name == NULL)
+    return DUSK_ENOMEM;
+  if (len > 0)
+    memcpy(c->name, name, len);
+  c->name[len] = '\0';
+  if (type == DUSK_TYPE_STRING) {
+    c->str_off = calloc(1, sizeof *c->str_off);
+    if (c->str_off == NULL)
+      return DUSK_ENOMEM;
+  }
+  return 0;
+}
+
+dusk_table *dusk_table_new(const char *const *names, const dusk_type *types,
+                           size_t ncols, size_t nindex) {
+  dusk_table *t;
+
+  if (nindex > ncols || (ncols > 0 && (names == NULL || types == NULL)))
+    return NULL;
+  for (size_t i = 0; i < ncols; i++)
+    if (!type_valid(types[i]))
+      return NULL;
+  if ((t = table_alloc(ncols, nindex)) == NULL)
+    return NULL;
+  for (size_t i = 0; i < ncols; i++) {
+    const char *name = names[i] != NULL ? names[i] : "";
+    if (column_setup(&t->cols[i], name, strlen(name), types[i]) != 0) {
+      dusk_table_free(t);
+      return NULL;
+    }
+  }
+  return t;
+}
+
+static int grow(void **p, size_t n, size_t size) {
+  void *q = realloc(*p, n * size);
+  if (q == NULL)
+    return DUSK_ENOMEM;
+  *p = q;
+  return 0;
+}
+
+/* Makes room for `need` rows in every column.  On failure some arrays may
+ * already be larger, which is harmless: t->cap only grows when all did. */
+static int reserve_rows(dusk_table *t, size_t need) {
+  size_t cap = t->cap > 0 ? t->cap : 8;
+
+  if (need <= t->cap)
+    return 0;
+  while (cap < need) {
+    if (cap > SIZE_MAX / 2)
+      return DUSK_ENOMEM;
+    cap *= 2;
+  }
+  if (cap >= SIZE_MAX / sizeof(uint64_t) - 1)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < t->ncols; i++) {
+    dusk_table_column *c = &t->cols[i];
+    CK(grow((void **)&c->valid, cap, 1));
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      CK(grow((void **)&c->i64, cap, 8));
+      break;
+    case DUSK_TYPE_FLOAT64:
+      CK(grow((void **)&c->f64, cap, 8));
+      break;
+    case DUSK_TYPE_BOOL:
+      CK(grow((void **)&c->b, cap, 1));
+      break;
+    case DUSK_TYPE_STRING:
+      CK(grow((void **)&c->str_off, cap + 1, sizeof *c->str_off));
+      break;
+    case DUSK_TYPE_NULL:
+      break;
+    }
+  }
+  t->cap = cap;
+  return 0;
+}
+
+static int reserve_bytes(dusk_table_column *c, size_t extra) {
+  size_t need, cap;
+  char *p;
+
+  if (extra <= c->str_cap - c->str_len)
+    return 0;
+  if (extra > SIZE_MAX - c->str_len)
+    return DUSK_ENOMEM;
+  need = c->str_len + extra;
+  cap = c->str_cap > 0 ? c->str_cap : 64;
+  while (cap < need)
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if ((p = realloc(c->str_data, cap)) == NULL)
+    return DUSK_ENOMEM;
+  c->str_data = p;
+  c->str_cap = cap;
+  return 0;
+}
+
+#define TWO63 9223372036854775808.0
+
+/* Converts v to the column type ct where no information is lost: 0 with
+ * *out filled, or DUSK_ETYPE.  int64 -> float64 only when the double holds
+ * the integer exactly; float64 -> int64 only for integral values in range
+ * (not -0.0); bools and strings only into their own type. */
+static int convert(dusk_type ct, const dusk_value *v, dusk_value *out) {
+  out->type = ct;
+  if (v->type == DUSK_TYPE_NULL) {
+    out->type = DUSK_TYPE_NULL;
+    return 0;
+  }
+  switch (ct) {
+  case DUSK_TYPE_BOOL:
+    if (v->type != DUSK_TYPE_BOOL)
+      return DUSK_ETYPE;
+    out->u.b = v->u.b;
+    return 0;
+  case DUSK_TYPE_INT64:
+    if (v->type == DUSK_TYPE_INT64) {
+      out->u.i = v->u.i;
+      return 0;
+    }
+    if (v->type == DUSK_TYPE_FLOAT64) {
+      double f = v->u.f;
+      if (!isfinite(f) || f != trunc(f) || f < -TWO63 || f >= TWO63 ||
+          (f == 0 && signbit(f)))
+        return DUSK_ETYPE;
+      out->u.i = (int64_t)f;
+      return 0;
+    }
+    return DUSK_ETYPE;
+  case DUSK_TYPE_FLOAT64:
+    if (v->type == DUSK_TYPE_FLOAT64) {
+      out->u.f = v->u.f;
+      return 0;
+    }
+    if (v->type == DUSK_TYPE_INT64) {
+      double d = (double)v->u.i;
+      if (d >= TWO63 || (int64_t)d != v->u.i)
+        return DUSK_ETYPE;
+      out->u.f = d;
+      return 0;
+    }
+    return DUSK_ETYPE;
+  case DUSK_TYPE_STRING:
+    if (v->type != DUSK_TYPE_STRING || (v->u.s.ptr == NULL && v->u.s.len > 0))
+      return DUSK_ETYPE;
+    out->u.s = v->u.s;
+    return 0;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  return DUSK_ETYPE;
+}
+
+/* Stores the converted value x at row r (r < cap, bytes reserved). */
+static void store(dusk_table_column *c, size_t r, const dusk_value *x) {
+  bool present = x->type != DUSK_TYPE_NULL;
+  c->valid[r] = present;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    c->i64[r] = present ? x->u.i : 0;
+    break;
+  case DUSK_TYPE_FLOAT64:
+    c->f64[r] = present ? x->u.f : 0.0;
+    break;
+  case DUSK_TYPE_BOOL:
+    c->b[r] = present && x->u.b;
+    break;
+  case DUSK_TYPE_STRING:
+    if (present && x->u.s.len > 0) {
+      memcpy(c->str_data + c->str_len, x->u.s.ptr, x->u.s.len);
+      c->str_len += x->u.s.len;
+    }
+    c->str_off[r + 1] = c->str_len;
+    break;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+}
+
+int dusk_table_append_row(dusk_table *t, const dusk_value *values) {
+  dusk_value x;
+
+  if (t->ncols > 0 && values == NULL)
+    return DUSK_EINVAL;
+  for (size_t i = 0; i < t->ncols; i++)
+    CK(convert(t->cols[i].type, &values[i], &x));
+  if (t->nrows == SIZE_MAX - 1)
+    return DUSK_ENOMEM;
+  CK(reserve_rows(t, t->nrows + 1));
+  for (size_t i = 0; i < t->ncols; i++)
+    if (t->cols[i].type == DUSK_TYPE_STRING &&
+        values[i].type == DUSK_TYPE_STRING)
+      CK(reserve_bytes(&t->cols[i], values[i].u.s.len));
+  for (size_t i = 0; i < t->ncols; i++) {
+    (void)convert(t->cols[i].type, &values[i], &x);
+    store(&t->cols[i], t->nrows, &x);
+  }
+  t->nrows++;
+  return 0;
+}
+
+int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
+                           size_t n) {
+  size_t base = t->nrows;
+
+  if (src->ncols != t->ncols)
+    return DUSK_ETYPE;
+  for (size_t i = 0; i < t->ncols; i++)
+    if (src->cols[i].type != t->cols[i].type)
+      return DUSK_ETYPE;
+  if (from > src->nrows || n > src->nrows - from)
+    return DUSK_EINVAL;
+  if (n == 0)
+    return 0;
+  if (n > SIZE_MAX - 1 - base)
+    return DUSK_ENOMEM;
+  CK(reserve_rows(t, base + n));
+  for (size_t i = 0; i < t->ncols; i++)
+    if (t->cols[i].type == DUSK_TYPE_STRING)
+      CK(reserve_bytes(&t->cols[i], (size_t)(src->cols[i].str_off[from + n] -
+                                             src->cols[i].str_off[from])));
+  /* src may be t itself: its arrays are read only after they have grown,
+   * and the rows copied lie below the rows written. */
+  for (size_t i = 0; i < t->ncols; i++) {
+    dusk_table_column *d = &t->cols[i];
+    const dusk_table_column *s = &src->cols[i];
+    memmove(d->valid + base, s->valid + from, n);
+    switch (d->type) {
+    case DUSK_TYPE_INT64:
+      memmove(d->i64 + base, s->i64 + from, n * 8);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      memmove(d->f64 + base, s->f64 + from, n * 8);
+      break;
+    case DUSK_TYPE_BOOL:
+      memmove(d->b + base, s->b + from, n);
+      break;
+    case DUSK_TYPE_STRING: {
+      uint64_t first = s->str_off[from];
+      size_t bytes = (size_t)(s->str_off[from + n] - first);
+      size_t at = d->str_len;
+      if (bytes > 0)
+        memmove(d->str_data + at, s->str_data + first, bytes);
+      /* Offsets last: when s == d, str_off[from + k] is below base. */
+      for (size_t k = 1; k <= n; k++)
+        d->str_off[base + k] = at + (s->str_off[from + k] - first);
+      d->str_len = at + bytes;
+      break;
+    }
+    case DUSK_TYPE_NULL:
+      break;
+    }
+  }
+  t->nrows = base + n;
+  return 0;
+}
+
+void dusk_table_get(const dusk_table *t, size_t col, size_t row,
+                    dusk_value *v) {
+  const dusk_table_column *c;
+
+  memset(v, 0, sizeof *v);
+  v->type = DUSK_TYPE_NULL;
+  if (col >= t->ncols || row >= t->nrows || !t->cols[col].valid[row])
+    return;
+  c = &t->cols[col];
+  v->type = c->type;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    v->u.i = c->i64[row];
+    break;
+  case DUSK_TYPE_FLOAT64:
+    v->u.f = c->f64[row];
+    break;
+  case DUSK_TYPE_BOOL:
+    v->u.b = c->b[row] != 0;
+    break;
+  case DUSK_TYPE_STRING:
+    v->u.s.ptr = c->str_data != NULL ? c->str_data + c->str_off[row] : "";
+    v->u.s.len = (size_t)(c->str_off[row + 1] - c->str_off[row]);
+    break;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+}
+
+int dusk_table_column_index(const dusk_table *t, const char *name) {
+  for (size_t i = 0; i < t->ncols && i <= (size_t)INT32_MAX; i++)
+    if (strcmp(t->cols[i].name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* ---- wire encoding ------------------------------------------------------- */
+
+static void put_le64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+static int buf_write(void *data, const char *bytes, size_t len) {
+  return dusk_buf_append(data, bytes, len) == 0 ? 0 : -1;
+}
+
+/* One bin of n 8-byte little-endian words taken from src: int64 values,
+ * float64 bit patterns or uint64 offsets (kind 'i', 'f', 'u'). */
+static int pack_words(msgpack_packer *pk, const void *src, size_t n,
+                      char kind) {
+  unsigned char tmp[64 * 8];
+  if (n > UINT32_MAX / 8)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, n * 8) != 0)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < n; i += 64) {
+    size_t k = n - i < 64 ? n - i : 64;
+    for (size_t j = 0; j < k; j++) {
+      uint64_t w;
+      if (kind == 'i')
+        w = (uint64_t)((const int64_t *)src)[i + j];
+      else if (kind == 'f')
+        memcpy(&w, &((const double *)src)[i + j], 8);
+      else
+        w = ((const uint64_t *)src)[i + j];
+      put_le64(tmp + 8 * j, w);
+    }
+    if (msgpack_pack_bin_body(pk, tmp, k * 8) != 0)
+      return DUSK_ENOMEM;
+  }
+  return 0;
+}
+
+static int pack_bytes(msgpack_packer *pk, const void *p, size_t n) {
+  if (n > UINT32_MAX)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, n) != 0 ||
+      (n > 0 && msgpack_pack_bin_body(pk, p, n) != 0))
+    return DUSK_ENOMEM;
+  return 0;
+}
+
+static int encode_body(const dusk_table *t, msgpack_packer *pk) {
+  static const uint64_t zero = 0;
+  size_t n = t->nrows;
+
+  if (t->ncols > UINT32_MAX)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_array(pk, 3) != 0 ||
+      msgpack_pack_uint64(pk, t->nindex) != 0 ||
+      msgpack_pack_uint64(pk, n) != 0 ||
+      msgpack_pack_array(pk, (size_t)t->ncols) != 0)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < t->ncols; i++) {
+    const dusk_table_column *c = &t->cols[i];
+    size_t nlen = strlen(c->name);
+    if (nlen > TABLE_NAME_MAX)
+      return DUSK_ETOOBIG;
+    if (msgpack_pack_array(pk, c->type == DUSK_TYPE_STRING ? 5 : 4) != 0 ||
+        msgpack_pack_str_with_body(pk, c->name, nlen) != 0 ||
+        msgpack_pack_unsigned_int(pk, (unsigned)c->type) != 0)
+      return DUSK_ENOMEM;
+    CK(pack_bytes(pk, c->valid, n));
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      CK(pack_words(pk, c->i64, n, 'i'));
+      break;
+    case DUSK_TYPE_FLOAT64:
+      CK(pack_words(pk, c->f64, n, 'f'));
+      break;
+    case DUSK_TYPE_BOOL:
+      CK(pack_bytes(pk, c->b, n));
+      break;
+    case DUSK_TYPE_STRING:
+      CK(pack_words(pk, c->str_off != NULL ? (const void *)c->str_off : &zero,
+                    n + 1, 'u'));
+      CK(pack_bytes(pk, c->str_data, c->str_len));
+      break;
+    case DUSK_TYPE_NULL:
+      return DUSK_ETYPE;
+    }
+  }
+  return 0;
+}
+
+int dusk_table_encode(const dusk_table *t, dusk_buf *out) {
+  msgpack_packer pk;
+  size_t start = out->len;
+  int rc;
+
+  msgpack_packer_init(&pk, out, buf_write);
+  rc = encode_body(t, &pk);
+  /* The decoder bounds nrows by the input's size; a 0-column table with
+   * more rows than that would not come back, so refuse it here. */
+  if (rc == 0 && t->nrows > out->len - start)
+    rc = DUSK_ETOOBIG;
+  if (rc != 0)
+    out->len = start;
+  return rc;
+}
+
+/* Decoding: msgcheck, unpack into a private zone, then check each field. */
+
+typedef struct decoder {
+  dusk_error *err;
+  size_t col; /* column being decoded */
+  const char *name;
+  size_t name_len;
+} decoder;
+
+static int col_error(decoder *d, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int col_error(decoder *d, int code, const char *fmt, ...) {
+  char why[256], name[80];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  if (d->name != NULL) {
+    dusk_sanitize(name, sizeof name, d->name,
+                  d->name_len < 64 ? d->name_len : 64);
+    return dusk_error_set(d->err, code, "table column %zu ('%s'): %s", d->col,
+                          name, why);
+  }
+  return dusk_error_set(d->err, code, "table column %zu: %s", d->col, why);
+}
+
+static const char *obj_kind(const msgpack_object *o) {
+  switch (o->type) {
+  case MSGPACK_OBJECT_NIL:
+    return "nil";
+  case MSGPACK_OBJECT_BOOLEAN:
+    return "bool";
+  case MSGPACK_OBJECT_POSITIVE_INTEGER:
+  case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+    return "int";
+  case MSGPACK_OBJECT_FLOAT32:
+  case MSGPACK_OBJECT_FLOAT64:
+    return "float";
+  case MSGPACK_OBJECT_STR:
+    return "str";
+  case MSGPACK_OBJECT_ARRAY:
+    return "array";
+  case MSGPACK_OBJECT_MAP:
+    return "map";
+  case MSGPACK_OBJECT_BIN:
+    return "bin";
+  case MSGPACK_OBJECT_EXT:
+    return "ext";
+  }
+  return "?";
+}
+
+static int want_bin(decoder *d, const msgpack_object *o, const char *field,
+                    uint64_t size, const unsigned char **p) {
+  if (o->type != MSGPACK_OBJECT_BIN)
+    return col_error(d, DUSK_ETYPE, "%s: expected bin, got %s", field,
+                     obj_kind(o));
+  if (size != UINT64_MAX && o->via.bin.size != size)
+    return col_error(d, DUSK_ETYPE, "%s of %u bytes, expected %llu", field,
+                     (unsigned)o->via.bin.size, (unsigned long long)size);
+  *p = (const unsigned char *)o->via.bin.ptr;
+  return 0;
+}
+
+static int check_flags(decoder *d, const unsigned char *p, size_t n,
+                       const char *field) {
+  for (size_t r = 0; r < n; r++)
+    if (p[r] > 1)
+      return col_error(d, DUSK_EPARSE, "%s byte %u at row %zu (not 0 or 1)",
+                       field, p[r], r);
+  return 0;
+}
+
+/* Checks one column object and copies it into c (cap rows allocated). */
+static int decode_column(decoder *d, const msgpack_object *o, size_t nrows,
+                         dusk_table_column *c) {
+  const msgpack_object *f;
+  const unsigned char *valid, *data, *strs = NULL;
+  uint64_t type, width;
+  size_t nf;
+
+  d->name = NULL;
+  if (o->type != MSGPACK_OBJECT_ARRAY)
+    return col_error(d, DUSK_ETYPE, "expected array, got %s", obj_kind(o));
+  f = o->via.array.ptr;
+  nf = o->via.array.size;
+  if (nf < 4)
+    return col_error(d, DUSK_ETYPE, "%zu fields, expected 4 or 5", nf);
+  if (f[0].type != MSGPACK_OBJECT_STR)
+    return col_error(d, DUSK_ETYPE, "name: expected str, got %s",
+                     obj_kind(&f[0]));
+  if (f[0].via.str.size > TABLE_NAME_MAX)
+    return col_error(d, DUSK_ETOOBIG, "name of %u bytes exceeds %u",
+                     (unsigned)f[0].via.str.size, TABLE_NAME_MAX);
+  d->name = f[0].via.str.ptr;
+  d->name_len = f[0].via.str.size;
+  if (d->name_len > 0 && memchr(d->name, 0, d->name_len) != NULL)
+    return col_error(d, DUSK_EPARSE, "name holds a NUL byte");
+  if (f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return col_error(d, DUSK_ETYPE, "type: expected unsigned int, got %s",
+                     obj_kind(&f[1]));
+  type = f[1].via.u64;
+  if (type > DUSK_TYPE_STRING || !type_valid((dusk_type)type))
+    return col_error(d, DUSK_ETYPE, "unknown column type %llu",
+                     (unsigned long long)type);
+  if (nf != (type == DUSK_TYPE_STRING ? 5u : 4u))
+    return col_error(d, DUSK_ETYPE, "%zu fields, expected %u for %s", nf,
+                     type == DUSK_TYPE_STRING ? 5u : 4u,
+                     type_str((dusk_type)type));
+  CK(want_bin(d, &f[2], "valid", nrows, &valid));
+  CK(check_flags(d, valid, nrows, "valid"));
+  width = type == DUSK_TYPE_BOOL ? 1 : 8;
+  CK(want_bin(d, &f[3], type == DUSK_TYPE_STRING ? "offsets" : "data",
+              type == DUSK_TYPE_STRING ? (nrows + 1) * 8 : nrows * width,
+              &data));
+  if (type == DUSK_TYPE_BOOL)
+    CK(check_flags(d, data, nrows, "data"));
+  if (type == DUSK_TYPE_STRING) {
+    uint64_t prev = 0, total;
+    CK(want_bin(d, &f[4], "strings", UINT64_MAX, &strs));
+    total = f[4].via.bin.size;
+    if (get_le64(data) != 0)
+      return col_error(d, DUSK_EPARSE, "first string offset is not 0");
+    for (size_t r = 1; r <= nrows; r++) {
+      uint64_t off = get_le64(data + 8 * r);
+      if (off < prev)
+        return col_error(
+            d, DUSK_EPARSE, "string offset %llu at row %zu goes back to %llu",
+            (unsigned long long)prev, r - 1, (unsigned long long)off);
+      if (off > total)
+        return col_error(d, DUSK_EPARSE,
+                         "string offset %llu at row %zu is past the %llu "
+                         "string bytes",
+                         (unsigned long long)off, r - 1,
+                         (unsigned long long)total);
+      prev = off;
+    }
+    if (prev != total)
+      return col_error(d, DUSK_EPARSE,
+                       "string offsets end at %llu of %llu string bytes",
+                       (unsigned long long)prev, (unsigned long long)total);
+  }
+
+  /* Every size is now bounded by the input; copy. */
+  CK(column_setup(c, d->name, d->name_len, (dusk_type)type));
+  if (nrows > 0) {
+    if ((c->valid = malloc(nrows)) == NULL)
+      return DUSK_ENOMEM;
+    memcpy(c->valid, valid, nrows);
+  }
+  switch ((dusk_type)type) {
+  case DUSK_TYPE_INT64:
+    if (nrows > 0 && (c->i64 = malloc(nrows * 8)) == NULL)
+      return DUSK_ENOMEM;
+    for (size_t r = 0; r < nrows; r++)
+      c->i64[r] = (int64_t)get_le64(data + 8 * r);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    if (nrows > 0 && (c->f64 = malloc(nrows * 8)) == NULL)
+      return DUSK_ENOMEM;
+    for (size_t r = 0; r < nrows; r++) {
+      uint64_t w = get_le64(data + 8 * r);
+      memcpy(&c->f64[r], &w, 8);
+    }
+    break;
+  case DUSK_TYPE_BOOL:
+    if (nrows > 0) {
+      if ((c->b = malloc(nrows)) == NULL)
+        return DUSK_ENOMEM;
+      memcpy(c->b, data, nrows);
+    }
+    break;
+  case DUSK_TYPE_STRING: {
+    uint64_t *off = realloc(c->str_off, (nrows + 1) * sizeof *off);
+    if (off == NULL)
+      return DUSK_ENOMEM;
+    c->str_off = off;
+    for (size_t r = 0; r <= nrows; r++)
+      off[r] = get_le64(data + 8 * r);
+    c->str_len = c->str_cap = f[4].via.bin.size;
+    if (c->str_len > 0) {
+      if ((c->str_data = malloc(c->str_len)) == NULL)
+        return DUSK_ENOMEM;
+      memcpy(c->str_data, strs, c->str_len);
+    }
+    break;
+  }
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  return 0;
+}
+
+static int decode_object(const msgpack_object *top, size_t input_len,
+                         dusk_table **out, dusk_error *err) {
+  const msgpack_object *f, *cols;
+  uint64_t nindex, nrows;
+  dusk_table *t;
+  decoder d = {err, 0, NULL, 0};
+
+  if (top->type != MSGPACK_OBJECT_ARRAY || top->via.array.size != 3)
+    return dusk_error_set(
+        err, DUSK_ETYPE, "table: expected an array of 3 fields, got %s",
+        top->type == MSGPACK_OBJECT_ARRAY ? "another size" : obj_kind(top));
+  f = top->via.array.ptr;
+  if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'nindex': expected unsigned int, "
+                          "got %s",
+                          obj_kind(&f[0]));
+  if (f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'nrows': expected unsigned int, got %s",
+                          obj_kind(&f[1]));
+  if (f[2].type != MSGPACK_OBJECT_ARRAY)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'columns': expected array, got %s",
+                          obj_kind(&f[2]));
+  nindex = f[0].via.u64;
+  nrows = f[1].via.u64;
+  cols = &f[2];
+  if (nrows > input_len)
+    return dusk_error_set(err, DUSK_ETOOBIG, "table of %llu rows in %zu bytes",
+                          (unsigned long long)nrows, input_len);
+  if (nindex > cols->via.array.size)
+    return dusk_error_set(
+        err, DUSK_EPARSE, "table of %u columns has %llu index columns",
+        (unsigned)cols->via.array.size, (unsigned long long)nindex);
+  t = table_alloc(cols->via.array.size, (size_t)nindex);
+  if (t == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "table: out of memory");
+  t->nrows = t->cap = (size_t)nrows;
+  for (size_t i = 0; i < t->ncols; i++) {
+    int rc;
+    d.col = i;
+    rc = decode_column(&d, &cols->via.array.ptr[i], t->nrows, &t->cols[i]);
+    if (rc != 0) {
+      if (rc == DUSK_ENOMEM)
+        col_error(&d, rc, "out of memory");
+      dusk_table_free(t);
+      return rc;
+    }
+  }
+  *out = t;
+  return 0;
+}
+
+int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err) {
+  dusk_msgcheck_limits lim;
+  msgpack_zone *zone;
+  msgpack_object obj;
+  size_t consumed = 0, off = 0;
+  int rc;
+
+  *out = NULL;
+  lim.max_depth = 3; /* table, columns, column */
+  lim.max_items = bytes.len + 1;
+  if ((rc = dusk_msgcheck(bytes.ptr, bytes.len, &lim, &consumed, err)) != 0) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    if (err == NULL)
+      return rc;
+    memcpy(why, err->message, sizeof why);
+    why[sizeof why - 1] = '\0';
+    return dusk_error_set(err, rc, "table: %s", why);
+  }
+  if (consumed != bytes.len)
+    return dusk_error_set(err, DUSK_ETRAILING,
+                          "table: %zu trailing bytes after the value",
+                          bytes.len - consumed);
+  if ((zone = msgpack_zone_new(8192)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "table: out of memory");
+  if (msgpack_unpack(bytes.ptr, bytes.len, &off, zone, &obj) !=
+      MSGPACK_UNPACK_SUCCESS)
+    rc = dusk_error_set(err, DUSK_EPROTO, "table: undecodable msgpack");
+  else
+    rc = decode_object(&obj, bytes.len, out, err);
+  msgpack_zone_free(zone);
+  return rc;
+}
+
+/* ---- numbers as Python prints them --------------------------------------- */
+
+/* Adds +1 or -1 to the last of the n decimal digits in dig, whose first
+ * digit has decimal exponent *e, keeping n digits: 9.99 + 1 becomes 1.00
+ * one power higher, 1.00 - 1 becomes 9.99 one power lower. */
+static void step_digits(char *dig, size_t n, int *e, int dir) {
+  size_t i = n;
+  if (dir > 0) {
+    while (i > 0 && dig[i - 1] == '9')
+      dig[--i] = '0';
+    if (i == 0) { /* 99.9 -> 100.0: one more power of ten */
+      dig[0] = '1';
+      (*e)++;
+    } else {
+      dig[i - 1]++;
+    }
+  } else {
+    while (i > 0 && dig[i - 1] == '0')
+      dig[--i] = '9';
+    if (i > 0)
+      dig[i - 1]--;
+    if (dig[0] == '0') { /* 1.00 -> 0.99: n nines one power lower */
+      memset(dig, '9', n);
+      (*e)--;
+    }
+  }
+}
+
+static bool digits_round_trip(const char *dig, size_t n, int e, bool neg,
+                              double v) {
+  char buf[48];
+  size_t k = 0;
+  if (neg)
+    buf[k++] = '-';
+  buf[k++] = dig[0];
+  buf[k++] = '.';
+  memcpy(buf + k, dig + 1, n - 1);
+  k += n - 1;
+  snprintf(buf + k, sizeof buf - k, "e%d", e);
+  return strtod(buf, NULL) == v;
+}
+
+/* Writes repr(v) as Python 3 prints a float: the shortest digits that read
+ * back as v (among those the nearest to v), positional for exponents -4 to
+ * 15 with at least one decimal ("1.0"), scientific otherwise ("1e-05",
+ * "1.5e+16").  out holds at least 32 bytes.  Returns the length. */
+static size_t fmt_repr(double v, char *out) {
+  char buf[40], dig[20];
+  size_t n = 0, k = 0;
+  int e = 0;
+  bool neg = signbit(v) != 0, found = false;
+
+  if (isnan(v))
+    return (size_t)snprintf(out, 32, "nan");
+  if (isinf(v))
+    return (size_t)snprintf(out, 32, "%s", neg ? "-inf" : "inf");
+  if (v == 0)
+    return (size_t)snprintf(out, 32, "%s", neg ? "-0.0" : "0.0");
+  for (int p = 1; p <= 17 && !found; p++) {
+    char *s = buf;
+    snprintf(buf, sizeof buf, "%.*e", p - 1, v);
+    if (*s == '-')
+      s++;
+    n = 0;
+    for (; *s != 'e'; s++)
+      if (*s != '.')
+        dig[n++] = *s;
+    e = atoi(s + 1);
+    if (strtod(buf, NULL) == v) {
+      found = true;
+    } else if (p < 17) {
+      /* Near a power of two the correctly rounded p digits may miss while
+       * a neighbour with p digits still reads back. */
+      for (int dir = 1; dir >= -1 && !found; dir -= 2) {
+        char alt[20];
+        int ae = e;
+        memcpy(alt, dig, n);
+        step_digits(alt, n, &ae, dir);
+        if (digits_round_trip(alt, n, ae, neg, v)) {
+          memcpy(dig, alt, n);
+          e = ae;
+          found = true;
+        }
+      }
+    }
+  }
+  while (n > 1 && dig[n - 1] == '0')
+    n--;
+  if (neg)
+    out[k++] = '-';
+  if (e >= -4 && e < 16) {
+    if (e >= 0) {
+      for (int i = 0; i <= e; i++)
+        out[k++] = (size_t)i < n ? dig[i] : '0';
+      out[k++] = '.';
+      if (n > (size_t)e + 1) {
+        memcpy(out + k, dig + e + 1, n - (size_t)e - 1);
+        k += n - (size_t)e - 1;
+      } else {
+        out[k++] = '0';
+      }
+    } else {
+      out[k++] = '0';
+      out[k++] = '.';
+      for (int i = 0; i < -e - 1; i++)
+        out[k++] = '0';
+      memcpy(out + k, dig, n);
+      k += n;
+    }
+    out[k] = '\0';
+    return k;
+  }
+  out[k++] = dig[0];
+  if (n > 1) {
+    out[k++] = '.';
+    memcpy(out + k, dig + 1, n - 1);
+    k += n - 1;
+  }
+  k += (size_t)snprintf(out + k, 32 - k, "e%c%02d", e < 0 ? '-' : '+',
+                        e < 0 ? -e : e);
+  return k;
+}
+
+/* ---- output helpers -------------------------------------------------------
+ */
+
+static int finish_write(FILE *f) {
+  if (fflush(f) != 0 || ferror(f))
+    return errno != 0 ? -errno : -EIO;
+  return 0;
+}
+
+/* Length of the UTF-8 sequence at s[0..len): 1..4, or 0 when it is not a
+ * valid (shortest-form, non-surrogate, <= U+10FFFF) sequence. */
+static size_t utf8_seq(const unsigned char *s, size_t len) {
+  unsigned c = s[0];
+  size_t n;
+  uint32_t cp;
+
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (len < n)
+    return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return n;
+}
+
+/* Characters in s: a valid sequence counts one, any other byte one. */
+static size_t text_width(const char *s, size_t len) {
+  size_t w = 0;
+  for (size_t i = 0; i < len; w++) {
+    size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+    i += n > 0 ? n : 1;
+  }
+  return w;
+}
+
+/* Bytes taken by the first `chars` characters of s. */
+static size_t text_prefix(const char *s, size_t len, size_t chars) {
+  size_t i = 0;
+  for (size_t w = 0; w < chars && i < len; w++) {
+    size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+    i += n > 0 ? n : 1;
+  }
+  return i;
+}
+
+static bool column_has_null(const dusk_table *t, size_t col) {
+  return t->nrows > 0 && memchr(t->cols[col].valid, 0, t->nrows) != NULL;
+}
+
+static dusk_slice cell_str(const dusk_table_column *c, size_t r) {
+  dusk_slice s;
+  s.ptr = c->str_data != NULL ? c->str_data + c->str_off[r] : "";
+  s.len = (size_t)(c->str_off[r + 1] - c->str_off[r]);
+  return s;
+}
+
+/* ---- CSV ------------------------------------------------------------------
+ */
+
+/* One field as Python's csv module writes it under QUOTE_MINIMAL, except
+ * that a lone "\r" also forces quotes.  `alone` marks the only field of a
+ * row, which csv quotes when empty so the row is not a blank line. */
+static void csv_field(FILE *f, const char *s, size_t len, bool alone) {
+  bool quote = alone && len == 0;
+  for (size_t i = 0; i < len && !quote; i++)
+    quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  if (!quote) {
+    fwrite(s, 1, len, f);
+    return;
+  }
+  fputc('"', f);
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '"')
+      fputc('"', f);
+    fputc(s[i], f);
+  }
+  fputc('"', f);
+}
+
+/* The text of one cell in to_csv: empty for nulls and NaN. */
+static size_t csv_cell(const dusk_table_column *c, size_t r, char *tmp,
+                       dusk_slice *s) {
+  s->ptr = tmp;
+  s->len = 0;
+  tmp[0] = '\0';
+  if (!c->valid[r])
+    return 0;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    s->len = (size_t)snprintf(tmp, 32, "%lld", (long long)c->i64[r]);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    if (!isnan(c->f64[r]))
+      s->len = fmt_repr(c->f64[r], tmp);
+    break;
+  case DUSK_TYPE_BOOL:
+    s->len = (size_t)snprintf(tmp, 32, "%s", c->b[r] ? "True" : "False");
+    break;
+  case DUSK_TYPE_STRING:
+    *s = cell_str(c, r);
+    break;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  return s->len;
+}
+
+int dusk_table_write_csv(const dusk_table *t, FILE *f) {
+  size_t nfields = t->ncols + (t->nindex == 0 ? 1 : 0);
+  bool alone = nfields == 1;
+  char tmp[40];
+
+  errno = 0;
+  if (t->nindex == 0)
+    csv_field(f, "", 0, alone);
+  for (size_t i = 0; i < t->ncols; i++) {
+    if (i > 0 || t->nindex == 0)
+      fputc(',', f);
+    csv_field(f, t->cols[i].name, strlen(t->cols[i].name), alone);
+  }
+  fputc('\n', f);
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (t->nindex == 0)
+      fprintf(f, "%zu", r);
+    for (size_t i = 0; i < t->ncols; i++) {
+      dusk_slice s;
+      if (i > 0 || t->nindex == 0)
+        fputc(',', f);
+      csv_cell(&t->cols[i], r, tmp, &s);
+      csv_field(f, s.ptr, s.len, alone);
+    }
+    fputc('\n', f);
+    if (ferror(f))
+      break;
+  }
+  return finish_write(f);
+}
+
+/* ---- JSON -----------------------------------------------------------------
+ */
+
+static void json_string(FILE *f, const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  fputc('"', f);
+  for (size_t i = 0; i < len;) {
+    unsigned c = p[i];
+    size_t n = utf8_seq(p + i, len - i);
+    if (n == 0) {
+      fputs("\\ufffd", f);
+      i++;
+      continue;
+    }
+    if (n > 1) {
+      fwrite(p + i, 1, n, f);
+      i += n;
+      continue;
+    }
+    switch (c) {
+    case '"':
+      fputs("\\\"", f);
+      break;
+    case '\\':
+      fputs("\\\\", f);
+      break;
+    case '\n':
+      fputs("\\n", f);
+      break;
+    case '\r':
+      fputs("\\r", f);
+      break;
+    case '\t':
+      fputs("\\t", f);
+      break;
+    case '\b':
+      fputs("\\b", f);
+      break;
+    case '\f':
+      fputs("\\f", f);
+      break;
+    default:
+      if (c < 0x20)
+        fprintf(f, "\\u%04x", c);
+      else
+        fputc((int)c, f);
+    }
+    i++;
+  }
+  fputc('"', f);
+}
+
+int dusk_table_write_json(const dusk_table *t, FILE *f) {
+  char tmp[40];
+
+  errno = 0;
+  fputc('[', f);
+  for (size_t r = 0; r < t->nrows; r++) {
+    fputs(r > 0 ? ",{" : "{", f);
+    for (size_t i = 0; i < t->ncols; i++) {
+      const dusk_table_column *c = &t->cols[i];
+      if (i > 0)
+        fputc(',', f);
+      json_string(f, c->name, strlen(c->name));
+      fputc(':', f);
+      if (!c->valid[r]) {
+        fputs("null", f);
+        continue;
+      }
+      switch (c->type) {
+      case DUSK_TYPE_INT64:
+        fprintf(f, "%lld", (long long)c->i64[r]);
+        break;
+      case DUSK_TYPE_FLOAT64:
+        if (isfinite(c->f64[r])) {
+          fmt_repr(c->f64[r], tmp);
+          fputs(tmp, f);
+        } else {
+          fputs("null", f);
+        }
+        break;
+      case DUSK_TYPE_BOOL:
+        fputs(c->b[r] ? "true" : "false", f);
+        break;
+      case DUSK_TYPE_STRING: {
+        dusk_slice s = cell_str(c, r);
+        json_string(f, s.ptr, s.len);
+        break;
+      }
+      case DUSK_TYPE_NULL:
+        fputs("null", f);
+        break;
+      }
+    }
+    fputc('}', f);
+    if (ferror(f))
+      break;
+  }
+  fputs("]\n", f);
+  return finish_write(f);
+}
+
+/* ---- text: print(DataFrame) ------------------------------------------------
+ *
+ * pandas renders a frame as "strcols": one list of strings per printed
+ * column (the index first), each already padded to a common width, then
+ * glued side by side.  The code below keeps that shape so each step can be
+ * checked against the Python it transcribes. */
+
+typedef struct cell {
+  char *s;
+  size_t len; /* bytes */
+  size_t w;   /* characters */
+} cell;
+
+typedef struct strcol {
+  cell *v;
+  size_t n, cap;
+} strcol;
+
+static void sc_free(strcol *c) {
+  for (size_t i = 0; i < c->n; i++)
+    free(c->v[i].s);
+  free(c->v);
+  memset(c, 0, sizeof *c);
+}
+
+static void sc_free_all(strcol *cols, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    sc_free(&cols[i]);
+  free(cols);
+}
+
+/* Inserts a copy of s[0..len) at position at (<= n). */
+static int sc_insert(strcol *c, size_t at, const char *s, size_t len) {
+  cell x;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    cell *v = realloc(c->v, cap * sizeof *v);
+    if (v == NULL)
+      return DUSK_ENOMEM;
+    c->v = v;
+    c->cap = cap;
+  }
+  if ((x.s = malloc(len + 1)) == NULL)
+    return DUSK_ENOMEM;
+  if (len > 0)
+    memcpy(x.s, s, len);
+  x.s[len] = '\0';
+  x.len = len;
+  x.w = text_width(s, len);
+  memmove(&c->v[at + 1], &c->v[at], (c->n - at) * sizeof *c->v);
+  c->v[at] = x;
+  c->n++;
+  return 0;
+}
+
+static int sc_push(strcol *c, const char *s, size_t len) {
+  return sc_insert(c, c->n, s, len);
+}
+
+static int sc_pushs(strcol *c, const char *s) {
+  return sc_push(c, s, strlen(s));
+}
+
+/* Replaces cell x by `pre` spaces + x[0..keep) + tail + `post` spaces. */
+static int cell_rebuild(cell *x, size_t pre, size_t keep, const char *tail,
+                        size_t post) {
+  size_t tl = strlen(tail), len = pre + keep + tl + post;
+  char *s = malloc(len + 1);
+  if (s == NULL)
+    return DUSK_ENOMEM;
+  memset(s, ' ', pre);
+  if (keep > 0)
+    memcpy(s + pre, x->s, keep);
+  memcpy(s + pre + keep, tail, tl);
+  memset(s + pre + keep + tl, ' ', post);
+  s[len] = '\0';
+  free(x->s);
+  x->s = s;
+  x->len = len;
+  x->w = text_width(s, len);
+  return 0;
+}
+
+/* str.ljust / str.rjust to width characters. */
+static int cell_justify(cell *x, size_t width, bool left) {
+  size_t pad = x->w < width ? width - x->w : 0;
+  if (pad == 0)
+    return 0;
+  return cell_rebuild(x, left ? 0 : pad, x->len, "", left ? pad : 0);
+}
+
+static int sc_justify(strcol *c, size_t width, bool left) {
+  for (size_t i = 0; i < c->n; i++)
+    CK(cell_justify(&c->v[i], width, left));
+  return 0;
+}
+
+static size_t sc_width(const strcol *c) {
+  size_t w = 0;
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].w > w)
+      w = c->v[i].w;
+  return w;
+}
+
+/* format.py _make_fixed_width: pads to the widest (at least minimum), but
+ * cuts to display.max_colwidth with "...". */
+static int make_fixed_width(strcol *c, bool left, size_t minimum) {
+  size_t max_len;
+  if (c->n == 0)
+    return 0;
+  max_len = sc_width(c);
+  if (minimum > max_len)
+    max_len = minimum;
+  if (max_len > TEXT_MAX_COLWIDTH)
+    max_len = TEXT_MAX_COLWIDTH;
+  for (size_t i = 0; i < c->n; i++) {
+    cell *x = &c->v[i];
+    if (x->w > max_len)
+      CK(cell_rebuild(x, 0, text_prefix(x->s, x->len, max_len - 3), "...", 0));
+  }
+  return sc_justify(c, max_len, left);
+}
+
+/* format.py trim_front: drops leading spaces common to all. */
+static int trim_front(strcol *c) {
+  for (;;) {
+    for (size_t i = 0; i < c->n; i++)
+      if (c->v[i].len == 0 || c->v[i].s[0] != ' ')
+        return 0;
+    if (c->n == 0)
+      return 0;
+    for (size_t i = 0; i < c->n; i++) {
+      cell *x = &c->v[i];
+      memmove(x->s, x->s + 1, x->len);
+      x->len--;
+      x->w--;
+    }
+  }
+}
+
+/* pprint_thing(x, escape_chars=("\t", "\r", "\n")). */
+static int push_escaped(strcol *c, const char *s, size_t len, bool lead) {
+  size_t n = lead ? 1 : 0;
+  char *b;
+  int rc;
+  for (size_t i = 0; i < len; i++)
+    n += (s[i] == '\t' || s[i] == '\r' || s[i] == '\n') ? 2 : 1;
+  if ((b = malloc(n + 1)) == NULL)
+    return DUSK_ENOMEM;
+  n = 0;
+  if (lead)
+    b[n++] = ' ';
+  for (size_t i = 0; i < len; i++) {
+    char ch = s[i];
+    if (ch == '\t' || ch == '\r' || ch == '\n') {
+      b[n++] = '\\';
+      b[n++] = ch == '\t' ? 't' : ch == '\r' ? 'r' : 'n';
+    } else {
+      b[n++] = ch;
+    }
+  }
+  rc = sc_push(c, b, n);
+  free(b);
+  return rc;
+}
+
+/* format.py _trim_zeros_float's regex: ^\s*[\+-]?[0-9]+\.[0-9]*$ */
+static bool number_with_decimal(const cell *x) {
+  size_t i = 0, d = 0;
+  while (i < x->len && strchr(" \t\n\r\f\v", x->s[i]) != NULL)
+    i++;
+  if (i < x->len && (x->s[i] == '+' || x->s[i] == '-'))
+    i++;
+  while (i < x->len && x->s[i] >= '0' && x->s[i] <= '9')
+    i++, d++;
+  if (d == 0 || i >= x->len || x->s[i] != '.')
+    return false;
+  for (i++; i < x->len; i++)
+    if (x->s[i] < '0' || x->s[i] > '9')
+      return false;
+  return true;
+}
+
+static int trim_zeros_float(strcol *c) {
+  for (;;) {
+    size_t nums = 0;
+    bool all_zero = true;
+    for (size_t i = 0; i < c->n; i++)
+      if (number_with_decimal(&c->v[i])) {
+        nums++;
+        all_zero = all_zero && c->v[i].s[c->v[i].len - 1] == '0';
+      }
+    if (nums == 0 || !all_zero)
+      break;
+    for (size_t i = 0; i < c->n; i++)
+      if (number_with_decimal(&c->v[i])) {
+        cell *x = &c->v[i];
+        x->s[--x->len] = '\0';
+        x->w--;
+      }
+  }
+  for (size_t i = 0; i < c->n; i++) {
+    cell *x = &c->v[i];
+    if (number_with_decimal(x) && x->s[x->len - 1] == '.')
+      CK(cell_rebuild(x, 0, x->len, "0", 0));
+  }
+  return 0;
+}
+
+/* FloatArrayFormatter.get_result_as_array with fixed_width and a leading
+ * space: "% .6f" trimmed of shared zeros, or "% .6e" when a value would
+ * print as zero or large values make the column too wide.  na[i] marks
+ * NaN and nulls; `left` is the index's justification (NaN gets a space). */
+static int float_strings(const double *v, const bool *na, size_t n, bool left,
+                         strcol *out) {
+  bool large = false, small = false;
+  size_t maxlen;
+
+  for (int pass = 0; pass < 2; pass++) {
+    sc_free(out);
+    for (size_t i = 0; i < n; i++) {
+      char buf[400];
+      int len;
+      if (na[i]) {
+        CK(sc_pushs(out, left ? " NaN" : "NaN"));
+        continue;
+      }
+      if (pass == 0)
+        len = snprintf(buf, sizeof buf, "% .*f", TEXT_PRECISION, v[i]);
+      else
+        len = snprintf(buf, sizeof buf, "% .*e", TEXT_PRECISION, v[i]);
+      CK(sc_push(out, buf, (size_t)len));
+    }
+    CK(trim_zeros_float(out));
+    if (pass == 1)
+      break;
+    maxlen = sc_width(out);
+    for (size_t i = 0; i < n; i++) {
+      double a = fabs(v[i]);
+      if (na[i])
+        continue;
+      large = large || a > 1e6;
+      small = small || (a < 1e-6 && a > 0);
+    }
+    if (!(small || (maxlen > TEXT_PRECISION + 6 && large)))
+      break;
+  }
+  return 0;
+}
+
+/* What print(df) shows of a frame: rows and data columns left after
+ * truncation, as in DataFrameFormatter. */
+typedef struct view {
+  const dusk_table *t;
+  size_t ndata; /* data columns of the frame */
+  size_t *rows; /* rows shown */
+  size_t nrows;
+  bool trunc_v;
+  size_t tr_row_num; /* rows shown above the "..." line */
+  size_t *cols;      /* table column of each data column shown */
+  size_t ncols;
+  size_t mcf;        /* max_cols_fitted, 0 = no limit */
+  size_t tr_col_num; /* data columns shown left of the "..." column */
+} view;
+
+static bool view_trunc_h(const view *v) {
+  return v->mcf != 0 && v->ndata > v->mcf;
+}
+
+/* DataFrameFormatter.truncate's horizontal half: the first and last
+ * mcf / 2 of the columns shown so far. */
+static void view_truncate_h(view *v) {
+  size_t k = v->mcf / 2, m = v->ncols, n = 0;
+  size_t *cols;
+  if (!view_trunc_h(v))
+    return;
+  cols = v->cols;
+  /* Keep cols[0..k) and cols[m-k..m), in place.  mcf never exceeds the
+   * columns shown, so the halves do not overlap; the clamp only keeps the
+   * copy safe. */
+  if (k > m / 2)
+    k = m / 2;
+  for (size_t i = 0; i < k; i++)
+    cols[n++] = cols[i];
+  for (size_t i = m - k; i < m; i++)
+    cols[n++] = cols[i];
+  v->ncols = n;
+  v->tr_col_num = k;
+}
+
+/* One index level's strings for the rows shown (Index.format without the
+ * name).  With `multi`, MultiIndex.format's handling of nulls: a level
+ * holds no nulls, so a null row formats as the level's largest value (over
+ * the rows shown, as pandas rebuilds the levels of a truncated frame) and
+ * then shows the level's na text, "<NA>" for Int64 and boolean levels and
+ * "NaN" for the others. */
+static int index_level(const view *v, size_t col, bool multi, strcol *out) {
+  const dusk_table *t = v->t;
+  const dusk_table_column *c = &t->cols[col];
+  bool nullable = column_has_null(t, col);
+  size_t n = v->nrows;
+  char buf[48];
+
+  switch (c->type) {
+  case DUSK_TYPE_INT64: {
+    /* int64 (or Int64 with nulls) via format_array(justify="left"), then
+     * trim_front. */
+    int64_t sub = INT64_MIN;
+    bool any = false;
+    for (size_t i = 0; multi && i < n; i++) {
+      size_t r = v->rows[i];
+      if (c->valid[r] && (!any || c->i64[r] > sub))
+        sub = c->i64[r], any = true;
+    }
+    if (multi && nullable && !any) {
+      for (size_t i = 0; i < n; i++)
+        CK(sc_pushs(out, "<NA>"));
+      return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      bool ok = c->valid[r];
+      int64_t x = ok ? c->i64[r] : sub;
+      int len;
+      if (!ok && !multi)
+        len = snprintf(buf, sizeof buf, " <NA>");
+      else if (nullable)
+        len = snprintf(buf, sizeof buf, " %lld", (long long)x);
+      else
+        len = snprintf(buf, sizeof buf, "% lld", (long long)x);
+      CK(sc_push(out, buf, (size_t)len));
+    }
+    CK(make_fixed_width(out, true, 0));
+    CK(trim_front(out));
+    break;
+  }
+  case DUSK_TYPE_FLOAT64: {
+    double *vals = malloc((n ? n : 1) * sizeof *vals);
+    bool *na = malloc((n ? n : 1) * sizeof *na);
+    double sub = 0;
+    bool any = false;
+    int rc;
+    if (vals == NULL || na == NULL) {
+      free(vals);
+      free(na);
+      return DUSK_ENOMEM;
+    }
+    for (size_t i = 0; multi && i < n; i++) {
+      size_t r = v->rows[i];
+      if (c->valid[r] && !isnan(c->f64[r]) && (!any || c->f64[r] > sub))
+        sub = c->f64[r], any = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      bool ok = c->valid[r] && !isnan(c->f64[r]);
+      vals[i] = ok ? c->f64[r] : sub;
+      na[i] = !ok && !(multi && any);
+    }
+    rc = float_strings(vals, na, n, true, out);
+    free(vals);
+    free(na);
+    CK(rc);
+    CK(make_fixed_width(out, true, 0));
+    CK(trim_front(out));
+    break;
+  }
+  case DUSK_TYPE_BOOL:
+    /* An object (or "boolean") Index: no shared formatting. */
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      CK(sc_pushs(out, !c->valid[r] ? "<NA>" : c->b[r] ? "True" : "False"));
+    }
+    break;
+  case DUSK_TYPE_STRING:
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      if (!c->valid[r]) {
+        CK(sc_pushs(out, "NaN"));
+      } else {
+        dusk_slice s = cell_str(c, r);
+        CK(push_escaped(out, s.ptr, s.len, false));
+      }
+    }
+    return 0;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  if (multi) { /* the nulls' na text replaces what was formatted */
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      bool na =
+          !c->valid[r] || (c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]));
+      if (na) {
+        const char *txt = c->type == DUSK_TYPE_FLOAT64 ? "NaN" : "<NA>";
+        free(out->v[i].s);
+        out->v[i].s = NULL;
+        out->v[i].len = out->v[i].w = 0;
+        CK(cell_rebuild(&out->v[i], 0, 0, txt, 0));
+      }
+    }
+  }
+  return 0;
+}
+
+/* pandas.core.indexes.multi.sparsify_labels with start = 1 (row 0 holds
+ * the names): a label equal to the one above, with all labels to its left
+ * equal too, is blanked; the last level never is.  Comparisons use the
+ * texts as formatted, before any blanking. */
+static int sparsify(strcol *levels, size_t k) {
+  size_t n = levels[0].n;
+  cell *prev = calloc(2 * k, sizeof *prev), *cur = prev + k;
+  int rc = 0;
+
+  if (prev == NULL)
+    return DUSK_ENOMEM;
+  for (size_t r = 1; r < n && rc == 0; r++) {
+    for (size_t l = 0; l < k && rc == 0; l++) {
+      const cell *x = &levels[l].v[r];
+      cur[l].len = x->len;
+      if ((cur[l].s = malloc(x->len + 1)) == NULL)
+        rc = DUSK_ENOMEM;
+      else
+        memcpy(cur[l].s, x->s, x->len + 1);
+    }
+    for (size_t l = 0; r >= 2 && rc == 0 && l + 1 < k; l++) {
+      cell *x = &levels[l].v[r];
+      if (prev[l].len != cur[l].len ||
+          memcmp(prev[l].s, cur[l].s, cur[l].len) != 0)
+        break;
+      x->s[0] = '\0';
+      x->len = x->w = 0;
+    }
+    for (size_t l = 0; l < k; l++) {
+      free(prev[l].s);
+      prev[l] = cur[l];
+      cur[l].s = NULL;
+    }
+  }
+  for (size_t l = 0; l < 2 * k; l++)
+    free(prev[l].s);
+  free(prev);
+  return rc;
+}
+
+/* adjoin(space=1, *cols) into lines. */
+static int adjoin(const strcol *cols, size_t ncols, strcol *lines) {
+  size_t rows = 0, total = 0;
+  size_t *width = calloc(ncols ? ncols : 1, sizeof *width);
+  char *buf;
+  int rc = 0;
+
+  if (width == NULL)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < ncols; i++) {
+    width[i] = sc_width(&cols[i]) + (i + 1 < ncols ? 1 : 0);
+    if (cols[i].n > rows)
+      rows = cols[i].n;
+    for (size_t r = 0; r < cols[i].n; r++)
+      if (cols[i].v[r].len > total)
+        total = cols[i].v[r].len;
+  }
+  /* A line's bytes: every cell, or its padding, at most. */
+  total = (total + 1) * ncols;
+  for (size_t i = 0; i < ncols; i++)
+    total += width[i];
+  if ((buf = malloc(total + 1)) == NULL) {
+    free(width);
+    return DUSK_ENOMEM;
+  }
+  for (size_t r = 0; r < rows && rc == 0; r++) {
+    size_t len = 0;
+    for (size_t i = 0; i < ncols; i++) {
+      size_t w = 0;
+      if (r < cols[i].n) {
+        memcpy(buf + len, cols[i].v[r].s, cols[i].v[r].len);
+        len += cols[i].v[r].len;
+        w = cols[i].v[r].w;
+      }
+      for (; w < width[i]; w++)
+        buf[len++] = ' ';
+    }
+    rc = sc_push(lines, buf, len);
+  }
+  free(buf);
+  free(width);
+  return rc;
+}
+
+/* DataFrameFormatter._get_formatted_index, with the header lines. */
+static int index_strcol(const view *v, strcol *out) {
+  const dusk_table *t = v->t;
+  size_t k = t->nindex;
+  strcol *levels;
+  strcol lines = {0};
+  int rc = 0;
+
+  if (k == 0) { /* RangeIndex: row numbers, left-justified */
+    CK(sc_pushs(out, ""));
+    for (size_t i = 0; i < v->nrows; i++) {
+      char buf[32];
+      int len = snprintf(buf, sizeof buf, "%zu", v->rows[i]);
+      CK(sc_push(&lines, buf, (size_t)len));
+    }
+    rc = make_fixed_width(&lines, true, 0);
+    for (size_t i = 0; i < lines.n && rc == 0; i++)
+      rc = sc_push(out, lines.v[i].s, lines.v[i].len);
+    sc_free(&lines);
+    return rc;
+  }
+  if ((levels = calloc(k, sizeof *levels)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t l = 0; l < k && rc == 0; l++) {
+    /* The name heads the level's values, formatted on their own. */
+    const char *name = t->cols[l].name;
+    strcol vals = {0};
+    rc = push_escaped(&levels[l], name, strlen(name), false);
+    if (rc == 0)
+      rc = index_level(v, l, k > 1, &vals);
+    for (size_t i = 0; i < vals.n && rc == 0; i++)
+      rc = sc_push(&levels[l], vals.v[i].s, vals.v[i].len);
+    sc_free(&vals);
+  }
+  if (rc == 0 && k > 1)
+    rc = sparsify(levels, k);
+  for (size_t l = 0; l < k && rc == 0; l++)
+    rc = make_fixed_width(&levels[l], true, 0);
+  if (rc == 0)
+    rc = sc_pushs(out, "");
+  if (rc == 0)
+    rc = adjoin(levels, k, &lines);
+  for (size_t i = 0; i < lines.n && rc == 0; i++)
+    rc = sc_push(out, lines.v[i].s, lines.v[i].len);
+  sc_free(&lines);
+  for (size_t l = 0; l < k; l++)
+    sc_free(&levels[l]);
+  free(levels);
+  return rc;
+}
+
+/* format_array for one data column over the rows shown. */
+static int column_values(const view *v, size_t col, strcol *out) {
+  const dusk_table *t = v->t;
+  const dusk_table_column *c = &t->cols[col];
+  bool nullable = column_has_null(t, col);
+  size_t n = v->nrows;
+  char buf[48];
+
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      int len;
+      if (!c->valid[r])
+        len = snprintf(buf, sizeof buf, " <NA>");
+      else if (nullable) /* Int64: str() with a leading space */
+        len = snprintf(buf, sizeof buf, " %lld", (long long)c->i64[r]);
+      else /* int64: f"{x: d}" */
+        len = snprintf(buf, sizeof buf, "% lld", (long long)c->i64[r]);
+      CK(sc_push(out, buf, (size_t)len));
+    }
+    break;
+  case DUSK_TYPE_FLOAT64: {
+    double *vals = malloc((n ? n : 1) * sizeof *vals);
+    bool *na = malloc((n ? n : 1) * sizeof *na);
+    int rc;
+    if (vals == NULL || na == NULL) {
+      free(vals);
+      free(na);
+      return DUSK_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      vals[i] = c->valid[r] ? c->f64[r] : 0.0;
+      na[i] = !c->valid[r] || isnan(c->f64[r]);
+    }
+    rc = float_strings(vals, na, n, false, out);
+    free(vals);
+    free(na);
+    CK(rc);
+    break;
+  }
+  case DUSK_TYPE_BOOL:
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      CK(sc_pushs(out, !c->valid[r] ? " <NA>" : c->b[r] ? " True" : " False"));
+    }
+    break;
+  case DUSK_TYPE_STRING:
+    for (size_t i = 0; i < n; i++) {
+      size_t r = v->rows[i];
+      if (!c->valid[r]) {
+        CK(sc_pushs(out, " NaN"));
+      } else {
+        dusk_slice s = cell_str(c, r);
+        CK(push_escaped(out, s.ptr, s.len, true));
+      }
+    }
+    break;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  return make_fixed_width(out, false, 0);
+}
+
+static bool numeric_type(dusk_type t) {
+  return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_BOOL;
+}
+
+/* Header and values of the i-th data column shown. */
+static int data_strcol(const view *v, size_t i, strcol *out) {
+  const dusk_table *t = v->t;
+  const char *name = t->cols[v->cols[i]].name;
+  strcol vals = {0};
+  strcol key = {0};
+  bool lead = false;
+  size_t hw, w;
+  int rc;
+
+  /* _get_formatted_column_labels pairs the shown columns' names with the
+   * dtypes of the frame's first columns (pandas zips the truncated names
+   * with the untruncated dtypes) in a dict, so the last pairing for a name
+   * decides whether its header gets a leading space. */
+  CK(push_escaped(&key, name, strlen(name), false));
+  for (size_t j = 0; j < v->ncols && j < v->ndata; j++) {
+    const char *nj = t->cols[v->cols[j]].name;
+    strcol kj = {0};
+    rc = push_escaped(&kj, nj, strlen(nj), false);
+    if (rc != 0) {
+      sc_free(&key);
+      return rc;
+    }
+    if (kj.v[0].len == key.v[0].len &&
+        memcmp(kj.v[0].s, key.v[0].s, key.v[0].len) == 0)
+      lead = numeric_type(t->cols[t->nindex + j].type);
+    sc_free(&kj);
+  }
+  rc = lead ? cell_rebuild(&key.v[0], 1, key.v[0].len, "", 0) : 0;
+  if (rc == 0)
+    rc = sc_push(out, key.v[0].s, key.v[0].len);
+  sc_free(&key);
+  CK(rc);
+  if (t->nindex > 0)
+    CK(sc_pushs(out, ""));
+  hw = sc_width(out);
+  rc = column_values(v, v->cols[i], &vals);
+  if (rc == 0)
+    rc = make_fixed_width(&vals, false, hw);
+  w = sc_width(&vals);
+  if (w < hw)
+    w = hw;
+  if (rc == 0)
+    rc = sc_justify(out, w, false);
+  for (size_t r = 0; r < vals.n && rc == 0; r++)
+    rc = sc_push(out, vals.v[r].s, vals.v[r].len);
+  sc_free(&vals);
+  return rc;
+}
+
+/* The strcols of the view: index, data columns, and the "..." column and
+ * row where the view is truncated (StringFormatter._get_strcols). */
+static int build_strcols(const view *v, strcol **out, size_t *nout) {
+  bool th = view_trunc_h(v);
+  size_t n = 1 + v->ncols + (th ? 1 : 0), index_length;
+  strcol *cols = calloc(n, sizeof *cols);
+  int rc;
+
+  if (cols == NULL)
+    return DUSK_ENOMEM;
+  rc = index_strcol(v, &cols[0]);
+  for (size_t i = 0; i < v->ncols && rc == 0; i++)
+    rc = data_strcol(v, i, &cols[1 + i + (th && i >= v->tr_col_num ? 1 : 0)]);
+  index_length = cols[0].n;
+  for (size_t r = 0; th && r < index_length && rc == 0; r++)
+    rc = sc_pushs(&cols[1 + v->tr_col_num], " ...");
+  if (v->trunc_v && rc == 0) {
+    size_t header_rows = index_length - v->nrows, row = v->tr_row_num;
+    for (size_t ix = 0; ix < n && rc == 0; ix++) {
+      bool dot_col = th && ix == 1 + v->tr_col_num;
+      size_t cwidth = row < cols[ix].n ? cols[ix].v[row].w : 0;
+      cell x = {0};
+      rc = cell_rebuild(&x, 0, 0, (cwidth > 3 || dot_col) ? "..." : "..", 0);
+      if (rc == 0)
+        rc = cell_justify(&x, dot_col ? 4 : cwidth, ix == 0);
+      if (rc == 0)
+        rc = sc_insert(&cols[ix], row + header_rows, "", 0);
+      if (rc == 0) {
+        free(cols[ix].v[row + header_rows].s);
+        cols[ix].v[row + header_rows] = x;
+      } else {
+        free(x.s);
+      }
+    }
+  }
+  if (rc != 0) {
+    sc_free_all(cols, n);
+    return rc;
+  }
+  *out = cols;
+  *nout = n;
+  return 0;
+}
+
+/* StringFormatter._fit_strcols_to_terminal_width: render everything; when
+ * a line is wider than the terminal, drop middle columns (by their widths)
+ * until it would fit, truncate to that many and render again. */
+static int render(view *v, strcol *lines) {
+  strcol *cols;
+  size_t n, max_len, *lens;
+  long long adj_dif;
+  int rc;
+
+  CK(build_strcols(v, &cols, &n));
+  rc = adjoin(cols, n, lines);
+  lens = malloc(n * sizeof *lens);
+  if (rc != 0 || lens == NULL) {
+    sc_free_all(cols, n);
+    free(lens);
+    return rc != 0 ? rc : DUSK_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++)
+    lens[i] = sc_width(&cols[i]);
+  sc_free_all(cols, n);
+  max_len = sc_width(lines);
+  adj_dif = (long long)max_len - TEXT_WIDTH + 1;
+  while (adj_dif > 0 && n > 1) {
+    /* Python's round(n / 2): halves go to the even neighbour. */
+    size_t mid = n / 2 + ((n % 2 == 1 && (n / 2) % 2 == 1) ? 1 : 0);
+    adj_dif -= (long long)lens[mid] + 1;
+    memmove(&lens[mid], &lens[mid + 1], (n - mid - 1) * sizeof *lens);
+    n--;
+  }
+  free(lens);
+  v->mcf = n - 1 > 2 ? n - 1 : 2;
+  view_truncate_h(v);
+  sc_free(lines);
+  CK(build_strcols(v, &cols, &n));
+  rc = adjoin(cols, n, lines);
+  sc_free_all(cols, n);
+  return rc;
+}
+
+/* pprint_thing of one index entry inside "Index: [...]": nullable int and
+ * bool levels hold pd.NA, the others NaN. */
+static void empty_index_item(FILE *f, const dusk_table_column *c, size_t r) {
+  char tmp[40];
+  if (!c->valid[r]) {
+    fputs(c->type == DUSK_TYPE_INT64 || c->type == DUSK_TYPE_BOOL ? "<NA>"
+                                                                  : "nan",
+          f);
+    return;
+  }
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    fprintf(f, "%lld", (long long)c->i64[r]);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    fmt_repr(c->f64[r], tmp);
+    fputs(tmp, f);
+    break;
+  case DUSK_TYPE_BOOL:
+    fputs(c->b[r] ? "True" : "False", f);
+    break;
+  case DUSK_TYPE_STRING: {
+    dusk_slice s = cell_str(c, r);
+    fwrite(s.ptr, 1, s.len, f);
+    break;
+  }
+  case DUSK_TYPE_NULL:
+    break;
+  }
+}
+
+/* StringFormatter._empty_info_line: a frame without rows or columns. */
+static int write_empty(const dusk_table *t, FILE *f) {
+  fputs("Empty DataFrame\nColumns: [", f);
+  for (size_t i = t->nindex; i < t->ncols; i++) {
+    if (i - t->nindex == TEXT_MAX_SEQ_ITEMS) {
+      fputs(", ...", f);
+      break;
+    }
+    if (i > t->nindex)
+      fputs(", ", f);
+    fputs(t->cols[i].name, f);
+  }
+  fputs("]\nIndex: [", f);
+  for (size_t r = 0; r < t->nrows; r++) {
+    if (r == TEXT_MAX_SEQ_ITEMS) {
+      fputs(", ...", f);
+      break;
+    }
+    if (r > 0)
+      fputs(", ", f);
+    if (t->nindex == 0) {
+      fprintf(f, "%zu", r);
+    } else if (t->nindex == 1) {
+      empty_index_item(f, &t->cols[0], r);
+    } else {
+      fputc('(', f);
+      for (size_t l = 0; l < t->nindex; l++) {
+        if (l > 0)
+          fputs(", ", f);
+        empty_index_item(f, &t->cols[l], r);
+      }
+      fputc(')', f);
+    }
+  }
+  fputs("]\n", f);
+  return finish_write(f);
+}
+
+int dusk_table_write_text(const dusk_table *t, FILE *f) {
+  view v;
+  strcol lines = {0};
+  int rc;
+
+  errno = 0;
+  if (t->nrows == 0 || t->ncols == t->nindex)
+    return write_empty(t, f);
+  memset(&v, 0, sizeof v);
+  v.t = t;
+  v.ndata = t->ncols - t->nindex;
+  /* At most max_rows rows are shown, min_rows when there are more. */
+  v.rows = malloc((t->nrows > TEXT_MAX_ROWS ? TEXT_MIN_ROWS : t->nrows) *
+                  sizeof *v.rows);
+  v.cols = malloc(v.ndata * sizeof *v.cols);
+  if (v.rows == NULL || v.cols == NULL) {
+    free(v.rows);
+    free(v.cols);
+    return DUSK_ENOMEM;
+  }
+  /* More than max_rows rows: show min_rows, half from each end. */
+  if (t->nrows > TEXT_MAX_ROWS) {
+    v.trunc_v = true;
+    v.tr_row_num = TEXT_MIN_ROWS / 2;
+    for (size_t i = 0; i < v.tr_row_num; i++)
+      v.rows[v.nrows++] = i;
+    for (size_t i = t->nrows - v.tr_row_num; i < t->nrows; i++)
+      v.rows[v.nrows++] = i;
+  } else {
+    for (size_t i = 0; i < t->nrows; i++)
+      v.rows[v.nrows++] = i;
+  }
+  for (size_t i = 0; i < v.ndata; i++)
+    v.cols[v.ncols++] = t->nindex + i;
+  /* More columns than the terminal has characters: keep 80 of them. */
+  v.mcf = v.ndata > TEXT_WIDTH ? TEXT_WIDTH : 0;
+  view_truncate_h(&v);
+  rc = render(&v, &lines);
+  if (rc == 0) {
+    for (size_t i = 0; i < lines.n; i++) {
+      if (i > 0)
+        fputc('\n', f);
+      fwrite(lines.v[i].s, 1, lines.v[i].len, f);
+    }
+    if (v.trunc_v || view_trunc_h(&v))
+      fprintf(f, "\n\n[%zu rows x %zu columns]", t->nrows, v.ndata);
+    fputc('\n', f);
+  }
+  sc_free(&lines);
+  free(v.rows);
+  free(v.cols);
+  return rc != 0 ? rc : finish_write(f);
+}

@@ -1,1 +1,61 @@
-/* value.c - being written. */
+/* value.c - column type names, pandas' spellings of them, and widening.
+ *
+ * Widening follows what pandas does when one column holds values of two
+ * kinds: ints and floats make float64, anything with strings makes object
+ * (our string), and bools mixed with numbers also make object, because
+ * pandas never turns True into 1 while reading a CSV. */
+#include "value.h"
+
+#include <string.h>
+
+const char *dusk_type_name(dusk_type t) {
+  switch (t) {
+  case DUSK_TYPE_NULL: return "null";
+  case DUSK_TYPE_BOOL: return "bool";
+  case DUSK_TYPE_INT64: return "int64";
+  case DUSK_TYPE_FLOAT64: return "float64";
+  case DUSK_TYPE_STRING: return "string";
+  }
+  return "unknown";
+}
+
+/* Accepted spellings, case-sensitive as in pandas ("Int64" is pandas'
+ * nullable integer, which is what our int64 columns are anyway). */
+static const struct {
+  const char *name;
+  dusk_type type;
+} type_names[] = {
+    {"bool", DUSK_TYPE_BOOL},       {"boolean", DUSK_TYPE_BOOL},
+    {"int", DUSK_TYPE_INT64},       {"int64", DUSK_TYPE_INT64},
+    {"Int64", DUSK_TYPE_INT64},     {"int32", DUSK_TYPE_INT64},
+    {"integer", DUSK_TYPE_INT64},   {"float", DUSK_TYPE_FLOAT64},
+    {"float64", DUSK_TYPE_FLOAT64}, {"Float64", DUSK_TYPE_FLOAT64},
+    {"double", DUSK_TYPE_FLOAT64},  {"float32", DUSK_TYPE_FLOAT64},
+    {"str", DUSK_TYPE_STRING},      {"string", DUSK_TYPE_STRING},
+    {"object", DUSK_TYPE_STRING},
+};
+
+dusk_type dusk_type_parse(const char *name, size_t len) {
+  if (name == NULL)
+    return DUSK_TYPE_NULL;
+  for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++) {
+    const char *n = type_names[i].name;
+    if (strlen(n) == len && memcmp(n, name, len) == 0)
+      return type_names[i].type;
+  }
+  return DUSK_TYPE_NULL;
+}
+
+dusk_type dusk_type_common(dusk_type a, dusk_type b) {
+  if (a == b)
+    return a;
+  if (a == DUSK_TYPE_NULL)
+    return b;
+  if (b == DUSK_TYPE_NULL)
+    return a;
+  if ((a == DUSK_TYPE_INT64 && b == DUSK_TYPE_FLOAT64) ||
+      (a == DUSK_TYPE_FLOAT64 && b == DUSK_TYPE_INT64))
+    return DUSK_TYPE_FLOAT64;
+  /* Strings with anything, and bools with numbers: object. */
+  return DUSK_TYPE_STRING;
+}

@@ -16,6 +16,7 @@
  * can be recomputed from their lineage. */
 #include "scheduler.h"
 
+#include "internal.h"
 #include "auth.h"
 #include "buf.h"
 #include "conn.h"
@@ -65,88 +66,8 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
 const size_t dusk_scheduler_config_count =
     sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
 
-enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
 static const char *const state_names[] = {"waiting", "ready", "processing",
                                           "memory", "erred", "released"};
-
-typedef struct sched_client sched_client;
-typedef struct sched_worker sched_worker;
-typedef struct sched_task sched_task;
-
-struct sched_task {
-  dusk_heap_item heap; /* first: the ready heap stores &task->heap */
-  uint64_t id;         /* worker-facing id of the current attempt, 0 = none */
-  sched_client *client;
-  sched_worker *worker; /* processing on, or holding the result */
-  sched_task *wprev, *wnext; /* in worker's processing or memory list */
-  sched_task **deps;
-  sched_task **dependents;
-  sched_task *erred_from; /* the task whose failure erred this one */
-  char *message;          /* failure text, for tasks that failed themselves */
-  const char *key;        /* NUL-terminated, stored after the struct */
-  const char *op;         /* NUL-terminated, stored after the struct */
-  const char *args;       /* stored after the struct */
-  uint64_t nbytes;
-  uint32_t keylen, args_len;
-  uint32_t ndeps, ndependents, cap_dependents;
-  uint32_t nwaiting, nwaiters, nalive_dependents;
-  uint8_t state, wanted, suspicious, missing_retries;
-  uint8_t mark; /* DFS colour during submission */
-  uint8_t pending; /* submitted, graph not final yet */
-};
-
-struct sched_worker {
-  uint64_t id;
-  dusk_conn *conn;
-  dusk_scheduler *s;
-  char addr[96]; /* data address "host:port" */
-  char name[64];
-  int64_t pid;
-  uint32_t nprocessing;
-  uint32_t capacity;   /* tasks in flight allowed now (see update_capacity) */
-  double ema_run_us;   /* moving average of op run times, 0 = unknown */
-  uint64_t nkeys, nbytes;
-  sched_task *processing; /* list head */
-  sched_task *memory;     /* list head */
-  sched_worker *fprev, *fnext; /* free list: workers with spare slots */
-  int in_free;
-  int registered;
-  uint64_t last_seen_ns;
-};
-
-struct sched_client {
-  uint64_t id;
-  dusk_conn *conn;
-  dusk_scheduler *s;
-  dusk_strmap tasks;    /* key -> sched_task */
-  sched_task **pending; /* tasks of a graph whose final part has not come */
-  char **pending_deps;  /* per pending task: its input keys, see pack_keys */
-  size_t npending, cap_pending;
-  char **pending_wanted;
-  size_t npending_wanted, cap_pending_wanted;
-  uint32_t info_min; /* INFO_REQUEST waiting for this many workers */
-  int info_waiting;
-  sched_client *next_waiting_info;
-  int closed;
-};
-
-struct dusk_scheduler {
-  uv_loop_t *loop;
-  dusk_scheduler_config cfg;
-  dusk_net net;
-  uv_tcp_t server;
-  uv_timer_t chore;
-  int port;
-  dusk_heap ready;
-  dusk_idmap tasks_by_id; /* attempt id -> task */
-  dusk_idmap workers;     /* worker id -> worker */
-  sched_worker *free_workers;
-  uint64_t next_task_id, next_worker_id, next_client_id, next_priority;
-  uint64_t ntasks;
-  size_t nworkers;
-  sched_client *info_waiters;
-  int stopping;
-};
 
 static void schedule_ready(dusk_scheduler *s);
 static void task_ready(dusk_scheduler *s, sched_task *t);
@@ -218,6 +139,10 @@ static void notify_client(sched_task *t) {
   dusk_msg m;
   if (c == NULL || c->conn == NULL || !t->wanted)
     return;
+  if (t->query != NULL) {
+    dusk__query_final(c->s, t);
+    return;
+  }
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_KEY_STATE;
   m.u.key_state.key.ptr = t->key;
@@ -927,10 +852,42 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
     finish_graph(s, c);
 }
 
+void dusk__sched_submit(dusk_scheduler *s, sched_client *c,
+                        const dusk_msg_submit *m) {
+  handle_submit(s, c, m);
+}
+
+sched_task *dusk__sched_task(sched_client *c, const char *key,
+                             size_t keylen) {
+  return dusk_strmap_get(&c->tasks, key, keylen);
+}
+
+uv_loop_t *dusk__sched_loop(dusk_scheduler *s) { return s->loop; }
+
+void dusk__sched_release(dusk_scheduler *s, sched_client *c, const char *key,
+                         size_t keylen, int cancel) {
+  sched_task *t = dusk_strmap_get(&c->tasks, key, keylen);
+  if (t == NULL || !t->wanted)
+    return;
+  if (cancel && !is_done(t)) {
+    free(t->message);
+    t->message = NULL;
+    t->query = NULL; /* no report for a canceled attempt */
+    task_erred(s, t, t);
+  }
+  t->query = NULL;
+  t->wanted = 0;
+  release_waiter(s, t);
+  schedule_ready(s);
+}
+
 static void handle_cancel(dusk_scheduler *s, sched_client *c,
                           const dusk_msg_keys *m, int cancel) {
   for (uint32_t i = 0; i < m->n; i++) {
-    sched_task *t = dusk_strmap_get(&c->tasks, m->keys[i].ptr, m->keys[i].len);
+    sched_task *t;
+    if (dusk__query_release(s, c, m->keys[i], cancel))
+      continue;
+    t = dusk_strmap_get(&c->tasks, m->keys[i].ptr, m->keys[i].len);
     if (t == NULL || !t->wanted)
       continue;
     if (cancel && !is_done(t)) {
@@ -995,6 +952,7 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
       *pp = c->next_waiting_info;
       break;
     }
+  dusk__query_client_gone(s, c);
   discard_pending(s, c, 0);
   /* Release everything the client had, wherever it is. */
   for (size_t i = 0; i < c->tasks.cap; i++) {
@@ -1158,6 +1116,9 @@ static void on_client_msg(dusk_scheduler *s, sched_client *c,
   case DUSK_MSG_RELEASE_KEYS:
     handle_cancel(s, c, &m->u.release_keys, 0);
     return;
+  case DUSK_MSG_QUERY:
+    dusk__query_start(s, c, &m->u.query);
+    return;
   case DUSK_MSG_INFO_REQUEST:
     c->info_min = m->u.info_request.min_workers;
     if (s->nworkers >= c->info_min) {
@@ -1209,10 +1170,12 @@ static void on_ready(dusk_conn *conn) {
 
 static void on_msg(dusk_conn *conn, const dusk_msg *m) {
   peer *p = conn->data;
+  dusk_scheduler *s = p->s;
   if (p->role == DUSK_ROLE_WORKER)
-    on_worker_msg(p->s, p->u.w, m);
+    on_worker_msg(s, p->u.w, m);
   else
-    on_client_msg(p->s, p->u.c, m);
+    on_client_msg(s, p->u.c, m);
+  dusk__query_flush(s);
 }
 
 static void on_close(dusk_conn *conn, int code, const char *reason) {
@@ -1241,6 +1204,7 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
                     code == 0 && w->nprocessing == 0 ? DUSK_LOG_INFO
                                                      : DUSK_LOG_WARN,
                     reason && *reason ? reason : "connection closed");
+    dusk__query_flush(s);
     free(w);
   } else {
     sched_client *c = p->u.c;
@@ -1268,6 +1232,7 @@ static void on_chore(uv_timer_t *timer) {
     snprintf(why, sizeof why, "no heartbeat for %" PRIu64 " ms",
              (now - w->last_seen_ns) / 1000000u);
     remove_worker(s, w, DUSK_LOG_WARN, why);
+    dusk__query_flush(s);
     /* The struct stays until its connection closes. */
     if (w->conn)
       dusk_conn_close(w->conn, DUSK_ETIMEDOUT, "%s", why);

@@ -283,6 +283,10 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     x->workers = x->nworkers ? workers : NULL;
     break;
   }
+  case DUSK_MSG_QUERY:
+    m->u.query.key = variant == 1 ? cstr("") : cstr("query-1");
+    m->u.query.plan = variant == 0 ? sl(pattern, 60) : sl(NULL, 0);
+    break;
   case DUSK_MSG_GET_DATA:
     m->u.get_data.id = variant == 0 ? 77 : variant == 1 ? 0 : UINT64_MAX;
     break;
@@ -487,6 +491,10 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     }
     break;
   }
+  case DUSK_MSG_QUERY:
+    slice_eq(ma->u.query.key, mb->u.query.key, name, "key", 0);
+    slice_eq(ma->u.query.plan, mb->u.query.plan, name, "plan", 0);
+    break;
   case DUSK_MSG_GET_DATA: {
     const dusk_msg_get_data *a = &ma->u.get_data, *b = &mb->u.get_data;
     UEQ(id);
@@ -1079,7 +1087,7 @@ START_TEST(test_truncated_body) {
 END_TEST
 
 START_TEST(test_unknown_type) {
-  static const unsigned bad[] = {0, 5, 9, 18, 19, 26, 29, 32, 99, 255};
+  static const unsigned bad[] = {0, 5, 9, 18, 19, 27, 29, 32, 99, 255};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char want[32];
     dusk_msg m;

@@ -5,6 +5,7 @@
  * exactly. */
 #include "registry.h"
 
+#include "dfops.h"
 #include "msg.h"
 
 #include <dlfcn.h>
@@ -203,7 +204,7 @@ int dusk_registry_init(dusk_registry *r) {
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
     if ((rc = dusk_registry_add(r, builtins[i].name, builtins[i].fn)) != 0)
       return rc;
-  return 0;
+  return dusk_dfops_register(r);
 }
 
 void dusk_registry_destroy(dusk_registry *r) {
@@ -258,10 +259,27 @@ int dusk_registry_load_plugin(dusk_registry *r, const char *path,
   return 0;
 }
 
+int dusk_registry_fail_text(dusk_op_call *call, const char *text,
+                            size_t len) {
+  snprintf(call->error, sizeof call->error, "%.*s", (int)len, text);
+  call->long_error.len = 0;
+  if (len >= sizeof call->error &&
+      (dusk_buf_append(&call->long_error, text, len) != 0 ||
+       dusk_buf_append(&call->long_error, "", 1) != 0))
+    call->long_error.len = 0; /* out of memory: the short form stands */
+  call->failed = 1;
+  return DUSK_ETASK;
+}
+
+const char *dusk_registry_error(const dusk_op_call *call) {
+  return call->long_error.len > 0 ? call->long_error.data : call->error;
+}
+
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
   int rc;
   call->failed = 0;
   call->error[0] = '\0';
+  call->long_error.len = 0;
   rc = fn(&dusk_registry_api, call);
   if (rc != 0 && !call->failed)
     snprintf(call->error, sizeof call->error, "op returned %d (%s)", rc,

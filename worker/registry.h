@@ -22,6 +22,7 @@ struct dusk_op_call {
   const volatile int *canceled; /* set by the loop thread */
   dusk_buf result;
   char error[512];
+  dusk_buf long_error; /* a failure text longer than `error` holds */
   int failed;
 };
 
@@ -38,7 +39,15 @@ dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
 int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                               dusk_error *err);
 
-/* Runs fn on call; on failure call->error holds the message. */
+/* Fails call with text of any length (for built-in ops whose failure
+ * carries data for the scheduler); returns DUSK_ETASK. */
+int dusk_registry_fail_text(dusk_op_call *call, const char *text,
+                            size_t len);
+
+/* The failure message of call (long_error if set, else error). */
+const char *dusk_registry_error(const dusk_op_call *call);
+
+/* Runs fn on call; on failure dusk_registry_error(call) is the message. */
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call);
 
 #endif

@@ -213,6 +213,7 @@ static void task_free(dusk_worker *w, wtask *t) {
     if (t->inputs[i] != NULL)
       result_unpin(w, t->inputs[i]);
   dusk_buf_destroy(&t->call.result);
+  dusk_buf_destroy(&t->call.long_error);
   free(t->op);
   free(t->dep_ids);
   free(t->inputs);
@@ -305,7 +306,7 @@ static void on_tasks_done(uv_async_t *a) {
     } else {
       dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
                t->op, t->call.error);
-      send_failed(w, t->id, DUSK_FAIL_OP, 0, t->call.error);
+      send_failed(w, t->id, DUSK_FAIL_OP, 0, dusk_registry_error(&t->call));
     }
     task_free(w, t);
   }

@@ -65,7 +65,9 @@ typedef struct dusk_csvscan_conflict {
 typedef struct dusk_csvscan_stats {
   uint64_t rows;           /* records delivered */
   uint64_t bytes;          /* bytes read */
-  int quote_parity;        /* parity of '"' in [start, end) */
+  int quote_parity;        /* parity of '"' in [start, end), or -1 when
+                              the scan stopped before reading it all */
+  uint64_t error_offset;   /* DUSK_EPARSE/EWIDEN: offset of the record */
   dusk_csvscan_conflict conflict; /* for DUSK_EWIDEN */
 } dusk_csvscan_stats;
 

@@ -1,0 +1,375 @@
+/* frame.c - libdusk's lazy dataframes: builders over proto/plan.h, compute,
+ * and result-table accessors.
+ *
+ * A dusk_frame owns one plan tree.  Builders consume their input frame and
+ * return a new one around the extended plan, so a failed step never leaves
+ * a half-built frame with the caller. */
+#include "dusk.h"
+
+#include "client_internal.h"
+#include "expr.h"
+#include "plan.h"
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct dusk_frame {
+  dusk_plan *plan;
+};
+
+static dusk_frame *wrap(dusk_plan *p, dusk_error *err) {
+  dusk_frame *f;
+  if (p == NULL) {
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  f = malloc(sizeof *f);
+  if (f == NULL) {
+    dusk_plan_free(p);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  f->plan = p;
+  return f;
+}
+
+/* Takes the plan out of f and frees the wrapper. */
+static dusk_plan *unwrap(dusk_frame *f) {
+  dusk_plan *p = f->plan;
+  free(f);
+  return p;
+}
+
+static int need(const dusk_frame *f, dusk_error *err) {
+  if (f == NULL) {
+    dusk_error_set(err, DUSK_EINVAL, "no frame (an earlier step failed)");
+    return 0;
+  }
+  return 1;
+}
+
+void dusk_frame_free(dusk_frame *f) {
+  if (f != NULL) {
+    dusk_plan_free(f->plan);
+    free(f);
+  }
+}
+
+static void set_blocksize(dusk_plan *p, int64_t bytes) {
+  if (p->kind == DUSK_PLAN_READ_CSV && p->csv.blocksize == 0)
+    p->csv.blocksize = bytes;
+  for (size_t i = 0; i < p->ninputs; i++)
+    set_blocksize(p->inputs[i], bytes);
+}
+
+void dusk_frame_set_blocksize(dusk_frame *f, int64_t bytes) {
+  if (f != NULL && bytes > 0)
+    set_blocksize(f->plan, bytes);
+}
+
+int dusk_frame_parse(const char *expression, dusk_frame **out,
+                     dusk_error *err) {
+  dusk_plan *p = NULL;
+  int rc = dusk_query_parse(expression, &p, err);
+  if (rc != 0)
+    return rc;
+  *out = wrap(p, err);
+  return *out ? 0 : DUSK_ENOMEM;
+}
+
+dusk_frame *dusk_read_csv(const char *const *paths, size_t npaths,
+                          const dusk_read_options *o, dusk_error *err) {
+  dusk_csv_options co;
+  dusk_dtype *dt = NULL;
+  dusk_frame *f;
+  if (npaths == 0 || paths == NULL) {
+    dusk_error_set(err, DUSK_EINVAL, "read_csv needs at least one path");
+    return NULL;
+  }
+  memset(&co, 0, sizeof co);
+  co.sep = ',';
+  if (o != NULL) {
+    co.sep = o->sep ? o->sep : ',';
+    co.blocksize = o->blocksize;
+    co.usecols = (char **)o->usecols;
+    co.nusecols = o->nusecols;
+    if (o->ndtypes > 0) {
+      dt = calloc(o->ndtypes, sizeof *dt);
+      if (dt == NULL) {
+        dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+        return NULL;
+      }
+      for (size_t i = 0; i < o->ndtypes; i++) {
+        dt[i].column = (char *)o->dtype_columns[i];
+        dt[i].type = dusk_type_parse(o->dtype_names[i],
+                                     strlen(o->dtype_names[i]));
+        if (dt[i].type == DUSK_TYPE_NULL) {
+          dusk_error_set(err, DUSK_EINVAL, "read_csv: unknown dtype '%s'",
+                         o->dtype_names[i]);
+          free(dt);
+          return NULL;
+        }
+      }
+      co.dtypes = dt;
+      co.ndtypes = o->ndtypes;
+    }
+  }
+  f = wrap(dusk_plan_read_csv(paths, npaths, &co), err);
+  free(dt);
+  return f;
+}
+
+dusk_frame *dusk_concat(dusk_frame **frames, size_t n, dusk_error *err) {
+  dusk_plan **ps;
+  int ok = n > 0;
+  for (size_t i = 0; i < n; i++)
+    ok &= frames[i] != NULL;
+  if (!ok) {
+    for (size_t i = 0; i < n; i++)
+      dusk_frame_free(frames[i]);
+    dusk_error_set(err, DUSK_EINVAL, "concat needs frames");
+    return NULL;
+  }
+  ps = calloc(n, sizeof *ps);
+  if (ps == NULL) {
+    for (size_t i = 0; i < n; i++)
+      dusk_frame_free(frames[i]);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    ps[i] = unwrap(frames[i]);
+  dusk_frame *f = wrap(dusk_plan_concat(ps, n), err);
+  free(ps);
+  return f;
+}
+
+static dusk_frame *fill(dusk_frame *f, const char *column, dusk_value v,
+                        dusk_error *err) {
+  dusk_fill fl;
+  if (!need(f, err))
+    return NULL;
+  fl.column = (char *)column;
+  fl.value = v;
+  return wrap(dusk_plan_fillna(unwrap(f), &fl, 1), err);
+}
+
+dusk_frame *dusk_fillna_int(dusk_frame *f, const char *column, int64_t v,
+                            dusk_error *err) {
+  dusk_value x;
+  x.type = DUSK_TYPE_INT64;
+  x.u.i = v;
+  return fill(f, column, x, err);
+}
+
+dusk_frame *dusk_fillna_float(dusk_frame *f, const char *column, double v,
+                              dusk_error *err) {
+  dusk_value x;
+  x.type = DUSK_TYPE_FLOAT64;
+  x.u.f = v;
+  return fill(f, column, x, err);
+}
+
+dusk_frame *dusk_fillna_str(dusk_frame *f, const char *column, const char *v,
+                            dusk_error *err) {
+  dusk_value x;
+  x.type = DUSK_TYPE_STRING;
+  x.u.s.ptr = v;
+  x.u.s.len = strlen(v);
+  return fill(f, column, x, err);
+}
+
+dusk_frame *dusk_query(dusk_frame *f, const char *expression,
+                       dusk_error *err) {
+  dusk_expr *e = NULL;
+  if (!need(f, err))
+    return NULL;
+  if (dusk_expr_parse(expression, &e, err) != 0) {
+    dusk_frame_free(f);
+    return NULL;
+  }
+  return wrap(dusk_plan_query(unwrap(f), e, expression), err);
+}
+
+dusk_frame *dusk_select(dusk_frame *f, const char *const *columns, size_t n,
+                        dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  return wrap(dusk_plan_select(unwrap(f), columns, n), err);
+}
+
+dusk_frame *dusk_groupby(dusk_frame *f, const char *const *keys, size_t nkeys,
+                         const char *const *columns, const char *const *funcs,
+                         size_t naggs, dusk_error *err) {
+  dusk_agg *aggs;
+  dusk_frame *out;
+  if (!need(f, err))
+    return NULL;
+  if (nkeys == 0 || naggs == 0) {
+    dusk_frame_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "groupby needs keys and aggregates");
+    return NULL;
+  }
+  aggs = calloc(naggs, sizeof *aggs);
+  if (aggs == NULL) {
+    dusk_frame_free(f);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < naggs; i++) {
+    aggs[i].column = columns ? (char *)columns[i] : NULL;
+    aggs[i].fn = dusk_agg_parse(funcs[i], strlen(funcs[i]));
+    if (aggs[i].fn == 0) {
+      dusk_error_set(err, DUSK_EINVAL,
+                     "groupby: unknown aggregate '%s' (count, size, sum, "
+                     "mean, min, max, nunique)",
+                     funcs[i]);
+      free(aggs);
+      dusk_frame_free(f);
+      return NULL;
+    }
+  }
+  out = wrap(dusk_plan_groupby(unwrap(f), keys, nkeys, aggs, naggs), err);
+  free(aggs);
+  return out;
+}
+
+dusk_frame *dusk_value_counts(dusk_frame *f, const char *column,
+                              dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  return wrap(dusk_plan_value_counts(unwrap(f), column), err);
+}
+
+dusk_frame *dusk_head(dusk_frame *f, int64_t n, dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  return wrap(dusk_plan_head(unwrap(f), n), err);
+}
+
+dusk_frame *dusk_len(dusk_frame *f, dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  return wrap(dusk_plan_len(unwrap(f)), err);
+}
+
+dusk_frame *dusk_describe(dusk_frame *f, dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  return wrap(dusk_plan_describe(unwrap(f)), err);
+}
+
+/* ---- compute ------------------------------------------------------------- */
+
+int dusk_compute(dusk_client *c, const dusk_frame *f, int timeout_ms,
+                 dusk_table **out, dusk_error *err) {
+  dusk_buf plan;
+  char key[64];
+  const char *k = key;
+  void *bytes = NULL;
+  size_t len = 0;
+  dusk_slice s;
+  int rc;
+  if (f == NULL)
+    return dusk_error_set(err, DUSK_EINVAL, "no frame");
+  dusk_buf_init(&plan);
+  if (dusk_plan_encode(f->plan, &plan) != 0)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  if ((rc = dusk__client_query(c, plan.data, plan.len, key, sizeof key,
+                               err)) != 0) {
+    dusk_buf_destroy(&plan);
+    return rc;
+  }
+  dusk_buf_destroy(&plan);
+  rc = dusk_client_gather(c, &k, 1, timeout_ms, &bytes, &len, err);
+  dusk_client_release(c, &k, 1, NULL);
+  if (rc != 0) {
+    /* The worker's text (after "key ... failed: task ... (op query): ")
+     * is what a person needs. */
+    if (err != NULL && rc == DUSK_ETASK) {
+      const char *p = strstr(err->message, "(op query): ");
+      if (p != NULL)
+        memmove(err->message, p + 12, strlen(p + 12) + 1);
+    }
+    return rc;
+  }
+  s.ptr = bytes;
+  s.len = len;
+  rc = dusk_table_decode(s, out, err);
+  free(bytes);
+  return rc;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+size_t dusk_table_nrows(const dusk_table *t) { return t->nrows; }
+size_t dusk_table_ncols(const dusk_table *t) { return t->ncols; }
+size_t dusk_table_nindex(const dusk_table *t) { return t->nindex; }
+
+const char *dusk_table_column_name(const dusk_table *t, size_t col) {
+  return col < t->ncols ? t->cols[col].name : NULL;
+}
+
+int dusk_table_column_type(const dusk_table *t, size_t col) {
+  if (col >= t->ncols)
+    return 0;
+  switch (t->cols[col].type) {
+  case DUSK_TYPE_BOOL: return DUSK_COL_BOOL;
+  case DUSK_TYPE_INT64: return DUSK_COL_INT64;
+  case DUSK_TYPE_FLOAT64: return DUSK_COL_FLOAT64;
+  case DUSK_TYPE_STRING: return DUSK_COL_STRING;
+  default: return 0;
+  }
+}
+
+int dusk_table_is_null(const dusk_table *t, size_t col, size_t row) {
+  return col >= t->ncols || row >= t->nrows || !t->cols[col].valid[row];
+}
+
+int64_t dusk_table_int64(const dusk_table *t, size_t col, size_t row) {
+  dusk_value v;
+  if (dusk_table_is_null(t, col, row))
+    return 0;
+  dusk_table_get(t, col, row, &v);
+  return v.type == DUSK_TYPE_INT64  ? v.u.i
+         : v.type == DUSK_TYPE_BOOL ? v.u.b
+                                    : (int64_t)v.u.f;
+}
+
+double dusk_table_float64(const dusk_table *t, size_t col, size_t row) {
+  dusk_value v;
+  if (dusk_table_is_null(t, col, row))
+    return 0;
+  dusk_table_get(t, col, row, &v);
+  return v.type == DUSK_TYPE_FLOAT64 ? v.u.f
+         : v.type == DUSK_TYPE_BOOL  ? v.u.b
+                                     : (double)v.u.i;
+}
+
+int dusk_table_bool(const dusk_table *t, size_t col, size_t row) {
+  dusk_value v;
+  if (dusk_table_is_null(t, col, row))
+    return 0;
+  dusk_table_get(t, col, row, &v);
+  return v.type == DUSK_TYPE_BOOL ? v.u.b : 0;
+}
+
+const char *dusk_table_string(const dusk_table *t, size_t col, size_t row,
+                              size_t *len) {
+  dusk_value v;
+  if (dusk_table_is_null(t, col, row) || t->cols[col].type != DUSK_TYPE_STRING)
+    return NULL;
+  dusk_table_get(t, col, row, &v);
+  if (len)
+    *len = v.u.s.len;
+  return v.u.s.ptr;
+}
+
+int dusk_table_print(const dusk_table *t, int format, FILE *f) {
+  switch (format) {
+  case DUSK_FORMAT_CSV: return dusk_table_write_csv(t, f);
+  case DUSK_FORMAT_JSON: return dusk_table_write_json(t, f);
+  default: return dusk_table_write_text(t, f);
+  }
+}

@@ -1,0 +1,153 @@
+/* dftask.c - dataframe task arguments and partial results on the wire.
+ *
+ *   scan args: [plan(bin), path(str), start, end, data_start,
+ *               start_in_quotes(bool), index, [header names(str)...]]
+ *   partial:   [ranges(bin), payload(bin)]
+ * Decoding checks every field; header names are bounded by the bytes
+ * present (msgcheck) before the array for them is allocated. */
+#include "dftask.h"
+
+#include "msgcheck.h"
+
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_write(void *data, const char *bytes, size_t len) {
+  return dusk_buf_append(data, bytes, len) == 0 ? 0 : -1;
+}
+
+int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
+  msgpack_packer pk;
+  int rc = 0;
+  msgpack_packer_init(&pk, out, buf_write);
+  rc |= msgpack_pack_array(&pk, 8);
+  rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
+  rc |= msgpack_pack_str_with_body(&pk, a->path.ptr, a->path.len);
+  rc |= msgpack_pack_uint64(&pk, a->start);
+  rc |= msgpack_pack_uint64(&pk, a->end);
+  rc |= msgpack_pack_uint64(&pk, a->data_start);
+  rc |= a->start_in_quotes ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+  rc |= msgpack_pack_uint64(&pk, a->index);
+  rc |= msgpack_pack_array(&pk, a->nheader);
+  for (uint32_t i = 0; i < a->nheader; i++)
+    rc |= msgpack_pack_str_with_body(&pk, a->header[i].ptr, a->header[i].len);
+  return rc == 0 ? 0 : DUSK_ENOMEM;
+}
+
+/* Unpacks one whole value after the bounded header walk. */
+static int unpack(dusk_slice bytes, msgpack_zone *zone, msgpack_object *obj,
+                  const char *what, dusk_error *err) {
+  dusk_msgcheck_limits lim = {8, bytes.len + 1};
+  size_t consumed = 0, off = 0;
+  int rc = dusk_msgcheck(bytes.ptr, bytes.len, &lim, &consumed, err);
+  if (rc != 0)
+    return rc;
+  if (consumed != bytes.len)
+    return dusk_error_set(err, DUSK_ETRAILING, "%s: trailing bytes", what);
+  if (msgpack_unpack(bytes.ptr, bytes.len, &off, zone, obj) !=
+      MSGPACK_UNPACK_SUCCESS)
+    return dusk_error_set(err, DUSK_EPROTO, "%s: undecodable", what);
+  return 0;
+}
+
+static int get_u64(const msgpack_object *o, uint64_t *v) {
+  if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return -1;
+  *v = o->via.u64;
+  return 0;
+}
+
+int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
+                          dusk_error *err) {
+  msgpack_zone zone;
+  msgpack_object obj;
+  const msgpack_object *f;
+  uint64_t index;
+  int rc;
+
+  memset(a, 0, sizeof *a);
+  if (!msgpack_zone_init(&zone, 1024))
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  if ((rc = unpack(bytes, &zone, &obj, "scan args", err)) != 0)
+    goto out;
+  rc = DUSK_ETYPE;
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 8) {
+    dusk_error_set(err, rc, "scan args: expected an array of 8 fields");
+    goto out;
+  }
+  f = obj.via.array.ptr;
+  if (f[0].type != MSGPACK_OBJECT_BIN || f[1].type != MSGPACK_OBJECT_STR ||
+      get_u64(&f[2], &a->start) != 0 || get_u64(&f[3], &a->end) != 0 ||
+      get_u64(&f[4], &a->data_start) != 0 ||
+      f[5].type != MSGPACK_OBJECT_BOOLEAN || get_u64(&f[6], &index) != 0 ||
+      index > (uint64_t)INT64_MAX || f[7].type != MSGPACK_OBJECT_ARRAY ||
+      a->start > a->end) {
+    dusk_error_set(err, rc, "scan args: a field has the wrong type");
+    goto out;
+  }
+  /* Bytes and strings point into `bytes`, which msgpack-c references. */
+  a->plan.ptr = f[0].via.bin.ptr;
+  a->plan.len = f[0].via.bin.size;
+  a->path.ptr = f[1].via.str.ptr;
+  a->path.len = f[1].via.str.size;
+  a->start_in_quotes = f[5].via.boolean;
+  a->index = index;
+  a->nheader = f[7].via.array.size;
+  a->header = calloc(a->nheader ? a->nheader : 1, sizeof *a->header);
+  if (a->header == NULL) {
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (uint32_t i = 0; i < a->nheader; i++) {
+    const msgpack_object *h = &f[7].via.array.ptr[i];
+    if (h->type != MSGPACK_OBJECT_STR) {
+      free(a->header);
+      a->header = NULL;
+      dusk_error_set(err, rc, "scan args: header name %u is not a string",
+                     i);
+      goto out;
+    }
+    a->header[i].ptr = h->via.str.ptr;
+    a->header[i].len = h->via.str.size;
+  }
+  rc = 0;
+out:
+  msgpack_zone_destroy(&zone);
+  return rc;
+}
+
+int dusk_partial_encode(dusk_slice ranges, dusk_slice payload,
+                        dusk_buf *out) {
+  msgpack_packer pk;
+  int rc = 0;
+  msgpack_packer_init(&pk, out, buf_write);
+  rc |= msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_bin_with_body(&pk, ranges.ptr, ranges.len);
+  rc |= msgpack_pack_bin_with_body(&pk, payload.ptr, payload.len);
+  return rc == 0 ? 0 : DUSK_ENOMEM;
+}
+
+int dusk_partial_decode(dusk_slice bytes, dusk_slice *ranges,
+                        dusk_slice *payload, dusk_error *err) {
+  msgpack_zone zone;
+  msgpack_object obj;
+  int rc;
+  if (!msgpack_zone_init(&zone, 256))
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  if ((rc = unpack(bytes, &zone, &obj, "partial result", err)) == 0) {
+    if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 2 ||
+        obj.via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
+        obj.via.array.ptr[1].type != MSGPACK_OBJECT_BIN) {
+      rc = dusk_error_set(err, DUSK_ETYPE,
+                          "partial result: expected [bin, bin]");
+    } else {
+      ranges->ptr = obj.via.array.ptr[0].via.bin.ptr;
+      ranges->len = obj.via.array.ptr[0].via.bin.size;
+      payload->ptr = obj.via.array.ptr[1].via.bin.ptr;
+      payload->len = obj.via.array.ptr[1].via.bin.size;
+    }
+  }
+  msgpack_zone_destroy(&zone);
+  return rc;
+}

@@ -1,0 +1,58 @@
+/* dftask.h - the arguments of the dataframe tasks the scheduler lowers a
+ * query into, and the partial results they pass along.
+ *
+ *   df_scan    one byte range of one file: scan, then the plan's steps up to
+ *              its terminal (groupby, head, ...), giving a partial result
+ *   df_combine merges partial results (a tree reduction)
+ *   df_final   turns the one merged partial into the result table
+ *
+ * Every task carries the plan fragment it runs: the chain of plan nodes
+ * from a READ_CSV leaf (holding the one file and the resolved types of the
+ * columns it reads) up to the query's root.  combine and final look only at
+ * the root.  A partial result is two tables: one row per scanned range
+ * (index, the quote state it assumed, the quote parity it saw, rows
+ * scanned), so the final step can check every range's guess, and the
+ * payload (partial aggregate state, or rows). */
+#ifndef DUSK_DFTASK_H
+#define DUSK_DFTASK_H
+
+#include "buf.h"
+#include "errors.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Task failures the scheduler acts on start with a line it can parse:
+ *   "DUSK-WIDEN <type> <column>\n..."    a value needs a wider column type
+ *                                       (the scheduler widens and reruns);
+ *   "DUSK-QUOTES <i>=<0|1>,<i>=<0|1>\n..." ranges whose quote-state guess
+ *                                       was wrong, with the right state.
+ * The rest of the message says the same for a person. */
+#define DUSK_WIDEN_TAG "DUSK-WIDEN "
+#define DUSK_QUOTES_TAG "DUSK-QUOTES "
+
+typedef struct dusk_scan_args {
+  dusk_slice plan;       /* encoded plan fragment (dusk_plan_encode) */
+  dusk_slice path;
+  uint64_t start, end;   /* byte range */
+  uint64_t data_start;   /* first data record of the file */
+  bool start_in_quotes;  /* quote state assumed at start */
+  uint64_t index;        /* (file ordinal << 32) | range ordinal within
+                            the file: sorting by it gives file order */
+  uint32_t nheader;      /* columns of the file, in file order */
+  dusk_slice *header;    /* their names (decode: borrowed, see below) */
+} dusk_scan_args;
+
+/* Encodes a (0 or DUSK_ENOMEM). */
+int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out);
+/* Decodes bytes into *a; slices borrow from bytes, and a->header is heap
+ * memory the caller frees.  0 or a negative code with err. */
+int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
+                          dusk_error *err);
+
+/* A partial result: two encoded tables (dusk_table_encode). */
+int dusk_partial_encode(dusk_slice ranges, dusk_slice payload, dusk_buf *out);
+int dusk_partial_decode(dusk_slice bytes, dusk_slice *ranges,
+                        dusk_slice *payload, dusk_error *err);
+
+#endif

@@ -1,0 +1,147 @@
+/* exprtype.c - static typing of query expressions and name suggestions. */
+#include "exprtype.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b), *row, best;
+  if (la > 256 || lb > 256)
+    return (size_t)-1;
+  row = malloc((lb + 1) * sizeof *row);
+  if (row == NULL)
+    return (size_t)-1;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t cur = row[j];
+      size_t cost = tolower((unsigned char)a[i - 1]) ==
+                            tolower((unsigned char)b[j - 1])
+                        ? 0
+                        : 1;
+      size_t v = prev + cost;
+      if (row[j] + 1 < v)
+        v = row[j] + 1;
+      if (row[j - 1] + 1 < v)
+        v = row[j - 1] + 1;
+      row[j] = v;
+      prev = cur;
+    }
+  }
+  best = row[lb];
+  free(row);
+  return best;
+}
+
+const char *dusk_closest_name(const char *want, const char *const *names,
+                              size_t n) {
+  const char *best = NULL;
+  size_t best_d = (size_t)-1, limit = strlen(want) / 3;
+  if (limit < 2)
+    limit = 2;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = edit_distance(want, names[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = names[i];
+    }
+  }
+  return best_d <= limit ? best : NULL;
+}
+
+static int is_numeric(dusk_type t) {
+  return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
+         t == DUSK_TYPE_BOOL;
+}
+
+dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
+                         const dusk_type *types, size_t ncols,
+                         dusk_error *err) {
+  dusk_type a, b;
+  switch (e->kind) {
+  case DUSK_EXPR_COLUMN: {
+    const char *near;
+    for (size_t i = 0; i < ncols; i++)
+      if (strcmp(names[i], e->name) == 0)
+        return types[i];
+    near = dusk_closest_name(e->name, names, ncols);
+    dusk_error_set(err, DUSK_ENOTFOUND, "unknown column '%s'%s%s%s", e->name,
+                   near ? "; did you mean '" : "", near ? near : "",
+                   near ? "'?" : "");
+    return DUSK_TYPE_NULL;
+  }
+  case DUSK_EXPR_LITERAL:
+    /* A None literal compares like a null: treat it as any type. */
+    return e->value.type == DUSK_TYPE_NULL ? DUSK_TYPE_FLOAT64
+                                           : e->value.type;
+  case DUSK_EXPR_ISNULL:
+  case DUSK_EXPR_NOTNULL:
+    if (dusk_expr_type(e->a, names, types, ncols, err) == DUSK_TYPE_NULL)
+      return DUSK_TYPE_NULL;
+    return DUSK_TYPE_BOOL;
+  case DUSK_EXPR_NOT:
+    a = dusk_expr_type(e->a, names, types, ncols, err);
+    if (a == DUSK_TYPE_NULL)
+      return a;
+    if (a != DUSK_TYPE_BOOL) {
+      dusk_error_set(err, DUSK_ETYPE, "'not' needs a condition, got %s",
+                     dusk_type_name(a));
+      return DUSK_TYPE_NULL;
+    }
+    return DUSK_TYPE_BOOL;
+  case DUSK_EXPR_AND:
+  case DUSK_EXPR_OR:
+    a = dusk_expr_type(e->a, names, types, ncols, err);
+    if (a == DUSK_TYPE_NULL)
+      return a;
+    b = dusk_expr_type(e->b, names, types, ncols, err);
+    if (b == DUSK_TYPE_NULL)
+      return b;
+    if (a != DUSK_TYPE_BOOL || b != DUSK_TYPE_BOOL) {
+      dusk_error_set(err, DUSK_ETYPE, "'%s' needs conditions on both sides",
+                     e->kind == DUSK_EXPR_AND ? "and" : "or");
+      return DUSK_TYPE_NULL;
+    }
+    return DUSK_TYPE_BOOL;
+  case DUSK_EXPR_COMPARE:
+    a = dusk_expr_type(e->a, names, types, ncols, err);
+    if (a == DUSK_TYPE_NULL)
+      return a;
+    b = dusk_expr_type(e->b, names, types, ncols, err);
+    if (b == DUSK_TYPE_NULL)
+      return b;
+    if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING)) {
+      char text[200];
+      dusk_expr_format(e, text, sizeof text);
+      dusk_error_set(err, DUSK_ETYPE,
+                     "cannot compare %s with %s in '%s'", dusk_type_name(a),
+                     dusk_type_name(b), text);
+      return DUSK_TYPE_NULL;
+    }
+    return DUSK_TYPE_BOOL;
+  case DUSK_EXPR_ARITH:
+    a = dusk_expr_type(e->a, names, types, ncols, err);
+    if (a == DUSK_TYPE_NULL)
+      return a;
+    b = dusk_expr_type(e->b, names, types, ncols, err);
+    if (b == DUSK_TYPE_NULL)
+      return b;
+    if (!is_numeric(a) || !is_numeric(b)) {
+      char text[200];
+      dusk_expr_format(e, text, sizeof text);
+      dusk_error_set(err, DUSK_ETYPE, "arithmetic on %s in '%s'",
+                     dusk_type_name(is_numeric(a) ? b : a), text);
+      return DUSK_TYPE_NULL;
+    }
+    if (e->op == DUSK_ARITH_DIV || a == DUSK_TYPE_FLOAT64 ||
+        b == DUSK_TYPE_FLOAT64)
+      return DUSK_TYPE_FLOAT64;
+    return DUSK_TYPE_INT64;
+  }
+  dusk_error_set(err, DUSK_ETYPE, "unknown expression kind %d", e->kind);
+  return DUSK_TYPE_NULL;
+}

@@ -1,0 +1,128 @@
+/* internal.h - the scheduler's state, shared by scheduler.c (tasks,
+ * workers, clients) and query.c (dataframe queries).  Not a public header:
+ * nothing outside scheduler/ includes it. */
+#ifndef DUSK_SCHED_INTERNAL_H
+#define DUSK_SCHED_INTERNAL_H
+
+#include "conn.h"
+#include "hashmap.h"
+#include "heap.h"
+#include "msg.h"
+#include "scheduler.h"
+
+#include <stdint.h>
+
+enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
+
+typedef struct sched_client sched_client;
+typedef struct sched_worker sched_worker;
+typedef struct sched_task sched_task;
+
+struct sched_task {
+  dusk_heap_item heap; /* first: the ready heap stores &task->heap */
+  uint64_t id;         /* worker-facing id of the current attempt, 0 = none */
+  sched_client *client;
+  sched_worker *worker; /* processing on, or holding the result */
+  sched_task *wprev, *wnext; /* in worker's processing or memory list */
+  sched_task **deps;
+  sched_task **dependents;
+  sched_task *erred_from; /* the task whose failure erred this one */
+  char *message;          /* failure text, for tasks that failed themselves */
+  const char *key;        /* NUL-terminated, stored after the struct */
+  const char *op;         /* NUL-terminated, stored after the struct */
+  const char *args;       /* stored after the struct */
+  uint64_t nbytes;
+  uint32_t keylen, args_len;
+  uint32_t ndeps, ndependents, cap_dependents;
+  uint32_t nwaiting, nwaiters, nalive_dependents;
+  uint8_t state, wanted, suspicious, missing_retries;
+  uint8_t mark; /* DFS colour during submission */
+  uint8_t pending; /* submitted, graph not final yet */
+  struct sched_query *query; /* set on a query's final task */
+};
+
+struct sched_worker {
+  uint64_t id;
+  dusk_conn *conn;
+  dusk_scheduler *s;
+  char addr[96]; /* data address "host:port" */
+  char name[64];
+  int64_t pid;
+  uint32_t nprocessing;
+  uint32_t capacity;   /* tasks in flight allowed now (see update_capacity) */
+  double ema_run_us;   /* moving average of op run times, 0 = unknown */
+  uint64_t nkeys, nbytes;
+  sched_task *processing; /* list head */
+  sched_task *memory;     /* list head */
+  sched_worker *fprev, *fnext; /* free list: workers with spare slots */
+  int in_free;
+  int registered;
+  uint64_t last_seen_ns;
+};
+
+struct sched_client {
+  uint64_t id;
+  dusk_conn *conn;
+  dusk_scheduler *s;
+  dusk_strmap tasks;    /* key -> sched_task */
+  sched_task **pending; /* tasks of a graph whose final part has not come */
+  char **pending_deps;  /* per pending task: its input keys, see pack_keys */
+  size_t npending, cap_pending;
+  char **pending_wanted;
+  size_t npending_wanted, cap_pending_wanted;
+  uint32_t info_min; /* INFO_REQUEST waiting for this many workers */
+  int info_waiting;
+  sched_client *next_waiting_info;
+  int closed;
+  struct sched_query *queries; /* dataframe queries of this client */
+};
+
+struct dusk_scheduler {
+  uv_loop_t *loop;
+  dusk_scheduler_config cfg;
+  dusk_net net;
+  uv_tcp_t server;
+  uv_timer_t chore;
+  int port;
+  dusk_heap ready;
+  dusk_idmap tasks_by_id; /* attempt id -> task */
+  dusk_idmap workers;     /* worker id -> worker */
+  sched_worker *free_workers;
+  uint64_t next_task_id, next_worker_id, next_client_id, next_priority;
+  uint64_t ntasks;
+  size_t nworkers;
+  sched_client *info_waiters;
+  int stopping;
+  struct sched_query *queries_due; /* noted by dusk__query_final */
+};
+
+typedef struct sched_query sched_query;
+
+/* Submits one graph part for c, as if the client had sent it. */
+void dusk__sched_submit(dusk_scheduler *s, sched_client *c,
+                        const dusk_msg_submit *m);
+/* Stops wanting c's key (canceling it first when cancel is set). */
+void dusk__sched_release(dusk_scheduler *s, sched_client *c,
+                         const char *key, size_t keylen, int cancel);
+/* The task of c named key, or NULL. */
+sched_task *dusk__sched_task(sched_client *c, const char *key,
+                             size_t keylen);
+
+/* query.c */
+void dusk__query_start(dusk_scheduler *s, sched_client *c,
+                       const dusk_msg_query *m);
+/* A query's final task reached memory or erred: noted now, acted on by
+ * dusk__query_flush, because acting may free tasks the caller is still
+ * walking. */
+void dusk__query_final(dusk_scheduler *s, sched_task *t);
+/* Handles the noted query outcomes; call where no task walk is running. */
+void dusk__query_flush(dusk_scheduler *s);
+/* The client released or canceled its query key: 1 if it was one. */
+int dusk__query_release(dusk_scheduler *s, sched_client *c, dusk_slice key,
+                        int cancel);
+/* The client is gone: drop its queries. */
+void dusk__query_client_gone(dusk_scheduler *s, sched_client *c);
+/* The scheduler's uv loop, for the thread pool. */
+uv_loop_t *dusk__sched_loop(dusk_scheduler *s);
+
+#endif

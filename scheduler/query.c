@@ -1,0 +1,1189 @@
+/* query.c - dataframe queries: from a plan to tasks and back.
+ *
+ * A query goes through:
+ *   sampling  (libuv thread pool) expand globs, stat every file, read every
+ *             header, sample the first rows of the first file of each
+ *             read_csv to infer column types;
+ *   checking  (loop) walk the plan against those schemas: unknown columns
+ *             (with the closest name), aggregates that do not apply, ill-
+ *             typed filters - a clear error at submit time;
+ *   running   lower into one df_scan per byte range, a df_combine tree and
+ *             a df_final, submitted like any graph of the client's;
+ *   redoing   when the final task fails with DUSK-WIDEN (a value needs a
+ *             wider type than the sample showed) or DUSK-QUOTES (a range
+ *             guessed its starting quote state wrong), the query widens the
+ *             column or records the right states and runs again.  Both
+ *             converge: types only widen, and quote states become known.
+ * Then the client gets a KEY_STATE for its query key, as for a task. */
+#include "internal.h"
+
+#include "csvscan.h"
+#include "dftask.h"
+#include "exprtype.h"
+#include "fieldparse.h"
+#include "log.h"
+#include "plan.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_BLOCKSIZE ((uint64_t)64 << 20)
+#define SAMPLE_BYTES ((uint64_t)256 << 10)
+#define MAX_ATTEMPTS 12
+#define COMBINE_FANIN 8
+
+typedef struct qfile {
+  char *path;
+  uint64_t size, data_start;
+} qfile;
+
+/* One read_csv of the plan and what sampling found. */
+typedef struct qleaf {
+  dusk_plan *node; /* in q->plan */
+  qfile *files;
+  size_t nfiles;
+  char **header; /* all columns of the files, in file order */
+  size_t ncols;
+  dusk_type *types;  /* per header column: inferred, then overridden */
+  uint8_t *needed;   /* per header column: read by the query */
+} qleaf;
+
+/* Ranges first..last (same file) start in the given quote state. */
+typedef struct qstate {
+  uint64_t first, last;
+  int in_quotes;
+} qstate;
+
+enum { Q_SAMPLING, Q_RUNNING, Q_DONE };
+
+struct sched_query {
+  uint64_t id;
+  dusk_scheduler *s;
+  sched_client *c; /* NULL once the client is gone */
+  sched_query *next;
+  char *key;
+  dusk_plan *plan;
+  qleaf *leaves;
+  size_t nleaves;
+  int state;
+  int attempt;
+  uv_work_t work;
+  dusk_error err; /* from sampling */
+  char final_key[96];
+  qstate *quotes;
+  size_t nquotes;
+  sched_query *next_due; /* in s->queries_due */
+  int due;
+};
+
+static void query_free(sched_query *q) {
+  if (q->due) {
+    sched_query **pp;
+    for (pp = &q->s->queries_due; *pp != NULL; pp = &(*pp)->next_due)
+      if (*pp == q) {
+        *pp = q->next_due;
+        break;
+      }
+  }
+  for (size_t l = 0; l < q->nleaves; l++) {
+    qleaf *lf = &q->leaves[l];
+    for (size_t f = 0; f < lf->nfiles; f++)
+      free(lf->files[f].path);
+    free(lf->files);
+    for (size_t c = 0; c < lf->ncols; c++)
+      free(lf->header[c]);
+    free(lf->header);
+    free(lf->types);
+    free(lf->needed);
+  }
+  free(q->leaves);
+  free(q->quotes);
+  dusk_plan_free(q->plan);
+  free(q->key);
+  free(q);
+}
+
+static void unlink_query(sched_query *q) {
+  sched_query **pp;
+  if (q->c == NULL)
+    return;
+  for (pp = &q->c->queries; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == q) {
+      *pp = q->next;
+      break;
+    }
+}
+
+/* Reports the query's outcome under its key, like a wanted task. */
+static void report(sched_query *q, uint8_t state, const sched_task *t,
+                   const char *message) {
+  dusk_msg m;
+  if (q->c == NULL || q->c->conn == NULL)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_KEY_STATE;
+  m.u.key_state.key.ptr = q->key;
+  m.u.key_state.key.len = strlen(q->key);
+  m.u.key_state.state = state;
+  m.u.key_state.addr.ptr = "";
+  m.u.key_state.erred_key.ptr = q->key;
+  m.u.key_state.erred_key.len = strlen(q->key);
+  m.u.key_state.op.ptr = "query";
+  m.u.key_state.op.len = 5;
+  m.u.key_state.message.ptr = message ? message : "";
+  m.u.key_state.message.len = message ? strlen(message) : 0;
+  if (state == DUSK_KEY_MEMORY && t != NULL) {
+    m.u.key_state.id = t->id;
+    m.u.key_state.addr.ptr = t->worker->addr;
+    m.u.key_state.addr.len = strlen(t->worker->addr);
+    m.u.key_state.nbytes = t->nbytes;
+  }
+  dusk_conn_send(q->c->conn, &m);
+}
+
+static void fail_query(sched_query *q, const char *message) {
+  report(q, DUSK_KEY_ERRED, NULL, message);
+  q->state = Q_DONE;
+}
+
+/* ---- sampling (thread pool) ---------------------------------------------- */
+
+static int has_glob(const char *p) { return strpbrk(p, "*?[") != NULL; }
+
+static int add_file(qleaf *lf, const char *path, dusk_error *err) {
+  struct stat st;
+  qfile *nf;
+  if (stat(path, &st) != 0)
+    return dusk_error_set(err, -errno, "%s: %s", path, strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return dusk_error_set(err, DUSK_EINVAL, "%s: is a directory, not a CSV "
+                          "file (use a glob like '%s/*.csv')", path, path);
+  if (!S_ISREG(st.st_mode))
+    return dusk_error_set(err, DUSK_EINVAL, "%s: not a regular file", path);
+  nf = realloc(lf->files, (lf->nfiles + 1) * sizeof *nf);
+  if (nf == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  lf->files = nf;
+  nf[lf->nfiles].path = strdup(path);
+  nf[lf->nfiles].size = (uint64_t)st.st_size;
+  nf[lf->nfiles].data_start = 0;
+  if (nf[lf->nfiles].path == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  lf->nfiles++;
+  return 0;
+}
+
+typedef struct sample_ctx {
+  qleaf *lf;
+  uint64_t rows;
+} sample_ctx;
+
+static int on_sample(void *arg, dusk_batch *b) {
+  sample_ctx *ctx = arg;
+  qleaf *lf = ctx->lf;
+  for (size_t c = 0; c < b->ncols; c++) {
+    const dusk_column *col = &b->cols[c];
+    for (size_t r = 0; r < b->nrows; r++) {
+      const char *v = b->arena + col->str_off[r];
+      size_t len = col->str_len[r];
+      dusk_type t;
+      if (!col->valid[r] || dusk_field_is_na(v, len))
+        continue;
+      t = dusk_field_infer(v, len);
+      lf->types[c] = lf->types[c] == DUSK_TYPE_NULL
+                         ? t
+                         : dusk_type_common(lf->types[c], t);
+    }
+  }
+  ctx->rows += b->nrows;
+  return 0;
+}
+
+static int sample_leaf(qleaf *lf, dusk_error *err) {
+  const dusk_plan *p = lf->node;
+  char sep = p->csv.sep ? p->csv.sep : ',';
+  int rc;
+  for (size_t i = 0; i < p->npaths; i++) {
+    const char *path = p->paths[i];
+    if (has_glob(path)) {
+      glob_t g;
+      int grc = glob(path, 0, NULL, &g);
+      if (grc == GLOB_NOMATCH) {
+        globfree(&g);
+        return dusk_error_set(err, DUSK_ENOTFOUND, "no files match '%s'",
+                              path);
+      }
+      if (grc != 0) {
+        globfree(&g);
+        return dusk_error_set(err, DUSK_EINVAL, "cannot expand '%s'", path);
+      }
+      for (size_t k = 0; k < g.gl_pathc; k++)
+        if ((rc = add_file(lf, g.gl_pathv[k], err)) != 0) {
+          globfree(&g);
+          return rc;
+        }
+      globfree(&g);
+    } else if ((rc = add_file(lf, path, err)) != 0) {
+      return rc;
+    }
+  }
+  for (size_t f = 0; f < lf->nfiles; f++) {
+    char **names = NULL;
+    size_t n = 0;
+    uint64_t data_start = 0;
+    if ((rc = dusk_csv_read_header(lf->files[f].path, sep, &names, &n,
+                                   &data_start, err)) != 0)
+      return rc;
+    lf->files[f].data_start = data_start;
+    if (f == 0) {
+      lf->header = names;
+      lf->ncols = n;
+      continue;
+    }
+    int same = n == lf->ncols;
+    for (size_t c = 0; same && c < n; c++)
+      same = strcmp(names[c], lf->header[c]) == 0;
+    for (size_t c = 0; c < n; c++)
+      free(names[c]);
+    free(names);
+    if (!same)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: its header differs from %s's",
+                            lf->files[f].path, lf->files[0].path);
+  }
+  lf->types = calloc(lf->ncols ? lf->ncols : 1, sizeof *lf->types);
+  lf->needed = calloc(lf->ncols ? lf->ncols : 1, 1);
+  if (lf->types == NULL || lf->needed == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  /* Sample the first rows of the first non-empty file. */
+  for (size_t f = 0; f < lf->nfiles; f++) {
+    qfile *qf = &lf->files[f];
+    dusk_csvscan_options o;
+    dusk_csvscan_stats st;
+    sample_ctx ctx = {lf, 0};
+    int *map;
+    dusk_type *stypes;
+    if (qf->size <= qf->data_start)
+      continue;
+    map = calloc(lf->ncols, sizeof *map);
+    stypes = calloc(lf->ncols, sizeof *stypes);
+    if (map == NULL || stypes == NULL) {
+      free(map);
+      free(stypes);
+      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    }
+    for (size_t c = 0; c < lf->ncols; c++) {
+      map[c] = (int)c;
+      stypes[c] = DUSK_TYPE_STRING;
+    }
+    memset(&o, 0, sizeof o);
+    o.path = qf->path;
+    o.sep = sep;
+    o.start = qf->data_start;
+    o.end = qf->data_start + SAMPLE_BYTES;
+    o.data_start = qf->data_start;
+    o.ncols_file = lf->ncols;
+    o.col_map = map;
+    o.types = stypes;
+    o.nout = lf->ncols;
+    o.batch_rows = 4096;
+    o.max_field = 1u << 20;
+    rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
+    free(map);
+    free(stypes);
+    if (rc != 0)
+      return rc;
+    break;
+  }
+  /* Columns with no value in the sample start as int64 and widen later. */
+  for (size_t c = 0; c < lf->ncols; c++)
+    if (lf->types[c] == DUSK_TYPE_NULL)
+      lf->types[c] = DUSK_TYPE_INT64;
+  return 0;
+}
+
+static void collect_leaves(dusk_plan *p, qleaf **leaves, size_t *n,
+                           size_t *cap) {
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    if (*n == *cap) {
+      *cap = *cap ? *cap * 2 : 4;
+      *leaves = dusk_xrealloc(*leaves, *cap * sizeof **leaves);
+    }
+    memset(&(*leaves)[*n], 0, sizeof **leaves);
+    (*leaves)[(*n)++].node = p;
+    return;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    collect_leaves(p->inputs[i], leaves, n, cap);
+}
+
+static void sample_work(uv_work_t *w) {
+  sched_query *q = w->data;
+  for (size_t l = 0; l < q->nleaves; l++)
+    if (sample_leaf(&q->leaves[l], &q->err) != 0)
+      return;
+}
+
+/* ---- checking ------------------------------------------------------------ */
+
+/* The columns visible at a plan node, with their types. */
+typedef struct schema {
+  size_t n;
+  char **names; /* borrowed */
+  dusk_type *types;
+} schema;
+
+static void schema_free(schema *sc) {
+  free(sc->names);
+  free(sc->types);
+  sc->names = NULL;
+  sc->types = NULL;
+  sc->n = 0;
+}
+
+static int schema_find(const schema *sc, const char *name) {
+  for (size_t i = 0; i < sc->n; i++)
+    if (strcmp(sc->names[i], name) == 0)
+      return (int)i;
+  return -1;
+}
+
+static int unknown_column(const schema *sc, const char *name,
+                          const char *where, dusk_error *err) {
+  const char *near = dusk_closest_name(name, (const char *const *)sc->names,
+                                       sc->n);
+  return dusk_error_set(err, DUSK_ENOTFOUND,
+                        "%s: unknown column '%s'%s%s%s", where, name,
+                        near ? "; did you mean '" : "", near ? near : "",
+                        near ? "'?" : "");
+}
+
+static qleaf *leaf_of(sched_query *q, const dusk_plan *p) {
+  for (size_t l = 0; l < q->nleaves; l++)
+    if (q->leaves[l].node == p)
+      return &q->leaves[l];
+  return NULL;
+}
+
+/* Marks name as read in every leaf below p that has it. */
+static void mark_needed(sched_query *q, const dusk_plan *p, const char *name) {
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    qleaf *lf = leaf_of(q, p);
+    for (size_t c = 0; lf && c < lf->ncols; c++)
+      if (strcmp(lf->header[c], name) == 0)
+        lf->needed[c] = 1;
+    return;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    mark_needed(q, p->inputs[i], name);
+}
+
+/* Sets a column's read type in every leaf below p. */
+static void set_read_type(sched_query *q, const dusk_plan *p,
+                          const char *name, dusk_type t) {
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    qleaf *lf = leaf_of(q, p);
+    for (size_t c = 0; lf && c < lf->ncols; c++)
+      if (strcmp(lf->header[c], name) == 0)
+        lf->types[c] = t;
+    return;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    set_read_type(q, p->inputs[i], name, t);
+}
+
+static void expr_columns(sched_query *q, const dusk_plan *below,
+                         const dusk_expr *e) {
+  if (e == NULL)
+    return;
+  if (e->kind == DUSK_EXPR_COLUMN)
+    mark_needed(q, below, e->name);
+  expr_columns(q, below, e->a);
+  expr_columns(q, below, e->b);
+}
+
+static int is_numeric(dusk_type t) {
+  return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
+         t == DUSK_TYPE_BOOL;
+}
+
+/* Replaces a groupby's "every column" aggregates by one per column, as
+ * pandas would compute them: count/min/max/nunique over every non-key
+ * column, sum/mean over the numeric ones. */
+static int expand_aggs(dusk_plan *g, const schema *sc, dusk_error *err) {
+  size_t n = 0, cap = 0;
+  dusk_agg *out = NULL;
+  for (size_t a = 0; a < g->naggs; a++) {
+    dusk_agg *ag = &g->aggs[a];
+    if (ag->column != NULL || ag->fn == DUSK_AGG_SIZE) {
+      if (n == cap) {
+        cap = cap ? cap * 2 : 8;
+        out = dusk_xrealloc(out, cap * sizeof *out);
+      }
+      out[n].fn = ag->fn;
+      out[n++].column = ag->column ? dusk_xstrdup(ag->column) : NULL;
+      continue;
+    }
+    for (size_t c = 0; c < sc->n; c++) {
+      int is_key = 0;
+      for (size_t k = 0; k < g->ncolumns; k++)
+        is_key |= strcmp(g->columns[k], sc->names[c]) == 0;
+      if (is_key)
+        continue;
+      if ((ag->fn == DUSK_AGG_SUM || ag->fn == DUSK_AGG_MEAN) &&
+          !is_numeric(sc->types[c]))
+        continue;
+      if (n == cap) {
+        cap = cap ? cap * 2 : 8;
+        out = dusk_xrealloc(out, cap * sizeof *out);
+      }
+      out[n].fn = ag->fn;
+      out[n++].column = dusk_xstrdup(sc->names[c]);
+    }
+  }
+  if (n == 0) {
+    free(out);
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "groupby: no columns left to aggregate");
+  }
+  for (size_t a = 0; a < g->naggs; a++)
+    free(g->aggs[a].column);
+  free(g->aggs);
+  g->aggs = out;
+  g->naggs = n;
+  return 0;
+}
+
+/* Walks p bottom-up computing its schema into *out. */
+static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
+                      dusk_error *err) {
+  schema in = {0, NULL, NULL};
+  int rc;
+  memset(out, 0, sizeof *out);
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    qleaf *lf = leaf_of(q, p);
+    size_t n = 0;
+    out->names = dusk_xcalloc(lf->ncols + 1, sizeof *out->names);
+    out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
+    for (size_t u = 0; u < p->csv.nusecols; u++) {
+      int found = 0;
+      for (size_t c = 0; c < lf->ncols; c++)
+        found |= strcmp(lf->header[c], p->csv.usecols[u]) == 0;
+      if (!found) {
+        schema hs = {lf->ncols, lf->header, lf->types};
+        return unknown_column(&hs, p->csv.usecols[u], "read_csv usecols",
+                              err);
+      }
+    }
+    for (size_t d = 0; d < p->csv.ndtypes; d++) {
+      int found = 0;
+      for (size_t c = 0; c < lf->ncols; c++)
+        if (strcmp(lf->header[c], p->csv.dtypes[d].column) == 0) {
+          lf->types[c] = p->csv.dtypes[d].type;
+          found = 1;
+        }
+      if (!found) {
+        schema hs = {lf->ncols, lf->header, lf->types};
+        return unknown_column(&hs, p->csv.dtypes[d].column, "read_csv dtype",
+                              err);
+      }
+    }
+    for (size_t c = 0; c < lf->ncols; c++) {
+      int use = p->csv.nusecols == 0;
+      for (size_t u = 0; u < p->csv.nusecols; u++)
+        use |= strcmp(lf->header[c], p->csv.usecols[u]) == 0;
+      if (!use)
+        continue;
+      out->names[n] = lf->header[c];
+      out->types[n++] = lf->types[c];
+    }
+    out->n = n;
+    return 0;
+  }
+  if (p->kind == DUSK_PLAN_CONCAT) {
+    for (size_t i = 0; i < p->ninputs; i++) {
+      schema sub;
+      if ((rc = check_node(q, p->inputs[i], 0, &sub, err)) != 0)
+        return rc;
+      if (i == 0) {
+        *out = sub;
+        continue;
+      }
+      if (sub.n != out->n) {
+        schema_free(&sub);
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "concat: input %zu has %zu columns, the first "
+                              "has %zu",
+                              i, sub.n, out->n);
+      }
+      for (size_t c = 0; c < out->n; c++) {
+        int j = schema_find(&sub, out->names[c]);
+        if (j < 0) {
+          rc = dusk_error_set(err, DUSK_EINVAL,
+                              "concat: input %zu has no column '%s'", i,
+                              out->names[c]);
+          schema_free(&sub);
+          return rc;
+        }
+        out->types[c] = dusk_type_common(out->types[c], sub.types[j]);
+      }
+      schema_free(&sub);
+    }
+    /* Every input reads a column with the common type. */
+    for (size_t c = 0; c < out->n; c++)
+      set_read_type(q, p, out->names[c], out->types[c]);
+    return 0;
+  }
+  if ((rc = check_node(q, p->inputs[0], 0, &in, err)) != 0)
+    return rc;
+  if (!is_root && (p->kind == DUSK_PLAN_GROUPBY ||
+                   p->kind == DUSK_PLAN_VALUE_COUNTS ||
+                   p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_LEN ||
+                   p->kind == DUSK_PLAN_DESCRIBE ||
+                   p->kind == DUSK_PLAN_TO_CSV)) {
+    schema_free(&in);
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s must be the last step of a query",
+                          p->kind == DUSK_PLAN_GROUPBY ? "groupby"
+                          : p->kind == DUSK_PLAN_HEAD  ? "head"
+                                                       : "this step");
+  }
+  switch (p->kind) {
+  case DUSK_PLAN_FILLNA:
+    for (size_t f = 0; f < p->nfills; f++) {
+      const dusk_value *v = &p->fills[f].value;
+      for (size_t c = 0; c < in.n; c++) {
+        if (p->fills[f].column && strcmp(p->fills[f].column, in.names[c]))
+          continue;
+        if (v->type == DUSK_TYPE_STRING && in.types[c] != DUSK_TYPE_STRING) {
+          if (p->fills[f].column == NULL)
+            continue; /* pandas would mix types; numeric columns keep nulls */
+          rc = dusk_error_set(err, DUSK_ETYPE,
+                              "fillna: cannot fill %s column '%s' with a "
+                              "string",
+                              dusk_type_name(in.types[c]), in.names[c]);
+          goto out;
+        }
+        if (v->type == DUSK_TYPE_FLOAT64 && in.types[c] == DUSK_TYPE_INT64) {
+          /* Like pandas, filling ints with a float makes a float column. */
+          in.types[c] = DUSK_TYPE_FLOAT64;
+          set_read_type(q, p, in.names[c], DUSK_TYPE_FLOAT64);
+        }
+      }
+      if (p->fills[f].column && schema_find(&in, p->fills[f].column) < 0) {
+        rc = unknown_column(&in, p->fills[f].column, "fillna", err);
+        goto out;
+      }
+    }
+    break;
+  case DUSK_PLAN_QUERY: {
+    dusk_type t = dusk_expr_type(p->expr, (const char *const *)in.names,
+                                 in.types, in.n, err);
+    if (t == DUSK_TYPE_NULL) {
+      char why[DUSK_ERROR_MESSAGE_MAX];
+      memcpy(why, err->message, sizeof why);
+      rc = dusk_error_set(err, err->code ? err->code : DUSK_ETYPE,
+                          "query(\"%.200s\"): %s",
+                          p->expr_text ? p->expr_text : "", why);
+      goto out;
+    }
+    if (t != DUSK_TYPE_BOOL) {
+      rc = dusk_error_set(err, DUSK_ETYPE,
+                          "query(\"%.200s\") is not a condition",
+                          p->expr_text ? p->expr_text : "");
+      goto out;
+    }
+    expr_columns(q, p, p->expr);
+    break;
+  }
+  case DUSK_PLAN_SELECT: {
+    schema sel;
+    sel.n = p->ncolumns;
+    sel.names = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.names);
+    sel.types = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.types);
+    for (size_t c = 0; c < p->ncolumns; c++) {
+      int j = schema_find(&in, p->columns[c]);
+      if (j < 0) {
+        schema_free(&sel);
+        rc = unknown_column(&in, p->columns[c], "column selection", err);
+        goto out;
+      }
+      sel.names[c] = in.names[j];
+      sel.types[c] = in.types[j];
+      mark_needed(q, p, p->columns[c]);
+    }
+    schema_free(&in);
+    in = sel;
+    break;
+  }
+  case DUSK_PLAN_GROUPBY:
+    for (size_t k = 0; k < p->ncolumns; k++) {
+      if (schema_find(&in, p->columns[k]) < 0) {
+        rc = unknown_column(&in, p->columns[k], "groupby", err);
+        goto out;
+      }
+      mark_needed(q, p, p->columns[k]);
+    }
+    if ((rc = expand_aggs(p, &in, err)) != 0)
+      goto out;
+    for (size_t a = 0; a < p->naggs; a++) {
+      int j;
+      if (p->aggs[a].column == NULL)
+        continue;
+      if ((j = schema_find(&in, p->aggs[a].column)) < 0) {
+        rc = unknown_column(&in, p->aggs[a].column, "groupby aggregate", err);
+        goto out;
+      }
+      if ((p->aggs[a].fn == DUSK_AGG_SUM || p->aggs[a].fn == DUSK_AGG_MEAN) &&
+          !is_numeric(in.types[j])) {
+        rc = dusk_error_set(err, DUSK_ETYPE,
+                            "groupby: cannot %s the %s column '%s'",
+                            dusk_agg_name(p->aggs[a].fn),
+                            dusk_type_name(in.types[j]), in.names[j]);
+        goto out;
+      }
+      mark_needed(q, p, p->aggs[a].column);
+    }
+    break;
+  case DUSK_PLAN_VALUE_COUNTS:
+    if (schema_find(&in, p->columns[0]) < 0) {
+      rc = unknown_column(&in, p->columns[0], "value_counts", err);
+      goto out;
+    }
+    mark_needed(q, p, p->columns[0]);
+    break;
+  case DUSK_PLAN_TO_CSV:
+    rc = dusk_error_set(err, DUSK_EINVAL, "to_csv is not supported yet");
+    goto out;
+  default:
+    break;
+  }
+  /* Rows leave the query with every visible column. */
+  if (is_root && (p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_DESCRIBE ||
+                  !(p->kind == DUSK_PLAN_GROUPBY ||
+                    p->kind == DUSK_PLAN_VALUE_COUNTS ||
+                    p->kind == DUSK_PLAN_LEN)))
+    for (size_t c = 0; c < in.n; c++)
+      mark_needed(q, p, in.names[c]);
+  *out = in;
+  return 0;
+out:
+  schema_free(&in);
+  return rc;
+}
+
+/* ---- lowering ------------------------------------------------------------ */
+
+/* A copy of one plan node without its children. */
+static dusk_plan *clone_node(dusk_plan *p) {
+  dusk_plan **inputs = p->inputs;
+  size_t n = p->ninputs;
+  dusk_plan *copy;
+  p->inputs = NULL;
+  p->ninputs = 0;
+  copy = dusk_plan_clone(p);
+  p->inputs = inputs;
+  p->ninputs = n;
+  if (copy == NULL) {
+    fprintf(stderr, "dusk-scheduler: out of memory\n");
+    abort();
+  }
+  return copy;
+}
+
+/* The chain from the root down to leaf (CONCAT nodes left out), as a new
+ * linear plan whose leaf reads exactly the needed columns with their
+ * resolved types. */
+static int path_to(dusk_plan *p, const dusk_plan *leaf, dusk_plan **path,
+                   size_t *n) {
+  path[(*n)++] = p;
+  if (p == leaf)
+    return 1;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (path_to(p->inputs[i], leaf, path, n))
+      return 1;
+  (*n)--;
+  return 0;
+}
+
+static dusk_plan *fragment(sched_query *q, qleaf *lf) {
+  dusk_plan *path[256], *frag;
+  size_t n = 0, nused = 0;
+  if (!path_to(q->plan, lf->node, path, &n))
+    return NULL;
+  frag = clone_node(lf->node);
+  /* Resolve the read: needed columns in file order, each typed. */
+  for (size_t u = 0; u < frag->csv.nusecols; u++)
+    free(frag->csv.usecols[u]);
+  free(frag->csv.usecols);
+  for (size_t d = 0; d < frag->csv.ndtypes; d++)
+    free(frag->csv.dtypes[d].column);
+  free(frag->csv.dtypes);
+  for (size_t c = 0; c < lf->ncols; c++)
+    nused += lf->needed[c];
+  frag->csv.usecols = dusk_xcalloc(nused + 1, sizeof *frag->csv.usecols);
+  frag->csv.dtypes = dusk_xcalloc(nused + 1, sizeof *frag->csv.dtypes);
+  frag->csv.nusecols = frag->csv.ndtypes = 0;
+  for (size_t c = 0; c < lf->ncols; c++) {
+    if (!lf->needed[c])
+      continue;
+    frag->csv.usecols[frag->csv.nusecols++] = dusk_xstrdup(lf->header[c]);
+    frag->csv.dtypes[frag->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
+    frag->csv.dtypes[frag->csv.ndtypes++].type = lf->types[c];
+  }
+  for (size_t i = n - 1; i-- > 0;) {
+    dusk_plan *node;
+    if (path[i]->kind == DUSK_PLAN_CONCAT)
+      continue;
+    node = clone_node(path[i]);
+    node->inputs = dusk_xmalloc(sizeof *node->inputs);
+    node->inputs[0] = frag;
+    node->ninputs = 1;
+    frag = node;
+  }
+  return frag;
+}
+
+/* Runs are kept sorted and disjoint: a binary search finds a range's. */
+static int known_quote_state(const sched_query *q, uint64_t index) {
+  size_t lo = 0, hi = q->nquotes;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (q->quotes[mid].last < index)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < q->nquotes && q->quotes[lo].first <= index)
+    return q->quotes[lo].in_quotes;
+  return 0;
+}
+
+static int cmp_qstate(const void *x, const void *y) {
+  const qstate *a = x, *b = y;
+  return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Growing arrays of task specs and of the byte buffers they point into. */
+typedef struct specs {
+  dusk_task_spec *t;
+  size_t n, cap;
+  dusk_buf *bufs; /* args and keys, one per spec slot */
+  char **keys;
+  dusk_slice *deps;
+  size_t ndeps, capdeps;
+} specs;
+
+static size_t add_spec(specs *sp, const char *key, const char *op,
+                       dusk_buf *args) {
+  if (sp->n == sp->cap) {
+    sp->cap = sp->cap ? sp->cap * 2 : 64;
+    sp->t = dusk_xrealloc(sp->t, sp->cap * sizeof *sp->t);
+    sp->bufs = dusk_xrealloc(sp->bufs, sp->cap * sizeof *sp->bufs);
+    sp->keys = dusk_xrealloc(sp->keys, sp->cap * sizeof *sp->keys);
+  }
+  memset(&sp->t[sp->n], 0, sizeof sp->t[0]);
+  sp->keys[sp->n] = dusk_xstrdup(key);
+  sp->bufs[sp->n] = *args;
+  sp->t[sp->n].key.ptr = sp->keys[sp->n];
+  sp->t[sp->n].key.len = strlen(key);
+  sp->t[sp->n].op.ptr = op;
+  sp->t[sp->n].op.len = strlen(op);
+  return sp->n++;
+}
+
+static void specs_free(specs *sp) {
+  for (size_t i = 0; i < sp->n; i++) {
+    dusk_buf_destroy(&sp->bufs[i]);
+    free(sp->keys[i]);
+  }
+  free(sp->t);
+  free(sp->bufs);
+  free(sp->keys);
+  free(sp->deps);
+}
+
+static void lower_and_submit(sched_query *q) {
+  specs sp;
+  size_t *level = NULL, nlevel = 0, cap_level = 0;
+  uint64_t file_ordinal = 0;
+  dusk_buf tail_args;
+  char key[160];
+  size_t **depidx = NULL; /* per spec: indices of its inputs */
+  size_t *ndepidx = NULL;
+  dusk_msg_submit m;
+  dusk_slice want;
+
+  memset(&sp, 0, sizeof sp);
+  dusk_buf_init(&tail_args);
+  q->attempt++;
+  /* Scans: one per byte range of every file, files in plan order. */
+  for (size_t l = 0; l < q->nleaves; l++) {
+    qleaf *lf = &q->leaves[l];
+    dusk_plan *frag = fragment(q, lf);
+    dusk_buf plan_bytes;
+    dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
+    uint64_t bs = lf->node->csv.blocksize > 0
+                      ? (uint64_t)lf->node->csv.blocksize
+                      : DEFAULT_BLOCKSIZE;
+    dusk_buf_init(&plan_bytes);
+    if (frag == NULL || dusk_plan_encode(frag, &plan_bytes) != 0) {
+      fprintf(stderr, "dusk-scheduler: out of memory\n");
+      abort();
+    }
+    if (l == 0 && dusk_plan_encode(frag, &tail_args) != 0)
+      abort();
+    dusk_plan_free(frag);
+    for (size_t c = 0; c < lf->ncols; c++) {
+      header[c].ptr = lf->header[c];
+      header[c].len = strlen(lf->header[c]);
+    }
+    for (size_t f = 0; f < lf->nfiles; f++, file_ordinal++) {
+      qfile *qf = &lf->files[f];
+      uint64_t start = qf->data_start, k = 0;
+      do {
+        dusk_scan_args a;
+        dusk_buf args;
+        uint64_t end = (start / bs + 1) * bs;
+        if (end > qf->size || qf->size <= start)
+          end = qf->size > start ? qf->size : start;
+        memset(&a, 0, sizeof a);
+        a.plan.ptr = plan_bytes.data;
+        a.plan.len = plan_bytes.len;
+        a.path.ptr = qf->path;
+        a.path.len = strlen(qf->path);
+        a.start = start;
+        a.end = end;
+        a.data_start = qf->data_start;
+        a.index = (file_ordinal << 32) | k;
+        a.start_in_quotes = known_quote_state(q, a.index);
+        a.nheader = (uint32_t)lf->ncols;
+        a.header = header;
+        dusk_buf_init(&args);
+        if (dusk_scan_args_encode(&a, &args) != 0)
+          abort();
+        snprintf(key, sizeof key, "%s/scan-%" PRIu64 "-%" PRIu64,
+                 q->final_key, file_ordinal, k);
+        if (nlevel == cap_level) {
+          cap_level = cap_level ? cap_level * 2 : 64;
+          level = dusk_xrealloc(level, cap_level * sizeof *level);
+        }
+        level[nlevel++] = add_spec(&sp, key, "df_scan", &args);
+        start = end;
+        k++;
+      } while (start < qf->size);
+    }
+    dusk_buf_destroy(&plan_bytes);
+    free(header);
+  }
+  /* A combine tree of fan-in 8, then the final step: fewer tasks than
+   * there are scans, so 2n + 2 slots hold every spec. */
+  depidx = dusk_xcalloc(2 * sp.n + 2, sizeof *depidx);
+  ndepidx = dusk_xcalloc(2 * sp.n + 2, sizeof *ndepidx);
+  for (int round = 0;; round++) {
+    size_t next = 0;
+    int last = nlevel <= COMBINE_FANIN;
+    for (size_t i = 0; i < nlevel; i += COMBINE_FANIN, next++) {
+      size_t n = nlevel - i < COMBINE_FANIN ? nlevel - i : COMBINE_FANIN;
+      dusk_buf args;
+      size_t idx;
+      dusk_buf_init(&args);
+      dusk_buf_append(&args, tail_args.data, tail_args.len);
+      if (last)
+        snprintf(key, sizeof key, "%s", q->final_key);
+      else
+        snprintf(key, sizeof key, "%s/combine-%d-%zu", q->final_key, round,
+                 next);
+      idx = add_spec(&sp, key, last ? "df_final" : "df_combine", &args);
+      depidx[idx] = dusk_xmalloc(n * sizeof **depidx);
+      ndepidx[idx] = n;
+      for (size_t j = 0; j < n; j++)
+        depidx[idx][j] = level[i + j];
+      level[next] = idx;
+    }
+    nlevel = next;
+    if (last)
+      break;
+  }
+  /* Dependency slices point at the spec keys. */
+  {
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < sp.n; i++)
+      if (sp.t[i].op.len != 7 || memcmp(sp.t[i].op.ptr, "df_scan", 7) != 0)
+        total += ndepidx[i];
+    sp.deps = dusk_xcalloc(total + 1, sizeof *sp.deps);
+    for (size_t i = 0; i < sp.n; i++) {
+      sp.t[i].args.ptr = sp.bufs[i].data;
+      sp.t[i].args.len = sp.bufs[i].len;
+      if (sp.t[i].op.len == 7 && memcmp(sp.t[i].op.ptr, "df_scan", 7) == 0)
+        continue;
+      sp.t[i].deps = &sp.deps[at];
+      sp.t[i].ndeps = (uint32_t)ndepidx[i];
+      for (size_t j = 0; j < ndepidx[i]; j++, at++)
+        sp.deps[at] = sp.t[depidx[i][j]].key;
+    }
+  }
+  memset(&m, 0, sizeof m);
+  m.final = true;
+  m.ntasks = (uint32_t)sp.n;
+  m.tasks = sp.t;
+  want.ptr = q->final_key;
+  want.len = strlen(q->final_key);
+  m.nwanted = 1;
+  m.wanted = &want;
+  dusk_log(DUSK_LOG_DEBUG, "query %s attempt %d: %zu tasks", q->key,
+           q->attempt, sp.n);
+  dusk__sched_submit(q->s, q->c, &m);
+  {
+    sched_task *t = dusk__sched_task(q->c, q->final_key, want.len);
+    if (t != NULL) {
+      t->query = q;
+      /* Already finished (a cached key): note it. */
+      if (t->state == T_MEMORY || t->state == T_ERRED)
+        dusk__query_final(q->s, t);
+    }
+  }
+  for (size_t i = 0; i < sp.n; i++)
+    if (sp.t[i].op.len != 7 || memcmp(sp.t[i].op.ptr, "df_scan", 7) != 0)
+      free(depidx[i]);
+  free(depidx);
+  free(ndepidx);
+  free(level);
+  dusk_buf_destroy(&tail_args);
+  specs_free(&sp);
+}
+
+static void start_attempt(sched_query *q) {
+  /* Task keys live in the client's namespace: a prefix no client graph
+   * uses, the query's number and the attempt keep them apart. */
+  snprintf(q->final_key, sizeof q->final_key, "dusk.query/%" PRIu64 "/%d",
+           q->id, q->attempt + 1);
+  lower_and_submit(q);
+}
+
+static void sample_done(uv_work_t *w, int status) {
+  sched_query *q = w->data;
+  schema root;
+  dusk_error err = {0};
+  (void)status;
+  if (q->c == NULL) { /* the client left meanwhile */
+    query_free(q);
+    return;
+  }
+  if (q->err.code != 0) {
+    fail_query(q, q->err.message);
+    return;
+  }
+  if (check_node(q, q->plan, 1, &root, &err) != 0) {
+    fail_query(q, err.message);
+    return;
+  }
+  schema_free(&root);
+  q->state = Q_RUNNING;
+  start_attempt(q);
+  dusk__query_flush(q->s);
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+void dusk__query_start(dusk_scheduler *s, sched_client *c,
+                       const dusk_msg_query *m) {
+  static uint64_t next_id; /* loop thread only */
+  sched_query *q = dusk_xcalloc(1, sizeof *q);
+  size_t cap = 0;
+  q->id = ++next_id;
+  q->s = s;
+  q->c = c;
+  q->key = dusk_xmemdup(m->key.ptr, m->key.len);
+  q->next = c->queries;
+  c->queries = q;
+  if (dusk_plan_decode(m->plan, &q->plan, &q->err) != 0) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    memcpy(why, q->err.message, sizeof why);
+    fail_query(q, why);
+    return;
+  }
+  collect_leaves(q->plan, &q->leaves, &q->nleaves, &cap);
+  q->work.data = q;
+  uv_queue_work(dusk__sched_loop(s), &q->work, sample_work, sample_done);
+}
+
+/* Parses "DUSK-WIDEN <type> <column>" and widens that column. */
+static int handle_widen(sched_query *q, const char *msg) {
+  const char *p = msg + strlen(DUSK_WIDEN_TAG), *sp = strchr(p, ' ');
+  const char *eol;
+  dusk_type t;
+  char col[256];
+  int changed = 0;
+  if (sp == NULL)
+    return 0;
+  t = dusk_type_parse(p, (size_t)(sp - p));
+  eol = strchr(sp + 1, '\n');
+  if (eol == NULL)
+    eol = sp + 1 + strlen(sp + 1);
+  if (t == DUSK_TYPE_NULL || (size_t)(eol - sp - 1) >= sizeof col)
+    return 0;
+  memcpy(col, sp + 1, (size_t)(eol - sp - 1));
+  col[eol - sp - 1] = '\0';
+  for (size_t l = 0; l < q->nleaves; l++)
+    for (size_t c = 0; c < q->leaves[l].ncols; c++)
+      if (strcmp(q->leaves[l].header[c], col) == 0 &&
+          q->leaves[l].types[c] != dusk_type_common(q->leaves[l].types[c], t)) {
+        q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
+        changed = 1;
+      }
+  if (changed)
+    dusk_log(DUSK_LOG_INFO, "query %s: column '%s' widened to %s", q->key,
+             col, dusk_type_name(t));
+  return changed;
+}
+
+/* Parses "DUSK-QUOTES a-b=s,c-d=s" and records the states.  A later
+ * report covers ranges whose state an earlier one fixed only if the state
+ * changed, so a new run replaces any overlap with old ones. */
+static int handle_quotes(sched_query *q, const char *msg) {
+  const char *p = msg + strlen(DUSK_QUOTES_TAG);
+  int added = 0;
+  while (*p && *p != '\n') {
+    char *end;
+    unsigned long long first = strtoull(p, &end, 10), last;
+    qstate run;
+    size_t w = 0;
+    if (end == p || *end != '-')
+      break;
+    p = end + 1;
+    last = strtoull(p, &end, 10);
+    if (end == p || *end != '=' || (end[1] != '0' && end[1] != '1') ||
+        last < first)
+      break;
+    run.first = first;
+    run.last = last;
+    run.in_quotes = end[1] == '1';
+    /* Keep what the new run does not cover of the old runs. */
+    {
+      qstate *keep = dusk_xcalloc(2 * q->nquotes + 1, sizeof *keep);
+      for (size_t i = 0; i < q->nquotes; i++) {
+        qstate o = q->quotes[i];
+        if (o.last < run.first || o.first > run.last) {
+          keep[w++] = o;
+          continue;
+        }
+        if (o.first < run.first) {
+          keep[w] = o;
+          keep[w++].last = run.first - 1;
+        }
+        if (o.last > run.last) {
+          keep[w] = o;
+          keep[w++].first = run.last + 1;
+        }
+      }
+      keep[w++] = run;
+      free(q->quotes);
+      q->quotes = keep;
+      q->nquotes = w;
+    }
+    qsort(q->quotes, q->nquotes, sizeof *q->quotes, cmp_qstate);
+    added = 1;
+    p = end + 2;
+    if (*p == ',')
+      p++;
+  }
+  return added;
+}
+
+void dusk__query_final(dusk_scheduler *s, sched_task *t) {
+  sched_query *q = t->query;
+  if (q == NULL || q->due)
+    return;
+  q->due = 1;
+  q->next_due = s->queries_due;
+  s->queries_due = q;
+}
+
+static void query_outcome(sched_query *q, sched_task *t) {
+  const char *msg;
+  if (q->state != Q_RUNNING)
+    return;
+  if (t->state == T_MEMORY) {
+    report(q, DUSK_KEY_MEMORY, t, NULL);
+    return;
+  }
+  /* Erred: the message of the task that failed. */
+  msg = t->erred_from ? t->erred_from->message : t->message;
+  if (msg == NULL) {
+    report(q, DUSK_KEY_CANCELED, NULL, "canceled");
+    return;
+  }
+  if (q->attempt < MAX_ATTEMPTS &&
+      ((strncmp(msg, DUSK_WIDEN_TAG, strlen(DUSK_WIDEN_TAG)) == 0 &&
+        handle_widen(q, msg)) ||
+       (strncmp(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG)) == 0 &&
+        handle_quotes(q, msg)))) {
+    char old[96];
+    snprintf(old, sizeof old, "%s", q->final_key);
+    t->query = NULL;
+    dusk__sched_release(q->s, q->c, old, strlen(old), 1);
+    start_attempt(q);
+    return;
+  }
+  {
+    /* A person reads the part after the tag line. */
+    const char *nl = strncmp(msg, "DUSK-", 5) == 0 ? strchr(msg, '\n') : NULL;
+    report(q, DUSK_KEY_ERRED, NULL, nl ? nl + 1 : msg);
+  }
+}
+
+void dusk__query_flush(dusk_scheduler *s) {
+  while (s->queries_due != NULL) {
+    sched_query *q = s->queries_due;
+    sched_task *t;
+    s->queries_due = q->next_due;
+    q->due = 0;
+    if (q->c == NULL)
+      continue;
+    t = dusk__sched_task(q->c, q->final_key, strlen(q->final_key));
+    if (t != NULL && t->query == q)
+      query_outcome(q, t);
+  }
+}
+
+int dusk__query_release(dusk_scheduler *s, sched_client *c, dusk_slice key,
+                        int cancel) {
+  sched_query *q;
+  for (q = c->queries; q != NULL; q = q->next)
+    if (strlen(q->key) == key.len && memcmp(q->key, key.ptr, key.len) == 0)
+      break;
+  if (q == NULL)
+    return 0;
+  unlink_query(q);
+  if (q->state == Q_SAMPLING) {
+    q->c = NULL; /* freed when the sampling finishes */
+    return 1;
+  }
+  if (q->state == Q_RUNNING) {
+    sched_task *t = dusk__sched_task(c, q->final_key, strlen(q->final_key));
+    if (t != NULL)
+      t->query = NULL;
+    dusk__sched_release(s, c, q->final_key, strlen(q->final_key), cancel);
+  }
+  query_free(q);
+  return 1;
+}
+
+void dusk__query_client_gone(dusk_scheduler *s, sched_client *c) {
+  (void)s;
+  while (c->queries != NULL) {
+    sched_query *q = c->queries;
+    c->queries = q->next;
+    if (q->state == Q_SAMPLING) {
+      q->c = NULL;
+      continue;
+    }
+    query_free(q);
+  }
+}

@@ -1,0 +1,467 @@
+/* check_fieldparse.c - NA strings, bools, ints, floats and type inference,
+ * checked against what pandas 1.5.3's read_csv does with each string.
+ *
+ * Every call runs on an exact-size heap copy without a terminating NUL, so
+ * reading past `len` shows up under AddressSanitizer. */
+#include "fieldparse.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An exact-size copy of s (no NUL), freed by the caller. */
+static char *exact(const char *s, size_t len) {
+  char *p = malloc(len ? len : 1);
+  ck_assert_ptr_nonnull(p);
+  memcpy(p, s, len);
+  return p;
+}
+
+static bool is_na(const char *s) {
+  char *p = exact(s, strlen(s));
+  bool r = dusk_field_is_na(p, strlen(s));
+  free(p);
+  return r;
+}
+
+static int parse_bool(const char *s, bool *out) {
+  char *p = exact(s, strlen(s));
+  int r = dusk_field_parse_bool(p, strlen(s), out);
+  free(p);
+  return r;
+}
+
+static int parse_int(const char *s, int64_t *out) {
+  char *p = exact(s, strlen(s));
+  int r = dusk_field_parse_int64(p, strlen(s), out);
+  free(p);
+  return r;
+}
+
+static int parse_float_n(const char *s, size_t len, double *out) {
+  char *p = exact(s, len);
+  int r = dusk_field_parse_float64(p, len, out);
+  free(p);
+  return r;
+}
+
+static int parse_float(const char *s, double *out) {
+  return parse_float_n(s, strlen(s), out);
+}
+
+static dusk_type infer(const char *s) {
+  char *p = exact(s, strlen(s));
+  dusk_type t = dusk_field_infer(p, strlen(s));
+  free(p);
+  return t;
+}
+
+/* ---- NA ----------------------------------------------------------------- */
+
+/* pandas._libs.parsers.STR_NA_VALUES in pandas 1.5.3. */
+static const char *const na_strings[] = {
+    "",     "#N/A", "#N/A N/A", "#NA",     "-1.#IND", "-1.#QNAN",
+    "-NaN", "-nan", "1.#IND",   "1.#QNAN", "<NA>",    "N/A",
+    "NA",   "NULL", "NaN",      "n/a",     "nan",     "null"};
+
+START_TEST(test_na_exact_set) {
+  for (size_t i = 0; i < sizeof na_strings / sizeof na_strings[0]; i++)
+    ck_assert_msg(is_na(na_strings[i]), "\"%s\" should be NA", na_strings[i]);
+}
+END_TEST
+
+START_TEST(test_na_near_misses) {
+  /* Each of these pandas 1.5.3 reads as a string (or number): NA matching
+   * is exact, case-sensitive, without trimming.  "None" joined the default
+   * set only in pandas 2.0. */
+  static const char *const not_na[] = {
+      "NAN",  "na ",  "Null", " NA",     "NA ",    "None",     "none",
+      "nA",   "N/a",  "#n/a", "#N/A N/", "1.#ind", "-1.#Qnan", "+nan",
+      "+NaN", "NaN ", "-NAN", "NULL ",   "<na>",   "#N/AN/A",  "n/a/",
+      "nul",  "0",    " ",    "\t",      "\"\"",   "-1.#IND ", "1.#QNAN0"};
+  for (size_t i = 0; i < sizeof not_na / sizeof not_na[0]; i++)
+    ck_assert_msg(!is_na(not_na[i]), "\"%s\" should not be NA", not_na[i]);
+}
+END_TEST
+
+START_TEST(test_na_not_nul_terminated) {
+  /* A prefix of a longer buffer: only len bytes count. */
+  ck_assert(dusk_field_is_na("NAN", 2));  /* "NA" */
+  ck_assert(dusk_field_is_na("nanx", 3)); /* "nan" */
+  ck_assert(!dusk_field_is_na("NA", 1));  /* "N" */
+  ck_assert(dusk_field_is_na("xyz", 0));
+}
+END_TEST
+
+/* ---- bool --------------------------------------------------------------- */
+
+START_TEST(test_bool) {
+  static const char *const yes[] = {"True", "TRUE", "true", "tRUE", "tRue"};
+  static const char *const no[] = {"False", "FALSE", "false", "fALSE", "FaLsE"};
+  static const char *const neither[] = {
+      "T",      "F",     "yes", "no", "1",  "0", " True",    "True ",
+      "\tTrue", "truee", "tru", "",   "on", "Y", "falsetrue"};
+  bool b;
+  for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+    b = false;
+    ck_assert_int_eq(parse_bool(yes[i], &b), 0);
+    ck_assert(b);
+  }
+  for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+    b = true;
+    ck_assert_int_eq(parse_bool(no[i], &b), 0);
+    ck_assert(!b);
+  }
+  for (size_t i = 0; i < sizeof neither / sizeof neither[0]; i++)
+    ck_assert_msg(parse_bool(neither[i], &b) == -1, "\"%s\"", neither[i]);
+}
+END_TEST
+
+/* ---- int64 -------------------------------------------------------------- */
+
+START_TEST(test_int_ok) {
+  static const struct {
+    const char *s;
+    int64_t v;
+  } ok[] = {
+      {"0", 0},
+      {"7", 7},
+      {"-7", -7},
+      {"+5", 5},
+      {" 7 ", 7},
+      {"\t7", 7},
+      {"7\t", 7},
+      {"\n7\r", 7},
+      {"\v7\f", 7},
+      {"007", 7},
+      {"-0", 0},
+      {"+0", 0},
+      {"9223372036854775807", INT64_MAX},
+      {"-9223372036854775808", INT64_MIN},
+      {"-9223372036854775807", -INT64_MAX},
+      {"00000000000000000000000000009223372036854775807", INT64_MAX},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    int64_t v = 12345;
+    ck_assert_msg(parse_int(ok[i].s, &v) == 0, "\"%s\"", ok[i].s);
+    ck_assert_msg(v == ok[i].v, "\"%s\" -> %lld", ok[i].s, (long long)v);
+  }
+}
+END_TEST
+
+START_TEST(test_int_rejected) {
+  static const char *const bad[] = {
+      "9223372036854775808",  /* INT64_MAX + 1: pandas says uint64 */
+      "-9223372036854775809", /* INT64_MIN - 1 */
+      "18446744073709551616",
+      "99999999999999999999999",
+      "1.0",
+      "1e3",
+      "1E3",
+      "1.",
+      ".1",
+      "",
+      " ",
+      "+",
+      "-",
+      "+-1",
+      "--1",
+      "1 2",
+      "0x10",
+      "1_000",
+      "1,000",
+      "12a",
+      "a12",
+      "inf",
+      "nan",
+      "True",
+      "\xef\xbc\x91" /* fullwidth 1 */};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t v = 42;
+    ck_assert_msg(parse_int(bad[i], &v) == -1, "\"%s\" parsed", bad[i]);
+    ck_assert_int_eq(v, 42); /* untouched on failure */
+  }
+}
+END_TEST
+
+START_TEST(test_int_not_nul_terminated) {
+  int64_t v = 0;
+  ck_assert_int_eq(dusk_field_parse_int64("12345", 3, &v), 0);
+  ck_assert_int_eq(v, 123);
+  ck_assert_int_eq(dusk_field_parse_int64("12x", 2, &v), 0);
+  ck_assert_int_eq(v, 12);
+}
+END_TEST
+
+/* ---- float64 ------------------------------------------------------------ */
+
+START_TEST(test_float_ok) {
+  static const struct {
+    const char *s;
+    double v;
+  } ok[] = {
+      {"1.5", 1.5},
+      {"-2", -2.0},
+      {"1e-3", 1e-3},
+      {".5", 0.5},
+      {"5.", 5.0},
+      {"+.5", 0.5},
+      {"-.5e-3", -0.0005},
+      {"1E5", 1e5},
+      {"1e+5", 1e5},
+      {"1.e5", 1e5},
+      {" 1.5 ", 1.5},
+      {"\v1.5", 1.5},
+      {"1.5\n", 1.5},
+      {"0.1", 0.1},
+      {"3.14159265358979323846", 3.14159265358979323846},
+      {"2.2250738585072014e-308", 2.2250738585072014e-308},
+      {"4.9406564584124654e-324", 4.9406564584124654e-324},
+      {"1e-400", 0.0}, /* underflow is a float (pandas: 0.0) */
+      {"1.7976931348623157e308", 1.7976931348623157e308},
+      {"123456789012345678901234567890", 123456789012345678901234567890.0},
+      {"0.000000000000000000000000000001", 1e-30},
+      {"9223372036854775808", 9223372036854775808.0},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    double v = -1;
+    ck_assert_msg(parse_float(ok[i].s, &v) == 0, "\"%s\"", ok[i].s);
+    ck_assert_msg(v == ok[i].v, "\"%s\" -> %.17g", ok[i].s, v);
+  }
+}
+END_TEST
+
+START_TEST(test_float_inf_and_zero) {
+  static const char *const pinf[] = {"inf",      "Inf",      "INF",
+                                     "iNf",      "+inf",     "Infinity",
+                                     "infinity", "INFINITY", "+Infinity"};
+  static const char *const ninf[] = {"-inf", "-Infinity", "-iNfInItY", "-INF"};
+  double v;
+  for (size_t i = 0; i < sizeof pinf / sizeof pinf[0]; i++) {
+    v = 0;
+    ck_assert_msg(parse_float(pinf[i], &v) == 0, "\"%s\"", pinf[i]);
+    ck_assert(isinf(v) && v > 0);
+  }
+  for (size_t i = 0; i < sizeof ninf / sizeof ninf[0]; i++) {
+    v = 0;
+    ck_assert_msg(parse_float(ninf[i], &v) == 0, "\"%s\"", ninf[i]);
+    ck_assert(isinf(v) && v < 0);
+  }
+  ck_assert_int_eq(parse_float("-0.0", &v), 0);
+  ck_assert(v == 0.0 && signbit(v));
+  ck_assert_int_eq(parse_float("0", &v), 0);
+  ck_assert(v == 0.0 && !signbit(v));
+  ck_assert_int_eq(parse_float("-000.000e9999999999", &v), 0);
+  ck_assert(v == 0.0 && signbit(v));
+}
+END_TEST
+
+START_TEST(test_float_rejected) {
+  static const char *const bad[] = {
+      "",       " ",       ".",         "+",       "-",    "e5",   ".e5",
+      "5e",     "5e+",     "5e-",       "1.5e",    "1.5.", "1..5", "--1",
+      "+-1",    "1.5f",    "1d5",       "0x1p3",   "0x10", "nan",  "NAN",
+      "nan(1)", "infinit", "infinityy", "in",      " inf", "inf ", "\vinf",
+      "+ 1",    "1 .5",    "1e 5",      "1,5",     "1_0",  "abc",  "1e500",
+      "-1e500", "1e309",   "True",      "\xd9\xa1" /* Arabic-Indic 1 */};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double v = 42;
+    ck_assert_msg(parse_float(bad[i], &v) == -1, "\"%s\" parsed", bad[i]);
+    ck_assert(v == 42);
+  }
+}
+END_TEST
+
+START_TEST(test_float_long_inputs) {
+  /* Longer than any local buffer: still exact, never read past len. */
+  char s[4096];
+  double v;
+  size_t n;
+
+  /* 0.000...0015 with 300 zeros */
+  n = 0;
+  s[n++] = '0';
+  s[n++] = '.';
+  for (int i = 0; i < 300; i++)
+    s[n++] = '0';
+  s[n++] = '1';
+  s[n++] = '5';
+  ck_assert_int_eq(parse_float_n(s, n, &v), 0);
+  ck_assert(v == 1.5e-301);
+
+  /* 1 followed by 300 zeros, then ".5" */
+  n = 0;
+  s[n++] = '1';
+  for (int i = 0; i < 300; i++)
+    s[n++] = '0';
+  s[n++] = '.';
+  s[n++] = '5';
+  ck_assert_int_eq(parse_float_n(s, n, &v), 0);
+  ck_assert(v == 1e300);
+
+  /* 3000 significant digits of 1/3: 0.333... */
+  n = 0;
+  s[n++] = '0';
+  s[n++] = '.';
+  for (int i = 0; i < 3000; i++)
+    s[n++] = '3';
+  ck_assert_int_eq(parse_float_n(s, n, &v), 0);
+  ck_assert(v == 1.0 / 3.0);
+
+  /* A tie broken only by a digit beyond the kept ones:
+   * 2^53 + 1 = 9007199254740993 is halfway between two doubles and rounds
+   * to even (…992); with a nonzero digit 1000 places later it rounds up. */
+  ck_assert_int_eq(parse_float("9007199254740993", &v), 0);
+  ck_assert(v == 9007199254740992.0);
+  n = (size_t)snprintf(s, sizeof s, "9007199254740993.");
+  for (int i = 0; i < 1000; i++)
+    s[n++] = '0';
+  s[n++] = '1';
+  ck_assert_int_eq(parse_float_n(s, n, &v), 0);
+  ck_assert(v == 9007199254740994.0);
+
+  /* Exponents: up to 17 digits, like pandas; large ones saturate. */
+  ck_assert_int_eq(parse_float("1e00000000000000005", &v), 0);
+  ck_assert(v == 1e5);
+  ck_assert_int_eq(parse_float("1e-99999999999999999", &v), 0);
+  ck_assert(v == 0.0);
+  ck_assert_int_eq(parse_float("1e99999999999999999", &v), -1);
+  ck_assert_int_eq(parse_float("1e000000000000000005", &v), -1);
+  ck_assert_int_eq(parse_float("1e-999999999999999999", &v), -1);
+}
+END_TEST
+
+START_TEST(test_float_not_nul_terminated) {
+  double v = 0;
+  ck_assert_int_eq(dusk_field_parse_float64("1.25e3", 4, &v), 0);
+  ck_assert(v == 1.25);
+  ck_assert_int_eq(dusk_field_parse_float64("1e5", 2, &v), -1); /* "1e" */
+  ck_assert_int_eq(dusk_field_parse_float64("infinity", 3, &v), 0);
+  ck_assert(isinf(v));
+}
+END_TEST
+
+START_TEST(test_float_matches_strtod) {
+  /* Random decimal literals, short and long, against glibc's correctly
+   * rounded strtod (this process runs in the C locale). */
+  uint64_t x = 88172645463325252ull;
+  char s[64];
+  for (int t = 0; t < 200000; t++) {
+    size_t n = 0;
+    int ndig, nfrac;
+    double want, got;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    if (x & 1)
+      s[n++] = '-';
+    ndig = 1 + (int)((x >> 1) % 19);
+    nfrac = (int)((x >> 6) % 20);
+    for (int i = 0; i < ndig; i++)
+      s[n++] = (char)('0' + (x >> (11 + i * 2)) % 10);
+    if (nfrac > 0) {
+      s[n++] = '.';
+      for (int i = 0; i < nfrac; i++)
+        s[n++] = (char)('0' + ((x >> (i * 3)) ^ (uint64_t)t) % 10);
+    }
+    if ((x >> 50) % 3 == 0)
+      n += (size_t)snprintf(s + n, sizeof s - n, "e%d",
+                            (int)((x >> 52) % 80) - 40);
+    s[n] = '\0';
+    want = strtod(s, NULL);
+    if (parse_float_n(s, n, &got) != 0 || memcmp(&got, &want, sizeof got))
+      ck_abort_msg("\"%s\": got %.17g, strtod %.17g", s, got, want);
+  }
+}
+END_TEST
+
+/* ---- inference ---------------------------------------------------------- */
+
+START_TEST(test_infer) {
+  static const struct {
+    const char *s;
+    dusk_type t;
+  } cases[] = {
+      {"True", DUSK_TYPE_BOOL},
+      {"false", DUSK_TYPE_BOOL},
+      {"tRUE", DUSK_TYPE_BOOL},
+      {"1", DUSK_TYPE_INT64},
+      {"0", DUSK_TYPE_INT64},
+      {"-7", DUSK_TYPE_INT64},
+      {" 7 ", DUSK_TYPE_INT64},
+      {"+5", DUSK_TYPE_INT64},
+      {"9223372036854775807", DUSK_TYPE_INT64},
+      {"9223372036854775808", DUSK_TYPE_FLOAT64}, /* overflow -> float */
+      {"-9223372036854775809", DUSK_TYPE_FLOAT64},
+      {"1.0", DUSK_TYPE_FLOAT64},
+      {"1e3", DUSK_TYPE_FLOAT64},
+      {"1e5", DUSK_TYPE_FLOAT64},
+      {".5", DUSK_TYPE_FLOAT64},
+      {"inf", DUSK_TYPE_FLOAT64},
+      {"-Infinity", DUSK_TYPE_FLOAT64},
+      {"1e500", DUSK_TYPE_STRING},
+      {"abc", DUSK_TYPE_STRING},
+      {"NAN", DUSK_TYPE_STRING},
+      {"None", DUSK_TYPE_STRING},
+      {" True", DUSK_TYPE_STRING},
+      {"T", DUSK_TYPE_STRING},
+      {"1 2", DUSK_TYPE_STRING},
+      {"0x10", DUSK_TYPE_STRING},
+      {" ", DUSK_TYPE_STRING},
+      {"\xc3\xa9", DUSK_TYPE_STRING},
+      /* NA is not a type question; infer says NULL rather than guess. */
+      {"", DUSK_TYPE_NULL},
+      {"NA", DUSK_TYPE_NULL},
+      {"nan", DUSK_TYPE_NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    ck_assert_msg(infer(cases[i].s) == cases[i].t, "\"%s\" -> %d", cases[i].s,
+                  (int)infer(cases[i].s));
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("fieldparse");
+  TCase *tc;
+  SRunner *sr;
+  int failed;
+
+  tc = tcase_create("na");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_na_exact_set);
+  tcase_add_test(tc, test_na_near_misses);
+  tcase_add_test(tc, test_na_not_nul_terminated);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("bool_int");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_bool);
+  tcase_add_test(tc, test_int_ok);
+  tcase_add_test(tc, test_int_rejected);
+  tcase_add_test(tc, test_int_not_nul_terminated);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("float");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_float_ok);
+  tcase_add_test(tc, test_float_inf_and_zero);
+  tcase_add_test(tc, test_float_rejected);
+  tcase_add_test(tc, test_float_long_inputs);
+  tcase_add_test(tc, test_float_not_nul_terminated);
+  tcase_add_test(tc, test_float_matches_strtod);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("infer");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_infer);
+  suite_add_tcase(s, tc);
+
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Parity with pandas: dusk's `--format csv` output against pandas' to_csv()
+for the same query, on generated data with nulls and quoted fields holding
+commas, doubled quotes and newlines, at several partition sizes.
+
+Run by ctest with Debian's /usr/bin/python3 (python3-pandas):
+  parity.py --bin BUILD/bin --work DIR [--blocksizes 1KB,64KB,default]
+
+Comparison is numeric-aware (1 == 1.0: dusk keeps an int column with nulls
+integral where pandas makes it float), otherwise exact: same header, same
+rows in the same order (value_counts ties are compared as sets, since
+pandas' order among equal counts is arbitrary).  Prints one line per check
+and a closing 'N passed, N failed' line.
+"""
+import argparse
+import csv
+import io
+import math
+import os
+import random
+import subprocess
+import sys
+
+import pandas as pd
+
+
+def make_data(bin_dir, work):
+    os.makedirs(work, exist_ok=True)
+    files = {}
+    for name, rows, seed in (("a", 6000, 1), ("b", 3000, 2)):
+        path = os.path.join(work, f"fhv_{name}.csv")
+        subprocess.run([os.path.join(bin_dir, "dusk-gen-fhv"), path,
+                        str(rows), "--seed", str(seed), "--quoted"],
+                       check=True)
+        files[name] = path
+    # A file whose int column turns float, then text, late (type widening),
+    # with CRLF line ends, a BOM and no final newline.
+    rnd = random.Random(7)
+    path = os.path.join(work, "widen.csv")
+    with open(path, "w", newline="") as f:
+        f.write("\ufeffk,x,y,s\r\n")
+        for i in range(4000):
+            x = str(rnd.randint(-50, 50))
+            if i == 3500:
+                x = "3.5"
+            y = "" if i % 17 == 0 else str(rnd.randint(0, 9))
+            if i == 3900:
+                y = "abc"
+            s = rnd.choice(["red", "green", "", "blue, dark", 'say "hi"',
+                            "two\nlines"])
+            if s and any(ch in s for ch in ',"\n'):
+                s = '"' + s.replace('"', '""') + '"'
+            sep = "\r\n" if i < 3999 else ""
+            f.write(f"k{rnd.randint(0, 6)},{x},{y},{s}{sep}")
+    files["w"] = path
+    return files
+
+
+def cases(files):
+    a, b, w = files["a"], files["b"], files["w"]
+    A = lambda: pd.read_csv(a)
+    B = lambda: pd.read_csv(b)
+    W = lambda: pd.read_csv(w)
+    return [
+        ("groupby count",
+         f'read_csv("{a}").groupby("PULocationID").count()',
+         lambda: A().groupby("PULocationID").count()),
+        ("fillna groupby count",
+         f'read_csv("{a}").fillna(0).groupby("PULocationID").count()',
+         lambda: A().fillna(0).groupby("PULocationID").count()),
+        ("fillna filter head",
+         f'read_csv("{a}").fillna({{"SR_Flag": 0}})'
+         f'.query("PULocationID > 200").head(10)',
+         lambda: A().fillna({"SR_Flag": 0}).query("PULocationID > 200")
+         .head(10)),
+        ("concat groupby count",
+         f'concat([read_csv("{a}"), read_csv("{b}")])'
+         f'.groupby("PULocationID").count()',
+         lambda: pd.concat([A(), B()]).groupby("PULocationID").count()),
+        ("glob groupby size",
+         f'read_csv("{os.path.dirname(a)}/fhv_*.csv").groupby("DOLocationID")'
+         f'.size()',
+         lambda: pd.concat([A(), B()]).groupby("DOLocationID").size()),
+        ("len", f'len(read_csv("{a}"))',
+         lambda: pd.DataFrame({"len": [len(A())]})),
+        ("len after filter",
+         f'len(read_csv("{a}").query("DOLocationID < 10 or SR_Flag == 1"))',
+         lambda: pd.DataFrame(
+             {"len": [len(A().query("DOLocationID < 10 or SR_Flag == 1"))]})),
+        ("agg sum mean",
+         f'read_csv("{a}").groupby("hvfhs_license_num")'
+         f'.agg({{"PULocationID": "sum", "DOLocationID": "mean"}})',
+         lambda: A().groupby("hvfhs_license_num")
+         .agg({"PULocationID": "sum", "DOLocationID": "mean"})),
+        ("value_counts",
+         f'read_csv("{a}")["dispatching_base_num"].value_counts()',
+         lambda: A()["dispatching_base_num"].value_counts()),
+        ("filter and groupby count",
+         f'read_csv("{a}").query("PULocationID > 200 and SR_Flag == 1")'
+         f'.groupby("hvfhs_license_num").count()',
+         lambda: A().query("PULocationID > 200 and SR_Flag == 1")
+         .groupby("hvfhs_license_num").count()),
+        ("two keys size",
+         f'read_csv("{a}").groupby(["hvfhs_license_num", '
+         f'"dispatching_base_num"]).size()',
+         lambda: A().groupby(["hvfhs_license_num", "dispatching_base_num"])
+         .size()),
+        ("nunique",
+         f'read_csv("{a}").groupby("hvfhs_license_num")["DOLocationID"]'
+         f'.nunique()',
+         lambda: A().groupby("hvfhs_license_num")["DOLocationID"].nunique()
+         .to_frame()),
+        ("min max",
+         f'read_csv("{a}").groupby("hvfhs_license_num")'
+         f'.agg({{"PULocationID": "min", "DOLocationID": "max", '
+         f'"pickup_datetime": "min"}})',
+         lambda: A().groupby("hvfhs_license_num")
+         .agg({"PULocationID": "min", "DOLocationID": "max",
+               "pickup_datetime": "min"})),
+        ("describe", f'read_csv("{a}").describe()',
+         lambda: A().describe().loc[["count", "mean", "std", "min", "max"]]),
+        ("select head",
+         f'read_csv("{a}")[["PULocationID", "DOLocationID"]].head(7)',
+         lambda: A()[["PULocationID", "DOLocationID"]].head(7)),
+        ("isnull filter head",
+         f'read_csv("{a}").query("PULocationID.isnull()").head(5)',
+         lambda: A()[A()["PULocationID"].isnull()].head(5)),
+        ("quoted newlines head",
+         f'read_csv("{a}").query("SR_Flag == 1").head(60)',
+         lambda: A().query("SR_Flag == 1").head(60)),
+        ("arith filter count",
+         f'len(read_csv("{a}").query("(PULocationID + DOLocationID) % 7 == 3"))',
+         lambda: pd.DataFrame({"len": [len(A().query(
+             "(PULocationID + DOLocationID) % 7 == 3"))]})),
+        ("widening sum",
+         f'read_csv("{w}").groupby("k").agg({{"x": "sum", "y": "count"}})',
+         lambda: W().groupby("k").agg({"x": "sum", "y": "count"})),
+        ("widened strings head",
+         f'read_csv("{w}").query("k == \\"k3\\"").head(25)',
+         lambda: W().query('k == "k3"').head(25)),
+        ("string column count",
+         f'read_csv("{w}").groupby("s").count()',
+         lambda: W().groupby("s").count()),
+    ]
+
+
+def cell_equal(x, y):
+    if x == y:
+        return True
+    try:
+        fx, fy = float(x), float(y)
+    except ValueError:
+        return False
+    if math.isnan(fx) and math.isnan(fy):
+        return True
+    return math.isclose(fx, fy, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def compare(got, want, unordered):
+    g = list(csv.reader(io.StringIO(got)))
+    w = list(csv.reader(io.StringIO(want)))
+    if not g or not w:
+        return "empty output"
+    if g[0] != w[0]:
+        return f"header {g[0]} != pandas {w[0]}"
+    gb, wb = g[1:], w[1:]
+    if len(gb) != len(wb):
+        return f"{len(gb)} rows, pandas has {len(wb)}"
+    if unordered:
+        key = lambda r: (r[1:], r[0])
+        gb, wb = sorted(gb, key=key), sorted(wb, key=key)
+    for i, (gr, wr) in enumerate(zip(gb, wb)):
+        if len(gr) != len(wr) or not all(map(cell_equal, gr, wr)):
+            return f"row {i}: {gr} != pandas {wr}"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--blocksizes", default="1KB,64KB,default")
+    ap.add_argument("--only", default=None)
+    a = ap.parse_args()
+    files = make_data(a.bin, a.work)
+    dusk = os.path.join(a.bin, "dusk")
+    # One cluster for every query, reached like a remote one.
+    local = subprocess.Popen([dusk, "local", "--workers", "2"],
+                             stdout=subprocess.PIPE, text=True)
+    info = {}
+    for line in local.stdout:
+        k, _, v = line.strip().partition(" ")
+        info[k] = v
+        if k == "token-file":
+            break
+    passed = failed = 0
+    try:
+        for blocksize in a.blocksizes.split(","):
+            for name, expr, pandas_fn in cases(files):
+                if a.only and a.only not in name:
+                    continue
+                cmd = [dusk, "query", "--scheduler", info["scheduler"],
+                       "--token-file", info["token-file"], "--format", "csv"]
+                if blocksize != "default":
+                    cmd += ["--blocksize", blocksize]
+                r = subprocess.run(cmd + [expr], capture_output=True,
+                                   text=True, timeout=300)
+                want = pandas_fn().to_csv()
+                if r.returncode != 0:
+                    why = f"exit {r.returncode}: {r.stderr.strip()[:300]}"
+                else:
+                    why = compare(r.stdout, want, "value_counts" in name)
+                label = f"{name} [blocksize {blocksize}]"
+                if why is None:
+                    passed += 1
+                    print(f"ok   {label}")
+                else:
+                    failed += 1
+                    print(f"FAIL {label}: {why}")
+                    print(f"     dusk query '{expr}'")
+    finally:
+        local.terminate()
+        try:
+            local.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            local.kill()
+            local.wait()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-/* csvscan.c - being written. */

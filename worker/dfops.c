@@ -1,0 +1,1386 @@
+/* dfops.c - df_scan, df_combine and df_final (see dfops.h).
+ *
+ * A scan runs the plan fragment's chain bottom-up over each column batch:
+ * fills, filters (a mask, then rows compacted in place), projections (which
+ * columns later steps see), and finally the terminal, which keeps a bounded
+ * state: a hash aggregate, a row count, the first n rows, or per-column
+ * moments.  Partials are tables (see hashagg.h for aggregates):
+ *   len:      [rows]
+ *   head:     the rows, plus "__range" and "__row" (ordinal within range)
+ *   describe: one row per numeric column: [name, n, mean, m2, min, max]
+ * and every partial has a ranges table:
+ *   [index, file, assumed, parity, rows] - one row per scanned range. */
+#include "dfops.h"
+
+#include "csvscan.h"
+#include "exprvec.h"
+#include "hashagg.h"
+#include "msg.h"
+#include "plan.h"
+#include "table.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_ROWS 16384
+#define MAX_FIELD (1u << 20)
+
+typedef struct step {
+  const dusk_plan *node;
+  dusk_exprvec *expr; /* QUERY */
+  int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
+} step;
+
+typedef struct moments {
+  int64_t n;
+  double mean, m2, min, max;
+} moments;
+
+typedef struct pipeline {
+  dusk_plan *plan;
+  const dusk_plan **chain; /* leaf first */
+  size_t nchain;
+  const dusk_plan *leaf, *root;
+  int terminal; /* root's dusk_plan_kind, or 0 for collect */
+  size_t ncols;
+  const char **names;
+  dusk_type *types;
+  step *steps;
+  size_t nsteps;
+  uint8_t *mask;
+  int *visible;
+  size_t nvisible;
+  /* terminals */
+  dusk_hashagg *agg;
+  int *key_cols, *agg_cols;
+  int64_t count;
+  int64_t limit;
+  dusk_table *rows;
+  moments *mom;
+  uint64_t range_index;
+  uint64_t scanned;
+} pipeline;
+
+static void pipeline_destroy(pipeline *p) {
+  for (size_t i = 0; i < p->nsteps; i++) {
+    dusk_exprvec_free(p->steps[i].expr);
+    free(p->steps[i].fill_cols);
+  }
+  free(p->steps);
+  free(p->chain);
+  free(p->names);
+  free(p->types);
+  free(p->mask);
+  free(p->visible);
+  dusk_hashagg_free(p->agg);
+  free(p->key_cols);
+  free(p->agg_cols);
+  dusk_table_free(p->rows);
+  free(p->mom);
+  dusk_plan_free(p->plan);
+  memset(p, 0, sizeof *p);
+}
+
+static int col_index(const pipeline *p, const char *name) {
+  for (size_t i = 0; i < p->ncols; i++)
+    if (strcmp(p->names[i], name) == 0)
+      return (int)i;
+  return -1;
+}
+
+static int is_terminal(dusk_plan_kind k) {
+  return k == DUSK_PLAN_GROUPBY || k == DUSK_PLAN_VALUE_COUNTS ||
+         k == DUSK_PLAN_LEN || k == DUSK_PLAN_HEAD ||
+         k == DUSK_PLAN_DESCRIBE;
+}
+
+/* Columns an aggregate reads: keys then (column, fn) pairs, with the plan's
+ * "all columns" entries already expanded by the scheduler. */
+static int setup_groupby(pipeline *p, dusk_error *err) {
+  const dusk_plan *g = p->root;
+  const char **keys;
+  dusk_type *ktypes;
+  dusk_aggspec *specs;
+  size_t nkeys = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->ncolumns;
+  size_t naggs = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->naggs;
+  int rc = 0;
+
+  keys = calloc(nkeys, sizeof *keys);
+  ktypes = calloc(nkeys, sizeof *ktypes);
+  specs = calloc(naggs ? naggs : 1, sizeof *specs);
+  p->key_cols = calloc(nkeys, sizeof *p->key_cols);
+  p->agg_cols = calloc(naggs ? naggs : 1, sizeof *p->agg_cols);
+  if (!keys || !ktypes || !specs || !p->key_cols || !p->agg_cols) {
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t k = 0; k < nkeys; k++) {
+    int c = col_index(p, g->columns[k]);
+    if (c < 0) {
+      rc = dusk_error_set(err, DUSK_ENOTFOUND, "groupby key '%s' not read",
+                          g->columns[k]);
+      goto out;
+    }
+    keys[k] = g->columns[k];
+    ktypes[k] = p->types[c];
+    p->key_cols[k] = c;
+  }
+  if (g->kind == DUSK_PLAN_VALUE_COUNTS) {
+    specs[0].fn = DUSK_AGG_SIZE;
+    specs[0].input = DUSK_TYPE_INT64;
+    specs[0].name = g->columns[0];
+    p->agg_cols[0] = -1;
+  }
+  for (size_t a = 0; g->kind == DUSK_PLAN_GROUPBY && a < naggs; a++) {
+    const dusk_agg *ag = &g->aggs[a];
+    specs[a].fn = ag->fn;
+    if (ag->fn == DUSK_AGG_SIZE) {
+      specs[a].input = DUSK_TYPE_INT64;
+      specs[a].name = "0";
+      p->agg_cols[a] = -1;
+      continue;
+    }
+    int c = ag->column ? col_index(p, ag->column) : -1;
+    if (c < 0) {
+      rc = dusk_error_set(err, DUSK_ENOTFOUND,
+                          "aggregate column '%s' not read",
+                          ag->column ? ag->column : "(all)");
+      goto out;
+    }
+    specs[a].input = p->types[c];
+    specs[a].name = ag->column;
+    p->agg_cols[a] = c;
+  }
+  p->agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
+  if (p->agg == NULL)
+    rc = dusk_error_set(err, DUSK_ETYPE,
+                        "unsupported aggregate for these column types");
+out:
+  free(keys);
+  free(ktypes);
+  free(specs);
+  return rc;
+}
+
+static int setup_rows(pipeline *p, dusk_error *err) {
+  const char **names = calloc(p->nvisible + 2, sizeof *names);
+  dusk_type *types = calloc(p->nvisible + 2, sizeof *types);
+  int rc = 0;
+  if (names == NULL || types == NULL) {
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < p->nvisible; i++) {
+    names[i] = p->names[p->visible[i]];
+    types[i] = p->types[p->visible[i]];
+  }
+  names[p->nvisible] = "__range";
+  types[p->nvisible] = DUSK_TYPE_INT64;
+  names[p->nvisible + 1] = "__row";
+  types[p->nvisible + 1] = DUSK_TYPE_INT64;
+  p->rows = dusk_table_new(names, types, p->nvisible + 2, 0);
+  if (p->rows == NULL)
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+out:
+  free(names);
+  free(types);
+  return rc;
+}
+
+/* Decodes the plan fragment and prepares steps and terminal.  Batch
+ * columns are the leaf's usecols, typed by its dtypes. */
+static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
+  const dusk_plan *n;
+  int rc;
+  memset(p, 0, sizeof *p);
+  if ((rc = dusk_plan_decode(plan_bytes, &p->plan, err)) != 0)
+    return rc;
+  for (n = p->plan; n != NULL; n = n->ninputs ? n->inputs[0] : NULL)
+    p->nchain++;
+  p->chain = calloc(p->nchain, sizeof *p->chain);
+  if (p->chain == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  {
+    size_t i = p->nchain;
+    for (n = p->plan; n != NULL; n = n->ninputs ? n->inputs[0] : NULL)
+      p->chain[--i] = n;
+  }
+  p->leaf = p->chain[0];
+  p->root = p->chain[p->nchain - 1];
+  if (p->leaf->kind != DUSK_PLAN_READ_CSV || p->leaf->csv.usecols == NULL)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "task plan does not start with a resolved read");
+  p->terminal = is_terminal(p->root->kind) ? p->root->kind : 0;
+  p->ncols = p->leaf->csv.nusecols;
+  p->names = calloc(p->ncols ? p->ncols : 1, sizeof *p->names);
+  p->types = calloc(p->ncols ? p->ncols : 1, sizeof *p->types);
+  p->visible = calloc(p->ncols ? p->ncols : 1, sizeof *p->visible);
+  p->mask = malloc(BATCH_ROWS);
+  p->steps = calloc(p->nchain, sizeof *p->steps);
+  if (!p->names || !p->types || !p->visible || !p->mask || !p->steps)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  for (size_t i = 0; i < p->ncols; i++) {
+    p->names[i] = p->leaf->csv.usecols[i];
+    p->types[i] = DUSK_TYPE_STRING;
+    for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
+      if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0)
+        p->types[i] = p->leaf->csv.dtypes[d].type;
+    p->visible[i] = (int)i;
+  }
+  p->nvisible = p->ncols;
+  /* Steps between the leaf and the terminal. */
+  for (size_t i = 1; i < p->nchain; i++) {
+    const dusk_plan *s = p->chain[i];
+    step *st = &p->steps[p->nsteps];
+    if (i == p->nchain - 1 && p->terminal)
+      break;
+    st->node = s;
+    switch (s->kind) {
+    case DUSK_PLAN_FILLNA:
+      st->fill_cols = calloc(s->nfills ? s->nfills : 1, sizeof(int));
+      if (st->fill_cols == NULL)
+        return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+      for (size_t f = 0; f < s->nfills; f++)
+        st->fill_cols[f] =
+            s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
+      break;
+    case DUSK_PLAN_QUERY:
+      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ncols,
+                                     BATCH_ROWS, &st->expr, err)) != 0)
+        return rc;
+      break;
+    case DUSK_PLAN_SELECT:
+      p->nvisible = 0;
+      for (size_t c = 0; c < s->ncolumns; c++) {
+        int idx = col_index(p, s->columns[c]);
+        if (idx < 0)
+          return dusk_error_set(err, DUSK_ENOTFOUND, "column '%s' not read",
+                                s->columns[c]);
+        p->visible[p->nvisible++] = idx;
+      }
+      break;
+    case DUSK_PLAN_CONCAT:
+      break; /* the scheduler keeps one input per fragment */
+    default:
+      return dusk_error_set(err, DUSK_EINVAL, "plan step %d in a scan",
+                            s->kind);
+    }
+    p->nsteps++;
+  }
+  switch (p->terminal) {
+  case DUSK_PLAN_GROUPBY:
+  case DUSK_PLAN_VALUE_COUNTS:
+    return setup_groupby(p, err);
+  case DUSK_PLAN_HEAD:
+    p->limit = p->root->n;
+    return setup_rows(p, err);
+  case DUSK_PLAN_DESCRIBE:
+    p->mom = calloc(p->nvisible ? p->nvisible : 1, sizeof *p->mom);
+    if (p->mom == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->nvisible; i++) {
+      p->mom[i].min = INFINITY;
+      p->mom[i].max = -INFINITY;
+    }
+    return 0;
+  case 0:
+    p->limit = INT64_MAX;
+    return setup_rows(p, err);
+  default:
+    return 0;
+  }
+}
+
+/* ---- per-batch work ------------------------------------------------------ */
+
+static void fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
+  dusk_column *col = &b->cols[c];
+  for (size_t r = 0; r < b->nrows; r++) {
+    if (col->valid[r])
+      continue;
+    switch (col->type) {
+    case DUSK_TYPE_INT64:
+      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_BOOL) {
+        col->i64[r] = v->type == DUSK_TYPE_BOOL ? v->u.b : v->u.i;
+        col->valid[r] = 1;
+      }
+      break;
+    case DUSK_TYPE_FLOAT64:
+      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_FLOAT64 ||
+          v->type == DUSK_TYPE_BOOL) {
+        col->f64[r] = v->type == DUSK_TYPE_FLOAT64 ? v->u.f
+                      : v->type == DUSK_TYPE_BOOL  ? (double)v->u.b
+                                                   : (double)v->u.i;
+        col->valid[r] = 1;
+      }
+      break;
+    case DUSK_TYPE_BOOL:
+      if (v->type == DUSK_TYPE_BOOL) {
+        col->b[r] = v->u.b;
+        col->valid[r] = 1;
+      }
+      break;
+    case DUSK_TYPE_STRING: {
+      /* pandas puts the value itself into an object column; as text it
+       * reads the same. */
+      char text[64];
+      const char *s = text;
+      size_t len;
+      uint32_t off;
+      if (v->type == DUSK_TYPE_STRING) {
+        s = v->u.s.ptr;
+        len = v->u.s.len;
+      } else if (v->type == DUSK_TYPE_INT64) {
+        len = (size_t)snprintf(text, sizeof text, "%lld", (long long)v->u.i);
+      } else if (v->type == DUSK_TYPE_FLOAT64) {
+        len = (size_t)snprintf(text, sizeof text, "%.17g", v->u.f);
+      } else if (v->type == DUSK_TYPE_BOOL) {
+        len = (size_t)snprintf(text, sizeof text, "%s",
+                               v->u.b ? "True" : "False");
+      } else {
+        break;
+      }
+      if (dusk_batch_arena_add(b, s, len, &off) == 0) {
+        col->str_off[r] = off;
+        col->str_len[r] = (uint32_t)len;
+        col->valid[r] = 1;
+      }
+      break;
+    }
+    default:
+      break;
+    }
+  }
+}
+
+/* Keeps the rows where mask is set, in order. */
+static void compact(dusk_batch *b, const uint8_t *mask) {
+  size_t w = 0;
+  for (size_t r = 0; r < b->nrows; r++) {
+    if (!mask[r])
+      continue;
+    if (w != r)
+      for (size_t c = 0; c < b->ncols; c++) {
+        dusk_column *col = &b->cols[c];
+        col->valid[w] = col->valid[r];
+        switch (col->type) {
+        case DUSK_TYPE_INT64: col->i64[w] = col->i64[r]; break;
+        case DUSK_TYPE_FLOAT64: col->f64[w] = col->f64[r]; break;
+        case DUSK_TYPE_BOOL: col->b[w] = col->b[r]; break;
+        default:
+          col->str_off[w] = col->str_off[r];
+          col->str_len[w] = col->str_len[r];
+        }
+      }
+    w++;
+  }
+  b->nrows = w;
+}
+
+static void batch_get(const dusk_batch *b, size_t c, size_t r,
+                      dusk_value *v) {
+  const dusk_column *col = &b->cols[c];
+  if (!col->valid[r]) {
+    v->type = DUSK_TYPE_NULL;
+    return;
+  }
+  v->type = col->type;
+  switch (col->type) {
+  case DUSK_TYPE_INT64: v->u.i = col->i64[r]; break;
+  case DUSK_TYPE_FLOAT64: v->u.f = col->f64[r]; break;
+  case DUSK_TYPE_BOOL: v->u.b = col->b[r] != 0; break;
+  default:
+    v->u.s.ptr = b->arena + col->str_off[r];
+    v->u.s.len = col->str_len[r];
+  }
+}
+
+typedef struct scan_ctx {
+  pipeline *p;
+  uint64_t *row_ordinals; /* per batch row: ordinal within the range */
+  int stopped;            /* head had its rows before the range's end */
+  dusk_error *err;
+} scan_ctx;
+
+static int on_batch(void *arg, dusk_batch *b) {
+  scan_ctx *ctx = arg;
+  pipeline *p = ctx->p;
+  size_t nrows0 = b->nrows;
+  int filtered = 0;
+  p->scanned += b->nrows;
+  for (size_t r = 0; r < nrows0; r++)
+    ctx->row_ordinals[r] = b->first_row + r;
+  for (size_t i = 0; i < p->nsteps; i++) {
+    const step *st = &p->steps[i];
+    const dusk_plan *s = st->node;
+    if (s->kind == DUSK_PLAN_FILLNA) {
+      for (size_t f = 0; f < s->nfills; f++) {
+        if (st->fill_cols[f] >= 0)
+          fill_column(b, (size_t)st->fill_cols[f], &s->fills[f].value);
+        else
+          for (size_t c = 0; c < b->ncols; c++)
+            fill_column(b, c, &s->fills[f].value);
+      }
+    } else if (s->kind == DUSK_PLAN_QUERY) {
+      int rc = dusk_exprvec_eval(st->expr, b, p->mask);
+      if (rc != 0)
+        return rc;
+      /* Row ordinals follow the kept rows. */
+      size_t w = 0;
+      for (size_t r = 0; r < b->nrows; r++)
+        if (p->mask[r])
+          ctx->row_ordinals[w++] = ctx->row_ordinals[r];
+      compact(b, p->mask);
+      filtered = 1;
+    }
+  }
+  (void)filtered;
+  switch (p->terminal) {
+  case DUSK_PLAN_GROUPBY:
+  case DUSK_PLAN_VALUE_COUNTS:
+    return dusk_hashagg_add(p->agg, b, p->key_cols, p->agg_cols);
+  case DUSK_PLAN_LEN:
+    p->count += (int64_t)b->nrows;
+    return 0;
+  case DUSK_PLAN_DESCRIBE:
+    for (size_t i = 0; i < p->nvisible; i++) {
+      const dusk_column *col = &b->cols[p->visible[i]];
+      moments *m = &p->mom[i];
+      if (col->type != DUSK_TYPE_INT64 && col->type != DUSK_TYPE_FLOAT64)
+        continue;
+      for (size_t r = 0; r < b->nrows; r++) {
+        double x, d;
+        if (!col->valid[r])
+          continue;
+        x = col->type == DUSK_TYPE_INT64 ? (double)col->i64[r] : col->f64[r];
+        if (isnan(x))
+          continue;
+        m->n++;
+        d = x - m->mean;
+        m->mean += d / (double)m->n;
+        m->m2 += d * (x - m->mean);
+        if (x < m->min)
+          m->min = x;
+        if (x > m->max)
+          m->max = x;
+      }
+    }
+    return 0;
+  default: {
+    /* head / collect: the first `limit` rows */
+    dusk_value vals[260];
+    size_t nv = p->nvisible;
+    if (nv + 2 > sizeof vals / sizeof vals[0])
+      return DUSK_EINVAL;
+    for (size_t r = 0; r < b->nrows && (int64_t)p->rows->nrows < p->limit;
+         r++) {
+      int rc;
+      for (size_t i = 0; i < nv; i++)
+        batch_get(b, (size_t)p->visible[i], r, &vals[i]);
+      vals[nv].type = DUSK_TYPE_INT64;
+      vals[nv].u.i = (int64_t)p->range_index;
+      vals[nv + 1].type = DUSK_TYPE_INT64;
+      vals[nv + 1].u.i = (int64_t)ctx->row_ordinals[r];
+      if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
+        return rc;
+    }
+    if ((int64_t)p->rows->nrows >= p->limit) {
+      ctx->stopped = 1;
+      return 1;
+    }
+    return 0;
+  }
+  }
+}
+
+/* ---- partial results ----------------------------------------------------- */
+
+/* One row per scanned range.  "error" holds a scan failure that may be
+ * an artefact of a wrong quote-state guess: the final step reports it
+ * only once the guesses check out. */
+static dusk_table *ranges_table(void) {
+  static const char *const names[] = {"index",  "file", "assumed",
+                                      "parity", "rows", "error"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_BOOL,  DUSK_TYPE_INT64,
+                                    DUSK_TYPE_INT64, DUSK_TYPE_STRING};
+  return dusk_table_new(names, types, 6, 0);
+}
+
+/* The line (1-based, counting every newline byte) holding offset, or 0 if
+ * the file cannot be read: only used to word an error. */
+static uint64_t line_of(const char *path, uint64_t offset) {
+  char buf[65536];
+  uint64_t line = 1, pos = 0;
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return 0;
+  while (pos < offset) {
+    size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos)
+                                            : sizeof buf;
+    size_t got = fread(buf, 1, want, f);
+    if (got == 0)
+      break;
+    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p)));
+         p++)
+      line++;
+    pos += got;
+  }
+  fclose(f);
+  return line;
+}
+
+/* Parity of '"' bytes in [start, end) of path, or -1 on a read error. */
+static int count_quotes(const char *path, uint64_t start, uint64_t end) {
+  char buf[65536];
+  int parity = 0;
+  FILE *f = fopen(path, "rb");
+  if (f == NULL || fseeko(f, (off_t)start, SEEK_SET) != 0) {
+    if (f)
+      fclose(f);
+    return -1;
+  }
+  while (start < end) {
+    size_t want = end - start < sizeof buf ? (size_t)(end - start) : sizeof buf;
+    size_t got = fread(buf, 1, want, f);
+    if (got == 0)
+      break;
+    for (size_t i = 0; i < got; i++)
+      parity ^= buf[i] == '"';
+    start += got;
+  }
+  fclose(f);
+  return parity;
+}
+
+static dusk_table *moments_table(void) {
+  static const char *const names[] = {"name", "n",   "mean",
+                                      "m2",   "min", "max"};
+  static const dusk_type types[] = {DUSK_TYPE_STRING,  DUSK_TYPE_INT64,
+                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
+                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
+  return dusk_table_new(names, types, 6, 0);
+}
+
+static dusk_table *count_table(int64_t n) {
+  static const char *const names[] = {"rows"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64};
+  dusk_table *t = dusk_table_new(names, types, 1, 0);
+  dusk_value v;
+  v.type = DUSK_TYPE_INT64;
+  v.u.i = n;
+  if (t != NULL && dusk_table_append_row(t, &v) != 0) {
+    dusk_table_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+/* Encodes ranges + payload into the op's result. */
+static int emit_partial(dusk_op_call *call, const dusk_table *ranges,
+                        const dusk_table *payload) {
+  dusk_buf r, p;
+  int rc;
+  dusk_buf_init(&r);
+  dusk_buf_init(&p);
+  rc = dusk_table_encode(ranges, &r);
+  if (rc == 0)
+    rc = dusk_table_encode(payload, &p);
+  if (rc == 0) {
+    dusk_slice rs = {r.data, r.len}, ps = {p.data, p.len};
+    call->result.len = 0;
+    rc = dusk_partial_encode(rs, ps, &call->result);
+  }
+  dusk_buf_destroy(&r);
+  dusk_buf_destroy(&p);
+  return rc;
+}
+
+static int fail(dusk_op_call *call, const dusk_error *err) {
+  return dusk_registry_api.fail(call, "%s", err->message);
+}
+
+/* Builds the terminal's payload table from the pipeline state. */
+static int pipeline_payload(pipeline *p, dusk_table **out) {
+  switch (p->terminal) {
+  case DUSK_PLAN_GROUPBY:
+  case DUSK_PLAN_VALUE_COUNTS:
+    return dusk_hashagg_partial(p->agg, out);
+  case DUSK_PLAN_LEN:
+    *out = count_table(p->count);
+    return *out ? 0 : DUSK_ENOMEM;
+  case DUSK_PLAN_DESCRIBE: {
+    dusk_table *t = moments_table();
+    if (t == NULL)
+      return DUSK_ENOMEM;
+    for (size_t i = 0; i < p->nvisible; i++) {
+      dusk_type ty = p->types[p->visible[i]];
+      const moments *m = &p->mom[i];
+      dusk_value row[6];
+      int rc;
+      if (ty != DUSK_TYPE_INT64 && ty != DUSK_TYPE_FLOAT64)
+        continue;
+      row[0].type = DUSK_TYPE_STRING;
+      row[0].u.s.ptr = p->names[p->visible[i]];
+      row[0].u.s.len = strlen(p->names[p->visible[i]]);
+      row[1].type = DUSK_TYPE_INT64;
+      row[1].u.i = m->n;
+      row[2].type = row[3].type = row[4].type = row[5].type =
+          DUSK_TYPE_FLOAT64;
+      row[2].u.f = m->mean;
+      row[3].u.f = m->m2;
+      row[4].u.f = m->min;
+      row[5].u.f = m->max;
+      if ((rc = dusk_table_append_row(t, row)) != 0) {
+        dusk_table_free(t);
+        return rc;
+      }
+    }
+    *out = t;
+    return 0;
+  }
+  default:
+    *out = p->rows;
+    p->rows = NULL;
+    return 0;
+  }
+}
+
+/* ---- df_scan ------------------------------------------------------------- */
+
+static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_scan_args a;
+  dusk_error err = {0};
+  pipeline p;
+  dusk_csvscan_options o;
+  dusk_csvscan_stats stats;
+  scan_ctx ctx;
+  int *col_map = NULL, rc;
+  char path[4096];
+  dusk_table *ranges = NULL, *payload = NULL;
+  dusk_value rv[6];
+  char deferred[DUSK_ERROR_MESSAGE_MAX + 64];
+  (void)api;
+  deferred[0] = '\0';
+
+  memset(&p, 0, sizeof p);
+  memset(&stats, 0, sizeof stats);
+  if ((rc = dusk_scan_args_decode(call->args, &a, &err)) != 0)
+    return fail(call, &err);
+  if (a.path.len >= sizeof path) {
+    free(a.header);
+    return dusk_registry_api.fail(call, "path too long");
+  }
+  memcpy(path, a.path.ptr, a.path.len);
+  path[a.path.len] = '\0';
+  if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
+    goto failed;
+  p.range_index = a.index;
+  col_map = malloc((a.nheader ? a.nheader : 1) * sizeof *col_map);
+  ctx.row_ordinals = malloc(BATCH_ROWS * sizeof *ctx.row_ordinals);
+  if (col_map == NULL || ctx.row_ordinals == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+    free(ctx.row_ordinals);
+    goto failed;
+  }
+  for (uint32_t h = 0; h < a.nheader; h++) {
+    col_map[h] = -1;
+    for (size_t c = 0; c < p.ncols; c++)
+      if (strlen(p.names[c]) == a.header[h].len &&
+          memcmp(p.names[c], a.header[h].ptr, a.header[h].len) == 0)
+        col_map[h] = (int)c;
+  }
+  memset(&o, 0, sizeof o);
+  o.path = path;
+  o.sep = p.leaf->csv.sep ? p.leaf->csv.sep : ',';
+  o.start = a.start;
+  o.end = a.end;
+  o.start_in_quotes = a.start_in_quotes;
+  o.data_start = a.data_start;
+  o.ncols_file = a.nheader;
+  o.col_map = col_map;
+  o.types = p.types;
+  o.nout = p.ncols;
+  o.batch_rows = BATCH_ROWS;
+  o.max_field = MAX_FIELD;
+  o.canceled = call->canceled;
+  ctx.p = &p;
+  ctx.err = &err;
+  ctx.stopped = 0;
+  rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
+  free(ctx.row_ordinals);
+  if (rc == DUSK_EWIDEN) {
+    const dusk_csvscan_conflict *cf = &stats.conflict;
+    snprintf(deferred, sizeof deferred,
+             DUSK_WIDEN_TAG "%s %.100s\n%.200s line %llu: column '%.100s' "
+                            "holds '%.100s', which needs type %s",
+             dusk_type_name(cf->widened), p.names[cf->column], path,
+             (unsigned long long)line_of(path, cf->offset),
+             p.names[cf->column], cf->value, dusk_type_name(cf->widened));
+  } else if (rc == DUSK_EPARSE) {
+    /* Name the line as a person's editor counts it. */
+    uint64_t line = line_of(path, stats.error_offset);
+    if (line > 0)
+      snprintf(deferred, sizeof deferred, "%.200s line %llu: %.300s", path,
+               (unsigned long long)line, err.message);
+    else
+      snprintf(deferred, sizeof deferred, "%.500s", err.message);
+  }
+  if (deferred[0] != '\0') {
+    /* The first range's state is certain: its errors are real now.  A
+     * later range may have misread because it guessed its quote state;
+     * the final step decides once every guess is checked. */
+    int parity;
+    if (a.start <= a.data_start) {
+      rc = dusk_registry_api.fail(call, "%s", deferred);
+      goto out;
+    }
+    parity = stats.quote_parity >= 0 ? stats.quote_parity
+                                      : count_quotes(path, a.start, a.end);
+    if (parity < 0) {
+      rc = dusk_registry_api.fail(call, "%s", deferred);
+      goto out;
+    }
+    stats.quote_parity = parity;
+    rc = 0;
+  }
+  if (rc != 0) {
+    if (err.message[0] == '\0')
+      dusk_error_set(&err, rc, "%s: %s", path, dusk_strerror(rc));
+    goto failed;
+  }
+  if (ctx.stopped || stats.quote_parity < 0) {
+    /* The scan stopped early, so its parity covers only part of the
+     * range; the checks need all of it. */
+    int parity = count_quotes(path, a.start, a.end);
+    if (parity < 0) {
+      rc = dusk_error_set(&err, DUSK_EPARSE, "%s: cannot re-read bytes "
+                          "%llu..%llu", path, (unsigned long long)a.start,
+                          (unsigned long long)a.end);
+      goto failed;
+    }
+    stats.quote_parity = parity;
+  }
+  ranges = ranges_table();
+  if (ranges == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+    goto failed;
+  }
+  rv[0].type = rv[1].type = rv[3].type = rv[4].type = DUSK_TYPE_INT64;
+  rv[0].u.i = (int64_t)a.index;
+  rv[1].u.i = (int64_t)(a.index >> 32);
+  rv[2].type = DUSK_TYPE_BOOL;
+  rv[2].u.b = a.start_in_quotes;
+  rv[3].u.i = stats.quote_parity;
+  rv[4].u.i = (int64_t)p.scanned;
+  rv[5].type = deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[5].u.s.ptr = deferred;
+  rv[5].u.s.len = strlen(deferred);
+  if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
+      (rc = pipeline_payload(&p, &payload)) != 0 ||
+      (rc = emit_partial(call, ranges, payload)) != 0) {
+    dusk_error_set(&err, rc, "building the partial result: %s",
+                   dusk_strerror(rc));
+    goto failed;
+  }
+  rc = 0;
+  goto out;
+failed:
+  rc = fail(call, &err);
+out:
+  dusk_table_free(ranges);
+  dusk_table_free(payload);
+  free(col_map);
+  free(a.header);
+  pipeline_destroy(&p);
+  return rc;
+}
+
+/* ---- merging partials ---------------------------------------------------- */
+
+/* A merge state: ranges plus the terminal's state. */
+typedef struct merger {
+  pipeline p; /* only plan, root and terminal state are used */
+  dusk_table *ranges;
+  dusk_table *payload; /* len/head/describe */
+} merger;
+
+static int merger_init(merger *m, dusk_slice plan_bytes, dusk_error *err) {
+  int rc;
+  memset(m, 0, sizeof *m);
+  if ((rc = dusk_plan_decode(plan_bytes, &m->p.plan, err)) != 0)
+    return rc;
+  m->p.root = m->p.plan;
+  m->p.terminal = is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
+  m->ranges = ranges_table();
+  if (m->ranges == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  return 0;
+}
+
+static void merger_destroy(merger *m) {
+  dusk_table_free(m->ranges);
+  dusk_table_free(m->payload);
+  pipeline_destroy(&m->p);
+}
+
+/* Groupby partials carry their own layout: the first one builds the
+ * aggregate from the plan's keys and the partial's column types. */
+static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
+  const dusk_plan *g = m->p.root;
+  if (m->p.agg == NULL) {
+    size_t nkeys = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->ncolumns;
+    size_t naggs = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->naggs;
+    dusk_type ktypes[16];
+    dusk_aggspec specs[256];
+    const char *keys[16];
+    size_t c = nkeys;
+    if (nkeys > 16 || naggs > 256 || t->ncols < nkeys)
+      return dusk_error_set(err, DUSK_EINVAL, "too many keys or aggregates");
+    for (size_t k = 0; k < nkeys; k++) {
+      keys[k] = g->columns[k];
+      ktypes[k] = t->cols[k].type;
+    }
+    for (size_t a = 0; a < naggs; a++) {
+      dusk_agg_fn fn = g->kind == DUSK_PLAN_VALUE_COUNTS ? DUSK_AGG_SIZE
+                                                          : g->aggs[a].fn;
+      specs[a].fn = fn;
+      specs[a].name = g->kind == DUSK_PLAN_VALUE_COUNTS ? g->columns[0]
+                      : fn == DUSK_AGG_SIZE             ? "0"
+                                                        : g->aggs[a].column;
+      specs[a].input = DUSK_TYPE_INT64;
+      if (c >= t->ncols)
+        return dusk_error_set(err, DUSK_ETYPE, "partial too narrow");
+      /* The state column's type tells the input type where it matters. */
+      switch (fn) {
+      case DUSK_AGG_MIN:
+      case DUSK_AGG_MAX:
+        specs[a].input = t->cols[c].type;
+        c += 1;
+        break;
+      case DUSK_AGG_SUM:
+        specs[a].input = t->cols[c + 1].type;
+        c += 2;
+        break;
+      case DUSK_AGG_MEAN:
+        specs[a].input = DUSK_TYPE_FLOAT64;
+        c += 2;
+        break;
+      case DUSK_AGG_NUNIQUE: {
+        /* The value type is not in the partial; the plan's types are.
+         * Partials encode it: the leaf's dtype of the column. */
+        const dusk_plan *leaf = g;
+        while (leaf->ninputs)
+          leaf = leaf->inputs[0];
+        specs[a].input = DUSK_TYPE_STRING;
+        for (size_t d = 0; d < leaf->csv.ndtypes; d++)
+          if (strcmp(leaf->csv.dtypes[d].column, g->aggs[a].column) == 0)
+            specs[a].input = leaf->csv.dtypes[d].type;
+        c += 1;
+        break;
+      }
+      default:
+        c += 1;
+      }
+    }
+    m->p.agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
+    if (m->p.agg == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "cannot build the aggregate");
+  }
+  return dusk_hashagg_merge(m->p.agg, t, err);
+}
+
+static int merge_moments(merger *m, const dusk_table *t, dusk_error *err) {
+  if (m->payload == NULL) {
+    m->payload = moments_table();
+    if (m->payload == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return dusk_table_append_rows(m->payload, t, 0, t->nrows);
+  }
+  if (t->nrows != m->payload->nrows)
+    return dusk_error_set(err, DUSK_ETYPE, "describe partials disagree");
+  for (size_t r = 0; r < t->nrows; r++) {
+    dusk_table_column *c = m->payload->cols;
+    int64_t na = c[1].i64[r], nb = t->cols[1].i64[r];
+    double ma = c[2].f64[r], mb = t->cols[2].f64[r], d = mb - ma;
+    int64_t n = na + nb;
+    if (n > 0) {
+      c[2].f64[r] = ma + d * (double)nb / (double)n;
+      c[3].f64[r] = c[3].f64[r] + t->cols[3].f64[r] +
+                    d * d * (double)na * (double)nb / (double)n;
+    }
+    c[1].i64[r] = n;
+    if (t->cols[4].f64[r] < c[4].f64[r])
+      c[4].f64[r] = t->cols[4].f64[r];
+    if (t->cols[5].f64[r] > c[5].f64[r])
+      c[5].f64[r] = t->cols[5].f64[r];
+  }
+  return 0;
+}
+
+static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
+  dusk_slice rs, ps;
+  dusk_table *r = NULL, *t = NULL;
+  int rc;
+  if ((rc = dusk_partial_decode(bytes, &rs, &ps, err)) != 0 ||
+      (rc = dusk_table_decode(rs, &r, err)) != 0 ||
+      (rc = dusk_table_decode(ps, &t, err)) != 0)
+    goto out;
+  if (r->ncols != 6) {
+    rc = dusk_error_set(err, DUSK_ETYPE, "bad ranges table");
+    goto out;
+  }
+  if ((rc = dusk_table_append_rows(m->ranges, r, 0, r->nrows)) != 0)
+    goto out;
+  switch (m->p.terminal) {
+  case DUSK_PLAN_GROUPBY:
+  case DUSK_PLAN_VALUE_COUNTS:
+    rc = merge_groupby(m, t, err);
+    break;
+  case DUSK_PLAN_LEN:
+    if (m->payload == NULL) {
+      m->payload = t;
+      t = NULL;
+    } else if (t->nrows == 1 && m->payload->nrows == 1 && t->ncols == 1) {
+      m->payload->cols[0].i64[0] += t->cols[0].i64[0];
+    }
+    break;
+  case DUSK_PLAN_DESCRIBE:
+    rc = merge_moments(m, t, err);
+    break;
+  default:
+    /* head / collect: keep rows; order is restored at the end. */
+    if (m->payload == NULL) {
+      m->payload = t;
+      t = NULL;
+    } else if (t->ncols != m->payload->ncols) {
+      rc = dusk_error_set(err, DUSK_ETYPE, "row partials disagree");
+    } else {
+      rc = dusk_table_append_rows(m->payload, t, 0, t->nrows);
+    }
+  }
+out:
+  dusk_table_free(r);
+  dusk_table_free(t);
+  return rc;
+}
+
+static int merge_inputs(merger *m, dusk_op_call *call, dusk_error *err) {
+  int rc;
+  for (size_t i = 0; i < call->ninputs; i++)
+    if ((rc = merge_one(m, call->inputs[i], err)) != 0)
+      return rc;
+  return 0;
+}
+
+/* head: trims the merged rows to the first n in range order. */
+static int trim_rows(merger *m, int64_t limit, dusk_table **out) {
+  dusk_table *t = m->payload;
+  size_t n = t->nrows, nc = t->ncols;
+  size_t *order = malloc((n ? n : 1) * sizeof *order);
+  dusk_table *res;
+  const dusk_table_column *ri = &t->cols[nc - 2], *ro = &t->cols[nc - 1];
+  const char **names = calloc(nc, sizeof *names);
+  dusk_type *types = calloc(nc, sizeof *types);
+  int rc = 0;
+  if (order == NULL || names == NULL || types == NULL) {
+    free(order);
+    free(names);
+    free(types);
+    return DUSK_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  /* Insertion sort by (range, row): partials arrive nearly in order. */
+  for (size_t i = 1; i < n; i++) {
+    size_t x = order[i], j = i;
+    while (j > 0 && (ri->i64[order[j - 1]] > ri->i64[x] ||
+                     (ri->i64[order[j - 1]] == ri->i64[x] &&
+                      ro->i64[order[j - 1]] > ro->i64[x]))) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = x;
+  }
+  for (size_t c = 0; c < nc; c++) {
+    names[c] = t->cols[c].name;
+    types[c] = t->cols[c].type;
+  }
+  res = dusk_table_new(names, types, nc, 0);
+  for (size_t i = 0; res != NULL && i < n && (int64_t)i < limit; i++)
+    if ((rc = dusk_table_append_rows(res, t, order[i], 1)) != 0)
+      break;
+  free(order);
+  free(names);
+  free(types);
+  if (res == NULL)
+    return DUSK_ENOMEM;
+  if (rc != 0) {
+    dusk_table_free(res);
+    return rc;
+  }
+  *out = res;
+  return 0;
+}
+
+static int op_df_combine(const dusk_op_api *api, dusk_op_call *call) {
+  merger m;
+  dusk_error err = {0};
+  dusk_table *payload = NULL;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  switch (m.p.terminal) {
+  case DUSK_PLAN_GROUPBY:
+  case DUSK_PLAN_VALUE_COUNTS:
+    if (m.p.agg == NULL) {
+      rc = dusk_error_set(&err, DUSK_EINVAL, "nothing to combine");
+      goto failed;
+    }
+    rc = dusk_hashagg_partial(m.p.agg, &payload);
+    break;
+  case DUSK_PLAN_HEAD:
+    rc = trim_rows(&m, m.p.root->n, &payload);
+    break;
+  default:
+    payload = m.payload;
+    m.payload = NULL;
+  }
+  if (rc == 0 && payload == NULL)
+    rc = dusk_error_set(&err, DUSK_EINVAL, "nothing to combine");
+  if (rc != 0 || (rc = emit_partial(call, m.ranges, payload)) != 0) {
+    if (err.message[0] == '\0')
+      dusk_error_set(&err, rc, "combine: %s", dusk_strerror(rc));
+    goto failed;
+  }
+  dusk_table_free(payload);
+  merger_destroy(&m);
+  return 0;
+failed:
+  dusk_table_free(payload);
+  merger_destroy(&m);
+  return fail(call, &err);
+}
+
+/* ---- df_final ------------------------------------------------------------ */
+
+/* Checks each range's assumed quote state against the parities of the
+ * ranges before it in the same file (the file ordinal is the index's high
+ * 32 bits).  Returns 0, or DUSK_ETASK with msg holding the corrections as
+ * runs "first-last=state" of consecutive ranges (a wrong guess flips every
+ * range up to the next odd parity, so runs stay few). */
+static int check_quotes(const dusk_table *ranges, dusk_buf *msg) {
+  size_t n = ranges->nrows;
+  size_t *order = malloc((n ? n : 1) * sizeof *order);
+  int wrong = 0, run_state = 0;
+  int64_t file = -1, run_first = -1, run_last = -1;
+  int state = 0;
+  char item[64];
+  if (order == NULL)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  for (size_t i = 1; i < n; i++) { /* insertion sort by index */
+    size_t x = order[i], j = i;
+    while (j > 0 &&
+           ranges->cols[0].i64[order[j - 1]] > ranges->cols[0].i64[x]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = x;
+  }
+  msg->len = 0;
+  dusk_buf_append(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG));
+  for (size_t i = 0; i <= n; i++) {
+    size_t r = i < n ? order[i] : 0;
+    int64_t index = i < n ? ranges->cols[0].i64[r] : -1;
+    int bad = 0;
+    if (i < n) {
+      if ((index >> 32) != file) {
+        file = index >> 32;
+        state = 0;
+      }
+      bad = (int)ranges->cols[2].b[r] != state;
+    }
+    /* Close the current run when this range does not extend it. */
+    if (run_first >= 0 &&
+        (!bad || index != run_last + 1 || state != run_state)) {
+      int len = snprintf(item, sizeof item, "%s%lld-%lld=%d",
+                         wrong > 1 ? "," : "", (long long)run_first,
+                         (long long)run_last, run_state);
+      dusk_buf_append(msg, item, (size_t)len);
+      run_first = -1;
+    }
+    if (bad) {
+      if (run_first < 0) {
+        run_first = index;
+        run_state = state;
+        wrong++;
+      }
+      run_last = index;
+    }
+    if (i < n)
+      state ^= (int)(ranges->cols[3].i64[r] & 1);
+  }
+  free(order);
+  if (!wrong)
+    return 0;
+  {
+    int len = snprintf(item, sizeof item,
+                       "\n%d runs of ranges started inside quotes", wrong);
+    dusk_buf_append(msg, item, (size_t)len);
+  }
+  return DUSK_ETASK;
+}
+
+/* Output rows for head/collect: the original row labels (ordinal within
+ * the file, like pandas' index after read_csv) as the index. */
+static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
+  size_t nc = rows->ncols - 2;
+  const char **names = calloc(nc + 1, sizeof *names);
+  dusk_type *types = calloc(nc + 1, sizeof *types);
+  dusk_value *vals = calloc(nc + 1, sizeof *vals);
+  dusk_table *res = NULL;
+  const dusk_table *rg = m->ranges;
+  int rc = DUSK_ENOMEM;
+  if (!names || !types || !vals)
+    goto out;
+  names[0] = "";
+  types[0] = DUSK_TYPE_INT64;
+  for (size_t c = 0; c < nc; c++) {
+    names[c + 1] = rows->cols[c].name;
+    types[c + 1] = rows->cols[c].type;
+  }
+  if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL)
+    goto out;
+  for (size_t r = 0; r < rows->nrows; r++) {
+    int64_t range = rows->cols[nc].i64[r], label = rows->cols[nc + 1].i64[r];
+    /* Rows of earlier ranges of the same file come before this one. */
+    for (size_t k = 0; k < rg->nrows; k++) {
+      int64_t idx = rg->cols[0].i64[k];
+      if ((idx >> 32) == (range >> 32) && idx < range)
+        label += rg->cols[4].i64[k];
+    }
+    vals[0].type = DUSK_TYPE_INT64;
+    vals[0].u.i = label;
+    for (size_t c = 0; c < nc; c++)
+      dusk_table_get(rows, c, r, &vals[c + 1]);
+    if ((rc = dusk_table_append_row(res, vals)) != 0)
+      goto out;
+  }
+  *out = res;
+  res = NULL;
+  rc = 0;
+out:
+  dusk_table_free(res);
+  free(names);
+  free(types);
+  free(vals);
+  return rc;
+}
+
+static int describe_output(const dusk_table *mom, dusk_table **out) {
+  static const char *const stats[] = {"count", "mean", "std", "min", "max"};
+  size_t nc = mom->nrows;
+  const char **names = calloc(nc + 1, sizeof *names);
+  dusk_type *types = calloc(nc + 1, sizeof *types);
+  dusk_value *vals = calloc(nc + 1, sizeof *vals);
+  dusk_table *res = NULL;
+  int rc = DUSK_ENOMEM;
+  if (!names || !types || !vals)
+    goto out;
+  names[0] = "";
+  types[0] = DUSK_TYPE_STRING;
+  for (size_t c = 0; c < nc; c++) {
+    names[c + 1] = mom->cols[0].str_data + mom->cols[0].str_off[c];
+    types[c + 1] = DUSK_TYPE_FLOAT64;
+  }
+  /* Column names are NUL-less slices in the table: copy them. */
+  char **owned = calloc(nc + 1, sizeof *owned);
+  if (owned == NULL)
+    goto out;
+  for (size_t c = 0; c < nc; c++) {
+    size_t len = mom->cols[0].str_off[c + 1] - mom->cols[0].str_off[c];
+    owned[c] = malloc(len + 1);
+    if (owned[c] == NULL)
+      break;
+    memcpy(owned[c], names[c + 1], len);
+    owned[c][len] = '\0';
+    names[c + 1] = owned[c];
+  }
+  res = dusk_table_new(names, types, nc + 1, 1);
+  for (size_t c = 0; c < nc; c++)
+    free(owned[c]);
+  free(owned);
+  if (res == NULL)
+    goto out;
+  for (size_t s = 0; s < 5; s++) {
+    vals[0].type = DUSK_TYPE_STRING;
+    vals[0].u.s.ptr = stats[s];
+    vals[0].u.s.len = strlen(stats[s]);
+    for (size_t c = 0; c < nc; c++) {
+      int64_t n = mom->cols[1].i64[c];
+      double v;
+      switch (s) {
+      case 0: v = (double)n; break;
+      case 1: v = n ? mom->cols[2].f64[c] : NAN; break;
+      case 2: v = n > 1 ? sqrt(mom->cols[3].f64[c] / (double)(n - 1)) : NAN;
+        break;
+      case 3: v = n ? mom->cols[4].f64[c] : NAN; break;
+      default: v = n ? mom->cols[5].f64[c] : NAN;
+      }
+      vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
+      vals[c + 1].u.f = v;
+    }
+    if ((rc = dusk_table_append_row(res, vals)) != 0)
+      goto out;
+  }
+  *out = res;
+  res = NULL;
+  rc = 0;
+out:
+  dusk_table_free(res);
+  free(names);
+  free(types);
+  free(vals);
+  return rc;
+}
+
+/* value_counts: counts descending, ties by value ascending; the values
+ * are an unnamed index and the counts are named after the column. */
+static int value_counts_output(const dusk_table *g, dusk_table **out) {
+  size_t n = g->nrows, *order = malloc((n ? n : 1) * sizeof *order);
+  const char *names[2];
+  dusk_type types[2];
+  dusk_table *res;
+  int rc = 0;
+  if (order == NULL)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  /* g is sorted by value: a stable sort by count keeps ties in order. */
+  for (size_t i = 1; i < n; i++) {
+    size_t x = order[i], j = i;
+    while (j > 0 && g->cols[1].i64[order[j - 1]] < g->cols[1].i64[x]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = x;
+  }
+  names[0] = "";
+  names[1] = g->cols[1].name;
+  types[0] = g->cols[0].type;
+  types[1] = DUSK_TYPE_INT64;
+  res = dusk_table_new(names, types, 2, 1);
+  for (size_t i = 0; res != NULL && i < n; i++)
+    if ((rc = dusk_table_append_rows(res, g, order[i], 1)) != 0)
+      break;
+  free(order);
+  if (res == NULL)
+    return DUSK_ENOMEM;
+  if (rc != 0) {
+    dusk_table_free(res);
+    return rc;
+  }
+  *out = res;
+  return 0;
+}
+
+static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL, *tmp = NULL;
+  dusk_buf quotes;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  dusk_buf_init(&quotes);
+  if (check_quotes(m.ranges, &quotes) != 0) {
+    rc = dusk_registry_fail_text(call, quotes.data, quotes.len);
+    dusk_buf_destroy(&quotes);
+    merger_destroy(&m);
+    return rc;
+  }
+  dusk_buf_destroy(&quotes);
+  {
+    /* Every guess held: the first range's scan error is real. */
+    const dusk_table *rg = m.ranges;
+    size_t first = rg->nrows;
+    for (size_t r = 0; r < rg->nrows; r++)
+      if (rg->cols[5].valid[r] &&
+          (first == rg->nrows || rg->cols[0].i64[r] < rg->cols[0].i64[first]))
+        first = r;
+    if (first < rg->nrows) {
+      dusk_value v;
+      dusk_table_get(rg, 5, first, &v);
+      rc = dusk_registry_api.fail(call, "%.*s", (int)v.u.s.len, v.u.s.ptr);
+      merger_destroy(&m);
+      return rc;
+    }
+  }
+  switch (m.p.terminal) {
+  case DUSK_PLAN_GROUPBY:
+    rc = m.p.agg ? dusk_hashagg_final(m.p.agg, &result) : DUSK_EINVAL;
+    break;
+  case DUSK_PLAN_VALUE_COUNTS:
+    rc = m.p.agg ? dusk_hashagg_final(m.p.agg, &tmp) : DUSK_EINVAL;
+    if (rc == 0)
+      rc = value_counts_output(tmp, &result);
+    break;
+  case DUSK_PLAN_LEN: {
+    static const char *const names[] = {"len"};
+    static const dusk_type types[] = {DUSK_TYPE_INT64};
+    dusk_value v;
+    v.type = DUSK_TYPE_INT64;
+    v.u.i = m.payload ? m.payload->cols[0].i64[0] : 0;
+    result = dusk_table_new(names, types, 1, 0);
+    rc = result ? dusk_table_append_row(result, &v) : DUSK_ENOMEM;
+    break;
+  }
+  case DUSK_PLAN_DESCRIBE:
+    rc = m.payload ? describe_output(m.payload, &result) : DUSK_EINVAL;
+    break;
+  default:
+    rc = m.payload ? trim_rows(&m, m.p.terminal == DUSK_PLAN_HEAD
+                                       ? m.p.root->n
+                                       : INT64_MAX,
+                               &tmp)
+                   : DUSK_EINVAL;
+    if (rc == 0)
+      rc = head_output(&m, tmp, &result);
+  }
+  if (rc != 0) {
+    if (err.message[0] == '\0')
+      dusk_error_set(&err, rc, "final step: %s", dusk_strerror(rc));
+    goto failed;
+  }
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(result, &call->result)) != 0) {
+    dusk_error_set(&err, rc, "encoding the result");
+    goto failed;
+  }
+  dusk_table_free(result);
+  dusk_table_free(tmp);
+  merger_destroy(&m);
+  return 0;
+failed:
+  dusk_table_free(result);
+  dusk_table_free(tmp);
+  merger_destroy(&m);
+  return fail(call, &err);
+}
+
+int dusk_dfops_register(dusk_registry *r) {
+  int rc;
+  if ((rc = dusk_registry_add(r, "df_scan", op_df_scan)) != 0 ||
+      (rc = dusk_registry_add(r, "df_combine", op_df_combine)) != 0 ||
+      (rc = dusk_registry_add(r, "df_final", op_df_final)) != 0)
+    return rc;
+  return 0;
+}

@@ -1,0 +1,21 @@
+/* dfops.h - the dataframe ops a query is lowered into (see proto/dftask.h):
+ *
+ *   df_scan     args: dusk_scan_args.  Scans one byte range with the plan's
+ *               steps (fillna, query, select) and its terminal (groupby,
+ *               value_counts, len, head, describe, or collect), returning a
+ *               partial result.
+ *   df_combine  args: the encoded plan.  Merges its inputs' partials.
+ *   df_final    args: the encoded plan.  Checks every range's quote-state
+ *               guess, then turns the merged partial into the result table.
+ *
+ * Failures the scheduler acts on start with a tag (see dftask.h). */
+#ifndef DUSK_DFOPS_H
+#define DUSK_DFOPS_H
+
+#include "dftask.h"
+#include "registry.h"
+
+/* Registers df_scan, df_combine and df_final. */
+int dusk_dfops_register(dusk_registry *r);
+
+#endif

@@ -1,0 +1,353 @@
+/* exprvec.c - vectorised evaluation of query expressions (see exprvec.h).
+ *
+ * Each node yields a "view" of the batch's rows: a column of the batch
+ * (borrowed, no copy), a scalar literal, or the node's own scratch vectors
+ * (allocated once at compile time with the batch capacity). */
+#include "exprvec.h"
+
+#include "exprtype.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct view {
+  dusk_type type;
+  int scalar;            /* one value for every row */
+  const uint8_t *valid;  /* NULL: all valid (a non-null scalar) */
+  const int64_t *i;
+  const double *f;
+  const uint8_t *b;
+  /* strings: from a batch column, or the scalar */
+  const uint32_t *str_off, *str_len;
+  const char *arena;
+  dusk_slice s;
+  int64_t si;
+  double sf;
+  uint8_t sb;
+} view;
+
+typedef struct node {
+  dusk_expr_kind kind;
+  int op;
+  dusk_type type;
+  int col;
+  dusk_value lit;
+  struct node *a, *b;
+  uint8_t *valid;
+  int64_t *i;
+  double *f;
+  uint8_t *m;
+  view out;
+} node;
+
+struct dusk_exprvec {
+  node *root;
+  size_t cap;
+};
+
+static void node_free(node *n) {
+  if (n == NULL)
+    return;
+  node_free(n->a);
+  node_free(n->b);
+  free(n->valid);
+  free(n->i);
+  free(n->f);
+  free(n->m);
+  free(n);
+}
+
+void dusk_exprvec_free(dusk_exprvec *x) {
+  if (x == NULL)
+    return;
+  node_free(x->root);
+  free(x);
+}
+
+static node *compile(const dusk_expr *e, const char *const *names,
+                     const dusk_type *types, size_t ncols, size_t cap,
+                     int depth, dusk_error *err) {
+  node *n;
+  if (depth > 200) {
+    dusk_error_set(err, DUSK_EDEPTH, "expression nested too deeply");
+    return NULL;
+  }
+  n = calloc(1, sizeof *n);
+  if (n == NULL)
+    return NULL;
+  n->kind = e->kind;
+  n->op = e->op;
+  n->col = -1;
+  n->type = dusk_expr_type(e, names, types, ncols, err);
+  if (n->type == DUSK_TYPE_NULL)
+    goto fail;
+  if (e->kind == DUSK_EXPR_COLUMN) {
+    for (size_t i = 0; i < ncols; i++)
+      if (strcmp(names[i], e->name) == 0)
+        n->col = (int)i;
+    return n;
+  }
+  if (e->kind == DUSK_EXPR_LITERAL) {
+    n->lit = e->value; /* strings borrow from the plan, alive meanwhile */
+    return n;
+  }
+  if (e->a && (n->a = compile(e->a, names, types, ncols, cap, depth + 1,
+                              err)) == NULL)
+    goto fail;
+  if (e->b && (n->b = compile(e->b, names, types, ncols, cap, depth + 1,
+                              err)) == NULL)
+    goto fail;
+  n->valid = malloc(cap ? cap : 1);
+  if (n->valid == NULL)
+    goto fail;
+  if (n->type == DUSK_TYPE_BOOL)
+    n->m = malloc(cap ? cap : 1);
+  else if (n->type == DUSK_TYPE_FLOAT64)
+    n->f = malloc((cap ? cap : 1) * sizeof *n->f);
+  else
+    n->i = malloc((cap ? cap : 1) * sizeof *n->i);
+  if (n->m == NULL && n->f == NULL && n->i == NULL)
+    goto fail;
+  return n;
+fail:
+  node_free(n);
+  return NULL;
+}
+
+int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
+                         const dusk_type *types, size_t ncols, size_t cap,
+                         dusk_exprvec **out, dusk_error *err) {
+  dusk_exprvec *x = calloc(1, sizeof *x);
+  dusk_error_clear(err);
+  if (x == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  x->cap = cap;
+  x->root = compile(e, names, types, ncols, cap, 0, err);
+  if (x->root == NULL) {
+    free(x);
+    return err && err->code ? err->code
+                            : dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  *out = x;
+  return 0;
+}
+
+/* ---- row access ---------------------------------------------------------- */
+
+static int vvalid(const view *v, size_t r) {
+  if (v->scalar)
+    return v->valid == NULL;
+  return v->valid == NULL || v->valid[r];
+}
+
+static double vf(const view *v, size_t r) {
+  switch (v->type) {
+  case DUSK_TYPE_FLOAT64: return v->scalar ? v->sf : v->f[r];
+  case DUSK_TYPE_INT64: return (double)(v->scalar ? v->si : v->i[r]);
+  case DUSK_TYPE_BOOL: return (double)(v->scalar ? v->sb : v->b[r]);
+  default: return NAN;
+  }
+}
+
+static int64_t vi(const view *v, size_t r) {
+  switch (v->type) {
+  case DUSK_TYPE_INT64: return v->scalar ? v->si : v->i[r];
+  case DUSK_TYPE_BOOL: return v->scalar ? v->sb : v->b[r];
+  default: return 0;
+  }
+}
+
+static dusk_slice vs(const view *v, size_t r) {
+  dusk_slice s;
+  if (v->scalar)
+    return v->s;
+  s.ptr = v->arena + v->str_off[r];
+  s.len = v->str_len[r];
+  return s;
+}
+
+static int cmp_slices(dusk_slice a, dusk_slice b) {
+  size_t n = a.len < b.len ? a.len : b.len;
+  int c = memcmp(a.ptr, b.ptr, n);
+  if (c != 0)
+    return c;
+  return a.len < b.len ? -1 : a.len > b.len;
+}
+
+static int cmp_result(int op, int c) {
+  switch (op) {
+  case DUSK_CMP_EQ: return c == 0;
+  case DUSK_CMP_NE: return c != 0;
+  case DUSK_CMP_LT: return c < 0;
+  case DUSK_CMP_LE: return c <= 0;
+  case DUSK_CMP_GT: return c > 0;
+  default: return c >= 0;
+  }
+}
+
+/* Python's floor modulo for ints: the result has the divisor's sign. */
+static int64_t py_mod(int64_t a, int64_t b) {
+  int64_t m;
+  if (b == -1)
+    return 0; /* also avoids INT64_MIN % -1 */
+  m = a % b;
+  if (m != 0 && ((m < 0) != (b < 0)))
+    m += b;
+  return m;
+}
+
+static double py_fmod(double a, double b) {
+  double m = fmod(a, b);
+  if (m != 0 && ((m < 0) != (b < 0)))
+    m += b;
+  return m;
+}
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+static void eval(node *n, const dusk_batch *bt) {
+  size_t rows = bt->nrows;
+  view *o = &n->out;
+  memset(o, 0, sizeof *o);
+  o->type = n->type;
+  switch (n->kind) {
+  case DUSK_EXPR_COLUMN: {
+    const dusk_column *c = &bt->cols[n->col];
+    o->valid = c->valid;
+    o->i = c->i64;
+    o->f = c->f64;
+    o->b = c->b;
+    o->str_off = c->str_off;
+    o->str_len = c->str_len;
+    o->arena = bt->arena;
+    return;
+  }
+  case DUSK_EXPR_LITERAL:
+    o->scalar = 1;
+    o->type = n->lit.type;
+    if (n->lit.type == DUSK_TYPE_NULL) {
+      o->valid = (const uint8_t *)"";
+      o->type = DUSK_TYPE_FLOAT64;
+    }
+    o->si = n->lit.type == DUSK_TYPE_INT64 ? n->lit.u.i : 0;
+    o->sf = n->lit.type == DUSK_TYPE_FLOAT64 ? n->lit.u.f : 0;
+    o->sb = n->lit.type == DUSK_TYPE_BOOL ? n->lit.u.b : 0;
+    if (n->lit.type == DUSK_TYPE_STRING)
+      o->s = n->lit.u.s;
+    return;
+  default:
+    break;
+  }
+  if (n->a)
+    eval(n->a, bt);
+  if (n->b)
+    eval(n->b, bt);
+  o->valid = n->valid;
+  o->i = n->i;
+  o->f = n->f;
+  o->b = n->m;
+  {
+    const view *a = n->a ? &n->a->out : NULL, *b = n->b ? &n->b->out : NULL;
+    switch (n->kind) {
+    case DUSK_EXPR_ISNULL:
+    case DUSK_EXPR_NOTNULL:
+      for (size_t r = 0; r < rows; r++) {
+        n->valid[r] = 1;
+        n->m[r] = (uint8_t)(vvalid(a, r) ^ (n->kind == DUSK_EXPR_ISNULL));
+      }
+      break;
+    case DUSK_EXPR_NOT:
+      /* A null condition counts as false before negation, like pandas'
+       * ~(NaN == x). */
+      for (size_t r = 0; r < rows; r++) {
+        n->valid[r] = 1;
+        n->m[r] = !(vvalid(a, r) && vi(a, r));
+      }
+      break;
+    case DUSK_EXPR_AND:
+    case DUSK_EXPR_OR:
+      for (size_t r = 0; r < rows; r++) {
+        int x = vvalid(a, r) && vi(a, r), y = vvalid(b, r) && vi(b, r);
+        n->valid[r] = 1;
+        n->m[r] = (uint8_t)(n->kind == DUSK_EXPR_AND ? (x && y) : (x || y));
+      }
+      break;
+    case DUSK_EXPR_COMPARE: {
+      int strings = a->type == DUSK_TYPE_STRING;
+      int ints = !strings && a->type != DUSK_TYPE_FLOAT64 &&
+                 b->type != DUSK_TYPE_FLOAT64;
+      for (size_t r = 0; r < rows; r++) {
+        int c;
+        n->valid[r] = 1;
+        if (!vvalid(a, r) || !vvalid(b, r)) {
+          n->m[r] = n->op == DUSK_CMP_NE;
+          continue;
+        }
+        if (strings) {
+          c = cmp_slices(vs(a, r), vs(b, r));
+        } else if (ints) {
+          int64_t x = vi(a, r), y = vi(b, r);
+          c = x < y ? -1 : x > y;
+        } else {
+          double x = vf(a, r), y = vf(b, r);
+          if (isnan(x) || isnan(y)) {
+            n->m[r] = n->op == DUSK_CMP_NE;
+            continue;
+          }
+          c = x < y ? -1 : x > y;
+        }
+        n->m[r] = (uint8_t)cmp_result(n->op, c);
+      }
+      break;
+    }
+    case DUSK_EXPR_ARITH:
+      for (size_t r = 0; r < rows; r++) {
+        n->valid[r] = (uint8_t)(vvalid(a, r) && vvalid(b, r));
+        if (!n->valid[r])
+          continue;
+        if (n->type == DUSK_TYPE_FLOAT64) {
+          double x = vf(a, r), y = vf(b, r), z;
+          switch (n->op) {
+          case DUSK_ARITH_ADD: z = x + y; break;
+          case DUSK_ARITH_SUB: z = x - y; break;
+          case DUSK_ARITH_MUL: z = x * y; break;
+          case DUSK_ARITH_DIV: z = x / y; break;
+          default: z = py_fmod(x, y);
+          }
+          n->f[r] = z;
+        } else {
+          int64_t x = vi(a, r), y = vi(b, r);
+          uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
+          switch (n->op) { /* wrap like numpy rather than overflow */
+          case DUSK_ARITH_ADD: n->i[r] = (int64_t)(ux + uy); break;
+          case DUSK_ARITH_SUB: n->i[r] = (int64_t)(ux - uy); break;
+          case DUSK_ARITH_MUL: n->i[r] = (int64_t)(ux * uy); break;
+          default:
+            if (y == 0)
+              n->valid[r] = 0;
+            else
+              n->i[r] = py_mod(x, y);
+          }
+        }
+      }
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
+  node *root = x->root;
+  const view *v;
+  if (b->nrows > x->cap)
+    return DUSK_EINVAL;
+  eval(root, b);
+  v = &root->out;
+  for (size_t r = 0; r < b->nrows; r++)
+    mask[r] = (uint8_t)(vvalid(v, r) && (v->type == DUSK_TYPE_FLOAT64
+                                             ? vf(v, r) != 0
+                                             : vi(v, r) != 0));
+  return 0;
+}

@@ -1,0 +1,31 @@
+/* exprvec.h - evaluates a query expression over a column batch, a column at
+ * a time, into a row mask, with pandas' semantics:
+ *   - a comparison with a null operand is false, except != which is true
+ *     (NaN != x in pandas);
+ *   - arithmetic with a null operand is null; int / int is float; % follows
+ *     Python (the result takes the divisor's sign); x / 0 and x % 0 are
+ *     null for ints, IEEE for floats;
+ *   - a bool column or comparison is a condition; a null condition is false.
+ * The compiled form holds scratch vectors of the batch's capacity, so
+ * evaluation never allocates per row.  The scheduler has already checked
+ * names and types; compile errors here are a second line of defence. */
+#ifndef DUSK_EXPRVEC_H
+#define DUSK_EXPRVEC_H
+
+#include "batch.h"
+#include "errors.h"
+#include "plan.h"
+
+typedef struct dusk_exprvec dusk_exprvec;
+
+/* Resolves column names against names[0..ncols) with types, for batches
+ * of up to cap rows.  0 or a negative code with err naming the column. */
+int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
+                         const dusk_type *types, size_t ncols, size_t cap,
+                         dusk_exprvec **out, dusk_error *err);
+void dusk_exprvec_free(dusk_exprvec *x);
+
+/* mask[r] = 1 where the expression holds for row r of b. */
+int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask);
+
+#endif

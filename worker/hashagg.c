@@ -1,0 +1,771 @@
+/* hashagg.c - groupby state: an open-addressing table of encoded key
+ * tuples, and per group one state slot per aggregate.
+ *
+ * Keys are encoded into bytes (int64/float64: 8 bytes, bool: 1, string:
+ * 4-byte length + bytes; -0.0 folded into 0.0) and kept in an arena that is
+ * addressed by offset, so it may grow.  nunique keeps a second table of
+ * encoded (group id, value) pairs.  The partial table carries every state
+ * column, named "<agg>:<part>", after the key columns. */
+#include "hashagg.h"
+
+#include "buf.h"
+#include "hashmap.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A set of byte strings in an arena, each with a payload (group id). */
+typedef struct byteset {
+  dusk_buf arena;
+  uint64_t *off;   /* per entry */
+  uint32_t *len;   /* per entry */
+  uint64_t *hash;  /* per entry */
+  size_t n, cap;   /* entries */
+  uint32_t *slots; /* entry + 1, 0 = empty */
+  size_t nslots;   /* power of two */
+} byteset;
+
+static void byteset_init(byteset *s) { memset(s, 0, sizeof *s); }
+
+static void byteset_destroy(byteset *s) {
+  dusk_buf_destroy(&s->arena);
+  free(s->off);
+  free(s->len);
+  free(s->hash);
+  free(s->slots);
+}
+
+static int byteset_grow_slots(byteset *s) {
+  size_t n = s->nslots ? s->nslots * 2 : 64;
+  uint32_t *slots = calloc(n, sizeof *slots);
+  if (slots == NULL)
+    return DUSK_ENOMEM;
+  for (size_t e = 0; e < s->n; e++) {
+    size_t i = s->hash[e] & (n - 1);
+    while (slots[i] != 0)
+      i = (i + 1) & (n - 1);
+    slots[i] = (uint32_t)e + 1;
+  }
+  free(s->slots);
+  s->slots = slots;
+  s->nslots = n;
+  return 0;
+}
+
+/* Finds bytes; inserts them when absent.  *entry receives the entry index,
+ * *added whether it is new.  0 or DUSK_ENOMEM. */
+static int byteset_find_or_add(byteset *s, const char *p, size_t len,
+                               size_t *entry, int *added) {
+  uint64_t h = dusk_hash_bytes(p, len);
+  size_t i;
+  if ((s->n + 1) * 10 > s->nslots * 7 && byteset_grow_slots(s) != 0)
+    return DUSK_ENOMEM;
+  for (i = h & (s->nslots - 1);; i = (i + 1) & (s->nslots - 1)) {
+    uint32_t e = s->slots[i];
+    if (e == 0)
+      break;
+    e--;
+    if (s->hash[e] == h && s->len[e] == len &&
+        memcmp(s->arena.data + s->off[e], p, len) == 0) {
+      *entry = e;
+      *added = 0;
+      return 0;
+    }
+  }
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    uint64_t *off = realloc(s->off, cap * sizeof *off);
+    if (off == NULL)
+      return DUSK_ENOMEM;
+    s->off = off;
+    uint32_t *ln = realloc(s->len, cap * sizeof *ln);
+    if (ln == NULL)
+      return DUSK_ENOMEM;
+    s->len = ln;
+    uint64_t *hs = realloc(s->hash, cap * sizeof *hs);
+    if (hs == NULL)
+      return DUSK_ENOMEM;
+    s->hash = hs;
+    s->cap = cap;
+  }
+  s->off[s->n] = s->arena.len;
+  s->len[s->n] = (uint32_t)len;
+  s->hash[s->n] = h;
+  if (dusk_buf_append(&s->arena, p, len) != 0)
+    return DUSK_ENOMEM;
+  s->slots[i] = (uint32_t)s->n + 1;
+  *entry = s->n++;
+  *added = 1;
+  return 0;
+}
+
+/* One aggregate's state for one group. */
+typedef struct slot {
+  int64_t n;   /* values counted (COUNT, SIZE, MEAN, NUNIQUE) */
+  int64_t i;   /* int sum, or int/bool min/max */
+  double f;    /* float sum, or float min/max */
+  char *s;     /* string min/max */
+  uint32_t slen;
+  uint8_t has; /* min/max: a value is set */
+} slot;
+
+struct dusk_hashagg {
+  size_t nkeys, naggs;
+  char **key_names;
+  dusk_type *key_types;
+  dusk_aggspec *aggs;
+  byteset groups;
+  slot *slots; /* ngroups * naggs */
+  size_t slots_cap; /* groups */
+  byteset uniques; /* nunique: encoded (agg, group, value) */
+  dusk_buf scratch;
+};
+
+size_t dusk_hashagg_ngroups(const dusk_hashagg *h) { return h->groups.n; }
+
+static int agg_supported(dusk_agg_fn fn, dusk_type t) {
+  switch (fn) {
+  case DUSK_AGG_COUNT:
+  case DUSK_AGG_SIZE:
+  case DUSK_AGG_NUNIQUE:
+  case DUSK_AGG_MIN:
+  case DUSK_AGG_MAX:
+    return 1;
+  case DUSK_AGG_SUM:
+  case DUSK_AGG_MEAN:
+    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
+           t == DUSK_TYPE_BOOL;
+  }
+  return 0;
+}
+
+dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
+                               const dusk_type *key_types, size_t nkeys,
+                               const dusk_aggspec *aggs, size_t naggs) {
+  dusk_hashagg *h = calloc(1, sizeof *h);
+  if (h == NULL)
+    return NULL;
+  h->nkeys = nkeys;
+  h->naggs = naggs;
+  h->key_names = calloc(nkeys ? nkeys : 1, sizeof *h->key_names);
+  h->key_types = calloc(nkeys ? nkeys : 1, sizeof *h->key_types);
+  h->aggs = calloc(naggs ? naggs : 1, sizeof *h->aggs);
+  byteset_init(&h->groups);
+  byteset_init(&h->uniques);
+  dusk_buf_init(&h->scratch);
+  if (h->key_names == NULL || h->key_types == NULL || h->aggs == NULL)
+    goto fail;
+  for (size_t k = 0; k < nkeys; k++) {
+    if ((h->key_names[k] = strdup(key_names[k])) == NULL)
+      goto fail;
+    h->key_types[k] = key_types[k];
+  }
+  for (size_t a = 0; a < naggs; a++) {
+    if (!agg_supported(aggs[a].fn, aggs[a].input))
+      goto fail;
+    h->aggs[a] = aggs[a];
+    if ((h->aggs[a].name = strdup(aggs[a].name)) == NULL)
+      goto fail;
+  }
+  return h;
+fail:
+  dusk_hashagg_free(h);
+  return NULL;
+}
+
+void dusk_hashagg_free(dusk_hashagg *h) {
+  if (h == NULL)
+    return;
+  for (size_t k = 0; k < h->nkeys && h->key_names; k++)
+    free(h->key_names[k]);
+  for (size_t a = 0; a < h->naggs && h->aggs; a++)
+    free((char *)h->aggs[a].name);
+  if (h->slots != NULL)
+    for (size_t i = 0; i < h->groups.n * h->naggs; i++)
+      free(h->slots[i].s);
+  free(h->key_names);
+  free(h->key_types);
+  free(h->aggs);
+  free(h->slots);
+  byteset_destroy(&h->groups);
+  byteset_destroy(&h->uniques);
+  dusk_buf_destroy(&h->scratch);
+  free(h);
+}
+
+/* ---- encoding values ----------------------------------------------------- */
+
+static int put_value(dusk_buf *b, dusk_type t, const dusk_value *v) {
+  switch (t) {
+  case DUSK_TYPE_INT64:
+    return dusk_buf_append(b, &v->u.i, 8);
+  case DUSK_TYPE_FLOAT64: {
+    double f = v->u.f == 0 ? 0.0 : v->u.f; /* -0.0 and 0.0 are one key */
+    return dusk_buf_append(b, &f, 8);
+  }
+  case DUSK_TYPE_BOOL: {
+    uint8_t x = v->u.b ? 1 : 0;
+    return dusk_buf_append(b, &x, 1);
+  }
+  case DUSK_TYPE_STRING: {
+    uint32_t len = (uint32_t)v->u.s.len;
+    int rc = dusk_buf_append(b, &len, 4);
+    return rc ? rc : dusk_buf_append(b, v->u.s.ptr, v->u.s.len);
+  }
+  default:
+    return DUSK_ETYPE;
+  }
+}
+
+/* Reads one encoded value of type t at *pos; strings borrow. */
+static void get_value(const char *p, size_t *pos, dusk_type t, dusk_value *v) {
+  v->type = t;
+  switch (t) {
+  case DUSK_TYPE_INT64:
+    memcpy(&v->u.i, p + *pos, 8);
+    *pos += 8;
+    break;
+  case DUSK_TYPE_FLOAT64:
+    memcpy(&v->u.f, p + *pos, 8);
+    *pos += 8;
+    break;
+  case DUSK_TYPE_BOOL:
+    v->u.b = p[*pos] != 0;
+    *pos += 1;
+    break;
+  default: {
+    uint32_t len;
+    memcpy(&len, p + *pos, 4);
+    v->u.s.ptr = p + *pos + 4;
+    v->u.s.len = len;
+    *pos += 4 + (size_t)len;
+  }
+  }
+}
+
+static void batch_value(const dusk_batch *b, int col, size_t row,
+                        dusk_value *v) {
+  const dusk_column *c = &b->cols[col];
+  if (!c->valid[row]) {
+    v->type = DUSK_TYPE_NULL;
+    return;
+  }
+  v->type = c->type;
+  switch (c->type) {
+  case DUSK_TYPE_INT64: v->u.i = c->i64[row]; break;
+  case DUSK_TYPE_FLOAT64: v->u.f = c->f64[row]; break;
+  case DUSK_TYPE_BOOL: v->u.b = c->b[row] != 0; break;
+  default:
+    v->u.s.ptr = b->arena + c->str_off[row];
+    v->u.s.len = c->str_len[row];
+  }
+}
+
+/* ---- updating states ----------------------------------------------------- */
+
+static int ensure_slots(dusk_hashagg *h) {
+  if (h->groups.n <= h->slots_cap)
+    return 0;
+  size_t cap = h->slots_cap ? h->slots_cap * 2 : 64;
+  while (cap < h->groups.n)
+    cap *= 2;
+  slot *s = realloc(h->slots, cap * (h->naggs ? h->naggs : 1) * sizeof *s);
+  if (s == NULL)
+    return DUSK_ENOMEM;
+  memset(s + h->slots_cap * h->naggs, 0,
+         (cap - h->slots_cap) * h->naggs * sizeof *s);
+  h->slots = s;
+  h->slots_cap = cap;
+  return 0;
+}
+
+static int group_of(dusk_hashagg *h, const dusk_value *keys, size_t *gid) {
+  int added, rc;
+  h->scratch.len = 0;
+  for (size_t k = 0; k < h->nkeys; k++)
+    if ((rc = put_value(&h->scratch, h->key_types[k], &keys[k])) != 0)
+      return rc;
+  if ((rc = byteset_find_or_add(&h->groups, h->scratch.data, h->scratch.len,
+                                gid, &added)) != 0)
+    return rc;
+  return added ? ensure_slots(h) : 0;
+}
+
+static int cmp_values(dusk_type t, const dusk_value *a, const dusk_value *b) {
+  switch (t) {
+  case DUSK_TYPE_INT64:
+    return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+  case DUSK_TYPE_FLOAT64:
+    return a->u.f < b->u.f ? -1 : a->u.f > b->u.f;
+  case DUSK_TYPE_BOOL:
+    return (int)a->u.b - (int)b->u.b;
+  default: {
+    size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
+    int c = memcmp(a->u.s.ptr, b->u.s.ptr, n);
+    if (c != 0)
+      return c < 0 ? -1 : 1;
+    return a->u.s.len < b->u.s.len ? -1 : a->u.s.len > b->u.s.len;
+  }
+  }
+}
+
+static void slot_value(const slot *s, dusk_type t, dusk_value *v) {
+  v->type = t;
+  if (t == DUSK_TYPE_FLOAT64)
+    v->u.f = s->f;
+  else if (t == DUSK_TYPE_STRING) {
+    v->u.s.ptr = s->s ? s->s : "";
+    v->u.s.len = s->slen;
+  } else if (t == DUSK_TYPE_BOOL)
+    v->u.b = s->i != 0;
+  else
+    v->u.i = s->i;
+}
+
+static int slot_set(slot *s, dusk_type t, const dusk_value *v) {
+  if (t == DUSK_TYPE_STRING) {
+    if (v->u.s.len > s->slen || s->s == NULL) {
+      char *p = realloc(s->s, v->u.s.len + 1);
+      if (p == NULL)
+        return DUSK_ENOMEM;
+      s->s = p;
+    }
+    memcpy(s->s, v->u.s.ptr, v->u.s.len);
+    s->slen = (uint32_t)v->u.s.len;
+  } else if (t == DUSK_TYPE_FLOAT64) {
+    s->f = v->u.f;
+  } else if (t == DUSK_TYPE_BOOL) {
+    s->i = v->u.b;
+  } else {
+    s->i = v->u.i;
+  }
+  s->has = 1;
+  return 0;
+}
+
+/* Folds one value (possibly null) into aggregate a of group g. */
+static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
+  slot *s = &h->slots[g * h->naggs + a];
+  const dusk_aggspec *spec = &h->aggs[a];
+  if (spec->fn == DUSK_AGG_SIZE) {
+    s->n++;
+    return 0;
+  }
+  if (v->type == DUSK_TYPE_NULL)
+    return 0;
+  switch (spec->fn) {
+  case DUSK_AGG_COUNT:
+    s->n++;
+    return 0;
+  case DUSK_AGG_SUM:
+  case DUSK_AGG_MEAN:
+    s->n++;
+    if (spec->input == DUSK_TYPE_FLOAT64)
+      s->f += v->u.f;
+    else if (spec->fn == DUSK_AGG_MEAN)
+      s->f += (double)(spec->input == DUSK_TYPE_BOOL ? v->u.b : v->u.i);
+    else /* wraps like numpy's int64 instead of overflowing */
+      s->i = (int64_t)((uint64_t)s->i +
+                       (uint64_t)(spec->input == DUSK_TYPE_BOOL ? v->u.b
+                                                                : v->u.i));
+    return 0;
+  case DUSK_AGG_MIN:
+  case DUSK_AGG_MAX: {
+    dusk_value cur = {0};
+    int c;
+    if (!s->has)
+      return slot_set(s, spec->input, v);
+    slot_value(s, spec->input, &cur);
+    c = cmp_values(spec->input, v, &cur);
+    if ((spec->fn == DUSK_AGG_MIN && c < 0) ||
+        (spec->fn == DUSK_AGG_MAX && c > 0))
+      return slot_set(s, spec->input, v);
+    return 0;
+  }
+  case DUSK_AGG_NUNIQUE: {
+    size_t entry;
+    int added, rc;
+    uint32_t ids[2] = {(uint32_t)a, (uint32_t)g};
+    h->scratch.len = 0;
+    if ((rc = dusk_buf_append(&h->scratch, ids, sizeof ids)) != 0 ||
+        (rc = put_value(&h->scratch, spec->input, v)) != 0 ||
+        (rc = byteset_find_or_add(&h->uniques, h->scratch.data,
+                                  h->scratch.len, &entry, &added)) != 0)
+      return rc;
+    s->n += added;
+    return 0;
+  }
+  default:
+    return 0;
+  }
+}
+
+int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
+                     const int *key_cols, const int *agg_cols) {
+  dusk_value keys[16], v;
+  int rc;
+  if (h->nkeys > 16)
+    return DUSK_EINVAL;
+  for (size_t r = 0; r < b->nrows; r++) {
+    size_t g, k;
+    for (k = 0; k < h->nkeys; k++) {
+      batch_value(b, key_cols[k], r, &keys[k]);
+      if (keys[k].type == DUSK_TYPE_NULL)
+        break;
+    }
+    if (k < h->nkeys)
+      continue; /* a null key: pandas drops the row */
+    if ((rc = group_of(h, keys, &g)) != 0)
+      return rc;
+    for (size_t a = 0; a < h->naggs; a++) {
+      if (agg_cols[a] >= 0)
+        batch_value(b, agg_cols[a], r, &v);
+      else
+        v.type = DUSK_TYPE_NULL;
+      if ((rc = update(h, g, a, &v)) != 0)
+        return rc;
+    }
+  }
+  return 0;
+}
+
+/* ---- partial tables ------------------------------------------------------ */
+
+/* The state columns of aggregate a: names "<a>:<part>" and types. */
+static size_t state_columns(const dusk_aggspec *spec, size_t a,
+                            char names[2][32], dusk_type types[2]) {
+  switch (spec->fn) {
+  case DUSK_AGG_COUNT:
+  case DUSK_AGG_SIZE:
+    snprintf(names[0], 32, "%zu:n", a);
+    types[0] = DUSK_TYPE_INT64;
+    return 1;
+  case DUSK_AGG_SUM:
+  case DUSK_AGG_MEAN:
+    snprintf(names[0], 32, "%zu:n", a);
+    types[0] = DUSK_TYPE_INT64;
+    snprintf(names[1], 32, "%zu:sum", a);
+    types[1] = spec->input == DUSK_TYPE_FLOAT64 || spec->fn == DUSK_AGG_MEAN
+                   ? DUSK_TYPE_FLOAT64
+                   : DUSK_TYPE_INT64;
+    return 2;
+  case DUSK_AGG_MIN:
+  case DUSK_AGG_MAX:
+    snprintf(names[0], 32, "%zu:v", a);
+    types[0] = spec->input;
+    return 1;
+  case DUSK_AGG_NUNIQUE:
+    snprintf(names[0], 32, "%zu:set", a);
+    types[0] = DUSK_TYPE_STRING;
+    return 1;
+  }
+  return 0;
+}
+
+/* Buckets the distinct values of aggregate a by group, each value as its
+ * encoding: one pass over the uniques, so partials stay linear. */
+static int unique_sets(const dusk_hashagg *h, size_t a, dusk_buf *sets) {
+  for (size_t e = 0; e < h->uniques.n; e++) {
+    uint32_t ids[2];
+    const char *p = h->uniques.arena.data + h->uniques.off[e];
+    memcpy(ids, p, sizeof ids);
+    if (ids[0] == a &&
+        dusk_buf_append(&sets[ids[1]], p + 8, h->uniques.len[e] - 8) != 0)
+      return DUSK_ENOMEM;
+  }
+  return 0;
+}
+
+int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
+  size_t ncols = h->nkeys, c = 0;
+  char (*names)[32];
+  const char **name_ptrs;
+  dusk_type *types;
+  dusk_value *row;
+  dusk_table *t = NULL;
+  dusk_buf *sets = NULL; /* per (nunique agg, group): distinct values */
+  size_t ngroups = h->groups.n;
+  int rc = DUSK_ENOMEM;
+
+  for (size_t a = 0; a < h->naggs; a++) {
+    char n2[2][32];
+    dusk_type t2[2];
+    ncols += state_columns(&h->aggs[a], a, n2, t2);
+  }
+  names = calloc(ncols, sizeof *names);
+  name_ptrs = calloc(ncols, sizeof *name_ptrs);
+  types = calloc(ncols, sizeof *types);
+  row = calloc(ncols, sizeof *row);
+  sets = calloc((ngroups ? ngroups : 1) * (h->naggs ? h->naggs : 1),
+                sizeof *sets);
+  if (names == NULL || name_ptrs == NULL || types == NULL || row == NULL ||
+      sets == NULL)
+    goto out;
+  for (size_t a = 0; a < h->naggs; a++)
+    if (h->aggs[a].fn == DUSK_AGG_NUNIQUE &&
+        unique_sets(h, a, sets + a * ngroups) != 0)
+      goto out;
+  for (size_t k = 0; k < h->nkeys; k++, c++) {
+    snprintf(names[c], 32, "k%zu", k);
+    types[c] = h->key_types[k];
+  }
+  for (size_t a = 0; a < h->naggs; a++) {
+    char n2[2][32];
+    dusk_type t2[2];
+    size_t m = state_columns(&h->aggs[a], a, n2, t2);
+    for (size_t j = 0; j < m; j++, c++) {
+      memcpy(names[c], n2[j], 32);
+      types[c] = t2[j];
+    }
+  }
+  for (size_t i = 0; i < ncols; i++)
+    name_ptrs[i] = names[i];
+  if ((t = dusk_table_new(name_ptrs, types, ncols, h->nkeys)) == NULL)
+    goto out;
+  for (size_t g = 0; g < h->groups.n; g++) {
+    size_t pos = 0;
+    const char *kp = h->groups.arena.data + h->groups.off[g];
+    c = 0;
+    for (size_t k = 0; k < h->nkeys; k++, c++)
+      get_value(kp, &pos, h->key_types[k], &row[c]);
+    for (size_t a = 0; a < h->naggs; a++) {
+      const slot *s = &h->slots[g * h->naggs + a];
+      const dusk_aggspec *spec = &h->aggs[a];
+      switch (spec->fn) {
+      case DUSK_AGG_COUNT:
+      case DUSK_AGG_SIZE:
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->n;
+        break;
+      case DUSK_AGG_SUM:
+      case DUSK_AGG_MEAN:
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->n;
+        if (types[c] == DUSK_TYPE_FLOAT64) {
+          row[c].type = DUSK_TYPE_FLOAT64;
+          row[c++].u.f = s->f;
+        } else {
+          row[c].type = DUSK_TYPE_INT64;
+          row[c++].u.i = s->i;
+        }
+        break;
+      case DUSK_AGG_MIN:
+      case DUSK_AGG_MAX:
+        if (s->has)
+          slot_value(s, spec->input, &row[c]);
+        else
+          row[c].type = DUSK_TYPE_NULL;
+        c++;
+        break;
+      case DUSK_AGG_NUNIQUE: {
+        const dusk_buf *set = &sets[a * ngroups + g];
+        row[c].type = DUSK_TYPE_STRING;
+        row[c].u.s.ptr = set->data ? set->data : "";
+        row[c++].u.s.len = set->len;
+        break;
+      }
+      }
+    }
+    if ((rc = dusk_table_append_row(t, row)) != 0)
+      goto out;
+  }
+  *out = t;
+  t = NULL;
+  rc = 0;
+out:
+  dusk_table_free(t);
+  free(names);
+  free(name_ptrs);
+  free(types);
+  free(row);
+  if (sets != NULL)
+    for (size_t i = 0; i < ngroups * h->naggs; i++)
+      dusk_buf_destroy(&sets[i]);
+  free(sets);
+  return rc;
+}
+
+int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
+                       dusk_error *err) {
+  dusk_value keys[16], v;
+  int rc;
+  size_t want = h->nkeys;
+  for (size_t a = 0; a < h->naggs; a++) {
+    char n2[2][32];
+    dusk_type t2[2];
+    want += state_columns(&h->aggs[a], a, n2, t2);
+  }
+  if (p->ncols != want || h->nkeys > 16)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "partial aggregate has %zu columns, expected %zu",
+                          p->ncols, want);
+  for (size_t r = 0; r < p->nrows; r++) {
+    size_t g, c = 0;
+    for (size_t k = 0; k < h->nkeys; k++, c++)
+      dusk_table_get(p, c, r, &keys[k]);
+    if ((rc = group_of(h, keys, &g)) != 0)
+      return dusk_error_set(err, rc, "out of memory merging partials");
+    for (size_t a = 0; a < h->naggs; a++) {
+      slot *s = &h->slots[g * h->naggs + a];
+      const dusk_aggspec *spec = &h->aggs[a];
+      switch (spec->fn) {
+      case DUSK_AGG_COUNT:
+      case DUSK_AGG_SIZE:
+        dusk_table_get(p, c++, r, &v);
+        s->n += v.u.i;
+        break;
+      case DUSK_AGG_SUM:
+      case DUSK_AGG_MEAN:
+        dusk_table_get(p, c++, r, &v);
+        s->n += v.u.i;
+        dusk_table_get(p, c++, r, &v);
+        if (v.type == DUSK_TYPE_FLOAT64)
+          s->f += v.u.f;
+        else
+          s->i = (int64_t)((uint64_t)s->i + (uint64_t)v.u.i);
+        break;
+      case DUSK_AGG_MIN:
+      case DUSK_AGG_MAX:
+        dusk_table_get(p, c++, r, &v);
+        if ((rc = update(h, g, a, &v)) != 0)
+          return dusk_error_set(err, rc, "out of memory merging partials");
+        break;
+      case DUSK_AGG_NUNIQUE: {
+        size_t pos = 0;
+        dusk_table_get(p, c++, r, &v);
+        while (pos < v.u.s.len) {
+          dusk_value x;
+          size_t need = spec->input == DUSK_TYPE_STRING ? 4
+                        : spec->input == DUSK_TYPE_BOOL ? 1
+                                                         : 8;
+          if (v.u.s.len - pos < need)
+            return dusk_error_set(err, DUSK_ETYPE, "bad nunique state");
+          if (spec->input == DUSK_TYPE_STRING) {
+            uint32_t len;
+            memcpy(&len, v.u.s.ptr + pos, 4);
+            if (v.u.s.len - pos - 4 < len)
+              return dusk_error_set(err, DUSK_ETYPE, "bad nunique state");
+          }
+          get_value(v.u.s.ptr, &pos, spec->input, &x);
+          if ((rc = update(h, g, a, &x)) != 0)
+            return dusk_error_set(err, rc, "out of memory merging partials");
+        }
+        break;
+      }
+      }
+    }
+  }
+  return 0;
+}
+
+/* ---- the answer ---------------------------------------------------------- */
+
+static int cmp_groups(const void *x, const void *y, void *arg) {
+  const dusk_hashagg *h = arg;
+  size_t ga = *(const size_t *)x, gb = *(const size_t *)y;
+  size_t pa = 0, pb = 0;
+  const char *ka = h->groups.arena.data + h->groups.off[ga];
+  const char *kb = h->groups.arena.data + h->groups.off[gb];
+  for (size_t k = 0; k < h->nkeys; k++) {
+    dusk_value va, vb;
+    int c;
+    get_value(ka, &pa, h->key_types[k], &va);
+    get_value(kb, &pb, h->key_types[k], &vb);
+    if ((c = cmp_values(h->key_types[k], &va, &vb)) != 0)
+      return c;
+  }
+  return 0;
+}
+
+static dusk_type output_type(const dusk_aggspec *spec) {
+  switch (spec->fn) {
+  case DUSK_AGG_MEAN:
+    return DUSK_TYPE_FLOAT64;
+  case DUSK_AGG_SUM:
+    return spec->input == DUSK_TYPE_FLOAT64 ? DUSK_TYPE_FLOAT64
+                                            : DUSK_TYPE_INT64;
+  case DUSK_AGG_MIN:
+  case DUSK_AGG_MAX:
+    return spec->input;
+  default:
+    return DUSK_TYPE_INT64;
+  }
+}
+
+int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
+  size_t ncols = h->nkeys + h->naggs;
+  const char **names = calloc(ncols, sizeof *names);
+  dusk_type *types = calloc(ncols, sizeof *types);
+  dusk_value *row = calloc(ncols, sizeof *row);
+  size_t *order = calloc(h->groups.n ? h->groups.n : 1, sizeof *order);
+  dusk_table *t = NULL;
+  int rc = DUSK_ENOMEM;
+
+  if (names == NULL || types == NULL || row == NULL || order == NULL)
+    goto out;
+  for (size_t k = 0; k < h->nkeys; k++) {
+    names[k] = h->key_names[k];
+    types[k] = h->key_types[k];
+  }
+  for (size_t a = 0; a < h->naggs; a++) {
+    names[h->nkeys + a] = h->aggs[a].name;
+    types[h->nkeys + a] = output_type(&h->aggs[a]);
+  }
+  if ((t = dusk_table_new(names, types, ncols, h->nkeys)) == NULL)
+    goto out;
+  for (size_t g = 0; g < h->groups.n; g++)
+    order[g] = g;
+  qsort_r(order, h->groups.n, sizeof *order, cmp_groups, (void *)h);
+  for (size_t i = 0; i < h->groups.n; i++) {
+    size_t g = order[i], pos = 0;
+    const char *kp = h->groups.arena.data + h->groups.off[g];
+    for (size_t k = 0; k < h->nkeys; k++)
+      get_value(kp, &pos, h->key_types[k], &row[k]);
+    for (size_t a = 0; a < h->naggs; a++) {
+      const slot *s = &h->slots[g * h->naggs + a];
+      dusk_value *v = &row[h->nkeys + a];
+      switch (h->aggs[a].fn) {
+      case DUSK_AGG_MEAN:
+        if (s->n == 0) {
+          v->type = DUSK_TYPE_NULL;
+        } else {
+          v->type = DUSK_TYPE_FLOAT64;
+          v->u.f = s->f / (double)s->n;
+        }
+        break;
+      case DUSK_AGG_SUM:
+        v->type = types[h->nkeys + a];
+        if (v->type == DUSK_TYPE_FLOAT64)
+          v->u.f = s->f;
+        else
+          v->u.i = s->i;
+        break;
+      case DUSK_AGG_MIN:
+      case DUSK_AGG_MAX:
+        if (s->has)
+          slot_value(s, h->aggs[a].input, v);
+        else
+          v->type = DUSK_TYPE_NULL;
+        break;
+      default:
+        v->type = DUSK_TYPE_INT64;
+        v->u.i = s->n;
+      }
+    }
+    if ((rc = dusk_table_append_row(t, row)) != 0)
+      goto out;
+  }
+  *out = t;
+  t = NULL;
+  rc = 0;
+out:
+  dusk_table_free(t);
+  free(names);
+  free(types);
+  free(row);
+  free(order);
+  return rc;
+}

@@ -1,0 +1,52 @@
+/* hashagg.h - hash aggregation for groupby: partial aggregates per
+ * partition, merged in a tree, finished into pandas' answer.
+ *
+ * Groups are keyed by the tuple of key values; rows with a null key are
+ * dropped (pandas' dropna=True).  Each aggregate keeps a small state per
+ * group: count; sum; sum + count (mean); min/max value; or, for nunique,
+ * the set of distinct (group, value) pairs.  The partial state travels as
+ * a dusk_table (keys, then state columns) so partials merge anywhere.
+ * Memory: one entry per group (plus one per distinct value for nunique),
+ * never per row.  Not thread-safe; one per task. */
+#ifndef DUSK_HASHAGG_H
+#define DUSK_HASHAGG_H
+
+#include "batch.h"
+#include "errors.h"
+#include "plan.h"
+#include "table.h"
+
+typedef struct dusk_hashagg dusk_hashagg;
+
+typedef struct dusk_aggspec {
+  dusk_agg_fn fn;
+  dusk_type input;  /* type of the aggregated column (ignored for SIZE) */
+  const char *name; /* output column name */
+} dusk_aggspec;
+
+/* NULL when out of memory or for an unsupported (fn, type) pair, which the
+ * scheduler refuses at submit. */
+dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
+                               const dusk_type *key_types, size_t nkeys,
+                               const dusk_aggspec *aggs, size_t naggs);
+void dusk_hashagg_free(dusk_hashagg *h);
+
+/* Adds rows [0, b->nrows) of b: keys from columns key_cols[], aggregate i
+ * reads column agg_cols[i] (-1 for SIZE).  0 or DUSK_ENOMEM. */
+int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
+                     const int *key_cols, const int *agg_cols);
+
+/* The state as a table (for df_combine / df_final), and merging one in. */
+int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out);
+int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *partial,
+                       dusk_error *err);
+
+/* The answer: keys as index columns sorted ascending, one column per
+ * aggregate.  count/size/nunique are int64; mean float64; sum int64 for
+ * int and bool inputs, float64 for float; min/max keep the input type
+ * (null for a group whose values are all null). */
+int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out);
+
+size_t dusk_hashagg_ngroups(const dusk_hashagg *h);
+
+#endif
