@@ -1695,6 +1695,15 @@ static int adjoin(const strcol *cols, size_t ncols, strcol *lines) {
   return rc;
 }
 
+/* pandas prints a line of index names only when some level has a name;
+ * dusk's empty name stands for pandas' None (value_counts, head). */
+static bool index_named(const dusk_table *t) {
+  for (size_t l = 0; l < t->nindex; l++)
+    if (t->cols[l].name[0] != '\0')
+      return true;
+  return false;
+}
+
 /* DataFrameFormatter._get_formatted_index, with the header lines. */
 static int index_strcol(const view *v, strcol *out) {
   const dusk_table *t = v->t;
@@ -1722,7 +1731,8 @@ static int index_strcol(const view *v, strcol *out) {
     /* The name heads the level's values, formatted on their own. */
     const char *name = t->cols[l].name;
     strcol vals = {0};
-    rc = push_escaped(&levels[l], name, strlen(name), false);
+    if (index_named(t))
+      rc = push_escaped(&levels[l], name, strlen(name), false);
     if (rc == 0)
       rc = index_level(v, l, k > 1, &vals);
     for (size_t i = 0; i < vals.n && rc == 0; i++)
@@ -1848,7 +1858,7 @@ static int data_strcol(const view *v, size_t i, strcol *out) {
     rc = sc_push(out, key.v[0].s, key.v[0].len);
   sc_free(&key);
   CK(rc);
-  if (t->nindex > 0)
+  if (index_named(t))
     CK(sc_pushs(out, ""));
   hw = sc_width(out);
   rc = column_values(v, v->cols[i], &vals);
