@@ -658,8 +658,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     mark_needed(q, p, p->columns[0]);
     break;
   case DUSK_PLAN_TO_CSV:
-    rc = dusk_error_set(err, DUSK_EINVAL, "to_csv is not supported yet");
-    goto out;
+    if (p->dir == NULL || p->dir[0] == '\0') {
+      rc = dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
+      goto out;
+    }
+    break;
   default:
     break;
   }

@@ -14,10 +14,12 @@ and a closing 'N passed, N failed' line.
 """
 import argparse
 import csv
+import glob
 import io
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 
@@ -141,6 +143,9 @@ def cases(files):
         ("string column count",
          f'read_csv("{w}").groupby("s").count()',
          lambda: W().groupby("s").count()),
+        ("to_csv of a filter",
+         f'read_csv("{a}").query("SR_Flag == 1")' + '.to_csv("{outdir}")',
+         lambda: A().query("SR_Flag == 1")),
     ]
 
 
@@ -203,11 +208,25 @@ def main():
                        "--token-file", info["token-file"], "--format", "csv"]
                 if blocksize != "default":
                     cmd += ["--blocksize", blocksize]
+                outdir = None
+                if "{outdir}" in expr:
+                    outdir = os.path.join(a.work, f"out-{blocksize}")
+                    shutil.rmtree(outdir, ignore_errors=True)
+                    expr = expr.replace("{outdir}", outdir)
                 r = subprocess.run(cmd + [expr], capture_output=True,
                                    text=True, timeout=300)
                 want = pandas_fn().to_csv()
                 if r.returncode != 0:
                     why = f"exit {r.returncode}: {r.stderr.strip()[:300]}"
+                elif outdir is not None:
+                    # to_csv: the part files, in order, hold the rows.
+                    parts = sorted(glob.glob(os.path.join(outdir, "*.part")))
+                    got = pd.concat([pd.read_csv(p, index_col=0)
+                                     for p in parts]).reset_index(drop=True)
+                    want = pandas_fn().reset_index(drop=True).to_csv()
+                    why = compare(got.to_csv(), want, False)
+                    if why is None and len(parts) != r.stdout.count(".part"):
+                        why = "the listing does not match the files"
                 else:
                     why = compare(r.stdout, want, "value_counts" in name)
                 label = f"{name} [blocksize {blocksize}]"

@@ -19,8 +19,11 @@
 #include "plan.h"
 #include "table.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,9 +64,22 @@ typedef struct pipeline {
   moments *mom;
   uint64_t range_index;
   uint64_t scanned;
+  /* to_csv: rows go through `chunk` into `out`, a temporary file renamed
+   * to its final name only once complete */
+  FILE *out;
+  char out_tmp[4200], out_path[4200];
+  dusk_table *chunk;
+  int64_t written;
+  size_t header_len; /* bytes of the header line dusk_table_write_csv adds */
+  int wrote_header;
 } pipeline;
 
 static void pipeline_destroy(pipeline *p) {
+  if (p->out != NULL) { /* not completed: leave nothing looking complete */
+    fclose(p->out);
+    unlink(p->out_tmp);
+  }
+  dusk_table_free(p->chunk);
   for (size_t i = 0; i < p->nsteps; i++) {
     dusk_exprvec_free(p->steps[i].expr);
     free(p->steps[i].fill_cols);
@@ -93,7 +109,7 @@ static int col_index(const pipeline *p, const char *name) {
 static int is_terminal(dusk_plan_kind k) {
   return k == DUSK_PLAN_GROUPBY || k == DUSK_PLAN_VALUE_COUNTS ||
          k == DUSK_PLAN_LEN || k == DUSK_PLAN_HEAD ||
-         k == DUSK_PLAN_DESCRIBE;
+         k == DUSK_PLAN_DESCRIBE || k == DUSK_PLAN_TO_CSV;
 }
 
 /* Columns an aggregate reads: keys then (column, fn) pairs, with the plan's
@@ -293,6 +309,105 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   }
 }
 
+/* A chunk table for to_csv: a row label (the index) then the visible
+ * columns. */
+static dusk_table *csv_chunk(const pipeline *p) {
+  const char *names[260];
+  dusk_type types[260];
+  if (p->nvisible + 1 > 260)
+    return NULL;
+  names[0] = "";
+  types[0] = DUSK_TYPE_INT64;
+  for (size_t i = 0; i < p->nvisible; i++) {
+    names[i + 1] = p->names[p->visible[i]];
+    types[i + 1] = p->types[p->visible[i]];
+  }
+  return dusk_table_new(names, types, p->nvisible + 1, 1);
+}
+
+/* Opens dir/<file>-<range>.part (through a temporary name) for a to_csv
+ * scan.  The directory is created if missing. */
+static int csv_open(pipeline *p, uint64_t index, dusk_error *err) {
+  const char *dir = p->root->dir;
+  char *hdr = NULL;
+  size_t hlen = 0;
+  FILE *mem;
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return dusk_error_set(err, -errno, "to_csv: cannot create %s: %s", dir,
+                          strerror(errno));
+  snprintf(p->out_path, sizeof p->out_path, "%s/%llu-%06llu.part", dir,
+           (unsigned long long)(index >> 32),
+           (unsigned long long)(index & 0xffffffffu));
+  snprintf(p->out_tmp, sizeof p->out_tmp, "%s/.%llu-%06llu.part.tmp", dir,
+           (unsigned long long)(index >> 32),
+           (unsigned long long)(index & 0xffffffffu));
+  if ((p->chunk = csv_chunk(p)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  /* The header's length, to strip it from every chunk after the first. */
+  mem = open_memstream(&hdr, &hlen);
+  if (mem == NULL || dusk_table_write_csv(p->chunk, mem) != 0) {
+    if (mem)
+      fclose(mem);
+    free(hdr);
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  fclose(mem);
+  p->header_len = hlen;
+  free(hdr);
+  p->out = fopen(p->out_tmp, "w");
+  if (p->out == NULL)
+    return dusk_error_set(err, -errno, "to_csv: %s: %s", p->out_tmp,
+                          strerror(errno));
+  return 0;
+}
+
+/* Writes the chunk's rows to the output file (the header only once). */
+static int csv_flush(pipeline *p, dusk_error *err) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem;
+  int rc = 0;
+  if (p->chunk->nrows == 0 && p->wrote_header)
+    return 0;
+  mem = open_memstream(&text, &len);
+  if (mem == NULL || dusk_table_write_csv(p->chunk, mem) != 0) {
+    if (mem)
+      fclose(mem);
+    free(text);
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  fclose(mem);
+  {
+    size_t skip = p->wrote_header ? p->header_len : 0;
+    if (len > skip && fwrite(text + skip, 1, len - skip, p->out) != len - skip)
+      rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", p->out_tmp,
+                          strerror(errno));
+  }
+  p->wrote_header = 1;
+  free(text);
+  dusk_table_free(p->chunk);
+  p->chunk = csv_chunk(p);
+  if (rc == 0 && p->chunk == NULL)
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  return rc;
+}
+
+/* Completes the file: flush, close (a full disk shows here too), rename. */
+static int csv_close(pipeline *p, dusk_error *err) {
+  int rc = csv_flush(p, err);
+  FILE *f = p->out;
+  p->out = NULL;
+  if (fclose(f) != 0 && rc == 0)
+    rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", p->out_tmp,
+                        strerror(errno));
+  if (rc == 0 && rename(p->out_tmp, p->out_path) != 0)
+    rc = dusk_error_set(err, -errno, "to_csv: %s: %s", p->out_path,
+                        strerror(errno));
+  if (rc != 0)
+    unlink(p->out_tmp);
+  return rc;
+}
+
 /* ---- per-batch work ------------------------------------------------------ */
 
 static void fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
@@ -444,6 +559,21 @@ static int on_batch(void *arg, dusk_batch *b) {
   case DUSK_PLAN_LEN:
     p->count += (int64_t)b->nrows;
     return 0;
+  case DUSK_PLAN_TO_CSV: {
+    dusk_value vals[261];
+    int rc;
+    for (size_t r = 0; r < b->nrows; r++) {
+      vals[0].type = DUSK_TYPE_INT64;
+      vals[0].u.i = p->written++;
+      for (size_t i = 0; i < p->nvisible; i++)
+        batch_get(b, (size_t)p->visible[i], r, &vals[i + 1]);
+      if ((rc = dusk_table_append_row(p->chunk, vals)) != 0)
+        return rc;
+    }
+    if (p->chunk->nrows >= 8192 && (rc = csv_flush(p, ctx->err)) != 0)
+      return rc;
+    return 0;
+  }
   case DUSK_PLAN_DESCRIBE:
     for (size_t i = 0; i < p->nvisible; i++) {
       const dusk_column *col = &b->cols[p->visible[i]];
@@ -611,6 +741,25 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
   case DUSK_PLAN_LEN:
     *out = count_table(p->count);
     return *out ? 0 : DUSK_ENOMEM;
+  case DUSK_PLAN_TO_CSV: {
+    static const char *const names[] = {"file", "rows"};
+    static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64};
+    dusk_value row[2];
+    int rc;
+    *out = dusk_table_new(names, types, 2, 0);
+    if (*out == NULL)
+      return DUSK_ENOMEM;
+    row[0].type = DUSK_TYPE_STRING;
+    row[0].u.s.ptr = p->out_path;
+    row[0].u.s.len = strlen(p->out_path);
+    row[1].type = DUSK_TYPE_INT64;
+    row[1].u.i = p->written;
+    if ((rc = dusk_table_append_row(*out, row)) != 0) {
+      dusk_table_free(*out);
+      *out = NULL;
+    }
+    return rc;
+  }
   case DUSK_PLAN_DESCRIBE: {
     dusk_table *t = moments_table();
     if (t == NULL)
@@ -678,6 +827,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
     goto failed;
   p.range_index = a.index;
+  if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
+    goto failed;
   col_map = malloc((a.nheader ? a.nheader : 1) * sizeof *col_map);
   ctx.row_ordinals = malloc(BATCH_ROWS * sizeof *ctx.row_ordinals);
   if (col_map == NULL || ctx.row_ordinals == NULL) {
@@ -751,6 +902,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
       dusk_error_set(&err, rc, "%s: %s", path, dusk_strerror(rc));
     goto failed;
   }
+  if (p.terminal == DUSK_PLAN_TO_CSV && deferred[0] == '\0' &&
+      (rc = csv_close(&p, &err)) != 0)
+    goto failed;
   if (ctx.stopped || stats.quote_parity < 0) {
     /* The scan stopped early, so its parity covers only part of the
      * range; the checks need all of it. */
@@ -1345,6 +1499,11 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   }
   case DUSK_PLAN_DESCRIBE:
     rc = m.payload ? describe_output(m.payload, &result) : DUSK_EINVAL;
+    break;
+  case DUSK_PLAN_TO_CSV:
+    result = m.payload;
+    m.payload = NULL;
+    rc = result ? 0 : DUSK_EINVAL;
     break;
   default:
     rc = m.payload ? trim_rows(&m, m.p.terminal == DUSK_PLAN_HEAD
