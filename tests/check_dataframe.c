@@ -1,0 +1,232 @@
+/* check_dataframe.c - the C dataframe API of client/dusk.h end to end on a
+ * LocalCluster: builders, dusk_compute, typed result accessors, writers,
+ * and errors that name the column (with a suggestion) or the file. */
+#include "dusk.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+static dusk_cluster *cluster;
+static dusk_client *client;
+
+/* 12 rows; key k in {a, b, c}, int x with a null, float y, bool f, and a
+ * quoted field with a comma and a newline. */
+static const char data[] =
+    "k,x,y,f,note\n"
+    "a,1,0.5,True,plain\n"
+    "b,2,1.5,False,\"with, comma\"\n"
+    "a,,2.5,True,\"two\nlines\"\n"
+    "c,4,3.5,False,x\n"
+    "b,5,,True,y\n"
+    "a,6,4.5,False,z\n"
+    "c,7,5.5,True,\n"
+    "b,8,6.5,False,w\n"
+    "a,9,7.5,True,v\n"
+    ",10,8.5,False,null key\n"
+    "c,11,9.5,True,u\n"
+    "b,12,10.5,False,t\n";
+
+static void setup(void) {
+  dusk_cluster_options o;
+  dusk_error err = {0};
+  FILE *f;
+  snprintf(dir, sizeof dir, "/tmp/dusk-df-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/data.csv", dir);
+  f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(data, f);
+  fclose(f);
+  dusk_cluster_options_init(&o);
+  o.nworkers = 2;
+  ck_assert_msg(dusk_cluster_start(&o, &cluster, &err) == 0, "%s",
+                err.message);
+  ck_assert_msg(dusk_cluster_client(cluster, &client, &err) == 0, "%s",
+                err.message);
+}
+
+static void teardown(void) {
+  dusk_client_free(client);
+  dusk_cluster_stop(cluster);
+  unlink(path);
+  rmdir(dir);
+}
+
+static dusk_frame *read_data(int64_t blocksize) {
+  const char *paths[] = {path};
+  dusk_read_options o;
+  dusk_error err = {0};
+  dusk_frame *f;
+  memset(&o, 0, sizeof o);
+  o.blocksize = blocksize;
+  f = dusk_read_csv(paths, 1, &o, &err);
+  ck_assert_msg(f != NULL, "%s", err.message);
+  return f;
+}
+
+static dusk_table *compute(dusk_frame *f) {
+  dusk_table *t = NULL;
+  dusk_error err = {0};
+  ck_assert_ptr_nonnull(f);
+  ck_assert_msg(dusk_compute(client, f, 60000, &t, &err) == 0, "%s",
+                err.message);
+  dusk_frame_free(f);
+  return t;
+}
+
+static char *print_csv(const dusk_table *t) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_int_eq(dusk_table_print(t, DUSK_FORMAT_CSV, m), 0);
+  fclose(m);
+  return text;
+}
+
+START_TEST(test_groupby_count_and_types) {
+  /* Small partitions: the quoted newline crosses boundaries. */
+  const char *keys[] = {"k"};
+  const char *funcs[] = {"count"};
+  const char *cols[] = {NULL};
+  dusk_error err = {0};
+  dusk_table *t = compute(
+      dusk_groupby(read_data(_i ? 16 : 0), keys, 1, cols, funcs, 1, &err));
+  char *csv = print_csv(t);
+  ck_assert_int_eq(dusk_table_nrows(t), 3); /* the null key is dropped */
+  ck_assert_int_eq(dusk_table_nindex(t), 1);
+  ck_assert_str_eq(dusk_table_column_name(t, 0), "k");
+  ck_assert_int_eq(dusk_table_column_type(t, 1), DUSK_COL_INT64);
+  ck_assert_str_eq(csv, "k,x,y,f,note\n"
+                        "a,3,4,4,4\n"
+                        "b,4,3,4,4\n"
+                        "c,3,3,3,2\n");
+  free(csv);
+  dusk_table_free(t);
+}
+END_TEST
+
+START_TEST(test_fillna_query_head) {
+  dusk_error err = {0};
+  dusk_frame *f = dusk_fillna_int(read_data(32), "x", 0, &err);
+  size_t len = 0;
+  const char *s;
+  dusk_table *t;
+  f = dusk_query(f, "x < 5 and f", &err);
+  t = compute(dusk_head(f, 10, &err));
+  /* Rows 0 (x=1, True) and 2 (x filled to 0, True). */
+  ck_assert_int_eq(dusk_table_nrows(t), 2);
+  ck_assert_int_eq(dusk_table_int64(t, 0, 0), 0); /* original row labels */
+  ck_assert_int_eq(dusk_table_int64(t, 0, 1), 2);
+  ck_assert_int_eq(dusk_table_int64(t, 2, 1), 0); /* x filled */
+  ck_assert(fabs(dusk_table_float64(t, 3, 1) - 2.5) < 1e-12);
+  ck_assert_int_eq(dusk_table_bool(t, 4, 1), 1);
+  s = dusk_table_string(t, 5, 1, &len);
+  ck_assert_int_eq((int)len, 9);
+  ck_assert(memcmp(s, "two\nlines", 9) == 0);
+  dusk_table_free(t);
+}
+END_TEST
+
+START_TEST(test_parse_value_counts_len_describe) {
+  dusk_frame *f = NULL;
+  dusk_error err = {0};
+  char expr[256];
+  dusk_table *t;
+  char *csv;
+  snprintf(expr, sizeof expr, "read_csv(\"%s\")[\"k\"].value_counts()", path);
+  ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
+  t = compute(f);
+  csv = print_csv(t);
+  ck_assert_str_eq(csv, ",k\na,4\nb,4\nc,3\n");
+  free(csv);
+  dusk_table_free(t);
+
+  t = compute(dusk_len(read_data(0), &err));
+  ck_assert_int_eq(dusk_table_int64(t, 0, 0), 12);
+  dusk_table_free(t);
+
+  t = compute(dusk_describe(read_data(0), &err));
+  /* count, mean, std, min, max of x (11 values) and y (11 values) */
+  ck_assert_int_eq(dusk_table_nrows(t), 5);
+  ck_assert_str_eq(dusk_table_column_name(t, 1), "x");
+  ck_assert(fabs(dusk_table_float64(t, 1, 0) - 11) < 1e-12);
+  ck_assert(fabs(dusk_table_float64(t, 1, 1) - 75.0 / 11) < 1e-12);
+  ck_assert(fabs(dusk_table_float64(t, 1, 3) - 1) < 1e-12);
+  ck_assert(fabs(dusk_table_float64(t, 1, 4) - 12) < 1e-12);
+  dusk_table_free(t);
+}
+END_TEST
+
+START_TEST(test_errors_name_column_and_file) {
+  const char *keys[] = {"kk"};
+  const char *funcs[] = {"sum"};
+  const char *cols[] = {"x"};
+  const char *missing[] = {"/nonexistent/dusk.csv"};
+  const char *notes[] = {"note"};
+  dusk_error err = {0};
+  dusk_table *t = NULL;
+  dusk_frame *f;
+  int rc;
+
+  f = dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err);
+  rc = dusk_compute(client, f, 60000, &t, &err);
+  dusk_frame_free(f);
+  ck_assert_int_ne(rc, 0);
+  ck_assert_msg(strstr(err.message, "unknown column 'kk'") &&
+                    strstr(err.message, "did you mean 'k'"),
+                "%s", err.message);
+
+  keys[0] = "k";
+  cols[0] = notes[0];
+  f = dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err);
+  rc = dusk_compute(client, f, 60000, &t, &err);
+  dusk_frame_free(f);
+  ck_assert_int_ne(rc, 0);
+  ck_assert_msg(strstr(err.message, "cannot sum") &&
+                    strstr(err.message, "'note'"),
+                "%s", err.message);
+
+  f = dusk_read_csv(missing, 1, NULL, &err);
+  rc = dusk_compute(client, dusk_len(f, &err), 60000, &t, &err);
+  ck_assert_int_ne(rc, 0);
+  ck_assert_msg(strstr(err.message, "/nonexistent/dusk.csv") != NULL, "%s",
+                err.message);
+
+  /* A builder refuses a bad argument at once and consumes its input. */
+  funcs[0] = "median";
+  ck_assert_ptr_null(
+      dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err));
+  ck_assert_ptr_nonnull(strstr(err.message, "median"));
+
+  /* The cluster still answers after all of that. */
+  t = compute(dusk_len(read_data(0), &err));
+  ck_assert_int_eq(dusk_table_int64(t, 0, 0), 12);
+  dusk_table_free(t);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("dataframe");
+  TCase *tc = tcase_create("api");
+  SRunner *sr;
+  int failed;
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_loop_test(tc, test_groupby_count_and_types, 0, 2);
+  tcase_add_test(tc, test_fillna_query_head);
+  tcase_add_test(tc, test_parse_value_counts_len_describe);
+  tcase_add_test(tc, test_errors_name_column_and_file);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
