@@ -122,7 +122,14 @@ struct dusk_hashagg {
   size_t slots_cap; /* groups */
   byteset uniques; /* nunique: encoded (agg, group, value) */
   dusk_buf scratch;
+  /* A single int64 key in [0, DENSE_KEYS) skips hashing: dense[key] is
+   * its group + 1 (0 = none yet).  Other keys use the hash table. */
+  uint32_t *dense;
+  uint32_t *row_group; /* per batch row: group + 1, 0 = dropped */
+  size_t row_group_cap;
 };
+
+#define DENSE_KEYS 65536
 
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h) { return h->groups.n; }
 
@@ -193,6 +200,8 @@ void dusk_hashagg_free(dusk_hashagg *h) {
   byteset_destroy(&h->groups);
   byteset_destroy(&h->uniques);
   dusk_buf_destroy(&h->scratch);
+  free(h->dense);
+  free(h->row_group);
   free(h);
 }
 
@@ -403,12 +412,45 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
   }
 }
 
-int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
-                     const int *key_cols, const int *agg_cols) {
-  dusk_value keys[16], v;
+/* Finds the group of every row of b (row_group[r] = group + 1, or 0 for a
+ * null key), so the aggregates can then run column by column. */
+static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
+                         const int *key_cols) {
+  dusk_value keys[16];
   int rc;
-  if (h->nkeys > 16)
-    return DUSK_EINVAL;
+  if (b->nrows > h->row_group_cap) {
+    uint32_t *rg = realloc(h->row_group, b->nrows * sizeof *rg);
+    if (rg == NULL)
+      return DUSK_ENOMEM;
+    h->row_group = rg;
+    h->row_group_cap = b->nrows;
+  }
+  if (h->nkeys == 1 && h->key_types[0] == DUSK_TYPE_INT64) {
+    const dusk_column *c = &b->cols[key_cols[0]];
+    if (h->dense == NULL &&
+        (h->dense = calloc(DENSE_KEYS, sizeof *h->dense)) == NULL)
+      return DUSK_ENOMEM;
+    for (size_t r = 0; r < b->nrows; r++) {
+      uint64_t k = (uint64_t)c->i64[r];
+      size_t g;
+      if (!c->valid[r]) {
+        h->row_group[r] = 0;
+        continue;
+      }
+      if (k < DENSE_KEYS && h->dense[k] != 0) {
+        h->row_group[r] = h->dense[k];
+        continue;
+      }
+      keys[0].type = DUSK_TYPE_INT64;
+      keys[0].u.i = c->i64[r];
+      if ((rc = group_of(h, keys, &g)) != 0)
+        return rc;
+      if (k < DENSE_KEYS)
+        h->dense[k] = (uint32_t)g + 1;
+      h->row_group[r] = (uint32_t)g + 1;
+    }
+    return 0;
+  }
   for (size_t r = 0; r < b->nrows; r++) {
     size_t g, k;
     for (k = 0; k < h->nkeys; k++) {
@@ -416,16 +458,49 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
       if (keys[k].type == DUSK_TYPE_NULL)
         break;
     }
-    if (k < h->nkeys)
-      continue; /* a null key: pandas drops the row */
+    if (k < h->nkeys) {
+      h->row_group[r] = 0; /* a null key: pandas drops the row */
+      continue;
+    }
     if ((rc = group_of(h, keys, &g)) != 0)
       return rc;
-    for (size_t a = 0; a < h->naggs; a++) {
-      if (agg_cols[a] >= 0)
-        batch_value(b, agg_cols[a], r, &v);
-      else
-        v.type = DUSK_TYPE_NULL;
-      if ((rc = update(h, g, a, &v)) != 0)
+    h->row_group[r] = (uint32_t)g + 1;
+  }
+  return 0;
+}
+
+int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
+                     const int *key_cols, const int *agg_cols) {
+  dusk_value v;
+  int rc;
+  if (h->nkeys > 16)
+    return DUSK_EINVAL;
+  if ((rc = assign_groups(h, b, key_cols)) != 0)
+    return rc;
+  for (size_t a = 0; a < h->naggs; a++) {
+    const dusk_aggspec *spec = &h->aggs[a];
+    const uint32_t *rg = h->row_group;
+    slot *slots = h->slots;
+    size_t stride = h->naggs;
+    /* The common counts run as plain loops over the column. */
+    if (spec->fn == DUSK_AGG_SIZE) {
+      for (size_t r = 0; r < b->nrows; r++)
+        if (rg[r])
+          slots[(rg[r] - 1) * stride + a].n++;
+      continue;
+    }
+    if (spec->fn == DUSK_AGG_COUNT) {
+      const uint8_t *valid = b->cols[agg_cols[a]].valid;
+      for (size_t r = 0; r < b->nrows; r++)
+        if (rg[r])
+          slots[(rg[r] - 1) * stride + a].n += valid[r];
+      continue;
+    }
+    for (size_t r = 0; r < b->nrows; r++) {
+      if (!rg[r])
+        continue;
+      batch_value(b, agg_cols[a], r, &v);
+      if ((rc = update(h, rg[r] - 1, a, &v)) != 0)
         return rc;
     }
   }
