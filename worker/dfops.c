@@ -905,9 +905,11 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   if (p.terminal == DUSK_PLAN_TO_CSV && deferred[0] == '\0' &&
       (rc = csv_close(&p, &err)) != 0)
     goto failed;
-  if (ctx.stopped || stats.quote_parity < 0) {
-    /* The scan stopped early, so its parity covers only part of the
-     * range; the checks need all of it. */
+  if (ctx.stopped) {
+    /* head had its rows: nothing after this range is used, so its parity
+     * (which only later ranges need) is left unknown rather than read. */
+    stats.quote_parity = -1;
+  } else if (stats.quote_parity < 0) {
     int parity = count_quotes(path, a.start, a.end);
     if (parity < 0) {
       rc = dusk_error_set(&err, DUSK_EPARSE, "%s: cannot re-read bytes "
@@ -1227,7 +1229,8 @@ failed:
  * 32 bits).  Returns 0, or DUSK_ETASK with msg holding the corrections as
  * runs "first-last=state" of consecutive ranges (a wrong guess flips every
  * range up to the next odd parity, so runs stay few). */
-static int check_quotes(const dusk_table *ranges, dusk_buf *msg) {
+static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
+                        int64_t *cut) {
   size_t n = ranges->nrows;
   size_t *order = malloc((n ? n : 1) * sizeof *order);
   int wrong = 0, run_state = 0;
@@ -1249,10 +1252,13 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg) {
   }
   msg->len = 0;
   dusk_buf_append(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG));
+  *cut = INT64_MAX;
   for (size_t i = 0; i <= n; i++) {
     size_t r = i < n ? order[i] : 0;
     int64_t index = i < n ? ranges->cols[0].i64[r] : -1;
     int bad = 0;
+    if (i < n && index > *cut)
+      continue; /* after a head's last range: unused */
     if (i < n) {
       if ((index >> 32) != file) {
         file = index >> 32;
@@ -1277,8 +1283,12 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg) {
       }
       run_last = index;
     }
-    if (i < n)
-      state ^= (int)(ranges->cols[3].i64[r] & 1);
+    if (i < n) {
+      if (ranges->cols[3].i64[r] < 0)
+        *cut = index; /* a head stopped here: later ranges do not count */
+      else
+        state ^= (int)(ranges->cols[3].i64[r] & 1);
+    }
   }
   free(order);
   if (!wrong)
@@ -1449,13 +1459,14 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   dusk_error err = {0};
   dusk_table *result = NULL, *tmp = NULL;
   dusk_buf quotes;
+  int64_t cut;
   int rc;
   (void)api;
   if ((rc = merger_init(&m, call->args, &err)) != 0 ||
       (rc = merge_inputs(&m, call, &err)) != 0)
     goto failed;
   dusk_buf_init(&quotes);
-  if (check_quotes(m.ranges, &quotes) != 0) {
+  if (check_quotes(m.ranges, &quotes, &cut) != 0) {
     rc = dusk_registry_fail_text(call, quotes.data, quotes.len);
     dusk_buf_destroy(&quotes);
     merger_destroy(&m);
@@ -1467,7 +1478,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     const dusk_table *rg = m.ranges;
     size_t first = rg->nrows;
     for (size_t r = 0; r < rg->nrows; r++)
-      if (rg->cols[5].valid[r] &&
+      if (rg->cols[5].valid[r] && rg->cols[0].i64[r] <= cut &&
           (first == rg->nrows || rg->cols[0].i64[r] < rg->cols[0].i64[first]))
         first = r;
     if (first < rg->nrows) {
