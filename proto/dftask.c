@@ -1,7 +1,8 @@
 /* dftask.c - dataframe task arguments and partial results on the wire.
  *
  *   scan args: [plan(bin), path(str), start, end, data_start,
- *               start_in_quotes(bool), index, [header names(str)...]]
+ *               start_in_quotes(bool), index, [header names(str)...],
+ *               file_size]
  *   partial:   [ranges(bin), payload(bin)]
  * Decoding checks every field; header names are bounded by the bytes
  * present (msgcheck) before the array for them is allocated. */
@@ -10,6 +11,7 @@
 #include "msgcheck.h"
 
 #include <msgpack.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, 8);
+  rc |= msgpack_pack_array(&pk, 9);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->path.ptr, a->path.len);
   rc |= msgpack_pack_uint64(&pk, a->start);
@@ -32,6 +34,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   rc |= msgpack_pack_array(&pk, a->nheader);
   for (uint32_t i = 0; i < a->nheader; i++)
     rc |= msgpack_pack_str_with_body(&pk, a->header[i].ptr, a->header[i].len);
+  rc |= msgpack_pack_uint64(&pk, a->file_size);
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -72,8 +75,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   if ((rc = unpack(bytes, &zone, &obj, "scan args", err)) != 0)
     goto out;
   rc = DUSK_ETYPE;
-  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 8) {
-    dusk_error_set(err, rc, "scan args: expected an array of 8 fields");
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 9) {
+    dusk_error_set(err, rc, "scan args: expected an array of 9 fields");
     goto out;
   }
   f = obj.via.array.ptr;
@@ -82,7 +85,7 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
       get_u64(&f[4], &a->data_start) != 0 ||
       f[5].type != MSGPACK_OBJECT_BOOLEAN || get_u64(&f[6], &index) != 0 ||
       index > (uint64_t)INT64_MAX || f[7].type != MSGPACK_OBJECT_ARRAY ||
-      a->start > a->end) {
+      get_u64(&f[8], &a->file_size) != 0 || a->start > a->end) {
     dusk_error_set(err, rc, "scan args: a field has the wrong type");
     goto out;
   }
@@ -115,6 +118,40 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
 out:
   msgpack_zone_destroy(&zone);
   return rc;
+}
+
+uint64_t dusk_line_of(const char *path, uint64_t offset) {
+  char buf[65536];
+  uint64_t line = 1, pos = 0;
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return 0;
+  while (pos < offset) {
+    size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos)
+                                            : sizeof buf;
+    size_t got = fread(buf, 1, want, f);
+    if (got == 0)
+      break;
+    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p)));
+         p++)
+      line++;
+    pos += got;
+  }
+  fclose(f);
+  return line;
+}
+
+void dusk_error_at_line(char *out, size_t outlen, const char *path,
+                        uint64_t offset, const char *message) {
+  size_t plen = strlen(path);
+  uint64_t line = dusk_line_of(path, offset);
+  if (strncmp(message, path, plen) == 0 && strncmp(message + plen, ": ", 2) == 0)
+    message += plen + 2;
+  if (line > 0)
+    snprintf(out, outlen, "%.200s line %llu: %s", path,
+             (unsigned long long)line, message);
+  else
+    snprintf(out, outlen, "%.200s: %s", path, message);
 }
 
 int dusk_partial_encode(dusk_slice ranges, dusk_slice payload,

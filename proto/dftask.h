@@ -36,6 +36,7 @@ typedef struct dusk_scan_args {
   dusk_slice path;
   uint64_t start, end;   /* byte range */
   uint64_t data_start;   /* first data record of the file */
+  uint64_t file_size;    /* the size the query was planned from */
   bool start_in_quotes;  /* quote state assumed at start */
   uint64_t index;        /* (file ordinal << 32) | range ordinal within
                             the file: sorting by it gives file order */
@@ -49,6 +50,16 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out);
  * memory the caller frees.  0 or a negative code with err. */
 int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
                           dusk_error *err);
+
+/* The line (1-based, counting every newline byte) holding byte offset of
+ * path, or 0 when it cannot be read: for wording errors. */
+uint64_t dusk_line_of(const char *path, uint64_t offset);
+
+/* Writes "<path> line <L>: <message>" into out, dropping a "<path>: " that
+ * message may already start with (L from dusk_line_of; without a line the
+ * message is kept as it is). */
+void dusk_error_at_line(char *out, size_t outlen, const char *path,
+                        uint64_t offset, const char *message);
 
 /* A partial result: two encoded tables (dusk_table_encode). */
 int dusk_partial_encode(dusk_slice ranges, dusk_slice payload, dusk_buf *out);

@@ -67,7 +67,8 @@ struct sched_query {
   sched_client *c; /* NULL once the client is gone */
   sched_query *next;
   char *key;
-  dusk_plan *plan;
+  dusk_plan *plan;     /* checked (aggregates expanded) for this attempt */
+  dusk_plan *original; /* as the client sent it */
   qleaf *leaves;
   size_t nleaves;
   int state;
@@ -104,6 +105,7 @@ static void query_free(sched_query *q) {
   free(q->leaves);
   free(q->quotes);
   dusk_plan_free(q->plan);
+  dusk_plan_free(q->original);
   free(q->key);
   free(q);
 }
@@ -296,6 +298,13 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
     rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
     free(map);
     free(stypes);
+    if (rc == DUSK_EPARSE) {
+      /* Name the line, as the workers do for the rest of the file. */
+      char why[DUSK_ERROR_MESSAGE_MAX];
+      memcpy(why, err->message, sizeof why);
+      dusk_error_at_line(err->message, sizeof err->message, qf->path,
+                         st.error_offset, why);
+    }
     if (rc != 0)
       return rc;
     break;
@@ -459,6 +468,18 @@ static int expand_aggs(dusk_plan *g, const schema *sc, dusk_error *err) {
   return 0;
 }
 
+/* The first file an input of a concat reads, to name it in errors. */
+static const char *concat_input_name(sched_query *q, const dusk_plan *p) {
+  while (p->kind != DUSK_PLAN_READ_CSV && p->ninputs > 0)
+    p = p->inputs[0];
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    qleaf *lf = leaf_of(q, p);
+    if (lf != NULL && lf->nfiles > 0)
+      return lf->files[0].path;
+  }
+  return "?";
+}
+
 /* Walks p bottom-up computing its schema into *out. */
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
@@ -468,8 +489,6 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   if (p->kind == DUSK_PLAN_READ_CSV) {
     qleaf *lf = leaf_of(q, p);
     size_t n = 0;
-    out->names = dusk_xcalloc(lf->ncols + 1, sizeof *out->names);
-    out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
     for (size_t u = 0; u < p->csv.nusecols; u++) {
       int found = 0;
       for (size_t c = 0; c < lf->ncols; c++)
@@ -493,6 +512,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                               err);
       }
     }
+    out->names = dusk_xcalloc(lf->ncols + 1, sizeof *out->names);
+    out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
     for (size_t c = 0; c < lf->ncols; c++) {
       int use = p->csv.nusecols == 0;
       for (size_t u = 0; u < p->csv.nusecols; u++)
@@ -508,26 +529,33 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   if (p->kind == DUSK_PLAN_CONCAT) {
     for (size_t i = 0; i < p->ninputs; i++) {
       schema sub;
-      if ((rc = check_node(q, p->inputs[i], 0, &sub, err)) != 0)
+      if ((rc = check_node(q, p->inputs[i], 0, &sub, err)) != 0) {
+        schema_free(out);
         return rc;
+      }
       if (i == 0) {
         *out = sub;
         continue;
       }
       if (sub.n != out->n) {
+        rc = dusk_error_set(err, DUSK_EINVAL,
+                            "concat: input %zu (%s) has %zu columns, the "
+                            "first (%s) has %zu",
+                            i, concat_input_name(q, p->inputs[i]), sub.n,
+                            concat_input_name(q, p->inputs[0]), out->n);
         schema_free(&sub);
-        return dusk_error_set(err, DUSK_EINVAL,
-                              "concat: input %zu has %zu columns, the first "
-                              "has %zu",
-                              i, sub.n, out->n);
+        schema_free(out);
+        return rc;
       }
       for (size_t c = 0; c < out->n; c++) {
         int j = schema_find(&sub, out->names[c]);
         if (j < 0) {
           rc = dusk_error_set(err, DUSK_EINVAL,
-                              "concat: input %zu has no column '%s'", i,
+                              "concat: input %zu (%s) has no column '%s'", i,
+                              concat_input_name(q, p->inputs[i]),
                               out->names[c]);
           schema_free(&sub);
+          schema_free(out);
           return rc;
         }
         out->types[c] = dusk_type_common(out->types[c], sub.types[j]);
@@ -863,6 +891,7 @@ static void lower_and_submit(sched_query *q) {
         a.start = start;
         a.end = end;
         a.data_start = qf->data_start;
+        a.file_size = qf->size;
         a.index = (file_ordinal << 32) | k;
         a.start_in_quotes = known_quote_state(q, a.index);
         a.nheader = (uint32_t)lf->ncols;
@@ -982,6 +1011,11 @@ static void sample_done(uv_work_t *w, int status) {
     fail_query(q, q->err.message);
     return;
   }
+  q->original = dusk_plan_clone(q->plan);
+  if (q->original == NULL) {
+    fprintf(stderr, "dusk-scheduler: out of memory\n");
+    abort();
+  }
   if (check_node(q, q->plan, 1, &root, &err) != 0) {
     fail_query(q, err.message);
     return;
@@ -990,6 +1024,37 @@ static void sample_done(uv_work_t *w, int status) {
   q->state = Q_RUNNING;
   start_attempt(q);
   dusk__query_flush(q->s);
+}
+
+/* Puts back the aggregates as the client wrote them (checking expands
+ * "every column" against the types of the moment). */
+static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
+  if (p->kind == DUSK_PLAN_GROUPBY) {
+    for (size_t a = 0; a < p->naggs; a++)
+      free(p->aggs[a].column);
+    free(p->aggs);
+    p->aggs = dusk_xcalloc(orig->naggs + 1, sizeof *p->aggs);
+    for (size_t a = 0; a < orig->naggs; a++) {
+      p->aggs[a].fn = orig->aggs[a].fn;
+      p->aggs[a].column =
+          orig->aggs[a].column ? dusk_xstrdup(orig->aggs[a].column) : NULL;
+    }
+    p->naggs = orig->naggs;
+  }
+  for (size_t i = 0; i < p->ninputs && i < orig->ninputs; i++)
+    restore_aggs(p->inputs[i], orig->inputs[i]);
+}
+
+/* After a column widened, the plan is checked again: an aggregate that no
+ * longer applies is an error (or, for "every column", leaves it out, as
+ * pandas does). */
+static int recheck(sched_query *q, dusk_error *err) {
+  schema root;
+  restore_aggs(q->plan, q->original);
+  if (check_node(q, q->plan, 1, &root, err) != 0)
+    return err->code ? err->code : DUSK_EINVAL;
+  schema_free(&root);
+  return 0;
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -1033,6 +1098,13 @@ static int handle_widen(sched_query *q, const char *msg) {
     return 0;
   memcpy(col, sp + 1, (size_t)(eol - sp - 1));
   col[eol - sp - 1] = '\0';
+  /* A type the user gave is a promise about the data: not widened. */
+  for (size_t l = 0; l < q->nleaves; l++) {
+    const dusk_plan *n = q->leaves[l].node;
+    for (size_t d = 0; d < n->csv.ndtypes; d++)
+      if (strcmp(n->csv.dtypes[d].column, col) == 0)
+        return 0;
+  }
   for (size_t l = 0; l < q->nleaves; l++)
     for (size_t c = 0; c < q->leaves[l].ncols; c++)
       if (strcmp(q->leaves[l].header[c], col) == 0 &&
@@ -1128,9 +1200,14 @@ static void query_outcome(sched_query *q, sched_task *t) {
        (strncmp(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG)) == 0 &&
         handle_quotes(q, msg)))) {
     char old[96];
+    dusk_error err = {0};
     snprintf(old, sizeof old, "%s", q->final_key);
     t->query = NULL;
     dusk__sched_release(q->s, q->c, old, strlen(old), 1);
+    if (recheck(q, &err) != 0) {
+      fail_query(q, err.message);
+      return;
+    }
     start_attempt(q);
     return;
   }

@@ -639,27 +639,19 @@ static dusk_table *ranges_table(void) {
   return dusk_table_new(names, types, 6, 0);
 }
 
-/* The line (1-based, counting every newline byte) holding offset, or 0 if
- * the file cannot be read: only used to word an error. */
-static uint64_t line_of(const char *path, uint64_t offset) {
-  char buf[65536];
-  uint64_t line = 1, pos = 0;
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return 0;
-  while (pos < offset) {
-    size_t want = offset - pos < sizeof buf ? (size_t)(offset - pos)
-                                            : sizeof buf;
-    size_t got = fread(buf, 1, want, f);
-    if (got == 0)
-      break;
-    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p)));
-         p++)
-      line++;
-    pos += got;
-  }
-  fclose(f);
-  return line;
+/* 0 while path still has the size the query was planned from. */
+static int same_size(const char *path, uint64_t size, dusk_error *err) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return dusk_error_set(err, -errno, "%s: %s (it changed while being "
+                          "read)", path, strerror(errno));
+  if ((uint64_t)st.st_size != size)
+    return dusk_error_set(err, DUSK_EPARSE,
+                          "%s changed while being read: %llu bytes when the "
+                          "query started, %llu now",
+                          path, (unsigned long long)size,
+                          (unsigned long long)st.st_size);
+  return 0;
 }
 
 /* Parity of '"' bytes in [start, end) of path, or -1 on a read error. */
@@ -824,6 +816,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   }
   memcpy(path, a.path.ptr, a.path.len);
   path[a.path.len] = '\0';
+  if ((rc = same_size(path, a.file_size, &err)) != 0)
+    goto failed;
   if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
     goto failed;
   p.range_index = a.index;
@@ -868,16 +862,12 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
              DUSK_WIDEN_TAG "%s %.100s\n%.200s line %llu: column '%.100s' "
                             "holds '%.100s', which needs type %s",
              dusk_type_name(cf->widened), p.names[cf->column], path,
-             (unsigned long long)line_of(path, cf->offset),
+             (unsigned long long)dusk_line_of(path, cf->offset),
              p.names[cf->column], cf->value, dusk_type_name(cf->widened));
   } else if (rc == DUSK_EPARSE) {
     /* Name the line as a person's editor counts it. */
-    uint64_t line = line_of(path, stats.error_offset);
-    if (line > 0)
-      snprintf(deferred, sizeof deferred, "%.200s line %llu: %.300s", path,
-               (unsigned long long)line, err.message);
-    else
-      snprintf(deferred, sizeof deferred, "%.500s", err.message);
+    dusk_error_at_line(deferred, sizeof deferred, path, stats.error_offset,
+                       err.message);
   }
   if (deferred[0] != '\0') {
     /* The first range's state is certain: its errors are real now.  A
@@ -902,6 +892,10 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
       dusk_error_set(&err, rc, "%s: %s", path, dusk_strerror(rc));
     goto failed;
   }
+  /* A file that changed under the scan gives no answer rather than a
+   * wrong one. */
+  if ((rc = same_size(path, a.file_size, &err)) != 0)
+    goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && deferred[0] == '\0' &&
       (rc = csv_close(&p, &err)) != 0)
     goto failed;
