@@ -114,6 +114,12 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     b = dusk_expr_type(e->b, names, types, ncols, err);
     if (b == DUSK_TYPE_NULL)
       return b;
+    /* None compares with anything (pandas: x != None keeps every row). */
+    if ((e->a->kind == DUSK_EXPR_LITERAL &&
+         e->a->value.type == DUSK_TYPE_NULL) ||
+        (e->b->kind == DUSK_EXPR_LITERAL &&
+         e->b->value.type == DUSK_TYPE_NULL))
+      return DUSK_TYPE_BOOL;
     if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING)) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);

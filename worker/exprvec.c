@@ -119,16 +119,20 @@ int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
                          const dusk_type *types, size_t ncols, size_t cap,
                          dusk_exprvec **out, dusk_error *err) {
   dusk_exprvec *x = calloc(1, sizeof *x);
-  dusk_error_clear(err);
+  dusk_error local = {0}; /* the code matters even when err is NULL */
   if (x == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   x->cap = cap;
-  x->root = compile(e, names, types, ncols, cap, 0, err);
+  x->root = compile(e, names, types, ncols, cap, 0, &local);
   if (x->root == NULL) {
     free(x);
-    return err && err->code ? err->code
-                            : dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    if (local.code == 0)
+      dusk_error_set(&local, DUSK_ENOMEM, "out of memory");
+    if (err != NULL)
+      *err = local;
+    return local.code;
   }
+  dusk_error_clear(err);
   *out = x;
   return 0;
 }

@@ -2,9 +2,9 @@
  * a time, into a row mask, with pandas' semantics:
  *   - a comparison with a null operand is false, except != which is true
  *     (NaN != x in pandas);
- *   - arithmetic with a null operand is null; int / int is float; % follows
- *     Python (the result takes the divisor's sign); x / 0 and x % 0 are
- *     null for ints, IEEE for floats;
+ *   - arithmetic with a null operand is null; int / int is float, so x / 0
+ *     is inf or NaN as in numpy; % follows Python (the result takes the
+ *     divisor's sign), and int x % 0 is null (pandas' NaN);
  *   - a bool column or comparison is a condition; a null condition is false.
  * The compiled form holds scratch vectors of the batch's capacity, so
  * evaluation never allocates per row.  The scheduler has already checked

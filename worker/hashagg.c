@@ -677,6 +677,29 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
     return dusk_error_set(err, DUSK_ETYPE,
                           "partial aggregate has %zu columns, expected %zu",
                           p->ncols, want);
+  /* Every column must have the type this aggregate's state has: a partial
+   * from another layout would otherwise merge as reinterpreted bits. */
+  {
+    size_t c = 0;
+    for (size_t k = 0; k < h->nkeys; k++, c++)
+      if (p->cols[c].type != h->key_types[k])
+        return dusk_error_set(err, DUSK_ETYPE,
+                              "partial aggregate key %zu is %s, expected %s",
+                              k, dusk_type_name(p->cols[c].type),
+                              dusk_type_name(h->key_types[k]));
+    for (size_t a = 0; a < h->naggs; a++) {
+      char n2[2][32];
+      dusk_type t2[2];
+      size_t m = state_columns(&h->aggs[a], a, n2, t2);
+      for (size_t j = 0; j < m; j++, c++)
+        if (p->cols[c].type != t2[j])
+          return dusk_error_set(err, DUSK_ETYPE,
+                                "partial aggregate column %s is %s, "
+                                "expected %s",
+                                n2[j], dusk_type_name(p->cols[c].type),
+                                dusk_type_name(t2[j]));
+    }
+  }
   for (size_t r = 0; r < p->nrows; r++) {
     size_t g, c = 0;
     for (size_t k = 0; k < h->nkeys; k++, c++)

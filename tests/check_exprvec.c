@@ -1,0 +1,1214 @@
+/* check_exprvec.c - vectorised evaluation of query expressions
+ * (worker/exprvec.c): every comparison over every column type and
+ * literals, pandas' null and NaN semantics, arithmetic with Python's floor
+ * modulo and numpy's int64 wrap-around, conditions made of bool columns,
+ * literal-only expressions, batch sizes at the edges, compile errors, and a
+ * randomized sweep against a reference written here.
+ *
+ * Expected masks follow pandas 1.5 (DataFrame.query): a comparison with a
+ * null or NaN operand is false except != which is true; int % 0 is NaN;
+ * int / int is float division (so 5 / 0 is inf and 0 / 0 NaN, as numpy).
+ * A mask string has one character per row: '1' kept, '0' dropped, '?' not
+ * checked.  Rows past nrows must never be written. */
+#include "batch.h"
+#include "exprvec.h"
+#include "plan.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the schema every test batch uses --------------------------------------
+ */
+
+static const char *const names[] = {"i", "j", "f", "g",  "s", "t",
+                                    "b", "c", "w", "wf", "k"};
+static const dusk_type types[] = {
+    DUSK_TYPE_INT64,  DUSK_TYPE_INT64,   DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
+    DUSK_TYPE_STRING, DUSK_TYPE_STRING,  DUSK_TYPE_BOOL,    DUSK_TYPE_BOOL,
+    DUSK_TYPE_INT64,  DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64};
+#define NCOLS (sizeof names / sizeof names[0])
+
+static size_t colidx(const char *name) {
+  for (size_t c = 0; c < NCOLS; c++)
+    if (strcmp(names[c], name) == 0)
+      return c;
+  ck_abort_msg("no column %s in the test schema", name);
+  return 0;
+}
+
+static void mkbatch(dusk_batch *b, size_t cap) {
+  ck_assert_int_eq(dusk_batch_init(b, types, NCOLS, cap), 0);
+}
+
+/* Each setter takes a validity string ('1' present, '0' null), whose length
+ * is the batch's row count.  Null cells get poison data. */
+static size_t set_valid(dusk_batch *b, size_t col, const char *valid) {
+  size_t n = strlen(valid);
+  ck_assert_uint_le(n, b->cap);
+  b->nrows = n;
+  for (size_t r = 0; r < n; r++)
+    b->cols[col].valid[r] = valid[r] == '1';
+  return n;
+}
+
+static void set_i(dusk_batch *b, const char *name, const int64_t *v,
+                  const char *valid) {
+  size_t c = colidx(name), n = set_valid(b, c, valid);
+  for (size_t r = 0; r < n; r++)
+    b->cols[c].i64[r] = valid[r] == '1' ? v[r] : 77;
+}
+
+static void set_f(dusk_batch *b, const char *name, const double *v,
+                  const char *valid) {
+  size_t c = colidx(name), n = set_valid(b, c, valid);
+  for (size_t r = 0; r < n; r++)
+    b->cols[c].f64[r] = valid[r] == '1' ? v[r] : 77.0;
+}
+
+static void set_b(dusk_batch *b, const char *name, const int *v,
+                  const char *valid) {
+  size_t c = colidx(name), n = set_valid(b, c, valid);
+  for (size_t r = 0; r < n; r++)
+    b->cols[c].b[r] = valid[r] == '1' ? (uint8_t)(v[r] != 0) : 1;
+}
+
+/* Strings with explicit lengths (NULL lens: strlen). */
+static void set_sn(dusk_batch *b, const char *name, const char *const *v,
+                   const size_t *lens, const char *valid) {
+  size_t c = colidx(name), n = set_valid(b, c, valid);
+  for (size_t r = 0; r < n; r++) {
+    const char *p = valid[r] == '1' ? v[r] : "x";
+    size_t len = valid[r] == '1' ? (lens ? lens[r] : strlen(p)) : 1;
+    uint32_t off;
+    ck_assert_int_eq(dusk_batch_arena_add(b, p, len, &off), 0);
+    b->cols[c].str_off[r] = off;
+    b->cols[c].str_len[r] = (uint32_t)len;
+  }
+}
+
+static void set_s(dusk_batch *b, const char *name, const char *const *v,
+                  const char *valid) {
+  set_sn(b, name, v, NULL, valid);
+}
+
+/* ---- expressions ------------------------------------------------------------
+ */
+
+static dusk_expr *col(const char *name) { return dusk_expr_column(name); }
+
+static dusk_expr *lit(dusk_value v) { return dusk_expr_literal(v); }
+
+static dusk_expr *li(int64_t i) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_INT64;
+  v.u.i = i;
+  return lit(v);
+}
+
+static dusk_expr *lf(double f) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_FLOAT64;
+  v.u.f = f;
+  return lit(v);
+}
+
+static dusk_expr *lsn(const char *s, size_t len) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_STRING;
+  v.u.s.ptr = s;
+  v.u.s.len = len;
+  return lit(v);
+}
+
+static dusk_expr *ls(const char *s) { return lsn(s, strlen(s)); }
+
+static dusk_expr *lb(int b) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_BOOL;
+  v.u.b = b != 0;
+  return lit(v);
+}
+
+static dusk_expr *lnone(void) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_NULL;
+  return lit(v);
+}
+
+static dusk_expr *cmp(int op, dusk_expr *a, dusk_expr *b) {
+  return dusk_expr_node(DUSK_EXPR_COMPARE, op, a, b);
+}
+
+static dusk_expr *ar(int op, dusk_expr *a, dusk_expr *b) {
+  return dusk_expr_node(DUSK_EXPR_ARITH, op, a, b);
+}
+
+static dusk_expr *and_(dusk_expr *a, dusk_expr *b) {
+  return dusk_expr_node(DUSK_EXPR_AND, 0, a, b);
+}
+
+static dusk_expr *or_(dusk_expr *a, dusk_expr *b) {
+  return dusk_expr_node(DUSK_EXPR_OR, 0, a, b);
+}
+
+static dusk_expr *not_(dusk_expr *a) {
+  return dusk_expr_node(DUSK_EXPR_NOT, 0, a, NULL);
+}
+
+static dusk_expr *isnull_(dusk_expr *a) {
+  return dusk_expr_node(DUSK_EXPR_ISNULL, 0, a, NULL);
+}
+
+static dusk_expr *notnull_(dusk_expr *a) {
+  return dusk_expr_node(DUSK_EXPR_NOTNULL, 0, a, NULL);
+}
+
+enum {
+  EQ = DUSK_CMP_EQ,
+  NE = DUSK_CMP_NE,
+  LT = DUSK_CMP_LT,
+  LE = DUSK_CMP_LE,
+  GT = DUSK_CMP_GT,
+  GE = DUSK_CMP_GE
+};
+enum {
+  ADD = DUSK_ARITH_ADD,
+  SUB = DUSK_ARITH_SUB,
+  MUL = DUSK_ARITH_MUL,
+  DIV = DUSK_ARITH_DIV,
+  MOD = DUSK_ARITH_MOD
+};
+
+/* ---- evaluating -------------------------------------------------------------
+ */
+
+#define SENTINEL 0xee
+
+/* Compiles e (freed here) for b's capacity and evaluates it on b; the mask
+ * must match want and leave the bytes past nrows alone. */
+static void check_mask_at(dusk_expr *e, const dusk_batch *b, const char *want,
+                          int line) {
+  dusk_exprvec *x = NULL;
+  dusk_error err;
+  uint8_t *mask = malloc(b->cap + 8);
+  char text[256], got[1024];
+  size_t n = b->nrows;
+  ck_assert_ptr_nonnull(e);
+  ck_assert_ptr_nonnull(mask);
+  dusk_expr_format(e, text, sizeof text);
+  ck_assert_msg(strlen(want) == n, "line %d: %s: want has %zu rows, batch %zu",
+                line, text, strlen(want), n);
+  dusk_error_clear(&err);
+  ck_assert_msg(
+      dusk_exprvec_compile(e, names, types, NCOLS, b->cap, &x, &err) == 0,
+      "line %d: compile %s: %s", line, text, err.message);
+  memset(mask, SENTINEL, b->cap + 8);
+  ck_assert_int_eq(dusk_exprvec_eval(x, b, mask), 0);
+  for (size_t r = 0; r < n && r + 1 < sizeof got; r++)
+    got[r] = mask[r] == 1 ? '1' : mask[r] == 0 ? '0' : '!';
+  got[n < sizeof got ? n : sizeof got - 1] = '\0';
+  for (size_t r = 0; r < n; r++)
+    ck_assert_msg(want[r] == '?' ? mask[r] <= 1 : mask[r] == (want[r] == '1'),
+                  "line %d: %s: row %zu: got mask %s, want %s", line, text, r,
+                  got, want);
+  for (size_t r = n; r < b->cap + 8; r++)
+    ck_assert_msg(mask[r] == SENTINEL, "line %d: %s: wrote mask[%zu]", line,
+                  text, r);
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+  free(mask);
+}
+
+#define check_mask(e, b, want) check_mask_at((e), (b), (want), __LINE__)
+
+/* ---- comparisons ------------------------------------------------------------
+ */
+
+START_TEST(test_compare_int) {
+  static const int64_t iv[] = {1, -7, 7, 0, 0, 5};
+  static const int64_t jv[] = {1, 3, 0, 0, 2, 2};
+  dusk_batch b;
+  mkbatch(&b, 6);
+  set_i(&b, "i", iv, "111101");
+  set_i(&b, "j", jv, "110111");
+  /* Column against a literal. */
+  check_mask(cmp(EQ, col("i"), li(1)), &b, "100000");
+  check_mask(cmp(NE, col("i"), li(1)), &b, "011111");
+  check_mask(cmp(LT, col("i"), li(1)), &b, "010100");
+  check_mask(cmp(LE, col("i"), li(1)), &b, "110100");
+  check_mask(cmp(GT, col("i"), li(1)), &b, "001001");
+  check_mask(cmp(GE, col("i"), li(1)), &b, "101001");
+  /* A literal on the left. */
+  check_mask(cmp(LT, li(1), col("i")), &b, "001001");
+  check_mask(cmp(GE, li(0), col("i")), &b, "010100");
+  /* Two columns, nulls on either side. */
+  check_mask(cmp(EQ, col("i"), col("j")), &b, "100100");
+  check_mask(cmp(NE, col("i"), col("j")), &b, "011011");
+  check_mask(cmp(LT, col("i"), col("j")), &b, "010000");
+  check_mask(cmp(LE, col("i"), col("j")), &b, "110100");
+  check_mask(cmp(GT, col("i"), col("j")), &b, "000001");
+  check_mask(cmp(GE, col("i"), col("j")), &b, "100101");
+  /* Against a float literal: compared as numbers. */
+  check_mask(cmp(GT, col("i"), lf(0.5)), &b, "101001");
+  check_mask(cmp(EQ, col("i"), lf(1.0)), &b, "100000");
+  check_mask(cmp(LT, col("i"), lf(-6.5)), &b, "010000");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* int64 against int64 is exact even where doubles cannot tell the values
+ * apart (2^53 + 1, INT64_MAX - 1). */
+START_TEST(test_compare_int_exact) {
+  static const int64_t iv[] = {INT64_MAX, INT64_MIN, 9007199254740993LL,
+                               -9007199254740993LL};
+  static const int64_t jv[] = {INT64_MAX - 1, INT64_MIN + 1, 9007199254740992LL,
+                               -9007199254740992LL};
+  dusk_batch b;
+  mkbatch(&b, 4);
+  set_i(&b, "i", iv, "1111");
+  set_i(&b, "j", jv, "1111");
+  check_mask(cmp(GT, col("i"), col("j")), &b, "1010");
+  check_mask(cmp(EQ, col("i"), col("j")), &b, "0000");
+  check_mask(cmp(NE, col("i"), col("j")), &b, "1111");
+  check_mask(cmp(EQ, col("i"), li(INT64_MAX)), &b, "1000");
+  check_mask(cmp(LT, col("i"), li(INT64_MIN + 1)), &b, "0100");
+  check_mask(cmp(EQ, col("i"), li(9007199254740993LL)), &b, "0010");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_compare_float) {
+  static const double fv[] = {1.5, -0.0, NAN, INFINITY, 0, -INFINITY, 0.0};
+  static const double gv[] = {2.0, 0.0, 1.0, INFINITY, 1.0, 0, NAN};
+  static const int64_t kv[] = {2, 0, 1, 3, 1, -1, 0};
+  dusk_batch b;
+  mkbatch(&b, 7);
+  set_f(&b, "f", fv, "1111011");
+  set_f(&b, "g", gv, "1111101");
+  set_i(&b, "k", kv, "1111111");
+  check_mask(cmp(EQ, col("f"), lf(0.0)), &b, "0100001"); /* -0.0 == 0.0 */
+  check_mask(cmp(NE, col("f"), lf(0.0)), &b, "1011110"); /* NaN, null */
+  check_mask(cmp(LT, col("f"), lf(0.0)), &b, "0000010");
+  check_mask(cmp(LE, col("f"), lf(0.0)), &b, "0100011");
+  check_mask(cmp(GT, col("f"), lf(0.0)), &b, "1001000");
+  check_mask(cmp(GE, col("f"), lf(0.0)), &b, "1101001");
+  check_mask(cmp(GT, col("f"), li(1)), &b, "1001000");
+  check_mask(cmp(EQ, col("f"), lf(INFINITY)), &b, "0001000");
+  check_mask(cmp(LT, col("f"), lf(-1e308)), &b, "0000010");
+  /* NaN equals nothing, itself included. */
+  check_mask(cmp(EQ, col("f"), col("f")), &b, "1101011");
+  check_mask(cmp(NE, col("f"), col("f")), &b, "0010100");
+  check_mask(cmp(EQ, col("f"), lf(NAN)), &b, "0000000");
+  check_mask(cmp(NE, col("f"), lf(NAN)), &b, "1111111");
+  /* Two float columns. */
+  check_mask(cmp(LT, col("f"), col("g")), &b, "1000000");
+  check_mask(cmp(LE, col("f"), col("g")), &b, "1101000");
+  check_mask(cmp(EQ, col("f"), col("g")), &b, "0101000");
+  check_mask(cmp(NE, col("f"), col("g")), &b, "1010111");
+  check_mask(cmp(GE, col("f"), col("g")), &b, "0101000");
+  /* int column against float column. */
+  check_mask(cmp(LT, col("k"), col("f")), &b, "0001000");
+  check_mask(cmp(GE, col("k"), col("g")), &b, "1110100");
+  check_mask(cmp(EQ, col("g"), col("k")), &b, "1110100");
+  check_mask(cmp(LT, col("k"), col("g")), &b, "0001000");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_compare_string) {
+  static const char *const sv[] = {"a", "", "B", "ab", NULL, "\xc3\xa9", "b"};
+  static const char *const tv[] = {"a", NULL, "b", "aa", "x", "\xc3\xa9", "a"};
+  dusk_batch b;
+  mkbatch(&b, 7);
+  set_s(&b, "s", sv, "1111011");
+  set_s(&b, "t", tv, "1011111");
+  check_mask(cmp(EQ, col("s"), ls("ab")), &b, "0001000");
+  check_mask(cmp(NE, col("s"), ls("ab")), &b, "1110111");
+  check_mask(cmp(LT, col("s"), ls("ab")), &b, "1110000");
+  check_mask(cmp(LE, col("s"), ls("ab")), &b, "1111000");
+  check_mask(cmp(GT, col("s"), ls("ab")), &b, "0000011");
+  check_mask(cmp(GE, col("s"), ls("ab")), &b, "0001011");
+  check_mask(cmp(EQ, col("s"), ls("")), &b, "0100000");
+  /* Literal on the left; bytewise order puts UTF-8 after ASCII. */
+  check_mask(cmp(GT, ls("b"), col("s")), &b, "1111000");
+  check_mask(cmp(LT, ls("b"), col("s")), &b, "0000010");
+  /* Two string columns. */
+  check_mask(cmp(EQ, col("s"), col("t")), &b, "1000010");
+  check_mask(cmp(NE, col("s"), col("t")), &b, "0111101");
+  check_mask(cmp(LT, col("s"), col("t")), &b, "0010000");
+  check_mask(cmp(LE, col("s"), col("t")), &b, "1010010");
+  check_mask(cmp(GT, col("s"), col("t")), &b, "0001001");
+  check_mask(cmp(GE, col("s"), col("t")), &b, "1001011");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* Strings are compared by bytes and length, not as C strings. */
+START_TEST(test_compare_string_bytes) {
+  static const char *const sv[] = {"a\0b", "a", "a\0", "\xff", "a\0b"};
+  static const size_t lens[] = {3, 1, 2, 1, 3};
+  dusk_batch b;
+  mkbatch(&b, 5);
+  set_sn(&b, "s", sv, lens, "11111");
+  check_mask(cmp(EQ, col("s"), lsn("a\0b", 3)), &b, "10001");
+  check_mask(cmp(EQ, col("s"), ls("a")), &b, "01000");
+  check_mask(cmp(GT, col("s"), ls("a")), &b, "10111");
+  check_mask(cmp(GT, col("s"), lsn("a\0", 2)), &b, "10011");
+  check_mask(cmp(GT, col("s"), ls("z")), &b, "00010");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_compare_bool) {
+  static const int bv[] = {1, 0, 0, 1};
+  static const int cv[] = {1, 1, 0, 0};
+  static const int64_t iv[] = {1, 1, 0, 2};
+  dusk_batch b;
+  mkbatch(&b, 4);
+  set_b(&b, "b", bv, "1101");
+  set_b(&b, "c", cv, "1110");
+  set_i(&b, "i", iv, "1111");
+  check_mask(cmp(EQ, col("b"), lb(1)), &b, "1001");
+  check_mask(cmp(NE, col("b"), lb(1)), &b, "0110");
+  check_mask(cmp(LT, col("b"), lb(1)), &b, "0100"); /* False < True */
+  check_mask(cmp(GT, col("b"), lb(0)), &b, "1001");
+  check_mask(cmp(LE, col("b"), lb(0)), &b, "0100");
+  check_mask(cmp(GE, col("b"), lb(0)), &b, "1101");
+  /* Bools compare with numbers as 0 and 1. */
+  check_mask(cmp(EQ, col("b"), li(1)), &b, "1001");
+  check_mask(cmp(EQ, col("b"), lf(1.0)), &b, "1001");
+  check_mask(cmp(LT, col("b"), lf(0.5)), &b, "0100");
+  check_mask(cmp(EQ, col("b"), col("i")), &b, "1000");
+  /* Two bool columns. */
+  check_mask(cmp(EQ, col("b"), col("c")), &b, "1000");
+  check_mask(cmp(NE, col("b"), col("c")), &b, "0111");
+  check_mask(cmp(LT, col("b"), col("c")), &b, "0100");
+  check_mask(cmp(GE, col("b"), col("c")), &b, "1000");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* ---- nulls and conditions ---------------------------------------------------
+ */
+
+START_TEST(test_null_semantics) {
+  static const int64_t iv[] = {1, 0, 3, 0};
+  static const int64_t jv[] = {0, 2, 3, 0};
+  static const double fv[] = {0, 1.0, NAN, 0};
+  static const char *const sv[] = {"a", NULL, "b", NULL};
+  static const int bv[] = {1, 0, 0, 0};
+  dusk_batch b;
+  mkbatch(&b, 4);
+  set_i(&b, "i", iv, "1010");
+  set_i(&b, "j", jv, "0110");
+  set_f(&b, "f", fv, "0110");
+  set_s(&b, "s", sv, "1010");
+  set_b(&b, "b", bv, "1100");
+  /* Every operator with a null operand: false, != true. */
+  for (int op = EQ; op <= GE; op++) {
+    const char *want = op == NE ? "1111" : "0000";
+    check_mask(cmp(op, col("i"), lnone()), &b, want);
+    check_mask(cmp(op, lnone(), col("i")), &b, want);
+    check_mask(cmp(op, lnone(), lnone()), &b, want);
+    check_mask(cmp(op, lnone(), li(1)), &b, want);
+  }
+  check_mask(cmp(LT, col("i"), li(10)), &b, "1010");
+  check_mask(cmp(GE, col("i"), li(-10)), &b, "1010");
+  check_mask(cmp(NE, col("i"), li(10)), &b, "1111");
+  check_mask(cmp(NE, col("s"), ls("a")), &b, "0111");
+  check_mask(cmp(LT, col("s"), ls("z")), &b, "1010");
+  check_mask(cmp(NE, col("b"), lb(1)), &b, "0111");
+  /* Both sides null: still != only. */
+  check_mask(cmp(EQ, col("i"), col("j")), &b, "0010");
+  check_mask(cmp(NE, col("i"), col("j")), &b, "1101");
+  /* not(comparison with null) is true; not(x != null) false. */
+  check_mask(not_(cmp(GT, col("i"), li(0))), &b, "0101");
+  check_mask(not_(cmp(NE, col("i"), li(0))), &b, "0000");
+  check_mask(not_(not_(cmp(GT, col("i"), li(0)))), &b, "1010");
+  check_mask(not_(cmp(EQ, col("f"), col("f"))), &b, "1011");
+  /* and / or over comparisons with nulls. */
+  check_mask(and_(cmp(GT, col("i"), li(0)), cmp(GT, col("j"), li(0))), &b,
+             "0010");
+  check_mask(or_(cmp(GT, col("i"), li(0)), cmp(GT, col("j"), li(0))), &b,
+             "1110");
+  check_mask(or_(cmp(EQ, col("i"), col("j")), cmp(NE, col("s"), ls("a"))), &b,
+             "0111");
+  /* isnull / notnull on every type, on literals and on arithmetic. */
+  check_mask(isnull_(col("i")), &b, "0101");
+  check_mask(notnull_(col("i")), &b, "1010");
+  check_mask(isnull_(col("j")), &b, "1001");
+  check_mask(isnull_(col("f")), &b, "1001");
+  check_mask(notnull_(col("f")), &b, "0110");
+  check_mask(isnull_(col("s")), &b, "0101");
+  check_mask(isnull_(col("b")), &b, "0011");
+  check_mask(notnull_(col("b")), &b, "1100");
+  check_mask(isnull_(lnone()), &b, "1111");
+  check_mask(notnull_(lnone()), &b, "0000");
+  check_mask(notnull_(li(5)), &b, "1111");
+  check_mask(isnull_(ls("")), &b, "0000");
+  check_mask(isnull_(ar(ADD, col("i"), col("j"))), &b, "1101");
+  check_mask(isnull_(ar(MUL, col("i"), lnone())), &b, "1111");
+  check_mask(not_(isnull_(col("i"))), &b, "1010");
+  check_mask(or_(isnull_(col("i")), isnull_(col("j"))), &b, "1101");
+  check_mask(and_(notnull_(col("i")), notnull_(col("j"))), &b, "0010");
+  /* isnull of a condition: a comparison is never null. */
+  check_mask(isnull_(cmp(GT, col("i"), li(0))), &b, "0000");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_bool_conditions) {
+  static const int bv[] = {1, 0, 0, 1, 1};
+  static const int cv[] = {1, 1, 0, 0, 0};
+  static const int64_t iv[] = {5, 5, 5, 0, 5};
+  dusk_batch b;
+  mkbatch(&b, 5);
+  set_b(&b, "b", bv, "11011");
+  set_b(&b, "c", cv, "11100");
+  set_i(&b, "i", iv, "11111");
+  /* A bool column is a condition; a null one counts as false. */
+  check_mask(col("b"), &b, "10011");
+  check_mask(not_(col("b")), &b, "01100");
+  check_mask(and_(col("b"), col("c")), &b, "10000");
+  check_mask(or_(col("b"), col("c")), &b, "11011");
+  check_mask(not_(and_(col("b"), col("c"))), &b, "01111");
+  check_mask(and_(col("b"), cmp(GT, col("i"), li(0))), &b, "10001");
+  check_mask(or_(not_(col("c")), cmp(EQ, col("i"), li(0))), &b, "00111");
+  check_mask(and_(col("b"), lb(1)), &b, "10011");
+  check_mask(or_(col("b"), lb(0)), &b, "10011");
+  check_mask(or_(col("c"), lb(1)), &b, "11111");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* ---- arithmetic -------------------------------------------------------------
+ */
+
+/* Checks (a op b) row by row against the expected column w (int64) or wf
+ * (float64): equal where the expected value is a number, NaN where it is
+ * NaN (x != x), null where it is null. */
+static void check_values_at(int op, const char *a, const char *bname,
+                            const char *want_col, const dusk_batch *bt,
+                            int line) {
+  size_t wc = colidx(want_col), n = bt->nrows;
+  const dusk_column *w = &bt->cols[wc];
+  char eq[64], nan_or_null[64], null[64];
+  ck_assert_uint_lt(n, sizeof eq);
+  for (size_t r = 0; r < n; r++) {
+    int valid = w->valid[r] != 0;
+    int isnan_ = valid && w->type == DUSK_TYPE_FLOAT64 && isnan(w->f64[r]);
+    eq[r] = valid && !isnan_ ? '1' : '0';
+    nan_or_null[r] = !valid || isnan_ ? '1' : '0';
+    /* Whether a float NaN counts as null is not pandas' to say here
+     * (query() has no (a / b).isnull()): not checked. */
+    null[r] = !valid ? '1' : isnan_ ? '?' : '0';
+  }
+  eq[n] = nan_or_null[n] = null[n] = '\0';
+  check_mask_at(cmp(EQ, ar(op, col(a), col(bname)), col(want_col)), bt, eq,
+                line);
+  check_mask_at(cmp(NE, ar(op, col(a), col(bname)), ar(op, col(a), col(bname))),
+                bt, nan_or_null, line);
+  check_mask_at(isnull_(ar(op, col(a), col(bname))), bt, null, line);
+}
+
+#define check_values(op, a, b, w, bt) check_values_at(op, a, b, w, bt, __LINE__)
+
+/* Pairs (i, j) and pandas' answers (values from pandas 1.5 with numpy
+ * int64: wrap-around on overflow; i % 0 NaN; / true division). */
+#define NI 15
+static const int64_t ai[NI] = {
+    7, -7,        7,         -7,           6, 0, INT64_MIN, 5, 0,
+    1, INT64_MAX, INT64_MIN, 3037000500LL, 0, -5};
+static const int64_t bi[NI] = {3, 3, -3, -3, -3,           5, -1, 0,
+                               1, 0, 1,  1,  3037000500LL, 0, 0};
+static const char ai_valid[] = "111111110111111";
+static const char bi_valid[] = "111111111011111";
+
+START_TEST(test_arith_int) {
+  static const int64_t add[NI] = {
+      10,           -4, 4, -10, 3,         5,
+      INT64_MAX,    5,  0, 0,   INT64_MIN, INT64_MIN + 1,
+      6074001000LL, 0,  -5};
+  static const int64_t sub[NI] = {
+      4, -10,           10,        -4, 9, -5, INT64_MIN + 1, 5, 0,
+      0, INT64_MAX - 1, INT64_MAX, 0,  0, -5};
+  static const int64_t mul[NI] = {21,
+                                  -21,
+                                  -21,
+                                  21,
+                                  -18,
+                                  0,
+                                  INT64_MIN,
+                                  0,
+                                  0,
+                                  0,
+                                  INT64_MAX,
+                                  INT64_MIN,
+                                  -9223372036709301616LL,
+                                  0,
+                                  0};
+  /* Python's floor modulo: the sign of the divisor; x % 0 is NaN. */
+  static const int64_t mod[NI] = {1, 2, -2, -1, 0, 0, 0, 0,
+                                  0, 0, 0,  0,  0, 0, 0};
+  static const char mod_valid[] = "111111100011100";
+  static const char both_valid[] = "111111110011111";
+  static const double div[NI] = {7.0 / 3,
+                                 -7.0 / 3,
+                                 -7.0 / 3,
+                                 7.0 / 3,
+                                 -2.0,
+                                 0.0,
+                                 9223372036854775808.0,
+                                 INFINITY,
+                                 0,
+                                 0,
+                                 9223372036854775808.0,
+                                 -9223372036854775808.0,
+                                 1.0,
+                                 NAN,
+                                 -INFINITY};
+  dusk_batch b;
+  mkbatch(&b, NI);
+  set_i(&b, "i", ai, ai_valid);
+  set_i(&b, "j", bi, bi_valid);
+  set_i(&b, "w", add, both_valid);
+  check_values(ADD, "i", "j", "w", &b);
+  set_i(&b, "w", sub, both_valid);
+  check_values(SUB, "i", "j", "w", &b);
+  set_i(&b, "w", mul, both_valid);
+  check_values(MUL, "i", "j", "w", &b);
+  set_i(&b, "w", mod, mod_valid);
+  check_values(MOD, "i", "j", "w", &b);
+  set_f(&b, "wf", div, both_valid);
+  check_values(DIV, "i", "j", "wf", &b);
+  /* Division by zero: 5 / 0 is inf, -5 / 0 -inf, 0 / 0 NaN (numpy);
+   * % 0 is NaN, so every comparison but != is false. */
+  check_mask(cmp(GT, ar(DIV, col("i"), col("j")), lf(1e308)), &b,
+             "000000010000000");
+  check_mask(cmp(LT, ar(DIV, col("i"), col("j")), lf(-1e308)), &b,
+             "000000000000001");
+  check_mask(cmp(EQ, ar(MOD, col("i"), col("j")), li(0)), &b,
+             "000011100011100");
+  check_mask(cmp(NE, ar(MOD, col("i"), col("j")), li(0)), &b,
+             "111100011100011");
+  check_mask(cmp(GE, ar(MOD, col("i"), col("j")), li(-100)), &b,
+             "111111100011100");
+  /* int / int is float: 7 / 2 == 3.5, not 3. */
+  check_mask(cmp(EQ, ar(DIV, col("i"), li(2)), lf(3.5)), &b, "101000000000000");
+  check_mask(cmp(EQ, ar(DIV, li(7), li(2)), lf(3.5)), &b, "111111111111111");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+#define NF 14
+
+START_TEST(test_arith_float) {
+  static const double fv[NF] = {-7.5,     7.5, -7.5, 7.5, 5.0, -5.0, 5.0,
+                                INFINITY, 3.0, 0,    1.0, 0.1, -0.0, 0.0};
+  static const double gv[NF] = {3.0, -3.0, -3.0, 3.0, INFINITY, INFINITY, 0.0,
+                                3.0, -3.0, 1.0,  NAN, 0.2,      5.0,      0.0};
+  static const int64_t kv[NF] = {-7, 7, -7, 7, 5, -5, 5, 1, 3, 2, 1, 0, 0, 0};
+  static const char valid[] = "11111111101111";
+  /* numpy's answers for f op g. */
+  static const double add[NF] = {-4.5,     4.5,      -10.5, 10.5,
+                                 INFINITY, INFINITY, 5.0,   INFINITY,
+                                 0.0,      0,        NAN,   0.30000000000000004,
+                                 5.0,      0.0};
+  static const double sub[NF] = {-10.5,     10.5, -4.5,     4.5, -INFINITY,
+                                 -INFINITY, 5.0,  INFINITY, 6.0, 0,
+                                 NAN,       -0.1, -5.0,     0.0};
+  static const double mul[NF] = {
+      -22.5, -22.5,    22.5, 22.5, INFINITY, -INFINITY,
+      0.0,   INFINITY, -9.0, 0,    NAN,      0.020000000000000004,
+      -0.0,  0.0};
+  static const double div[NF] = {-2.5,     -2.5, 2.5, 2.5, 0.0, -0.0, INFINITY,
+                                 INFINITY, -1.0, 0,   NAN, 0.5, -0.0, NAN};
+  /* Python floor modulo: -7.5 % 3 == 1.5, 7.5 % -3 == -1.5, 5 % inf == 5,
+   * -5 % inf == inf, x % 0.0 and inf % x NaN. */
+  static const double mod[NF] = {1.5, -1.5, -1.5, 1.5, 5.0, INFINITY, NAN,
+                                 NAN, -0.0, 0,    NAN, 0.1, 0.0,      NAN};
+  /* k (int64) % g and k + g: int with float is float. */
+  static const double kmod[NF] = {2.0, -2.0, -1.0, 1.0, 5.0, INFINITY, NAN,
+                                  1.0, -0.0, 0.0,  NAN, 0.0, 0.0,      NAN};
+  static const double kadd[NF] = {-4.0,     4.0, -10.0, 10.0, INFINITY,
+                                  INFINITY, 5.0, 4.0,   0.0,  3.0,
+                                  NAN,      0.2, 5.0,   0.0};
+  dusk_batch b;
+  mkbatch(&b, NF);
+  set_f(&b, "f", fv, valid);
+  set_f(&b, "g", gv, "11111111111111");
+  set_i(&b, "k", kv, "11111111111111");
+  set_f(&b, "wf", add, valid);
+  check_values(ADD, "f", "g", "wf", &b);
+  set_f(&b, "wf", sub, valid);
+  check_values(SUB, "f", "g", "wf", &b);
+  set_f(&b, "wf", mul, valid);
+  check_values(MUL, "f", "g", "wf", &b);
+  set_f(&b, "wf", div, valid);
+  check_values(DIV, "f", "g", "wf", &b);
+  set_f(&b, "wf", mod, valid);
+  check_values(MOD, "f", "g", "wf", &b);
+  set_f(&b, "wf", kmod, "11111111111111");
+  check_values(MOD, "k", "g", "wf", &b);
+  set_f(&b, "wf", kadd, "11111111111111");
+  check_values(ADD, "k", "g", "wf", &b);
+  /* The sign of a floor modulo shows in comparisons. */
+  check_mask(cmp(GT, ar(MOD, col("f"), col("g")), lf(0.0)), &b,
+             "10011100000100");
+  check_mask(cmp(LT, ar(MOD, col("f"), col("g")), lf(0.0)), &b,
+             "01100000000000");
+  /* Literals. */
+  check_mask(cmp(EQ, ar(MOD, lf(-7.5), li(3)), lf(1.5)), &b, "11111111111111");
+  check_mask(cmp(EQ, ar(MOD, li(7), lf(-3.0)), lf(-2.0)), &b, "11111111111111");
+  check_mask(cmp(EQ, ar(MOD, li(-7), li(3)), li(2)), &b, "11111111111111");
+  check_mask(cmp(EQ, ar(MOD, li(7), li(-3)), li(-2)), &b, "11111111111111");
+  check_mask(cmp(EQ, ar(MOD, li(-7), li(-3)), li(-1)), &b, "11111111111111");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_arith_bool_and_nested) {
+  static const int bv[] = {1, 1, 0, 0};
+  static const int cv[] = {1, 0, 1, 0};
+  static const int64_t iv[] = {10, 20, 30, 40};
+  static const double fv[] = {0.5, 1.5, 2.5, 3.5};
+  dusk_batch b;
+  mkbatch(&b, 4);
+  set_b(&b, "b", bv, "1110");
+  set_b(&b, "c", cv, "1111");
+  set_i(&b, "i", iv, "1111");
+  set_f(&b, "f", fv, "1101");
+  /* True + True == 2; bool * float is float. */
+  check_mask(cmp(EQ, ar(ADD, col("b"), col("c")), li(2)), &b, "1000");
+  check_mask(cmp(EQ, ar(ADD, col("b"), col("c")), li(1)), &b, "0110");
+  check_mask(cmp(EQ, ar(MUL, col("b"), lf(1.5)), lf(1.5)), &b, "1100");
+  check_mask(isnull_(ar(SUB, col("b"), col("c"))), &b, "0001");
+  /* ((i + 2) * 3 - f) / 2 > 25  ->  (36 - 0.5) / 2, (66 - 1.5) / 2, null,
+   * (126 - 3.5) / 2. */
+  check_mask(
+      cmp(GT,
+          ar(DIV, ar(SUB, ar(MUL, ar(ADD, col("i"), li(2)), li(3)), col("f")),
+             li(2)),
+          li(25)),
+      &b, "0101");
+  /* (i % 7) % 3 with Python semantics on positive values. */
+  check_mask(cmp(EQ, ar(MOD, ar(MOD, col("i"), li(7)), li(3)), li(0)), &b,
+             "1100");
+  /* Arithmetic on both sides of a comparison. */
+  check_mask(cmp(LT, ar(MUL, col("f"), li(20)), ar(ADD, col("i"), li(1))), &b,
+             "1000");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* ---- literal-only expressions and batch sizes -------------------------------
+ */
+
+START_TEST(test_literal_only) {
+  static const int64_t iv[] = {1, 2, 3};
+  dusk_batch b;
+  mkbatch(&b, 3);
+  set_i(&b, "i", iv, "111");
+  check_mask(cmp(LT, li(1), li(2)), &b, "111");
+  check_mask(cmp(LT, li(2), li(1)), &b, "000");
+  check_mask(lb(1), &b, "111");
+  check_mask(lb(0), &b, "000");
+  check_mask(not_(lb(0)), &b, "111");
+  check_mask(and_(lb(1), lb(0)), &b, "000");
+  check_mask(or_(lb(1), lb(0)), &b, "111");
+  check_mask(cmp(EQ, lnone(), lnone()), &b, "000");
+  check_mask(cmp(NE, lnone(), lnone()), &b, "111");
+  check_mask(cmp(LT, ls("a"), ls("b")), &b, "111");
+  check_mask(cmp(EQ, ls(""), ls("")), &b, "111");
+  check_mask(cmp(EQ, ar(MUL, ar(ADD, li(2), li(3)), li(4)), li(20)), &b, "111");
+  check_mask(cmp(EQ, ar(MOD, li(7), li(0)), li(0)), &b, "000");
+  check_mask(cmp(NE, ar(MOD, li(7), li(0)), li(0)), &b, "111");
+  check_mask(cmp(EQ, ar(MOD, lf(7.5), li(-3)), lf(-1.5)), &b, "111");
+  check_mask(cmp(GT, lf(NAN), li(0)), &b, "000");
+  /* A literal beside a column. */
+  check_mask(and_(lb(1), cmp(GT, col("i"), li(1))), &b, "011");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_batch_sizes) {
+  static const int64_t iv[] = {1, -2, 3, -4, 5, -6};
+  static const char *const sv[] = {"a", "b", "c", "d", "e", "f"};
+  dusk_batch b;
+  dusk_exprvec *x;
+  dusk_expr *e;
+  uint8_t mask[16];
+  /* 0 rows: nothing written. */
+  mkbatch(&b, 4);
+  b.nrows = 0;
+  check_mask(cmp(GT, col("i"), li(0)), &b, "");
+  check_mask(and_(cmp(NE, col("s"), ls("a")), not_(col("b"))), &b, "");
+  check_mask(lb(1), &b, "");
+  dusk_batch_destroy(&b);
+  /* Exactly cap rows. */
+  mkbatch(&b, 5);
+  set_i(&b, "i", iv, "11111");
+  set_s(&b, "s", sv, "11011");
+  check_mask(cmp(GT, col("i"), li(0)), &b, "10101");
+  check_mask(
+      or_(cmp(EQ, ar(MOD, col("i"), li(2)), li(0)), cmp(EQ, col("s"), ls("a"))),
+      &b, "11010");
+  dusk_batch_destroy(&b);
+  /* A capacity of 0 compiles and evaluates an empty batch. */
+  mkbatch(&b, 0);
+  e = cmp(GT, ar(ADD, col("i"), li(1)), li(0));
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, 0, &x, NULL),
+                   0);
+  memset(mask, SENTINEL, sizeof mask);
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_uint_eq(mask[0], SENTINEL);
+  dusk_exprvec_free(x);
+  dusk_batch_destroy(&b);
+  /* More rows than the compiled capacity are refused, not overrun. */
+  mkbatch(&b, 6);
+  set_i(&b, "i", iv, "111111");
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, 5, &x, NULL),
+                   0);
+  memset(mask, SENTINEL, sizeof mask);
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), DUSK_EINVAL);
+  b.nrows = 5;
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_uint_eq(mask[5], SENTINEL);
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+  dusk_exprvec_free(NULL);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* One compiled expression over batches of different sizes and data: the
+ * scratch vectors carry nothing from one batch to the next. */
+START_TEST(test_reuse_across_batches) {
+  static const int64_t i1[] = {1, 2, 3, 4, 5, 6, 7, 8};
+  static const int64_t j1[] = {8, 7, 6, 5, 4, 3, 2, 1};
+  static const int64_t i2[] = {-1, 0, 9};
+  static const int64_t j2[] = {0, 0, 0};
+  dusk_expr *e = or_(cmp(GT, ar(SUB, col("i"), col("j")), li(0)),
+                     isnull_(ar(MOD, col("i"), col("j"))));
+  dusk_exprvec *x;
+  dusk_batch b;
+  uint8_t mask[8];
+  static const uint8_t want1[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+  static const uint8_t want2[3] = {1, 1, 1};
+  static const uint8_t want3[8] = {0, 0, 1, 0, 1, 1, 1, 1};
+  mkbatch(&b, 8);
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, 8, &x, NULL),
+                   0);
+  set_i(&b, "i", i1, "11111111");
+  set_i(&b, "j", j1, "11111111");
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_mem_eq(mask, want1, 8);
+  dusk_batch_clear(&b);
+  set_i(&b, "i", i2, "111");
+  set_i(&b, "j", j2, "111");
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_mem_eq(mask, want2, 3);
+  dusk_batch_clear(&b);
+  set_i(&b, "i", i1, "11111111");
+  set_i(&b, "j", j1, "11011111");
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_mem_eq(mask, want3, 8);
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* ---- compile errors ---------------------------------------------------------
+ */
+
+static void expect_compile_error(dusk_expr *e, int code, const char *needle) {
+  dusk_exprvec *x = NULL;
+  dusk_error err;
+  char text[256];
+  int rc;
+  ck_assert_ptr_nonnull(e);
+  dusk_expr_format(e, text, sizeof text);
+  dusk_error_clear(&err);
+  rc = dusk_exprvec_compile(e, names, types, NCOLS, 16, &x, &err);
+  ck_assert_msg(rc == code, "%s: rc %d (%s), want %d", text, rc, err.message,
+                code);
+  ck_assert_int_eq(err.code, code);
+  ck_assert_ptr_null(x);
+  ck_assert_msg(strstr(err.message, needle) != NULL,
+                "%s: message '%s' lacks '%s'", text, err.message, needle);
+  dusk_expr_free(e);
+}
+
+START_TEST(test_compile_errors) {
+  expect_compile_error(cmp(GT, col("ii"), li(0)), DUSK_ENOTFOUND,
+                       "unknown column 'ii'; did you mean 'i'?");
+  expect_compile_error(cmp(GT, col("nothing_like_it"), li(0)), DUSK_ENOTFOUND,
+                       "unknown column 'nothing_like_it'");
+  /* Deep in the tree, on the right of an and. */
+  expect_compile_error(
+      and_(cmp(GT, col("i"), li(0)), not_(isnull_(ar(ADD, col("zz"), li(1))))),
+      DUSK_ENOTFOUND, "'zz'");
+  expect_compile_error(cmp(EQ, col("s"), li(1)), DUSK_ETYPE,
+                       "cannot compare string with int64");
+  expect_compile_error(cmp(GT, ar(ADD, col("s"), li(1)), li(0)), DUSK_ETYPE,
+                       "arithmetic on string");
+  expect_compile_error(not_(col("i")), DUSK_ETYPE, "'not' needs a condition");
+  expect_compile_error(and_(col("b"), col("f")), DUSK_ETYPE,
+                       "'and' needs conditions on both sides");
+}
+END_TEST
+
+/* The error parameter is optional: without it the code must still say
+ * what went wrong (not found, wrong type), not "out of memory". */
+START_TEST(test_compile_error_codes_without_err) {
+  dusk_exprvec *x = NULL;
+  dusk_expr *e = cmp(GT, col("nope"), li(0));
+  int rc = dusk_exprvec_compile(e, names, types, NCOLS, 4, &x, NULL);
+  ck_assert_ptr_null(x);
+  ck_assert_msg(rc == DUSK_ENOTFOUND,
+                "unknown column with err == NULL: rc %d (%s), want %d (%s)", rc,
+                dusk_strerror(rc), DUSK_ENOTFOUND,
+                dusk_strerror(DUSK_ENOTFOUND));
+  dusk_expr_free(e);
+  e = cmp(EQ, col("s"), li(1));
+  rc = dusk_exprvec_compile(e, names, types, NCOLS, 4, &x, NULL);
+  ck_assert_ptr_null(x);
+  ck_assert_msg(rc == DUSK_ETYPE,
+                "type error with err == NULL: rc %d (%s), want %d (%s)", rc,
+                dusk_strerror(rc), DUSK_ETYPE, dusk_strerror(DUSK_ETYPE));
+  dusk_expr_free(e);
+}
+END_TEST
+
+START_TEST(test_depth_limit) {
+  dusk_expr *e = cmp(GT, col("i"), li(0));
+  dusk_exprvec *x = NULL;
+  dusk_error err;
+  dusk_batch b;
+  static const int64_t iv[] = {1, 0};
+  uint8_t mask[2];
+  /* 150 nested nots compile and evaluate (even count: unchanged). */
+  for (int d = 0; d < 150; d++)
+    e = not_(e);
+  ck_assert_ptr_nonnull(e);
+  mkbatch(&b, 2);
+  set_i(&b, "i", iv, "11");
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, 2, &x, &err),
+                   0);
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_uint_eq(mask[0], 1);
+  ck_assert_uint_eq(mask[1], 0);
+  dusk_exprvec_free(x);
+  /* 300 are refused with a depth error rather than recursing on. */
+  for (int d = 0; d < 150; d++)
+    e = not_(e);
+  x = NULL;
+  dusk_error_clear(&err);
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, 2, &x, &err),
+                   DUSK_EDEPTH);
+  ck_assert_ptr_null(x);
+  dusk_expr_free(e);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* ---- randomized sweep against a reference -----------------------------------
+ */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void) {
+  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static int rnd_below(int n) { return (int)(rnd() % (uint64_t)n); }
+
+#define SWEEP_ROWS 1500
+
+/* A cell as the reference sees it. */
+typedef struct cell {
+  int valid;
+  int kind; /* 0 int, 1 float, 2 string */
+  int64_t i;
+  double f;
+  const char *s;
+} cell;
+
+static cell cell_of(const dusk_batch *b, size_t col, size_t r) {
+  const dusk_column *c = &b->cols[col];
+  cell x;
+  memset(&x, 0, sizeof x);
+  x.valid = c->valid[r] != 0;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    x.i = c->i64[r];
+    break;
+  case DUSK_TYPE_BOOL:
+    x.i = c->b[r];
+    break;
+  case DUSK_TYPE_FLOAT64:
+    x.kind = 1;
+    x.f = c->f64[r];
+    break;
+  default:
+    x.kind = 2;
+    x.s = b->arena + c->str_off[r]; /* NUL-free pool strings, see below */
+    x.i = c->str_len[r];
+  }
+  return x;
+}
+
+static int ref_compare(int op, cell a, cell b) {
+  int c;
+  if (!a.valid || !b.valid)
+    return op == NE;
+  if (a.kind == 2) {
+    size_t n = (size_t)(a.i < b.i ? a.i : b.i);
+    c = memcmp(a.s, b.s, n);
+    if (c == 0)
+      c = a.i < b.i ? -1 : a.i > b.i;
+  } else if (a.kind == 0 && b.kind == 0) {
+    c = a.i < b.i ? -1 : a.i > b.i;
+  } else {
+    double x = a.kind ? a.f : (double)a.i, y = b.kind ? b.f : (double)b.i;
+    if (x != x || y != y)
+      return op == NE;
+    c = x < y ? -1 : x > y;
+  }
+  switch (op) {
+  case EQ:
+    return c == 0;
+  case NE:
+    return c != 0;
+  case LT:
+    return c < 0;
+  case LE:
+    return c <= 0;
+  case GT:
+    return c > 0;
+  default:
+    return c >= 0;
+  }
+}
+
+/* Python's a % b for small ints, written differently from the product. */
+static cell ref_mod(cell a, cell b) {
+  cell r;
+  memset(&r, 0, sizeof r);
+  r.valid = a.valid && b.valid;
+  if (!r.valid)
+    return r;
+  if (a.kind == 0 && b.kind == 0) {
+    if (b.i == 0) {
+      r.valid = 0;
+      return r;
+    }
+    r.i = ((a.i % b.i) + b.i) % b.i;
+    return r;
+  }
+  {
+    double x = a.kind ? a.f : (double)a.i, y = b.kind ? b.f : (double)b.i;
+    r.kind = 1;
+    r.f = y == 0 || x != x || y != y ? NAN : x - y * floor(x / y);
+  }
+  return r;
+}
+
+static const char *const sweep_pool[] = {"",    "a",        "ab",  "b", "B",
+                                         "abc", "\xc3\xa9", "a b", "z"};
+
+static void sweep_fill(dusk_batch *b) {
+  static const char *const cols[] = {"i", "j", "f", "g", "s", "t", "b", "c"};
+  for (size_t k = 0; k < 8; k++) {
+    size_t c = colidx(cols[k]);
+    for (size_t r = 0; r < SWEEP_ROWS; r++) {
+      dusk_column *col_ = &b->cols[c];
+      col_->valid[r] = rnd_below(100) >= 10;
+      switch (col_->type) {
+      case DUSK_TYPE_INT64:
+        col_->i64[r] = rnd_below(11) - 5;
+        break;
+      case DUSK_TYPE_FLOAT64: {
+        int u = rnd_below(100);
+        col_->f64[r] = u < 5   ? NAN
+                       : u < 7 ? (u == 5 ? INFINITY : -INFINITY)
+                               : (rnd_below(17) - 8) / 4.0;
+        break;
+      }
+      case DUSK_TYPE_BOOL:
+        col_->b[r] = (uint8_t)rnd_below(2);
+        break;
+      default: {
+        const char *s = sweep_pool[rnd_below(9)];
+        uint32_t off;
+        if (dusk_batch_arena_add(b, s, strlen(s), &off) != 0)
+          ck_abort_msg("arena_add failed");
+        col_->str_off[r] = off;
+        col_->str_len[r] = (uint32_t)strlen(s);
+      }
+      }
+    }
+  }
+  b->nrows = SWEEP_ROWS;
+}
+
+static void sweep_check(dusk_expr *e, const dusk_batch *b, const uint8_t *want,
+                        const char *what) {
+  dusk_exprvec *x = NULL;
+  uint8_t mask[SWEEP_ROWS];
+  char text[256];
+  dusk_expr_format(e, text, sizeof text);
+  ck_assert_int_eq(
+      dusk_exprvec_compile(e, names, types, NCOLS, b->cap, &x, NULL), 0);
+  ck_assert_int_eq(dusk_exprvec_eval(x, b, mask), 0);
+  /* A passing ck_assert costs Check a log write: test, then fail. */
+  for (size_t r = 0; r < b->nrows; r++)
+    if (mask[r] != want[r])
+      ck_abort_msg("%s: %s: row %zu: got %d, want %d", what, text, r, mask[r],
+                   want[r]);
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+}
+
+START_TEST(test_randomized_sweep) {
+  static const char *const pairs[][2] = {{"i", "j"}, {"i", "g"}, {"f", "g"},
+                                         {"s", "t"}, {"b", "c"}, {"b", "i"},
+                                         {"f", "f"}, {"g", "i"}};
+  dusk_batch b;
+  uint8_t want[SWEEP_ROWS];
+  rng_state = 1234567;
+  mkbatch(&b, SWEEP_ROWS);
+  sweep_fill(&b);
+  for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+    size_t ca = colidx(pairs[p][0]), cb = colidx(pairs[p][1]);
+    for (int op = EQ; op <= GE; op++) {
+      for (size_t r = 0; r < SWEEP_ROWS; r++)
+        want[r] =
+            (uint8_t)ref_compare(op, cell_of(&b, ca, r), cell_of(&b, cb, r));
+      sweep_check(cmp(op, col(pairs[p][0]), col(pairs[p][1])), &b, want,
+                  "compare");
+      /* not(a op b) is the complement of the mask. */
+      for (size_t r = 0; r < SWEEP_ROWS; r++)
+        want[r] = !want[r];
+      sweep_check(not_(cmp(op, col(pairs[p][0]), col(pairs[p][1]))), &b, want,
+                  "not compare");
+    }
+  }
+  /* Floor modulo of ints and floats, compared with a threshold on each
+   * side of zero. */
+  {
+    static const char *const mpairs[][2] = {
+        {"i", "j"}, {"f", "g"}, {"i", "g"}, {"f", "j"}};
+    static const double thresholds[] = {-0.5, 0.0, 0.75};
+    for (size_t p = 0; p < 4; p++) {
+      size_t ca = colidx(mpairs[p][0]), cb = colidx(mpairs[p][1]);
+      for (size_t t = 0; t < 3; t++)
+        for (int op = EQ; op <= GE; op++) {
+          cell th;
+          memset(&th, 0, sizeof th);
+          th.valid = 1;
+          th.kind = 1;
+          th.f = thresholds[t];
+          for (size_t r = 0; r < SWEEP_ROWS; r++) {
+            cell a = cell_of(&b, ca, r), bb = cell_of(&b, cb, r);
+            /* Keep to finite operands: numpy's rules for inf are
+             * checked in test_arith_float. */
+            if ((a.kind == 1 && isinf(a.f)) || (bb.kind == 1 && isinf(bb.f)))
+              a.valid = 0;
+            want[r] = (uint8_t)ref_compare(op, ref_mod(a, bb), th);
+          }
+          {
+            dusk_expr *m = ar(MOD, col(mpairs[p][0]), col(mpairs[p][1]));
+            /* Rows with an infinite operand are masked off on both sides
+             * by requiring finite operands in the expression. */
+            dusk_expr *fin_a =
+                cmp(LT, ar(MUL, col(mpairs[p][0]), li(0)), li(1));
+            dusk_expr *fin_b =
+                cmp(LT, ar(MUL, col(mpairs[p][1]), li(0)), li(1));
+            dusk_expr *e =
+                and_(and_(fin_a, fin_b), cmp(op, m, lf(thresholds[t])));
+            /* The reference: a null/NaN finite check is false, so mask
+             * rows whose operands are null, NaN or infinite. */
+            for (size_t r = 0; r < SWEEP_ROWS; r++) {
+              cell a = cell_of(&b, ca, r), bb = cell_of(&b, cb, r);
+              int fa = a.valid && (a.kind == 0 || isfinite(a.f));
+              int fb = bb.valid && (bb.kind == 0 || isfinite(bb.f));
+              if (!fa || !fb)
+                want[r] = 0;
+            }
+            sweep_check(e, &b, want, "mod");
+          }
+        }
+    }
+  }
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("exprvec");
+  TCase *tc;
+  SRunner *sr;
+  int failed;
+
+  tc = tcase_create("compare");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_compare_int);
+  tcase_add_test(tc, test_compare_int_exact);
+  tcase_add_test(tc, test_compare_float);
+  tcase_add_test(tc, test_compare_string);
+  tcase_add_test(tc, test_compare_string_bytes);
+  tcase_add_test(tc, test_compare_bool);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("conditions");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_null_semantics);
+  tcase_add_test(tc, test_bool_conditions);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("arithmetic");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_arith_int);
+  tcase_add_test(tc, test_arith_float);
+  tcase_add_test(tc, test_arith_bool_and_nested);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("shapes");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_literal_only);
+  tcase_add_test(tc, test_batch_sizes);
+  tcase_add_test(tc, test_reuse_across_batches);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_compile_errors);
+  tcase_add_test(tc, test_compile_error_codes_without_err);
+  tcase_add_test(tc, test_depth_limit);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("randomized");
+  tcase_set_timeout(tc, 50);
+  tcase_add_test(tc, test_randomized_sweep);
+  suite_add_tcase(s, tc);
+
+  sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
