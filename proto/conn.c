@@ -168,6 +168,24 @@ static int send_now(dusk_conn *c, const dusk_msg *m) {
   return rc;
 }
 
+size_t dusk_net_sweep(dusk_net *n, uint64_t deadline_ms) {
+  uint64_t now = dusk_now_ns(), limit = deadline_ms * 1000000u;
+  size_t closed = 0;
+  dusk_conn *c, *next;
+  for (c = n->all; c != NULL; c = next) {
+    next = c->all_next; /* closing unlinks only in the close callback */
+    if (c->state == DUSK_CONN_READY || c->state == DUSK_CONN_CLOSING ||
+        c->close_after_write || now - c->created_ns <= limit)
+      continue;
+    n->nauth_failures++;
+    dusk_conn_close(c, DUSK_ETIMEDOUT,
+                    "%s did not finish the handshake within %llu ms",
+                    c->peer, (unsigned long long)deadline_ms);
+    closed++;
+  }
+  return closed;
+}
+
 size_t dusk_conn_pending_output(const dusk_conn *c) {
   return c->out.len + c->wbuf.len + c->early.len;
 }
@@ -176,6 +194,12 @@ size_t dusk_conn_pending_output(const dusk_conn *c) {
 
 static void on_closed(uv_handle_t *h) {
   dusk_conn *c = (dusk_conn *)h;
+  if (c->all_prev != NULL)
+    c->all_prev->all_next = c->all_next;
+  else
+    c->net->all = c->all_next;
+  if (c->all_next != NULL)
+    c->all_next->all_prev = c->all_prev;
   if (c->h != NULL && c->h->on_close != NULL)
     c->h->on_close(c, c->close_code, c->close_reason);
   dusk_buf_destroy(&c->in);
@@ -408,6 +432,10 @@ static dusk_conn *conn_new(dusk_net *n, const dusk_conn_handler *h,
   c->h = h;
   c->data = data;
   c->created_ns = dusk_now_ns();
+  c->all_next = n->all;
+  if (n->all != NULL)
+    n->all->all_prev = c;
+  n->all = c;
   uv_tcp_init(n->loop, &c->tcp);
   uv_tcp_nodelay(&c->tcp, 1);
   snprintf(c->peer, sizeof c->peer, "?");

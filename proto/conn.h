@@ -45,6 +45,7 @@ struct dusk_net {
   uv_loop_t *loop;
   uv_prepare_t flusher;
   dusk_conn *dirty; /* conns with output to flush, doubly linked */
+  dusk_conn *all;   /* every open conn of this net, doubly linked */
   char *token;      /* NULL: no token; listeners accept loopback peers only */
   size_t token_len;
   uint8_t role;              /* ours, announced in handshakes */
@@ -82,6 +83,7 @@ struct dusk_conn {
   char close_reason[256];
   dusk_conn *dirty_prev, *dirty_next;
   int dirty;
+  dusk_conn *all_prev, *all_next;
   uint64_t created_ns;
 };
 
@@ -118,6 +120,11 @@ void dusk_conn_close(dusk_conn *c, int code, const char *fmt, ...)
  * reading, closes once it is written, and counts it. */
 void dusk_conn_fail(dusk_conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Closes this net's connections whose handshake has not finished within
+ * deadline_ms of their start, logging nothing (their on_close says why).
+ * Daemons call it from their periodic chore.  Returns how many it closed. */
+size_t dusk_net_sweep(dusk_net *n, uint64_t deadline_ms);
 
 /* Output bytes queued and not yet written. */
 size_t dusk_conn_pending_output(const dusk_conn *c);

@@ -62,6 +62,8 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      "largest frame body accepted, bytes"},
     {"max-outbuf", DUSK_CFG_INT, "268435456", 1048576, 17179869184,
      CFG(max_outbuf), "output queued per connection before it is cut, bytes"},
+    {"handshake-ms", DUSK_CFG_INT, "5000", 10, 600000, CFG(handshake_ms),
+     "time a connecting peer has to authenticate"},
 };
 const size_t dusk_scheduler_config_count =
     sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
@@ -1222,6 +1224,8 @@ static const dusk_conn_handler scheduler_handler = {on_ready, on_msg,
 static void on_chore(uv_timer_t *timer) {
   dusk_scheduler *s = timer->data;
   uint64_t now = dusk_now_ns();
+  /* Peers that connect and never authenticate hold nothing for long. */
+  dusk_net_sweep(&s->net, (uint64_t)s->cfg.handshake_ms);
   uint64_t limit = (uint64_t)s->cfg.worker_timeout_ms * 1000000u;
   /* Periodic chore: O(workers), not per event. */
   for (size_t i = 0; i < s->workers.cap; i++) {

@@ -29,6 +29,7 @@ typedef struct dusk_scheduler_config {
   int64_t max_retries;       /* worker deaths before a task is erred */
   int64_t max_frame;         /* frame body limit, bytes */
   int64_t max_outbuf;        /* queued output per connection, bytes */
+  int64_t handshake_ms;      /* time a peer has to authenticate */
 } dusk_scheduler_config;
 
 extern const dusk_cfg_entry dusk_scheduler_config_table[];

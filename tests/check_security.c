@@ -123,7 +123,8 @@ static void start_scheduler(void) {
   int pipefd[2];
   char *argv[] = {
       env.sched_bin,  "--port",       "0",           "--ready-fd", "3",
-      "--token-file", env.token_file, "--log-level", "info",       NULL};
+      "--token-file", env.token_file, "--log-level", "info",
+      "--handshake-ms", "1000",       NULL};
   ck_assert_int_eq(pipe(pipefd), 0);
   env.sched = spawn_logged(argv, env.sched_log, pipefd[1]);
   close(pipefd[1]);
@@ -509,6 +510,32 @@ START_TEST(test_garbage_bytes_close_connection) {
 }
 END_TEST
 
+/* A peer that connects and never says anything (or stops half-way through
+ * the handshake) is cut after --handshake-ms, logged with its address,
+ * while real clients keep being served. */
+START_TEST(test_silent_peer_cut_after_handshake_deadline) {
+  int local_port, fd, fd2, local2;
+  char hdr[4] = {'D', 'K', 1, 2}; /* the start of a frame, never finished */
+  start_scheduler();
+  start_worker();
+  fd = raw_connect(env.port, &local_port);
+  fd2 = raw_connect(env.port, &local2);
+  send_all(fd2, hdr, sizeof hdr);
+  check_served("during-silence", 5);
+  ck_assert_msg(wait_closed(fd), "a silent peer was left connected");
+  ck_assert_msg(wait_closed(fd2), "a half-sent frame was left connected");
+  close(fd);
+  close(fd2);
+  {
+    const char *needles[] = {"did not finish the handshake", NULL};
+    char *line = wait_log_line(env.sched_log, needles);
+    ck_assert_msg(line != NULL, "the cut peer was not logged");
+    free(line);
+  }
+  check_served("after-silence", 6);
+}
+END_TEST
+
 START_TEST(test_huge_frame_header_refused) {
   long before, after;
   int local_port, fd;
@@ -557,6 +584,7 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, test_client_without_token_refused);
   tcase_add_test(tc, test_garbage_bytes_close_connection);
   tcase_add_test(tc, test_huge_frame_header_refused);
+  tcase_add_test(tc, test_silent_peer_cut_after_handshake_deadline);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -53,6 +53,8 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
                             "scheduler"},
     {"data-chunk", DUSK_CFG_INT, "8388608", 1024, 536870912, CFG(data_chunk),
      "bytes of a result per DATA frame"},
+    {"handshake-ms", DUSK_CFG_INT, "5000", 10, 600000, CFG(handshake_ms),
+     "time a connecting peer has to authenticate"},
 };
 const size_t dusk_worker_config_count =
     sizeof dusk_worker_config_table / sizeof dusk_worker_config_table[0];
@@ -117,7 +119,7 @@ struct dusk_worker {
   char advertised_host[256];
   dusk_conn *sched;
   uint64_t worker_id;
-  uv_timer_t heartbeat, reconnect;
+  uv_timer_t heartbeat, reconnect, chore;
   uint64_t heartbeat_seq;
   int64_t reconnect_delay_ms;
   int announced;
@@ -639,6 +641,12 @@ static void drop_all_work(dusk_worker *w) {
 
 static void on_reconnect_timer(uv_timer_t *t) { connect_scheduler(t->data); }
 
+/* Periodic chore: data-port peers that never authenticate are cut. */
+static void on_chore(uv_timer_t *t) {
+  dusk_worker *w = t->data;
+  dusk_net_sweep(&w->net, (uint64_t)w->cfg.handshake_ms);
+}
+
 static void on_sched_close(dusk_conn *c, int code, const char *reason) {
   dusk_worker *w = c->data;
   (void)code;
@@ -810,6 +818,9 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->heartbeat.data = w;
   uv_timer_init(loop, &w->reconnect);
   w->reconnect.data = w;
+  uv_timer_init(loop, &w->chore);
+  w->chore.data = w;
+  uv_timer_start(&w->chore, on_chore, 250, 250);
   uv_thread_create(&w->thread, run_thread, w);
   connect_scheduler(w);
   *out = w;
@@ -847,8 +858,10 @@ void dusk_worker_stop(dusk_worker *w) {
   uv_thread_join(&w->thread);
   uv_timer_stop(&w->heartbeat);
   uv_timer_stop(&w->reconnect);
+  uv_timer_stop(&w->chore);
   uv_close((uv_handle_t *)&w->heartbeat, NULL);
   uv_close((uv_handle_t *)&w->reconnect, NULL);
+  uv_close((uv_handle_t *)&w->chore, NULL);
   uv_close((uv_handle_t *)&w->async, NULL);
   dusk_net_unlisten(&w->data_server);
   uv_walk(w->loop, close_conn_walk, w);

@@ -25,6 +25,7 @@ typedef struct dusk_worker_config {
   int64_t max_outbuf;
   int64_t reconnect_max_ms; /* longest wait between reconnection attempts */
   int64_t data_chunk;       /* bytes per DATA frame */
+  int64_t handshake_ms;     /* time a connecting peer has to authenticate */
 } dusk_worker_config;
 
 extern const dusk_cfg_entry dusk_worker_config_table[];
