@@ -193,8 +193,9 @@ START_TEST(test_errors_name_column_and_file) {
                     strstr(err.message, "'note'"),
                 "%s", err.message);
 
-  f = dusk_read_csv(missing, 1, NULL, &err);
-  rc = dusk_compute(client, dusk_len(f, &err), 60000, &t, &err);
+  f = dusk_len(dusk_read_csv(missing, 1, NULL, &err), &err);
+  rc = dusk_compute(client, f, 60000, &t, &err);
+  dusk_frame_free(f);
   ck_assert_int_ne(rc, 0);
   ck_assert_msg(strstr(err.message, "/nonexistent/dusk.csv") != NULL, "%s",
                 err.message);
