@@ -29,7 +29,31 @@
  * input byte, even a separator), so a runaway quoted field costs max_field
  * bytes and becomes DUSK_EPARSE; the field callback checks the exact
  * length.  The realloc hook has no user pointer, so the cap travels in
- * a thread-local set around every libcsv call. */
+ * a thread-local set around every libcsv call.
+ *
+ * The fast path.  libcsv calls back once per field, which caps a core at a
+ * few hundred MB/s.  Most files hold long runs of records without a single
+ * '"', and in such a record libcsv's rules (strict mode, no trimming) are
+ * simple: a field is every byte up to the separator, '\r' or '\n', and the
+ * line end ends the record.  So between records we look for the next quote
+ * once (memchr, cached until we pass it); every record that ends before
+ * it, inside the read buffer, is split here.  64-byte blocks become
+ * bitmasks of the separator and line-end bytes (SSE2, or eight bytes at a
+ * time where there is none), and the set bits become an index of offsets;
+ * each one ends a field.  A record whose line end is its ncols_file-th
+ * entry and which is no longer than max_field is well formed, so only its
+ * mapped fields are looked at, converted straight from the read buffer:
+ * plain decimal ints and ASCII strings by shortcuts, the rest by the same
+ * convert() as libcsv's fields.  Any other record is walked field by field
+ * with on_field's checks in on_field's order (length, then conversion;
+ * the field count at the line end), which find its error.  The record
+ * holding the quote, a record crossing the buffer's end and a last record
+ * without a line end go to libcsv as before; the fast path converts a
+ * record only once it has found its end, so it never hands over one it
+ * has begun.  Blank and whitespace-only lines are skipped and ownership
+ * goes by a record's first byte, as below.  So both paths give the same
+ * batches, byte for byte, and the same errors at the same offsets.
+ * DUSK_CSV_FASTPATH=0 turns the fast path off (csvscan.h). */
 #include "csvscan.h"
 
 #include "fieldparse.h"
@@ -45,8 +69,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__SSE2__) && !defined(DUSK_CSVSCAN_NO_SIMD)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
+
 /* Bytes read per pread. */
 #define READ_CHUNK ((size_t)1 << 20)
+/* Zeroed bytes after the data in the read buffer, so the fast path may
+ * load a few words past a field's end without reading past the buffer or
+ * reading bytes no read wrote. */
+#define READ_PAD ((size_t)64)
 /* A batch is delivered early (before batch_rows) once its strings take
  * this much arena, so wide string rows do not hold cap * row-size bytes. */
 #define ARENA_SOFT_LIMIT ((size_t)64 << 20)
@@ -54,6 +87,14 @@
 #define HEADER_MAX ((size_t)1 << 20)
 /* Internal: fn asked to stop. */
 #define SCAN_STOP 1
+/* Internal: the fast path reached the first record the range does not
+ * own. */
+#define SCAN_END 2
+/* The fast path indexes up to this many separators and line ends of a
+ * quote-free span at a time, FAST_IDX_STEP more per round.  A record of
+ * more fields than the index holds is left to libcsv. */
+#define FAST_IDX_CAP ((size_t)16384)
+#define FAST_IDX_STEP ((size_t)2048)
 
 /* ---- libcsv allocation cap --------------------------------------------- */
 
@@ -171,6 +212,20 @@ static size_t utf8_check(const unsigned char *p, size_t len) {
 
 /* ---- the scan ----------------------------------------------------------- */
 
+/* What the fast path does with a file column. */
+enum fast_kind {
+  FK_SKIP, /* unmapped: only its end is found */
+  FK_INT,  /* INT64: decimal shortcut, else convert() */
+  FK_STR,  /* STRING: ASCII shortcut, else convert() */
+  FK_OTHER /* BOOL, FLOAT64: convert() */
+};
+
+typedef struct col_plan {
+  enum fast_kind kind;
+  size_t out; /* output column, unless FK_SKIP */
+  size_t col; /* file column */
+} col_plan;
+
 enum scan_state {
   ST_SKIP,    /* looking for the separator before the first owned record */
   ST_BETWEEN, /* after a record separator */
@@ -185,7 +240,8 @@ typedef struct scan {
   int fd;
   uint64_t size;       /* file size */
   uint64_t pend;       /* min(end, size): end of the parity range */
-  char *buf;           /* READ_CHUNK bytes */
+  char *buf;           /* buf_cap + READ_PAD bytes */
+  size_t buf_cap;      /* min(READ_CHUNK, size): no read is longer */
   size_t buf_len;      /* valid bytes in buf */
   uint64_t buf_off;    /* file offset of buf[0] */
   uint64_t parity_pos; /* next offset to count quotes from */
@@ -211,6 +267,22 @@ typedef struct scan {
   int ws_over; /* more than max_field + 1 of them */
 
   uint64_t delivered; /* rows handed to fn */
+
+  /* The fast path (see the top of the file). */
+  int fast;         /* enabled for this scan */
+  col_plan *plan;   /* per file column: what the fast path does */
+  col_plan *mapped; /* the mapped ones, in file order */
+  size_t nmapped;
+  uint32_t *idx;      /* idx_cap structural offsets, then as many
+                         indexes of line ends among them */
+  size_t idx_cap;     /* FAST_IDX_CAP, less for a small file */
+  uint64_t fast_from; /* the fast path may start at this offset or
+                         later (the record before it is libcsv's) */
+  unsigned fill_gen;  /* bumped by every fill() */
+  unsigned quote_gen; /* fill_gen when quote_at was found */
+  uint64_t quote_at;  /* offset of the next '"' at or after the
+                         offset it was searched from, or the buffer's
+                         end offset when there is none */
 } scan;
 
 static int io_error(scan *s, int e, const char *what) {
@@ -245,13 +317,15 @@ static int fill(scan *s, uint64_t off) {
     return 0;
   /* Never past the size seen at open: a file growing under the scan does
    * not change what a range owns. */
-  want = s->size - off < READ_CHUNK ? (size_t)(s->size - off) : READ_CHUNK;
+  want = s->size - off < s->buf_cap ? (size_t)(s->size - off) : s->buf_cap;
   do
     n = pread(s->fd, s->buf, want, (off_t)off);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return io_error(s, errno, "read");
   s->buf_len = (size_t)n;
+  memset(s->buf + s->buf_len, 0, READ_PAD);
+  s->fill_gen++;
   s->stats->bytes += (uint64_t)n;
   count_quotes(s, s->buf, s->buf_len, off);
   return 0;
@@ -310,6 +384,7 @@ static int conflict(scan *s, size_t out, size_t fcol, const char *p,
     while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
       n--;
   c->column = out;
+  s->stats->error_column = (int64_t)fcol;
   c->widened = widen(have, dusk_field_infer(p, len));
   c->offset = s->rec_start;
   memcpy(c->value, p, n);
@@ -369,12 +444,14 @@ static int convert(scan *s, size_t fcol, size_t out, const char *p,
     return 0;
   case DUSK_TYPE_STRING: {
     size_t bad = utf8_check((const unsigned char *)p, len);
-    if (bad != len)
+    if (bad != len) {
+      s->stats->error_column = (int64_t)fcol;
       return dusk_error_set(s->err, DUSK_EPARSE,
                             "%s: record at offset %" PRIu64
                             ", file column %zu (output column %zu): invalid "
                             "UTF-8 at byte %zu of the value",
                             s->o->path, s->rec_start, fcol, out, bad);
+    }
     rc = dusk_batch_arena_add(&s->batch, p, len, &col->str_off[r]);
     if (rc != 0)
       return dusk_error_set(s->err, rc,
@@ -394,6 +471,14 @@ static int field_too_long(scan *s) {
                         "%s: field longer than max_field (%zu) bytes in "
                         "the record at offset %" PRIu64,
                         s->o->path, s->o->max_field, s->rec_start);
+}
+
+/* A record of the wrong width (both paths report it alike). */
+static int ragged(scan *s, size_t fields) {
+  return dusk_error_set(s->err, DUSK_EPARSE,
+                        "%s: record at offset %" PRIu64
+                        " has %zu fields, expected %zu",
+                        s->o->path, s->rec_start, fields, s->o->ncols_file);
 }
 
 /* libcsv: a field ended. */
@@ -430,10 +515,7 @@ static void on_row(int c, void *arg) {
     return;
   }
   if (s->field != s->o->ncols_file) {
-    s->rc = dusk_error_set(
-        s->err, DUSK_EPARSE,
-        "%s: record at offset %" PRIu64 " has %zu fields, expected %zu",
-        s->o->path, s->rec_start, s->field, s->o->ncols_file);
+    s->rc = ragged(s, s->field);
     return;
   }
   s->batch.nrows++;
@@ -542,6 +624,370 @@ static int ws_push(scan *s, char c) {
   return 0;
 }
 
+/* ---- the fast path ------------------------------------------------------ */
+
+/* The fast path's loop stays out of run_records, whose locals would crowd
+ * it out of registers. */
+#if defined(__GNUC__)
+#define FAST_NOINLINE __attribute__((noinline))
+#else
+#define FAST_NOINLINE
+#endif
+
+/* Bit k of *any is set when p[k] is the separator, '\r' or '\n', and bit k
+ * of *eol when it is '\r' or '\n', for k < min(avail, 64).  A short tail
+ * is copied into zeroed storage first: NUL is none of them (the separator
+ * cannot be NUL), and nothing past avail is read. */
+static inline void struct_bits(const unsigned char *p, size_t avail,
+                               unsigned char sep, uint64_t *any,
+                               uint64_t *eol) {
+  unsigned char tail[64];
+  uint64_t ma = 0, me = 0;
+  if (avail < 64) {
+    memset(tail, 0, sizeof tail);
+    memcpy(tail, p, avail);
+    p = tail;
+  }
+#if defined(HAVE_SSE2)
+  {
+    const __m128i vs = _mm_set1_epi8((char)sep);
+    const __m128i vr = _mm_set1_epi8('\r');
+    const __m128i vn = _mm_set1_epi8('\n');
+    for (int k = 0; k < 4; k++) {
+      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+      __m128i e = _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vn));
+      __m128i a = _mm_or_si128(e, _mm_cmpeq_epi8(x, vs));
+      ma |= (uint64_t)(unsigned)_mm_movemask_epi8(a) << (16 * k);
+      me |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << (16 * k);
+    }
+  }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  {
+    /* Eight bytes at a time: a byte of w ^ pattern is zero where w holds
+     * the pattern's byte; the exact zero-byte test (no false positives)
+     * leaves 0x80 there, and one multiplication gathers those eight bits
+     * into the top byte. */
+    const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t gather = UINT64_C(0x0102040810204080);
+    const uint64_t ps = ones * sep, pr = ones * '\r', pn = ones * '\n';
+    for (int k = 0; k < 8; k++) {
+      uint64_t w, a, r, n, hs, he;
+      memcpy(&w, p + 8 * k, 8);
+      a = w ^ ps;
+      r = w ^ pr;
+      n = w ^ pn;
+      a = ((a & lo7) + lo7) | a;
+      r = ((r & lo7) + lo7) | r;
+      n = ((n & lo7) + lo7) | n;
+      he = ~(r & n) & ~lo7;
+      hs = he | (~a & ~lo7);
+      ma |= (((hs >> 7) * gather) >> 56) << (8 * k);
+      me |= (((he >> 7) * gather) >> 56) << (8 * k);
+    }
+  }
+#else
+  for (int k = 0; k < 64; k++) {
+    uint64_t e = p[k] == '\r' || p[k] == '\n';
+    me |= e << k;
+    ma |= (e | (p[k] == sep)) << k;
+  }
+#endif
+  *any = ma;
+  *eol = me;
+}
+
+/* The value of 8 ASCII digits loaded little-endian (the first digit in
+ * the low byte), or -1 when a byte is not a digit.  Three multiplications
+ * combine neighbouring digits, then pairs, then quads. */
+static inline int64_t eight_digits(uint64_t w) {
+  if (((w & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+       (((w + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >>
+        4)) != UINT64_C(0x3333333333333333))
+    return -1;
+  w = ((w & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+  w = ((w & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+  return (int64_t)(((w & UINT64_C(0x0000FFFF0000FFFF)) *
+                    UINT64_C(42949672960001)) >>
+                   32);
+}
+
+/* The first n (1 to 8) digits at p as a number, or -1.  Reads 8 bytes:
+ * the read buffer has spare bytes after its end (READ_PAD).  The bytes
+ * past n are shifted out and '0's shifted in before the digits. */
+static inline int64_t short_digits(const unsigned char *p, size_t n) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  w = (w << (8 * (8 - n))) |
+      ((UINT64_C(0x3030303030303030) >> (8 * n - 8)) >> 8);
+  return eight_digits(w);
+}
+
+/* An int64 field: empty (NA), or an optional sign and 1 to 16 digits
+ * (never NA, always in range, read as dusk_field_parse_int64 reads them)
+ * here; anything else (other NA strings, spaces, longer numbers, junk)
+ * through convert(). */
+static inline int fast_int(scan *s, size_t fcol, size_t out,
+                           const unsigned char *p, size_t len) {
+  dusk_column *col = &s->batch.cols[out];
+  size_t r = s->batch.nrows, nd = len;
+  const unsigned char *d = p;
+  int64_t v;
+  int neg = 0;
+  if (len == 0) { /* NA (fieldparse.h), stored as convert() stores it */
+    col->valid[r] = 0;
+    col->i64[r] = 0;
+    return 0;
+  }
+  if (p[0] == '-' || p[0] == '+') {
+    neg = p[0] == '-';
+    d++;
+    nd--;
+  }
+  if (nd - 1 < 8) { /* 1 to 8 digits */
+    v = short_digits(d, nd);
+  } else if (nd - 1 < 16) { /* 9 to 16 */
+    int64_t hi = short_digits(d, nd - 8), lo;
+    uint64_t w;
+    memcpy(&w, d + nd - 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    lo = eight_digits(w);
+    v = hi < 0 || lo < 0 ? -1 : hi * 100000000 + lo;
+  } else {
+    v = -1;
+  }
+  if (v < 0)
+    return convert(s, fcol, out, (const char *)p, len);
+  col->valid[r] = 1;
+  col->i64[r] = neg ? -v : v;
+  return 0;
+}
+
+/* Whether p[0, len) is ASCII, eight bytes at a time.  The last word is
+ * loaded whole and masked: the read buffer has spare bytes after its end
+ * (READ_PAD). */
+static inline int is_ascii(const unsigned char *p, size_t len) {
+  uint64_t acc = 0, w;
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  if (i < len) {
+    memcpy(&w, p + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    acc |= w & ((UINT64_C(1) << (8 * (len - i))) - 1);
+  }
+  return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
+/* A string field: empty (NA), or a non-NA ASCII value goes straight into
+ * the arena (the bytes and offset dusk_batch_arena_add would give); the
+ * rest (NA strings, non-ASCII to be checked, arena growth) through
+ * convert().  A value of up to 32 bytes is moved as 32 (the read buffer's
+ * pad covers the source, and the arena must have 32 bytes free; what lands
+ * past the value is overwritten by the next one or never looked at). */
+static inline int fast_str(scan *s, size_t fcol, size_t out,
+                           const unsigned char *p, size_t len) {
+  dusk_batch *b = &s->batch;
+  dusk_column *col = &b->cols[out];
+  size_t r = b->nrows, room = b->arena_cap - b->arena_len;
+  char *d;
+  if (len == 0) { /* NA, stored as convert() stores it */
+    col->valid[r] = 0;
+    col->str_off[r] = 0;
+    col->str_len[r] = 0;
+    return 0;
+  }
+  if (room < len || dusk_field_is_na((const char *)p, len) || !is_ascii(p, len))
+    return convert(s, fcol, out, (const char *)p, len);
+  d = b->arena + b->arena_len;
+  if (len <= 32 && room >= 32) {
+    memcpy(d, p, 16);
+    memcpy(d + 16, p + 16, 16);
+  } else {
+    memcpy(d, p, len);
+  }
+  col->valid[r] = 1;
+  col->str_off[r] = (uint32_t)b->arena_len;
+  col->str_len[r] = (uint32_t)len;
+  b->arena_len += len;
+  return 0;
+}
+
+/* One field of the fast path: the checks on_field makes, in its order. */
+static inline int fast_field(scan *s, const col_plan *pl, size_t k,
+                             const unsigned char *p, size_t len) {
+  switch (pl->kind) {
+  case FK_SKIP:
+    return 0;
+  case FK_INT:
+    return fast_int(s, k, pl->out, p, len);
+  case FK_STR:
+    return fast_str(s, k, pl->out, p, len);
+  default:
+    return convert(s, k, pl->out, (const char *)p, len);
+  }
+}
+
+/* Appends the structural bytes of u[*cur, len) to the index, 64 bytes at a
+ * time, until `want` entries are held or the span is indexed: idx[] their
+ * offsets in order, eolj[] which of those entries are line ends (written
+ * for every entry, kept only for line ends: no branch on the byte).  *cur
+ * advances by whole blocks (the last may be short). */
+static void index_more(uint32_t *idx, uint32_t *eolj, size_t *cnt, size_t *ne,
+                       const unsigned char *u, size_t len, size_t *cur,
+                       unsigned char sep, size_t want) {
+  size_t c = *cnt, e = *ne, at = *cur;
+  while (at < len && c < want) {
+    uint64_t any, eol;
+    struct_bits(u + at, len - at, sep, &any, &eol);
+    while (any != 0) {
+      unsigned bit = (unsigned)__builtin_ctzll(any);
+      idx[c] = (uint32_t)(at + bit);
+      eolj[e] = (uint32_t)c;
+      e += (size_t)((eol >> bit) & 1u);
+      c++;
+      any &= any - 1;
+    }
+    at += 64;
+  }
+  *cnt = c;
+  *ne = e;
+  *cur = at < len ? at : len;
+}
+
+/* Reads the records of b[*at, n) (b is at file offset pos; *at follows a
+ * line end) that end before the next quote in the buffer.  Returns 0 with
+ * *at at the first record libcsv must read (one holding a quote or
+ * crossing the buffer's end, or one of more than about FAST_IDX_CAP
+ * fields), or at n; SCAN_END when a record the range does not own begins;
+ * SCAN_STOP; or an error.
+ *
+ * The span is indexed first (index_more), then read record by record: a
+ * record whose line end is its ncols_file-th structural byte and which is
+ * no longer than max_field has the right width and no field too long, so
+ * only its mapped fields are looked at; any other record is walked field
+ * by field with on_field's checks, which find its error. */
+static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
+                                      size_t *at, uint64_t pos,
+                                      dusk_csvscan_fn fn, void *arg) {
+  const dusk_csvscan_options *o = s->o;
+  const unsigned char sep = (unsigned char)o->sep;
+  const size_t ncols = o->ncols_file, max_field = o->max_field;
+  const col_plan *plan = s->plan, *mapped = s->mapped;
+  const size_t nmapped = s->nmapped;
+  const size_t cap = s->idx_cap;
+  uint32_t *idx = s->idx, *eolj = s->idx + cap;
+  const size_t i = *at;
+  const unsigned char *u = (const unsigned char *)b + i;
+  const uint64_t base = pos + i; /* file offset of u[0] */
+  size_t len, rs = 0, cur = 0, cnt = 0, ne = 0, j = 0, ej = 0;
+  int rc;
+
+  if (s->quote_gen != s->fill_gen || base > s->quote_at) {
+    const char *q = memchr(u, '"', n - i);
+    s->quote_at = pos + (q != NULL ? (uint64_t)(q - b) : (uint64_t)n);
+    s->quote_gen = s->fill_gen;
+  }
+  len = (size_t)(s->quote_at - base);
+  /* No line end before the quote: the quote is in this record. */
+  if (i + len < n && memchr(u, '\n', len) == NULL &&
+      memchr(u, '\r', len) == NULL)
+    return 0;
+
+  for (;;) {
+    size_t t, e0, end, nf;
+    /* The record at rs begins with structural byte j; t is its line end. */
+    while (ej < ne && eolj[ej] < j)
+      ej++;
+    if (ej == ne) {
+      /* No line end indexed: keep the record's entries, index more. */
+      if (cur == len)
+        break; /* it ends past the quote or the buffer: libcsv's */
+      memmove(idx, idx + j, (cnt - j) * sizeof *idx);
+      cnt -= j;
+      j = ne = ej = 0;
+      if (cnt >= cap - 64)
+        break; /* more fields than the index holds: libcsv's */
+      index_more(idx, eolj, &cnt, &ne, u, len, &cur, sep,
+                 cnt + FAST_IDX_STEP < cap - 64 ? cnt + FAST_IDX_STEP
+                                                : cap - 64);
+      continue;
+    }
+    t = eolj[ej];
+    e0 = idx[j];
+    if (e0 == rs && j == t) {
+      rs = e0 + 1; /* a blank line, or the LF of CRLF */
+      j++;
+      continue;
+    }
+    if (base + rs >= o->end) {
+      *at = i + rs;
+      return SCAN_END; /* the next range's record */
+    }
+    if ((u[rs] == ' ' || u[rs] == '\t') && u[rs] != sep) {
+      /* Only spaces and tabs up to the line end: a blank line too.  No
+       * separator lies before e0, so none can be among them. */
+      size_t q = rs + 1;
+      while (q < e0 && (u[q] == ' ' || u[q] == '\t'))
+        q++;
+      if (q == e0 && j == t) {
+        rs = e0 + 1;
+        j++;
+        continue;
+      }
+    }
+
+    s->rec_start = base + rs;
+    nf = t - j + 1;
+    end = idx[t];
+    if (nf == ncols && end - rs <= max_field) {
+      for (size_t m = 0; m < nmapped; m++) {
+        size_t k = mapped[m].col;
+        size_t f = k == 0 ? rs : (size_t)idx[j + k - 1] + 1;
+        rc = fast_field(s, &mapped[m], k, u + f, idx[j + k] - f);
+        if (rc != 0)
+          return rc;
+      }
+    } else {
+      size_t f = rs;
+      for (size_t k = 0; k < nf; k++) {
+        size_t e = idx[j + k];
+        if (e - f > max_field)
+          return field_too_long(s);
+        if (k < ncols) {
+          rc = fast_field(s, &plan[k], k, u + f, e - f);
+          if (rc != 0)
+            return rc;
+        }
+        f = e + 1;
+      }
+      if (nf != ncols)
+        return ragged(s, nf);
+    }
+    s->batch.nrows++;
+    s->stats->fast_rows++;
+    rs = end + 1;
+    j = t + 1;
+    if (s->batch.nrows == s->batch.cap ||
+        s->batch.arena_len >= ARENA_SOFT_LIMIT) {
+      rc = deliver(s, fn, arg);
+      if (rc != 0)
+        return rc;
+    }
+  }
+  *at = i + rs;
+  return 0;
+}
+
 static int check_options(const dusk_csvscan_options *o, dusk_error *err) {
   const char *path = o->path ? o->path : "(null)";
   if (o->path == NULL || o->ncols_file == 0 || o->batch_rows == 0 ||
@@ -588,6 +1034,25 @@ static int map_columns(scan *s) {
                             "%s: column map: output column %zu has no "
                             "file column",
                             o->path, i);
+  s->plan = calloc(o->ncols_file, sizeof *s->plan);
+  s->mapped = calloc(o->nout ? o->nout : 1, sizeof *s->mapped);
+  if (s->plan == NULL || s->mapped == NULL)
+    return dusk_error_set(s->err, DUSK_ENOMEM, "%s: out of memory", o->path);
+  for (size_t k = 0; k < o->ncols_file; k++) {
+    int out = o->col_map[k];
+    s->plan[k].out = out < 0 ? 0 : (size_t)out;
+    s->plan[k].col = k;
+    if (out < 0)
+      s->plan[k].kind = FK_SKIP;
+    else if (o->types[out] == DUSK_TYPE_INT64)
+      s->plan[k].kind = FK_INT;
+    else if (o->types[out] == DUSK_TYPE_STRING)
+      s->plan[k].kind = FK_STR;
+    else
+      s->plan[k].kind = FK_OTHER;
+    if (out >= 0)
+      s->mapped[s->nmapped++] = s->plan[k];
+  }
   return 0;
 }
 
@@ -666,6 +1131,18 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
         break;
 
       case ST_BETWEEN:
+        if (s->fast && pos + i >= s->fast_from) {
+          rc = fast_records(s, b, n, &i, pos, fn, arg);
+          if (rc == SCAN_END)
+            return 0;
+          if (rc != 0)
+            return rc;
+          if (i == n)
+            break;
+          /* libcsv reads the record at i; the fast path may resume after
+           * it. */
+          s->fast_from = pos + i + 1;
+        }
         c = (unsigned char)b[i];
         if (is_term(c)) {
           i++;
@@ -758,6 +1235,7 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
     stats = &local_stats;
   memset(stats, 0, sizeof *stats);
   stats->quote_parity = -1;
+  stats->error_column = -1;
   dusk_error_clear(err);
   if (fn == NULL)
     return dusk_error_set(err, DUSK_EINVAL, "csvscan: no batch function");
@@ -769,6 +1247,10 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   s.o = o;
   s.err = err;
   s.stats = stats;
+  {
+    const char *fp = getenv("DUSK_CSV_FASTPATH");
+    s.fast = !(fp != NULL && strcmp(fp, "0") == 0);
+  }
   s.fd = open(o->path, O_RDONLY | O_CLOEXEC);
   if (s.fd < 0)
     return dusk_error_set(err, -errno, "%s: %s", o->path, strerror(errno));
@@ -787,8 +1269,17 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   rc = map_columns(&s);
   if (rc != 0)
     goto out;
-  s.buf = malloc(READ_CHUNK);
-  if (s.buf == NULL) {
+  /* A small file gets a small buffer and index (the scheduler samples
+   * many): a span never holds more structural bytes than the buffer. */
+  s.buf_cap = s.size < READ_CHUNK ? (size_t)s.size : READ_CHUNK;
+  s.buf = malloc(s.buf_cap + READ_PAD);
+  s.idx_cap = s.buf_cap + 128 < FAST_IDX_CAP ? s.buf_cap + 128 : FAST_IDX_CAP;
+  /* Records wider than the index would all go to libcsv after indexing. */
+  if (o->ncols_file >= s.idx_cap - 64)
+    s.fast = 0;
+  if (s.fast)
+    s.idx = malloc(2 * s.idx_cap * sizeof *s.idx);
+  if (s.buf == NULL || (s.fast && s.idx == NULL)) {
     rc = dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", o->path);
     goto out;
   }
@@ -838,6 +1329,9 @@ out:
   if (s.batch_live)
     dusk_batch_destroy(&s.batch);
   free(s.out_src);
+  free(s.plan);
+  free(s.mapped);
+  free(s.idx);
   free(s.ws);
   free(s.buf);
   if (s.fd >= 0)

@@ -28,7 +28,15 @@
  *                  that fits both (the scheduler widens and reruns)
  *   libuv/errno codes for I/O; DUSK_ECANCELED when canceled.
  * Thread-safe: each scan uses only its own state.  Memory is bounded by
- * the batch size, max_field and a read buffer, never by the file size. */
+ * the batch size, max_field and a read buffer, never by the file size.
+ *
+ * Two parsers read the records and give the same batches and errors: a
+ * fast path for records without a '"' (most records of most files), and
+ * libcsv for the rest (csvscan.c explains how).  The environment variable
+ * DUSK_CSV_FASTPATH=0 sends every record through libcsv; any other value,
+ * or none, allows the fast path.  It is read once at the start of each
+ * scan (getenv: set it before starting threads that scan), so tests and
+ * the pandas parity suite can run both ways. */
 #ifndef DUSK_CSVSCAN_H
 #define DUSK_CSVSCAN_H
 
@@ -68,7 +76,10 @@ typedef struct dusk_csvscan_stats {
   int quote_parity;        /* parity of '"' in [start, end), or -1 when
                               the scan stopped before reading it all */
   uint64_t error_offset;   /* DUSK_EPARSE/EWIDEN: offset of the record */
+  int64_t error_column;    /* file column of the value at fault, or -1 */
   dusk_csvscan_conflict conflict; /* for DUSK_EWIDEN */
+  uint64_t fast_rows;      /* records the fast path read (the rest went
+                              through libcsv); for tests and tuning */
 } dusk_csvscan_stats;
 
 /* Called with each full (and the last partial) batch.  Return 0 to go on,

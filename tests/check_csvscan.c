@@ -6,7 +6,16 @@
  * each range must report the parity of the quotes it covers.  One case per
  * kind of malformed input.  Rows are rendered to a canonical text
  * ("i<int>;", "f<%.17g>;", "b<0|1>;", "s<len>:<bytes>;", "N;" for null)
- * so whole results compare with memcmp. */
+ * so whole results compare with memcmp.
+ *
+ * The scanner has two record parsers, a fast path for quote-free records
+ * and libcsv (csvscan.h).  Every case runs twice, with DUSK_CSV_FASTPATH
+ * set to 1 and to 0 by its fixture; the "fastpath" cases scan each input
+ * both ways themselves and require the very same bytes in every batch
+ * (arrays and arena), the same errors, messages and statistics.
+ *
+ * DUSK_CSVSCAN_BENCH=<file.csv> turns the program into a benchmark (see
+ * run_bench at the end). */
 #include "csvscan.h"
 
 #include "buf.h"
@@ -18,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- temporary files ----------------------------------------------------- */
@@ -33,6 +44,17 @@ static void setup(void) {
            base && *base ? base : "/tmp");
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
   npaths = 0;
+}
+
+/* The same cases with the fast path allowed, and with libcsv only. */
+static void setup_fast(void) {
+  setup();
+  ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", "1", 1), 0);
+}
+
+static void setup_libcsv(void) {
+  setup();
+  ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", "0", 1), 0);
 }
 
 static void teardown(void) {
@@ -59,7 +81,10 @@ static const char *write_file(const char *name, const void *data, size_t len) {
 /* ---- collecting batches -------------------------------------------------- */
 
 typedef struct collect {
-  dusk_buf out; /* rendered rows */
+  dusk_buf out;         /* rendered rows */
+  dusk_buf raw;         /* every batch's bytes: counts, arrays, arena */
+  volatile int *cancel; /* set to 1 after cancel_after batches */
+  size_t cancel_after;
   uint64_t rows;
   size_t batches;
   size_t max_rows;   /* largest batch seen */
@@ -71,9 +96,13 @@ typedef struct collect {
 static void collect_init(collect *c) {
   memset(c, 0, sizeof *c);
   dusk_buf_init(&c->out);
+  dusk_buf_init(&c->raw);
 }
 
-static void collect_destroy(collect *c) { dusk_buf_destroy(&c->out); }
+static void collect_destroy(collect *c) {
+  dusk_buf_destroy(&c->out);
+  dusk_buf_destroy(&c->raw);
+}
 
 /* The helpers below run per value: they test with `if` and abort only on
  * failure, because every ck_assert costs a write to Check's pipe. */
@@ -120,6 +149,40 @@ static void render_row(dusk_buf *o, const dusk_batch *b, size_t r) {
   put(o, "\n");
 }
 
+/* The bytes of a batch that a consumer may read: its rows of every
+ * array (null rows included: both parsers store zeroes there) and its
+ * arena up to arena_len. */
+static void dump_batch(dusk_buf *o, const dusk_batch *b) {
+  size_t n = b->nrows;
+  append(o, &b->nrows, sizeof b->nrows);
+  append(o, &b->first_row, sizeof b->first_row);
+  for (size_t c = 0; c < b->ncols; c++) {
+    const dusk_column *col = &b->cols[c];
+    append(o, &col->type, sizeof col->type);
+    append(o, col->valid, n);
+    switch (col->type) {
+    case DUSK_TYPE_BOOL:
+      append(o, col->b, n);
+      break;
+    case DUSK_TYPE_INT64:
+      append(o, col->i64, n * sizeof *col->i64);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      append(o, col->f64, n * sizeof *col->f64);
+      break;
+    case DUSK_TYPE_STRING:
+      append(o, col->str_off, n * sizeof *col->str_off);
+      append(o, col->str_len, n * sizeof *col->str_len);
+      break;
+    default:
+      break;
+    }
+  }
+  append(o, &b->arena_len, sizeof b->arena_len);
+  if (b->arena_len > 0)
+    append(o, b->arena, b->arena_len);
+}
+
 static int collect_fn(void *arg, dusk_batch *b) {
   collect *c = arg;
   if (b->nrows == 0 || b->nrows > b->cap)
@@ -128,8 +191,11 @@ static int collect_fn(void *arg, dusk_batch *b) {
     c->bad_first_row = 1;
   for (size_t r = 0; r < b->nrows; r++)
     render_row(&c->out, b, r);
+  dump_batch(&c->raw, b);
   c->rows += b->nrows;
   c->batches++;
+  if (c->cancel != NULL && c->batches >= c->cancel_after)
+    *c->cancel = 1;
   if (b->nrows > c->max_rows)
     c->max_rows = b->nrows;
   if (c->fail_rc < 0)
@@ -1396,15 +1462,1199 @@ START_TEST(test_header_pandas_names) {
 }
 END_TEST
 
-int main(void) {
-  Suite *s = suite_create("csvscan");
-  TCase *tc;
-  SRunner *sr;
-  int failed;
+/* ---- the fast path against libcsv ---------------------------------------- */
 
-  tc = tcase_create("splits");
+/* One scan's outcome. */
+typedef struct outcome {
+  int rc;
+  dusk_error err;
+  dusk_csvscan_stats st;
+  collect c;
+} outcome;
+
+static void outcome_destroy(outcome *r) { collect_destroy(&r->c); }
+
+/* Scans with the fast path allowed (fast) or not; stop_after and
+ * cancel_after as in collect. */
+static void scan_mode(const dusk_csvscan_options *o, int fast,
+                      size_t stop_after, size_t cancel_after, outcome *r) {
+  static volatile int canceled;
+  dusk_csvscan_options oc = *o;
+  if (setenv("DUSK_CSV_FASTPATH", fast ? "1" : "0", 1) != 0)
+    ck_abort_msg("setenv");
+  memset(r, 0, sizeof *r);
+  collect_init(&r->c);
+  r->c.stop_after = stop_after;
+  if (cancel_after > 0) {
+    canceled = 0;
+    r->c.cancel = &canceled;
+    r->c.cancel_after = cancel_after;
+    oc.canceled = &canceled;
+  }
+  r->rc = dusk_csvscan_run(&oc, collect_fn, &r->c, &r->st, &r->err);
+  if (r->c.bad_first_row || r->st.rows != r->c.rows)
+    ck_abort_msg("%s: rows %" PRIu64 " vs %" PRIu64 " or bad first_row",
+                 o->path, r->st.rows, r->c.rows);
+}
+
+static void same_bytes(const dusk_buf *a, const dusk_buf *b, const char *what,
+                       const char *ctx) {
+  size_t d = 0;
+  if (a->len == b->len &&
+      (a->len == 0 || memcmp(a->data, b->data, a->len) == 0))
+    return;
+  while (d < a->len && d < b->len && a->data[d] == b->data[d])
+    d++;
+  ck_abort_msg("%s: %s differ: %zu vs %zu bytes, first difference at %zu", ctx,
+               what, a->len, b->len, d);
+}
+
+/* The fast path's outcome must be libcsv's: code, message, statistics
+ * (but fast_rows), rows, and every byte of every batch. */
+static void assert_same(const outcome *f, const outcome *l, const char *ctx) {
+  if (f->rc != l->rc)
+    ck_abort_msg("%s: fast path %d (%s), libcsv %d (%s)", ctx, f->rc,
+                 f->rc ? f->err.message : "", l->rc,
+                 l->rc ? l->err.message : "");
+  if (f->rc != 0 && strcmp(f->err.message, l->err.message) != 0)
+    ck_abort_msg("%s: messages differ:\n  fast:   %s\n  libcsv: %s", ctx,
+                 f->err.message, l->err.message);
+  if (f->st.rows != l->st.rows || f->st.bytes != l->st.bytes ||
+      f->st.quote_parity != l->st.quote_parity ||
+      f->st.error_offset != l->st.error_offset)
+    ck_abort_msg("%s: stats differ: rows %" PRIu64 "/%" PRIu64 " bytes %" PRIu64
+                 "/%" PRIu64 " parity %d/%d"
+                 " error_offset %" PRIu64 "/%" PRIu64,
+                 ctx, f->st.rows, l->st.rows, f->st.bytes, l->st.bytes,
+                 f->st.quote_parity, l->st.quote_parity, f->st.error_offset,
+                 l->st.error_offset);
+  if (f->rc == DUSK_EWIDEN) {
+    const dusk_csvscan_conflict *a = &f->st.conflict, *b = &l->st.conflict;
+    if (a->column != b->column || a->widened != b->widened ||
+        a->offset != b->offset || strcmp(a->value, b->value) != 0)
+      ck_abort_msg("%s: conflicts differ: column %zu/%zu widened %d/%d "
+                   "offset %" PRIu64 "/%" PRIu64 " value '%s'/'%s'",
+                   ctx, a->column, b->column, (int)a->widened, (int)b->widened,
+                   a->offset, b->offset, a->value, b->value);
+  }
+  if (l->st.fast_rows != 0)
+    ck_abort_msg("%s: DUSK_CSV_FASTPATH=0 still used the fast path", ctx);
+  if (f->c.batches != l->c.batches)
+    ck_abort_msg("%s: %zu batches vs %zu", ctx, f->c.batches, l->c.batches);
+  same_bytes(&f->c.out, &l->c.out, "rows", ctx);
+  same_bytes(&f->c.raw, &l->c.raw, "batch bytes", ctx);
+}
+
+/* Scans o both ways, checks they agree, and keeps the fast path's outcome
+ * in *f (the caller destroys it). */
+static void scan_both(const dusk_csvscan_options *o, size_t stop_after,
+                      size_t cancel_after, const char *ctx, outcome *f) {
+  outcome l;
+  scan_mode(o, 1, stop_after, cancel_after, f);
+  scan_mode(o, 0, stop_after, cancel_after, &l);
+  assert_same(f, &l, ctx);
+  outcome_destroy(&l);
+}
+
+/* Writes a file the test reuses under one name (not registered again). */
+static const char *rewrite_file(const char *name, const void *data,
+                                size_t len) {
+  static char path[PATH_MAX + 64];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  if (len > 0 && fwrite(data, 1, len, f) != len)
+    ck_abort_msg("short write");
+  ck_assert_int_eq(fclose(f), 0);
+  return path;
+}
+
+/* A scan of path with every file column mapped to these types. */
+static dusk_csvscan_options whole_options(const char *path, uint64_t size,
+                                          char sep, size_t ncols,
+                                          const int *map,
+                                          const dusk_type *types, size_t nout,
+                                          size_t batch_rows) {
+  dusk_csvscan_options o;
+  char **names;
+  size_t n;
+  uint64_t ds;
+  dusk_error err;
+  int rc = dusk_csv_read_header(path, sep, &names, &n, &ds, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  ck_assert_uint_eq(n, ncols);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  memset(&o, 0, sizeof o);
+  o.path = path;
+  o.sep = sep;
+  o.end = size;
+  o.data_start = ds;
+  o.ncols_file = ncols;
+  o.col_map = map;
+  o.types = types;
+  o.nout = nout;
+  o.batch_rows = batch_rows;
+  o.max_field = 1 << 20;
+  return o;
+}
+
+/* Quote-free rows for the buffer-edge tests: an int (sometimes at the
+ * int64 limits, with a sign, or NA), an unmapped text of any length, a
+ * string (sometimes NA, empty, non-ASCII or 32/33 bytes), a float and a
+ * bool, with LF or CRLF, now and then a blank or whitespace-only line or
+ * a record with leading spaces. */
+static const char *const int_texts[] = {
+    "0",
+    "7",
+    "-7",
+    "+7",
+    "-0",
+    "12345678",
+    "123456789",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1234567890123456",
+    "12345678901234567",
+    "-123456789012345678",
+    "007",
+    "NA",
+    "",
+    "nan",
+    "#N/A",
+};
+static const char *const str_texts[] = {
+    "a",
+    "",
+    "NA",
+    "None",
+    "n/a",
+    "\xC3\xA9t\xC3\xA9",
+    "0123456789abcdef0123456789abcdef",
+    "0123456789abcdef0123456789abcdefX",
+    "x y",
+    "\t",
+    "null",
+};
+
+static void plain_row(dusk_buf *csv, dusk_buf *expect, uint64_t id) {
+  char tmp[160];
+  uint64_t r = rng();
+  const char *it = NULL;
+  int64_t iv = (int64_t)id;
+
+  if ((r & 15) == 0)
+    put(csv, (r >> 4) & 1 ? "\n" : "  \t\r\n");
+  if (((r >> 5) & 31) == 0) {
+    put(csv, "  "); /* then a plain number: "  NA" is not NA */
+    r |= 3u << 10;
+  }
+  if (((r >> 10) & 3) == 0) {
+    it = int_texts[(r >> 12) % (sizeof int_texts / sizeof int_texts[0])];
+    put(csv, it);
+    if (*it == '\0' || strcmp(it, "NA") == 0 || strcmp(it, "nan") == 0 ||
+        strcmp(it, "#N/A") == 0) {
+      put(expect, "N;");
+    } else {
+      snprintf(tmp, sizeof tmp, "i%" PRId64 ";",
+               (int64_t)strtoll(it, NULL, 10));
+      put(expect, tmp);
+    }
+  } else {
+    snprintf(tmp, sizeof tmp, "%" PRId64, iv);
+    put(csv, tmp);
+    snprintf(tmp, sizeof tmp, "i%" PRId64 ";", iv);
+    put(expect, tmp);
+  }
+  put(csv, ",");
+  {
+    /* unmapped: 0 to 3000 bytes, mostly short */
+    size_t n = ((r >> 20) & 7) == 0 ? (r >> 23) % 3000 : (r >> 23) % 12;
+    for (size_t k = 0; k < n; k++)
+      append(csv, &"abcdefgh \t'#"[(k + id) % 12], 1);
+  }
+  put(csv, ",");
+  {
+    const char *sv =
+        str_texts[(r >> 35) % (sizeof str_texts / sizeof str_texts[0])];
+    put(csv, sv);
+    if (*sv == '\0' || strcmp(sv, "NA") == 0 || strcmp(sv, "n/a") == 0 ||
+        strcmp(sv, "null") == 0) {
+      put(expect, "N;");
+    } else {
+      snprintf(tmp, sizeof tmp, "s%zu:%s;", strlen(sv), sv);
+      put(expect, tmp);
+    }
+  }
+  put(csv, ",");
+  switch ((r >> 40) % 4) {
+  case 0:
+    put(csv, "2.5");
+    put(expect, "f2.5;");
+    break;
+  case 1:
+    put(csv, "-1e3");
+    put(expect, "f-1000;");
+    break;
+  case 2:
+    put(csv, "NaN");
+    put(expect, "N;");
+    break;
+  default:
+    snprintf(tmp, sizeof tmp, "%" PRIu64, id % 1000);
+    put(csv, tmp);
+    snprintf(tmp, sizeof tmp, "f%" PRIu64 ";", id % 1000);
+    put(expect, tmp);
+    break;
+  }
+  put(csv, ",");
+  put(csv, (r >> 44) & 1 ? "True" : "false");
+  put(expect, (r >> 44) & 1 ? "b1;" : "b0;");
+  put(csv, ((r >> 45) & 3) == 0 ? "\r\n" : "\n");
+  put(expect, "\n");
+}
+
+static const dusk_type plain_types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                        DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL};
+/* id, (text unmapped), s, x, flag */
+static const int plain_map[] = {0, -1, 1, 2, 3};
+
+/* Builds a quote-free file of at least min_size bytes. */
+static void plain_file(dusk_buf *csv, dusk_buf *expect, size_t min_size,
+                       uint64_t seed) {
+  uint64_t id = 0;
+  rng_state = seed;
+  dusk_buf_init(csv);
+  dusk_buf_init(expect);
+  put(csv, "id,text,s,x,flag\n");
+  while (csv->len < min_size)
+    plain_row(csv, expect, id++);
+  append(expect, "", 1); /* NUL-terminate for assert_rows */
+}
+
+START_TEST(test_fast_plain_large) {
+  /* 2.5 MiB without a quote: records, fields, CRLFs and blank lines cross
+   * both read-buffer edges; every range must give the same bytes both
+   * ways, and the whole file its expected rows. */
+  const uint64_t chunk = 1u << 20;
+  dusk_buf csv, expect;
+  const char *path;
+  outcome f;
+  dusk_csvscan_options o;
+  uint64_t points[24];
+  size_t np = 0;
+
+  plain_file(&csv, &expect, 5 * chunk / 2, 777);
+  path = write_file("plain_large.csv", csv.data, csv.len);
+  o = whole_options(path, csv.len, ',', 5, plain_map, plain_types, 4, 16384);
+  scan_both(&o, 0, 0, "plain whole", &f);
+  ck_assert_msg(f.rc == 0, "%s", f.err.message);
+  ck_assert_uint_eq(f.c.out.len, expect.len - 1);
+  ck_assert_int_eq(memcmp(f.c.out.data, expect.data, f.c.out.len), 0);
+  /* all but the few records across the buffer edges took the fast path */
+  ck_assert_uint_gt(f.st.fast_rows + 10, f.st.rows);
+  outcome_destroy(&f);
+
+  for (int d = -3; d <= 3; d++) {
+    points[np++] = chunk + (uint64_t)(int64_t)d;
+    points[np++] = 2 * chunk + (uint64_t)(int64_t)d;
+  }
+  while (np < sizeof points / sizeof points[0])
+    points[np++] = 1 + rng() % (csv.len - 1);
+  for (size_t k = 0; k < np; k++) {
+    collect all;
+    char ctx[64];
+    outcome a, b;
+    dusk_csvscan_options oa = o, ob = o;
+    oa.end = points[k];
+    ob.start = points[k];
+    oa.batch_rows = 1000;
+    ob.batch_rows = 777;
+    snprintf(ctx, sizeof ctx, "plain split at %" PRIu64, points[k]);
+    scan_both(&oa, 0, 0, ctx, &a);
+    scan_both(&ob, 0, 0, ctx, &b);
+    ck_assert_msg(a.rc == 0 && b.rc == 0, "%s: %s %s", ctx, a.err.message,
+                  b.err.message);
+    collect_init(&all);
+    append(&all.out, a.c.out.data, a.c.out.len);
+    append(&all.out, b.c.out.data, b.c.out.len);
+    assert_rows(&all, expect.data, "plain split", path, points[k], points[k]);
+    collect_destroy(&all);
+    outcome_destroy(&a);
+    outcome_destroy(&b);
+  }
+  dusk_buf_destroy(&csv);
+  dusk_buf_destroy(&expect);
+}
+END_TEST
+
+START_TEST(test_fast_buffer_edge_sweep) {
+  /* The same short records shifted by 0..31 bytes against the 1 MiB read
+   * buffer's edge, so that every byte of a record (separator, '\r', '\n',
+   * digit, a field's first byte) lands on the edge in some file. */
+  const size_t chunk = 1u << 20;
+  static const int map[] = {0, 1, 2};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_INT64};
+  size_t cap = chunk + 4096, n;
+  char *content = malloc(cap);
+  ck_assert_ptr_nonnull(content);
+  for (size_t shift = 0; shift < 32; shift++) {
+    char ctx[64];
+    const char *path;
+    outcome f;
+    dusk_csvscan_options o;
+    size_t fill;
+    n = (size_t)sprintf(content, "a,b,c\n1,");
+    /* one long string so the short rows start just before the edge */
+    fill = chunk - 200 - n + shift;
+    memset(content + n, 'w', fill);
+    n += fill;
+    n += (size_t)sprintf(content + n, ",2\n");
+    for (int row = 0; row < 60; row++)
+      n += (size_t)sprintf(content + n, "%d,%s,%d%s", row, row % 3 ? "xy" : "",
+                           -row * 1000, row % 2 ? "\r\n" : "\n");
+    path = rewrite_file("edge.csv", content, n);
+    o = whole_options(path, n, ',', 3, map, types, 3, 7);
+    snprintf(ctx, sizeof ctx, "edge shift %zu", shift);
+    scan_both(&o, 0, 0, ctx, &f);
+    ck_assert_msg(f.rc == 0, "%s: %s", ctx, f.err.message);
+    ck_assert_uint_eq(f.st.rows, 61);
+    ck_assert_ptr_nonnull(
+        memmem(f.c.out.data, f.c.out.len, "\ni59;s2:xy;i-59000;\n", 20));
+    outcome_destroy(&f);
+    /* and a range starting in the short rows (its buffer starts there) */
+    o.start = chunk - 150 + shift;
+    scan_both(&o, 0, 0, ctx, &f);
+    ck_assert_msg(f.rc == 0, "%s: %s", ctx, f.err.message);
+    outcome_destroy(&f);
+  }
+  free(content);
+}
+END_TEST
+
+START_TEST(test_fast_mixed_quotes) {
+  /* The large generated file of test_large_file_splits: quoted fields
+   * (with separators, CRLFs and doubled quotes) between plain records. */
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_FLOAT64};
+  static const int map[] = {0, 1, 2};
+  static const int map_one[] = {-1, -1, 0};
+  static const dusk_type t_one[] = {DUSK_TYPE_FLOAT64};
+  dusk_buf csv, expect;
+  uint64_t id = 0;
+  const char *path;
+  outcome f;
+  dusk_csvscan_options o;
+
+  rng_state = 4242;
+  dusk_buf_init(&csv);
+  dusk_buf_init(&expect);
+  put(&csv, "id,text,x\n");
+  while (csv.len < (3u << 20) / 2)
+    gen_row(&csv, &expect, id++);
+  path = write_file("mixed.csv", csv.data, csv.len);
+  o = whole_options(path, csv.len, ',', 3, map, types, 3, 1000);
+  scan_both(&o, 0, 0, "mixed whole", &f);
+  ck_assert_msg(f.rc == 0, "%s", f.err.message);
+  ck_assert_uint_eq(f.c.out.len, expect.len);
+  ck_assert_int_eq(memcmp(f.c.out.data, expect.data, expect.len), 0);
+  ck_assert_uint_gt(f.st.fast_rows, 0);
+  ck_assert_uint_lt(f.st.fast_rows, f.st.rows);
+  outcome_destroy(&f);
+  /* one column, the others skipped */
+  o.col_map = map_one;
+  o.types = t_one;
+  o.nout = 1;
+  scan_both(&o, 0, 0, "mixed one column", &f);
+  ck_assert_msg(f.rc == 0, "%s", f.err.message);
+  outcome_destroy(&f);
+  o.col_map = map;
+  o.types = types;
+  o.nout = 3;
+  for (int t = 0; t < 12; t++) {
+    dusk_csvscan_options oa = o;
+    char ctx[64];
+    oa.start = 1 + rng() % (csv.len - 1);
+    oa.end = oa.start + rng() % (csv.len - oa.start + 100);
+    oa.start_in_quotes = quotes_in(csv.data, 0, oa.start);
+    /* now and then the wrong guess: both must fail or read alike */
+    if (t % 4 == 3)
+      oa.start_in_quotes = !oa.start_in_quotes;
+    oa.batch_rows = 1 + rng() % 50;
+    snprintf(ctx, sizeof ctx, "mixed [%" PRIu64 ",%" PRIu64 ") q%d", oa.start,
+             oa.end, (int)oa.start_in_quotes);
+    scan_both(&oa, 0, 0, ctx, &f);
+    outcome_destroy(&f);
+  }
+  dusk_buf_destroy(&csv);
+  dusk_buf_destroy(&expect);
+}
+END_TEST
+
+/* A plain 1.5 MiB file with `bad` as record number 40000 (well past the
+ * first read buffer), then more plain records. */
+static void scan_with_bad_row(const char *name, const char *bad, const int *map,
+                              const dusk_type *types, size_t nout,
+                              size_t max_field, int want_rc,
+                              const char *want_msg) {
+  dusk_buf csv;
+  outcome f;
+  dusk_csvscan_options o;
+  const char *path;
+  uint64_t bad_at = 0;
+  char ctx[128];
+  dusk_buf_init(&csv);
+  put(&csv, "a,b,c\n");
+  for (int row = 0; row < 60000; row++) {
+    char tmp[64];
+    if (row == 40000) {
+      bad_at = csv.len;
+      put(&csv, bad);
+      continue;
+    }
+    snprintf(tmp, sizeof tmp, "%d,text %d,%d.5\n", row, row % 97, row % 13);
+    put(&csv, tmp);
+  }
+  path = rewrite_file(name, csv.data, csv.len);
+  o = whole_options(path, csv.len, ',', 3, map, types, nout, 1000);
+  o.max_field = max_field;
+  snprintf(ctx, sizeof ctx, "%s", name);
+  scan_both(&o, 0, 0, ctx, &f);
+  ck_assert_msg(f.rc == want_rc, "%s: %d %s", name, f.rc, f.err.message);
+  ck_assert_uint_eq(f.st.error_offset, bad_at);
+  ck_assert_msg(strstr(f.err.message, want_msg) != NULL, "%s: %s", name,
+                f.err.message);
+  ck_assert_int_eq(f.st.quote_parity, quotes_in(csv.data, 0, csv.len));
+  ck_assert_uint_gt(f.st.fast_rows, 30000);
+  outcome_destroy(&f);
+  /* the same from a range that starts near the bad record */
+  o.start = bad_at - 100;
+  scan_both(&o, 0, 0, ctx, &f);
+  ck_assert_int_eq(f.rc, want_rc);
+  outcome_destroy(&f);
+  dusk_buf_destroy(&csv);
+}
+
+START_TEST(test_fast_errors) {
+  static const int map[] = {0, 1, 2};
+  static const int map_skip[] = {0, -1, 1};
+  static const dusk_type t_isf[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_FLOAT64};
+  static const dusk_type t_if[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
+  scan_with_bad_row("short.csv", "5,x\n", map, t_isf, 3, 100, DUSK_EPARSE,
+                    "has 2 fields, expected 3");
+  scan_with_bad_row("long.csv", "5,x,1,2\n", map, t_isf, 3, 100, DUSK_EPARSE,
+                    "has 4 fields, expected 3");
+  scan_with_bad_row("long_skip.csv", "5,x,1,2,,,\r\n", map_skip, t_if, 2, 100,
+                    DUSK_EPARSE, "has 7 fields, expected 3");
+  scan_with_bad_row("one.csv", "5\n", map_skip, t_if, 2, 100, DUSK_EPARSE,
+                    "has 1 fields, expected 3");
+  /* a conversion error comes before the width error, as with libcsv */
+  scan_with_bad_row("short_conflict.csv", "x5\n", map, t_isf, 3, 100,
+                    DUSK_EWIDEN, "\"x5\" is not int64");
+  scan_with_bad_row("int_float.csv", "3.5,x,1\n", map, t_isf, 3, 100,
+                    DUSK_EWIDEN, "needs float64");
+  scan_with_bad_row("int_over.csv", "9223372036854775808,x,1\n", map, t_isf, 3,
+                    100, DUSK_EWIDEN, "needs float64");
+  scan_with_bad_row("int_under.csv", "-9223372036854775809,x,1\n", map, t_isf,
+                    3, 100, DUSK_EWIDEN, "needs float64");
+  scan_with_bad_row("int_word.csv", "12a,x,1\n", map, t_isf, 3, 100,
+                    DUSK_EWIDEN, "needs string");
+  scan_with_bad_row("float_word.csv", "1,x,abc\n", map, t_isf, 3, 100,
+                    DUSK_EWIDEN, "file column 2 (output column 2)");
+  scan_with_bad_row("skip_conflict.csv", "1,x,abc\n", map_skip, t_if, 2, 100,
+                    DUSK_EWIDEN, "file column 2 (output column 1)");
+  scan_with_bad_row("utf8.csv", "1,a\xff,2\n", map, t_isf, 3, 100, DUSK_EPARSE,
+                    "invalid UTF-8 at byte 1");
+  /* an unmapped field is not converted, but its length still counts */
+  scan_with_bad_row("skip_long.csv",
+                    "1,0123456789012345678901234567890123456789,2\n", map_skip,
+                    t_if, 2, 39, DUSK_EPARSE, "max_field (39)");
+  scan_with_bad_row("long_first.csv",
+                    "12345678901234567890123456789012345678901,x,2\n", map,
+                    t_isf, 3, 40, DUSK_EPARSE, "max_field (40)");
+  /* leading spaces count toward the first field */
+  scan_with_bad_row("ws_long.csv",
+                    "                                        "
+                    "  1,x,2\n",
+                    map, t_isf, 3, 40, DUSK_EPARSE, "max_field (40)");
+  /* bad quoting in a record between plain ones (libcsv's) */
+  scan_with_bad_row("stray.csv", "1,5'10\",2\n", map, t_isf, 3, 100,
+                    DUSK_EPARSE, "RFC 4180");
+}
+END_TEST
+
+START_TEST(test_fast_max_field_exact) {
+  /* Records longer than max_field whose fields all fit, fields of exactly
+   * max_field bytes, and one byte over, in and out of mapped columns. */
+  static const int map[] = {0, -1, 1};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
+  static const char *const files_ok[] = {
+      "a,b,c\nabcde,fghij,klmno\n\n12345,,\n",
+      "a,b,c\r\n,abcde,\r\nabcde,abcde,abcde",
+  };
+  static const char *const files_bad[] = {
+      "a,b,c\nabcde,fghij,klmnop\n",
+      "a,b,c\nabcde,fghijk,\n",
+      "a,b,c\nabcdef,x,y\n",
+      "a,b,c\n1,2,3,abcdef\n",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    const char *path = rewrite_file("mf.csv", files_ok[i], strlen(files_ok[i]));
+    dusk_csvscan_options o =
+        whole_options(path, strlen(files_ok[i]), ',', 3, map, types, 2, 4);
+    outcome f;
+    o.max_field = 5;
+    scan_both(&o, 0, 0, "max_field ok", &f);
+    ck_assert_msg(f.rc == 0, "case %zu: %s", i, f.err.message);
+    ck_assert_uint_eq(f.st.rows, 2);
+    outcome_destroy(&f);
+  }
+  for (size_t i = 0; i < 4; i++) {
+    const char *path =
+        rewrite_file("mf.csv", files_bad[i], strlen(files_bad[i]));
+    dusk_csvscan_options o =
+        whole_options(path, strlen(files_bad[i]), ',', 3, map, types, 2, 4);
+    outcome f;
+    o.max_field = 5;
+    scan_both(&o, 0, 0, "max_field bad", &f);
+    ck_assert_msg(f.rc == DUSK_EPARSE, "case %zu: %d", i, f.rc);
+    ck_assert_ptr_nonnull(strstr(f.err.message, "max_field (5)"));
+    outcome_destroy(&f);
+  }
+}
+END_TEST
+
+START_TEST(test_fast_na_and_ints) {
+  /* Every NA string and the int64 edges in int, float, bool and string
+   * columns, through the fast path's shortcuts and convert() alike. */
+  static const char *const values[] = {
+      "",
+      "#N/A",
+      "#N/A N/A",
+      "#NA",
+      "-1.#IND",
+      "-1.#QNAN",
+      "-NaN",
+      "-nan",
+      "1.#IND",
+      "1.#QNAN",
+      "<NA>",
+      "N/A",
+      "NA",
+      "NULL",
+      "NaN",
+      "None",
+      "n/a",
+      "nan",
+      "null",
+      " NA",
+      "NA ",
+      "na",
+      "0",
+      "-0",
+      "+0",
+      "00000000",
+      "9223372036854775807",
+      "-9223372036854775808",
+      "9223372036854775808",
+      "-9223372036854775809",
+      "99999999",
+      "100000000",
+      "9999999999999999",
+      "10000000000000000",
+      "123456789012345678",
+      "1234567890123456789",
+      "12345678901234567890",
+      "+",
+      "-",
+      "--1",
+      "+-1",
+      "1-",
+      " 42",
+      "42 ",
+      "\t42",
+      "4 2",
+      "0x1F",
+      "1e3",
+      "1.0",
+      ".",
+      "1.",
+      "True",
+      "false",
+      "tRUE",
+      "inf",
+      "-Infinity",
+      "1e500",
+      "\xC3\xA9",
+      "12\xC3\xA9",
+      "0123456789",
+      "/0",
+      ":0",
+      "0/",
+      "0:",
+      "1\x01",
+      "A",
+      "0123456789abcdef0123456789abcdef",
+  };
+  static const dusk_type kinds[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64,
+                                    DUSK_TYPE_BOOL, DUSK_TYPE_STRING};
+  static const int map[] = {-1, 0};
+  char content[512];
+  size_t nvals = sizeof values / sizeof values[0];
+  size_t ok = 0;
+  for (size_t k = 0; k < 4; k++) {
+    for (size_t v = 0; v < nvals; v++) {
+      /* the value between two plain records, and last without a line end
+       * (libcsv's) */
+      int n = snprintf(content, sizeof content, "a,b\n1,\nx,%s\n2,%s",
+                       values[v], values[v]);
+      const char *path = rewrite_file("na.csv", content, (size_t)n);
+      dusk_csvscan_options o =
+          whole_options(path, (uint64_t)n, ',', 2, map, &kinds[k], 1, 2);
+      char ctx[96];
+      outcome f;
+      snprintf(ctx, sizeof ctx, "type %d value '%s'", (int)kinds[k], values[v]);
+      scan_both(&o, 0, 0, ctx, &f);
+      if (f.rc == 0) {
+        ok++;
+        ck_assert_uint_eq(f.st.fast_rows, 2);
+      }
+      outcome_destroy(&f);
+    }
+  }
+  ck_assert_uint_gt(ok, nvals);
+}
+END_TEST
+
+START_TEST(test_fast_separators_and_blanks) {
+  /* Other separators, including space and tab (then a line of them is a
+   * record, not a blank line), CR-only line ends, blank lines of every
+   * kind, a record of empty fields. */
+  static const struct {
+    char sep;
+    const char *content;
+  } cases[] = {
+      {';', "a;b\n1;x y\n\n \t \n2;;\r\n\r\n3;z"},
+      {'\t', "a\tb\n1\tx y\n \t\n\t\n  \n2\t \n"},
+      {' ', "a b\n1 x\n \n  \n\t\n2 y\n"},
+      {'|', "a|b\r1|x\r\r2|\r\t\r3|y\r"},
+      {',', "a,b\n,\n,\n  ,  \n\n"},
+      {',', "a,b\n1,2\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+            "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+            "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n3,4\n"},
+  };
+  static const int map[] = {0, 1};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t len = strlen(cases[i].content);
+    const char *path = rewrite_file("sep.csv", cases[i].content, len);
+    dusk_csvscan_options o =
+        whole_options(path, len, cases[i].sep, 2, map, types, 2, 3);
+    char ctx[32];
+    outcome f;
+    snprintf(ctx, sizeof ctx, "separator case %zu", i);
+    scan_both(&o, 0, 0, ctx, &f);
+    outcome_destroy(&f);
+    for (uint64_t p = 1; p < len; p++) {
+      dusk_csvscan_options oa = o, ob = o;
+      outcome a, b;
+      oa.end = p;
+      ob.start = p;
+      scan_both(&oa, 0, 0, ctx, &a);
+      scan_both(&ob, 0, 0, ctx, &b);
+      outcome_destroy(&a);
+      outcome_destroy(&b);
+    }
+  }
+}
+END_TEST
+
+START_TEST(test_fast_wide_records) {
+  /* A file of more columns than the fast path indexes at a time (the
+   * scan leaves it to libcsv), and a ragged record of that many fields
+   * among narrow ones (the fast path hands it over). */
+  const size_t ncols = 20000;
+  dusk_buf csv;
+  int *map = malloc(ncols * sizeof *map);
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING};
+  const char *path;
+  dusk_csvscan_options o;
+  outcome f;
+  ck_assert_ptr_nonnull(map);
+  dusk_buf_init(&csv);
+  for (size_t k = 0; k < ncols; k++) {
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, k ? ",c%zu" : "c%zu", k);
+    put(&csv, tmp);
+    map[k] = -1;
+  }
+  map[0] = 0;
+  map[ncols - 1] = 1;
+  put(&csv, "\n");
+  for (int row = 0; row < 5; row++) {
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%d", row);
+    put(&csv, tmp);
+    for (size_t k = 1; k < ncols; k++)
+      put(&csv, k % 7 ? ",x" : ",");
+    put(&csv, "\n");
+  }
+  path = write_file("wide.csv", csv.data, csv.len);
+  o = whole_options(path, csv.len, ',', ncols, map, types, 2, 2);
+  scan_both(&o, 0, 0, "wide", &f);
+  ck_assert_msg(f.rc == 0, "%s", f.err.message);
+  ck_assert_uint_eq(f.st.rows, 5);
+  ck_assert_uint_eq(f.st.fast_rows, 0);
+  /* the last column is empty in every row (19999 % 7 == 0) */
+  ck_assert_int_eq(memcmp(f.c.out.data, "i0;N;\ni1;N;\n", 12), 0);
+  outcome_destroy(&f);
+
+  /* 2 columns, and a record of 20000 fields among narrow ones */
+  dusk_buf_destroy(&csv);
+  dusk_buf_init(&csv);
+  put(&csv, "a,b\n1,x\n2");
+  for (size_t k = 1; k < ncols; k++)
+    put(&csv, ",y");
+  put(&csv, "\n3,z\n");
+  path = write_file("wide_ragged.csv", csv.data, csv.len);
+  {
+    static const int map2[] = {-1, 0};
+    o = whole_options(path, csv.len, ',', 2, map2, types + 1, 1, 2);
+  }
+  scan_both(&o, 0, 0, "wide ragged", &f);
+  ck_assert_int_eq(f.rc, DUSK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(f.err.message, "has 20000 fields"));
+  ck_assert_uint_eq(f.st.error_offset, 8);
+  outcome_destroy(&f);
+  dusk_buf_destroy(&csv);
+  free(map);
+}
+END_TEST
+
+START_TEST(test_fast_stop_and_cancel) {
+  /* Early stop and cancellation in the middle of quote-free data. */
+  dusk_buf csv, expect;
+  const char *path;
+  dusk_csvscan_options o;
+  outcome f;
+  plain_file(&csv, &expect, 3u << 20, 99);
+  path = write_file("stop.csv", csv.data, csv.len);
+  o = whole_options(path, csv.len, ',', 5, plain_map, plain_types, 4, 1000);
+  /* stop after 3 batches: 3000 rows, parity unknown (-1) both ways */
+  scan_both(&o, 3, 0, "stop", &f);
+  ck_assert_int_eq(f.rc, 0);
+  ck_assert_uint_eq(f.st.rows, 3000);
+  ck_assert_int_eq(f.st.quote_parity, -1);
+  outcome_destroy(&f);
+  /* canceled during the second batch's delivery */
+  scan_both(&o, 0, 2, "cancel", &f);
+  ck_assert_int_eq(f.rc, DUSK_ECANCELED);
+  ck_assert_uint_eq(f.c.batches, 2);
+  outcome_destroy(&f);
+  dusk_buf_destroy(&csv);
+  dusk_buf_destroy(&expect);
+}
+END_TEST
+
+START_TEST(test_fast_env) {
+  /* DUSK_CSV_FASTPATH: 0 turns the fast path off, anything else (or
+   * nothing) leaves it on. */
+  static const char content[] = "a,b\n1,x\n2,y\n3,\"z\"\n4,w\n";
+  static const int map[] = {0, 1};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING};
+  const char *path = write_file("env.csv", content, sizeof content - 1);
+  dusk_csvscan_options o =
+      whole_options(path, sizeof content - 1, ',', 2, map, types, 2, 10);
+  static const char *const values[] = {NULL, "1", "yes", "", "00", "0"};
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    dusk_csvscan_stats st;
+    dusk_error err;
+    collect c;
+    if (values[i] == NULL)
+      unsetenv("DUSK_CSV_FASTPATH");
+    else
+      setenv("DUSK_CSV_FASTPATH", values[i], 1);
+    collect_init(&c);
+    ck_assert_int_eq(dusk_csvscan_run(&o, collect_fn, &c, &st, &err), 0);
+    ck_assert_uint_eq(st.rows, 4);
+    /* records 1, 2 and 4 have no quote */
+    ck_assert_uint_eq(st.fast_rows,
+                      i + 1 < sizeof values / sizeof values[0] ? 3 : 0);
+    collect_destroy(&c);
+  }
+}
+END_TEST
+
+/* ---- random files, both ways --------------------------------------------- */
+
+static const char *const fuzz_words[] = {
+    "",
+    "NA",
+    "nan",
+    "None",
+    " NA",
+    "#N/A",
+    "True",
+    "false",
+    "TRUE",
+    "abc",
+    "x y",
+    "\xC3\xA9",
+    "\xff",
+    "1.5",
+    "-2e3",
+    ".5",
+    "inf",
+    "1e500",
+    "0",
+    "-0",
+    "+7",
+    "007",
+    " 7",
+    "7 ",
+    "\t7",
+    "12a",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "123456789012345678",
+};
+
+/* One field of the random files, biased toward its column's type. */
+static void fuzz_field(dusk_buf *o, dusk_type t, int quote_rate, char sep) {
+  uint64_t r = rng();
+  char tmp[64];
+  if ((int)(r % 100) < quote_rate) {
+    switch ((r >> 8) % 5) {
+    case 0:
+      put(o, "\"a");
+      append(o, &sep, 1);
+      put(o, "b\"\"c\nd\"");
+      return;
+    case 1:
+      put(o, "\"12\"");
+      return;
+    case 2:
+      put(o, "\"\"");
+      return;
+    case 3:
+      put(o, "5'10\""); /* bad quoting */
+      return;
+    default:
+      put(o, "\"x\r\ny\"");
+      return;
+    }
+  }
+  if ((r >> 16) % 48 == 0) {
+    put(o, fuzz_words[(r >> 20) % (sizeof fuzz_words / sizeof fuzz_words[0])]);
+    return;
+  }
+  switch (t) {
+  case DUSK_TYPE_INT64:
+    /* any magnitude up to 2^64 - 1: past int64 is a conflict */
+    snprintf(tmp, sizeof tmp, "%s%" PRIu64, (r >> 30) & 1 ? "-" : "",
+             rng() >> ((r >> 24) % 64));
+    put(o, tmp);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    snprintf(tmp, sizeof tmp, "%.*g", (int)((r >> 24) % 17) + 1,
+             (double)(int64_t)(rng() % 2000001 - 1000000) / 64.0);
+    put(o, tmp);
+    break;
+  case DUSK_TYPE_BOOL:
+    put(o, (r >> 24) & 1 ? "True" : "false");
+    break;
+  default: {
+    size_t n = (r >> 24) % 12;
+    for (size_t k = 0; k < n; k++)
+      append(o, &"ab c\t-1"[(r >> (30 + k)) % 7], 1);
+    break;
+  }
+  }
+}
+
+typedef struct fuzz_case {
+  char sep;
+  size_t ncols, nout;
+  int map[4];
+  dusk_type types[4];  /* per output column */
+  dusk_type ftypes[4]; /* per file column (what the generator writes) */
+  size_t max_field;
+} fuzz_case;
+
+static void fuzz_file(dusk_buf *csv, fuzz_case *fc) {
+  static const char seps[] = {',', ',', ',', ';', '\t', ' ', '|'};
+  static const dusk_type all[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64,
+                                  DUSK_TYPE_BOOL, DUSK_TYPE_STRING};
+  uint64_t r = rng();
+  int quote_rate = (r >> 8) % 3 != 0 ? 0 : (int)((r >> 10) % 4);
+  size_t rows = (r >> 16) % 25;
+  fc->sep = seps[(r >> 24) % sizeof seps];
+  fc->ncols = 1 + (r >> 28) % 4;
+  fc->nout = 0;
+  fc->max_field = (r >> 32) % 8 == 0 ? 6 + (r >> 35) % 12 : 1 << 20;
+  for (size_t k = 0; k < fc->ncols; k++) {
+    fc->ftypes[k] = all[rng() % 4];
+    fc->map[k] = -1;
+  }
+  /* map a random subset, outputs in reverse file order */
+  for (size_t k = fc->ncols; k-- > 0;) {
+    if (rng() % 4 != 0) {
+      fc->map[k] = (int)fc->nout;
+      fc->types[fc->nout++] = fc->ftypes[k];
+    }
+  }
+  dusk_buf_init(csv);
+  for (size_t k = 0; k < fc->ncols; k++) {
+    if (k > 0)
+      append(csv, &fc->sep, 1);
+    append(csv, &"abcd"[k], 1);
+  }
+  put(csv, "\n");
+  for (size_t row = 0; row < rows; row++) {
+    uint64_t q = rng();
+    size_t nf = fc->ncols;
+    if (q % 150 == 0)
+      nf = nf > 1 ? nf - 1 : 2;
+    else if (q % 150 == 1)
+      nf++;
+    if ((q >> 8) % 10 == 0)
+      put(csv, (q >> 12) & 1 ? "\n" : ((q >> 13) & 1 ? " \t\r\n" : "\r"));
+    if ((q >> 16) % 12 == 0)
+      put(csv, " ");
+    for (size_t k = 0; k < nf; k++) {
+      if (k > 0)
+        append(csv, &fc->sep, 1);
+      fuzz_field(csv, k < fc->ncols ? fc->ftypes[k] : DUSK_TYPE_STRING,
+                 quote_rate, fc->sep);
+    }
+    if (row + 1 < rows || (q >> 20) % 4 != 0)
+      put(csv,
+          (q >> 24) % 4 == 0 ? "\r\n" : ((q >> 24) % 8 == 1 ? "\r" : "\n"));
+  }
+}
+
+START_TEST(test_fast_random_files) {
+  /* Random small files (plain, a few quotes, many quotes; good and bad
+   * rows; any separator; small max_field) scanned whole and in two and
+   * three ranges, with right and wrong quote guesses: both ways must
+   * give the same bytes and errors. */
+  rng_state = 0xC0FFEEull + (uint64_t)_i;
+  for (int file = 0; file < 150; file++) {
+    dusk_buf csv;
+    fuzz_case fc;
+    const char *path;
+    char **names;
+    size_t n;
+    uint64_t ds;
+    dusk_error err;
+    dusk_csvscan_options o;
+    outcome f;
+    char ctx[96];
+    int rc;
+
+    fuzz_file(&csv, &fc);
+    path = rewrite_file("fuzz.csv", csv.data, csv.len);
+    rc = dusk_csv_read_header(path, fc.sep, &names, &n, &ds, &err);
+    ck_assert_msg(rc == 0, "%s", err.message);
+    ck_assert_uint_eq(n, fc.ncols);
+    for (size_t k = 0; k < n; k++)
+      free(names[k]);
+    free(names);
+    memset(&o, 0, sizeof o);
+    o.path = path;
+    o.sep = fc.sep;
+    o.end = csv.len;
+    o.data_start = ds;
+    o.ncols_file = fc.ncols;
+    o.col_map = fc.map;
+    o.types = fc.types;
+    o.nout = fc.nout;
+    o.batch_rows = 1 + rng() % 4;
+    o.max_field = fc.max_field;
+    snprintf(ctx, sizeof ctx, "random file %d.%d whole", _i, file);
+    scan_both(&o, 0, 0, ctx, &f);
+    outcome_destroy(&f);
+    /* every split of a short file, 40 of a longer one */
+    for (uint64_t t = 1; t < csv.len && t <= 40; t++) {
+      dusk_csvscan_options oa = o, ob = o;
+      outcome a, b;
+      uint64_t p = csv.len <= 41 ? t : 1 + rng() % (csv.len - 1);
+      int truth = quotes_in(csv.data, 0, p);
+      oa.end = p;
+      ob.start = p;
+      ob.start_in_quotes = rng() % 8 == 0 ? !truth : truth;
+      snprintf(ctx, sizeof ctx, "random file %d.%d split %" PRIu64 " q%d", _i,
+               file, p, (int)ob.start_in_quotes);
+      scan_both(&oa, 0, 0, ctx, &a);
+      scan_both(&ob, 0, 0, ctx, &b);
+      outcome_destroy(&a);
+      outcome_destroy(&b);
+    }
+    dusk_buf_destroy(&csv);
+  }
+}
+END_TEST
+
+/* ---- benchmark (not a test) --------------------------------------------- */
+
+/* DUSK_CSVSCAN_BENCH=<file.csv> check_csvscan runs no tests: it scans the
+ * whole file on this thread, first with one int column mapped
+ * (PULocationID, else the file's fifth column), then with every column
+ * mapped (PULocationID, DOLocationID and SR_Flag as int64, the rest as
+ * strings), each with the fast path on and off, DUSK_CSVSCAN_BENCH_RUNS
+ * times (default 2, so the second run finds the file in the page cache),
+ * and prints wall and CPU seconds and MB/s (10^6 bytes of file per
+ * second). */
+
+typedef struct bench_sink {
+  uint64_t rows;
+  int64_t sum;        /* of the int values, so the work cannot be skipped */
+  uint64_t str_bytes; /* of the arenas */
+} bench_sink;
+
+static int bench_fn(void *arg, dusk_batch *b) {
+  bench_sink *k = arg;
+  k->rows += b->nrows;
+  for (size_t c = 0; c < b->ncols; c++) {
+    const dusk_column *col = &b->cols[c];
+    if (col->type != DUSK_TYPE_INT64)
+      continue;
+    for (size_t r = 0; r < b->nrows; r++)
+      if (col->valid[r])
+        k->sum += col->i64[r];
+  }
+  k->str_bytes += b->arena_len;
+  return 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of this process, user and system (on a busy machine a
+ * steadier measure than the wall clock). */
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int is_int_column(const char *name) {
+  return strcmp(name, "PULocationID") == 0 ||
+         strcmp(name, "DOLocationID") == 0 || strcmp(name, "SR_Flag") == 0;
+}
+
+static int run_bench(const char *path) {
+  static const char *const modes[] = {"1", "0"};
+  const char *runs_env = getenv("DUSK_CSVSCAN_BENCH_RUNS");
+  int runs = runs_env != NULL ? atoi(runs_env) : 2;
+  char **names;
+  size_t ncols, one = 4;
+  uint64_t ds;
+  struct stat sb;
+  dusk_error err;
+  int *map;
+  dusk_type *types;
+  int rc = EXIT_SUCCESS;
+
+  if (dusk_csv_read_header(path, ',', &names, &ncols, &ds, &err) != 0) {
+    fprintf(stderr, "%s\n", err.message);
+    return EXIT_FAILURE;
+  }
+  if (stat(path, &sb) != 0) {
+    perror(path);
+    return EXIT_FAILURE;
+  }
+  map = calloc(ncols, sizeof *map);
+  types = calloc(ncols, sizeof *types);
+  if (map == NULL || types == NULL) {
+    fprintf(stderr, "out of memory\n");
+    return EXIT_FAILURE;
+  }
+  for (size_t k = 0; k < ncols; k++)
+    if (strcmp(names[k], "PULocationID") == 0)
+      one = k;
+  if (one >= ncols)
+    one = 0;
+  printf("%s: %.1f MB, %zu columns\n", path, (double)sb.st_size / 1e6, ncols);
+  for (int cfg = 0; cfg < 2; cfg++) {
+    size_t nout = 0;
+    for (size_t k = 0; k < ncols; k++) {
+      if (cfg == 0) {
+        map[k] = k == one ? 0 : -1;
+        if (k == one)
+          types[nout++] = DUSK_TYPE_INT64;
+      } else {
+        map[k] = (int)k;
+        types[nout++] =
+            is_int_column(names[k]) ? DUSK_TYPE_INT64 : DUSK_TYPE_STRING;
+      }
+    }
+    for (size_t m = 0; m < 2; m++) {
+      setenv("DUSK_CSV_FASTPATH", modes[m], 1);
+      for (int run = 0; run < runs; run++) {
+        dusk_csvscan_options o;
+        dusk_csvscan_stats st;
+        bench_sink sink;
+        double t0, c0, t, c;
+        memset(&o, 0, sizeof o);
+        memset(&sink, 0, sizeof sink);
+        o.path = path;
+        o.sep = ',';
+        o.end = (uint64_t)sb.st_size;
+        o.data_start = ds;
+        o.ncols_file = ncols;
+        o.col_map = map;
+        o.types = types;
+        o.nout = nout;
+        o.batch_rows = 16384;
+        o.max_field = 1 << 20;
+        t0 = now_s();
+        c0 = cpu_s();
+        if (dusk_csvscan_run(&o, bench_fn, &sink, &st, &err) != 0) {
+          fprintf(stderr, "%s\n", err.message);
+          rc = EXIT_FAILURE;
+          goto out;
+        }
+        t = now_s() - t0;
+        c = cpu_s() - c0;
+        printf("%-12s fastpath=%s run %d: %6.3f s %5.0f MB/s, cpu %6.3f s "
+               "%5.0f MB/s; rows %" PRIu64 " int sum %" PRId64
+               " string bytes %" PRIu64 "\n",
+               cfg == 0 ? names[one] : "all columns", modes[m], run + 1, t,
+               (double)sb.st_size / 1e6 / t, c, (double)sb.st_size / 1e6 / c,
+               sink.rows, sink.sum, sink.str_bytes);
+        fflush(stdout);
+      }
+    }
+  }
+out:
+  unsetenv("DUSK_CSV_FASTPATH");
+  for (size_t k = 0; k < ncols; k++)
+    free(names[k]);
+  free(names);
+  free(map);
+  free(types);
+  return rc;
+}
+
+/* The cases that scan files, with the fast path allowed or not (mode:
+ * "fast path" or "libcsv", which names the test cases). */
+static void add_scan_cases(Suite *s, int fast) {
+  void (*fixture)(void) = fast ? setup_fast : setup_libcsv;
+  TCase *tc;
+
+  tc = tcase_create(fast ? "splits (fast path)" : "splits (libcsv)");
   tcase_set_timeout(tc, 60);
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, fixture, teardown);
   tcase_add_loop_test(tc, test_whole_file, 0, (int)NFILES);
   tcase_add_loop_test(tc, test_every_split, 0, (int)NFILES);
   tcase_add_loop_test(tc, test_three_way_splits, 0, (int)NFILES);
@@ -1413,9 +2663,9 @@ int main(void) {
   tcase_add_test(tc, test_large_file_splits);
   suite_add_tcase(s, tc);
 
-  tc = tcase_create("scan");
+  tc = tcase_create(fast ? "scan (fast path)" : "scan (libcsv)");
   tcase_set_timeout(tc, 60);
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, fixture, teardown);
   tcase_add_test(tc, test_batches_and_early_stop);
   tcase_add_test(tc, test_cancel);
   tcase_add_test(tc, test_column_skipping);
@@ -1423,9 +2673,9 @@ int main(void) {
   tcase_add_test(tc, test_empty_ranges);
   suite_add_tcase(s, tc);
 
-  tc = tcase_create("malformed");
+  tc = tcase_create(fast ? "malformed (fast path)" : "malformed (libcsv)");
   tcase_set_timeout(tc, 60);
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, fixture, teardown);
   tcase_add_test(tc, test_ragged_rows);
   tcase_add_test(tc, test_type_conflicts);
   tcase_add_test(tc, test_field_too_long);
@@ -1436,6 +2686,36 @@ int main(void) {
   tcase_add_test(tc, test_bad_quoting);
   tcase_add_test(tc, test_invalid_utf8);
   tcase_add_test(tc, test_scan_missing_file);
+  suite_add_tcase(s, tc);
+}
+
+int main(void) {
+  Suite *s = suite_create("csvscan");
+  TCase *tc;
+  SRunner *sr;
+  int failed;
+  const char *bench = getenv("DUSK_CSVSCAN_BENCH");
+
+  if (bench != NULL && *bench != '\0')
+    return run_bench(bench);
+
+  add_scan_cases(s, 1);
+  add_scan_cases(s, 0);
+
+  tc = tcase_create("fastpath");
+  tcase_set_timeout(tc, 120);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_fast_plain_large);
+  tcase_add_test(tc, test_fast_buffer_edge_sweep);
+  tcase_add_test(tc, test_fast_mixed_quotes);
+  tcase_add_test(tc, test_fast_errors);
+  tcase_add_test(tc, test_fast_max_field_exact);
+  tcase_add_test(tc, test_fast_na_and_ints);
+  tcase_add_test(tc, test_fast_separators_and_blanks);
+  tcase_add_test(tc, test_fast_wide_records);
+  tcase_add_test(tc, test_fast_stop_and_cancel);
+  tcase_add_test(tc, test_fast_env);
+  tcase_add_loop_test(tc, test_fast_random_files, 0, 6);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("header");
