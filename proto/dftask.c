@@ -142,16 +142,19 @@ uint64_t dusk_line_of(const char *path, uint64_t offset) {
 }
 
 void dusk_error_at_line(char *out, size_t outlen, const char *path,
-                        uint64_t offset, const char *message) {
+                        uint64_t offset, const char *column,
+                        const char *message) {
   size_t plen = strlen(path);
   uint64_t line = dusk_line_of(path, offset);
+  char where[300] = "";
   if (strncmp(message, path, plen) == 0 && strncmp(message + plen, ": ", 2) == 0)
     message += plen + 2;
   if (line > 0)
-    snprintf(out, outlen, "%.200s line %llu: %s", path,
-             (unsigned long long)line, message);
-  else
-    snprintf(out, outlen, "%.200s: %s", path, message);
+    snprintf(where, sizeof where, " line %llu", (unsigned long long)line);
+  if (column != NULL)
+    snprintf(where + strlen(where), sizeof where - strlen(where),
+             "%s column '%.100s'", line > 0 ? "," : "", column);
+  snprintf(out, outlen, "%.200s%s: %s", path, where, message);
 }
 
 int dusk_partial_encode(dusk_slice ranges, dusk_slice payload,

@@ -55,11 +55,12 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
  * path, or 0 when it cannot be read: for wording errors. */
 uint64_t dusk_line_of(const char *path, uint64_t offset);
 
-/* Writes "<path> line <L>: <message>" into out, dropping a "<path>: " that
- * message may already start with (L from dusk_line_of; without a line the
- * message is kept as it is). */
+/* Writes "<path> line <L>[, column '<name>']: <message>" into out,
+ * dropping a "<path>: " that message may already start with (L from
+ * dusk_line_of; column may be NULL). */
 void dusk_error_at_line(char *out, size_t outlen, const char *path,
-                        uint64_t offset, const char *message);
+                        uint64_t offset, const char *column,
+                        const char *message);
 
 /* A partial result: two encoded tables (dusk_table_encode). */
 int dusk_partial_encode(dusk_slice ranges, dusk_slice payload, dusk_buf *out);

@@ -303,7 +303,12 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
       char why[DUSK_ERROR_MESSAGE_MAX];
       memcpy(why, err->message, sizeof why);
       dusk_error_at_line(err->message, sizeof err->message, qf->path,
-                         st.error_offset, why);
+                         st.error_offset,
+                         st.error_column >= 0 &&
+                                 (size_t)st.error_column < lf->ncols
+                             ? lf->header[st.error_column]
+                             : NULL,
+                         why);
     }
     if (rc != 0)
       return rc;

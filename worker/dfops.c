@@ -866,8 +866,15 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
              p.names[cf->column], cf->value, dusk_type_name(cf->widened));
   } else if (rc == DUSK_EPARSE) {
     /* Name the line as a person's editor counts it. */
+    char column[128];
+    const char *cname = NULL;
+    if (stats.error_column >= 0 && (uint64_t)stats.error_column < a.nheader) {
+      const dusk_slice *h = &a.header[stats.error_column];
+      snprintf(column, sizeof column, "%.*s", (int)h->len, h->ptr);
+      cname = column;
+    }
     dusk_error_at_line(deferred, sizeof deferred, path, stats.error_offset,
-                       err.message);
+                       cname, err.message);
   }
   if (deferred[0] != '\0') {
     /* The first range's state is certain: its errors are real now.  A
