@@ -845,6 +845,7 @@ static void specs_free(specs *sp) {
 }
 
 static void lower_and_submit(sched_query *q) {
+  uint64_t t0 = dusk_now_ns();
   specs sp;
   size_t *level = NULL, nlevel = 0, cap_level = 0;
   uint64_t file_ordinal = 0;
@@ -973,9 +974,10 @@ static void lower_and_submit(sched_query *q) {
   want.len = strlen(q->final_key);
   m.nwanted = 1;
   m.wanted = &want;
-  dusk_log(DUSK_LOG_DEBUG, "query %s attempt %d: %zu tasks", q->key,
-           q->attempt, sp.n);
   dusk__sched_submit(q->s, q->c, &m);
+  dusk_log(DUSK_LOG_INFO, "query %s attempt %d: %zu tasks, lowered and "
+           "submitted in %.1f ms", q->key, q->attempt, sp.n,
+           (double)(dusk_now_ns() - t0) / 1e6);
   {
     sched_task *t = dusk__sched_task(q->c, q->final_key, want.len);
     if (t != NULL) {
