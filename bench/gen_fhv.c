@@ -77,7 +77,9 @@ int main(int argc, char **argv) {
         "dropoff_datetime,PULocationID,DOLocationID,SR_Flag\n",
         f);
   for (long long r = 0; r < rows; r++) {
-    unsigned day = 1 + (unsigned)(r * 28 / (rows ? rows : 1));
+    /* Days 1..27 start trips, so one crossing midnight ends by the 28th:
+     * every date exists in every month. */
+    unsigned day = 1 + (unsigned)(r * 27 / (rows ? rows : 1));
     unsigned secs = below(86400), dur = 120 + below(3600);
     unsigned end = secs + dur;
     unsigned eday = day + end / 86400;
