@@ -1203,8 +1203,9 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
     w->conn = NULL;
     if (!s->stopping)
       remove_worker(s, w,
-                    code == 0 && w->nprocessing == 0 ? DUSK_LOG_INFO
-                                                     : DUSK_LOG_WARN,
+                    (code == 0 || code == UV_ECONNRESET) && w->nprocessing == 0
+                        ? DUSK_LOG_INFO
+                        : DUSK_LOG_WARN,
                     reason && *reason ? reason : "connection closed");
     dusk__query_flush(s);
     free(w);

@@ -135,6 +135,8 @@ struct dusk_worker {
   wtask *exec_head, *exec_tail;
   wtask *done_head, *done_tail;
   size_t nqueued;
+  unsigned long done_count; /* atomic: tasks the thread has finished */
+  double ema_run_us;        /* loop side: recent op run times */
   int thread_stop;
   int stopping;
 };
@@ -279,6 +281,7 @@ static void run_thread(void *arg) {
       w->done_head = t;
     w->done_tail = t;
     uv_mutex_unlock(&w->mutex);
+    __atomic_add_fetch(&w->done_count, 1, __ATOMIC_RELEASE);
     uv_async_send(&w->async);
   }
 }
@@ -296,6 +299,7 @@ static void on_tasks_done(uv_async_t *a) {
     uv_mutex_lock(&w->mutex);
     w->nqueued--;
     uv_mutex_unlock(&w->mutex);
+    w->ema_run_us = 0.9 * w->ema_run_us + 0.1 * (double)t->run_us;
     if (!t->canceled)
       dusk_idmap_del(&w->tasks, t->id);
     if (t->canceled) {
@@ -316,6 +320,7 @@ static void on_tasks_done(uv_async_t *a) {
 
 /* Called when a task's last missing input arrived or failed. */
 static void task_inputs_ready(dusk_worker *w, wtask *t) {
+  unsigned long before;
   if (t->canceled) {
     task_free(w, t);
     return;
@@ -326,7 +331,20 @@ static void task_inputs_ready(dusk_worker *w, wtask *t) {
     task_free(w, t);
     return;
   }
+  before = __atomic_load_n(&w->done_count, __ATOMIC_ACQUIRE);
   exec_push(w, t);
+  /* A short op on an idle thread finishes within microseconds: waiting for
+   * it here saves the wake-up through the async handle and the loop, which
+   * is most of a chained task's latency.  Bounded to 50 us, and only when
+   * recent ops ran well under that. */
+  if (w->nqueued == 1 && w->ema_run_us < 10) {
+    uint64_t until = uv_hrtime() + 50000;
+    while (uv_hrtime() < until)
+      if (__atomic_load_n(&w->done_count, __ATOMIC_ACQUIRE) != before) {
+        on_tasks_done(&w->async);
+        break;
+      }
+  }
 }
 
 /* ---- peer fetches -------------------------------------------------------- */
