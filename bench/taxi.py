@@ -50,13 +50,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "peers")
 PY = "/usr/bin/python3"          # Debian's python3 (pandas, dask, distributed)
 SYSTEMS = ["dusk", "dask", "pandas", "duckdb", "polars"]
-QUERIES = ["groupby", "filter_head", "concat_groupby", "len"]
+QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len"]
 FULL_ROWS = 21500000             # one FHVHV month, ~1.34 GB
 SEED_A, MONTH_A = 7, 2
 SEED_B, MONTH_B = 8, 4
 
 PANDAS_TEXT = {
     "groupby": 'read_csv(A).groupby("PULocationID").count()',
+    "fillna_groupby": 'read_csv(A).fillna(0).groupby("PULocationID").count()',
     "filter_head": 'read_csv(A).fillna(0).query("PULocationID > 200").head(10)',
     "concat_groupby": 'concat([read_csv(A), read_csv(B)]).groupby("PULocationID").count()',
     "len": "len(read_csv(A))",
@@ -226,6 +227,7 @@ def dusk_expr(q, a, b):
     ra = 'read_csv("%s")' % a
     return {
         "groupby": ra + '.groupby("PULocationID").count()',
+        "fillna_groupby": ra + '.fillna(0).groupby("PULocationID").count()',
         "filter_head": ra + '.fillna(0).query("PULocationID > 200").head(10)',
         "concat_groupby": 'concat([%s, read_csv("%s")]).groupby("PULocationID").count()' % (ra, b),
         "len": "len(%s)" % ra,
@@ -247,7 +249,7 @@ def parse_answer(system, q, stdout):
         line = [l for l in stdout.splitlines() if l.startswith("{")][-1]
         return json.loads(line)   # {"system", "query", "inner_s", ...answer}
     rows = json.loads(stdout)
-    if q in ("groupby", "concat_groupby"):
+    if q in ("groupby", "fillna_groupby", "concat_groupby"):
         g = {}
         for r in rows:
             k = r["PULocationID"]

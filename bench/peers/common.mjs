@@ -1,6 +1,6 @@
 // Shared bits of the node peers of bench/taxi.py (DuckDB, Polars): argument
 // parsing and the one JSON line each peer prints (see common.py).
-export const QUERIES = ["groupby", "filter_head", "concat_groupby", "len"];
+export const QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len"];
 
 export function args() {
   const [q, a, b] = process.argv.slice(2);

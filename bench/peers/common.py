@@ -12,7 +12,7 @@ import json
 import math
 import sys
 
-QUERIES = ("groupby", "filter_head", "concat_groupby", "len")
+QUERIES = ("groupby", "fillna_groupby", "filter_head", "concat_groupby", "len")
 
 
 def args():

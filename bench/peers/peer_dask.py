@@ -4,7 +4,7 @@
 run with /usr/bin/python3).  Cluster start and shutdown are inside the
 driver's wall time.
 
-  /usr/bin/python3 bench/peers/peer_dask.py {groupby|filter_head|concat_groupby|len} A.csv [B.csv]
+  /usr/bin/python3 bench/peers/peer_dask.py {groupby|fillna_groupby|filter_head|concat_groupby|len} A.csv [B.csv]
 
 dd.read_csv needs dtype hints: it infers dtypes from the first 256 kB only,
 and PULocationID is all-integer there but has nulls later (and SR_Flag is
@@ -33,6 +33,9 @@ def main():
         rd = lambda f: dd.read_csv(f, dtype=DTYPES)
         if q == "groupby":
             r = rd(a).groupby("PULocationID").count().compute()
+            emit("dask", q, len(r), time.perf_counter() - t0, groups=groups_of(r))
+        elif q == "fillna_groupby":
+            r = rd(a).fillna(0).groupby("PULocationID").count().compute()
             emit("dask", q, len(r), time.perf_counter() - t0, groups=groups_of(r))
         elif q == "filter_head":
             r = rd(a).fillna(0).query("PULocationID > 200").head(10)

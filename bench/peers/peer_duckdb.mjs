@@ -2,7 +2,7 @@
 // start and module load inside the driver's wall time), on an in-memory
 // DuckDB with SET threads=2 (@duckdb/node-api, installed under bench/).
 //
-//   node bench/peers/peer_duckdb.mjs {groupby|filter_head|concat_groupby|len} A.csv [B.csv]
+//   node bench/peers/peer_duckdb.mjs {groupby|fillna_groupby|filter_head|concat_groupby|len} A.csv [B.csv]
 //
 // The SQL (read_csv_auto infers types from a sample, except the datetime
 // columns, read as VARCHAR (TYPES below); empty fields are NULL):
@@ -15,6 +15,8 @@
 //                   (fillna(0) on the numeric columns; the string ones have no nulls;
 //                   insertion order is preserved, so these are the first 10 matches)
 //   concat_groupby  the groupby over read_csv_auto(['A', 'B'])
+//   fillna_groupby  SELECT COALESCE(PULocationID, 0) AS PULocationID, count(c) AS c for
+//                   each other column (COALESCE(c, 0) for the numeric ones) ... GROUP BY 1
 //   len             SELECT count(*) FROM read_csv_auto('A')
 import { DuckDBInstance } from "@duckdb/node-api";
 import { args, emit, groupsOf } from "./common.mjs";
@@ -32,6 +34,7 @@ const src = q === "concat_groupby"
 const SQL = {
   groupby: `SELECT PULocationID, count(COLUMNS(* EXCLUDE (PULocationID))) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY ALL`,
   filter_head: `SELECT * REPLACE (COALESCE(PULocationID, 0) AS PULocationID, COALESCE(DOLocationID, 0) AS DOLocationID, COALESCE(SR_Flag, 0) AS SR_Flag) FROM ${src} WHERE COALESCE(PULocationID, 0) > 200 LIMIT 10`,
+  fillna_groupby: `SELECT COALESCE(PULocationID, 0) AS PULocationID, count(hvfhs_license_num) AS hvfhs_license_num, count(dispatching_base_num) AS dispatching_base_num, count(pickup_datetime) AS pickup_datetime, count(dropoff_datetime) AS dropoff_datetime, count(COALESCE(DOLocationID, 0)) AS DOLocationID, count(COALESCE(SR_Flag, 0)) AS SR_Flag FROM ${src} GROUP BY 1`,
   len: `SELECT count(*) FROM ${src}`,
 };
 SQL.concat_groupby = SQL.groupby;
@@ -42,7 +45,7 @@ const reader = await con.runAndReadAll(SQL[q]);
 const names = reader.columnNames();
 const rows = reader.getRows();
 const secs = (performance.now() - t0) / 1000;
-if (q === "groupby" || q === "concat_groupby") {
+if (q === "groupby" || q === "concat_groupby" || q === "fillna_groupby") {
   const first = names.indexOf("hvfhs_license_num"), sr = names.indexOf("SR_Flag");
   emit("duckdb", q, rows.length, secs, { groups: groupsOf(rows.map((r) => [r[0], r[first], r[sr]])) });
 } else if (q === "filter_head") {

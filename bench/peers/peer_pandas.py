@@ -3,7 +3,7 @@
 process (imports included in the driver's wall time).  Run with Debian's
 /usr/bin/python3.
 
-  /usr/bin/python3 bench/peers/peer_pandas.py {groupby|filter_head|concat_groupby|len} A.csv [B.csv]
+  /usr/bin/python3 bench/peers/peer_pandas.py {groupby|fillna_groupby|filter_head|concat_groupby|len} A.csv [B.csv]
 
 Plain pd.read_csv (C engine, inferred dtypes, all columns) then the same
 operations as the dusk expression.
@@ -18,6 +18,9 @@ q, a, b = args()
 t0 = time.perf_counter()
 if q == "groupby":
     r = pd.read_csv(a).groupby("PULocationID").count()
+    emit("pandas", q, len(r), time.perf_counter() - t0, groups=groups_of(r))
+elif q == "fillna_groupby":
+    r = pd.read_csv(a).fillna(0).groupby("PULocationID").count()
     emit("pandas", q, len(r), time.perf_counter() - t0, groups=groups_of(r))
 elif q == "filter_head":
     r = pd.read_csv(a).fillna(0).query("PULocationID > 200").head(10)

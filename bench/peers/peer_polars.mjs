@@ -4,11 +4,12 @@
 // Lazy throughout (pl.scanCSV ... collectSync), so projection and predicate
 // pushdown and early stop for head() are Polars' own.
 //
-//   node bench/peers/peer_polars.mjs {groupby|filter_head|concat_groupby|len} A.csv [B.csv]
+//   node bench/peers/peer_polars.mjs {groupby|fillna_groupby|filter_head|concat_groupby|len} A.csv [B.csv]
 //
 //   groupby         scanCSV(A).filter(PULocationID not null).groupBy("PULocationID").agg(pl.all().count())
 //   filter_head     scanCSV(A).fillNull(0).filter(PULocationID > 200).head(10)
 //   concat_groupby  pl.concat([scanCSV(A), scanCSV(B)]) then the groupby
+//   fillna_groupby  the numeric columns' nulls filled with 0, then the groupby
 //   len             scanCSV(A).select(pl.len())
 import pl from "nodejs-polars";
 import { args, emit, groupsOf } from "./common.mjs";
@@ -20,8 +21,12 @@ const groupby = (lf) =>
   lf.filter(pl.col("PULocationID").isNotNull()).groupBy("PULocationID").agg(pl.all().count()).collectSync();
 let df;
 const secs = () => (performance.now() - t0) / 1000;
-if (q === "groupby" || q === "concat_groupby") {
-  df = groupby(q === "groupby" ? scan(a) : pl.concat([scan(a), scan(b)]));
+const filled = (lf) =>
+  lf.withColumns(pl.col("PULocationID").fillNull(0), pl.col("DOLocationID").fillNull(0),
+    pl.col("SR_Flag").fillNull(0));
+if (q === "groupby" || q === "concat_groupby" || q === "fillna_groupby") {
+  df = groupby(q === "groupby" ? scan(a) : q === "fillna_groupby" ? filled(scan(a))
+    : pl.concat([scan(a), scan(b)]));
   const k = df.getColumn("PULocationID").toArray(), c0 = df.getColumn("hvfhs_license_num").toArray(),
     sr = df.getColumn("SR_Flag").toArray();
   emit("polars", q, df.height, secs(), { groups: groupsOf(k.map((v, i) => [v, c0[i], sr[i]])) });
