@@ -49,7 +49,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "peers")
 PY = "/usr/bin/python3"          # Debian's python3 (pandas, dask, distributed)
-SYSTEMS = ["dusk", "dask", "pandas", "duckdb", "polars"]
+SYSTEMS = ["dusk", "dask", "pandas", "duckdb", "polars", "dusk_libcsv"]
+# dusk_libcsv: dusk with its vectorised CSV fast path off (libcsv only), to
+# show both parsers; not in the default --systems.
 QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len"]
 FULL_ROWS = 21500000             # one FHVHV month, ~1.34 GB
 SEED_A, MONTH_A = 7, 2
@@ -235,7 +237,7 @@ def dusk_expr(q, a, b):
 
 
 def command(system, q, a, b, bindir):
-    if system == "dusk":
+    if system in ("dusk", "dusk_libcsv"):
         return [os.path.join(bindir, "dusk"), "query", "--workers", "2", "--format", "json",
                 dusk_expr(q, a, b)]
     if system in ("dask", "pandas"):
@@ -245,7 +247,7 @@ def command(system, q, a, b, bindir):
 
 def parse_answer(system, q, stdout):
     """-> normalised answer {"result_rows", "groups"|"head"|"len"}."""
-    if system != "dusk":
+    if system not in ("dusk", "dusk_libcsv"):
         line = [l for l in stdout.splitlines() if l.startswith("{")][-1]
         return json.loads(line)   # {"system", "query", "inner_s", ...answer}
     rows = json.loads(stdout)
@@ -303,7 +305,7 @@ def compare(q, ans, ref, ref_name, expect_len):
 
 def probe(system, bindir):
     """-> None if usable, else the reason it is skipped."""
-    if system == "dusk":
+    if system in ("dusk", "dusk_libcsv"):
         exe = os.path.join(bindir, "dusk")
         return None if os.access(exe, os.X_OK) else "no %s (build dusk or pass --build)" % exe
     if system in ("pandas", "dask"):
@@ -399,7 +401,8 @@ def write_chart(png, results, systems, queries, title, fail_notes):
                     ("%.4g" % results[(s, q)][key]) if results.get((s, q), {}).get(key) else "?"
                     for s in systems) + "\n")
             f.write("\n\n")
-    colors = {"dusk": "#1f77b4", "dask": "#ff7f0e", "pandas": "#2ca02c", "duckdb": "#d62728", "polars": "#9467bd"}
+    colors = {"dusk": "#1f77b4", "dask": "#ff7f0e", "pandas": "#2ca02c", "duckdb": "#d62728", "polars": "#9467bd",
+              "dusk_libcsv": "#8c564b"}
     n = len(systems)
 
     def plots(idx, fmt):
@@ -461,7 +464,7 @@ def main():
     ap.add_argument("--bin", required=True, help="dusk build's bin/ folder (dusk, dusk-gen-fhv)")
     ap.add_argument("--rows", type=int, default=FULL_ROWS, help="rows per file (default %(default)s, ~1.34 GB)")
     ap.add_argument("--runs", type=int, default=3, help="runs per system and query (median reported)")
-    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--systems", default=",".join(s for s in SYSTEMS if s != "dusk_libcsv"))
     ap.add_argument("--queries", default=",".join(QUERIES))
     ap.add_argument("--data", default=os.path.join(os.path.dirname(HERE), "data"),
                     help="folder for the generated CSV files (default: the repo's data/, gitignored)")
@@ -518,7 +521,8 @@ def main():
     log("  systems: " + "; ".join(
         "%s (%s)" % (s, d) for s, d in (
             ("dusk", "LocalCluster, 2 workers"), ("dask", "LocalCluster 2 workers x 1 thread, processes"),
-            ("pandas", "1 process"), ("duckdb", "SET threads=2"), ("polars", "POLARS_MAX_THREADS=2"))
+            ("pandas", "1 process"), ("duckdb", "SET threads=2"), ("polars", "POLARS_MAX_THREADS=2"),
+            ("dusk_libcsv", "dusk with DUSK_CSV_FASTPATH=0"))
         if s in active))
     log("  versions: " + ", ".join("%s %s" % (s, vers.get(s, "?")) for s in active))
     if "dask" in active:
@@ -546,6 +550,8 @@ def main():
             env = dict(os.environ)
             if s == "polars":
                 env["POLARS_MAX_THREADS"] = "2"
+            if s == "dusk_libcsv":
+                env["DUSK_CSV_FASTPATH"] = "0"
             cmd = command(s, q, fa, fb, bindir)
             walls, peaks, status, ans = [], [], "ok", None
             answer_check = ""
