@@ -528,6 +528,88 @@ START_TEST(test_worker_killed_mid_graph) {
 }
 END_TEST
 
+/* ---- 5b. a worker that hangs (SIGSTOP) ---------------------------------- */
+
+/* A stopped worker misses heartbeats: after the worker timeout its tasks run
+ * elsewhere and the answer is exact; resumed, it finds itself dropped,
+ * registers again, and nothing it computed before is used twice. */
+START_TEST(test_stopped_worker_moved_then_resumed) {
+  dusk_cluster *cl = start_cluster(1000);
+  dusk_client *c = connect_client(cl);
+  dusk_graph *g = dusk_graph_new();
+  dusk_worker_status ws[MAX_WORKERS];
+  char **level = calloc(KILL_LEAVES, sizeof *level);
+  const char *root = "stop-root";
+  size_t n = KILL_LEAVES;
+  int64_t victim = -1;
+  uint64_t deadline;
+  int back = 0;
+
+  ck_assert_ptr_nonnull(g);
+  ck_assert_ptr_nonnull(level);
+  for (size_t i = 0; i < n; i++) {
+    char skey[32], key[32];
+    const char *sdep[1] = {skey};
+    snprintf(skey, sizeof skey, "snap-%zu", i);
+    snprintf(key, sizeof key, "sval-%zu", i);
+    add_int(g, skey, "sleep_ms", 20, NULL, 0);
+    add_int(g, key, "add", (int64_t)i + 1, sdep, 1);
+    level[i] = strdup(key);
+    ck_assert_ptr_nonnull(level[i]);
+  }
+  add_sum_tree(g, level, n, "ssum", root);
+  free(level);
+  submit_ok(c, g, &root, 1);
+  dusk_graph_free(g);
+
+  deadline = tu_now_ms() + POLL_MS;
+  do {
+    size_t nw = list_workers(c, 2, ws, NULL);
+    for (size_t i = 0; i < nw && victim < 0; i++)
+      if (ws[i].nkeys > 0 && ws[i].nprocessing > 0)
+        victim = ws[i].pid;
+    if (victim < 0)
+      tu_nap_ms(20);
+  } while (victim < 0 && tu_now_ms() < deadline);
+  ck_assert_msg(victim > 0, "no worker ever held results while busy");
+  ck_assert_int_eq(parent_of((long)victim), (long)dusk_cluster_nanny_pid(cl));
+  ck_assert_int_eq(kill((pid_t)victim, SIGSTOP), 0);
+
+  /* The graph completes without it (it is hung, not dead: only missed
+   * heartbeats can tell). */
+  ck_assert_int_eq(gather_int_ok(c, root),
+                   (int64_t)KILL_LEAVES * (KILL_LEAVES + 1) / 2);
+  ck_assert_int_eq(kill((pid_t)victim, SIGCONT), 0);
+
+  /* Resumed, the same process comes back as a new worker. */
+  deadline = tu_now_ms() + POLL_MS;
+  do {
+    size_t nw = list_workers(c, 1, ws, NULL);
+    for (size_t i = 0; i < nw; i++)
+      back |= ws[i].pid == victim;
+    if (!back)
+      tu_nap_ms(20);
+  } while (!back && tu_now_ms() < deadline);
+  ck_assert_msg(back, "the resumed worker did not register again");
+  /* Old results of the resumed worker are not served as new ones: the
+   * same graph again gives the same exact answer. */
+  {
+    dusk_graph *g2 = dusk_graph_new();
+    const char *key = "after-resume";
+    const char *deps[1] = {"after-resume-a"};
+    add_int(g2, "after-resume-a", "add", 20, NULL, 0);
+    add_int(g2, key, "add", 1, deps, 1);
+    submit_ok(c, g2, &key, 1);
+    dusk_graph_free(g2);
+    ck_assert_int_eq(gather_int_ok(c, key), 21);
+  }
+  check_still_serving(c, "after-stop", 4);
+
+  dusk_client_free(c);
+  dusk_cluster_stop(cl);
+}
+END_TEST
+
 /* ---- 6. a client that disconnects mid-graph ------------------------------ */
 
 START_TEST(test_disconnected_client_released) {
@@ -833,6 +915,7 @@ static Suite *cluster_suite(void) {
   add_case(s, "failure", test_failure_reaches_client_and_dependents);
   add_case(s, "cancel", test_cancel_stops_running_graph);
   add_case(s, "kill", test_worker_killed_mid_graph);
+  add_case(s, "stop", test_stopped_worker_moved_then_resumed);
   add_case(s, "disconnect", test_disconnected_client_released);
   add_case(s, "plugin", test_plugin_op_and_unknown_op);
   add_case(s, "refused", test_refused_graphs);
