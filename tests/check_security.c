@@ -119,12 +119,15 @@ static void write_file(const char *path, const char *text) {
   ck_assert_int_eq(fclose(f), 0);
 }
 
-static void start_scheduler(void) {
+/* Starts dusk-scheduler on port (0 = ephemeral). */
+static void start_scheduler_on(int port_wanted) {
   int pipefd[2];
+  char port_arg[16];
   char *argv[] = {
-      env.sched_bin,  "--port",       "0",           "--ready-fd", "3",
+      env.sched_bin,  "--port",       port_arg,      "--ready-fd", "3",
       "--token-file", env.token_file, "--log-level", "info",
       "--handshake-ms", "1000",       NULL};
+  snprintf(port_arg, sizeof port_arg, "%d", port_wanted);
   ck_assert_int_eq(pipe(pipefd), 0);
   env.sched = spawn_logged(argv, env.sched_log, pipefd[1]);
   close(pipefd[1]);
@@ -134,6 +137,8 @@ static void start_scheduler(void) {
   ck_assert_msg(env.port > 0, "dusk-scheduler did not announce READY");
   snprintf(env.address, sizeof env.address, "tcp://127.0.0.1:%d", env.port);
 }
+
+static void start_scheduler(void) { start_scheduler_on(0); }
 
 /* Starts one dusk-worker with the scheduler's token, and waits until it has
  * registered. */
@@ -510,6 +515,42 @@ START_TEST(test_garbage_bytes_close_connection) {
 }
 END_TEST
 
+/* The scheduler dies (SIGKILL) with a graph in flight: the client's wait
+ * ends with a clear error instead of hanging; a scheduler restarted on the
+ * same port is found again by the worker (reconnect with backoff), which
+ * re-registers, and work runs again. */
+START_TEST(test_scheduler_restart) {
+  dusk_client *c = NULL;
+  dusk_error err = {0};
+  dusk_graph *g;
+  const char *key = "long-nap";
+  int rc, port;
+  start_scheduler();
+  start_worker();
+  port = env.port;
+  rc = dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  g = dusk_graph_new();
+  ck_assert_int_eq(dusk_graph_add_int(g, key, "sleep_ms", 60000, NULL, 0), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, &err), 0);
+  dusk_graph_free(g);
+  ck_assert_int_eq(kill(env.sched, SIGKILL), 0);
+  ck_assert_int_eq(tu_wait_exit(env.sched, WAIT_MS, NULL), 1); /* reaped */
+  env.sched = 0;
+  rc = dusk_client_wait(c, &key, 1, WAIT_MS, &err);
+  ck_assert_msg(rc == DUSK_ECLOSED, "wait gave %s: %s", dusk_strerror(rc),
+                err.message);
+  ck_assert_ptr_nonnull(strstr(err.message, "gone"));
+  dusk_client_free(c);
+  /* The worker keeps trying, slowly: it must still be alive. */
+  ck_assert_int_eq(kill(env.worker, 0), 0);
+  start_scheduler_on(port);
+  /* check_served waits (bounded) for the worker to re-register and runs a
+   * graph on it. */
+  check_served("after-restart", 9);
+}
+END_TEST
+
 /* A peer that connects and never says anything (or stops half-way through
  * the handshake) is cut after --handshake-ms, logged with its address,
  * while real clients keep being served. */
@@ -585,6 +626,7 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, test_garbage_bytes_close_connection);
   tcase_add_test(tc, test_huge_frame_header_refused);
   tcase_add_test(tc, test_silent_peer_cut_after_handshake_deadline);
+  tcase_add_test(tc, test_scheduler_restart);
   suite_add_tcase(s, tc);
   return s;
 }
