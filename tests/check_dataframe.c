@@ -5,6 +5,9 @@
 
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +216,79 @@ START_TEST(test_errors_name_column_and_file) {
 }
 END_TEST
 
+/* ---- a worker killed at a random moment, 20 times ------------------------ */
+
+typedef struct killer {
+  pid_t pid;
+  unsigned delay_us;
+} killer;
+
+static void *kill_later(void *arg) {
+  killer *k = arg;
+  struct timespec ts = {0, (long)k->delay_us * 1000L};
+  nanosleep(&ts, NULL);
+  kill(k->pid, SIGKILL);
+  return NULL;
+}
+
+/* 20 partitions of a 12 MB file, a worker SIGKILLed at a random moment
+ * (fixed seed) during each of 20 groupbys: every answer must equal the
+ * undisturbed one, and the nanny must bring the worker count back. */
+START_TEST(test_random_worker_kills_exact) {
+  char big[160], expr[256];
+  dusk_frame *f = NULL;
+  dusk_error err = {0};
+  dusk_table *t;
+  char *want;
+  unsigned seed = 12345;
+  FILE *out;
+  snprintf(big, sizeof big, "%s/big.csv", dir);
+  out = fopen(big, "w");
+  ck_assert_ptr_nonnull(out);
+  fputs("k,x,s\n", out);
+  for (int i = 0; i < 600000; i++)
+    fprintf(out, "%d,%d,%s\n", i % 97, i, (i % 13) ? "abc" : "");
+  fclose(out);
+  snprintf(expr, sizeof expr,
+           "read_csv(\"%s\", blocksize=600000).groupby(\"k\").agg("
+           "{\"x\": \"sum\", \"s\": \"count\"})",
+           big);
+  ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
+  t = compute(f);
+  want = print_csv(t);
+  dusk_table_free(t);
+  for (int rep = 0; rep < 20; rep++) {
+    dusk_worker_status ws[4];
+    size_t n = 0;
+    pthread_t th;
+    killer k;
+    char *got;
+    int rc;
+    /* Both workers up again (the nanny restarts the killed one). */
+    ck_assert_msg(dusk_client_workers(client, 2, 30000, ws, 4, &n, NULL,
+                                      &err) == 0,
+                  "rep %d: %s", rep, err.message);
+    seed = seed * 1103515245u + 12345u;
+    k.pid = (pid_t)ws[(seed >> 16) % n].pid;
+    k.delay_us = (seed >> 8) % 120000; /* within the query's ~0.1 s */
+    ck_assert_int_eq(pthread_create(&th, NULL, kill_later, &k), 0);
+    ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
+    t = NULL;
+    rc = dusk_compute(client, f, 60000, &t, &err);
+    dusk_frame_free(f);
+    pthread_join(th, NULL);
+    ck_assert_msg(rc == 0, "rep %d (kill after %u us): %s", rep, k.delay_us,
+                  err.message);
+    got = print_csv(t);
+    ck_assert_msg(strcmp(got, want) == 0, "rep %d: answer differs", rep);
+    free(got);
+    dusk_table_free(t);
+  }
+  free(want);
+  unlink(big);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dataframe");
   TCase *tc = tcase_create("api");
@@ -224,6 +300,7 @@ int main(void) {
   tcase_add_test(tc, test_fillna_query_head);
   tcase_add_test(tc, test_parse_value_counts_len_describe);
   tcase_add_test(tc, test_errors_name_column_and_file);
+  tcase_add_test(tc, test_random_worker_kills_exact);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
