@@ -550,6 +550,37 @@ def cases(cl, F):
         f'read_csv("{wpath}").groupby("k").agg({{"x": "sum"}})', ["'x'"],
         blocksize="64KB"))
 
+    @case("disk full while writing to_csv")
+    def _():
+        # A 256 KiB tmpfs for the output (root only; say so otherwise): the
+        # query must fail naming the file and the cause, and leave no
+        # temporary file and no part file that is cut short.
+        full = p("full_disk")
+        os.makedirs(full, exist_ok=True)
+        if os.geteuid() != 0:
+            print("     (skipped: mounting a small tmpfs needs root)")
+            return None
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
+                        full], check=True)
+        try:
+            r = cl.query(f'read_csv("{p("big.csv")}").to_csv("{full}/out")',
+                         blocksize="64KB")
+            why = expect_error(r, [f"{full}/out", "No space left"])
+            if why:
+                return why
+            names = os.listdir(os.path.join(full, "out"))
+            left = [n for n in names if n.endswith(".tmp")]
+            if left:
+                return f"temporary files left behind: {left[:3]}"
+            for n in names:
+                with open(os.path.join(full, "out", n), "rb") as f:
+                    data = f.read()
+                if not data.endswith(b"\n"):
+                    return f"{n} is cut short but looks finished"
+            return None
+        finally:
+            subprocess.run(["umount", full], check=False)
+
     @case("groupby sum after a column turns string late")
     def _():
         # pandas 1.5 drops the column that is no longer numeric, as dusk
