@@ -5,6 +5,7 @@
 #                        north-star queries on a LocalCluster
 #   ./run.sh test        build and run the whole test suite (ctest)
 #   ./run.sh test-asan   the same suite built with ASan + UBSan
+#   ./run.sh fuzz [SECS] run each libFuzzer target for SECS (needs clang)
 #   ./run.sh build       just build (into build/)
 #   ./run.sh bench ...   dusk bench tasks ... (see README)
 #
@@ -80,6 +81,27 @@ case "$cmd" in
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     exec ctest --output-on-failure -j 2 "$@"
+    ;;
+  fuzz)
+    # Each libFuzzer target for SECONDS (default 30), from a copy of its
+    # committed corpus; needs clang and its runtime (clang, libclang-rt-dev).
+    ensure_packages
+    secs=${1:-30}
+    if ! command -v clang >/dev/null 2>&1; then
+      echo "run.sh fuzz: clang not installed (apt-get install clang libclang-rt-dev); skipped" >&2
+      exit 0
+    fi
+    CC=clang build build-fuzz -DDUSK_FUZZ=ON -DDUSK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDUSK_TESTS=ON >/dev/null
+    for t in frames query csv; do
+      work=$(mktemp -d)
+      cp tests/fuzz/corpus/$t/* "$work"/
+      echo "fuzzing $t for ${secs}s"
+      build-fuzz/bin/fuzz_$t -max_total_time="$secs" -max_len=65536 -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=0 "$work" 2>&1 | tail -3
+      st=${PIPESTATUS[0]}
+      rm -rf "$work"
+      [ "$st" -eq 0 ] || { echo "run.sh fuzz: $t found a failure (see above)" >&2; exit 1; }
+    done
     ;;
   build)
     ensure_packages
