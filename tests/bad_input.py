@@ -568,8 +568,16 @@ def cases(cl, F):
             why = expect_error(r, [f"{full}/out", "No space left"])
             if why:
                 return why
-            names = os.listdir(os.path.join(full, "out"))
-            left = [n for n in names if n.endswith(".tmp")]
+            # Scans of other partitions were canceled when the query
+            # failed; they remove their temporary files as they stop, so
+            # wait (bounded) for that rather than look at once.
+            deadline = time.monotonic() + 15
+            while True:
+                names = os.listdir(os.path.join(full, "out"))
+                left = [n for n in names if n.endswith(".tmp")]
+                if not left or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
             if left:
                 return f"temporary files left behind: {left[:3]}"
             for n in names:
