@@ -110,3 +110,27 @@ int dusk_batch_arena_add(dusk_batch *b, const char *s, size_t len,
   b->arena_len += len;
   return 0;
 }
+
+void dusk_batch_get(const dusk_batch *b, size_t col, size_t row,
+                    dusk_value *v) {
+  const dusk_column *c = &b->cols[col];
+  if (!c->valid[row]) {
+    v->type = DUSK_TYPE_NULL;
+    return;
+  }
+  v->type = c->type;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    v->u.i = c->i64[row];
+    break;
+  case DUSK_TYPE_FLOAT64:
+    v->u.f = c->f64[row];
+    break;
+  case DUSK_TYPE_BOOL:
+    v->u.b = c->b[row] != 0;
+    break;
+  default:
+    v->u.s.ptr = b->arena + c->str_off[row];
+    v->u.s.len = c->str_len[row];
+  }
+}

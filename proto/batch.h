@@ -37,6 +37,11 @@ int dusk_batch_init(dusk_batch *b, const dusk_type *types, size_t ncols,
 void dusk_batch_destroy(dusk_batch *b);
 /* Empties the batch (rows and arena), keeping its memory. */
 void dusk_batch_clear(dusk_batch *b);
+/* The value at (col, row) of b: a DUSK_TYPE_NULL value for a null;
+ * strings borrow from the batch arena. */
+void dusk_batch_get(const dusk_batch *b, size_t col, size_t row,
+                    dusk_value *v);
+
 /* Copies len bytes into the arena; *off receives their offset.  0 or
  * DUSK_ENOMEM (the arena grows; it is bounded by the caller's field cap
  * times the batch size). */

@@ -494,23 +494,6 @@ static void compact(dusk_batch *b, const uint8_t *mask) {
   b->nrows = w;
 }
 
-static void batch_get(const dusk_batch *b, size_t c, size_t r,
-                      dusk_value *v) {
-  const dusk_column *col = &b->cols[c];
-  if (!col->valid[r]) {
-    v->type = DUSK_TYPE_NULL;
-    return;
-  }
-  v->type = col->type;
-  switch (col->type) {
-  case DUSK_TYPE_INT64: v->u.i = col->i64[r]; break;
-  case DUSK_TYPE_FLOAT64: v->u.f = col->f64[r]; break;
-  case DUSK_TYPE_BOOL: v->u.b = col->b[r] != 0; break;
-  default:
-    v->u.s.ptr = b->arena + col->str_off[r];
-    v->u.s.len = col->str_len[r];
-  }
-}
 
 typedef struct scan_ctx {
   pipeline *p;
@@ -566,7 +549,7 @@ static int on_batch(void *arg, dusk_batch *b) {
       vals[0].type = DUSK_TYPE_INT64;
       vals[0].u.i = p->written++;
       for (size_t i = 0; i < p->nvisible; i++)
-        batch_get(b, (size_t)p->visible[i], r, &vals[i + 1]);
+        dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i + 1]);
       if ((rc = dusk_table_append_row(p->chunk, vals)) != 0)
         return rc;
     }
@@ -608,7 +591,7 @@ static int on_batch(void *arg, dusk_batch *b) {
          r++) {
       int rc;
       for (size_t i = 0; i < nv; i++)
-        batch_get(b, (size_t)p->visible[i], r, &vals[i]);
+        dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
       vals[nv].type = DUSK_TYPE_INT64;
       vals[nv].u.i = (int64_t)p->range_index;
       vals[nv + 1].type = DUSK_TYPE_INT64;

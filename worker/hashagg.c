@@ -255,23 +255,6 @@ static void get_value(const char *p, size_t *pos, dusk_type t, dusk_value *v) {
   }
 }
 
-static void batch_value(const dusk_batch *b, int col, size_t row,
-                        dusk_value *v) {
-  const dusk_column *c = &b->cols[col];
-  if (!c->valid[row]) {
-    v->type = DUSK_TYPE_NULL;
-    return;
-  }
-  v->type = c->type;
-  switch (c->type) {
-  case DUSK_TYPE_INT64: v->u.i = c->i64[row]; break;
-  case DUSK_TYPE_FLOAT64: v->u.f = c->f64[row]; break;
-  case DUSK_TYPE_BOOL: v->u.b = c->b[row] != 0; break;
-  default:
-    v->u.s.ptr = b->arena + c->str_off[row];
-    v->u.s.len = c->str_len[row];
-  }
-}
 
 /* ---- updating states ----------------------------------------------------- */
 
@@ -454,7 +437,7 @@ static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
   for (size_t r = 0; r < b->nrows; r++) {
     size_t g, k;
     for (k = 0; k < h->nkeys; k++) {
-      batch_value(b, key_cols[k], r, &keys[k]);
+      dusk_batch_get(b, (size_t)key_cols[k], r, &keys[k]);
       if (keys[k].type == DUSK_TYPE_NULL)
         break;
     }
@@ -499,7 +482,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
     for (size_t r = 0; r < b->nrows; r++) {
       if (!rg[r])
         continue;
-      batch_value(b, agg_cols[a], r, &v);
+      dusk_batch_get(b, (size_t)agg_cols[a], r, &v);
       if ((rc = update(h, rg[r] - 1, a, &v)) != 0)
         return rc;
     }
