@@ -138,6 +138,10 @@ dusk_frame *dusk_value_counts(dusk_frame *f, const char *column,
 dusk_frame *dusk_head(dusk_frame *f, int64_t n, dusk_error *err);
 dusk_frame *dusk_len(dusk_frame *f, dusk_error *err);
 dusk_frame *dusk_describe(dusk_frame *f, dusk_error *err);
+/* Workers write one file per partition, dir/<file>-<range>.part (like
+ * Dask's N.part, with each partition's own row numbers as the index); the
+ * result lists the files and their row counts. */
+dusk_frame *dusk_to_csv(dusk_frame *f, const char *dir, dusk_error *err);
 void dusk_frame_free(dusk_frame *f);
 /* Sets the partition size of every read_csv in f that did not set one. */
 void dusk_frame_set_blocksize(dusk_frame *f, int64_t bytes);

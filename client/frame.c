@@ -260,6 +260,17 @@ dusk_frame *dusk_describe(dusk_frame *f, dusk_error *err) {
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
+dusk_frame *dusk_to_csv(dusk_frame *f, const char *dir, dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  if (dir == NULL || dir[0] == '\0') {
+    dusk_frame_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
+    return NULL;
+  }
+  return wrap(dusk_plan_to_csv(unwrap(f), dir), err);
+}
+
 /* ---- compute ------------------------------------------------------------- */
 
 int dusk_compute(dusk_client *c, const dusk_frame *f, int timeout_ms,

@@ -155,6 +155,30 @@ START_TEST(test_parse_value_counts_len_describe) {
   ck_assert_int_eq(dusk_table_int64(t, 0, 0), 12);
   dusk_table_free(t);
 
+  {
+    char out[160];
+    snprintf(out, sizeof out, "%s/parts", dir);
+    t = compute(dusk_to_csv(read_data(64), out, &err));
+    /* One row per partition, and the rows add up to the file's 12. */
+    ck_assert_uint_gt(dusk_table_nrows(t), 1);
+    {
+      int64_t rows = 0;
+      for (size_t r = 0; r < dusk_table_nrows(t); r++) {
+        size_t len = 0;
+        const char *name = dusk_table_string(t, 0, r, &len);
+        char part[256];
+        ck_assert_ptr_nonnull(name);
+        snprintf(part, sizeof part, "%.*s", (int)len, name);
+        ck_assert_int_eq(access(part, R_OK), 0);
+        unlink(part);
+        rows += dusk_table_int64(t, 1, r);
+      }
+      ck_assert_int_eq(rows, 12);
+    }
+    rmdir(out);
+    dusk_table_free(t);
+  }
+
   t = compute(dusk_describe(read_data(0), &err));
   /* count, mean, std, min, max of x (11 values) and y (11 values) */
   ck_assert_int_eq(dusk_table_nrows(t), 5);
