@@ -96,7 +96,8 @@ case "$cmd" in
       work=$(mktemp -d)
       cp tests/fuzz/corpus/$t/* "$work"/
       echo "fuzzing $t for ${secs}s"
-      build-fuzz/bin/fuzz_$t -max_total_time="$secs" -max_len=65536 -timeout=10 \
+      # A fixed seed (DUSK_FUZZ_SEED, default 1) makes a CI run reproducible.
+      build-fuzz/bin/fuzz_$t -seed="${DUSK_FUZZ_SEED:-1}" -max_total_time="$secs" -max_len=65536 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=0 "$work" 2>&1 | tail -3
       st=${PIPESTATUS[0]}
       rm -rf "$work"
