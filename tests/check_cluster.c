@@ -464,38 +464,40 @@ static long parent_of(long pid) {
   return ppid;
 }
 
-START_TEST(test_worker_killed_mid_graph) {
-  dusk_cluster *cl = start_cluster(2000);
-  dusk_client *c = connect_client(cl);
+/* Submits KILL_LEAVES leaves, each an add waiting on a 20 ms sleep, summed
+ * by a tree into root: about 2.5 s of work over two workers, so a fault
+ * injected once it runs lands with plenty left to do. */
+static void submit_sleepy_sum(dusk_client *c, const char *prefix,
+                              const char *root) {
   dusk_graph *g = dusk_graph_new();
-  dusk_worker_status ws[MAX_WORKERS];
   char **level = calloc(KILL_LEAVES, sizeof *level);
-  const char *root = "kill-root";
-  size_t n = KILL_LEAVES;
-  int64_t victim = -1;
-  uint64_t deadline;
-
+  char sum_prefix[32];
   ck_assert_ptr_nonnull(g);
   ck_assert_ptr_nonnull(level);
-  /* Each leaf waits on a 20 ms sleep: about 2.5 s of work over two
-   * workers, so the kill lands with plenty left to do. */
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < KILL_LEAVES; i++) {
     char skey[32], key[32];
     const char *sdep[1] = {skey};
-    snprintf(skey, sizeof skey, "nap-%zu", i);
-    snprintf(key, sizeof key, "val-%zu", i);
+    snprintf(skey, sizeof skey, "%s-nap-%zu", prefix, i);
+    snprintf(key, sizeof key, "%s-val-%zu", prefix, i);
     add_int(g, skey, "sleep_ms", 20, NULL, 0);
     add_int(g, key, "add", (int64_t)i + 1, sdep, 1);
     level[i] = strdup(key);
     ck_assert_ptr_nonnull(level[i]);
   }
-  add_sum_tree(g, level, n, "ksum", root);
+  snprintf(sum_prefix, sizeof sum_prefix, "%s-sum", prefix);
+  add_sum_tree(g, level, KILL_LEAVES, sum_prefix, root);
   free(level);
   submit_ok(c, g, &root, 1);
   dusk_graph_free(g);
+}
 
-  /* Wait for progress: a worker that holds results and runs tasks. */
-  deadline = tu_now_ms() + POLL_MS;
+/* Waits for progress, then names a worker of this cluster's nanny that
+ * holds results and has tasks in flight (the scheduler's own count said
+ * so just now, so the graph is not finished when the fault hits it). */
+static int64_t busy_worker(dusk_cluster *cl, dusk_client *c) {
+  dusk_worker_status ws[MAX_WORKERS];
+  int64_t victim = -1;
+  uint64_t deadline = tu_now_ms() + POLL_MS;
   do {
     size_t nw = list_workers(c, 2, ws, NULL);
     for (size_t i = 0; i < nw && victim < 0; i++)
@@ -504,11 +506,21 @@ START_TEST(test_worker_killed_mid_graph) {
     if (victim < 0)
       tu_nap_ms(20);
   } while (victim < 0 && tu_now_ms() < deadline);
-  /* The scheduler's own count said the victim had tasks in flight just
-   * now, so the graph is not finished when it dies. */
   ck_assert_msg(victim > 0, "no worker ever held results while busy");
-  /* Only ever kill a worker of this cluster's nanny. */
+  /* Only ever signal a worker of this cluster's nanny. */
   ck_assert_int_eq(parent_of((long)victim), (long)dusk_cluster_nanny_pid(cl));
+  return victim;
+}
+
+START_TEST(test_worker_killed_mid_graph) {
+  dusk_cluster *cl = start_cluster(2000);
+  dusk_client *c = connect_client(cl);
+  dusk_worker_status ws[MAX_WORKERS];
+  const char *root = "kill-root";
+  int64_t victim;
+
+  submit_sleepy_sum(c, "kill", root);
+  victim = busy_worker(cl, c);
   ck_assert_int_eq(kill((pid_t)victim, SIGKILL), 0);
 
   /* Tasks it ran are retried, results it held are recomputed. */
@@ -536,43 +548,14 @@ END_TEST
 START_TEST(test_stopped_worker_moved_then_resumed) {
   dusk_cluster *cl = start_cluster(1000);
   dusk_client *c = connect_client(cl);
-  dusk_graph *g = dusk_graph_new();
   dusk_worker_status ws[MAX_WORKERS];
-  char **level = calloc(KILL_LEAVES, sizeof *level);
   const char *root = "stop-root";
-  size_t n = KILL_LEAVES;
-  int64_t victim = -1;
+  int64_t victim;
   uint64_t deadline;
   int back = 0;
 
-  ck_assert_ptr_nonnull(g);
-  ck_assert_ptr_nonnull(level);
-  for (size_t i = 0; i < n; i++) {
-    char skey[32], key[32];
-    const char *sdep[1] = {skey};
-    snprintf(skey, sizeof skey, "snap-%zu", i);
-    snprintf(key, sizeof key, "sval-%zu", i);
-    add_int(g, skey, "sleep_ms", 20, NULL, 0);
-    add_int(g, key, "add", (int64_t)i + 1, sdep, 1);
-    level[i] = strdup(key);
-    ck_assert_ptr_nonnull(level[i]);
-  }
-  add_sum_tree(g, level, n, "ssum", root);
-  free(level);
-  submit_ok(c, g, &root, 1);
-  dusk_graph_free(g);
-
-  deadline = tu_now_ms() + POLL_MS;
-  do {
-    size_t nw = list_workers(c, 2, ws, NULL);
-    for (size_t i = 0; i < nw && victim < 0; i++)
-      if (ws[i].nkeys > 0 && ws[i].nprocessing > 0)
-        victim = ws[i].pid;
-    if (victim < 0)
-      tu_nap_ms(20);
-  } while (victim < 0 && tu_now_ms() < deadline);
-  ck_assert_msg(victim > 0, "no worker ever held results while busy");
-  ck_assert_int_eq(parent_of((long)victim), (long)dusk_cluster_nanny_pid(cl));
+  submit_sleepy_sum(c, "stop", root);
+  victim = busy_worker(cl, c);
   ck_assert_int_eq(kill((pid_t)victim, SIGSTOP), 0);
 
   /* The graph completes without it (it is hung, not dead: only missed
