@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev check libssl-dev python3-pandas"
+PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev check libssl-dev openssl python3-pandas"
 
 ensure_packages() {
   local missing=()

@@ -292,6 +292,12 @@ static int cond_ready(dusk_client *c, void *arg) {
 
 int dusk_client_connect(const char *address, const char *token,
                         int timeout_ms, dusk_client **out, dusk_error *err) {
+  return dusk_client_connect_tls(address, token, NULL, timeout_ms, out, err);
+}
+
+int dusk_client_connect_tls(const char *address, const char *token,
+                            const dusk_tls_files *tls, int timeout_ms,
+                            dusk_client **out, dusk_error *err) {
   dusk_client *c = calloc(1, sizeof *c);
   char host[256];
   int port, rc;
@@ -316,6 +322,12 @@ int dusk_client_connect(const char *address, const char *token,
     uv_loop_close(&c->loop);
     free(c);
     return dusk_error_set(err, rc, "network set-up failed");
+  }
+  if (tls != NULL && ((rc = dusk_tls_files_check(tls, err)) < 0 ||
+                      (rc == 1 && (rc = dusk_net_use_tls(&c->net, tls, err)) !=
+                                      0))) {
+    dusk_client_free(c);
+    return rc;
   }
   dusk_net_connect(&c->net, (struct sockaddr *)&ss, &sched_handler, c,
                    &c->sched);

@@ -31,6 +31,8 @@ struct dusk_cluster {
   char token[65];
   char token_dir[64];
   char token_file[96];
+  int tls_on;
+  char tls_cert[PATH_MAX], tls_key[PATH_MAX], tls_ca[PATH_MAX];
 };
 
 void dusk_cluster_options_init(dusk_cluster_options *o) {
@@ -73,6 +75,19 @@ static int find_binary(const char *bin_dir, const char *name, char *out,
   /* Last resort: PATH lookup by execvp. */
   snprintf(out, outlen, "%s", name);
   return 0;
+}
+
+/* Appends the TLS flags at argv[a] (argv has room for 6 more + NULL). */
+static void add_tls_args(dusk_cluster *cl, char **argv, int a) {
+  if (!cl->tls_on)
+    return;
+  argv[a++] = "--tls-cert";
+  argv[a++] = cl->tls_cert;
+  argv[a++] = "--tls-key";
+  argv[a++] = cl->tls_key;
+  argv[a++] = "--tls-ca";
+  argv[a++] = cl->tls_ca;
+  argv[a] = NULL;
 }
 
 /* Forks and execs argv with fd `ready_w` (or -1) as fd 3.  The child dies
@@ -185,6 +200,17 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
                           "dusk-scheduler or dusk-worker not found in %s",
                           o->bin_dir);
   }
+  rc = dusk_tls_files_check(&o->tls, err);
+  if (rc < 0) {
+    free(cl);
+    return rc;
+  }
+  if (rc == 1) {
+    cl->tls_on = 1;
+    snprintf(cl->tls_cert, sizeof cl->tls_cert, "%s", o->tls.cert);
+    snprintf(cl->tls_key, sizeof cl->tls_key, "%s", o->tls.key);
+    snprintf(cl->tls_ca, sizeof cl->tls_ca, "%s", o->tls.ca);
+  }
   /* A fresh token in a private file. */
   snprintf(cl->token_dir, sizeof cl->token_dir, "/tmp/dusk-cluster-XXXXXX");
   if (mkdtemp(cl->token_dir) == NULL ||
@@ -213,12 +239,13 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
   snprintf(timeout_arg, sizeof timeout_arg, "%d",
            o->worker_timeout_ms > 0 ? o->worker_timeout_ms : 10000);
   {
-    char *argv[] = {sched_bin,        "--port",       "0",
-                    "--ready-fd",     "3",            "--token-file",
-                    cl->token_file,   "--log-level",
-                    (char *)(o->log_level ? o->log_level : "warn"),
-                    "--worker-queue", queue_arg,      "--worker-timeout-ms",
-                    timeout_arg,      NULL};
+    char *argv[24] = {sched_bin,        "--port",       "0",
+                      "--ready-fd",     "3",            "--token-file",
+                      cl->token_file,   "--log-level",
+                      (char *)(o->log_level ? o->log_level : "warn"),
+                      "--worker-queue", queue_arg,      "--worker-timeout-ms",
+                      timeout_arg,      NULL};
+    add_tls_args(cl, argv, 13);
     cl->scheduler = spawn(argv, pipefd[1]);
   }
   close(pipefd[1]);
@@ -240,7 +267,7 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
   snprintf(nbuf, sizeof nbuf, "%d", cl->nworkers);
   snprintf(port_arg, sizeof port_arg, "%d", port);
   {
-    char *argv[16];
+    char *argv[24];
     int a = 0;
     argv[a++] = worker_bin;
     argv[a++] = addr_arg;
@@ -255,6 +282,7 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
       argv[a++] = (char *)o->plugins;
     }
     argv[a] = NULL;
+    add_tls_args(cl, argv, a);
     cl->nanny = spawn(argv, -1);
   }
   if (cl->nanny < 0) {
@@ -292,7 +320,9 @@ int64_t dusk_cluster_nanny_pid(const dusk_cluster *cl) { return cl->nanny; }
 
 int dusk_cluster_client(dusk_cluster *cl, dusk_client **out,
                         dusk_error *err) {
-  return dusk_client_connect(cl->address, cl->token, 10000, out, err);
+  dusk_tls_files tls = {cl->tls_cert, cl->tls_key, cl->tls_ca};
+  return dusk_client_connect_tls(cl->address, cl->token,
+                                 cl->tls_on ? &tls : NULL, 10000, out, err);
 }
 
 void dusk_cluster_stop(dusk_cluster *cl) {

@@ -11,6 +11,7 @@
 #define DUSK_H
 
 #include "errors.h" /* dusk_error, DUSK_E* codes, dusk_strerror */
+#include "tls.h"    /* dusk_tls_files */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,12 @@ typedef struct dusk_client dusk_client;
 /* address: "tcp://host:port"; token: the cluster's token or NULL. */
 int dusk_client_connect(const char *address, const char *token,
                         int timeout_ms, dusk_client **out, dusk_error *err);
+/* Same over TLS: tls names this client's certificate, key and the cluster
+ * CA (all three; see tls.h), or is NULL for plain TCP.  A scheduler or
+ * worker whose certificate the CA did not sign is refused. */
+int dusk_client_connect_tls(const char *address, const char *token,
+                            const dusk_tls_files *tls, int timeout_ms,
+                            dusk_client **out, dusk_error *err);
 void dusk_client_free(dusk_client *c);
 
 /* Submits g; the keys in `wanted` are kept until released and can be
@@ -188,6 +195,8 @@ typedef struct dusk_cluster_options {
   int worker_timeout_ms;  /* scheduler's --worker-timeout-ms, 0 = default */
   int worker_queue;       /* scheduler's --worker-queue, 0 = default */
   int start_timeout_ms;   /* default 30000 */
+  dusk_tls_files tls;     /* all three set: the daemons and this process's
+                             clients speak TLS with these files */
 } dusk_cluster_options;
 
 void dusk_cluster_options_init(dusk_cluster_options *o);

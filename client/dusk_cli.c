@@ -4,6 +4,9 @@
  *   dusk demo  [--workers N] [--tasks M]     LocalCluster + a demo graph
  *   dusk bench tasks [--scheduler ADDR [--token-file F] | --workers N]
  *                    [--tasks M] [--shape independent|tree|chain]
+ *   dusk query [...] 'EXPR'                   run a dataframe expression
+ * Every command takes --tls-cert F --tls-key F --tls-ca F: TLS to a
+ * --scheduler, or a LocalCluster whose connections all use TLS.
  */
 #include "dusk.h"
 
@@ -25,6 +28,7 @@ typedef struct options {
   const char *shape;
   const char *scheduler;
   const char *token_file;
+  dusk_tls_files tls;
 } options;
 
 static double now_s(void) {
@@ -45,7 +49,8 @@ static int usage(void) {
           "--workers N]\n"
           "             [--format table|csv|json] [--blocksize SIZE] 'EXPR'\n"
           "     EXPR like read_csv(\"fhv*.csv\").fillna(0)"
-          ".groupby(\"PULocationID\").count()\n");
+          ".groupby(\"PULocationID\").count()\n"
+          "  every command: [--tls-cert PEM --tls-key PEM --tls-ca PEM]\n");
   return 2;
 }
 
@@ -98,6 +103,7 @@ static int parse_options(int argc, char **argv, int first, options *o) {
   o->shape = "independent";
   o->scheduler = NULL;
   o->token_file = NULL;
+  memset(&o->tls, 0, sizeof o->tls);
   for (int i = first; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long x;
@@ -119,6 +125,15 @@ static int parse_options(int argc, char **argv, int first, options *o) {
       i++;
     } else if (strcmp(a, "--token-file") == 0 && v != NULL) {
       o->token_file = v;
+      i++;
+    } else if (strcmp(a, "--tls-cert") == 0 && v != NULL) {
+      o->tls.cert = v;
+      i++;
+    } else if (strcmp(a, "--tls-key") == 0 && v != NULL) {
+      o->tls.key = v;
+      i++;
+    } else if (strcmp(a, "--tls-ca") == 0 && v != NULL) {
+      o->tls.ca = v;
       i++;
     } else if (strcmp(a, "--format") == 0 && v != NULL) {
       if (strcmp(v, "table") == 0)
@@ -175,7 +190,8 @@ static int open_cluster(const options *o, dusk_cluster **cl,
     } else if (env != NULL) {
       token = strdup(env);
     }
-    rc = dusk_client_connect(o->scheduler, token, 10000, client, &err);
+    rc = dusk_client_connect_tls(o->scheduler, token, &o->tls, 10000, client,
+                                 &err);
     free(token);
     if (rc != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
@@ -194,6 +210,7 @@ static int open_cluster(const options *o, dusk_cluster **cl,
   dusk_cluster_options co;
   dusk_cluster_options_init(&co);
   co.nworkers = o->workers;
+  co.tls = o->tls;
   if (dusk_cluster_start(&co, cl, &err) != 0) {
     fprintf(stderr, "dusk: LocalCluster: %s\n", err.message);
     return -1;
@@ -389,6 +406,7 @@ static int run_local(const options *o) {
   struct sigaction sa;
   dusk_cluster_options_init(&co);
   co.nworkers = o->workers;
+  co.tls = o->tls;
   co.log_level = "info";
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;

@@ -5,6 +5,8 @@
 #include "frame.h"
 
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,12 +52,30 @@ int dusk_net_init(dusk_net *n, uv_loop_t *loop, uint8_t role,
   return 0;
 }
 
+int dusk_net_use_tls(dusk_net *n, const dusk_tls_files *files,
+                     dusk_error *err) {
+  SSL_CTX *ctx;
+  int rc = dusk_tls_files_check(files, err);
+  if (rc <= 0)
+    return rc < 0 ? rc
+                  : dusk_error_set(err, DUSK_ECONFIG, "no TLS files given");
+  if ((rc = dusk_tls_context_new(files, &ctx, err)) != 0)
+    return rc;
+  dusk_tls_context_free(n->tls);
+  n->tls = ctx;
+  return 0;
+}
+
 void dusk_net_close(dusk_net *n) {
   if (!uv_is_closing((uv_handle_t *)&n->flusher))
     uv_close((uv_handle_t *)&n->flusher, NULL);
   dusk_msg_decoder_destroy(&n->dec);
   free(n->token);
   n->token = NULL;
+  /* Connections hold references of their own: freeing is safe while they
+   * finish closing. */
+  dusk_tls_context_free(n->tls);
+  n->tls = NULL;
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -87,6 +107,47 @@ static void dirty_remove(dusk_conn *c) {
 
 static void start_write(dusk_conn *c);
 
+/* TLS: once the handshake is done, encrypts the queued frames; then moves
+ * whatever ciphertext OpenSSL produced (handshake records, alerts, data)
+ * into c->cipher.  0, or the conn is closed. */
+static int tls_encrypt(dusk_conn *c) {
+  size_t pending;
+  if (SSL_is_init_finished(c->ssl) && c->out.len > 0) {
+    /* Memory BIOs never block, so a write takes everything at once. */
+    ERR_clear_error();
+    if (c->out.len > INT32_MAX ||
+        SSL_write(c->ssl, c->out.data, (int)c->out.len) != (int)c->out.len) {
+      char why[256];
+      dusk_tls_last_error(why, sizeof why);
+      dusk_conn_close(c, DUSK_EPROTO, "TLS write to %s failed: %s", c->peer,
+                      why);
+      return -1;
+    }
+    c->out.len = 0;
+  }
+  while ((pending = BIO_ctrl_pending(c->wbio)) > 0) {
+    int got;
+    if (dusk_buf_reserve(&c->cipher, pending) != 0) {
+      dusk_conn_close(c, DUSK_ENOMEM, "out of memory");
+      return -1;
+    }
+    got = BIO_read(c->wbio, c->cipher.data + c->cipher.len, (int)pending);
+    if (got <= 0)
+      break;
+    c->cipher.len += (size_t)got;
+  }
+  return 0;
+}
+
+/* True while anything is still to be written (plain frames, or for TLS,
+ * frames the handshake lets through and ciphertext). */
+static int has_output(const dusk_conn *c) {
+  if (c->ssl == NULL)
+    return c->out.len > 0;
+  return c->cipher.len > 0 || BIO_ctrl_pending(c->wbio) > 0 ||
+         (c->out.len > 0 && SSL_is_init_finished(c->ssl));
+}
+
 static void on_write(uv_write_t *req, int status) {
   dusk_conn *c = req->data;
   c->writing = 0;
@@ -98,7 +159,7 @@ static void on_write(uv_write_t *req, int status) {
                     uv_strerror(status));
     return;
   }
-  if (c->out.len > 0) {
+  if (has_output(c)) {
     start_write(c);
   } else if (c->close_after_write) {
     char reason[sizeof c->close_reason];
@@ -108,15 +169,29 @@ static void on_write(uv_write_t *req, int status) {
 }
 
 static void start_write(dusk_conn *c) {
-  dusk_buf t;
+  dusk_buf t, *src = &c->out;
   uv_buf_t b;
   int rc;
-  if (c->writing || c->out.len == 0 || c->state == DUSK_CONN_CLOSING)
+  if (c->writing || c->state == DUSK_CONN_CLOSING)
     return;
+  if (c->ssl != NULL) {
+    if (tls_encrypt(c) != 0)
+      return;
+    src = &c->cipher;
+  }
+  if (src->len == 0) {
+    /* A failed TLS handshake may have nothing (left) to say. */
+    if (c->close_after_write) {
+      char reason[sizeof c->close_reason];
+      memcpy(reason, c->close_reason, sizeof reason);
+      dusk_conn_close(c, c->close_code, "%s", reason);
+    }
+    return;
+  }
   t = c->wbuf;
-  c->wbuf = c->out;
-  c->out = t;
-  c->out.len = 0;
+  c->wbuf = *src;
+  *src = t;
+  src->len = 0;
   b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
   c->wreq.data = c;
   rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write);
@@ -140,7 +215,8 @@ static int queue_frame(dusk_conn *c, dusk_buf *dst, const dusk_msg *m) {
   int rc = dusk_msg_encode(m, dst);
   if (rc != 0)
     return rc;
-  if (c->out.len + c->wbuf.len + c->early.len > c->net->max_outbuf) {
+  if (c->out.len + c->wbuf.len + c->early.len + c->cipher.len >
+      c->net->max_outbuf) {
     dusk_conn_close(c, DUSK_ETOOBIG,
                     "%s does not read: over %zu bytes of output queued",
                     c->peer, c->net->max_outbuf);
@@ -187,7 +263,7 @@ size_t dusk_net_sweep(dusk_net *n, uint64_t deadline_ms) {
 }
 
 size_t dusk_conn_pending_output(const dusk_conn *c) {
-  return c->out.len + c->wbuf.len + c->early.len;
+  return c->out.len + c->wbuf.len + c->early.len + c->cipher.len;
 }
 
 /* ---- close --------------------------------------------------------------- */
@@ -206,6 +282,9 @@ static void on_closed(uv_handle_t *h) {
   dusk_buf_destroy(&c->out);
   dusk_buf_destroy(&c->early);
   dusk_buf_destroy(&c->wbuf);
+  dusk_buf_destroy(&c->raw);
+  dusk_buf_destroy(&c->cipher);
+  SSL_free(c->ssl); /* frees both BIOs */
   free(c);
 }
 
@@ -254,7 +333,16 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   dusk_conn *c = (dusk_conn *)h;
   (void)suggested;
   /* The frame decoder refuses oversized headers before their bodies arrive,
-   * so the buffer never exceeds one frame plus one read chunk. */
+   * so the buffer never exceeds one frame plus one read chunk.  TLS reads
+   * ciphertext into its own fixed buffer and decrypts into c->in. */
+  if (c->ssl != NULL) {
+    if (dusk_buf_reserve(&c->raw, READ_CHUNK) != 0) {
+      *buf = uv_buf_init(NULL, 0);
+      return;
+    }
+    *buf = uv_buf_init(c->raw.data, READ_CHUNK);
+    return;
+  }
   if (dusk_buf_reserve(&c->in, READ_CHUNK) != 0) {
     *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
     return;
@@ -349,6 +437,80 @@ unexpected:
                  dusk_msg_type_name(m->type));
 }
 
+/* A TLS handshake that failed: counted and refused like a bad token, with
+ * OpenSSL's alert (if any) sent before the close. */
+static void tls_refuse(dusk_conn *c, const char *why) {
+  long vr = SSL_get_verify_result(c->ssl);
+  c->net->nauth_failures++;
+  if (vr != X509_V_OK)
+    snprintf(c->close_reason, sizeof c->close_reason,
+             "TLS handshake with %s failed: %s (%s)", c->peer, why,
+             X509_verify_cert_error_string(vr));
+  else
+    snprintf(c->close_reason, sizeof c->close_reason,
+             "TLS handshake with %s failed: %s", c->peer, why);
+  c->close_code = DUSK_EAUTH;
+  c->close_after_write = 1;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  dirty_add(c);
+}
+
+/* TLS: feeds nread bytes of ciphertext to OpenSSL, advances the handshake
+ * and appends the plaintext to c->in.  0, or the conn is failing. */
+static int tls_input(dusk_conn *c, size_t nread) {
+  char why[256];
+  int r, e;
+  if (BIO_write(c->rbio, c->raw.data, (int)nread) != (int)nread) {
+    dusk_conn_close(c, DUSK_ENOMEM, "out of memory");
+    return -1;
+  }
+  ERR_clear_error();
+  if (!SSL_is_init_finished(c->ssl)) {
+    r = SSL_do_handshake(c->ssl);
+    dirty_add(c); /* handshake records, or the frames it now lets out */
+    if (r != 1) {
+      e = SSL_get_error(c->ssl, r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return 0;
+      dusk_tls_last_error(why, sizeof why);
+      tls_refuse(c, why);
+      return -1;
+    }
+  }
+  for (;;) {
+    if (dusk_buf_reserve(&c->in, READ_CHUNK) != 0) {
+      dusk_conn_close(c, DUSK_ENOMEM, "out of memory");
+      return -1;
+    }
+    r = SSL_read(c->ssl, c->in.data + c->in.len, READ_CHUNK);
+    if (r > 0) {
+      c->in.len += (size_t)r;
+      continue;
+    }
+    e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+      break;
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      dusk_conn_close(c, 0, "%s closed the connection", c->peer);
+      return -1;
+    }
+    dusk_tls_last_error(why, sizeof why);
+    if (c->state != DUSK_CONN_READY) {
+      /* TLS 1.3: the server judges our certificate after our side of the
+       * handshake finished, so its refusal arrives here. */
+      tls_refuse(c, why);
+      return -1;
+    }
+    dusk_conn_close(c, DUSK_EPROTO, "TLS read from %s failed: %s", c->peer,
+                    why);
+    return -1;
+  }
+  /* Post-handshake records (tickets, key updates) may want an answer. */
+  if (BIO_ctrl_pending(c->wbio) > 0)
+    dirty_add(c);
+  return 0;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   dusk_conn *c = (dusk_conn *)s;
   dusk_net *n = c->net;
@@ -358,14 +520,25 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (nread == 0)
     return;
   if (nread < 0) {
-    if (nread == UV_EOF)
+    if (nread == UV_EOF && c->state != DUSK_CONN_READY)
+      dusk_conn_close(c, DUSK_ECLOSED,
+                      "%s closed the connection during the handshake (is it "
+                      "a dusk %s?)",
+                      c->peer, c->net->tls ? "peer speaking TLS"
+                                           : "peer without TLS");
+    else if (nread == UV_EOF)
       dusk_conn_close(c, 0, "%s closed the connection", c->peer);
     else
       dusk_conn_close(c, (int)nread, "read from %s failed: %s", c->peer,
                       uv_strerror((int)nread));
     return;
   }
-  c->in.len += (size_t)nread;
+  if (c->ssl != NULL) {
+    if (c->close_after_write || tls_input(c, (size_t)nread) != 0)
+      return;
+  } else {
+    c->in.len += (size_t)nread;
+  }
   while (c->state != DUSK_CONN_CLOSING && !c->close_after_write) {
     dusk_frame f;
     dusk_msg m;
@@ -439,6 +612,20 @@ static dusk_conn *conn_new(dusk_net *n, const dusk_conn_handler *h,
   uv_tcp_init(n->loop, &c->tcp);
   uv_tcp_nodelay(&c->tcp, 1);
   snprintf(c->peer, sizeof c->peer, "?");
+  if (n->tls != NULL) {
+    c->ssl = SSL_new(n->tls);
+    c->rbio = BIO_new(BIO_s_mem());
+    c->wbio = BIO_new(BIO_s_mem());
+    if (c->ssl == NULL || c->rbio == NULL || c->wbio == NULL) {
+      BIO_free(c->rbio);
+      BIO_free(c->wbio);
+      SSL_free(c->ssl);
+      c->ssl = NULL;
+      dusk_conn_close(c, DUSK_ENOMEM, "out of memory for a TLS session");
+      return c;
+    }
+    SSL_set_bio(c->ssl, c->rbio, c->wbio);
+  }
   return c;
 }
 
@@ -472,11 +659,17 @@ static void on_connection(uv_stream_t *server, int status) {
   c = conn_new(n, l->h, l->data);
   if (c == NULL)
     return;
+  if (c->state == DUSK_CONN_CLOSING)
+    return; /* no memory for its TLS session: already closing */
   if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
     dusk_conn_close(c, DUSK_ECLOSED, "accept failed");
     return;
   }
   format_peer(c);
+  if (c->state == DUSK_CONN_CLOSING)
+    return;
+  if (c->ssl != NULL)
+    SSL_set_accept_state(c->ssl);
   c->state = DUSK_CONN_AWAIT_AUTH;
   c->allowed_roles = l->allowed_roles;
   if (n->token == NULL &&
@@ -551,6 +744,19 @@ static void on_connect(uv_connect_t *req, int status) {
                     uv_strerror(status));
     return;
   }
+  if (c->ssl != NULL) {
+    int r;
+    SSL_set_connect_state(c->ssl);
+    ERR_clear_error();
+    r = SSL_do_handshake(c->ssl); /* the ClientHello */
+    if (r != 1 && SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ) {
+      char why[256];
+      dusk_tls_last_error(why, sizeof why);
+      tls_refuse(c, why);
+      return;
+    }
+    dirty_add(c);
+  }
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
@@ -570,6 +776,9 @@ int dusk_net_connect(dusk_net *n, const struct sockaddr *addr,
   }
   snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
   c->outgoing = 1;
+  *out = c;
+  if (c->state == DUSK_CONN_CLOSING)
+    return 0; /* no memory for its TLS session: on_close will say so */
   c->state = DUSK_CONN_AWAIT_HELLO;
   c->creq.data = c;
   rc = uv_tcp_connect(&c->creq, &c->tcp, addr, on_connect);

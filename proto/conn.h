@@ -15,6 +15,10 @@
  * the loop blocks again (a uv_prepare handle).  Output beyond max_outbuf
  * closes the connection: a peer that does not read is cut off.
  *
+ * TLS (dusk_net_use_tls) wraps the socket below all of this: the TLS
+ * handshake runs first, then the token handshake inside it.  OpenSSL works on
+ * memory BIOs here; libuv still does every read and write.
+ *
  * This module uses libuv although proto/ is otherwise libc + msgpack-c: the
  * scheduler, worker and client all need the same connection lifecycle and
  * must not include each other.  Loop thread only. */
@@ -24,6 +28,7 @@
 #include "buf.h"
 #include "errors.h"
 #include "msg.h"
+#include "tls.h"
 
 #include <stdint.h>
 #include <uv.h>
@@ -54,7 +59,8 @@ struct dusk_net {
   size_t max_outbuf;         /* bytes queued per conn before it is cut */
   dusk_msg_decoder dec;
   uint64_t nprotocol_errors; /* counted once per connection */
-  uint64_t nauth_failures;
+  uint64_t nauth_failures;   /* bad tokens, TLS refusals, handshake timeouts */
+  struct ssl_ctx_st *tls;    /* NULL: plain TCP */
 };
 
 enum { DUSK_CONN_AWAIT_HELLO, DUSK_CONN_AWAIT_AUTH, DUSK_CONN_AWAIT_AUTH_OK,
@@ -75,6 +81,11 @@ struct dusk_conn {
   dusk_buf out;   /* frames queued during this iteration */
   dusk_buf early; /* frames the owner sent before the handshake finished */
   dusk_buf wbuf;  /* frames being written */
+  struct ssl_st *ssl;    /* TLS only: the session, over two memory BIOs */
+  struct bio_st *rbio;   /* TLS only: ciphertext received, for OpenSSL */
+  struct bio_st *wbio;   /* TLS only: ciphertext OpenSSL produced */
+  dusk_buf raw;          /* TLS only: the socket read buffer */
+  dusk_buf cipher;       /* TLS only: ciphertext queued for the next write */
   uv_write_t wreq;
   uv_connect_t creq;
   int writing;
@@ -91,6 +102,11 @@ struct dusk_conn {
  * 64 MiB, 4 KiB during the handshake, 256 MiB of queued output. */
 int dusk_net_init(dusk_net *n, uv_loop_t *loop, uint8_t role,
                   const char *token);
+/* Turns TLS on for every connection n makes or accepts from now on (all
+ * three files required, see tls.h).  0, or DUSK_ECONFIG naming the file. */
+int dusk_net_use_tls(dusk_net *n, const dusk_tls_files *files,
+                     dusk_error *err);
+
 /* Closes the flusher; run the loop afterwards to finish closing. */
 void dusk_net_close(dusk_net *n);
 

@@ -41,6 +41,12 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      "port to listen on, 0 = ephemeral"},
     {"token-file", DUSK_CFG_STR, NULL, 0, 0, CFG(token_file),
      "file holding the shared token (required off loopback)"},
+    {"tls-cert", DUSK_CFG_STR, NULL, 0, 0, CFG(tls_cert),
+     "PEM certificate: with --tls-key and --tls-ca, every connection is TLS"},
+    {"tls-key", DUSK_CFG_STR, NULL, 0, 0, CFG(tls_key),
+     "PEM private key of --tls-cert"},
+    {"tls-ca", DUSK_CFG_STR, NULL, 0, 0, CFG(tls_ca),
+     "PEM CA bundle; peers must present a certificate it signed"},
     {"ready-fd", DUSK_CFG_INT, "-1", -1, 1 << 20, CFG(ready_fd),
      "write 'READY <port>' to this fd once listening"},
     {"log-level", DUSK_CFG_STR, "info", 0, 0, CFG(log_level),
@@ -1282,6 +1288,16 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   }
   s->net.max_frame = (uint32_t)cfg->max_frame;
   s->net.max_outbuf = (size_t)cfg->max_outbuf;
+  {
+    dusk_tls_files tls = {cfg->tls_cert, cfg->tls_key, cfg->tls_ca};
+    if ((rc = dusk_tls_files_check(&tls, err)) < 0 ||
+        (rc == 1 && (rc = dusk_net_use_tls(&s->net, &tls, err)) != 0)) {
+      dusk_net_close(&s->net);
+      uv_run(loop, UV_RUN_NOWAIT);
+      free(s);
+      return rc;
+    }
+  }
   rc = dusk_net_listen(&s->net, &s->server, cfg->host, (int)cfg->port,
                        DUSK_ROLE_BIT(DUSK_ROLE_CLIENT) |
                            DUSK_ROLE_BIT(DUSK_ROLE_WORKER),

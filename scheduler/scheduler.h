@@ -30,6 +30,9 @@ typedef struct dusk_scheduler_config {
   int64_t max_frame;         /* frame body limit, bytes */
   int64_t max_outbuf;        /* queued output per connection, bytes */
   int64_t handshake_ms;      /* time a peer has to authenticate */
+  const char *tls_cert;      /* TLS: all three, or none */
+  const char *tls_key;
+  const char *tls_ca;
 } dusk_scheduler_config;
 
 extern const dusk_cfg_entry dusk_scheduler_config_table[];

@@ -11,3 +11,12 @@ foreach(suite cluster security)
   add_test(NAME check_${suite} COMMAND check_${suite})
   set_tests_properties(check_${suite} PROPERTIES TIMEOUT 300)
 endforeach()
+
+# TLS end to end: makes a throw-away PKI with the openssl command.
+add_executable(check_tls ${CMAKE_CURRENT_SOURCE_DIR}/check_tls.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/testutil.c)
+target_link_libraries(check_tls dusk_client PkgConfig::CHECK PkgConfig::MSGPACK
+  Threads::Threads)
+add_dependencies(check_tls dusk-scheduler dusk-worker)
+add_test(NAME check_tls COMMAND check_tls)
+set_tests_properties(check_tls PROPERTIES TIMEOUT 300)

@@ -35,6 +35,12 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
      "address peers use to reach this worker"},
     {"token-file", DUSK_CFG_STR, NULL, 0, 0, CFG(token_file),
      "file holding the cluster's token"},
+    {"tls-cert", DUSK_CFG_STR, NULL, 0, 0, CFG(tls_cert),
+     "PEM certificate: with --tls-key and --tls-ca, every connection is TLS"},
+    {"tls-key", DUSK_CFG_STR, NULL, 0, 0, CFG(tls_key),
+     "PEM private key of --tls-cert"},
+    {"tls-ca", DUSK_CFG_STR, NULL, 0, 0, CFG(tls_ca),
+     "PEM CA bundle; peers must present a certificate it signed"},
     {"nworkers", DUSK_CFG_STR, NULL, 0, 0, CFG(nworkers),
      "run N worker processes (auto = one per vCPU) under a nanny"},
     {"plugin", DUSK_CFG_STR, NULL, 0, 0, CFG(plugins),
@@ -817,6 +823,16 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   }
   w->net.max_frame = (uint32_t)cfg->max_frame;
   w->net.max_outbuf = (size_t)cfg->max_outbuf;
+  {
+    dusk_tls_files tls = {cfg->tls_cert, cfg->tls_key, cfg->tls_ca};
+    if ((rc = dusk_tls_files_check(&tls, err)) < 0 ||
+        (rc == 1 && (rc = dusk_net_use_tls(&w->net, &tls, err)) != 0)) {
+      dusk_net_close(&w->net);
+      dusk_registry_destroy(&w->registry);
+      uv_run(loop, UV_RUN_NOWAIT);
+      goto fail_early;
+    }
+  }
   rc = dusk_net_listen(&w->net, &w->data_server, host, (int)cfg->port,
                        DUSK_ROLE_BIT(DUSK_ROLE_PEER) |
                            DUSK_ROLE_BIT(DUSK_ROLE_WORKER) |

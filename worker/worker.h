@@ -26,6 +26,9 @@ typedef struct dusk_worker_config {
   int64_t reconnect_max_ms; /* longest wait between reconnection attempts */
   int64_t data_chunk;       /* bytes per DATA frame */
   int64_t handshake_ms;     /* time a connecting peer has to authenticate */
+  const char *tls_cert;     /* TLS: all three, or none */
+  const char *tls_key;
+  const char *tls_ca;
 } dusk_worker_config;
 
 extern const dusk_cfg_entry dusk_worker_config_table[];
