@@ -161,6 +161,8 @@ struct dusk_client {
   dusk_worker_status *info_out;
   size_t info_max, info_n;
   uint64_t info_ntasks;
+  uint32_t info_nworkers;
+  dusk_sched_stats info_stats;
   int timed_out;
   uint64_t next_query;
 };
@@ -215,6 +217,8 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
       return;
     c->info_pending = 0;
     c->info_ntasks = m->u.info.ntasks;
+    c->info_stats = m->u.info.stats;
+    c->info_nworkers = m->u.info.nworkers;
     c->info_n = 0;
     for (uint32_t i = 0; i < m->u.info.nworkers && c->info_n < c->info_max;
          i++) {
@@ -843,6 +847,25 @@ int dusk_client_workers(dusk_client *c, unsigned min_workers, int timeout_ms,
     *n = c->info_n;
   if (ntasks != NULL)
     *ntasks = c->info_ntasks;
+  return 0;
+}
+
+int dusk_client_stats(dusk_client *c, int timeout_ms,
+                      dusk_scheduler_stats *out, dusk_error *err) {
+  int rc = dusk_client_workers(c, 0, timeout_ms, NULL, 0, NULL, NULL, err);
+  const dusk_sched_stats *st = &c->info_stats;
+  if (rc != 0)
+    return rc;
+  memset(out, 0, sizeof *out);
+  out->ntasks = c->info_ntasks;
+  out->nworkers = c->info_nworkers;
+  out->nclients = st->nclients;
+  out->rss_bytes = st->rss_bytes;
+  out->peak_rss_bytes = st->peak_rss_bytes;
+  out->hb_samples = st->hb_samples;
+  out->hb_rtt_p50_us = st->hb_rtt_p50_us;
+  out->hb_rtt_p99_us = st->hb_rtt_p99_us;
+  out->hb_rtt_max_us = st->hb_rtt_max_us;
   return 0;
 }
 

@@ -97,6 +97,18 @@ int dusk_client_workers(dusk_client *c, unsigned min_workers, int timeout_ms,
                         dusk_worker_status *out, size_t max, size_t *n,
                         uint64_t *ntasks, dusk_error *err);
 
+/* The scheduler's health: what it tracks, its memory, and the heartbeat
+ * round trips its workers measured (since it started; 0 when none). */
+typedef struct dusk_scheduler_stats {
+  uint64_t ntasks;
+  uint32_t nworkers, nclients;
+  uint64_t rss_bytes, peak_rss_bytes;
+  uint64_t hb_samples;
+  uint32_t hb_rtt_p50_us, hb_rtt_p99_us, hb_rtt_max_us;
+} dusk_scheduler_stats;
+int dusk_client_stats(dusk_client *c, int timeout_ms,
+                      dusk_scheduler_stats *out, dusk_error *err);
+
 /* ---- dataframes -----------------------------------------------------------
  * A dusk_frame is a lazy query: building one reads nothing.  Each builder
  * takes ownership of the frame it is given and returns the extended frame

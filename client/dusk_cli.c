@@ -50,6 +50,7 @@ static int usage(void) {
           "             [--format table|csv|json] [--blocksize SIZE] 'EXPR'\n"
           "     EXPR like read_csv(\"fhv*.csv\").fillna(0)"
           ".groupby(\"PULocationID\").count()\n"
+          "  dusk stats --scheduler tcp://HOST:PORT [--token-file F]\n"
           "  every command: [--tls-cert PEM --tls-key PEM --tls-ca PEM]\n");
   return 2;
 }
@@ -519,6 +520,35 @@ static int run_query(const options *o) {
   return rc == 0 ? 0 : 1;
 }
 
+/* One JSON line of the scheduler's health (dusk_client_stats). */
+static int run_stats(const options *o) {
+  dusk_cluster *cl = NULL;
+  dusk_client *c = NULL;
+  dusk_scheduler_stats st;
+  dusk_error err = {0};
+  int nworkers = 0;
+  if (o->scheduler == NULL) {
+    fprintf(stderr, "dusk stats: needs --scheduler tcp://HOST:PORT\n");
+    return 2;
+  }
+  if (open_cluster(o, &cl, &c, &nworkers) != 0)
+    return 1;
+  if (dusk_client_stats(c, 10000, &st, &err) != 0) {
+    fprintf(stderr, "dusk: %s\n", err.message);
+    dusk_client_free(c);
+    return 1;
+  }
+  printf("{\"tasks\": %" PRIu64 ", \"workers\": %u, \"clients\": %u, "
+         "\"rss_bytes\": %" PRIu64 ", \"peak_rss_bytes\": %" PRIu64 ", "
+         "\"heartbeats\": %" PRIu64 ", \"heartbeat_rtt_us_p50\": %u, "
+         "\"heartbeat_rtt_us_p99\": %u, \"heartbeat_rtt_us_max\": %u}\n",
+         st.ntasks, st.nworkers, st.nclients, st.rss_bytes,
+         st.peak_rss_bytes, st.hb_samples, st.hb_rtt_p50_us,
+         st.hb_rtt_p99_us, st.hb_rtt_max_us);
+  dusk_client_free(c);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   options o;
   signal(SIGPIPE, SIG_IGN);
@@ -538,6 +568,11 @@ int main(int argc, char **argv) {
     if (parse_options(argc, argv, 2, &o) != 0)
       return 2;
     return run_query(&o);
+  }
+  if (strcmp(argv[1], "stats") == 0) {
+    if (parse_options(argc, argv, 2, &o) != 0)
+      return 2;
+    return run_stats(&o);
   }
   if (strcmp(argv[1], "bench") == 0 && argc >= 3 &&
       strcmp(argv[2], "tasks") == 0) {

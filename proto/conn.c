@@ -306,6 +306,11 @@ void dusk_conn_close(dusk_conn *c, int code, const char *fmt, ...) {
   va_end(ap);
 }
 
+void dusk_conn_flush(dusk_conn *c) {
+  dirty_remove(c);
+  start_write(c);
+}
+
 void dusk_conn_fail(dusk_conn *c, int code, const char *fmt, ...) {
   dusk_msg m;
   va_list ap;
@@ -521,7 +526,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   if (nread < 0) {
     if (nread == UV_EOF && c->state != DUSK_CONN_READY)
-      dusk_conn_close(c, DUSK_ECLOSED,
+      dusk_conn_close(c, 0,
                       "%s closed the connection during the handshake (is it "
                       "a dusk %s?)",
                       c->peer, c->net->tls ? "peer speaking TLS"

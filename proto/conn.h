@@ -132,6 +132,10 @@ int dusk_conn_send(dusk_conn *c, const dusk_msg *m);
 void dusk_conn_close(dusk_conn *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Starts writing what is queued now, without waiting for the flusher (which
+ * stops with dusk_net_close): for a last message while shutting down. */
+void dusk_conn_flush(dusk_conn *c);
+
 /* Protocol error, handled once: sends an ERROR frame with the reason, stops
  * reading, closes once it is written, and counts it. */
 void dusk_conn_fail(dusk_conn *c, int code, const char *fmt, ...)

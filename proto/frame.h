@@ -20,7 +20,7 @@
 #define DUSK_FRAME_HEADER_SIZE 8
 #define DUSK_FRAME_MAGIC0 'D'
 #define DUSK_FRAME_MAGIC1 'K'
-#define DUSK_PROTO_VERSION 1
+#define DUSK_PROTO_VERSION 2
 #define DUSK_FRAME_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_frame {

@@ -240,6 +240,11 @@ static int dec_auth_ok(reader *r, dusk_msg_auth_ok *m) {
   return expect_count(r, 0);
 }
 
+static int dec_leaving(reader *r, dusk_msg_leaving *m) {
+  m->unused = 0;
+  return expect_count(r, 0);
+}
+
 static int dec_error(reader *r, dusk_msg_error *m) {
   CK(expect_count(r, 2));
   CK(rd_i64(r, "code", &m->code));
@@ -263,11 +268,12 @@ static int dec_welcome(reader *r, dusk_msg_welcome *m) {
 }
 
 static int dec_heartbeat(reader *r, dusk_msg_heartbeat *m) {
-  CK(expect_count(r, 4));
+  CK(expect_count(r, 5));
   CK(rd_u64(r, "seq", UINT64_MAX, &m->seq));
   CK(rd_u64(r, "nkeys", UINT64_MAX, &m->nkeys));
   CK(rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes));
-  return rd_u32(r, "nqueued", &m->nqueued);
+  CK(rd_u32(r, "nqueued", &m->nqueued));
+  return rd_u32(r, "rtt_us", &m->rtt_us);
 }
 
 static int dec_heartbeat_ack(reader *r, dusk_msg_heartbeat_ack *m) {
@@ -380,8 +386,8 @@ static int dec_info_request(reader *r, dusk_msg_info_request *m) {
 }
 
 static int dec_info(reader *r, dusk_msg_info *m) {
-  reader ws;
-  CK(expect_count(r, 2));
+  reader ws, st;
+  CK(expect_count(r, 3));
   CK(rd_u64(r, "ntasks", UINT64_MAX, &m->ntasks));
   CK(rd_array(r, "workers", NULL, &ws));
   m->nworkers = ws.n;
@@ -399,7 +405,16 @@ static int dec_info(reader *r, dusk_msg_info *m) {
     CK(rd_u32(&w, "workers[].nprocessing", &wi->nprocessing));
     CK(rd_u64(&w, "workers[].nkeys", UINT64_MAX, &wi->nkeys));
   }
-  return 0;
+  CK(rd_array(r, "stats", NULL, &st));
+  CK(expect_count(&st, 7));
+  CK(rd_u32(&st, "stats.nclients", &m->stats.nclients));
+  CK(rd_u64(&st, "stats.rss_bytes", UINT64_MAX, &m->stats.rss_bytes));
+  CK(rd_u64(&st, "stats.peak_rss_bytes", UINT64_MAX,
+            &m->stats.peak_rss_bytes));
+  CK(rd_u64(&st, "stats.hb_samples", UINT64_MAX, &m->stats.hb_samples));
+  CK(rd_u32(&st, "stats.hb_rtt_p50_us", &m->stats.hb_rtt_p50_us));
+  CK(rd_u32(&st, "stats.hb_rtt_p99_us", &m->stats.hb_rtt_p99_us));
+  return rd_u32(&st, "stats.hb_rtt_max_us", &m->stats.hb_rtt_max_us);
 }
 
 static int dec_query(reader *r, dusk_msg_query *m) {
@@ -516,6 +531,7 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return pk_bin(pk, x->mac);
   }
   case DUSK_MSG_AUTH_OK:
+  case DUSK_MSG_LEAVING:
     return msgpack_pack_array(pk, 0);
   case DUSK_MSG_ERROR:
     PK(msgpack_pack_array(pk, 2));
@@ -535,11 +551,12 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint32(pk, m->u.welcome.heartbeat_ms);
   case DUSK_MSG_HEARTBEAT: {
     const dusk_msg_heartbeat *x = &m->u.heartbeat;
-    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_array(pk, 5));
     PK(msgpack_pack_uint64(pk, x->seq));
     PK(msgpack_pack_uint64(pk, x->nkeys));
     PK(msgpack_pack_uint64(pk, x->nbytes));
-    return msgpack_pack_uint32(pk, x->nqueued);
+    PK(msgpack_pack_uint32(pk, x->nqueued));
+    return msgpack_pack_uint32(pk, x->rtt_us);
   }
   case DUSK_MSG_HEARTBEAT_ACK:
     PK(msgpack_pack_array(pk, 1));
@@ -615,7 +632,7 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint32(pk, m->u.info_request.min_workers);
   case DUSK_MSG_INFO: {
     const dusk_msg_info *x = &m->u.info;
-    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_array(pk, 3));
     PK(msgpack_pack_uint64(pk, x->ntasks));
     PK(msgpack_pack_array(pk, x->nworkers));
     for (uint32_t i = 0; i < x->nworkers; i++) {
@@ -627,7 +644,14 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
       PK(msgpack_pack_uint32(pk, w->nprocessing));
       PK(msgpack_pack_uint64(pk, w->nkeys));
     }
-    return 0;
+    PK(msgpack_pack_array(pk, 7));
+    PK(msgpack_pack_uint32(pk, x->stats.nclients));
+    PK(msgpack_pack_uint64(pk, x->stats.rss_bytes));
+    PK(msgpack_pack_uint64(pk, x->stats.peak_rss_bytes));
+    PK(msgpack_pack_uint64(pk, x->stats.hb_samples));
+    PK(msgpack_pack_uint32(pk, x->stats.hb_rtt_p50_us));
+    PK(msgpack_pack_uint32(pk, x->stats.hb_rtt_p99_us));
+    return msgpack_pack_uint32(pk, x->stats.hb_rtt_max_us);
   }
   case DUSK_MSG_QUERY:
     PK(msgpack_pack_array(pk, 2));

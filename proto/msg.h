@@ -32,6 +32,7 @@
   XX(TASK_DONE, 15, task_done)                                               \
   XX(TASK_FAILED, 16, task_failed)                                           \
   XX(RELEASE, 17, release)                                                   \
+  XX(LEAVING, 18, leaving)                                                   \
   XX(SUBMIT, 20, submit)                                                     \
   XX(KEY_STATE, 21, key_state)                                               \
   XX(CANCEL, 22, cancel)                                                     \
@@ -74,6 +75,12 @@ typedef struct dusk_msg_auth_ok {
   uint8_t unused;
 } dusk_msg_auth_ok;
 
+/* Worker -> scheduler, its last message: it is shutting down on purpose.
+ * Its tasks in flight go elsewhere without counting as a worker death. */
+typedef struct dusk_msg_leaving {
+  uint8_t unused;
+} dusk_msg_leaving;
+
 /* Either side, just before closing: why. */
 typedef struct dusk_msg_error {
   int64_t code;
@@ -98,6 +105,7 @@ typedef struct dusk_msg_heartbeat {
   uint64_t nkeys;  /* results held */
   uint64_t nbytes; /* bytes of results held */
   uint32_t nqueued;
+  uint32_t rtt_us; /* the previous heartbeat's round trip, 0 = not known */
 } dusk_msg_heartbeat;
 
 typedef struct dusk_msg_heartbeat_ack {
@@ -203,10 +211,22 @@ typedef struct dusk_worker_info {
   uint64_t nkeys;
 } dusk_worker_info;
 
+/* The scheduler's own health, for operators and load tests. */
+typedef struct dusk_sched_stats {
+  uint32_t nclients;
+  uint64_t rss_bytes;      /* resident now */
+  uint64_t peak_rss_bytes; /* high-water mark since start */
+  uint64_t hb_samples;     /* heartbeat round trips reported by workers */
+  uint32_t hb_rtt_p50_us;  /* their median, microseconds */
+  uint32_t hb_rtt_p99_us;
+  uint32_t hb_rtt_max_us;
+} dusk_sched_stats;
+
 typedef struct dusk_msg_info {
   uint64_t ntasks; /* tasks the scheduler currently tracks */
   uint32_t nworkers;
   dusk_worker_info *workers;
+  dusk_sched_stats stats;
 } dusk_msg_info;
 
 /* Client -> scheduler: run a dataframe query (plan.h) and report its

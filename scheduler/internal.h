@@ -57,6 +57,7 @@ struct sched_worker {
   sched_worker *fprev, *fnext; /* free list: workers with spare slots */
   int in_free;
   int registered;
+  int leaving; /* said LEAVING: its departure is no death */
   uint64_t last_seen_ns;
 };
 
@@ -77,6 +78,8 @@ struct sched_client {
   struct sched_query *queries; /* dataframe queries of this client */
 };
 
+#define DUSK_HB_BUCKETS (64 + 26 * 16)
+
 struct dusk_scheduler {
   uv_loop_t *loop;
   dusk_scheduler_config cfg;
@@ -91,6 +94,12 @@ struct dusk_scheduler {
   uint64_t next_task_id, next_worker_id, next_client_id, next_priority;
   uint64_t ntasks;
   size_t nworkers;
+  size_t nclients;
+  /* Heartbeat round trips the workers report, as a log-linear histogram:
+   * exact below 64 us, then 16 buckets per power of two (< 7% error). */
+  uint64_t hb_hist[DUSK_HB_BUCKETS];
+  uint64_t hb_samples;
+  uint32_t hb_max_us;
   sched_client *info_waiters;
   int stopping;
   struct sched_query *queries_due; /* noted by dusk__query_final */

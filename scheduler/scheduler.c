@@ -556,7 +556,7 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
     drop_attempt_id(s, t);
     t->worker = NULL;
     t->state = T_WAITING;
-    if (++t->suspicious >= s->cfg.max_retries) {
+    if (!w->leaving && ++t->suspicious >= s->cfg.max_retries) {
       char text[400];
       snprintf(text, sizeof text, "worker died %u times running %s (op %s)",
                t->suspicious, t->key, t->op);
@@ -910,6 +910,73 @@ static void handle_cancel(dusk_scheduler *s, sched_client *c,
 
 /* ---- clients ------------------------------------------------------------- */
 
+/* ---- heartbeat round trips --------------------------------------------- */
+
+static size_t hb_bucket(uint32_t us) {
+  unsigned e;
+  if (us < 64)
+    return us;
+  e = 31u - (unsigned)__builtin_clz(us); /* 6..31 */
+  return 64 + (size_t)(e - 6) * 16 + ((us >> (e - 4)) & 15u);
+}
+
+/* The middle of bucket b, in microseconds. */
+static uint32_t hb_bucket_value(size_t b) {
+  unsigned e, sub;
+  uint64_t lo, width;
+  if (b < 64)
+    return (uint32_t)b;
+  e = (unsigned)((b - 64) / 16) + 6;
+  sub = (unsigned)((b - 64) % 16);
+  width = (uint64_t)1 << (e - 4);
+  lo = ((uint64_t)1 << e) + sub * width;
+  lo += width / 2;
+  return lo > UINT32_MAX ? UINT32_MAX : (uint32_t)lo;
+}
+
+static void hb_record(dusk_scheduler *s, uint32_t us) {
+  if (us == 0)
+    return; /* the worker has no round trip yet */
+  s->hb_hist[hb_bucket(us)]++;
+  s->hb_samples++;
+  if (us > s->hb_max_us)
+    s->hb_max_us = us;
+}
+
+/* The q-quantile (0 < q <= 1) of the recorded round trips, or 0. */
+static uint32_t hb_quantile(const dusk_scheduler *s, double q) {
+  uint64_t rank, seen = 0;
+  if (s->hb_samples == 0)
+    return 0;
+  rank = (uint64_t)(q * (double)s->hb_samples + 0.5);
+  if (rank < 1)
+    rank = 1;
+  for (size_t b = 0; b < DUSK_HB_BUCKETS; b++) {
+    seen += s->hb_hist[b];
+    if (seen >= rank)
+      return hb_bucket_value(b) > s->hb_max_us ? s->hb_max_us
+                                                : hb_bucket_value(b);
+  }
+  return s->hb_max_us;
+}
+
+/* Resident and peak resident bytes of this process (Linux /proc). */
+static void own_memory(uint64_t *rss, uint64_t *peak) {
+  char line[256];
+  FILE *f = fopen("/proc/self/status", "r");
+  *rss = *peak = 0;
+  if (f == NULL)
+    return;
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long long kb;
+    if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+      *rss = kb * 1024;
+    else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+      *peak = kb * 1024;
+  }
+  fclose(f);
+}
+
 static void send_info(dusk_scheduler *s, sched_client *c) {
   dusk_msg m;
   dusk_worker_info *ws = dusk_xcalloc(s->nworkers + 1, sizeof *ws);
@@ -930,6 +997,12 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
   m.u.info.ntasks = s->ntasks;
   m.u.info.nworkers = n;
   m.u.info.workers = ws;
+  m.u.info.stats.nclients = (uint32_t)s->nclients;
+  own_memory(&m.u.info.stats.rss_bytes, &m.u.info.stats.peak_rss_bytes);
+  m.u.info.stats.hb_samples = s->hb_samples;
+  m.u.info.stats.hb_rtt_p50_us = hb_quantile(s, 0.50);
+  m.u.info.stats.hb_rtt_p99_us = hb_quantile(s, 0.99);
+  m.u.info.stats.hb_rtt_max_us = s->hb_max_us;
   dusk_conn_send(c->conn, &m);
   free(ws);
 }
@@ -992,6 +1065,7 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
     dusk_log(DUSK_LOG_INFO, "client %" PRIu64 " gone: released %zu tasks",
              c->id, released);
   free(c);
+  s->nclients--;
   if (touch_workers)
     schedule_ready(s);
 }
@@ -1002,6 +1076,13 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
                           const dusk_msg *m) {
   w->last_seen_ns = dusk_now_ns();
   switch (m->type) {
+  case DUSK_MSG_LEAVING:
+    /* A graceful exit: its work in flight moves without suspicion. */
+    w->leaving = 1;
+    remove_worker(s, w, DUSK_LOG_INFO, "left the cluster");
+    /* Our close is its cue to exit (it waits for it, bounded). */
+    dusk_conn_close(w->conn, 0, "worker left");
+    return;
   case DUSK_MSG_REGISTER: {
     dusk_msg r;
     const dusk_msg_reg *reg = &m->u.reg;
@@ -1051,6 +1132,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     dusk_msg r;
     w->nkeys = m->u.heartbeat.nkeys;
     w->nbytes = m->u.heartbeat.nbytes;
+    hb_record(s, m->u.heartbeat.rtt_us);
     memset(&r, 0, sizeof r);
     r.type = DUSK_MSG_HEARTBEAT_ACK;
     r.u.heartbeat_ack.seq = m->u.heartbeat.seq;
@@ -1080,9 +1162,15 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     if (t == NULL || t->state != T_PROCESSING || t->worker != w)
       return;
     if (f->reason == DUSK_FAIL_MISSING_DEP) {
-      /* The input's holder did not answer; if it died, its removal moves
-       * things along.  Retry a few times, then give up with the reason. */
-      if (++t->missing_retries <= 5) {
+      /* The input's holder did not answer.  If we already know it is gone
+       * (the input's attempt was dropped with it, and it is being
+       * recomputed), that is no fault of this task: run it again once the
+       * input is back, however often workers leave.  If the holder still
+       * looks alive, retry a few times, then give up with the reason. */
+      sched_task *d = dusk_idmap_get(&s->tasks_by_id, f->dep);
+      int holder_gone = d == NULL || d->state != T_MEMORY ||
+                        d->worker == NULL || !d->worker->registered;
+      if (holder_gone || ++t->missing_retries <= 5) {
         unassign(s, t, 0);
         t->state = T_WAITING;
         t->nwaiting = 0;
@@ -1168,6 +1256,7 @@ static void on_ready(dusk_conn *conn) {
     c->conn = conn;
     c->s = s;
     c->id = ++s->next_client_id;
+    s->nclients++;
     dusk_strmap_init(&c->tasks);
     p->u.c = c;
     dusk_log(DUSK_LOG_DEBUG, "client %" PRIu64 " connected from %s", c->id,

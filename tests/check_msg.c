@@ -91,6 +91,7 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     break;
   }
   case DUSK_MSG_AUTH_OK:
+  case DUSK_MSG_LEAVING:
     break;
   case DUSK_MSG_ERROR:
     m->u.error.code = variant == 0   ? DUSK_EAUTH
@@ -124,6 +125,7 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     x->nkeys = variant == 0 ? 3 : variant == 1 ? 0 : UINT64_MAX - 1;
     x->nbytes = variant == 0 ? 4096 : variant == 1 ? 0 : 1ull << 40;
     x->nqueued = variant == 0 ? 2 : variant == 1 ? 0 : UINT32_MAX;
+    x->rtt_us = variant == 0 ? 180 : variant == 1 ? 0 : UINT32_MAX;
     break;
   }
   case DUSK_MSG_HEARTBEAT_ACK:
@@ -281,6 +283,14 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     else if (variant == 2)
       memcpy(workers, w2, sizeof w2);
     x->workers = x->nworkers ? workers : NULL;
+    if (variant == 0) {
+      dusk_sched_stats st = {100, 7u << 20, 9u << 20, 1234, 150, 2500, 9000};
+      x->stats = st;
+    } else if (variant == 2) {
+      dusk_sched_stats st = {UINT32_MAX, UINT64_MAX, UINT64_MAX,
+                             UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+      x->stats = st;
+    }
     break;
   }
   case DUSK_MSG_QUERY:
@@ -361,6 +371,7 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     break;
   }
   case DUSK_MSG_AUTH_OK:
+  case DUSK_MSG_LEAVING:
     break;
   case DUSK_MSG_ERROR: {
     const dusk_msg_error *a = &ma->u.error, *b = &mb->u.error;
@@ -388,6 +399,7 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(nkeys);
     UEQ(nbytes);
     UEQ(nqueued);
+    UEQ(rtt_us);
     break;
   }
   case DUSK_MSG_HEARTBEAT_ACK: {
@@ -489,6 +501,13 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
       u64_eq(wa->nprocessing, wb->nprocessing, name, "workers.nprocessing", i);
       u64_eq(wa->nkeys, wb->nkeys, name, "workers.nkeys", i);
     }
+    UEQ(stats.nclients);
+    UEQ(stats.rss_bytes);
+    UEQ(stats.peak_rss_bytes);
+    UEQ(stats.hb_samples);
+    UEQ(stats.hb_rtt_p50_us);
+    UEQ(stats.hb_rtt_p99_us);
+    UEQ(stats.hb_rtt_max_us);
     break;
   }
   case DUSK_MSG_QUERY:
@@ -811,11 +830,12 @@ START_TEST(test_wrong_field_type) {
                      "'worker_id'");
 
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 4);
+  msgpack_pack_array(&p.pk, 5);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_uint64(&p.pk, 2);
   msgpack_pack_uint64(&p.pk, 3);
   msgpack_pack_str_with_body(&p.pk, "x", 1);
+  msgpack_pack_uint32(&p.pk, 4);
   expect_fail_packed(DUSK_MSG_HEARTBEAT, &p, DUSK_ETYPE, "'nqueued'", "str");
 
   /* A negative int where an unsigned one is expected. */
@@ -916,7 +936,7 @@ START_TEST(test_wrong_field_type) {
   expect_fail_packed(DUSK_MSG_SUBMIT, &p, DUSK_ETYPE, "'wanted'", "bin");
 
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 2);
+  msgpack_pack_array(&p.pk, 3);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_array(&p.pk, 1);
   msgpack_pack_array(&p.pk, 5);
@@ -925,7 +945,21 @@ START_TEST(test_wrong_field_type) {
   msgpack_pack_str_with_body(&p.pk, "a:1", 3);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_uint64(&p.pk, 1);
+  msgpack_pack_array(&p.pk, 0);
   expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE, "'workers[].pid'", NULL);
+
+  /* The stats block: a string where a count belongs. */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 3);
+  msgpack_pack_uint64(&p.pk, 1);
+  msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_array(&p.pk, 7);
+  msgpack_pack_uint32(&p.pk, 1);
+  msgpack_pack_str_with_body(&p.pk, "rss", 3);
+  for (int i = 0; i < 5; i++)
+    msgpack_pack_uint32(&p.pk, 1);
+  expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE, "'stats.rss_bytes'",
+                     NULL);
 
   packed_init(&p);
   msgpack_pack_array(&p.pk, 5);
@@ -994,7 +1028,7 @@ START_TEST(test_missing_field) {
   }
   /* Every field dropped. */
   for (size_t t = 0; t < NTYPES; t++) {
-    if (all_types[t] == DUSK_MSG_AUTH_OK)
+    if (all_types[t] == DUSK_MSG_AUTH_OK || all_types[t] == DUSK_MSG_LEAVING)
       continue;
     expect_fail(all_types[t], "\x90", 1, DUSK_ETYPE,
                 dusk_msg_type_name(all_types[t]), "got 0");
@@ -1087,7 +1121,7 @@ START_TEST(test_truncated_body) {
 END_TEST
 
 START_TEST(test_unknown_type) {
-  static const unsigned bad[] = {0, 5, 9, 18, 19, 27, 29, 32, 99, 255};
+  static const unsigned bad[] = {0, 5, 9, 19, 27, 29, 32, 99, 255};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char want[32];
     dusk_msg m;

@@ -127,6 +127,8 @@ struct dusk_worker {
   uint64_t worker_id;
   uv_timer_t heartbeat, reconnect, chore;
   uint64_t heartbeat_seq;
+  uint64_t heartbeat_sent_ns; /* when heartbeat_seq went out */
+  uint32_t heartbeat_rtt_us;  /* its answer's round trip, 0 = none yet */
   int64_t reconnect_delay_ms;
   int announced;
   dusk_idmap results; /* id -> wresult */
@@ -145,6 +147,8 @@ struct dusk_worker {
   double ema_run_us;        /* loop side: recent op run times */
   int thread_stop;
   int stopping;
+  int net_closed;
+  uv_timer_t leave_timer; /* bounds the wait for the scheduler's goodbye */
 };
 
 static void connect_scheduler(dusk_worker *w);
@@ -584,6 +588,8 @@ static void send_heartbeat(uv_timer_t *timer) {
   m.u.heartbeat.nkeys = w->results.len;
   m.u.heartbeat.nbytes = w->result_bytes;
   m.u.heartbeat.nqueued = (uint32_t)w->nqueued;
+  m.u.heartbeat.rtt_us = w->heartbeat_rtt_us;
+  w->heartbeat_sent_ns = dusk_now_ns();
   dusk_conn_send(w->sched, &m);
 }
 
@@ -610,6 +616,8 @@ static void on_sched_ready(dusk_conn *c) {
 
 static void on_sched_msg(dusk_conn *c, const dusk_msg *m) {
   dusk_worker *w = c->data;
+  if (w->stopping)
+    return; /* leaving: whatever it still sends goes elsewhere */
   switch (m->type) {
   case DUSK_MSG_WELCOME:
     w->worker_id = m->u.welcome.worker_id;
@@ -634,6 +642,12 @@ static void on_sched_msg(dusk_conn *c, const dusk_msg *m) {
     handle_release(w, &m->u.release);
     return;
   case DUSK_MSG_HEARTBEAT_ACK:
+    /* Only the answer to the latest heartbeat times a round trip. */
+    if (m->u.heartbeat_ack.seq == w->heartbeat_seq) {
+      uint64_t us = (dusk_now_ns() - w->heartbeat_sent_ns) / 1000;
+      w->heartbeat_rtt_us = us == 0 ? 1 : us > UINT32_MAX ? UINT32_MAX
+                                                          : (uint32_t)us;
+    }
     return;
   default:
     dusk_conn_fail(c, DUSK_EPROTO, "scheduler %s sent unexpected %s", c->peer,
@@ -671,13 +685,17 @@ static void on_chore(uv_timer_t *t) {
   dusk_net_sweep(&w->net, (uint64_t)w->cfg.handshake_ms);
 }
 
+static void finish_stop(dusk_worker *w);
+
 static void on_sched_close(dusk_conn *c, int code, const char *reason) {
   dusk_worker *w = c->data;
   (void)code;
   w->sched = NULL;
   uv_timer_stop(&w->heartbeat);
-  if (w->stopping)
+  if (w->stopping) {
+    finish_stop(w);
     return;
+  }
   dusk_log(DUSK_LOG_WARN, "lost the scheduler: %s", reason);
   drop_all_work(w);
   /* Back off: 50 ms doubling to reconnect_max_ms. */
@@ -854,6 +872,8 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->reconnect.data = w;
   uv_timer_init(loop, &w->chore);
   w->chore.data = w;
+  uv_timer_init(loop, &w->leave_timer);
+  w->leave_timer.data = w;
   uv_timer_start(&w->chore, on_chore, 250, 250);
   uv_thread_create(&w->thread, run_thread, w);
   connect_scheduler(w);
@@ -871,11 +891,71 @@ int dusk_worker_data_port(const dusk_worker *w) { return w->data_port; }
 static void close_conn_walk(uv_handle_t *h, void *arg) {
   dusk_worker *w = arg;
   if (h->type == UV_TCP && h != (uv_handle_t *)&w->data_server &&
-      !uv_is_closing(h))
+      h != (uv_handle_t *)w->sched && !uv_is_closing(h))
     dusk_conn_close((dusk_conn *)h, 0, "worker stopping");
 }
 
+/* Our own fetches from peers: their tasks will not run any more. */
+static void close_fetches_walk(uv_handle_t *h, void *arg) {
+  dusk_worker *w = arg;
+  if (h->type == UV_TCP && h != (uv_handle_t *)&w->data_server &&
+      h != (uv_handle_t *)w->sched && !uv_is_closing(h) &&
+      ((dusk_conn *)h)->outgoing)
+    dusk_conn_close((dusk_conn *)h, 0, "worker stopping");
+}
+
+/* ---- stopping ------------------------------------------------------------
+ * A stopping worker tells the scheduler LEAVING, so its tasks in flight move
+ * on without counting as a worker death, and then waits (bounded by
+ * LEAVE_WAIT_MS) for the scheduler to close the connection: closing first
+ * could reset a connection the scheduler is still writing to, losing the
+ * LEAVING it had not read yet. */
+#define LEAVE_WAIT_MS 2000
+
+/* The last step, once the scheduler connection is gone: until then the
+ * data port keeps serving our results, because the scheduler may still be
+ * sending peers to fetch them. */
+static void finish_stop(dusk_worker *w) {
+  if (!uv_is_closing((uv_handle_t *)&w->leave_timer))
+    uv_close((uv_handle_t *)&w->leave_timer, NULL);
+  if (!w->net_closed) {
+    w->net_closed = 1;
+    dusk_net_unlisten(&w->data_server);
+    uv_walk(w->loop, close_conn_walk, w);
+    dusk_net_close(&w->net);
+  }
+}
+
+static void on_leave_timeout(uv_timer_t *t) {
+  dusk_worker *w = t->data;
+  if (w->sched != NULL)
+    dusk_conn_close(w->sched, 0, "worker stopping (no goodbye from the "
+                                 "scheduler)");
+  else
+    finish_stop(w);
+}
+
+/* 1 when LEAVING went out and the wait began. */
+static int say_leaving(dusk_worker *w) {
+  dusk_msg m;
+  dusk_conn *c = w->sched;
+  if (c == NULL)
+    return 0;
+  if (c->state == DUSK_CONN_READY && dusk_conn_pending_output(c) < 65536) {
+    memset(&m, 0, sizeof m);
+    m.type = DUSK_MSG_LEAVING;
+    if (dusk_conn_send(c, &m) == 0) {
+      dusk_conn_flush(c); /* the flusher stops with the net */
+      uv_timer_start(&w->leave_timer, on_leave_timeout, LEAVE_WAIT_MS, 0);
+      return 1;
+    }
+  }
+  dusk_conn_close(c, 0, "worker stopping");
+  return 0;
+}
+
 void dusk_worker_stop(dusk_worker *w) {
+  int leaving;
   if (w->stopping)
     return;
   w->stopping = 1;
@@ -897,9 +977,10 @@ void dusk_worker_stop(dusk_worker *w) {
   uv_close((uv_handle_t *)&w->reconnect, NULL);
   uv_close((uv_handle_t *)&w->chore, NULL);
   uv_close((uv_handle_t *)&w->async, NULL);
-  dusk_net_unlisten(&w->data_server);
-  uv_walk(w->loop, close_conn_walk, w);
-  dusk_net_close(&w->net);
+  uv_walk(w->loop, close_fetches_walk, w);
+  leaving = say_leaving(w);
+  if (!leaving)
+    finish_stop(w);
 }
 
 void dusk_worker_free(dusk_worker *w) {
