@@ -37,6 +37,7 @@ struct sched_task {
   uint32_t nwaiting, nwaiters, nalive_dependents;
   uint8_t state, wanted, suspicious, missing_retries;
   uint8_t mark; /* DFS colour during submission */
+  uint8_t parked; /* waits for the next chore after a failed fetch */
   uint8_t pending; /* submitted, graph not final yet */
   struct sched_query *query; /* set on a query's final task */
 };
@@ -101,6 +102,11 @@ struct dusk_scheduler {
   uint64_t hb_samples;
   uint32_t hb_max_us;
   sched_client *info_waiters;
+  /* Attempt ids of parked tasks (a fetch from a holder that still looks
+   * alive failed): readied by the next chore, looked up by id so a task
+   * freed meanwhile is simply not found. */
+  uint64_t *parked;
+  size_t nparked, cap_parked;
   int stopping;
   struct sched_query *queries_due; /* noted by dusk__query_final */
 };

@@ -79,6 +79,7 @@ static const char *const state_names[] = {"waiting", "ready", "processing",
 
 static void schedule_ready(dusk_scheduler *s);
 static void task_ready(dusk_scheduler *s, sched_task *t);
+static void park(dusk_scheduler *s, sched_task *t);
 static void release_waiter(dusk_scheduler *s, sched_task *dep);
 static void maybe_forget(dusk_scheduler *s, sched_task *t);
 
@@ -265,6 +266,7 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
   sched_worker *best = NULL;
   uint64_t best_bytes = 0;
   t->state = T_READY;
+  t->parked = 0;
   for (uint32_t i = 0; i < t->ndeps; i++) {
     sched_task *d = t->deps[i];
     if (d->worker != NULL && (best == NULL || d->nbytes > best_bytes)) {
@@ -1177,8 +1179,14 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
         for (uint32_t i = 0; i < t->ndeps; i++)
           if (t->deps[i]->state != T_MEMORY)
             t->nwaiting++;
-        if (t->nwaiting == 0)
+        if (!holder_gone) {
+          /* Its death may just not have reached us yet (a killed worker's
+           * peers see "connection refused" before we read its EOF): wait
+           * for the next chore rather than burn the retries at once. */
+          park(s, t);
+        } else if (t->nwaiting == 0) {
           task_ready(s, t);
+        }
         schedule_ready(s);
         return;
       }
@@ -1317,9 +1325,38 @@ static const dusk_conn_handler scheduler_handler = {on_ready, on_msg,
 
 /* ---- chores -------------------------------------------------------------- */
 
+/* ---- parked tasks -------------------------------------------------------- */
+
+static void park(dusk_scheduler *s, sched_task *t) {
+  if (s->nparked == s->cap_parked) {
+    s->cap_parked = s->cap_parked ? s->cap_parked * 2 : 64;
+    s->parked = dusk_xrealloc(s->parked, s->cap_parked * sizeof *s->parked);
+  }
+  new_attempt_id(s, t); /* a handle that dies with the task */
+  t->parked = 1;
+  s->parked[s->nparked++] = t->id;
+}
+
+static void unpark_all(dusk_scheduler *s) {
+  size_t n = s->nparked;
+  s->nparked = 0;
+  for (size_t i = 0; i < n; i++) {
+    sched_task *t = dusk_idmap_get(&s->tasks_by_id, s->parked[i]);
+    if (t == NULL || !t->parked)
+      continue; /* freed, or readied by its inputs meanwhile */
+    t->parked = 0;
+    drop_attempt_id(s, t);
+    if (t->state == T_WAITING && t->nwaiting == 0)
+      task_ready(s, t);
+  }
+  if (n > 0)
+    schedule_ready(s);
+}
+
 static void on_chore(uv_timer_t *timer) {
   dusk_scheduler *s = timer->data;
   uint64_t now = dusk_now_ns();
+  unpark_all(s);
   /* Peers that connect and never authenticate hold nothing for long. */
   dusk_net_sweep(&s->net, (uint64_t)s->cfg.handshake_ms);
   uint64_t limit = (uint64_t)s->cfg.worker_timeout_ms * 1000000u;
@@ -1428,6 +1465,7 @@ void dusk_scheduler_free(dusk_scheduler *s) {
   dusk_heap_destroy(&s->ready);
   dusk_idmap_destroy(&s->tasks_by_id);
   dusk_idmap_destroy(&s->workers);
+  free(s->parked);
   free(s);
 }
 

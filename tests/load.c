@@ -2,7 +2,8 @@
  *
  *   dusk-load [--clients 100] [--queries 4] [--graph-tasks 1000000]
  *             [--churn 50] [--churn-min 2] [--kill-every 0]
- *             [--heartbeat-ms 100] [--max-retries 1] [--bin DIR]
+ *             [--heartbeat-ms 100] [--max-retries 1] [--lifetime-ms 200]
+ *             [--bin DIR]
  *
  * One scheduler and two steady workers, all spawned here on loopback with a
  * fresh token, then at the same time:
@@ -12,7 +13,8 @@
  *   - one client submitting a `graph-tasks`-task tree reduction and checking
  *     its sum;
  *   - `churn` threads, each starting a dusk-worker, waiting until it has
- *     registered, letting it work for 10-200 ms, stopping it with SIGTERM
+ *     registered, letting it work for 10 ms + up to lifetime-ms, stopping
+ *     it with SIGTERM
  *     (every kill-every-th time SIGKILL instead) and starting the next, until
  *     the jobs are done and each slot went round at least churn-min times;
  *   - a poller asking the scheduler for its stats (heartbeat round trips its
@@ -51,7 +53,7 @@
 
 typedef struct config {
   long clients, queries, graph_tasks, churn, churn_min, kill_every;
-  long heartbeat_ms, max_retries;
+  long heartbeat_ms, max_retries, lifetime_ms;
   char bin[PATH_MAX];
 } config;
 
@@ -203,7 +205,7 @@ static void *churn_main(void *arg) {
            READY_MS);
       return NULL;
     }
-    tu_nap_ms(10 + (unsigned)(rand_r(&seed) % 190));
+    tu_nap_ms(10 + (unsigned)(rand_r(&seed) % (unsigned)cfg.lifetime_ms));
     n = atomic_fetch_add(&churn_cycles, 1) + 1;
     rounds++;
     if (cfg.kill_every > 0 && n % cfg.kill_every == 0) {
@@ -404,7 +406,8 @@ static int parse_args(int argc, char **argv) {
                {"--churn-min", &cfg.churn_min, 0, 100000},
                {"--kill-every", &cfg.kill_every, 0, 1000000},
                {"--heartbeat-ms", &cfg.heartbeat_ms, 10, 60000},
-               {"--max-retries", &cfg.max_retries, 1, 100}};
+               {"--max-retries", &cfg.max_retries, 1, 100},
+               {"--lifetime-ms", &cfg.lifetime_ms, 1, 600000}};
   cfg.clients = 100;
   cfg.queries = 4;
   cfg.graph_tasks = 1000000;
@@ -413,6 +416,7 @@ static int parse_args(int argc, char **argv) {
   cfg.kill_every = 0;
   cfg.heartbeat_ms = 100;
   cfg.max_retries = 1;
+  cfg.lifetime_ms = 200;
   if (tu_bin_path("", cfg.bin, sizeof cfg.bin) != 0)
     return -1;
   cfg.bin[strlen(cfg.bin) - 1] = '\0';
@@ -446,7 +450,7 @@ bad:
   fprintf(stderr,
           "usage: dusk-load [--clients N] [--queries N] [--graph-tasks N] "
           "[--churn N] [--churn-min N] [--kill-every N] [--heartbeat-ms N] "
-          "[--max-retries N] [--bin DIR]\n");
+          "[--max-retries N] [--lifetime-ms N] [--bin DIR]\n");
   return -1;
 }
 
