@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -577,6 +578,67 @@ START_TEST(test_silent_peer_cut_after_handshake_deadline) {
 }
 END_TEST
 
+/* How many lines of the scheduler's log name peer 127.0.0.1:port as
+ * dropped. */
+static int dropped_lines(const char *log, int port) {
+  char needle[48];
+  int n = 0;
+  snprintf(needle, sizeof needle, "peer 127.0.0.1:%d dropped", port);
+  for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+/* A flood: 300 connections at once, half silent, half sending garbage,
+ * while a real client is served; each is cut and reported exactly once. */
+START_TEST(test_connection_flood) {
+  enum { N = 300 };
+  int fds[N], ports[N];
+  char *log;
+  struct rlimit rl;
+  /* Room for the flood in this process and in the scheduler it starts. */
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_cur < 4 * N) {
+    rl.rlim_cur = rl.rlim_max < 4 * N ? rl.rlim_max : 4 * N;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+  }
+  start_scheduler();
+  start_worker();
+  for (int i = 0; i < N; i++) {
+    fds[i] = raw_connect(env.port, &ports[i]);
+    if (i % 2 == 1) {
+      char junk[64];
+      for (size_t k = 0; k < sizeof junk; k++)
+        junk[k] = (char)(i * 37 + (int)k * 11);
+      send_all(fds[i], junk, sizeof junk);
+    }
+  }
+  check_served("during-flood", 12);
+  for (int i = 0; i < N; i++) {
+    ck_assert_msg(wait_closed(fds[i]), "flood peer %d was left connected", i);
+    close(fds[i]);
+  }
+  check_served("after-flood", 13);
+  /* Every one reported, once (the log may trail the closes a little). */
+  for (uint64_t deadline = tu_now_ms() + IO_MS;; tu_nap_ms(20)) {
+    int reported = 0;
+    log = tu_read_file(env.sched_log);
+    ck_assert_ptr_nonnull(log);
+    for (int i = 0; i < N; i++) {
+      int times = dropped_lines(log, ports[i]);
+      ck_assert_msg(times <= 1, "flood peer port %d reported %d times",
+                    ports[i], times);
+      reported += times;
+    }
+    free(log);
+    if (reported == N)
+      break;
+    ck_assert_msg(tu_now_ms() < deadline, "only %d of %d flood peers reported",
+                  reported, N);
+  }
+}
+END_TEST
+
 START_TEST(test_huge_frame_header_refused) {
   long before, after;
   int local_port, fd;
@@ -627,6 +689,7 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, test_huge_frame_header_refused);
   tcase_add_test(tc, test_silent_peer_cut_after_handshake_deadline);
   tcase_add_test(tc, test_scheduler_restart);
+  tcase_add_test(tc, test_connection_flood);
   suite_add_tcase(s, tc);
   return s;
 }
