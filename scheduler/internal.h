@@ -38,6 +38,10 @@ struct sched_task {
   uint8_t state, wanted, suspicious, missing_retries;
   uint8_t mark; /* DFS colour during submission */
   uint8_t parked; /* waits for the next chore after a failed fetch */
+  /* While its holder leaves: the attempt id of the copy another worker is
+   * fetching (also in tasks_by_id), and the leaving holder. */
+  uint64_t move_id;
+  sched_worker *move_from;
   uint8_t pending; /* submitted, graph not final yet */
   struct sched_query *query; /* set on a query's final task */
 };
@@ -59,6 +63,8 @@ struct sched_worker {
   int in_free;
   int registered;
   int leaving; /* said LEAVING: its departure is no death */
+  uint32_t nmoving; /* leaving: results being copied to other workers */
+  uint32_t nmoved;
   uint64_t last_seen_ns;
 };
 
@@ -107,6 +113,7 @@ struct dusk_scheduler {
    * freed meanwhile is simply not found. */
   uint64_t *parked;
   size_t nparked, cap_parked;
+  size_t move_rr; /* where the next hand-over target search starts */
   int stopping;
   struct sched_query *queries_due; /* noted by dusk__query_final */
 };

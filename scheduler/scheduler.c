@@ -86,7 +86,7 @@ static void maybe_forget(dusk_scheduler *s, sched_task *t);
 /* ---- worker lists -------------------------------------------------------- */
 
 static void free_list_update(dusk_scheduler *s, sched_worker *w) {
-  int want = w->registered && w->nprocessing < w->capacity;
+  int want = w->registered && !w->leaving && w->nprocessing < w->capacity;
   if (want == w->in_free)
     return;
   if (want) {
@@ -219,10 +219,19 @@ static void new_attempt_id(dusk_scheduler *s, sched_task *t) {
   }
 }
 
+/* Forgets t's attempt id, and any copy of its result being made for a
+ * leaving holder (the copy, if it arrives, is then unknown and released). */
 static void drop_attempt_id(dusk_scheduler *s, sched_task *t) {
   if (t->id != 0)
     dusk_idmap_del(&s->tasks_by_id, t->id);
   t->id = 0;
+  if (t->move_id != 0) {
+    dusk_idmap_del(&s->tasks_by_id, t->move_id);
+    t->move_id = 0;
+    if (t->move_from != NULL)
+      t->move_from->nmoving--; /* its leave completes in the chore */
+    t->move_from = NULL;
+  }
 }
 
 /* Sends t to w.  Inputs held by w go without an address; others name the
@@ -521,6 +530,38 @@ static void dependent_lost_input(dusk_scheduler *s, sched_task *d) {
   }
 }
 
+/* w's tasks in flight go back to waiting (ready when their inputs are
+ * there).  A dead worker makes them suspicious: after max_retries such
+ * deaths a task errs.  A leaving worker does not. */
+static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
+  sched_task *t;
+  while ((t = w->processing) != NULL) {
+    wlist_remove(&w->processing, t);
+    w->nprocessing--;
+    drop_attempt_id(s, t);
+    t->worker = NULL;
+    t->state = T_WAITING;
+    if (!w->leaving && ++t->suspicious >= s->cfg.max_retries) {
+      char text[400];
+      snprintf(text, sizeof text, "worker died %u times running %s (op %s)",
+               t->suspicious, t->key, t->op);
+      free(t->message);
+      t->message = dusk_xstrdup(text);
+      task_erred(s, t, t);
+      continue;
+    }
+    t->nwaiting = 0;
+    for (uint32_t i = 0; i < t->ndeps; i++) {
+      sched_task *d = t->deps[i];
+      /* Inputs lost with this worker were set recomputing above. */
+      if (d->state != T_MEMORY)
+        t->nwaiting++;
+    }
+    if (t->nwaiting == 0)
+      task_ready(s, t);
+  }
+}
+
 static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
                           const char *why) {
   sched_task *t;
@@ -550,34 +591,127 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
       recompute(s, t);
     }
   }
-  /* Tasks in flight here run again elsewhere, unless they have now been
-   * in flight on max_retries dying workers. */
-  while ((t = w->processing) != NULL) {
-    wlist_remove(&w->processing, t);
-    w->nprocessing--;
-    drop_attempt_id(s, t);
-    t->worker = NULL;
-    t->state = T_WAITING;
-    if (!w->leaving && ++t->suspicious >= s->cfg.max_retries) {
-      char text[400];
-      snprintf(text, sizeof text, "worker died %u times running %s (op %s)",
-               t->suspicious, t->key, t->op);
-      free(t->message);
-      t->message = dusk_xstrdup(text);
-      task_erred(s, t, t);
-      continue;
-    }
-    t->nwaiting = 0;
-    for (uint32_t i = 0; i < t->ndeps; i++) {
-      sched_task *d = t->deps[i];
-      /* Inputs lost with this worker were set recomputing above. */
-      if (d->state != T_MEMORY)
-        t->nwaiting++;
-    }
-    if (t->nwaiting == 0)
-      task_ready(s, t);
-  }
+  requeue_processing(s, w);
   schedule_ready(s);
+}
+
+/* ---- graceful leave ------------------------------------------------------
+ * A worker that says LEAVING gets no new tasks; its tasks in flight move on
+ * without suspicion, and each result it holds that is still needed is copied
+ * to another worker (an "identity" task that fetches it from the leaving
+ * worker, which keeps serving until we close).  Once the copies are in (or
+ * given up), the worker is removed and told goodbye; what could not be
+ * copied is recomputed from lineage as after a death.  Without this, every
+ * scale-down would throw away intermediate results and, under steady churn,
+ * a big graph could lose work faster than it makes it. */
+
+/* A registered worker other than `except` that is not leaving, taking
+ * turns; NULL if there is none. */
+static sched_worker *pick_target(dusk_scheduler *s, sched_worker *except) {
+  size_t cap = s->workers.cap;
+  for (size_t k = 0; k < cap; k++) {
+    sched_worker *b = s->workers.slots[(s->move_rr + k) % cap].value;
+    if (b != NULL && b != except && b->registered && !b->leaving &&
+        b->conn != NULL) {
+      s->move_rr = (s->move_rr + k + 1) % cap;
+      return b;
+    }
+  }
+  return NULL;
+}
+
+static void start_move(dusk_scheduler *s, sched_task *t, sched_worker *to) {
+  sched_worker *from = t->worker;
+  dusk_dep dep;
+  dusk_msg m;
+  t->move_id = ++s->next_task_id;
+  if (dusk_idmap_put(&s->tasks_by_id, t->move_id, t) != 0) {
+    fprintf(stderr, "dusk-scheduler: out of memory\n");
+    abort();
+  }
+  t->move_from = from;
+  from->nmoving++;
+  dep.id = t->id;
+  dep.addr = cslice(from->addr);
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_COMPUTE;
+  m.u.compute.id = t->move_id;
+  m.u.compute.op = cslice("identity");
+  m.u.compute.ndeps = 1;
+  m.u.compute.deps = &dep;
+  dusk_conn_send(to->conn, &m);
+}
+
+/* All copies are in (or given up): remove w and say goodbye. */
+static void finish_leave(dusk_scheduler *s, sched_worker *w) {
+  char why[96];
+  snprintf(why, sizeof why, "left the cluster, %u results handed over",
+           w->nmoved);
+  remove_worker(s, w, DUSK_LOG_INFO, why);
+  /* Our close is its cue to exit (it waits for it, bounded). */
+  if (w->conn != NULL)
+    dusk_conn_close(w->conn, 0, "worker left");
+}
+
+static void start_leave(dusk_scheduler *s, sched_worker *w) {
+  sched_task *t, *next;
+  w->leaving = 1;
+  free_list_update(s, w);
+  requeue_processing(s, w);
+  for (t = w->memory; t != NULL; t = next) {
+    sched_worker *to;
+    next = t->wnext;
+    if (t->nwaiters == 0 && !t->wanted)
+      continue;
+    if ((to = pick_target(s, w)) == NULL)
+      break; /* nobody to take them: recomputed if needed */
+    start_move(s, t, to);
+  }
+  dusk_log(DUSK_LOG_INFO, "worker %" PRIu64 " (%s) leaving: copying %u "
+           "results elsewhere", w->id, w->addr, w->nmoving);
+  if (w->nmoving == 0)
+    finish_leave(s, w);
+  schedule_ready(s);
+}
+
+/* The copy of t on `to` (attempt move_id) arrived: t now lives there. */
+static void move_done(dusk_scheduler *s, sched_worker *to, sched_task *t,
+                      uint64_t nbytes) {
+  sched_worker *from = t->move_from;
+  uint64_t id = t->move_id;
+  if (t->state != T_MEMORY || from == NULL || t->worker != from ||
+      !to->registered || to->leaving) {
+    drop_attempt_id(s, t); /* cancels the move */
+    send_release(to, id);
+    return;
+  }
+  dusk_idmap_del(&s->tasks_by_id, t->id); /* the leaving holder's copy */
+  t->id = id;
+  t->move_id = 0;
+  t->move_from = NULL;
+  wlist_remove(&from->memory, t);
+  t->worker = to;
+  t->nbytes = nbytes;
+  wlist_add(&to->memory, t);
+  /* A client that fetches it from the leaving holder may miss it: tell it
+   * the new place (as after a recomputation). */
+  notify_client(t);
+  from->nmoving--;
+  from->nmoved++;
+  if (from->nmoving == 0 && from->registered)
+    finish_leave(s, from);
+}
+
+static void move_failed(dusk_scheduler *s, sched_task *t) {
+  sched_worker *from = t->move_from;
+  dusk_idmap_del(&s->tasks_by_id, t->move_id);
+  t->move_id = 0;
+  t->move_from = NULL;
+  if (from != NULL) {
+    from->nmoving--;
+    if (from->nmoving == 0 && from->registered)
+      finish_leave(s, from);
+  }
 }
 
 /* ---- submission ---------------------------------------------------------- */
@@ -1079,11 +1213,9 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
   w->last_seen_ns = dusk_now_ns();
   switch (m->type) {
   case DUSK_MSG_LEAVING:
-    /* A graceful exit: its work in flight moves without suspicion. */
-    w->leaving = 1;
-    remove_worker(s, w, DUSK_LOG_INFO, "left the cluster");
-    /* Our close is its cue to exit (it waits for it, bounded). */
-    dusk_conn_close(w->conn, 0, "worker left");
+    if (w->registered && !w->leaving)
+      start_leave(s, w);
+    dusk__query_flush(s);
     return;
   case DUSK_MSG_REGISTER: {
     dusk_msg r;
@@ -1152,7 +1284,18 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
   switch (m->type) {
   case DUSK_MSG_TASK_DONE: {
     sched_task *t = dusk_idmap_get(&s->tasks_by_id, m->u.task_done.id);
-    if (t == NULL || t->state != T_PROCESSING || t->worker != w)
+    if (t != NULL && t->move_id == m->u.task_done.id) {
+      move_done(s, w, t, m->u.task_done.nbytes);
+      dusk__query_flush(s);
+      return;
+    }
+    if (t == NULL) {
+      /* An attempt nobody refers to any more (abandoned, or a copy no
+       * longer needed): its result would only take room. */
+      send_release(w, m->u.task_done.id);
+      return;
+    }
+    if (t->state != T_PROCESSING || t->worker != w)
       return; /* an attempt that was moved or abandoned */
     task_done(s, w, t, m->u.task_done.nbytes, m->u.task_done.run_us);
     schedule_ready(s);
@@ -1161,6 +1304,10 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
   case DUSK_MSG_TASK_FAILED: {
     const dusk_msg_task_failed *f = &m->u.task_failed;
     sched_task *t = dusk_idmap_get(&s->tasks_by_id, f->id);
+    if (t != NULL && t->move_id == f->id) {
+      move_failed(s, t); /* it stays where it is; lost if the holder goes */
+      return;
+    }
     if (t == NULL || t->state != T_PROCESSING || t->worker != w)
       return;
     if (f->reason == DUSK_FAIL_MISSING_DEP) {
@@ -1363,6 +1510,15 @@ static void on_chore(uv_timer_t *timer) {
   /* Periodic chore: O(workers), not per event. */
   for (size_t i = 0; i < s->workers.cap; i++) {
     sched_worker *w = s->workers.slots[i].value;
+    if (w != NULL && w->leaving && w->nmoving == 0) {
+      /* Its last copies were given up (their results were released). */
+      finish_leave(s, w);
+      dusk__query_flush(s);
+      i = (size_t)-1;
+      if (s->workers.len == 0)
+        break;
+      continue;
+    }
     if (w == NULL || now - w->last_seen_ns <= limit)
       continue;
     char why[128];

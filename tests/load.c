@@ -148,14 +148,20 @@ static int read_ready(int fd, int ms) {
   return -1;
 }
 
+/* The daemons' --log-level: $DUSK_LOAD_LOG_LEVEL, default warn. */
+static char *log_level(void) {
+  char *v = getenv("DUSK_LOAD_LOG_LEVEL");
+  return v != NULL && *v != '\0' ? v : "warn";
+}
+
 /* Starts a worker and waits until it registered: its pid, or -1. */
 static pid_t start_worker(const char *log) {
   char bin[PATH_MAX + 16];
   int fds[2], port;
   pid_t pid;
   snprintf(bin, sizeof bin, "%s/dusk-worker", cfg.bin);
-  char *argv[] = {bin,          address,     "--token-file", token_file,
-                  "--ready-fd", "3",         "--log-level",  "warn",
+  char *argv[] = {bin,          address, "--token-file", token_file,
+                  "--ready-fd", "3",     "--log-level",  log_level(),
                   NULL};
   if (pipe(fds) != 0)
     return -1;
@@ -492,7 +498,7 @@ static int start_scheduler(void) {
   char *argv[] = {bin,           "--port",        "0",        "--ready-fd",
                   "3",           "--token-file",  token_file, "--heartbeat-ms",
                   hb,            "--max-retries", retries,    "--log-level",
-                  "warn",        NULL};
+                  log_level(),   NULL};
   if (pipe(fds) != 0)
     return -1;
   sched_pid = spawn(argv, log, fds[1]);

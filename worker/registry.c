@@ -190,6 +190,10 @@ int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn) {
   return 0;
 }
 
+int dusk_registry_is_trivial(dusk_op_fn fn) {
+  return fn == op_constant || fn == op_add || fn == op_sum;
+}
+
 int dusk_registry_init(dusk_registry *r) {
   static const struct {
     const char *name;

@@ -47,6 +47,11 @@ int dusk_registry_fail_text(dusk_op_call *call, const char *text,
 /* The failure message of call (long_error if set, else error). */
 const char *dusk_registry_error(const dusk_op_call *call);
 
+/* True for the built-in ops whose cost is bounded by their (small) inputs
+ * alone: constant, add, sum.  The worker may run these on its loop thread
+ * when its work thread is idle, saving two thread wake-ups per task. */
+int dusk_registry_is_trivial(dusk_op_fn fn);
+
 /* Runs fn on call; on failure dusk_registry_error(call) is the message. */
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call);
 

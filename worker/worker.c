@@ -236,16 +236,24 @@ static void task_free(dusk_worker *w, wtask *t) {
   free(t);
 }
 
-/* The loop hands t to the work thread. */
-static void exec_push(dusk_worker *w, wtask *t) {
-  t->state = W_QUEUED;
+/* Points t's call at its inputs; returns their total size. */
+static size_t prepare_call(wtask *t) {
+  size_t total = 0;
   for (uint32_t i = 0; i < t->ndeps; i++) {
     t->input_slices[i].ptr = t->inputs[i]->data;
     t->input_slices[i].len = t->inputs[i]->len;
+    total += t->inputs[i]->len;
   }
   t->call.inputs = t->input_slices;
   t->call.ninputs = t->ndeps;
   t->call.canceled = &t->canceled;
+  return total;
+}
+
+/* The loop hands t to the work thread. */
+static void exec_push(dusk_worker *w, wtask *t) {
+  t->state = W_QUEUED;
+  prepare_call(t);
   t->qnext = NULL;
   uv_mutex_lock(&w->mutex);
   if (w->exec_tail)
@@ -296,20 +304,9 @@ static void run_thread(void *arg) {
   }
 }
 
-/* Loop side: collects finished tasks, stores results, reports them. */
-static void on_tasks_done(uv_async_t *a) {
-  dusk_worker *w = a->data;
-  wtask *t, *next;
-  uv_mutex_lock(&w->mutex);
-  t = w->done_head;
-  w->done_head = w->done_tail = NULL;
-  uv_mutex_unlock(&w->mutex);
-  for (; t != NULL; t = next) {
-    next = t->qnext;
-    uv_mutex_lock(&w->mutex);
-    w->nqueued--;
-    uv_mutex_unlock(&w->mutex);
-    w->ema_run_us = 0.9 * w->ema_run_us + 0.1 * (double)t->run_us;
+/* Loop side: stores a finished task's result and reports it. */
+static void finish_task(dusk_worker *w, wtask *t) {
+  w->ema_run_us = 0.9 * w->ema_run_us + 0.1 * (double)t->run_us;
     if (!t->canceled)
       dusk_idmap_del(&w->tasks, t->id);
     if (t->canceled) {
@@ -325,8 +322,27 @@ static void on_tasks_done(uv_async_t *a) {
       send_failed(w, t->id, DUSK_FAIL_OP, 0, dusk_registry_error(&t->call));
     }
     task_free(w, t);
+}
+
+/* Loop side: collects the tasks the work thread finished. */
+static void on_tasks_done(uv_async_t *a) {
+  dusk_worker *w = a->data;
+  wtask *t, *next;
+  uv_mutex_lock(&w->mutex);
+  t = w->done_head;
+  w->done_head = w->done_tail = NULL;
+  uv_mutex_unlock(&w->mutex);
+  for (; t != NULL; t = next) {
+    next = t->qnext;
+    uv_mutex_lock(&w->mutex);
+    w->nqueued--;
+    uv_mutex_unlock(&w->mutex);
+    finish_task(w, t);
   }
 }
+
+/* Inputs under this size keep a trivial op trivial. */
+#define INLINE_INPUT_MAX 4096
 
 /* Called when a task's last missing input arrived or failed. */
 static void task_inputs_ready(dusk_worker *w, wtask *t) {
@@ -339,6 +355,19 @@ static void task_inputs_ready(dusk_worker *w, wtask *t) {
     dusk_idmap_del(&w->tasks, t->id);
     send_failed(w, t->id, (uint32_t)t->fail_reason, t->fail_dep, t->fail_msg);
     task_free(w, t);
+    return;
+  }
+  /* A trivial built-in op on small inputs, with nothing queued ahead of
+   * it, runs right here: handing it to the thread and back costs two
+   * wake-ups, which on an idle machine are most of a chained task's
+   * latency, while the op itself takes well under a microsecond. */
+  if (w->nqueued == 0 && dusk_registry_is_trivial(t->fn) &&
+      prepare_call(t) <= INLINE_INPUT_MAX) {
+    uint64_t start = uv_hrtime();
+    t->state = W_QUEUED;
+    t->rc = dusk_registry_run(t->fn, &t->call);
+    t->run_us = (uv_hrtime() - start) / 1000u;
+    finish_task(w, t);
     return;
   }
   before = __atomic_load_n(&w->done_count, __ATOMIC_ACQUIRE);
@@ -910,7 +939,7 @@ static void close_fetches_walk(uv_handle_t *h, void *arg) {
  * LEAVE_WAIT_MS) for the scheduler to close the connection: closing first
  * could reset a connection the scheduler is still writing to, losing the
  * LEAVING it had not read yet. */
-#define LEAVE_WAIT_MS 2000
+#define LEAVE_WAIT_MS 10000
 
 /* The last step, once the scheduler connection is gone: until then the
  * data port keeps serving our results, because the scheduler may still be
