@@ -53,7 +53,21 @@
  * has begun.  Blank and whitespace-only lines are skipped and ownership
  * goes by a record's first byte, as below.  So both paths give the same
  * batches, byte for byte, and the same errors at the same offsets.
- * DUSK_CSV_FASTPATH=0 turns the fast path off (csvscan.h). */
+ * DUSK_CSV_FASTPATH=0 turns the fast path off (csvscan.h).
+ *
+ * Where the fast path's time goes, and what it does about it.  Indexing
+ * uses 32-byte AVX2 compares where the CPU has them (checked at run time;
+ * SSE2 and eight-bytes-at-a-time code otherwise, DUSK_CSV_SIMD=swar|sse2
+ * forces one for tests), and writes a block's entries eight at a time
+ * without a branch per entry.  The same pass notes whether any byte of
+ * the span is not ASCII, so string fields of an ASCII span skip their
+ * UTF-8 check.  When every mapped column is an int or a nulls_only
+ * string (count()'s columns: csvscan.h), runs of well-formed records are
+ * read a column at a time (fast_chunk): each column's loop is short and
+ * keeps its pointers in registers, fields the shortcuts cannot decide are
+ * converted afterwards in row order, so errors and batches are the
+ * row-by-row ones.  A nulls_only string field costs a length and, for
+ * one of up to 8 bytes, a first-byte table lookup (fieldparse.h). */
 #include "csvscan.h"
 
 #include "fieldparse.h"
@@ -72,6 +86,12 @@
 #if defined(__SSE2__) && !defined(DUSK_CSVSCAN_NO_SIMD)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
+#endif
+/* AVX2 code is compiled for any x86-64 target with a target attribute and
+ * run only where the CPU has it (scan_simd). */
+#if defined(HAVE_SSE2) && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2 1
 #endif
 
 /* Bytes read per pread. */
@@ -94,7 +114,7 @@
  * quote-free span at a time, FAST_IDX_STEP more per round.  A record of
  * more fields than the index holds is left to libcsv. */
 #define FAST_IDX_CAP ((size_t)16384)
-#define FAST_IDX_STEP ((size_t)2048)
+#define FAST_IDX_STEP ((size_t)8192)
 
 /* ---- libcsv allocation cap --------------------------------------------- */
 
@@ -214,10 +234,11 @@ static size_t utf8_check(const unsigned char *p, size_t len) {
 
 /* What the fast path does with a file column. */
 enum fast_kind {
-  FK_SKIP, /* unmapped: only its end is found */
-  FK_INT,  /* INT64: decimal shortcut, else convert() */
-  FK_STR,  /* STRING: ASCII shortcut, else convert() */
-  FK_OTHER /* BOOL, FLOAT64: convert() */
+  FK_SKIP,  /* unmapped: only its end is found */
+  FK_INT,   /* INT64: decimal shortcut, else convert() */
+  FK_STR,   /* STRING: ASCII shortcut, else convert() */
+  FK_NULLS, /* STRING, nulls_only: NA and UTF-8 checks, no copy */
+  FK_OTHER  /* BOOL, FLOAT64: convert() */
 };
 
 typedef struct col_plan {
@@ -225,6 +246,11 @@ typedef struct col_plan {
   size_t out; /* output column, unless FK_SKIP */
   size_t col; /* file column */
 } col_plan;
+
+/* A structural indexer (index_more_*, below). */
+typedef void (*index_fn)(uint32_t *, uint32_t *, size_t *, size_t *,
+                         const unsigned char *, size_t, size_t *, unsigned char,
+                         size_t, uint64_t *);
 
 enum scan_state {
   ST_SKIP,    /* looking for the separator before the first owned record */
@@ -252,7 +278,9 @@ typedef struct scan {
   csv_alloc alloc;
   dusk_batch batch;
   int batch_live;
-  int *out_src; /* per output column: its file column */
+  int *out_src;     /* per output column: its file column */
+  bool *nulls_only; /* per output column: a STRING column marked in
+                       o->nulls_only; NULL when there is none */
 
   /* The record being parsed. */
   uint64_t rec_start; /* its byte offset */
@@ -273,9 +301,18 @@ typedef struct scan {
   col_plan *plan;   /* per file column: what the fast path does */
   col_plan *mapped; /* the mapped ones, in file order */
   size_t nmapped;
-  uint32_t *idx;      /* idx_cap structural offsets, then as many
-                         indexes of line ends among them */
-  size_t idx_cap;     /* FAST_IDX_CAP, less for a small file */
+  uint32_t *idx;       /* idx_cap structural offsets, then as many
+                          indexes of line ends among them */
+  size_t idx_cap;      /* FAST_IDX_CAP, less for a small file */
+  index_fn index_more; /* fills idx (scan_simd's choice) */
+  /* Column at a time (fast_chunk), when every mapped column is FK_INT or
+   * FK_NULLS: per batch row of a chunk, its first index entry and its
+   * offset in the span; per mapped column, a bitmap of the rows whose
+   * field the shortcuts left to convert(). */
+  int columnar;
+  uint32_t *chunk_j, *chunk_rs;
+  uint64_t *deferred;
+  size_t dwords;      /* bitmap capacity per mapped column, in words */
   uint64_t fast_from; /* the fast path may start at this offset or
                          later (the record before it is libcsv's) */
   unsigned fill_gen;  /* bumped by every fill() */
@@ -398,14 +435,16 @@ static int conflict(scan *s, size_t out, size_t fcol, const char *p,
                         type_name(have), type_name(c->widened));
 }
 
-static int convert(scan *s, size_t fcol, size_t out, const char *p,
-                   size_t len) {
+/* Converts field fcol (output column out) into row r of the batch. */
+static int convert_at(scan *s, size_t fcol, size_t out, const char *p,
+                      size_t len, size_t r) {
   dusk_column *col = &s->batch.cols[out];
-  size_t r = s->batch.nrows;
   int rc;
 
   if (dusk_field_is_na(p, len)) {
     col->valid[r] = 0;
+    if (s->nulls_only != NULL && s->nulls_only[out])
+      return 0; /* only valid[] is kept (csvscan.h) */
     switch (col->type) {
     case DUSK_TYPE_BOOL:
       col->b[r] = 0;
@@ -452,6 +491,8 @@ static int convert(scan *s, size_t fcol, size_t out, const char *p,
                             "UTF-8 at byte %zu of the value",
                             s->o->path, s->rec_start, fcol, out, bad);
     }
+    if (s->nulls_only != NULL && s->nulls_only[out])
+      return 0;
     rc = dusk_batch_arena_add(&s->batch, p, len, &col->str_off[r]);
     if (rc != 0)
       return dusk_error_set(s->err, rc,
@@ -464,6 +505,12 @@ static int convert(scan *s, size_t fcol, size_t out, const char *p,
   default:
     return 0;
   }
+}
+
+/* Converts a field of the record being read (row batch.nrows). */
+static int convert(scan *s, size_t fcol, size_t out, const char *p,
+                   size_t len) {
+  return convert_at(s, fcol, out, p, len, s->batch.nrows);
 }
 
 static int field_too_long(scan *s) {
@@ -630,38 +677,38 @@ static int ws_push(scan *s, char c) {
  * it out of registers. */
 #if defined(__GNUC__)
 #define FAST_NOINLINE __attribute__((noinline))
+#define FAST_INLINE inline __attribute__((always_inline))
 #else
 #define FAST_NOINLINE
+#define FAST_INLINE inline
 #endif
 
-/* Bit k of *any is set when p[k] is the separator, '\r' or '\n', and bit k
- * of *eol when it is '\r' or '\n', for k < min(avail, 64).  A short tail
- * is copied into zeroed storage first: NUL is none of them (the separator
- * cannot be NUL), and nothing past avail is read. */
-static inline void struct_bits(const unsigned char *p, size_t avail,
-                               unsigned char sep, uint64_t *any,
-                               uint64_t *eol) {
+/* Structural bitmasks of one 64-byte block, three ways (SIMD_SWAR,
+ * SIMD_SSE2, SIMD_AVX2; scan_simd picks one per scan): bit k of *any is
+ * set when p[k] is the separator, '\r' or '\n', and bit k of *eol when it
+ * is '\r' or '\n', for k < min(avail, 64); *high gets a nonzero value ORed
+ * in when one of those bytes is not ASCII.  A short tail is copied into
+ * zeroed storage first: NUL is none of them (the separator cannot be NUL),
+ * and nothing past avail is read.  All three give the same bits
+ * (check_csvscan reads its random and large files each way). */
+enum simd_level { SIMD_SWAR, SIMD_SSE2, SIMD_AVX2 };
+
+#define TAIL_COPY(p, avail, tail)                                              \
+  do {                                                                         \
+    if ((avail) < 64) {                                                        \
+      memset((tail), 0, sizeof(tail));                                         \
+      memcpy((tail), (p), (avail));                                            \
+      (p) = (tail);                                                            \
+    }                                                                          \
+  } while (0)
+
+static inline void struct_bits_swar(const unsigned char *p, size_t avail,
+                                    unsigned char sep, uint64_t *any,
+                                    uint64_t *eol, uint64_t *high) {
   unsigned char tail[64];
-  uint64_t ma = 0, me = 0;
-  if (avail < 64) {
-    memset(tail, 0, sizeof tail);
-    memcpy(tail, p, avail);
-    p = tail;
-  }
-#if defined(HAVE_SSE2)
-  {
-    const __m128i vs = _mm_set1_epi8((char)sep);
-    const __m128i vr = _mm_set1_epi8('\r');
-    const __m128i vn = _mm_set1_epi8('\n');
-    for (int k = 0; k < 4; k++) {
-      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-      __m128i e = _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vn));
-      __m128i a = _mm_or_si128(e, _mm_cmpeq_epi8(x, vs));
-      ma |= (uint64_t)(unsigned)_mm_movemask_epi8(a) << (16 * k);
-      me |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << (16 * k);
-    }
-  }
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t ma = 0, me = 0, hi = 0;
+  TAIL_COPY(p, avail, tail);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   {
     /* Eight bytes at a time: a byte of w ^ pattern is zero where w holds
      * the pattern's byte; the exact zero-byte test (no false positives)
@@ -674,6 +721,7 @@ static inline void struct_bits(const unsigned char *p, size_t avail,
     for (int k = 0; k < 8; k++) {
       uint64_t w, a, r, n, hs, he;
       memcpy(&w, p + 8 * k, 8);
+      hi |= w & ~lo7;
       a = w ^ ps;
       r = w ^ pr;
       n = w ^ pn;
@@ -691,11 +739,64 @@ static inline void struct_bits(const unsigned char *p, size_t avail,
     uint64_t e = p[k] == '\r' || p[k] == '\n';
     me |= e << k;
     ma |= (e | (p[k] == sep)) << k;
+    hi |= p[k] & 0x80u;
   }
 #endif
   *any = ma;
   *eol = me;
+  *high |= hi;
 }
+
+#if defined(HAVE_SSE2)
+static inline void struct_bits_sse2(const unsigned char *p, size_t avail,
+                                    unsigned char sep, uint64_t *any,
+                                    uint64_t *eol, uint64_t *high) {
+  unsigned char tail[64];
+  uint64_t ma = 0, me = 0;
+  const __m128i vs = _mm_set1_epi8((char)sep);
+  const __m128i vr = _mm_set1_epi8('\r');
+  const __m128i vn = _mm_set1_epi8('\n');
+  __m128i h = _mm_setzero_si128();
+  TAIL_COPY(p, avail, tail);
+  for (int k = 0; k < 4; k++) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+    __m128i e = _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vn));
+    __m128i a = _mm_or_si128(e, _mm_cmpeq_epi8(x, vs));
+    h = _mm_or_si128(h, x);
+    ma |= (uint64_t)(unsigned)_mm_movemask_epi8(a) << (16 * k);
+    me |= (uint64_t)(unsigned)_mm_movemask_epi8(e) << (16 * k);
+  }
+  *any = ma;
+  *eol = me;
+  *high |= (uint64_t)(unsigned)_mm_movemask_epi8(h);
+}
+#endif
+
+#if defined(HAVE_AVX2)
+#define AVX2_TARGET __attribute__((target("avx2,bmi,bmi2,popcnt")))
+static inline AVX2_TARGET void struct_bits_avx2(const unsigned char *p,
+                                                size_t avail, unsigned char sep,
+                                                uint64_t *any, uint64_t *eol,
+                                                uint64_t *high) {
+  unsigned char tail[64];
+  const __m256i vs = _mm256_set1_epi8((char)sep);
+  const __m256i vr = _mm256_set1_epi8('\r');
+  const __m256i vn = _mm256_set1_epi8('\n');
+  __m256i x0, x1, e0, e1, a0, a1;
+  TAIL_COPY(p, avail, tail);
+  x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+  x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+  e0 = _mm256_or_si256(_mm256_cmpeq_epi8(x0, vr), _mm256_cmpeq_epi8(x0, vn));
+  e1 = _mm256_or_si256(_mm256_cmpeq_epi8(x1, vr), _mm256_cmpeq_epi8(x1, vn));
+  a0 = _mm256_or_si256(e0, _mm256_cmpeq_epi8(x0, vs));
+  a1 = _mm256_or_si256(e1, _mm256_cmpeq_epi8(x1, vs));
+  *any = (uint64_t)(uint32_t)_mm256_movemask_epi8(a0) |
+         (uint64_t)(uint32_t)_mm256_movemask_epi8(a1) << 32;
+  *eol = (uint64_t)(uint32_t)_mm256_movemask_epi8(e0) |
+         (uint64_t)(uint32_t)_mm256_movemask_epi8(e1) << 32;
+  *high |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(x0, x1));
+}
+#endif
 
 /* The value of 8 ASCII digits loaded little-endian (the first digit in
  * the low byte), or -1 when a byte is not a digit.  Three multiplications
@@ -726,21 +827,19 @@ static inline int64_t short_digits(const unsigned char *p, size_t n) {
   return eight_digits(w);
 }
 
-/* An int64 field: empty (NA), or an optional sign and 1 to 16 digits
- * (never NA, always in range, read as dusk_field_parse_int64 reads them)
- * here; anything else (other NA strings, spaces, longer numbers, junk)
- * through convert(). */
-static inline int fast_int(scan *s, size_t fcol, size_t out,
-                           const unsigned char *p, size_t len) {
-  dusk_column *col = &s->batch.cols[out];
-  size_t r = s->batch.nrows, nd = len;
+/* An int64 field: empty (NA, 1 and *out 0), or an optional sign and 1 to
+ * 16 digits (never NA, always in range, read as dusk_field_parse_int64
+ * reads them: 0 and the value) here; anything else (other NA strings,
+ * spaces, longer numbers, junk) is -1, for convert(). */
+static FAST_INLINE int int_shortcut(const unsigned char *p, size_t len,
+                                    int64_t *out) {
+  size_t nd = len;
   const unsigned char *d = p;
   int64_t v;
   int neg = 0;
   if (len == 0) { /* NA (fieldparse.h), stored as convert() stores it */
-    col->valid[r] = 0;
-    col->i64[r] = 0;
-    return 0;
+    *out = 0;
+    return 1;
   }
   if (p[0] == '-' || p[0] == '+') {
     neg = p[0] == '-';
@@ -762,9 +861,20 @@ static inline int fast_int(scan *s, size_t fcol, size_t out,
     v = -1;
   }
   if (v < 0)
+    return -1;
+  *out = neg ? -v : v;
+  return 0;
+}
+
+static FAST_INLINE int fast_int(scan *s, size_t fcol, size_t out,
+                                const unsigned char *p, size_t len,
+                                dusk_column *col, size_t r) {
+  int64_t v;
+  int k = int_shortcut(p, len, &v);
+  if (k < 0)
     return convert(s, fcol, out, (const char *)p, len);
-  col->valid[r] = 1;
-  col->i64[r] = neg ? -v : v;
+  col->valid[r] = k == 0;
+  col->i64[r] = v;
   return 0;
 }
 
@@ -794,11 +904,11 @@ static inline int is_ascii(const unsigned char *p, size_t len) {
  * convert().  A value of up to 32 bytes is moved as 32 (the read buffer's
  * pad covers the source, and the arena must have 32 bytes free; what lands
  * past the value is overwritten by the next one or never looked at). */
-static inline int fast_str(scan *s, size_t fcol, size_t out,
-                           const unsigned char *p, size_t len) {
+static FAST_INLINE int fast_str(scan *s, size_t fcol, size_t out,
+                                const unsigned char *p, size_t len, int ascii,
+                                dusk_column *col, size_t r) {
   dusk_batch *b = &s->batch;
-  dusk_column *col = &b->cols[out];
-  size_t r = b->nrows, room = b->arena_cap - b->arena_len;
+  size_t room = b->arena_cap - b->arena_len;
   char *d;
   if (len == 0) { /* NA, stored as convert() stores it */
     col->valid[r] = 0;
@@ -806,7 +916,8 @@ static inline int fast_str(scan *s, size_t fcol, size_t out,
     col->str_len[r] = 0;
     return 0;
   }
-  if (room < len || dusk_field_is_na((const char *)p, len) || !is_ascii(p, len))
+  if (room < len || dusk_field_may_be_na((const char *)p, len) ||
+      (!ascii && !is_ascii(p, len)))
     return convert(s, fcol, out, (const char *)p, len);
   d = b->arena + b->arena_len;
   if (len <= 32 && room >= 32) {
@@ -822,46 +933,281 @@ static inline int fast_str(scan *s, size_t fcol, size_t out,
   return 0;
 }
 
-/* One field of the fast path: the checks on_field makes, in its order. */
-static inline int fast_field(scan *s, const col_plan *pl, size_t k,
-                             const unsigned char *p, size_t len) {
+/* A nulls_only string field: only whether it is NA.  A field that may be
+ * NA, or may not be ASCII, goes through convert(), which makes the NA and
+ * UTF-8 checks of a full read. */
+static FAST_INLINE int fast_nulls(scan *s, size_t fcol, size_t out,
+                                  const unsigned char *p, size_t len, int ascii,
+                                  dusk_column *col, size_t r) {
+  if (dusk_field_may_be_na((const char *)p, len) ||
+      (!ascii && !is_ascii(p, len)))
+    return convert(s, fcol, out, (const char *)p, len);
+  col->valid[r] = len != 0;
+  return 0;
+}
+
+/* One field of the fast path: the checks on_field makes, in its order.
+ * ascii: every byte of the record is known to be ASCII; r is
+ * s->batch.nrows and cols s->batch.cols, passed in so that they stay in
+ * registers (a store to a flag byte could alias them). */
+static FAST_INLINE int fast_field(scan *s, const col_plan *pl, size_t k,
+                                  const unsigned char *p, size_t len, int ascii,
+                                  dusk_column *cols, size_t r) {
   switch (pl->kind) {
   case FK_SKIP:
     return 0;
   case FK_INT:
-    return fast_int(s, k, pl->out, p, len);
+    return fast_int(s, k, pl->out, p, len, &cols[pl->out], r);
   case FK_STR:
-    return fast_str(s, k, pl->out, p, len);
+    return fast_str(s, k, pl->out, p, len, ascii, &cols[pl->out], r);
+  case FK_NULLS:
+    return fast_nulls(s, k, pl->out, p, len, ascii, &cols[pl->out], r);
   default:
     return convert(s, k, pl->out, (const char *)p, len);
   }
 }
 
+/* Reads, column by column, the run of well-formed records starting at
+ * *rs (index entry *j, line-end search from *ej) that the index holds, up
+ * to a full batch.  A column at a time keeps each column's loop short
+ * and free of the per-field switch; it is used when every mapped column
+ * is an int (FK_INT) or a string read for its nulls (FK_NULLS), whose
+ * shortcuts write no arena.  The rules and results are fast_records':
+ *  - the run stops before the first record that is not plainly one row
+ *    (blank lines between are skipped as fast_records skips them): one of
+ *    the wrong width or too long, one starting with a space or tab, one
+ *    the range does not own, one whose line end is not indexed yet; the
+ *    caller reads that one row by row;
+ *  - a field the shortcuts cannot decide is marked and, once every
+ *    column is done, converted with convert_at in row order, then column
+ *    order: its errors, and which comes first, are those of a row-by-row
+ *    read (no field of an earlier row can fail, and no batch is handed
+ *    over inside the run);
+ *  - the batch is delivered when full, as after any record.
+ * Returns 0, SCAN_STOP or an error. */
+static FAST_NOINLINE int fast_chunk(scan *s, const unsigned char *u,
+                                    uint64_t base, const uint32_t *idx,
+                                    const uint32_t *eolj, size_t ne,
+                                    size_t *rs_io, size_t *j_io, size_t *ej_io,
+                                    int ascii, dusk_csvscan_fn fn, void *arg) {
+  const dusk_csvscan_options *o = s->o;
+  const unsigned char sep = (unsigned char)o->sep;
+  const size_t ncols = o->ncols_file, max_field = o->max_field;
+  const size_t room = s->batch.cap - s->batch.nrows, r0 = s->batch.nrows;
+  uint32_t *cj = s->chunk_j, *crs = s->chunk_rs;
+  size_t rs = *rs_io, j = *j_io, ej = *ej_io, q = 0, nw;
+  int rc;
+
+  while (q < room) {
+    size_t t, e0, end;
+    while (ej < ne && eolj[ej] < j)
+      ej++;
+    if (ej == ne)
+      break;
+    t = eolj[ej];
+    e0 = idx[j];
+    if (e0 == rs && j == t) {
+      rs = e0 + 1; /* a blank line, or the LF of CRLF */
+      j++;
+      continue;
+    }
+    if (base + rs >= o->end ||
+        ((u[rs] == ' ' || u[rs] == '\t') && u[rs] != sep))
+      break;
+    end = idx[t];
+    if (t - j + 1 != ncols || end - rs > max_field)
+      break;
+    cj[q] = (uint32_t)j;
+    crs[q] = (uint32_t)rs;
+    q++;
+    rs = end + 1;
+    j = t + 1;
+  }
+  *rs_io = rs;
+  *j_io = j;
+  *ej_io = ej;
+  if (q == 0)
+    return 0;
+
+  /* The bitmaps of this run: nw words per column. */
+  nw = (q + 63) / 64;
+  memset(s->deferred, 0, s->nmapped * nw * sizeof *s->deferred);
+  for (size_t m = 0; m < s->nmapped; m++) {
+    const size_t k = s->mapped[m].col;
+    dusk_column *col = &s->batch.cols[s->mapped[m].out];
+    uint8_t *valid = col->valid + r0;
+    uint64_t *dfr = s->deferred + m * nw;
+    if (s->mapped[m].kind == FK_INT) {
+      int64_t *vals = col->i64 + r0;
+      for (size_t x = 0; x < q; x++) {
+        size_t f = k == 0 ? crs[x] : (size_t)idx[cj[x] + k - 1] + 1;
+        int64_t v;
+        int c = int_shortcut(u + f, idx[cj[x] + k] - f, &v);
+        if (c < 0) {
+          dfr[x / 64] |= UINT64_C(1) << (x % 64);
+          continue;
+        }
+        valid[x] = c == 0;
+        vals[x] = v;
+      }
+    } else { /* FK_NULLS */
+      for (size_t x = 0; x < q; x++) {
+        size_t f = k == 0 ? crs[x] : (size_t)idx[cj[x] + k - 1] + 1;
+        size_t len = idx[cj[x] + k] - f;
+        if (dusk_field_may_be_na((const char *)u + f, len) ||
+            (!ascii && !is_ascii(u + f, len))) {
+          dfr[x / 64] |= UINT64_C(1) << (x % 64);
+          continue;
+        }
+        valid[x] = len != 0;
+      }
+    }
+  }
+  for (size_t w = 0; w < nw; w++) {
+    uint64_t rows = 0;
+    for (size_t m = 0; m < s->nmapped; m++)
+      rows |= s->deferred[m * nw + w];
+    while (rows != 0) {
+      size_t x = w * 64 + (size_t)__builtin_ctzll(rows);
+      rows &= rows - 1;
+      s->rec_start = base + crs[x];
+      for (size_t m = 0; m < s->nmapped; m++) {
+        size_t k = s->mapped[m].col, f;
+        if (!((s->deferred[m * nw + w] >> (x % 64)) & 1u))
+          continue;
+        f = k == 0 ? crs[x] : (size_t)idx[cj[x] + k - 1] + 1;
+        rc = convert_at(s, k, s->mapped[m].out, (const char *)u + f,
+                        idx[cj[x] + k] - f, r0 + x);
+        if (rc != 0)
+          return rc;
+      }
+    }
+  }
+  s->rec_start = base + crs[q - 1];
+  s->batch.nrows += q;
+  s->stats->fast_rows += q;
+  if (s->batch.nrows == s->batch.cap)
+    return deliver(s, fn, arg);
+  return 0;
+}
+
 /* Appends the structural bytes of u[*cur, len) to the index, 64 bytes at a
  * time, until `want` entries are held or the span is indexed: idx[] their
- * offsets in order, eolj[] which of those entries are line ends (written
- * for every entry, kept only for line ends: no branch on the byte).  *cur
- * advances by whole blocks (the last may be short). */
-static void index_more(uint32_t *idx, uint32_t *eolj, size_t *cnt, size_t *ne,
-                       const unsigned char *u, size_t len, size_t *cur,
-                       unsigned char sep, size_t want) {
-  size_t c = *cnt, e = *ne, at = *cur;
-  while (at < len && c < want) {
-    uint64_t any, eol;
-    struct_bits(u + at, len - at, sep, &any, &eol);
-    while (any != 0) {
-      unsigned bit = (unsigned)__builtin_ctzll(any);
-      idx[c] = (uint32_t)(at + bit);
-      eolj[e] = (uint32_t)c;
-      e += (size_t)((eol >> bit) & 1u);
-      c++;
-      any &= any - 1;
-    }
-    at += 64;
+ * offsets in order, eolj[] which of those entries are line ends.  *cur
+ * advances by whole blocks (the last may be short).  The index has room
+ * for 64 entries past `want` (a block's worth), which the writes below
+ * may use as scratch.
+ *
+ * Two ways to turn a block's bits into entries.  One bit at a time
+ * (index_bits): eolj[] is written for every entry and kept only for line
+ * ends, so there is no branch on the byte, but the loop's exit is a
+ * branch on the count of set bits, which a CPU cannot predict.  Eight at a
+ * time (index_bits_wide, with a population count instruction): eight
+ * entries are written whatever the count (the extra ones are scratch,
+ * overwritten by the next block), then eight more while any are left,
+ * and a line end's entry number is the count of set bits below it; a
+ * record of under 64 bytes and 8 fields takes one round. */
+#define INDEX_MORE(name, bits_fn, flatten_fn, attr)                            \
+  static attr void name(uint32_t *idx, uint32_t *eolj, size_t *cnt,            \
+                        size_t *ne, const unsigned char *u, size_t len,        \
+                        size_t *cur, unsigned char sep, size_t want,           \
+                        uint64_t *high) {                                      \
+    size_t c = *cnt, e = *ne, at = *cur;                                       \
+    while (at < len && c < want) {                                             \
+      uint64_t any, eol;                                                       \
+      bits_fn(u + at, len - at, sep, &any, &eol, high);                        \
+      flatten_fn(idx, eolj, &c, &e, (uint32_t)at, any, eol);                   \
+      at += 64;                                                                \
+    }                                                                          \
+    *cnt = c;                                                                  \
+    *ne = e;                                                                   \
+    *cur = at < len ? at : len;                                                \
+  }
+
+static inline void index_bits(uint32_t *idx, uint32_t *eolj, size_t *cnt,
+                              size_t *ne, uint32_t at, uint64_t any,
+                              uint64_t eol) {
+  size_t c = *cnt, e = *ne;
+  while (any != 0) {
+    unsigned bit = (unsigned)__builtin_ctzll(any);
+    idx[c] = at + bit;
+    eolj[e] = (uint32_t)c;
+    e += (size_t)((eol >> bit) & 1u);
+    c++;
+    any &= any - 1;
   }
   *cnt = c;
   *ne = e;
-  *cur = at < len ? at : len;
+}
+
+#if defined(HAVE_AVX2)
+/* The lowest set bit's index of x, or 63 for 0 (a scratch entry). */
+#define LOW_BIT(x) ((unsigned)__builtin_ctzll((x) | (UINT64_C(1) << 63)))
+
+static inline AVX2_TARGET void index_bits_wide(uint32_t *idx, uint32_t *eolj,
+                                               size_t *cnt, size_t *ne,
+                                               uint32_t at, uint64_t any,
+                                               uint64_t eol) {
+  size_t c = *cnt, e = *ne;
+  size_t n = (size_t)__builtin_popcountll(any);
+  size_t m = (size_t)__builtin_popcountll(eol);
+  uint64_t a = any, l = eol;
+  uint32_t *o = idx + c;
+  for (;;) {
+    for (int k = 0; k < 8; k++) {
+      o[k] = at + LOW_BIT(a);
+      a &= a - 1;
+    }
+    if (a == 0)
+      break;
+    o += 8;
+  }
+  for (;;) {
+    for (int k = 0; k < 2; k++) {
+      unsigned bit = LOW_BIT(l);
+      eolj[e + (size_t)k] =
+          (uint32_t)(c + (size_t)__builtin_popcountll(
+                             any & ((UINT64_C(1) << bit) - 1)));
+      l &= l - 1;
+    }
+    if (l == 0)
+      break;
+    e += 2;
+  }
+  *cnt = c + n;
+  *ne = *ne + m;
+}
+#endif
+
+INDEX_MORE(index_more_swar, struct_bits_swar, index_bits, )
+#if defined(HAVE_SSE2)
+INDEX_MORE(index_more_sse2, struct_bits_sse2, index_bits, )
+#endif
+#if defined(HAVE_AVX2)
+INDEX_MORE(index_more_avx2, struct_bits_avx2, index_bits_wide, AVX2_TARGET)
+#endif
+
+/* The best structural indexer this CPU runs, no better than DUSK_CSV_SIMD
+ * allows (swar, sse2 or avx2; read at the start of each scan like
+ * DUSK_CSV_FASTPATH, for tests). */
+static index_fn scan_simd(void) {
+  const char *env = getenv("DUSK_CSV_SIMD");
+  enum simd_level cap = SIMD_AVX2;
+  if (env != NULL && strcmp(env, "swar") == 0)
+    cap = SIMD_SWAR;
+  else if (env != NULL && strcmp(env, "sse2") == 0)
+    cap = SIMD_SSE2;
+#if defined(HAVE_AVX2)
+  if (cap >= SIMD_AVX2 && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt"))
+    return index_more_avx2;
+#endif
+#if defined(HAVE_SSE2)
+  if (cap >= SIMD_SSE2)
+    return index_more_sse2;
+#endif
+  (void)cap;
+  return index_more_swar;
 }
 
 /* Reads the records of b[*at, n) (b is at file offset pos; *at follows a
@@ -890,6 +1236,11 @@ static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
   const unsigned char *u = (const unsigned char *)b + i;
   const uint64_t base = pos + i; /* file offset of u[0] */
   size_t len, rs = 0, cur = 0, cnt = 0, ne = 0, j = 0, ej = 0;
+  /* Nonzero once a byte of the span indexed so far is not ASCII: until
+   * then a record (all of it indexed) needs no UTF-8 check. */
+  uint64_t high = 0;
+  dusk_column *const cols = s->batch.cols;
+  size_t r;
   int rc;
 
   if (s->quote_gen != s->fill_gen || base > s->quote_at) {
@@ -905,6 +1256,12 @@ static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
 
   for (;;) {
     size_t t, e0, end, nf;
+    if (s->columnar) {
+      rc = fast_chunk(s, u, base, idx, eolj, ne, &rs, &j, &ej, high == 0, fn,
+                      arg);
+      if (rc != 0)
+        return rc;
+    }
     /* The record at rs begins with structural byte j; t is its line end. */
     while (ej < ne && eolj[ej] < j)
       ej++;
@@ -917,9 +1274,10 @@ static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
       j = ne = ej = 0;
       if (cnt >= cap - 64)
         break; /* more fields than the index holds: libcsv's */
-      index_more(idx, eolj, &cnt, &ne, u, len, &cur, sep,
-                 cnt + FAST_IDX_STEP < cap - 64 ? cnt + FAST_IDX_STEP
-                                                : cap - 64);
+      s->index_more(idx, eolj, &cnt, &ne, u, len, &cur, sep,
+                    cnt + FAST_IDX_STEP < cap - 64 ? cnt + FAST_IDX_STEP
+                                                   : cap - 64,
+                    &high);
       continue;
     }
     t = eolj[ej];
@@ -947,13 +1305,15 @@ static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
     }
 
     s->rec_start = base + rs;
+    r = s->batch.nrows;
     nf = t - j + 1;
     end = idx[t];
     if (nf == ncols && end - rs <= max_field) {
       for (size_t m = 0; m < nmapped; m++) {
         size_t k = mapped[m].col;
         size_t f = k == 0 ? rs : (size_t)idx[j + k - 1] + 1;
-        rc = fast_field(s, &mapped[m], k, u + f, idx[j + k] - f);
+        rc = fast_field(s, &mapped[m], k, u + f, idx[j + k] - f, high == 0,
+                        cols, r);
         if (rc != 0)
           return rc;
       }
@@ -964,7 +1324,7 @@ static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
         if (e - f > max_field)
           return field_too_long(s);
         if (k < ncols) {
-          rc = fast_field(s, &plan[k], k, u + f, e - f);
+          rc = fast_field(s, &plan[k], k, u + f, e - f, high == 0, cols, r);
           if (rc != 0)
             return rc;
         }
@@ -1034,6 +1394,14 @@ static int map_columns(scan *s) {
                             "%s: column map: output column %zu has no "
                             "file column",
                             o->path, i);
+  for (size_t i = 0; o->nulls_only != NULL && i < o->nout; i++) {
+    if (!o->nulls_only[i] || o->types[i] != DUSK_TYPE_STRING)
+      continue;
+    if (s->nulls_only == NULL &&
+        (s->nulls_only = calloc(o->nout, sizeof *s->nulls_only)) == NULL)
+      return dusk_error_set(s->err, DUSK_ENOMEM, "%s: out of memory", o->path);
+    s->nulls_only[i] = true;
+  }
   s->plan = calloc(o->ncols_file, sizeof *s->plan);
   s->mapped = calloc(o->nout ? o->nout : 1, sizeof *s->mapped);
   if (s->plan == NULL || s->mapped == NULL)
@@ -1047,7 +1415,7 @@ static int map_columns(scan *s) {
     else if (o->types[out] == DUSK_TYPE_INT64)
       s->plan[k].kind = FK_INT;
     else if (o->types[out] == DUSK_TYPE_STRING)
-      s->plan[k].kind = FK_STR;
+      s->plan[k].kind = s->nulls_only && s->nulls_only[out] ? FK_NULLS : FK_STR;
     else
       s->plan[k].kind = FK_OTHER;
     if (out >= 0)
@@ -1251,6 +1619,7 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
     const char *fp = getenv("DUSK_CSV_FASTPATH");
     s.fast = !(fp != NULL && strcmp(fp, "0") == 0);
   }
+  s.index_more = scan_simd();
   s.fd = open(o->path, O_RDONLY | O_CLOEXEC);
   if (s.fd < 0)
     return dusk_error_set(err, -errno, "%s: %s", o->path, strerror(errno));
@@ -1282,6 +1651,22 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   if (s.buf == NULL || (s.fast && s.idx == NULL)) {
     rc = dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", o->path);
     goto out;
+  }
+  if (s.fast && s.nmapped > 0) {
+    s.columnar = 1;
+    for (size_t m = 0; m < s.nmapped; m++)
+      if (s.mapped[m].kind != FK_INT && s.mapped[m].kind != FK_NULLS)
+        s.columnar = 0;
+  }
+  if (s.columnar) {
+    s.dwords = (o->batch_rows + 63) / 64;
+    s.chunk_j = malloc(o->batch_rows * sizeof *s.chunk_j);
+    s.chunk_rs = malloc(o->batch_rows * sizeof *s.chunk_rs);
+    s.deferred = malloc(s.nmapped * s.dwords * sizeof *s.deferred);
+    if (s.chunk_j == NULL || s.chunk_rs == NULL || s.deferred == NULL) {
+      rc = dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", o->path);
+      goto out;
+    }
   }
   rc = dusk_batch_init(&s.batch, o->types, o->nout, o->batch_rows);
   if (rc != 0) {
@@ -1329,9 +1714,13 @@ out:
   if (s.batch_live)
     dusk_batch_destroy(&s.batch);
   free(s.out_src);
+  free(s.nulls_only);
   free(s.plan);
   free(s.mapped);
   free(s.idx);
+  free(s.chunk_j);
+  free(s.chunk_rs);
+  free(s.deferred);
   free(s.ws);
   free(s.buf);
   if (s.fd >= 0)

@@ -36,7 +36,16 @@
  * DUSK_CSV_FASTPATH=0 sends every record through libcsv; any other value,
  * or none, allows the fast path.  It is read once at the start of each
  * scan (getenv: set it before starting threads that scan), so tests and
- * the pandas parity suite can run both ways. */
+ * the pandas parity suite can run both ways.  DUSK_CSV_SIMD=swar or sse2,
+ * read the same way, caps the fast path's vector code below what the CPU
+ * offers (AVX2 where it has it), for tests; the batches are the same.
+ *
+ * nulls_only: a STRING output column marked true gets its valid bytes
+ * only; its str_off and str_len stay 0 and nothing goes to the arena.  Its
+ * fields are still checked as a full read checks them (NA strings, UTF-8,
+ * max_field), so a scan gives the same rows, null flags and errors either
+ * way.  Columns of other types are read in full (their values are what
+ * detects a value needing a wider type). */
 #ifndef DUSK_CSVSCAN_H
 #define DUSK_CSVSCAN_H
 
@@ -61,6 +70,9 @@ typedef struct dusk_csvscan_options {
   size_t batch_rows;       /* rows per batch (e.g. 16384) */
   size_t max_field;        /* longest field in bytes (e.g. 1 MiB) */
   const volatile int *canceled; /* optional: polled between batches */
+  const bool *nulls_only;       /* optional, per output column: true when the
+                                   consumer reads only whether each value is
+                                   null (count()); see below */
 } dusk_csvscan_options;
 
 typedef struct dusk_csvscan_conflict {

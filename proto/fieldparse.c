@@ -35,25 +35,17 @@ static const struct {
     NA("nan"),  NA("null"),
 #undef NA
 };
-#define NA_MAX_LEN 8
+/* The first bytes of na_values, for dusk_field_may_be_na and the quick
+ * rejection below (check_csvscan holds it to na_values). */
+const unsigned char dusk__field_na_lead[256] = {
+    ['#'] = 1, ['-'] = 1, ['1'] = 1, ['<'] = 1, ['N'] = 1, ['n'] = 1};
 
 bool dusk_field_is_na(const char *s, size_t len) {
   if (len == 0)
     return true;
-  if (len > NA_MAX_LEN)
-    return false;
   /* Most fields are numbers or words: reject them on the first byte. */
-  switch (s[0]) {
-  case '#':
-  case '-':
-  case '1':
-  case '<':
-  case 'N':
-  case 'n':
-    break;
-  default:
+  if (!dusk_field_may_be_na(s, len))
     return false;
-  }
   for (size_t i = 0; i < sizeof na_values / sizeof na_values[0]; i++)
     if (na_values[i].len == len && memcmp(na_values[i].s, s, len) == 0)
       return true;

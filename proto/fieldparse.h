@@ -23,6 +23,22 @@
 #include <stdint.h>
 
 bool dusk_field_is_na(const char *s, size_t len);
+
+/* The longest NA string, in bytes. */
+#define DUSK_FIELD_NA_MAX 8
+
+/* Nonzero for the first bytes of the NA strings that are not empty. */
+extern const unsigned char dusk__field_na_lead[256];
+
+/* A prefilter for hot loops: false means dusk_field_is_na(s, len) is
+ * false for this non-empty field, true means ask it.  Reads s[0] only
+ * when 1 <= len <= DUSK_FIELD_NA_MAX.  (The empty field is NA; callers
+ * test len == 0 themselves.) */
+static inline bool dusk_field_may_be_na(const char *s, size_t len) {
+  return len - 1 < DUSK_FIELD_NA_MAX &&
+         dusk__field_na_lead[(unsigned char)s[0]] != 0;
+}
+
 /* 0 on success, -1 when the text is not of that type. */
 int dusk_field_parse_bool(const char *s, size_t len, bool *out);
 int dusk_field_parse_int64(const char *s, size_t len, int64_t *out);

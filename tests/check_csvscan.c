@@ -19,6 +19,7 @@
 #include "csvscan.h"
 
 #include "buf.h"
+#include "fieldparse.h"
 
 #include <check.h>
 #include <errno.h>
@@ -2438,12 +2439,65 @@ static void fuzz_file(dusk_buf *csv, fuzz_case *fc) {
   }
 }
 
-START_TEST(test_fast_random_files) {
-  /* Random small files (plain, a few quotes, many quotes; good and bad
-   * rows; any separator; small max_field) scanned whole and in two and
-   * three ranges, with right and wrong quote guesses: both ways must
-   * give the same bytes and errors. */
-  rng_state = 0xC0FFEEull + (uint64_t)_i;
+/* The valid flags of every batch, column by column. */
+static int flags_fn(void *arg, dusk_batch *b) {
+  dusk_buf *o = arg;
+  for (size_t c = 0; c < b->ncols; c++)
+    append(o, b->cols[c].valid, b->nrows);
+  return 0;
+}
+
+/* A nulls_only scan must give a full read's rows, null flags and errors
+ * (fast path or not, as set), and leave its string columns empty. */
+static void assert_nulls_only_like_full(const dusk_csvscan_options *o,
+                                        const char *ctx) {
+  dusk_csvscan_options full = *o;
+  dusk_buf fa, fb;
+  dusk_error ea, eb;
+  dusk_csvscan_stats sa, sb;
+  int ra, rb;
+  full.nulls_only = NULL;
+  dusk_buf_init(&fa);
+  dusk_buf_init(&fb);
+  ra = dusk_csvscan_run(o, flags_fn, &fa, &sa, &ea);
+  rb = dusk_csvscan_run(&full, flags_fn, &fb, &sb, &eb);
+  if (ra != rb || (ra != 0 && strcmp(ea.message, eb.message) != 0))
+    ck_abort_msg("%s: nulls_only %d (%s), full read %d (%s)", ctx, ra,
+                 ra ? ea.message : "", rb, rb ? eb.message : "");
+  if (sa.rows != sb.rows || sa.error_offset != sb.error_offset ||
+      sa.quote_parity != sb.quote_parity)
+    ck_abort_msg("%s: nulls_only stats differ from a full read's", ctx);
+  same_bytes(&fa, &fb, "null flags (nulls_only vs full read)", ctx);
+  dusk_buf_destroy(&fa);
+  dusk_buf_destroy(&fb);
+}
+
+/* Checks that the string columns marked in arg (a nulls_only array) hold
+ * no strings, and that the arena is empty when every string column is
+ * marked. */
+static int empty_strings_fn(void *arg, dusk_batch *b) {
+  const bool *only = arg;
+  size_t unmarked = 0;
+  for (size_t c = 0; c < b->ncols; c++)
+    unmarked += b->cols[c].type == DUSK_TYPE_STRING && !only[c];
+  if (unmarked == 0 && b->arena_len != 0)
+    ck_abort_msg("nulls_only: %zu arena bytes", b->arena_len);
+  for (size_t c = 0; c < b->ncols; c++)
+    if (b->cols[c].type == DUSK_TYPE_STRING && only[c])
+      for (size_t r = 0; r < b->nrows; r++)
+        if (b->cols[c].str_off[r] != 0 || b->cols[c].str_len[r] != 0)
+          ck_abort_msg("nulls_only: column %zu row %zu has a string", c, r);
+  return 0;
+}
+
+/* Random small files (plain, a few quotes, many quotes; good and bad
+ * rows; any separator; small max_field) scanned whole and in two and
+ * three ranges, with right and wrong quote guesses: both ways must give
+ * the same bytes and errors.  nulls: mark random string columns
+ * nulls_only, and make some files all ints and strings (fast_chunk's
+ * column-at-a-time path); each such scan is also held to a full read. */
+static void random_files(int seed, int nulls) {
+  rng_state = 0xC0FFEEull + (uint64_t)seed + (nulls ? 0x5EEDull << 20 : 0);
   for (int file = 0; file < 150; file++) {
     dusk_buf csv;
     fuzz_case fc;
@@ -2455,9 +2509,18 @@ START_TEST(test_fast_random_files) {
     dusk_csvscan_options o;
     outcome f;
     char ctx[96];
+    bool only[4] = {false, false, false, false};
     int rc;
 
     fuzz_file(&csv, &fc);
+    if (nulls && file % 2 == 0) {
+      /* all ints and strings: the types the columnar path takes */
+      for (size_t k = 0; k < fc.nout; k++)
+        if (fc.types[k] != DUSK_TYPE_STRING)
+          fc.types[k] = DUSK_TYPE_INT64;
+    }
+    for (size_t k = 0; nulls && k < fc.nout; k++)
+      only[k] = rng() % 4 != 0;
     path = rewrite_file("fuzz.csv", csv.data, csv.len);
     rc = dusk_csv_read_header(path, fc.sep, &names, &n, &ds, &err);
     ck_assert_msg(rc == 0, "%s", err.message);
@@ -2476,9 +2539,15 @@ START_TEST(test_fast_random_files) {
     o.nout = fc.nout;
     o.batch_rows = 1 + rng() % 4;
     o.max_field = fc.max_field;
-    snprintf(ctx, sizeof ctx, "random file %d.%d whole", _i, file);
+    o.nulls_only = nulls ? only : NULL;
+    snprintf(ctx, sizeof ctx, "random file %d.%d whole", seed, file);
     scan_both(&o, 0, 0, ctx, &f);
     outcome_destroy(&f);
+    if (nulls) {
+      dusk_error e2;
+      assert_nulls_only_like_full(&o, ctx);
+      dusk_csvscan_run(&o, empty_strings_fn, only, NULL, &e2);
+    }
     /* every split of a short file, 40 of a longer one */
     for (uint64_t t = 1; t < csv.len && t <= 40; t++) {
       dusk_csvscan_options oa = o, ob = o;
@@ -2488,15 +2557,359 @@ START_TEST(test_fast_random_files) {
       oa.end = p;
       ob.start = p;
       ob.start_in_quotes = rng() % 8 == 0 ? !truth : truth;
-      snprintf(ctx, sizeof ctx, "random file %d.%d split %" PRIu64 " q%d", _i,
+      snprintf(ctx, sizeof ctx, "random file %d.%d split %" PRIu64 " q%d", seed,
                file, p, (int)ob.start_in_quotes);
       scan_both(&oa, 0, 0, ctx, &a);
       scan_both(&ob, 0, 0, ctx, &b);
       outcome_destroy(&a);
       outcome_destroy(&b);
+      if (nulls && t % 8 == 0) {
+        assert_nulls_only_like_full(&oa, ctx);
+        assert_nulls_only_like_full(&ob, ctx);
+      }
     }
     dusk_buf_destroy(&csv);
   }
+}
+
+START_TEST(test_fast_random_files) { random_files(_i, 0); }
+END_TEST
+
+/* The same with nulls_only columns and all-int files. */
+START_TEST(test_nulls_only_random_files) { random_files(_i, 1); }
+END_TEST
+
+/* Every structural indexer (DUSK_CSV_SIMD=swar, sse2, avx2; each runs
+ * where the CPU has it, else the best below) on the random files, with
+ * and without nulls_only: each must match libcsv byte for byte. */
+START_TEST(test_simd_levels_random_files) {
+  static const char *const levels[] = {"swar", "sse2", "avx2"};
+  for (size_t l = 0; l < 3; l++) {
+    ck_assert_int_eq(setenv("DUSK_CSV_SIMD", levels[l], 1), 0);
+    random_files(100 + _i, _i & 1);
+  }
+  unsetenv("DUSK_CSV_SIMD");
+}
+END_TEST
+
+/* ---- nulls_only, the column-at-a-time path, SIMD levels ------------------ */
+
+/* dusk_field_may_be_na is a prefilter: never false for an NA string. */
+START_TEST(test_na_prefilter) {
+  static const char *const na[] = {
+      "#N/A", "#N/A N/A", "#NA",     "-1.#IND", "-1.#QNAN", "-NaN",
+      "-nan", "1.#IND",   "1.#QNAN", "<NA>",    "N/A",      "NA",
+      "NULL", "NaN",      "n/a",     "nan",     "null"};
+  char buf[DUSK_FIELD_NA_MAX + 2];
+  for (size_t i = 0; i < sizeof na / sizeof na[0]; i++) {
+    ck_assert(dusk_field_is_na(na[i], strlen(na[i])));
+    ck_assert(dusk_field_may_be_na(na[i], strlen(na[i])));
+  }
+  /* every first byte and length: is_na implies may_be_na */
+  for (int c = 0; c < 256; c++)
+    for (size_t len = 1; len <= DUSK_FIELD_NA_MAX + 1; len++) {
+      memset(buf, 'A', sizeof buf);
+      buf[0] = (char)c;
+      if (dusk_field_is_na(buf, len))
+        ck_assert(dusk_field_may_be_na(buf, len));
+      if (!dusk_field_may_be_na(buf, len))
+        ck_assert(!dusk_field_is_na(buf, len));
+    }
+  ck_assert(!dusk_field_may_be_na("NA", 0)); /* the caller tests len 0 */
+  ck_assert(!dusk_field_may_be_na("NAAAAAAAA", 9));
+}
+END_TEST
+
+/* Scans o with the fast path on or off, keeping the null flags. */
+static int flags_of(const dusk_csvscan_options *o, int fast, dusk_buf *flags,
+                    dusk_error *err) {
+  ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", fast ? "1" : "0", 1), 0);
+  dusk_buf_init(flags);
+  return dusk_csvscan_run(o, flags_fn, flags, NULL, err);
+}
+
+/* nulls_only string columns: every NA string (quoted or not), empty
+ * fields, quoted separators and newlines, CRLF, blank lines, non-ASCII;
+ * then invalid UTF-8 and a widening in an int column beside them. */
+START_TEST(test_nulls_only_values) {
+  static const char content[] = "a,b,c\n"
+                                "NA,1,x\n"
+                                "\"\",2,\"NA\"\n"
+                                ",3,\xC3\xA9\n"
+                                "#N/A N/A,,nan\n"
+                                " NA,5,None\n"
+                                "\"q,uoted\",6,\"line\nbreak\"\n"
+                                "-1.#IND,7,<NA>\r\n"
+                                "\r\n"
+                                "n/a,8,abc\n"
+                                "NULL,9,-nan\r\n"
+                                "null,10,\"\"\n"
+                                "1.#QNAN,11,#NA\n"
+                                "NaN,12,n/a";
+  /* per row: a, b, c */
+  static const uint8_t want_a[] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0};
+  static const uint8_t want_b[] = {1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+  static const uint8_t want_c[] = {1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 0, 0};
+  static const int map[] = {0, 1, 2};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_STRING};
+  static const bool only[] = {true, true, true};
+  const char *path = write_file("nulls.csv", content, sizeof content - 1);
+  dusk_csvscan_options o;
+  dusk_error err;
+  memset(&o, 0, sizeof o);
+  o.path = path;
+  o.sep = ',';
+  o.end = sizeof content - 1;
+  o.data_start = 6;
+  o.ncols_file = 3;
+  o.col_map = map;
+  o.types = types;
+  o.nout = 3;
+  o.max_field = 1 << 20;
+  o.nulls_only = only;
+  for (size_t rows = 1; rows <= 13; rows += 4) {
+    o.batch_rows = rows;
+    for (int fast = 0; fast < 2; fast++) {
+      dusk_buf flags;
+      size_t at = 0, nrows = sizeof want_a;
+      ck_assert_int_eq(flags_of(&o, fast, &flags, &err), 0);
+      ck_assert_uint_eq(flags.len, 3 * nrows);
+      /* batches of `rows` rows, column by column within each */
+      for (size_t r0 = 0; r0 < nrows; r0 += rows) {
+        size_t n = nrows - r0 < rows ? nrows - r0 : rows;
+        ck_assert(memcmp(flags.data + at, want_a + r0, n) == 0);
+        ck_assert(memcmp(flags.data + at + n, want_b + r0, n) == 0);
+        ck_assert(memcmp(flags.data + at + 2 * n, want_c + r0, n) == 0);
+        at += 3 * n;
+      }
+      dusk_buf_destroy(&flags);
+    }
+    {
+      outcome f;
+      scan_both(&o, 0, 0, "nulls_only values", &f);
+      outcome_destroy(&f);
+    }
+    ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", "1", 1), 0);
+    assert_nulls_only_like_full(&o, "nulls_only values (fast)");
+    ck_assert_int_eq(
+        dusk_csvscan_run(&o, empty_strings_fn, (void *)only, NULL, &err), 0);
+    ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", "0", 1), 0);
+    assert_nulls_only_like_full(&o, "nulls_only values (libcsv)");
+  }
+
+  /* Invalid UTF-8 in a nulls_only column is still an error, and a value
+   * needing a wider type in an int column still asks for it. */
+  {
+    static const char *const bad[] = {"a,b,c\nx,1,y\nz,2,\xff\n",
+                                      "a,b,c\nx,1,y\n\xC3(,2,y\n",
+                                      "a,b,c\nx,1,y\nz,2.5,y\nw,x,\xff\n"};
+    static const int want[] = {DUSK_EPARSE, DUSK_EPARSE, DUSK_EWIDEN};
+    for (size_t i = 0; i < 3; i++) {
+      const char *bp = rewrite_file("nulls_bad.csv", bad[i], strlen(bad[i]));
+      outcome f;
+      o.path = bp;
+      o.end = strlen(bad[i]);
+      o.batch_rows = 16384;
+      scan_both(&o, 0, 0, "nulls_only errors", &f);
+      ck_assert_int_eq(f.rc, want[i]);
+      outcome_destroy(&f);
+      ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", "1", 1), 0);
+      assert_nulls_only_like_full(&o, "nulls_only errors");
+    }
+  }
+}
+END_TEST
+
+/* A file of ints and strings for the column-at-a-time path: mostly short
+ * ints and words, with NA strings, empty fields, values the shortcuts
+ * leave to convert() (" 7", "+7", "007", 17+ digits, "NA"), blank lines
+ * and CRLF; bad: a value needing float64 at row bad_row (column 3), and
+ * one needing string at the next row (column 0), which must not win. */
+static void columnar_file(dusk_buf *csv, size_t rows, size_t bad_row,
+                          int ragged_row) {
+  static const char *const odd[] = {"NA",  " 7",
+                                    "+7",  "007",
+                                    "-0",  "12345678901234567",
+                                    "",    "1234567890123456",
+                                    "nan", "-5"};
+  static const char *const texts[] = {"HV0003",
+                                      "B02764",
+                                      "NA",
+                                      "",
+                                      "2021-02-01 14:53:37",
+                                      "n/a",
+                                      "\xC3\xA9t\xC3\xA9",
+                                      "None",
+                                      "x"};
+  char tmp[64];
+  dusk_buf_init(csv);
+  put(csv, "i0,s1,i2,i3,s4\n");
+  for (size_t r = 0; r < rows; r++) {
+    uint64_t q = rng();
+    if (q % 97 == 0)
+      put(csv, q & 256 ? "\n" : "\r\n");
+    for (int k = 0; k < 5; k++) {
+      uint64_t v = rng();
+      if (k > 0)
+        put(csv, ",");
+      if (r == bad_row && k == 3) {
+        put(csv, "2.5");
+      } else if (r == bad_row + 1 && k == 0) {
+        put(csv, "abc");
+      } else if ((int)r == ragged_row && k == 4) {
+        put(csv, "x,y");
+      } else if (k == 1 || k == 4) {
+        put(csv, v % 50 == 0 ? texts[(v >> 8) % 9] : texts[(v >> 8) % 2]);
+      } else if (v % 40 == 0) {
+        put(csv, odd[(v >> 8) % 10]);
+      } else {
+        snprintf(tmp, sizeof tmp, "%" PRIu64, (v >> 8) % (k == 2 ? 10 : 300));
+        put(csv, tmp);
+      }
+    }
+    put(csv, (q >> 20) % 5 == 0 ? "\r\n" : "\n");
+  }
+}
+
+START_TEST(test_columnar_large) {
+  static const int map[] = {0, 1, 2, 3, 4};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_STRING};
+  static const bool only[] = {false, true, false, false, true};
+  static const int rmap[] = {-1, 0, 1, -1, 2}; /* a subset, reordered */
+  static const dusk_type rtypes[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
+                                     DUSK_TYPE_STRING};
+  static const bool ronly[] = {true, false, true};
+  rng_state = 0xC01F00Dull;
+  for (int variant = 0; variant < 3; variant++) {
+    dusk_buf csv;
+    const char *path;
+    size_t bad = variant == 1 ? 4321 : (size_t)-2;
+    outcome f;
+    columnar_file(&csv, 9000, bad, variant == 2 ? 7000 : -1);
+    path = rewrite_file("columnar.csv", csv.data, csv.len);
+    for (int cfg = 0; cfg < 4; cfg++) {
+      static const size_t batch[] = {16384, 1000, 7, 16384};
+      dusk_csvscan_options o;
+      char ctx[96];
+      memset(&o, 0, sizeof o);
+      o.path = path;
+      o.sep = ',';
+      o.end = csv.len;
+      o.data_start = 15;
+      o.ncols_file = 5;
+      o.col_map = cfg == 3 ? rmap : map;
+      o.types = cfg == 3 ? rtypes : types;
+      o.nout = cfg == 3 ? 3 : 5;
+      o.batch_rows = batch[cfg];
+      o.max_field = 1 << 20;
+      o.nulls_only = cfg == 3 ? ronly : (cfg == 1 ? NULL : only);
+      snprintf(ctx, sizeof ctx, "columnar variant %d cfg %d", variant, cfg);
+      scan_both(&o, 0, 0, ctx, &f);
+      if (variant == 1 && cfg != 3) {
+        ck_assert_int_eq(f.rc, DUSK_EWIDEN);
+        ck_assert_uint_eq(f.st.conflict.column, 3);
+      }
+      if (variant == 2)
+        ck_assert_int_eq(f.rc, DUSK_EPARSE);
+      outcome_destroy(&f);
+      if (o.nulls_only != NULL) {
+        ck_assert_int_eq(setenv("DUSK_CSV_FASTPATH", "1", 1), 0);
+        assert_nulls_only_like_full(&o, ctx);
+      }
+      /* two ranges */
+      {
+        dusk_csvscan_options oa = o, ob = o;
+        outcome a, b;
+        oa.end = csv.len / 3;
+        ob.start = csv.len / 3;
+        scan_both(&oa, 0, 0, ctx, &a);
+        scan_both(&ob, 0, 0, ctx, &b);
+        outcome_destroy(&a);
+        outcome_destroy(&b);
+      }
+    }
+    dusk_buf_destroy(&csv);
+  }
+}
+END_TEST
+
+/* A larger file (fields longer than a 64-byte block, quotes now and then,
+ * non-ASCII, CRLF, blank lines) read by every indexer, in full, as the
+ * count path reads it, and with one int column, whole and in ranges. */
+START_TEST(test_simd_levels_large) {
+  static const char *const levels[] = {"swar", "sse2", "avx2"};
+  static const int map_all[] = {0, 1, 2, 3};
+  static const int map_one[] = {-1, -1, 0, -1};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_INT64, DUSK_TYPE_STRING};
+  static const dusk_type one_type[] = {DUSK_TYPE_INT64};
+  static const bool only[] = {true, true, false, true};
+  dusk_buf csv;
+  const char *path;
+  char tmp[160];
+  rng_state = 0x51DDull;
+  dusk_buf_init(&csv);
+  put(&csv, "a,b,c,d\n");
+  for (size_t r = 0; r < 6000; r++) {
+    uint64_t v = rng();
+    size_t long_len = (v >> 8) % 150;
+    memset(tmp, 'a' + (int)(v % 26), long_len);
+    tmp[long_len] = '\0';
+    if (v % 500 == 0)
+      put(&csv, "\"q,\"\"x\"\"\",");
+    else
+      put(&csv, (v >> 20) % 9 == 0 ? "NA," : "w,");
+    put(&csv, tmp);
+    if ((v >> 30) % 300 == 0)
+      put(&csv, "\xC3\xA9");
+    snprintf(tmp, sizeof tmp, ",%u,%s", (unsigned)((v >> 40) % 1000),
+             (v >> 50) % 7 == 0 ? "" : "d");
+    put(&csv, tmp);
+    put(&csv, (v >> 60) == 0 ? "\r\n\r\n" : ((v >> 58) & 1 ? "\r\n" : "\n"));
+  }
+  path = write_file("simd.csv", csv.data, csv.len);
+  for (size_t l = 0; l < 3; l++) {
+    ck_assert_int_eq(setenv("DUSK_CSV_SIMD", levels[l], 1), 0);
+    for (int cfg = 0; cfg < 3; cfg++) {
+      dusk_csvscan_options o;
+      outcome f;
+      char ctx[64];
+      memset(&o, 0, sizeof o);
+      o.path = path;
+      o.sep = ',';
+      o.end = csv.len;
+      o.data_start = 8;
+      o.ncols_file = 4;
+      o.col_map = cfg == 2 ? map_one : map_all;
+      o.types = cfg == 2 ? one_type : types;
+      o.nout = cfg == 2 ? 1 : 4;
+      o.nulls_only = cfg == 1 ? only : NULL;
+      o.batch_rows = 1000;
+      o.max_field = 1 << 20;
+      snprintf(ctx, sizeof ctx, "simd %s cfg %d", levels[l], cfg);
+      scan_both(&o, 0, 0, ctx, &f);
+      ck_assert_int_eq(f.rc, 0);
+      ck_assert_uint_eq(f.st.rows, 6000);
+      ck_assert_uint_gt(f.st.fast_rows, 5000);
+      outcome_destroy(&f);
+      for (uint64_t cut = 1000; cut < csv.len; cut += csv.len / 5) {
+        dusk_csvscan_options oa = o, ob = o;
+        outcome a, b;
+        oa.end = cut;
+        ob.start = cut;
+        ob.start_in_quotes = quotes_in(csv.data, 0, cut);
+        scan_both(&oa, 0, 0, ctx, &a);
+        scan_both(&ob, 0, 0, ctx, &b);
+        outcome_destroy(&a);
+        outcome_destroy(&b);
+      }
+    }
+  }
+  unsetenv("DUSK_CSV_SIMD");
+  dusk_buf_destroy(&csv);
 }
 END_TEST
 
@@ -2506,10 +2919,13 @@ END_TEST
  * whole file on this thread, first with one int column mapped
  * (PULocationID, else the file's fifth column), then with every column
  * mapped (PULocationID, DOLocationID and SR_Flag as int64, the rest as
- * strings), each with the fast path on and off, DUSK_CSVSCAN_BENCH_RUNS
- * times (default 2, so the second run finds the file in the page cache),
- * and prints wall and CPU seconds and MB/s (10^6 bytes of file per
- * second). */
+ * strings), then as groupby(...).count() reads it (the same, with the
+ * string columns nulls_only), each with the fast path on and off,
+ * DUSK_CSVSCAN_BENCH_RUNS times (default 2, so the second run finds the
+ * file in the page cache), and prints wall and CPU seconds and MB/s (10^6
+ * bytes of file per second).  DUSK_CSVSCAN_BENCH_PATHS=fast (or libcsv)
+ * runs one parser only, DUSK_CSVSCAN_BENCH_CFG=0, 1 or 2 one of the three
+ * column sets. */
 
 typedef struct bench_sink {
   uint64_t rows;
@@ -2554,8 +2970,14 @@ static int is_int_column(const char *name) {
 
 static int run_bench(const char *path) {
   static const char *const modes[] = {"1", "0"};
+  static const char *const cfg_names[] = {NULL, "all columns", "count path"};
   const char *runs_env = getenv("DUSK_CSVSCAN_BENCH_RUNS");
+  const char *which = getenv("DUSK_CSVSCAN_BENCH_PATHS");
+  const char *cfg_env = getenv("DUSK_CSVSCAN_BENCH_CFG");
   int runs = runs_env != NULL ? atoi(runs_env) : 2;
+  size_t m0 = which != NULL && strcmp(which, "libcsv") == 0 ? 1 : 0;
+  size_t m1 = which != NULL && strcmp(which, "fast") == 0 ? 1 : 2;
+  bool *nulls;
   char **names;
   size_t ncols, one = 4;
   uint64_t ds;
@@ -2575,7 +2997,8 @@ static int run_bench(const char *path) {
   }
   map = calloc(ncols, sizeof *map);
   types = calloc(ncols, sizeof *types);
-  if (map == NULL || types == NULL) {
+  nulls = calloc(ncols, sizeof *nulls);
+  if (map == NULL || types == NULL || nulls == NULL) {
     fprintf(stderr, "out of memory\n");
     return EXIT_FAILURE;
   }
@@ -2585,8 +3008,10 @@ static int run_bench(const char *path) {
   if (one >= ncols)
     one = 0;
   printf("%s: %.1f MB, %zu columns\n", path, (double)sb.st_size / 1e6, ncols);
-  for (int cfg = 0; cfg < 2; cfg++) {
+  for (int cfg = 0; cfg < 3; cfg++) {
     size_t nout = 0;
+    if (cfg_env != NULL && atoi(cfg_env) != cfg)
+      continue;
     for (size_t k = 0; k < ncols; k++) {
       if (cfg == 0) {
         map[k] = k == one ? 0 : -1;
@@ -2594,11 +3019,12 @@ static int run_bench(const char *path) {
           types[nout++] = DUSK_TYPE_INT64;
       } else {
         map[k] = (int)k;
+        nulls[nout] = cfg == 2;
         types[nout++] =
             is_int_column(names[k]) ? DUSK_TYPE_INT64 : DUSK_TYPE_STRING;
       }
     }
-    for (size_t m = 0; m < 2; m++) {
+    for (size_t m = m0; m < m1; m++) {
       setenv("DUSK_CSV_FASTPATH", modes[m], 1);
       for (int run = 0; run < runs; run++) {
         dusk_csvscan_options o;
@@ -2617,6 +3043,7 @@ static int run_bench(const char *path) {
         o.nout = nout;
         o.batch_rows = 16384;
         o.max_field = 1 << 20;
+        o.nulls_only = cfg == 2 ? nulls : NULL;
         t0 = now_s();
         c0 = cpu_s();
         if (dusk_csvscan_run(&o, bench_fn, &sink, &st, &err) != 0) {
@@ -2629,7 +3056,7 @@ static int run_bench(const char *path) {
         printf("%-12s fastpath=%s run %d: %6.3f s %5.0f MB/s, cpu %6.3f s "
                "%5.0f MB/s; rows %" PRIu64 " int sum %" PRId64
                " string bytes %" PRIu64 "\n",
-               cfg == 0 ? names[one] : "all columns", modes[m], run + 1, t,
+               cfg == 0 ? names[one] : cfg_names[cfg], modes[m], run + 1, t,
                (double)sb.st_size / 1e6 / t, c, (double)sb.st_size / 1e6 / c,
                sink.rows, sink.sum, sink.str_bytes);
         fflush(stdout);
@@ -2643,6 +3070,7 @@ out:
   free(names);
   free(map);
   free(types);
+  free(nulls);
   return rc;
 }
 
@@ -2716,6 +3144,17 @@ int main(void) {
   tcase_add_test(tc, test_fast_stop_and_cancel);
   tcase_add_test(tc, test_fast_env);
   tcase_add_loop_test(tc, test_fast_random_files, 0, 6);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("nulls_only and SIMD levels");
+  tcase_set_timeout(tc, 180);
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, test_na_prefilter);
+  tcase_add_test(tc, test_nulls_only_values);
+  tcase_add_test(tc, test_columnar_large);
+  tcase_add_test(tc, test_simd_levels_large);
+  tcase_add_loop_test(tc, test_nulls_only_random_files, 0, 4);
+  tcase_add_loop_test(tc, test_simd_levels_random_files, 0, 2);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("header");

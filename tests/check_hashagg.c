@@ -1654,6 +1654,70 @@ START_TEST(test_randomized_reference) {
 }
 END_TEST
 
+/* Counts added by group (several counts, few groups: hashagg.c's
+ * count_by_group) or row by row (more groups than rows) give the same
+ * answers, for columns mostly null, mostly valid and all valid, with
+ * null keys, in batches of many sizes. */
+START_TEST(test_counts_by_group) {
+  enum { ROWS = 5000, KEYS = 40 };
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_STRING, DUSK_TYPE_FLOAT64};
+  static const size_t caps[] = {16384, 1000, 37, 13, 8, 1};
+  static int64_t want[KEYS][4];
+  dataset d;
+  config c;
+  uint64_t x = 12345;
+  d.ncols = 4;
+  d.nrows = ROWS;
+  d.types = types;
+  d.cells = calloc(ROWS * 4, sizeof *d.cells);
+  ck_assert_ptr_nonnull(d.cells);
+  memset(want, 0, sizeof want);
+  for (size_t r = 0; r < ROWS; r++) {
+    dusk_value *row = d.cells + r * 4;
+    int64_t k;
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    k = (int64_t)((x >> 33) % KEYS);
+    row[0] = (x >> 20) % 33 == 0 ? vnull() : vi(k);
+    row[1] = (x >> 10) % 10 != 0 ? vnull() : vi((int64_t)r);
+    row[2] = (x >> 40) % 20 == 0 ? vnull() : vs("v");
+    row[3] = vf(0.5);
+    if (row[0].type == DUSK_TYPE_NULL)
+      continue;
+    want[k][0]++;
+    want[k][1] += row[1].type != DUSK_TYPE_NULL;
+    want[k][2] += row[2].type != DUSK_TYPE_NULL;
+    want[k][3]++;
+  }
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
+  cfg_agg(&c, DUSK_AGG_COUNT, DUSK_TYPE_INT64, 1, "sparse");
+  cfg_agg(&c, DUSK_AGG_COUNT, DUSK_TYPE_STRING, 2, "dense");
+  cfg_agg(&c, DUSK_AGG_COUNT, DUSK_TYPE_FLOAT64, 3, "full");
+  for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+    dusk_hashagg *h = cfg_new(&c);
+    dusk_table *t;
+    size_t row = 0;
+    add_rows(h, &c, &d, NULL, ROWS, caps[i]);
+    t = final_of(h);
+    for (int64_t k = 0; k < KEYS; k++) {
+      dusk_value v[5];
+      if (want[k][0] == 0)
+        continue;
+      v[0] = vi(k);
+      for (int a = 0; a < 4; a++)
+        v[a + 1] = vi(want[k][a]);
+      expect_row(t, row++, v);
+    }
+    ck_assert_uint_eq(t->nrows, row);
+    dusk_table_free(t);
+    dusk_hashagg_free(h);
+  }
+  free(d.cells);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hashagg");
   TCase *tc;
@@ -1695,6 +1759,7 @@ int main(void) {
   tc = tcase_create("randomized");
   tcase_set_timeout(tc, 50);
   tcase_add_test(tc, test_randomized_reference);
+  tcase_add_test(tc, test_counts_by_group);
   suite_add_tcase(s, tc);
 
   sr = srunner_create(s);

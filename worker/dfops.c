@@ -774,6 +774,41 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
 
 /* ---- df_scan ------------------------------------------------------------- */
 
+/* The columns whose values nothing reads, only their null flags: with no
+ * query step, a column that a groupby uses only through count() (not a
+ * key, no other aggregate).  fillna writes only the null rows and reads
+ * no values.  The scan then checks such a string column's fields as
+ * before but copies none (csvscan.h).  NULL when there is none or out of
+ * memory (then every column is read in full). */
+static bool *nulls_only_columns(const pipeline *p) {
+  const dusk_plan *g = p->root;
+  bool *only;
+  size_t n = 0;
+  if (p->terminal != DUSK_PLAN_GROUPBY || g->naggs == 0)
+    return NULL;
+  for (size_t i = 0; i < p->nsteps; i++)
+    if (p->steps[i].node->kind == DUSK_PLAN_QUERY)
+      return NULL;
+  only = calloc(p->ncols ? p->ncols : 1, sizeof *only);
+  if (only == NULL)
+    return NULL;
+  for (size_t a = 0; a < g->naggs; a++)
+    if (g->aggs[a].fn == DUSK_AGG_COUNT && p->agg_cols[a] >= 0)
+      only[p->agg_cols[a]] = true;
+  for (size_t a = 0; a < g->naggs; a++)
+    if (g->aggs[a].fn != DUSK_AGG_COUNT && p->agg_cols[a] >= 0)
+      only[p->agg_cols[a]] = false;
+  for (size_t k = 0; k < g->ncolumns; k++)
+    only[p->key_cols[k]] = false;
+  for (size_t c = 0; c < p->ncols; c++)
+    n += only[c];
+  if (n == 0) {
+    free(only);
+    return NULL;
+  }
+  return only;
+}
+
 static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_scan_args a;
   dusk_error err = {0};
@@ -782,6 +817,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_csvscan_stats stats;
   scan_ctx ctx;
   int *col_map = NULL, rc;
+  bool *nulls_only = NULL;
   char path[4096];
   dusk_table *ranges = NULL, *payload = NULL;
   dusk_value rv[6];
@@ -834,11 +870,13 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.batch_rows = BATCH_ROWS;
   o.max_field = MAX_FIELD;
   o.canceled = call->canceled;
+  o.nulls_only = nulls_only = nulls_only_columns(&p);
   ctx.p = &p;
   ctx.err = &err;
   ctx.stopped = 0;
   rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
   free(ctx.row_ordinals);
+  free(nulls_only);
   if (rc == DUSK_EWIDEN) {
     const dusk_csvscan_conflict *cf = &stats.conflict;
     snprintf(deferred, sizeof deferred,

@@ -127,6 +127,10 @@ struct dusk_hashagg {
   uint32_t *dense;
   uint32_t *row_group; /* per batch row: group + 1, 0 = dropped */
   size_t row_group_cap;
+  /* Per group + 1 (0 = dropped): the batch's rows in it, when counts are
+   * added by group (count_by_group). */
+  uint32_t *group_rows;
+  size_t group_rows_cap;
 };
 
 #define DENSE_KEYS 65536
@@ -197,6 +201,7 @@ void dusk_hashagg_free(dusk_hashagg *h) {
   free(h->key_types);
   free(h->aggs);
   free(h->slots);
+  free(h->group_rows);
   byteset_destroy(&h->groups);
   byteset_destroy(&h->uniques);
   dusk_buf_destroy(&h->scratch);
@@ -452,19 +457,110 @@ static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
   return 0;
 }
 
+/* Whether to add this batch's counts by group: with a few groups (no more
+ * than rows, so the pass over the groups costs no more than one over the
+ * rows) and more than one count or size, the batch's rows per group are
+ * counted once (h->group_rows), each count adds them to its groups and
+ * then takes back its column's nulls, found eight flags at a time.  Rows
+ * are mostly valid, so that replaces one scattered update per row and
+ * count by one per group and count.  0, 1 (by group), or DUSK_ENOMEM. */
+static int count_by_group(dusk_hashagg *h, const dusk_batch *b) {
+  size_t ngroups = h->groups.n, counts = 0;
+  const uint32_t *rg = h->row_group;
+  for (size_t a = 0; a < h->naggs; a++)
+    counts += h->aggs[a].fn == DUSK_AGG_COUNT || h->aggs[a].fn == DUSK_AGG_SIZE;
+  if (counts < 2 || ngroups > b->nrows)
+    return 0;
+  if (ngroups + 1 > h->group_rows_cap) {
+    size_t cap = (ngroups + 1) * 2;
+    uint32_t *p = realloc(h->group_rows, cap * sizeof *p);
+    if (p == NULL)
+      return DUSK_ENOMEM;
+    h->group_rows = p;
+    h->group_rows_cap = cap;
+  }
+  memset(h->group_rows, 0, (ngroups + 1) * sizeof *h->group_rows);
+  for (size_t r = 0; r < b->nrows; r++)
+    h->group_rows[rg[r]]++;
+  return 1;
+}
+
+/* The rows r + k (k < 8) whose byte of x (loaded from valid + r) is not
+ * zero, as bits 8k + 7: the exact zero-byte test. */
+static uint64_t nonzero_bytes(uint64_t x) {
+  const uint64_t lo7 = UINT64_C(0x7F7F7F7F7F7F7F7F);
+  return (((x & lo7) + lo7) | x) & ~lo7;
+}
+
+/* Adds valid[r] - bias to aggregate a of row r's group, for the rows
+ * whose valid byte is not `bias` (0 or 1), found eight at a time. */
+static void add_flags(dusk_hashagg *h, const dusk_batch *b, size_t a,
+                      const uint8_t *valid, int bias) {
+  const uint32_t *rg = h->row_group;
+  slot *slots = h->slots;
+  size_t stride = h->naggs, r = 0;
+  const uint64_t pat = bias ? UINT64_C(0x0101010101010101) : 0;
+  for (; r + 8 <= b->nrows; r += 8) {
+    uint64_t w, m;
+    memcpy(&w, valid + r, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    for (m = nonzero_bytes(w ^ pat); m != 0; m &= m - 1) {
+      size_t k = r + ((size_t)__builtin_ctzll(m) >> 3);
+      if (rg[k] != 0)
+        slots[(rg[k] - 1) * stride + a].n += (int64_t)valid[k] - bias;
+    }
+  }
+  for (; r < b->nrows; r++)
+    if (rg[r] != 0)
+      slots[(rg[r] - 1) * stride + a].n += (int64_t)valid[r] - bias;
+}
+
+/* Adds the batch's rows (valid == NULL: size) or valid flags (count) to
+ * aggregate a by group (count_by_group): each group's rows, less the null
+ * rows.  A column mostly null is counted from its valid rows instead. */
+static void add_counts_by_group(dusk_hashagg *h, const dusk_batch *b, size_t a,
+                                const uint8_t *valid) {
+  const uint32_t *per = h->group_rows;
+  slot *slots = h->slots;
+  size_t stride = h->naggs, nvalid = 0;
+  if (valid != NULL) {
+    for (size_t k = 0; k < b->nrows; k++)
+      nvalid += valid[k] != 0;
+    if (nvalid * 2 < b->nrows) {
+      add_flags(h, b, a, valid, 0);
+      return;
+    }
+  }
+  for (size_t g = 1; g <= h->groups.n; g++)
+    if (per[g] != 0)
+      slots[(g - 1) * stride + a].n += per[g];
+  if (valid != NULL)
+    add_flags(h, b, a, valid, 1); /* each row added 1, not valid[r] */
+}
+
 int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
                      const int *key_cols, const int *agg_cols) {
   dusk_value v;
-  int rc;
+  int rc, by_group;
   if (h->nkeys > 16)
     return DUSK_EINVAL;
   if ((rc = assign_groups(h, b, key_cols)) != 0)
     return rc;
+  if ((by_group = count_by_group(h, b)) < 0)
+    return by_group;
   for (size_t a = 0; a < h->naggs; a++) {
     const dusk_aggspec *spec = &h->aggs[a];
     const uint32_t *rg = h->row_group;
     slot *slots = h->slots;
     size_t stride = h->naggs;
+    if (by_group && (spec->fn == DUSK_AGG_SIZE || spec->fn == DUSK_AGG_COUNT)) {
+      add_counts_by_group(
+          h, b, a,
+          spec->fn == DUSK_AGG_SIZE ? NULL : b->cols[agg_cols[a]].valid);
+      continue;
+    }
     /* The common counts run as plain loops over the column. */
     if (spec->fn == DUSK_AGG_SIZE) {
       for (size_t r = 0; r < b->nrows; r++)
