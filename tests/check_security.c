@@ -578,6 +578,53 @@ START_TEST(test_silent_peer_cut_after_handshake_deadline) {
 }
 END_TEST
 
+/* A worker stopped with SIGTERM hands the results still wanted over to
+ * another worker before it goes: the scheduler logs the hand-over, the
+ * client gathers the value from its new place, and nothing is recomputed. */
+START_TEST(test_sigterm_worker_hands_results_over) {
+  dusk_client *c = NULL;
+  dusk_error err = {0};
+  dusk_graph *g;
+  const char *key = "held-by-leaver";
+  int64_t got = 0;
+  size_t n = 0;
+  pid_t leaver;
+  int st = 0;
+  char *argv[] = {env.worker_bin, env.address, "--token-file",
+                  env.token_file, "--log-level", "info", NULL};
+  start_scheduler();
+  /* The leaver is the only worker when the task runs, so it holds it. */
+  leaver = spawn_logged(argv, env.worker_log, -1);
+  ck_assert_int_gt(leaver, 0);
+  ck_assert_int_eq(dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err),
+                   0);
+  ck_assert_int_eq(dusk_client_workers(c, 1, WAIT_MS, NULL, 0, &n, NULL, &err),
+                   0);
+  g = dusk_graph_new();
+  ck_assert_int_eq(dusk_graph_add_int(g, key, "add", 41, NULL, 0), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, &err), 0);
+  dusk_graph_free(g);
+  ck_assert_int_eq(dusk_client_wait(c, &key, 1, WAIT_MS, &err), 0);
+  start_worker(); /* env.worker: the one that stays */
+  ck_assert_int_eq(dusk_client_workers(c, 2, WAIT_MS, NULL, 0, &n, NULL, &err),
+                   0);
+  kill(leaver, SIGTERM);
+  ck_assert_msg(tu_wait_exit(leaver, IO_MS, &st) == 1,
+                "the leaving worker did not exit");
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  {
+    const char *needles[] = {"left the cluster, 1 results handed over", NULL};
+    char *line = wait_log_line(env.sched_log, needles);
+    ck_assert_msg(line != NULL, "no hand-over in the scheduler's log");
+    free(line);
+  }
+  ck_assert_msg(dusk_client_gather_int(c, key, WAIT_MS, &got, &err) == 0,
+                "gather after the leave: %s", err.message);
+  ck_assert_int_eq(got, 41);
+  dusk_client_free(c);
+}
+END_TEST
+
 /* How many lines of the scheduler's log name peer 127.0.0.1:port as
  * dropped. */
 static int dropped_lines(const char *log, int port) {
@@ -690,6 +737,7 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, test_silent_peer_cut_after_handshake_deadline);
   tcase_add_test(tc, test_scheduler_restart);
   tcase_add_test(tc, test_connection_flood);
+  tcase_add_test(tc, test_sigterm_worker_hands_results_over);
   suite_add_tcase(s, tc);
   return s;
 }
