@@ -219,19 +219,28 @@ static void new_attempt_id(dusk_scheduler *s, sched_task *t) {
   }
 }
 
-/* Forgets t's attempt id, and any copy of its result being made for a
- * leaving holder (the copy, if it arrives, is then unknown and released). */
+/* Gives up the copy of t's result being made for its leaving holder (the
+ * copy, if it still arrives, is unknown and released).  Returns that holder,
+ * or NULL when no copy was under way. */
+static sched_worker *cancel_move(dusk_scheduler *s, sched_task *t) {
+  sched_worker *from = t->move_from;
+  if (t->move_id == 0)
+    return NULL;
+  dusk_idmap_del(&s->tasks_by_id, t->move_id);
+  t->move_id = 0;
+  t->move_from = NULL;
+  if (from != NULL)
+    from->nmoving--;
+  return from;
+}
+
+/* Forgets t's attempt id, and any copy of its result under way (the
+ * holder's leave then completes in the chore). */
 static void drop_attempt_id(dusk_scheduler *s, sched_task *t) {
   if (t->id != 0)
     dusk_idmap_del(&s->tasks_by_id, t->id);
   t->id = 0;
-  if (t->move_id != 0) {
-    dusk_idmap_del(&s->tasks_by_id, t->move_id);
-    t->move_id = 0;
-    if (t->move_from != NULL)
-      t->move_from->nmoving--; /* its leave completes in the chore */
-    t->move_from = NULL;
-  }
+  cancel_move(s, t);
 }
 
 /* Sends t to w.  Inputs held by w go without an address; others name the
@@ -553,7 +562,8 @@ static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
     t->nwaiting = 0;
     for (uint32_t i = 0; i < t->ndeps; i++) {
       sched_task *d = t->deps[i];
-      /* Inputs lost with this worker were set recomputing above. */
+      /* After a death, inputs lost with the worker are already set
+       * recomputing; while it leaves, they are still in memory there. */
       if (d->state != T_MEMORY)
         t->nwaiting++;
     }
@@ -674,6 +684,13 @@ static void start_leave(dusk_scheduler *s, sched_worker *w) {
   schedule_ready(s);
 }
 
+/* A leaving worker whose last copy is settled goes now. */
+static void move_settled(dusk_scheduler *s, sched_worker *from) {
+  if (from != NULL && from->registered && from->leaving &&
+      from->nmoving == 0)
+    finish_leave(s, from);
+}
+
 /* The copy of t on `to` (attempt move_id) arrived: t now lives there. */
 static void move_done(dusk_scheduler *s, sched_worker *to, sched_task *t,
                       uint64_t nbytes) {
@@ -681,7 +698,8 @@ static void move_done(dusk_scheduler *s, sched_worker *to, sched_task *t,
   uint64_t id = t->move_id;
   if (t->state != T_MEMORY || from == NULL || t->worker != from ||
       !to->registered || to->leaving) {
-    drop_attempt_id(s, t); /* cancels the move */
+    /* Not wanted there after all: t keeps its place and attempt id. */
+    move_settled(s, cancel_move(s, t));
     send_release(to, id);
     return;
   }
@@ -698,20 +716,7 @@ static void move_done(dusk_scheduler *s, sched_worker *to, sched_task *t,
   notify_client(t);
   from->nmoving--;
   from->nmoved++;
-  if (from->nmoving == 0 && from->registered)
-    finish_leave(s, from);
-}
-
-static void move_failed(dusk_scheduler *s, sched_task *t) {
-  sched_worker *from = t->move_from;
-  dusk_idmap_del(&s->tasks_by_id, t->move_id);
-  t->move_id = 0;
-  t->move_from = NULL;
-  if (from != NULL) {
-    from->nmoving--;
-    if (from->nmoving == 0 && from->registered)
-      finish_leave(s, from);
-  }
+  move_settled(s, from);
 }
 
 /* ---- submission ---------------------------------------------------------- */
@@ -1089,9 +1094,10 @@ static uint32_t hb_quantile(const dusk_scheduler *s, double q) {
     rank = 1;
   for (size_t b = 0; b < DUSK_HB_BUCKETS; b++) {
     seen += s->hb_hist[b];
-    if (seen >= rank)
-      return hb_bucket_value(b) > s->hb_max_us ? s->hb_max_us
-                                                : hb_bucket_value(b);
+    if (seen >= rank) {
+      uint32_t v = hb_bucket_value(b);
+      return v > s->hb_max_us ? s->hb_max_us : v;
+    }
   }
   return s->hb_max_us;
 }
@@ -1305,7 +1311,8 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     const dusk_msg_task_failed *f = &m->u.task_failed;
     sched_task *t = dusk_idmap_get(&s->tasks_by_id, f->id);
     if (t != NULL && t->move_id == f->id) {
-      move_failed(s, t); /* it stays where it is; lost if the holder goes */
+      /* It stays where it is, lost (and recomputed) if the holder goes. */
+      move_settled(s, cancel_move(s, t));
       return;
     }
     if (t == NULL || t->state != T_PROCESSING || t->worker != w)
