@@ -327,9 +327,7 @@ int dusk_client_connect_tls(const char *address, const char *token,
     free(c);
     return dusk_error_set(err, rc, "network set-up failed");
   }
-  if (tls != NULL && ((rc = dusk_tls_files_check(tls, err)) < 0 ||
-                      (rc == 1 && (rc = dusk_net_use_tls(&c->net, tls, err)) !=
-                                      0))) {
+  if ((rc = dusk_net_use_tls(&c->net, tls, err)) != 0) {
     dusk_client_free(c);
     return rc;
   }

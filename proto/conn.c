@@ -55,10 +55,9 @@ int dusk_net_init(dusk_net *n, uv_loop_t *loop, uint8_t role,
 int dusk_net_use_tls(dusk_net *n, const dusk_tls_files *files,
                      dusk_error *err) {
   SSL_CTX *ctx;
-  int rc = dusk_tls_files_check(files, err);
+  int rc = files != NULL ? dusk_tls_files_check(files, err) : 0;
   if (rc <= 0)
-    return rc < 0 ? rc
-                  : dusk_error_set(err, DUSK_ECONFIG, "no TLS files given");
+    return rc; /* an error, or plain TCP */
   if ((rc = dusk_tls_context_new(files, &ctx, err)) != 0)
     return rc;
   dusk_tls_context_free(n->tls);

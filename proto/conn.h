@@ -102,8 +102,9 @@ struct dusk_conn {
  * 64 MiB, 4 KiB during the handshake, 256 MiB of queued output. */
 int dusk_net_init(dusk_net *n, uv_loop_t *loop, uint8_t role,
                   const char *token);
-/* Turns TLS on for every connection n makes or accepts from now on (all
- * three files required, see tls.h).  0, or DUSK_ECONFIG naming the file. */
+/* Turns TLS on for every connection n makes or accepts from now on when
+ * files names all three files (see tls.h); none (or files NULL) leaves n
+ * plain.  0, or DUSK_ECONFIG naming the missing flag or the bad file. */
 int dusk_net_use_tls(dusk_net *n, const dusk_tls_files *files,
                      dusk_error *err);
 

@@ -1579,8 +1579,7 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   s->net.max_outbuf = (size_t)cfg->max_outbuf;
   {
     dusk_tls_files tls = {cfg->tls_cert, cfg->tls_key, cfg->tls_ca};
-    if ((rc = dusk_tls_files_check(&tls, err)) < 0 ||
-        (rc == 1 && (rc = dusk_net_use_tls(&s->net, &tls, err)) != 0)) {
+    if ((rc = dusk_net_use_tls(&s->net, &tls, err)) != 0) {
       dusk_net_close(&s->net);
       uv_run(loop, UV_RUN_NOWAIT);
       free(s);

@@ -55,64 +55,6 @@ typedef struct sec_env {
 
 static sec_env env;
 
-/* Forks and execs argv with stderr appended to log_path and, if ready_w >=
- * 0, that pipe end as fd 3.  The child dies with the test process. */
-static pid_t spawn_logged(char *const argv[], const char *log_path,
-                          int ready_w) {
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  int fd;
-  if (pid != 0)
-    return pid;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent)
-    _exit(127);
-  fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (fd >= 0 && fd != STDERR_FILENO) {
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-  }
-  if (ready_w >= 0 && ready_w != 3) {
-    dup2(ready_w, 3);
-    close(ready_w);
-  }
-  for (int i = ready_w >= 0 ? 4 : 3; i < 1024; i++)
-    close(i);
-  signal(SIGPIPE, SIG_DFL);
-  execv(argv[0], argv);
-  _exit(127);
-}
-
-/* Reads "READY <port>\n" from fd: the port, or -1 on EOF, garbage or after
- * IO_MS. */
-static int read_ready(int fd) {
-  char buf[64];
-  size_t used = 0;
-  uint64_t deadline = tu_now_ms() + IO_MS;
-  while (used < sizeof buf - 1) {
-    struct pollfd p = {fd, POLLIN, 0};
-    uint64_t now = tu_now_ms();
-    ssize_t n;
-    int port;
-    if (now >= deadline)
-      return -1;
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
-      continue;
-    n = read(fd, buf + used, sizeof buf - 1 - used);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    used += (size_t)n;
-    buf[used] = '\0';
-    if (strchr(buf, '\n') != NULL)
-      return sscanf(buf, "READY %d", &port) == 1 && port > 0 && port < 65536
-                 ? port
-                 : -1;
-  }
-  return -1;
-}
-
 static void write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
@@ -130,10 +72,10 @@ static void start_scheduler_on(int port_wanted) {
       "--handshake-ms", "1000",       NULL};
   snprintf(port_arg, sizeof port_arg, "%d", port_wanted);
   ck_assert_int_eq(pipe(pipefd), 0);
-  env.sched = spawn_logged(argv, env.sched_log, pipefd[1]);
+  env.sched = tu_spawn(argv, env.sched_log, pipefd[1]);
   close(pipefd[1]);
   ck_assert_int_gt(env.sched, 0);
-  env.port = read_ready(pipefd[0]);
+  env.port = tu_read_ready(pipefd[0], IO_MS);
   close(pipefd[0]);
   ck_assert_msg(env.port > 0, "dusk-scheduler did not announce READY");
   snprintf(env.address, sizeof env.address, "tcp://127.0.0.1:%d", env.port);
@@ -155,7 +97,7 @@ static void start_worker(void) {
                   "--log-level",
                   "info",
                   NULL};
-  env.worker = spawn_logged(argv, env.worker_log, -1);
+  env.worker = tu_spawn(argv, env.worker_log, -1);
   ck_assert_int_gt(env.worker, 0);
   rc = dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err);
   ck_assert_msg(rc == 0, "connect: %s", err.message);
@@ -458,7 +400,7 @@ START_TEST(test_no_token_file_off_loopback_refused) {
                   "0",           "--log-level", "info",    NULL};
   char *log;
   int status = 0, rc;
-  pid_t pid = spawn_logged(argv, env.sched_log, -1);
+  pid_t pid = tu_spawn(argv, env.sched_log, -1);
   ck_assert_int_gt(pid, 0);
   rc = tu_wait_exit(pid, WAIT_MS, &status);
   if (rc == 0)
@@ -594,7 +536,7 @@ START_TEST(test_sigterm_worker_hands_results_over) {
                   env.token_file, "--log-level", "info", NULL};
   start_scheduler();
   /* The leaver is the only worker when the task runs, so it holds it. */
-  leaver = spawn_logged(argv, env.worker_log, -1);
+  leaver = tu_spawn(argv, env.worker_log, -1);
   ck_assert_int_gt(leaver, 0);
   ck_assert_int_eq(dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err),
                    0);

@@ -95,59 +95,6 @@ static double now_ms(void) {
 
 /* ---- processes ----------------------------------------------------------- */
 
-/* Forks and execs argv, stderr appended to log (if not NULL), ready_w as
- * fd 3 (if >= 0).  The child dies with us. */
-static pid_t spawn(char *const argv[], const char *log, int ready_w) {
-  pid_t parent = getpid(), pid = fork();
-  if (pid != 0)
-    return pid;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent)
-    _exit(127);
-  if (log != NULL) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-    }
-  }
-  if (ready_w >= 0 && ready_w != 3) {
-    dup2(ready_w, 3);
-    close(ready_w);
-  }
-  for (int i = ready_w >= 0 ? 4 : 3; i < 1024; i++)
-    close(i);
-  execv(argv[0], argv);
-  _exit(127);
-}
-
-/* Reads "READY <n>\n" from fd within ms: n, or -1. */
-static int read_ready(int fd, int ms) {
-  char buf[64];
-  size_t used = 0;
-  double deadline = now_ms() + ms;
-  while (used < sizeof buf - 1) {
-    struct pollfd p = {fd, POLLIN, 0};
-    double left = deadline - now_ms();
-    ssize_t n;
-    int v;
-    if (left <= 0)
-      return -1;
-    if (poll(&p, 1, (int)left + 1) <= 0)
-      continue;
-    n = read(fd, buf + used, sizeof buf - 1 - used);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    used += (size_t)n;
-    buf[used] = '\0';
-    if (strchr(buf, '\n') != NULL)
-      return sscanf(buf, "READY %d", &v) == 1 ? v : -1;
-  }
-  return -1;
-}
-
 /* The daemons' --log-level: $DUSK_LOAD_LOG_LEVEL, default warn. */
 static char *log_level(void) {
   char *v = getenv("DUSK_LOAD_LOG_LEVEL");
@@ -165,9 +112,9 @@ static pid_t start_worker(const char *log) {
                   NULL};
   if (pipe(fds) != 0)
     return -1;
-  pid = spawn(argv, log, fds[1]);
+  pid = tu_spawn(argv, log, fds[1]);
   close(fds[1]);
-  port = pid > 0 ? read_ready(fds[0], READY_MS) : -1;
+  port = pid > 0 ? tu_read_ready(fds[0], READY_MS) : -1;
   close(fds[0]);
   if (port <= 0) {
     if (pid > 0)
@@ -501,9 +448,9 @@ static int start_scheduler(void) {
                   log_level(),   NULL};
   if (pipe(fds) != 0)
     return -1;
-  sched_pid = spawn(argv, log, fds[1]);
+  sched_pid = tu_spawn(argv, log, fds[1]);
   close(fds[1]);
-  port = sched_pid > 0 ? read_ready(fds[0], READY_MS) : -1;
+  port = sched_pid > 0 ? tu_read_ready(fds[0], READY_MS) : -1;
   close(fds[0]);
   if (port <= 0)
     return -1;

@@ -2,11 +2,14 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,4 +104,58 @@ char *tu_read_file(const char *path) {
   fclose(f);
   data[len] = '\0';
   return data;
+}
+
+pid_t tu_spawn(char *const argv[], const char *log_path, int ready_w) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid != 0)
+    return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent)
+    _exit(127);
+  if (log_path != NULL) {
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0 && fd != STDERR_FILENO) {
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+  }
+  if (ready_w >= 0 && ready_w != 3) {
+    dup2(ready_w, 3);
+    close(ready_w);
+  }
+  for (int i = ready_w >= 0 ? 4 : 3; i < 1024; i++)
+    close(i);
+  signal(SIGPIPE, SIG_DFL);
+  execv(argv[0], argv);
+  _exit(127);
+}
+
+int tu_read_ready(int fd, int timeout_ms) {
+  char buf[64];
+  size_t used = 0;
+  uint64_t deadline = tu_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+  while (used < sizeof buf - 1) {
+    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t now = tu_now_ms();
+    ssize_t n;
+    int port;
+    if (now >= deadline)
+      return -1;
+    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+      continue;
+    n = read(fd, buf + used, sizeof buf - 1 - used);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    used += (size_t)n;
+    buf[used] = '\0';
+    if (strchr(buf, '\n') != NULL)
+      return sscanf(buf, "READY %d", &port) == 1 && port > 0 && port < 65536
+                 ? port
+                 : -1;
+  }
+  return -1;
 }

@@ -32,6 +32,16 @@ int tu_wait_exit(pid_t pid, int timeout_ms, int *status);
  * status, or -1 if pid was not a child (or <= 0). */
 int tu_stop_child(pid_t pid, int grace_ms);
 
+/* Forks and execs argv[0] with argv.  The child dies with the calling
+ * thread (PR_SET_PDEATHSIG), so nothing outlives a failed test; its stderr
+ * is appended to log_path (unless NULL) and, if ready_w >= 0, that pipe end
+ * becomes its fd 3 (for a daemon's --ready-fd 3).  The pid, or -1. */
+pid_t tu_spawn(char *const argv[], const char *log_path, int ready_w);
+
+/* Reads a daemon's "READY <port>\n" from fd within timeout_ms: the port,
+ * or -1 on EOF, garbage or timeout. */
+int tu_read_ready(int fd, int timeout_ms);
+
 /* The whole file as a NUL-terminated malloc'd string (freed by the caller),
  * or NULL. */
 char *tu_read_file(const char *path);

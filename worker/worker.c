@@ -872,8 +872,7 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->net.max_outbuf = (size_t)cfg->max_outbuf;
   {
     dusk_tls_files tls = {cfg->tls_cert, cfg->tls_key, cfg->tls_ca};
-    if ((rc = dusk_tls_files_check(&tls, err)) < 0 ||
-        (rc == 1 && (rc = dusk_net_use_tls(&w->net, &tls, err)) != 0)) {
+    if ((rc = dusk_net_use_tls(&w->net, &tls, err)) != 0) {
       dusk_net_close(&w->net);
       dusk_registry_destroy(&w->registry);
       uv_run(loop, UV_RUN_NOWAIT);
@@ -917,20 +916,24 @@ fail_early:
 
 int dusk_worker_data_port(const dusk_worker *w) { return w->data_port; }
 
+/* Closes this worker's connections other than the data listener and the
+ * scheduler's: all of them, or only the fetches it opened to peers. */
+typedef struct close_walk_arg {
+  dusk_worker *w;
+  int only_outgoing;
+} close_walk_arg;
+
 static void close_conn_walk(uv_handle_t *h, void *arg) {
-  dusk_worker *w = arg;
-  if (h->type == UV_TCP && h != (uv_handle_t *)&w->data_server &&
-      h != (uv_handle_t *)w->sched && !uv_is_closing(h))
+  const close_walk_arg *a = arg;
+  if (h->type == UV_TCP && h != (uv_handle_t *)&a->w->data_server &&
+      h != (uv_handle_t *)a->w->sched && !uv_is_closing(h) &&
+      (!a->only_outgoing || ((dusk_conn *)h)->outgoing))
     dusk_conn_close((dusk_conn *)h, 0, "worker stopping");
 }
 
-/* Our own fetches from peers: their tasks will not run any more. */
-static void close_fetches_walk(uv_handle_t *h, void *arg) {
-  dusk_worker *w = arg;
-  if (h->type == UV_TCP && h != (uv_handle_t *)&w->data_server &&
-      h != (uv_handle_t *)w->sched && !uv_is_closing(h) &&
-      ((dusk_conn *)h)->outgoing)
-    dusk_conn_close((dusk_conn *)h, 0, "worker stopping");
+static void close_conns(dusk_worker *w, int only_outgoing) {
+  close_walk_arg a = {w, only_outgoing};
+  uv_walk(w->loop, close_conn_walk, &a);
 }
 
 /* ---- stopping ------------------------------------------------------------
@@ -950,7 +953,7 @@ static void finish_stop(dusk_worker *w) {
   if (!w->net_closed) {
     w->net_closed = 1;
     dusk_net_unlisten(&w->data_server);
-    uv_walk(w->loop, close_conn_walk, w);
+    close_conns(w, 0);
     dusk_net_close(&w->net);
   }
 }
@@ -1006,7 +1009,7 @@ void dusk_worker_stop(dusk_worker *w) {
   uv_close((uv_handle_t *)&w->reconnect, NULL);
   uv_close((uv_handle_t *)&w->chore, NULL);
   uv_close((uv_handle_t *)&w->async, NULL);
-  uv_walk(w->loop, close_fetches_walk, w);
+  close_conns(w, 1); /* their tasks will not run any more */
   leaving = say_leaving(w);
   if (!leaving)
     finish_stop(w);
