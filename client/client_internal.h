@@ -1,4 +1,4 @@
-/* client_internal.h - what frame.c needs from client.c. */
+/* client_internal.h - what dataframe.c needs from client.c. */
 #ifndef DUSK_CLIENT_INTERNAL_H
 #define DUSK_CLIENT_INTERNAL_H
 

@@ -110,14 +110,14 @@ int dusk_client_stats(dusk_client *c, int timeout_ms,
                       dusk_scheduler_stats *out, dusk_error *err);
 
 /* ---- dataframes -----------------------------------------------------------
- * A dusk_frame is a lazy query: building one reads nothing.  Each builder
+ * A dusk_dataframe is a lazy query: building one reads nothing.  Each builder
  * takes ownership of the frame it is given and returns the extended frame
  * (NULL when out of memory, or with err filled for a bad argument; the input
  * is freed either way).  dusk_compute runs a frame on the cluster and
  * returns its result table, with pandas' answer (see DESIGN.md).
- * dusk_frame_parse reads the same pandas-like expressions as `dusk query`,
+ * dusk_dataframe_parse reads the same pandas-like expressions as `dusk query`,
  * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count(). */
-typedef struct dusk_frame dusk_frame;
+typedef struct dusk_dataframe dusk_dataframe;
 typedef struct dusk_table dusk_table;
 
 typedef struct dusk_read_options {
@@ -130,45 +130,45 @@ typedef struct dusk_read_options {
   size_t ndtypes;
 } dusk_read_options;
 
-int dusk_frame_parse(const char *expression, dusk_frame **out,
+int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
                      dusk_error *err);
-dusk_frame *dusk_read_csv(const char *const *paths, size_t npaths,
+dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
                           const dusk_read_options *opts, dusk_error *err);
-dusk_frame *dusk_concat(dusk_frame **frames, size_t n, dusk_error *err);
+dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err);
 /* column NULL fills every column. */
-dusk_frame *dusk_fillna_int(dusk_frame *f, const char *column, int64_t v,
+dusk_dataframe *dusk_fillna_int(dusk_dataframe *f, const char *column, int64_t v,
                             dusk_error *err);
-dusk_frame *dusk_fillna_float(dusk_frame *f, const char *column, double v,
+dusk_dataframe *dusk_fillna_float(dusk_dataframe *f, const char *column, double v,
                               dusk_error *err);
-dusk_frame *dusk_fillna_str(dusk_frame *f, const char *column, const char *v,
+dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const char *v,
                             dusk_error *err);
-dusk_frame *dusk_query(dusk_frame *f, const char *expression,
+dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err);
-dusk_frame *dusk_select(dusk_frame *f, const char *const *columns, size_t n,
+dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err);
 /* funcs[i] ("count", "size", "sum", "mean", "min", "max", "nunique")
  * applies to columns[i]; a NULL column means every non-key column, so
  * groupby(keys).count() is columns = {NULL}, funcs = {"count"}. */
-dusk_frame *dusk_groupby(dusk_frame *f, const char *const *keys, size_t nkeys,
+dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t nkeys,
                          const char *const *columns, const char *const *funcs,
                          size_t naggs, dusk_error *err);
-dusk_frame *dusk_value_counts(dusk_frame *f, const char *column,
+dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err);
-dusk_frame *dusk_head(dusk_frame *f, int64_t n, dusk_error *err);
-dusk_frame *dusk_len(dusk_frame *f, dusk_error *err);
-dusk_frame *dusk_describe(dusk_frame *f, dusk_error *err);
+dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err);
+dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
+dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
 /* Workers write one file per partition, dir/<file>-<range>.part (like
  * Dask's N.part, with each partition's own row numbers as the index); the
  * result lists the files and their row counts. */
-dusk_frame *dusk_to_csv(dusk_frame *f, const char *dir, dusk_error *err);
-void dusk_frame_free(dusk_frame *f);
+dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err);
+void dusk_dataframe_free(dusk_dataframe *f);
 /* Sets the partition size of every read_csv in f that did not set one. */
-void dusk_frame_set_blocksize(dusk_frame *f, int64_t bytes);
+void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes);
 
 /* Runs f on the cluster: 0 and *out, or an error naming the file, line,
  * column or value at fault (unknown columns are refused before anything
  * runs, with the closest name). */
-int dusk_compute(dusk_client *c, const dusk_frame *f, int timeout_ms,
+int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
                  dusk_table **out, dusk_error *err);
 
 /* Result tables.  The first nindex columns are the index (groupby keys). */

@@ -487,7 +487,7 @@ static int run_demo(const options *o) {
 
 /* dusk query: parse, run on the given or an embedded cluster, print. */
 static int run_query(const options *o) {
-  dusk_frame *f = NULL;
+  dusk_dataframe *f = NULL;
   dusk_cluster *cl = NULL;
   dusk_client *c = NULL;
   dusk_table *t = NULL;
@@ -497,13 +497,13 @@ static int run_query(const options *o) {
     fprintf(stderr, "dusk query: no expression given\n");
     return 2;
   }
-  if (dusk_frame_parse(o->expression, &f, &err) != 0) {
+  if (dusk_dataframe_parse(o->expression, &f, &err) != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
     return 2;
   }
-  dusk_frame_set_blocksize(f, o->blocksize);
+  dusk_dataframe_set_blocksize(f, o->blocksize);
   if (open_cluster(o, &cl, &c, &nworkers) != 0) {
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
     return 1;
   }
   rc = dusk_compute(c, f, -1, &t, &err);
@@ -514,7 +514,7 @@ static int run_query(const options *o) {
     fflush(stdout);
   }
   dusk_table_free(t);
-  dusk_frame_free(f);
+  dusk_dataframe_free(f);
   dusk_client_free(c);
   dusk_cluster_stop(cl);
   return rc == 0 ? 0 : 1;

@@ -1271,16 +1271,16 @@ int dusk_expr_parse(const char *text, dusk_expr **out, dusk_error *err) {
 
 /* ---- the outer language -------------------------------------------------- */
 
-typedef struct frame {
+typedef struct plan_chain {
   dusk_plan *plan;
   int depth;         /* of the plan tree */
   char terminal[72]; /* "" or what ended the chain, e.g. "head()" */
-} frame;
+} plan_chain;
 
-static int parse_frame(parser *p, const char *inside, frame *f);
+static int parse_chain(parser *p, const char *inside, plan_chain *f);
 
 /* Puts np (made from f->plan, which it owns) into f. */
-static int wrap(parser *p, frame *f, dusk_plan *np, size_t where) {
+static int wrap(parser *p, plan_chain *f, dusk_plan *np, size_t where) {
   f->plan = np;
   if (np == NULL)
     return nomem(p);
@@ -1394,7 +1394,7 @@ static int fill_entry(parser *p, void *state, const char *key) {
 }
 
 /* At "fillna": fillna(value) or fillna({column: value, ...}). */
-static int parse_fillna(parser *p, frame *f, size_t where) {
+static int parse_fillna(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0};
   fills fl = {0};
   dusk_value v;
@@ -1419,7 +1419,7 @@ static int parse_fillna(parser *p, frame *f, size_t where) {
 }
 
 /* At "query": query("..."), the string parsed as a query string. */
-static int parse_query_call(parser *p, frame *f, size_t where) {
+static int parse_query_call(parser *p, plan_chain *f, size_t where) {
   parser q;
   char *s = NULL;
   size_t n, *m = NULL;
@@ -1559,7 +1559,7 @@ static int parse_selection(parser *p, strlist *sel, bool *is_list,
 }
 
 /* At "groupby": groupby(keys) selection? .agg...; a terminal. */
-static int parse_groupby(parser *p, frame *f, size_t where) {
+static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0}, sel = {0}, aggkeys = {0};
   aggs ag = {0};
   bool has_sel = false;
@@ -1652,7 +1652,7 @@ done:
 }
 
 /* At "head": head() or head(n). */
-static int parse_head(parser *p, frame *f, size_t where) {
+static int parse_head(parser *p, plan_chain *f, size_t where) {
   int64_t n = 5;
   int rc;
   if ((rc = lex(p)) != 0 ||
@@ -1675,7 +1675,7 @@ static int parse_head(parser *p, frame *f, size_t where) {
 }
 
 /* At "to_csv": to_csv("dir"). */
-static int parse_to_csv(parser *p, frame *f, size_t where) {
+static int parse_to_csv(parser *p, plan_chain *f, size_t where) {
   char *dir;
   size_t n;
   int rc;
@@ -1698,7 +1698,7 @@ static int parse_to_csv(parser *p, frame *f, size_t where) {
 }
 
 /* At '.' after a frame. */
-static int parse_method(parser *p, const char *inside, frame *f) {
+static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {"fillna",   "query",  "groupby", "head",
                                         "describe", "to_csv", "compute"};
   token name;
@@ -1760,7 +1760,7 @@ static int parse_method(parser *p, const char *inside, frame *f) {
 }
 
 /* At '[' after a frame: [["a", "b"]] selects, ["a"].value_counts(). */
-static int parse_subscript(parser *p, const char *inside, frame *f) {
+static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   strlist sel = {0};
   size_t open = p->tok.start;
   bool is_list;
@@ -1977,7 +1977,7 @@ static int dtype_entry(parser *p, void *state, const char *key) {
 }
 
 /* After "read_csv" (the lookahead is the token after the name). */
-static int parse_read_csv(parser *p, frame *f, size_t where) {
+static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
   static const char *const kwargs[] = {"blocksize", "usecols", "dtype", "sep"};
   strlist paths = {0}, usecols = {0}, dkeys = {0};
   dtypes dt = {0};
@@ -2086,7 +2086,7 @@ done:
 }
 
 /* After "concat" (the lookahead is the token after the name). */
-static int parse_concat(parser *p, frame *f, size_t where) {
+static int parse_concat(parser *p, plan_chain *f, size_t where) {
   dusk_plan **v = NULL;
   size_t n = 0, cap = 0, open;
   int maxd = 0, rc;
@@ -2102,8 +2102,8 @@ static int parse_concat(parser *p, frame *f, size_t where) {
     return too_deep(p, open);
   rc = lex(p);
   while (rc == 0 && p->tok.kind != T_RBRACKET) {
-    frame sub;
-    if ((rc = parse_frame(p, "concat", &sub)) != 0)
+    plan_chain sub;
+    if ((rc = parse_chain(p, "concat", &sub)) != 0)
       break;
     if (n == cap) {
       size_t ncap = cap ? cap * 2 : 4;
@@ -2169,7 +2169,7 @@ static int parse_concat(parser *p, frame *f, size_t where) {
 }
 
 /* A frame's start: read_csv(...), concat([...]) or (frame). */
-static int parse_source(parser *p, const char *inside, frame *f) {
+static int parse_source(parser *p, const char *inside, plan_chain *f) {
   static const char *const funcs[] = {"read_csv", "concat", "len"};
   token name;
   int rc;
@@ -2178,7 +2178,7 @@ static int parse_source(parser *p, const char *inside, frame *f) {
     size_t open = p->tok.start;
     if (++p->depth > MAX_DEPTH)
       return too_deep(p, open);
-    if ((rc = lex(p)) != 0 || (rc = parse_frame(p, inside, f)) != 0)
+    if ((rc = lex(p)) != 0 || (rc = parse_chain(p, inside, f)) != 0)
       return rc;
     p->depth--;
     return expect(p, T_RPAREN, "expected ')' after the frame in %s",
@@ -2225,7 +2225,7 @@ static int parse_source(parser *p, const char *inside, frame *f) {
 }
 
 /* The steps after a frame's source. */
-static int parse_postfix(parser *p, const char *inside, frame *f) {
+static int parse_postfix(parser *p, const char *inside, plan_chain *f) {
   int rc = 0;
   while (rc == 0) {
     if (p->tok.kind == T_DOT)
@@ -2241,7 +2241,7 @@ static int parse_postfix(parser *p, const char *inside, frame *f) {
 /* frame := source postfix*.  inside names the call the frame is an
  * argument of ("concat", "len"), or is NULL at the top.  On failure f->plan
  * is freed. */
-static int parse_frame(parser *p, const char *inside, frame *f) {
+static int parse_chain(parser *p, const char *inside, plan_chain *f) {
   int rc;
   memset(f, 0, sizeof *f);
   rc = parse_source(p, inside, f);
@@ -2254,7 +2254,7 @@ static int parse_frame(parser *p, const char *inside, frame *f) {
   return rc;
 }
 
-static int parse_top(parser *p, frame *f) {
+static int parse_top(parser *p, plan_chain *f) {
   int rc;
   memset(f, 0, sizeof *f);
   if ((rc = lex(p)) != 0)
@@ -2265,13 +2265,13 @@ static int parse_top(parser *p, frame *f) {
                 "concat([...]) or len(...)");
   if (is_word(p, "len")) {
     size_t where = p->tok.start;
-    frame sub;
+    plan_chain sub;
     if ((rc = lex(p)) != 0 ||
         (rc = expect(p, T_LPAREN, "expected '(' after %s", "len")) != 0)
       return rc;
     if (++p->depth > MAX_DEPTH)
       return too_deep(p, where);
-    if ((rc = parse_frame(p, "len", &sub)) != 0)
+    if ((rc = parse_chain(p, "len", &sub)) != 0)
       return rc;
     p->depth--;
     f->plan = sub.plan;
@@ -2283,7 +2283,7 @@ static int parse_top(parser *p, frame *f) {
       rc = parse_postfix(p, NULL, f);
     }
   } else {
-    rc = parse_frame(p, NULL, f);
+    rc = parse_chain(p, NULL, f);
   }
   if (rc == 0 && p->tok.kind != T_EOF) {
     char desc[CLIP_BUF + 16];
@@ -2300,7 +2300,7 @@ static int parse_top(parser *p, frame *f) {
 
 int dusk_query_parse(const char *text, dusk_plan **out, dusk_error *err) {
   parser p;
-  frame f;
+  plan_chain f;
   int rc;
 
   if (out != NULL)

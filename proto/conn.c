@@ -2,7 +2,7 @@
 #include "conn.h"
 
 #include "auth.h"
-#include "frame.h"
+#include "wire.h"
 
 #include <netdb.h>
 #include <openssl/err.h>
@@ -31,7 +31,7 @@ int dusk_net_init(dusk_net *n, uv_loop_t *loop, uint8_t role,
   memset(n, 0, sizeof *n);
   n->loop = loop;
   n->role = role;
-  n->max_frame = DUSK_FRAME_DEFAULT_MAX_BODY;
+  n->max_frame = DUSK_WIRE_DEFAULT_MAX_BODY;
   n->max_unauth_frame = 4096;
   n->max_outbuf = (size_t)256 << 20;
   if (token != NULL && token[0] != '\0') {
@@ -544,12 +544,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     c->in.len += (size_t)nread;
   }
   while (c->state != DUSK_CONN_CLOSING && !c->close_after_write) {
-    dusk_frame f;
+    dusk_wire_frame f;
     dusk_msg m;
     dusk_error err;
     uint32_t limit =
         c->state == DUSK_CONN_READY ? n->max_frame : n->max_unauth_frame;
-    ssize_t used = dusk_frame_decode(c->in.data + off, c->in.len - off, limit,
+    ssize_t used = dusk_wire_decode(c->in.data + off, c->in.len - off, limit,
                                      &f, &err);
     if (used == 0)
       break;

@@ -5,7 +5,7 @@
  * per-message function that checks each field's type and range. */
 #include "msg.h"
 
-#include "frame.h"
+#include "wire.h"
 
 #include <msgpack.h>
 #include <string.h>
@@ -676,7 +676,7 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
 int dusk_msg_encode(const dusk_msg *m, dusk_buf *out) {
   msgpack_packer pk;
   size_t start = out->len, body_len;
-  char hdr[DUSK_FRAME_HEADER_SIZE] = {0};
+  char hdr[DUSK_WIRE_HEADER_SIZE] = {0};
   int rc;
 
   if (dusk_buf_append(out, hdr, sizeof hdr) != 0)
@@ -688,12 +688,12 @@ int dusk_msg_encode(const dusk_msg *m, dusk_buf *out) {
     out->len = start;
     return rc == DUSK_EUNKNOWN ? rc : DUSK_ENOMEM;
   }
-  body_len = out->len - start - DUSK_FRAME_HEADER_SIZE;
+  body_len = out->len - start - DUSK_WIRE_HEADER_SIZE;
   if (body_len > UINT32_MAX) {
     out->len = start;
     return DUSK_ETOOBIG;
   }
-  dusk_frame_header_encode(out->data + start, m->type, (uint32_t)body_len);
+  dusk_wire_header_encode(out->data + start, m->type, (uint32_t)body_len);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-/* dfops.h - the dataframe ops a query is lowered into (see proto/dftask.h):
+/* dfops.h - the dataframe ops a query is lowered into (see df/dftask.h):
  *
  *   df_scan     args: dusk_scan_args.  Scans one byte range with the plan's
  *               steps (fillna, query, select) and its terminal (groupby,

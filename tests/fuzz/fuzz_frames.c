@@ -2,7 +2,7 @@
  * stream, decoded frame by frame into messages.  Nothing may crash, leak
  * or read out of bounds; decoding stops at the first error, as a
  * connection closes at its first protocol error. */
-#include "frame.h"
+#include "wire.h"
 #include "msg.h"
 
 #include <stddef.h>
@@ -16,10 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (dusk_msg_decoder_init(&dec) != 0)
     return 0;
   while (off < size) {
-    dusk_frame f;
+    dusk_wire_frame f;
     dusk_msg m;
     dusk_error err;
-    ssize_t used = dusk_frame_decode((const char *)data + off, size - off,
+    ssize_t used = dusk_wire_decode((const char *)data + off, size - off,
                                      1u << 20, &f, &err);
     if (used <= 0)
       break;

@@ -1,4 +1,4 @@
-/* frame.h - the wire frame: an 8-byte header then one msgpack body.
+/* wire.h - the wire frame: an 8-byte header then one msgpack body.
  *
  *   0   'D' 'K'        magic
  *   2   version        DUSK_PROTO_VERSION
@@ -8,8 +8,8 @@
  * One incremental decoder serves every socket.  It works on the bytes a
  * connection has buffered so far and never reserves memory from a declared
  * length: the caller's buffer only grows as bytes actually arrive. */
-#ifndef DUSK_FRAME_H
-#define DUSK_FRAME_H
+#ifndef DUSK_WIRE_H
+#define DUSK_WIRE_H
 
 #include "buf.h"
 #include "errors.h"
@@ -17,26 +17,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DUSK_FRAME_HEADER_SIZE 8
-#define DUSK_FRAME_MAGIC0 'D'
-#define DUSK_FRAME_MAGIC1 'K'
+#define DUSK_WIRE_HEADER_SIZE 8
+#define DUSK_WIRE_MAGIC0 'D'
+#define DUSK_WIRE_MAGIC1 'K'
 #define DUSK_PROTO_VERSION 2
-#define DUSK_FRAME_DEFAULT_MAX_BODY (64u << 20)
+#define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
-typedef struct dusk_frame {
+typedef struct dusk_wire_frame {
   uint8_t type;
   dusk_slice body; /* borrowed from the decoder's input */
-} dusk_frame;
+} dusk_wire_frame;
 
 /* Decodes one frame from buf[0..len).  Returns the bytes consumed (> 0) and
  * fills *out; 0 when more bytes are needed; or a negative code (DUSK_EMAGIC,
  * DUSK_EVERSION, DUSK_EUNKNOWN, DUSK_ETOOBIG) with err filled.  The header is
  * checked as soon as its 8 bytes are present, before the body arrives. */
-ssize_t dusk_frame_decode(const char *buf, size_t len, uint32_t max_body,
-                          dusk_frame *out, dusk_error *err);
+ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
+                          dusk_wire_frame *out, dusk_error *err);
 
 /* Writes the 8-byte header for a body of body_len bytes. */
-void dusk_frame_header_encode(char hdr[DUSK_FRAME_HEADER_SIZE], uint8_t type,
+void dusk_wire_header_encode(char hdr[DUSK_WIRE_HEADER_SIZE], uint8_t type,
                               uint32_t body_len);
 
 #endif

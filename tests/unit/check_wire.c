@@ -1,8 +1,8 @@
-/* check_frame.c - the frame header codec and the incremental frame decoder.
+/* check_wire.c - the frame header codec and the incremental frame decoder.
  *
  * Every decode runs on an exact-size heap copy of its input, so a read past
  * the bytes the decoder was given shows up under AddressSanitizer. */
-#include "frame.h"
+#include "wire.h"
 #include "msg.h"
 
 #include <check.h>
@@ -21,7 +21,7 @@ typedef struct decoded {
 
 static decoded decode_exact(const char *bytes, size_t len, uint32_t max_body) {
   decoded d;
-  dusk_frame f;
+  dusk_wire_frame f;
   char *copy = malloc(len ? len : 1);
 
   ck_assert_ptr_nonnull(copy);
@@ -30,7 +30,7 @@ static decoded decode_exact(const char *bytes, size_t len, uint32_t max_body) {
   memset(&d, 0, sizeof d);
   memset(&f, 0, sizeof f);
   dusk_error_clear(&d.err);
-  d.rc = dusk_frame_decode(copy, len, max_body, &f, &d.err);
+  d.rc = dusk_wire_decode(copy, len, max_body, &f, &d.err);
   if (d.rc > 0) {
     d.type = f.type;
     ck_assert(f.body.ptr >= copy && f.body.ptr <= copy + len);
@@ -45,10 +45,10 @@ static decoded decode_exact(const char *bytes, size_t len, uint32_t max_body) {
  * frame's size. */
 static size_t make_frame(char *dst, uint8_t type, const char *body,
                          uint32_t len) {
-  dusk_frame_header_encode(dst, type, len);
+  dusk_wire_header_encode(dst, type, len);
   if (len > 0)
-    memcpy(dst + DUSK_FRAME_HEADER_SIZE, body, len);
-  return DUSK_FRAME_HEADER_SIZE + (size_t)len;
+    memcpy(dst + DUSK_WIRE_HEADER_SIZE, body, len);
+  return DUSK_WIRE_HEADER_SIZE + (size_t)len;
 }
 
 static void fill_pattern(char *p, size_t n, unsigned seed) {
@@ -78,12 +78,12 @@ START_TEST(test_header_roundtrip) {
       65535, 65536, 0x01020304, 0x7fffffff, 0x80000000, UINT32_MAX};
   for (size_t t = 0; t < NVALID; t++) {
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
-      char hdr[DUSK_FRAME_HEADER_SIZE];
+      char hdr[DUSK_WIRE_HEADER_SIZE];
       const unsigned char *u = (const unsigned char *)hdr;
       uint32_t len = lens[i];
       decoded d;
 
-      dusk_frame_header_encode(hdr, valid_types[t], len);
+      dusk_wire_header_encode(hdr, valid_types[t], len);
       ck_assert_int_eq(hdr[0], 'D');
       ck_assert_int_eq(hdr[1], 'K');
       ck_assert_uint_eq(u[2], DUSK_PROTO_VERSION);
@@ -97,9 +97,9 @@ START_TEST(test_header_roundtrip) {
        * "need more" under a limit that admits it. */
       d = decode_exact(hdr, sizeof hdr, UINT32_MAX);
       if (len == 0) {
-        ck_assert_int_eq(d.rc, DUSK_FRAME_HEADER_SIZE);
+        ck_assert_int_eq(d.rc, DUSK_WIRE_HEADER_SIZE);
         ck_assert_uint_eq(d.type, valid_types[t]);
-        ck_assert_uint_eq(d.body_off, DUSK_FRAME_HEADER_SIZE);
+        ck_assert_uint_eq(d.body_off, DUSK_WIRE_HEADER_SIZE);
         ck_assert_uint_eq(d.body_len, 0);
       } else {
         ck_assert_int_eq(d.rc, 0);
@@ -114,17 +114,17 @@ START_TEST(test_header_roundtrip) {
 END_TEST
 
 START_TEST(test_frame_roundtrip_with_body) {
-  char body[300], frame[DUSK_FRAME_HEADER_SIZE + sizeof body];
+  char body[300], frame[DUSK_WIRE_HEADER_SIZE + sizeof body];
   decoded d;
   size_t n;
 
   fill_pattern(body, sizeof body, 1);
   n = make_frame(frame, DUSK_MSG_COMPUTE, body, sizeof body);
   ck_assert_uint_eq(n, sizeof frame);
-  d = decode_exact(frame, n, DUSK_FRAME_DEFAULT_MAX_BODY);
+  d = decode_exact(frame, n, DUSK_WIRE_DEFAULT_MAX_BODY);
   ck_assert_int_eq(d.rc, (ssize_t)n);
   ck_assert_uint_eq(d.type, DUSK_MSG_COMPUTE);
-  ck_assert_uint_eq(d.body_off, DUSK_FRAME_HEADER_SIZE);
+  ck_assert_uint_eq(d.body_off, DUSK_WIRE_HEADER_SIZE);
   ck_assert_uint_eq(d.body_len, sizeof body);
 }
 END_TEST
@@ -135,21 +135,21 @@ END_TEST
 static void check_every_split(const char *frame, size_t n, uint8_t type,
                               const char *body, size_t body_len) {
   for (size_t k = 0; k < n; k++) {
-    decoded d = decode_exact(frame, k, DUSK_FRAME_DEFAULT_MAX_BODY);
+    decoded d = decode_exact(frame, k, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_msg(d.rc == 0, "prefix of %zu/%zu bytes: rc %zd (%s)", k, n, d.rc,
                   d.err.message);
   }
-  decoded d = decode_exact(frame, n, DUSK_FRAME_DEFAULT_MAX_BODY);
+  decoded d = decode_exact(frame, n, DUSK_WIRE_DEFAULT_MAX_BODY);
   ck_assert_int_eq(d.rc, (ssize_t)n);
   ck_assert_uint_eq(d.type, type);
-  ck_assert_uint_eq(d.body_off, DUSK_FRAME_HEADER_SIZE);
+  ck_assert_uint_eq(d.body_off, DUSK_WIRE_HEADER_SIZE);
   ck_assert_uint_eq(d.body_len, body_len);
   if (body_len > 0)
     ck_assert_mem_eq(frame + d.body_off, body, body_len);
 }
 
 START_TEST(test_split_every_byte) {
-  char body[300], frame[DUSK_FRAME_HEADER_SIZE + sizeof body];
+  char body[300], frame[DUSK_WIRE_HEADER_SIZE + sizeof body];
   size_t n;
 
   fill_pattern(body, sizeof body, 2);
@@ -170,32 +170,32 @@ START_TEST(test_split_two_chunks) {
   /* The way a connection sees it: the first k bytes, then the rest appended
    * to the same buffer.  The frame is followed by the start of another one,
    * which must not be consumed. */
-  char body[100], stream[2 * DUSK_FRAME_HEADER_SIZE + sizeof body];
+  char body[100], stream[2 * DUSK_WIRE_HEADER_SIZE + sizeof body];
   size_t n;
 
   fill_pattern(body, sizeof body, 3);
   n = make_frame(stream, DUSK_MSG_TASK_DONE, body, sizeof body);
-  dusk_frame_header_encode(stream + n, DUSK_MSG_GET_DATA, 9);
+  dusk_wire_header_encode(stream + n, DUSK_MSG_GET_DATA, 9);
   for (size_t k = 0; k <= n; k++) {
     dusk_buf b;
-    dusk_frame f;
+    dusk_wire_frame f;
     dusk_error err;
     ssize_t rc;
 
     dusk_buf_init(&b);
     ck_assert_int_eq(dusk_buf_append(&b, stream, k), 0);
-    rc = dusk_frame_decode(b.data, b.len, 1024, &f, &err);
+    rc = dusk_wire_decode(b.data, b.len, 1024, &f, &err);
     ck_assert_int_eq(rc, k == n ? (ssize_t)n : 0);
     ck_assert_int_eq(dusk_buf_append(&b, stream + k, sizeof stream - k), 0);
-    rc = dusk_frame_decode(b.data, b.len, 1024, &f, &err);
+    rc = dusk_wire_decode(b.data, b.len, 1024, &f, &err);
     ck_assert_int_eq(rc, (ssize_t)n);
     ck_assert_uint_eq(f.type, DUSK_MSG_TASK_DONE);
-    ck_assert_ptr_eq(f.body.ptr, b.data + DUSK_FRAME_HEADER_SIZE);
+    ck_assert_ptr_eq(f.body.ptr, b.data + DUSK_WIRE_HEADER_SIZE);
     ck_assert_uint_eq(f.body.len, sizeof body);
     ck_assert_mem_eq(f.body.ptr, body, sizeof body);
     /* The second frame's header alone: need more. */
     dusk_buf_consume(&b, (size_t)rc);
-    ck_assert_int_eq(dusk_frame_decode(b.data, b.len, 1024, &f, &err), 0);
+    ck_assert_int_eq(dusk_wire_decode(b.data, b.len, 1024, &f, &err), 0);
     dusk_buf_destroy(&b);
   }
 }
@@ -221,7 +221,7 @@ static size_t build_stream(char *dst, size_t cap, const char *bodies[NSPECS]) {
   for (size_t i = 0; i < NSPECS; i++) {
     char body[1024];
     ck_assert_uint_le(stream_specs[i].len, sizeof body);
-    ck_assert_uint_le(off + DUSK_FRAME_HEADER_SIZE + stream_specs[i].len, cap);
+    ck_assert_uint_le(off + DUSK_WIRE_HEADER_SIZE + stream_specs[i].len, cap);
     fill_pattern(body, stream_specs[i].len, (unsigned)i + 10);
     off +=
         make_frame(dst + off, stream_specs[i].type, body, stream_specs[i].len);
@@ -239,12 +239,12 @@ START_TEST(test_back_to_back) {
   ck_assert_ptr_nonnull(copy);
   memcpy(copy, stream, total);
   for (size_t i = 0; i < NSPECS; i++) {
-    dusk_frame f;
+    dusk_wire_frame f;
     dusk_error err;
-    ssize_t rc = dusk_frame_decode(copy + off, total - off, 4096, &f, &err);
-    ck_assert_int_eq(rc, DUSK_FRAME_HEADER_SIZE + stream_specs[i].len);
+    ssize_t rc = dusk_wire_decode(copy + off, total - off, 4096, &f, &err);
+    ck_assert_int_eq(rc, DUSK_WIRE_HEADER_SIZE + stream_specs[i].len);
     ck_assert_uint_eq(f.type, stream_specs[i].type);
-    ck_assert_ptr_eq(f.body.ptr, copy + off + DUSK_FRAME_HEADER_SIZE);
+    ck_assert_ptr_eq(f.body.ptr, copy + off + DUSK_WIRE_HEADER_SIZE);
     ck_assert_uint_eq(f.body.len, stream_specs[i].len);
     if (f.body.len > 0)
       ck_assert_mem_eq(f.body.ptr, bodies[i], f.body.len);
@@ -272,9 +272,9 @@ START_TEST(test_back_to_back_every_chunk_size) {
       ck_assert_int_eq(dusk_buf_append(&b, stream + fed, k), 0);
       fed += k;
       for (;;) {
-        dusk_frame f;
+        dusk_wire_frame f;
         dusk_error err;
-        ssize_t rc = dusk_frame_decode(b.data, b.len, 4096, &f, &err);
+        ssize_t rc = dusk_wire_decode(b.data, b.len, 4096, &f, &err);
         ck_assert_msg(rc >= 0, "chunk %zu: %s", chunk, err.message);
         if (rc == 0)
           break;
@@ -299,22 +299,22 @@ END_TEST
 START_TEST(test_bad_magic_first_byte) {
   static const char firsts[] = {'X', 'K', 'd', '\0', '\xff'};
   for (size_t i = 0; i < sizeof firsts; i++) {
-    char hdr[DUSK_FRAME_HEADER_SIZE];
-    dusk_frame f;
+    char hdr[DUSK_WIRE_HEADER_SIZE];
+    dusk_wire_frame f;
     decoded d;
 
-    dusk_frame_header_encode(hdr, DUSK_MSG_HELLO, 0);
+    dusk_wire_header_encode(hdr, DUSK_MSG_HELLO, 0);
     hdr[0] = firsts[i];
     /* Refused as soon as the first byte arrives, and with the whole header. */
-    d = decode_exact(hdr, 1, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, 1, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, DUSK_EMAGIC);
     ck_assert_int_eq(d.err.code, DUSK_EMAGIC);
     ck_assert_ptr_nonnull(strstr(d.err.message, "magic"));
-    d = decode_exact(hdr, sizeof hdr, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, sizeof hdr, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, DUSK_EMAGIC);
     /* err is optional. */
-    ck_assert_int_eq(dusk_frame_decode(hdr, sizeof hdr,
-                                       DUSK_FRAME_DEFAULT_MAX_BODY, &f, NULL),
+    ck_assert_int_eq(dusk_wire_decode(hdr, sizeof hdr,
+                                       DUSK_WIRE_DEFAULT_MAX_BODY, &f, NULL),
                      DUSK_EMAGIC);
   }
 }
@@ -323,18 +323,18 @@ END_TEST
 START_TEST(test_bad_magic_second_byte) {
   static const char seconds[] = {'X', 'D', 'k', '\0', '\xff'};
   for (size_t i = 0; i < sizeof seconds; i++) {
-    char hdr[DUSK_FRAME_HEADER_SIZE];
+    char hdr[DUSK_WIRE_HEADER_SIZE];
     decoded d;
 
-    dusk_frame_header_encode(hdr, DUSK_MSG_HELLO, 0);
+    dusk_wire_header_encode(hdr, DUSK_MSG_HELLO, 0);
     hdr[1] = seconds[i];
-    d = decode_exact(hdr, 1, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, 1, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, 0);
-    d = decode_exact(hdr, 2, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, 2, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, DUSK_EMAGIC);
     ck_assert_int_eq(d.err.code, DUSK_EMAGIC);
     ck_assert_ptr_nonnull(strstr(d.err.message, "magic"));
-    d = decode_exact(hdr, sizeof hdr, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, sizeof hdr, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, DUSK_EMAGIC);
   }
 }
@@ -344,18 +344,18 @@ START_TEST(test_wrong_version) {
   static const unsigned char versions[] = {0, DUSK_PROTO_VERSION + 1, 0x7f,
                                            0xff};
   for (size_t i = 0; i < sizeof versions; i++) {
-    char hdr[DUSK_FRAME_HEADER_SIZE];
+    char hdr[DUSK_WIRE_HEADER_SIZE];
     decoded d;
 
-    dusk_frame_header_encode(hdr, DUSK_MSG_HELLO, 0);
+    dusk_wire_header_encode(hdr, DUSK_MSG_HELLO, 0);
     hdr[2] = (char)versions[i];
-    d = decode_exact(hdr, 2, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, 2, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, 0);
-    d = decode_exact(hdr, 3, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, 3, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, DUSK_EVERSION);
     ck_assert_int_eq(d.err.code, DUSK_EVERSION);
     ck_assert_ptr_nonnull(strstr(d.err.message, "version"));
-    d = decode_exact(hdr, sizeof hdr, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, sizeof hdr, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, DUSK_EVERSION);
   }
 }
@@ -364,25 +364,25 @@ END_TEST
 START_TEST(test_unknown_type) {
   size_t nvalid = 0;
   for (unsigned t = 0; t < 256; t++) {
-    char hdr[DUSK_FRAME_HEADER_SIZE];
+    char hdr[DUSK_WIRE_HEADER_SIZE];
     decoded d;
 
     ck_assert_int_eq(dusk_msg_type_valid(t), type_in_map(t));
-    dusk_frame_header_encode(hdr, (uint8_t)t, 0);
-    d = decode_exact(hdr, 3, DUSK_FRAME_DEFAULT_MAX_BODY);
+    dusk_wire_header_encode(hdr, (uint8_t)t, 0);
+    d = decode_exact(hdr, 3, DUSK_WIRE_DEFAULT_MAX_BODY);
     ck_assert_int_eq(d.rc, 0);
-    d = decode_exact(hdr, 4, DUSK_FRAME_DEFAULT_MAX_BODY);
+    d = decode_exact(hdr, 4, DUSK_WIRE_DEFAULT_MAX_BODY);
     if (type_in_map(t)) {
       nvalid++;
       ck_assert_int_eq(d.rc, 0);
-      d = decode_exact(hdr, sizeof hdr, DUSK_FRAME_DEFAULT_MAX_BODY);
-      ck_assert_int_eq(d.rc, DUSK_FRAME_HEADER_SIZE);
+      d = decode_exact(hdr, sizeof hdr, DUSK_WIRE_DEFAULT_MAX_BODY);
+      ck_assert_int_eq(d.rc, DUSK_WIRE_HEADER_SIZE);
       ck_assert_uint_eq(d.type, t);
     } else {
       /* Refused as soon as the type byte arrives. */
       ck_assert_msg(d.rc == DUSK_EUNKNOWN, "type %u: rc %zd", t, d.rc);
       ck_assert_int_eq(d.err.code, DUSK_EUNKNOWN);
-      d = decode_exact(hdr, sizeof hdr, DUSK_FRAME_DEFAULT_MAX_BODY);
+      d = decode_exact(hdr, sizeof hdr, DUSK_WIRE_DEFAULT_MAX_BODY);
       ck_assert_int_eq(d.rc, DUSK_EUNKNOWN);
     }
   }
@@ -397,20 +397,20 @@ START_TEST(test_oversize_body) {
   } cases[] = {
       {1024, 1025},
       {0, 1},
-      {DUSK_FRAME_DEFAULT_MAX_BODY, DUSK_FRAME_DEFAULT_MAX_BODY + 1},
-      {DUSK_FRAME_DEFAULT_MAX_BODY, UINT32_MAX},
+      {DUSK_WIRE_DEFAULT_MAX_BODY, DUSK_WIRE_DEFAULT_MAX_BODY + 1},
+      {DUSK_WIRE_DEFAULT_MAX_BODY, UINT32_MAX},
       {UINT32_MAX - 1, UINT32_MAX},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char hdr[DUSK_FRAME_HEADER_SIZE + 4];
+    char hdr[DUSK_WIRE_HEADER_SIZE + 4];
     char want[64];
     decoded d;
 
-    dusk_frame_header_encode(hdr, DUSK_MSG_DATA, cases[i].declared);
-    memset(hdr + DUSK_FRAME_HEADER_SIZE, 0, 4);
-    for (size_t k = 0; k < DUSK_FRAME_HEADER_SIZE; k++)
+    dusk_wire_header_encode(hdr, DUSK_MSG_DATA, cases[i].declared);
+    memset(hdr + DUSK_WIRE_HEADER_SIZE, 0, 4);
+    for (size_t k = 0; k < DUSK_WIRE_HEADER_SIZE; k++)
       ck_assert_int_eq(decode_exact(hdr, k, cases[i].max).rc, 0);
-    d = decode_exact(hdr, DUSK_FRAME_HEADER_SIZE, cases[i].max);
+    d = decode_exact(hdr, DUSK_WIRE_HEADER_SIZE, cases[i].max);
     ck_assert_int_eq(d.rc, DUSK_ETOOBIG);
     ck_assert_int_eq(d.err.code, DUSK_ETOOBIG);
     snprintf(want, sizeof want, "%u", cases[i].declared);
@@ -423,13 +423,13 @@ START_TEST(test_oversize_body) {
 END_TEST
 
 START_TEST(test_exact_limit_body) {
-  char body[1024], frame[DUSK_FRAME_HEADER_SIZE + sizeof body];
+  char body[1024], frame[DUSK_WIRE_HEADER_SIZE + sizeof body];
   size_t n;
   decoded d;
 
   fill_pattern(body, sizeof body, 4);
   n = make_frame(frame, DUSK_MSG_DATA, body, sizeof body);
-  d = decode_exact(frame, DUSK_FRAME_HEADER_SIZE, sizeof body);
+  d = decode_exact(frame, DUSK_WIRE_HEADER_SIZE, sizeof body);
   ck_assert_int_eq(d.rc, 0);
   d = decode_exact(frame, n - 1, sizeof body);
   ck_assert_int_eq(d.rc, 0);
@@ -440,11 +440,11 @@ START_TEST(test_exact_limit_body) {
   /* A zero limit still admits an empty body. */
   n = make_frame(frame, DUSK_MSG_AUTH_OK, NULL, 0);
   d = decode_exact(frame, n, 0);
-  ck_assert_int_eq(d.rc, DUSK_FRAME_HEADER_SIZE);
+  ck_assert_int_eq(d.rc, DUSK_WIRE_HEADER_SIZE);
 
   /* The default limit itself is "need more", not refused. */
-  dusk_frame_header_encode(frame, DUSK_MSG_DATA, DUSK_FRAME_DEFAULT_MAX_BODY);
-  d = decode_exact(frame, DUSK_FRAME_HEADER_SIZE, DUSK_FRAME_DEFAULT_MAX_BODY);
+  dusk_wire_header_encode(frame, DUSK_MSG_DATA, DUSK_WIRE_DEFAULT_MAX_BODY);
+  d = decode_exact(frame, DUSK_WIRE_HEADER_SIZE, DUSK_WIRE_DEFAULT_MAX_BODY);
   ck_assert_int_eq(d.rc, 0);
 }
 END_TEST

@@ -1,7 +1,7 @@
-/* frame.c - libdusk's lazy dataframes: builders over proto/plan.h, compute,
+/* dataframe.c - libdusk's lazy dataframes: builders over df/plan.h, compute,
  * and result-table accessors.
  *
- * A dusk_frame owns one plan tree.  Builders consume their input frame and
+ * A dusk_dataframe owns one plan tree.  Builders consume their input frame and
  * return a new one around the extended plan, so a failed step never leaves
  * a half-built frame with the caller. */
 #include "dusk.h"
@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct dusk_frame {
+struct dusk_dataframe {
   dusk_plan *plan;
 };
 
-static dusk_frame *wrap(dusk_plan *p, dusk_error *err) {
-  dusk_frame *f;
+static dusk_dataframe *wrap(dusk_plan *p, dusk_error *err) {
+  dusk_dataframe *f;
   if (p == NULL) {
     dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return NULL;
@@ -35,13 +35,13 @@ static dusk_frame *wrap(dusk_plan *p, dusk_error *err) {
 }
 
 /* Takes the plan out of f and frees the wrapper. */
-static dusk_plan *unwrap(dusk_frame *f) {
+static dusk_plan *unwrap(dusk_dataframe *f) {
   dusk_plan *p = f->plan;
   free(f);
   return p;
 }
 
-static int need(const dusk_frame *f, dusk_error *err) {
+static int need(const dusk_dataframe *f, dusk_error *err) {
   if (f == NULL) {
     dusk_error_set(err, DUSK_EINVAL, "no frame (an earlier step failed)");
     return 0;
@@ -49,7 +49,7 @@ static int need(const dusk_frame *f, dusk_error *err) {
   return 1;
 }
 
-void dusk_frame_free(dusk_frame *f) {
+void dusk_dataframe_free(dusk_dataframe *f) {
   if (f != NULL) {
     dusk_plan_free(f->plan);
     free(f);
@@ -63,12 +63,12 @@ static void set_blocksize(dusk_plan *p, int64_t bytes) {
     set_blocksize(p->inputs[i], bytes);
 }
 
-void dusk_frame_set_blocksize(dusk_frame *f, int64_t bytes) {
+void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes) {
   if (f != NULL && bytes > 0)
     set_blocksize(f->plan, bytes);
 }
 
-int dusk_frame_parse(const char *expression, dusk_frame **out,
+int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
                      dusk_error *err) {
   dusk_plan *p = NULL;
   int rc = dusk_query_parse(expression, &p, err);
@@ -78,11 +78,11 @@ int dusk_frame_parse(const char *expression, dusk_frame **out,
   return *out ? 0 : DUSK_ENOMEM;
 }
 
-dusk_frame *dusk_read_csv(const char *const *paths, size_t npaths,
+dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
                           const dusk_read_options *o, dusk_error *err) {
   dusk_csv_options co;
   dusk_dtype *dt = NULL;
-  dusk_frame *f;
+  dusk_dataframe *f;
   if (npaths == 0 || paths == NULL) {
     dusk_error_set(err, DUSK_EINVAL, "read_csv needs at least one path");
     return NULL;
@@ -120,32 +120,32 @@ dusk_frame *dusk_read_csv(const char *const *paths, size_t npaths,
   return f;
 }
 
-dusk_frame *dusk_concat(dusk_frame **frames, size_t n, dusk_error *err) {
+dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) {
   dusk_plan **ps;
   int ok = n > 0;
   for (size_t i = 0; i < n; i++)
     ok &= frames[i] != NULL;
   if (!ok) {
     for (size_t i = 0; i < n; i++)
-      dusk_frame_free(frames[i]);
+      dusk_dataframe_free(frames[i]);
     dusk_error_set(err, DUSK_EINVAL, "concat needs frames");
     return NULL;
   }
   ps = calloc(n, sizeof *ps);
   if (ps == NULL) {
     for (size_t i = 0; i < n; i++)
-      dusk_frame_free(frames[i]);
+      dusk_dataframe_free(frames[i]);
     dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return NULL;
   }
   for (size_t i = 0; i < n; i++)
     ps[i] = unwrap(frames[i]);
-  dusk_frame *f = wrap(dusk_plan_concat(ps, n), err);
+  dusk_dataframe *f = wrap(dusk_plan_concat(ps, n), err);
   free(ps);
   return f;
 }
 
-static dusk_frame *fill(dusk_frame *f, const char *column, dusk_value v,
+static dusk_dataframe *fill(dusk_dataframe *f, const char *column, dusk_value v,
                         dusk_error *err) {
   dusk_fill fl;
   if (!need(f, err))
@@ -155,7 +155,7 @@ static dusk_frame *fill(dusk_frame *f, const char *column, dusk_value v,
   return wrap(dusk_plan_fillna(unwrap(f), &fl, 1), err);
 }
 
-dusk_frame *dusk_fillna_int(dusk_frame *f, const char *column, int64_t v,
+dusk_dataframe *dusk_fillna_int(dusk_dataframe *f, const char *column, int64_t v,
                             dusk_error *err) {
   dusk_value x;
   x.type = DUSK_TYPE_INT64;
@@ -163,7 +163,7 @@ dusk_frame *dusk_fillna_int(dusk_frame *f, const char *column, int64_t v,
   return fill(f, column, x, err);
 }
 
-dusk_frame *dusk_fillna_float(dusk_frame *f, const char *column, double v,
+dusk_dataframe *dusk_fillna_float(dusk_dataframe *f, const char *column, double v,
                               dusk_error *err) {
   dusk_value x;
   x.type = DUSK_TYPE_FLOAT64;
@@ -171,7 +171,7 @@ dusk_frame *dusk_fillna_float(dusk_frame *f, const char *column, double v,
   return fill(f, column, x, err);
 }
 
-dusk_frame *dusk_fillna_str(dusk_frame *f, const char *column, const char *v,
+dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const char *v,
                             dusk_error *err) {
   dusk_value x;
   x.type = DUSK_TYPE_STRING;
@@ -180,40 +180,40 @@ dusk_frame *dusk_fillna_str(dusk_frame *f, const char *column, const char *v,
   return fill(f, column, x, err);
 }
 
-dusk_frame *dusk_query(dusk_frame *f, const char *expression,
+dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err) {
   dusk_expr *e = NULL;
   if (!need(f, err))
     return NULL;
   if (dusk_expr_parse(expression, &e, err) != 0) {
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
     return NULL;
   }
   return wrap(dusk_plan_query(unwrap(f), e, expression), err);
 }
 
-dusk_frame *dusk_select(dusk_frame *f, const char *const *columns, size_t n,
+dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err) {
   if (!need(f, err))
     return NULL;
   return wrap(dusk_plan_select(unwrap(f), columns, n), err);
 }
 
-dusk_frame *dusk_groupby(dusk_frame *f, const char *const *keys, size_t nkeys,
+dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t nkeys,
                          const char *const *columns, const char *const *funcs,
                          size_t naggs, dusk_error *err) {
   dusk_agg *aggs;
-  dusk_frame *out;
+  dusk_dataframe *out;
   if (!need(f, err))
     return NULL;
   if (nkeys == 0 || naggs == 0) {
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
     dusk_error_set(err, DUSK_EINVAL, "groupby needs keys and aggregates");
     return NULL;
   }
   aggs = calloc(naggs, sizeof *aggs);
   if (aggs == NULL) {
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
     dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return NULL;
   }
@@ -226,7 +226,7 @@ dusk_frame *dusk_groupby(dusk_frame *f, const char *const *keys, size_t nkeys,
                      "mean, min, max, nunique)",
                      funcs[i]);
       free(aggs);
-      dusk_frame_free(f);
+      dusk_dataframe_free(f);
       return NULL;
     }
   }
@@ -235,36 +235,36 @@ dusk_frame *dusk_groupby(dusk_frame *f, const char *const *keys, size_t nkeys,
   return out;
 }
 
-dusk_frame *dusk_value_counts(dusk_frame *f, const char *column,
+dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err) {
   if (!need(f, err))
     return NULL;
   return wrap(dusk_plan_value_counts(unwrap(f), column), err);
 }
 
-dusk_frame *dusk_head(dusk_frame *f, int64_t n, dusk_error *err) {
+dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err) {
   if (!need(f, err))
     return NULL;
   return wrap(dusk_plan_head(unwrap(f), n), err);
 }
 
-dusk_frame *dusk_len(dusk_frame *f, dusk_error *err) {
+dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err) {
   if (!need(f, err))
     return NULL;
   return wrap(dusk_plan_len(unwrap(f)), err);
 }
 
-dusk_frame *dusk_describe(dusk_frame *f, dusk_error *err) {
+dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err) {
   if (!need(f, err))
     return NULL;
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
-dusk_frame *dusk_to_csv(dusk_frame *f, const char *dir, dusk_error *err) {
+dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
   if (!need(f, err))
     return NULL;
   if (dir == NULL || dir[0] == '\0') {
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
     dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
     return NULL;
   }
@@ -273,7 +273,7 @@ dusk_frame *dusk_to_csv(dusk_frame *f, const char *dir, dusk_error *err) {
 
 /* ---- compute ------------------------------------------------------------- */
 
-int dusk_compute(dusk_client *c, const dusk_frame *f, int timeout_ms,
+int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
                  dusk_table **out, dusk_error *err) {
   dusk_buf plan;
   char key[64];

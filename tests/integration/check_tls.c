@@ -173,14 +173,14 @@ START_TEST(test_graph_peer_fetch_and_query_over_tls) {
 
   /* A dataframe query: scans on both workers, combine, final. */
   {
-    dusk_frame *f = NULL;
+    dusk_dataframe *f = NULL;
     dusk_table *t = NULL;
     char expr[PATH_MAX + 64];
     int64_t want[3] = {0, 0, 0};
     snprintf(expr, sizeof expr,
              "read_csv(\"%s\").groupby(\"zone\").count()", p(CSV));
-    ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
-    dusk_frame_set_blocksize(f, 8192); /* several partitions */
+    ck_assert_msg(dusk_dataframe_parse(expr, &f, &err) == 0, "%s", err.message);
+    dusk_dataframe_set_blocksize(f, 8192); /* several partitions */
     ck_assert_msg(dusk_compute(c, f, WAIT_MS, &t, &err) == 0, "compute: %s",
                   err.message);
     for (int i = 0; i < 3000; i++)
@@ -194,7 +194,7 @@ START_TEST(test_graph_peer_fetch_and_query_over_tls) {
       ck_assert_int_eq(dusk_table_int64(t, 2, r), want[zone]); /* fare */
     }
     dusk_table_free(t);
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
   }
   dusk_client_free(c);
   dusk_cluster_stop(cl);

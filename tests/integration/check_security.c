@@ -14,7 +14,7 @@
 #include "testutil.h"
 
 #include "auth.h"
-#include "frame.h"
+#include "wire.h"
 #include "msg.h"
 
 #include <arpa/inet.h>
@@ -243,14 +243,14 @@ static int recv_exact(int fd, void *p, size_t n) {
 /* Reads one frame of at most cap body bytes into body and decodes it. */
 static void recv_msg(int fd, dusk_msg_decoder *dec, char *body, size_t cap,
                      dusk_msg *out) {
-  unsigned char hdr[DUSK_FRAME_HEADER_SIZE];
+  unsigned char hdr[DUSK_WIRE_HEADER_SIZE];
   dusk_error err = {0};
   dusk_slice s;
   uint32_t len;
   int rc;
   ck_assert_int_eq(recv_exact(fd, hdr, sizeof hdr), 0);
-  ck_assert_uint_eq(hdr[0], DUSK_FRAME_MAGIC0);
-  ck_assert_uint_eq(hdr[1], DUSK_FRAME_MAGIC1);
+  ck_assert_uint_eq(hdr[0], DUSK_WIRE_MAGIC0);
+  ck_assert_uint_eq(hdr[1], DUSK_WIRE_MAGIC1);
   len = ((uint32_t)hdr[4] << 24) | ((uint32_t)hdr[5] << 16) |
         ((uint32_t)hdr[6] << 8) | (uint32_t)hdr[7];
   ck_assert_uint_le(len, cap);
@@ -329,9 +329,9 @@ static long vm_peak_kb(pid_t pid) {
 /* Sends a SUBMIT header declaring a 1 GB body, then a few body bytes; the
  * scheduler must close the connection on the header alone. */
 static void send_huge_header(int fd) {
-  char hdr[DUSK_FRAME_HEADER_SIZE];
+  char hdr[DUSK_WIRE_HEADER_SIZE];
   char some_body[256];
-  dusk_frame_header_encode(hdr, DUSK_MSG_SUBMIT, ONE_GB);
+  dusk_wire_header_encode(hdr, DUSK_MSG_SUBMIT, ONE_GB);
   memset(some_body, 0x90, sizeof some_body);
   send_all(fd, hdr, sizeof hdr);
   /* The peer may already have closed: a failed send is fine here. */

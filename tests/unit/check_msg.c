@@ -6,7 +6,7 @@
  * sample goes encode -> frame decode (split at every byte) -> msg decode, and
  * every field is compared.  Malformed bodies are crafted with msgpack-c's
  * packer, one case per kind of malformation. */
-#include "frame.h"
+#include "wire.h"
 #include "msg.h"
 
 #include <check.h>
@@ -541,18 +541,18 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
  * are fed in place to keep the walk linear. */
 static void check_frame_splits(const char *wire, size_t len) {
   for (size_t k = 0; k < len; k++) {
-    dusk_frame f;
+    dusk_wire_frame f;
     dusk_error err;
     ssize_t rc;
-    if (len <= 4096 || k <= 2 * DUSK_FRAME_HEADER_SIZE) {
+    if (len <= 4096 || k <= 2 * DUSK_WIRE_HEADER_SIZE) {
       char *copy = malloc(k ? k : 1);
       ck_assert_ptr_nonnull(copy);
       if (k > 0)
         memcpy(copy, wire, k);
-      rc = dusk_frame_decode(copy, k, DUSK_FRAME_DEFAULT_MAX_BODY, &f, &err);
+      rc = dusk_wire_decode(copy, k, DUSK_WIRE_DEFAULT_MAX_BODY, &f, &err);
       free(copy);
     } else {
-      rc = dusk_frame_decode(wire, k, DUSK_FRAME_DEFAULT_MAX_BODY, &f, &err);
+      rc = dusk_wire_decode(wire, k, DUSK_WIRE_DEFAULT_MAX_BODY, &f, &err);
     }
     ck_assert_msg(rc == 0, "%s frame prefix %zu/%zu: rc %zd",
                   dusk_msg_type_name((uint8_t)wire[3]), k, len, rc);
@@ -568,7 +568,7 @@ static void roundtrip(const dusk_msg *m) {
   dusk_msg_decoder dec;
   dusk_msg out;
   dusk_error err;
-  dusk_frame f;
+  dusk_wire_frame f;
   char *wire;
   size_t len;
   ssize_t rc;
@@ -578,7 +578,7 @@ static void roundtrip(const dusk_msg *m) {
   ck_assert_msg(dusk_msg_encode(m, &enc) == 0, "%s: encode failed", name);
   ck_assert_mem_eq(enc.data, "pre", 3);
   len = enc.len - 3;
-  ck_assert_uint_ge(len, DUSK_FRAME_HEADER_SIZE + 1);
+  ck_assert_uint_ge(len, DUSK_WIRE_HEADER_SIZE + 1);
   wire = malloc(len);
   ck_assert_ptr_nonnull(wire);
   memcpy(wire, enc.data + 3, len);
@@ -586,12 +586,12 @@ static void roundtrip(const dusk_msg *m) {
 
   check_frame_splits(wire, len);
   dusk_error_clear(&err);
-  rc = dusk_frame_decode(wire, len, DUSK_FRAME_DEFAULT_MAX_BODY, &f, &err);
+  rc = dusk_wire_decode(wire, len, DUSK_WIRE_DEFAULT_MAX_BODY, &f, &err);
   ck_assert_msg(rc == (ssize_t)len, "%s: frame decode rc %zd (%s)", name, rc,
                 err.message);
   ck_assert_uint_eq(f.type, m->type);
-  ck_assert_ptr_eq(f.body.ptr, wire + DUSK_FRAME_HEADER_SIZE);
-  ck_assert_uint_eq(f.body.len, len - DUSK_FRAME_HEADER_SIZE);
+  ck_assert_ptr_eq(f.body.ptr, wire + DUSK_WIRE_HEADER_SIZE);
+  ck_assert_uint_eq(f.body.len, len - DUSK_WIRE_HEADER_SIZE);
 
   ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
   for (int pass = 0; pass < 2; pass++) { /* the decoder is reusable */
@@ -619,10 +619,10 @@ static char *sample_body(uint8_t type, int variant, size_t *len) {
   fill_sample(type, variant, &m);
   dusk_buf_init(&enc);
   ck_assert_int_eq(dusk_msg_encode(&m, &enc), 0);
-  *len = enc.len - DUSK_FRAME_HEADER_SIZE;
+  *len = enc.len - DUSK_WIRE_HEADER_SIZE;
   body = malloc(*len + 1);
   ck_assert_ptr_nonnull(body);
-  memcpy(body, enc.data + DUSK_FRAME_HEADER_SIZE, *len);
+  memcpy(body, enc.data + DUSK_WIRE_HEADER_SIZE, *len);
   dusk_buf_destroy(&enc);
   return body;
 }
@@ -790,11 +790,11 @@ START_TEST(test_stream_of_every_type) {
   ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
   dusk_buf_init(&in);
   for (size_t i = 0; i < stream.len; i++) {
-    dusk_frame f;
+    dusk_wire_frame f;
     dusk_error err;
     ssize_t rc;
     ck_assert_int_eq(dusk_buf_append(&in, stream.data + i, 1), 0);
-    rc = dusk_frame_decode(in.data, in.len, DUSK_FRAME_DEFAULT_MAX_BODY, &f,
+    rc = dusk_wire_decode(in.data, in.len, DUSK_WIRE_DEFAULT_MAX_BODY, &f,
                            &err);
     ck_assert_int_ge(rc, 0);
     if (rc > 0) {
@@ -1234,14 +1234,14 @@ START_TEST(test_hello_nonce_length) {
   /* The encoder does not judge; the decoder refuses what it wrote. */
   dusk_msg m;
   dusk_buf b;
-  dusk_frame f;
+  dusk_wire_frame f;
   dusk_msg_decoder dec;
   fill_sample(DUSK_MSG_HELLO, 0, &m);
   m.u.hello.nonce.len = 5;
   dusk_buf_init(&b);
   ck_assert_int_eq(dusk_msg_encode(&m, &b), 0);
   ck_assert_int_eq(
-      dusk_frame_decode(b.data, b.len, DUSK_FRAME_DEFAULT_MAX_BODY, &f, &err),
+      dusk_wire_decode(b.data, b.len, DUSK_WIRE_DEFAULT_MAX_BODY, &f, &err),
       (ssize_t)b.len);
   ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
   ck_assert_int_eq(dusk_msg_decode(&dec, f.type, f.body, &out, &err),

@@ -61,11 +61,11 @@ static void teardown(void) {
   rmdir(dir);
 }
 
-static dusk_frame *read_data(int64_t blocksize) {
+static dusk_dataframe *read_data(int64_t blocksize) {
   const char *paths[] = {path};
   dusk_read_options o;
   dusk_error err = {0};
-  dusk_frame *f;
+  dusk_dataframe *f;
   memset(&o, 0, sizeof o);
   o.blocksize = blocksize;
   f = dusk_read_csv(paths, 1, &o, &err);
@@ -73,13 +73,13 @@ static dusk_frame *read_data(int64_t blocksize) {
   return f;
 }
 
-static dusk_table *compute(dusk_frame *f) {
+static dusk_table *compute(dusk_dataframe *f) {
   dusk_table *t = NULL;
   dusk_error err = {0};
   ck_assert_ptr_nonnull(f);
   ck_assert_msg(dusk_compute(client, f, 60000, &t, &err) == 0, "%s",
                 err.message);
-  dusk_frame_free(f);
+  dusk_dataframe_free(f);
   return t;
 }
 
@@ -117,7 +117,7 @@ END_TEST
 
 START_TEST(test_fillna_query_head) {
   dusk_error err = {0};
-  dusk_frame *f = dusk_fillna_int(read_data(32), "x", 0, &err);
+  dusk_dataframe *f = dusk_fillna_int(read_data(32), "x", 0, &err);
   size_t len = 0;
   const char *s;
   dusk_table *t;
@@ -138,13 +138,13 @@ START_TEST(test_fillna_query_head) {
 END_TEST
 
 START_TEST(test_parse_value_counts_len_describe) {
-  dusk_frame *f = NULL;
+  dusk_dataframe *f = NULL;
   dusk_error err = {0};
   char expr[256];
   dusk_table *t;
   char *csv;
   snprintf(expr, sizeof expr, "read_csv(\"%s\")[\"k\"].value_counts()", path);
-  ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
+  ck_assert_msg(dusk_dataframe_parse(expr, &f, &err) == 0, "%s", err.message);
   t = compute(f);
   csv = print_csv(t);
   ck_assert_str_eq(csv, ",k\na,4\nb,4\nc,3\n");
@@ -199,12 +199,12 @@ START_TEST(test_errors_name_column_and_file) {
   const char *notes[] = {"note"};
   dusk_error err = {0};
   dusk_table *t = NULL;
-  dusk_frame *f;
+  dusk_dataframe *f;
   int rc;
 
   f = dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err);
   rc = dusk_compute(client, f, 60000, &t, &err);
-  dusk_frame_free(f);
+  dusk_dataframe_free(f);
   ck_assert_int_ne(rc, 0);
   ck_assert_msg(strstr(err.message, "unknown column 'kk'") &&
                     strstr(err.message, "did you mean 'k'"),
@@ -214,7 +214,7 @@ START_TEST(test_errors_name_column_and_file) {
   cols[0] = notes[0];
   f = dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err);
   rc = dusk_compute(client, f, 60000, &t, &err);
-  dusk_frame_free(f);
+  dusk_dataframe_free(f);
   ck_assert_int_ne(rc, 0);
   ck_assert_msg(strstr(err.message, "cannot sum") &&
                     strstr(err.message, "'note'"),
@@ -222,7 +222,7 @@ START_TEST(test_errors_name_column_and_file) {
 
   f = dusk_len(dusk_read_csv(missing, 1, NULL, &err), &err);
   rc = dusk_compute(client, f, 60000, &t, &err);
-  dusk_frame_free(f);
+  dusk_dataframe_free(f);
   ck_assert_int_ne(rc, 0);
   ck_assert_msg(strstr(err.message, "/nonexistent/dusk.csv") != NULL, "%s",
                 err.message);
@@ -260,7 +260,7 @@ static void *kill_later(void *arg) {
  * undisturbed one, and the nanny must bring the worker count back. */
 START_TEST(test_random_worker_kills_exact) {
   char big[160], expr[256];
-  dusk_frame *f = NULL;
+  dusk_dataframe *f = NULL;
   dusk_error err = {0};
   dusk_table *t;
   char *want;
@@ -277,7 +277,7 @@ START_TEST(test_random_worker_kills_exact) {
            "read_csv(\"%s\", blocksize=600000).groupby(\"k\").agg("
            "{\"x\": \"sum\", \"s\": \"count\"})",
            big);
-  ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
+  ck_assert_msg(dusk_dataframe_parse(expr, &f, &err) == 0, "%s", err.message);
   t = compute(f);
   want = print_csv(t);
   dusk_table_free(t);
@@ -296,10 +296,10 @@ START_TEST(test_random_worker_kills_exact) {
     k.pid = (pid_t)ws[(seed >> 16) % n].pid;
     k.delay_us = (seed >> 8) % 120000; /* within the query's ~0.1 s */
     ck_assert_int_eq(pthread_create(&th, NULL, kill_later, &k), 0);
-    ck_assert_msg(dusk_frame_parse(expr, &f, &err) == 0, "%s", err.message);
+    ck_assert_msg(dusk_dataframe_parse(expr, &f, &err) == 0, "%s", err.message);
     t = NULL;
     rc = dusk_compute(client, f, 60000, &t, &err);
-    dusk_frame_free(f);
+    dusk_dataframe_free(f);
     pthread_join(th, NULL);
     ck_assert_msg(rc == 0, "rep %d (kill after %u us): %s", rep, k.delay_us,
                   err.message);

@@ -1,4 +1,4 @@
-/* check_exprtype.c - static typing of query expressions (proto/exprtype.c):
+/* check_exprtype.c - static typing of query expressions (df/exprtype.c):
  * the type of every node kind, the sentence for each kind of mistake
  * (unknown column with a suggestion, a string compared with a number,
  * arithmetic on strings, 'not' / 'and' / 'or' on values that are not

@@ -233,17 +233,17 @@ static int64_t want_zone[3];
 
 static int query_job(dusk_client *c, const char *who) {
   char expr[256];
-  dusk_frame *f = NULL;
+  dusk_dataframe *f = NULL;
   dusk_table *t = NULL;
   dusk_error err = {0};
   int ok = 1;
   snprintf(expr, sizeof expr, "read_csv(\"%s\").groupby(\"zone\").count()",
            csv_path);
-  if (dusk_frame_parse(expr, &f, &err) != 0) {
+  if (dusk_dataframe_parse(expr, &f, &err) != 0) {
     fail("%s: %s", who, err.message);
     return 0;
   }
-  dusk_frame_set_blocksize(f, 16384); /* a few partitions */
+  dusk_dataframe_set_blocksize(f, 16384); /* a few partitions */
   if (dusk_compute(c, f, WAIT_MS, &t, &err) != 0) {
     fail("%s: query: %s", who, err.message);
     ok = 0;
@@ -260,7 +260,7 @@ static int query_job(dusk_client *c, const char *who) {
     }
   }
   dusk_table_free(t);
-  dusk_frame_free(f);
+  dusk_dataframe_free(f);
   return ok;
 }
 

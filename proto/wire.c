@@ -1,17 +1,17 @@
-/* frame.c - frame header codec. */
-#include "frame.h"
+/* wire.c - the wire frame header codec and incremental decoder. */
+#include "wire.h"
 
 #include "msg.h"
 
-ssize_t dusk_frame_decode(const char *buf, size_t len, uint32_t max_body,
-                          dusk_frame *out, dusk_error *err) {
+ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
+                          dusk_wire_frame *out, dusk_error *err) {
   const unsigned char *p = (const unsigned char *)buf;
   uint32_t body_len;
 
   /* Check the magic byte by byte so garbage is refused before 8 bytes. */
-  if (len >= 1 && p[0] != DUSK_FRAME_MAGIC0)
+  if (len >= 1 && p[0] != DUSK_WIRE_MAGIC0)
     return dusk_error_set(err, DUSK_EMAGIC, "bad frame magic 0x%02x", p[0]);
-  if (len >= 2 && p[1] != DUSK_FRAME_MAGIC1)
+  if (len >= 2 && p[1] != DUSK_WIRE_MAGIC1)
     return dusk_error_set(err, DUSK_EMAGIC, "bad frame magic 0x%02x%02x",
                           p[0], p[1]);
   if (len >= 3 && p[2] != DUSK_PROTO_VERSION)
@@ -20,7 +20,7 @@ ssize_t dusk_frame_decode(const char *buf, size_t len, uint32_t max_body,
                           DUSK_PROTO_VERSION);
   if (len >= 4 && !dusk_msg_type_valid(p[3]))
     return dusk_error_set(err, DUSK_EUNKNOWN, "unknown message type %u", p[3]);
-  if (len < DUSK_FRAME_HEADER_SIZE)
+  if (len < DUSK_WIRE_HEADER_SIZE)
     return 0;
   body_len = ((uint32_t)p[4] << 24) | ((uint32_t)p[5] << 16) |
              ((uint32_t)p[6] << 8) | (uint32_t)p[7];
@@ -28,18 +28,18 @@ ssize_t dusk_frame_decode(const char *buf, size_t len, uint32_t max_body,
     return dusk_error_set(err, DUSK_ETOOBIG,
                           "frame body of %u bytes exceeds the limit of %u",
                           body_len, max_body);
-  if (len - DUSK_FRAME_HEADER_SIZE < body_len)
+  if (len - DUSK_WIRE_HEADER_SIZE < body_len)
     return 0;
   out->type = p[3];
-  out->body.ptr = buf + DUSK_FRAME_HEADER_SIZE;
+  out->body.ptr = buf + DUSK_WIRE_HEADER_SIZE;
   out->body.len = body_len;
-  return (ssize_t)(DUSK_FRAME_HEADER_SIZE + body_len);
+  return (ssize_t)(DUSK_WIRE_HEADER_SIZE + body_len);
 }
 
-void dusk_frame_header_encode(char hdr[DUSK_FRAME_HEADER_SIZE], uint8_t type,
+void dusk_wire_header_encode(char hdr[DUSK_WIRE_HEADER_SIZE], uint8_t type,
                               uint32_t body_len) {
-  hdr[0] = DUSK_FRAME_MAGIC0;
-  hdr[1] = DUSK_FRAME_MAGIC1;
+  hdr[0] = DUSK_WIRE_MAGIC0;
+  hdr[1] = DUSK_WIRE_MAGIC1;
   hdr[2] = DUSK_PROTO_VERSION;
   hdr[3] = (char)type;
   hdr[4] = (char)(body_len >> 24);

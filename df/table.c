@@ -1,0 +1,800 @@
+/* table.c - the result table: columnar storage and its wire encoding.
+ * The writers that print it as pandas would are in table_print.c.
+ *
+ * Storage.  Every column holds `cap` rows; capacity doubles when a row does
+ * not fit, so appending n rows costs O(n) amortised.  A null row keeps a
+ * zero value (an empty span for strings) so that encodings are
+ * deterministic.  String columns keep nrows + 1 offsets into one byte array
+ * that also doubles when it grows.  Appends check every value before they
+ * grow anything, so a refused row leaves the table unchanged.
+ *
+ * Wire encoding, refining table.h's comment: one msgpack array
+ *   [nindex (uint), nrows (uint), [column, ...]]
+ * where each column is an array
+ *   [name (str), type (uint, a dusk_type other than NULL),
+ *    valid (bin, nrows bytes, each 0 or 1),
+ *    data (bin: nrows int64 or float64 as 8 little-endian bytes each |
+ *          nrows bytes 0/1 for bools | (nrows + 1) little-endian uint64
+ *          offsets for strings, the first 0, non-decreasing, the last equal
+ *          to the length of the strings bin)]
+ * and a string column has a fifth element, the strings bin.  Floats travel
+ * as their IEEE-754 bits.  The decoder walks the headers with dusk_msgcheck
+ * before msgpack-c unpacks anything, refuses nrows larger than the input
+ * (so a 0-column table with more rows than its encoding has bytes is
+ * refused, and the encoder refuses to produce one), checks every size
+ * against nrows before it allocates, and names the column at fault.  Column
+ * names are at most 64 KiB and hold no NUL byte (they are C strings here). */
+#include "table.h"
+
+#include "msgcheck.h"
+
+#include <errno.h>
+#include <math.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_NAME_MAX (64u * 1024u)
+
+#define CK(expr)                                                               \
+  do {                                                                         \
+    int rc_ = (expr);                                                          \
+    if (rc_ != 0)                                                              \
+      return rc_;                                                              \
+  } while (0)
+
+/* ---- storage ------------------------------------------------------------ */
+
+static bool type_valid(dusk_type t) {
+  return t == DUSK_TYPE_BOOL || t == DUSK_TYPE_INT64 ||
+         t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_STRING;
+}
+
+/* Our own names: value.c's dusk_type_name is another module. */
+static const char *type_str(dusk_type t) {
+  switch (t) {
+  case DUSK_TYPE_BOOL:
+    return "bool";
+  case DUSK_TYPE_INT64:
+    return "int64";
+  case DUSK_TYPE_FLOAT64:
+    return "float64";
+  case DUSK_TYPE_STRING:
+    return "string";
+  case DUSK_TYPE_NULL:
+    return "null";
+  }
+  return "unknown";
+}
+
+static void column_destroy(dusk_table_column *c) {
+  free(c->name);
+  free(c->valid);
+  free(c->i64);
+  free(c->f64);
+  free(c->b);
+  free(c->str_off);
+  free(c->str_data);
+}
+
+void dusk_table_free(dusk_table *t) {
+  if (t == NULL)
+    return;
+  for (size_t i = 0; i < t->ncols; i++)
+    column_destroy(&t->cols[i]);
+  free(t->cols);
+  free(t);
+}
+
+/* An empty table of ncols zeroed columns, for the caller to set up. */
+static dusk_table *table_alloc(size_t ncols, size_t nindex) {
+  dusk_table *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return NULL;
+  if (ncols > 0) {
+    t->cols = calloc(ncols, sizeof *t->cols);
+    if (t->cols == NULL) {
+      free(t);
+      return NULL;
+    }
+  }
+  t->ncols = ncols;
+  t->nindex = nindex;
+  return t;
+}
+
+static int column_setup(dusk_table_column *c, const char *name, size_t len,
+                        dusk_type type) {
+  c->type = type;
+  c->name = malloc(len + 1);
+  if (c->name == NULL)
+    return DUSK_ENOMEM;
+  if (len > 0)
+    memcpy(c->name, name, len);
+  c->name[len] = '\0';
+  if (type == DUSK_TYPE_STRING) {
+    c->str_off = calloc(1, sizeof *c->str_off);
+    if (c->str_off == NULL)
+      return DUSK_ENOMEM;
+  }
+  return 0;
+}
+
+dusk_table *dusk_table_new(const char *const *names, const dusk_type *types,
+                           size_t ncols, size_t nindex) {
+  dusk_table *t;
+
+  if (nindex > ncols || (ncols > 0 && (names == NULL || types == NULL)))
+    return NULL;
+  for (size_t i = 0; i < ncols; i++)
+    if (!type_valid(types[i]))
+      return NULL;
+  if ((t = table_alloc(ncols, nindex)) == NULL)
+    return NULL;
+  for (size_t i = 0; i < ncols; i++) {
+    const char *name = names[i] != NULL ? names[i] : "";
+    if (column_setup(&t->cols[i], name, strlen(name), types[i]) != 0) {
+      dusk_table_free(t);
+      return NULL;
+    }
+  }
+  return t;
+}
+
+static int grow(void **p, size_t n, size_t size) {
+  void *q = realloc(*p, n * size);
+  if (q == NULL)
+    return DUSK_ENOMEM;
+  *p = q;
+  return 0;
+}
+
+/* Makes room for `need` rows in every column.  On failure some arrays may
+ * already be larger, which is harmless: t->cap only grows when all did. */
+static int reserve_rows(dusk_table *t, size_t need) {
+  size_t cap = t->cap > 0 ? t->cap : 8;
+
+  if (need <= t->cap)
+    return 0;
+  while (cap < need) {
+    if (cap > SIZE_MAX / 2)
+      return DUSK_ENOMEM;
+    cap *= 2;
+  }
+  if (cap >= SIZE_MAX / sizeof(uint64_t) - 1)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < t->ncols; i++) {
+    dusk_table_column *c = &t->cols[i];
+    CK(grow((void **)&c->valid, cap, 1));
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      CK(grow((void **)&c->i64, cap, 8));
+      break;
+    case DUSK_TYPE_FLOAT64:
+      CK(grow((void **)&c->f64, cap, 8));
+      break;
+    case DUSK_TYPE_BOOL:
+      CK(grow((void **)&c->b, cap, 1));
+      break;
+    case DUSK_TYPE_STRING:
+      CK(grow((void **)&c->str_off, cap + 1, sizeof *c->str_off));
+      break;
+    case DUSK_TYPE_NULL:
+      break;
+    }
+  }
+  t->cap = cap;
+  return 0;
+}
+
+static int reserve_bytes(dusk_table_column *c, size_t extra) {
+  size_t need, cap;
+  char *p;
+
+  if (extra <= c->str_cap - c->str_len)
+    return 0;
+  if (extra > SIZE_MAX - c->str_len)
+    return DUSK_ENOMEM;
+  need = c->str_len + extra;
+  cap = c->str_cap > 0 ? c->str_cap : 64;
+  while (cap < need)
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if ((p = realloc(c->str_data, cap)) == NULL)
+    return DUSK_ENOMEM;
+  c->str_data = p;
+  c->str_cap = cap;
+  return 0;
+}
+
+#define TWO63 9223372036854775808.0
+
+/* Converts v to the column type ct where no information is lost: 0 with
+ * *out filled, or DUSK_ETYPE.  int64 -> float64 only when the double holds
+ * the integer exactly; float64 -> int64 only for integral values in range
+ * (not -0.0); bools and strings only into their own type. */
+static int convert(dusk_type ct, const dusk_value *v, dusk_value *out) {
+  out->type = ct;
+  if (v->type == DUSK_TYPE_NULL) {
+    out->type = DUSK_TYPE_NULL;
+    return 0;
+  }
+  switch (ct) {
+  case DUSK_TYPE_BOOL:
+    if (v->type != DUSK_TYPE_BOOL)
+      return DUSK_ETYPE;
+    out->u.b = v->u.b;
+    return 0;
+  case DUSK_TYPE_INT64:
+    if (v->type == DUSK_TYPE_INT64) {
+      out->u.i = v->u.i;
+      return 0;
+    }
+    if (v->type == DUSK_TYPE_FLOAT64) {
+      double f = v->u.f;
+      if (!isfinite(f) || f != trunc(f) || f < -TWO63 || f >= TWO63 ||
+          (f == 0 && signbit(f)))
+        return DUSK_ETYPE;
+      out->u.i = (int64_t)f;
+      return 0;
+    }
+    return DUSK_ETYPE;
+  case DUSK_TYPE_FLOAT64:
+    if (v->type == DUSK_TYPE_FLOAT64) {
+      out->u.f = v->u.f;
+      return 0;
+    }
+    if (v->type == DUSK_TYPE_INT64) {
+      double d = (double)v->u.i;
+      if (d >= TWO63 || (int64_t)d != v->u.i)
+        return DUSK_ETYPE;
+      out->u.f = d;
+      return 0;
+    }
+    return DUSK_ETYPE;
+  case DUSK_TYPE_STRING:
+    if (v->type != DUSK_TYPE_STRING || (v->u.s.ptr == NULL && v->u.s.len > 0))
+      return DUSK_ETYPE;
+    out->u.s = v->u.s;
+    return 0;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  return DUSK_ETYPE;
+}
+
+/* Stores the converted value x at row r (r < cap, bytes reserved). */
+static void store(dusk_table_column *c, size_t r, const dusk_value *x) {
+  bool present = x->type != DUSK_TYPE_NULL;
+  c->valid[r] = present;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    c->i64[r] = present ? x->u.i : 0;
+    break;
+  case DUSK_TYPE_FLOAT64:
+    c->f64[r] = present ? x->u.f : 0.0;
+    break;
+  case DUSK_TYPE_BOOL:
+    c->b[r] = present && x->u.b;
+    break;
+  case DUSK_TYPE_STRING:
+    if (present && x->u.s.len > 0) {
+      memcpy(c->str_data + c->str_len, x->u.s.ptr, x->u.s.len);
+      c->str_len += x->u.s.len;
+    }
+    c->str_off[r + 1] = c->str_len;
+    break;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+}
+
+int dusk_table_append_row(dusk_table *t, const dusk_value *values) {
+  dusk_value x;
+
+  if (t->ncols > 0 && values == NULL)
+    return DUSK_EINVAL;
+  for (size_t i = 0; i < t->ncols; i++)
+    CK(convert(t->cols[i].type, &values[i], &x));
+  if (t->nrows == SIZE_MAX - 1)
+    return DUSK_ENOMEM;
+  CK(reserve_rows(t, t->nrows + 1));
+  for (size_t i = 0; i < t->ncols; i++)
+    if (t->cols[i].type == DUSK_TYPE_STRING &&
+        values[i].type == DUSK_TYPE_STRING)
+      CK(reserve_bytes(&t->cols[i], values[i].u.s.len));
+  for (size_t i = 0; i < t->ncols; i++) {
+    (void)convert(t->cols[i].type, &values[i], &x);
+    store(&t->cols[i], t->nrows, &x);
+  }
+  t->nrows++;
+  return 0;
+}
+
+int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
+                           size_t n) {
+  size_t base = t->nrows;
+
+  if (src->ncols != t->ncols)
+    return DUSK_ETYPE;
+  for (size_t i = 0; i < t->ncols; i++)
+    if (src->cols[i].type != t->cols[i].type)
+      return DUSK_ETYPE;
+  if (from > src->nrows || n > src->nrows - from)
+    return DUSK_EINVAL;
+  if (n == 0)
+    return 0;
+  if (n > SIZE_MAX - 1 - base)
+    return DUSK_ENOMEM;
+  CK(reserve_rows(t, base + n));
+  for (size_t i = 0; i < t->ncols; i++)
+    if (t->cols[i].type == DUSK_TYPE_STRING)
+      CK(reserve_bytes(&t->cols[i], (size_t)(src->cols[i].str_off[from + n] -
+                                             src->cols[i].str_off[from])));
+  /* src may be t itself: its arrays are read only after they have grown,
+   * and the rows copied lie below the rows written. */
+  for (size_t i = 0; i < t->ncols; i++) {
+    dusk_table_column *d = &t->cols[i];
+    const dusk_table_column *s = &src->cols[i];
+    memmove(d->valid + base, s->valid + from, n);
+    switch (d->type) {
+    case DUSK_TYPE_INT64:
+      memmove(d->i64 + base, s->i64 + from, n * 8);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      memmove(d->f64 + base, s->f64 + from, n * 8);
+      break;
+    case DUSK_TYPE_BOOL:
+      memmove(d->b + base, s->b + from, n);
+      break;
+    case DUSK_TYPE_STRING: {
+      uint64_t first = s->str_off[from];
+      size_t bytes = (size_t)(s->str_off[from + n] - first);
+      size_t at = d->str_len;
+      if (bytes > 0)
+        memmove(d->str_data + at, s->str_data + first, bytes);
+      /* Offsets last: when s == d, str_off[from + k] is below base. */
+      for (size_t k = 1; k <= n; k++)
+        d->str_off[base + k] = at + (s->str_off[from + k] - first);
+      d->str_len = at + bytes;
+      break;
+    }
+    case DUSK_TYPE_NULL:
+      break;
+    }
+  }
+  t->nrows = base + n;
+  return 0;
+}
+
+void dusk_table_get(const dusk_table *t, size_t col, size_t row,
+                    dusk_value *v) {
+  const dusk_table_column *c;
+
+  memset(v, 0, sizeof *v);
+  v->type = DUSK_TYPE_NULL;
+  if (col >= t->ncols || row >= t->nrows || !t->cols[col].valid[row])
+    return;
+  c = &t->cols[col];
+  v->type = c->type;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    v->u.i = c->i64[row];
+    break;
+  case DUSK_TYPE_FLOAT64:
+    v->u.f = c->f64[row];
+    break;
+  case DUSK_TYPE_BOOL:
+    v->u.b = c->b[row] != 0;
+    break;
+  case DUSK_TYPE_STRING:
+    v->u.s.ptr = c->str_data != NULL ? c->str_data + c->str_off[row] : "";
+    v->u.s.len = (size_t)(c->str_off[row + 1] - c->str_off[row]);
+    break;
+  case DUSK_TYPE_NULL:
+    break;
+  }
+}
+
+int dusk_table_column_index(const dusk_table *t, const char *name) {
+  for (size_t i = 0; i < t->ncols && i <= (size_t)INT32_MAX; i++)
+    if (strcmp(t->cols[i].name, name) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* ---- wire encoding ------------------------------------------------------- */
+
+static void put_le64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+static int buf_write(void *data, const char *bytes, size_t len) {
+  return dusk_buf_append(data, bytes, len) == 0 ? 0 : -1;
+}
+
+/* One bin of n 8-byte little-endian words taken from src: int64 values,
+ * float64 bit patterns or uint64 offsets (kind 'i', 'f', 'u'). */
+static int pack_words(msgpack_packer *pk, const void *src, size_t n,
+                      char kind) {
+  unsigned char tmp[64 * 8];
+  if (n > UINT32_MAX / 8)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, n * 8) != 0)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < n; i += 64) {
+    size_t k = n - i < 64 ? n - i : 64;
+    for (size_t j = 0; j < k; j++) {
+      uint64_t w;
+      if (kind == 'i')
+        w = (uint64_t)((const int64_t *)src)[i + j];
+      else if (kind == 'f')
+        memcpy(&w, &((const double *)src)[i + j], 8);
+      else
+        w = ((const uint64_t *)src)[i + j];
+      put_le64(tmp + 8 * j, w);
+    }
+    if (msgpack_pack_bin_body(pk, tmp, k * 8) != 0)
+      return DUSK_ENOMEM;
+  }
+  return 0;
+}
+
+static int pack_bytes(msgpack_packer *pk, const void *p, size_t n) {
+  if (n > UINT32_MAX)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, n) != 0 ||
+      (n > 0 && msgpack_pack_bin_body(pk, p, n) != 0))
+    return DUSK_ENOMEM;
+  return 0;
+}
+
+static int encode_body(const dusk_table *t, msgpack_packer *pk) {
+  static const uint64_t zero = 0;
+  size_t n = t->nrows;
+
+  if (t->ncols > UINT32_MAX)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_array(pk, 3) != 0 ||
+      msgpack_pack_uint64(pk, t->nindex) != 0 ||
+      msgpack_pack_uint64(pk, n) != 0 ||
+      msgpack_pack_array(pk, (size_t)t->ncols) != 0)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < t->ncols; i++) {
+    const dusk_table_column *c = &t->cols[i];
+    size_t nlen = strlen(c->name);
+    if (nlen > TABLE_NAME_MAX)
+      return DUSK_ETOOBIG;
+    if (msgpack_pack_array(pk, c->type == DUSK_TYPE_STRING ? 5 : 4) != 0 ||
+        msgpack_pack_str_with_body(pk, c->name, nlen) != 0 ||
+        msgpack_pack_unsigned_int(pk, (unsigned)c->type) != 0)
+      return DUSK_ENOMEM;
+    CK(pack_bytes(pk, c->valid, n));
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      CK(pack_words(pk, c->i64, n, 'i'));
+      break;
+    case DUSK_TYPE_FLOAT64:
+      CK(pack_words(pk, c->f64, n, 'f'));
+      break;
+    case DUSK_TYPE_BOOL:
+      CK(pack_bytes(pk, c->b, n));
+      break;
+    case DUSK_TYPE_STRING:
+      CK(pack_words(pk, c->str_off != NULL ? (const void *)c->str_off : &zero,
+                    n + 1, 'u'));
+      CK(pack_bytes(pk, c->str_data, c->str_len));
+      break;
+    case DUSK_TYPE_NULL:
+      return DUSK_ETYPE;
+    }
+  }
+  return 0;
+}
+
+int dusk_table_encode(const dusk_table *t, dusk_buf *out) {
+  msgpack_packer pk;
+  size_t start = out->len;
+  int rc;
+
+  msgpack_packer_init(&pk, out, buf_write);
+  rc = encode_body(t, &pk);
+  /* The decoder bounds nrows by the input's size; a 0-column table with
+   * more rows than that would not come back, so refuse it here. */
+  if (rc == 0 && t->nrows > out->len - start)
+    rc = DUSK_ETOOBIG;
+  if (rc != 0)
+    out->len = start;
+  return rc;
+}
+
+/* Decoding: msgcheck, unpack into a private zone, then check each field. */
+
+typedef struct decoder {
+  dusk_error *err;
+  size_t col; /* column being decoded */
+  const char *name;
+  size_t name_len;
+} decoder;
+
+static int col_error(decoder *d, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int col_error(decoder *d, int code, const char *fmt, ...) {
+  char why[256], name[80];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  if (d->name != NULL) {
+    dusk_sanitize(name, sizeof name, d->name,
+                  d->name_len < 64 ? d->name_len : 64);
+    return dusk_error_set(d->err, code, "table column %zu ('%s'): %s", d->col,
+                          name, why);
+  }
+  return dusk_error_set(d->err, code, "table column %zu: %s", d->col, why);
+}
+
+static const char *obj_kind(const msgpack_object *o) {
+  switch (o->type) {
+  case MSGPACK_OBJECT_NIL:
+    return "nil";
+  case MSGPACK_OBJECT_BOOLEAN:
+    return "bool";
+  case MSGPACK_OBJECT_POSITIVE_INTEGER:
+  case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+    return "int";
+  case MSGPACK_OBJECT_FLOAT32:
+  case MSGPACK_OBJECT_FLOAT64:
+    return "float";
+  case MSGPACK_OBJECT_STR:
+    return "str";
+  case MSGPACK_OBJECT_ARRAY:
+    return "array";
+  case MSGPACK_OBJECT_MAP:
+    return "map";
+  case MSGPACK_OBJECT_BIN:
+    return "bin";
+  case MSGPACK_OBJECT_EXT:
+    return "ext";
+  }
+  return "?";
+}
+
+static int want_bin(decoder *d, const msgpack_object *o, const char *field,
+                    uint64_t size, const unsigned char **p) {
+  if (o->type != MSGPACK_OBJECT_BIN)
+    return col_error(d, DUSK_ETYPE, "%s: expected bin, got %s", field,
+                     obj_kind(o));
+  if (size != UINT64_MAX && o->via.bin.size != size)
+    return col_error(d, DUSK_ETYPE, "%s of %u bytes, expected %llu", field,
+                     (unsigned)o->via.bin.size, (unsigned long long)size);
+  *p = (const unsigned char *)o->via.bin.ptr;
+  return 0;
+}
+
+static int check_flags(decoder *d, const unsigned char *p, size_t n,
+                       const char *field) {
+  for (size_t r = 0; r < n; r++)
+    if (p[r] > 1)
+      return col_error(d, DUSK_EPARSE, "%s byte %u at row %zu (not 0 or 1)",
+                       field, p[r], r);
+  return 0;
+}
+
+/* Checks one column object and copies it into c (cap rows allocated). */
+static int decode_column(decoder *d, const msgpack_object *o, size_t nrows,
+                         dusk_table_column *c) {
+  const msgpack_object *f;
+  const unsigned char *valid, *data, *strs = NULL;
+  uint64_t type, width;
+  size_t nf;
+
+  d->name = NULL;
+  if (o->type != MSGPACK_OBJECT_ARRAY)
+    return col_error(d, DUSK_ETYPE, "expected array, got %s", obj_kind(o));
+  f = o->via.array.ptr;
+  nf = o->via.array.size;
+  if (nf < 4)
+    return col_error(d, DUSK_ETYPE, "%zu fields, expected 4 or 5", nf);
+  if (f[0].type != MSGPACK_OBJECT_STR)
+    return col_error(d, DUSK_ETYPE, "name: expected str, got %s",
+                     obj_kind(&f[0]));
+  if (f[0].via.str.size > TABLE_NAME_MAX)
+    return col_error(d, DUSK_ETOOBIG, "name of %u bytes exceeds %u",
+                     (unsigned)f[0].via.str.size, TABLE_NAME_MAX);
+  d->name = f[0].via.str.ptr;
+  d->name_len = f[0].via.str.size;
+  if (d->name_len > 0 && memchr(d->name, 0, d->name_len) != NULL)
+    return col_error(d, DUSK_EPARSE, "name holds a NUL byte");
+  if (f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return col_error(d, DUSK_ETYPE, "type: expected unsigned int, got %s",
+                     obj_kind(&f[1]));
+  type = f[1].via.u64;
+  if (type > DUSK_TYPE_STRING || !type_valid((dusk_type)type))
+    return col_error(d, DUSK_ETYPE, "unknown column type %llu",
+                     (unsigned long long)type);
+  if (nf != (type == DUSK_TYPE_STRING ? 5u : 4u))
+    return col_error(d, DUSK_ETYPE, "%zu fields, expected %u for %s", nf,
+                     type == DUSK_TYPE_STRING ? 5u : 4u,
+                     type_str((dusk_type)type));
+  CK(want_bin(d, &f[2], "valid", nrows, &valid));
+  CK(check_flags(d, valid, nrows, "valid"));
+  width = type == DUSK_TYPE_BOOL ? 1 : 8;
+  CK(want_bin(d, &f[3], type == DUSK_TYPE_STRING ? "offsets" : "data",
+              type == DUSK_TYPE_STRING ? (nrows + 1) * 8 : nrows * width,
+              &data));
+  if (type == DUSK_TYPE_BOOL)
+    CK(check_flags(d, data, nrows, "data"));
+  if (type == DUSK_TYPE_STRING) {
+    uint64_t prev = 0, total;
+    CK(want_bin(d, &f[4], "strings", UINT64_MAX, &strs));
+    total = f[4].via.bin.size;
+    if (get_le64(data) != 0)
+      return col_error(d, DUSK_EPARSE, "first string offset is not 0");
+    for (size_t r = 1; r <= nrows; r++) {
+      uint64_t off = get_le64(data + 8 * r);
+      if (off < prev)
+        return col_error(
+            d, DUSK_EPARSE, "string offset %llu at row %zu goes back to %llu",
+            (unsigned long long)prev, r - 1, (unsigned long long)off);
+      if (off > total)
+        return col_error(d, DUSK_EPARSE,
+                         "string offset %llu at row %zu is past the %llu "
+                         "string bytes",
+                         (unsigned long long)off, r - 1,
+                         (unsigned long long)total);
+      prev = off;
+    }
+    if (prev != total)
+      return col_error(d, DUSK_EPARSE,
+                       "string offsets end at %llu of %llu string bytes",
+                       (unsigned long long)prev, (unsigned long long)total);
+  }
+
+  /* Every size is now bounded by the input; copy. */
+  CK(column_setup(c, d->name, d->name_len, (dusk_type)type));
+  if (nrows > 0) {
+    if ((c->valid = malloc(nrows)) == NULL)
+      return DUSK_ENOMEM;
+    memcpy(c->valid, valid, nrows);
+  }
+  switch ((dusk_type)type) {
+  case DUSK_TYPE_INT64:
+    if (nrows > 0 && (c->i64 = malloc(nrows * 8)) == NULL)
+      return DUSK_ENOMEM;
+    for (size_t r = 0; r < nrows; r++)
+      c->i64[r] = (int64_t)get_le64(data + 8 * r);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    if (nrows > 0 && (c->f64 = malloc(nrows * 8)) == NULL)
+      return DUSK_ENOMEM;
+    for (size_t r = 0; r < nrows; r++) {
+      uint64_t w = get_le64(data + 8 * r);
+      memcpy(&c->f64[r], &w, 8);
+    }
+    break;
+  case DUSK_TYPE_BOOL:
+    if (nrows > 0) {
+      if ((c->b = malloc(nrows)) == NULL)
+        return DUSK_ENOMEM;
+      memcpy(c->b, data, nrows);
+    }
+    break;
+  case DUSK_TYPE_STRING: {
+    uint64_t *off = realloc(c->str_off, (nrows + 1) * sizeof *off);
+    if (off == NULL)
+      return DUSK_ENOMEM;
+    c->str_off = off;
+    for (size_t r = 0; r <= nrows; r++)
+      off[r] = get_le64(data + 8 * r);
+    c->str_len = c->str_cap = f[4].via.bin.size;
+    if (c->str_len > 0) {
+      if ((c->str_data = malloc(c->str_len)) == NULL)
+        return DUSK_ENOMEM;
+      memcpy(c->str_data, strs, c->str_len);
+    }
+    break;
+  }
+  case DUSK_TYPE_NULL:
+    break;
+  }
+  return 0;
+}
+
+static int decode_object(const msgpack_object *top, size_t input_len,
+                         dusk_table **out, dusk_error *err) {
+  const msgpack_object *f, *cols;
+  uint64_t nindex, nrows;
+  dusk_table *t;
+  decoder d = {err, 0, NULL, 0};
+
+  if (top->type != MSGPACK_OBJECT_ARRAY || top->via.array.size != 3)
+    return dusk_error_set(
+        err, DUSK_ETYPE, "table: expected an array of 3 fields, got %s",
+        top->type == MSGPACK_OBJECT_ARRAY ? "another size" : obj_kind(top));
+  f = top->via.array.ptr;
+  if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'nindex': expected unsigned int, "
+                          "got %s",
+                          obj_kind(&f[0]));
+  if (f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'nrows': expected unsigned int, got %s",
+                          obj_kind(&f[1]));
+  if (f[2].type != MSGPACK_OBJECT_ARRAY)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'columns': expected array, got %s",
+                          obj_kind(&f[2]));
+  nindex = f[0].via.u64;
+  nrows = f[1].via.u64;
+  cols = &f[2];
+  if (nrows > input_len)
+    return dusk_error_set(err, DUSK_ETOOBIG, "table of %llu rows in %zu bytes",
+                          (unsigned long long)nrows, input_len);
+  if (nindex > cols->via.array.size)
+    return dusk_error_set(
+        err, DUSK_EPARSE, "table of %u columns has %llu index columns",
+        (unsigned)cols->via.array.size, (unsigned long long)nindex);
+  t = table_alloc(cols->via.array.size, (size_t)nindex);
+  if (t == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "table: out of memory");
+  t->nrows = t->cap = (size_t)nrows;
+  for (size_t i = 0; i < t->ncols; i++) {
+    int rc;
+    d.col = i;
+    rc = decode_column(&d, &cols->via.array.ptr[i], t->nrows, &t->cols[i]);
+    if (rc != 0) {
+      if (rc == DUSK_ENOMEM)
+        col_error(&d, rc, "out of memory");
+      dusk_table_free(t);
+      return rc;
+    }
+  }
+  *out = t;
+  return 0;
+}
+
+int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err) {
+  dusk_msgcheck_limits lim;
+  msgpack_zone *zone;
+  msgpack_object obj;
+  size_t consumed = 0, off = 0;
+  int rc;
+
+  *out = NULL;
+  lim.max_depth = 3; /* table, columns, column */
+  lim.max_items = bytes.len + 1;
+  if ((rc = dusk_msgcheck(bytes.ptr, bytes.len, &lim, &consumed, err)) != 0) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    if (err == NULL)
+      return rc;
+    memcpy(why, err->message, sizeof why);
+    why[sizeof why - 1] = '\0';
+    return dusk_error_set(err, rc, "table: %s", why);
+  }
+  if (consumed != bytes.len)
+    return dusk_error_set(err, DUSK_ETRAILING,
+                          "table: %zu trailing bytes after the value",
+                          bytes.len - consumed);
+  if ((zone = msgpack_zone_new(8192)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "table: out of memory");
+  if (msgpack_unpack(bytes.ptr, bytes.len, &off, zone, &obj) !=
+      MSGPACK_UNPACK_SUCCESS)
+    rc = dusk_error_set(err, DUSK_EPROTO, "table: undecodable msgpack");
+  else
+    rc = decode_object(&obj, bytes.len, out, err);
+  msgpack_zone_free(zone);
+  return rc;
+}
+
