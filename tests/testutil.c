@@ -1,6 +1,7 @@
-/* testutil.c - helpers shared by the integration suites (see testutil.h). */
+/* testutil.c - helpers shared by the test suites (see testutil.h). */
 #include "testutil.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,71 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+int tu_run_suite(struct Suite *s) {
+  SRunner *sr = srunner_create(s);
+  int failed;
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+dusk_value tu_null(void) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_NULL;
+  return v;
+}
+
+dusk_value tu_int(int64_t i) {
+  dusk_value v = tu_null();
+  v.type = DUSK_TYPE_INT64;
+  v.u.i = i;
+  return v;
+}
+
+dusk_value tu_float(double f) {
+  dusk_value v = tu_null();
+  v.type = DUSK_TYPE_FLOAT64;
+  v.u.f = f;
+  return v;
+}
+
+dusk_value tu_bool(bool b) {
+  dusk_value v = tu_null();
+  v.type = DUSK_TYPE_BOOL;
+  v.u.b = b;
+  return v;
+}
+
+dusk_value tu_strn(const char *s, size_t len) {
+  dusk_value v = tu_null();
+  v.type = DUSK_TYPE_STRING;
+  v.u.s.ptr = s;
+  v.u.s.len = len;
+  return v;
+}
+
+dusk_value tu_str(const char *s) { return tu_strn(s, strlen(s)); }
+
+dusk_expr *tu_col(const char *name) { return dusk_expr_column(name); }
+dusk_expr *tu_lit_int(int64_t i) { return dusk_expr_literal(tu_int(i)); }
+dusk_expr *tu_lit_float(double f) { return dusk_expr_literal(tu_float(f)); }
+dusk_expr *tu_lit_strn(const char *s, size_t len) {
+  return dusk_expr_literal(tu_strn(s, len));
+}
+dusk_expr *tu_lit_str(const char *s) { return dusk_expr_literal(tu_str(s)); }
+dusk_expr *tu_lit_bool(int b) { return dusk_expr_literal(tu_bool(b != 0)); }
+dusk_expr *tu_lit_none(void) { return dusk_expr_literal(tu_null()); }
+
+dusk_expr *tu_cmp(int op, dusk_expr *a, dusk_expr *b) {
+  return dusk_expr_node(DUSK_EXPR_COMPARE, op, a, b);
+}
+
+dusk_expr *tu_arith(int op, dusk_expr *a, dusk_expr *b) {
+  return dusk_expr_node(DUSK_EXPR_ARITH, op, a, b);
+}
 
 int tu_bin_path(const char *name, char *out, size_t outlen) {
   char self[PATH_MAX];

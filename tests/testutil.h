@@ -1,16 +1,53 @@
-/* testutil.h - helpers shared by the integration suites (check_cluster,
- * check_security): where the daemons live, a monotonic clock that bounds
- * polling loops (never an assertion on elapsed time), short naps between
- * polls, and the SIGTERM-then-SIGKILL teardown of processes a test spawned.
+/* testutil.h - the one helper header of the test suites.
+ *
+ * For every suite: the Check runner its main() ends with, and constructors
+ * of dataframe values and query-expression nodes.  For the integration
+ * suites: where the daemons live, a monotonic clock that bounds polling
+ * loops (never an assertion on elapsed time), short naps between polls,
+ * spawning a daemon and reading its READY line, and the
+ * SIGTERM-then-SIGKILL teardown of processes a test spawned.
  *
  * Everything here is for tests only and runs in the test process (under
  * CK_FORK, the forked child running one test). */
 #ifndef DUSK_TESTUTIL_H
 #define DUSK_TESTUTIL_H
 
+#include "plan.h"
+#include "value.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* ---- every suite ---------------------------------------------------------- */
+
+/* Runs every test of s (CK_NORMAL: forked, unless CK_FORK=no), frees the
+ * runner and returns main()'s exit status: EXIT_SUCCESS when none failed. */
+struct Suite; /* check.h's, not included here: load.c is no Check suite */
+int tu_run_suite(struct Suite *s);
+
+/* Dataframe values.  Strings borrow s (tu_str takes its strlen). */
+dusk_value tu_null(void);
+dusk_value tu_int(int64_t i);
+dusk_value tu_float(double f);
+dusk_value tu_bool(bool b);
+dusk_value tu_strn(const char *s, size_t len);
+dusk_value tu_str(const char *s);
+
+/* Query-expression nodes (plan.h); NULL when out of memory.  Node builders
+ * take ownership of their operands. */
+dusk_expr *tu_col(const char *name);
+dusk_expr *tu_lit_int(int64_t i);
+dusk_expr *tu_lit_float(double f);
+dusk_expr *tu_lit_strn(const char *s, size_t len);
+dusk_expr *tu_lit_str(const char *s);
+dusk_expr *tu_lit_bool(int b);
+dusk_expr *tu_lit_none(void);
+dusk_expr *tu_cmp(int op, dusk_expr *a, dusk_expr *b);
+dusk_expr *tu_arith(int op, dusk_expr *a, dusk_expr *b);
+
+/* ---- integration suites --------------------------------------------------- */
 
 /* Writes "<directory of the running executable>/<name>" into out: the
  * build puts every executable and the example plugin in one folder.  0, or

@@ -909,12 +909,7 @@ static Suite *cluster_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(cluster_suite());
-  int failed;
   /* A daemon closing a socket must not kill the test with SIGPIPE. */
   signal(SIGPIPE, SIG_IGN);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(cluster_suite());
 }

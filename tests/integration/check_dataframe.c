@@ -2,6 +2,7 @@
  * LocalCluster: builders, dusk_compute, typed result accessors, writers,
  * and errors that name the column (with a suggestion) or the file. */
 #include "dusk.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <math.h>
@@ -316,8 +317,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("dataframe");
   TCase *tc = tcase_create("api");
-  SRunner *sr;
-  int failed;
   tcase_set_timeout(tc, 120);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_loop_test(tc, test_groupby_count_and_types, 0, 2);
@@ -326,9 +325,5 @@ int main(void) {
   tcase_add_test(tc, test_errors_name_column_and_file);
   tcase_add_test(tc, test_random_worker_kills_exact);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

@@ -5,6 +5,7 @@
  * are re-parented to it and it can reap them; a bounded wait for every one
  * of them to exit is the assertion. */
 #include "dusk.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <errno.h>
@@ -123,15 +124,9 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("localcluster");
   TCase *tc = tcase_create("lifecycle");
-  SRunner *sr;
-  int failed;
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_start_and_stop_leave_nothing);
   tcase_add_test(tc, test_children_die_with_sigkilled_parent);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

@@ -5,6 +5,7 @@
  * fixture creates before the cases run and removes, with whatever is left in
  * it, after they have run (even when a case failed in its child process). */
 #include "auth.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -321,8 +322,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("auth");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("hmac");
   tcase_set_timeout(tc, 30);
@@ -344,9 +343,5 @@ int main(void) {
   tcase_add_test(tc, test_token_load_missing);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* check_config.c - the typed configuration table: defaults, both flag
  * spellings, positional arguments, and one refusal per kind of bad input. */
 #include "config.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stddef.h>
@@ -85,16 +86,10 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("config");
   TCase *tc = tcase_create("config");
-  SRunner *sr;
-  int failed;
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_defaults_and_values);
   tcase_add_test(tc, test_refusals_name_the_problem);
   tcase_add_test(tc, test_format_lists_every_entry);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

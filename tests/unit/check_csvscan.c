@@ -17,6 +17,7 @@
  * DUSK_CSVSCAN_BENCH=<file.csv> turns the program into a benchmark (see
  * run_bench at the end). */
 #include "csvscan.h"
+#include "testutil.h"
 
 #include "buf.h"
 #include "fieldparse.h"
@@ -3120,8 +3121,6 @@ static void add_scan_cases(Suite *s, int fast) {
 int main(void) {
   Suite *s = suite_create("csvscan");
   TCase *tc;
-  SRunner *sr;
-  int failed;
   const char *bench = getenv("DUSK_CSVSCAN_BENCH");
 
   if (bench != NULL && *bench != '\0')
@@ -3165,9 +3164,5 @@ int main(void) {
   tcase_add_test(tc, test_header_pandas_names);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

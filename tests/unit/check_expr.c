@@ -10,6 +10,7 @@
  * text.  Every proper prefix and every one-byte mutation of the sample
  * queries must fail cleanly (the suite runs under ASan/LSan in CI). */
 #include "expr.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -1702,8 +1703,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("expr");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("plans");
   tcase_set_timeout(tc, 30);
@@ -1770,9 +1769,5 @@ int main(void) {
 #endif
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -4,6 +4,7 @@
  * arithmetic on strings, 'not' / 'and' / 'or' on values that are not
  * conditions), and the closest-name suggestion itself. */
 #include "exprtype.h"
+#include "testutil.h"
 #include "plan.h"
 
 #include <check.h>
@@ -21,56 +22,6 @@ static const dusk_type types[] = {
 
 /* ---- expressions ------------------------------------------------------------
  */
-
-static dusk_expr *col(const char *name) { return dusk_expr_column(name); }
-
-static dusk_expr *li(int64_t i) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = i;
-  return dusk_expr_literal(v);
-}
-
-static dusk_expr *lf(double f) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_FLOAT64;
-  v.u.f = f;
-  return dusk_expr_literal(v);
-}
-
-static dusk_expr *ls(const char *s) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_STRING;
-  v.u.s.ptr = s;
-  v.u.s.len = strlen(s);
-  return dusk_expr_literal(v);
-}
-
-static dusk_expr *lb(int b) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_BOOL;
-  v.u.b = b != 0;
-  return dusk_expr_literal(v);
-}
-
-static dusk_expr *lnone(void) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_NULL;
-  return dusk_expr_literal(v);
-}
-
-static dusk_expr *cmp(int op, dusk_expr *a, dusk_expr *b) {
-  return dusk_expr_node(DUSK_EXPR_COMPARE, op, a, b);
-}
-
-static dusk_expr *ar(int op, dusk_expr *a, dusk_expr *b) {
-  return dusk_expr_node(DUSK_EXPR_ARITH, op, a, b);
-}
 
 static dusk_expr *node(dusk_expr_kind kind, dusk_expr *a, dusk_expr *b) {
   return dusk_expr_node(kind, 0, a, b);
@@ -125,79 +76,79 @@ static void expect_error_at(dusk_expr *e, int code, const char *message,
 
 START_TEST(test_columns_and_literals) {
   for (size_t c = 0; c < NCOLS; c++)
-    expect_type(col(names[c]), types[c]);
-  expect_type(li(3), DUSK_TYPE_INT64);
-  expect_type(lf(0.5), DUSK_TYPE_FLOAT64);
-  expect_type(ls("x"), DUSK_TYPE_STRING);
-  expect_type(lb(1), DUSK_TYPE_BOOL);
+    expect_type(tu_col(names[c]), types[c]);
+  expect_type(tu_lit_int(3), DUSK_TYPE_INT64);
+  expect_type(tu_lit_float(0.5), DUSK_TYPE_FLOAT64);
+  expect_type(tu_lit_str("x"), DUSK_TYPE_STRING);
+  expect_type(tu_lit_bool(1), DUSK_TYPE_BOOL);
   /* None is typed as a (null) number. */
-  expect_type(lnone(), DUSK_TYPE_FLOAT64);
+  expect_type(tu_lit_none(), DUSK_TYPE_FLOAT64);
 }
 END_TEST
 
 START_TEST(test_conditions) {
   for (int op = DUSK_CMP_EQ; op <= DUSK_CMP_GE; op++) {
-    expect_type(cmp(op, col("tip"), li(1)), DUSK_TYPE_BOOL);
-    expect_type(cmp(op, col("passenger_count"), col("fare_amount")),
+    expect_type(tu_cmp(op, tu_col("tip"), tu_lit_int(1)), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_col("passenger_count"), tu_col("fare_amount")),
                 DUSK_TYPE_BOOL);
-    expect_type(cmp(op, col("vendor"), ls("CMT")), DUSK_TYPE_BOOL);
-    expect_type(cmp(op, ls("a"), col("vendor")), DUSK_TYPE_BOOL);
-    expect_type(cmp(op, col("paid"), lb(1)), DUSK_TYPE_BOOL);
-    expect_type(cmp(op, col("paid"), li(0)), DUSK_TYPE_BOOL);
-    expect_type(cmp(op, col("tip"), lnone()), DUSK_TYPE_BOOL);
-    expect_type(cmp(op, li(1), li(2)), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_col("vendor"), tu_lit_str("CMT")), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_lit_str("a"), tu_col("vendor")), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_col("paid"), tu_lit_bool(1)), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_col("paid"), tu_lit_int(0)), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_col("tip"), tu_lit_none()), DUSK_TYPE_BOOL);
+    expect_type(tu_cmp(op, tu_lit_int(1), tu_lit_int(2)), DUSK_TYPE_BOOL);
   }
-  expect_type(node(DUSK_EXPR_ISNULL, col("vendor"), NULL), DUSK_TYPE_BOOL);
-  expect_type(node(DUSK_EXPR_NOTNULL, col("tip"), NULL), DUSK_TYPE_BOOL);
+  expect_type(node(DUSK_EXPR_ISNULL, tu_col("vendor"), NULL), DUSK_TYPE_BOOL);
+  expect_type(node(DUSK_EXPR_NOTNULL, tu_col("tip"), NULL), DUSK_TYPE_BOOL);
   expect_type(
-      node(DUSK_EXPR_ISNULL, ar(DUSK_ARITH_ADD, col("tip"), li(1)), NULL),
+      node(DUSK_EXPR_ISNULL, tu_arith(DUSK_ARITH_ADD, tu_col("tip"), tu_lit_int(1)), NULL),
       DUSK_TYPE_BOOL);
-  expect_type(node(DUSK_EXPR_NOT, col("paid"), NULL), DUSK_TYPE_BOOL);
-  expect_type(node(DUSK_EXPR_NOT, cmp(DUSK_CMP_GT, col("tip"), li(0)), NULL),
+  expect_type(node(DUSK_EXPR_NOT, tu_col("paid"), NULL), DUSK_TYPE_BOOL);
+  expect_type(node(DUSK_EXPR_NOT, tu_cmp(DUSK_CMP_GT, tu_col("tip"), tu_lit_int(0)), NULL),
               DUSK_TYPE_BOOL);
-  expect_type(node(DUSK_EXPR_AND, col("paid"), col("store_and_fwd_flag")),
+  expect_type(node(DUSK_EXPR_AND, tu_col("paid"), tu_col("store_and_fwd_flag")),
               DUSK_TYPE_BOOL);
-  expect_type(node(DUSK_EXPR_OR, cmp(DUSK_CMP_EQ, col("vendor"), ls("x")),
-                   node(DUSK_EXPR_NOTNULL, col("tip"), NULL)),
+  expect_type(node(DUSK_EXPR_OR, tu_cmp(DUSK_CMP_EQ, tu_col("vendor"), tu_lit_str("x")),
+                   node(DUSK_EXPR_NOTNULL, tu_col("tip"), NULL)),
               DUSK_TYPE_BOOL);
-  expect_type(node(DUSK_EXPR_AND, lb(1), col("paid")), DUSK_TYPE_BOOL);
+  expect_type(node(DUSK_EXPR_AND, tu_lit_bool(1), tu_col("paid")), DUSK_TYPE_BOOL);
 }
 END_TEST
 
 START_TEST(test_arithmetic) {
   /* int op int stays int64, except / (true division). */
-  expect_type(ar(DUSK_ARITH_ADD, col("passenger_count"), li(1)),
+  expect_type(tu_arith(DUSK_ARITH_ADD, tu_col("passenger_count"), tu_lit_int(1)),
               DUSK_TYPE_INT64);
-  expect_type(ar(DUSK_ARITH_SUB, li(1), col("passenger_count")),
+  expect_type(tu_arith(DUSK_ARITH_SUB, tu_lit_int(1), tu_col("passenger_count")),
               DUSK_TYPE_INT64);
-  expect_type(ar(DUSK_ARITH_MUL, col("passenger_count"), li(2)),
+  expect_type(tu_arith(DUSK_ARITH_MUL, tu_col("passenger_count"), tu_lit_int(2)),
               DUSK_TYPE_INT64);
-  expect_type(ar(DUSK_ARITH_MOD, col("passenger_count"), li(2)),
+  expect_type(tu_arith(DUSK_ARITH_MOD, tu_col("passenger_count"), tu_lit_int(2)),
               DUSK_TYPE_INT64);
-  expect_type(ar(DUSK_ARITH_DIV, col("passenger_count"), li(2)),
+  expect_type(tu_arith(DUSK_ARITH_DIV, tu_col("passenger_count"), tu_lit_int(2)),
               DUSK_TYPE_FLOAT64);
-  expect_type(ar(DUSK_ARITH_DIV, li(7), li(2)), DUSK_TYPE_FLOAT64);
+  expect_type(tu_arith(DUSK_ARITH_DIV, tu_lit_int(7), tu_lit_int(2)), DUSK_TYPE_FLOAT64);
   /* Any float makes it float. */
   for (int op = DUSK_ARITH_ADD; op <= DUSK_ARITH_MOD; op++) {
-    expect_type(ar(op, col("tip"), col("passenger_count")), DUSK_TYPE_FLOAT64);
-    expect_type(ar(op, li(1), col("fare_amount")), DUSK_TYPE_FLOAT64);
-    expect_type(ar(op, col("paid"), lf(1.5)), DUSK_TYPE_FLOAT64);
+    expect_type(tu_arith(op, tu_col("tip"), tu_col("passenger_count")), DUSK_TYPE_FLOAT64);
+    expect_type(tu_arith(op, tu_lit_int(1), tu_col("fare_amount")), DUSK_TYPE_FLOAT64);
+    expect_type(tu_arith(op, tu_col("paid"), tu_lit_float(1.5)), DUSK_TYPE_FLOAT64);
   }
   /* Bools count as 0/1 ints (True + True == 2). */
-  expect_type(ar(DUSK_ARITH_ADD, col("paid"), col("store_and_fwd_flag")),
+  expect_type(tu_arith(DUSK_ARITH_ADD, tu_col("paid"), tu_col("store_and_fwd_flag")),
               DUSK_TYPE_INT64);
-  expect_type(ar(DUSK_ARITH_MUL, col("paid"), li(3)), DUSK_TYPE_INT64);
+  expect_type(tu_arith(DUSK_ARITH_MUL, tu_col("paid"), tu_lit_int(3)), DUSK_TYPE_INT64);
   /* Nested: (count * 2 + 1) / 3 > tip. */
-  expect_type(ar(DUSK_ARITH_DIV,
-                 ar(DUSK_ARITH_ADD,
-                    ar(DUSK_ARITH_MUL, col("passenger_count"), li(2)), li(1)),
-                 li(3)),
+  expect_type(tu_arith(DUSK_ARITH_DIV,
+                 tu_arith(DUSK_ARITH_ADD,
+                    tu_arith(DUSK_ARITH_MUL, tu_col("passenger_count"), tu_lit_int(2)), tu_lit_int(1)),
+                 tu_lit_int(3)),
               DUSK_TYPE_FLOAT64);
-  expect_type(cmp(DUSK_CMP_GT,
-                  ar(DUSK_ARITH_MOD, col("passenger_count"), li(2)), li(0)),
+  expect_type(tu_cmp(DUSK_CMP_GT,
+                  tu_arith(DUSK_ARITH_MOD, tu_col("passenger_count"), tu_lit_int(2)), tu_lit_int(0)),
               DUSK_TYPE_BOOL);
   /* Arithmetic with None is a (null) number. */
-  expect_type(ar(DUSK_ARITH_ADD, col("passenger_count"), lnone()),
+  expect_type(tu_arith(DUSK_ARITH_ADD, tu_col("passenger_count"), tu_lit_none()),
               DUSK_TYPE_FLOAT64);
 }
 END_TEST
@@ -206,36 +157,36 @@ END_TEST
  */
 
 START_TEST(test_unknown_columns) {
-  expect_error(col("fare_amout"), DUSK_ENOTFOUND,
+  expect_error(tu_col("fare_amout"), DUSK_ENOTFOUND,
                "unknown column 'fare_amout'; did you mean 'fare_amount'?");
   /* Case differences are suggested too. */
-  expect_error(col("TIP"), DUSK_ENOTFOUND,
+  expect_error(tu_col("TIP"), DUSK_ENOTFOUND,
                "unknown column 'TIP'; did you mean 'tip'?");
-  expect_error(col("Passenger_Count"), DUSK_ENOTFOUND,
+  expect_error(tu_col("Passenger_Count"), DUSK_ENOTFOUND,
                "unknown column 'Passenger_Count'; did you mean "
                "'passenger_count'?");
   /* Nothing close: no suggestion. */
-  expect_error(col("trip_distance"), DUSK_ENOTFOUND,
+  expect_error(tu_col("trip_distance"), DUSK_ENOTFOUND,
                "unknown column 'trip_distance'");
   /* Inside a tree, on either side. */
-  expect_error(cmp(DUSK_CMP_GT, col("tips"), li(0)), DUSK_ENOTFOUND,
+  expect_error(tu_cmp(DUSK_CMP_GT, tu_col("tips"), tu_lit_int(0)), DUSK_ENOTFOUND,
                "unknown column 'tips'; did you mean 'tip'?");
-  expect_error(node(DUSK_EXPR_AND, cmp(DUSK_CMP_GT, col("tip"), li(0)),
-                    node(DUSK_EXPR_NOT, col("piad"), NULL)),
+  expect_error(node(DUSK_EXPR_AND, tu_cmp(DUSK_CMP_GT, tu_col("tip"), tu_lit_int(0)),
+                    node(DUSK_EXPR_NOT, tu_col("piad"), NULL)),
                DUSK_ENOTFOUND, "unknown column 'piad'; did you mean 'paid'?");
   expect_error(
-      node(DUSK_EXPR_ISNULL, ar(DUSK_ARITH_ADD, li(1), col("ration")), NULL),
+      node(DUSK_EXPR_ISNULL, tu_arith(DUSK_ARITH_ADD, tu_lit_int(1), tu_col("ration")), NULL),
       DUSK_ENOTFOUND, "unknown column 'ration'; did you mean 'ratio'?");
   /* The first unknown name is the one reported. */
-  expect_error(cmp(DUSK_CMP_EQ, col("vendr"), col("xyzzy_plugh")),
+  expect_error(tu_cmp(DUSK_CMP_EQ, tu_col("vendr"), tu_col("xyzzy_plugh")),
                DUSK_ENOTFOUND,
                "unknown column 'vendr'; did you mean 'vendor'?");
   /* Column names are case-sensitive: a case variant is unknown. */
-  expect_error(col("Tip"), DUSK_ENOTFOUND,
+  expect_error(tu_col("Tip"), DUSK_ENOTFOUND,
                "unknown column 'Tip'; did you mean 'tip'?");
   /* An empty schema. */
   {
-    dusk_expr *e = col("tip");
+    dusk_expr *e = tu_col("tip");
     dusk_error err;
     dusk_error_clear(&err);
     ck_assert_int_eq(dusk_expr_type(e, NULL, NULL, 0, &err), DUSK_TYPE_NULL);
@@ -247,57 +198,57 @@ START_TEST(test_unknown_columns) {
 END_TEST
 
 START_TEST(test_string_number_comparisons) {
-  expect_error(cmp(DUSK_CMP_EQ, col("vendor"), li(1)), DUSK_ETYPE,
+  expect_error(tu_cmp(DUSK_CMP_EQ, tu_col("vendor"), tu_lit_int(1)), DUSK_ETYPE,
                "cannot compare string with int64 in 'vendor == 1'");
-  expect_error(cmp(DUSK_CMP_LT, lf(2.5), col("vendor")), DUSK_ETYPE,
+  expect_error(tu_cmp(DUSK_CMP_LT, tu_lit_float(2.5), tu_col("vendor")), DUSK_ETYPE,
                "cannot compare float64 with string in '2.5 < vendor'");
-  expect_error(cmp(DUSK_CMP_NE, col("tip"), ls("0")), DUSK_ETYPE,
+  expect_error(tu_cmp(DUSK_CMP_NE, tu_col("tip"), tu_lit_str("0")), DUSK_ETYPE,
                "cannot compare float64 with string in 'tip != \"0\"'");
-  expect_error(cmp(DUSK_CMP_GE, col("paid"), col("vendor")), DUSK_ETYPE,
+  expect_error(tu_cmp(DUSK_CMP_GE, tu_col("paid"), tu_col("vendor")), DUSK_ETYPE,
                "cannot compare bool with string in 'paid >= vendor'");
   /* The error surfaces through and/not. */
   expect_error(node(DUSK_EXPR_NOT,
-                    node(DUSK_EXPR_OR, col("paid"),
-                         cmp(DUSK_CMP_GT, col("vendor"), li(3))),
+                    node(DUSK_EXPR_OR, tu_col("paid"),
+                         tu_cmp(DUSK_CMP_GT, tu_col("vendor"), tu_lit_int(3))),
                     NULL),
                DUSK_ETYPE, "cannot compare string with int64 in 'vendor > 3'");
 }
 END_TEST
 
 START_TEST(test_arithmetic_on_strings) {
-  expect_error(ar(DUSK_ARITH_ADD, col("vendor"), li(1)), DUSK_ETYPE,
+  expect_error(tu_arith(DUSK_ARITH_ADD, tu_col("vendor"), tu_lit_int(1)), DUSK_ETYPE,
                "arithmetic on string in 'vendor + 1'");
-  expect_error(ar(DUSK_ARITH_MUL, li(2), col("vendor")), DUSK_ETYPE,
+  expect_error(tu_arith(DUSK_ARITH_MUL, tu_lit_int(2), tu_col("vendor")), DUSK_ETYPE,
                "arithmetic on string in '2 * vendor'");
-  expect_error(ar(DUSK_ARITH_SUB, col("vendor"), col("vendor")), DUSK_ETYPE,
+  expect_error(tu_arith(DUSK_ARITH_SUB, tu_col("vendor"), tu_col("vendor")), DUSK_ETYPE,
                "arithmetic on string in 'vendor - vendor'");
-  expect_error(ar(DUSK_ARITH_MOD, ls("a"), ls("b")), DUSK_ETYPE,
+  expect_error(tu_arith(DUSK_ARITH_MOD, tu_lit_str("a"), tu_lit_str("b")), DUSK_ETYPE,
                "arithmetic on string in '\"a\" % \"b\"'");
   expect_error(
-      cmp(DUSK_CMP_GT, ar(DUSK_ARITH_DIV, col("vendor"), li(2)), li(0)),
+      tu_cmp(DUSK_CMP_GT, tu_arith(DUSK_ARITH_DIV, tu_col("vendor"), tu_lit_int(2)), tu_lit_int(0)),
       DUSK_ETYPE, "arithmetic on string in 'vendor / 2'");
   /* Arithmetic on conditions is arithmetic on bools: allowed (as pandas). */
-  expect_type(ar(DUSK_ARITH_ADD, cmp(DUSK_CMP_GT, col("tip"), li(0)), li(1)),
+  expect_type(tu_arith(DUSK_ARITH_ADD, tu_cmp(DUSK_CMP_GT, tu_col("tip"), tu_lit_int(0)), tu_lit_int(1)),
               DUSK_TYPE_INT64);
 }
 END_TEST
 
 START_TEST(test_logic_on_non_conditions) {
-  expect_error(node(DUSK_EXPR_NOT, col("tip"), NULL), DUSK_ETYPE,
+  expect_error(node(DUSK_EXPR_NOT, tu_col("tip"), NULL), DUSK_ETYPE,
                "'not' needs a condition, got float64");
-  expect_error(node(DUSK_EXPR_NOT, col("vendor"), NULL), DUSK_ETYPE,
+  expect_error(node(DUSK_EXPR_NOT, tu_col("vendor"), NULL), DUSK_ETYPE,
                "'not' needs a condition, got string");
   expect_error(node(DUSK_EXPR_NOT,
-                    ar(DUSK_ARITH_ADD, col("passenger_count"), li(1)), NULL),
+                    tu_arith(DUSK_ARITH_ADD, tu_col("passenger_count"), tu_lit_int(1)), NULL),
                DUSK_ETYPE, "'not' needs a condition, got int64");
-  expect_error(node(DUSK_EXPR_AND, col("paid"), col("tip")), DUSK_ETYPE,
+  expect_error(node(DUSK_EXPR_AND, tu_col("paid"), tu_col("tip")), DUSK_ETYPE,
                "'and' needs conditions on both sides");
-  expect_error(node(DUSK_EXPR_AND, li(1), col("paid")), DUSK_ETYPE,
+  expect_error(node(DUSK_EXPR_AND, tu_lit_int(1), tu_col("paid")), DUSK_ETYPE,
                "'and' needs conditions on both sides");
-  expect_error(node(DUSK_EXPR_OR, col("vendor"), col("paid")), DUSK_ETYPE,
+  expect_error(node(DUSK_EXPR_OR, tu_col("vendor"), tu_col("paid")), DUSK_ETYPE,
                "'or' needs conditions on both sides");
   expect_error(
-      node(DUSK_EXPR_OR, col("paid"), ar(DUSK_ARITH_MUL, col("paid"), li(2))),
+      node(DUSK_EXPR_OR, tu_col("paid"), tu_arith(DUSK_ARITH_MUL, tu_col("paid"), tu_lit_int(2))),
       DUSK_ETYPE, "'or' needs conditions on both sides");
 }
 END_TEST
@@ -306,8 +257,8 @@ END_TEST
  * type", and pandas' df.query('vendor != None') keeps every row; typing
  * None as float64 refuses it next to a string column. */
 START_TEST(test_none_against_string) {
-  expect_type(cmp(DUSK_CMP_NE, col("vendor"), lnone()), DUSK_TYPE_BOOL);
-  expect_type(cmp(DUSK_CMP_EQ, lnone(), col("vendor")), DUSK_TYPE_BOOL);
+  expect_type(tu_cmp(DUSK_CMP_NE, tu_col("vendor"), tu_lit_none()), DUSK_TYPE_BOOL);
+  expect_type(tu_cmp(DUSK_CMP_EQ, tu_lit_none(), tu_col("vendor")), DUSK_TYPE_BOOL);
 }
 END_TEST
 
@@ -356,8 +307,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("exprtype");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("types");
   tcase_set_timeout(tc, 30);
@@ -380,9 +329,5 @@ int main(void) {
   tcase_add_test(tc, test_closest_name);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -11,6 +11,7 @@
  * A mask string has one character per row: '1' kept, '0' dropped, '?' not
  * checked.  Rows past nrows must never be written. */
 #include "batch.h"
+#include "testutil.h"
 #include "exprvec.h"
 #include "plan.h"
 
@@ -98,59 +99,6 @@ static void set_s(dusk_batch *b, const char *name, const char *const *v,
 /* ---- expressions ------------------------------------------------------------
  */
 
-static dusk_expr *col(const char *name) { return dusk_expr_column(name); }
-
-static dusk_expr *lit(dusk_value v) { return dusk_expr_literal(v); }
-
-static dusk_expr *li(int64_t i) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = i;
-  return lit(v);
-}
-
-static dusk_expr *lf(double f) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_FLOAT64;
-  v.u.f = f;
-  return lit(v);
-}
-
-static dusk_expr *lsn(const char *s, size_t len) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_STRING;
-  v.u.s.ptr = s;
-  v.u.s.len = len;
-  return lit(v);
-}
-
-static dusk_expr *ls(const char *s) { return lsn(s, strlen(s)); }
-
-static dusk_expr *lb(int b) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_BOOL;
-  v.u.b = b != 0;
-  return lit(v);
-}
-
-static dusk_expr *lnone(void) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_NULL;
-  return lit(v);
-}
-
-static dusk_expr *cmp(int op, dusk_expr *a, dusk_expr *b) {
-  return dusk_expr_node(DUSK_EXPR_COMPARE, op, a, b);
-}
-
-static dusk_expr *ar(int op, dusk_expr *a, dusk_expr *b) {
-  return dusk_expr_node(DUSK_EXPR_ARITH, op, a, b);
-}
 
 static dusk_expr *and_(dusk_expr *a, dusk_expr *b) {
   return dusk_expr_node(DUSK_EXPR_AND, 0, a, b);
@@ -241,26 +189,26 @@ START_TEST(test_compare_int) {
   set_i(&b, "i", iv, "111101");
   set_i(&b, "j", jv, "110111");
   /* Column against a literal. */
-  check_mask(cmp(EQ, col("i"), li(1)), &b, "100000");
-  check_mask(cmp(NE, col("i"), li(1)), &b, "011111");
-  check_mask(cmp(LT, col("i"), li(1)), &b, "010100");
-  check_mask(cmp(LE, col("i"), li(1)), &b, "110100");
-  check_mask(cmp(GT, col("i"), li(1)), &b, "001001");
-  check_mask(cmp(GE, col("i"), li(1)), &b, "101001");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_lit_int(1)), &b, "100000");
+  check_mask(tu_cmp(NE, tu_col("i"), tu_lit_int(1)), &b, "011111");
+  check_mask(tu_cmp(LT, tu_col("i"), tu_lit_int(1)), &b, "010100");
+  check_mask(tu_cmp(LE, tu_col("i"), tu_lit_int(1)), &b, "110100");
+  check_mask(tu_cmp(GT, tu_col("i"), tu_lit_int(1)), &b, "001001");
+  check_mask(tu_cmp(GE, tu_col("i"), tu_lit_int(1)), &b, "101001");
   /* A literal on the left. */
-  check_mask(cmp(LT, li(1), col("i")), &b, "001001");
-  check_mask(cmp(GE, li(0), col("i")), &b, "010100");
+  check_mask(tu_cmp(LT, tu_lit_int(1), tu_col("i")), &b, "001001");
+  check_mask(tu_cmp(GE, tu_lit_int(0), tu_col("i")), &b, "010100");
   /* Two columns, nulls on either side. */
-  check_mask(cmp(EQ, col("i"), col("j")), &b, "100100");
-  check_mask(cmp(NE, col("i"), col("j")), &b, "011011");
-  check_mask(cmp(LT, col("i"), col("j")), &b, "010000");
-  check_mask(cmp(LE, col("i"), col("j")), &b, "110100");
-  check_mask(cmp(GT, col("i"), col("j")), &b, "000001");
-  check_mask(cmp(GE, col("i"), col("j")), &b, "100101");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_col("j")), &b, "100100");
+  check_mask(tu_cmp(NE, tu_col("i"), tu_col("j")), &b, "011011");
+  check_mask(tu_cmp(LT, tu_col("i"), tu_col("j")), &b, "010000");
+  check_mask(tu_cmp(LE, tu_col("i"), tu_col("j")), &b, "110100");
+  check_mask(tu_cmp(GT, tu_col("i"), tu_col("j")), &b, "000001");
+  check_mask(tu_cmp(GE, tu_col("i"), tu_col("j")), &b, "100101");
   /* Against a float literal: compared as numbers. */
-  check_mask(cmp(GT, col("i"), lf(0.5)), &b, "101001");
-  check_mask(cmp(EQ, col("i"), lf(1.0)), &b, "100000");
-  check_mask(cmp(LT, col("i"), lf(-6.5)), &b, "010000");
+  check_mask(tu_cmp(GT, tu_col("i"), tu_lit_float(0.5)), &b, "101001");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_lit_float(1.0)), &b, "100000");
+  check_mask(tu_cmp(LT, tu_col("i"), tu_lit_float(-6.5)), &b, "010000");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -276,12 +224,12 @@ START_TEST(test_compare_int_exact) {
   mkbatch(&b, 4);
   set_i(&b, "i", iv, "1111");
   set_i(&b, "j", jv, "1111");
-  check_mask(cmp(GT, col("i"), col("j")), &b, "1010");
-  check_mask(cmp(EQ, col("i"), col("j")), &b, "0000");
-  check_mask(cmp(NE, col("i"), col("j")), &b, "1111");
-  check_mask(cmp(EQ, col("i"), li(INT64_MAX)), &b, "1000");
-  check_mask(cmp(LT, col("i"), li(INT64_MIN + 1)), &b, "0100");
-  check_mask(cmp(EQ, col("i"), li(9007199254740993LL)), &b, "0010");
+  check_mask(tu_cmp(GT, tu_col("i"), tu_col("j")), &b, "1010");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_col("j")), &b, "0000");
+  check_mask(tu_cmp(NE, tu_col("i"), tu_col("j")), &b, "1111");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_lit_int(INT64_MAX)), &b, "1000");
+  check_mask(tu_cmp(LT, tu_col("i"), tu_lit_int(INT64_MIN + 1)), &b, "0100");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_lit_int(9007199254740993LL)), &b, "0010");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -295,31 +243,31 @@ START_TEST(test_compare_float) {
   set_f(&b, "f", fv, "1111011");
   set_f(&b, "g", gv, "1111101");
   set_i(&b, "k", kv, "1111111");
-  check_mask(cmp(EQ, col("f"), lf(0.0)), &b, "0100001"); /* -0.0 == 0.0 */
-  check_mask(cmp(NE, col("f"), lf(0.0)), &b, "1011110"); /* NaN, null */
-  check_mask(cmp(LT, col("f"), lf(0.0)), &b, "0000010");
-  check_mask(cmp(LE, col("f"), lf(0.0)), &b, "0100011");
-  check_mask(cmp(GT, col("f"), lf(0.0)), &b, "1001000");
-  check_mask(cmp(GE, col("f"), lf(0.0)), &b, "1101001");
-  check_mask(cmp(GT, col("f"), li(1)), &b, "1001000");
-  check_mask(cmp(EQ, col("f"), lf(INFINITY)), &b, "0001000");
-  check_mask(cmp(LT, col("f"), lf(-1e308)), &b, "0000010");
+  check_mask(tu_cmp(EQ, tu_col("f"), tu_lit_float(0.0)), &b, "0100001"); /* -0.0 == 0.0 */
+  check_mask(tu_cmp(NE, tu_col("f"), tu_lit_float(0.0)), &b, "1011110"); /* NaN, null */
+  check_mask(tu_cmp(LT, tu_col("f"), tu_lit_float(0.0)), &b, "0000010");
+  check_mask(tu_cmp(LE, tu_col("f"), tu_lit_float(0.0)), &b, "0100011");
+  check_mask(tu_cmp(GT, tu_col("f"), tu_lit_float(0.0)), &b, "1001000");
+  check_mask(tu_cmp(GE, tu_col("f"), tu_lit_float(0.0)), &b, "1101001");
+  check_mask(tu_cmp(GT, tu_col("f"), tu_lit_int(1)), &b, "1001000");
+  check_mask(tu_cmp(EQ, tu_col("f"), tu_lit_float(INFINITY)), &b, "0001000");
+  check_mask(tu_cmp(LT, tu_col("f"), tu_lit_float(-1e308)), &b, "0000010");
   /* NaN equals nothing, itself included. */
-  check_mask(cmp(EQ, col("f"), col("f")), &b, "1101011");
-  check_mask(cmp(NE, col("f"), col("f")), &b, "0010100");
-  check_mask(cmp(EQ, col("f"), lf(NAN)), &b, "0000000");
-  check_mask(cmp(NE, col("f"), lf(NAN)), &b, "1111111");
+  check_mask(tu_cmp(EQ, tu_col("f"), tu_col("f")), &b, "1101011");
+  check_mask(tu_cmp(NE, tu_col("f"), tu_col("f")), &b, "0010100");
+  check_mask(tu_cmp(EQ, tu_col("f"), tu_lit_float(NAN)), &b, "0000000");
+  check_mask(tu_cmp(NE, tu_col("f"), tu_lit_float(NAN)), &b, "1111111");
   /* Two float columns. */
-  check_mask(cmp(LT, col("f"), col("g")), &b, "1000000");
-  check_mask(cmp(LE, col("f"), col("g")), &b, "1101000");
-  check_mask(cmp(EQ, col("f"), col("g")), &b, "0101000");
-  check_mask(cmp(NE, col("f"), col("g")), &b, "1010111");
-  check_mask(cmp(GE, col("f"), col("g")), &b, "0101000");
+  check_mask(tu_cmp(LT, tu_col("f"), tu_col("g")), &b, "1000000");
+  check_mask(tu_cmp(LE, tu_col("f"), tu_col("g")), &b, "1101000");
+  check_mask(tu_cmp(EQ, tu_col("f"), tu_col("g")), &b, "0101000");
+  check_mask(tu_cmp(NE, tu_col("f"), tu_col("g")), &b, "1010111");
+  check_mask(tu_cmp(GE, tu_col("f"), tu_col("g")), &b, "0101000");
   /* int column against float column. */
-  check_mask(cmp(LT, col("k"), col("f")), &b, "0001000");
-  check_mask(cmp(GE, col("k"), col("g")), &b, "1110100");
-  check_mask(cmp(EQ, col("g"), col("k")), &b, "1110100");
-  check_mask(cmp(LT, col("k"), col("g")), &b, "0001000");
+  check_mask(tu_cmp(LT, tu_col("k"), tu_col("f")), &b, "0001000");
+  check_mask(tu_cmp(GE, tu_col("k"), tu_col("g")), &b, "1110100");
+  check_mask(tu_cmp(EQ, tu_col("g"), tu_col("k")), &b, "1110100");
+  check_mask(tu_cmp(LT, tu_col("k"), tu_col("g")), &b, "0001000");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -331,23 +279,23 @@ START_TEST(test_compare_string) {
   mkbatch(&b, 7);
   set_s(&b, "s", sv, "1111011");
   set_s(&b, "t", tv, "1011111");
-  check_mask(cmp(EQ, col("s"), ls("ab")), &b, "0001000");
-  check_mask(cmp(NE, col("s"), ls("ab")), &b, "1110111");
-  check_mask(cmp(LT, col("s"), ls("ab")), &b, "1110000");
-  check_mask(cmp(LE, col("s"), ls("ab")), &b, "1111000");
-  check_mask(cmp(GT, col("s"), ls("ab")), &b, "0000011");
-  check_mask(cmp(GE, col("s"), ls("ab")), &b, "0001011");
-  check_mask(cmp(EQ, col("s"), ls("")), &b, "0100000");
+  check_mask(tu_cmp(EQ, tu_col("s"), tu_lit_str("ab")), &b, "0001000");
+  check_mask(tu_cmp(NE, tu_col("s"), tu_lit_str("ab")), &b, "1110111");
+  check_mask(tu_cmp(LT, tu_col("s"), tu_lit_str("ab")), &b, "1110000");
+  check_mask(tu_cmp(LE, tu_col("s"), tu_lit_str("ab")), &b, "1111000");
+  check_mask(tu_cmp(GT, tu_col("s"), tu_lit_str("ab")), &b, "0000011");
+  check_mask(tu_cmp(GE, tu_col("s"), tu_lit_str("ab")), &b, "0001011");
+  check_mask(tu_cmp(EQ, tu_col("s"), tu_lit_str("")), &b, "0100000");
   /* Literal on the left; bytewise order puts UTF-8 after ASCII. */
-  check_mask(cmp(GT, ls("b"), col("s")), &b, "1111000");
-  check_mask(cmp(LT, ls("b"), col("s")), &b, "0000010");
+  check_mask(tu_cmp(GT, tu_lit_str("b"), tu_col("s")), &b, "1111000");
+  check_mask(tu_cmp(LT, tu_lit_str("b"), tu_col("s")), &b, "0000010");
   /* Two string columns. */
-  check_mask(cmp(EQ, col("s"), col("t")), &b, "1000010");
-  check_mask(cmp(NE, col("s"), col("t")), &b, "0111101");
-  check_mask(cmp(LT, col("s"), col("t")), &b, "0010000");
-  check_mask(cmp(LE, col("s"), col("t")), &b, "1010010");
-  check_mask(cmp(GT, col("s"), col("t")), &b, "0001001");
-  check_mask(cmp(GE, col("s"), col("t")), &b, "1001011");
+  check_mask(tu_cmp(EQ, tu_col("s"), tu_col("t")), &b, "1000010");
+  check_mask(tu_cmp(NE, tu_col("s"), tu_col("t")), &b, "0111101");
+  check_mask(tu_cmp(LT, tu_col("s"), tu_col("t")), &b, "0010000");
+  check_mask(tu_cmp(LE, tu_col("s"), tu_col("t")), &b, "1010010");
+  check_mask(tu_cmp(GT, tu_col("s"), tu_col("t")), &b, "0001001");
+  check_mask(tu_cmp(GE, tu_col("s"), tu_col("t")), &b, "1001011");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -359,11 +307,11 @@ START_TEST(test_compare_string_bytes) {
   dusk_batch b;
   mkbatch(&b, 5);
   set_sn(&b, "s", sv, lens, "11111");
-  check_mask(cmp(EQ, col("s"), lsn("a\0b", 3)), &b, "10001");
-  check_mask(cmp(EQ, col("s"), ls("a")), &b, "01000");
-  check_mask(cmp(GT, col("s"), ls("a")), &b, "10111");
-  check_mask(cmp(GT, col("s"), lsn("a\0", 2)), &b, "10011");
-  check_mask(cmp(GT, col("s"), ls("z")), &b, "00010");
+  check_mask(tu_cmp(EQ, tu_col("s"), tu_lit_strn("a\0b", 3)), &b, "10001");
+  check_mask(tu_cmp(EQ, tu_col("s"), tu_lit_str("a")), &b, "01000");
+  check_mask(tu_cmp(GT, tu_col("s"), tu_lit_str("a")), &b, "10111");
+  check_mask(tu_cmp(GT, tu_col("s"), tu_lit_strn("a\0", 2)), &b, "10011");
+  check_mask(tu_cmp(GT, tu_col("s"), tu_lit_str("z")), &b, "00010");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -377,22 +325,22 @@ START_TEST(test_compare_bool) {
   set_b(&b, "b", bv, "1101");
   set_b(&b, "c", cv, "1110");
   set_i(&b, "i", iv, "1111");
-  check_mask(cmp(EQ, col("b"), lb(1)), &b, "1001");
-  check_mask(cmp(NE, col("b"), lb(1)), &b, "0110");
-  check_mask(cmp(LT, col("b"), lb(1)), &b, "0100"); /* False < True */
-  check_mask(cmp(GT, col("b"), lb(0)), &b, "1001");
-  check_mask(cmp(LE, col("b"), lb(0)), &b, "0100");
-  check_mask(cmp(GE, col("b"), lb(0)), &b, "1101");
+  check_mask(tu_cmp(EQ, tu_col("b"), tu_lit_bool(1)), &b, "1001");
+  check_mask(tu_cmp(NE, tu_col("b"), tu_lit_bool(1)), &b, "0110");
+  check_mask(tu_cmp(LT, tu_col("b"), tu_lit_bool(1)), &b, "0100"); /* False < True */
+  check_mask(tu_cmp(GT, tu_col("b"), tu_lit_bool(0)), &b, "1001");
+  check_mask(tu_cmp(LE, tu_col("b"), tu_lit_bool(0)), &b, "0100");
+  check_mask(tu_cmp(GE, tu_col("b"), tu_lit_bool(0)), &b, "1101");
   /* Bools compare with numbers as 0 and 1. */
-  check_mask(cmp(EQ, col("b"), li(1)), &b, "1001");
-  check_mask(cmp(EQ, col("b"), lf(1.0)), &b, "1001");
-  check_mask(cmp(LT, col("b"), lf(0.5)), &b, "0100");
-  check_mask(cmp(EQ, col("b"), col("i")), &b, "1000");
+  check_mask(tu_cmp(EQ, tu_col("b"), tu_lit_int(1)), &b, "1001");
+  check_mask(tu_cmp(EQ, tu_col("b"), tu_lit_float(1.0)), &b, "1001");
+  check_mask(tu_cmp(LT, tu_col("b"), tu_lit_float(0.5)), &b, "0100");
+  check_mask(tu_cmp(EQ, tu_col("b"), tu_col("i")), &b, "1000");
   /* Two bool columns. */
-  check_mask(cmp(EQ, col("b"), col("c")), &b, "1000");
-  check_mask(cmp(NE, col("b"), col("c")), &b, "0111");
-  check_mask(cmp(LT, col("b"), col("c")), &b, "0100");
-  check_mask(cmp(GE, col("b"), col("c")), &b, "1000");
+  check_mask(tu_cmp(EQ, tu_col("b"), tu_col("c")), &b, "1000");
+  check_mask(tu_cmp(NE, tu_col("b"), tu_col("c")), &b, "0111");
+  check_mask(tu_cmp(LT, tu_col("b"), tu_col("c")), &b, "0100");
+  check_mask(tu_cmp(GE, tu_col("b"), tu_col("c")), &b, "1000");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -416,52 +364,52 @@ START_TEST(test_null_semantics) {
   /* Every operator with a null operand: false, != true. */
   for (int op = EQ; op <= GE; op++) {
     const char *want = op == NE ? "1111" : "0000";
-    check_mask(cmp(op, col("i"), lnone()), &b, want);
-    check_mask(cmp(op, lnone(), col("i")), &b, want);
-    check_mask(cmp(op, lnone(), lnone()), &b, want);
-    check_mask(cmp(op, lnone(), li(1)), &b, want);
+    check_mask(tu_cmp(op, tu_col("i"), tu_lit_none()), &b, want);
+    check_mask(tu_cmp(op, tu_lit_none(), tu_col("i")), &b, want);
+    check_mask(tu_cmp(op, tu_lit_none(), tu_lit_none()), &b, want);
+    check_mask(tu_cmp(op, tu_lit_none(), tu_lit_int(1)), &b, want);
   }
-  check_mask(cmp(LT, col("i"), li(10)), &b, "1010");
-  check_mask(cmp(GE, col("i"), li(-10)), &b, "1010");
-  check_mask(cmp(NE, col("i"), li(10)), &b, "1111");
-  check_mask(cmp(NE, col("s"), ls("a")), &b, "0111");
-  check_mask(cmp(LT, col("s"), ls("z")), &b, "1010");
-  check_mask(cmp(NE, col("b"), lb(1)), &b, "0111");
+  check_mask(tu_cmp(LT, tu_col("i"), tu_lit_int(10)), &b, "1010");
+  check_mask(tu_cmp(GE, tu_col("i"), tu_lit_int(-10)), &b, "1010");
+  check_mask(tu_cmp(NE, tu_col("i"), tu_lit_int(10)), &b, "1111");
+  check_mask(tu_cmp(NE, tu_col("s"), tu_lit_str("a")), &b, "0111");
+  check_mask(tu_cmp(LT, tu_col("s"), tu_lit_str("z")), &b, "1010");
+  check_mask(tu_cmp(NE, tu_col("b"), tu_lit_bool(1)), &b, "0111");
   /* Both sides null: still != only. */
-  check_mask(cmp(EQ, col("i"), col("j")), &b, "0010");
-  check_mask(cmp(NE, col("i"), col("j")), &b, "1101");
+  check_mask(tu_cmp(EQ, tu_col("i"), tu_col("j")), &b, "0010");
+  check_mask(tu_cmp(NE, tu_col("i"), tu_col("j")), &b, "1101");
   /* not(comparison with null) is true; not(x != null) false. */
-  check_mask(not_(cmp(GT, col("i"), li(0))), &b, "0101");
-  check_mask(not_(cmp(NE, col("i"), li(0))), &b, "0000");
-  check_mask(not_(not_(cmp(GT, col("i"), li(0)))), &b, "1010");
-  check_mask(not_(cmp(EQ, col("f"), col("f"))), &b, "1011");
+  check_mask(not_(tu_cmp(GT, tu_col("i"), tu_lit_int(0))), &b, "0101");
+  check_mask(not_(tu_cmp(NE, tu_col("i"), tu_lit_int(0))), &b, "0000");
+  check_mask(not_(not_(tu_cmp(GT, tu_col("i"), tu_lit_int(0)))), &b, "1010");
+  check_mask(not_(tu_cmp(EQ, tu_col("f"), tu_col("f"))), &b, "1011");
   /* and / or over comparisons with nulls. */
-  check_mask(and_(cmp(GT, col("i"), li(0)), cmp(GT, col("j"), li(0))), &b,
+  check_mask(and_(tu_cmp(GT, tu_col("i"), tu_lit_int(0)), tu_cmp(GT, tu_col("j"), tu_lit_int(0))), &b,
              "0010");
-  check_mask(or_(cmp(GT, col("i"), li(0)), cmp(GT, col("j"), li(0))), &b,
+  check_mask(or_(tu_cmp(GT, tu_col("i"), tu_lit_int(0)), tu_cmp(GT, tu_col("j"), tu_lit_int(0))), &b,
              "1110");
-  check_mask(or_(cmp(EQ, col("i"), col("j")), cmp(NE, col("s"), ls("a"))), &b,
+  check_mask(or_(tu_cmp(EQ, tu_col("i"), tu_col("j")), tu_cmp(NE, tu_col("s"), tu_lit_str("a"))), &b,
              "0111");
   /* isnull / notnull on every type, on literals and on arithmetic. */
-  check_mask(isnull_(col("i")), &b, "0101");
-  check_mask(notnull_(col("i")), &b, "1010");
-  check_mask(isnull_(col("j")), &b, "1001");
-  check_mask(isnull_(col("f")), &b, "1001");
-  check_mask(notnull_(col("f")), &b, "0110");
-  check_mask(isnull_(col("s")), &b, "0101");
-  check_mask(isnull_(col("b")), &b, "0011");
-  check_mask(notnull_(col("b")), &b, "1100");
-  check_mask(isnull_(lnone()), &b, "1111");
-  check_mask(notnull_(lnone()), &b, "0000");
-  check_mask(notnull_(li(5)), &b, "1111");
-  check_mask(isnull_(ls("")), &b, "0000");
-  check_mask(isnull_(ar(ADD, col("i"), col("j"))), &b, "1101");
-  check_mask(isnull_(ar(MUL, col("i"), lnone())), &b, "1111");
-  check_mask(not_(isnull_(col("i"))), &b, "1010");
-  check_mask(or_(isnull_(col("i")), isnull_(col("j"))), &b, "1101");
-  check_mask(and_(notnull_(col("i")), notnull_(col("j"))), &b, "0010");
+  check_mask(isnull_(tu_col("i")), &b, "0101");
+  check_mask(notnull_(tu_col("i")), &b, "1010");
+  check_mask(isnull_(tu_col("j")), &b, "1001");
+  check_mask(isnull_(tu_col("f")), &b, "1001");
+  check_mask(notnull_(tu_col("f")), &b, "0110");
+  check_mask(isnull_(tu_col("s")), &b, "0101");
+  check_mask(isnull_(tu_col("b")), &b, "0011");
+  check_mask(notnull_(tu_col("b")), &b, "1100");
+  check_mask(isnull_(tu_lit_none()), &b, "1111");
+  check_mask(notnull_(tu_lit_none()), &b, "0000");
+  check_mask(notnull_(tu_lit_int(5)), &b, "1111");
+  check_mask(isnull_(tu_lit_str("")), &b, "0000");
+  check_mask(isnull_(tu_arith(ADD, tu_col("i"), tu_col("j"))), &b, "1101");
+  check_mask(isnull_(tu_arith(MUL, tu_col("i"), tu_lit_none())), &b, "1111");
+  check_mask(not_(isnull_(tu_col("i"))), &b, "1010");
+  check_mask(or_(isnull_(tu_col("i")), isnull_(tu_col("j"))), &b, "1101");
+  check_mask(and_(notnull_(tu_col("i")), notnull_(tu_col("j"))), &b, "0010");
   /* isnull of a condition: a comparison is never null. */
-  check_mask(isnull_(cmp(GT, col("i"), li(0))), &b, "0000");
+  check_mask(isnull_(tu_cmp(GT, tu_col("i"), tu_lit_int(0))), &b, "0000");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -476,16 +424,16 @@ START_TEST(test_bool_conditions) {
   set_b(&b, "c", cv, "11100");
   set_i(&b, "i", iv, "11111");
   /* A bool column is a condition; a null one counts as false. */
-  check_mask(col("b"), &b, "10011");
-  check_mask(not_(col("b")), &b, "01100");
-  check_mask(and_(col("b"), col("c")), &b, "10000");
-  check_mask(or_(col("b"), col("c")), &b, "11011");
-  check_mask(not_(and_(col("b"), col("c"))), &b, "01111");
-  check_mask(and_(col("b"), cmp(GT, col("i"), li(0))), &b, "10001");
-  check_mask(or_(not_(col("c")), cmp(EQ, col("i"), li(0))), &b, "00111");
-  check_mask(and_(col("b"), lb(1)), &b, "10011");
-  check_mask(or_(col("b"), lb(0)), &b, "10011");
-  check_mask(or_(col("c"), lb(1)), &b, "11111");
+  check_mask(tu_col("b"), &b, "10011");
+  check_mask(not_(tu_col("b")), &b, "01100");
+  check_mask(and_(tu_col("b"), tu_col("c")), &b, "10000");
+  check_mask(or_(tu_col("b"), tu_col("c")), &b, "11011");
+  check_mask(not_(and_(tu_col("b"), tu_col("c"))), &b, "01111");
+  check_mask(and_(tu_col("b"), tu_cmp(GT, tu_col("i"), tu_lit_int(0))), &b, "10001");
+  check_mask(or_(not_(tu_col("c")), tu_cmp(EQ, tu_col("i"), tu_lit_int(0))), &b, "00111");
+  check_mask(and_(tu_col("b"), tu_lit_bool(1)), &b, "10011");
+  check_mask(or_(tu_col("b"), tu_lit_bool(0)), &b, "10011");
+  check_mask(or_(tu_col("c"), tu_lit_bool(1)), &b, "11111");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -513,11 +461,11 @@ static void check_values_at(int op, const char *a, const char *bname,
     null[r] = !valid ? '1' : isnan_ ? '?' : '0';
   }
   eq[n] = nan_or_null[n] = null[n] = '\0';
-  check_mask_at(cmp(EQ, ar(op, col(a), col(bname)), col(want_col)), bt, eq,
+  check_mask_at(tu_cmp(EQ, tu_arith(op, tu_col(a), tu_col(bname)), tu_col(want_col)), bt, eq,
                 line);
-  check_mask_at(cmp(NE, ar(op, col(a), col(bname)), ar(op, col(a), col(bname))),
+  check_mask_at(tu_cmp(NE, tu_arith(op, tu_col(a), tu_col(bname)), tu_arith(op, tu_col(a), tu_col(bname))),
                 bt, nan_or_null, line);
-  check_mask_at(isnull_(ar(op, col(a), col(bname))), bt, null, line);
+  check_mask_at(isnull_(tu_arith(op, tu_col(a), tu_col(bname))), bt, null, line);
 }
 
 #define check_values(op, a, b, w, bt) check_values_at(op, a, b, w, bt, __LINE__)
@@ -592,19 +540,19 @@ START_TEST(test_arith_int) {
   check_values(DIV, "i", "j", "wf", &b);
   /* Division by zero: 5 / 0 is inf, -5 / 0 -inf, 0 / 0 NaN (numpy);
    * % 0 is NaN, so every comparison but != is false. */
-  check_mask(cmp(GT, ar(DIV, col("i"), col("j")), lf(1e308)), &b,
+  check_mask(tu_cmp(GT, tu_arith(DIV, tu_col("i"), tu_col("j")), tu_lit_float(1e308)), &b,
              "000000010000000");
-  check_mask(cmp(LT, ar(DIV, col("i"), col("j")), lf(-1e308)), &b,
+  check_mask(tu_cmp(LT, tu_arith(DIV, tu_col("i"), tu_col("j")), tu_lit_float(-1e308)), &b,
              "000000000000001");
-  check_mask(cmp(EQ, ar(MOD, col("i"), col("j")), li(0)), &b,
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_col("i"), tu_col("j")), tu_lit_int(0)), &b,
              "000011100011100");
-  check_mask(cmp(NE, ar(MOD, col("i"), col("j")), li(0)), &b,
+  check_mask(tu_cmp(NE, tu_arith(MOD, tu_col("i"), tu_col("j")), tu_lit_int(0)), &b,
              "111100011100011");
-  check_mask(cmp(GE, ar(MOD, col("i"), col("j")), li(-100)), &b,
+  check_mask(tu_cmp(GE, tu_arith(MOD, tu_col("i"), tu_col("j")), tu_lit_int(-100)), &b,
              "111111100011100");
   /* int / int is float: 7 / 2 == 3.5, not 3. */
-  check_mask(cmp(EQ, ar(DIV, col("i"), li(2)), lf(3.5)), &b, "101000000000000");
-  check_mask(cmp(EQ, ar(DIV, li(7), li(2)), lf(3.5)), &b, "111111111111111");
+  check_mask(tu_cmp(EQ, tu_arith(DIV, tu_col("i"), tu_lit_int(2)), tu_lit_float(3.5)), &b, "101000000000000");
+  check_mask(tu_cmp(EQ, tu_arith(DIV, tu_lit_int(7), tu_lit_int(2)), tu_lit_float(3.5)), &b, "111111111111111");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -662,16 +610,16 @@ START_TEST(test_arith_float) {
   set_f(&b, "wf", kadd, "11111111111111");
   check_values(ADD, "k", "g", "wf", &b);
   /* The sign of a floor modulo shows in comparisons. */
-  check_mask(cmp(GT, ar(MOD, col("f"), col("g")), lf(0.0)), &b,
+  check_mask(tu_cmp(GT, tu_arith(MOD, tu_col("f"), tu_col("g")), tu_lit_float(0.0)), &b,
              "10011100000100");
-  check_mask(cmp(LT, ar(MOD, col("f"), col("g")), lf(0.0)), &b,
+  check_mask(tu_cmp(LT, tu_arith(MOD, tu_col("f"), tu_col("g")), tu_lit_float(0.0)), &b,
              "01100000000000");
   /* Literals. */
-  check_mask(cmp(EQ, ar(MOD, lf(-7.5), li(3)), lf(1.5)), &b, "11111111111111");
-  check_mask(cmp(EQ, ar(MOD, li(7), lf(-3.0)), lf(-2.0)), &b, "11111111111111");
-  check_mask(cmp(EQ, ar(MOD, li(-7), li(3)), li(2)), &b, "11111111111111");
-  check_mask(cmp(EQ, ar(MOD, li(7), li(-3)), li(-2)), &b, "11111111111111");
-  check_mask(cmp(EQ, ar(MOD, li(-7), li(-3)), li(-1)), &b, "11111111111111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_float(-7.5), tu_lit_int(3)), tu_lit_float(1.5)), &b, "11111111111111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_int(7), tu_lit_float(-3.0)), tu_lit_float(-2.0)), &b, "11111111111111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_int(-7), tu_lit_int(3)), tu_lit_int(2)), &b, "11111111111111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_int(7), tu_lit_int(-3)), tu_lit_int(-2)), &b, "11111111111111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_int(-7), tu_lit_int(-3)), tu_lit_int(-1)), &b, "11111111111111");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -688,23 +636,23 @@ START_TEST(test_arith_bool_and_nested) {
   set_i(&b, "i", iv, "1111");
   set_f(&b, "f", fv, "1101");
   /* True + True == 2; bool * float is float. */
-  check_mask(cmp(EQ, ar(ADD, col("b"), col("c")), li(2)), &b, "1000");
-  check_mask(cmp(EQ, ar(ADD, col("b"), col("c")), li(1)), &b, "0110");
-  check_mask(cmp(EQ, ar(MUL, col("b"), lf(1.5)), lf(1.5)), &b, "1100");
-  check_mask(isnull_(ar(SUB, col("b"), col("c"))), &b, "0001");
+  check_mask(tu_cmp(EQ, tu_arith(ADD, tu_col("b"), tu_col("c")), tu_lit_int(2)), &b, "1000");
+  check_mask(tu_cmp(EQ, tu_arith(ADD, tu_col("b"), tu_col("c")), tu_lit_int(1)), &b, "0110");
+  check_mask(tu_cmp(EQ, tu_arith(MUL, tu_col("b"), tu_lit_float(1.5)), tu_lit_float(1.5)), &b, "1100");
+  check_mask(isnull_(tu_arith(SUB, tu_col("b"), tu_col("c"))), &b, "0001");
   /* ((i + 2) * 3 - f) / 2 > 25  ->  (36 - 0.5) / 2, (66 - 1.5) / 2, null,
    * (126 - 3.5) / 2. */
   check_mask(
-      cmp(GT,
-          ar(DIV, ar(SUB, ar(MUL, ar(ADD, col("i"), li(2)), li(3)), col("f")),
-             li(2)),
-          li(25)),
+      tu_cmp(GT,
+          tu_arith(DIV, tu_arith(SUB, tu_arith(MUL, tu_arith(ADD, tu_col("i"), tu_lit_int(2)), tu_lit_int(3)), tu_col("f")),
+             tu_lit_int(2)),
+          tu_lit_int(25)),
       &b, "0101");
   /* (i % 7) % 3 with Python semantics on positive values. */
-  check_mask(cmp(EQ, ar(MOD, ar(MOD, col("i"), li(7)), li(3)), li(0)), &b,
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_arith(MOD, tu_col("i"), tu_lit_int(7)), tu_lit_int(3)), tu_lit_int(0)), &b,
              "1100");
   /* Arithmetic on both sides of a comparison. */
-  check_mask(cmp(LT, ar(MUL, col("f"), li(20)), ar(ADD, col("i"), li(1))), &b,
+  check_mask(tu_cmp(LT, tu_arith(MUL, tu_col("f"), tu_lit_int(20)), tu_arith(ADD, tu_col("i"), tu_lit_int(1))), &b,
              "1000");
   dusk_batch_destroy(&b);
 }
@@ -718,24 +666,24 @@ START_TEST(test_literal_only) {
   dusk_batch b;
   mkbatch(&b, 3);
   set_i(&b, "i", iv, "111");
-  check_mask(cmp(LT, li(1), li(2)), &b, "111");
-  check_mask(cmp(LT, li(2), li(1)), &b, "000");
-  check_mask(lb(1), &b, "111");
-  check_mask(lb(0), &b, "000");
-  check_mask(not_(lb(0)), &b, "111");
-  check_mask(and_(lb(1), lb(0)), &b, "000");
-  check_mask(or_(lb(1), lb(0)), &b, "111");
-  check_mask(cmp(EQ, lnone(), lnone()), &b, "000");
-  check_mask(cmp(NE, lnone(), lnone()), &b, "111");
-  check_mask(cmp(LT, ls("a"), ls("b")), &b, "111");
-  check_mask(cmp(EQ, ls(""), ls("")), &b, "111");
-  check_mask(cmp(EQ, ar(MUL, ar(ADD, li(2), li(3)), li(4)), li(20)), &b, "111");
-  check_mask(cmp(EQ, ar(MOD, li(7), li(0)), li(0)), &b, "000");
-  check_mask(cmp(NE, ar(MOD, li(7), li(0)), li(0)), &b, "111");
-  check_mask(cmp(EQ, ar(MOD, lf(7.5), li(-3)), lf(-1.5)), &b, "111");
-  check_mask(cmp(GT, lf(NAN), li(0)), &b, "000");
+  check_mask(tu_cmp(LT, tu_lit_int(1), tu_lit_int(2)), &b, "111");
+  check_mask(tu_cmp(LT, tu_lit_int(2), tu_lit_int(1)), &b, "000");
+  check_mask(tu_lit_bool(1), &b, "111");
+  check_mask(tu_lit_bool(0), &b, "000");
+  check_mask(not_(tu_lit_bool(0)), &b, "111");
+  check_mask(and_(tu_lit_bool(1), tu_lit_bool(0)), &b, "000");
+  check_mask(or_(tu_lit_bool(1), tu_lit_bool(0)), &b, "111");
+  check_mask(tu_cmp(EQ, tu_lit_none(), tu_lit_none()), &b, "000");
+  check_mask(tu_cmp(NE, tu_lit_none(), tu_lit_none()), &b, "111");
+  check_mask(tu_cmp(LT, tu_lit_str("a"), tu_lit_str("b")), &b, "111");
+  check_mask(tu_cmp(EQ, tu_lit_str(""), tu_lit_str("")), &b, "111");
+  check_mask(tu_cmp(EQ, tu_arith(MUL, tu_arith(ADD, tu_lit_int(2), tu_lit_int(3)), tu_lit_int(4)), tu_lit_int(20)), &b, "111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_int(7), tu_lit_int(0)), tu_lit_int(0)), &b, "000");
+  check_mask(tu_cmp(NE, tu_arith(MOD, tu_lit_int(7), tu_lit_int(0)), tu_lit_int(0)), &b, "111");
+  check_mask(tu_cmp(EQ, tu_arith(MOD, tu_lit_float(7.5), tu_lit_int(-3)), tu_lit_float(-1.5)), &b, "111");
+  check_mask(tu_cmp(GT, tu_lit_float(NAN), tu_lit_int(0)), &b, "000");
   /* A literal beside a column. */
-  check_mask(and_(lb(1), cmp(GT, col("i"), li(1))), &b, "011");
+  check_mask(and_(tu_lit_bool(1), tu_cmp(GT, tu_col("i"), tu_lit_int(1))), &b, "011");
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -750,22 +698,22 @@ START_TEST(test_batch_sizes) {
   /* 0 rows: nothing written. */
   mkbatch(&b, 4);
   b.nrows = 0;
-  check_mask(cmp(GT, col("i"), li(0)), &b, "");
-  check_mask(and_(cmp(NE, col("s"), ls("a")), not_(col("b"))), &b, "");
-  check_mask(lb(1), &b, "");
+  check_mask(tu_cmp(GT, tu_col("i"), tu_lit_int(0)), &b, "");
+  check_mask(and_(tu_cmp(NE, tu_col("s"), tu_lit_str("a")), not_(tu_col("b"))), &b, "");
+  check_mask(tu_lit_bool(1), &b, "");
   dusk_batch_destroy(&b);
   /* Exactly cap rows. */
   mkbatch(&b, 5);
   set_i(&b, "i", iv, "11111");
   set_s(&b, "s", sv, "11011");
-  check_mask(cmp(GT, col("i"), li(0)), &b, "10101");
+  check_mask(tu_cmp(GT, tu_col("i"), tu_lit_int(0)), &b, "10101");
   check_mask(
-      or_(cmp(EQ, ar(MOD, col("i"), li(2)), li(0)), cmp(EQ, col("s"), ls("a"))),
+      or_(tu_cmp(EQ, tu_arith(MOD, tu_col("i"), tu_lit_int(2)), tu_lit_int(0)), tu_cmp(EQ, tu_col("s"), tu_lit_str("a"))),
       &b, "11010");
   dusk_batch_destroy(&b);
   /* A capacity of 0 compiles and evaluates an empty batch. */
   mkbatch(&b, 0);
-  e = cmp(GT, ar(ADD, col("i"), li(1)), li(0));
+  e = tu_cmp(GT, tu_arith(ADD, tu_col("i"), tu_lit_int(1)), tu_lit_int(0));
   ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, 0, &x, NULL),
                    0);
   memset(mask, SENTINEL, sizeof mask);
@@ -797,8 +745,8 @@ START_TEST(test_reuse_across_batches) {
   static const int64_t j1[] = {8, 7, 6, 5, 4, 3, 2, 1};
   static const int64_t i2[] = {-1, 0, 9};
   static const int64_t j2[] = {0, 0, 0};
-  dusk_expr *e = or_(cmp(GT, ar(SUB, col("i"), col("j")), li(0)),
-                     isnull_(ar(MOD, col("i"), col("j"))));
+  dusk_expr *e = or_(tu_cmp(GT, tu_arith(SUB, tu_col("i"), tu_col("j")), tu_lit_int(0)),
+                     isnull_(tu_arith(MOD, tu_col("i"), tu_col("j"))));
   dusk_exprvec *x;
   dusk_batch b;
   uint8_t mask[8];
@@ -850,20 +798,20 @@ static void expect_compile_error(dusk_expr *e, int code, const char *needle) {
 }
 
 START_TEST(test_compile_errors) {
-  expect_compile_error(cmp(GT, col("ii"), li(0)), DUSK_ENOTFOUND,
+  expect_compile_error(tu_cmp(GT, tu_col("ii"), tu_lit_int(0)), DUSK_ENOTFOUND,
                        "unknown column 'ii'; did you mean 'i'?");
-  expect_compile_error(cmp(GT, col("nothing_like_it"), li(0)), DUSK_ENOTFOUND,
+  expect_compile_error(tu_cmp(GT, tu_col("nothing_like_it"), tu_lit_int(0)), DUSK_ENOTFOUND,
                        "unknown column 'nothing_like_it'");
   /* Deep in the tree, on the right of an and. */
   expect_compile_error(
-      and_(cmp(GT, col("i"), li(0)), not_(isnull_(ar(ADD, col("zz"), li(1))))),
+      and_(tu_cmp(GT, tu_col("i"), tu_lit_int(0)), not_(isnull_(tu_arith(ADD, tu_col("zz"), tu_lit_int(1))))),
       DUSK_ENOTFOUND, "'zz'");
-  expect_compile_error(cmp(EQ, col("s"), li(1)), DUSK_ETYPE,
+  expect_compile_error(tu_cmp(EQ, tu_col("s"), tu_lit_int(1)), DUSK_ETYPE,
                        "cannot compare string with int64");
-  expect_compile_error(cmp(GT, ar(ADD, col("s"), li(1)), li(0)), DUSK_ETYPE,
+  expect_compile_error(tu_cmp(GT, tu_arith(ADD, tu_col("s"), tu_lit_int(1)), tu_lit_int(0)), DUSK_ETYPE,
                        "arithmetic on string");
-  expect_compile_error(not_(col("i")), DUSK_ETYPE, "'not' needs a condition");
-  expect_compile_error(and_(col("b"), col("f")), DUSK_ETYPE,
+  expect_compile_error(not_(tu_col("i")), DUSK_ETYPE, "'not' needs a condition");
+  expect_compile_error(and_(tu_col("b"), tu_col("f")), DUSK_ETYPE,
                        "'and' needs conditions on both sides");
 }
 END_TEST
@@ -872,7 +820,7 @@ END_TEST
  * what went wrong (not found, wrong type), not "out of memory". */
 START_TEST(test_compile_error_codes_without_err) {
   dusk_exprvec *x = NULL;
-  dusk_expr *e = cmp(GT, col("nope"), li(0));
+  dusk_expr *e = tu_cmp(GT, tu_col("nope"), tu_lit_int(0));
   int rc = dusk_exprvec_compile(e, names, types, NCOLS, 4, &x, NULL);
   ck_assert_ptr_null(x);
   ck_assert_msg(rc == DUSK_ENOTFOUND,
@@ -880,7 +828,7 @@ START_TEST(test_compile_error_codes_without_err) {
                 dusk_strerror(rc), DUSK_ENOTFOUND,
                 dusk_strerror(DUSK_ENOTFOUND));
   dusk_expr_free(e);
-  e = cmp(EQ, col("s"), li(1));
+  e = tu_cmp(EQ, tu_col("s"), tu_lit_int(1));
   rc = dusk_exprvec_compile(e, names, types, NCOLS, 4, &x, NULL);
   ck_assert_ptr_null(x);
   ck_assert_msg(rc == DUSK_ETYPE,
@@ -891,7 +839,7 @@ START_TEST(test_compile_error_codes_without_err) {
 END_TEST
 
 START_TEST(test_depth_limit) {
-  dusk_expr *e = cmp(GT, col("i"), li(0));
+  dusk_expr *e = tu_cmp(GT, tu_col("i"), tu_lit_int(0));
   dusk_exprvec *x = NULL;
   dusk_error err;
   dusk_batch b;
@@ -1098,12 +1046,12 @@ START_TEST(test_randomized_sweep) {
       for (size_t r = 0; r < SWEEP_ROWS; r++)
         want[r] =
             (uint8_t)ref_compare(op, cell_of(&b, ca, r), cell_of(&b, cb, r));
-      sweep_check(cmp(op, col(pairs[p][0]), col(pairs[p][1])), &b, want,
+      sweep_check(tu_cmp(op, tu_col(pairs[p][0]), tu_col(pairs[p][1])), &b, want,
                   "compare");
       /* not(a op b) is the complement of the mask. */
       for (size_t r = 0; r < SWEEP_ROWS; r++)
         want[r] = !want[r];
-      sweep_check(not_(cmp(op, col(pairs[p][0]), col(pairs[p][1]))), &b, want,
+      sweep_check(not_(tu_cmp(op, tu_col(pairs[p][0]), tu_col(pairs[p][1]))), &b, want,
                   "not compare");
     }
   }
@@ -1131,15 +1079,15 @@ START_TEST(test_randomized_sweep) {
             want[r] = (uint8_t)ref_compare(op, ref_mod(a, bb), th);
           }
           {
-            dusk_expr *m = ar(MOD, col(mpairs[p][0]), col(mpairs[p][1]));
+            dusk_expr *m = tu_arith(MOD, tu_col(mpairs[p][0]), tu_col(mpairs[p][1]));
             /* Rows with an infinite operand are masked off on both sides
              * by requiring finite operands in the expression. */
             dusk_expr *fin_a =
-                cmp(LT, ar(MUL, col(mpairs[p][0]), li(0)), li(1));
+                tu_cmp(LT, tu_arith(MUL, tu_col(mpairs[p][0]), tu_lit_int(0)), tu_lit_int(1));
             dusk_expr *fin_b =
-                cmp(LT, ar(MUL, col(mpairs[p][1]), li(0)), li(1));
+                tu_cmp(LT, tu_arith(MUL, tu_col(mpairs[p][1]), tu_lit_int(0)), tu_lit_int(1));
             dusk_expr *e =
-                and_(and_(fin_a, fin_b), cmp(op, m, lf(thresholds[t])));
+                and_(and_(fin_a, fin_b), tu_cmp(op, m, tu_lit_float(thresholds[t])));
             /* The reference: a null/NaN finite check is false, so mask
              * rows whose operands are null, NaN or infinite. */
             for (size_t r = 0; r < SWEEP_ROWS; r++) {
@@ -1161,8 +1109,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("exprvec");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("compare");
   tcase_set_timeout(tc, 30);
@@ -1206,9 +1152,5 @@ int main(void) {
   tcase_add_test(tc, test_randomized_sweep);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -4,6 +4,7 @@
  * Every call runs on an exact-size heap copy without a terminating NUL, so
  * reading past `len` shows up under AddressSanitizer. */
 #include "fieldparse.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <math.h>
@@ -426,8 +427,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("fieldparse");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("na");
   tcase_set_timeout(tc, 30);
@@ -459,9 +458,5 @@ int main(void) {
   tcase_add_test(tc, test_infer);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

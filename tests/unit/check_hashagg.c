@@ -10,6 +10,7 @@
  * Every partial is decoded from an exact-size heap copy of its encoding, so
  * a read past the bytes shows up under AddressSanitizer. */
 #include "batch.h"
+#include "testutil.h"
 #include "hashagg.h"
 #include "table.h"
 
@@ -23,45 +24,7 @@
 /* ---- values ---------------------------------------------------------------
  */
 
-static dusk_value vnull(void) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_NULL;
-  return v;
-}
-
-static dusk_value vi(int64_t i) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = i;
-  return v;
-}
-
-static dusk_value vf(double f) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_FLOAT64;
-  v.u.f = f;
-  return v;
-}
-
-static dusk_value vb(bool b) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_BOOL;
-  v.u.b = b;
-  return v;
-}
-
-static dusk_value vsn(const char *s, size_t len) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_STRING;
-  v.u.s.ptr = s;
-  v.u.s.len = len;
-  return v;
-}
-
-static dusk_value vs(const char *s) { return vsn(s, strlen(s)); }
-
-#define N vnull()
+#define N tu_null()
 
 /* An assertion for helpers run thousands of times: a passing ck_assert
  * costs Check a write to its log, a passing REQUIRE nothing. */
@@ -450,9 +413,9 @@ START_TEST(test_int_values) {
   static const dusk_type otypes[] = {
       DUSK_TYPE_INT64,   DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64,
       DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64};
-  dusk_value cells[] = {vi(3), vi(10), vi(1),  vi(5), vi(3),   N,     vi(2),
-                        N,     vi(1),  vi(-5), N,     vi(100), vi(3), vi(10),
-                        vi(2), N,      vi(1),  vi(7), vi(-4),  vi(0)};
+  dusk_value cells[] = {tu_int(3), tu_int(10), tu_int(1),  tu_int(5), tu_int(3),   N,     tu_int(2),
+                        N,     tu_int(1),  tu_int(-5), N,     tu_int(100), tu_int(3), tu_int(10),
+                        tu_int(2), N,      tu_int(1),  tu_int(7), tu_int(-4),  tu_int(0)};
   dataset d = {2, 10, types, cells};
   config c;
   dusk_table *t;
@@ -463,15 +426,15 @@ START_TEST(test_int_values) {
   /* pandas: df.groupby("k")["v"].agg([...]) with v as Int64. */
   expect_shape(t, 4, names, otypes, 8, 1);
   expect_row(t, 0,
-             (dusk_value[]){vi(-4), vi(1), vi(1), vi(0), vf(0.0), vi(0), vi(0),
-                            vi(1)});
+             (dusk_value[]){tu_int(-4), tu_int(1), tu_int(1), tu_int(0), tu_float(0.0), tu_int(0), tu_int(0),
+                            tu_int(1)});
   expect_row(t, 1,
-             (dusk_value[]){vi(1), vi(3), vi(3), vi(7), vf(7.0 / 3), vi(-5),
-                            vi(7), vi(3)});
-  expect_row(t, 2, (dusk_value[]){vi(2), vi(0), vi(2), vi(0), N, N, N, vi(0)});
+             (dusk_value[]){tu_int(1), tu_int(3), tu_int(3), tu_int(7), tu_float(7.0 / 3), tu_int(-5),
+                            tu_int(7), tu_int(3)});
+  expect_row(t, 2, (dusk_value[]){tu_int(2), tu_int(0), tu_int(2), tu_int(0), N, N, N, tu_int(0)});
   expect_row(t, 3,
-             (dusk_value[]){vi(3), vi(2), vi(3), vi(20), vf(10.0), vi(10),
-                            vi(10), vi(1)});
+             (dusk_value[]){tu_int(3), tu_int(2), tu_int(3), tu_int(20), tu_float(10.0), tu_int(10),
+                            tu_int(10), tu_int(1)});
   dusk_table_free(t);
 }
 END_TEST
@@ -484,10 +447,10 @@ START_TEST(test_float_values) {
                                      DUSK_TYPE_INT64,   DUSK_TYPE_FLOAT64,
                                      DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
                                      DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64};
-  dusk_value cells[] = {vs("b"),  vf(1.5), vs("a"),  N,       vs(""),
-                        vf(2.25), vs("b"), vf(-0.5), vs("a"), N,
-                        N,        vf(9.0), vs("B"),  vf(3.0), vs("\xc3\xa9"),
-                        vf(0.5),  vs("a"), N,        vs("b"), vf(1.5)};
+  dusk_value cells[] = {tu_str("b"),  tu_float(1.5), tu_str("a"),  N,       tu_str(""),
+                        tu_float(2.25), tu_str("b"), tu_float(-0.5), tu_str("a"), N,
+                        N,        tu_float(9.0), tu_str("B"),  tu_float(3.0), tu_str("\xc3\xa9"),
+                        tu_float(0.5),  tu_str("a"), N,        tu_str("b"), tu_float(1.5)};
   dataset d = {2, 10, types, cells};
   config c;
   dusk_table *t;
@@ -498,20 +461,20 @@ START_TEST(test_float_values) {
   expect_shape(t, 5, names, otypes, 8, 1);
   /* Bytewise order: "" < "B" < "a" < "b" < "\xc3\xa9". */
   expect_row(t, 0,
-             (dusk_value[]){vs(""), vi(1), vi(1), vf(2.25), vf(2.25), vf(2.25),
-                            vf(2.25), vi(1)});
+             (dusk_value[]){tu_str(""), tu_int(1), tu_int(1), tu_float(2.25), tu_float(2.25), tu_float(2.25),
+                            tu_float(2.25), tu_int(1)});
   expect_row(t, 1,
-             (dusk_value[]){vs("B"), vi(1), vi(1), vf(3.0), vf(3.0), vf(3.0),
-                            vf(3.0), vi(1)});
+             (dusk_value[]){tu_str("B"), tu_int(1), tu_int(1), tu_float(3.0), tu_float(3.0), tu_float(3.0),
+                            tu_float(3.0), tu_int(1)});
   /* All null: sum 0.0 (min_count=0), mean/min/max NaN. */
   expect_row(t, 2,
-             (dusk_value[]){vs("a"), vi(0), vi(3), vf(0.0), N, N, N, vi(0)});
+             (dusk_value[]){tu_str("a"), tu_int(0), tu_int(3), tu_float(0.0), N, N, N, tu_int(0)});
   expect_row(t, 3,
-             (dusk_value[]){vs("b"), vi(3), vi(3), vf(2.5), vf(2.5 / 3),
-                            vf(-0.5), vf(1.5), vi(2)});
+             (dusk_value[]){tu_str("b"), tu_int(3), tu_int(3), tu_float(2.5), tu_float(2.5 / 3),
+                            tu_float(-0.5), tu_float(1.5), tu_int(2)});
   expect_row(t, 4,
-             (dusk_value[]){vs("\xc3\xa9"), vi(1), vi(1), vf(0.5), vf(0.5),
-                            vf(0.5), vf(0.5), vi(1)});
+             (dusk_value[]){tu_str("\xc3\xa9"), tu_int(1), tu_int(1), tu_float(0.5), tu_float(0.5),
+                            tu_float(0.5), tu_float(0.5), tu_int(1)});
   dusk_table_free(t);
 }
 END_TEST
@@ -528,9 +491,9 @@ START_TEST(test_bool_and_string_values) {
       DUSK_TYPE_INT64,   DUSK_TYPE_INT64, DUSK_TYPE_STRING, DUSK_TYPE_STRING,
       DUSK_TYPE_INT64};
   dusk_value cells[] = {
-      vb(true),  vb(true),  vs("x"), vb(false), N,         vs("y"),  vb(true),
-      vb(false), N,         N,       vb(true),  vs("z"),   vb(true), vb(true),
-      vs("abc"), vb(false), N,       vs("ab"),  vb(false), N,        N};
+      tu_bool(true),  tu_bool(true),  tu_str("x"), tu_bool(false), N,         tu_str("y"),  tu_bool(true),
+      tu_bool(false), N,         N,       tu_bool(true),  tu_str("z"),   tu_bool(true), tu_bool(true),
+      tu_str("abc"), tu_bool(false), N,       tu_str("ab"),  tu_bool(false), N,        N};
   dataset d = {3, 7, types, cells};
   config c;
   dusk_table *t;
@@ -546,12 +509,12 @@ START_TEST(test_bool_and_string_values) {
   expect_shape(t, 2, names, otypes, 13, 1);
   /* False < True; bool sum is int64 (pandas 1.5), min/max stay bool. */
   expect_row(t, 0,
-             (dusk_value[]){vb(false), vi(0), vi(3), vi(0), N, N, N, vi(0),
-                            vi(2), vi(3), vs("ab"), vs("y"), vi(2)});
+             (dusk_value[]){tu_bool(false), tu_int(0), tu_int(3), tu_int(0), N, N, N, tu_int(0),
+                            tu_int(2), tu_int(3), tu_str("ab"), tu_str("y"), tu_int(2)});
   expect_row(t, 1,
-             (dusk_value[]){vb(true), vi(3), vi(3), vi(2), vf(2.0 / 3),
-                            vb(false), vb(true), vi(2), vi(2), vi(3), vs("abc"),
-                            vs("x"), vi(2)});
+             (dusk_value[]){tu_bool(true), tu_int(3), tu_int(3), tu_int(2), tu_float(2.0 / 3),
+                            tu_bool(false), tu_bool(true), tu_int(2), tu_int(2), tu_int(3), tu_str("abc"),
+                            tu_str("x"), tu_int(2)});
   dusk_table_free(t);
 }
 END_TEST
@@ -574,23 +537,23 @@ START_TEST(test_string_minmax_outlives_batch) {
   h = cfg_new(&c);
   ck_assert_int_eq(dusk_batch_init(&b, types, 2, 8), 0);
   for (size_t i = 0; i < 6; i++)
-    add_row(&b, (dusk_value[]){vi(1), vs(first[i])});
-  add_row(&b, (dusk_value[]){vi(2), vs("")});
-  add_row(&b, (dusk_value[]){vi(2), vs("a")});
+    add_row(&b, (dusk_value[]){tu_int(1), tu_str(first[i])});
+  add_row(&b, (dusk_value[]){tu_int(2), tu_str("")});
+  add_row(&b, (dusk_value[]){tu_int(2), tu_str("a")});
   ck_assert_int_eq(dusk_hashagg_add(h, &b, c.key_cols, c.agg_cols), 0);
   /* Overwrite the arena where the first batch's strings were. */
   dusk_batch_clear(&b);
   memset(b.arena, 'Q', b.arena_cap);
   for (size_t i = 0; i < 3; i++)
-    add_row(&b, (dusk_value[]){vi(3), vs(second[i])});
+    add_row(&b, (dusk_value[]){tu_int(3), tu_str(second[i])});
   ck_assert_int_eq(dusk_hashagg_add(h, &b, c.key_cols, c.agg_cols), 0);
   dusk_batch_destroy(&b);
   t = final_of(h);
   dusk_hashagg_free(h); /* the table owns its bytes */
   ck_assert_uint_eq(t->nrows, 3);
-  expect_row(t, 0, (dusk_value[]){vi(1), vs("B"), vs("\xff")});
-  expect_row(t, 1, (dusk_value[]){vi(2), vs(""), vs("a")});
-  expect_row(t, 2, (dusk_value[]){vi(3), vs(second[1]), vs(second[0])});
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_str("B"), tu_str("\xff")});
+  expect_row(t, 1, (dusk_value[]){tu_int(2), tu_str(""), tu_str("a")});
+  expect_row(t, 2, (dusk_value[]){tu_int(3), tu_str(second[1]), tu_str(second[0])});
   dusk_table_free(t);
 }
 END_TEST
@@ -601,8 +564,8 @@ END_TEST
 START_TEST(test_int_keys_sorted) {
   static const dusk_type types[] = {DUSK_TYPE_INT64};
   dusk_value cells[] = {
-      vi(5), vi(-3), vi(INT64_MAX), vi(0), vi(INT64_MIN), vi(5), vi(-3), vi(-1),
-      N,     vi(0),  vi(1000000007)};
+      tu_int(5), tu_int(-3), tu_int(INT64_MAX), tu_int(0), tu_int(INT64_MIN), tu_int(5), tu_int(-3), tu_int(-1),
+      N,     tu_int(0),  tu_int(1000000007)};
   static const int64_t want[] = {INT64_MIN, -3,         -1,       0,
                                  5,         1000000007, INT64_MAX};
   static const int64_t sizes[] = {1, 2, 1, 2, 2, 1, 1};
@@ -615,7 +578,7 @@ START_TEST(test_int_keys_sorted) {
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nrows, 7);
   for (size_t r = 0; r < 7; r++)
-    expect_row(t, r, (dusk_value[]){vi(want[r]), vi(sizes[r])});
+    expect_row(t, r, (dusk_value[]){tu_int(want[r]), tu_int(sizes[r])});
   dusk_table_free(t);
 }
 END_TEST
@@ -623,10 +586,10 @@ END_TEST
 START_TEST(test_float_keys_negative_zero) {
   static const dusk_type types[] = {DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64};
   dusk_value cells[] = {
-      vf(0.0),   vi(1),         vf(-0.0), vi(2),        vf(2.5),
-      vi(3),     vf(-INFINITY), vi(4),    vf(INFINITY), vi(5),
-      vf(-1.25), vi(6),         N,        vi(7),        vf(-0.0),
-      vi(8),     vf(1e300),     vi(9),    vf(2.5),      vi(10)};
+      tu_float(0.0),   tu_int(1),         tu_float(-0.0), tu_int(2),        tu_float(2.5),
+      tu_int(3),     tu_float(-INFINITY), tu_int(4),    tu_float(INFINITY), tu_int(5),
+      tu_float(-1.25), tu_int(6),         N,        tu_int(7),        tu_float(-0.0),
+      tu_int(8),     tu_float(1e300),     tu_int(9),    tu_float(2.5),      tu_int(10)};
   dataset d = {2, 10, types, cells};
   config c;
   dusk_table *t;
@@ -642,23 +605,23 @@ START_TEST(test_float_keys_negative_zero) {
   t = final_of(h);
   dusk_hashagg_free(h);
   ck_assert_uint_eq(t->nrows, 6);
-  expect_row(t, 0, (dusk_value[]){vf(-INFINITY), vi(4), vi(1)});
-  expect_row(t, 1, (dusk_value[]){vf(-1.25), vi(6), vi(1)});
-  expect_row(t, 2, (dusk_value[]){vf(0.0), vi(11), vi(3)});
-  expect_row(t, 3, (dusk_value[]){vf(2.5), vi(13), vi(2)});
-  expect_row(t, 4, (dusk_value[]){vf(1e300), vi(9), vi(1)});
-  expect_row(t, 5, (dusk_value[]){vf(INFINITY), vi(5), vi(1)});
+  expect_row(t, 0, (dusk_value[]){tu_float(-INFINITY), tu_int(4), tu_int(1)});
+  expect_row(t, 1, (dusk_value[]){tu_float(-1.25), tu_int(6), tu_int(1)});
+  expect_row(t, 2, (dusk_value[]){tu_float(0.0), tu_int(11), tu_int(3)});
+  expect_row(t, 3, (dusk_value[]){tu_float(2.5), tu_int(13), tu_int(2)});
+  expect_row(t, 4, (dusk_value[]){tu_float(1e300), tu_int(9), tu_int(1)});
+  expect_row(t, 5, (dusk_value[]){tu_float(INFINITY), tu_int(5), tu_int(1)});
   dusk_table_free(t);
 }
 END_TEST
 
 START_TEST(test_string_and_bool_keys_sorted) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_BOOL};
-  dusk_value cells[] = {vs("b"),        vb(true),  vs("a"), vb(false),
-                        vs("ab"),       N,         vs("B"), vb(true),
-                        vs("\xc3\xa9"), vb(false), vs(""),  vb(true),
-                        vs("a\x01"),    vb(true),  N,       vb(false),
-                        vs("b"),        vb(false), vs("a"), vb(true)};
+  dusk_value cells[] = {tu_str("b"),        tu_bool(true),  tu_str("a"), tu_bool(false),
+                        tu_str("ab"),       N,         tu_str("B"), tu_bool(true),
+                        tu_str("\xc3\xa9"), tu_bool(false), tu_str(""),  tu_bool(true),
+                        tu_str("a\x01"),    tu_bool(true),  N,       tu_bool(false),
+                        tu_str("b"),        tu_bool(false), tu_str("a"), tu_bool(true)};
   static const char *const order[] = {"",   "B", "a",       "a\x01",
                                       "ab", "b", "\xc3\xa9"};
   static const int64_t sizes[] = {1, 1, 2, 1, 1, 2, 1};
@@ -671,7 +634,7 @@ START_TEST(test_string_and_bool_keys_sorted) {
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nrows, 7);
   for (size_t r = 0; r < 7; r++)
-    expect_row(t, r, (dusk_value[]){vs(order[r]), vi(sizes[r])});
+    expect_row(t, r, (dusk_value[]){tu_str(order[r]), tu_int(sizes[r])});
   dusk_table_free(t);
 
   /* Bool keys: False before True; the null-key row is dropped. */
@@ -681,8 +644,8 @@ START_TEST(test_string_and_bool_keys_sorted) {
   cfg_agg(&c, DUSK_AGG_MIN, DUSK_TYPE_STRING, 0, "min");
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nrows, 2);
-  expect_row(t, 0, (dusk_value[]){vb(false), vi(4), vs("a")});
-  expect_row(t, 1, (dusk_value[]){vb(true), vi(5), vs("")});
+  expect_row(t, 0, (dusk_value[]){tu_bool(false), tu_int(4), tu_str("a")});
+  expect_row(t, 1, (dusk_value[]){tu_bool(true), tu_int(5), tu_str("")});
   dusk_table_free(t);
 }
 END_TEST
@@ -690,10 +653,10 @@ END_TEST
 /* Strings are bytes with a length: NULs inside keys and values count. */
 START_TEST(test_strings_with_nul_bytes) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
-  dusk_value cells[] = {vsn("a\0b", 3), vsn("x\0y", 3), vsn("a\0a", 3),
-                        vsn("x", 1),    vsn("a", 1),    vsn("x\0z", 3),
-                        vsn("a\0", 2),  vsn("", 0),     vsn("a\0b", 3),
-                        vsn("x\0z", 3), vsn("a\0a", 3), vsn("x\0", 2)};
+  dusk_value cells[] = {tu_strn("a\0b", 3), tu_strn("x\0y", 3), tu_strn("a\0a", 3),
+                        tu_strn("x", 1),    tu_strn("a", 1),    tu_strn("x\0z", 3),
+                        tu_strn("a\0", 2),  tu_strn("", 0),     tu_strn("a\0b", 3),
+                        tu_strn("x\0z", 3), tu_strn("a\0a", 3), tu_strn("x\0", 2)};
   dataset d = {2, 6, types, cells};
   config c;
   dusk_table *t;
@@ -705,14 +668,14 @@ START_TEST(test_strings_with_nul_bytes) {
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nrows, 4);
   expect_row(
-      t, 0, (dusk_value[]){vsn("a", 1), vsn("x\0z", 3), vsn("x\0z", 3), vi(1)});
+      t, 0, (dusk_value[]){tu_strn("a", 1), tu_strn("x\0z", 3), tu_strn("x\0z", 3), tu_int(1)});
   expect_row(t, 1,
-             (dusk_value[]){vsn("a\0", 2), vsn("", 0), vsn("", 0), vi(1)});
+             (dusk_value[]){tu_strn("a\0", 2), tu_strn("", 0), tu_strn("", 0), tu_int(1)});
   expect_row(t, 2,
-             (dusk_value[]){vsn("a\0a", 3), vsn("x", 1), vsn("x\0", 2), vi(2)});
+             (dusk_value[]){tu_strn("a\0a", 3), tu_strn("x", 1), tu_strn("x\0", 2), tu_int(2)});
   expect_row(
       t, 3,
-      (dusk_value[]){vsn("a\0b", 3), vsn("x\0y", 3), vsn("x\0z", 3), vi(2)});
+      (dusk_value[]){tu_strn("a\0b", 3), tu_strn("x\0y", 3), tu_strn("x\0z", 3), tu_int(2)});
   dusk_table_free(t);
 }
 END_TEST
@@ -723,14 +686,14 @@ START_TEST(test_multiple_keys) {
                                     DUSK_TYPE_FLOAT64};
   /* s, i, t, b, f */
   dusk_value cells[] = {
-      vs("a"),  vi(2),     vs("bc"), vb(true),  vf(1.0),   vs("a"),  vi(1),
-      vs("bc"), vb(false), vf(2.0),  vs("b"),   vi(1),     vs("c"),  vb(true),
-      vf(-1.0), vs("a"),   vi(2),    vs("c"),   vb(false), vf(2.0),  vs(""),
-      vi(5),    vs("abc"), vb(true), vf(-0.0),  vs("a"),   N,        vs(""),
-      vb(true), vf(0.0),   N,        vi(1),     vs("x"),   N,        N,
-      vs("b"),  vi(-1),    vs("c"),  vb(true),  vf(1.0),   vs("ab"), vi(7),
-      vs("c"),  vb(false), vf(0.5),  vs("abc"), vi(7),     vs(""),   vb(true),
-      vf(0.0),
+      tu_str("a"),  tu_int(2),     tu_str("bc"), tu_bool(true),  tu_float(1.0),   tu_str("a"),  tu_int(1),
+      tu_str("bc"), tu_bool(false), tu_float(2.0),  tu_str("b"),   tu_int(1),     tu_str("c"),  tu_bool(true),
+      tu_float(-1.0), tu_str("a"),   tu_int(2),    tu_str("c"),   tu_bool(false), tu_float(2.0),  tu_str(""),
+      tu_int(5),    tu_str("abc"), tu_bool(true), tu_float(-0.0),  tu_str("a"),   N,        tu_str(""),
+      tu_bool(true), tu_float(0.0),   N,        tu_int(1),     tu_str("x"),   N,        N,
+      tu_str("b"),  tu_int(-1),    tu_str("c"),  tu_bool(true),  tu_float(1.0),   tu_str("ab"), tu_int(7),
+      tu_str("c"),  tu_bool(false), tu_float(0.5),  tu_str("abc"), tu_int(7),     tu_str(""),   tu_bool(true),
+      tu_float(0.0),
   };
   dataset d = {5, 10, types, cells};
   config c;
@@ -745,13 +708,13 @@ START_TEST(test_multiple_keys) {
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nindex, 2);
   ck_assert_uint_eq(t->nrows, 7);
-  expect_row(t, 0, (dusk_value[]){vs(""), vi(5), vi(1), vf(0.0)});
-  expect_row(t, 1, (dusk_value[]){vs("a"), vi(1), vi(1), vf(2.0)});
-  expect_row(t, 2, (dusk_value[]){vs("a"), vi(2), vi(2), vf(3.0)});
-  expect_row(t, 3, (dusk_value[]){vs("ab"), vi(7), vi(1), vf(0.5)});
-  expect_row(t, 4, (dusk_value[]){vs("abc"), vi(7), vi(1), vf(0.0)});
-  expect_row(t, 5, (dusk_value[]){vs("b"), vi(-1), vi(1), vf(1.0)});
-  expect_row(t, 6, (dusk_value[]){vs("b"), vi(1), vi(1), vf(-1.0)});
+  expect_row(t, 0, (dusk_value[]){tu_str(""), tu_int(5), tu_int(1), tu_float(0.0)});
+  expect_row(t, 1, (dusk_value[]){tu_str("a"), tu_int(1), tu_int(1), tu_float(2.0)});
+  expect_row(t, 2, (dusk_value[]){tu_str("a"), tu_int(2), tu_int(2), tu_float(3.0)});
+  expect_row(t, 3, (dusk_value[]){tu_str("ab"), tu_int(7), tu_int(1), tu_float(0.5)});
+  expect_row(t, 4, (dusk_value[]){tu_str("abc"), tu_int(7), tu_int(1), tu_float(0.0)});
+  expect_row(t, 5, (dusk_value[]){tu_str("b"), tu_int(-1), tu_int(1), tu_float(1.0)});
+  expect_row(t, 6, (dusk_value[]){tu_str("b"), tu_int(1), tu_int(1), tu_float(-1.0)});
   dusk_table_free(t);
 
   /* (string, string): ("a","bc"), ("ab","c") and ("abc","") are distinct
@@ -762,13 +725,13 @@ START_TEST(test_multiple_keys) {
   cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nrows, 7);
-  expect_row(t, 0, (dusk_value[]){vs(""), vs("abc"), vi(1)});
-  expect_row(t, 1, (dusk_value[]){vs("a"), vs(""), vi(1)});
-  expect_row(t, 2, (dusk_value[]){vs("a"), vs("bc"), vi(2)});
-  expect_row(t, 3, (dusk_value[]){vs("a"), vs("c"), vi(1)});
-  expect_row(t, 4, (dusk_value[]){vs("ab"), vs("c"), vi(1)});
-  expect_row(t, 5, (dusk_value[]){vs("abc"), vs(""), vi(1)});
-  expect_row(t, 6, (dusk_value[]){vs("b"), vs("c"), vi(2)});
+  expect_row(t, 0, (dusk_value[]){tu_str(""), tu_str("abc"), tu_int(1)});
+  expect_row(t, 1, (dusk_value[]){tu_str("a"), tu_str(""), tu_int(1)});
+  expect_row(t, 2, (dusk_value[]){tu_str("a"), tu_str("bc"), tu_int(2)});
+  expect_row(t, 3, (dusk_value[]){tu_str("a"), tu_str("c"), tu_int(1)});
+  expect_row(t, 4, (dusk_value[]){tu_str("ab"), tu_str("c"), tu_int(1)});
+  expect_row(t, 5, (dusk_value[]){tu_str("abc"), tu_str(""), tu_int(1)});
+  expect_row(t, 6, (dusk_value[]){tu_str("b"), tu_str("c"), tu_int(2)});
   dusk_table_free(t);
 
   /* (bool, float): -0.0 and 0.0 one key inside a tuple too. */
@@ -779,11 +742,11 @@ START_TEST(test_multiple_keys) {
   cfg_agg(&c, DUSK_AGG_MAX, DUSK_TYPE_STRING, 0, "max");
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nrows, 5);
-  expect_row(t, 0, (dusk_value[]){vb(false), vf(0.5), vi(1), vs("ab")});
-  expect_row(t, 1, (dusk_value[]){vb(false), vf(2.0), vi(2), vs("a")});
-  expect_row(t, 2, (dusk_value[]){vb(true), vf(-1.0), vi(1), vs("b")});
-  expect_row(t, 3, (dusk_value[]){vb(true), vf(0.0), vi(2), vs("abc")});
-  expect_row(t, 4, (dusk_value[]){vb(true), vf(1.0), vi(2), vs("b")});
+  expect_row(t, 0, (dusk_value[]){tu_bool(false), tu_float(0.5), tu_int(1), tu_str("ab")});
+  expect_row(t, 1, (dusk_value[]){tu_bool(false), tu_float(2.0), tu_int(2), tu_str("a")});
+  expect_row(t, 2, (dusk_value[]){tu_bool(true), tu_float(-1.0), tu_int(1), tu_str("b")});
+  expect_row(t, 3, (dusk_value[]){tu_bool(true), tu_float(0.0), tu_int(2), tu_str("abc")});
+  expect_row(t, 4, (dusk_value[]){tu_bool(true), tu_float(1.0), tu_int(2), tu_str("b")});
   dusk_table_free(t);
 
   /* (int, string, bool): three keys, sorted on each in turn. */
@@ -795,14 +758,14 @@ START_TEST(test_multiple_keys) {
   t = aggregate(&c, &d);
   ck_assert_uint_eq(t->nindex, 3);
   ck_assert_uint_eq(t->nrows, 8);
-  expect_row(t, 0, (dusk_value[]){vi(-1), vs("c"), vb(true), vi(1)});
-  expect_row(t, 1, (dusk_value[]){vi(1), vs("bc"), vb(false), vi(1)});
-  expect_row(t, 2, (dusk_value[]){vi(1), vs("c"), vb(true), vi(1)});
-  expect_row(t, 3, (dusk_value[]){vi(2), vs("bc"), vb(true), vi(1)});
-  expect_row(t, 4, (dusk_value[]){vi(2), vs("c"), vb(false), vi(1)});
-  expect_row(t, 5, (dusk_value[]){vi(5), vs("abc"), vb(true), vi(1)});
-  expect_row(t, 6, (dusk_value[]){vi(7), vs(""), vb(true), vi(1)});
-  expect_row(t, 7, (dusk_value[]){vi(7), vs("c"), vb(false), vi(1)});
+  expect_row(t, 0, (dusk_value[]){tu_int(-1), tu_str("c"), tu_bool(true), tu_int(1)});
+  expect_row(t, 1, (dusk_value[]){tu_int(1), tu_str("bc"), tu_bool(false), tu_int(1)});
+  expect_row(t, 2, (dusk_value[]){tu_int(1), tu_str("c"), tu_bool(true), tu_int(1)});
+  expect_row(t, 3, (dusk_value[]){tu_int(2), tu_str("bc"), tu_bool(true), tu_int(1)});
+  expect_row(t, 4, (dusk_value[]){tu_int(2), tu_str("c"), tu_bool(false), tu_int(1)});
+  expect_row(t, 5, (dusk_value[]){tu_int(5), tu_str("abc"), tu_bool(true), tu_int(1)});
+  expect_row(t, 6, (dusk_value[]){tu_int(7), tu_str(""), tu_bool(true), tu_int(1)});
+  expect_row(t, 7, (dusk_value[]){tu_int(7), tu_str("c"), tu_bool(false), tu_int(1)});
   dusk_table_free(t);
 }
 END_TEST
@@ -822,7 +785,7 @@ START_TEST(test_too_many_keys) {
     cols[k] = 0;
   }
   ck_assert_int_eq(dusk_batch_init(&b, types, 1, 2), 0);
-  add_row(&b, (dusk_value[]){vi(1)});
+  add_row(&b, (dusk_value[]){tu_int(1)});
   /* 16 keys work; 17 are refused rather than overflowing a stack array. */
   h = dusk_hashagg_new(names, kt, 16, &spec, 1);
   ck_assert_ptr_nonnull(h);
@@ -843,10 +806,10 @@ END_TEST
 
 START_TEST(test_int_sum_wraps) {
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
-  dusk_value cells[] = {vi(1), vi(INT64_MAX), vi(1), vi(1),
-                        vi(2), vi(INT64_MIN), vi(2), vi(-1),
-                        vi(3), vi(INT64_MAX), vi(3), vi(INT64_MAX),
-                        vi(3), vi(2)};
+  dusk_value cells[] = {tu_int(1), tu_int(INT64_MAX), tu_int(1), tu_int(1),
+                        tu_int(2), tu_int(INT64_MIN), tu_int(2), tu_int(-1),
+                        tu_int(3), tu_int(INT64_MAX), tu_int(3), tu_int(INT64_MAX),
+                        tu_int(3), tu_int(2)};
   dataset d = {2, 7, types, cells};
   config c;
   dusk_hashagg *h, *m;
@@ -862,11 +825,11 @@ START_TEST(test_int_sum_wraps) {
   /* numpy: int64 sums wrap modulo 2^64; the mean is a float sum. */
   expect_row(
       whole, 0,
-      (dusk_value[]){vi(1), vi(INT64_MIN), vf(9223372036854775808.0 / 2)});
+      (dusk_value[]){tu_int(1), tu_int(INT64_MIN), tu_float(9223372036854775808.0 / 2)});
   expect_row(
       whole, 1,
-      (dusk_value[]){vi(2), vi(INT64_MAX), vf(-9223372036854775809.0 / 2)});
-  expect_row(whole, 2, (dusk_value[]){vi(3), vi(0), vf(mean3)});
+      (dusk_value[]){tu_int(2), tu_int(INT64_MAX), tu_float(-9223372036854775809.0 / 2)});
+  expect_row(whole, 2, (dusk_value[]){tu_int(3), tu_int(0), tu_float(mean3)});
   /* The same wrap when partial sums meet in a merge. */
   for (size_t i = 0; i < 3; i++) {
     h = cfg_new(&c);
@@ -878,9 +841,9 @@ START_TEST(test_int_sum_wraps) {
   for (size_t i = 0; i < 3; i++)
     merge_ok(m, p[2 - i]);
   t = final_of(m);
-  expect_cell(t, 1, 0, vi(INT64_MIN));
-  expect_cell(t, 1, 1, vi(INT64_MAX));
-  expect_cell(t, 1, 2, vi(0));
+  expect_cell(t, 1, 0, tu_int(INT64_MIN));
+  expect_cell(t, 1, 1, tu_int(INT64_MAX));
+  expect_cell(t, 1, 2, tu_int(0));
   for (size_t i = 0; i < 3; i++)
     dusk_table_free(p[i]);
   dusk_table_free(t);
@@ -916,22 +879,22 @@ static dataset mixed_dataset(size_t nrows, uint64_t seed) {
       int null = rnd_below(100) < (c < MV_I ? 5u : 15u);
       int k = (int)rnd_below(9) - 4;
       if (null) {
-        row[c] = vnull();
+        row[c] = tu_null();
         continue;
       }
       switch (mixed_types[c]) {
       case DUSK_TYPE_STRING:
-        row[c] = vs(pool[c == MK_S ? rnd_below(4) : rnd_below(10)]);
+        row[c] = tu_str(pool[c == MK_S ? rnd_below(4) : rnd_below(10)]);
         break;
       case DUSK_TYPE_INT64:
-        row[c] = vi(c == MK_I ? k % 3 : k * 1000003);
+        row[c] = tu_int(c == MK_I ? k % 3 : k * 1000003);
         break;
       case DUSK_TYPE_BOOL:
-        row[c] = vb(rnd_below(2) == 1);
+        row[c] = tu_bool(rnd_below(2) == 1);
         break;
       default:
         row[c] =
-            vf(k == 0 && rnd_below(2) ? -0.0 : k / 4.0 + (c == MK_F ? 0 : 10));
+            tu_float(k == 0 && rnd_below(2) ? -0.0 : k / 4.0 + (c == MK_F ? 0 : 10));
       }
     }
   }
@@ -1152,8 +1115,8 @@ END_TEST
  * aggregate that already has the same groups adds up. */
 START_TEST(test_partial_layout_and_double_merge) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64};
-  dusk_value cells[] = {vs("x"), vi(1), vs("y"), vi(2),
-                        vs("x"), N,     vs("x"), vi(4)};
+  dusk_value cells[] = {tu_str("x"), tu_int(1), tu_str("y"), tu_int(2),
+                        tu_str("x"), N,     tu_str("x"), tu_int(4)};
   dataset d = {2, 4, types, cells};
   config c;
   dusk_hashagg *h, *m;
@@ -1173,11 +1136,11 @@ START_TEST(test_partial_layout_and_double_merge) {
   merge_ok(m, p);
   t = final_of(m);
   expect_row(t, 0,
-             (dusk_value[]){vs("x"), vi(4), vi(6), vi(10), vf(2.5), vi(1),
-                            vi(4), vi(2)});
+             (dusk_value[]){tu_str("x"), tu_int(4), tu_int(6), tu_int(10), tu_float(2.5), tu_int(1),
+                            tu_int(4), tu_int(2)});
   expect_row(t, 1,
-             (dusk_value[]){vs("y"), vi(2), vi(2), vi(4), vf(2.0), vi(2), vi(2),
-                            vi(1)});
+             (dusk_value[]){tu_str("y"), tu_int(2), tu_int(2), tu_int(4), tu_float(2.0), tu_int(2), tu_int(2),
+                            tu_int(1)});
   dusk_table_free(t);
   dusk_table_free(p);
   dusk_hashagg_free(m);
@@ -1193,15 +1156,15 @@ START_TEST(test_nunique_across_partials) {
    * strings {"a",""} | {"a","b"} | {"",""}: 3; floats -0.0 | 0.0 | 0.5:
    * 2 (-0.0 == 0.0); bools True | False | True: 2.  Group 2 is only in
    * the last part. */
-  dusk_value a[] = {vi(1), vi(1), vs("a"), vf(-0.0), vb(true),
-                    vi(1), vi(2), vs(""),  N,        N,
-                    vi(1), vi(3), N,       vf(-0.0), vb(true)};
-  dusk_value b[] = {vi(1), vi(3), vs("a"), vf(0.0), vb(false),
-                    vi(1), vi(4), vs("b"), vf(0.0), N};
-  dusk_value e[] = {vi(1), vi(1), vs(""),  vf(0.5), vb(true),
-                    vi(1), vi(4), vs(""),  N,       vb(true),
-                    vi(1), vi(5), N,       vf(0.5), N,
-                    vi(2), vi(9), vs("q"), vf(1.0), vb(false)};
+  dusk_value a[] = {tu_int(1), tu_int(1), tu_str("a"), tu_float(-0.0), tu_bool(true),
+                    tu_int(1), tu_int(2), tu_str(""),  N,        N,
+                    tu_int(1), tu_int(3), N,       tu_float(-0.0), tu_bool(true)};
+  dusk_value b[] = {tu_int(1), tu_int(3), tu_str("a"), tu_float(0.0), tu_bool(false),
+                    tu_int(1), tu_int(4), tu_str("b"), tu_float(0.0), N};
+  dusk_value e[] = {tu_int(1), tu_int(1), tu_str(""),  tu_float(0.5), tu_bool(true),
+                    tu_int(1), tu_int(4), tu_str(""),  N,       tu_bool(true),
+                    tu_int(1), tu_int(5), N,       tu_float(0.5), N,
+                    tu_int(2), tu_int(9), tu_str("q"), tu_float(1.0), tu_bool(false)};
   dataset parts[3] = {{5, 3, types, a}, {5, 2, types, b}, {5, 4, types, e}};
   config c;
   dusk_table *p[3], *t;
@@ -1224,8 +1187,8 @@ START_TEST(test_nunique_across_partials) {
   merge_ok(m, p[0]);
   t = final_of(m);
   ck_assert_uint_eq(t->nrows, 2);
-  expect_row(t, 0, (dusk_value[]){vi(1), vi(5), vi(3), vi(2), vi(2)});
-  expect_row(t, 1, (dusk_value[]){vi(2), vi(1), vi(1), vi(1), vi(1)});
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_int(5), tu_int(3), tu_int(2), tu_int(2)});
+  expect_row(t, 1, (dusk_value[]){tu_int(2), tu_int(1), tu_int(1), tu_int(1), tu_int(1)});
   dusk_table_free(t);
   /* Through one more level of partials, the sets stay exact. */
   {
@@ -1235,7 +1198,7 @@ START_TEST(test_nunique_across_partials) {
     merge_ok(m2, p[0]);
     merge_ok(m2, p[1]);
     t2 = final_of(m2);
-    expect_row(t2, 0, (dusk_value[]){vi(1), vi(5), vi(3), vi(2), vi(2)});
+    expect_row(t2, 0, (dusk_value[]){tu_int(1), tu_int(5), tu_int(3), tu_int(2), tu_int(2)});
     dusk_table_free(t2);
     dusk_table_free(again);
     dusk_hashagg_free(m2);
@@ -1262,8 +1225,8 @@ static dusk_table *set_partial(const char *bytes, size_t len) {
   dusk_table *t = dusk_table_new(names, types, 2, 1);
   dusk_value row[2];
   ck_assert_ptr_nonnull(t);
-  row[0] = vi(1);
-  row[1] = vnull();
+  row[0] = tu_int(1);
+  row[1] = tu_null();
   row[1].type = DUSK_TYPE_STRING;
   row[1].u.s.ptr = bytes;
   row[1].u.s.len = len;
@@ -1352,7 +1315,7 @@ START_TEST(test_merge_bad_nunique_sets) {
     p = set_partial(buf, 5);
     merge_ok(m, p);
     t = final_of(m);
-    expect_row(t, 0, (dusk_value[]){vi(1), vi(1)});
+    expect_row(t, 0, (dusk_value[]){tu_int(1), tu_int(1)});
     dusk_table_free(t);
     dusk_table_free(p);
     dusk_hashagg_free(m);
@@ -1372,7 +1335,7 @@ START_TEST(test_merge_wrong_column_types) {
   dusk_error err;
   int rc;
   ck_assert_ptr_nonnull(p);
-  ck_assert_int_eq(dusk_table_append_row(p, (dusk_value[]){vf(1.5), vf(2.0)}),
+  ck_assert_int_eq(dusk_table_append_row(p, (dusk_value[]){tu_float(1.5), tu_float(2.0)}),
                    0);
   p = roundtrip(p);
   memset(&c, 0, sizeof c);
@@ -1464,12 +1427,12 @@ static void rnd_build(rnd_data *x) {
       nulls[k] = rnd_below(100) < 12;
     if (no_ints)
       nulls[0] = 1;
-    row[0] = sk_null ? vnull() : vs(rnd_skeys[sk]);
-    row[1] = ik_null ? vnull() : vi((int64_t)ik * 7 - 10);
-    row[2] = nulls[0] ? vnull() : vi(iv);
-    row[3] = nulls[1] ? vnull() : vf(fk / 4.0);
-    row[4] = nulls[2] ? vnull() : vb(bv);
-    row[5] = nulls[3] ? vnull() : vs(rnd_strs[sv]);
+    row[0] = sk_null ? tu_null() : tu_str(rnd_skeys[sk]);
+    row[1] = ik_null ? tu_null() : tu_int((int64_t)ik * 7 - 10);
+    row[2] = nulls[0] ? tu_null() : tu_int(iv);
+    row[3] = nulls[1] ? tu_null() : tu_float(fk / 4.0);
+    row[4] = nulls[2] ? tu_null() : tu_bool(bv);
+    row[5] = nulls[3] ? tu_null() : tu_str(rnd_strs[sv]);
     if (sk_null || ik_null)
       continue;
     g = &x->groups[sk][ik];
@@ -1577,31 +1540,31 @@ static void rnd_check(const rnd_data *x, const dusk_table *t) {
       size_t c = 0;
       if (!g->present)
         continue;
-      want[c++] = vs(rnd_skeys[sorder[si]]);
-      want[c++] = vi((int64_t)ik * 7 - 10);
-      want[c++] = vi(g->size);
-      want[c++] = vi(g->n[0]);
-      want[c++] = vi((int64_t)g->isum);
-      want[c++] = g->n[0] ? vf(g->imean_sum / (double)g->n[0]) : vnull();
-      want[c++] = g->has[0] ? vi(g->imin) : vnull();
-      want[c++] = g->has[0] ? vi(g->imax) : vnull();
-      want[c++] = vi(count_seen(g->iseen, RND_IV));
-      want[c++] = vi(g->n[1]);
-      want[c++] = vf(g->fsum);
-      want[c++] = g->n[1] ? vf(g->fsum / (double)g->n[1]) : vnull();
-      want[c++] = g->has[1] ? vf(g->fmin) : vnull();
-      want[c++] = g->has[1] ? vf(g->fmax) : vnull();
-      want[c++] = vi(count_seen(g->fseen, RND_FV));
-      want[c++] = vi(g->n[2]);
-      want[c++] = vi(g->bsum);
-      want[c++] = g->n[2] ? vf(g->bmean_sum / (double)g->n[2]) : vnull();
-      want[c++] = g->has[2] ? vb(g->bmin) : vnull();
-      want[c++] = g->has[2] ? vb(g->bmax) : vnull();
-      want[c++] = vi(count_seen(g->bseen, 2));
-      want[c++] = vi(g->n[3]);
-      want[c++] = g->has[3] ? vs(rnd_strs[g->smin]) : vnull();
-      want[c++] = g->has[3] ? vs(rnd_strs[g->smax]) : vnull();
-      want[c++] = vi(count_seen(g->sseen, RND_NSTR));
+      want[c++] = tu_str(rnd_skeys[sorder[si]]);
+      want[c++] = tu_int((int64_t)ik * 7 - 10);
+      want[c++] = tu_int(g->size);
+      want[c++] = tu_int(g->n[0]);
+      want[c++] = tu_int((int64_t)g->isum);
+      want[c++] = g->n[0] ? tu_float(g->imean_sum / (double)g->n[0]) : tu_null();
+      want[c++] = g->has[0] ? tu_int(g->imin) : tu_null();
+      want[c++] = g->has[0] ? tu_int(g->imax) : tu_null();
+      want[c++] = tu_int(count_seen(g->iseen, RND_IV));
+      want[c++] = tu_int(g->n[1]);
+      want[c++] = tu_float(g->fsum);
+      want[c++] = g->n[1] ? tu_float(g->fsum / (double)g->n[1]) : tu_null();
+      want[c++] = g->has[1] ? tu_float(g->fmin) : tu_null();
+      want[c++] = g->has[1] ? tu_float(g->fmax) : tu_null();
+      want[c++] = tu_int(count_seen(g->fseen, RND_FV));
+      want[c++] = tu_int(g->n[2]);
+      want[c++] = tu_int(g->bsum);
+      want[c++] = g->n[2] ? tu_float(g->bmean_sum / (double)g->n[2]) : tu_null();
+      want[c++] = g->has[2] ? tu_bool(g->bmin) : tu_null();
+      want[c++] = g->has[2] ? tu_bool(g->bmax) : tu_null();
+      want[c++] = tu_int(count_seen(g->bseen, 2));
+      want[c++] = tu_int(g->n[3]);
+      want[c++] = g->has[3] ? tu_str(rnd_strs[g->smin]) : tu_null();
+      want[c++] = g->has[3] ? tu_str(rnd_strs[g->smax]) : tu_null();
+      want[c++] = tu_int(count_seen(g->sseen, RND_NSTR));
       ck_assert_uint_lt(r, t->nrows);
       expect_row(t, r++, want);
     }
@@ -1678,10 +1641,10 @@ START_TEST(test_counts_by_group) {
     int64_t k;
     x = x * 6364136223846793005ull + 1442695040888963407ull;
     k = (int64_t)((x >> 33) % KEYS);
-    row[0] = (x >> 20) % 33 == 0 ? vnull() : vi(k);
-    row[1] = (x >> 10) % 10 != 0 ? vnull() : vi((int64_t)r);
-    row[2] = (x >> 40) % 20 == 0 ? vnull() : vs("v");
-    row[3] = vf(0.5);
+    row[0] = (x >> 20) % 33 == 0 ? tu_null() : tu_int(k);
+    row[1] = (x >> 10) % 10 != 0 ? tu_null() : tu_int((int64_t)r);
+    row[2] = (x >> 40) % 20 == 0 ? tu_null() : tu_str("v");
+    row[3] = tu_float(0.5);
     if (row[0].type == DUSK_TYPE_NULL)
       continue;
     want[k][0]++;
@@ -1705,9 +1668,9 @@ START_TEST(test_counts_by_group) {
       dusk_value v[5];
       if (want[k][0] == 0)
         continue;
-      v[0] = vi(k);
+      v[0] = tu_int(k);
       for (int a = 0; a < 4; a++)
-        v[a + 1] = vi(want[k][a]);
+        v[a + 1] = tu_int(want[k][a]);
       expect_row(t, row++, v);
     }
     ck_assert_uint_eq(t->nrows, row);
@@ -1721,8 +1684,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("hashagg");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("aggregates");
   tcase_set_timeout(tc, 30);
@@ -1762,9 +1723,5 @@ int main(void) {
   tcase_add_test(tc, test_counts_by_group);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -6,6 +6,7 @@
  * remaining entry reachable from its home slot, so the full checks look up
  * every occupied slot through the public get. */
 #include "hashmap.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -504,8 +505,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("hashmap");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("idmap");
   tcase_set_timeout(tc, 30);
@@ -526,9 +525,5 @@ int main(void) {
   tcase_add_test(tc, test_hash_bytes);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* check_heap.c - the scheduler's ready heap: order, removal from the
  * middle, and positions kept in the items. */
 #include "heap.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -65,15 +66,9 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("heap");
   TCase *tc = tcase_create("heap");
-  SRunner *sr;
-  int failed;
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_pops_in_priority_order);
   tcase_add_test(tc, test_remove_keeps_heap_valid);
   suite_add_tcase(s, tc);
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

@@ -7,6 +7,7 @@
  * every field is compared.  Malformed bodies are crafted with msgpack-c's
  * packer, one case per kind of malformation. */
 #include "wire.h"
+#include "testutil.h"
 #include "msg.h"
 
 #include <check.h>
@@ -1656,8 +1657,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("msg");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("roundtrip");
   tcase_set_timeout(tc, 30);
@@ -1699,9 +1698,5 @@ int main(void) {
   tcase_add_test(tc, test_mp_write_nil_and_bin_header);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

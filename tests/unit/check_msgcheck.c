@@ -5,6 +5,7 @@
  * values are built with msgpack-c's packer or written byte by byte where a
  * particular encoding matters. */
 #include "msgcheck.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <msgpack.h>
@@ -542,8 +543,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("msgcheck");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("valid");
   tcase_set_timeout(tc, 30);
@@ -569,9 +568,5 @@ int main(void) {
   tcase_add_test(tc, test_reserved_c1);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

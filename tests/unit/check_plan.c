@@ -10,6 +10,7 @@
  * of malformation, each checked for its code and for a message that names
  * the node and the field. */
 #include "plan.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <math.h>
@@ -25,43 +26,6 @@ static dusk_slice sl(const void *p, size_t n) {
   s.len = n;
   return s;
 }
-
-static dusk_value v_null(void) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_NULL;
-  return v;
-}
-
-static dusk_value v_bool(bool b) {
-  dusk_value v = v_null();
-  v.type = DUSK_TYPE_BOOL;
-  v.u.b = b;
-  return v;
-}
-
-static dusk_value v_int(int64_t i) {
-  dusk_value v = v_null();
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = i;
-  return v;
-}
-
-static dusk_value v_float(double f) {
-  dusk_value v = v_null();
-  v.type = DUSK_TYPE_FLOAT64;
-  v.u.f = f;
-  return v;
-}
-
-static dusk_value v_strn(const char *s, size_t n) {
-  dusk_value v = v_null();
-  v.type = DUSK_TYPE_STRING;
-  v.u.s = sl(s, n);
-  return v;
-}
-
-static dusk_value v_str(const char *s) { return v_strn(s, strlen(s)); }
 
 /* ---- deep equality ---------------------------------------------------------
  * Each helper returns NULL when equal, else the name of the first field
@@ -195,8 +159,8 @@ static dusk_expr *unary(dusk_expr_kind k, dusk_expr *a) {
 
 /* (PULocationID > 200) and (SR_Flag == 1) */
 static dusk_expr *taxi_expr(void) {
-  return and_(cmp(DUSK_CMP_GT, col("PULocationID"), lit(v_int(200))),
-              cmp(DUSK_CMP_EQ, col("SR_Flag"), lit(v_int(1))));
+  return and_(cmp(DUSK_CMP_GT, col("PULocationID"), lit(tu_int(200))),
+              cmp(DUSK_CMP_EQ, col("SR_Flag"), lit(tu_int(1))));
 }
 
 /* A chain: `depth - 1` unary nodes over a column, alternating kinds. */
@@ -245,7 +209,7 @@ static dusk_plan *realistic_plan(void) {
   ins[0] = dusk_plan_read_csv(paths, 2, &o);
   ins[1] = leaf("c.csv");
   fill.column = "SR_Flag";
-  fill.value = v_int(0);
+  fill.value = tu_int(0);
   agg.column = NULL;
   agg.fn = DUSK_AGG_COUNT;
   return dusk_plan_groupby(
@@ -285,10 +249,10 @@ static dusk_plan *sample_plan(int i) {
     return dusk_plan_fillna(leaf("f.csv"), &f, 1);
   }
   case 4: {
-    dusk_fill f[4] = {{"a", v_float(1.5)},
-                      {"b", v_str("x\"y")},
-                      {"c", v_bool(true)},
-                      {"d", v_int(-7)}};
+    dusk_fill f[4] = {{"a", tu_float(1.5)},
+                      {"b", tu_str("x\"y")},
+                      {"c", tu_bool(true)},
+                      {"d", tu_int(-7)}};
     return dusk_plan_fillna(leaf("f.csv"), f, 4);
   }
   case 5:
@@ -298,8 +262,8 @@ static dusk_plan *sample_plan(int i) {
     return dusk_plan_query(
         leaf("q.csv"),
         or_(unary(DUSK_EXPR_ISNULL, col("a")),
-            cmp(DUSK_CMP_LE, arith(DUSK_ARITH_MUL, col("b"), lit(v_float(2))),
-                lit(v_str("z")))),
+            cmp(DUSK_CMP_LE, arith(DUSK_ARITH_MUL, col("b"), lit(tu_float(2))),
+                lit(tu_str("z")))),
         NULL);
   case 7: {
     const char *cols[] = {"a", "b"};
@@ -335,7 +299,7 @@ static dusk_plan *sample_plan(int i) {
     /* Every kind in one tree. */
     const char *cols[] = {"a", "b"};
     dusk_plan *ins[2];
-    dusk_fill f = {"a", v_float(-0.0)};
+    dusk_fill f = {"a", tu_float(-0.0)};
     ins[0] = dusk_plan_select(
         dusk_plan_query(dusk_plan_fillna(leaf("e1.csv"), &f, 1), taxi_expr(),
                         "q"),
@@ -504,26 +468,26 @@ END_TEST
 static dusk_value literal_sample(int i) {
   static const char nul[] = "a\0b";
   switch (i) {
-  case 0: return v_null();
-  case 1: return v_bool(true);
-  case 2: return v_bool(false);
-  case 3: return v_int(0);
-  case 4: return v_int(-1);
-  case 5: return v_int(-33);
-  case 6: return v_int(127);
-  case 7: return v_int(INT64_MIN);
-  case 8: return v_int(INT64_MAX);
-  case 9: return v_float(3.25);
-  case 10: return v_float(-0.0);
-  case 11: return v_float(-1e300);
-  case 12: return v_float(INFINITY);
-  case 13: return v_float(NAN);
-  case 14: return v_str("");
-  case 15: return v_str("say \"hi\" \\ 'there'");
-  case 16: return v_str("na\xc3\xafve \xe2\x98\x83 \xe6\x97\xa5\xe6\x9c\xac");
-  case 17: return v_strn(nul, 3);
+  case 0: return tu_null();
+  case 1: return tu_bool(true);
+  case 2: return tu_bool(false);
+  case 3: return tu_int(0);
+  case 4: return tu_int(-1);
+  case 5: return tu_int(-33);
+  case 6: return tu_int(127);
+  case 7: return tu_int(INT64_MIN);
+  case 8: return tu_int(INT64_MAX);
+  case 9: return tu_float(3.25);
+  case 10: return tu_float(-0.0);
+  case 11: return tu_float(-1e300);
+  case 12: return tu_float(INFINITY);
+  case 13: return tu_float(NAN);
+  case 14: return tu_str("");
+  case 15: return tu_str("say \"hi\" \\ 'there'");
+  case 16: return tu_str("na\xc3\xafve \xe2\x98\x83 \xe6\x97\xa5\xe6\x9c\xac");
+  case 17: return tu_strn(nul, 3);
   }
-  return v_null();
+  return tu_null();
 }
 #define NLITERALS 18
 
@@ -548,7 +512,7 @@ START_TEST(test_roundtrip_every_expr) {
   /* Every kind, alone and combined. */
   dusk_expr *all[] = {
       col("only"),
-      lit(v_str("lonely literal")),
+      lit(tu_str("lonely literal")),
       unary(DUSK_EXPR_NOT, col("flag")),
       unary(DUSK_EXPR_ISNULL, col("a")),
       unary(DUSK_EXPR_NOTNULL, arith(DUSK_ARITH_DIV, col("a"), col("b"))),
@@ -680,9 +644,9 @@ START_TEST(test_depth_limits) {
 
   /* A deep binary tree: and of and of ... (depth 64 fine, 65 not). */
   for (int depth = 64; depth <= 65; depth++) {
-    e = cmp(DUSK_CMP_EQ, col("a"), lit(v_int(0)));
+    e = cmp(DUSK_CMP_EQ, col("a"), lit(tu_int(0)));
     for (int i = 2; i < depth; i++)
-      e = and_(cmp(DUSK_CMP_NE, col("b"), lit(v_int(i))), e);
+      e = and_(cmp(DUSK_CMP_NE, col("b"), lit(tu_int(i))), e);
     bytes = encode_expr(e, &len);
     ck_assert_int_eq(dusk_expr_decode(sl(bytes, len), &f, &err),
                      depth == 64 ? 0 : DUSK_EDEPTH);
@@ -1622,7 +1586,7 @@ START_TEST(test_constructors_copy_and_own) {
   dusk_expr *e;
 
   /* Strings are copied: changing the caller's buffers changes nothing. */
-  sv = v_str(strbuf);
+  sv = tu_str(strbuf);
   f.column = colname;
   f.value = sv;
   e = cmp(DUSK_CMP_GT, col(colname), lit(sv));
@@ -1704,33 +1668,33 @@ START_TEST(test_expr_format) {
     const char *want;
   } cases[] = {
       {taxi_expr(), "(PULocationID > 200) and (SR_Flag == 1)"},
-      {cmp(DUSK_CMP_NE, col("name"), lit(v_str("O'Brien \"Bob\" \\ x"))),
+      {cmp(DUSK_CMP_NE, col("name"), lit(tu_str("O'Brien \"Bob\" \\ x"))),
        "name != \"O'Brien \\\"Bob\\\" \\\\ x\""},
-      {cmp(DUSK_CMP_EQ, col("city"), lit(v_str("M\xc3\xbcnchen\n"))),
+      {cmp(DUSK_CMP_EQ, col("city"), lit(tu_str("M\xc3\xbcnchen\n"))),
        "city == \"M\xc3\xbcnchen\\n\""},
-      {cmp(DUSK_CMP_EQ, col("b"), lit(v_strn(nul, 3))), "b == \"a\\x00b\""},
+      {cmp(DUSK_CMP_EQ, col("b"), lit(tu_strn(nul, 3))), "b == \"a\\x00b\""},
       {or_(unary(DUSK_EXPR_ISNULL, col("a")),
-           unary(DUSK_EXPR_NOT, cmp(DUSK_CMP_LE, col("b"), lit(v_float(2))))),
+           unary(DUSK_EXPR_NOT, cmp(DUSK_CMP_LE, col("b"), lit(tu_float(2))))),
        "a.isnull() or (not (b <= 2.0))"},
       {cmp(DUSK_CMP_GE,
            arith(DUSK_ARITH_MOD,
-                 arith(DUSK_ARITH_ADD, col("x"), lit(v_int(-3))),
-                 lit(v_int(7))),
-           lit(v_float(0.1))),
+                 arith(DUSK_ARITH_ADD, col("x"), lit(tu_int(-3))),
+                 lit(tu_int(7))),
+           lit(tu_float(0.1))),
        "((x + -3) % 7) >= 0.1"},
       {unary(DUSK_EXPR_NOTNULL, arith(DUSK_ARITH_DIV, col("a"), col("b"))),
        "(a / b).notnull()"},
       {cmp(DUSK_CMP_LT,
            arith(DUSK_ARITH_SUB, col("trip miles"),
                  arith(DUSK_ARITH_MUL, col("and"), col("_ok1"))),
-           lit(v_float(1e300))),
+           lit(tu_float(1e300))),
        "(`trip miles` - (`and` * _ok1)) < 1e+300"},
-      {and_(cmp(DUSK_CMP_EQ, col("f"), lit(v_bool(true))),
-            cmp(DUSK_CMP_NE, col("g"), lit(v_null()))),
+      {and_(cmp(DUSK_CMP_EQ, col("f"), lit(tu_bool(true))),
+            cmp(DUSK_CMP_NE, col("g"), lit(tu_null()))),
        "(f == True) and (g != None)"},
-      {cmp(DUSK_CMP_EQ, col("i"), lit(v_int(INT64_MIN))),
+      {cmp(DUSK_CMP_EQ, col("i"), lit(tu_int(INT64_MIN))),
        "i == -9223372036854775808"},
-      {lit(v_float(-0.0)), "-0.0"},
+      {lit(tu_float(-0.0)), "-0.0"},
       {col("9lives"), "`9lives`"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1775,8 +1739,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("plan");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("names");
   tcase_set_timeout(tc, 30);
@@ -1825,9 +1787,5 @@ int main(void) {
   tcase_add_test(tc, test_expr_format);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -6,6 +6,7 @@
  * writer comparisons run tests/table_pandas.py under /usr/bin/python3 once
  * for all tables; without pandas they print a note and check the rest. */
 #include "table.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <float.h>
@@ -24,44 +25,6 @@
 
 /* ---- helpers ---------------------------------------------------------------
  */
-
-static dusk_value vnull(void) {
-  dusk_value v;
-  memset(&v, 0, sizeof v);
-  v.type = DUSK_TYPE_NULL;
-  return v;
-}
-
-static dusk_value vi(int64_t i) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = i;
-  return v;
-}
-
-static dusk_value vf(double f) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_FLOAT64;
-  v.u.f = f;
-  return v;
-}
-
-static dusk_value vb(bool b) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_BOOL;
-  v.u.b = b;
-  return v;
-}
-
-static dusk_value vsn(const char *s, size_t n) {
-  dusk_value v = vnull();
-  v.type = DUSK_TYPE_STRING;
-  v.u.s.ptr = s;
-  v.u.s.len = n;
-  return v;
-}
-
-static dusk_value vs(const char *s) { return vsn(s, strlen(s)); }
 
 static dusk_table *mk(size_t ncols, size_t nindex, const char *const *names,
                       const dusk_type *types) {
@@ -166,11 +129,11 @@ static const dusk_type all_types[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64,
 /* Every type, with nulls, NaN, infinities, NUL bytes and UTF-8. */
 static dusk_table *table_all_types(void) {
   dusk_table *t = mk(4, 0, all_names, all_types);
-  dusk_value r0[] = {vi(1), vf(0.1), vb(true), vs("x")};
-  dusk_value r1[] = {vnull(), vnull(), vnull(), vnull()};
-  dusk_value r2[] = {vi(INT64_MIN), vf(-0.0), vb(false), vsn("a\0b", 3)};
-  dusk_value r3[] = {vi(INT64_MAX), vf(NAN), vb(true), vs("\xc3\xa9t\xc3\xa9")};
-  dusk_value r4[] = {vi(-7), vf(INFINITY), vnull(), vs("")};
+  dusk_value r0[] = {tu_int(1), tu_float(0.1), tu_bool(true), tu_str("x")};
+  dusk_value r1[] = {tu_null(), tu_null(), tu_null(), tu_null()};
+  dusk_value r2[] = {tu_int(INT64_MIN), tu_float(-0.0), tu_bool(false), tu_strn("a\0b", 3)};
+  dusk_value r3[] = {tu_int(INT64_MAX), tu_float(NAN), tu_bool(true), tu_str("\xc3\xa9t\xc3\xa9")};
+  dusk_value r4[] = {tu_int(-7), tu_float(INFINITY), tu_null(), tu_str("")};
   add(t, r0);
   add(t, r1);
   add(t, r2);
@@ -184,9 +147,9 @@ static dusk_table *table_grouped(void) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
                                     DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
   dusk_table *t = mk(4, 2, names, types);
-  dusk_value r0[] = {vs("x"), vi(1), vi(10), vf(1.5)};
-  dusk_value r1[] = {vs("x"), vi(2), vi(20), vf(2.25)};
-  dusk_value r2[] = {vs("y"), vi(1), vi(3), vf(-0.5)};
+  dusk_value r0[] = {tu_str("x"), tu_int(1), tu_int(10), tu_float(1.5)};
+  dusk_value r1[] = {tu_str("x"), tu_int(2), tu_int(20), tu_float(2.25)};
+  dusk_value r2[] = {tu_str("y"), tu_int(1), tu_int(3), tu_float(-0.5)};
   add(t, r0);
   add(t, r1);
   add(t, r2);
@@ -256,24 +219,24 @@ END_TEST
 
 START_TEST(test_conversions) {
   dusk_table *t = mk(4, 0, all_names, all_types);
-  const dusk_value ok[] = {vf(3.0), vi(-5), vb(true), vs("s")};
+  const dusk_value ok[] = {tu_float(3.0), tu_int(-5), tu_bool(true), tu_str("s")};
   /* Each row is refused for its first column that cannot take it. */
   const dusk_value bad[][4] = {
-      {vf(3.5), vf(0), vb(true), vs("")},
-      {vf(-0.0), vf(0), vb(true), vs("")},
-      {vf(NAN), vf(0), vb(true), vs("")},
-      {vf(9223372036854775808.0), vf(0), vb(true), vs("")},
-      {vb(true), vf(0), vb(true), vs("")},
-      {vs("1"), vf(0), vb(true), vs("")},
-      {vi(1), vi((INT64_C(1) << 53) + 1), vb(true), vs("")},
-      {vi(1), vi(INT64_MAX), vb(true), vs("")},
-      {vi(1), vb(false), vb(true), vs("")},
-      {vi(1), vs("1.5"), vb(true), vs("")},
-      {vi(1), vf(1), vi(1), vs("")},
-      {vi(1), vf(1), vf(1), vs("")},
-      {vi(1), vf(1), vs("True"), vs("")},
-      {vi(1), vf(1), vb(true), vi(1)},
-      {vi(1), vf(1), vb(true), vb(false)},
+      {tu_float(3.5), tu_float(0), tu_bool(true), tu_str("")},
+      {tu_float(-0.0), tu_float(0), tu_bool(true), tu_str("")},
+      {tu_float(NAN), tu_float(0), tu_bool(true), tu_str("")},
+      {tu_float(9223372036854775808.0), tu_float(0), tu_bool(true), tu_str("")},
+      {tu_bool(true), tu_float(0), tu_bool(true), tu_str("")},
+      {tu_str("1"), tu_float(0), tu_bool(true), tu_str("")},
+      {tu_int(1), tu_int((INT64_C(1) << 53) + 1), tu_bool(true), tu_str("")},
+      {tu_int(1), tu_int(INT64_MAX), tu_bool(true), tu_str("")},
+      {tu_int(1), tu_bool(false), tu_bool(true), tu_str("")},
+      {tu_int(1), tu_str("1.5"), tu_bool(true), tu_str("")},
+      {tu_int(1), tu_float(1), tu_int(1), tu_str("")},
+      {tu_int(1), tu_float(1), tu_float(1), tu_str("")},
+      {tu_int(1), tu_float(1), tu_str("True"), tu_str("")},
+      {tu_int(1), tu_float(1), tu_bool(true), tu_int(1)},
+      {tu_int(1), tu_float(1), tu_bool(true), tu_bool(false)},
   };
   dusk_value v;
 
@@ -291,8 +254,8 @@ START_TEST(test_conversions) {
   ck_assert(v.u.f == -5.0);
   {
     /* Exact conversions at the edges. */
-    const dusk_value edge[] = {vf(-9223372036854775808.0), vi(INT64_C(1) << 53),
-                               vb(false), vs("")};
+    const dusk_value edge[] = {tu_float(-9223372036854775808.0), tu_int(INT64_C(1) << 53),
+                               tu_bool(false), tu_str("")};
     add(t, edge);
     dusk_table_get(t, 0, 1, &v);
     ck_assert(v.u.i == INT64_MIN);
@@ -310,10 +273,10 @@ START_TEST(test_growth) {
   for (int64_t r = 0; r < 20000; r++) {
     dusk_value row[4];
     snprintf(buf, sizeof buf, "row%lld", (long long)r);
-    row[0] = r % 7 == 0 ? vnull() : vi(r * 3);
-    row[1] = vf((double)r / 4);
-    row[2] = vb(r % 2 == 0);
-    row[3] = r % 5 == 0 ? vnull() : vs(buf);
+    row[0] = r % 7 == 0 ? tu_null() : tu_int(r * 3);
+    row[1] = tu_float((double)r / 4);
+    row[2] = tu_bool(r % 2 == 0);
+    row[3] = r % 5 == 0 ? tu_null() : tu_str(buf);
     add(t, row);
   }
   ck_assert_uint_eq(t->nrows, 20000);
@@ -405,9 +368,9 @@ static dusk_table *table_index_only(void) {
   static const char *const names[] = {"k"};
   static const dusk_type types[] = {DUSK_TYPE_STRING};
   dusk_table *t = mk(1, 1, names, types);
-  dusk_value r[] = {vs("a")};
+  dusk_value r[] = {tu_str("a")};
   add(t, r);
-  r[0] = vnull();
+  r[0] = tu_null();
   add(t, r);
   return t;
 }
@@ -422,9 +385,9 @@ static dusk_table *table_odd_names(void) {
     char buf[64];
     dusk_value r[3];
     memset(buf, 'a' + i % 26, sizeof buf);
-    r[0] = i % 3 == 0 ? vnull() : vb(i % 2);
-    r[1] = vsn(buf, (size_t)i);
-    r[2] = vf(i * 1e-3);
+    r[0] = i % 3 == 0 ? tu_null() : tu_bool(i % 2);
+    r[1] = tu_strn(buf, (size_t)i);
+    r[2] = tu_float(i * 1e-3);
     add(t, r);
   }
   return t;
@@ -898,7 +861,7 @@ START_TEST(test_csv_fixed) {
     const char *vals[] = {"a,b", "say \"hi\"", "l1\nl2", "cr\rx", " sp ", ""};
     t = mk(3, 0, names, types);
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
-      dusk_value r[] = {vi((int64_t)i), vnull(), vs(vals[i])};
+      dusk_value r[] = {tu_int((int64_t)i), tu_null(), tu_str(vals[i])};
       add(t, r);
     }
     assert_written(dusk_table_write_csv, t,
@@ -957,7 +920,7 @@ START_TEST(test_float_repr) {
   static const dusk_type types[] = {DUSK_TYPE_FLOAT64};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     dusk_table *t = mk(1, 1, names, types);
-    dusk_value r[] = {vf(cases[i].v)};
+    dusk_value r[] = {tu_float(cases[i].v)};
     char want[64];
     add(t, r);
     snprintf(want, sizeof want, "f\n%s\n", cases[i].repr);
@@ -1001,7 +964,7 @@ START_TEST(test_json_fixed) {
     static const char s[] = "\"\\/\b\f\n\r\t\x01\x1f\x7f"
                             "\xf0\x9f\x98\x80"
                             "\xff\xc0\xaf\xed\xa0\x80\xe6\x97";
-    dusk_value r[] = {vsn(s, sizeof s - 1)};
+    dusk_value r[] = {tu_strn(s, sizeof s - 1)};
     t = mk(1, 0, names, types);
     add(t, r);
     assert_written(dusk_table_write_json, t,
@@ -1020,8 +983,8 @@ START_TEST(test_text_fixed) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
                                     DUSK_TYPE_FLOAT64};
   dusk_table *t = mk(3, 1, names, types);
-  dusk_value r0[] = {vs("x"), vi(4), vf(1.5)};
-  dusk_value r1[] = {vs("yy"), vi(2), vf(2.0)};
+  dusk_value r0[] = {tu_str("x"), tu_int(4), tu_float(1.5)};
+  dusk_value r1[] = {tu_str("yy"), tu_int(2), tu_float(2.0)};
   add(t, r0);
   add(t, r1);
   assert_written(dusk_table_write_text, t,
@@ -1070,8 +1033,8 @@ static dusk_table *p_ints(void) {
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
                                     DUSK_TYPE_INT64};
   const dusk_value cells[] = {
-      vi(1),  vi(INT64_MAX), vi(1), vnull(),     vi(INT64_MIN), vi(2),
-      vi(-3), vi(0),         vi(3), vi(1000000), vi(-1),        vi(4),
+      tu_int(1),  tu_int(INT64_MAX), tu_int(1), tu_null(),     tu_int(INT64_MIN), tu_int(2),
+      tu_int(-3), tu_int(0),         tu_int(3), tu_int(1000000), tu_int(-1),        tu_int(4),
   };
   return build(3, 0, names, types, cells, 4);
 }
@@ -1079,9 +1042,9 @@ static dusk_table *p_ints(void) {
 static dusk_table *p_floats_e(void) {
   static const char *const names[] = {"f"};
   static const dusk_type types[] = {DUSK_TYPE_FLOAT64};
-  const dusk_value cells[] = {vf(0.1),  vf(1.0 / 3),  vf(1e-5),
-                              vf(1e16), vf(-0.0),     vf(123456789012345.0),
-                              vnull(),  vf(INFINITY), vf(NAN)};
+  const dusk_value cells[] = {tu_float(0.1),  tu_float(1.0 / 3),  tu_float(1e-5),
+                              tu_float(1e16), tu_float(-0.0),     tu_float(123456789012345.0),
+                              tu_null(),  tu_float(INFINITY), tu_float(NAN)};
   return build(1, 0, names, types, cells, 9);
 }
 
@@ -1091,9 +1054,9 @@ static dusk_table *p_floats_f(void) {
                                     DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
                                     DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
   const dusk_value cells[] = {
-      vf(0.1), vf(1.0), vf(1.5),   vf(123456.5), vf(1234567.0), vf(INFINITY),
-      vf(0.5), vf(2.0), vf(NAN),   vf(1.0),      vf(1.0),       vf(1.0),
-      vf(1.0), vnull(), vf(-2.25), vf(2.0),      vf(0.0),       vf(-INFINITY),
+      tu_float(0.1), tu_float(1.0), tu_float(1.5),   tu_float(123456.5), tu_float(1234567.0), tu_float(INFINITY),
+      tu_float(0.5), tu_float(2.0), tu_float(NAN),   tu_float(1.0),      tu_float(1.0),       tu_float(1.0),
+      tu_float(1.0), tu_null(), tu_float(-2.25), tu_float(2.0),      tu_float(0.0),       tu_float(-INFINITY),
   };
   return build(6, 0, names, types, cells, 3);
 }
@@ -1104,9 +1067,9 @@ static dusk_table *p_floats_g(void) {
                                     DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
                                     DUSK_TYPE_FLOAT64};
   const dusk_value cells[] = {
-      vf(1e-7), vnull(), vf(1e7),   vf(1e12), vf(-0.001),
-      vf(1.0),  vnull(), vf(2.5e7), vf(1.5),  vf(-123.4567891),
-      vf(2.5),  vnull(), vf(1.0),   vf(2.0),  vf(0.0),
+      tu_float(1e-7), tu_null(), tu_float(1e7),   tu_float(1e12), tu_float(-0.001),
+      tu_float(1.0),  tu_null(), tu_float(2.5e7), tu_float(1.5),  tu_float(-123.4567891),
+      tu_float(2.5),  tu_null(), tu_float(1.0),   tu_float(2.0),  tu_float(0.0),
   };
   return build(5, 0, names, types, cells, 3);
 }
@@ -1115,8 +1078,8 @@ static dusk_table *p_bools(void) {
   static const char *const names[] = {"b", "bn", "ib"};
   static const dusk_type types[] = {DUSK_TYPE_BOOL, DUSK_TYPE_BOOL,
                                     DUSK_TYPE_BOOL};
-  const dusk_value cells[] = {vb(true), vb(true), vb(false), vb(false), vnull(),
-                              vb(true), vb(true), vb(false), vb(true)};
+  const dusk_value cells[] = {tu_bool(true), tu_bool(true), tu_bool(false), tu_bool(false), tu_null(),
+                              tu_bool(true), tu_bool(true), tu_bool(false), tu_bool(true)};
   return build(3, 0, names, types, cells, 3);
 }
 
@@ -1136,30 +1099,30 @@ static dusk_table *p_strings(void) {
   static const char *const names[] = {"s", "t"};
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64};
   const dusk_value cells[] = {
-      vs("x"),
-      vi(1),
-      vs("a,b"),
-      vi(2),
-      vs("q\"r"),
-      vi(3),
-      vs("nl\nx"),
-      vi(4),
-      vs(" sp "),
-      vi(5),
-      vs(""),
-      vi(6),
-      vnull(),
-      vi(7),
-      vs("tab\tx"),
-      vi(8),
-      vs("\xc3\xa9"),
-      vi(9),
-      vs("\xe6\x97\xa5\xe6\x9c\xac"),
-      vi(10),
-      vs(long60),
-      vi(11),
-      vs(long_utf8),
-      vi(12),
+      tu_str("x"),
+      tu_int(1),
+      tu_str("a,b"),
+      tu_int(2),
+      tu_str("q\"r"),
+      tu_int(3),
+      tu_str("nl\nx"),
+      tu_int(4),
+      tu_str(" sp "),
+      tu_int(5),
+      tu_str(""),
+      tu_int(6),
+      tu_null(),
+      tu_int(7),
+      tu_str("tab\tx"),
+      tu_int(8),
+      tu_str("\xc3\xa9"),
+      tu_int(9),
+      tu_str("\xe6\x97\xa5\xe6\x9c\xac"),
+      tu_int(10),
+      tu_str(long60),
+      tu_int(11),
+      tu_str(long_utf8),
+      tu_int(12),
   };
   return build(2, 0, names, types, cells, 12);
 }
@@ -1169,8 +1132,8 @@ static dusk_table *p_group1(void) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
                                     DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL};
   const dusk_value cells[] = {
-      vs("apple"), vi(3),     vf(2.5),      vb(true), vs("banana"), vi(12),
-      vf(1.0 / 3), vb(false), vs("cherry"), vi(-1),   vf(10.0),     vb(true),
+      tu_str("apple"), tu_int(3),     tu_float(2.5),      tu_bool(true), tu_str("banana"), tu_int(12),
+      tu_float(1.0 / 3), tu_bool(false), tu_str("cherry"), tu_int(-1),   tu_float(10.0),     tu_bool(true),
   };
   return build(4, 1, names, types, cells, 3);
 }
@@ -1180,9 +1143,9 @@ static dusk_table *p_group2(void) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
                                     DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
   const dusk_value cells[] = {
-      vs("x"),  vi(1),   vi(10),  vf(1.5), vs("x"),  vi(2),   vi(20),
-      vf(2.25), vs("y"), vi(1),   vi(3),   vf(-0.5), vs("y"), vi(20),
-      vi(4),    vf(4.0), vs("z"), vi(1),   vnull(),  vf(5.0),
+      tu_str("x"),  tu_int(1),   tu_int(10),  tu_float(1.5), tu_str("x"),  tu_int(2),   tu_int(20),
+      tu_float(2.25), tu_str("y"), tu_int(1),   tu_int(3),   tu_float(-0.5), tu_str("y"), tu_int(20),
+      tu_int(4),    tu_float(4.0), tu_str("z"), tu_int(1),   tu_null(),  tu_float(5.0),
   };
   return build(4, 2, names, types, cells, 5);
 }
@@ -1192,9 +1155,9 @@ static dusk_table *p_group3(void) {
   static const dusk_type types[] = {DUSK_TYPE_BOOL, DUSK_TYPE_FLOAT64,
                                     DUSK_TYPE_STRING, DUSK_TYPE_INT64};
   const dusk_value cells[] = {
-      vb(false), vf(0.5),   vs("a"),  vi(1),   vb(false), vf(0.5),  vs("b"),
-      vi(2),     vb(false), vf(1.0),  vs("a"), vi(3),     vb(true), vf(1.0),
-      vs("a"),   vi(4),     vb(true), vf(2.0), vs("a"),   vi(5),
+      tu_bool(false), tu_float(0.5),   tu_str("a"),  tu_int(1),   tu_bool(false), tu_float(0.5),  tu_str("b"),
+      tu_int(2),     tu_bool(false), tu_float(1.0),  tu_str("a"), tu_int(3),     tu_bool(true), tu_float(1.0),
+      tu_str("a"),   tu_int(4),     tu_bool(true), tu_float(2.0), tu_str("a"),   tu_int(5),
   };
   return build(4, 3, names, types, cells, 5);
 }
@@ -1208,9 +1171,9 @@ static dusk_table *p_rows(size_t n) {
     char buf[32];
     dusk_value r[3];
     snprintf(buf, sizeof buf, "row %zu", i * 7);
-    r[0] = vi((int64_t)i);
-    r[1] = vf((double)i * 0.5);
-    r[2] = vs(buf);
+    r[0] = tu_int((int64_t)i);
+    r[1] = tu_float((double)i * 0.5);
+    r[2] = tu_str(buf);
     add(t, r);
   }
   return t;
@@ -1226,7 +1189,7 @@ static dusk_table *p_rows70_multi(void) {
                                     DUSK_TYPE_FLOAT64};
   dusk_table *t = mk(3, 2, names, types);
   for (int i = 0; i < 70; i++) {
-    dusk_value r[] = {vs(i < 40 ? "x" : "y"), vi(i), vf(i * 1.25)};
+    dusk_value r[] = {tu_str(i < 40 ? "x" : "y"), tu_int(i), tu_float(i * 1.25)};
     add(t, r);
   }
   return t;
@@ -1237,7 +1200,7 @@ static dusk_table *p_rows70_index(void) {
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
   dusk_table *t = mk(2, 1, names, types);
   for (int i = 0; i < 70; i++) {
-    dusk_value r[] = {vi(i * 1000 - 5), vi(i % 3)};
+    dusk_value r[] = {tu_int(i * 1000 - 5), tu_int(i % 3)};
     add(t, r);
   }
   return t;
@@ -1257,7 +1220,7 @@ static dusk_table *p_wide(void) {
   for (int r = 0; r < 3; r++) {
     dusk_value row[12];
     for (int i = 0; i < 12; i++)
-      row[i] = vf(1.123456 * i + r);
+      row[i] = tu_float(1.123456 * i + r);
     add(t, row);
   }
   return t;
@@ -1279,7 +1242,7 @@ static dusk_table *p_wide_mixed(void) {
   for (int r = 0; r < 3; r++) {
     dusk_value row[16];
     for (int i = 0; i < 16; i++)
-      row[i] = i < 8 ? vi(r * 100000 + i) : vs("some text");
+      row[i] = i < 8 ? tu_int(r * 100000 + i) : tu_str("some text");
     add(t, row);
   }
   return t;
@@ -1299,7 +1262,7 @@ static dusk_table *p_many_columns(void) {
   for (int r = 0; r < 2; r++) {
     dusk_value row[100];
     for (int i = 0; i < 100; i++)
-      row[i] = vi(r + i);
+      row[i] = tu_int(r + i);
     add(t, row);
   }
   return t;
@@ -1312,44 +1275,44 @@ static dusk_table *p_long_names(void) {
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
                                     DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64,
                                     DUSK_TYPE_INT64};
-  const dusk_value cells[] = {vi(1),  vs("v"),    vi(2), vf(0.5), vi(3),
-                              vi(-1), vs(long60), vi(3), vf(1.5), vi(4)};
+  const dusk_value cells[] = {tu_int(1),  tu_str("v"),    tu_int(2), tu_float(0.5), tu_int(3),
+                              tu_int(-1), tu_str(long60), tu_int(3), tu_float(1.5), tu_int(4)};
   return build(5, 0, names, types, cells, 2);
 }
 
 static dusk_table *p_float_index(void) {
   static const char *const names[] = {"k", "v"};
   static const dusk_type types[] = {DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64};
-  const dusk_value cells[] = {vf(1.5), vi(1), vnull(), vi(2), vf(-2.0), vi(3)};
+  const dusk_value cells[] = {tu_float(1.5), tu_int(1), tu_null(), tu_int(2), tu_float(-2.0), tu_int(3)};
   return build(2, 1, names, types, cells, 3);
 }
 
 static dusk_table *p_int_index(void) {
   static const char *const names[] = {"k", "v"};
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING};
-  const dusk_value cells[] = {vi(-1), vs("a"), vi(10), vs("b")};
+  const dusk_value cells[] = {tu_int(-1), tu_str("a"), tu_int(10), tu_str("b")};
   return build(2, 1, names, types, cells, 2);
 }
 
 static dusk_table *p_int_index_null(void) {
   static const char *const names[] = {"k", "v"};
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
-  const dusk_value cells[] = {vi(-1), vi(1), vnull(), vi(2), vi(10), vi(3)};
+  const dusk_value cells[] = {tu_int(-1), tu_int(1), tu_null(), tu_int(2), tu_int(10), tu_int(3)};
   return build(2, 1, names, types, cells, 3);
 }
 
 static dusk_table *p_bool_index(void) {
   static const char *const names[] = {"k", "v"};
   static const dusk_type types[] = {DUSK_TYPE_BOOL, DUSK_TYPE_FLOAT64};
-  const dusk_value cells[] = {vb(true), vf(0.25), vb(false), vf(1e-9)};
+  const dusk_value cells[] = {tu_bool(true), tu_float(0.25), tu_bool(false), tu_float(1e-9)};
   return build(2, 1, names, types, cells, 2);
 }
 
 static dusk_table *p_string_index(void) {
   static const char *const names[] = {"k", "v"};
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64};
-  const dusk_value cells[] = {vs("a"),    vi(1), vnull(),    vi(2),
-                              vs(long60), vi(3), vs("t\tb"), vi(4)};
+  const dusk_value cells[] = {tu_str("a"),    tu_int(1), tu_null(),    tu_int(2),
+                              tu_str(long60), tu_int(3), tu_str("t\tb"), tu_int(4)};
   return build(2, 1, names, types, cells, 4);
 }
 
@@ -1375,14 +1338,14 @@ static dusk_table *p_no_columns3(void) {
 static dusk_table *p_index_only(void) {
   static const char *const names[] = {"k"};
   static const dusk_type types[] = {DUSK_TYPE_STRING};
-  const dusk_value cells[] = {vs("a"), vs(""), vnull()};
+  const dusk_value cells[] = {tu_str("a"), tu_str(""), tu_null()};
   return build(1, 1, names, types, cells, 3);
 }
 
 static dusk_table *p_index_only2(void) {
   static const char *const names[] = {"k", "j"};
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_FLOAT64};
-  const dusk_value cells[] = {vs("a"), vf(1.0), vs("b"), vf(2.5)};
+  const dusk_value cells[] = {tu_str("a"), tu_float(1.0), tu_str("b"), tu_float(2.5)};
   return build(2, 2, names, types, cells, 2);
 }
 
@@ -1392,8 +1355,8 @@ static dusk_table *p_multi_nulls(void) {
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_FLOAT64,
                                     DUSK_TYPE_INT64, DUSK_TYPE_INT64};
   const dusk_value cells[] = {
-      vs("a"), vf(1.5), vi(-1),  vi(1), vnull(), vf(2.25), vi(1),   vi(2),
-      vs("b"), vnull(), vnull(), vi(3), vs("b"), vf(0.5),  vi(100), vi(4),
+      tu_str("a"), tu_float(1.5), tu_int(-1),  tu_int(1), tu_null(), tu_float(2.25), tu_int(1),   tu_int(2),
+      tu_str("b"), tu_null(), tu_null(), tu_int(3), tu_str("b"), tu_float(0.5),  tu_int(100), tu_int(4),
   };
   return build(4, 3, names, types, cells, 4);
 }
@@ -1403,7 +1366,7 @@ static dusk_table *p_multi_nulls2(void) {
   static const dusk_type types[] = {DUSK_TYPE_BOOL, DUSK_TYPE_INT64,
                                     DUSK_TYPE_FLOAT64};
   const dusk_value cells[] = {
-      vb(true), vi(5), vf(1), vnull(), vi(5), vf(2), vb(false), vnull(), vf(3),
+      tu_bool(true), tu_int(5), tu_float(1), tu_null(), tu_int(5), tu_float(2), tu_bool(false), tu_null(), tu_float(3),
   };
   return build(3, 2, names, types, cells, 3);
 }
@@ -1416,11 +1379,11 @@ static dusk_table *p_multi_nulls70(void) {
                                     DUSK_TYPE_INT64};
   dusk_table *t = mk(3, 2, names, types);
   for (int i = 0; i < 70; i++) {
-    dusk_value r[] = {vs(i < 35 ? "a" : "b"),
-                      i == 2 || i == 30 ? vnull()
-                      : i == 40         ? vf(1234.125)
-                                        : vf(i * 0.5),
-                      vi(i)};
+    dusk_value r[] = {tu_str(i < 35 ? "a" : "b"),
+                      i == 2 || i == 30 ? tu_null()
+                      : i == 40         ? tu_float(1234.125)
+                                        : tu_float(i * 0.5),
+                      tu_int(i)};
     add(t, r);
   }
   return t;
@@ -1429,8 +1392,8 @@ static dusk_table *p_multi_nulls70(void) {
 static dusk_table *p_bool_index_null(void) {
   static const char *const names[] = {"k", "v"};
   static const dusk_type types[] = {DUSK_TYPE_BOOL, DUSK_TYPE_INT64};
-  const dusk_value cells[] = {vb(true), vi(1),     vnull(),
-                              vi(2),    vb(false), vi(3)};
+  const dusk_value cells[] = {tu_bool(true), tu_int(1),     tu_null(),
+                              tu_int(2),    tu_bool(false), tu_int(3)};
   return build(2, 1, names, types, cells, 3);
 }
 
@@ -1438,7 +1401,7 @@ static dusk_table *p_bool_index_null(void) {
 static dusk_table *p_index_only_int(void) {
   static const char *const names[] = {"k"};
   static const dusk_type types[] = {DUSK_TYPE_INT64};
-  const dusk_value cells[] = {vi(3), vnull(), vi(-4)};
+  const dusk_value cells[] = {tu_int(3), tu_null(), tu_int(-4)};
   return build(1, 1, names, types, cells, 3);
 }
 
@@ -1446,15 +1409,15 @@ static dusk_table *p_index_only_mixed(void) {
   static const char *const names[] = {"i", "b", "f"};
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_BOOL,
                                     DUSK_TYPE_FLOAT64};
-  const dusk_value cells[] = {vi(3),   vb(true), vf(1e16), vi(4),  vb(false),
-                              vnull(), vnull(),  vnull(),  vf(0.1)};
+  const dusk_value cells[] = {tu_int(3),   tu_bool(true), tu_float(1e16), tu_int(4),  tu_bool(false),
+                              tu_null(), tu_null(),  tu_null(),  tu_float(0.1)};
   return build(3, 3, names, types, cells, 3);
 }
 
 static dusk_table *p_index_only_bool(void) {
   static const char *const names[] = {"b", "f"};
   static const dusk_type types[] = {DUSK_TYPE_BOOL, DUSK_TYPE_FLOAT64};
-  const dusk_value cells[] = {vb(true), vf(2.5), vb(false), vnull()};
+  const dusk_value cells[] = {tu_bool(true), tu_float(2.5), tu_bool(false), tu_null()};
   return build(2, 1, names, types, cells, 2);
 }
 
@@ -1464,7 +1427,7 @@ static dusk_table *p_range_index_wide(void) {
   static const dusk_type types[] = {DUSK_TYPE_STRING};
   dusk_table *t = mk(1, 0, names, types);
   for (int i = 0; i < 12; i++) {
-    dusk_value r[] = {i == 3 ? vnull() : vs(i % 2 ? "" : "ab")};
+    dusk_value r[] = {i == 3 ? tu_null() : tu_str(i % 2 ? "" : "ab")};
     add(t, r);
   }
   return t;
@@ -1489,22 +1452,22 @@ static dusk_table *p_doubles(void) {
     uint64_t bits = rng();
     double d;
     memcpy(&d, &bits, sizeof d);
-    dusk_value r[] = {vf(d)};
+    dusk_value r[] = {tu_float(d)};
     add(t, r);
   }
   for (int e = -1074; e <= 1023; e++) {
     double p = ldexp(1.0, e);
-    dusk_value r[] = {vf(p)};
+    dusk_value r[] = {tu_float(p)};
     add(t, r);
-    r[0] = vf(nextafter(p, 0));
+    r[0] = tu_float(nextafter(p, 0));
     add(t, r);
-    r[0] = vf(-nextafter(p, INFINITY));
+    r[0] = tu_float(-nextafter(p, INFINITY));
     add(t, r);
   }
   for (int i = 0; i < 2000; i++) {
     /* Short decimals: k / 10^j. */
     dusk_value r[] = {
-        vf((double)(rng() % 100000) / pow(10, (double)(rng() % 25)))};
+        tu_float((double)(rng() % 100000) / pow(10, (double)(rng() % 25)))};
     add(t, r);
   }
   return t;
@@ -1744,8 +1707,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("table");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("storage");
   tcase_set_timeout(tc, 30);
@@ -1775,9 +1736,5 @@ int main(void) {
   tcase_add_test(tc, test_write_error);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

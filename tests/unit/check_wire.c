@@ -3,6 +3,7 @@
  * Every decode runs on an exact-size heap copy of its input, so a read past
  * the bytes the decoder was given shows up under AddressSanitizer. */
 #include "wire.h"
+#include "testutil.h"
 #include "msg.h"
 
 #include <check.h>
@@ -452,8 +453,6 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("frame");
   TCase *tc;
-  SRunner *sr;
-  int failed;
 
   tc = tcase_create("roundtrip");
   tcase_set_timeout(tc, 30);
@@ -475,9 +474,5 @@ int main(void) {
   tcase_add_test(tc, test_exact_limit_body);
   suite_add_tcase(s, tc);
 
-  sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }
