@@ -42,7 +42,7 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
-    # The north-star workload (DESIGN.md) on two generated FHVHV-shaped
+    # The north-star workload (docs/architecture.md) on two generated FHVHV-shaped
     # files: DUSK_DEMO_ROWS rows each (default 3M, ~190 MB a file).
     ensure_packages
     build build -DDUSK_WERROR=ON >/dev/null

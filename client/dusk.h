@@ -114,7 +114,7 @@ int dusk_client_stats(dusk_client *c, int timeout_ms,
  * takes ownership of the frame it is given and returns the extended frame
  * (NULL when out of memory, or with err filled for a bad argument; the input
  * is freed either way).  dusk_compute runs a frame on the cluster and
- * returns its result table, with pandas' answer (see DESIGN.md).
+ * returns its result table, with pandas' answer (docs/architecture.md).
  * dusk_dataframe_parse reads the same pandas-like expressions as `dusk query`,
  * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count(). */
 typedef struct dusk_dataframe dusk_dataframe;
