@@ -397,7 +397,7 @@ START_TEST(test_partial_types) {
   config c;
   dusk_hashagg *h;
   dusk_table *p;
-  dusk_aggspec specs[8];
+  dusk_aggspec specs[9]; /* eight aggregates and one too many */
   dusk_type ktypes[2];
   dusk_error err = {0};
   memset(&c, 0, sizeof c);
