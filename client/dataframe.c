@@ -49,6 +49,23 @@ static int need(const dusk_dataframe *f, dusk_error *err) {
   return 1;
 }
 
+/* A frame a step may extend: it exists and its last step is not terminal
+ * (plan.h), which only the query's end may follow.  Frees f when not, as
+ * every builder consumes its input. */
+static int need_open(dusk_dataframe *f, const char *step, dusk_error *err) {
+  if (!need(f, err))
+    return 0;
+  if (dusk_plan_is_terminal(f->plan->kind)) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s cannot follow %s: %s must be the last step of a query",
+                   step, dusk_plan_kind_name(f->plan->kind),
+                   dusk_plan_kind_name(f->plan->kind));
+    dusk_dataframe_free(f);
+    return 0;
+  }
+  return 1;
+}
+
 void dusk_dataframe_free(dusk_dataframe *f) {
   if (f != NULL) {
     dusk_plan_free(f->plan);
@@ -131,6 +148,16 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) 
     dusk_error_set(err, DUSK_EINVAL, "concat needs frames");
     return NULL;
   }
+  for (size_t i = 0; i < n; i++)
+    if (dusk_plan_is_terminal(frames[i]->plan->kind)) {
+      dusk_error_set(err, DUSK_EINVAL,
+                     "concat: input %zu ends with %s, which must be the last "
+                     "step of a query",
+                     i, dusk_plan_kind_name(frames[i]->plan->kind));
+      for (size_t j = 0; j < n; j++)
+        dusk_dataframe_free(frames[j]);
+      return NULL;
+    }
   ps = calloc(n, sizeof *ps);
   if (ps == NULL) {
     for (size_t i = 0; i < n; i++)
@@ -148,7 +175,7 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) 
 static dusk_dataframe *fill(dusk_dataframe *f, const char *column, dusk_value v,
                         dusk_error *err) {
   dusk_fill fl;
-  if (!need(f, err))
+  if (!need_open(f, "fillna", err))
     return NULL;
   fl.column = (char *)column;
   fl.value = v;
@@ -183,7 +210,7 @@ dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const cha
 dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err) {
   dusk_expr *e = NULL;
-  if (!need(f, err))
+  if (!need_open(f, "query", err))
     return NULL;
   if (dusk_expr_parse(expression, &e, err) != 0) {
     dusk_dataframe_free(f);
@@ -194,7 +221,7 @@ dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
 
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "select", err))
     return NULL;
   return wrap(dusk_plan_select(unwrap(f), columns, n), err);
 }
@@ -204,7 +231,7 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
                          size_t naggs, dusk_error *err) {
   dusk_agg *aggs;
   dusk_dataframe *out;
-  if (!need(f, err))
+  if (!need_open(f, "groupby", err))
     return NULL;
   if (nkeys == 0 || naggs == 0) {
     dusk_dataframe_free(f);
@@ -237,31 +264,31 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
 
 dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "value_counts", err))
     return NULL;
   return wrap(dusk_plan_value_counts(unwrap(f), column), err);
 }
 
 dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "head", err))
     return NULL;
   return wrap(dusk_plan_head(unwrap(f), n), err);
 }
 
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "len", err))
     return NULL;
   return wrap(dusk_plan_len(unwrap(f)), err);
 }
 
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "describe", err))
     return NULL;
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "to_csv", err))
     return NULL;
   if (dir == NULL || dir[0] == '\0') {
     dusk_dataframe_free(f);

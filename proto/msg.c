@@ -310,14 +310,56 @@ static int dec_task_done(reader *r, dusk_msg_task_done *m) {
 }
 
 static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
-  CK(expect_count(r, 4));
+  reader runs;
+  CK(expect_count(r, 7));
   CK(rd_u64(r, "id", UINT64_MAX, &m->id));
   CK(rd_u32(r, "reason", &m->reason));
-  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_CANCELED)
+  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_QUOTES)
     return dusk_error_set(r->err, DUSK_ETYPE, "TASK_FAILED reason %u",
                           m->reason);
   CK(rd_u64(r, "dep", UINT64_MAX, &m->dep));
-  return rd_str(r, "message", &m->message);
+  CK(rd_str(r, "message", &m->message));
+  CK(rd_str(r, "column", &m->column));
+  CK(rd_u8(r, "type", &m->type));
+  CK(rd_array(r, "quotes", NULL, &runs));
+  /* Each reason's fields are present exactly when it is that reason. */
+  if (m->reason == DUSK_FAIL_WIDEN
+          ? m->column.len == 0 || m->type == 0
+          : m->column.len != 0 || m->type != 0)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_FAILED reason %u: a column and a type are "
+                          "required for reason %d (widen) and refused for "
+                          "any other",
+                          m->reason, DUSK_FAIL_WIDEN);
+  if (m->column.len > DUSK_FAIL_COLUMN_MAX)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "TASK_FAILED field 'column': %zu bytes exceeds %d",
+                          m->column.len, DUSK_FAIL_COLUMN_MAX);
+  if ((m->reason == DUSK_FAIL_QUOTES) != (runs.n > 0))
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_FAILED reason %u: quote runs are required "
+                          "for reason %d (quotes) and refused for any other",
+                          m->reason, DUSK_FAIL_QUOTES);
+  m->nquotes = runs.n;
+  m->quotes = zalloc(r, runs.n, sizeof *m->quotes);
+  if (runs.n && m->quotes == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < runs.n; i++) {
+    reader q;
+    dusk_quote_run *x = &m->quotes[i];
+    CK(rd_array(&runs, "quotes[]", NULL, &q));
+    CK(expect_count(&q, 3));
+    CK(rd_u64(&q, "quotes[].first", UINT64_MAX, &x->first));
+    CK(rd_u64(&q, "quotes[].last", UINT64_MAX, &x->last));
+    CK(rd_bool(&q, "quotes[].in_quotes", &x->in_quotes));
+    if (x->first > x->last)
+      return dusk_error_set(r->err, DUSK_ETYPE,
+                            "TASK_FAILED quote run %u: first %llu after "
+                            "last %llu",
+                            i, (unsigned long long)x->first,
+                            (unsigned long long)x->last);
+  }
+  return 0;
 }
 
 static int dec_release(reader *r, dusk_msg_release *m) {
@@ -582,11 +624,22 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint64(pk, m->u.task_done.run_us);
   case DUSK_MSG_TASK_FAILED: {
     const dusk_msg_task_failed *x = &m->u.task_failed;
-    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_array(pk, 7));
     PK(msgpack_pack_uint64(pk, x->id));
     PK(msgpack_pack_uint32(pk, x->reason));
     PK(msgpack_pack_uint64(pk, x->dep));
-    return pk_str(pk, x->message);
+    PK(pk_str(pk, x->message));
+    PK(pk_str(pk, x->column));
+    PK(msgpack_pack_uint8(pk, x->type));
+    PK(msgpack_pack_array(pk, x->nquotes));
+    for (uint32_t i = 0; i < x->nquotes; i++) {
+      PK(msgpack_pack_array(pk, 3));
+      PK(msgpack_pack_uint64(pk, x->quotes[i].first));
+      PK(msgpack_pack_uint64(pk, x->quotes[i].last));
+      PK(x->quotes[i].in_quotes ? msgpack_pack_true(pk)
+                                : msgpack_pack_false(pk));
+    }
+    return 0;
   }
   case DUSK_MSG_RELEASE:
     PK(msgpack_pack_array(pk, 1));

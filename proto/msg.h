@@ -138,14 +138,36 @@ enum {
   DUSK_FAIL_OP = 1,          /* the op returned an error */
   DUSK_FAIL_UNKNOWN_OP = 2,  /* no op of that name on the worker */
   DUSK_FAIL_MISSING_DEP = 3, /* an input could not be fetched */
-  DUSK_FAIL_CANCELED = 4     /* released while running */
+  DUSK_FAIL_CANCELED = 4,    /* released while running */
+  DUSK_FAIL_WIDEN = 5,       /* a value needs a wider column type than the
+                                one the query read it as: column, type */
+  DUSK_FAIL_QUOTES = 6       /* ranges guessed their starting quote state
+                                wrong: quotes holds the right states */
 };
 
+/* Bytes of a column name in a failure: the plan's own limit on names. */
+#define DUSK_FAIL_COLUMN_MAX 65536
+
+/* Ranges first..last (of the same file, by scan index) start inside quotes
+ * when in_quotes, else outside. */
+typedef struct dusk_quote_run {
+  uint64_t first, last; /* first <= last */
+  bool in_quotes;
+} dusk_quote_run;
+
+/* The typed fields are set for their reason only and are empty (empty
+ * column, type 0, no quote runs) for every other; the decoder refuses
+ * anything else.  message is for a person in every case. */
 typedef struct dusk_msg_task_failed {
   uint64_t id;
   uint32_t reason; /* DUSK_FAIL_* */
   uint64_t dep;    /* for DUSK_FAIL_MISSING_DEP: the input that was missing */
   dusk_slice message;
+  dusk_slice column; /* WIDEN: the column, 1..DUSK_FAIL_COLUMN_MAX bytes */
+  uint8_t type;      /* WIDEN: the type it needs (a dusk_type, df/value.h),
+                        non-zero */
+  uint32_t nquotes;  /* QUOTES: at least one run */
+  dusk_quote_run *quotes;
 } dusk_msg_task_failed;
 
 /* Scheduler -> worker: forget these results; cancel these tasks if queued or

@@ -14,6 +14,17 @@
 
 enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
 
+/* A failure the query layer acts on: a TASK_FAILED's typed fields, kept
+ * whole (a query never parses them back out of the message). */
+typedef struct sched_failure {
+  uint32_t reason;        /* DUSK_FAIL_WIDEN or DUSK_FAIL_QUOTES */
+  uint8_t type;           /* WIDEN: the dusk_type the column needs */
+  char *column;           /* WIDEN: the column, NUL-terminated copy */
+  size_t column_len;      /* its bytes, without the NUL */
+  dusk_quote_run *quotes; /* QUOTES: the right states, by range */
+  uint32_t nquotes;
+} sched_failure;
+
 typedef struct sched_client sched_client;
 typedef struct sched_worker sched_worker;
 typedef struct sched_task sched_task;
@@ -28,6 +39,7 @@ struct sched_task {
   sched_task **dependents;
   sched_task *erred_from; /* the task whose failure erred this one */
   char *message;          /* failure text, for tasks that failed themselves */
+  sched_failure *failure; /* its typed fields, for the reasons that have */
   const char *key;        /* NUL-terminated, stored after the struct */
   const char *op;         /* NUL-terminated, stored after the struct */
   const char *args;       /* stored after the struct */

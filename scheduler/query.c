@@ -9,11 +9,13 @@
  *             typed filters - a clear error at submit time;
  *   running   lower into one df_scan per byte range, a df_combine tree and
  *             a df_final, submitted like any graph of the client's;
- *   redoing   when the final task fails with DUSK-WIDEN (a value needs a
- *             wider type than the sample showed) or DUSK-QUOTES (a range
- *             guessed its starting quote state wrong), the query widens the
- *             column or records the right states and runs again.  Both
- *             converge: types only widen, and quote states become known.
+ *   redoing   when the final task fails with reason DUSK_FAIL_WIDEN (a
+ *             value needs a wider type than the sample showed) or
+ *             DUSK_FAIL_QUOTES (ranges guessed their starting quote state
+ *             wrong), the query widens the column or records the right
+ *             states, from the failure's typed fields, and runs again.
+ *             Both converge: types only widen, and quote states become
+ *             known.
  * Then the client gets a KEY_STATE for its query key, as for a task. */
 #include "internal.h"
 
@@ -32,10 +34,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define DEFAULT_BLOCKSIZE ((uint64_t)64 << 20)
-#define SAMPLE_BYTES ((uint64_t)256 << 10)
-#define MAX_ATTEMPTS 12
-#define COMBINE_FANIN 8
+/* Rows per batch while sampling: the sample is small, so is this. */
+#define SAMPLE_BATCH_ROWS 4096
 
 typedef struct qfile {
   char *path;
@@ -80,6 +80,8 @@ struct sched_query {
   size_t nquotes;
   sched_query *next_due; /* in s->queries_due */
   int due;
+  /* Copied from the configuration for the sampling thread. */
+  uint64_t sample_bytes, max_field;
 };
 
 static void query_free(sched_query *q) {
@@ -206,7 +208,8 @@ static int on_sample(void *arg, dusk_batch *b) {
   return 0;
 }
 
-static int sample_leaf(qleaf *lf, dusk_error *err) {
+static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
+                       dusk_error *err) {
   const dusk_plan *p = lf->node;
   char sep = p->csv.sep ? p->csv.sep : ',';
   int rc;
@@ -287,14 +290,14 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
     o.path = qf->path;
     o.sep = sep;
     o.start = qf->data_start;
-    o.end = qf->data_start + SAMPLE_BYTES;
+    o.end = qf->data_start + sample_bytes;
     o.data_start = qf->data_start;
     o.ncols_file = lf->ncols;
     o.col_map = map;
     o.types = stypes;
     o.nout = lf->ncols;
-    o.batch_rows = 4096;
-    o.max_field = 1u << 20;
+    o.batch_rows = SAMPLE_BATCH_ROWS;
+    o.max_field = (size_t)max_field;
     rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
     free(map);
     free(stypes);
@@ -339,7 +342,8 @@ static void collect_leaves(dusk_plan *p, qleaf **leaves, size_t *n,
 static void sample_work(uv_work_t *w) {
   sched_query *q = w->data;
   for (size_t l = 0; l < q->nleaves; l++)
-    if (sample_leaf(&q->leaves[l], &q->err) != 0)
+    if (sample_leaf(&q->leaves[l], q->sample_bytes, q->max_field,
+                    &q->err) != 0)
       return;
 }
 
@@ -574,17 +578,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   if ((rc = check_node(q, p->inputs[0], 0, &in, err)) != 0)
     return rc;
-  if (!is_root && (p->kind == DUSK_PLAN_GROUPBY ||
-                   p->kind == DUSK_PLAN_VALUE_COUNTS ||
-                   p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_LEN ||
-                   p->kind == DUSK_PLAN_DESCRIBE ||
-                   p->kind == DUSK_PLAN_TO_CSV)) {
+  if (!is_root && dusk_plan_is_terminal(p->kind)) {
     schema_free(&in);
     return dusk_error_set(err, DUSK_EINVAL,
                           "%s must be the last step of a query",
-                          p->kind == DUSK_PLAN_GROUPBY ? "groupby"
-                          : p->kind == DUSK_PLAN_HEAD  ? "head"
-                                                       : "this step");
+                          dusk_plan_kind_name(p->kind));
   }
   switch (p->kind) {
   case DUSK_PLAN_FILLNA:
@@ -809,17 +807,19 @@ static int cmp_qstate(const void *x, const void *y) {
 typedef struct specs {
   dusk_task_spec *t;
   size_t n, cap;
-  dusk_buf *bufs; /* args and keys, one per spec slot */
+  dusk_df_op *ops; /* per spec: the op its name denotes */
+  dusk_buf *bufs;  /* args and keys, one per spec slot */
   char **keys;
   dusk_slice *deps;
   size_t ndeps, capdeps;
 } specs;
 
-static size_t add_spec(specs *sp, const char *key, const char *op,
+static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
                        dusk_buf *args) {
   if (sp->n == sp->cap) {
     sp->cap = sp->cap ? sp->cap * 2 : 64;
     sp->t = dusk_xrealloc(sp->t, sp->cap * sizeof *sp->t);
+    sp->ops = dusk_xrealloc(sp->ops, sp->cap * sizeof *sp->ops);
     sp->bufs = dusk_xrealloc(sp->bufs, sp->cap * sizeof *sp->bufs);
     sp->keys = dusk_xrealloc(sp->keys, sp->cap * sizeof *sp->keys);
   }
@@ -828,8 +828,9 @@ static size_t add_spec(specs *sp, const char *key, const char *op,
   sp->bufs[sp->n] = *args;
   sp->t[sp->n].key.ptr = sp->keys[sp->n];
   sp->t[sp->n].key.len = strlen(key);
-  sp->t[sp->n].op.ptr = op;
-  sp->t[sp->n].op.len = strlen(op);
+  sp->ops[sp->n] = op;
+  sp->t[sp->n].op.ptr = dusk_df_op_name(op);
+  sp->t[sp->n].op.len = strlen(sp->t[sp->n].op.ptr);
   return sp->n++;
 }
 
@@ -839,6 +840,7 @@ static void specs_free(specs *sp) {
     free(sp->keys[i]);
   }
   free(sp->t);
+  free(sp->ops);
   free(sp->bufs);
   free(sp->keys);
   free(sp->deps);
@@ -855,6 +857,7 @@ static void lower_and_submit(sched_query *q) {
   size_t *ndepidx = NULL;
   dusk_msg_submit m;
   dusk_slice want;
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
 
   memset(&sp, 0, sizeof sp);
   dusk_buf_init(&tail_args);
@@ -867,7 +870,7 @@ static void lower_and_submit(sched_query *q) {
     dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     uint64_t bs = lf->node->csv.blocksize > 0
                       ? (uint64_t)lf->node->csv.blocksize
-                      : DEFAULT_BLOCKSIZE;
+                      : (uint64_t)q->s->cfg.blocksize;
     dusk_buf_init(&plan_bytes);
     if (frag == NULL || dusk_plan_encode(frag, &plan_bytes) != 0) {
       fprintf(stderr, "dusk-scheduler: out of memory\n");
@@ -902,6 +905,7 @@ static void lower_and_submit(sched_query *q) {
         a.start_in_quotes = known_quote_state(q, a.index);
         a.nheader = (uint32_t)lf->ncols;
         a.header = header;
+        a.max_field = q->max_field;
         dusk_buf_init(&args);
         if (dusk_scan_args_encode(&a, &args) != 0)
           abort();
@@ -911,7 +915,7 @@ static void lower_and_submit(sched_query *q) {
           cap_level = cap_level ? cap_level * 2 : 64;
           level = dusk_xrealloc(level, cap_level * sizeof *level);
         }
-        level[nlevel++] = add_spec(&sp, key, "df_scan", &args);
+        level[nlevel++] = add_spec(&sp, key, DUSK_DF_SCAN, &args);
         start = end;
         k++;
       } while (start < qf->size);
@@ -919,15 +923,15 @@ static void lower_and_submit(sched_query *q) {
     dusk_buf_destroy(&plan_bytes);
     free(header);
   }
-  /* A combine tree of fan-in 8, then the final step: fewer tasks than
-   * there are scans, so 2n + 2 slots hold every spec. */
+  /* A combine tree of fan-in fanin (at least 2), then the final step:
+   * fewer tasks than there are scans, so 2n + 2 slots hold every spec. */
   depidx = dusk_xcalloc(2 * sp.n + 2, sizeof *depidx);
   ndepidx = dusk_xcalloc(2 * sp.n + 2, sizeof *ndepidx);
   for (int round = 0;; round++) {
     size_t next = 0;
-    int last = nlevel <= COMBINE_FANIN;
-    for (size_t i = 0; i < nlevel; i += COMBINE_FANIN, next++) {
-      size_t n = nlevel - i < COMBINE_FANIN ? nlevel - i : COMBINE_FANIN;
+    int last = nlevel <= fanin;
+    for (size_t i = 0; i < nlevel; i += fanin, next++) {
+      size_t n = nlevel - i < fanin ? nlevel - i : fanin;
       dusk_buf args;
       size_t idx;
       dusk_buf_init(&args);
@@ -937,7 +941,7 @@ static void lower_and_submit(sched_query *q) {
       else
         snprintf(key, sizeof key, "%s/combine-%d-%zu", q->final_key, round,
                  next);
-      idx = add_spec(&sp, key, last ? "df_final" : "df_combine", &args);
+      idx = add_spec(&sp, key, last ? DUSK_DF_FINAL : DUSK_DF_COMBINE, &args);
       depidx[idx] = dusk_xmalloc(n * sizeof **depidx);
       ndepidx[idx] = n;
       for (size_t j = 0; j < n; j++)
@@ -952,13 +956,13 @@ static void lower_and_submit(sched_query *q) {
   {
     size_t total = 0, at = 0;
     for (size_t i = 0; i < sp.n; i++)
-      if (sp.t[i].op.len != 7 || memcmp(sp.t[i].op.ptr, "df_scan", 7) != 0)
+      if (sp.ops[i] != DUSK_DF_SCAN)
         total += ndepidx[i];
     sp.deps = dusk_xcalloc(total + 1, sizeof *sp.deps);
     for (size_t i = 0; i < sp.n; i++) {
       sp.t[i].args.ptr = sp.bufs[i].data;
       sp.t[i].args.len = sp.bufs[i].len;
-      if (sp.t[i].op.len == 7 && memcmp(sp.t[i].op.ptr, "df_scan", 7) == 0)
+      if (sp.ops[i] == DUSK_DF_SCAN)
         continue;
       sp.t[i].deps = &sp.deps[at];
       sp.t[i].ndeps = (uint32_t)ndepidx[i];
@@ -988,7 +992,7 @@ static void lower_and_submit(sched_query *q) {
     }
   }
   for (size_t i = 0; i < sp.n; i++)
-    if (sp.t[i].op.len != 7 || memcmp(sp.t[i].op.ptr, "df_scan", 7) != 0)
+    if (sp.ops[i] != DUSK_DF_SCAN)
       free(depidx[i]);
   free(depidx);
   free(ndepidx);
@@ -1074,6 +1078,8 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
   q->id = ++next_id;
   q->s = s;
   q->c = c;
+  q->sample_bytes = (uint64_t)s->cfg.sample_bytes;
+  q->max_field = (uint64_t)s->cfg.max_field;
   q->key = dusk_xmemdup(m->key.ptr, m->key.len);
   q->next = c->queries;
   c->queries = q;
@@ -1088,69 +1094,49 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
   uv_queue_work(dusk__sched_loop(s), &q->work, sample_work, sample_done);
 }
 
-/* Parses "DUSK-WIDEN <type> <column>" and widens that column. */
-static int handle_widen(sched_query *q, const char *msg) {
-  const char *p = msg + strlen(DUSK_WIDEN_TAG), *sp = strchr(p, ' ');
-  const char *eol;
-  dusk_type t;
-  char col[256];
+/* Widens the failure's column to the type it needs, in every leaf that
+ * reads it; 0 when nothing changed (then the failure stands). */
+static int handle_widen(sched_query *q, const sched_failure *f) {
+  dusk_type t = (dusk_type)f->type;
   int changed = 0;
-  if (sp == NULL)
-    return 0;
-  t = dusk_type_parse(p, (size_t)(sp - p));
-  eol = strchr(sp + 1, '\n');
-  if (eol == NULL)
-    eol = sp + 1 + strlen(sp + 1);
-  if (t == DUSK_TYPE_NULL || (size_t)(eol - sp - 1) >= sizeof col)
-    return 0;
-  memcpy(col, sp + 1, (size_t)(eol - sp - 1));
-  col[eol - sp - 1] = '\0';
+  if (t <= DUSK_TYPE_NULL || t > DUSK_TYPE_STRING ||
+      strlen(f->column) != f->column_len)
+    return 0; /* not a type, or a name no header can have */
   /* A type the user gave is a promise about the data: not widened. */
   for (size_t l = 0; l < q->nleaves; l++) {
     const dusk_plan *n = q->leaves[l].node;
     for (size_t d = 0; d < n->csv.ndtypes; d++)
-      if (strcmp(n->csv.dtypes[d].column, col) == 0)
+      if (strcmp(n->csv.dtypes[d].column, f->column) == 0)
         return 0;
   }
   for (size_t l = 0; l < q->nleaves; l++)
     for (size_t c = 0; c < q->leaves[l].ncols; c++)
-      if (strcmp(q->leaves[l].header[c], col) == 0 &&
+      if (strcmp(q->leaves[l].header[c], f->column) == 0 &&
           q->leaves[l].types[c] != dusk_type_common(q->leaves[l].types[c], t)) {
         q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
         changed = 1;
       }
   if (changed)
-    dusk_log(DUSK_LOG_INFO, "query %s: column '%s' widened to %s", q->key,
-             col, dusk_type_name(t));
+    dusk_log(DUSK_LOG_INFO, "query %s: column '%.200s' widened to %s",
+             q->key, f->column, dusk_type_name(t));
   return changed;
 }
 
-/* Parses "DUSK-QUOTES a-b=s,c-d=s" and records the states.  A later
- * report covers ranges whose state an earlier one fixed only if the state
- * changed, so a new run replaces any overlap with old ones. */
-static int handle_quotes(sched_query *q, const char *msg) {
-  const char *p = msg + strlen(DUSK_QUOTES_TAG);
-  int added = 0;
-  while (*p && *p != '\n') {
-    char *end;
-    unsigned long long first = strtoull(p, &end, 10), last;
+/* Records the failure's quote states.  A later report covers ranges whose
+ * state an earlier one fixed only if the state changed, so a new run
+ * replaces any overlap with old ones. */
+static int handle_quotes(sched_query *q, const sched_failure *f) {
+  for (uint32_t i = 0; i < f->nquotes; i++) {
     qstate run;
     size_t w = 0;
-    if (end == p || *end != '-')
-      break;
-    p = end + 1;
-    last = strtoull(p, &end, 10);
-    if (end == p || *end != '=' || (end[1] != '0' && end[1] != '1') ||
-        last < first)
-      break;
-    run.first = first;
-    run.last = last;
-    run.in_quotes = end[1] == '1';
+    run.first = f->quotes[i].first;
+    run.last = f->quotes[i].last;
+    run.in_quotes = f->quotes[i].in_quotes;
     /* Keep what the new run does not cover of the old runs. */
     {
       qstate *keep = dusk_xcalloc(2 * q->nquotes + 1, sizeof *keep);
-      for (size_t i = 0; i < q->nquotes; i++) {
-        qstate o = q->quotes[i];
+      for (size_t k = 0; k < q->nquotes; k++) {
+        qstate o = q->quotes[k];
         if (o.last < run.first || o.first > run.last) {
           keep[w++] = o;
           continue;
@@ -1170,12 +1156,11 @@ static int handle_quotes(sched_query *q, const char *msg) {
       q->nquotes = w;
     }
     qsort(q->quotes, q->nquotes, sizeof *q->quotes, cmp_qstate);
-    added = 1;
-    p = end + 2;
-    if (*p == ',')
-      p++;
   }
-  return added;
+  if (f->nquotes > 0)
+    dusk_log(DUSK_LOG_INFO, "query %s: %" PRIu32 " runs of ranges start in "
+             "the other quote state", q->key, f->nquotes);
+  return f->nquotes > 0;
 }
 
 void dusk__query_final(dusk_scheduler *s, sched_task *t) {
@@ -1188,24 +1173,24 @@ void dusk__query_final(dusk_scheduler *s, sched_task *t) {
 }
 
 static void query_outcome(sched_query *q, sched_task *t) {
-  const char *msg;
+  const sched_task *root;
+  const sched_failure *f;
   if (q->state != Q_RUNNING)
     return;
   if (t->state == T_MEMORY) {
     report(q, DUSK_KEY_MEMORY, t, NULL);
     return;
   }
-  /* Erred: the message of the task that failed. */
-  msg = t->erred_from ? t->erred_from->message : t->message;
-  if (msg == NULL) {
+  /* Erred: the task that failed, and what it said. */
+  root = t->erred_from ? t->erred_from : t;
+  if (root->message == NULL) {
     report(q, DUSK_KEY_CANCELED, NULL, "canceled");
     return;
   }
-  if (q->attempt < MAX_ATTEMPTS &&
-      ((strncmp(msg, DUSK_WIDEN_TAG, strlen(DUSK_WIDEN_TAG)) == 0 &&
-        handle_widen(q, msg)) ||
-       (strncmp(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG)) == 0 &&
-        handle_quotes(q, msg)))) {
+  f = root->failure;
+  if (q->attempt < q->s->cfg.query_attempts && f != NULL &&
+      ((f->reason == DUSK_FAIL_WIDEN && handle_widen(q, f)) ||
+       (f->reason == DUSK_FAIL_QUOTES && handle_quotes(q, f)))) {
     char old[96];
     dusk_error err = {0};
     snprintf(old, sizeof old, "%s", q->final_key);
@@ -1218,11 +1203,7 @@ static void query_outcome(sched_query *q, sched_task *t) {
     start_attempt(q);
     return;
   }
-  {
-    /* A person reads the part after the tag line. */
-    const char *nl = strncmp(msg, "DUSK-", 5) == 0 ? strchr(msg, '\n') : NULL;
-    report(q, DUSK_KEY_ERRED, NULL, nl ? nl + 1 : msg);
-  }
+  report(q, DUSK_KEY_ERRED, NULL, root->message);
 }
 
 void dusk__query_flush(dusk_scheduler *s) {

@@ -70,6 +70,30 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      CFG(max_outbuf), "output queued per connection before it is cut, bytes"},
     {"handshake-ms", DUSK_CFG_INT, "5000", 10, 600000, CFG(handshake_ms),
      "time a connecting peer has to authenticate"},
+    /* The minimums leave room for the keys and ops queries submit. */
+    {"max-key-bytes", DUSK_CFG_INT, "4096", 256, 1048576, CFG(max_key_bytes),
+     "longest task key a client may submit, bytes"},
+    {"max-op-bytes", DUSK_CFG_INT, "255", 16, 65536, CFG(max_op_bytes),
+     "longest op name a client may submit, bytes"},
+    {"fetch-retries", DUSK_CFG_INT, "5", 0, 100, CFG(fetch_retries),
+     "reruns of a task whose input could not be fetched from a worker that "
+     "still looks alive"},
+    {"chore-ms", DUSK_CFG_INT, "100", 10, 60000, CFG(chore_ms),
+     "interval of the periodic chore: worker timeouts, parked tasks, "
+     "handshake deadlines"},
+    {"query-attempts", DUSK_CFG_INT, "12", 1, 1000, CFG(query_attempts),
+     "runs of a dataframe query, widening a column or fixing quote states "
+     "between them"},
+    {"blocksize", DUSK_CFG_INT, "67108864", 4096, 17179869184,
+     CFG(blocksize), "bytes per partition of a CSV file when the query "
+     "gives no blocksize"},
+    {"sample-bytes", DUSK_CFG_INT, "262144", 1024, 1073741824,
+     CFG(sample_bytes), "bytes of a query's first file read to infer the "
+     "column types"},
+    {"combine-fanin", DUSK_CFG_INT, "8", 2, 1024, CFG(combine_fanin),
+     "partial results one df_combine task merges"},
+    {"max-field", DUSK_CFG_INT, "1048576", 1024, 1073741824, CFG(max_field),
+     "longest CSV field a query reads (sampling and scans), bytes"},
 };
 const size_t dusk_scheduler_config_count =
     sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
@@ -408,12 +432,42 @@ static void release_waiter(dusk_scheduler *s, sched_task *dep) {
 
 /* ---- forgetting records -------------------------------------------------- */
 
+/* A copy of a TASK_FAILED's typed fields, or NULL for a reason that has
+ * none. */
+static sched_failure *failure_new(const dusk_msg_task_failed *f) {
+  sched_failure *x;
+  if (f->reason != DUSK_FAIL_WIDEN && f->reason != DUSK_FAIL_QUOTES)
+    return NULL;
+  x = dusk_xcalloc(1, sizeof *x);
+  x->reason = f->reason;
+  if (f->reason == DUSK_FAIL_WIDEN) { /* the decoder saw a column */
+    x->type = f->type;
+    x->column = dusk_xmemdup(f->column.ptr, f->column.len);
+    x->column_len = f->column.len;
+  }
+  x->nquotes = f->nquotes;
+  if (f->nquotes > 0) {
+    x->quotes = dusk_xcalloc(f->nquotes, sizeof *x->quotes);
+    memcpy(x->quotes, f->quotes, f->nquotes * sizeof *x->quotes);
+  }
+  return x;
+}
+
+static void failure_free(sched_failure *f) {
+  if (f == NULL)
+    return;
+  free(f->column);
+  free(f->quotes);
+  free(f);
+}
+
 static void task_free(dusk_scheduler *s, sched_task *t) {
   if (t->client != NULL)
     dusk_strmap_del(&t->client->tasks, t->key, t->keylen);
   drop_attempt_id(s, t);
   free(t->dependents);
   free(t->message);
+  failure_free(t->failure);
   free(t);
   s->ntasks--;
 }
@@ -963,10 +1017,12 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
   for (uint32_t i = 0; i < m->ntasks; i++) {
     const dusk_task_spec *spec = &m->tasks[i];
     sched_task *t;
-    if (spec->key.len == 0 || spec->key.len > 4096 || spec->op.len == 0 ||
-        spec->op.len > 255) {
+    if (spec->key.len == 0 || spec->key.len > (size_t)s->cfg.max_key_bytes ||
+        spec->op.len == 0 || spec->op.len > (size_t)s->cfg.max_op_bytes) {
       dusk_conn_fail(c->conn, DUSK_EGRAPH,
-                     "task %u: key must be 1..4096 bytes, op 1..255", i);
+                     "task %u: key must be 1..%" PRId64
+                     " bytes, op 1..%" PRId64,
+                     i, s->cfg.max_key_bytes, s->cfg.max_op_bytes);
       return;
     }
     if (dusk_strmap_get(&c->tasks, spec->key.ptr, spec->key.len) != NULL)
@@ -1195,6 +1251,7 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
     drop_attempt_id(s, t);
     free(t->dependents);
     free(t->message);
+    failure_free(t->failure);
     free(t);
     s->ntasks--;
     released++;
@@ -1326,7 +1383,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
       sched_task *d = dusk_idmap_get(&s->tasks_by_id, f->dep);
       int holder_gone = d == NULL || d->state != T_MEMORY ||
                         d->worker == NULL || !d->worker->registered;
-      if (holder_gone || ++t->missing_retries <= 5) {
+      if (holder_gone || ++t->missing_retries <= s->cfg.fetch_retries) {
         unassign(s, t, 0);
         t->state = T_WAITING;
         t->nwaiting = 0;
@@ -1349,6 +1406,8 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
       return;
     free(t->message);
     t->message = dusk_xmemdup(f->message.ptr, f->message.len);
+    failure_free(t->failure);
+    t->failure = failure_new(f);
     dusk_log(DUSK_LOG_DEBUG, "task %s (op %s) erred on worker %" PRIu64 ": %s",
              t->key, t->op, w->id, t->message);
     task_erred(s, t, t);
@@ -1598,7 +1657,8 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   }
   uv_timer_init(loop, &s->chore);
   s->chore.data = s;
-  uv_timer_start(&s->chore, on_chore, 100, 100);
+  uv_timer_start(&s->chore, on_chore, (uint64_t)s->cfg.chore_ms,
+                 (uint64_t)s->cfg.chore_ms);
   *out = s;
   return 0;
 }

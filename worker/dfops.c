@@ -4,12 +4,10 @@
  * fills, filters (a mask, then rows compacted in place), projections (which
  * columns later steps see), and finally the terminal, which keeps a bounded
  * state: a hash aggregate, a row count, the first n rows, or per-column
- * moments.  Partials are tables (see hashagg.h for aggregates):
- *   len:      [rows]
- *   head:     the rows, plus "__range" and "__row" (ordinal within range)
- *   describe: one row per numeric column: [name, n, mean, m2, min, max]
- * and every partial has a ranges table:
- *   [index, file, assumed, parity, rows] - one row per scanned range. */
+ * moments.  Partials are tables whose layouts dftask.h names (and
+ * hashagg.h for aggregates): len, head/collect rows, describe moments,
+ * to_csv's files, and with every partial a ranges table of one row per
+ * scanned range. */
 #include "dfops.h"
 
 #include "csvscan.h"
@@ -28,7 +26,6 @@
 #include <string.h>
 
 #define BATCH_ROWS 16384
-#define MAX_FIELD (1u << 20)
 
 typedef struct step {
   const dusk_plan *node;
@@ -106,12 +103,6 @@ static int col_index(const pipeline *p, const char *name) {
   return -1;
 }
 
-static int is_terminal(dusk_plan_kind k) {
-  return k == DUSK_PLAN_GROUPBY || k == DUSK_PLAN_VALUE_COUNTS ||
-         k == DUSK_PLAN_LEN || k == DUSK_PLAN_HEAD ||
-         k == DUSK_PLAN_DESCRIBE || k == DUSK_PLAN_TO_CSV;
-}
-
 /* Columns an aggregate reads: keys then (column, fn) pairs, with the plan's
  * "all columns" entries already expanded by the scheduler. */
 static int setup_groupby(pipeline *p, dusk_error *err) {
@@ -181,8 +172,9 @@ out:
 }
 
 static int setup_rows(pipeline *p, dusk_error *err) {
-  const char **names = calloc(p->nvisible + 2, sizeof *names);
-  dusk_type *types = calloc(p->nvisible + 2, sizeof *types);
+  size_t nc = p->nvisible + DUSK_ROWS_NEXTRA;
+  const char **names = calloc(nc, sizeof *names);
+  dusk_type *types = calloc(nc, sizeof *types);
   int rc = 0;
   if (names == NULL || types == NULL) {
     rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
@@ -192,11 +184,11 @@ static int setup_rows(pipeline *p, dusk_error *err) {
     names[i] = p->names[p->visible[i]];
     types[i] = p->types[p->visible[i]];
   }
-  names[p->nvisible] = "__range";
-  types[p->nvisible] = DUSK_TYPE_INT64;
-  names[p->nvisible + 1] = "__row";
-  types[p->nvisible + 1] = DUSK_TYPE_INT64;
-  p->rows = dusk_table_new(names, types, p->nvisible + 2, 0);
+  names[dusk_rows_range_col(nc)] = "__range";
+  types[dusk_rows_range_col(nc)] = DUSK_TYPE_INT64;
+  names[dusk_rows_row_col(nc)] = "__row";
+  types[dusk_rows_row_col(nc)] = DUSK_TYPE_INT64;
+  p->rows = dusk_table_new(names, types, nc, 0);
   if (p->rows == NULL)
     rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
 out:
@@ -228,7 +220,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   if (p->leaf->kind != DUSK_PLAN_READ_CSV || p->leaf->csv.usecols == NULL)
     return dusk_error_set(err, DUSK_EINVAL,
                           "task plan does not start with a resolved read");
-  p->terminal = is_terminal(p->root->kind) ? p->root->kind : 0;
+  p->terminal = dusk_plan_is_terminal(p->root->kind) ? p->root->kind : 0;
   p->ncols = p->leaf->csv.nusecols;
   p->names = calloc(p->ncols ? p->ncols : 1, sizeof *p->names);
   p->types = calloc(p->ncols ? p->ncols : 1, sizeof *p->types);
@@ -584,18 +576,18 @@ static int on_batch(void *arg, dusk_batch *b) {
   default: {
     /* head / collect: the first `limit` rows */
     dusk_value vals[260];
-    size_t nv = p->nvisible;
-    if (nv + 2 > sizeof vals / sizeof vals[0])
+    size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
+    if (nc > sizeof vals / sizeof vals[0])
       return DUSK_EINVAL;
     for (size_t r = 0; r < b->nrows && (int64_t)p->rows->nrows < p->limit;
          r++) {
       int rc;
       for (size_t i = 0; i < nv; i++)
         dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
-      vals[nv].type = DUSK_TYPE_INT64;
-      vals[nv].u.i = (int64_t)p->range_index;
-      vals[nv + 1].type = DUSK_TYPE_INT64;
-      vals[nv + 1].u.i = (int64_t)ctx->row_ordinals[r];
+      vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
+      vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
+      vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
+      vals[dusk_rows_row_col(nc)].u.i = (int64_t)ctx->row_ordinals[r];
       if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
         return rc;
     }
@@ -609,18 +601,6 @@ static int on_batch(void *arg, dusk_batch *b) {
 }
 
 /* ---- partial results ----------------------------------------------------- */
-
-/* One row per scanned range.  "error" holds a scan failure that may be
- * an artefact of a wrong quote-state guess: the final step reports it
- * only once the guesses check out. */
-static dusk_table *ranges_table(void) {
-  static const char *const names[] = {"index",  "file", "assumed",
-                                      "parity", "rows", "error"};
-  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
-                                    DUSK_TYPE_BOOL,  DUSK_TYPE_INT64,
-                                    DUSK_TYPE_INT64, DUSK_TYPE_STRING};
-  return dusk_table_new(names, types, 6, 0);
-}
 
 /* 0 while path still has the size the query was planned from. */
 static int same_size(const char *path, uint64_t size, dusk_error *err) {
@@ -660,29 +640,6 @@ static int count_quotes(const char *path, uint64_t start, uint64_t end) {
   return parity;
 }
 
-static dusk_table *moments_table(void) {
-  static const char *const names[] = {"name", "n",   "mean",
-                                      "m2",   "min", "max"};
-  static const dusk_type types[] = {DUSK_TYPE_STRING,  DUSK_TYPE_INT64,
-                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
-                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
-  return dusk_table_new(names, types, 6, 0);
-}
-
-static dusk_table *count_table(int64_t n) {
-  static const char *const names[] = {"rows"};
-  static const dusk_type types[] = {DUSK_TYPE_INT64};
-  dusk_table *t = dusk_table_new(names, types, 1, 0);
-  dusk_value v;
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = n;
-  if (t != NULL && dusk_table_append_row(t, &v) != 0) {
-    dusk_table_free(t);
-    return NULL;
-  }
-  return t;
-}
-
 /* Encodes ranges + payload into the op's result. */
 static int emit_partial(dusk_op_call *call, const dusk_table *ranges,
                         const dusk_table *payload) {
@@ -707,6 +664,18 @@ static int fail(dusk_op_call *call, const dusk_error *err) {
   return dusk_registry_api.fail(call, "%s", err->message);
 }
 
+/* Fails with a scan's failure text; when it is a value needing a wider
+ * type (widen_column set), as DUSK_FAIL_WIDEN so the scheduler can widen
+ * the column and rerun. */
+static int fail_scan(dusk_op_call *call, const char *text,
+                     const char *widen_column, size_t widen_len,
+                     dusk_type widen_type) {
+  if (widen_column != NULL)
+    return dusk_registry_fail_widen(call, widen_column, widen_len,
+                                    (uint8_t)widen_type, text);
+  return dusk_registry_api.fail(call, "%s", text);
+}
+
 /* Builds the terminal's payload table from the pipeline state. */
 static int pipeline_payload(pipeline *p, dusk_table **out) {
   switch (p->terminal) {
@@ -714,21 +683,19 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
   case DUSK_PLAN_VALUE_COUNTS:
     return dusk_hashagg_partial(p->agg, out);
   case DUSK_PLAN_LEN:
-    *out = count_table(p->count);
+    *out = dusk_count_table_new(p->count);
     return *out ? 0 : DUSK_ENOMEM;
   case DUSK_PLAN_TO_CSV: {
-    static const char *const names[] = {"file", "rows"};
-    static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64};
-    dusk_value row[2];
+    dusk_value row[DUSK_WRITTEN_NCOLS];
     int rc;
-    *out = dusk_table_new(names, types, 2, 0);
+    *out = dusk_written_table_new();
     if (*out == NULL)
       return DUSK_ENOMEM;
-    row[0].type = DUSK_TYPE_STRING;
-    row[0].u.s.ptr = p->out_path;
-    row[0].u.s.len = strlen(p->out_path);
-    row[1].type = DUSK_TYPE_INT64;
-    row[1].u.i = p->written;
+    row[DUSK_WRITTEN_FILE].type = DUSK_TYPE_STRING;
+    row[DUSK_WRITTEN_FILE].u.s.ptr = p->out_path;
+    row[DUSK_WRITTEN_FILE].u.s.len = strlen(p->out_path);
+    row[DUSK_WRITTEN_ROWS].type = DUSK_TYPE_INT64;
+    row[DUSK_WRITTEN_ROWS].u.i = p->written;
     if ((rc = dusk_table_append_row(*out, row)) != 0) {
       dusk_table_free(*out);
       *out = NULL;
@@ -736,27 +703,28 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
     return rc;
   }
   case DUSK_PLAN_DESCRIBE: {
-    dusk_table *t = moments_table();
+    dusk_table *t = dusk_moments_table_new();
     if (t == NULL)
       return DUSK_ENOMEM;
     for (size_t i = 0; i < p->nvisible; i++) {
       dusk_type ty = p->types[p->visible[i]];
       const moments *m = &p->mom[i];
-      dusk_value row[6];
+      dusk_value row[DUSK_MOMENTS_NCOLS];
       int rc;
       if (ty != DUSK_TYPE_INT64 && ty != DUSK_TYPE_FLOAT64)
         continue;
-      row[0].type = DUSK_TYPE_STRING;
-      row[0].u.s.ptr = p->names[p->visible[i]];
-      row[0].u.s.len = strlen(p->names[p->visible[i]]);
-      row[1].type = DUSK_TYPE_INT64;
-      row[1].u.i = m->n;
-      row[2].type = row[3].type = row[4].type = row[5].type =
-          DUSK_TYPE_FLOAT64;
-      row[2].u.f = m->mean;
-      row[3].u.f = m->m2;
-      row[4].u.f = m->min;
-      row[5].u.f = m->max;
+      row[DUSK_MOMENTS_NAME].type = DUSK_TYPE_STRING;
+      row[DUSK_MOMENTS_NAME].u.s.ptr = p->names[p->visible[i]];
+      row[DUSK_MOMENTS_NAME].u.s.len = strlen(p->names[p->visible[i]]);
+      row[DUSK_MOMENTS_N].type = DUSK_TYPE_INT64;
+      row[DUSK_MOMENTS_N].u.i = m->n;
+      row[DUSK_MOMENTS_MEAN].type = row[DUSK_MOMENTS_M2].type =
+          row[DUSK_MOMENTS_MIN].type = row[DUSK_MOMENTS_MAX].type =
+              DUSK_TYPE_FLOAT64;
+      row[DUSK_MOMENTS_MEAN].u.f = m->mean;
+      row[DUSK_MOMENTS_M2].u.f = m->m2;
+      row[DUSK_MOMENTS_MIN].u.f = m->min;
+      row[DUSK_MOMENTS_MAX].u.f = m->max;
       if ((rc = dusk_table_append_row(t, row)) != 0) {
         dusk_table_free(t);
         return rc;
@@ -820,8 +788,10 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   bool *nulls_only = NULL;
   char path[4096];
   dusk_table *ranges = NULL, *payload = NULL;
-  dusk_value rv[6];
+  dusk_value rv[DUSK_RANGES_NCOLS];
   char deferred[DUSK_ERROR_MESSAGE_MAX + 64];
+  const char *widen_column = NULL;       /* deferred is a value needing */
+  dusk_type widen_type = DUSK_TYPE_NULL; /* this type in this column */
   (void)api;
   deferred[0] = '\0';
 
@@ -868,7 +838,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.types = p.types;
   o.nout = p.ncols;
   o.batch_rows = BATCH_ROWS;
-  o.max_field = MAX_FIELD;
+  o.max_field = (size_t)a.max_field;
   o.canceled = call->canceled;
   o.nulls_only = nulls_only = nulls_only_columns(&p);
   ctx.p = &p;
@@ -878,13 +848,16 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   free(ctx.row_ordinals);
   free(nulls_only);
   if (rc == DUSK_EWIDEN) {
+    /* The column and type travel whole in the failure's typed fields;
+     * the text, for a person, may clip them. */
     const dusk_csvscan_conflict *cf = &stats.conflict;
+    widen_column = p.names[cf->column];
+    widen_type = cf->widened;
     snprintf(deferred, sizeof deferred,
-             DUSK_WIDEN_TAG "%s %.100s\n%.200s line %llu: column '%.100s' "
-                            "holds '%.100s', which needs type %s",
-             dusk_type_name(cf->widened), p.names[cf->column], path,
-             (unsigned long long)dusk_line_of(path, cf->offset),
-             p.names[cf->column], cf->value, dusk_type_name(cf->widened));
+             "%.200s line %llu: column '%.100s' holds '%.100s', which needs "
+             "type %s",
+             path, (unsigned long long)dusk_line_of(path, cf->offset),
+             widen_column, cf->value, dusk_type_name(widen_type));
   } else if (rc == DUSK_EPARSE) {
     /* Name the line as a person's editor counts it. */
     char column[128];
@@ -902,14 +875,15 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
      * later range may have misread because it guessed its quote state;
      * the final step decides once every guess is checked. */
     int parity;
+    size_t wlen = widen_column ? strlen(widen_column) : 0;
     if (a.start <= a.data_start) {
-      rc = dusk_registry_api.fail(call, "%s", deferred);
+      rc = fail_scan(call, deferred, widen_column, wlen, widen_type);
       goto out;
     }
     parity = stats.quote_parity >= 0 ? stats.quote_parity
                                       : count_quotes(path, a.start, a.end);
     if (parity < 0) {
-      rc = dusk_registry_api.fail(call, "%s", deferred);
+      rc = fail_scan(call, deferred, widen_column, wlen, widen_type);
       goto out;
     }
     stats.quote_parity = parity;
@@ -941,21 +915,33 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     }
     stats.quote_parity = parity;
   }
-  ranges = ranges_table();
+  ranges = dusk_ranges_table_new();
   if (ranges == NULL) {
     rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
     goto failed;
   }
-  rv[0].type = rv[1].type = rv[3].type = rv[4].type = DUSK_TYPE_INT64;
-  rv[0].u.i = (int64_t)a.index;
-  rv[1].u.i = (int64_t)(a.index >> 32);
-  rv[2].type = DUSK_TYPE_BOOL;
-  rv[2].u.b = a.start_in_quotes;
-  rv[3].u.i = stats.quote_parity;
-  rv[4].u.i = (int64_t)p.scanned;
-  rv[5].type = deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
-  rv[5].u.s.ptr = deferred;
-  rv[5].u.s.len = strlen(deferred);
+  rv[DUSK_RANGES_INDEX].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_INDEX].u.i = (int64_t)a.index;
+  rv[DUSK_RANGES_FILE].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_FILE].u.i = (int64_t)(a.index >> 32);
+  rv[DUSK_RANGES_ASSUMED].type = DUSK_TYPE_BOOL;
+  rv[DUSK_RANGES_ASSUMED].u.b = a.start_in_quotes;
+  rv[DUSK_RANGES_PARITY].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_PARITY].u.i = stats.quote_parity;
+  rv[DUSK_RANGES_ROWS].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_ROWS].u.i = (int64_t)p.scanned;
+  rv[DUSK_RANGES_ERROR].type =
+      deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_ERROR].u.s.ptr = deferred;
+  rv[DUSK_RANGES_ERROR].u.s.len = strlen(deferred);
+  rv[DUSK_RANGES_WIDEN_COLUMN].type =
+      widen_column ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_WIDEN_COLUMN].u.s.ptr = widen_column;
+  rv[DUSK_RANGES_WIDEN_COLUMN].u.s.len =
+      widen_column ? strlen(widen_column) : 0;
+  rv[DUSK_RANGES_WIDEN_TYPE].type =
+      widen_column ? DUSK_TYPE_INT64 : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_WIDEN_TYPE].u.i = (int64_t)widen_type;
   if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0 ||
       (rc = emit_partial(call, ranges, payload)) != 0) {
@@ -991,8 +977,9 @@ static int merger_init(merger *m, dusk_slice plan_bytes, dusk_error *err) {
   if ((rc = dusk_plan_decode(plan_bytes, &m->p.plan, err)) != 0)
     return rc;
   m->p.root = m->p.plan;
-  m->p.terminal = is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
-  m->ranges = ranges_table();
+  m->p.terminal =
+      dusk_plan_is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
+  m->ranges = dusk_ranges_table_new();
   if (m->ranges == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   return 0;
@@ -1014,13 +1001,11 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
     dusk_type ktypes[16];
     dusk_aggspec specs[256];
     const char *keys[16];
-    size_t c = nkeys;
-    if (nkeys > 16 || naggs > 256 || t->ncols < nkeys)
+    int rc;
+    if (nkeys > 16 || naggs > 256)
       return dusk_error_set(err, DUSK_EINVAL, "too many keys or aggregates");
-    for (size_t k = 0; k < nkeys; k++) {
+    for (size_t k = 0; k < nkeys; k++)
       keys[k] = g->columns[k];
-      ktypes[k] = t->cols[k].type;
-    }
     for (size_t a = 0; a < naggs; a++) {
       dusk_agg_fn fn = g->kind == DUSK_PLAN_VALUE_COUNTS ? DUSK_AGG_SIZE
                                                           : g->aggs[a].fn;
@@ -1029,26 +1014,9 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
                       : fn == DUSK_AGG_SIZE             ? "0"
                                                         : g->aggs[a].column;
       specs[a].input = DUSK_TYPE_INT64;
-      if (c >= t->ncols)
-        return dusk_error_set(err, DUSK_ETYPE, "partial too narrow");
-      /* The state column's type tells the input type where it matters. */
-      switch (fn) {
-      case DUSK_AGG_MIN:
-      case DUSK_AGG_MAX:
-        specs[a].input = t->cols[c].type;
-        c += 1;
-        break;
-      case DUSK_AGG_SUM:
-        specs[a].input = t->cols[c + 1].type;
-        c += 2;
-        break;
-      case DUSK_AGG_MEAN:
-        specs[a].input = DUSK_TYPE_FLOAT64;
-        c += 2;
-        break;
-      case DUSK_AGG_NUNIQUE: {
-        /* The value type is not in the partial; the plan's types are.
-         * Partials encode it: the leaf's dtype of the column. */
+      if (fn == DUSK_AGG_NUNIQUE) {
+        /* The value type is not in the partial; the plan's types are:
+         * the leaf's dtype of the column. */
         const dusk_plan *leaf = g;
         while (leaf->ninputs)
           leaf = leaf->inputs[0];
@@ -1056,13 +1024,12 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
         for (size_t d = 0; d < leaf->csv.ndtypes; d++)
           if (strcmp(leaf->csv.dtypes[d].column, g->aggs[a].column) == 0)
             specs[a].input = leaf->csv.dtypes[d].type;
-        c += 1;
-        break;
-      }
-      default:
-        c += 1;
       }
     }
+    /* The rest of the input types show in the partial's state columns. */
+    if ((rc = dusk_hashagg_partial_types(t, nkeys, ktypes, specs, naggs,
+                                         err)) != 0)
+      return rc;
     m->p.agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
     if (m->p.agg == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "cannot build the aggregate");
@@ -1071,29 +1038,36 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
 }
 
 static int merge_moments(merger *m, const dusk_table *t, dusk_error *err) {
+  const dusk_table_column *tc = t->cols;
+  dusk_table_column *c;
+  int rc;
+  if ((rc = dusk_moments_table_check(t, err)) != 0)
+    return rc;
   if (m->payload == NULL) {
-    m->payload = moments_table();
+    m->payload = dusk_moments_table_new();
     if (m->payload == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return dusk_table_append_rows(m->payload, t, 0, t->nrows);
   }
   if (t->nrows != m->payload->nrows)
     return dusk_error_set(err, DUSK_ETYPE, "describe partials disagree");
+  c = m->payload->cols;
   for (size_t r = 0; r < t->nrows; r++) {
-    dusk_table_column *c = m->payload->cols;
-    int64_t na = c[1].i64[r], nb = t->cols[1].i64[r];
-    double ma = c[2].f64[r], mb = t->cols[2].f64[r], d = mb - ma;
+    int64_t na = c[DUSK_MOMENTS_N].i64[r], nb = tc[DUSK_MOMENTS_N].i64[r];
+    double ma = c[DUSK_MOMENTS_MEAN].f64[r], mb = tc[DUSK_MOMENTS_MEAN].f64[r];
+    double d = mb - ma;
     int64_t n = na + nb;
     if (n > 0) {
-      c[2].f64[r] = ma + d * (double)nb / (double)n;
-      c[3].f64[r] = c[3].f64[r] + t->cols[3].f64[r] +
-                    d * d * (double)na * (double)nb / (double)n;
+      c[DUSK_MOMENTS_MEAN].f64[r] = ma + d * (double)nb / (double)n;
+      c[DUSK_MOMENTS_M2].f64[r] = c[DUSK_MOMENTS_M2].f64[r] +
+                                  tc[DUSK_MOMENTS_M2].f64[r] +
+                                  d * d * (double)na * (double)nb / (double)n;
     }
-    c[1].i64[r] = n;
-    if (t->cols[4].f64[r] < c[4].f64[r])
-      c[4].f64[r] = t->cols[4].f64[r];
-    if (t->cols[5].f64[r] > c[5].f64[r])
-      c[5].f64[r] = t->cols[5].f64[r];
+    c[DUSK_MOMENTS_N].i64[r] = n;
+    if (tc[DUSK_MOMENTS_MIN].f64[r] < c[DUSK_MOMENTS_MIN].f64[r])
+      c[DUSK_MOMENTS_MIN].f64[r] = tc[DUSK_MOMENTS_MIN].f64[r];
+    if (tc[DUSK_MOMENTS_MAX].f64[r] > c[DUSK_MOMENTS_MAX].f64[r])
+      c[DUSK_MOMENTS_MAX].f64[r] = tc[DUSK_MOMENTS_MAX].f64[r];
   }
   return 0;
 }
@@ -1106,11 +1080,8 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
       (rc = dusk_table_decode(rs, &r, err)) != 0 ||
       (rc = dusk_table_decode(ps, &t, err)) != 0)
     goto out;
-  if (r->ncols != 6) {
-    rc = dusk_error_set(err, DUSK_ETYPE, "bad ranges table");
-    goto out;
-  }
-  if ((rc = dusk_table_append_rows(m->ranges, r, 0, r->nrows)) != 0)
+  if ((rc = dusk_ranges_table_check(r, err)) != 0 ||
+      (rc = dusk_table_append_rows(m->ranges, r, 0, r->nrows)) != 0)
     goto out;
   switch (m->p.terminal) {
   case DUSK_PLAN_GROUPBY:
@@ -1118,18 +1089,26 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     rc = merge_groupby(m, t, err);
     break;
   case DUSK_PLAN_LEN:
+    if ((rc = dusk_count_table_check(t, err)) != 0)
+      break;
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
-    } else if (t->nrows == 1 && m->payload->nrows == 1 && t->ncols == 1) {
-      m->payload->cols[0].i64[0] += t->cols[0].i64[0];
+    } else {
+      m->payload->cols[DUSK_COUNT_ROWS].i64[0] +=
+          t->cols[DUSK_COUNT_ROWS].i64[0];
     }
     break;
   case DUSK_PLAN_DESCRIBE:
     rc = merge_moments(m, t, err);
     break;
   default:
-    /* head / collect: keep rows; order is restored at the end. */
+    /* head / collect: keep rows; order is restored at the end.  to_csv:
+     * keep the list of files written. */
+    if ((rc = m->p.terminal == DUSK_PLAN_TO_CSV
+                  ? dusk_written_table_check(t, err)
+                  : dusk_rows_table_check(t, err)) != 0)
+      break;
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
@@ -1159,7 +1138,8 @@ static int trim_rows(merger *m, int64_t limit, dusk_table **out) {
   size_t n = t->nrows, nc = t->ncols;
   size_t *order = malloc((n ? n : 1) * sizeof *order);
   dusk_table *res;
-  const dusk_table_column *ri = &t->cols[nc - 2], *ro = &t->cols[nc - 1];
+  const dusk_table_column *ri = &t->cols[dusk_rows_range_col(nc)];
+  const dusk_table_column *ro = &t->cols[dusk_rows_row_col(nc)];
   const char **names = calloc(nc, sizeof *names);
   dusk_type *types = calloc(nc, sizeof *types);
   int rc = 0;
@@ -1248,36 +1228,35 @@ failed:
 
 /* Checks each range's assumed quote state against the parities of the
  * ranges before it in the same file (the file ordinal is the index's high
- * 32 bits).  Returns 0, or DUSK_ETASK with msg holding the corrections as
- * runs "first-last=state" of consecutive ranges (a wrong guess flips every
- * range up to the next odd parity, so runs stay few). */
-static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
+ * 32 bits).  Returns 0, DUSK_ENOMEM, or DUSK_ETASK with runs holding the
+ * corrections (dusk_quote_run[]) as runs of consecutive ranges (a wrong
+ * guess flips every range up to the next odd parity, so runs stay few). */
+static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
                         int64_t *cut) {
+  const dusk_table_column *col = ranges->cols;
   size_t n = ranges->nrows;
   size_t *order = malloc((n ? n : 1) * sizeof *order);
-  int wrong = 0, run_state = 0;
+  int run_state = 0, nomem = 0;
   int64_t file = -1, run_first = -1, run_last = -1;
   int state = 0;
-  char item[64];
   if (order == NULL)
     return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   for (size_t i = 1; i < n; i++) { /* insertion sort by index */
     size_t x = order[i], j = i;
-    while (j > 0 &&
-           ranges->cols[0].i64[order[j - 1]] > ranges->cols[0].i64[x]) {
+    while (j > 0 && col[DUSK_RANGES_INDEX].i64[order[j - 1]] >
+                        col[DUSK_RANGES_INDEX].i64[x]) {
       order[j] = order[j - 1];
       j--;
     }
     order[j] = x;
   }
-  msg->len = 0;
-  dusk_buf_append(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG));
+  runs->len = 0;
   *cut = INT64_MAX;
   for (size_t i = 0; i <= n; i++) {
     size_t r = i < n ? order[i] : 0;
-    int64_t index = i < n ? ranges->cols[0].i64[r] : -1;
+    int64_t index = i < n ? col[DUSK_RANGES_INDEX].i64[r] : -1;
     int bad = 0;
     if (i < n && index > *cut)
       continue; /* after a head's last range: unused */
@@ -1286,47 +1265,42 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
         file = index >> 32;
         state = 0;
       }
-      bad = (int)ranges->cols[2].b[r] != state;
+      bad = (int)col[DUSK_RANGES_ASSUMED].b[r] != state;
     }
     /* Close the current run when this range does not extend it. */
     if (run_first >= 0 &&
         (!bad || index != run_last + 1 || state != run_state)) {
-      int len = snprintf(item, sizeof item, "%s%lld-%lld=%d",
-                         wrong > 1 ? "," : "", (long long)run_first,
-                         (long long)run_last, run_state);
-      dusk_buf_append(msg, item, (size_t)len);
+      dusk_quote_run q;
+      q.first = (uint64_t)run_first;
+      q.last = (uint64_t)run_last;
+      q.in_quotes = run_state != 0;
+      nomem |= dusk_buf_append(runs, &q, sizeof q) != 0;
       run_first = -1;
     }
     if (bad) {
       if (run_first < 0) {
         run_first = index;
         run_state = state;
-        wrong++;
       }
       run_last = index;
     }
     if (i < n) {
-      if (ranges->cols[3].i64[r] < 0)
+      if (col[DUSK_RANGES_PARITY].i64[r] < 0)
         *cut = index; /* a head stopped here: later ranges do not count */
       else
-        state ^= (int)(ranges->cols[3].i64[r] & 1);
+        state ^= (int)(col[DUSK_RANGES_PARITY].i64[r] & 1);
     }
   }
   free(order);
-  if (!wrong)
-    return 0;
-  {
-    int len = snprintf(item, sizeof item,
-                       "\n%d runs of ranges started inside quotes", wrong);
-    dusk_buf_append(msg, item, (size_t)len);
-  }
-  return DUSK_ETASK;
+  if (nomem)
+    return DUSK_ENOMEM;
+  return runs->len > 0 ? DUSK_ETASK : 0;
 }
 
 /* Output rows for head/collect: the original row labels (ordinal within
  * the file, like pandas' index after read_csv) as the index. */
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
-  size_t nc = rows->ncols - 2;
+  size_t nc = rows->ncols - DUSK_ROWS_NEXTRA;
   const char **names = calloc(nc + 1, sizeof *names);
   dusk_type *types = calloc(nc + 1, sizeof *types);
   dusk_value *vals = calloc(nc + 1, sizeof *vals);
@@ -1344,12 +1318,13 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL)
     goto out;
   for (size_t r = 0; r < rows->nrows; r++) {
-    int64_t range = rows->cols[nc].i64[r], label = rows->cols[nc + 1].i64[r];
+    int64_t range = rows->cols[dusk_rows_range_col(rows->ncols)].i64[r];
+    int64_t label = rows->cols[dusk_rows_row_col(rows->ncols)].i64[r];
     /* Rows of earlier ranges of the same file come before this one. */
     for (size_t k = 0; k < rg->nrows; k++) {
-      int64_t idx = rg->cols[0].i64[k];
+      int64_t idx = rg->cols[DUSK_RANGES_INDEX].i64[k];
       if ((idx >> 32) == (range >> 32) && idx < range)
-        label += rg->cols[4].i64[k];
+        label += rg->cols[DUSK_RANGES_ROWS].i64[k];
     }
     vals[0].type = DUSK_TYPE_INT64;
     vals[0].u.i = label;
@@ -1371,6 +1346,7 @@ out:
 
 static int describe_output(const dusk_table *mom, dusk_table **out) {
   static const char *const stats[] = {"count", "mean", "std", "min", "max"};
+  const dusk_table_column *name = &mom->cols[DUSK_MOMENTS_NAME];
   size_t nc = mom->nrows;
   const char **names = calloc(nc + 1, sizeof *names);
   dusk_type *types = calloc(nc + 1, sizeof *types);
@@ -1382,7 +1358,7 @@ static int describe_output(const dusk_table *mom, dusk_table **out) {
   names[0] = "";
   types[0] = DUSK_TYPE_STRING;
   for (size_t c = 0; c < nc; c++) {
-    names[c + 1] = mom->cols[0].str_data + mom->cols[0].str_off[c];
+    names[c + 1] = name->str_data + name->str_off[c];
     types[c + 1] = DUSK_TYPE_FLOAT64;
   }
   /* Column names are NUL-less slices in the table: copy them. */
@@ -1390,7 +1366,7 @@ static int describe_output(const dusk_table *mom, dusk_table **out) {
   if (owned == NULL)
     goto out;
   for (size_t c = 0; c < nc; c++) {
-    size_t len = mom->cols[0].str_off[c + 1] - mom->cols[0].str_off[c];
+    size_t len = name->str_off[c + 1] - name->str_off[c];
     owned[c] = malloc(len + 1);
     if (owned[c] == NULL)
       break;
@@ -1409,15 +1385,17 @@ static int describe_output(const dusk_table *mom, dusk_table **out) {
     vals[0].u.s.ptr = stats[s];
     vals[0].u.s.len = strlen(stats[s]);
     for (size_t c = 0; c < nc; c++) {
-      int64_t n = mom->cols[1].i64[c];
+      const dusk_table_column *mc = mom->cols;
+      int64_t n = mc[DUSK_MOMENTS_N].i64[c];
       double v;
       switch (s) {
       case 0: v = (double)n; break;
-      case 1: v = n ? mom->cols[2].f64[c] : NAN; break;
-      case 2: v = n > 1 ? sqrt(mom->cols[3].f64[c] / (double)(n - 1)) : NAN;
+      case 1: v = n ? mc[DUSK_MOMENTS_MEAN].f64[c] : NAN; break;
+      case 2:
+        v = n > 1 ? sqrt(mc[DUSK_MOMENTS_M2].f64[c] / (double)(n - 1)) : NAN;
         break;
-      case 3: v = n ? mom->cols[4].f64[c] : NAN; break;
-      default: v = n ? mom->cols[5].f64[c] : NAN;
+      case 3: v = n ? mc[DUSK_MOMENTS_MIN].f64[c] : NAN; break;
+      default: v = n ? mc[DUSK_MOMENTS_MAX].f64[c] : NAN;
       }
       vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
       vals[c + 1].u.f = v;
@@ -1488,25 +1466,46 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       (rc = merge_inputs(&m, call, &err)) != 0)
     goto failed;
   dusk_buf_init(&quotes);
-  if (check_quotes(m.ranges, &quotes, &cut) != 0) {
-    rc = dusk_registry_fail_text(call, quotes.data, quotes.len);
+  rc = check_quotes(m.ranges, &quotes, &cut);
+  if (rc == DUSK_ETASK) {
+    size_t nruns = quotes.len / sizeof(dusk_quote_run);
+    char text[128];
+    snprintf(text, sizeof text,
+             "%zu runs of ranges guessed their starting quote state wrong",
+             nruns);
+    rc = dusk_registry_fail_quotes(
+        call, (const dusk_quote_run *)(void *)quotes.data, nruns, text);
     dusk_buf_destroy(&quotes);
     merger_destroy(&m);
     return rc;
   }
   dusk_buf_destroy(&quotes);
+  if (rc != 0) {
+    dusk_error_set(&err, rc, "checking quote states: %s", dusk_strerror(rc));
+    goto failed;
+  }
   {
     /* Every guess held: the first range's scan error is real. */
     const dusk_table *rg = m.ranges;
+    const dusk_table_column *index = &rg->cols[DUSK_RANGES_INDEX];
     size_t first = rg->nrows;
     for (size_t r = 0; r < rg->nrows; r++)
-      if (rg->cols[5].valid[r] && rg->cols[0].i64[r] <= cut &&
-          (first == rg->nrows || rg->cols[0].i64[r] < rg->cols[0].i64[first]))
+      if (rg->cols[DUSK_RANGES_ERROR].valid[r] && index->i64[r] <= cut &&
+          (first == rg->nrows || index->i64[r] < index->i64[first]))
         first = r;
     if (first < rg->nrows) {
-      dusk_value v;
-      dusk_table_get(rg, 5, first, &v);
-      rc = dusk_registry_api.fail(call, "%.*s", (int)v.u.s.len, v.u.s.ptr);
+      dusk_value v, wc, wt;
+      char text[DUSK_ERROR_MESSAGE_MAX + 64];
+      dusk_table_get(rg, DUSK_RANGES_ERROR, first, &v);
+      dusk_table_get(rg, DUSK_RANGES_WIDEN_COLUMN, first, &wc);
+      dusk_table_get(rg, DUSK_RANGES_WIDEN_TYPE, first, &wt);
+      snprintf(text, sizeof text, "%.*s", (int)v.u.s.len, v.u.s.ptr);
+      if (wc.type == DUSK_TYPE_STRING && wt.type == DUSK_TYPE_INT64 &&
+          wt.u.i > DUSK_TYPE_NULL && wt.u.i <= DUSK_TYPE_STRING)
+        rc = fail_scan(call, text, wc.u.s.ptr, wc.u.s.len,
+                       (dusk_type)wt.u.i);
+      else
+        rc = fail_scan(call, text, NULL, 0, DUSK_TYPE_NULL);
       merger_destroy(&m);
       return rc;
     }
@@ -1525,7 +1524,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     static const dusk_type types[] = {DUSK_TYPE_INT64};
     dusk_value v;
     v.type = DUSK_TYPE_INT64;
-    v.u.i = m.payload ? m.payload->cols[0].i64[0] : 0;
+    v.u.i = m.payload ? m.payload->cols[DUSK_COUNT_ROWS].i64[0] : 0;
     result = dusk_table_new(names, types, 1, 0);
     rc = result ? dusk_table_append_row(result, &v) : DUSK_ENOMEM;
     break;
@@ -1569,10 +1568,15 @@ failed:
 }
 
 int dusk_dfops_register(dusk_registry *r) {
+  static const dusk_op_fn fns[DUSK_DF_NOPS] = {
+      [DUSK_DF_SCAN] = op_df_scan,
+      [DUSK_DF_COMBINE] = op_df_combine,
+      [DUSK_DF_FINAL] = op_df_final,
+  };
   int rc;
-  if ((rc = dusk_registry_add(r, "df_scan", op_df_scan)) != 0 ||
-      (rc = dusk_registry_add(r, "df_combine", op_df_combine)) != 0 ||
-      (rc = dusk_registry_add(r, "df_final", op_df_final)) != 0)
-    return rc;
+  for (int op = 0; op < DUSK_DF_NOPS; op++)
+    if ((rc = dusk_registry_add(r, dusk_df_op_name((dusk_df_op)op),
+                                fns[op])) != 0)
+      return rc;
   return 0;
 }

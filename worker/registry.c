@@ -275,8 +275,61 @@ int dusk_registry_fail_text(dusk_op_call *call, const char *text,
   return DUSK_ETASK;
 }
 
+int dusk_registry_fail_widen(dusk_op_call *call, const char *column,
+                             size_t len, uint8_t type, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  call->fail_column.len = 0;
+  if (len == 0 || len > DUSK_FAIL_COLUMN_MAX || type == 0 ||
+      dusk_buf_append(&call->fail_column, column, len) != 0)
+    return rc;
+  call->fail_reason = DUSK_FAIL_WIDEN;
+  call->fail_type = type;
+  return rc;
+}
+
+int dusk_registry_fail_quotes(dusk_op_call *call, const dusk_quote_run *runs,
+                              size_t n, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  call->fail_quotes.len = 0;
+  if (n == 0 || n > UINT32_MAX ||
+      dusk_buf_append(&call->fail_quotes, runs, n * sizeof *runs) != 0)
+    return rc;
+  call->fail_reason = DUSK_FAIL_QUOTES;
+  return rc;
+}
+
 const char *dusk_registry_error(const dusk_op_call *call) {
   return call->long_error.len > 0 ? call->long_error.data : call->error;
+}
+
+void dusk_registry_failure(const dusk_op_call *call,
+                           dusk_msg_task_failed *m) {
+  const char *msg = dusk_registry_error(call);
+  m->reason = DUSK_FAIL_OP;
+  m->message.ptr = msg;
+  m->message.len = strlen(msg);
+  m->column.ptr = "";
+  m->column.len = 0;
+  m->type = 0;
+  m->nquotes = 0;
+  m->quotes = NULL;
+  if (call->fail_reason == DUSK_FAIL_WIDEN) {
+    m->reason = DUSK_FAIL_WIDEN;
+    m->column.ptr = call->fail_column.data;
+    m->column.len = call->fail_column.len;
+    m->type = call->fail_type;
+  } else if (call->fail_reason == DUSK_FAIL_QUOTES) {
+    m->reason = DUSK_FAIL_QUOTES;
+    m->quotes = (dusk_quote_run *)(void *)call->fail_quotes.data;
+    m->nquotes = (uint32_t)(call->fail_quotes.len / sizeof *m->quotes);
+  }
+}
+
+void dusk_registry_call_destroy(dusk_op_call *call) {
+  dusk_buf_destroy(&call->result);
+  dusk_buf_destroy(&call->long_error);
+  dusk_buf_destroy(&call->fail_column);
+  dusk_buf_destroy(&call->fail_quotes);
 }
 
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
@@ -284,6 +337,10 @@ int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
   call->failed = 0;
   call->error[0] = '\0';
   call->long_error.len = 0;
+  call->fail_reason = DUSK_FAIL_OP;
+  call->fail_column.len = 0;
+  call->fail_type = 0;
+  call->fail_quotes.len = 0;
   rc = fn(&dusk_registry_api, call);
   if (rc != 0 && !call->failed)
     snprintf(call->error, sizeof call->error, "op returned %d (%s)", rc,

@@ -61,6 +61,13 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
      "bytes of a result per DATA frame"},
     {"handshake-ms", DUSK_CFG_INT, "5000", 10, 600000, CFG(handshake_ms),
      "time a connecting peer has to authenticate"},
+    {"chore-ms", DUSK_CFG_INT, "250", 10, 60000, CFG(chore_ms),
+     "interval of the periodic chore (handshake deadlines)"},
+    {"leave-wait-ms", DUSK_CFG_INT, "10000", 0, 600000, CFG(leave_wait_ms),
+     "wait for the scheduler to close the connection after LEAVING"},
+    {"inline-input-max", DUSK_CFG_INT, "4096", 0, 1048576,
+     CFG(inline_input_max),
+     "input bytes under which a trivial op runs on the loop thread"},
 };
 const size_t dusk_worker_config_count =
     sizeof dusk_worker_config_table / sizeof dusk_worker_config_table[0];
@@ -207,6 +214,20 @@ static void send_failed(dusk_worker *w, uint64_t id, uint32_t reason,
   dusk_conn_send(w->sched, &m);
 }
 
+/* An op's own failure, with the typed fields of a reason the scheduler
+ * acts on. */
+static void send_op_failed(dusk_worker *w, uint64_t id,
+                           const dusk_op_call *call) {
+  dusk_msg m;
+  if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_TASK_FAILED;
+  m.u.task_failed.id = id;
+  dusk_registry_failure(call, &m.u.task_failed);
+  dusk_conn_send(w->sched, &m);
+}
+
 static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes,
                       uint64_t run_us) {
   dusk_msg m;
@@ -226,8 +247,7 @@ static void task_free(dusk_worker *w, wtask *t) {
   for (uint32_t i = 0; i < t->ndeps; i++)
     if (t->inputs[i] != NULL)
       result_unpin(w, t->inputs[i]);
-  dusk_buf_destroy(&t->call.result);
-  dusk_buf_destroy(&t->call.long_error);
+  dusk_registry_call_destroy(&t->call);
   free(t->op);
   free(t->dep_ids);
   free(t->inputs);
@@ -319,7 +339,7 @@ static void finish_task(dusk_worker *w, wtask *t) {
     } else {
       dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
                t->op, t->call.error);
-      send_failed(w, t->id, DUSK_FAIL_OP, 0, dusk_registry_error(&t->call));
+      send_op_failed(w, t->id, &t->call);
     }
     task_free(w, t);
 }
@@ -341,9 +361,6 @@ static void on_tasks_done(uv_async_t *a) {
   }
 }
 
-/* Inputs under this size keep a trivial op trivial. */
-#define INLINE_INPUT_MAX 4096
-
 /* Called when a task's last missing input arrived or failed. */
 static void task_inputs_ready(dusk_worker *w, wtask *t) {
   unsigned long before;
@@ -362,7 +379,7 @@ static void task_inputs_ready(dusk_worker *w, wtask *t) {
    * wake-ups, which on an idle machine are most of a chained task's
    * latency, while the op itself takes well under a microsecond. */
   if (w->nqueued == 0 && dusk_registry_is_trivial(t->fn) &&
-      prepare_call(t) <= INLINE_INPUT_MAX) {
+      prepare_call(t) <= (size_t)w->cfg.inline_input_max) {
     uint64_t start = uv_hrtime();
     t->state = W_QUEUED;
     t->rc = dusk_registry_run(t->fn, &t->call);
@@ -902,7 +919,8 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->chore.data = w;
   uv_timer_init(loop, &w->leave_timer);
   w->leave_timer.data = w;
-  uv_timer_start(&w->chore, on_chore, 250, 250);
+  uv_timer_start(&w->chore, on_chore, (uint64_t)w->cfg.chore_ms,
+                 (uint64_t)w->cfg.chore_ms);
   uv_thread_create(&w->thread, run_thread, w);
   connect_scheduler(w);
   *out = w;
@@ -939,10 +957,9 @@ static void close_conns(dusk_worker *w, int only_outgoing) {
 /* ---- stopping ------------------------------------------------------------
  * A stopping worker tells the scheduler LEAVING, so its tasks in flight move
  * on without counting as a worker death, and then waits (bounded by
- * LEAVE_WAIT_MS) for the scheduler to close the connection: closing first
+ * --leave-wait-ms) for the scheduler to close the connection: closing first
  * could reset a connection the scheduler is still writing to, losing the
  * LEAVING it had not read yet. */
-#define LEAVE_WAIT_MS 10000
 
 /* The last step, once the scheduler connection is gone: until then the
  * data port keeps serving our results, because the scheduler may still be
@@ -978,7 +995,8 @@ static int say_leaving(dusk_worker *w) {
     m.type = DUSK_MSG_LEAVING;
     if (dusk_conn_send(c, &m) == 0) {
       dusk_conn_flush(c); /* the flusher stops with the net */
-      uv_timer_start(&w->leave_timer, on_leave_timeout, LEAVE_WAIT_MS, 0);
+      uv_timer_start(&w->leave_timer, on_leave_timeout,
+                     (uint64_t)w->cfg.leave_wait_ms, 0);
       return 1;
     }
   }

@@ -234,6 +234,24 @@ START_TEST(test_errors_name_column_and_file) {
       dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err));
   ck_assert_ptr_nonnull(strstr(err.message, "median"));
 
+  /* A step after a terminal one (plan.h) is refused as it is built, not
+   * at submit, and the frames are consumed. */
+  ck_assert_ptr_null(dusk_head(dusk_len(read_data(0), &err), 5, &err));
+  ck_assert_msg(strstr(err.message, "head cannot follow len") != NULL, "%s",
+                err.message);
+  ck_assert_ptr_null(
+      dusk_query(dusk_describe(read_data(0), &err), "x > 1", &err));
+  ck_assert_ptr_nonnull(strstr(err.message, "describe must be the last step"));
+  {
+    dusk_dataframe *parts[2];
+    parts[0] = read_data(0);
+    parts[1] = dusk_head(read_data(0), 3, &err);
+    ck_assert_ptr_null(dusk_concat(parts, 2, &err));
+    ck_assert_msg(strstr(err.message, "concat: input 1 ends with head") !=
+                      NULL,
+                  "%s", err.message);
+  }
+
   /* The cluster still answers after all of that. */
   t = compute(dusk_len(read_data(0), &err));
   ck_assert_int_eq(dusk_table_int64(t, 0, 0), 12);

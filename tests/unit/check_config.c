@@ -1,9 +1,14 @@
 /* check_config.c - the typed configuration table: defaults, both flag
- * spellings, positional arguments, and one refusal per kind of bad input. */
+ * spellings, positional arguments, and one refusal per kind of bad input;
+ * and the daemons' own tables, which hold every limit they have. */
 #include "config.h"
+#include "scheduler.h"
 #include "testutil.h"
+#include "worker.h"
 
 #include <check.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -83,6 +88,121 @@ START_TEST(test_format_lists_every_entry) {
 }
 END_TEST
 
+/* Every entry is well formed: a unique name, help, and for numbers a
+ * default inside its own range. */
+static void check_table(const char *daemon, const dusk_cfg_entry *t,
+                        size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(t[i].name != NULL && t[i].name[0] != '\0', "%s entry %zu",
+                  daemon, i);
+    ck_assert_msg(t[i].help != NULL && t[i].help[0] != '\0', "%s --%s: help",
+                  daemon, t[i].name);
+    for (size_t j = 0; j < i; j++)
+      ck_assert_msg(strcmp(t[i].name, t[j].name) != 0, "%s --%s twice",
+                    daemon, t[i].name);
+    if (t[i].type == DUSK_CFG_INT && t[i].def != NULL) {
+      long long d = strtoll(t[i].def, NULL, 10);
+      ck_assert_msg(t[i].min <= t[i].max && d >= t[i].min && d <= t[i].max,
+                    "%s --%s: default %s outside [%" PRId64 ", %" PRId64 "]",
+                    daemon, t[i].name, t[i].def, t[i].min, t[i].max);
+    }
+  }
+}
+
+START_TEST(test_daemon_tables_are_well_formed) {
+  check_table("scheduler", dusk_scheduler_config_table,
+              dusk_scheduler_config_count);
+  check_table("worker", dusk_worker_config_table, dusk_worker_config_count);
+}
+END_TEST
+
+/* The limits that were literals in the daemons are entries, with the
+ * values they had as defaults. */
+START_TEST(test_scheduler_limits_are_entries) {
+  dusk_scheduler_config c;
+  dusk_error err = {0};
+  char *pos[1];
+  int npos;
+  char *none[] = {"dusk-scheduler"};
+  char *set[] = {"dusk-scheduler",     "--max-key-bytes=300",
+                 "--max-op-bytes=16",  "--fetch-retries=0",
+                 "--chore-ms=10",      "--query-attempts=1",
+                 "--blocksize=4096",   "--sample-bytes=1024",
+                 "--combine-fanin=2",  "--max-field=1024"};
+  char *fanin[] = {"dusk-scheduler", "--combine-fanin", "1"};
+  char *key[] = {"dusk-scheduler", "--max-key-bytes", "100"};
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 1, none,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.max_key_bytes, 4096);
+  ck_assert_int_eq(c.max_op_bytes, 255);
+  ck_assert_int_eq(c.fetch_retries, 5);
+  ck_assert_int_eq(c.chore_ms, 100);
+  ck_assert_int_eq(c.query_attempts, 12);
+  ck_assert_int_eq(c.blocksize, 64 << 20);
+  ck_assert_int_eq(c.sample_bytes, 256 << 10);
+  ck_assert_int_eq(c.combine_fanin, 8);
+  ck_assert_int_eq(c.max_field, 1 << 20);
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 10, set,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.max_key_bytes, 300);
+  ck_assert_int_eq(c.max_op_bytes, 16);
+  ck_assert_int_eq(c.fetch_retries, 0);
+  ck_assert_int_eq(c.chore_ms, 10);
+  ck_assert_int_eq(c.query_attempts, 1);
+  ck_assert_int_eq(c.blocksize, 4096);
+  ck_assert_int_eq(c.sample_bytes, 1024);
+  ck_assert_int_eq(c.combine_fanin, 2);
+  ck_assert_int_eq(c.max_field, 1024);
+  /* A tree of fan-in 1 never ends; keys shorter than a query's own. */
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 3,
+                                     fanin, pos, 0, &npos, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "--combine-fanin"));
+  ck_assert_ptr_nonnull(strstr(err.message, "[2, 1024]"));
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 3, key,
+                                     pos, 0, &npos, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "[256, 1048576]"));
+}
+END_TEST
+
+START_TEST(test_worker_limits_are_entries) {
+  dusk_worker_config c;
+  dusk_error err = {0};
+  char *pos[1];
+  int npos;
+  char *none[] = {"dusk-worker"};
+  char *set[] = {"dusk-worker", "--chore-ms=20", "--leave-wait-ms=0",
+                 "--inline-input-max=0"};
+  char *chore[] = {"dusk-worker", "--chore-ms=0"};
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 1, none,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.chore_ms, 250);
+  ck_assert_int_eq(c.leave_wait_ms, 10000);
+  ck_assert_int_eq(c.inline_input_max, 4096);
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 4, set, pos,
+                                     0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.chore_ms, 20);
+  ck_assert_int_eq(c.leave_wait_ms, 0);
+  ck_assert_int_eq(c.inline_input_max, 0);
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 2, chore,
+                                     pos, 0, &npos, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "[10, 60000]"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("config");
   TCase *tc = tcase_create("config");
@@ -90,6 +210,9 @@ int main(void) {
   tcase_add_test(tc, test_defaults_and_values);
   tcase_add_test(tc, test_refusals_name_the_problem);
   tcase_add_test(tc, test_format_lists_every_entry);
+  tcase_add_test(tc, test_daemon_tables_are_well_formed);
+  tcase_add_test(tc, test_scheduler_limits_are_entries);
+  tcase_add_test(tc, test_worker_limits_are_entries);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }

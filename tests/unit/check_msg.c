@@ -49,6 +49,7 @@ static dusk_slice wanted[4];
 static dusk_slice keys[100];
 static char key_text[100][16];
 static dusk_worker_info workers[4];
+static dusk_quote_run quote_runs[50];
 
 static void init_storage(void) {
   for (size_t i = 0; i < sizeof pattern; i++)
@@ -159,15 +160,30 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     m->u.task_done.run_us = variant == 0 ? 1500 : variant == 1 ? 0 : UINT64_MAX;
     break;
   case DUSK_MSG_TASK_FAILED: {
+    /* 0: a widening, its column longer than any text would have kept;
+     * 1: a plain failure with nothing; 2: many quote runs at the edges. */
     dusk_msg_task_failed *x = &m->u.task_failed;
     x->id = variant == 0 ? 99 : variant == 1 ? 0 : UINT64_MAX;
-    x->reason = variant == 0   ? DUSK_FAIL_MISSING_DEP
+    x->reason = variant == 0   ? DUSK_FAIL_WIDEN
                 : variant == 1 ? DUSK_FAIL_OP
-                               : DUSK_FAIL_CANCELED;
+                               : DUSK_FAIL_QUOTES;
     x->dep = variant == 0 ? 5 : variant == 1 ? 0 : UINT64_MAX;
-    x->message = variant == 0   ? cstr("input 5 missing")
+    x->message = variant == 0   ? cstr("column needs type float64")
                  : variant == 1 ? sl(NULL, 0)
                                 : sl(pattern, 1000);
+    if (variant == 0) {
+      x->column = sl(pattern, 300);
+      x->type = 3;
+    }
+    if (variant == 2) {
+      for (uint32_t i = 0; i < 50; i++) {
+        quote_runs[i].first = i == 0 ? 0 : (uint64_t)i << 32;
+        quote_runs[i].last = i == 49 ? UINT64_MAX : ((uint64_t)i << 32) + i;
+        quote_runs[i].in_quotes = i % 2 == 0;
+      }
+      x->nquotes = 50;
+      x->quotes = quote_runs;
+    }
     break;
   }
   case DUSK_MSG_RELEASE:
@@ -434,6 +450,15 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(reason);
     UEQ(dep);
     SEQ(message);
+    SEQ(column);
+    UEQ(type);
+    UEQ(nquotes);
+    for (uint32_t i = 0; i < a->nquotes; i++) {
+      u64_eq(a->quotes[i].first, b->quotes[i].first, name, "quotes.first", i);
+      u64_eq(a->quotes[i].last, b->quotes[i].last, name, "quotes.last", i);
+      u64_eq(a->quotes[i].in_quotes, b->quotes[i].in_quotes, name,
+             "quotes.in_quotes", i);
+    }
     break;
   }
   case DUSK_MSG_RELEASE: {
@@ -1325,23 +1350,41 @@ START_TEST(test_data_chunk_outside_total) {
 }
 END_TEST
 
+/* Packs a TASK_FAILED body with reason and the typed fields given. */
+static void pack_task_failed(packed *p, uint64_t reason, const char *column,
+                             size_t column_len, uint64_t type,
+                             uint32_t nruns) {
+  packed_init(p);
+  msgpack_pack_array(&p->pk, 7);
+  msgpack_pack_uint64(&p->pk, 9);
+  msgpack_pack_uint64(&p->pk, reason);
+  msgpack_pack_uint64(&p->pk, 0);
+  msgpack_pack_str_with_body(&p->pk, "m", 1);
+  msgpack_pack_str_with_body(&p->pk, column, column_len);
+  msgpack_pack_uint64(&p->pk, type);
+  msgpack_pack_array(&p->pk, nruns);
+  for (uint32_t i = 0; i < nruns; i++) {
+    msgpack_pack_array(&p->pk, 3);
+    msgpack_pack_uint64(&p->pk, i);
+    msgpack_pack_uint64(&p->pk, i + 1);
+    msgpack_pack_true(&p->pk);
+  }
+}
+
 START_TEST(test_task_failed_reason_range) {
-  static const uint64_t reasons[] = {0, DUSK_FAIL_CANCELED + 1, 1000,
+  static const uint64_t reasons[] = {0, DUSK_FAIL_QUOTES + 1, 1000,
                                      UINT32_MAX};
-  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0] + 4; i++) {
-    uint64_t reason = i < 4 ? (uint64_t)i + 1 : reasons[i - 4];
+  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0] + 6; i++) {
+    uint64_t reason = i < 6 ? (uint64_t)i + 1 : reasons[i - 6];
+    int widen = reason == DUSK_FAIL_WIDEN, quotes = reason == DUSK_FAIL_QUOTES;
     packed p;
     dusk_msg out;
     dusk_error err;
     int rc;
-    packed_init(&p);
-    msgpack_pack_array(&p.pk, 4);
-    msgpack_pack_uint64(&p.pk, 9);
-    msgpack_pack_uint64(&p.pk, reason);
-    msgpack_pack_uint64(&p.pk, 0);
-    msgpack_pack_str_with_body(&p.pk, "m", 1);
+    pack_task_failed(&p, reason, "col", widen ? 3 : 0, widen ? 3 : 0,
+                     quotes ? 2 : 0);
     rc = decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err);
-    if (reason >= DUSK_FAIL_OP && reason <= DUSK_FAIL_CANCELED) {
+    if (reason >= DUSK_FAIL_OP && reason <= DUSK_FAIL_QUOTES) {
       ck_assert_msg(rc == 0, "reason %llu: %s", (unsigned long long)reason,
                     err.message);
       ck_assert_uint_eq(out.u.task_failed.reason, reason);
@@ -1355,13 +1398,125 @@ START_TEST(test_task_failed_reason_range) {
   }
   /* Wider than the field. */
   packed p;
+  pack_task_failed(&p, 1ull << 32 | DUSK_FAIL_OP, "", 0, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'reason'", NULL);
+}
+END_TEST
+
+/* A widening's column travels whole, up to the plan's limit on names. */
+START_TEST(test_task_failed_widen_column_whole) {
+  static char name[DUSK_FAIL_COLUMN_MAX + 1];
+  packed p;
+  dusk_msg out;
+  dusk_error err;
+  memset(name, 'c', sizeof name);
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, name, DUSK_FAIL_COLUMN_MAX, 3, 0);
+  ck_assert_int_eq(
+      decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err), 0);
+  ck_assert_uint_eq(out.u.task_failed.column.len, DUSK_FAIL_COLUMN_MAX);
+  ck_assert_uint_eq(out.u.task_failed.type, 3);
+  packed_destroy(&p);
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, name, DUSK_FAIL_COLUMN_MAX + 1, 3, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'column'",
+                     "65537");
+}
+END_TEST
+
+/* One case per kind of typed field that does not match its reason. */
+START_TEST(test_task_failed_typed_fields_strict) {
+  packed p;
+  /* A widening without its column, or without its type. */
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "", 0, 3, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "column");
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "x", 1, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "type");
+  /* Another reason with a column, a type, or quote runs. */
+  pack_task_failed(&p, DUSK_FAIL_OP, "x", 1, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "column");
+  pack_task_failed(&p, DUSK_FAIL_QUOTES, "", 0, 2, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "type");
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "x", 1, 3, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "quote runs");
+  pack_task_failed(&p, DUSK_FAIL_MISSING_DEP, "", 0, 0, 2);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "quote runs");
+  /* Quotes without a run. */
+  pack_task_failed(&p, DUSK_FAIL_QUOTES, "", 0, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "quote runs");
+  /* A type wider than its byte. */
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "x", 1, 256, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'type'", NULL);
+  /* A column that is not a string. */
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 4);
+  msgpack_pack_array(&p.pk, 7);
   msgpack_pack_uint64(&p.pk, 9);
-  msgpack_pack_uint64(&p.pk, 1ull << 32 | DUSK_FAIL_OP);
+  msgpack_pack_uint64(&p.pk, DUSK_FAIL_WIDEN);
   msgpack_pack_uint64(&p.pk, 0);
   msgpack_pack_str_with_body(&p.pk, "m", 1);
-  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'reason'", NULL);
+  msgpack_pack_bin_with_body(&p.pk, "x", 1);
+  msgpack_pack_uint64(&p.pk, 3);
+  msgpack_pack_array(&p.pk, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'column'", "str");
+}
+END_TEST
+
+/* Each quote run is [first, last, in_quotes] with first <= last. */
+START_TEST(test_task_failed_quote_runs_checked) {
+  for (int k = 0; k < 5; k++) {
+    packed p;
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 7);
+    msgpack_pack_uint64(&p.pk, 9);
+    msgpack_pack_uint64(&p.pk, DUSK_FAIL_QUOTES);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_str_with_body(&p.pk, "m", 1);
+    msgpack_pack_str_with_body(&p.pk, "", 0);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_array(&p.pk, 1);
+    switch (k) {
+    case 0: /* first after last */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 7);
+      msgpack_pack_uint64(&p.pk, 6);
+      msgpack_pack_false(&p.pk);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "quote run 0",
+                         "first 7 after last 6");
+      break;
+    case 1: /* not an array */
+      msgpack_pack_uint64(&p.pk, 7);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'quotes[]'",
+                         "array");
+      break;
+    case 2: /* a field short */
+      msgpack_pack_array(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "expected 3 fields", NULL);
+      break;
+    case 3: /* in_quotes not a bool */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, 1);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "'quotes[].in_quotes'", "bool");
+      break;
+    default: /* a negative index */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_int64(&p.pk, -1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_true(&p.pk);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "'quotes[].first'", "unsigned int");
+    }
+  }
 }
 END_TEST
 
@@ -1391,6 +1546,7 @@ static size_t slice_fields(dusk_msg *m, dusk_slice **f) {
     break;
   case DUSK_MSG_TASK_FAILED:
     f[n++] = &m->u.task_failed.message;
+    f[n++] = &m->u.task_failed.column;
     break;
   case DUSK_MSG_SUBMIT:
     f[n++] = &m->u.submit.tasks[2].key;
@@ -1683,6 +1839,9 @@ int main(void) {
   tcase_add_test(tc, test_auth_mac_length);
   tcase_add_test(tc, test_data_chunk_outside_total);
   tcase_add_test(tc, test_task_failed_reason_range);
+  tcase_add_test(tc, test_task_failed_widen_column_whole);
+  tcase_add_test(tc, test_task_failed_typed_fields_strict);
+  tcase_add_test(tc, test_task_failed_quote_runs_checked);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("encode");
