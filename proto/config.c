@@ -49,10 +49,10 @@ static int set_value(const dusk_cfg_entry *e, void *cfg, const char *v,
 
 /* Writes the words of text from column col on, then suffix glued to the
  * last word, breaking lines before a word that would pass USAGE_WIDTH and
- * starting each new line at USAGE_INDENT.  Returns the column after the
- * last word. */
-static size_t put_words(FILE *out, const char *text, const char *suffix,
-                        size_t col) {
+ * starting each new line at indent.  Returns the column after the last
+ * word. */
+static size_t put_words_at(FILE *out, const char *text, const char *suffix,
+                           size_t col, size_t indent) {
   const char *p = text;
   while (*p != '\0') {
     size_t len, glued;
@@ -61,10 +61,10 @@ static size_t put_words(FILE *out, const char *text, const char *suffix,
       break;
     len = strcspn(p, " \n");
     glued = p[len + strspn(p + len, " \n")] == '\0' ? strlen(suffix) : 0;
-    if (col > USAGE_INDENT && col + 1 + len + glued > USAGE_WIDTH) {
-      fprintf(out, "\n%*s", USAGE_INDENT, "");
-      col = USAGE_INDENT;
-    } else if (col > USAGE_INDENT) {
+    if (col > indent && col + 1 + len + glued > USAGE_WIDTH) {
+      fprintf(out, "\n%*s", (int)indent, "");
+      col = indent;
+    } else if (col > indent) {
       fputc(' ', out);
       col++;
     }
@@ -77,12 +77,19 @@ static size_t put_words(FILE *out, const char *text, const char *suffix,
   return col;
 }
 
-/* One item: "  --name VALUE", then the wrapped help from USAGE_INDENT on
- * (on a line of its own when the flag is too wide).  Returns the column
- * after the help, for the caller to add the default. */
-static size_t put_item(FILE *out, const char *flag, const char *arg,
-                       const char *help) {
-  int w = fprintf(out, "  --%s%s%s", flag, arg[0] ? " " : "", arg);
+/* put_words_at for the help column of an item. */
+static size_t put_words(FILE *out, const char *text, const char *suffix,
+                        size_t col) {
+  return put_words_at(out, text, suffix, col, USAGE_INDENT);
+}
+
+/* One item: "  " dashes name, a space and arg unless arg is empty, then
+ * the wrapped help from USAGE_INDENT on (on a line of its own when the left
+ * part is too wide).  Returns the column after the help, for the caller to
+ * add more words. */
+static size_t put_item(FILE *out, const char *dashes, const char *name,
+                       const char *arg, const char *help) {
+  int w = fprintf(out, "  %s%s%s%s", dashes, name, arg[0] ? " " : "", arg);
   size_t col = w > 0 ? (size_t)w : 0;
   if (col + 1 >= USAGE_INDENT) {
     fputc('\n', out);
@@ -90,6 +97,20 @@ static size_t put_item(FILE *out, const char *flag, const char *arg,
   }
   fprintf(out, "%*s", (int)(USAGE_INDENT - col), "");
   return put_words(out, help, "", USAGE_INDENT);
+}
+
+void dusk_config_usage_item(FILE *out, const char *left, const char *arg,
+                            const char *help, const char *tail) {
+  size_t col;
+  if (left == NULL) {
+    put_words_at(out, help, "", 0, 0);
+    fputc('\n', out);
+    return;
+  }
+  col = put_item(out, "", left, arg ? arg : "", help);
+  if (tail != NULL)
+    put_words(out, tail, "", col);
+  fputc('\n', out);
 }
 
 void dusk_config_usage(FILE *out, const char *synopsis,
@@ -105,7 +126,7 @@ void dusk_config_usage(FILE *out, const char *synopsis,
                                                              : e->def;
     int quiet = def == NULL && strstr(e->help, "default") != NULL;
     char range[64]; /* two int64 and the punctuation */
-    size_t col = put_item(out, e->name,
+    size_t col = put_item(out, "--", e->name,
                           e->type == DUSK_CFG_INT   ? "N"
                           : e->type == DUSK_CFG_STR ? "VALUE"
                                                     : "",
@@ -130,10 +151,10 @@ void dusk_config_usage(FILE *out, const char *synopsis,
     }
     fputc('\n', out);
   }
-  put_item(out, "help", "", "print this help and exit");
-  fputc('\n', out);
-  put_item(out, "version", "", "print the version and exit");
-  fputc('\n', out);
+  dusk_config_usage_item(out, "--help", NULL, "print this help and exit",
+                         NULL);
+  dusk_config_usage_item(out, "--version", NULL,
+                         "print the version and exit", NULL);
 }
 
 void dusk_config_version(FILE *out, const char *prog) {

@@ -54,6 +54,15 @@ void dusk_config_format(const dusk_cfg_entry *table, size_t n,
 void dusk_config_usage(FILE *out, const char *synopsis,
                        const dusk_cfg_entry *table, size_t n);
 
+/* Writes one item laid out like those of dusk_config_usage: two spaces,
+ * left (e.g. "--workers") and arg (its value placeholder; NULL or "" for
+ * none), then the words of help and tail (NULL for none) wrapped from
+ * column 26 to 79; with left NULL, help alone as a paragraph wrapped from
+ * column 0.  For a program whose options are not a config table: the dusk
+ * CLI uses it so all three programs' help reads alike. */
+void dusk_config_usage_item(FILE *out, const char *left, const char *arg,
+                            const char *help, const char *tail);
+
 /* Writes "<prog> <release> (protocol <wire version>)\n" to out. */
 void dusk_config_version(FILE *out, const char *prog);
 
