@@ -77,11 +77,14 @@ static int parse_size(const char *v, int64_t *out) {
     mult = 1024 * 1024 * 1024;
   else
     return -1;
+  /* "nan", "inf" and sizes past int64 have no conversion (UB in C). */
+  if (!(x * (double)mult < 9.2e18))
+    return -1;
   *out = (int64_t)(x * (double)mult);
   return *out > 0 ? 0 : -1;
 }
 
-/* ---- the command line ------------------------------------------------------ */
+/* ---- the command line ---------------------------------------------------- */
 
 enum {
   CMD_LOCAL = 1u << 0,

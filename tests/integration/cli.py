@@ -285,7 +285,8 @@ def case_dusk_refusals(p):
     p.refused("dusk", "local", "stray", says=("'stray'",))
     p.refused("dusk", "query", "--workers", "0", says=("--workers", "1..1024"))
     p.refused("dusk", "query", "--format", "xml", says=("'xml'",))
-    p.refused("dusk", "query", "--blocksize", "lots", says=("'lots'",))
+    for size in ("lots", "0", "-1MB", "nan", "inf", "1e30GB", "16XB"):
+        p.refused("dusk", "query", "--blocksize", size, says=(f"'{size}'",))
     p.refused("dusk", "bench", "tasks", "--shape", "star", says=("'star'",))
     p.refused("dusk", "query", "len(read_csv('a'))", "len(read_csv('b'))",
               says=("second expression",))
