@@ -11,8 +11,12 @@
 #include "plan.h"
 #include "table.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct dusk_dataframe {
   dusk_plan *plan;
@@ -85,10 +89,98 @@ void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes) {
     set_blocksize(f->plan, bytes);
 }
 
+/* ---- paths ----------------------------------------------------------------
+ *
+ * Paths in a plan are the user's, but the scheduler expands read_csv's
+ * globs and the workers open the files and write to_csv's directory, each
+ * in its own working directory (another folder, another host): a
+ * read_csv("a.csv") sent as written read the scheduler's a.csv.  So every
+ * relative path is made absolute against this process's working directory
+ * when its frame is built, as dask's read_csv resolves its paths when
+ * called.  Globs stay globs for the scheduler to expand; where the result
+ * will be globbed, glob characters and backslashes in the directory's own
+ * name are escaped with '\\' so that they match only themselves. */
+
+static bool has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
+
+/* Replaces *path (a relative path of read_csv when pattern, else a
+ * literal directory) with cwd/path. */
+static int absolute_path(const char *cwd, char **path, bool pattern,
+                         const char *what, dusk_error *err) {
+  const char *rel = *path;
+  bool escape;
+  size_t len = 0;
+  char *abs, *o;
+  while (rel[0] == '.' && rel[1] == '/')
+    rel += 2 + strspn(rel + 2, "/");
+  escape = pattern && (has_glob(cwd) || has_glob(rel));
+  for (const char *c = cwd; *c != '\0'; c++)
+    len += escape && strchr("*?[\\", *c) != NULL ? 2 : 1;
+  len += 1 + strlen(rel);
+  if (len > DUSK_EXPR_MAX_NAME)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: '%.64s...' is longer than %d bytes once made "
+                          "absolute against %.64s",
+                          what, *path, DUSK_EXPR_MAX_NAME, cwd);
+  if ((abs = malloc(len + 1)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  o = abs;
+  for (const char *c = cwd; *c != '\0'; c++) {
+    if (escape && strchr("*?[\\", *c) != NULL)
+      *o++ = '\\';
+    *o++ = *c;
+  }
+  if (o == abs || o[-1] != '/')
+    *o++ = '/';
+  strcpy(o, rel);
+  free(*path);
+  *path = abs;
+  return 0;
+}
+
+/* Makes every relative path in p absolute.  cwd is filled on first need
+ * (empty until then). */
+static int resolve_paths(dusk_plan *p, char *cwd, size_t cwdlen,
+                         dusk_error *err) {
+  int rc;
+  for (size_t i = 0; i < p->npaths + (p->dir != NULL); i++) {
+    bool is_dir = i == p->npaths;
+    char **path = is_dir ? &p->dir : &p->paths[i];
+    if ((*path)[0] == '/')
+      continue;
+    if (cwd[0] == '\0' && getcwd(cwd, cwdlen) == NULL)
+      return dusk_error_set(err, -errno,
+                            "%s: cannot make '%s' absolute: the current "
+                            "directory is unknown (%s)",
+                            is_dir ? "to_csv" : "read_csv", *path,
+                            strerror(errno));
+    if ((rc = absolute_path(cwd, path, !is_dir,
+                            is_dir ? "to_csv" : "read_csv", err)) != 0)
+      return rc;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    if ((rc = resolve_paths(p->inputs[i], cwd, cwdlen, err)) != 0)
+      return rc;
+  return 0;
+}
+
+/* wrap() for a plan holding paths: resolves them, or frees p. */
+static dusk_dataframe *wrap_resolved(dusk_plan *p, dusk_error *err) {
+  char cwd[PATH_MAX] = "";
+  if (p != NULL && resolve_paths(p, cwd, sizeof cwd, err) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return wrap(p, err);
+}
+
 int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
                      dusk_error *err) {
   dusk_plan *p = NULL;
+  char cwd[PATH_MAX] = "";
   int rc = dusk_query_parse(expression, &p, err);
+  if (rc == 0 && (rc = resolve_paths(p, cwd, sizeof cwd, err)) != 0)
+    dusk_plan_free(p);
   if (rc != 0)
     return rc;
   *out = wrap(p, err);
@@ -132,7 +224,7 @@ dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
       co.ndtypes = o->ndtypes;
     }
   }
-  f = wrap(dusk_plan_read_csv(paths, npaths, &co), err);
+  f = wrap_resolved(dusk_plan_read_csv(paths, npaths, &co), err);
   free(dt);
   return f;
 }
@@ -295,7 +387,7 @@ dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err)
     dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
     return NULL;
   }
-  return wrap(dusk_plan_to_csv(unwrap(f), dir), err);
+  return wrap_resolved(dusk_plan_to_csv(unwrap(f), dir), err);
 }
 
 /* ---- compute ------------------------------------------------------------- */

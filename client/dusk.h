@@ -116,7 +116,11 @@ int dusk_client_stats(dusk_client *c, int timeout_ms,
  * is freed either way).  dusk_compute runs a frame on the cluster and
  * returns its result table, with pandas' answer (docs/architecture.md).
  * dusk_dataframe_parse reads the same pandas-like expressions as `dusk query`,
- * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count(). */
+ * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count().
+ * Relative read_csv paths (and globs) and to_csv directories are made
+ * absolute against the calling process's working directory when the frame
+ * is built (dusk_read_csv, dusk_to_csv, dusk_dataframe_parse): the
+ * scheduler and workers run in directories of their own. */
 typedef struct dusk_dataframe dusk_dataframe;
 typedef struct dusk_table dusk_table;
 
