@@ -61,6 +61,30 @@ if command -v c++ >/dev/null 2>&1; then
   LD_LIBRARY_PATH=$libdir "$work/alone_cc" || fail "C++: dusk_version() != DUSK_VERSION_HEX"
 fi
 
+# dusk_plugin.h alone: a plugin built with hidden symbols still exports its
+# init and its ABI version (as C, and as C++).
+cat >"$work/plugin.c" <<'PLUGIN'
+#include <dusk_plugin.h>
+DUSK_PLUGIN_DEFINE_ABI();
+int dusk_plugin_init(const dusk_op_api *api, void *registry) {
+  return api->abi_version == DUSK_PLUGIN_ABI_VERSION && registry ? 0 : -1;
+}
+PLUGIN
+plugin_check() { # COMPILER STD SOURCE
+  "$1" -std="$2" -Wall -Wextra -Werror -pedantic -fPIC -shared -fvisibility=hidden \
+    "${extra[@]}" $(pkg-config --cflags dusk) "$3" -o "$work/plugin.so" ||
+    fail "a plugin does not build with dusk_plugin.h ($1)"
+  for sym in dusk_plugin_init dusk_plugin_abi_version; do
+    nm -D --defined-only "$work/plugin.so" | grep -qw "$sym" ||
+      fail "a plugin built with -fvisibility=hidden does not export $sym ($1)"
+  done
+}
+plugin_check "$cc" c99 "$work/plugin.c"
+if command -v c++ >/dev/null 2>&1; then
+  cp "$work/plugin.c" "$work/plugin.cc"
+  plugin_check c++ c++11 "$work/plugin.cc"
+fi
+
 # Exports: exactly the functions the public headers declare.
 "$cc" -E -P $(pkg-config --cflags dusk) "$includedir/dusk.h" |
   grep -oE '\bdusk_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u >"$work/declared"
