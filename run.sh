@@ -5,6 +5,9 @@
 #                        north-star queries on a LocalCluster
 #   ./run.sh test        build and run the whole test suite (ctest)
 #   ./run.sh test-asan   the same suite built with ASan + UBSan
+#   ./run.sh test-install  build, install into a temporary prefix, and
+#                        build and run examples/hello_dusk.c against it
+#                        with pkg-config
 #   ./run.sh fuzz [SECS] run each libFuzzer target for SECS (needs clang)
 #   ./run.sh build       just build (into build/)
 #   ./run.sh bench ...   dusk bench tasks ... (see README)
@@ -82,6 +85,14 @@ case "$cmd" in
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     exec ctest --output-on-failure -j 2 "$@"
     ;;
+  test-install)
+    # libdusk as an installed library (tests/install/test_install.sh):
+    # headers alone, exports, examples/hello_dusk.c shared and static, and
+    # the installed CLI, all from a fresh `cmake --install` prefix.
+    ensure_packages
+    build build -DDUSK_WERROR=ON >/dev/null
+    exec tests/install/test_install.sh build .
+    ;;
   fuzz)
     # Each libFuzzer target for SECONDS (default 30), from a copy of its
     # committed corpus; needs clang and its runtime (clang, libclang-rt-dev).
@@ -114,7 +125,7 @@ case "$cmd" in
     exec build/bin/dusk bench "$@"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

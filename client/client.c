@@ -154,6 +154,7 @@ struct dusk_client {
   dusk_conn *sched;
   char address[300];
   int ready, closed;
+  int closed_code; /* why the scheduler connection closed */
   char closed_reason[300];
   dusk_strmap keys; /* key -> key_state */
   dusk_strmap data_conns; /* addr -> data_conn */
@@ -242,8 +243,8 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
 
 static void on_sched_close(dusk_conn *conn, int code, const char *reason) {
   dusk_client *c = conn->data;
-  (void)code;
   c->closed = 1;
+  c->closed_code = code;
   c->sched = NULL;
   snprintf(c->closed_reason, sizeof c->closed_reason, "%s", reason);
 }
@@ -335,7 +336,10 @@ int dusk_client_connect_tls(const char *address, const char *token,
                    &c->sched);
   rc = run_until(c, cond_ready, NULL, timeout_ms);
   if (rc != 0) {
-    if (rc == DUSK_ECLOSED)
+    /* A scheduler of another protocol version is worth its own code. */
+    if (rc == DUSK_ECLOSED && c->closed_code == DUSK_EVERSION)
+      rc = DUSK_EVERSION;
+    if (rc == DUSK_ECLOSED || rc == DUSK_EVERSION)
       dusk_error_set(err, rc, "cannot connect to scheduler %s: %s", address,
                      c->closed_reason);
     else

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,10 @@ static dusk_dataframe *wrap_resolved(dusk_plan *p, dusk_error *err) {
     return NULL;
   }
   return wrap(p, err);
+}
+
+void dusk_read_options_init(dusk_read_options *o) {
+  memset(o, 0, sizeof *o); /* every default is a zero (see dusk.h) */
 }
 
 int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
@@ -457,43 +462,99 @@ int dusk_table_is_null(const dusk_table *t, size_t col, size_t row) {
   return col >= t->ncols || row >= t->nrows || !t->cols[col].valid[row];
 }
 
-int64_t dusk_table_int64(const dusk_table *t, size_t col, size_t row) {
-  dusk_value v;
-  if (dusk_table_is_null(t, col, row))
-    return 0;
-  dusk_table_get(t, col, row, &v);
-  return v.type == DUSK_TYPE_INT64  ? v.u.i
-         : v.type == DUSK_TYPE_BOOL ? v.u.b
-                                    : (int64_t)v.u.f;
+/* The checks every typed read starts with: 0 and *v for a value, 1 for a
+ * null, DUSK_EINVAL out of range. */
+static int cell(const dusk_table *t, size_t col, size_t row, dusk_value *v) {
+  if (col >= t->ncols || row >= t->nrows)
+    return DUSK_EINVAL;
+  if (!t->cols[col].valid[row])
+    return 1;
+  dusk_table_get(t, col, row, v);
+  return 0;
 }
 
-double dusk_table_float64(const dusk_table *t, size_t col, size_t row) {
+int dusk_table_int64(const dusk_table *t, size_t col, size_t row,
+                     int64_t *out) {
   dusk_value v;
-  if (dusk_table_is_null(t, col, row))
+  int rc = cell(t, col, row, &v);
+  *out = 0;
+  if (rc != 0)
+    return rc;
+  switch (v.type) {
+  case DUSK_TYPE_INT64:
+    *out = v.u.i;
     return 0;
-  dusk_table_get(t, col, row, &v);
-  return v.type == DUSK_TYPE_FLOAT64 ? v.u.f
-         : v.type == DUSK_TYPE_BOOL  ? v.u.b
-                                     : (double)v.u.i;
+  case DUSK_TYPE_BOOL:
+    *out = v.u.b;
+    return 0;
+  case DUSK_TYPE_FLOAT64:
+    /* Converting a double outside int64's range is undefined behaviour:
+     * only integral values in [-2^63, 2^63) convert. */
+    if (!(v.u.f >= -9223372036854775808.0 && v.u.f < 9223372036854775808.0) ||
+        v.u.f != trunc(v.u.f))
+      return DUSK_EWIDEN;
+    *out = (int64_t)v.u.f;
+    return 0;
+  default:
+    return DUSK_ETYPE;
+  }
 }
 
-int dusk_table_bool(const dusk_table *t, size_t col, size_t row) {
+int dusk_table_float64(const dusk_table *t, size_t col, size_t row,
+                       double *out) {
   dusk_value v;
-  if (dusk_table_is_null(t, col, row))
+  int rc = cell(t, col, row, &v);
+  *out = rc == 1 ? NAN : 0;
+  if (rc != 0)
+    return rc;
+  switch (v.type) {
+  case DUSK_TYPE_FLOAT64:
+    *out = v.u.f;
     return 0;
-  dusk_table_get(t, col, row, &v);
-  return v.type == DUSK_TYPE_BOOL ? v.u.b : 0;
+  case DUSK_TYPE_BOOL:
+    *out = v.u.b;
+    return 0;
+  case DUSK_TYPE_INT64: {
+    /* Exact only: 2^63 itself is no int64, so test it before converting
+     * back. */
+    double d = (double)v.u.i;
+    if (d >= 9223372036854775808.0 || (int64_t)d != v.u.i)
+      return DUSK_EWIDEN;
+    *out = d;
+    return 0;
+  }
+  default:
+    return DUSK_ETYPE;
+  }
 }
 
-const char *dusk_table_string(const dusk_table *t, size_t col, size_t row,
-                              size_t *len) {
+int dusk_table_bool(const dusk_table *t, size_t col, size_t row, int *out) {
   dusk_value v;
-  if (dusk_table_is_null(t, col, row) || t->cols[col].type != DUSK_TYPE_STRING)
-    return NULL;
-  dusk_table_get(t, col, row, &v);
-  if (len)
+  int rc = cell(t, col, row, &v);
+  *out = 0;
+  if (rc != 0)
+    return rc;
+  if (v.type != DUSK_TYPE_BOOL)
+    return DUSK_ETYPE;
+  *out = v.u.b;
+  return 0;
+}
+
+int dusk_table_string(const dusk_table *t, size_t col, size_t row,
+                      const char **out, size_t *len) {
+  dusk_value v;
+  int rc = cell(t, col, row, &v);
+  *out = NULL;
+  if (len != NULL)
+    *len = 0;
+  if (rc != 0)
+    return rc;
+  if (v.type != DUSK_TYPE_STRING)
+    return DUSK_ETYPE;
+  *out = v.u.s.ptr;
+  if (len != NULL)
     *len = v.u.s.len;
-  return v.u.s.ptr;
+  return 0;
 }
 
 int dusk_table_print(const dusk_table *t, int format, FILE *f) {

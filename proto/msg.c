@@ -23,6 +23,21 @@ bool dusk_msg_type_valid(unsigned type) {
   }
 }
 
+bool dusk_msg_type_frozen(unsigned type) {
+  return type == DUSK_MSG_HELLO || type == DUSK_MSG_AUTH ||
+         type == DUSK_MSG_ERROR;
+}
+
+const char *dusk_role_name(unsigned role) {
+  switch (role) {
+  case DUSK_ROLE_CLIENT: return "client";
+  case DUSK_ROLE_WORKER: return "worker";
+  case DUSK_ROLE_PEER: return "worker";
+  case DUSK_ROLE_SCHEDULER: return "scheduler";
+  default: return "peer";
+  }
+}
+
 const char *dusk_msg_type_name(unsigned type) {
   switch (type) {
 #define XX(name, code, field)                                                \

@@ -53,8 +53,18 @@ typedef enum dusk_msg_type {
 enum { DUSK_ROLE_CLIENT = 1, DUSK_ROLE_WORKER = 2, DUSK_ROLE_PEER = 3,
        DUSK_ROLE_SCHEDULER = 4 };
 
+/* "client", "worker", "scheduler" (a peer worker is a "worker"), or
+ * "peer" for a role we do not know. */
+const char *dusk_role_name(unsigned role);
+
 #define DUSK_NONCE_LEN 32
 #define DUSK_MAC_LEN 32
+
+/* The handshake: HELLO, AUTH and the ERROR that refuses one are FROZEN -
+ * their types, fields and encodings are the same in every protocol version
+ * (wire.h's DUSK_PROTO_VERSION), so a peer of another version can still
+ * say which version it speaks and hear why it is refused.  Never change
+ * them; change anything else and bump DUSK_PROTO_VERSION. */
 
 /* Listener -> peer, first frame on every connection. */
 typedef struct dusk_msg_hello {
@@ -292,6 +302,8 @@ int dusk_msg_decoder_init(dusk_msg_decoder *d);
 void dusk_msg_decoder_destroy(dusk_msg_decoder *d);
 
 bool dusk_msg_type_valid(unsigned type);
+/* True for the frozen handshake types: HELLO, AUTH, ERROR. */
+bool dusk_msg_type_frozen(unsigned type);
 const char *dusk_msg_type_name(unsigned type);
 
 /* Decodes body as a message of the given type into *out.  0, or a negative

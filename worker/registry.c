@@ -9,6 +9,7 @@
 #include "msg.h"
 
 #include <dlfcn.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,12 +235,34 @@ dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
 int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                               dusk_error *err) {
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  const uint32_t *abi;
   dusk_plugin_init_fn init;
   void **nh;
   int rc;
   if (h == NULL)
     return dusk_error_set(err, DUSK_ECONFIG, "plugin %s: %s", path,
                           dlerror());
+  /* The ABI first: nothing of a plugin built for another one may run. */
+  abi = dlsym(h, DUSK_PLUGIN_ABI_SYMBOL);
+  if (abi == NULL) {
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "plugin %s exports no %s: it was built for plugin "
+                          "ABI 1 or does not use DUSK_PLUGIN_DEFINE_ABI(); "
+                          "this worker has plugin ABI %u: rebuild the plugin "
+                          "against this dusk's dusk_plugin.h",
+                          path, DUSK_PLUGIN_ABI_SYMBOL,
+                          (unsigned)DUSK_PLUGIN_ABI_VERSION);
+  }
+  if (*abi != DUSK_PLUGIN_ABI_VERSION) {
+    uint32_t theirs = *abi;
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "plugin %s was built for plugin ABI %" PRIu32
+                          ", this worker has plugin ABI %u: rebuild the "
+                          "plugin against this dusk's dusk_plugin.h",
+                          path, theirs, (unsigned)DUSK_PLUGIN_ABI_VERSION);
+  }
   *(void **)(&init) = dlsym(h, DUSK_PLUGIN_INIT_SYMBOL);
   if (init == NULL) {
     dlclose(h);

@@ -43,7 +43,10 @@ void dusk_registry_destroy(dusk_registry *r);
 int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn);
 dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
                               size_t len);
-/* dlopens path and calls its dusk_plugin_init; err names the path. */
+/* dlopens path, refuses it unless its exported dusk_plugin_abi_version is
+ * our DUSK_PLUGIN_ABI_VERSION (DUSK_ECONFIG, err naming the path and both
+ * versions; nothing of the plugin runs), then calls its dusk_plugin_init;
+ * err names the path. */
 int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                               dusk_error *err);
 

@@ -134,7 +134,7 @@ static int64_t count(dusk_dataframe *f, dusk_error *err) {
   ck_assert_msg(dusk_compute(env.client, f, WAIT_MS, &t, err) == 0, "%s",
                 err->message);
   dusk_dataframe_free(f);
-  n = dusk_table_int64(t, 0, 0);
+  ck_assert_int_eq(dusk_table_int64(t, 0, 0, &n), 0);
   dusk_table_free(t);
   return n;
 }

@@ -8,8 +8,9 @@
   text, its default and its allowed range; dusk's lists the options of its
   own option table that the command takes, and the parser agrees: an
   option a command's help leaves out is refused by that command.
-- --version prints "PROG X.Y.Z (protocol N)", X.Y.Z being the project()
-  version of the top-level CMakeLists.txt and N DUSK_PROTO_VERSION.
+- --version prints "PROG X.Y.Z (protocol N)", X.Y.Z being
+  DUSK_VERSION_MAJOR/MINOR/PATCH of client/dusk.h (the one place the release
+  is set) and N DUSK_PROTO_VERSION.
 - An unknown option, a missing or bad value, an unknown command: exit 2,
   nothing on stdout, a message on stderr naming the option.
 - `dusk query --scheduler` run from another directory than the daemons'
@@ -119,10 +120,11 @@ def cli_tables():
 
 
 def release():
-    m = re.search(r"project\(dusk VERSION (\d+\.\d+\.\d+)",
-                  source("CMakeLists.txt"))
+    header = source("client/dusk.h")
+    parts = [re.search(r"#define DUSK_VERSION_%s (\d+)" % part, header).group(1)
+             for part in ("MAJOR", "MINOR", "PATCH")]
     p = re.search(r"#define DUSK_PROTO_VERSION (\d+)", source("proto/wire.h"))
-    return m.group(1), p.group(1)
+    return ".".join(parts), p.group(1)
 
 
 # ---- running --------------------------------------------------------------

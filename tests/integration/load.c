@@ -252,8 +252,9 @@ static int query_job(dusk_client *c, const char *who) {
     ok = 0;
   } else {
     for (size_t r = 0; r < 3; r++) {
-      int64_t z = dusk_table_int64(t, 0, r);
-      if (z < 0 || z > 2 || dusk_table_int64(t, 1, r) != want_zone[z]) {
+      int64_t z = -1, n = -1;
+      if (dusk_table_int64(t, 0, r, &z) != 0 || z < 0 || z > 2 ||
+          dusk_table_int64(t, 1, r, &n) != 0 || n != want_zone[z]) {
         fail("%s: query row %zu wrong (zone %" PRId64 ")", who, r, z);
         ok = 0;
       }
