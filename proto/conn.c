@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The handshake's MAC field carries what dusk_auth_mac writes: 32 bytes of
+ * HMAC-SHA256. */
+_Static_assert(DUSK_MAC_LEN == 32, "DUSK_MAC_LEN must match dusk_auth_mac");
+
 #define READ_CHUNK (64 * 1024)
 
 typedef struct dusk_listener {
