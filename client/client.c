@@ -136,6 +136,7 @@ typedef struct fetch {
   uint64_t id;
   dusk_buf data;
   int done;  /* 1 complete, -1 failed */
+  int oom;   /* failed because this process ran out of memory */
   char why[200];
 } fetch;
 
@@ -615,7 +616,9 @@ static void on_data_msg(dusk_conn *conn, const dusk_msg *m) {
   }
   if (dusk_buf_append(&f->data, x->bytes.ptr, x->bytes.len) != 0) {
     f->done = -1;
-    snprintf(f->why, sizeof f->why, "out of memory");
+    f->oom = 1;
+    snprintf(f->why, sizeof f->why, "out of memory for %llu bytes from %s",
+             (unsigned long long)x->total, d->addr);
     dusk_idmap_del(&d->fetches, x->id);
     return;
   }
@@ -627,11 +630,11 @@ static void on_data_msg(dusk_conn *conn, const dusk_msg *m) {
 
 static void on_data_close(dusk_conn *conn, int code, const char *reason) {
   data_conn *d = conn->data;
-  (void)code;
   for (size_t i = 0; i < d->fetches.cap; i++) {
     fetch *f = d->fetches.slots[i].value;
     if (f != NULL && !f->done) {
       f->done = -1;
+      f->oom = code == DUSK_ENOMEM;
       snprintf(f->why, sizeof f->why, "worker %.90s: %.100s", d->addr,
                reason);
     }
@@ -720,13 +723,13 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
   size_t last_failed = 0;
   int rc = 0, attempts = 0;
 
+  for (size_t i = 0; i < nkeys; i++)
+    out[i] = NULL;
   if (fs == NULL || gens == NULL) {
     free(fs);
     free(gens);
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; i < nkeys; i++)
-    out[i] = NULL;
   for (;;) {
     int remaining = remaining_ms(start, timeout_ms), failed = 0;
     if ((rc = dusk_client_wait(c, keys, nkeys, remaining, err)) != 0)
@@ -795,6 +798,12 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
         }
         out[i] = p;
         lens[i] = len;
+      } else if (fs[i].oom) {
+        /* Our memory, not the holder's loss: a retry would wait for news
+         * of a recomputation that nobody is doing. */
+        rc = dusk_error_set(err, DUSK_ENOMEM, "gathering '%s': %s", keys[i],
+                            fs[i].why);
+        goto done;
       } else {
         /* The holder died or dropped it: the scheduler recomputes it and
          * tells us where it is next. */

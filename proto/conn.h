@@ -40,7 +40,8 @@ typedef struct dusk_conn dusk_conn;
 typedef struct dusk_conn_handler {
   void (*on_ready)(dusk_conn *c);
   void (*on_msg)(dusk_conn *c, const dusk_msg *m);
-  /* code 0 for an orderly close, else why; reason is a sentence. */
+  /* code 0 for an orderly close, else why (DUSK_ENOMEM when the conn ran
+   * out of memory); reason is a sentence. */
   void (*on_close)(dusk_conn *c, int code, const char *reason);
 } dusk_conn_handler;
 

@@ -1447,6 +1447,7 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
   dusk_scheduler *s =
       (dusk_scheduler *)((char *)conn->net - offsetof(dusk_scheduler, net));
   peer *p;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   if (conn->data == s) {
     /* The handshake never finished: report refused peers once each. */
     if (code != 0)

@@ -462,7 +462,7 @@ static void on_peer_msg(dusk_conn *c, const dusk_msg *m) {
 static void on_peer_close(dusk_conn *c, int code, const char *reason) {
   wpeer *p = c->data;
   dusk_worker *w = p->w;
-  (void)code;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   dusk_strmap_del(&w->peers, p->addr, strlen(p->addr));
   for (size_t i = 0; i < p->fetches.cap; i++) {
     wfetch *f = p->fetches.slots[i].value;
@@ -730,7 +730,7 @@ static void finish_stop(dusk_worker *w);
 
 static void on_sched_close(dusk_conn *c, int code, const char *reason) {
   dusk_worker *w = c->data;
-  (void)code;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   w->sched = NULL;
   uv_timer_stop(&w->heartbeat);
   if (w->stopping) {
@@ -813,6 +813,7 @@ static void on_data_msg(dusk_conn *c, const dusk_msg *m) {
 }
 
 static void on_data_close(dusk_conn *c, int code, const char *reason) {
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   if (code != 0 && code != UV_EOF && code != UV_ECONNRESET)
     dusk_log(DUSK_LOG_WARN, "data peer %s dropped: %s", c->peer, reason);
 }
