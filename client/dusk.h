@@ -89,10 +89,13 @@ void dusk_client_free(dusk_client *c);
 
 /* Submits g; the keys in `wanted` are kept until released and can be
  * waited for and gathered.  Returns once the graph is sent; a refused graph
- * (unknown input key, cycle) is reported by the next wait. */
+ * (unknown input key, cycle) is reported by the next wait.  A large graph
+ * streams out as the scheduler reads it: DUSK_ETIMEDOUT when it has not
+ * taken it within timeout_ms, and then the connection is closed (half a
+ * graph cannot be taken back), so later calls report DUSK_ECLOSED. */
 int dusk_client_submit(dusk_client *c, const dusk_graph *g,
                        const char *const *wanted, size_t nwanted,
-                       dusk_error *err);
+                       int timeout_ms, dusk_error *err);
 
 /* Waits until every key is in memory: 0.  DUSK_ETASK when one failed: err
  * names the key, the task that failed, its op and the worker's message.

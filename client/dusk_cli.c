@@ -531,7 +531,7 @@ static int bench_tasks(const options *o) {
     }
     t0 = now_s();
     if (dusk_client_submit(c, g, (const char *const *)keys, (size_t)ntasks,
-                           &err) != 0 ||
+                           -1, &err) != 0 ||
         dusk_client_gather(c, (const char *const *)keys, (size_t)ntasks, -1,
                            vals, lens, &err) != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
@@ -572,7 +572,7 @@ static int bench_tasks(const options *o) {
     rootkey = key_of(k, sizeof k, root);
     ntasks = total;
     t0 = now_s();
-    if (dusk_client_submit(c, g, &rootkey, 1, &err) != 0 ||
+    if (dusk_client_submit(c, g, &rootkey, 1, -1, &err) != 0 ||
         dusk_client_gather_int(c, rootkey, -1, &got, &err) != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
     } else {
@@ -595,7 +595,7 @@ static int bench_tasks(const options *o) {
       const char *key = key_of(k, sizeof k, i);
       double s = now_s();
       dusk_graph_add_int(g, key, "add", 1, &dep, i > 0 ? 1 : 0);
-      if (dusk_client_submit(c, g, &key, 1, &err) != 0 ||
+      if (dusk_client_submit(c, g, &key, 1, -1, &err) != 0 ||
           dusk_client_wait(c, &key, 1, -1, &err) != 0) {
         fprintf(stderr, "dusk: %s\n", err.message);
         rc = 1;
@@ -691,7 +691,7 @@ static int run_demo(const options *o) {
   build_tree(g, leaves, &total, &root);
   rootkey = key_of(k, sizeof k, root);
   t1 = now_s();
-  if (dusk_client_submit(c, g, &rootkey, 1, &err) != 0 ||
+  if (dusk_client_submit(c, g, &rootkey, 1, 60000, &err) != 0 ||
       dusk_client_gather_int(c, rootkey, 60000, &got, &err) != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
     dusk_graph_free(g);
@@ -712,8 +712,9 @@ static int run_demo(const options *o) {
     const char *want = "after-boom";
     dusk_graph_add_str(g, "boom", "fail", "demo failure: bad input", NULL, 0);
     dusk_graph_add(g, "after-boom", "sum", NULL, 0, &dep, 1);
-    dusk_client_submit(c, g, &want, 1, &err);
-    int rc = dusk_client_wait(c, &want, 1, 60000, &err);
+    int rc = dusk_client_submit(c, g, &want, 1, 60000, &err);
+    if (rc == 0)
+      rc = dusk_client_wait(c, &want, 1, 60000, &err);
     printf("failing task: %s -> %s\n", dusk_strerror(rc), err.message);
   }
   dusk_graph_free(g);

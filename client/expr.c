@@ -743,7 +743,7 @@ static bool strlist_has(const strlist *l, const char *s) {
 
 /* Takes the string lookahead into l and consumes it. */
 static int push_string(parser *p, strlist *l) {
-  char *s;
+  char *s = NULL;
   size_t where = p->tok.start;
   int rc = take_string(p, &p->tok, &s, NULL, NULL);
   if (rc == 0)

@@ -1052,7 +1052,7 @@ static int get_slice(const msgpack_object *o, const char *where,
 static int get_name(const msgpack_object *o, const char *where,
                     const char *field, size_t max, bool nullable,
                     dusk_error *err, char **out) {
-  dusk_slice s;
+  dusk_slice s = {NULL, 0};
   int rc;
   *out = NULL;
   if (nullable && o->type == MSGPACK_OBJECT_NIL)

@@ -52,7 +52,7 @@ static int run_graph(dusk_client *c) {
   }
   if ((rc = dusk_graph_add(g, total, "sum", NULL, 0, deps, 10)) != 0)
     return fail("graph", rc, NULL);
-  rc = dusk_client_submit(c, g, &total, 1, &err);
+  rc = dusk_client_submit(c, g, &total, 1, TIMEOUT_MS, &err);
   dusk_graph_free(g);
   if (rc != 0)
     return fail("submit", rc, &err);

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The handshake's MAC field carries what dusk_auth_mac writes: 32 bytes of
+ * HMAC-SHA256. */
+_Static_assert(DUSK_MAC_LEN == 32, "DUSK_MAC_LEN must match dusk_auth_mac");
+
 #define READ_CHUNK (64 * 1024)
 
 typedef struct dusk_listener {
@@ -235,11 +239,15 @@ int dusk_conn_send(dusk_conn *c, const dusk_msg *m) {
   return rc;
 }
 
-/* Handshake frames bypass the "early" hold. */
+/* Handshake frames bypass the "early" hold.  Nobody retries them: one
+ * that cannot be queued closes the conn (0, or the conn is closing). */
 static int send_now(dusk_conn *c, const dusk_msg *m) {
   int rc = queue_frame(c, &c->out, m);
   if (rc == 0)
     dirty_add(c);
+  else
+    dusk_conn_close(c, rc, "cannot send %s to %s: %s",
+                    dusk_msg_type_name(m->type), c->peer, dusk_strerror(rc));
   return rc;
 }
 
@@ -563,12 +571,16 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   dusk_conn *c = (dusk_conn *)s;
   dusk_net *n = c->net;
   size_t off = 0;
-  (void)buf;
 
   if (nread == 0)
     return;
   if (nread < 0) {
-    if (nread == UV_EOF && c->state != DUSK_CONN_READY)
+    if (nread == UV_ENOBUFS && buf->base == NULL)
+      /* on_alloc had no memory for the read: the owner hears DUSK_ENOMEM,
+       * not a socket error. */
+      dusk_conn_close(c, DUSK_ENOMEM, "out of memory reading from %s",
+                      c->peer);
+    else if (nread == UV_EOF && c->state != DUSK_CONN_READY)
       dusk_conn_close(c, 0,
                       "%s closed the connection during the handshake (is it "
                       "a dusk %s?)",

@@ -10,6 +10,7 @@
 #include "msg.h"
 #include "scheduler.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
@@ -57,6 +58,12 @@ struct sched_task {
   uint8_t pending; /* submitted, graph not final yet */
   struct sched_query *query; /* set on a query's final task */
 };
+/* The ready heap hands back &task->heap, which is cast to the task. */
+_Static_assert(offsetof(sched_task, heap) == 0,
+               "heap must be the first member of sched_task");
+/* task_new stores the deps array right after the struct. */
+_Static_assert(sizeof(sched_task) % _Alignof(sched_task *) == 0,
+               "the deps array after a sched_task must be aligned");
 
 struct sched_worker {
   uint64_t id;
@@ -97,7 +104,11 @@ struct sched_client {
   struct sched_query *queries; /* dataframe queries of this client */
 };
 
+/* Exact buckets below 64 us, then 16 per power of two from 2^6 to 2^31:
+ * every uint32 round trip has a bucket (see hb_bucket). */
 #define DUSK_HB_BUCKETS (64 + 26 * 16)
+_Static_assert(DUSK_HB_BUCKETS == 64 + (31 - 6 + 1) * 16,
+               "one bucket group per power of two from 2^6 to 2^31");
 
 struct dusk_scheduler {
   uv_loop_t *loop;

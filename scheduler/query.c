@@ -25,6 +25,7 @@
 #include "fieldparse.h"
 #include "log.h"
 #include "plan.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -147,7 +148,7 @@ static void report(sched_query *q, uint8_t state, const sched_task *t,
     m.u.key_state.addr.len = strlen(t->worker->addr);
     m.u.key_state.nbytes = t->nbytes;
   }
-  dusk_conn_send(q->c->conn, &m);
+  dusk_xcheck(dusk_conn_send(q->c->conn, &m));
 }
 
 static void fail_query(sched_query *q, const char *message) {
@@ -169,15 +170,11 @@ static int add_file(qleaf *lf, const char *path, dusk_error *err) {
                           "file (use a glob like '%s/*.csv')", path, path);
   if (!S_ISREG(st.st_mode))
     return dusk_error_set(err, DUSK_EINVAL, "%s: not a regular file", path);
-  nf = realloc(lf->files, (lf->nfiles + 1) * sizeof *nf);
-  if (nf == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  nf = dusk_xrealloc(lf->files, (lf->nfiles + 1) * sizeof *nf);
   lf->files = nf;
-  nf[lf->nfiles].path = strdup(path);
+  nf[lf->nfiles].path = dusk_xstrdup(path);
   nf[lf->nfiles].size = (uint64_t)st.st_size;
   nf[lf->nfiles].data_start = 0;
-  if (nf[lf->nfiles].path == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   lf->nfiles++;
   return 0;
 }
@@ -261,10 +258,8 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
                             "%s: its header differs from %s's",
                             lf->files[f].path, lf->files[0].path);
   }
-  lf->types = calloc(lf->ncols ? lf->ncols : 1, sizeof *lf->types);
-  lf->needed = calloc(lf->ncols ? lf->ncols : 1, 1);
-  if (lf->types == NULL || lf->needed == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  lf->types = dusk_xcalloc(lf->ncols, sizeof *lf->types);
+  lf->needed = dusk_xcalloc(lf->ncols, 1);
   /* Sample the first rows of the first non-empty file. */
   for (size_t f = 0; f < lf->nfiles; f++) {
     qfile *qf = &lf->files[f];
@@ -275,13 +270,8 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     dusk_type *stypes;
     if (qf->size <= qf->data_start)
       continue;
-    map = calloc(lf->ncols, sizeof *map);
-    stypes = calloc(lf->ncols, sizeof *stypes);
-    if (map == NULL || stypes == NULL) {
-      free(map);
-      free(stypes);
-      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    }
+    map = dusk_xcalloc(lf->ncols, sizeof *map);
+    stypes = dusk_xcalloc(lf->ncols, sizeof *stypes);
     for (size_t c = 0; c < lf->ncols; c++) {
       map[c] = (int)c;
       stypes[c] = DUSK_TYPE_STRING;
@@ -723,10 +713,8 @@ static dusk_plan *clone_node(dusk_plan *p) {
   copy = dusk_plan_clone(p);
   p->inputs = inputs;
   p->ninputs = n;
-  if (copy == NULL) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  if (copy == NULL)
+    dusk_xoom();
   return copy;
 }
 
@@ -872,12 +860,11 @@ static void lower_and_submit(sched_query *q) {
                       ? (uint64_t)lf->node->csv.blocksize
                       : (uint64_t)q->s->cfg.blocksize;
     dusk_buf_init(&plan_bytes);
-    if (frag == NULL || dusk_plan_encode(frag, &plan_bytes) != 0) {
-      fprintf(stderr, "dusk-scheduler: out of memory\n");
-      abort();
-    }
-    if (l == 0 && dusk_plan_encode(frag, &tail_args) != 0)
-      abort();
+    if (frag == NULL)
+      dusk_xoom();
+    dusk_xcheck(dusk_plan_encode(frag, &plan_bytes));
+    if (l == 0)
+      dusk_xcheck(dusk_plan_encode(frag, &tail_args));
     dusk_plan_free(frag);
     for (size_t c = 0; c < lf->ncols; c++) {
       header[c].ptr = lf->header[c];
@@ -907,8 +894,7 @@ static void lower_and_submit(sched_query *q) {
         a.header = header;
         a.max_field = q->max_field;
         dusk_buf_init(&args);
-        if (dusk_scan_args_encode(&a, &args) != 0)
-          abort();
+        dusk_xcheck(dusk_scan_args_encode(&a, &args));
         snprintf(key, sizeof key, "%s/scan-%" PRIu64 "-%" PRIu64,
                  q->final_key, file_ordinal, k);
         if (nlevel == cap_level) {
@@ -935,7 +921,7 @@ static void lower_and_submit(sched_query *q) {
       dusk_buf args;
       size_t idx;
       dusk_buf_init(&args);
-      dusk_buf_append(&args, tail_args.data, tail_args.len);
+      dusk_xcheck(dusk_buf_append(&args, tail_args.data, tail_args.len));
       if (last)
         snprintf(key, sizeof key, "%s", q->final_key);
       else
@@ -1023,10 +1009,8 @@ static void sample_done(uv_work_t *w, int status) {
     return;
   }
   q->original = dusk_plan_clone(q->plan);
-  if (q->original == NULL) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  if (q->original == NULL)
+    dusk_xoom();
   if (check_node(q, q->plan, 1, &root, &err) != 0) {
     fail_query(q, err.message);
     return;

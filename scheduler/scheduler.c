@@ -24,7 +24,9 @@
 #include "heap.h"
 #include "log.h"
 #include "msg.h"
+#include "xalloc.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +102,8 @@ const size_t dusk_scheduler_config_count =
 
 static const char *const state_names[] = {"waiting", "ready", "processing",
                                           "memory", "erred", "released"};
+_Static_assert(sizeof state_names / sizeof state_names[0] == T_RELEASED + 1,
+               "one name per task state");
 
 static void schedule_ready(dusk_scheduler *s);
 static void task_ready(dusk_scheduler *s, sched_task *t);
@@ -159,7 +163,7 @@ static void send_release(sched_worker *w, uint64_t id) {
   m.type = DUSK_MSG_RELEASE;
   m.u.release.n = 1;
   m.u.release.ids = &id;
-  dusk_conn_send(w->conn, &m);
+  dusk_xcheck(dusk_conn_send(w->conn, &m));
 }
 
 static dusk_slice cslice(const char *p) {
@@ -199,7 +203,7 @@ static void notify_client(sched_task *t) {
     m.u.key_state.message = cslice(root->message ? root->message
                                                  : "canceled");
   }
-  dusk_conn_send(c->conn, &m);
+  dusk_xcheck(dusk_conn_send(c->conn, &m));
 }
 
 /* Tells the client its graph was refused: under every wanted key of the
@@ -223,11 +227,11 @@ static void graph_error(sched_client *c, const char *key, const char *fmt,
   m.u.key_state.message = cslice(text);
   for (size_t i = 0; i < c->npending_wanted; i++) {
     m.u.key_state.key = cslice(c->pending_wanted[i]);
-    dusk_conn_send(c->conn, &m);
+    dusk_xcheck(dusk_conn_send(c->conn, &m));
   }
   if (c->npending_wanted == 0) {
     m.u.key_state.key = cslice(key);
-    dusk_conn_send(c->conn, &m);
+    dusk_xcheck(dusk_conn_send(c->conn, &m));
   }
 }
 
@@ -237,10 +241,7 @@ static void new_attempt_id(dusk_scheduler *s, sched_task *t) {
   if (t->id != 0)
     dusk_idmap_del(&s->tasks_by_id, t->id);
   t->id = ++s->next_task_id;
-  if (dusk_idmap_put(&s->tasks_by_id, t->id, t) != 0) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  dusk_xcheck(dusk_idmap_put(&s->tasks_by_id, t->id, t));
 }
 
 /* Gives up the copy of t's result being made for its leaving holder (the
@@ -273,6 +274,8 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
   dusk_dep small[8], *deps = small;
   dusk_msg m;
 
+  assert(t->state == T_READY && t->worker == NULL);
+  assert(w->registered && !w->leaving);
   new_attempt_id(s, t);
   t->state = T_PROCESSING;
   t->worker = w;
@@ -295,7 +298,7 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
   m.u.compute.args.len = t->args_len;
   m.u.compute.ndeps = t->ndeps;
   m.u.compute.deps = deps;
-  dusk_conn_send(w->conn, &m);
+  dusk_xcheck(dusk_conn_send(w->conn, &m));
   if (deps != small)
     free(deps);
 }
@@ -307,6 +310,7 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
 static void task_ready(dusk_scheduler *s, sched_task *t) {
   sched_worker *best = NULL;
   uint64_t best_bytes = 0;
+  assert(t->state == T_WAITING && t->nwaiting == 0);
   t->state = T_READY;
   t->parked = 0;
   for (uint32_t i = 0; i < t->ndeps; i++) {
@@ -410,6 +414,7 @@ static void release_waiter(dusk_scheduler *s, sched_task *dep) {
     return;
   switch (dep->state) {
   case T_MEMORY:
+    assert(dep->worker != NULL);
     send_release(dep->worker, dep->id);
     wlist_remove(&dep->worker->memory, dep);
     dep->worker = NULL;
@@ -521,6 +526,7 @@ static void update_capacity(dusk_scheduler *s, sched_worker *w,
 
 static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
                       uint64_t nbytes, uint64_t run_us) {
+  assert(t->state == T_PROCESSING && t->worker == w);
   wlist_remove(&w->processing, t);
   w->nprocessing--;
   update_capacity(s, w, run_us);
@@ -599,6 +605,7 @@ static void dependent_lost_input(dusk_scheduler *s, sched_task *d) {
 static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
   sched_task *t;
   while ((t = w->processing) != NULL) {
+    assert(t->state == T_PROCESSING && t->worker == w);
     wlist_remove(&w->processing, t);
     w->nprocessing--;
     drop_attempt_id(s, t);
@@ -643,6 +650,7 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
   /* Results that lived only here are lost: whoever still needs them gets
    * them recomputed from their lineage. */
   while ((t = w->memory) != NULL) {
+    assert(t->state == T_MEMORY && t->worker == w);
     wlist_remove(&w->memory, t);
     t->worker = NULL;
     drop_attempt_id(s, t);
@@ -688,11 +696,9 @@ static void start_move(dusk_scheduler *s, sched_task *t, sched_worker *to) {
   sched_worker *from = t->worker;
   dusk_dep dep;
   dusk_msg m;
+  assert(t->state == T_MEMORY && t->move_id == 0 && from->leaving);
   t->move_id = ++s->next_task_id;
-  if (dusk_idmap_put(&s->tasks_by_id, t->move_id, t) != 0) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  dusk_xcheck(dusk_idmap_put(&s->tasks_by_id, t->move_id, t));
   t->move_from = from;
   from->nmoving++;
   dep.id = t->id;
@@ -703,12 +709,13 @@ static void start_move(dusk_scheduler *s, sched_task *t, sched_worker *to) {
   m.u.compute.op = cslice("identity");
   m.u.compute.ndeps = 1;
   m.u.compute.deps = &dep;
-  dusk_conn_send(to->conn, &m);
+  dusk_xcheck(dusk_conn_send(to->conn, &m));
 }
 
 /* All copies are in (or given up): remove w and say goodbye. */
 static void finish_leave(dusk_scheduler *s, sched_worker *w) {
   char why[96];
+  assert(w->registered && w->leaving && w->nmoving == 0);
   snprintf(why, sizeof why, "left the cluster, %u results handed over",
            w->nmoved);
   remove_worker(s, w, DUSK_LOG_INFO, why);
@@ -719,6 +726,7 @@ static void finish_leave(dusk_scheduler *s, sched_worker *w) {
 
 static void start_leave(dusk_scheduler *s, sched_worker *w) {
   sched_task *t, *next;
+  assert(w->registered && !w->leaving);
   w->leaving = 1;
   free_list_update(s, w);
   requeue_processing(s, w);
@@ -750,6 +758,7 @@ static void move_done(dusk_scheduler *s, sched_worker *to, sched_task *t,
                       uint64_t nbytes) {
   sched_worker *from = t->move_from;
   uint64_t id = t->move_id;
+  assert(t->move_id != 0);
   if (t->state != T_MEMORY || from == NULL || t->worker != from ||
       !to->registered || to->leaving) {
     /* Not wanted there after all: t keeps its place and attempt id. */
@@ -1029,10 +1038,7 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
       continue; /* same key, same task: the first definition stands */
     t = task_new(s, c, spec);
     t->ndeps = spec->ndeps;
-    if (dusk_strmap_put(&c->tasks, t->key, t->keylen, t) != 0) {
-      fprintf(stderr, "dusk-scheduler: out of memory\n");
-      abort();
-    }
+    dusk_xcheck(dusk_strmap_put(&c->tasks, t->key, t->keylen, t));
     if (c->npending == c->cap_pending) {
       c->cap_pending = c->cap_pending ? c->cap_pending * 2 : 64;
       c->pending =
@@ -1201,7 +1207,7 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
   m.u.info.stats.hb_rtt_p50_us = hb_quantile(s, 0.50);
   m.u.info.stats.hb_rtt_p99_us = hb_quantile(s, 0.99);
   m.u.info.stats.hb_rtt_max_us = s->hb_max_us;
-  dusk_conn_send(c->conn, &m);
+  dusk_xcheck(dusk_conn_send(c->conn, &m));
   free(ws);
 }
 
@@ -1309,14 +1315,14 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     w->id = ++s->next_worker_id;
     w->registered = 1;
     w->capacity = (uint32_t)s->cfg.worker_queue;
-    dusk_idmap_put(&s->workers, w->id, w);
+    dusk_xcheck(dusk_idmap_put(&s->workers, w->id, w));
     s->nworkers++;
     free_list_update(s, w);
     memset(&r, 0, sizeof r);
     r.type = DUSK_MSG_WELCOME;
     r.u.welcome.worker_id = w->id;
     r.u.welcome.heartbeat_ms = (uint32_t)s->cfg.heartbeat_ms;
-    dusk_conn_send(w->conn, &r);
+    dusk_xcheck(dusk_conn_send(w->conn, &r));
     dusk_log(DUSK_LOG_INFO,
              "worker %" PRIu64 " registered: %s data %s pid %" PRId64
              " (%zu workers)",
@@ -1333,7 +1339,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     memset(&r, 0, sizeof r);
     r.type = DUSK_MSG_HEARTBEAT_ACK;
     r.u.heartbeat_ack.seq = m->u.heartbeat.seq;
-    dusk_conn_send(w->conn, &r);
+    dusk_xcheck(dusk_conn_send(w->conn, &r));
     return;
   }
   default:
@@ -1500,6 +1506,7 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
   dusk_scheduler *s =
       (dusk_scheduler *)((char *)conn->net - offsetof(dusk_scheduler, net));
   peer *p;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   if (conn->data == s) {
     /* The handshake never finished: report refused peers once each. */
     if (code != 0)

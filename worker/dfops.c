@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "plan.h"
 #include "table.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -114,15 +115,11 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
   size_t naggs = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->naggs;
   int rc = 0;
 
-  keys = calloc(nkeys, sizeof *keys);
-  ktypes = calloc(nkeys, sizeof *ktypes);
-  specs = calloc(naggs ? naggs : 1, sizeof *specs);
-  p->key_cols = calloc(nkeys, sizeof *p->key_cols);
-  p->agg_cols = calloc(naggs ? naggs : 1, sizeof *p->agg_cols);
-  if (!keys || !ktypes || !specs || !p->key_cols || !p->agg_cols) {
-    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    goto out;
-  }
+  keys = dusk_xcalloc(nkeys, sizeof *keys);
+  ktypes = dusk_xcalloc(nkeys, sizeof *ktypes);
+  specs = dusk_xcalloc(naggs, sizeof *specs);
+  p->key_cols = dusk_xcalloc(nkeys, sizeof *p->key_cols);
+  p->agg_cols = dusk_xcalloc(naggs, sizeof *p->agg_cols);
   for (size_t k = 0; k < nkeys; k++) {
     int c = col_index(p, g->columns[k]);
     if (c < 0) {
@@ -173,13 +170,9 @@ out:
 
 static int setup_rows(pipeline *p, dusk_error *err) {
   size_t nc = p->nvisible + DUSK_ROWS_NEXTRA;
-  const char **names = calloc(nc, sizeof *names);
-  dusk_type *types = calloc(nc, sizeof *types);
+  const char **names = dusk_xcalloc(nc, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc, sizeof *types);
   int rc = 0;
-  if (names == NULL || types == NULL) {
-    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    goto out;
-  }
   for (size_t i = 0; i < p->nvisible; i++) {
     names[i] = p->names[p->visible[i]];
     types[i] = p->types[p->visible[i]];
@@ -191,7 +184,6 @@ static int setup_rows(pipeline *p, dusk_error *err) {
   p->rows = dusk_table_new(names, types, nc, 0);
   if (p->rows == NULL)
     rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-out:
   free(names);
   free(types);
   return rc;
@@ -207,9 +199,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     return rc;
   for (n = p->plan; n != NULL; n = n->ninputs ? n->inputs[0] : NULL)
     p->nchain++;
-  p->chain = calloc(p->nchain, sizeof *p->chain);
-  if (p->chain == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  p->chain = dusk_xcalloc(p->nchain, sizeof *p->chain);
   {
     size_t i = p->nchain;
     for (n = p->plan; n != NULL; n = n->ninputs ? n->inputs[0] : NULL)
@@ -222,13 +212,11 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
                           "task plan does not start with a resolved read");
   p->terminal = dusk_plan_is_terminal(p->root->kind) ? p->root->kind : 0;
   p->ncols = p->leaf->csv.nusecols;
-  p->names = calloc(p->ncols ? p->ncols : 1, sizeof *p->names);
-  p->types = calloc(p->ncols ? p->ncols : 1, sizeof *p->types);
-  p->visible = calloc(p->ncols ? p->ncols : 1, sizeof *p->visible);
-  p->mask = malloc(BATCH_ROWS);
-  p->steps = calloc(p->nchain, sizeof *p->steps);
-  if (!p->names || !p->types || !p->visible || !p->mask || !p->steps)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
+  p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
+  p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
+  p->mask = dusk_xmalloc(BATCH_ROWS);
+  p->steps = dusk_xcalloc(p->nchain, sizeof *p->steps);
   for (size_t i = 0; i < p->ncols; i++) {
     p->names[i] = p->leaf->csv.usecols[i];
     p->types[i] = DUSK_TYPE_STRING;
@@ -247,9 +235,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     st->node = s;
     switch (s->kind) {
     case DUSK_PLAN_FILLNA:
-      st->fill_cols = calloc(s->nfills ? s->nfills : 1, sizeof(int));
-      if (st->fill_cols == NULL)
-        return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+      st->fill_cols = dusk_xcalloc(s->nfills, sizeof(int));
       for (size_t f = 0; f < s->nfills; f++)
         st->fill_cols[f] =
             s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
@@ -285,9 +271,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->limit = p->root->n;
     return setup_rows(p, err);
   case DUSK_PLAN_DESCRIBE:
-    p->mom = calloc(p->nvisible ? p->nvisible : 1, sizeof *p->mom);
-    if (p->mom == NULL)
-      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    p->mom = dusk_xcalloc(p->nvisible, sizeof *p->mom);
     for (size_t i = 0; i < p->nvisible; i++) {
       p->mom[i].min = INFINITY;
       p->mom[i].max = -INFINITY;
@@ -757,9 +741,7 @@ static bool *nulls_only_columns(const pipeline *p) {
   for (size_t i = 0; i < p->nsteps; i++)
     if (p->steps[i].node->kind == DUSK_PLAN_QUERY)
       return NULL;
-  only = calloc(p->ncols ? p->ncols : 1, sizeof *only);
-  if (only == NULL)
-    return NULL;
+  only = dusk_xcalloc(p->ncols, sizeof *only);
   for (size_t a = 0; a < g->naggs; a++)
     if (g->aggs[a].fn == DUSK_AGG_COUNT && p->agg_cols[a] >= 0)
       only[p->agg_cols[a]] = true;
@@ -812,13 +794,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   p.range_index = a.index;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
     goto failed;
-  col_map = malloc((a.nheader ? a.nheader : 1) * sizeof *col_map);
-  ctx.row_ordinals = malloc(BATCH_ROWS * sizeof *ctx.row_ordinals);
-  if (col_map == NULL || ctx.row_ordinals == NULL) {
-    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
-    free(ctx.row_ordinals);
-    goto failed;
-  }
+  col_map = dusk_xcalloc(a.nheader, sizeof *col_map);
+  ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
   for (uint32_t h = 0; h < a.nheader; h++) {
     col_map[h] = -1;
     for (size_t c = 0; c < p.ncols; c++)
@@ -1136,19 +1113,13 @@ static int merge_inputs(merger *m, dusk_op_call *call, dusk_error *err) {
 static int trim_rows(merger *m, int64_t limit, dusk_table **out) {
   dusk_table *t = m->payload;
   size_t n = t->nrows, nc = t->ncols;
-  size_t *order = malloc((n ? n : 1) * sizeof *order);
+  size_t *order = dusk_xcalloc(n, sizeof *order);
   dusk_table *res;
   const dusk_table_column *ri = &t->cols[dusk_rows_range_col(nc)];
   const dusk_table_column *ro = &t->cols[dusk_rows_row_col(nc)];
-  const char **names = calloc(nc, sizeof *names);
-  dusk_type *types = calloc(nc, sizeof *types);
+  const char **names = dusk_xcalloc(nc, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc, sizeof *types);
   int rc = 0;
-  if (order == NULL || names == NULL || types == NULL) {
-    free(order);
-    free(names);
-    free(types);
-    return DUSK_ENOMEM;
-  }
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   /* Insertion sort by (range, row): partials arrive nearly in order. */
@@ -1228,19 +1199,17 @@ failed:
 
 /* Checks each range's assumed quote state against the parities of the
  * ranges before it in the same file (the file ordinal is the index's high
- * 32 bits).  Returns 0, DUSK_ENOMEM, or DUSK_ETASK with runs holding the
+ * 32 bits).  Returns 0, or DUSK_ETASK with runs holding the
  * corrections (dusk_quote_run[]) as runs of consecutive ranges (a wrong
  * guess flips every range up to the next odd parity, so runs stay few). */
 static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
                         int64_t *cut) {
   const dusk_table_column *col = ranges->cols;
   size_t n = ranges->nrows;
-  size_t *order = malloc((n ? n : 1) * sizeof *order);
-  int run_state = 0, nomem = 0;
+  size_t *order = dusk_xcalloc(n, sizeof *order);
+  int run_state = 0;
   int64_t file = -1, run_first = -1, run_last = -1;
   int state = 0;
-  if (order == NULL)
-    return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   for (size_t i = 1; i < n; i++) { /* insertion sort by index */
@@ -1274,7 +1243,7 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
       q.first = (uint64_t)run_first;
       q.last = (uint64_t)run_last;
       q.in_quotes = run_state != 0;
-      nomem |= dusk_buf_append(runs, &q, sizeof q) != 0;
+      dusk_xcheck(dusk_buf_append(runs, &q, sizeof q));
       run_first = -1;
     }
     if (bad) {
@@ -1292,8 +1261,6 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
     }
   }
   free(order);
-  if (nomem)
-    return DUSK_ENOMEM;
   return runs->len > 0 ? DUSK_ETASK : 0;
 }
 
@@ -1301,14 +1268,12 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
  * the file, like pandas' index after read_csv) as the index. */
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   size_t nc = rows->ncols - DUSK_ROWS_NEXTRA;
-  const char **names = calloc(nc + 1, sizeof *names);
-  dusk_type *types = calloc(nc + 1, sizeof *types);
-  dusk_value *vals = calloc(nc + 1, sizeof *vals);
+  const char **names = dusk_xcalloc(nc + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
+  dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
   dusk_table *res = NULL;
   const dusk_table *rg = m->ranges;
   int rc = DUSK_ENOMEM;
-  if (!names || !types || !vals)
-    goto out;
   names[0] = "";
   types[0] = DUSK_TYPE_INT64;
   for (size_t c = 0; c < nc; c++) {
@@ -1348,13 +1313,11 @@ static int describe_output(const dusk_table *mom, dusk_table **out) {
   static const char *const stats[] = {"count", "mean", "std", "min", "max"};
   const dusk_table_column *name = &mom->cols[DUSK_MOMENTS_NAME];
   size_t nc = mom->nrows;
-  const char **names = calloc(nc + 1, sizeof *names);
-  dusk_type *types = calloc(nc + 1, sizeof *types);
-  dusk_value *vals = calloc(nc + 1, sizeof *vals);
+  const char **names = dusk_xcalloc(nc + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
+  dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
   dusk_table *res = NULL;
   int rc = DUSK_ENOMEM;
-  if (!names || !types || !vals)
-    goto out;
   names[0] = "";
   types[0] = DUSK_TYPE_STRING;
   for (size_t c = 0; c < nc; c++) {
@@ -1362,16 +1325,10 @@ static int describe_output(const dusk_table *mom, dusk_table **out) {
     types[c + 1] = DUSK_TYPE_FLOAT64;
   }
   /* Column names are NUL-less slices in the table: copy them. */
-  char **owned = calloc(nc + 1, sizeof *owned);
-  if (owned == NULL)
-    goto out;
+  char **owned = dusk_xcalloc(nc + 1, sizeof *owned);
   for (size_t c = 0; c < nc; c++) {
     size_t len = name->str_off[c + 1] - name->str_off[c];
-    owned[c] = malloc(len + 1);
-    if (owned[c] == NULL)
-      break;
-    memcpy(owned[c], names[c + 1], len);
-    owned[c][len] = '\0';
+    owned[c] = dusk_xmemdup(names[c + 1], len);
     names[c + 1] = owned[c];
   }
   res = dusk_table_new(names, types, nc + 1, 1);
@@ -1417,13 +1374,11 @@ out:
 /* value_counts: counts descending, ties by value ascending; the values
  * are an unnamed index and the counts are named after the column. */
 static int value_counts_output(const dusk_table *g, dusk_table **out) {
-  size_t n = g->nrows, *order = malloc((n ? n : 1) * sizeof *order);
+  size_t n = g->nrows, *order = dusk_xcalloc(n, sizeof *order);
   const char *names[2];
   dusk_type types[2];
   dusk_table *res;
   int rc = 0;
-  if (order == NULL)
-    return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   /* g is sorted by value: a stable sort by count keeps ties in order. */

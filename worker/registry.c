@@ -7,6 +7,7 @@
 
 #include "dfops.h"
 #include "msg.h"
+#include "xalloc.h"
 
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -45,7 +46,7 @@ static int api_canceled(const dusk_op_call *c) {
 
 static int api_set_result(dusk_op_call *c, const void *bytes, size_t len) {
   c->result.len = 0;
-  return dusk_buf_append(&c->result, bytes, len);
+  return dusk_xcheck(dusk_buf_append(&c->result, bytes, len));
 }
 
 static int api_fail(dusk_op_call *c, const char *fmt, ...) {
@@ -64,7 +65,7 @@ static int api_read_int(dusk_op_bytes v, int64_t *out) {
 
 static int api_result_int(dusk_op_call *c, int64_t v) {
   c->result.len = 0;
-  return dusk_mp_write_int(&c->result, v);
+  return dusk_xcheck(dusk_mp_write_int(&c->result, v));
 }
 
 static int api_register(void *registry, const char *name, dusk_op_fn fn) {
@@ -159,9 +160,8 @@ static int op_bytes(const dusk_op_api *api, dusk_op_call *call) {
       n > ((int64_t)1 << 32))
     return api->fail(call, "bytes needs args 0..4294967296");
   call->result.len = 0;
-  if (dusk_mp_write_bin_header(&call->result, (size_t)n) != 0 ||
-      dusk_buf_reserve(&call->result, (size_t)n) != 0)
-    return api->fail(call, "out of memory for %lld bytes", (long long)n);
+  dusk_xcheck(dusk_mp_write_bin_header(&call->result, (size_t)n));
+  dusk_xcheck(dusk_buf_reserve(&call->result, (size_t)n));
   for (int64_t i = 0; i < n; i++)
     call->result.data[call->result.len + (size_t)i] = (char)(i * 31 + 7);
   call->result.len += (size_t)n;
@@ -177,17 +177,10 @@ int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn) {
     return DUSK_EINVAL;
   if (dusk_strmap_get(&r->ops, name, len) != NULL)
     return DUSK_EDUP;
-  e = malloc(sizeof *e);
-  if (e == NULL || (e->name = strdup(name)) == NULL) {
-    free(e);
-    return DUSK_ENOMEM;
-  }
+  e = dusk_xmalloc(sizeof *e);
+  e->name = dusk_xstrdup(name);
   e->fn = fn;
-  if (dusk_strmap_put(&r->ops, e->name, len, e) != 0) {
-    free(e->name);
-    free(e);
-    return DUSK_ENOMEM;
-  }
+  dusk_xcheck(dusk_strmap_put(&r->ops, e->name, len, e));
   return 0;
 }
 
@@ -276,11 +269,7 @@ int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                           "plugin %s: initialisation failed (%d: %s)", path,
                           rc, dusk_strerror(rc));
   }
-  nh = realloc(r->handles, (r->nhandles + 1) * sizeof *nh);
-  if (nh == NULL) {
-    dlclose(h);
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-  }
+  nh = dusk_xrealloc(r->handles, (r->nhandles + 1) * sizeof *nh);
   r->handles = nh;
   r->handles[r->nhandles++] = h;
   return 0;
@@ -290,10 +279,10 @@ int dusk_registry_fail_text(dusk_op_call *call, const char *text,
                             size_t len) {
   snprintf(call->error, sizeof call->error, "%.*s", (int)len, text);
   call->long_error.len = 0;
-  if (len >= sizeof call->error &&
-      (dusk_buf_append(&call->long_error, text, len) != 0 ||
-       dusk_buf_append(&call->long_error, "", 1) != 0))
-    call->long_error.len = 0; /* out of memory: the short form stands */
+  if (len >= sizeof call->error) {
+    dusk_xcheck(dusk_buf_append(&call->long_error, text, len));
+    dusk_xcheck(dusk_buf_append(&call->long_error, "", 1));
+  }
   call->failed = 1;
   return DUSK_ETASK;
 }
@@ -372,6 +361,6 @@ int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
     rc = DUSK_ETASK;
   if (rc == 0 && call->result.len == 0)
     /* Every result is a msgpack value: an op that set nothing gave nil. */
-    rc = dusk_mp_write_nil(&call->result);
+    rc = dusk_xcheck(dusk_mp_write_nil(&call->result));
   return rc;
 }

@@ -182,7 +182,7 @@ static void check_served(const char *key, int64_t v) {
   g = dusk_graph_new();
   ck_assert_ptr_nonnull(g);
   ck_assert_int_eq(dusk_graph_add_int(g, key, "add", v, NULL, 0), 0);
-  rc = dusk_client_submit(c, g, &key, 1, &err);
+  rc = dusk_client_submit(c, g, &key, 1, WAIT_MS, &err);
   dusk_graph_free(g);
   ck_assert_msg(rc == 0, "submit: %s", err.message);
   rc = dusk_client_gather_int(c, key, WAIT_MS, &got, &err);
@@ -496,7 +496,7 @@ START_TEST(test_scheduler_restart) {
   ck_assert_msg(rc == 0, "%s", err.message);
   g = dusk_graph_new();
   ck_assert_int_eq(dusk_graph_add_int(g, key, "sleep_ms", 60000, NULL, 0), 0);
-  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, &err), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, WAIT_MS, &err), 0);
   dusk_graph_free(g);
   ck_assert_int_eq(kill(env.sched, SIGKILL), 0);
   ck_assert_int_eq(tu_wait_exit(env.sched, WAIT_MS, NULL), 1); /* reaped */
@@ -565,7 +565,7 @@ START_TEST(test_sigterm_worker_hands_results_over) {
                    0);
   g = dusk_graph_new();
   ck_assert_int_eq(dusk_graph_add_int(g, key, "add", 41, NULL, 0), 0);
-  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, &err), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, WAIT_MS, &err), 0);
   dusk_graph_free(g);
   ck_assert_int_eq(dusk_client_wait(c, &key, 1, WAIT_MS, &err), 0);
   start_worker(); /* env.worker: the one that stays */

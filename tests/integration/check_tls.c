@@ -157,8 +157,8 @@ START_TEST(test_graph_peer_fetch_and_query_over_tls) {
   /* 5 MB of result: hundreds of TLS records each way. */
   ck_assert_int_eq(dusk_graph_add_int(g, "big", "bytes", 5000000, NULL, 0),
                    0);
-  ck_assert_msg(dusk_client_submit(c, g, wanted, 2, &err) == 0, "submit: %s",
-                err.message);
+  ck_assert_msg(dusk_client_submit(c, g, wanted, 2, WAIT_MS, &err) == 0,
+                "submit: %s", err.message);
   dusk_graph_free(g);
   ck_assert_int_eq(gather_int(c, "top"), 111 + 221);
   ck_assert_msg(dusk_client_gather(c, bigkey, 1, WAIT_MS, data, lens, &err) ==
@@ -228,7 +228,7 @@ static void expect_served(dusk_cluster *cl, const char *key) {
   const char *wanted[] = {key};
   ck_assert_msg(dusk_cluster_client(cl, &c, &err) == 0, "%s", err.message);
   ck_assert_int_eq(dusk_graph_add_int(g, key, "add", 41, NULL, 0), 0);
-  ck_assert_int_eq(dusk_client_submit(c, g, wanted, 1, &err), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, wanted, 1, WAIT_MS, &err), 0);
   dusk_graph_free(g);
   ck_assert_int_eq(gather_int(c, key), 41); /* add: its arg + inputs */
   dusk_client_free(c);

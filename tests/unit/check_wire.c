@@ -7,6 +7,7 @@
 #include "msg.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,13 @@ static decoded decode_mode(const char *bytes, size_t len, uint32_t max_body,
                                                 &d.err)
                    : dusk_wire_decode(copy, len, max_body, &f, &d.err);
   if (d.rc > 0) {
+    /* As integers: GCC's -Wuse-after-free cannot tell that pointer
+     * arithmetic done before the free below does not use the memory. */
+    uintptr_t base = (uintptr_t)copy, body = (uintptr_t)f.body.ptr;
     d.type = f.type;
     d.version = f.version;
-    ck_assert(f.body.ptr >= copy && f.body.ptr <= copy + len);
-    d.body_off = (size_t)(f.body.ptr - copy);
+    ck_assert(body >= base && body <= base + len);
+    d.body_off = (size_t)(body - base);
     d.body_len = f.body.len;
   }
   free(copy);
