@@ -10,9 +10,9 @@
  * from a READ_CSV leaf (holding the one file and the resolved types of the
  * columns it reads) up to the query's root.  combine and final look only at
  * the root.  A partial result is two tables: one row per scanned range
- * (index, the quote state it assumed, the quote parity it saw, rows
- * scanned), so the final step can check every range's guess, and the
- * payload (partial aggregate state, or rows). */
+ * (index, the quote state it assumed, the state transfer of its bytes,
+ * rows scanned; csvscan.h), so the final step can check every range's
+ * guess, and the payload (partial aggregate state, or rows). */
 #ifndef DUSK_DFTASK_H
 #define DUSK_DFTASK_H
 
@@ -25,8 +25,9 @@
 /* Task failures the scheduler acts on start with a line it can parse:
  *   "DUSK-WIDEN <type> <column>\n..."    a value needs a wider column type
  *                                       (the scheduler widens and reruns);
- *   "DUSK-QUOTES <i>=<0|1>,<i>=<0|1>\n..." ranges whose quote-state guess
- *                                       was wrong, with the right state.
+ *   "DUSK-QUOTES <i>-<j>=<s>,...\n..."    ranges i..j whose quote-state
+ *                                       guess was wrong, with the right
+ *                                       state s (dusk_csv_state, 1-4).
  * The rest of the message says the same for a person. */
 #define DUSK_WIDEN_TAG "DUSK-WIDEN "
 #define DUSK_QUOTES_TAG "DUSK-QUOTES "
@@ -37,7 +38,8 @@ typedef struct dusk_scan_args {
   uint64_t start, end;   /* byte range */
   uint64_t data_start;   /* first data record of the file */
   uint64_t file_size;    /* the size the query was planned from */
-  bool start_in_quotes;  /* quote state assumed at start */
+  uint8_t start_state;   /* dusk_csv_state at start (csvscan.h); 0: the
+                            scan guesses */
   uint64_t index;        /* (file ordinal << 32) | range ordinal within
                             the file: sorting by it gives file order */
   uint32_t nheader;      /* columns of the file, in file order */

@@ -53,10 +53,11 @@ typedef struct qleaf {
   uint8_t *needed;   /* per header column: read by the query */
 } qleaf;
 
-/* Ranges first..last (same file) start in the given quote state. */
+/* Ranges first..last (same file) start in the given tokenizer state
+ * (dusk_csv_state). */
 typedef struct qstate {
   uint64_t first, last;
-  int in_quotes;
+  int state;
 } qstate;
 
 enum { Q_SAMPLING, Q_RUNNING, Q_DONE };
@@ -785,7 +786,8 @@ static dusk_plan *fragment(sched_query *q, qleaf *lf) {
   return frag;
 }
 
-/* Runs are kept sorted and disjoint: a binary search finds a range's. */
+/* Runs are kept sorted and disjoint: a binary search finds a range's.
+ * DUSK_CSV_GUESS when the state is not known (the scan guesses). */
 static int known_quote_state(const sched_query *q, uint64_t index) {
   size_t lo = 0, hi = q->nquotes;
   while (lo < hi) {
@@ -796,8 +798,8 @@ static int known_quote_state(const sched_query *q, uint64_t index) {
       hi = mid;
   }
   if (lo < q->nquotes && q->quotes[lo].first <= index)
-    return q->quotes[lo].in_quotes;
-  return 0;
+    return q->quotes[lo].state;
+  return DUSK_CSV_GUESS;
 }
 
 static int cmp_qstate(const void *x, const void *y) {
@@ -899,7 +901,7 @@ static void lower_and_submit(sched_query *q) {
         a.data_start = qf->data_start;
         a.file_size = qf->size;
         a.index = (file_ordinal << 32) | k;
-        a.start_in_quotes = known_quote_state(q, a.index);
+        a.start_state = (uint8_t)known_quote_state(q, a.index);
         a.nheader = (uint32_t)lf->ncols;
         a.header = header;
         dusk_buf_init(&args);
@@ -1140,12 +1142,12 @@ static int handle_quotes(sched_query *q, const char *msg) {
       break;
     p = end + 1;
     last = strtoull(p, &end, 10);
-    if (end == p || *end != '=' || (end[1] != '0' && end[1] != '1') ||
+    if (end == p || *end != '=' || end[1] < '1' || end[1] > '4' ||
         last < first)
       break;
     run.first = first;
     run.last = last;
-    run.in_quotes = end[1] == '1';
+    run.state = end[1] - '0';
     /* Keep what the new run does not cover of the old runs. */
     {
       qstate *keep = dusk_xcalloc(2 * q->nquotes + 1, sizeof *keep);

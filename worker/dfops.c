@@ -9,7 +9,9 @@
  *   head:     the rows, plus "__range" and "__row" (ordinal within range)
  *   describe: one row per numeric column: [name, n, mean, m2, min, max]
  * and every partial has a ranges table:
- *   [index, file, assumed, parity, rows] - one row per scanned range. */
+ *   [index, file, assumed, transfer, rows, error] - one row per scanned
+ *   range: the tokenizer state its scan started in and the state transfer
+ *   of its bytes (csvscan.h), -1 when unknown. */
 #include "dfops.h"
 
 #include "csvscan.h"
@@ -614,10 +616,10 @@ static int on_batch(void *arg, dusk_batch *b) {
  * an artefact of a wrong quote-state guess: the final step reports it
  * only once the guesses check out. */
 static dusk_table *ranges_table(void) {
-  static const char *const names[] = {"index",  "file", "assumed",
-                                      "parity", "rows", "error"};
+  static const char *const names[] = {"index",    "file", "assumed",
+                                      "transfer", "rows", "error"};
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
-                                    DUSK_TYPE_BOOL,  DUSK_TYPE_INT64,
+                                    DUSK_TYPE_INT64, DUSK_TYPE_INT64,
                                     DUSK_TYPE_INT64, DUSK_TYPE_STRING};
   return dusk_table_new(names, types, 6, 0);
 }
@@ -637,27 +639,16 @@ static int same_size(const char *path, uint64_t size, dusk_error *err) {
   return 0;
 }
 
-/* Parity of '"' bytes in [start, end) of path, or -1 on a read error. */
-static int count_quotes(const char *path, uint64_t start, uint64_t end) {
-  char buf[65536];
-  int parity = 0;
-  FILE *f = fopen(path, "rb");
-  if (f == NULL || fseeko(f, (off_t)start, SEEK_SET) != 0) {
-    if (f)
-      fclose(f);
+/* The state transfer of [start, end) of path (csvscan.h), or -1 on a read
+ * error. */
+static int range_transfer(const char *path, char sep,
+                          const dusk_scan_args *a) {
+  dusk_error err;
+  int transfer;
+  if (dusk_csvscan_transfer(path, sep, a->start, a->end, a->data_start,
+                            &transfer, &err) != 0)
     return -1;
-  }
-  while (start < end) {
-    size_t want = end - start < sizeof buf ? (size_t)(end - start) : sizeof buf;
-    size_t got = fread(buf, 1, want, f);
-    if (got == 0)
-      break;
-    for (size_t i = 0; i < got; i++)
-      parity ^= buf[i] == '"';
-    start += got;
-  }
-  fclose(f);
-  return parity;
+  return transfer;
 }
 
 static dusk_table *moments_table(void) {
@@ -861,7 +852,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.sep = p.leaf->csv.sep ? p.leaf->csv.sep : ',';
   o.start = a.start;
   o.end = a.end;
-  o.start_in_quotes = a.start_in_quotes;
+  o.start_state = a.start_state;
   o.data_start = a.data_start;
   o.ncols_file = a.nheader;
   o.col_map = col_map;
@@ -901,18 +892,18 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     /* The first range's state is certain: its errors are real now.  A
      * later range may have misread because it guessed its quote state;
      * the final step decides once every guess is checked. */
-    int parity;
+    int transfer;
     if (a.start <= a.data_start) {
       rc = dusk_registry_api.fail(call, "%s", deferred);
       goto out;
     }
-    parity = stats.quote_parity >= 0 ? stats.quote_parity
-                                      : count_quotes(path, a.start, a.end);
-    if (parity < 0) {
+    transfer = stats.quote_transfer >= 0 ? stats.quote_transfer
+                                         : range_transfer(path, o.sep, &a);
+    if (transfer < 0) {
       rc = dusk_registry_api.fail(call, "%s", deferred);
       goto out;
     }
-    stats.quote_parity = parity;
+    stats.quote_transfer = transfer;
     rc = 0;
   }
   if (rc != 0) {
@@ -928,30 +919,31 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
       (rc = csv_close(&p, &err)) != 0)
     goto failed;
   if (ctx.stopped) {
-    /* head had its rows: nothing after this range is used, so its parity
-     * (which only later ranges need) is left unknown rather than read. */
-    stats.quote_parity = -1;
-  } else if (stats.quote_parity < 0) {
-    int parity = count_quotes(path, a.start, a.end);
-    if (parity < 0) {
+    /* head had its rows: nothing after this range is used, so its
+     * transfer (which only later ranges need) is left unknown rather than
+     * read. */
+    stats.quote_transfer = -1;
+  } else if (stats.quote_transfer < 0) {
+    int transfer = range_transfer(path, o.sep, &a);
+    if (transfer < 0) {
       rc = dusk_error_set(&err, DUSK_EPARSE, "%s: cannot re-read bytes "
                           "%llu..%llu", path, (unsigned long long)a.start,
                           (unsigned long long)a.end);
       goto failed;
     }
-    stats.quote_parity = parity;
+    stats.quote_transfer = transfer;
   }
   ranges = ranges_table();
   if (ranges == NULL) {
     rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
     goto failed;
   }
-  rv[0].type = rv[1].type = rv[3].type = rv[4].type = DUSK_TYPE_INT64;
+  rv[0].type = rv[1].type = rv[2].type = rv[3].type = rv[4].type =
+      DUSK_TYPE_INT64;
   rv[0].u.i = (int64_t)a.index;
   rv[1].u.i = (int64_t)(a.index >> 32);
-  rv[2].type = DUSK_TYPE_BOOL;
-  rv[2].u.b = a.start_in_quotes;
-  rv[3].u.i = stats.quote_parity;
+  rv[2].u.i = stats.start_state;
+  rv[3].u.i = stats.quote_transfer;
   rv[4].u.i = (int64_t)p.scanned;
   rv[5].type = deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
   rv[5].u.s.ptr = deferred;
@@ -1246,18 +1238,19 @@ failed:
 
 /* ---- df_final ------------------------------------------------------------ */
 
-/* Checks each range's assumed quote state against the parities of the
- * ranges before it in the same file (the file ordinal is the index's high
- * 32 bits).  Returns 0, or DUSK_ETASK with msg holding the corrections as
- * runs "first-last=state" of consecutive ranges (a wrong guess flips every
- * range up to the next odd parity, so runs stay few). */
+/* Checks each range's assumed tokenizer state against the state the
+ * ranges before it in the same file lead to (the file ordinal is the
+ * index's high 32 bits): the first range starts at FIELD_START, and each
+ * range's transfer carries the state over its bytes.  Returns 0, or
+ * DUSK_ETASK with msg holding the corrections as runs "first-last=state"
+ * of consecutive ranges with the same right state. */
 static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
                         int64_t *cut) {
   size_t n = ranges->nrows;
   size_t *order = malloc((n ? n : 1) * sizeof *order);
   int wrong = 0, run_state = 0;
   int64_t file = -1, run_first = -1, run_last = -1;
-  int state = 0;
+  int state = DUSK_CSV_FIELD_START;
   char item[64];
   if (order == NULL)
     return DUSK_ENOMEM;
@@ -1284,9 +1277,9 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
     if (i < n) {
       if ((index >> 32) != file) {
         file = index >> 32;
-        state = 0;
+        state = DUSK_CSV_FIELD_START;
       }
-      bad = (int)ranges->cols[2].b[r] != state;
+      bad = ranges->cols[2].i64[r] != state;
     }
     /* Close the current run when this range does not extend it. */
     if (run_first >= 0 &&
@@ -1309,7 +1302,7 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
       if (ranges->cols[3].i64[r] < 0)
         *cut = index; /* a head stopped here: later ranges do not count */
       else
-        state ^= (int)(ranges->cols[3].i64[r] & 1);
+        state = dusk_csvscan_state_after((int)ranges->cols[3].i64[r], state);
     }
   }
   free(order);
@@ -1317,7 +1310,8 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
     return 0;
   {
     int len = snprintf(item, sizeof item,
-                       "\n%d runs of ranges started inside quotes", wrong);
+                       "\n%d runs of ranges guessed their quote state wrong",
+                       wrong);
     dusk_buf_append(msg, item, (size_t)len);
   }
   return DUSK_ETASK;

@@ -152,10 +152,12 @@ class Files:
             ls[at - 1] = ",".join(f)
             write_lines(p(f"long_field_{size}.csv"), ls)
 
-        # A quote inside an unquoted field (5'10") past the sample.
+        # Text after the closing quote of a quoted field ("5'10"x, which
+        # pandas reads as 5'10x and dusk refuses) past the sample.  A quote
+        # inside an unquoted field is data, as in pandas: tests/pandas.
         ls = list(big)
         f = ls[self.big_line - 1].split(",")
-        f[1] = "5'10\"" + f[1]
+        f[1] = "\"5'10\"x" + f[1]
         ls[self.big_line - 1] = ",".join(f)
         write_lines(p("stray_quote_big.csv"), ls)
 
@@ -636,12 +638,12 @@ def cases(cl, F):
             [path], [line_re(F.long_line[size])],
             absent=["out of memory"]))
 
-    # A stray quote past the sample, with ranges small enough that later
-    # ones guess their quote state wrong.
+    # Text after a closing quote past the sample, with ranges small enough
+    # that later ones guess their quote state wrong.
     path = p("stray_quote_big.csv")
-    case("quote inside an unquoted field (1KB ranges)")(err(
-        f'len(read_csv("{path}"))', [path], [line_re(big_line)],
-        blocksize="1KB"))
+    case("text after a closing quote (1KB ranges)")(err(
+        f'len(read_csv("{path}"))', [path, "after the closing quote"],
+        [line_re(big_line)], blocksize="1KB"))
 
     # 14: the file shrinks under the query.
     shrink = p("shrinking.csv")
