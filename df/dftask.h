@@ -5,6 +5,9 @@
  *              its terminal (groupby, head, ...), giving a partial result
  *   df_combine merges partial results (a tree reduction)
  *   df_final   turns the one merged partial into the result table
+ *   df_offsets (to_csv) turns the merged partials of scans that only count
+ *              rows into each range's first row label: a table [index,
+ *              offset] that every to_csv scan takes as its one input
  *
  * Every task carries the plan fragment it runs: the chain of plan nodes
  * from a READ_CSV leaf (holding the one file and the resolved types of the

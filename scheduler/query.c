@@ -8,7 +8,8 @@
  *             (with the closest name), aggregates that do not apply, ill-
  *             typed filters - a clear error at submit time;
  *   running   lower into one df_scan per byte range, a df_combine tree and
- *             a df_final, submitted like any graph of the client's;
+ *             a df_final, submitted like any graph of the client's (to_csv
+ *             first counts every range's rows: add_scans' count stage);
  *   redoing   when the final task fails with DUSK-WIDEN (a value needs a
  *             wider type than the sample showed) or DUSK-QUOTES (a range
  *             guessed its starting quote state wrong), the query widens the
@@ -813,8 +814,9 @@ typedef struct specs {
   size_t n, cap;
   dusk_buf *bufs; /* args and keys, one per spec slot */
   char **keys;
+  size_t **depidx; /* per spec: indices of the specs it depends on */
+  size_t *ndepidx;
   dusk_slice *deps;
-  size_t ndeps, capdeps;
 } specs;
 
 static size_t add_spec(specs *sp, const char *key, const char *op,
@@ -824,10 +826,14 @@ static size_t add_spec(specs *sp, const char *key, const char *op,
     sp->t = dusk_xrealloc(sp->t, sp->cap * sizeof *sp->t);
     sp->bufs = dusk_xrealloc(sp->bufs, sp->cap * sizeof *sp->bufs);
     sp->keys = dusk_xrealloc(sp->keys, sp->cap * sizeof *sp->keys);
+    sp->depidx = dusk_xrealloc(sp->depidx, sp->cap * sizeof *sp->depidx);
+    sp->ndepidx = dusk_xrealloc(sp->ndepidx, sp->cap * sizeof *sp->ndepidx);
   }
   memset(&sp->t[sp->n], 0, sizeof sp->t[0]);
   sp->keys[sp->n] = dusk_xstrdup(key);
   sp->bufs[sp->n] = *args;
+  sp->depidx[sp->n] = NULL;
+  sp->ndepidx[sp->n] = 0;
   sp->t[sp->n].key.ptr = sp->keys[sp->n];
   sp->t[sp->n].key.len = strlen(key);
   sp->t[sp->n].op.ptr = op;
@@ -835,36 +841,100 @@ static size_t add_spec(specs *sp, const char *key, const char *op,
   return sp->n++;
 }
 
+/* Spec idx depends on the n specs in deps (copied). */
+static void set_deps(specs *sp, size_t idx, const size_t *deps, size_t n) {
+  sp->depidx[idx] = dusk_xmalloc((n ? n : 1) * sizeof **sp->depidx);
+  memcpy(sp->depidx[idx], deps, n * sizeof *deps);
+  sp->ndepidx[idx] = n;
+}
+
 static void specs_free(specs *sp) {
   for (size_t i = 0; i < sp->n; i++) {
     dusk_buf_destroy(&sp->bufs[i]);
     free(sp->keys[i]);
+    free(sp->depidx[i]);
   }
   free(sp->t);
   free(sp->bufs);
   free(sp->keys);
+  free(sp->depidx);
+  free(sp->ndepidx);
   free(sp->deps);
 }
 
-static void lower_and_submit(sched_query *q) {
-  uint64_t t0 = dusk_now_ns();
-  specs sp;
-  size_t *level = NULL, nlevel = 0, cap_level = 0;
-  uint64_t file_ordinal = 0;
-  dusk_buf tail_args;
-  char key[160];
-  size_t **depidx = NULL; /* per spec: indices of its inputs */
-  size_t *ndepidx = NULL;
-  dusk_msg_submit m;
-  dusk_slice want;
+/* Appends idx to a growing list of spec indices. */
+static void push_index(size_t **list, size_t *n, size_t *cap, size_t idx) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    *list = dusk_xrealloc(*list, *cap * sizeof **list);
+  }
+  (*list)[(*n)++] = idx;
+}
 
-  memset(&sp, 0, sizeof sp);
-  dusk_buf_init(&tail_args);
-  q->attempt++;
-  /* Scans: one per byte range of every file, files in plan order. */
+/* A combine tree of fan-in 8 over the nlevel specs in level (which it
+ * overwrites), ending in one spec keyed last_key running last_op; every
+ * node gets tail_args.  Returns the last spec's index. */
+static size_t add_combine_tree(specs *sp, size_t *level, size_t nlevel,
+                               const dusk_buf *tail_args, const char *prefix,
+                               const char *last_key, const char *last_op) {
+  char key[192];
+  for (int round = 0;; round++) {
+    size_t next = 0;
+    int last = nlevel <= COMBINE_FANIN;
+    for (size_t i = 0; i < nlevel; i += COMBINE_FANIN, next++) {
+      size_t n = nlevel - i < COMBINE_FANIN ? nlevel - i : COMBINE_FANIN;
+      dusk_buf args;
+      size_t idx;
+      dusk_buf_init(&args);
+      dusk_buf_append(&args, tail_args->data, tail_args->len);
+      if (last)
+        snprintf(key, sizeof key, "%s", last_key);
+      else
+        snprintf(key, sizeof key, "%s/combine-%d-%zu", prefix, round, next);
+      idx = add_spec(sp, key, last ? last_op : "df_combine", &args);
+      set_deps(sp, idx, level + i, n);
+      level[next] = idx;
+    }
+    nlevel = next;
+    if (last)
+      return level[0];
+  }
+}
+
+/* The plan of a to_csv query's counting scans: len() of the leaf's file,
+ * reading no column (rows are counted as every scan counts them). */
+static dusk_plan *count_fragment(qleaf *lf) {
+  dusk_plan *leaf = clone_node(lf->node), *len;
+  for (size_t u = 0; u < leaf->csv.nusecols; u++)
+    free(leaf->csv.usecols[u]);
+  free(leaf->csv.usecols);
+  for (size_t d = 0; d < leaf->csv.ndtypes; d++)
+    free(leaf->csv.dtypes[d].column);
+  free(leaf->csv.dtypes);
+  leaf->csv.usecols = dusk_xcalloc(1, sizeof *leaf->csv.usecols);
+  leaf->csv.dtypes = dusk_xcalloc(1, sizeof *leaf->csv.dtypes);
+  leaf->csv.nusecols = leaf->csv.ndtypes = 0;
+  len = dusk_plan_len(leaf);
+  if (len == NULL) {
+    fprintf(stderr, "dusk-scheduler: out of memory\n");
+    abort();
+  }
+  return len;
+}
+
+/* One df_scan per byte range of every file, files in plan order: with
+ * count set, the counting scans of a to_csv query (key ".../count-f-k",
+ * plan count_fragment), else the query's own (".../scan-f-k"), each
+ * depending on `after` unless it is SIZE_MAX.  Their indices go to
+ * *level; *multi is set when a file has more than one range. */
+static void add_scans(sched_query *q, specs *sp, int count, size_t after,
+                      size_t **level, size_t *nlevel, size_t *cap_level,
+                      dusk_buf *tail_args, int *multi) {
+  uint64_t file_ordinal = 0;
+  char key[192];
   for (size_t l = 0; l < q->nleaves; l++) {
     qleaf *lf = &q->leaves[l];
-    dusk_plan *frag = fragment(q, lf);
+    dusk_plan *frag = count ? count_fragment(lf) : fragment(q, lf);
     dusk_buf plan_bytes;
     dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     uint64_t bs = lf->node->csv.blocksize > 0
@@ -875,7 +945,7 @@ static void lower_and_submit(sched_query *q) {
       fprintf(stderr, "dusk-scheduler: out of memory\n");
       abort();
     }
-    if (l == 0 && dusk_plan_encode(frag, &tail_args) != 0)
+    if (l == 0 && dusk_plan_encode(frag, tail_args) != 0)
       abort();
     dusk_plan_free(frag);
     for (size_t c = 0; c < lf->ncols; c++) {
@@ -888,6 +958,7 @@ static void lower_and_submit(sched_query *q) {
       do {
         dusk_scan_args a;
         dusk_buf args;
+        size_t idx;
         uint64_t end = (start / bs + 1) * bs;
         if (end > qf->size || qf->size <= start)
           end = qf->size > start ? qf->size : start;
@@ -907,65 +978,80 @@ static void lower_and_submit(sched_query *q) {
         dusk_buf_init(&args);
         if (dusk_scan_args_encode(&a, &args) != 0)
           abort();
-        snprintf(key, sizeof key, "%s/scan-%" PRIu64 "-%" PRIu64,
-                 q->final_key, file_ordinal, k);
-        if (nlevel == cap_level) {
-          cap_level = cap_level ? cap_level * 2 : 64;
-          level = dusk_xrealloc(level, cap_level * sizeof *level);
-        }
-        level[nlevel++] = add_spec(&sp, key, "df_scan", &args);
+        snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,
+                 count ? "count" : "scan", file_ordinal, k);
+        idx = add_spec(sp, key, "df_scan", &args);
+        if (after != SIZE_MAX)
+          set_deps(sp, idx, &after, 1);
+        push_index(level, nlevel, cap_level, idx);
         start = end;
         k++;
       } while (start < qf->size);
+      if (k > 1)
+        *multi = 1;
     }
     dusk_buf_destroy(&plan_bytes);
     free(header);
   }
-  /* A combine tree of fan-in 8, then the final step: fewer tasks than
-   * there are scans, so 2n + 2 slots hold every spec. */
-  depidx = dusk_xcalloc(2 * sp.n + 2, sizeof *depidx);
-  ndepidx = dusk_xcalloc(2 * sp.n + 2, sizeof *ndepidx);
-  for (int round = 0;; round++) {
-    size_t next = 0;
-    int last = nlevel <= COMBINE_FANIN;
-    for (size_t i = 0; i < nlevel; i += COMBINE_FANIN, next++) {
-      size_t n = nlevel - i < COMBINE_FANIN ? nlevel - i : COMBINE_FANIN;
-      dusk_buf args;
-      size_t idx;
-      dusk_buf_init(&args);
-      dusk_buf_append(&args, tail_args.data, tail_args.len);
-      if (last)
-        snprintf(key, sizeof key, "%s", q->final_key);
-      else
-        snprintf(key, sizeof key, "%s/combine-%d-%zu", q->final_key, round,
-                 next);
-      idx = add_spec(&sp, key, last ? "df_final" : "df_combine", &args);
-      depidx[idx] = dusk_xmalloc(n * sizeof **depidx);
-      ndepidx[idx] = n;
-      for (size_t j = 0; j < n; j++)
-        depidx[idx][j] = level[i + j];
-      level[next] = idx;
+}
+
+static void lower_and_submit(sched_query *q) {
+  uint64_t t0 = dusk_now_ns();
+  specs sp;
+  size_t *level = NULL, nlevel = 0, cap_level = 0, offsets = SIZE_MAX;
+  dusk_buf tail_args;
+  char prefix[160], key[192];
+  dusk_msg_submit m;
+  dusk_slice want;
+  int multi = 0;
+
+  memset(&sp, 0, sizeof sp);
+  dusk_buf_init(&tail_args);
+  q->attempt++;
+  if (q->plan->kind == DUSK_PLAN_TO_CSV) {
+    /* to_csv writes every row under its label, the row's number within
+     * its file (as head() and pandas label it), and a range's first label
+     * is the number of rows before it.  So a first stage counts the rows
+     * of every range (reading no column) and df_offsets, which checks
+     * those scans' quote states like df_final, hands each range its first
+     * label.  A file of one range needs no count. */
+    add_scans(q, &sp, 1, SIZE_MAX, &level, &nlevel, &cap_level, &tail_args,
+              &multi);
+    if (multi) {
+      snprintf(prefix, sizeof prefix, "%s/count", q->final_key);
+      snprintf(key, sizeof key, "%s/offsets", q->final_key);
+      offsets = add_combine_tree(&sp, level, nlevel, &tail_args, prefix, key,
+                                 "df_offsets");
+    } else {
+      for (size_t i = 0; i < sp.n; i++) {
+        dusk_buf_destroy(&sp.bufs[i]);
+        free(sp.keys[i]);
+        free(sp.depidx[i]);
+      }
+      sp.n = 0;
     }
-    nlevel = next;
-    if (last)
-      break;
+    nlevel = 0;
+    tail_args.len = 0;
   }
+  add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_args,
+            &multi);
+  add_combine_tree(&sp, level, nlevel, &tail_args, q->final_key,
+                   q->final_key, "df_final");
   /* Dependency slices point at the spec keys. */
   {
     size_t total = 0, at = 0;
     for (size_t i = 0; i < sp.n; i++)
-      if (sp.t[i].op.len != 7 || memcmp(sp.t[i].op.ptr, "df_scan", 7) != 0)
-        total += ndepidx[i];
+      total += sp.ndepidx[i];
     sp.deps = dusk_xcalloc(total + 1, sizeof *sp.deps);
     for (size_t i = 0; i < sp.n; i++) {
       sp.t[i].args.ptr = sp.bufs[i].data;
       sp.t[i].args.len = sp.bufs[i].len;
-      if (sp.t[i].op.len == 7 && memcmp(sp.t[i].op.ptr, "df_scan", 7) == 0)
+      if (sp.ndepidx[i] == 0)
         continue;
       sp.t[i].deps = &sp.deps[at];
-      sp.t[i].ndeps = (uint32_t)ndepidx[i];
-      for (size_t j = 0; j < ndepidx[i]; j++, at++)
-        sp.deps[at] = sp.t[depidx[i][j]].key;
+      sp.t[i].ndeps = (uint32_t)sp.ndepidx[i];
+      for (size_t j = 0; j < sp.ndepidx[i]; j++, at++)
+        sp.deps[at] = sp.t[sp.depidx[i][j]].key;
     }
   }
   memset(&m, 0, sizeof m);
@@ -989,11 +1075,6 @@ static void lower_and_submit(sched_query *q) {
         dusk__query_final(q->s, t);
     }
   }
-  for (size_t i = 0; i < sp.n; i++)
-    if (sp.t[i].op.len != 7 || memcmp(sp.t[i].op.ptr, "df_scan", 7) != 0)
-      free(depidx[i]);
-  free(depidx);
-  free(ndepidx);
   free(level);
   dusk_buf_destroy(&tail_args);
   specs_free(&sp);

@@ -67,8 +67,10 @@ typedef struct pipeline {
   uint64_t range_index;
   uint64_t scanned;
   /* to_csv: rows go through `chunk` into `out`, a temporary file renamed
-   * to its final name only once complete */
+   * to its final name only once complete; a row's label (the index
+   * column) is label_base plus its number within the range */
   FILE *out;
+  int64_t label_base;
   char out_tmp[4200], out_path[4200];
   dusk_table *chunk;
   int64_t written;
@@ -549,7 +551,8 @@ static int on_batch(void *arg, dusk_batch *b) {
     int rc;
     for (size_t r = 0; r < b->nrows; r++) {
       vals[0].type = DUSK_TYPE_INT64;
-      vals[0].u.i = p->written++;
+      vals[0].u.i = p->label_base + (int64_t)ctx->row_ordinals[r];
+      p->written++;
       for (size_t i = 0; i < p->nvisible; i++)
         dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i + 1]);
       if ((rc = dusk_table_append_row(p->chunk, vals)) != 0)
@@ -800,6 +803,44 @@ static bool *nulls_only_columns(const pipeline *p) {
   return only;
 }
 
+/* A to_csv scan's first row label: its range's entry in the df_offsets
+ * table it depends on, or 0 without one (the file's only range). */
+static int label_base(const dusk_op_call *call, uint64_t index,
+                      int64_t *base, dusk_error *err) {
+  dusk_table *t = NULL;
+  size_t lo = 0, hi;
+  int rc;
+  *base = 0;
+  if (call->ninputs == 0)
+    return 0;
+  if (call->ninputs != 1)
+    return dusk_error_set(err, DUSK_EINVAL, "to_csv scan: %zu inputs, "
+                          "expected the offsets", call->ninputs);
+  if ((rc = dusk_table_decode(call->inputs[0], &t, err)) != 0)
+    return rc;
+  if (t->ncols != 2 || t->cols[0].type != DUSK_TYPE_INT64 ||
+      t->cols[1].type != DUSK_TYPE_INT64) {
+    dusk_table_free(t);
+    return dusk_error_set(err, DUSK_ETYPE, "to_csv scan: bad offsets table");
+  }
+  hi = t->nrows; /* sorted by index */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->cols[0].i64[mid] < (int64_t)index)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == t->nrows || t->cols[0].i64[lo] != (int64_t)index)
+    rc = dusk_error_set(err, DUSK_EINVAL,
+                        "to_csv scan: range %llu not in the offsets",
+                        (unsigned long long)index);
+  else
+    *base = t->cols[1].i64[lo];
+  dusk_table_free(t);
+  return rc;
+}
+
 static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_scan_args a;
   dusk_error err = {0};
@@ -831,6 +872,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
     goto failed;
   p.range_index = a.index;
+  if (p.terminal == DUSK_PLAN_TO_CSV &&
+      (rc = label_base(call, a.index, &p.label_base, &err)) != 0)
+    goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
     goto failed;
   col_map = malloc((a.nheader ? a.nheader : 1) * sizeof *col_map);
@@ -1244,6 +1288,46 @@ failed:
  * range's transfer carries the state over its bytes.  Returns 0, or
  * DUSK_ETASK with msg holding the corrections as runs "first-last=state"
  * of consecutive ranges with the same right state. */
+/* Sorts order[0..n) (rows of ranges) by range index: heap sort, as a
+ * query may have many thousands of ranges. */
+static void sort_by_index(const dusk_table *ranges, size_t *order, size_t n) {
+  const int64_t *ix = ranges->cols[0].i64;
+  for (size_t i = n / 2; i-- > 0;) { /* heapify */
+    size_t r = i;
+    for (;;) {
+      size_t c = 2 * r + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && ix[order[c + 1]] > ix[order[c]])
+        c++;
+      if (ix[order[r]] >= ix[order[c]])
+        break;
+      size_t x = order[r];
+      order[r] = order[c];
+      order[c] = x;
+      r = c;
+    }
+  }
+  for (size_t end = n; end-- > 1;) {
+    size_t x = order[0], r = 0;
+    order[0] = order[end];
+    order[end] = x;
+    for (;;) {
+      size_t c = 2 * r + 1;
+      if (c >= end)
+        break;
+      if (c + 1 < end && ix[order[c + 1]] > ix[order[c]])
+        c++;
+      if (ix[order[r]] >= ix[order[c]])
+        break;
+      x = order[r];
+      order[r] = order[c];
+      order[c] = x;
+      r = c;
+    }
+  }
+}
+
 static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
                         int64_t *cut) {
   size_t n = ranges->nrows;
@@ -1256,15 +1340,7 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
     return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
-  for (size_t i = 1; i < n; i++) { /* insertion sort by index */
-    size_t x = order[i], j = i;
-    while (j > 0 &&
-           ranges->cols[0].i64[order[j - 1]] > ranges->cols[0].i64[x]) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = x;
-  }
+  sort_by_index(ranges, order, n);
   msg->len = 0;
   dusk_buf_append(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG));
   *cut = INT64_MAX;
@@ -1470,28 +1546,22 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   return 0;
 }
 
-static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
-  merger m;
-  dusk_error err = {0};
-  dusk_table *result = NULL, *tmp = NULL;
+/* The final steps' common part: every range's quote state must have been
+ * right (else the call fails with the corrections, DUSK-QUOTES), and then
+ * the first range's scan error is real (the call fails with it).  0 when
+ * the ranges hold up; otherwise the call has failed and *rc is its code. */
+static int verify_ranges(const merger *m, dusk_op_call *call, int *rc) {
   dusk_buf quotes;
   int64_t cut;
-  int rc;
-  (void)api;
-  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
-      (rc = merge_inputs(&m, call, &err)) != 0)
-    goto failed;
   dusk_buf_init(&quotes);
-  if (check_quotes(m.ranges, &quotes, &cut) != 0) {
-    rc = dusk_registry_fail_text(call, quotes.data, quotes.len);
+  if (check_quotes(m->ranges, &quotes, &cut) != 0) {
+    *rc = dusk_registry_fail_text(call, quotes.data, quotes.len);
     dusk_buf_destroy(&quotes);
-    merger_destroy(&m);
-    return rc;
+    return 1;
   }
   dusk_buf_destroy(&quotes);
   {
-    /* Every guess held: the first range's scan error is real. */
-    const dusk_table *rg = m.ranges;
+    const dusk_table *rg = m->ranges;
     size_t first = rg->nrows;
     for (size_t r = 0; r < rg->nrows; r++)
       if (rg->cols[5].valid[r] && rg->cols[0].i64[r] <= cut &&
@@ -1500,10 +1570,25 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     if (first < rg->nrows) {
       dusk_value v;
       dusk_table_get(rg, 5, first, &v);
-      rc = dusk_registry_api.fail(call, "%.*s", (int)v.u.s.len, v.u.s.ptr);
-      merger_destroy(&m);
-      return rc;
+      *rc = dusk_registry_api.fail(call, "%.*s", (int)v.u.s.len, v.u.s.ptr);
+      return 1;
     }
+  }
+  return 0;
+}
+
+static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL, *tmp = NULL;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  if (verify_ranges(&m, call, &rc)) {
+    merger_destroy(&m);
+    return rc;
   }
   switch (m.p.terminal) {
   case DUSK_PLAN_GROUPBY:
@@ -1562,11 +1647,79 @@ failed:
   return fail(call, &err);
 }
 
+/* ---- df_offsets ---------------------------------------------------------- */
+
+/* The first row label of every range of a to_csv query: the rows of the
+ * earlier ranges of the same file, from the merged partials of the
+ * counting scans (whose quote states and errors are checked as df_final
+ * checks them).  The result is a table [index, offset], one row per
+ * range, sorted by index; each of the query's scans looks its own up. */
+static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
+  static const char *const names[] = {"index", "offset"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL;
+  size_t n, *order = NULL;
+  int64_t file = -1, offset = 0;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  if (verify_ranges(&m, call, &rc)) {
+    merger_destroy(&m);
+    return rc;
+  }
+  n = m.ranges->nrows;
+  order = malloc((n ? n : 1) * sizeof *order);
+  result = dusk_table_new(names, types, 2, 0);
+  if (order == NULL || result == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+    goto failed;
+  }
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  sort_by_index(m.ranges, order, n);
+  for (size_t i = 0; i < n; i++) {
+    const dusk_table_column *c = m.ranges->cols;
+    int64_t index = c[0].i64[order[i]];
+    dusk_value row[2];
+    if ((index >> 32) != file) {
+      file = index >> 32;
+      offset = 0;
+    }
+    row[0].type = row[1].type = DUSK_TYPE_INT64;
+    row[0].u.i = index;
+    row[1].u.i = offset;
+    offset += c[4].i64[order[i]];
+    if ((rc = dusk_table_append_row(result, row)) != 0) {
+      dusk_error_set(&err, rc, "out of memory");
+      goto failed;
+    }
+  }
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(result, &call->result)) != 0) {
+    dusk_error_set(&err, rc, "encoding the offsets");
+    goto failed;
+  }
+  free(order);
+  dusk_table_free(result);
+  merger_destroy(&m);
+  return 0;
+failed:
+  free(order);
+  dusk_table_free(result);
+  merger_destroy(&m);
+  return fail(call, &err);
+}
+
 int dusk_dfops_register(dusk_registry *r) {
   int rc;
   if ((rc = dusk_registry_add(r, "df_scan", op_df_scan)) != 0 ||
       (rc = dusk_registry_add(r, "df_combine", op_df_combine)) != 0 ||
-      (rc = dusk_registry_add(r, "df_final", op_df_final)) != 0)
+      (rc = dusk_registry_add(r, "df_final", op_df_final)) != 0 ||
+      (rc = dusk_registry_add(r, "df_offsets", op_df_offsets)) != 0)
     return rc;
   return 0;
 }

@@ -27,6 +27,7 @@ import os
 import random
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -485,6 +486,22 @@ def cases(cl, F):
                 f'len(read_csv("{path}"))', [path],
                 [line_re(line), rf"\b{got}\b.*\b7\b|\b7\b.*\b{got}\b",
                  "field"], blocksize="64KB"))
+
+    # A ragged row met by to_csv's counting scans (which read no column):
+    # the same error, and no part file is written.
+    line, got = F.ragged[("extra", "big")]
+    path = p("ragged_extra_big.csv")
+    outdir = p("ragged_to_csv_out")
+
+    @case("ragged row past the sample, to_csv (64KB ranges)")
+    def _():
+        shutil.rmtree(outdir, ignore_errors=True)
+        why = expect_error(cl.query(f'read_csv("{path}").to_csv("{outdir}")',
+                                    blocksize="64KB"),
+                           [path], [line_re(line), "field"], (1, 2), ())
+        if why is None and os.path.isdir(outdir) and os.listdir(outdir):
+            why = f"part files written: {sorted(os.listdir(outdir))[:3]}"
+        return why
 
     # 6: invalid UTF-8 in a string column; the query names no column, so
     # the name can only come from the message.

@@ -275,11 +275,12 @@ def main():
             if r.returncode != 0:
                 why = f"exit {r.returncode}: {r.stderr.strip()[:300]}"
             elif outdir is not None:
-                # to_csv: the part files, in order, hold the rows.
+                # to_csv: the part files, in order, hold the rows, each
+                # under its label in pandas' frame (its row number in the
+                # file: a filter keeps the labels of the rows it keeps).
                 parts = sorted(glob.glob(os.path.join(outdir, "*.part")))
                 got = pd.concat([pd.read_csv(p, index_col=0)
-                                 for p in parts]).reset_index(drop=True)
-                want = pandas_fn().reset_index(drop=True).to_csv()
+                                 for p in parts])
                 why = compare(got.to_csv(), want, False)
                 if why is None and len(parts) != r.stdout.count(".part"):
                     why = "the listing does not match the files"
