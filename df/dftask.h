@@ -30,10 +30,19 @@
  *                                       (the scheduler widens and reruns);
  *   "DUSK-QUOTES <i>-<j>=<s>,...\n..."    ranges i..j whose quote-state
  *                                       guess was wrong, with the right
- *                                       state s (dusk_csv_state, 1-4).
+ *                                       state s (dusk_csv_state, 1-4);
+ *   "DUSK-MIXED <column>[<US><column>...]\n..."
+ *                                       a fillna met a null in a column
+ *                                       it fills with another kind of
+ *                                       value (plan.h, mixed): the
+ *                                       scheduler reruns with the column
+ *                                       mixed, or refuses what pandas'
+ *                                       object column would not allow.
  * The rest of the message says the same for a person. */
 #define DUSK_WIDEN_TAG "DUSK-WIDEN "
 #define DUSK_QUOTES_TAG "DUSK-QUOTES "
+#define DUSK_MIXED_TAG "DUSK-MIXED "
+#define DUSK_MIXED_SEP '\x1f' /* between the columns of DUSK-MIXED (US) */
 
 typedef struct dusk_scan_args {
   dusk_slice plan;       /* encoded plan fragment (dusk_plan_encode) */

@@ -52,6 +52,7 @@ typedef struct qleaf {
   size_t ncols;
   dusk_type *types;  /* per header column: inferred, then overridden */
   uint8_t *needed;   /* per header column: read by the query */
+  uint8_t *sample_null; /* per header column: the sample held a null */
 } qleaf;
 
 /* Ranges first..last (same file) start in the given tokenizer state
@@ -80,6 +81,13 @@ struct sched_query {
   char final_key[96];
   qstate *quotes;
   size_t nquotes;
+  /* Columns a fillna mixes (plan.h, mixed): known to meet a null there
+   * (DUSK-MIXED, or the sample), and, while checking, the string columns
+   * that might mix whose use would then be refused ("sensitive"). */
+  char **mixed;
+  size_t nmixed;
+  char **sensitive;
+  size_t nsensitive;
   sched_query *next_due; /* in s->queries_due */
   int due;
 };
@@ -103,9 +111,16 @@ static void query_free(sched_query *q) {
     free(lf->header);
     free(lf->types);
     free(lf->needed);
+    free(lf->sample_null);
   }
   free(q->leaves);
   free(q->quotes);
+  for (size_t i = 0; i < q->nmixed; i++)
+    free(q->mixed[i]);
+  free(q->mixed);
+  for (size_t i = 0; i < q->nsensitive; i++)
+    free(q->sensitive[i]);
+  free(q->sensitive);
   dusk_plan_free(q->plan);
   dusk_plan_free(q->original);
   free(q->key);
@@ -196,8 +211,10 @@ static int on_sample(void *arg, dusk_batch *b) {
       const char *v = b->arena + col->str_off[r];
       size_t len = col->str_len[r];
       dusk_type t;
-      if (!col->valid[r] || dusk_field_is_na(v, len))
+      if (!col->valid[r] || dusk_field_is_na(v, len)) {
+        lf->sample_null[c] = 1;
         continue;
+      }
       t = dusk_field_infer(v, len);
       lf->types[c] = lf->types[c] == DUSK_TYPE_NULL
                          ? t
@@ -262,7 +279,8 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
   }
   lf->types = calloc(lf->ncols ? lf->ncols : 1, sizeof *lf->types);
   lf->needed = calloc(lf->ncols ? lf->ncols : 1, 1);
-  if (lf->types == NULL || lf->needed == NULL)
+  lf->sample_null = calloc(lf->ncols ? lf->ncols : 1, 1);
+  if (lf->types == NULL || lf->needed == NULL || lf->sample_null == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   /* Sample the first rows of the first non-empty file. */
   for (size_t f = 0; f < lf->nfiles; f++) {
@@ -347,18 +365,33 @@ static void sample_work(uv_work_t *w) {
 
 /* ---- checking ------------------------------------------------------------ */
 
+/* A column that a fillna filled with another kind of value: pandas holds
+ * it as an object column of two kinds, which dusk holds as text (plan.h,
+ * mixed).  What pandas allows on such a column and what it refuses is not
+ * what a string column allows, so the uses that differ are refused. */
+enum {
+  MIX_NONE = 0,
+  MIX_STR,     /* mixed, strings among the kinds (numbers and "N") */
+  MIX_NUMBOOL, /* mixed numbers and bools (1.0 and True) */
+  MIX_MAYBE    /* a string column filled with a number: mixed if a null
+                  meets the fill (not known yet) */
+};
+
 /* The columns visible at a plan node, with their types. */
 typedef struct schema {
   size_t n;
   char **names; /* borrowed */
   dusk_type *types;
+  uint8_t *mix; /* per column, MIX_*; NULL: none */
 } schema;
 
 static void schema_free(schema *sc) {
   free(sc->names);
   free(sc->types);
+  free(sc->mix);
   sc->names = NULL;
   sc->types = NULL;
+  sc->mix = NULL;
   sc->n = 0;
 }
 
@@ -428,10 +461,107 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
+static int name_in(char *const *v, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+static void add_name(char ***v, size_t *n, const char *name) {
+  if (name_in(*v, *n, name))
+    return;
+  *v = dusk_xrealloc(*v, (*n + 1) * sizeof **v);
+  (*v)[(*n)++] = dusk_xstrdup(name);
+}
+
+static void free_names(char ***v, size_t *n) {
+  for (size_t i = 0; i < *n; i++)
+    free((*v)[i]);
+  free(*v);
+  *v = NULL;
+  *n = 0;
+}
+
+/* A use of column j that pandas makes differently on an object column of
+ * two kinds of values (a comparison, a groupby key, value_counts, min,
+ * max, nunique, sum, mean): refused on a mixed column; on one that may
+ * mix, noted, so that its fill reports the first null it meets. */
+static int mixed_use(sched_query *q, const schema *sc, int j,
+                     const char *where, const char *doing, dusk_error *err) {
+  uint8_t m = sc->mix != NULL ? sc->mix[j] : MIX_NONE;
+  if (m == MIX_MAYBE)
+    add_name(&q->sensitive, &q->nsensitive, sc->names[j]);
+  if (m != MIX_STR && m != MIX_NUMBOOL)
+    return 0;
+  return dusk_error_set(err, DUSK_ETYPE,
+                        "%s: column '%s' holds %s after fillna, which pandas "
+                        "keeps as an object column; %s is not supported",
+                        where, sc->names[j],
+                        m == MIX_STR ? "strings and values of another kind"
+                                     : "both numbers and bools",
+                        doing);
+}
+
+/* "min of it", ... for mixed_use. */
+static const char *agg_doing(dusk_agg_fn fn) {
+  switch (fn) {
+  case DUSK_AGG_SUM: return "its sum";
+  case DUSK_AGG_MEAN: return "its mean";
+  case DUSK_AGG_MIN: return "its min";
+  case DUSK_AGG_MAX: return "its max";
+  case DUSK_AGG_NUNIQUE: return "its nunique";
+  default: return "aggregating it";
+  }
+}
+
+/* The columns of a query() expression that it compares or computes with
+ * (not those it only asks isnull()/notnull() of) go through mixed_use. */
+static int expr_mixed(sched_query *q, const schema *sc, const dusk_expr *e,
+                      int only_nulls, dusk_error *err) {
+  int rc, j;
+  if (e == NULL)
+    return 0;
+  if (e->kind == DUSK_EXPR_COLUMN) {
+    if (only_nulls || (j = schema_find(sc, e->name)) < 0)
+      return 0;
+    return mixed_use(q, sc, j, "query", "comparing or computing with it",
+                     err);
+  }
+  rc = expr_mixed(q, sc, e->a,
+                  e->kind == DUSK_EXPR_ISNULL || e->kind == DUSK_EXPR_NOTNULL,
+                  err);
+  return rc != 0 ? rc : expr_mixed(q, sc, e->b, 0, err);
+}
+
+/* Whether the sample saw a null in column name below p, with no step in
+ * between that could drop that row or fill it: then a fill of it meets a
+ * null for sure. */
+static int sample_saw_null(sched_query *q, const dusk_plan *p,
+                           const char *name) {
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    qleaf *lf = leaf_of(q, p);
+    for (size_t c = 0; lf && c < lf->ncols; c++)
+      if (strcmp(lf->header[c], name) == 0)
+        return lf->sample_null[c];
+    return 0;
+  }
+  if (p->kind == DUSK_PLAN_QUERY || p->kind == DUSK_PLAN_FILLNA)
+    return 0;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (sample_saw_null(q, p->inputs[i], name))
+      return 1;
+  return 0;
+}
+
 /* Replaces a groupby's "every column" aggregates by one per column, as
  * pandas would compute them: count/min/max/nunique over every non-key
- * column, sum/mean over the numeric ones. */
-static int expand_aggs(dusk_plan *g, const schema *sc, dusk_error *err) {
+ * column, sum/mean over the numeric ones.  Of a mixed column (MIX_*),
+ * pandas 1.5 leaves out min and max when strings are among its values
+ * (comparing them fails: a "nuisance" column); the rest go through
+ * mixed_use. */
+static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
+                       dusk_error *err) {
   size_t n = 0, cap = 0;
   dusk_agg *out = NULL;
   for (size_t a = 0; a < g->naggs; a++) {
@@ -454,6 +584,18 @@ static int expand_aggs(dusk_plan *g, const schema *sc, dusk_error *err) {
       if ((ag->fn == DUSK_AGG_SUM || ag->fn == DUSK_AGG_MEAN) &&
           !is_numeric(sc->types[c]))
         continue;
+      if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
+          sc->mix != NULL && sc->mix[c] == MIX_STR)
+        continue;
+      if (ag->fn != DUSK_AGG_COUNT) {
+        int rc = mixed_use(q, sc, (int)c, "groupby", agg_doing(ag->fn), err);
+        if (rc != 0) {
+          for (size_t i = 0; i < n; i++)
+            free(out[i].column);
+          free(out);
+          return rc;
+        }
+      }
       if (n == cap) {
         cap = cap ? cap * 2 : 8;
         out = dusk_xrealloc(out, cap * sizeof *out);
@@ -490,7 +632,7 @@ static const char *concat_input_name(sched_query *q, const dusk_plan *p) {
 /* Walks p bottom-up computing its schema into *out. */
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
-  schema in = {0, NULL, NULL};
+  schema in = {0, NULL, NULL, NULL};
   int rc;
   memset(out, 0, sizeof *out);
   if (p->kind == DUSK_PLAN_READ_CSV) {
@@ -501,7 +643,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       for (size_t c = 0; c < lf->ncols; c++)
         found |= strcmp(lf->header[c], p->csv.usecols[u]) == 0;
       if (!found) {
-        schema hs = {lf->ncols, lf->header, lf->types};
+        schema hs = {lf->ncols, lf->header, lf->types, NULL};
         return unknown_column(&hs, p->csv.usecols[u], "read_csv usecols",
                               err);
       }
@@ -514,13 +656,14 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           found = 1;
         }
       if (!found) {
-        schema hs = {lf->ncols, lf->header, lf->types};
+        schema hs = {lf->ncols, lf->header, lf->types, NULL};
         return unknown_column(&hs, p->csv.dtypes[d].column, "read_csv dtype",
                               err);
       }
     }
     out->names = dusk_xcalloc(lf->ncols + 1, sizeof *out->names);
     out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
+    out->mix = dusk_xcalloc(lf->ncols + 1, sizeof *out->mix);
     for (size_t c = 0; c < lf->ncols; c++) {
       int use = p->csv.nusecols == 0;
       for (size_t u = 0; u < p->csv.nusecols; u++)
@@ -566,6 +709,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           return rc;
         }
         out->types[c] = dusk_type_common(out->types[c], sub.types[j]);
+        if (out->mix[c] == MIX_NONE || out->mix[c] == MIX_MAYBE)
+          out->mix[c] = sub.mix[j] != MIX_NONE ? sub.mix[j] : out->mix[c];
       }
       schema_free(&sub);
     }
@@ -590,19 +735,36 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   switch (p->kind) {
   case DUSK_PLAN_FILLNA:
+    /* A fill of another kind than the column's values (a string into
+     * numbers, a number into strings, ...) gives pandas an object column
+     * of two kinds, but only if it meets a null: a column without one
+     * keeps its dtype.  So such a column is mixed (text, MIX_STR or
+     * MIX_NUMBOOL) once a null is known to meet the fill (the sample
+     * shows one, or a scan reported one: DUSK-MIXED); until then a
+     * number or bool column keeps its type and its scans report the first
+     * null, and a string column, text either way, is MIX_MAYBE (its scans
+     * report only if a use would differ, settle_mixed). */
+    free_names(&p->mixed, &p->nmixed);
     for (size_t f = 0; f < p->nfills; f++) {
       const dusk_value *v = &p->fills[f].value;
       for (size_t c = 0; c < in.n; c++) {
         if (p->fills[f].column && strcmp(p->fills[f].column, in.names[c]))
           continue;
-        if (v->type == DUSK_TYPE_STRING && in.types[c] != DUSK_TYPE_STRING) {
-          if (p->fills[f].column == NULL)
-            continue; /* pandas would mix types; numeric columns keep nulls */
-          rc = dusk_error_set(err, DUSK_ETYPE,
-                              "fillna: cannot fill %s column '%s' with a "
-                              "string",
-                              dusk_type_name(in.types[c]), in.names[c]);
-          goto out;
+        if (dusk_plan_fill_mixes(in.types[c], v->type)) {
+          int strings =
+              in.types[c] == DUSK_TYPE_STRING || v->type == DUSK_TYPE_STRING;
+          if (!name_in(q->mixed, q->nmixed, in.names[c]) &&
+              sample_saw_null(q, p->inputs[0], in.names[c]))
+            add_name(&q->mixed, &q->nmixed, in.names[c]);
+          if (name_in(q->mixed, q->nmixed, in.names[c])) {
+            add_name(&p->mixed, &p->nmixed, in.names[c]);
+            in.types[c] = DUSK_TYPE_STRING;
+            in.mix[c] = strings ? MIX_STR : MIX_NUMBOOL;
+          } else if (in.types[c] == DUSK_TYPE_STRING) {
+            add_name(&p->mixed, &p->nmixed, in.names[c]);
+            in.mix[c] = MIX_MAYBE;
+          }
+          continue;
         }
         if (v->type == DUSK_TYPE_FLOAT64 && in.types[c] == DUSK_TYPE_INT64) {
           /* Like pandas, filling ints with a float makes a float column. */
@@ -617,8 +779,16 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     }
     break;
   case DUSK_PLAN_QUERY: {
-    dusk_type t = dusk_expr_type(p->expr, (const char *const *)in.names,
-                                 in.types, in.n, err);
+    dusk_type t;
+    if (expr_mixed(q, &in, p->expr, 0, err) != 0) {
+      char why[DUSK_ERROR_MESSAGE_MAX];
+      memcpy(why, err->message, sizeof why);
+      rc = dusk_error_set(err, DUSK_ETYPE, "query(\"%.200s\"): %s",
+                          p->expr_text ? p->expr_text : "", why);
+      goto out;
+    }
+    t = dusk_expr_type(p->expr, (const char *const *)in.names, in.types, in.n,
+                       err);
     if (t == DUSK_TYPE_NULL) {
       char why[DUSK_ERROR_MESSAGE_MAX];
       memcpy(why, err->message, sizeof why);
@@ -641,6 +811,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     sel.n = p->ncolumns;
     sel.names = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.names);
     sel.types = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.types);
+    sel.mix = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.mix);
     for (size_t c = 0; c < p->ncolumns; c++) {
       int j = schema_find(&in, p->columns[c]);
       if (j < 0) {
@@ -650,6 +821,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       }
       sel.names[c] = in.names[j];
       sel.types[c] = in.types[j];
+      sel.mix[c] = in.mix[j];
       mark_needed(q, p, p->columns[c]);
     }
     schema_free(&in);
@@ -658,13 +830,16 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   case DUSK_PLAN_GROUPBY:
     for (size_t k = 0; k < p->ncolumns; k++) {
-      if (schema_find(&in, p->columns[k]) < 0) {
+      int j = schema_find(&in, p->columns[k]);
+      if (j < 0) {
         rc = unknown_column(&in, p->columns[k], "groupby", err);
         goto out;
       }
+      if ((rc = mixed_use(q, &in, j, "groupby", "grouping by it", err)) != 0)
+        goto out;
       mark_needed(q, p, p->columns[k]);
     }
-    if ((rc = expand_aggs(p, &in, err)) != 0)
+    if ((rc = expand_aggs(q, p, &in, err)) != 0)
       goto out;
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
@@ -674,6 +849,10 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
         rc = unknown_column(&in, p->aggs[a].column, "groupby aggregate", err);
         goto out;
       }
+      if (p->aggs[a].fn != DUSK_AGG_COUNT && p->aggs[a].fn != DUSK_AGG_SIZE &&
+          (rc = mixed_use(q, &in, j, "groupby", agg_doing(p->aggs[a].fn),
+                          err)) != 0)
+        goto out;
       if ((p->aggs[a].fn == DUSK_AGG_SUM || p->aggs[a].fn == DUSK_AGG_MEAN) &&
           !is_numeric(in.types[j])) {
         rc = dusk_error_set(err, DUSK_ETYPE,
@@ -685,13 +864,34 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       mark_needed(q, p, p->aggs[a].column);
     }
     break;
-  case DUSK_PLAN_VALUE_COUNTS:
-    if (schema_find(&in, p->columns[0]) < 0) {
+  case DUSK_PLAN_VALUE_COUNTS: {
+    int j = schema_find(&in, p->columns[0]);
+    if (j < 0) {
       rc = unknown_column(&in, p->columns[0], "value_counts", err);
       goto out;
     }
+    if ((rc = mixed_use(q, &in, j, "value_counts", "counting its values",
+                        err)) != 0)
+      goto out;
     mark_needed(q, p, p->columns[0]);
     break;
+  }
+  case DUSK_PLAN_DESCRIBE: {
+    /* pandas describes the number columns, or, when there is none, every
+     * column as text (count, unique, top, freq), which dusk does not. */
+    int numbers = 0;
+    for (size_t c = 0; c < in.n; c++)
+      numbers |= in.types[c] == DUSK_TYPE_INT64 ||
+                 in.types[c] == DUSK_TYPE_FLOAT64;
+    if (!numbers) {
+      rc = dusk_error_set(err, DUSK_ETYPE,
+                          "describe: no number column (pandas would then "
+                          "describe the text columns: count, unique, top, "
+                          "freq); that is not supported");
+      goto out;
+    }
+    break;
+  }
   case DUSK_PLAN_TO_CSV:
     if (p->dir == NULL || p->dir[0] == '\0') {
       rc = dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
@@ -713,6 +913,38 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
 out:
   schema_free(&in);
   return rc;
+}
+
+/* After a check: a string column that may mix (MIX_MAYBE) stays text
+ * either way, so its fill need not report a null, unless a use of the
+ * column would then be refused (q->sensitive): such a fill leaves its
+ * plan's mixed list, and its scans report the first null (DUSK-MIXED). */
+static void settle_mixed(sched_query *q, dusk_plan *p) {
+  if (p->kind == DUSK_PLAN_FILLNA) {
+    size_t w = 0;
+    for (size_t i = 0; i < p->nmixed; i++) {
+      if (!name_in(q->mixed, q->nmixed, p->mixed[i]) &&
+          name_in(q->sensitive, q->nsensitive, p->mixed[i])) {
+        free(p->mixed[i]);
+        continue;
+      }
+      p->mixed[w++] = p->mixed[i];
+    }
+    p->nmixed = w;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    settle_mixed(q, p->inputs[i]);
+}
+
+/* Checks the whole plan (check_node from the root, then settle_mixed). */
+static int check_plan(sched_query *q, dusk_error *err) {
+  schema root;
+  free_names(&q->sensitive, &q->nsensitive);
+  if (check_node(q, q->plan, 1, &root, err) != 0)
+    return err->code ? err->code : DUSK_EINVAL;
+  schema_free(&root);
+  settle_mixed(q, q->plan);
+  return 0;
 }
 
 /* ---- lowering ------------------------------------------------------------ */
@@ -1090,7 +1322,6 @@ static void start_attempt(sched_query *q) {
 
 static void sample_done(uv_work_t *w, int status) {
   sched_query *q = w->data;
-  schema root;
   dusk_error err = {0};
   (void)status;
   if (q->c == NULL) { /* the client left meanwhile */
@@ -1106,11 +1337,10 @@ static void sample_done(uv_work_t *w, int status) {
     fprintf(stderr, "dusk-scheduler: out of memory\n");
     abort();
   }
-  if (check_node(q, q->plan, 1, &root, &err) != 0) {
+  if (check_plan(q, &err) != 0) {
     fail_query(q, err.message);
     return;
   }
-  schema_free(&root);
   q->state = Q_RUNNING;
   start_attempt(q);
   dusk__query_flush(q->s);
@@ -1139,12 +1369,8 @@ static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
  * longer applies is an error (or, for "every column", leaves it out, as
  * pandas does). */
 static int recheck(sched_query *q, dusk_error *err) {
-  schema root;
   restore_aggs(q->plan, q->original);
-  if (check_node(q, q->plan, 1, &root, err) != 0)
-    return err->code ? err->code : DUSK_EINVAL;
-  schema_free(&root);
-  return 0;
+  return check_plan(q, err);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -1206,6 +1432,34 @@ static int handle_widen(sched_query *q, const char *msg) {
     dusk_log(DUSK_LOG_INFO, "query %s: column '%s' widened to %s", q->key,
              col, dusk_type_name(t));
   return changed;
+}
+
+/* Parses "DUSK-MIXED <column>[<US><column>...]" and records that those
+ * columns' fills meet a null (0 when all were known: a rerun would change
+ * nothing). */
+static int handle_mixed(sched_query *q, const char *msg) {
+  const char *p = msg + strlen(DUSK_MIXED_TAG), *eol = strchr(p, '\n');
+  int added = 0;
+  if (eol == NULL)
+    eol = p + strlen(p);
+  while (p < eol) {
+    const char *sep = memchr(p, DUSK_MIXED_SEP, (size_t)(eol - p));
+    size_t n = sep ? (size_t)(sep - p) : (size_t)(eol - p);
+    char col[256];
+    if (n > 0 && n < sizeof col) {
+      memcpy(col, p, n);
+      col[n] = '\0';
+      if (!name_in(q->mixed, q->nmixed, col)) {
+        add_name(&q->mixed, &q->nmixed, col);
+        dusk_log(DUSK_LOG_INFO,
+                 "query %s: column '%s' mixes kinds after fillna", q->key,
+                 col);
+        added = 1;
+      }
+    }
+    p += n + 1;
+  }
+  return added;
 }
 
 /* Parses "DUSK-QUOTES a-b=s,c-d=s" and records the states.  A later
@@ -1288,7 +1542,9 @@ static void query_outcome(sched_query *q, sched_task *t) {
       ((strncmp(msg, DUSK_WIDEN_TAG, strlen(DUSK_WIDEN_TAG)) == 0 &&
         handle_widen(q, msg)) ||
        (strncmp(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG)) == 0 &&
-        handle_quotes(q, msg)))) {
+        handle_quotes(q, msg)) ||
+       (strncmp(msg, DUSK_MIXED_TAG, strlen(DUSK_MIXED_TAG)) == 0 &&
+        handle_mixed(q, msg)))) {
     char old[96];
     dusk_error err = {0};
     snprintf(old, sizeof old, "%s", q->final_key);

@@ -36,7 +36,18 @@ typedef struct step {
   const dusk_plan *node;
   dusk_exprvec *expr; /* QUERY */
   int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
+  uint8_t *fill_how;  /* FILLNA: per batch column, a FILL_* */
 } step;
+
+/* What a FILLNA step does to a column (pandas' fillna on that dtype). */
+enum {
+  FILL_PLAIN = 0, /* fill where the value fits the column's type */
+  FILL_MIXED,     /* the column becomes text: values and fill as pandas
+                     writes them (plan.h, mixed) */
+  FILL_REPORT     /* a fill would mix kinds, and the scheduler assumed no
+                     null gets here: the first one fails the scan with
+                     DUSK-MIXED */
+};
 
 typedef struct moments {
   int64_t n;
@@ -51,7 +62,9 @@ typedef struct pipeline {
   int terminal; /* root's dusk_plan_kind, or 0 for collect */
   size_t ncols;
   const char **names;
-  dusk_type *types;
+  dusk_type *types;      /* per column, after every step (a FILL_MIXED
+                            column is a string) */
+  dusk_type *scan_types; /* per column, as the scan reads it */
   step *steps;
   size_t nsteps;
   uint8_t *mask;
@@ -87,11 +100,13 @@ static void pipeline_destroy(pipeline *p) {
   for (size_t i = 0; i < p->nsteps; i++) {
     dusk_exprvec_free(p->steps[i].expr);
     free(p->steps[i].fill_cols);
+    free(p->steps[i].fill_how);
   }
   free(p->steps);
   free(p->chain);
   free(p->names);
   free(p->types);
+  free(p->scan_types);
   free(p->mask);
   free(p->visible);
   dusk_hashagg_free(p->agg);
@@ -236,10 +251,12 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->ncols = p->leaf->csv.nusecols;
   p->names = calloc(p->ncols ? p->ncols : 1, sizeof *p->names);
   p->types = calloc(p->ncols ? p->ncols : 1, sizeof *p->types);
+  p->scan_types = calloc(p->ncols ? p->ncols : 1, sizeof *p->scan_types);
   p->visible = calloc(p->ncols ? p->ncols : 1, sizeof *p->visible);
   p->mask = malloc(BATCH_ROWS);
   p->steps = calloc(p->nchain, sizeof *p->steps);
-  if (!p->names || !p->types || !p->visible || !p->mask || !p->steps)
+  if (!p->names || !p->types || !p->scan_types || !p->visible || !p->mask ||
+      !p->steps)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   for (size_t i = 0; i < p->ncols; i++) {
     p->names[i] = p->leaf->csv.usecols[i];
@@ -247,6 +264,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
       if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0)
         p->types[i] = p->leaf->csv.dtypes[d].type;
+    p->scan_types[i] = p->types[i];
     p->visible[i] = (int)i;
   }
   p->nvisible = p->ncols;
@@ -260,11 +278,26 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     switch (s->kind) {
     case DUSK_PLAN_FILLNA:
       st->fill_cols = calloc(s->nfills ? s->nfills : 1, sizeof(int));
-      if (st->fill_cols == NULL)
+      st->fill_how = calloc(p->ncols ? p->ncols : 1, 1);
+      if (st->fill_cols == NULL || st->fill_how == NULL)
         return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-      for (size_t f = 0; f < s->nfills; f++)
-        st->fill_cols[f] =
-            s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
+      for (size_t f = 0; f < s->nfills; f++) {
+        int fc = s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
+        st->fill_cols[f] = fc;
+        for (size_t c = 0; c < p->ncols; c++) {
+          int listed = 0;
+          if ((fc >= 0 && (size_t)fc != c) ||
+              !dusk_plan_fill_mixes(p->types[c], s->fills[f].value.type))
+            continue;
+          for (size_t m = 0; m < s->nmixed; m++)
+            listed |= strcmp(s->mixed[m], p->names[c]) == 0;
+          st->fill_how[c] = listed ? FILL_MIXED : FILL_REPORT;
+        }
+      }
+      /* Steps after this one see the mixed columns as strings. */
+      for (size_t c = 0; c < p->ncols; c++)
+        if (st->fill_how[c] == FILL_MIXED)
+          p->types[c] = DUSK_TYPE_STRING;
       break;
     case DUSK_PLAN_QUERY:
       if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ncols,
@@ -414,24 +447,53 @@ static int csv_close(pipeline *p, dusk_error *err) {
 
 /* ---- per-batch work ------------------------------------------------------ */
 
-static void fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
+/* The text pandas writes for v in an object column (to_csv, str()):
+ * strings as they are, ints as ints, floats as repr ("1.0", "0.1",
+ * "1e+20"), bools True/False.  as_float: v is a value of an int column,
+ * which pandas holds as float64 once the column has a null.  *s points at
+ * the bytes (v's own, or buf's: 32 bytes). */
+static size_t value_text(const dusk_value *v, int as_float, char *buf,
+                         const char **s) {
+  *s = buf;
+  switch (v->type) {
+  case DUSK_TYPE_STRING:
+    *s = v->u.s.ptr;
+    return v->u.s.len;
+  case DUSK_TYPE_INT64:
+    if (as_float)
+      return dusk_table_format_float((double)v->u.i, buf);
+    return (size_t)snprintf(buf, 32, "%lld", (long long)v->u.i);
+  case DUSK_TYPE_FLOAT64:
+    return dusk_table_format_float(v->u.f, buf);
+  case DUSK_TYPE_BOOL:
+    return (size_t)snprintf(buf, 32, "%s", v->u.b ? "True" : "False");
+  default:
+    return 0;
+  }
+}
+
+/* Fills the nulls of column c with v where v fits its type (a plain fill:
+ * no kinds mix, or a string column takes v's text).  0 or DUSK_ENOMEM. */
+static int fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
   dusk_column *col = &b->cols[c];
+  char text[32];
+  const char *s = NULL;
+  size_t len = 0;
+  if (col->type == DUSK_TYPE_STRING)
+    len = value_text(v, 0, text, &s);
   for (size_t r = 0; r < b->nrows; r++) {
     if (col->valid[r])
       continue;
     switch (col->type) {
     case DUSK_TYPE_INT64:
-      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_BOOL) {
-        col->i64[r] = v->type == DUSK_TYPE_BOOL ? v->u.b : v->u.i;
+      if (v->type == DUSK_TYPE_INT64) {
+        col->i64[r] = v->u.i;
         col->valid[r] = 1;
       }
       break;
     case DUSK_TYPE_FLOAT64:
-      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_FLOAT64 ||
-          v->type == DUSK_TYPE_BOOL) {
-        col->f64[r] = v->type == DUSK_TYPE_FLOAT64 ? v->u.f
-                      : v->type == DUSK_TYPE_BOOL  ? (double)v->u.b
-                                                   : (double)v->u.i;
+      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_FLOAT64) {
+        col->f64[r] = v->type == DUSK_TYPE_FLOAT64 ? v->u.f : (double)v->u.i;
         col->valid[r] = 1;
       }
       break;
@@ -442,36 +504,61 @@ static void fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
       }
       break;
     case DUSK_TYPE_STRING: {
-      /* pandas puts the value itself into an object column; as text it
-       * reads the same. */
-      char text[64];
-      const char *s = text;
-      size_t len;
+      /* pandas puts the value itself into an object column; its text is
+       * what every output shows. */
       uint32_t off;
-      if (v->type == DUSK_TYPE_STRING) {
-        s = v->u.s.ptr;
-        len = v->u.s.len;
-      } else if (v->type == DUSK_TYPE_INT64) {
-        len = (size_t)snprintf(text, sizeof text, "%lld", (long long)v->u.i);
-      } else if (v->type == DUSK_TYPE_FLOAT64) {
-        len = (size_t)snprintf(text, sizeof text, "%.17g", v->u.f);
-      } else if (v->type == DUSK_TYPE_BOOL) {
-        len = (size_t)snprintf(text, sizeof text, "%s",
-                               v->u.b ? "True" : "False");
-      } else {
+      if (s == NULL)
         break;
-      }
-      if (dusk_batch_arena_add(b, s, len, &off) == 0) {
-        col->str_off[r] = off;
-        col->str_len[r] = (uint32_t)len;
-        col->valid[r] = 1;
-      }
+      if (dusk_batch_arena_add(b, s, len, &off) != 0)
+        return DUSK_ENOMEM;
+      col->str_off[r] = off;
+      col->str_len[r] = (uint32_t)len;
+      col->valid[r] = 1;
       break;
     }
     default:
       break;
     }
   }
+  return 0;
+}
+
+/* FILL_MIXED: column c becomes text (its type STRING until the batch goes
+ * back to the scan, on_batch), every value as pandas writes it in an
+ * object column and the nulls as v.  0 or DUSK_ENOMEM. */
+static int fill_mixed(dusk_batch *b, size_t c, const dusk_value *v) {
+  dusk_column *col = &b->cols[c];
+  char fill_buf[32], buf[32];
+  const char *fill_s, *s;
+  size_t fill_len;
+  if (col->type == DUSK_TYPE_STRING)
+    return fill_column(b, c, v);
+  if (col->str_off == NULL) { /* kept with the batch's other arrays */
+    col->str_off = calloc(b->cap ? b->cap : 1, sizeof *col->str_off);
+    col->str_len = calloc(b->cap ? b->cap : 1, sizeof *col->str_len);
+    if (col->str_off == NULL || col->str_len == NULL)
+      return DUSK_ENOMEM;
+  }
+  fill_len = value_text(v, 0, fill_buf, &fill_s);
+  for (size_t r = 0; r < b->nrows; r++) {
+    size_t len;
+    uint32_t off;
+    if (col->valid[r]) {
+      dusk_value x;
+      dusk_batch_get(b, c, r, &x);
+      len = value_text(&x, 1, buf, &s);
+    } else {
+      s = fill_s;
+      len = fill_len;
+    }
+    if (dusk_batch_arena_add(b, s, len, &off) != 0)
+      return DUSK_ENOMEM;
+    col->str_off[r] = off;
+    col->str_len[r] = (uint32_t)len;
+    col->valid[r] = 1;
+  }
+  col->type = DUSK_TYPE_STRING;
+  return 0;
 }
 
 /* Keeps the rows where mask is set, in order. */
@@ -503,11 +590,49 @@ typedef struct scan_ctx {
   pipeline *p;
   uint64_t *row_ordinals; /* per batch row: ordinal within the range */
   int stopped;            /* head had its rows before the range's end */
+  uint8_t *mixed_seen;    /* per column: FILL_REPORT met a null there */
+  int mixed_col;          /* the first such column, or -1 */
+  const dusk_value *mixed_value; /* with this fill value */
   dusk_error *err;
 } scan_ctx;
 
+/* One fill of a FILLNA step into column c.  A FILL_REPORT column with a
+ * null is noted (the scheduler must rerun with it mixed) and left as it
+ * is: the scan goes on, to note the others in its range too. */
+static int fill_one(scan_ctx *ctx, const step *st, dusk_batch *b, size_t c,
+                    const dusk_value *v) {
+  switch (st->fill_how[c]) {
+  case FILL_MIXED:
+    return fill_mixed(b, c, v);
+  case FILL_REPORT:
+    for (size_t r = 0; r < b->nrows; r++)
+      if (!b->cols[c].valid[r]) {
+        if (ctx->mixed_col < 0) {
+          ctx->mixed_col = (int)c;
+          ctx->mixed_value = v;
+        }
+        ctx->mixed_seen[c] = 1;
+        break;
+      }
+    return 0;
+  default:
+    return fill_column(b, c, v);
+  }
+}
+
+static int run_steps(scan_ctx *ctx, dusk_batch *b);
+
+/* The scan's batch function.  Columns a fill turned into text go back to
+ * the type the scan writes before the batch does. */
 static int on_batch(void *arg, dusk_batch *b) {
   scan_ctx *ctx = arg;
+  int rc = run_steps(ctx, b);
+  for (size_t c = 0; c < b->ncols; c++)
+    b->cols[c].type = ctx->p->scan_types[c];
+  return rc;
+}
+
+static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   pipeline *p = ctx->p;
   size_t nrows0 = b->nrows;
   int filtered = 0;
@@ -519,11 +644,15 @@ static int on_batch(void *arg, dusk_batch *b) {
     const dusk_plan *s = st->node;
     if (s->kind == DUSK_PLAN_FILLNA) {
       for (size_t f = 0; f < s->nfills; f++) {
+        const dusk_value *v = &s->fills[f].value;
+        int rc = 0;
         if (st->fill_cols[f] >= 0)
-          fill_column(b, (size_t)st->fill_cols[f], &s->fills[f].value);
+          rc = fill_one(ctx, st, b, (size_t)st->fill_cols[f], v);
         else
-          for (size_t c = 0; c < b->ncols; c++)
-            fill_column(b, c, &s->fills[f].value);
+          for (size_t c = 0; c < b->ncols && rc == 0; c++)
+            rc = fill_one(ctx, st, b, c, v);
+        if (rc != 0)
+          return rc;
       }
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
@@ -841,6 +970,28 @@ static int label_base(const dusk_op_call *call, uint64_t index,
   return rc;
 }
 
+/* The deferred failure of a scan whose fills noted nulls (fill_one):
+ * "DUSK-MIXED a<US>b...\n..." with every column noted, the first in
+ * full. */
+static void mixed_message(const pipeline *p, const scan_ctx *ctx,
+                          const char *path, char *out, size_t outlen) {
+  char buf[32], names[200];
+  const char *s, *first = p->names[ctx->mixed_col];
+  size_t len = value_text(ctx->mixed_value, 0, buf, &s), k;
+  k = (size_t)snprintf(names, sizeof names, "%.80s", first);
+  for (size_t c = 0; c < p->ncols && k < sizeof names; c++)
+    if (ctx->mixed_seen[c] && (int)c != ctx->mixed_col &&
+        k + strlen(p->names[c]) + 2 < sizeof names)
+      k += (size_t)snprintf(names + k, sizeof names - k, "%c%s",
+                            DUSK_MIXED_SEP, p->names[c]);
+  snprintf(out, outlen,
+           DUSK_MIXED_TAG "%s\n%.100s: column '%.60s' (%s) has a null that "
+                          "fillna fills with '%.*s': pandas then holds two "
+                          "kinds of values in it (object dtype)",
+           names, path, first, dusk_type_name(p->scan_types[ctx->mixed_col]),
+           (int)(len < 40 ? len : 40), s);
+}
+
 static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_scan_args a;
   dusk_error err = {0};
@@ -900,7 +1051,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.data_start = a.data_start;
   o.ncols_file = a.nheader;
   o.col_map = col_map;
-  o.types = p.types;
+  o.types = p.scan_types;
   o.nout = p.ncols;
   o.batch_rows = BATCH_ROWS;
   o.max_field = MAX_FIELD;
@@ -909,9 +1060,21 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.p = &p;
   ctx.err = &err;
   ctx.stopped = 0;
+  ctx.mixed_col = -1;
+  ctx.mixed_value = NULL;
+  ctx.mixed_seen = calloc(p.ncols ? p.ncols : 1, 1);
+  if (ctx.mixed_seen == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+    free(ctx.row_ordinals);
+    free(nulls_only);
+    goto failed;
+  }
   rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
   free(ctx.row_ordinals);
   free(nulls_only);
+  if (rc == 0 && ctx.mixed_col >= 0)
+    mixed_message(&p, &ctx, path, deferred, sizeof deferred);
+  free(ctx.mixed_seen);
   if (rc == DUSK_EWIDEN) {
     const dusk_csvscan_conflict *cf = &stats.conflict;
     snprintf(deferred, sizeof deferred,
@@ -1546,6 +1709,55 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   return 0;
 }
 
+/* Fails the call with a DUSK-MIXED that names every column the ranges up
+ * to cut noted (each range names its own), so one rerun covers them, and
+ * the person's text of the first. */
+static int fail_mixed(const dusk_table *rg, int64_t cut, dusk_slice first,
+                      dusk_op_call *call) {
+  const size_t tag = strlen(DUSK_MIXED_TAG);
+  const char *nl = memchr(first.ptr, '\n', first.len);
+  dusk_buf msg;
+  int rc;
+  dusk_buf_init(&msg);
+  dusk_buf_append(&msg, first.ptr, nl ? (size_t)(nl - first.ptr) : first.len);
+  for (size_t r = 0; r < rg->nrows; r++) {
+    dusk_value v;
+    const char *p, *end;
+    if (!rg->cols[5].valid[r] || rg->cols[0].i64[r] > cut)
+      continue;
+    dusk_table_get(rg, 5, r, &v);
+    if (v.u.s.len <= tag || memcmp(v.u.s.ptr, DUSK_MIXED_TAG, tag) != 0)
+      continue;
+    end = memchr(v.u.s.ptr, '\n', v.u.s.len);
+    if (end == NULL)
+      end = v.u.s.ptr + v.u.s.len;
+    for (p = v.u.s.ptr + tag; p < end;) {
+      const char *q = memchr(p, DUSK_MIXED_SEP, (size_t)(end - p));
+      size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+      int seen = 0;
+      /* Already named?  The list is short: a linear look. */
+      for (const char *m = msg.data + tag; !seen && m < msg.data + msg.len;) {
+        const char *mq = memchr(m, DUSK_MIXED_SEP,
+                                (size_t)(msg.data + msg.len - m));
+        size_t mn = mq ? (size_t)(mq - m) : (size_t)(msg.data + msg.len - m);
+        seen = mn == n && memcmp(m, p, n) == 0;
+        m += mn + 1;
+      }
+      if (!seen && msg.len + n < 4096) {
+        char sep = DUSK_MIXED_SEP;
+        dusk_buf_append(&msg, &sep, 1);
+        dusk_buf_append(&msg, p, n);
+      }
+      p += n + 1;
+    }
+  }
+  if (nl != NULL)
+    dusk_buf_append(&msg, nl, (size_t)(first.ptr + first.len - nl));
+  rc = dusk_registry_fail_text(call, msg.data, msg.len);
+  dusk_buf_destroy(&msg);
+  return rc;
+}
+
 /* The final steps' common part: every range's quote state must have been
  * right (else the call fails with the corrections, DUSK-QUOTES), and then
  * the first range's scan error is real (the call fails with it).  0 when
@@ -1570,6 +1782,11 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc) {
     if (first < rg->nrows) {
       dusk_value v;
       dusk_table_get(rg, 5, first, &v);
+      if (v.u.s.len > strlen(DUSK_MIXED_TAG) &&
+          memcmp(v.u.s.ptr, DUSK_MIXED_TAG, strlen(DUSK_MIXED_TAG)) == 0) {
+        *rc = fail_mixed(rg, cut, v.u.s, call);
+        return 1;
+      }
       *rc = dusk_registry_api.fail(call, "%.*s", (int)v.u.s.len, v.u.s.ptr);
       return 1;
     }

@@ -162,6 +162,14 @@ class Files:
         ls[self.big_line - 1] = ",".join(f)
         write_lines(p("stray_quote_big.csv"), ls)
 
+        # A string column with one null, past the sample: fillna(0) makes
+        # it an object column of strings and the number 0 (pandas).
+        ls = list(big)
+        f = ls[self.big_line - 1].split(",")
+        f[1] = ""
+        ls[self.big_line - 1] = ",".join(f)
+        write_lines(p("late_null_big.csv"), ls)
+
         # Two files of one glob with different headers.
         os.makedirs(p("mixed"), exist_ok=True)
         write_lines(p("mixed/part1.csv"), small)
@@ -502,6 +510,35 @@ def cases(cl, F):
         if why is None and os.path.isdir(outdir) and os.listdir(outdir):
             why = f"part files written: {sorted(os.listdir(outdir))[:3]}"
         return why
+
+    # fillna with another kind of value than a column's makes pandas hold
+    # it as an object column (numbers and strings): what pandas computes
+    # differently there, or refuses, is refused with the column named.
+    small = p("small.csv")
+    late = p("late_null_big.csv")
+    obj = "object column"
+    for name, expr, frags in (
+            ("groupby key", f'read_csv("{small}").fillna("N")'
+                            f'.groupby("SR_Flag").count()',
+             ["'SR_Flag'", obj, "grouping by it"]),
+            ("value_counts", f'read_csv("{small}").fillna("N")'
+                             f'["SR_Flag"].value_counts()',
+             ["'SR_Flag'", obj, "counting its values"]),
+            ("query comparison", f'read_csv("{small}").fillna("N")'
+                                 f'.query("SR_Flag == 1")',
+             ["'SR_Flag'", obj, "comparing"]),
+            ("max", f'read_csv("{small}").fillna("N").groupby("PULocationID")'
+                    f'.agg({{"SR_Flag": "max"}})',
+             ["'SR_Flag'", obj, "its max"]),
+            ("describe with no number column left",
+             f'read_csv("{small}", usecols=["SR_Flag", "hvfhs_license_num"])'
+             f'.fillna("N").describe()', ["describe", "no number column"]),
+            ("string column filled with 0, null past the sample",
+             f'read_csv("{late}").fillna(0)'
+             f'.groupby("dispatching_base_num").size()',
+             ["'dispatching_base_num'", obj, "grouping by it"])):
+        case(f"fillna mixing kinds: {name}")(err(expr, frags,
+                                                 blocksize="64KB"))
 
     # 6: invalid UTF-8 in a string column; the query names no column, so
     # the name can only come from the message.

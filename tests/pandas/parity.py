@@ -78,6 +78,21 @@ def make_data(bin_dir, work):
             eol = "\r\n" if i % 5 == 0 else "\n"
             f.write(f"{i},{size},{lat},{note},{n}{eol}")
     files["lit"] = path
+    # Columns of every type with nulls, for fillna with another kind of
+    # value (pandas' object columns): an int column with nulls early and
+    # late, a float column with nulls only past the scheduler's 256 KiB
+    # sample, a bool and a string column with nulls, an int column without.
+    rnd = random.Random(5)
+    path = os.path.join(work, "fill.csv")
+    with open(path, "w", newline="") as f:
+        f.write("k,x,y,b,s,n\n")
+        for i in range(16000):
+            x = "" if i % 97 == 3 else str(rnd.randint(-9, 99))
+            y = "" if i > 14000 and i % 53 == 0 else repr(rnd.randint(0, 400) / 8)
+            b = "" if i % 71 == 5 else rnd.choice(["True", "False"])
+            s = "" if i % 61 == 7 else rnd.choice(["red", "blue", "0", "-z"])
+            f.write(f"k{rnd.randint(0, 4)},{x},{y},{b},{s},{rnd.randint(0, 99)}\n")
+    files["fill"] = path
     return files
 
 
@@ -86,6 +101,8 @@ def cases(files):
     A = lambda: pd.read_csv(a)
     B = lambda: pd.read_csv(b)
     W = lambda: pd.read_csv(w)
+    fl = files["fill"]
+    F = lambda: pd.read_csv(fl)
     return [
         ("groupby count",
          f'read_csv("{a}").groupby("PULocationID").count()',
@@ -166,6 +183,38 @@ def cases(files):
         ("string column count",
          f'read_csv("{w}").groupby("s").count()',
          lambda: W().groupby("s").count()),
+        ("fillna string head",
+         f'read_csv("{fl}").fillna("N").head(30)',
+         lambda: F().fillna("N").head(30)),
+        ("fillna string groupby count",
+         f'read_csv("{fl}").fillna("N").groupby("k").count()',
+         lambda: F().fillna("N").groupby("k").count()),
+        ("fillna string filter head",
+         f'read_csv("{fl}").fillna("N").query(\'k == "k1"\').head(25)',
+         lambda: F().fillna("N").query('k == "k1"').head(25)),
+        ("fillna column string late nulls",
+         f'read_csv("{fl}").fillna({{"y": "N"}}).query("n > 90")'
+         f'.groupby("k").count()',
+         lambda: F().fillna({"y": "N"}).query("n > 90").groupby("k")
+         .count()),
+        ("fillna 0 head",
+         f'read_csv("{fl}").fillna(0).head(30)',
+         lambda: F().fillna(0).head(30)),
+        ("fillna 0 groupby count",
+         f'read_csv("{fl}").fillna(0).groupby("k").count()',
+         lambda: F().fillna(0).groupby("k").count()),
+        ("fillna string groupby min",
+         f'read_csv("{fl}").fillna("N").groupby("k").min()',
+         lambda: F().fillna("N").groupby("k").min()),
+        ("filter then fillna string",
+         f'read_csv("{fl}").query("x > 50").fillna("N").groupby("k").size()',
+         lambda: F().query("x > 50").fillna("N").groupby("k").size()),
+        ("fillna bool head",
+         f'read_csv("{fl}").fillna(True).head(30)',
+         lambda: F().fillna(True).head(30)),
+        ("fillna string to_csv",
+         f'read_csv("{fl}").fillna("N")' + '.to_csv("{outdir}")',
+         lambda: F().fillna("N")),
         ("to_csv of a filter",
          f'read_csv("{a}").query("SR_Flag == 1")' + '.to_csv("{outdir}")',
          lambda: A().query("SR_Flag == 1")),
