@@ -1624,6 +1624,8 @@ int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
   qtrack t;
   int fd, rc = 0;
   uint64_t pos = start <= data_start ? data_start : start;
+  size_t cap = end > pos && end - pos < READ_CHUNK ? (size_t)(end - pos)
+                                                   : READ_CHUNK;
 
   *transfer = -1;
   init_classes(cls, sep);
@@ -1631,13 +1633,13 @@ int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
   fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return dusk_error_set(err, -errno, "%s: %s", path, strerror(errno));
-  buf = malloc(READ_CHUNK);
+  buf = malloc(cap);
   if (buf == NULL) {
     close(fd);
     return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", path);
   }
   while (pos < end) {
-    size_t want = end - pos < READ_CHUNK ? (size_t)(end - pos) : READ_CHUNK;
+    size_t want = end - pos < cap ? (size_t)(end - pos) : cap;
     ssize_t got = pread(fd, buf, want, (off_t)pos);
     if (got < 0 && errno == EINTR)
       continue;
