@@ -1227,8 +1227,8 @@ static int check_options(const dusk_csvscan_options *o, dusk_error *err) {
     return dusk_error_set(err, DUSK_EINVAL, "%s: max_field over 4 GiB", path);
   if (o->start_state < DUSK_CSV_GUESS ||
       o->start_state > DUSK_CSV_QUOTE_IN_QUOTES)
-    return dusk_error_set(err, DUSK_EINVAL, "%s: invalid start state %d",
-                          path, o->start_state);
+    return dusk_error_set(err, DUSK_EINVAL, "%s: invalid start state %d", path,
+                          o->start_state);
   for (size_t i = 0; i < o->nout; i++)
     if (o->types[i] < DUSK_TYPE_BOOL || o->types[i] > DUSK_TYPE_STRING)
       return dusk_error_set(err, DUSK_EINVAL,
@@ -1321,8 +1321,7 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
              ? o->start_state
              : guess_state(cls, (unsigned char)s->buf[0]);
     s->stats->start_state = qs;
-    st = (qs == FS && is_term((unsigned char)s->buf[0])) ? ST_BETWEEN
-                                                        : ST_SKIP;
+    st = (qs == FS && is_term((unsigned char)s->buf[0])) ? ST_BETWEEN : ST_SKIP;
     pos = o->start;
   }
 
@@ -1519,7 +1518,7 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   s.parity_pos = o->start <= o->data_start ? o->data_start : o->start;
   if (s.parity_pos > s.pend)
     s.parity_pos = s.pend;
-  stats->start_state = o->start <= o->data_start ? FS
+  stats->start_state = o->start <= o->data_start          ? FS
                        : o->start_state != DUSK_CSV_GUESS ? o->start_state
                                                           : FS;
 
@@ -1624,8 +1623,8 @@ int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
   qtrack t;
   int fd, rc = 0;
   uint64_t pos = start <= data_start ? data_start : start;
-  size_t cap = end > pos && end - pos < READ_CHUNK ? (size_t)(end - pos)
-                                                   : READ_CHUNK;
+  size_t cap =
+      end > pos && end - pos < READ_CHUNK ? (size_t)(end - pos) : READ_CHUNK;
 
   *transfer = -1;
   init_classes(cls, sep);

@@ -69,13 +69,13 @@
  * records and quoted fields end (pandas' START_FIELD, IN_FIELD,
  * IN_QUOTED_FIELD and QUOTE_IN_QUOTED_FIELD). */
 typedef enum dusk_csv_state {
-  DUSK_CSV_GUESS = 0,       /* options only: outside quotes, the rest read
-                               from the byte before start (a separator or
-                               line end: FIELD_START, a '"': QUOTE_IN_QUOTES,
-                               else IN_FIELD) */
-  DUSK_CSV_FIELD_START = 1, /* at the start of a field: '"' opens quotes */
-  DUSK_CSV_IN_FIELD = 2,    /* in an unquoted field: '"' is data */
-  DUSK_CSV_IN_QUOTES = 3,   /* in a quoted field: only '"' ends it */
+  DUSK_CSV_GUESS = 0,          /* options only: outside quotes, the rest read
+                                  from the byte before start (a separator or
+                                  line end: FIELD_START, a '"': QUOTE_IN_QUOTES,
+                                  else IN_FIELD) */
+  DUSK_CSV_FIELD_START = 1,    /* at the start of a field: '"' opens quotes */
+  DUSK_CSV_IN_FIELD = 2,       /* in an unquoted field: '"' is data */
+  DUSK_CSV_IN_QUOTES = 3,      /* in a quoted field: only '"' ends it */
   DUSK_CSV_QUOTE_IN_QUOTES = 4 /* after a '"' in a quoted field: a second
                                   '"' is a quote, a separator or line end
                                   ends the field */

@@ -83,9 +83,9 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   if (f[0].type != MSGPACK_OBJECT_BIN || f[1].type != MSGPACK_OBJECT_STR ||
       get_u64(&f[2], &a->start) != 0 || get_u64(&f[3], &a->end) != 0 ||
       get_u64(&f[4], &a->data_start) != 0 || get_u64(&f[5], &state) != 0 ||
-      state > 4 || get_u64(&f[6], &index) != 0 ||
-      index > (uint64_t)INT64_MAX || f[7].type != MSGPACK_OBJECT_ARRAY ||
-      get_u64(&f[8], &a->file_size) != 0 || a->start > a->end) {
+      state > 4 || get_u64(&f[6], &index) != 0 || index > (uint64_t)INT64_MAX ||
+      f[7].type != MSGPACK_OBJECT_ARRAY || get_u64(&f[8], &a->file_size) != 0 ||
+      a->start > a->end) {
     dusk_error_set(err, rc, "scan args: a field has the wrong type");
     goto out;
   }

@@ -487,8 +487,8 @@ static void free_names(char ***v, size_t *n) {
  * two kinds of values (a comparison, a groupby key, value_counts, min,
  * max, nunique, sum, mean): refused on a mixed column; on one that may
  * mix, noted, so that its fill reports the first null it meets. */
-static int mixed_use(sched_query *q, const schema *sc, int j,
-                     const char *where, const char *doing, dusk_error *err) {
+static int mixed_use(sched_query *q, const schema *sc, int j, const char *where,
+                     const char *doing, dusk_error *err) {
   uint8_t m = sc->mix != NULL ? sc->mix[j] : MIX_NONE;
   if (m == MIX_MAYBE)
     add_name(&q->sensitive, &q->nsensitive, sc->names[j]);
@@ -506,12 +506,18 @@ static int mixed_use(sched_query *q, const schema *sc, int j,
 /* "min of it", ... for mixed_use. */
 static const char *agg_doing(dusk_agg_fn fn) {
   switch (fn) {
-  case DUSK_AGG_SUM: return "its sum";
-  case DUSK_AGG_MEAN: return "its mean";
-  case DUSK_AGG_MIN: return "its min";
-  case DUSK_AGG_MAX: return "its max";
-  case DUSK_AGG_NUNIQUE: return "its nunique";
-  default: return "aggregating it";
+  case DUSK_AGG_SUM:
+    return "its sum";
+  case DUSK_AGG_MEAN:
+    return "its mean";
+  case DUSK_AGG_MIN:
+    return "its min";
+  case DUSK_AGG_MAX:
+    return "its max";
+  case DUSK_AGG_NUNIQUE:
+    return "its nunique";
+  default:
+    return "aggregating it";
   }
 }
 
@@ -525,8 +531,7 @@ static int expr_mixed(sched_query *q, const schema *sc, const dusk_expr *e,
   if (e->kind == DUSK_EXPR_COLUMN) {
     if (only_nulls || (j = schema_find(sc, e->name)) < 0)
       return 0;
-    return mixed_use(q, sc, j, "query", "comparing or computing with it",
-                     err);
+    return mixed_use(q, sc, j, "query", "comparing or computing with it", err);
   }
   rc = expr_mixed(q, sc, e->a,
                   e->kind == DUSK_EXPR_ISNULL || e->kind == DUSK_EXPR_NOTNULL,
@@ -881,8 +886,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
      * column as text (count, unique, top, freq), which dusk does not. */
     int numbers = 0;
     for (size_t c = 0; c < in.n; c++)
-      numbers |= in.types[c] == DUSK_TYPE_INT64 ||
-                 in.types[c] == DUSK_TYPE_FLOAT64;
+      numbers |=
+          in.types[c] == DUSK_TYPE_INT64 || in.types[c] == DUSK_TYPE_FLOAT64;
     if (!numbers) {
       rc = dusk_error_set(err, DUSK_ETYPE,
                           "describe: no number column (pandas would then "
@@ -1267,8 +1272,8 @@ static void lower_and_submit(sched_query *q) {
   }
   add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_args,
             &multi);
-  add_combine_tree(&sp, level, nlevel, &tail_args, q->final_key,
-                   q->final_key, "df_final");
+  add_combine_tree(&sp, level, nlevel, &tail_args, q->final_key, q->final_key,
+                   "df_final");
   /* Dependency slices point at the spec keys. */
   {
     size_t total = 0, at = 0;
@@ -1452,8 +1457,7 @@ static int handle_mixed(sched_query *q, const char *msg) {
       if (!name_in(q->mixed, q->nmixed, col)) {
         add_name(&q->mixed, &q->nmixed, col);
         dusk_log(DUSK_LOG_INFO,
-                 "query %s: column '%s' mixes kinds after fillna", q->key,
-                 col);
+                 "query %s: column '%s' mixes kinds after fillna", q->key, col);
         added = 1;
       }
     }
@@ -1477,8 +1481,7 @@ static int handle_quotes(sched_query *q, const char *msg) {
       break;
     p = end + 1;
     last = strtoull(p, &end, 10);
-    if (end == p || *end != '=' || end[1] < '1' || end[1] > '4' ||
-        last < first)
+    if (end == p || *end != '=' || end[1] < '1' || end[1] > '4' || last < first)
       break;
     run.first = first;
     run.last = last;

@@ -773,8 +773,7 @@ static int same_size(const char *path, uint64_t size, dusk_error *err) {
 
 /* The state transfer of [start, end) of path (csvscan.h), or -1 on a read
  * error. */
-static int range_transfer(const char *path, char sep,
-                          const dusk_scan_args *a) {
+static int range_transfer(const char *path, char sep, const dusk_scan_args *a) {
   dusk_error err;
   int transfer;
   if (dusk_csvscan_transfer(path, sep, a->start, a->end, a->data_start,
@@ -934,8 +933,8 @@ static bool *nulls_only_columns(const pipeline *p) {
 
 /* A to_csv scan's first row label: its range's entry in the df_offsets
  * table it depends on, or 0 without one (the file's only range). */
-static int label_base(const dusk_op_call *call, uint64_t index,
-                      int64_t *base, dusk_error *err) {
+static int label_base(const dusk_op_call *call, uint64_t index, int64_t *base,
+                      dusk_error *err) {
   dusk_table *t = NULL;
   size_t lo = 0, hi;
   int rc;
@@ -943,8 +942,10 @@ static int label_base(const dusk_op_call *call, uint64_t index,
   if (call->ninputs == 0)
     return 0;
   if (call->ninputs != 1)
-    return dusk_error_set(err, DUSK_EINVAL, "to_csv scan: %zu inputs, "
-                          "expected the offsets", call->ninputs);
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "to_csv scan: %zu inputs, "
+                          "expected the offsets",
+                          call->ninputs);
   if ((rc = dusk_table_decode(call->inputs[0], &t, err)) != 0)
     return rc;
   if (t->ncols != 2 || t->cols[0].type != DUSK_TYPE_INT64 ||
@@ -982,8 +983,8 @@ static void mixed_message(const pipeline *p, const scan_ctx *ctx,
   for (size_t c = 0; c < p->ncols && k < sizeof names; c++)
     if (ctx->mixed_seen[c] && (int)c != ctx->mixed_col &&
         k + strlen(p->names[c]) + 2 < sizeof names)
-      k += (size_t)snprintf(names + k, sizeof names - k, "%c%s",
-                            DUSK_MIXED_SEP, p->names[c]);
+      k += (size_t)snprintf(names + k, sizeof names - k, "%c%s", DUSK_MIXED_SEP,
+                            p->names[c]);
   snprintf(out, outlen,
            DUSK_MIXED_TAG "%s\n%.100s: column '%.60s' (%s) has a null that "
                           "fillna fills with '%.*s': pandas then holds two "
@@ -1548,9 +1549,9 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
   if (!wrong)
     return 0;
   {
-    int len = snprintf(item, sizeof item,
-                       "\n%d runs of ranges guessed their quote state wrong",
-                       wrong);
+    int len =
+        snprintf(item, sizeof item,
+                 "\n%d runs of ranges guessed their quote state wrong", wrong);
     dusk_buf_append(msg, item, (size_t)len);
   }
   return DUSK_ETASK;
@@ -1737,8 +1738,8 @@ static int fail_mixed(const dusk_table *rg, int64_t cut, dusk_slice first,
       int seen = 0;
       /* Already named?  The list is short: a linear look. */
       for (const char *m = msg.data + tag; !seen && m < msg.data + msg.len;) {
-        const char *mq = memchr(m, DUSK_MIXED_SEP,
-                                (size_t)(msg.data + msg.len - m));
+        const char *mq =
+            memchr(m, DUSK_MIXED_SEP, (size_t)(msg.data + msg.len - m));
         size_t mn = mq ? (size_t)(mq - m) : (size_t)(msg.data + msg.len - m);
         seen = mn == n && memcmp(m, p, n) == 0;
         m += mn + 1;

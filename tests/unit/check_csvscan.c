@@ -4,8 +4,8 @@
  * the true tokenizer state at the split, then in three at random points:
  * the rows, concatenated in range order, must equal the whole-file rows,
  * and each range must report the state transfer of the bytes it covers,
- * as a byte-at-a-time model of pandas' tokenizer (ref_run) computes it.  One case per
- * kind of malformed input.  Rows are rendered to a canonical text
+ * as a byte-at-a-time model of pandas' tokenizer (ref_run) computes it.  One
+ * case per kind of malformed input.  Rows are rendered to a canonical text
  * ("i<int>;", "f<%.17g>;", "b<0|1>;", "s<len>:<bytes>;", "N;" for null)
  * so whole results compare with memcmp.
  *
@@ -410,19 +410,17 @@ static int ref_transfer(const char *p, uint64_t ds, uint64_t start,
                         uint64_t end, char sep) {
   int m = 0;
   for (int st = DUSK_CSV_FIELD_START; st <= DUSK_CSV_QUOTE_IN_QUOTES; st++) {
-    int e = start <= ds ? (end > ds ? ref_run(p, ds, end, DUSK_CSV_FIELD_START,
-                                              sep)
-                                    : DUSK_CSV_FIELD_START)
-                        : ref_run(p, start, end > start ? end : start, st, sep);
+    int e = start <= ds
+                ? (end > ds ? ref_run(p, ds, end, DUSK_CSV_FIELD_START, sep)
+                            : DUSK_CSV_FIELD_START)
+                : ref_run(p, start, end > start ? end : start, st, sep);
     m |= (e - 1) << (2 * (st - 1));
   }
   return m;
 }
 
 /* The transfer of a range that ends in st whatever its start state. */
-static int const_transfer(int st) {
-  return (st - 1) * 0x55;
-}
+static int const_transfer(int st) { return (st - 1) * 0x55; }
 
 /* A state the scan at pos is not in: a wrong guess. */
 static int wrong_state(int truth) {
@@ -456,9 +454,8 @@ static dusk_csvscan_options options(const loaded *l, uint64_t start,
 
 /* Scans [start, end) into c (appending); checks the range's transfer and
  * batch ordinals, returns the scan's code. */
-static int scan_range(const loaded *l, uint64_t start, uint64_t end,
-                      int state, size_t batch_rows, collect *c,
-                      dusk_error *err) {
+static int scan_range(const loaded *l, uint64_t start, uint64_t end, int state,
+                      size_t batch_rows, collect *c, dusk_error *err) {
   dusk_csvscan_options o = options(l, start, end, state, batch_rows);
   dusk_csvscan_stats st;
   uint64_t before = c->rows;
@@ -473,8 +470,8 @@ static int scan_range(const loaded *l, uint64_t start, uint64_t end,
                  l->f->name, start, end, st.rows, c->rows,
                  c->bad_first_row ? "wrong" : "ok");
   c->rows += before;
-  if (rc == 0 && st.quote_transfer != ref_transfer(l->data, l->data_start,
-                                                   start, pend, ','))
+  if (rc == 0 && st.quote_transfer !=
+                     ref_transfer(l->data, l->data_start, start, pend, ','))
     ck_abort_msg("%s [%" PRIu64 ",%" PRIu64 ") transfer %d, want %d",
                  l->f->name, start, end, st.quote_transfer,
                  ref_transfer(l->data, l->data_start, start, pend, ','));
@@ -538,8 +535,8 @@ START_TEST(test_every_split) {
     collect_init(&c);
     rc = scan_range(&l, 0, p, false, 3, &c, &err);
     ck_assert_msg(rc == 0, "%s [0,%" PRIu64 "): %s", f->name, p, err.message);
-    rc = scan_range(&l, p, p % 2 ? l.size : l.size + 7, state_at(&l, p),
-                    3, &c, &err);
+    rc = scan_range(&l, p, p % 2 ? l.size : l.size + 7, state_at(&l, p), 3, &c,
+                    &err);
     ck_assert_msg(rc == 0, "%s [%" PRIu64 ",end): %s", f->name, p, err.message);
     assert_rows(&c, f->expect, "split", f->name, p, p);
     collect_destroy(&c);
@@ -572,12 +569,10 @@ START_TEST(test_three_way_splits) {
     }
     collect_init(&c);
     ck_assert_int_eq(scan_range(&l, 0, a, false, 2, &c, &err), 0);
-    ck_assert_msg(scan_range(&l, a, b, state_at(&l, a), 2, &c, &err) ==
-                      0,
+    ck_assert_msg(scan_range(&l, a, b, state_at(&l, a), 2, &c, &err) == 0, "%s",
+                  err.message);
+    ck_assert_msg(scan_range(&l, b, l.size, state_at(&l, b), 2, &c, &err) == 0,
                   "%s", err.message);
-    ck_assert_msg(
-        scan_range(&l, b, l.size, state_at(&l, b), 2, &c, &err) == 0,
-        "%s", err.message);
     assert_rows(&c, f->expect, "3-way", f->name, a, b);
     collect_destroy(&c);
   }
@@ -630,8 +625,8 @@ START_TEST(test_wrong_guess_differs) {
   collect_destroy(&c);
   /* The right guess reads from record 4 on. */
   collect_init(&c);
-  ck_assert_int_eq(
-      scan_range(&l, p2, l.size, DUSK_CSV_IN_QUOTES, 3, &c, &err), 0);
+  ck_assert_int_eq(scan_range(&l, p2, l.size, DUSK_CSV_IN_QUOTES, 3, &c, &err),
+                   0);
   ck_assert_int_eq(memcmp(c.out.data, "i4;", 3), 0);
   collect_destroy(&c);
 }
@@ -797,8 +792,8 @@ START_TEST(test_large_file_splits) {
       uint64_t p = points[k];
       collect_init(&c);
       ck_assert_int_eq(scan_range(&l, 0, p, false, 1000, &c, &err), 0);
-      ck_assert_msg(scan_range(&l, p, l.size, state_at(&l, p), 777, &c,
-                               &err) == 0,
+      ck_assert_msg(scan_range(&l, p, l.size, state_at(&l, p), 777, &c, &err) ==
+                        0,
                     "%s", err.message);
       assert_rows(&c, f.expect, "large split", f.name, p, p);
       collect_destroy(&c);
@@ -814,11 +809,10 @@ START_TEST(test_large_file_splits) {
       }
       collect_init(&c);
       ck_assert_int_eq(scan_range(&l, 0, a, false, 16384, &c, &err), 0);
+      ck_assert_int_eq(scan_range(&l, a, b, state_at(&l, a), 16384, &c, &err),
+                       0);
       ck_assert_int_eq(
-          scan_range(&l, a, b, state_at(&l, a), 16384, &c, &err), 0);
-      ck_assert_int_eq(
-          scan_range(&l, b, l.size, state_at(&l, b), 16384, &c, &err),
-          0);
+          scan_range(&l, b, l.size, state_at(&l, b), 16384, &c, &err), 0);
       assert_rows(&c, f.expect, "large 3-way", f.name, a, b);
       collect_destroy(&c);
     }
@@ -1207,8 +1201,8 @@ START_TEST(test_bad_quoting) {
                   &err);
   ck_assert_msg(rc == 0, "%s", err.message);
   ck_assert_uint_eq(c.out.len, strlen("i1;s5:5'10\";\ni2;s1:x;\n"));
-  ck_assert_int_eq(
-      memcmp(c.out.data, "i1;s5:5'10\";\ni2;s1:x;\n", c.out.len), 0);
+  ck_assert_int_eq(memcmp(c.out.data, "i1;s5:5'10\";\ni2;s1:x;\n", c.out.len),
+                   0);
   collect_destroy(&c);
   /* text after a closing quote (pandas joins it to the field; libcsv
    * would read on inside the quotes): refused, naming the byte */
@@ -2057,8 +2051,8 @@ START_TEST(test_fast_literal_quotes) {
    * read buffer) go to libcsv */
   ck_assert_uint_ge(whole.st.fast_rows, 40000 - quoted - 2);
   ck_assert_uint_lt(whole.st.fast_rows, 40000);
-  ck_assert_ptr_nonnull(memmem(whole.c.out.data, whole.c.out.len,
-                               ";s2:x\";s5:a,\n\"b;\n", 17));
+  ck_assert_ptr_nonnull(
+      memmem(whole.c.out.data, whole.c.out.len, ";s2:x\";s5:a,\n\"b;\n", 17));
   ck_assert_int_eq(whole.st.quote_transfer,
                    ref_transfer(csv.data, o.data_start, 0, csv.len, ','));
   /* cut in 2 to 9 ranges at random bytes: each starts as the scheduler
@@ -2091,9 +2085,9 @@ START_TEST(test_fast_literal_quotes) {
                oa.start, oa.end);
       scan_both(&oa, 0, 0, ctx, &g);
       if (g.rc == 0 || g.rc == DUSK_EPARSE || g.rc == DUSK_EWIDEN)
-        ck_assert_int_eq(g.st.quote_transfer,
-                         ref_transfer(csv.data, o.data_start, oa.start,
-                                      oa.end, ','));
+        ck_assert_int_eq(
+            g.st.quote_transfer,
+            ref_transfer(csv.data, o.data_start, oa.start, oa.end, ','));
       outcome_destroy(&g);
       oa.start_state = state;
       snprintf(ctx, sizeof ctx, "literal [%" PRIu64 ",%" PRIu64 ") s%d",
@@ -2101,8 +2095,7 @@ START_TEST(test_fast_literal_quotes) {
       scan_both(&oa, 0, 0, ctx, &g);
       ck_assert_msg(g.rc == 0, "%s: %s", ctx, g.err.message);
       ck_assert_int_eq(g.st.start_state, state);
-      ck_assert_int_eq(state, ref_state(csv.data, o.data_start, oa.start,
-                                        ','));
+      ck_assert_int_eq(state, ref_state(csv.data, o.data_start, oa.start, ','));
       append(&rows, g.c.out.data, g.c.out.len);
       state = dusk_csvscan_state_after(g.st.quote_transfer, state);
       outcome_destroy(&g);
@@ -2124,27 +2117,23 @@ START_TEST(test_transfer_of_file_range) {
   int m;
   for (uint64_t a = 0; a < l.size; a += 3)
     for (uint64_t b = a; b <= l.size + 2; b += 5) {
-      ck_assert_int_eq(dusk_csvscan_transfer(l.path, ',', a, b, l.data_start,
-                                             &m, &err),
-                       0);
+      ck_assert_int_eq(
+          dusk_csvscan_transfer(l.path, ',', a, b, l.data_start, &m, &err), 0);
       ck_assert_int_eq(m, ref_transfer(l.data, l.data_start, a,
                                        b < l.size ? b : l.size, ','));
-      for (int st = DUSK_CSV_FIELD_START; st <= DUSK_CSV_QUOTE_IN_QUOTES;
-           st++)
-        ck_assert_int_eq(dusk_csvscan_state_after(m, st),
-                         a <= l.data_start
-                             ? ref_state(l.data, l.data_start,
-                                         b < l.size ? b : l.size, ',')
-                             : ref_run(l.data, a, b < l.size ? b : l.size,
-                                       st, ','));
+      for (int st = DUSK_CSV_FIELD_START; st <= DUSK_CSV_QUOTE_IN_QUOTES; st++)
+        ck_assert_int_eq(
+            dusk_csvscan_state_after(m, st),
+            a <= l.data_start
+                ? ref_state(l.data, l.data_start, b < l.size ? b : l.size, ',')
+                : ref_run(l.data, a, b < l.size ? b : l.size, st, ','));
     }
   ck_assert_int_eq(dusk_csvscan_state_after(-1, DUSK_CSV_FIELD_START), 0);
   ck_assert_int_eq(dusk_csvscan_state_after(0xE4, DUSK_CSV_GUESS), 0);
   ck_assert_int_eq(dusk_csvscan_state_after(0xE4, DUSK_CSV_IN_QUOTES),
                    DUSK_CSV_IN_QUOTES);
-  ck_assert_int_lt(dusk_csvscan_transfer("/nonexistent/x.csv", ',', 0, 9, 0,
-                                         &m, &err),
-                   0);
+  ck_assert_int_lt(
+      dusk_csvscan_transfer("/nonexistent/x.csv", ',', 0, 9, 0, &m, &err), 0);
   ck_assert_int_eq(m, -1);
 }
 END_TEST

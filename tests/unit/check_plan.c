@@ -1736,12 +1736,9 @@ END_TEST
 START_TEST(test_fill_mixes) {
   /* pandas: a number into numbers stays numbers; any other kind mixes */
   ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_INT64), 0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64),
-                   0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64),
-                   0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_STRING),
-                   0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_STRING), 0);
   ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_BOOL, DUSK_TYPE_BOOL), 0);
   ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_STRING), 1);
   ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL), 1);
