@@ -5,8 +5,13 @@
 #                        north-star queries on a LocalCluster
 #   ./run.sh test        build and run the whole test suite (ctest)
 #   ./run.sh test-asan   the same suite built with ASan + UBSan
+#   ./run.sh test-install  build, install into a temporary prefix, and
+#                        build and run examples/hello_dusk.c against it
+#                        with pkg-config
 #   ./run.sh fuzz [SECS] run each libFuzzer target for SECS (needs clang)
 #   ./run.sh build       just build (into build/)
+#   ./run.sh build-release  build Release with -Werror (into build-release/),
+#                        no tests: -O3 finds warnings the test builds miss
 #   ./run.sh bench ...   dusk bench tasks ... (see README)
 #
 # Missing Debian packages are installed with apt-get when run as root.
@@ -42,7 +47,7 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
-    # The north-star workload (DESIGN.md) on two generated FHVHV-shaped
+    # The north-star workload (docs/architecture.md) on two generated FHVHV-shaped
     # files: DUSK_DEMO_ROWS rows each (default 3M, ~190 MB a file).
     ensure_packages
     build build -DDUSK_WERROR=ON >/dev/null
@@ -82,6 +87,14 @@ case "$cmd" in
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     exec ctest --output-on-failure -j 2 "$@"
     ;;
+  test-install)
+    # libdusk as an installed library (tests/install/test_install.sh):
+    # headers alone, exports, examples/hello_dusk.c shared and static, and
+    # the installed CLI, all from a fresh `cmake --install` prefix.
+    ensure_packages
+    build build -DDUSK_WERROR=ON >/dev/null
+    exec tests/install/test_install.sh build .
+    ;;
   fuzz)
     # Each libFuzzer target for SECONDS (default 30), from a copy of its
     # committed corpus; needs clang and its runtime (clang, libclang-rt-dev).
@@ -108,13 +121,20 @@ case "$cmd" in
     ensure_packages
     build build -DDUSK_WERROR=ON
     ;;
+  build-release)
+    # The optimiser's flow analysis (-Wmaybe-uninitialized,
+    # -Wformat-truncation, -Wuse-after-free) sees more at -O3 than the test
+    # builds do; CI keeps this configuration warning-free too.
+    ensure_packages
+    build build-release -DDUSK_WERROR=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+    ;;
   bench)
     ensure_packages
     build build -DDUSK_WERROR=ON >/dev/null
     exec build/bin/dusk bench "$@"
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

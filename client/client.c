@@ -136,6 +136,7 @@ typedef struct fetch {
   uint64_t id;
   dusk_buf data;
   int done;  /* 1 complete, -1 failed */
+  int oom;   /* failed because this process ran out of memory */
   char why[200];
 } fetch;
 
@@ -154,6 +155,7 @@ struct dusk_client {
   dusk_conn *sched;
   char address[300];
   int ready, closed;
+  int closed_code; /* why the scheduler connection closed */
   char closed_reason[300];
   dusk_strmap keys; /* key -> key_state */
   dusk_strmap data_conns; /* addr -> data_conn */
@@ -242,8 +244,8 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
 
 static void on_sched_close(dusk_conn *conn, int code, const char *reason) {
   dusk_client *c = conn->data;
-  (void)code;
   c->closed = 1;
+  c->closed_code = code;
   c->sched = NULL;
   snprintf(c->closed_reason, sizeof c->closed_reason, "%s", reason);
 }
@@ -331,11 +333,20 @@ int dusk_client_connect_tls(const char *address, const char *token,
     dusk_client_free(c);
     return rc;
   }
-  dusk_net_connect(&c->net, (struct sockaddr *)&ss, &sched_handler, c,
-                   &c->sched);
+  if ((rc = dusk_net_connect(&c->net, (struct sockaddr *)&ss, &sched_handler,
+                             c, &c->sched)) != 0) {
+    c->sched = NULL;
+    dusk_error_set(err, rc, "cannot connect to scheduler %s: %s", address,
+                   dusk_strerror(rc));
+    dusk_client_free(c);
+    return rc;
+  }
   rc = run_until(c, cond_ready, NULL, timeout_ms);
   if (rc != 0) {
-    if (rc == DUSK_ECLOSED)
+    /* A scheduler of another protocol version is worth its own code. */
+    if (rc == DUSK_ECLOSED && c->closed_code == DUSK_EVERSION)
+      rc = DUSK_EVERSION;
+    if (rc == DUSK_ECLOSED || rc == DUSK_EVERSION)
       dusk_error_set(err, rc, "cannot connect to scheduler %s: %s", address,
                      c->closed_reason);
     else
@@ -373,6 +384,15 @@ void dusk_client_free(dusk_client *c) {
 
 /* ---- submit -------------------------------------------------------------- */
 
+/* What is left of timeout_ms since start (< 0 stays "no limit"). */
+static int remaining_ms(uint64_t start, int timeout_ms) {
+  uint64_t spent;
+  if (timeout_ms < 0)
+    return -1;
+  spent = (dusk_now_ns() - start) / 1000000u;
+  return spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
+}
+
 static int send_or_closed(dusk_client *c, const dusk_msg *m, dusk_error *err) {
   int rc;
   if (c->closed || c->sched == NULL)
@@ -398,10 +418,11 @@ static int cond_flushed(dusk_client *c, void *arg) {
 
 int dusk_client_submit(dusk_client *c, const dusk_graph *g,
                        const char *const *wanted, size_t nwanted,
-                       dusk_error *err) {
+                       int timeout_ms, dusk_error *err) {
   dusk_task_spec *specs;
   dusk_slice *deps, *want;
   size_t ndeps_total = 0, done = 0;
+  uint64_t start = dusk_now_ns();
   int rc = 0;
 
   for (size_t i = 0; i < g->n; i++)
@@ -467,11 +488,26 @@ int dusk_client_submit(dusk_client *c, const dusk_graph *g,
     if ((rc = send_or_closed(c, &m, err)) != 0)
       goto out;
     done += n;
-    /* Keep at most ~32 MiB queued: large graphs stream out. */
-    if (dusk_conn_pending_output(c->sched) > limit &&
-        (rc = run_until(c, cond_flushed, &limit, -1)) != 0) {
-      dusk_error_set(err, rc, "scheduler %s is gone: %s", c->address,
-                     c->closed_reason);
+    /* Keep at most ~32 MiB queued: large graphs stream out as the
+     * scheduler reads them.  What is queued after the last part goes out
+     * during the next call. */
+    if (done < g->n && dusk_conn_pending_output(c->sched) > limit &&
+        (rc = run_until(c, cond_flushed, &limit,
+                        remaining_ms(start, timeout_ms))) != 0) {
+      if (rc == DUSK_ETIMEDOUT) {
+        /* Half a graph cannot be taken back, and the rest would be
+         * resolved against it: this connection is unusable now. */
+        dusk_conn_close(c->sched, rc, "submit timed out after %d ms",
+                        timeout_ms);
+        uv_run(&c->loop, UV_RUN_NOWAIT);
+        dusk_error_set(err, rc,
+                       "scheduler %s did not take the graph within %d ms "
+                       "(%zu of %zu tasks sent); the connection is closed",
+                       c->address, timeout_ms, done, g->n);
+      } else {
+        dusk_error_set(err, rc, "scheduler %s is gone: %s", c->address,
+                       c->closed_reason);
+      }
       goto out;
     }
   } while (done < g->n);
@@ -517,6 +553,9 @@ static int cond_keys(dusk_client *c, void *arg) {
   return 1;
 }
 
+/* A text on_key_state had no memory to copy shows as "?". */
+static const char *or_unknown(const char *s) { return s != NULL ? s : "?"; }
+
 static int explain(dusk_client *c, int rc, const wait_arg *w, int timeout_ms,
                    dusk_error *err) {
   const char *key = w->next < w->n ? w->keys[w->next] : "?";
@@ -526,11 +565,13 @@ static int explain(dusk_client *c, int rc, const wait_arg *w, int timeout_ms,
     return 0;
   case DUSK_ETASK:
     return dusk_error_set(err, rc, "key '%s' failed: task '%s' (op %s): %s",
-                          key, k->erred_key, k->op, k->message);
+                          key, or_unknown(k->erred_key), or_unknown(k->op),
+                          or_unknown(k->message));
   case DUSK_ECANCELED:
     return dusk_error_set(err, rc, "key '%s' was canceled", key);
   case DUSK_EGRAPH:
-    return dusk_error_set(err, rc, "graph refused: %s", k->message);
+    return dusk_error_set(err, rc, "graph refused: %s",
+                          or_unknown(k->message));
   case DUSK_ENOTFOUND:
     return dusk_error_set(err, rc, "key '%s' was never submitted as wanted",
                           key);
@@ -579,7 +620,9 @@ static void on_data_msg(dusk_conn *conn, const dusk_msg *m) {
   }
   if (dusk_buf_append(&f->data, x->bytes.ptr, x->bytes.len) != 0) {
     f->done = -1;
-    snprintf(f->why, sizeof f->why, "out of memory");
+    f->oom = 1;
+    snprintf(f->why, sizeof f->why, "out of memory for %llu bytes from %s",
+             (unsigned long long)x->total, d->addr);
     dusk_idmap_del(&d->fetches, x->id);
     return;
   }
@@ -591,11 +634,11 @@ static void on_data_msg(dusk_conn *conn, const dusk_msg *m) {
 
 static void on_data_close(dusk_conn *conn, int code, const char *reason) {
   data_conn *d = conn->data;
-  (void)code;
   for (size_t i = 0; i < d->fetches.cap; i++) {
     fetch *f = d->fetches.slots[i].value;
     if (f != NULL && !f->done) {
       f->done = -1;
+      f->oom = code == DUSK_ENOMEM;
       snprintf(f->why, sizeof f->why, "worker %.90s: %.100s", d->addr,
                reason);
     }
@@ -608,27 +651,44 @@ static void on_data_close(dusk_conn *conn, int code, const char *reason) {
 static const dusk_conn_handler data_handler = {NULL, on_data_msg,
                                                on_data_close};
 
-static data_conn *data_conn_get(dusk_client *c, const char *addr,
-                                dusk_error *err) {
+/* The connection to the worker data port at addr, made on first use.  0
+ * and *out, or a negative code with err naming the address. */
+static int data_conn_get(dusk_client *c, const char *addr, data_conn **out,
+                         dusk_error *err) {
   data_conn *d = dusk_strmap_get(&c->data_conns, addr, strlen(addr));
   char host[100];
-  int port;
+  int port, rc;
   struct sockaddr_storage ss;
-  if (d != NULL)
-    return d;
-  if (dusk_address_parse(addr, host, sizeof host, &port, err) != 0 ||
-      dusk_address_resolve(host, port, &ss, err) != 0)
-    return NULL;
+  if (d != NULL) {
+    *out = d;
+    return 0;
+  }
+  if ((rc = dusk_address_parse(addr, host, sizeof host, &port, err)) != 0 ||
+      (rc = dusk_address_resolve(host, port, &ss, err)) != 0)
+    return rc;
   d = calloc(1, sizeof *d);
   if (d == NULL)
-    return NULL;
+    return dusk_error_set(err, DUSK_ENOMEM,
+                          "out of memory connecting to worker %s", addr);
   d->c = c;
   snprintf(d->addr, sizeof d->addr, "%s", addr);
   dusk_idmap_init(&d->fetches);
-  dusk_strmap_put(&c->data_conns, d->addr, strlen(d->addr), d);
-  dusk_net_connect(&c->net, (struct sockaddr *)&ss, &data_handler, d,
-                   &d->conn);
-  return d;
+  /* The map entry first: once connected, on_data_close removes it. */
+  if ((rc = dusk_strmap_put(&c->data_conns, d->addr, strlen(d->addr), d)) !=
+      0) {
+    free(d);
+    return dusk_error_set(err, rc, "out of memory connecting to worker %s",
+                          addr);
+  }
+  if ((rc = dusk_net_connect(&c->net, (struct sockaddr *)&ss, &data_handler,
+                             d, &d->conn)) != 0) {
+    dusk_strmap_del(&c->data_conns, d->addr, strlen(d->addr));
+    free(d);
+    return dusk_error_set(err, rc, "cannot connect to worker %s: %s", addr,
+                          dusk_strerror(rc));
+  }
+  *out = d;
+  return 0;
 }
 
 typedef struct gather_arg {
@@ -664,28 +724,25 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
   fetch *fs = calloc(nkeys ? nkeys : 1, sizeof *fs);
   uint64_t *gens = calloc(nkeys ? nkeys : 1, sizeof *gens);
   uint64_t start = dusk_now_ns();
+  size_t last_failed = 0;
   int rc = 0, attempts = 0;
 
+  for (size_t i = 0; i < nkeys; i++)
+    out[i] = NULL;
   if (fs == NULL || gens == NULL) {
     free(fs);
     free(gens);
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; i < nkeys; i++)
-    out[i] = NULL;
   for (;;) {
-    int remaining = -1, failed = 0;
-    if (timeout_ms >= 0) {
-      uint64_t spent = (dusk_now_ns() - start) / 1000000u;
-      remaining = spent >= (uint64_t)timeout_ms ? 0
-                                                : timeout_ms - (int)spent;
-    }
+    int remaining = remaining_ms(start, timeout_ms), failed = 0;
     if ((rc = dusk_client_wait(c, keys, nkeys, remaining, err)) != 0)
       break;
     /* Ask every holder for everything still missing, all at once. */
     for (size_t i = 0; i < nkeys; i++) {
       key_state *k = dusk_strmap_get(&c->keys, keys[i], strlen(keys[i]));
-      data_conn *d;
+      dusk_error why = {0};
+      data_conn *d = NULL;
       dusk_msg m;
       if (out[i] != NULL)
         continue;
@@ -693,15 +750,22 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
       memset(&fs[i], 0, sizeof fs[i]);
       fs[i].id = k->id;
       gens[i] = k->generation;
-      if ((d = data_conn_get(c, k->addr, err)) == NULL) {
-        rc = err ? err->code : DUSK_EINVAL;
+      if ((rc = data_conn_get(c, k->addr, &d, &why)) != 0 ||
+          (rc = dusk_idmap_put(&d->fetches, k->id, &fs[i])) != 0) {
+        dusk_error_set(err, rc, "gathering '%s': %s", keys[i],
+                       why.code != 0 ? why.message : dusk_strerror(rc));
         goto done;
       }
-      dusk_idmap_put(&d->fetches, k->id, &fs[i]);
       memset(&m, 0, sizeof m);
       m.type = DUSK_MSG_GET_DATA;
       m.u.get_data.id = k->id;
-      dusk_conn_send(d->conn, &m);
+      /* A closing conn fails the fetch in on_data_close (a retry). */
+      if ((rc = dusk_conn_send(d->conn, &m)) != 0 && rc != DUSK_ECLOSED) {
+        dusk_error_set(err, rc, "gathering '%s' from worker %s: %s",
+                       keys[i], d->addr, dusk_strerror(rc));
+        goto done;
+      }
+      rc = 0;
     }
     {
       gather_arg g = {fs, nkeys};
@@ -712,7 +776,15 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
     }
     forget_fetches(c, fs, nkeys);
     if (rc != 0) {
-      dusk_error_set(err, rc, "gathering from workers: %s",
+      /* Name the first key still missing. */
+      size_t i = 0;
+      key_state *k = NULL;
+      while (i < nkeys && fs[i].done != 0)
+        i++;
+      if (i < nkeys)
+        k = dusk_strmap_get(&c->keys, keys[i], strlen(keys[i]));
+      dusk_error_set(err, rc, "gathering '%s' from worker %s: %s",
+                     i < nkeys ? keys[i] : "?", k != NULL ? k->addr : "?",
                      dusk_strerror(rc));
       break;
     }
@@ -722,14 +794,27 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
       if (fs[i].done == 1) {
         size_t len;
         char *p = dusk_buf_steal(&fs[i].data, &len);
-        out[i] = p ? p : malloc(1);
+        /* An empty result is still a pointer the caller frees. */
+        if (p == NULL && (p = malloc(1)) == NULL) {
+          rc = dusk_error_set(err, DUSK_ENOMEM,
+                              "gathering '%s': out of memory", keys[i]);
+          goto done;
+        }
+        out[i] = p;
         lens[i] = len;
+      } else if (fs[i].oom) {
+        /* Our memory, not the holder's loss: a retry would wait for news
+         * of a recomputation that nobody is doing. */
+        rc = dusk_error_set(err, DUSK_ENOMEM, "gathering '%s': %s", keys[i],
+                            fs[i].why);
+        goto done;
       } else {
         /* The holder died or dropped it: the scheduler recomputes it and
          * tells us where it is next. */
         key_state *k = dusk_strmap_get(&c->keys, keys[i], strlen(keys[i]));
         if (k->generation == gens[i])
           k->state = 0;
+        last_failed = i;
         failed++;
       }
     }
@@ -737,13 +822,15 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
       break;
     if (++attempts > 10) {
       rc = dusk_error_set(err, DUSK_ENOTFOUND,
-                          "results kept disappearing from workers (last: "
-                          "%s)",
-                          fs[0].why);
+                          "the result of '%s' kept disappearing from "
+                          "workers (last: %s)",
+                          keys[last_failed], fs[last_failed].why);
       break;
     }
   }
 done:
+  /* Fetches still registered point into fs, which goes now. */
+  forget_fetches(c, fs, nkeys);
   if (rc != 0)
     for (size_t i = 0; i < nkeys; i++) {
       free(out[i]);
@@ -758,8 +845,8 @@ done:
 
 int dusk_client_gather_int(dusk_client *c, const char *key, int timeout_ms,
                            int64_t *out, dusk_error *err) {
-  void *bytes;
-  size_t len;
+  void *bytes = NULL;
+  size_t len = 0;
   dusk_slice s;
   int rc = dusk_client_gather(c, &key, 1, timeout_ms, &bytes, &len, err);
   if (rc != 0)

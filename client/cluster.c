@@ -9,7 +9,9 @@
 #include "dusk.h"
 
 #include "auth.h"
+#include "tls.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -45,11 +47,30 @@ static int file_executable(const char *path) {
   return access(path, X_OK) == 0;
 }
 
-/* Finds a daemon binary: bin_dir, $DUSK_BIN_DIR, beside our executable. */
+/* Writes "<directory of path>/<rel>/<name>" into out: 0 when that is an
+ * executable file. */
+static int beside(const char *path, const char *rel, const char *name,
+                  char *out, size_t outlen) {
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    return DUSK_ENOTFOUND;
+  if (rel[0] != '\0')
+    snprintf(out, outlen, "%.*s/%s/%s", (int)(slash - path), path, rel, name);
+  else
+    snprintf(out, outlen, "%.*s/%s", (int)(slash - path), path, name);
+  return file_executable(out) ? 0 : DUSK_ENOTFOUND;
+}
+
+/* Finds a daemon binary, in the order dusk.h gives: bin_dir, $DUSK_BIN_DIR,
+ * beside our executable, the bin folder of the installation libdusk was
+ * loaded from (so a program linked against an installed libdusk finds the
+ * daemons installed with it, wherever the install was put), the bin folder
+ * libdusk was built for, then PATH. */
 static int find_binary(const char *bin_dir, const char *name, char *out,
                        size_t outlen) {
   char self[PATH_MAX - 64];
   const char *env = getenv("DUSK_BIN_DIR");
+  Dl_info lib;
   ssize_t n;
   if (bin_dir != NULL) {
     snprintf(out, outlen, "%s/%s", bin_dir, name);
@@ -62,16 +83,20 @@ static int find_binary(const char *bin_dir, const char *name, char *out,
   }
   n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {
-    char *slash;
     self[n] = '\0';
-    slash = strrchr(self, '/');
-    if (slash != NULL) {
-      *slash = '\0';
-      snprintf(out, outlen, "%s/%s", self, name);
-      if (file_executable(out))
-        return 0;
-    }
+    if (beside(self, "", name, out, outlen) == 0)
+      return 0;
   }
+  /* A static function's address is always our own copy's (an exported one
+   * may resolve to the executable's PLT).  Linked statically, this names
+   * the executable again: no harm. */
+  if (dladdr((void *)&file_executable, &lib) != 0 &&
+      lib.dli_fname != NULL &&
+      beside(lib.dli_fname, DUSK_LIB_TO_BIN, name, out, outlen) == 0)
+    return 0;
+  snprintf(out, outlen, "%s/%s", DUSK_INSTALL_BINDIR, name);
+  if (file_executable(out))
+    return 0;
   /* Last resort: PATH lookup by execvp. */
   snprintf(out, outlen, "%s", name);
   return 0;

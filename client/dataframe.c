@@ -11,8 +11,13 @@
 #include "plan.h"
 #include "table.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct dusk_dataframe {
   dusk_plan *plan;
@@ -49,6 +54,23 @@ static int need(const dusk_dataframe *f, dusk_error *err) {
   return 1;
 }
 
+/* A frame a step may extend: it exists and its last step is not terminal
+ * (plan.h), which only the query's end may follow.  Frees f when not, as
+ * every builder consumes its input. */
+static int need_open(dusk_dataframe *f, const char *step, dusk_error *err) {
+  if (!need(f, err))
+    return 0;
+  if (dusk_plan_is_terminal(f->plan->kind)) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s cannot follow %s: %s must be the last step of a query",
+                   step, dusk_plan_kind_name(f->plan->kind),
+                   dusk_plan_kind_name(f->plan->kind));
+    dusk_dataframe_free(f);
+    return 0;
+  }
+  return 1;
+}
+
 void dusk_dataframe_free(dusk_dataframe *f) {
   if (f != NULL) {
     dusk_plan_free(f->plan);
@@ -68,10 +90,102 @@ void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes) {
     set_blocksize(f->plan, bytes);
 }
 
+/* ---- paths ----------------------------------------------------------------
+ *
+ * Paths in a plan are the user's, but the scheduler expands read_csv's
+ * globs and the workers open the files and write to_csv's directory, each
+ * in its own working directory (another folder, another host): a
+ * read_csv("a.csv") sent as written read the scheduler's a.csv.  So every
+ * relative path is made absolute against this process's working directory
+ * when its frame is built, as dask's read_csv resolves its paths when
+ * called.  Globs stay globs for the scheduler to expand; where the result
+ * will be globbed, glob characters and backslashes in the directory's own
+ * name are escaped with '\\' so that they match only themselves. */
+
+static bool has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
+
+/* Replaces *path (a relative path of read_csv when pattern, else a
+ * literal directory) with cwd/path. */
+static int absolute_path(const char *cwd, char **path, bool pattern,
+                         const char *what, dusk_error *err) {
+  const char *rel = *path;
+  bool escape;
+  size_t len = 0;
+  char *abs, *o;
+  while (rel[0] == '.' && rel[1] == '/')
+    rel += 2 + strspn(rel + 2, "/");
+  escape = pattern && (has_glob(cwd) || has_glob(rel));
+  for (const char *c = cwd; *c != '\0'; c++)
+    len += escape && strchr("*?[\\", *c) != NULL ? 2 : 1;
+  len += 1 + strlen(rel);
+  if (len > DUSK_EXPR_MAX_NAME)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: '%.64s...' is longer than %d bytes once made "
+                          "absolute against %.64s",
+                          what, *path, DUSK_EXPR_MAX_NAME, cwd);
+  if ((abs = malloc(len + 1)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  o = abs;
+  for (const char *c = cwd; *c != '\0'; c++) {
+    if (escape && strchr("*?[\\", *c) != NULL)
+      *o++ = '\\';
+    *o++ = *c;
+  }
+  if (o == abs || o[-1] != '/')
+    *o++ = '/';
+  strcpy(o, rel);
+  free(*path);
+  *path = abs;
+  return 0;
+}
+
+/* Makes every relative path in p absolute.  cwd is filled on first need
+ * (empty until then). */
+static int resolve_paths(dusk_plan *p, char *cwd, size_t cwdlen,
+                         dusk_error *err) {
+  int rc;
+  for (size_t i = 0; i < p->npaths + (p->dir != NULL); i++) {
+    bool is_dir = i == p->npaths;
+    char **path = is_dir ? &p->dir : &p->paths[i];
+    if ((*path)[0] == '/')
+      continue;
+    if (cwd[0] == '\0' && getcwd(cwd, cwdlen) == NULL)
+      return dusk_error_set(err, -errno,
+                            "%s: cannot make '%s' absolute: the current "
+                            "directory is unknown (%s)",
+                            is_dir ? "to_csv" : "read_csv", *path,
+                            strerror(errno));
+    if ((rc = absolute_path(cwd, path, !is_dir,
+                            is_dir ? "to_csv" : "read_csv", err)) != 0)
+      return rc;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    if ((rc = resolve_paths(p->inputs[i], cwd, cwdlen, err)) != 0)
+      return rc;
+  return 0;
+}
+
+/* wrap() for a plan holding paths: resolves them, or frees p. */
+static dusk_dataframe *wrap_resolved(dusk_plan *p, dusk_error *err) {
+  char cwd[PATH_MAX] = "";
+  if (p != NULL && resolve_paths(p, cwd, sizeof cwd, err) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return wrap(p, err);
+}
+
+void dusk_read_options_init(dusk_read_options *o) {
+  memset(o, 0, sizeof *o); /* every default is a zero (see dusk.h) */
+}
+
 int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
                      dusk_error *err) {
   dusk_plan *p = NULL;
+  char cwd[PATH_MAX] = "";
   int rc = dusk_query_parse(expression, &p, err);
+  if (rc == 0 && (rc = resolve_paths(p, cwd, sizeof cwd, err)) != 0)
+    dusk_plan_free(p);
   if (rc != 0)
     return rc;
   *out = wrap(p, err);
@@ -115,7 +229,7 @@ dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
       co.ndtypes = o->ndtypes;
     }
   }
-  f = wrap(dusk_plan_read_csv(paths, npaths, &co), err);
+  f = wrap_resolved(dusk_plan_read_csv(paths, npaths, &co), err);
   free(dt);
   return f;
 }
@@ -131,6 +245,16 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) 
     dusk_error_set(err, DUSK_EINVAL, "concat needs frames");
     return NULL;
   }
+  for (size_t i = 0; i < n; i++)
+    if (dusk_plan_is_terminal(frames[i]->plan->kind)) {
+      dusk_error_set(err, DUSK_EINVAL,
+                     "concat: input %zu ends with %s, which must be the last "
+                     "step of a query",
+                     i, dusk_plan_kind_name(frames[i]->plan->kind));
+      for (size_t j = 0; j < n; j++)
+        dusk_dataframe_free(frames[j]);
+      return NULL;
+    }
   ps = calloc(n, sizeof *ps);
   if (ps == NULL) {
     for (size_t i = 0; i < n; i++)
@@ -148,7 +272,7 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) 
 static dusk_dataframe *fill(dusk_dataframe *f, const char *column, dusk_value v,
                         dusk_error *err) {
   dusk_fill fl;
-  if (!need(f, err))
+  if (!need_open(f, "fillna", err))
     return NULL;
   fl.column = (char *)column;
   fl.value = v;
@@ -183,7 +307,7 @@ dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const cha
 dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err) {
   dusk_expr *e = NULL;
-  if (!need(f, err))
+  if (!need_open(f, "query", err))
     return NULL;
   if (dusk_expr_parse(expression, &e, err) != 0) {
     dusk_dataframe_free(f);
@@ -194,7 +318,7 @@ dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
 
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "select", err))
     return NULL;
   return wrap(dusk_plan_select(unwrap(f), columns, n), err);
 }
@@ -204,7 +328,7 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
                          size_t naggs, dusk_error *err) {
   dusk_agg *aggs;
   dusk_dataframe *out;
-  if (!need(f, err))
+  if (!need_open(f, "groupby", err))
     return NULL;
   if (nkeys == 0 || naggs == 0) {
     dusk_dataframe_free(f);
@@ -237,38 +361,38 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
 
 dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "value_counts", err))
     return NULL;
   return wrap(dusk_plan_value_counts(unwrap(f), column), err);
 }
 
 dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "head", err))
     return NULL;
   return wrap(dusk_plan_head(unwrap(f), n), err);
 }
 
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "len", err))
     return NULL;
   return wrap(dusk_plan_len(unwrap(f)), err);
 }
 
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "describe", err))
     return NULL;
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
-  if (!need(f, err))
+  if (!need_open(f, "to_csv", err))
     return NULL;
   if (dir == NULL || dir[0] == '\0') {
     dusk_dataframe_free(f);
     dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
     return NULL;
   }
-  return wrap(dusk_plan_to_csv(unwrap(f), dir), err);
+  return wrap_resolved(dusk_plan_to_csv(unwrap(f), dir), err);
 }
 
 /* ---- compute ------------------------------------------------------------- */
@@ -338,43 +462,99 @@ int dusk_table_is_null(const dusk_table *t, size_t col, size_t row) {
   return col >= t->ncols || row >= t->nrows || !t->cols[col].valid[row];
 }
 
-int64_t dusk_table_int64(const dusk_table *t, size_t col, size_t row) {
-  dusk_value v;
-  if (dusk_table_is_null(t, col, row))
-    return 0;
-  dusk_table_get(t, col, row, &v);
-  return v.type == DUSK_TYPE_INT64  ? v.u.i
-         : v.type == DUSK_TYPE_BOOL ? v.u.b
-                                    : (int64_t)v.u.f;
+/* The checks every typed read starts with: 0 and *v for a value, 1 for a
+ * null, DUSK_EINVAL out of range. */
+static int cell(const dusk_table *t, size_t col, size_t row, dusk_value *v) {
+  if (col >= t->ncols || row >= t->nrows)
+    return DUSK_EINVAL;
+  if (!t->cols[col].valid[row])
+    return 1;
+  dusk_table_get(t, col, row, v);
+  return 0;
 }
 
-double dusk_table_float64(const dusk_table *t, size_t col, size_t row) {
+int dusk_table_int64(const dusk_table *t, size_t col, size_t row,
+                     int64_t *out) {
   dusk_value v;
-  if (dusk_table_is_null(t, col, row))
+  int rc = cell(t, col, row, &v);
+  *out = 0;
+  if (rc != 0)
+    return rc;
+  switch (v.type) {
+  case DUSK_TYPE_INT64:
+    *out = v.u.i;
     return 0;
-  dusk_table_get(t, col, row, &v);
-  return v.type == DUSK_TYPE_FLOAT64 ? v.u.f
-         : v.type == DUSK_TYPE_BOOL  ? v.u.b
-                                     : (double)v.u.i;
+  case DUSK_TYPE_BOOL:
+    *out = v.u.b;
+    return 0;
+  case DUSK_TYPE_FLOAT64:
+    /* Converting a double outside int64's range is undefined behaviour:
+     * only integral values in [-2^63, 2^63) convert. */
+    if (!(v.u.f >= -9223372036854775808.0 && v.u.f < 9223372036854775808.0) ||
+        v.u.f != trunc(v.u.f))
+      return DUSK_EWIDEN;
+    *out = (int64_t)v.u.f;
+    return 0;
+  default:
+    return DUSK_ETYPE;
+  }
 }
 
-int dusk_table_bool(const dusk_table *t, size_t col, size_t row) {
+int dusk_table_float64(const dusk_table *t, size_t col, size_t row,
+                       double *out) {
   dusk_value v;
-  if (dusk_table_is_null(t, col, row))
+  int rc = cell(t, col, row, &v);
+  *out = rc == 1 ? NAN : 0;
+  if (rc != 0)
+    return rc;
+  switch (v.type) {
+  case DUSK_TYPE_FLOAT64:
+    *out = v.u.f;
     return 0;
-  dusk_table_get(t, col, row, &v);
-  return v.type == DUSK_TYPE_BOOL ? v.u.b : 0;
+  case DUSK_TYPE_BOOL:
+    *out = v.u.b;
+    return 0;
+  case DUSK_TYPE_INT64: {
+    /* Exact only: 2^63 itself is no int64, so test it before converting
+     * back. */
+    double d = (double)v.u.i;
+    if (d >= 9223372036854775808.0 || (int64_t)d != v.u.i)
+      return DUSK_EWIDEN;
+    *out = d;
+    return 0;
+  }
+  default:
+    return DUSK_ETYPE;
+  }
 }
 
-const char *dusk_table_string(const dusk_table *t, size_t col, size_t row,
-                              size_t *len) {
+int dusk_table_bool(const dusk_table *t, size_t col, size_t row, int *out) {
   dusk_value v;
-  if (dusk_table_is_null(t, col, row) || t->cols[col].type != DUSK_TYPE_STRING)
-    return NULL;
-  dusk_table_get(t, col, row, &v);
-  if (len)
+  int rc = cell(t, col, row, &v);
+  *out = 0;
+  if (rc != 0)
+    return rc;
+  if (v.type != DUSK_TYPE_BOOL)
+    return DUSK_ETYPE;
+  *out = v.u.b;
+  return 0;
+}
+
+int dusk_table_string(const dusk_table *t, size_t col, size_t row,
+                      const char **out, size_t *len) {
+  dusk_value v;
+  int rc = cell(t, col, row, &v);
+  *out = NULL;
+  if (len != NULL)
+    *len = 0;
+  if (rc != 0)
+    return rc;
+  if (v.type != DUSK_TYPE_STRING)
+    return DUSK_ETYPE;
+  *out = v.u.s.ptr;
+  if (len != NULL)
     *len = v.u.s.len;
-  return v.u.s.ptr;
+  return 0;
 }
 
 int dusk_table_print(const dusk_table *t, int format, FILE *f) {

@@ -1,21 +1,57 @@
 /* dusk.h - libdusk, the dusk client library: connect to a scheduler (or
  * start a LocalCluster), build task graphs, submit them, wait for and gather
- * results, cancel.
+ * results, cancel, and run dataframe queries.
  *
  * All handles are opaque.  Functions return 0 or a negative code
  * (dusk_strerror names it); where a person needs a sentence, the last
  * parameter is an optional dusk_error * that names the key, op, worker or
  * file involved.  A dusk_client is used by one thread at a time; calls block
- * until done or until their timeout (milliseconds, < 0 = no limit). */
+ * until done or until their timeout (milliseconds, < 0 = no limit).
+ *
+ * Link with `pkg-config --cflags --libs dusk` (libdusk.so, or libdusk.a with
+ * --static).  This header needs only the C standard library and the two
+ * public headers installed beside it; it compiles as C99 or later and as
+ * C++. */
 #ifndef DUSK_H
 #define DUSK_H
 
-#include "errors.h" /* dusk_error, DUSK_E* codes, dusk_strerror */
-#include "tls.h"    /* dusk_tls_files */
+#include "dusk_errors.h" /* dusk_error, DUSK_E* codes, dusk_strerror */
+#include "dusk_tls.h"    /* dusk_tls_files */
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every function below is libdusk's public API (exported from the shared
+ * library, which hides everything else). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* ---- versions -------------------------------------------------------------
+ * The release this header belongs to.  dusk_version() is the library's at
+ * run time: (major << 16) | (minor << 8) | patch, comparable with
+ * DUSK_VERSION_HEX; dusk_version_string() is "major.minor.patch" (static).
+ * dusk_protocol_version() is the wire protocol this library speaks: a
+ * scheduler or worker speaking another one is refused at the handshake with
+ * DUSK_EVERSION and a message naming both. */
+#define DUSK_VERSION_MAJOR 0
+#define DUSK_VERSION_MINOR 3
+#define DUSK_VERSION_PATCH 0
+#define DUSK_VERSION_HEX                                                     \
+  ((DUSK_VERSION_MAJOR << 16) | (DUSK_VERSION_MINOR << 8) | DUSK_VERSION_PATCH)
+
+unsigned int dusk_version(void);
+const char *dusk_version_string(void);
+int dusk_protocol_version(void);
+
+/* Frees memory libdusk allocated and handed over (gathered results).  NULL
+ * is a no-op.  Handles have their own _free functions. */
+void dusk_free(void *p);
 
 /* ---- graphs ---------------------------------------------------------------
  * A graph is a list of tasks: key (unique), op name (looked up in the
@@ -53,10 +89,13 @@ void dusk_client_free(dusk_client *c);
 
 /* Submits g; the keys in `wanted` are kept until released and can be
  * waited for and gathered.  Returns once the graph is sent; a refused graph
- * (unknown input key, cycle) is reported by the next wait. */
+ * (unknown input key, cycle) is reported by the next wait.  A large graph
+ * streams out as the scheduler reads it: DUSK_ETIMEDOUT when it has not
+ * taken it within timeout_ms, and then the connection is closed (half a
+ * graph cannot be taken back), so later calls report DUSK_ECLOSED. */
 int dusk_client_submit(dusk_client *c, const dusk_graph *g,
                        const char *const *wanted, size_t nwanted,
-                       dusk_error *err);
+                       int timeout_ms, dusk_error *err);
 
 /* Waits until every key is in memory: 0.  DUSK_ETASK when one failed: err
  * names the key, the task that failed, its op and the worker's message.
@@ -66,8 +105,8 @@ int dusk_client_wait(dusk_client *c, const char *const *keys, size_t nkeys,
                      int timeout_ms, dusk_error *err);
 
 /* Fetches results straight from the workers holding them (waiting first if
- * needed).  Each out[i] is malloc'd msgpack bytes of length lens[i], freed
- * by the caller. */
+ * needed).  Each out[i] is msgpack bytes of length lens[i], owned by the
+ * caller and freed with dusk_free. */
 int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
                        int timeout_ms, void **out, size_t *lens,
                        dusk_error *err);
@@ -114,9 +153,13 @@ int dusk_client_stats(dusk_client *c, int timeout_ms,
  * takes ownership of the frame it is given and returns the extended frame
  * (NULL when out of memory, or with err filled for a bad argument; the input
  * is freed either way).  dusk_compute runs a frame on the cluster and
- * returns its result table, with pandas' answer (see DESIGN.md).
+ * returns its result table, with pandas' answer (docs/architecture.md).
  * dusk_dataframe_parse reads the same pandas-like expressions as `dusk query`,
- * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count(). */
+ * e.g. read_csv("fhv*.csv").fillna(0).groupby("PULocationID").count().
+ * Relative read_csv paths (and globs) and to_csv directories are made
+ * absolute against the calling process's working directory when the frame
+ * is built (dusk_read_csv, dusk_to_csv, dusk_dataframe_parse): the
+ * scheduler and workers run in directories of their own. */
 typedef struct dusk_dataframe dusk_dataframe;
 typedef struct dusk_table dusk_table;
 
@@ -129,6 +172,11 @@ typedef struct dusk_read_options {
   const char *const *dtype_names;   /* "int64", "float64", "bool", "str" */
   size_t ndtypes;
 } dusk_read_options;
+
+/* Sets every option to its default (a comma, 64 MiB partitions, all columns,
+ * inferred types).  Initialise options with it, then set what differs:
+ * fields added in later releases then keep their defaults. */
+void dusk_read_options_init(dusk_read_options *o);
 
 int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
                      dusk_error *err);
@@ -180,13 +228,24 @@ size_t dusk_table_ncols(const dusk_table *t);
 size_t dusk_table_nindex(const dusk_table *t);
 const char *dusk_table_column_name(const dusk_table *t, size_t col);
 int dusk_table_column_type(const dusk_table *t, size_t col);
+/* 1 when the cell is null (or col/row is out of range), else 0. */
 int dusk_table_is_null(const dusk_table *t, size_t col, size_t row);
-int64_t dusk_table_int64(const dusk_table *t, size_t col, size_t row);
-double dusk_table_float64(const dusk_table *t, size_t col, size_t row);
-int dusk_table_bool(const dusk_table *t, size_t col, size_t row);
-/* Borrowed bytes (not NUL-terminated) and their length. */
-const char *dusk_table_string(const dusk_table *t, size_t col, size_t row,
-                              size_t *len);
+/* Typed cell reads.  Each returns 0 with the value in *out; 1 for a null
+ * cell (*out is 0, NaN for float64, NULL and length 0 for strings);
+ * DUSK_EINVAL when col or row is out of range; DUSK_ETYPE when the column
+ * holds another type; DUSK_EWIDEN when the value cannot be represented
+ * exactly in the type asked for.  A number converts only when nothing is
+ * lost: int64 reads bool columns (0/1) and integral float64 values within
+ * int64's range; float64 reads bool columns and the int64 values a double
+ * holds exactly; bool and string read only their own type.  Strings
+ * are borrowed bytes (not NUL-terminated), valid until dusk_table_free. */
+int dusk_table_int64(const dusk_table *t, size_t col, size_t row,
+                     int64_t *out);
+int dusk_table_float64(const dusk_table *t, size_t col, size_t row,
+                       double *out);
+int dusk_table_bool(const dusk_table *t, size_t col, size_t row, int *out);
+int dusk_table_string(const dusk_table *t, size_t col, size_t row,
+                      const char **out, size_t *len);
 /* Writes t as a pandas-style text table, pandas' to_csv, or JSON records. */
 int dusk_table_print(const dusk_table *t, int format, FILE *f);
 void dusk_table_free(dusk_table *t);
@@ -195,8 +254,10 @@ void dusk_table_free(dusk_table *t);
  * Starts dusk-scheduler and a dusk-worker nanny of N workers on loopback
  * with a fresh random token, and returns once all have registered.  The
  * children never outlive this process, even when it is killed with
- * SIGKILL.  Binaries are looked for in bin_dir, else $DUSK_BIN_DIR, else
- * next to the running executable, else on PATH. */
+ * SIGKILL.  Binaries are looked for in bin_dir (only there, when set), else
+ * $DUSK_BIN_DIR, else next to the running executable, else in the bin
+ * folder of the installation libdusk itself was loaded from, else in the
+ * bin folder libdusk was built to be installed in, else on PATH. */
 typedef struct dusk_cluster dusk_cluster;
 
 typedef struct dusk_cluster_options {
@@ -211,6 +272,8 @@ typedef struct dusk_cluster_options {
                              clients speak TLS with these files */
 } dusk_cluster_options;
 
+/* Sets the defaults above; initialise options with it before setting
+ * fields. */
 void dusk_cluster_options_init(dusk_cluster_options *o);
 int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
                        dusk_error *err);
@@ -225,5 +288,13 @@ int64_t dusk_cluster_nanny_pid(const dusk_cluster *cl);
 int dusk_cluster_client(dusk_cluster *cl, dusk_client **out, dusk_error *err);
 /* SIGTERM, then SIGKILL after a bound; frees cl. */
 void dusk_cluster_stop(dusk_cluster *cl);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,14 +1,18 @@
 /* dusk_cli.c - the `dusk` command on libdusk.
  *
- *   dusk local [--workers N]                 run a LocalCluster until ^C
- *   dusk demo  [--workers N] [--tasks M]     LocalCluster + a demo graph
- *   dusk bench tasks [--scheduler ADDR [--token-file F] | --workers N]
- *                    [--tasks M] [--shape independent|tree|chain]
- *   dusk query [...] 'EXPR'                   run a dataframe expression
- * Every command takes --tls-cert F --tls-key F --tls-ca F: TLS to a
- * --scheduler, or a LocalCluster whose connections all use TLS.
+ *   dusk local | demo | bench tasks | query | stats [options]
+ *   dusk --help, dusk COMMAND --help, dusk --version
+ *
+ * Every option is one entry of the table below, naming the commands it
+ * applies to; the parser and each command's --help are both driven by it,
+ * so the help cannot list an option the parser refuses or miss one it
+ * takes.
  */
 #include "dusk.h"
+
+#include "config.h"
+#include "dusk_version_gen.h"
+#include "wire.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -37,31 +41,13 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage:\n"
-          "  dusk local [--workers N]\n"
-          "  dusk demo [--workers N] [--tasks M]\n"
-          "  dusk bench tasks [--scheduler tcp://HOST:PORT [--token-file F] "
-          "| --workers N]\n"
-          "                   [--tasks M] [--shape independent|tree|chain]\n"
-          "  dusk query [--scheduler tcp://HOST:PORT [--token-file F] | "
-          "--workers N]\n"
-          "             [--format table|csv|json] [--blocksize SIZE] 'EXPR'\n"
-          "     EXPR like read_csv(\"fhv*.csv\").fillna(0)"
-          ".groupby(\"PULocationID\").count()\n"
-          "  dusk stats --scheduler tcp://HOST:PORT [--token-file F]\n"
-          "  every command: [--tls-cert PEM --tls-key PEM --tls-ca PEM]\n");
-  return 2;
-}
-
 static int parse_long(const char *flag, const char *v, long min, long max,
                       long *out) {
   char *end;
   long x = v ? strtol(v, &end, 10) : 0;
   if (v == NULL || *end != '\0' || end == v || x < min || x > max) {
-    fprintf(stderr, "dusk: %s needs an integer in %ld..%ld\n", flag, min,
-            max);
+    fprintf(stderr, "dusk: %s '%s': expected an integer in %ld..%ld\n", flag,
+            v ? v : "", min, max);
     return -1;
   }
   *out = x;
@@ -91,11 +77,261 @@ static int parse_size(const char *v, int64_t *out) {
     mult = 1024 * 1024 * 1024;
   else
     return -1;
+  /* "nan", "inf" and sizes past int64 have no conversion (UB in C). */
+  if (!(x * (double)mult < 9.2e18))
+    return -1;
   *out = (int64_t)(x * (double)mult);
   return *out > 0 ? 0 : -1;
 }
 
-static int parse_options(int argc, char **argv, int first, options *o) {
+/* ---- the command line ---------------------------------------------------- */
+
+enum {
+  CMD_LOCAL = 1u << 0,
+  CMD_DEMO = 1u << 1,
+  CMD_BENCH = 1u << 2,
+  CMD_QUERY = 1u << 3,
+  CMD_STATS = 1u << 4,
+  CMD_ALL = CMD_LOCAL | CMD_DEMO | CMD_BENCH | CMD_QUERY | CMD_STATS
+};
+
+typedef enum opt_id {
+  OPT_SCHEDULER,
+  OPT_TOKEN_FILE,
+  OPT_WORKERS,
+  OPT_TASKS,
+  OPT_SHAPE,
+  OPT_FORMAT,
+  OPT_BLOCKSIZE,
+  OPT_TLS_CERT,
+  OPT_TLS_KEY,
+  OPT_TLS_CA
+} opt_id;
+
+typedef struct cli_option {
+  opt_id id;
+  const char *name; /* without the leading "--" */
+  const char *arg;  /* placeholder of its value */
+  unsigned cmds;    /* the CMD_* it applies to */
+  const char *help; /* meaning, allowed values and default */
+} cli_option;
+
+static const cli_option cli_options[] = {
+    {OPT_SCHEDULER, "scheduler", "tcp://HOST:PORT",
+     CMD_BENCH | CMD_QUERY | CMD_STATS,
+     "use this running scheduler instead of starting a LocalCluster "
+     "(stats needs it)"},
+    {OPT_TOKEN_FILE, "token-file", "FILE", CMD_BENCH | CMD_QUERY | CMD_STATS,
+     "file holding the cluster's token, for --scheduler (default: the "
+     "DUSK_TOKEN environment variable)"},
+    {OPT_WORKERS, "workers", "N", CMD_LOCAL | CMD_DEMO | CMD_BENCH | CMD_QUERY,
+     "workers of the LocalCluster, 1..1024 (default: one per vCPU)"},
+    {OPT_TASKS, "tasks", "M", CMD_DEMO | CMD_BENCH,
+     "tasks in the graph, 1..100000000 (default 100000)"},
+    {OPT_SHAPE, "shape", "SHAPE", CMD_BENCH,
+     "independent (one graph of M tasks), tree (a binary tree reduction) or "
+     "chain (M one-task graphs, each waiting for the last; reports the "
+     "round-trip median) (default independent)"},
+    {OPT_FORMAT, "format", "FORMAT", CMD_QUERY,
+     "table (pandas' layout), csv or json (default table)"},
+    {OPT_BLOCKSIZE, "blocksize", "SIZE", CMD_QUERY,
+     "bytes per partition of every read_csv that sets none, like 64MB, "
+     "16MiB or 1000000 (default: the scheduler's, 64 MiB)"},
+    {OPT_TLS_CERT, "tls-cert", "PEM", CMD_ALL,
+     "certificate: with --tls-key and --tls-ca, TLS to --scheduler, or on "
+     "every connection of the LocalCluster (default: no TLS)"},
+    {OPT_TLS_KEY, "tls-key", "PEM", CMD_ALL, "private key of --tls-cert"},
+    {OPT_TLS_CA, "tls-ca", "PEM", CMD_ALL,
+     "CA bundle; peers must present a certificate it signed"},
+};
+#define NOPTIONS (sizeof cli_options / sizeof cli_options[0])
+
+typedef struct command {
+  const char *name;  /* as typed: "bench tasks" is two words */
+  unsigned bit;      /* its CMD_* */
+  const char *args;  /* what follows [options] on its usage line */
+  const char *about; /* what it does, for both help texts */
+  int (*run)(const options *o);
+} command;
+
+static int bench_tasks(const options *o);
+static int run_local(const options *o);
+static int run_demo(const options *o);
+static int run_query(const options *o);
+static int run_stats(const options *o);
+
+static const command commands[] = {
+    {"local", CMD_LOCAL, "",
+     "Runs a LocalCluster (a scheduler and workers on this machine) in the "
+     "foreground until ^C, and prints its address and token file.",
+     run_local},
+    {"demo", CMD_DEMO, "",
+     "Starts a LocalCluster and runs a demo on it: a sum as a tree "
+     "reduction of M tasks, and a failing task whose error reaches the "
+     "client.",
+     run_demo},
+    {"bench tasks", CMD_BENCH, "",
+     "Times M tiny tasks end to end and prints one JSON line.", bench_tasks},
+    {"query", CMD_QUERY, "'EXPR'",
+     "Runs a pandas-like dataframe expression, e.g. "
+     "'len(read_csv(\"x.csv\"))', and prints the result.  Relative paths "
+     "in read_csv and to_csv are taken from the current directory, also "
+     "with --scheduler.",
+     run_query},
+    {"stats", CMD_STATS, "",
+     "Prints one JSON line of a scheduler's health: tasks, workers, "
+     "clients, its memory and heartbeat round trips.",
+     run_stats},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_version(void) {
+  printf("dusk %s (protocol %d)\n", DUSK_VERSION_STRING, DUSK_PROTO_VERSION);
+}
+
+/* "[local, demo, query]": the commands an option applies to, for the
+ * overall help.  Bounded by the command table. */
+static void commands_of(unsigned cmds, char *out, size_t outlen) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    int w;
+    if (!(cmds & commands[i].bit))
+      continue;
+    w = snprintf(out + used, outlen - used, "%s%s", used ? ", " : "[",
+                 commands[i].name);
+    if (w < 0 || (size_t)w >= outlen - used)
+      return;
+    used += (size_t)w;
+  }
+  snprintf(out + used, outlen - used, "]");
+}
+
+/* `dusk --help`: every command and every option. */
+static void print_help(void) {
+  char tail[128];
+  printf("usage: dusk COMMAND [options]\n"
+         "       dusk COMMAND --help\n"
+         "       dusk --version\n"
+         "\n"
+         "The dusk client: starts a LocalCluster or talks to a running "
+         "dusk-scheduler,\n"
+         "runs dataframe queries and benchmarks on it, reads its health.\n"
+         "\n"
+         "commands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    dusk_config_usage_item(stdout, commands[i].name, commands[i].args,
+                           commands[i].about, NULL);
+  printf("\noptions (--name VALUE or --name=VALUE; the commands taking "
+         "each in brackets):\n");
+  for (size_t i = 0; i < NOPTIONS; i++) {
+    char flag[64];
+    snprintf(flag, sizeof flag, "--%s", cli_options[i].name);
+    commands_of(cli_options[i].cmds, tail, sizeof tail);
+    dusk_config_usage_item(stdout, flag, cli_options[i].arg,
+                           cli_options[i].help, tail);
+  }
+  dusk_config_usage_item(stdout, "--help", NULL,
+                         "print this help (after a command: its help) and "
+                         "exit",
+                         NULL);
+  dusk_config_usage_item(stdout, "--version", NULL,
+                         "print the version and exit", NULL);
+}
+
+/* `dusk COMMAND --help`: what it does and the options it takes. */
+static void print_command_help(const command *c) {
+  printf("usage: dusk %s [options]%s%s\n\n", c->name, c->args[0] ? " " : "",
+         c->args);
+  dusk_config_usage_item(stdout, NULL, NULL, c->about, NULL);
+  printf("\noptions (--name VALUE or --name=VALUE):\n");
+  for (size_t i = 0; i < NOPTIONS; i++) {
+    char flag[64];
+    if (!(cli_options[i].cmds & c->bit))
+      continue;
+    snprintf(flag, sizeof flag, "--%s", cli_options[i].name);
+    dusk_config_usage_item(stdout, flag, cli_options[i].arg,
+                           cli_options[i].help, NULL);
+  }
+  dusk_config_usage_item(stdout, "--help", NULL, "print this help and exit",
+                         NULL);
+  dusk_config_usage_item(stdout, "--version", NULL,
+                         "print the version and exit", NULL);
+}
+
+/* Sets one option's value.  0, or -1 after saying why on stderr. */
+static int set_option(const command *c, const cli_option *opt, const char *v,
+                      options *o) {
+  long x;
+  switch (opt->id) {
+  case OPT_SCHEDULER:
+    o->scheduler = v;
+    return 0;
+  case OPT_TOKEN_FILE:
+    o->token_file = v;
+    return 0;
+  case OPT_WORKERS:
+    if (parse_long("--workers", v, 1, 1024, &x) != 0)
+      return -1;
+    o->workers = (int)x;
+    return 0;
+  case OPT_TASKS:
+    if (parse_long("--tasks", v, 1, 100000000, &x) != 0)
+      return -1;
+    o->tasks = x;
+    return 0;
+  case OPT_SHAPE:
+    if (strcmp(v, "independent") != 0 && strcmp(v, "tree") != 0 &&
+        strcmp(v, "chain") != 0) {
+      fprintf(stderr, "dusk %s: --shape '%s': expected independent, tree or "
+                      "chain\n", c->name, v);
+      return -1;
+    }
+    o->shape = v;
+    return 0;
+  case OPT_FORMAT:
+    if (strcmp(v, "table") == 0)
+      o->format = DUSK_FORMAT_TABLE;
+    else if (strcmp(v, "csv") == 0)
+      o->format = DUSK_FORMAT_CSV;
+    else if (strcmp(v, "json") == 0)
+      o->format = DUSK_FORMAT_JSON;
+    else {
+      fprintf(stderr, "dusk %s: --format '%s': expected table, csv or json\n",
+              c->name, v);
+      return -1;
+    }
+    return 0;
+  case OPT_BLOCKSIZE:
+    if (parse_size(v, &o->blocksize) != 0) {
+      fprintf(stderr, "dusk %s: --blocksize '%s': expected a size like "
+                      "64MB, 16MiB or 1000000\n", c->name, v);
+      return -1;
+    }
+    return 0;
+  case OPT_TLS_CERT:
+    o->tls.cert = v;
+    return 0;
+  case OPT_TLS_KEY:
+    o->tls.key = v;
+    return 0;
+  case OPT_TLS_CA:
+    o->tls.ca = v;
+    return 0;
+  }
+  return -1;
+}
+
+/* What parse_options found: run the command, or stop with an exit status
+ * (0 after --help / --version, 2 after a usage error). */
+enum { PARSE_RUN = -1 };
+
+/* Parses argv[first..argc) for command c.  PARSE_RUN with *o filled, or
+ * the exit status: --help and --version print to stdout and give 0; an
+ * unknown option, one c does not take, a missing or bad value, or a stray
+ * argument is named on stderr and gives 2. */
+static int parse_options(int argc, char **argv, int first, const command *c,
+                         options *o) {
   o->format = DUSK_FORMAT_TABLE;
   o->blocksize = 0;
   o->expression = NULL;
@@ -106,63 +342,65 @@ static int parse_options(int argc, char **argv, int first, options *o) {
   o->token_file = NULL;
   memset(&o->tls, 0, sizeof o->tls);
   for (int i = first; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    long x;
-    if (strcmp(a, "--workers") == 0) {
-      if (parse_long(a, v, 1, 1024, &x) != 0)
-        return -1;
-      o->workers = (int)x;
-      i++;
-    } else if (strcmp(a, "--tasks") == 0) {
-      if (parse_long(a, v, 1, 100000000, &x) != 0)
-        return -1;
-      o->tasks = x;
-      i++;
-    } else if (strcmp(a, "--shape") == 0 && v != NULL) {
-      o->shape = v;
-      i++;
-    } else if (strcmp(a, "--scheduler") == 0 && v != NULL) {
-      o->scheduler = v;
-      i++;
-    } else if (strcmp(a, "--token-file") == 0 && v != NULL) {
-      o->token_file = v;
-      i++;
-    } else if (strcmp(a, "--tls-cert") == 0 && v != NULL) {
-      o->tls.cert = v;
-      i++;
-    } else if (strcmp(a, "--tls-key") == 0 && v != NULL) {
-      o->tls.key = v;
-      i++;
-    } else if (strcmp(a, "--tls-ca") == 0 && v != NULL) {
-      o->tls.ca = v;
-      i++;
-    } else if (strcmp(a, "--format") == 0 && v != NULL) {
-      if (strcmp(v, "table") == 0)
-        o->format = DUSK_FORMAT_TABLE;
-      else if (strcmp(v, "csv") == 0)
-        o->format = DUSK_FORMAT_CSV;
-      else if (strcmp(v, "json") == 0)
-        o->format = DUSK_FORMAT_JSON;
-      else {
-        fprintf(stderr, "dusk: --format must be table, csv or json\n");
-        return -1;
-      }
-      i++;
-    } else if (strcmp(a, "--blocksize") == 0 && v != NULL) {
-      if (parse_size(v, &o->blocksize) != 0) {
-        fprintf(stderr, "dusk: --blocksize '%s': expected a size like "
-                        "64MB, 16MiB or 1000000\n", v);
-        return -1;
-      }
-      i++;
-    } else if (a[0] != '-' && o->expression == NULL) {
-      o->expression = a;
-    } else {
-      fprintf(stderr, "dusk: unknown or incomplete option '%s'\n", a);
-      return -1;
+    const char *a = argv[i], *eq, *v;
+    const cli_option *opt = NULL;
+    size_t len;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      print_command_help(c);
+      return 0;
     }
+    if (strcmp(a, "--version") == 0) {
+      print_version();
+      return 0;
+    }
+    if (a[0] != '-' || a[1] == '\0') {
+      if (c->bit != CMD_QUERY) {
+        fprintf(stderr, "dusk %s: unexpected argument '%s' (see 'dusk %s "
+                        "--help')\n", c->name, a, c->name);
+        return 2;
+      }
+      if (o->expression != NULL) {
+        fprintf(stderr, "dusk query: a second expression '%s': quote the "
+                        "whole expression as one argument\n", a);
+        return 2;
+      }
+      o->expression = a;
+      continue;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      fprintf(stderr, "dusk %s: unknown option '%s' (options are spelled "
+                      "--name; see 'dusk %s --help')\n", c->name, a, c->name);
+      return 2;
+    }
+    eq = strchr(a + 2, '=');
+    len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+    for (size_t k = 0; k < NOPTIONS; k++)
+      if (strlen(cli_options[k].name) == len &&
+          strncmp(cli_options[k].name, a + 2, len) == 0)
+        opt = &cli_options[k];
+    if (opt == NULL) {
+      fprintf(stderr, "dusk %s: unknown option '--%.*s' (see 'dusk %s "
+                      "--help')\n", c->name, (int)len, a + 2, c->name);
+      return 2;
+    }
+    if (!(opt->cmds & c->bit)) {
+      fprintf(stderr, "dusk %s: --%s does not apply to %s (see 'dusk %s "
+                      "--help')\n", c->name, opt->name, c->name, c->name);
+      return 2;
+    }
+    if (eq != NULL) {
+      v = eq + 1;
+    } else if (i + 1 < argc) {
+      v = argv[++i];
+    } else {
+      fprintf(stderr, "dusk %s: --%s needs a value (%s)\n", c->name,
+              opt->name, opt->arg);
+      return 2;
+    }
+    if (set_option(c, opt, v, o) != 0)
+      return 2;
   }
-  return 0;
+  return PARSE_RUN;
 }
 
 /* Connects to --scheduler, or starts a LocalCluster. */
@@ -293,7 +531,7 @@ static int bench_tasks(const options *o) {
     }
     t0 = now_s();
     if (dusk_client_submit(c, g, (const char *const *)keys, (size_t)ntasks,
-                           &err) != 0 ||
+                           -1, &err) != 0 ||
         dusk_client_gather(c, (const char *const *)keys, (size_t)ntasks, -1,
                            vals, lens, &err) != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
@@ -334,7 +572,7 @@ static int bench_tasks(const options *o) {
     rootkey = key_of(k, sizeof k, root);
     ntasks = total;
     t0 = now_s();
-    if (dusk_client_submit(c, g, &rootkey, 1, &err) != 0 ||
+    if (dusk_client_submit(c, g, &rootkey, 1, -1, &err) != 0 ||
         dusk_client_gather_int(c, rootkey, -1, &got, &err) != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
     } else {
@@ -357,7 +595,7 @@ static int bench_tasks(const options *o) {
       const char *key = key_of(k, sizeof k, i);
       double s = now_s();
       dusk_graph_add_int(g, key, "add", 1, &dep, i > 0 ? 1 : 0);
-      if (dusk_client_submit(c, g, &key, 1, &err) != 0 ||
+      if (dusk_client_submit(c, g, &key, 1, -1, &err) != 0 ||
           dusk_client_wait(c, &key, 1, -1, &err) != 0) {
         fprintf(stderr, "dusk: %s\n", err.message);
         rc = 1;
@@ -453,7 +691,7 @@ static int run_demo(const options *o) {
   build_tree(g, leaves, &total, &root);
   rootkey = key_of(k, sizeof k, root);
   t1 = now_s();
-  if (dusk_client_submit(c, g, &rootkey, 1, &err) != 0 ||
+  if (dusk_client_submit(c, g, &rootkey, 1, 60000, &err) != 0 ||
       dusk_client_gather_int(c, rootkey, 60000, &got, &err) != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
     dusk_graph_free(g);
@@ -474,8 +712,9 @@ static int run_demo(const options *o) {
     const char *want = "after-boom";
     dusk_graph_add_str(g, "boom", "fail", "demo failure: bad input", NULL, 0);
     dusk_graph_add(g, "after-boom", "sum", NULL, 0, &dep, 1);
-    dusk_client_submit(c, g, &want, 1, &err);
-    int rc = dusk_client_wait(c, &want, 1, 60000, &err);
+    int rc = dusk_client_submit(c, g, &want, 1, 60000, &err);
+    if (rc == 0)
+      rc = dusk_client_wait(c, &want, 1, 60000, &err);
     printf("failing task: %s -> %s\n", dusk_strerror(rc), err.message);
   }
   dusk_graph_free(g);
@@ -550,35 +789,60 @@ static int run_stats(const options *o) {
 }
 
 int main(int argc, char **argv) {
+  const command *c = NULL;
   options o;
+  int first = 2, rc;
   signal(SIGPIPE, SIG_IGN);
-  if (argc < 2)
-    return usage();
-  if (strcmp(argv[1], "local") == 0) {
-    if (parse_options(argc, argv, 2, &o) != 0)
-      return 2;
-    return run_local(&o);
+  if (argc < 2) {
+    fprintf(stderr, "usage: dusk COMMAND [options]; commands: local, demo, "
+                    "bench tasks, query, stats (see 'dusk --help')\n");
+    return 2;
   }
-  if (strcmp(argv[1], "demo") == 0) {
-    if (parse_options(argc, argv, 2, &o) != 0)
-      return 2;
-    return run_demo(&o);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    /* "dusk help query" is "dusk query --help". */
+    for (size_t i = 0; argc > 2 && i < NCOMMANDS; i++)
+      if (strncmp(commands[i].name, argv[2], strlen(argv[2])) == 0 &&
+          (commands[i].name[strlen(argv[2])] == '\0' ||
+           commands[i].name[strlen(argv[2])] == ' ')) {
+        print_command_help(&commands[i]);
+        return 0;
+      }
+    print_help();
+    return 0;
   }
-  if (strcmp(argv[1], "query") == 0) {
-    if (parse_options(argc, argv, 2, &o) != 0)
-      return 2;
-    return run_query(&o);
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    print_version();
+    return 0;
   }
-  if (strcmp(argv[1], "stats") == 0) {
-    if (parse_options(argc, argv, 2, &o) != 0)
+  if (strcmp(argv[1], "bench") == 0) {
+    /* One benchmark so far, "tasks"; "dusk bench --help" is its help. */
+    c = &commands[2];
+    first = 3;
+    if (argc >= 3 && (strcmp(argv[2], "--help") == 0 ||
+                      strcmp(argv[2], "-h") == 0 ||
+                      strcmp(argv[2], "--version") == 0)) {
+      first = 2;
+    } else if (argc < 3 || strcmp(argv[2], "tasks") != 0) {
+      fprintf(stderr, "dusk bench: %s%s%s (the benchmarks: tasks; see 'dusk "
+                      "bench tasks --help')\n",
+              argc < 3 ? "which benchmark?" : "unknown benchmark '",
+              argc < 3 ? "" : argv[2], argc < 3 ? "" : "'");
       return 2;
-    return run_stats(&o);
+    }
+  } else {
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      if (strcmp(argv[1], commands[i].name) == 0)
+        c = &commands[i];
   }
-  if (strcmp(argv[1], "bench") == 0 && argc >= 3 &&
-      strcmp(argv[2], "tasks") == 0) {
-    if (parse_options(argc, argv, 3, &o) != 0)
-      return 2;
-    return bench_tasks(&o);
+  if (c == NULL) {
+    fprintf(stderr, "dusk: unknown command '%s' (commands: local, demo, "
+                    "bench tasks, query, stats; see 'dusk --help')\n",
+            argv[1]);
+    return 2;
   }
-  return usage();
+  rc = parse_options(argc, argv, first, c, &o);
+  if (rc != PARSE_RUN)
+    return rc;
+  return c->run(&o);
 }

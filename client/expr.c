@@ -743,7 +743,7 @@ static bool strlist_has(const strlist *l, const char *s) {
 
 /* Takes the string lookahead into l and consumes it. */
 static int push_string(parser *p, strlist *l) {
-  char *s;
+  char *s = NULL;
   size_t where = p->tok.start;
   int rc = take_string(p, &p->tok, &s, NULL, NULL);
   if (rc == 0)
@@ -1274,7 +1274,7 @@ int dusk_expr_parse(const char *text, dusk_expr **out, dusk_error *err) {
 typedef struct plan_chain {
   dusk_plan *plan;
   int depth;         /* of the plan tree */
-  char terminal[72]; /* "" or what ended the chain, e.g. "head()" */
+  char terminal[72]; /* what ended the chain, for messages: "head()" */
 } plan_chain;
 
 static int parse_chain(parser *p, const char *inside, plan_chain *f);
@@ -1289,10 +1289,17 @@ static int wrap(parser *p, plan_chain *f, dusk_plan *np, size_t where) {
   return 0;
 }
 
-/* A terminal step may only end the whole query. */
+/* Whether the chain has ended: its last step is terminal (plan.h), so
+ * only .compute() may follow. */
+static bool chain_ended(const plan_chain *f) {
+  return f->plan != NULL && dusk_plan_is_terminal(f->plan->kind);
+}
+
+/* A step of this kind about to be parsed: a terminal one may only end the
+ * whole query, never a frame inside concat(...) or len(...). */
 static int check_terminal(parser *p, const char *inside, const token *name,
-                          const char *what) {
-  if (inside != NULL)
+                          dusk_plan_kind kind, const char *what) {
+  if (inside != NULL && dusk_plan_is_terminal(kind))
     return fail(p, name->start, "%s cannot be used inside %s(...)", what,
                 inside);
   return 0;
@@ -1714,7 +1721,7 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
   tok_clip(p, &name, mname);
   if (is_word(p, "compute"))
     return parse_noargs(p, "compute");
-  if (f->terminal[0] != '\0')
+  if (chain_ended(f))
     return fail(p, name.start, "nothing may follow %s except .compute()",
                 f->terminal);
   if (is_word(p, "fillna"))
@@ -1722,24 +1729,28 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
   if (is_word(p, "query"))
     return parse_query_call(p, f, name.start);
   if (is_word(p, "groupby")) {
-    if ((rc = check_terminal(p, inside, &name, "groupby()")) != 0)
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_GROUPBY,
+                             "groupby()")) != 0)
       return rc;
     return parse_groupby(p, f, name.start);
   }
   if (is_word(p, "head")) {
-    if ((rc = check_terminal(p, inside, &name, "head()")) != 0)
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_HEAD, "head()")) !=
+        0)
       return rc;
     return parse_head(p, f, name.start);
   }
   if (is_word(p, "describe")) {
-    if ((rc = check_terminal(p, inside, &name, "describe()")) != 0 ||
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_DESCRIBE,
+                             "describe()")) != 0 ||
         (rc = parse_noargs(p, "describe")) != 0)
       return rc;
     snprintf(f->terminal, sizeof f->terminal, "describe()");
     return wrap(p, f, dusk_plan_describe(f->plan), name.start);
   }
   if (is_word(p, "to_csv")) {
-    if ((rc = check_terminal(p, inside, &name, "to_csv()")) != 0)
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_TO_CSV,
+                             "to_csv()")) != 0)
       return rc;
     return parse_to_csv(p, f, name.start);
   }
@@ -1768,7 +1779,7 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   token m;
   int rc;
 
-  if (f->terminal[0] != '\0')
+  if (chain_ended(f))
     return fail(p, open, "nothing may follow %s except .compute()",
                 f->terminal);
   if ((rc = parse_selection(p, &sel, &is_list,
@@ -1793,7 +1804,8 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
               name, name);
     goto done;
   }
-  if ((rc = check_terminal(p, inside, &m, "value_counts()")) != 0 ||
+  if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_VALUE_COUNTS,
+                           "value_counts()")) != 0 ||
       (rc = parse_noargs(p, "value_counts")) != 0)
     goto done;
   snprintf(f->terminal, sizeof f->terminal, "value_counts()");

@@ -2,7 +2,7 @@
  *
  *   scan args: [plan(bin), path(str), start, end, data_start,
  *               start_state(uint 0-4), index, [header names(str)...],
- *               file_size]
+ *               file_size, max_field]
  *   partial:   [ranges(bin), payload(bin)]
  * Decoding checks every field; header names are bounded by the bytes
  * present (msgcheck) before the array for them is allocated. */
@@ -15,6 +15,164 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- op names ------------------------------------------------------------ */
+
+static const char *const op_names[DUSK_DF_NOPS] = {
+    [DUSK_DF_SCAN] = "df_scan",
+    [DUSK_DF_COMBINE] = "df_combine",
+    [DUSK_DF_FINAL] = "df_final",
+    [DUSK_DF_OFFSETS] = "df_offsets",
+};
+
+const char *dusk_df_op_name(dusk_df_op op) {
+  return (unsigned)op < DUSK_DF_NOPS ? op_names[op] : NULL;
+}
+
+dusk_df_op dusk_df_op_parse(dusk_slice name) {
+  for (int i = 0; i < DUSK_DF_NOPS; i++)
+    if (strlen(op_names[i]) == name.len &&
+        memcmp(op_names[i], name.ptr, name.len) == 0)
+      return (dusk_df_op)i;
+  return DUSK_DF_NOPS;
+}
+
+/* ---- partial layouts ----------------------------------------------------- */
+
+typedef struct layout {
+  const char *what;
+  size_t ncols;
+  const char *const *names;
+  const dusk_type *types;
+} layout;
+
+static const char *const ranges_names[DUSK_RANGES_NCOLS] = {
+    [DUSK_RANGES_INDEX] = "index",
+    [DUSK_RANGES_FILE] = "file",
+    [DUSK_RANGES_ASSUMED] = "assumed",
+    [DUSK_RANGES_TRANSFER] = "transfer",
+    [DUSK_RANGES_ROWS] = "rows",
+    [DUSK_RANGES_ERROR] = "error",
+    [DUSK_RANGES_WIDEN_COLUMN] = "widen_column",
+    [DUSK_RANGES_WIDEN_TYPE] = "widen_type",
+    [DUSK_RANGES_MIXED] = "mixed",
+};
+static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
+    [DUSK_RANGES_INDEX] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_FILE] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_ASSUMED] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_TRANSFER] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_ROWS] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_ERROR] = DUSK_TYPE_STRING,
+    [DUSK_RANGES_WIDEN_COLUMN] = DUSK_TYPE_STRING,
+    [DUSK_RANGES_WIDEN_TYPE] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_MIXED] = DUSK_TYPE_STRING,
+};
+static const layout ranges_layout = {"ranges table", DUSK_RANGES_NCOLS,
+                                     ranges_names, ranges_types};
+
+static const char *const moments_names[DUSK_MOMENTS_NCOLS] = {
+    [DUSK_MOMENTS_NAME] = "name", [DUSK_MOMENTS_N] = "n",
+    [DUSK_MOMENTS_MEAN] = "mean", [DUSK_MOMENTS_M2] = "m2",
+    [DUSK_MOMENTS_MIN] = "min",   [DUSK_MOMENTS_MAX] = "max",
+};
+static const dusk_type moments_types[DUSK_MOMENTS_NCOLS] = {
+    [DUSK_MOMENTS_NAME] = DUSK_TYPE_STRING,
+    [DUSK_MOMENTS_N] = DUSK_TYPE_INT64,
+    [DUSK_MOMENTS_MEAN] = DUSK_TYPE_FLOAT64,
+    [DUSK_MOMENTS_M2] = DUSK_TYPE_FLOAT64,
+    [DUSK_MOMENTS_MIN] = DUSK_TYPE_FLOAT64,
+    [DUSK_MOMENTS_MAX] = DUSK_TYPE_FLOAT64,
+};
+static const layout moments_layout = {"describe partial", DUSK_MOMENTS_NCOLS,
+                                      moments_names, moments_types};
+
+static const char *const count_names[DUSK_COUNT_NCOLS] = {
+    [DUSK_COUNT_ROWS] = "rows"};
+static const dusk_type count_types[DUSK_COUNT_NCOLS] = {
+    [DUSK_COUNT_ROWS] = DUSK_TYPE_INT64};
+static const layout count_layout = {"len partial", DUSK_COUNT_NCOLS,
+                                    count_names, count_types};
+
+static const char *const written_names[DUSK_WRITTEN_NCOLS] = {
+    [DUSK_WRITTEN_FILE] = "file", [DUSK_WRITTEN_ROWS] = "rows"};
+static const dusk_type written_types[DUSK_WRITTEN_NCOLS] = {
+    [DUSK_WRITTEN_FILE] = DUSK_TYPE_STRING,
+    [DUSK_WRITTEN_ROWS] = DUSK_TYPE_INT64};
+static const layout written_layout = {"to_csv partial", DUSK_WRITTEN_NCOLS,
+                                      written_names, written_types};
+
+static dusk_table *layout_new(const layout *l) {
+  return dusk_table_new(l->names, l->types, l->ncols, 0);
+}
+
+static int layout_check(const layout *l, const dusk_table *t,
+                        dusk_error *err) {
+  if (t->ncols != l->ncols)
+    return dusk_error_set(err, DUSK_ETYPE, "%s: %zu columns, expected %zu",
+                          l->what, t->ncols, l->ncols);
+  for (size_t c = 0; c < l->ncols; c++)
+    if (t->cols[c].type != l->types[c])
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: column '%s' is %s, expected %s", l->what,
+                            l->names[c], dusk_type_name(t->cols[c].type),
+                            dusk_type_name(l->types[c]));
+  return 0;
+}
+
+dusk_table *dusk_ranges_table_new(void) { return layout_new(&ranges_layout); }
+
+dusk_table *dusk_moments_table_new(void) {
+  return layout_new(&moments_layout);
+}
+
+dusk_table *dusk_written_table_new(void) {
+  return layout_new(&written_layout);
+}
+
+dusk_table *dusk_count_table_new(int64_t n) {
+  dusk_table *t = layout_new(&count_layout);
+  dusk_value v;
+  v.type = DUSK_TYPE_INT64;
+  v.u.i = n;
+  if (t != NULL && dusk_table_append_row(t, &v) != 0) {
+    dusk_table_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+int dusk_ranges_table_check(const dusk_table *t, dusk_error *err) {
+  return layout_check(&ranges_layout, t, err);
+}
+
+int dusk_moments_table_check(const dusk_table *t, dusk_error *err) {
+  return layout_check(&moments_layout, t, err);
+}
+
+int dusk_count_table_check(const dusk_table *t, dusk_error *err) {
+  int rc = layout_check(&count_layout, t, err);
+  if (rc == 0 && t->nrows != 1)
+    rc = dusk_error_set(err, DUSK_ETYPE, "%s: %zu rows, expected 1",
+                        count_layout.what, t->nrows);
+  return rc;
+}
+
+int dusk_written_table_check(const dusk_table *t, dusk_error *err) {
+  return layout_check(&written_layout, t, err);
+}
+
+int dusk_rows_table_check(const dusk_table *t, dusk_error *err) {
+  if (t->ncols < DUSK_ROWS_NEXTRA ||
+      t->cols[dusk_rows_range_col(t->ncols)].type != DUSK_TYPE_INT64 ||
+      t->cols[dusk_rows_row_col(t->ncols)].type != DUSK_TYPE_INT64)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "rows partial: no int64 range and row columns at "
+                          "its end");
+  return 0;
+}
+
+/* ---- wire ---------------------------------------------------------------- */
+
 static int buf_write(void *data, const char *bytes, size_t len) {
   return dusk_buf_append(data, bytes, len) == 0 ? 0 : -1;
 }
@@ -23,7 +181,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, 9);
+  rc |= msgpack_pack_array(&pk, 10);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->path.ptr, a->path.len);
   rc |= msgpack_pack_uint64(&pk, a->start);
@@ -35,6 +193,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   for (uint32_t i = 0; i < a->nheader; i++)
     rc |= msgpack_pack_str_with_body(&pk, a->header[i].ptr, a->header[i].len);
   rc |= msgpack_pack_uint64(&pk, a->file_size);
+  rc |= msgpack_pack_uint64(&pk, a->max_field);
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -75,8 +234,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   if ((rc = unpack(bytes, &zone, &obj, "scan args", err)) != 0)
     goto out;
   rc = DUSK_ETYPE;
-  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 9) {
-    dusk_error_set(err, rc, "scan args: expected an array of 9 fields");
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 10) {
+    dusk_error_set(err, rc, "scan args: expected an array of 10 fields");
     goto out;
   }
   f = obj.via.array.ptr;
@@ -85,7 +244,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
       get_u64(&f[4], &a->data_start) != 0 || get_u64(&f[5], &state) != 0 ||
       state > 4 || get_u64(&f[6], &index) != 0 || index > (uint64_t)INT64_MAX ||
       f[7].type != MSGPACK_OBJECT_ARRAY || get_u64(&f[8], &a->file_size) != 0 ||
-      a->start > a->end) {
+      a->start > a->end || get_u64(&f[9], &a->max_field) != 0 ||
+      a->max_field == 0 || a->max_field > DUSK_SCAN_MAX_FIELD) {
     dusk_error_set(err, rc, "scan args: a field has the wrong type");
     goto out;
   }

@@ -21,28 +21,34 @@
 
 #include "buf.h"
 #include "errors.h"
+#include "table.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* Task failures the scheduler acts on start with a line it can parse:
- *   "DUSK-WIDEN <type> <column>\n..."    a value needs a wider column type
- *                                       (the scheduler widens and reruns);
- *   "DUSK-QUOTES <i>-<j>=<s>,...\n..."    ranges i..j whose quote-state
- *                                       guess was wrong, with the right
- *                                       state s (dusk_csv_state, 1-4);
- *   "DUSK-MIXED <column>[<US><column>...]\n..."
- *                                       a fillna met a null in a column
- *                                       it fills with another kind of
- *                                       value (plan.h, mixed): the
- *                                       scheduler reruns with the column
- *                                       mixed, or refuses what pandas'
- *                                       object column would not allow.
- * The rest of the message says the same for a person. */
-#define DUSK_WIDEN_TAG "DUSK-WIDEN "
-#define DUSK_QUOTES_TAG "DUSK-QUOTES "
-#define DUSK_MIXED_TAG "DUSK-MIXED "
-#define DUSK_MIXED_SEP '\x1f' /* between the columns of DUSK-MIXED (US) */
+/* The ops a query is lowered into, named once: the scheduler submits them
+ * by these names and the worker registers them under the same. */
+typedef enum dusk_df_op {
+  DUSK_DF_SCAN,    /* "df_scan": one byte range -> a partial result */
+  DUSK_DF_COMBINE, /* "df_combine": partials -> one partial */
+  DUSK_DF_FINAL,   /* "df_final": the last partial -> the result table */
+  DUSK_DF_OFFSETS, /* "df_offsets": to_csv's counting stage's partials ->
+                      each range's first row label (label_base) */
+  DUSK_DF_NOPS
+} dusk_df_op;
+
+/* The op's name on the wire ("df_scan", ...); NULL outside the enum. */
+const char *dusk_df_op_name(dusk_df_op op);
+/* The op a name denotes, or DUSK_DF_NOPS when it is none of them. */
+dusk_df_op dusk_df_op_parse(dusk_slice name);
+
+/* Failures the scheduler acts on do not travel as text: df ops report them
+ * as TASK_FAILED reasons with typed fields (proto/msg.h: DUSK_FAIL_WIDEN
+ * with the column and the type it needs, DUSK_FAIL_QUOTES with the ranges
+ * whose starting tokenizer state was guessed wrong and the right states,
+ * DUSK_FAIL_MIXED with the columns a fillna met a null in that it fills
+ * with another kind of value), and the message is only for a person. */
 
 typedef struct dusk_scan_args {
   dusk_slice plan;       /* encoded plan fragment (dusk_plan_encode) */
@@ -56,7 +62,12 @@ typedef struct dusk_scan_args {
                             the file: sorting by it gives file order */
   uint32_t nheader;      /* columns of the file, in file order */
   dusk_slice *header;    /* their names (decode: borrowed, see below) */
+  uint64_t max_field;    /* longest field, bytes: the scheduler's limit,
+                            1..DUSK_SCAN_MAX_FIELD */
 } dusk_scan_args;
+
+/* The most max_field may say: a worker reserves up to this per field. */
+#define DUSK_SCAN_MAX_FIELD ((uint64_t)1 << 30)
 
 /* Encodes a (0 or DUSK_ENOMEM). */
 int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out);
@@ -75,6 +86,77 @@ uint64_t dusk_line_of(const char *path, uint64_t offset);
 void dusk_error_at_line(char *out, size_t outlen, const char *path,
                         uint64_t offset, const char *column,
                         const char *message);
+
+/* ---- partial results ------------------------------------------------------
+ * The tables df_scan produces and df_combine / df_final consume, column by
+ * named position.  The constructors build exactly these layouts and the
+ * checks refuse a table of any other layout (a partial is merged only after
+ * its columns have the types its readers index them as). */
+
+/* Ranges: one row per scanned range. */
+enum {
+  DUSK_RANGES_INDEX,   /* int64: dusk_scan_args.index */
+  DUSK_RANGES_FILE,    /* int64: the file ordinal (index >> 32) */
+  DUSK_RANGES_ASSUMED, /* int64: the tokenizer state (dusk_csv_state,
+                          csvscan.h) the scan started in */
+  DUSK_RANGES_TRANSFER, /* int64: the range's state transfer (csvscan.h),
+                           -1 when a head stopped in it (later ranges
+                           unused) or it is unknown */
+  DUSK_RANGES_ROWS,    /* int64: rows scanned */
+  DUSK_RANGES_ERROR,   /* string or null: a scan failure that may be an
+                          artefact of a wrong quote-state guess, held back
+                          until the final step has checked every guess */
+  DUSK_RANGES_WIDEN_COLUMN, /* string or null: when that failure is a value
+                               needing a wider type, the column in full */
+  DUSK_RANGES_WIDEN_TYPE,   /* int64 or null: the dusk_type it needs */
+  DUSK_RANGES_MIXED, /* string or null: when that failure is a fillna
+                        meeting a null it fills with another kind of value
+                        (plan.h, mixed), the columns it met them in, joined
+                        by DUSK_MIXED_SEP */
+  DUSK_RANGES_NCOLS
+};
+
+#define DUSK_MIXED_SEP '\x1f' /* between the columns of DUSK_RANGES_MIXED */
+
+/* Describe: one row per numeric column, its running moments. */
+enum {
+  DUSK_MOMENTS_NAME, /* string: the column */
+  DUSK_MOMENTS_N,    /* int64: non-null, non-NaN values */
+  DUSK_MOMENTS_MEAN, /* float64 */
+  DUSK_MOMENTS_M2,   /* float64: sum of squared deviations from the mean */
+  DUSK_MOMENTS_MIN,  /* float64 */
+  DUSK_MOMENTS_MAX,  /* float64 */
+  DUSK_MOMENTS_NCOLS
+};
+
+/* len: one row, one column. */
+enum { DUSK_COUNT_ROWS, DUSK_COUNT_NCOLS };
+
+/* to_csv: one row per part file written. */
+enum { DUSK_WRITTEN_FILE, DUSK_WRITTEN_ROWS, DUSK_WRITTEN_NCOLS };
+
+/* head and collect: the visible columns, then DUSK_ROWS_NEXTRA columns
+ * "__range" (the range's index) and "__row" (the row's ordinal within its
+ * range), which put the rows back in file order. */
+#define DUSK_ROWS_NEXTRA 2
+static inline size_t dusk_rows_range_col(size_t ncols) { return ncols - 2; }
+static inline size_t dusk_rows_row_col(size_t ncols) { return ncols - 1; }
+
+/* Empty tables of these layouts; NULL when out of memory.
+ * dusk_count_table_new holds its one row, n. */
+dusk_table *dusk_ranges_table_new(void);
+dusk_table *dusk_moments_table_new(void);
+dusk_table *dusk_count_table_new(int64_t n);
+dusk_table *dusk_written_table_new(void);
+
+/* 0 when t has the layout, else DUSK_ETYPE with err naming the table and
+ * the first column that differs. */
+int dusk_ranges_table_check(const dusk_table *t, dusk_error *err);
+int dusk_moments_table_check(const dusk_table *t, dusk_error *err);
+int dusk_count_table_check(const dusk_table *t, dusk_error *err);
+int dusk_written_table_check(const dusk_table *t, dusk_error *err);
+/* Rows of head/collect: the two trailing int64 columns. */
+int dusk_rows_table_check(const dusk_table *t, dusk_error *err);
 
 /* A partial result: two encoded tables (dusk_table_encode). */
 int dusk_partial_encode(dusk_slice ranges, dusk_slice payload, dusk_buf *out);

@@ -742,6 +742,48 @@ out:
   return rc;
 }
 
+int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
+                               dusk_type *key_types, dusk_aggspec *specs,
+                               size_t naggs, dusk_error *err) {
+  size_t c = nkeys;
+  if (partial->ncols < nkeys)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "partial aggregate has %zu columns for %zu keys",
+                          partial->ncols, nkeys);
+  for (size_t k = 0; k < nkeys; k++)
+    key_types[k] = partial->cols[k].type;
+  for (size_t a = 0; a < naggs; a++) {
+    char n2[2][32];
+    dusk_type t2[2];
+    /* The layout's width does not depend on the input type. */
+    size_t m = state_columns(&specs[a], a, n2, t2);
+    if (m == 0 || partial->ncols - c < m)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "partial aggregate too narrow for aggregate %zu",
+                            a);
+    switch (specs[a].fn) {
+    case DUSK_AGG_MIN:
+    case DUSK_AGG_MAX:
+      specs[a].input = partial->cols[c].type;
+      break;
+    case DUSK_AGG_SUM: /* [n, sum]: the sum's type */
+      specs[a].input = partial->cols[c + 1].type;
+      break;
+    case DUSK_AGG_MEAN:
+      specs[a].input = DUSK_TYPE_FLOAT64;
+      break;
+    case DUSK_AGG_COUNT:
+    case DUSK_AGG_SIZE:
+      specs[a].input = DUSK_TYPE_INT64;
+      break;
+    case DUSK_AGG_NUNIQUE:
+      break;
+    }
+    c += m;
+  }
+  return 0;
+}
+
 int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
                        dusk_error *err) {
   dusk_value keys[16], v;

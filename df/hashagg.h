@@ -41,6 +41,17 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out);
 int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *partial,
                        dusk_error *err);
 
+/* For a consumer that rebuilds the aggregate from a partial alone
+ * (df_combine, df_final): reads the key types into key_types[0..nkeys) and,
+ * where the state shows it, each aggregate's input type from the partial's
+ * columns (min/max: the value's type; sum: int64 or float64; mean: float64;
+ * count/size: int64).  nunique's state does not show it: specs[a].input is
+ * left as the caller set it.  specs[a].fn must be set.  0, or DUSK_ETYPE
+ * when partial has fewer columns than that layout. */
+int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
+                               dusk_type *key_types, dusk_aggspec *specs,
+                               size_t naggs, dusk_error *err);
+
 /* The answer: keys as index columns sorted ascending, one column per
  * aggregate.  count/size/nunique are int64; mean float64; sum int64 for
  * int and bool inputs, float64 for float; min/max keep the input type

@@ -152,7 +152,7 @@ static void value_destroy(dusk_value *v) {
   v->type = DUSK_TYPE_NULL;
 }
 
-static const char *plan_kind_name(int kind) {
+const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   switch (kind) {
   case DUSK_PLAN_READ_CSV: return "read_csv";
   case DUSK_PLAN_CONCAT: return "concat";
@@ -167,6 +167,25 @@ static const char *plan_kind_name(int kind) {
   case DUSK_PLAN_TO_CSV: return "to_csv";
   }
   return "unknown";
+}
+
+bool dusk_plan_is_terminal(dusk_plan_kind kind) {
+  switch (kind) {
+  case DUSK_PLAN_GROUPBY:
+  case DUSK_PLAN_VALUE_COUNTS:
+  case DUSK_PLAN_HEAD:
+  case DUSK_PLAN_LEN:
+  case DUSK_PLAN_DESCRIBE:
+  case DUSK_PLAN_TO_CSV:
+    return true;
+  case DUSK_PLAN_READ_CSV:
+  case DUSK_PLAN_CONCAT:
+  case DUSK_PLAN_FILLNA:
+  case DUSK_PLAN_QUERY:
+  case DUSK_PLAN_SELECT:
+    return false;
+  }
+  return false;
 }
 
 /* ---- aggregation names -------------------------------------------------- */
@@ -1051,7 +1070,7 @@ static int get_slice(const msgpack_object *o, const char *where,
 static int get_name(const msgpack_object *o, const char *where,
                     const char *field, size_t max, bool nullable,
                     dusk_error *err, char **out) {
-  dusk_slice s;
+  dusk_slice s = {NULL, 0};
   int rc;
   *out = NULL;
   if (nullable && o->type == MSGPACK_OBJECT_NIL)
@@ -1491,7 +1510,8 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   if (kind < 1 || kind > PLAN_NKINDS)
     return dusk_error_set(d->err, DUSK_EPROTO, "%s: unknown kind %" PRIu64,
                           where, kind);
-  snprintf(where, sizeof where, "plan %s", plan_kind_name((int)kind));
+  snprintf(where, sizeof where, "plan %s",
+           dusk_plan_kind_name((dusk_plan_kind)kind));
   if ((rc = get_uint(&f[1], where, "ninputs", d->err, &ninputs)) != 0)
     return rc;
   if (kind == DUSK_PLAN_READ_CSV ? ninputs != 0

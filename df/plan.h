@@ -26,6 +26,7 @@
 #include "errors.h"
 #include "value.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,17 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_TO_CSV = 11
 } dusk_plan_kind;
 
+/* "read_csv", "groupby", ...: the step's name as a person writes it
+ * ("unknown" for a kind outside the enum). */
+const char *dusk_plan_kind_name(dusk_plan_kind kind);
+
+/* Whether a step of this kind must end a plan chain: it turns rows into an
+ * answer (groupby, value_counts, head, len, describe, to_csv), so nothing
+ * but the query's end may follow it, and it may not appear inside concat or
+ * len.  The one definition the client's builders and parser, the
+ * scheduler's checks and the worker's pipelines all use. */
+bool dusk_plan_is_terminal(dusk_plan_kind kind);
+
 typedef enum dusk_agg_fn {
   DUSK_AGG_COUNT = 1, /* non-null values */
   DUSK_AGG_SIZE,      /* rows, nulls included */
@@ -142,7 +154,7 @@ typedef struct dusk_plan {
    * value as pandas writes it (numbers of a number column as floats,
    * "1.0": pandas reads a column with nulls as float64).
    * A fill that would mix a column not listed fails its scan with
-   * DUSK-MIXED (dftask.h) when it meets a null there. */
+   * DUSK_FAIL_MIXED (proto/msg.h) when it meets a null there. */
   char **mixed;
   size_t nmixed;
   /* QUERY */

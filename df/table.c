@@ -290,7 +290,7 @@ static void store(dusk_table_column *c, size_t r, const dusk_value *x) {
 }
 
 int dusk_table_append_row(dusk_table *t, const dusk_value *values) {
-  dusk_value x;
+  dusk_value x = {0};
 
   if (t->ncols > 0 && values == NULL)
     return DUSK_EINVAL;
@@ -595,7 +595,7 @@ static int check_flags(decoder *d, const unsigned char *p, size_t n,
 static int decode_column(decoder *d, const msgpack_object *o, size_t nrows,
                          dusk_table_column *c) {
   const msgpack_object *f;
-  const unsigned char *valid, *data, *strs = NULL;
+  const unsigned char *valid = NULL, *data = NULL, *strs = NULL;
   uint64_t type, width;
   size_t nf;
 

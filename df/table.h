@@ -47,7 +47,9 @@ typedef struct dusk_table {
 /* An empty table with these columns.  NULL when out of memory. */
 dusk_table *dusk_table_new(const char *const *names, const dusk_type *types,
                            size_t ncols, size_t nindex);
-void dusk_table_free(dusk_table *t);
+/* Also libdusk's public dusk_table_free (client/dusk.h), so libdusk.so
+ * exports it although df/ is compiled with hidden symbols. */
+__attribute__((visibility("default"))) void dusk_table_free(dusk_table *t);
 
 /* Appends one row: values[i] for column i (a DUSK_TYPE_NULL value is a
  * null; numbers convert to the column's type where lossless).  0,

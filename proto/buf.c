@@ -1,9 +1,8 @@
-/* buf.c - growable buffers and the aborting allocators. */
+/* buf.c - growable buffers. */
 #include "buf.h"
 
 #include "errors.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -64,41 +63,6 @@ char *dusk_buf_steal(dusk_buf *b, size_t *len) {
     *len = b->len;
   dusk_buf_init(b);
   return p;
-}
-
-static void oom(size_t n) {
-  fprintf(stderr, "dusk: out of memory allocating %zu bytes\n", n);
-  abort();
-}
-
-void *dusk_xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (p == NULL)
-    oom(n);
-  return p;
-}
-
-void *dusk_xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size ? size : 1);
-  if (p == NULL)
-    oom(n * size);
-  return p;
-}
-
-void *dusk_xrealloc(void *p, size_t n) {
-  void *q = realloc(p, n ? n : 1);
-  if (q == NULL)
-    oom(n);
-  return q;
-}
-
-char *dusk_xstrdup(const char *s) { return dusk_xmemdup(s, strlen(s) + 1); }
-
-char *dusk_xmemdup(const void *p, size_t n) {
-  char *q = dusk_xmalloc(n + 1);
-  memcpy(q, p, n);
-  q[n] = '\0';
-  return q;
 }
 
 uint64_t dusk_now_ns(void) {

@@ -2,8 +2,8 @@
  *
  * dusk_slice borrows bytes: it is valid until the next call on its source.
  * dusk_buf owns its bytes (_init/_destroy on caller storage).  Appends return
- * 0 or DUSK_ENOMEM and never abort: proto/ is a library.  Daemons that prefer
- * to abort on out-of-memory use dusk_xmalloc and friends. */
+ * 0 or DUSK_ENOMEM and never abort: proto/ is a library.  The daemons' own
+ * allocators, which abort, are in xalloc.h. */
 #ifndef DUSK_BUF_H
 #define DUSK_BUF_H
 
@@ -30,13 +30,6 @@ int dusk_buf_append(dusk_buf *b, const void *bytes, size_t len);
 void dusk_buf_consume(dusk_buf *b, size_t n);
 /* Hands the bytes to the caller (who frees them with free()) and resets b. */
 char *dusk_buf_steal(dusk_buf *b, size_t *len);
-
-/* Daemon allocators: abort with a message on out-of-memory. */
-void *dusk_xmalloc(size_t n);
-void *dusk_xcalloc(size_t n, size_t size);
-void *dusk_xrealloc(void *p, size_t n);
-char *dusk_xstrdup(const char *s);
-char *dusk_xmemdup(const void *p, size_t n);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t dusk_now_ns(void);

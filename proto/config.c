@@ -1,5 +1,9 @@
-/* config.c - the typed flag table parser. */
+/* config.c - the typed flag table: parser, effective-config line, and the
+ * --help text generated from the same entries. */
 #include "config.h"
+
+#include "dusk_version_gen.h"
+#include "wire.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,25 +41,125 @@ static int set_value(const dusk_cfg_entry *e, void *cfg, const char *v,
   return DUSK_ECONFIG;
 }
 
-void dusk_config_usage(const char *prog, const dusk_cfg_entry *table,
-                       size_t n, char *out, size_t outlen) {
-  size_t used = 0;
-  int w = snprintf(out, outlen, "usage: %s [options]\n", prog);
-  if (w > 0)
-    used = (size_t)w;
-  for (size_t i = 0; i < n && used < outlen; i++) {
-    const dusk_cfg_entry *e = &table[i];
-    if (e->type == DUSK_CFG_INT)
-      w = snprintf(out + used, outlen - used,
-                   "  --%-16s %s (default %s, %" PRId64 "..%" PRId64 ")\n",
-                   e->name, e->help, e->def ? e->def : "-", e->min, e->max);
-    else
-      w = snprintf(out + used, outlen - used, "  --%-16s %s%s%s%s\n",
-                   e->name, e->help, e->def ? " (default " : "",
-                   e->def ? e->def : "", e->def ? ")" : "");
-    if (w > 0)
-      used += (size_t)w;
+/* The usage is laid out for an 80-column terminal: the flag and its value
+ * placeholder in the first USAGE_INDENT columns, the words of its help
+ * wrapped to USAGE_WIDTH after it. */
+#define USAGE_INDENT 26
+#define USAGE_WIDTH 79
+
+/* Writes the words of text from column col on, then suffix glued to the
+ * last word, breaking lines before a word that would pass USAGE_WIDTH and
+ * starting each new line at indent.  Returns the column after the last
+ * word. */
+static size_t put_words_at(FILE *out, const char *text, const char *suffix,
+                           size_t col, size_t indent) {
+  const char *p = text;
+  while (*p != '\0') {
+    size_t len, glued;
+    p += strspn(p, " \n");
+    if (*p == '\0')
+      break;
+    len = strcspn(p, " \n");
+    glued = p[len + strspn(p + len, " \n")] == '\0' ? strlen(suffix) : 0;
+    if (col > indent && col + 1 + len + glued > USAGE_WIDTH) {
+      fprintf(out, "\n%*s", (int)indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', out);
+      col++;
+    }
+    fwrite(p, 1, len, out);
+    if (glued > 0)
+      fputs(suffix, out);
+    col += len + glued;
+    p += len;
   }
+  return col;
+}
+
+/* put_words_at for the help column of an item. */
+static size_t put_words(FILE *out, const char *text, const char *suffix,
+                        size_t col) {
+  return put_words_at(out, text, suffix, col, USAGE_INDENT);
+}
+
+/* One item: "  " dashes name, a space and arg unless arg is empty, then
+ * the wrapped help from USAGE_INDENT on (on a line of its own when the left
+ * part is too wide).  Returns the column after the help, for the caller to
+ * add more words. */
+static size_t put_item(FILE *out, const char *dashes, const char *name,
+                       const char *arg, const char *help) {
+  int w = fprintf(out, "  %s%s%s%s", dashes, name, arg[0] ? " " : "", arg);
+  size_t col = w > 0 ? (size_t)w : 0;
+  if (col + 1 >= USAGE_INDENT) {
+    fputc('\n', out);
+    col = 0;
+  }
+  fprintf(out, "%*s", (int)(USAGE_INDENT - col), "");
+  return put_words(out, help, "", USAGE_INDENT);
+}
+
+void dusk_config_usage_item(FILE *out, const char *left, const char *arg,
+                            const char *help, const char *tail) {
+  size_t col;
+  if (left == NULL) {
+    put_words_at(out, help, "", 0, 0);
+    fputc('\n', out);
+    return;
+  }
+  col = put_item(out, "", left, arg ? arg : "", help);
+  if (tail != NULL)
+    put_words(out, tail, "", col);
+  fputc('\n', out);
+}
+
+void dusk_config_usage(FILE *out, const char *synopsis,
+                       const dusk_cfg_entry *table, size_t n) {
+  fputs(synopsis, out);
+  fputs("\noptions (--name VALUE or --name=VALUE):\n", out);
+  for (size_t i = 0; i < n; i++) {
+    const dusk_cfg_entry *e = &table[i];
+    /* An empty default is shown as "", and an unset one is said so unless
+     * the help already explains what happens without the flag. */
+    const char *def = e->def == NULL                       ? NULL
+                      : e->def[strspn(e->def, " \n")] == '\0' ? "\"\""
+                                                             : e->def;
+    int quiet = def == NULL && strstr(e->help, "default") != NULL;
+    char range[64]; /* two int64 and the punctuation */
+    size_t col = put_item(out, "--", e->name,
+                          e->type == DUSK_CFG_INT   ? "N"
+                          : e->type == DUSK_CFG_STR ? "VALUE"
+                                                    : "",
+                          e->help);
+    switch (e->type) {
+    case DUSK_CFG_INT:
+      col = def ? put_words(out, def, ";", put_words(out, "(default", "", col))
+                : put_words(out, "(not set by default;", "", col);
+      snprintf(range, sizeof range, "allowed %" PRId64 "..%" PRId64 ")",
+               e->min, e->max);
+      put_words(out, range, "", col);
+      break;
+    case DUSK_CFG_STR:
+      if (def)
+        put_words(out, def, ")", put_words(out, "(default", "", col));
+      else if (!quiet)
+        put_words(out, "(not set by default)", "", col);
+      break;
+    case DUSK_CFG_FLAG:
+      put_words(out, "(off unless given)", "", col);
+      break;
+    }
+    fputc('\n', out);
+  }
+  dusk_config_usage_item(out, "--help", NULL, "print this help and exit",
+                         NULL);
+  dusk_config_usage_item(out, "--version", NULL,
+                         "print the version and exit", NULL);
+}
+
+void dusk_config_version(FILE *out, const char *prog) {
+  fprintf(out, "%s %s (protocol %d)\n", prog, DUSK_VERSION_STRING,
+          DUSK_PROTO_VERSION);
 }
 
 int dusk_config_parse(const dusk_cfg_entry *table, size_t n, void *cfg,
@@ -76,6 +180,8 @@ int dusk_config_parse(const dusk_cfg_entry *table, size_t n, void *cfg,
     const char *arg = argv[a], *val = NULL, *eq;
     const dusk_cfg_entry *e = NULL;
     size_t namelen;
+    if (strcmp(arg, "-h") == 0)
+      return DUSK_CONFIG_HELP;
     if (strncmp(arg, "--", 2) != 0) {
       if (*npositional >= maxpos)
         return dusk_error_set(err, DUSK_ECONFIG, "unexpected argument '%s'",
@@ -84,11 +190,10 @@ int dusk_config_parse(const dusk_cfg_entry *table, size_t n, void *cfg,
       continue;
     }
     arg += 2;
-    if (strcmp(arg, "help") == 0) {
-      dusk_config_usage(argv[0], table, n, err->message, sizeof err->message);
-      err->code = DUSK_ECONFIG;
-      return DUSK_ECONFIG;
-    }
+    if (strcmp(arg, "help") == 0)
+      return DUSK_CONFIG_HELP;
+    if (strcmp(arg, "version") == 0)
+      return DUSK_CONFIG_VERSION;
     eq = strchr(arg, '=');
     namelen = eq ? (size_t)(eq - arg) : strlen(arg);
     for (size_t i = 0; i < n; i++)

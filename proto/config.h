@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum { DUSK_CFG_INT, DUSK_CFG_STR, DUSK_CFG_FLAG } dusk_cfg_type;
 
@@ -23,10 +24,19 @@ typedef struct dusk_cfg_entry {
   const char *help;
 } dusk_cfg_entry;
 
+/* What dusk_config_parse returns, besides errors, when the command line
+ * asks for something other than a run: the caller prints the usage
+ * (dusk_config_usage) or the version (dusk_config_version) to stdout and
+ * exits 0. */
+enum { DUSK_CONFIG_HELP = 1, DUSK_CONFIG_VERSION = 2 };
+
 /* Applies the defaults, then parses argv[1..argc).  Arguments that are not
  * flags are returned in positional[0..*npositional) (at most maxpos).
- * "--help" returns DUSK_ECONFIG with the usage text in err.  String values
- * point into argv or the defaults: they are not copied. */
+ * Returns 0; DUSK_CONFIG_HELP at "--help" or "-h" and DUSK_CONFIG_VERSION
+ * at "--version" (the first of them wins, later arguments are not looked
+ * at); or DUSK_ECONFIG with err naming the option (unknown, missing value,
+ * not an integer, out of range with the allowed range, extra argument).
+ * String values point into argv or the defaults: they are not copied. */
 int dusk_config_parse(const dusk_cfg_entry *table, size_t n, void *cfg,
                       int argc, char **argv, char **positional, int maxpos,
                       int *npositional, dusk_error *err);
@@ -35,8 +45,25 @@ int dusk_config_parse(const dusk_cfg_entry *table, size_t n, void *cfg,
 void dusk_config_format(const dusk_cfg_entry *table, size_t n,
                         const void *cfg, char *out, size_t outlen);
 
-/* Writes the usage text (one line per entry) into out. */
-void dusk_config_usage(const char *prog, const dusk_cfg_entry *table,
-                       size_t n, char *out, size_t outlen);
+/* Writes the whole usage to out: the text `synopsis` as given (the usage
+ * line and what the program does, ending in a newline), then one item per
+ * table entry - flag, value placeholder, help, default and allowed range -
+ * word-wrapped to 80 columns, then --help and --version.  Generated from the
+ * table, so it cannot drift from what dusk_config_parse accepts, and written
+ * straight to the stream, so it is never cut short. */
+void dusk_config_usage(FILE *out, const char *synopsis,
+                       const dusk_cfg_entry *table, size_t n);
+
+/* Writes one item laid out like those of dusk_config_usage: two spaces,
+ * left (e.g. "--workers") and arg (its value placeholder; NULL or "" for
+ * none), then the words of help and tail (NULL for none) wrapped from
+ * column 26 to 79; with left NULL, help alone as a paragraph wrapped from
+ * column 0.  For a program whose options are not a config table: the dusk
+ * CLI uses it so all three programs' help reads alike. */
+void dusk_config_usage_item(FILE *out, const char *left, const char *arg,
+                            const char *help, const char *tail);
+
+/* Writes "<prog> <release> (protocol <wire version>)\n" to out. */
+void dusk_config_version(FILE *out, const char *prog);
 
 #endif

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The handshake's MAC field carries what dusk_auth_mac writes: 32 bytes of
+ * HMAC-SHA256. */
+_Static_assert(DUSK_MAC_LEN == 32, "DUSK_MAC_LEN must match dusk_auth_mac");
+
 #define READ_CHUNK (64 * 1024)
 
 typedef struct dusk_listener {
@@ -235,11 +239,15 @@ int dusk_conn_send(dusk_conn *c, const dusk_msg *m) {
   return rc;
 }
 
-/* Handshake frames bypass the "early" hold. */
+/* Handshake frames bypass the "early" hold.  Nobody retries them: one
+ * that cannot be queued closes the conn (0, or the conn is closing). */
 static int send_now(dusk_conn *c, const dusk_msg *m) {
   int rc = queue_frame(c, &c->out, m);
   if (rc == 0)
     dirty_add(c);
+  else
+    dusk_conn_close(c, rc, "cannot send %s to %s: %s",
+                    dusk_msg_type_name(m->type), c->peer, dusk_strerror(rc));
   return rc;
 }
 
@@ -310,25 +318,57 @@ void dusk_conn_flush(dusk_conn *c) {
   start_write(c);
 }
 
-void dusk_conn_fail(dusk_conn *c, int code, const char *fmt, ...) {
+/* Sends an ERROR frame telling the peer `told`, in a header of protocol
+ * `version`, stops reading, and closes once it is written; c->close_reason
+ * (set by the caller) is what on_close reports on this side. */
+static void fail_with(dusk_conn *c, int code, const char *told,
+                      unsigned version) {
   dusk_msg m;
+  size_t start = c->out.len;
+  c->close_code = code;
+  c->net->nprotocol_errors++;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_ERROR;
+  m.u.error.code = code;
+  m.u.error.message.ptr = told;
+  m.u.error.message.len = strlen(told);
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (send_now(c, &m) != 0)
+    return; /* already closed */
+  /* ERROR is frozen (msg.h): in the peer's own version's header, a peer of
+   * another protocol version reads it too. */
+  if (version != DUSK_PROTO_VERSION && version <= 0xff)
+    c->out.data[start + DUSK_WIRE_VERSION_OFFSET] = (char)version;
+  c->close_after_write = 1;
+}
+
+void dusk_conn_fail(dusk_conn *c, int code, const char *fmt, ...) {
   va_list ap;
   if (c->state == DUSK_CONN_CLOSING || c->close_after_write)
     return;
   va_start(ap, fmt);
   vsnprintf(c->close_reason, sizeof c->close_reason, fmt, ap);
   va_end(ap);
-  c->close_code = code;
-  c->net->nprotocol_errors++;
-  memset(&m, 0, sizeof m);
-  m.type = DUSK_MSG_ERROR;
-  m.u.error.code = code;
-  m.u.error.message.ptr = c->close_reason;
-  m.u.error.message.len = strlen(c->close_reason);
-  uv_read_stop((uv_stream_t *)&c->tcp);
-  if (send_now(c, &m) != 0)
-    return; /* already closed */
-  c->close_after_write = 1;
+  fail_with(c, code, c->close_reason, DUSK_PROTO_VERSION);
+}
+
+/* A peer speaking protocol `version` (not ours), in role `role`: refused,
+ * each side told both versions from its own point of view. */
+static void refuse_version(dusk_conn *c, unsigned version, unsigned role) {
+  char told[sizeof c->close_reason];
+  const char *ours = dusk_role_name(c->net->role);
+  const char *theirs = dusk_role_name(role);
+  if (c->state == DUSK_CONN_CLOSING || c->close_after_write)
+    return;
+  snprintf(c->close_reason, sizeof c->close_reason,
+           "%s %s speaks dusk protocol %u, this %s speaks %u: every process "
+           "of a cluster needs the same dusk protocol",
+           theirs, c->peer, version, ours, DUSK_PROTO_VERSION);
+  snprintf(told, sizeof told,
+           "%s speaks dusk protocol %u, this %s speaks %u: every process "
+           "of a cluster needs the same dusk protocol",
+           ours, DUSK_PROTO_VERSION, theirs, version);
+  fail_with(c, DUSK_EVERSION, told, version);
 }
 
 /* ---- input --------------------------------------------------------------- */
@@ -354,7 +394,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(c->in.data + c->in.len, READ_CHUNK);
 }
 
-static void handshake_msg(dusk_conn *c, const dusk_msg *m) {
+/* One handshake message; version is its frame header's.  Only the frozen
+ * types (msg.h) get here from a peer of another version. */
+static void handshake_msg(dusk_conn *c, const dusk_msg *m, unsigned version) {
   dusk_net *n = c->net;
   dusk_msg reply;
   memset(&reply, 0, sizeof reply);
@@ -369,6 +411,14 @@ static void handshake_msg(dusk_conn *c, const dusk_msg *m) {
     uint8_t mac[DUSK_MAC_LEN];
     if (m->type != DUSK_MSG_HELLO)
       goto unexpected;
+    if (version != DUSK_PROTO_VERSION ||
+        m->u.hello.version != DUSK_PROTO_VERSION) {
+      refuse_version(c,
+                     version != DUSK_PROTO_VERSION ? version
+                                                   : m->u.hello.version,
+                     m->u.hello.role);
+      return;
+    }
     reply.type = DUSK_MSG_AUTH;
     reply.u.auth.role = n->role;
     reply.u.auth.version = DUSK_PROTO_VERSION;
@@ -390,9 +440,11 @@ static void handshake_msg(dusk_conn *c, const dusk_msg *m) {
     const dusk_msg_auth *a = &m->u.auth;
     if (m->type != DUSK_MSG_AUTH)
       goto unexpected;
-    if (a->version != DUSK_PROTO_VERSION) {
-      dusk_conn_fail(c, DUSK_EVERSION, "%s speaks protocol version %u, not %u",
-                     c->peer, a->version, DUSK_PROTO_VERSION);
+    /* Before the role and the token: a peer of another version may
+     * differ in those too, and needs to hear why it is refused. */
+    if (version != DUSK_PROTO_VERSION || a->version != DUSK_PROTO_VERSION) {
+      refuse_version(c, version != DUSK_PROTO_VERSION ? version : a->version,
+                     a->role);
       return;
     }
     if (a->role > 31 || !(c->allowed_roles & DUSK_ROLE_BIT(a->role))) {
@@ -519,12 +571,16 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   dusk_conn *c = (dusk_conn *)s;
   dusk_net *n = c->net;
   size_t off = 0;
-  (void)buf;
 
   if (nread == 0)
     return;
   if (nread < 0) {
-    if (nread == UV_EOF && c->state != DUSK_CONN_READY)
+    if (nread == UV_ENOBUFS && buf->base == NULL)
+      /* on_alloc had no memory for the read: the owner hears DUSK_ENOMEM,
+       * not a socket error. */
+      dusk_conn_close(c, DUSK_ENOMEM, "out of memory reading from %s",
+                      c->peer);
+    else if (nread == UV_EOF && c->state != DUSK_CONN_READY)
       dusk_conn_close(c, 0,
                       "%s closed the connection during the handshake (is it "
                       "a dusk %s?)",
@@ -549,8 +605,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     dusk_error err;
     uint32_t limit =
         c->state == DUSK_CONN_READY ? n->max_frame : n->max_unauth_frame;
-    ssize_t used = dusk_wire_decode(c->in.data + off, c->in.len - off, limit,
-                                     &f, &err);
+    ssize_t used =
+        c->state == DUSK_CONN_READY
+            ? dusk_wire_decode(c->in.data + off, c->in.len - off, limit, &f,
+                               &err)
+            : dusk_wire_decode_handshake(c->in.data + off, c->in.len - off,
+                                         limit, &f, &err);
     if (used == 0)
       break;
     if (used < 0) {
@@ -568,7 +628,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       break;
     }
     if (c->state != DUSK_CONN_READY)
-      handshake_msg(c, &m);
+      handshake_msg(c, &m, f.version);
     else if (m.type == DUSK_MSG_ERROR)
       dusk_conn_close(c, (int)m.u.error.code, "%s reported: %.*s", c->peer,
                       (int)m.u.error.message.len, m.u.error.message.ptr);

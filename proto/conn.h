@@ -30,6 +30,7 @@
 #include "msg.h"
 #include "tls.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -39,7 +40,8 @@ typedef struct dusk_conn dusk_conn;
 typedef struct dusk_conn_handler {
   void (*on_ready)(dusk_conn *c);
   void (*on_msg)(dusk_conn *c, const dusk_msg *m);
-  /* code 0 for an orderly close, else why; reason is a sentence. */
+  /* code 0 for an orderly close, else why (DUSK_ENOMEM when the conn ran
+   * out of memory); reason is a sentence. */
   void (*on_close)(dusk_conn *c, int code, const char *reason);
 } dusk_conn_handler;
 
@@ -97,6 +99,10 @@ struct dusk_conn {
   dusk_conn *all_prev, *all_next;
   uint64_t created_ns;
 };
+/* libuv hands back the uv_tcp_t (callbacks, uv_walk), which is cast to the
+ * conn: see STYLE.md rule 8. */
+_Static_assert(offsetof(dusk_conn, tcp) == 0,
+               "tcp must be the first member of dusk_conn");
 
 /* Prepares n on loop.  token may be NULL; it is copied.  Defaults: frames of
  * 64 MiB, 4 KiB during the handshake, 256 MiB of queued output. */

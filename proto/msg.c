@@ -23,6 +23,21 @@ bool dusk_msg_type_valid(unsigned type) {
   }
 }
 
+bool dusk_msg_type_frozen(unsigned type) {
+  return type == DUSK_MSG_HELLO || type == DUSK_MSG_AUTH ||
+         type == DUSK_MSG_ERROR;
+}
+
+const char *dusk_role_name(unsigned role) {
+  switch (role) {
+  case DUSK_ROLE_CLIENT: return "client";
+  case DUSK_ROLE_WORKER: return "worker";
+  case DUSK_ROLE_PEER: return "worker";
+  case DUSK_ROLE_SCHEDULER: return "scheduler";
+  default: return "peer";
+  }
+}
+
 const char *dusk_msg_type_name(unsigned type) {
   switch (type) {
 #define XX(name, code, field)                                                \
@@ -310,14 +325,78 @@ static int dec_task_done(reader *r, dusk_msg_task_done *m) {
 }
 
 static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
-  CK(expect_count(r, 4));
+  reader runs;
+  CK(expect_count(r, 8));
   CK(rd_u64(r, "id", UINT64_MAX, &m->id));
   CK(rd_u32(r, "reason", &m->reason));
-  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_CANCELED)
+  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_MIXED)
     return dusk_error_set(r->err, DUSK_ETYPE, "TASK_FAILED reason %u",
                           m->reason);
   CK(rd_u64(r, "dep", UINT64_MAX, &m->dep));
-  return rd_str(r, "message", &m->message);
+  CK(rd_str(r, "message", &m->message));
+  CK(rd_str(r, "column", &m->column));
+  CK(rd_u8(r, "type", &m->type));
+  CK(rd_array(r, "quotes", NULL, &runs));
+  /* Each reason's fields are present exactly when it is that reason. */
+  if (m->reason == DUSK_FAIL_WIDEN
+          ? m->column.len == 0 || m->type == 0
+          : m->column.len != 0 || m->type != 0)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_FAILED reason %u: a column and a type are "
+                          "required for reason %d (widen) and refused for "
+                          "any other",
+                          m->reason, DUSK_FAIL_WIDEN);
+  if (m->column.len > DUSK_FAIL_COLUMN_MAX)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "TASK_FAILED field 'column': %zu bytes exceeds %d",
+                          m->column.len, DUSK_FAIL_COLUMN_MAX);
+  if ((m->reason == DUSK_FAIL_QUOTES) != (runs.n > 0))
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_FAILED reason %u: quote runs are required "
+                          "for reason %d (quotes) and refused for any other",
+                          m->reason, DUSK_FAIL_QUOTES);
+  m->nquotes = runs.n;
+  m->quotes = zalloc(r, runs.n, sizeof *m->quotes);
+  if (runs.n && m->quotes == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < runs.n; i++) {
+    reader q;
+    dusk_quote_run *x = &m->quotes[i];
+    CK(rd_array(&runs, "quotes[]", NULL, &q));
+    CK(expect_count(&q, 3));
+    CK(rd_u64(&q, "quotes[].first", UINT64_MAX, &x->first));
+    CK(rd_u64(&q, "quotes[].last", UINT64_MAX, &x->last));
+    CK(rd_u8(&q, "quotes[].state", &x->state));
+    if (x->state < DUSK_FAIL_STATE_MIN || x->state > DUSK_FAIL_STATE_MAX)
+      return dusk_error_set(r->err, DUSK_ETYPE,
+                            "TASK_FAILED quote run %u: state %u is not a "
+                            "tokenizer state (%d-%d)",
+                            i, x->state, DUSK_FAIL_STATE_MIN,
+                            DUSK_FAIL_STATE_MAX);
+    if (x->first > x->last)
+      return dusk_error_set(r->err, DUSK_ETYPE,
+                            "TASK_FAILED quote run %u: first %llu after "
+                            "last %llu",
+                            i, (unsigned long long)x->first,
+                            (unsigned long long)x->last);
+  }
+  CK(rd_str_array(r, "mixed", &m->nmixed, &m->mixed));
+  if ((m->reason == DUSK_FAIL_MIXED) != (m->nmixed > 0))
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_FAILED reason %u: mixed columns are required "
+                          "for reason %d (mixed) and refused for any other",
+                          m->reason, DUSK_FAIL_MIXED);
+  if (m->nmixed > DUSK_FAIL_MIXED_MAX)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "TASK_FAILED field 'mixed': %u columns exceeds %d",
+                          m->nmixed, DUSK_FAIL_MIXED_MAX);
+  for (uint32_t i = 0; i < m->nmixed; i++)
+    if (m->mixed[i].len == 0 || m->mixed[i].len > DUSK_FAIL_COLUMN_MAX)
+      return dusk_error_set(r->err, DUSK_ETYPE,
+                            "TASK_FAILED mixed column %u: %zu bytes, not "
+                            "1..%d",
+                            i, m->mixed[i].len, DUSK_FAIL_COLUMN_MAX);
+  return 0;
 }
 
 static int dec_release(reader *r, dusk_msg_release *m) {
@@ -582,11 +661,24 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint64(pk, m->u.task_done.run_us);
   case DUSK_MSG_TASK_FAILED: {
     const dusk_msg_task_failed *x = &m->u.task_failed;
-    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_array(pk, 8));
     PK(msgpack_pack_uint64(pk, x->id));
     PK(msgpack_pack_uint32(pk, x->reason));
     PK(msgpack_pack_uint64(pk, x->dep));
-    return pk_str(pk, x->message);
+    PK(pk_str(pk, x->message));
+    PK(pk_str(pk, x->column));
+    PK(msgpack_pack_uint8(pk, x->type));
+    PK(msgpack_pack_array(pk, x->nquotes));
+    for (uint32_t i = 0; i < x->nquotes; i++) {
+      PK(msgpack_pack_array(pk, 3));
+      PK(msgpack_pack_uint64(pk, x->quotes[i].first));
+      PK(msgpack_pack_uint64(pk, x->quotes[i].last));
+      PK(msgpack_pack_uint8(pk, x->quotes[i].state));
+    }
+    PK(msgpack_pack_array(pk, x->nmixed));
+    for (uint32_t i = 0; i < x->nmixed; i++)
+      PK(pk_str(pk, x->mixed[i]));
+    return 0;
   }
   case DUSK_MSG_RELEASE:
     PK(msgpack_pack_array(pk, 1));

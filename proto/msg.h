@@ -53,8 +53,18 @@ typedef enum dusk_msg_type {
 enum { DUSK_ROLE_CLIENT = 1, DUSK_ROLE_WORKER = 2, DUSK_ROLE_PEER = 3,
        DUSK_ROLE_SCHEDULER = 4 };
 
+/* "client", "worker", "scheduler" (a peer worker is a "worker"), or
+ * "peer" for a role we do not know. */
+const char *dusk_role_name(unsigned role);
+
 #define DUSK_NONCE_LEN 32
 #define DUSK_MAC_LEN 32
+
+/* The handshake: HELLO, AUTH and the ERROR that refuses one are FROZEN -
+ * their types, fields and encodings are the same in every protocol version
+ * (wire.h's DUSK_PROTO_VERSION), so a peer of another version can still
+ * say which version it speaks and hear why it is refused.  Never change
+ * them; change anything else and bump DUSK_PROTO_VERSION. */
 
 /* Listener -> peer, first frame on every connection. */
 typedef struct dusk_msg_hello {
@@ -138,14 +148,51 @@ enum {
   DUSK_FAIL_OP = 1,          /* the op returned an error */
   DUSK_FAIL_UNKNOWN_OP = 2,  /* no op of that name on the worker */
   DUSK_FAIL_MISSING_DEP = 3, /* an input could not be fetched */
-  DUSK_FAIL_CANCELED = 4     /* released while running */
+  DUSK_FAIL_CANCELED = 4,    /* released while running */
+  DUSK_FAIL_WIDEN = 5,       /* a value needs a wider column type than the
+                                one the query read it as: column, type */
+  DUSK_FAIL_QUOTES = 6,      /* ranges guessed their starting tokenizer
+                                state wrong: quotes holds the right states */
+  DUSK_FAIL_MIXED = 7        /* a fillna met a null in columns it fills with
+                                another kind of value: mixed lists them (the
+                                scheduler reruns with them as pandas' object
+                                columns, or refuses) */
 };
 
+/* Bytes of a column name in a failure: the plan's own limit on names. */
+#define DUSK_FAIL_COLUMN_MAX 65536
+
+/* Columns a DUSK_FAIL_MIXED may list: the plan's own limit on columns. */
+#define DUSK_FAIL_MIXED_MAX 65536
+
+/* The tokenizer states a quote run may carry: df/csvscan.h's dusk_csv_state
+ * FIELD_START (1) .. QUOTE_IN_QUOTES (4); the decoder refuses any other. */
+#define DUSK_FAIL_STATE_MIN 1
+#define DUSK_FAIL_STATE_MAX 4
+
+/* Ranges first..last (of the same file, by scan index) start in tokenizer
+ * state `state` (a dusk_csv_state, DUSK_FAIL_STATE_MIN..MAX). */
+typedef struct dusk_quote_run {
+  uint64_t first, last; /* first <= last */
+  uint8_t state;
+} dusk_quote_run;
+
+/* The typed fields are set for their reason only and are empty (empty
+ * column, type 0, no quote runs, no mixed columns) for every other; the decoder refuses
+ * anything else.  message is for a person in every case. */
 typedef struct dusk_msg_task_failed {
   uint64_t id;
   uint32_t reason; /* DUSK_FAIL_* */
   uint64_t dep;    /* for DUSK_FAIL_MISSING_DEP: the input that was missing */
   dusk_slice message;
+  dusk_slice column; /* WIDEN: the column, 1..DUSK_FAIL_COLUMN_MAX bytes */
+  uint8_t type;      /* WIDEN: the type it needs (a dusk_type, df/value.h),
+                        non-zero */
+  uint32_t nquotes;  /* QUOTES: at least one run */
+  dusk_quote_run *quotes;
+  uint32_t nmixed;   /* MIXED: 1..DUSK_FAIL_MIXED_MAX columns, each
+                        1..DUSK_FAIL_COLUMN_MAX bytes */
+  dusk_slice *mixed;
 } dusk_msg_task_failed;
 
 /* Scheduler -> worker: forget these results; cancel these tasks if queued or
@@ -270,6 +317,8 @@ int dusk_msg_decoder_init(dusk_msg_decoder *d);
 void dusk_msg_decoder_destroy(dusk_msg_decoder *d);
 
 bool dusk_msg_type_valid(unsigned type);
+/* True for the frozen handshake types: HELLO, AUTH, ERROR. */
+bool dusk_msg_type_frozen(unsigned type);
 const char *dusk_msg_type_name(unsigned type);
 
 /* Decodes body as a message of the given type into *out.  0, or a negative

@@ -11,15 +11,10 @@
 #ifndef DUSK_TLS_H
 #define DUSK_TLS_H
 
+#include "dusk_tls.h" /* dusk_tls_files, public */
 #include "errors.h"
 
 #include <stddef.h>
-
-typedef struct dusk_tls_files {
-  const char *cert; /* PEM certificate chain of this process */
-  const char *key;  /* PEM private key for cert */
-  const char *ca;   /* PEM bundle of the CAs a peer may chain to */
-} dusk_tls_files;
 
 struct ssl_ctx_st;
 

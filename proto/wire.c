@@ -3,8 +3,9 @@
 
 #include "msg.h"
 
-ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
-                          dusk_wire_frame *out, dusk_error *err) {
+static ssize_t decode(const char *buf, size_t len, uint32_t max_body,
+                      int any_version, dusk_wire_frame *out,
+                      dusk_error *err) {
   const unsigned char *p = (const unsigned char *)buf;
   uint32_t body_len;
 
@@ -14,7 +15,10 @@ ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
   if (len >= 2 && p[1] != DUSK_WIRE_MAGIC1)
     return dusk_error_set(err, DUSK_EMAGIC, "bad frame magic 0x%02x%02x",
                           p[0], p[1]);
-  if (len >= 3 && p[2] != DUSK_PROTO_VERSION)
+  /* The version is judged with the type: in a handshake, the frozen types
+   * pass whatever their version. */
+  if (len >= 3 && p[2] != DUSK_PROTO_VERSION &&
+      !(any_version && (len < 4 || dusk_msg_type_frozen(p[3]))))
     return dusk_error_set(err, DUSK_EVERSION,
                           "protocol version %u, expected %u", p[2],
                           DUSK_PROTO_VERSION);
@@ -31,9 +35,21 @@ ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
   if (len - DUSK_WIRE_HEADER_SIZE < body_len)
     return 0;
   out->type = p[3];
+  out->version = p[2];
   out->body.ptr = buf + DUSK_WIRE_HEADER_SIZE;
   out->body.len = body_len;
   return (ssize_t)(DUSK_WIRE_HEADER_SIZE + body_len);
+}
+
+ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
+                          dusk_wire_frame *out, dusk_error *err) {
+  return decode(buf, len, max_body, 0, out, err);
+}
+
+ssize_t dusk_wire_decode_handshake(const char *buf, size_t len,
+                                   uint32_t max_body, dusk_wire_frame *out,
+                                   dusk_error *err) {
+  return decode(buf, len, max_body, 1, out, err);
 }
 
 void dusk_wire_header_encode(char hdr[DUSK_WIRE_HEADER_SIZE], uint8_t type,

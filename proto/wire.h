@@ -20,11 +20,16 @@
 #define DUSK_WIRE_HEADER_SIZE 8
 #define DUSK_WIRE_MAGIC0 'D'
 #define DUSK_WIRE_MAGIC1 'K'
+#define DUSK_WIRE_VERSION_OFFSET 2
+/* Bump it whenever any message other than the frozen ones (msg.h) changes:
+ * peers of different versions then refuse each other at the handshake,
+ * each naming both versions. */
 #define DUSK_PROTO_VERSION 2
 #define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_wire_frame {
   uint8_t type;
+  uint8_t version; /* the sender's protocol version */
   dusk_slice body; /* borrowed from the decoder's input */
 } dusk_wire_frame;
 
@@ -34,6 +39,15 @@ typedef struct dusk_wire_frame {
  * checked as soon as its 8 bytes are present, before the body arrives. */
 ssize_t dusk_wire_decode(const char *buf, size_t len, uint32_t max_body,
                           dusk_wire_frame *out, dusk_error *err);
+
+/* The same during a handshake: a frame of a type whose body is frozen
+ * across protocol versions (HELLO, AUTH, ERROR; dusk_msg_type_frozen) is
+ * decoded whatever its version, with out->version saying which, so that
+ * peers of different versions can tell each other so.  Every other frame of
+ * another version is DUSK_EVERSION as above. */
+ssize_t dusk_wire_decode_handshake(const char *buf, size_t len,
+                                   uint32_t max_body, dusk_wire_frame *out,
+                                   dusk_error *err);
 
 /* Writes the 8-byte header for a body of body_len bytes. */
 void dusk_wire_header_encode(char hdr[DUSK_WIRE_HEADER_SIZE], uint8_t type,

@@ -1,7 +1,7 @@
 /* heap.c - binary min-heap with intrusive positions. */
 #include "heap.h"
 
-#include "buf.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 

@@ -10,9 +10,24 @@
 #include "msg.h"
 #include "scheduler.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
+
+/* A failure the query layer acts on: a TASK_FAILED's typed fields, kept
+ * whole (a query never parses them back out of the message). */
+typedef struct sched_failure {
+  uint32_t reason;        /* DUSK_FAIL_WIDEN, _QUOTES or _MIXED */
+  uint8_t type;           /* WIDEN: the dusk_type the column needs */
+  char *column;           /* WIDEN: the column, NUL-terminated copy */
+  size_t column_len;      /* its bytes, without the NUL */
+  dusk_quote_run *quotes; /* QUOTES: the right states, by range */
+  uint32_t nquotes;
+  char **mixed;           /* MIXED: the columns, NUL-terminated copies */
+  size_t *mixed_len;      /* their bytes, without the NUL */
+  uint32_t nmixed;
+} sched_failure;
 
 typedef struct sched_client sched_client;
 typedef struct sched_worker sched_worker;
@@ -28,6 +43,7 @@ struct sched_task {
   sched_task **dependents;
   sched_task *erred_from; /* the task whose failure erred this one */
   char *message;          /* failure text, for tasks that failed themselves */
+  sched_failure *failure; /* its typed fields, for the reasons that have */
   const char *key;        /* NUL-terminated, stored after the struct */
   const char *op;         /* NUL-terminated, stored after the struct */
   const char *args;       /* stored after the struct */
@@ -45,6 +61,12 @@ struct sched_task {
   uint8_t pending; /* submitted, graph not final yet */
   struct sched_query *query; /* set on a query's final task */
 };
+/* The ready heap hands back &task->heap, which is cast to the task. */
+_Static_assert(offsetof(sched_task, heap) == 0,
+               "heap must be the first member of sched_task");
+/* task_new stores the deps array right after the struct. */
+_Static_assert(sizeof(sched_task) % _Alignof(sched_task *) == 0,
+               "the deps array after a sched_task must be aligned");
 
 struct sched_worker {
   uint64_t id;
@@ -85,7 +107,11 @@ struct sched_client {
   struct sched_query *queries; /* dataframe queries of this client */
 };
 
+/* Exact buckets below 64 us, then 16 per power of two from 2^6 to 2^31:
+ * every uint32 round trip has a bucket (see hb_bucket). */
 #define DUSK_HB_BUCKETS (64 + 26 * 16)
+_Static_assert(DUSK_HB_BUCKETS == 64 + (31 - 6 + 1) * 16,
+               "one bucket group per power of two from 2^6 to 2^31");
 
 struct dusk_scheduler {
   uv_loop_t *loop;

@@ -9,6 +9,13 @@
 
 static dusk_scheduler *sched;
 
+static const char usage[] =
+    "usage: dusk-scheduler [options]\n"
+    "\n"
+    "Runs the dusk scheduler: clients submit task graphs and dataframe\n"
+    "queries to it, workers (dusk-worker tcp://HOST:PORT) register with it\n"
+    "and run the tasks it hands out.  Off loopback it needs --token-file.\n";
+
 static void on_signal(uv_signal_t *h, int signum) {
   dusk_log(DUSK_LOG_INFO, "signal %d: stopping", signum);
   dusk_scheduler_stop(sched);
@@ -20,11 +27,21 @@ int main(int argc, char **argv) {
   dusk_error err = {0};
   uv_signal_t sigterm, sigint;
   char text[2048];
-  int npos, level;
+  int npos, level, rc;
 
-  if (dusk_config_parse(dusk_scheduler_config_table,
-                        dusk_scheduler_config_count, &cfg, argc, argv, NULL,
-                        0, &npos, &err) != 0) {
+  rc = dusk_config_parse(dusk_scheduler_config_table,
+                         dusk_scheduler_config_count, &cfg, argc, argv, NULL,
+                         0, &npos, &err);
+  if (rc == DUSK_CONFIG_HELP) {
+    dusk_config_usage(stdout, usage, dusk_scheduler_config_table,
+                      dusk_scheduler_config_count);
+    return 0;
+  }
+  if (rc == DUSK_CONFIG_VERSION) {
+    dusk_config_version(stdout, "dusk-scheduler");
+    return 0;
+  }
+  if (rc != 0) {
     fprintf(stderr, "dusk-scheduler: %s\n", err.message);
     return 2;
   }

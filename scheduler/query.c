@@ -10,11 +10,14 @@
  *   running   lower into one df_scan per byte range, a df_combine tree and
  *             a df_final, submitted like any graph of the client's (to_csv
  *             first counts every range's rows: add_scans' count stage);
- *   redoing   when the final task fails with DUSK-WIDEN (a value needs a
- *             wider type than the sample showed) or DUSK-QUOTES (a range
- *             guessed its starting quote state wrong), the query widens the
- *             column or records the right states and runs again.  Both
- *             converge: types only widen, and quote states become known.
+ *   redoing   when the final task fails with reason DUSK_FAIL_WIDEN (a
+ *             value needs a wider type than the sample showed),
+ *             DUSK_FAIL_QUOTES (ranges guessed their starting tokenizer
+ *             state wrong) or DUSK_FAIL_MIXED (a fillna mixes kinds of
+ *             values in columns), the query widens the column, records
+ *             the right states or marks the columns mixed, from the
+ *             failure's typed fields, and runs again.  All converge: types
+ *             only widen, states become known, columns only become mixed.
  * Then the client gets a KEY_STATE for its query key, as for a task. */
 #include "internal.h"
 
@@ -24,6 +27,7 @@
 #include "fieldparse.h"
 #include "log.h"
 #include "plan.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -33,10 +37,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define DEFAULT_BLOCKSIZE ((uint64_t)64 << 20)
-#define SAMPLE_BYTES ((uint64_t)256 << 10)
-#define MAX_ATTEMPTS 12
-#define COMBINE_FANIN 8
+/* Rows per batch while sampling: the sample is small, so is this. */
+#define SAMPLE_BATCH_ROWS 4096
 
 typedef struct qfile {
   char *path;
@@ -82,7 +84,7 @@ struct sched_query {
   qstate *quotes;
   size_t nquotes;
   /* Columns a fillna mixes (plan.h, mixed): known to meet a null there
-   * (DUSK-MIXED, or the sample), and, while checking, the string columns
+   * (DUSK_FAIL_MIXED, or the sample), and, while checking, the string columns
    * that might mix whose use would then be refused ("sensitive"). */
   char **mixed;
   size_t nmixed;
@@ -90,6 +92,8 @@ struct sched_query {
   size_t nsensitive;
   sched_query *next_due; /* in s->queries_due */
   int due;
+  /* Copied from the configuration for the sampling thread. */
+  uint64_t sample_bytes, max_field;
 };
 
 static void query_free(sched_query *q) {
@@ -162,7 +166,7 @@ static void report(sched_query *q, uint8_t state, const sched_task *t,
     m.u.key_state.addr.len = strlen(t->worker->addr);
     m.u.key_state.nbytes = t->nbytes;
   }
-  dusk_conn_send(q->c->conn, &m);
+  dusk_xcheck(dusk_conn_send(q->c->conn, &m));
 }
 
 static void fail_query(sched_query *q, const char *message) {
@@ -184,15 +188,11 @@ static int add_file(qleaf *lf, const char *path, dusk_error *err) {
                           "file (use a glob like '%s/*.csv')", path, path);
   if (!S_ISREG(st.st_mode))
     return dusk_error_set(err, DUSK_EINVAL, "%s: not a regular file", path);
-  nf = realloc(lf->files, (lf->nfiles + 1) * sizeof *nf);
-  if (nf == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  nf = dusk_xrealloc(lf->files, (lf->nfiles + 1) * sizeof *nf);
   lf->files = nf;
-  nf[lf->nfiles].path = strdup(path);
+  nf[lf->nfiles].path = dusk_xstrdup(path);
   nf[lf->nfiles].size = (uint64_t)st.st_size;
   nf[lf->nfiles].data_start = 0;
-  if (nf[lf->nfiles].path == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   lf->nfiles++;
   return 0;
 }
@@ -225,7 +225,8 @@ static int on_sample(void *arg, dusk_batch *b) {
   return 0;
 }
 
-static int sample_leaf(qleaf *lf, dusk_error *err) {
+static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
+                       dusk_error *err) {
   const dusk_plan *p = lf->node;
   char sep = p->csv.sep ? p->csv.sep : ',';
   int rc;
@@ -277,11 +278,9 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
                             "%s: its header differs from %s's",
                             lf->files[f].path, lf->files[0].path);
   }
-  lf->types = calloc(lf->ncols ? lf->ncols : 1, sizeof *lf->types);
-  lf->needed = calloc(lf->ncols ? lf->ncols : 1, 1);
-  lf->sample_null = calloc(lf->ncols ? lf->ncols : 1, 1);
-  if (lf->types == NULL || lf->needed == NULL || lf->sample_null == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  lf->types = dusk_xcalloc(lf->ncols, sizeof *lf->types);
+  lf->needed = dusk_xcalloc(lf->ncols, 1);
+  lf->sample_null = dusk_xcalloc(lf->ncols, 1);
   /* Sample the first rows of the first non-empty file. */
   for (size_t f = 0; f < lf->nfiles; f++) {
     qfile *qf = &lf->files[f];
@@ -292,13 +291,8 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
     dusk_type *stypes;
     if (qf->size <= qf->data_start)
       continue;
-    map = calloc(lf->ncols, sizeof *map);
-    stypes = calloc(lf->ncols, sizeof *stypes);
-    if (map == NULL || stypes == NULL) {
-      free(map);
-      free(stypes);
-      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    }
+    map = dusk_xcalloc(lf->ncols, sizeof *map);
+    stypes = dusk_xcalloc(lf->ncols, sizeof *stypes);
     for (size_t c = 0; c < lf->ncols; c++) {
       map[c] = (int)c;
       stypes[c] = DUSK_TYPE_STRING;
@@ -307,14 +301,14 @@ static int sample_leaf(qleaf *lf, dusk_error *err) {
     o.path = qf->path;
     o.sep = sep;
     o.start = qf->data_start;
-    o.end = qf->data_start + SAMPLE_BYTES;
+    o.end = qf->data_start + sample_bytes;
     o.data_start = qf->data_start;
     o.ncols_file = lf->ncols;
     o.col_map = map;
     o.types = stypes;
     o.nout = lf->ncols;
-    o.batch_rows = 4096;
-    o.max_field = 1u << 20;
+    o.batch_rows = SAMPLE_BATCH_ROWS;
+    o.max_field = (size_t)max_field;
     rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
     free(map);
     free(stypes);
@@ -359,7 +353,8 @@ static void collect_leaves(dusk_plan *p, qleaf **leaves, size_t *n,
 static void sample_work(uv_work_t *w) {
   sched_query *q = w->data;
   for (size_t l = 0; l < q->nleaves; l++)
-    if (sample_leaf(&q->leaves[l], &q->err) != 0)
+    if (sample_leaf(&q->leaves[l], q->sample_bytes, q->max_field,
+                    &q->err) != 0)
       return;
 }
 
@@ -726,17 +721,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   if ((rc = check_node(q, p->inputs[0], 0, &in, err)) != 0)
     return rc;
-  if (!is_root && (p->kind == DUSK_PLAN_GROUPBY ||
-                   p->kind == DUSK_PLAN_VALUE_COUNTS ||
-                   p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_LEN ||
-                   p->kind == DUSK_PLAN_DESCRIBE ||
-                   p->kind == DUSK_PLAN_TO_CSV)) {
+  if (!is_root && dusk_plan_is_terminal(p->kind)) {
     schema_free(&in);
     return dusk_error_set(err, DUSK_EINVAL,
                           "%s must be the last step of a query",
-                          p->kind == DUSK_PLAN_GROUPBY ? "groupby"
-                          : p->kind == DUSK_PLAN_HEAD  ? "head"
-                                                       : "this step");
+                          dusk_plan_kind_name(p->kind));
   }
   switch (p->kind) {
   case DUSK_PLAN_FILLNA:
@@ -745,7 +734,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
      * of two kinds, but only if it meets a null: a column without one
      * keeps its dtype.  So such a column is mixed (text, MIX_STR or
      * MIX_NUMBOOL) once a null is known to meet the fill (the sample
-     * shows one, or a scan reported one: DUSK-MIXED); until then a
+     * shows one, or a scan reported one: DUSK_FAIL_MIXED); until then a
      * number or bool column keeps its type and its scans report the first
      * null, and a string column, text either way, is MIX_MAYBE (its scans
      * report only if a use would differ, settle_mixed). */
@@ -923,7 +912,7 @@ out:
 /* After a check: a string column that may mix (MIX_MAYBE) stays text
  * either way, so its fill need not report a null, unless a use of the
  * column would then be refused (q->sensitive): such a fill leaves its
- * plan's mixed list, and its scans report the first null (DUSK-MIXED). */
+ * plan's mixed list, and its scans report the first null (DUSK_FAIL_MIXED). */
 static void settle_mixed(sched_query *q, dusk_plan *p) {
   if (p->kind == DUSK_PLAN_FILLNA) {
     size_t w = 0;
@@ -964,10 +953,8 @@ static dusk_plan *clone_node(dusk_plan *p) {
   copy = dusk_plan_clone(p);
   p->inputs = inputs;
   p->ninputs = n;
-  if (copy == NULL) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  if (copy == NULL)
+    dusk_xoom();
   return copy;
 }
 
@@ -1049,18 +1036,20 @@ static int cmp_qstate(const void *x, const void *y) {
 typedef struct specs {
   dusk_task_spec *t;
   size_t n, cap;
-  dusk_buf *bufs; /* args and keys, one per spec slot */
+  dusk_df_op *ops; /* per spec: the op its name denotes */
+  dusk_buf *bufs;  /* args and keys, one per spec slot */
   char **keys;
   size_t **depidx; /* per spec: indices of the specs it depends on */
   size_t *ndepidx;
   dusk_slice *deps;
 } specs;
 
-static size_t add_spec(specs *sp, const char *key, const char *op,
+static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
                        dusk_buf *args) {
   if (sp->n == sp->cap) {
     sp->cap = sp->cap ? sp->cap * 2 : 64;
     sp->t = dusk_xrealloc(sp->t, sp->cap * sizeof *sp->t);
+    sp->ops = dusk_xrealloc(sp->ops, sp->cap * sizeof *sp->ops);
     sp->bufs = dusk_xrealloc(sp->bufs, sp->cap * sizeof *sp->bufs);
     sp->keys = dusk_xrealloc(sp->keys, sp->cap * sizeof *sp->keys);
     sp->depidx = dusk_xrealloc(sp->depidx, sp->cap * sizeof *sp->depidx);
@@ -1073,8 +1062,9 @@ static size_t add_spec(specs *sp, const char *key, const char *op,
   sp->ndepidx[sp->n] = 0;
   sp->t[sp->n].key.ptr = sp->keys[sp->n];
   sp->t[sp->n].key.len = strlen(key);
-  sp->t[sp->n].op.ptr = op;
-  sp->t[sp->n].op.len = strlen(op);
+  sp->ops[sp->n] = op;
+  sp->t[sp->n].op.ptr = dusk_df_op_name(op);
+  sp->t[sp->n].op.len = strlen(sp->t[sp->n].op.ptr);
   return sp->n++;
 }
 
@@ -1092,6 +1082,7 @@ static void specs_free(specs *sp) {
     free(sp->depidx[i]);
   }
   free(sp->t);
+  free(sp->ops);
   free(sp->bufs);
   free(sp->keys);
   free(sp->depidx);
@@ -1108,27 +1099,28 @@ static void push_index(size_t **list, size_t *n, size_t *cap, size_t idx) {
   (*list)[(*n)++] = idx;
 }
 
-/* A combine tree of fan-in 8 over the nlevel specs in level (which it
- * overwrites), ending in one spec keyed last_key running last_op; every
- * node gets tail_args.  Returns the last spec's index. */
+/* A combine tree of fan-in fanin (at least 2) over the nlevel specs in
+ * level (which it overwrites), ending in one spec keyed last_key running
+ * last_op; every node gets tail_args.  Returns the last spec's index. */
 static size_t add_combine_tree(specs *sp, size_t *level, size_t nlevel,
-                               const dusk_buf *tail_args, const char *prefix,
-                               const char *last_key, const char *last_op) {
+                               size_t fanin, const dusk_buf *tail_args,
+                               const char *prefix, const char *last_key,
+                               dusk_df_op last_op) {
   char key[192];
   for (int round = 0;; round++) {
     size_t next = 0;
-    int last = nlevel <= COMBINE_FANIN;
-    for (size_t i = 0; i < nlevel; i += COMBINE_FANIN, next++) {
-      size_t n = nlevel - i < COMBINE_FANIN ? nlevel - i : COMBINE_FANIN;
+    int last = nlevel <= fanin;
+    for (size_t i = 0; i < nlevel; i += fanin, next++) {
+      size_t n = nlevel - i < fanin ? nlevel - i : fanin;
       dusk_buf args;
       size_t idx;
       dusk_buf_init(&args);
-      dusk_buf_append(&args, tail_args->data, tail_args->len);
+      dusk_xcheck(dusk_buf_append(&args, tail_args->data, tail_args->len));
       if (last)
         snprintf(key, sizeof key, "%s", last_key);
       else
         snprintf(key, sizeof key, "%s/combine-%d-%zu", prefix, round, next);
-      idx = add_spec(sp, key, last ? last_op : "df_combine", &args);
+      idx = add_spec(sp, key, last ? last_op : DUSK_DF_COMBINE, &args);
       set_deps(sp, idx, level + i, n);
       level[next] = idx;
     }
@@ -1151,11 +1143,8 @@ static dusk_plan *count_fragment(qleaf *lf) {
   leaf->csv.usecols = dusk_xcalloc(1, sizeof *leaf->csv.usecols);
   leaf->csv.dtypes = dusk_xcalloc(1, sizeof *leaf->csv.dtypes);
   leaf->csv.nusecols = leaf->csv.ndtypes = 0;
-  len = dusk_plan_len(leaf);
-  if (len == NULL) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  if ((len = dusk_plan_len(leaf)) == NULL)
+    dusk_xoom();
   return len;
 }
 
@@ -1176,14 +1165,13 @@ static void add_scans(sched_query *q, specs *sp, int count, size_t after,
     dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     uint64_t bs = lf->node->csv.blocksize > 0
                       ? (uint64_t)lf->node->csv.blocksize
-                      : DEFAULT_BLOCKSIZE;
+                      : (uint64_t)q->s->cfg.blocksize;
     dusk_buf_init(&plan_bytes);
-    if (frag == NULL || dusk_plan_encode(frag, &plan_bytes) != 0) {
-      fprintf(stderr, "dusk-scheduler: out of memory\n");
-      abort();
-    }
-    if (l == 0 && dusk_plan_encode(frag, tail_args) != 0)
-      abort();
+    if (frag == NULL)
+      dusk_xoom();
+    dusk_xcheck(dusk_plan_encode(frag, &plan_bytes));
+    if (l == 0)
+      dusk_xcheck(dusk_plan_encode(frag, tail_args));
     dusk_plan_free(frag);
     for (size_t c = 0; c < lf->ncols; c++) {
       header[c].ptr = lf->header[c];
@@ -1212,12 +1200,12 @@ static void add_scans(sched_query *q, specs *sp, int count, size_t after,
         a.start_state = (uint8_t)known_quote_state(q, a.index);
         a.nheader = (uint32_t)lf->ncols;
         a.header = header;
+        a.max_field = q->max_field;
         dusk_buf_init(&args);
-        if (dusk_scan_args_encode(&a, &args) != 0)
-          abort();
+        dusk_xcheck(dusk_scan_args_encode(&a, &args));
         snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,
                  count ? "count" : "scan", file_ordinal, k);
-        idx = add_spec(sp, key, "df_scan", &args);
+        idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
         if (after != SIZE_MAX)
           set_deps(sp, idx, &after, 1);
         push_index(level, nlevel, cap_level, idx);
@@ -1241,6 +1229,7 @@ static void lower_and_submit(sched_query *q) {
   dusk_msg_submit m;
   dusk_slice want;
   int multi = 0;
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
 
   memset(&sp, 0, sizeof sp);
   dusk_buf_init(&tail_args);
@@ -1257,8 +1246,8 @@ static void lower_and_submit(sched_query *q) {
     if (multi) {
       snprintf(prefix, sizeof prefix, "%s/count", q->final_key);
       snprintf(key, sizeof key, "%s/offsets", q->final_key);
-      offsets = add_combine_tree(&sp, level, nlevel, &tail_args, prefix, key,
-                                 "df_offsets");
+      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail_args,
+                                 prefix, key, DUSK_DF_OFFSETS);
     } else {
       for (size_t i = 0; i < sp.n; i++) {
         dusk_buf_destroy(&sp.bufs[i]);
@@ -1272,8 +1261,8 @@ static void lower_and_submit(sched_query *q) {
   }
   add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_args,
             &multi);
-  add_combine_tree(&sp, level, nlevel, &tail_args, q->final_key, q->final_key,
-                   "df_final");
+  add_combine_tree(&sp, level, nlevel, fanin, &tail_args, q->final_key,
+                   q->final_key, DUSK_DF_FINAL);
   /* Dependency slices point at the spec keys. */
   {
     size_t total = 0, at = 0;
@@ -1338,10 +1327,8 @@ static void sample_done(uv_work_t *w, int status) {
     return;
   }
   q->original = dusk_plan_clone(q->plan);
-  if (q->original == NULL) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  if (q->original == NULL)
+    dusk_xoom();
   if (check_plan(q, &err) != 0) {
     fail_query(q, err.message);
     return;
@@ -1388,6 +1375,8 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
   q->id = ++next_id;
   q->s = s;
   q->c = c;
+  q->sample_bytes = (uint64_t)s->cfg.sample_bytes;
+  q->max_field = (uint64_t)s->cfg.max_field;
   q->key = dusk_xmemdup(m->key.ptr, m->key.len);
   q->next = c->queries;
   c->queries = q;
@@ -1402,95 +1391,68 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
   uv_queue_work(dusk__sched_loop(s), &q->work, sample_work, sample_done);
 }
 
-/* Parses "DUSK-WIDEN <type> <column>" and widens that column. */
-static int handle_widen(sched_query *q, const char *msg) {
-  const char *p = msg + strlen(DUSK_WIDEN_TAG), *sp = strchr(p, ' ');
-  const char *eol;
-  dusk_type t;
-  char col[256];
+/* Widens the failure's column to the type it needs, in every leaf that
+ * reads it; 0 when nothing changed (then the failure stands). */
+static int handle_widen(sched_query *q, const sched_failure *f) {
+  dusk_type t = (dusk_type)f->type;
   int changed = 0;
-  if (sp == NULL)
-    return 0;
-  t = dusk_type_parse(p, (size_t)(sp - p));
-  eol = strchr(sp + 1, '\n');
-  if (eol == NULL)
-    eol = sp + 1 + strlen(sp + 1);
-  if (t == DUSK_TYPE_NULL || (size_t)(eol - sp - 1) >= sizeof col)
-    return 0;
-  memcpy(col, sp + 1, (size_t)(eol - sp - 1));
-  col[eol - sp - 1] = '\0';
+  if (t <= DUSK_TYPE_NULL || t > DUSK_TYPE_STRING ||
+      strlen(f->column) != f->column_len)
+    return 0; /* not a type, or a name no header can have */
   /* A type the user gave is a promise about the data: not widened. */
   for (size_t l = 0; l < q->nleaves; l++) {
     const dusk_plan *n = q->leaves[l].node;
     for (size_t d = 0; d < n->csv.ndtypes; d++)
-      if (strcmp(n->csv.dtypes[d].column, col) == 0)
+      if (strcmp(n->csv.dtypes[d].column, f->column) == 0)
         return 0;
   }
   for (size_t l = 0; l < q->nleaves; l++)
     for (size_t c = 0; c < q->leaves[l].ncols; c++)
-      if (strcmp(q->leaves[l].header[c], col) == 0 &&
+      if (strcmp(q->leaves[l].header[c], f->column) == 0 &&
           q->leaves[l].types[c] != dusk_type_common(q->leaves[l].types[c], t)) {
         q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
         changed = 1;
       }
   if (changed)
-    dusk_log(DUSK_LOG_INFO, "query %s: column '%s' widened to %s", q->key,
-             col, dusk_type_name(t));
+    dusk_log(DUSK_LOG_INFO, "query %s: column '%.200s' widened to %s",
+             q->key, f->column, dusk_type_name(t));
   return changed;
 }
 
-/* Parses "DUSK-MIXED <column>[<US><column>...]" and records that those
- * columns' fills meet a null (0 when all were known: a rerun would change
- * nothing). */
-static int handle_mixed(sched_query *q, const char *msg) {
-  const char *p = msg + strlen(DUSK_MIXED_TAG), *eol = strchr(p, '\n');
+/* Records that the failure's columns' fills meet a null (0 when all were
+ * known: a rerun would change nothing). */
+static int handle_mixed(sched_query *q, const sched_failure *f) {
   int added = 0;
-  if (eol == NULL)
-    eol = p + strlen(p);
-  while (p < eol) {
-    const char *sep = memchr(p, DUSK_MIXED_SEP, (size_t)(eol - p));
-    size_t n = sep ? (size_t)(sep - p) : (size_t)(eol - p);
-    char col[256];
-    if (n > 0 && n < sizeof col) {
-      memcpy(col, p, n);
-      col[n] = '\0';
-      if (!name_in(q->mixed, q->nmixed, col)) {
-        add_name(&q->mixed, &q->nmixed, col);
-        dusk_log(DUSK_LOG_INFO,
-                 "query %s: column '%s' mixes kinds after fillna", q->key, col);
-        added = 1;
-      }
+  for (uint32_t i = 0; i < f->nmixed; i++) {
+    const char *col = f->mixed[i];
+    if (strlen(col) != f->mixed_len[i])
+      continue; /* a name no header can have */
+    if (!name_in(q->mixed, q->nmixed, col)) {
+      add_name(&q->mixed, &q->nmixed, col);
+      dusk_log(DUSK_LOG_INFO,
+               "query %s: column '%.200s' mixes kinds after fillna", q->key,
+               col);
+      added = 1;
     }
-    p += n + 1;
   }
   return added;
 }
 
-/* Parses "DUSK-QUOTES a-b=s,c-d=s" and records the states.  A later
- * report covers ranges whose state an earlier one fixed only if the state
- * changed, so a new run replaces any overlap with old ones. */
-static int handle_quotes(sched_query *q, const char *msg) {
-  const char *p = msg + strlen(DUSK_QUOTES_TAG);
-  int added = 0;
-  while (*p && *p != '\n') {
-    char *end;
-    unsigned long long first = strtoull(p, &end, 10), last;
+/* Records the failure's tokenizer states.  A later report covers ranges
+ * whose state an earlier one fixed only if the state changed, so a new run
+ * replaces any overlap with old ones. */
+static int handle_quotes(sched_query *q, const sched_failure *f) {
+  for (uint32_t i = 0; i < f->nquotes; i++) {
     qstate run;
     size_t w = 0;
-    if (end == p || *end != '-')
-      break;
-    p = end + 1;
-    last = strtoull(p, &end, 10);
-    if (end == p || *end != '=' || end[1] < '1' || end[1] > '4' || last < first)
-      break;
-    run.first = first;
-    run.last = last;
-    run.state = end[1] - '0';
+    run.first = f->quotes[i].first;
+    run.last = f->quotes[i].last;
+    run.state = f->quotes[i].state;
     /* Keep what the new run does not cover of the old runs. */
     {
       qstate *keep = dusk_xcalloc(2 * q->nquotes + 1, sizeof *keep);
-      for (size_t i = 0; i < q->nquotes; i++) {
-        qstate o = q->quotes[i];
+      for (size_t k = 0; k < q->nquotes; k++) {
+        qstate o = q->quotes[k];
         if (o.last < run.first || o.first > run.last) {
           keep[w++] = o;
           continue;
@@ -1510,12 +1472,11 @@ static int handle_quotes(sched_query *q, const char *msg) {
       q->nquotes = w;
     }
     qsort(q->quotes, q->nquotes, sizeof *q->quotes, cmp_qstate);
-    added = 1;
-    p = end + 2;
-    if (*p == ',')
-      p++;
   }
-  return added;
+  if (f->nquotes > 0)
+    dusk_log(DUSK_LOG_INFO, "query %s: %" PRIu32 " runs of ranges start in "
+             "another tokenizer state", q->key, f->nquotes);
+  return f->nquotes > 0;
 }
 
 void dusk__query_final(dusk_scheduler *s, sched_task *t) {
@@ -1528,26 +1489,25 @@ void dusk__query_final(dusk_scheduler *s, sched_task *t) {
 }
 
 static void query_outcome(sched_query *q, sched_task *t) {
-  const char *msg;
+  const sched_task *root;
+  const sched_failure *f;
   if (q->state != Q_RUNNING)
     return;
   if (t->state == T_MEMORY) {
     report(q, DUSK_KEY_MEMORY, t, NULL);
     return;
   }
-  /* Erred: the message of the task that failed. */
-  msg = t->erred_from ? t->erred_from->message : t->message;
-  if (msg == NULL) {
+  /* Erred: the task that failed, and what it said. */
+  root = t->erred_from ? t->erred_from : t;
+  if (root->message == NULL) {
     report(q, DUSK_KEY_CANCELED, NULL, "canceled");
     return;
   }
-  if (q->attempt < MAX_ATTEMPTS &&
-      ((strncmp(msg, DUSK_WIDEN_TAG, strlen(DUSK_WIDEN_TAG)) == 0 &&
-        handle_widen(q, msg)) ||
-       (strncmp(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG)) == 0 &&
-        handle_quotes(q, msg)) ||
-       (strncmp(msg, DUSK_MIXED_TAG, strlen(DUSK_MIXED_TAG)) == 0 &&
-        handle_mixed(q, msg)))) {
+  f = root->failure;
+  if (q->attempt < q->s->cfg.query_attempts && f != NULL &&
+      ((f->reason == DUSK_FAIL_WIDEN && handle_widen(q, f)) ||
+       (f->reason == DUSK_FAIL_QUOTES && handle_quotes(q, f)) ||
+       (f->reason == DUSK_FAIL_MIXED && handle_mixed(q, f)))) {
     char old[96];
     dusk_error err = {0};
     snprintf(old, sizeof old, "%s", q->final_key);
@@ -1560,11 +1520,7 @@ static void query_outcome(sched_query *q, sched_task *t) {
     start_attempt(q);
     return;
   }
-  {
-    /* A person reads the part after the tag line. */
-    const char *nl = strncmp(msg, "DUSK-", 5) == 0 ? strchr(msg, '\n') : NULL;
-    report(q, DUSK_KEY_ERRED, NULL, nl ? nl + 1 : msg);
-  }
+  report(q, DUSK_KEY_ERRED, NULL, root->message);
 }
 
 void dusk__query_flush(dusk_scheduler *s) {

@@ -24,7 +24,9 @@
 #include "heap.h"
 #include "log.h"
 #include "msg.h"
+#include "xalloc.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,12 +72,38 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      CFG(max_outbuf), "output queued per connection before it is cut, bytes"},
     {"handshake-ms", DUSK_CFG_INT, "5000", 10, 600000, CFG(handshake_ms),
      "time a connecting peer has to authenticate"},
+    /* The minimums leave room for the keys and ops queries submit. */
+    {"max-key-bytes", DUSK_CFG_INT, "4096", 256, 1048576, CFG(max_key_bytes),
+     "longest task key a client may submit, bytes"},
+    {"max-op-bytes", DUSK_CFG_INT, "255", 16, 65536, CFG(max_op_bytes),
+     "longest op name a client may submit, bytes"},
+    {"fetch-retries", DUSK_CFG_INT, "5", 0, 100, CFG(fetch_retries),
+     "reruns of a task whose input could not be fetched from a worker that "
+     "still looks alive"},
+    {"chore-ms", DUSK_CFG_INT, "100", 10, 60000, CFG(chore_ms),
+     "interval of the periodic chore: worker timeouts, parked tasks, "
+     "handshake deadlines"},
+    {"query-attempts", DUSK_CFG_INT, "12", 1, 1000, CFG(query_attempts),
+     "runs of a dataframe query, widening a column or fixing quote states "
+     "between them"},
+    {"blocksize", DUSK_CFG_INT, "67108864", 4096, 17179869184,
+     CFG(blocksize), "bytes per partition of a CSV file when the query "
+     "gives no blocksize"},
+    {"sample-bytes", DUSK_CFG_INT, "262144", 1024, 1073741824,
+     CFG(sample_bytes), "bytes of a query's first file read to infer the "
+     "column types"},
+    {"combine-fanin", DUSK_CFG_INT, "8", 2, 1024, CFG(combine_fanin),
+     "partial results one df_combine task merges"},
+    {"max-field", DUSK_CFG_INT, "1048576", 1024, 1073741824, CFG(max_field),
+     "longest CSV field a query reads (sampling and scans), bytes"},
 };
 const size_t dusk_scheduler_config_count =
     sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
 
 static const char *const state_names[] = {"waiting", "ready", "processing",
                                           "memory", "erred", "released"};
+_Static_assert(sizeof state_names / sizeof state_names[0] == T_RELEASED + 1,
+               "one name per task state");
 
 static void schedule_ready(dusk_scheduler *s);
 static void task_ready(dusk_scheduler *s, sched_task *t);
@@ -135,7 +163,7 @@ static void send_release(sched_worker *w, uint64_t id) {
   m.type = DUSK_MSG_RELEASE;
   m.u.release.n = 1;
   m.u.release.ids = &id;
-  dusk_conn_send(w->conn, &m);
+  dusk_xcheck(dusk_conn_send(w->conn, &m));
 }
 
 static dusk_slice cslice(const char *p) {
@@ -175,7 +203,7 @@ static void notify_client(sched_task *t) {
     m.u.key_state.message = cslice(root->message ? root->message
                                                  : "canceled");
   }
-  dusk_conn_send(c->conn, &m);
+  dusk_xcheck(dusk_conn_send(c->conn, &m));
 }
 
 /* Tells the client its graph was refused: under every wanted key of the
@@ -199,11 +227,11 @@ static void graph_error(sched_client *c, const char *key, const char *fmt,
   m.u.key_state.message = cslice(text);
   for (size_t i = 0; i < c->npending_wanted; i++) {
     m.u.key_state.key = cslice(c->pending_wanted[i]);
-    dusk_conn_send(c->conn, &m);
+    dusk_xcheck(dusk_conn_send(c->conn, &m));
   }
   if (c->npending_wanted == 0) {
     m.u.key_state.key = cslice(key);
-    dusk_conn_send(c->conn, &m);
+    dusk_xcheck(dusk_conn_send(c->conn, &m));
   }
 }
 
@@ -213,10 +241,7 @@ static void new_attempt_id(dusk_scheduler *s, sched_task *t) {
   if (t->id != 0)
     dusk_idmap_del(&s->tasks_by_id, t->id);
   t->id = ++s->next_task_id;
-  if (dusk_idmap_put(&s->tasks_by_id, t->id, t) != 0) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  dusk_xcheck(dusk_idmap_put(&s->tasks_by_id, t->id, t));
 }
 
 /* Gives up the copy of t's result being made for its leaving holder (the
@@ -249,6 +274,8 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
   dusk_dep small[8], *deps = small;
   dusk_msg m;
 
+  assert(t->state == T_READY && t->worker == NULL);
+  assert(w->registered && !w->leaving);
   new_attempt_id(s, t);
   t->state = T_PROCESSING;
   t->worker = w;
@@ -271,7 +298,7 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
   m.u.compute.args.len = t->args_len;
   m.u.compute.ndeps = t->ndeps;
   m.u.compute.deps = deps;
-  dusk_conn_send(w->conn, &m);
+  dusk_xcheck(dusk_conn_send(w->conn, &m));
   if (deps != small)
     free(deps);
 }
@@ -283,6 +310,7 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
 static void task_ready(dusk_scheduler *s, sched_task *t) {
   sched_worker *best = NULL;
   uint64_t best_bytes = 0;
+  assert(t->state == T_WAITING && t->nwaiting == 0);
   t->state = T_READY;
   t->parked = 0;
   for (uint32_t i = 0; i < t->ndeps; i++) {
@@ -386,6 +414,7 @@ static void release_waiter(dusk_scheduler *s, sched_task *dep) {
     return;
   switch (dep->state) {
   case T_MEMORY:
+    assert(dep->worker != NULL);
     send_release(dep->worker, dep->id);
     wlist_remove(&dep->worker->memory, dep);
     dep->worker = NULL;
@@ -408,12 +437,56 @@ static void release_waiter(dusk_scheduler *s, sched_task *dep) {
 
 /* ---- forgetting records -------------------------------------------------- */
 
+/* A copy of a TASK_FAILED's typed fields, or NULL for a reason that has
+ * none. */
+static sched_failure *failure_new(const dusk_msg_task_failed *f) {
+  sched_failure *x;
+  if (f->reason != DUSK_FAIL_WIDEN && f->reason != DUSK_FAIL_QUOTES &&
+      f->reason != DUSK_FAIL_MIXED)
+    return NULL;
+  x = dusk_xcalloc(1, sizeof *x);
+  x->reason = f->reason;
+  if (f->reason == DUSK_FAIL_WIDEN) { /* the decoder saw a column */
+    x->type = f->type;
+    x->column = dusk_xmemdup(f->column.ptr, f->column.len);
+    x->column_len = f->column.len;
+  }
+  x->nquotes = f->nquotes;
+  if (f->nquotes > 0) {
+    x->quotes = dusk_xcalloc(f->nquotes, sizeof *x->quotes);
+    memcpy(x->quotes, f->quotes, f->nquotes * sizeof *x->quotes);
+  }
+  x->nmixed = f->nmixed;
+  if (f->nmixed > 0) {
+    x->mixed = dusk_xcalloc(f->nmixed, sizeof *x->mixed);
+    x->mixed_len = dusk_xcalloc(f->nmixed, sizeof *x->mixed_len);
+    for (uint32_t i = 0; i < f->nmixed; i++) {
+      x->mixed[i] = dusk_xmemdup(f->mixed[i].ptr, f->mixed[i].len);
+      x->mixed_len[i] = f->mixed[i].len;
+    }
+  }
+  return x;
+}
+
+static void failure_free(sched_failure *f) {
+  if (f == NULL)
+    return;
+  free(f->column);
+  free(f->quotes);
+  for (uint32_t i = 0; i < f->nmixed; i++)
+    free(f->mixed[i]);
+  free(f->mixed);
+  free(f->mixed_len);
+  free(f);
+}
+
 static void task_free(dusk_scheduler *s, sched_task *t) {
   if (t->client != NULL)
     dusk_strmap_del(&t->client->tasks, t->key, t->keylen);
   drop_attempt_id(s, t);
   free(t->dependents);
   free(t->message);
+  failure_free(t->failure);
   free(t);
   s->ntasks--;
 }
@@ -467,6 +540,7 @@ static void update_capacity(dusk_scheduler *s, sched_worker *w,
 
 static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
                       uint64_t nbytes, uint64_t run_us) {
+  assert(t->state == T_PROCESSING && t->worker == w);
   wlist_remove(&w->processing, t);
   w->nprocessing--;
   update_capacity(s, w, run_us);
@@ -545,6 +619,7 @@ static void dependent_lost_input(dusk_scheduler *s, sched_task *d) {
 static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
   sched_task *t;
   while ((t = w->processing) != NULL) {
+    assert(t->state == T_PROCESSING && t->worker == w);
     wlist_remove(&w->processing, t);
     w->nprocessing--;
     drop_attempt_id(s, t);
@@ -589,6 +664,7 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
   /* Results that lived only here are lost: whoever still needs them gets
    * them recomputed from their lineage. */
   while ((t = w->memory) != NULL) {
+    assert(t->state == T_MEMORY && t->worker == w);
     wlist_remove(&w->memory, t);
     t->worker = NULL;
     drop_attempt_id(s, t);
@@ -634,11 +710,9 @@ static void start_move(dusk_scheduler *s, sched_task *t, sched_worker *to) {
   sched_worker *from = t->worker;
   dusk_dep dep;
   dusk_msg m;
+  assert(t->state == T_MEMORY && t->move_id == 0 && from->leaving);
   t->move_id = ++s->next_task_id;
-  if (dusk_idmap_put(&s->tasks_by_id, t->move_id, t) != 0) {
-    fprintf(stderr, "dusk-scheduler: out of memory\n");
-    abort();
-  }
+  dusk_xcheck(dusk_idmap_put(&s->tasks_by_id, t->move_id, t));
   t->move_from = from;
   from->nmoving++;
   dep.id = t->id;
@@ -649,12 +723,13 @@ static void start_move(dusk_scheduler *s, sched_task *t, sched_worker *to) {
   m.u.compute.op = cslice("identity");
   m.u.compute.ndeps = 1;
   m.u.compute.deps = &dep;
-  dusk_conn_send(to->conn, &m);
+  dusk_xcheck(dusk_conn_send(to->conn, &m));
 }
 
 /* All copies are in (or given up): remove w and say goodbye. */
 static void finish_leave(dusk_scheduler *s, sched_worker *w) {
   char why[96];
+  assert(w->registered && w->leaving && w->nmoving == 0);
   snprintf(why, sizeof why, "left the cluster, %u results handed over",
            w->nmoved);
   remove_worker(s, w, DUSK_LOG_INFO, why);
@@ -665,6 +740,7 @@ static void finish_leave(dusk_scheduler *s, sched_worker *w) {
 
 static void start_leave(dusk_scheduler *s, sched_worker *w) {
   sched_task *t, *next;
+  assert(w->registered && !w->leaving);
   w->leaving = 1;
   free_list_update(s, w);
   requeue_processing(s, w);
@@ -696,6 +772,7 @@ static void move_done(dusk_scheduler *s, sched_worker *to, sched_task *t,
                       uint64_t nbytes) {
   sched_worker *from = t->move_from;
   uint64_t id = t->move_id;
+  assert(t->move_id != 0);
   if (t->state != T_MEMORY || from == NULL || t->worker != from ||
       !to->registered || to->leaving) {
     /* Not wanted there after all: t keeps its place and attempt id. */
@@ -963,20 +1040,19 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
   for (uint32_t i = 0; i < m->ntasks; i++) {
     const dusk_task_spec *spec = &m->tasks[i];
     sched_task *t;
-    if (spec->key.len == 0 || spec->key.len > 4096 || spec->op.len == 0 ||
-        spec->op.len > 255) {
+    if (spec->key.len == 0 || spec->key.len > (size_t)s->cfg.max_key_bytes ||
+        spec->op.len == 0 || spec->op.len > (size_t)s->cfg.max_op_bytes) {
       dusk_conn_fail(c->conn, DUSK_EGRAPH,
-                     "task %u: key must be 1..4096 bytes, op 1..255", i);
+                     "task %u: key must be 1..%" PRId64
+                     " bytes, op 1..%" PRId64,
+                     i, s->cfg.max_key_bytes, s->cfg.max_op_bytes);
       return;
     }
     if (dusk_strmap_get(&c->tasks, spec->key.ptr, spec->key.len) != NULL)
       continue; /* same key, same task: the first definition stands */
     t = task_new(s, c, spec);
     t->ndeps = spec->ndeps;
-    if (dusk_strmap_put(&c->tasks, t->key, t->keylen, t) != 0) {
-      fprintf(stderr, "dusk-scheduler: out of memory\n");
-      abort();
-    }
+    dusk_xcheck(dusk_strmap_put(&c->tasks, t->key, t->keylen, t));
     if (c->npending == c->cap_pending) {
       c->cap_pending = c->cap_pending ? c->cap_pending * 2 : 64;
       c->pending =
@@ -1145,7 +1221,7 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
   m.u.info.stats.hb_rtt_p50_us = hb_quantile(s, 0.50);
   m.u.info.stats.hb_rtt_p99_us = hb_quantile(s, 0.99);
   m.u.info.stats.hb_rtt_max_us = s->hb_max_us;
-  dusk_conn_send(c->conn, &m);
+  dusk_xcheck(dusk_conn_send(c->conn, &m));
   free(ws);
 }
 
@@ -1195,6 +1271,7 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
     drop_attempt_id(s, t);
     free(t->dependents);
     free(t->message);
+    failure_free(t->failure);
     free(t);
     s->ntasks--;
     released++;
@@ -1252,14 +1329,14 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     w->id = ++s->next_worker_id;
     w->registered = 1;
     w->capacity = (uint32_t)s->cfg.worker_queue;
-    dusk_idmap_put(&s->workers, w->id, w);
+    dusk_xcheck(dusk_idmap_put(&s->workers, w->id, w));
     s->nworkers++;
     free_list_update(s, w);
     memset(&r, 0, sizeof r);
     r.type = DUSK_MSG_WELCOME;
     r.u.welcome.worker_id = w->id;
     r.u.welcome.heartbeat_ms = (uint32_t)s->cfg.heartbeat_ms;
-    dusk_conn_send(w->conn, &r);
+    dusk_xcheck(dusk_conn_send(w->conn, &r));
     dusk_log(DUSK_LOG_INFO,
              "worker %" PRIu64 " registered: %s data %s pid %" PRId64
              " (%zu workers)",
@@ -1276,7 +1353,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     memset(&r, 0, sizeof r);
     r.type = DUSK_MSG_HEARTBEAT_ACK;
     r.u.heartbeat_ack.seq = m->u.heartbeat.seq;
-    dusk_conn_send(w->conn, &r);
+    dusk_xcheck(dusk_conn_send(w->conn, &r));
     return;
   }
   default:
@@ -1326,7 +1403,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
       sched_task *d = dusk_idmap_get(&s->tasks_by_id, f->dep);
       int holder_gone = d == NULL || d->state != T_MEMORY ||
                         d->worker == NULL || !d->worker->registered;
-      if (holder_gone || ++t->missing_retries <= 5) {
+      if (holder_gone || ++t->missing_retries <= s->cfg.fetch_retries) {
         unassign(s, t, 0);
         t->state = T_WAITING;
         t->nwaiting = 0;
@@ -1349,6 +1426,8 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
       return;
     free(t->message);
     t->message = dusk_xmemdup(f->message.ptr, f->message.len);
+    failure_free(t->failure);
+    t->failure = failure_new(f);
     dusk_log(DUSK_LOG_DEBUG, "task %s (op %s) erred on worker %" PRIu64 ": %s",
              t->key, t->op, w->id, t->message);
     task_erred(s, t, t);
@@ -1441,6 +1520,7 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
   dusk_scheduler *s =
       (dusk_scheduler *)((char *)conn->net - offsetof(dusk_scheduler, net));
   peer *p;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   if (conn->data == s) {
     /* The handshake never finished: report refused peers once each. */
     if (code != 0)
@@ -1598,7 +1678,8 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   }
   uv_timer_init(loop, &s->chore);
   s->chore.data = s;
-  uv_timer_start(&s->chore, on_chore, 100, 100);
+  uv_timer_start(&s->chore, on_chore, (uint64_t)s->cfg.chore_ms,
+                 (uint64_t)s->cfg.chore_ms);
   *out = s;
   return 0;
 }

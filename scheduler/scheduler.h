@@ -30,6 +30,18 @@ typedef struct dusk_scheduler_config {
   int64_t max_frame;         /* frame body limit, bytes */
   int64_t max_outbuf;        /* queued output per connection, bytes */
   int64_t handshake_ms;      /* time a peer has to authenticate */
+  int64_t max_key_bytes;     /* longest task key a client may submit */
+  int64_t max_op_bytes;      /* longest op name a client may submit */
+  int64_t fetch_retries;     /* reruns of a task whose input's holder looks
+                                alive but could not be fetched from */
+  int64_t chore_ms;          /* interval of the periodic chore (timeouts,
+                                parked tasks, handshake sweep) */
+  int64_t query_attempts;    /* runs of a query (widening a column or fixing
+                                quote states between them) */
+  int64_t blocksize;         /* bytes per partition when a query gives none */
+  int64_t sample_bytes;      /* bytes of a file read to infer its types */
+  int64_t combine_fanin;     /* partials one df_combine task merges */
+  int64_t max_field;         /* longest CSV field a query reads, bytes */
   const char *tls_cert;      /* TLS: all three, or none */
   const char *tls_key;
   const char *tls_ca;

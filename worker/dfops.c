@@ -4,14 +4,11 @@
  * fills, filters (a mask, then rows compacted in place), projections (which
  * columns later steps see), and finally the terminal, which keeps a bounded
  * state: a hash aggregate, a row count, the first n rows, or per-column
- * moments.  Partials are tables (see hashagg.h for aggregates):
- *   len:      [rows]
- *   head:     the rows, plus "__range" and "__row" (ordinal within range)
- *   describe: one row per numeric column: [name, n, mean, m2, min, max]
- * and every partial has a ranges table:
- *   [index, file, assumed, transfer, rows, error] - one row per scanned
- *   range: the tokenizer state its scan started in and the state transfer
- *   of its bytes (csvscan.h), -1 when unknown. */
+ * moments.  Partials are tables whose layouts dftask.h names (and
+ * hashagg.h for aggregates): len, head/collect rows, describe moments,
+ * to_csv's files, and with every partial a ranges table of one row per
+ * scanned range: the tokenizer state its scan started in and the state
+ * transfer of its bytes (csvscan.h), -1 when unknown. */
 #include "dfops.h"
 
 #include "csvscan.h"
@@ -20,6 +17,7 @@
 #include "msg.h"
 #include "plan.h"
 #include "table.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -30,7 +28,6 @@
 #include <string.h>
 
 #define BATCH_ROWS 16384
-#define MAX_FIELD (1u << 20)
 
 typedef struct step {
   const dusk_plan *node;
@@ -46,7 +43,7 @@ enum {
                      writes them (plan.h, mixed) */
   FILL_REPORT     /* a fill would mix kinds, and the scheduler assumed no
                      null gets here: the first one fails the scan with
-                     DUSK-MIXED */
+                     DUSK_FAIL_MIXED */
 };
 
 typedef struct moments {
@@ -125,12 +122,6 @@ static int col_index(const pipeline *p, const char *name) {
   return -1;
 }
 
-static int is_terminal(dusk_plan_kind k) {
-  return k == DUSK_PLAN_GROUPBY || k == DUSK_PLAN_VALUE_COUNTS ||
-         k == DUSK_PLAN_LEN || k == DUSK_PLAN_HEAD ||
-         k == DUSK_PLAN_DESCRIBE || k == DUSK_PLAN_TO_CSV;
-}
-
 /* Columns an aggregate reads: keys then (column, fn) pairs, with the plan's
  * "all columns" entries already expanded by the scheduler. */
 static int setup_groupby(pipeline *p, dusk_error *err) {
@@ -142,15 +133,11 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
   size_t naggs = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->naggs;
   int rc = 0;
 
-  keys = calloc(nkeys, sizeof *keys);
-  ktypes = calloc(nkeys, sizeof *ktypes);
-  specs = calloc(naggs ? naggs : 1, sizeof *specs);
-  p->key_cols = calloc(nkeys, sizeof *p->key_cols);
-  p->agg_cols = calloc(naggs ? naggs : 1, sizeof *p->agg_cols);
-  if (!keys || !ktypes || !specs || !p->key_cols || !p->agg_cols) {
-    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    goto out;
-  }
+  keys = dusk_xcalloc(nkeys, sizeof *keys);
+  ktypes = dusk_xcalloc(nkeys, sizeof *ktypes);
+  specs = dusk_xcalloc(naggs, sizeof *specs);
+  p->key_cols = dusk_xcalloc(nkeys, sizeof *p->key_cols);
+  p->agg_cols = dusk_xcalloc(naggs, sizeof *p->agg_cols);
   for (size_t k = 0; k < nkeys; k++) {
     int c = col_index(p, g->columns[k]);
     if (c < 0) {
@@ -200,25 +187,21 @@ out:
 }
 
 static int setup_rows(pipeline *p, dusk_error *err) {
-  const char **names = calloc(p->nvisible + 2, sizeof *names);
-  dusk_type *types = calloc(p->nvisible + 2, sizeof *types);
+  size_t nc = p->nvisible + DUSK_ROWS_NEXTRA;
+  const char **names = dusk_xcalloc(nc, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc, sizeof *types);
   int rc = 0;
-  if (names == NULL || types == NULL) {
-    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    goto out;
-  }
   for (size_t i = 0; i < p->nvisible; i++) {
     names[i] = p->names[p->visible[i]];
     types[i] = p->types[p->visible[i]];
   }
-  names[p->nvisible] = "__range";
-  types[p->nvisible] = DUSK_TYPE_INT64;
-  names[p->nvisible + 1] = "__row";
-  types[p->nvisible + 1] = DUSK_TYPE_INT64;
-  p->rows = dusk_table_new(names, types, p->nvisible + 2, 0);
+  names[dusk_rows_range_col(nc)] = "__range";
+  types[dusk_rows_range_col(nc)] = DUSK_TYPE_INT64;
+  names[dusk_rows_row_col(nc)] = "__row";
+  types[dusk_rows_row_col(nc)] = DUSK_TYPE_INT64;
+  p->rows = dusk_table_new(names, types, nc, 0);
   if (p->rows == NULL)
     rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-out:
   free(names);
   free(types);
   return rc;
@@ -234,9 +217,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     return rc;
   for (n = p->plan; n != NULL; n = n->ninputs ? n->inputs[0] : NULL)
     p->nchain++;
-  p->chain = calloc(p->nchain, sizeof *p->chain);
-  if (p->chain == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  p->chain = dusk_xcalloc(p->nchain, sizeof *p->chain);
   {
     size_t i = p->nchain;
     for (n = p->plan; n != NULL; n = n->ninputs ? n->inputs[0] : NULL)
@@ -247,17 +228,14 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   if (p->leaf->kind != DUSK_PLAN_READ_CSV || p->leaf->csv.usecols == NULL)
     return dusk_error_set(err, DUSK_EINVAL,
                           "task plan does not start with a resolved read");
-  p->terminal = is_terminal(p->root->kind) ? p->root->kind : 0;
+  p->terminal = dusk_plan_is_terminal(p->root->kind) ? p->root->kind : 0;
   p->ncols = p->leaf->csv.nusecols;
-  p->names = calloc(p->ncols ? p->ncols : 1, sizeof *p->names);
-  p->types = calloc(p->ncols ? p->ncols : 1, sizeof *p->types);
-  p->scan_types = calloc(p->ncols ? p->ncols : 1, sizeof *p->scan_types);
-  p->visible = calloc(p->ncols ? p->ncols : 1, sizeof *p->visible);
-  p->mask = malloc(BATCH_ROWS);
-  p->steps = calloc(p->nchain, sizeof *p->steps);
-  if (!p->names || !p->types || !p->scan_types || !p->visible || !p->mask ||
-      !p->steps)
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
+  p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
+  p->scan_types = dusk_xcalloc(p->ncols, sizeof *p->scan_types);
+  p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
+  p->mask = dusk_xmalloc(BATCH_ROWS);
+  p->steps = dusk_xcalloc(p->nchain, sizeof *p->steps);
   for (size_t i = 0; i < p->ncols; i++) {
     p->names[i] = p->leaf->csv.usecols[i];
     p->types[i] = DUSK_TYPE_STRING;
@@ -277,10 +255,8 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     st->node = s;
     switch (s->kind) {
     case DUSK_PLAN_FILLNA:
-      st->fill_cols = calloc(s->nfills ? s->nfills : 1, sizeof(int));
-      st->fill_how = calloc(p->ncols ? p->ncols : 1, 1);
-      if (st->fill_cols == NULL || st->fill_how == NULL)
-        return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+      st->fill_cols = dusk_xcalloc(s->nfills, sizeof(int));
+      st->fill_how = dusk_xcalloc(p->ncols, 1);
       for (size_t f = 0; f < s->nfills; f++) {
         int fc = s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
         st->fill_cols[f] = fc;
@@ -330,9 +306,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->limit = p->root->n;
     return setup_rows(p, err);
   case DUSK_PLAN_DESCRIBE:
-    p->mom = calloc(p->nvisible ? p->nvisible : 1, sizeof *p->mom);
-    if (p->mom == NULL)
-      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    p->mom = dusk_xcalloc(p->nvisible, sizeof *p->mom);
     for (size_t i = 0; i < p->nvisible; i++) {
       p->mom[i].min = INFINITY;
       p->mom[i].max = -INFINITY;
@@ -534,10 +508,8 @@ static int fill_mixed(dusk_batch *b, size_t c, const dusk_value *v) {
   if (col->type == DUSK_TYPE_STRING)
     return fill_column(b, c, v);
   if (col->str_off == NULL) { /* kept with the batch's other arrays */
-    col->str_off = calloc(b->cap ? b->cap : 1, sizeof *col->str_off);
-    col->str_len = calloc(b->cap ? b->cap : 1, sizeof *col->str_len);
-    if (col->str_off == NULL || col->str_len == NULL)
-      return DUSK_ENOMEM;
+    col->str_off = dusk_xcalloc(b->cap, sizeof *col->str_off);
+    col->str_len = dusk_xcalloc(b->cap, sizeof *col->str_len);
   }
   fill_len = value_text(v, 0, fill_buf, &fill_s);
   for (size_t r = 0; r < b->nrows; r++) {
@@ -718,18 +690,18 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   default: {
     /* head / collect: the first `limit` rows */
     dusk_value vals[260];
-    size_t nv = p->nvisible;
-    if (nv + 2 > sizeof vals / sizeof vals[0])
+    size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
+    if (nc > sizeof vals / sizeof vals[0])
       return DUSK_EINVAL;
     for (size_t r = 0; r < b->nrows && (int64_t)p->rows->nrows < p->limit;
          r++) {
       int rc;
       for (size_t i = 0; i < nv; i++)
         dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
-      vals[nv].type = DUSK_TYPE_INT64;
-      vals[nv].u.i = (int64_t)p->range_index;
-      vals[nv + 1].type = DUSK_TYPE_INT64;
-      vals[nv + 1].u.i = (int64_t)ctx->row_ordinals[r];
+      vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
+      vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
+      vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
+      vals[dusk_rows_row_col(nc)].u.i = (int64_t)ctx->row_ordinals[r];
       if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
         return rc;
     }
@@ -743,18 +715,6 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
 }
 
 /* ---- partial results ----------------------------------------------------- */
-
-/* One row per scanned range.  "error" holds a scan failure that may be
- * an artefact of a wrong quote-state guess: the final step reports it
- * only once the guesses check out. */
-static dusk_table *ranges_table(void) {
-  static const char *const names[] = {"index",    "file", "assumed",
-                                      "transfer", "rows", "error"};
-  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
-                                    DUSK_TYPE_INT64, DUSK_TYPE_INT64,
-                                    DUSK_TYPE_INT64, DUSK_TYPE_STRING};
-  return dusk_table_new(names, types, 6, 0);
-}
 
 /* 0 while path still has the size the query was planned from. */
 static int same_size(const char *path, uint64_t size, dusk_error *err) {
@@ -782,29 +742,6 @@ static int range_transfer(const char *path, char sep, const dusk_scan_args *a) {
   return transfer;
 }
 
-static dusk_table *moments_table(void) {
-  static const char *const names[] = {"name", "n",   "mean",
-                                      "m2",   "min", "max"};
-  static const dusk_type types[] = {DUSK_TYPE_STRING,  DUSK_TYPE_INT64,
-                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
-                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
-  return dusk_table_new(names, types, 6, 0);
-}
-
-static dusk_table *count_table(int64_t n) {
-  static const char *const names[] = {"rows"};
-  static const dusk_type types[] = {DUSK_TYPE_INT64};
-  dusk_table *t = dusk_table_new(names, types, 1, 0);
-  dusk_value v;
-  v.type = DUSK_TYPE_INT64;
-  v.u.i = n;
-  if (t != NULL && dusk_table_append_row(t, &v) != 0) {
-    dusk_table_free(t);
-    return NULL;
-  }
-  return t;
-}
-
 /* Encodes ranges + payload into the op's result. */
 static int emit_partial(dusk_op_call *call, const dusk_table *ranges,
                         const dusk_table *payload) {
@@ -829,6 +766,24 @@ static int fail(dusk_op_call *call, const dusk_error *err) {
   return dusk_registry_api.fail(call, "%s", err->message);
 }
 
+/* Fails with a scan's failure text; when it is a value needing a wider
+ * type (widen_column set), as DUSK_FAIL_WIDEN so the scheduler can widen
+ * the column and rerun; when a fillna met nulls it fills with another kind
+ * of value (mixed_len > 0: the columns joined by DUSK_MIXED_SEP), as
+ * DUSK_FAIL_MIXED so the scheduler can rerun with them mixed or refuse. */
+static int fail_scan(dusk_op_call *call, const char *text,
+                     const char *widen_column, size_t widen_len,
+                     dusk_type widen_type, const char *mixed,
+                     size_t mixed_len) {
+  if (widen_column != NULL)
+    return dusk_registry_fail_widen(call, widen_column, widen_len,
+                                    (uint8_t)widen_type, text);
+  if (mixed_len > 0)
+    return dusk_registry_fail_mixed(call, mixed, mixed_len, DUSK_MIXED_SEP,
+                                    text);
+  return dusk_registry_api.fail(call, "%s", text);
+}
+
 /* Builds the terminal's payload table from the pipeline state. */
 static int pipeline_payload(pipeline *p, dusk_table **out) {
   switch (p->terminal) {
@@ -836,21 +791,19 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
   case DUSK_PLAN_VALUE_COUNTS:
     return dusk_hashagg_partial(p->agg, out);
   case DUSK_PLAN_LEN:
-    *out = count_table(p->count);
+    *out = dusk_count_table_new(p->count);
     return *out ? 0 : DUSK_ENOMEM;
   case DUSK_PLAN_TO_CSV: {
-    static const char *const names[] = {"file", "rows"};
-    static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64};
-    dusk_value row[2];
+    dusk_value row[DUSK_WRITTEN_NCOLS];
     int rc;
-    *out = dusk_table_new(names, types, 2, 0);
+    *out = dusk_written_table_new();
     if (*out == NULL)
       return DUSK_ENOMEM;
-    row[0].type = DUSK_TYPE_STRING;
-    row[0].u.s.ptr = p->out_path;
-    row[0].u.s.len = strlen(p->out_path);
-    row[1].type = DUSK_TYPE_INT64;
-    row[1].u.i = p->written;
+    row[DUSK_WRITTEN_FILE].type = DUSK_TYPE_STRING;
+    row[DUSK_WRITTEN_FILE].u.s.ptr = p->out_path;
+    row[DUSK_WRITTEN_FILE].u.s.len = strlen(p->out_path);
+    row[DUSK_WRITTEN_ROWS].type = DUSK_TYPE_INT64;
+    row[DUSK_WRITTEN_ROWS].u.i = p->written;
     if ((rc = dusk_table_append_row(*out, row)) != 0) {
       dusk_table_free(*out);
       *out = NULL;
@@ -858,27 +811,28 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
     return rc;
   }
   case DUSK_PLAN_DESCRIBE: {
-    dusk_table *t = moments_table();
+    dusk_table *t = dusk_moments_table_new();
     if (t == NULL)
       return DUSK_ENOMEM;
     for (size_t i = 0; i < p->nvisible; i++) {
       dusk_type ty = p->types[p->visible[i]];
       const moments *m = &p->mom[i];
-      dusk_value row[6];
+      dusk_value row[DUSK_MOMENTS_NCOLS];
       int rc;
       if (ty != DUSK_TYPE_INT64 && ty != DUSK_TYPE_FLOAT64)
         continue;
-      row[0].type = DUSK_TYPE_STRING;
-      row[0].u.s.ptr = p->names[p->visible[i]];
-      row[0].u.s.len = strlen(p->names[p->visible[i]]);
-      row[1].type = DUSK_TYPE_INT64;
-      row[1].u.i = m->n;
-      row[2].type = row[3].type = row[4].type = row[5].type =
-          DUSK_TYPE_FLOAT64;
-      row[2].u.f = m->mean;
-      row[3].u.f = m->m2;
-      row[4].u.f = m->min;
-      row[5].u.f = m->max;
+      row[DUSK_MOMENTS_NAME].type = DUSK_TYPE_STRING;
+      row[DUSK_MOMENTS_NAME].u.s.ptr = p->names[p->visible[i]];
+      row[DUSK_MOMENTS_NAME].u.s.len = strlen(p->names[p->visible[i]]);
+      row[DUSK_MOMENTS_N].type = DUSK_TYPE_INT64;
+      row[DUSK_MOMENTS_N].u.i = m->n;
+      row[DUSK_MOMENTS_MEAN].type = row[DUSK_MOMENTS_M2].type =
+          row[DUSK_MOMENTS_MIN].type = row[DUSK_MOMENTS_MAX].type =
+              DUSK_TYPE_FLOAT64;
+      row[DUSK_MOMENTS_MEAN].u.f = m->mean;
+      row[DUSK_MOMENTS_M2].u.f = m->m2;
+      row[DUSK_MOMENTS_MIN].u.f = m->min;
+      row[DUSK_MOMENTS_MAX].u.f = m->max;
       if ((rc = dusk_table_append_row(t, row)) != 0) {
         dusk_table_free(t);
         return rc;
@@ -911,9 +865,7 @@ static bool *nulls_only_columns(const pipeline *p) {
   for (size_t i = 0; i < p->nsteps; i++)
     if (p->steps[i].node->kind == DUSK_PLAN_QUERY)
       return NULL;
-  only = calloc(p->ncols ? p->ncols : 1, sizeof *only);
-  if (only == NULL)
-    return NULL;
+  only = dusk_xcalloc(p->ncols, sizeof *only);
   for (size_t a = 0; a < g->naggs; a++)
     if (g->aggs[a].fn == DUSK_AGG_COUNT && p->agg_cols[a] >= 0)
       only[p->agg_cols[a]] = true;
@@ -971,25 +923,27 @@ static int label_base(const dusk_op_call *call, uint64_t index, int64_t *base,
   return rc;
 }
 
-/* The deferred failure of a scan whose fills noted nulls (fill_one):
- * "DUSK-MIXED a<US>b...\n..." with every column noted, the first in
- * full. */
+/* The deferred failure of a scan whose fills noted nulls (fill_one): the
+ * text for a person into out, and every column noted, in full, into mixed
+ * (joined by DUSK_MIXED_SEP, the first one first) for DUSK_FAIL_MIXED. */
 static void mixed_message(const pipeline *p, const scan_ctx *ctx,
-                          const char *path, char *out, size_t outlen) {
-  char buf[32], names[200];
+                          const char *path, char *out, size_t outlen,
+                          dusk_buf *mixed) {
+  char buf[32];
   const char *s, *first = p->names[ctx->mixed_col];
-  size_t len = value_text(ctx->mixed_value, 0, buf, &s), k;
-  k = (size_t)snprintf(names, sizeof names, "%.80s", first);
-  for (size_t c = 0; c < p->ncols && k < sizeof names; c++)
-    if (ctx->mixed_seen[c] && (int)c != ctx->mixed_col &&
-        k + strlen(p->names[c]) + 2 < sizeof names)
-      k += (size_t)snprintf(names + k, sizeof names - k, "%c%s", DUSK_MIXED_SEP,
-                            p->names[c]);
+  size_t len = value_text(ctx->mixed_value, 0, buf, &s);
+  dusk_xcheck(dusk_buf_append(mixed, first, strlen(first)));
+  for (size_t c = 0; c < p->ncols; c++)
+    if (ctx->mixed_seen[c] && (int)c != ctx->mixed_col) {
+      char sep = DUSK_MIXED_SEP;
+      dusk_xcheck(dusk_buf_append(mixed, &sep, 1));
+      dusk_xcheck(dusk_buf_append(mixed, p->names[c], strlen(p->names[c])));
+    }
   snprintf(out, outlen,
-           DUSK_MIXED_TAG "%s\n%.100s: column '%.60s' (%s) has a null that "
-                          "fillna fills with '%.*s': pandas then holds two "
-                          "kinds of values in it (object dtype)",
-           names, path, first, dusk_type_name(p->scan_types[ctx->mixed_col]),
+           "%.100s: column '%.60s' (%s) has a null that fillna fills with "
+           "'%.*s': pandas then holds two kinds of values in it (object "
+           "dtype)",
+           path, first, dusk_type_name(p->scan_types[ctx->mixed_col]),
            (int)(len < 40 ? len : 40), s);
 }
 
@@ -1004,10 +958,14 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   bool *nulls_only = NULL;
   char path[4096];
   dusk_table *ranges = NULL, *payload = NULL;
-  dusk_value rv[6];
+  dusk_value rv[DUSK_RANGES_NCOLS];
   char deferred[DUSK_ERROR_MESSAGE_MAX + 64];
+  const char *widen_column = NULL;       /* deferred is a value needing */
+  dusk_type widen_type = DUSK_TYPE_NULL; /* this type in this column */
+  dusk_buf mixed; /* deferred is a fillna mixing kinds in these columns */
   (void)api;
   deferred[0] = '\0';
+  dusk_buf_init(&mixed);
 
   memset(&p, 0, sizeof p);
   memset(&stats, 0, sizeof stats);
@@ -1029,13 +987,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
     goto failed;
-  col_map = malloc((a.nheader ? a.nheader : 1) * sizeof *col_map);
-  ctx.row_ordinals = malloc(BATCH_ROWS * sizeof *ctx.row_ordinals);
-  if (col_map == NULL || ctx.row_ordinals == NULL) {
-    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
-    free(ctx.row_ordinals);
-    goto failed;
-  }
+  col_map = dusk_xcalloc(a.nheader, sizeof *col_map);
+  ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
   for (uint32_t h = 0; h < a.nheader; h++) {
     col_map[h] = -1;
     for (size_t c = 0; c < p.ncols; c++)
@@ -1055,7 +1008,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.types = p.scan_types;
   o.nout = p.ncols;
   o.batch_rows = BATCH_ROWS;
-  o.max_field = MAX_FIELD;
+  o.max_field = (size_t)a.max_field;
   o.canceled = call->canceled;
   o.nulls_only = nulls_only = nulls_only_columns(&p);
   ctx.p = &p;
@@ -1063,27 +1016,24 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.stopped = 0;
   ctx.mixed_col = -1;
   ctx.mixed_value = NULL;
-  ctx.mixed_seen = calloc(p.ncols ? p.ncols : 1, 1);
-  if (ctx.mixed_seen == NULL) {
-    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
-    free(ctx.row_ordinals);
-    free(nulls_only);
-    goto failed;
-  }
+  ctx.mixed_seen = dusk_xcalloc(p.ncols, 1);
   rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
   free(ctx.row_ordinals);
   free(nulls_only);
   if (rc == 0 && ctx.mixed_col >= 0)
-    mixed_message(&p, &ctx, path, deferred, sizeof deferred);
+    mixed_message(&p, &ctx, path, deferred, sizeof deferred, &mixed);
   free(ctx.mixed_seen);
   if (rc == DUSK_EWIDEN) {
+    /* The column and type travel whole in the failure's typed fields;
+     * the text, for a person, may clip them. */
     const dusk_csvscan_conflict *cf = &stats.conflict;
+    widen_column = p.names[cf->column];
+    widen_type = cf->widened;
     snprintf(deferred, sizeof deferred,
-             DUSK_WIDEN_TAG "%s %.100s\n%.200s line %llu: column '%.100s' "
-                            "holds '%.100s', which needs type %s",
-             dusk_type_name(cf->widened), p.names[cf->column], path,
-             (unsigned long long)dusk_line_of(path, cf->offset),
-             p.names[cf->column], cf->value, dusk_type_name(cf->widened));
+             "%.200s line %llu: column '%.100s' holds '%.100s', which needs "
+             "type %s",
+             path, (unsigned long long)dusk_line_of(path, cf->offset),
+             widen_column, cf->value, dusk_type_name(widen_type));
   } else if (rc == DUSK_EPARSE) {
     /* Name the line as a person's editor counts it. */
     char column[128];
@@ -1101,14 +1051,17 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
      * later range may have misread because it guessed its quote state;
      * the final step decides once every guess is checked. */
     int transfer;
+    size_t wlen = widen_column ? strlen(widen_column) : 0;
     if (a.start <= a.data_start) {
-      rc = dusk_registry_api.fail(call, "%s", deferred);
+      rc = fail_scan(call, deferred, widen_column, wlen, widen_type,
+                     mixed.data, mixed.len);
       goto out;
     }
     transfer = stats.quote_transfer >= 0 ? stats.quote_transfer
                                          : range_transfer(path, o.sep, &a);
     if (transfer < 0) {
-      rc = dusk_registry_api.fail(call, "%s", deferred);
+      rc = fail_scan(call, deferred, widen_column, wlen, widen_type,
+                     mixed.data, mixed.len);
       goto out;
     }
     stats.quote_transfer = transfer;
@@ -1141,21 +1094,36 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     }
     stats.quote_transfer = transfer;
   }
-  ranges = ranges_table();
+  ranges = dusk_ranges_table_new();
   if (ranges == NULL) {
     rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
     goto failed;
   }
-  rv[0].type = rv[1].type = rv[2].type = rv[3].type = rv[4].type =
-      DUSK_TYPE_INT64;
-  rv[0].u.i = (int64_t)a.index;
-  rv[1].u.i = (int64_t)(a.index >> 32);
-  rv[2].u.i = stats.start_state;
-  rv[3].u.i = stats.quote_transfer;
-  rv[4].u.i = (int64_t)p.scanned;
-  rv[5].type = deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
-  rv[5].u.s.ptr = deferred;
-  rv[5].u.s.len = strlen(deferred);
+  rv[DUSK_RANGES_INDEX].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_INDEX].u.i = (int64_t)a.index;
+  rv[DUSK_RANGES_FILE].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_FILE].u.i = (int64_t)(a.index >> 32);
+  rv[DUSK_RANGES_ASSUMED].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_ASSUMED].u.i = stats.start_state;
+  rv[DUSK_RANGES_TRANSFER].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_TRANSFER].u.i = stats.quote_transfer;
+  rv[DUSK_RANGES_ROWS].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_ROWS].u.i = (int64_t)p.scanned;
+  rv[DUSK_RANGES_ERROR].type =
+      deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_ERROR].u.s.ptr = deferred;
+  rv[DUSK_RANGES_ERROR].u.s.len = strlen(deferred);
+  rv[DUSK_RANGES_WIDEN_COLUMN].type =
+      widen_column ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_WIDEN_COLUMN].u.s.ptr = widen_column;
+  rv[DUSK_RANGES_WIDEN_COLUMN].u.s.len =
+      widen_column ? strlen(widen_column) : 0;
+  rv[DUSK_RANGES_WIDEN_TYPE].type =
+      widen_column ? DUSK_TYPE_INT64 : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_WIDEN_TYPE].u.i = (int64_t)widen_type;
+  rv[DUSK_RANGES_MIXED].type = mixed.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_MIXED].u.s.ptr = mixed.data;
+  rv[DUSK_RANGES_MIXED].u.s.len = mixed.len;
   if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0 ||
       (rc = emit_partial(call, ranges, payload)) != 0) {
@@ -1172,6 +1140,7 @@ out:
   dusk_table_free(payload);
   free(col_map);
   free(a.header);
+  dusk_buf_destroy(&mixed);
   pipeline_destroy(&p);
   return rc;
 }
@@ -1191,8 +1160,9 @@ static int merger_init(merger *m, dusk_slice plan_bytes, dusk_error *err) {
   if ((rc = dusk_plan_decode(plan_bytes, &m->p.plan, err)) != 0)
     return rc;
   m->p.root = m->p.plan;
-  m->p.terminal = is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
-  m->ranges = ranges_table();
+  m->p.terminal =
+      dusk_plan_is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
+  m->ranges = dusk_ranges_table_new();
   if (m->ranges == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   return 0;
@@ -1214,13 +1184,11 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
     dusk_type ktypes[16];
     dusk_aggspec specs[256];
     const char *keys[16];
-    size_t c = nkeys;
-    if (nkeys > 16 || naggs > 256 || t->ncols < nkeys)
+    int rc;
+    if (nkeys > 16 || naggs > 256)
       return dusk_error_set(err, DUSK_EINVAL, "too many keys or aggregates");
-    for (size_t k = 0; k < nkeys; k++) {
+    for (size_t k = 0; k < nkeys; k++)
       keys[k] = g->columns[k];
-      ktypes[k] = t->cols[k].type;
-    }
     for (size_t a = 0; a < naggs; a++) {
       dusk_agg_fn fn = g->kind == DUSK_PLAN_VALUE_COUNTS ? DUSK_AGG_SIZE
                                                           : g->aggs[a].fn;
@@ -1229,26 +1197,9 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
                       : fn == DUSK_AGG_SIZE             ? "0"
                                                         : g->aggs[a].column;
       specs[a].input = DUSK_TYPE_INT64;
-      if (c >= t->ncols)
-        return dusk_error_set(err, DUSK_ETYPE, "partial too narrow");
-      /* The state column's type tells the input type where it matters. */
-      switch (fn) {
-      case DUSK_AGG_MIN:
-      case DUSK_AGG_MAX:
-        specs[a].input = t->cols[c].type;
-        c += 1;
-        break;
-      case DUSK_AGG_SUM:
-        specs[a].input = t->cols[c + 1].type;
-        c += 2;
-        break;
-      case DUSK_AGG_MEAN:
-        specs[a].input = DUSK_TYPE_FLOAT64;
-        c += 2;
-        break;
-      case DUSK_AGG_NUNIQUE: {
-        /* The value type is not in the partial; the plan's types are.
-         * Partials encode it: the leaf's dtype of the column. */
+      if (fn == DUSK_AGG_NUNIQUE) {
+        /* The value type is not in the partial; the plan's types are:
+         * the leaf's dtype of the column. */
         const dusk_plan *leaf = g;
         while (leaf->ninputs)
           leaf = leaf->inputs[0];
@@ -1256,13 +1207,12 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
         for (size_t d = 0; d < leaf->csv.ndtypes; d++)
           if (strcmp(leaf->csv.dtypes[d].column, g->aggs[a].column) == 0)
             specs[a].input = leaf->csv.dtypes[d].type;
-        c += 1;
-        break;
-      }
-      default:
-        c += 1;
       }
     }
+    /* The rest of the input types show in the partial's state columns. */
+    if ((rc = dusk_hashagg_partial_types(t, nkeys, ktypes, specs, naggs,
+                                         err)) != 0)
+      return rc;
     m->p.agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
     if (m->p.agg == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "cannot build the aggregate");
@@ -1271,29 +1221,36 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
 }
 
 static int merge_moments(merger *m, const dusk_table *t, dusk_error *err) {
+  const dusk_table_column *tc = t->cols;
+  dusk_table_column *c;
+  int rc;
+  if ((rc = dusk_moments_table_check(t, err)) != 0)
+    return rc;
   if (m->payload == NULL) {
-    m->payload = moments_table();
+    m->payload = dusk_moments_table_new();
     if (m->payload == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return dusk_table_append_rows(m->payload, t, 0, t->nrows);
   }
   if (t->nrows != m->payload->nrows)
     return dusk_error_set(err, DUSK_ETYPE, "describe partials disagree");
+  c = m->payload->cols;
   for (size_t r = 0; r < t->nrows; r++) {
-    dusk_table_column *c = m->payload->cols;
-    int64_t na = c[1].i64[r], nb = t->cols[1].i64[r];
-    double ma = c[2].f64[r], mb = t->cols[2].f64[r], d = mb - ma;
+    int64_t na = c[DUSK_MOMENTS_N].i64[r], nb = tc[DUSK_MOMENTS_N].i64[r];
+    double ma = c[DUSK_MOMENTS_MEAN].f64[r], mb = tc[DUSK_MOMENTS_MEAN].f64[r];
+    double d = mb - ma;
     int64_t n = na + nb;
     if (n > 0) {
-      c[2].f64[r] = ma + d * (double)nb / (double)n;
-      c[3].f64[r] = c[3].f64[r] + t->cols[3].f64[r] +
-                    d * d * (double)na * (double)nb / (double)n;
+      c[DUSK_MOMENTS_MEAN].f64[r] = ma + d * (double)nb / (double)n;
+      c[DUSK_MOMENTS_M2].f64[r] = c[DUSK_MOMENTS_M2].f64[r] +
+                                  tc[DUSK_MOMENTS_M2].f64[r] +
+                                  d * d * (double)na * (double)nb / (double)n;
     }
-    c[1].i64[r] = n;
-    if (t->cols[4].f64[r] < c[4].f64[r])
-      c[4].f64[r] = t->cols[4].f64[r];
-    if (t->cols[5].f64[r] > c[5].f64[r])
-      c[5].f64[r] = t->cols[5].f64[r];
+    c[DUSK_MOMENTS_N].i64[r] = n;
+    if (tc[DUSK_MOMENTS_MIN].f64[r] < c[DUSK_MOMENTS_MIN].f64[r])
+      c[DUSK_MOMENTS_MIN].f64[r] = tc[DUSK_MOMENTS_MIN].f64[r];
+    if (tc[DUSK_MOMENTS_MAX].f64[r] > c[DUSK_MOMENTS_MAX].f64[r])
+      c[DUSK_MOMENTS_MAX].f64[r] = tc[DUSK_MOMENTS_MAX].f64[r];
   }
   return 0;
 }
@@ -1306,11 +1263,8 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
       (rc = dusk_table_decode(rs, &r, err)) != 0 ||
       (rc = dusk_table_decode(ps, &t, err)) != 0)
     goto out;
-  if (r->ncols != 6) {
-    rc = dusk_error_set(err, DUSK_ETYPE, "bad ranges table");
-    goto out;
-  }
-  if ((rc = dusk_table_append_rows(m->ranges, r, 0, r->nrows)) != 0)
+  if ((rc = dusk_ranges_table_check(r, err)) != 0 ||
+      (rc = dusk_table_append_rows(m->ranges, r, 0, r->nrows)) != 0)
     goto out;
   switch (m->p.terminal) {
   case DUSK_PLAN_GROUPBY:
@@ -1318,18 +1272,26 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     rc = merge_groupby(m, t, err);
     break;
   case DUSK_PLAN_LEN:
+    if ((rc = dusk_count_table_check(t, err)) != 0)
+      break;
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
-    } else if (t->nrows == 1 && m->payload->nrows == 1 && t->ncols == 1) {
-      m->payload->cols[0].i64[0] += t->cols[0].i64[0];
+    } else {
+      m->payload->cols[DUSK_COUNT_ROWS].i64[0] +=
+          t->cols[DUSK_COUNT_ROWS].i64[0];
     }
     break;
   case DUSK_PLAN_DESCRIBE:
     rc = merge_moments(m, t, err);
     break;
   default:
-    /* head / collect: keep rows; order is restored at the end. */
+    /* head / collect: keep rows; order is restored at the end.  to_csv:
+     * keep the list of files written. */
+    if ((rc = m->p.terminal == DUSK_PLAN_TO_CSV
+                  ? dusk_written_table_check(t, err)
+                  : dusk_rows_table_check(t, err)) != 0)
+      break;
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
@@ -1357,18 +1319,13 @@ static int merge_inputs(merger *m, dusk_op_call *call, dusk_error *err) {
 static int trim_rows(merger *m, int64_t limit, dusk_table **out) {
   dusk_table *t = m->payload;
   size_t n = t->nrows, nc = t->ncols;
-  size_t *order = malloc((n ? n : 1) * sizeof *order);
+  size_t *order = dusk_xcalloc(n, sizeof *order);
   dusk_table *res;
-  const dusk_table_column *ri = &t->cols[nc - 2], *ro = &t->cols[nc - 1];
-  const char **names = calloc(nc, sizeof *names);
-  dusk_type *types = calloc(nc, sizeof *types);
+  const dusk_table_column *ri = &t->cols[dusk_rows_range_col(nc)];
+  const dusk_table_column *ro = &t->cols[dusk_rows_row_col(nc)];
+  const char **names = dusk_xcalloc(nc, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc, sizeof *types);
   int rc = 0;
-  if (order == NULL || names == NULL || types == NULL) {
-    free(order);
-    free(names);
-    free(types);
-    return DUSK_ENOMEM;
-  }
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   /* Insertion sort by (range, row): partials arrive nearly in order. */
@@ -1446,16 +1403,10 @@ failed:
 
 /* ---- df_final ------------------------------------------------------------ */
 
-/* Checks each range's assumed tokenizer state against the state the
- * ranges before it in the same file lead to (the file ordinal is the
- * index's high 32 bits): the first range starts at FIELD_START, and each
- * range's transfer carries the state over its bytes.  Returns 0, or
- * DUSK_ETASK with msg holding the corrections as runs "first-last=state"
- * of consecutive ranges with the same right state. */
 /* Sorts order[0..n) (rows of ranges) by range index: heap sort, as a
  * query may have many thousands of ranges. */
 static void sort_by_index(const dusk_table *ranges, size_t *order, size_t n) {
-  const int64_t *ix = ranges->cols[0].i64;
+  const int64_t *ix = ranges->cols[DUSK_RANGES_INDEX].i64;
   for (size_t i = n / 2; i-- > 0;) { /* heapify */
     size_t r = i;
     for (;;) {
@@ -1492,25 +1443,28 @@ static void sort_by_index(const dusk_table *ranges, size_t *order, size_t n) {
   }
 }
 
-static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
+/* Checks each range's assumed tokenizer state against the state the
+ * ranges before it in the same file lead to (the file ordinal is the
+ * index's high 32 bits): the first range starts at FIELD_START, and each
+ * range's transfer carries the state over its bytes.  Returns 0, or
+ * DUSK_ETASK with runs holding the corrections (dusk_quote_run[]) as runs
+ * of consecutive ranges with the same right state. */
+static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
                         int64_t *cut) {
+  const dusk_table_column *col = ranges->cols;
   size_t n = ranges->nrows;
-  size_t *order = malloc((n ? n : 1) * sizeof *order);
-  int wrong = 0, run_state = 0;
+  size_t *order = dusk_xcalloc(n, sizeof *order);
+  int run_state = 0;
   int64_t file = -1, run_first = -1, run_last = -1;
   int state = DUSK_CSV_FIELD_START;
-  char item[64];
-  if (order == NULL)
-    return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   sort_by_index(ranges, order, n);
-  msg->len = 0;
-  dusk_buf_append(msg, DUSK_QUOTES_TAG, strlen(DUSK_QUOTES_TAG));
+  runs->len = 0;
   *cut = INT64_MAX;
   for (size_t i = 0; i <= n; i++) {
     size_t r = i < n ? order[i] : 0;
-    int64_t index = i < n ? ranges->cols[0].i64[r] : -1;
+    int64_t index = i < n ? col[DUSK_RANGES_INDEX].i64[r] : -1;
     int bad = 0;
     if (i < n && index > *cut)
       continue; /* after a head's last range: unused */
@@ -1519,56 +1473,47 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *msg,
         file = index >> 32;
         state = DUSK_CSV_FIELD_START;
       }
-      bad = ranges->cols[2].i64[r] != state;
+      bad = col[DUSK_RANGES_ASSUMED].i64[r] != state;
     }
     /* Close the current run when this range does not extend it. */
     if (run_first >= 0 &&
         (!bad || index != run_last + 1 || state != run_state)) {
-      int len = snprintf(item, sizeof item, "%s%lld-%lld=%d",
-                         wrong > 1 ? "," : "", (long long)run_first,
-                         (long long)run_last, run_state);
-      dusk_buf_append(msg, item, (size_t)len);
+      dusk_quote_run q;
+      q.first = (uint64_t)run_first;
+      q.last = (uint64_t)run_last;
+      q.state = (uint8_t)run_state;
+      dusk_xcheck(dusk_buf_append(runs, &q, sizeof q));
       run_first = -1;
     }
     if (bad) {
       if (run_first < 0) {
         run_first = index;
         run_state = state;
-        wrong++;
       }
       run_last = index;
     }
     if (i < n) {
-      if (ranges->cols[3].i64[r] < 0)
+      if (col[DUSK_RANGES_TRANSFER].i64[r] < 0)
         *cut = index; /* a head stopped here: later ranges do not count */
       else
-        state = dusk_csvscan_state_after((int)ranges->cols[3].i64[r], state);
+        state = dusk_csvscan_state_after((int)col[DUSK_RANGES_TRANSFER].i64[r],
+                                         state);
     }
   }
   free(order);
-  if (!wrong)
-    return 0;
-  {
-    int len =
-        snprintf(item, sizeof item,
-                 "\n%d runs of ranges guessed their quote state wrong", wrong);
-    dusk_buf_append(msg, item, (size_t)len);
-  }
-  return DUSK_ETASK;
+  return runs->len > 0 ? DUSK_ETASK : 0;
 }
 
 /* Output rows for head/collect: the original row labels (ordinal within
  * the file, like pandas' index after read_csv) as the index. */
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
-  size_t nc = rows->ncols - 2;
-  const char **names = calloc(nc + 1, sizeof *names);
-  dusk_type *types = calloc(nc + 1, sizeof *types);
-  dusk_value *vals = calloc(nc + 1, sizeof *vals);
+  size_t nc = rows->ncols - DUSK_ROWS_NEXTRA;
+  const char **names = dusk_xcalloc(nc + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
+  dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
   dusk_table *res = NULL;
   const dusk_table *rg = m->ranges;
   int rc = DUSK_ENOMEM;
-  if (!names || !types || !vals)
-    goto out;
   names[0] = "";
   types[0] = DUSK_TYPE_INT64;
   for (size_t c = 0; c < nc; c++) {
@@ -1578,12 +1523,13 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL)
     goto out;
   for (size_t r = 0; r < rows->nrows; r++) {
-    int64_t range = rows->cols[nc].i64[r], label = rows->cols[nc + 1].i64[r];
+    int64_t range = rows->cols[dusk_rows_range_col(rows->ncols)].i64[r];
+    int64_t label = rows->cols[dusk_rows_row_col(rows->ncols)].i64[r];
     /* Rows of earlier ranges of the same file come before this one. */
     for (size_t k = 0; k < rg->nrows; k++) {
-      int64_t idx = rg->cols[0].i64[k];
+      int64_t idx = rg->cols[DUSK_RANGES_INDEX].i64[k];
       if ((idx >> 32) == (range >> 32) && idx < range)
-        label += rg->cols[4].i64[k];
+        label += rg->cols[DUSK_RANGES_ROWS].i64[k];
     }
     vals[0].type = DUSK_TYPE_INT64;
     vals[0].u.i = label;
@@ -1605,31 +1551,24 @@ out:
 
 static int describe_output(const dusk_table *mom, dusk_table **out) {
   static const char *const stats[] = {"count", "mean", "std", "min", "max"};
+  const dusk_table_column *name = &mom->cols[DUSK_MOMENTS_NAME];
   size_t nc = mom->nrows;
-  const char **names = calloc(nc + 1, sizeof *names);
-  dusk_type *types = calloc(nc + 1, sizeof *types);
-  dusk_value *vals = calloc(nc + 1, sizeof *vals);
+  const char **names = dusk_xcalloc(nc + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
+  dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
   dusk_table *res = NULL;
   int rc = DUSK_ENOMEM;
-  if (!names || !types || !vals)
-    goto out;
   names[0] = "";
   types[0] = DUSK_TYPE_STRING;
   for (size_t c = 0; c < nc; c++) {
-    names[c + 1] = mom->cols[0].str_data + mom->cols[0].str_off[c];
+    names[c + 1] = name->str_data + name->str_off[c];
     types[c + 1] = DUSK_TYPE_FLOAT64;
   }
   /* Column names are NUL-less slices in the table: copy them. */
-  char **owned = calloc(nc + 1, sizeof *owned);
-  if (owned == NULL)
-    goto out;
+  char **owned = dusk_xcalloc(nc + 1, sizeof *owned);
   for (size_t c = 0; c < nc; c++) {
-    size_t len = mom->cols[0].str_off[c + 1] - mom->cols[0].str_off[c];
-    owned[c] = malloc(len + 1);
-    if (owned[c] == NULL)
-      break;
-    memcpy(owned[c], names[c + 1], len);
-    owned[c][len] = '\0';
+    size_t len = name->str_off[c + 1] - name->str_off[c];
+    owned[c] = dusk_xmemdup(names[c + 1], len);
     names[c + 1] = owned[c];
   }
   res = dusk_table_new(names, types, nc + 1, 1);
@@ -1643,15 +1582,17 @@ static int describe_output(const dusk_table *mom, dusk_table **out) {
     vals[0].u.s.ptr = stats[s];
     vals[0].u.s.len = strlen(stats[s]);
     for (size_t c = 0; c < nc; c++) {
-      int64_t n = mom->cols[1].i64[c];
+      const dusk_table_column *mc = mom->cols;
+      int64_t n = mc[DUSK_MOMENTS_N].i64[c];
       double v;
       switch (s) {
       case 0: v = (double)n; break;
-      case 1: v = n ? mom->cols[2].f64[c] : NAN; break;
-      case 2: v = n > 1 ? sqrt(mom->cols[3].f64[c] / (double)(n - 1)) : NAN;
+      case 1: v = n ? mc[DUSK_MOMENTS_MEAN].f64[c] : NAN; break;
+      case 2:
+        v = n > 1 ? sqrt(mc[DUSK_MOMENTS_M2].f64[c] / (double)(n - 1)) : NAN;
         break;
-      case 3: v = n ? mom->cols[4].f64[c] : NAN; break;
-      default: v = n ? mom->cols[5].f64[c] : NAN;
+      case 3: v = n ? mc[DUSK_MOMENTS_MIN].f64[c] : NAN; break;
+      default: v = n ? mc[DUSK_MOMENTS_MAX].f64[c] : NAN;
       }
       vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
       vals[c + 1].u.f = v;
@@ -1673,13 +1614,11 @@ out:
 /* value_counts: counts descending, ties by value ascending; the values
  * are an unnamed index and the counts are named after the column. */
 static int value_counts_output(const dusk_table *g, dusk_table **out) {
-  size_t n = g->nrows, *order = malloc((n ? n : 1) * sizeof *order);
+  size_t n = g->nrows, *order = dusk_xcalloc(n, sizeof *order);
   const char *names[2];
   dusk_type types[2];
   dusk_table *res;
   int rc = 0;
-  if (order == NULL)
-    return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   /* g is sorted by value: a stable sort by count keeps ties in order. */
@@ -1710,85 +1649,99 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   return 0;
 }
 
-/* Fails the call with a DUSK-MIXED that names every column the ranges up
- * to cut noted (each range names its own), so one rerun covers them, and
- * the person's text of the first. */
-static int fail_mixed(const dusk_table *rg, int64_t cut, dusk_slice first,
-                      dusk_op_call *call) {
-  const size_t tag = strlen(DUSK_MIXED_TAG);
-  const char *nl = memchr(first.ptr, '\n', first.len);
-  dusk_buf msg;
-  int rc;
-  dusk_buf_init(&msg);
-  dusk_buf_append(&msg, first.ptr, nl ? (size_t)(nl - first.ptr) : first.len);
-  for (size_t r = 0; r < rg->nrows; r++) {
-    dusk_value v;
-    const char *p, *end;
-    if (!rg->cols[5].valid[r] || rg->cols[0].i64[r] > cut)
-      continue;
-    dusk_table_get(rg, 5, r, &v);
-    if (v.u.s.len <= tag || memcmp(v.u.s.ptr, DUSK_MIXED_TAG, tag) != 0)
-      continue;
-    end = memchr(v.u.s.ptr, '\n', v.u.s.len);
-    if (end == NULL)
-      end = v.u.s.ptr + v.u.s.len;
-    for (p = v.u.s.ptr + tag; p < end;) {
-      const char *q = memchr(p, DUSK_MIXED_SEP, (size_t)(end - p));
-      size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
-      int seen = 0;
-      /* Already named?  The list is short: a linear look. */
-      for (const char *m = msg.data + tag; !seen && m < msg.data + msg.len;) {
-        const char *mq =
-            memchr(m, DUSK_MIXED_SEP, (size_t)(msg.data + msg.len - m));
-        size_t mn = mq ? (size_t)(mq - m) : (size_t)(msg.data + msg.len - m);
-        seen = mn == n && memcmp(m, p, n) == 0;
-        m += mn + 1;
-      }
-      if (!seen && msg.len + n < 4096) {
-        char sep = DUSK_MIXED_SEP;
-        dusk_buf_append(&msg, &sep, 1);
-        dusk_buf_append(&msg, p, n);
-      }
-      p += n + 1;
+/* Appends to joined (names separated by DUSK_MIXED_SEP) each name of list
+ * (len bytes, the same form) that joined does not hold yet. */
+static void mixed_union(dusk_buf *joined, const char *list, size_t len) {
+  for (const char *p = list, *end = list + len; p < end;) {
+    const char *q = memchr(p, DUSK_MIXED_SEP, (size_t)(end - p));
+    size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+    int seen = 0;
+    /* Already named?  The list is short: a linear look. */
+    for (const char *m = joined->data, *mend = joined->data + joined->len;
+         !seen && m != NULL && m < mend;) {
+      const char *mq = memchr(m, DUSK_MIXED_SEP, (size_t)(mend - m));
+      size_t mn = mq ? (size_t)(mq - m) : (size_t)(mend - m);
+      seen = mn == n && memcmp(m, p, n) == 0;
+      m += mn + 1;
     }
+    if (!seen && n > 0) {
+      char sep = DUSK_MIXED_SEP;
+      if (joined->len > 0)
+        dusk_xcheck(dusk_buf_append(joined, &sep, 1));
+      dusk_xcheck(dusk_buf_append(joined, p, n));
+    }
+    p += n + 1;
   }
-  if (nl != NULL)
-    dusk_buf_append(&msg, nl, (size_t)(first.ptr + first.len - nl));
-  rc = dusk_registry_fail_text(call, msg.data, msg.len);
-  dusk_buf_destroy(&msg);
+}
+
+/* Fails the call with DUSK_FAIL_MIXED naming every column the ranges up to
+ * cut noted (each range names its own), the first range's first, so one
+ * rerun covers them, and the person's text of the first. */
+static int fail_mixed(const dusk_table *rg, int64_t cut, size_t first,
+                      const char *text, dusk_op_call *call) {
+  dusk_buf cols;
+  dusk_value v;
+  int rc;
+  dusk_buf_init(&cols);
+  dusk_table_get(rg, DUSK_RANGES_MIXED, first, &v);
+  mixed_union(&cols, v.u.s.ptr, v.u.s.len);
+  for (size_t r = 0; r < rg->nrows; r++) {
+    if (!rg->cols[DUSK_RANGES_MIXED].valid[r] ||
+        rg->cols[DUSK_RANGES_INDEX].i64[r] > cut)
+      continue;
+    dusk_table_get(rg, DUSK_RANGES_MIXED, r, &v);
+    mixed_union(&cols, v.u.s.ptr, v.u.s.len);
+  }
+  rc = fail_scan(call, text, NULL, 0, DUSK_TYPE_NULL, cols.data, cols.len);
+  dusk_buf_destroy(&cols);
   return rc;
 }
 
-/* The final steps' common part: every range's quote state must have been
- * right (else the call fails with the corrections, DUSK-QUOTES), and then
- * the first range's scan error is real (the call fails with it).  0 when
- * the ranges hold up; otherwise the call has failed and *rc is its code. */
+/* The final steps' common part: every range's tokenizer state must have
+ * been right (else the call fails with the corrections, DUSK_FAIL_QUOTES),
+ * and then the first range's scan error is real (the call fails with it,
+ * typed when it is a widening or a mixing fillna).  0 when the ranges hold
+ * up; otherwise the call has failed and *rc is its code. */
 static int verify_ranges(const merger *m, dusk_op_call *call, int *rc) {
   dusk_buf quotes;
   int64_t cut;
   dusk_buf_init(&quotes);
   if (check_quotes(m->ranges, &quotes, &cut) != 0) {
-    *rc = dusk_registry_fail_text(call, quotes.data, quotes.len);
+    size_t nruns = quotes.len / sizeof(dusk_quote_run);
+    char text[128];
+    snprintf(text, sizeof text,
+             "%zu runs of ranges guessed their starting quote state wrong",
+             nruns);
+    *rc = dusk_registry_fail_quotes(
+        call, (const dusk_quote_run *)(void *)quotes.data, nruns, text);
     dusk_buf_destroy(&quotes);
     return 1;
   }
   dusk_buf_destroy(&quotes);
   {
+    /* Every guess held: the first range's scan error is real. */
     const dusk_table *rg = m->ranges;
+    const dusk_table_column *index = &rg->cols[DUSK_RANGES_INDEX];
     size_t first = rg->nrows;
     for (size_t r = 0; r < rg->nrows; r++)
-      if (rg->cols[5].valid[r] && rg->cols[0].i64[r] <= cut &&
-          (first == rg->nrows || rg->cols[0].i64[r] < rg->cols[0].i64[first]))
+      if (rg->cols[DUSK_RANGES_ERROR].valid[r] && index->i64[r] <= cut &&
+          (first == rg->nrows || index->i64[r] < index->i64[first]))
         first = r;
     if (first < rg->nrows) {
-      dusk_value v;
-      dusk_table_get(rg, 5, first, &v);
-      if (v.u.s.len > strlen(DUSK_MIXED_TAG) &&
-          memcmp(v.u.s.ptr, DUSK_MIXED_TAG, strlen(DUSK_MIXED_TAG)) == 0) {
-        *rc = fail_mixed(rg, cut, v.u.s, call);
-        return 1;
-      }
-      *rc = dusk_registry_api.fail(call, "%.*s", (int)v.u.s.len, v.u.s.ptr);
+      dusk_value v, wc, wt;
+      char text[DUSK_ERROR_MESSAGE_MAX + 64];
+      dusk_table_get(rg, DUSK_RANGES_ERROR, first, &v);
+      dusk_table_get(rg, DUSK_RANGES_WIDEN_COLUMN, first, &wc);
+      dusk_table_get(rg, DUSK_RANGES_WIDEN_TYPE, first, &wt);
+      snprintf(text, sizeof text, "%.*s", (int)v.u.s.len, v.u.s.ptr);
+      if (wc.type == DUSK_TYPE_STRING && wt.type == DUSK_TYPE_INT64 &&
+          wt.u.i > DUSK_TYPE_NULL && wt.u.i <= DUSK_TYPE_STRING)
+        *rc = fail_scan(call, text, wc.u.s.ptr, wc.u.s.len,
+                        (dusk_type)wt.u.i, NULL, 0);
+      else if (rg->cols[DUSK_RANGES_MIXED].valid[first])
+        *rc = fail_mixed(rg, cut, first, text, call);
+      else
+        *rc = fail_scan(call, text, NULL, 0, DUSK_TYPE_NULL, NULL, 0);
       return 1;
     }
   }
@@ -1822,7 +1775,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     static const dusk_type types[] = {DUSK_TYPE_INT64};
     dusk_value v;
     v.type = DUSK_TYPE_INT64;
-    v.u.i = m.payload ? m.payload->cols[0].i64[0] : 0;
+    v.u.i = m.payload ? m.payload->cols[DUSK_COUNT_ROWS].i64[0] : 0;
     result = dusk_table_new(names, types, 1, 0);
     rc = result ? dusk_table_append_row(result, &v) : DUSK_ENOMEM;
     break;
@@ -1890,18 +1843,15 @@ static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
     return rc;
   }
   n = m.ranges->nrows;
-  order = malloc((n ? n : 1) * sizeof *order);
-  result = dusk_table_new(names, types, 2, 0);
-  if (order == NULL || result == NULL) {
-    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
-    goto failed;
-  }
+  order = dusk_xcalloc(n, sizeof *order);
+  if ((result = dusk_table_new(names, types, 2, 0)) == NULL)
+    dusk_xoom();
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   sort_by_index(m.ranges, order, n);
   for (size_t i = 0; i < n; i++) {
     const dusk_table_column *c = m.ranges->cols;
-    int64_t index = c[0].i64[order[i]];
+    int64_t index = c[DUSK_RANGES_INDEX].i64[order[i]];
     dusk_value row[2];
     if ((index >> 32) != file) {
       file = index >> 32;
@@ -1910,7 +1860,7 @@ static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
     row[0].type = row[1].type = DUSK_TYPE_INT64;
     row[0].u.i = index;
     row[1].u.i = offset;
-    offset += c[4].i64[order[i]];
+    offset += c[DUSK_RANGES_ROWS].i64[order[i]];
     if ((rc = dusk_table_append_row(result, row)) != 0) {
       dusk_error_set(&err, rc, "out of memory");
       goto failed;
@@ -1933,11 +1883,16 @@ failed:
 }
 
 int dusk_dfops_register(dusk_registry *r) {
+  static const dusk_op_fn fns[DUSK_DF_NOPS] = {
+      [DUSK_DF_SCAN] = op_df_scan,
+      [DUSK_DF_COMBINE] = op_df_combine,
+      [DUSK_DF_FINAL] = op_df_final,
+      [DUSK_DF_OFFSETS] = op_df_offsets,
+  };
   int rc;
-  if ((rc = dusk_registry_add(r, "df_scan", op_df_scan)) != 0 ||
-      (rc = dusk_registry_add(r, "df_combine", op_df_combine)) != 0 ||
-      (rc = dusk_registry_add(r, "df_final", op_df_final)) != 0 ||
-      (rc = dusk_registry_add(r, "df_offsets", op_df_offsets)) != 0)
-    return rc;
+  for (int op = 0; op < DUSK_DF_NOPS; op++)
+    if ((rc = dusk_registry_add(r, dusk_df_op_name((dusk_df_op)op),
+                                fns[op])) != 0)
+      return rc;
   return 0;
 }

@@ -6,9 +6,15 @@
  *     int dusk_plugin_init(const dusk_op_api *api, void *registry);
  *
  * which calls api->register_op(registry, "name", fn) for each op it offers
- * and returns 0 (or a negative value to refuse loading).  The worker checks
- * api->abi_version against the DUSK_PLUGIN_ABI_VERSION the plugin was built
- * with: a plugin should refuse a different major version.
+ * and returns 0 (or a negative value to refuse loading), and, once in one
+ * of its files,
+ *
+ *     DUSK_PLUGIN_DEFINE_ABI();
+ *
+ * which exports the DUSK_PLUGIN_ABI_VERSION it was built with.  The worker
+ * reads that before calling anything and refuses a plugin of another ABI
+ * (or one exporting none) with an error naming the plugin and both
+ * versions.  api->abi_version is the worker's, for plugins that check too.
  *
  * An op runs on the worker's work thread, one at a time, and must not block
  * indefinitely: long ops poll api->canceled(call) and return early when it
@@ -24,7 +30,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DUSK_PLUGIN_ABI_VERSION 1
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 2: plugins export dusk_plugin_abi_version (DUSK_PLUGIN_DEFINE_ABI). */
+#define DUSK_PLUGIN_ABI_VERSION 2
 
 typedef struct dusk_op_bytes {
   const char *ptr;
@@ -63,5 +74,27 @@ struct dusk_op_api {
 typedef int (*dusk_plugin_init_fn)(const dusk_op_api *api, void *registry);
 
 #define DUSK_PLUGIN_INIT_SYMBOL "dusk_plugin_init"
+#define DUSK_PLUGIN_ABI_SYMBOL "dusk_plugin_abi_version"
+
+/* What a plugin exports, visible even when it is compiled with
+ * -fvisibility=hidden. */
+#if defined(__GNUC__)
+#define DUSK_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define DUSK_PLUGIN_EXPORT
+#endif
+
+DUSK_PLUGIN_EXPORT int dusk_plugin_init(const dusk_op_api *api,
+                                        void *registry);
+DUSK_PLUGIN_EXPORT extern const uint32_t dusk_plugin_abi_version;
+
+/* The definition takes its visibility and C linkage from the declaration
+ * above. */
+#define DUSK_PLUGIN_DEFINE_ABI()                                             \
+  const uint32_t dusk_plugin_abi_version = DUSK_PLUGIN_ABI_VERSION
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

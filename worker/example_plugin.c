@@ -9,7 +9,7 @@
 
 #include <signal.h>
 
-int dusk_plugin_init(const dusk_op_api *api, void *registry);
+DUSK_PLUGIN_DEFINE_ABI();
 
 static int op_mul(const dusk_op_api *api, dusk_op_call *call) {
   int64_t product = 1, v;

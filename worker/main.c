@@ -16,6 +16,13 @@ typedef struct run_args {
 
 static dusk_worker *worker;
 
+static const char usage[] =
+    "usage: dusk-worker tcp://HOST:PORT [options]\n"
+    "\n"
+    "Runs a dusk worker for the scheduler at tcp://HOST:PORT (with\n"
+    "--nworkers, several under a nanny that restarts them).  It runs the\n"
+    "tasks the scheduler hands out and serves their results to its peers.\n";
+
 static void on_signal(uv_signal_t *h, int signum) {
   dusk_log(DUSK_LOG_INFO, "signal %d: stopping", signum);
   dusk_worker_stop(worker);
@@ -53,11 +60,21 @@ int main(int argc, char **argv) {
   dusk_error err = {0};
   char *pos[1];
   char text[2048];
-  int npos, level;
+  int npos, level, rc;
   run_args args;
 
-  if (dusk_config_parse(dusk_worker_config_table, dusk_worker_config_count,
-                        &cfg, argc, argv, pos, 1, &npos, &err) != 0) {
+  rc = dusk_config_parse(dusk_worker_config_table, dusk_worker_config_count,
+                         &cfg, argc, argv, pos, 1, &npos, &err);
+  if (rc == DUSK_CONFIG_HELP) {
+    dusk_config_usage(stdout, usage, dusk_worker_config_table,
+                      dusk_worker_config_count);
+    return 0;
+  }
+  if (rc == DUSK_CONFIG_VERSION) {
+    dusk_config_version(stdout, "dusk-worker");
+    return 0;
+  }
+  if (rc != 0) {
     fprintf(stderr, "dusk-worker: %s\n", err.message);
     return 2;
   }

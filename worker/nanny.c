@@ -4,6 +4,7 @@
  * nanny forwards SIGTERM/SIGINT to them, waits a bounded time, then kills. */
 #include "log.h"
 #include "worker.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -44,18 +45,12 @@ static pid_t spawn(int (*run_child)(void *), void *arg) {
 }
 
 int dusk_nanny_run(int nworkers, int (*run_child)(void *), void *arg) {
-  pid_t *pids = calloc((size_t)nworkers, sizeof *pids);
-  uint64_t *started = calloc((size_t)nworkers, sizeof *started);
-  int *quick_deaths = calloc((size_t)nworkers, sizeof *quick_deaths);
+  pid_t *pids = dusk_xcalloc((size_t)nworkers, sizeof *pids);
+  uint64_t *started = dusk_xcalloc((size_t)nworkers, sizeof *started);
+  int *quick_deaths = dusk_xcalloc((size_t)nworkers, sizeof *quick_deaths);
   struct sigaction sa;
   int alive;
 
-  if (pids == NULL || started == NULL || quick_deaths == NULL) {
-    free(pids);
-    free(started);
-    free(quick_deaths);
-    return 1;
-  }
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_term; /* no SA_RESTART: waitpid returns EINTR */
   sigaction(SIGTERM, &sa, NULL);

@@ -7,8 +7,10 @@
 
 #include "dfops.h"
 #include "msg.h"
+#include "xalloc.h"
 
 #include <dlfcn.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +46,7 @@ static int api_canceled(const dusk_op_call *c) {
 
 static int api_set_result(dusk_op_call *c, const void *bytes, size_t len) {
   c->result.len = 0;
-  return dusk_buf_append(&c->result, bytes, len);
+  return dusk_xcheck(dusk_buf_append(&c->result, bytes, len));
 }
 
 static int api_fail(dusk_op_call *c, const char *fmt, ...) {
@@ -63,7 +65,7 @@ static int api_read_int(dusk_op_bytes v, int64_t *out) {
 
 static int api_result_int(dusk_op_call *c, int64_t v) {
   c->result.len = 0;
-  return dusk_mp_write_int(&c->result, v);
+  return dusk_xcheck(dusk_mp_write_int(&c->result, v));
 }
 
 static int api_register(void *registry, const char *name, dusk_op_fn fn) {
@@ -158,9 +160,8 @@ static int op_bytes(const dusk_op_api *api, dusk_op_call *call) {
       n > ((int64_t)1 << 32))
     return api->fail(call, "bytes needs args 0..4294967296");
   call->result.len = 0;
-  if (dusk_mp_write_bin_header(&call->result, (size_t)n) != 0 ||
-      dusk_buf_reserve(&call->result, (size_t)n) != 0)
-    return api->fail(call, "out of memory for %lld bytes", (long long)n);
+  dusk_xcheck(dusk_mp_write_bin_header(&call->result, (size_t)n));
+  dusk_xcheck(dusk_buf_reserve(&call->result, (size_t)n));
   for (int64_t i = 0; i < n; i++)
     call->result.data[call->result.len + (size_t)i] = (char)(i * 31 + 7);
   call->result.len += (size_t)n;
@@ -176,17 +177,10 @@ int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn) {
     return DUSK_EINVAL;
   if (dusk_strmap_get(&r->ops, name, len) != NULL)
     return DUSK_EDUP;
-  e = malloc(sizeof *e);
-  if (e == NULL || (e->name = strdup(name)) == NULL) {
-    free(e);
-    return DUSK_ENOMEM;
-  }
+  e = dusk_xmalloc(sizeof *e);
+  e->name = dusk_xstrdup(name);
   e->fn = fn;
-  if (dusk_strmap_put(&r->ops, e->name, len, e) != 0) {
-    free(e->name);
-    free(e);
-    return DUSK_ENOMEM;
-  }
+  dusk_xcheck(dusk_strmap_put(&r->ops, e->name, len, e));
   return 0;
 }
 
@@ -234,12 +228,34 @@ dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
 int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                               dusk_error *err) {
   void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  const uint32_t *abi;
   dusk_plugin_init_fn init;
   void **nh;
   int rc;
   if (h == NULL)
     return dusk_error_set(err, DUSK_ECONFIG, "plugin %s: %s", path,
                           dlerror());
+  /* The ABI first: nothing of a plugin built for another one may run. */
+  abi = dlsym(h, DUSK_PLUGIN_ABI_SYMBOL);
+  if (abi == NULL) {
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "plugin %s exports no %s: it was built for plugin "
+                          "ABI 1 or does not use DUSK_PLUGIN_DEFINE_ABI(); "
+                          "this worker has plugin ABI %u: rebuild the plugin "
+                          "against this dusk's dusk_plugin.h",
+                          path, DUSK_PLUGIN_ABI_SYMBOL,
+                          (unsigned)DUSK_PLUGIN_ABI_VERSION);
+  }
+  if (*abi != DUSK_PLUGIN_ABI_VERSION) {
+    uint32_t theirs = *abi;
+    dlclose(h);
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "plugin %s was built for plugin ABI %" PRIu32
+                          ", this worker has plugin ABI %u: rebuild the "
+                          "plugin against this dusk's dusk_plugin.h",
+                          path, theirs, (unsigned)DUSK_PLUGIN_ABI_VERSION);
+  }
   *(void **)(&init) = dlsym(h, DUSK_PLUGIN_INIT_SYMBOL);
   if (init == NULL) {
     dlclose(h);
@@ -253,11 +269,7 @@ int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                           "plugin %s: initialisation failed (%d: %s)", path,
                           rc, dusk_strerror(rc));
   }
-  nh = realloc(r->handles, (r->nhandles + 1) * sizeof *nh);
-  if (nh == NULL) {
-    dlclose(h);
-    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-  }
+  nh = dusk_xrealloc(r->handles, (r->nhandles + 1) * sizeof *nh);
   r->handles = nh;
   r->handles[r->nhandles++] = h;
   return 0;
@@ -267,16 +279,103 @@ int dusk_registry_fail_text(dusk_op_call *call, const char *text,
                             size_t len) {
   snprintf(call->error, sizeof call->error, "%.*s", (int)len, text);
   call->long_error.len = 0;
-  if (len >= sizeof call->error &&
-      (dusk_buf_append(&call->long_error, text, len) != 0 ||
-       dusk_buf_append(&call->long_error, "", 1) != 0))
-    call->long_error.len = 0; /* out of memory: the short form stands */
+  if (len >= sizeof call->error) {
+    dusk_xcheck(dusk_buf_append(&call->long_error, text, len));
+    dusk_xcheck(dusk_buf_append(&call->long_error, "", 1));
+  }
   call->failed = 1;
   return DUSK_ETASK;
 }
 
+int dusk_registry_fail_widen(dusk_op_call *call, const char *column,
+                             size_t len, uint8_t type, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  call->fail_column.len = 0;
+  if (len == 0 || len > DUSK_FAIL_COLUMN_MAX || type == 0 ||
+      dusk_buf_append(&call->fail_column, column, len) != 0)
+    return rc;
+  call->fail_reason = DUSK_FAIL_WIDEN;
+  call->fail_type = type;
+  return rc;
+}
+
+int dusk_registry_fail_quotes(dusk_op_call *call, const dusk_quote_run *runs,
+                              size_t n, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  call->fail_quotes.len = 0;
+  if (n == 0 || n > UINT32_MAX ||
+      dusk_buf_append(&call->fail_quotes, runs, n * sizeof *runs) != 0)
+    return rc;
+  call->fail_reason = DUSK_FAIL_QUOTES;
+  return rc;
+}
+
+int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
+                             size_t len, char sep, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  size_t n = 0, from = 0;
+  call->fail_mixed.len = 0;
+  call->fail_mixed_cols.len = 0;
+  if (len == 0 || dusk_buf_append(&call->fail_mixed, joined, len) != 0)
+    return rc;
+  for (size_t i = 0; i <= len; i++) {
+    dusk_slice c;
+    if (i < len && joined[i] != sep)
+      continue;
+    c.ptr = call->fail_mixed.data + from;
+    c.len = i - from;
+    from = i + 1;
+    if (c.len == 0 || c.len > DUSK_FAIL_COLUMN_MAX ||
+        ++n > DUSK_FAIL_MIXED_MAX ||
+        dusk_buf_append(&call->fail_mixed_cols, &c, sizeof c) != 0) {
+      call->fail_mixed_cols.len = 0;
+      return rc;
+    }
+  }
+  call->fail_reason = DUSK_FAIL_MIXED;
+  return rc;
+}
+
 const char *dusk_registry_error(const dusk_op_call *call) {
   return call->long_error.len > 0 ? call->long_error.data : call->error;
+}
+
+void dusk_registry_failure(const dusk_op_call *call,
+                           dusk_msg_task_failed *m) {
+  const char *msg = dusk_registry_error(call);
+  m->reason = DUSK_FAIL_OP;
+  m->message.ptr = msg;
+  m->message.len = strlen(msg);
+  m->column.ptr = "";
+  m->column.len = 0;
+  m->type = 0;
+  m->nquotes = 0;
+  m->quotes = NULL;
+  m->nmixed = 0;
+  m->mixed = NULL;
+  if (call->fail_reason == DUSK_FAIL_WIDEN) {
+    m->reason = DUSK_FAIL_WIDEN;
+    m->column.ptr = call->fail_column.data;
+    m->column.len = call->fail_column.len;
+    m->type = call->fail_type;
+  } else if (call->fail_reason == DUSK_FAIL_QUOTES) {
+    m->reason = DUSK_FAIL_QUOTES;
+    m->quotes = (dusk_quote_run *)(void *)call->fail_quotes.data;
+    m->nquotes = (uint32_t)(call->fail_quotes.len / sizeof *m->quotes);
+  } else if (call->fail_reason == DUSK_FAIL_MIXED) {
+    m->reason = DUSK_FAIL_MIXED;
+    m->mixed = (dusk_slice *)(void *)call->fail_mixed_cols.data;
+    m->nmixed = (uint32_t)(call->fail_mixed_cols.len / sizeof *m->mixed);
+  }
+}
+
+void dusk_registry_call_destroy(dusk_op_call *call) {
+  dusk_buf_destroy(&call->result);
+  dusk_buf_destroy(&call->long_error);
+  dusk_buf_destroy(&call->fail_column);
+  dusk_buf_destroy(&call->fail_quotes);
+  dusk_buf_destroy(&call->fail_mixed);
+  dusk_buf_destroy(&call->fail_mixed_cols);
 }
 
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
@@ -284,6 +383,12 @@ int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
   call->failed = 0;
   call->error[0] = '\0';
   call->long_error.len = 0;
+  call->fail_reason = DUSK_FAIL_OP;
+  call->fail_column.len = 0;
+  call->fail_type = 0;
+  call->fail_quotes.len = 0;
+  call->fail_mixed.len = 0;
+  call->fail_mixed_cols.len = 0;
   rc = fn(&dusk_registry_api, call);
   if (rc != 0 && !call->failed)
     snprintf(call->error, sizeof call->error, "op returned %d (%s)", rc,
@@ -292,6 +397,6 @@ int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
     rc = DUSK_ETASK;
   if (rc == 0 && call->result.len == 0)
     /* Every result is a msgpack value: an op that set nothing gave nil. */
-    rc = dusk_mp_write_nil(&call->result);
+    rc = dusk_xcheck(dusk_mp_write_nil(&call->result));
   return rc;
 }

@@ -7,6 +7,7 @@
 #include "dusk_plugin.h"
 #include "errors.h"
 #include "hashmap.h"
+#include "msg.h"
 
 typedef struct dusk_registry {
   dusk_strmap ops; /* name -> registry entry */
@@ -24,6 +25,15 @@ struct dusk_op_call {
   char error[512];
   dusk_buf long_error; /* a failure text longer than `error` holds */
   int failed;
+  /* The failure's TASK_FAILED reason: DUSK_FAIL_OP, or a typed reason the
+   * scheduler acts on, with its fields (see dusk_registry_fail_widen and
+   * dusk_registry_fail_quotes). */
+  uint32_t fail_reason;
+  dusk_buf fail_column; /* WIDEN: the column's name, its bytes */
+  uint8_t fail_type;    /* WIDEN: the dusk_type it needs */
+  dusk_buf fail_quotes; /* QUOTES: dusk_quote_run[] */
+  dusk_buf fail_mixed;  /* MIXED: the columns' names, back to back */
+  dusk_buf fail_mixed_cols; /* MIXED: dusk_slice[] into fail_mixed */
 };
 
 extern const dusk_op_api dusk_registry_api;
@@ -35,7 +45,10 @@ void dusk_registry_destroy(dusk_registry *r);
 int dusk_registry_add(dusk_registry *r, const char *name, dusk_op_fn fn);
 dusk_op_fn dusk_registry_find(const dusk_registry *r, const char *name,
                               size_t len);
-/* dlopens path and calls its dusk_plugin_init; err names the path. */
+/* dlopens path, refuses it unless its exported dusk_plugin_abi_version is
+ * our DUSK_PLUGIN_ABI_VERSION (DUSK_ECONFIG, err naming the path and both
+ * versions; nothing of the plugin runs), then calls its dusk_plugin_init;
+ * err names the path. */
 int dusk_registry_load_plugin(dusk_registry *r, const char *path,
                               dusk_error *err);
 
@@ -44,8 +57,37 @@ int dusk_registry_load_plugin(dusk_registry *r, const char *path,
 int dusk_registry_fail_text(dusk_op_call *call, const char *text,
                             size_t len);
 
+/* Fails call with reason DUSK_FAIL_WIDEN: a value of column (len bytes,
+ * at most DUSK_FAIL_COLUMN_MAX) needs type (a dusk_type); text is the
+ * message for a person.  Returns DUSK_ETASK.  Out of memory leaves a plain
+ * failure with the text. */
+int dusk_registry_fail_widen(dusk_op_call *call, const char *column,
+                             size_t len, uint8_t type, const char *text);
+
+/* Fails call with reason DUSK_FAIL_QUOTES: the n (>= 1) runs of ranges
+ * whose starting quote state was guessed wrong, with the right states;
+ * text is the message for a person.  Returns DUSK_ETASK, like above. */
+int dusk_registry_fail_quotes(dusk_op_call *call, const dusk_quote_run *runs,
+                              size_t n, const char *text);
+
+/* Fails call with reason DUSK_FAIL_MIXED: a fillna met nulls in the
+ * columns listed in joined (len bytes, names separated by sep, each
+ * 1..DUSK_FAIL_COLUMN_MAX bytes, at most DUSK_FAIL_MIXED_MAX of them) that
+ * it fills with another kind of value; text is the message for a person.
+ * Returns DUSK_ETASK, like above. */
+int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
+                             size_t len, char sep, const char *text);
+
 /* The failure message of call (long_error if set, else error). */
 const char *dusk_registry_error(const dusk_op_call *call);
+
+/* Fills m's reason, message and typed fields from call's failure; they
+ * borrow from call. */
+void dusk_registry_failure(const dusk_op_call *call,
+                           dusk_msg_task_failed *m);
+
+/* Frees the buffers of call (its result, failure text and fields). */
+void dusk_registry_call_destroy(dusk_op_call *call);
 
 /* True for the built-in ops whose cost is bounded by their (small) inputs
  * alone: constant, add, sum.  The worker may run these on its loop thread

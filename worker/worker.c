@@ -16,7 +16,9 @@
 #include "log.h"
 #include "msg.h"
 #include "registry.h"
+#include "xalloc.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -61,6 +63,13 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
      "bytes of a result per DATA frame"},
     {"handshake-ms", DUSK_CFG_INT, "5000", 10, 600000, CFG(handshake_ms),
      "time a connecting peer has to authenticate"},
+    {"chore-ms", DUSK_CFG_INT, "250", 10, 60000, CFG(chore_ms),
+     "interval of the periodic chore (handshake deadlines)"},
+    {"leave-wait-ms", DUSK_CFG_INT, "10000", 0, 600000, CFG(leave_wait_ms),
+     "wait for the scheduler to close the connection after LEAVING"},
+    {"inline-input-max", DUSK_CFG_INT, "4096", 0, 1048576,
+     CFG(inline_input_max),
+     "input bytes under which a trivial op runs on the loop thread"},
 };
 const size_t dusk_worker_config_count =
     sizeof dusk_worker_config_table / sizeof dusk_worker_config_table[0];
@@ -74,6 +83,8 @@ typedef struct wresult {
   int fetched;  /* a copy of another worker's result, kept while pinned */
 } wresult;
 
+/* A task fetches its missing inputs, is handed to the work thread (or run
+ * inline) once they are all local, and is done once its outcome went out. */
 enum { W_FETCHING, W_QUEUED, W_DONE };
 
 typedef struct wtask {
@@ -182,10 +193,7 @@ static wresult *result_add(dusk_worker *w, uint64_t id, char *data,
   r->data = data;
   r->len = len;
   r->fetched = fetched;
-  if (dusk_idmap_put(&w->results, id, r) != 0) {
-    fprintf(stderr, "dusk-worker: out of memory\n");
-    abort();
-  }
+  dusk_xcheck(dusk_idmap_put(&w->results, id, r));
   w->result_bytes += len;
   return r;
 }
@@ -204,6 +212,20 @@ static void send_failed(dusk_worker *w, uint64_t id, uint32_t reason,
   m.u.task_failed.dep = dep;
   m.u.task_failed.message.ptr = msg;
   m.u.task_failed.message.len = strlen(msg);
+  dusk_xcheck(dusk_conn_send(w->sched, &m));
+}
+
+/* An op's own failure, with the typed fields of a reason the scheduler
+ * acts on. */
+static void send_op_failed(dusk_worker *w, uint64_t id,
+                           const dusk_op_call *call) {
+  dusk_msg m;
+  if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
+    return;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_TASK_FAILED;
+  m.u.task_failed.id = id;
+  dusk_registry_failure(call, &m.u.task_failed);
   dusk_conn_send(w->sched, &m);
 }
 
@@ -217,7 +239,7 @@ static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes,
   m.u.task_done.id = id;
   m.u.task_done.nbytes = nbytes;
   m.u.task_done.run_us = run_us;
-  dusk_conn_send(w->sched, &m);
+  dusk_xcheck(dusk_conn_send(w->sched, &m));
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -226,8 +248,7 @@ static void task_free(dusk_worker *w, wtask *t) {
   for (uint32_t i = 0; i < t->ndeps; i++)
     if (t->inputs[i] != NULL)
       result_unpin(w, t->inputs[i]);
-  dusk_buf_destroy(&t->call.result);
-  dusk_buf_destroy(&t->call.long_error);
+  dusk_registry_call_destroy(&t->call);
   free(t->op);
   free(t->dep_ids);
   free(t->inputs);
@@ -252,6 +273,7 @@ static size_t prepare_call(wtask *t) {
 
 /* The loop hands t to the work thread. */
 static void exec_push(dusk_worker *w, wtask *t) {
+  assert(t->state == W_FETCHING && t->nmissing == 0);
   t->state = W_QUEUED;
   prepare_call(t);
   t->qnext = NULL;
@@ -306,6 +328,8 @@ static void run_thread(void *arg) {
 
 /* Loop side: stores a finished task's result and reports it. */
 static void finish_task(dusk_worker *w, wtask *t) {
+  assert(t->state == W_QUEUED);
+  t->state = W_DONE;
   w->ema_run_us = 0.9 * w->ema_run_us + 0.1 * (double)t->run_us;
     if (!t->canceled)
       dusk_idmap_del(&w->tasks, t->id);
@@ -319,7 +343,7 @@ static void finish_task(dusk_worker *w, wtask *t) {
     } else {
       dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
                t->op, t->call.error);
-      send_failed(w, t->id, DUSK_FAIL_OP, 0, dusk_registry_error(&t->call));
+      send_op_failed(w, t->id, &t->call);
     }
     task_free(w, t);
 }
@@ -341,12 +365,10 @@ static void on_tasks_done(uv_async_t *a) {
   }
 }
 
-/* Inputs under this size keep a trivial op trivial. */
-#define INLINE_INPUT_MAX 4096
-
 /* Called when a task's last missing input arrived or failed. */
 static void task_inputs_ready(dusk_worker *w, wtask *t) {
   unsigned long before;
+  assert(t->state == W_FETCHING && t->nmissing == 0);
   if (t->canceled) {
     task_free(w, t);
     return;
@@ -362,8 +384,9 @@ static void task_inputs_ready(dusk_worker *w, wtask *t) {
    * wake-ups, which on an idle machine are most of a chained task's
    * latency, while the op itself takes well under a microsecond. */
   if (w->nqueued == 0 && dusk_registry_is_trivial(t->fn) &&
-      prepare_call(t) <= INLINE_INPUT_MAX) {
+      prepare_call(t) <= (size_t)w->cfg.inline_input_max) {
     uint64_t start = uv_hrtime();
+    assert(t->state == W_FETCHING);
     t->state = W_QUEUED;
     t->rc = dusk_registry_run(t->fn, &t->call);
     t->run_us = (uv_hrtime() - start) / 1000u;
@@ -438,10 +461,7 @@ static void on_peer_msg(dusk_conn *c, const dusk_msg *m) {
     return;
   }
   /* Grown as bytes arrive, never reserved from the declared total. */
-  if (dusk_buf_append(&f->data, d->bytes.ptr, d->bytes.len) != 0) {
-    fprintf(stderr, "dusk-worker: out of memory\n");
-    abort();
-  }
+  dusk_xcheck(dusk_buf_append(&f->data, d->bytes.ptr, d->bytes.len));
   if (f->data.len == d->total) {
     size_t len;
     char *bytes = dusk_buf_steal(&f->data, &len);
@@ -459,7 +479,7 @@ static void on_peer_msg(dusk_conn *c, const dusk_msg *m) {
 static void on_peer_close(dusk_conn *c, int code, const char *reason) {
   wpeer *p = c->data;
   dusk_worker *w = p->w;
-  (void)code;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   dusk_strmap_del(&w->peers, p->addr, strlen(p->addr));
   for (size_t i = 0; i < p->fetches.cap; i++) {
     wfetch *f = p->fetches.slots[i].value;
@@ -478,6 +498,7 @@ static wpeer *peer_get(dusk_worker *w, dusk_slice addr, dusk_error *err) {
   int port;
   struct sockaddr_storage ss;
   wpeer *p;
+  int rc;
   if (addr.len >= sizeof text) {
     dusk_error_set(err, DUSK_EINVAL, "peer address too long");
     return NULL;
@@ -496,9 +517,17 @@ static wpeer *peer_get(dusk_worker *w, dusk_slice addr, dusk_error *err) {
   p->w = w;
   memcpy(p->addr, text, addr.len + 1);
   dusk_idmap_init(&p->fetches);
-  dusk_strmap_put(&w->peers, p->addr, addr.len, p);
-  dusk_net_connect(&w->net, (struct sockaddr *)&ss, &peer_handler, p,
-                   &p->conn);
+  /* A conn that fails later reports through on_peer_close; one that cannot
+   * even start leaves p unknown to everyone. */
+  rc = dusk_xcheck(dusk_net_connect(&w->net, (struct sockaddr *)&ss,
+                                    &peer_handler, p, &p->conn));
+  if (rc != 0) {
+    free(p);
+    dusk_error_set(err, rc, "cannot connect to peer %s: %s", text,
+                   dusk_strerror(rc));
+    return NULL;
+  }
+  dusk_xcheck(dusk_strmap_put(&w->peers, p->addr, addr.len, p));
   return p;
 }
 
@@ -522,11 +551,11 @@ static void fetch_input(dusk_worker *w, wtask *t, uint64_t id,
     f = dusk_xcalloc(1, sizeof *f);
     f->id = id;
     f->peer = p;
-    dusk_idmap_put(&p->fetches, id, f);
+    dusk_xcheck(dusk_idmap_put(&p->fetches, id, f));
     memset(&m, 0, sizeof m);
     m.type = DUSK_MSG_GET_DATA;
     m.u.get_data.id = id;
-    dusk_conn_send(p->conn, &m);
+    dusk_xcheck(dusk_conn_send(p->conn, &m));
   }
   if (f->nwaiters == f->cap) {
     f->cap = f->cap ? f->cap * 2 : 4;
@@ -562,7 +591,7 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   t->inputs = dusk_xcalloc(m->ndeps, sizeof *t->inputs);
   t->input_slices = dusk_xcalloc(m->ndeps, sizeof *t->input_slices);
   t->state = W_FETCHING;
-  dusk_idmap_put(&w->tasks, t->id, t);
+  dusk_xcheck(dusk_idmap_put(&w->tasks, t->id, t));
   t->nmissing = m->ndeps;
   /* Count every input as missing first so that a fetch failing
    * synchronously cannot finish the task while inputs are being set. */
@@ -619,7 +648,7 @@ static void send_heartbeat(uv_timer_t *timer) {
   m.u.heartbeat.nqueued = (uint32_t)w->nqueued;
   m.u.heartbeat.rtt_us = w->heartbeat_rtt_us;
   w->heartbeat_sent_ns = dusk_now_ns();
-  dusk_conn_send(w->sched, &m);
+  dusk_xcheck(dusk_conn_send(w->sched, &m));
 }
 
 static void on_sched_ready(dusk_conn *c) {
@@ -640,7 +669,7 @@ static void on_sched_ready(dusk_conn *c) {
   m.u.reg.host.len = strlen(w->advertised_host);
   m.u.reg.port = (uint32_t)w->data_port;
   m.u.reg.pid = getpid();
-  dusk_conn_send(c, &m);
+  dusk_xcheck(dusk_conn_send(c, &m));
 }
 
 static void on_sched_msg(dusk_conn *c, const dusk_msg *m) {
@@ -718,7 +747,7 @@ static void finish_stop(dusk_worker *w);
 
 static void on_sched_close(dusk_conn *c, int code, const char *reason) {
   dusk_worker *w = c->data;
-  (void)code;
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   w->sched = NULL;
   uv_timer_stop(&w->heartbeat);
   if (w->stopping) {
@@ -742,15 +771,23 @@ static const dusk_conn_handler sched_handler = {on_sched_ready, on_sched_msg,
 static void connect_scheduler(dusk_worker *w) {
   struct sockaddr_storage ss;
   dusk_error err = {0};
+  int rc;
   if (dusk_address_resolve(w->sched_host, w->sched_port, &ss, &err) != 0) {
     dusk_log(DUSK_LOG_WARN, "%s", err.message);
-    w->reconnect_delay_ms = w->cfg.reconnect_max_ms;
-    uv_timer_start(&w->reconnect, on_reconnect_timer,
-                   (uint64_t)w->reconnect_delay_ms, 0);
-    return;
+  } else {
+    /* A conn that fails later reports through on_sched_close, which
+     * retries; one that cannot even start is retried here. */
+    rc = dusk_xcheck(dusk_net_connect(&w->net, (struct sockaddr *)&ss,
+                                      &sched_handler, w, &w->sched));
+    if (rc == 0)
+      return;
+    w->sched = NULL;
+    dusk_log(DUSK_LOG_WARN, "cannot connect to the scheduler %s:%d: %s",
+             w->sched_host, w->sched_port, dusk_strerror(rc));
   }
-  dusk_net_connect(&w->net, (struct sockaddr *)&ss, &sched_handler, w,
-                   &w->sched);
+  w->reconnect_delay_ms = w->cfg.reconnect_max_ms;
+  uv_timer_start(&w->reconnect, on_reconnect_timer,
+                 (uint64_t)w->reconnect_delay_ms, 0);
 }
 
 /* ---- data serving -------------------------------------------------------- */
@@ -764,7 +801,7 @@ static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
   m.u.data.id = id;
   if (r == NULL || r->released) {
     m.u.data.found = false;
-    dusk_conn_send(c, &m);
+    dusk_xcheck(dusk_conn_send(c, &m));
     return;
   }
   if (chunk > (size_t)w->cfg.max_frame - 256)
@@ -776,7 +813,7 @@ static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
     m.u.data.offset = off;
     m.u.data.bytes.ptr = r->data + off;
     m.u.data.bytes.len = n;
-    if (dusk_conn_send(c, &m) != 0)
+    if (dusk_xcheck(dusk_conn_send(c, &m)) != 0)
       return;
     off += n;
   } while (off < r->len);
@@ -793,6 +830,7 @@ static void on_data_msg(dusk_conn *c, const dusk_msg *m) {
 }
 
 static void on_data_close(dusk_conn *c, int code, const char *reason) {
+  dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   if (code != 0 && code != UV_EOF && code != UV_ECONNRESET)
     dusk_log(DUSK_LOG_WARN, "data peer %s dropped: %s", c->peer, reason);
 }
@@ -902,7 +940,8 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->chore.data = w;
   uv_timer_init(loop, &w->leave_timer);
   w->leave_timer.data = w;
-  uv_timer_start(&w->chore, on_chore, 250, 250);
+  uv_timer_start(&w->chore, on_chore, (uint64_t)w->cfg.chore_ms,
+                 (uint64_t)w->cfg.chore_ms);
   uv_thread_create(&w->thread, run_thread, w);
   connect_scheduler(w);
   *out = w;
@@ -939,10 +978,9 @@ static void close_conns(dusk_worker *w, int only_outgoing) {
 /* ---- stopping ------------------------------------------------------------
  * A stopping worker tells the scheduler LEAVING, so its tasks in flight move
  * on without counting as a worker death, and then waits (bounded by
- * LEAVE_WAIT_MS) for the scheduler to close the connection: closing first
+ * --leave-wait-ms) for the scheduler to close the connection: closing first
  * could reset a connection the scheduler is still writing to, losing the
  * LEAVING it had not read yet. */
-#define LEAVE_WAIT_MS 10000
 
 /* The last step, once the scheduler connection is gone: until then the
  * data port keeps serving our results, because the scheduler may still be
@@ -976,9 +1014,10 @@ static int say_leaving(dusk_worker *w) {
   if (c->state == DUSK_CONN_READY && dusk_conn_pending_output(c) < 65536) {
     memset(&m, 0, sizeof m);
     m.type = DUSK_MSG_LEAVING;
-    if (dusk_conn_send(c, &m) == 0) {
+    if (dusk_xcheck(dusk_conn_send(c, &m)) == 0) {
       dusk_conn_flush(c); /* the flusher stops with the net */
-      uv_timer_start(&w->leave_timer, on_leave_timeout, LEAVE_WAIT_MS, 0);
+      uv_timer_start(&w->leave_timer, on_leave_timeout,
+                     (uint64_t)w->cfg.leave_wait_ms, 0);
       return 1;
     }
   }

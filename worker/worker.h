@@ -26,6 +26,10 @@ typedef struct dusk_worker_config {
   int64_t reconnect_max_ms; /* longest wait between reconnection attempts */
   int64_t data_chunk;       /* bytes per DATA frame */
   int64_t handshake_ms;     /* time a connecting peer has to authenticate */
+  int64_t chore_ms;         /* interval of the periodic chore */
+  int64_t leave_wait_ms;    /* wait for the scheduler's goodbye, stopping */
+  int64_t inline_input_max; /* input bytes under which a trivial op runs on
+                               the loop thread */
   const char *tls_cert;     /* TLS: all three, or none */
   const char *tls_key;
   const char *tls_ca;

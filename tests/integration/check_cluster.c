@@ -83,7 +83,7 @@ static dusk_client *connect_client(dusk_cluster *cl) {
 static void submit_ok(dusk_client *c, const dusk_graph *g,
                       const char *const *wanted, size_t nwanted) {
   dusk_error err = {0};
-  int rc = dusk_client_submit(c, g, wanted, nwanted, &err);
+  int rc = dusk_client_submit(c, g, wanted, nwanted, WAIT_MS, &err);
   ck_assert_msg(rc == 0, "submit failed (%s): %s", dusk_strerror(rc),
                 err.message);
 }

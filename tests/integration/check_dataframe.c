@@ -84,6 +84,33 @@ static dusk_table *compute(dusk_dataframe *f) {
   return t;
 }
 
+/* Typed reads of cells that must hold a value (dusk.h's accessors return
+ * 1 for a null and a negative code for a wrong type or index). */
+static int64_t cell_i64(const dusk_table *t, size_t col, size_t row) {
+  int64_t v = 0;
+  int rc = dusk_table_int64(t, col, row, &v);
+  ck_assert_msg(rc == 0, "int64 at (%zu, %zu): %d %s", col, row, rc,
+                rc < 0 ? dusk_strerror(rc) : "null");
+  return v;
+}
+
+static double cell_f64(const dusk_table *t, size_t col, size_t row) {
+  double v = 0;
+  int rc = dusk_table_float64(t, col, row, &v);
+  ck_assert_msg(rc == 0, "float64 at (%zu, %zu): %d %s", col, row, rc,
+                rc < 0 ? dusk_strerror(rc) : "null");
+  return v;
+}
+
+static const char *cell_str(const dusk_table *t, size_t col, size_t row,
+                            size_t *len) {
+  const char *s = NULL;
+  int rc = dusk_table_string(t, col, row, &s, len);
+  ck_assert_msg(rc == 0, "string at (%zu, %zu): %d %s", col, row, rc,
+                rc < 0 ? dusk_strerror(rc) : "null");
+  return s;
+}
+
 static char *print_csv(const dusk_table *t) {
   char *text = NULL;
   size_t len = 0;
@@ -126,12 +153,16 @@ START_TEST(test_fillna_query_head) {
   t = compute(dusk_head(f, 10, &err));
   /* Rows 0 (x=1, True) and 2 (x filled to 0, True). */
   ck_assert_int_eq(dusk_table_nrows(t), 2);
-  ck_assert_int_eq(dusk_table_int64(t, 0, 0), 0); /* original row labels */
-  ck_assert_int_eq(dusk_table_int64(t, 0, 1), 2);
-  ck_assert_int_eq(dusk_table_int64(t, 2, 1), 0); /* x filled */
-  ck_assert(fabs(dusk_table_float64(t, 3, 1) - 2.5) < 1e-12);
-  ck_assert_int_eq(dusk_table_bool(t, 4, 1), 1);
-  s = dusk_table_string(t, 5, 1, &len);
+  ck_assert_int_eq(cell_i64(t, 0, 0), 0); /* original row labels */
+  ck_assert_int_eq(cell_i64(t, 0, 1), 2);
+  ck_assert_int_eq(cell_i64(t, 2, 1), 0); /* x filled */
+  ck_assert(fabs(cell_f64(t, 3, 1) - 2.5) < 1e-12);
+  {
+    int b = 0;
+    ck_assert_int_eq(dusk_table_bool(t, 4, 1, &b), 0);
+    ck_assert_int_eq(b, 1);
+  }
+  s = cell_str(t, 5, 1, &len);
   ck_assert_int_eq((int)len, 9);
   ck_assert(memcmp(s, "two\nlines", 9) == 0);
   dusk_table_free(t);
@@ -153,7 +184,7 @@ START_TEST(test_parse_value_counts_len_describe) {
   dusk_table_free(t);
 
   t = compute(dusk_len(read_data(0), &err));
-  ck_assert_int_eq(dusk_table_int64(t, 0, 0), 12);
+  ck_assert_int_eq(cell_i64(t, 0, 0), 12);
   dusk_table_free(t);
 
   {
@@ -166,13 +197,13 @@ START_TEST(test_parse_value_counts_len_describe) {
       int64_t rows = 0;
       for (size_t r = 0; r < dusk_table_nrows(t); r++) {
         size_t len = 0;
-        const char *name = dusk_table_string(t, 0, r, &len);
+        const char *name = cell_str(t, 0, r, &len);
         char part[256];
         ck_assert_ptr_nonnull(name);
         snprintf(part, sizeof part, "%.*s", (int)len, name);
         ck_assert_int_eq(access(part, R_OK), 0);
         unlink(part);
-        rows += dusk_table_int64(t, 1, r);
+        rows += cell_i64(t, 1, r);
       }
       ck_assert_int_eq(rows, 12);
     }
@@ -184,10 +215,10 @@ START_TEST(test_parse_value_counts_len_describe) {
   /* count, mean, std, min, max of x (11 values) and y (11 values) */
   ck_assert_int_eq(dusk_table_nrows(t), 5);
   ck_assert_str_eq(dusk_table_column_name(t, 1), "x");
-  ck_assert(fabs(dusk_table_float64(t, 1, 0) - 11) < 1e-12);
-  ck_assert(fabs(dusk_table_float64(t, 1, 1) - 75.0 / 11) < 1e-12);
-  ck_assert(fabs(dusk_table_float64(t, 1, 3) - 1) < 1e-12);
-  ck_assert(fabs(dusk_table_float64(t, 1, 4) - 12) < 1e-12);
+  ck_assert(fabs(cell_f64(t, 1, 0) - 11) < 1e-12);
+  ck_assert(fabs(cell_f64(t, 1, 1) - 75.0 / 11) < 1e-12);
+  ck_assert(fabs(cell_f64(t, 1, 3) - 1) < 1e-12);
+  ck_assert(fabs(cell_f64(t, 1, 4) - 12) < 1e-12);
   dusk_table_free(t);
 }
 END_TEST
@@ -234,9 +265,27 @@ START_TEST(test_errors_name_column_and_file) {
       dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err));
   ck_assert_ptr_nonnull(strstr(err.message, "median"));
 
+  /* A step after a terminal one (plan.h) is refused as it is built, not
+   * at submit, and the frames are consumed. */
+  ck_assert_ptr_null(dusk_head(dusk_len(read_data(0), &err), 5, &err));
+  ck_assert_msg(strstr(err.message, "head cannot follow len") != NULL, "%s",
+                err.message);
+  ck_assert_ptr_null(
+      dusk_query(dusk_describe(read_data(0), &err), "x > 1", &err));
+  ck_assert_ptr_nonnull(strstr(err.message, "describe must be the last step"));
+  {
+    dusk_dataframe *parts[2];
+    parts[0] = read_data(0);
+    parts[1] = dusk_head(read_data(0), 3, &err);
+    ck_assert_ptr_null(dusk_concat(parts, 2, &err));
+    ck_assert_msg(strstr(err.message, "concat: input 1 ends with head") !=
+                      NULL,
+                  "%s", err.message);
+  }
+
   /* The cluster still answers after all of that. */
   t = compute(dusk_len(read_data(0), &err));
-  ck_assert_int_eq(dusk_table_int64(t, 0, 0), 12);
+  ck_assert_int_eq(cell_i64(t, 0, 0), 12);
   dusk_table_free(t);
 }
 END_TEST

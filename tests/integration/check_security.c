@@ -5,7 +5,9 @@
  * dusk-worker with the same token.  It then knocks with a wrong token, no
  * token, raw garbage and an oversized frame header, and checks that each is
  * refused clearly, logged with the peer's address, and that the scheduler
- * keeps serving a proper client afterwards.
+ * keeps serving a proper client afterwards.  Peers of another protocol
+ * version, real or played on raw sockets, are refused with a message naming
+ * both versions, on both sides.
  *
  * Processes are spawned with PR_SET_PDEATHSIG(SIGKILL) so they never outlive
  * a test process that fails an assertion; a passing test stops them with
@@ -24,6 +26,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +182,7 @@ static void check_served(const char *key, int64_t v) {
   g = dusk_graph_new();
   ck_assert_ptr_nonnull(g);
   ck_assert_int_eq(dusk_graph_add_int(g, key, "add", v, NULL, 0), 0);
-  rc = dusk_client_submit(c, g, &key, 1, &err);
+  rc = dusk_client_submit(c, g, &key, 1, WAIT_MS, &err);
   dusk_graph_free(g);
   ck_assert_msg(rc == 0, "submit: %s", err.message);
   rc = dusk_client_gather_int(c, key, WAIT_MS, &got, &err);
@@ -240,9 +243,10 @@ static int recv_exact(int fd, void *p, size_t n) {
   return 0;
 }
 
-/* Reads one frame of at most cap body bytes into body and decodes it. */
-static void recv_msg(int fd, dusk_msg_decoder *dec, char *body, size_t cap,
-                     dusk_msg *out) {
+/* Reads one frame of at most cap body bytes into body and decodes it;
+ * *version (if not NULL) receives its header's protocol version. */
+static void recv_frame(int fd, dusk_msg_decoder *dec, char *body, size_t cap,
+                       dusk_msg *out, unsigned *version) {
   unsigned char hdr[DUSK_WIRE_HEADER_SIZE];
   dusk_error err = {0};
   dusk_slice s;
@@ -259,6 +263,23 @@ static void recv_msg(int fd, dusk_msg_decoder *dec, char *body, size_t cap,
   s.len = len;
   rc = dusk_msg_decode(dec, hdr[3], s, out, &err);
   ck_assert_msg(rc == 0, "decode: %s", err.message);
+  if (version != NULL)
+    *version = hdr[DUSK_WIRE_VERSION_OFFSET];
+}
+
+static void recv_msg(int fd, dusk_msg_decoder *dec, char *body, size_t cap,
+                     dusk_msg *out) {
+  unsigned version = 0;
+  recv_frame(fd, dec, body, cap, out, &version);
+  ck_assert_uint_eq(version, DUSK_PROTO_VERSION);
+}
+
+/* Encodes m in a frame whose header says protocol `version`: what a dusk
+ * of another version would send. */
+static void encode_as(const dusk_msg *m, unsigned version, dusk_buf *out) {
+  size_t start = out->len;
+  ck_assert_int_eq(dusk_msg_encode(m, out), 0);
+  out->data[start + DUSK_WIRE_VERSION_OFFSET] = (char)version;
 }
 
 /* Waits for the peer to close: 1 on EOF or reset, 0 if it stays open for
@@ -475,7 +496,7 @@ START_TEST(test_scheduler_restart) {
   ck_assert_msg(rc == 0, "%s", err.message);
   g = dusk_graph_new();
   ck_assert_int_eq(dusk_graph_add_int(g, key, "sleep_ms", 60000, NULL, 0), 0);
-  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, &err), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, WAIT_MS, &err), 0);
   dusk_graph_free(g);
   ck_assert_int_eq(kill(env.sched, SIGKILL), 0);
   ck_assert_int_eq(tu_wait_exit(env.sched, WAIT_MS, NULL), 1); /* reaped */
@@ -544,7 +565,7 @@ START_TEST(test_sigterm_worker_hands_results_over) {
                    0);
   g = dusk_graph_new();
   ck_assert_int_eq(dusk_graph_add_int(g, key, "add", 41, NULL, 0), 0);
-  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, &err), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, &key, 1, WAIT_MS, &err), 0);
   dusk_graph_free(g);
   ck_assert_int_eq(dusk_client_wait(c, &key, 1, WAIT_MS, &err), 0);
   start_worker(); /* env.worker: the one that stays */
@@ -665,6 +686,270 @@ START_TEST(test_huge_frame_header_refused) {
 }
 END_TEST
 
+/* ---- (f) another protocol version ----------------------------------------
+ * Each refusal must reach the other side as a sentence naming both
+ * versions - in a frame of that side's own version, so that it can read it -
+ * and the refusing side logs the same with the peer's address. */
+
+/* Versions a dusk before and after this one would speak. */
+static const unsigned other_versions[] = {DUSK_PROTO_VERSION - 1,
+                                          DUSK_PROTO_VERSION + 1};
+
+/* Plays a dusk `role` of protocol `version` knocking at port (a scheduler
+ * or a worker's data port, whose role is listener_role): it reads the
+ * HELLO, answers AUTH in its own version and must get an ERROR, in its own
+ * version, naming both.  Returns the local port, for the log check. */
+static int knock_as_version(int port, uint8_t role, unsigned version,
+                            const char *listener_role) {
+  dusk_msg_decoder dec;
+  dusk_msg m, auth;
+  dusk_buf out;
+  char body[4096], want[256];
+  uint8_t mac[DUSK_MAC_LEN];
+  dusk_slice tok = {TOKEN, strlen(TOKEN)};
+  unsigned got_version = 0;
+  int local_port, fd = raw_connect(port, &local_port);
+
+  ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
+  recv_msg(fd, &dec, body, sizeof body, &m);
+  ck_assert_int_eq(m.type, DUSK_MSG_HELLO);
+  ck_assert_uint_eq(m.u.hello.version, DUSK_PROTO_VERSION);
+  ck_assert_int_eq(dusk_auth_mac(tok, m.u.hello.nonce, mac), 0);
+  memset(&auth, 0, sizeof auth);
+  auth.type = DUSK_MSG_AUTH;
+  auth.u.auth.role = role;
+  auth.u.auth.version = version;
+  auth.u.auth.mac.ptr = (const char *)mac;
+  auth.u.auth.mac.len = sizeof mac;
+  dusk_buf_init(&out);
+  encode_as(&auth, version, &out);
+  send_all(fd, out.data, out.len);
+  dusk_buf_destroy(&out);
+
+  recv_frame(fd, &dec, body, sizeof body, &m, &got_version);
+  ck_assert_int_eq(m.type, DUSK_MSG_ERROR);
+  ck_assert_uint_eq(got_version, version);
+  ck_assert_int_eq(m.u.error.code, DUSK_EVERSION);
+  snprintf(want, sizeof want, "%s speaks dusk protocol %u, this %s speaks %u",
+           listener_role, DUSK_PROTO_VERSION, dusk_role_name(role), version);
+  ck_assert_msg(m.u.error.message.len < sizeof body &&
+                    memmem(m.u.error.message.ptr, m.u.error.message.len,
+                           want, strlen(want)) != NULL,
+                "refusal '%.*s' does not say '%s'",
+                (int)m.u.error.message.len, m.u.error.message.ptr, want);
+  ck_assert_msg(wait_closed(fd), "connection left open after the refusal");
+  close(fd);
+  dusk_msg_decoder_destroy(&dec);
+  return local_port;
+}
+
+/* The log at path has a line naming the peer at local_port, its role and
+ * version, and ours. */
+static void check_version_logged(const char *path, const char *peer_role,
+                                 int local_port, unsigned version,
+                                 const char *our_role) {
+  char want[160];
+  const char *needles[] = {want, NULL};
+  char *line;
+  snprintf(want, sizeof want,
+           "%s 127.0.0.1:%d speaks dusk protocol %u, this %s speaks %u",
+           peer_role, local_port, version, our_role, DUSK_PROTO_VERSION);
+  line = wait_log_line(path, needles);
+  ck_assert_msg(line != NULL, "%s has no line '%s'", path, want);
+  free(line);
+}
+
+START_TEST(test_scheduler_refuses_other_version) {
+  start_scheduler();
+  for (size_t i = 0; i < 2; i++) {
+    int p = knock_as_version(env.port, DUSK_ROLE_CLIENT, other_versions[i],
+                             "scheduler");
+    check_version_logged(env.sched_log, "client", p, other_versions[i],
+                         "scheduler");
+    p = knock_as_version(env.port, DUSK_ROLE_WORKER, other_versions[i],
+                         "scheduler");
+    check_version_logged(env.sched_log, "worker", p, other_versions[i],
+                         "scheduler");
+  }
+  ck_assert_int_eq(tu_wait_exit(env.sched, 0, NULL), 0);
+}
+END_TEST
+
+/* A worker's data port (clients gathering, workers fetching inputs). */
+START_TEST(test_worker_data_port_refuses_other_version) {
+  dusk_client *c = NULL;
+  dusk_error err = {0};
+  dusk_worker_status ws;
+  size_t n = 0;
+  int port, p;
+  char *colon;
+  start_scheduler();
+  start_worker();
+  ck_assert_int_eq(dusk_client_connect(env.address, TOKEN, WAIT_MS, &c, &err),
+                   0);
+  ck_assert_int_eq(
+      dusk_client_workers(c, 1, WAIT_MS, &ws, 1, &n, NULL, &err), 0);
+  dusk_client_free(c);
+  colon = strrchr(ws.addr, ':');
+  ck_assert_ptr_nonnull(colon);
+  port = atoi(colon + 1);
+  p = knock_as_version(port, DUSK_ROLE_CLIENT, DUSK_PROTO_VERSION + 1,
+                       "worker");
+  check_version_logged(env.worker_log, "client", p, DUSK_PROTO_VERSION + 1,
+                       "worker");
+  p = knock_as_version(port, DUSK_ROLE_PEER, DUSK_PROTO_VERSION - 1,
+                       "worker");
+  check_version_logged(env.worker_log, "worker", p, DUSK_PROTO_VERSION - 1,
+                       "worker");
+  check_served("after-other-version", 31);
+}
+END_TEST
+
+/* A scheduler of another protocol version, played on a raw socket by a
+ * thread: it sends its HELLO in its own version and records the ERROR it
+ * gets back (no Check assertions off the test's thread). */
+typedef struct fake_scheduler {
+  int listen_fd, port;
+  unsigned version;
+  pthread_t thread;
+  int got_error; /* 1: an ERROR frame came back */
+  unsigned error_version;
+  int64_t error_code;
+  char message[DUSK_ERROR_MESSAGE_MAX];
+} fake_scheduler;
+
+static void *fake_scheduler_run(void *arg) {
+  fake_scheduler *f = arg;
+  struct pollfd pf = {f->listen_fd, POLLIN, 0};
+  unsigned char hdr[DUSK_WIRE_HEADER_SIZE];
+  char body[4096];
+  uint8_t nonce[DUSK_NONCE_LEN] = {0};
+  dusk_msg_decoder dec;
+  dusk_msg m;
+  dusk_buf out;
+  dusk_slice s;
+  uint32_t len;
+  int fd;
+  if (poll(&pf, 1, IO_MS) != 1 ||
+      (fd = accept(f->listen_fd, NULL, NULL)) < 0)
+    return NULL;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_HELLO;
+  m.u.hello.version = f->version;
+  m.u.hello.role = DUSK_ROLE_SCHEDULER;
+  m.u.hello.nonce.ptr = (const char *)nonce;
+  m.u.hello.nonce.len = sizeof nonce;
+  dusk_buf_init(&out);
+  if (dusk_msg_encode(&m, &out) == 0) {
+    out.data[DUSK_WIRE_VERSION_OFFSET] = (char)f->version;
+    (void)!send(fd, out.data, out.len, MSG_NOSIGNAL);
+  }
+  dusk_buf_destroy(&out);
+  if (dusk_msg_decoder_init(&dec) != 0) {
+    close(fd);
+    return NULL;
+  }
+  if (recv_exact(fd, hdr, sizeof hdr) == 0 &&
+      (len = ((uint32_t)hdr[4] << 24) | ((uint32_t)hdr[5] << 16) |
+             ((uint32_t)hdr[6] << 8) | (uint32_t)hdr[7]) <= sizeof body &&
+      recv_exact(fd, body, len) == 0) {
+    s.ptr = body;
+    s.len = len;
+    if (dusk_msg_decode(&dec, hdr[3], s, &m, NULL) == 0 &&
+        m.type == DUSK_MSG_ERROR) {
+      f->got_error = 1;
+      f->error_version = hdr[DUSK_WIRE_VERSION_OFFSET];
+      f->error_code = m.u.error.code;
+      snprintf(f->message, sizeof f->message, "%.*s",
+               (int)m.u.error.message.len, m.u.error.message.ptr);
+    }
+  }
+  dusk_msg_decoder_destroy(&dec);
+  close(fd);
+  return NULL;
+}
+
+static void fake_scheduler_start(fake_scheduler *f, unsigned version) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  memset(f, 0, sizeof *f);
+  f->version = version;
+  f->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(f->listen_fd, 0);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(bind(f->listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(listen(f->listen_fd, 4), 0);
+  ck_assert_int_eq(getsockname(f->listen_fd, (struct sockaddr *)&a, &len), 0);
+  f->port = ntohs(a.sin_port);
+  ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_scheduler_run, f),
+                   0);
+}
+
+/* Joins the thread and checks what the dusk process told the fake:
+ * "<role> speaks dusk protocol OURS, this scheduler speaks OTHER", in the
+ * fake's own version. */
+static void fake_scheduler_finish(fake_scheduler *f, const char *role) {
+  char want[160];
+  ck_assert_int_eq(pthread_join(f->thread, NULL), 0);
+  close(f->listen_fd);
+  ck_assert_msg(f->got_error, "no ERROR frame came back to the scheduler of "
+                              "protocol %u", f->version);
+  ck_assert_uint_eq(f->error_version, f->version);
+  ck_assert_int_eq(f->error_code, DUSK_EVERSION);
+  snprintf(want, sizeof want,
+           "%s speaks dusk protocol %u, this scheduler speaks %u", role,
+           DUSK_PROTO_VERSION, f->version);
+  ck_assert_msg(strstr(f->message, want) != NULL,
+                "the scheduler was told '%s', not '%s'", f->message, want);
+}
+
+START_TEST(test_client_refuses_scheduler_of_other_version) {
+  for (size_t i = 0; i < 2; i++) {
+    fake_scheduler f;
+    dusk_client *c = NULL;
+    dusk_error err = {0};
+    char address[64], want[160];
+    int rc;
+    fake_scheduler_start(&f, other_versions[i]);
+    snprintf(address, sizeof address, "tcp://127.0.0.1:%d", f.port);
+    rc = dusk_client_connect(address, TOKEN, WAIT_MS, &c, &err);
+    ck_assert_int_eq(rc, DUSK_EVERSION);
+    ck_assert_ptr_null(c);
+    snprintf(want, sizeof want,
+             "scheduler 127.0.0.1:%d speaks dusk protocol %u, this client "
+             "speaks %u",
+             f.port, other_versions[i], DUSK_PROTO_VERSION);
+    ck_assert_msg(strstr(err.message, want) != NULL,
+                  "client error '%s' does not say '%s'", err.message, want);
+    fake_scheduler_finish(&f, "client");
+  }
+}
+END_TEST
+
+START_TEST(test_worker_refuses_scheduler_of_other_version) {
+  fake_scheduler f;
+  char address[64], want[160];
+  const char *needles[] = {want, NULL};
+  char *line;
+  char *argv[] = {env.worker_bin, address, "--token-file", env.token_file,
+                  "--log-level", "info", NULL};
+  fake_scheduler_start(&f, DUSK_PROTO_VERSION + 1);
+  snprintf(address, sizeof address, "tcp://127.0.0.1:%d", f.port);
+  env.worker = tu_spawn(argv, env.worker_log, -1);
+  ck_assert_int_gt(env.worker, 0);
+  fake_scheduler_finish(&f, "worker");
+  snprintf(want, sizeof want,
+           "scheduler 127.0.0.1:%d speaks dusk protocol %u, this worker "
+           "speaks %u",
+           f.port, DUSK_PROTO_VERSION + 1, DUSK_PROTO_VERSION);
+  line = wait_log_line(env.worker_log, needles);
+  ck_assert_msg(line != NULL, "worker log has no '%s'", want);
+  free(line);
+}
+END_TEST
+
 static Suite *security_suite(void) {
   Suite *s = suite_create("security");
   TCase *tc = tcase_create("front_door");
@@ -680,6 +965,10 @@ static Suite *security_suite(void) {
   tcase_add_test(tc, test_scheduler_restart);
   tcase_add_test(tc, test_connection_flood);
   tcase_add_test(tc, test_sigterm_worker_hands_results_over);
+  tcase_add_test(tc, test_scheduler_refuses_other_version);
+  tcase_add_test(tc, test_worker_data_port_refuses_other_version);
+  tcase_add_test(tc, test_client_refuses_scheduler_of_other_version);
+  tcase_add_test(tc, test_worker_refuses_scheduler_of_other_version);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -118,6 +118,13 @@ static dusk_cluster *start_tls_cluster(void) {
   return cl;
 }
 
+/* A cell that must hold an int64. */
+static int64_t cell_i64(const dusk_table *t, size_t col, size_t row) {
+  int64_t v = 0;
+  ck_assert_int_eq(dusk_table_int64(t, col, row, &v), 0);
+  return v;
+}
+
 static int64_t gather_int(dusk_client *c, const char *key) {
   dusk_error err = {0};
   int64_t v = 0;
@@ -150,8 +157,8 @@ START_TEST(test_graph_peer_fetch_and_query_over_tls) {
   /* 5 MB of result: hundreds of TLS records each way. */
   ck_assert_int_eq(dusk_graph_add_int(g, "big", "bytes", 5000000, NULL, 0),
                    0);
-  ck_assert_msg(dusk_client_submit(c, g, wanted, 2, &err) == 0, "submit: %s",
-                err.message);
+  ck_assert_msg(dusk_client_submit(c, g, wanted, 2, WAIT_MS, &err) == 0,
+                "submit: %s", err.message);
   dusk_graph_free(g);
   ck_assert_int_eq(gather_int(c, "top"), 111 + 221);
   ck_assert_msg(dusk_client_gather(c, bigkey, 1, WAIT_MS, data, lens, &err) ==
@@ -188,10 +195,10 @@ START_TEST(test_graph_peer_fetch_and_query_over_tls) {
         want[i % 3]++;
     ck_assert_uint_eq(dusk_table_nrows(t), 3);
     for (size_t r = 0; r < 3; r++) {
-      int64_t zone = dusk_table_int64(t, 0, r);
+      int64_t zone = cell_i64(t, 0, r);
       ck_assert(zone >= 0 && zone < 3);
-      ck_assert_int_eq(dusk_table_int64(t, 1, r), want[zone]); /* trip */
-      ck_assert_int_eq(dusk_table_int64(t, 2, r), want[zone]); /* fare */
+      ck_assert_int_eq(cell_i64(t, 1, r), want[zone]); /* trip */
+      ck_assert_int_eq(cell_i64(t, 2, r), want[zone]); /* fare */
     }
     dusk_table_free(t);
     dusk_dataframe_free(f);
@@ -221,7 +228,7 @@ static void expect_served(dusk_cluster *cl, const char *key) {
   const char *wanted[] = {key};
   ck_assert_msg(dusk_cluster_client(cl, &c, &err) == 0, "%s", err.message);
   ck_assert_int_eq(dusk_graph_add_int(g, key, "add", 41, NULL, 0), 0);
-  ck_assert_int_eq(dusk_client_submit(c, g, wanted, 1, &err), 0);
+  ck_assert_int_eq(dusk_client_submit(c, g, wanted, 1, WAIT_MS, &err), 0);
   dusk_graph_free(g);
   ck_assert_int_eq(gather_int(c, key), 41); /* add: its arg + inputs */
   dusk_client_free(c);

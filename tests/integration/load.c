@@ -174,7 +174,12 @@ static void *churn_main(void *arg) {
 /* ---- jobs ---------------------------------------------------------------- */
 
 static void key_of(char *buf, size_t len, const char *prefix, long i) {
-  snprintf(buf, len, "%s-%ld", prefix, i);
+  int n = snprintf(buf, len, "%s-%ld", prefix, i);
+  if (n < 0 || (size_t)n >= len) {
+    fprintf(stderr, "dusk-load: key %s-%ld longer than %zu bytes\n", prefix,
+            i, len - 1);
+    exit(2);
+  }
 }
 
 /* A binary tree sum over `leaves` add(i) leaves, keys prefix-N; the root
@@ -216,7 +221,7 @@ static int tree_job(dusk_client *c, const char *prefix, long leaves) {
   int ok = 0;
   if (g == NULL || build_tree(g, prefix, leaves, root, sizeof root) < 0) {
     fail("%s: cannot build the graph", prefix);
-  } else if (dusk_client_submit(c, g, wanted, 1, &err) != 0 ||
+  } else if (dusk_client_submit(c, g, wanted, 1, WAIT_MS, &err) != 0 ||
              dusk_client_gather_int(c, root, WAIT_MS, &got, &err) != 0) {
     fail("%s: %s", prefix, err.message);
   } else if (got != want) {
@@ -252,8 +257,9 @@ static int query_job(dusk_client *c, const char *who) {
     ok = 0;
   } else {
     for (size_t r = 0; r < 3; r++) {
-      int64_t z = dusk_table_int64(t, 0, r);
-      if (z < 0 || z > 2 || dusk_table_int64(t, 1, r) != want_zone[z]) {
+      int64_t z = -1, n = -1;
+      if (dusk_table_int64(t, 0, r, &z) != 0 || z < 0 || z > 2 ||
+          dusk_table_int64(t, 1, r, &n) != 0 || n != want_zone[z]) {
         fail("%s: query row %zu wrong (zone %" PRId64 ")", who, r, z);
         ok = 0;
       }

@@ -26,6 +26,9 @@ import sys
 import pandas as pd
 
 
+LONG_NAME = "fare_amount_" + "x" * 110
+
+
 def make_data(bin_dir, work):
     os.makedirs(work, exist_ok=True)
     files = {}
@@ -93,11 +96,21 @@ def make_data(bin_dir, work):
             s = "" if i % 61 == 7 else rnd.choice(["red", "blue", "0", "-z"])
             f.write(f"k{rnd.randint(0, 4)},{x},{y},{b},{s},{rnd.randint(0, 99)}\n")
     files["fill"] = path
+    # An int column whose name is longer than 100 bytes turns float late:
+    # the widening must name the column in full (a clipped name never
+    # matched, and the query failed instead of widening).
+    path = os.path.join(work, "longname.csv")
+    with open(path, "w") as f:
+        f.write(f"k,{LONG_NAME}\n")
+        for i in range(60000):  # past the scheduler's 256 KiB sample
+            x = "3.5" if i == 55000 else str(rnd.randint(-50, 50))
+            f.write(f"k{rnd.randint(0, 6)},{x}\n")
+    files["l"] = path
     return files
 
 
 def cases(files):
-    a, b, w = files["a"], files["b"], files["w"]
+    a, b, w, l = files["a"], files["b"], files["w"], files["l"]
     A = lambda: pd.read_csv(a)
     B = lambda: pd.read_csv(b)
     W = lambda: pd.read_csv(w)
@@ -215,6 +228,9 @@ def cases(files):
         ("fillna string to_csv",
          f'read_csv("{fl}").fillna("N")' + '.to_csv("{outdir}")',
          lambda: F().fillna("N")),
+        ("widening a column with a long name",
+         f'read_csv("{l}").groupby("k").agg({{"{LONG_NAME}": "sum"}})',
+         lambda: pd.read_csv(l).groupby("k").agg({LONG_NAME: "sum"})),
         ("to_csv of a filter",
          f'read_csv("{a}").query("SR_Flag == 1")' + '.to_csv("{outdir}")',
          lambda: A().query("SR_Flag == 1")),

@@ -1,10 +1,18 @@
 /* check_config.c - the typed configuration table: defaults, both flag
- * spellings, positional arguments, and one refusal per kind of bad input. */
+ * spellings, positional arguments, and one refusal per kind of bad input;
+ * and the daemons' own tables, which hold every limit they have. */
 #include "config.h"
+#include "dusk_version_gen.h"
+#include "scheduler.h"
 #include "testutil.h"
+#include "wire.h"
+#include "worker.h"
 
 #include <check.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct cfg {
@@ -66,8 +74,7 @@ START_TEST(test_refusals_name_the_problem) {
   ck_assert_ptr_nonnull(strstr(err.message, "needs a value"));
   ck_assert_int_eq(parse(&c, 4, extra, pos, &npos, &err), DUSK_ECONFIG);
   ck_assert_ptr_nonnull(strstr(err.message, "'c'"));
-  ck_assert_int_eq(parse(&c, 2, help, pos, &npos, &err), DUSK_ECONFIG);
-  ck_assert_ptr_nonnull(strstr(err.message, "--port"));
+  ck_assert_int_eq(parse(&c, 2, help, pos, &npos, &err), DUSK_CONFIG_HELP);
 }
 END_TEST
 
@@ -83,6 +90,238 @@ START_TEST(test_format_lists_every_entry) {
 }
 END_TEST
 
+/* Every entry is well formed: a unique name, help, and for numbers a
+ * default inside its own range. */
+static void check_table(const char *daemon, const dusk_cfg_entry *t,
+                        size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(t[i].name != NULL && t[i].name[0] != '\0', "%s entry %zu",
+                  daemon, i);
+    ck_assert_msg(t[i].help != NULL && t[i].help[0] != '\0', "%s --%s: help",
+                  daemon, t[i].name);
+    for (size_t j = 0; j < i; j++)
+      ck_assert_msg(strcmp(t[i].name, t[j].name) != 0, "%s --%s twice",
+                    daemon, t[i].name);
+    if (t[i].type == DUSK_CFG_INT && t[i].def != NULL) {
+      long long d = strtoll(t[i].def, NULL, 10);
+      ck_assert_msg(t[i].min <= t[i].max && d >= t[i].min && d <= t[i].max,
+                    "%s --%s: default %s outside [%" PRId64 ", %" PRId64 "]",
+                    daemon, t[i].name, t[i].def, t[i].min, t[i].max);
+    }
+  }
+}
+
+START_TEST(test_daemon_tables_are_well_formed) {
+  check_table("scheduler", dusk_scheduler_config_table,
+              dusk_scheduler_config_count);
+  check_table("worker", dusk_worker_config_table, dusk_worker_config_count);
+}
+END_TEST
+
+/* The limits that were literals in the daemons are entries, with the
+ * values they had as defaults. */
+START_TEST(test_scheduler_limits_are_entries) {
+  dusk_scheduler_config c;
+  dusk_error err = {0};
+  char *pos[1];
+  int npos;
+  char *none[] = {"dusk-scheduler"};
+  char *set[] = {"dusk-scheduler",     "--max-key-bytes=300",
+                 "--max-op-bytes=16",  "--fetch-retries=0",
+                 "--chore-ms=10",      "--query-attempts=1",
+                 "--blocksize=4096",   "--sample-bytes=1024",
+                 "--combine-fanin=2",  "--max-field=1024"};
+  char *fanin[] = {"dusk-scheduler", "--combine-fanin", "1"};
+  char *key[] = {"dusk-scheduler", "--max-key-bytes", "100"};
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 1, none,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.max_key_bytes, 4096);
+  ck_assert_int_eq(c.max_op_bytes, 255);
+  ck_assert_int_eq(c.fetch_retries, 5);
+  ck_assert_int_eq(c.chore_ms, 100);
+  ck_assert_int_eq(c.query_attempts, 12);
+  ck_assert_int_eq(c.blocksize, 64 << 20);
+  ck_assert_int_eq(c.sample_bytes, 256 << 10);
+  ck_assert_int_eq(c.combine_fanin, 8);
+  ck_assert_int_eq(c.max_field, 1 << 20);
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 10, set,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.max_key_bytes, 300);
+  ck_assert_int_eq(c.max_op_bytes, 16);
+  ck_assert_int_eq(c.fetch_retries, 0);
+  ck_assert_int_eq(c.chore_ms, 10);
+  ck_assert_int_eq(c.query_attempts, 1);
+  ck_assert_int_eq(c.blocksize, 4096);
+  ck_assert_int_eq(c.sample_bytes, 1024);
+  ck_assert_int_eq(c.combine_fanin, 2);
+  ck_assert_int_eq(c.max_field, 1024);
+  /* A tree of fan-in 1 never ends; keys shorter than a query's own. */
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 3,
+                                     fanin, pos, 0, &npos, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "--combine-fanin"));
+  ck_assert_ptr_nonnull(strstr(err.message, "[2, 1024]"));
+  ck_assert_int_eq(dusk_config_parse(dusk_scheduler_config_table,
+                                     dusk_scheduler_config_count, &c, 3, key,
+                                     pos, 0, &npos, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "[256, 1048576]"));
+}
+END_TEST
+
+START_TEST(test_worker_limits_are_entries) {
+  dusk_worker_config c;
+  dusk_error err = {0};
+  char *pos[1];
+  int npos;
+  char *none[] = {"dusk-worker"};
+  char *set[] = {"dusk-worker", "--chore-ms=20", "--leave-wait-ms=0",
+                 "--inline-input-max=0"};
+  char *chore[] = {"dusk-worker", "--chore-ms=0"};
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 1, none,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.chore_ms, 250);
+  ck_assert_int_eq(c.leave_wait_ms, 10000);
+  ck_assert_int_eq(c.inline_input_max, 4096);
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 4, set, pos,
+                                     0, &npos, &err),
+                   0);
+  ck_assert_int_eq(c.chore_ms, 20);
+  ck_assert_int_eq(c.leave_wait_ms, 0);
+  ck_assert_int_eq(c.inline_input_max, 0);
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 2, chore,
+                                     pos, 0, &npos, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "[10, 60000]"));
+}
+END_TEST
+
+START_TEST(test_help_and_version_are_requests) {
+  cfg c;
+  dusk_error err = {0};
+  char *pos[2];
+  int npos;
+  char *help[] = {"prog", "tcp://x:1", "--port", "1", "--help"};
+  char *shorth[] = {"prog", "-h"};
+  char *version[] = {"prog", "--version", "--prot"};
+  char *bad_first[] = {"prog", "--prot", "--help"};
+  ck_assert_int_eq(parse(&c, 5, help, pos, &npos, &err), DUSK_CONFIG_HELP);
+  ck_assert_int_eq(parse(&c, 2, shorth, pos, &npos, &err), DUSK_CONFIG_HELP);
+  /* The first request wins: what follows is not looked at. */
+  ck_assert_int_eq(parse(&c, 3, version, pos, &npos, &err),
+                   DUSK_CONFIG_VERSION);
+  ck_assert_int_eq(parse(&c, 3, bad_first, pos, &npos, &err), DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "'--prot'"));
+}
+END_TEST
+
+static char *usage_of(const dusk_cfg_entry *t, size_t n) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(m);
+  dusk_config_usage(m, "usage: prog [options]\n", t, n);
+  ck_assert_int_eq(fclose(m), 0);
+  return text;
+}
+
+/* Every line of text fits 79 columns and the text ends with a newline. */
+static void assert_layout(const char *text) {
+  size_t len = strlen(text);
+  ck_assert_uint_gt(len, 0);
+  ck_assert_int_eq(text[len - 1], '\n');
+  for (const char *line = text; *line != '\0';) {
+    size_t w = strcspn(line, "\n");
+    ck_assert_msg(w <= 79, "line of %zu columns: %.*s", w, (int)w, line);
+    line += w + (line[w] == '\n');
+  }
+}
+
+/* The usage is written to a stream, never through a bounded buffer: a help
+ * far longer than a dusk_error comes out whole, wrapped, word by word. */
+START_TEST(test_usage_is_whole_and_wrapped) {
+  char *help = malloc(4 * DUSK_ERROR_MESSAGE_MAX);
+  char *text, *at;
+  size_t used = 0;
+  int words = 0;
+  ck_assert_ptr_nonnull(help);
+  while (used + 16 < 4 * DUSK_ERROR_MESSAGE_MAX)
+    used += (size_t)sprintf(help + used, "%sw%d", used ? " " : "", words++);
+  {
+    const dusk_cfg_entry t[] = {
+        {"host", DUSK_CFG_STR, "127.0.0.1", 0, 0, offsetof(cfg, host),
+         "address"},
+        {"a-very-long-option-name-here", DUSK_CFG_INT, "8786", 0, 65535,
+         offsetof(cfg, port), "port"},
+        {"verbose", DUSK_CFG_FLAG, NULL, 0, 0, offsetof(cfg, verbose), help},
+        {"unset", DUSK_CFG_STR, NULL, 0, 0, offsetof(cfg, host), "name"},
+        {"empty", DUSK_CFG_STR, "", 0, 0, offsetof(cfg, host), "text"},
+    };
+    text = usage_of(t, sizeof t / sizeof t[0]);
+  }
+  assert_layout(text);
+  ck_assert(strncmp(text, "usage: prog [options]\n", 22) == 0);
+  ck_assert_ptr_nonnull(strstr(text, "  --host VALUE "));
+  ck_assert_ptr_nonnull(strstr(text, "address (default 127.0.0.1)\n"));
+  /* A flag too wide for the first column gets a line of its own. */
+  ck_assert_ptr_nonnull(strstr(text, "  --a-very-long-option-name-here N\n"));
+  ck_assert_ptr_nonnull(strstr(text, "port (default 8786; allowed 0..65535)"));
+  ck_assert_ptr_nonnull(strstr(text, "name (not set by default)\n"));
+  ck_assert_ptr_nonnull(strstr(text, "text (default \"\")\n"));
+  ck_assert_ptr_nonnull(strstr(text, "(off unless given)\n"));
+  at = text;
+  for (int i = 0; i < words; i++) {
+    char word[16];
+    snprintf(word, sizeof word, "w%d", i);
+    at = strstr(at, word);
+    ck_assert_msg(at != NULL, "word %s of the long help is missing", word);
+    at += strlen(word);
+  }
+  ck_assert_ptr_nonnull(strstr(text, "  --help "));
+  ck_assert_ptr_nonnull(strstr(text, "  --version "));
+  free(text);
+  free(help);
+}
+END_TEST
+
+/* The scheduler's real table: every entry is listed. */
+START_TEST(test_usage_lists_every_scheduler_entry) {
+  char *text = usage_of(dusk_scheduler_config_table,
+                        dusk_scheduler_config_count);
+  assert_layout(text);
+  for (size_t i = 0; i < dusk_scheduler_config_count; i++) {
+    char flag[128];
+    snprintf(flag, sizeof flag, "  --%s ", dusk_scheduler_config_table[i].name);
+    ck_assert_msg(strstr(text, flag) != NULL, "%s is not in the usage", flag);
+  }
+  free(text);
+}
+END_TEST
+
+START_TEST(test_version_line) {
+  char *text = NULL, want[128];
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(m);
+  dusk_config_version(m, "prog");
+  ck_assert_int_eq(fclose(m), 0);
+  snprintf(want, sizeof want, "prog %s (protocol %d)\n", DUSK_VERSION_STRING,
+           DUSK_PROTO_VERSION);
+  ck_assert_str_eq(text, want);
+  ck_assert_int_eq(DUSK_VERSION_GEN_MAJOR >= 0, 1);
+  free(text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("config");
   TCase *tc = tcase_create("config");
@@ -90,6 +329,13 @@ int main(void) {
   tcase_add_test(tc, test_defaults_and_values);
   tcase_add_test(tc, test_refusals_name_the_problem);
   tcase_add_test(tc, test_format_lists_every_entry);
+  tcase_add_test(tc, test_daemon_tables_are_well_formed);
+  tcase_add_test(tc, test_scheduler_limits_are_entries);
+  tcase_add_test(tc, test_worker_limits_are_entries);
+  tcase_add_test(tc, test_help_and_version_are_requests);
+  tcase_add_test(tc, test_usage_is_whole_and_wrapped);
+  tcase_add_test(tc, test_usage_lists_every_scheduler_entry);
+  tcase_add_test(tc, test_version_line);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }

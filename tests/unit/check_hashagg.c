@@ -391,6 +391,60 @@ START_TEST(test_empty) {
 }
 END_TEST
 
+/* A consumer with only the plan's functions reads the key and input types
+ * back from a partial's layout (df_combine / df_final do). */
+START_TEST(test_partial_types) {
+  config c;
+  dusk_hashagg *h;
+  dusk_table *p;
+  dusk_aggspec specs[9]; /* eight aggregates and one too many */
+  dusk_type ktypes[2];
+  dusk_error err = {0};
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_STRING, 0);
+  cfg_key(&c, "b", DUSK_TYPE_BOOL, 1);
+  cfg_agg(&c, DUSK_AGG_COUNT, DUSK_TYPE_STRING, 2, "count");
+  cfg_agg(&c, DUSK_AGG_SUM, DUSK_TYPE_FLOAT64, 2, "fsum");
+  cfg_agg(&c, DUSK_AGG_SUM, DUSK_TYPE_INT64, 2, "isum");
+  cfg_agg(&c, DUSK_AGG_MEAN, DUSK_TYPE_INT64, 2, "mean");
+  cfg_agg(&c, DUSK_AGG_MIN, DUSK_TYPE_STRING, 2, "min");
+  cfg_agg(&c, DUSK_AGG_MAX, DUSK_TYPE_BOOL, 2, "max");
+  cfg_agg(&c, DUSK_AGG_NUNIQUE, DUSK_TYPE_INT64, 2, "nunique");
+  cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
+  h = cfg_new(&c);
+  p = partial_of(h);
+  for (size_t a = 0; a < c.naggs; a++) {
+    specs[a] = c.aggs[a];
+    specs[a].input = DUSK_TYPE_NULL; /* only nunique's is the caller's */
+  }
+  specs[6].input = DUSK_TYPE_INT64;
+  ck_assert_int_eq(dusk_hashagg_partial_types(p, 2, ktypes, specs, c.naggs,
+                                              &err),
+                   0);
+  ck_assert_int_eq(ktypes[0], DUSK_TYPE_STRING);
+  ck_assert_int_eq(ktypes[1], DUSK_TYPE_BOOL);
+  ck_assert_int_eq(specs[0].input, DUSK_TYPE_INT64);
+  ck_assert_int_eq(specs[1].input, DUSK_TYPE_FLOAT64);
+  ck_assert_int_eq(specs[2].input, DUSK_TYPE_INT64);
+  ck_assert_int_eq(specs[3].input, DUSK_TYPE_FLOAT64);
+  ck_assert_int_eq(specs[4].input, DUSK_TYPE_STRING);
+  ck_assert_int_eq(specs[5].input, DUSK_TYPE_BOOL);
+  ck_assert_int_eq(specs[6].input, DUSK_TYPE_INT64);
+  ck_assert_int_eq(specs[7].input, DUSK_TYPE_INT64);
+  /* An aggregate more than the partial holds, or more keys than columns. */
+  specs[c.naggs] = specs[1];
+  ck_assert_int_eq(dusk_hashagg_partial_types(p, 2, ktypes, specs,
+                                              c.naggs + 1, &err),
+                   DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(err.message, "too narrow"));
+  ck_assert_int_eq(dusk_hashagg_partial_types(p, p->ncols + 1, ktypes, specs,
+                                              0, &err),
+                   DUSK_ETYPE);
+  dusk_table_free(p);
+  dusk_hashagg_free(h);
+}
+END_TEST
+
 /* ---- every aggregate over every input type ------------------------------- */
 
 /* The seven aggregates of one column, named after the function. */
@@ -1689,6 +1743,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_new_supported_pairs);
   tcase_add_test(tc, test_empty);
+  tcase_add_test(tc, test_partial_types);
   tcase_add_test(tc, test_int_values);
   tcase_add_test(tc, test_float_values);
   tcase_add_test(tc, test_bool_and_string_values);

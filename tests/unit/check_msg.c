@@ -49,6 +49,7 @@ static dusk_slice wanted[4];
 static dusk_slice keys[100];
 static char key_text[100][16];
 static dusk_worker_info workers[4];
+static dusk_quote_run quote_runs[50];
 
 static void init_storage(void) {
   for (size_t i = 0; i < sizeof pattern; i++)
@@ -159,15 +160,30 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     m->u.task_done.run_us = variant == 0 ? 1500 : variant == 1 ? 0 : UINT64_MAX;
     break;
   case DUSK_MSG_TASK_FAILED: {
+    /* 0: a widening, its column longer than any text would have kept;
+     * 1: a plain failure with nothing; 2: many quote runs at the edges. */
     dusk_msg_task_failed *x = &m->u.task_failed;
     x->id = variant == 0 ? 99 : variant == 1 ? 0 : UINT64_MAX;
-    x->reason = variant == 0   ? DUSK_FAIL_MISSING_DEP
+    x->reason = variant == 0   ? DUSK_FAIL_WIDEN
                 : variant == 1 ? DUSK_FAIL_OP
-                               : DUSK_FAIL_CANCELED;
+                               : DUSK_FAIL_QUOTES;
     x->dep = variant == 0 ? 5 : variant == 1 ? 0 : UINT64_MAX;
-    x->message = variant == 0   ? cstr("input 5 missing")
+    x->message = variant == 0   ? cstr("column needs type float64")
                  : variant == 1 ? sl(NULL, 0)
                                 : sl(pattern, 1000);
+    if (variant == 0) {
+      x->column = sl(pattern, 300);
+      x->type = 3;
+    }
+    if (variant == 2) {
+      for (uint32_t i = 0; i < 50; i++) {
+        quote_runs[i].first = i == 0 ? 0 : (uint64_t)i << 32;
+        quote_runs[i].last = i == 49 ? UINT64_MAX : ((uint64_t)i << 32) + i;
+        quote_runs[i].state = (uint8_t)(1 + i % 4);
+      }
+      x->nquotes = 50;
+      x->quotes = quote_runs;
+    }
     break;
   }
   case DUSK_MSG_RELEASE:
@@ -434,6 +450,18 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(reason);
     UEQ(dep);
     SEQ(message);
+    SEQ(column);
+    UEQ(type);
+    UEQ(nquotes);
+    for (uint32_t i = 0; i < a->nquotes; i++) {
+      u64_eq(a->quotes[i].first, b->quotes[i].first, name, "quotes.first", i);
+      u64_eq(a->quotes[i].last, b->quotes[i].last, name, "quotes.last", i);
+      u64_eq(a->quotes[i].state, b->quotes[i].state, name, "quotes.state",
+             i);
+    }
+    UEQ(nmixed);
+    for (uint32_t i = 0; i < a->nmixed; i++)
+      slice_eq(a->mixed[i], b->mixed[i], name, "mixed", i);
     break;
   }
   case DUSK_MSG_RELEASE: {
@@ -1325,23 +1353,52 @@ START_TEST(test_data_chunk_outside_total) {
 }
 END_TEST
 
+/* Packs a TASK_FAILED body with reason and the typed fields given. */
+static void pack_task_failed_mixed(packed *p, uint64_t reason,
+                                   const char *column, size_t column_len,
+                                   uint64_t type, uint32_t nruns,
+                                   uint32_t nmixed) {
+  packed_init(p);
+  msgpack_pack_array(&p->pk, 8);
+  msgpack_pack_uint64(&p->pk, 9);
+  msgpack_pack_uint64(&p->pk, reason);
+  msgpack_pack_uint64(&p->pk, 0);
+  msgpack_pack_str_with_body(&p->pk, "m", 1);
+  msgpack_pack_str_with_body(&p->pk, column, column_len);
+  msgpack_pack_uint64(&p->pk, type);
+  msgpack_pack_array(&p->pk, nruns);
+  for (uint32_t i = 0; i < nruns; i++) {
+    msgpack_pack_array(&p->pk, 3);
+    msgpack_pack_uint64(&p->pk, i);
+    msgpack_pack_uint64(&p->pk, i + 1);
+    msgpack_pack_uint64(&p->pk, 1 + i % 4);
+  }
+  msgpack_pack_array(&p->pk, nmixed);
+  for (uint32_t i = 0; i < nmixed; i++)
+    msgpack_pack_str_with_body(&p->pk, "col", 3);
+}
+
+static void pack_task_failed(packed *p, uint64_t reason, const char *column,
+                             size_t column_len, uint64_t type,
+                             uint32_t nruns) {
+  pack_task_failed_mixed(p, reason, column, column_len, type, nruns,
+                         reason == DUSK_FAIL_MIXED ? 2 : 0);
+}
+
 START_TEST(test_task_failed_reason_range) {
-  static const uint64_t reasons[] = {0, DUSK_FAIL_CANCELED + 1, 1000,
+  static const uint64_t reasons[] = {0, DUSK_FAIL_MIXED + 1, 1000,
                                      UINT32_MAX};
-  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0] + 4; i++) {
-    uint64_t reason = i < 4 ? (uint64_t)i + 1 : reasons[i - 4];
+  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0] + 7; i++) {
+    uint64_t reason = i < 7 ? (uint64_t)i + 1 : reasons[i - 7];
+    int widen = reason == DUSK_FAIL_WIDEN, quotes = reason == DUSK_FAIL_QUOTES;
     packed p;
     dusk_msg out;
     dusk_error err;
     int rc;
-    packed_init(&p);
-    msgpack_pack_array(&p.pk, 4);
-    msgpack_pack_uint64(&p.pk, 9);
-    msgpack_pack_uint64(&p.pk, reason);
-    msgpack_pack_uint64(&p.pk, 0);
-    msgpack_pack_str_with_body(&p.pk, "m", 1);
+    pack_task_failed(&p, reason, "col", widen ? 3 : 0, widen ? 3 : 0,
+                     quotes ? 2 : 0);
     rc = decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err);
-    if (reason >= DUSK_FAIL_OP && reason <= DUSK_FAIL_CANCELED) {
+    if (reason >= DUSK_FAIL_OP && reason <= DUSK_FAIL_MIXED) {
       ck_assert_msg(rc == 0, "reason %llu: %s", (unsigned long long)reason,
                     err.message);
       ck_assert_uint_eq(out.u.task_failed.reason, reason);
@@ -1355,13 +1412,219 @@ START_TEST(test_task_failed_reason_range) {
   }
   /* Wider than the field. */
   packed p;
+  pack_task_failed(&p, 1ull << 32 | DUSK_FAIL_OP, "", 0, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'reason'", NULL);
+}
+END_TEST
+
+/* A widening's column travels whole, up to the plan's limit on names. */
+START_TEST(test_task_failed_widen_column_whole) {
+  static char name[DUSK_FAIL_COLUMN_MAX + 1];
+  packed p;
+  dusk_msg out;
+  dusk_error err;
+  memset(name, 'c', sizeof name);
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, name, DUSK_FAIL_COLUMN_MAX, 3, 0);
+  ck_assert_int_eq(
+      decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err), 0);
+  ck_assert_uint_eq(out.u.task_failed.column.len, DUSK_FAIL_COLUMN_MAX);
+  ck_assert_uint_eq(out.u.task_failed.type, 3);
+  packed_destroy(&p);
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, name, DUSK_FAIL_COLUMN_MAX + 1, 3, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'column'",
+                     "65537");
+}
+END_TEST
+
+/* One case per kind of typed field that does not match its reason. */
+START_TEST(test_task_failed_typed_fields_strict) {
+  packed p;
+  /* A widening without its column, or without its type. */
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "", 0, 3, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "column");
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "x", 1, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "type");
+  /* Another reason with a column, a type, or quote runs. */
+  pack_task_failed(&p, DUSK_FAIL_OP, "x", 1, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "column");
+  pack_task_failed(&p, DUSK_FAIL_QUOTES, "", 0, 2, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "type");
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "x", 1, 3, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "quote runs");
+  pack_task_failed(&p, DUSK_FAIL_MISSING_DEP, "", 0, 0, 2);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "quote runs");
+  /* Quotes without a run. */
+  pack_task_failed(&p, DUSK_FAIL_QUOTES, "", 0, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "quote runs");
+  /* A type wider than its byte. */
+  pack_task_failed(&p, DUSK_FAIL_WIDEN, "x", 1, 256, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'type'", NULL);
+  /* A column that is not a string. */
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 4);
+  msgpack_pack_array(&p.pk, 8);
   msgpack_pack_uint64(&p.pk, 9);
-  msgpack_pack_uint64(&p.pk, 1ull << 32 | DUSK_FAIL_OP);
+  msgpack_pack_uint64(&p.pk, DUSK_FAIL_WIDEN);
   msgpack_pack_uint64(&p.pk, 0);
   msgpack_pack_str_with_body(&p.pk, "m", 1);
-  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'reason'", NULL);
+  msgpack_pack_bin_with_body(&p.pk, "x", 1);
+  msgpack_pack_uint64(&p.pk, 3);
+  msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_array(&p.pk, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'column'", "str");
+  /* Mixed columns for another reason, or a mixing without them. */
+  pack_task_failed_mixed(&p, DUSK_FAIL_OP, "", 0, 0, 0, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "mixed");
+  pack_task_failed_mixed(&p, DUSK_FAIL_QUOTES, "", 0, 0, 1, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "mixed");
+  pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "", 0, 0, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "mixed");
+  pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "x", 1, 3, 0, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "column");
+}
+END_TEST
+
+/* A mixing fillna's columns travel whole and typed; each is a non-empty
+ * string of at most DUSK_FAIL_COLUMN_MAX bytes. */
+START_TEST(test_task_failed_mixed_columns) {
+  static char name[DUSK_FAIL_COLUMN_MAX + 1];
+  packed p;
+  dusk_msg out;
+  dusk_error err;
+  memset(name, 'c', sizeof name);
+  pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "", 0, 0, 0, 3);
+  ck_assert_int_eq(
+      decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err), 0);
+  ck_assert_uint_eq(out.u.task_failed.nmixed, 3);
+  ck_assert_uint_eq(out.u.task_failed.mixed[2].len, 3);
+  ck_assert_int_eq(memcmp(out.u.task_failed.mixed[2].ptr, "col", 3), 0);
+  packed_destroy(&p);
+  for (int k = 0; k < 4; k++) {
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 8);
+    msgpack_pack_uint64(&p.pk, 9);
+    msgpack_pack_uint64(&p.pk, DUSK_FAIL_MIXED);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_str_with_body(&p.pk, "m", 1);
+    msgpack_pack_str_with_body(&p.pk, "", 0);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_array(&p.pk, 0);
+    msgpack_pack_array(&p.pk, 2);
+    msgpack_pack_str_with_body(&p.pk, "a", 1);
+    switch (k) {
+    case 0: /* an empty name */
+      msgpack_pack_str_with_body(&p.pk, "", 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "mixed column 1", "0 bytes");
+      break;
+    case 1: /* a name past the limit */
+      msgpack_pack_str_with_body(&p.pk, name, DUSK_FAIL_COLUMN_MAX + 1);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "mixed column 1", "65537");
+      break;
+    case 2: /* not a string */
+      msgpack_pack_uint64(&p.pk, 7);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'mixed'",
+                         "str");
+      break;
+    default: /* the longest name is fine */
+      msgpack_pack_str_with_body(&p.pk, name, DUSK_FAIL_COLUMN_MAX);
+      ck_assert_int_eq(decode_body(DUSK_MSG_TASK_FAILED, p.sb.data,
+                                   p.sb.size, &out, &err),
+                       0);
+      ck_assert_uint_eq(out.u.task_failed.mixed[1].len, DUSK_FAIL_COLUMN_MAX);
+      packed_destroy(&p);
+    }
+  }
+}
+END_TEST
+
+/* Each quote run is [first, last, state] with first <= last and state a
+ * tokenizer state (1-4). */
+START_TEST(test_task_failed_quote_runs_checked) {
+  for (int k = 0; k < 8; k++) {
+    packed p;
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 8);
+    msgpack_pack_uint64(&p.pk, 9);
+    msgpack_pack_uint64(&p.pk, DUSK_FAIL_QUOTES);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_str_with_body(&p.pk, "m", 1);
+    msgpack_pack_str_with_body(&p.pk, "", 0);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_array(&p.pk, 1);
+    switch (k) {
+    case 0: /* first after last */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 7);
+      msgpack_pack_uint64(&p.pk, 6);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "quote run 0",
+                         "first 7 after last 6");
+      break;
+    case 1: /* not an array */
+      msgpack_pack_uint64(&p.pk, 7);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'quotes[]'",
+                         "array");
+      break;
+    case 2: /* a field short */
+      msgpack_pack_array(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "expected 3 fields", NULL);
+      break;
+    case 3: /* a state that is not a number (the old in_quotes bool) */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_true(&p.pk);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "'quotes[].state'", "unsigned int");
+      break;
+    case 4: /* state 0: the guess, never a right state */
+    case 5: /* state 5: past QUOTE_IN_QUOTES */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, k == 4 ? 0 : 5);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "quote run 0",
+                         "not a tokenizer state");
+      break;
+    case 6: /* a state wider than its byte */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, 256);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG,
+                         "'quotes[].state'", NULL);
+      break;
+    default: /* a negative index */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_int64(&p.pk, -1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "'quotes[].first'", "unsigned int");
+    }
+  }
 }
 END_TEST
 
@@ -1391,6 +1654,7 @@ static size_t slice_fields(dusk_msg *m, dusk_slice **f) {
     break;
   case DUSK_MSG_TASK_FAILED:
     f[n++] = &m->u.task_failed.message;
+    f[n++] = &m->u.task_failed.column;
     break;
   case DUSK_MSG_SUBMIT:
     f[n++] = &m->u.submit.tasks[2].key;
@@ -1683,6 +1947,10 @@ int main(void) {
   tcase_add_test(tc, test_auth_mac_length);
   tcase_add_test(tc, test_data_chunk_outside_total);
   tcase_add_test(tc, test_task_failed_reason_range);
+  tcase_add_test(tc, test_task_failed_widen_column_whole);
+  tcase_add_test(tc, test_task_failed_typed_fields_strict);
+  tcase_add_test(tc, test_task_failed_quote_runs_checked);
+  tcase_add_test(tc, test_task_failed_mixed_columns);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("encode");

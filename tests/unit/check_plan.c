@@ -472,6 +472,36 @@ START_TEST(test_agg_names) {
 }
 END_TEST
 
+/* The one list of steps that end a plan chain. */
+START_TEST(test_terminal_kinds) {
+  static const struct {
+    dusk_plan_kind kind;
+    const char *name;
+    bool terminal;
+  } kinds[] = {
+      {DUSK_PLAN_READ_CSV, "read_csv", false},
+      {DUSK_PLAN_CONCAT, "concat", false},
+      {DUSK_PLAN_FILLNA, "fillna", false},
+      {DUSK_PLAN_QUERY, "query", false},
+      {DUSK_PLAN_SELECT, "select", false},
+      {DUSK_PLAN_GROUPBY, "groupby", true},
+      {DUSK_PLAN_VALUE_COUNTS, "value_counts", true},
+      {DUSK_PLAN_HEAD, "head", true},
+      {DUSK_PLAN_LEN, "len", true},
+      {DUSK_PLAN_DESCRIBE, "describe", true},
+      {DUSK_PLAN_TO_CSV, "to_csv", true},
+  };
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
+    ck_assert_msg(dusk_plan_is_terminal(kinds[i].kind) == kinds[i].terminal,
+                  "%s", kinds[i].name);
+  }
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)12));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)12), "unknown");
+}
+END_TEST
+
 /* ---- round trips --------------------------------------------------------- */
 
 START_TEST(test_roundtrip_every_plan) {
@@ -1779,6 +1809,7 @@ int main(void) {
   tcase_add_test(tc, test_type_common);
   tcase_add_test(tc, test_agg_names);
   tcase_add_test(tc, test_fill_mixes);
+  tcase_add_test(tc, test_terminal_kinds);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("roundtrip");

@@ -7,6 +7,7 @@
 #include "msg.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,15 @@
 typedef struct decoded {
   ssize_t rc;
   uint8_t type;
+  uint8_t version;
   size_t body_off;
   size_t body_len;
   dusk_error err;
 } decoded;
 
-static decoded decode_exact(const char *bytes, size_t len, uint32_t max_body) {
+/* handshake: through dusk_wire_decode_handshake, else dusk_wire_decode. */
+static decoded decode_mode(const char *bytes, size_t len, uint32_t max_body,
+                           int handshake) {
   decoded d;
   dusk_wire_frame f;
   char *copy = malloc(len ? len : 1);
@@ -31,15 +35,25 @@ static decoded decode_exact(const char *bytes, size_t len, uint32_t max_body) {
   memset(&d, 0, sizeof d);
   memset(&f, 0, sizeof f);
   dusk_error_clear(&d.err);
-  d.rc = dusk_wire_decode(copy, len, max_body, &f, &d.err);
+  d.rc = handshake ? dusk_wire_decode_handshake(copy, len, max_body, &f,
+                                                &d.err)
+                   : dusk_wire_decode(copy, len, max_body, &f, &d.err);
   if (d.rc > 0) {
+    /* As integers: GCC's -Wuse-after-free cannot tell that pointer
+     * arithmetic done before the free below does not use the memory. */
+    uintptr_t base = (uintptr_t)copy, body = (uintptr_t)f.body.ptr;
     d.type = f.type;
-    ck_assert(f.body.ptr >= copy && f.body.ptr <= copy + len);
-    d.body_off = (size_t)(f.body.ptr - copy);
+    d.version = f.version;
+    ck_assert(body >= base && body <= base + len);
+    d.body_off = (size_t)(body - base);
     d.body_len = f.body.len;
   }
   free(copy);
   return d;
+}
+
+static decoded decode_exact(const char *bytes, size_t len, uint32_t max_body) {
+  return decode_mode(bytes, len, max_body, 0);
 }
 
 /* Writes header + body into dst (which must have room) and returns the
@@ -362,6 +376,63 @@ START_TEST(test_wrong_version) {
 }
 END_TEST
 
+/* In a handshake, HELLO, AUTH and ERROR of any version decode (so a peer
+ * of another version can be told so), split at every point; the version
+ * comes out with the frame. */
+START_TEST(test_handshake_frozen_types_any_version) {
+  static const unsigned char versions[] = {0, 1, DUSK_PROTO_VERSION,
+                                           DUSK_PROTO_VERSION + 1, 0x7f, 0xff};
+  static const uint8_t frozen[] = {DUSK_MSG_HELLO, DUSK_MSG_AUTH,
+                                   DUSK_MSG_ERROR};
+  for (size_t v = 0; v < sizeof versions; v++) {
+    for (size_t t = 0; t < sizeof frozen; t++) {
+      char frame[DUSK_WIRE_HEADER_SIZE + 5];
+      size_t len = make_frame(frame, frozen[t], "\x93\x01\x02\xc0\x00", 5);
+      decoded d;
+      frame[2] = (char)versions[v];
+      ck_assert(dusk_msg_type_frozen(frozen[t]));
+      for (size_t cut = 0; cut < len; cut++) {
+        d = decode_mode(frame, cut, DUSK_WIRE_DEFAULT_MAX_BODY, 1);
+        ck_assert_int_eq(d.rc, 0);
+      }
+      d = decode_mode(frame, len, DUSK_WIRE_DEFAULT_MAX_BODY, 1);
+      ck_assert_int_eq(d.rc, (ssize_t)len);
+      ck_assert_uint_eq(d.type, frozen[t]);
+      ck_assert_uint_eq(d.version, versions[v]);
+      ck_assert_uint_eq(d.body_off, DUSK_WIRE_HEADER_SIZE);
+      ck_assert_uint_eq(d.body_len, 5);
+      /* Outside the handshake only our own version passes. */
+      d = decode_exact(frame, len, DUSK_WIRE_DEFAULT_MAX_BODY);
+      ck_assert_int_eq(d.rc, versions[v] == DUSK_PROTO_VERSION
+                                 ? (ssize_t)len
+                                 : (ssize_t)DUSK_EVERSION);
+    }
+  }
+}
+END_TEST
+
+/* Every other type of another version is refused in a handshake too, as
+ * soon as its type byte arrives. */
+START_TEST(test_handshake_other_types_keep_version) {
+  for (size_t t = 0; t < sizeof valid_types; t++) {
+    char hdr[DUSK_WIRE_HEADER_SIZE];
+    decoded d;
+    if (dusk_msg_type_frozen(valid_types[t]))
+      continue;
+    dusk_wire_header_encode(hdr, valid_types[t], 0);
+    d = decode_mode(hdr, sizeof hdr, DUSK_WIRE_DEFAULT_MAX_BODY, 1);
+    ck_assert_int_eq(d.rc, (ssize_t)sizeof hdr);
+    ck_assert_uint_eq(d.version, DUSK_PROTO_VERSION);
+    hdr[2] = (char)(DUSK_PROTO_VERSION + 1);
+    d = decode_mode(hdr, 3, DUSK_WIRE_DEFAULT_MAX_BODY, 1);
+    ck_assert_int_eq(d.rc, 0); /* the type decides: not known yet */
+    d = decode_mode(hdr, 4, DUSK_WIRE_DEFAULT_MAX_BODY, 1);
+    ck_assert_int_eq(d.rc, DUSK_EVERSION);
+    ck_assert_ptr_nonnull(strstr(d.err.message, "version"));
+  }
+}
+END_TEST
+
 START_TEST(test_unknown_type) {
   size_t nvalid = 0;
   for (unsigned t = 0; t < 256; t++) {
@@ -469,6 +540,8 @@ int main(void) {
   tcase_add_test(tc, test_bad_magic_first_byte);
   tcase_add_test(tc, test_bad_magic_second_byte);
   tcase_add_test(tc, test_wrong_version);
+  tcase_add_test(tc, test_handshake_frozen_types_any_version);
+  tcase_add_test(tc, test_handshake_other_types_keep_version);
   tcase_add_test(tc, test_unknown_type);
   tcase_add_test(tc, test_oversize_body);
   tcase_add_test(tc, test_exact_limit_body);
