@@ -1,22 +1,34 @@
 /* csvscan.c - one byte range of a CSV file as column batches.
  *
  * Two layers read every byte.  A record splitter of our own finds where each
- * record starts and ends: the quote state is the parity of '"' bytes (the
- * RFC 4180 invariant the scheduler relies on to cut files into ranges), and
- * '\r' or '\n' outside quotes ends a record.  libcsv then parses each record
+ * record starts and ends by running pandas' tokenizer states (csvscan.h,
+ * dusk_csv_state; next_state below): a '"' opens quotes only at the start
+ * of a field, so 37.8"N and 12" pizza are plain fields, and '\r' or '\n'
+ * outside a quoted field ends a record.  libcsv then parses each record
  * into fields, fed exactly the bytes of that record (across read buffers
  * when a record spans them), so we always know the byte offset of the
  * record we are in, we never parse a record the range does not own, and we
  * can check that libcsv ended exactly one row where the splitter ended the
  * record.
  *
- * The two agree only if quoting follows RFC 4180: a quote opens a field,
- * "" inside a quoted field is a quote, and a closing quote is followed by
- * the separator or the line end.  libcsv runs in strict mode, so anything
- * else (a quote inside an unquoted field like 5'10", text after a closing
- * quote) is DUSK_EPARSE naming the byte.  pandas would read those as
- * literal quotes, but then quote parity no longer tells whether a newline
- * ends a record, and no range but the first could be read on its own.
+ * libcsv runs without CSV_STRICT, where it reads quotes as pandas does
+ * (one at a field's start opens quoting, "" inside is a quote, one inside
+ * an unquoted field is data) with one exception: text after a closing
+ * quote ("ab"cd) makes pandas end the quoted part and go on unquoted
+ * (abcd), while libcsv goes on inside the quotes.  The splitter sees that
+ * case (a data byte in QUOTE_IN_QUOTES) and stops with DUSK_EPARSE naming
+ * the byte, before libcsv could read it differently.
+ *
+ * Quote states across ranges.  A range cannot know the state at its start
+ * (it might begin inside a quoted field), and with literal quotes the
+ * state is not the parity of the quotes before it.  It is a function of
+ * the bytes, though, and outside a quoted field it is mostly decided by
+ * the byte just before (a separator or line end: FIELD_START; other
+ * data: IN_FIELD).  So a range starts from the state the scheduler gives
+ * it or guesses from that byte, and while reading its bytes it also runs
+ * all four states side by side (qtrack: a transfer map, cheap because
+ * only '"' bytes and the byte before them change a state that is not in
+ * quotes), which the scheduler composes to check every range's start.
  *
  * pandas compatibility beyond RFC 4180: blank lines and lines of only
  * spaces and tabs are skipped (skip_blank_lines); a lone '\r' ends a line
@@ -32,12 +44,14 @@
  * a thread-local set around every libcsv call.
  *
  * The fast path.  libcsv calls back once per field, which caps a core at a
- * few hundred MB/s.  Most files hold long runs of records without a single
- * '"', and in such a record libcsv's rules (strict mode, no trimming) are
- * simple: a field is every byte up to the separator, '\r' or '\n', and the
- * line end ends the record.  So between records we look for the next quote
- * once (memchr, cached until we pass it); every record that ends before
- * it, inside the read buffer, is split here.  64-byte blocks become
+ * few hundred MB/s.  Most files hold long runs of records without a
+ * quoted field, and in such a record the rules (no trimming; a '"' after
+ * the first byte of a field is data) are simple: a field is every byte up
+ * to the separator, '\r' or '\n', and the line end ends the record.  So
+ * between records we look for the next quote that may open a quoted field
+ * (memchr, skipping quotes that follow a data byte; cached until we pass
+ * it); every record that ends before it, inside the read buffer, is split
+ * here.  64-byte blocks become
  * bitmasks of the separator and line-end bytes (SSE2, or eight bytes at a
  * time where there is none), and the set bits become an index of offsets;
  * each one ends a field.  A record whose line end is its ncols_file-th
@@ -47,7 +61,7 @@
  * convert() as libcsv's fields.  Any other record is walked field by field
  * with on_field's checks in on_field's order (length, then conversion;
  * the field count at the line end), which find its error.  The record
- * holding the quote, a record crossing the buffer's end and a last record
+ * holding that quote, a record crossing the buffer's end and a last record
  * without a line end go to libcsv as before; the fast path converts a
  * record only once it has found its end, so it never hands over one it
  * has begun.  Blank and whitespace-only lines are skipped and ownership
@@ -150,7 +164,9 @@ static int is_term(unsigned char c) { return c == '\r' || c == '\n'; }
 
 static int csv_setup(struct csv_parser *p, char sep, csv_alloc *a,
                      size_t max_field) {
-  if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+  /* Not CSV_STRICT: a quote inside an unquoted field is data, as in
+   * pandas (the top of the file says where libcsv still differs). */
+  if (csv_init(p, 0) != 0)
     return DUSK_ENOMEM;
   csv_set_delim(p, (unsigned char)sep);
   csv_set_quote(p, '"');
@@ -164,9 +180,102 @@ static int csv_setup(struct csv_parser *p, char sep, csv_alloc *a,
   return 0;
 }
 
-/* Byte classes for the record splitter: 1 for '"', 2 for '\r' and '\n'. */
-static const unsigned char byte_class[256] = {
-    ['"'] = 1, ['\r'] = 2, ['\n'] = 2};
+/* ---- tokenizer states (csvscan.h) ---------------------------------------- */
+
+/* Byte classes: what a byte does to the tokenizer state. */
+enum { CL_DATA = 0, CL_QUOTE = 1, CL_SEP = 2, CL_EOL = 3 };
+
+enum {
+  FS = DUSK_CSV_FIELD_START,
+  IF = DUSK_CSV_IN_FIELD,
+  IQ = DUSK_CSV_IN_QUOTES,
+  QQ = DUSK_CSV_QUOTE_IN_QUOTES
+};
+
+/* pandas 1.5 tokenizer.c, per state and byte class.  Line ends leave
+ * every state but IN_QUOTES at a field (and record) start; text after a
+ * closing quote goes on as an unquoted field (IN_FIELD), which the
+ * splitter refuses (see the top of the file). */
+static const unsigned char next_state[5][4] = {
+    [FS] = {[CL_DATA] = IF, [CL_QUOTE] = IQ, [CL_SEP] = FS, [CL_EOL] = FS},
+    [IF] = {[CL_DATA] = IF, [CL_QUOTE] = IF, [CL_SEP] = FS, [CL_EOL] = FS},
+    [IQ] = {[CL_DATA] = IQ, [CL_QUOTE] = QQ, [CL_SEP] = IQ, [CL_EOL] = IQ},
+    [QQ] = {[CL_DATA] = IF, [CL_QUOTE] = IQ, [CL_SEP] = FS, [CL_EOL] = FS},
+};
+
+static void init_classes(unsigned char cls[256], char sep) {
+  memset(cls, CL_DATA, 256);
+  cls['"'] = CL_QUOTE;
+  cls['\r'] = CL_EOL;
+  cls['\n'] = CL_EOL;
+  cls[(unsigned char)sep] = CL_SEP; /* never '"' or a line end */
+}
+
+/* The state outside quotes that the byte before a range's start implies
+ * (DUSK_CSV_GUESS).  After a '"' it is QUOTE_IN_QUOTES (a closing quote,
+ * by far the most common) or IN_FIELD (a literal one); the scheduler's
+ * check catches the rare wrong guess. */
+static int guess_state(const unsigned char *cls, unsigned char before) {
+  switch (cls[before]) {
+  case CL_SEP:
+  case CL_EOL:
+    return FS;
+  case CL_QUOTE:
+    return QQ;
+  default:
+    return IF;
+  }
+}
+
+/* The transfer of a run of bytes: lane[s - 1] is the state after them
+ * when the state before was s.  Only a '"' can enter or leave IN_QUOTES,
+ * and after any other byte a state outside quotes depends on that byte
+ * alone, so a run is processed one '"' at a time: the bytes between two
+ * quotes act through their last byte. */
+typedef struct qtrack {
+  unsigned char lane[4];
+} qtrack;
+
+static void qtrack_init(qtrack *t, int from_data_start) {
+  for (int k = 0; k < 4; k++)
+    t->lane[k] = from_data_start ? FS : (unsigned char)(k + 1);
+}
+
+/* A run of bytes without '"' ending with a byte of class k. */
+static void qtrack_stretch(qtrack *t, unsigned k) {
+  unsigned char out = k == CL_DATA ? IF : FS;
+  for (int l = 0; l < 4; l++)
+    if (t->lane[l] != IQ)
+      t->lane[l] = out;
+}
+
+static void qtrack_bytes(qtrack *t, const unsigned char *cls, const char *p,
+                         size_t n) {
+  const char *q = p, *last = p, *e = p + n;
+  while (q < e && (q = memchr(q, '"', (size_t)(e - q))) != NULL) {
+    if (q > last)
+      qtrack_stretch(t, cls[(unsigned char)q[-1]]);
+    for (int l = 0; l < 4; l++)
+      t->lane[l] = next_state[t->lane[l]][CL_QUOTE];
+    last = ++q;
+  }
+  if (e > last)
+    qtrack_stretch(t, cls[(unsigned char)e[-1]]);
+}
+
+/* Two bits per start state: the end state less one. */
+static int qtrack_transfer(const qtrack *t) {
+  int m = 0;
+  for (int l = 0; l < 4; l++)
+    m |= (t->lane[l] - 1) << (2 * l);
+  return m;
+}
+
+int dusk_csvscan_state_after(int transfer, int state) {
+  if (transfer < 0 || transfer > 0xFF || state < FS || state > QQ)
+    return 0;
+  return ((transfer >> (2 * (state - 1))) & 3) + 1;
+}
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
@@ -250,13 +359,15 @@ typedef struct scan {
   dusk_csvscan_stats *stats;
   int fd;
   uint64_t size;       /* file size */
-  uint64_t pend;       /* min(end, size): end of the parity range */
+  uint64_t pend;       /* min(end, size): end of the transfer's range */
   char *buf;           /* buf_cap + READ_PAD bytes */
   size_t buf_cap;      /* min(READ_CHUNK, size): no read is longer */
   size_t buf_len;      /* valid bytes in buf */
   uint64_t buf_off;    /* file offset of buf[0] */
-  uint64_t parity_pos; /* next offset to count quotes from */
-  unsigned quotes;     /* quote count (mod 2 is what matters) so far */
+  uint64_t parity_pos; /* next offset the transfer has to take in */
+  qtrack track;        /* the transfer of [max(start, data_start),
+                          parity_pos) */
+  unsigned char cls[256]; /* byte classes for sep */
 
   struct csv_parser csv;
   int csv_live;
@@ -312,20 +423,14 @@ static int io_error(scan *s, int e, const char *what) {
                         strerror(e));
 }
 
-/* Counts the quotes of buf[0..n) (at file offset off) that lie in
- * [parity_pos, pend). */
-static void count_quotes(scan *s, const char *p, size_t n, uint64_t off) {
+/* Takes the bytes of buf[0..n) (at file offset off) that lie in
+ * [parity_pos, pend) into the transfer. */
+static void track_quotes(scan *s, const char *p, size_t n, uint64_t off) {
   uint64_t lo = s->parity_pos > off ? s->parity_pos : off;
   uint64_t hi = off + n < s->pend ? off + n : s->pend;
-  const char *q, *e;
-  if (lo >= hi)
-    return;
-  q = p + (lo - off);
-  e = p + (hi - off);
-  while ((q = memchr(q, '"', (size_t)(e - q))) != NULL) {
-    s->quotes++;
-    q++;
-  }
+  if (lo >= hi || lo != s->parity_pos)
+    return; /* nothing new, or not contiguous (a later read fills in) */
+  qtrack_bytes(&s->track, s->cls, p + (lo - off), (size_t)(hi - lo));
   s->parity_pos = hi;
 }
 
@@ -349,23 +454,23 @@ static int fill(scan *s, uint64_t off) {
   memset(s->buf + s->buf_len, 0, READ_PAD);
   s->fill_gen++;
   s->stats->bytes += (uint64_t)n;
-  count_quotes(s, s->buf, s->buf_len, off);
+  track_quotes(s, s->buf, s->buf_len, off);
   return 0;
 }
 
-/* After an error the scheduler still wants this range's parity (to check
- * the neighbours' guesses without rerunning it): read the rest of the range
- * just to count quotes.  -1 when that fails too. */
-static void finish_parity(scan *s) {
+/* The scheduler wants this range's transfer even after an error (to check
+ * the neighbours' guesses without rerunning it): read the rest of the
+ * range just to track quotes.  -1 when that fails too. */
+static void finish_transfer(scan *s) {
   while (s->parity_pos < s->pend) {
     uint64_t before = s->parity_pos;
     if (fill(s, s->parity_pos) != 0 || s->buf_len == 0 ||
         s->parity_pos == before) {
-      s->stats->quote_parity = -1;
+      s->stats->quote_transfer = -1;
       return;
     }
   }
-  s->stats->quote_parity = (int)(s->quotes & 1u);
+  s->stats->quote_transfer = qtrack_transfer(&s->track);
 }
 
 static dusk_type widen(dusk_type a, dusk_type b) {
@@ -565,13 +670,11 @@ static int feed(scan *s, const char *p, size_t n, uint64_t off) {
   if (got == n)
     return 0;
   switch (csv_error(&s->csv)) {
-  case CSV_EPARSE:
-    return dusk_error_set(
-        s->err, DUSK_EPARSE,
-        "%s: bad quoting at offset %" PRIu64 " (record at offset %" PRIu64
-        "): a quote inside an unquoted field or text after a closing "
-        "quote; quoting must follow RFC 4180",
-        s->o->path, off + got, s->rec_start);
+  case CSV_EPARSE: /* not raised without CSV_STRICT; kept for safety */
+    return dusk_error_set(s->err, DUSK_EPARSE,
+                          "%s: bad quoting at offset %" PRIu64
+                          " (record at offset %" PRIu64 ")",
+                          s->o->path, off + got, s->rec_start);
   case CSV_ENOMEM:
     if (s->alloc.refused)
       return field_too_long(s);
@@ -995,7 +1098,17 @@ static FAST_NOINLINE int fast_records(scan *s, const char *b, size_t n,
   int rc;
 
   if (s->quote_gen != s->fill_gen || base > s->quote_at) {
-    const char *q = memchr(u, '"', n - i);
+    /* The next '"' that may open a quoted field: one at the start of a
+     * field.  Others are data in an unquoted field (the records before
+     * the first opening quote hold no quoted field, so a '"' after a
+     * data byte, or after such a '"', is in one), and the fast path reads
+     * them as such.  At the buffer's first byte the byte before is
+     * unknown: libcsv's. */
+    const char *q = memchr(u, '"', n - i), *e = b + n;
+    while (q != NULL && q > b &&
+           (s->cls[(unsigned char)q[-1]] == CL_DATA ||
+            s->cls[(unsigned char)q[-1]] == CL_QUOTE))
+      q = q + 1 < e ? memchr(q + 1, '"', (size_t)(e - q - 1)) : NULL;
     s->quote_at = pos + (q != NULL ? (uint64_t)(q - b) : (uint64_t)n);
     s->quote_gen = s->fill_gen;
   }
@@ -1112,6 +1225,10 @@ static int check_options(const dusk_csvscan_options *o, dusk_error *err) {
                           path);
   if (o->max_field > (size_t)UINT32_MAX)
     return dusk_error_set(err, DUSK_EINVAL, "%s: max_field over 4 GiB", path);
+  if (o->start_state < DUSK_CSV_GUESS ||
+      o->start_state > DUSK_CSV_QUOTE_IN_QUOTES)
+    return dusk_error_set(err, DUSK_EINVAL, "%s: invalid start state %d", path,
+                          o->start_state);
   for (size_t i = 0; i < o->nout; i++)
     if (o->types[i] < DUSK_TYPE_BOOL || o->types[i] > DUSK_TYPE_STRING)
       return dusk_error_set(err, DUSK_EINVAL,
@@ -1180,26 +1297,19 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
   const dusk_csvscan_options *o = s->o;
   enum scan_state st;
   uint64_t pos;
-  int inq, rc;
+  int qs, rc; /* qs: the tokenizer state (dusk_csv_state) at pos + i */
   const unsigned char sep = (unsigned char)o->sep;
+  const unsigned char *cls = s->cls;
 
   if (o->canceled != NULL && *o->canceled)
     return dusk_error_set(s->err, DUSK_ECANCELED, "%s: scan canceled", o->path);
 
   if (o->start <= o->data_start) {
-    /* Parsing starts at data_start, but the parity covers [start, end):
-     * count the header bytes too. */
-    uint64_t upto = o->data_start < s->pend ? o->data_start : s->pend;
-    while (s->parity_pos < upto) {
-      rc = fill(s, s->parity_pos);
-      if (rc != 0)
-        return rc;
-      if (s->buf_len == 0)
-        break;
-    }
+    /* Parsing starts at data_start, at a record start whatever came
+     * before, and so does the transfer. */
     pos = o->data_start;
     st = ST_BETWEEN;
-    inq = 0;
+    qs = FS;
   } else {
     /* Byte start-1 decides whether start itself begins a record. */
     if (o->start - 1 >= s->size)
@@ -1207,8 +1317,11 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
     rc = fill(s, o->start - 1);
     if (rc != 0)
       return rc;
-    inq = o->start_in_quotes;
-    st = (!inq && is_term((unsigned char)s->buf[0])) ? ST_BETWEEN : ST_SKIP;
+    qs = o->start_state != DUSK_CSV_GUESS
+             ? o->start_state
+             : guess_state(cls, (unsigned char)s->buf[0]);
+    s->stats->start_state = qs;
+    st = (qs == FS && is_term((unsigned char)s->buf[0])) ? ST_BETWEEN : ST_SKIP;
     pos = o->start;
   }
 
@@ -1236,16 +1349,16 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
         for (; i < n; i++) {
           /* No separator before `end`: the first record would start at
            * or after it, so this range owns nothing. */
+          unsigned k;
           if (pos + i >= o->end)
             return 0;
-          c = (unsigned char)b[i];
-          if (byte_class[c] == 1) {
-            inq = !inq;
-          } else if (byte_class[c] == 2 && !inq) {
+          k = cls[(unsigned char)b[i]];
+          if (k == CL_EOL && qs != IQ) {
             i++;
             st = ST_BETWEEN;
             break;
           }
+          qs = next_state[qs][k];
         }
         break;
 
@@ -1274,6 +1387,7 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
         s->rows = 0;
         s->ws_len = 0;
         s->ws_over = 0;
+        qs = FS;
         st = ((c == ' ' || c == '\t') && c != sep) ? ST_WS : ST_RECORD;
         break;
 
@@ -1283,6 +1397,8 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
           rc = ws_push(s, (char)c);
           if (rc != 0)
             return rc;
+          qs = IF; /* a '"' after them is data (pandas backtracks the
+                      whitespace into an unquoted field) */
           i++;
         } else if (is_term(c)) {
           st = ST_BETWEEN; /* a blank line */
@@ -1299,19 +1415,30 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
       case ST_RECORD: {
         size_t j = i;
         int found = 0;
+        int after_quote = 0;
         for (; j < n; j++) {
-          unsigned cls = byte_class[(unsigned char)b[j]];
-          if (cls == 1) {
-            inq = !inq;
-          } else if (cls == 2 && !inq) {
+          unsigned k = cls[(unsigned char)b[j]];
+          if (k == CL_EOL && qs != IQ) {
             found = 1;
             j++;
             break;
           }
+          if (qs == QQ && k == CL_DATA) {
+            after_quote = 1;
+            break;
+          }
+          qs = next_state[qs][k];
         }
         rc = feed(s, b + i, j - i, pos + i);
         if (rc != 0)
           return rc;
+        if (after_quote)
+          return dusk_error_set(
+              s->err, DUSK_EPARSE,
+              "%s: bad quoting at offset %" PRIu64 " (record at offset %" PRIu64
+              "): text after the closing quote of a quoted field (pandas "
+              "would join it to the field; quote the whole field instead)",
+              o->path, pos + j, s->rec_start);
         i = j;
         if (found) {
           st = ST_BETWEEN;
@@ -1328,7 +1455,7 @@ static int run_records(scan *s, dusk_csvscan_fn fn, void *arg) {
 
   /* End of file. */
   if (st == ST_RECORD) {
-    if (inq)
+    if (qs == IQ)
       return dusk_error_set(s->err, DUSK_EPARSE,
                             "%s: quoted field not terminated at end of file "
                             "(record at offset %" PRIu64 ")",
@@ -1353,7 +1480,7 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   if (stats == NULL)
     stats = &local_stats;
   memset(stats, 0, sizeof *stats);
-  stats->quote_parity = -1;
+  stats->quote_transfer = -1;
   stats->error_column = -1;
   dusk_error_clear(err);
   if (fn == NULL)
@@ -1384,7 +1511,16 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   }
   s.size = (uint64_t)sb.st_size;
   s.pend = o->end < s.size ? o->end : s.size;
-  s.parity_pos = o->start;
+  init_classes(s.cls, o->sep);
+  /* A range holding the first data record starts there, in FIELD_START
+   * whatever state it is given: its transfer is a constant. */
+  qtrack_init(&s.track, o->start <= o->data_start);
+  s.parity_pos = o->start <= o->data_start ? o->data_start : o->start;
+  if (s.parity_pos > s.pend)
+    s.parity_pos = s.pend;
+  stats->start_state = o->start <= o->data_start          ? FS
+                       : o->start_state != DUSK_CSV_GUESS ? o->start_state
+                                                          : FS;
 
   rc = map_columns(&s);
   if (rc != 0)
@@ -1439,22 +1575,22 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
     rc = deliver(&s, fn, arg); /* the last, partial batch */
 
   if (rc == 0) {
-    finish_parity(&s);
+    finish_transfer(&s);
   } else if (rc == SCAN_STOP) {
     /* Stopped early (head has its rows): reading the rest of the range
-     * only to count quotes would undo the point of stopping, so the
-     * parity is known only if the range was read already. */
+     * only to track quotes would undo the point of stopping, so the
+     * transfer is known only if the range was read already. */
     rc = 0;
     if (s.parity_pos >= s.pend)
-      stats->quote_parity = (int)(s.quotes & 1u);
+      stats->quote_transfer = qtrack_transfer(&s.track);
   } else if (rc == DUSK_EPARSE || rc == DUSK_EWIDEN) {
     /* The scheduler may rerun this range (wider type, other quote guess)
-     * and still needs its parity to check the next ranges' guesses. */
+     * and still needs its transfer to check the next ranges' guesses. */
     dusk_error saved;
     stats->error_offset = s.rec_start;
     if (err != NULL)
       saved = *err;
-    finish_parity(&s);
+    finish_transfer(&s);
     if (err != NULL)
       *err = saved;
   }
@@ -1476,6 +1612,49 @@ out:
   free(s.buf);
   if (s.fd >= 0)
     close(s.fd);
+  return rc;
+}
+
+int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
+                          uint64_t end, uint64_t data_start, int *transfer,
+                          dusk_error *err) {
+  unsigned char cls[256];
+  char *buf;
+  qtrack t;
+  int fd, rc = 0;
+  uint64_t pos = start <= data_start ? data_start : start;
+  size_t cap =
+      end > pos && end - pos < READ_CHUNK ? (size_t)(end - pos) : READ_CHUNK;
+
+  *transfer = -1;
+  init_classes(cls, sep);
+  qtrack_init(&t, start <= data_start);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return dusk_error_set(err, -errno, "%s: %s", path, strerror(errno));
+  buf = malloc(cap);
+  if (buf == NULL) {
+    close(fd);
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", path);
+  }
+  while (pos < end) {
+    size_t want = end - pos < cap ? (size_t)(end - pos) : cap;
+    ssize_t got = pread(fd, buf, want, (off_t)pos);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      rc = dusk_error_set(err, -errno, "%s: read: %s", path, strerror(errno));
+      break;
+    }
+    if (got == 0)
+      break; /* past the end of the file, as a scan's range may be */
+    qtrack_bytes(&t, cls, buf, (size_t)got);
+    pos += (uint64_t)got;
+  }
+  if (rc == 0)
+    *transfer = qtrack_transfer(&t);
+  free(buf);
+  close(fd);
   return rc;
 }
 
@@ -1701,7 +1880,8 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
   char *buf = NULL;
   size_t n = 0, p = 0, t, len, got;
   uint64_t size, ds;
-  int fd, rc = 0, inq = 0, csv_live = 0;
+  int fd, rc = 0, qs = FS, csv_live = 0;
+  unsigned char cls[256];
 
   *names = NULL;
   *ncols = 0;
@@ -1767,12 +1947,19 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
     }
     break;
   }
+  init_classes(cls, sep);
   for (t = p; t < n; t++) {
-    unsigned cls = byte_class[(unsigned char)buf[t]];
-    if (cls == 1)
-      inq = !inq;
-    else if (cls == 2 && !inq)
+    unsigned k = cls[(unsigned char)buf[t]];
+    if (k == CL_EOL && qs != IQ)
       break;
+    if (qs == QQ && k == CL_DATA) {
+      rc = dusk_error_set(err, DUSK_EPARSE,
+                          "%s: bad quoting in the header at offset %zu: "
+                          "text after the closing quote of a quoted field",
+                          path, t);
+      goto out;
+    }
+    qs = next_state[qs][k];
   }
   if (t == n) {
     if (n < size) {
@@ -1780,7 +1967,7 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
                           path, HEADER_MAX);
       goto out;
     }
-    if (inq) {
+    if (qs == IQ) {
       rc = dusk_error_set(err, DUSK_EPARSE,
                           "%s: quoted header field not terminated at end "
                           "of file",
@@ -1824,11 +2011,10 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
     rc = dusk_error_set(err, h.rc, "%s: out of memory", path);
     goto out;
   }
-  if (got != t - p) {
+  if (got != t - p) { /* libcsv out of memory (bounded by HEADER_MAX) */
     rc = dusk_error_set(err, DUSK_EPARSE,
-                        "%s: bad quoting in the header at offset %zu: "
-                        "quoting must follow RFC 4180",
-                        path, p + got);
+                        "%s: cannot parse the header at offset %zu", path,
+                        p + got);
     goto out;
   }
   for (size_t i = 0; i < h.n; i++) {

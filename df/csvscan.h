@@ -3,26 +3,34 @@
  * Ownership of records: a range [start, end) owns every record whose first
  * byte lies inside it; the record that crosses `end` is read to its end.
  * The first record of a range that does not begin at the file's first data
- * record starts right after the first record separator (a newline outside
- * quotes) at or after start - 1, given the quote state at `start`
- * (start_in_quotes: the parity of '"' bytes in [0, start), which the
- * scheduler knows or guesses).
+ * record starts right after the first record separator (a line end outside
+ * quotes) at or after start - 1, given the tokenizer state at `start`
+ * (start_state, which the scheduler knows or guesses).
  *
- * Fields follow RFC 4180 as pandas reads them: separator `sep`, '"' quotes,
- * "" inside quotes for a quote, commas and newlines allowed inside quotes;
- * CRLF and LF line ends; a last record without a newline.  Only the columns
- * mapped in col_map are converted (see fieldparse.h); others are skipped
- * without copying.  Every record must have exactly ncols_file fields.
+ * Fields are quoted as pandas 1.5's C parser (tokenizer.c) reads them:
+ * separator `sep`; a '"' at the start of a field opens a quoted field, in
+ * which "" is a quote and separators and line ends are data; a '"' anywhere
+ * else in an unquoted field is an ordinary byte (37.8"N, 12" pizza); CRLF,
+ * LF and CR line ends; a last record without a newline.  Text after the
+ * closing quote of a quoted field ("ab"cd, which pandas reads as abcd) is
+ * DUSK_EPARSE.  Only the columns mapped in col_map are converted (see
+ * fieldparse.h); others are skipped without copying.  Every record must
+ * have exactly ncols_file fields.
  *
- * The scan reports the parity of '"' bytes in [start, end) so the scheduler
- * can check its guesses: range i's true start state is the XOR of the
- * parities of ranges 0..i-1.
+ * Whether a line end ends a record depends on that state, which is no
+ * longer the parity of the quotes before it (a literal quote does not
+ * count).  So a scan reports its range's state transfer: for each state
+ * the tokenizer may be in at `start`, the state it is in at `end` (a map
+ * of four states, dusk_csvscan_state_after reads it).  Range i's true
+ * start state is the first range's state (DUSK_CSV_FIELD_START at the
+ * first data record) carried through the transfers of ranges 0..i-1, which
+ * the scheduler composes to check every guess.
  *
  * Errors (a negative return, err naming the file, the byte offset of the
  * record and, where known, its column):
  *   DUSK_EPARSE    ragged row (wrong field count), field over max_field
- *                  bytes, unterminated quote at end of file, invalid UTF-8
- *                  in a string column
+ *                  bytes, unterminated quote at end of file, text after a
+ *                  closing quote, invalid UTF-8 in a string column
  *   DUSK_EWIDEN    a value that does not fit its column's type; `conflict`
  *                  says which column, the value, and the narrowest type
  *                  that fits both (the scheduler widens and reruns)
@@ -31,8 +39,9 @@
  * the batch size, max_field and a read buffer, never by the file size.
  *
  * Two parsers read the records and give the same batches and errors: a
- * fast path for records without a '"' (most records of most files), and
- * libcsv for the rest (csvscan.c explains how).  The environment variable
+ * fast path for records without a quoted field (most records of most
+ * files: a '"' inside an unquoted field does not count), and libcsv for
+ * the rest (csvscan.c explains how).  The environment variable
  * DUSK_CSV_FASTPATH=0 sends every record through libcsv; any other value,
  * or none, allows the fast path.  It is read once at the start of each
  * scan (getenv: set it before starting threads that scan), so tests and
@@ -56,11 +65,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The tokenizer's state between two bytes, as far as it decides where
+ * records and quoted fields end (pandas' START_FIELD, IN_FIELD,
+ * IN_QUOTED_FIELD and QUOTE_IN_QUOTED_FIELD). */
+typedef enum dusk_csv_state {
+  DUSK_CSV_GUESS = 0,          /* options only: outside quotes, the rest read
+                                  from the byte before start (a separator or
+                                  line end: FIELD_START, a '"': QUOTE_IN_QUOTES,
+                                  else IN_FIELD) */
+  DUSK_CSV_FIELD_START = 1,    /* at the start of a field: '"' opens quotes */
+  DUSK_CSV_IN_FIELD = 2,       /* in an unquoted field: '"' is data */
+  DUSK_CSV_IN_QUOTES = 3,      /* in a quoted field: only '"' ends it */
+  DUSK_CSV_QUOTE_IN_QUOTES = 4 /* after a '"' in a quoted field: a second
+                                  '"' is a quote, a separator or line end
+                                  ends the field */
+} dusk_csv_state;
+
+/* The state at the end of a range whose transfer (dusk_csvscan_stats) is
+ * `transfer`, given the state at its start (FIELD_START..QUOTE_IN_QUOTES);
+ * 0 when transfer is unknown (negative) or state out of range. */
+int dusk_csvscan_state_after(int transfer, int state);
+
 typedef struct dusk_csvscan_options {
   const char *path;
   char sep;                /* ',' by default */
   uint64_t start, end;     /* byte range; end may exceed the file size */
-  bool start_in_quotes;    /* quote state at `start` */
+  int start_state;         /* dusk_csv_state at `start`; ignored when
+                              start <= data_start */
   uint64_t data_start;     /* offset of the first data record (after the
                               header line and a UTF-8 BOM) */
   size_t ncols_file;       /* fields per record */
@@ -85,8 +116,12 @@ typedef struct dusk_csvscan_conflict {
 typedef struct dusk_csvscan_stats {
   uint64_t rows;           /* records delivered */
   uint64_t bytes;          /* bytes read */
-  int quote_parity;        /* parity of '"' in [start, end), or -1 when
-                              the scan stopped before reading it all */
+  int quote_transfer;      /* the state transfer of [start, end), or -1
+                              when the scan stopped before reading it all
+                              (see dusk_csvscan_state_after) */
+  int start_state;         /* the state the scan started in: start_state,
+                              or the guess it made, or FIELD_START when
+                              start <= data_start */
   uint64_t error_offset;   /* DUSK_EPARSE/EWIDEN: offset of the record */
   int64_t error_column;    /* file column of the value at fault, or -1 */
   dusk_csvscan_conflict conflict; /* for DUSK_EWIDEN */
@@ -100,6 +135,13 @@ typedef int (*dusk_csvscan_fn)(void *arg, dusk_batch *batch);
 
 int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
                      void *arg, dusk_csvscan_stats *stats, dusk_error *err);
+
+/* The transfer of bytes [start, end) of path (the quote_transfer a scan
+ * of that range reports), reading them in bounded chunks.  0 or an I/O
+ * error with err. */
+int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
+                          uint64_t end, uint64_t data_start, int *transfer,
+                          dusk_error *err);
 
 /* Reads the header of path: the column names (heap strings, freed by the
  * caller with free() on each and on the array), their count, and the

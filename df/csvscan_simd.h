@@ -7,8 +7,9 @@
  * *cur advances by whole blocks (the last may be short).  idx and eolj
  * need room for 64 entries past `want`, which an indexer may use as
  * scratch.  *high gets a nonzero value ORed in when a byte looked at is
- * not ASCII.  The span must hold no quote character: the caller indexes
- * only quote-free spans.  Every variant gives the same entries. */
+ * not ASCII.  A '"' is an ordinary byte here: the caller indexes only
+ * spans that open no quoted field (a '"' in one is inside an unquoted
+ * field).  Every variant gives the same entries. */
 #ifndef DUSK_CSVSCAN_SIMD_H
 #define DUSK_CSVSCAN_SIMD_H
 

@@ -1,7 +1,7 @@
 /* dftask.c - dataframe task arguments and partial results on the wire.
  *
  *   scan args: [plan(bin), path(str), start, end, data_start,
- *               start_in_quotes(bool), index, [header names(str)...],
+ *               start_state(uint 0-4), index, [header names(str)...],
  *               file_size, max_field]
  *   partial:   [ranges(bin), payload(bin)]
  * Decoding checks every field; header names are bounded by the bytes
@@ -21,6 +21,7 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_SCAN] = "df_scan",
     [DUSK_DF_COMBINE] = "df_combine",
     [DUSK_DF_FINAL] = "df_final",
+    [DUSK_DF_OFFSETS] = "df_offsets",
 };
 
 const char *dusk_df_op_name(dusk_df_op op) {
@@ -48,21 +49,23 @@ static const char *const ranges_names[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_INDEX] = "index",
     [DUSK_RANGES_FILE] = "file",
     [DUSK_RANGES_ASSUMED] = "assumed",
-    [DUSK_RANGES_PARITY] = "parity",
+    [DUSK_RANGES_TRANSFER] = "transfer",
     [DUSK_RANGES_ROWS] = "rows",
     [DUSK_RANGES_ERROR] = "error",
     [DUSK_RANGES_WIDEN_COLUMN] = "widen_column",
     [DUSK_RANGES_WIDEN_TYPE] = "widen_type",
+    [DUSK_RANGES_MIXED] = "mixed",
 };
 static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_INDEX] = DUSK_TYPE_INT64,
     [DUSK_RANGES_FILE] = DUSK_TYPE_INT64,
-    [DUSK_RANGES_ASSUMED] = DUSK_TYPE_BOOL,
-    [DUSK_RANGES_PARITY] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_ASSUMED] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_TRANSFER] = DUSK_TYPE_INT64,
     [DUSK_RANGES_ROWS] = DUSK_TYPE_INT64,
     [DUSK_RANGES_ERROR] = DUSK_TYPE_STRING,
     [DUSK_RANGES_WIDEN_COLUMN] = DUSK_TYPE_STRING,
     [DUSK_RANGES_WIDEN_TYPE] = DUSK_TYPE_INT64,
+    [DUSK_RANGES_MIXED] = DUSK_TYPE_STRING,
 };
 static const layout ranges_layout = {"ranges table", DUSK_RANGES_NCOLS,
                                      ranges_names, ranges_types};
@@ -184,7 +187,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   rc |= msgpack_pack_uint64(&pk, a->start);
   rc |= msgpack_pack_uint64(&pk, a->end);
   rc |= msgpack_pack_uint64(&pk, a->data_start);
-  rc |= a->start_in_quotes ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+  rc |= msgpack_pack_uint8(&pk, a->start_state);
   rc |= msgpack_pack_uint64(&pk, a->index);
   rc |= msgpack_pack_array(&pk, a->nheader);
   for (uint32_t i = 0; i < a->nheader; i++)
@@ -222,7 +225,7 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   msgpack_zone zone;
   msgpack_object obj;
   const msgpack_object *f;
-  uint64_t index;
+  uint64_t index, state;
   int rc;
 
   memset(a, 0, sizeof *a);
@@ -238,12 +241,11 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   f = obj.via.array.ptr;
   if (f[0].type != MSGPACK_OBJECT_BIN || f[1].type != MSGPACK_OBJECT_STR ||
       get_u64(&f[2], &a->start) != 0 || get_u64(&f[3], &a->end) != 0 ||
-      get_u64(&f[4], &a->data_start) != 0 ||
-      f[5].type != MSGPACK_OBJECT_BOOLEAN || get_u64(&f[6], &index) != 0 ||
-      index > (uint64_t)INT64_MAX || f[7].type != MSGPACK_OBJECT_ARRAY ||
-      get_u64(&f[8], &a->file_size) != 0 || a->start > a->end ||
-      get_u64(&f[9], &a->max_field) != 0 || a->max_field == 0 ||
-      a->max_field > DUSK_SCAN_MAX_FIELD) {
+      get_u64(&f[4], &a->data_start) != 0 || get_u64(&f[5], &state) != 0 ||
+      state > 4 || get_u64(&f[6], &index) != 0 || index > (uint64_t)INT64_MAX ||
+      f[7].type != MSGPACK_OBJECT_ARRAY || get_u64(&f[8], &a->file_size) != 0 ||
+      a->start > a->end || get_u64(&f[9], &a->max_field) != 0 ||
+      a->max_field == 0 || a->max_field > DUSK_SCAN_MAX_FIELD) {
     dusk_error_set(err, rc, "scan args: a field has the wrong type");
     goto out;
   }
@@ -252,7 +254,7 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   a->plan.len = f[0].via.bin.size;
   a->path.ptr = f[1].via.str.ptr;
   a->path.len = f[1].via.str.size;
-  a->start_in_quotes = f[5].via.boolean;
+  a->start_state = (uint8_t)state;
   a->index = index;
   a->nheader = f[7].via.array.size;
   a->header = calloc(a->nheader ? a->nheader : 1, sizeof *a->header);

@@ -5,14 +5,17 @@
  *              its terminal (groupby, head, ...), giving a partial result
  *   df_combine merges partial results (a tree reduction)
  *   df_final   turns the one merged partial into the result table
+ *   df_offsets (to_csv) turns the merged partials of scans that only count
+ *              rows into each range's first row label: a table [index,
+ *              offset] that every to_csv scan takes as its one input
  *
  * Every task carries the plan fragment it runs: the chain of plan nodes
  * from a READ_CSV leaf (holding the one file and the resolved types of the
  * columns it reads) up to the query's root.  combine and final look only at
  * the root.  A partial result is two tables: one row per scanned range
- * (index, the quote state it assumed, the quote parity it saw, rows
- * scanned), so the final step can check every range's guess, and the
- * payload (partial aggregate state, or rows). */
+ * (index, the quote state it assumed, the state transfer of its bytes,
+ * rows scanned; csvscan.h), so the final step can check every range's
+ * guess, and the payload (partial aggregate state, or rows). */
 #ifndef DUSK_DFTASK_H
 #define DUSK_DFTASK_H
 
@@ -30,6 +33,8 @@ typedef enum dusk_df_op {
   DUSK_DF_SCAN,    /* "df_scan": one byte range -> a partial result */
   DUSK_DF_COMBINE, /* "df_combine": partials -> one partial */
   DUSK_DF_FINAL,   /* "df_final": the last partial -> the result table */
+  DUSK_DF_OFFSETS, /* "df_offsets": to_csv's counting stage's partials ->
+                      each range's first row label (label_base) */
   DUSK_DF_NOPS
 } dusk_df_op;
 
@@ -41,8 +46,9 @@ dusk_df_op dusk_df_op_parse(dusk_slice name);
 /* Failures the scheduler acts on do not travel as text: df ops report them
  * as TASK_FAILED reasons with typed fields (proto/msg.h: DUSK_FAIL_WIDEN
  * with the column and the type it needs, DUSK_FAIL_QUOTES with the ranges
- * whose starting quote state was guessed wrong), and the message is only
- * for a person. */
+ * whose starting tokenizer state was guessed wrong and the right states,
+ * DUSK_FAIL_MIXED with the columns a fillna met a null in that it fills
+ * with another kind of value), and the message is only for a person. */
 
 typedef struct dusk_scan_args {
   dusk_slice plan;       /* encoded plan fragment (dusk_plan_encode) */
@@ -50,7 +56,8 @@ typedef struct dusk_scan_args {
   uint64_t start, end;   /* byte range */
   uint64_t data_start;   /* first data record of the file */
   uint64_t file_size;    /* the size the query was planned from */
-  bool start_in_quotes;  /* quote state assumed at start */
+  uint8_t start_state;   /* dusk_csv_state at start (csvscan.h); 0: the
+                            scan guesses */
   uint64_t index;        /* (file ordinal << 32) | range ordinal within
                             the file: sorting by it gives file order */
   uint32_t nheader;      /* columns of the file, in file order */
@@ -90,9 +97,11 @@ void dusk_error_at_line(char *out, size_t outlen, const char *path,
 enum {
   DUSK_RANGES_INDEX,   /* int64: dusk_scan_args.index */
   DUSK_RANGES_FILE,    /* int64: the file ordinal (index >> 32) */
-  DUSK_RANGES_ASSUMED, /* bool: the quote state the scan assumed at start */
-  DUSK_RANGES_PARITY,  /* int64: parity of the '"' bytes in the range, -1
-                          when a head stopped in it (later ranges unused) */
+  DUSK_RANGES_ASSUMED, /* int64: the tokenizer state (dusk_csv_state,
+                          csvscan.h) the scan started in */
+  DUSK_RANGES_TRANSFER, /* int64: the range's state transfer (csvscan.h),
+                           -1 when a head stopped in it (later ranges
+                           unused) or it is unknown */
   DUSK_RANGES_ROWS,    /* int64: rows scanned */
   DUSK_RANGES_ERROR,   /* string or null: a scan failure that may be an
                           artefact of a wrong quote-state guess, held back
@@ -100,8 +109,14 @@ enum {
   DUSK_RANGES_WIDEN_COLUMN, /* string or null: when that failure is a value
                                needing a wider type, the column in full */
   DUSK_RANGES_WIDEN_TYPE,   /* int64 or null: the dusk_type it needs */
+  DUSK_RANGES_MIXED, /* string or null: when that failure is a fillna
+                        meeting a null it fills with another kind of value
+                        (plan.h, mixed), the columns it met them in, joined
+                        by DUSK_MIXED_SEP */
   DUSK_RANGES_NCOLS
 };
+
+#define DUSK_MIXED_SEP '\x1f' /* between the columns of DUSK_RANGES_MIXED */
 
 /* Describe: one row per numeric column, its running moments. */
 enum {

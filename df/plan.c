@@ -17,6 +17,7 @@
  *                      [usecol, ...] | nil, {column: dtype name, ...}]
  *     2 concat        [2, n]                    n >= 1
  *     3 fillna        [3, 1, [[column | nil, value], ...]]
+ *                     or [3, 1, [[column | nil, value], ...], [mixed, ...]]
  *     4 query         [4, 1, expr, text | nil]
  *     5 select        [5, 1, [column, ...]]
  *     6 groupby       [6, 1, [key, ...], [[column | nil, agg name], ...]]
@@ -508,6 +509,7 @@ void dusk_plan_free(dusk_plan *p) {
     value_destroy(&p->fills[i].value);
   }
   free(p->fills);
+  strv_free(p->mixed, p->nmixed);
   dusk_expr_free(p->expr);
   free(p->expr_text);
   strv_free(p->columns, p->ncolumns);
@@ -619,6 +621,14 @@ static int fills_copy(dusk_plan *p, const dusk_fill *fills, size_t n) {
         value_copy(&fills[i].value, &p->fills[i].value) != 0)
       return -1;
   return 0;
+}
+
+int dusk_plan_fill_mixes(dusk_type column, dusk_type value) {
+  int ncol = column == DUSK_TYPE_INT64 || column == DUSK_TYPE_FLOAT64;
+  int nval = value == DUSK_TYPE_INT64 || value == DUSK_TYPE_FLOAT64;
+  if (column == DUSK_TYPE_NULL || value == DUSK_TYPE_NULL || column == value)
+    return 0;
+  return !(ncol && nval);
 }
 
 dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n) {
@@ -750,6 +760,10 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   }
   if (fills_copy(c, p->fills, p->nfills) != 0)
     goto fail;
+  if (strv_dup((const char *const *)p->mixed, p->mixed ? p->nmixed : 0,
+               &c->mixed) != 0)
+    goto fail;
+  c->nmixed = c->mixed ? p->nmixed : 0;
   if (p->expr != NULL && (c->expr = expr_clone(p->expr)) == NULL)
     goto fail;
   if (dup_opt(p->expr_text, &c->expr_text) != 0)
@@ -882,6 +896,8 @@ static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   unsigned nf =
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
+  if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
+    nf++; /* the optional list of mixed columns */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -911,6 +927,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(pk_cstr(pk, p->fills[i].column));
       PK(pk_value(pk, &p->fills[i].value));
     }
+    if (p->mixed != NULL && p->nmixed > 0)
+      PK(pk_strv(pk, p->mixed, p->nmixed));
     break;
   }
   case DUSK_PLAN_QUERY:
@@ -1410,12 +1428,17 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
 }
 
 /* The node's own fields f[0..nfields) (after kind and ninputs). */
-static int dec_fields(dusk_plan *p, const msgpack_object *f, const char *where,
-                      dusk_error *err) {
+static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
+                      const char *where, dusk_error *err) {
   int rc;
   switch (p->kind) {
   case DUSK_PLAN_READ_CSV: return dec_read_csv(p, f, where, err);
-  case DUSK_PLAN_FILLNA: return dec_fillna(p, f, where, err);
+  case DUSK_PLAN_FILLNA:
+    if ((rc = dec_fillna(p, f, where, err)) != 0)
+      return rc;
+    if (nfields < 2)
+      return 0;
+    return get_names(&f[1], where, "mixed", 0, err, &p->mixed, &p->nmixed);
   case DUSK_PLAN_QUERY: {
     char ewhere[64];
     snprintf(ewhere, sizeof ewhere, "%s: expr", where);
@@ -1507,13 +1530,15 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
                           " nodes follow",
                           where, ninputs, d->n - d->i);
   nfields = plan_nfields[kind];
+  if (kind == DUSK_PLAN_FILLNA && o->via.array.size == 2 + nfields + 1)
+    nfields++; /* with the list of mixed columns */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,
                           where, nfields, o->via.array.size - 2);
   if ((p = plan_new((dusk_plan_kind)kind)) == NULL)
     return dusk_error_set(d->err, DUSK_ENOMEM, "%s: out of memory", where);
-  if ((rc = dec_fields(p, f + 2, where, d->err)) != 0)
+  if ((rc = dec_fields(p, f + 2, nfields, where, d->err)) != 0)
     goto fail;
   if (ninputs > 0) {
     if ((p->inputs = calloc((size_t)ninputs, sizeof *p->inputs)) == NULL) {

@@ -147,6 +147,16 @@ typedef struct dusk_plan {
   /* FILLNA: one entry with column NULL for fillna(v), else per column */
   dusk_fill *fills;
   size_t nfills;
+  /* FILLNA, set by the scheduler: the columns this fill turns into what
+   * pandas holds as an object column of two kinds of values (a number
+   * column filled with a string or a bool, a string column filled with a
+   * number, ...).  The scan turns them into string columns holding each
+   * value as pandas writes it (numbers of a number column as floats,
+   * "1.0": pandas reads a column with nulls as float64).
+   * A fill that would mix a column not listed fails its scan with
+   * DUSK_FAIL_MIXED (proto/msg.h) when it meets a null there. */
+  char **mixed;
+  size_t nmixed;
   /* QUERY */
   dusk_expr *expr;
   char *expr_text; /* as the user wrote it, for error messages */
@@ -168,6 +178,13 @@ dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
                               const dusk_csv_options *opts /* nullable */);
 dusk_plan *dusk_plan_concat(dusk_plan **inputs, size_t n);
 dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n);
+/* Whether filling a column of type `column` with a value of type `value`
+ * gives, in pandas, an object column of two kinds of values: a number
+ * column (float64 once it has nulls) filled with a string or a bool, a
+ * bool column (object once it has nulls) with a number or a string, a
+ * string column with anything but a string.  A number into a number
+ * column (an int into float64: float64) does not mix. */
+int dusk_plan_fill_mixes(dusk_type column, dusk_type value);
 dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text);
 dusk_plan *dusk_plan_select(dusk_plan *in, const char *const *cols, size_t n);
 dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,

@@ -80,4 +80,9 @@ int dusk_table_write_csv(const dusk_table *t, FILE *f);
 int dusk_table_write_text(const dusk_table *t, FILE *f);
 int dusk_table_write_json(const dusk_table *t, FILE *f);
 
+/* v as Python's repr(float) writes it (what to_csv writes for a float):
+ * "1.0", "0.1", "1e+20", "nan".  out holds at least 32 bytes; returns the
+ * length. */
+size_t dusk_table_format_float(double v, char *out);
+
 #endif

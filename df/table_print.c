@@ -167,6 +167,8 @@ static size_t fmt_repr(double v, char *out) {
   return k;
 }
 
+size_t dusk_table_format_float(double v, char *out) { return fmt_repr(v, out); }
+
 /* ---- output helpers -------------------------------------------------------
  */
 

@@ -326,10 +326,10 @@ static int dec_task_done(reader *r, dusk_msg_task_done *m) {
 
 static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
   reader runs;
-  CK(expect_count(r, 7));
+  CK(expect_count(r, 8));
   CK(rd_u64(r, "id", UINT64_MAX, &m->id));
   CK(rd_u32(r, "reason", &m->reason));
-  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_QUOTES)
+  if (m->reason < DUSK_FAIL_OP || m->reason > DUSK_FAIL_MIXED)
     return dusk_error_set(r->err, DUSK_ETYPE, "TASK_FAILED reason %u",
                           m->reason);
   CK(rd_u64(r, "dep", UINT64_MAX, &m->dep));
@@ -366,7 +366,13 @@ static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
     CK(expect_count(&q, 3));
     CK(rd_u64(&q, "quotes[].first", UINT64_MAX, &x->first));
     CK(rd_u64(&q, "quotes[].last", UINT64_MAX, &x->last));
-    CK(rd_bool(&q, "quotes[].in_quotes", &x->in_quotes));
+    CK(rd_u8(&q, "quotes[].state", &x->state));
+    if (x->state < DUSK_FAIL_STATE_MIN || x->state > DUSK_FAIL_STATE_MAX)
+      return dusk_error_set(r->err, DUSK_ETYPE,
+                            "TASK_FAILED quote run %u: state %u is not a "
+                            "tokenizer state (%d-%d)",
+                            i, x->state, DUSK_FAIL_STATE_MIN,
+                            DUSK_FAIL_STATE_MAX);
     if (x->first > x->last)
       return dusk_error_set(r->err, DUSK_ETYPE,
                             "TASK_FAILED quote run %u: first %llu after "
@@ -374,6 +380,22 @@ static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
                             i, (unsigned long long)x->first,
                             (unsigned long long)x->last);
   }
+  CK(rd_str_array(r, "mixed", &m->nmixed, &m->mixed));
+  if ((m->reason == DUSK_FAIL_MIXED) != (m->nmixed > 0))
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_FAILED reason %u: mixed columns are required "
+                          "for reason %d (mixed) and refused for any other",
+                          m->reason, DUSK_FAIL_MIXED);
+  if (m->nmixed > DUSK_FAIL_MIXED_MAX)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "TASK_FAILED field 'mixed': %u columns exceeds %d",
+                          m->nmixed, DUSK_FAIL_MIXED_MAX);
+  for (uint32_t i = 0; i < m->nmixed; i++)
+    if (m->mixed[i].len == 0 || m->mixed[i].len > DUSK_FAIL_COLUMN_MAX)
+      return dusk_error_set(r->err, DUSK_ETYPE,
+                            "TASK_FAILED mixed column %u: %zu bytes, not "
+                            "1..%d",
+                            i, m->mixed[i].len, DUSK_FAIL_COLUMN_MAX);
   return 0;
 }
 
@@ -639,7 +661,7 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint64(pk, m->u.task_done.run_us);
   case DUSK_MSG_TASK_FAILED: {
     const dusk_msg_task_failed *x = &m->u.task_failed;
-    PK(msgpack_pack_array(pk, 7));
+    PK(msgpack_pack_array(pk, 8));
     PK(msgpack_pack_uint64(pk, x->id));
     PK(msgpack_pack_uint32(pk, x->reason));
     PK(msgpack_pack_uint64(pk, x->dep));
@@ -651,9 +673,11 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
       PK(msgpack_pack_array(pk, 3));
       PK(msgpack_pack_uint64(pk, x->quotes[i].first));
       PK(msgpack_pack_uint64(pk, x->quotes[i].last));
-      PK(x->quotes[i].in_quotes ? msgpack_pack_true(pk)
-                                : msgpack_pack_false(pk));
+      PK(msgpack_pack_uint8(pk, x->quotes[i].state));
     }
+    PK(msgpack_pack_array(pk, x->nmixed));
+    for (uint32_t i = 0; i < x->nmixed; i++)
+      PK(pk_str(pk, x->mixed[i]));
     return 0;
   }
   case DUSK_MSG_RELEASE:

@@ -151,22 +151,34 @@ enum {
   DUSK_FAIL_CANCELED = 4,    /* released while running */
   DUSK_FAIL_WIDEN = 5,       /* a value needs a wider column type than the
                                 one the query read it as: column, type */
-  DUSK_FAIL_QUOTES = 6       /* ranges guessed their starting quote state
-                                wrong: quotes holds the right states */
+  DUSK_FAIL_QUOTES = 6,      /* ranges guessed their starting tokenizer
+                                state wrong: quotes holds the right states */
+  DUSK_FAIL_MIXED = 7        /* a fillna met a null in columns it fills with
+                                another kind of value: mixed lists them (the
+                                scheduler reruns with them as pandas' object
+                                columns, or refuses) */
 };
 
 /* Bytes of a column name in a failure: the plan's own limit on names. */
 #define DUSK_FAIL_COLUMN_MAX 65536
 
-/* Ranges first..last (of the same file, by scan index) start inside quotes
- * when in_quotes, else outside. */
+/* Columns a DUSK_FAIL_MIXED may list: the plan's own limit on columns. */
+#define DUSK_FAIL_MIXED_MAX 65536
+
+/* The tokenizer states a quote run may carry: df/csvscan.h's dusk_csv_state
+ * FIELD_START (1) .. QUOTE_IN_QUOTES (4); the decoder refuses any other. */
+#define DUSK_FAIL_STATE_MIN 1
+#define DUSK_FAIL_STATE_MAX 4
+
+/* Ranges first..last (of the same file, by scan index) start in tokenizer
+ * state `state` (a dusk_csv_state, DUSK_FAIL_STATE_MIN..MAX). */
 typedef struct dusk_quote_run {
   uint64_t first, last; /* first <= last */
-  bool in_quotes;
+  uint8_t state;
 } dusk_quote_run;
 
 /* The typed fields are set for their reason only and are empty (empty
- * column, type 0, no quote runs) for every other; the decoder refuses
+ * column, type 0, no quote runs, no mixed columns) for every other; the decoder refuses
  * anything else.  message is for a person in every case. */
 typedef struct dusk_msg_task_failed {
   uint64_t id;
@@ -178,6 +190,9 @@ typedef struct dusk_msg_task_failed {
                         non-zero */
   uint32_t nquotes;  /* QUOTES: at least one run */
   dusk_quote_run *quotes;
+  uint32_t nmixed;   /* MIXED: 1..DUSK_FAIL_MIXED_MAX columns, each
+                        1..DUSK_FAIL_COLUMN_MAX bytes */
+  dusk_slice *mixed;
 } dusk_msg_task_failed;
 
 /* Scheduler -> worker: forget these results; cancel these tasks if queued or

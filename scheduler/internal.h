@@ -18,12 +18,15 @@ enum { T_WAITING, T_READY, T_PROCESSING, T_MEMORY, T_ERRED, T_RELEASED };
 /* A failure the query layer acts on: a TASK_FAILED's typed fields, kept
  * whole (a query never parses them back out of the message). */
 typedef struct sched_failure {
-  uint32_t reason;        /* DUSK_FAIL_WIDEN or DUSK_FAIL_QUOTES */
+  uint32_t reason;        /* DUSK_FAIL_WIDEN, _QUOTES or _MIXED */
   uint8_t type;           /* WIDEN: the dusk_type the column needs */
   char *column;           /* WIDEN: the column, NUL-terminated copy */
   size_t column_len;      /* its bytes, without the NUL */
   dusk_quote_run *quotes; /* QUOTES: the right states, by range */
   uint32_t nquotes;
+  char **mixed;           /* MIXED: the columns, NUL-terminated copies */
+  size_t *mixed_len;      /* their bytes, without the NUL */
+  uint32_t nmixed;
 } sched_failure;
 
 typedef struct sched_client sched_client;

@@ -8,14 +8,16 @@
  *             (with the closest name), aggregates that do not apply, ill-
  *             typed filters - a clear error at submit time;
  *   running   lower into one df_scan per byte range, a df_combine tree and
- *             a df_final, submitted like any graph of the client's;
+ *             a df_final, submitted like any graph of the client's (to_csv
+ *             first counts every range's rows: add_scans' count stage);
  *   redoing   when the final task fails with reason DUSK_FAIL_WIDEN (a
- *             value needs a wider type than the sample showed) or
- *             DUSK_FAIL_QUOTES (ranges guessed their starting quote state
- *             wrong), the query widens the column or records the right
- *             states, from the failure's typed fields, and runs again.
- *             Both converge: types only widen, and quote states become
- *             known.
+ *             value needs a wider type than the sample showed),
+ *             DUSK_FAIL_QUOTES (ranges guessed their starting tokenizer
+ *             state wrong) or DUSK_FAIL_MIXED (a fillna mixes kinds of
+ *             values in columns), the query widens the column, records
+ *             the right states or marks the columns mixed, from the
+ *             failure's typed fields, and runs again.  All converge: types
+ *             only widen, states become known, columns only become mixed.
  * Then the client gets a KEY_STATE for its query key, as for a task. */
 #include "internal.h"
 
@@ -52,12 +54,14 @@ typedef struct qleaf {
   size_t ncols;
   dusk_type *types;  /* per header column: inferred, then overridden */
   uint8_t *needed;   /* per header column: read by the query */
+  uint8_t *sample_null; /* per header column: the sample held a null */
 } qleaf;
 
-/* Ranges first..last (same file) start in the given quote state. */
+/* Ranges first..last (same file) start in the given tokenizer state
+ * (dusk_csv_state). */
 typedef struct qstate {
   uint64_t first, last;
-  int in_quotes;
+  int state;
 } qstate;
 
 enum { Q_SAMPLING, Q_RUNNING, Q_DONE };
@@ -79,6 +83,13 @@ struct sched_query {
   char final_key[96];
   qstate *quotes;
   size_t nquotes;
+  /* Columns a fillna mixes (plan.h, mixed): known to meet a null there
+   * (DUSK_FAIL_MIXED, or the sample), and, while checking, the string columns
+   * that might mix whose use would then be refused ("sensitive"). */
+  char **mixed;
+  size_t nmixed;
+  char **sensitive;
+  size_t nsensitive;
   sched_query *next_due; /* in s->queries_due */
   int due;
   /* Copied from the configuration for the sampling thread. */
@@ -104,9 +115,16 @@ static void query_free(sched_query *q) {
     free(lf->header);
     free(lf->types);
     free(lf->needed);
+    free(lf->sample_null);
   }
   free(q->leaves);
   free(q->quotes);
+  for (size_t i = 0; i < q->nmixed; i++)
+    free(q->mixed[i]);
+  free(q->mixed);
+  for (size_t i = 0; i < q->nsensitive; i++)
+    free(q->sensitive[i]);
+  free(q->sensitive);
   dusk_plan_free(q->plan);
   dusk_plan_free(q->original);
   free(q->key);
@@ -193,8 +211,10 @@ static int on_sample(void *arg, dusk_batch *b) {
       const char *v = b->arena + col->str_off[r];
       size_t len = col->str_len[r];
       dusk_type t;
-      if (!col->valid[r] || dusk_field_is_na(v, len))
+      if (!col->valid[r] || dusk_field_is_na(v, len)) {
+        lf->sample_null[c] = 1;
         continue;
+      }
       t = dusk_field_infer(v, len);
       lf->types[c] = lf->types[c] == DUSK_TYPE_NULL
                          ? t
@@ -260,6 +280,7 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
   }
   lf->types = dusk_xcalloc(lf->ncols, sizeof *lf->types);
   lf->needed = dusk_xcalloc(lf->ncols, 1);
+  lf->sample_null = dusk_xcalloc(lf->ncols, 1);
   /* Sample the first rows of the first non-empty file. */
   for (size_t f = 0; f < lf->nfiles; f++) {
     qfile *qf = &lf->files[f];
@@ -339,18 +360,33 @@ static void sample_work(uv_work_t *w) {
 
 /* ---- checking ------------------------------------------------------------ */
 
+/* A column that a fillna filled with another kind of value: pandas holds
+ * it as an object column of two kinds, which dusk holds as text (plan.h,
+ * mixed).  What pandas allows on such a column and what it refuses is not
+ * what a string column allows, so the uses that differ are refused. */
+enum {
+  MIX_NONE = 0,
+  MIX_STR,     /* mixed, strings among the kinds (numbers and "N") */
+  MIX_NUMBOOL, /* mixed numbers and bools (1.0 and True) */
+  MIX_MAYBE    /* a string column filled with a number: mixed if a null
+                  meets the fill (not known yet) */
+};
+
 /* The columns visible at a plan node, with their types. */
 typedef struct schema {
   size_t n;
   char **names; /* borrowed */
   dusk_type *types;
+  uint8_t *mix; /* per column, MIX_*; NULL: none */
 } schema;
 
 static void schema_free(schema *sc) {
   free(sc->names);
   free(sc->types);
+  free(sc->mix);
   sc->names = NULL;
   sc->types = NULL;
+  sc->mix = NULL;
   sc->n = 0;
 }
 
@@ -420,10 +456,112 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
+static int name_in(char *const *v, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(v[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+static void add_name(char ***v, size_t *n, const char *name) {
+  if (name_in(*v, *n, name))
+    return;
+  *v = dusk_xrealloc(*v, (*n + 1) * sizeof **v);
+  (*v)[(*n)++] = dusk_xstrdup(name);
+}
+
+static void free_names(char ***v, size_t *n) {
+  for (size_t i = 0; i < *n; i++)
+    free((*v)[i]);
+  free(*v);
+  *v = NULL;
+  *n = 0;
+}
+
+/* A use of column j that pandas makes differently on an object column of
+ * two kinds of values (a comparison, a groupby key, value_counts, min,
+ * max, nunique, sum, mean): refused on a mixed column; on one that may
+ * mix, noted, so that its fill reports the first null it meets. */
+static int mixed_use(sched_query *q, const schema *sc, int j, const char *where,
+                     const char *doing, dusk_error *err) {
+  uint8_t m = sc->mix != NULL ? sc->mix[j] : MIX_NONE;
+  if (m == MIX_MAYBE)
+    add_name(&q->sensitive, &q->nsensitive, sc->names[j]);
+  if (m != MIX_STR && m != MIX_NUMBOOL)
+    return 0;
+  return dusk_error_set(err, DUSK_ETYPE,
+                        "%s: column '%s' holds %s after fillna, which pandas "
+                        "keeps as an object column; %s is not supported",
+                        where, sc->names[j],
+                        m == MIX_STR ? "strings and values of another kind"
+                                     : "both numbers and bools",
+                        doing);
+}
+
+/* "min of it", ... for mixed_use. */
+static const char *agg_doing(dusk_agg_fn fn) {
+  switch (fn) {
+  case DUSK_AGG_SUM:
+    return "its sum";
+  case DUSK_AGG_MEAN:
+    return "its mean";
+  case DUSK_AGG_MIN:
+    return "its min";
+  case DUSK_AGG_MAX:
+    return "its max";
+  case DUSK_AGG_NUNIQUE:
+    return "its nunique";
+  default:
+    return "aggregating it";
+  }
+}
+
+/* The columns of a query() expression that it compares or computes with
+ * (not those it only asks isnull()/notnull() of) go through mixed_use. */
+static int expr_mixed(sched_query *q, const schema *sc, const dusk_expr *e,
+                      int only_nulls, dusk_error *err) {
+  int rc, j;
+  if (e == NULL)
+    return 0;
+  if (e->kind == DUSK_EXPR_COLUMN) {
+    if (only_nulls || (j = schema_find(sc, e->name)) < 0)
+      return 0;
+    return mixed_use(q, sc, j, "query", "comparing or computing with it", err);
+  }
+  rc = expr_mixed(q, sc, e->a,
+                  e->kind == DUSK_EXPR_ISNULL || e->kind == DUSK_EXPR_NOTNULL,
+                  err);
+  return rc != 0 ? rc : expr_mixed(q, sc, e->b, 0, err);
+}
+
+/* Whether the sample saw a null in column name below p, with no step in
+ * between that could drop that row or fill it: then a fill of it meets a
+ * null for sure. */
+static int sample_saw_null(sched_query *q, const dusk_plan *p,
+                           const char *name) {
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    qleaf *lf = leaf_of(q, p);
+    for (size_t c = 0; lf && c < lf->ncols; c++)
+      if (strcmp(lf->header[c], name) == 0)
+        return lf->sample_null[c];
+    return 0;
+  }
+  if (p->kind == DUSK_PLAN_QUERY || p->kind == DUSK_PLAN_FILLNA)
+    return 0;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (sample_saw_null(q, p->inputs[i], name))
+      return 1;
+  return 0;
+}
+
 /* Replaces a groupby's "every column" aggregates by one per column, as
  * pandas would compute them: count/min/max/nunique over every non-key
- * column, sum/mean over the numeric ones. */
-static int expand_aggs(dusk_plan *g, const schema *sc, dusk_error *err) {
+ * column, sum/mean over the numeric ones.  Of a mixed column (MIX_*),
+ * pandas 1.5 leaves out min and max when strings are among its values
+ * (comparing them fails: a "nuisance" column); the rest go through
+ * mixed_use. */
+static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
+                       dusk_error *err) {
   size_t n = 0, cap = 0;
   dusk_agg *out = NULL;
   for (size_t a = 0; a < g->naggs; a++) {
@@ -446,6 +584,18 @@ static int expand_aggs(dusk_plan *g, const schema *sc, dusk_error *err) {
       if ((ag->fn == DUSK_AGG_SUM || ag->fn == DUSK_AGG_MEAN) &&
           !is_numeric(sc->types[c]))
         continue;
+      if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
+          sc->mix != NULL && sc->mix[c] == MIX_STR)
+        continue;
+      if (ag->fn != DUSK_AGG_COUNT) {
+        int rc = mixed_use(q, sc, (int)c, "groupby", agg_doing(ag->fn), err);
+        if (rc != 0) {
+          for (size_t i = 0; i < n; i++)
+            free(out[i].column);
+          free(out);
+          return rc;
+        }
+      }
       if (n == cap) {
         cap = cap ? cap * 2 : 8;
         out = dusk_xrealloc(out, cap * sizeof *out);
@@ -482,7 +632,7 @@ static const char *concat_input_name(sched_query *q, const dusk_plan *p) {
 /* Walks p bottom-up computing its schema into *out. */
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
-  schema in = {0, NULL, NULL};
+  schema in = {0, NULL, NULL, NULL};
   int rc;
   memset(out, 0, sizeof *out);
   if (p->kind == DUSK_PLAN_READ_CSV) {
@@ -493,7 +643,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       for (size_t c = 0; c < lf->ncols; c++)
         found |= strcmp(lf->header[c], p->csv.usecols[u]) == 0;
       if (!found) {
-        schema hs = {lf->ncols, lf->header, lf->types};
+        schema hs = {lf->ncols, lf->header, lf->types, NULL};
         return unknown_column(&hs, p->csv.usecols[u], "read_csv usecols",
                               err);
       }
@@ -506,13 +656,14 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           found = 1;
         }
       if (!found) {
-        schema hs = {lf->ncols, lf->header, lf->types};
+        schema hs = {lf->ncols, lf->header, lf->types, NULL};
         return unknown_column(&hs, p->csv.dtypes[d].column, "read_csv dtype",
                               err);
       }
     }
     out->names = dusk_xcalloc(lf->ncols + 1, sizeof *out->names);
     out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
+    out->mix = dusk_xcalloc(lf->ncols + 1, sizeof *out->mix);
     for (size_t c = 0; c < lf->ncols; c++) {
       int use = p->csv.nusecols == 0;
       for (size_t u = 0; u < p->csv.nusecols; u++)
@@ -558,6 +709,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           return rc;
         }
         out->types[c] = dusk_type_common(out->types[c], sub.types[j]);
+        if (out->mix[c] == MIX_NONE || out->mix[c] == MIX_MAYBE)
+          out->mix[c] = sub.mix[j] != MIX_NONE ? sub.mix[j] : out->mix[c];
       }
       schema_free(&sub);
     }
@@ -576,19 +729,36 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   switch (p->kind) {
   case DUSK_PLAN_FILLNA:
+    /* A fill of another kind than the column's values (a string into
+     * numbers, a number into strings, ...) gives pandas an object column
+     * of two kinds, but only if it meets a null: a column without one
+     * keeps its dtype.  So such a column is mixed (text, MIX_STR or
+     * MIX_NUMBOOL) once a null is known to meet the fill (the sample
+     * shows one, or a scan reported one: DUSK_FAIL_MIXED); until then a
+     * number or bool column keeps its type and its scans report the first
+     * null, and a string column, text either way, is MIX_MAYBE (its scans
+     * report only if a use would differ, settle_mixed). */
+    free_names(&p->mixed, &p->nmixed);
     for (size_t f = 0; f < p->nfills; f++) {
       const dusk_value *v = &p->fills[f].value;
       for (size_t c = 0; c < in.n; c++) {
         if (p->fills[f].column && strcmp(p->fills[f].column, in.names[c]))
           continue;
-        if (v->type == DUSK_TYPE_STRING && in.types[c] != DUSK_TYPE_STRING) {
-          if (p->fills[f].column == NULL)
-            continue; /* pandas would mix types; numeric columns keep nulls */
-          rc = dusk_error_set(err, DUSK_ETYPE,
-                              "fillna: cannot fill %s column '%s' with a "
-                              "string",
-                              dusk_type_name(in.types[c]), in.names[c]);
-          goto out;
+        if (dusk_plan_fill_mixes(in.types[c], v->type)) {
+          int strings =
+              in.types[c] == DUSK_TYPE_STRING || v->type == DUSK_TYPE_STRING;
+          if (!name_in(q->mixed, q->nmixed, in.names[c]) &&
+              sample_saw_null(q, p->inputs[0], in.names[c]))
+            add_name(&q->mixed, &q->nmixed, in.names[c]);
+          if (name_in(q->mixed, q->nmixed, in.names[c])) {
+            add_name(&p->mixed, &p->nmixed, in.names[c]);
+            in.types[c] = DUSK_TYPE_STRING;
+            in.mix[c] = strings ? MIX_STR : MIX_NUMBOOL;
+          } else if (in.types[c] == DUSK_TYPE_STRING) {
+            add_name(&p->mixed, &p->nmixed, in.names[c]);
+            in.mix[c] = MIX_MAYBE;
+          }
+          continue;
         }
         if (v->type == DUSK_TYPE_FLOAT64 && in.types[c] == DUSK_TYPE_INT64) {
           /* Like pandas, filling ints with a float makes a float column. */
@@ -603,8 +773,16 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     }
     break;
   case DUSK_PLAN_QUERY: {
-    dusk_type t = dusk_expr_type(p->expr, (const char *const *)in.names,
-                                 in.types, in.n, err);
+    dusk_type t;
+    if (expr_mixed(q, &in, p->expr, 0, err) != 0) {
+      char why[DUSK_ERROR_MESSAGE_MAX];
+      memcpy(why, err->message, sizeof why);
+      rc = dusk_error_set(err, DUSK_ETYPE, "query(\"%.200s\"): %s",
+                          p->expr_text ? p->expr_text : "", why);
+      goto out;
+    }
+    t = dusk_expr_type(p->expr, (const char *const *)in.names, in.types, in.n,
+                       err);
     if (t == DUSK_TYPE_NULL) {
       char why[DUSK_ERROR_MESSAGE_MAX];
       memcpy(why, err->message, sizeof why);
@@ -627,6 +805,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     sel.n = p->ncolumns;
     sel.names = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.names);
     sel.types = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.types);
+    sel.mix = dusk_xcalloc(p->ncolumns + 1, sizeof *sel.mix);
     for (size_t c = 0; c < p->ncolumns; c++) {
       int j = schema_find(&in, p->columns[c]);
       if (j < 0) {
@@ -636,6 +815,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       }
       sel.names[c] = in.names[j];
       sel.types[c] = in.types[j];
+      sel.mix[c] = in.mix[j];
       mark_needed(q, p, p->columns[c]);
     }
     schema_free(&in);
@@ -644,13 +824,16 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   case DUSK_PLAN_GROUPBY:
     for (size_t k = 0; k < p->ncolumns; k++) {
-      if (schema_find(&in, p->columns[k]) < 0) {
+      int j = schema_find(&in, p->columns[k]);
+      if (j < 0) {
         rc = unknown_column(&in, p->columns[k], "groupby", err);
         goto out;
       }
+      if ((rc = mixed_use(q, &in, j, "groupby", "grouping by it", err)) != 0)
+        goto out;
       mark_needed(q, p, p->columns[k]);
     }
-    if ((rc = expand_aggs(p, &in, err)) != 0)
+    if ((rc = expand_aggs(q, p, &in, err)) != 0)
       goto out;
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
@@ -660,6 +843,10 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
         rc = unknown_column(&in, p->aggs[a].column, "groupby aggregate", err);
         goto out;
       }
+      if (p->aggs[a].fn != DUSK_AGG_COUNT && p->aggs[a].fn != DUSK_AGG_SIZE &&
+          (rc = mixed_use(q, &in, j, "groupby", agg_doing(p->aggs[a].fn),
+                          err)) != 0)
+        goto out;
       if ((p->aggs[a].fn == DUSK_AGG_SUM || p->aggs[a].fn == DUSK_AGG_MEAN) &&
           !is_numeric(in.types[j])) {
         rc = dusk_error_set(err, DUSK_ETYPE,
@@ -671,13 +858,34 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       mark_needed(q, p, p->aggs[a].column);
     }
     break;
-  case DUSK_PLAN_VALUE_COUNTS:
-    if (schema_find(&in, p->columns[0]) < 0) {
+  case DUSK_PLAN_VALUE_COUNTS: {
+    int j = schema_find(&in, p->columns[0]);
+    if (j < 0) {
       rc = unknown_column(&in, p->columns[0], "value_counts", err);
       goto out;
     }
+    if ((rc = mixed_use(q, &in, j, "value_counts", "counting its values",
+                        err)) != 0)
+      goto out;
     mark_needed(q, p, p->columns[0]);
     break;
+  }
+  case DUSK_PLAN_DESCRIBE: {
+    /* pandas describes the number columns, or, when there is none, every
+     * column as text (count, unique, top, freq), which dusk does not. */
+    int numbers = 0;
+    for (size_t c = 0; c < in.n; c++)
+      numbers |=
+          in.types[c] == DUSK_TYPE_INT64 || in.types[c] == DUSK_TYPE_FLOAT64;
+    if (!numbers) {
+      rc = dusk_error_set(err, DUSK_ETYPE,
+                          "describe: no number column (pandas would then "
+                          "describe the text columns: count, unique, top, "
+                          "freq); that is not supported");
+      goto out;
+    }
+    break;
+  }
   case DUSK_PLAN_TO_CSV:
     if (p->dir == NULL || p->dir[0] == '\0') {
       rc = dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
@@ -699,6 +907,38 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
 out:
   schema_free(&in);
   return rc;
+}
+
+/* After a check: a string column that may mix (MIX_MAYBE) stays text
+ * either way, so its fill need not report a null, unless a use of the
+ * column would then be refused (q->sensitive): such a fill leaves its
+ * plan's mixed list, and its scans report the first null (DUSK_FAIL_MIXED). */
+static void settle_mixed(sched_query *q, dusk_plan *p) {
+  if (p->kind == DUSK_PLAN_FILLNA) {
+    size_t w = 0;
+    for (size_t i = 0; i < p->nmixed; i++) {
+      if (!name_in(q->mixed, q->nmixed, p->mixed[i]) &&
+          name_in(q->sensitive, q->nsensitive, p->mixed[i])) {
+        free(p->mixed[i]);
+        continue;
+      }
+      p->mixed[w++] = p->mixed[i];
+    }
+    p->nmixed = w;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    settle_mixed(q, p->inputs[i]);
+}
+
+/* Checks the whole plan (check_node from the root, then settle_mixed). */
+static int check_plan(sched_query *q, dusk_error *err) {
+  schema root;
+  free_names(&q->sensitive, &q->nsensitive);
+  if (check_node(q, q->plan, 1, &root, err) != 0)
+    return err->code ? err->code : DUSK_EINVAL;
+  schema_free(&root);
+  settle_mixed(q, q->plan);
+  return 0;
 }
 
 /* ---- lowering ------------------------------------------------------------ */
@@ -771,7 +1011,8 @@ static dusk_plan *fragment(sched_query *q, qleaf *lf) {
   return frag;
 }
 
-/* Runs are kept sorted and disjoint: a binary search finds a range's. */
+/* Runs are kept sorted and disjoint: a binary search finds a range's.
+ * DUSK_CSV_GUESS when the state is not known (the scan guesses). */
 static int known_quote_state(const sched_query *q, uint64_t index) {
   size_t lo = 0, hi = q->nquotes;
   while (lo < hi) {
@@ -782,8 +1023,8 @@ static int known_quote_state(const sched_query *q, uint64_t index) {
       hi = mid;
   }
   if (lo < q->nquotes && q->quotes[lo].first <= index)
-    return q->quotes[lo].in_quotes;
-  return 0;
+    return q->quotes[lo].state;
+  return DUSK_CSV_GUESS;
 }
 
 static int cmp_qstate(const void *x, const void *y) {
@@ -798,8 +1039,9 @@ typedef struct specs {
   dusk_df_op *ops; /* per spec: the op its name denotes */
   dusk_buf *bufs;  /* args and keys, one per spec slot */
   char **keys;
+  size_t **depidx; /* per spec: indices of the specs it depends on */
+  size_t *ndepidx;
   dusk_slice *deps;
-  size_t ndeps, capdeps;
 } specs;
 
 static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
@@ -810,10 +1052,14 @@ static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
     sp->ops = dusk_xrealloc(sp->ops, sp->cap * sizeof *sp->ops);
     sp->bufs = dusk_xrealloc(sp->bufs, sp->cap * sizeof *sp->bufs);
     sp->keys = dusk_xrealloc(sp->keys, sp->cap * sizeof *sp->keys);
+    sp->depidx = dusk_xrealloc(sp->depidx, sp->cap * sizeof *sp->depidx);
+    sp->ndepidx = dusk_xrealloc(sp->ndepidx, sp->cap * sizeof *sp->ndepidx);
   }
   memset(&sp->t[sp->n], 0, sizeof sp->t[0]);
   sp->keys[sp->n] = dusk_xstrdup(key);
   sp->bufs[sp->n] = *args;
+  sp->depidx[sp->n] = NULL;
+  sp->ndepidx[sp->n] = 0;
   sp->t[sp->n].key.ptr = sp->keys[sp->n];
   sp->t[sp->n].key.len = strlen(key);
   sp->ops[sp->n] = op;
@@ -822,38 +1068,99 @@ static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
   return sp->n++;
 }
 
+/* Spec idx depends on the n specs in deps (copied). */
+static void set_deps(specs *sp, size_t idx, const size_t *deps, size_t n) {
+  sp->depidx[idx] = dusk_xmalloc((n ? n : 1) * sizeof **sp->depidx);
+  memcpy(sp->depidx[idx], deps, n * sizeof *deps);
+  sp->ndepidx[idx] = n;
+}
+
 static void specs_free(specs *sp) {
   for (size_t i = 0; i < sp->n; i++) {
     dusk_buf_destroy(&sp->bufs[i]);
     free(sp->keys[i]);
+    free(sp->depidx[i]);
   }
   free(sp->t);
   free(sp->ops);
   free(sp->bufs);
   free(sp->keys);
+  free(sp->depidx);
+  free(sp->ndepidx);
   free(sp->deps);
 }
 
-static void lower_and_submit(sched_query *q) {
-  uint64_t t0 = dusk_now_ns();
-  specs sp;
-  size_t *level = NULL, nlevel = 0, cap_level = 0;
-  uint64_t file_ordinal = 0;
-  dusk_buf tail_args;
-  char key[160];
-  size_t **depidx = NULL; /* per spec: indices of its inputs */
-  size_t *ndepidx = NULL;
-  dusk_msg_submit m;
-  dusk_slice want;
-  size_t fanin = (size_t)q->s->cfg.combine_fanin;
+/* Appends idx to a growing list of spec indices. */
+static void push_index(size_t **list, size_t *n, size_t *cap, size_t idx) {
+  if (*n == *cap) {
+    *cap = *cap ? *cap * 2 : 64;
+    *list = dusk_xrealloc(*list, *cap * sizeof **list);
+  }
+  (*list)[(*n)++] = idx;
+}
 
-  memset(&sp, 0, sizeof sp);
-  dusk_buf_init(&tail_args);
-  q->attempt++;
-  /* Scans: one per byte range of every file, files in plan order. */
+/* A combine tree of fan-in fanin (at least 2) over the nlevel specs in
+ * level (which it overwrites), ending in one spec keyed last_key running
+ * last_op; every node gets tail_args.  Returns the last spec's index. */
+static size_t add_combine_tree(specs *sp, size_t *level, size_t nlevel,
+                               size_t fanin, const dusk_buf *tail_args,
+                               const char *prefix, const char *last_key,
+                               dusk_df_op last_op) {
+  char key[192];
+  for (int round = 0;; round++) {
+    size_t next = 0;
+    int last = nlevel <= fanin;
+    for (size_t i = 0; i < nlevel; i += fanin, next++) {
+      size_t n = nlevel - i < fanin ? nlevel - i : fanin;
+      dusk_buf args;
+      size_t idx;
+      dusk_buf_init(&args);
+      dusk_xcheck(dusk_buf_append(&args, tail_args->data, tail_args->len));
+      if (last)
+        snprintf(key, sizeof key, "%s", last_key);
+      else
+        snprintf(key, sizeof key, "%s/combine-%d-%zu", prefix, round, next);
+      idx = add_spec(sp, key, last ? last_op : DUSK_DF_COMBINE, &args);
+      set_deps(sp, idx, level + i, n);
+      level[next] = idx;
+    }
+    nlevel = next;
+    if (last)
+      return level[0];
+  }
+}
+
+/* The plan of a to_csv query's counting scans: len() of the leaf's file,
+ * reading no column (rows are counted as every scan counts them). */
+static dusk_plan *count_fragment(qleaf *lf) {
+  dusk_plan *leaf = clone_node(lf->node), *len;
+  for (size_t u = 0; u < leaf->csv.nusecols; u++)
+    free(leaf->csv.usecols[u]);
+  free(leaf->csv.usecols);
+  for (size_t d = 0; d < leaf->csv.ndtypes; d++)
+    free(leaf->csv.dtypes[d].column);
+  free(leaf->csv.dtypes);
+  leaf->csv.usecols = dusk_xcalloc(1, sizeof *leaf->csv.usecols);
+  leaf->csv.dtypes = dusk_xcalloc(1, sizeof *leaf->csv.dtypes);
+  leaf->csv.nusecols = leaf->csv.ndtypes = 0;
+  if ((len = dusk_plan_len(leaf)) == NULL)
+    dusk_xoom();
+  return len;
+}
+
+/* One df_scan per byte range of every file, files in plan order: with
+ * count set, the counting scans of a to_csv query (key ".../count-f-k",
+ * plan count_fragment), else the query's own (".../scan-f-k"), each
+ * depending on `after` unless it is SIZE_MAX.  Their indices go to
+ * *level; *multi is set when a file has more than one range. */
+static void add_scans(sched_query *q, specs *sp, int count, size_t after,
+                      size_t **level, size_t *nlevel, size_t *cap_level,
+                      dusk_buf *tail_args, int *multi) {
+  uint64_t file_ordinal = 0;
+  char key[192];
   for (size_t l = 0; l < q->nleaves; l++) {
     qleaf *lf = &q->leaves[l];
-    dusk_plan *frag = fragment(q, lf);
+    dusk_plan *frag = count ? count_fragment(lf) : fragment(q, lf);
     dusk_buf plan_bytes;
     dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     uint64_t bs = lf->node->csv.blocksize > 0
@@ -864,7 +1171,7 @@ static void lower_and_submit(sched_query *q) {
       dusk_xoom();
     dusk_xcheck(dusk_plan_encode(frag, &plan_bytes));
     if (l == 0)
-      dusk_xcheck(dusk_plan_encode(frag, &tail_args));
+      dusk_xcheck(dusk_plan_encode(frag, tail_args));
     dusk_plan_free(frag);
     for (size_t c = 0; c < lf->ncols; c++) {
       header[c].ptr = lf->header[c];
@@ -876,6 +1183,7 @@ static void lower_and_submit(sched_query *q) {
       do {
         dusk_scan_args a;
         dusk_buf args;
+        size_t idx;
         uint64_t end = (start / bs + 1) * bs;
         if (end > qf->size || qf->size <= start)
           end = qf->size > start ? qf->size : start;
@@ -889,71 +1197,87 @@ static void lower_and_submit(sched_query *q) {
         a.data_start = qf->data_start;
         a.file_size = qf->size;
         a.index = (file_ordinal << 32) | k;
-        a.start_in_quotes = known_quote_state(q, a.index);
+        a.start_state = (uint8_t)known_quote_state(q, a.index);
         a.nheader = (uint32_t)lf->ncols;
         a.header = header;
         a.max_field = q->max_field;
         dusk_buf_init(&args);
         dusk_xcheck(dusk_scan_args_encode(&a, &args));
-        snprintf(key, sizeof key, "%s/scan-%" PRIu64 "-%" PRIu64,
-                 q->final_key, file_ordinal, k);
-        if (nlevel == cap_level) {
-          cap_level = cap_level ? cap_level * 2 : 64;
-          level = dusk_xrealloc(level, cap_level * sizeof *level);
-        }
-        level[nlevel++] = add_spec(&sp, key, DUSK_DF_SCAN, &args);
+        snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,
+                 count ? "count" : "scan", file_ordinal, k);
+        idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
+        if (after != SIZE_MAX)
+          set_deps(sp, idx, &after, 1);
+        push_index(level, nlevel, cap_level, idx);
         start = end;
         k++;
       } while (start < qf->size);
+      if (k > 1)
+        *multi = 1;
     }
     dusk_buf_destroy(&plan_bytes);
     free(header);
   }
-  /* A combine tree of fan-in fanin (at least 2), then the final step:
-   * fewer tasks than there are scans, so 2n + 2 slots hold every spec. */
-  depidx = dusk_xcalloc(2 * sp.n + 2, sizeof *depidx);
-  ndepidx = dusk_xcalloc(2 * sp.n + 2, sizeof *ndepidx);
-  for (int round = 0;; round++) {
-    size_t next = 0;
-    int last = nlevel <= fanin;
-    for (size_t i = 0; i < nlevel; i += fanin, next++) {
-      size_t n = nlevel - i < fanin ? nlevel - i : fanin;
-      dusk_buf args;
-      size_t idx;
-      dusk_buf_init(&args);
-      dusk_xcheck(dusk_buf_append(&args, tail_args.data, tail_args.len));
-      if (last)
-        snprintf(key, sizeof key, "%s", q->final_key);
-      else
-        snprintf(key, sizeof key, "%s/combine-%d-%zu", q->final_key, round,
-                 next);
-      idx = add_spec(&sp, key, last ? DUSK_DF_FINAL : DUSK_DF_COMBINE, &args);
-      depidx[idx] = dusk_xmalloc(n * sizeof **depidx);
-      ndepidx[idx] = n;
-      for (size_t j = 0; j < n; j++)
-        depidx[idx][j] = level[i + j];
-      level[next] = idx;
+}
+
+static void lower_and_submit(sched_query *q) {
+  uint64_t t0 = dusk_now_ns();
+  specs sp;
+  size_t *level = NULL, nlevel = 0, cap_level = 0, offsets = SIZE_MAX;
+  dusk_buf tail_args;
+  char prefix[160], key[192];
+  dusk_msg_submit m;
+  dusk_slice want;
+  int multi = 0;
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
+
+  memset(&sp, 0, sizeof sp);
+  dusk_buf_init(&tail_args);
+  q->attempt++;
+  if (q->plan->kind == DUSK_PLAN_TO_CSV) {
+    /* to_csv writes every row under its label, the row's number within
+     * its file (as head() and pandas label it), and a range's first label
+     * is the number of rows before it.  So a first stage counts the rows
+     * of every range (reading no column) and df_offsets, which checks
+     * those scans' quote states like df_final, hands each range its first
+     * label.  A file of one range needs no count. */
+    add_scans(q, &sp, 1, SIZE_MAX, &level, &nlevel, &cap_level, &tail_args,
+              &multi);
+    if (multi) {
+      snprintf(prefix, sizeof prefix, "%s/count", q->final_key);
+      snprintf(key, sizeof key, "%s/offsets", q->final_key);
+      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail_args,
+                                 prefix, key, DUSK_DF_OFFSETS);
+    } else {
+      for (size_t i = 0; i < sp.n; i++) {
+        dusk_buf_destroy(&sp.bufs[i]);
+        free(sp.keys[i]);
+        free(sp.depidx[i]);
+      }
+      sp.n = 0;
     }
-    nlevel = next;
-    if (last)
-      break;
+    nlevel = 0;
+    tail_args.len = 0;
   }
+  add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_args,
+            &multi);
+  add_combine_tree(&sp, level, nlevel, fanin, &tail_args, q->final_key,
+                   q->final_key, DUSK_DF_FINAL);
   /* Dependency slices point at the spec keys. */
   {
     size_t total = 0, at = 0;
     for (size_t i = 0; i < sp.n; i++)
-      if (sp.ops[i] != DUSK_DF_SCAN)
-        total += ndepidx[i];
+      total += sp.ndepidx[i];
     sp.deps = dusk_xcalloc(total + 1, sizeof *sp.deps);
     for (size_t i = 0; i < sp.n; i++) {
       sp.t[i].args.ptr = sp.bufs[i].data;
       sp.t[i].args.len = sp.bufs[i].len;
-      if (sp.ops[i] == DUSK_DF_SCAN)
+      if (sp.ndepidx[i] == 0)
         continue;
       sp.t[i].deps = &sp.deps[at];
-      sp.t[i].ndeps = (uint32_t)ndepidx[i];
-      for (size_t j = 0; j < ndepidx[i]; j++, at++)
-        sp.deps[at] = sp.t[depidx[i][j]].key;
+      sp.t[i].ndeps = (uint32_t)sp.ndepidx[i];
+      for (size_t j = 0; j < sp.ndepidx[i]; j++, at++)
+        sp.deps[at] = sp.t[sp.depidx[i][j]].key;
     }
   }
   memset(&m, 0, sizeof m);
@@ -977,11 +1301,6 @@ static void lower_and_submit(sched_query *q) {
         dusk__query_final(q->s, t);
     }
   }
-  for (size_t i = 0; i < sp.n; i++)
-    if (sp.ops[i] != DUSK_DF_SCAN)
-      free(depidx[i]);
-  free(depidx);
-  free(ndepidx);
   free(level);
   dusk_buf_destroy(&tail_args);
   specs_free(&sp);
@@ -997,7 +1316,6 @@ static void start_attempt(sched_query *q) {
 
 static void sample_done(uv_work_t *w, int status) {
   sched_query *q = w->data;
-  schema root;
   dusk_error err = {0};
   (void)status;
   if (q->c == NULL) { /* the client left meanwhile */
@@ -1011,11 +1329,10 @@ static void sample_done(uv_work_t *w, int status) {
   q->original = dusk_plan_clone(q->plan);
   if (q->original == NULL)
     dusk_xoom();
-  if (check_node(q, q->plan, 1, &root, &err) != 0) {
+  if (check_plan(q, &err) != 0) {
     fail_query(q, err.message);
     return;
   }
-  schema_free(&root);
   q->state = Q_RUNNING;
   start_attempt(q);
   dusk__query_flush(q->s);
@@ -1044,12 +1361,8 @@ static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
  * longer applies is an error (or, for "every column", leaves it out, as
  * pandas does). */
 static int recheck(sched_query *q, dusk_error *err) {
-  schema root;
   restore_aggs(q->plan, q->original);
-  if (check_node(q, q->plan, 1, &root, err) != 0)
-    return err->code ? err->code : DUSK_EINVAL;
-  schema_free(&root);
-  return 0;
+  return check_plan(q, err);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -1106,8 +1419,27 @@ static int handle_widen(sched_query *q, const sched_failure *f) {
   return changed;
 }
 
-/* Records the failure's quote states.  A later report covers ranges whose
- * state an earlier one fixed only if the state changed, so a new run
+/* Records that the failure's columns' fills meet a null (0 when all were
+ * known: a rerun would change nothing). */
+static int handle_mixed(sched_query *q, const sched_failure *f) {
+  int added = 0;
+  for (uint32_t i = 0; i < f->nmixed; i++) {
+    const char *col = f->mixed[i];
+    if (strlen(col) != f->mixed_len[i])
+      continue; /* a name no header can have */
+    if (!name_in(q->mixed, q->nmixed, col)) {
+      add_name(&q->mixed, &q->nmixed, col);
+      dusk_log(DUSK_LOG_INFO,
+               "query %s: column '%.200s' mixes kinds after fillna", q->key,
+               col);
+      added = 1;
+    }
+  }
+  return added;
+}
+
+/* Records the failure's tokenizer states.  A later report covers ranges
+ * whose state an earlier one fixed only if the state changed, so a new run
  * replaces any overlap with old ones. */
 static int handle_quotes(sched_query *q, const sched_failure *f) {
   for (uint32_t i = 0; i < f->nquotes; i++) {
@@ -1115,7 +1447,7 @@ static int handle_quotes(sched_query *q, const sched_failure *f) {
     size_t w = 0;
     run.first = f->quotes[i].first;
     run.last = f->quotes[i].last;
-    run.in_quotes = f->quotes[i].in_quotes;
+    run.state = f->quotes[i].state;
     /* Keep what the new run does not cover of the old runs. */
     {
       qstate *keep = dusk_xcalloc(2 * q->nquotes + 1, sizeof *keep);
@@ -1143,7 +1475,7 @@ static int handle_quotes(sched_query *q, const sched_failure *f) {
   }
   if (f->nquotes > 0)
     dusk_log(DUSK_LOG_INFO, "query %s: %" PRIu32 " runs of ranges start in "
-             "the other quote state", q->key, f->nquotes);
+             "another tokenizer state", q->key, f->nquotes);
   return f->nquotes > 0;
 }
 
@@ -1174,7 +1506,8 @@ static void query_outcome(sched_query *q, sched_task *t) {
   f = root->failure;
   if (q->attempt < q->s->cfg.query_attempts && f != NULL &&
       ((f->reason == DUSK_FAIL_WIDEN && handle_widen(q, f)) ||
-       (f->reason == DUSK_FAIL_QUOTES && handle_quotes(q, f)))) {
+       (f->reason == DUSK_FAIL_QUOTES && handle_quotes(q, f)) ||
+       (f->reason == DUSK_FAIL_MIXED && handle_mixed(q, f)))) {
     char old[96];
     dusk_error err = {0};
     snprintf(old, sizeof old, "%s", q->final_key);

@@ -441,7 +441,8 @@ static void release_waiter(dusk_scheduler *s, sched_task *dep) {
  * none. */
 static sched_failure *failure_new(const dusk_msg_task_failed *f) {
   sched_failure *x;
-  if (f->reason != DUSK_FAIL_WIDEN && f->reason != DUSK_FAIL_QUOTES)
+  if (f->reason != DUSK_FAIL_WIDEN && f->reason != DUSK_FAIL_QUOTES &&
+      f->reason != DUSK_FAIL_MIXED)
     return NULL;
   x = dusk_xcalloc(1, sizeof *x);
   x->reason = f->reason;
@@ -455,6 +456,15 @@ static sched_failure *failure_new(const dusk_msg_task_failed *f) {
     x->quotes = dusk_xcalloc(f->nquotes, sizeof *x->quotes);
     memcpy(x->quotes, f->quotes, f->nquotes * sizeof *x->quotes);
   }
+  x->nmixed = f->nmixed;
+  if (f->nmixed > 0) {
+    x->mixed = dusk_xcalloc(f->nmixed, sizeof *x->mixed);
+    x->mixed_len = dusk_xcalloc(f->nmixed, sizeof *x->mixed_len);
+    for (uint32_t i = 0; i < f->nmixed; i++) {
+      x->mixed[i] = dusk_xmemdup(f->mixed[i].ptr, f->mixed[i].len);
+      x->mixed_len[i] = f->mixed[i].len;
+    }
+  }
   return x;
 }
 
@@ -463,6 +473,10 @@ static void failure_free(sched_failure *f) {
     return;
   free(f->column);
   free(f->quotes);
+  for (uint32_t i = 0; i < f->nmixed; i++)
+    free(f->mixed[i]);
+  free(f->mixed);
+  free(f->mixed_len);
   free(f);
 }
 

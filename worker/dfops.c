@@ -7,7 +7,8 @@
  * moments.  Partials are tables whose layouts dftask.h names (and
  * hashagg.h for aggregates): len, head/collect rows, describe moments,
  * to_csv's files, and with every partial a ranges table of one row per
- * scanned range. */
+ * scanned range: the tokenizer state its scan started in and the state
+ * transfer of its bytes (csvscan.h), -1 when unknown. */
 #include "dfops.h"
 
 #include "csvscan.h"
@@ -32,7 +33,18 @@ typedef struct step {
   const dusk_plan *node;
   dusk_exprvec *expr; /* QUERY */
   int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
+  uint8_t *fill_how;  /* FILLNA: per batch column, a FILL_* */
 } step;
+
+/* What a FILLNA step does to a column (pandas' fillna on that dtype). */
+enum {
+  FILL_PLAIN = 0, /* fill where the value fits the column's type */
+  FILL_MIXED,     /* the column becomes text: values and fill as pandas
+                     writes them (plan.h, mixed) */
+  FILL_REPORT     /* a fill would mix kinds, and the scheduler assumed no
+                     null gets here: the first one fails the scan with
+                     DUSK_FAIL_MIXED */
+};
 
 typedef struct moments {
   int64_t n;
@@ -47,7 +59,9 @@ typedef struct pipeline {
   int terminal; /* root's dusk_plan_kind, or 0 for collect */
   size_t ncols;
   const char **names;
-  dusk_type *types;
+  dusk_type *types;      /* per column, after every step (a FILL_MIXED
+                            column is a string) */
+  dusk_type *scan_types; /* per column, as the scan reads it */
   step *steps;
   size_t nsteps;
   uint8_t *mask;
@@ -63,8 +77,10 @@ typedef struct pipeline {
   uint64_t range_index;
   uint64_t scanned;
   /* to_csv: rows go through `chunk` into `out`, a temporary file renamed
-   * to its final name only once complete */
+   * to its final name only once complete; a row's label (the index
+   * column) is label_base plus its number within the range */
   FILE *out;
+  int64_t label_base;
   char out_tmp[4200], out_path[4200];
   dusk_table *chunk;
   int64_t written;
@@ -81,11 +97,13 @@ static void pipeline_destroy(pipeline *p) {
   for (size_t i = 0; i < p->nsteps; i++) {
     dusk_exprvec_free(p->steps[i].expr);
     free(p->steps[i].fill_cols);
+    free(p->steps[i].fill_how);
   }
   free(p->steps);
   free(p->chain);
   free(p->names);
   free(p->types);
+  free(p->scan_types);
   free(p->mask);
   free(p->visible);
   dusk_hashagg_free(p->agg);
@@ -214,6 +232,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->ncols = p->leaf->csv.nusecols;
   p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
   p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
+  p->scan_types = dusk_xcalloc(p->ncols, sizeof *p->scan_types);
   p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
   p->mask = dusk_xmalloc(BATCH_ROWS);
   p->steps = dusk_xcalloc(p->nchain, sizeof *p->steps);
@@ -223,6 +242,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
       if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0)
         p->types[i] = p->leaf->csv.dtypes[d].type;
+    p->scan_types[i] = p->types[i];
     p->visible[i] = (int)i;
   }
   p->nvisible = p->ncols;
@@ -236,9 +256,24 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     switch (s->kind) {
     case DUSK_PLAN_FILLNA:
       st->fill_cols = dusk_xcalloc(s->nfills, sizeof(int));
-      for (size_t f = 0; f < s->nfills; f++)
-        st->fill_cols[f] =
-            s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
+      st->fill_how = dusk_xcalloc(p->ncols, 1);
+      for (size_t f = 0; f < s->nfills; f++) {
+        int fc = s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
+        st->fill_cols[f] = fc;
+        for (size_t c = 0; c < p->ncols; c++) {
+          int listed = 0;
+          if ((fc >= 0 && (size_t)fc != c) ||
+              !dusk_plan_fill_mixes(p->types[c], s->fills[f].value.type))
+            continue;
+          for (size_t m = 0; m < s->nmixed; m++)
+            listed |= strcmp(s->mixed[m], p->names[c]) == 0;
+          st->fill_how[c] = listed ? FILL_MIXED : FILL_REPORT;
+        }
+      }
+      /* Steps after this one see the mixed columns as strings. */
+      for (size_t c = 0; c < p->ncols; c++)
+        if (st->fill_how[c] == FILL_MIXED)
+          p->types[c] = DUSK_TYPE_STRING;
       break;
     case DUSK_PLAN_QUERY:
       if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ncols,
@@ -386,24 +421,53 @@ static int csv_close(pipeline *p, dusk_error *err) {
 
 /* ---- per-batch work ------------------------------------------------------ */
 
-static void fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
+/* The text pandas writes for v in an object column (to_csv, str()):
+ * strings as they are, ints as ints, floats as repr ("1.0", "0.1",
+ * "1e+20"), bools True/False.  as_float: v is a value of an int column,
+ * which pandas holds as float64 once the column has a null.  *s points at
+ * the bytes (v's own, or buf's: 32 bytes). */
+static size_t value_text(const dusk_value *v, int as_float, char *buf,
+                         const char **s) {
+  *s = buf;
+  switch (v->type) {
+  case DUSK_TYPE_STRING:
+    *s = v->u.s.ptr;
+    return v->u.s.len;
+  case DUSK_TYPE_INT64:
+    if (as_float)
+      return dusk_table_format_float((double)v->u.i, buf);
+    return (size_t)snprintf(buf, 32, "%lld", (long long)v->u.i);
+  case DUSK_TYPE_FLOAT64:
+    return dusk_table_format_float(v->u.f, buf);
+  case DUSK_TYPE_BOOL:
+    return (size_t)snprintf(buf, 32, "%s", v->u.b ? "True" : "False");
+  default:
+    return 0;
+  }
+}
+
+/* Fills the nulls of column c with v where v fits its type (a plain fill:
+ * no kinds mix, or a string column takes v's text).  0 or DUSK_ENOMEM. */
+static int fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
   dusk_column *col = &b->cols[c];
+  char text[32];
+  const char *s = NULL;
+  size_t len = 0;
+  if (col->type == DUSK_TYPE_STRING)
+    len = value_text(v, 0, text, &s);
   for (size_t r = 0; r < b->nrows; r++) {
     if (col->valid[r])
       continue;
     switch (col->type) {
     case DUSK_TYPE_INT64:
-      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_BOOL) {
-        col->i64[r] = v->type == DUSK_TYPE_BOOL ? v->u.b : v->u.i;
+      if (v->type == DUSK_TYPE_INT64) {
+        col->i64[r] = v->u.i;
         col->valid[r] = 1;
       }
       break;
     case DUSK_TYPE_FLOAT64:
-      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_FLOAT64 ||
-          v->type == DUSK_TYPE_BOOL) {
-        col->f64[r] = v->type == DUSK_TYPE_FLOAT64 ? v->u.f
-                      : v->type == DUSK_TYPE_BOOL  ? (double)v->u.b
-                                                   : (double)v->u.i;
+      if (v->type == DUSK_TYPE_INT64 || v->type == DUSK_TYPE_FLOAT64) {
+        col->f64[r] = v->type == DUSK_TYPE_FLOAT64 ? v->u.f : (double)v->u.i;
         col->valid[r] = 1;
       }
       break;
@@ -414,36 +478,59 @@ static void fill_column(dusk_batch *b, size_t c, const dusk_value *v) {
       }
       break;
     case DUSK_TYPE_STRING: {
-      /* pandas puts the value itself into an object column; as text it
-       * reads the same. */
-      char text[64];
-      const char *s = text;
-      size_t len;
+      /* pandas puts the value itself into an object column; its text is
+       * what every output shows. */
       uint32_t off;
-      if (v->type == DUSK_TYPE_STRING) {
-        s = v->u.s.ptr;
-        len = v->u.s.len;
-      } else if (v->type == DUSK_TYPE_INT64) {
-        len = (size_t)snprintf(text, sizeof text, "%lld", (long long)v->u.i);
-      } else if (v->type == DUSK_TYPE_FLOAT64) {
-        len = (size_t)snprintf(text, sizeof text, "%.17g", v->u.f);
-      } else if (v->type == DUSK_TYPE_BOOL) {
-        len = (size_t)snprintf(text, sizeof text, "%s",
-                               v->u.b ? "True" : "False");
-      } else {
+      if (s == NULL)
         break;
-      }
-      if (dusk_batch_arena_add(b, s, len, &off) == 0) {
-        col->str_off[r] = off;
-        col->str_len[r] = (uint32_t)len;
-        col->valid[r] = 1;
-      }
+      if (dusk_batch_arena_add(b, s, len, &off) != 0)
+        return DUSK_ENOMEM;
+      col->str_off[r] = off;
+      col->str_len[r] = (uint32_t)len;
+      col->valid[r] = 1;
       break;
     }
     default:
       break;
     }
   }
+  return 0;
+}
+
+/* FILL_MIXED: column c becomes text (its type STRING until the batch goes
+ * back to the scan, on_batch), every value as pandas writes it in an
+ * object column and the nulls as v.  0 or DUSK_ENOMEM. */
+static int fill_mixed(dusk_batch *b, size_t c, const dusk_value *v) {
+  dusk_column *col = &b->cols[c];
+  char fill_buf[32], buf[32];
+  const char *fill_s, *s;
+  size_t fill_len;
+  if (col->type == DUSK_TYPE_STRING)
+    return fill_column(b, c, v);
+  if (col->str_off == NULL) { /* kept with the batch's other arrays */
+    col->str_off = dusk_xcalloc(b->cap, sizeof *col->str_off);
+    col->str_len = dusk_xcalloc(b->cap, sizeof *col->str_len);
+  }
+  fill_len = value_text(v, 0, fill_buf, &fill_s);
+  for (size_t r = 0; r < b->nrows; r++) {
+    size_t len;
+    uint32_t off;
+    if (col->valid[r]) {
+      dusk_value x;
+      dusk_batch_get(b, c, r, &x);
+      len = value_text(&x, 1, buf, &s);
+    } else {
+      s = fill_s;
+      len = fill_len;
+    }
+    if (dusk_batch_arena_add(b, s, len, &off) != 0)
+      return DUSK_ENOMEM;
+    col->str_off[r] = off;
+    col->str_len[r] = (uint32_t)len;
+    col->valid[r] = 1;
+  }
+  col->type = DUSK_TYPE_STRING;
+  return 0;
 }
 
 /* Keeps the rows where mask is set, in order. */
@@ -475,11 +562,49 @@ typedef struct scan_ctx {
   pipeline *p;
   uint64_t *row_ordinals; /* per batch row: ordinal within the range */
   int stopped;            /* head had its rows before the range's end */
+  uint8_t *mixed_seen;    /* per column: FILL_REPORT met a null there */
+  int mixed_col;          /* the first such column, or -1 */
+  const dusk_value *mixed_value; /* with this fill value */
   dusk_error *err;
 } scan_ctx;
 
+/* One fill of a FILLNA step into column c.  A FILL_REPORT column with a
+ * null is noted (the scheduler must rerun with it mixed) and left as it
+ * is: the scan goes on, to note the others in its range too. */
+static int fill_one(scan_ctx *ctx, const step *st, dusk_batch *b, size_t c,
+                    const dusk_value *v) {
+  switch (st->fill_how[c]) {
+  case FILL_MIXED:
+    return fill_mixed(b, c, v);
+  case FILL_REPORT:
+    for (size_t r = 0; r < b->nrows; r++)
+      if (!b->cols[c].valid[r]) {
+        if (ctx->mixed_col < 0) {
+          ctx->mixed_col = (int)c;
+          ctx->mixed_value = v;
+        }
+        ctx->mixed_seen[c] = 1;
+        break;
+      }
+    return 0;
+  default:
+    return fill_column(b, c, v);
+  }
+}
+
+static int run_steps(scan_ctx *ctx, dusk_batch *b);
+
+/* The scan's batch function.  Columns a fill turned into text go back to
+ * the type the scan writes before the batch does. */
 static int on_batch(void *arg, dusk_batch *b) {
   scan_ctx *ctx = arg;
+  int rc = run_steps(ctx, b);
+  for (size_t c = 0; c < b->ncols; c++)
+    b->cols[c].type = ctx->p->scan_types[c];
+  return rc;
+}
+
+static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   pipeline *p = ctx->p;
   size_t nrows0 = b->nrows;
   int filtered = 0;
@@ -491,11 +616,15 @@ static int on_batch(void *arg, dusk_batch *b) {
     const dusk_plan *s = st->node;
     if (s->kind == DUSK_PLAN_FILLNA) {
       for (size_t f = 0; f < s->nfills; f++) {
+        const dusk_value *v = &s->fills[f].value;
+        int rc = 0;
         if (st->fill_cols[f] >= 0)
-          fill_column(b, (size_t)st->fill_cols[f], &s->fills[f].value);
+          rc = fill_one(ctx, st, b, (size_t)st->fill_cols[f], v);
         else
-          for (size_t c = 0; c < b->ncols; c++)
-            fill_column(b, c, &s->fills[f].value);
+          for (size_t c = 0; c < b->ncols && rc == 0; c++)
+            rc = fill_one(ctx, st, b, c, v);
+        if (rc != 0)
+          return rc;
       }
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
@@ -523,7 +652,8 @@ static int on_batch(void *arg, dusk_batch *b) {
     int rc;
     for (size_t r = 0; r < b->nrows; r++) {
       vals[0].type = DUSK_TYPE_INT64;
-      vals[0].u.i = p->written++;
+      vals[0].u.i = p->label_base + (int64_t)ctx->row_ordinals[r];
+      p->written++;
       for (size_t i = 0; i < p->nvisible; i++)
         dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i + 1]);
       if ((rc = dusk_table_append_row(p->chunk, vals)) != 0)
@@ -601,27 +731,15 @@ static int same_size(const char *path, uint64_t size, dusk_error *err) {
   return 0;
 }
 
-/* Parity of '"' bytes in [start, end) of path, or -1 on a read error. */
-static int count_quotes(const char *path, uint64_t start, uint64_t end) {
-  char buf[65536];
-  int parity = 0;
-  FILE *f = fopen(path, "rb");
-  if (f == NULL || fseeko(f, (off_t)start, SEEK_SET) != 0) {
-    if (f)
-      fclose(f);
+/* The state transfer of [start, end) of path (csvscan.h), or -1 on a read
+ * error. */
+static int range_transfer(const char *path, char sep, const dusk_scan_args *a) {
+  dusk_error err;
+  int transfer;
+  if (dusk_csvscan_transfer(path, sep, a->start, a->end, a->data_start,
+                            &transfer, &err) != 0)
     return -1;
-  }
-  while (start < end) {
-    size_t want = end - start < sizeof buf ? (size_t)(end - start) : sizeof buf;
-    size_t got = fread(buf, 1, want, f);
-    if (got == 0)
-      break;
-    for (size_t i = 0; i < got; i++)
-      parity ^= buf[i] == '"';
-    start += got;
-  }
-  fclose(f);
-  return parity;
+  return transfer;
 }
 
 /* Encodes ranges + payload into the op's result. */
@@ -650,13 +768,19 @@ static int fail(dusk_op_call *call, const dusk_error *err) {
 
 /* Fails with a scan's failure text; when it is a value needing a wider
  * type (widen_column set), as DUSK_FAIL_WIDEN so the scheduler can widen
- * the column and rerun. */
+ * the column and rerun; when a fillna met nulls it fills with another kind
+ * of value (mixed_len > 0: the columns joined by DUSK_MIXED_SEP), as
+ * DUSK_FAIL_MIXED so the scheduler can rerun with them mixed or refuse. */
 static int fail_scan(dusk_op_call *call, const char *text,
                      const char *widen_column, size_t widen_len,
-                     dusk_type widen_type) {
+                     dusk_type widen_type, const char *mixed,
+                     size_t mixed_len) {
   if (widen_column != NULL)
     return dusk_registry_fail_widen(call, widen_column, widen_len,
                                     (uint8_t)widen_type, text);
+  if (mixed_len > 0)
+    return dusk_registry_fail_mixed(call, mixed, mixed_len, DUSK_MIXED_SEP,
+                                    text);
   return dusk_registry_api.fail(call, "%s", text);
 }
 
@@ -759,6 +883,70 @@ static bool *nulls_only_columns(const pipeline *p) {
   return only;
 }
 
+/* A to_csv scan's first row label: its range's entry in the df_offsets
+ * table it depends on, or 0 without one (the file's only range). */
+static int label_base(const dusk_op_call *call, uint64_t index, int64_t *base,
+                      dusk_error *err) {
+  dusk_table *t = NULL;
+  size_t lo = 0, hi;
+  int rc;
+  *base = 0;
+  if (call->ninputs == 0)
+    return 0;
+  if (call->ninputs != 1)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "to_csv scan: %zu inputs, "
+                          "expected the offsets",
+                          call->ninputs);
+  if ((rc = dusk_table_decode(call->inputs[0], &t, err)) != 0)
+    return rc;
+  if (t->ncols != 2 || t->cols[0].type != DUSK_TYPE_INT64 ||
+      t->cols[1].type != DUSK_TYPE_INT64) {
+    dusk_table_free(t);
+    return dusk_error_set(err, DUSK_ETYPE, "to_csv scan: bad offsets table");
+  }
+  hi = t->nrows; /* sorted by index */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->cols[0].i64[mid] < (int64_t)index)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == t->nrows || t->cols[0].i64[lo] != (int64_t)index)
+    rc = dusk_error_set(err, DUSK_EINVAL,
+                        "to_csv scan: range %llu not in the offsets",
+                        (unsigned long long)index);
+  else
+    *base = t->cols[1].i64[lo];
+  dusk_table_free(t);
+  return rc;
+}
+
+/* The deferred failure of a scan whose fills noted nulls (fill_one): the
+ * text for a person into out, and every column noted, in full, into mixed
+ * (joined by DUSK_MIXED_SEP, the first one first) for DUSK_FAIL_MIXED. */
+static void mixed_message(const pipeline *p, const scan_ctx *ctx,
+                          const char *path, char *out, size_t outlen,
+                          dusk_buf *mixed) {
+  char buf[32];
+  const char *s, *first = p->names[ctx->mixed_col];
+  size_t len = value_text(ctx->mixed_value, 0, buf, &s);
+  dusk_xcheck(dusk_buf_append(mixed, first, strlen(first)));
+  for (size_t c = 0; c < p->ncols; c++)
+    if (ctx->mixed_seen[c] && (int)c != ctx->mixed_col) {
+      char sep = DUSK_MIXED_SEP;
+      dusk_xcheck(dusk_buf_append(mixed, &sep, 1));
+      dusk_xcheck(dusk_buf_append(mixed, p->names[c], strlen(p->names[c])));
+    }
+  snprintf(out, outlen,
+           "%.100s: column '%.60s' (%s) has a null that fillna fills with "
+           "'%.*s': pandas then holds two kinds of values in it (object "
+           "dtype)",
+           path, first, dusk_type_name(p->scan_types[ctx->mixed_col]),
+           (int)(len < 40 ? len : 40), s);
+}
+
 static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_scan_args a;
   dusk_error err = {0};
@@ -774,8 +962,10 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   char deferred[DUSK_ERROR_MESSAGE_MAX + 64];
   const char *widen_column = NULL;       /* deferred is a value needing */
   dusk_type widen_type = DUSK_TYPE_NULL; /* this type in this column */
+  dusk_buf mixed; /* deferred is a fillna mixing kinds in these columns */
   (void)api;
   deferred[0] = '\0';
+  dusk_buf_init(&mixed);
 
   memset(&p, 0, sizeof p);
   memset(&stats, 0, sizeof stats);
@@ -792,6 +982,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
     goto failed;
   p.range_index = a.index;
+  if (p.terminal == DUSK_PLAN_TO_CSV &&
+      (rc = label_base(call, a.index, &p.label_base, &err)) != 0)
+    goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
     goto failed;
   col_map = dusk_xcalloc(a.nheader, sizeof *col_map);
@@ -808,11 +1001,11 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.sep = p.leaf->csv.sep ? p.leaf->csv.sep : ',';
   o.start = a.start;
   o.end = a.end;
-  o.start_in_quotes = a.start_in_quotes;
+  o.start_state = a.start_state;
   o.data_start = a.data_start;
   o.ncols_file = a.nheader;
   o.col_map = col_map;
-  o.types = p.types;
+  o.types = p.scan_types;
   o.nout = p.ncols;
   o.batch_rows = BATCH_ROWS;
   o.max_field = (size_t)a.max_field;
@@ -821,9 +1014,15 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.p = &p;
   ctx.err = &err;
   ctx.stopped = 0;
+  ctx.mixed_col = -1;
+  ctx.mixed_value = NULL;
+  ctx.mixed_seen = dusk_xcalloc(p.ncols, 1);
   rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
   free(ctx.row_ordinals);
   free(nulls_only);
+  if (rc == 0 && ctx.mixed_col >= 0)
+    mixed_message(&p, &ctx, path, deferred, sizeof deferred, &mixed);
+  free(ctx.mixed_seen);
   if (rc == DUSK_EWIDEN) {
     /* The column and type travel whole in the failure's typed fields;
      * the text, for a person, may clip them. */
@@ -851,19 +1050,21 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     /* The first range's state is certain: its errors are real now.  A
      * later range may have misread because it guessed its quote state;
      * the final step decides once every guess is checked. */
-    int parity;
+    int transfer;
     size_t wlen = widen_column ? strlen(widen_column) : 0;
     if (a.start <= a.data_start) {
-      rc = fail_scan(call, deferred, widen_column, wlen, widen_type);
+      rc = fail_scan(call, deferred, widen_column, wlen, widen_type,
+                     mixed.data, mixed.len);
       goto out;
     }
-    parity = stats.quote_parity >= 0 ? stats.quote_parity
-                                      : count_quotes(path, a.start, a.end);
-    if (parity < 0) {
-      rc = fail_scan(call, deferred, widen_column, wlen, widen_type);
+    transfer = stats.quote_transfer >= 0 ? stats.quote_transfer
+                                         : range_transfer(path, o.sep, &a);
+    if (transfer < 0) {
+      rc = fail_scan(call, deferred, widen_column, wlen, widen_type,
+                     mixed.data, mixed.len);
       goto out;
     }
-    stats.quote_parity = parity;
+    stats.quote_transfer = transfer;
     rc = 0;
   }
   if (rc != 0) {
@@ -879,18 +1080,19 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
       (rc = csv_close(&p, &err)) != 0)
     goto failed;
   if (ctx.stopped) {
-    /* head had its rows: nothing after this range is used, so its parity
-     * (which only later ranges need) is left unknown rather than read. */
-    stats.quote_parity = -1;
-  } else if (stats.quote_parity < 0) {
-    int parity = count_quotes(path, a.start, a.end);
-    if (parity < 0) {
+    /* head had its rows: nothing after this range is used, so its
+     * transfer (which only later ranges need) is left unknown rather than
+     * read. */
+    stats.quote_transfer = -1;
+  } else if (stats.quote_transfer < 0) {
+    int transfer = range_transfer(path, o.sep, &a);
+    if (transfer < 0) {
       rc = dusk_error_set(&err, DUSK_EPARSE, "%s: cannot re-read bytes "
                           "%llu..%llu", path, (unsigned long long)a.start,
                           (unsigned long long)a.end);
       goto failed;
     }
-    stats.quote_parity = parity;
+    stats.quote_transfer = transfer;
   }
   ranges = dusk_ranges_table_new();
   if (ranges == NULL) {
@@ -901,10 +1103,10 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_INDEX].u.i = (int64_t)a.index;
   rv[DUSK_RANGES_FILE].type = DUSK_TYPE_INT64;
   rv[DUSK_RANGES_FILE].u.i = (int64_t)(a.index >> 32);
-  rv[DUSK_RANGES_ASSUMED].type = DUSK_TYPE_BOOL;
-  rv[DUSK_RANGES_ASSUMED].u.b = a.start_in_quotes;
-  rv[DUSK_RANGES_PARITY].type = DUSK_TYPE_INT64;
-  rv[DUSK_RANGES_PARITY].u.i = stats.quote_parity;
+  rv[DUSK_RANGES_ASSUMED].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_ASSUMED].u.i = stats.start_state;
+  rv[DUSK_RANGES_TRANSFER].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_TRANSFER].u.i = stats.quote_transfer;
   rv[DUSK_RANGES_ROWS].type = DUSK_TYPE_INT64;
   rv[DUSK_RANGES_ROWS].u.i = (int64_t)p.scanned;
   rv[DUSK_RANGES_ERROR].type =
@@ -919,6 +1121,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_WIDEN_TYPE].type =
       widen_column ? DUSK_TYPE_INT64 : DUSK_TYPE_NULL;
   rv[DUSK_RANGES_WIDEN_TYPE].u.i = (int64_t)widen_type;
+  rv[DUSK_RANGES_MIXED].type = mixed.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_MIXED].u.s.ptr = mixed.data;
+  rv[DUSK_RANGES_MIXED].u.s.len = mixed.len;
   if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0 ||
       (rc = emit_partial(call, ranges, payload)) != 0) {
@@ -935,6 +1140,7 @@ out:
   dusk_table_free(payload);
   free(col_map);
   free(a.header);
+  dusk_buf_destroy(&mixed);
   pipeline_destroy(&p);
   return rc;
 }
@@ -1197,11 +1403,52 @@ failed:
 
 /* ---- df_final ------------------------------------------------------------ */
 
-/* Checks each range's assumed quote state against the parities of the
- * ranges before it in the same file (the file ordinal is the index's high
- * 32 bits).  Returns 0, or DUSK_ETASK with runs holding the
- * corrections (dusk_quote_run[]) as runs of consecutive ranges (a wrong
- * guess flips every range up to the next odd parity, so runs stay few). */
+/* Sorts order[0..n) (rows of ranges) by range index: heap sort, as a
+ * query may have many thousands of ranges. */
+static void sort_by_index(const dusk_table *ranges, size_t *order, size_t n) {
+  const int64_t *ix = ranges->cols[DUSK_RANGES_INDEX].i64;
+  for (size_t i = n / 2; i-- > 0;) { /* heapify */
+    size_t r = i;
+    for (;;) {
+      size_t c = 2 * r + 1;
+      if (c >= n)
+        break;
+      if (c + 1 < n && ix[order[c + 1]] > ix[order[c]])
+        c++;
+      if (ix[order[r]] >= ix[order[c]])
+        break;
+      size_t x = order[r];
+      order[r] = order[c];
+      order[c] = x;
+      r = c;
+    }
+  }
+  for (size_t end = n; end-- > 1;) {
+    size_t x = order[0], r = 0;
+    order[0] = order[end];
+    order[end] = x;
+    for (;;) {
+      size_t c = 2 * r + 1;
+      if (c >= end)
+        break;
+      if (c + 1 < end && ix[order[c + 1]] > ix[order[c]])
+        c++;
+      if (ix[order[r]] >= ix[order[c]])
+        break;
+      x = order[r];
+      order[r] = order[c];
+      order[c] = x;
+      r = c;
+    }
+  }
+}
+
+/* Checks each range's assumed tokenizer state against the state the
+ * ranges before it in the same file lead to (the file ordinal is the
+ * index's high 32 bits): the first range starts at FIELD_START, and each
+ * range's transfer carries the state over its bytes.  Returns 0, or
+ * DUSK_ETASK with runs holding the corrections (dusk_quote_run[]) as runs
+ * of consecutive ranges with the same right state. */
 static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
                         int64_t *cut) {
   const dusk_table_column *col = ranges->cols;
@@ -1209,18 +1456,10 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
   size_t *order = dusk_xcalloc(n, sizeof *order);
   int run_state = 0;
   int64_t file = -1, run_first = -1, run_last = -1;
-  int state = 0;
+  int state = DUSK_CSV_FIELD_START;
   for (size_t i = 0; i < n; i++)
     order[i] = i;
-  for (size_t i = 1; i < n; i++) { /* insertion sort by index */
-    size_t x = order[i], j = i;
-    while (j > 0 && col[DUSK_RANGES_INDEX].i64[order[j - 1]] >
-                        col[DUSK_RANGES_INDEX].i64[x]) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = x;
-  }
+  sort_by_index(ranges, order, n);
   runs->len = 0;
   *cut = INT64_MAX;
   for (size_t i = 0; i <= n; i++) {
@@ -1232,9 +1471,9 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
     if (i < n) {
       if ((index >> 32) != file) {
         file = index >> 32;
-        state = 0;
+        state = DUSK_CSV_FIELD_START;
       }
-      bad = (int)col[DUSK_RANGES_ASSUMED].b[r] != state;
+      bad = col[DUSK_RANGES_ASSUMED].i64[r] != state;
     }
     /* Close the current run when this range does not extend it. */
     if (run_first >= 0 &&
@@ -1242,7 +1481,7 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
       dusk_quote_run q;
       q.first = (uint64_t)run_first;
       q.last = (uint64_t)run_last;
-      q.in_quotes = run_state != 0;
+      q.state = (uint8_t)run_state;
       dusk_xcheck(dusk_buf_append(runs, &q, sizeof q));
       run_first = -1;
     }
@@ -1254,10 +1493,11 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
       run_last = index;
     }
     if (i < n) {
-      if (col[DUSK_RANGES_PARITY].i64[r] < 0)
+      if (col[DUSK_RANGES_TRANSFER].i64[r] < 0)
         *cut = index; /* a head stopped here: later ranges do not count */
       else
-        state ^= (int)(col[DUSK_RANGES_PARITY].i64[r] & 1);
+        state = dusk_csvscan_state_after((int)col[DUSK_RANGES_TRANSFER].i64[r],
+                                         state);
     }
   }
   free(order);
@@ -1409,39 +1649,78 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   return 0;
 }
 
-static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
-  merger m;
-  dusk_error err = {0};
-  dusk_table *result = NULL, *tmp = NULL;
+/* Appends to joined (names separated by DUSK_MIXED_SEP) each name of list
+ * (len bytes, the same form) that joined does not hold yet. */
+static void mixed_union(dusk_buf *joined, const char *list, size_t len) {
+  for (const char *p = list, *end = list + len; p < end;) {
+    const char *q = memchr(p, DUSK_MIXED_SEP, (size_t)(end - p));
+    size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+    int seen = 0;
+    /* Already named?  The list is short: a linear look. */
+    for (const char *m = joined->data, *mend = joined->data + joined->len;
+         !seen && m != NULL && m < mend;) {
+      const char *mq = memchr(m, DUSK_MIXED_SEP, (size_t)(mend - m));
+      size_t mn = mq ? (size_t)(mq - m) : (size_t)(mend - m);
+      seen = mn == n && memcmp(m, p, n) == 0;
+      m += mn + 1;
+    }
+    if (!seen && n > 0) {
+      char sep = DUSK_MIXED_SEP;
+      if (joined->len > 0)
+        dusk_xcheck(dusk_buf_append(joined, &sep, 1));
+      dusk_xcheck(dusk_buf_append(joined, p, n));
+    }
+    p += n + 1;
+  }
+}
+
+/* Fails the call with DUSK_FAIL_MIXED naming every column the ranges up to
+ * cut noted (each range names its own), the first range's first, so one
+ * rerun covers them, and the person's text of the first. */
+static int fail_mixed(const dusk_table *rg, int64_t cut, size_t first,
+                      const char *text, dusk_op_call *call) {
+  dusk_buf cols;
+  dusk_value v;
+  int rc;
+  dusk_buf_init(&cols);
+  dusk_table_get(rg, DUSK_RANGES_MIXED, first, &v);
+  mixed_union(&cols, v.u.s.ptr, v.u.s.len);
+  for (size_t r = 0; r < rg->nrows; r++) {
+    if (!rg->cols[DUSK_RANGES_MIXED].valid[r] ||
+        rg->cols[DUSK_RANGES_INDEX].i64[r] > cut)
+      continue;
+    dusk_table_get(rg, DUSK_RANGES_MIXED, r, &v);
+    mixed_union(&cols, v.u.s.ptr, v.u.s.len);
+  }
+  rc = fail_scan(call, text, NULL, 0, DUSK_TYPE_NULL, cols.data, cols.len);
+  dusk_buf_destroy(&cols);
+  return rc;
+}
+
+/* The final steps' common part: every range's tokenizer state must have
+ * been right (else the call fails with the corrections, DUSK_FAIL_QUOTES),
+ * and then the first range's scan error is real (the call fails with it,
+ * typed when it is a widening or a mixing fillna).  0 when the ranges hold
+ * up; otherwise the call has failed and *rc is its code. */
+static int verify_ranges(const merger *m, dusk_op_call *call, int *rc) {
   dusk_buf quotes;
   int64_t cut;
-  int rc;
-  (void)api;
-  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
-      (rc = merge_inputs(&m, call, &err)) != 0)
-    goto failed;
   dusk_buf_init(&quotes);
-  rc = check_quotes(m.ranges, &quotes, &cut);
-  if (rc == DUSK_ETASK) {
+  if (check_quotes(m->ranges, &quotes, &cut) != 0) {
     size_t nruns = quotes.len / sizeof(dusk_quote_run);
     char text[128];
     snprintf(text, sizeof text,
              "%zu runs of ranges guessed their starting quote state wrong",
              nruns);
-    rc = dusk_registry_fail_quotes(
+    *rc = dusk_registry_fail_quotes(
         call, (const dusk_quote_run *)(void *)quotes.data, nruns, text);
     dusk_buf_destroy(&quotes);
-    merger_destroy(&m);
-    return rc;
+    return 1;
   }
   dusk_buf_destroy(&quotes);
-  if (rc != 0) {
-    dusk_error_set(&err, rc, "checking quote states: %s", dusk_strerror(rc));
-    goto failed;
-  }
   {
     /* Every guess held: the first range's scan error is real. */
-    const dusk_table *rg = m.ranges;
+    const dusk_table *rg = m->ranges;
     const dusk_table_column *index = &rg->cols[DUSK_RANGES_INDEX];
     size_t first = rg->nrows;
     for (size_t r = 0; r < rg->nrows; r++)
@@ -1457,13 +1736,30 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       snprintf(text, sizeof text, "%.*s", (int)v.u.s.len, v.u.s.ptr);
       if (wc.type == DUSK_TYPE_STRING && wt.type == DUSK_TYPE_INT64 &&
           wt.u.i > DUSK_TYPE_NULL && wt.u.i <= DUSK_TYPE_STRING)
-        rc = fail_scan(call, text, wc.u.s.ptr, wc.u.s.len,
-                       (dusk_type)wt.u.i);
+        *rc = fail_scan(call, text, wc.u.s.ptr, wc.u.s.len,
+                        (dusk_type)wt.u.i, NULL, 0);
+      else if (rg->cols[DUSK_RANGES_MIXED].valid[first])
+        *rc = fail_mixed(rg, cut, first, text, call);
       else
-        rc = fail_scan(call, text, NULL, 0, DUSK_TYPE_NULL);
-      merger_destroy(&m);
-      return rc;
+        *rc = fail_scan(call, text, NULL, 0, DUSK_TYPE_NULL, NULL, 0);
+      return 1;
     }
+  }
+  return 0;
+}
+
+static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL, *tmp = NULL;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  if (verify_ranges(&m, call, &rc)) {
+    merger_destroy(&m);
+    return rc;
   }
   switch (m.p.terminal) {
   case DUSK_PLAN_GROUPBY:
@@ -1522,11 +1818,76 @@ failed:
   return fail(call, &err);
 }
 
+/* ---- df_offsets ---------------------------------------------------------- */
+
+/* The first row label of every range of a to_csv query: the rows of the
+ * earlier ranges of the same file, from the merged partials of the
+ * counting scans (whose quote states and errors are checked as df_final
+ * checks them).  The result is a table [index, offset], one row per
+ * range, sorted by index; each of the query's scans looks its own up. */
+static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
+  static const char *const names[] = {"index", "offset"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL;
+  size_t n, *order = NULL;
+  int64_t file = -1, offset = 0;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  if (verify_ranges(&m, call, &rc)) {
+    merger_destroy(&m);
+    return rc;
+  }
+  n = m.ranges->nrows;
+  order = dusk_xcalloc(n, sizeof *order);
+  if ((result = dusk_table_new(names, types, 2, 0)) == NULL)
+    dusk_xoom();
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  sort_by_index(m.ranges, order, n);
+  for (size_t i = 0; i < n; i++) {
+    const dusk_table_column *c = m.ranges->cols;
+    int64_t index = c[DUSK_RANGES_INDEX].i64[order[i]];
+    dusk_value row[2];
+    if ((index >> 32) != file) {
+      file = index >> 32;
+      offset = 0;
+    }
+    row[0].type = row[1].type = DUSK_TYPE_INT64;
+    row[0].u.i = index;
+    row[1].u.i = offset;
+    offset += c[DUSK_RANGES_ROWS].i64[order[i]];
+    if ((rc = dusk_table_append_row(result, row)) != 0) {
+      dusk_error_set(&err, rc, "out of memory");
+      goto failed;
+    }
+  }
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(result, &call->result)) != 0) {
+    dusk_error_set(&err, rc, "encoding the offsets");
+    goto failed;
+  }
+  free(order);
+  dusk_table_free(result);
+  merger_destroy(&m);
+  return 0;
+failed:
+  free(order);
+  dusk_table_free(result);
+  merger_destroy(&m);
+  return fail(call, &err);
+}
+
 int dusk_dfops_register(dusk_registry *r) {
   static const dusk_op_fn fns[DUSK_DF_NOPS] = {
       [DUSK_DF_SCAN] = op_df_scan,
       [DUSK_DF_COMBINE] = op_df_combine,
       [DUSK_DF_FINAL] = op_df_final,
+      [DUSK_DF_OFFSETS] = op_df_offsets,
   };
   int rc;
   for (int op = 0; op < DUSK_DF_NOPS; op++)

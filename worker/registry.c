@@ -310,6 +310,32 @@ int dusk_registry_fail_quotes(dusk_op_call *call, const dusk_quote_run *runs,
   return rc;
 }
 
+int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
+                             size_t len, char sep, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  size_t n = 0, from = 0;
+  call->fail_mixed.len = 0;
+  call->fail_mixed_cols.len = 0;
+  if (len == 0 || dusk_buf_append(&call->fail_mixed, joined, len) != 0)
+    return rc;
+  for (size_t i = 0; i <= len; i++) {
+    dusk_slice c;
+    if (i < len && joined[i] != sep)
+      continue;
+    c.ptr = call->fail_mixed.data + from;
+    c.len = i - from;
+    from = i + 1;
+    if (c.len == 0 || c.len > DUSK_FAIL_COLUMN_MAX ||
+        ++n > DUSK_FAIL_MIXED_MAX ||
+        dusk_buf_append(&call->fail_mixed_cols, &c, sizeof c) != 0) {
+      call->fail_mixed_cols.len = 0;
+      return rc;
+    }
+  }
+  call->fail_reason = DUSK_FAIL_MIXED;
+  return rc;
+}
+
 const char *dusk_registry_error(const dusk_op_call *call) {
   return call->long_error.len > 0 ? call->long_error.data : call->error;
 }
@@ -325,6 +351,8 @@ void dusk_registry_failure(const dusk_op_call *call,
   m->type = 0;
   m->nquotes = 0;
   m->quotes = NULL;
+  m->nmixed = 0;
+  m->mixed = NULL;
   if (call->fail_reason == DUSK_FAIL_WIDEN) {
     m->reason = DUSK_FAIL_WIDEN;
     m->column.ptr = call->fail_column.data;
@@ -334,6 +362,10 @@ void dusk_registry_failure(const dusk_op_call *call,
     m->reason = DUSK_FAIL_QUOTES;
     m->quotes = (dusk_quote_run *)(void *)call->fail_quotes.data;
     m->nquotes = (uint32_t)(call->fail_quotes.len / sizeof *m->quotes);
+  } else if (call->fail_reason == DUSK_FAIL_MIXED) {
+    m->reason = DUSK_FAIL_MIXED;
+    m->mixed = (dusk_slice *)(void *)call->fail_mixed_cols.data;
+    m->nmixed = (uint32_t)(call->fail_mixed_cols.len / sizeof *m->mixed);
   }
 }
 
@@ -342,6 +374,8 @@ void dusk_registry_call_destroy(dusk_op_call *call) {
   dusk_buf_destroy(&call->long_error);
   dusk_buf_destroy(&call->fail_column);
   dusk_buf_destroy(&call->fail_quotes);
+  dusk_buf_destroy(&call->fail_mixed);
+  dusk_buf_destroy(&call->fail_mixed_cols);
 }
 
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
@@ -353,6 +387,8 @@ int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
   call->fail_column.len = 0;
   call->fail_type = 0;
   call->fail_quotes.len = 0;
+  call->fail_mixed.len = 0;
+  call->fail_mixed_cols.len = 0;
   rc = fn(&dusk_registry_api, call);
   if (rc != 0 && !call->failed)
     snprintf(call->error, sizeof call->error, "op returned %d (%s)", rc,

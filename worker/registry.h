@@ -32,6 +32,8 @@ struct dusk_op_call {
   dusk_buf fail_column; /* WIDEN: the column's name, its bytes */
   uint8_t fail_type;    /* WIDEN: the dusk_type it needs */
   dusk_buf fail_quotes; /* QUOTES: dusk_quote_run[] */
+  dusk_buf fail_mixed;  /* MIXED: the columns' names, back to back */
+  dusk_buf fail_mixed_cols; /* MIXED: dusk_slice[] into fail_mixed */
 };
 
 extern const dusk_op_api dusk_registry_api;
@@ -67,6 +69,14 @@ int dusk_registry_fail_widen(dusk_op_call *call, const char *column,
  * text is the message for a person.  Returns DUSK_ETASK, like above. */
 int dusk_registry_fail_quotes(dusk_op_call *call, const dusk_quote_run *runs,
                               size_t n, const char *text);
+
+/* Fails call with reason DUSK_FAIL_MIXED: a fillna met nulls in the
+ * columns listed in joined (len bytes, names separated by sep, each
+ * 1..DUSK_FAIL_COLUMN_MAX bytes, at most DUSK_FAIL_MIXED_MAX of them) that
+ * it fills with another kind of value; text is the message for a person.
+ * Returns DUSK_ETASK, like above. */
+int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
+                             size_t len, char sep, const char *text);
 
 /* The failure message of call (long_error if set, else error). */
 const char *dusk_registry_error(const dusk_op_call *call);

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       o.sep = ',';
       o.start = half ? split : data_start;
       o.end = half ? (uint64_t)size : split;
-      o.start_in_quotes = half && size > 0 && (data[size - 1] & 1);
+      o.start_state = half && size > 0 ? data[size - 1] % 5 : 0;
       o.data_start = data_start;
       o.ncols_file = ncols;
       o.col_map = map;

@@ -27,6 +27,7 @@ import os
 import random
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -152,12 +153,22 @@ class Files:
             ls[at - 1] = ",".join(f)
             write_lines(p(f"long_field_{size}.csv"), ls)
 
-        # A quote inside an unquoted field (5'10") past the sample.
+        # Text after the closing quote of a quoted field ("5'10"x, which
+        # pandas reads as 5'10x and dusk refuses) past the sample.  A quote
+        # inside an unquoted field is data, as in pandas: tests/pandas.
         ls = list(big)
         f = ls[self.big_line - 1].split(",")
-        f[1] = "5'10\"" + f[1]
+        f[1] = "\"5'10\"x" + f[1]
         ls[self.big_line - 1] = ",".join(f)
         write_lines(p("stray_quote_big.csv"), ls)
+
+        # A string column with one null, past the sample: fillna(0) makes
+        # it an object column of strings and the number 0 (pandas).
+        ls = list(big)
+        f = ls[self.big_line - 1].split(",")
+        f[1] = ""
+        ls[self.big_line - 1] = ",".join(f)
+        write_lines(p("late_null_big.csv"), ls)
 
         # Two files of one glob with different headers.
         os.makedirs(p("mixed"), exist_ok=True)
@@ -484,6 +495,51 @@ def cases(cl, F):
                 [line_re(line), rf"\b{got}\b.*\b7\b|\b7\b.*\b{got}\b",
                  "field"], blocksize="64KB"))
 
+    # A ragged row met by to_csv's counting scans (which read no column):
+    # the same error, and no part file is written.
+    line, got = F.ragged[("extra", "big")]
+    path = p("ragged_extra_big.csv")
+    outdir = p("ragged_to_csv_out")
+
+    @case("ragged row past the sample, to_csv (64KB ranges)")
+    def _():
+        shutil.rmtree(outdir, ignore_errors=True)
+        why = expect_error(cl.query(f'read_csv("{path}").to_csv("{outdir}")',
+                                    blocksize="64KB"),
+                           [path], [line_re(line), "field"], (1, 2), ())
+        if why is None and os.path.isdir(outdir) and os.listdir(outdir):
+            why = f"part files written: {sorted(os.listdir(outdir))[:3]}"
+        return why
+
+    # fillna with another kind of value than a column's makes pandas hold
+    # it as an object column (numbers and strings): what pandas computes
+    # differently there, or refuses, is refused with the column named.
+    small = p("small.csv")
+    late = p("late_null_big.csv")
+    obj = "object column"
+    for name, expr, frags in (
+            ("groupby key", f'read_csv("{small}").fillna("N")'
+                            f'.groupby("SR_Flag").count()',
+             ["'SR_Flag'", obj, "grouping by it"]),
+            ("value_counts", f'read_csv("{small}").fillna("N")'
+                             f'["SR_Flag"].value_counts()',
+             ["'SR_Flag'", obj, "counting its values"]),
+            ("query comparison", f'read_csv("{small}").fillna("N")'
+                                 f'.query("SR_Flag == 1")',
+             ["'SR_Flag'", obj, "comparing"]),
+            ("max", f'read_csv("{small}").fillna("N").groupby("PULocationID")'
+                    f'.agg({{"SR_Flag": "max"}})',
+             ["'SR_Flag'", obj, "its max"]),
+            ("describe with no number column left",
+             f'read_csv("{small}", usecols=["SR_Flag", "hvfhs_license_num"])'
+             f'.fillna("N").describe()', ["describe", "no number column"]),
+            ("string column filled with 0, null past the sample",
+             f'read_csv("{late}").fillna(0)'
+             f'.groupby("dispatching_base_num").size()',
+             ["'dispatching_base_num'", obj, "grouping by it"])):
+        case(f"fillna mixing kinds: {name}")(err(expr, frags,
+                                                 blocksize="64KB"))
+
     # 6: invalid UTF-8 in a string column; the query names no column, so
     # the name can only come from the message.
     for size in ("small", "big"):
@@ -636,12 +692,12 @@ def cases(cl, F):
             [path], [line_re(F.long_line[size])],
             absent=["out of memory"]))
 
-    # A stray quote past the sample, with ranges small enough that later
-    # ones guess their quote state wrong.
+    # Text after a closing quote past the sample, with ranges small enough
+    # that later ones guess their quote state wrong.
     path = p("stray_quote_big.csv")
-    case("quote inside an unquoted field (1KB ranges)")(err(
-        f'len(read_csv("{path}"))', [path], [line_re(big_line)],
-        blocksize="1KB"))
+    case("text after a closing quote (1KB ranges)")(err(
+        f'len(read_csv("{path}"))', [path, "after the closing quote"],
+        [line_re(big_line)], blocksize="1KB"))
 
     # 14: the file shrinks under the query.
     shrink = p("shrinking.csv")

@@ -58,6 +58,44 @@ def make_data(bin_dir, work):
             sep = "\r\n" if i < 3999 else ""
             f.write(f"k{rnd.randint(0, 6)},{x},{y},{s}{sep}")
     files["w"] = path
+    # Quotes inside unquoted fields (12" pizza, 37.8"N), which pandas' C
+    # parser reads as data, next to quoted fields holding separators,
+    # doubled quotes and newlines - one right after a literal quote
+    # (x",","), and lines that start with a literal quote after a space.
+    rnd = random.Random(11)
+    path = os.path.join(work, "literal.csv")
+    with open(path, "w", newline="") as f:
+        f.write("id,size,lat,note,n\n")
+        for i in range(300):
+            size = rnd.choice(['12" pizza', '9"', 'x""y', "", "small",
+                               '"quoted, ""big""\nand two lines"',
+                               '"16"" pie"'])
+            lat = rnd.choice(['37.8"N', '-122.4"W', "", "40.7", '1"'])
+            note = rnd.choice(["plain", "", 'a"', ' "spaced"',
+                               '"multi\r\nline"', 'in"side'])
+            n = "" if i % 11 == 0 else str(rnd.randint(0, 9))
+            if note == 'a"':
+                # a literal quote, then a quoted field: a","5"
+                f.write(f"{i},{size},{lat},a\",\"{n}\"\n")
+                continue
+            eol = "\r\n" if i % 5 == 0 else "\n"
+            f.write(f"{i},{size},{lat},{note},{n}{eol}")
+    files["lit"] = path
+    # Columns of every type with nulls, for fillna with another kind of
+    # value (pandas' object columns): an int column with nulls early and
+    # late, a float column with nulls only past the scheduler's 256 KiB
+    # sample, a bool and a string column with nulls, an int column without.
+    rnd = random.Random(5)
+    path = os.path.join(work, "fill.csv")
+    with open(path, "w", newline="") as f:
+        f.write("k,x,y,b,s,n\n")
+        for i in range(16000):
+            x = "" if i % 97 == 3 else str(rnd.randint(-9, 99))
+            y = "" if i > 14000 and i % 53 == 0 else repr(rnd.randint(0, 400) / 8)
+            b = "" if i % 71 == 5 else rnd.choice(["True", "False"])
+            s = "" if i % 61 == 7 else rnd.choice(["red", "blue", "0", "-z"])
+            f.write(f"k{rnd.randint(0, 4)},{x},{y},{b},{s},{rnd.randint(0, 99)}\n")
+    files["fill"] = path
     # An int column whose name is longer than 100 bytes turns float late:
     # the widening must name the column in full (a clipped name never
     # matched, and the query failed instead of widening).
@@ -76,6 +114,8 @@ def cases(files):
     A = lambda: pd.read_csv(a)
     B = lambda: pd.read_csv(b)
     W = lambda: pd.read_csv(w)
+    fl = files["fill"]
+    F = lambda: pd.read_csv(fl)
     return [
         ("groupby count",
          f'read_csv("{a}").groupby("PULocationID").count()',
@@ -156,6 +196,38 @@ def cases(files):
         ("string column count",
          f'read_csv("{w}").groupby("s").count()',
          lambda: W().groupby("s").count()),
+        ("fillna string head",
+         f'read_csv("{fl}").fillna("N").head(30)',
+         lambda: F().fillna("N").head(30)),
+        ("fillna string groupby count",
+         f'read_csv("{fl}").fillna("N").groupby("k").count()',
+         lambda: F().fillna("N").groupby("k").count()),
+        ("fillna string filter head",
+         f'read_csv("{fl}").fillna("N").query(\'k == "k1"\').head(25)',
+         lambda: F().fillna("N").query('k == "k1"').head(25)),
+        ("fillna column string late nulls",
+         f'read_csv("{fl}").fillna({{"y": "N"}}).query("n > 90")'
+         f'.groupby("k").count()',
+         lambda: F().fillna({"y": "N"}).query("n > 90").groupby("k")
+         .count()),
+        ("fillna 0 head",
+         f'read_csv("{fl}").fillna(0).head(30)',
+         lambda: F().fillna(0).head(30)),
+        ("fillna 0 groupby count",
+         f'read_csv("{fl}").fillna(0).groupby("k").count()',
+         lambda: F().fillna(0).groupby("k").count()),
+        ("fillna string groupby min",
+         f'read_csv("{fl}").fillna("N").groupby("k").min()',
+         lambda: F().fillna("N").groupby("k").min()),
+        ("filter then fillna string",
+         f'read_csv("{fl}").query("x > 50").fillna("N").groupby("k").size()',
+         lambda: F().query("x > 50").fillna("N").groupby("k").size()),
+        ("fillna bool head",
+         f'read_csv("{fl}").fillna(True).head(30)',
+         lambda: F().fillna(True).head(30)),
+        ("fillna string to_csv",
+         f'read_csv("{fl}").fillna("N")' + '.to_csv("{outdir}")',
+         lambda: F().fillna("N")),
         ("widening a column with a long name",
          f'read_csv("{l}").groupby("k").agg({{"{LONG_NAME}": "sum"}})',
          lambda: pd.read_csv(l).groupby("k").agg({LONG_NAME: "sum"})),
@@ -163,6 +235,34 @@ def cases(files):
          f'read_csv("{a}").query("SR_Flag == 1")' + '.to_csv("{outdir}")',
          lambda: A().query("SR_Flag == 1")),
     ]
+
+
+def literal_cases(files):
+    """Cases run once each, at partition sizes of a few bytes written into
+    the query (so the runner's --blocksize does not change them): every
+    range but the first guesses its quote state, many guess wrong."""
+    lit = files["lit"]
+    L = lambda: pd.read_csv(lit)
+    out = []
+    for bs in (13, 61, 500):
+        r = f'read_csv("{lit}", blocksize={bs})'
+        out += [
+            (f"literal quotes len [{bs} B ranges]", f"len({r})",
+             lambda: pd.DataFrame({"len": [len(L())]})),
+            (f"literal quotes groupby count [{bs} B ranges]",
+             f'{r}.groupby("size").count()',
+             lambda: L().groupby("size").count()),
+            (f"literal quotes value_counts [{bs} B ranges]",
+             f'{r}["lat"].value_counts()',
+             lambda: L()["lat"].value_counts()),
+            (f"literal quotes filter head [{bs} B ranges]",
+             f'{r}.query("n > 6").head(40)',
+             lambda: L().query("n > 6").head(40)),
+            (f"literal quotes to_csv [{bs} B ranges]",
+             f'{r}.query("n < 3")' + '.to_csv("{outdir}")',
+             lambda: L().query("n < 3")),
+        ]
+    return out
 
 
 def cell_equal(x, y):
@@ -215,44 +315,50 @@ def main():
         if k == "token-file":
             break
     passed = failed = 0
+    runs = [(bs, c) for bs in a.blocksizes.split(",") for c in cases(files)]
+    runs += [("default", c) for c in literal_cases(files)]
     try:
-        for blocksize in a.blocksizes.split(","):
-            for name, expr, pandas_fn in cases(files):
-                if a.only and a.only not in name:
-                    continue
-                cmd = [dusk, "query", "--scheduler", info["scheduler"],
-                       "--token-file", info["token-file"], "--format", "csv"]
-                if blocksize != "default":
-                    cmd += ["--blocksize", blocksize]
-                outdir = None
-                if "{outdir}" in expr:
-                    outdir = os.path.join(a.work, f"out-{blocksize}")
-                    shutil.rmtree(outdir, ignore_errors=True)
-                    expr = expr.replace("{outdir}", outdir)
-                r = subprocess.run(cmd + [expr], capture_output=True,
-                                   text=True, timeout=300)
-                want = pandas_fn().to_csv()
-                if r.returncode != 0:
-                    why = f"exit {r.returncode}: {r.stderr.strip()[:300]}"
-                elif outdir is not None:
-                    # to_csv: the part files, in order, hold the rows.
-                    parts = sorted(glob.glob(os.path.join(outdir, "*.part")))
-                    got = pd.concat([pd.read_csv(p, index_col=0)
-                                     for p in parts]).reset_index(drop=True)
-                    want = pandas_fn().reset_index(drop=True).to_csv()
-                    why = compare(got.to_csv(), want, False)
-                    if why is None and len(parts) != r.stdout.count(".part"):
-                        why = "the listing does not match the files"
-                else:
-                    why = compare(r.stdout, want, "value_counts" in name)
-                label = f"{name} [blocksize {blocksize}]"
-                if why is None:
-                    passed += 1
-                    print(f"ok   {label}")
-                else:
-                    failed += 1
-                    print(f"FAIL {label}: {why}")
-                    print(f"     dusk query '{expr}'")
+        for blocksize, (name, expr, pandas_fn) in runs:
+            if a.only and a.only not in name:
+                continue
+            cmd = [dusk, "query", "--scheduler", info["scheduler"],
+                   "--token-file", info["token-file"], "--format", "csv"]
+            if blocksize != "default":
+                cmd += ["--blocksize", blocksize]
+            outdir = None
+            if "{outdir}" in expr:
+                outdir = os.path.join(a.work, f"out-{blocksize}")
+                shutil.rmtree(outdir, ignore_errors=True)
+                expr = expr.replace("{outdir}", outdir)
+            # Bytes, decoded here: text mode would turn a "\r\n" inside a
+            # quoted field into "\n".
+            r = subprocess.run(cmd + [expr], capture_output=True,
+                               timeout=300)
+            r.stdout = r.stdout.decode("utf-8", "replace")
+            r.stderr = r.stderr.decode("utf-8", "replace")
+            want = pandas_fn().to_csv()
+            if r.returncode != 0:
+                why = f"exit {r.returncode}: {r.stderr.strip()[:300]}"
+            elif outdir is not None:
+                # to_csv: the part files, in order, hold the rows, each
+                # under its label in pandas' frame (its row number in the
+                # file: a filter keeps the labels of the rows it keeps).
+                parts = sorted(glob.glob(os.path.join(outdir, "*.part")))
+                got = pd.concat([pd.read_csv(p, index_col=0)
+                                 for p in parts])
+                why = compare(got.to_csv(), want, False)
+                if why is None and len(parts) != r.stdout.count(".part"):
+                    why = "the listing does not match the files"
+            else:
+                why = compare(r.stdout, want, "value_counts" in name)
+            label = f"{name} [blocksize {blocksize}]"
+            if why is None:
+                passed += 1
+                print(f"ok   {label}")
+            else:
+                failed += 1
+                print(f"FAIL {label}: {why}")
+                print(f"     dusk query '{expr}'")
     finally:
         local.terminate()
         try:

@@ -1,10 +1,11 @@
 /* check_csvscan.c - the CSV range scanner and the header reader.
  *
  * Every test file is scanned whole, then split in two at every byte with
- * the true quote state at the split, then in three at random points: the
- * rows, concatenated in range order, must equal the whole-file rows, and
- * each range must report the parity of the quotes it covers.  One case per
- * kind of malformed input.  Rows are rendered to a canonical text
+ * the true tokenizer state at the split, then in three at random points:
+ * the rows, concatenated in range order, must equal the whole-file rows,
+ * and each range must report the state transfer of the bytes it covers,
+ * as a byte-at-a-time model of pandas' tokenizer (ref_run) computes it.  One
+ * case per kind of malformed input.  Rows are rendered to a canonical text
  * ("i<int>;", "f<%.17g>;", "b<0|1>;", "s<len>:<bytes>;", "N;" for null)
  * so whole results compare with memcmp.
  *
@@ -303,6 +304,31 @@ static const csvfile files[] = {
      2,
      {B, I},
      "b1;i1;\nb0;i2;\nb1;N;\nN;i3;\nb0;i4;\n"},
+    /* quotes inside unquoted fields are data (pandas' C parser), next to
+     * quoted fields holding newlines: a '"' opens quotes only at a field's
+     * start, including right after such a field (x",",") and not after
+     * leading spaces; the rows are pandas' (read_csv, dtype=str) */
+    {"literal.csv",
+     "lat,text,n\n"
+     "37.8\"N,12\" pizza,1\n"
+     "\"quoted\nline\",x\"y\"z,2\n"
+     "a\"\"b,\"\",3\n"
+     " \"x\",\"p,\"\"q\"\"\n\",4\n"
+     "5'10\",\"\n\",5\n"
+     "\"\"\"\",ab\",6\n"
+     "x\",\",\",7\n"
+     "y\",\"z\"\"\",8\r\n",
+     0,
+     3,
+     {S, S, I},
+     "s6:37.8\"N;s9:12\" pizza;i1;\n"
+     "s11:quoted\nline;s5:x\"y\"z;i2;\n"
+     "s4:a\"\"b;N;i3;\n"
+     "s4: \"x\";s6:p,\"q\"\n;i4;\n"
+     "s5:5'10\";s1:\n;i5;\n"
+     "s1:\";s3:ab\";i6;\n"
+     "s2:x\";s1:,;i7;\n"
+     "s2:y\";s2:z\";i8;\n"},
 };
 #define NFILES (sizeof files / sizeof files[0])
 
@@ -343,22 +369,79 @@ static loaded load(const csvfile *f) {
   return l;
 }
 
-static int quotes_in(const char *p, uint64_t from, uint64_t to) {
-  int q = 0;
+/* ---- the reference tokenizer ------------------------------------------------
+ * pandas 1.5's tokenizer.c states (csvscan.h), one byte at a time: a '"'
+ * opens quotes only at the start of a field, is data inside an unquoted
+ * field, and in a quoted field is a quote when doubled, else it closes. */
+static int ref_step(int st, unsigned char c, char sep) {
+  int quote = c == '"', end = c == (unsigned char)sep || c == '\r' || c == '\n';
+  switch (st) {
+  case DUSK_CSV_FIELD_START:
+    return quote ? DUSK_CSV_IN_QUOTES
+           : end ? DUSK_CSV_FIELD_START
+                 : DUSK_CSV_IN_FIELD;
+  case DUSK_CSV_IN_FIELD:
+    return end ? DUSK_CSV_FIELD_START : DUSK_CSV_IN_FIELD;
+  case DUSK_CSV_IN_QUOTES:
+    return quote ? DUSK_CSV_QUOTE_IN_QUOTES : DUSK_CSV_IN_QUOTES;
+  default:
+    return quote ? DUSK_CSV_IN_QUOTES
+           : end ? DUSK_CSV_FIELD_START
+                 : DUSK_CSV_IN_FIELD;
+  }
+}
+
+/* The state after p[from, to) from state st. */
+static int ref_run(const char *p, uint64_t from, uint64_t to, int st,
+                   char sep) {
   for (uint64_t i = from; i < to; i++)
-    q ^= p[i] == '"';
-  return q;
+    st = ref_step(st, (unsigned char)p[i], sep);
+  return st;
+}
+
+/* The true state at pos of a file whose first record starts at ds. */
+static int ref_state(const char *p, uint64_t ds, uint64_t pos, char sep) {
+  return pos <= ds ? DUSK_CSV_FIELD_START
+                   : ref_run(p, ds, pos, DUSK_CSV_FIELD_START, sep);
+}
+
+/* The transfer a scan of [start, end) reports (end within the file). */
+static int ref_transfer(const char *p, uint64_t ds, uint64_t start,
+                        uint64_t end, char sep) {
+  int m = 0;
+  for (int st = DUSK_CSV_FIELD_START; st <= DUSK_CSV_QUOTE_IN_QUOTES; st++) {
+    int e = start <= ds
+                ? (end > ds ? ref_run(p, ds, end, DUSK_CSV_FIELD_START, sep)
+                            : DUSK_CSV_FIELD_START)
+                : ref_run(p, start, end > start ? end : start, st, sep);
+    m |= (e - 1) << (2 * (st - 1));
+  }
+  return m;
+}
+
+/* The transfer of a range that ends in st whatever its start state. */
+static int const_transfer(int st) { return (st - 1) * 0x55; }
+
+/* A state the scan at pos is not in: a wrong guess. */
+static int wrong_state(int truth) {
+  return truth == DUSK_CSV_IN_QUOTES ? DUSK_CSV_FIELD_START
+                                     : DUSK_CSV_IN_QUOTES;
+}
+
+static int state_at(const loaded *l, uint64_t pos) {
+  return ref_state(l->data, l->data_start, pos, ',');
 }
 
 static dusk_csvscan_options options(const loaded *l, uint64_t start,
-                                    uint64_t end, bool inq, size_t batch_rows) {
+                                    uint64_t end, int state,
+                                    size_t batch_rows) {
   dusk_csvscan_options o;
   memset(&o, 0, sizeof o);
   o.path = l->path;
   o.sep = ',';
   o.start = start;
   o.end = end;
-  o.start_in_quotes = inq;
+  o.start_state = state;
   o.data_start = l->data_start;
   o.ncols_file = l->f->ncols;
   o.col_map = l->col_map;
@@ -369,11 +452,11 @@ static dusk_csvscan_options options(const loaded *l, uint64_t start,
   return o;
 }
 
-/* Scans [start, end) into c (appending); checks the range's parity and
+/* Scans [start, end) into c (appending); checks the range's transfer and
  * batch ordinals, returns the scan's code. */
-static int scan_range(const loaded *l, uint64_t start, uint64_t end, bool inq,
+static int scan_range(const loaded *l, uint64_t start, uint64_t end, int state,
                       size_t batch_rows, collect *c, dusk_error *err) {
-  dusk_csvscan_options o = options(l, start, end, inq, batch_rows);
+  dusk_csvscan_options o = options(l, start, end, state, batch_rows);
   dusk_csvscan_stats st;
   uint64_t before = c->rows;
   uint64_t pend = end < l->size ? end : l->size;
@@ -387,10 +470,11 @@ static int scan_range(const loaded *l, uint64_t start, uint64_t end, bool inq,
                  l->f->name, start, end, st.rows, c->rows,
                  c->bad_first_row ? "wrong" : "ok");
   c->rows += before;
-  if (rc == 0 &&
-      st.quote_parity != (start < pend ? quotes_in(l->data, start, pend) : 0))
-    ck_abort_msg("%s [%" PRIu64 ",%" PRIu64 ") parity %d", l->f->name, start,
-                 end, st.quote_parity);
+  if (rc == 0 && st.quote_transfer !=
+                     ref_transfer(l->data, l->data_start, start, pend, ','))
+    ck_abort_msg("%s [%" PRIu64 ",%" PRIu64 ") transfer %d, want %d",
+                 l->f->name, start, end, st.quote_transfer,
+                 ref_transfer(l->data, l->data_start, start, pend, ','));
   return rc;
 }
 
@@ -451,8 +535,8 @@ START_TEST(test_every_split) {
     collect_init(&c);
     rc = scan_range(&l, 0, p, false, 3, &c, &err);
     ck_assert_msg(rc == 0, "%s [0,%" PRIu64 "): %s", f->name, p, err.message);
-    rc = scan_range(&l, p, p % 2 ? l.size : l.size + 7, quotes_in(l.data, 0, p),
-                    3, &c, &err);
+    rc = scan_range(&l, p, p % 2 ? l.size : l.size + 7, state_at(&l, p), 3, &c,
+                    &err);
     ck_assert_msg(rc == 0, "%s [%" PRIu64 ",end): %s", f->name, p, err.message);
     assert_rows(&c, f->expect, "split", f->name, p, p);
     collect_destroy(&c);
@@ -485,12 +569,10 @@ START_TEST(test_three_way_splits) {
     }
     collect_init(&c);
     ck_assert_int_eq(scan_range(&l, 0, a, false, 2, &c, &err), 0);
-    ck_assert_msg(scan_range(&l, a, b, quotes_in(l.data, 0, a), 2, &c, &err) ==
-                      0,
+    ck_assert_msg(scan_range(&l, a, b, state_at(&l, a), 2, &c, &err) == 0, "%s",
+                  err.message);
+    ck_assert_msg(scan_range(&l, b, l.size, state_at(&l, b), 2, &c, &err) == 0,
                   "%s", err.message);
-    ck_assert_msg(
-        scan_range(&l, b, l.size, quotes_in(l.data, 0, b), 2, &c, &err) == 0,
-        "%s", err.message);
     assert_rows(&c, f->expect, "3-way", f->name, a, b);
     collect_destroy(&c);
   }
@@ -503,8 +585,9 @@ END_TEST
 /* A range that starts inside a quoted field but is told it is not (or the
  * reverse) reads the wrong records: it sees a quoted newline as a record
  * end, or a real record end as quoted.  The scan cannot tell on its own;
- * it reports its parity so the scheduler can check each guess against the
- * XOR of the earlier ranges' parities and rerun the ranges it got wrong. */
+ * it reports its transfer so the scheduler can check each guess against
+ * the state the earlier ranges lead to and rerun the ranges it got
+ * wrong. */
 START_TEST(test_wrong_guess_differs) {
   const csvfile *f = &files[1]; /* quoted.csv */
   loaded l = load(f);
@@ -516,10 +599,10 @@ START_TEST(test_wrong_guess_differs) {
   int rc;
 
   for (uint64_t p = 1; p < l.size; p++) {
-    bool truth = quotes_in(l.data, 0, p);
+    int truth = state_at(&l, p);
     collect_init(&c);
     ck_assert_int_eq(scan_range(&l, 0, p, false, 3, &c, &err), 0);
-    rc = scan_range(&l, p, l.size, !truth, 3, &c, &err);
+    rc = scan_range(&l, p, l.size, wrong_state(truth), 3, &c, &err);
     if (rc != 0) {
       ck_assert(rc == DUSK_EPARSE || rc == DUSK_EWIDEN);
       errors++;
@@ -531,26 +614,28 @@ START_TEST(test_wrong_guess_differs) {
   }
   ck_assert_uint_gt(differ + errors, 0);
 
-  /* Right after the quoted newline in "line1\nline2": the wrong guess
-   * (outside quotes) takes `line2",3` as a record, whose quote libcsv
-   * rejects. */
-  ck_assert_int_eq(quotes_in(l.data, 0, p2), 1);
+  /* Right after the quoted newline in "line1\nline2": the guess (outside
+   * quotes, at a record start after the '\n') takes `line2",3` as a
+   * record, whose first field is no int. */
+  ck_assert_int_eq(state_at(&l, p2), DUSK_CSV_IN_QUOTES);
   collect_init(&c);
-  rc = scan_range(&l, p2, l.size, false, 3, &c, &err);
-  ck_assert_int_eq(rc, DUSK_EPARSE);
-  ck_assert_ptr_nonnull(strstr(err.message, "RFC 4180"));
+  rc = scan_range(&l, p2, l.size, DUSK_CSV_GUESS, 3, &c, &err);
+  ck_assert_int_eq(rc, DUSK_EWIDEN);
+  ck_assert_ptr_nonnull(strstr(err.message, "line2"));
   collect_destroy(&c);
   /* The right guess reads from record 4 on. */
   collect_init(&c);
-  ck_assert_int_eq(scan_range(&l, p2, l.size, true, 3, &c, &err), 0);
+  ck_assert_int_eq(scan_range(&l, p2, l.size, DUSK_CSV_IN_QUOTES, 3, &c, &err),
+                   0);
   ck_assert_int_eq(memcmp(c.out.data, "i4;", 3), 0);
   collect_destroy(&c);
 }
 END_TEST
 
-START_TEST(test_wrong_guess_parity_still_exact) {
-  /* Even a scan that fails on a wrong guess reports the parity of its
-   * range, so the scheduler can find the right guess without rerunning. */
+START_TEST(test_wrong_guess_transfer_still_exact) {
+  /* Even a scan that fails on a wrong guess reports the transfer of its
+   * range and the state it guessed, so the scheduler can find the right
+   * state without rerunning. */
   loaded l = load(&files[1]);
   const char *line2 = strstr(l.data, "line2");
   uint64_t p2 = (uint64_t)(line2 - l.data);
@@ -560,8 +645,10 @@ START_TEST(test_wrong_guess_parity_still_exact) {
   collect c;
   collect_init(&c);
   ck_assert_int_eq(dusk_csvscan_run(&o, collect_fn, &c, &st, &err),
-                   DUSK_EPARSE);
-  ck_assert_int_eq(st.quote_parity, quotes_in(l.data, p2, l.size));
+                   DUSK_EWIDEN);
+  ck_assert_int_eq(st.quote_transfer,
+                   ref_transfer(l.data, l.data_start, p2, l.size, ','));
+  ck_assert_int_eq(st.start_state, DUSK_CSV_FIELD_START);
   collect_destroy(&c);
 }
 END_TEST
@@ -585,8 +672,9 @@ static void gen_row(dusk_buf *csv, dusk_buf *expect, uint64_t id) {
   snprintf(tmp, sizeof tmp, "i%" PRIu64 ";", id);
   put(expect, tmp);
 
-  /* text: plain, quoted with separators, empty (null), or long */
-  switch ((r >> 6) % 6) {
+  /* text: plain, quoted with separators, empty (null), long, or with
+   * quotes that are data (inside an unquoted field) */
+  switch ((r >> 6) % 7) {
   case 0: {
     const char *w = words[(r >> 9) % 5];
     put(csv, w);
@@ -623,6 +711,10 @@ static void gen_row(dusk_buf *csv, dusk_buf *expect, uint64_t id) {
     put(expect, ";");
     break;
   }
+  case 5:
+    put(csv, (r >> 9) & 1 ? "12\" pizza" : "37.8\"N\"\"");
+    put(expect, (r >> 9) & 1 ? "s9:12\" pizza;" : "s8:37.8\"N\"\";");
+    break;
   default:
     put(csv, "NA");
     put(expect, "N;");
@@ -700,8 +792,8 @@ START_TEST(test_large_file_splits) {
       uint64_t p = points[k];
       collect_init(&c);
       ck_assert_int_eq(scan_range(&l, 0, p, false, 1000, &c, &err), 0);
-      ck_assert_msg(scan_range(&l, p, l.size, quotes_in(l.data, 0, p), 777, &c,
-                               &err) == 0,
+      ck_assert_msg(scan_range(&l, p, l.size, state_at(&l, p), 777, &c, &err) ==
+                        0,
                     "%s", err.message);
       assert_rows(&c, f.expect, "large split", f.name, p, p);
       collect_destroy(&c);
@@ -717,11 +809,10 @@ START_TEST(test_large_file_splits) {
       }
       collect_init(&c);
       ck_assert_int_eq(scan_range(&l, 0, a, false, 16384, &c, &err), 0);
+      ck_assert_int_eq(scan_range(&l, a, b, state_at(&l, a), 16384, &c, &err),
+                       0);
       ck_assert_int_eq(
-          scan_range(&l, a, b, quotes_in(l.data, 0, a), 16384, &c, &err), 0);
-      ck_assert_int_eq(
-          scan_range(&l, b, l.size, quotes_in(l.data, 0, b), 16384, &c, &err),
-          0);
+          scan_range(&l, b, l.size, state_at(&l, b), 16384, &c, &err), 0);
       assert_rows(&c, f.expect, "large 3-way", f.name, a, b);
       collect_destroy(&c);
     }
@@ -737,7 +828,7 @@ START_TEST(test_large_file_splits) {
     c.stop_after = 1;
     ck_assert_int_eq(dusk_csvscan_run(&o, collect_fn, &c, &st, &err), 0);
     ck_assert_uint_eq(st.rows, 10);
-    ck_assert_int_eq(st.quote_parity, -1);
+    ck_assert_int_eq(st.quote_transfer, -1);
     collect_destroy(&c);
   }
   dusk_buf_destroy(&csv);
@@ -822,8 +913,8 @@ START_TEST(test_type_conflicts) {
   ck_assert_str_eq(st.conflict.value, "3.5");
   ck_assert_ptr_nonnull(strstr(err.message, "late_float.csv"));
   ck_assert_ptr_nonnull(strstr(err.message, "offset 12"));
-  /* the parity is still reported (the scheduler reruns with float64) */
-  ck_assert_int_eq(st.quote_parity, 0);
+  /* the transfer is still reported (the scheduler reruns with float64) */
+  ck_assert_int_eq(st.quote_transfer, const_transfer(DUSK_CSV_FIELD_START));
   collect_destroy(&c);
 
   /* "abc" in an int column: only string holds both */
@@ -834,7 +925,7 @@ START_TEST(test_type_conflicts) {
   ck_assert_int_eq(st.conflict.widened, DUSK_TYPE_STRING);
   ck_assert_uint_eq(st.conflict.offset, 8);
   ck_assert_str_eq(st.conflict.value, "abc");
-  ck_assert_int_eq(st.quote_parity, 0);
+  ck_assert_int_eq(st.quote_transfer, const_transfer(DUSK_CSV_FIELD_START));
   collect_destroy(&c);
 
   /* an int past int64 in an int column: float64 */
@@ -892,7 +983,8 @@ START_TEST(test_batches_and_early_stop) {
   ck_assert_int_eq(rc, 0);
   ck_assert_uint_eq(c.rows, 2);
   ck_assert_uint_eq(st.rows, 2);
-  ck_assert_int_eq(st.quote_parity, quotes_in(l.data, 0, l.size));
+  ck_assert_int_eq(st.quote_transfer,
+                   ref_transfer(l.data, l.data_start, 0, l.size, ','));
   collect_destroy(&c);
 
   /* a failing consumer's code comes back */
@@ -995,7 +1087,7 @@ START_TEST(test_runaway_quote) {
   ck_assert_int_eq(rc, DUSK_EPARSE);
   ck_assert_ptr_nonnull(strstr(err.message, "max_field"));
   ck_assert_ptr_nonnull(strstr(err.message, "offset 4"));
-  ck_assert_int_eq(st.quote_parity, 1);
+  ck_assert_int_eq(st.quote_transfer, const_transfer(DUSK_CSV_IN_QUOTES));
   collect_destroy(&c);
   free(content);
 }
@@ -1103,21 +1195,31 @@ START_TEST(test_bad_quoting) {
   dusk_csvscan_stats st;
   dusk_error err;
   int rc;
-  /* a quote inside an unquoted field (pandas reads it literally; parity
-   * could not split such a file) */
+  /* a quote inside an unquoted field is data, as pandas reads it */
   collect_init(&c);
   rc = scan_whole("stray.csv", "a,b\n1,5'10\"\n2,x\n", 0, 2, t_is, 100, &c, &st,
                   &err);
-  ck_assert_int_eq(rc, DUSK_EPARSE);
-  ck_assert_ptr_nonnull(strstr(err.message, "offset 10"));
-  ck_assert_ptr_nonnull(strstr(err.message, "RFC 4180"));
+  ck_assert_msg(rc == 0, "%s", err.message);
+  ck_assert_uint_eq(c.out.len, strlen("i1;s5:5'10\";\ni2;s1:x;\n"));
+  ck_assert_int_eq(memcmp(c.out.data, "i1;s5:5'10\";\ni2;s1:x;\n", c.out.len),
+                   0);
   collect_destroy(&c);
-  /* text after a closing quote */
+  /* text after a closing quote (pandas joins it to the field; libcsv
+   * would read on inside the quotes): refused, naming the byte */
   collect_init(&c);
   rc = scan_whole("after.csv", "a,b\n1,\"x\"y\n", 0, 2, t_is, 100, &c, &st,
                   &err);
   ck_assert_int_eq(rc, DUSK_EPARSE);
   ck_assert_ptr_nonnull(strstr(err.message, "offset 9"));
+  ck_assert_ptr_nonnull(strstr(err.message, "after the closing quote"));
+  collect_destroy(&c);
+  /* a space after the closing quote is text too */
+  collect_init(&c);
+  rc = scan_whole("after2.csv", "a,b\n1,x\n2,\"y\" \n", 0, 2, t_is, 100, &c,
+                  &st, &err);
+  ck_assert_int_eq(rc, DUSK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err.message, "offset 13"));
+  ck_assert_uint_eq(st.error_offset, 8);
   collect_destroy(&c);
 }
 END_TEST
@@ -1369,7 +1471,7 @@ START_TEST(test_header_errors) {
 
   h = read_header_of("hstray.csv", "a,\"b\"c\n1,2\n", 11);
   ck_assert_int_eq(h.rc, DUSK_EPARSE);
-  ck_assert_ptr_nonnull(strstr(h.err.message, "RFC 4180"));
+  ck_assert_ptr_nonnull(strstr(h.err.message, "after the closing quote"));
 
   h = read_header_of("hutf8.csv", "a,\xff\n1,2\n", 7);
   ck_assert_int_eq(h.rc, DUSK_EPARSE);
@@ -1412,6 +1514,17 @@ START_TEST(test_header_ok) {
   ck_assert_str_eq(h.names[1], "c\"d");
   ck_assert_str_eq(h.names[2], "e\nf");
   ck_assert_uint_eq(h.ds, 20);
+  header_free(&h);
+
+  /* a quote inside an unquoted name is data (pandas); one at a name's
+   * start quotes it, across the line end */
+  h = read_header_of("hlit.csv", "in\"ch,\"x\ny\",z\"\n1,2,3\n", 21);
+  ck_assert_int_eq(h.rc, 0);
+  ck_assert_uint_eq(h.n, 3);
+  ck_assert_str_eq(h.names[0], "in\"ch");
+  ck_assert_str_eq(h.names[1], "x\ny");
+  ck_assert_str_eq(h.names[2], "z\"");
+  ck_assert_uint_eq(h.ds, 15);
   header_free(&h);
 
   /* blank and whitespace lines before the header are skipped (pandas) */
@@ -1522,13 +1635,14 @@ static void assert_same(const outcome *f, const outcome *l, const char *ctx) {
     ck_abort_msg("%s: messages differ:\n  fast:   %s\n  libcsv: %s", ctx,
                  f->err.message, l->err.message);
   if (f->st.rows != l->st.rows || f->st.bytes != l->st.bytes ||
-      f->st.quote_parity != l->st.quote_parity ||
+      f->st.quote_transfer != l->st.quote_transfer ||
+      f->st.start_state != l->st.start_state ||
       f->st.error_offset != l->st.error_offset)
     ck_abort_msg("%s: stats differ: rows %" PRIu64 "/%" PRIu64 " bytes %" PRIu64
                  "/%" PRIu64 " parity %d/%d"
                  " error_offset %" PRIu64 "/%" PRIu64,
                  ctx, f->st.rows, l->st.rows, f->st.bytes, l->st.bytes,
-                 f->st.quote_parity, l->st.quote_parity, f->st.error_offset,
+                 f->st.quote_transfer, l->st.quote_transfer, f->st.error_offset,
                  l->st.error_offset);
   if (f->rc == DUSK_EWIDEN) {
     const dusk_csvscan_conflict *a = &f->st.conflict, *b = &l->st.conflict;
@@ -1881,18 +1995,146 @@ START_TEST(test_fast_mixed_quotes) {
     char ctx[64];
     oa.start = 1 + rng() % (csv.len - 1);
     oa.end = oa.start + rng() % (csv.len - oa.start + 100);
-    oa.start_in_quotes = quotes_in(csv.data, 0, oa.start);
+    oa.start_state = ref_state(csv.data, o.data_start, oa.start, ',');
     /* now and then the wrong guess: both must fail or read alike */
     if (t % 4 == 3)
-      oa.start_in_quotes = !oa.start_in_quotes;
+      oa.start_state = wrong_state(oa.start_state);
     oa.batch_rows = 1 + rng() % 50;
     snprintf(ctx, sizeof ctx, "mixed [%" PRIu64 ",%" PRIu64 ") q%d", oa.start,
-             oa.end, (int)oa.start_in_quotes);
+             oa.end, oa.start_state);
     scan_both(&oa, 0, 0, ctx, &f);
     outcome_destroy(&f);
   }
   dusk_buf_destroy(&csv);
   dusk_buf_destroy(&expect);
+}
+END_TEST
+
+START_TEST(test_fast_literal_quotes) {
+  /* Quotes inside unquoted fields (12" pizza, 37.8"N, a""b) on every
+   * record, and now and then a quoted field holding separators and line
+   * ends, one right after such a field (x",","): the fast path reads the
+   * records whose quotes are all data, libcsv the others, with the same
+   * batches; every range started in its true state (or guessing from the
+   * byte before it, as the scheduler first lets it) reads its share. */
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_STRING};
+  static const int map[] = {0, 1, 2};
+  dusk_buf csv;
+  const char *path;
+  outcome whole;
+  dusk_csvscan_options o;
+  uint64_t quoted = 0;
+
+  rng_state = 777;
+  dusk_buf_init(&csv);
+  put(&csv, "id,size,lat\n");
+  for (int row = 0; row < 40000; row++) {
+    char tmp[96];
+    uint64_t r = rng();
+    if (r % 50 == 0) {
+      snprintf(tmp, sizeof tmp, "%d,x\",\"a,\n\"\"b\"\r\n", row);
+      quoted++;
+    } else {
+      snprintf(tmp, sizeof tmp, "%d,%d\" pizza,%d.%d\"N%s\n", row,
+               (int)(r >> 8) % 30, (int)(r >> 16) % 90, (int)(r >> 24) % 10,
+               (r >> 32) % 7 == 0 ? "\"\"" : "");
+    }
+    put(&csv, tmp);
+  }
+  path = write_file("literal_big.csv", csv.data, csv.len);
+  o = whole_options(path, csv.len, ',', 3, map, types, 3, 1000);
+  scan_both(&o, 0, 0, "literal whole", &whole);
+  ck_assert_msg(whole.rc == 0, "%s", whole.err.message);
+  ck_assert_uint_eq(whole.st.rows, 40000);
+  /* only the records with a quoted field (and one whose quote starts a
+   * read buffer) go to libcsv */
+  ck_assert_uint_ge(whole.st.fast_rows, 40000 - quoted - 2);
+  ck_assert_uint_lt(whole.st.fast_rows, 40000);
+  ck_assert_ptr_nonnull(
+      memmem(whole.c.out.data, whole.c.out.len, ";s2:x\";s5:a,\n\"b;\n", 17));
+  ck_assert_int_eq(whole.st.quote_transfer,
+                   ref_transfer(csv.data, o.data_start, 0, csv.len, ','));
+  /* cut in 2 to 9 ranges at random bytes: each starts as the scheduler
+   * first starts it (guessing), then in the state the transfers before
+   * it give; the latter must read the whole file's rows */
+  for (int t = 0; t < 8; t++) {
+    uint64_t cuts[10];
+    size_t nc = 2 + rng() % 8;
+    int state = DUSK_CSV_FIELD_START;
+    dusk_buf rows;
+    dusk_buf_init(&rows);
+    cuts[0] = 0;
+    for (size_t k = 1; k < nc; k++)
+      cuts[k] = 1 + rng() % (csv.len - 1);
+    cuts[nc] = csv.len;
+    for (size_t k = 1; k < nc; k++) /* insertion sort */
+      for (size_t j = k; j > 1 && cuts[j - 1] > cuts[j]; j--) {
+        uint64_t x = cuts[j];
+        cuts[j] = cuts[j - 1];
+        cuts[j - 1] = x;
+      }
+    for (size_t k = 0; k < nc; k++) {
+      dusk_csvscan_options oa = o;
+      outcome g;
+      char ctx[96];
+      oa.start = cuts[k];
+      oa.end = cuts[k + 1];
+      oa.start_state = DUSK_CSV_GUESS;
+      snprintf(ctx, sizeof ctx, "literal [%" PRIu64 ",%" PRIu64 ") guess",
+               oa.start, oa.end);
+      scan_both(&oa, 0, 0, ctx, &g);
+      if (g.rc == 0 || g.rc == DUSK_EPARSE || g.rc == DUSK_EWIDEN)
+        ck_assert_int_eq(
+            g.st.quote_transfer,
+            ref_transfer(csv.data, o.data_start, oa.start, oa.end, ','));
+      outcome_destroy(&g);
+      oa.start_state = state;
+      snprintf(ctx, sizeof ctx, "literal [%" PRIu64 ",%" PRIu64 ") s%d",
+               oa.start, oa.end, state);
+      scan_both(&oa, 0, 0, ctx, &g);
+      ck_assert_msg(g.rc == 0, "%s: %s", ctx, g.err.message);
+      ck_assert_int_eq(g.st.start_state, state);
+      ck_assert_int_eq(state, ref_state(csv.data, o.data_start, oa.start, ','));
+      append(&rows, g.c.out.data, g.c.out.len);
+      state = dusk_csvscan_state_after(g.st.quote_transfer, state);
+      outcome_destroy(&g);
+    }
+    same_bytes(&rows, &whole.c.out, "rows of the ranges", "literal splits");
+    dusk_buf_destroy(&rows);
+  }
+  outcome_destroy(&whole);
+  dusk_buf_destroy(&csv);
+}
+END_TEST
+
+START_TEST(test_transfer_of_file_range) {
+  /* dusk_csvscan_transfer (what a worker computes for a range it did not
+   * scan to its end) gives the scan's transfer, and state_after reads
+   * it; a range holding the first record maps every state to one. */
+  loaded l = load(&files[NFILES - 1]); /* literal.csv */
+  dusk_error err;
+  int m;
+  for (uint64_t a = 0; a < l.size; a += 3)
+    for (uint64_t b = a; b <= l.size + 2; b += 5) {
+      ck_assert_int_eq(
+          dusk_csvscan_transfer(l.path, ',', a, b, l.data_start, &m, &err), 0);
+      ck_assert_int_eq(m, ref_transfer(l.data, l.data_start, a,
+                                       b < l.size ? b : l.size, ','));
+      for (int st = DUSK_CSV_FIELD_START; st <= DUSK_CSV_QUOTE_IN_QUOTES; st++)
+        ck_assert_int_eq(
+            dusk_csvscan_state_after(m, st),
+            a <= l.data_start
+                ? ref_state(l.data, l.data_start, b < l.size ? b : l.size, ',')
+                : ref_run(l.data, a, b < l.size ? b : l.size, st, ','));
+    }
+  ck_assert_int_eq(dusk_csvscan_state_after(-1, DUSK_CSV_FIELD_START), 0);
+  ck_assert_int_eq(dusk_csvscan_state_after(0xE4, DUSK_CSV_GUESS), 0);
+  ck_assert_int_eq(dusk_csvscan_state_after(0xE4, DUSK_CSV_IN_QUOTES),
+                   DUSK_CSV_IN_QUOTES);
+  ck_assert_int_lt(
+      dusk_csvscan_transfer("/nonexistent/x.csv", ',', 0, 9, 0, &m, &err), 0);
+  ck_assert_int_eq(m, -1);
 }
 END_TEST
 
@@ -1929,7 +2171,8 @@ static void scan_with_bad_row(const char *name, const char *bad, const int *map,
   ck_assert_uint_eq(f.st.error_offset, bad_at);
   ck_assert_msg(strstr(f.err.message, want_msg) != NULL, "%s: %s", name,
                 f.err.message);
-  ck_assert_int_eq(f.st.quote_parity, quotes_in(csv.data, 0, csv.len));
+  ck_assert_int_eq(f.st.quote_transfer,
+                   ref_transfer(csv.data, o.data_start, 0, csv.len, ','));
   ck_assert_uint_gt(f.st.fast_rows, 30000);
   outcome_destroy(&f);
   /* the same from a range that starts near the bad record */
@@ -1984,8 +2227,12 @@ START_TEST(test_fast_errors) {
                     "  1,x,2\n",
                     map, t_isf, 3, 40, DUSK_EPARSE, "max_field (40)");
   /* bad quoting in a record between plain ones (libcsv's) */
-  scan_with_bad_row("stray.csv", "1,5'10\",2\n", map, t_isf, 3, 100,
-                    DUSK_EPARSE, "RFC 4180");
+  scan_with_bad_row("after_quote.csv", "1,\"x\"y,2\n", map, t_isf, 3, 100,
+                    DUSK_EPARSE, "after the closing quote");
+  /* a quote in an unquoted field is data: the record is fine, the error
+   * is the int column's */
+  scan_with_bad_row("stray.csv", "1x\",5'10\",2\n", map, t_isf, 3, 100,
+                    DUSK_EWIDEN, "needs string");
 }
 END_TEST
 
@@ -2250,7 +2497,7 @@ START_TEST(test_fast_stop_and_cancel) {
   scan_both(&o, 3, 0, "stop", &f);
   ck_assert_int_eq(f.rc, 0);
   ck_assert_uint_eq(f.st.rows, 3000);
-  ck_assert_int_eq(f.st.quote_parity, -1);
+  ck_assert_int_eq(f.st.quote_transfer, -1);
   outcome_destroy(&f);
   /* canceled during the second batch's delivery */
   scan_both(&o, 0, 2, "cancel", &f);
@@ -2331,7 +2578,7 @@ static void fuzz_field(dusk_buf *o, dusk_type t, int quote_rate, char sep) {
   uint64_t r = rng();
   char tmp[64];
   if ((int)(r % 100) < quote_rate) {
-    switch ((r >> 8) % 5) {
+    switch ((r >> 8) % 7) {
     case 0:
       put(o, "\"a");
       append(o, &sep, 1);
@@ -2344,7 +2591,13 @@ static void fuzz_field(dusk_buf *o, dusk_type t, int quote_rate, char sep) {
       put(o, "\"\"");
       return;
     case 3:
-      put(o, "5'10\""); /* bad quoting */
+      put(o, "5'10\""); /* a quote that is data */
+      return;
+    case 4:
+      put(o, "1\" \"x\"\""); /* quotes that are data, one after a space */
+      return;
+    case 5:
+      put(o, "\"x\"y"); /* text after a closing quote: refused */
       return;
     default:
       put(o, "\"x\r\ny\"");
@@ -2466,7 +2719,7 @@ static void assert_nulls_only_like_full(const dusk_csvscan_options *o,
     ck_abort_msg("%s: nulls_only %d (%s), full read %d (%s)", ctx, ra,
                  ra ? ea.message : "", rb, rb ? eb.message : "");
   if (sa.rows != sb.rows || sa.error_offset != sb.error_offset ||
-      sa.quote_parity != sb.quote_parity)
+      sa.quote_transfer != sb.quote_transfer)
     ck_abort_msg("%s: nulls_only stats differ from a full read's", ctx);
   same_bytes(&fa, &fb, "null flags (nulls_only vs full read)", ctx);
   dusk_buf_destroy(&fa);
@@ -2554,12 +2807,12 @@ static void random_files(int seed, int nulls) {
       dusk_csvscan_options oa = o, ob = o;
       outcome a, b;
       uint64_t p = csv.len <= 41 ? t : 1 + rng() % (csv.len - 1);
-      int truth = quotes_in(csv.data, 0, p);
+      int truth = ref_state(csv.data, ds, p, fc.sep);
       oa.end = p;
       ob.start = p;
-      ob.start_in_quotes = rng() % 8 == 0 ? !truth : truth;
+      ob.start_state = rng() % 8 == 0 ? wrong_state(truth) : truth;
       snprintf(ctx, sizeof ctx, "random file %d.%d split %" PRIu64 " q%d", seed,
-               file, p, (int)ob.start_in_quotes);
+               file, p, ob.start_state);
       scan_both(&oa, 0, 0, ctx, &a);
       scan_both(&ob, 0, 0, ctx, &b);
       outcome_destroy(&a);
@@ -2901,7 +3154,7 @@ START_TEST(test_simd_levels_large) {
         outcome a, b;
         oa.end = cut;
         ob.start = cut;
-        ob.start_in_quotes = quotes_in(csv.data, 0, cut);
+        ob.start_state = ref_state(csv.data, o.data_start, cut, ',');
         scan_both(&oa, 0, 0, ctx, &a);
         scan_both(&ob, 0, 0, ctx, &b);
         outcome_destroy(&a);
@@ -3088,7 +3341,8 @@ static void add_scan_cases(Suite *s, int fast) {
   tcase_add_loop_test(tc, test_every_split, 0, (int)NFILES);
   tcase_add_loop_test(tc, test_three_way_splits, 0, (int)NFILES);
   tcase_add_test(tc, test_wrong_guess_differs);
-  tcase_add_test(tc, test_wrong_guess_parity_still_exact);
+  tcase_add_test(tc, test_wrong_guess_transfer_still_exact);
+  tcase_add_test(tc, test_transfer_of_file_range);
   tcase_add_test(tc, test_large_file_splits);
   suite_add_tcase(s, tc);
 
@@ -3135,6 +3389,7 @@ int main(void) {
   tcase_add_test(tc, test_fast_plain_large);
   tcase_add_test(tc, test_fast_buffer_edge_sweep);
   tcase_add_test(tc, test_fast_mixed_quotes);
+  tcase_add_test(tc, test_fast_literal_quotes);
   tcase_add_test(tc, test_fast_errors);
   tcase_add_test(tc, test_fast_max_field_exact);
   tcase_add_test(tc, test_fast_na_and_ints);

@@ -18,7 +18,8 @@ static dusk_slice cstr(const char *s) {
 /* ---- op names ------------------------------------------------------------ */
 
 START_TEST(test_op_names) {
-  static const char *const want[] = {"df_scan", "df_combine", "df_final"};
+  static const char *const want[] = {"df_scan", "df_combine", "df_final",
+                                     "df_offsets"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);
@@ -53,7 +54,9 @@ START_TEST(test_layouts_built_and_checked) {
   ck_assert_int_eq(dusk_count_table_check(c, &err), 0);
   ck_assert_int_eq(dusk_written_table_check(w, &err), 0);
   ck_assert_int_eq(c->cols[DUSK_COUNT_ROWS].i64[0], 42);
-  ck_assert_int_eq(r->cols[DUSK_RANGES_ASSUMED].type, DUSK_TYPE_BOOL);
+  ck_assert_int_eq(r->cols[DUSK_RANGES_ASSUMED].type, DUSK_TYPE_INT64);
+  ck_assert_int_eq(r->cols[DUSK_RANGES_TRANSFER].type, DUSK_TYPE_INT64);
+  ck_assert_int_eq(r->cols[DUSK_RANGES_MIXED].type, DUSK_TYPE_STRING);
   ck_assert_int_eq(r->cols[DUSK_RANGES_WIDEN_COLUMN].type, DUSK_TYPE_STRING);
   ck_assert_int_eq(r->cols[DUSK_RANGES_WIDEN_TYPE].type, DUSK_TYPE_INT64);
   ck_assert_int_eq(m->cols[DUSK_MOMENTS_NAME].type, DUSK_TYPE_STRING);
@@ -73,26 +76,27 @@ START_TEST(test_layouts_built_and_checked) {
 END_TEST
 
 START_TEST(test_layout_check_names_the_column) {
-  /* A ranges table whose "assumed" is an int: read as bools it would be
-   * reinterpreted bits. */
-  static const char *const names[] = {"index", "file", "assumed", "parity",
+  /* A ranges table whose "assumed" is a bool (the parity layout's): read
+   * as int64 states it would be reinterpreted bits. */
+  static const char *const names[] = {"index", "file", "assumed", "transfer",
                                       "rows",  "error", "widen_column",
-                                      "widen_type"};
+                                      "widen_type", "mixed"};
   dusk_type types[DUSK_RANGES_NCOLS] = {
-      DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64,  DUSK_TYPE_INT64,
-      DUSK_TYPE_INT64, DUSK_TYPE_STRING, DUSK_TYPE_STRING, DUSK_TYPE_INT64};
+      DUSK_TYPE_INT64,  DUSK_TYPE_INT64,  DUSK_TYPE_BOOL,
+      DUSK_TYPE_INT64,  DUSK_TYPE_INT64,  DUSK_TYPE_STRING,
+      DUSK_TYPE_STRING, DUSK_TYPE_INT64,  DUSK_TYPE_STRING};
   dusk_error err = {0};
   dusk_table *t = dusk_table_new(names, types, DUSK_RANGES_NCOLS, 0);
   dusk_table *count2;
   dusk_value v = tu_int(1);
   ck_assert_int_eq(dusk_ranges_table_check(t, &err), DUSK_ETYPE);
   ck_assert_ptr_nonnull(strstr(err.message, "'assumed'"));
-  ck_assert_ptr_nonnull(strstr(err.message, "expected bool"));
+  ck_assert_ptr_nonnull(strstr(err.message, "expected int64"));
   dusk_table_free(t);
   /* One column short. */
   t = dusk_table_new(names, types, DUSK_RANGES_NCOLS - 1, 0);
   ck_assert_int_eq(dusk_ranges_table_check(t, &err), DUSK_ETYPE);
-  ck_assert_ptr_nonnull(strstr(err.message, "7 columns, expected 8"));
+  ck_assert_ptr_nonnull(strstr(err.message, "8 columns, expected 9"));
   dusk_table_free(t);
   /* A len partial holds exactly one row. */
   count2 = dusk_count_table_new(1);
@@ -132,7 +136,7 @@ static void sample_args(dusk_scan_args *a, dusk_slice *header) {
   a->end = 2 << 20;
   a->data_start = 17;
   a->file_size = 5 << 20;
-  a->start_in_quotes = true;
+  a->start_state = 3; /* DUSK_CSV_IN_QUOTES */
   a->index = (3ull << 32) | 9;
   header[0] = cstr("PULocationID");
   header[1] = cstr("");
@@ -163,7 +167,7 @@ START_TEST(test_scan_args_roundtrip) {
   ck_assert_uint_eq(b.end, a.end);
   ck_assert_uint_eq(b.data_start, a.data_start);
   ck_assert_uint_eq(b.file_size, a.file_size);
-  ck_assert(b.start_in_quotes);
+  ck_assert_uint_eq(b.start_state, 3);
   ck_assert_uint_eq(b.index, a.index);
   ck_assert_uint_eq(b.nheader, 2);
   ck_assert_uint_eq(b.header[0].len, 12);

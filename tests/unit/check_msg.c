@@ -179,7 +179,7 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
       for (uint32_t i = 0; i < 50; i++) {
         quote_runs[i].first = i == 0 ? 0 : (uint64_t)i << 32;
         quote_runs[i].last = i == 49 ? UINT64_MAX : ((uint64_t)i << 32) + i;
-        quote_runs[i].in_quotes = i % 2 == 0;
+        quote_runs[i].state = (uint8_t)(1 + i % 4);
       }
       x->nquotes = 50;
       x->quotes = quote_runs;
@@ -456,9 +456,12 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     for (uint32_t i = 0; i < a->nquotes; i++) {
       u64_eq(a->quotes[i].first, b->quotes[i].first, name, "quotes.first", i);
       u64_eq(a->quotes[i].last, b->quotes[i].last, name, "quotes.last", i);
-      u64_eq(a->quotes[i].in_quotes, b->quotes[i].in_quotes, name,
-             "quotes.in_quotes", i);
+      u64_eq(a->quotes[i].state, b->quotes[i].state, name, "quotes.state",
+             i);
     }
+    UEQ(nmixed);
+    for (uint32_t i = 0; i < a->nmixed; i++)
+      slice_eq(a->mixed[i], b->mixed[i], name, "mixed", i);
     break;
   }
   case DUSK_MSG_RELEASE: {
@@ -1351,11 +1354,12 @@ START_TEST(test_data_chunk_outside_total) {
 END_TEST
 
 /* Packs a TASK_FAILED body with reason and the typed fields given. */
-static void pack_task_failed(packed *p, uint64_t reason, const char *column,
-                             size_t column_len, uint64_t type,
-                             uint32_t nruns) {
+static void pack_task_failed_mixed(packed *p, uint64_t reason,
+                                   const char *column, size_t column_len,
+                                   uint64_t type, uint32_t nruns,
+                                   uint32_t nmixed) {
   packed_init(p);
-  msgpack_pack_array(&p->pk, 7);
+  msgpack_pack_array(&p->pk, 8);
   msgpack_pack_uint64(&p->pk, 9);
   msgpack_pack_uint64(&p->pk, reason);
   msgpack_pack_uint64(&p->pk, 0);
@@ -1367,15 +1371,25 @@ static void pack_task_failed(packed *p, uint64_t reason, const char *column,
     msgpack_pack_array(&p->pk, 3);
     msgpack_pack_uint64(&p->pk, i);
     msgpack_pack_uint64(&p->pk, i + 1);
-    msgpack_pack_true(&p->pk);
+    msgpack_pack_uint64(&p->pk, 1 + i % 4);
   }
+  msgpack_pack_array(&p->pk, nmixed);
+  for (uint32_t i = 0; i < nmixed; i++)
+    msgpack_pack_str_with_body(&p->pk, "col", 3);
+}
+
+static void pack_task_failed(packed *p, uint64_t reason, const char *column,
+                             size_t column_len, uint64_t type,
+                             uint32_t nruns) {
+  pack_task_failed_mixed(p, reason, column, column_len, type, nruns,
+                         reason == DUSK_FAIL_MIXED ? 2 : 0);
 }
 
 START_TEST(test_task_failed_reason_range) {
-  static const uint64_t reasons[] = {0, DUSK_FAIL_QUOTES + 1, 1000,
+  static const uint64_t reasons[] = {0, DUSK_FAIL_MIXED + 1, 1000,
                                      UINT32_MAX};
-  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0] + 6; i++) {
-    uint64_t reason = i < 6 ? (uint64_t)i + 1 : reasons[i - 6];
+  for (size_t i = 0; i < sizeof reasons / sizeof reasons[0] + 7; i++) {
+    uint64_t reason = i < 7 ? (uint64_t)i + 1 : reasons[i - 7];
     int widen = reason == DUSK_FAIL_WIDEN, quotes = reason == DUSK_FAIL_QUOTES;
     packed p;
     dusk_msg out;
@@ -1384,7 +1398,7 @@ START_TEST(test_task_failed_reason_range) {
     pack_task_failed(&p, reason, "col", widen ? 3 : 0, widen ? 3 : 0,
                      quotes ? 2 : 0);
     rc = decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err);
-    if (reason >= DUSK_FAIL_OP && reason <= DUSK_FAIL_QUOTES) {
+    if (reason >= DUSK_FAIL_OP && reason <= DUSK_FAIL_MIXED) {
       ck_assert_msg(rc == 0, "reason %llu: %s", (unsigned long long)reason,
                     err.message);
       ck_assert_uint_eq(out.u.task_failed.reason, reason);
@@ -1454,7 +1468,7 @@ START_TEST(test_task_failed_typed_fields_strict) {
   expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG, "'type'", NULL);
   /* A column that is not a string. */
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 7);
+  msgpack_pack_array(&p.pk, 8);
   msgpack_pack_uint64(&p.pk, 9);
   msgpack_pack_uint64(&p.pk, DUSK_FAIL_WIDEN);
   msgpack_pack_uint64(&p.pk, 0);
@@ -1462,16 +1476,86 @@ START_TEST(test_task_failed_typed_fields_strict) {
   msgpack_pack_bin_with_body(&p.pk, "x", 1);
   msgpack_pack_uint64(&p.pk, 3);
   msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_array(&p.pk, 0);
   expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'column'", "str");
+  /* Mixed columns for another reason, or a mixing without them. */
+  pack_task_failed_mixed(&p, DUSK_FAIL_OP, "", 0, 0, 0, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "mixed");
+  pack_task_failed_mixed(&p, DUSK_FAIL_QUOTES, "", 0, 0, 1, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "mixed");
+  pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "", 0, 0, 0, 0);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "mixed");
+  pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "x", 1, 3, 0, 1);
+  expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
+                     "column");
 }
 END_TEST
 
-/* Each quote run is [first, last, in_quotes] with first <= last. */
+/* A mixing fillna's columns travel whole and typed; each is a non-empty
+ * string of at most DUSK_FAIL_COLUMN_MAX bytes. */
+START_TEST(test_task_failed_mixed_columns) {
+  static char name[DUSK_FAIL_COLUMN_MAX + 1];
+  packed p;
+  dusk_msg out;
+  dusk_error err;
+  memset(name, 'c', sizeof name);
+  pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "", 0, 0, 0, 3);
+  ck_assert_int_eq(
+      decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err), 0);
+  ck_assert_uint_eq(out.u.task_failed.nmixed, 3);
+  ck_assert_uint_eq(out.u.task_failed.mixed[2].len, 3);
+  ck_assert_int_eq(memcmp(out.u.task_failed.mixed[2].ptr, "col", 3), 0);
+  packed_destroy(&p);
+  for (int k = 0; k < 4; k++) {
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 8);
+    msgpack_pack_uint64(&p.pk, 9);
+    msgpack_pack_uint64(&p.pk, DUSK_FAIL_MIXED);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_str_with_body(&p.pk, "m", 1);
+    msgpack_pack_str_with_body(&p.pk, "", 0);
+    msgpack_pack_uint64(&p.pk, 0);
+    msgpack_pack_array(&p.pk, 0);
+    msgpack_pack_array(&p.pk, 2);
+    msgpack_pack_str_with_body(&p.pk, "a", 1);
+    switch (k) {
+    case 0: /* an empty name */
+      msgpack_pack_str_with_body(&p.pk, "", 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "mixed column 1", "0 bytes");
+      break;
+    case 1: /* a name past the limit */
+      msgpack_pack_str_with_body(&p.pk, name, DUSK_FAIL_COLUMN_MAX + 1);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
+                         "mixed column 1", "65537");
+      break;
+    case 2: /* not a string */
+      msgpack_pack_uint64(&p.pk, 7);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'mixed'",
+                         "str");
+      break;
+    default: /* the longest name is fine */
+      msgpack_pack_str_with_body(&p.pk, name, DUSK_FAIL_COLUMN_MAX);
+      ck_assert_int_eq(decode_body(DUSK_MSG_TASK_FAILED, p.sb.data,
+                                   p.sb.size, &out, &err),
+                       0);
+      ck_assert_uint_eq(out.u.task_failed.mixed[1].len, DUSK_FAIL_COLUMN_MAX);
+      packed_destroy(&p);
+    }
+  }
+}
+END_TEST
+
+/* Each quote run is [first, last, state] with first <= last and state a
+ * tokenizer state (1-4). */
 START_TEST(test_task_failed_quote_runs_checked) {
-  for (int k = 0; k < 5; k++) {
+  for (int k = 0; k < 8; k++) {
     packed p;
     packed_init(&p);
-    msgpack_pack_array(&p.pk, 7);
+    msgpack_pack_array(&p.pk, 8);
     msgpack_pack_uint64(&p.pk, 9);
     msgpack_pack_uint64(&p.pk, DUSK_FAIL_QUOTES);
     msgpack_pack_uint64(&p.pk, 0);
@@ -1484,12 +1568,14 @@ START_TEST(test_task_failed_quote_runs_checked) {
       msgpack_pack_array(&p.pk, 3);
       msgpack_pack_uint64(&p.pk, 7);
       msgpack_pack_uint64(&p.pk, 6);
-      msgpack_pack_false(&p.pk);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_array(&p.pk, 0);
       expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "quote run 0",
                          "first 7 after last 6");
       break;
     case 1: /* not an array */
       msgpack_pack_uint64(&p.pk, 7);
+      msgpack_pack_array(&p.pk, 0);
       expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "'quotes[]'",
                          "array");
       break;
@@ -1497,22 +1583,44 @@ START_TEST(test_task_failed_quote_runs_checked) {
       msgpack_pack_array(&p.pk, 2);
       msgpack_pack_uint64(&p.pk, 1);
       msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_array(&p.pk, 0);
       expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
                          "expected 3 fields", NULL);
       break;
-    case 3: /* in_quotes not a bool */
+    case 3: /* a state that is not a number (the old in_quotes bool) */
       msgpack_pack_array(&p.pk, 3);
       msgpack_pack_uint64(&p.pk, 1);
       msgpack_pack_uint64(&p.pk, 2);
-      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_true(&p.pk);
+      msgpack_pack_array(&p.pk, 0);
       expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
-                         "'quotes[].in_quotes'", "bool");
+                         "'quotes[].state'", "unsigned int");
+      break;
+    case 4: /* state 0: the guess, never a right state */
+    case 5: /* state 5: past QUOTE_IN_QUOTES */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, k == 4 ? 0 : 5);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "quote run 0",
+                         "not a tokenizer state");
+      break;
+    case 6: /* a state wider than its byte */
+      msgpack_pack_array(&p.pk, 3);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_uint64(&p.pk, 2);
+      msgpack_pack_uint64(&p.pk, 256);
+      msgpack_pack_array(&p.pk, 0);
+      expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETOOBIG,
+                         "'quotes[].state'", NULL);
       break;
     default: /* a negative index */
       msgpack_pack_array(&p.pk, 3);
       msgpack_pack_int64(&p.pk, -1);
       msgpack_pack_uint64(&p.pk, 2);
-      msgpack_pack_true(&p.pk);
+      msgpack_pack_uint64(&p.pk, 1);
+      msgpack_pack_array(&p.pk, 0);
       expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE,
                          "'quotes[].first'", "unsigned int");
     }
@@ -1842,6 +1950,7 @@ int main(void) {
   tcase_add_test(tc, test_task_failed_widen_column_whole);
   tcase_add_test(tc, test_task_failed_typed_fields_strict);
   tcase_add_test(tc, test_task_failed_quote_runs_checked);
+  tcase_add_test(tc, test_task_failed_mixed_columns);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("encode");

@@ -109,6 +109,11 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     if (!str_eq(a->fills[i].column, b->fills[i].column) ||
         !value_eq(&a->fills[i].value, &b->fills[i].value))
       return "fills";
+  if (a->nmixed != b->nmixed)
+    return "nmixed";
+  for (size_t i = 0; i < a->nmixed; i++)
+    if (!str_eq(a->mixed[i], b->mixed[i]))
+      return "mixed";
   if ((d = expr_diff(a->expr, b->expr)) != NULL)
     return d;
   if (!str_eq(a->expr_text, b->expr_text))
@@ -218,7 +223,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 20
+#define NSAMPLES 21
 
 static dusk_plan *sample_plan(int i) {
   switch (i) {
@@ -318,6 +323,18 @@ static dusk_plan *sample_plan(int i) {
     o.usecols = none;
     o.nusecols = 0;
     return dusk_plan_len(dusk_plan_read_csv(paths, 1, &o));
+  }
+  case 20: {
+    /* A fill the scheduler resolved: the columns it mixes (plan.h). */
+    dusk_fill f = {NULL, tu_str("N")};
+    dusk_plan *p = dusk_plan_fillna(leaf("m.csv"), &f, 1);
+    if (p != NULL) {
+      p->mixed = calloc(2, sizeof *p->mixed);
+      p->mixed[0] = strdup("SR_Flag");
+      p->mixed[1] = strdup("x y");
+      p->nmixed = 2;
+    }
+    return p;
   }
   }
   return NULL;
@@ -1746,6 +1763,22 @@ START_TEST(test_expr_format) {
 }
 END_TEST
 
+START_TEST(test_fill_mixes) {
+  /* pandas: a number into numbers stays numbers; any other kind mixes */
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_INT64), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_STRING), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_BOOL, DUSK_TYPE_BOOL), 0);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_STRING), 1);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL), 1);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_BOOL, DUSK_TYPE_INT64), 1);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_INT64), 1);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_BOOL), 1);
+  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_NULL, DUSK_TYPE_STRING), 0);
+}
+END_TEST
+
 START_TEST(test_encode_appends) {
   /* Encoding appends after what the buffer holds. */
   dusk_plan *p = realistic_plan(), *q = NULL;
@@ -1775,6 +1808,7 @@ int main(void) {
   tcase_add_test(tc, test_type_names);
   tcase_add_test(tc, test_type_common);
   tcase_add_test(tc, test_agg_names);
+  tcase_add_test(tc, test_fill_mixes);
   tcase_add_test(tc, test_terminal_kinds);
   suite_add_tcase(s, tc);
 
