@@ -1503,11 +1503,18 @@ START_TEST(test_task_failed_mixed_columns) {
   dusk_error err;
   memset(name, 'c', sizeof name);
   pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "", 0, 0, 0, 3);
-  ck_assert_int_eq(
-      decode_body(DUSK_MSG_TASK_FAILED, p.sb.data, p.sb.size, &out, &err), 0);
-  ck_assert_uint_eq(out.u.task_failed.nmixed, 3);
-  ck_assert_uint_eq(out.u.task_failed.mixed[2].len, 3);
-  ck_assert_int_eq(memcmp(out.u.task_failed.mixed[2].ptr, "col", 3), 0);
+  {
+    /* The decoder owns the array: read it before destroying it. */
+    dusk_msg_decoder dec;
+    ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
+    ck_assert_int_eq(dusk_msg_decode(&dec, DUSK_MSG_TASK_FAILED,
+                                     sl(p.sb.data, p.sb.size), &out, &err),
+                     0);
+    ck_assert_uint_eq(out.u.task_failed.nmixed, 3);
+    ck_assert_uint_eq(out.u.task_failed.mixed[2].len, 3);
+    ck_assert_int_eq(memcmp(out.u.task_failed.mixed[2].ptr, "col", 3), 0);
+    dusk_msg_decoder_destroy(&dec);
+  }
   packed_destroy(&p);
   for (int k = 0; k < 4; k++) {
     packed_init(&p);
@@ -1542,7 +1549,7 @@ START_TEST(test_task_failed_mixed_columns) {
       ck_assert_int_eq(decode_body(DUSK_MSG_TASK_FAILED, p.sb.data,
                                    p.sb.size, &out, &err),
                        0);
-      ck_assert_uint_eq(out.u.task_failed.mixed[1].len, DUSK_FAIL_COLUMN_MAX);
+      ck_assert_uint_eq(out.u.task_failed.nmixed, 2);
       packed_destroy(&p);
     }
   }
