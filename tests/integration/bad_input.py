@@ -32,7 +32,8 @@ import subprocess
 import sys
 import time
 
-QUERY_TIMEOUT = 30  # seconds; longer is a hang
+# seconds; longer is a hang (scaled for the sanitizer build by ctest)
+QUERY_TIMEOUT = 30 * int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
 # In the stderr of `dusk query`: signs of a crash, not of an error message.
 CRASH_WORDS = ("Sanitizer", "Segmentation", "Aborted", "double free")
 # In the cluster's stderr: a process died or a sanitizer spoke.

@@ -30,7 +30,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-TIMEOUT = 60  # seconds for one command; longer is a hang
+# seconds for one command; longer is a hang (scaled for the sanitizer build)
+TIMEOUT = 60 * int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
 WIDTH = 79
 UNKNOWN = "--no-such-option"
 
