@@ -167,6 +167,12 @@ struct dusk_client {
   dusk_sched_stats info_stats;
   int timed_out;
   uint64_t next_query;
+  /* dusk_client_set_interrupt: asked every interrupt_ms while waiting. */
+  uv_timer_t interrupt_timer;
+  int (*interrupt_fn)(void *arg);
+  void *interrupt_arg;
+  unsigned interrupt_ms;
+  int interrupted;
 };
 
 static void key_state_free(key_state *k) {
@@ -263,6 +269,14 @@ static void on_deadline(uv_timer_t *t) {
   uv_stop(&c->loop);
 }
 
+static void on_interrupt_poll(uv_timer_t *t) {
+  dusk_client *c = t->data;
+  if (c->interrupt_fn != NULL && c->interrupt_fn(c->interrupt_arg) != 0) {
+    c->interrupted = 1;
+    uv_stop(&c->loop);
+  }
+}
+
 typedef int (*cond_fn)(dusk_client *c, void *arg);
 
 /* Runs the loop until cond holds (returns its value), the scheduler is
@@ -271,8 +285,12 @@ static int run_until(dusk_client *c, cond_fn cond, void *arg,
                      int timeout_ms) {
   int rc;
   c->timed_out = 0;
+  c->interrupted = 0;
   if (timeout_ms >= 0)
     uv_timer_start(&c->deadline, on_deadline, (uint64_t)timeout_ms, 0);
+  if (c->interrupt_fn != NULL)
+    uv_timer_start(&c->interrupt_timer, on_interrupt_poll, c->interrupt_ms,
+                   c->interrupt_ms);
   for (;;) {
     if ((rc = cond(c, arg)) != 1)
       break;
@@ -280,9 +298,14 @@ static int run_until(dusk_client *c, cond_fn cond, void *arg,
       rc = DUSK_ETIMEDOUT;
       break;
     }
+    if (c->interrupted) {
+      rc = DUSK_EINTR;
+      break;
+    }
     uv_run(&c->loop, UV_RUN_ONCE);
   }
   uv_timer_stop(&c->deadline);
+  uv_timer_stop(&c->interrupt_timer);
   /* Flush what the condition's last step queued. */
   uv_run(&c->loop, UV_RUN_NOWAIT);
   return rc;
@@ -320,10 +343,13 @@ int dusk_client_connect_tls(const char *address, const char *token,
   uv_loop_init(&c->loop);
   uv_timer_init(&c->loop, &c->deadline);
   c->deadline.data = c;
+  uv_timer_init(&c->loop, &c->interrupt_timer);
+  c->interrupt_timer.data = c;
   dusk_strmap_init(&c->keys);
   dusk_strmap_init(&c->data_conns);
   if ((rc = dusk_net_init(&c->net, &c->loop, DUSK_ROLE_CLIENT, token)) != 0) {
     uv_close((uv_handle_t *)&c->deadline, NULL);
+    uv_close((uv_handle_t *)&c->interrupt_timer, NULL);
     uv_run(&c->loop, UV_RUN_DEFAULT);
     uv_loop_close(&c->loop);
     free(c);
@@ -371,6 +397,7 @@ void dusk_client_free(dusk_client *c) {
   /* Closing the scheduler connection releases everything we held. */
   uv_walk(&c->loop, close_walk, NULL);
   uv_close((uv_handle_t *)&c->deadline, NULL);
+  uv_close((uv_handle_t *)&c->interrupt_timer, NULL);
   dusk_net_close(&c->net);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   uv_loop_close(&c->loop);
@@ -380,6 +407,13 @@ void dusk_client_free(dusk_client *c) {
   dusk_strmap_destroy(&c->keys);
   dusk_strmap_destroy(&c->data_conns);
   free(c);
+}
+
+void dusk_client_set_interrupt(dusk_client *c, int (*fn)(void *arg),
+                               void *arg, unsigned period_ms) {
+  c->interrupt_fn = fn;
+  c->interrupt_arg = arg;
+  c->interrupt_ms = period_ms > 0 ? period_ms : 50;
 }
 
 /* ---- submit -------------------------------------------------------------- */
@@ -581,6 +615,8 @@ static int explain(dusk_client *c, int rc, const wait_arg *w, int timeout_ms,
   case DUSK_ECLOSED:
     return dusk_error_set(err, rc, "scheduler %s is gone: %s", c->address,
                           c->closed_reason);
+  case DUSK_EINTR:
+    return dusk_error_set(err, rc, "interrupted while waiting for '%s'", key);
   default:
     return dusk_error_set(err, rc, "waiting for '%s': %s", key,
                           dusk_strerror(rc));

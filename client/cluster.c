@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "tls.h"
 
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,7 @@ struct dusk_cluster {
   pid_t scheduler, nanny;
   int nworkers;
   char address[64];
-  char token[65];
+  char token[DUSK_TOKEN_MAX + 1];
   char token_dir[64];
   char token_file[96];
   int tls_on;
@@ -236,17 +237,39 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
     snprintf(cl->tls_key, sizeof cl->tls_key, "%s", o->tls.key);
     snprintf(cl->tls_ca, sizeof cl->tls_ca, "%s", o->tls.ca);
   }
-  /* A fresh token in a private file. */
+  if (o->token != NULL) {
+    /* The token file's reader drops trailing whitespace, and a token is
+     * one line: refuse what would not survive the round trip. */
+    size_t len = strlen(o->token);
+    if (len == 0 || len > DUSK_TOKEN_MAX || strpbrk(o->token, "\r\n") ||
+        isspace((unsigned char)o->token[len - 1])) {
+      free(cl);
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "token must be 1..%d bytes on one line, without "
+                            "trailing whitespace",
+                            DUSK_TOKEN_MAX);
+    }
+  }
+  if (o->scheduler_port < 0 || o->scheduler_port > 65535) {
+    free(cl);
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "scheduler_port %d is not 0..65535",
+                          o->scheduler_port);
+  }
+  /* The token (given or fresh) in a private file. */
   snprintf(cl->token_dir, sizeof cl->token_dir, "/tmp/dusk-cluster-XXXXXX");
   if (mkdtemp(cl->token_dir) == NULL ||
-      dusk_auth_token_generate(cl->token) != 0) {
+      (o->token == NULL && dusk_auth_token_generate(cl->token) != 0)) {
     free(cl);
     return dusk_error_set(err, DUSK_ESPAWN, "cannot create a token: %s",
                           strerror(errno));
   }
+  if (o->token != NULL)
+    snprintf(cl->token, sizeof cl->token, "%s", o->token);
   snprintf(cl->token_file, sizeof cl->token_file, "%s/token", cl->token_dir);
   fd = open(cl->token_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0 || write(fd, cl->token, 64) != 64) {
+  if (fd < 0 || write(fd, cl->token, strlen(cl->token)) !=
+                    (ssize_t)strlen(cl->token)) {
     if (fd >= 0)
       close(fd);
     rmdir(cl->token_dir);
@@ -264,12 +287,14 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
   snprintf(timeout_arg, sizeof timeout_arg, "%d",
            o->worker_timeout_ms > 0 ? o->worker_timeout_ms : 10000);
   {
-    char *argv[24] = {sched_bin,        "--port",       "0",
+    char sched_port[16];
+    char *argv[24] = {sched_bin,        "--port",       sched_port,
                       "--ready-fd",     "3",            "--token-file",
                       cl->token_file,   "--log-level",
                       (char *)(o->log_level ? o->log_level : "warn"),
                       "--worker-queue", queue_arg,      "--worker-timeout-ms",
                       timeout_arg,      NULL};
+    snprintf(sched_port, sizeof sched_port, "%d", o->scheduler_port);
     add_tls_args(cl, argv, 13);
     cl->scheduler = spawn(argv, pipefd[1]);
   }

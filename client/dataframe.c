@@ -71,6 +71,13 @@ static int need_open(dusk_dataframe *f, const char *step, dusk_error *err) {
   return 1;
 }
 
+dusk_dataframe *dusk_dataframe_copy(const dusk_dataframe *f,
+                                    dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  return wrap(dusk_plan_clone(f->plan), err);
+}
+
 void dusk_dataframe_free(dusk_dataframe *f) {
   if (f != NULL) {
     dusk_plan_free(f->plan);
@@ -408,6 +415,18 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
   int rc;
   if (f == NULL)
     return dusk_error_set(err, DUSK_EINVAL, "no frame");
+  if (!dusk_plan_is_terminal(f->plan->kind)) {
+    /* A frame without a final step is all of its rows, as pandas'
+     * DataFrame is: head of every row. */
+    dusk_plan *all = dusk_plan_clone(f->plan);
+    dusk_dataframe whole;
+    if (all == NULL || (all = dusk_plan_head(all, INT64_MAX)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    whole.plan = all;
+    rc = dusk_compute(c, &whole, timeout_ms, out, err);
+    dusk_plan_free(all);
+    return rc;
+  }
   dusk_buf_init(&plan);
   if (dusk_plan_encode(f->plan, &plan) != 0)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
@@ -418,6 +437,11 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
   }
   dusk_buf_destroy(&plan);
   rc = dusk_client_gather(c, &k, 1, timeout_ms, &bytes, &len, err);
+  /* Interrupted or out of time: the query's tasks stop on the cluster
+   * (cancel reaches every task only this query waits for), which stays
+   * usable. */
+  if (rc == DUSK_EINTR || rc == DUSK_ETIMEDOUT)
+    dusk_client_cancel(c, &k, 1, NULL);
   dusk_client_release(c, &k, 1, NULL);
   if (rc != 0) {
     /* The worker's text (after "key ... failed: task ... (op query): ")
@@ -456,6 +480,36 @@ int dusk_table_column_type(const dusk_table *t, size_t col) {
   case DUSK_TYPE_STRING: return DUSK_COL_STRING;
   default: return 0;
   }
+}
+
+int dusk_table_column_view(const dusk_table *t, size_t col,
+                           dusk_column_view *out) {
+  const dusk_table_column *c;
+  if (t == NULL || col >= t->ncols || out == NULL)
+    return DUSK_EINVAL;
+  c = &t->cols[col];
+  memset(out, 0, sizeof *out);
+  out->type = dusk_table_column_type(t, col);
+  out->nrows = t->nrows;
+  out->valid = c->valid;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    out->values = c->i64;
+    break;
+  case DUSK_TYPE_FLOAT64:
+    out->values = c->f64;
+    break;
+  case DUSK_TYPE_BOOL:
+    out->values = c->b;
+    break;
+  case DUSK_TYPE_STRING:
+    out->values = c->str_off;
+    out->strings = c->str_data;
+    break;
+  default:
+    return DUSK_EINVAL;
+  }
+  return 0;
 }
 
 int dusk_table_is_null(const dusk_table *t, size_t col, size_t row) {

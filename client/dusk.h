@@ -114,6 +114,16 @@ int dusk_client_gather(dusk_client *c, const char *const *keys, size_t nkeys,
 int dusk_client_gather_int(dusk_client *c, const char *key, int timeout_ms,
                            int64_t *out, dusk_error *err);
 
+/* Makes every wait of c (wait, gather, compute, workers, stats) call
+ * fn(arg) every period_ms (0 = 50 ms) while it blocks; when fn returns
+ * non-zero the wait returns DUSK_EINTR at once ("interrupted while waiting
+ * for 'key'"), and dusk_compute cancels its query on the cluster first.
+ * A language binding uses it to honour Ctrl-C while it waits without
+ * holding its interpreter lock.  fn NULL turns it off.  fn runs on the
+ * waiting thread and must not call into c. */
+void dusk_client_set_interrupt(dusk_client *c, int (*fn)(void *arg),
+                               void *arg, unsigned period_ms);
+
 /* Cancels keys: unfinished ones (and everything depending on them) stop and
  * report DUSK_ECANCELED.  Release forgets finished keys. */
 int dusk_client_cancel(dusk_client *c, const char *const *keys, size_t nkeys,
@@ -209,6 +219,9 @@ dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
  * Dask's N.part, with each partition's own row numbers as the index); the
  * result lists the files and their row counts. */
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err);
+/* A deep copy of f (builders consume their input: copy a frame to extend
+ * it in two ways).  NULL and err when out of memory or f is NULL. */
+dusk_dataframe *dusk_dataframe_copy(const dusk_dataframe *f, dusk_error *err);
 void dusk_dataframe_free(dusk_dataframe *f);
 /* Sets the partition size of every read_csv in f that did not set one. */
 void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes);
@@ -228,6 +241,21 @@ size_t dusk_table_ncols(const dusk_table *t);
 size_t dusk_table_nindex(const dusk_table *t);
 const char *dusk_table_column_name(const dusk_table *t, size_t col);
 int dusk_table_column_type(const dusk_table *t, size_t col);
+/* A whole column at once, borrowed from t (valid until dusk_table_free):
+ * valid[row] is 1 for a value, 0 for a null; values is int64_t[nrows]
+ * (DUSK_COL_INT64), double[nrows] (FLOAT64), uint8_t[nrows] of 0/1 (BOOL)
+ * or, for STRING, uint64_t[nrows + 1] offsets into strings, row r being
+ * the UTF-8 bytes strings[off[r] .. off[r + 1]).  With nrows 0 the
+ * pointers may be NULL.  0, or DUSK_EINVAL for a column out of range. */
+typedef struct dusk_column_view {
+  int type;
+  size_t nrows;
+  const uint8_t *valid;
+  const void *values;
+  const char *strings;
+} dusk_column_view;
+int dusk_table_column_view(const dusk_table *t, size_t col,
+                           dusk_column_view *out);
 /* 1 when the cell is null (or col/row is out of range), else 0. */
 int dusk_table_is_null(const dusk_table *t, size_t col, size_t row);
 /* Typed cell reads.  Each returns 0 with the value in *out; 1 for a null
@@ -270,6 +298,8 @@ typedef struct dusk_cluster_options {
   int start_timeout_ms;   /* default 30000 */
   dusk_tls_files tls;     /* all three set: the daemons and this process's
                              clients speak TLS with these files */
+  int scheduler_port;     /* 0 = a free port (the default) */
+  const char *token;      /* NULL = a fresh random token */
 } dusk_cluster_options;
 
 /* Sets the defaults above; initialise options with it before setting

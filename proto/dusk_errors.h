@@ -38,7 +38,8 @@ extern "C" {
   XX(ESPAWN, -10019, "could not start a process")                            \
   XX(EDUP, -10020, "duplicate key")                                          \
   XX(EPARSE, -10021, "malformed input")                                      \
-  XX(EWIDEN, -10022, "a value does not fit its column's type")
+  XX(EWIDEN, -10022, "a value does not fit its column's type")             \
+  XX(EINTR, -10023, "interrupted")
 
 enum {
 #define XX(name, code, text) DUSK_##name = (code),

@@ -502,7 +502,11 @@ static void maybe_forget(dusk_scheduler *s, sched_task *t) {
         t->nalive_dependents == 0 && t->nwaiters == 0 && !t->pending) {
       for (uint32_t i = 0; i < t->ndeps; i++) {
         sched_task *d = t->deps[i];
-        d->nalive_dependents--;
+        /* Only the last dependent going puts d on the stack: an input
+         * reached twice (sum(a, a), or a and b where b needs a too) must
+         * not be visited again after it is freed. */
+        if (--d->nalive_dependents > 0)
+          continue;
         if (n == cap) {
           cap = cap ? cap * 2 : 16;
           stack = dusk_xrealloc(stack, cap * sizeof *stack);

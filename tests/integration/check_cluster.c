@@ -883,6 +883,34 @@ START_TEST(test_wait_timeouts_on_unfinished_key) {
 }
 END_TEST
 
+/* Releasing finished keys whose inputs are reached twice - c = sum(a, b)
+ * with b = add(a), and d = sum(e, e) - frees each record once (the
+ * scheduler used to visit a freed input again: a double free, found through
+ * the Python package's futures). */
+START_TEST(test_release_shared_inputs) {
+  dusk_cluster *cl = start_cluster(0);
+  dusk_client *c = connect_client(cl);
+  dusk_graph *g = dusk_graph_new();
+  const char *b_deps[] = {"a"}, *c_deps[] = {"a", "b"}, *d_deps[] = {"e", "e"};
+  const char *wanted[] = {"a", "b", "c", "d", "e"};
+  dusk_error err = {0};
+  ck_assert_ptr_nonnull(g);
+  add_int(g, "a", "add", 1, NULL, 0);
+  add_int(g, "b", "add", 10, b_deps, 1);
+  add_int(g, "c", "sum", 0, c_deps, 2);
+  add_int(g, "e", "add", 3, NULL, 0);
+  add_int(g, "d", "sum", 0, d_deps, 2);
+  submit_ok(c, g, wanted, 5);
+  dusk_graph_free(g);
+  ck_assert_int_eq(gather_int_ok(c, "c"), 12);
+  ck_assert_int_eq(gather_int_ok(c, "d"), 6);
+  ck_assert_int_eq(dusk_client_release(c, wanted, 5, &err), 0);
+  check_still_serving(c, "after-release", 5);
+  dusk_client_free(c);
+  dusk_cluster_stop(cl);
+}
+END_TEST
+
 /* One case per test, so that one can be run alone with CK_RUN_CASE=name. */
 static void add_case(Suite *s, const char *name, const TTest *test) {
   TCase *tc = tcase_create(name);
@@ -905,6 +933,7 @@ static Suite *cluster_suite(void) {
   add_case(s, "crash", test_crashing_task_erred_after_retries);
   add_case(s, "large", test_large_result_gathered);
   add_case(s, "timeouts", test_wait_timeouts_on_unfinished_key);
+  add_case(s, "release_shared", test_release_shared_inputs);
   return s;
 }
 

@@ -1,0 +1,144 @@
+"""Result tables (dusk._core.Table) as the pandas objects pandas itself
+would give for the same computation: dtypes as pandas' read_csv makes them
+(an integer column with a null anywhere in the file is float64, a bool
+column with a null is object, text is object with NaN for missing values),
+group keys as the index under their names, value_counts as a Series named
+after its column, len as an int.
+
+Without numpy/pandas, results are plain Python: a dict of column -> list
+for frames, a dict of index -> value for series, an int for len."""
+import math
+
+try:
+    import numpy as np
+    import pandas as pd
+except ImportError:  # results as plain Python
+    np = pd = None
+
+_NAN = math.nan
+
+
+def _pandas_dtype(table, i, typ, valid):
+    """The dtype pandas holds column i in: the engine's own answer when it
+    has one (it knows whether the file's column held a null anywhere),
+    else what the values show."""
+    pdt = table.pandas_dtype(i) if hasattr(table, "pandas_dtype") else None
+    if pdt is not None:
+        return pdt
+    if typ == "int64":
+        return "float64" if valid is not None else "int64"
+    if typ == "bool":
+        return "object" if valid is not None else "bool"
+    return "float64" if typ == "float64" else "object"
+
+
+def _array(table, i):
+    name, typ, values, valid = table.column(i, _NAN)
+    pdt = _pandas_dtype(table, i, typ, valid)
+    if typ == "string":
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return name, arr
+    if typ in ("int64", "float64"):
+        arr = np.frombuffer(values, dtype="<i8" if typ == "int64" else "<f8")
+        arr = arr.astype(np.float64 if pdt == "float64" else arr.dtype)
+        if valid is not None:
+            if arr.dtype != np.float64:
+                arr = arr.astype(np.float64)
+            arr[np.frombuffer(valid, dtype=np.uint8) == 0] = np.nan
+        return name, arr
+    # bool
+    arr = np.frombuffer(values, dtype=np.uint8).astype(bool)
+    if pdt == "object" or valid is not None:
+        obj = arr.astype(object)
+        if valid is not None:
+            obj[np.frombuffer(valid, dtype=np.uint8) == 0] = np.nan
+        return name, obj
+    return name, arr
+
+
+def _plain_column(table, i):
+    name, typ, values, valid = table.column(i, None)
+    if typ == "string":
+        return name, list(values)
+    import array
+    code = {"int64": "q", "float64": "d", "bool": "B"}[typ]
+    out = array.array(code, values).tolist()
+    if typ == "bool":
+        out = [bool(v) for v in out]
+    if valid is not None:
+        out = [v if ok else None for v, ok in zip(out, valid)]
+    return name, out
+
+
+def _index(table, cols):
+    """The pandas index of a table's index columns (row labels, group
+    keys, value_counts values, describe's statistic names)."""
+    if not cols:
+        return None
+    if len(cols) == 1:
+        name, arr = cols[0]
+        return pd.Index(arr, name=name or None)
+    return pd.MultiIndex.from_arrays([a for _, a in cols],
+                                     names=[n or None for n, _ in cols])
+
+
+def _frame(index, cols):
+    df = pd.DataFrame({i: a for i, (_, a) in enumerate(cols)}, index=index)
+    df.columns = pd.Index([n for n, _ in cols], dtype=object)
+    return df
+
+
+def to_pandas(table, shape, name):
+    """The pandas result of a computation whose plan ends in `shape` (see
+    dataframe._Lazy); name is the Series name where one is selected."""
+    nrows, ncols, nindex = table.shape
+    if shape == "len":
+        _, _, values, _ = table.column(ncols - 1, None)
+        return int.from_bytes(values[:8], "little", signed=True)
+    if pd is None:
+        return _to_plain(table, shape, name)
+    if shape == "to_csv":
+        files = [table.column(i, None) for i in range(ncols)]
+        for n, typ, values, _ in files:
+            if n == "file":
+                return list(values)
+        raise ValueError("to_csv returned no file list")
+    cols = [_array(table, i) for i in range(ncols)]
+    index = _index(table, cols[:nindex])
+    values = cols[nindex:]
+    if index is None:
+        index = pd.RangeIndex(nrows)
+    if shape == "value_counts":
+        (_, counts), = values
+        idx = pd.Index(cols[0][1], name=None)
+        return pd.Series(counts, index=idx, name=name)
+    if shape == "agg_size":
+        (_, counts), = values
+        return pd.Series(counts, index=index)
+    if shape in ("agg_series", "column"):
+        (_, v), = values
+        return pd.Series(v, index=index, name=name)
+    return _frame(index, values)
+
+
+def _to_plain(table, shape, name):
+    nrows, ncols, nindex = table.shape
+    cols = [_plain_column(table, i) for i in range(ncols)]
+    if shape == "to_csv":
+        return dict(cols).get("file", [])
+    if shape in ("value_counts", "agg_size", "agg_series", "column"):
+        keys = list(zip(*[c for _, c in cols[:nindex]])) if nindex else \
+            [(i,) for i in range(nrows)]
+        keys = [k[0] if len(k) == 1 else k for k in keys]
+        return dict(zip(keys, cols[-1][1]))
+    return {n: c for n, c in cols}
+
+
+def meta_frame(table):
+    """An empty pandas frame with a head(0) table's columns and dtypes."""
+    if pd is None:
+        raise NotImplementedError("columns and dtypes need pandas")
+    nrows, ncols, nindex = table.shape
+    cols = [_array(table, i) for i in range(ncols)][nindex:]
+    return _frame(pd.RangeIndex(0), cols)

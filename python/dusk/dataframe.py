@@ -1,0 +1,755 @@
+"""dusk.dataframe - lazy dataframes over CSV files, with Dask's API.
+
+    import dusk.dataframe as dd
+    df = dd.read_csv("fhvhv_*.csv")
+    df[(df.PULocationID > 200) & (df.SR_Flag == 1)].head(10)
+    df.fillna(0).groupby("PULocationID").count().compute()
+
+Every method builds a plan through libdusk (the same builders as the C API
+and the `dusk` CLI); nothing runs until compute(), head(), len() or
+to_csv().  Results are pandas objects equal to what pandas computes on the
+same files (dtypes and index included); without pandas installed they are
+dicts of lists.
+
+Boolean masks are written as pandas' query language (`df.x > 3` becomes
+the query "`x` > 3"), so a mask may only select rows of the frame it was
+made from.  What dusk cannot do raises NotImplementedError naming it.
+"""
+import glob as _glob
+import math
+import os
+
+from . import _core
+from . import default_client
+from ._result import to_pandas, meta_frame
+
+__all__ = ["read_csv", "concat", "DataFrame", "Series", "from_expression"]
+
+
+def _parse_size(blocksize):
+    """Dask's blocksize: an int of bytes, None (the default) or "64MB"."""
+    if blocksize is None or blocksize == "default":
+        return 0
+    if isinstance(blocksize, bool):
+        raise TypeError("blocksize must be a number of bytes or a size string")
+    if isinstance(blocksize, int):
+        if blocksize <= 0:
+            raise ValueError("blocksize must be positive")
+        return blocksize
+    if isinstance(blocksize, str):
+        s = blocksize.strip().upper().replace(" ", "")
+        units = [("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30),
+                 ("TIB", 1 << 40), ("KB", 10**3), ("MB", 10**6),
+                 ("GB", 10**9), ("TB", 10**12), ("B", 1)]
+        for unit, mult in units:
+            if s.endswith(unit):
+                try:
+                    n = float(s[:-len(unit)])
+                except ValueError:
+                    break
+                if not (n > 0) or math.isinf(n):
+                    break
+                return max(1, int(n * mult))
+        try:
+            return _parse_size(int(s))
+        except ValueError:
+            pass
+        raise ValueError(f"blocksize {blocksize!r} is not a size "
+                         "(an int of bytes or e.g. '64MB', '16MiB')")
+    raise TypeError("blocksize must be a number of bytes or a size string")
+
+
+def _expand(path):
+    """A path, glob or list as absolute paths (checked here for local
+    files, as Dask does at read_csv time: a missing file is a
+    FileNotFoundError now, not at compute)."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if isinstance(path, str):
+        paths = [path]
+    elif isinstance(path, (list, tuple)) and all(
+            isinstance(p, (str, os.PathLike)) for p in path):
+        paths = [os.fspath(p) for p in path]
+    else:
+        raise TypeError("read_csv takes a path, a glob or a list of them")
+    if not paths:
+        raise ValueError("read_csv: no paths")
+    out = []
+    for p in paths:
+        if "://" in p:
+            raise NotImplementedError(
+                f"read_csv: remote paths ({p.split('://')[0]}://) are not "
+                "supported yet")
+        p = os.path.abspath(os.path.expanduser(p))
+        if any(ch in p for ch in "*?["):
+            matches = sorted(_glob.glob(p))
+            if not matches:
+                raise FileNotFoundError(f"{p}: no file matches")
+            out.append(p)  # the scheduler expands it the same way
+        elif not os.path.exists(p):
+            raise FileNotFoundError(f"{p}: No such file or directory")
+        else:
+            out.append(p)
+    return out
+
+
+def _npartitions(paths, blocksize):
+    """Partitions as the scheduler cuts them: ceil(size / blocksize) per
+    file (at least one), over the files matched now."""
+    bs = blocksize or (64 << 20)
+    n = 0
+    for p in paths:
+        files = sorted(_glob.glob(p)) if any(c in p for c in "*?[") else [p]
+        for f in files:
+            try:
+                size = os.path.getsize(f)
+            except OSError:
+                return None
+            n += max(1, -(-size // bs))
+    return n
+
+
+_DTYPE_NAMES = {
+    "int64": "int64", "int": "int64", "Int64": "int64", "int32": "int64",
+    "float64": "float64", "float": "float64", "float32": "float64",
+    "bool": "bool", "boolean": "bool",
+    "str": "str", "object": "str", "string": "str",
+}
+
+
+def _dtype_name(t):
+    if isinstance(t, type):
+        t = {int: "int64", float: "float64", bool: "bool", str: "str",
+             object: "str"}.get(t, t.__name__)
+    name = str(t)
+    if name not in _DTYPE_NAMES:
+        raise NotImplementedError(
+            f"read_csv: dtype {name!r} (dusk reads int64, float64, bool "
+            "and str/object columns)")
+    return _DTYPE_NAMES[name]
+
+
+def read_csv(urlpath, blocksize="default", usecols=None, dtype=None,
+             sep=",", **kwargs):
+    """A lazy frame over CSV files: a path, a glob ("fhv_*.csv") or a list
+    of them.  blocksize is the partition size (bytes or "64MB"), usecols
+    a list of columns to read, dtype a dict of column -> type, sep one
+    character.  Other pandas options raise NotImplementedError."""
+    delimiter = kwargs.pop("delimiter", None)
+    if delimiter is not None:
+        sep = delimiter
+    for k in list(kwargs):
+        if k in ("assume_missing", "sample") or (k == "header" and
+                                                  kwargs[k] in (0, "infer")):
+            kwargs.pop(k)
+    if kwargs:
+        raise NotImplementedError(
+            "read_csv: dusk does not support " + ", ".join(sorted(kwargs)))
+    paths = _expand(urlpath)
+    bs = _parse_size(blocksize)
+    if usecols is not None:
+        usecols = list(usecols)
+        if not all(isinstance(c, str) for c in usecols):
+            raise NotImplementedError("read_csv: usecols by name only")
+    dt = None
+    if dtype is not None:
+        if not isinstance(dtype, dict):
+            raise NotImplementedError(
+                "read_csv: dtype must be a dict of column -> type")
+        dt = {str(k): _dtype_name(v) for k, v in dtype.items()}
+    if not isinstance(sep, str) or len(sep) != 1:
+        raise NotImplementedError("read_csv: sep must be one character")
+    frame = _core.read_csv(paths, bs, usecols, dt, sep)
+    return DataFrame(frame, _npartitions(paths, bs))
+
+
+def concat(dfs, axis=0, join="outer", interleave_partitions=False,
+           ignore_index=False, **kwargs):
+    """Rows of dfs one after another (axis=0), as dask.dataframe.concat."""
+    if axis not in (0, "index"):
+        raise NotImplementedError("concat: only axis=0")
+    if ignore_index:
+        raise NotImplementedError("concat: ignore_index=True")
+    if kwargs:
+        raise NotImplementedError(
+            "concat: dusk does not support " + ", ".join(sorted(kwargs)))
+    dfs = list(dfs)
+    if not dfs or not all(isinstance(d, DataFrame) for d in dfs):
+        raise TypeError("concat takes a non-empty list of dusk DataFrames")
+    for d in dfs:
+        d._need_open("concat")
+    parts = [d._npartitions for d in dfs]
+    n = None if any(p is None for p in parts) else sum(parts)
+    return DataFrame(_core.concat([d._frame for d in dfs]), n)
+
+
+def from_expression(expression):
+    """A frame from the dusk CLI's query language, e.g.
+    from_expression('read_csv("a.csv").groupby("k").count()')."""
+    return _Lazy._wrap(_core.parse(expression))
+
+
+# ---- expressions (boolean masks and arithmetic) ---------------------------
+
+def _literal(v):
+    if isinstance(v, bool):
+        return "True" if v else "False"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            raise NotImplementedError(
+                "comparing with NaN or inf (use .isnull() / .notnull())")
+        return repr(v)
+    if isinstance(v, str):
+        out = v.replace("\\", "\\\\").replace('"', '\\"').replace(
+            "\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        return '"' + out + '"'
+    try:
+        import numpy as np
+        if isinstance(v, np.generic):
+            return _literal(v.item())
+    except ImportError:
+        pass
+    if v is None:
+        raise NotImplementedError(
+            "comparing with None (use .isnull() / .notnull())")
+    raise NotImplementedError(
+        f"a {type(v).__name__} in an expression (numbers, str and bool)")
+
+
+def _column_ref(name):
+    if "`" in name or "\n" in name:
+        raise NotImplementedError(
+            f"column name {name!r} cannot be written in a query")
+    return "`" + name + "`"
+
+
+class Expr:
+    """A lazy expression over the columns of one frame: what a comparison
+    or arithmetic of Series gives.  Used as a mask: df[expr]."""
+
+    __slots__ = ("_df", "_text", "_boolean")
+
+    def __init__(self, df, text, boolean):
+        self._df = df
+        self._text = text
+        self._boolean = boolean
+
+    def _other(self, o):
+        if isinstance(o, (Series, Expr)):
+            if o._df is not self._df:
+                raise NotImplementedError(
+                    "an expression combining columns of different frames")
+            return o._text
+        return _literal(o)
+
+    def _bin(self, op, o, boolean=False, reverse=False):
+        a, b = self._text, self._other(o)
+        if reverse:
+            a, b = b, a
+        return Expr(self._df, f"({a} {op} {b})", boolean)
+
+    def __eq__(self, o): return self._bin("==", o, True)
+    def __ne__(self, o): return self._bin("!=", o, True)
+    def __lt__(self, o): return self._bin("<", o, True)
+    def __le__(self, o): return self._bin("<=", o, True)
+    def __gt__(self, o): return self._bin(">", o, True)
+    def __ge__(self, o): return self._bin(">=", o, True)
+    def __add__(self, o): return self._bin("+", o)
+    def __radd__(self, o): return self._bin("+", o, reverse=True)
+    def __sub__(self, o): return self._bin("-", o)
+    def __rsub__(self, o): return self._bin("-", o, reverse=True)
+    def __mul__(self, o): return self._bin("*", o)
+    def __rmul__(self, o): return self._bin("*", o, reverse=True)
+    def __truediv__(self, o): return self._bin("/", o)
+    def __rtruediv__(self, o): return self._bin("/", o, reverse=True)
+    def __mod__(self, o): return self._bin("%", o)
+    def __rmod__(self, o): return self._bin("%", o, reverse=True)
+
+    def __neg__(self):
+        return Expr(self._df, f"(-{self._text})", False)
+
+    def _logic(self, op, o, reverse=False):
+        if not isinstance(o, (Expr, Series)):
+            raise TypeError(f"{op} combines masks (comparisons)")
+        return self._bin(op, o, True, reverse)
+
+    def __and__(self, o): return self._logic("and", o)
+    def __rand__(self, o): return self._logic("and", o, True)
+    def __or__(self, o): return self._logic("or", o)
+    def __ror__(self, o): return self._logic("or", o, True)
+
+    def __invert__(self):
+        return Expr(self._df, f"(not {self._text})", True)
+
+    def __bool__(self):
+        raise ValueError(
+            "the truth value of a lazy dusk expression is ambiguous: use "
+            "& | ~ instead of and/or/not, and df[mask] to filter")
+
+    __hash__ = None
+
+    def isnull(self):
+        return Expr(self._df, f"({self._text}).isnull()", True)
+
+    def notnull(self):
+        return Expr(self._df, f"({self._text}).notnull()", True)
+
+    isna, notna = isnull, notnull
+
+    def __repr__(self):
+        return f"<dusk expression: {self._text}>"
+
+
+# ---- lazy frames ----------------------------------------------------------
+
+class _Lazy:
+    """What DataFrame and Series share: a plan, and how its result looks."""
+
+    # _shape: "frame" (rows, open to more steps) or a terminal result kind:
+    # "agg" (groupby frame), "agg_series", "value_counts", "describe",
+    # "to_csv".
+    def __init__(self, frame, npartitions=None, shape="frame", name=None):
+        self._frame = frame
+        self._npartitions = npartitions
+        self._shape = shape
+        self._name = name
+        self._meta_cache = None
+
+    @staticmethod
+    def _wrap(frame):
+        return DataFrame(frame, None, "parsed")
+
+    def _need_open(self, step):
+        if self._shape != "frame":
+            raise NotImplementedError(
+                f"{step} after {self._shape.replace('_', ' ')}: dusk runs "
+                "one aggregation last; compute() it and go on in pandas")
+
+    def _client(self, client):
+        return client if client is not None else default_client()
+
+    def compute(self, client=None, timeout=None, **kwargs):
+        """Runs the plan on the cluster; returns pandas objects."""
+        if kwargs:
+            raise NotImplementedError(
+                "compute: dusk does not support " + ", ".join(sorted(kwargs)))
+        table = self._client(client)._conn.compute(self._frame, timeout)
+        return to_pandas(table, self._shape, self._name)
+
+    @property
+    def npartitions(self):
+        return self._npartitions
+
+
+class DataFrame(_Lazy):
+    """A lazy dataframe.  See the module's documentation."""
+
+    def __init__(self, frame, npartitions=None, shape="frame", name=None):
+        super().__init__(frame, npartitions, shape, name)
+
+    # -- structure, without computing the data
+    def _meta(self):
+        """An empty pandas frame with this frame's columns and dtypes (the
+        scheduler reads the headers and a sample: a head(0) query)."""
+        if self._meta_cache is None:
+            if self._shape != "frame":
+                raise NotImplementedError(
+                    "columns of an aggregation's result before computing it")
+            table = default_client()._conn.compute(self._frame.head(0))
+            self._meta_cache = meta_frame(table)
+        return self._meta_cache
+
+    @property
+    def columns(self):
+        return self._meta().columns
+
+    @property
+    def dtypes(self):
+        return self._meta().dtypes
+
+    @property
+    def _meta_nonempty(self):
+        return self._meta()
+
+    def __dir__(self):
+        out = set(super().__dir__())
+        try:
+            out.update(c for c in self.columns if isinstance(c, str) and
+                       c.isidentifier())
+        except Exception:  # no client yet: plain attributes only
+            pass
+        return sorted(out)
+
+    def _structure(self):
+        n = self._npartitions
+        return ("?" if n is None else str(n)), self._meta()
+
+    def __repr__(self):
+        if self._shape != "frame":
+            return f"<dusk {self._shape.replace('_', ' ')}: call .compute()>"
+        try:
+            n, meta = self._structure()
+        except Exception as e:  # no client: say so instead of failing repr
+            return f"<dusk DataFrame (structure unknown: {e})>"
+        width = max([len(str(c)) for c in meta.columns] + [4])
+        lines = ["Dusk DataFrame Structure:",
+                 " " * 16 + "  ".join(str(c).rjust(width) for c in meta.columns),
+                 f"npartitions={n}".ljust(16) +
+                 "  ".join(str(t).rjust(width) for t in meta.dtypes),
+                 "Dusk Name: read_csv, lazy (nothing computed)"]
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        from html import escape
+        if self._shape != "frame":
+            return f"<div>{escape(repr(self))}</div>"
+        try:
+            n, meta = self._structure()
+        except Exception as e:
+            return f"<div>dusk DataFrame (structure unknown: {escape(str(e))})</div>"
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in meta.columns)
+        types = "".join(f"<td>{escape(str(t))}</td>" for t in meta.dtypes)
+        return ("<div><strong>Dusk DataFrame Structure:</strong>"
+                f"<table border='1' class='dataframe'><thead><tr><th></th>{head}"
+                f"</tr></thead><tbody><tr><th>npartitions={escape(n)}</th>"
+                f"{types}</tr></tbody></table>"
+                "<div>lazy: nothing computed</div></div>")
+
+    # -- selection
+    def __getitem__(self, key):
+        self._need_open("selecting")
+        if isinstance(key, str):
+            return Series(self, key)
+        if isinstance(key, list):
+            if not all(isinstance(k, str) for k in key):
+                raise NotImplementedError("selecting columns by name only")
+            return DataFrame(self._frame.select(key), self._npartitions)
+        if isinstance(key, (Expr, Series)):
+            if key._df is not self:
+                raise NotImplementedError(
+                    "a mask made from another frame: build it from this "
+                    "frame's columns (dusk masks are query expressions)")
+            if isinstance(key, Series):
+                text = key._text  # a bool column
+            elif not key._boolean:
+                raise TypeError("a mask must be a comparison or a bool column")
+            else:
+                text = key._text
+            return DataFrame(self._frame.query(text), self._npartitions)
+        if isinstance(key, slice):
+            raise NotImplementedError("row slices (use head())")
+        raise TypeError(f"cannot index a dusk DataFrame with {type(key).__name__}")
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._shape == "frame":
+            try:
+                cols = self.columns
+            except Exception:
+                cols = ()
+            if name in cols:
+                return Series(self, name)
+        raise AttributeError(
+            f"'DataFrame' object has no attribute {name!r}")
+
+    def __setitem__(self, key, value):
+        raise NotImplementedError("assigning columns (df[name] = ...)")
+
+    def __len__(self):
+        self._need_open("len")
+        table = default_client()._conn.compute(self._frame.len())
+        return to_pandas(table, "len", None)
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    # -- row-wise steps
+    def fillna(self, value=None, method=None, axis=None, inplace=False,
+               limit=None, downcast=None):
+        """fillna(scalar) or fillna({column: scalar})."""
+        self._need_open("fillna")
+        if method is not None or limit is not None or downcast is not None:
+            raise NotImplementedError("fillna: only value= is supported")
+        if axis not in (None, 0, "index", "rows"):
+            raise NotImplementedError("fillna: only axis=0")
+        if inplace:
+            raise NotImplementedError("fillna: inplace=True (frames are lazy)")
+        if isinstance(value, dict):
+            frame = self._frame
+            for col, v in value.items():
+                frame = frame.fillna(_scalar(v), str(col))
+            return DataFrame(frame, self._npartitions)
+        if value is None:
+            raise ValueError("fillna needs a value")
+        return DataFrame(self._frame.fillna(_scalar(value)), self._npartitions)
+
+    def query(self, expr, **kwargs):
+        """Rows where expr holds, in pandas' query language."""
+        self._need_open("query")
+        if kwargs:
+            raise NotImplementedError(
+                "query: dusk does not support " + ", ".join(sorted(kwargs)))
+        if not isinstance(expr, str):
+            raise TypeError("query takes a string")
+        return DataFrame(self._frame.query(expr), self._npartitions)
+
+    def groupby(self, by, dropna=True, sort=None, as_index=True,
+                observed=None, group_keys=None, **kwargs):
+        self._need_open("groupby")
+        if kwargs:
+            raise NotImplementedError(
+                "groupby: dusk does not support " + ", ".join(sorted(kwargs)))
+        if not dropna:
+            raise NotImplementedError("groupby(dropna=False)")
+        if not as_index:
+            raise NotImplementedError("groupby(as_index=False)")
+        keys = [by] if isinstance(by, str) else list(by) \
+            if isinstance(by, (list, tuple)) else None
+        if keys is None or not keys or not all(isinstance(k, str) for k in keys):
+            raise NotImplementedError("groupby by column names only")
+        return GroupBy(self, keys)
+
+    # -- results
+    def head(self, n=5, npartitions=1, compute=True):
+        """The first n rows as a pandas DataFrame (scanning on past
+        partitions until n rows are found, also after a filter)."""
+        self._need_open("head")
+        if not compute:
+            return DataFrame(self._frame.head(int(n)), None, "frame_rows")
+        return _compute_now(self._frame.head(_count(n, "head")), "frame", None)
+
+    def describe(self, percentiles=None, include=None, exclude=None):
+        """count, mean, std, min, max of the number columns (exact).
+        pandas' 25/50/75% rows are not computed yet: they are left out."""
+        self._need_open("describe")
+        if percentiles is not None or include is not None or exclude is not None:
+            raise NotImplementedError("describe: percentiles/include/exclude")
+        return DataFrame(self._frame.describe(), None, "describe")
+
+    def to_csv(self, filename, **kwargs):
+        """Writes one CSV file per partition into the directory filename
+        (as Dask's "dir/*.part"); returns the list of files written."""
+        self._need_open("to_csv")
+        if kwargs:
+            raise NotImplementedError(
+                "to_csv: dusk does not support " + ", ".join(sorted(kwargs)))
+        d = os.path.abspath(os.fspath(filename))
+        if "*" in os.path.basename(d):
+            d = os.path.dirname(d)
+        return _compute_now(self._frame.to_csv(d), "to_csv", None)
+
+    def persist(self, **kwargs):
+        raise NotImplementedError("persist")
+
+    def repartition(self, *args, **kwargs):
+        raise NotImplementedError("repartition")
+
+    def _reduction(self, name):
+        raise NotImplementedError(
+            f"DataFrame.{name}() (whole-frame reductions); use "
+            f"groupby(...).{name}() or describe()")
+
+    def count(self, *a, **k): self._reduction("count")
+    def sum(self, *a, **k): self._reduction("sum")
+    def mean(self, *a, **k): self._reduction("mean")
+    def min(self, *a, **k): self._reduction("min")
+    def max(self, *a, **k): self._reduction("max")
+    def nunique(self, *a, **k): self._reduction("nunique")
+
+
+def _scalar(v):
+    try:
+        import numpy as np
+        if isinstance(v, np.generic):
+            v = v.item()
+    except ImportError:
+        pass
+    return v
+
+
+def _count(n, what):
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"{what} needs a whole number of rows (>= 0)")
+    return n
+
+
+def _compute_now(frame, shape, name, client=None):
+    table = default_client()._conn.compute(frame) if client is None else \
+        client._conn.compute(frame)
+    return to_pandas(table, shape, name)
+
+
+class Series(_Lazy):
+    """One column of a lazy frame (or a lazy aggregation result)."""
+
+    def __init__(self, df, name, frame=None, shape="column"):
+        super().__init__(frame if frame is not None else df._frame,
+                         df._npartitions if df is not None else None, shape,
+                         name)
+        self._df = df
+        self.name = name
+
+    @property
+    def _text(self):
+        return _column_ref(self.name)
+
+    def _expr(self):
+        return Expr(self._df, self._text, False)
+
+    def __eq__(self, o): return self._expr() == o
+    def __ne__(self, o): return self._expr() != o
+    def __lt__(self, o): return self._expr() < o
+    def __le__(self, o): return self._expr() <= o
+    def __gt__(self, o): return self._expr() > o
+    def __ge__(self, o): return self._expr() >= o
+    def __add__(self, o): return self._expr() + o
+    def __radd__(self, o): return o + self._expr()
+    def __sub__(self, o): return self._expr() - o
+    def __rsub__(self, o): return self._expr().__rsub__(o)
+    def __mul__(self, o): return self._expr() * o
+    def __rmul__(self, o): return self._expr().__rmul__(o)
+    def __truediv__(self, o): return self._expr() / o
+    def __rtruediv__(self, o): return self._expr().__rtruediv__(o)
+    def __mod__(self, o): return self._expr() % o
+    def __neg__(self): return -self._expr()
+    def __and__(self, o): return Expr(self._df, self._text, True) & o
+    def __or__(self, o): return Expr(self._df, self._text, True) | o
+    def __invert__(self): return ~Expr(self._df, self._text, True)
+    __hash__ = None
+
+    def __bool__(self):
+        raise ValueError("the truth value of a lazy dusk Series is ambiguous")
+
+    def isnull(self): return self._expr().isnull()
+    def notnull(self): return self._expr().notnull()
+    isna, notna = isnull, notnull
+
+    def _column_frame(self):
+        if self._shape != "column":
+            raise NotImplementedError(
+                f"this operation on a {self._shape.replace('_', ' ')} result")
+        return self._df._frame.select([self.name])
+
+    def value_counts(self, sort=True, ascending=False, normalize=False,
+                     dropna=True):
+        if not sort or ascending or normalize or not dropna:
+            raise NotImplementedError(
+                "value_counts: only the default sort, normalize=False, "
+                "dropna=True")
+        if self._shape != "column":
+            raise NotImplementedError("value_counts of an aggregation result")
+        return Series(None, self.name, self._df._frame.value_counts(self.name),
+                      "value_counts")
+
+    def fillna(self, value):
+        if self._shape != "column":
+            raise NotImplementedError("fillna of an aggregation result")
+        return Series(self._df.fillna({self.name: value}), self.name)
+
+    def head(self, n=5, npartitions=1, compute=True):
+        return _compute_now(self._column_frame().head(_count(n, "head")),
+                            "column", self.name)
+
+    def compute(self, client=None, timeout=None, **kwargs):
+        if self._shape == "column":
+            if kwargs:
+                raise NotImplementedError("compute options")
+            table = self._client(client)._conn.compute(self._column_frame(),
+                                                       timeout)
+            return to_pandas(table, "column", self.name)
+        return super().compute(client, timeout, **kwargs)
+
+    def __len__(self):
+        table = default_client()._conn.compute(self._column_frame().len())
+        return to_pandas(table, "len", None)
+
+    def __repr__(self):
+        if self._shape == "column":
+            return f"<dusk Series {self.name!r}: lazy>"
+        return f"<dusk {self._shape.replace('_', ' ')} of {self.name!r}: call .compute()>"
+
+    def _reduction(self, name):
+        raise NotImplementedError(
+            f"Series.{name}() over a whole column; use "
+            f"groupby(...)[{self.name!r}].{name}() or describe()")
+
+    def sum(self, *a, **k): self._reduction("sum")
+    def mean(self, *a, **k): self._reduction("mean")
+    def min(self, *a, **k): self._reduction("min")
+    def max(self, *a, **k): self._reduction("max")
+    def count(self, *a, **k): self._reduction("count")
+    def nunique(self, *a, **k): self._reduction("nunique")
+
+
+_AGGS = ("count", "size", "sum", "mean", "min", "max", "nunique")
+
+
+class GroupBy:
+    """df.groupby(keys): aggregations give lazy results (compute() them)."""
+
+    def __init__(self, df, keys, columns=None, series=False):
+        self._df = df
+        self._keys = keys
+        self._columns = columns  # None = every non-key column
+        self._series = series    # selected with ["col"]: a Series result
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return GroupBy(self._df, self._keys, [key], True)
+        if isinstance(key, list) and all(isinstance(k, str) for k in key):
+            return GroupBy(self._df, self._keys, list(key), False)
+        raise TypeError("select groupby columns by name")
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            cols = self._df.columns
+        except Exception:
+            cols = ()
+        if name in cols:
+            return self[name]
+        raise AttributeError(f"'GroupBy' object has no attribute {name!r}")
+
+    def _agg(self, fn):
+        if fn == "size":
+            frame = self._df._frame.groupby(self._keys, [None], ["size"])
+            return Series(None, None, frame, "agg_size")
+        cols = self._columns if self._columns is not None else [None]
+        frame = self._df._frame.groupby(self._keys, cols, [fn] * len(cols))
+        if self._series:
+            return Series(None, self._columns[0], frame, "agg_series")
+        return DataFrame(frame, None, "agg")
+
+    def count(self): return self._agg("count")
+    def size(self): return self._agg("size")
+    def sum(self, numeric_only=None): return self._agg("sum")
+    def mean(self, numeric_only=None): return self._agg("mean")
+    def min(self, numeric_only=None): return self._agg("min")
+    def max(self, numeric_only=None): return self._agg("max")
+    def nunique(self): return self._agg("nunique")
+
+    def agg(self, arg):
+        """agg("sum") or agg({"col": "fn"}); one function per column."""
+        if isinstance(arg, str):
+            if arg not in _AGGS:
+                raise NotImplementedError(f"groupby aggregate {arg!r}")
+            return self._agg(arg)
+        if isinstance(arg, dict):
+            cols, fns = [], []
+            for c, f in arg.items():
+                if isinstance(f, list):
+                    raise NotImplementedError(
+                        "several functions per column (agg({col: [..]}))")
+                if f not in _AGGS or f == "size":
+                    raise NotImplementedError(f"groupby aggregate {f!r}")
+                cols.append(str(c))
+                fns.append(f)
+            frame = self._df._frame.groupby(self._keys, cols, fns)
+            return DataFrame(frame, None, "agg")
+        raise NotImplementedError("agg takes a function name or a dict")
+
+    aggregate = agg

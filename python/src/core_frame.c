@@ -1,0 +1,518 @@
+/* core_frame.c - _core.Frame (a lazy dusk_dataframe) and _core.Table (a
+ * computed dusk_table).
+ *
+ * A Frame is immutable: every method copies the plan and extends the copy
+ * through libdusk's builders (which consume their input), so Python can
+ * share a frame between several derived ones, as pandas users do.  A Table
+ * hands its columns to Python in bulk (dusk_table_column_view): numbers as
+ * raw little-endian bytes for numpy.frombuffer, strings as a list. */
+#include "core.h"
+
+#include <string.h>
+
+/* ---- Frame --------------------------------------------------------------- */
+
+static void frame_dealloc(core_Frame *self) {
+  dusk_dataframe_free(self->f);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Wraps f (taking it), or raises err when f is NULL. */
+static PyObject *frame_wrap(dusk_dataframe *f, const dusk_error *err) {
+  core_Frame *o;
+  if (f == NULL)
+    return core_raise(err);
+  o = PyObject_New(core_Frame, &core_FrameType);
+  if (o == NULL) {
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  o->f = f;
+  return (PyObject *)o;
+}
+
+/* A copy of self's plan to extend, or NULL with a Python error. */
+static dusk_dataframe *frame_copy(core_Frame *self) {
+  dusk_error err = {0};
+  dusk_dataframe *f = dusk_dataframe_copy(self->f, &err);
+  if (f == NULL)
+    core_raise(&err);
+  return f;
+}
+
+/* A sequence of str as a PyMem array of borrowed pointers; entries may be
+ * None (NULL) when allow_none.  NULL with a Python error. */
+static const char **str_array(PyObject *seq, int allow_none,
+                              PyObject **fast_out, Py_ssize_t *n_out,
+                              const char *what) {
+  PyObject *fast = PySequence_Fast(seq, what);
+  const char **a;
+  Py_ssize_t n;
+  if (fast == NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE(fast);
+  if ((a = PyMem_Calloc(n ? (size_t)n : 1, sizeof *a)) == NULL) {
+    Py_DECREF(fast);
+    PyErr_NoMemory();
+    return NULL;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *s = PySequence_Fast_GET_ITEM(fast, i);
+    if (allow_none && s == Py_None)
+      continue;
+    Py_ssize_t len = 0;
+    if (!PyUnicode_Check(s) ||
+        (a[i] = PyUnicode_AsUTF8AndSize(s, &len)) == NULL) {
+      if (!PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError, "%s: expected str, got %.100s", what,
+                     Py_TYPE(s)->tp_name);
+      PyMem_Free(a);
+      Py_DECREF(fast);
+      return NULL;
+    }
+    if (strlen(a[i]) != (size_t)len) {
+      PyErr_Format(PyExc_ValueError, "%s: a name holds a NUL byte", what);
+      PyMem_Free(a);
+      Py_DECREF(fast);
+      return NULL;
+    }
+  }
+  *fast_out = fast;
+  *n_out = n;
+  return a;
+}
+
+static PyObject *frame_fillna(core_Frame *self, PyObject *args) {
+  PyObject *value;
+  const char *column = NULL;
+  dusk_dataframe *f, *out;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "O|z", &value, &column))
+    return NULL;
+  if (PyBool_Check(value)) {
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "fillna with a bool value is not supported by dusk");
+    return NULL;
+  }
+  if (!PyLong_Check(value) && !PyFloat_Check(value) &&
+      !PyUnicode_Check(value)) {
+    PyErr_Format(PyExc_NotImplementedError,
+                 "fillna with a %.100s value is not supported by dusk "
+                 "(int, float or str)",
+                 Py_TYPE(value)->tp_name);
+    return NULL;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    return NULL;
+  if (PyLong_Check(value)) {
+    long long v = PyLong_AsLongLong(value);
+    if (v == -1 && PyErr_Occurred()) {
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+    out = dusk_fillna_int(f, column, v, &err);
+  } else if (PyFloat_Check(value)) {
+    out = dusk_fillna_float(f, column, PyFloat_AS_DOUBLE(value), &err);
+  } else {
+    const char *s = PyUnicode_AsUTF8(value);
+    if (s == NULL) {
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+    out = dusk_fillna_str(f, column, s, &err);
+  }
+  return frame_wrap(out, &err);
+}
+
+static PyObject *frame_query(core_Frame *self, PyObject *args) {
+  const char *expr;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "s", &expr) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_query(f, expr, &err), &err);
+}
+
+static PyObject *frame_select(core_Frame *self, PyObject *args) {
+  PyObject *cols, *fast;
+  const char **a;
+  Py_ssize_t n;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "O", &cols))
+    return NULL;
+  if ((a = str_array(cols, 0, &fast, &n, "columns")) == NULL)
+    return NULL;
+  if ((f = frame_copy(self)) == NULL) {
+    PyMem_Free(a);
+    Py_DECREF(fast);
+    return NULL;
+  }
+  f = dusk_select(f, a, (size_t)n, &err);
+  PyMem_Free(a);
+  Py_DECREF(fast);
+  return frame_wrap(f, &err);
+}
+
+/* groupby(keys, columns, funcs): columns[i] None = every non-key column. */
+static PyObject *frame_groupby(core_Frame *self, PyObject *args) {
+  PyObject *keys, *cols, *funcs, *kf = NULL, *cf = NULL, *ff = NULL;
+  const char **k = NULL, **c = NULL, **fn = NULL;
+  Py_ssize_t nk, nc, nf;
+  dusk_dataframe *f = NULL;
+  dusk_error err = {0};
+  PyObject *out = NULL;
+  if (!PyArg_ParseTuple(args, "OOO", &keys, &cols, &funcs))
+    return NULL;
+  if ((k = str_array(keys, 0, &kf, &nk, "groupby keys")) == NULL ||
+      (c = str_array(cols, 1, &cf, &nc, "groupby columns")) == NULL ||
+      (fn = str_array(funcs, 0, &ff, &nf, "groupby functions")) == NULL)
+    goto done;
+  if (nc != nf) {
+    PyErr_SetString(PyExc_ValueError, "one function per column");
+    goto done;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    goto done;
+  f = dusk_groupby(f, k, (size_t)nk, c, fn, (size_t)nf, &err);
+  out = frame_wrap(f, &err);
+done:
+  PyMem_Free(k);
+  PyMem_Free(c);
+  PyMem_Free(fn);
+  Py_XDECREF(kf);
+  Py_XDECREF(cf);
+  Py_XDECREF(ff);
+  return out;
+}
+
+static PyObject *frame_value_counts(core_Frame *self, PyObject *args) {
+  const char *col;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "s", &col) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_value_counts(f, col, &err), &err);
+}
+
+static PyObject *frame_head(core_Frame *self, PyObject *args) {
+  long long n;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "L", &n) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_head(f, n, &err), &err);
+}
+
+static PyObject *frame_len(core_Frame *self, PyObject *unused) {
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  (void)unused;
+  if ((f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_len(f, &err), &err);
+}
+
+static PyObject *frame_describe(core_Frame *self, PyObject *unused) {
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  (void)unused;
+  if ((f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_describe(f, &err), &err);
+}
+
+static PyObject *frame_to_csv(core_Frame *self, PyObject *args) {
+  const char *dir;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "s", &dir) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_to_csv(f, dir, &err), &err);
+}
+
+static PyObject *frame_with_blocksize(core_Frame *self, PyObject *args) {
+  long long bytes;
+  dusk_dataframe *f;
+  if (!PyArg_ParseTuple(args, "L", &bytes) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  dusk_dataframe_set_blocksize(f, bytes);
+  return frame_wrap(f, NULL);
+}
+
+static PyMethodDef frame_methods[] = {
+    {"fillna", (PyCFunction)frame_fillna, METH_VARARGS,
+     "fillna(value, column=None)"},
+    {"query", (PyCFunction)frame_query, METH_VARARGS, "query(expr)"},
+    {"select", (PyCFunction)frame_select, METH_VARARGS, "select(columns)"},
+    {"groupby", (PyCFunction)frame_groupby, METH_VARARGS,
+     "groupby(keys, columns, funcs)"},
+    {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
+     "value_counts(column)"},
+    {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},
+    {"len", (PyCFunction)frame_len, METH_NOARGS, "len()"},
+    {"describe", (PyCFunction)frame_describe, METH_NOARGS, "describe()"},
+    {"to_csv", (PyCFunction)frame_to_csv, METH_VARARGS, "to_csv(dir)"},
+    {"with_blocksize", (PyCFunction)frame_with_blocksize, METH_VARARGS,
+     "with_blocksize(bytes): the partition size of every read_csv that did "
+     "not set one"},
+    {NULL}};
+
+PyTypeObject core_FrameType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "dusk._core.Frame",
+    .tp_basicsize = sizeof(core_Frame),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A lazy dusk dataframe plan (immutable).",
+    .tp_dealloc = (destructor)frame_dealloc,
+    .tp_methods = frame_methods,
+};
+
+/* read_csv(paths, blocksize=0, usecols=None, dtype=None, sep=None) */
+PyObject *core_read_csv(PyObject *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"paths", "blocksize", "usecols", "dtype", "sep",
+                           NULL};
+  PyObject *paths, *usecols = Py_None, *dtype = Py_None, *pf = NULL,
+                   *uf = NULL, *dk = NULL, *dv = NULL, *dkf = NULL,
+                   *dvf = NULL, *out = NULL;
+  const char **p = NULL, **u = NULL, **dcols = NULL, **dnames = NULL;
+  Py_ssize_t np = 0, nu = 0, nd = 0;
+  long long blocksize = 0;
+  const char *sep = NULL;
+  dusk_read_options o;
+  dusk_error err = {0};
+  (void)self;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|LOOz", kwlist, &paths,
+                                   &blocksize, &usecols, &dtype, &sep))
+    return NULL;
+  dusk_read_options_init(&o);
+  if ((p = str_array(paths, 0, &pf, &np, "read_csv paths")) == NULL)
+    goto done;
+  o.blocksize = blocksize;
+  if (sep != NULL) {
+    if (strlen(sep) != 1) {
+      PyErr_SetString(PyExc_ValueError, "sep must be one character");
+      goto done;
+    }
+    o.sep = sep[0];
+  }
+  if (usecols != Py_None) {
+    if ((u = str_array(usecols, 0, &uf, &nu, "usecols")) == NULL)
+      goto done;
+    o.usecols = u;
+    o.nusecols = (size_t)nu;
+  }
+  if (dtype != Py_None) {
+    Py_ssize_t n2;
+    if (!PyDict_Check(dtype)) {
+      PyErr_SetString(PyExc_TypeError, "dtype must be a dict");
+      goto done;
+    }
+    if ((dk = PyDict_Keys(dtype)) == NULL || (dv = PyDict_Values(dtype)) == NULL)
+      goto done;
+    if ((dcols = str_array(dk, 0, &dkf, &nd, "dtype columns")) == NULL ||
+        (dnames = str_array(dv, 0, &dvf, &n2, "dtype names")) == NULL)
+      goto done;
+    o.dtype_columns = dcols;
+    o.dtype_names = dnames;
+    o.ndtypes = (size_t)nd;
+  }
+  out = frame_wrap(dusk_read_csv(p, (size_t)np, &o, &err), &err);
+done:
+  PyMem_Free(p);
+  PyMem_Free(u);
+  PyMem_Free(dcols);
+  PyMem_Free(dnames);
+  Py_XDECREF(pf);
+  Py_XDECREF(uf);
+  Py_XDECREF(dk);
+  Py_XDECREF(dv);
+  Py_XDECREF(dkf);
+  Py_XDECREF(dvf);
+  return out;
+}
+
+/* parse(expression): a frame from the CLI's query language. */
+PyObject *core_parse(PyObject *self, PyObject *args) {
+  const char *expr;
+  dusk_dataframe *f = NULL;
+  dusk_error err = {0};
+  (void)self;
+  if (!PyArg_ParseTuple(args, "s", &expr))
+    return NULL;
+  if (dusk_dataframe_parse(expr, &f, &err) != 0)
+    return core_raise(&err);
+  return frame_wrap(f, &err);
+}
+
+/* concat(frames) */
+PyObject *core_concat(PyObject *self, PyObject *args) {
+  PyObject *frames, *fast;
+  dusk_dataframe **fs;
+  Py_ssize_t n;
+  dusk_error err = {0};
+  (void)self;
+  if (!PyArg_ParseTuple(args, "O", &frames))
+    return NULL;
+  if ((fast = PySequence_Fast(frames, "concat takes a list of frames")) ==
+      NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE(fast);
+  if ((fs = PyMem_Calloc(n ? (size_t)n : 1, sizeof *fs)) == NULL) {
+    Py_DECREF(fast);
+    return PyErr_NoMemory();
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *o = PySequence_Fast_GET_ITEM(fast, i);
+    if (!PyObject_TypeCheck(o, &core_FrameType)) {
+      PyErr_Format(PyExc_TypeError, "concat: item %zd is a %.100s, not a frame",
+                   i, Py_TYPE(o)->tp_name);
+      goto fail;
+    }
+    if ((fs[i] = frame_copy((core_Frame *)o)) == NULL)
+      goto fail;
+  }
+  Py_DECREF(fast);
+  {
+    dusk_dataframe *f = dusk_concat(fs, (size_t)n, &err);
+    PyMem_Free(fs);
+    return frame_wrap(f, &err);
+  }
+fail:
+  for (Py_ssize_t i = 0; i < n; i++)
+    dusk_dataframe_free(fs[i]);
+  PyMem_Free(fs);
+  Py_DECREF(fast);
+  return NULL;
+}
+
+/* ---- Table --------------------------------------------------------------- */
+
+PyObject *core_table_wrap(dusk_table *t) {
+  core_Table *o = PyObject_New(core_Table, &core_TableType);
+  if (o == NULL) {
+    dusk_table_free(t);
+    return NULL;
+  }
+  o->t = t;
+  return (PyObject *)o;
+}
+
+static void table_dealloc(core_Table *self) {
+  dusk_table_free(self->t);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *table_shape(core_Table *self, void *unused) {
+  (void)unused;
+  return Py_BuildValue("(nnn)", (Py_ssize_t)dusk_table_nrows(self->t),
+                       (Py_ssize_t)dusk_table_ncols(self->t),
+                       (Py_ssize_t)dusk_table_nindex(self->t));
+}
+
+static const char *type_name(int type) {
+  switch (type) {
+  case DUSK_COL_INT64: return "int64";
+  case DUSK_COL_FLOAT64: return "float64";
+  case DUSK_COL_BOOL: return "bool";
+  default: return "string";
+  }
+}
+
+/* column(i, na) -> (name, type, values, valid): values are bytes of
+ * int64/float64/uint8 for numbers and bools, a list of str (na for a null)
+ * for strings; valid is None when no row is null, else bytes of 0/1. */
+static PyObject *table_column(core_Table *self, PyObject *args) {
+  Py_ssize_t col;
+  PyObject *na, *values = NULL, *valid = NULL, *out;
+  dusk_column_view v;
+  size_t nulls = 0, width;
+  if (!PyArg_ParseTuple(args, "nO", &col, &na))
+    return NULL;
+  if (col < 0 || dusk_table_column_view(self->t, (size_t)col, &v) != 0) {
+    PyErr_Format(PyExc_IndexError, "no column %zd", col);
+    return NULL;
+  }
+  for (size_t r = 0; r < v.nrows; r++)
+    nulls += v.valid[r] == 0;
+  if (v.type == DUSK_COL_STRING) {
+    const uint64_t *off = v.values;
+    if ((values = PyList_New((Py_ssize_t)v.nrows)) == NULL)
+      return NULL;
+    for (size_t r = 0; r < v.nrows; r++) {
+      PyObject *s;
+      if (!v.valid[r]) {
+        Py_INCREF(na);
+        s = na;
+      } else {
+        s = PyUnicode_DecodeUTF8(v.strings + off[r],
+                                 (Py_ssize_t)(off[r + 1] - off[r]),
+                                 "surrogateescape");
+        if (s == NULL) {
+          Py_DECREF(values);
+          return NULL;
+        }
+      }
+      PyList_SET_ITEM(values, (Py_ssize_t)r, s);
+    }
+  } else {
+    width = v.type == DUSK_COL_BOOL ? 1 : 8;
+    values = PyBytes_FromStringAndSize(v.nrows ? v.values : "",
+                                       (Py_ssize_t)(v.nrows * width));
+    if (values == NULL)
+      return NULL;
+  }
+  if (nulls > 0) {
+    valid = PyBytes_FromStringAndSize((const char *)v.valid,
+                                      (Py_ssize_t)v.nrows);
+    if (valid == NULL) {
+      Py_DECREF(values);
+      return NULL;
+    }
+  } else {
+    Py_INCREF(Py_None);
+    valid = Py_None;
+  }
+  out = Py_BuildValue("(ssNN)", dusk_table_column_name(self->t, (size_t)col),
+                      type_name(v.type), values, valid);
+  return out;
+}
+
+static PyObject *table_print(core_Table *self, PyObject *args) {
+  /* The CLI's renderings, for text output without pandas. */
+  int format = DUSK_FORMAT_TABLE;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f;
+  PyObject *out;
+  if (!PyArg_ParseTuple(args, "|i", &format))
+    return NULL;
+  if ((f = open_memstream(&buf, &len)) == NULL)
+    return PyErr_NoMemory();
+  dusk_table_print(self->t, format, f);
+  fclose(f);
+  out = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "replace");
+  free(buf);
+  return out;
+}
+
+static PyMethodDef table_methods[] = {
+    {"column", (PyCFunction)table_column, METH_VARARGS,
+     "column(i, na) -> (name, type, values, valid)"},
+    {"format", (PyCFunction)table_print, METH_VARARGS,
+     "format(kind=1) -> the table as the CLI prints it (1 text, 2 csv, 3 "
+     "json)"},
+    {NULL}};
+
+static PyGetSetDef table_getset[] = {
+    {"shape", (getter)table_shape, NULL, "(nrows, ncols, nindex)", NULL},
+    {NULL}};
+
+PyTypeObject core_TableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "dusk._core.Table",
+    .tp_basicsize = sizeof(core_Table),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A computed result table.",
+    .tp_dealloc = (destructor)table_dealloc,
+    .tp_methods = table_methods,
+    .tp_getset = table_getset,
+};

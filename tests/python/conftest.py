@@ -1,0 +1,74 @@
+"""Fixtures for the Python package's tests (run by ctest through
+tests/CMakeLists.txt: `python3 -m pytest tests/python` with PYTHONPATH at
+build/python and DUSK_BIN at build/bin).
+
+One LocalCluster (2 workers) serves the module's tests; data files are
+generated once per session: FHVHV-shaped files from dusk-gen-fhv (quoted
+fields holding commas, doubled quotes and newlines) and a file of our own
+with nulls in every kind of column, early and late."""
+import os
+import random
+import subprocess
+
+import pytest
+
+import dusk
+
+BIN = os.environ.get("DUSK_BIN") or os.path.join(
+    os.path.dirname(dusk.__file__), "bin")
+# Hang limits scale with sanitizer builds (see tests/CMakeLists.txt).
+SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    gen = os.path.join(BIN, "dusk-gen-fhv")
+    for name, rows, seed, month in (("feb", 4000, 2, 2), ("apr", 3000, 4, 4)):
+        subprocess.run([gen, str(d / f"fhvhv_{name}.csv"), str(rows),
+                        "--seed", str(seed), "--month", str(month),
+                        "--quoted"], check=True)
+    write_mixed(d / "mixed.csv", 3000, seed=5)
+    write_late_null(d / "late.csv")
+    return d
+
+
+def write_mixed(path, rows, seed):
+    """Columns of every kind with nulls: k (int key, nulls), x (int, nulls),
+    y (float, nulls), flag (bool, nulls), name (text with separators,
+    quotes and newlines, nulls), clean (int, never null)."""
+    rnd = random.Random(seed)
+    with open(path, "w", newline="") as f:
+        f.write("k,x,y,flag,name,clean\n")
+        for i in range(rows):
+            k = "" if i % 37 == 5 else str(rnd.randint(0, 9))
+            x = "" if i % 11 == 3 else str(rnd.randint(-500, 500))
+            y = "" if i % 13 == 7 else repr(rnd.uniform(-10, 10))
+            flag = "" if i % 17 == 2 else rnd.choice(["True", "False"])
+            name = rnd.choice(["red", "green", "", "blue, dark", 'say "hi"',
+                               "two\nlines", "ünï"])
+            if any(ch in name for ch in ',"\n'):
+                name = '"' + name.replace('"', '""') + '"'
+            f.write(f"{k},{x},{y},{flag},{name},{rnd.randint(0, 99)}\n")
+
+
+def write_late_null(path):
+    """An int column whose only null lies far past the scheduler's sample
+    (the first 256 KiB): pandas still reads the column as float64."""
+    with open(path, "w") as f:
+        f.write("g,v,pad\n")
+        for i in range(12000):
+            v = "" if i == 11000 else str(i % 7)
+            f.write(f"{i % 5},{v},{'p' * 40}\n")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with dusk.LocalCluster(n_workers=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with dusk.Client(cluster) as c:
+        yield c

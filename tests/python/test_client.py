@@ -1,0 +1,274 @@
+"""dusk.LocalCluster, dusk.Client and futures: submit, map, gather, get
+with Dask-style graph dicts, failures, cancellation, Ctrl-C, and processes
+that never outlive the Python process that started them."""
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import dusk
+from conftest import SCALE
+
+
+def alive(pid):
+    """Whether pid runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("State:"):
+                    return "Z" not in line.split()[1]
+    except FileNotFoundError:
+        return False
+    return False
+
+
+def wait_until(cond, seconds, what):
+    deadline = time.monotonic() + seconds * SCALE
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"not within {seconds * SCALE} s: {what}")
+
+
+def busy_workers(client):
+    return sum(w["processing"] for w in client.scheduler_info()["workers"])
+
+
+# ---- futures ---------------------------------------------------------------
+
+def test_submit_result_status_and_dependencies(client):
+    a = client.submit("add", 1)
+    b = client.submit("add", 10, a)
+    c = client.submit("sum", a, b)
+    assert c.result() == 12
+    assert b.result() == 11
+    assert a.status == "finished" and a.done()
+    assert a.key.startswith("add-")
+    d = client.submit("constant", {"x": [1, 2.5, "s", None, True, b"raw"]},
+                      key="my-key")
+    assert d.key == "my-key"
+    assert d.result() == {"x": [1, 2.5, "s", None, True, b"raw"]}
+    assert "finished" in repr(d)
+
+
+def test_map_and_gather_keep_shapes(client):
+    futs = client.map("add", [1, 2, 3])
+    assert client.gather(futs) == [1, 2, 3]
+    sums = client.map("sum", futs, futs)
+    assert client.gather(sums) == [2, 4, 6]
+    assert client.gather({"a": futs[0], "b": (futs[1], [futs[2]])}) == \
+        {"a": 1, "b": (2, [3])}
+    assert client.gather(futs[0]) == 1
+    assert client.map("add", []) == []
+
+
+def test_get_runs_graph_dicts(client):
+    dsk = {
+        "x": ("constant", 1),
+        "y": ("add", 10, "x"),
+        "z": ("sum", ["x", "y"]),
+        "lit": 42,
+        "alias": "z",
+        ("part", 0): ("add", 5, "x"),
+    }
+    assert client.get(dsk, "z") == 12
+    assert client.get(dsk, ["z", ["y", "lit"], "alias"]) == [12, [11, 42], 12]
+    assert client.get(dsk, ("part", 0)) == 6
+    # The same dict twice: keys are made unique per call.
+    assert client.get(dsk, "y") == 11
+    with pytest.raises(KeyError):
+        client.get(dsk, "nope")
+
+
+def test_failures_carry_the_workers_message(client):
+    f = client.submit("fail", "boom: disk on fire")
+    with pytest.raises(dusk.TaskError, match="disk on fire"):
+        f.result()
+    assert f.status == "error"
+    assert isinstance(f.exception(), dusk.TaskError)
+    g = client.submit("add", 1, f)
+    with pytest.raises(dusk.TaskError, match="disk on fire"):
+        g.result()
+    with pytest.raises(dusk.TaskError, match="no_such_op"):
+        client.submit("no_such_op", 1).result()
+    with pytest.raises(dusk.TaskError, match="integer"):
+        client.get({"s": ("constant", "text"), "t": ("add", 1, "s")}, "t")
+    with pytest.raises(NotImplementedError, match="Python callable"):
+        client.submit(len, [1])
+    with pytest.raises(TypeError, match="cannot send a object"):
+        client.submit("constant", object())
+    # The cluster is fine afterwards.
+    assert client.submit("add", 2).result() == 2
+
+
+def test_cancel(client):
+    f = client.submit("sleep_ms", 20000)
+    wait_until(lambda: busy_workers(client) > 0, 5, "the sleep to start")
+    f.cancel()
+    with pytest.raises(dusk.CancelledError):
+        f.result()
+    with pytest.raises(concurrent.futures.CancelledError):
+        f.result()
+    assert f.status == "cancelled" and f.cancelled()
+    wait_until(lambda: busy_workers(client) == 0, 5, "the worker to stop")
+
+
+def test_dropped_futures_release_their_keys(client):
+    before = client.scheduler_info()["stats"]["tasks"]
+    futs = client.map("add", list(range(200)))
+    assert client.gather(futs)[-1] == 199
+    assert client.scheduler_info()["stats"]["tasks"] >= before + 200
+    del futs
+    client.submit("add", 0).result()  # the next call sends the releases
+    wait_until(lambda: client.scheduler_info()["stats"]["tasks"] <= before + 1,
+               5, "released keys to be forgotten")
+
+
+def interrupt_soon(delay):
+    t = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+    t.start()
+    return t
+
+
+def test_ctrl_c_cancels_a_waiting_result(client):
+    f = client.submit("sleep_ms", 30000)
+    t = interrupt_soon(0.3)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        f.result()
+    t.join()
+    assert time.monotonic() - start < 5 * SCALE
+    wait_until(lambda: busy_workers(client) == 0, 5,
+               "the interrupted task to stop on its worker")
+    assert client.submit("add", 7).result() == 7
+
+
+def test_ctrl_c_cancels_a_running_query(client, data_dir, tmp_path):
+    import dusk.dataframe as dd
+    big = tmp_path / "big.csv"
+    subprocess.run([os.path.join(os.path.dirname(dusk.__file__), "bin",
+                                 "..", "..", "..", "bin", "dusk-gen-fhv")
+                    if False else _gen(), str(big), "200000"], check=True)
+    df = dd.read_csv(str(big), blocksize="16KB")
+    q = df.groupby("PULocationID").count()
+    want = q.compute()
+    t = interrupt_soon(0.2)
+    interrupted = False
+    deadline = time.monotonic() + 30 * SCALE
+    try:
+        while time.monotonic() < deadline:
+            q.compute()
+    except KeyboardInterrupt:
+        interrupted = True
+    t.join()
+    assert interrupted
+    wait_until(lambda: busy_workers(client) == 0, 10,
+               "the interrupted query's tasks to stop")
+    import pandas.testing as pdt
+    pdt.assert_frame_equal(q.compute(), want)
+
+
+def _gen():
+    from conftest import BIN
+    return os.path.join(BIN, "dusk-gen-fhv")
+
+
+# ---- clusters and clients --------------------------------------------------
+
+def test_local_cluster_and_client_lifecycle():
+    with dusk.LocalCluster(n_workers=1) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert cluster.n_workers == 1 and cluster.status == "running"
+        sched = cluster.scheduler_pid
+        with dusk.Client(cluster) as c:
+            assert dusk.default_client() is c
+            assert len(c.scheduler_info()["workers"]) == 1
+            assert c.submit("add", 3).result() == 3
+        assert c.status == "closed"
+        # Another client by address and token file, as from another host.
+        with dusk.Client(cluster.scheduler_address,
+                         token_file=cluster.token_file) as c2:
+            assert c2.submit("add", 4).result() == 4
+    assert cluster.status == "closed"
+    wait_until(lambda: not alive(sched), 5, "the scheduler to stop")
+
+
+def test_client_without_arguments_starts_a_local_cluster():
+    c = dusk.Client()
+    sched = c.cluster.scheduler_pid
+    assert c.submit("add", 5).result() == 5
+    c.close()
+    wait_until(lambda: not alive(sched), 5, "its own cluster to stop")
+
+
+def test_cluster_options():
+    with dusk.LocalCluster(n_workers=1, token="my secret token") as cluster:
+        assert cluster.token == "my secret token"
+        with open(cluster.token_file) as f:
+            assert f.read() == "my secret token"
+        port = int(cluster.scheduler_address.rsplit(":", 1)[1])
+    with dusk.LocalCluster(n_workers=1, scheduler_port=port) as cluster:
+        assert cluster.scheduler_address.endswith(f":{port}")
+    with pytest.raises(ValueError, match="token"):
+        dusk.LocalCluster(token="two\nlines")
+    with pytest.raises(NotImplementedError, match="threads_per_worker"):
+        dusk.LocalCluster(threads_per_worker=4)
+    with pytest.raises(ValueError, match="n_workers"):
+        dusk.LocalCluster(n_workers=0)
+
+
+def test_connection_errors(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("x" * 64)
+    with pytest.raises(ConnectionError, match="127.0.0.1:1"):
+        dusk.Client("tcp://127.0.0.1:1", token_file=str(token), timeout=2)
+    with dusk.LocalCluster(n_workers=1) as cluster:
+        with pytest.raises(ConnectionError):
+            dusk.Client(cluster.scheduler_address, token_file=str(token),
+                        timeout=5)
+
+
+def test_no_client_is_a_clear_error(data_dir):
+    code = textwrap.dedent(f"""
+        import dusk.dataframe as dd
+        df = dd.read_csv({str(data_dir / 'mixed.csv')!r})
+        try:
+            df.head()
+        except ValueError as e:
+            print("ERR", e)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=60 * SCALE, env=os.environ)
+    assert "ERR No dusk Client" in out.stdout, out.stderr
+
+
+def test_processes_die_with_the_python_process():
+    code = textwrap.dedent("""
+        import sys, time, dusk
+        cluster = dusk.LocalCluster(n_workers=2)
+        client = dusk.Client(cluster)
+        pids = [cluster.scheduler_pid, cluster.nanny_pid] + [
+            w["pid"] for w in client.scheduler_info()["workers"]]
+        print(" ".join(map(str, pids)), flush=True)
+        time.sleep(600)
+    """)
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         text=True, env=os.environ)
+    try:
+        pids = [int(x) for x in p.stdout.readline().split()]
+        assert len(pids) == 4 and all(alive(x) for x in pids)
+        p.kill()
+        p.wait()
+        wait_until(lambda: not any(alive(x) for x in pids), 10,
+                   "the cluster's processes to die with the kernel")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

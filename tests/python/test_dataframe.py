@@ -1,0 +1,231 @@
+"""dusk.dataframe against pandas: every operation, on generated data with
+nulls and quoted newlines, at partition sizes of 1 KB, 64 KB and the
+default, compared with pandas.testing's default checks (values, dtypes,
+index and names)."""
+import glob
+import os
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import dusk
+import dusk.dataframe as dd
+
+BLOCKSIZES = ["1KB", "64KB", None]
+
+
+@pytest.fixture(params=BLOCKSIZES, ids=["1KB", "64KB", "default"])
+def bs(request):
+    return request.param
+
+
+def fhv(data_dir, *names):
+    return [str(data_dir / f"fhvhv_{n}.csv") for n in names]
+
+
+def read(path, bs):
+    return dd.read_csv(path, blocksize=bs) if bs else dd.read_csv(path)
+
+
+def sort_vc(s):
+    """value_counts: pandas orders ties arbitrarily; compare sorted."""
+    return s.reset_index().sort_values(list(s.reset_index().columns)) \
+        .reset_index(drop=True)
+
+
+# ---- reading and rows ------------------------------------------------------
+
+def test_head_and_whole_frame(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df = read(path, bs)
+    pd_df = pd.read_csv(path)
+    pdt.assert_frame_equal(df.head(), pd_df.head())
+    pdt.assert_frame_equal(df.head(17), pd_df.head(17))
+    pdt.assert_frame_equal(df.compute(), pd_df)
+
+
+def test_columns_and_dtypes_without_computing(client, data_dir):
+    path = str(data_dir / "mixed.csv")
+    df = dd.read_csv(path)
+    pd_df = pd.read_csv(path)
+    assert list(df.columns) == list(pd_df.columns)
+    pdt.assert_series_equal(df.dtypes, pd_df.dtypes)
+    assert df.npartitions == 1
+    assert dd.read_csv(path, blocksize=1000).npartitions == \
+        -(-os.path.getsize(path) // 1000)
+
+
+def test_late_null_makes_the_column_float(client, data_dir, bs):
+    path = str(data_dir / "late.csv")
+    df, pd_df = read(path, bs), pd.read_csv(path)
+    pdt.assert_frame_equal(df.groupby("g").sum().compute(),
+                           pd_df.groupby("g").sum())
+    pdt.assert_frame_equal(df[df.g == 3].head(4), pd_df[pd_df.g == 3].head(4))
+
+
+def test_concat_groupby_count(client, data_dir, bs):
+    a, b = fhv(data_dir, "feb", "apr")
+    both = dd.concat([read(a, bs), read(b, bs)], axis=0)
+    pd_both = pd.concat([pd.read_csv(a), pd.read_csv(b)], axis=0)
+    pdt.assert_frame_equal(both.groupby("PULocationID").count().compute(),
+                           pd_both.groupby("PULocationID").count())
+    assert len(both) == len(pd_both)
+    assert isinstance(len(both), int)
+    pdt.assert_frame_equal(both.head(3), pd_both.head(3))
+
+
+def test_fillna_groupby_and_filter_head(client, data_dir, bs):
+    (apr,) = fhv(data_dir, "apr")
+    clean, pd_clean = read(apr, bs).fillna(value=0), pd.read_csv(apr).fillna(value=0)
+    pdt.assert_frame_equal(clean.head(5), pd_clean.head(5))
+    pdt.assert_frame_equal(clean.groupby("PULocationID").count().compute(),
+                           pd_clean.groupby("PULocationID").count())
+    pdt.assert_frame_equal(clean[clean.PULocationID > 200].head(10),
+                           pd_clean[pd_clean.PULocationID > 200].head(10))
+
+
+def test_masks(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    cases = [
+        (df[(df.k > 3) & (df.x < 0)], p[(p.k > 3) & (p.x < 0)]),
+        (df[(df.k == 1) | (df.y >= 2.5)], p[(p.k == 1) | (p.y >= 2.5)]),
+        (df[~(df.x > 0)], p[~(p.x > 0)]),
+        (df[df.name == "blue, dark"], p[p.name == "blue, dark"]),
+        (df[df["name"] != "red"], p[p["name"] != "red"]),
+        (df[df.x.isnull()], p[p.x.isnull()]),
+        (df[df.name.notnull() & (df.clean % 3 == 0)],
+         p[p.name.notnull() & (p.clean % 3 == 0)]),
+        (df[df.x + df.clean > 100], p[p.x + p.clean > 100]),
+        (df[df.flag == True], p[p.flag == True]),  # noqa: E712
+    ]
+    for lazy, want in cases:
+        pdt.assert_frame_equal(lazy.compute(), want)
+    pdt.assert_frame_equal(df[df.x > 450].head(3), p[p.x > 450].head(3))
+
+
+def test_query_and_fillna_dict(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    got = df.fillna({"x": 0, "name": "none"}).query(
+        "x > 100 and name != 'red'").head(25)
+    want = p.fillna({"x": 0, "name": "none"}).query(
+        "x > 100 and name != 'red'").head(25)
+    pdt.assert_frame_equal(got, want)
+
+
+def test_column_selection(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pdt.assert_frame_equal(df[["name", "x"]].compute(), p[["name", "x"]])
+    pdt.assert_series_equal(df["y"].compute(), p["y"])
+    pdt.assert_series_equal(df.k.head(7), p.k.head(7))
+
+
+@pytest.mark.parametrize("fn", ["count", "size", "sum", "mean", "min", "max",
+                                "nunique"])
+def test_groupby_aggregations(client, data_dir, bs, fn):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    numeric = df[["k", "x", "y", "clean"]]
+    pnum = p[["k", "x", "y", "clean"]]
+    got = getattr(numeric.groupby("k"), fn)().compute()
+    want = getattr(pnum.groupby("k"), fn)()
+    if fn == "size":
+        pdt.assert_series_equal(got, want)
+    else:
+        pdt.assert_frame_equal(got, want)
+    if fn != "size":
+        pdt.assert_series_equal(getattr(df.groupby("k")["x"], fn)().compute(),
+                                getattr(p.groupby("k")["x"], fn)())
+
+
+def test_groupby_agg_and_several_keys(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    spec = {"x": "sum", "y": "mean", "clean": "max"}
+    pdt.assert_frame_equal(df.groupby("k").agg(spec).compute(),
+                           p.groupby("k").agg(spec))
+    pdt.assert_frame_equal(
+        df.groupby(["k", "flag"])[["x", "clean"]].sum().compute(),
+        p.groupby(["k", "flag"])[["x", "clean"]].sum())
+
+
+def test_value_counts(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for col in ("name", "k", "flag"):
+        got, want = df[col].value_counts().compute(), p[col].value_counts()
+        assert got.name == want.name
+        pdt.assert_frame_equal(sort_vc(got), sort_vc(want))
+        assert list(got.values) == sorted(got.values, reverse=True)
+
+
+def test_describe(client, data_dir, bs):
+    """Exact count/mean/std/min/max; pandas' 25/50/75% are not computed
+    yet and are compared without."""
+    path = str(data_dir / "mixed.csv")
+    got = read(path, bs).describe().compute()
+    want = pd.read_csv(path).describe().drop(["25%", "50%", "75%"])
+    pdt.assert_frame_equal(got, want)
+
+
+def test_to_csv_round_trip(client, data_dir, tmp_path, bs):
+    path = str(data_dir / "mixed.csv")
+    files = read(path, bs).query("x > 0").to_csv(str(tmp_path / "out"))
+    assert files and all(os.path.exists(f) for f in files)
+    assert sorted(files) == sorted(glob.glob(str(tmp_path / "out" / "*")))
+    back = pd.concat([pd.read_csv(f, index_col=0) for f in sorted(files)])
+    p = pd.read_csv(path).query("x > 0")
+    pdt.assert_frame_equal(back, p, check_dtype=False)
+    assert len(back) == len(p)
+
+
+# ---- lazy structure and errors ---------------------------------------------
+
+def test_repr_is_lazy_structure(client, data_dir):
+    df = dd.read_csv(str(data_dir / "mixed.csv"), blocksize="1KB")
+    text = repr(df)
+    assert "npartitions=" in text and "flag" in text and "float64" in text
+    html = df._repr_html_()
+    assert "<table" in html and "npartitions" in html
+    agg = df.groupby("k").count()
+    assert "compute" in repr(agg)
+
+
+def test_errors_are_python_exceptions(client, data_dir):
+    path = str(data_dir / "mixed.csv")
+    df = dd.read_csv(path)
+    with pytest.raises(KeyError, match="did you mean 'k'"):
+        df.groupby("kk").count().compute()
+    with pytest.raises(KeyError, match="unknown column"):
+        df[["x", "nope"]].compute()
+    with pytest.raises(ValueError, match=r"(?s)x >> 2.*\^"):
+        df.query("x >> 2")
+    with pytest.raises(FileNotFoundError, match="nope.csv"):
+        dd.read_csv(str(data_dir / "nope.csv"))
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        dd.read_csv(str(data_dir / "zzz*.csv"))
+    with pytest.raises(NotImplementedError, match="persist"):
+        df.persist()
+    with pytest.raises(NotImplementedError, match="after agg"):
+        df.groupby("k").count().fillna(0)
+    with pytest.raises(NotImplementedError, match="remote"):
+        dd.read_csv("s3://bucket/key.csv")
+    with pytest.raises(NotImplementedError, match="another frame"):
+        other = dd.read_csv(path)
+        df[other.x > 1]
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(df.x > 1)
+    with pytest.raises(AttributeError):
+        df.no_such_column
+
+
+def test_from_expression_matches_builders(client, data_dir):
+    path = str(data_dir / "mixed.csv")
+    expr = dd.from_expression(
+        f'read_csv("{path}").fillna(0).groupby("k").count()')
+    pdt.assert_frame_equal(
+        expr.compute(), dd.read_csv(path).fillna(0).groupby("k").count().compute())
