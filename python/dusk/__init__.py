@@ -355,7 +355,7 @@ class Client:
         rename = {t[0]: f"{t[0]}@{run}" for t in tasks}
         sent = [(rename[t[0]], t[1], t[2],
                  [rename.get(d, d) for d in t[3]]) for t in tasks]
-        want = [rename[w] for w in wanted]
+        want = [rename[names[w]] for w in wanted]
         self._conn.submit(sent, want)
         try:
             values = dict(zip(wanted, self._conn.gather(want)))
