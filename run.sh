@@ -9,6 +9,8 @@
 #                        build and run examples/hello_dusk.c against it
 #                        with pkg-config
 #   ./run.sh fuzz [SECS] run each libFuzzer target for SECS (needs clang)
+#   ./run.sh install-python  build and install the Python package for
+#                        /usr/bin/python3 (the demo does it too)
 #   ./run.sh build       just build (into build/)
 #   ./run.sh build-release  build Release with -Werror (into build-release/),
 #                        no tests: -O3 finds warnings the test builds miss
@@ -18,11 +20,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev check libssl-dev openssl python3-pandas"
+# What building and the demo need (python3-dev: the Python package's
+# extension; pandas: the Python results), and what the tests add.
+PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev check libssl-dev openssl python3-dev python3-numpy python3-pandas"
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools"
 
 ensure_packages() {
   local missing=()
-  for p in $PACKAGES; do
+  for p in $PACKAGES ${EXTRA_PACKAGES:-}; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -41,6 +46,20 @@ build() {
   local dir=$1; shift
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$dir" -j "$(nproc)"
+}
+
+# Installs the built Python package (build/python/dusk, with the daemons it
+# starts) into /usr/bin/python3's site directory for local packages
+# (/usr/local/lib/python3.X/dist-packages) when root; otherwise sets
+# pythonpath for this run and says how to install.
+install_python() {
+  if [ "$(id -u)" -eq 0 ]; then
+    cmake --install build --component python >/dev/null
+    echo "run.sh: installed the Python package 'dusk' for /usr/bin/python3 ($(sed -n 's/^DUSK_PYTHON_SITEDIR:PATH=//p' build/CMakeCache.txt))"
+  else
+    pythonpath=$PWD/build/python
+    echo "run.sh: not root, so the Python package is used from build/python; install it with: sudo cmake --install build --component python"
+  fi
 }
 
 cmd=${1:-help}
@@ -73,14 +92,25 @@ case "$cmd" in
     echo
     echo "task graphs:"
     build/bin/dusk demo "$@"
+    echo
+    install_python
+    echo "the same from Python (examples/taxi.py, the cells of examples/taxi.ipynb):"
+    (cd /tmp && PYTHONPATH=${pythonpath:-} /usr/bin/python3 "$OLDPWD/examples/taxi.py" "$OLDPWD/data")
+    ;;
+  install-python)
+    # The Python package for Debian's /usr/bin/python3 (import dusk from
+    # any directory and from a Jupyter kernel).
+    ensure_packages
+    build build -DDUSK_WERROR=ON >/dev/null
+    install_python
     ;;
   test)
-    ensure_packages
+    EXTRA_PACKAGES=$TEST_PACKAGES ensure_packages
     build build -DDUSK_WERROR=ON
     cd build && exec ctest --output-on-failure -j 2 "$@"
     ;;
   test-asan)
-    ensure_packages
+    EXTRA_PACKAGES=$TEST_PACKAGES ensure_packages
     build build-asan -DDUSK_WERROR=ON -DDUSK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     cd build-asan
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
@@ -90,8 +120,9 @@ case "$cmd" in
   test-install)
     # libdusk as an installed library (tests/install/test_install.sh):
     # headers alone, exports, examples/hello_dusk.c shared and static, and
-    # the installed CLI, all from a fresh `cmake --install` prefix.
-    ensure_packages
+    # the installed CLI, all from a fresh `cmake --install` prefix; then
+    # the Python package: `pip install ./python` into a fresh venv.
+    EXTRA_PACKAGES=$TEST_PACKAGES ensure_packages
     build build -DDUSK_WERROR=ON >/dev/null
     exec tests/install/test_install.sh build .
     ;;
@@ -104,7 +135,7 @@ case "$cmd" in
       echo "run.sh fuzz: clang not installed (apt-get install clang libclang-rt-dev); skipped" >&2
       exit 0
     fi
-    CC=clang build build-fuzz -DDUSK_FUZZ=ON -DDUSK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDUSK_TESTS=ON >/dev/null
+    CC=clang build build-fuzz -DDUSK_FUZZ=ON -DDUSK_PYTHON=OFF -DDUSK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDUSK_TESTS=ON >/dev/null
     for t in frames query csv; do
       work=$(mktemp -d)
       cp tests/fuzz/corpus/$t/* "$work"/
@@ -134,7 +165,7 @@ case "$cmd" in
     exec build/bin/dusk bench "$@"
     ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -129,4 +129,33 @@ printf 'k,v\na,1\nb,2\na,3\n' >"$work/kv.csv"
 [ "$(cat "$work/cli.out")" = "$(printf 'k,v\na,4\nb,2')" ] ||
   { cat "$work/cli.out" >&2; fail "the installed dusk printed the wrong answer"; }
 echo "the installed dusk ran a query on its installed daemons"
+
+# The Python package as run.sh installs it for /usr/bin/python3 (the
+# python component, staged under DESTDIR here), imported from another
+# directory with the daemons it ships.
+py_check='import dusk, dusk.dataframe as dd, sys
+with dusk.Client() as c:
+    assert c.submit("add", 1, c.submit("add", 41)).result() == 42
+    r = dd.read_csv(sys.argv[1]).groupby("k").sum().compute()
+    assert r["v"].to_dict() == {"a": 4, "b": 2}, r
+print("ok", dusk.__file__)'
+site=$(sed -n 's/^DUSK_PYTHON_SITEDIR:PATH=//p' "$build/CMakeCache.txt")
+if [ -n "$site" ]; then
+  DESTDIR="$work/stage" cmake --install "$build" --component python >/dev/null
+  (cd "$work" && env -u DUSK_BIN_DIR PYTHONPATH="$work/stage$site" PATH=/usr/bin:/bin     /usr/bin/python3 -c "$py_check" "$work/kv.csv" >"$work/py.out" 2>&1) ||
+    { cat "$work/py.out" >&2; fail "the installed Python package failed"; }
+  grep -q "^ok $work/stage$site/dusk/__init__.py" "$work/py.out" ||
+    { cat "$work/py.out" >&2; fail "python imported dusk from elsewhere"; }
+  echo "the Python package installed for /usr/bin/python3 ran (from $site)"
+
+  # pip install ./python in a venv, with Debian's setuptools (no PyPI).
+  /usr/bin/python3 -m venv --system-site-packages "$work/venv"
+  "$work/venv/bin/pip" install -q --no-build-isolation --no-index "$src/python"     >"$work/pip.out" 2>&1 || { cat "$work/pip.out" >&2; fail "pip install ./python failed"; }
+  rm -rf "$src/python/build" "$src"/python/*.egg-info
+  (cd "$work" && env -u DUSK_BIN_DIR -u PYTHONPATH PATH=/usr/bin:/bin     "$work/venv/bin/python" -c "$py_check" "$work/kv.csv" >"$work/venv.out" 2>&1) ||
+    { cat "$work/venv.out" >&2; fail "the pip-installed package failed"; }
+  grep -q "^ok $work/venv/" "$work/venv.out" ||
+    { cat "$work/venv.out" >&2; fail "the venv imported dusk from elsewhere"; }
+  echo "pip install ./python in a venv ran"
+fi
 echo "test_install: ok"
