@@ -418,6 +418,62 @@ static const char *type_name(int type) {
   }
 }
 
+/* Result columns repeat their values (licence numbers, bases, keys):
+ * a small direct-mapped cache of str objects by content turns a repeat
+ * into an incref.  Short strings only; a miss replaces the slot. */
+#define STRING_CACHE_SLOTS 1024
+#define STRING_CACHE_MAX_LEN 64
+typedef struct string_cache {
+  PyObject *obj[STRING_CACHE_SLOTS];
+  const char *ptr[STRING_CACHE_SLOTS];
+  size_t len[STRING_CACHE_SLOTS];
+} string_cache;
+
+static void string_cache_clear(string_cache *c) {
+  for (size_t i = 0; i < STRING_CACHE_SLOTS; i++)
+    Py_XDECREF(c->obj[i]);
+}
+
+/* A new str of the UTF-8 bytes p[0..len): ASCII (the common case) is
+ * copied straight into a compact str; anything else is decoded, invalid
+ * bytes kept as surrogate escapes. */
+static PyObject *make_string(const char *p, size_t len) {
+  size_t i = 0;
+  PyObject *s;
+  while (i < len && (unsigned char)p[i] < 0x80)
+    i++;
+  if (i < len)
+    return PyUnicode_DecodeUTF8(p, (Py_ssize_t)len, "surrogateescape");
+  if ((s = PyUnicode_New((Py_ssize_t)len, 127)) == NULL)
+    return NULL;
+  memcpy(PyUnicode_1BYTE_DATA(s), p, len);
+  return s;
+}
+
+static PyObject *cached_string(string_cache *c, const char *p, size_t len) {
+  uint64_t h = 1469598103934665603ull;
+  size_t slot;
+  PyObject *s;
+  if (len > STRING_CACHE_MAX_LEN)
+    return make_string(p, len);
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+  slot = (size_t)(h ^ (h >> 29)) & (STRING_CACHE_SLOTS - 1);
+  if (c->obj[slot] != NULL && c->len[slot] == len &&
+      memcmp(c->ptr[slot], p, len) == 0) {
+    Py_INCREF(c->obj[slot]);
+    return c->obj[slot];
+  }
+  if ((s = make_string(p, len)) == NULL)
+    return NULL;
+  Py_XDECREF(c->obj[slot]);
+  Py_INCREF(s);
+  c->obj[slot] = s;
+  c->ptr[slot] = p;
+  c->len[slot] = len;
+  return s;
+}
+
 /* column(i, na) -> (name, type, values, valid): values are bytes of
  * int64/float64/uint8 for numbers and bools, a list of str (na for a null)
  * for strings; valid is None when no row is null, else bytes of 0/1. */
@@ -436,6 +492,8 @@ static PyObject *table_column(core_Table *self, PyObject *args) {
     nulls += v.valid[r] == 0;
   if (v.type == DUSK_COL_STRING) {
     const uint64_t *off = v.values;
+    string_cache cache;
+    memset(&cache, 0, sizeof cache);
     if ((values = PyList_New((Py_ssize_t)v.nrows)) == NULL)
       return NULL;
     for (size_t r = 0; r < v.nrows; r++) {
@@ -443,17 +501,15 @@ static PyObject *table_column(core_Table *self, PyObject *args) {
       if (!v.valid[r]) {
         Py_INCREF(na);
         s = na;
-      } else {
-        s = PyUnicode_DecodeUTF8(v.strings + off[r],
-                                 (Py_ssize_t)(off[r + 1] - off[r]),
-                                 "surrogateescape");
-        if (s == NULL) {
-          Py_DECREF(values);
-          return NULL;
-        }
+      } else if ((s = cached_string(&cache, v.strings + off[r],
+                                    (size_t)(off[r + 1] - off[r]))) == NULL) {
+        Py_DECREF(values);
+        string_cache_clear(&cache);
+        return NULL;
       }
       PyList_SET_ITEM(values, (Py_ssize_t)r, s);
     }
+    string_cache_clear(&cache);
   } else {
     width = v.type == DUSK_COL_BOOL ? 1 : 8;
     values = PyBytes_FromStringAndSize(v.nrows ? v.values : "",
