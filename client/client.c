@@ -173,6 +173,9 @@ struct dusk_client {
   void *interrupt_arg;
   unsigned interrupt_ms;
   int interrupted;
+  /* dusk_client_set_progress */
+  void (*progress_fn)(void *arg, const char *key, const dusk_progress *p);
+  void *progress_arg;
 };
 
 static void key_state_free(key_state *k) {
@@ -220,6 +223,19 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
   case DUSK_MSG_KEY_STATE:
     on_key_state(c, &m->u.key_state);
     return;
+  case DUSK_MSG_PROGRESS: {
+    const dusk_msg_progress *x = &m->u.progress;
+    key_state *k = dusk_strmap_get(&c->keys, x->key.ptr, x->key.len);
+    dusk_progress p;
+    if (k == NULL || c->progress_fn == NULL)
+      return; /* a query no longer waited for, or nobody asked */
+    p.tasks_done = x->tasks_done;
+    p.tasks_total = x->tasks_total;
+    p.bytes_done = x->bytes_done;
+    p.bytes_total = x->bytes_total;
+    c->progress_fn(c->progress_arg, k->key, &p);
+    return;
+  }
   case DUSK_MSG_INFO:
     if (!c->info_pending)
       return;
@@ -414,6 +430,14 @@ void dusk_client_set_interrupt(dusk_client *c, int (*fn)(void *arg),
   c->interrupt_fn = fn;
   c->interrupt_arg = arg;
   c->interrupt_ms = period_ms > 0 ? period_ms : 50;
+}
+
+void dusk_client_set_progress(dusk_client *c,
+                              void (*fn)(void *arg, const char *key,
+                                         const dusk_progress *p),
+                              void *arg) {
+  c->progress_fn = fn;
+  c->progress_arg = arg;
 }
 
 /* ---- submit -------------------------------------------------------------- */

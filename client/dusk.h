@@ -124,6 +124,24 @@ int dusk_client_gather_int(dusk_client *c, const char *key, int timeout_ms,
 void dusk_client_set_interrupt(dusk_client *c, int (*fn)(void *arg),
                                void *arg, unsigned period_ms);
 
+/* Progress of a running dataframe query, as the scheduler reports it about
+ * every 200 ms while it changes: tasks of the query's current attempt
+ * finished of all its tasks, and CSV bytes of its finished scans of all
+ * the bytes it scans.  A query that reruns (a column widened, a quote
+ * state corrected) starts counting again. */
+typedef struct dusk_progress {
+  uint64_t tasks_done, tasks_total;
+  uint64_t bytes_done, bytes_total;
+} dusk_progress;
+
+/* Calls fn(arg, query key, progress) from within c's waits (dusk_compute)
+ * for each report of a query c runs; fn NULL turns it off.  fn runs on the
+ * waiting thread and must not call into c. */
+void dusk_client_set_progress(dusk_client *c,
+                              void (*fn)(void *arg, const char *key,
+                                         const dusk_progress *p),
+                              void *arg);
+
 /* Cancels keys: unfinished ones (and everything depending on them) stop and
  * report DUSK_ECANCELED.  Release forgets finished keys. */
 int dusk_client_cancel(dusk_client *c, const char *const *keys, size_t nkeys,

@@ -502,6 +502,19 @@ static int dec_query(reader *r, dusk_msg_query *m) {
   return rd_bin(r, "plan", &m->plan);
 }
 
+static int dec_progress(reader *r, dusk_msg_progress *m) {
+  CK(expect_count(r, 5));
+  CK(rd_str(r, "key", &m->key));
+  CK(rd_u64(r, "tasks_done", UINT64_MAX, &m->tasks_done));
+  CK(rd_u64(r, "tasks_total", UINT64_MAX, &m->tasks_total));
+  CK(rd_u64(r, "bytes_done", UINT64_MAX, &m->bytes_done));
+  CK(rd_u64(r, "bytes_total", UINT64_MAX, &m->bytes_total));
+  if (m->tasks_done > m->tasks_total || m->bytes_done > m->bytes_total)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "PROGRESS: more done than in total");
+  return 0;
+}
+
 static int dec_get_data(reader *r, dusk_msg_get_data *m) {
   CK(expect_count(r, 1));
   return rd_u64(r, "id", UINT64_MAX, &m->id);
@@ -749,6 +762,15 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     PK(msgpack_pack_array(pk, 2));
     PK(pk_str(pk, m->u.query.key));
     return pk_bin(pk, m->u.query.plan);
+  case DUSK_MSG_PROGRESS: {
+    const dusk_msg_progress *x = &m->u.progress;
+    PK(msgpack_pack_array(pk, 5));
+    PK(pk_str(pk, x->key));
+    PK(msgpack_pack_uint64(pk, x->tasks_done));
+    PK(msgpack_pack_uint64(pk, x->tasks_total));
+    PK(msgpack_pack_uint64(pk, x->bytes_done));
+    return msgpack_pack_uint64(pk, x->bytes_total);
+  }
   case DUSK_MSG_GET_DATA:
     PK(msgpack_pack_array(pk, 1));
     return msgpack_pack_uint64(pk, m->u.get_data.id);

@@ -40,6 +40,7 @@
   XX(INFO_REQUEST, 24, info_request)                                         \
   XX(INFO, 25, info)                                                         \
   XX(QUERY, 26, query)                                                       \
+  XX(PROGRESS, 27, progress)                                                 \
   XX(GET_DATA, 30, get_data)                                                 \
   XX(DATA, 31, data)
 
@@ -282,6 +283,15 @@ typedef struct dusk_msg_query {
   dusk_slice key;
   dusk_slice plan; /* dusk_plan_encode bytes */
 } dusk_msg_query;
+
+/* Scheduler -> client, about every 200 ms while a dataframe query runs:
+ * how far its current attempt is (tasks finished of its graph, CSV bytes
+ * of its finished scans).  Informational: nothing waits for it. */
+typedef struct dusk_msg_progress {
+  dusk_slice key; /* the query's key */
+  uint64_t tasks_done, tasks_total;
+  uint64_t bytes_done, bytes_total;
+} dusk_msg_progress;
 
 typedef struct dusk_msg_get_data {
   uint64_t id;

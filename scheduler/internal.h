@@ -153,6 +153,9 @@ void dusk__sched_submit(dusk_scheduler *s, sched_client *c,
 void dusk__sched_release(dusk_scheduler *s, sched_client *c,
                          const char *key, size_t keylen, int cancel);
 /* The task of c named key, or NULL. */
+/* Whether c's task key has finished (in memory, failed, or released after
+ * use), or is no longer known (forgotten once finished and consumed). */
+int dusk__sched_task_finished(sched_client *c, const char *key);
 sched_task *dusk__sched_task(sched_client *c, const char *key,
                              size_t keylen);
 

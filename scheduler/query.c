@@ -94,7 +94,34 @@ struct sched_query {
   int due;
   /* Copied from the configuration for the sampling thread. */
   uint64_t sample_bytes, max_field;
+  /* Progress of the current attempt, sent to the client (PROGRESS) every
+   * PROGRESS_MS while it changes: the keys of the attempt's tasks and the
+   * CSV bytes each scans (0 for the others).  The timer is its own
+   * allocation, closed (and freed) after the query goes. */
+  char **prog_keys;
+  uint64_t *prog_bytes;
+  size_t nprog;
+  uint64_t prog_bytes_total, prog_last_done, prog_last_bytes;
+  int prog_sent;
+  uv_timer_t *prog_timer;
 };
+
+/* How often a running query reports its progress. */
+#define PROGRESS_MS 200
+
+static void prog_timer_closed(uv_handle_t *h) { free(h); }
+
+static void progress_clear(sched_query *q) {
+  for (size_t i = 0; i < q->nprog; i++)
+    free(q->prog_keys[i]);
+  free(q->prog_keys);
+  free(q->prog_bytes);
+  q->prog_keys = NULL;
+  q->prog_bytes = NULL;
+  q->nprog = 0;
+  q->prog_bytes_total = 0;
+  q->prog_sent = 0;
+}
 
 static void query_free(sched_query *q) {
   if (q->due) {
@@ -128,6 +155,11 @@ static void query_free(sched_query *q) {
   dusk_plan_free(q->plan);
   dusk_plan_free(q->original);
   free(q->key);
+  progress_clear(q);
+  if (q->prog_timer != NULL) {
+    q->prog_timer->data = NULL;
+    uv_close((uv_handle_t *)q->prog_timer, prog_timer_closed);
+  }
   free(q);
 }
 
@@ -1042,6 +1074,7 @@ typedef struct specs {
   size_t **depidx; /* per spec: indices of the specs it depends on */
   size_t *ndepidx;
   dusk_slice *deps;
+  uint64_t *bytes; /* per spec: CSV bytes its scan reads, else 0 */
 } specs;
 
 static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
@@ -1054,7 +1087,9 @@ static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
     sp->keys = dusk_xrealloc(sp->keys, sp->cap * sizeof *sp->keys);
     sp->depidx = dusk_xrealloc(sp->depidx, sp->cap * sizeof *sp->depidx);
     sp->ndepidx = dusk_xrealloc(sp->ndepidx, sp->cap * sizeof *sp->ndepidx);
+    sp->bytes = dusk_xrealloc(sp->bytes, sp->cap * sizeof *sp->bytes);
   }
+  sp->bytes[sp->n] = 0;
   memset(&sp->t[sp->n], 0, sizeof sp->t[0]);
   sp->keys[sp->n] = dusk_xstrdup(key);
   sp->bufs[sp->n] = *args;
@@ -1088,6 +1123,58 @@ static void specs_free(specs *sp) {
   free(sp->depidx);
   free(sp->ndepidx);
   free(sp->deps);
+  free(sp->bytes);
+}
+
+/* Sends the query's progress when it changed since the last report. */
+static void progress_tick(uv_timer_t *timer) {
+  sched_query *q = timer->data;
+  uint64_t done = 0, bytes = 0;
+  dusk_msg m;
+  if (q == NULL || q->c == NULL || q->c->conn == NULL ||
+      q->state != Q_RUNNING || q->nprog == 0)
+    return;
+  for (size_t i = 0; i < q->nprog; i++) {
+    /* A record already forgotten finished and was consumed. */
+    if (dusk__sched_task_finished(q->c, q->prog_keys[i])) {
+      done++;
+      bytes += q->prog_bytes[i];
+    }
+  }
+  if (q->prog_sent && done == q->prog_last_done &&
+      bytes == q->prog_last_bytes)
+    return;
+  q->prog_sent = 1;
+  q->prog_last_done = done;
+  q->prog_last_bytes = bytes;
+  memset(&m, 0, sizeof m);
+  m.type = DUSK_MSG_PROGRESS;
+  m.u.progress.key.ptr = q->key;
+  m.u.progress.key.len = strlen(q->key);
+  m.u.progress.tasks_done = done;
+  m.u.progress.tasks_total = q->nprog;
+  m.u.progress.bytes_done = bytes;
+  m.u.progress.bytes_total = q->prog_bytes_total;
+  dusk_xcheck(dusk_conn_send(q->c->conn, &m));
+}
+
+/* The new attempt's tasks become what progress counts. */
+static void progress_start(sched_query *q, const specs *sp) {
+  progress_clear(q);
+  q->nprog = sp->n;
+  q->prog_keys = dusk_xcalloc(sp->n ? sp->n : 1, sizeof *q->prog_keys);
+  q->prog_bytes = dusk_xcalloc(sp->n ? sp->n : 1, sizeof *q->prog_bytes);
+  for (size_t i = 0; i < sp->n; i++) {
+    q->prog_keys[i] = dusk_xstrdup(sp->keys[i]);
+    q->prog_bytes[i] = sp->bytes[i];
+    q->prog_bytes_total += sp->bytes[i];
+  }
+  if (q->prog_timer == NULL) {
+    q->prog_timer = dusk_xmalloc(sizeof *q->prog_timer);
+    uv_timer_init(dusk__sched_loop(q->s), q->prog_timer);
+    q->prog_timer->data = q;
+    uv_timer_start(q->prog_timer, progress_tick, PROGRESS_MS, PROGRESS_MS);
+  }
 }
 
 /* Appends idx to a growing list of spec indices. */
@@ -1206,6 +1293,7 @@ static void add_scans(sched_query *q, specs *sp, int count, size_t after,
         snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,
                  count ? "count" : "scan", file_ordinal, k);
         idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
+        sp->bytes[idx] = end - start;
         if (after != SIZE_MAX)
           set_deps(sp, idx, &after, 1);
         push_index(level, nlevel, cap_level, idx);
@@ -1280,6 +1368,7 @@ static void lower_and_submit(sched_query *q) {
         sp.deps[at] = sp.t[sp.depidx[i][j]].key;
     }
   }
+  progress_start(q, &sp);
   memset(&m, 0, sizeof m);
   m.final = true;
   m.ntasks = (uint32_t)sp.n;

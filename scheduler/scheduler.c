@@ -1093,6 +1093,11 @@ sched_task *dusk__sched_task(sched_client *c, const char *key,
 
 uv_loop_t *dusk__sched_loop(dusk_scheduler *s) { return s->loop; }
 
+int dusk__sched_task_finished(sched_client *c, const char *key) {
+  sched_task *t = dusk_strmap_get(&c->tasks, key, strlen(key));
+  return t == NULL || is_done(t);
+}
+
 void dusk__sched_release(dusk_scheduler *s, sched_client *c, const char *key,
                          size_t keylen, int cancel) {
   sched_task *t = dusk_strmap_get(&c->tasks, key, keylen);

@@ -20,10 +20,12 @@ import uuid
 
 from . import _core
 from ._core import CancelledError, DuskError, TaskError
+from ._progress import Tracker as _Tracker
+from ._progress import progress
 
 __all__ = [
     "LocalCluster", "Client", "Future", "DuskError", "TaskError",
-    "CancelledError", "default_client",
+    "CancelledError", "default_client", "progress",
 ]
 __version__ = _core.version()
 
@@ -365,6 +367,21 @@ class Client:
         return _rebuild_graph(keys, names, values)
 
     # ---- dataframes
+    def _compute_table(self, frame, timeout=None):
+        """Runs a _core.Frame, showing progress while it runs (see
+        dusk.progress); returns the _core.Table."""
+        tracker = _Tracker()
+        self._flush_releases()
+        self._conn.set_progress(tracker)
+        ok = False
+        try:
+            table = self._conn.compute(frame, timeout)
+            ok = True
+            return table
+        finally:
+            self._conn.set_progress(None)
+            tracker.close(ok)
+
     def compute(self, collection, timeout=None):
         """collection.compute() on this client."""
         return collection.compute(client=self, timeout=timeout)

@@ -335,7 +335,7 @@ class _Lazy:
         if kwargs:
             raise NotImplementedError(
                 "compute: dusk does not support " + ", ".join(sorted(kwargs)))
-        table = self._client(client)._conn.compute(self._frame, timeout)
+        table = self._client(client)._compute_table(self._frame, timeout)
         return to_pandas(table, self._shape, self._name)
 
     @property
@@ -357,7 +357,7 @@ class DataFrame(_Lazy):
             if self._shape != "frame":
                 raise NotImplementedError(
                     "columns of an aggregation's result before computing it")
-            table = default_client()._conn.compute(self._frame.head(0))
+            table = default_client()._compute_table(self._frame.head(0))
             self._meta_cache = meta_frame(table)
         return self._meta_cache
 
@@ -460,7 +460,7 @@ class DataFrame(_Lazy):
 
     def __len__(self):
         self._need_open("len")
-        table = default_client()._conn.compute(self._frame.len())
+        table = default_client()._compute_table(self._frame.len())
         return to_pandas(table, "len", None)
 
     def __iter__(self):
@@ -577,8 +577,8 @@ def _count(n, what):
 
 
 def _compute_now(frame, shape, name, client=None):
-    table = default_client()._conn.compute(frame) if client is None else \
-        client._conn.compute(frame)
+    table = default_client()._compute_table(frame) if client is None else \
+        client._compute_table(frame)
     return to_pandas(table, shape, name)
 
 
@@ -657,13 +657,13 @@ class Series(_Lazy):
         if self._shape == "column":
             if kwargs:
                 raise NotImplementedError("compute options")
-            table = self._client(client)._conn.compute(self._column_frame(),
+            table = self._client(client)._compute_table(self._column_frame(),
                                                        timeout)
             return to_pandas(table, "column", self.name)
         return super().compute(client, timeout, **kwargs)
 
     def __len__(self):
-        table = default_client()._conn.compute(self._column_frame().len())
+        table = default_client()._compute_table(self._column_frame().len())
         return to_pandas(table, "len", None)
 
     def __repr__(self):

@@ -218,7 +218,25 @@ typedef struct {
   PyThread_type_lock lock;
   /* The exception check_interrupt caught, restored after the wait. */
   PyObject *exc_type, *exc_value, *exc_tb;
+  /* Called with (key, tasks_done, tasks_total, bytes_done, bytes_total)
+   * for each progress report of a query this connection waits for. */
+  PyObject *progress;
 } ConnObject;
+
+static void on_progress(void *arg, const char *key, const dusk_progress *p) {
+  ConnObject *self = arg;
+  PyGILState_STATE g = PyGILState_Ensure();
+  if (self->progress != NULL) {
+    PyObject *r = PyObject_CallFunction(
+        self->progress, "sKKKK", key, (unsigned long long)p->tasks_done,
+        (unsigned long long)p->tasks_total, (unsigned long long)p->bytes_done,
+        (unsigned long long)p->bytes_total);
+    if (r == NULL) /* a display's failure must not fail the computation */
+      PyErr_WriteUnraisable(self->progress);
+    Py_XDECREF(r);
+  }
+  PyGILState_Release(g);
+}
 
 static void conn_drop_exc(ConnObject *self) {
   Py_CLEAR(self->exc_type);
@@ -326,6 +344,7 @@ static int conn_init(ConnObject *self, PyObject *args, PyObject *kw) {
     return -1;
   }
   dusk_client_set_interrupt(c, check_interrupt, self, 50);
+  dusk_client_set_progress(c, on_progress, self);
   self->c = c;
   return 0;
 }
@@ -346,6 +365,7 @@ static void conn_dealloc(ConnObject *self) {
   if (self->lock != NULL)
     PyThread_free_lock(self->lock);
   conn_drop_exc(self);
+  Py_CLEAR(self->progress);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -704,6 +724,18 @@ static PyObject *conn_stats(ConnObject *self, PyObject *unused) {
       st.hb_rtt_p99_us, "heartbeat_rtt_max_us", st.hb_rtt_max_us);
 }
 
+/* set_progress(callable or None) */
+static PyObject *conn_set_progress(ConnObject *self, PyObject *fn) {
+  if (fn != Py_None && !PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "progress must be callable or None");
+    return NULL;
+  }
+  Py_XDECREF(self->progress);
+  self->progress = fn == Py_None ? NULL : fn;
+  Py_XINCREF(self->progress);
+  Py_RETURN_NONE;
+}
+
 static PyObject *conn_closed(ConnObject *self, void *unused) {
   (void)unused;
   return PyBool_FromLong(self->c == NULL);
@@ -726,6 +758,9 @@ static PyMethodDef conn_methods[] = {
      "workers(min_workers=0, timeout=10) -> list of dicts"},
     {"stats", (PyCFunction)conn_stats, METH_NOARGS, "the scheduler's health"},
     {"close", (PyCFunction)conn_close, METH_NOARGS, "closes the connection"},
+    {"set_progress", (PyCFunction)conn_set_progress, METH_O,
+     "set_progress(fn): fn(key, tasks_done, tasks_total, bytes_done, "
+     "bytes_total) for each progress report of a running query"},
     {NULL}};
 
 static PyGetSetDef conn_getset[] = {

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -308,6 +309,75 @@ static void *kill_later(void *arg) {
 /* 20 partitions of a 12 MB file, a worker SIGKILLed at a random moment
  * (fixed seed) during each of 20 groupbys: every answer must equal the
  * undisturbed one, and the nanny must bring the worker count back. */
+/* Progress reports of a running query reach dusk_client_set_progress's
+ * callback.  One worker is stopped (SIGSTOP) before the query, so the query
+ * cannot finish before the first report (sent once it has run 200 ms);
+ * the callback resumes the worker at the first report. */
+typedef struct progress_log {
+  int reports;
+  dusk_progress last;
+  int64_t stopped_pid;
+  int monotonic, bounded;
+} progress_log;
+
+static void on_progress(void *arg, const char *key, const dusk_progress *p) {
+  progress_log *log = arg;
+  ck_assert_ptr_nonnull(key);
+  if (log->reports > 0 && (p->tasks_done < log->last.tasks_done ||
+                           p->bytes_done < log->last.bytes_done))
+    log->monotonic = 0;
+  if (p->tasks_done > p->tasks_total || p->bytes_done > p->bytes_total)
+    log->bounded = 0;
+  log->last = *p;
+  if (log->reports++ == 0 && log->stopped_pid > 0)
+    kill((pid_t)log->stopped_pid, SIGCONT);
+}
+
+START_TEST(test_progress_reports) {
+  char big[PATH_MAX];
+  FILE *f;
+  long size, header;
+  dusk_worker_status ws[4];
+  size_t n = 0;
+  dusk_error err = {0};
+  progress_log log = {0, {0, 0, 0, 0}, 0, 1, 1};
+  const char *paths[1], *keys[] = {"k"}, *cols[] = {NULL},
+                         *fns[] = {"count"};
+  dusk_read_options o;
+  dusk_table *t;
+  snprintf(big, sizeof big, "%s/big.csv", dir);
+  f = fopen(big, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("k,v\n", f);
+  header = ftell(f);
+  for (int i = 0; i < 40000; i++)
+    fprintf(f, "%d,%d\n", i % 7, i);
+  size = ftell(f);
+  fclose(f);
+  ck_assert_int_eq(dusk_client_workers(client, 2, 60000, ws, 4, &n, NULL,
+                                       &err), 0);
+  log.stopped_pid = ws[0].pid;
+  ck_assert_int_eq(kill((pid_t)ws[0].pid, SIGSTOP), 0);
+  dusk_client_set_progress(client, on_progress, &log);
+  paths[0] = big;
+  dusk_read_options_init(&o);
+  o.blocksize = 4096;
+  t = compute(dusk_groupby(dusk_read_csv(paths, 1, &o, &err), keys, 1, cols,
+                           fns, 1, &err));
+  dusk_client_set_progress(client, NULL, NULL);
+  kill((pid_t)ws[0].pid, SIGCONT); /* in case no report came */
+  ck_assert_uint_eq(dusk_table_nrows(t), 7);
+  dusk_table_free(t);
+  unlink(big);
+  ck_assert_int_ge(log.reports, 1);
+  ck_assert(log.monotonic);
+  ck_assert(log.bounded);
+  /* Every range of the file, header excluded, is counted once. */
+  ck_assert_uint_eq(log.last.bytes_total, (uint64_t)(size - header));
+  ck_assert_uint_gt(log.last.tasks_total, (uint64_t)(size - header) / 4096);
+}
+END_TEST
+
 START_TEST(test_random_worker_kills_exact) {
   char big[160], expr[256];
   dusk_dataframe *f = NULL;
@@ -373,6 +443,7 @@ int main(void) {
   tcase_add_test(tc, test_parse_value_counts_len_describe);
   tcase_add_test(tc, test_errors_name_column_and_file);
   tcase_add_test(tc, test_random_worker_kills_exact);
+  tcase_add_test(tc, test_progress_reports);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }

@@ -272,3 +272,46 @@ def test_processes_die_with_the_python_process():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_progress_is_shown_for_long_computations(client, data_dir, tmp_path,
+                                                 capsys):
+    """One worker is stopped for a second, so the query runs longer than
+    the display's 0.5 s delay whatever the machine's speed."""
+    import dusk.dataframe as dd
+    path = tmp_path / "p.csv"
+    path.write_text("k,v\n" + "".join(f"{i % 5},{i}\n" for i in range(20000)))
+    df = dd.read_csv(str(path), blocksize=4096)
+    pid = client.scheduler_info()["workers"][0]["pid"]
+    dusk.progress(True)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        t = threading.Timer(1.0, os.kill, (pid, signal.SIGCONT))
+        t.start()
+        r = df.groupby("k").count().compute()
+        t.join()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        dusk.progress("auto")
+    assert list(r["v"]) == [4000] * 5
+    err = capsys.readouterr().err
+    last = err.rstrip("\n").split("\r")[-1]
+    assert "tasks |" in last and "scanned" in last, err
+    size = os.path.getsize(path) - len("k,v\n")
+    n = -(-size // 4096)
+    # The final line shows the whole query done.
+    assert f"{size / 1000:.1f} kB of {size / 1000:.1f} kB scanned" in last, last
+    assert "[########################]" in last
+    # Off: nothing is drawn.
+    dusk.progress(False)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        t = threading.Timer(1.0, os.kill, (pid, signal.SIGCONT))
+        t.start()
+        df.groupby("k").count().compute()
+        t.join()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        dusk.progress("auto")
+    assert "tasks |" not in capsys.readouterr().err
+    assert n > 1

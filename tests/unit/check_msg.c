@@ -314,6 +314,15 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     m->u.query.key = variant == 1 ? cstr("") : cstr("query-1");
     m->u.query.plan = variant == 0 ? sl(pattern, 60) : sl(NULL, 0);
     break;
+  case DUSK_MSG_PROGRESS: {
+    dusk_msg_progress *x = &m->u.progress;
+    x->key = variant == 1 ? cstr("") : cstr("query-7");
+    x->tasks_done = variant == 0 ? 3 : variant == 1 ? 0 : UINT64_MAX;
+    x->tasks_total = variant == 0 ? 21 : variant == 1 ? 0 : UINT64_MAX;
+    x->bytes_done = variant == 0 ? 1u << 26 : variant == 1 ? 0 : UINT64_MAX;
+    x->bytes_total = variant == 0 ? 1339098615 : variant == 1 ? 0 : UINT64_MAX;
+    break;
+  }
   case DUSK_MSG_GET_DATA:
     m->u.get_data.id = variant == 0 ? 77 : variant == 1 ? 0 : UINT64_MAX;
     break;
@@ -543,6 +552,15 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     slice_eq(ma->u.query.key, mb->u.query.key, name, "key", 0);
     slice_eq(ma->u.query.plan, mb->u.query.plan, name, "plan", 0);
     break;
+  case DUSK_MSG_PROGRESS: {
+    const dusk_msg_progress *a = &ma->u.progress, *b = &mb->u.progress;
+    slice_eq(a->key, b->key, name, "key", 0);
+    UEQ(tasks_done);
+    UEQ(tasks_total);
+    UEQ(bytes_done);
+    UEQ(bytes_total);
+    break;
+  }
   case DUSK_MSG_GET_DATA: {
     const dusk_msg_get_data *a = &ma->u.get_data, *b = &mb->u.get_data;
     UEQ(id);
@@ -1043,6 +1061,18 @@ START_TEST(test_field_out_of_range) {
     msgpack_pack_str_with_body(&p.pk, "", 0);
     expect_fail_packed(DUSK_MSG_KEY_STATE, &p, DUSK_ETYPE, "state", NULL);
   }
+
+  /* PROGRESS with more done than in total, of tasks or of bytes. */
+  for (int bytes = 0; bytes < 2; bytes++) {
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 5);
+    msgpack_pack_str_with_body(&p.pk, "q", 1);
+    msgpack_pack_uint64(&p.pk, bytes ? 1 : 5);
+    msgpack_pack_uint64(&p.pk, 4);
+    msgpack_pack_uint64(&p.pk, bytes ? 100 : 0);
+    msgpack_pack_uint64(&p.pk, bytes ? 99 : 0);
+    expect_fail_packed(DUSK_MSG_PROGRESS, &p, DUSK_ETYPE, "more done", NULL);
+  }
 }
 END_TEST
 
@@ -1150,7 +1180,7 @@ START_TEST(test_truncated_body) {
 END_TEST
 
 START_TEST(test_unknown_type) {
-  static const unsigned bad[] = {0, 5, 9, 19, 27, 29, 32, 99, 255};
+  static const unsigned bad[] = {0, 5, 9, 19, 28, 29, 32, 99, 255};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char want[32];
     dusk_msg m;
