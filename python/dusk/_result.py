@@ -36,7 +36,10 @@ def _array(table, i):
     name, typ, values, valid = table.column(i, _NAN)
     pdt = _pandas_dtype(table, i, typ, valid)
     if typ == "string":
-        return name, np.array(values, dtype=object)
+        # Slice assignment skips np.array's per-element shape discovery.
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return name, arr
     if typ in ("int64", "float64"):
         arr = np.frombuffer(values, dtype="<i8" if typ == "int64" else "<f8")
         arr = arr.astype(np.float64 if pdt == "float64" else arr.dtype)
