@@ -392,8 +392,12 @@ int dusk_client_connect_tls(const char *address, const char *token,
       dusk_error_set(err, rc, "cannot connect to scheduler %s: %s", address,
                      c->closed_reason);
     else
-      dusk_error_set(err, rc, "no answer from scheduler %s within %d ms",
-                     address, timeout_ms);
+      dusk_error_set(err, rc,
+                     "no answer from scheduler %s within %d ms%s", address,
+                     timeout_ms,
+                     tls == NULL ? " (a scheduler that requires TLS does not "
+                                   "answer a client without it)"
+                                 : "");
     dusk_client_free(c);
     return rc;
   }

@@ -315,3 +315,34 @@ def test_progress_is_shown_for_long_computations(client, data_dir, tmp_path,
         dusk.progress("auto")
     assert "tasks |" not in capsys.readouterr().err
     assert n > 1
+
+
+def _pki(d):
+    """A throw-away CA and a node certificate it signs (the openssl
+    command, Debian's openssl package), as tests/integration/check_tls.c."""
+    def run(cmd):
+        subprocess.run(cmd, shell=True, check=True, cwd=d,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    run(f"openssl req -x509 {ec} -keyout ca.key -out ca.pem -days 3650 -subj /CN=ca")
+    run(f"openssl req {ec} -keyout node.key -out node.csr -subj /CN=node && "
+        "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out node.pem -days 3650")
+    return (str(d / "node.pem"), str(d / "node.key"), str(d / "ca.pem"))
+
+
+def test_tls_cluster_and_client(tmp_path):
+    tls = _pki(tmp_path)
+    with dusk.LocalCluster(n_workers=1, tls=tls) as cluster:
+        with dusk.Client(cluster) as c:
+            assert c.submit("add", 8).result() == 8
+        with dusk.Client(cluster.scheduler_address,
+                         token_file=cluster.token_file,
+                         tls={"cert": tls[0], "key": tls[1], "ca": tls[2]}) as c:
+            assert c.submit("add", 9).result() == 9
+        # Without TLS the scheduler does not answer the client.
+        with pytest.raises(TimeoutError, match="requires TLS"):
+            dusk.Client(cluster.scheduler_address,
+                        token_file=cluster.token_file, timeout=5)
+    with pytest.raises(ValueError, match="tls"):
+        dusk.LocalCluster(tls={"cert": tls[0]})
