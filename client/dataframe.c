@@ -512,6 +512,24 @@ int dusk_table_column_view(const dusk_table *t, size_t col,
   return 0;
 }
 
+/* The flag says where the values came from; a null in the table itself
+ * (a min over a group of nulls) makes pandas' dtype the same. */
+const char *dusk_table_column_pandas_dtype(const dusk_table *t, size_t col) {
+  const dusk_table_column *c;
+  bool na;
+  if (col >= t->ncols)
+    return NULL;
+  c = &t->cols[col];
+  na = c->source_na || (t->nrows > 0 && memchr(c->valid, 0, t->nrows));
+  switch (c->type) {
+  case DUSK_TYPE_INT64: return na ? "float64" : "int64";
+  case DUSK_TYPE_BOOL: return na ? "object" : "bool";
+  case DUSK_TYPE_FLOAT64: return "float64";
+  case DUSK_TYPE_STRING: return "object";
+  default: return NULL;
+  }
+}
+
 int dusk_table_is_null(const dusk_table *t, size_t col, size_t row) {
   return col >= t->ncols || row >= t->nrows || !t->cols[col].valid[row];
 }

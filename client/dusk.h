@@ -274,6 +274,21 @@ typedef struct dusk_column_view {
 } dusk_column_view;
 int dusk_table_column_view(const dusk_table *t, size_t col,
                            dusk_column_view *out);
+/* The dtype pandas would hold the column in for the same query on
+ * pd.read_csv's frame: "int64", "float64", "bool" or "object" (static
+ * strings; NULL when col is out of range).  dusk keeps an int or bool CSV
+ * column that holds an empty field as int64 / bool with nulls; pandas reads
+ * it as float64 / object, and results made of its values keep that dtype
+ * even when no null is left in them (groupby keys, fillna(0), sum, min,
+ * max, value_counts values, rows of head and filters).  So an int64
+ * column is "float64" when it holds a null or its values come from such a
+ * CSV column, else "int64"; a bool column is "object" under the same
+ * condition, else "bool" (pandas gives bool again for groupby keys,
+ * min/max and a bool fillna); float64 is "float64"; strings "object".
+ * What is known of the file: the scheduler's sample of its first rows and
+ * every row the query's scans read.  head(n) reads only until it has its
+ * rows, so a null after them (and after the sample) goes unseen there. */
+const char *dusk_table_column_pandas_dtype(const dusk_table *t, size_t col);
 /* 1 when the cell is null (or col/row is out of range), else 0. */
 int dusk_table_is_null(const dusk_table *t, size_t col, size_t row);
 /* Typed cell reads.  Each returns 0 with the value in *out; 1 for a null

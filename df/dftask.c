@@ -3,6 +3,7 @@
  *   scan args: [plan(bin), path(str), start, end, data_start,
  *               start_state(uint 0-4), index, [header names(str)...],
  *               file_size, max_field]
+ *   tail args: [plan(bin), nulls(str)]
  *   partial:   [ranges(bin), payload(bin)]
  * Decoding checks every field; header names are bounded by the bytes
  * present (msgcheck) before the array for them is allocated. */
@@ -55,6 +56,7 @@ static const char *const ranges_names[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_WIDEN_COLUMN] = "widen_column",
     [DUSK_RANGES_WIDEN_TYPE] = "widen_type",
     [DUSK_RANGES_MIXED] = "mixed",
+    [DUSK_RANGES_NULLS] = "nulls",
 };
 static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_INDEX] = DUSK_TYPE_INT64,
@@ -66,6 +68,7 @@ static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_WIDEN_COLUMN] = DUSK_TYPE_STRING,
     [DUSK_RANGES_WIDEN_TYPE] = DUSK_TYPE_INT64,
     [DUSK_RANGES_MIXED] = DUSK_TYPE_STRING,
+    [DUSK_RANGES_NULLS] = DUSK_TYPE_STRING,
 };
 static const layout ranges_layout = {"ranges table", DUSK_RANGES_NCOLS,
                                      ranges_names, ranges_types};
@@ -278,6 +281,96 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
 out:
   msgpack_zone_destroy(&zone);
   return rc;
+}
+
+int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out) {
+  msgpack_packer pk;
+  int rc = 0;
+  msgpack_packer_init(&pk, out, buf_write);
+  rc |= msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
+  rc |= msgpack_pack_str_with_body(&pk, a->nulls.ptr, a->nulls.len);
+  return rc == 0 ? 0 : DUSK_ENOMEM;
+}
+
+int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
+                          dusk_error *err) {
+  msgpack_zone zone;
+  msgpack_object obj;
+  const msgpack_object *f;
+  int rc;
+  memset(a, 0, sizeof *a);
+  if (!msgpack_zone_init(&zone, 256))
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  if ((rc = unpack(bytes, &zone, &obj, "tail args", err)) != 0)
+    goto out;
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 2 ||
+      obj.via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
+      obj.via.array.ptr[1].type != MSGPACK_OBJECT_STR) {
+    rc = dusk_error_set(err, DUSK_ETYPE,
+                        "tail args: expected [plan (bin), nulls (str)]");
+    goto out;
+  }
+  /* Both point into `bytes`, which msgpack-c references. */
+  f = obj.via.array.ptr;
+  a->plan.ptr = f[0].via.bin.ptr;
+  a->plan.len = f[0].via.bin.size;
+  a->nulls.ptr = f[1].via.str.ptr;
+  a->nulls.len = f[1].via.str.size;
+out:
+  msgpack_zone_destroy(&zone);
+  return rc;
+}
+
+/* ---- nulls reports ------------------------------------------------------- */
+
+bool dusk_nulls_count(const dusk_plan *frag, const char *name,
+                      dusk_type type) {
+  if (type == DUSK_TYPE_INT64)
+    return true;
+  if (type != DUSK_TYPE_BOOL)
+    return false;
+  /* pandas' fillna on an object column of bools and NaN infers the
+   * filled values' type again: a bool fill gives bool.  A fill fills every
+   * null whatever filters stand around it, so where it sits in the chain
+   * does not matter. */
+  for (const dusk_plan *p = frag; p != NULL;
+       p = p->ninputs > 0 ? p->inputs[0] : NULL) {
+    if (p->kind != DUSK_PLAN_FILLNA)
+      continue;
+    for (size_t f = 0; f < p->nfills; f++)
+      if (p->fills[f].value.type == DUSK_TYPE_BOOL &&
+          (p->fills[f].column == NULL ||
+           strcmp(p->fills[f].column, name) == 0))
+        return false;
+  }
+  return true;
+}
+
+bool dusk_names_has(dusk_slice list, const char *name, size_t len) {
+  const char *p = list.ptr, *end = list.ptr + list.len;
+  if (list.len == 0)
+    return false;
+  for (;;) {
+    const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
+    size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+    if (n == len && memcmp(p, name, len) == 0)
+      return true;
+    if (q == NULL)
+      return false;
+    p = q + 1;
+  }
+}
+
+int dusk_names_add(dusk_buf *joined, const char *name, size_t len) {
+  dusk_slice list = {joined->data, joined->len};
+  char sep = DUSK_NULLS_SEP;
+  if (dusk_names_has(list, name, len))
+    return 0;
+  if ((joined->len > 0 && dusk_buf_append(joined, &sep, 1) != 0) ||
+      dusk_buf_append(joined, name, len) != 0)
+    return DUSK_ENOMEM;
+  return 0;
 }
 
 uint64_t dusk_line_of(const char *path, uint64_t offset) {

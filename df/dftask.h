@@ -12,15 +12,18 @@
  * Every task carries the plan fragment it runs: the chain of plan nodes
  * from a READ_CSV leaf (holding the one file and the resolved types of the
  * columns it reads) up to the query's root.  combine and final look only at
- * the root.  A partial result is two tables: one row per scanned range
- * (index, the quote state it assumed, the state transfer of its bytes,
- * rows scanned; csvscan.h), so the final step can check every range's
- * guess, and the payload (partial aggregate state, or rows). */
+ * the root (and final at the leaf's types).  A partial result is two
+ * tables: one row per scanned range (index, the quote state it assumed,
+ * the state transfer of its bytes, rows scanned, the columns it met a null
+ * in; csvscan.h), so the final step can check every range's guess and mark
+ * the result columns pandas would hold as float64 / object, and the
+ * payload (partial aggregate state, or rows). */
 #ifndef DUSK_DFTASK_H
 #define DUSK_DFTASK_H
 
 #include "buf.h"
 #include "errors.h"
+#include "plan.h"
 #include "table.h"
 
 #include <stdbool.h>
@@ -76,6 +79,23 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out);
 int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
                           dusk_error *err);
 
+/* The arguments of df_combine, df_final and df_offsets (the "tail" of a
+ * query's graph): the same for every such task of an attempt. */
+typedef struct dusk_tail_args {
+  dusk_slice plan;  /* encoded plan fragment (dusk_plan_encode): they read
+                       its root, and df_final its leaf's types */
+  dusk_slice nulls; /* for df_final: the columns of the query's files that
+                       the scheduler's sample saw a null in, named as a
+                       DUSK_RANGES_NULLS report names them (may be empty) */
+} dusk_tail_args;
+
+/* Encodes a: [plan (bin), nulls (str)].  0 or DUSK_ENOMEM. */
+int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out);
+/* Decodes bytes into *a, whose slices borrow from bytes.  0 or a negative
+ * code with err. */
+int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
+                          dusk_error *err);
+
 /* The line (1-based, counting every newline byte) holding byte offset of
  * path, or 0 when it cannot be read: for wording errors. */
 uint64_t dusk_line_of(const char *path, uint64_t offset);
@@ -113,10 +133,33 @@ enum {
                         meeting a null it fills with another kind of value
                         (plan.h, mixed), the columns it met them in, joined
                         by DUSK_MIXED_SEP */
+  DUSK_RANGES_NULLS, /* string or null: the int64 and bool columns the scan
+                        read that hold a null in its range, in the file
+                        (before any fillna or filter), joined by
+                        DUSK_NULLS_SEP: pandas' read_csv holds such a
+                        column as float64 / object.  Only the columns
+                        dusk_nulls_count says count; null when none. */
   DUSK_RANGES_NCOLS
 };
 
 #define DUSK_MIXED_SEP '\x1f' /* between the columns of DUSK_RANGES_MIXED */
+#define DUSK_NULLS_SEP DUSK_MIXED_SEP /* ... and of DUSK_RANGES_NULLS */
+
+/* Whether a null in the CSV column `name`, read as `type` by the linear
+ * plan fragment frag (a READ_CSV leaf and the steps above it, as a scan
+ * runs it), belongs in a nulls report: an int64 column always (pandas
+ * holds it as float64 whatever follows; fillna(0) leaves it float64), a
+ * bool column unless a fillna of frag fills it with a bool (pandas then
+ * infers bool again), other types never. */
+bool dusk_nulls_count(const dusk_plan *frag, const char *name, dusk_type type);
+
+/* Name lists joined by DUSK_NULLS_SEP.  Names are never empty (read_csv
+ * calls an empty header "Unnamed: <i>"); one holding the separator byte
+ * would read as two names (CSV headers do not hold control bytes).
+ * dusk_names_has: whether list names name (len bytes).  dusk_names_add:
+ * appends name to joined unless it is there already; 0 or DUSK_ENOMEM. */
+bool dusk_names_has(dusk_slice list, const char *name, size_t len);
+int dusk_names_add(dusk_buf *joined, const char *name, size_t len);
 
 /* Describe: one row per numeric column, its running moments. */
 enum {

@@ -17,8 +17,14 @@
  *          nrows bytes 0/1 for bools | (nrows + 1) little-endian uint64
  *          offsets for strings, the first 0, non-decreasing, the last equal
  *          to the length of the strings bin)]
- * and a string column has a fifth element, the strings bin.  Floats travel
- * as their IEEE-754 bits.  The decoder walks the headers with dusk_msgcheck
+ * and a string column has a fifth element, the strings bin.  When any
+ * column's source_na flag is set, the top array has a fourth element, a bin
+ * of ncols bytes, each 0 or 1, the flags in column order (1 only on int64
+ * and bool columns).  It is left out otherwise, so that every partial
+ * result, which never carries flags, encodes as it did before the flags
+ * existed; a peer that predates them refuses the four-element form (and
+ * the protocol version, wire.h, says so at the handshake first).  Floats
+ * travel as their IEEE-754 bits.  The decoder walks the headers with dusk_msgcheck
  * before msgpack-c unpacks anything, refuses nrows larger than the input
  * (so a 0-column table with more rows than its encoding has bytes is
  * refused, and the encoder refuses to produce one), checks every size
@@ -457,13 +463,25 @@ static int pack_bytes(msgpack_packer *pk, const void *p, size_t n) {
   return 0;
 }
 
+/* Whether the flag may be set on a column of type t. */
+static bool source_na_applies(dusk_type t) {
+  return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_BOOL;
+}
+
 static int encode_body(const dusk_table *t, msgpack_packer *pk) {
   static const uint64_t zero = 0;
   size_t n = t->nrows;
+  bool flags = false;
 
   if (t->ncols > UINT32_MAX)
     return DUSK_ETOOBIG;
-  if (msgpack_pack_array(pk, 3) != 0 ||
+  for (size_t i = 0; i < t->ncols; i++) {
+    if (t->cols[i].source_na > 1 ||
+        (t->cols[i].source_na && !source_na_applies(t->cols[i].type)))
+      return DUSK_EINVAL;
+    flags |= t->cols[i].source_na != 0;
+  }
+  if (msgpack_pack_array(pk, flags ? 4 : 3) != 0 ||
       msgpack_pack_uint64(pk, t->nindex) != 0 ||
       msgpack_pack_uint64(pk, n) != 0 ||
       msgpack_pack_array(pk, (size_t)t->ncols) != 0)
@@ -495,6 +513,15 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
       break;
     case DUSK_TYPE_NULL:
       return DUSK_ETYPE;
+    }
+  }
+  if (flags) {
+    if (msgpack_pack_bin(pk, t->ncols) != 0)
+      return DUSK_ENOMEM;
+    for (size_t i = 0; i < t->ncols; i++) {
+      char f = (char)t->cols[i].source_na;
+      if (msgpack_pack_bin_body(pk, &f, 1) != 0)
+        return DUSK_ENOMEM;
     }
   }
   return 0;
@@ -718,9 +745,10 @@ static int decode_object(const msgpack_object *top, size_t input_len,
   dusk_table *t;
   decoder d = {err, 0, NULL, 0};
 
-  if (top->type != MSGPACK_OBJECT_ARRAY || top->via.array.size != 3)
+  if (top->type != MSGPACK_OBJECT_ARRAY ||
+      (top->via.array.size != 3 && top->via.array.size != 4))
     return dusk_error_set(
-        err, DUSK_ETYPE, "table: expected an array of 3 fields, got %s",
+        err, DUSK_ETYPE, "table: expected an array of 3 or 4 fields, got %s",
         top->type == MSGPACK_OBJECT_ARRAY ? "another size" : obj_kind(top));
   f = top->via.array.ptr;
   if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -746,6 +774,18 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     return dusk_error_set(
         err, DUSK_EPARSE, "table of %u columns has %llu index columns",
         (unsigned)cols->via.array.size, (unsigned long long)nindex);
+  if (top->via.array.size == 4) {
+    if (f[3].type != MSGPACK_OBJECT_BIN)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "table field 'source_na': expected bin, got %s",
+                            obj_kind(&f[3]));
+    if (f[3].via.bin.size != cols->via.array.size)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "table field 'source_na' of %u bytes for %u "
+                            "columns",
+                            (unsigned)f[3].via.bin.size,
+                            (unsigned)cols->via.array.size);
+  }
   t = table_alloc(cols->via.array.size, (size_t)nindex);
   if (t == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "table: out of memory");
@@ -754,6 +794,16 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     int rc;
     d.col = i;
     rc = decode_column(&d, &cols->via.array.ptr[i], t->nrows, &t->cols[i]);
+    if (rc == 0 && top->via.array.size == 4) {
+      uint8_t flag = (uint8_t)f[3].via.bin.ptr[i];
+      if (flag > 1)
+        rc = col_error(&d, DUSK_EPARSE, "source_na byte %u (not 0 or 1)",
+                       flag);
+      else if (flag && !source_na_applies(t->cols[i].type))
+        rc = col_error(&d, DUSK_EPARSE, "source_na set on a %s column",
+                       type_str(t->cols[i].type));
+      t->cols[i].source_na = flag;
+    }
     if (rc != 0) {
       if (rc == DUSK_ENOMEM)
         col_error(&d, rc, "out of memory");

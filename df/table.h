@@ -11,6 +11,7 @@
  *                     data(bin: 8-byte values | 1-byte bools |
  *                          for strings: (nrows+1) uint64 offsets)],
  *                    strings: extra bin with the bytes], ...]
+ *    (, source_na(bin ncols bytes))]   only when a column's flag is set
  * Decoding checks every size against nrows and the bytes present. */
 #ifndef DUSK_TABLE_H
 #define DUSK_TABLE_H
@@ -34,6 +35,14 @@ typedef struct dusk_table_column {
   uint64_t *str_off; /* STRING: nrows + 1 offsets into str_data */
   char *str_data;
   size_t str_len, str_cap; /* bytes used / allocated in str_data */
+  /* INT64 and BOOL only, 0 or 1: the column's values are those of a CSV
+   * column that holds a null somewhere in the query's files (before any
+   * fillna or filter), even if none is left in this table.  pandas'
+   * read_csv holds such a column as float64 (ints) or object (bools) where
+   * dusk keeps int64 / bool with nulls; dusk.h's
+   * dusk_table_column_pandas_dtype answers from it.  Set by df_final
+   * (worker/dfops.c) on result tables; 0 everywhere else. */
+  uint8_t source_na;
 } dusk_table_column;
 
 typedef struct dusk_table {
@@ -65,7 +74,9 @@ void dusk_table_get(const dusk_table *t, size_t col, size_t row,
 /* Index of the column named name, or -1. */
 int dusk_table_column_index(const dusk_table *t, const char *name);
 
-/* Wire encoding; decode allocates a new table into *out. */
+/* Wire encoding; decode allocates a new table into *out.  Encoding
+ * refuses (DUSK_EINVAL) a source_na flag on a float64 or string column,
+ * which decoding would refuse. */
 int dusk_table_encode(const dusk_table *t, dusk_buf *out);
 int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err);
 

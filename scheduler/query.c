@@ -1235,14 +1235,31 @@ static dusk_plan *count_fragment(qleaf *lf) {
   return len;
 }
 
+/* Adds to nulls (names joined by DUSK_NULLS_SEP) the columns of lf that
+ * the query reads and whose sample held a null, where that changes
+ * pandas' dtype for the leaf's fragment frag (dusk_nulls_count): df_final
+ * counts them with what the scans report, so that a head that stops
+ * before reaching a null, or a scan that meets none, still answers with
+ * pandas' dtype for what the sample saw. */
+static void sample_nulls(const qleaf *lf, const dusk_plan *frag,
+                         dusk_buf *nulls) {
+  for (size_t c = 0; c < lf->ncols; c++)
+    if (lf->needed[c] && lf->sample_null[c] &&
+        dusk_nulls_count(frag, lf->header[c], lf->types[c]))
+      dusk_xcheck(dusk_names_add(nulls, lf->header[c], strlen(lf->header[c])));
+}
+
 /* One df_scan per byte range of every file, files in plan order: with
  * count set, the counting scans of a to_csv query (key ".../count-f-k",
  * plan count_fragment), else the query's own (".../scan-f-k"), each
  * depending on `after` unless it is SIZE_MAX.  Their indices go to
- * *level; *multi is set when a file has more than one range. */
+ * *level; *multi is set when a file has more than one range.  The first
+ * leaf's fragment goes to tail_plan (the tasks after the scans read only
+ * its root and leaf types) and, unless nulls is NULL, every leaf's sample
+ * nulls to nulls. */
 static void add_scans(sched_query *q, specs *sp, int count, size_t after,
                       size_t **level, size_t *nlevel, size_t *cap_level,
-                      dusk_buf *tail_args, int *multi) {
+                      dusk_buf *tail_plan, dusk_buf *nulls, int *multi) {
   uint64_t file_ordinal = 0;
   char key[192];
   for (size_t l = 0; l < q->nleaves; l++) {
@@ -1258,7 +1275,9 @@ static void add_scans(sched_query *q, specs *sp, int count, size_t after,
       dusk_xoom();
     dusk_xcheck(dusk_plan_encode(frag, &plan_bytes));
     if (l == 0)
-      dusk_xcheck(dusk_plan_encode(frag, tail_args));
+      dusk_xcheck(dusk_plan_encode(frag, tail_plan));
+    if (nulls != NULL)
+      sample_nulls(lf, frag, nulls);
     dusk_plan_free(frag);
     for (size_t c = 0; c < lf->ncols; c++) {
       header[c].ptr = lf->header[c];
@@ -1308,11 +1327,23 @@ static void add_scans(sched_query *q, specs *sp, int count, size_t after,
   }
 }
 
+/* The tail tasks' arguments (dftask.h) into out, replacing its bytes. */
+static void encode_tail_args(dusk_buf *out, const dusk_buf *plan,
+                             const dusk_buf *nulls) {
+  dusk_tail_args a;
+  a.plan.ptr = plan->data;
+  a.plan.len = plan->len;
+  a.nulls.ptr = nulls != NULL ? nulls->data : NULL;
+  a.nulls.len = nulls != NULL ? nulls->len : 0;
+  out->len = 0;
+  dusk_xcheck(dusk_tail_args_encode(&a, out));
+}
+
 static void lower_and_submit(sched_query *q) {
   uint64_t t0 = dusk_now_ns();
   specs sp;
   size_t *level = NULL, nlevel = 0, cap_level = 0, offsets = SIZE_MAX;
-  dusk_buf tail_args;
+  dusk_buf tail, tail_plan, nulls;
   char prefix[160], key[192];
   dusk_msg_submit m;
   dusk_slice want;
@@ -1320,7 +1351,9 @@ static void lower_and_submit(sched_query *q) {
   size_t fanin = (size_t)q->s->cfg.combine_fanin;
 
   memset(&sp, 0, sizeof sp);
-  dusk_buf_init(&tail_args);
+  dusk_buf_init(&tail);
+  dusk_buf_init(&tail_plan);
+  dusk_buf_init(&nulls);
   q->attempt++;
   if (q->plan->kind == DUSK_PLAN_TO_CSV) {
     /* to_csv writes every row under its label, the row's number within
@@ -1329,13 +1362,14 @@ static void lower_and_submit(sched_query *q) {
      * of every range (reading no column) and df_offsets, which checks
      * those scans' quote states like df_final, hands each range its first
      * label.  A file of one range needs no count. */
-    add_scans(q, &sp, 1, SIZE_MAX, &level, &nlevel, &cap_level, &tail_args,
-              &multi);
+    add_scans(q, &sp, 1, SIZE_MAX, &level, &nlevel, &cap_level, &tail_plan,
+              NULL, &multi);
     if (multi) {
       snprintf(prefix, sizeof prefix, "%s/count", q->final_key);
       snprintf(key, sizeof key, "%s/offsets", q->final_key);
-      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail_args,
-                                 prefix, key, DUSK_DF_OFFSETS);
+      encode_tail_args(&tail, &tail_plan, NULL);
+      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
+                                 key, DUSK_DF_OFFSETS);
     } else {
       for (size_t i = 0; i < sp.n; i++) {
         dusk_buf_destroy(&sp.bufs[i]);
@@ -1345,11 +1379,12 @@ static void lower_and_submit(sched_query *q) {
       sp.n = 0;
     }
     nlevel = 0;
-    tail_args.len = 0;
+    tail_plan.len = 0;
   }
-  add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_args,
-            &multi);
-  add_combine_tree(&sp, level, nlevel, fanin, &tail_args, q->final_key,
+  add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_plan,
+            &nulls, &multi);
+  encode_tail_args(&tail, &tail_plan, &nulls);
+  add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                    q->final_key, DUSK_DF_FINAL);
   /* Dependency slices point at the spec keys. */
   {
@@ -1391,7 +1426,9 @@ static void lower_and_submit(sched_query *q) {
     }
   }
   free(level);
-  dusk_buf_destroy(&tail_args);
+  dusk_buf_destroy(&tail);
+  dusk_buf_destroy(&tail_plan);
+  dusk_buf_destroy(&nulls);
   specs_free(&sp);
 }
 

@@ -8,7 +8,9 @@
  * hashagg.h for aggregates): len, head/collect rows, describe moments,
  * to_csv's files, and with every partial a ranges table of one row per
  * scanned range: the tokenizer state its scan started in and the state
- * transfer of its bytes (csvscan.h), -1 when unknown. */
+ * transfer of its bytes (csvscan.h), -1 when unknown, and the int64 and
+ * bool columns it met a null in, from which df_final marks the result
+ * columns pandas would hold as float64 / object (mark_source_na). */
 #include "dfops.h"
 
 #include "csvscan.h"
@@ -76,6 +78,11 @@ typedef struct pipeline {
   moments *mom;
   uint64_t range_index;
   uint64_t scanned;
+  /* Nulls in the file, for DUSK_RANGES_NULLS: per column, null_watch is
+   * set while a column that counts (dusk_nulls_count) has shown no null,
+   * null_seen once it has; nwatch columns are still watched. */
+  uint8_t *null_watch, *null_seen;
+  size_t nwatch;
   /* to_csv: rows go through `chunk` into `out`, a temporary file renamed
    * to its final name only once complete; a row's label (the index
    * column) is label_base plus its number within the range */
@@ -106,6 +113,8 @@ static void pipeline_destroy(pipeline *p) {
   free(p->scan_types);
   free(p->mask);
   free(p->visible);
+  free(p->null_watch);
+  free(p->null_seen);
   dusk_hashagg_free(p->agg);
   free(p->key_cols);
   free(p->agg_cols);
@@ -246,6 +255,13 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->visible[i] = (int)i;
   }
   p->nvisible = p->ncols;
+  p->null_watch = dusk_xcalloc(p->ncols + 1, 1);
+  p->null_seen = dusk_xcalloc(p->ncols + 1, 1);
+  for (size_t i = 0; i < p->ncols; i++)
+    if (dusk_nulls_count(p->plan, p->names[i], p->scan_types[i])) {
+      p->null_watch[i] = 1;
+      p->nwatch++;
+    }
   /* Steps between the leaf and the terminal. */
   for (size_t i = 1; i < p->nchain; i++) {
     const dusk_plan *s = p->chain[i];
@@ -594,6 +610,20 @@ static int fill_one(scan_ctx *ctx, const step *st, dusk_batch *b, size_t c,
 
 static int run_steps(scan_ctx *ctx, dusk_batch *b);
 
+/* Notes the watched columns holding a null in b, as the file has them
+ * (before any fill or filter changes the batch): pandas' dtype comes from
+ * the file.  One memchr over a column's validity per batch, and none once
+ * the column has shown a null, so this costs nothing next to parsing. */
+static void note_nulls(pipeline *p, const dusk_batch *b) {
+  for (size_t c = 0; c < p->ncols && p->nwatch > 0; c++)
+    if (p->null_watch[c] && b->nrows > 0 &&
+        memchr(b->cols[c].valid, 0, b->nrows) != NULL) {
+      p->null_watch[c] = 0;
+      p->null_seen[c] = 1;
+      p->nwatch--;
+    }
+}
+
 /* The scan's batch function.  Columns a fill turned into text go back to
  * the type the scan writes before the batch does. */
 static int on_batch(void *arg, dusk_batch *b) {
@@ -609,6 +639,8 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   size_t nrows0 = b->nrows;
   int filtered = 0;
   p->scanned += b->nrows;
+  if (p->nwatch > 0)
+    note_nulls(p, b);
   for (size_t r = 0; r < nrows0; r++)
     ctx->row_ordinals[r] = b->first_row + r;
   for (size_t i = 0; i < p->nsteps; i++) {
@@ -963,9 +995,11 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   const char *widen_column = NULL;       /* deferred is a value needing */
   dusk_type widen_type = DUSK_TYPE_NULL; /* this type in this column */
   dusk_buf mixed; /* deferred is a fillna mixing kinds in these columns */
+  dusk_buf nulls; /* DUSK_RANGES_NULLS */
   (void)api;
   deferred[0] = '\0';
   dusk_buf_init(&mixed);
+  dusk_buf_init(&nulls);
 
   memset(&p, 0, sizeof p);
   memset(&stats, 0, sizeof stats);
@@ -1124,6 +1158,12 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_MIXED].type = mixed.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
   rv[DUSK_RANGES_MIXED].u.s.ptr = mixed.data;
   rv[DUSK_RANGES_MIXED].u.s.len = mixed.len;
+  for (size_t c = 0; c < p.ncols; c++)
+    if (p.null_seen[c])
+      dusk_xcheck(dusk_names_add(&nulls, p.names[c], strlen(p.names[c])));
+  rv[DUSK_RANGES_NULLS].type = nulls.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_NULLS].u.s.ptr = nulls.data;
+  rv[DUSK_RANGES_NULLS].u.s.len = nulls.len;
   if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0 ||
       (rc = emit_partial(call, ranges, payload)) != 0) {
@@ -1141,6 +1181,7 @@ out:
   free(col_map);
   free(a.header);
   dusk_buf_destroy(&mixed);
+  dusk_buf_destroy(&nulls);
   pipeline_destroy(&p);
   return rc;
 }
@@ -1152,13 +1193,18 @@ typedef struct merger {
   pipeline p; /* only plan, root and terminal state are used */
   dusk_table *ranges;
   dusk_table *payload; /* len/head/describe */
+  dusk_slice sample_nulls; /* the tail args' nulls (borrowed from the
+                              call's args) */
 } merger;
 
-static int merger_init(merger *m, dusk_slice plan_bytes, dusk_error *err) {
+static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
+  dusk_tail_args ta;
   int rc;
   memset(m, 0, sizeof *m);
-  if ((rc = dusk_plan_decode(plan_bytes, &m->p.plan, err)) != 0)
+  if ((rc = dusk_tail_args_decode(args, &ta, err)) != 0 ||
+      (rc = dusk_plan_decode(ta.plan, &m->p.plan, err)) != 0)
     return rc;
+  m->sample_nulls = ta.nulls;
   m->p.root = m->p.plan;
   m->p.terminal =
       dusk_plan_is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
@@ -1701,8 +1747,10 @@ static int fail_mixed(const dusk_table *rg, int64_t cut, size_t first,
  * been right (else the call fails with the corrections, DUSK_FAIL_QUOTES),
  * and then the first range's scan error is real (the call fails with it,
  * typed when it is a widening or a mixing fillna).  0 when the ranges hold
- * up; otherwise the call has failed and *rc is its code. */
-static int verify_ranges(const merger *m, dusk_op_call *call, int *rc) {
+ * up, with *cut the last range index that counts (INT64_MAX, or where a
+ * head stopped); otherwise the call has failed and *rc is its code. */
+static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
+                         int64_t *cut_out) {
   dusk_buf quotes;
   int64_t cut;
   dusk_buf_init(&quotes);
@@ -1745,19 +1793,118 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc) {
       return 1;
     }
   }
+  *cut_out = cut;
   return 0;
+}
+
+/* The type the fragment's read gives column name (DUSK_TYPE_NULL when it
+ * reads no such column). */
+static dusk_type read_type(const dusk_plan *root, const char *name) {
+  const dusk_plan *leaf = root;
+  while (leaf->ninputs > 0)
+    leaf = leaf->inputs[0];
+  for (size_t d = 0; leaf->kind == DUSK_PLAN_READ_CSV && d < leaf->csv.ndtypes;
+       d++)
+    if (strcmp(leaf->csv.dtypes[d].column, name) == 0)
+      return leaf->csv.dtypes[d].type;
+  return DUSK_TYPE_NULL;
+}
+
+/* Appends the names of list (joined by DUSK_NULLS_SEP) to the union u. */
+static void names_union(dusk_buf *u, dusk_slice list) {
+  const char *p = list.ptr, *end = list.ptr + list.len;
+  while (p < end) {
+    const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
+    size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+    if (n > 0)
+      dusk_xcheck(dusk_names_add(u, p, n));
+    p += n + 1;
+  }
+}
+
+/* Sets source_na (table.h) on the result columns whose values are those of
+ * a CSV column holding a null, which pandas' read_csv holds as float64
+ * (ints) or object (bools) while dusk keeps int64 / bool.  Those columns
+ * are the union of the nulls the scheduler's sample saw (the tail args)
+ * and of every range's report up to cut: ranges after the one where a
+ * head stopped gave no row and were read under quote-state guesses nobody
+ * checked, so what they saw is left out.  Which result column holds which
+ * source column's values follows the terminal (the plan language has no
+ * rename or computed column, so a source is named by its column's name):
+ *   groupby       int64 keys, and sum/min/max of an int64 column.  pandas'
+ *                 groupby gives bool again for bool keys and bool min/max;
+ *                 a sum of bools is int64 here and pandas' object there,
+ *                 which an int64 column cannot say, so it stays unmarked;
+ *                 count, size, nunique are counts, mean is float64;
+ *   value_counts  the values (the index), not the counts;
+ *   head, rows    every column after the row label;
+ *   len, describe, to_csv (and df_offsets)  nothing: counts, floats (the
+ *                 same in pandas), file names. */
+static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
+  const dusk_plan *g = m->p.root;
+  const dusk_table *rg = m->ranges;
+  dusk_buf u;
+  dusk_slice list;
+  dusk_buf_init(&u);
+  names_union(&u, m->sample_nulls);
+  for (size_t r = 0; r < rg->nrows; r++) {
+    dusk_value v;
+    if (rg->cols[DUSK_RANGES_INDEX].i64[r] > cut)
+      continue;
+    dusk_table_get(rg, DUSK_RANGES_NULLS, r, &v);
+    if (v.type == DUSK_TYPE_STRING)
+      names_union(&u, v.u.s);
+  }
+  list.ptr = u.data;
+  list.len = u.len;
+  for (size_t c = 0; u.len > 0 && c < t->ncols; c++) {
+    dusk_table_column *col = &t->cols[c];
+    const char *source = NULL;
+    if (col->type != DUSK_TYPE_INT64 && col->type != DUSK_TYPE_BOOL)
+      continue;
+    switch (m->p.terminal) {
+    case DUSK_PLAN_GROUPBY:
+      if (c < g->ncolumns) {
+        if (col->type == DUSK_TYPE_INT64)
+          source = g->columns[c];
+      } else if (c - g->ncolumns < g->naggs) {
+        const dusk_agg *a = &g->aggs[c - g->ncolumns];
+        if (col->type == DUSK_TYPE_INT64 && a->column != NULL &&
+            (a->fn == DUSK_AGG_SUM || a->fn == DUSK_AGG_MIN ||
+             a->fn == DUSK_AGG_MAX) &&
+            read_type(g, a->column) == DUSK_TYPE_INT64)
+          source = a->column;
+      }
+      break;
+    case DUSK_PLAN_VALUE_COUNTS:
+      if (c == 0)
+        source = g->columns[0];
+      break;
+    case DUSK_PLAN_HEAD:
+    case 0:
+      if (c > 0)
+        source = col->name;
+      break;
+    default:
+      break;
+    }
+    if (source != NULL && dusk_names_has(list, source, strlen(source)))
+      col->source_na = 1;
+  }
+  dusk_buf_destroy(&u);
 }
 
 static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
   dusk_table *result = NULL, *tmp = NULL;
+  int64_t cut = INT64_MAX;
   int rc;
   (void)api;
   if ((rc = merger_init(&m, call->args, &err)) != 0 ||
       (rc = merge_inputs(&m, call, &err)) != 0)
     goto failed;
-  if (verify_ranges(&m, call, &rc)) {
+  if (verify_ranges(&m, call, &rc, &cut)) {
     merger_destroy(&m);
     return rc;
   }
@@ -1802,6 +1949,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       dusk_error_set(&err, rc, "final step: %s", dusk_strerror(rc));
     goto failed;
   }
+  mark_source_na(&m, cut, result);
   call->result.len = 0;
   if ((rc = dusk_table_encode(result, &call->result)) != 0) {
     dusk_error_set(&err, rc, "encoding the result");
@@ -1832,13 +1980,13 @@ static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
   dusk_error err = {0};
   dusk_table *result = NULL;
   size_t n, *order = NULL;
-  int64_t file = -1, offset = 0;
+  int64_t file = -1, offset = 0, cut;
   int rc;
   (void)api;
   if ((rc = merger_init(&m, call->args, &err)) != 0 ||
       (rc = merge_inputs(&m, call, &err)) != 0)
     goto failed;
-  if (verify_ranges(&m, call, &rc)) {
+  if (verify_ranges(&m, call, &rc, &cut)) {
     merger_destroy(&m);
     return rc;
   }

@@ -17,6 +17,7 @@ Client.submit/map/gather/get.
 import os
 import threading
 import uuid
+import weakref
 
 from . import _core
 from ._core import CancelledError, DuskError, TaskError
@@ -135,25 +136,27 @@ class LocalCluster:
 
 
 _default_lock = threading.Lock()
-_default = None  # the most recent open Client, as in Dask
+_clients = []  # weak references to Clients that may be the default
 
 
 def default_client():
     """The Client that computations use when none is given: the most
-    recently created one that is still open.  Raises ValueError if none."""
+    recently created one that is still open, as in Dask.  Raises
+    ValueError if there is none."""
     with _default_lock:
-        c = _default
-    if c is None or c._conn.closed:
-        raise ValueError(
-            "No dusk Client: create one first (Client() starts a "
-            "LocalCluster)")
-    return c
+        for ref in reversed(_clients):
+            c = ref()
+            if c is not None and not c._conn.closed:
+                return c
+    raise ValueError(
+        "No dusk Client: create one first (Client() starts a LocalCluster)")
 
 
 def _set_default(c):
-    global _default
     with _default_lock:
-        _default = c
+        _clients[:] = [r for r in _clients
+                       if r() is not None and not r()._conn.closed]
+        _clients.append(weakref.ref(c))
 
 
 class Client:
@@ -194,12 +197,8 @@ class Client:
 
     # ---- lifecycle
     def close(self):
-        global _default
         if not self._conn.closed:
             self._conn.close()
-        with _default_lock:
-            if _default is self:
-                _default = None
         if self._own_cluster is not None:
             self._own_cluster.close()
 

@@ -18,23 +18,11 @@ except ImportError:  # results as plain Python
 _NAN = math.nan
 
 
-def _pandas_dtype(table, i, typ, valid):
-    """The dtype pandas holds column i in: the engine's own answer when it
-    has one (it knows whether the file's column held a null anywhere),
-    else what the values show."""
-    pdt = table.pandas_dtype(i) if hasattr(table, "pandas_dtype") else None
-    if pdt is not None:
-        return pdt
-    if typ == "int64":
-        return "float64" if valid is not None else "int64"
-    if typ == "bool":
-        return "object" if valid is not None else "bool"
-    return "float64" if typ == "float64" else "object"
-
-
 def _array(table, i):
     name, typ, values, valid = table.column(i, _NAN)
-    pdt = _pandas_dtype(table, i, typ, valid)
+    # The engine knows whether the file's column held a null anywhere it
+    # read, which decides pandas' dtype (dusk.h: pandas_dtype).
+    pdt = table.pandas_dtype(i)
     if typ == "string":
         # Slice assignment skips np.array's per-element shape discovery.
         arr = np.empty(len(values), dtype=object)

@@ -221,6 +221,9 @@ typedef struct {
   /* Called with (key, tasks_done, tasks_total, bytes_done, bytes_total)
    * for each progress report of a query this connection waits for. */
   PyObject *progress;
+  /* A KeyboardInterrupt (or other BaseException) the progress callback
+   * raised: it ends the wait as Ctrl-C does (check_interrupt). */
+  int interrupt_pending;
 } ConnObject;
 
 static void on_progress(void *arg, const char *key, const dusk_progress *p) {
@@ -231,8 +234,20 @@ static void on_progress(void *arg, const char *key, const dusk_progress *p) {
         self->progress, "sKKKK", key, (unsigned long long)p->tasks_done,
         (unsigned long long)p->tasks_total, (unsigned long long)p->bytes_done,
         (unsigned long long)p->bytes_total);
-    if (r == NULL) /* a display's failure must not fail the computation */
-      PyErr_WriteUnraisable(self->progress);
+    if (r == NULL) {
+      /* Python checks signals while the callback runs, so Ctrl-C can
+       * surface here: keep it and end the wait.  Any other failure of a
+       * display must not fail the computation. */
+      if (PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_WriteUnraisable(self->progress);
+      } else {
+        Py_CLEAR(self->exc_type);
+        Py_CLEAR(self->exc_value);
+        Py_CLEAR(self->exc_tb);
+        PyErr_Fetch(&self->exc_type, &self->exc_value, &self->exc_tb);
+        self->interrupt_pending = 1;
+      }
+    }
     Py_XDECREF(r);
   }
   PyGILState_Release(g);
@@ -247,7 +262,12 @@ static void conn_drop_exc(ConnObject *self) {
 static int check_interrupt(void *arg) {
   ConnObject *self = arg;
   int stop = 0;
-  PyGILState_STATE g = PyGILState_Ensure();
+  PyGILState_STATE g;
+  if (self->interrupt_pending) {
+    self->interrupt_pending = 0;
+    return 1;
+  }
+  g = PyGILState_Ensure();
   if (PyErr_CheckSignals() != 0) {
     /* Keep it for the caller; the wait returns DUSK_EINTR. */
     conn_drop_exc(self);
@@ -256,6 +276,18 @@ static int check_interrupt(void *arg) {
   }
   PyGILState_Release(g);
   return stop;
+}
+
+/* A Ctrl-C the progress callback caught in a wait that then finished:
+ * raised all the same (the result is dropped), as the user asked.  1 with
+ * the exception set, else 0. */
+static int late_interrupt(ConnObject *self) {
+  if (!self->interrupt_pending)
+    return 0;
+  self->interrupt_pending = 0;
+  PyErr_Restore(self->exc_type, self->exc_value, self->exc_tb);
+  self->exc_type = self->exc_value = self->exc_tb = NULL;
+  return 1;
 }
 
 /* Takes the connection's lock without holding the GIL. */
@@ -662,6 +694,10 @@ static PyObject *conn_compute(ConnObject *self, PyObject *args) {
   conn_leave(self);
   if (rc != 0)
     return conn_error(self, &err);
+  if (late_interrupt(self)) {
+    dusk_table_free(t);
+    return NULL;
+  }
   return core_table_wrap(t);
 }
 

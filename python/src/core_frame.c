@@ -551,7 +551,24 @@ static PyObject *table_print(core_Table *self, PyObject *args) {
   return out;
 }
 
+/* pandas_dtype(i) -> "int64" | "float64" | "bool" | "object": the dtype
+ * pandas holds column i in for the same query (dusk.h). */
+static PyObject *table_pandas_dtype(core_Table *self, PyObject *args) {
+  Py_ssize_t col;
+  const char *d;
+  if (!PyArg_ParseTuple(args, "n", &col))
+    return NULL;
+  if (col < 0 ||
+      (d = dusk_table_column_pandas_dtype(self->t, (size_t)col)) == NULL) {
+    PyErr_Format(PyExc_IndexError, "no column %zd", col);
+    return NULL;
+  }
+  return PyUnicode_FromString(d);
+}
+
 static PyMethodDef table_methods[] = {
+    {"pandas_dtype", (PyCFunction)table_pandas_dtype, METH_VARARGS,
+     "pandas_dtype(i) -> the dtype pandas holds column i in"},
     {"column", (PyCFunction)table_column, METH_VARARGS,
      "column(i, na) -> (name, type, values, valid)"},
     {"format", (PyCFunction)table_print, METH_VARARGS,

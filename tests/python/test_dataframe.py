@@ -62,7 +62,12 @@ def test_late_null_makes_the_column_float(client, data_dir, bs):
     df, pd_df = read(path, bs), pd.read_csv(path)
     pdt.assert_frame_equal(df.groupby("g").sum().compute(),
                            pd_df.groupby("g").sum())
-    pdt.assert_frame_equal(df[df.g == 3].head(4), pd_df[pd_df.g == 3].head(4))
+    pdt.assert_frame_equal(df[df.g == 3].compute(), pd_df[pd_df.g == 3])
+    # head() reads only until it has its rows: a null beyond them and
+    # beyond the scheduler's sample goes unseen, so the dtype is the one
+    # known so far (README, "Python"); the values are pandas'.
+    got, want = df[df.g == 3].head(4), pd_df[pd_df.g == 3].head(4)
+    pdt.assert_frame_equal(got, want, check_dtype=bs is None)
 
 
 def test_concat_groupby_count(client, data_dir, bs):

@@ -1,7 +1,8 @@
 /* check_dftask.c - the contracts between the scheduler's lowering and the
  * worker's dataframe ops (df/dftask.c): the op names both sides use, the
- * partial-result tables by named column, and the scan arguments on the
- * wire, with one refusal per kind of malformed input. */
+ * partial-result tables by named column, the scan and tail arguments on
+ * the wire, with one refusal per kind of malformed input, and the nulls
+ * reports' name lists and which columns they count. */
 #include "dftask.h"
 #include "testutil.h"
 
@@ -57,6 +58,7 @@ START_TEST(test_layouts_built_and_checked) {
   ck_assert_int_eq(r->cols[DUSK_RANGES_ASSUMED].type, DUSK_TYPE_INT64);
   ck_assert_int_eq(r->cols[DUSK_RANGES_TRANSFER].type, DUSK_TYPE_INT64);
   ck_assert_int_eq(r->cols[DUSK_RANGES_MIXED].type, DUSK_TYPE_STRING);
+  ck_assert_int_eq(r->cols[DUSK_RANGES_NULLS].type, DUSK_TYPE_STRING);
   ck_assert_int_eq(r->cols[DUSK_RANGES_WIDEN_COLUMN].type, DUSK_TYPE_STRING);
   ck_assert_int_eq(r->cols[DUSK_RANGES_WIDEN_TYPE].type, DUSK_TYPE_INT64);
   ck_assert_int_eq(m->cols[DUSK_MOMENTS_NAME].type, DUSK_TYPE_STRING);
@@ -80,11 +82,12 @@ START_TEST(test_layout_check_names_the_column) {
    * as int64 states it would be reinterpreted bits. */
   static const char *const names[] = {"index", "file", "assumed", "transfer",
                                       "rows",  "error", "widen_column",
-                                      "widen_type", "mixed"};
+                                      "widen_type", "mixed", "nulls"};
   dusk_type types[DUSK_RANGES_NCOLS] = {
       DUSK_TYPE_INT64,  DUSK_TYPE_INT64,  DUSK_TYPE_BOOL,
       DUSK_TYPE_INT64,  DUSK_TYPE_INT64,  DUSK_TYPE_STRING,
-      DUSK_TYPE_STRING, DUSK_TYPE_INT64,  DUSK_TYPE_STRING};
+      DUSK_TYPE_STRING, DUSK_TYPE_INT64,  DUSK_TYPE_STRING,
+      DUSK_TYPE_STRING};
   dusk_error err = {0};
   dusk_table *t = dusk_table_new(names, types, DUSK_RANGES_NCOLS, 0);
   dusk_table *count2;
@@ -96,7 +99,7 @@ START_TEST(test_layout_check_names_the_column) {
   /* One column short. */
   t = dusk_table_new(names, types, DUSK_RANGES_NCOLS - 1, 0);
   ck_assert_int_eq(dusk_ranges_table_check(t, &err), DUSK_ETYPE);
-  ck_assert_ptr_nonnull(strstr(err.message, "8 columns, expected 9"));
+  ck_assert_ptr_nonnull(strstr(err.message, "9 columns, expected 10"));
   dusk_table_free(t);
   /* A len partial holds exactly one row. */
   count2 = dusk_count_table_new(1);
@@ -241,6 +244,139 @@ START_TEST(test_scan_args_old_layout_refused) {
 }
 END_TEST
 
+/* ---- tail arguments ------------------------------------------------------ */
+
+START_TEST(test_tail_args_roundtrip) {
+  static const char nulls[] = "PULocationID\x1fSR_Flag";
+  dusk_tail_args a, b;
+  dusk_buf buf;
+  dusk_error err = {0};
+  char *copy;
+  a.plan = cstr("\x91\x01");
+  a.nulls = cstr(nulls);
+  dusk_buf_init(&buf);
+  ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+  copy = malloc(buf.len);
+  memcpy(copy, buf.data, buf.len);
+  {
+    dusk_slice bytes = {copy, buf.len};
+    ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
+  }
+  ck_assert_uint_eq(b.plan.len, 2);
+  ck_assert_int_eq(memcmp(b.plan.ptr, "\x91\x01", 2), 0);
+  ck_assert_uint_eq(b.nulls.len, strlen(nulls));
+  ck_assert_int_eq(memcmp(b.nulls.ptr, nulls, b.nulls.len), 0);
+  for (size_t n = 0; n < buf.len; n++) {
+    dusk_slice bytes = {copy, n};
+    ck_assert_int_ne(dusk_tail_args_decode(bytes, &b, &err), 0);
+  }
+  free(copy);
+  /* No nulls: an empty string. */
+  a.nulls = cstr("");
+  buf.len = 0;
+  ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+  {
+    dusk_slice bytes = {buf.data, buf.len};
+    ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
+  }
+  ck_assert_uint_eq(b.nulls.len, 0);
+  dusk_buf_destroy(&buf);
+}
+END_TEST
+
+/* A bare plan (the tail args before the nulls travelled), nil or bin
+ * nulls, a third field: each refused with the layout named. */
+START_TEST(test_tail_args_refused) {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  dusk_tail_args b;
+  dusk_error err = {0};
+  for (int k = 0; k < 4; k++) {
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    if (k == 0) {
+      msgpack_pack_array(&pk, 1);
+      msgpack_pack_uint8(&pk, 1);
+    } else {
+      msgpack_pack_array(&pk, k == 3 ? 3 : 2);
+      msgpack_pack_bin_with_body(&pk, "\x91\x01", 2);
+      if (k == 1)
+        msgpack_pack_nil(&pk);
+      else
+        msgpack_pack_bin_with_body(&pk, "a", 1);
+      if (k == 3)
+        msgpack_pack_str_with_body(&pk, "a", 1);
+    }
+    {
+      dusk_slice bytes = {sb.data, sb.size};
+      ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), DUSK_ETYPE);
+    }
+    ck_assert_ptr_nonnull(strstr(err.message, "tail args"));
+    msgpack_sbuffer_destroy(&sb);
+  }
+}
+END_TEST
+
+/* ---- nulls reports ------------------------------------------------------- */
+
+START_TEST(test_names_lists) {
+  dusk_buf b;
+  dusk_slice l;
+  dusk_buf_init(&b);
+  ck_assert(!dusk_names_has(cstr(""), "a", 1));
+  ck_assert_int_eq(dusk_names_add(&b, "ab", 2), 0);
+  ck_assert_int_eq(dusk_names_add(&b, "a", 1), 0);
+  ck_assert_int_eq(dusk_names_add(&b, "ab", 2), 0); /* once */
+  ck_assert_int_eq(dusk_names_add(&b, "b c", 3), 0);
+  ck_assert_uint_eq(b.len, 8);
+  ck_assert_int_eq(memcmp(b.data, "ab\x1f" "a\x1f" "b c", 8), 0);
+  l.ptr = b.data;
+  l.len = b.len;
+  ck_assert(dusk_names_has(l, "ab", 2));
+  ck_assert(dusk_names_has(l, "a", 1));
+  ck_assert(dusk_names_has(l, "b c", 3));
+  ck_assert(!dusk_names_has(l, "b", 1)); /* whole names only */
+  ck_assert(!dusk_names_has(l, "abc", 3));
+  ck_assert(!dusk_names_has(l, "", 0));
+  dusk_buf_destroy(&b);
+}
+END_TEST
+
+/* int64 columns always count; bool ones unless a fillna of the fragment
+ * fills them with a bool (pandas infers bool again); other types never. */
+START_TEST(test_nulls_count) {
+  static const char *const paths[] = {"x.csv"};
+  char bname[] = "b";
+  dusk_fill fills[2];
+  dusk_plan *p = dusk_plan_read_csv(paths, 1, NULL);
+  ck_assert_ptr_nonnull(p);
+  ck_assert(dusk_nulls_count(p, "i", DUSK_TYPE_INT64));
+  ck_assert(dusk_nulls_count(p, "b", DUSK_TYPE_BOOL));
+  ck_assert(!dusk_nulls_count(p, "f", DUSK_TYPE_FLOAT64));
+  ck_assert(!dusk_nulls_count(p, "s", DUSK_TYPE_STRING));
+  /* fillna({"b": True}) then fillna(0), below a head. */
+  memset(fills, 0, sizeof fills);
+  fills[0].column = bname;
+  fills[0].value = tu_bool(true);
+  p = dusk_plan_fillna(p, fills, 1);
+  fills[1].value = tu_int(0);
+  p = dusk_plan_head(dusk_plan_fillna(p, &fills[1], 1), 5);
+  ck_assert_ptr_nonnull(p);
+  ck_assert(dusk_nulls_count(p, "i", DUSK_TYPE_INT64));
+  ck_assert(!dusk_nulls_count(p, "b", DUSK_TYPE_BOOL));
+  ck_assert(dusk_nulls_count(p, "c", DUSK_TYPE_BOOL));
+  dusk_plan_free(p);
+  /* fillna(False) over every column. */
+  fills[0].column = NULL;
+  fills[0].value = tu_bool(false);
+  p = dusk_plan_fillna(dusk_plan_read_csv(paths, 1, NULL), fills, 1);
+  ck_assert_ptr_nonnull(p);
+  ck_assert(!dusk_nulls_count(p, "c", DUSK_TYPE_BOOL));
+  ck_assert(dusk_nulls_count(p, "i", DUSK_TYPE_INT64));
+  dusk_plan_free(p);
+}
+END_TEST
+
 /* ---- partials ------------------------------------------------------------ */
 
 START_TEST(test_partial_roundtrip) {
@@ -276,6 +412,10 @@ int main(void) {
   tcase_add_test(tc, test_scan_args_roundtrip);
   tcase_add_test(tc, test_scan_args_max_field_bounded);
   tcase_add_test(tc, test_scan_args_old_layout_refused);
+  tcase_add_test(tc, test_tail_args_roundtrip);
+  tcase_add_test(tc, test_tail_args_refused);
+  tcase_add_test(tc, test_names_lists);
+  tcase_add_test(tc, test_nulls_count);
   tcase_add_test(tc, test_partial_roundtrip);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);

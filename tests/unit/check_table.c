@@ -67,6 +67,7 @@ static void assert_tables_equal(const dusk_table *a, const dusk_table *b) {
   for (size_t c = 0; c < a->ncols; c++) {
     ck_assert_str_eq(a->cols[c].name, b->cols[c].name);
     ck_assert_int_eq(a->cols[c].type, b->cols[c].type);
+    ck_assert_int_eq(a->cols[c].source_na, b->cols[c].source_na);
     for (size_t r = 0; r < a->nrows; r++) {
       dusk_value x, y;
       dusk_table_get(a, c, r, &x);
@@ -393,6 +394,29 @@ static dusk_table *table_odd_names(void) {
   return t;
 }
 
+/* Flags on the int64 and bool columns of every type's table, one of them
+ * with no null left in it (what a groupby key or fillna(0) gives). */
+static dusk_table *table_source_na(void) {
+  dusk_table *t = table_all_types();
+  t->cols[0].source_na = 1;
+  t->cols[2].source_na = 1;
+  return t;
+}
+
+/* A flagged index column (a groupby key). */
+static dusk_table *table_source_na_index(void) {
+  dusk_table *t = table_grouped();
+  t->cols[1].source_na = 1;
+  return t;
+}
+
+/* A flagged column of no rows (head(0)). */
+static dusk_table *table_source_na_empty(void) {
+  dusk_table *t = table_empty();
+  t->cols[2].source_na = 1;
+  return t;
+}
+
 static const maker roundtrip_tables[] = {
     table_all_types,
     table_grouped,
@@ -401,6 +425,9 @@ static const maker roundtrip_tables[] = {
     table_no_columns_no_rows,
     table_index_only,
     table_odd_names,
+    table_source_na,
+    table_source_na_index,
+    table_source_na_empty,
 };
 #define NROUNDTRIP (sizeof roundtrip_tables / sizeof roundtrip_tables[0])
 
@@ -447,6 +474,41 @@ START_TEST(test_encode_refuses_rows_without_bytes) {
   ck_assert_uint_eq(b.len, 0);
   dusk_buf_destroy(&b);
   dusk_table_free(t);
+}
+END_TEST
+
+/* The flags travel only when one is set: a table without any encodes in
+ * the three-field form, the one every partial result uses. */
+START_TEST(test_source_na_form) {
+  dusk_table *t = table_all_types();
+  dusk_buf b;
+  decoded d;
+
+  dusk_buf_init(&b);
+  ck_assert_int_eq(dusk_table_encode(t, &b), 0);
+  ck_assert_int_eq((unsigned char)b.data[0], 0x93); /* fixarray of 3 */
+  b.len = 0;
+  t->cols[2].source_na = 1;
+  ck_assert_int_eq(dusk_table_encode(t, &b), 0);
+  ck_assert_int_eq((unsigned char)b.data[0], 0x94);
+  d = decode_exact(b.data, b.len);
+  ck_assert_msg(d.rc == 0, "%s", d.err.message);
+  ck_assert_int_eq(d.t->cols[0].source_na, 0);
+  ck_assert_int_eq(d.t->cols[2].source_na, 1);
+  dusk_table_free(d.t);
+  /* A flag on a float64 or string column, or not 0/1, is refused before
+   * anything is written, as the decoder would refuse it. */
+  for (size_t c = 1; c <= 3; c += 2) {
+    t->cols[c].source_na = 1;
+    b.len = 0;
+    ck_assert_int_eq(dusk_table_encode(t, &b), DUSK_EINVAL);
+    ck_assert_uint_eq(b.len, 0);
+    t->cols[c].source_na = 0;
+  }
+  t->cols[0].source_na = 2;
+  ck_assert_int_eq(dusk_table_encode(t, &b), DUSK_EINVAL);
+  dusk_table_free(t);
+  dusk_buf_destroy(&b);
 }
 END_TEST
 
@@ -546,6 +608,9 @@ typedef struct badcase {
   size_t ncols;
   const char *raw; /* bytes instead of all the above */
   size_t raw_len;
+  int flags_kind; /* with top_fields 4: K_OK bin, K_STR */
+  const char *flags;
+  size_t flags_len;
   const char *trailing;
   int code;
   const char *needle; /* in the message */
@@ -630,6 +695,8 @@ static void build_case(const badcase *c, msgpack_sbuffer *sb) {
     for (int k = 5; k < nf; k++)
       msgpack_pack_nil(&pk);
   }
+  for (int k = 3; k < c->top_fields; k++)
+    pack_field(&pk, c->flags_kind, c->flags, c->flags_len);
   if (c->trailing != NULL)
     msgpack_sbuffer_write(sb, c->trailing, strlen(c->trailing));
 }
@@ -644,7 +711,7 @@ START_TEST(test_malformed) {
   static const char deep[] = "\x93\x00\x01\x91\x91\x91\x91\x90";
   static const char huge[] = "\x93\x00\x01\xdd\x10\x00\x00\x00";
   static const char reserved[] = "\x93\x00\x01\x91\xc1";
-  badcase cases[40];
+  badcase cases[48];
   size_t n = 0;
   colspec good_int = {K_OK, 0, K_OK, "a", 0,  K_OK, 2,  K_OK,
                       V2,   2, K_OK, I2,  16, K_OK, "", 0};
@@ -762,6 +829,57 @@ START_TEST(test_malformed) {
     c->cols[1] = good_str;
     c->cols[1].strs_kind = K_STR;
   }
+  {
+    badcase *c = CASE("top has 5 fields", DUSK_ETYPE, "array of 3 or 4");
+    c->top_fields = 5;
+    c->flags = "\x00";
+    c->flags_len = 1;
+  }
+  {
+    badcase *c = CASE("source_na is a str", DUSK_ETYPE,
+                      "'source_na': expected bin, got str");
+    c->top_fields = 4;
+    c->flags_kind = K_STR;
+    c->flags = "\x01";
+    c->flags_len = 1;
+  }
+  {
+    badcase *c = CASE("source_na short", DUSK_ETYPE,
+                      "'source_na' of 0 bytes for 1 columns");
+    c->top_fields = 4;
+    c->flags = "";
+  }
+  {
+    badcase *c = CASE("source_na long", DUSK_ETYPE,
+                      "'source_na' of 2 bytes for 1 columns");
+    c->top_fields = 4;
+    c->flags = "\x01\x00";
+    c->flags_len = 2;
+  }
+  {
+    badcase *c = CASE("source_na byte 2", DUSK_EPARSE,
+                      "column 0 ('a'): source_na byte 2");
+    c->top_fields = 4;
+    c->flags = "\x02";
+    c->flags_len = 1;
+  }
+  {
+    badcase *c = CASE("source_na on float64", DUSK_EPARSE,
+                      "column 0 ('a'): source_na set on a float64 column");
+    c->top_fields = 4;
+    c->cols[0].type = 3;
+    c->flags = "\x01";
+    c->flags_len = 1;
+  }
+  {
+    badcase *c = CASE("source_na on string", DUSK_EPARSE,
+                      "column 1 ('s'): source_na set on a string column");
+    c->top_fields = 4;
+    c->ncols = 2;
+    c->cols[1] = good_str;
+    c->flags = "\x01\x01";
+    c->flags_len = 2;
+  }
   CASE("trailing bytes", DUSK_ETRAILING, "trailing")->trailing = "\xc0";
   {
     badcase *c = CASE("deep nesting", DUSK_EDEPTH, "table:");
@@ -791,6 +909,26 @@ START_TEST(test_malformed) {
     d = decode_exact(sb.data, sb.size);
     ck_assert_msg(d.rc == 0, "%s", d.err.message);
     ck_assert_uint_eq(d.t->nrows, 2);
+    dusk_table_free(d.t);
+    msgpack_sbuffer_destroy(&sb);
+    /* So does it with flags, all zero or set on the int64 column. */
+    ok.top_fields = 4;
+    ok.flags = "\x01\x00";
+    ok.flags_len = 2;
+    msgpack_sbuffer_init(&sb);
+    build_case(&ok, &sb);
+    d = decode_exact(sb.data, sb.size);
+    ck_assert_msg(d.rc == 0, "%s", d.err.message);
+    ck_assert_int_eq(d.t->cols[0].source_na, 1);
+    ck_assert_int_eq(d.t->cols[1].source_na, 0);
+    dusk_table_free(d.t);
+    msgpack_sbuffer_destroy(&sb);
+    ok.flags = "\x00\x00";
+    msgpack_sbuffer_init(&sb);
+    build_case(&ok, &sb);
+    d = decode_exact(sb.data, sb.size);
+    ck_assert_msg(d.rc == 0, "%s", d.err.message);
+    ck_assert_int_eq(d.t->cols[0].source_na, 0);
     dusk_table_free(d.t);
     msgpack_sbuffer_destroy(&sb);
   }
@@ -1721,6 +1859,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_roundtrip);
   tcase_add_test(tc, test_encode_refuses_rows_without_bytes);
+  tcase_add_test(tc, test_source_na_form);
   tcase_add_test(tc, test_truncated_prefixes);
   tcase_add_test(tc, test_mutations);
   tcase_add_test(tc, test_malformed);

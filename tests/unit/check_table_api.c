@@ -3,7 +3,8 @@
  * DUSK_ETYPE, a value the asked-for type cannot hold exactly is
  * DUSK_EWIDEN (never undefined behaviour, never a reinterpreted pointer), a
  * null is 1, an index out of range is DUSK_EINVAL, and every lossless
- * conversion works. */
+ * conversion works; and each column's pandas dtype
+ * (dusk_table_column_pandas_dtype). */
 #include "dusk.h"
 #include "testutil.h"
 
@@ -197,6 +198,43 @@ START_TEST(test_index_out_of_range_is_einval) {
 }
 END_TEST
 
+/* pandas' dtype: int64 and bool columns become float64 and object when
+ * they hold a null or their values come from a CSV column that does
+ * (source_na); float64 and strings are what they are. */
+START_TEST(test_pandas_dtype) {
+  static const char *const names[] = {"k", "i", "b", "f", "s"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_BOOL, DUSK_TYPE_FLOAT64,
+                                    DUSK_TYPE_STRING};
+  dusk_value row[] = {tu_int(1), tu_int(2), tu_bool(true), tu_float(1.5),
+                      tu_str("x")};
+  dusk_table *t = dusk_table_new(names, types, 5, 1);
+  ck_assert_ptr_nonnull(t);
+  /* The fixture's row 1 holds a null in every column. */
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(table, C_INT), "float64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(table, C_FLOAT), "float64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(table, C_BOOL), "object");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(table, C_STR), "object");
+  ck_assert_ptr_null(dusk_table_column_pandas_dtype(table, NCOLS));
+  ck_assert_ptr_null(dusk_table_column_pandas_dtype(table, SIZE_MAX));
+  /* No rows, then no null: each type's own dtype. */
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 0), "int64");
+  ck_assert_int_eq(dusk_table_append_row(t, row), 0);
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 0), "int64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 1), "int64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 2), "bool");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 3), "float64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 4), "object");
+  /* Flagged, with no null in the table: an index column too. */
+  t->cols[0].source_na = 1;
+  t->cols[2].source_na = 1;
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 0), "float64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 1), "int64");
+  ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 2), "object");
+  dusk_table_free(t);
+}
+END_TEST
+
 static Suite *table_api_suite(void) {
   Suite *s = suite_create("table_api");
   TCase *tc = tcase_create("reads");
@@ -207,6 +245,7 @@ static Suite *table_api_suite(void) {
   tcase_add_test(tc, test_out_of_range_is_ewiden);
   tcase_add_test(tc, test_null_is_one);
   tcase_add_test(tc, test_index_out_of_range_is_einval);
+  tcase_add_test(tc, test_pandas_dtype);
   suite_add_tcase(s, tc);
   return s;
 }
