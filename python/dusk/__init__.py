@@ -66,12 +66,15 @@ class LocalCluster:
     """A scheduler and its workers on this machine, as Dask's LocalCluster.
 
     LocalCluster(n_workers=None, scheduler_port=0, token=None, tls=None)
-    starts one single-threaded worker process per vCPU by default.  The
+    starts one single-threaded worker process per vCPU by default;
+    plugins names shared libraries of ops the workers load (dusk_plugin.h).
+    The
     processes die with this Python process (also when it is killed), and
     close() - or leaving a `with` block - stops them."""
 
     def __init__(self, n_workers=None, scheduler_port=0, token=None, tls=None,
-                 threads_per_worker=None, processes=True, **kwargs):
+                 threads_per_worker=None, processes=True, plugins=None,
+                 **kwargs):
         if kwargs:
             raise NotImplementedError(
                 "LocalCluster: dusk does not support " +
@@ -87,9 +90,12 @@ class LocalCluster:
                                       n_workers < 1):
             raise ValueError("n_workers must be a positive int")
         self._tls = _tls_tuple(tls)
+        if plugins is not None and not isinstance(plugins, str):
+            plugins = ",".join(os.fspath(p) for p in plugins)
         self._cluster = _core.Cluster(
             n_workers=n_workers or 0, bin_dir=_bin_dir(), tls=self._tls,
-            scheduler_port=int(scheduler_port), token=token)
+            scheduler_port=int(scheduler_port), token=token,
+            plugins=plugins)
 
     @property
     def scheduler_address(self):

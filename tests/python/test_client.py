@@ -346,3 +346,13 @@ def test_tls_cluster_and_client(tmp_path):
                         token_file=cluster.token_file, timeout=5)
     with pytest.raises(ValueError, match="tls"):
         dusk.LocalCluster(tls={"cert": tls[0]})
+
+
+def test_plugin_ops_by_name():
+    from conftest import BIN
+    plugin = os.path.join(BIN, "dusk_example_plugin.so")
+    with dusk.LocalCluster(n_workers=1, plugins=[plugin]) as cluster:
+        with dusk.Client(cluster) as c:
+            a, b = c.submit("add", 6), c.submit("add", 7)
+            assert c.submit("mul", a, b).result() == 42
+            assert c.get({"x": ("add", 3), "y": ("mul", 2, "x")}, "y") == 6
