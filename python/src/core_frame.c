@@ -427,7 +427,13 @@ typedef struct string_cache {
   PyObject *obj[STRING_CACHE_SLOTS];
   const char *ptr[STRING_CACHE_SLOTS];
   size_t len[STRING_CACHE_SLOTS];
+  /* A column of mostly distinct values (timestamps) only pays for the
+   * cache: after STRING_CACHE_PROBE lookups with under 1 in 8 hits, it is
+   * bypassed. */
+  size_t lookups, hits;
+  int bypass;
 } string_cache;
+#define STRING_CACHE_PROBE 4096
 
 static void string_cache_clear(string_cache *c) {
   for (size_t i = 0; i < STRING_CACHE_SLOTS; i++)
@@ -454,13 +460,16 @@ static PyObject *cached_string(string_cache *c, const char *p, size_t len) {
   uint64_t h = 1469598103934665603ull;
   size_t slot;
   PyObject *s;
-  if (len > STRING_CACHE_MAX_LEN)
+  if (len > STRING_CACHE_MAX_LEN || c->bypass)
     return make_string(p, len);
+  if (++c->lookups == STRING_CACHE_PROBE && c->hits < STRING_CACHE_PROBE / 8)
+    c->bypass = 1;
   for (size_t i = 0; i < len; i++)
     h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
   slot = (size_t)(h ^ (h >> 29)) & (STRING_CACHE_SLOTS - 1);
   if (c->obj[slot] != NULL && c->len[slot] == len &&
       memcmp(c->ptr[slot], p, len) == 0) {
+    c->hits++;
     Py_INCREF(c->obj[slot]);
     return c->obj[slot];
   }
