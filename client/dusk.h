@@ -125,7 +125,7 @@ void dusk_client_set_interrupt(dusk_client *c, int (*fn)(void *arg),
                                void *arg, unsigned period_ms);
 
 /* Progress of a running dataframe query, as the scheduler reports it about
- * every 200 ms while it changes: tasks of the query's current attempt
+ * every 200 ms while it runs: tasks of the query's current attempt
  * finished of all its tasks, and CSV bytes of its finished scans of all
  * the bytes it scans.  A query that reruns (a column widened, a quote
  * state corrected) starts counting again. */

@@ -284,7 +284,7 @@ typedef struct dusk_msg_query {
   dusk_slice plan; /* dusk_plan_encode bytes */
 } dusk_msg_query;
 
-/* Scheduler -> client, about every 200 ms while a dataframe query runs:
+/* Scheduler -> client, every 200 ms while a dataframe query runs:
  * how far its current attempt is (tasks finished of its graph, CSV bytes
  * of its finished scans).  Informational: nothing waits for it. */
 typedef struct dusk_msg_progress {

@@ -95,14 +95,13 @@ struct sched_query {
   /* Copied from the configuration for the sampling thread. */
   uint64_t sample_bytes, max_field;
   /* Progress of the current attempt, sent to the client (PROGRESS) every
-   * PROGRESS_MS while it changes: the keys of the attempt's tasks and the
+   * PROGRESS_MS while it runs: the keys of the attempt's tasks and the
    * CSV bytes each scans (0 for the others).  The timer is its own
    * allocation, closed (and freed) after the query goes. */
   char **prog_keys;
   uint64_t *prog_bytes;
   size_t nprog;
-  uint64_t prog_bytes_total, prog_last_done, prog_last_bytes;
-  int prog_sent;
+  uint64_t prog_bytes_total;
   uv_timer_t *prog_timer;
 };
 
@@ -120,7 +119,6 @@ static void progress_clear(sched_query *q) {
   q->prog_bytes = NULL;
   q->nprog = 0;
   q->prog_bytes_total = 0;
-  q->prog_sent = 0;
 }
 
 static void query_free(sched_query *q) {
@@ -1126,7 +1124,7 @@ static void specs_free(specs *sp) {
   free(sp->bytes);
 }
 
-/* Sends the query's progress when it changed since the last report. */
+/* Sends the query's progress (every PROGRESS_MS while it runs). */
 static void progress_tick(uv_timer_t *timer) {
   sched_query *q = timer->data;
   uint64_t done = 0, bytes = 0;
@@ -1141,12 +1139,8 @@ static void progress_tick(uv_timer_t *timer) {
       bytes += q->prog_bytes[i];
     }
   }
-  if (q->prog_sent && done == q->prog_last_done &&
-      bytes == q->prog_last_bytes)
-    return;
-  q->prog_sent = 1;
-  q->prog_last_done = done;
-  q->prog_last_bytes = bytes;
+  /* Sent also when nothing changed: the client's display keeps its
+   * elapsed time moving while a slow task holds the query. */
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_PROGRESS;
   m.u.progress.key.ptr = q->key;

@@ -102,9 +102,16 @@ class Tracker:
             self.handle.update(HTML(html))
 
     def close(self, ok):
-        """Draws the final state (complete when ok) once shown."""
-        if self.kind in (None, "off") or self.last is None:
+        """Draws the final state (complete when ok) of a computation that
+        ran longer than DELAY, also when no report came after DELAY."""
+        if self.last is None or self.kind == "off":
             return
+        if self.kind is None:
+            if time.monotonic() - self.start < DELAY:
+                return
+            self.kind = self.enabled() or "off"
+            if self.kind == "off":
+                return
         if ok:
             d, t, b, bt = self.last
             self.last = (t, t, bt, bt)
