@@ -234,3 +234,32 @@ def test_from_expression_matches_builders(client, data_dir):
         f'read_csv("{path}").fillna(0).groupby("k").count()')
     pdt.assert_frame_equal(
         expr.compute(), dd.read_csv(path).fillna(0).groupby("k").count().compute())
+
+
+def test_read_csv_options(client, data_dir, tmp_path, bs):
+    path = str(data_dir / "mixed.csv")
+    cols = ["name", "x", "k"]
+    pdt.assert_frame_equal(dd.read_csv(path, usecols=cols, blocksize=bs or "64MB")
+                           .compute(), pd.read_csv(path, usecols=cols))
+    pdt.assert_frame_equal(
+        dd.read_csv(path, dtype={"clean": "float64", "k": float},
+                    blocksize=bs or "64MB").head(20),
+        pd.read_csv(path, dtype={"clean": "float64", "k": float}).head(20))
+    pdt.assert_frame_equal(
+        dd.read_csv(path, dtype={"clean": str}).groupby("clean").count()
+        .compute(),
+        pd.read_csv(path, dtype={"clean": str}).groupby("clean").count())
+    semi = tmp_path / "semi.csv"
+    pd.read_csv(path).to_csv(semi, sep=";", index=False)
+    pdt.assert_frame_equal(dd.read_csv(str(semi), sep=";").compute(),
+                           pd.read_csv(semi, sep=";"))
+    # A glob and a list read the same rows as concat.
+    pattern = str(data_dir / "fhvhv_*.csv")
+    files = sorted(glob.glob(pattern))
+    want = pd.concat([pd.read_csv(f) for f in files])
+    pdt.assert_frame_equal(dd.read_csv(pattern).compute(), want)
+    pdt.assert_frame_equal(dd.read_csv(files).compute(), want)
+    with pytest.raises(NotImplementedError, match="parse_dates"):
+        dd.read_csv(path, parse_dates=["x"])
+    with pytest.raises(ValueError, match="blocksize"):
+        dd.read_csv(path, blocksize="lots")
