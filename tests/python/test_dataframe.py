@@ -263,3 +263,37 @@ def test_read_csv_options(client, data_dir, tmp_path, bs):
         dd.read_csv(path, parse_dates=["x"])
     with pytest.raises(ValueError, match="blocksize"):
         dd.read_csv(path, blocksize="lots")
+
+
+def test_results_without_pandas(data_dir):
+    """Without numpy and pandas the package still works: frames come back
+    as dicts of lists, series as dicts, len as an int."""
+    import subprocess
+    import sys
+    import textwrap
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules["numpy"] = None    # as if not installed
+        sys.modules["pandas"] = None
+        import dusk, dusk.dataframe as dd
+        with dusk.Client(dusk.LocalCluster(n_workers=1)) as c:
+            df = dd.read_csv({str(data_dir / 'mixed.csv')!r})
+            print(repr(df.head(2)))
+            print(repr(df.groupby("k")["clean"].max().compute()))
+            print(repr(df["flag"].value_counts().compute()))
+            print(len(df))
+            c.cluster.close()
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    p = pd.read_csv(str(data_dir / "mixed.csv"))
+    head = eval(lines[0], {"nan": float("nan")})
+    assert head["clean"] == list(p["clean"].head(2))
+    assert head["x"] == [None if pd.isna(v) else int(v) for v in p["x"].head(2)]
+    assert eval(lines[1]) == {int(k): int(v) for k, v in
+                              p.groupby("k")["clean"].max().items()}
+    assert eval(lines[2]) == {bool(k): int(v) for k, v in
+                              p["flag"].value_counts().items()}
+    assert int(lines[3]) == len(p)
