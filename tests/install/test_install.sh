@@ -140,9 +140,16 @@ with dusk.Client() as c:
     assert r["v"].to_dict() == {"a": 4, "b": 2}, r
 print("ok", dusk.__file__)'
 site=$(sed -n 's/^DUSK_PYTHON_SITEDIR:PATH=//p' "$build/CMakeCache.txt")
+# A sanitizer build's extension needs libasan loaded before the (plain)
+# interpreter, as the pytest suites do (tests/CMakeLists.txt).
+py_env=()
+if grep -q '^DUSK_SANITIZE:BOOL=ON' "$build/CMakeCache.txt"; then
+  py_env=("LD_PRELOAD=$("$cc" -print-file-name=libasan.so)" "ASAN_OPTIONS=detect_leaks=0")
+fi
 if [ -n "$site" ]; then
   DESTDIR="$work/stage" cmake --install "$build" --component python >/dev/null
-  (cd "$work" && env -u DUSK_BIN_DIR PYTHONPATH="$work/stage$site" PATH=/usr/bin:/bin     /usr/bin/python3 -c "$py_check" "$work/kv.csv" >"$work/py.out" 2>&1) ||
+  (cd "$work" && env -u DUSK_BIN_DIR "${py_env[@]}" PYTHONPATH="$work/stage$site" \
+    PATH=/usr/bin:/bin /usr/bin/python3 -c "$py_check" "$work/kv.csv" >"$work/py.out" 2>&1) ||
     { cat "$work/py.out" >&2; fail "the installed Python package failed"; }
   grep -q "^ok $work/stage$site/dusk/__init__.py" "$work/py.out" ||
     { cat "$work/py.out" >&2; fail "python imported dusk from elsewhere"; }
