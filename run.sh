@@ -124,7 +124,7 @@ case "$cmd" in
     # the Python package: `pip install ./python` into a fresh venv.
     EXTRA_PACKAGES=$TEST_PACKAGES ensure_packages
     build build -DDUSK_WERROR=ON >/dev/null
-    exec tests/install/test_install.sh build .
+    DUSK_TEST_PIP=1 exec tests/install/test_install.sh build .
     ;;
   fuzz)
     # Each libFuzzer target for SECONDS (default 30), from a copy of its

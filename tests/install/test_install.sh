@@ -155,7 +155,11 @@ if [ -n "$site" ]; then
     { cat "$work/py.out" >&2; fail "python imported dusk from elsewhere"; }
   echo "the Python package installed for /usr/bin/python3 ran (from $site)"
 
-  # pip install ./python in a venv, with Debian's setuptools (no PyPI).
+fi
+# pip install ./python in a venv, with Debian's setuptools (no PyPI): a
+# whole Release build of its own, so only `./run.sh test-install` asks for
+# it (DUSK_TEST_PIP=1), not the ctest that runs beside the load soak.
+if [ -n "$site" ] && [ "${DUSK_TEST_PIP:-0}" = 1 ]; then
   /usr/bin/python3 -m venv --system-site-packages "$work/venv"
   "$work/venv/bin/pip" install -q --no-build-isolation --no-index "$src/python"     >"$work/pip.out" 2>&1 || { cat "$work/pip.out" >&2; fail "pip install ./python failed"; }
   rm -rf "$src/python/build" "$src"/python/*.egg-info
