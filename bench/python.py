@@ -10,9 +10,13 @@ DIR holds the two 1.34 GB months bench/taxi.sh generates (fhv_1x.csv as
 April, fhv_1x_b.csv as February; --apr/--feb name others).  Every run is a
 fresh process tree; peak RSS is sampled every 20 ms over the whole tree
 (the Python process plus the cluster's processes).  Figures are medians.
-Also measured in one dusk process: import + LocalCluster() + Client();
-converting a 1M-row, 7-column result to pandas; 10,000 client.submit calls
-plus a gather (and Dask's rate for the same on fewer tasks).  Prints a
+Also measured, in --runs fresh dusk processes: import + LocalCluster() +
+Client(); converting a 1M-row, 7-column result to pandas (the FHVHV head,
+and an all-numeric file the benchmark writes into DIR), beside two floors
+for the same frame in the same process (unpickling it, as Dask's client
+does with a gathered result, and writing as many bytes of new memory);
+10,000 client.submit calls plus a gather (and Dask's rate for the same on
+fewer tasks).  Prints a
 table; numbers only, never assertions."""
 import argparse
 import json
@@ -49,18 +53,36 @@ def median(xs):
 
 
 MICRO = r"""
-import json, sys, time
+import json, pickle, sys, time
 t0 = time.perf_counter()
 import dusk
 cluster = dusk.LocalCluster(); client = dusk.Client(cluster)
 ready = time.perf_counter() - t0
+import numpy as np
 import dusk.dataframe as dd
 from dusk._result import to_pandas
-frame = dd.read_csv(sys.argv[1])._frame.head(1_000_000)
-table = client._conn.compute(frame)
-t = time.perf_counter(); df = to_pandas(table, "frame", None)
-convert = time.perf_counter() - t
-assert df.shape == (1_000_000, 7)
+
+def convert(path):
+    table = client._conn.compute(dd.read_csv(path)._frame.head(1_000_000))
+    t = time.perf_counter(); df = to_pandas(table, "frame", None)
+    took = time.perf_counter() - t
+    assert df.shape == (1_000_000, 7), df.shape
+    return df, took
+
+df, convert_fhv = convert(sys.argv[1])
+# What the same frame costs any client that builds it in this process:
+# unpickling it (what Dask's client does with a gathered pandas result),
+# and writing as many bytes of new memory as the frame holds.
+blob = pickle.dumps(df, protocol=5)
+nbytes = int(df.memory_usage(deep=True).sum())
+del df
+t = time.perf_counter(); df = pickle.loads(blob); unpickle = time.perf_counter() - t
+del df, blob
+t = time.perf_counter(); mem = np.ones(nbytes, dtype=np.uint8)
+fresh = time.perf_counter() - t
+del mem
+df, convert_num = convert(sys.argv[2])
+del df
 t = time.perf_counter()
 futs = [client.submit("add", i) for i in range(10_000)]
 vals = client.gather(futs)
@@ -70,9 +92,35 @@ t = time.perf_counter()
 vals = client.gather(client.map("add", range(10_000)))
 mapped = time.perf_counter() - t
 client.close(); cluster.close()
-print(json.dumps({"ready": ready, "convert": convert, "submit": submit,
+print(json.dumps({"ready": ready, "convert": convert_fhv, "unpickle": unpickle,
+                  "fresh": fresh, "mib": nbytes / 2**20,
+                  "convert_numeric": convert_num, "submit": submit,
                   "map": mapped}))
 """
+
+
+def numeric_csv(path, rows=1_000_000):
+    """A 1M-row file of 7 numeric columns (ints, ints with nulls, floats),
+    the all-numbers counterpart of the FHVHV head."""
+    if os.path.exists(path):
+        return path
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(7)
+    cols = {}
+    for i in range(7):
+        if i % 3 == 0:
+            cols[f"i{i}"] = rng.integers(0, 10**6, rows)
+        elif i % 3 == 1:
+            v = rng.integers(0, 300, rows).astype(float)
+            v[rng.random(rows) < 0.05] = np.nan
+            cols[f"n{i}"] = v
+        else:
+            cols[f"f{i}"] = rng.random(rows).round(6)
+    pd.DataFrame(cols).to_csv(path + ".tmp", index=False)
+    os.rename(path + ".tmp", path)
+    return path
+
 
 DASK_SUBMIT = r"""
 import json, time
@@ -91,6 +139,31 @@ print(json.dumps({"n": n, "submit": dt}))
 """
 
 
+def run_micro(py, fhv, a, env):
+    """The package's own costs, medians over --runs fresh processes (each
+    process's memory is new, as a notebook's first result's is)."""
+    numeric = numeric_csv(os.path.join(a.data, "numeric_1m.csv"))
+    micros = []
+    for _ in range(a.runs):
+        out, _, _ = run_tree([py, "-c", MICRO, fhv, numeric], env)
+        micros.append(json.loads(out.strip().splitlines()[-1]))
+    return {k: median([m[k] for m in micros]) for k in micros[0]}
+
+
+def print_micro(micro, dask_rate):
+    print(f"  import dusk + LocalCluster() + Client(): {micro['ready'] * 1000:.0f} ms")
+    print(f"  1M rows x 7 columns to pandas (FHVHV head, 4 text columns, "
+          f"{micro['mib']:.0f} MiB in pandas): {micro['convert'] * 1000:.0f} ms;"
+          f" pickle.loads of the same frame {micro['unpickle'] * 1000:.0f} ms;"
+          f" writing {micro['mib']:.0f} MiB of new memory "
+          f"{micro['fresh'] * 1000:.0f} ms")
+    print(f"  1M rows x 7 numeric columns to pandas: "
+          f"{micro['convert_numeric'] * 1000:.0f} ms")
+    print(f"  10,000 client.submit + gather: {10000 / micro['submit']:,.0f} tasks/s; "
+          f"client.map: {10000 / micro['map']:,.0f} tasks/s"
+          + (f"; Dask submit + gather: {dask_rate:,.0f} tasks/s" if dask_rate else ""))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -100,6 +173,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dask-runs", type=int, default=1)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--micro-only", action="store_true",
+                    help="only the package's own costs (start, conversion, "
+                    "submit); --apr is then any FHVHV file of >= 1M rows")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     apr = a.apr or os.path.join(a.data, "fhv_1x.csv")
@@ -107,6 +183,9 @@ def main():
     env = dict(os.environ, PYTHONPATH=os.path.join(build, "python"))
     cells_py = os.path.join(HERE, "peers", "notebook_cells.py")
     py = "/usr/bin/python3"
+    if a.micro_only:
+        print_micro(run_micro(py, apr, a, env), None)
+        return
 
     results = {}
     for system, runs in (("dusk", a.runs), ("dask", 0 if a.no_dask else a.dask_runs)):
@@ -136,8 +215,7 @@ def main():
             _, wall, peak = run_tree([dusk_bin, "query", q])
             cli.setdefault(name, []).append((wall, peak))
 
-    out, _, _ = run_tree([py, "-c", MICRO, apr], env)
-    micro = json.loads(out.strip().splitlines()[-1])
+    micro = run_micro(py, apr, a, env)
     dask_rate = None
     if not a.no_dask:
         out, _, _ = run_tree([py, "-c", DASK_SUBMIT])
@@ -170,11 +248,7 @@ def main():
           + (f", Dask {median([r['peak'] for r in results['dask']]):.0f} MiB"
              if "dask" in results else "")
           + f"; CLI groupby {median([p for _, p in cli['groupby_count']]):.0f} MiB")
-    print(f"  import dusk + LocalCluster() + Client(): {micro['ready'] * 1000:.0f} ms")
-    print(f"  1M rows x 7 columns to pandas: {micro['convert'] * 1000:.0f} ms")
-    print(f"  10,000 client.submit + gather: {10000 / micro['submit']:,.0f} tasks/s; "
-          f"client.map: {10000 / micro['map']:,.0f} tasks/s"
-          + (f"; Dask submit + gather: {dask_rate:,.0f} tasks/s" if dask_rate else ""))
+    print_micro(micro, dask_rate)
 
 
 if __name__ == "__main__":

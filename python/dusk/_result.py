@@ -19,30 +19,23 @@ _NAN = math.nan
 
 
 def _array(table, i):
-    name, typ, values, valid = table.column(i, _NAN)
+    """Column i as the numpy array pandas would hold it in, filled by the
+    extension in one pass (ints widened to float64 and nulls as NaN where
+    pandas' dtype says so)."""
+    nrows = table.shape[0]
+    typ = table.column_type(i)
     # The engine knows whether the file's column held a null anywhere it
     # read, which decides pandas' dtype (dusk.h: pandas_dtype).
     pdt = table.pandas_dtype(i)
-    if typ == "string":
-        # Slice assignment skips np.array's per-element shape discovery.
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        return name, arr
-    if typ in ("int64", "float64"):
-        arr = np.frombuffer(values, dtype="<i8" if typ == "int64" else "<f8")
-        arr = arr.astype(np.float64 if pdt == "float64" else arr.dtype)
-        if valid is not None:
-            if arr.dtype != np.float64:
-                arr = arr.astype(np.float64)
-            arr[np.frombuffer(valid, dtype=np.uint8) == 0] = np.nan
-        return name, arr
-    # bool
-    arr = np.frombuffer(values, dtype=np.uint8).astype(bool)
-    if pdt == "object" or valid is not None:
-        obj = arr.astype(object)
-        if valid is not None:
-            obj[np.frombuffer(valid, dtype=np.uint8) == 0] = np.nan
-        return name, obj
+    dtype = {"string": object, "bool": object if pdt == "object" else bool,
+             "int64": np.float64 if pdt == "float64" else np.int64,
+             "float64": np.float64}[typ]
+    arr = np.empty(nrows, dtype=dtype)
+    name, _, _, valid = table.column(i, _NAN, arr)
+    if valid is not None and dtype is np.int64:
+        # pandas_dtype said int64 but the table holds a null (it cannot,
+        # by its contract; kept honest rather than silently zero).
+        raise ValueError(f"column {name!r} has nulls but an int64 dtype")
     return name, arr
 
 
@@ -73,7 +66,10 @@ def _index(table, cols):
 
 
 def _frame(index, cols):
-    df = pd.DataFrame({i: a for i, (_, a) in enumerate(cols)}, index=index)
+    # copy=False keeps each column its own block: consolidating same-dtype
+    # columns would copy every one of them (pandas does it later if needed).
+    df = pd.DataFrame({i: a for i, (_, a) in enumerate(cols)}, index=index,
+                      copy=False)
     df.columns = pd.Index([n for n, _ in cols], dtype=object)
     return df
 

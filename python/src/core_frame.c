@@ -8,7 +8,10 @@
  * raw little-endian bytes for numpy.frombuffer, strings as a list. */
 #include "core.h"
 
+#include <math.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- Frame --------------------------------------------------------------- */
 
@@ -418,6 +421,52 @@ static const char *type_name(int type) {
   }
 }
 
+/* ---- Prefaulting -----------------------------------------------------------
+ * A conversion writes every page of tens of MB of fresh memory (the str
+ * objects in pymalloc arenas, the list of them).  On virtual machines a
+ * page fault can cost ~15 us, which made fault handling most of the time
+ * of a 1M-row conversion; MADV_POPULATE_WRITE (Linux 5.14) faults a whole
+ * range in one call, ~10x cheaper per page.  Where it is missing the
+ * madvise fails and the pages fault in as usual. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static void prefault(void *p, size_t len) {
+  static size_t page;
+  uintptr_t start, end;
+  if (page == 0)
+    page = (size_t)sysconf(_SC_PAGESIZE);
+  start = (uintptr_t)p & ~(uintptr_t)(page - 1);
+  end = ((uintptr_t)p + len + page - 1) & ~(uintptr_t)(page - 1);
+  if (len > 0)
+    (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
+
+/* While a conversion runs (GIL held throughout), pymalloc's arenas come
+ * from the interpreter's own arena allocator and are prefaulted; they are
+ * freed by that same allocator, so any allocator installed before ours
+ * keeps working. */
+static PyObjectArenaAllocator saved_arenas;
+
+static void *arena_alloc_prefaulted(void *ctx, size_t size) {
+  void *p = saved_arenas.alloc(ctx, size);
+  (void)ctx;
+  if (p != NULL)
+    prefault(p, size);
+  return p;
+}
+
+static void arena_prefault_begin(void) {
+  PyObjectArenaAllocator mine;
+  PyObject_GetArenaAllocator(&saved_arenas);
+  mine = saved_arenas;
+  mine.alloc = arena_alloc_prefaulted;
+  PyObject_SetArenaAllocator(&mine);
+}
+
+static void arena_prefault_end(void) { PyObject_SetArenaAllocator(&saved_arenas); }
+
 /* Result columns repeat their values (licence numbers, bases, keys):
  * a small direct-mapped cache of str objects by content turns a repeat
  * into an incref.  Short strings only; a miss replaces the slot. */
@@ -483,15 +532,139 @@ static PyObject *cached_string(string_cache *c, const char *p, size_t len) {
   return s;
 }
 
-/* column(i, na) -> (name, type, values, valid): values are bytes of
- * int64/float64/uint8 for numbers and bools, a list of str (na for a null)
- * for strings; valid is None when no row is null, else bytes of 0/1. */
+/* The strings of column v as new references in slots[0..nrows) (each
+ * slot's old reference is released), na for a null.  0, or -1 with an
+ * exception set (the slots filled so far stay filled). */
+static int fill_strings(const dusk_column_view *v, PyObject *na,
+                        PyObject **slots) {
+  const uint64_t *off = v->values;
+  string_cache cache;
+  int rc = 0;
+  memset(&cache, 0, sizeof cache);
+  arena_prefault_begin();
+  for (size_t r = 0; r < v->nrows; r++) {
+    PyObject *s, *old = slots[r];
+    if (!v->valid[r]) {
+      Py_INCREF(na);
+      s = na;
+    } else if ((s = cached_string(&cache, v->strings + off[r],
+                                  (size_t)(off[r + 1] - off[r]))) == NULL) {
+      rc = -1;
+      break;
+    }
+    slots[r] = s;
+    Py_XDECREF(old);
+  }
+  arena_prefault_end();
+  string_cache_clear(&cache);
+  return rc;
+}
+
+/* The kind of numpy array a column can be stored into, from the buffer
+ * format numpy exports: 'O' objects, 'd' float64, 'l'/'q' int64, '?'
+ * bool ('<' or '=' prefixes are native order on the little-endian hosts
+ * dusk builds for). */
+enum out_kind { OUT_OBJECT, OUT_FLOAT64, OUT_INT64, OUT_BOOL };
+
+static int out_buffer(PyObject *out, size_t nrows, Py_buffer *view,
+                      enum out_kind *kind) {
+  const char *f;
+  Py_ssize_t want;
+  if (PyObject_GetBuffer(out, view, PyBUF_WRITABLE | PyBUF_FORMAT |
+                                        PyBUF_C_CONTIGUOUS) != 0)
+    return -1;
+  f = view->format != NULL ? view->format : "B";
+  if (*f == '<' || *f == '=' || *f == '@')
+    f++;
+  if (strcmp(f, "O") == 0) {
+    *kind = OUT_OBJECT;
+    want = (Py_ssize_t)sizeof(PyObject *);
+  } else if (strcmp(f, "d") == 0) {
+    *kind = OUT_FLOAT64;
+    want = 8;
+  } else if (strcmp(f, "l") == 0 || strcmp(f, "q") == 0) {
+    *kind = OUT_INT64;
+    want = 8;
+  } else if (strcmp(f, "?") == 0) {
+    *kind = OUT_BOOL;
+    want = 1;
+  } else {
+    want = -1;
+  }
+  if (want < 0 || view->itemsize != want ||
+      view->len != (Py_ssize_t)nrows * want) {
+    PyBuffer_Release(view);
+    PyErr_Format(PyExc_ValueError,
+                 "out must be a contiguous array of %zu objects, float64, "
+                 "int64 or bools",
+                 nrows);
+    return -1;
+  }
+  return 0;
+}
+
+/* Stores column v into dst, an array of `kind` (out_buffer), converting
+ * as pandas holds the column: ints to float64 with NaN for nulls, floats
+ * with NaN for nulls, bools as objects (True/False/na) when the column
+ * can hold nulls.  Any other pairing is a ValueError.  0 or -1. */
+static int fill_array(const dusk_column_view *v, PyObject *na, void *dst,
+                      enum out_kind kind) {
+  const uint8_t *ok = v->valid;
+  size_t n = v->nrows;
+  if (v->type == DUSK_COL_STRING && kind == OUT_OBJECT)
+    return fill_strings(v, na, dst);
+  if (v->type == DUSK_COL_INT64 && kind == OUT_INT64) {
+    memcpy(dst, v->values, n * 8);
+    return 0;
+  }
+  if ((v->type == DUSK_COL_INT64 || v->type == DUSK_COL_FLOAT64) &&
+      kind == OUT_FLOAT64) {
+    double *d = dst;
+    if (v->type == DUSK_COL_FLOAT64)
+      memcpy(d, v->values, n * 8);
+    else
+      for (size_t r = 0; r < n; r++)
+        d[r] = (double)((const int64_t *)v->values)[r];
+    for (size_t r = 0; r < n; r++)
+      if (!ok[r])
+        d[r] = NAN;
+    return 0;
+  }
+  if (v->type == DUSK_COL_BOOL && kind == OUT_BOOL) {
+    const uint8_t *b = v->values;
+    uint8_t *d = dst;
+    for (size_t r = 0; r < n; r++)
+      d[r] = b[r] != 0;
+    return 0;
+  }
+  if (v->type == DUSK_COL_BOOL && kind == OUT_OBJECT) {
+    PyObject **d = dst;
+    const uint8_t *b = v->values;
+    for (size_t r = 0; r < n; r++) {
+      PyObject *old = d[r];
+      d[r] = !ok[r] ? na : b[r] ? Py_True : Py_False;
+      Py_INCREF(d[r]);
+      Py_XDECREF(old);
+    }
+    return 0;
+  }
+  PyErr_Format(PyExc_ValueError, "a %s column cannot be stored there",
+               type_name(v->type));
+  return -1;
+}
+
+/* column(i, na[, out]) -> (name, type, values, valid).  With out (a
+ * numpy array of nrows items, see fill_array) the column is stored into
+ * it and values is out.  Without it, values are bytes of
+ * int64/float64/uint8 for numbers and bools and a new list of str (na for
+ * a null) for strings.  valid is None when no row is null, else bytes of
+ * 0/1. */
 static PyObject *table_column(core_Table *self, PyObject *args) {
   Py_ssize_t col;
-  PyObject *na, *values = NULL, *valid = NULL, *out;
+  PyObject *na, *out = Py_None, *values = NULL, *valid = NULL;
   dusk_column_view v;
   size_t nulls = 0, width;
-  if (!PyArg_ParseTuple(args, "nO", &col, &na))
+  if (!PyArg_ParseTuple(args, "nO|O", &col, &na, &out))
     return NULL;
   if (col < 0 || dusk_table_column_view(self->t, (size_t)col, &v) != 0) {
     PyErr_Format(PyExc_IndexError, "no column %zd", col);
@@ -499,26 +672,27 @@ static PyObject *table_column(core_Table *self, PyObject *args) {
   }
   for (size_t r = 0; r < v.nrows; r++)
     nulls += v.valid[r] == 0;
-  if (v.type == DUSK_COL_STRING) {
-    const uint64_t *off = v.values;
-    string_cache cache;
-    memset(&cache, 0, sizeof cache);
+  if (out != Py_None) {
+    Py_buffer view;
+    enum out_kind kind;
+    int rc;
+    if (out_buffer(out, v.nrows, &view, &kind) != 0)
+      return NULL;
+    prefault(view.buf, (size_t)view.len);
+    rc = fill_array(&v, na, view.buf, kind);
+    PyBuffer_Release(&view);
+    if (rc != 0)
+      return NULL;
+    Py_INCREF(out);
+    values = out;
+  } else if (v.type == DUSK_COL_STRING) {
     if ((values = PyList_New((Py_ssize_t)v.nrows)) == NULL)
       return NULL;
-    for (size_t r = 0; r < v.nrows; r++) {
-      PyObject *s;
-      if (!v.valid[r]) {
-        Py_INCREF(na);
-        s = na;
-      } else if ((s = cached_string(&cache, v.strings + off[r],
-                                    (size_t)(off[r + 1] - off[r]))) == NULL) {
-        Py_DECREF(values);
-        string_cache_clear(&cache);
-        return NULL;
-      }
-      PyList_SET_ITEM(values, (Py_ssize_t)r, s);
+    prefault(((PyListObject *)values)->ob_item, v.nrows * sizeof(PyObject *));
+    if (fill_strings(&v, na, ((PyListObject *)values)->ob_item) != 0) {
+      Py_DECREF(values);
+      return NULL;
     }
-    string_cache_clear(&cache);
   } else {
     width = v.type == DUSK_COL_BOOL ? 1 : 8;
     values = PyBytes_FromStringAndSize(v.nrows ? v.values : "",
@@ -537,9 +711,8 @@ static PyObject *table_column(core_Table *self, PyObject *args) {
     Py_INCREF(Py_None);
     valid = Py_None;
   }
-  out = Py_BuildValue("(ssNN)", dusk_table_column_name(self->t, (size_t)col),
-                      type_name(v.type), values, valid);
-  return out;
+  return Py_BuildValue("(ssNN)", dusk_table_column_name(self->t, (size_t)col),
+                       type_name(v.type), values, valid);
 }
 
 static PyObject *table_print(core_Table *self, PyObject *args) {
@@ -575,11 +748,27 @@ static PyObject *table_pandas_dtype(core_Table *self, PyObject *args) {
   return PyUnicode_FromString(d);
 }
 
+/* column_type(i) -> "int64" | "float64" | "bool" | "string": the type
+ * the engine holds column i in. */
+static PyObject *table_column_type(core_Table *self, PyObject *args) {
+  Py_ssize_t col;
+  dusk_column_view v;
+  if (!PyArg_ParseTuple(args, "n", &col))
+    return NULL;
+  if (col < 0 || dusk_table_column_view(self->t, (size_t)col, &v) != 0) {
+    PyErr_Format(PyExc_IndexError, "no column %zd", col);
+    return NULL;
+  }
+  return PyUnicode_FromString(type_name(v.type));
+}
+
 static PyMethodDef table_methods[] = {
+    {"column_type", (PyCFunction)table_column_type, METH_VARARGS,
+     "column_type(i) -> the engine's type of column i"},
     {"pandas_dtype", (PyCFunction)table_pandas_dtype, METH_VARARGS,
      "pandas_dtype(i) -> the dtype pandas holds column i in"},
     {"column", (PyCFunction)table_column, METH_VARARGS,
-     "column(i, na) -> (name, type, values, valid)"},
+     "column(i, na[, out]) -> (name, type, values, valid)"},
     {"format", (PyCFunction)table_print, METH_VARARGS,
      "format(kind=1) -> the table as the CLI prints it (1 text, 2 csv, 3 "
      "json)"},

@@ -297,3 +297,30 @@ def test_results_without_pandas(data_dir):
     assert eval(lines[2]) == {bool(k): int(v) for k, v in
                               p["flag"].value_counts().items()}
     assert int(lines[3]) == len(p)
+
+
+def test_table_columns_fill_numpy_arrays(client, data_dir):
+    """The extension stores a column straight into a numpy array of the
+    dtype pandas holds it in, and refuses an array it cannot fill."""
+    path = str(data_dir / "mixed.csv")
+    table = client._conn.compute(dd.read_csv(path)._frame.head(3000))
+    pd_df = pd.read_csv(path)
+    nrows, ncols, nindex = table.shape
+    names = [table.column(i, np.nan)[0] for i in range(ncols)]
+    for i in range(nindex, ncols):
+        name = names[i]
+        want = pd_df[name].to_numpy()
+        out = np.empty(nrows, dtype=want.dtype)
+        got = table.column(i, np.nan, out)
+        assert got[2] is out
+        pdt.assert_series_equal(pd.Series(out), pd.Series(want))
+    with pytest.raises(ValueError, match="contiguous array of 3000"):
+        table.column(nindex, np.nan, np.empty(2999, dtype=object))
+    with pytest.raises(ValueError, match="contiguous array"):
+        table.column(nindex, np.nan, np.empty(3000, dtype=np.int32))
+    with pytest.raises(ValueError, match="contiguous"):
+        table.column(nindex, np.nan, np.empty((3000, 2), dtype=object)[:, 0])
+    string_col = next(i for i in range(nindex, ncols)
+                      if table.column_type(i) == "string")
+    with pytest.raises(ValueError, match="string column cannot be stored"):
+        table.column(string_col, np.nan, np.empty(3000, dtype=np.float64))
