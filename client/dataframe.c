@@ -373,10 +373,68 @@ dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
   return wrap(dusk_plan_value_counts(unwrap(f), column), err);
 }
 
+/* A frame a post step (plan.h) may extend: one whose last step is a
+ * groupby, value_counts, head or post step.  Frees f when not. */
+static int need_result(dusk_dataframe *f, const char *step, dusk_error *err) {
+  if (!need(f, err))
+    return 0;
+  if (!dusk_plan_takes_post(f->plan)) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s applies to a computed result (after groupby, "
+                   "value_counts or head): sorting the rows of whole files "
+                   "is a shuffle, which dusk does not do yet",
+                   step);
+    dusk_dataframe_free(f);
+    return 0;
+  }
+  return 1;
+}
+
 dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err) {
-  if (!need_open(f, "head", err))
+  if (f != NULL && dusk_plan_takes_post(f->plan)) {
+    if (!need_result(f, "head", err))
+      return NULL;
+  } else if (!need_open(f, "head", err)) {
     return NULL;
+  }
+  if (n < 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "head: negative n %lld", (long long)n);
+    return NULL;
+  }
   return wrap(dusk_plan_head(unwrap(f), n), err);
+}
+
+dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err) {
+  if (!need_result(f, "tail", err))
+    return NULL;
+  if (n < 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "tail: negative n %lld", (long long)n);
+    return NULL;
+  }
+  return wrap(dusk_plan_tail(unwrap(f), n), err);
+}
+
+dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
+                                 size_t nby, const int *ascending,
+                                 size_t nascending, dusk_error *err) {
+  uint8_t flags[64];
+  size_t want = nby ? nby : 1;
+  if (!need_result(f, "sort_values", err))
+    return NULL;
+  if (want > 64 || (nascending != want && nascending > 1) ||
+      (nascending > 0 && ascending == NULL)) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "sort_values: %zu ascending flags for %zu columns (at "
+                   "most 64)",
+                   nascending, want);
+    return NULL;
+  }
+  for (size_t i = 0; i < want; i++)
+    flags[i] = nascending == 0 ? 1 : ascending[nascending == 1 ? 0 : i] != 0;
+  return wrap(dusk_plan_sort_values(unwrap(f), by, nby, flags, want), err);
 }
 
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err) {

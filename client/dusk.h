@@ -230,7 +230,21 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
                          size_t naggs, dusk_error *err);
 dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err);
+/* The first n rows: of the files (a terminal step), or, after groupby,
+ * value_counts or head, of that result. */
 dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err);
+/* Steps on a computed result (after groupby, value_counts or head), run on
+ * the small result table by the query's final task.  sort_values orders
+ * rows by the columns by[0..nby) (nby 0: the one value column of a
+ * Series-shaped result such as size() or value_counts()), ascending[i] per
+ * column (nascending 0: all ascending; 1: one flag for all), stable as
+ * pandas' kind="stable" (ties keep their order), nulls last.
+ * nlargest(n, col) is sort_values(col, descending) then head(n), pandas'
+ * keep="first".  Sorting whole files' rows is refused (a shuffle). */
+dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
+                                 size_t nby, const int *ascending,
+                                 size_t nascending, dusk_error *err);
+dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
 /* Workers write one file per partition, dir/<file>-<range>.part (like

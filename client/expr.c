@@ -25,6 +25,12 @@
  *             | ".head(" int? ")" | ".describe()" | ".to_csv(" string ")"
  *                                                                 terminal
  *             | ".compute()"                     accepted and ignored
+ *   post     := ".sort_values(" (string | "[" string, ... "]")?
+ *                   ("," "ascending" "=" (bool | "[" bool, ... "]"))? ")"
+ *             | ".head(" int? ")" | ".tail(" int? ")"
+ *             | (".nlargest(" | ".nsmallest(") int ("," string | list)? ")"
+ *   After groupby, value_counts or head, post steps may follow (they run
+ *   on the computed result).
  *   selection := "[" string "]" | "[[" string, ... "]]"
  *   scalar   := ["-"] int | ["-"] float | string | True | False
  * After a terminal (and after len(...)) only .compute() may follow, and a
@@ -1704,6 +1710,182 @@ static int parse_to_csv(parser *p, plan_chain *f, size_t where) {
   return rc;
 }
 
+/* ---- steps on a computed result (plan.h: post steps) ------------------- */
+
+/* At a bool (True / False) or a [list] of them, into flags (up to max). */
+static int parse_bools(parser *p, uint8_t *flags, size_t max, size_t *n,
+                       bool *is_list) {
+  int rc = 0;
+  *n = 0;
+  *is_list = p->tok.kind == T_LBRACKET;
+  if (*is_list && (rc = lex(p)) != 0)
+    return rc;
+  do {
+    if (*is_list && p->tok.kind == T_RBRACKET)
+      break;
+    if (!is_word(p, "True") && !is_word(p, "False"))
+      return fail(p, here(p), "expected True or False for ascending");
+    if (*n == max)
+      return fail(p, here(p), "more than %zu ascending flags", max);
+    flags[(*n)++] = is_word(p, "True");
+    if ((rc = lex(p)) != 0)
+      return rc;
+    if (!*is_list || p->tok.kind != T_COMMA)
+      break;
+  } while ((rc = lex(p)) == 0);
+  if (rc == 0 && *is_list)
+    rc = expect(p, T_RBRACKET, "expected ']' after the %s", "ascending flags");
+  return rc;
+}
+
+#define POST_MAX_KEYS 64
+
+/* At "sort_values": sort_values(by?, ascending=...), by a string or a
+ * [list]; no by sorts a one-column result (a Series) by its values. */
+static int parse_sort_values(parser *p, plan_chain *f, size_t where) {
+  strlist by = {0};
+  uint8_t asc[POST_MAX_KEYS];
+  size_t nasc = 0;
+  bool asc_list = false;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "sort_values")) != 0)
+    goto done;
+  if (is_word(p, "by")) {
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", "by")) != 0)
+      goto done;
+    if (p->tok.kind != T_STRING && p->tok.kind != T_LBRACKET) {
+      rc = fail(p, here(p), "expected a column name or a [list] of them");
+      goto done;
+    }
+  }
+  if (p->tok.kind == T_STRING) {
+    rc = push_string(p, &by);
+  } else if (p->tok.kind == T_LBRACKET) {
+    size_t open = p->tok.start;
+    if ((rc = parse_strlist(p, &by, "a column name", "columns")) == 0)
+      rc = need_one(p, by.n, open, "sort_values", "column");
+  }
+  if (rc != 0)
+    goto done;
+  if (by.n > POST_MAX_KEYS) {
+    rc = fail(p, where, "sort_values takes at most %d columns",
+              POST_MAX_KEYS);
+    goto done;
+  }
+  if (by.n > 0 && p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+    goto done;
+  if (is_word(p, "ascending")) {
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", "ascending")) != 0 ||
+        (rc = parse_bools(p, asc, POST_MAX_KEYS, &nasc, &asc_list)) != 0)
+      goto done;
+    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+      goto done;
+  }
+  if ((rc = expect(p, T_RPAREN,
+                   "expected ')' after the arguments of %s (by, "
+                   "ascending=)",
+                   "sort_values")) != 0)
+    goto done;
+  {
+    size_t want = by.n ? by.n : 1;
+    if (nasc == 0)
+      nasc = 1, asc[0] = 1;
+    if (!asc_list || nasc == 1)
+      for (size_t i = 1; i < want; i++)
+        asc[i] = asc[0];
+    else if (nasc != want) {
+      rc = fail(p, where, "sort_values: %zu ascending flags for %zu columns",
+                nasc, want);
+      goto done;
+    }
+    snprintf(f->terminal, sizeof f->terminal, "sort_values()");
+    rc = wrap(p, f,
+              dusk_plan_sort_values(f->plan, (const char *const *)by.v, by.n,
+                                    asc, want),
+              where);
+  }
+done:
+  strlist_free(&by);
+  return rc;
+}
+
+/* At "head" / "tail" / "nlargest" / "nsmallest" after a result:
+ * head(n=5), tail(n=5), nlargest(n, by?), nsmallest(n, by?).  nlargest is
+ * a stable descending sort then head, which is pandas' keep="first". */
+static int parse_post_rows(parser *p, plan_chain *f, const char *what,
+                           size_t where) {
+  bool largest = strcmp(what, "nlargest") == 0;
+  bool ranked = largest || strcmp(what, "nsmallest") == 0;
+  strlist by = {0};
+  int64_t n = 5;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", what)) != 0)
+    goto done;
+  if (p->tok.kind == T_INT) {
+    if (p->tok.u > (uint64_t)INT64_MAX) {
+      rc = out_of_range(p, p->tok.start, p->tok.end);
+      goto done;
+    }
+    n = (int64_t)p->tok.u;
+    if ((rc = lex(p)) != 0)
+      goto done;
+  } else if (ranked || p->tok.kind != T_RPAREN) {
+    rc = fail(p, here(p), "%s needs a whole number of rows (>= 0)", what);
+    goto done;
+  }
+  if (ranked && p->tok.kind == T_COMMA) {
+    if ((rc = lex(p)) != 0)
+      goto done;
+    if (p->tok.kind == T_STRING)
+      rc = push_string(p, &by);
+    else if (p->tok.kind == T_LBRACKET)
+      rc = parse_strlist(p, &by, "a column name", "columns");
+    if (rc != 0)
+      goto done;
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   what)) != 0)
+    goto done;
+  snprintf(f->terminal, sizeof f->terminal, "%s()", what);
+  if (ranked) {
+    uint8_t asc[POST_MAX_KEYS];
+    size_t want = by.n ? by.n : 1;
+    if (want > POST_MAX_KEYS) {
+      rc = fail(p, where, "%s takes at most %d columns", what, POST_MAX_KEYS);
+      goto done;
+    }
+    memset(asc, largest ? 0 : 1, sizeof asc);
+    if ((rc = wrap(p, f,
+                   dusk_plan_sort_values(f->plan, (const char *const *)by.v,
+                                         by.n, asc, want),
+                   where)) != 0)
+      goto done;
+  }
+  rc = wrap(p, f,
+            strcmp(what, "tail") == 0 ? dusk_plan_tail(f->plan, n)
+                                      : dusk_plan_head(f->plan, n),
+            where);
+done:
+  strlist_free(&by);
+  return rc;
+}
+
+/* At '.' + name after a chain that ended in a result a post step may
+ * follow: 1 when name is none of them (the caller goes on). */
+static int parse_post(parser *p, plan_chain *f, const token *name) {
+  static const char *const rows[] = {"head", "tail", "nlargest", "nsmallest"};
+  if (is_word(p, "sort_values"))
+    return parse_sort_values(p, f, name->start);
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    if (is_word(p, rows[i]))
+      return parse_post_rows(p, f, rows[i], name->start);
+  return 1;
+}
+
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {"fillna",   "query",  "groupby", "head",
@@ -1721,9 +1903,23 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
   tok_clip(p, &name, mname);
   if (is_word(p, "compute"))
     return parse_noargs(p, "compute");
+  if (chain_ended(f) && dusk_plan_takes_post(f->plan) && inside == NULL &&
+      (rc = parse_post(p, f, &name)) != 1)
+    return rc;
   if (chain_ended(f))
-    return fail(p, name.start, "nothing may follow %s except .compute()",
-                f->terminal);
+    return fail(p, name.start,
+                "nothing may follow %s except .compute()%s", f->terminal,
+                dusk_plan_takes_post(f->plan)
+                    ? ", .sort_values(), .head(), .tail(), .nlargest() or "
+                      ".nsmallest()"
+                    : "");
+  if (is_word(p, "sort_values") || is_word(p, "tail") ||
+      is_word(p, "nlargest") || is_word(p, "nsmallest"))
+    return fail(p, name.start,
+                "%s() applies to a computed result (after groupby(...), "
+                "[\"col\"].value_counts() or head()): sorting the rows of "
+                "whole files is a shuffle, which dusk does not do yet",
+                mname);
   if (is_word(p, "fillna"))
     return parse_fillna(p, f, name.start);
   if (is_word(p, "query"))

@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 11
+#define PLAN_NKINDS 13
 #define EXPR_NKINDS 9
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -165,6 +165,8 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_LEN: return "len";
   case DUSK_PLAN_DESCRIBE: return "describe";
   case DUSK_PLAN_TO_CSV: return "to_csv";
+  case DUSK_PLAN_SORT_VALUES: return "sort_values";
+  case DUSK_PLAN_TAIL: return "tail";
   }
   return "unknown";
 }
@@ -177,6 +179,8 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_LEN:
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_TO_CSV:
+  case DUSK_PLAN_SORT_VALUES:
+  case DUSK_PLAN_TAIL:
     return true;
   case DUSK_PLAN_READ_CSV:
   case DUSK_PLAN_CONCAT:
@@ -186,6 +190,29 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
     return false;
   }
   return false;
+}
+
+bool dusk_plan_takes_post(const dusk_plan *p) {
+  return p != NULL &&
+         (p->kind == DUSK_PLAN_GROUPBY || p->kind == DUSK_PLAN_VALUE_COUNTS ||
+          p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_SORT_VALUES ||
+          p->kind == DUSK_PLAN_TAIL);
+}
+
+bool dusk_plan_is_post(const dusk_plan *p) {
+  if (p == NULL)
+    return false;
+  if (p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL)
+    return true;
+  return p->kind == DUSK_PLAN_HEAD && p->ninputs == 1 &&
+         dusk_plan_takes_post(p->inputs[0]) &&
+         p->inputs[0]->kind != DUSK_PLAN_HEAD;
+}
+
+const dusk_plan *dusk_plan_result_root(const dusk_plan *root) {
+  while (root != NULL && root->ninputs == 1 && dusk_plan_is_post(root))
+    root = root->inputs[0];
+  return root;
 }
 
 /* ---- aggregation names -------------------------------------------------- */
@@ -517,6 +544,7 @@ void dusk_plan_free(dusk_plan *p) {
     free(p->aggs[i].column);
   free(p->aggs);
   free(p->dir);
+  free(p->ascending);
   free(p);
 }
 
@@ -714,6 +742,29 @@ dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n) {
   return p;
 }
 
+dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
+                                 size_t n, const uint8_t *ascending,
+                                 size_t nascending) {
+  dusk_plan *p = plan_with_columns(DUSK_PLAN_SORT_VALUES, in, by, n);
+  if (p == NULL)
+    return NULL;
+  if ((p->ascending = malloc(nascending ? nascending : 1)) == NULL) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  for (size_t i = 0; i < nascending; i++)
+    p->ascending[i] = ascending[i] != 0;
+  p->nascending = nascending;
+  return p;
+}
+
+dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n) {
+  dusk_plan *p = plan_unary(DUSK_PLAN_TAIL, in);
+  if (p != NULL)
+    p->n = n;
+  return p;
+}
+
 dusk_plan *dusk_plan_len(dusk_plan *in) {
   return plan_unary(DUSK_PLAN_LEN, in);
 }
@@ -776,6 +827,13 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
     goto fail;
   if (dup_opt(p->dir, &c->dir) != 0)
     goto fail;
+  if (p->ascending != NULL) {
+    if ((c->ascending = malloc(p->nascending ? p->nascending : 1)) == NULL)
+      goto fail;
+    if (p->nascending > 0)
+      memcpy(c->ascending, p->ascending, p->nascending);
+    c->nascending = p->nascending;
+  }
   if (p->ninputs > 0) {
     c->inputs = calloc(p->ninputs, sizeof *c->inputs);
     if (c->inputs == NULL)
@@ -890,7 +948,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 0, 1,
+    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 0, 1, 2, 1,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -950,8 +1008,15 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     break;
-  case DUSK_PLAN_HEAD: PK(msgpack_pack_int64(pk, p->n)); break;
+  case DUSK_PLAN_HEAD:
+  case DUSK_PLAN_TAIL: PK(msgpack_pack_int64(pk, p->n)); break;
   case DUSK_PLAN_TO_CSV: PK(pk_cstr(pk, p->dir)); break;
+  case DUSK_PLAN_SORT_VALUES:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(msgpack_pack_array(pk, p->ascending ? p->nascending : 0));
+    for (size_t i = 0; p->ascending && i < p->nascending; i++)
+      PK(p->ascending[i] ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    break;
   default: break;
   }
   for (size_t i = 0; i < p->ninputs; i++)
@@ -1427,6 +1492,33 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
   return 0;
 }
 
+static int dec_sort_values(dusk_plan *p, const msgpack_object *f,
+                           const char *where, dusk_error *err) {
+  const msgpack_object *items = NULL;
+  uint32_t n = 0;
+  int rc;
+  if ((rc = get_names(&f[0], where, "by", 0, err, &p->columns,
+                      &p->ncolumns)) != 0)
+    return rc;
+  if ((rc = get_array(&f[1], where, "ascending", err, &items, &n)) != 0)
+    return rc;
+  if (n != (p->ncolumns ? p->ncolumns : 1))
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: %" PRIu32 " ascending flags for %zu columns",
+                          where, n, p->ncolumns);
+  if ((p->ascending = calloc(n, 1)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  p->nascending = n;
+  for (uint32_t i = 0; i < n; i++) {
+    if (items[i].type != MSGPACK_OBJECT_BOOLEAN)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: ascending %" PRIu32 " is %s, not a bool",
+                            where, i + 1, obj_type_name(items[i].type));
+    p->ascending[i] = items[i].via.boolean;
+  }
+  return 0;
+}
+
 /* The node's own fields f[0..nfields) (after kind and ninputs). */
 static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                       const char *where, dusk_error *err) {
@@ -1456,7 +1548,9 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     p->ncolumns = 1;
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);
+  case DUSK_PLAN_SORT_VALUES: return dec_sort_values(p, f, where, err);
   case DUSK_PLAN_HEAD:
+  case DUSK_PLAN_TAIL:
     if ((rc = get_i64(&f[0], where, "n", err, &p->n)) != 0)
       return rc;
     if (p->n < 0)

@@ -16,6 +16,12 @@
  *   describe(plan)                 count, mean, std, min, max per numeric col
  *   to_csv(plan, dir)              one CSV file per partition
  *
+ * Steps on a computed result (post steps: above groupby, value_counts or
+ * head, run by the final task on the small result table):
+ *   sort_values(plan, [by], [asc]) rows ordered by columns (stable: ties
+ *                                  keep their order; nulls last)
+ *   head(plan, n), tail(plan, n)   the first / last n rows of the result
+ *
  * Every node owns its children and strings (heap memory; dusk_plan_free
  * frees the tree).  Decoding is bounded like every message: nesting,
  * counts and string sizes are checked before anything is allocated. */
@@ -84,7 +90,9 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_HEAD = 8,
   DUSK_PLAN_LEN = 9,
   DUSK_PLAN_DESCRIBE = 10,
-  DUSK_PLAN_TO_CSV = 11
+  DUSK_PLAN_TO_CSV = 11,
+  DUSK_PLAN_SORT_VALUES = 12,
+  DUSK_PLAN_TAIL = 13
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -97,6 +105,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind);
  * len.  The one definition the client's builders and parser, the
  * scheduler's checks and the worker's pipelines all use. */
 bool dusk_plan_is_terminal(dusk_plan_kind kind);
+
 
 typedef enum dusk_agg_fn {
   DUSK_AGG_COUNT = 1, /* non-null values */
@@ -166,11 +175,28 @@ typedef struct dusk_plan {
   /* GROUPBY */
   dusk_agg *aggs;
   size_t naggs;
-  /* HEAD */
+  /* HEAD, TAIL */
   int64_t n;
+  /* SORT_VALUES: per column of `columns` (the sort keys), 1 ascending or
+   * 0 descending; one flag when columns is empty (sort a one-column
+   * result by its values) */
+  uint8_t *ascending;
+  size_t nascending;
   /* TO_CSV */
   char *dir;
 } dusk_plan;
+
+/* Whether p is a step on a computed result: sort_values and tail always
+ * (they apply to results only; sorting a whole file's rows is a shuffle
+ * dusk does not do), head when its input is a groupby, value_counts or
+ * another post step.  Post steps sit at the top of a plan, above its
+ * terminal; the final task runs them in order on the result table. */
+bool dusk_plan_is_post(const dusk_plan *p);
+/* Whether a post step may follow a step of this kind (groupby,
+ * value_counts, head, or a post step). */
+bool dusk_plan_takes_post(const dusk_plan *p);
+/* The node under root's post steps: the terminal (or root itself). */
+const dusk_plan *dusk_plan_result_root(const dusk_plan *root);
 
 /* Constructors return NULL only when out of memory.  Those taking a child
  * take ownership of it (and free it on failure). */
@@ -194,6 +220,12 @@ dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
 dusk_plan *dusk_plan_len(dusk_plan *in);
 dusk_plan *dusk_plan_describe(dusk_plan *in);
 dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir);
+/* by may be empty (n 0): the result's one value column.  ascending holds
+ * n flags, or 1 when n is 0. */
+dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
+                                 size_t n, const uint8_t *ascending,
+                                 size_t nascending);
+dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n);
 void dusk_plan_free(dusk_plan *p);
 /* A deep copy, or NULL when out of memory. */
 dusk_plan *dusk_plan_clone(const dusk_plan *p);

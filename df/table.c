@@ -848,3 +848,127 @@ int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err) {
   return rc;
 }
 
+
+/* ---- reordering (post steps: sort_values, head, tail on a result) ------- */
+
+int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
+                    dusk_table **out) {
+  const char **names = calloc(t->ncols ? t->ncols : 1, sizeof *names);
+  dusk_type *types = calloc(t->ncols ? t->ncols : 1, sizeof *types);
+  dusk_table *r = NULL;
+  int rc = DUSK_ENOMEM;
+  *out = NULL;
+  if (names == NULL || types == NULL)
+    goto done;
+  for (size_t c = 0; c < t->ncols; c++) {
+    names[c] = t->cols[c].name;
+    types[c] = t->cols[c].type;
+  }
+  if ((r = dusk_table_new(names, types, t->ncols, t->nindex)) == NULL)
+    goto done;
+  rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = order[i] < t->nrows ? dusk_table_append_rows(r, t, order[i], 1)
+                             : DUSK_EINVAL;
+  for (size_t c = 0; c < t->ncols; c++)
+    r->cols[c].source_na = t->cols[c].source_na;
+done:
+  free(names);
+  free(types);
+  if (rc != 0) {
+    dusk_table_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+typedef struct sort_keys {
+  const dusk_table *t;
+  const int *cols;
+  const uint8_t *asc;
+  size_t n;
+} sort_keys;
+
+/* <0, 0, >0: row a before, tied with, after row b. */
+static int sort_cmp(const sort_keys *k, size_t a, size_t b) {
+  for (size_t i = 0; i < k->n; i++) {
+    const dusk_table_column *c = &k->t->cols[k->cols[i]];
+    bool na = !c->valid[a], nb = !c->valid[b];
+    int r = 0;
+    if (c->type == DUSK_TYPE_FLOAT64) {
+      na |= isnan(c->f64[a]);
+      nb |= isnan(c->f64[b]);
+    }
+    if (na || nb) { /* nulls last in either direction */
+      if (na != nb)
+        return na ? 1 : -1;
+      continue;
+    }
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      r = (c->i64[a] > c->i64[b]) - (c->i64[a] < c->i64[b]);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      r = (c->f64[a] > c->f64[b]) - (c->f64[a] < c->f64[b]);
+      break;
+    case DUSK_TYPE_BOOL:
+      r = (int)c->b[a] - (int)c->b[b];
+      break;
+    case DUSK_TYPE_STRING: {
+      size_t la = (size_t)(c->str_off[a + 1] - c->str_off[a]);
+      size_t lb = (size_t)(c->str_off[b + 1] - c->str_off[b]);
+      r = memcmp(c->str_data + c->str_off[a], c->str_data + c->str_off[b],
+                 la < lb ? la : lb);
+      if (r == 0)
+        r = (la > lb) - (la < lb);
+      break;
+    }
+    default:
+      break;
+    }
+    if (r != 0)
+      return k->asc[i] ? r : -r;
+  }
+  return 0;
+}
+
+/* A stable merge sort of v[0..n) by sort_cmp, tmp holding n entries. */
+static void sort_merge(const sort_keys *k, size_t *v, size_t *tmp, size_t n) {
+  size_t mid = n / 2, i = 0, j = mid, o = 0;
+  if (n < 2)
+    return;
+  sort_merge(k, v, tmp, mid);
+  sort_merge(k, v + mid, tmp, n - mid);
+  while (i < mid && j < n)
+    tmp[o++] = sort_cmp(k, v[j], v[i]) < 0 ? v[j++] : v[i++];
+  while (i < mid)
+    tmp[o++] = v[i++];
+  while (j < n)
+    tmp[o++] = v[j++];
+  memcpy(v, tmp, n * sizeof *v);
+}
+
+void dusk_table_sort_order(const dusk_table *t, const int *cols,
+                           const uint8_t *ascending, size_t n, size_t *order) {
+  sort_keys k = {t, cols, ascending, n};
+  size_t *tmp;
+  for (size_t i = 0; i < t->nrows; i++)
+    order[i] = i;
+  if (t->nrows < 2)
+    return;
+  if ((tmp = malloc(t->nrows * sizeof *tmp)) == NULL) {
+    /* Insertion sort needs no memory: slower, same (stable) order. */
+    for (size_t i = 1; i < t->nrows; i++) {
+      size_t x = order[i], j = i;
+      while (j > 0 && sort_cmp(&k, x, order[j - 1]) < 0) {
+        order[j] = order[j - 1];
+        j--;
+      }
+      order[j] = x;
+    }
+    return;
+  }
+  sort_merge(&k, order, tmp, t->nrows);
+  free(tmp);
+}

@@ -68,6 +68,17 @@ int dusk_table_append_row(dusk_table *t, const dusk_value *values);
 int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
                            size_t n);
 
+/* A new table of t's rows order[0..n) (indexes into t, repeats allowed),
+ * with t's columns, index and source_na flags.  0 or DUSK_ENOMEM. */
+int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
+                    dusk_table **out);
+/* Fills order[0..t->nrows) with t's rows sorted by columns cols[0..n)
+ * (ascending[k] 1 or 0 for each), as pandas' sort_values(kind="stable"):
+ * ties keep their order, nulls (and NaN) last whatever the direction,
+ * strings by bytes, False before True. */
+void dusk_table_sort_order(const dusk_table *t, const int *cols,
+                           const uint8_t *ascending, size_t n, size_t *order);
+
 /* Row access.  dusk_table_get fills *v (strings borrow from the table). */
 void dusk_table_get(const dusk_table *t, size_t col, size_t row,
                     dusk_value *v);

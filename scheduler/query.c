@@ -660,6 +660,50 @@ static const char *concat_input_name(sched_query *q, const dusk_plan *p) {
 }
 
 /* Walks p bottom-up computing its schema into *out. */
+/* sort_values' keys against the value columns of the result it sorts
+ * (rows: the schema in; groupby: its aggregated columns; value_counts: the
+ * counts, named after the column), so a wrong name is refused at submit
+ * with the closest one. */
+static int check_sort_keys(const dusk_plan *p, const schema *in,
+                           dusk_error *err) {
+  const dusk_plan *t = dusk_plan_result_root(p->inputs[0]);
+  schema res = {0, NULL, NULL, NULL};
+  int rc = 0;
+  if (t->kind == DUSK_PLAN_GROUPBY) {
+    res.names = dusk_xcalloc(t->naggs + 1, sizeof *res.names);
+    for (size_t a = 0; a < t->naggs; a++)
+      if (t->aggs[a].column != NULL)
+        res.names[res.n++] = t->aggs[a].column;
+    if (res.n < t->naggs) /* size(): one unnamed column */
+      res.n = 0;
+  } else if (t->kind == DUSK_PLAN_VALUE_COUNTS) {
+    res.names = dusk_xcalloc(1, sizeof *res.names);
+    res.names[res.n++] = t->columns[0];
+  } else {
+    res.names = dusk_xcalloc(in->n + 1, sizeof *res.names);
+    for (size_t c = 0; c < in->n; c++)
+      res.names[res.n++] = in->names[c];
+  }
+  if (p->ncolumns == 0 && res.n > 1)
+    rc = dusk_error_set(err, DUSK_EINVAL,
+                        "sort_values: the result has %zu columns; name the "
+                        "ones to sort by (by=)",
+                        res.n);
+  for (size_t k = 0; rc == 0 && k < p->ncolumns; k++) {
+    if (t->kind == DUSK_PLAN_GROUPBY && res.n == 0 && t->naggs > 0) {
+      rc = dusk_error_set(err, DUSK_ENOTFOUND,
+                          "sort_values: unknown column '%s' (size() has one "
+                          "unnamed column: sort_values() without by)",
+                          p->columns[k]);
+      break;
+    }
+    if (!name_in(res.names, res.n, p->columns[k]))
+      rc = unknown_column(&res, p->columns[k], "sort_values", err);
+  }
+  free(res.names);
+  return rc;
+}
+
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
   schema in = {0, NULL, NULL, NULL};
@@ -749,8 +793,30 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       set_read_type(q, p, out->names[c], out->types[c]);
     return 0;
   }
-  if ((rc = check_node(q, p->inputs[0], 0, &in, err)) != 0)
+  /* A post step (plan.h) runs on its input's result: the terminal under
+   * it ends the query's rows as if it were the root. */
+  if ((rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0,
+                       &in, err)) != 0)
     return rc;
+  if ((p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL) &&
+      !dusk_plan_takes_post(p->inputs[0])) {
+    schema_free(&in);
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s applies to a computed result (after groupby, "
+                          "value_counts or head): sorting the rows of whole "
+                          "files is a shuffle, which dusk does not do yet",
+                          dusk_plan_kind_name(p->kind));
+  }
+  if (p->kind == DUSK_PLAN_SORT_VALUES &&
+      (rc = check_sort_keys(p, &in, err)) != 0) {
+    schema_free(&in);
+    return rc;
+  }
+  if ((p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_TAIL) && p->n < 0) {
+    schema_free(&in);
+    return dusk_error_set(err, DUSK_EINVAL, "%s: negative n",
+                          dusk_plan_kind_name(p->kind));
+  }
   if (!is_root && dusk_plan_is_terminal(p->kind)) {
     schema_free(&in);
     return dusk_error_set(err, DUSK_EINVAL,
@@ -926,7 +992,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     break;
   }
   /* Rows leave the query with every visible column. */
-  if (is_root && (p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_DESCRIBE ||
+  if (is_root && !dusk_plan_is_post(p) &&
+      (p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_DESCRIBE ||
                   !(p->kind == DUSK_PLAN_GROUPBY ||
                     p->kind == DUSK_PLAN_VALUE_COUNTS ||
                     p->kind == DUSK_PLAN_LEN)))

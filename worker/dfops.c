@@ -233,6 +233,9 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       p->chain[--i] = n;
   }
   p->leaf = p->chain[0];
+  /* Post steps (plan.h) above the terminal run only in df_final. */
+  while (p->nchain > 1 && dusk_plan_is_post(p->chain[p->nchain - 1]))
+    p->nchain--;
   p->root = p->chain[p->nchain - 1];
   if (p->leaf->kind != DUSK_PLAN_READ_CSV || p->leaf->csv.usecols == NULL)
     return dusk_error_set(err, DUSK_EINVAL,
@@ -1205,9 +1208,9 @@ static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
       (rc = dusk_plan_decode(ta.plan, &m->p.plan, err)) != 0)
     return rc;
   m->sample_nulls = ta.nulls;
-  m->p.root = m->p.plan;
+  m->p.root = dusk_plan_result_root(m->p.plan);
   m->p.terminal =
-      dusk_plan_is_terminal(m->p.plan->kind) ? (int)m->p.plan->kind : 0;
+      dusk_plan_is_terminal(m->p.root->kind) ? (int)m->p.root->kind : 0;
   m->ranges = dusk_ranges_table_new();
   if (m->ranges == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
@@ -1894,6 +1897,91 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
   dusk_buf_destroy(&u);
 }
 
+/* ---- post steps (plan.h) -------------------------------------------------- */
+
+/* The result's column a sort key names, or -1 with err set.  No name: the
+ * one value column of a Series-shaped result. */
+static int post_column(const dusk_table *t, const char *name, const char *what,
+                       dusk_error *err) {
+  char names[256];
+  size_t len = 0;
+  int c;
+  if (name == NULL) {
+    if (t->ncols == t->nindex + 1)
+      return (int)t->nindex;
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s: the result has %zu value columns; name the ones to "
+                   "sort by (by=)",
+                   what, t->ncols - t->nindex);
+    return -1;
+  }
+  if ((c = dusk_table_column_index(t, name)) >= 0 && (size_t)c >= t->nindex)
+    return c;
+  names[0] = '\0';
+  for (size_t i = t->nindex; i < t->ncols && len < sizeof names - 1; i++)
+    len += (size_t)snprintf(names + len, sizeof names - len, "%s'%s'",
+                            i > t->nindex ? ", " : "", t->cols[i].name);
+  dusk_error_set(err, DUSK_ENOTFOUND,
+                 "%s: the result has no column '%s' (it has %s)", what, name,
+                 names);
+  return -1;
+}
+
+/* Runs the post steps between the plan's top and root (the terminal),
+ * bottom-up, on *result (replaced as each step runs).  0 or an error. */
+static int run_post_steps(const dusk_plan *top, const dusk_plan *root,
+                          dusk_table **result, dusk_error *err) {
+  const dusk_plan *steps[64];
+  size_t n = 0;
+  for (const dusk_plan *s = top; s != root && s != NULL; s = s->inputs[0]) {
+    if (n == sizeof steps / sizeof steps[0])
+      return dusk_error_set(err, DUSK_EINVAL, "more than 64 post steps");
+    steps[n++] = s;
+  }
+  while (n-- > 0) {
+    const dusk_plan *s = steps[n];
+    dusk_table *t = *result, *out = NULL;
+    size_t rows = t->nrows, from = 0, count = rows;
+    size_t *order = NULL;
+    int rc;
+    if (s->kind == DUSK_PLAN_SORT_VALUES) {
+      int cols[64];
+      size_t nkeys = s->ncolumns ? s->ncolumns : 1;
+      if (nkeys > 64 || s->nascending != nkeys)
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "sort_values: %zu keys, %zu flags", nkeys,
+                              s->nascending);
+      for (size_t k = 0; k < nkeys; k++)
+        if ((cols[k] = post_column(t, s->ncolumns ? s->columns[k] : NULL,
+                                   "sort_values", err)) < 0)
+          return err->code;
+      order = dusk_xcalloc(rows ? rows : 1, sizeof *order);
+      dusk_table_sort_order(t, cols, s->ascending, nkeys, order);
+    } else if (s->kind == DUSK_PLAN_HEAD) {
+      count = (uint64_t)s->n < rows ? (size_t)s->n : rows;
+    } else if (s->kind == DUSK_PLAN_TAIL) {
+      count = (uint64_t)s->n < rows ? (size_t)s->n : rows;
+      from = rows - count;
+    } else {
+      return dusk_error_set(err, DUSK_EINVAL, "%s is not a post step",
+                            dusk_plan_kind_name(s->kind));
+    }
+    if (order == NULL) {
+      order = dusk_xcalloc(count ? count : 1, sizeof *order);
+      for (size_t i = 0; i < count; i++)
+        order[i] = from + i;
+    }
+    rc = dusk_table_take(t, order, count, &out);
+    free(order);
+    if (rc != 0)
+      return dusk_error_set(err, rc, "%s: %s", dusk_plan_kind_name(s->kind),
+                            dusk_strerror(rc));
+    dusk_table_free(t);
+    *result = out;
+  }
+  return 0;
+}
+
 static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
@@ -1950,6 +2038,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   mark_source_na(&m, cut, result);
+  if ((rc = run_post_steps(m.p.plan, m.p.root, &result, &err)) != 0)
+    goto failed;
   call->result.len = 0;
   if ((rc = dusk_table_encode(result, &call->result)) != 0) {
     dusk_error_set(&err, rc, "encoding the result");

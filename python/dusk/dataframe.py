@@ -342,6 +342,58 @@ class _Lazy:
     def npartitions(self):
         return self._npartitions
 
+    # -- steps on a computed result (groupby, value_counts, head(compute=
+    # False)): the cluster's final task runs them on the small result.
+    _RESULTS = ("agg", "agg_series", "agg_size", "value_counts", "frame_rows")
+
+    def _need_result(self, step):
+        if self._shape not in self._RESULTS:
+            raise NotImplementedError(
+                f"{step} of a whole frame's rows is a shuffle, which dusk "
+                "does not do yet; it applies to a result (after groupby, "
+                "value_counts or head)")
+
+    def _result_step(self, frame):
+        return type(self)._from_result(self, frame)
+
+    def _sort_keys(self, by, ascending):
+        if by is None:
+            by = []
+        elif isinstance(by, str):
+            by = [by]
+        else:
+            by = list(by)
+        if isinstance(ascending, (list, tuple)):
+            asc = [bool(a) for a in ascending]
+            if len(asc) != max(len(by), 1):
+                raise ValueError(
+                    f"Length of ascending ({len(asc)}) != length of by "
+                    f"({len(by)})")
+        else:
+            asc = [bool(ascending)]
+        return by, asc
+
+    def _sorted(self, by, ascending, kind, na_position, ignore_index, key):
+        self._need_result("sort_values")
+        if na_position != "last" or ignore_index or key is not None:
+            raise NotImplementedError(
+                "sort_values: na_position='first', ignore_index, key")
+        if kind not in (None, "stable", "mergesort", "quicksort"):
+            raise ValueError(f"sort_values: unknown kind {kind!r}")
+        by, asc = self._sort_keys(by, ascending)
+        return self._result_step(self._frame.sort_values(by, asc))
+
+    def _ranked(self, n, columns, largest):
+        self._need_result("nlargest" if largest else "nsmallest")
+        by, _ = self._sort_keys(columns, True)
+        frame = self._frame.sort_values(by, [not largest] * max(len(by), 1))
+        return self._result_step(frame.head(_count(n, "n")))
+
+    def _result_rows(self, n, tail):
+        frame = self._frame.tail(_count(n, "tail")) if tail else \
+            self._frame.head(_count(n, "head"))
+        return _compute_now(frame, self._shape, self._name)
+
 
 class DataFrame(_Lazy):
     """A lazy dataframe.  See the module's documentation."""
@@ -512,10 +564,44 @@ class DataFrame(_Lazy):
             raise NotImplementedError("groupby by column names only")
         return GroupBy(self, keys)
 
+    @staticmethod
+    def _from_result(old, frame):
+        shape = "frame_rows" if old._shape == "frame_rows" else old._shape
+        return DataFrame(frame, None, shape, old._name)
+
+    def sort_values(self, by, ascending=True, inplace=False, kind=None,
+                    na_position="last", ignore_index=False, key=None):
+        """A result's rows ordered by columns: stable (ties keep their
+        order, as pandas' kind="stable"), nulls last."""
+        if inplace:
+            raise NotImplementedError("sort_values(inplace=True)")
+        if by is None or (not isinstance(by, str) and not list(by)):
+            raise ValueError("sort_values of a frame needs by=")
+        return self._sorted(by, ascending, kind, na_position, ignore_index,
+                            key)
+
+    def nlargest(self, n, columns, keep="first"):
+        if keep != "first":
+            raise NotImplementedError("nlargest(keep=...) other than 'first'")
+        return self._ranked(n, columns, True)
+
+    def nsmallest(self, n, columns, keep="first"):
+        if keep != "first":
+            raise NotImplementedError("nsmallest(keep=...) other than 'first'")
+        return self._ranked(n, columns, False)
+
+    def tail(self, n=5, compute=True):
+        """The last n rows of a result, as pandas."""
+        self._need_result("tail")
+        return self._result_rows(n, True)
+
     # -- results
     def head(self, n=5, npartitions=1, compute=True):
         """The first n rows as a pandas DataFrame (scanning on past
-        partitions until n rows are found, also after a filter)."""
+        partitions until n rows are found, also after a filter); of a
+        result (after groupby, ...), its first n rows."""
+        if self._shape in self._RESULTS:
+            return self._result_rows(n, False)
         self._need_open("head")
         if not compute:
             return DataFrame(self._frame.head(int(n)), None, "frame_rows")
@@ -650,8 +736,40 @@ class Series(_Lazy):
         return Series(self._df.fillna({self.name: value}), self.name)
 
     def head(self, n=5, npartitions=1, compute=True):
+        if self._shape in self._RESULTS:
+            return self._result_rows(n, False)
         return _compute_now(self._column_frame().head(_count(n, "head")),
                             "column", self.name)
+
+    def tail(self, n=5, compute=True):
+        """The last n values of a result, as pandas."""
+        self._need_result("tail")
+        return self._result_rows(n, True)
+
+    @staticmethod
+    def _from_result(old, frame):
+        return Series(None, old.name, frame, old._shape)
+
+    def sort_values(self, ascending=True, inplace=False, kind=None,
+                    na_position="last", ignore_index=False, key=None):
+        """A result's values in order: stable (ties keep their order, as
+        pandas' kind="stable"), nulls last."""
+        if inplace:
+            raise NotImplementedError("sort_values(inplace=True)")
+        if self._shape == "column":
+            self._need_result("sort_values")
+        return self._sorted(None, ascending, kind, na_position, ignore_index,
+                            key)
+
+    def nlargest(self, n=5, keep="first"):
+        if keep != "first":
+            raise NotImplementedError("nlargest(keep=...) other than 'first'")
+        return self._ranked(n, None, True)
+
+    def nsmallest(self, n=5, keep="first"):
+        if keep != "first":
+            raise NotImplementedError("nsmallest(keep=...) other than 'first'")
+        return self._ranked(n, None, False)
 
     def compute(self, client=None, timeout=None, **kwargs):
         if self._shape == "column":

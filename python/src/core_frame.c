@@ -207,6 +207,56 @@ static PyObject *frame_head(core_Frame *self, PyObject *args) {
   return frame_wrap(dusk_head(f, n, &err), &err);
 }
 
+static PyObject *frame_tail(core_Frame *self, PyObject *args) {
+  long long n;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "L", &n) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_tail(f, n, &err), &err);
+}
+
+/* sort_values(by, ascending): by a list of column names (empty: the one
+ * value column of a Series-shaped result), ascending a list of bools (one
+ * for all, or one per column). */
+static PyObject *frame_sort_values(core_Frame *self, PyObject *args) {
+  PyObject *by, *asc, *fast = NULL, *afast = NULL;
+  Py_ssize_t nby = 0, nasc;
+  const char **names = NULL;
+  int flags[64];
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "OO", &by, &asc))
+    return NULL;
+  if ((names = str_array(by, 0, &fast, &nby, "sort_values by")) == NULL)
+    return NULL;
+  if ((afast = PySequence_Fast(asc, "sort_values ascending")) == NULL)
+    goto fail;
+  nasc = PySequence_Fast_GET_SIZE(afast);
+  if (nasc > 64) {
+    PyErr_SetString(PyExc_ValueError, "sort_values: at most 64 columns");
+    goto fail;
+  }
+  for (Py_ssize_t i = 0; i < nasc; i++) {
+    int b = PyObject_IsTrue(PySequence_Fast_GET_ITEM(afast, i));
+    if (b < 0)
+      goto fail;
+    flags[i] = b;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    goto fail;
+  f = dusk_sort_values(f, names, (size_t)nby, flags, (size_t)nasc, &err);
+  PyMem_Free(names);
+  Py_XDECREF(fast);
+  Py_DECREF(afast);
+  return frame_wrap(f, &err);
+fail:
+  PyMem_Free(names);
+  Py_XDECREF(fast);
+  Py_XDECREF(afast);
+  return NULL;
+}
+
 static PyObject *frame_len(core_Frame *self, PyObject *unused) {
   dusk_dataframe *f;
   dusk_error err = {0};
@@ -253,6 +303,10 @@ static PyMethodDef frame_methods[] = {
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
      "value_counts(column)"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},
+    {"tail", (PyCFunction)frame_tail, METH_VARARGS,
+     "tail(n): the last n rows of a result"},
+    {"sort_values", (PyCFunction)frame_sort_values, METH_VARARGS,
+     "sort_values(by, ascending): a result's rows ordered"},
     {"len", (PyCFunction)frame_len, METH_NOARGS, "len()"},
     {"describe", (PyCFunction)frame_describe, METH_NOARGS, "describe()"},
     {"to_csv", (PyCFunction)frame_to_csv, METH_VARARGS, "to_csv(dir)"},

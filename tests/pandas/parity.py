@@ -150,6 +150,17 @@ def cases(files):
         ("value_counts",
          f'read_csv("{a}")["dispatching_base_num"].value_counts()',
          lambda: A()["dispatching_base_num"].value_counts()),
+        ("size sorted top 10 (post steps)",
+         f'read_csv("{a}").groupby("PULocationID").size()'
+         f'.sort_values(ascending=False).head(10)',
+         lambda: A().groupby("PULocationID").size()
+         .sort_values(ascending=False, kind="stable").head(10)),
+        ("agg nlargest and tail (post steps)",
+         f'read_csv("{a}").groupby("DOLocationID").agg({{"SR_Flag": "sum", '
+         f'"PULocationID": "mean"}}).nlargest(20, ["SR_Flag"]).tail(5)',
+         lambda: A().groupby("DOLocationID").agg(
+             {"SR_Flag": "sum", "PULocationID": "mean"})
+         .nlargest(20, ["SR_Flag"]).tail(5)),
         ("filter and groupby count",
          f'read_csv("{a}").query("PULocationID > 200 and SR_Flag == 1")'
          f'.groupby("hvfhs_license_num").count()',

@@ -324,3 +324,60 @@ def test_table_columns_fill_numpy_arrays(client, data_dir):
                       if table.column_type(i) == "string")
     with pytest.raises(ValueError, match="string column cannot be stored"):
         table.column(string_col, np.nan, np.empty(3000, dtype=np.float64))
+
+
+# ---- steps on a computed result --------------------------------------------
+
+def test_sort_and_top_after_groupby(client, data_dir, bs):
+    """The notebook move: groupby(...).size().sort_values(...).head(n), and
+    nlargest / nsmallest / tail / multi-column sorts on results, equal to
+    pandas' stable sort (ties keep key order), nulls last."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pdt.assert_series_equal(
+        df.groupby("clean").size().sort_values(ascending=False).head(10),
+        p.groupby("clean").size().sort_values(ascending=False,
+                                              kind="stable").head(10))
+    pdt.assert_series_equal(
+        df.groupby("clean").size().sort_values().compute(),
+        p.groupby("clean").size().sort_values(kind="stable"))
+    pdt.assert_series_equal(df.groupby("clean").size().nlargest(7).compute(),
+                            p.groupby("clean").size().nlargest(7))
+    pdt.assert_series_equal(df.groupby("clean")["x"].sum().nsmallest(4).compute(),
+                            p.groupby("clean")["x"].sum().nsmallest(4))
+    pdt.assert_series_equal(df.groupby("clean")["y"].max().tail(3),
+                            p.groupby("clean")["y"].max().tail(3))
+    agg = {"x": "sum", "y": "mean", "clean": "min"}
+    got = df.groupby(["k", "flag"]).agg(agg)
+    want = p.groupby(["k", "flag"]).agg(agg)
+    pdt.assert_frame_equal(
+        got.sort_values(["clean", "x"], ascending=[True, False]).compute(),
+        want.sort_values(["clean", "x"], ascending=[True, False],
+                         kind="stable"))
+    pdt.assert_frame_equal(got.nlargest(5, "y").compute(), want.nlargest(5, "y"))
+    pdt.assert_frame_equal(got.sort_values("y").head(4),
+                           want.sort_values("y", kind="stable").head(4))
+    # A group whose values are all null sorts last both ways, as NaN does.
+    pdt.assert_series_equal(
+        df.groupby("k")["y"].min().sort_values(ascending=False).compute(),
+        p.groupby("k")["y"].min().sort_values(ascending=False, kind="stable"))
+    # Rows of a head() sort too.
+    pdt.assert_frame_equal(
+        df.head(40, compute=False).sort_values("clean").compute(),
+        p.head(40).sort_values("clean", kind="stable"))
+
+
+def test_result_steps_refused_clearly(client, data_dir):
+    df = dd.read_csv(str(data_dir / "mixed.csv"))
+    with pytest.raises(NotImplementedError, match="shuffle"):
+        df.sort_values("x")
+    with pytest.raises(NotImplementedError, match="shuffle"):
+        df.x.nlargest(3)
+    with pytest.raises(KeyError, match="unknown column 'nope'"):
+        df.groupby("k").sum().sort_values("nope").compute()
+    with pytest.raises(ValueError, match="Length of ascending"):
+        df.groupby("k").sum().sort_values(["x", "y"], ascending=[True])
+    out = dusk.dataframe.from_expression(
+        f'read_csv("{data_dir / "mixed.csv"}").groupby("k").size()'
+        '.sort_values(ascending=False).head(3)').compute()
+    assert len(out) == 3

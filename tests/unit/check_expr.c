@@ -342,6 +342,49 @@ START_TEST(test_north_star_options_agg) {
 }
 END_TEST
 
+/* Steps on a computed result parse into post steps above the terminal. */
+START_TEST(test_post_steps) {
+  dusk_plan *p = parse_ok(
+      "read_csv('a.csv').groupby('k').sum().sort_values(by=['x', 'y'], "
+      "ascending=[False, True]).head(3)");
+  const dusk_plan *s = p->inputs[0];
+  ck_assert_int_eq(p->kind, DUSK_PLAN_HEAD);
+  ck_assert_int_eq(p->n, 3);
+  ck_assert_int_eq(s->kind, DUSK_PLAN_SORT_VALUES);
+  ck_assert_uint_eq(s->ncolumns, 2);
+  ck_assert_str_eq(s->columns[1], "y");
+  ck_assert_uint_eq(s->nascending, 2);
+  ck_assert_int_eq(s->ascending[0], 0);
+  ck_assert_int_eq(s->ascending[1], 1);
+  ck_assert_int_eq(s->inputs[0]->kind, DUSK_PLAN_GROUPBY);
+  ck_assert(dusk_plan_is_post(p));
+  dusk_plan_free(p);
+  /* nlargest: a descending sort and head; one flag serves every column. */
+  p = parse_ok("read_csv('a.csv').groupby('k').size().nlargest(7)");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_HEAD);
+  ck_assert_int_eq(p->n, 7);
+  s = p->inputs[0];
+  ck_assert_int_eq(s->kind, DUSK_PLAN_SORT_VALUES);
+  ck_assert_uint_eq(s->ncolumns, 0);
+  ck_assert_uint_eq(s->nascending, 1);
+  ck_assert_int_eq(s->ascending[0], 0);
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a.csv')['c'].value_counts().sort_values('c', "
+               "ascending=False).tail()");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_TAIL);
+  ck_assert_int_eq(p->n, 5);
+  ck_assert_int_eq(p->inputs[0]->ascending[0], 0);
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a.csv').head(10).sort_values(['a', 'b'], "
+               "ascending=False).nsmallest(2, ['b'])");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_HEAD);
+  ck_assert_int_eq(p->inputs[0]->ascending[0], 1);
+  ck_assert_uint_eq(p->inputs[0]->inputs[0]->nascending, 2);
+  ck_assert_int_eq(p->inputs[0]->inputs[0]->ascending[1], 0);
+  dusk_plan_free(p);
+}
+END_TEST
+
 /* ---- sources ------------------------------------------------------------- */
 
 START_TEST(test_read_csv_forms) {
@@ -1058,17 +1101,40 @@ static const err_row outer_errors[] = {
     {"read_csv('a').compute(", "compute() takes no arguments", NULL, 0},
     {"read_csv('a').head().fillna(0)",
      "nothing may follow head() except "
-     ".compute()",
+     ".compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()",
      "fillna", 0},
     {"read_csv('a').head()[['x']]",
      "nothing may follow head() except "
      ".compute()",
      "[", 0},
-    {"read_csv('a').groupby('k').count().head()",
+    {"read_csv('a').groupby('k').count().query('x > 1')",
      "nothing may follow "
      "groupby(...).count() "
-     "except .compute()",
-     "head", 0},
+     "except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()",
+     "query", 0},
+    {"read_csv('a').groupby('k').size().sort_values().head().fillna(0)",
+     "nothing may follow head() except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()", "fillna", 0},
+    {"read_csv('a').sort_values('x')",
+     "sort_values() applies to a computed result (after groupby(...), "
+     "[\"col\"].value_counts() or head()): sorting the rows of whole files "
+     "is a shuffle, which dusk does not do yet",
+     "sort_values", 0},
+    {"read_csv('a').query('x > 1').nlargest(3, 'x')",
+     "nlargest() applies to a computed result (after groupby(...), "
+     "[\"col\"].value_counts() or head()): sorting the rows of whole files "
+     "is a shuffle, which dusk does not do yet",
+     "nlargest", 0},
+    {"read_csv('a').groupby('k').size().sort_values(ascending=1)",
+     "expected True or False for ascending", "1", 0},
+    {"read_csv('a').groupby('k').sum().sort_values(['x'], "
+     "ascending=[True, False])",
+     "sort_values: 2 ascending flags for 1 columns", "sort_values", 0},
+    {"read_csv('a').groupby('k').size().nlargest()",
+     "nlargest needs a whole number of rows (>= 0)", "nlargest(", 9},
+    {"read_csv('a').groupby('k').size().tail(-1)",
+     "tail needs a whole number of rows (>= 0)", "-", 0},
+    {"concat([read_csv('a').groupby('k').size().head(2)])",
+     "groupby() cannot be used inside concat(...)", "groupby", 0},
     {"len(read_csv('a')).head()",
      "nothing may follow len() except "
      ".compute()",
@@ -1156,7 +1222,7 @@ static const err_row outer_errors[] = {
      "name string for agg",
      "1", 0},
     {"read_csv('a').groupby('k').nunique().compute().sum()",
-     "nothing may follow groupby(...).nunique() except .compute()", "sum()", 0},
+     "nothing may follow groupby(...).nunique() except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()", "sum()", 0},
     {"read_csv('a').to_csv('o')['x']",
      "nothing may follow to_csv() except "
      ".compute()",
@@ -1167,11 +1233,11 @@ static const err_row outer_errors[] = {
      "describe()"
      ".",
      11},
-    {"read_csv('a')['x'].value_counts().head()",
+    {"read_csv('a')['x'].value_counts().fillna(0)",
      "nothing may follow "
      "value_counts() except "
-     ".compute()",
-     "head", 0},
+     ".compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()",
+     "fillna", 0},
     {"read_csv('a').fillna(1x)", "bad number '1x'", "1x", 0},
     {"read_csv('a', usecols=['a'], usecols=['b'])",
      "argument 'usecols' "
@@ -1711,6 +1777,7 @@ int main(void) {
   tcase_add_test(tc, test_north_star_query_head);
   tcase_add_test(tc, test_north_star_len);
   tcase_add_test(tc, test_north_star_options_agg);
+  tcase_add_test(tc, test_post_steps);
   tcase_add_test(tc, test_read_csv_forms);
   tcase_add_test(tc, test_blocksize_units);
   tcase_add_test(tc, test_dtype_and_sep);

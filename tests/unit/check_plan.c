@@ -130,6 +130,10 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "n";
   if (!str_eq(a->dir, b->dir))
     return "dir";
+  if (a->nascending != b->nascending ||
+      (a->nascending > 0 &&
+       memcmp(a->ascending, b->ascending, a->nascending) != 0))
+    return "ascending";
   for (size_t i = 0; i < a->ninputs; i++)
     if ((d = plan_diff(a->inputs[i], b->inputs[i])) != NULL)
       return d;
@@ -223,7 +227,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 21
+#define NSAMPLES 23
 
 static dusk_plan *sample_plan(int i) {
   switch (i) {
@@ -335,6 +339,25 @@ static dusk_plan *sample_plan(int i) {
       p->nmixed = 2;
     }
     return p;
+  }
+  case 21: {
+    /* Post steps on a groupby: sort by two columns, head, tail. */
+    const char *keys[] = {"k"}, *by[] = {"x", "y"};
+    dusk_agg aggs[] = {{"x", DUSK_AGG_SUM}, {"y", DUSK_AGG_MEAN}};
+    const uint8_t asc[] = {1, 0};
+    return dusk_plan_tail(
+        dusk_plan_head(dusk_plan_sort_values(dusk_plan_groupby(leaf("p.csv"),
+                                                               keys, 1, aggs,
+                                                               2),
+                                             by, 2, asc, 2),
+                       10),
+        3);
+  }
+  case 22: {
+    /* A Series-shaped result sorted by its values (no by). */
+    const uint8_t desc[] = {0};
+    return dusk_plan_sort_values(dusk_plan_value_counts(leaf("v.csv"), "c"),
+                                 NULL, 0, desc, 1);
   }
   }
   return NULL;
@@ -490,6 +513,8 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_LEN, "len", true},
       {DUSK_PLAN_DESCRIBE, "describe", true},
       {DUSK_PLAN_TO_CSV, "to_csv", true},
+      {DUSK_PLAN_SORT_VALUES, "sort_values", true},
+      {DUSK_PLAN_TAIL, "tail", true},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -497,8 +522,44 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)12));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)12), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)14));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)14), "unknown");
+}
+END_TEST
+
+/* Which steps run on a computed result (plan.h: post steps). */
+START_TEST(test_post_steps) {
+  const char *keys[] = {"k"};
+  dusk_agg aggs[] = {{NULL, DUSK_AGG_SIZE}};
+  const uint8_t asc[] = {1};
+  dusk_plan *g = dusk_plan_groupby(leaf("a.csv"), keys, 1, aggs, 1);
+  dusk_plan *top = dusk_plan_head(
+      dusk_plan_sort_values(g, NULL, 0, asc, 1), 10);
+  dusk_plan *rows = dusk_plan_head(leaf("b.csv"), 5);
+  dusk_plan *sorted_rows = dusk_plan_sort_values(
+      dusk_plan_head(leaf("c.csv"), 5), NULL, 0, asc, 1);
+  ck_assert_ptr_nonnull(top);
+  ck_assert(dusk_plan_is_post(top));
+  ck_assert(dusk_plan_is_post(top->inputs[0]));
+  ck_assert(!dusk_plan_is_post(g));
+  ck_assert_ptr_eq(dusk_plan_result_root(top), g);
+  ck_assert_ptr_eq(dusk_plan_result_root(g), g);
+  /* head of rows is the terminal itself, not a post step. */
+  ck_assert(!dusk_plan_is_post(rows));
+  ck_assert_ptr_eq(dusk_plan_result_root(rows), rows);
+  ck_assert(dusk_plan_takes_post(rows));
+  ck_assert(dusk_plan_is_post(sorted_rows));
+  ck_assert_ptr_eq(dusk_plan_result_root(sorted_rows),
+                   sorted_rows->inputs[0]);
+  {
+    dusk_plan *l = leaf("d.csv");
+    ck_assert(!dusk_plan_takes_post(l));
+    ck_assert(!dusk_plan_is_post(l));
+    dusk_plan_free(l);
+  }
+  dusk_plan_free(top);
+  dusk_plan_free(rows);
+  dusk_plan_free(sorted_rows);
 }
 END_TEST
 
@@ -913,7 +974,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 12, 255, 100000};
+  static const int kinds[] = {0, 14, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
@@ -1264,6 +1325,45 @@ START_TEST(test_bad_numbers) {
   pk_head(&p, 0);
   ck_assert_int_eq(dusk_plan_decode(sl(p.sb.data, p.sb.size), &q, NULL), 0);
   ck_assert_int_eq(q->n, 0);
+  dusk_plan_free(q);
+  msgpack_sbuffer_destroy(&p.sb);
+}
+END_TEST
+
+/* sort_values over a leaf: by (nby names "x"...), flags as packed by
+ * flag_kind (0 bools, 1 ints). */
+static void pk_sort(packed *p, int nby, int nflags, int flag_kind) {
+  packed_init(p);
+  msgpack_pack_array(&p->pk, 2);
+  pk_node(p, DUSK_PLAN_SORT_VALUES, 1, 2);
+  msgpack_pack_array(&p->pk, (size_t)nby);
+  for (int i = 0; i < nby; i++)
+    pk_s(p, "x");
+  msgpack_pack_array(&p->pk, (size_t)nflags);
+  for (int i = 0; i < nflags; i++)
+    if (flag_kind == 0)
+      msgpack_pack_true(&p->pk);
+    else
+      msgpack_pack_int(&p->pk, 1);
+  pk_leaf(p);
+}
+
+START_TEST(test_bad_sort_values) {
+  packed p;
+  dusk_plan *q = NULL;
+  pk_sort(&p, 1, 2, 0);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan sort_values",
+                     "2 ascending flags for 1 columns");
+  pk_sort(&p, 0, 0, 0);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan sort_values",
+                     "0 ascending flags for 0 columns");
+  pk_sort(&p, 2, 2, 1);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan sort_values",
+                     "ascending 1 is");
+  pk_sort(&p, 0, 1, 0);
+  ck_assert_int_eq(dusk_plan_decode(sl(p.sb.data, p.sb.size), &q, NULL), 0);
+  ck_assert_uint_eq(q->nascending, 1);
+  ck_assert_int_eq(q->ascending[0], 1);
   dusk_plan_free(q);
   msgpack_sbuffer_destroy(&p.sb);
 }
@@ -1810,6 +1910,8 @@ int main(void) {
   tcase_add_test(tc, test_agg_names);
   tcase_add_test(tc, test_fill_mixes);
   tcase_add_test(tc, test_terminal_kinds);
+  tcase_add_test(tc, test_post_steps);
+  tcase_add_test(tc, test_bad_sort_values);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("roundtrip");

@@ -160,6 +160,70 @@ static dusk_table *table_grouped(void) {
 /* ---- storage ----------------------------------------------------------------
  */
 
+/* order[0..n) is want[0..n). */
+static void expect_order(const size_t *order, const size_t *want, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    ck_assert_msg(order[i] == want[i], "row %zu: got %zu, want %zu", i,
+                  order[i], want[i]);
+}
+
+START_TEST(test_sort_order) {
+  static const char *const names[] = {"s", "i", "f", "b"};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL};
+  dusk_table *t = mk(4, 1, names, types), *out = NULL;
+  const dusk_value rows[][4] = {
+      {tu_str("b"), tu_int(3), tu_float(NAN), tu_bool(true)},
+      {tu_str("a"), tu_null(), tu_float(2.5), tu_bool(false)},
+      {tu_str("ab"), tu_int(3), tu_float(-1), tu_null()},
+      {tu_null(), tu_int(-7), tu_null(), tu_bool(true)},
+      {tu_str("a"), tu_int(3), tu_float(2.5), tu_bool(false)},
+  };
+  size_t order[5];
+  int cols[2];
+  uint8_t asc[2];
+  for (size_t r = 0; r < 5; r++)
+    add(t, rows[r]);
+  t->cols[1].source_na = 1;
+  /* ints ascending: nulls last, ties (3, 3, 3) in row order. */
+  cols[0] = 1, asc[0] = 1;
+  dusk_table_sort_order(t, cols, asc, 1, order);
+  expect_order(order, (const size_t[]){3, 0, 2, 4, 1}, 5);
+  /* descending: ties still in row order, nulls still last. */
+  asc[0] = 0;
+  dusk_table_sort_order(t, cols, asc, 1, order);
+  expect_order(order, (const size_t[]){0, 2, 4, 3, 1}, 5);
+  /* floats: NaN and null both last. */
+  cols[0] = 2, asc[0] = 1;
+  dusk_table_sort_order(t, cols, asc, 1, order);
+  expect_order(order, (const size_t[]){2, 1, 4, 0, 3}, 5);
+  /* strings by bytes ("a" < "ab" < "b"), the index column too. */
+  cols[0] = 0;
+  dusk_table_sort_order(t, cols, asc, 1, order);
+  expect_order(order, (const size_t[]){1, 4, 2, 0, 3}, 5);
+  /* bools: False first; two keys, the second descending. */
+  cols[0] = 3, cols[1] = 1, asc[0] = 1, asc[1] = 0;
+  dusk_table_sort_order(t, cols, asc, 2, order);
+  expect_order(order, (const size_t[]){4, 1, 0, 3, 2}, 5);
+  /* take: rows in that order, flags and index kept. */
+  ck_assert_int_eq(dusk_table_take(t, order, 3, &out), 0);
+  ck_assert_uint_eq(out->nrows, 3);
+  ck_assert_uint_eq(out->nindex, 1);
+  ck_assert_int_eq(out->cols[1].source_na, 1);
+  ck_assert_int_eq(out->cols[1].i64[0], 3);
+  ck_assert_int_eq(out->cols[1].valid[1], 0);
+  ck_assert_int_eq(out->cols[1].i64[2], 3);
+  ck_assert_int_eq((int)(out->cols[0].str_off[1] - out->cols[0].str_off[0]),
+                   1);
+  dusk_table_free(out);
+  /* A row index past the table is refused. */
+  order[0] = 5;
+  ck_assert_int_eq(dusk_table_take(t, order, 1, &out), DUSK_EINVAL);
+  ck_assert_ptr_null(out);
+  dusk_table_free(t);
+}
+END_TEST
+
 START_TEST(test_new_rejects) {
   static const dusk_type bad[] = {DUSK_TYPE_INT64, DUSK_TYPE_NULL};
   static const dusk_type odd[] = {DUSK_TYPE_INT64, (dusk_type)9};
@@ -1853,6 +1917,7 @@ int main(void) {
   tcase_add_test(tc, test_conversions);
   tcase_add_test(tc, test_growth);
   tcase_add_test(tc, test_append_rows);
+  tcase_add_test(tc, test_sort_order);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("encoding");
