@@ -354,7 +354,7 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
     if (aggs[i].fn == 0) {
       dusk_error_set(err, DUSK_EINVAL,
                      "groupby: unknown aggregate '%s' (count, size, sum, "
-                     "mean, min, max, nunique)",
+                     "mean, min, max, std, var, nunique)",
                      funcs[i]);
       free(aggs);
       dusk_dataframe_free(f);
@@ -362,6 +362,41 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
     }
   }
   out = wrap(dusk_plan_groupby(unwrap(f), keys, nkeys, aggs, naggs), err);
+  free(aggs);
+  return out;
+}
+
+dusk_dataframe *dusk_reduce(dusk_dataframe *f, const char *const *columns,
+                            const char *const *funcs, size_t n,
+                            dusk_error *err) {
+  dusk_agg *aggs;
+  dusk_dataframe *out;
+  if (!need_open(f, "a reduction", err))
+    return NULL;
+  if (n == 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "a reduction needs a function");
+    return NULL;
+  }
+  if ((aggs = calloc(n, sizeof *aggs)) == NULL) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    aggs[i].column = columns ? (char *)columns[i] : NULL;
+    aggs[i].fn = dusk_agg_parse(funcs[i], strlen(funcs[i]));
+    if (aggs[i].fn == 0 || aggs[i].fn == DUSK_AGG_SIZE) {
+      dusk_error_set(err, DUSK_EINVAL,
+                     "unknown reduction '%s' (count, sum, mean, min, max, "
+                     "std, var, nunique)",
+                     funcs[i]);
+      free(aggs);
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+  }
+  out = wrap(dusk_plan_groupby(unwrap(f), NULL, 0, aggs, n), err);
   free(aggs);
   return out;
 }

@@ -222,12 +222,22 @@ dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err);
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err);
-/* funcs[i] ("count", "size", "sum", "mean", "min", "max", "nunique")
+/* funcs[i] ("count", "size", "sum", "mean", "min", "max", "std", "var",
+ * "nunique"; std and var with ddof=1, as pandas)
  * applies to columns[i]; a NULL column means every non-key column, so
  * groupby(keys).count() is columns = {NULL}, funcs = {"count"}. */
 dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t nkeys,
                          const char *const *columns, const char *const *funcs,
                          size_t naggs, dusk_error *err);
+/* A whole-frame reduction, pandas' df.sum() / df["x"].std(): funcs[i]
+ * ("count", "sum", "mean", "min", "max", "std", "var", "nunique") over
+ * columns[i] (NULL: every column it applies to; sum/mean/std/var skip
+ * text columns, as pandas drops them).  The result is one row without an
+ * index, a column per aggregate; on no rows sums and counts are 0 and the
+ * rest null, as pandas gives. */
+dusk_dataframe *dusk_reduce(dusk_dataframe *f, const char *const *columns,
+                            const char *const *funcs, size_t n,
+                            dusk_error *err);
 dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err);
 /* The first n rows: of the files (a terminal step), or, after groupby,

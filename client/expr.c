@@ -20,6 +20,8 @@
  *             | ".query(" string ")"
  *             | "[[" string, ... "]]"
  *             | "[" string "]" ".value_counts()"                 terminal
+ *             | ("[" string "]")? "." reduction "()"              terminal
+ *   reduction := count | sum | mean | min | max | std | var | nunique
  *             | ".groupby(" (string | "[" string, ... "]") ")" selection?
  *                   ("." aggname "()" | ".agg(" (string | dict) ")")  terminal
  *             | ".head(" int? ")" | ".describe()" | ".to_csv(" string ")"
@@ -1886,6 +1888,22 @@ static int parse_post(parser *p, plan_chain *f, const token *name) {
   return 1;
 }
 
+/* At an aggregate's name (not size) after a frame or ["col"]: fn() over
+ * column (NULL: every column it applies to), a whole-frame reduction. */
+static int parse_reduction(parser *p, plan_chain *f, const char *column,
+                           dusk_agg_fn fn, size_t where) {
+  dusk_agg agg;
+  char name[CLIP_BUF];
+  int rc;
+  clip(name, dusk_agg_name(fn), strlen(dusk_agg_name(fn)));
+  if ((rc = parse_noargs(p, name)) != 0)
+    return rc;
+  agg.column = (char *)column;
+  agg.fn = fn;
+  snprintf(f->terminal, sizeof f->terminal, "%s()", name);
+  return wrap(p, f, dusk_plan_groupby(f->plan, NULL, 0, &agg, 1), where);
+}
+
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {"fillna",   "query",  "groupby", "head",
@@ -1954,11 +1972,17 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     return fail(p, name.start,
                 "value_counts() needs one column: write "
                 "[\"col\"].value_counts()");
-  if (is_word(p, "agg") || is_word(p, "aggregate") ||
-      (fn = dusk_agg_parse(p->src + name.start, name.end - name.start)) != 0)
+  fn = dusk_agg_parse(p->src + name.start, name.end - name.start);
+  if (fn != 0 && fn != DUSK_AGG_SIZE) {
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_GROUPBY, mname)) !=
+        0)
+      return rc;
+    return parse_reduction(p, f, NULL, fn, name.start);
+  }
+  if (is_word(p, "agg") || is_word(p, "aggregate") || fn == DUSK_AGG_SIZE)
     return fail(p, name.start,
                 "%s() on a whole frame is not supported; use "
-                ".groupby(...).%s() or .describe()",
+                ".groupby(...).%s(), .sum(), .mean(), ... or .describe()",
                 mname, mname);
   return fail_unknown(p, &name, "unknown method", methods,
                       sizeof methods / sizeof methods[0],
@@ -1991,6 +2015,16 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   if (p->tok.kind == T_DOT && (rc = lex(p)) != 0)
     goto done;
   m = p->tok;
+  if (m.kind == T_IDENT && p->src[m.start - 1] == '.') {
+    dusk_agg_fn fn = dusk_agg_parse(p->src + m.start, m.end - m.start);
+    if (fn != 0 && fn != DUSK_AGG_SIZE) {
+      char what[CLIP_BUF];
+      tok_clip(p, &m, what);
+      if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_GROUPBY, what)) == 0)
+        rc = parse_reduction(p, f, sel.v[0], fn, m.start);
+      goto done;
+    }
+  }
   if (!is_word(p, "value_counts") || p->src[m.start - 1] != '.') {
     /* A lone name must be followed by .value_counts(): pandas' Series
      * methods are not part of the language. */

@@ -106,7 +106,8 @@ static int byteset_find_or_add(byteset *s, const char *p, size_t len,
 typedef struct slot {
   int64_t n;   /* values counted (COUNT, SIZE, MEAN, NUNIQUE) */
   int64_t i;   /* int sum, or int/bool min/max */
-  double f;    /* float sum, or float min/max */
+  double f;    /* float sum, or float min/max, or std/var's running mean */
+  double m2;   /* std/var: sum of squared deviations from the mean */
   char *s;     /* string min/max */
   uint32_t slen;
   uint8_t has; /* min/max: a value is set */
@@ -137,6 +138,8 @@ struct dusk_hashagg {
 
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h) { return h->groups.n; }
 
+static int ensure_slots(dusk_hashagg *h);
+
 static int agg_supported(dusk_agg_fn fn, dusk_type t) {
   switch (fn) {
   case DUSK_AGG_COUNT:
@@ -147,10 +150,29 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
     return 1;
   case DUSK_AGG_SUM:
   case DUSK_AGG_MEAN:
+  case DUSK_AGG_STD:
+  case DUSK_AGG_VAR:
     return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
            t == DUSK_TYPE_BOOL;
   }
   return 0;
+}
+
+/* std / var: folds a second state (n, mean, m2) into s (Chan et al.'s
+ * pairwise update; a single value is the state (1, x, 0)). */
+static void moments_merge(slot *s, int64_t n, double mean, double m2) {
+  int64_t t = s->n + n;
+  double delta;
+  if (n == 0)
+    return;
+  if (s->n == 0) {
+    s->n = n, s->f = mean, s->m2 = m2;
+    return;
+  }
+  delta = mean - s->f;
+  s->f += delta * (double)n / (double)t;
+  s->m2 += m2 + delta * delta * (double)s->n * (double)n / (double)t;
+  s->n = t;
 }
 
 dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
@@ -179,6 +201,15 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
       goto fail;
     h->aggs[a] = aggs[a];
     if ((h->aggs[a].name = strdup(aggs[a].name)) == NULL)
+      goto fail;
+  }
+  /* No keys: a whole-frame reduction, one group that exists even when no
+   * row does (pandas' sum of nothing is 0, its count 0, its mean NaN). */
+  if (nkeys == 0) {
+    size_t g;
+    int added;
+    if (byteset_find_or_add(&h->groups, "", 0, &g, &added) != 0 ||
+        ensure_slots(h) != 0)
       goto fail;
   }
   return h;
@@ -369,6 +400,20 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
                        (uint64_t)(spec->input == DUSK_TYPE_BOOL ? v->u.b
                                                                 : v->u.i));
     return 0;
+  case DUSK_AGG_STD:
+  case DUSK_AGG_VAR: {
+    double x = spec->input == DUSK_TYPE_FLOAT64 ? v->u.f
+               : spec->input == DUSK_TYPE_BOOL  ? (double)v->u.b
+                                                : (double)v->u.i;
+    double delta;
+    if (isnan(x))
+      return 0; /* pandas skips NaN as it skips nulls */
+    s->n++;
+    delta = x - s->f;
+    s->f += delta / (double)s->n;
+    s->m2 += delta * (x - s->f);
+    return 0;
+  }
   case DUSK_AGG_MIN:
   case DUSK_AGG_MAX: {
     dusk_value cur = {0};
@@ -412,6 +457,11 @@ static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
       return DUSK_ENOMEM;
     h->row_group = rg;
     h->row_group_cap = b->nrows;
+  }
+  if (h->nkeys == 0) { /* one group, made in dusk_hashagg_new */
+    for (size_t r = 0; r < b->nrows; r++)
+      h->row_group[r] = 1;
+    return 0;
   }
   if (h->nkeys == 1 && h->key_types[0] == DUSK_TYPE_INT64) {
     const dusk_column *c = &b->cols[key_cols[0]];
@@ -590,7 +640,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
 
 /* The state columns of aggregate a: names "<a>:<part>" and types. */
 static size_t state_columns(const dusk_aggspec *spec, size_t a,
-                            char names[2][32], dusk_type types[2]) {
+                            char names[3][32], dusk_type types[3]) {
   switch (spec->fn) {
   case DUSK_AGG_COUNT:
   case DUSK_AGG_SIZE:
@@ -615,6 +665,15 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     snprintf(names[0], 32, "%zu:set", a);
     types[0] = DUSK_TYPE_STRING;
     return 1;
+  case DUSK_AGG_STD:
+  case DUSK_AGG_VAR:
+    snprintf(names[0], 32, "%zu:n", a);
+    types[0] = DUSK_TYPE_INT64;
+    snprintf(names[1], 32, "%zu:mean", a);
+    types[1] = DUSK_TYPE_FLOAT64;
+    snprintf(names[2], 32, "%zu:m2", a);
+    types[2] = DUSK_TYPE_FLOAT64;
+    return 3;
   }
   return 0;
 }
@@ -645,8 +704,8 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
   int rc = DUSK_ENOMEM;
 
   for (size_t a = 0; a < h->naggs; a++) {
-    char n2[2][32];
-    dusk_type t2[2];
+    char n2[3][32];
+    dusk_type t2[3];
     ncols += state_columns(&h->aggs[a], a, n2, t2);
   }
   names = calloc(ncols, sizeof *names);
@@ -667,8 +726,8 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
     types[c] = h->key_types[k];
   }
   for (size_t a = 0; a < h->naggs; a++) {
-    char n2[2][32];
-    dusk_type t2[2];
+    char n2[3][32];
+    dusk_type t2[3];
     size_t m = state_columns(&h->aggs[a], a, n2, t2);
     for (size_t j = 0; j < m; j++, c++) {
       memcpy(names[c], n2[j], 32);
@@ -714,6 +773,15 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
           row[c].type = DUSK_TYPE_NULL;
         c++;
         break;
+      case DUSK_AGG_STD:
+      case DUSK_AGG_VAR:
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->n;
+        row[c].type = DUSK_TYPE_FLOAT64;
+        row[c++].u.f = s->f;
+        row[c].type = DUSK_TYPE_FLOAT64;
+        row[c++].u.f = s->m2;
+        break;
       case DUSK_AGG_NUNIQUE: {
         const dusk_buf *set = &sets[a * ngroups + g];
         row[c].type = DUSK_TYPE_STRING;
@@ -753,8 +821,8 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
   for (size_t k = 0; k < nkeys; k++)
     key_types[k] = partial->cols[k].type;
   for (size_t a = 0; a < naggs; a++) {
-    char n2[2][32];
-    dusk_type t2[2];
+    char n2[3][32];
+    dusk_type t2[3];
     /* The layout's width does not depend on the input type. */
     size_t m = state_columns(&specs[a], a, n2, t2);
     if (m == 0 || partial->ncols - c < m)
@@ -770,6 +838,8 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
       specs[a].input = partial->cols[c + 1].type;
       break;
     case DUSK_AGG_MEAN:
+    case DUSK_AGG_STD:
+    case DUSK_AGG_VAR:
       specs[a].input = DUSK_TYPE_FLOAT64;
       break;
     case DUSK_AGG_COUNT:
@@ -790,8 +860,8 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
   int rc;
   size_t want = h->nkeys;
   for (size_t a = 0; a < h->naggs; a++) {
-    char n2[2][32];
-    dusk_type t2[2];
+    char n2[3][32];
+    dusk_type t2[3];
     want += state_columns(&h->aggs[a], a, n2, t2);
   }
   if (p->ncols != want || h->nkeys > 16)
@@ -809,8 +879,8 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
                               k, dusk_type_name(p->cols[c].type),
                               dusk_type_name(h->key_types[k]));
     for (size_t a = 0; a < h->naggs; a++) {
-      char n2[2][32];
-      dusk_type t2[2];
+      char n2[3][32];
+      dusk_type t2[3];
       size_t m = state_columns(&h->aggs[a], a, n2, t2);
       for (size_t j = 0; j < m; j++, c++)
         if (p->cols[c].type != t2[j])
@@ -852,6 +922,18 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
         if ((rc = update(h, g, a, &v)) != 0)
           return dusk_error_set(err, rc, "out of memory merging partials");
         break;
+      case DUSK_AGG_STD:
+      case DUSK_AGG_VAR: {
+        dusk_value n, mean, m2;
+        dusk_table_get(p, c++, r, &n);
+        dusk_table_get(p, c++, r, &mean);
+        dusk_table_get(p, c++, r, &m2);
+        if (n.type != DUSK_TYPE_INT64 || n.u.i < 0 ||
+            mean.type != DUSK_TYPE_FLOAT64 || m2.type != DUSK_TYPE_FLOAT64)
+          return dusk_error_set(err, DUSK_ETYPE, "bad std/var state");
+        moments_merge(s, n.u.i, mean.u.f, m2.u.f);
+        break;
+      }
       case DUSK_AGG_NUNIQUE: {
         size_t pos = 0;
         dusk_table_get(p, c++, r, &v);
@@ -902,6 +984,8 @@ static int cmp_groups(const void *x, const void *y, void *arg) {
 static dusk_type output_type(const dusk_aggspec *spec) {
   switch (spec->fn) {
   case DUSK_AGG_MEAN:
+  case DUSK_AGG_STD:
+  case DUSK_AGG_VAR:
     return DUSK_TYPE_FLOAT64;
   case DUSK_AGG_SUM:
     return spec->input == DUSK_TYPE_FLOAT64 ? DUSK_TYPE_FLOAT64
@@ -953,6 +1037,16 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         } else {
           v->type = DUSK_TYPE_FLOAT64;
           v->u.f = s->f / (double)s->n;
+        }
+        break;
+      case DUSK_AGG_STD:
+      case DUSK_AGG_VAR:
+        if (s->n < 2) { /* ddof=1: undefined for fewer than two values */
+          v->type = DUSK_TYPE_NULL;
+        } else {
+          double var = s->m2 / (double)(s->n - 1);
+          v->type = DUSK_TYPE_FLOAT64;
+          v->u.f = h->aggs[a].fn == DUSK_AGG_STD ? sqrt(var) : var;
         }
         break;
       case DUSK_AGG_SUM:

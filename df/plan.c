@@ -218,7 +218,7 @@ const dusk_plan *dusk_plan_result_root(const dusk_plan *root) {
 /* ---- aggregation names -------------------------------------------------- */
 
 static const char *const agg_names[] = {
-    NULL, "count", "size", "sum", "mean", "min", "max", "nunique",
+    NULL, "count", "size", "sum", "mean", "min", "max", "nunique", "std", "var",
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof agg_names[0])
 
@@ -1454,7 +1454,8 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
   const msgpack_object *items = NULL;
   uint32_t n = 0;
   int rc;
-  if ((rc = get_names(&f[0], where, "key", 1, err, &p->columns,
+  /* No keys: a whole-frame reduction (df.sum()), one group. */
+  if ((rc = get_names(&f[0], where, "key", 0, err, &p->columns,
                       &p->ncolumns)) != 0)
     return rc;
   if ((rc = get_array(&f[1], where, "aggs", err, &items, &n)) != 0)

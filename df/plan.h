@@ -9,7 +9,8 @@
  *   fillna(plan, value | {col: value})
  *   query(plan, expr)              keep rows where expr is true
  *   select(plan, [cols])           project columns
- *   groupby(plan, keys, aggs)      one row per key, sorted by key
+ *   groupby(plan, keys, aggs)      one row per key, sorted by key; no keys:
+ *                                  a whole-frame reduction, one row
  *   value_counts(plan, col)        counts per value, largest first
  *   head(plan, n)                  first n rows in file order
  *   len(plan)                      number of rows
@@ -114,7 +115,9 @@ typedef enum dusk_agg_fn {
   DUSK_AGG_MEAN,
   DUSK_AGG_MIN,
   DUSK_AGG_MAX,
-  DUSK_AGG_NUNIQUE
+  DUSK_AGG_NUNIQUE,
+  DUSK_AGG_STD, /* sample standard deviation (ddof=1), as pandas */
+  DUSK_AGG_VAR  /* sample variance (ddof=1) */
 } dusk_agg_fn;
 
 /* "count", "size", ...; dusk_agg_parse returns 0 for an unknown name. */

@@ -529,8 +529,19 @@ static int mixed_use(sched_query *q, const schema *sc, int j, const char *where,
 }
 
 /* "min of it", ... for mixed_use. */
+/* Aggregates of numbers only (pandas drops text columns from them as
+ * nuisance columns when aggregating every column). */
+static bool agg_needs_numbers(dusk_agg_fn fn) {
+  return fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN || fn == DUSK_AGG_STD ||
+         fn == DUSK_AGG_VAR;
+}
+
 static const char *agg_doing(dusk_agg_fn fn) {
   switch (fn) {
+  case DUSK_AGG_STD:
+    return "its std";
+  case DUSK_AGG_VAR:
+    return "its var";
   case DUSK_AGG_SUM:
     return "its sum";
   case DUSK_AGG_MEAN:
@@ -611,8 +622,7 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
         is_key |= strcmp(g->columns[k], sc->names[c]) == 0;
       if (is_key)
         continue;
-      if ((ag->fn == DUSK_AGG_SUM || ag->fn == DUSK_AGG_MEAN) &&
-          !is_numeric(sc->types[c]))
+      if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]))
         continue;
       if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
           sc->mix != NULL && sc->mix[c] == MIX_STR)
@@ -943,10 +953,10 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           (rc = mixed_use(q, &in, j, "groupby", agg_doing(p->aggs[a].fn),
                           err)) != 0)
         goto out;
-      if ((p->aggs[a].fn == DUSK_AGG_SUM || p->aggs[a].fn == DUSK_AGG_MEAN) &&
-          !is_numeric(in.types[j])) {
-        rc = dusk_error_set(err, DUSK_ETYPE,
-                            "groupby: cannot %s the %s column '%s'",
+      if (agg_needs_numbers(p->aggs[a].fn) && !is_numeric(in.types[j])) {
+        rc = dusk_error_set(err, DUSK_ETYPE, "%s: cannot %s the %s column '%s'",
+                            p->ncolumns ? "groupby"
+                                        : dusk_agg_name(p->aggs[a].fn),
                             dusk_agg_name(p->aggs[a].fn),
                             dusk_type_name(in.types[j]), in.names[j]);
         goto out;

@@ -101,6 +101,17 @@ def to_pandas(table, shape, name):
     if shape == "agg_size":
         (_, counts), = values
         return pd.Series(counts, index=index)
+    if shape == "reduce_column":
+        # A whole column's reduction: a numpy scalar, as pandas returns
+        # (NaN where nothing was left to reduce).
+        (_, v), = values
+        return v[0]
+    if shape == "reduce_frame":
+        # One value per column, a Series indexed by the column names with
+        # the dtype pandas gives such a row (int64, float64 or object).
+        row = _frame(pd.RangeIndex(1), values).iloc[0]
+        row.name = None
+        return row
     if shape in ("agg_series", "column"):
         (_, v), = values
         return pd.Series(v, index=index, name=name)

@@ -633,17 +633,73 @@ class DataFrame(_Lazy):
     def repartition(self, *args, **kwargs):
         raise NotImplementedError("repartition")
 
-    def _reduction(self, name):
-        raise NotImplementedError(
-            f"DataFrame.{name}() (whole-frame reductions); use "
-            f"groupby(...).{name}() or describe()")
+    def _reduce(self, fn, numeric_only=None, **kw):
+        _check_reduce_args(fn, kw)
+        self._need_open(fn)
+        if numeric_only:
+            cols = [c for c, t in self.dtypes.items()
+                    if t.kind in "iufb"]
+            if not cols:
+                raise ValueError(f"{fn}: no numeric column")
+        else:
+            cols = [None]  # every column the function applies to
+        frame = self._frame.reduce(cols, [fn] * len(cols))
+        return Series(None, None, frame, "reduce_frame")
 
-    def count(self, *a, **k): self._reduction("count")
-    def sum(self, *a, **k): self._reduction("sum")
-    def mean(self, *a, **k): self._reduction("mean")
-    def min(self, *a, **k): self._reduction("min")
-    def max(self, *a, **k): self._reduction("max")
-    def nunique(self, *a, **k): self._reduction("nunique")
+    def count(self, axis=None, numeric_only=False, **kw):
+        """Non-null values per column (lazy: .compute())."""
+        return self._reduce("count", numeric_only, axis=axis, **kw)
+
+    def sum(self, axis=None, skipna=True, numeric_only=None, min_count=0,
+            **kw):
+        """Sums of the number and bool columns (text columns are left
+        out, as pandas drops them); lazy: .compute()."""
+        return self._reduce("sum", numeric_only, axis=axis, skipna=skipna,
+                            min_count=min_count, **kw)
+
+    def mean(self, axis=None, skipna=True, numeric_only=None, **kw):
+        return self._reduce("mean", numeric_only, axis=axis, skipna=skipna,
+                            **kw)
+
+    def min(self, axis=None, skipna=True, numeric_only=None, **kw):
+        return self._reduce("min", numeric_only, axis=axis, skipna=skipna,
+                            **kw)
+
+    def max(self, axis=None, skipna=True, numeric_only=None, **kw):
+        return self._reduce("max", numeric_only, axis=axis, skipna=skipna,
+                            **kw)
+
+    def std(self, axis=None, skipna=True, ddof=1, numeric_only=None, **kw):
+        return self._reduce("std", numeric_only, axis=axis, skipna=skipna,
+                            ddof=ddof, **kw)
+
+    def var(self, axis=None, skipna=True, ddof=1, numeric_only=None, **kw):
+        return self._reduce("var", numeric_only, axis=axis, skipna=skipna,
+                            ddof=ddof, **kw)
+
+    def nunique(self, axis=0, dropna=True, **kw):
+        return self._reduce("nunique", None, axis=axis, dropna=dropna, **kw)
+
+
+def _check_reduce_args(fn, kw):
+    """What dusk's reductions do: over rows (axis 0), skipping nulls, with
+    ddof=1 and min_count=0; other values raise NotImplementedError."""
+    kw.pop("split_every", None)  # Dask's tree width: dusk picks its own
+    bad = []
+    if kw.pop("axis", None) not in (None, 0, "index", "rows"):
+        bad.append("axis=1")
+    if kw.pop("skipna", True) is not True:
+        bad.append("skipna=False")
+    if kw.pop("dropna", True) is not True:
+        bad.append("dropna=False")
+    if kw.pop("ddof", 1) != 1:
+        bad.append("ddof other than 1")
+    if kw.pop("min_count", 0) != 0:
+        bad.append("min_count")
+    bad += sorted(kw)
+    if bad:
+        raise NotImplementedError(f"{fn}: dusk does not support "
+                                  + ", ".join(bad))
 
 
 def _scalar(v):
@@ -789,20 +845,44 @@ class Series(_Lazy):
             return f"<dusk Series {self.name!r}: lazy>"
         return f"<dusk {self._shape.replace('_', ' ')} of {self.name!r}: call .compute()>"
 
-    def _reduction(self, name):
-        raise NotImplementedError(
-            f"Series.{name}() over a whole column; use "
-            f"groupby(...)[{self.name!r}].{name}() or describe()")
+    def _reduce(self, fn, **kw):
+        _check_reduce_args(fn, kw)
+        if self._shape != "column":
+            raise NotImplementedError(
+                f"{fn} of a {self._shape.replace('_', ' ')} result; "
+                "compute() it and go on in pandas")
+        frame = self._df._frame.reduce([self.name], [fn])
+        return Series(None, self.name, frame, "reduce_column")
 
-    def sum(self, *a, **k): self._reduction("sum")
-    def mean(self, *a, **k): self._reduction("mean")
-    def min(self, *a, **k): self._reduction("min")
-    def max(self, *a, **k): self._reduction("max")
-    def count(self, *a, **k): self._reduction("count")
-    def nunique(self, *a, **k): self._reduction("nunique")
+    def sum(self, axis=None, skipna=True, min_count=0, **kw):
+        """The column's sum (lazy: .compute() gives the number)."""
+        return self._reduce("sum", axis=axis, skipna=skipna,
+                            min_count=min_count, **kw)
+
+    def mean(self, axis=None, skipna=True, **kw):
+        return self._reduce("mean", axis=axis, skipna=skipna, **kw)
+
+    def min(self, axis=None, skipna=True, **kw):
+        return self._reduce("min", axis=axis, skipna=skipna, **kw)
+
+    def max(self, axis=None, skipna=True, **kw):
+        return self._reduce("max", axis=axis, skipna=skipna, **kw)
+
+    def std(self, axis=None, skipna=True, ddof=1, **kw):
+        return self._reduce("std", axis=axis, skipna=skipna, ddof=ddof, **kw)
+
+    def var(self, axis=None, skipna=True, ddof=1, **kw):
+        return self._reduce("var", axis=axis, skipna=skipna, ddof=ddof, **kw)
+
+    def count(self, **kw):
+        return self._reduce("count", **kw)
+
+    def nunique(self, dropna=True, **kw):
+        return self._reduce("nunique", dropna=dropna, **kw)
 
 
-_AGGS = ("count", "size", "sum", "mean", "min", "max", "nunique")
+_AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
+         "nunique")
 
 
 class GroupBy:
@@ -848,6 +928,16 @@ class GroupBy:
     def mean(self, numeric_only=None): return self._agg("mean")
     def min(self, numeric_only=None): return self._agg("min")
     def max(self, numeric_only=None): return self._agg("max")
+    def std(self, ddof=1, numeric_only=None):
+        if ddof != 1:
+            raise NotImplementedError("groupby std with ddof other than 1")
+        return self._agg("std")
+
+    def var(self, ddof=1, numeric_only=None):
+        if ddof != 1:
+            raise NotImplementedError("groupby var with ddof other than 1")
+        return self._agg("var")
+
     def nunique(self): return self._agg("nunique")
 
     def agg(self, arg):

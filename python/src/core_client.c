@@ -56,6 +56,8 @@ PyObject *core_raise(const dusk_error *err) {
     type = PyExc_FileNotFoundError;
   else if (strstr(m, "Permission denied") != NULL)
     type = PyExc_PermissionError;
+  else if (strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL)
+    type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'" */
   if (type == PyExc_KeyError) {
     /* KeyError's str() quotes its argument: give it the sentence as one
      * object so the message prints as written. */

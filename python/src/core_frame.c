@@ -189,6 +189,34 @@ done:
   return out;
 }
 
+/* reduce(columns, funcs): a whole-frame reduction (None: every column the
+ * function applies to). */
+static PyObject *frame_reduce(core_Frame *self, PyObject *args) {
+  PyObject *cols, *funcs, *cf = NULL, *ff = NULL, *out = NULL;
+  const char **c = NULL, **fn = NULL;
+  Py_ssize_t nc, nf;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "OO", &cols, &funcs))
+    return NULL;
+  if ((c = str_array(cols, 1, &cf, &nc, "reduce columns")) == NULL ||
+      (fn = str_array(funcs, 0, &ff, &nf, "reduce functions")) == NULL)
+    goto done;
+  if (nc != nf) {
+    PyErr_SetString(PyExc_ValueError, "one function per column");
+    goto done;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    goto done;
+  out = frame_wrap(dusk_reduce(f, c, fn, (size_t)nf, &err), &err);
+done:
+  PyMem_Free(c);
+  PyMem_Free(fn);
+  Py_XDECREF(cf);
+  Py_XDECREF(ff);
+  return out;
+}
+
 static PyObject *frame_value_counts(core_Frame *self, PyObject *args) {
   const char *col;
   dusk_dataframe *f;
@@ -303,6 +331,8 @@ static PyMethodDef frame_methods[] = {
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
      "value_counts(column)"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},
+    {"reduce", (PyCFunction)frame_reduce, METH_VARARGS,
+     "reduce(columns, funcs): a whole-frame reduction"},
     {"tail", (PyCFunction)frame_tail, METH_VARARGS,
      "tail(n): the last n rows of a result"},
     {"sort_values", (PyCFunction)frame_sort_values, METH_VARARGS,

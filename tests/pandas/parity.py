@@ -150,6 +150,18 @@ def cases(files):
         ("value_counts",
          f'read_csv("{a}")["dispatching_base_num"].value_counts()',
          lambda: A()["dispatching_base_num"].value_counts()),
+        ("groupby std var",
+         f'read_csv("{a}").groupby("hvfhs_license_num")'
+         f'.agg({{"PULocationID": "std", "DOLocationID": "var"}})',
+         lambda: A().groupby("hvfhs_license_num")
+         .agg({"PULocationID": "std", "DOLocationID": "var"})),
+        ("whole-frame sum (reduction)",
+         f'read_csv("{a}").sum()',
+         lambda: A().sum(numeric_only=True).to_frame().T),
+        ("column std after a filter (reduction)",
+         f'read_csv("{a}").query("PULocationID > 100")["DOLocationID"].std()',
+         lambda: pd.DataFrame({"DOLocationID": [
+             A().query("PULocationID > 100")["DOLocationID"].std()]})),
         ("size sorted top 10 (post steps)",
          f'read_csv("{a}").groupby("PULocationID").size()'
          f'.sort_values(ascending=False).head(10)',

@@ -382,6 +382,19 @@ START_TEST(test_post_steps) {
   ck_assert_uint_eq(p->inputs[0]->inputs[0]->nascending, 2);
   ck_assert_int_eq(p->inputs[0]->inputs[0]->ascending[1], 0);
   dusk_plan_free(p);
+  /* Reductions: a groupby without keys, over a column or every one. */
+  p = parse_ok("read_csv('a.csv')['x'].std()");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_GROUPBY);
+  ck_assert_uint_eq(p->ncolumns, 0);
+  ck_assert_uint_eq(p->naggs, 1);
+  ck_assert_str_eq(p->aggs[0].column, "x");
+  ck_assert_int_eq(p->aggs[0].fn, DUSK_AGG_STD);
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a.csv').fillna(0).var()");
+  ck_assert_uint_eq(p->ncolumns, 0);
+  ck_assert_ptr_null(p->aggs[0].column);
+  ck_assert_int_eq(p->aggs[0].fn, DUSK_AGG_VAR);
+  dusk_plan_free(p);
 }
 END_TEST
 
@@ -969,10 +982,13 @@ static const err_row outer_errors[] = {
      "fillna, query, groupby, head, describe, "
      "to_csv or compute",
      "frobnicate", 0},
-    {"read_csv('a').sum()",
-     "sum() on a whole frame is not supported; use "
-     ".groupby(...).sum() or .describe()",
-     "sum", 0},
+    {"read_csv('a').size()",
+     "size() on a whole frame is not supported; use "
+     ".groupby(...).size(), .sum(), .mean(), ... or .describe()",
+     "size", 0},
+    {"read_csv('a').sum(1)", "sum() takes no arguments", "1", 0},
+    {"concat([read_csv('a').sum()])",
+     "sum cannot be used inside concat(...)", "sum", 0},
     {"read_csv('a').value_counts()",
      "value_counts() needs one column: write "
      "[\"col\"].value_counts()",
@@ -1023,10 +1039,10 @@ static const err_row outer_errors[] = {
      "a column selection [[...]] needs at least one "
      "column",
      "[", 0},
-    {"read_csv('a')['x'].sum()",
+    {"read_csv('a')['x'].cumsum()",
      "expected .value_counts() after [\"x\"]; use "
      "[[\"x\"]] to select columns",
-     "sum", 0},
+     "cumsum", 0},
     {"read_csv('a')['x']",
      "expected .value_counts() after [\"x\"]; use "
      "[[\"x\"]] to select columns",

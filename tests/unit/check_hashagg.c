@@ -1086,6 +1086,88 @@ static dusk_table *merge_tree(const config *c, const dataset *d,
   return t;
 }
 
+/* std / var (ddof=1): Welford per partition, Chan's merge across them,
+ * against a two-pass reference; and a reduction with no keys, which has
+ * its one row even over no rows. */
+START_TEST(test_std_var_and_no_keys) {
+  enum { NROWS = 200 };
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
+  dusk_value cells[NROWS * 2];
+  dataset d = {2, NROWS, types, cells};
+  double sum = 0, ss = 0;
+  size_t n = 0, part[NROWS];
+  dusk_table *parts[3], *t;
+  config c;
+  memset(&c, 0, sizeof c);
+  for (size_t r = 0; r < NROWS; r++) {
+    double x = 1e6 + (double)((r * 7919) % 101) / 8.0; /* a large offset */
+    cells[2 * r] = tu_int((int64_t)(r % 13));
+    cells[2 * r + 1] = r % 17 == 3 ? N : tu_float(x);
+    if (r % 17 != 3) {
+      sum += x;
+      n++;
+    }
+    part[r] = (r * 31) % 3;
+  }
+  for (size_t r = 0; r < NROWS; r++)
+    if (r % 17 != 3) {
+      double dx = cells[2 * r + 1].u.f - sum / (double)n;
+      ss += dx * dx;
+    }
+  /* No keys: count, sum, mean, std, var, min of the float column. */
+  cfg_agg(&c, DUSK_AGG_COUNT, DUSK_TYPE_FLOAT64, 1, "count");
+  cfg_agg(&c, DUSK_AGG_SUM, DUSK_TYPE_FLOAT64, 1, "sum");
+  cfg_agg(&c, DUSK_AGG_MEAN, DUSK_TYPE_FLOAT64, 1, "mean");
+  cfg_agg(&c, DUSK_AGG_STD, DUSK_TYPE_FLOAT64, 1, "std");
+  cfg_agg(&c, DUSK_AGG_VAR, DUSK_TYPE_FLOAT64, 1, "var");
+  cfg_agg(&c, DUSK_AGG_MIN, DUSK_TYPE_FLOAT64, 1, "min");
+  make_partials(&c, &d, part, 3, parts);
+  for (int shape = 0; shape < NSHAPES; shape++) {
+    static const size_t order[] = {2, 0, 1};
+    t = merge_tree(&c, &d, part, parts, order, 3, shape);
+    ck_assert_uint_eq(t->nrows, 1);
+    ck_assert_uint_eq(t->nindex, 0);
+    ck_assert_int_eq(t->cols[0].i64[0], (int64_t)n);
+    ck_assert_double_eq_tol(t->cols[1].f64[0], sum, 1e-6);
+    ck_assert_double_eq_tol(t->cols[3].f64[0], sqrt(ss / (double)(n - 1)),
+                            1e-9 * sqrt(ss / (double)(n - 1)));
+    ck_assert_double_eq_tol(t->cols[4].f64[0], ss / (double)(n - 1),
+                            1e-9 * ss / (double)(n - 1));
+    dusk_table_free(t);
+  }
+  for (size_t p = 0; p < 3; p++)
+    dusk_table_free(parts[p]);
+  /* No rows at all: still one row - count 0, sum 0, the rest null. */
+  {
+    dusk_hashagg *h = cfg_new(&c);
+    add_rows(h, &c, &d, NULL, 0, 4);
+    t = final_of(h);
+    expect_row(t, 0,
+               (dusk_value[]){tu_int(0), tu_float(0), N, N, N, N});
+    dusk_table_free(t);
+    dusk_hashagg_free(h);
+  }
+  /* std of one value is null (ddof=1); grouped std matches per group. */
+  {
+    static const dusk_type t2[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+    dusk_value c2[] = {tu_int(1), tu_int(5), tu_int(2), tu_int(4),
+                       tu_int(2), tu_int(8), tu_int(2), N};
+    dataset d2 = {2, 4, t2, c2};
+    config g;
+    memset(&g, 0, sizeof g);
+    cfg_key(&g, "k", DUSK_TYPE_INT64, 0);
+    cfg_agg(&g, DUSK_AGG_STD, DUSK_TYPE_INT64, 1, "std");
+    cfg_agg(&g, DUSK_AGG_VAR, DUSK_TYPE_INT64, 1, "var");
+    t = aggregate(&g, &d2);
+    expect_row(t, 0, (dusk_value[]){tu_int(1), N, N});
+    expect_row(t, 1, (dusk_value[]){tu_int(2), tu_float(sqrt(8.0)),
+                                    tu_float(8.0)});
+    dusk_table_free(t);
+  }
+}
+END_TEST
+
+
 /* Assigns rows to nparts parts by one of several strategies. */
 static void split(size_t *part, size_t nrows, size_t nparts, int how) {
   switch (how) {
@@ -1745,6 +1827,7 @@ int main(void) {
   tcase_add_test(tc, test_empty);
   tcase_add_test(tc, test_partial_types);
   tcase_add_test(tc, test_int_values);
+  tcase_add_test(tc, test_std_var_and_no_keys);
   tcase_add_test(tc, test_float_values);
   tcase_add_test(tc, test_bool_and_string_values);
   tcase_add_test(tc, test_string_minmax_outlives_batch);

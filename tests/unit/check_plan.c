@@ -479,9 +479,9 @@ START_TEST(test_type_common) {
 END_TEST
 
 START_TEST(test_agg_names) {
-  static const char *const names[] = {"count", "size", "sum",    "mean",
-                                      "min",   "max",  "nunique"};
-  for (int i = 0; i < 7; i++) {
+  static const char *const names[] = {"count", "size",    "sum", "mean", "min",
+                                      "max",   "nunique", "std", "var"};
+  for (int i = 0; i < 9; i++) {
     ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)(i + 1)), names[i]);
     ck_assert_int_eq(dusk_agg_parse(names[i], strlen(names[i])), i + 1);
   }
@@ -491,7 +491,7 @@ START_TEST(test_agg_names) {
   ck_assert_int_eq(dusk_agg_parse("counts", 5), DUSK_AGG_COUNT);
   ck_assert_int_eq(dusk_agg_parse(NULL, 0), 0);
   ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)0), "unknown");
-  ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)8), "unknown");
+  ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)10), "unknown");
 }
 END_TEST
 
@@ -1268,14 +1268,14 @@ START_TEST(test_unknown_agg) {
   msgpack_pack_int(&p.pk, DUSK_AGG_SUM);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1", "got int");
-  /* No keys, no aggs. */
+  /* No keys (a reduction) but no aggs. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
   pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
   msgpack_pack_array(&p.pk, 0);
   msgpack_pack_array(&p.pk, 0);
   pk_leaf(&p);
-  expect_packed_fail(&p, DUSK_EINVAL, "plan groupby: key", "at least 1");
+  expect_packed_fail(&p, DUSK_EINVAL, "plan groupby", "no aggregations");
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
   pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
