@@ -311,6 +311,23 @@ dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const cha
   return fill(f, column, x, err);
 }
 
+dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
+                            const char *expression, dusk_error *err) {
+  dusk_expr *e = NULL;
+  if (!need_open(f, "assign", err))
+    return NULL;
+  if (name == NULL || name[0] == '\0') {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "assign needs a column name");
+    return NULL;
+  }
+  if (dusk_expr_parse(expression, &e, err) != 0) {
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  return wrap(dusk_plan_assign(unwrap(f), name, e, expression), err);
+}
+
 dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err) {
   dusk_expr *e = NULL;

@@ -220,6 +220,12 @@ dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const cha
                             dusk_error *err);
 dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err);
+/* A column computed from each row: expression in the query language
+ * ("DOLocationID - PULocationID", "x * 2 > y"), as pandas' assign(name=...):
+ * a new name is appended, an existing one replaced in place, and later
+ * steps (filters, groupby keys, aggregates) may use it. */
+dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
+                            const char *expression, dusk_error *err);
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err);
 /* funcs[i] ("count", "size", "sum", "mean", "min", "max", "std", "var",

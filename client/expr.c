@@ -18,6 +18,8 @@
  *             | "sep" "=" one-character string
  *   postfix  := ".fillna(" (scalar | "{" string ":" scalar, ... "}") ")"
  *             | ".query(" string ")"
+ *             | ".assign(" name "=" string ("," name "=" string)* ")"
+ *             | ".eval(" string ")"          "name = expression"
  *             | "[[" string, ... "]]"
  *             | "[" string "]" ".value_counts()"                 terminal
  *             | ("[" string "]")? "." reduction "()"              terminal
@@ -1472,6 +1474,131 @@ static int parse_query_call(parser *p, plan_chain *f, size_t where) {
   return rc;
 }
 
+/* The string token at p->tok as a query-language expression, from its
+ * decoded byte `from` on (errors point into the outer text): *e and the
+ * decoded string *text (heap).  Leaves p at the token. */
+static int expr_of_string(parser *p, size_t from, dusk_expr **e, char **text) {
+  parser q;
+  char *s = NULL;
+  size_t n, *m = NULL;
+  int rc;
+  *e = NULL;
+  *text = NULL;
+  if ((rc = take_string(p, &p->tok, &s, &n, &m)) != 0)
+    return rc;
+  if (p->map != NULL)
+    for (size_t i = 0; i <= n; i++)
+      m[i] = p->map[m[i]];
+  if (from > n)
+    from = n;
+  memset(&q, 0, sizeof q);
+  q.src = s + from;
+  q.len = n - from;
+  q.map = m + from;
+  q.outer = p->outer;
+  q.outer_len = p->outer_len;
+  q.query = true;
+  q.err = p->err;
+  rc = parse_query_text(&q, e);
+  free(m);
+  if (rc != 0) {
+    free(s);
+    return rc;
+  }
+  if (from > 0)
+    memmove(s, s + from, n - from + 1);
+  *text = s;
+  return 0;
+}
+
+/* At "assign": assign(name="expr", ...), each a derived column (plan.h),
+ * later ones seeing the earlier ones, as pandas' assign does. */
+static int parse_assign(parser *p, plan_chain *f, size_t where) {
+  int rc, any = 0;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "assign")) != 0)
+    return rc;
+  while (p->tok.kind != T_RPAREN) {
+    char name[CLIP_BUF], *text = NULL;
+    size_t at = p->tok.start;
+    dusk_expr *e = NULL;
+    if (p->tok.kind != T_IDENT)
+      return fail(p, here(p),
+                  "expected name=\"expression\" in assign, e.g. "
+                  "assign(trip=\"DOLocationID - PULocationID\")");
+    if (p->tok.end - p->tok.start >= sizeof name)
+      return fail(p, at, "column name too long");
+    memcpy(name, p->src + p->tok.start, p->tok.end - p->tok.start);
+    name[p->tok.end - p->tok.start] = '\0';
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", name)) != 0)
+      return rc;
+    if (p->tok.kind != T_STRING)
+      return fail(p, here(p),
+                  "expected the expression as a string, e.g. %s=\"x * 2\"",
+                  name);
+    if ((rc = expr_of_string(p, 0, &e, &text)) != 0)
+      return rc;
+    rc = wrap(p, f, dusk_plan_assign(f->plan, name, e, text), at);
+    free(text);
+    if (rc != 0 || (rc = lex(p)) != 0)
+      return rc;
+    any = 1;
+    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+      return rc;
+  }
+  if (!any)
+    return fail(p, where, "assign needs at least one name=\"expression\"");
+  return expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "assign");
+}
+
+/* At "eval": eval("name = expression"), a derived column. */
+static int parse_eval(parser *p, plan_chain *f, size_t where) {
+  char *raw = NULL, *text = NULL, name[CLIP_BUF];
+  size_t n, i = 0, j;
+  dusk_expr *e = NULL;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "eval")) != 0)
+    return rc;
+  if (p->tok.kind != T_STRING)
+    return fail(p, here(p), "expected \"name = expression\" for eval");
+  if ((rc = take_string(p, &p->tok, &raw, &n, NULL)) != 0)
+    return rc;
+  while (i < n && raw[i] == ' ')
+    i++;
+  j = i;
+  while (j < n && (raw[j] == '_' || (raw[j] >= 'a' && raw[j] <= 'z') ||
+                   (raw[j] >= 'A' && raw[j] <= 'Z') ||
+                   (j > i && raw[j] >= '0' && raw[j] <= '9')))
+    j++;
+  if (j == i || j - i >= sizeof name) {
+    free(raw);
+    return fail(p, p->tok.start + 1 + i,
+                "eval needs \"name = expression\" (a new column); dusk does "
+                "not evaluate a bare expression");
+  }
+  memcpy(name, raw + i, j - i);
+  name[j - i] = '\0';
+  while (j < n && raw[j] == ' ')
+    j++;
+  if (j >= n || raw[j] != '=' || (j + 1 < n && raw[j + 1] == '=')) {
+    free(raw);
+    return fail(p, p->tok.start + 1 + j,
+                "eval needs \"name = expression\" (a new column); dusk does "
+                "not evaluate a bare expression");
+  }
+  free(raw);
+  if ((rc = expr_of_string(p, j + 1, &e, &text)) != 0)
+    return rc;
+  rc = wrap(p, f, dusk_plan_assign(f->plan, name, e, text), where);
+  free(text);
+  if (rc == 0 && (rc = lex(p)) == 0)
+    rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s", "eval");
+  return rc;
+}
+
 /* The aggregation named s[0..n) at src offset where, or a failure. */
 static int agg_lookup(parser *p, const char *s, size_t n, size_t where,
                       dusk_agg_fn *fn) {
@@ -1906,8 +2033,9 @@ static int parse_reduction(parser *p, plan_chain *f, const char *column,
 
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
-  static const char *const methods[] = {"fillna",   "query",  "groupby", "head",
-                                        "describe", "to_csv", "compute"};
+  static const char *const methods[] = {
+      "fillna", "query",  "assign",  "eval",        "groupby", "head",
+      "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -1942,6 +2070,10 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     return parse_fillna(p, f, name.start);
   if (is_word(p, "query"))
     return parse_query_call(p, f, name.start);
+  if (is_word(p, "assign"))
+    return parse_assign(p, f, name.start);
+  if (is_word(p, "eval"))
+    return parse_eval(p, f, name.start);
   if (is_word(p, "groupby")) {
     if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_GROUPBY,
                              "groupby()")) != 0)
@@ -1986,8 +2118,9 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
                 mname, mname);
   return fail_unknown(p, &name, "unknown method", methods,
                       sizeof methods / sizeof methods[0],
-                      "expected fillna, query, groupby, head, describe, "
-                      "to_csv or compute");
+                      "expected fillna, query, assign, eval, groupby, head, "
+                      "describe, to_csv, a reduction (sum, mean, ...) or "
+                      "compute");
 }
 
 /* At '[' after a frame: [["a", "b"]] selects, ["a"].value_counts(). */

@@ -1216,7 +1216,7 @@ static int check_options(const dusk_csvscan_options *o, dusk_error *err) {
   const char *path = o->path ? o->path : "(null)";
   if (o->path == NULL || o->ncols_file == 0 || o->batch_rows == 0 ||
       o->max_field == 0 || o->col_map == NULL ||
-      (o->nout > 0 && o->types == NULL))
+      (o->nout > 0 && o->types == NULL) || o->nderived > o->nout)
     return dusk_error_set(err, DUSK_EINVAL, "%s: invalid scan options", path);
   if (o->sep == '"' || o->sep == '\r' || o->sep == '\n' || o->sep == '\0')
     return dusk_error_set(err, DUSK_EINVAL,
@@ -1256,7 +1256,7 @@ static int map_columns(scan *s) {
                             o->path, k, out, o->nout);
     s->out_src[out] = (int)k;
   }
-  for (size_t i = 0; i < o->nout; i++)
+  for (size_t i = 0; i + o->nderived < o->nout; i++)
     if (s->out_src[i] < 0)
       return dusk_error_set(s->err, DUSK_EINVAL,
                             "%s: column map: output column %zu has no "

@@ -98,6 +98,10 @@ typedef struct dusk_csvscan_options {
   const int *col_map;      /* per file column: output column or -1 */
   const dusk_type *types;  /* per output column */
   size_t nout;             /* output columns */
+  size_t nderived;         /* the last nderived of them are not read from
+                              the file: the batch holds them for the
+                              caller's derived columns (plan.h assign),
+                              which it writes itself */
   size_t batch_rows;       /* rows per batch (e.g. 16384) */
   size_t max_field;        /* longest field in bytes (e.g. 1 MiB) */
   const volatile int *canceled; /* optional: polled between batches */

@@ -355,3 +355,48 @@ int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
                                              : vi(v, r) != 0));
   return 0;
 }
+
+dusk_type dusk_exprvec_type(const dusk_exprvec *x) {
+  return x->root->kind == DUSK_EXPR_LITERAL &&
+                 x->root->lit.type == DUSK_TYPE_NULL
+             ? DUSK_TYPE_FLOAT64
+             : x->root->type;
+}
+
+int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col) {
+  dusk_column *c;
+  const view *v;
+  uint32_t lit_off = 0;
+  if (b->nrows > x->cap || col >= b->ncols ||
+      b->cols[col].type != dusk_exprvec_type(x))
+    return DUSK_EINVAL;
+  eval(x->root, b);
+  v = &x->root->out;
+  c = &b->cols[col];
+  if (c->type == DUSK_TYPE_STRING && v->scalar && vvalid(v, 0) &&
+      dusk_batch_arena_add(b, v->s.ptr, v->s.len, &lit_off) != 0)
+    return DUSK_ENOMEM;
+  for (size_t r = 0; r < b->nrows; r++) {
+    c->valid[r] = (uint8_t)vvalid(v, r);
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      c->i64[r] = c->valid[r] ? vi(v, r) : 0;
+      break;
+    case DUSK_TYPE_FLOAT64:
+      c->f64[r] = c->valid[r] ? vf(v, r) : NAN;
+      break;
+    case DUSK_TYPE_BOOL:
+      c->b[r] = (uint8_t)(c->valid[r] && vi(v, r) != 0);
+      break;
+    default:
+      if (v->scalar) {
+        c->str_off[r] = lit_off;
+        c->str_len[r] = c->valid[r] ? (uint32_t)v->s.len : 0;
+      } else {
+        c->str_off[r] = v->str_off[r];
+        c->str_len[r] = v->str_len[r];
+      }
+    }
+  }
+  return 0;
+}

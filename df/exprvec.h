@@ -28,4 +28,13 @@ void dusk_exprvec_free(dusk_exprvec *x);
 /* mask[r] = 1 where the expression holds for row r of b. */
 int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask);
 
+/* The type the expression yields (bool for conditions; a null literal is
+ * float64, NaN). */
+dusk_type dusk_exprvec_type(const dusk_exprvec *x);
+/* Writes the expression's value for every row of b into b's column col,
+ * which must have dusk_exprvec_type(x) (a derived column, plan.h assign).
+ * A literal fills every row; strings share the batch arena.  0,
+ * DUSK_EINVAL or DUSK_ENOMEM. */
+int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col);
+
 #endif

@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 13
+#define PLAN_NKINDS 14
 #define EXPR_NKINDS 9
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -167,6 +167,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_TO_CSV: return "to_csv";
   case DUSK_PLAN_SORT_VALUES: return "sort_values";
   case DUSK_PLAN_TAIL: return "tail";
+  case DUSK_PLAN_ASSIGN: return "assign";
   }
   return "unknown";
 }
@@ -187,6 +188,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_FILLNA:
   case DUSK_PLAN_QUERY:
   case DUSK_PLAN_SELECT:
+  case DUSK_PLAN_ASSIGN:
     return false;
   }
   return false;
@@ -687,6 +689,21 @@ dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text) {
   return p;
 }
 
+dusk_plan *dusk_plan_assign(dusk_plan *in, const char *name, dusk_expr *expr,
+                            const char *text) {
+  dusk_plan *p = dusk_plan_query(in, expr, text);
+  if (p == NULL)
+    return NULL;
+  p->kind = DUSK_PLAN_ASSIGN;
+  if ((p->columns = calloc(1, sizeof *p->columns)) == NULL ||
+      (p->columns[0] = strdup(name ? name : "")) == NULL) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  p->ncolumns = 1;
+  return p;
+}
+
 static dusk_plan *plan_with_columns(dusk_plan_kind kind, dusk_plan *in,
                                     const char *const *cols, size_t n) {
   dusk_plan *p = plan_unary(kind, in);
@@ -948,7 +965,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 0, 1, 2, 1,
+    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 0, 1, 2, 1, 3,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -990,6 +1007,11 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     break;
   }
   case DUSK_PLAN_QUERY:
+    PK(enc_expr(pk, p->expr));
+    PK(pk_cstr(pk, p->expr_text));
+    break;
+  case DUSK_PLAN_ASSIGN:
+    PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(enc_expr(pk, p->expr));
     PK(pk_cstr(pk, p->expr_text));
     break;
@@ -1542,6 +1564,22 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
   }
   case DUSK_PLAN_SELECT:
     return get_names(&f[0], where, "column", 1, err, &p->columns, &p->ncolumns);
+  case DUSK_PLAN_ASSIGN: {
+    char ewhere[64];
+    if ((p->columns = calloc(1, sizeof *p->columns)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+    p->ncolumns = 1;
+    if ((rc = get_name(&f[0], where, "name", PLAN_MAX_NAME, false, err,
+                       &p->columns[0])) != 0)
+      return rc;
+    if (p->columns[0][0] == '\0')
+      return dusk_error_set(err, DUSK_EINVAL, "%s: empty column name", where);
+    snprintf(ewhere, sizeof ewhere, "%s: expr", where);
+    if ((rc = dec_expr_array(&f[1], ewhere, err, &p->expr)) != 0)
+      return rc;
+    return get_name(&f[2], where, "text", PLAN_MAX_TEXT, true, err,
+                    &p->expr_text);
+  }
   case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, where, err);
   case DUSK_PLAN_VALUE_COUNTS:
     if ((p->columns = calloc(1, sizeof *p->columns)) == NULL)

@@ -9,6 +9,8 @@
  *   fillna(plan, value | {col: value})
  *   query(plan, expr)              keep rows where expr is true
  *   select(plan, [cols])           project columns
+ *   assign(plan, name, expr)       a column computed from each row (a new
+ *                                  name appends, an existing one replaces)
  *   groupby(plan, keys, aggs)      one row per key, sorted by key; no keys:
  *                                  a whole-frame reduction, one row
  *   value_counts(plan, col)        counts per value, largest first
@@ -93,7 +95,8 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_DESCRIBE = 10,
   DUSK_PLAN_TO_CSV = 11,
   DUSK_PLAN_SORT_VALUES = 12,
-  DUSK_PLAN_TAIL = 13
+  DUSK_PLAN_TAIL = 13,
+  DUSK_PLAN_ASSIGN = 14
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -169,7 +172,7 @@ typedef struct dusk_plan {
    * DUSK_FAIL_MIXED (proto/msg.h) when it meets a null there. */
   char **mixed;
   size_t nmixed;
-  /* QUERY */
+  /* QUERY, ASSIGN (the value; ASSIGN's name is columns[0]) */
   dusk_expr *expr;
   char *expr_text; /* as the user wrote it, for error messages */
   /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0]) */
@@ -216,6 +219,9 @@ dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n);
 int dusk_plan_fill_mixes(dusk_type column, dusk_type value);
 dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text);
 dusk_plan *dusk_plan_select(dusk_plan *in, const char *const *cols, size_t n);
+/* Takes expr (NULL gives NULL); text is as the user wrote the value. */
+dusk_plan *dusk_plan_assign(dusk_plan *in, const char *name, dusk_expr *expr,
+                            const char *text);
 dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
                              size_t nkeys, const dusk_agg *aggs, size_t naggs);
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column);

@@ -906,6 +906,42 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     expr_columns(q, p, p->expr);
     break;
   }
+  case DUSK_PLAN_ASSIGN: {
+    dusk_type t;
+    int j;
+    if (expr_mixed(q, &in, p->expr, 0, err) != 0 ||
+        (t = dusk_expr_type(p->expr, (const char *const *)in.names, in.types,
+                            in.n, err)) == DUSK_TYPE_NULL) {
+      char why[DUSK_ERROR_MESSAGE_MAX];
+      memcpy(why, err->message, sizeof why);
+      rc = dusk_error_set(err, err->code ? err->code : DUSK_ETYPE,
+                          "assign(%s=\"%.200s\"): %s", p->columns[0],
+                          p->expr_text ? p->expr_text : "", why);
+      goto out;
+    }
+    if (p->expr->kind == DUSK_EXPR_LITERAL &&
+        p->expr->value.type == DUSK_TYPE_NULL)
+      t = DUSK_TYPE_FLOAT64; /* a column of NaN */
+    expr_columns(q, p, p->expr);
+    /* A new name appends; an existing one is replaced in place. */
+    if ((j = schema_find(&in, p->columns[0])) < 0) {
+      in.names = dusk_xrealloc(in.names, (in.n + 1) * sizeof *in.names);
+      in.types = dusk_xrealloc(in.types, (in.n + 1) * sizeof *in.types);
+      {
+        uint8_t *mix = dusk_xcalloc(in.n + 1, sizeof *mix);
+        if (in.mix != NULL)
+          memcpy(mix, in.mix, in.n * sizeof *mix);
+        free(in.mix);
+        in.mix = mix;
+      }
+      j = (int)in.n++;
+      in.names[j] = p->columns[0];
+    }
+    in.types[j] = t;
+    if (in.mix != NULL)
+      in.mix[j] = MIX_NONE;
+    break;
+  }
   case DUSK_PLAN_SELECT: {
     schema sel;
     sel.n = p->ncolumns;

@@ -33,7 +33,8 @@
 
 typedef struct step {
   const dusk_plan *node;
-  dusk_exprvec *expr; /* QUERY */
+  dusk_exprvec *expr; /* QUERY, ASSIGN */
+  size_t slot;        /* ASSIGN: the batch column it writes */
   int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
   uint8_t *fill_how;  /* FILLNA: per batch column, a FILL_* */
 } step;
@@ -59,7 +60,9 @@ typedef struct pipeline {
   size_t nchain;
   const dusk_plan *leaf, *root;
   int terminal; /* root's dusk_plan_kind, or 0 for collect */
-  size_t ncols;
+  size_t ncols;  /* the file's columns read (nread), then one per assign */
+  size_t nread;  /* columns the scan reads from the file */
+  size_t ndefined; /* columns defined so far while the steps are set up */
   const char **names;
   dusk_type *types;      /* per column, after every step (a FILL_MIXED
                             column is a string) */
@@ -124,9 +127,11 @@ static void pipeline_destroy(pipeline *p) {
   memset(p, 0, sizeof *p);
 }
 
+/* The batch column a name means at this point of the steps: the latest
+ * one defined (an assign may replace a column of the file). */
 static int col_index(const pipeline *p, const char *name) {
-  for (size_t i = 0; i < p->ncols; i++)
-    if (strcmp(p->names[i], name) == 0)
+  for (size_t i = p->ndefined; i-- > 0;)
+    if (p->names[i] != NULL && strcmp(p->names[i], name) == 0)
       return (int)i;
   return -1;
 }
@@ -241,14 +246,18 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     return dusk_error_set(err, DUSK_EINVAL,
                           "task plan does not start with a resolved read");
   p->terminal = dusk_plan_is_terminal(p->root->kind) ? p->root->kind : 0;
-  p->ncols = p->leaf->csv.nusecols;
+  p->nread = p->leaf->csv.nusecols;
+  p->ncols = p->nread;
+  for (size_t i = 1; i < p->nchain; i++)
+    p->ncols += p->chain[i]->kind == DUSK_PLAN_ASSIGN;
+  p->ndefined = p->nread;
   p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
   p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
   p->scan_types = dusk_xcalloc(p->ncols, sizeof *p->scan_types);
   p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
   p->mask = dusk_xmalloc(BATCH_ROWS);
   p->steps = dusk_xcalloc(p->nchain, sizeof *p->steps);
-  for (size_t i = 0; i < p->ncols; i++) {
+  for (size_t i = 0; i < p->nread; i++) {
     p->names[i] = p->leaf->csv.usecols[i];
     p->types[i] = DUSK_TYPE_STRING;
     for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
@@ -257,10 +266,10 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->scan_types[i] = p->types[i];
     p->visible[i] = (int)i;
   }
-  p->nvisible = p->ncols;
+  p->nvisible = p->nread;
   p->null_watch = dusk_xcalloc(p->ncols + 1, 1);
   p->null_seen = dusk_xcalloc(p->ncols + 1, 1);
-  for (size_t i = 0; i < p->ncols; i++)
+  for (size_t i = 0; i < p->nread; i++)
     if (dusk_nulls_count(p->plan, p->names[i], p->scan_types[i])) {
       p->null_watch[i] = 1;
       p->nwatch++;
@@ -279,7 +288,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       for (size_t f = 0; f < s->nfills; f++) {
         int fc = s->fills[f].column ? col_index(p, s->fills[f].column) : -1;
         st->fill_cols[f] = fc;
-        for (size_t c = 0; c < p->ncols; c++) {
+        for (size_t c = 0; c < p->ndefined; c++) {
           int listed = 0;
           if ((fc >= 0 && (size_t)fc != c) ||
               !dusk_plan_fill_mixes(p->types[c], s->fills[f].value.type))
@@ -295,10 +304,31 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
           p->types[c] = DUSK_TYPE_STRING;
       break;
     case DUSK_PLAN_QUERY:
-      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ncols,
+      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ndefined,
                                      BATCH_ROWS, &st->expr, err)) != 0)
         return rc;
       break;
+    case DUSK_PLAN_ASSIGN: {
+      const char *name = s->columns[0];
+      int old;
+      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ndefined,
+                                     BATCH_ROWS, &st->expr, err)) != 0)
+        return rc;
+      old = col_index(p, name);
+      st->slot = p->ndefined++;
+      p->names[st->slot] = name;
+      p->types[st->slot] = p->scan_types[st->slot] =
+          dusk_exprvec_type(st->expr);
+      /* pandas keeps a replaced column where it was; a new one goes last. */
+      for (size_t v = 0; v < p->nvisible && old >= 0; v++)
+        if (p->visible[v] == old) {
+          p->visible[v] = (int)st->slot;
+          old = -2;
+        }
+      if (old != -2)
+        p->visible[p->nvisible++] = (int)st->slot;
+      break;
+    }
     case DUSK_PLAN_SELECT:
       p->nvisible = 0;
       for (size_t c = 0; c < s->ncolumns; c++) {
@@ -317,6 +347,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     }
     p->nsteps++;
   }
+  p->ndefined = p->ncols;
   switch (p->terminal) {
   case DUSK_PLAN_GROUPBY:
   case DUSK_PLAN_VALUE_COUNTS:
@@ -661,6 +692,10 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
         if (rc != 0)
           return rc;
       }
+    } else if (s->kind == DUSK_PLAN_ASSIGN) {
+      int rc = dusk_exprvec_eval_into(st->expr, b, st->slot);
+      if (rc != 0)
+        return rc;
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
       if (rc != 0)
@@ -897,8 +932,9 @@ static bool *nulls_only_columns(const pipeline *p) {
   size_t n = 0;
   if (p->terminal != DUSK_PLAN_GROUPBY || g->naggs == 0)
     return NULL;
-  for (size_t i = 0; i < p->nsteps; i++)
-    if (p->steps[i].node->kind == DUSK_PLAN_QUERY)
+  for (size_t i = 0; i < p->nsteps; i++) /* they read values */
+    if (p->steps[i].node->kind == DUSK_PLAN_QUERY ||
+        p->steps[i].node->kind == DUSK_PLAN_ASSIGN)
       return NULL;
   only = dusk_xcalloc(p->ncols, sizeof *only);
   for (size_t a = 0; a < g->naggs; a++)
@@ -1028,7 +1064,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
   for (uint32_t h = 0; h < a.nheader; h++) {
     col_map[h] = -1;
-    for (size_t c = 0; c < p.ncols; c++)
+    for (size_t c = 0; c < p.nread; c++)
       if (strlen(p.names[c]) == a.header[h].len &&
           memcmp(p.names[c], a.header[h].ptr, a.header[h].len) == 0)
         col_map[h] = (int)c;
@@ -1044,6 +1080,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.col_map = col_map;
   o.types = p.scan_types;
   o.nout = p.ncols;
+  o.nderived = p.ncols - p.nread;
   o.batch_rows = BATCH_ROWS;
   o.max_field = (size_t)a.max_field;
   o.canceled = call->canceled;
@@ -1825,15 +1862,66 @@ static void names_union(dusk_buf *u, dusk_slice list) {
   }
 }
 
+/* Whether a derived column's expression carries a listed column's values
+ * (a reference, or arithmetic over one): pandas then holds it as that
+ * column's float64 / object, nulls or not.  Conditions are bool there. */
+static bool expr_carries(const dusk_expr *e, dusk_slice list) {
+  if (e == NULL)
+    return false;
+  if (e->kind == DUSK_EXPR_COLUMN)
+    return dusk_names_has(list, e->name, strlen(e->name));
+  if (e->kind == DUSK_EXPR_ARITH)
+    return expr_carries(e->a, list) || expr_carries(e->b, list);
+  return false;
+}
+
+/* Replays the chain's assigns (leaf first) on the list of columns holding
+ * a null: a derived column joins it when it carries a listed column, and a
+ * replaced column leaves it otherwise. */
+static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
+  const dusk_plan *chain[256];
+  size_t n = 0;
+  for (const dusk_plan *s = root; s != NULL && n < 256;
+       s = s->ninputs ? s->inputs[0] : NULL)
+    chain[n++] = s;
+  while (n-- > 0) {
+    const dusk_plan *s = chain[n];
+    dusk_slice list = {u->data, u->len};
+    const char *name;
+    bool carries;
+    if (s->kind != DUSK_PLAN_ASSIGN)
+      continue;
+    name = s->columns[0];
+    carries = expr_carries(s->expr, list);
+    if (dusk_names_has(list, name, strlen(name))) { /* rebuild without it */
+      dusk_buf rest;
+      const char *p = u->data, *end = u->data + u->len;
+      dusk_buf_init(&rest);
+      while (p < end) {
+        const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
+        size_t len = q ? (size_t)(q - p) : (size_t)(end - p);
+        if (len != strlen(name) || memcmp(p, name, len) != 0)
+          dusk_xcheck(dusk_names_add(&rest, p, len));
+        p += len + 1;
+      }
+      dusk_buf_destroy(u);
+      *u = rest;
+    }
+    if (carries)
+      dusk_xcheck(dusk_names_add(u, name, strlen(name)));
+  }
+}
+
 /* Sets source_na (table.h) on the result columns whose values are those of
  * a CSV column holding a null, which pandas' read_csv holds as float64
  * (ints) or object (bools) while dusk keeps int64 / bool.  Those columns
  * are the union of the nulls the scheduler's sample saw (the tail args)
  * and of every range's report up to cut: ranges after the one where a
  * head stopped gave no row and were read under quote-state guesses nobody
- * checked, so what they saw is left out.  Which result column holds which
- * source column's values follows the terminal (the plan language has no
- * rename or computed column, so a source is named by its column's name):
+ * checked, so what they saw is left out.  Derived columns (assign) join
+ * the list when they carry a listed column's values (assigns_on_nulls).
+ * Which result column holds which source column's values follows the
+ * terminal (a source is named by its column's name):
  *   groupby       int64 keys, and sum/min/max of an int64 column.  pandas'
  *                 groupby gives bool again for bool keys and bool min/max;
  *                 a sum of bools is int64 here and pandas' object there,
@@ -1858,6 +1946,7 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
     if (v.type == DUSK_TYPE_STRING)
       names_union(&u, v.u.s);
   }
+  assigns_on_nulls(m->p.root, &u);
   list.ptr = u.data;
   list.len = u.len;
   for (size_t c = 0; u.len > 0 && c < t->ncols; c++) {
@@ -1875,8 +1964,9 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
         if (col->type == DUSK_TYPE_INT64 && a->column != NULL &&
             (a->fn == DUSK_AGG_SUM || a->fn == DUSK_AGG_MIN ||
              a->fn == DUSK_AGG_MAX) &&
-            read_type(g, a->column) == DUSK_TYPE_INT64)
-          source = a->column;
+            (read_type(g, a->column) == DUSK_TYPE_INT64 ||
+             read_type(g, a->column) == DUSK_TYPE_NULL))
+          source = a->column; /* NULL type: a derived (int) column */
       }
       break;
     case DUSK_PLAN_VALUE_COUNTS:

@@ -507,8 +507,55 @@ class DataFrame(_Lazy):
         raise AttributeError(
             f"'DataFrame' object has no attribute {name!r}")
 
+    def _value_text(self, name, value, owners=None):
+        """An assign value as query-language text: an expression or column
+        of this frame (or of owners), a callable given this frame, or a
+        scalar."""
+        if callable(value) and not isinstance(value, (Series, Expr)):
+            value = value(self)
+        if isinstance(value, (Series, Expr)):
+            if value._df is not self and value._df not in (owners or ()):
+                raise NotImplementedError(
+                    f"assigning {name!r} from another frame's columns")
+            if isinstance(value, Series) and value._shape != "column":
+                raise NotImplementedError(
+                    f"assigning {name!r} from an aggregation result")
+            return value._text
+        return _literal(value)
+
+    def assign(self, **kwargs):
+        """New or replaced columns computed from each row, in order (a
+        later one may use an earlier one; a callable gets the frame so
+        far), as pandas' assign."""
+        self._need_open("assign")
+        cur = self
+        for name, value in kwargs.items():
+            text = cur._value_text(name, value, (self,))
+            cur = DataFrame(cur._frame.assign(name, text), self._npartitions)
+        return cur
+
     def __setitem__(self, key, value):
-        raise NotImplementedError("assigning columns (df[name] = ...)")
+        """df["name"] = expression: this frame gains (or replaces) the
+        column, as in pandas and Dask."""
+        self._need_open("assigning a column")
+        if not isinstance(key, str):
+            raise NotImplementedError("assigning columns by one name only")
+        self._frame = self._frame.assign(key, self._value_text(key, value))
+        self._meta_cache = None
+
+    def eval(self, expr, inplace=False, **kwargs):
+        """eval("name = expression"): a derived column (a bare expression
+        without a name is not supported)."""
+        if kwargs or inplace:
+            raise NotImplementedError("eval: only eval(\"name = expr\")")
+        self._need_open("eval")
+        name, sep, rest = expr.partition("=")
+        name = name.strip()
+        if not sep or rest.startswith("=") or not name.isidentifier():
+            raise NotImplementedError(
+                "eval of a bare expression; write eval(\"name = expr\")")
+        return DataFrame(self._frame.assign(name, rest.strip()),
+                         self._npartitions)
 
     def __len__(self):
         self._need_open("len")

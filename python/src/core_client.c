@@ -56,8 +56,11 @@ PyObject *core_raise(const dusk_error *err) {
     type = PyExc_FileNotFoundError;
   else if (strstr(m, "Permission denied") != NULL)
     type = PyExc_PermissionError;
-  else if (strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL)
-    type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'" */
+  else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
+           strstr(m, "arithmetic on ") != NULL ||
+           strstr(m, "cannot compare ") != NULL)
+    type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'", a
+                               type error in an expression */
   if (type == PyExc_KeyError) {
     /* KeyError's str() quotes its argument: give it the sentence as one
      * object so the message prints as written. */

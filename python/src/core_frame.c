@@ -127,6 +127,16 @@ static PyObject *frame_fillna(core_Frame *self, PyObject *args) {
   return frame_wrap(out, &err);
 }
 
+static PyObject *frame_assign(core_Frame *self, PyObject *args) {
+  const char *name, *expr;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "ss", &name, &expr) ||
+      (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_assign(f, name, expr, &err), &err);
+}
+
 static PyObject *frame_query(core_Frame *self, PyObject *args) {
   const char *expr;
   dusk_dataframe *f;
@@ -331,6 +341,8 @@ static PyMethodDef frame_methods[] = {
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
      "value_counts(column)"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},
+    {"assign", (PyCFunction)frame_assign, METH_VARARGS,
+     "assign(name, expression): a derived column"},
     {"reduce", (PyCFunction)frame_reduce, METH_VARARGS,
      "reduce(columns, funcs): a whole-frame reduction"},
     {"tail", (PyCFunction)frame_tail, METH_VARARGS,

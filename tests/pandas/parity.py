@@ -150,6 +150,16 @@ def cases(files):
         ("value_counts",
          f'read_csv("{a}")["dispatching_base_num"].value_counts()',
          lambda: A()["dispatching_base_num"].value_counts()),
+        ("assign then groupby (derived columns)",
+         f'read_csv("{a}").assign(trip="DOLocationID - PULocationID", '
+         f'far="trip > 100").groupby("far").agg({{"trip": "mean"}})',
+         lambda: A().assign(trip=lambda d: d.DOLocationID - d.PULocationID)
+         .assign(far=lambda d: d.trip > 100).groupby("far")
+         .agg({"trip": "mean"})),
+        ("eval then filter head (derived columns)",
+         f'read_csv("{a}").eval("r = PULocationID % 10").query("r == 3")'
+         f'.head(20)',
+         lambda: A().eval("r = PULocationID % 10").query("r == 3").head(20)),
         ("groupby std var",
          f'read_csv("{a}").groupby("hvfhs_license_num")'
          f'.agg({{"PULocationID": "std", "DOLocationID": "var"}})',

@@ -442,3 +442,55 @@ def test_reductions_refuse_what_they_cannot(client, data_dir):
     with pytest.raises(TypeError, match="sum: cannot sum the string column"):
         df.name.sum().compute()
     assert "reduce column" in repr(df.x.sum())
+
+
+# ---- derived columns ---------------------------------------------------------
+
+def test_assign_derived_columns(client, data_dir, bs):
+    """assign / df[name] = / eval: new and replaced columns, usable in
+    filters, groupby keys and aggregates after, equal to pandas (an int
+    expression over a column with nulls is float64, as pandas holds it)."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    got = df.assign(s=df.x + df.clean, r=df.clean % 7, half=df.y / 2,
+                    pos=df.x > 0, one=1, tag="t", k=df.k * 10)
+    want = p.assign(s=p.x + p.clean, r=p.clean % 7, half=p.y / 2,
+                    pos=p.x > 0, one=1, tag="t", k=p.k * 10)
+    pdt.assert_frame_equal(got.compute(), want)
+    # A callable sees the frame so far.
+    pdt.assert_frame_equal(
+        df.assign(a=df.clean * 2, b=lambda d: d.a + 1).compute(),
+        p.assign(a=p.clean * 2, b=lambda d: d.a + 1))
+    # Used after: a filter, a key, aggregates.
+    pdt.assert_frame_equal(got[got.r == 3].compute(), want[want.r == 3])
+    pdt.assert_series_equal(got.groupby("r")["s"].sum().compute(),
+                            want.groupby("r")["s"].sum())
+    pdt.assert_frame_equal(got.groupby("pos")[["half", "s"]].mean().compute(),
+                           want.groupby("pos")[["half", "s"]].mean())
+    pdt.assert_series_equal(got.s.max().compute() if False else
+                            got[["s"]].max().compute(), want[["s"]].max())
+    # df[name] = ... changes this frame, as in pandas and Dask.
+    d2, p2 = read(path, bs), pd.read_csv(path)
+    d2["clean"] = d2.clean - 50
+    p2["clean"] = p2.clean - 50
+    d2["neg"] = d2.clean < 0
+    p2["neg"] = p2.clean < 0
+    pdt.assert_frame_equal(d2.compute(), p2)
+    pdt.assert_frame_equal(
+        df.eval("w = clean * 3 + 1").query("w > 100").compute(),
+        p.eval("w = clean * 3 + 1").query("w > 100"))
+
+
+def test_assign_errors(client, data_dir):
+    df = dd.read_csv(str(data_dir / "mixed.csv"))
+    other = dd.read_csv(str(data_dir / "mixed.csv"))
+    with pytest.raises(KeyError, match="unknown column .*cleen.*did you mean"):
+        df.eval("z = cleen + 1").compute()
+    with pytest.raises(NotImplementedError, match="another frame"):
+        df.assign(z=other.clean)
+    with pytest.raises(NotImplementedError, match="bare expression"):
+        df.eval("clean + 1")
+    with pytest.raises(ValueError):
+        df.eval("z = clean +").compute()
+    with pytest.raises((TypeError, ValueError), match="name"):
+        df.assign(z=df.name * 2).compute()

@@ -382,6 +382,20 @@ START_TEST(test_post_steps) {
   ck_assert_uint_eq(p->inputs[0]->inputs[0]->nascending, 2);
   ck_assert_int_eq(p->inputs[0]->inputs[0]->ascending[1], 0);
   dusk_plan_free(p);
+  /* Derived columns: assign (several, in order) and eval. */
+  p = parse_ok("read_csv('a.csv').assign(t=\"b - a\", u='t > 3')"
+               ".eval(' v = t * 2 ').query('u')");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_QUERY);
+  s = p->inputs[0];
+  ck_assert_int_eq(s->kind, DUSK_PLAN_ASSIGN);
+  ck_assert_str_eq(s->columns[0], "v");
+  ck_assert_str_eq(s->expr_text, " t * 2 ");
+  ck_assert_int_eq(s->expr->kind, DUSK_EXPR_ARITH);
+  s = s->inputs[0];
+  ck_assert_str_eq(s->columns[0], "u");
+  ck_assert_int_eq(s->expr->kind, DUSK_EXPR_COMPARE);
+  ck_assert_str_eq(s->inputs[0]->columns[0], "t");
+  dusk_plan_free(p);
   /* Reductions: a groupby without keys, over a column or every one. */
   p = parse_ok("read_csv('a.csv')['x'].std()");
   ck_assert_int_eq(p->kind, DUSK_PLAN_GROUPBY);
@@ -979,8 +993,7 @@ static const err_row outer_errors[] = {
      "fillan", 0},
     {"read_csv('a').frobnicate()",
      "unknown method 'frobnicate'; expected "
-     "fillna, query, groupby, head, describe, "
-     "to_csv or compute",
+     "fillna, query, assign, eval, groupby, head, describe, to_csv, a reduction (sum, mean, ...) or compute",
      "frobnicate", 0},
     {"read_csv('a').size()",
      "size() on a whole frame is not supported; use "
@@ -1140,6 +1153,25 @@ static const err_row outer_errors[] = {
      "[\"col\"].value_counts() or head()): sorting the rows of whole files "
      "is a shuffle, which dusk does not do yet",
      "nlargest", 0},
+    {"read_csv('a').assign()", "assign needs at least one name=\"expression\"",
+     "assign", 0},
+    {"read_csv('a').assign(t=3)",
+     "expected the expression as a string, e.g. t=\"x * 2\"", "3", 0},
+    {"read_csv('a').assign('t')",
+     "expected name=\"expression\" in assign, e.g. assign(trip=\"DOLocationID "
+     "- PULocationID\")",
+     "'t'", 0},
+    {"read_csv('a').assign(t='x +')",
+     "expected a value (a column, a number, a string, True, False or '(')",
+     "+'", 1},
+    {"read_csv('a').eval('x + 1')",
+     "eval needs \"name = expression\" (a new column); dusk does not evaluate "
+     "a bare expression",
+     "+", 0},
+    {"read_csv('a').eval('t == 1')",
+     "eval needs \"name = expression\" (a new column); dusk does not evaluate "
+     "a bare expression",
+     "==", 0},
     {"read_csv('a').groupby('k').size().sort_values(ascending=1)",
      "expected True or False for ascending", "1", 0},
     {"read_csv('a').groupby('k').sum().sort_values(['x'], "
@@ -1428,8 +1460,8 @@ END_TEST
 /* Carets count characters, not bytes. */
 START_TEST(test_utf8_caret) {
   check_query_error("read_csv('données.csv').frob()",
-                    "unknown method 'frob'; expected fillna, query, groupby, "
-                    "head, describe, to_csv or compute",
+                    "unknown method 'frob'; expected "
+                    "fillna, query, assign, eval, groupby, head, describe, to_csv, a reduction (sum, mean, ...) or compute",
                     strlen("read_csv('données.csv')."));
   check_query_error("read_csv('a') é", "unexpected character 'é'", 14);
   /* Invalid UTF-8 and control bytes show as one '?' each. */
@@ -1473,8 +1505,8 @@ START_TEST(test_long_line_clipped) {
   check_query_error(t2,
                     "unknown method "
                     "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...'; expected "
-                    "fillna, query, groupby, head, describe, to_csv or "
-                    "compute",
+                    "fillna, query, assign, eval, groupby, head, describe, "
+                    "to_csv, a reduction (sum, mean, ...) or compute",
                     strlen("read_csv('a')."));
   free(t2);
   free(name);

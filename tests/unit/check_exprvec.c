@@ -181,6 +181,68 @@ static void check_mask_at(dusk_expr *e, const dusk_batch *b, const char *want,
 /* ---- comparisons ------------------------------------------------------------
  */
 
+/* Compiles e against the test schema, evaluates it into column `into`;
+ * returns the rc (the expression is freed). */
+static int eval_into(dusk_expr *e, dusk_batch *b, const char *into) {
+  dusk_exprvec *x = NULL;
+  int rc;
+  ck_assert_int_eq(
+      dusk_exprvec_compile(e, names, types, NCOLS, b->cap, &x, NULL), 0);
+  rc = dusk_exprvec_eval_into(x, b, colidx(into));
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+  return rc;
+}
+
+/* A derived column (plan.h assign): the value of every row, nulls where
+ * an operand is null, literals broadcast, strings shared. */
+START_TEST(test_eval_into) {
+  static const int64_t iv[] = {1, -7, 7, 0};
+  static const int64_t jv[] = {1, 3, 0, 2};
+  static const double fv[] = {1.5, 2, -1, 0};
+  static const char *const sv[] = {"ab", "", "c", "zz"};
+  dusk_batch b;
+  size_t w = colidx("w"), wf = colidx("wf"), c = colidx("c"),
+         t = colidx("t");
+  mkbatch(&b, 4);
+  set_i(&b, "i", iv, "1111");
+  set_i(&b, "j", jv, "1101");
+  set_f(&b, "f", fv, "1011");
+  set_s(&b, "s", sv, "1110");
+  ck_assert_int_eq(eval_into(tu_arith(DUSK_ARITH_ADD, tu_col("i"),
+                                      tu_col("j")), &b, "w"), 0);
+  ck_assert_int_eq(b.cols[w].i64[0], 2);
+  ck_assert_int_eq(b.cols[w].i64[1], -4);
+  ck_assert_int_eq(b.cols[w].valid[2], 0);
+  ck_assert_int_eq(b.cols[w].i64[3], 2);
+  ck_assert_int_eq(eval_into(tu_arith(DUSK_ARITH_DIV, tu_col("f"),
+                                      tu_lit_int(2)), &b, "wf"), 0);
+  ck_assert_double_eq(b.cols[wf].f64[0], 0.75);
+  ck_assert_int_eq(b.cols[wf].valid[1], 0);
+  ck_assert_double_eq(b.cols[wf].f64[2], -0.5);
+  ck_assert_int_eq(eval_into(tu_cmp(GT, tu_col("i"), tu_lit_int(0)), &b, "c"),
+                   0);
+  ck_assert_int_eq(b.cols[c].b[0] + 2 * b.cols[c].b[1] + 4 * b.cols[c].b[2] +
+                       8 * b.cols[c].b[3],
+                   5);
+  ck_assert_int_eq(eval_into(tu_col("s"), &b, "t"), 0);
+  ck_assert_int_eq(b.cols[t].str_len[0], 2);
+  ck_assert_int_eq(memcmp(b.arena + b.cols[t].str_off[0], "ab", 2), 0);
+  ck_assert_int_eq(b.cols[t].valid[3], 0);
+  ck_assert_int_eq(eval_into(tu_lit_str("lit"), &b, "t"), 0);
+  for (size_t r = 0; r < 4; r++) {
+    ck_assert_int_eq(b.cols[t].valid[r], 1);
+    ck_assert_int_eq(memcmp(b.arena + b.cols[t].str_off[r], "lit", 3), 0);
+  }
+  ck_assert_int_eq(eval_into(tu_lit_int(7), &b, "w"), 0);
+  ck_assert_int_eq(b.cols[w].i64[2], 7);
+  ck_assert_int_eq(b.cols[w].valid[2], 1);
+  /* A column of the wrong type is refused. */
+  ck_assert_int_eq(eval_into(tu_col("f"), &b, "w"), DUSK_EINVAL);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 START_TEST(test_compare_int) {
   static const int64_t iv[] = {1, -7, 7, 0, 0, 5};
   static const int64_t jv[] = {1, 3, 0, 0, 2, 2};
@@ -1113,6 +1175,7 @@ int main(void) {
   tc = tcase_create("compare");
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_compare_int);
+  tcase_add_test(tc, test_eval_into);
   tcase_add_test(tc, test_compare_int_exact);
   tcase_add_test(tc, test_compare_float);
   tcase_add_test(tc, test_compare_string);

@@ -227,7 +227,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 23
+#define NSAMPLES 24
 
 static dusk_plan *sample_plan(int i) {
   switch (i) {
@@ -353,6 +353,13 @@ static dusk_plan *sample_plan(int i) {
                        10),
         3);
   }
+  case 23:
+    /* Derived columns, one replacing a column, then a filter on them. */
+    return dusk_plan_query(
+        dusk_plan_assign(dusk_plan_assign(leaf("a.csv"), "trip", taxi_expr(),
+                                          "trip text"),
+                         "PULocationID", taxi_expr(), NULL),
+        taxi_expr(), "q");
   case 22: {
     /* A Series-shaped result sorted by its values (no by). */
     const uint8_t desc[] = {0};
@@ -515,6 +522,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_TO_CSV, "to_csv", true},
       {DUSK_PLAN_SORT_VALUES, "sort_values", true},
       {DUSK_PLAN_TAIL, "tail", true},
+      {DUSK_PLAN_ASSIGN, "assign", false},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -522,8 +530,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)14));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)14), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)15));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)15), "unknown");
 }
 END_TEST
 
@@ -974,7 +982,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 14, 255, 100000};
+  static const int kinds[] = {0, 15, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
