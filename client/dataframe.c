@@ -585,7 +585,10 @@ int dusk_table_column_type(const dusk_table *t, size_t col) {
     return 0;
   switch (t->cols[col].type) {
   case DUSK_TYPE_BOOL: return DUSK_COL_BOOL;
-  case DUSK_TYPE_INT64: return DUSK_COL_INT64;
+  case DUSK_TYPE_INT64:
+    return t->cols[col].logical == DUSK_TYPE_DATETIME    ? DUSK_COL_DATETIME
+           : t->cols[col].logical == DUSK_TYPE_TIMEDELTA ? DUSK_COL_TIMEDELTA
+                                                         : DUSK_COL_INT64;
   case DUSK_TYPE_FLOAT64: return DUSK_COL_FLOAT64;
   case DUSK_TYPE_STRING: return DUSK_COL_STRING;
   default: return 0;
@@ -631,6 +634,10 @@ const char *dusk_table_column_pandas_dtype(const dusk_table *t, size_t col) {
     return NULL;
   c = &t->cols[col];
   na = c->source_na || (t->nrows > 0 && memchr(c->valid, 0, t->nrows));
+  if (c->logical == DUSK_TYPE_DATETIME) /* NaT is its own null */
+    return "datetime64[ns]";
+  if (c->logical == DUSK_TYPE_TIMEDELTA)
+    return "timedelta64[ns]";
   switch (c->type) {
   case DUSK_TYPE_INT64: return na ? "float64" : "int64";
   case DUSK_TYPE_BOOL: return na ? "object" : "bool";

@@ -16,6 +16,7 @@
  *             | "usecols" "=" "[" string, ... "]"
  *             | "dtype" "=" "{" string ":" (string | name), ... "}"
  *             | "sep" "=" one-character string
+ *             | "parse_dates" "=" "[" string, ... "]"   datetime64[ns] columns
  *   postfix  := ".fillna(" (scalar | "{" string ":" scalar, ... "}") ")"
  *             | ".query(" string ")"
  *             | ".assign(" name "=" string ("," name "=" string)* ")"
@@ -51,6 +52,7 @@
  *   term  := unary (("*" | "/" | "%") unary)*
  *   unary := "-" unary | primary             -200 folds into a literal
  *   primary := number | string | True | False | identifier | `any name`
+ *            | "abs(" or ")" | primary ".dt." field ("()")?
  *            | "(" or ")" | primary "." ("isnull" | "notnull" | "isna" |
  *                                        "notna") "()"
  * As in pandas, & and | have the precedence of and and or.  A chain of ors
@@ -1179,6 +1181,26 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       tok_clip(p, &t, name);
       return fail(p, t.start, "'%s' is not supported in query strings", name);
     }
+    if (is_word(p, "abs")) { /* abs(x); a column named abs otherwise */
+      dusk_expr *arg = NULL;
+      int da;
+      if ((rc = lex(p)) != 0)
+        return rc;
+      if (p->tok.kind != T_LPAREN)
+        return column_expr(p, p->src + t.start, t.end - t.start, out);
+      if (++p->depth > MAX_DEPTH)
+        return too_deep(p, t.start);
+      if ((rc = lex(p)) != 0 || (rc = q_or(p, &arg, &da)) != 0)
+        return rc;
+      p->depth--;
+      if ((rc = expect(p, T_RPAREN, "expected ')' after the argument of %s",
+                       "abs")) != 0) {
+        dusk_expr_free(arg);
+        return rc;
+      }
+      return make_node(p, t.start, DUSK_EXPR_FUNC, DUSK_FN_ABS, arg, da, NULL,
+                       0, out, depth);
+    }
     if (!is_word(p, "and") && !is_word(p, "or") && !is_word(p, "not")) {
       if ((rc = column_expr(p, p->src + t.start, t.end - t.start, out)) != 0)
         return rc;
@@ -1209,6 +1231,39 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
     if (name.kind != T_IDENT) {
       rc = fail(p, here(p), "expected a method name after '.'");
       break;
+    }
+    if (is_word(p, "dt")) {
+      /* .dt.<field> (pandas' datetime accessor; total_seconds() too) */
+      dusk_func fn;
+      token f;
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_DOT, "expected '.' after %s", "dt")) != 0)
+        break;
+      f = p->tok;
+      fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
+                             : (dusk_func)0;
+      if (fn == 0 || fn == DUSK_FN_ABS) {
+        static const char *const fields[] = {
+            "year",   "month",     "day",       "hour",         "minute",
+            "second", "dayofweek", "dayofyear", "total_seconds"};
+        rc = f.kind == T_IDENT
+                 ? fail_unknown(p, &f, "unknown .dt field", fields, 9,
+                                "expected year, month, day, hour, minute, "
+                                "second, dayofweek, dayofyear or "
+                                "total_seconds()")
+                 : fail(p, here(p), "expected a .dt field name");
+        break;
+      }
+      if ((rc = lex(p)) != 0)
+        break;
+      if (p->tok.kind == T_LPAREN &&
+          ((rc = lex(p)) != 0 ||
+           (rc = expect(p, T_RPAREN, "%s() takes no arguments",
+                        dusk_func_name(fn))) != 0))
+        break;
+      rc = make_node(p, f.start, DUSK_EXPR_FUNC, fn, *out, *depth, NULL, 0,
+                     out, depth);
+      continue;
     }
     if (is_word(p, "isnull") || is_word(p, "isna")) {
       kind = DUSK_EXPR_ISNULL;
@@ -2353,11 +2408,12 @@ static int dtype_entry(parser *p, void *state, const char *key) {
 
 /* After "read_csv" (the lookahead is the token after the name). */
 static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
-  static const char *const kwargs[] = {"blocksize", "usecols", "dtype", "sep"};
-  strlist paths = {0}, usecols = {0}, dkeys = {0};
+  static const char *const kwargs[] = {"blocksize", "usecols", "dtype", "sep",
+                                       "parse_dates"};
+  strlist paths = {0}, usecols = {0}, dkeys = {0}, dates = {0};
   dtypes dt = {0};
   dusk_csv_options opts;
-  bool seen[4] = {false, false, false, false};
+  bool seen[5] = {false, false, false, false, false};
   int rc;
 
   memset(&opts, 0, sizeof opts);
@@ -2388,14 +2444,15 @@ static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
     if (name.kind != T_IDENT) {
       rc = fail(p, here(p),
                 "expected a keyword argument of read_csv "
-                "(blocksize=, usecols=, dtype= or sep=)");
+                "(blocksize=, usecols=, dtype=, sep= or parse_dates=)");
       break;
     }
-    for (k = 0; k < 4 && !is_word(p, kwargs[k]); k++)
+    for (k = 0; k < 5 && !is_word(p, kwargs[k]); k++)
       ;
-    if (k == 4) {
-      rc = fail_unknown(p, &name, "unknown argument", kwargs, 4,
-                        "read_csv takes blocksize, usecols, dtype and sep");
+    if (k == 5) {
+      rc = fail_unknown(p, &name, "unknown argument", kwargs, 5,
+                        "read_csv takes blocksize, usecols, dtype, sep and "
+                        "parse_dates");
       break;
     }
     if (seen[k]) {
@@ -2416,6 +2473,14 @@ static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
       else if ((rc = parse_strlist(p, &usecols, "a column name", "columns")) ==
                0)
         rc = need_one(p, usecols.n, open, "usecols", "column");
+    } else if (k == 4) {
+      size_t open = p->tok.start;
+      if (p->tok.kind != T_LBRACKET)
+        rc = fail(p, here(p),
+                  "expected a list of column names for parse_dates");
+      else if ((rc = parse_strlist(p, &dates, "a column name", "columns")) ==
+               0)
+        rc = need_one(p, dates.n, open, "parse_dates", "column");
     } else if (k == 2) {
       if (p->tok.kind != T_LBRACE)
         rc = fail(p, here(p), "expected a {column: type} dict for dtype");
@@ -2443,6 +2508,26 @@ static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
   if (rc == 0)
     rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                 "read_csv");
+  /* parse_dates=[cols] is a datetime64[ns] dtype for each (plan.h). */
+  for (size_t i = 0; rc == 0 && i < dates.n; i++) {
+    size_t j = 0;
+    while (j < dt.n && strcmp(dt.v[j].column, dates.v[i]) != 0)
+      j++;
+    if (j == dt.n) {
+      if (dt.n == dt.cap) {
+        size_t cap = dt.cap ? dt.cap * 2 : 8;
+        dusk_dtype *v = realloc(dt.v, cap * sizeof *v);
+        if (v == NULL) {
+          rc = nomem(p);
+          break;
+        }
+        dt.v = v;
+        dt.cap = cap;
+      }
+      dt.v[dt.n++].column = dates.v[i];
+    }
+    dt.v[j].type = DUSK_TYPE_DATETIME;
+  }
   if (rc == 0) {
     opts.usecols = usecols.v;
     opts.nusecols = usecols.n;
@@ -2456,6 +2541,7 @@ done:
   strlist_free(&paths);
   strlist_free(&usecols);
   strlist_free(&dkeys);
+  strlist_free(&dates);
   free(dt.v);
   return rc;
 }

@@ -512,7 +512,9 @@ static int conflict(scan *s, size_t out, size_t fcol, const char *p,
       n--;
   c->column = out;
   s->stats->error_column = (int64_t)fcol;
-  c->widened = widen(have, dusk_field_infer(p, len));
+  c->widened = s->o->datetime != NULL && s->o->datetime[out]
+                   ? DUSK_TYPE_STRING /* not a date-time: pandas keeps text */
+                   : widen(have, dusk_field_infer(p, len));
   c->offset = s->rec_start;
   memcpy(c->value, p, n);
   c->value[n] = '\0';
@@ -522,7 +524,10 @@ static int conflict(scan *s, size_t out, size_t fcol, const char *p,
                         ", file column %zu (output column %zu): \"%s\" is "
                         "not %s; the column needs %s",
                         s->o->path, s->rec_start, fcol, out, sample,
-                        type_name(have), type_name(c->widened));
+                        s->o->datetime != NULL && s->o->datetime[out]
+                            ? "an ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]])"
+                            : type_name(have),
+                        type_name(c->widened));
 }
 
 /* Converts field fcol (output column out) into row r of the batch. */
@@ -564,6 +569,11 @@ static int convert_at(scan *s, size_t fcol, size_t out, const char *p,
     return 0;
   }
   case DUSK_TYPE_INT64:
+    if (s->o->datetime != NULL && s->o->datetime[out]) {
+      if (dusk_field_parse_datetime(p, len, &col->i64[r]) != 0)
+        return conflict(s, out, fcol, p, len);
+      return 0;
+    }
     if (dusk_field_parse_int64(p, len, &col->i64[r]) != 0)
       return conflict(s, out, fcol, p, len);
     return 0;
@@ -1280,7 +1290,8 @@ static int map_columns(scan *s) {
     s->plan[k].col = k;
     if (out < 0)
       s->plan[k].kind = FK_SKIP;
-    else if (o->types[out] == DUSK_TYPE_INT64)
+    else if (o->types[out] == DUSK_TYPE_INT64 &&
+             !(o->datetime != NULL && o->datetime[out]))
       s->plan[k].kind = FK_INT;
     else if (o->types[out] == DUSK_TYPE_STRING)
       s->plan[k].kind = s->nulls_only && s->nulls_only[out] ? FK_NULLS : FK_STR;

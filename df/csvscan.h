@@ -98,6 +98,10 @@ typedef struct dusk_csvscan_options {
   const int *col_map;      /* per file column: output column or -1 */
   const dusk_type *types;  /* per output column */
   size_t nout;             /* output columns */
+  const uint8_t *datetime; /* optional, per output column: 1 for an int64
+                              column read as ISO date-times into
+                              nanoseconds (fieldparse.h; value.h's
+                              datetime type), whose misfit needs text */
   size_t nderived;         /* the last nderived of them are not read from
                               the file: the batch holds them for the
                               caller's derived columns (plan.h assign),

@@ -1,6 +1,8 @@
 /* exprtype.c - static typing of query expressions and name suggestions. */
 #include "exprtype.h"
 
+#include "fieldparse.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,14 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
+/* A string literal that reads as an ISO date-time. */
+static int datetime_literal(const dusk_expr *e) {
+  int64_t ns;
+  return e->kind == DUSK_EXPR_LITERAL && e->value.type == DUSK_TYPE_STRING &&
+         dusk_field_parse_datetime(e->value.u.s.ptr, e->value.u.s.len, &ns) ==
+             0;
+}
+
 dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                          const dusk_type *types, size_t ncols,
                          dusk_error *err) {
@@ -65,7 +75,7 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
   switch (e->kind) {
   case DUSK_EXPR_COLUMN: {
     const char *near;
-    for (size_t i = 0; i < ncols; i++)
+    for (size_t i = ncols; i-- > 0;) /* the latest of a replaced name */
       if (strcmp(names[i], e->name) == 0)
         return types[i];
     near = dusk_closest_name(e->name, names, ncols);
@@ -120,15 +130,53 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
         (e->b->kind == DUSK_EXPR_LITERAL &&
          e->b->value.type == DUSK_TYPE_NULL))
       return DUSK_TYPE_BOOL;
-    if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING)) {
+    /* A datetime compares with a date-time string, as in pandas
+     * (pickup_datetime >= '2021-04-15'); exprvec reads the string. */
+    if ((a == DUSK_TYPE_DATETIME && datetime_literal(e->b)) ||
+        (b == DUSK_TYPE_DATETIME && datetime_literal(e->a)))
+      return DUSK_TYPE_BOOL;
+    if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING) ||
+        (dusk_type_is_time(a) || dusk_type_is_time(b) ? a != b : 0)) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);
       dusk_error_set(err, DUSK_ETYPE,
-                     "cannot compare %s with %s in '%s'", dusk_type_name(a),
-                     dusk_type_name(b), text);
+                     "cannot compare %s with %s in '%s'%s", dusk_type_name(a),
+                     dusk_type_name(b), text,
+                     a == DUSK_TYPE_DATETIME || b == DUSK_TYPE_DATETIME
+                         ? " (a datetime compares with a datetime or an ISO "
+                           "date string such as '2021-04-15 08:00')"
+                         : "");
       return DUSK_TYPE_NULL;
     }
     return DUSK_TYPE_BOOL;
+  case DUSK_EXPR_FUNC:
+    a = dusk_expr_type(e->a, names, types, ncols, err);
+    if (a == DUSK_TYPE_NULL)
+      return a;
+    if (e->op == DUSK_FN_ABS) {
+      if (a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64 ||
+          a == DUSK_TYPE_TIMEDELTA)
+        return a;
+    } else if (e->op == DUSK_FN_TOTAL_SECONDS) {
+      if (a == DUSK_TYPE_TIMEDELTA)
+        return DUSK_TYPE_FLOAT64;
+    } else if (e->op >= DUSK_FN_YEAR && e->op <= DUSK_FN_DAYOFYEAR) {
+      if (a == DUSK_TYPE_DATETIME)
+        return DUSK_TYPE_INT64;
+    }
+    {
+      char text[200];
+      const char *fn = dusk_func_name((dusk_func)e->op);
+      dusk_expr_format(e, text, sizeof text);
+      dusk_error_set(err, DUSK_ETYPE, "%s%s of %s in '%s' (%s)",
+                     e->op == DUSK_FN_ABS ? "" : ".dt.", fn ? fn : "?",
+                     dusk_type_name(a), text,
+                     e->op == DUSK_FN_ABS ? "abs takes a number"
+                     : e->op == DUSK_FN_TOTAL_SECONDS
+                         ? "a timedelta has total_seconds()"
+                         : "a datetime column has it: read_csv(parse_dates=)");
+      return DUSK_TYPE_NULL;
+    }
   case DUSK_EXPR_ARITH:
     a = dusk_expr_type(e->a, names, types, ncols, err);
     if (a == DUSK_TYPE_NULL)
@@ -136,6 +184,36 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     b = dusk_expr_type(e->b, names, types, ncols, err);
     if (b == DUSK_TYPE_NULL)
       return b;
+    if (dusk_type_is_time(a) || dusk_type_is_time(b)) {
+      /* pandas' datetime arithmetic: datetime - datetime is a timedelta,
+       * datetime +- timedelta a datetime, timedeltas add and divide. */
+      dusk_type t = DUSK_TYPE_NULL;
+      if (a == DUSK_TYPE_DATETIME && b == DUSK_TYPE_DATETIME &&
+          e->op == DUSK_ARITH_SUB)
+        t = DUSK_TYPE_TIMEDELTA;
+      else if (a == DUSK_TYPE_DATETIME && b == DUSK_TYPE_TIMEDELTA &&
+               (e->op == DUSK_ARITH_ADD || e->op == DUSK_ARITH_SUB))
+        t = DUSK_TYPE_DATETIME;
+      else if (a == DUSK_TYPE_TIMEDELTA && b == DUSK_TYPE_DATETIME &&
+               e->op == DUSK_ARITH_ADD)
+        t = DUSK_TYPE_DATETIME;
+      else if (a == DUSK_TYPE_TIMEDELTA && b == DUSK_TYPE_TIMEDELTA &&
+               (e->op == DUSK_ARITH_ADD || e->op == DUSK_ARITH_SUB))
+        t = DUSK_TYPE_TIMEDELTA;
+      else if (a == DUSK_TYPE_TIMEDELTA && b == DUSK_TYPE_TIMEDELTA &&
+               e->op == DUSK_ARITH_DIV)
+        t = DUSK_TYPE_FLOAT64;
+      if (t == DUSK_TYPE_NULL) {
+        char text[200];
+        dusk_expr_format(e, text, sizeof text);
+        dusk_error_set(err, DUSK_ETYPE,
+                       "arithmetic on %s and %s in '%s' (datetime - "
+                       "datetime, datetime +- timedelta and timedelta +-/ "
+                       "timedelta are supported)",
+                       dusk_type_name(a), dusk_type_name(b), text);
+      }
+      return t;
+    }
     if (!is_numeric(a) || !is_numeric(b)) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);

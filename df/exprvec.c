@@ -6,6 +6,7 @@
 #include "exprvec.h"
 
 #include "exprtype.h"
+#include "fieldparse.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -98,6 +99,25 @@ static node *compile(const dusk_expr *e, const char *const *names,
   if (e->b && (n->b = compile(e->b, names, types, ncols, cap, depth + 1,
                               err)) == NULL)
     goto fail;
+  /* A datetime compared with a string: the string's date-time, once. */
+  if (e->kind == DUSK_EXPR_COMPARE)
+    for (int side = 0; side < 2; side++) {
+      node *x = side ? n->a : n->b, *other = side ? n->b : n->a;
+      int64_t ns;
+      if (other->type == DUSK_TYPE_DATETIME && x->kind == DUSK_EXPR_LITERAL &&
+          x->lit.type == DUSK_TYPE_STRING) {
+        if (dusk_field_parse_datetime(x->lit.u.s.ptr, x->lit.u.s.len, &ns) !=
+            0) {
+          dusk_error_set(err, DUSK_ETYPE, "not a date-time: '%.*s'",
+                         (int)(x->lit.u.s.len < 64 ? x->lit.u.s.len : 64),
+                         x->lit.u.s.ptr);
+          goto fail;
+        }
+        x->lit.type = DUSK_TYPE_INT64;
+        x->lit.u.i = ns;
+        x->type = DUSK_TYPE_DATETIME;
+      }
+    }
   n->valid = malloc(cap ? cap : 1);
   if (n->valid == NULL)
     goto fail;
@@ -214,7 +234,7 @@ static void eval(node *n, const dusk_batch *bt) {
   size_t rows = bt->nrows;
   view *o = &n->out;
   memset(o, 0, sizeof *o);
-  o->type = n->type;
+  o->type = dusk_type_physical(n->type); /* datetimes are int64 ns */
   switch (n->kind) {
   case DUSK_EXPR_COLUMN: {
     const dusk_column *c = &bt->cols[n->col];
@@ -305,6 +325,37 @@ static void eval(node *n, const dusk_batch *bt) {
       }
       break;
     }
+    case DUSK_EXPR_FUNC:
+      for (size_t r = 0; r < rows; r++) {
+        n->valid[r] = (uint8_t)vvalid(a, r);
+        if (!n->valid[r])
+          continue;
+        if (n->op == DUSK_FN_ABS) {
+          if (n->f != NULL)
+            n->f[r] = fabs(vf(a, r));
+          else /* wraps at INT64_MIN like numpy */
+            n->i[r] = vi(a, r) < 0 ? (int64_t)(0 - (uint64_t)vi(a, r))
+                                   : vi(a, r);
+        } else if (n->op == DUSK_FN_TOTAL_SECONDS) {
+          n->f[r] = (double)vi(a, r) / 1e9;
+        } else {
+          dusk_datetime_parts dp;
+          int64_t v;
+          dusk_datetime_split(vi(a, r), &dp);
+          switch (n->op) {
+          case DUSK_FN_YEAR: v = dp.year; break;
+          case DUSK_FN_MONTH: v = dp.month; break;
+          case DUSK_FN_DAY: v = dp.day; break;
+          case DUSK_FN_HOUR: v = dp.hour; break;
+          case DUSK_FN_MINUTE: v = dp.minute; break;
+          case DUSK_FN_SECOND: v = dp.second; break;
+          case DUSK_FN_DAYOFWEEK: v = dp.dayofweek; break;
+          default: v = dp.dayofyear; break;
+          }
+          n->i[r] = v;
+        }
+      }
+      break;
     case DUSK_EXPR_ARITH:
       for (size_t r = 0; r < rows; r++) {
         n->valid[r] = (uint8_t)(vvalid(a, r) && vvalid(b, r));
@@ -368,7 +419,7 @@ int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col) {
   const view *v;
   uint32_t lit_off = 0;
   if (b->nrows > x->cap || col >= b->ncols ||
-      b->cols[col].type != dusk_exprvec_type(x))
+      b->cols[col].type != dusk_type_physical(dusk_exprvec_type(x)))
     return DUSK_EINVAL;
   eval(x->root, b);
   v = &x->root->out;

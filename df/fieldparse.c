@@ -19,6 +19,7 @@
 #include "fieldparse.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -301,4 +302,184 @@ dusk_type dusk_field_infer(const char *s, size_t len) {
   if (dusk_field_parse_float64(s, len, &f) == 0)
     return DUSK_TYPE_FLOAT64;
   return DUSK_TYPE_STRING;
+}
+
+/* ---- datetimes ------------------------------------------------------------
+ * Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), and back. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  int64_t era;
+  unsigned yoe, doy, doe;
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = (unsigned)(y - era * 400);
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
+  int64_t era;
+  unsigned doe, yoe, doy, mp;
+  z += 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = (unsigned)(z - era * 146097);
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* n decimal digits at s, into *v; 0 or -1. */
+static int digits(const char *s, size_t n, unsigned *v) {
+  unsigned x = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    x = x * 10 + (unsigned)(s[i] - '0');
+  }
+  *v = x;
+  return 0;
+}
+
+int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns) {
+  static const unsigned mdays[] = {31, 28, 31, 30, 31, 30,
+                                   31, 31, 30, 31, 30, 31};
+  unsigned y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, fdig = 0;
+  size_t i = 0;
+  int64_t days, t;
+  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+    len--;
+  while (i < len && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  s += i;
+  len -= i;
+  if (len < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) != 0 ||
+      digits(s + 5, 2, &mo) != 0 || digits(s + 8, 2, &d) != 0)
+    return -1;
+  if (mo < 1 || mo > 12 || d < 1 ||
+      d > mdays[mo - 1] + (mo == 2 && (y % 4 == 0 && (y % 100 != 0 ||
+                                                        y % 400 == 0))))
+    return -1;
+  i = 10;
+  if (i < len) {
+    if ((s[i] != ' ' && s[i] != 'T') || len < i + 6 || s[i + 3] != ':' ||
+        digits(s + i + 1, 2, &h) != 0 || digits(s + i + 4, 2, &mi) != 0)
+      return -1;
+    i += 6;
+    if (i < len) {
+      if (s[i] != ':' || len < i + 3 || digits(s + i + 1, 2, &sec) != 0)
+        return -1;
+      i += 3;
+      if (i < len) {
+        if (s[i] != '.' || len == i + 1 || len - i - 1 > 9 ||
+            digits(s + i + 1, len - i - 1, &frac) != 0)
+          return -1;
+        fdig = (unsigned)(len - i - 1);
+        i = len;
+      }
+    }
+  }
+  if (h > 23 || mi > 59 || sec > 59 || y < 1678 || y > 2261)
+    return -1;
+  while (fdig < 9) {
+    frac *= 10;
+    fdig++;
+  }
+  days = days_from_civil(y, mo, d);
+  t = ((days * 24 + h) * 60 + mi) * 60 + sec;
+  /* 1678..2261 keeps t * 1e9 inside int64 except at the very ends. */
+  if (t > INT64_MAX / 1000000000 - 1 || t < INT64_MIN / 1000000000 + 1)
+    return -1;
+  *ns = t * 1000000000 + (int64_t)frac;
+  return 0;
+}
+
+int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
+                     int datetime) {
+  int digits = datetime ? -1 : 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t frac, v = values[i];
+    if (!valid[i])
+      continue;
+    frac = v % 1000000000;
+    if (frac < 0)
+      frac += 1000000000;
+    if (frac % 1000 != 0)
+      return 9;
+    if (frac != 0)
+      digits = 6;
+    else if (digits < 0 && ((v / 1000000000) % 86400 != 0 ||
+                            v % 86400000000000LL != 0))
+      digits = 0;
+  }
+  return digits;
+}
+
+static size_t put_fraction(int64_t frac, int digits, char *out) {
+  if (digits == 6)
+    return (size_t)sprintf(out, ".%06lld", (long long)(frac / 1000));
+  if (digits == 9)
+    return (size_t)sprintf(out, ".%09lld", (long long)frac);
+  return 0;
+}
+
+size_t dusk_format_datetime(int64_t ns, int digits, char *out) {
+  int64_t secs = ns / 1000000000, frac = ns % 1000000000, days, y;
+  unsigned m, d;
+  size_t n;
+  if (frac < 0) {
+    frac += 1000000000;
+    secs--;
+  }
+  days = secs / 86400;
+  secs %= 86400;
+  if (secs < 0) {
+    secs += 86400;
+    days--;
+  }
+  civil_from_days(days, &y, &m, &d);
+  if (digits < 0)
+    return (size_t)sprintf(out, "%04lld-%02u-%02u", (long long)y, m, d);
+  n = (size_t)sprintf(out, "%04lld-%02u-%02u %02lld:%02lld:%02lld",
+                      (long long)y, m, d, (long long)(secs / 3600),
+                      (long long)(secs / 60 % 60), (long long)(secs % 60));
+  return n + put_fraction(frac, digits, out + n);
+}
+
+size_t dusk_format_timedelta(int64_t ns, int digits, char *out) {
+  int64_t days = ns / 86400000000000LL, rest = ns % 86400000000000LL, secs;
+  size_t n;
+  if (rest < 0) { /* pandas: "-1 days +23:59:59" */
+    rest += 86400000000000LL;
+    days--;
+  }
+  secs = rest / 1000000000;
+  n = (size_t)sprintf(out, days < 0 ? "%lld days +%02lld:%02lld:%02lld"
+                                    : "%lld days %02lld:%02lld:%02lld",
+                      (long long)days, (long long)(secs / 3600),
+                      (long long)(secs / 60 % 60), (long long)(secs % 60));
+  return n + put_fraction(rest % 1000000000, digits, out + n);
+}
+
+void dusk_datetime_split(int64_t ns, dusk_datetime_parts *out) {
+  int64_t secs = ns / 1000000000, days;
+  if (ns % 1000000000 < 0)
+    secs--;
+  days = secs / 86400;
+  secs %= 86400;
+  if (secs < 0) {
+    secs += 86400;
+    days--;
+  }
+  civil_from_days(days, &out->year, &out->month, &out->day);
+  out->hour = (unsigned)(secs / 3600);
+  out->minute = (unsigned)(secs / 60 % 60);
+  out->second = (unsigned)(secs % 60);
+  /* 1970-01-01 was a Thursday (3, Monday being 0). */
+  out->dayofweek = (unsigned)(((days % 7) + 7 + 3) % 7);
+  out->dayofyear =
+      (unsigned)(days - days_from_civil(out->year, 1, 1) + 1);
 }

@@ -44,6 +44,36 @@ int dusk_field_parse_bool(const char *s, size_t len, bool *out);
 int dusk_field_parse_int64(const char *s, size_t len, int64_t *out);
 int dusk_field_parse_float64(const char *s, size_t len, double *out);
 
+/* ISO 8601 date-times as pandas' parse_dates reads them, on a fixed-format
+ * fast path (no strptime): "YYYY-MM-DD", then optionally 'T' or ' ' and
+ * "HH:MM", ":SS", and '.' with 1-9 digits of fraction; surrounding spaces
+ * allowed; no time zone.  *ns: nanoseconds since 1970-01-01 00:00:00
+ * (years 1678-2261, pandas' datetime64[ns] range).  0 or -1. */
+int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns);
+/* The calendar fields of a datetime (ns since the epoch): year, month
+ * 1-12, day 1-31, hour, minute, second, day of the week (Monday 0), day
+ * of the year (1-366). */
+typedef struct dusk_datetime_parts {
+  int64_t year;
+  unsigned month, day, hour, minute, second, dayofweek, dayofyear;
+} dusk_datetime_parts;
+void dusk_datetime_split(int64_t ns, dusk_datetime_parts *out);
+
+/* pandas formats a datetime64 / timedelta64 column with one precision for
+ * all its values: the digits of fraction its values need (0, 6 or 9), or
+ * -1 for a datetime column whose values all fall on midnight (dates
+ * alone).  Over values[i] where valid[i]. */
+int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
+                     int datetime);
+/* Writes ns as pandas prints it in such a column: "2021-04-01 00:06:03"
+ * with `digits` of fraction, or "2021-04-01" for digits -1.  out holds at
+ * least 40 bytes; returns the length. */
+size_t dusk_format_datetime(int64_t ns, int digits, char *out);
+/* Writes a duration as pandas prints it: "0 days 00:21:24",
+ * "-1 days +23:59:59", with `digits` (0, 6, 9) of fraction.  out holds
+ * at least 48 bytes; returns the length. */
+size_t dusk_format_timedelta(int64_t ns, int digits, char *out);
+
 /* The narrowest type this non-NA field fits: BOOL, INT64, FLOAT64 or
  * STRING. */
 dusk_type dusk_field_infer(const char *s, size_t len);

@@ -69,7 +69,8 @@ static int byteset_find_or_add(byteset *s, const char *p, size_t len,
       break;
     e--;
     if (s->hash[e] == h && s->len[e] == len &&
-        memcmp(s->arena.data + s->off[e], p, len) == 0) {
+        (len == 0 || /* the empty key of a reduction: the arena may be NULL */
+         memcmp(s->arena.data + s->off[e], p, len) == 0)) {
       *entry = e;
       *added = 0;
       return 0;

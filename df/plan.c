@@ -67,7 +67,7 @@
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
 #define PLAN_NKINDS 14
-#define EXPR_NKINDS 9
+#define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -248,11 +248,32 @@ static bool expr_is_binary(int kind) {
 
 static bool expr_is_unary(int kind) {
   return kind == DUSK_EXPR_NOT || kind == DUSK_EXPR_ISNULL ||
-         kind == DUSK_EXPR_NOTNULL;
+         kind == DUSK_EXPR_NOTNULL || kind == DUSK_EXPR_FUNC;
 }
 
 static bool expr_has_op(int kind) {
-  return kind == DUSK_EXPR_COMPARE || kind == DUSK_EXPR_ARITH;
+  return kind == DUSK_EXPR_COMPARE || kind == DUSK_EXPR_ARITH ||
+         kind == DUSK_EXPR_FUNC;
+}
+
+static const char *const func_names[] = {
+    NULL,     "year",      "month",     "day",           "hour", "minute",
+    "second", "dayofweek", "dayofyear", "total_seconds", "abs",
+};
+
+const char *dusk_func_name(dusk_func fn) {
+  if ((unsigned)fn == 0 || (unsigned)fn > DUSK_FN_NFUNCS)
+    return NULL;
+  return func_names[fn];
+}
+
+dusk_func dusk_func_parse(const char *name, size_t len) {
+  for (unsigned i = 1; name != NULL && i <= DUSK_FN_NFUNCS; i++)
+    if (strlen(func_names[i]) == len && memcmp(func_names[i], name, len) == 0)
+      return (dusk_func)i;
+  if (name != NULL && len == 7 && memcmp(name, "weekday", 7) == 0)
+    return DUSK_FN_DAYOFWEEK; /* pandas' other name for it */
+  return (dusk_func)0;
 }
 
 dusk_expr *dusk_expr_column(const char *name) {
@@ -409,6 +430,8 @@ static void fmt_value(writer *w, const dusk_value *v) {
   case DUSK_TYPE_NULL: w_str(w, "None"); return;
   case DUSK_TYPE_BOOL: w_str(w, v->u.b ? "True" : "False"); return;
   case DUSK_TYPE_INT64:
+  case DUSK_TYPE_DATETIME: /* values never hold these: ns as a number */
+  case DUSK_TYPE_TIMEDELTA:
     snprintf(tmp, sizeof tmp, "%" PRId64, v->u.i);
     w_str(w, tmp);
     return;
@@ -460,7 +483,7 @@ static void fmt_expr(writer *w, const dusk_expr *e);
 static void fmt_operand(writer *w, const dusk_expr *e) {
   bool atom = e == NULL || e->kind == DUSK_EXPR_COLUMN ||
               e->kind == DUSK_EXPR_LITERAL || e->kind == DUSK_EXPR_ISNULL ||
-              e->kind == DUSK_EXPR_NOTNULL;
+              e->kind == DUSK_EXPR_NOTNULL || e->kind == DUSK_EXPR_FUNC;
   if (!atom)
     w_str(w, "(");
   fmt_expr(w, e);
@@ -485,6 +508,20 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
   case DUSK_EXPR_NOTNULL:
     fmt_operand(w, e->a);
     w_str(w, e->kind == DUSK_EXPR_ISNULL ? ".isnull()" : ".notnull()");
+    return;
+  case DUSK_EXPR_FUNC:
+    if (e->op == DUSK_FN_ABS) {
+      w_str(w, "abs(");
+      fmt_expr(w, e->a);
+      w_str(w, ")");
+    } else {
+      fmt_operand(w, e->a);
+      w_str(w, ".dt.");
+      w_str(w, dusk_func_name((dusk_func)e->op) ? dusk_func_name((dusk_func)e->op)
+                                                : "?");
+      if (e->op == DUSK_FN_TOTAL_SECONDS)
+        w_str(w, "()");
+    }
     return;
   case DUSK_EXPR_COMPARE: op = cmp_text(e->op); break;
   case DUSK_EXPR_ARITH: op = arith_text(e->op); break;
@@ -898,7 +935,9 @@ static int pk_value(msgpack_packer *pk, const dusk_value *v) {
   switch (v->type) {
   case DUSK_TYPE_BOOL:
     return v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-  case DUSK_TYPE_INT64: return msgpack_pack_int64(pk, v->u.i);
+  case DUSK_TYPE_INT64:
+  case DUSK_TYPE_DATETIME:
+  case DUSK_TYPE_TIMEDELTA: return msgpack_pack_int64(pk, v->u.i);
   case DUSK_TYPE_FLOAT64: return msgpack_pack_double(pk, v->u.f);
   case DUSK_TYPE_STRING:
     return msgpack_pack_str_with_body(pk, v->u.s.ptr, v->u.s.len);
@@ -930,6 +969,7 @@ static int enc_expr_nodes(msgpack_packer *pk, const dusk_expr *e) {
     break;
   case DUSK_EXPR_COMPARE:
   case DUSK_EXPR_ARITH:
+  case DUSK_EXPR_FUNC:
     PK(msgpack_pack_array(pk, 2));
     PK(msgpack_pack_int(pk, e->kind));
     PK(msgpack_pack_int(pk, e->op));
@@ -1287,7 +1327,7 @@ static int dec_expr(edec *d, unsigned depth, dusk_expr **out) {
     return dusk_error_set(d->err, DUSK_EPROTO, "%s: unknown kind %" PRIu64,
                           where, kind);
   want = (expr_is_binary((int)kind) && !expr_has_op((int)kind)) ||
-                 expr_is_unary((int)kind)
+                 (expr_is_unary((int)kind) && !expr_has_op((int)kind))
              ? 1
              : 2;
   if (o->via.array.size != want)
@@ -1295,13 +1335,18 @@ static int dec_expr(edec *d, unsigned depth, dusk_expr **out) {
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,
                           where, want, o->via.array.size);
   if (expr_has_op((int)kind)) {
-    int nops = kind == DUSK_EXPR_COMPARE ? DUSK_CMP_GE : DUSK_ARITH_MOD;
+    int nops = kind == DUSK_EXPR_COMPARE ? DUSK_CMP_GE
+               : kind == DUSK_EXPR_FUNC  ? DUSK_FN_NFUNCS
+                                         : DUSK_ARITH_MOD;
     if ((rc = get_uint(&f[1], where, "op", d->err, &op)) != 0)
       return rc;
     if (op < 1 || op > (uint64_t)nops)
       return dusk_error_set(
-          d->err, DUSK_EINVAL, "%s: unknown %s operator %" PRIu64, where,
-          kind == DUSK_EXPR_COMPARE ? "comparison" : "arithmetic", op);
+          d->err, DUSK_EINVAL, "%s: unknown %s %" PRIu64, where,
+          kind == DUSK_EXPR_COMPARE ? "comparison operator"
+          : kind == DUSK_EXPR_FUNC  ? "function"
+                                    : "arithmetic operator",
+          op);
   }
   if ((e = calloc(1, sizeof *e)) == NULL)
     return dusk_error_set(d->err, DUSK_ENOMEM, "%s: out of memory", where);

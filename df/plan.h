@@ -50,8 +50,31 @@ typedef enum dusk_expr_kind {
   DUSK_EXPR_NOT = 6,     /* not a */
   DUSK_EXPR_ISNULL = 7,  /* a.isnull() */
   DUSK_EXPR_NOTNULL = 8, /* a.notnull() */
-  DUSK_EXPR_ARITH = 9    /* a op b, op a dusk_arith */
+  DUSK_EXPR_ARITH = 9,   /* a op b, op a dusk_arith */
+  DUSK_EXPR_FUNC = 10    /* op(a), op a dusk_func */
 } dusk_expr_kind;
+
+/* Functions of one value: pandas' .dt accessors and abs().  Written in the
+ * query language as `col.dt.hour`, `(b - a).dt.total_seconds()`,
+ * `abs(x)`. */
+typedef enum dusk_func {
+  DUSK_FN_YEAR = 1, /* datetime -> int64 */
+  DUSK_FN_MONTH,
+  DUSK_FN_DAY,
+  DUSK_FN_HOUR,
+  DUSK_FN_MINUTE,
+  DUSK_FN_SECOND,
+  DUSK_FN_DAYOFWEEK,     /* Monday 0 .. Sunday 6 */
+  DUSK_FN_DAYOFYEAR,
+  DUSK_FN_TOTAL_SECONDS, /* timedelta -> float64 */
+  DUSK_FN_ABS,           /* number -> the same type */
+  DUSK_FN_NFUNCS = DUSK_FN_ABS
+} dusk_func;
+
+/* "year", ..., "total_seconds", "abs" (NULL outside the enum), and back
+ * (0 for an unknown name). */
+const char *dusk_func_name(dusk_func fn);
+dusk_func dusk_func_parse(const char *name, size_t len);
 
 typedef enum dusk_cmp {
   DUSK_CMP_EQ = 1, DUSK_CMP_NE, DUSK_CMP_LT, DUSK_CMP_LE, DUSK_CMP_GT,

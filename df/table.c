@@ -20,7 +20,10 @@
  * and a string column has a fifth element, the strings bin.  When any
  * column's source_na flag is set, the top array has a fourth element, a bin
  * of ncols bytes, each 0 or 1, the flags in column order (1 only on int64
- * and bool columns).  It is left out otherwise, so that every partial
+ * and bool columns).  When any column has a logical type (a datetime or a
+ * timedelta stored as int64), a fifth element follows the fourth: a bin of
+ * ncols bytes, each 0 or that dusk_type (only on int64 columns).  Both are
+ * left out otherwise, so that every partial
  * result, which never carries flags, encodes as it did before the flags
  * existed; a peer that predates them refuses the four-element form (and
  * the protocol version, wire.h, says so at the handshake first).  Floats
@@ -70,6 +73,9 @@ static const char *type_str(dusk_type t) {
     return "string";
   case DUSK_TYPE_NULL:
     return "null";
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   return "unknown";
 }
@@ -188,6 +194,9 @@ static int reserve_rows(dusk_table *t, size_t need) {
       break;
     case DUSK_TYPE_NULL:
       break;
+    case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+    case DUSK_TYPE_TIMEDELTA:
+      break;
     }
   }
   t->cap = cap;
@@ -265,6 +274,9 @@ static int convert(dusk_type ct, const dusk_value *v, dusk_value *out) {
     return 0;
   case DUSK_TYPE_NULL:
     break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   return DUSK_ETYPE;
 }
@@ -291,6 +303,9 @@ static void store(dusk_table_column *c, size_t r, const dusk_value *x) {
     c->str_off[r + 1] = c->str_len;
     break;
   case DUSK_TYPE_NULL:
+    break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
     break;
   }
 }
@@ -367,6 +382,9 @@ int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
     }
     case DUSK_TYPE_NULL:
       break;
+    case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+    case DUSK_TYPE_TIMEDELTA:
+      break;
     }
   }
   t->nrows = base + n;
@@ -398,6 +416,9 @@ void dusk_table_get(const dusk_table *t, size_t col, size_t row,
     v->u.s.len = (size_t)(c->str_off[row + 1] - c->str_off[row]);
     break;
   case DUSK_TYPE_NULL:
+    break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
     break;
   }
 }
@@ -471,7 +492,7 @@ static bool source_na_applies(dusk_type t) {
 static int encode_body(const dusk_table *t, msgpack_packer *pk) {
   static const uint64_t zero = 0;
   size_t n = t->nrows;
-  bool flags = false;
+  bool flags = false, logical = false;
 
   if (t->ncols > UINT32_MAX)
     return DUSK_ETOOBIG;
@@ -481,7 +502,14 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
       return DUSK_EINVAL;
     flags |= t->cols[i].source_na != 0;
   }
-  if (msgpack_pack_array(pk, flags ? 4 : 3) != 0 ||
+  for (size_t i = 0; i < t->ncols; i++) {
+    if (t->cols[i].logical != 0 &&
+        (!dusk_type_is_time(t->cols[i].logical) ||
+         t->cols[i].type != DUSK_TYPE_INT64))
+      return DUSK_EINVAL;
+    logical |= t->cols[i].logical != 0;
+  }
+  if (msgpack_pack_array(pk, logical ? 5 : flags ? 4 : 3) != 0 ||
       msgpack_pack_uint64(pk, t->nindex) != 0 ||
       msgpack_pack_uint64(pk, n) != 0 ||
       msgpack_pack_array(pk, (size_t)t->ncols) != 0)
@@ -513,13 +541,25 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
       break;
     case DUSK_TYPE_NULL:
       return DUSK_ETYPE;
+    case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+    case DUSK_TYPE_TIMEDELTA:
+      break;
     }
   }
-  if (flags) {
+  if (flags || logical) {
     if (msgpack_pack_bin(pk, t->ncols) != 0)
       return DUSK_ENOMEM;
     for (size_t i = 0; i < t->ncols; i++) {
       char f = (char)t->cols[i].source_na;
+      if (msgpack_pack_bin_body(pk, &f, 1) != 0)
+        return DUSK_ENOMEM;
+    }
+  }
+  if (logical) {
+    if (msgpack_pack_bin(pk, t->ncols) != 0)
+      return DUSK_ENOMEM;
+    for (size_t i = 0; i < t->ncols; i++) {
+      char f = (char)t->cols[i].logical;
       if (msgpack_pack_bin_body(pk, &f, 1) != 0)
         return DUSK_ENOMEM;
     }
@@ -734,6 +774,9 @@ static int decode_column(decoder *d, const msgpack_object *o, size_t nrows,
   }
   case DUSK_TYPE_NULL:
     break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   return 0;
 }
@@ -746,9 +789,9 @@ static int decode_object(const msgpack_object *top, size_t input_len,
   decoder d = {err, 0, NULL, 0};
 
   if (top->type != MSGPACK_OBJECT_ARRAY ||
-      (top->via.array.size != 3 && top->via.array.size != 4))
+      top->via.array.size < 3 || top->via.array.size > 5)
     return dusk_error_set(
-        err, DUSK_ETYPE, "table: expected an array of 3 or 4 fields, got %s",
+        err, DUSK_ETYPE, "table: expected an array of 3 to 5 fields, got %s",
         top->type == MSGPACK_OBJECT_ARRAY ? "another size" : obj_kind(top));
   f = top->via.array.ptr;
   if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -774,7 +817,13 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     return dusk_error_set(
         err, DUSK_EPARSE, "table of %u columns has %llu index columns",
         (unsigned)cols->via.array.size, (unsigned long long)nindex);
-  if (top->via.array.size == 4) {
+  if (top->via.array.size == 5 &&
+      (f[4].type != MSGPACK_OBJECT_BIN ||
+       f[4].via.bin.size != cols->via.array.size))
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "table field 'logical': expected a bin of %u bytes",
+                          (unsigned)cols->via.array.size);
+  if (top->via.array.size >= 4) {
     if (f[3].type != MSGPACK_OBJECT_BIN)
       return dusk_error_set(err, DUSK_ETYPE,
                             "table field 'source_na': expected bin, got %s",
@@ -794,7 +843,15 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     int rc;
     d.col = i;
     rc = decode_column(&d, &cols->via.array.ptr[i], t->nrows, &t->cols[i]);
-    if (rc == 0 && top->via.array.size == 4) {
+    if (rc == 0 && top->via.array.size == 5) {
+      dusk_type lt = (dusk_type)(uint8_t)f[4].via.bin.ptr[i];
+      if (lt != 0 && (!dusk_type_is_time(lt) ||
+                      t->cols[i].type != DUSK_TYPE_INT64))
+        rc = col_error(&d, DUSK_EPARSE, "logical type %u on a %s column",
+                       (unsigned)lt, type_str(t->cols[i].type));
+      t->cols[i].logical = lt;
+    }
+    if (rc == 0 && top->via.array.size >= 4) {
       uint8_t flag = (uint8_t)f[3].via.bin.ptr[i];
       if (flag > 1)
         rc = col_error(&d, DUSK_EPARSE, "source_na byte %u (not 0 or 1)",
@@ -870,8 +927,10 @@ int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
   for (size_t i = 0; i < n && rc == 0; i++)
     rc = order[i] < t->nrows ? dusk_table_append_rows(r, t, order[i], 1)
                              : DUSK_EINVAL;
-  for (size_t c = 0; c < t->ncols; c++)
+  for (size_t c = 0; c < t->ncols; c++) {
     r->cols[c].source_na = t->cols[c].source_na;
+    r->cols[c].logical = t->cols[c].logical;
+  }
 done:
   free(names);
   free(types);

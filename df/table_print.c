@@ -22,6 +22,8 @@
  * invalid UTF-8 replaced by U+FFFD. */
 #include "table.h"
 
+#include "fieldparse.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -290,11 +292,14 @@ static size_t csv_cell(const dusk_table_column *c, size_t r, char *tmp,
     break;
   case DUSK_TYPE_NULL:
     break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   return s->len;
 }
 
-int dusk_table_write_csv(const dusk_table *t, FILE *f) {
+static int write_csv(const dusk_table *t, FILE *f) {
   size_t nfields = t->ncols + (t->nindex == 0 ? 1 : 0);
   bool alone = nfields == 1;
   char tmp[40];
@@ -377,7 +382,7 @@ static void json_string(FILE *f, const char *s, size_t len) {
   fputc('"', f);
 }
 
-int dusk_table_write_json(const dusk_table *t, FILE *f) {
+static int write_json(const dusk_table *t, FILE *f) {
   char tmp[40];
 
   errno = 0;
@@ -416,6 +421,9 @@ int dusk_table_write_json(const dusk_table *t, FILE *f) {
       }
       case DUSK_TYPE_NULL:
         fputs("null", f);
+        break;
+      case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+      case DUSK_TYPE_TIMEDELTA:
         break;
       }
     }
@@ -814,6 +822,9 @@ static int index_level(const view *v, size_t col, bool multi, strcol *out) {
     return 0;
   case DUSK_TYPE_NULL:
     break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   if (multi) { /* the nulls' na text replaces what was formatted */
     for (size_t i = 0; i < n; i++) {
@@ -1038,6 +1049,9 @@ static int column_values(const view *v, size_t col, strcol *out) {
     break;
   case DUSK_TYPE_NULL:
     break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   return make_fixed_width(out, false, 0);
 }
@@ -1207,6 +1221,9 @@ static void empty_index_item(FILE *f, const dusk_table_column *c, size_t r) {
   }
   case DUSK_TYPE_NULL:
     break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
 }
 
@@ -1248,7 +1265,7 @@ static int write_empty(const dusk_table *t, FILE *f) {
   return finish_write(f);
 }
 
-int dusk_table_write_text(const dusk_table *t, FILE *f) {
+static int write_text(const dusk_table *t, FILE *f) {
   view v;
   strcol lines = {0};
   int rc;
@@ -1300,4 +1317,104 @@ int dusk_table_write_text(const dusk_table *t, FILE *f) {
   free(v.rows);
   free(v.cols);
   return rc != 0 ? rc : finish_write(f);
+}
+
+/* ---- datetimes and timedeltas ----------------------------------------------
+ * A column of a logical time type (table.h) prints as pandas prints it:
+ * the writers get a copy of the table in which each such column is text,
+ * formatted with the column's one precision (fieldparse.h); nulls stay
+ * null (empty in CSV, null in JSON), or are the text "NaT" for print(). */
+static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
+  const char **names = NULL;
+  dusk_type *types = NULL;
+  dusk_table *r = NULL;
+  dusk_value *row = NULL;
+  char *text = NULL;
+  int *digits = NULL, rc = DUSK_ENOMEM;
+  bool any = false;
+  *out = NULL;
+  for (size_t c = 0; c < t->ncols; c++)
+    any |= t->cols[c].logical != 0;
+  if (!any)
+    return 0;
+  names = calloc(t->ncols, sizeof *names);
+  types = calloc(t->ncols, sizeof *types);
+  row = calloc(t->ncols, sizeof *row);
+  digits = calloc(t->ncols, sizeof *digits);
+  if (names == NULL || types == NULL || row == NULL || digits == NULL)
+    goto done;
+  for (size_t c = 0; c < t->ncols; c++) {
+    const dusk_table_column *col = &t->cols[c];
+    names[c] = col->name;
+    types[c] = col->logical ? DUSK_TYPE_STRING : col->type;
+    if (col->logical)
+      digits[c] = dusk_time_digits(col->i64, col->valid, t->nrows,
+                                   col->logical == DUSK_TYPE_DATETIME);
+  }
+  if ((r = dusk_table_new(names, types, t->ncols, t->nindex)) == NULL)
+    goto done;
+  rc = 0;
+  if ((text = malloc(t->ncols * 64)) == NULL)
+    rc = DUSK_ENOMEM;
+  for (size_t i = 0; i < t->nrows && rc == 0; i++) {
+    for (size_t c = 0; c < t->ncols; c++) {
+      const dusk_table_column *col = &t->cols[c];
+      char *slot = text + c * 64; /* the row's text lives until appended */
+      dusk_table_get(t, c, i, &row[c]);
+      if (!col->logical)
+        continue;
+      if (!col->valid[i]) {
+        if (nat_text) {
+          row[c].type = DUSK_TYPE_STRING;
+          row[c].u.s.ptr = "NaT";
+          row[c].u.s.len = 3;
+        }
+        continue;
+      }
+      row[c].type = DUSK_TYPE_STRING;
+      row[c].u.s.ptr = slot;
+      row[c].u.s.len =
+          col->logical == DUSK_TYPE_DATETIME
+              ? dusk_format_datetime(col->i64[i], digits[c], slot)
+              : dusk_format_timedelta(col->i64[i], digits[c], slot);
+    }
+    rc = dusk_table_append_row(r, row);
+  }
+  for (size_t c = 0; rc == 0 && c < t->ncols; c++)
+    r->cols[c].source_na = t->cols[c].logical ? 0 : t->cols[c].source_na;
+done:
+  free(names);
+  free(types);
+  free(row);
+  free(digits);
+  free(text);
+  if (rc != 0) {
+    dusk_table_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+static int write_with_times(const dusk_table *t, FILE *f, bool nat_text,
+                            int (*w)(const dusk_table *, FILE *)) {
+  dusk_table *text = NULL;
+  int rc = times_as_text(t, nat_text, &text);
+  if (rc != 0)
+    return rc;
+  rc = w(text != NULL ? text : t, f);
+  dusk_table_free(text);
+  return rc;
+}
+
+int dusk_table_write_csv(const dusk_table *t, FILE *f) {
+  return write_with_times(t, f, false, write_csv);
+}
+
+int dusk_table_write_json(const dusk_table *t, FILE *f) {
+  return write_with_times(t, f, false, write_json);
+}
+
+int dusk_table_write_text(const dusk_table *t, FILE *f) {
+  return write_with_times(t, f, true, write_text);
 }

@@ -15,8 +15,18 @@ const char *dusk_type_name(dusk_type t) {
   case DUSK_TYPE_INT64: return "int64";
   case DUSK_TYPE_FLOAT64: return "float64";
   case DUSK_TYPE_STRING: return "string";
+  case DUSK_TYPE_DATETIME: return "datetime64[ns]";
+  case DUSK_TYPE_TIMEDELTA: return "timedelta64[ns]";
   }
   return "unknown";
+}
+
+dusk_type dusk_type_physical(dusk_type t) {
+  return dusk_type_is_time(t) ? DUSK_TYPE_INT64 : t;
+}
+
+int dusk_type_is_time(dusk_type t) {
+  return t == DUSK_TYPE_DATETIME || t == DUSK_TYPE_TIMEDELTA;
 }
 
 /* Accepted spellings, case-sensitive as in pandas ("Int64" is pandas'
@@ -33,6 +43,10 @@ static const struct {
     {"double", DUSK_TYPE_FLOAT64},  {"float32", DUSK_TYPE_FLOAT64},
     {"str", DUSK_TYPE_STRING},      {"string", DUSK_TYPE_STRING},
     {"object", DUSK_TYPE_STRING},
+    {"datetime64[ns]", DUSK_TYPE_DATETIME}, {"datetime64", DUSK_TYPE_DATETIME},
+    {"datetime", DUSK_TYPE_DATETIME},
+    {"timedelta64[ns]", DUSK_TYPE_TIMEDELTA},
+    {"timedelta64", DUSK_TYPE_TIMEDELTA},
 };
 
 dusk_type dusk_type_parse(const char *name, size_t len) {

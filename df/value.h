@@ -9,17 +9,33 @@
 #include <stdint.h>
 
 /* Column types, narrowest first: widening only ever moves right along
- * bool -> int64 -> float64 -> string (bool widens straight to string). */
+ * bool -> int64 -> float64 -> string (bool widens straight to string).
+ *
+ * Datetimes and timedeltas are logical types: int64 nanoseconds (since
+ * the epoch / a duration) in storage - batches, partial and result
+ * tables hold them as int64 (dusk_type_physical), so scans, keys,
+ * min/max and comparisons need nothing of their own - while plans,
+ * expression typing and result columns (dusk_table_column.logical) know
+ * them, for .dt, string literals and pandas' datetime64[ns] /
+ * timedelta64[ns].  A datetime column comes from read_csv(parse_dates=),
+ * which is the dtype "datetime64[ns]" in a plan. */
 typedef enum dusk_type {
   DUSK_TYPE_NULL = 0, /* only for values: a missing value */
   DUSK_TYPE_BOOL = 1,
   DUSK_TYPE_INT64 = 2,
   DUSK_TYPE_FLOAT64 = 3,
-  DUSK_TYPE_STRING = 4
+  DUSK_TYPE_STRING = 4,
+  DUSK_TYPE_DATETIME = 5, /* logical: int64 ns since 1970-01-01 */
+  DUSK_TYPE_TIMEDELTA = 6 /* logical: int64 ns */
 } dusk_type;
 
-/* "bool", "int64", "float64", "string" (and "null"). */
+/* "bool", "int64", "float64", "string", "datetime64[ns]",
+ * "timedelta64[ns]" (and "null"). */
 const char *dusk_type_name(dusk_type t);
+/* The storage type: int64 for datetimes and timedeltas, t otherwise. */
+dusk_type dusk_type_physical(dusk_type t);
+/* Whether t is a datetime or a timedelta. */
+int dusk_type_is_time(dusk_type t);
 /* Parses a type name, accepting pandas' spellings ("int", "Int64", "float",
  * "str", "object", "boolean", ...); returns DUSK_TYPE_NULL if unknown. */
 dusk_type dusk_type_parse(const char *name, size_t len);

@@ -856,6 +856,17 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           if (!name_in(q->mixed, q->nmixed, in.names[c]) &&
               sample_saw_null(q, p->inputs[0], in.names[c]))
             add_name(&q->mixed, &q->nmixed, in.names[c]);
+          if (name_in(q->mixed, q->nmixed, in.names[c]) &&
+              dusk_type_is_time(in.types[c])) {
+            rc = dusk_error_set(
+                err, DUSK_ETYPE,
+                "fillna: the %s column '%s' holds NaT, which a fill of "
+                "another kind would turn into an object column (pandas); "
+                "that is not supported - fill the other columns by name "
+                "(fillna({\"col\": value}))",
+                dusk_type_name(in.types[c]), in.names[c]);
+            goto out;
+          }
           if (name_in(q->mixed, q->nmixed, in.names[c])) {
             add_name(&p->mixed, &p->nmixed, in.names[c]);
             in.types[c] = DUSK_TYPE_STRING;

@@ -14,6 +14,7 @@
 #include "dfops.h"
 
 #include "csvscan.h"
+#include "exprtype.h"
 #include "exprvec.h"
 #include "hashagg.h"
 #include "msg.h"
@@ -65,7 +66,9 @@ typedef struct pipeline {
   size_t ndefined; /* columns defined so far while the steps are set up */
   const char **names;
   dusk_type *types;      /* per column, after every step (a FILL_MIXED
-                            column is a string) */
+                            column is a string); storage types */
+  dusk_type *ltypes;     /* the same, logical (value.h: datetimes) */
+  uint8_t *datetime;     /* per column: the scan reads ISO date-times */
   dusk_type *scan_types; /* per column, as the scan reads it */
   step *steps;
   size_t nsteps;
@@ -113,6 +116,8 @@ static void pipeline_destroy(pipeline *p) {
   free(p->chain);
   free(p->names);
   free(p->types);
+  free(p->ltypes);
+  free(p->datetime);
   free(p->scan_types);
   free(p->mask);
   free(p->visible);
@@ -253,6 +258,8 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->ndefined = p->nread;
   p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
   p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
+  p->ltypes = dusk_xcalloc(p->ncols, sizeof *p->ltypes);
+  p->datetime = dusk_xcalloc(p->ncols, 1);
   p->scan_types = dusk_xcalloc(p->ncols, sizeof *p->scan_types);
   p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
   p->mask = dusk_xmalloc(BATCH_ROWS);
@@ -263,6 +270,9 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
       if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0)
         p->types[i] = p->leaf->csv.dtypes[d].type;
+    p->ltypes[i] = p->types[i];
+    p->datetime[i] = p->types[i] == DUSK_TYPE_DATETIME;
+    p->types[i] = dusk_type_physical(p->types[i]);
     p->scan_types[i] = p->types[i];
     p->visible[i] = (int)i;
   }
@@ -291,7 +301,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
         for (size_t c = 0; c < p->ndefined; c++) {
           int listed = 0;
           if ((fc >= 0 && (size_t)fc != c) ||
-              !dusk_plan_fill_mixes(p->types[c], s->fills[f].value.type))
+              !dusk_plan_fill_mixes(p->ltypes[c], s->fills[f].value.type))
             continue;
           for (size_t m = 0; m < s->nmixed; m++)
             listed |= strcmp(s->mixed[m], p->names[c]) == 0;
@@ -301,24 +311,25 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       /* Steps after this one see the mixed columns as strings. */
       for (size_t c = 0; c < p->ncols; c++)
         if (st->fill_how[c] == FILL_MIXED)
-          p->types[c] = DUSK_TYPE_STRING;
+          p->types[c] = p->ltypes[c] = DUSK_TYPE_STRING;
       break;
     case DUSK_PLAN_QUERY:
-      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ndefined,
+      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->ltypes, p->ndefined,
                                      BATCH_ROWS, &st->expr, err)) != 0)
         return rc;
       break;
     case DUSK_PLAN_ASSIGN: {
       const char *name = s->columns[0];
       int old;
-      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->types, p->ndefined,
+      if ((rc = dusk_exprvec_compile(s->expr, p->names, p->ltypes, p->ndefined,
                                      BATCH_ROWS, &st->expr, err)) != 0)
         return rc;
       old = col_index(p, name);
       st->slot = p->ndefined++;
       p->names[st->slot] = name;
+      p->ltypes[st->slot] = dusk_exprvec_type(st->expr);
       p->types[st->slot] = p->scan_types[st->slot] =
-          dusk_exprvec_type(st->expr);
+          dusk_type_physical(p->ltypes[st->slot]);
       /* pandas keeps a replaced column where it was; a new one goes last. */
       for (size_t v = 0; v < p->nvisible && old >= 0; v++)
         if (p->visible[v] == old) {
@@ -1081,6 +1092,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.types = p.scan_types;
   o.nout = p.ncols;
   o.nderived = p.ncols - p.nread;
+  o.datetime = p.datetime;
   o.batch_rows = BATCH_ROWS;
   o.max_field = (size_t)a.max_field;
   o.canceled = call->canceled;
@@ -1103,11 +1115,19 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     const dusk_csvscan_conflict *cf = &stats.conflict;
     widen_column = p.names[cf->column];
     widen_type = cf->widened;
-    snprintf(deferred, sizeof deferred,
-             "%.200s line %llu: column '%.100s' holds '%.100s', which needs "
-             "type %s",
-             path, (unsigned long long)dusk_line_of(path, cf->offset),
-             widen_column, cf->value, dusk_type_name(widen_type));
+    if (p.datetime[cf->column])
+      snprintf(deferred, sizeof deferred,
+               "%.200s line %llu: column '%.100s' (parse_dates) holds "
+               "'%.100s', which is not a date-time (YYYY-MM-DD[ "
+               "HH:MM[:SS[.fraction]]])",
+               path, (unsigned long long)dusk_line_of(path, cf->offset),
+               widen_column, cf->value);
+    else
+      snprintf(deferred, sizeof deferred,
+               "%.200s line %llu: column '%.100s' holds '%.100s', which "
+               "needs type %s",
+               path, (unsigned long long)dusk_line_of(path, cf->offset),
+               widen_column, cf->value, dusk_type_name(widen_type));
   } else if (rc == DUSK_EPARSE) {
     /* Name the line as a person's editor counts it. */
     char column[128];
@@ -1872,6 +1892,8 @@ static bool expr_carries(const dusk_expr *e, dusk_slice list) {
     return dusk_names_has(list, e->name, strlen(e->name));
   if (e->kind == DUSK_EXPR_ARITH)
     return expr_carries(e->a, list) || expr_carries(e->b, list);
+  if (e->kind == DUSK_EXPR_FUNC) /* .dt.hour of a column with NaT: float */
+    return expr_carries(e->a, list);
   return false;
 }
 
@@ -2072,6 +2094,92 @@ static int run_post_steps(const dusk_plan *top, const dusk_plan *root,
   return 0;
 }
 
+/* ---- logical types of result columns (value.h: datetimes) -------------- */
+
+typedef struct ltypes_map {
+  const char *names[512];
+  dusk_type types[512];
+  size_t n;
+} ltypes_map;
+
+/* The logical type of every column at root: the first leaf's resolved
+ * dtypes, then each assign's expression typed against what came before. */
+static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
+  const dusk_plan *chain[256], *leaf;
+  size_t n = 0;
+  m->n = 0;
+  for (const dusk_plan *s = root; s != NULL && n < 256;
+       s = s->ninputs ? s->inputs[0] : NULL)
+    chain[n++] = s;
+  if (n == 0)
+    return;
+  leaf = chain[n - 1];
+  for (size_t d = 0; leaf->kind == DUSK_PLAN_READ_CSV &&
+                     d < leaf->csv.ndtypes && m->n < 512;
+       d++) {
+    m->names[m->n] = leaf->csv.dtypes[d].column;
+    m->types[m->n++] = leaf->csv.dtypes[d].type;
+  }
+  while (n-- > 0 && m->n < 512) {
+    const dusk_plan *s = chain[n];
+    if (s->kind == DUSK_PLAN_ASSIGN) {
+      dusk_type t = dusk_expr_type(s->expr, m->names, m->types, m->n, NULL);
+      m->names[m->n] = s->columns[0];
+      m->types[m->n++] = t;
+    }
+  }
+}
+
+static dusk_type logical_of(const ltypes_map *m, const char *name) {
+  for (size_t i = m->n; name != NULL && i-- > 0;)
+    if (strcmp(m->names[i], name) == 0)
+      return m->types[i];
+  return DUSK_TYPE_NULL;
+}
+
+/* Marks the int64 result columns that hold datetimes or timedeltas
+ * (table.h logical): groupby keys and min/max, value_counts' values, the
+ * columns of rows - named, as for mark_source_na, by their source. */
+static void mark_logical(const merger *m, dusk_table *t) {
+  const dusk_plan *g = m->p.root;
+  ltypes_map lt;
+  logical_types_at(g, &lt);
+  for (size_t c = 0; c < t->ncols; c++) {
+    dusk_table_column *col = &t->cols[c];
+    const char *source = NULL;
+    dusk_type l;
+    if (col->type != DUSK_TYPE_INT64)
+      continue;
+    switch (m->p.terminal) {
+    case DUSK_PLAN_GROUPBY:
+      if (c < g->ncolumns) {
+        source = g->columns[c];
+      } else if (c - g->ncolumns < g->naggs) {
+        const dusk_agg *a = &g->aggs[c - g->ncolumns];
+        if (a->fn == DUSK_AGG_MIN || a->fn == DUSK_AGG_MAX)
+          source = a->column;
+      }
+      break;
+    case DUSK_PLAN_VALUE_COUNTS:
+      if (c == 0)
+        source = g->columns[0];
+      break;
+    case DUSK_PLAN_HEAD:
+    case 0:
+      if (c > 0)
+        source = col->name;
+      break;
+    default:
+      break;
+    }
+    l = logical_of(&lt, source);
+    if (dusk_type_is_time(l)) {
+      col->logical = l;
+      col->source_na = 0; /* NaT is the datetime's own null */
+    }
+  }
+}
+
 static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
@@ -2128,6 +2236,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   mark_source_na(&m, cut, result);
+  mark_logical(&m, result);
   if ((rc = run_post_steps(m.p.plan, m.p.root, &result, &err)) != 0)
     goto failed;
   call->result.len = 0;

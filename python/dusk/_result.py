@@ -27,6 +27,10 @@ def _array(table, i):
     # The engine knows whether the file's column held a null anywhere it
     # read, which decides pandas' dtype (dusk.h: pandas_dtype).
     pdt = table.pandas_dtype(i)
+    if typ in ("datetime64[ns]", "timedelta64[ns]"):
+        arr = np.empty(nrows, dtype=np.int64)  # NaT where null
+        name, _, _, _ = table.column(i, _NAN, arr)
+        return name, arr.view("M8[ns]" if typ[0] == "d" else "m8[ns]")
     dtype = {"string": object, "bool": object if pdt == "object" else bool,
              "int64": np.float64 if pdt == "float64" else np.int64,
              "float64": np.float64}[typ]
@@ -44,10 +48,16 @@ def _plain_column(table, i):
     if typ == "string":
         return name, list(values)
     import array
-    code = {"int64": "q", "float64": "d", "bool": "B"}[typ]
+    import datetime
+    code = {"int64": "q", "float64": "d", "bool": "B"}.get(typ, "q")
     out = array.array(code, values).tolist()
     if typ == "bool":
         out = [bool(v) for v in out]
+    elif typ == "datetime64[ns]":  # microsecond precision in plain Python
+        epoch = datetime.datetime(1970, 1, 1)
+        out = [epoch + datetime.timedelta(microseconds=v // 1000) for v in out]
+    elif typ == "timedelta64[ns]":
+        out = [datetime.timedelta(microseconds=v // 1000) for v in out]
     if valid is not None:
         out = [v if ok else None for v, ok in zip(out, valid)]
     return name, out
@@ -105,6 +115,10 @@ def to_pandas(table, shape, name):
         # A whole column's reduction: a numpy scalar, as pandas returns
         # (NaN where nothing was left to reduce).
         (_, v), = values
+        if v.dtype.kind == "M":  # pandas' scalars for datetimes
+            return pd.Timestamp(v[0])
+        if v.dtype.kind == "m":
+            return pd.Timedelta(v[0])
         return v[0]
     if shape == "reduce_frame":
         # One value per column, a Series indexed by the column names with

@@ -130,11 +130,14 @@ def _dtype_name(t):
 
 
 def read_csv(urlpath, blocksize="default", usecols=None, dtype=None,
-             sep=",", **kwargs):
+             sep=",", parse_dates=None, **kwargs):
     """A lazy frame over CSV files: a path, a glob ("fhv_*.csv") or a list
     of them.  blocksize is the partition size (bytes or "64MB"), usecols
     a list of columns to read, dtype a dict of column -> type, sep one
-    character.  Other pandas options raise NotImplementedError."""
+    character, parse_dates a list of columns read as datetime64[ns] (ISO
+    dates and times, "2021-04-01 18:06:26"; a value that is not one is an
+    error naming its line).  Other pandas options raise
+    NotImplementedError."""
     delimiter = kwargs.pop("delimiter", None)
     if delimiter is not None:
         sep = delimiter
@@ -157,6 +160,13 @@ def read_csv(urlpath, blocksize="default", usecols=None, dtype=None,
             raise NotImplementedError(
                 "read_csv: dtype must be a dict of column -> type")
         dt = {str(k): _dtype_name(v) for k, v in dtype.items()}
+    if parse_dates not in (None, False):
+        if parse_dates is True or not all(isinstance(c, str)
+                                          for c in parse_dates):
+            raise NotImplementedError(
+                "read_csv: parse_dates as a list of column names")
+        dt = dict(dt or {})
+        dt.update({c: "datetime64[ns]" for c in parse_dates})
     if not isinstance(sep, str) or len(sep) != 1:
         raise NotImplementedError("read_csv: sep must be one character")
     frame = _core.read_csv(paths, bs, usecols, dt, sep)
@@ -205,8 +215,17 @@ def _literal(v):
         out = v.replace("\\", "\\\\").replace('"', '\\"').replace(
             "\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
         return '"' + out + '"'
+    import datetime
+    if isinstance(v, datetime.datetime):  # pandas' Timestamp too
+        if v.tzinfo is not None:
+            raise NotImplementedError("time zones in a datetime literal")
+        return _literal(v.isoformat(sep=" "))
+    if isinstance(v, datetime.date):
+        return _literal(v.isoformat())
     try:
         import numpy as np
+        if isinstance(v, np.datetime64):
+            return _literal(str(np.datetime_as_string(v, unit="ns")))
         if isinstance(v, np.generic):
             return _literal(v.item())
     except ImportError:
@@ -223,6 +242,42 @@ def _column_ref(name):
         raise NotImplementedError(
             f"column name {name!r} cannot be written in a query")
     return "`" + name + "`"
+
+
+class _DatetimeAccessor:
+    """.dt of a datetime (or timedelta) column or expression: lazy
+    expressions for the calendar fields and total_seconds()."""
+
+    __slots__ = ("_df", "_text")
+
+    def __init__(self, df, text):
+        self._df = df
+        self._text = text
+
+    def _field(self, name):
+        return Expr(self._df, f"({self._text}).dt.{name}", False)
+
+    year = property(lambda self: self._field("year"))
+    month = property(lambda self: self._field("month"))
+    day = property(lambda self: self._field("day"))
+    hour = property(lambda self: self._field("hour"))
+    minute = property(lambda self: self._field("minute"))
+    second = property(lambda self: self._field("second"))
+    dayofweek = property(lambda self: self._field("dayofweek"))
+    weekday = dayofweek
+    day_of_week = dayofweek
+    dayofyear = property(lambda self: self._field("dayofyear"))
+    day_of_year = dayofyear
+
+    def total_seconds(self):
+        return self._field("total_seconds")
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise NotImplementedError(
+            f".dt.{name}: dusk has year, month, day, hour, minute, second, "
+            "dayofweek, dayofyear and total_seconds()")
 
 
 class Expr:
@@ -289,6 +344,13 @@ class Expr:
             "& | ~ instead of and/or/not, and df[mask] to filter")
 
     __hash__ = None
+
+    @property
+    def dt(self):
+        return _DatetimeAccessor(self._df, self._text)
+
+    def __abs__(self):
+        return Expr(self._df, f"abs({self._text})", False)
 
     def isnull(self):
         return Expr(self._df, f"({self._text}).isnull()", True)
@@ -814,6 +876,13 @@ class Series(_Lazy):
 
     def isnull(self): return self._expr().isnull()
     def notnull(self): return self._expr().notnull()
+    def __abs__(self): return abs(self._expr())
+
+    @property
+    def dt(self):
+        if self._shape != "column":
+            raise NotImplementedError(".dt of an aggregation result")
+        return _DatetimeAccessor(self._df, self._text)
     isna, notna = isnull, notnull
 
     def _column_frame(self):

@@ -56,8 +56,11 @@ PyObject *core_raise(const dusk_error *err) {
     type = PyExc_FileNotFoundError;
   else if (strstr(m, "Permission denied") != NULL)
     type = PyExc_PermissionError;
+  else if (strstr(m, "which is not a date-time") != NULL ||
+           strstr(m, "not a date-time:") != NULL)
+    type = PyExc_ValueError; /* pandas: a date it cannot parse */
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
-           strstr(m, "arithmetic on ") != NULL ||
+           strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL)
     type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'", a
                                type error in an expression */

@@ -513,6 +513,8 @@ static const char *type_name(int type) {
   case DUSK_COL_INT64: return "int64";
   case DUSK_COL_FLOAT64: return "float64";
   case DUSK_COL_BOOL: return "bool";
+  case DUSK_COL_DATETIME: return "datetime64[ns]";
+  case DUSK_COL_TIMEDELTA: return "timedelta64[ns]";
   default: return "string";
   }
 }
@@ -711,6 +713,15 @@ static int fill_array(const dusk_column_view *v, PyObject *na, void *dst,
     return fill_strings(v, na, dst);
   if (v->type == DUSK_COL_INT64 && kind == OUT_INT64) {
     memcpy(dst, v->values, n * 8);
+    return 0;
+  }
+  if ((v->type == DUSK_COL_DATETIME || v->type == DUSK_COL_TIMEDELTA) &&
+      kind == OUT_INT64) { /* for a datetime64 / timedelta64 view: NaT */
+    int64_t *d = dst;
+    memcpy(d, v->values, n * 8);
+    for (size_t r = 0; r < n; r++)
+      if (!ok[r])
+        d[r] = INT64_MIN;
     return 0;
   }
   if ((v->type == DUSK_COL_INT64 || v->type == DUSK_COL_FLOAT64) &&

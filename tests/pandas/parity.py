@@ -160,6 +160,25 @@ def cases(files):
          f'read_csv("{a}").eval("r = PULocationID % 10").query("r == 3")'
          f'.head(20)',
          lambda: A().eval("r = PULocationID % 10").query("r == 3").head(20)),
+        ("parse_dates hour size (datetimes)",
+         f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+         f'.assign(hour="pickup_datetime.dt.hour").groupby("hour").size()',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
+         .assign(hour=lambda d: d.pickup_datetime.dt.hour)
+         .groupby("hour").size()),
+        ("trip seconds mean and date filter (datetimes)",
+         f'read_csv("{a}", parse_dates=["pickup_datetime", '
+         f'"dropoff_datetime"]).query("pickup_datetime >= \'2021-04-15\'")'
+         f'.assign(secs="(dropoff_datetime - pickup_datetime)'
+         f'.dt.total_seconds()").groupby("hvfhs_license_num")'
+         f'.agg({{"secs": "mean", "pickup_datetime": "min"}})',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
+                                             "dropoff_datetime"])
+         .query("pickup_datetime >= '2021-04-15'")
+         .assign(secs=lambda d: (d.dropoff_datetime - d.pickup_datetime)
+                 .dt.total_seconds())
+         .groupby("hvfhs_license_num")
+         .agg({"secs": "mean", "pickup_datetime": "min"})),
         ("groupby std var",
          f'read_csv("{a}").groupby("hvfhs_license_num")'
          f'.agg({{"PULocationID": "std", "DOLocationID": "var"}})',

@@ -30,7 +30,32 @@ def data_dir(tmp_path_factory):
                         "--quoted"], check=True)
     write_mixed(d / "mixed.csv", 3000, seed=5)
     write_late_null(d / "late.csv")
+    write_dates(d / "dates.csv", 2500, seed=7)
     return d
+
+
+def write_dates(path, rows, seed):
+    """Datetime columns as the taxi files hold them, with empty fields
+    (NaT), fractions of a second, dates before 1970, a leap day, and a
+    quoted field with a newline in another column: start, end (the trip's
+    end, after start), day (dates alone), k (a key), note (text)."""
+    import datetime
+    rnd = random.Random(seed)
+    base = datetime.datetime(2021, 2, 27)
+    with open(path, "w", newline="") as f:
+        f.write("start,end,day,k,note\n")
+        for i in range(rows):
+            t = base + datetime.timedelta(seconds=rnd.randint(0, 86400 * 5))
+            if i % 97 == 5:
+                t = datetime.datetime(1969, 12, 31, 23, 59, 58)
+            dur = datetime.timedelta(seconds=rnd.randint(0, 7200),
+                                     microseconds=(rnd.randint(0, 999) * 1000
+                                                   if i % 13 == 0 else 0))
+            start = "" if i % 41 == 3 else t.strftime("%Y-%m-%d %H:%M:%S")
+            end = "" if i % 53 == 7 else (t + dur).isoformat(sep=" ")
+            day = "" if i % 29 == 1 else (t.date()).isoformat()
+            note = '"two\nlines"' if i % 31 == 0 else "n"
+            f.write(f"{start},{end},{day},{rnd.randint(0, 4)},{note}\n")
 
 
 def write_mixed(path, rows, seed):

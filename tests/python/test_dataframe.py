@@ -259,8 +259,10 @@ def test_read_csv_options(client, data_dir, tmp_path, bs):
     want = pd.concat([pd.read_csv(f) for f in files])
     pdt.assert_frame_equal(dd.read_csv(pattern).compute(), want)
     pdt.assert_frame_equal(dd.read_csv(files).compute(), want)
+    with pytest.raises(NotImplementedError, match="date_format"):
+        dd.read_csv(path, date_format="%Y")
     with pytest.raises(NotImplementedError, match="parse_dates"):
-        dd.read_csv(path, parse_dates=["x"])
+        dd.read_csv(path, parse_dates=True)
     with pytest.raises(ValueError, match="blocksize"):
         dd.read_csv(path, blocksize="lots")
 
@@ -494,3 +496,68 @@ def test_assign_errors(client, data_dir):
         df.eval("z = clean +").compute()
     with pytest.raises((TypeError, ValueError), match="name"):
         df.assign(z=df.name * 2).compute()
+
+
+# ---- datetimes --------------------------------------------------------------
+
+DATES = ["start", "end", "day"]
+
+
+def test_parse_dates_and_dt(client, data_dir, bs):
+    """read_csv(parse_dates=) gives datetime64[ns] columns (NaT for empty
+    fields); .dt fields, datetime - datetime timedeltas and total_seconds,
+    comparisons with date strings and Timestamps, min/max and groupby on
+    datetimes and their parts: all equal to pandas."""
+    path = str(data_dir / "dates.csv")
+    df = read(path, bs) if bs is None else dd.read_csv(path, blocksize=bs,
+                                                        parse_dates=DATES)
+    if bs is None:
+        df = dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    pdt.assert_series_equal(df.dtypes, p.dtypes)
+    pdt.assert_frame_equal(df.compute(), p)
+    got = df.assign(hour=df.start.dt.hour, dow=df.start.dt.dayofweek,
+                    y=df.day.dt.year, doy=df.start.dt.dayofyear,
+                    trip=df.end - df.start,
+                    secs=(df.end - df.start).dt.total_seconds())
+    want = p.assign(hour=p.start.dt.hour, dow=p.start.dt.dayofweek,
+                    y=p.day.dt.year, doy=p.start.dt.dayofyear,
+                    trip=p.end - p.start,
+                    secs=(p.end - p.start).dt.total_seconds())
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(got.groupby("hour").size().compute(),
+                            want.groupby("hour").size())
+    pdt.assert_frame_equal(got.groupby("k")[["start", "trip"]].max().compute(),
+                           want.groupby("k")[["start", "trip"]].max())
+    pdt.assert_series_equal(got.groupby("dow").secs.mean().compute(),
+                            want.groupby("dow").secs.mean())
+    pdt.assert_frame_equal(df[df.start >= "2021-03-01"].compute(),
+                           p[p.start >= "2021-03-01"])
+    pdt.assert_frame_equal(
+        df[(df.end < pd.Timestamp("2021-02-28 12:00")) | df.day.isnull()]
+        .compute(),
+        p[(p.end < pd.Timestamp("2021-02-28 12:00")) | p.day.isnull()])
+    pdt.assert_frame_equal(df.query("day == '2021-02-28'").compute(),
+                           p.query("day == '2021-02-28'"))
+    assert df.start.min().compute() == p.start.min()
+    assert got.trip.max().compute() == want.trip.max()
+    pdt.assert_series_equal(df.day.value_counts().compute().sort_index(),
+                            p.day.value_counts().sort_index())
+
+
+def test_datetime_errors(client, data_dir, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t,v\n2021-01-01 10:00:00,1\n2021-02-30 00:00:00,2\n")
+    with pytest.raises(ValueError, match=r"line 3: column 't'.*2021-02-30.*not "
+                                         r"a date-time"):
+        dd.read_csv(str(bad), parse_dates=["t"]).compute()
+    df = dd.read_csv(str(data_dir / "dates.csv"), parse_dates=DATES)
+    with pytest.raises(TypeError, match="cannot compare datetime64"):
+        df[df.start > 5].compute()
+    with pytest.raises(TypeError, match="ISO date string"):
+        df[df.start > "soon"].compute()
+    text = dd.read_csv(str(data_dir / "dates.csv"))  # no parse_dates
+    with pytest.raises(TypeError, match="dt.hour of string"):
+        text.assign(h=text.start.dt.hour).compute()
+    with pytest.raises(NotImplementedError, match="tz_localize"):
+        df.start.dt.tz_localize

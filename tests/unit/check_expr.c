@@ -396,6 +396,18 @@ START_TEST(test_post_steps) {
   ck_assert_int_eq(s->expr->kind, DUSK_EXPR_COMPARE);
   ck_assert_str_eq(s->inputs[0]->columns[0], "t");
   dusk_plan_free(p);
+  /* parse_dates: datetime64[ns] dtypes, merged with dtype=. */
+  p = parse_ok("read_csv('a.csv', dtype={'k': 'int64', 't': 'str'}, "
+               "parse_dates=['t', 'u']).assign(h='t.dt.hour')");
+  s = p->inputs[0];
+  ck_assert_uint_eq(s->csv.ndtypes, 3);
+  ck_assert_str_eq(s->csv.dtypes[1].column, "t");
+  ck_assert_int_eq(s->csv.dtypes[1].type, DUSK_TYPE_DATETIME);
+  ck_assert_str_eq(s->csv.dtypes[2].column, "u");
+  ck_assert_int_eq(s->csv.dtypes[2].type, DUSK_TYPE_DATETIME);
+  ck_assert_int_eq(p->expr->kind, DUSK_EXPR_FUNC);
+  ck_assert_int_eq(p->expr->op, DUSK_FN_HOUR);
+  dusk_plan_free(p);
   /* Reductions: a groupby without keys, over a column or every one. */
   p = parse_ok("read_csv('a.csv')['x'].std()");
   ck_assert_int_eq(p->kind, DUSK_PLAN_GROUPBY);
@@ -739,6 +751,13 @@ static const struct {
     {"a == 1 or a == 2 or a == 3 or a == 4",
      "((a == 1) or (a == 2)) or ((a == 3) or (a == 4))"},
     {"a and b and c", "(a and b) and c"},
+    {"t.dt.hour", "t.dt.hour"},
+    {"t.dt.weekday == 6", "t.dt.dayofweek == 6"},
+    {"(e - s).dt.total_seconds() > 60", "(e - s).dt.total_seconds() > 60"},
+    {"(e - s).dt.total_seconds", "(e - s).dt.total_seconds()"},
+    {"abs(x - 3) < 1", "abs(x - 3) < 1"},
+    {"abs + 1", "abs + 1"},
+    {"t >= '2021-04-15'", "t >= \"2021-04-15\""},
 };
 
 START_TEST(test_expr_forms) {
@@ -836,7 +855,7 @@ static const err_row outer_errors[] = {
     {"read_csv([])", "read_csv needs at least one path", "[", 0},
     {"read_csv('a', 'b')",
      "expected a keyword argument of read_csv "
-     "(blocksize=, usecols=, dtype= or sep=)",
+     "(blocksize=, usecols=, dtype=, sep= or parse_dates=)",
      "'b'", 0},
     {"read_csv('a', blocksze=1)",
      "unknown argument 'blocksze'; did you mean "
@@ -844,8 +863,12 @@ static const err_row outer_errors[] = {
      "blocksze", 0},
     {"read_csv('a', header=0)",
      "unknown argument 'header'; read_csv takes "
-     "blocksize, usecols, dtype and sep",
+     "blocksize, usecols, dtype, sep and parse_dates",
      "header", 0},
+    {"read_csv('a', parse_dates='t')",
+     "expected a list of column names for parse_dates", "'t'", 0},
+    {"read_csv('a', parse_dates=[])", "parse_dates needs at least one column",
+     "[", 0},
     {"read_csv('a', sep=';', sep=',')", "argument 'sep' given twice", "sep=','",
      0},
     {"read_csv('a', sep ';')", "expected '=' after sep", "';'", 0},
@@ -1392,6 +1415,13 @@ static const err_row query_errors[] = {
      "integer '99999999999999999999' is out of "
      "range",
      "9", 0},
+    {"t.dt.hours > 1", "unknown .dt field 'hours'; did you mean 'hour'?",
+     "hours", 0},
+    {"t.dt", "expected '.' after dt", NULL, 0},
+    {"t.dt.5", "expected '.' after dt", ".5", 0},
+    {"t.dt.(x)", "expected a .dt field name", "(", 0},
+    {"t.dt.hour(1)", "hour() takes no arguments", "1", 0},
+    {"abs(x", "expected ')' after the argument of abs", NULL, 0},
 };
 
 START_TEST(test_query_errors) {

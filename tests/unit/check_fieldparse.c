@@ -68,6 +68,105 @@ static const char *const na_strings[] = {
     "-NaN", "-nan", "1.#IND",   "1.#QNAN", "<NA>",    "N/A",
     "NA",   "NULL", "NaN",      "n/a",     "nan",     "null"};
 
+/* ISO date-times: the accepted forms and their nanoseconds (from Python's
+ * datetime / pandas.Timestamp(...).value), and what is refused. */
+START_TEST(test_datetime_parse) {
+  static const struct {
+    const char *s;
+    int64_t ns;
+  } ok[] = {
+      {"1970-01-01", 0},
+      {"1970-01-01 00:00:01", 1000000000},
+      {"2021-04-01 18:06:26", 1617300386000000000LL},
+      {"2021-04-01T18:06:26", 1617300386000000000LL},
+      {" 2021-04-01 18:06 ", 1617300360000000000LL},
+      {"2021-04-01 18:06:26.5", 1617300386500000000LL},
+      {"2021-04-01 18:06:26.000001", 1617300386000001000LL},
+      {"2021-04-01 18:06:26.123456789", 1617300386123456789LL},
+      {"1969-12-31 23:59:59", -1000000000},
+      {"2020-02-29", 1582934400000000000LL},
+      {"2000-02-29 12:00:00", 951825600000000000LL},
+      {"1678-01-01", -9214560000000000000LL},
+  };
+  static const char *const bad[] = {
+      "",           "2021",          "2021-4-01",          "2021-04-1",
+      "2021/04/01", "2021-13-01",    "2021-02-29",         "1900-02-29",
+      "2021-04-31", "2021-04-01 24:00", "2021-04-01 10:60", "2021-04-01 10",
+      "2021-04-01 10:00:61", "2021-04-01 10:00:00.", "2021-04-01 10:00:00.1234567890",
+      "2021-04-01 10:00:00Z", "2021-04-01x", "1677-12-31", "2262-01-01",
+      "abcd-ef-gh"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    int64_t ns = 42;
+    ck_assert_msg(dusk_field_parse_datetime(ok[i].s, strlen(ok[i].s), &ns) ==
+                      0,
+                  "refused %s", ok[i].s);
+    ck_assert_msg(ns == ok[i].ns, "%s: %lld, want %lld", ok[i].s,
+                  (long long)ns, (long long)ok[i].ns);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t ns;
+    ck_assert_msg(dusk_field_parse_datetime(bad[i], strlen(bad[i]), &ns) != 0,
+                  "accepted '%s'", bad[i]);
+  }
+  /* Not NUL-terminated: only len bytes are read. */
+  {
+    int64_t ns;
+    ck_assert_int_eq(dusk_field_parse_datetime("2021-04-01999", 10, &ns), 0);
+    ck_assert_int_eq(ns, 1617235200000000000LL);
+  }
+}
+END_TEST
+
+/* pandas' text for Timestamps and Timedeltas, one precision a column. */
+START_TEST(test_datetime_format) {
+  static const int64_t v[] = {1617300386000000000LL, 1617300386500000000LL,
+                              -1000000000};
+  static const uint8_t all[] = {1, 1, 1}, first[] = {1, 0, 0};
+  static const int64_t days[] = {1617235200000000000LL, 0};
+  static const uint8_t two[] = {1, 1};
+  char out[64];
+  dusk_datetime_parts dp;
+  ck_assert_int_eq(dusk_time_digits(v, all, 3, 1), 6);
+  ck_assert_int_eq(dusk_time_digits(v, first, 3, 1), 0);
+  ck_assert_int_eq(dusk_time_digits(days, two, 2, 1), -1);
+  ck_assert_int_eq(dusk_time_digits(days, two, 2, 0), 0);
+  dusk_format_datetime(v[0], 0, out);
+  ck_assert_str_eq(out, "2021-04-01 18:06:26");
+  dusk_format_datetime(v[1], 6, out);
+  ck_assert_str_eq(out, "2021-04-01 18:06:26.500000");
+  dusk_format_datetime(v[2], 0, out);
+  ck_assert_str_eq(out, "1969-12-31 23:59:59");
+  dusk_format_datetime(days[0], -1, out);
+  ck_assert_str_eq(out, "2021-04-01");
+  dusk_format_datetime(123456789, 9, out);
+  ck_assert_str_eq(out, "1970-01-01 00:00:00.123456789");
+  dusk_format_timedelta(1710000000000LL, 0, out);
+  ck_assert_str_eq(out, "0 days 00:28:30");
+  dusk_format_timedelta(90061000000000LL, 0, out);
+  ck_assert_str_eq(out, "1 days 01:01:01");
+  dusk_format_timedelta(-1000000000, 0, out);
+  ck_assert_str_eq(out, "-1 days +23:59:59");
+  dusk_format_timedelta(1500000, 6, out);
+  ck_assert_str_eq(out, "0 days 00:00:00.001500");
+  /* Calendar fields: 2021-04-01 was a Thursday, day 91 of its year. */
+  dusk_datetime_split(v[0], &dp);
+  ck_assert_int_eq(dp.year, 2021);
+  ck_assert_uint_eq(dp.month, 4);
+  ck_assert_uint_eq(dp.day, 1);
+  ck_assert_uint_eq(dp.hour, 18);
+  ck_assert_uint_eq(dp.minute, 6);
+  ck_assert_uint_eq(dp.second, 26);
+  ck_assert_uint_eq(dp.dayofweek, 3);
+  ck_assert_uint_eq(dp.dayofyear, 91);
+  dusk_datetime_split(-1, &dp); /* 1969-12-31 23:59:59.999999999 */
+  ck_assert_int_eq(dp.year, 1969);
+  ck_assert_uint_eq(dp.day, 31);
+  ck_assert_uint_eq(dp.second, 59);
+  ck_assert_uint_eq(dp.dayofweek, 2);
+  ck_assert_uint_eq(dp.dayofyear, 365);
+}
+END_TEST
+
 START_TEST(test_na_exact_set) {
   for (size_t i = 0; i < sizeof na_strings / sizeof na_strings[0]; i++)
     ck_assert_msg(is_na(na_strings[i]), "\"%s\" should be NA", na_strings[i]);
@@ -431,6 +530,8 @@ int main(void) {
   tc = tcase_create("na");
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_na_exact_set);
+  tcase_add_test(tc, test_datetime_parse);
+  tcase_add_test(tc, test_datetime_format);
   tcase_add_test(tc, test_na_near_misses);
   tcase_add_test(tc, test_na_not_nul_terminated);
   suite_add_tcase(s, tc);

@@ -248,6 +248,9 @@ static int same_value(const dusk_value *a, const dusk_value *b) {
   case DUSK_TYPE_STRING:
     return a->u.s.len == b->u.s.len &&
            memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
+    break;
   }
   return 0;
 }
@@ -268,6 +271,9 @@ static void describe(const dusk_value *v, char *out, size_t n) {
     break;
   case DUSK_TYPE_STRING:
     snprintf(out, n, "string '%.*s'", (int)v->u.s.len, v->u.s.ptr);
+    break;
+  case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+  case DUSK_TYPE_TIMEDELTA:
     break;
   }
 }

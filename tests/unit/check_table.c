@@ -89,6 +89,9 @@ static void assert_tables_equal(const dusk_table *a, const dusk_table *b) {
         break;
       case DUSK_TYPE_NULL:
         break;
+      case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+      case DUSK_TYPE_TIMEDELTA:
+        break;
       }
     }
   }
@@ -166,6 +169,51 @@ static void expect_order(const size_t *order, const size_t *want, size_t n) {
     ck_assert_msg(order[i] == want[i], "row %zu: got %zu, want %zu", i,
                   order[i], want[i]);
 }
+
+/* Datetime and timedelta columns: int64 ns tagged logical, which travels
+ * on the wire and prints as pandas prints them. */
+START_TEST(test_logical_times) {
+  static const char *const names[] = {"k", "t", "d"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_INT64};
+  dusk_table *t = mk(3, 1, names, types), *back;
+  decoded d;
+  const dusk_value r0[] = {tu_int(1), tu_int(1617300386000000000LL),
+                           tu_int(1710000000000LL)};
+  const dusk_value r1[] = {tu_int(2), tu_null(), tu_int(-1000000000)};
+  dusk_buf b;
+  char *csv, *text;
+  add(t, r0);
+  add(t, r1);
+  t->cols[1].logical = DUSK_TYPE_DATETIME;
+  t->cols[2].logical = DUSK_TYPE_TIMEDELTA;
+  dusk_buf_init(&b);
+  ck_assert_int_eq(dusk_table_encode(t, &b), 0);
+  d = decode_exact(b.data, b.len);
+  ck_assert_int_eq(d.rc, 0);
+  back = d.t;
+  ck_assert_int_eq(back->cols[1].logical, DUSK_TYPE_DATETIME);
+  ck_assert_int_eq(back->cols[2].logical, DUSK_TYPE_TIMEDELTA);
+  ck_assert_int_eq(back->cols[0].logical, 0);
+  csv = written(dusk_table_write_csv, back, NULL);
+  ck_assert_str_eq(csv, "k,t,d\n1,2021-04-01 18:06:26,0 days 00:28:30\n"
+                        "2,,-1 days +23:59:59\n");
+  text = written(dusk_table_write_text, back, NULL);
+  ck_assert_msg(strstr(text, "2021-04-01 18:06:26") != NULL &&
+                    strstr(text, "NaT") != NULL &&
+                    strstr(text, "-1 days +23:59:59") != NULL,
+                "%s", text);
+  free(csv);
+  free(text);
+  dusk_table_free(back);
+  /* A logical tag on a non-int column, or an unknown one, is refused. */
+  t->cols[0].logical = DUSK_TYPE_STRING;
+  b.len = 0;
+  ck_assert_int_eq(dusk_table_encode(t, &b), DUSK_EINVAL);
+  dusk_buf_destroy(&b);
+  dusk_table_free(t);
+}
+END_TEST
 
 START_TEST(test_sort_order) {
   static const char *const names[] = {"s", "i", "f", "b"};
@@ -894,9 +942,30 @@ START_TEST(test_malformed) {
     c->cols[1].strs_kind = K_STR;
   }
   {
-    badcase *c = CASE("top has 5 fields", DUSK_ETYPE, "array of 3 or 4");
-    c->top_fields = 5;
+    badcase *c = CASE("top has 6 fields", DUSK_ETYPE, "array of 3 to 5");
+    c->top_fields = 6;
     c->flags = "\x00";
+    c->flags_len = 1;
+  }
+  {
+    /* A logical byte that is no type at all. */
+    badcase *c = CASE("logical type 9", DUSK_EPARSE, "logical type 9");
+    c->top_fields = 5;
+    c->flags = "\x09";
+    c->flags_len = 1;
+  }
+  {
+    badcase *c = CASE("top has 5 fields, short", DUSK_ETYPE,
+                      "'logical': expected a bin of 1 bytes");
+    c->top_fields = 5;
+    c->flags = "\x00\x00";
+    c->flags_len = 2;
+  }
+  {
+    badcase *c = CASE("logical type 4 (not a time)", DUSK_EPARSE,
+                      "logical type 4");
+    c->top_fields = 5;
+    c->flags = "\x04";
     c->flags_len = 1;
   }
   {
@@ -1764,6 +1833,9 @@ static void spec_table(FILE *f, const dusk_table *t) {
       case DUSK_TYPE_STRING:
         spec_hex(f, v.u.s.ptr, v.u.s.len);
         break;
+      case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+      case DUSK_TYPE_TIMEDELTA:
+        break;
       }
     }
     fputs("]}", f);
@@ -1918,6 +1990,7 @@ int main(void) {
   tcase_add_test(tc, test_growth);
   tcase_add_test(tc, test_append_rows);
   tcase_add_test(tc, test_sort_order);
+  tcase_add_test(tc, test_logical_times);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("encoding");
