@@ -1238,7 +1238,7 @@ static int get_value(const msgpack_object *o, const char *where,
     v->u.f = o->via.f64;
     return 0;
   case MSGPACK_OBJECT_STR: {
-    dusk_slice s;
+    dusk_slice s = {NULL, 0};
     char *copy;
     int rc = get_slice(o, where, field, PLAN_MAX_NAME, err, &s);
     if (rc != 0)
@@ -1409,7 +1409,7 @@ typedef struct pdec {
 
 static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
                         const char *where, dusk_error *err) {
-  dusk_slice sep;
+  dusk_slice sep = {NULL, 0};
   int rc;
   if ((rc = get_names(&f[0], where, "path", 1, err, &p->paths, &p->npaths)) !=
       0)
@@ -1455,7 +1455,7 @@ static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
     const msgpack_object_kv *kv = &f[4].via.map.ptr[i];
     dusk_dtype *dt = &p->csv.dtypes[i];
     char label[SAMPLE_MAX + 32], sample[SAMPLE_MAX];
-    dusk_slice tn;
+    dusk_slice tn = {NULL, 0};
     snprintf(label, sizeof label, "dtype %" PRIu32 " column", i + 1);
     if ((rc = get_name(&kv->key, where, label, PLAN_MAX_NAME, false, err,
                        &dt->column)) != 0)
@@ -1536,7 +1536,7 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
     char label[64], sample[SAMPLE_MAX];
     const msgpack_object *pair = NULL;
     uint32_t np = 0;
-    dusk_slice fn;
+    dusk_slice fn = {NULL, 0};
     snprintf(label, sizeof label, "agg %" PRIu32, i + 1);
     if ((rc = get_array(&items[i], where, label, err, &pair, &np)) != 0)
       return rc;
