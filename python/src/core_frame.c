@@ -712,13 +712,15 @@ static int fill_array(const dusk_column_view *v, PyObject *na, void *dst,
   if (v->type == DUSK_COL_STRING && kind == OUT_OBJECT)
     return fill_strings(v, na, dst);
   if (v->type == DUSK_COL_INT64 && kind == OUT_INT64) {
-    memcpy(dst, v->values, n * 8);
+    if (n > 0) /* values may be NULL with no rows */
+      memcpy(dst, v->values, n * 8);
     return 0;
   }
   if ((v->type == DUSK_COL_DATETIME || v->type == DUSK_COL_TIMEDELTA) &&
       kind == OUT_INT64) { /* for a datetime64 / timedelta64 view: NaT */
     int64_t *d = dst;
-    memcpy(d, v->values, n * 8);
+    if (n > 0)
+      memcpy(d, v->values, n * 8);
     for (size_t r = 0; r < n; r++)
       if (!ok[r])
         d[r] = INT64_MIN;
@@ -728,7 +730,8 @@ static int fill_array(const dusk_column_view *v, PyObject *na, void *dst,
       kind == OUT_FLOAT64) {
     double *d = dst;
     if (v->type == DUSK_COL_FLOAT64)
-      memcpy(d, v->values, n * 8);
+      if (n > 0)
+        memcpy(d, v->values, n * 8);
     else
       for (size_t r = 0; r < n; r++)
         d[r] = (double)((const int64_t *)v->values)[r];
