@@ -729,12 +729,13 @@ static int fill_array(const dusk_column_view *v, PyObject *na, void *dst,
   if ((v->type == DUSK_COL_INT64 || v->type == DUSK_COL_FLOAT64) &&
       kind == OUT_FLOAT64) {
     double *d = dst;
-    if (v->type == DUSK_COL_FLOAT64)
+    if (v->type == DUSK_COL_FLOAT64) {
       if (n > 0)
         memcpy(d, v->values, n * 8);
-    else
+    } else {
       for (size_t r = 0; r < n; r++)
         d[r] = (double)((const int64_t *)v->values)[r];
+    }
     for (size_t r = 0; r < n; r++)
       if (!ok[r])
         d[r] = NAN;
