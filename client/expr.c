@@ -48,6 +48,7 @@
  *   and   := not (("and" | "&") not)*
  *   not   := ("not" | "~") not | cmp
  *   cmp   := arith (cmpop arith)?            a < b < c is refused
+ *          | arith ("in" | "not" "in") "[" arith, ... "]"   (or "(...)")
  *   arith := term (("+" | "-") term)*
  *   term  := unary (("*" | "/" | "%") unary)*
  *   unary := "-" unary | primary             -200 folds into a literal
@@ -939,6 +940,94 @@ static int q_chain(parser *p, bool is_or, dusk_expr **out, int *depth) {
 static int q_arith(parser *p, dusk_expr **out, int *depth);
 
 /* cmp := arith (cmpop arith)? */
+/* At "in" / "not in" after the operand a (taken): a in [v, ...] is
+ * (a == v) or ..., and not in is (a != v) and ... (pandas' isin; a null a
+ * is in nothing), balanced; an empty list is False / True. */
+static int q_in(parser *p, dusk_expr *a, int da, dusk_expr **out,
+                int *depth) {
+  bool negate = is_word(p, "not");
+  dusk_expr **v = NULL;
+  size_t n = 0, cap = 0, at = p->tok.start;
+  tok_kind close;
+  int rc, maxd = 0;
+  *out = NULL;
+  if (negate && ((rc = lex(p)) != 0 || !is_word(p, "in"))) {
+    dusk_expr_free(a);
+    return rc ? rc : fail(p, here(p), "expected 'in' after 'not'");
+  }
+  if ((rc = lex(p)) != 0) {
+    dusk_expr_free(a);
+    return rc;
+  }
+  if (p->tok.kind != T_LBRACKET && p->tok.kind != T_LPAREN) {
+    dusk_expr_free(a);
+    return fail(p, here(p), "expected a list [...] after %s",
+                negate ? "not in" : "in");
+  }
+  close = p->tok.kind == T_LBRACKET ? T_RBRACKET : T_RPAREN;
+  rc = lex(p);
+  while (rc == 0 && p->tok.kind != close) {
+    dusk_expr *x = NULL, *c = NULL, *cmp;
+    int dx, dc;
+    if ((rc = q_arith(p, &x, &dx)) != 0)
+      break;
+    if ((c = dusk_expr_clone(a)) == NULL) {
+      dusk_expr_free(x);
+      rc = nomem(p);
+      break;
+    }
+    if ((rc = make_node(p, at, DUSK_EXPR_COMPARE,
+                        negate ? DUSK_CMP_NE : DUSK_CMP_EQ, c, da, x, dx,
+                        &cmp, &dc)) != 0)
+      break;
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      dusk_expr **nv = realloc(v, ncap * sizeof *nv);
+      if (nv == NULL) {
+        dusk_expr_free(cmp);
+        rc = nomem(p);
+        break;
+      }
+      v = nv;
+      cap = ncap;
+    }
+    v[n++] = cmp;
+    if (dc > maxd)
+      maxd = dc;
+    if (maxd + ceil_log2(n) > MAX_DEPTH) {
+      rc = too_deep(p, at);
+      break;
+    }
+    if (p->tok.kind == T_COMMA)
+      rc = lex(p);
+    else if (p->tok.kind != close)
+      rc = fail(p, here(p), "expected ',' or '%c' in the list after %s",
+                close == T_RBRACKET ? ']' : ')', negate ? "not in" : "in");
+  }
+  if (rc == 0)
+    rc = lex(p);
+  if (rc == 0 && n == 0) {
+    dusk_value none;
+    none.type = DUSK_TYPE_BOOL;
+    none.u.b = negate;
+    *out = dusk_expr_literal(none);
+    *depth = 1;
+    if (*out == NULL)
+      rc = nomem(p);
+  } else if (rc == 0) {
+    *out = build_balanced(negate ? DUSK_EXPR_AND : DUSK_EXPR_OR, v, 0, n);
+    *depth = maxd + ceil_log2(n);
+    if (*out == NULL)
+      rc = nomem(p);
+  }
+  if (rc != 0)
+    for (size_t i = 0; i < n; i++)
+      dusk_expr_free(v[i]);
+  free(v);
+  dusk_expr_free(a);
+  return rc;
+}
+
 static int q_cmp(parser *p, dusk_expr **out, int *depth) {
   static const struct {
     tok_kind tok;
@@ -951,7 +1040,9 @@ static int q_cmp(parser *p, dusk_expr **out, int *depth) {
 
   if ((rc = q_arith(p, &a, &da)) != 0)
     return rc;
-  if (is_word(p, "in") || is_word(p, "is")) {
+  if (is_word(p, "in") || is_word(p, "not"))
+    return q_in(p, a, da, out, depth);
+  if (is_word(p, "is")) {
     char name[CLIP_BUF];
     dusk_expr_free(a);
     tok_clip(p, &p->tok, name);

@@ -362,6 +362,8 @@ fail:
   return NULL;
 }
 
+dusk_expr *dusk_expr_clone(const dusk_expr *e) { return expr_clone(e); }
+
 /* ---- readable expressions ------------------------------------------------ */
 
 /* A bounded writer: keeps what fits, always NUL-terminated. */

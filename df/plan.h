@@ -100,6 +100,8 @@ dusk_expr *dusk_expr_literal(dusk_value v); /* copies a string value */
 dusk_expr *dusk_expr_node(dusk_expr_kind kind, int op, dusk_expr *a,
                           dusk_expr *b);
 void dusk_expr_free(dusk_expr *e);
+/* A deep copy, or NULL when out of memory. */
+dusk_expr *dusk_expr_clone(const dusk_expr *e);
 /* Writes a readable form ("(PULocationID > 200) and ...") into out. */
 void dusk_expr_format(const dusk_expr *e, char *out, size_t outlen);
 

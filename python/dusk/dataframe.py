@@ -244,6 +244,53 @@ def _column_ref(name):
     return "`" + name + "`"
 
 
+def _resolve_at(expr, local_dict, global_dict):
+    """expr with each @name outside quotes replaced by that variable's
+    value as a literal (a list or tuple as several, for `in`)."""
+    import re
+    out, i, n = [], 0, len(expr)
+    while i < n:
+        c = expr[i]
+        if c in "'\"`":
+            j = i + 1
+            while j < n and expr[j] != c:
+                j += 2 if expr[j] == "\\" else 1
+            out.append(expr[i:j + 1])
+            i = j + 1
+            continue
+        if c == "@":
+            m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", expr[i + 1:])
+            if not m:
+                raise ValueError(f"query: '@' without a name at {i}")
+            name = m.group(0)
+            if name in local_dict:
+                v = local_dict[name]
+            elif name in global_dict:
+                v = global_dict[name]
+            else:
+                raise KeyError(f"query: no variable @{name}")
+            if isinstance(v, (list, tuple, set, frozenset)):
+                out.append("[" + ", ".join(_literal(x) for x in v) + "]")
+            else:
+                out.append(_literal(v))
+            i += 1 + len(name)
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _isin_text(text, values):
+    """values as pandas' isin: a condition that holds where the value is
+    one of them (False for none)."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError("isin takes a list of values, not a str")
+    vals = [v for v in values if not (isinstance(v, float) and v != v)]
+    if not vals:
+        return "False"
+    return "(" + " or ".join(f"({text} == {_literal(v)})" for v in vals) + ")"
+
+
 class _DatetimeAccessor:
     """.dt of a datetime (or timedelta) column or expression: lazy
     expressions for the calendar fields and total_seconds()."""
@@ -349,6 +396,9 @@ class Expr:
     def dt(self):
         return _DatetimeAccessor(self._df, self._text)
 
+    def isin(self, values):
+        return Expr(self._df, _isin_text(self._text, values), True)
+
     def __abs__(self):
         return Expr(self._df, f"abs({self._text})", False)
 
@@ -378,6 +428,9 @@ class _Lazy:
         self._shape = shape
         self._name = name
         self._meta_cache = None
+        # pandas -> pandas, applied to the (small) computed result: column
+        # labels of several functions per column, as_index=False, ...
+        self._finish = None
 
     @staticmethod
     def _wrap(frame):
@@ -398,7 +451,14 @@ class _Lazy:
             raise NotImplementedError(
                 "compute: dusk does not support " + ", ".join(sorted(kwargs)))
         table = self._client(client)._compute_table(self._frame, timeout)
-        return to_pandas(table, self._shape, self._name)
+        return self._finished(to_pandas(table, self._shape, self._name))
+
+    def _finished(self, result):
+        return self._finish(result) if self._finish is not None else result
+
+    def _with_finish(self, finish):
+        self._finish = finish
+        return self
 
     @property
     def npartitions(self):
@@ -416,7 +476,9 @@ class _Lazy:
                 "value_counts or head)")
 
     def _result_step(self, frame):
-        return type(self)._from_result(self, frame)
+        out = type(self)._from_result(self, frame)
+        out._finish = self._finish
+        return out
 
     def _sort_keys(self, by, ascending):
         if by is None:
@@ -454,7 +516,7 @@ class _Lazy:
     def _result_rows(self, n, tail):
         frame = self._frame.tail(_count(n, "tail")) if tail else \
             self._frame.head(_count(n, "head"))
-        return _compute_now(frame, self._shape, self._name)
+        return self._finished(_compute_now(frame, self._shape, self._name))
 
 
 class DataFrame(_Lazy):
@@ -647,15 +709,42 @@ class DataFrame(_Lazy):
             raise ValueError("fillna needs a value")
         return DataFrame(self._frame.fillna(_scalar(value)), self._npartitions)
 
-    def query(self, expr, **kwargs):
-        """Rows where expr holds, in pandas' query language."""
+    def query(self, expr, local_dict=None, global_dict=None, **kwargs):
+        """Rows where expr holds, in pandas' query language; @name is the
+        caller's variable name (or local_dict's), as in pandas."""
         self._need_open("query")
         if kwargs:
             raise NotImplementedError(
                 "query: dusk does not support " + ", ".join(sorted(kwargs)))
         if not isinstance(expr, str):
             raise TypeError("query takes a string")
+        if "@" in expr:
+            import sys
+            caller = sys._getframe(1)
+            expr = _resolve_at(expr, local_dict if local_dict is not None
+                               else caller.f_locals,
+                               global_dict if global_dict is not None
+                               else caller.f_globals)
         return DataFrame(self._frame.query(expr), self._npartitions)
+
+    def dropna(self, how="any", subset=None, thresh=None, axis=0,
+               inplace=False, ignore_index=False):
+        """Rows without nulls (how="any") or not all null (how="all") in
+        subset (every column by default)."""
+        self._need_open("dropna")
+        if thresh is not None or axis not in (0, "index") or inplace or \
+                ignore_index:
+            raise NotImplementedError(
+                "dropna: thresh, axis=1, inplace, ignore_index")
+        if how not in ("any", "all"):
+            raise ValueError(f"invalid how option: {how}")
+        cols = list(self.columns) if subset is None else \
+            [subset] if isinstance(subset, str) else list(subset)
+        if not cols:
+            return self
+        join = " and " if how == "any" else " or "
+        text = join.join(f"{_column_ref(c)}.notnull()" for c in cols)
+        return DataFrame(self._frame.query(text), self._npartitions)
 
     def groupby(self, by, dropna=True, sort=None, as_index=True,
                 observed=None, group_keys=None, **kwargs):
@@ -665,13 +754,11 @@ class DataFrame(_Lazy):
                 "groupby: dusk does not support " + ", ".join(sorted(kwargs)))
         if not dropna:
             raise NotImplementedError("groupby(dropna=False)")
-        if not as_index:
-            raise NotImplementedError("groupby(as_index=False)")
         keys = [by] if isinstance(by, str) else list(by) \
             if isinstance(by, (list, tuple)) else None
         if keys is None or not keys or not all(isinstance(k, str) for k in keys):
             raise NotImplementedError("groupby by column names only")
-        return GroupBy(self, keys)
+        return GroupBy(self, keys, as_index=as_index)
 
     @staticmethod
     def _from_result(old, frame):
@@ -877,6 +964,7 @@ class Series(_Lazy):
     def isnull(self): return self._expr().isnull()
     def notnull(self): return self._expr().notnull()
     def __abs__(self): return abs(self._expr())
+    def isin(self, values): return self._expr().isin(values)
 
     @property
     def dt(self):
@@ -893,14 +981,16 @@ class Series(_Lazy):
 
     def value_counts(self, sort=True, ascending=False, normalize=False,
                      dropna=True):
-        if not sort or ascending or normalize or not dropna:
+        if not sort or ascending or not dropna:
             raise NotImplementedError(
-                "value_counts: only the default sort, normalize=False, "
-                "dropna=True")
+                "value_counts: only the default sort and dropna=True")
         if self._shape != "column":
             raise NotImplementedError("value_counts of an aggregation result")
-        return Series(None, self.name, self._df._frame.value_counts(self.name),
-                      "value_counts")
+        out = Series(None, self.name, self._df._frame.value_counts(self.name),
+                     "value_counts")
+        if normalize:  # shares of the non-null values, as pandas 1.5
+            out._finish = lambda s: s / s.sum() if len(s) else s.astype(float)
+        return out
 
     def fillna(self, value):
         if self._shape != "column":
@@ -1004,17 +1094,19 @@ _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
 class GroupBy:
     """df.groupby(keys): aggregations give lazy results (compute() them)."""
 
-    def __init__(self, df, keys, columns=None, series=False):
+    def __init__(self, df, keys, columns=None, series=False, as_index=True):
         self._df = df
         self._keys = keys
         self._columns = columns  # None = every non-key column
         self._series = series    # selected with ["col"]: a Series result
+        self._as_index = as_index
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            return GroupBy(self._df, self._keys, [key], True)
+            return GroupBy(self._df, self._keys, [key], True, self._as_index)
         if isinstance(key, list) and all(isinstance(k, str) for k in key):
-            return GroupBy(self._df, self._keys, list(key), False)
+            return GroupBy(self._df, self._keys, list(key), False,
+                           self._as_index)
         raise TypeError("select groupby columns by name")
 
     def __getattr__(self, name):
@@ -1028,15 +1120,27 @@ class GroupBy:
             return self[name]
         raise AttributeError(f"'GroupBy' object has no attribute {name!r}")
 
+    def _flat(self, out):
+        """as_index=False: the keys become columns, as pandas does."""
+        if self._as_index:
+            return out
+        if isinstance(out, DataFrame):
+            return out._with_finish(lambda r: r.reset_index())
+        name = "size" if out._shape == "agg_size" else None
+        return DataFrame(out._frame, None, out._shape, out._name) \
+            ._with_finish(lambda r: r.reset_index(name=name) if name
+                          else r.reset_index())
+
     def _agg(self, fn):
         if fn == "size":
             frame = self._df._frame.groupby(self._keys, [None], ["size"])
-            return Series(None, None, frame, "agg_size")
+            return self._flat(Series(None, None, frame, "agg_size"))
         cols = self._columns if self._columns is not None else [None]
         frame = self._df._frame.groupby(self._keys, cols, [fn] * len(cols))
         if self._series:
-            return Series(None, self._columns[0], frame, "agg_series")
-        return DataFrame(frame, None, "agg")
+            return self._flat(Series(None, self._columns[0], frame,
+                                     "agg_series"))
+        return self._flat(DataFrame(frame, None, "agg"))
 
     def count(self): return self._agg("count")
     def size(self): return self._agg("size")
@@ -1044,6 +1148,7 @@ class GroupBy:
     def mean(self, numeric_only=None): return self._agg("mean")
     def min(self, numeric_only=None): return self._agg("min")
     def max(self, numeric_only=None): return self._agg("max")
+
     def std(self, ddof=1, numeric_only=None):
         if ddof != 1:
             raise NotImplementedError("groupby std with ddof other than 1")
@@ -1056,24 +1161,72 @@ class GroupBy:
 
     def nunique(self): return self._agg("nunique")
 
-    def agg(self, arg):
-        """agg("sum") or agg({"col": "fn"}); one function per column."""
+    def _value_columns(self, fn):
+        """The columns a function over "every column" takes, by dtype."""
+        if self._columns is not None:
+            return list(self._columns)
+        numeric = fn in ("sum", "mean", "std", "var")
+        return [c for c, t in self._df.dtypes.items() if c not in self._keys
+                and (not numeric or t.kind in "iufb")]
+
+    def _several(self, cols, fns, labels):
+        """One aggregate per (column, function), labelled as pandas
+        labels them (a MultiIndex of (column, function), or names)."""
+        for f in fns:
+            if f not in _AGGS or f == "size":
+                raise NotImplementedError(f"groupby aggregate {f!r}")
+        frame = self._df._frame.groupby(self._keys, cols, fns)
+
+        def label(r):
+            r.columns = labels
+            return r if self._as_index else r.reset_index()
+        return DataFrame(frame, None, "agg")._with_finish(label)
+
+    def agg(self, arg=None, **named):
+        """agg("sum"), agg(["sum", "mean"]), agg({"col": "fn" or [fns]}),
+        or named aggregation agg(total=("col", "fn"))."""
+        import pandas as pd
+        if named:
+            if arg is not None:
+                raise TypeError("agg takes functions or names=(col, fn)")
+            cols, fns = [], []
+            for out, spec in named.items():
+                if not (isinstance(spec, tuple) and len(spec) == 2):
+                    raise TypeError(f"{out}=: expected (column, function)")
+                cols.append(str(spec[0]))
+                fns.append(spec[1])
+            return self._several(cols, fns, pd.Index(list(named)))
         if isinstance(arg, str):
             if arg not in _AGGS:
                 raise NotImplementedError(f"groupby aggregate {arg!r}")
             return self._agg(arg)
+        if isinstance(arg, (list, tuple)):
+            cols, fns, labels = [], [], []
+            for c in self._value_columns(None):
+                for f in arg:
+                    if f in ("sum", "mean", "std", "var") and \
+                            self._df.dtypes[c].kind not in "iufb":
+                        continue
+                    cols.append(c)
+                    fns.append(f)
+                    labels.append((c, f))
+            if self._series:  # df.groupby(k)["x"].agg([...]): fn labels
+                return self._several(cols, fns, pd.Index(fns))
+            return self._several(cols, fns, pd.MultiIndex.from_tuples(labels))
         if isinstance(arg, dict):
-            cols, fns = [], []
+            cols, fns, labels = [], [], []
+            lists = any(isinstance(f, (list, tuple)) for f in arg.values())
             for c, f in arg.items():
-                if isinstance(f, list):
-                    raise NotImplementedError(
-                        "several functions per column (agg({col: [..]}))")
-                if f not in _AGGS or f == "size":
-                    raise NotImplementedError(f"groupby aggregate {f!r}")
-                cols.append(str(c))
-                fns.append(f)
-            frame = self._df._frame.groupby(self._keys, cols, fns)
-            return DataFrame(frame, None, "agg")
-        raise NotImplementedError("agg takes a function name or a dict")
+                for fn in (f if isinstance(f, (list, tuple)) else [f]):
+                    cols.append(str(c))
+                    fns.append(fn)
+                    labels.append((str(c), fn))
+            if not lists:
+                frame = self._df._frame.groupby(self._keys, cols, fns)
+                return self._flat(DataFrame(frame, None, "agg"))
+            return self._several(cols, fns, pd.MultiIndex.from_tuples(labels))
+        raise NotImplementedError(
+            "agg takes a function name, a list of them, a dict or "
+            "name=(column, function)")
 
     aggregate = agg

@@ -561,3 +561,61 @@ def test_datetime_errors(client, data_dir, tmp_path):
         text.assign(h=text.start.dt.hour).compute()
     with pytest.raises(NotImplementedError, match="tz_localize"):
         df.start.dt.tz_localize
+
+
+# ---- more of pandas' vocabulary ----------------------------------------------
+
+def test_groupby_several_functions_and_as_index(client, data_dir, bs):
+    """agg with lists, dicts of lists and named aggregation (pandas'
+    column labels), as_index=False, value_counts(normalize=True)."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    num = ["k", "x", "y", "clean"]
+    pdt.assert_frame_equal(
+        df.groupby("k").agg({"x": ["min", "max"], "y": "mean"}).compute(),
+        p.groupby("k").agg({"x": ["min", "max"], "y": "mean"}))
+    pdt.assert_frame_equal(
+        df.groupby("k").agg(total=("x", "sum"), n=("name", "count"),
+                            spread=("y", "std")).compute(),
+        p.groupby("k").agg(total=("x", "sum"), n=("name", "count"),
+                           spread=("y", "std")))
+    pdt.assert_frame_equal(df.groupby("k")["y"].agg(["sum", "var"]).compute(),
+                           p.groupby("k")["y"].agg(["sum", "var"]))
+    pdt.assert_frame_equal(df[num].groupby("k").agg(["count", "max"]).compute(),
+                           p[num].groupby("k").agg(["count", "max"]))
+    pdt.assert_frame_equal(
+        df.groupby("flag", as_index=False)["clean"].sum().compute(),
+        p.groupby("flag", as_index=False)["clean"].sum())
+    pdt.assert_frame_equal(df.groupby(["k", "flag"], as_index=False).size()
+                           .compute(),
+                           p.groupby(["k", "flag"], as_index=False).size())
+    pdt.assert_frame_equal(df[num].groupby("k", as_index=False).mean()
+                           .compute(),
+                           p[num].groupby("k", as_index=False).mean())
+    got = df["k"].value_counts(normalize=True).compute()
+    want = p["k"].value_counts(normalize=True)
+    pdt.assert_series_equal(got.sort_index(), want.sort_index())
+
+
+def test_isin_dropna_and_query_variables(client, data_dir, bs):
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pdt.assert_frame_equal(df[df.k.isin([1, 3, 5])].compute(),
+                           p[p.k.isin([1, 3, 5])])
+    pdt.assert_frame_equal(df[~df.name.isin(["red", "ünï"])].compute(),
+                           p[~p.name.isin(["red", "ünï"])])
+    pdt.assert_frame_equal(df[df.k.isin([])].compute(), p[p.k.isin([])])
+    pdt.assert_frame_equal(df.dropna().compute(), p.dropna())
+    pdt.assert_frame_equal(df.dropna(subset=["x", "flag"]).compute(),
+                           p.dropna(subset=["x", "flag"]))
+    pdt.assert_frame_equal(df.dropna(how="all", subset=["x", "y"]).compute(),
+                           p.dropna(how="all", subset=["x", "y"]))
+    low, names = -100, ["red", "blue, dark"]
+    pdt.assert_frame_equal(
+        df.query("x > @low and name in @names").compute(),
+        p.query("x > @low and name in @names"))
+    pdt.assert_frame_equal(
+        df.query("k not in [1, 2] and clean < @low + 150").compute(),
+        p.query("k not in [1, 2] and clean < @low + 150"))
+    with pytest.raises(KeyError, match="nope"):
+        df.query("x > @nope")

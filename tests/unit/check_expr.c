@@ -758,6 +758,12 @@ static const struct {
     {"abs(x - 3) < 1", "abs(x - 3) < 1"},
     {"abs + 1", "abs + 1"},
     {"t >= '2021-04-15'", "t >= \"2021-04-15\""},
+    {"x in [1, 2, 3]", "((x == 1) or (x == 2)) or (x == 3)"},
+    {"s not in ('a', 'b')", "(s != \"a\") and (s != \"b\")"},
+    {"x + 1 in [2]", "(x + 1) == 2"},
+    {"x in []", "False"},
+    {"x not in []", "True"},
+    {"k in [1] and y", "(k == 1) and y"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1391,7 +1397,6 @@ static const err_row query_errors[] = {
      "None is not supported in query strings; use x.isnull() or "
      "x.notnull()",
      "None", 0},
-    {"x in [1]", "'in' is not supported in query strings", "in", 0},
     {"x is 1", "'is' is not supported in query strings", "is", 0},
     {"`x == 1", "unterminated backtick name", "`", 0},
     {"`` == 1", "empty backtick name", "`", 0},
@@ -1422,6 +1427,9 @@ static const err_row query_errors[] = {
     {"t.dt.(x)", "expected a .dt field name", "(", 0},
     {"t.dt.hour(1)", "hour() takes no arguments", "1", 0},
     {"abs(x", "expected ')' after the argument of abs", NULL, 0},
+    {"x not y", "expected 'in' after 'not'", "y", 0},
+    {"x in 3", "expected a list [...] after in", "3", 0},
+    {"x in [1 2]", "expected ',' or ']' in the list after in", "2", 0},
 };
 
 START_TEST(test_query_errors) {
