@@ -1643,12 +1643,30 @@ static int handle_widen(sched_query *q, const sched_failure *f) {
   if (t <= DUSK_TYPE_NULL || t > DUSK_TYPE_STRING ||
       strlen(f->column) != f->column_len)
     return 0; /* not a type, or a name no header can have */
-  /* A type the user gave is a promise about the data: not widened. */
+  /* A type the user gave is a promise about the data: not widened.  But
+   * parse_dates is a wish: as pandas does, a column holding a value that
+   * is no date-time stays text. */
   for (size_t l = 0; l < q->nleaves; l++) {
-    const dusk_plan *n = q->leaves[l].node;
+    dusk_plan *n = q->leaves[l].node;
     for (size_t d = 0; d < n->csv.ndtypes; d++)
-      if (strcmp(n->csv.dtypes[d].column, f->column) == 0)
-        return 0;
+      if (strcmp(n->csv.dtypes[d].column, f->column) == 0) {
+        if (n->csv.dtypes[d].type != DUSK_TYPE_DATETIME ||
+            t != DUSK_TYPE_STRING)
+          return 0;
+        n->csv.dtypes[d].type = DUSK_TYPE_STRING;
+        changed = 1;
+      }
+  }
+  if (changed) {
+    for (size_t l = 0; l < q->nleaves; l++)
+      for (size_t c = 0; c < q->leaves[l].ncols; c++)
+        if (strcmp(q->leaves[l].header[c], f->column) == 0)
+          q->leaves[l].types[c] = DUSK_TYPE_STRING;
+    dusk_log(DUSK_LOG_INFO,
+             "query %s: column '%.200s' holds a value that is no date-time: "
+             "read as text (pandas' parse_dates does the same)",
+             q->key, f->column);
+    return 1;
   }
   for (size_t l = 0; l < q->nleaves; l++)
     for (size_t c = 0; c < q->leaves[l].ncols; c++)
