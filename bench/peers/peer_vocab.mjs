@@ -1,0 +1,69 @@
+// DuckDB's and Polars' side of bench/vocab.py (issue 11's queries): one
+// query in a fresh node process, 2 threads, module load inside the wall
+// time.  Prints one JSON line: {"system", "query", "answer"}, the answer
+// normalised as bench/vocab.py compares it.
+//
+//   node bench/peers/peer_vocab.mjs {duckdb|polars} QUERY A.csv
+//
+// Queries (pandas' meaning; dusk's expression in bench/vocab.py):
+//   hour_size      rows per hour of pickup_datetime (parsed as a datetime)
+//   duration_mean  mean of (dropoff - pickup) in seconds by PULocationID
+//   top10          the 10 PULocationIDs with most rows (ties: lower id)
+//   describe       count, mean, std, min, max of the number columns
+import pl from "nodejs-polars";
+import { DuckDBInstance } from "@duckdb/node-api";
+
+const [system, q, a] = process.argv.slice(2);
+const THREADS = process.env.BENCH_THREADS || "2";
+const num = (v) => (typeof v === "bigint" ? Number(v) : v);
+const out = (answer) =>
+  process.stdout.write(JSON.stringify({ system, query: q, answer },
+    (_, v) => (typeof v === "bigint" ? Number(v) : v)) + "\n");
+const NUMS = ["PULocationID", "DOLocationID", "SR_Flag"];
+
+if (system === "duckdb") {
+  const lit = `'${a.replaceAll("'", "''")}'`;
+  const src = `read_csv_auto(${lit}, types = {'pickup_datetime': 'TIMESTAMP', 'dropoff_datetime': 'TIMESTAMP'})`;
+  const SQL = {
+    hour_size: `SELECT hour(pickup_datetime), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    duration_mean: `SELECT PULocationID, avg(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
+    describe: `SELECT ${NUMS.map((c) => `count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), max(${c})`).join(", ")} FROM ${src}`,
+  };
+  const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
+  const con = await db.connect();
+  const rows = (await con.runAndReadAll(SQL[q])).getRows().map((r) => r.map(num));
+  out(q === "describe" ? rows[0] : rows);
+} else {
+  const fmt = "%Y-%m-%d %H:%M:%S";
+  // strptime gives microseconds whatever unit is asked for (1e6 a second)
+  const ts = (c) => pl.col(c).str.strptime(pl.Datetime("ms"), fmt);
+  const lf = pl.scanCSV(a);
+  let df;
+  if (q === "hour_size") {
+    df = lf.select(ts("pickup_datetime").alias("t")).filter(pl.col("t").isNotNull())
+      .groupBy(pl.col("t").dt.hour().alias("h")).agg(pl.len().alias("n"))
+      .sort("h").collectSync();
+    out(df.rows());
+  } else if (q === "duration_mean") {
+    df = lf.filter(pl.col("PULocationID").isNotNull())
+      .select(pl.col("PULocationID"),
+        ts("dropoff_datetime").cast(pl.Int64).sub(ts("pickup_datetime").cast(pl.Int64))
+          .div(1e6).alias("secs"))
+      .groupBy("PULocationID").agg(pl.col("secs").mean()).sort("PULocationID").collectSync();
+    out(df.rows());
+  } else if (q === "top10") {
+    df = lf.filter(pl.col("PULocationID").isNotNull()).groupBy("PULocationID")
+      .agg(pl.len().alias("n")).sort(["n", "PULocationID"], [true, false]).head(10)
+      .collectSync();
+    out(df.rows());
+  } else {
+    const e = [];
+    for (const c of NUMS)
+      e.push(pl.col(c).count().alias(c + "_n"), pl.col(c).mean().alias(c + "_m"),
+        pl.col(c).std().alias(c + "_s"), pl.col(c).min().alias(c + "_lo"),
+        pl.col(c).max().alias(c + "_hi"));
+    df = lf.select(e).collectSync();
+    out(df.rows()[0]);
+  }
+}

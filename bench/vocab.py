@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Issue 11's queries - the pandas vocabulary of real analysis - on one
+FHVHV file, dusk side by side with DuckDB, Polars and Dask in one run:
+
+  hour_size      read_csv(A, parse_dates=[pickup]).assign(hour=pickup.dt.hour)
+                 .groupby("hour").size()
+  duration_mean  (dropoff - pickup).dt.total_seconds() mean by PULocationID
+  top10          groupby("PULocationID").size().sort_values(ascending=False)
+                 .head(10)
+  describe       describe() of the number columns (count, mean, std, min,
+                 max: dusk has no percentiles yet, and the others' are not
+                 compared)
+
+  /usr/bin/python3 bench/vocab.py --build build --file data/fhv_1x.csv
+      [--runs 3] [--dask-runs 1] [--systems dusk,duckdb,polars,dask]
+
+Each run is a fresh process tree (dusk: `dusk query --workers 2`, its own
+LocalCluster; DuckDB / Polars: node with 2 threads; Dask: 2 workers x 1
+thread); wall time and the tree's peak RSS (sampled every 20 ms) are
+measured from outside; medians are printed with the ratio to dusk, and
+every system's answer is checked against dusk's.  Numbers only, never
+assertions.  bench/taxi.sh generates the file (--rows 21500000)."""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from memory import proc_tree, rss_kb  # noqa: E402
+
+QUERIES = ["hour_size", "duration_mean", "top10", "describe"]
+NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
+
+
+def dusk_expr(q, a):
+    dates = f'read_csv("{a}", parse_dates=["pickup_datetime", "dropoff_datetime"])'
+    return {
+        "hour_size": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                     '.assign(hour="pickup_datetime.dt.hour")'
+                     '.groupby("hour").size()',
+        "duration_mean": dates + '.assign(secs="(dropoff_datetime - '
+                         'pickup_datetime).dt.total_seconds()")'
+                         '.groupby("PULocationID")["secs"].mean()',
+        "top10": f'read_csv("{a}").groupby("PULocationID").size()'
+                 '.sort_values(ascending=False).head(10)',
+        "describe": f'read_csv("{a}").describe()',
+    }[q]
+
+
+def command(system, q, a, build):
+    if system == "dusk":
+        return [os.path.join(build, "bin", "dusk"), "query", "--workers", "2",
+                "--format", "json", dusk_expr(q, a)]
+    if system == "dask":
+        return ["/usr/bin/python3", os.path.join(HERE, "peers",
+                                                 "peer_vocab_dask.py"), q, a]
+    return ["node", os.path.join(HERE, "peers", "peer_vocab.mjs"), system, q,
+            a]
+
+
+def run_tree(cmd, env):
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    peak = 0
+    while p.poll() is None:
+        peak = max(peak, sum(rss_kb(x) for x in proc_tree(p.pid)))
+        time.sleep(0.02)
+    out, err = p.communicate()
+    wall = time.perf_counter() - start
+    if p.returncode != 0:
+        return None, wall, peak / 1024, err[-2000:]
+    return out, wall, peak / 1024, None
+
+
+def dusk_answer(q, out):
+    recs = json.loads(out)
+    rows = [list(r.values()) for r in recs]
+    if q == "describe":
+        by = {r[0]: r[1:] for r in rows}
+        return [by[s][i] for i in range(len(NUMS))
+                for s in ("count", "mean", "std", "min", "max")]
+    return rows
+
+
+def close(x, y):
+    if isinstance(x, list):
+        return isinstance(y, list) and len(x) == len(y) and \
+            all(close(a, b) for a, b in zip(x, y))
+    try:
+        fx, fy = float(x), float(y)
+    except (TypeError, ValueError):
+        return x == y
+    return math.isclose(fx, fy, rel_tol=1e-9, abs_tol=1e-9) or \
+        (math.isnan(fx) and math.isnan(fy))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--file", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--dask-runs", type=int, default=1)
+    ap.add_argument("--systems", default="dusk,duckdb,polars,dask")
+    ap.add_argument("--queries", default=",".join(QUERIES))
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    path = os.path.abspath(a.file)
+    systems = a.systems.split(",")
+    env = dict(os.environ, POLARS_MAX_THREADS="2", BENCH_THREADS="2")
+    res = {}
+    for q in a.queries.split(","):
+        for s in systems:
+            runs = a.dask_runs if s == "dask" else a.runs
+            for i in range(runs):
+                out, wall, peak, err = run_tree(command(s, q, path, build),
+                                                env)
+                r = res.setdefault((q, s), {"wall": [], "peak": [],
+                                            "answer": None, "error": None})
+                if err is not None:
+                    r["error"] = err.strip().splitlines()[-1][:200]
+                    print(f"  {q} {s}: FAILED {r['error']}", flush=True)
+                    break
+                r["wall"].append(wall)
+                r["peak"].append(peak)
+                r["answer"] = dusk_answer(q, out) if s == "dusk" else \
+                    json.loads(out.strip().splitlines()[-1])["answer"]
+                print(f"  {q} {s} run {i + 1}/{runs}: {wall:.2f} s, "
+                      f"{peak:.0f} MiB", flush=True)
+    print()
+    print(f"{os.path.basename(path)}: {os.path.getsize(path) / 1e9:.2f} GB; "
+          "medians; ratio = system / dusk (wall)")
+    print(f"  {'query':14} " + " ".join(f"{s:>22}" for s in systems))
+    for q in a.queries.split(","):
+        d = res.get((q, "dusk"))
+        dw = statistics.median(d["wall"]) if d and d["wall"] else float("nan")
+        cells = []
+        for s in systems:
+            r = res.get((q, s))
+            if r is None or not r["wall"]:
+                cells.append(f"{'failed':>22}")
+                continue
+            w = statistics.median(r["wall"])
+            m = statistics.median(r["peak"])
+            same = "" if s == "dusk" or close(r["answer"], d["answer"]) \
+                else " !="
+            cells.append(f"{w:7.2f}s {m:5.0f}MiB {w / dw:5.1f}x{same}"
+                         .rjust(22))
+        print(f"  {q:14} " + " ".join(cells))
+    print("  (!= : the answer differs from dusk's)")
+
+
+if __name__ == "__main__":
+    main()
