@@ -65,12 +65,12 @@ def comm(pid):
         return "?"
 
 
-def run_sampled(cmd, preexec=None):
+def run_sampled(cmd, preexec=None, env=None):
     """Runs cmd; returns (wall s, peak summed RSS MiB, {comm: peak MiB},
-    stdout, returncode)."""
+    stdout, returncode).  The other benchmarks measure with it too."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, preexec_fn=preexec)
+                         text=True, preexec_fn=preexec, env=env)
     peak, per = 0, {}
     while p.poll() is None:
         total = 0

@@ -22,30 +22,20 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from memory import proc_tree, rss_kb  # noqa: E402
+from memory import run_sampled  # noqa: E402
 
 
 def run_tree(cmd, env=None):
     """Runs cmd, sampling the RSS of its process tree; returns (stdout,
-    wall seconds, peak MiB)."""
-    start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
-    peak = 0
-    while p.poll() is None:
-        peak = max(peak, sum(rss_kb(x) for x in proc_tree(p.pid)))
-        time.sleep(0.02)
-    out, err = p.communicate()
-    wall = time.perf_counter() - start
-    if p.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    return out, wall, peak / 1024
+    wall seconds, peak MiB); a failure ends the benchmark."""
+    wall, peak, _, out, rc = run_sampled(cmd, env=env)
+    if rc != 0:
+        sys.exit(f"{' '.join(cmd)} failed")
+    return out, wall, peak
 
 
 def median(xs):

@@ -25,13 +25,11 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from memory import proc_tree, rss_kb  # noqa: E402
+from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "describe"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
@@ -61,21 +59,6 @@ def command(system, q, a, build):
                                                  "peer_vocab_dask.py"), q, a]
     return ["node", os.path.join(HERE, "peers", "peer_vocab.mjs"), system, q,
             a]
-
-
-def run_tree(cmd, env):
-    start = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env=env)
-    peak = 0
-    while p.poll() is None:
-        peak = max(peak, sum(rss_kb(x) for x in proc_tree(p.pid)))
-        time.sleep(0.02)
-    out, err = p.communicate()
-    wall = time.perf_counter() - start
-    if p.returncode != 0:
-        return None, wall, peak / 1024, err[-2000:]
-    return out, wall, peak / 1024, None
 
 
 def dusk_answer(q, out):
@@ -118,13 +101,12 @@ def main():
         for s in systems:
             runs = a.dask_runs if s == "dask" else a.runs
             for i in range(runs):
-                out, wall, peak, err = run_tree(command(s, q, path, build),
-                                                env)
+                wall, peak, _, out, rc = run_sampled(
+                    command(s, q, path, build), env=env)
                 r = res.setdefault((q, s), {"wall": [], "peak": [],
-                                            "answer": None, "error": None})
-                if err is not None:
-                    r["error"] = err.strip().splitlines()[-1][:200]
-                    print(f"  {q} {s}: FAILED {r['error']}", flush=True)
+                                            "answer": None})
+                if rc != 0:  # its stderr went to ours
+                    print(f"  {q} {s}: FAILED (exit {rc})", flush=True)
                     break
                 r["wall"].append(wall)
                 r["peak"].append(peak)

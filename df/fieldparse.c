@@ -427,25 +427,18 @@ static size_t put_fraction(int64_t frac, int digits, char *out) {
 }
 
 size_t dusk_format_datetime(int64_t ns, int digits, char *out) {
-  int64_t secs = ns / 1000000000, frac = ns % 1000000000, days, y;
-  unsigned m, d;
+  dusk_datetime_parts dp;
+  int64_t frac = ns % 1000000000;
   size_t n;
-  if (frac < 0) {
+  if (frac < 0)
     frac += 1000000000;
-    secs--;
-  }
-  days = secs / 86400;
-  secs %= 86400;
-  if (secs < 0) {
-    secs += 86400;
-    days--;
-  }
-  civil_from_days(days, &y, &m, &d);
+  dusk_datetime_split(ns, &dp);
   if (digits < 0)
-    return (size_t)sprintf(out, "%04lld-%02u-%02u", (long long)y, m, d);
-  n = (size_t)sprintf(out, "%04lld-%02u-%02u %02lld:%02lld:%02lld",
-                      (long long)y, m, d, (long long)(secs / 3600),
-                      (long long)(secs / 60 % 60), (long long)(secs % 60));
+    return (size_t)sprintf(out, "%04lld-%02u-%02u", (long long)dp.year,
+                           dp.month, dp.day);
+  n = (size_t)sprintf(out, "%04lld-%02u-%02u %02u:%02u:%02u",
+                      (long long)dp.year, dp.month, dp.day, dp.hour,
+                      dp.minute, dp.second);
   return n + put_fraction(frac, digits, out + n);
 }
 

@@ -1934,6 +1934,51 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   }
 }
 
+/* The column whose values result column c (col) holds, as the terminal
+ * lays its result out, or NULL: an int64 groupby key, an int64 aggregate
+ * `takes` accepts, value_counts' values, a column of rows.  What
+ * mark_source_na and mark_logical name their sources by. */
+static const char *result_source(const merger *m,
+                                 const dusk_table_column *col, size_t c,
+                                 bool (*takes)(const dusk_plan *g,
+                                               const dusk_agg *a)) {
+  const dusk_plan *g = m->p.root;
+  switch (m->p.terminal) {
+  case DUSK_PLAN_GROUPBY:
+    if (c < g->ncolumns)
+      return col->type == DUSK_TYPE_INT64 ? g->columns[c] : NULL;
+    if (c - g->ncolumns < g->naggs) {
+      const dusk_agg *a = &g->aggs[c - g->ncolumns];
+      if (col->type == DUSK_TYPE_INT64 && a->column != NULL && takes(g, a))
+        return a->column;
+    }
+    return NULL;
+  case DUSK_PLAN_VALUE_COUNTS:
+    return c == 0 ? g->columns[0] : NULL;
+  case DUSK_PLAN_HEAD:
+  case 0:
+    return c > 0 ? col->name : NULL;
+  default:
+    return NULL;
+  }
+}
+
+/* Aggregates holding an int column's values, whose dtype pandas makes
+ * float64 when the column has a null: sum, min, max of an int64 column
+ * (a NULL read type: a derived column, int by its result's type). */
+static bool na_agg(const dusk_plan *g, const dusk_agg *a) {
+  dusk_type t = read_type(g, a->column);
+  return (a->fn == DUSK_AGG_SUM || a->fn == DUSK_AGG_MIN ||
+          a->fn == DUSK_AGG_MAX) &&
+         (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_NULL);
+}
+
+/* Aggregates that keep a datetime's or timedelta's values: min, max. */
+static bool time_agg(const dusk_plan *g, const dusk_agg *a) {
+  (void)g;
+  return a->fn == DUSK_AGG_MIN || a->fn == DUSK_AGG_MAX;
+}
+
 /* Sets source_na (table.h) on the result columns whose values are those of
  * a CSV column holding a null, which pandas' read_csv holds as float64
  * (ints) or object (bools) while dusk keeps int64 / bool.  Those columns
@@ -1954,7 +1999,6 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
  *   len, describe, to_csv (and df_offsets)  nothing: counts, floats (the
  *                 same in pandas), file names. */
 static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
-  const dusk_plan *g = m->p.root;
   const dusk_table *rg = m->ranges;
   dusk_buf u;
   dusk_slice list;
@@ -1973,36 +2017,10 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
   list.len = u.len;
   for (size_t c = 0; u.len > 0 && c < t->ncols; c++) {
     dusk_table_column *col = &t->cols[c];
-    const char *source = NULL;
+    const char *source;
     if (col->type != DUSK_TYPE_INT64 && col->type != DUSK_TYPE_BOOL)
       continue;
-    switch (m->p.terminal) {
-    case DUSK_PLAN_GROUPBY:
-      if (c < g->ncolumns) {
-        if (col->type == DUSK_TYPE_INT64)
-          source = g->columns[c];
-      } else if (c - g->ncolumns < g->naggs) {
-        const dusk_agg *a = &g->aggs[c - g->ncolumns];
-        if (col->type == DUSK_TYPE_INT64 && a->column != NULL &&
-            (a->fn == DUSK_AGG_SUM || a->fn == DUSK_AGG_MIN ||
-             a->fn == DUSK_AGG_MAX) &&
-            (read_type(g, a->column) == DUSK_TYPE_INT64 ||
-             read_type(g, a->column) == DUSK_TYPE_NULL))
-          source = a->column; /* NULL type: a derived (int) column */
-      }
-      break;
-    case DUSK_PLAN_VALUE_COUNTS:
-      if (c == 0)
-        source = g->columns[0];
-      break;
-    case DUSK_PLAN_HEAD:
-    case 0:
-      if (c > 0)
-        source = col->name;
-      break;
-    default:
-      break;
-    }
+    source = result_source(m, col, c, na_agg);
     if (source != NULL && dusk_names_has(list, source, strlen(source)))
       col->source_na = 1;
   }
@@ -2146,33 +2164,10 @@ static void mark_logical(const merger *m, dusk_table *t) {
   logical_types_at(g, &lt);
   for (size_t c = 0; c < t->ncols; c++) {
     dusk_table_column *col = &t->cols[c];
-    const char *source = NULL;
     dusk_type l;
     if (col->type != DUSK_TYPE_INT64)
       continue;
-    switch (m->p.terminal) {
-    case DUSK_PLAN_GROUPBY:
-      if (c < g->ncolumns) {
-        source = g->columns[c];
-      } else if (c - g->ncolumns < g->naggs) {
-        const dusk_agg *a = &g->aggs[c - g->ncolumns];
-        if (a->fn == DUSK_AGG_MIN || a->fn == DUSK_AGG_MAX)
-          source = a->column;
-      }
-      break;
-    case DUSK_PLAN_VALUE_COUNTS:
-      if (c == 0)
-        source = g->columns[0];
-      break;
-    case DUSK_PLAN_HEAD:
-    case 0:
-      if (c > 0)
-        source = col->name;
-      break;
-    default:
-      break;
-    }
-    l = logical_of(&lt, source);
+    l = logical_of(&lt, result_source(m, col, c, time_agg));
     if (dusk_type_is_time(l)) {
       col->logical = l;
       col->source_na = 0; /* NaT is the datetime's own null */
