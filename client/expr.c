@@ -968,7 +968,7 @@ static int q_in(parser *p, dusk_expr *a, int da, dusk_expr **out,
   rc = lex(p);
   while (rc == 0 && p->tok.kind != close) {
     dusk_expr *x = NULL, *c = NULL, *cmp;
-    int dx, dc;
+    int dx = 0, dc = 0;
     if ((rc = q_arith(p, &x, &dx)) != 0)
       break;
     if ((c = dusk_expr_clone(a)) == NULL) {
