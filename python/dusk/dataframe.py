@@ -497,7 +497,19 @@ class _Lazy:
             asc = [bool(ascending)]
         return by, asc
 
+    def _then(self, step):
+        """A whole-frame reduction's Series (one value per column) is
+        sorted or cut by pandas once computed: it is as small as the frame
+        is wide."""
+        prev = self._finish
+        out = Series(None, self._name, self._frame, self._shape)
+        out._finish = (lambda r: step(prev(r))) if prev else step
+        return out
+
     def _sorted(self, by, ascending, kind, na_position, ignore_index, key):
+        if self._shape == "reduce_frame":
+            return self._then(lambda r: r.sort_values(
+                ascending=ascending, kind="stable", na_position=na_position))
         self._need_result("sort_values")
         if na_position != "last" or ignore_index or key is not None:
             raise NotImplementedError(
@@ -508,12 +520,20 @@ class _Lazy:
         return self._result_step(self._frame.sort_values(by, asc))
 
     def _ranked(self, n, columns, largest):
+        if self._shape == "reduce_frame":
+            k = _count(n, "n")
+            return self._then(lambda r: r.nlargest(k) if largest
+                              else r.nsmallest(k))
         self._need_result("nlargest" if largest else "nsmallest")
         by, _ = self._sort_keys(columns, True)
         frame = self._frame.sort_values(by, [not largest] * max(len(by), 1))
         return self._result_step(frame.head(_count(n, "n")))
 
     def _result_rows(self, n, tail):
+        if self._shape == "reduce_frame":
+            k = _count(n, "tail" if tail else "head")
+            r = self.compute()
+            return r.tail(k) if tail else r.head(k)
         frame = self._frame.tail(_count(n, "tail")) if tail else \
             self._frame.head(_count(n, "head"))
         return self._finished(_compute_now(frame, self._shape, self._name))
@@ -998,14 +1018,15 @@ class Series(_Lazy):
         return Series(self._df.fillna({self.name: value}), self.name)
 
     def head(self, n=5, npartitions=1, compute=True):
-        if self._shape in self._RESULTS:
+        if self._shape in self._RESULTS or self._shape == "reduce_frame":
             return self._result_rows(n, False)
         return _compute_now(self._column_frame().head(_count(n, "head")),
                             "column", self.name)
 
     def tail(self, n=5, compute=True):
         """The last n values of a result, as pandas."""
-        self._need_result("tail")
+        if self._shape != "reduce_frame":
+            self._need_result("tail")
         return self._result_rows(n, True)
 
     @staticmethod

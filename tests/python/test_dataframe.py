@@ -623,3 +623,17 @@ def test_isin_dropna_and_query_variables(client, data_dir, bs):
         p.query("k not in [1, 2] and clean < @low + 150"))
     with pytest.raises(KeyError, match="nope"):
         df.query("x > @nope")
+
+
+def test_steps_on_a_frame_reduction(client, data_dir):
+    """df.sum() is one value per column: pandas' sort / top-n / head on it
+    run once it is computed."""
+    path = str(data_dir / "mixed.csv")
+    df, p = dd.read_csv(path), pd.read_csv(path)
+    num = ["k", "x", "y", "clean"]
+    pdt.assert_series_equal(df[num].sum().sort_values().compute(),
+                            p[num].sum().sort_values(kind="stable"))
+    pdt.assert_series_equal(df[num].mean().nlargest(2).compute(),
+                            p[num].mean().nlargest(2))
+    pdt.assert_series_equal(df.count().head(3), p.count().head(3))
+    pdt.assert_series_equal(df.count().tail(2), p.count().tail(2))
