@@ -747,6 +747,40 @@ class DataFrame(_Lazy):
                                else caller.f_globals)
         return DataFrame(self._frame.query(expr), self._npartitions)
 
+    def rename(self, columns=None, mapper=None, axis=None, inplace=False,
+               errors="ignore", **kwargs):
+        """Columns renamed (a dict old -> new, or a function), keeping their
+        places; on a computed result (after groupby, ...) pandas renames it
+        once computed."""
+        if kwargs or inplace or (axis not in (None, 1, "columns")):
+            raise NotImplementedError(
+                "rename: only columns= (or a mapper with axis='columns')")
+        columns = columns if columns is not None else mapper
+        if columns is None:
+            return self
+        if self._shape != "frame":
+            prev = self._finish
+            out = DataFrame(self._frame, None, self._shape, self._name)
+            out._finish = lambda r: (prev(r) if prev else r).rename(
+                columns=columns, errors=errors)
+            return out
+        names = list(self.columns)
+        new = [columns(c) if callable(columns) else columns.get(c, c)
+               for c in names]
+        if errors == "raise" and not callable(columns):
+            missing = [c for c in columns if c not in names]
+            if missing:
+                raise KeyError(f"{missing} not found in axis")
+        if not all(isinstance(c, str) for c in new) or len(set(new)) != \
+                len(new):
+            raise NotImplementedError(
+                "rename: new names must be distinct strings")
+        frame = self._frame
+        for old, nn in zip(names, new):
+            if old != nn:
+                frame = frame.assign(nn, _column_ref(old))
+        return DataFrame(frame.select(new), self._npartitions)
+
     def dropna(self, how="any", subset=None, thresh=None, axis=0,
                inplace=False, ignore_index=False):
         """Rows without nulls (how="any") or not all null (how="all") in

@@ -637,3 +637,25 @@ def test_steps_on_a_frame_reduction(client, data_dir):
                             p[num].mean().nlargest(2))
     pdt.assert_series_equal(df.count().head(3), p.count().head(3))
     pdt.assert_series_equal(df.count().tail(2), p.count().tail(2))
+
+
+def test_rename(client, data_dir, bs):
+    """rename(columns=) keeps the columns' places; later steps see the new
+    names; a computed result is renamed by pandas."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    m = {"x": "ex", "k": "key"}
+    got, want = df.rename(columns=m), p.rename(columns=m)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(got.dtypes, want.dtypes)
+    pdt.assert_frame_equal(got[got.ex > 0].groupby("key")[["ex"]].sum()
+                           .compute(),
+                           want[want.ex > 0].groupby("key")[["ex"]].sum())
+    pdt.assert_frame_equal(df.rename(columns=str.upper).compute(),
+                           p.rename(columns=str.upper))
+    pdt.assert_frame_equal(
+        df.groupby("k")[["x", "y"]].max().rename(columns={"x": "top"})
+        .compute(),
+        p.groupby("k")[["x", "y"]].max().rename(columns={"x": "top"}))
+    with pytest.raises(KeyError, match="nope"):
+        df.rename(columns={"nope": "n"}, errors="raise")
