@@ -501,6 +501,34 @@ dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err) {
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
+dusk_dataframe *dusk_quantile(dusk_dataframe *f, const char *const *columns,
+                              size_t ncolumns, const double *qs, size_t nq,
+                              dusk_error *err) {
+  if (!need_open(f, "quantile", err))
+    return NULL;
+  if (qs == NULL || nq == 0 || nq > DUSK_PLAN_MAX_QUANTILES) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "quantile: 1 to %d quantiles, got %zu",
+                   DUSK_PLAN_MAX_QUANTILES, nq);
+    return NULL;
+  }
+  for (size_t i = 0; i < nq; i++)
+    if (!(qs[i] >= 0.0 && qs[i] <= 1.0)) {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL,
+                     "quantile: %g is not between 0 and 1", qs[i]);
+      return NULL;
+    }
+  return wrap(dusk_plan_quantile(unwrap(f), columns, ncolumns, qs, nq), err);
+}
+
+dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,
+                            size_t ncolumns, dusk_error *err) {
+  if (!need_open(f, "median", err))
+    return NULL;
+  return wrap(dusk_plan_median(unwrap(f), columns, ncolumns), err);
+}
+
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
   if (!need_open(f, "to_csv", err))
     return NULL;

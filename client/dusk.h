@@ -262,7 +262,23 @@ dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
                                  size_t nascending, dusk_error *err);
 dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
+/* count, mean, std, min, 25%, 50%, 75%, max of every int and float
+ * column, as pandas' describe(): the percentiles are exact. */
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
+/* Exact quantiles qs[0..nq) (each in [0, 1]; pandas' linear
+ * interpolation) of columns[0..ncolumns) (int, float, datetime or
+ * timedelta columns; ncolumns 0: every int and float column).  The result
+ * has one row per quantile, indexed by q, and one column per column:
+ * float64, or datetime / timedelta.  Two scans of the data; no worker
+ * holds more than a few runs of values. */
+dusk_dataframe *dusk_quantile(dusk_dataframe *f, const char *const *columns,
+                              size_t ncolumns, const double *qs, size_t nq,
+                              dusk_error *err);
+/* pandas' median(): quantile 0.5, with an even count's middle pair
+ * averaged as (a + b) / 2 like numpy's median (quantile(0.5) interpolates
+ * a + (b - a) / 2, which can differ in the last bit). */
+dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,
+                            size_t ncolumns, dusk_error *err);
 /* Workers write one file per partition, dir/<file>-<range>.part (like
  * Dask's N.part, with each partition's own row numbers as the index); the
  * result lists the files and their row counts. */

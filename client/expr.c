@@ -25,6 +25,8 @@
  *             | "[" string "]" ".value_counts()"                 terminal
  *             | ("[" string "]")? "." reduction "()"              terminal
  *   reduction := count | sum | mean | min | max | std | var | nunique
+ *             | median | quantile "(" (number | "[" number, ... "]")? ")"
+ *                   exact quantiles (q in [0, 1], default 0.5)
  *             | ".groupby(" (string | "[" string, ... "]") ")" selection?
  *                   ("." aggname "()" | ".agg(" (string | dict) ")")  terminal
  *             | ".head(" int? ")" | ".describe()" | ".to_csv(" string ")"
@@ -2177,11 +2179,86 @@ static int parse_reduction(parser *p, plan_chain *f, const char *column,
   return wrap(p, f, dusk_plan_groupby(f->plan, NULL, 0, &agg, 1), where);
 }
 
+/* One quantile, a number in [0, 1], into *q. */
+static int parse_q(parser *p, double *q) {
+  size_t at = p->tok.start;
+  if (p->tok.kind == T_INT)
+    *q = (double)p->tok.u;
+  else if (p->tok.kind == T_FLOAT)
+    *q = p->tok.f;
+  else
+    return fail(p, at, "expected a quantile, a number between 0 and 1");
+  if (!(*q >= 0.0 && *q <= 1.0))
+    return fail(p, at, "a quantile is between 0 and 1");
+  return lex(p);
+}
+
+/* At "median" or "quantile" after a frame or ["col"] (column NULL: every
+ * number column): median(), quantile(q = 0.5), quantile([q, ...]). */
+static int parse_quantile(parser *p, plan_chain *f, const char *column,
+                          size_t where) {
+  bool median = is_word(p, "median");
+  const char *what = median ? "median" : "quantile";
+  double qs[DUSK_PLAN_MAX_QUANTILES];
+  size_t nq = 0;
+  int rc;
+  if (median) {
+    if ((rc = parse_noargs(p, what)) != 0)
+      return rc;
+    qs[nq++] = 0.5;
+  } else {
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_LPAREN, "expected '(' after quantile")) != 0)
+      return rc;
+    if (p->tok.kind == T_IDENT && is_word(p, "q")) {
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after q")) != 0)
+        return rc;
+    }
+    if (p->tok.kind == T_LBRACKET) {
+      if ((rc = lex(p)) != 0)
+        return rc;
+      while (p->tok.kind != T_RBRACKET) { /* a trailing comma is fine */
+        if (nq == DUSK_PLAN_MAX_QUANTILES)
+          return fail(p, here(p), "at most %d quantiles",
+                      DUSK_PLAN_MAX_QUANTILES);
+        if ((rc = parse_q(p, &qs[nq++])) != 0)
+          return rc;
+        if (p->tok.kind == T_COMMA) {
+          if ((rc = lex(p)) != 0)
+            return rc;
+        } else if (p->tok.kind != T_RBRACKET) {
+          return fail(p, here(p), "expected ',' or ']' in the quantiles");
+        }
+      }
+      if (nq == 0)
+        return fail(p, here(p), "quantile([]) needs at least one quantile");
+      if ((rc = lex(p)) != 0)
+        return rc;
+    } else if (p->tok.kind != T_RPAREN) {
+      if ((rc = parse_q(p, &qs[nq++])) != 0)
+        return rc;
+    } else {
+      qs[nq++] = 0.5;
+    }
+    if ((rc = expect(p, T_RPAREN, "expected ')' after the quantiles")) != 0)
+      return rc;
+  }
+  snprintf(f->terminal, sizeof f->terminal, "%s()", what);
+  return wrap(p, f,
+              median ? dusk_plan_median(f->plan, column ? &column : NULL,
+                                        column ? 1 : 0)
+                     : dusk_plan_quantile(f->plan, column ? &column : NULL,
+                                          column ? 1 : 0, qs, nq),
+              where);
+}
+
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {
       "fillna", "query",  "assign",  "eval",        "groupby", "head",
-      "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute"};
+      "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute",
+      "median", "quantile"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -2239,6 +2316,12 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
       return rc;
     snprintf(f->terminal, sizeof f->terminal, "describe()");
     return wrap(p, f, dusk_plan_describe(f->plan), name.start);
+  }
+  if (is_word(p, "median") || is_word(p, "quantile")) {
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_QUANTILE, mname)) !=
+        0)
+      return rc;
+    return parse_quantile(p, f, NULL, name.start);
   }
   if (is_word(p, "to_csv")) {
     if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_TO_CSV,
@@ -2301,6 +2384,13 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
       tok_clip(p, &m, what);
       if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_GROUPBY, what)) == 0)
         rc = parse_reduction(p, f, sel.v[0], fn, m.start);
+      goto done;
+    }
+    if (is_word(p, "median") || is_word(p, "quantile")) {
+      char what[CLIP_BUF];
+      tok_clip(p, &m, what);
+      if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_QUANTILE, what)) == 0)
+        rc = parse_quantile(p, f, sel.v[0], m.start);
       goto done;
     }
   }

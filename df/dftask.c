@@ -9,6 +9,8 @@
  * present (msgcheck) before the array for them is allocated. */
 #include "dftask.h"
 
+#include "quantile.h"
+
 #include "msgcheck.h"
 
 #include <msgpack.h>
@@ -23,6 +25,7 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_COMBINE] = "df_combine",
     [DUSK_DF_FINAL] = "df_final",
     [DUSK_DF_OFFSETS] = "df_offsets",
+    [DUSK_DF_BOUNDS] = "df_bounds",
 };
 
 const char *dusk_df_op_name(dusk_df_op op) {
@@ -73,21 +76,37 @@ static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
 static const layout ranges_layout = {"ranges table", DUSK_RANGES_NCOLS,
                                      ranges_names, ranges_types};
 
-static const char *const moments_names[DUSK_MOMENTS_NCOLS] = {
-    [DUSK_MOMENTS_NAME] = "name", [DUSK_MOMENTS_N] = "n",
-    [DUSK_MOMENTS_MEAN] = "mean", [DUSK_MOMENTS_M2] = "m2",
-    [DUSK_MOMENTS_MIN] = "min",   [DUSK_MOMENTS_MAX] = "max",
-};
-static const dusk_type moments_types[DUSK_MOMENTS_NCOLS] = {
-    [DUSK_MOMENTS_NAME] = DUSK_TYPE_STRING,
-    [DUSK_MOMENTS_N] = DUSK_TYPE_INT64,
-    [DUSK_MOMENTS_MEAN] = DUSK_TYPE_FLOAT64,
-    [DUSK_MOMENTS_M2] = DUSK_TYPE_FLOAT64,
-    [DUSK_MOMENTS_MIN] = DUSK_TYPE_FLOAT64,
-    [DUSK_MOMENTS_MAX] = DUSK_TYPE_FLOAT64,
-};
-static const layout moments_layout = {"describe partial", DUSK_MOMENTS_NCOLS,
-                                      moments_names, moments_types};
+static const char *const qsum_names[DUSK_QSUM_NCOLS] = {
+    [DUSK_QSUM_COL] = "col",     [DUSK_QSUM_RANGE] = "range",
+    [DUSK_QSUM_RUN] = "run",     [DUSK_QSUM_N] = "n",
+    [DUSK_QSUM_KEY] = "key",     [DUSK_QSUM_RLO] = "rlo",
+    [DUSK_QSUM_RHI] = "rhi"};
+static const dusk_type qsum_types[DUSK_QSUM_NCOLS] = {
+    DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+    DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+static const layout qsum_layout = {"quantile summary", DUSK_QSUM_NCOLS,
+                                   qsum_names, qsum_types};
+
+static const char *const qbound_names[DUSK_QBOUND_NCOLS] = {
+    [DUSK_QBOUND_COL] = "col", [DUSK_QBOUND_TARGET] = "target",
+    [DUSK_QBOUND_LO] = "lo", [DUSK_QBOUND_HI] = "hi"};
+static const dusk_type qbound_types[DUSK_QBOUND_NCOLS] = {
+    DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+static const layout qbound_layout = {"quantile bounds", DUSK_QBOUND_NCOLS,
+                                     qbound_names, qbound_types};
+
+static const char *const qwin_names[DUSK_QWIN_NCOLS] = {
+    [DUSK_QWIN_COL] = "col",   [DUSK_QWIN_TARGET] = "target",
+    [DUSK_QWIN_KEY] = "key",   [DUSK_QWIN_COUNT] = "count",
+    [DUSK_QWIN_TYPE] = "type", [DUSK_QWIN_MEAN] = "mean",
+    [DUSK_QWIN_M2] = "m2",     [DUSK_QWIN_MIN] = "min",
+    [DUSK_QWIN_MAX] = "max"};
+static const dusk_type qwin_types[DUSK_QWIN_NCOLS] = {
+    DUSK_TYPE_INT64,   DUSK_TYPE_INT64,   DUSK_TYPE_INT64,
+    DUSK_TYPE_INT64,   DUSK_TYPE_INT64,   DUSK_TYPE_FLOAT64,
+    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
+static const layout qwin_layout = {"quantile window", DUSK_QWIN_NCOLS,
+                                   qwin_names, qwin_types};
 
 static const char *const count_names[DUSK_COUNT_NCOLS] = {
     [DUSK_COUNT_ROWS] = "rows"};
@@ -124,9 +143,9 @@ static int layout_check(const layout *l, const dusk_table *t,
 
 dusk_table *dusk_ranges_table_new(void) { return layout_new(&ranges_layout); }
 
-dusk_table *dusk_moments_table_new(void) {
-  return layout_new(&moments_layout);
-}
+dusk_table *dusk_qsummary_table_new(void) { return layout_new(&qsum_layout); }
+dusk_table *dusk_qbounds_table_new(void) { return layout_new(&qbound_layout); }
+dusk_table *dusk_qwindow_table_new(void) { return layout_new(&qwin_layout); }
 
 dusk_table *dusk_written_table_new(void) {
   return layout_new(&written_layout);
@@ -148,8 +167,16 @@ int dusk_ranges_table_check(const dusk_table *t, dusk_error *err) {
   return layout_check(&ranges_layout, t, err);
 }
 
-int dusk_moments_table_check(const dusk_table *t, dusk_error *err) {
-  return layout_check(&moments_layout, t, err);
+int dusk_qsummary_table_check(const dusk_table *t, dusk_error *err) {
+  return layout_check(&qsum_layout, t, err);
+}
+
+int dusk_qbounds_table_check(const dusk_table *t, dusk_error *err) {
+  return layout_check(&qbound_layout, t, err);
+}
+
+int dusk_qwindow_table_check(const dusk_table *t, dusk_error *err) {
+  return layout_check(&qwin_layout, t, err);
 }
 
 int dusk_count_table_check(const dusk_table *t, dusk_error *err) {

@@ -8,6 +8,10 @@
  *   df_offsets (to_csv) turns the merged partials of scans that only count
  *              rows into each range's first row label: a table [index,
  *              offset] that every to_csv scan takes as its one input
+ *   df_bounds  (quantile, describe) turns the merged run summaries of a
+ *              first round of scans into the value windows a second round
+ *              counts in (quantile.h); each of those scans takes it as its
+ *              one input
  *
  * Every task carries the plan fragment it runs: the chain of plan nodes
  * from a READ_CSV leaf (holding the one file and the resolved types of the
@@ -38,6 +42,8 @@ typedef enum dusk_df_op {
   DUSK_DF_FINAL,   /* "df_final": the last partial -> the result table */
   DUSK_DF_OFFSETS, /* "df_offsets": to_csv's counting stage's partials ->
                       each range's first row label (label_base) */
+  DUSK_DF_BOUNDS,  /* "df_bounds": a quantile's first scans' partials ->
+                      the windows its second scans count (quantile.h) */
   DUSK_DF_NOPS
 } dusk_df_op;
 
@@ -161,16 +167,7 @@ bool dusk_nulls_count(const dusk_plan *frag, const char *name, dusk_type type);
 bool dusk_names_has(dusk_slice list, const char *name, size_t len);
 int dusk_names_add(dusk_buf *joined, const char *name, size_t len);
 
-/* Describe: one row per numeric column, its running moments. */
-enum {
-  DUSK_MOMENTS_NAME, /* string: the column */
-  DUSK_MOMENTS_N,    /* int64: non-null, non-NaN values */
-  DUSK_MOMENTS_MEAN, /* float64 */
-  DUSK_MOMENTS_M2,   /* float64: sum of squared deviations from the mean */
-  DUSK_MOMENTS_MIN,  /* float64 */
-  DUSK_MOMENTS_MAX,  /* float64 */
-  DUSK_MOMENTS_NCOLS
-};
+/* quantile and describe: their layouts are quantile.h's. */
 
 /* len: one row, one column. */
 enum { DUSK_COUNT_ROWS, DUSK_COUNT_NCOLS };
@@ -188,14 +185,12 @@ static inline size_t dusk_rows_row_col(size_t ncols) { return ncols - 1; }
 /* Empty tables of these layouts; NULL when out of memory.
  * dusk_count_table_new holds its one row, n. */
 dusk_table *dusk_ranges_table_new(void);
-dusk_table *dusk_moments_table_new(void);
 dusk_table *dusk_count_table_new(int64_t n);
 dusk_table *dusk_written_table_new(void);
 
 /* 0 when t has the layout, else DUSK_ETYPE with err naming the table and
  * the first column that differs. */
 int dusk_ranges_table_check(const dusk_table *t, dusk_error *err);
-int dusk_moments_table_check(const dusk_table *t, dusk_error *err);
 int dusk_count_table_check(const dusk_table *t, dusk_error *err);
 int dusk_written_table_check(const dusk_table *t, dusk_error *err);
 /* Rows of head/collect: the two trailing int64 columns. */

@@ -399,26 +399,34 @@ int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns) {
 
 int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
                      int datetime) {
-  int digits = datetime ? -1 : 0;
+  int digits = -1;
   for (size_t i = 0; i < n; i++) {
     int64_t frac, v = values[i];
     if (!valid[i])
       continue;
+    if (!datetime) {
+      if (v % 86400000000000LL != 0)
+        return DUSK_TIME_EACH;
+      continue;
+    }
     frac = v % 1000000000;
     if (frac < 0)
       frac += 1000000000;
     if (frac % 1000 != 0)
       return 9;
-    if (frac != 0)
+    if (frac % 1000000 != 0)
       digits = 6;
-    else if (digits < 0 && ((v / 1000000000) % 86400 != 0 ||
-                            v % 86400000000000LL != 0))
+    else if (frac != 0 && digits < 3)
+      digits = 3;
+    else if (digits < 0 && v % 86400000000000LL != 0)
       digits = 0;
   }
   return digits;
 }
 
 static size_t put_fraction(int64_t frac, int digits, char *out) {
+  if (digits == 3)
+    return (size_t)sprintf(out, ".%03lld", (long long)(frac / 1000000));
   if (digits == 6)
     return (size_t)sprintf(out, ".%06lld", (long long)(frac / 1000));
   if (digits == 9)
@@ -449,6 +457,10 @@ size_t dusk_format_timedelta(int64_t ns, int digits, char *out) {
     rest += 86400000000000LL;
     days--;
   }
+  if (digits < 0 && rest == 0)
+    return (size_t)sprintf(out, "%lld days", (long long)days);
+  if (digits == DUSK_TIME_EACH) /* pandas: microseconds, nanoseconds if any */
+    digits = rest % 1000000000 == 0 ? 0 : rest % 1000 == 0 ? 6 : 9;
   secs = rest / 1000000000;
   n = (size_t)sprintf(out, days < 0 ? "%lld days +%02lld:%02lld:%02lld"
                                     : "%lld days %02lld:%02lld:%02lld",

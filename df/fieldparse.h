@@ -59,10 +59,13 @@ typedef struct dusk_datetime_parts {
 } dusk_datetime_parts;
 void dusk_datetime_split(int64_t ns, dusk_datetime_parts *out);
 
-/* pandas formats a datetime64 / timedelta64 column with one precision for
- * all its values: the digits of fraction its values need (0, 6 or 9), or
- * -1 for a datetime column whose values all fall on midnight (dates
- * alone).  Over values[i] where valid[i]. */
+/* pandas formats a datetime64 column with one precision for all its
+ * values: the digits of fraction they need (0, 3, 6 or 9), or -1 when
+ * they all fall on midnight (dates alone).  A timedelta64 column is -1
+ * when every value is a whole number of days ("3 days"), else
+ * DUSK_TIME_EACH: each value shows the fraction it has (none, 6 digits,
+ * or 9 with nanoseconds).  Over values[i] where valid[i]. */
+#define DUSK_TIME_EACH 1
 int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
                      int datetime);
 /* Writes ns as pandas prints it in such a column: "2021-04-01 00:06:03"
@@ -70,8 +73,9 @@ int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
  * least 40 bytes; returns the length. */
 size_t dusk_format_datetime(int64_t ns, int digits, char *out);
 /* Writes a duration as pandas prints it: "0 days 00:21:24",
- * "-1 days +23:59:59", with `digits` (0, 6, 9) of fraction.  out holds
- * at least 48 bytes; returns the length. */
+ * "-1 days +23:59:59", with `digits` (0, 6, 9, or DUSK_TIME_EACH) of
+ * fraction, or "3 days" for digits -1 and a whole number of days.  out
+ * holds at least 48 bytes; returns the length. */
 size_t dusk_format_timedelta(int64_t ns, int digits, char *out);
 
 /* The narrowest type this non-NA field fits: BOOL, INT64, FLOAT64 or

@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 14
+#define PLAN_NKINDS 15
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -168,6 +168,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_SORT_VALUES: return "sort_values";
   case DUSK_PLAN_TAIL: return "tail";
   case DUSK_PLAN_ASSIGN: return "assign";
+  case DUSK_PLAN_QUANTILE: return "quantile";
   }
   return "unknown";
 }
@@ -182,6 +183,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_TO_CSV:
   case DUSK_PLAN_SORT_VALUES:
   case DUSK_PLAN_TAIL:
+  case DUSK_PLAN_QUANTILE:
     return true;
   case DUSK_PLAN_READ_CSV:
   case DUSK_PLAN_CONCAT:
@@ -586,6 +588,7 @@ void dusk_plan_free(dusk_plan *p) {
   free(p->aggs);
   free(p->dir);
   free(p->ascending);
+  free(p->qs);
   free(p);
 }
 
@@ -829,6 +832,35 @@ dusk_plan *dusk_plan_describe(dusk_plan *in) {
   return plan_unary(DUSK_PLAN_DESCRIBE, in);
 }
 
+dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
+                              size_t n, const double *qs, size_t nq) {
+  dusk_plan *p;
+  int ok = qs != NULL && nq >= 1 && nq <= DUSK_PLAN_MAX_QUANTILES;
+  for (size_t i = 0; ok && i < nq; i++)
+    ok = qs[i] >= 0.0 && qs[i] <= 1.0; /* false for NaN too */
+  if (!ok) {
+    dusk_plan_free(in);
+    return NULL;
+  }
+  p = plan_with_columns(DUSK_PLAN_QUANTILE, in, cols, n);
+  if (p == NULL || (p->qs = malloc(nq * sizeof *p->qs)) == NULL) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  memcpy(p->qs, qs, nq * sizeof *qs);
+  p->nqs = nq;
+  return p;
+}
+
+dusk_plan *dusk_plan_median(dusk_plan *in, const char *const *cols,
+                            size_t n) {
+  static const double half = 0.5;
+  dusk_plan *p = dusk_plan_quantile(in, cols, n, &half, 1);
+  if (p != NULL)
+    p->median = true;
+  return p;
+}
+
 dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir) {
   dusk_plan *p = plan_unary(DUSK_PLAN_TO_CSV, in);
   if (p != NULL && dup_opt(dir, &p->dir) != 0) {
@@ -890,6 +922,13 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
       memcpy(c->ascending, p->ascending, p->nascending);
     c->nascending = p->nascending;
   }
+  if (p->qs != NULL && p->nqs > 0) {
+    if ((c->qs = malloc(p->nqs * sizeof *c->qs)) == NULL)
+      goto fail;
+    memcpy(c->qs, p->qs, p->nqs * sizeof *c->qs);
+    c->nqs = p->nqs;
+  }
+  c->median = p->median;
   if (p->ninputs > 0) {
     c->inputs = calloc(p->ninputs, sizeof *c->inputs);
     if (c->inputs == NULL)
@@ -1007,7 +1046,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 0, 1, 2, 1, 3,
+    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 1, 1, 2, 1, 3, 3,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -1071,6 +1110,14 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   }
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
+    break;
+  case DUSK_PLAN_DESCRIBE: PK(pk_strv(pk, p->columns, p->ncolumns)); break;
+  case DUSK_PLAN_QUANTILE:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(msgpack_pack_array(pk, p->qs ? p->nqs : 0));
+    for (size_t i = 0; p->qs && i < p->nqs; i++)
+      PK(msgpack_pack_double(pk, p->qs[i]));
+    PK(p->median ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_TAIL: PK(msgpack_pack_int64(pk, p->n)); break;
@@ -1589,6 +1636,48 @@ static int dec_sort_values(dusk_plan *p, const msgpack_object *f,
   return 0;
 }
 
+static int dec_quantile(dusk_plan *p, const msgpack_object *f,
+                        const char *where, dusk_error *err) {
+  const msgpack_object *items = NULL;
+  uint32_t n = 0;
+  int rc;
+  if ((rc = get_names(&f[0], where, "column", 0, err, &p->columns,
+                      &p->ncolumns)) != 0)
+    return rc;
+  if ((rc = get_array(&f[1], where, "q", err, &items, &n)) != 0)
+    return rc;
+  if (n < 1 || n > DUSK_PLAN_MAX_QUANTILES)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: %" PRIu32 " quantiles (1 to %d)", where, n,
+                          DUSK_PLAN_MAX_QUANTILES);
+  if ((p->qs = calloc(n, sizeof *p->qs)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  p->nqs = n;
+  for (uint32_t i = 0; i < n; i++) {
+    const msgpack_object *o = &items[i];
+    double q = o->type == MSGPACK_OBJECT_FLOAT64 ||
+                       o->type == MSGPACK_OBJECT_FLOAT32
+                   ? o->via.f64
+               : o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)o->via.u64
+                                                            : -1.0;
+    if (o->type != MSGPACK_OBJECT_FLOAT64 &&
+        o->type != MSGPACK_OBJECT_FLOAT32 &&
+        o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+      return bad_type(err, where, "q", "a number", o);
+    if (!(q >= 0.0 && q <= 1.0))
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: quantile %g is outside [0, 1]", where, q);
+    p->qs[i] = q;
+  }
+  if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
+    return bad_type(err, where, "median", "a bool", &f[2]);
+  p->median = f[2].via.boolean;
+  if (p->median && (n != 1 || p->qs[0] != 0.5))
+    return dusk_error_set(err, DUSK_EINVAL, "%s: a median is one q, 0.5",
+                          where);
+  return 0;
+}
+
 /* The node's own fields f[0..nfields) (after kind and ninputs). */
 static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                       const char *where, dusk_error *err) {
@@ -1635,6 +1724,10 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);
   case DUSK_PLAN_SORT_VALUES: return dec_sort_values(p, f, where, err);
+  case DUSK_PLAN_DESCRIBE:
+    return get_names(&f[0], where, "column", 0, err, &p->columns,
+                     &p->ncolumns);
+  case DUSK_PLAN_QUANTILE: return dec_quantile(p, f, where, err);
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_TAIL:
     if ((rc = get_i64(&f[0], where, "n", err, &p->n)) != 0)
@@ -1650,7 +1743,7 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     if (p->dir[0] == '\0')
       return dusk_error_set(err, DUSK_EINVAL, "%s: dir is empty", where);
     return 0;
-  default: return 0; /* concat, len, describe: no fields */
+  default: return 0; /* concat, len: no fields */
   }
 }
 

@@ -16,7 +16,11 @@
  *   value_counts(plan, col)        counts per value, largest first
  *   head(plan, n)                  first n rows in file order
  *   len(plan)                      number of rows
- *   describe(plan)                 count, mean, std, min, max per numeric col
+ *   describe(plan)                 count, mean, std, min, 25%, 50%, 75%, max
+ *                                  per number column (exact quantiles)
+ *   quantile(plan, [cols], [q])    exact quantiles of number, datetime or
+ *                                  timedelta columns (no columns: every
+ *                                  number column); median is q = 0.5
  *   to_csv(plan, dir)              one CSV file per partition
  *
  * Steps on a computed result (post steps: above groupby, value_counts or
@@ -121,7 +125,8 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_TO_CSV = 11,
   DUSK_PLAN_SORT_VALUES = 12,
   DUSK_PLAN_TAIL = 13,
-  DUSK_PLAN_ASSIGN = 14
+  DUSK_PLAN_ASSIGN = 14,
+  DUSK_PLAN_QUANTILE = 15
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -200,7 +205,9 @@ typedef struct dusk_plan {
   /* QUERY, ASSIGN (the value; ASSIGN's name is columns[0]) */
   dusk_expr *expr;
   char *expr_text; /* as the user wrote it, for error messages */
-  /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0]) */
+  /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0]),
+   * QUANTILE and DESCRIBE (the columns; empty: every int64 and float64
+   * column, which the scheduler lists before lowering) */
   char **columns;
   size_t ncolumns;
   /* GROUPBY */
@@ -215,6 +222,13 @@ typedef struct dusk_plan {
   size_t nascending;
   /* TO_CSV */
   char *dir;
+  /* QUANTILE: the quantiles, each in [0, 1]; median set for median()
+   * (one q, 0.5), whose middle pair pandas averages as (a + b) / 2 where
+   * quantile(0.5) interpolates a + (b - a) / 2 (they differ in the last
+   * bit) */
+  double *qs;
+  size_t nqs;
+  bool median;
 } dusk_plan;
 
 /* Whether p is a step on a computed result: sort_values and tail always
@@ -254,6 +268,15 @@ dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
 dusk_plan *dusk_plan_len(dusk_plan *in);
 dusk_plan *dusk_plan_describe(dusk_plan *in);
 dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir);
+/* cols may be empty (n 0): every number column.  qs holds nq >= 1
+ * quantiles in [0, 1] (NULL for one outside it, or none).  dusk_plan_median
+ * is pandas' median(): one q, 0.5, averaged as numpy's median does. */
+dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
+                              size_t n, const double *qs, size_t nq);
+dusk_plan *dusk_plan_median(dusk_plan *in, const char *const *cols,
+                            size_t n);
+/* The most quantiles one quantile step may ask for. */
+#define DUSK_PLAN_MAX_QUANTILES 1024
 /* by may be empty (n 0): the result's one value column.  ascending holds
  * n flags, or 1 when n is 0. */
 dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,

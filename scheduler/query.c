@@ -714,6 +714,50 @@ static int check_sort_keys(const dusk_plan *p, const schema *in,
   return rc;
 }
 
+/* describe and quantile: with no columns named, every int64 and float64
+ * column (pandas' numeric_only; bool columns are left out, as pandas 1.5
+ * cannot interpolate them), which this lists in the plan for the tasks;
+ * named ones must be numbers, datetimes or timedeltas. */
+static int check_quantile_columns(sched_query *q, dusk_plan *p,
+                                  const schema *in, dusk_error *err) {
+  const char *what = dusk_plan_kind_name(p->kind);
+  int rc;
+  if (p->ncolumns == 0) {
+    for (size_t c = 0; c < in->n; c++)
+      if ((in->types[c] == DUSK_TYPE_INT64 ||
+           in->types[c] == DUSK_TYPE_FLOAT64) &&
+          (in->mix == NULL ||
+           (in->mix[c] != MIX_STR && in->mix[c] != MIX_NUMBOOL)))
+        add_name(&p->columns, &p->ncolumns, in->names[c]);
+    if (p->ncolumns == 0)
+      return dusk_error_set(
+          err, DUSK_ETYPE,
+          p->kind == DUSK_PLAN_DESCRIBE
+              ? "describe: no number column (pandas would then describe the "
+                "text columns: count, unique, top, freq); that is not "
+                "supported"
+              : "quantile: no number column; name a datetime or timedelta "
+                "column to take its quantiles");
+  }
+  for (size_t c = 0; c < p->ncolumns; c++) {
+    int j = schema_find(in, p->columns[c]);
+    dusk_type t;
+    if (j < 0)
+      return unknown_column(in, p->columns[c], what, err);
+    if ((rc = mixed_use(q, in, j, what, "taking its quantiles", err)) != 0)
+      return rc;
+    t = in->types[j];
+    if (t != DUSK_TYPE_INT64 && t != DUSK_TYPE_FLOAT64 &&
+        !dusk_type_is_time(t))
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: column '%s' is %s; quantiles need numbers, "
+                            "datetimes or timedeltas",
+                            what, in->names[j], dusk_type_name(t));
+    mark_needed(q, p, p->columns[c]);
+  }
+  return 0;
+}
+
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
   schema in = {0, NULL, NULL, NULL};
@@ -1023,22 +1067,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     mark_needed(q, p, p->columns[0]);
     break;
   }
-  case DUSK_PLAN_DESCRIBE: {
-    /* pandas describes the number columns, or, when there is none, every
-     * column as text (count, unique, top, freq), which dusk does not. */
-    int numbers = 0;
-    for (size_t c = 0; c < in.n; c++)
-      numbers |=
-          in.types[c] == DUSK_TYPE_INT64 || in.types[c] == DUSK_TYPE_FLOAT64;
-    if (!numbers) {
-      rc = dusk_error_set(err, DUSK_ETYPE,
-                          "describe: no number column (pandas would then "
-                          "describe the text columns: count, unique, top, "
-                          "freq); that is not supported");
+  case DUSK_PLAN_DESCRIBE:
+  case DUSK_PLAN_QUANTILE:
+    if ((rc = check_quantile_columns(q, p, &in, err)) != 0)
       goto out;
-    }
     break;
-  }
   case DUSK_PLAN_TO_CSV:
     if (p->dir == NULL || p->dir[0] == '\0') {
       rc = dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
@@ -1050,10 +1083,10 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   /* Rows leave the query with every visible column. */
   if (is_root && !dusk_plan_is_post(p) &&
-      (p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_DESCRIBE ||
-                  !(p->kind == DUSK_PLAN_GROUPBY ||
-                    p->kind == DUSK_PLAN_VALUE_COUNTS ||
-                    p->kind == DUSK_PLAN_LEN)))
+      (p->kind == DUSK_PLAN_HEAD ||
+       !(p->kind == DUSK_PLAN_GROUPBY || p->kind == DUSK_PLAN_VALUE_COUNTS ||
+         p->kind == DUSK_PLAN_LEN || p->kind == DUSK_PLAN_DESCRIBE ||
+         p->kind == DUSK_PLAN_QUANTILE)))
     for (size_t c = 0; c < in.n; c++)
       mark_needed(q, p, in.names[c]);
   *out = in;
@@ -1367,22 +1400,28 @@ static void sample_nulls(const qleaf *lf, const dusk_plan *frag,
       dusk_xcheck(dusk_names_add(nulls, lf->header[c], strlen(lf->header[c])));
 }
 
-/* One df_scan per byte range of every file, files in plan order: with
- * count set, the counting scans of a to_csv query (key ".../count-f-k",
- * plan count_fragment), else the query's own (".../scan-f-k"), each
+/* What a round of scans is for: the query's own (key ".../scan-f-k"), the
+ * counting scans of a to_csv query (".../count-f-k", plan count_fragment)
+ * or the first round of a quantile's (".../summary-f-k", the query's
+ * plan: scans without an input summarise, quantile.h). */
+enum { SCANS_QUERY, SCANS_COUNT, SCANS_SUMMARY };
+
+/* One df_scan per byte range of every file, files in plan order, for
+ * `round` (SCANS_*), each
  * depending on `after` unless it is SIZE_MAX.  Their indices go to
  * *level; *multi is set when a file has more than one range.  The first
  * leaf's fragment goes to tail_plan (the tasks after the scans read only
  * its root and leaf types) and, unless nulls is NULL, every leaf's sample
  * nulls to nulls. */
-static void add_scans(sched_query *q, specs *sp, int count, size_t after,
+static void add_scans(sched_query *q, specs *sp, int round, size_t after,
                       size_t **level, size_t *nlevel, size_t *cap_level,
                       dusk_buf *tail_plan, dusk_buf *nulls, int *multi) {
   uint64_t file_ordinal = 0;
   char key[192];
   for (size_t l = 0; l < q->nleaves; l++) {
     qleaf *lf = &q->leaves[l];
-    dusk_plan *frag = count ? count_fragment(lf) : fragment(q, lf);
+    dusk_plan *frag =
+        round == SCANS_COUNT ? count_fragment(lf) : fragment(q, lf);
     dusk_buf plan_bytes;
     dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     uint64_t bs = lf->node->csv.blocksize > 0
@@ -1428,7 +1467,10 @@ static void add_scans(sched_query *q, specs *sp, int count, size_t after,
         dusk_buf_init(&args);
         dusk_xcheck(dusk_scan_args_encode(&a, &args));
         snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,
-                 count ? "count" : "scan", file_ordinal, k);
+                 round == SCANS_COUNT     ? "count"
+                 : round == SCANS_SUMMARY ? "summary"
+                                          : "scan",
+                 file_ordinal, k);
         idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
         sp->bytes[idx] = end - start;
         if (after != SIZE_MAX)
@@ -1480,8 +1522,8 @@ static void lower_and_submit(sched_query *q) {
      * of every range (reading no column) and df_offsets, which checks
      * those scans' quote states like df_final, hands each range its first
      * label.  A file of one range needs no count. */
-    add_scans(q, &sp, 1, SIZE_MAX, &level, &nlevel, &cap_level, &tail_plan,
-              NULL, &multi);
+    add_scans(q, &sp, SCANS_COUNT, SIZE_MAX, &level, &nlevel, &cap_level,
+              &tail_plan, NULL, &multi);
     if (multi) {
       snprintf(prefix, sizeof prefix, "%s/count", q->final_key);
       snprintf(key, sizeof key, "%s/offsets", q->final_key);
@@ -1499,8 +1541,25 @@ static void lower_and_submit(sched_query *q) {
     nlevel = 0;
     tail_plan.len = 0;
   }
-  add_scans(q, &sp, 0, offsets, &level, &nlevel, &cap_level, &tail_plan,
-            &nulls, &multi);
+  {
+    const dusk_plan *r = dusk_plan_result_root(q->plan);
+    if (r->kind == DUSK_PLAN_QUANTILE || r->kind == DUSK_PLAN_DESCRIBE) {
+      /* Exact quantiles take two rounds of scans (quantile.h): the first
+       * summarises runs of values, df_bounds turns the summaries into
+       * windows, the second counts inside them. */
+      add_scans(q, &sp, SCANS_SUMMARY, SIZE_MAX, &level, &nlevel, &cap_level,
+                &tail_plan, NULL, &multi);
+      snprintf(prefix, sizeof prefix, "%s/summary", q->final_key);
+      snprintf(key, sizeof key, "%s/bounds", q->final_key);
+      encode_tail_args(&tail, &tail_plan, NULL);
+      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
+                                 key, DUSK_DF_BOUNDS);
+      nlevel = 0;
+      tail_plan.len = 0;
+    }
+  }
+  add_scans(q, &sp, SCANS_QUERY, offsets, &level, &nlevel, &cap_level,
+            &tail_plan, &nulls, &multi);
   encode_tail_args(&tail, &tail_plan, &nulls);
   add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                    q->final_key, DUSK_DF_FINAL);
@@ -1596,6 +1655,14 @@ static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
           orig->aggs[a].column ? dusk_xstrdup(orig->aggs[a].column) : NULL;
     }
     p->naggs = orig->naggs;
+  }
+  if ((p->kind == DUSK_PLAN_DESCRIBE || p->kind == DUSK_PLAN_QUANTILE) &&
+      orig->ncolumns == 0) { /* "every number column", listed again */
+    for (size_t c = 0; c < p->ncolumns; c++)
+      free(p->columns[c]);
+    free(p->columns);
+    p->columns = NULL;
+    p->ncolumns = 0;
   }
   for (size_t i = 0; i < p->ninputs && i < orig->ninputs; i++)
     restore_aggs(p->inputs[i], orig->inputs[i]);

@@ -19,6 +19,7 @@
 #include "hashagg.h"
 #include "msg.h"
 #include "plan.h"
+#include "quantile.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -81,7 +82,23 @@ typedef struct pipeline {
   int64_t count;
   int64_t limit;
   dusk_table *rows;
-  moments *mom;
+  /* quantile, describe (quantile.h): the columns (the root's list) as
+   * batch columns; scan 1 sorts runs of each into summaries, scan 2 (given
+   * the bounds) counts into windows and, for describe, moments */
+  int *qcols;
+  size_t nqcols;
+  int qstage;         /* 1 or 2 */
+  uint64_t **qrun;    /* scan 1: per column, the run being filled */
+  size_t *qnrun;
+  int64_t *qruns;     /* runs done per column */
+  size_t qruncap;
+  uint64_t *qsorttmp;
+  dusk_table *qsummary;
+  int64_t *qcount;    /* scan 2: values per column */
+  moments *mom;       /* scan 2 of describe: per column */
+  dusk_qwindow *qwin; /* scan 2: windows, grouped by column */
+  size_t nqwin;
+  size_t *qwin_first; /* per column: its first window (nqcols + 1) */
   uint64_t range_index;
   uint64_t scanned;
   /* Nulls in the file, for DUSK_RANGES_NULLS: per column, null_watch is
@@ -128,6 +145,19 @@ static void pipeline_destroy(pipeline *p) {
   free(p->agg_cols);
   dusk_table_free(p->rows);
   free(p->mom);
+  for (size_t i = 0; p->qrun != NULL && i < p->nqcols; i++)
+    free(p->qrun[i]);
+  free(p->qrun);
+  free(p->qnrun);
+  free(p->qruns);
+  free(p->qsorttmp);
+  dusk_table_free(p->qsummary);
+  free(p->qcount);
+  for (size_t i = 0; i < p->nqwin; i++)
+    dusk_qwindow_destroy(&p->qwin[i]);
+  free(p->qwin);
+  free(p->qwin_first);
+  free(p->qcols);
   dusk_plan_free(p->plan);
   memset(p, 0, sizeof *p);
 }
@@ -224,6 +254,33 @@ static int setup_rows(pipeline *p, dusk_error *err) {
   free(names);
   free(types);
   return rc;
+}
+
+/* Total keys the runs of one scan 1 hold at most (8 bytes each), and the
+ * bounds on one column's run. */
+#define QRUN_BUDGET ((size_t)4 << 20)
+#define QRUN_MIN ((size_t)16384)
+#define QRUN_MAX ((size_t)262144)
+
+/* The quantile's columns; the stage is set once the scan sees whether it
+ * has the bounds (setup_quantile_stage). */
+static int setup_quantile(pipeline *p, dusk_error *err) {
+  const dusk_plan *q = p->root;
+  p->nqcols = q->ncolumns;
+  p->qcols = dusk_xcalloc(p->nqcols + 1, sizeof *p->qcols);
+  for (size_t i = 0; i < p->nqcols; i++) {
+    int c = col_index(p, q->columns[i]);
+    if (c < 0)
+      return dusk_error_set(err, DUSK_ENOTFOUND, "%s column '%s' not read",
+                            dusk_plan_kind_name(q->kind), q->columns[i]);
+    if (p->types[c] != DUSK_TYPE_INT64 && p->types[c] != DUSK_TYPE_FLOAT64)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: column '%s' is %s, not numbers",
+                            dusk_plan_kind_name(q->kind), q->columns[i],
+                            dusk_type_name(p->ltypes[c]));
+    p->qcols[i] = c;
+  }
+  return 0;
 }
 
 /* Decodes the plan fragment and prepares steps and terminal.  Batch
@@ -367,12 +424,8 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->limit = p->root->n;
     return setup_rows(p, err);
   case DUSK_PLAN_DESCRIBE:
-    p->mom = dusk_xcalloc(p->nvisible, sizeof *p->mom);
-    for (size_t i = 0; i < p->nvisible; i++) {
-      p->mom[i].min = INFINITY;
-      p->mom[i].max = -INFINITY;
-    }
-    return 0;
+  case DUSK_PLAN_QUANTILE:
+    return setup_quantile(p, err);
   case 0:
     p->limit = INT64_MAX;
     return setup_rows(p, err);
@@ -671,6 +724,183 @@ static void note_nulls(pipeline *p, const dusk_batch *b) {
 
 /* The scan's batch function.  Columns a fill turned into text go back to
  * the type the scan writes before the batch does. */
+/* ---- quantile, describe (quantile.h) --------------------------------------- */
+
+/* Scan 1 when the scan has no input; scan 2 reads its windows from the
+ * bounds table, its one input. */
+static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
+                                dusk_error *err) {
+  dusk_table *t = NULL;
+  int rc;
+  size_t nc = p->nqcols;
+  if (call->ninputs == 0) {
+    p->qstage = 1;
+    p->qruncap = QRUN_BUDGET / (nc ? nc : 1);
+    if (p->qruncap < QRUN_MIN)
+      p->qruncap = QRUN_MIN;
+    if (p->qruncap > QRUN_MAX)
+      p->qruncap = QRUN_MAX;
+    p->qrun = dusk_xcalloc(nc + 1, sizeof *p->qrun);
+    p->qnrun = dusk_xcalloc(nc + 1, sizeof *p->qnrun);
+    p->qruns = dusk_xcalloc(nc + 1, sizeof *p->qruns);
+    if ((p->qsummary = dusk_qsummary_table_new()) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return 0;
+  }
+  if (call->ninputs != 1)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s scan: %zu inputs, expected the bounds",
+                          dusk_plan_kind_name(p->root->kind), call->ninputs);
+  if ((rc = dusk_table_decode(call->inputs[0], &t, err)) != 0)
+    return rc;
+  if ((rc = dusk_qbounds_table_check(t, err)) != 0) {
+    dusk_table_free(t);
+    return rc;
+  }
+  p->qstage = 2;
+  p->qcount = dusk_xcalloc(nc + 1, sizeof *p->qcount);
+  p->mom = dusk_xcalloc(nc + 1, sizeof *p->mom);
+  for (size_t i = 0; i < nc; i++) {
+    p->mom[i].min = INFINITY;
+    p->mom[i].max = -INFINITY;
+  }
+  p->qwin = dusk_xcalloc(t->nrows + 1, sizeof *p->qwin);
+  p->qwin_first = dusk_xcalloc(nc + 1, sizeof *p->qwin_first);
+  for (size_t r = 0; r < t->nrows; r++) {
+    const dusk_table_column *c = t->cols;
+    int64_t col = c[DUSK_QBOUND_COL].i64[r];
+    dusk_qwindow *w = &p->qwin[p->nqwin++];
+    if (col < 0 || (size_t)col >= nc ||
+        (r > 0 && col < c[DUSK_QBOUND_COL].i64[r - 1])) {
+      dusk_table_free(t);
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "quantile bounds: row %zu names column %lld of "
+                            "%zu, out of order",
+                            r + 1, (long long)col, nc);
+    }
+    w->col = col;
+    w->target = c[DUSK_QBOUND_TARGET].i64[r];
+    w->lo = (uint64_t)c[DUSK_QBOUND_LO].i64[r];
+    w->hi = (uint64_t)c[DUSK_QBOUND_HI].i64[r];
+  }
+  for (size_t i = 0, w = 0; i <= nc; i++) {
+    while (w < p->nqwin && p->qwin[w].col < (int64_t)i)
+      w++;
+    p->qwin_first[i] = w;
+  }
+  dusk_table_free(t);
+  return 0;
+}
+
+/* Scan 1: sorts column i's run and adds its summary. */
+static int flush_run(pipeline *p, size_t i) {
+  int rc;
+  if (p->qnrun[i] == 0)
+    return 0;
+  if (p->qsorttmp == NULL)
+    p->qsorttmp = dusk_xmalloc(p->qruncap * sizeof *p->qsorttmp);
+  dusk_qkey_sort(p->qrun[i], p->qsorttmp, p->qnrun[i]);
+  rc = dusk_qsummary_add_run(p->qsummary, (int64_t)i,
+                             (int64_t)p->range_index, p->qruns[i]++,
+                             p->qrun[i], p->qnrun[i]);
+  p->qnrun[i] = 0;
+  return rc;
+}
+
+/* Every non-null, non-NaN value of the quantile's columns in a batch. */
+static int quantile_add(pipeline *p, const dusk_batch *b) {
+  int rc;
+  for (size_t i = 0; i < p->nqcols; i++) {
+    const dusk_column *col = &b->cols[p->qcols[i]];
+    int isf = col->type == DUSK_TYPE_FLOAT64;
+    dusk_qwindow *w0 = p->qstage == 2 ? &p->qwin[p->qwin_first[i]] : NULL;
+    size_t nw = p->qstage == 2 ? p->qwin_first[i + 1] - p->qwin_first[i] : 0;
+    moments *m = p->mom ? &p->mom[i] : NULL;
+    int describe = p->terminal == DUSK_PLAN_DESCRIBE;
+    if (p->qstage == 1 && p->qrun[i] == NULL)
+      p->qrun[i] = dusk_xmalloc(p->qruncap * sizeof *p->qrun[i]);
+    for (size_t r = 0; r < b->nrows; r++) {
+      uint64_t key;
+      double x;
+      if (!col->valid[r])
+        continue;
+      if (isf) {
+        x = col->f64[r];
+        if (isnan(x))
+          continue;
+        key = dusk_qkey_from_f64(x);
+      } else {
+        x = (double)col->i64[r];
+        key = dusk_qkey_from_i64(col->i64[r]);
+      }
+      if (p->qstage == 1) {
+        if (p->qnrun[i] == p->qruncap && (rc = flush_run(p, i)) != 0)
+          return rc;
+        p->qrun[i][p->qnrun[i]++] = key;
+        continue;
+      }
+      p->qcount[i]++;
+      for (size_t k = 0; k < nw; k++)
+        if ((rc = dusk_qwindow_add(&w0[k], key)) != 0)
+          return rc;
+      if (describe) {
+        double d;
+        m->n++;
+        d = x - m->mean;
+        m->mean += d / (double)m->n;
+        m->m2 += d * (x - m->mean);
+        if (x < m->min)
+          m->min = x;
+        if (x > m->max)
+          m->max = x;
+      }
+    }
+  }
+  return 0;
+}
+
+/* The scan's partial: scan 1 its run summaries, scan 2 per column a
+ * totals row and its windows. */
+static int quantile_payload(pipeline *p, dusk_table **out) {
+  dusk_table *t;
+  int rc;
+  if (p->qstage == 1) {
+    for (size_t i = 0; i < p->nqcols; i++)
+      if ((rc = flush_run(p, i)) != 0)
+        return rc;
+    *out = p->qsummary;
+    p->qsummary = NULL;
+    return 0;
+  }
+  if ((t = dusk_qwindow_table_new()) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < p->nqcols; i++) {
+    dusk_value row[DUSK_QWIN_NCOLS];
+    const moments *m = &p->mom[i];
+    for (size_t c = 0; c < DUSK_QWIN_NCOLS; c++)
+      row[c].type = c < DUSK_QWIN_MEAN ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
+    row[DUSK_QWIN_KEY].type = DUSK_TYPE_NULL;
+    row[DUSK_QWIN_COL].u.i = (int64_t)i;
+    row[DUSK_QWIN_TARGET].u.i = -1;
+    row[DUSK_QWIN_COUNT].u.i = p->qcount[i];
+    row[DUSK_QWIN_TYPE].u.i = p->ltypes[p->qcols[i]];
+    row[DUSK_QWIN_MEAN].u.f = m->mean;
+    row[DUSK_QWIN_M2].u.f = m->m2;
+    row[DUSK_QWIN_MIN].u.f = m->min;
+    row[DUSK_QWIN_MAX].u.f = m->max;
+    if ((rc = dusk_table_append_row(t, row)) != 0)
+      goto fail;
+  }
+  for (size_t w = 0; w < p->nqwin; w++)
+    if ((rc = dusk_qwindow_emit(&p->qwin[w], t)) != 0)
+      goto fail;
+  *out = t;
+  return 0;
+fail:
+  dusk_table_free(t);
+  return rc;
+}
+
 static int on_batch(void *arg, dusk_batch *b) {
   scan_ctx *ctx = arg;
   int rc = run_steps(ctx, b);
@@ -745,29 +975,8 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
     return 0;
   }
   case DUSK_PLAN_DESCRIBE:
-    for (size_t i = 0; i < p->nvisible; i++) {
-      const dusk_column *col = &b->cols[p->visible[i]];
-      moments *m = &p->mom[i];
-      if (col->type != DUSK_TYPE_INT64 && col->type != DUSK_TYPE_FLOAT64)
-        continue;
-      for (size_t r = 0; r < b->nrows; r++) {
-        double x, d;
-        if (!col->valid[r])
-          continue;
-        x = col->type == DUSK_TYPE_INT64 ? (double)col->i64[r] : col->f64[r];
-        if (isnan(x))
-          continue;
-        m->n++;
-        d = x - m->mean;
-        m->mean += d / (double)m->n;
-        m->m2 += d * (x - m->mean);
-        if (x < m->min)
-          m->min = x;
-        if (x > m->max)
-          m->max = x;
-      }
-    }
-    return 0;
+  case DUSK_PLAN_QUANTILE:
+    return quantile_add(p, b);
   default: {
     /* head / collect: the first `limit` rows */
     dusk_value vals[260];
@@ -891,37 +1100,9 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
     }
     return rc;
   }
-  case DUSK_PLAN_DESCRIBE: {
-    dusk_table *t = dusk_moments_table_new();
-    if (t == NULL)
-      return DUSK_ENOMEM;
-    for (size_t i = 0; i < p->nvisible; i++) {
-      dusk_type ty = p->types[p->visible[i]];
-      const moments *m = &p->mom[i];
-      dusk_value row[DUSK_MOMENTS_NCOLS];
-      int rc;
-      if (ty != DUSK_TYPE_INT64 && ty != DUSK_TYPE_FLOAT64)
-        continue;
-      row[DUSK_MOMENTS_NAME].type = DUSK_TYPE_STRING;
-      row[DUSK_MOMENTS_NAME].u.s.ptr = p->names[p->visible[i]];
-      row[DUSK_MOMENTS_NAME].u.s.len = strlen(p->names[p->visible[i]]);
-      row[DUSK_MOMENTS_N].type = DUSK_TYPE_INT64;
-      row[DUSK_MOMENTS_N].u.i = m->n;
-      row[DUSK_MOMENTS_MEAN].type = row[DUSK_MOMENTS_M2].type =
-          row[DUSK_MOMENTS_MIN].type = row[DUSK_MOMENTS_MAX].type =
-              DUSK_TYPE_FLOAT64;
-      row[DUSK_MOMENTS_MEAN].u.f = m->mean;
-      row[DUSK_MOMENTS_M2].u.f = m->m2;
-      row[DUSK_MOMENTS_MIN].u.f = m->min;
-      row[DUSK_MOMENTS_MAX].u.f = m->max;
-      if ((rc = dusk_table_append_row(t, row)) != 0) {
-        dusk_table_free(t);
-        return rc;
-      }
-    }
-    *out = t;
-    return 0;
-  }
+  case DUSK_PLAN_DESCRIBE:
+  case DUSK_PLAN_QUANTILE:
+    return quantile_payload(p, out);
   default:
     *out = p->rows;
     p->rows = NULL;
@@ -1070,6 +1251,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
       (rc = label_base(call, a.index, &p.label_base, &err)) != 0)
     goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
+    goto failed;
+  if ((p.terminal == DUSK_PLAN_QUANTILE || p.terminal == DUSK_PLAN_DESCRIBE) &&
+      (rc = setup_quantile_stage(&p, call, &err)) != 0)
     goto failed;
   col_map = dusk_xcalloc(a.nheader, sizeof *col_map);
   ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
@@ -1326,39 +1510,22 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
   return dusk_hashagg_merge(m->p.agg, t, err);
 }
 
-static int merge_moments(merger *m, const dusk_table *t, dusk_error *err) {
-  const dusk_table_column *tc = t->cols;
-  dusk_table_column *c;
-  int rc;
-  if ((rc = dusk_moments_table_check(t, err)) != 0)
+/* Quantile and describe partials (scan 1's summaries or scan 2's
+ * windows, quantile.h) are rows that add up: concatenated. */
+static int merge_quantile(merger *m, dusk_table **t, dusk_error *err) {
+  int rc = (*t)->ncols == DUSK_QSUM_NCOLS
+               ? dusk_qsummary_table_check(*t, err)
+               : dusk_qwindow_table_check(*t, err);
+  if (rc != 0)
     return rc;
   if (m->payload == NULL) {
-    m->payload = dusk_moments_table_new();
-    if (m->payload == NULL)
-      return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-    return dusk_table_append_rows(m->payload, t, 0, t->nrows);
+    m->payload = *t;
+    *t = NULL;
+    return 0;
   }
-  if (t->nrows != m->payload->nrows)
-    return dusk_error_set(err, DUSK_ETYPE, "describe partials disagree");
-  c = m->payload->cols;
-  for (size_t r = 0; r < t->nrows; r++) {
-    int64_t na = c[DUSK_MOMENTS_N].i64[r], nb = tc[DUSK_MOMENTS_N].i64[r];
-    double ma = c[DUSK_MOMENTS_MEAN].f64[r], mb = tc[DUSK_MOMENTS_MEAN].f64[r];
-    double d = mb - ma;
-    int64_t n = na + nb;
-    if (n > 0) {
-      c[DUSK_MOMENTS_MEAN].f64[r] = ma + d * (double)nb / (double)n;
-      c[DUSK_MOMENTS_M2].f64[r] = c[DUSK_MOMENTS_M2].f64[r] +
-                                  tc[DUSK_MOMENTS_M2].f64[r] +
-                                  d * d * (double)na * (double)nb / (double)n;
-    }
-    c[DUSK_MOMENTS_N].i64[r] = n;
-    if (tc[DUSK_MOMENTS_MIN].f64[r] < c[DUSK_MOMENTS_MIN].f64[r])
-      c[DUSK_MOMENTS_MIN].f64[r] = tc[DUSK_MOMENTS_MIN].f64[r];
-    if (tc[DUSK_MOMENTS_MAX].f64[r] > c[DUSK_MOMENTS_MAX].f64[r])
-      c[DUSK_MOMENTS_MAX].f64[r] = tc[DUSK_MOMENTS_MAX].f64[r];
-  }
-  return 0;
+  if (m->payload->ncols != (*t)->ncols)
+    return dusk_error_set(err, DUSK_ETYPE, "quantile partials disagree");
+  return dusk_table_append_rows(m->payload, *t, 0, (*t)->nrows);
 }
 
 static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
@@ -1389,7 +1556,8 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     }
     break;
   case DUSK_PLAN_DESCRIBE:
-    rc = merge_moments(m, t, err);
+  case DUSK_PLAN_QUANTILE:
+    rc = merge_quantile(m, &t, err);
     break;
   default:
     /* head / collect: keep rows; order is restored at the end.  to_csv:
@@ -1655,65 +1823,171 @@ out:
   return rc;
 }
 
-static int describe_output(const dusk_table *mom, dusk_table **out) {
-  static const char *const stats[] = {"count", "mean", "std", "min", "max"};
-  const dusk_table_column *name = &mom->cols[DUSK_MOMENTS_NAME];
-  size_t nc = mom->nrows;
+/* One column of a quantile's merged windows: its totals over every scan. */
+typedef struct qtotals {
+  int64_t n;
+  dusk_type type; /* logical */
+  double mean, m2, min, max;
+} qtotals;
+
+/* Totals of columns 0..ncols-1 (moments merged with Chan's formula). */
+static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
+                           dusk_error *err) {
+  const dusk_table_column *c = w->cols;
+  for (size_t i = 0; i < ncols; i++) {
+    tot[i].n = 0;
+    tot[i].type = DUSK_TYPE_NULL;
+    tot[i].mean = tot[i].m2 = 0;
+    tot[i].min = INFINITY;
+    tot[i].max = -INFINITY;
+  }
+  for (size_t r = 0; r < w->nrows; r++) {
+    int64_t col = c[DUSK_QWIN_COL].i64[r], nb, na, n;
+    qtotals *t;
+    double d;
+    if (c[DUSK_QWIN_TARGET].i64[r] != -1)
+      continue;
+    if (col < 0 || (size_t)col >= ncols)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "quantile window names column %lld of %zu",
+                            (long long)col, ncols);
+    t = &tot[col];
+    t->type = (dusk_type)c[DUSK_QWIN_TYPE].i64[r];
+    na = t->n;
+    nb = c[DUSK_QWIN_COUNT].i64[r];
+    n = na + nb;
+    if (nb == 0)
+      continue;
+    d = c[DUSK_QWIN_MEAN].f64[r] - t->mean;
+    t->mean += d * (double)nb / (double)n;
+    t->m2 += c[DUSK_QWIN_M2].f64[r] + d * d * (double)na * (double)nb /
+                                          (double)n;
+    t->n = n;
+    if (c[DUSK_QWIN_MIN].f64[r] < t->min)
+      t->min = c[DUSK_QWIN_MIN].f64[r];
+    if (c[DUSK_QWIN_MAX].f64[r] > t->max)
+      t->max = c[DUSK_QWIN_MAX].f64[r];
+  }
+  return 0;
+}
+
+/* Quantile q of column col into *v: a float64, or for datetimes and
+ * timedeltas their int64 nanoseconds; null when the column has no value
+ * (pandas' NaN / NaT). */
+static int quantile_value(const dusk_table *w, int64_t col, const qtotals *t,
+                          double q, bool median, dusk_value *v,
+                          dusk_error *err) {
+  int64_t below, above, i;
+  uint64_t klo, khi;
+  double gamma, f;
+  int rc;
+  v->type = DUSK_TYPE_NULL;
+  if (t->n == 0)
+    return 0;
+  dusk_quantile_ranks(t->n, q, &below, &above, &gamma);
+  if ((rc = dusk_qwindow_select(w, col, below, &klo, err)) != 0 ||
+      (rc = dusk_qwindow_select(w, col, above, &khi, err)) != 0)
+    return rc;
+  if (median) /* an odd count's middle value, or an even count's pair */
+    dusk_quantile_midpoint(t->type, klo, gamma == 0.0 ? klo : khi, &f, &i);
+  else
+    dusk_quantile_lerp(t->type, klo, khi, gamma, &f, &i);
+  if (dusk_type_is_time(t->type)) {
+    v->type = DUSK_TYPE_INT64;
+    v->u.i = i;
+  } else {
+    v->type = DUSK_TYPE_FLOAT64;
+    v->u.f = f;
+  }
+  return 0;
+}
+
+/* The rows of describe's statistic s (count, mean, std, min, 25%, 50%,
+ * 75%, max) for the columns into vals[1..]. */
+static const char *const describe_stats[] = {"count", "mean", "std", "min",
+                                             "25%",   "50%",  "75%", "max"};
+
+static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
+                        size_t nc, dusk_value *vals, dusk_error *err) {
+  static const double pct[] = {0.25, 0.5, 0.75};
+  vals[0].type = DUSK_TYPE_STRING;
+  vals[0].u.s.ptr = describe_stats[s];
+  vals[0].u.s.len = strlen(describe_stats[s]);
+  for (size_t c = 0; c < nc; c++) {
+    const qtotals *t = &tot[c];
+    int64_t n = t->n;
+    double v;
+    int rc;
+    switch (s) {
+    case 0: v = (double)n; break;
+    case 1: v = n ? t->mean : NAN; break;
+    case 2: v = n > 1 ? sqrt(t->m2 / (double)(n - 1)) : NAN; break;
+    case 3: v = n ? t->min : NAN; break;
+    case 7: v = n ? t->max : NAN; break;
+    default:
+      if ((rc = quantile_value(win, (int64_t)c, t, pct[s - 4], false,
+                               &vals[c + 1], err)) != 0)
+        return rc;
+      continue;
+    }
+    vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
+    vals[c + 1].u.f = v;
+  }
+  return 0;
+}
+
+/* From the merged windows: describe's table (pandas' eight rows, indexed
+ * by the statistic, a float64 column per column) or quantile's (a row per
+ * q, indexed by q as float64, a column per column: float64, or datetime /
+ * timedelta). */
+static int quantile_output(const dusk_plan *root, const dusk_table *win,
+                           dusk_table **out, dusk_error *err) {
+  bool describe = root->kind == DUSK_PLAN_DESCRIBE;
+  size_t nc = root->ncolumns, nrows = describe ? 8 : root->nqs;
   const char **names = dusk_xcalloc(nc + 1, sizeof *names);
   dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
   dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
+  qtotals *tot = dusk_xcalloc(nc + 1, sizeof *tot);
   dusk_table *res = NULL;
-  int rc = DUSK_ENOMEM;
-  names[0] = "";
-  types[0] = DUSK_TYPE_STRING;
-  for (size_t c = 0; c < nc; c++) {
-    names[c + 1] = name->str_data + name->str_off[c];
-    types[c + 1] = DUSK_TYPE_FLOAT64;
-  }
-  /* Column names are NUL-less slices in the table: copy them. */
-  char **owned = dusk_xcalloc(nc + 1, sizeof *owned);
-  for (size_t c = 0; c < nc; c++) {
-    size_t len = name->str_off[c + 1] - name->str_off[c];
-    owned[c] = dusk_xmemdup(names[c + 1], len);
-    names[c + 1] = owned[c];
-  }
-  res = dusk_table_new(names, types, nc + 1, 1);
-  for (size_t c = 0; c < nc; c++)
-    free(owned[c]);
-  free(owned);
-  if (res == NULL)
+  int rc;
+  if ((rc = quantile_totals(win, nc, tot, err)) != 0)
     goto out;
-  for (size_t s = 0; s < 5; s++) {
-    vals[0].type = DUSK_TYPE_STRING;
-    vals[0].u.s.ptr = stats[s];
-    vals[0].u.s.len = strlen(stats[s]);
-    for (size_t c = 0; c < nc; c++) {
-      const dusk_table_column *mc = mom->cols;
-      int64_t n = mc[DUSK_MOMENTS_N].i64[c];
-      double v;
-      switch (s) {
-      case 0: v = (double)n; break;
-      case 1: v = n ? mc[DUSK_MOMENTS_MEAN].f64[c] : NAN; break;
-      case 2:
-        v = n > 1 ? sqrt(mc[DUSK_MOMENTS_M2].f64[c] / (double)(n - 1)) : NAN;
-        break;
-      case 3: v = n ? mc[DUSK_MOMENTS_MIN].f64[c] : NAN; break;
-      default: v = n ? mc[DUSK_MOMENTS_MAX].f64[c] : NAN;
-      }
-      vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
-      vals[c + 1].u.f = v;
+  names[0] = "";
+  types[0] = describe ? DUSK_TYPE_STRING : DUSK_TYPE_FLOAT64;
+  for (size_t c = 0; c < nc; c++) {
+    names[c + 1] = root->columns[c];
+    types[c + 1] = !describe && dusk_type_is_time(tot[c].type)
+                       ? DUSK_TYPE_INT64
+                       : DUSK_TYPE_FLOAT64;
+  }
+  if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL) {
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t c = 0; c < nc; c++)
+    if (types[c + 1] == DUSK_TYPE_INT64)
+      res->cols[c + 1].logical = tot[c].type;
+  for (size_t r = 0; r < nrows; r++) {
+    if (describe) {
+      rc = describe_row(win, r, tot, nc, vals, err);
+    } else {
+      vals[0].type = DUSK_TYPE_FLOAT64;
+      vals[0].u.f = root->qs[r];
+      for (size_t c = 0; c < nc && rc == 0; c++)
+        rc = quantile_value(win, (int64_t)c, &tot[c], root->qs[r],
+                            root->median, &vals[c + 1], err);
     }
-    if ((rc = dusk_table_append_row(res, vals)) != 0)
+    if (rc != 0 || (rc = dusk_table_append_row(res, vals)) != 0)
       goto out;
   }
   *out = res;
   res = NULL;
-  rc = 0;
 out:
   dusk_table_free(res);
   free(names);
   free(types);
   free(vals);
+  free(tot);
   return rc;
 }
 
@@ -2209,7 +2483,13 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     break;
   }
   case DUSK_PLAN_DESCRIBE:
-    rc = m.payload ? describe_output(m.payload, &result) : DUSK_EINVAL;
+  case DUSK_PLAN_QUANTILE:
+    if (m.payload == NULL ||
+        (rc = dusk_qwindow_table_check(m.payload, &err)) != 0) {
+      rc = m.payload ? rc : DUSK_EINVAL;
+      break;
+    }
+    rc = quantile_output(m.p.root, m.payload, &result, &err);
     break;
   case DUSK_PLAN_TO_CSV:
     result = m.payload;
@@ -2314,12 +2594,67 @@ failed:
   return fail(call, &err);
 }
 
+/* ---- df_bounds ----------------------------------------------------------- */
+
+/* A quantile's (or describe's) bounds: the merged run summaries of its
+ * first scans (whose quote states and errors are checked as df_final
+ * checks them) -> the window of every rank its quantiles read
+ * (quantile.h), which each of its second scans takes as its one input. */
+static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
+  static const double describe_qs[] = {0.25, 0.5, 0.75};
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL, *empty = NULL;
+  const dusk_plan *root;
+  int64_t cut;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  if (verify_ranges(&m, call, &rc, &cut)) {
+    merger_destroy(&m);
+    return rc;
+  }
+  root = m.p.root;
+  if (m.p.terminal != DUSK_PLAN_QUANTILE &&
+      m.p.terminal != DUSK_PLAN_DESCRIBE) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_bounds on a %s query",
+                        dusk_plan_kind_name(root->kind));
+    goto failed;
+  }
+  if (m.payload == NULL &&
+      (m.payload = empty = dusk_qsummary_table_new()) == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+    goto failed;
+  }
+  if ((rc = m.p.terminal == DUSK_PLAN_QUANTILE
+                ? dusk_qbounds(m.payload, root->ncolumns, root->qs, root->nqs,
+                               &result, &err)
+                : dusk_qbounds(m.payload, root->ncolumns, describe_qs, 3,
+                               &result, &err)) != 0)
+    goto failed;
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(result, &call->result)) != 0) {
+    dusk_error_set(&err, rc, "encoding the bounds");
+    goto failed;
+  }
+  dusk_table_free(result);
+  merger_destroy(&m);
+  return 0;
+failed:
+  dusk_table_free(result);
+  merger_destroy(&m);
+  return fail(call, &err);
+}
+
 int dusk_dfops_register(dusk_registry *r) {
   static const dusk_op_fn fns[DUSK_DF_NOPS] = {
       [DUSK_DF_SCAN] = op_df_scan,
       [DUSK_DF_COMBINE] = op_df_combine,
       [DUSK_DF_FINAL] = op_df_final,
       [DUSK_DF_OFFSETS] = op_df_offsets,
+      [DUSK_DF_BOUNDS] = op_df_bounds,
   };
   int rc;
   for (int op = 0; op < DUSK_DF_NOPS; op++)

@@ -9,7 +9,7 @@
 //   hour_size      rows per hour of pickup_datetime (parsed as a datetime)
 //   duration_mean  mean of (dropoff - pickup) in seconds by PULocationID
 //   top10          the 10 PULocationIDs with most rows (ties: lower id)
-//   describe       count, mean, std, min, max of the number columns
+//   describe       count, mean, std, min, 25/50/75% (exact), max of the number columns
 import pl from "nodejs-polars";
 import { DuckDBInstance } from "@duckdb/node-api";
 
@@ -28,7 +28,7 @@ if (system === "duckdb") {
     hour_size: `SELECT hour(pickup_datetime), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
     duration_mean: `SELECT PULocationID, avg(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
     top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
-    describe: `SELECT ${NUMS.map((c) => `count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), max(${c})`).join(", ")} FROM ${src}`,
+    describe: `SELECT ${NUMS.map((c) => `count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), ${[0.25, 0.5, 0.75].map((p) => `quantile_cont(${c}, ${p})`).join(", ")}, max(${c})`).join(", ")} FROM ${src}`,
   };
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
   const con = await db.connect();
@@ -62,6 +62,7 @@ if (system === "duckdb") {
     for (const c of NUMS)
       e.push(pl.col(c).count().alias(c + "_n"), pl.col(c).mean().alias(c + "_m"),
         pl.col(c).std().alias(c + "_s"), pl.col(c).min().alias(c + "_lo"),
+        ...[0.25, 0.5, 0.75].map((p) => pl.col(c).quantile(p, "linear").alias(`${c}_${p}`)),
         pl.col(c).max().alias(c + "_hi"));
     df = lf.select(e).collectSync();
     out(df.rows()[0]);

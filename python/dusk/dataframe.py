@@ -858,12 +858,51 @@ class DataFrame(_Lazy):
         return _compute_now(self._frame.head(_count(n, "head")), "frame", None)
 
     def describe(self, percentiles=None, include=None, exclude=None):
-        """count, mean, std, min, max of the number columns (exact).
-        pandas' 25/50/75% rows are not computed yet: they are left out."""
+        """count, mean, std, min, 25%, 50%, 75%, max of the number
+        columns, all exact (Dask approximates the percentiles): two scans,
+        bounded memory."""
         self._need_open("describe")
-        if percentiles is not None or include is not None or exclude is not None:
-            raise NotImplementedError("describe: percentiles/include/exclude")
+        if percentiles is not None and \
+                sorted(float(p) for p in percentiles) != [0.25, 0.5, 0.75]:
+            raise NotImplementedError(
+                "describe: percentiles other than pandas' 25/50/75%; use "
+                "quantile([...])")
+        if include is not None or exclude is not None:
+            raise NotImplementedError("describe: include/exclude")
         return DataFrame(self._frame.describe(), None, "describe")
+
+    def quantile(self, q=0.5, axis=0, numeric_only=None,
+                 interpolation="linear", method="single"):
+        """Exact quantiles of the number columns (pandas' linear
+        interpolation; numeric_only=False adds datetime and timedelta
+        columns) in two scans with bounded memory; lazy: .compute() gives
+        a Series named q for one q, else a DataFrame indexed by q."""
+        _quantile_args(axis, interpolation, method)
+        self._need_open("quantile")
+        qs, one = _quantiles(q)
+        cols = []
+        if numeric_only is False:
+            dtypes = self.dtypes
+            bad = [c for c, t in dtypes.items() if t.kind not in "iufmM"]
+            if bad:
+                raise TypeError(
+                    f"quantile: column {bad[0]!r} is {dtypes[bad[0]]}, not "
+                    "numbers or datetimes")
+            cols = list(dtypes.index)
+        frame = self._frame.quantile(cols, qs)
+        if one:
+            return Series(None, None, frame, "quantile")._with_finish(
+                lambda r: _quantile_row(r, qs[0]))
+        return DataFrame(frame, None, "quantile")._with_finish(
+            _quantile_frame)
+
+    def median(self, axis=None, skipna=True, numeric_only=None, **kw):
+        """Exact medians of the number columns (lazy: .compute())."""
+        _check_reduce_args("median", dict(kw, axis=axis, skipna=skipna))
+        self._need_open("median")
+        frame = self._frame.quantile([], [0.5], True)
+        return Series(None, None, frame, "quantile")._with_finish(
+            lambda r: _quantile_row(r, None))
 
     def to_csv(self, filename, **kwargs):
         """Writes one CSV file per partition into the directory filename
@@ -929,6 +968,43 @@ class DataFrame(_Lazy):
 
     def nunique(self, axis=0, dropna=True, **kw):
         return self._reduce("nunique", None, axis=axis, dropna=dropna, **kw)
+
+
+def _quantiles(q):
+    """The list of quantiles q gives, and whether it was one number."""
+    one = not isinstance(q, (list, tuple, range)) and \
+        not hasattr(q, "__array__")
+    qs = [float(q)] if one else [float(x) for x in q]
+    if not qs or any(not 0.0 <= x <= 1.0 for x in qs):
+        raise ValueError(
+            "percentiles should all be in the interval [0, 1]. Try "
+            f"{[x / 100 for x in qs] if qs else 0.5} instead.")
+    return qs, one
+
+
+def _quantile_args(axis, interpolation, method):
+    if axis not in (0, "index", None):
+        raise NotImplementedError("quantile(axis=1)")
+    if interpolation != "linear" or method != "single":
+        raise NotImplementedError(
+            "quantile: only interpolation='linear' (pandas' default)")
+
+
+def _quantile_frame(r):
+    r.index = _pd().Index([float(x) for x in r.index])
+    r.columns.name = None
+    return r
+
+
+def _quantile_row(r, name):
+    row = r.iloc[0].copy()
+    row.name = name
+    return row
+
+
+def _pd():
+    import pandas
+    return pandas
 
 
 def _check_reduce_args(fn, kw):
@@ -1140,6 +1216,35 @@ class Series(_Lazy):
 
     def nunique(self, dropna=True, **kw):
         return self._reduce("nunique", dropna=dropna, **kw)
+
+    def quantile(self, q=0.5, interpolation="linear"):
+        """Exact quantiles of a number, datetime or timedelta column, in
+        two scans; lazy: .compute() gives a scalar for one q (NaN / NaT on
+        no values), else a Series indexed by q."""
+        _quantile_args(0, interpolation, "single")
+        if self._shape != "column":
+            raise NotImplementedError(
+                f"quantile of a {self._shape.replace('_', ' ')} result; "
+                "compute() it and go on in pandas")
+        qs, one = _quantiles(q)
+        name = self.name
+        frame = self._df._frame.quantile([name], qs)
+        out = Series(None, name, frame, "quantile")
+        if one:
+            return out._with_finish(lambda r: r.iloc[0, 0])
+        return out._with_finish(lambda r: _pd().Series(
+            r.iloc[:, 0].values, index=_pd().Index(qs), name=name))
+
+    def median(self, axis=None, skipna=True, **kw):
+        """The column's exact median (lazy: .compute() gives the number)."""
+        _check_reduce_args("median", dict(kw, axis=axis, skipna=skipna))
+        if self._shape != "column":
+            raise NotImplementedError(
+                f"median of a {self._shape.replace('_', ' ')} result; "
+                "compute() it and go on in pandas")
+        frame = self._df._frame.quantile([self.name], [0.5], True)
+        return Series(None, self.name, frame, "quantile")._with_finish(
+            lambda r: r.iloc[0, 0])
 
 
 _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",

@@ -313,6 +313,45 @@ static PyObject *frame_describe(core_Frame *self, PyObject *unused) {
   return frame_wrap(dusk_describe(f, &err), &err);
 }
 
+/* quantile(columns, qs, median): exact quantiles (no columns: every
+ * number column); median: pandas' median() (qs is [0.5]). */
+static PyObject *frame_quantile(core_Frame *self, PyObject *args) {
+  PyObject *cols, *qlist, *cf = NULL, *qf = NULL, *out = NULL;
+  const char **c = NULL;
+  double *qs = NULL;
+  Py_ssize_t nc = 0, nq;
+  int median = 0;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "OO|p", &cols, &qlist, &median))
+    return NULL;
+  if ((c = str_array(cols, 0, &cf, &nc, "quantile columns")) == NULL ||
+      (qf = PySequence_Fast(qlist, "quantile: q")) == NULL)
+    goto done;
+  nq = PySequence_Fast_GET_SIZE(qf);
+  if ((qs = PyMem_Calloc((size_t)nq + 1, sizeof *qs)) == NULL) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < nq; i++) {
+    qs[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(qf, i));
+    if (qs[i] == -1.0 && PyErr_Occurred())
+      goto done;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    goto done;
+  out = frame_wrap(median ? dusk_median(f, c, (size_t)nc, &err)
+                          : dusk_quantile(f, c, (size_t)nc, qs, (size_t)nq,
+                                          &err),
+                   &err);
+done:
+  PyMem_Free(c);
+  PyMem_Free(qs);
+  Py_XDECREF(cf);
+  Py_XDECREF(qf);
+  return out;
+}
+
 static PyObject *frame_to_csv(core_Frame *self, PyObject *args) {
   const char *dir;
   dusk_dataframe *f;
@@ -351,6 +390,8 @@ static PyMethodDef frame_methods[] = {
      "sort_values(by, ascending): a result's rows ordered"},
     {"len", (PyCFunction)frame_len, METH_NOARGS, "len()"},
     {"describe", (PyCFunction)frame_describe, METH_NOARGS, "describe()"},
+    {"quantile", (PyCFunction)frame_quantile, METH_VARARGS,
+     "quantile(columns, qs, median=False): exact quantiles"},
     {"to_csv", (PyCFunction)frame_to_csv, METH_VARARGS, "to_csv(dir)"},
     {"with_blocksize", (PyCFunction)frame_with_blocksize, METH_VARARGS,
      "with_blocksize(bytes): the partition size of every read_csv that did "

@@ -213,14 +213,37 @@ START_TEST(test_parse_value_counts_len_describe) {
   }
 
   t = compute(dusk_describe(read_data(0), &err));
-  /* count, mean, std, min, max of x (11 values) and y (11 values) */
-  ck_assert_int_eq(dusk_table_nrows(t), 5);
+  /* count, mean, std, min, 25%, 50%, 75%, max of x (11 values: 1, 2, 4,
+   * ..., 12) and y (11 values) */
+  ck_assert_int_eq(dusk_table_nrows(t), 8);
   ck_assert_str_eq(dusk_table_column_name(t, 1), "x");
   ck_assert(fabs(cell_f64(t, 1, 0) - 11) < 1e-12);
   ck_assert(fabs(cell_f64(t, 1, 1) - 75.0 / 11) < 1e-12);
   ck_assert(fabs(cell_f64(t, 1, 3) - 1) < 1e-12);
-  ck_assert(fabs(cell_f64(t, 1, 4) - 12) < 1e-12);
+  ck_assert(cell_f64(t, 1, 4) == 4.5);
+  ck_assert(cell_f64(t, 1, 5) == 7);
+  ck_assert(cell_f64(t, 1, 6) == 9.5);
+  ck_assert(fabs(cell_f64(t, 1, 7) - 12) < 1e-12);
   dusk_table_free(t);
+  {
+    /* Exact quantiles of one column after a filter, and its median. */
+    const char *cols[] = {"x"};
+    const double qs[] = {0, 0.5, 0.9};
+    t = compute(dusk_quantile(dusk_query(read_data(0), "x > 1", &err), cols,
+                              1, qs, 3, &err));
+    ck_assert_int_eq(dusk_table_nrows(t), 3);
+    ck_assert(cell_f64(t, 0, 2) == 0.9);
+    ck_assert(cell_f64(t, 1, 0) == 2);   /* 2, 4, 5, ..., 12: ten values */
+    ck_assert(cell_f64(t, 1, 1) == 7.5); /* between 7 and 8 */
+    ck_assert(fabs(cell_f64(t, 1, 2) - 11.1) < 1e-12);
+    dusk_table_free(t);
+    t = compute(dusk_median(read_data(0), cols, 1, &err));
+    ck_assert_int_eq(dusk_table_nrows(t), 1);
+    ck_assert(cell_f64(t, 1, 0) == 7);
+    dusk_table_free(t);
+    ck_assert_ptr_null(dusk_quantile(read_data(0), cols, 1, qs, 0, &err));
+    ck_assert_ptr_nonnull(strstr(err.message, "quantile"));
+  }
 }
 END_TEST
 

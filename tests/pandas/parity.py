@@ -224,8 +224,28 @@ def cases(files):
          lambda: A().groupby("hvfhs_license_num")
          .agg({"PULocationID": "min", "DOLocationID": "max",
                "pickup_datetime": "min"})),
-        ("describe", f'read_csv("{a}").describe()',
-         lambda: A().describe().loc[["count", "mean", "std", "min", "max"]]),
+        ("describe (exact percentiles)", f'read_csv("{a}").describe()',
+         lambda: A().describe()),
+        ("quantiles of every number column",
+         f'read_csv("{a}").quantile([0, 0.1, 0.25, 0.5, 0.9, 0.999, 1])',
+         lambda: A().quantile([0, 0.1, 0.25, 0.5, 0.9, 0.999, 1])),
+        ("median of a filtered column",
+         f'read_csv("{a}").query("SR_Flag == 1")["DOLocationID"].median()',
+         lambda: A().query("SR_Flag == 1")[["DOLocationID"]].quantile([0.5])),
+        ("datetime quantiles",
+         f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+         f'["pickup_datetime"].quantile(q=[0.33, 0.5, 0.66])',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
+         [["pickup_datetime"]]
+         .quantile([0.33, 0.5, 0.66], numeric_only=False)),
+        ("timedelta quantiles",
+         f'read_csv("{a}", parse_dates=["pickup_datetime", '
+         f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
+         f'pickup_datetime")["d"].quantile([0.1, 0.5, 0.95])',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
+                                             "dropoff_datetime"])
+         .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
+         [["d"]].quantile([0.1, 0.5, 0.95], numeric_only=False)),
         ("select head",
          f'read_csv("{a}")[["PULocationID", "DOLocationID"]].head(7)',
          lambda: A()[["PULocationID", "DOLocationID"]].head(7)),

@@ -4,6 +4,7 @@
  * the wire, with one refusal per kind of malformed input, and the nulls
  * reports' name lists and which columns they count. */
 #include "dftask.h"
+#include "quantile.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -20,7 +21,7 @@ static dusk_slice cstr(const char *s) {
 
 START_TEST(test_op_names) {
   static const char *const want[] = {"df_scan", "df_combine", "df_final",
-                                     "df_offsets"};
+                                     "df_offsets", "df_bounds"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);
@@ -41,17 +42,17 @@ END_TEST
 
 START_TEST(test_layouts_built_and_checked) {
   dusk_error err = {0};
-  dusk_table *r = dusk_ranges_table_new(), *m = dusk_moments_table_new();
+  dusk_table *r = dusk_ranges_table_new(), *m = dusk_qwindow_table_new();
   dusk_table *c = dusk_count_table_new(42), *w = dusk_written_table_new();
   ck_assert_ptr_nonnull(r);
   ck_assert_ptr_nonnull(m);
   ck_assert_ptr_nonnull(c);
   ck_assert_ptr_nonnull(w);
   ck_assert_uint_eq(r->ncols, DUSK_RANGES_NCOLS);
-  ck_assert_uint_eq(m->ncols, DUSK_MOMENTS_NCOLS);
+  ck_assert_uint_eq(m->ncols, DUSK_QWIN_NCOLS);
   ck_assert_uint_eq(w->ncols, DUSK_WRITTEN_NCOLS);
   ck_assert_int_eq(dusk_ranges_table_check(r, &err), 0);
-  ck_assert_int_eq(dusk_moments_table_check(m, &err), 0);
+  ck_assert_int_eq(dusk_qwindow_table_check(m, &err), 0);
   ck_assert_int_eq(dusk_count_table_check(c, &err), 0);
   ck_assert_int_eq(dusk_written_table_check(w, &err), 0);
   ck_assert_int_eq(c->cols[DUSK_COUNT_ROWS].i64[0], 42);
@@ -61,12 +62,14 @@ START_TEST(test_layouts_built_and_checked) {
   ck_assert_int_eq(r->cols[DUSK_RANGES_NULLS].type, DUSK_TYPE_STRING);
   ck_assert_int_eq(r->cols[DUSK_RANGES_WIDEN_COLUMN].type, DUSK_TYPE_STRING);
   ck_assert_int_eq(r->cols[DUSK_RANGES_WIDEN_TYPE].type, DUSK_TYPE_INT64);
-  ck_assert_int_eq(m->cols[DUSK_MOMENTS_NAME].type, DUSK_TYPE_STRING);
+  ck_assert_int_eq(m->cols[DUSK_QWIN_MEAN].type, DUSK_TYPE_FLOAT64);
   /* Each check refuses the others' layouts, naming what differs. */
   ck_assert_int_eq(dusk_ranges_table_check(m, &err), DUSK_ETYPE);
   ck_assert_ptr_nonnull(strstr(err.message, "ranges table"));
-  ck_assert_int_eq(dusk_moments_table_check(c, &err), DUSK_ETYPE);
-  ck_assert_ptr_nonnull(strstr(err.message, "describe partial"));
+  ck_assert_int_eq(dusk_qwindow_table_check(c, &err), DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(err.message, "quantile window"));
+  ck_assert_int_eq(dusk_qsummary_table_check(m, &err), DUSK_ETYPE);
+  ck_assert_int_eq(dusk_qbounds_table_check(m, &err), DUSK_ETYPE);
   ck_assert_int_eq(dusk_written_table_check(c, &err), DUSK_ETYPE);
   ck_assert_int_eq(dusk_count_table_check(w, &err), DUSK_ETYPE);
   ck_assert_int_eq(dusk_rows_table_check(c, &err), DUSK_ETYPE);

@@ -126,10 +126,26 @@ START_TEST(test_datetime_format) {
   static const uint8_t two[] = {1, 1};
   char out[64];
   dusk_datetime_parts dp;
-  ck_assert_int_eq(dusk_time_digits(v, all, 3, 1), 6);
+  ck_assert_int_eq(dusk_time_digits(v, all, 3, 1), 3); /* .500: ms */
   ck_assert_int_eq(dusk_time_digits(v, first, 3, 1), 0);
   ck_assert_int_eq(dusk_time_digits(days, two, 2, 1), -1);
-  ck_assert_int_eq(dusk_time_digits(days, two, 2, 0), 0);
+  ck_assert_int_eq(dusk_time_digits(days, two, 2, 0), -1);
+  ck_assert_int_eq(dusk_time_digits(v, all, 3, 0), DUSK_TIME_EACH);
+  {
+    /* Milliseconds take three digits; a timedelta shows its own. */
+    static const int64_t ms[] = {1612902094600000000LL, 1612902094000000000LL};
+    ck_assert_int_eq(dusk_time_digits(ms, two, 2, 1), 3);
+    dusk_format_datetime(ms[0], 3, out);
+    ck_assert_str_eq(out, "2021-02-09 20:21:34.600");
+    dusk_format_timedelta(1909000000000LL, DUSK_TIME_EACH, out);
+    ck_assert_str_eq(out, "0 days 00:31:49");
+    dusk_format_timedelta(1909500000000LL, DUSK_TIME_EACH, out);
+    ck_assert_str_eq(out, "0 days 00:31:49.500000");
+    dusk_format_timedelta(1909000000001LL, DUSK_TIME_EACH, out);
+    ck_assert_str_eq(out, "0 days 00:31:49.000000001");
+    dusk_format_timedelta(2 * 86400000000000LL, -1, out);
+    ck_assert_str_eq(out, "2 days");
+  }
   dusk_format_datetime(v[0], 0, out);
   ck_assert_str_eq(out, "2021-04-01 18:06:26");
   dusk_format_datetime(v[1], 6, out);

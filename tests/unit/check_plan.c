@@ -137,6 +137,10 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
       (a->nascending > 0 &&
        memcmp(a->ascending, b->ascending, a->nascending) != 0))
     return "ascending";
+  if (a->nqs != b->nqs ||
+      (a->nqs > 0 && memcmp(a->qs, b->qs, a->nqs * sizeof *a->qs) != 0) ||
+      a->median != b->median)
+    return "quantiles";
   for (size_t i = 0; i < a->ninputs; i++)
     if ((d = plan_diff(a->inputs[i], b->inputs[i])) != NULL)
       return d;
@@ -230,7 +234,18 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 25
+#define NSAMPLES 27
+
+/* describe over listed columns, as the scheduler lists them. */
+static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
+                                     size_t n) {
+  dusk_plan *p = dusk_plan_describe(in);
+  p->columns = calloc(n, sizeof *p->columns);
+  for (size_t i = 0; i < n; i++)
+    p->columns[i] = strdup(cols[i]);
+  p->ncolumns = n;
+  return p;
+}
 
 static dusk_plan *sample_plan(int i) {
   switch (i) {
@@ -355,6 +370,19 @@ static dusk_plan *sample_plan(int i) {
                                              by, 2, asc, 2),
                        10),
         3);
+  }
+  case 25: {
+    /* Exact quantiles of two columns after a filter. */
+    const char *cols[] = {"x", "t"};
+    const double qs[] = {0, 0.25, 1.0 / 3, 1};
+    return dusk_plan_quantile(dusk_plan_query(leaf("q.csv"), taxi_expr(), "q"),
+                              cols, 2, qs, 4);
+  }
+  case 26: {
+    /* median() of every number column; describe with its columns listed. */
+    const char *cols[] = {"a", "b"};
+    return rand() % 2 ? dusk_plan_median(leaf("m.csv"), NULL, 0)
+                      : plan_describe_cols(leaf("m.csv"), cols, 2);
   }
   case 24: {
     /* Datetimes: a parse_dates dtype, .dt fields and abs. */
@@ -545,6 +573,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_SORT_VALUES, "sort_values", true},
       {DUSK_PLAN_TAIL, "tail", true},
       {DUSK_PLAN_ASSIGN, "assign", false},
+      {DUSK_PLAN_QUANTILE, "quantile", true},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -552,8 +581,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)15));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)15), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)16));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)16), "unknown");
 }
 END_TEST
 
@@ -1004,7 +1033,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 15, 255, 100000};
+  static const int kinds[] = {0, 16, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
@@ -1377,6 +1406,45 @@ static void pk_sort(packed *p, int nby, int nflags, int flag_kind) {
       msgpack_pack_int(&p->pk, 1);
   pk_leaf(p);
 }
+
+/* quantile's wire form: [kind, 1, [cols], [q...], median] over a read. */
+static void pk_quantile(packed *p, const double *qs, size_t nq, bool median,
+                        bool int_q) {
+  packed_init(p);
+  msgpack_pack_array(&p->pk, 2);
+  pk_node(p, DUSK_PLAN_QUANTILE, 1, 3);
+  msgpack_pack_array(&p->pk, 0);
+  msgpack_pack_array(&p->pk, nq);
+  for (size_t i = 0; i < nq; i++)
+    if (int_q)
+      msgpack_pack_str_with_body(&p->pk, "q", 1);
+    else
+      msgpack_pack_double(&p->pk, qs[i]);
+  if (median)
+    msgpack_pack_true(&p->pk);
+  else
+    msgpack_pack_false(&p->pk);
+  pk_leaf(p);
+}
+
+START_TEST(test_bad_quantiles) {
+  static const double bad[] = {0.5, 1.5}, half[] = {0.5}, two[] = {0.1, 0.5};
+  static const double nan_q[] = {NAN};
+  packed p;
+  pk_quantile(&p, bad, 2, false, false);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan quantile", "outside [0, 1]");
+  pk_quantile(&p, nan_q, 1, false, false);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan quantile", "outside [0, 1]");
+  pk_quantile(&p, half, 0, false, false);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan quantile", "0 quantiles");
+  pk_quantile(&p, half, 1, false, true);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan quantile", "q: expected a number");
+  pk_quantile(&p, two, 2, true, false);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan quantile", "a median is one q");
+  ck_assert_ptr_null(dusk_plan_quantile(leaf("a.csv"), NULL, 0, bad, 2));
+  ck_assert_ptr_null(dusk_plan_quantile(leaf("a.csv"), NULL, 0, half, 0));
+}
+END_TEST
 
 START_TEST(test_bad_sort_values) {
   packed p;
@@ -1947,6 +2015,7 @@ int main(void) {
   tc = tcase_create("roundtrip");
   tcase_set_timeout(tc, 30);
   tcase_add_loop_test(tc, test_roundtrip_every_plan, 0, NSAMPLES);
+  tcase_add_test(tc, test_bad_quantiles);
   tcase_add_test(tc, test_roundtrip_every_expr);
   tcase_add_test(tc, test_realistic_nested_plan);
   tcase_add_test(tc, test_depth_limits);
