@@ -7,6 +7,10 @@ FHVHV file, dusk side by side with DuckDB, Polars and Dask in one run:
   duration_mean  (dropoff - pickup).dt.total_seconds() mean by PULocationID
   top10          groupby("PULocationID").size().sort_values(ascending=False)
                  .head(10)
+  nlargest       read_csv(A, parse_dates=[pickup]).nlargest(10, pickup): a
+                 whole-file top-k (DuckDB ORDER BY ... LIMIT, Polars
+                 sort().head(), Dask nlargest); the 10 pickup times
+                 (epoch seconds) are compared
   describe       describe() of the number columns: count, mean, std, min,
                  25%, 50%, 75%, max (exact: DuckDB's quantile_cont, Polars'
                  linear quantile; Dask's describe approximates the
@@ -32,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from memory import run_sampled  # noqa: E402
 
-QUERIES = ["hour_size", "duration_mean", "top10", "describe"]
+QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "describe"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -49,6 +53,8 @@ def dusk_expr(q, a):
         "top10": f'read_csv("{a}").groupby("PULocationID").size()'
                  '.sort_values(ascending=False).head(10)',
         "describe": f'read_csv("{a}").describe()',
+        "nlargest": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                    '.nlargest(10, "pickup_datetime")',
     }[q]
 
 
@@ -66,6 +72,11 @@ def command(system, q, a, build):
 def dusk_answer(q, out):
     recs = json.loads(out)
     rows = [list(r.values()) for r in recs]
+    if q == "nlargest":  # ISO date-times -> epoch seconds
+        import datetime
+        return [int(datetime.datetime.fromisoformat(r["pickup_datetime"])
+                    .replace(tzinfo=datetime.timezone.utc).timestamp())
+                for r in recs]
     if q == "describe":
         by = {r[0]: r[1:] for r in rows}
         return [by[s][i] for i in range(len(NUMS)) for s in STATS]

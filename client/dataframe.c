@@ -458,8 +458,12 @@ dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err) {
 }
 
 dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err) {
-  if (!need_result(f, "tail", err))
+  if (f != NULL && dusk_plan_takes_post(f->plan)) {
+    if (!need_result(f, "tail", err))
+      return NULL;
+  } else if (!need_open(f, "tail", err)) {
     return NULL;
+  }
   if (n < 0) {
     dusk_dataframe_free(f);
     dusk_error_set(err, DUSK_EINVAL, "tail: negative n %lld", (long long)n);
@@ -473,7 +477,12 @@ dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
                                  size_t nascending, dusk_error *err) {
   uint8_t flags[64];
   size_t want = nby ? nby : 1;
-  if (!need_result(f, "sort_values", err))
+  /* Of a whole frame, only a following head(n) makes it run (a top-k). */
+  if (f != NULL && !dusk_plan_takes_post(f->plan) &&
+      !need_open(f, "sort_values", err))
+    return NULL;
+  if (f != NULL && dusk_plan_takes_post(f->plan) &&
+      !need_result(f, "sort_values", err))
     return NULL;
   if (want > 64 || (nascending != want && nascending > 1) ||
       (nascending > 0 && ascending == NULL)) {
@@ -520,6 +529,25 @@ dusk_dataframe *dusk_quantile(dusk_dataframe *f, const char *const *columns,
       return NULL;
     }
   return wrap(dusk_plan_quantile(unwrap(f), columns, ncolumns, qs, nq), err);
+}
+
+dusk_dataframe *dusk_nlargest(dusk_dataframe *f, int64_t n,
+                              const char *const *by, size_t nby, int largest,
+                              dusk_error *err) {
+  uint8_t flags[64];
+  const char *what = largest ? "nlargest" : "nsmallest";
+  if (!need_open(f, what, err))
+    return NULL;
+  if (n < 0 || nby == 0 || nby > 64) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s: n >= 0 and 1 to 64 columns (got n %lld, %zu "
+                   "columns)",
+                   what, (long long)n, nby);
+    return NULL;
+  }
+  memset(flags, largest ? 0 : 1, sizeof flags);
+  return wrap(dusk_plan_topk(unwrap(f), by, nby, flags, n), err);
 }
 
 dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,

@@ -261,6 +261,14 @@ dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
                                  size_t nby, const int *ascending,
                                  size_t nascending, dusk_error *err);
 dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
+/* Whole frames: the rows with the n largest (largest 1) or smallest
+ * values of by[0..nby), pandas' nlargest / nsmallest with keep="first"
+ * (ties in file order, nulls last), as a distributed top-k: each scan
+ * keeps its best n.  sort_values(by) then head(n) is the same top-k, and
+ * tail(n) of a whole frame gives its last n rows. */
+dusk_dataframe *dusk_nlargest(dusk_dataframe *f, int64_t n,
+                              const char *const *by, size_t nby, int largest,
+                              dusk_error *err);
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
 /* count, mean, std, min, 25%, 50%, 75%, max of every int and float
  * column, as pandas' describe(): the percentiles are exact. */

@@ -2136,6 +2136,18 @@ static int parse_post_rows(parser *p, plan_chain *f, const char *what,
       goto done;
     }
     memset(asc, largest ? 0 : 1, sizeof asc);
+    if (!dusk_plan_takes_post(f->plan)) { /* a whole frame: a top-k */
+      if (by.n == 0) {
+        rc = fail(p, where, "%s of a frame needs the columns: %s(n, \"col\")",
+                  what, what);
+        goto done;
+      }
+      rc = wrap(p, f,
+                dusk_plan_topk(f->plan, (const char *const *)by.v, by.n, asc,
+                               n),
+                where);
+      goto done;
+    }
     if ((rc = wrap(p, f,
                    dusk_plan_sort_values(f->plan, (const char *const *)by.v,
                                          by.n, asc, want),
@@ -2283,12 +2295,12 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
                       ".nsmallest()"
                     : "");
   if (is_word(p, "sort_values") || is_word(p, "tail") ||
-      is_word(p, "nlargest") || is_word(p, "nsmallest"))
-    return fail(p, name.start,
-                "%s() applies to a computed result (after groupby(...), "
-                "[\"col\"].value_counts() or head()): sorting the rows of "
-                "whole files is a shuffle, which dusk does not do yet",
-                mname);
+      is_word(p, "nlargest") || is_word(p, "nsmallest")) {
+    /* On a whole frame: a top-k (sort_values must be followed by head). */
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_TOPK, mname)) != 0)
+      return rc;
+    return parse_post(p, f, &name);
+  }
   if (is_word(p, "fillna"))
     return parse_fillna(p, f, name.start);
   if (is_word(p, "query"))

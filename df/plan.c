@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 15
+#define PLAN_NKINDS 16
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -169,6 +169,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_TAIL: return "tail";
   case DUSK_PLAN_ASSIGN: return "assign";
   case DUSK_PLAN_QUANTILE: return "quantile";
+  case DUSK_PLAN_TOPK: return "topk";
   }
   return "unknown";
 }
@@ -184,6 +185,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_SORT_VALUES:
   case DUSK_PLAN_TAIL:
   case DUSK_PLAN_QUANTILE:
+  case DUSK_PLAN_TOPK:
     return true;
   case DUSK_PLAN_READ_CSV:
   case DUSK_PLAN_CONCAT:
@@ -200,7 +202,7 @@ bool dusk_plan_takes_post(const dusk_plan *p) {
   return p != NULL &&
          (p->kind == DUSK_PLAN_GROUPBY || p->kind == DUSK_PLAN_VALUE_COUNTS ||
           p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_SORT_VALUES ||
-          p->kind == DUSK_PLAN_TAIL);
+          p->kind == DUSK_PLAN_TAIL || p->kind == DUSK_PLAN_TOPK);
 }
 
 bool dusk_plan_is_post(const dusk_plan *p) {
@@ -794,8 +796,20 @@ dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {
   return plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, column ? 1 : 0);
 }
 
+/* Whether p sorts a whole frame's rows (not a computed result). */
+static bool sorts_rows(const dusk_plan *p) {
+  return p != NULL && p->kind == DUSK_PLAN_SORT_VALUES && p->ninputs == 1 &&
+         p->ncolumns > 0 && !dusk_plan_takes_post(p->inputs[0]);
+}
+
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n) {
-  dusk_plan *p = plan_unary(DUSK_PLAN_HEAD, in);
+  dusk_plan *p;
+  if (sorts_rows(in) && n >= 0) { /* the first n of a sorted frame */
+    in->kind = DUSK_PLAN_TOPK;
+    in->n = n;
+    return in;
+  }
+  p = plan_unary(DUSK_PLAN_HEAD, in);
   if (p != NULL)
     p->n = n;
   return p;
@@ -818,7 +832,13 @@ dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
 }
 
 dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n) {
-  dusk_plan *p = plan_unary(DUSK_PLAN_TAIL, in);
+  dusk_plan *p;
+  if (in != NULL && !dusk_plan_is_terminal(in->kind) && n >= 0) {
+    /* A whole frame's last n rows: the top n by position, descending. */
+    static const uint8_t desc = 0;
+    return dusk_plan_topk(in, NULL, 0, &desc, n);
+  }
+  p = plan_unary(DUSK_PLAN_TAIL, in);
   if (p != NULL)
     p->n = n;
   return p;
@@ -849,6 +869,21 @@ dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
   }
   memcpy(p->qs, qs, nq * sizeof *qs);
   p->nqs = nq;
+  return p;
+}
+
+dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
+                          const uint8_t *ascending, int64_t n) {
+  dusk_plan *p;
+  if (n < 0 || ascending == NULL) {
+    dusk_plan_free(in);
+    return NULL;
+  }
+  p = dusk_plan_sort_values(in, by, nby, ascending, nby ? nby : 1);
+  if (p != NULL) {
+    p->kind = DUSK_PLAN_TOPK;
+    p->n = n;
+  }
   return p;
 }
 
@@ -1046,7 +1081,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 1, 1, 2, 1, 3, 3,
+    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 1, 1, 2, 1, 3, 3, 3,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -1123,10 +1158,14 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_TAIL: PK(msgpack_pack_int64(pk, p->n)); break;
   case DUSK_PLAN_TO_CSV: PK(pk_cstr(pk, p->dir)); break;
   case DUSK_PLAN_SORT_VALUES:
+  case DUSK_PLAN_TOPK:
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(msgpack_pack_array(pk, p->ascending ? p->nascending : 0));
     for (size_t i = 0; p->ascending && i < p->nascending; i++)
       PK(p->ascending[i] ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    if (p->kind == DUSK_PLAN_TOPK) {
+      PK(msgpack_pack_int64(pk, p->n));
+    }
     break;
   default: break;
   }
@@ -1724,6 +1763,14 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);
   case DUSK_PLAN_SORT_VALUES: return dec_sort_values(p, f, where, err);
+  case DUSK_PLAN_TOPK:
+    if ((rc = dec_sort_values(p, f, where, err)) != 0 ||
+        (rc = get_i64(&f[2], where, "n", err, &p->n)) != 0)
+      return rc;
+    if (p->n < 0)
+      return dusk_error_set(err, DUSK_EINVAL, "%s: negative n %" PRId64, where,
+                            p->n);
+    return 0;
   case DUSK_PLAN_DESCRIBE:
     return get_names(&f[0], where, "column", 0, err, &p->columns,
                      &p->ncolumns);

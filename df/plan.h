@@ -18,6 +18,11 @@
  *   len(plan)                      number of rows
  *   describe(plan)                 count, mean, std, min, 25%, 50%, 75%, max
  *                                  per number column (exact quantiles)
+ *   topk(plan, [by], [asc], n)     the first n rows of the whole frame in
+ *                                  sort_values(by, kind="stable") order
+ *                                  (nlargest / nsmallest, sort_values then
+ *                                  head; no by: file order, the last n
+ *                                  for asc [0], which is tail)
  *   quantile(plan, [cols], [q])    exact quantiles of number, datetime or
  *                                  timedelta columns (no columns: every
  *                                  number column); median is q = 0.5
@@ -126,7 +131,8 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_SORT_VALUES = 12,
   DUSK_PLAN_TAIL = 13,
   DUSK_PLAN_ASSIGN = 14,
-  DUSK_PLAN_QUANTILE = 15
+  DUSK_PLAN_QUANTILE = 15,
+  DUSK_PLAN_TOPK = 16
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -213,11 +219,11 @@ typedef struct dusk_plan {
   /* GROUPBY */
   dusk_agg *aggs;
   size_t naggs;
-  /* HEAD, TAIL */
+  /* HEAD, TAIL, TOPK */
   int64_t n;
-  /* SORT_VALUES: per column of `columns` (the sort keys), 1 ascending or
-   * 0 descending; one flag when columns is empty (sort a one-column
-   * result by its values) */
+  /* SORT_VALUES, TOPK: per column of `columns` (the sort keys), 1
+   * ascending or 0 descending; one flag when columns is empty (sort a
+   * one-column result by its values; TOPK: by file order) */
   uint8_t *ascending;
   size_t nascending;
   /* TO_CSV */
@@ -275,10 +281,20 @@ dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
                               size_t n, const double *qs, size_t nq);
 dusk_plan *dusk_plan_median(dusk_plan *in, const char *const *cols,
                             size_t n);
+/* The first n rows of a whole frame's rows sorted by by[0..nby)
+ * (ascending as for sort_values: nby flags, or 1 when nby is 0, which
+ * orders by position in the files), ties in file order, nulls last: what
+ * pandas' nlargest / nsmallest (keep="first") and a stable sort_values
+ * then head give. */
+dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
+                          const uint8_t *ascending, int64_t n);
 /* The most quantiles one quantile step may ask for. */
 #define DUSK_PLAN_MAX_QUANTILES 1024
 /* by may be empty (n 0): the result's one value column.  ascending holds
- * n flags, or 1 when n is 0. */
+ * n flags, or 1 when n is 0.  Over a whole frame's rows (not a result)
+ * sort_values is a shuffle the scheduler refuses, but head(n) of it is a
+ * top-k: dusk_plan_head turns the pair into TOPK, and dusk_plan_tail of a
+ * whole frame is the TOPK of its last n rows. */
 dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
                                  size_t n, const uint8_t *ascending,
                                  size_t nascending);

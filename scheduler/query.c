@@ -856,9 +856,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       !dusk_plan_takes_post(p->inputs[0])) {
     schema_free(&in);
     return dusk_error_set(err, DUSK_EINVAL,
-                          "%s applies to a computed result (after groupby, "
-                          "value_counts or head): sorting the rows of whole "
-                          "files is a shuffle, which dusk does not do yet",
+                          "%s of a whole frame's rows is a shuffle, which "
+                          "dusk does not do yet; its first rows are not: "
+                          "sort_values(...).head(n), nlargest(n, cols), "
+                          "nsmallest, tail(n); after groupby, value_counts "
+                          "or head it sorts the computed result",
                           dusk_plan_kind_name(p->kind));
   }
   if (p->kind == DUSK_PLAN_SORT_VALUES &&
@@ -1071,6 +1073,21 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   case DUSK_PLAN_QUANTILE:
     if ((rc = check_quantile_columns(q, p, &in, err)) != 0)
       goto out;
+    break;
+  case DUSK_PLAN_TOPK:
+    /* The rows' sort keys: columns of the frame (its rows leave with
+     * every visible column, below). */
+    for (size_t k = 0; k < p->ncolumns; k++) {
+      int j = schema_find(&in, p->columns[k]);
+      if (j < 0) {
+        rc = unknown_column(&in, p->columns[k], "sort_values / nlargest",
+                            err);
+        goto out;
+      }
+      if ((rc = mixed_use(q, &in, j, "sort_values / nlargest",
+                          "sorting by it", err)) != 0)
+        goto out;
+    }
     break;
   case DUSK_PLAN_TO_CSV:
     if (p->dir == NULL || p->dir[0] == '\0') {

@@ -82,6 +82,15 @@ typedef struct pipeline {
   int64_t count;
   int64_t limit;
   dusk_table *rows;
+  /* topk: the sort keys as columns of rows (the by columns, then __range
+   * and __row), their directions, the batch column of the first key; once
+   * rows was trimmed to the best `limit`, its last row is the threshold a
+   * new row must beat (topk_thr) */
+  int *topk_cols;
+  uint8_t *topk_asc;
+  size_t topk_nkeys;
+  int topk_first;
+  int topk_thr;
   /* quantile, describe (quantile.h): the columns (the root's list) as
    * batch columns; scan 1 sorts runs of each into summaries, scan 2 (given
    * the bounds) counts into windows and, for describe, moments */
@@ -144,6 +153,8 @@ static void pipeline_destroy(pipeline *p) {
   free(p->key_cols);
   free(p->agg_cols);
   dusk_table_free(p->rows);
+  free(p->topk_cols);
+  free(p->topk_asc);
   free(p->mom);
   for (size_t i = 0; p->qrun != NULL && i < p->nqcols; i++)
     free(p->qrun[i]);
@@ -254,6 +265,38 @@ static int setup_rows(pipeline *p, dusk_error *err) {
   free(names);
   free(types);
   return rc;
+}
+
+/* topk's sort keys over a rows table (visible columns, __range, __row):
+ * the by columns in their directions, then file order (ascending, so
+ * ties keep pandas' first occurrence first); with no by, file order in
+ * the one direction given.  p may be a merger's pipeline (no batch
+ * columns: topk_first stays -1). */
+static int setup_topk(pipeline *p, const dusk_plan *k, const dusk_table *rows,
+                      dusk_error *err) {
+  size_t nby = k->ncolumns, nc = rows->ncols;
+  bool by_position = nby == 0;
+  p->topk_nkeys = nby + 2;
+  p->topk_cols = dusk_xcalloc(p->topk_nkeys, sizeof *p->topk_cols);
+  p->topk_asc = dusk_xcalloc(p->topk_nkeys, 1);
+  p->topk_first = -1;
+  p->topk_thr = 0;
+  for (size_t i = 0; i < nby; i++) {
+    int c = dusk_table_column_index(rows, k->columns[i]);
+    if (c < 0 || (size_t)c >= nc - DUSK_ROWS_NEXTRA)
+      return dusk_error_set(err, DUSK_ENOTFOUND,
+                            "%s: column '%s' is not in the rows",
+                            dusk_plan_kind_name(k->kind), k->columns[i]);
+    p->topk_cols[i] = c;
+    p->topk_asc[i] = k->ascending[i];
+  }
+  p->topk_cols[nby] = (int)dusk_rows_range_col(nc);
+  p->topk_cols[nby + 1] = (int)dusk_rows_row_col(nc);
+  p->topk_asc[nby] = p->topk_asc[nby + 1] =
+      by_position ? k->ascending[0] : 1;
+  if (!by_position && p->names != NULL)
+    p->topk_first = col_index(p, k->columns[0]);
+  return 0;
 }
 
 /* Total keys the runs of one scan 1 hold at most (8 bytes each), and the
@@ -426,6 +469,11 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_QUANTILE:
     return setup_quantile(p, err);
+  case DUSK_PLAN_TOPK:
+    p->limit = p->root->n;
+    if ((rc = setup_rows(p, err)) != 0)
+      return rc;
+    return setup_topk(p, p->root, p->rows, err);
   case 0:
     p->limit = INT64_MAX;
     return setup_rows(p, err);
@@ -724,6 +772,110 @@ static void note_nulls(pipeline *p, const dusk_batch *b) {
 
 /* The scan's batch function.  Columns a fill turned into text go back to
  * the type the scan writes before the batch does. */
+/* ---- topk ------------------------------------------------------------------ */
+
+/* -1, 0 or 1 as a is before, level with or after b in one key's order
+ * (values of one type, neither null). */
+static int value_cmp(const dusk_value *a, const dusk_value *b, bool asc) {
+  int r = 0;
+  switch (a->type) {
+  case DUSK_TYPE_INT64: r = (a->u.i > b->u.i) - (a->u.i < b->u.i); break;
+  case DUSK_TYPE_FLOAT64: r = (a->u.f > b->u.f) - (a->u.f < b->u.f); break;
+  case DUSK_TYPE_BOOL: r = (int)a->u.b - (int)b->u.b; break;
+  case DUSK_TYPE_STRING: {
+    size_t la = a->u.s.len, lb = b->u.s.len;
+    r = memcmp(a->u.s.ptr, b->u.s.ptr, la < lb ? la : lb);
+    if (r == 0)
+      r = (la > lb) - (la < lb);
+    r = (r > 0) - (r < 0);
+    break;
+  }
+  default: break;
+  }
+  return asc ? r : -r;
+}
+
+static bool value_is_na(const dusk_value *v) {
+  return v->type == DUSK_TYPE_NULL ||
+         (v->type == DUSK_TYPE_FLOAT64 && isnan(v->u.f));
+}
+
+/* Keeps the best `limit` rows of rows, in sort order: into *out (a new
+ * table) or, with out NULL, in place of p->rows. */
+static int topk_trim(pipeline *p, dusk_table *rows, dusk_table **out) {
+  size_t n = rows->nrows, keep = (size_t)p->limit < n ? (size_t)p->limit : n;
+  size_t *order = dusk_xcalloc(n + 1, sizeof *order);
+  dusk_table *t = NULL;
+  int rc;
+  dusk_table_sort_order(rows, p->topk_cols, p->topk_asc, p->topk_nkeys,
+                        order);
+  rc = dusk_table_take(rows, order, keep, &t);
+  free(order);
+  if (rc != 0)
+    return rc;
+  if (out != NULL) {
+    *out = t;
+    return 0;
+  }
+  dusk_table_free(p->rows);
+  p->rows = t;
+  p->topk_thr = keep == (size_t)p->limit && keep > 0;
+  return 0;
+}
+
+/* Whether batch row r can still make the best `limit`: a row whose first
+ * key is behind the threshold's (or level with it, when that key is the
+ * only one: an earlier row wins a tie) cannot. */
+static bool topk_candidate(const pipeline *p, const dusk_batch *b, size_t r) {
+  dusk_value v, t;
+  bool single = p->topk_nkeys == 3;
+  if (p->topk_first < 0) /* by position: later rows come later */
+    return !p->topk_thr || !p->topk_asc[0];
+  dusk_batch_get(b, (size_t)p->topk_first, r, &v);
+  if (!p->topk_thr)
+    return true;
+  dusk_table_get(p->rows, (size_t)p->topk_cols[0], p->rows->nrows - 1, &t);
+  if (value_is_na(&t)) /* nulls sort last: anything else beats one */
+    return !value_is_na(&v) || !single;
+  if (value_is_na(&v))
+    return false;
+  int c = value_cmp(&v, &t, p->topk_asc[0]);
+  return c < 0 || (c == 0 && !single);
+}
+
+/* Adds a batch's candidate rows, trimming to the best `limit` whenever
+ * twice that (or 4096 more) have gathered. */
+static int topk_add(pipeline *p, const dusk_batch *b,
+                    const uint64_t *row_ordinals) {
+  dusk_value vals[260];
+  size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA, from = 0;
+  size_t slack = (size_t)p->limit > 4096 ? (size_t)p->limit : 4096;
+  int rc;
+  if (nc > sizeof vals / sizeof vals[0])
+    return DUSK_EINVAL;
+  if (p->limit == 0)
+    return 0;
+  /* The last n rows in file order: only a batch's last n can count. */
+  if (p->topk_first < 0 && !p->topk_asc[0] && b->nrows > (size_t)p->limit)
+    from = b->nrows - (size_t)p->limit;
+  for (size_t r = from; r < b->nrows; r++) {
+    if (!topk_candidate(p, b, r))
+      continue;
+    for (size_t i = 0; i < nv; i++)
+      dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
+    vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
+    vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
+    vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
+    vals[dusk_rows_row_col(nc)].u.i = (int64_t)row_ordinals[r];
+    if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
+      return rc;
+    if (p->rows->nrows >= (size_t)p->limit + slack &&
+        (rc = topk_trim(p, p->rows, NULL)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
 /* ---- quantile, describe (quantile.h) --------------------------------------- */
 
 /* Scan 1 when the scan has no input; scan 2 reads its windows from the
@@ -977,6 +1129,8 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_QUANTILE:
     return quantile_add(p, b);
+  case DUSK_PLAN_TOPK:
+    return topk_add(p, b, ctx->row_ordinals);
   default: {
     /* head / collect: the first `limit` rows */
     dusk_value vals[260];
@@ -1103,6 +1257,14 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_QUANTILE:
     return quantile_payload(p, out);
+  case DUSK_PLAN_TOPK: {
+    int rc = topk_trim(p, p->rows, NULL);
+    if (rc != 0)
+      return rc;
+    *out = p->rows;
+    p->rows = NULL;
+    return 0;
+  }
   default:
     *out = p->rows;
     p->rows = NULL;
@@ -1634,6 +1796,17 @@ static int trim_rows(merger *m, int64_t limit, dusk_table **out) {
   return 0;
 }
 
+/* topk: the best root->n of the merged rows, in sort order. */
+static int merged_topk(merger *m, dusk_table **out, dusk_error *err) {
+  int rc;
+  if (m->payload == NULL)
+    return DUSK_EINVAL;
+  m->p.limit = m->p.root->n;
+  if ((rc = setup_topk(&m->p, m->p.root, m->payload, err)) != 0)
+    return rc;
+  return topk_trim(&m->p, m->payload, out);
+}
+
 static int op_df_combine(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
@@ -1654,6 +1827,9 @@ static int op_df_combine(const dusk_op_api *api, dusk_op_call *call) {
     break;
   case DUSK_PLAN_HEAD:
     rc = trim_rows(&m, m.p.root->n, &payload);
+    break;
+  case DUSK_PLAN_TOPK:
+    rc = merged_topk(&m, &payload, &err);
     break;
   default:
     payload = m.payload;
@@ -2230,6 +2406,7 @@ static const char *result_source(const merger *m,
   case DUSK_PLAN_VALUE_COUNTS:
     return c == 0 ? g->columns[0] : NULL;
   case DUSK_PLAN_HEAD:
+  case DUSK_PLAN_TOPK:
   case 0:
     return c > 0 ? col->name : NULL;
   default:
@@ -2495,6 +2672,24 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     result = m.payload;
     m.payload = NULL;
     rc = result ? 0 : DUSK_EINVAL;
+    break;
+  case DUSK_PLAN_TOPK:
+    if ((rc = merged_topk(&m, &tmp, &err)) != 0)
+      break;
+    if (m.p.root->ncolumns == 0 && !m.p.root->ascending[0]) {
+      /* tail: the last rows, shown in file order */
+      dusk_table *fwd = NULL;
+      size_t n = tmp->nrows, *order = dusk_xcalloc(n + 1, sizeof *order);
+      for (size_t i = 0; i < n; i++)
+        order[i] = n - 1 - i;
+      rc = dusk_table_take(tmp, order, n, &fwd);
+      free(order);
+      if (rc != 0)
+        break;
+      dusk_table_free(tmp);
+      tmp = fwd;
+    }
+    rc = head_output(&m, tmp, &result);
     break;
   default:
     rc = m.payload ? trim_rows(&m, m.p.terminal == DUSK_PLAN_HEAD

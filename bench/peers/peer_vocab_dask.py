@@ -33,6 +33,10 @@ def main():
             r = df.assign(secs=secs).groupby("PULocationID").secs.mean() \
                 .compute()
             ans = [[int(k), float(v)] for k, v in sorted(r.items())]
+        elif q == "nlargest":
+            r = df.nlargest(10, "pickup_datetime").compute()
+            ans = [int(v) // 10**9 for v in
+                   r.pickup_datetime.astype("int64")]
         elif q == "top10":
             r = df.groupby("PULocationID").size().compute()
             ans = sorted(([int(k), int(v)] for k, v in r.items()),

@@ -450,6 +450,7 @@ class _Lazy:
         if kwargs:
             raise NotImplementedError(
                 "compute: dusk does not support " + ", ".join(sorted(kwargs)))
+        self._refuse_sorted_rows()
         table = self._client(client)._compute_table(self._frame, timeout)
         return self._finished(to_pandas(table, self._shape, self._name))
 
@@ -466,7 +467,8 @@ class _Lazy:
 
     # -- steps on a computed result (groupby, value_counts, head(compute=
     # False)): the cluster's final task runs them on the small result.
-    _RESULTS = ("agg", "agg_series", "agg_size", "value_counts", "frame_rows")
+    _RESULTS = ("agg", "agg_series", "agg_size", "value_counts", "frame_rows",
+                "sorted_rows", "sorted_column")
 
     def _need_result(self, step):
         if self._shape not in self._RESULTS:
@@ -510,12 +512,22 @@ class _Lazy:
         if self._shape == "reduce_frame":
             return self._then(lambda r: r.sort_values(
                 ascending=ascending, kind="stable", na_position=na_position))
-        self._need_result("sort_values")
         if na_position != "last" or ignore_index or key is not None:
             raise NotImplementedError(
                 "sort_values: na_position='first', ignore_index, key")
         if kind not in (None, "stable", "mergesort", "quicksort"):
             raise ValueError(f"sort_values: unknown kind {kind!r}")
+        if self._shape in ("frame", "column"):
+            # A whole frame's rows: only head(n) of it runs (a top-k).
+            if self._shape == "column":
+                by = [self.name]
+            by, asc = self._sort_keys(by, ascending)
+            src = self._frame if self._shape == "frame" else \
+                self._column_frame()
+            return type(self)._from_result(
+                self, src.sort_values(by, asc),
+                "sorted_rows" if self._shape == "frame" else "sorted_column")
+        self._need_result("sort_values")
         by, asc = self._sort_keys(by, ascending)
         return self._result_step(self._frame.sort_values(by, asc))
 
@@ -524,6 +536,15 @@ class _Lazy:
             k = _count(n, "n")
             return self._then(lambda r: r.nlargest(k) if largest
                               else r.nsmallest(k))
+        if self._shape in ("frame", "column"):
+            # A distributed top-k: each scan keeps its best n rows.
+            by, _ = self._sort_keys(
+                columns if self._shape == "frame" else [self.name], True)
+            src = self._frame if self._shape == "frame" else \
+                self._column_frame()
+            return type(self)._from_result(
+                self, src.nlargest(_count(n, "n"), by, largest),
+                "frame_rows" if self._shape == "frame" else "agg_series")
         self._need_result("nlargest" if largest else "nsmallest")
         by, _ = self._sort_keys(columns, True)
         frame = self._frame.sort_values(by, [not largest] * max(len(by), 1))
@@ -534,9 +555,19 @@ class _Lazy:
             k = _count(n, "tail" if tail else "head")
             r = self.compute()
             return r.tail(k) if tail else r.head(k)
-        frame = self._frame.tail(_count(n, "tail")) if tail else \
-            self._frame.head(_count(n, "head"))
-        return self._finished(_compute_now(frame, self._shape, self._name))
+        src = self._column_frame() if self._shape == "column" else self._frame
+        frame = src.tail(_count(n, "tail")) if tail else \
+            src.head(_count(n, "head"))
+        shape = {"frame": "frame", "sorted_rows": "frame",
+                 "sorted_column": "column"}.get(self._shape, self._shape)
+        return self._finished(_compute_now(frame, shape, self._name))
+
+    def _refuse_sorted_rows(self):
+        if self._shape in ("sorted_rows", "sorted_column"):
+            raise NotImplementedError(
+                "sort_values of a whole frame is a shuffle, which dusk does "
+                "not do yet; its first rows are not: sort_values(...)"
+                ".head(n), nlargest(n, cols), nsmallest")
 
 
 class DataFrame(_Lazy):
@@ -815,9 +846,8 @@ class DataFrame(_Lazy):
         return GroupBy(self, keys, as_index=as_index)
 
     @staticmethod
-    def _from_result(old, frame):
-        shape = "frame_rows" if old._shape == "frame_rows" else old._shape
-        return DataFrame(frame, None, shape, old._name)
+    def _from_result(old, frame, shape=None):
+        return DataFrame(frame, None, shape or old._shape, old._name)
 
     def sort_values(self, by, ascending=True, inplace=False, kind=None,
                     na_position="last", ignore_index=False, key=None):
@@ -841,8 +871,10 @@ class DataFrame(_Lazy):
         return self._ranked(n, columns, False)
 
     def tail(self, n=5, compute=True):
-        """The last n rows of a result, as pandas."""
-        self._need_result("tail")
+        """The last n rows: of the files (each scan keeps its last n), or
+        of a result."""
+        if self._shape != "frame":
+            self._need_result("tail")
         return self._result_rows(n, True)
 
     # -- results
@@ -1134,14 +1166,14 @@ class Series(_Lazy):
                             "column", self.name)
 
     def tail(self, n=5, compute=True):
-        """The last n values of a result, as pandas."""
-        if self._shape != "reduce_frame":
+        """The last n values: of the column, or of a result."""
+        if self._shape not in ("reduce_frame", "column"):
             self._need_result("tail")
         return self._result_rows(n, True)
 
     @staticmethod
-    def _from_result(old, frame):
-        return Series(None, old.name, frame, old._shape)
+    def _from_result(old, frame, shape=None):
+        return Series(None, old.name, frame, shape or old._shape)
 
     def sort_values(self, ascending=True, inplace=False, kind=None,
                     na_position="last", ignore_index=False, key=None):
@@ -1149,8 +1181,6 @@ class Series(_Lazy):
         pandas' kind="stable"), nulls last."""
         if inplace:
             raise NotImplementedError("sort_values(inplace=True)")
-        if self._shape == "column":
-            self._need_result("sort_values")
         return self._sorted(None, ascending, kind, na_position, ignore_index,
                             key)
 

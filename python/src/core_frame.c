@@ -295,6 +295,28 @@ fail:
   return NULL;
 }
 
+/* nlargest(n, by, largest): a whole frame's top-k (dusk_nlargest). */
+static PyObject *frame_nlargest(core_Frame *self, PyObject *args) {
+  PyObject *by, *fast = NULL;
+  Py_ssize_t nby = 0;
+  long long n;
+  int largest;
+  const char **names;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "LOp", &n, &by, &largest))
+    return NULL;
+  if ((names = str_array(by, 0, &fast, &nby, "nlargest columns")) == NULL)
+    return NULL;
+  if ((f = frame_copy(self)) != NULL)
+    f = dusk_nlargest(f, n, names, (size_t)nby, largest, &err);
+  PyMem_Free(names);
+  Py_XDECREF(fast);
+  if (f == NULL && err.code == 0 && PyErr_Occurred())
+    return NULL;
+  return frame_wrap(f, &err);
+}
+
 static PyObject *frame_len(core_Frame *self, PyObject *unused) {
   dusk_dataframe *f;
   dusk_error err = {0};
@@ -388,6 +410,8 @@ static PyMethodDef frame_methods[] = {
      "tail(n): the last n rows of a result"},
     {"sort_values", (PyCFunction)frame_sort_values, METH_VARARGS,
      "sort_values(by, ascending): a result's rows ordered"},
+    {"nlargest", (PyCFunction)frame_nlargest, METH_VARARGS,
+     "nlargest(n, by, largest): a whole frame's top-k"},
     {"len", (PyCFunction)frame_len, METH_NOARGS, "len()"},
     {"describe", (PyCFunction)frame_describe, METH_NOARGS, "describe()"},
     {"quantile", (PyCFunction)frame_quantile, METH_VARARGS,

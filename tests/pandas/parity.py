@@ -232,6 +232,18 @@ def cases(files):
         ("median of a filtered column",
          f'read_csv("{a}").query("SR_Flag == 1")["DOLocationID"].median()',
          lambda: A().query("SR_Flag == 1")[["DOLocationID"]].quantile([0.5])),
+        ("nlargest of the whole frame (top-k)",
+         f'read_csv("{a}").nlargest(12, "DOLocationID")',
+         lambda: A().nlargest(12, "DOLocationID")),
+        ("sort_values head of the whole frame (top-k)",
+         f'read_csv("{a}").query("SR_Flag == 1")'
+         f'.sort_values(["PULocationID", "DOLocationID"], '
+         f'ascending=[False, True]).head(15)',
+         lambda: A().query("SR_Flag == 1")
+         .sort_values(["PULocationID", "DOLocationID"],
+                      ascending=[False, True], kind="stable").head(15)),
+        ("tail of the whole frame",
+         f'read_csv("{a}").tail(9)', lambda: A().tail(9)),
         ("datetime quantiles",
          f'read_csv("{a}", parse_dates=["pickup_datetime"])'
          f'["pickup_datetime"].quantile(q=[0.33, 0.5, 0.66])',

@@ -1172,16 +1172,11 @@ static const err_row outer_errors[] = {
      "query", 0},
     {"read_csv('a').groupby('k').size().sort_values().head().fillna(0)",
      "nothing may follow head() except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()", "fillna", 0},
-    {"read_csv('a').sort_values('x')",
-     "sort_values() applies to a computed result (after groupby(...), "
-     "[\"col\"].value_counts() or head()): sorting the rows of whole files "
-     "is a shuffle, which dusk does not do yet",
-     "sort_values", 0},
-    {"read_csv('a').query('x > 1').nlargest(3, 'x')",
-     "nlargest() applies to a computed result (after groupby(...), "
-     "[\"col\"].value_counts() or head()): sorting the rows of whole files "
-     "is a shuffle, which dusk does not do yet",
+    {"read_csv('a').nlargest(3)",
+     "nlargest of a frame needs the columns: nlargest(n, \"col\")",
      "nlargest", 0},
+    {"concat([read_csv('a').tail(3)])", "tail cannot be used inside concat(...)",
+     "tail", 0},
     {"read_csv('a').assign()", "assign needs at least one name=\"expression\"",
      "assign", 0},
     {"read_csv('a').assign(t=3)",

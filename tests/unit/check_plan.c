@@ -234,7 +234,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 27
+#define NSAMPLES 28
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -383,6 +383,13 @@ static dusk_plan *sample_plan(int i) {
     const char *cols[] = {"a", "b"};
     return rand() % 2 ? dusk_plan_median(leaf("m.csv"), NULL, 0)
                       : plan_describe_cols(leaf("m.csv"), cols, 2);
+  }
+  case 27: {
+    /* A whole frame's top-k: nlargest over two columns, or its tail. */
+    const char *by[] = {"x", "name"};
+    const uint8_t asc[] = {0, 1};
+    return rand() % 2 ? dusk_plan_topk(leaf("k.csv"), by, 2, asc, 7)
+                      : dusk_plan_tail(leaf("k.csv"), 3);
   }
   case 24: {
     /* Datetimes: a parse_dates dtype, .dt fields and abs. */
@@ -574,6 +581,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_TAIL, "tail", true},
       {DUSK_PLAN_ASSIGN, "assign", false},
       {DUSK_PLAN_QUANTILE, "quantile", true},
+      {DUSK_PLAN_TOPK, "topk", true},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -581,8 +589,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)16));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)16), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)17));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)17), "unknown");
 }
 END_TEST
 
@@ -615,6 +623,24 @@ START_TEST(test_post_steps) {
     ck_assert(!dusk_plan_takes_post(l));
     ck_assert(!dusk_plan_is_post(l));
     dusk_plan_free(l);
+  }
+  {
+    /* head(n) of a whole frame's sorted rows is a top-k, and so is tail
+     * of a whole frame; a top-k is a result post steps may follow. */
+    const char *by[] = {"x"};
+    const uint8_t desc[] = {0};
+    dusk_plan *k = dusk_plan_head(
+        dusk_plan_sort_values(leaf("e.csv"), by, 1, desc, 1), 4);
+    dusk_plan *t = dusk_plan_tail(leaf("f.csv"), 2);
+    ck_assert_int_eq(k->kind, DUSK_PLAN_TOPK);
+    ck_assert_int_eq(k->n, 4);
+    ck_assert_int_eq(k->inputs[0]->kind, DUSK_PLAN_READ_CSV);
+    ck_assert(dusk_plan_takes_post(k));
+    ck_assert_int_eq(t->kind, DUSK_PLAN_TOPK);
+    ck_assert_uint_eq(t->ncolumns, 0);
+    ck_assert_int_eq(t->ascending[0], 0);
+    dusk_plan_free(k);
+    dusk_plan_free(t);
   }
   dusk_plan_free(top);
   dusk_plan_free(rows);
@@ -1033,7 +1059,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 16, 255, 100000};
+  static const int kinds[] = {0, 17, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
