@@ -825,7 +825,8 @@ static int topk_trim(pipeline *p, dusk_table *rows, dusk_table **out) {
 
 /* Whether batch row r can still make the best `limit`: a row whose first
  * key is behind the threshold's (or level with it, when that key is the
- * only one: an earlier row wins a tie) cannot. */
+ * only one: an earlier row wins a tie) cannot.  The threshold is the last
+ * of the `limit` rows the last trim kept, which stay first in rows. */
 static bool topk_candidate(const pipeline *p, const dusk_batch *b, size_t r) {
   dusk_value v, t;
   bool single = p->topk_nkeys == 3;
@@ -834,7 +835,8 @@ static bool topk_candidate(const pipeline *p, const dusk_batch *b, size_t r) {
   dusk_batch_get(b, (size_t)p->topk_first, r, &v);
   if (!p->topk_thr)
     return true;
-  dusk_table_get(p->rows, (size_t)p->topk_cols[0], p->rows->nrows - 1, &t);
+  dusk_table_get(p->rows, (size_t)p->topk_cols[0], (size_t)p->limit - 1,
+                 &t);
   if (value_is_na(&t)) /* nulls sort last: anything else beats one */
     return !value_is_na(&v) || !single;
   if (value_is_na(&v))

@@ -57,7 +57,7 @@ if (system === "duckdb") {
   } else if (q === "nlargest") {
     df = lf.withColumns(ts("pickup_datetime")).sort("pickup_datetime", true, true).head(10)
       .collectSync();
-    out(df.getColumn("pickup_datetime").cast(pl.Int64).toArray().map((v) => Math.floor(Number(v) / 1000)));
+    out(df.getColumn("pickup_datetime").cast(pl.Int64).toArray().map((v) => Math.floor(Number(v) / 1e6)));
   } else if (q === "top10") {
     df = lf.filter(pl.col("PULocationID").isNotNull()).groupBy("PULocationID")
       .agg(pl.len().alias("n")).sort(["n", "PULocationID"], [true, false]).head(10)

@@ -250,6 +250,30 @@ def test_whole_frame_top_k(client, data_dir, bs):
         df.nlargest(3, "claen").compute()
 
 
+def test_top_k_trims_within_a_scan(client, tmp_path):
+    """Many rows and heavy ties in one partition: each scan trims its
+    candidates many times, and the rows that tie the n-th best must still
+    come out in file order (pandas' keep="first")."""
+    path = tmp_path / "ties.csv"
+    rows = ["key,t,v"] + [
+        f"{(i * 7919) % 13},2021-04-27 23:59:{(i * 31) % 60:02d},{i}"
+        for i in range(40000)]
+    path.write_text("\n".join(rows) + "\n")
+    for bs in ("100KB", None):
+        df = read(str(path), bs) if bs else dd.read_csv(str(path),
+                                                          parse_dates=["t"])
+        if bs:
+            df = dd.read_csv(str(path), blocksize=bs, parse_dates=["t"])
+        p = pd.read_csv(path, parse_dates=["t"])
+        for n in (1, 5, 3000, 9000):
+            pdt.assert_frame_equal(df.nlargest(n, "key").compute(),
+                                   p.nlargest(n, "key"))
+            pdt.assert_frame_equal(df.nsmallest(n, ["t", "key"]).compute(),
+                                   p.nsmallest(n, ["t", "key"]))
+            pdt.assert_frame_equal(df.nlargest(n, "t").compute(),
+                                   p.nlargest(n, "t"))
+
+
 def test_quantile_refusals(client, data_dir):
     df = dd.read_csv(str(data_dir / "mixed.csv"))
     with pytest.raises(ValueError, match=r"interval \[0, 1\]"):
