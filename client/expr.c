@@ -52,8 +52,9 @@
  *   cmp   := arith (cmpop arith)?            a < b < c is refused
  *          | arith ("in" | "not" "in") "[" arith, ... "]"   (or "(...)")
  *   arith := term (("+" | "-") term)*
- *   term  := unary (("*" | "/" | "%") unary)*
- *   unary := "-" unary | primary             -200 folds into a literal
+ *   term  := unary (("*" | "/" | "//" | "%") unary)*
+ *   unary := "-" unary | power               -200 folds into a literal
+ *   power := primary ("**" unary)?           -2 ** 2 is -4, as in Python
  *   primary := number | string | True | False | identifier | `any name`
  *            | "abs(" or ")" | primary ".dt." field ("()")?
  *            | "(" or ")" | primary "." ("isnull" | "notnull" | "isna" |
@@ -116,6 +117,8 @@ typedef enum tok_kind {
   T_STAR,
   T_SLASH,
   T_PERCENT,
+  T_DSLASH, /* // */
+  T_DSTAR,  /* ** */
   T_AMP,
   T_PIPE,
   T_TILDE
@@ -504,6 +507,7 @@ static int lex(parser *p) {
     char text[3];
     tok_kind kind;
   } ops[] = {
+      {"//", T_DSLASH}, {"**", T_DSTAR},
       {"==", T_EQ},     {"!=", T_NE},    {"<=", T_LE},      {">=", T_GE},
       {"(", T_LPAREN},  {")", T_RPAREN}, {"[", T_LBRACKET}, {"]", T_RBRACKET},
       {"{", T_LBRACE},  {"}", T_RBRACE}, {",", T_COMMA},    {":", T_COLON},
@@ -1094,7 +1098,7 @@ static int q_not(parser *p, dusk_expr **out, int *depth) {
 
 static int q_unary(parser *p, dusk_expr **out, int *depth);
 
-/* term := unary (("*" | "/" | "%") unary)*, and with want_sum set
+/* term := unary (("*" | "/" | "//" | "%") unary)*, and with want_sum set
  * arith := term (("+" | "-") term)* */
 static int q_binary(parser *p, bool want_sum, dusk_expr **out, int *depth) {
   dusk_expr *a, *b;
@@ -1117,6 +1121,8 @@ static int q_binary(parser *p, bool want_sum, dusk_expr **out, int *depth) {
       op = DUSK_ARITH_DIV;
     else if (!want_sum && k == T_PERCENT)
       op = DUSK_ARITH_MOD;
+    else if (!want_sum && k == T_DSLASH)
+      op = DUSK_ARITH_FLOORDIV;
     else
       break;
     if ((rc = lex(p)) != 0 || (rc = want_sum ? q_binary(p, false, &b, &db)
@@ -1139,7 +1145,32 @@ static int q_arith(parser *p, dusk_expr **out, int *depth) {
 
 static int q_primary(parser *p, dusk_expr **out, int *depth);
 
-/* unary := "-" unary | primary.  A minus before a number folds into the
+static int q_unary(parser *p, dusk_expr **out, int *depth);
+
+/* power := primary ("**" unary)?  As in Python, ** binds tighter than a
+ * minus on its left (-2 ** 2 is -4) and takes one on its right
+ * (2 ** -1), and chains to the right. */
+static int q_power(parser *p, dusk_expr **out, int *depth) {
+  dusk_expr *a, *b;
+  int da, db, rc;
+  size_t opat;
+  if ((rc = q_primary(p, &a, &da)) != 0)
+    return rc;
+  if (p->tok.kind != T_DSTAR) {
+    *out = a;
+    *depth = da;
+    return 0;
+  }
+  opat = p->tok.start;
+  if ((rc = lex(p)) != 0 || (rc = q_unary(p, &b, &db)) != 0) {
+    dusk_expr_free(a);
+    return rc;
+  }
+  return make_node(p, opat, DUSK_EXPR_ARITH, DUSK_ARITH_POW, a, da, b, db, out,
+                   depth);
+}
+
+/* unary := "-" unary | power.  A minus before a number folds into the
  * literal (so -9223372036854775808 is an int64); before anything else it
  * becomes 0 - x, since the plan has no negation node. */
 static int q_unary(parser *p, dusk_expr **out, int *depth) {
@@ -1149,7 +1180,7 @@ static int q_unary(parser *p, dusk_expr **out, int *depth) {
   size_t where = p->tok.start;
 
   if (p->tok.kind != T_MINUS)
-    return q_primary(p, out, depth);
+    return q_power(p, out, depth);
   if (++p->depth > MAX_DEPTH)
     return too_deep(p, where);
   if ((rc = lex(p)) != 0)
@@ -1311,6 +1342,99 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
   return lex(p);
 }
 
+/* Whether a pattern means the same as a regular expression as literally:
+ * no character a regex gives a meaning to. */
+static bool regex_literal(dusk_slice s) {
+  for (size_t i = 0; i < s.len; i++)
+    if (strchr(".^$*+?{}[]\\|()", s.ptr[i]) != NULL)
+      return false;
+  return true;
+}
+
+/* At "str" after a value: ".str." ("len()" | ("startswith" | "endswith" |
+ * "contains") "(" string ("," "regex" "=" bool)? ")"), pandas' string
+ * accessor with a literal pattern.  *out (the value) becomes the call. */
+static int parse_str_method(parser *p, dusk_expr **out, int *depth) {
+  static const char *const names[] = {"len", "startswith", "endswith",
+                                      "contains"};
+  dusk_expr *pat = NULL;
+  dusk_func fn;
+  token f;
+  int rc, dp = 0;
+  bool regex = true;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_DOT, "expected '.' after %s", "str")) != 0)
+    return rc;
+  f = p->tok;
+  fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
+                         : (dusk_func)0;
+  if (fn < DUSK_FN_STR_LEN)
+    return f.kind == T_IDENT
+               ? fail_unknown(p, &f, "unknown .str method", names, 4,
+                              "expected len(), startswith(), endswith() or "
+                              "contains()")
+               : fail(p, here(p), "expected a .str method name");
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s",
+                   dusk_func_name(fn))) != 0)
+    return rc;
+  if (dusk_func_takes_arg(fn)) {
+    dusk_value v;
+    char *s;
+    size_t n;
+    token t = p->tok;
+    if (t.kind != T_STRING)
+      return fail(p, here(p), "%s needs a string pattern",
+                  dusk_func_name(fn));
+    if ((rc = take_string(p, &t, &s, &n, NULL)) != 0)
+      return rc;
+    memset(&v, 0, sizeof v);
+    v.type = DUSK_TYPE_STRING;
+    v.u.s.ptr = s;
+    v.u.s.len = n;
+    pat = dusk_expr_literal(v);
+    free(s);
+    if (pat == NULL)
+      return nomem(p);
+    dp = 1;
+    if ((rc = lex(p)) != 0)
+      goto fail;
+    if (p->tok.kind == T_COMMA && fn == DUSK_FN_CONTAINS) {
+      if ((rc = lex(p)) != 0)
+        goto fail;
+      if (!is_word(p, "regex")) {
+        rc = fail(p, here(p), "expected regex=True or regex=False");
+        goto fail;
+      }
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after regex")) != 0)
+        goto fail;
+      if (!is_word(p, "True") && !is_word(p, "False")) {
+        rc = fail(p, here(p), "expected True or False");
+        goto fail;
+      }
+      regex = is_word(p, "True");
+      if ((rc = lex(p)) != 0)
+        goto fail;
+    }
+    if (fn == DUSK_FN_CONTAINS && regex && !regex_literal(pat->value.u.s)) {
+      rc = fail(p, f.start,
+                "contains: regular expressions are not supported yet; this "
+                "pattern has regex characters (pass regex=False to match "
+                "it literally)");
+      goto fail;
+    }
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   dusk_func_name(fn))) != 0)
+    goto fail;
+  return make_node(p, f.start, DUSK_EXPR_FUNC, fn, *out, *depth, pat, dp, out,
+                   depth);
+fail:
+  dusk_expr_free(pat);
+  return rc;
+}
+
 /* primary := atom ("." ("isnull" | "notnull" | "isna" | "notna") "()")* */
 static int q_primary(parser *p, dusk_expr **out, int *depth) {
   static const char *const methods[] = {"isnull", "notnull", "isna", "notna"};
@@ -1356,6 +1480,11 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
         break;
       rc = make_node(p, f.start, DUSK_EXPR_FUNC, fn, *out, *depth, NULL, 0,
                      out, depth);
+      continue;
+    }
+    if (is_word(p, "str")) {
+      if ((rc = parse_str_method(p, out, depth)) != 0)
+        break;
       continue;
     }
     if (is_word(p, "isnull") || is_word(p, "isna")) {

@@ -725,6 +725,13 @@ static int deliver(scan *s, dusk_csvscan_fn fn, void *arg) {
   dusk_batch_clear(&s->batch);
   if (rc > 0)
     return SCAN_STOP;
+  if (rc < 0 && s->err != NULL && s->err->code == rc &&
+      s->err->message[0] != '\0') {
+    /* The consumer said why (into the err it was given): keep it. */
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    memcpy(why, s->err->message, sizeof why);
+    return dusk_error_set(s->err, rc, "%s: %s", s->o->path, why);
+  }
   if (rc < 0)
     return dusk_error_set(s->err, rc, "%s: batch consumer failed: %s",
                           s->o->path, dusk_strerror(rc));

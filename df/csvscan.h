@@ -138,7 +138,9 @@ typedef struct dusk_csvscan_stats {
 } dusk_csvscan_stats;
 
 /* Called with each full (and the last partial) batch.  Return 0 to go on,
- * 1 to stop early (e.g. head has its rows), or a negative code to fail. */
+ * 1 to stop early (e.g. head has its rows), or a negative code to fail;
+ * a consumer that also set the run's err to that code with a message has
+ * its message kept (after the path). */
 typedef int (*dusk_csvscan_fn)(void *arg, dusk_batch *batch);
 
 int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,

@@ -163,6 +163,20 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     } else if (e->op >= DUSK_FN_YEAR && e->op <= DUSK_FN_DAYOFYEAR) {
       if (a == DUSK_TYPE_DATETIME)
         return DUSK_TYPE_INT64;
+    } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_NFUNCS) {
+      char text[200];
+      if (a == DUSK_TYPE_STRING &&
+          (e->op == DUSK_FN_STR_LEN ||
+           (e->b != NULL && e->b->kind == DUSK_EXPR_LITERAL &&
+            e->b->value.type == DUSK_TYPE_STRING)))
+        return e->op == DUSK_FN_STR_LEN ? DUSK_TYPE_INT64 : DUSK_TYPE_BOOL;
+      dusk_expr_format(e, text, sizeof text);
+      dusk_error_set(err, DUSK_ETYPE,
+                     "'%s': .str.%s needs a text column%s (this is %s)", text,
+                     dusk_func_name((dusk_func)e->op),
+                     e->op == DUSK_FN_STR_LEN ? "" : " and a string pattern",
+                     dusk_type_name(a));
+      return DUSK_TYPE_NULL;
     }
     {
       char text[200];
@@ -221,6 +235,8 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                      dusk_type_name(is_numeric(a) ? b : a), text);
       return DUSK_TYPE_NULL;
     }
+    /* pandas: / always float64; + - * // % ** of ints int64 (an int
+     * raised to a negative int is an error, as numpy makes it). */
     if (e->op == DUSK_ARITH_DIV || a == DUSK_TYPE_FLOAT64 ||
         b == DUSK_TYPE_FLOAT64)
       return DUSK_TYPE_FLOAT64;

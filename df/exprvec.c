@@ -40,6 +40,7 @@ typedef struct node {
   double *f;
   uint8_t *m;
   view out;
+  uint8_t failed; /* eval met a value it must refuse (int ** negative) */
 } node;
 
 struct dusk_exprvec {
@@ -228,7 +229,88 @@ static double py_fmod(double a, double b) {
   return m;
 }
 
+/* Python's floor division for ints (b != 0): rounds toward -inf. */
+static int64_t py_floordiv(int64_t a, int64_t b) {
+  int64_t q;
+  if (b == -1)
+    return (int64_t)(0 - (uint64_t)a); /* wraps for INT64_MIN, as numpy */
+  q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    q--;
+  return q;
+}
+
+/* numpy's floor_divide for floats (npy_divmod): the quotient of the
+ * exact floored division, inf or nan when b is 0. */
+static double py_floordiv_f(double a, double b) {
+  double mod, div, fl;
+  if (b == 0)
+    return a / b;
+  mod = fmod(a, b);
+  div = (a - mod) / b;
+  if (mod != 0 && ((b < 0) != (mod < 0)))
+    div -= 1.0;
+  if (div == 0)
+    return copysign(0.0, a / b);
+  fl = floor(div);
+  if (div - fl > 0.5)
+    fl += 1.0;
+  return fl;
+}
+
+/* numpy's int power: repeated squaring, wrapping on overflow; b >= 0. */
+static int64_t int_pow(int64_t a, int64_t b) {
+  uint64_t r = 1, x = (uint64_t)a;
+  while (b > 0) {
+    if (b & 1)
+      r *= x;
+    x *= x;
+    b >>= 1;
+  }
+  return (int64_t)r;
+}
+
 /* ---- evaluation ---------------------------------------------------------- */
+
+/* Characters of UTF-8 text: the bytes that do not continue one. */
+static int64_t utf8_len(dusk_slice s) {
+  int64_t n = 0;
+  for (size_t i = 0; i < s.len; i++)
+    n += ((unsigned char)s.ptr[i] & 0xc0) != 0x80;
+  return n;
+}
+
+/* .str.len() and the literal .str predicates: a null value stays null
+ * (a filter drops the row, as pandas' na=False would). */
+static void eval_str_func(node *n, const view *a, const view *b,
+                          size_t rows) {
+  dusk_slice pat = {NULL, 0};
+  if (b != NULL)
+    pat = vs(b, 0); /* the pattern is a string literal (exprtype) */
+  for (size_t r = 0; r < rows; r++) {
+    dusk_slice s;
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    if (!n->valid[r]) {
+      if (n->m != NULL)
+        n->m[r] = 0;
+      continue;
+    }
+    s = vs(a, r);
+    switch (n->op) {
+    case DUSK_FN_STR_LEN: n->i[r] = utf8_len(s); break;
+    case DUSK_FN_STARTSWITH:
+      n->m[r] = s.len >= pat.len && memcmp(s.ptr, pat.ptr, pat.len) == 0;
+      break;
+    case DUSK_FN_ENDSWITH:
+      n->m[r] = s.len >= pat.len &&
+                memcmp(s.ptr + s.len - pat.len, pat.ptr, pat.len) == 0;
+      break;
+    default:
+      n->m[r] = pat.len == 0 ||
+                (s.len >= pat.len && memmem(s.ptr, s.len, pat.ptr, pat.len));
+    }
+  }
+}
 
 static void eval(node *n, const dusk_batch *bt) {
   size_t rows = bt->nrows;
@@ -326,6 +408,10 @@ static void eval(node *n, const dusk_batch *bt) {
       break;
     }
     case DUSK_EXPR_FUNC:
+      if (n->op >= DUSK_FN_STR_LEN) {
+        eval_str_func(n, a, b, rows);
+        break;
+      }
       for (size_t r = 0; r < rows; r++) {
         n->valid[r] = (uint8_t)vvalid(a, r);
         if (!n->valid[r])
@@ -368,6 +454,8 @@ static void eval(node *n, const dusk_batch *bt) {
           case DUSK_ARITH_SUB: z = x - y; break;
           case DUSK_ARITH_MUL: z = x * y; break;
           case DUSK_ARITH_DIV: z = x / y; break;
+          case DUSK_ARITH_FLOORDIV: z = py_floordiv_f(x, y); break;
+          case DUSK_ARITH_POW: z = pow(x, y); break;
           default: z = py_fmod(x, y);
           }
           n->f[r] = z;
@@ -378,11 +466,18 @@ static void eval(node *n, const dusk_batch *bt) {
           case DUSK_ARITH_ADD: n->i[r] = (int64_t)(ux + uy); break;
           case DUSK_ARITH_SUB: n->i[r] = (int64_t)(ux - uy); break;
           case DUSK_ARITH_MUL: n->i[r] = (int64_t)(ux * uy); break;
-          default:
+          case DUSK_ARITH_POW:
+            if (y < 0)
+              n->failed = 1;
+            else
+              n->i[r] = int_pow(x, y);
+            break;
+          default: /* % and // by zero: null (pandas: NaN, as float64) */
             if (y == 0)
               n->valid[r] = 0;
             else
-              n->i[r] = py_mod(x, y);
+              n->i[r] = n->op == DUSK_ARITH_FLOORDIV ? py_floordiv(x, y)
+                                                     : py_mod(x, y);
           }
         }
       }
@@ -393,12 +488,27 @@ static void eval(node *n, const dusk_batch *bt) {
   }
 }
 
+/* Whether eval refused a value somewhere in the tree (clearing the
+ * flags for the next batch). */
+static bool refused(node *n) {
+  bool r;
+  if (n == NULL)
+    return false;
+  r = n->failed;
+  n->failed = 0;
+  r |= refused(n->a);
+  r |= refused(n->b);
+  return r;
+}
+
 int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
   node *root = x->root;
   const view *v;
   if (b->nrows > x->cap)
     return DUSK_EINVAL;
   eval(root, b);
+  if (refused(root))
+    return DUSK_ETYPE;
   v = &root->out;
   for (size_t r = 0; r < b->nrows; r++)
     mask[r] = (uint8_t)(vvalid(v, r) && (v->type == DUSK_TYPE_FLOAT64
@@ -422,6 +532,8 @@ int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col) {
       b->cols[col].type != dusk_type_physical(dusk_exprvec_type(x)))
     return DUSK_EINVAL;
   eval(x->root, b);
+  if (refused(x->root))
+    return DUSK_ETYPE;
   v = &x->root->out;
   c = &b->cols[col];
   if (c->type == DUSK_TYPE_STRING && v->scalar && vvalid(v, 0) &&

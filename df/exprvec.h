@@ -25,7 +25,9 @@ int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
                          dusk_exprvec **out, dusk_error *err);
 void dusk_exprvec_free(dusk_exprvec *x);
 
-/* mask[r] = 1 where the expression holds for row r of b. */
+/* mask[r] = 1 where the expression holds for row r of b.  Both
+ * evaluators return DUSK_ETYPE when an int is raised to a negative int
+ * power, which numpy (so pandas) refuses too. */
 int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask);
 
 /* The type the expression yields (bool for conditions; a null literal is
@@ -34,7 +36,7 @@ dusk_type dusk_exprvec_type(const dusk_exprvec *x);
 /* Writes the expression's value for every row of b into b's column col,
  * which must have dusk_exprvec_type(x) (a derived column, plan.h assign).
  * A literal fills every row; strings share the batch arena.  0,
- * DUSK_EINVAL or DUSK_ENOMEM. */
+ * DUSK_EINVAL, DUSK_ETYPE or DUSK_ENOMEM. */
 int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col);
 
 #endif

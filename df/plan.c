@@ -262,8 +262,20 @@ static bool expr_has_op(int kind) {
 
 static const char *const func_names[] = {
     NULL,     "year",      "month",     "day",           "hour", "minute",
-    "second", "dayofweek", "dayofyear", "total_seconds", "abs",
+    "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
+    "startswith", "endswith", "contains",
 };
+
+bool dusk_func_takes_arg(int fn) {
+  return fn == DUSK_FN_STARTSWITH || fn == DUSK_FN_ENDSWITH ||
+         fn == DUSK_FN_CONTAINS;
+}
+
+/* Whether the node e (kind, op) has a second operand. */
+static bool node_is_binary(int kind, int op) {
+  return expr_is_binary(kind) ||
+         (kind == DUSK_EXPR_FUNC && dusk_func_takes_arg(op));
+}
 
 const char *dusk_func_name(dusk_func fn) {
   if ((unsigned)fn == 0 || (unsigned)fn > DUSK_FN_NFUNCS)
@@ -312,7 +324,7 @@ dusk_expr *dusk_expr_literal(dusk_value v) {
 dusk_expr *dusk_expr_node(dusk_expr_kind kind, int op, dusk_expr *a,
                           dusk_expr *b) {
   dusk_expr *e = NULL;
-  bool binary = expr_is_binary(kind);
+  bool binary = node_is_binary(kind, op);
   if (!binary && !expr_is_unary(kind))
     goto fail;
   if (a == NULL || (binary && b == NULL))
@@ -407,6 +419,8 @@ static const char *arith_text(int op) {
   case DUSK_ARITH_MUL: return "*";
   case DUSK_ARITH_DIV: return "/";
   case DUSK_ARITH_MOD: return "%";
+  case DUSK_ARITH_FLOORDIV: return "//";
+  case DUSK_ARITH_POW: return "**";
   }
   return "?";
 }
@@ -519,6 +533,14 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
     if (e->op == DUSK_FN_ABS) {
       w_str(w, "abs(");
       fmt_expr(w, e->a);
+      w_str(w, ")");
+    } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_NFUNCS) {
+      fmt_operand(w, e->a);
+      w_str(w, ".str.");
+      w_str(w, dusk_func_name((dusk_func)e->op));
+      w_str(w, "(");
+      if (e->b != NULL)
+        fmt_expr(w, e->b);
       w_str(w, ")");
     } else {
       fmt_operand(w, e->a);
@@ -1425,7 +1447,7 @@ static int dec_expr(edec *d, unsigned depth, dusk_expr **out) {
   if (expr_has_op((int)kind)) {
     int nops = kind == DUSK_EXPR_COMPARE ? DUSK_CMP_GE
                : kind == DUSK_EXPR_FUNC  ? DUSK_FN_NFUNCS
-                                         : DUSK_ARITH_MOD;
+                                         : DUSK_ARITH_NOPS;
     if ((rc = get_uint(&f[1], where, "op", d->err, &op)) != 0)
       return rc;
     if (op < 1 || op > (uint64_t)nops)
@@ -1447,7 +1469,7 @@ static int dec_expr(edec *d, unsigned depth, dusk_expr **out) {
     rc = get_value(&f[1], where, "value", d->err, &e->value);
   } else {
     rc = dec_expr(d, depth + 1, &e->a);
-    if (rc == 0 && expr_is_binary((int)kind))
+    if (rc == 0 && node_is_binary((int)kind, (int)op))
       rc = dec_expr(d, depth + 1, &e->b);
   }
   if (rc != 0) {

@@ -77,11 +77,20 @@ typedef enum dusk_func {
   DUSK_FN_DAYOFYEAR,
   DUSK_FN_TOTAL_SECONDS, /* timedelta -> float64 */
   DUSK_FN_ABS,           /* number -> the same type */
-  DUSK_FN_NFUNCS = DUSK_FN_ABS
+  DUSK_FN_STR_LEN,       /* string -> int64: characters (UTF-8) */
+  /* string, string literal (b) -> bool: pandas' .str accessor with a
+   * literal pattern (regex=False); null stays null */
+  DUSK_FN_STARTSWITH,
+  DUSK_FN_ENDSWITH,
+  DUSK_FN_CONTAINS,
+  DUSK_FN_NFUNCS = DUSK_FN_CONTAINS
 } dusk_func;
 
-/* "year", ..., "total_seconds", "abs" (NULL outside the enum), and back
- * (0 for an unknown name). */
+/* Whether fn takes a second operand (b: the pattern) besides its value. */
+bool dusk_func_takes_arg(int fn);
+
+/* "year", ..., "total_seconds", "abs", "len", "startswith", ... (NULL
+ * outside the enum), and back (0 for an unknown name). */
 const char *dusk_func_name(dusk_func fn);
 dusk_func dusk_func_parse(const char *name, size_t len);
 
@@ -92,7 +101,10 @@ typedef enum dusk_cmp {
 
 typedef enum dusk_arith {
   DUSK_ARITH_ADD = 1, DUSK_ARITH_SUB, DUSK_ARITH_MUL, DUSK_ARITH_DIV,
-  DUSK_ARITH_MOD
+  DUSK_ARITH_MOD,
+  DUSK_ARITH_FLOORDIV, /* a // b: Python's floor division */
+  DUSK_ARITH_POW,      /* a ** b */
+  DUSK_ARITH_NOPS = DUSK_ARITH_POW
 } dusk_arith;
 
 typedef struct dusk_expr {

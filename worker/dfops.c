@@ -1063,6 +1063,22 @@ static int on_batch(void *arg, dusk_batch *b) {
   return rc;
 }
 
+/* An expression step that refused a value: rc with err saying why. */
+static int expr_failed(scan_ctx *ctx, const dusk_plan *s, int rc) {
+  char text[200];
+  if (rc != DUSK_ETYPE)
+    return rc;
+  if (s->expr_text != NULL)
+    snprintf(text, sizeof text, "%s", s->expr_text);
+  else
+    dusk_expr_format(s->expr, text, sizeof text);
+  return dusk_error_set(ctx->err, rc,
+                        "%s '%.150s': integers to negative integer powers "
+                        "are not allowed (as in numpy; write a float "
+                        "exponent, e.g. x ** -1.0)",
+                        dusk_plan_kind_name(s->kind), text);
+}
+
 static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   pipeline *p = ctx->p;
   size_t nrows0 = b->nrows;
@@ -1090,11 +1106,11 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
     } else if (s->kind == DUSK_PLAN_ASSIGN) {
       int rc = dusk_exprvec_eval_into(st->expr, b, st->slot);
       if (rc != 0)
-        return rc;
+        return expr_failed(ctx, s, rc);
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
       if (rc != 0)
-        return rc;
+        return expr_failed(ctx, s, rc);
       /* Row ordinals follow the kept rows. */
       size_t w = 0;
       for (size_t r = 0; r < b->nrows; r++)

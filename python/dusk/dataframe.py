@@ -291,6 +291,60 @@ def _isin_text(text, values):
     return "(" + " or ".join(f"({text} == {_literal(v)})" for v in vals) + ")"
 
 
+class _StringAccessor:
+    """.str of a text column: lazy expressions for len() and the literal
+    pattern tests (startswith, endswith, contains; a null value is left
+    out by a filter, as na=False does in pandas)."""
+
+    __slots__ = ("_df", "_text")
+
+    def __init__(self, df, text):
+        self._df = df
+        self._text = text
+
+    def _call(self, name, arg=None, boolean=True):
+        a = "" if arg is None else _literal(arg)
+        return Expr(self._df, f"({self._text}).str.{name}({a})", boolean)
+
+    @staticmethod
+    def _pattern(name, pat):
+        if not isinstance(pat, str):
+            raise TypeError(f"str.{name}: the pattern must be a str "
+                            "(tuples of prefixes are not supported)")
+        return pat
+
+    def _na(self, name, na):
+        if na is not None and na is not False:
+            raise NotImplementedError(
+                f"str.{name}(na={na!r}): nulls are left out (na=False)")
+
+    def len(self):
+        return self._call("len", boolean=False)
+
+    def startswith(self, pat, na=None):
+        self._na("startswith", na)
+        return self._call("startswith", self._pattern("startswith", pat))
+
+    def endswith(self, pat, na=None):
+        self._na("endswith", na)
+        return self._call("endswith", self._pattern("endswith", pat))
+
+    def contains(self, pat, case=True, flags=0, na=None, regex=True):
+        """A literal pattern; with regex=True (pandas' default) one without
+        regex characters, which means the same (regular expressions are
+        not supported yet)."""
+        self._na("contains", na)
+        if not case or flags:
+            raise NotImplementedError("str.contains: case=False, flags")
+        pat = self._pattern("contains", pat)
+        if regex and any(c in pat for c in ".^$*+?{}[]\\|()"):
+            raise NotImplementedError(
+                "str.contains: regular expressions are not supported yet; "
+                "pass regex=False to match the pattern literally")
+        a = _literal(pat) + ("" if regex else ", regex=False")
+        return Expr(self._df, f"({self._text}).str.contains({a})", True)
+
+
 class _DatetimeAccessor:
     """.dt of a datetime (or timedelta) column or expression: lazy
     expressions for the calendar fields and total_seconds()."""
@@ -368,6 +422,10 @@ class Expr:
     def __rtruediv__(self, o): return self._bin("/", o, reverse=True)
     def __mod__(self, o): return self._bin("%", o)
     def __rmod__(self, o): return self._bin("%", o, reverse=True)
+    def __floordiv__(self, o): return self._bin("//", o)
+    def __rfloordiv__(self, o): return self._bin("//", o, reverse=True)
+    def __pow__(self, o): return self._bin("**", o)
+    def __rpow__(self, o): return self._bin("**", o, reverse=True)
 
     def __neg__(self):
         return Expr(self._df, f"(-{self._text})", False)
@@ -395,6 +453,10 @@ class Expr:
     @property
     def dt(self):
         return _DatetimeAccessor(self._df, self._text)
+
+    @property
+    def str(self):
+        return _StringAccessor(self._df, self._text)
 
     def isin(self, values):
         return Expr(self._df, _isin_text(self._text, values), True)
@@ -1114,6 +1176,10 @@ class Series(_Lazy):
     def __truediv__(self, o): return self._expr() / o
     def __rtruediv__(self, o): return self._expr().__rtruediv__(o)
     def __mod__(self, o): return self._expr() % o
+    def __floordiv__(self, o): return self._expr() // o
+    def __rfloordiv__(self, o): return self._expr().__rfloordiv__(o)
+    def __pow__(self, o): return self._expr() ** o
+    def __rpow__(self, o): return self._expr().__rpow__(o)
     def __neg__(self): return -self._expr()
     def __and__(self, o): return Expr(self._df, self._text, True) & o
     def __or__(self, o): return Expr(self._df, self._text, True) | o
@@ -1133,6 +1199,12 @@ class Series(_Lazy):
         if self._shape != "column":
             raise NotImplementedError(".dt of an aggregation result")
         return _DatetimeAccessor(self._df, self._text)
+
+    @property
+    def str(self):
+        if self._shape != "column":
+            raise NotImplementedError(".str of an aggregation result")
+        return _StringAccessor(self._df, self._text)
     isna, notna = isnull, notnull
 
     def _column_frame(self):

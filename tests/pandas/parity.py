@@ -232,6 +232,19 @@ def cases(files):
         ("median of a filtered column",
          f'read_csv("{a}").query("SR_Flag == 1")["DOLocationID"].median()',
          lambda: A().query("SR_Flag == 1")[["DOLocationID"]].quantile([0.5])),
+        ("floor division and powers (derived columns)",
+         f'read_csv("{a}").assign(q="PULocationID // 10", '
+         f'p="DOLocationID ** 2").groupby("q").agg({{"p": "sum"}})',
+         lambda: A().assign(q=lambda d: d.PULocationID // 10,
+                            p=lambda d: d.DOLocationID ** 2)
+         .groupby("q").agg({"p": "sum"})),
+        ("str methods in a query",
+         f'read_csv("{a}").query("dispatching_base_num.str.startswith(\'B02\') '
+         f'and hvfhs_license_num.str.contains(\'0004\')")'
+         f'.groupby("PULocationID").size()',
+         lambda: A()[A().dispatching_base_num.str.startswith("B02", na=False)
+                     & A().hvfhs_license_num.str.contains("0004", na=False)]
+         .groupby("PULocationID").size()),
         ("nlargest of the whole frame (top-k)",
          f'read_csv("{a}").nlargest(12, "DOLocationID")',
          lambda: A().nlargest(12, "DOLocationID")),

@@ -592,6 +592,64 @@ def test_assign_derived_columns(client, data_dir, bs):
         p.eval("w = clean * 3 + 1").query("w > 100"))
 
 
+def test_floordiv_and_power(client, data_dir, bs):
+    """// and ** as pandas computes them: floor division toward -inf, int
+    powers int64 (float64 where the column has nulls), float powers;
+    usable in filters and groupby keys; an int to a negative int power is
+    refused as numpy refuses it."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    got = df.assign(a=df.clean // 7, b=df.y // 0.5, c=df.clean ** 2,
+                    d=df.y ** 2, e=2 ** (df.clean % 5), f=df.x // -3,
+                    g=df.x ** 3, h=df.clean ** 0.5, i=-2 ** 2)
+    want = p.assign(a=p.clean // 7, b=p.y // 0.5, c=p.clean ** 2,
+                    d=p.y ** 2, e=2 ** (p.clean % 5), f=p.x // -3,
+                    g=p.x ** 3, h=p.clean ** 0.5, i=-2 ** 2)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(df.eval("q = clean // 7 - x ** 2").compute(),
+                           p.eval("q = clean // 7 - x ** 2",
+                                  engine="python"))
+    pdt.assert_frame_equal(df.query("clean // 10 == 3").compute(),
+                           p.query("clean // 10 == 3", engine="python"))
+    pdt.assert_series_equal(
+        df.assign(d=df.clean // 25).groupby("d").size().compute(),
+        p.assign(d=p.clean // 25).groupby("d").size())
+    with pytest.raises(Exception, match="negative integer powers"):
+        df.assign(z=df.clean ** -1).compute()
+
+
+def test_str_methods(client, data_dir, bs):
+    """.str.startswith / endswith / contains with a literal pattern (null
+    values left out of a filter, pandas' na=False) and .str.len() (UTF-8
+    characters; NaN for nulls), in masks, query strings and assign, on
+    text holding separators, quotes, newlines and non-ASCII letters."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    cases = [(df.name.str.startswith("blue"),
+              p.name.str.startswith("blue", na=False)),
+             (df.name.str.endswith("n"), p.name.str.endswith("n", na=False)),
+             (df.name.str.contains(", d"),
+              p.name.str.contains(", d", na=False)),
+             (df.name.str.contains('"hi"', regex=False),
+              p.name.str.contains('"hi"', regex=False, na=False)),
+             (df.name.str.contains("\n", regex=False) & (df.x > 0),
+              p.name.str.contains("\n", regex=False, na=False) & (p.x > 0))]
+    for got, want in cases:
+        pdt.assert_frame_equal(df[got].compute(), p[want])
+    pdt.assert_frame_equal(
+        df.query('name.str.startswith("ü") or name.str.len() > 9').compute(),
+        p[p.name.str.startswith("ü", na=False) | (p.name.str.len() > 9)])
+    pdt.assert_frame_equal(df.assign(n=df.name.str.len()).compute(),
+                           p.assign(n=p.name.str.len()))
+    pdt.assert_series_equal(
+        df[df.name.str.contains("e")].groupby("k").size().compute(),
+        p[p.name.str.contains("e", na=False)].groupby("k").size())
+    with pytest.raises(NotImplementedError, match="regular expressions"):
+        df.name.str.contains("a.b")
+    with pytest.raises((ValueError, dusk.TaskError), match="needs a text column"):
+        df[df.x.str.startswith("1")].compute()
+
+
 def test_assign_errors(client, data_dir):
     df = dd.read_csv(str(data_dir / "mixed.csv"))
     other = dd.read_csv(str(data_dir / "mixed.csv"))

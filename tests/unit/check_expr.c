@@ -764,6 +764,13 @@ static const struct {
     {"x in []", "False"},
     {"x not in []", "True"},
     {"k in [1] and y", "(k == 1) and y"},
+    {"x // 2 ** 3", "x // (2 ** 3)"},
+    {"-2 ** 2", "0 - (2 ** 2)"},
+    {"2 ** -x", "2 ** (0 - x)"},
+    {"2 ** 3 ** 2", "2 ** (3 ** 2)"},
+    {"s.str.startswith('B0') and s.str.len() > 3",
+     "s.str.startswith(\"B0\") and (s.str.len() > 3)"},
+    {"s.str.contains('a b', regex=False)", "s.str.contains(\"a b\")"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1378,10 +1385,11 @@ static const err_row query_errors[] = {
      "< c",
      "< 5", 0},
     {"x.isnul()", "unknown method 'isnul'; did you mean 'isnull'?", "isnul", 0},
-    {"x.str()",
-     "unknown method 'str'; expected isnull(), notnull(), isna() "
+    {"x.strip()",
+     "unknown method 'strip'; expected isnull(), notnull(), isna() "
      "or notna()",
-     "str", 0},
+     "strip", 0},
+    {"x.str()", "expected '.' after str", "(", 0},
     {"x.", "expected a method name after '.'", NULL, 0},
     {"x.isnull", "expected '(' after isnull", NULL, 0},
     {"x.notna(1)", "notna() takes no arguments", "1", 0},
@@ -1422,6 +1430,18 @@ static const err_row query_errors[] = {
     {"t.dt.(x)", "expected a .dt field name", "(", 0},
     {"t.dt.hour(1)", "hour() takes no arguments", "1", 0},
     {"abs(x", "expected ')' after the argument of abs", NULL, 0},
+    {"s.str.upper()",
+     "unknown .str method 'upper'; expected len(), startswith(), endswith() "
+     "or contains()",
+     "upper", 0},
+    {"s.str.startswith(1)", "startswith needs a string pattern", "1", 0},
+    {"s.str.contains('a+')",
+     "contains: regular expressions are not supported yet; this pattern has "
+     "regex characters (pass regex=False to match it literally)",
+     "contains", 0},
+    {"x **",
+     "expected a value (a column, a number, a string, True, False or '(')",
+     NULL, 0},
     {"x not y", "expected 'in' after 'not'", "y", 0},
     {"x in 3", "expected a list [...] after in", "3", 0},
     {"x in [1 2]", "expected ',' or ']' in the list after in", "2", 0},

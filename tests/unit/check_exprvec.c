@@ -133,7 +133,9 @@ enum {
   SUB = DUSK_ARITH_SUB,
   MUL = DUSK_ARITH_MUL,
   DIV = DUSK_ARITH_DIV,
-  MOD = DUSK_ARITH_MOD
+  MOD = DUSK_ARITH_MOD,
+  FLOORDIV = DUSK_ARITH_FLOORDIV,
+  POW = DUSK_ARITH_POW
 };
 
 /* ---- evaluating -------------------------------------------------------------
@@ -686,6 +688,90 @@ START_TEST(test_arith_float) {
 }
 END_TEST
 
+/* // and ** as Python and numpy compute them: floor division toward -inf
+ * (ints; x // 0 null, as % is), numpy's float floor_divide, int powers by
+ * repeated squaring that wrap like numpy's, float powers by pow(), and an
+ * int raised to a negative int refused (DUSK_ETYPE), as numpy refuses. */
+START_TEST(test_floordiv_and_pow) {
+  static const int64_t iv[] = {7, -7, 7, -7, 5, 2};
+  static const int64_t jv[] = {2, 2, -2, -2, 0, 63};
+  static const int64_t fd[] = {3, -4, -4, 3, 0, 0};
+  static const double fv[] = {7.5, -7.5, 7.5, 1.0, 0.0, -1.0};
+  static const double gv[] = {2.0, 2.0, -2.0, 0.1, 3.0, 0.0};
+  static const double ffd[] = {3.0, -4.0, -4.0, 9.0, 0.0, -INFINITY};
+  dusk_batch b;
+  mkbatch(&b, 6);
+  set_i(&b, "i", iv, "111111");
+  set_i(&b, "j", jv, "111111");
+  set_i(&b, "w", fd, "111101");
+  check_values(FLOORDIV, "i", "j", "w", &b);
+  set_f(&b, "f", fv, "111111");
+  set_f(&b, "g", gv, "111111");
+  set_f(&b, "wf", ffd, "111111");
+  check_values(FLOORDIV, "f", "g", "wf", &b);
+  /* i ** 2, except 7 ** -2 and -7 ** -2 refused; 2 ** 63 wraps. */
+  set_i(&b, "j", (const int64_t[]){2, 2, 0, 0, 0, 63}, "111111");
+  set_i(&b, "w", (const int64_t[]){49, 49, 1, 1, 1, INT64_MIN}, "111111");
+  check_values(POW, "i", "j", "w", &b);
+  check_mask(tu_cmp(EQ, tu_arith(POW, tu_lit_float(2.0), tu_lit_float(0.5)),
+                    tu_lit_float(sqrt(2.0))),
+             &b, "111111");
+  check_mask(tu_cmp(EQ, tu_arith(POW, tu_lit_int(2), tu_lit_float(-1.0)),
+                    tu_lit_float(0.5)),
+             &b, "111111");
+  check_mask(tu_cmp(EQ, tu_arith(POW, tu_lit_int(-3), tu_lit_int(3)),
+                    tu_lit_int(-27)),
+             &b, "111111");
+  check_mask(tu_cmp(EQ, tu_arith(FLOORDIV, tu_lit_int(-1), tu_lit_int(3)),
+                    tu_lit_int(-1)),
+             &b, "111111");
+  {
+    dusk_exprvec *x = NULL;
+    uint8_t mask[16];
+    dusk_expr *e = tu_cmp(GT, tu_arith(POW, tu_col("i"), tu_lit_int(-1)),
+                          tu_lit_int(0));
+    ck_assert_int_eq(
+        dusk_exprvec_compile(e, names, types, NCOLS, b.cap, &x, NULL), 0);
+    ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), DUSK_ETYPE);
+    dusk_exprvec_free(x);
+    dusk_expr_free(e);
+  }
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+static dusk_expr *str_fn(int fn, const char *col, const char *pat) {
+  return dusk_expr_node(DUSK_EXPR_FUNC, fn, tu_col(col),
+                        pat ? tu_lit_str(pat) : NULL);
+}
+
+/* The .str functions: literal startswith / endswith / contains (an empty
+ * pattern matches everything; a null value is no match) and len() in
+ * UTF-8 characters. */
+START_TEST(test_str_functions) {
+  static const char *const sv[] = {"B02870", "b02", "", "B0", "xB02y",
+                                   "\xc3\xbcn\xc3\xaf", "B02"};
+  static const int64_t lens[] = {6, 3, 0, 2, 5, 3, 3};
+  dusk_batch b;
+  mkbatch(&b, 7);
+  set_s(&b, "s", sv, "1111110");
+  check_mask(str_fn(DUSK_FN_STARTSWITH, "s", "B02"), &b, "1000000");
+  check_mask(str_fn(DUSK_FN_ENDSWITH, "s", "70"), &b, "1000000");
+  check_mask(str_fn(DUSK_FN_CONTAINS, "s", "B02"), &b, "1000100");
+  check_mask(str_fn(DUSK_FN_CONTAINS, "s", ""), &b, "1111110");
+  check_mask(str_fn(DUSK_FN_STARTSWITH, "s", "B02870+"), &b, "0000000");
+  check_mask(dusk_expr_node(DUSK_EXPR_NOT, 0,
+                            str_fn(DUSK_FN_CONTAINS, "s", "0"), NULL),
+             &b, "0010011"); /* a null is no match (na=False), so not it is */
+  set_i(&b, "w", lens, "1111110");
+  ck_assert_int_eq(eval_into(str_fn(DUSK_FN_STR_LEN, "s", NULL), &b, "k"), 0);
+  for (size_t r = 0; r < 6; r++)
+    ck_assert_int_eq(b.cols[colidx("k")].i64[r], lens[r]);
+  ck_assert_int_eq(b.cols[colidx("k")].valid[6], 0);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 START_TEST(test_arith_bool_and_nested) {
   static const int bv[] = {1, 1, 0, 0};
   static const int cv[] = {1, 0, 1, 0};
@@ -1193,6 +1279,8 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_arith_int);
   tcase_add_test(tc, test_arith_float);
+  tcase_add_test(tc, test_floordiv_and_pow);
+  tcase_add_test(tc, test_str_functions);
   tcase_add_test(tc, test_arith_bool_and_nested);
   suite_add_tcase(s, tc);
 
