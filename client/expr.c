@@ -1305,8 +1305,11 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       tok_clip(p, &t, name);
       return fail(p, t.start, "'%s' is not supported in query strings", name);
     }
-    if (is_word(p, "abs")) { /* abs(x); a column named abs otherwise */
-      dusk_expr *arg = NULL;
+    if (is_word(p, "abs") || is_word(p, "round")) {
+      /* abs(x), round(x[, decimals]); a column of that name otherwise */
+      bool is_round = is_word(p, "round");
+      const char *what = is_round ? "round" : "abs";
+      dusk_expr *arg = NULL, *dec = NULL;
       int da;
       if ((rc = lex(p)) != 0)
         return rc;
@@ -1317,13 +1320,43 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       if ((rc = lex(p)) != 0 || (rc = q_or(p, &arg, &da)) != 0)
         return rc;
       p->depth--;
-      if ((rc = expect(p, T_RPAREN, "expected ')' after the argument of %s",
-                       "abs")) != 0) {
-        dusk_expr_free(arg);
-        return rc;
+      if (is_round) {
+        dusk_value d;
+        bool neg = false;
+        memset(&d, 0, sizeof d);
+        d.type = DUSK_TYPE_INT64;
+        if (p->tok.kind == T_COMMA) {
+          if ((rc = lex(p)) != 0)
+            goto round_fail;
+          if (p->tok.kind == T_MINUS) {
+            neg = true;
+            if ((rc = lex(p)) != 0)
+              goto round_fail;
+          }
+          if (p->tok.kind != T_INT || p->tok.u > 18) {
+            rc = fail(p, here(p), "round's decimals are a whole number from "
+                                  "-18 to 18");
+            goto round_fail;
+          }
+          d.u.i = neg ? -(int64_t)p->tok.u : (int64_t)p->tok.u;
+          if ((rc = lex(p)) != 0)
+            goto round_fail;
+        }
+        if ((dec = dusk_expr_literal(d)) == NULL) {
+          rc = nomem(p);
+          goto round_fail;
+        }
       }
-      return make_node(p, t.start, DUSK_EXPR_FUNC, DUSK_FN_ABS, arg, da, NULL,
-                       0, out, depth);
+      if ((rc = expect(p, T_RPAREN, "expected ')' after the argument%s of %s",
+                       is_round ? "s" : "", what)) != 0)
+        goto round_fail;
+      return make_node(p, t.start, DUSK_EXPR_FUNC,
+                       is_round ? DUSK_FN_ROUND : DUSK_FN_ABS, arg, da, dec,
+                       dec ? 1 : 0, out, depth);
+    round_fail:
+      dusk_expr_free(arg);
+      dusk_expr_free(dec);
+      return rc;
     }
     if (!is_word(p, "and") && !is_word(p, "or") && !is_word(p, "not")) {
       if ((rc = column_expr(p, p->src + t.start, t.end - t.start, out)) != 0)

@@ -157,13 +157,19 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       if (a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64 ||
           a == DUSK_TYPE_TIMEDELTA)
         return a;
+    } else if (e->op == DUSK_FN_ROUND) {
+      if ((a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64) && e->b != NULL &&
+          e->b->kind == DUSK_EXPR_LITERAL &&
+          e->b->value.type == DUSK_TYPE_INT64 && e->b->value.u.i >= -18 &&
+          e->b->value.u.i <= 18)
+        return a;
     } else if (e->op == DUSK_FN_TOTAL_SECONDS) {
       if (a == DUSK_TYPE_TIMEDELTA)
         return DUSK_TYPE_FLOAT64;
     } else if (e->op >= DUSK_FN_YEAR && e->op <= DUSK_FN_DAYOFYEAR) {
       if (a == DUSK_TYPE_DATETIME)
         return DUSK_TYPE_INT64;
-    } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_NFUNCS) {
+    } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       char text[200];
       if (a == DUSK_TYPE_STRING &&
           (e->op == DUSK_FN_STR_LEN ||
@@ -183,9 +189,13 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       const char *fn = dusk_func_name((dusk_func)e->op);
       dusk_expr_format(e, text, sizeof text);
       dusk_error_set(err, DUSK_ETYPE, "%s%s of %s in '%s' (%s)",
-                     e->op == DUSK_FN_ABS ? "" : ".dt.", fn ? fn : "?",
-                     dusk_type_name(a), text,
+                     e->op == DUSK_FN_ABS || e->op == DUSK_FN_ROUND ? ""
+                                                                     : ".dt.",
+                     fn ? fn : "?", dusk_type_name(a), text,
                      e->op == DUSK_FN_ABS ? "abs takes a number"
+                     : e->op == DUSK_FN_ROUND
+                         ? "round takes a number and whole decimals from "
+                           "-18 to 18"
                      : e->op == DUSK_FN_TOTAL_SECONDS
                          ? "a timedelta has total_seconds()"
                          : "a datetime column has it: read_csv(parse_dates=)");

@@ -280,6 +280,36 @@ static int64_t utf8_len(dusk_slice s) {
   return n;
 }
 
+/* numpy's round (np.around) to d decimals: floats scaled by 10^d,
+ * rounded half to even (rint), scaled back; ints unchanged for d >= 0,
+ * else rounded half to even at 10^-d. */
+static void eval_round(node *n, const view *a, int64_t d, size_t rows) {
+  double scale = pow(10.0, (double)(d < 0 ? -d : d));
+  int64_t p = 1;
+  for (int64_t k = 0; k < -d; k++)
+    p *= 10;
+  for (size_t r = 0; r < rows; r++) {
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    if (!n->valid[r])
+      continue;
+    if (n->f != NULL) {
+      double x = vf(a, r);
+      n->f[r] = d >= 0 ? rint(x * scale) / scale : rint(x / scale) * scale;
+    } else if (d >= 0) {
+      n->i[r] = vi(a, r);
+    } else {
+      int64_t x = vi(a, r), q = x / p, m = x % p;
+      if (m < 0) { /* floor */
+        q--;
+        m += p;
+      }
+      if (2 * m > p || (2 * m == p && (q & 1)))
+        q++;
+      n->i[r] = q * p;
+    }
+  }
+}
+
 /* .str.len() and the literal .str predicates: a null value stays null
  * (a filter drops the row, as pandas' na=False would). */
 static void eval_str_func(node *n, const view *a, const view *b,
@@ -408,8 +438,12 @@ static void eval(node *n, const dusk_batch *bt) {
       break;
     }
     case DUSK_EXPR_FUNC:
-      if (n->op >= DUSK_FN_STR_LEN) {
+      if (n->op >= DUSK_FN_STR_LEN && n->op <= DUSK_FN_CONTAINS) {
         eval_str_func(n, a, b, rows);
+        break;
+      }
+      if (n->op == DUSK_FN_ROUND) {
+        eval_round(n, a, vi(b, 0), rows);
         break;
       }
       for (size_t r = 0; r < rows; r++) {

@@ -263,12 +263,12 @@ static bool expr_has_op(int kind) {
 static const char *const func_names[] = {
     NULL,     "year",      "month",     "day",           "hour", "minute",
     "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
-    "startswith", "endswith", "contains",
+    "startswith", "endswith", "contains", "round",
 };
 
 bool dusk_func_takes_arg(int fn) {
   return fn == DUSK_FN_STARTSWITH || fn == DUSK_FN_ENDSWITH ||
-         fn == DUSK_FN_CONTAINS;
+         fn == DUSK_FN_CONTAINS || fn == DUSK_FN_ROUND;
 }
 
 /* Whether the node e (kind, op) has a second operand. */
@@ -530,11 +530,15 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
     w_str(w, e->kind == DUSK_EXPR_ISNULL ? ".isnull()" : ".notnull()");
     return;
   case DUSK_EXPR_FUNC:
-    if (e->op == DUSK_FN_ABS) {
-      w_str(w, "abs(");
+    if (e->op == DUSK_FN_ABS || e->op == DUSK_FN_ROUND) {
+      w_str(w, e->op == DUSK_FN_ABS ? "abs(" : "round(");
       fmt_expr(w, e->a);
+      if (e->b != NULL) {
+        w_str(w, ", ");
+        fmt_expr(w, e->b);
+      }
       w_str(w, ")");
-    } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_NFUNCS) {
+    } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       fmt_operand(w, e->a);
       w_str(w, ".str.");
       w_str(w, dusk_func_name((dusk_func)e->op));

@@ -83,7 +83,10 @@ typedef enum dusk_func {
   DUSK_FN_STARTSWITH,
   DUSK_FN_ENDSWITH,
   DUSK_FN_CONTAINS,
-  DUSK_FN_NFUNCS = DUSK_FN_CONTAINS
+  /* number, int literal decimals (b) -> the same type: numpy's round
+   * (half to even), pandas' Series.round(decimals) */
+  DUSK_FN_ROUND,
+  DUSK_FN_NFUNCS = DUSK_FN_ROUND
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

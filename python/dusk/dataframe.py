@@ -464,6 +464,17 @@ class Expr:
     def __abs__(self):
         return Expr(self._df, f"abs({self._text})", False)
 
+    def round(self, decimals=0):
+        """numpy's round (half to even), as pandas' Series.round."""
+        if not isinstance(decimals, int) or isinstance(decimals, bool) or \
+                not -18 <= decimals <= 18:
+            raise ValueError("round: decimals is a whole number from -18 "
+                             "to 18")
+        return Expr(self._df, f"round({self._text}, {decimals})", False)
+
+    def __round__(self, ndigits=None):
+        return self.round(ndigits or 0)
+
     def isnull(self):
         return Expr(self._df, f"({self._text}).isnull()", True)
 
@@ -1193,6 +1204,8 @@ class Series(_Lazy):
     def notnull(self): return self._expr().notnull()
     def __abs__(self): return abs(self._expr())
     def isin(self, values): return self._expr().isin(values)
+    def round(self, decimals=0): return self._expr().round(decimals)
+    def __round__(self, ndigits=None): return self._expr().round(ndigits or 0)
 
     @property
     def dt(self):

@@ -650,6 +650,25 @@ def test_str_methods(client, data_dir, bs):
         df[df.x.str.startswith("1")].compute()
 
 
+def test_round(client, data_dir, bs):
+    """round(decimals) as numpy rounds (half to even, negative decimals
+    too), on float and int columns with nulls, in assign and filters."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    cols = ["r2", "r0", "rn", "xi", "xn", "rb"]
+    got = df.assign(r2=df.y.round(2), r0=df.y.round(), rn=(df.y * 1000)
+                    .round(-2), xi=df.x.round(1), xn=df.x.round(-1),
+                    rb=round(df.clean / 2)).compute()
+    want = p.assign(r2=p.y.round(2), r0=p.y.round(), rn=(p.y * 1000)
+                    .round(-2), xi=p.x.round(1), xn=p.x.round(-1),
+                    rb=round(p.clean / 2))
+    pdt.assert_frame_equal(got[cols], want[cols], check_exact=True)
+    pdt.assert_frame_equal(df[df.y.round(1) == 2.5].compute(),
+                           p[p.y.round(1) == 2.5])
+    with pytest.raises(ValueError, match="decimals"):
+        df.y.round(1.5)
+
+
 def test_assign_errors(client, data_dir):
     df = dd.read_csv(str(data_dir / "mixed.csv"))
     other = dd.read_csv(str(data_dir / "mixed.csv"))

@@ -771,6 +771,8 @@ static const struct {
     {"s.str.startswith('B0') and s.str.len() > 3",
      "s.str.startswith(\"B0\") and (s.str.len() > 3)"},
     {"s.str.contains('a b', regex=False)", "s.str.contains(\"a b\")"},
+    {"round(x) + round(y, -2) > round(z, 2)",
+     "(round(x, 0) + round(y, -2)) > round(z, 2)"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1439,6 +1441,8 @@ static const err_row query_errors[] = {
      "contains: regular expressions are not supported yet; this pattern has "
      "regex characters (pass regex=False to match it literally)",
      "contains", 0},
+    {"round(x, 1.5)", "round's decimals are a whole number from -18 to 18",
+     "1.5", 0},
     {"x **",
      "expected a value (a column, a number, a string, True, False or '(')",
      NULL, 0},

@@ -772,6 +772,45 @@ START_TEST(test_str_functions) {
 }
 END_TEST
 
+/* round as numpy: half to even, at 10^-d for negative d (ints too). */
+START_TEST(test_round) {
+  static const double fv[] = {2.5, 3.5, -2.5, 0.125, 1234.5, 2.675};
+  static const double r0[] = {2.0, 4.0, -2.0, 0.0, 1234.0, 3.0};
+  static const double r2[] = {2.5, 3.5, -2.5, 0.12, 1234.5, 2.68};
+  static const double rm[] = {0.0, 0.0, -0.0, 0.0, 1200.0, 0.0};
+  static const int64_t iv[] = {15, 25, -15, 149, 150, 7};
+  static const int64_t im[] = {20, 20, -20, 150, 150, 10};
+  dusk_batch b;
+  dusk_value d;
+  mkbatch(&b, 6);
+  memset(&d, 0, sizeof d);
+  d.type = DUSK_TYPE_INT64;
+  set_f(&b, "f", fv, "111111");
+  set_i(&b, "i", iv, "111111");
+  for (int k = 0; k < 3; k++) {
+    const double *want = k == 0 ? r0 : k == 1 ? r2 : rm;
+    d.u.i = k == 0 ? 0 : k == 1 ? 2 : -2;
+    ck_assert_int_eq(eval_into(dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_ROUND,
+                                              tu_col("f"),
+                                              dusk_expr_literal(d)),
+                               &b, "wf"),
+                     0);
+    for (size_t r = 0; r < 6; r++)
+      ck_assert_msg(b.cols[colidx("wf")].f64[r] == want[r],
+                    "round(%g, %lld) = %g, want %g", fv[r], (long long)d.u.i,
+                    b.cols[colidx("wf")].f64[r], want[r]);
+  }
+  d.u.i = -1;
+  ck_assert_int_eq(eval_into(dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_ROUND,
+                                            tu_col("i"), dusk_expr_literal(d)),
+                             &b, "w"),
+                   0);
+  for (size_t r = 0; r < 6; r++)
+    ck_assert_int_eq(b.cols[colidx("w")].i64[r], im[r]);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 START_TEST(test_arith_bool_and_nested) {
   static const int bv[] = {1, 1, 0, 0};
   static const int cv[] = {1, 0, 1, 0};
@@ -1281,6 +1320,7 @@ int main(void) {
   tcase_add_test(tc, test_arith_float);
   tcase_add_test(tc, test_floordiv_and_pow);
   tcase_add_test(tc, test_str_functions);
+  tcase_add_test(tc, test_round);
   tcase_add_test(tc, test_arith_bool_and_nested);
   suite_add_tcase(s, tc);
 
