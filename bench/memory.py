@@ -21,6 +21,7 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 
 ROWS_1X = 21_500_000
@@ -72,6 +73,14 @@ def run_sampled(cmd, preexec=None, env=None):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, preexec_fn=preexec, env=env)
     peak, per = 0, {}
+    # Drain both pipes while sampling: a result larger than a pipe's
+    # buffer would otherwise block the child, and the wait never end.
+    chunks = {"out": [], "err": []}
+    readers = [threading.Thread(target=lambda f=f, k=k: chunks[k].append(
+        f.read()), daemon=True) for f, k in ((p.stdout, "out"),
+                                             (p.stderr, "err"))]
+    for t in readers:
+        t.start()
     while p.poll() is None:
         total = 0
         for pid in proc_tree(p.pid):
@@ -81,7 +90,9 @@ def run_sampled(cmd, preexec=None, env=None):
             per[c] = max(per.get(c, 0), r)
         peak = max(peak, total)
         time.sleep(0.02)
-    out, err = p.communicate()
+    for t in readers:
+        t.join()
+    out, err = "".join(chunks["out"]), "".join(chunks["err"])
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.stderr.write(err[-2000:])

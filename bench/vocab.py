@@ -11,6 +11,10 @@ FHVHV file, dusk side by side with DuckDB, Polars and Dask in one run:
                  whole-file top-k (DuckDB ORDER BY ... LIMIT, Polars
                  sort().head(), Dask nlargest); the 10 pickup times
                  (epoch seconds) are compared
+  drop_dups      drop_duplicates(["PULocationID", "DOLocationID"]) of the
+                 whole file, full rows (DuckDB DISTINCT ON, Polars
+                 unique(keep="first", maintainOrder), Dask drop_duplicates):
+                 the number of rows kept is compared
   describe       describe() of the number columns: count, mean, std, min,
                  25%, 50%, 75%, max (exact: DuckDB's quantile_cont, Polars'
                  linear quantile; Dask's describe approximates the
@@ -36,7 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from memory import run_sampled  # noqa: E402
 
-QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "describe"]
+QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
+           "describe"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -55,6 +60,8 @@ def dusk_expr(q, a):
         "describe": f'read_csv("{a}").describe()',
         "nlargest": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                     '.nlargest(10, "pickup_datetime")',
+        "drop_dups": f'read_csv("{a}").drop_duplicates(["PULocationID", '
+                     '"DOLocationID"])',
     }[q]
 
 
@@ -72,6 +79,8 @@ def command(system, q, a, build):
 def dusk_answer(q, out):
     recs = json.loads(out)
     rows = [list(r.values()) for r in recs]
+    if q == "drop_dups":
+        return len(recs)
     if q == "nlargest":  # ISO date-times -> epoch seconds
         import datetime
         return [int(datetime.datetime.fromisoformat(r["pickup_datetime"])

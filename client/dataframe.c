@@ -531,6 +531,14 @@ dusk_dataframe *dusk_quantile(dusk_dataframe *f, const char *const *columns,
   return wrap(dusk_plan_quantile(unwrap(f), columns, ncolumns, qs, nq), err);
 }
 
+dusk_dataframe *dusk_drop_duplicates(dusk_dataframe *f,
+                                     const char *const *columns, size_t n,
+                                     dusk_error *err) {
+  if (!need_open(f, "drop_duplicates", err))
+    return NULL;
+  return wrap(dusk_plan_drop_duplicates(unwrap(f), columns, n), err);
+}
+
 dusk_dataframe *dusk_nlargest(dusk_dataframe *f, int64_t n,
                               const char *const *by, size_t nby, int largest,
                               dusk_error *err) {

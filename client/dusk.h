@@ -266,6 +266,13 @@ dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
  * (ties in file order, nulls last), as a distributed top-k: each scan
  * keeps its best n.  sort_values(by) then head(n) is the same top-k, and
  * tail(n) of a whole frame gives its last n rows. */
+/* The first row of each distinct value of columns[0..n) (n 0: of whole
+ * rows), in file order: pandas' drop_duplicates(subset, keep="first"),
+ * exact over the whole frame.  Each scan keeps one row per key it meets,
+ * so memory grows with the distinct keys, not the rows. */
+dusk_dataframe *dusk_drop_duplicates(dusk_dataframe *f,
+                                     const char *const *columns, size_t n,
+                                     dusk_error *err);
 dusk_dataframe *dusk_nlargest(dusk_dataframe *f, int64_t n,
                               const char *const *by, size_t nby, int largest,
                               dusk_error *err);

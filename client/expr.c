@@ -2427,12 +2427,66 @@ static int parse_quantile(parser *p, plan_chain *f, const char *column,
               where);
 }
 
+/* At "drop_duplicates": (subset=)? (string | [strings])?, keep="first". */
+static int parse_drop_duplicates(parser *p, plan_chain *f, size_t where) {
+  strlist cols = {0};
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after drop_duplicates")) != 0)
+    goto done;
+  if (is_word(p, "subset") &&
+      ((rc = lex(p)) != 0 ||
+       (rc = expect(p, T_ASSIGN, "expected '=' after subset")) != 0))
+    goto done;
+  if (p->tok.kind == T_STRING)
+    rc = push_string(p, &cols);
+  else if (p->tok.kind == T_LBRACKET)
+    rc = parse_strlist(p, &cols, "a column name", "columns");
+  if (rc != 0)
+    goto done;
+  if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+    goto done;
+  if (is_word(p, "keep")) {
+    char *s = NULL;
+    size_t n = 0;
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after keep")) != 0)
+      goto done;
+    if (p->tok.kind != T_STRING) {
+      rc = fail(p, here(p), "keep: only \"first\" is supported");
+      goto done;
+    }
+    if ((rc = take_string(p, &p->tok, &s, &n, NULL)) != 0)
+      goto done;
+    if (n != 5 || memcmp(s, "first", 5) != 0) {
+      free(s);
+      rc = fail(p, here(p), "keep: only \"first\" is supported");
+      goto done;
+    }
+    free(s);
+    if ((rc = lex(p)) != 0)
+      goto done;
+  }
+  if ((rc = expect(p, T_RPAREN,
+                   "expected ')' after the arguments of drop_duplicates "
+                   "(subset, keep=\"first\")")) != 0)
+    goto done;
+  snprintf(f->terminal, sizeof f->terminal, "drop_duplicates()");
+  rc = wrap(p, f,
+            dusk_plan_drop_duplicates(f->plan, (const char *const *)cols.v,
+                                      cols.n),
+            where);
+done:
+  strlist_free(&cols);
+  return rc;
+}
+
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {
       "fillna", "query",  "assign",  "eval",        "groupby", "head",
       "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute",
-      "median", "quantile"};
+      "median", "quantile", "drop_duplicates"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -2496,6 +2550,12 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
         0)
       return rc;
     return parse_quantile(p, f, NULL, name.start);
+  }
+  if (is_word(p, "drop_duplicates")) {
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_DROP_DUPLICATES,
+                             mname)) != 0)
+      return rc;
+    return parse_drop_duplicates(p, f, name.start);
   }
   if (is_word(p, "to_csv")) {
     if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_TO_CSV,

@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 16
+#define PLAN_NKINDS 17
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -170,6 +170,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_ASSIGN: return "assign";
   case DUSK_PLAN_QUANTILE: return "quantile";
   case DUSK_PLAN_TOPK: return "topk";
+  case DUSK_PLAN_DROP_DUPLICATES: return "drop_duplicates";
   }
   return "unknown";
 }
@@ -186,6 +187,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_TAIL:
   case DUSK_PLAN_QUANTILE:
   case DUSK_PLAN_TOPK:
+  case DUSK_PLAN_DROP_DUPLICATES:
     return true;
   case DUSK_PLAN_READ_CSV:
   case DUSK_PLAN_CONCAT:
@@ -202,7 +204,8 @@ bool dusk_plan_takes_post(const dusk_plan *p) {
   return p != NULL &&
          (p->kind == DUSK_PLAN_GROUPBY || p->kind == DUSK_PLAN_VALUE_COUNTS ||
           p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_SORT_VALUES ||
-          p->kind == DUSK_PLAN_TAIL || p->kind == DUSK_PLAN_TOPK);
+          p->kind == DUSK_PLAN_TAIL || p->kind == DUSK_PLAN_TOPK ||
+          p->kind == DUSK_PLAN_DROP_DUPLICATES);
 }
 
 bool dusk_plan_is_post(const dusk_plan *p) {
@@ -913,6 +916,11 @@ dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
   return p;
 }
 
+dusk_plan *dusk_plan_drop_duplicates(dusk_plan *in, const char *const *cols,
+                                     size_t n) {
+  return plan_with_columns(DUSK_PLAN_DROP_DUPLICATES, in, cols, n);
+}
+
 dusk_plan *dusk_plan_median(dusk_plan *in, const char *const *cols,
                             size_t n) {
   static const double half = 0.5;
@@ -1107,7 +1115,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 1, 1, 2, 1, 3, 3, 3,
+    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -1172,7 +1180,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     break;
-  case DUSK_PLAN_DESCRIBE: PK(pk_strv(pk, p->columns, p->ncolumns)); break;
+  case DUSK_PLAN_DESCRIBE:
+  case DUSK_PLAN_DROP_DUPLICATES:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    break;
   case DUSK_PLAN_QUANTILE:
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(msgpack_pack_array(pk, p->qs ? p->nqs : 0));
@@ -1798,6 +1809,7 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                             p->n);
     return 0;
   case DUSK_PLAN_DESCRIBE:
+  case DUSK_PLAN_DROP_DUPLICATES:
     return get_names(&f[0], where, "column", 0, err, &p->columns,
                      &p->ncolumns);
   case DUSK_PLAN_QUANTILE: return dec_quantile(p, f, where, err);

@@ -23,6 +23,9 @@
  *                                  (nlargest / nsmallest, sort_values then
  *                                  head; no by: file order, the last n
  *                                  for asc [0], which is tail)
+ *   drop_duplicates(plan, [cols])  the first row of each distinct value of
+ *                                  cols (empty: of whole rows), in file
+ *                                  order, as pandas' keep="first"
  *   quantile(plan, [cols], [q])    exact quantiles of number, datetime or
  *                                  timedelta columns (no columns: every
  *                                  number column); median is q = 0.5
@@ -147,7 +150,8 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_TAIL = 13,
   DUSK_PLAN_ASSIGN = 14,
   DUSK_PLAN_QUANTILE = 15,
-  DUSK_PLAN_TOPK = 16
+  DUSK_PLAN_TOPK = 16,
+  DUSK_PLAN_DROP_DUPLICATES = 17
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -296,6 +300,9 @@ dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
                               size_t n, const double *qs, size_t nq);
 dusk_plan *dusk_plan_median(dusk_plan *in, const char *const *cols,
                             size_t n);
+/* cols may be empty (n 0): rows equal in every visible column. */
+dusk_plan *dusk_plan_drop_duplicates(dusk_plan *in, const char *const *cols,
+                                     size_t n);
 /* The first n rows of a whole frame's rows sorted by by[0..nby)
  * (ascending as for sort_values: nby flags, or 1 when nby is 0, which
  * orders by position in the files), ties in file order, nulls last: what

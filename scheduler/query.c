@@ -1074,6 +1074,18 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     if ((rc = check_quantile_columns(q, p, &in, err)) != 0)
       goto out;
     break;
+  case DUSK_PLAN_DROP_DUPLICATES:
+    for (size_t k = 0; k < p->ncolumns; k++) {
+      int j = schema_find(&in, p->columns[k]);
+      if (j < 0) {
+        rc = unknown_column(&in, p->columns[k], "drop_duplicates", err);
+        goto out;
+      }
+      if ((rc = mixed_use(q, &in, j, "drop_duplicates",
+                          "comparing its values", err)) != 0)
+        goto out;
+    }
+    break;
   case DUSK_PLAN_TOPK:
     /* The rows' sort keys: columns of the frame (its rows leave with
      * every visible column, below). */

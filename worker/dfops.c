@@ -17,6 +17,7 @@
 #include "exprtype.h"
 #include "exprvec.h"
 #include "hashagg.h"
+#include "hashmap.h"
 #include "msg.h"
 #include "plan.h"
 #include "quantile.h"
@@ -91,6 +92,12 @@ typedef struct pipeline {
   size_t topk_nkeys;
   int topk_first;
   int topk_thr;
+  /* drop_duplicates: the batch columns of the subset, and the keys of the
+   * rows kept so far (each key its own heap copy) */
+  int *dedup_cols;
+  size_t ndedup;
+  dusk_strmap dedup_seen;
+  dusk_buf dedup_key;
   /* quantile, describe (quantile.h): the columns (the root's list) as
    * batch columns; scan 1 sorts runs of each into summaries, scan 2 (given
    * the bounds) counts into windows and, for describe, moments */
@@ -127,6 +134,15 @@ typedef struct pipeline {
   int wrote_header;
 } pipeline;
 
+/* Frees drop_duplicates' seen keys. */
+static void dedup_forget(pipeline *p) {
+  for (size_t i = 0; i < p->dedup_seen.cap; i++)
+    if (p->dedup_seen.slots != NULL && p->dedup_seen.slots[i].value != NULL)
+      free((void *)p->dedup_seen.slots[i].key);
+  dusk_strmap_destroy(&p->dedup_seen);
+  dusk_strmap_init(&p->dedup_seen);
+}
+
 static void pipeline_destroy(pipeline *p) {
   if (p->out != NULL) { /* not completed: leave nothing looking complete */
     fclose(p->out);
@@ -155,6 +171,9 @@ static void pipeline_destroy(pipeline *p) {
   dusk_table_free(p->rows);
   free(p->topk_cols);
   free(p->topk_asc);
+  free(p->dedup_cols);
+  dedup_forget(p);
+  dusk_buf_destroy(&p->dedup_key);
   free(p->mom);
   for (size_t i = 0; p->qrun != NULL && i < p->nqcols; i++)
     free(p->qrun[i]);
@@ -474,6 +493,22 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     if ((rc = setup_rows(p, err)) != 0)
       return rc;
     return setup_topk(p, p->root, p->rows, err);
+  case DUSK_PLAN_DROP_DUPLICATES:
+    p->limit = INT64_MAX;
+    if ((rc = setup_rows(p, err)) != 0)
+      return rc;
+    p->ndedup = p->root->ncolumns ? p->root->ncolumns : p->nvisible;
+    p->dedup_cols = dusk_xcalloc(p->ndedup + 1, sizeof *p->dedup_cols);
+    for (size_t i = 0; i < p->ndedup; i++) {
+      int c = p->root->ncolumns ? col_index(p, p->root->columns[i])
+                                : p->visible[i];
+      if (c < 0)
+        return dusk_error_set(err, DUSK_ENOTFOUND,
+                              "drop_duplicates: column '%s' not read",
+                              p->root->columns[i]);
+      p->dedup_cols[i] = c;
+    }
+    return 0;
   case 0:
     p->limit = INT64_MAX;
     return setup_rows(p, err);
@@ -878,6 +913,125 @@ static int topk_add(pipeline *p, const dusk_batch *b,
   return 0;
 }
 
+/* ---- drop_duplicates --------------------------------------------------------- */
+
+/* Appends v to a row key: a type tag, then the value (floats with -0.0 as
+ * 0.0 and one NaN, as pandas' duplicated compares them). */
+static void key_add(dusk_buf *k, const dusk_value *v) {
+  uint8_t tag = (uint8_t)v->type;
+  dusk_xcheck(dusk_buf_append(k, &tag, 1));
+  switch (v->type) {
+  case DUSK_TYPE_INT64:
+    dusk_xcheck(dusk_buf_append(k, &v->u.i, sizeof v->u.i));
+    break;
+  case DUSK_TYPE_FLOAT64: {
+    double f = isnan(v->u.f) ? NAN : v->u.f == 0 ? 0.0 : v->u.f;
+    dusk_xcheck(dusk_buf_append(k, &f, sizeof f));
+    break;
+  }
+  case DUSK_TYPE_BOOL: {
+    uint8_t b = v->u.b != 0;
+    dusk_xcheck(dusk_buf_append(k, &b, 1));
+    break;
+  }
+  case DUSK_TYPE_STRING: {
+    uint64_t len = v->u.s.len;
+    dusk_xcheck(dusk_buf_append(k, &len, sizeof len));
+    dusk_xcheck(dusk_buf_append(k, v->u.s.ptr, v->u.s.len));
+    break;
+  }
+  default: break;
+  }
+}
+
+/* Whether the key in p->dedup_key is new (then remembered). */
+static bool dedup_first(pipeline *p) {
+  const dusk_buf *k = &p->dedup_key;
+  char *copy;
+  if (dusk_strmap_get(&p->dedup_seen, k->data, k->len) != NULL)
+    return false;
+  copy = dusk_xmemdup(k->data, k->len ? k->len : 1);
+  dusk_xcheck(dusk_strmap_put(&p->dedup_seen, copy, k->len, copy));
+  return true;
+}
+
+/* A scan keeps the first row of each key it meets (rows come in file
+ * order within a range). */
+static int dedup_add(pipeline *p, const dusk_batch *b,
+                     const uint64_t *row_ordinals) {
+  dusk_value vals[260];
+  size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
+  int rc;
+  if (nc > sizeof vals / sizeof vals[0])
+    return DUSK_EINVAL;
+  for (size_t r = 0; r < b->nrows; r++) {
+    p->dedup_key.len = 0;
+    for (size_t i = 0; i < p->ndedup; i++) {
+      dusk_value v;
+      dusk_batch_get(b, (size_t)p->dedup_cols[i], r, &v);
+      key_add(&p->dedup_key, &v);
+    }
+    if (!dedup_first(p))
+      continue;
+    for (size_t i = 0; i < nv; i++)
+      dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
+    vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
+    vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
+    vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
+    vals[dusk_rows_row_col(nc)].u.i = (int64_t)row_ordinals[r];
+    if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Merged rows of several scans: the first of each key in file order, in
+ * file order, into *out. */
+static int dedup_rows(const dusk_plan *root, const dusk_table *rows,
+                      dusk_table **out, dusk_error *err) {
+  size_t n = rows->nrows, nc = rows->ncols, nkeep = 0;
+  size_t nkey = root->ncolumns ? root->ncolumns : nc - DUSK_ROWS_NEXTRA;
+  size_t *order = dusk_xcalloc(n + 1, sizeof *order);
+  int *kc = dusk_xcalloc(nkey + 1, sizeof *kc);
+  int pos[2];
+  static const uint8_t asc[2] = {1, 1};
+  pipeline scratch;
+  int rc = 0;
+  memset(&scratch, 0, sizeof scratch);
+  dusk_strmap_init(&scratch.dedup_seen);
+  dusk_buf_init(&scratch.dedup_key);
+  for (size_t i = 0; i < nkey; i++) {
+    kc[i] = root->ncolumns ? dusk_table_column_index(rows, root->columns[i])
+                           : (int)i;
+    if (kc[i] < 0 || (size_t)kc[i] >= nc - DUSK_ROWS_NEXTRA) {
+      rc = dusk_error_set(err, DUSK_ENOTFOUND,
+                          "drop_duplicates: column '%s' is not in the rows",
+                          root->columns[i]);
+      goto out;
+    }
+  }
+  pos[0] = (int)dusk_rows_range_col(nc);
+  pos[1] = (int)dusk_rows_row_col(nc);
+  dusk_table_sort_order(rows, pos, asc, 2, order);
+  for (size_t j = 0; j < n; j++) {
+    scratch.dedup_key.len = 0;
+    for (size_t i = 0; i < nkey; i++) {
+      dusk_value v;
+      dusk_table_get(rows, (size_t)kc[i], order[j], &v);
+      key_add(&scratch.dedup_key, &v);
+    }
+    if (dedup_first(&scratch))
+      order[nkeep++] = order[j];
+  }
+  rc = dusk_table_take(rows, order, nkeep, out);
+out:
+  dedup_forget(&scratch);
+  dusk_buf_destroy(&scratch.dedup_key);
+  free(order);
+  free(kc);
+  return rc;
+}
+
 /* ---- quantile, describe (quantile.h) --------------------------------------- */
 
 /* Scan 1 when the scan has no input; scan 2 reads its windows from the
@@ -1149,6 +1303,8 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
     return quantile_add(p, b);
   case DUSK_PLAN_TOPK:
     return topk_add(p, b, ctx->row_ordinals);
+  case DUSK_PLAN_DROP_DUPLICATES:
+    return dedup_add(p, b, ctx->row_ordinals);
   default: {
     /* head / collect: the first `limit` rows */
     dusk_value vals[260];
@@ -1849,6 +2005,10 @@ static int op_df_combine(const dusk_op_api *api, dusk_op_call *call) {
   case DUSK_PLAN_TOPK:
     rc = merged_topk(&m, &payload, &err);
     break;
+  case DUSK_PLAN_DROP_DUPLICATES:
+    rc = m.payload ? dedup_rows(m.p.root, m.payload, &payload, &err)
+                   : DUSK_EINVAL;
+    break;
   default:
     payload = m.payload;
     m.payload = NULL;
@@ -2425,6 +2585,7 @@ static const char *result_source(const merger *m,
     return c == 0 ? g->columns[0] : NULL;
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_TOPK:
+  case DUSK_PLAN_DROP_DUPLICATES:
   case 0:
     return c > 0 ? col->name : NULL;
   default:
@@ -2708,6 +2869,14 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       tmp = fwd;
     }
     rc = head_output(&m, tmp, &result);
+    break;
+  case DUSK_PLAN_DROP_DUPLICATES:
+    if (m.payload == NULL) {
+      rc = DUSK_EINVAL;
+      break;
+    }
+    if ((rc = dedup_rows(m.p.root, m.payload, &tmp, &err)) == 0)
+      rc = head_output(&m, tmp, &result);
     break;
   default:
     rc = m.payload ? trim_rows(&m, m.p.terminal == DUSK_PLAN_HEAD

@@ -9,6 +9,7 @@
 //   hour_size      rows per hour of pickup_datetime (parsed as a datetime)
 //   duration_mean  mean of (dropoff - pickup) in seconds by PULocationID
 //   top10          the 10 PULocationIDs with most rows (ties: lower id)
+//   drop_dups      rows kept by drop_duplicates(["PULocationID", "DOLocationID"])
 //   nlargest       the 10 latest pickup_datetime values of the whole file (epoch s)
 //   describe       count, mean, std, min, 25/50/75% (exact), max of the number columns
 import pl from "nodejs-polars";
@@ -29,13 +30,15 @@ if (system === "duckdb") {
     hour_size: `SELECT hour(pickup_datetime), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
     duration_mean: `SELECT PULocationID, avg(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
     nlargest: `SELECT epoch(pickup_datetime)::BIGINT FROM (SELECT * FROM ${src} ORDER BY pickup_datetime DESC NULLS LAST LIMIT 10)`,
+    drop_dups: `SELECT count(*) FROM (SELECT DISTINCT ON (PULocationID, DOLocationID) * FROM ${src})`,
     top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
     describe: `SELECT ${NUMS.map((c) => `count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), ${[0.25, 0.5, 0.75].map((p) => `quantile_cont(${c}, ${p})`).join(", ")}, max(${c})`).join(", ")} FROM ${src}`,
   };
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
   const con = await db.connect();
   const rows = (await con.runAndReadAll(SQL[q])).getRows().map((r) => r.map(num));
-  out(q === "describe" ? rows[0] : q === "nlargest" ? rows.map((r) => r[0]) : rows);
+  out(q === "describe" ? rows[0] : q === "nlargest" ? rows.map((r) => r[0])
+    : q === "drop_dups" ? rows[0][0] : rows);
 } else {
   const fmt = "%Y-%m-%d %H:%M:%S";
   // strptime gives microseconds whatever unit is asked for (1e6 a second)
@@ -54,6 +57,9 @@ if (system === "duckdb") {
           .div(1e6).alias("secs"))
       .groupBy("PULocationID").agg(pl.col("secs").mean()).sort("PULocationID").collectSync();
     out(df.rows());
+  } else if (q === "drop_dups") {
+    df = lf.unique(["PULocationID", "DOLocationID"], "first", true).collectSync();
+    out(df.height);
   } else if (q === "nlargest") {
     df = lf.withColumns(ts("pickup_datetime")).sort("pickup_datetime", true, true).head(10)
       .collectSync();

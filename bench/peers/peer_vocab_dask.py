@@ -33,6 +33,9 @@ def main():
             r = df.assign(secs=secs).groupby("PULocationID").secs.mean() \
                 .compute()
             ans = [[int(k), float(v)] for k, v in sorted(r.items())]
+        elif q == "drop_dups":
+            ans = len(df.drop_duplicates(
+                subset=["PULocationID", "DOLocationID"]).compute())
         elif q == "nlargest":
             r = df.nlargest(10, "pickup_datetime").compute()
             ans = [int(v) // 10**9 for v in

@@ -1021,6 +1021,23 @@ class DataFrame(_Lazy):
             d = os.path.dirname(d)
         return _compute_now(self._frame.to_csv(d), "to_csv", None)
 
+    def drop_duplicates(self, subset=None, keep="first", inplace=False,
+                        ignore_index=False, split_every=None,
+                        split_out=None, **kwargs):
+        """The first row of each distinct value of subset (of whole rows
+        when None), in file order, exact over the whole frame (pandas'
+        keep="first"); lazy: .compute().  Each scan keeps one row per key
+        it meets: memory grows with the distinct keys, not the rows."""
+        if keep != "first" or inplace or ignore_index or kwargs:
+            raise NotImplementedError(
+                "drop_duplicates: only keep='first', without inplace or "
+                "ignore_index")
+        self._need_open("drop_duplicates")
+        cols = [] if subset is None else \
+            [subset] if isinstance(subset, str) else list(subset)
+        return DataFrame(self._frame.drop_duplicates(cols), None,
+                         "frame_rows")
+
     def persist(self, **kwargs):
         raise NotImplementedError("persist")
 
@@ -1331,6 +1348,16 @@ class Series(_Lazy):
 
     def nunique(self, dropna=True, **kw):
         return self._reduce("nunique", dropna=dropna, **kw)
+
+    def drop_duplicates(self, keep="first", inplace=False, **kwargs):
+        """The first occurrence of each value, in file order (lazy)."""
+        if keep != "first" or inplace or kwargs:
+            raise NotImplementedError(
+                "drop_duplicates: only keep='first', without inplace")
+        if self._shape != "column":
+            raise NotImplementedError("drop_duplicates of a result")
+        return Series(None, self.name,
+                      self._column_frame().drop_duplicates([]), "agg_series")
 
     def quantile(self, q=0.5, interpolation="linear"):
         """Exact quantiles of a number, datetime or timedelta column, in

@@ -295,6 +295,27 @@ fail:
   return NULL;
 }
 
+/* drop_duplicates(columns): the first row of each distinct key. */
+static PyObject *frame_drop_duplicates(core_Frame *self, PyObject *args) {
+  PyObject *cols, *fast = NULL;
+  Py_ssize_t n = 0;
+  const char **names;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "O", &cols))
+    return NULL;
+  if ((names = str_array(cols, 0, &fast, &n, "drop_duplicates subset")) ==
+      NULL)
+    return NULL;
+  if ((f = frame_copy(self)) != NULL)
+    f = dusk_drop_duplicates(f, names, (size_t)n, &err);
+  PyMem_Free(names);
+  Py_XDECREF(fast);
+  if (f == NULL && err.code == 0 && PyErr_Occurred())
+    return NULL;
+  return frame_wrap(f, &err);
+}
+
 /* nlargest(n, by, largest): a whole frame's top-k (dusk_nlargest). */
 static PyObject *frame_nlargest(core_Frame *self, PyObject *args) {
   PyObject *by, *fast = NULL;
@@ -410,6 +431,8 @@ static PyMethodDef frame_methods[] = {
      "tail(n): the last n rows of a result"},
     {"sort_values", (PyCFunction)frame_sort_values, METH_VARARGS,
      "sort_values(by, ascending): a result's rows ordered"},
+    {"drop_duplicates", (PyCFunction)frame_drop_duplicates, METH_VARARGS,
+     "drop_duplicates(columns): the first row of each distinct key"},
     {"nlargest", (PyCFunction)frame_nlargest, METH_VARARGS,
      "nlargest(n, by, largest): a whole frame's top-k"},
     {"len", (PyCFunction)frame_len, METH_NOARGS, "len()"},

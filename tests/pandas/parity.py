@@ -245,6 +245,9 @@ def cases(files):
          lambda: A()[A().dispatching_base_num.str.startswith("B02", na=False)
                      & A().hvfhs_license_num.str.contains("0004", na=False)]
          .groupby("PULocationID").size()),
+        ("drop_duplicates of two columns",
+         f'read_csv("{a}").drop_duplicates(["PULocationID", "DOLocationID"])',
+         lambda: A().drop_duplicates(["PULocationID", "DOLocationID"])),
         ("nlargest of the whole frame (top-k)",
          f'read_csv("{a}").nlargest(12, "DOLocationID")',
          lambda: A().nlargest(12, "DOLocationID")),

@@ -250,6 +250,36 @@ def test_whole_frame_top_k(client, data_dir, bs):
         df.nlargest(3, "claen").compute()
 
 
+def test_drop_duplicates(client, data_dir, bs):
+    """The first row of each distinct key in file order, with pandas' row
+    labels, over every partition: subsets of every kind of column (nulls
+    and NaN are keys like any value), whole rows, after a filter and a
+    derived column, and of a column."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for subset in ("k", ["k", "flag"], ["name"], ["y"], ["flag", "name"]):
+        pdt.assert_frame_equal(df.drop_duplicates(subset).compute(),
+                               p.drop_duplicates(subset))
+    pdt.assert_frame_equal(df[["k", "flag"]].drop_duplicates().compute(),
+                           p[["k", "flag"]].drop_duplicates())
+    pdt.assert_frame_equal(df.drop_duplicates().compute(),
+                           p.drop_duplicates())
+    pdt.assert_frame_equal(
+        df.query("x > 0").eval("m = clean % 7")
+        .drop_duplicates(subset=["m", "k"]).compute(),
+        p.query("x > 0").assign(m=lambda d: d.clean % 7)
+        .drop_duplicates(subset=["m", "k"]))
+    pdt.assert_series_equal(df.name.drop_duplicates().compute(),
+                            p.name.drop_duplicates())
+    pdt.assert_frame_equal(
+        df.drop_duplicates("k").sort_values("clean").head(3),
+        p.drop_duplicates("k").sort_values("clean", kind="stable").head(3))
+    with pytest.raises(NotImplementedError, match="keep"):
+        df.drop_duplicates("k", keep="last")
+    with pytest.raises(KeyError, match="nope"):
+        df.drop_duplicates(["nope"]).compute()
+
+
 def test_top_k_trims_within_a_scan(client, tmp_path):
     """Many rows and heavy ties in one partition: each scan trims its
     candidates many times, and the rows that tie the n-th best must still

@@ -234,7 +234,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 28
+#define NSAMPLES 29
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -383,6 +383,11 @@ static dusk_plan *sample_plan(int i) {
     const char *cols[] = {"a", "b"};
     return rand() % 2 ? dusk_plan_median(leaf("m.csv"), NULL, 0)
                       : plan_describe_cols(leaf("m.csv"), cols, 2);
+  }
+  case 28: {
+    /* drop_duplicates over two columns, or over whole rows. */
+    const char *cols[] = {"k", "name"};
+    return dusk_plan_drop_duplicates(leaf("d.csv"), cols, rand() % 2 ? 2 : 0);
   }
   case 27: {
     /* A whole frame's top-k: nlargest over two columns, or its tail. */
@@ -582,6 +587,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_ASSIGN, "assign", false},
       {DUSK_PLAN_QUANTILE, "quantile", true},
       {DUSK_PLAN_TOPK, "topk", true},
+      {DUSK_PLAN_DROP_DUPLICATES, "drop_duplicates", true},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -589,8 +595,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)17));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)17), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)18));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)18), "unknown");
 }
 END_TEST
 
@@ -1059,7 +1065,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 17, 255, 100000};
+  static const int kinds[] = {0, 18, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
