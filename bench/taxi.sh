@@ -7,8 +7,11 @@
 #
 #   bench/taxi.sh [--rows 21500000] [--runs 3] [--systems dusk,dask,pandas,duckdb,polars]
 #                 [--queries groupby,filter_head,concat_groupby,len] [--data DIR]
-#                 [--build DIR] [--timeout 600] [--mem-cap-mib N]
+#                 [--build DIR] [--timeout 600] [--mem-cap-mib N] [--vocab]
 #
+# --vocab then runs bench/vocab.py (issue 11's pandas vocabulary: hour of
+# pickup, trip durations, top 10, nlargest, drop_duplicates, exact
+# describe) on the 1x file against DuckDB, Polars and Dask.
 # --rows is per file (21.5M rows ~ 1.34 GB; the concat query reads two such
 # files).  --data defaults to the repo's data/ (gitignored); files there are
 # reused when they hold the right number of rows.  --build names an existing
@@ -20,10 +23,10 @@
 # python3-dask and python3-distributed, and gnuplot-nox for the chart (apt-get,
 # as root).  A peer that cannot be installed is skipped with a message.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root=$PWD
 
-build="" systems="dusk,dask,pandas,duckdb,polars"
+build="" systems="dusk,dask,pandas,duckdb,polars" vocab=0 data=$root/data
 pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,6 +34,9 @@ while [ $# -gt 0 ]; do
     --build=*) build=${1#--build=}; shift ;;
     --systems) systems=$2; pass+=("$1" "$2"); shift 2 ;;
     --systems=*) systems=${1#--systems=}; pass+=("$1"); shift ;;
+    --data) data=$2; pass+=("$1" "$2"); shift 2 ;;
+    --data=*) data=${1#--data=}; pass+=("$1"); shift ;;
+    --vocab) vocab=1; shift ;;
     -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) pass+=("$1"); shift ;;
   esac
@@ -100,4 +106,8 @@ if has duckdb || has polars; then
   fi
 fi
 
-exec /usr/bin/python3 bench/taxi.py --bin "$bin" "${pass[@]}"
+/usr/bin/python3 bench/taxi.py --bin "$bin" "${pass[@]}" || exit
+if [ "$vocab" = 1 ]; then
+  /usr/bin/python3 bench/vocab.py --build "$(dirname "$bin")" \
+    --file "$data/fhv_1x.csv"
+fi

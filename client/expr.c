@@ -1401,7 +1401,7 @@ static int parse_str_method(parser *p, dusk_expr **out, int *depth) {
   f = p->tok;
   fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
                          : (dusk_func)0;
-  if (fn < DUSK_FN_STR_LEN)
+  if (fn < DUSK_FN_STR_LEN || fn > DUSK_FN_CONTAINS)
     return f.kind == T_IDENT
                ? fail_unknown(p, &f, "unknown .str method", names, 4,
                               "expected len(), startswith(), endswith() or "
@@ -1468,6 +1468,121 @@ fail:
   return rc;
 }
 
+/* At "astype": "(" ("float" | "float64" | "int" | "int64") ")", as a
+ * string or a bare name. */
+static int parse_astype(parser *p, dusk_expr **out, int *depth) {
+  size_t at;
+  char name[CLIP_BUF];
+  dusk_func fn;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after astype")) != 0)
+    return rc;
+  at = p->tok.start;
+  if (p->tok.kind == T_STRING) {
+    char *s;
+    size_t n;
+    if ((rc = take_string(p, &p->tok, &s, &n, NULL)) != 0)
+      return rc;
+    snprintf(name, sizeof name, "%.*s", (int)(n < 60 ? n : 60), s);
+    free(s);
+  } else if (p->tok.kind == T_IDENT) {
+    tok_clip(p, &p->tok, name);
+  } else {
+    name[0] = '\0';
+  }
+  fn = strcmp(name, "float") == 0 || strcmp(name, "float64") == 0
+           ? DUSK_FN_TO_FLOAT
+       : strcmp(name, "int") == 0 || strcmp(name, "int64") == 0
+           ? DUSK_FN_TO_INT
+           : (dusk_func)0;
+  if (fn == 0)
+    return fail(p, at, "astype: float64 or int64 (float, int) are "
+                       "supported");
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_RPAREN, "expected ')' after the dtype of astype")) !=
+          0)
+    return rc;
+  return make_node(p, at, DUSK_EXPR_FUNC, fn, *out, *depth, NULL, 0, out,
+                   depth);
+}
+
+/* One bound of clip: a number (maybe negative) into a new literal. */
+static int clip_bound(parser *p, dusk_expr **out) {
+  dusk_value v;
+  bool neg = false;
+  int rc;
+  memset(&v, 0, sizeof v);
+  if (p->tok.kind == T_MINUS) {
+    neg = true;
+    if ((rc = lex(p)) != 0)
+      return rc;
+  }
+  if (p->tok.kind == T_INT && p->tok.u <= (uint64_t)INT64_MAX) {
+    v.type = DUSK_TYPE_INT64;
+    v.u.i = neg ? -(int64_t)p->tok.u : (int64_t)p->tok.u;
+  } else if (p->tok.kind == T_FLOAT) {
+    v.type = DUSK_TYPE_FLOAT64;
+    v.u.f = neg ? -p->tok.f : p->tok.f;
+  } else {
+    return fail(p, here(p), "clip: a bound is a number");
+  }
+  if ((*out = dusk_expr_literal(v)) == NULL)
+    return nomem(p);
+  return lex(p);
+}
+
+/* At "clip": "(" lower? ("," upper)? ")" or lower= / upper=; None skips
+ * a bound. */
+static int parse_clip(parser *p, dusk_expr **out, int *depth) {
+  dusk_expr *b[2] = {NULL, NULL};
+  int rc;
+  size_t at;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after clip")) != 0)
+    return rc;
+  at = p->tok.start;
+  for (int k = 0; k < 2 && p->tok.kind != T_RPAREN; k++) {
+    int which = k;
+    if (is_word(p, "lower") || is_word(p, "upper")) {
+      which = is_word(p, "upper");
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after the bound's name")) !=
+              0)
+        goto fail;
+    }
+    if (is_word(p, "None")) {
+      if ((rc = lex(p)) != 0)
+        goto fail;
+    } else {
+      if (b[which] != NULL) {
+        rc = fail(p, here(p), "clip: that bound is given twice");
+        goto fail;
+      }
+      if ((rc = clip_bound(p, &b[which])) != 0)
+        goto fail;
+    }
+    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+      goto fail;
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the bounds of clip")) != 0)
+    goto fail;
+  for (int k = 0; k < 2; k++) {
+    dusk_expr *bound = b[k];
+    b[k] = NULL;
+    if (bound != NULL &&
+        (rc = make_node(p, at, DUSK_EXPR_FUNC,
+                        k ? DUSK_FN_CLIP_UPPER : DUSK_FN_CLIP_LOWER, *out,
+                        *depth, bound, 1, out, depth)) != 0)
+      goto fail;
+  }
+  return 0;
+fail:
+  dusk_expr_free(b[0]);
+  dusk_expr_free(b[1]);
+  return rc;
+}
+
 /* primary := atom ("." ("isnull" | "notnull" | "isna" | "notna") "()")* */
 static int q_primary(parser *p, dusk_expr **out, int *depth) {
   static const char *const methods[] = {"isnull", "notnull", "isna", "notna"};
@@ -1492,7 +1607,7 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
       f = p->tok;
       fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
                              : (dusk_func)0;
-      if (fn == 0 || fn == DUSK_FN_ABS) {
+      if (fn == 0 || fn > DUSK_FN_TOTAL_SECONDS) {
         static const char *const fields[] = {
             "year",   "month",     "day",       "hour",         "minute",
             "second", "dayofweek", "dayofyear", "total_seconds"};
@@ -1517,6 +1632,16 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
     }
     if (is_word(p, "str")) {
       if ((rc = parse_str_method(p, out, depth)) != 0)
+        break;
+      continue;
+    }
+    if (is_word(p, "astype")) {
+      if ((rc = parse_astype(p, out, depth)) != 0)
+        break;
+      continue;
+    }
+    if (is_word(p, "clip")) {
+      if ((rc = parse_clip(p, out, depth)) != 0)
         break;
       continue;
     }

@@ -1,6 +1,8 @@
 /* exprtype.c - static typing of query expressions and name suggestions. */
 #include "exprtype.h"
 
+#include <math.h>
+
 #include "fieldparse.h"
 
 #include <ctype.h>
@@ -157,6 +159,20 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       if (a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64 ||
           a == DUSK_TYPE_TIMEDELTA)
         return a;
+    } else if (e->op == DUSK_FN_TO_FLOAT || e->op == DUSK_FN_TO_INT) {
+      if (a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64 ||
+          a == DUSK_TYPE_BOOL)
+        return e->op == DUSK_FN_TO_FLOAT ? DUSK_TYPE_FLOAT64
+                                         : DUSK_TYPE_INT64;
+    } else if (e->op == DUSK_FN_CLIP_LOWER || e->op == DUSK_FN_CLIP_UPPER) {
+      const dusk_expr *bd = e->b;
+      if ((a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64) && bd != NULL &&
+          bd->kind == DUSK_EXPR_LITERAL &&
+          (bd->value.type == DUSK_TYPE_INT64 ||
+           (bd->value.type == DUSK_TYPE_FLOAT64 && !isnan(bd->value.u.f))))
+        return a == DUSK_TYPE_FLOAT64 || bd->value.type == DUSK_TYPE_FLOAT64
+                   ? DUSK_TYPE_FLOAT64
+                   : DUSK_TYPE_INT64;
     } else if (e->op == DUSK_FN_ROUND) {
       if ((a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64) && e->b != NULL &&
           e->b->kind == DUSK_EXPR_LITERAL &&
@@ -189,13 +205,25 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       const char *fn = dusk_func_name((dusk_func)e->op);
       dusk_expr_format(e, text, sizeof text);
       dusk_error_set(err, DUSK_ETYPE, "%s%s of %s in '%s' (%s)",
-                     e->op == DUSK_FN_ABS || e->op == DUSK_FN_ROUND ? ""
-                                                                     : ".dt.",
+                     e->op == DUSK_FN_YEAR || e->op == DUSK_FN_MONTH ||
+                             e->op == DUSK_FN_DAY || e->op == DUSK_FN_HOUR ||
+                             e->op == DUSK_FN_MINUTE ||
+                             e->op == DUSK_FN_SECOND ||
+                             e->op == DUSK_FN_DAYOFWEEK ||
+                             e->op == DUSK_FN_DAYOFYEAR ||
+                             e->op == DUSK_FN_TOTAL_SECONDS
+                         ? ".dt."
+                         : "",
                      fn ? fn : "?", dusk_type_name(a), text,
                      e->op == DUSK_FN_ABS ? "abs takes a number"
                      : e->op == DUSK_FN_ROUND
                          ? "round takes a number and whole decimals from "
                            "-18 to 18"
+                     : e->op == DUSK_FN_TO_FLOAT || e->op == DUSK_FN_TO_INT
+                         ? "astype converts numbers and bools"
+                     : e->op == DUSK_FN_CLIP_LOWER ||
+                             e->op == DUSK_FN_CLIP_UPPER
+                         ? "clip takes a number and number bounds"
                      : e->op == DUSK_FN_TOTAL_SECONDS
                          ? "a timedelta has total_seconds()"
                          : "a datetime column has it: read_csv(parse_dates=)");

@@ -46,6 +46,7 @@ typedef struct node {
 struct dusk_exprvec {
   node *root;
   size_t cap;
+  int refusal; /* refused_op of the last evaluation */
 };
 
 static void node_free(node *n) {
@@ -310,6 +311,48 @@ static void eval_round(node *n, const view *a, int64_t d, size_t rows) {
   }
 }
 
+/* astype(float / int) and clip(lower= / upper=).  A value astype(int)
+ * cannot hold (NaN, inf, a null, out of range) sets failed: pandas raises
+ * there too. */
+static void eval_cast_clip(node *n, const view *a, const view *b,
+                           size_t rows) {
+  bool fb = b != NULL && b->type == DUSK_TYPE_FLOAT64;
+  double bf = b != NULL ? vf(b, 0) : 0;
+  int64_t bi = b != NULL && !fb ? vi(b, 0) : 0;
+  for (size_t r = 0; r < rows; r++) {
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    if (!n->valid[r]) {
+      if (n->op == DUSK_FN_TO_INT)
+        n->failed = 1;
+      continue;
+    }
+    switch (n->op) {
+    case DUSK_FN_TO_FLOAT: n->f[r] = vf(a, r); break;
+    case DUSK_FN_TO_INT:
+      if (a->type == DUSK_TYPE_FLOAT64) {
+        double x = vf(a, r);
+        if (!(x > -9223372036854775808.0 && x < 9223372036854775808.0))
+          n->failed = 1;
+        else
+          n->i[r] = (int64_t)x;
+      } else {
+        n->i[r] = vi(a, r);
+      }
+      break;
+    default: {
+      bool lower = n->op == DUSK_FN_CLIP_LOWER;
+      if (n->f != NULL) {
+        double x = vf(a, r), c = fb ? bf : (double)bi;
+        n->f[r] = isnan(x) ? x : lower ? (x < c ? c : x) : (x > c ? c : x);
+      } else {
+        int64_t x = vi(a, r);
+        n->i[r] = lower ? (x < bi ? bi : x) : (x > bi ? bi : x);
+      }
+    }
+    }
+  }
+}
+
 /* .str.len() and the literal .str predicates: a null value stays null
  * (a filter drops the row, as pandas' na=False would). */
 static void eval_str_func(node *n, const view *a, const view *b,
@@ -446,6 +489,10 @@ static void eval(node *n, const dusk_batch *bt) {
         eval_round(n, a, vi(b, 0), rows);
         break;
       }
+      if (n->op >= DUSK_FN_TO_FLOAT) {
+        eval_cast_clip(n, a, b, rows);
+        break;
+      }
       for (size_t r = 0; r < rows; r++) {
         n->valid[r] = (uint8_t)vvalid(a, r);
         if (!n->valid[r])
@@ -522,17 +569,30 @@ static void eval(node *n, const dusk_batch *bt) {
   }
 }
 
-/* Whether eval refused a value somewhere in the tree (clearing the
- * flags for the next batch). */
-static bool refused(node *n) {
-  bool r;
+/* The function or operator of a node where eval refused a value (0:
+ * none), clearing the flags for the next batch. */
+static int refused_op(node *n) {
+  int a, b, r;
   if (n == NULL)
-    return false;
-  r = n->failed;
+    return 0;
+  r = n->failed ? (n->kind == DUSK_EXPR_FUNC ? n->op : -n->op) : 0;
   n->failed = 0;
-  r |= refused(n->a);
-  r |= refused(n->b);
-  return r;
+  a = refused_op(n->a);
+  b = refused_op(n->b);
+  return r ? r : a ? a : b;
+}
+
+static bool refused(dusk_exprvec *x) {
+  x->refusal = refused_op(x->root);
+  return x->refusal != 0;
+}
+
+const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
+  if (x->refusal == DUSK_FN_TO_INT)
+    return "astype(int): a null, NaN, inf or too large a value cannot be "
+           "an int64 (pandas raises too; filter or fillna first)";
+  return "integers to negative integer powers are not allowed (as in "
+         "numpy; write a float exponent, e.g. x ** -1.0)";
 }
 
 int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
@@ -541,7 +601,7 @@ int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
   if (b->nrows > x->cap)
     return DUSK_EINVAL;
   eval(root, b);
-  if (refused(root))
+  if (refused(x))
     return DUSK_ETYPE;
   v = &root->out;
   for (size_t r = 0; r < b->nrows; r++)
@@ -566,7 +626,7 @@ int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col) {
       b->cols[col].type != dusk_type_physical(dusk_exprvec_type(x)))
     return DUSK_EINVAL;
   eval(x->root, b);
-  if (refused(x->root))
+  if (refused(x))
     return DUSK_ETYPE;
   v = &x->root->out;
   c = &b->cols[col];

@@ -26,9 +26,12 @@ int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
 void dusk_exprvec_free(dusk_exprvec *x);
 
 /* mask[r] = 1 where the expression holds for row r of b.  Both
- * evaluators return DUSK_ETYPE when an int is raised to a negative int
- * power, which numpy (so pandas) refuses too. */
+ * evaluators return DUSK_ETYPE when a value is refused as pandas refuses
+ * it (an int raised to a negative int power, astype(int) of a null or
+ * NaN); dusk_exprvec_refusal then says which, for a person. */
 int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask);
+
+const char *dusk_exprvec_refusal(const dusk_exprvec *x);
 
 /* The type the expression yields (bool for conditions; a null literal is
  * float64, NaN). */

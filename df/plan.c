@@ -266,12 +266,14 @@ static bool expr_has_op(int kind) {
 static const char *const func_names[] = {
     NULL,     "year",      "month",     "day",           "hour", "minute",
     "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
-    "startswith", "endswith", "contains", "round",
+    "startswith", "endswith", "contains", "round", "float", "int",
+    "clip_lower", "clip_upper",
 };
 
 bool dusk_func_takes_arg(int fn) {
   return fn == DUSK_FN_STARTSWITH || fn == DUSK_FN_ENDSWITH ||
-         fn == DUSK_FN_CONTAINS || fn == DUSK_FN_ROUND;
+         fn == DUSK_FN_CONTAINS || fn == DUSK_FN_ROUND ||
+         fn == DUSK_FN_CLIP_LOWER || fn == DUSK_FN_CLIP_UPPER;
 }
 
 /* Whether the node e (kind, op) has a second operand. */
@@ -540,6 +542,15 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
         w_str(w, ", ");
         fmt_expr(w, e->b);
       }
+      w_str(w, ")");
+    } else if (e->op == DUSK_FN_TO_FLOAT || e->op == DUSK_FN_TO_INT) {
+      fmt_operand(w, e->a);
+      w_str(w, e->op == DUSK_FN_TO_FLOAT ? ".astype(\"float64\")"
+                                         : ".astype(\"int64\")");
+    } else if (e->op == DUSK_FN_CLIP_LOWER || e->op == DUSK_FN_CLIP_UPPER) {
+      fmt_operand(w, e->a);
+      w_str(w, e->op == DUSK_FN_CLIP_LOWER ? ".clip(lower=" : ".clip(upper=");
+      fmt_expr(w, e->b);
       w_str(w, ")");
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       fmt_operand(w, e->a);

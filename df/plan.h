@@ -89,7 +89,12 @@ typedef enum dusk_func {
   /* number, int literal decimals (b) -> the same type: numpy's round
    * (half to even), pandas' Series.round(decimals) */
   DUSK_FN_ROUND,
-  DUSK_FN_NFUNCS = DUSK_FN_ROUND
+  DUSK_FN_TO_FLOAT,   /* astype(float): number or bool -> float64 */
+  DUSK_FN_TO_INT,     /* astype(int): number or bool -> int64, truncating;
+                         NaN, inf or a null refused, as pandas refuses */
+  DUSK_FN_CLIP_LOWER, /* number, number literal (b) -> clip(lower=b) */
+  DUSK_FN_CLIP_UPPER, /* number, number literal (b) -> clip(upper=b) */
+  DUSK_FN_NFUNCS = DUSK_FN_CLIP_UPPER
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

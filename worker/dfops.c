@@ -1218,7 +1218,8 @@ static int on_batch(void *arg, dusk_batch *b) {
 }
 
 /* An expression step that refused a value: rc with err saying why. */
-static int expr_failed(scan_ctx *ctx, const dusk_plan *s, int rc) {
+static int expr_failed(scan_ctx *ctx, const step *st, int rc) {
+  const dusk_plan *s = st->node;
   char text[200];
   if (rc != DUSK_ETYPE)
     return rc;
@@ -1226,11 +1227,9 @@ static int expr_failed(scan_ctx *ctx, const dusk_plan *s, int rc) {
     snprintf(text, sizeof text, "%s", s->expr_text);
   else
     dusk_expr_format(s->expr, text, sizeof text);
-  return dusk_error_set(ctx->err, rc,
-                        "%s '%.150s': integers to negative integer powers "
-                        "are not allowed (as in numpy; write a float "
-                        "exponent, e.g. x ** -1.0)",
-                        dusk_plan_kind_name(s->kind), text);
+  return dusk_error_set(ctx->err, rc, "%s '%.150s': %s",
+                        dusk_plan_kind_name(s->kind), text,
+                        dusk_exprvec_refusal(st->expr));
 }
 
 static int run_steps(scan_ctx *ctx, dusk_batch *b) {
@@ -1260,11 +1259,11 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
     } else if (s->kind == DUSK_PLAN_ASSIGN) {
       int rc = dusk_exprvec_eval_into(st->expr, b, st->slot);
       if (rc != 0)
-        return expr_failed(ctx, s, rc);
+        return expr_failed(ctx, st, rc);
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
       if (rc != 0)
-        return expr_failed(ctx, s, rc);
+        return expr_failed(ctx, st, rc);
       /* Row ordinals follow the kept rows. */
       size_t w = 0;
       for (size_t r = 0; r < b->nrows; r++)

@@ -475,6 +475,28 @@ class Expr:
     def __round__(self, ndigits=None):
         return self.round(ndigits or 0)
 
+    def astype(self, dtype):
+        """float64 or int64 (pandas refuses an int of NaN, so does dusk)."""
+        kind = getattr(dtype, "__name__", None) if isinstance(dtype, type) \
+            else str(dtype)
+        kind = {"float": "float64", "float64": "float64", "int": "int64",
+                "int64": "int64"}.get(kind)
+        if kind is None:
+            raise NotImplementedError(
+                f"astype({dtype!r}): float64 and int64 are supported")
+        return Expr(self._df, f'({self._text}).astype("{kind}")', False)
+
+    def clip(self, lower=None, upper=None):
+        """Values below lower become lower, above upper upper (numbers;
+        NaN stays NaN)."""
+        parts = [f"{k}={_literal(v)}" for k, v in (("lower", lower),
+                                                  ("upper", upper))
+                 if v is not None]
+        if not parts:
+            return self
+        return Expr(self._df, f"({self._text}).clip({', '.join(parts)})",
+                    False)
+
     def isnull(self):
         return Expr(self._df, f"({self._text}).isnull()", True)
 
@@ -1222,6 +1244,10 @@ class Series(_Lazy):
     def __abs__(self): return abs(self._expr())
     def isin(self, values): return self._expr().isin(values)
     def round(self, decimals=0): return self._expr().round(decimals)
+    def astype(self, dtype): return self._expr().astype(dtype)
+
+    def clip(self, lower=None, upper=None):
+        return self._expr().clip(lower, upper)
     def __round__(self, ndigits=None): return self._expr().round(ndigits or 0)
 
     @property
@@ -1348,6 +1374,14 @@ class Series(_Lazy):
 
     def nunique(self, dropna=True, **kw):
         return self._reduce("nunique", dropna=dropna, **kw)
+
+    def unique(self, **kwargs):
+        """The distinct values in order of appearance, NaN included, as
+        pandas' Series.unique(); lazy (.compute() gives the numpy array or
+        pandas' DatetimeArray, as pandas returns)."""
+        if kwargs:
+            raise NotImplementedError("unique: " + ", ".join(sorted(kwargs)))
+        return self.drop_duplicates()._with_finish(lambda s: s.unique())
 
     def drop_duplicates(self, keep="first", inplace=False, **kwargs):
         """The first occurrence of each value, in file order (lazy)."""

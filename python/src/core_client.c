@@ -57,11 +57,15 @@ PyObject *core_raise(const dusk_error *err) {
   else if (strstr(m, "Permission denied") != NULL)
     type = PyExc_PermissionError;
   else if (strstr(m, "which is not a date-time") != NULL ||
-           strstr(m, "not a date-time:") != NULL)
-    type = PyExc_ValueError; /* pandas: a date it cannot parse */
+           strstr(m, "not a date-time:") != NULL ||
+           strstr(m, "integers to negative integer powers") != NULL ||
+           strstr(m, "cannot be an int64") != NULL)
+    type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's
+                                refusal of int ** -int */
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
-           strstr(m, "cannot compare ") != NULL)
+           strstr(m, "cannot compare ") != NULL ||
+           strstr(m, "needs a text column") != NULL)
     type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'", a
                                type error in an expression */
   if (type == PyExc_KeyError) {

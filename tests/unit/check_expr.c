@@ -771,6 +771,10 @@ static const struct {
     {"s.str.startswith('B0') and s.str.len() > 3",
      "s.str.startswith(\"B0\") and (s.str.len() > 3)"},
     {"s.str.contains('a b', regex=False)", "s.str.contains(\"a b\")"},
+    {"x.astype('float') > y.clip(0, 1.5)",
+     "x.astype(\"float64\") > y.clip(lower=0).clip(upper=1.5)"},
+    {"x.clip(upper=-2).astype(int64) == 1",
+     "x.clip(upper=-2).astype(\"int64\") == 1"},
     {"round(x) + round(y, -2) > round(z, 2)",
      "(round(x, 0) + round(y, -2)) > round(z, 2)"},
 };
@@ -1441,6 +1445,13 @@ static const err_row query_errors[] = {
      "contains: regular expressions are not supported yet; this pattern has "
      "regex characters (pass regex=False to match it literally)",
      "contains", 0},
+    {"x.astype('str')", "astype: float64 or int64 (float, int) are supported",
+     "'str'", 0},
+    {"x.clip('a')", "clip: a bound is a number", "'a'", 0},
+    {"t.dt.float",
+     "unknown .dt field 'float'; expected year, month, day, hour, minute, "
+     "second, dayofweek, dayofyear or total_seconds()",
+     "float", 0},
     {"round(x, 1.5)", "round's decimals are a whole number from -18 to 18",
      "1.5", 0},
     {"x **",

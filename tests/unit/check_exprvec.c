@@ -811,6 +811,72 @@ START_TEST(test_round) {
 }
 END_TEST
 
+/* astype(float / int) and clip: int clipped by an int stays int, by a
+ * float becomes float, NaN stays NaN; astype(int) truncates and refuses
+ * NaN and nulls (DUSK_ETYPE, as pandas raises). */
+START_TEST(test_astype_and_clip) {
+  static const double fv[] = {-2.7, 2.7, NAN, 5.0};
+  static const int64_t iv[] = {-5, 0, 5, 50};
+  static const int64_t fi[] = {-2, 2, 0, 5};
+  dusk_batch b;
+  dusk_value lo, hi;
+  dusk_exprvec *x = NULL;
+  uint8_t mask[8];
+  dusk_expr *e;
+  mkbatch(&b, 4);
+  set_f(&b, "f", fv, "1111");
+  set_i(&b, "i", iv, "1111");
+  memset(&lo, 0, sizeof lo);
+  memset(&hi, 0, sizeof hi);
+  lo.type = DUSK_TYPE_INT64;
+  lo.u.i = 0;
+  hi.type = DUSK_TYPE_FLOAT64;
+  hi.u.f = 4.5;
+  /* i.clip(0, 4.5) == [0, 0, 4.5, 4.5] */
+  check_mask(tu_cmp(EQ,
+                    dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_CLIP_UPPER,
+                                   dusk_expr_node(DUSK_EXPR_FUNC,
+                                                  DUSK_FN_CLIP_LOWER,
+                                                  tu_col("i"),
+                                                  dusk_expr_literal(lo)),
+                                   dusk_expr_literal(hi)),
+                    tu_lit_float(4.5)),
+             &b, "0011");
+  /* f.clip(lower=0) keeps NaN (no comparison holds) */
+  check_mask(tu_cmp(GE,
+                    dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_CLIP_LOWER,
+                                   tu_col("f"), dusk_expr_literal(lo)),
+                    tu_lit_int(0)),
+             &b, "1101");
+  check_mask(tu_cmp(EQ,
+                    dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_TO_FLOAT,
+                                   tu_col("i"), NULL),
+                    tu_lit_float(5.0)),
+             &b, "0010");
+  /* astype(int) of f refuses the NaN row; of f where not NaN truncates */
+  e = tu_cmp(EQ, dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_TO_INT, tu_col("f"),
+                                NULL),
+             tu_lit_int(2));
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, b.cap, &x,
+                                        NULL),
+                   0);
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(dusk_exprvec_refusal(x), "astype(int)"));
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+  set_f(&b, "f", fv, "1101");
+  set_f(&b, "f", (const double[]){-2.7, 2.7, 0.0, 5.0}, "1111");
+  set_i(&b, "w", fi, "1111");
+  ck_assert_int_eq(eval_into(dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_TO_INT,
+                                            tu_col("f"), NULL),
+                             &b, "k"),
+                   0);
+  for (size_t r = 0; r < 4; r++)
+    ck_assert_int_eq(b.cols[colidx("k")].i64[r], fi[r]);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 START_TEST(test_arith_bool_and_nested) {
   static const int bv[] = {1, 1, 0, 0};
   static const int cv[] = {1, 0, 1, 0};
@@ -1321,6 +1387,7 @@ int main(void) {
   tcase_add_test(tc, test_floordiv_and_pow);
   tcase_add_test(tc, test_str_functions);
   tcase_add_test(tc, test_round);
+  tcase_add_test(tc, test_astype_and_clip);
   tcase_add_test(tc, test_arith_bool_and_nested);
   suite_add_tcase(s, tc);
 
