@@ -308,7 +308,7 @@ int dusk_qbounds(const dusk_table *summary, size_t ncols, const double *qs,
 int dusk_qwindow_compact(dusk_qwindow *w) {
   uint64_t *tmp, *keys;
   int64_t *counts;
-  size_t nr = 0, i = 0, j = 0, n = 0;
+  size_t i = 0, j = 0, n = 0;
   if (w->raw == NULL) {
     if ((w->raw = malloc(RAW_FIRST * sizeof *w->raw)) == NULL)
       return DUSK_ENOMEM;
@@ -347,7 +347,6 @@ int dusk_qwindow_compact(dusk_qwindow *w) {
       counts[n++] = c;
     }
   }
-  (void)nr;
   free(w->keys);
   free(w->counts);
   w->keys = keys;

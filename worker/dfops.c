@@ -2985,7 +2985,7 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
   static const double describe_qs[] = {0.25, 0.5, 0.75};
   merger m;
   dusk_error err = {0};
-  dusk_table *result = NULL, *empty = NULL;
+  dusk_table *result = NULL;
   const dusk_plan *root;
   int64_t cut;
   int rc;
@@ -3004,8 +3004,7 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
                         dusk_plan_kind_name(root->kind));
     goto failed;
   }
-  if (m.payload == NULL &&
-      (m.payload = empty = dusk_qsummary_table_new()) == NULL) {
+  if (m.payload == NULL && (m.payload = dusk_qsummary_table_new()) == NULL) {
     rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
     goto failed;
   }

@@ -464,6 +464,20 @@ class Expr:
     def __abs__(self):
         return Expr(self._df, f"abs({self._text})", False)
 
+    def abs(self):
+        return abs(self)
+
+    def between(self, left, right, inclusive="both"):
+        """left <= x <= right (inclusive "both", "neither", "left" or
+        "right", as pandas 1.5)."""
+        ops = {"both": (">=", "<="), "neither": (">", "<"),
+               "left": (">=", "<"), "right": (">", "<=")}
+        if inclusive not in ops:
+            raise ValueError("Inclusive has to be either string of 'both',"
+                             "'left', 'right', or 'neither'.")
+        lo, hi = ops[inclusive]
+        return self._bin(lo, left, True) & self._bin(hi, right, True)
+
     def round(self, decimals=0):
         """numpy's round (half to even), as pandas' Series.round."""
         if not isinstance(decimals, int) or isinstance(decimals, bool) or \
@@ -1242,6 +1256,10 @@ class Series(_Lazy):
     def isnull(self): return self._expr().isnull()
     def notnull(self): return self._expr().notnull()
     def __abs__(self): return abs(self._expr())
+    def abs(self): return abs(self._expr())
+
+    def between(self, left, right, inclusive="both"):
+        return self._expr().between(left, right, inclusive)
     def isin(self, values): return self._expr().isin(values)
     def round(self, decimals=0): return self._expr().round(decimals)
     def astype(self, dtype): return self._expr().astype(dtype)

@@ -717,6 +717,12 @@ def test_astype_and_clip(client, data_dir, bs):
     pdt.assert_frame_equal(got.compute(), want)
     pdt.assert_frame_equal(df.query("y.clip(0, 1) == 1").compute(),
                            p[p.y.clip(0, 1) == 1])
+    for inc in ("both", "neither", "left", "right"):
+        pdt.assert_frame_equal(
+            df[df.clean.between(10, 20, inclusive=inc)].compute(),
+            p[p.clean.between(10, 20, inclusive=inc)])
+    pdt.assert_frame_equal(df.assign(a=(df.y - 1).abs()).compute(),
+                           p.assign(a=(p.y - 1).abs()))
     with pytest.raises(ValueError, match="cannot be an int64"):
         df.assign(z=df.y.astype(int)).compute()
     with pytest.raises(NotImplementedError, match="float64 and int64"):
