@@ -758,6 +758,25 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
   return 0;
 }
 
+/* topk's sort keys and drop_duplicates' subset: columns of the frame whose
+ * values are compared (so not of mixed kinds). */
+static int check_row_keys(sched_query *q, const dusk_plan *p,
+                          const schema *in, dusk_error *err) {
+  bool topk = p->kind == DUSK_PLAN_TOPK;
+  const char *what = topk ? "sort_values / nlargest" : "drop_duplicates";
+  int rc;
+  for (size_t k = 0; k < p->ncolumns; k++) {
+    int j = schema_find(in, p->columns[k]);
+    if (j < 0)
+      return unknown_column(in, p->columns[k], what, err);
+    if ((rc = mixed_use(q, in, j, what,
+                        topk ? "sorting by it" : "comparing its values",
+                        err)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
   schema in = {0, NULL, NULL, NULL};
@@ -1075,31 +1094,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       goto out;
     break;
   case DUSK_PLAN_DROP_DUPLICATES:
-    for (size_t k = 0; k < p->ncolumns; k++) {
-      int j = schema_find(&in, p->columns[k]);
-      if (j < 0) {
-        rc = unknown_column(&in, p->columns[k], "drop_duplicates", err);
-        goto out;
-      }
-      if ((rc = mixed_use(q, &in, j, "drop_duplicates",
-                          "comparing its values", err)) != 0)
-        goto out;
-    }
-    break;
   case DUSK_PLAN_TOPK:
-    /* The rows' sort keys: columns of the frame (its rows leave with
-     * every visible column, below). */
-    for (size_t k = 0; k < p->ncolumns; k++) {
-      int j = schema_find(&in, p->columns[k]);
-      if (j < 0) {
-        rc = unknown_column(&in, p->columns[k], "sort_values / nlargest",
-                            err);
-        goto out;
-      }
-      if ((rc = mixed_use(q, &in, j, "sort_values / nlargest",
-                          "sorting by it", err)) != 0)
-        goto out;
-    }
+    /* Key columns of the frame's rows (which leave with every visible
+     * column, below). */
+    if ((rc = check_row_keys(q, p, &in, err)) != 0)
+      goto out;
     break;
   case DUSK_PLAN_TO_CSV:
     if (p->dir == NULL || p->dir[0] == '\0') {

@@ -807,6 +807,25 @@ static void note_nulls(pipeline *p, const dusk_batch *b) {
 
 /* The scan's batch function.  Columns a fill turned into text go back to
  * the type the scan writes before the batch does. */
+/* ---- rows (head, collect, topk, drop_duplicates) --------------------------- */
+
+/* Appends batch row r to p->rows: the visible columns, then the range and
+ * the row's ordinal within it (which put rows back in file order). */
+static int append_batch_row(pipeline *p, const dusk_batch *b, size_t r,
+                            uint64_t ordinal) {
+  dusk_value vals[260];
+  size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
+  if (nc > sizeof vals / sizeof vals[0])
+    return DUSK_EINVAL;
+  for (size_t i = 0; i < nv; i++)
+    dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
+  vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
+  vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
+  vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
+  vals[dusk_rows_row_col(nc)].u.i = (int64_t)ordinal;
+  return dusk_table_append_row(p->rows, vals);
+}
+
 /* ---- topk ------------------------------------------------------------------ */
 
 /* -1, 0 or 1 as a is before, level with or after b in one key's order
@@ -884,12 +903,9 @@ static bool topk_candidate(const pipeline *p, const dusk_batch *b, size_t r) {
  * twice that (or 4096 more) have gathered. */
 static int topk_add(pipeline *p, const dusk_batch *b,
                     const uint64_t *row_ordinals) {
-  dusk_value vals[260];
-  size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA, from = 0;
+  size_t from = 0;
   size_t slack = (size_t)p->limit > 4096 ? (size_t)p->limit : 4096;
   int rc;
-  if (nc > sizeof vals / sizeof vals[0])
-    return DUSK_EINVAL;
   if (p->limit == 0)
     return 0;
   /* The last n rows in file order: only a batch's last n can count. */
@@ -898,13 +914,7 @@ static int topk_add(pipeline *p, const dusk_batch *b,
   for (size_t r = from; r < b->nrows; r++) {
     if (!topk_candidate(p, b, r))
       continue;
-    for (size_t i = 0; i < nv; i++)
-      dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
-    vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
-    vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
-    vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
-    vals[dusk_rows_row_col(nc)].u.i = (int64_t)row_ordinals[r];
-    if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
+    if ((rc = append_batch_row(p, b, r, row_ordinals[r])) != 0)
       return rc;
     if (p->rows->nrows >= (size_t)p->limit + slack &&
         (rc = topk_trim(p, p->rows, NULL)) != 0)
@@ -959,11 +969,7 @@ static bool dedup_first(pipeline *p) {
  * order within a range). */
 static int dedup_add(pipeline *p, const dusk_batch *b,
                      const uint64_t *row_ordinals) {
-  dusk_value vals[260];
-  size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
   int rc;
-  if (nc > sizeof vals / sizeof vals[0])
-    return DUSK_EINVAL;
   for (size_t r = 0; r < b->nrows; r++) {
     p->dedup_key.len = 0;
     for (size_t i = 0; i < p->ndedup; i++) {
@@ -973,13 +979,7 @@ static int dedup_add(pipeline *p, const dusk_batch *b,
     }
     if (!dedup_first(p))
       continue;
-    for (size_t i = 0; i < nv; i++)
-      dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
-    vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
-    vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
-    vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
-    vals[dusk_rows_row_col(nc)].u.i = (int64_t)row_ordinals[r];
-    if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
+    if ((rc = append_batch_row(p, b, r, row_ordinals[r])) != 0)
       return rc;
   }
   return 0;
@@ -1306,20 +1306,10 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
     return dedup_add(p, b, ctx->row_ordinals);
   default: {
     /* head / collect: the first `limit` rows */
-    dusk_value vals[260];
-    size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
-    if (nc > sizeof vals / sizeof vals[0])
-      return DUSK_EINVAL;
     for (size_t r = 0; r < b->nrows && (int64_t)p->rows->nrows < p->limit;
          r++) {
-      int rc;
-      for (size_t i = 0; i < nv; i++)
-        dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
-      vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
-      vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
-      vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
-      vals[dusk_rows_row_col(nc)].u.i = (int64_t)ctx->row_ordinals[r];
-      if ((rc = dusk_table_append_row(p->rows, vals)) != 0)
+      int rc = append_batch_row(p, b, r, ctx->row_ordinals[r]);
+      if (rc != 0)
         return rc;
     }
     if ((int64_t)p->rows->nrows >= p->limit) {
