@@ -43,7 +43,10 @@ typedef enum dusk_df_op {
   DUSK_DF_OFFSETS, /* "df_offsets": to_csv's counting stage's partials ->
                       each range's first row label (label_base) */
   DUSK_DF_BOUNDS,  /* "df_bounds": a quantile's first scans' partials ->
-                      the windows its second scans count (quantile.h) */
+                      the windows its second scans count (quantile.h);
+                      a drop_duplicates' key scans' partials -> the
+                      positions of the rows its second scans keep (a
+                      rows table of no visible column, in file order) */
   DUSK_DF_NOPS
 } dusk_df_op;
 

@@ -2,106 +2,20 @@
  * tuples, and per group one state slot per aggregate.
  *
  * Keys are encoded into bytes (int64/float64: 8 bytes, bool: 1, string:
- * 4-byte length + bytes; -0.0 folded into 0.0) and kept in an arena that is
- * addressed by offset, so it may grow.  nunique keeps a second table of
+ * 4-byte length + bytes; -0.0 folded into 0.0) and numbered in a
+ * dusk_keyset (keyset.h).  nunique keeps a second table of
  * encoded (group id, value) pairs.  The partial table carries every state
  * column, named "<agg>:<part>", after the key columns. */
 #include "hashagg.h"
 
 #include "buf.h"
-#include "hashmap.h"
+#include "keyset.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A set of byte strings in an arena, each with a payload (group id). */
-typedef struct byteset {
-  dusk_buf arena;
-  uint64_t *off;   /* per entry */
-  uint32_t *len;   /* per entry */
-  uint64_t *hash;  /* per entry */
-  size_t n, cap;   /* entries */
-  uint32_t *slots; /* entry + 1, 0 = empty */
-  size_t nslots;   /* power of two */
-} byteset;
-
-static void byteset_init(byteset *s) { memset(s, 0, sizeof *s); }
-
-static void byteset_destroy(byteset *s) {
-  dusk_buf_destroy(&s->arena);
-  free(s->off);
-  free(s->len);
-  free(s->hash);
-  free(s->slots);
-}
-
-static int byteset_grow_slots(byteset *s) {
-  size_t n = s->nslots ? s->nslots * 2 : 64;
-  uint32_t *slots = calloc(n, sizeof *slots);
-  if (slots == NULL)
-    return DUSK_ENOMEM;
-  for (size_t e = 0; e < s->n; e++) {
-    size_t i = s->hash[e] & (n - 1);
-    while (slots[i] != 0)
-      i = (i + 1) & (n - 1);
-    slots[i] = (uint32_t)e + 1;
-  }
-  free(s->slots);
-  s->slots = slots;
-  s->nslots = n;
-  return 0;
-}
-
-/* Finds bytes; inserts them when absent.  *entry receives the entry index,
- * *added whether it is new.  0 or DUSK_ENOMEM. */
-static int byteset_find_or_add(byteset *s, const char *p, size_t len,
-                               size_t *entry, int *added) {
-  uint64_t h = dusk_hash_bytes(p, len);
-  size_t i;
-  if ((s->n + 1) * 10 > s->nslots * 7 && byteset_grow_slots(s) != 0)
-    return DUSK_ENOMEM;
-  for (i = h & (s->nslots - 1);; i = (i + 1) & (s->nslots - 1)) {
-    uint32_t e = s->slots[i];
-    if (e == 0)
-      break;
-    e--;
-    if (s->hash[e] == h && s->len[e] == len &&
-        (len == 0 || /* the empty key of a reduction: the arena may be NULL */
-         memcmp(s->arena.data + s->off[e], p, len) == 0)) {
-      *entry = e;
-      *added = 0;
-      return 0;
-    }
-  }
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    uint64_t *off = realloc(s->off, cap * sizeof *off);
-    if (off == NULL)
-      return DUSK_ENOMEM;
-    s->off = off;
-    uint32_t *ln = realloc(s->len, cap * sizeof *ln);
-    if (ln == NULL)
-      return DUSK_ENOMEM;
-    s->len = ln;
-    uint64_t *hs = realloc(s->hash, cap * sizeof *hs);
-    if (hs == NULL)
-      return DUSK_ENOMEM;
-    s->hash = hs;
-    s->cap = cap;
-  }
-  s->off[s->n] = s->arena.len;
-  s->len[s->n] = (uint32_t)len;
-  s->hash[s->n] = h;
-  if (dusk_buf_append(&s->arena, p, len) != 0)
-    return DUSK_ENOMEM;
-  s->slots[i] = (uint32_t)s->n + 1;
-  *entry = s->n++;
-  *added = 1;
-  return 0;
-}
 
 /* One aggregate's state for one group. */
 typedef struct slot {
@@ -119,23 +33,32 @@ struct dusk_hashagg {
   char **key_names;
   dusk_type *key_types;
   dusk_aggspec *aggs;
-  byteset groups;
+  dusk_keyset groups;
   slot *slots; /* ngroups * naggs */
   size_t slots_cap; /* groups */
-  byteset uniques; /* nunique: encoded (agg, group, value) */
+  dusk_keyset uniques; /* nunique: encoded (agg, group, value) */
   dusk_buf scratch;
-  /* A single int64 key in [0, DENSE_KEYS) skips hashing: dense[key] is
-   * its group + 1 (0 = none yet).  Other keys use the hash table. */
+  /* Per dusk_dense_codes code: its group + 1 (0 = none yet); keys
+   * without a code use the keyset alone. */
   uint32_t *dense;
   uint32_t *row_group; /* per batch row: group + 1, 0 = dropped */
   size_t row_group_cap;
+  /* Multi-column keys of a batch, looked up together (assign_groups):
+   * key i is keybuf bytes [key_off[i], key_off[i + 1]) and belongs to
+   * batch row key_row[i]; key_group and key_added are the lookup's
+   * answers. */
+  dusk_buf keybuf;
+  size_t *key_off, *key_row;
+  int64_t *key_code; /* per batch row: dusk_dense_codes */
+  uint32_t *key_group;
+  uint8_t *key_added;
+  size_t keys_cap;
   /* Per group + 1 (0 = dropped): the batch's rows in it, when counts are
    * added by group (count_by_group). */
   uint32_t *group_rows;
   size_t group_rows_cap;
 };
 
-#define DENSE_KEYS 65536
 
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h) { return h->groups.n; }
 
@@ -187,9 +110,10 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
   h->key_names = calloc(nkeys ? nkeys : 1, sizeof *h->key_names);
   h->key_types = calloc(nkeys ? nkeys : 1, sizeof *h->key_types);
   h->aggs = calloc(naggs ? naggs : 1, sizeof *h->aggs);
-  byteset_init(&h->groups);
-  byteset_init(&h->uniques);
+  dusk_keyset_init(&h->groups);
+  dusk_keyset_init(&h->uniques);
   dusk_buf_init(&h->scratch);
+  dusk_buf_init(&h->keybuf);
   if (h->key_names == NULL || h->key_types == NULL || h->aggs == NULL)
     goto fail;
   for (size_t k = 0; k < nkeys; k++) {
@@ -209,7 +133,7 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
   if (nkeys == 0) {
     size_t g;
     int added;
-    if (byteset_find_or_add(&h->groups, "", 0, &g, &added) != 0 ||
+    if (dusk_keyset_find_or_add(&h->groups, "", 0, &g, &added) != 0 ||
         ensure_slots(h) != 0)
       goto fail;
   }
@@ -234,11 +158,17 @@ void dusk_hashagg_free(dusk_hashagg *h) {
   free(h->aggs);
   free(h->slots);
   free(h->group_rows);
-  byteset_destroy(&h->groups);
-  byteset_destroy(&h->uniques);
+  dusk_keyset_destroy(&h->groups);
+  dusk_keyset_destroy(&h->uniques);
   dusk_buf_destroy(&h->scratch);
   free(h->dense);
   free(h->row_group);
+  dusk_buf_destroy(&h->keybuf);
+  free(h->key_off);
+  free(h->key_code);
+  free(h->key_row);
+  free(h->key_group);
+  free(h->key_added);
   free(h);
 }
 
@@ -317,7 +247,7 @@ static int group_of(dusk_hashagg *h, const dusk_value *keys, size_t *gid) {
   for (size_t k = 0; k < h->nkeys; k++)
     if ((rc = put_value(&h->scratch, h->key_types[k], &keys[k])) != 0)
       return rc;
-  if ((rc = byteset_find_or_add(&h->groups, h->scratch.data, h->scratch.len,
+  if ((rc = dusk_keyset_find_or_add(&h->groups, h->scratch.data, h->scratch.len,
                                 gid, &added)) != 0)
     return rc;
   return added ? ensure_slots(h) : 0;
@@ -435,7 +365,7 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     h->scratch.len = 0;
     if ((rc = dusk_buf_append(&h->scratch, ids, sizeof ids)) != 0 ||
         (rc = put_value(&h->scratch, spec->input, v)) != 0 ||
-        (rc = byteset_find_or_add(&h->uniques, h->scratch.data,
+        (rc = dusk_keyset_find_or_add(&h->uniques, h->scratch.data,
                                   h->scratch.len, &entry, &added)) != 0)
       return rc;
     s->n += added;
@@ -464,47 +394,79 @@ static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
       h->row_group[r] = 1;
     return 0;
   }
-  if (h->nkeys == 1 && h->key_types[0] == DUSK_TYPE_INT64) {
-    const dusk_column *c = &b->cols[key_cols[0]];
-    if (h->dense == NULL &&
-        (h->dense = calloc(DENSE_KEYS, sizeof *h->dense)) == NULL)
+  if (b->nrows > h->keys_cap) {
+    size_t cap = b->nrows;
+    int64_t *code = realloc(h->key_code, cap * sizeof *code);
+    if (code == NULL)
       return DUSK_ENOMEM;
-    for (size_t r = 0; r < b->nrows; r++) {
-      uint64_t k = (uint64_t)c->i64[r];
-      size_t g;
-      if (!c->valid[r]) {
-        h->row_group[r] = 0;
-        continue;
-      }
-      if (k < DENSE_KEYS && h->dense[k] != 0) {
-        h->row_group[r] = h->dense[k];
-        continue;
-      }
-      keys[0].type = DUSK_TYPE_INT64;
-      keys[0].u.i = c->i64[r];
-      if ((rc = group_of(h, keys, &g)) != 0)
-        return rc;
-      if (k < DENSE_KEYS)
-        h->dense[k] = (uint32_t)g + 1;
-      h->row_group[r] = (uint32_t)g + 1;
-    }
-    return 0;
+    h->key_code = code;
+    size_t *off = realloc(h->key_off, (cap + 1) * sizeof *off);
+    if (off == NULL)
+      return DUSK_ENOMEM;
+    h->key_off = off;
+    size_t *row = realloc(h->key_row, cap * sizeof *row);
+    if (row == NULL)
+      return DUSK_ENOMEM;
+    h->key_row = row;
+    uint32_t *grp = realloc(h->key_group, cap * sizeof *grp);
+    if (grp == NULL)
+      return DUSK_ENOMEM;
+    h->key_group = grp;
+    uint8_t *add = realloc(h->key_added, cap);
+    if (add == NULL)
+      return DUSK_ENOMEM;
+    h->key_added = add;
+    h->keys_cap = cap;
   }
+  /* Keys of one or two small ints (keyset.h's perfect hashing) find
+   * their group in h->dense; the others are encoded and looked up in one
+   * batch. */
+  dusk_dense_codes(b, key_cols, h->nkeys, h->key_code);
+  size_t nk = 0;
+  h->keybuf.len = 0;
   for (size_t r = 0; r < b->nrows; r++) {
-    size_t g, k;
+    size_t k;
+    int64_t code = h->key_code[r];
+    if (code >= 0) {
+      if (h->dense == NULL &&
+          (h->dense = calloc(DUSK_DENSE_CODES, sizeof *h->dense)) == NULL)
+        return DUSK_ENOMEM;
+      if (h->dense[code] == 0) {
+        size_t g;
+        for (k = 0; k < h->nkeys; k++)
+          dusk_batch_get(b, (size_t)key_cols[k], r, &keys[k]);
+        if ((rc = group_of(h, keys, &g)) != 0)
+          return rc;
+        h->dense[code] = (uint32_t)g + 1;
+      }
+      h->row_group[r] = h->dense[code];
+      continue;
+    }
     for (k = 0; k < h->nkeys; k++) {
       dusk_batch_get(b, (size_t)key_cols[k], r, &keys[k]);
       if (keys[k].type == DUSK_TYPE_NULL)
         break;
     }
-    if (k < h->nkeys) {
-      h->row_group[r] = 0; /* a null key: pandas drops the row */
+    h->row_group[r] = 0; /* a null key: pandas drops the row */
+    if (k < h->nkeys)
       continue;
-    }
-    if ((rc = group_of(h, keys, &g)) != 0)
-      return rc;
-    h->row_group[r] = (uint32_t)g + 1;
+    h->key_off[nk] = h->keybuf.len;
+    h->key_row[nk++] = r;
+    for (k = 0; k < h->nkeys; k++)
+      if ((rc = put_value(&h->keybuf, h->key_types[k], &keys[k])) != 0)
+        return rc;
   }
+  if (h->keys_cap > 0)
+    h->key_off[nk] = h->keybuf.len;
+  if (nk > 0 &&
+      (rc = dusk_keyset_find_or_add_batch(&h->groups, h->keybuf.data,
+                                          h->key_off, nk, h->key_group,
+                                          h->key_added)) != 0)
+    return rc;
+  if ((rc = ensure_slots(h)) != 0)
+    return rc;
+  for (size_t i = 0; i < nk; i++)
+    h->row_group[h->key_row[i]] = h->key_group[i] + 1;
   return 0;
 }
 
@@ -684,10 +646,10 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
 static int unique_sets(const dusk_hashagg *h, size_t a, dusk_buf *sets) {
   for (size_t e = 0; e < h->uniques.n; e++) {
     uint32_t ids[2];
-    const char *p = h->uniques.arena.data + h->uniques.off[e];
+    const char *p = dusk_keyset_key(&h->uniques, e);
     memcpy(ids, p, sizeof ids);
     if (ids[0] == a &&
-        dusk_buf_append(&sets[ids[1]], p + 8, h->uniques.len[e] - 8) != 0)
+        dusk_buf_append(&sets[ids[1]], p + 8, dusk_keyset_keylen(&h->uniques, e) - 8) != 0)
       return DUSK_ENOMEM;
   }
   return 0;
@@ -741,7 +703,7 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
     goto out;
   for (size_t g = 0; g < h->groups.n; g++) {
     size_t pos = 0;
-    const char *kp = h->groups.arena.data + h->groups.off[g];
+    const char *kp = dusk_keyset_key(&h->groups, g);
     c = 0;
     for (size_t k = 0; k < h->nkeys; k++, c++)
       get_value(kp, &pos, h->key_types[k], &row[c]);
@@ -969,8 +931,8 @@ static int cmp_groups(const void *x, const void *y, void *arg) {
   const dusk_hashagg *h = arg;
   size_t ga = *(const size_t *)x, gb = *(const size_t *)y;
   size_t pa = 0, pb = 0;
-  const char *ka = h->groups.arena.data + h->groups.off[ga];
-  const char *kb = h->groups.arena.data + h->groups.off[gb];
+  const char *ka = dusk_keyset_key(&h->groups, ga);
+  const char *kb = dusk_keyset_key(&h->groups, gb);
   for (size_t k = 0; k < h->nkeys; k++) {
     dusk_value va, vb;
     int c;
@@ -1025,7 +987,7 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
   qsort_r(order, h->groups.n, sizeof *order, cmp_groups, (void *)h);
   for (size_t i = 0; i < h->groups.n; i++) {
     size_t g = order[i], pos = 0;
-    const char *kp = h->groups.arena.data + h->groups.off[g];
+    const char *kp = dusk_keyset_key(&h->groups, g);
     for (size_t k = 0; k < h->nkeys; k++)
       get_value(kp, &pos, h->key_types[k], &row[k]);
     for (size_t a = 0; a < h->naggs; a++) {

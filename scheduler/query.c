@@ -1431,8 +1431,10 @@ static void sample_nulls(const qleaf *lf, const dusk_plan *frag,
 /* What a round of scans is for: the query's own (key ".../scan-f-k"), the
  * counting scans of a to_csv query (".../count-f-k", plan count_fragment)
  * or the first round of a quantile's (".../summary-f-k", the query's
- * plan: scans without an input summarise, quantile.h). */
-enum { SCANS_QUERY, SCANS_COUNT, SCANS_SUMMARY };
+ * plan: scans without an input summarise, quantile.h) or of a
+ * drop_duplicates' (".../keys-f-k": scans without an input find each
+ * key's first row). */
+enum { SCANS_QUERY, SCANS_COUNT, SCANS_SUMMARY, SCANS_KEYS };
 
 /* One df_scan per byte range of every file, files in plan order, for
  * `round` (SCANS_*), each
@@ -1497,6 +1499,7 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
         snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,
                  round == SCANS_COUNT     ? "count"
                  : round == SCANS_SUMMARY ? "summary"
+                 : round == SCANS_KEYS    ? "keys"
                                           : "scan",
                  file_ordinal, k);
         idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
@@ -1579,6 +1582,22 @@ static void lower_and_submit(sched_query *q) {
                 &tail_plan, NULL, &multi);
       snprintf(prefix, sizeof prefix, "%s/summary", q->final_key);
       snprintf(key, sizeof key, "%s/bounds", q->final_key);
+      encode_tail_args(&tail, &tail_plan, NULL);
+      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
+                                 key, DUSK_DF_BOUNDS);
+      nlevel = 0;
+      tail_plan.len = 0;
+    } else if (r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0) {
+      /* drop_duplicates of a subset takes two rounds too: the first finds
+       * each key's first row from the key columns alone, df_bounds merges
+       * them into the positions of the rows to keep, and the second reads
+       * just those rows whole.  What travels and waits between tasks is
+       * then bounded by the distinct keys, not by them times every
+       * column. */
+      add_scans(q, &sp, SCANS_KEYS, SIZE_MAX, &level, &nlevel, &cap_level,
+                &tail_plan, NULL, &multi);
+      snprintf(prefix, sizeof prefix, "%s/keys", q->final_key);
+      snprintf(key, sizeof key, "%s/positions", q->final_key);
       encode_tail_args(&tail, &tail_plan, NULL);
       offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
                                  key, DUSK_DF_BOUNDS);

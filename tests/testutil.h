@@ -27,6 +27,18 @@
 struct Suite; /* check.h's, not included here: load.c is no Check suite */
 int tu_run_suite(struct Suite *s);
 
+/* An assertion for loops run thousands of times: a passing ck_assert
+ * costs Check a write to its log, a passing REQUIRE nothing.  (Check's
+ * ck_abort_msg: the suite includes check.h.) */
+#define REQUIRE(cond, ...)                                                     \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      ck_abort_msg(__VA_ARGS__);                                               \
+  } while (0)
+
+/* splitmix64: the next of a fixed-seed sequence, so failures reproduce. */
+uint64_t tu_splitmix(uint64_t *state);
+
 /* Dataframe values.  Strings borrow s (tu_str takes its strlen). */
 dusk_value tu_null(void);
 dusk_value tu_int(int64_t i);

@@ -17,7 +17,7 @@
 #include "exprtype.h"
 #include "exprvec.h"
 #include "hashagg.h"
-#include "hashmap.h"
+#include "keyset.h"
 #include "msg.h"
 #include "plan.h"
 #include "quantile.h"
@@ -92,12 +92,25 @@ typedef struct pipeline {
   size_t topk_nkeys;
   int topk_first;
   int topk_thr;
-  /* drop_duplicates: the batch columns of the subset, and the keys of the
-   * rows kept so far (each key its own heap copy) */
+  /* drop_duplicates: the batch columns of its key (the subset, or every
+   * visible column), the keys met so far, and the stage
+   * (setup_dedup_stage): 0 one round of whole rows, 1 a subset's key
+   * round, 2 its rows round, which keeps the rows at the sorted ordinals
+   * dedup_want[dedup_next..dedup_nwant) of this range */
   int *dedup_cols;
   size_t ndedup;
-  dusk_strmap dedup_seen;
+  dusk_keyset dedup_seen;
   dusk_buf dedup_key;
+  size_t *dedup_off; /* a batch's keys in dedup_key (batch rows + 1) */
+  size_t *dedup_row; /* the batch row of each */
+  uint32_t *dedup_entry;
+  uint8_t *dedup_added, *dedup_first;
+  int64_t *dedup_code; /* per batch row: dusk_dense_codes */
+  uint64_t *dedup_dense; /* the coded keys met: a bit per code */
+  size_t dedup_cap;
+  int dedup_stage;
+  int64_t *dedup_want;
+  size_t dedup_nwant, dedup_next;
   /* quantile, describe (quantile.h): the columns (the root's list) as
    * batch columns; scan 1 sorts runs of each into summaries, scan 2 (given
    * the bounds) counts into windows and, for describe, moments */
@@ -134,14 +147,6 @@ typedef struct pipeline {
   int wrote_header;
 } pipeline;
 
-/* Frees drop_duplicates' seen keys. */
-static void dedup_forget(pipeline *p) {
-  for (size_t i = 0; i < p->dedup_seen.cap; i++)
-    if (p->dedup_seen.slots != NULL && p->dedup_seen.slots[i].value != NULL)
-      free((void *)p->dedup_seen.slots[i].key);
-  dusk_strmap_destroy(&p->dedup_seen);
-  dusk_strmap_init(&p->dedup_seen);
-}
 
 static void pipeline_destroy(pipeline *p) {
   if (p->out != NULL) { /* not completed: leave nothing looking complete */
@@ -172,7 +177,15 @@ static void pipeline_destroy(pipeline *p) {
   free(p->topk_cols);
   free(p->topk_asc);
   free(p->dedup_cols);
-  dedup_forget(p);
+  free(p->dedup_want);
+  free(p->dedup_off);
+  free(p->dedup_row);
+  free(p->dedup_entry);
+  free(p->dedup_added);
+  free(p->dedup_first);
+  free(p->dedup_code);
+  free(p->dedup_dense);
+  dusk_keyset_destroy(&p->dedup_seen);
   dusk_buf_destroy(&p->dedup_key);
   free(p->mom);
   for (size_t i = 0; p->qrun != NULL && i < p->nqcols; i++)
@@ -265,25 +278,35 @@ out:
   return rc;
 }
 
-static int setup_rows(pipeline *p, dusk_error *err) {
-  size_t nc = p->nvisible + DUSK_ROWS_NEXTRA;
+/* p->rows as an empty rows table of the batch columns cols[0..n), then
+ * __range and __row (dftask.h), replacing any it had. */
+static int setup_rows_of(pipeline *p, const int *cols, size_t n,
+                         dusk_error *err) {
+  size_t nc = n + DUSK_ROWS_NEXTRA;
   const char **names = dusk_xcalloc(nc, sizeof *names);
   dusk_type *types = dusk_xcalloc(nc, sizeof *types);
   int rc = 0;
-  for (size_t i = 0; i < p->nvisible; i++) {
-    names[i] = p->names[p->visible[i]];
-    types[i] = p->types[p->visible[i]];
+  for (size_t i = 0; i < n; i++) {
+    names[i] = p->names[cols[i]];
+    types[i] = p->types[cols[i]];
   }
   names[dusk_rows_range_col(nc)] = "__range";
   types[dusk_rows_range_col(nc)] = DUSK_TYPE_INT64;
   names[dusk_rows_row_col(nc)] = "__row";
   types[dusk_rows_row_col(nc)] = DUSK_TYPE_INT64;
+  dusk_table_free(p->rows);
   p->rows = dusk_table_new(names, types, nc, 0);
   if (p->rows == NULL)
     rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   free(names);
   free(types);
   return rc;
+}
+
+/* The rows table of head, collect, topk and drop_duplicates: the visible
+ * columns. */
+static int setup_rows(pipeline *p, dusk_error *err) {
+  return setup_rows_of(p, p->visible, p->nvisible, err);
 }
 
 /* topk's sort keys over a rows table (visible columns, __range, __row):
@@ -809,21 +832,29 @@ static void note_nulls(pipeline *p, const dusk_batch *b) {
  * the type the scan writes before the batch does. */
 /* ---- rows (head, collect, topk, drop_duplicates) --------------------------- */
 
-/* Appends batch row r to p->rows: the visible columns, then the range and
- * the row's ordinal within it (which put rows back in file order). */
-static int append_batch_row(pipeline *p, const dusk_batch *b, size_t r,
-                            uint64_t ordinal) {
+/* Appends batch row r to p->rows: the batch columns cols[0..nv), then the
+ * range and the row's ordinal within it (which put rows back in file
+ * order). */
+static int append_columns_row(pipeline *p, const dusk_batch *b,
+                              const int *cols, size_t nv, size_t r,
+                              uint64_t ordinal) {
   dusk_value vals[260];
-  size_t nv = p->nvisible, nc = nv + DUSK_ROWS_NEXTRA;
+  size_t nc = nv + DUSK_ROWS_NEXTRA;
   if (nc > sizeof vals / sizeof vals[0])
     return DUSK_EINVAL;
   for (size_t i = 0; i < nv; i++)
-    dusk_batch_get(b, (size_t)p->visible[i], r, &vals[i]);
+    dusk_batch_get(b, (size_t)cols[i], r, &vals[i]);
   vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
   vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
   vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
   vals[dusk_rows_row_col(nc)].u.i = (int64_t)ordinal;
   return dusk_table_append_row(p->rows, vals);
+}
+
+/* Appends batch row r's visible columns to p->rows. */
+static int append_batch_row(pipeline *p, const dusk_batch *b, size_t r,
+                            uint64_t ordinal) {
+  return append_columns_row(p, b, p->visible, p->nvisible, r, ordinal);
 }
 
 /* ---- topk ------------------------------------------------------------------ */
@@ -923,10 +954,27 @@ static int topk_add(pipeline *p, const dusk_batch *b,
   return 0;
 }
 
+/* The table a second-stage scan depends on (the bounds of a quantile, the
+ * positions of a drop_duplicates, the offsets of a to_csv): its one
+ * input, decoded into *t; *t stays NULL for a scan with no input (a first
+ * stage).  scan and input name them in errors. */
+static int stage_input(const dusk_op_call *call, const char *scan,
+                       const char *input, dusk_table **t, dusk_error *err) {
+  *t = NULL;
+  if (call->ninputs == 0)
+    return 0;
+  if (call->ninputs != 1)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s scan: %zu inputs, expected the %s", scan,
+                          call->ninputs, input);
+  return dusk_table_decode(call->inputs[0], t, err);
+}
+
 /* ---- drop_duplicates --------------------------------------------------------- */
 
 /* Appends v to a row key: a type tag, then the value (floats with -0.0 as
- * 0.0 and one NaN, as pandas' duplicated compares them). */
+ * 0.0 and one NaN, as pandas' duplicated compares them).  batch_key
+ * writes the same bytes straight from a batch's columns. */
 static void key_add(dusk_buf *k, const dusk_value *v) {
   uint8_t tag = (uint8_t)v->type;
   dusk_xcheck(dusk_buf_append(k, &tag, 1));
@@ -954,32 +1002,175 @@ static void key_add(dusk_buf *k, const dusk_value *v) {
   }
 }
 
+/* Appends row r's key over the dedup columns to p->dedup_key, as key_add
+ * encodes each value, reading the column arrays directly: this runs for
+ * every row the scan reads. */
+static void batch_key(pipeline *p, const dusk_batch *b, size_t r) {
+  dusk_buf *k = &p->dedup_key;
+  for (size_t i = 0; i < p->ndedup; i++) {
+    const dusk_column *c = &b->cols[p->dedup_cols[i]];
+    char *w;
+    if (!c->valid[r] || c->type == DUSK_TYPE_STRING) {
+      dusk_value v;
+      dusk_batch_get(b, (size_t)p->dedup_cols[i], r, &v);
+      key_add(k, &v);
+      continue;
+    }
+    dusk_xcheck(dusk_buf_reserve(k, 9));
+    w = k->data + k->len;
+    w[0] = (char)c->type;
+    switch (c->type) {
+    case DUSK_TYPE_INT64:
+      memcpy(w + 1, &c->i64[r], 8);
+      k->len += 9;
+      break;
+    case DUSK_TYPE_FLOAT64: {
+      double f = c->f64[r];
+      f = isnan(f) ? NAN : f == 0 ? 0.0 : f;
+      memcpy(w + 1, &f, 8);
+      k->len += 9;
+      break;
+    }
+    default: /* bool */
+      w[1] = (char)(c->b[r] != 0);
+      k->len += 2;
+    }
+  }
+}
+
 /* Whether the key in p->dedup_key is new (then remembered). */
 static bool dedup_first(pipeline *p) {
-  const dusk_buf *k = &p->dedup_key;
-  char *copy;
-  if (dusk_strmap_get(&p->dedup_seen, k->data, k->len) != NULL)
-    return false;
-  copy = dusk_xmemdup(k->data, k->len ? k->len : 1);
-  dusk_xcheck(dusk_strmap_put(&p->dedup_seen, copy, k->len, copy));
-  return true;
+  size_t e;
+  int added;
+  dusk_xcheck(dusk_keyset_find_or_add(&p->dedup_seen, p->dedup_key.data,
+                                      p->dedup_key.len, &e, &added));
+  return added != 0;
+}
+
+/* drop_duplicates' stage.  Of whole rows (no subset) one round does it:
+ * scans keep the first row of each key they meet, merges keep the first
+ * of those.  With a subset a scan without an input is the key round: it
+ * keeps only the key columns and each key's first position; a scan with
+ * one (df_bounds' positions, in file order) keeps the rows at this
+ * range's positions, whole. */
+static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
+                             dusk_error *err) {
+  dusk_table *t = NULL;
+  size_t lo = 0, hi, end;
+  int rc;
+  if (call->ninputs == 0) {
+    p->dedup_stage = p->root->ncolumns ? 1 : 0;
+    return p->dedup_stage == 1
+               ? setup_rows_of(p, p->dedup_cols, p->ndedup, err)
+               : 0;
+  }
+  if ((rc = stage_input(call, "drop_duplicates", "positions", &t, err)) != 0)
+    return rc;
+  if (t->ncols != DUSK_ROWS_NEXTRA ||
+      (rc = dusk_rows_table_check(t, err)) != 0) {
+    dusk_table_free(t);
+    return rc ? rc : dusk_error_set(err, DUSK_ETYPE,
+                                    "drop_duplicates scan: the positions "
+                                    "table has %zu columns", t->ncols);
+  }
+  /* This range's rows: a run of the table, which is in file order. */
+  const int64_t *range = t->cols[0].i64, *row = t->cols[1].i64;
+  hi = t->nrows;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if ((uint64_t)range[mid] < p->range_index)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (end = lo; end < t->nrows && (uint64_t)range[end] == p->range_index;
+       end++)
+    ;
+  p->dedup_stage = 2;
+  p->dedup_nwant = end - lo;
+  p->dedup_want = dusk_xcalloc(p->dedup_nwant + 1, sizeof *p->dedup_want);
+  for (size_t i = lo; i < end; i++) {
+    p->dedup_want[i - lo] = row[i];
+    if (i > lo && row[i] <= row[i - 1]) {
+      dusk_table_free(t);
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "drop_duplicates scan: positions out of order");
+    }
+  }
+  dusk_table_free(t);
+  return 0;
 }
 
 /* A scan keeps the first row of each key it meets (rows come in file
- * order within a range). */
+ * order within a range): whole, or (key round) its key and position; the
+ * rows round keeps the rows df_bounds chose. */
 static int dedup_add(pipeline *p, const dusk_batch *b,
                      const uint64_t *row_ordinals) {
   int rc;
-  for (size_t r = 0; r < b->nrows; r++) {
-    p->dedup_key.len = 0;
-    for (size_t i = 0; i < p->ndedup; i++) {
-      dusk_value v;
-      dusk_batch_get(b, (size_t)p->dedup_cols[i], r, &v);
-      key_add(&p->dedup_key, &v);
+  if (p->dedup_stage == 2) {
+    for (size_t r = 0; r < b->nrows && p->dedup_next < p->dedup_nwant; r++) {
+      int64_t o = (int64_t)row_ordinals[r];
+      while (p->dedup_next < p->dedup_nwant &&
+             p->dedup_want[p->dedup_next] < o)
+        p->dedup_next++;
+      if (p->dedup_next == p->dedup_nwant ||
+          p->dedup_want[p->dedup_next] != o)
+        continue;
+      if ((rc = append_batch_row(p, b, r, row_ordinals[r])) != 0)
+        return rc;
     }
-    if (!dedup_first(p))
+    return 0;
+  }
+  if (b->nrows > p->dedup_cap) {
+    size_t cap = b->nrows > b->cap ? b->nrows : b->cap;
+    free(p->dedup_off);
+    free(p->dedup_row);
+    free(p->dedup_entry);
+    free(p->dedup_added);
+    free(p->dedup_first);
+    free(p->dedup_code);
+    p->dedup_cap = cap;
+    p->dedup_off = dusk_xcalloc(cap + 1, sizeof *p->dedup_off);
+    p->dedup_row = dusk_xcalloc(cap + 1, sizeof *p->dedup_row);
+    p->dedup_entry = dusk_xcalloc(cap + 1, sizeof *p->dedup_entry);
+    p->dedup_added = dusk_xcalloc(cap + 1, 1);
+    p->dedup_first = dusk_xcalloc(cap + 1, 1);
+    p->dedup_code = dusk_xcalloc(cap + 1, sizeof *p->dedup_code);
+  }
+  /* Small int keys are looked up in a bitmap (keyset.h's perfect
+   * hashing); the others are encoded and looked up in one batch. */
+  dusk_dense_codes(b, p->dedup_cols, p->ndedup, p->dedup_code);
+  size_t nk = 0;
+  p->dedup_key.len = 0;
+  for (size_t r = 0; r < b->nrows; r++) {
+    int64_t code = p->dedup_code[r];
+    if (code >= 0) {
+      uint64_t bit = (uint64_t)1 << (code & 63);
+      if (p->dedup_dense == NULL)
+        p->dedup_dense = dusk_xcalloc(DUSK_DENSE_CODES / 64, 8);
+      p->dedup_first[r] = (p->dedup_dense[code >> 6] & bit) == 0;
+      p->dedup_dense[code >> 6] |= bit;
       continue;
-    if ((rc = append_batch_row(p, b, r, row_ordinals[r])) != 0)
+    }
+    p->dedup_off[nk] = p->dedup_key.len;
+    p->dedup_row[nk++] = r;
+    batch_key(p, b, r);
+  }
+  p->dedup_off[nk] = p->dedup_key.len;
+  if (nk > 0)
+    dusk_xcheck(dusk_keyset_find_or_add_batch(
+        &p->dedup_seen, p->dedup_key.data, p->dedup_off, nk, p->dedup_entry,
+        p->dedup_added));
+  for (size_t i = 0; i < nk; i++)
+    p->dedup_first[p->dedup_row[i]] = p->dedup_added[i];
+  for (size_t r = 0; r < b->nrows; r++) {
+    if (!p->dedup_first[r])
+      continue;
+    rc = p->dedup_stage == 1
+             ? append_columns_row(p, b, p->dedup_cols, p->ndedup, r,
+                                  row_ordinals[r])
+             : append_batch_row(p, b, r, row_ordinals[r]);
+    if (rc != 0)
       return rc;
   }
   return 0;
@@ -998,7 +1189,7 @@ static int dedup_rows(const dusk_plan *root, const dusk_table *rows,
   pipeline scratch;
   int rc = 0;
   memset(&scratch, 0, sizeof scratch);
-  dusk_strmap_init(&scratch.dedup_seen);
+  dusk_keyset_init(&scratch.dedup_seen);
   dusk_buf_init(&scratch.dedup_key);
   for (size_t i = 0; i < nkey; i++) {
     kc[i] = root->ncolumns ? dusk_table_column_index(rows, root->columns[i])
@@ -1014,7 +1205,7 @@ static int dedup_rows(const dusk_plan *root, const dusk_table *rows,
   pos[1] = (int)dusk_rows_row_col(nc);
   dusk_table_sort_order(rows, pos, asc, 2, order);
   for (size_t j = 0; j < n; j++) {
-    scratch.dedup_key.len = 0;
+    scratch.dedup_key.len = 0; /* one key at a time: rows are few here */
     for (size_t i = 0; i < nkey; i++) {
       dusk_value v;
       dusk_table_get(rows, (size_t)kc[i], order[j], &v);
@@ -1025,7 +1216,7 @@ static int dedup_rows(const dusk_plan *root, const dusk_table *rows,
   }
   rc = dusk_table_take(rows, order, nkeep, out);
 out:
-  dedup_forget(&scratch);
+  dusk_keyset_destroy(&scratch.dedup_seen);
   dusk_buf_destroy(&scratch.dedup_key);
   free(order);
   free(kc);
@@ -1055,11 +1246,8 @@ static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
       return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return 0;
   }
-  if (call->ninputs != 1)
-    return dusk_error_set(err, DUSK_EINVAL,
-                          "%s scan: %zu inputs, expected the bounds",
-                          dusk_plan_kind_name(p->root->kind), call->ninputs);
-  if ((rc = dusk_table_decode(call->inputs[0], &t, err)) != 0)
+  if ((rc = stage_input(call, dusk_plan_kind_name(p->root->kind), "bounds",
+                        &t, err)) != 0)
     return rc;
   if ((rc = dusk_qbounds_table_check(t, err)) != 0) {
     dusk_table_free(t);
@@ -1479,14 +1667,8 @@ static int label_base(const dusk_op_call *call, uint64_t index, int64_t *base,
   size_t lo = 0, hi;
   int rc;
   *base = 0;
-  if (call->ninputs == 0)
-    return 0;
-  if (call->ninputs != 1)
-    return dusk_error_set(err, DUSK_EINVAL,
-                          "to_csv scan: %zu inputs, "
-                          "expected the offsets",
-                          call->ninputs);
-  if ((rc = dusk_table_decode(call->inputs[0], &t, err)) != 0)
+  if ((rc = stage_input(call, "to_csv", "offsets", &t, err)) != 0 ||
+      t == NULL)
     return rc;
   if (t->ncols != 2 || t->cols[0].type != DUSK_TYPE_INT64 ||
       t->cols[1].type != DUSK_TYPE_INT64) {
@@ -1579,6 +1761,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   if ((p.terminal == DUSK_PLAN_QUANTILE || p.terminal == DUSK_PLAN_DESCRIBE) &&
       (rc = setup_quantile_stage(&p, call, &err)) != 0)
+    goto failed;
+  if (p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
+      (rc = setup_dedup_stage(&p, call, &err)) != 0)
     goto failed;
   col_map = dusk_xcalloc(a.nheader, sizeof *col_map);
   ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
@@ -2967,10 +3152,44 @@ failed:
 
 /* ---- df_bounds ----------------------------------------------------------- */
 
+/* drop_duplicates' key round, merged: the first position of each key, in
+ * file order, as a table of just __range and __row. */
+static int dedup_positions(merger *m, dusk_table **out, dusk_error *err) {
+  static const char *const names[] = {"__range", "__row"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  dusk_table *firsts = NULL, *pos;
+  int rc;
+  if (m->payload == NULL) /* no range had a row */
+    return (*out = dusk_table_new(names, types, 2, 0)) != NULL
+               ? 0
+               : dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  if ((rc = dedup_rows(m->p.root, m->payload, &firsts, err)) != 0)
+    return rc;
+  pos = dusk_table_new(names, types, 2, 0);
+  if (pos == NULL) {
+    dusk_table_free(firsts);
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  for (size_t r = 0; rc == 0 && r < firsts->nrows; r++) {
+    dusk_value v[2];
+    dusk_table_get(firsts, dusk_rows_range_col(firsts->ncols), r, &v[0]);
+    dusk_table_get(firsts, dusk_rows_row_col(firsts->ncols), r, &v[1]);
+    rc = dusk_table_append_row(pos, v);
+  }
+  dusk_table_free(firsts);
+  if (rc != 0) {
+    dusk_table_free(pos);
+    return dusk_error_set(err, rc, "positions: %s", dusk_strerror(rc));
+  }
+  *out = pos;
+  return 0;
+}
+
 /* A quantile's (or describe's) bounds: the merged run summaries of its
  * first scans (whose quote states and errors are checked as df_final
  * checks them) -> the window of every rank its quantiles read
- * (quantile.h), which each of its second scans takes as its one input. */
+ * (quantile.h), which each of its second scans takes as its one input.
+ * A drop_duplicates' key round -> the positions of the rows to keep. */
 static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
   static const double describe_qs[] = {0.25, 0.5, 0.75};
   merger m;
@@ -2988,22 +3207,27 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
     return rc;
   }
   root = m.p.root;
-  if (m.p.terminal != DUSK_PLAN_QUANTILE &&
-      m.p.terminal != DUSK_PLAN_DESCRIBE) {
+  if (m.p.terminal == DUSK_PLAN_DROP_DUPLICATES) {
+    if ((rc = dedup_positions(&m, &result, &err)) != 0)
+      goto failed;
+  } else if (m.p.terminal != DUSK_PLAN_QUANTILE &&
+             m.p.terminal != DUSK_PLAN_DESCRIBE) {
     rc = dusk_error_set(&err, DUSK_EINVAL, "df_bounds on a %s query",
                         dusk_plan_kind_name(root->kind));
     goto failed;
+  } else {
+    if (m.payload == NULL &&
+        (m.payload = dusk_qsummary_table_new()) == NULL) {
+      rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+      goto failed;
+    }
+    if ((rc = m.p.terminal == DUSK_PLAN_QUANTILE
+                  ? dusk_qbounds(m.payload, root->ncolumns, root->qs,
+                                 root->nqs, &result, &err)
+                  : dusk_qbounds(m.payload, root->ncolumns, describe_qs, 3,
+                                 &result, &err)) != 0)
+      goto failed;
   }
-  if (m.payload == NULL && (m.payload = dusk_qsummary_table_new()) == NULL) {
-    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
-    goto failed;
-  }
-  if ((rc = m.p.terminal == DUSK_PLAN_QUANTILE
-                ? dusk_qbounds(m.payload, root->ncolumns, root->qs, root->nqs,
-                               &result, &err)
-                : dusk_qbounds(m.payload, root->ncolumns, describe_qs, 3,
-                               &result, &err)) != 0)
-    goto failed;
   call->result.len = 0;
   if ((rc = dusk_table_encode(result, &call->result)) != 0) {
     dusk_error_set(&err, rc, "encoding the bounds");

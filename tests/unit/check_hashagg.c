@@ -26,23 +26,10 @@
 
 #define N tu_null()
 
-/* An assertion for helpers run thousands of times: a passing ck_assert
- * costs Check a write to its log, a passing REQUIRE nothing. */
-#define REQUIRE(cond, ...)                                                     \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      ck_abort_msg(__VA_ARGS__);                                               \
-  } while (0)
-
 /* A deterministic generator (splitmix64), so failures reproduce. */
 static uint64_t rng_state;
 
-static uint64_t rnd(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return tu_splitmix(&rng_state); }
 
 static size_t rnd_below(size_t n) { return (size_t)(rnd() % n); }
 
@@ -1823,6 +1810,76 @@ START_TEST(test_counts_by_group) {
 }
 END_TEST
 
+/* Two int keys, some with a dense code (both in [0, 1024): keyset.h) and
+ * some without (a value of 1024 or more, a negative, a null), in batches
+ * of several sizes: each key is one group with its exact size, whichever
+ * way it was found, and the groups come out sorted. */
+START_TEST(test_two_int_keys_dense_and_not) {
+  enum { ROWS = 20000 };
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  static const int64_t vals[] = {0, 1, 7, 1023, 1024, 5000, -1, -4096};
+  static const size_t caps[] = {4096, 333, 7};
+  enum { NV = sizeof vals / sizeof vals[0] };
+  static int64_t want[NV][NV];
+  dataset d;
+  config c;
+  uint64_t x = 777;
+  d.ncols = 2;
+  d.nrows = ROWS;
+  d.types = types;
+  d.cells = calloc(ROWS * 2, sizeof *d.cells);
+  ck_assert_ptr_nonnull(d.cells);
+  memset(want, 0, sizeof want);
+  for (size_t r = 0; r < ROWS; r++) {
+    dusk_value *row = d.cells + r * 2;
+    size_t a, b;
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    a = (x >> 33) % NV;
+    b = (x >> 45) % NV;
+    row[0] = tu_int(vals[a]);
+    row[1] = (x >> 20) % 50 == 0 ? tu_null() : tu_int(vals[b]);
+    if (row[1].type != DUSK_TYPE_NULL)
+      want[a][b]++;
+  }
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "a", DUSK_TYPE_INT64, 0);
+  cfg_key(&c, "b", DUSK_TYPE_INT64, 1);
+  cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
+  for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+    dusk_hashagg *h = cfg_new(&c);
+    dusk_table *t;
+    size_t row = 0;
+    int64_t sorted[NV];
+    size_t idx[NV];
+    /* vals in ascending order, with their index */
+    for (size_t k = 0; k < NV; k++)
+      idx[k] = k;
+    for (size_t k = 1; k < NV; k++)
+      for (size_t j = k; j > 0 && vals[idx[j - 1]] > vals[idx[j]]; j--) {
+        size_t tmp = idx[j];
+        idx[j] = idx[j - 1];
+        idx[j - 1] = tmp;
+      }
+    for (size_t k = 0; k < NV; k++)
+      sorted[k] = vals[idx[k]];
+    add_rows(h, &c, &d, NULL, ROWS, caps[i]);
+    t = final_of(h);
+    for (size_t ia = 0; ia < NV; ia++)
+      for (size_t ib = 0; ib < NV; ib++) {
+        if (want[idx[ia]][idx[ib]] == 0)
+          continue;
+        expect_row(t, row++,
+                   (dusk_value[]){tu_int(sorted[ia]), tu_int(sorted[ib]),
+                                  tu_int(want[idx[ia]][idx[ib]])});
+      }
+    ck_assert_uint_eq(t->nrows, row);
+    dusk_table_free(t);
+    dusk_hashagg_free(h);
+  }
+  free(d.cells);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hashagg");
   TCase *tc;
@@ -1865,6 +1922,7 @@ int main(void) {
   tcase_set_timeout(tc, 50);
   tcase_add_test(tc, test_randomized_reference);
   tcase_add_test(tc, test_counts_by_group);
+  tcase_add_test(tc, test_two_int_keys_dense_and_not);
   suite_add_tcase(s, tc);
 
   return tu_run_suite(s);

@@ -13,25 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ck_assert records its location on every pass, which costs a write per
- * call: the hot loops below check with REQUIRE, which only reports. */
-#define REQUIRE(cond, ...)                                                     \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      ck_abort_msg(__VA_ARGS__);                                               \
-  } while (0)
-
 /* splitmix64: a fixed-seed generator so failures reproduce. */
 static uint64_t rng_state;
 
 static void rng_seed(uint64_t seed) { rng_state = seed; }
 
-static uint64_t rng(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+static uint64_t rng(void) { return tu_splitmix(&rng_state); }
 
 /* Distinct non-NULL pointers to use as values. */
 #define POOL 4096
