@@ -1384,6 +1384,103 @@ static bool regex_literal(dusk_slice s) {
   return true;
 }
 
+/* A fixed pandas frequency ("H", "15min", "2D", "500ms") in
+ * nanoseconds: 0 and a message in why when s is none (a calendar
+ * frequency such as "M" or "W" is not fixed, as pandas says). */
+static int64_t freq_ns(const char *s, size_t n, const char **why) {
+  static const struct { const char *alias; int64_t ns; } units[] = {
+      {"D", 86400000000000}, {"d", 86400000000000}, {"H", 3600000000000},
+      {"h", 3600000000000},  {"T", 60000000000},    {"min", 60000000000},
+      {"S", 1000000000},     {"s", 1000000000},     {"L", 1000000},
+      {"ms", 1000000},       {"U", 1000},           {"us", 1000},
+      {"N", 1},              {"ns", 1}};
+  static const char *const calendar[] = {"W", "M", "MS", "Q", "QS", "A",
+                                         "Y", "AS", "YS", "B", "BM", "SM"};
+  size_t i = 0;
+  int64_t k = 0;
+  while (i < n && s[i] >= '0' && s[i] <= '9') {
+    if (k > (INT64_MAX - 9) / 10) {
+      *why = "has a multiple too large for int64 nanoseconds";
+      return 0;
+    }
+    k = k * 10 + (s[i++] - '0');
+  }
+  if (i == 0)
+    k = 1;
+  for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+    if (strlen(units[u].alias) == n - i &&
+        memcmp(units[u].alias, s + i, n - i) == 0) {
+      if (k <= 0 || k > INT64_MAX / units[u].ns) {
+        *why = "has a multiple below 1 or too large for int64 nanoseconds";
+        return 0;
+      }
+      return k * units[u].ns;
+    }
+  for (size_t c = 0; c < sizeof calendar / sizeof calendar[0]; c++)
+    if (strlen(calendar[c]) <= n - i &&
+        memcmp(calendar[c], s + i, strlen(calendar[c])) == 0) {
+      *why = "is a calendar (non-fixed) frequency, which pandas refuses "
+             "here too";
+      return 0;
+    }
+  *why = "is not a frequency: expected D, H, T or min, S, L or ms, U or "
+         "us, N or ns, with an optional multiple (\"15min\")";
+  return 0;
+}
+
+/* At "floor" / "ceil" / "round" / "normalize" after ".dt.": pandas'
+ * rounding of datetimes and timedeltas to a fixed frequency,
+ * "floor" "(" string ")" and "normalize()" (floor("D")).  *out (the value)
+ * becomes the call. */
+static int parse_dt_round(parser *p, dusk_expr **out, int *depth) {
+  dusk_func fn = is_word(p, "floor")  ? DUSK_FN_DT_FLOOR
+                 : is_word(p, "ceil") ? DUSK_FN_DT_CEIL
+                 : is_word(p, "round") ? DUSK_FN_DT_ROUND
+                                       : DUSK_FN_DT_FLOOR;
+  bool normalize = is_word(p, "normalize");
+  const char *word = normalize ? "normalize"
+                     : fn == DUSK_FN_DT_ROUND ? "round"
+                                              : dusk_func_name(fn);
+  token name = p->tok;
+  dusk_value v;
+  dusk_expr *unit;
+  int64_t ns = 86400000000000;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", word)) != 0)
+    return rc;
+  if (!normalize) {
+    token t = p->tok;
+    const char *why = NULL;
+    char *s;
+    size_t n;
+    if (t.kind != T_STRING)
+      return fail(p, here(p), "expected a frequency such as \"H\" or "
+                              "\"15min\"");
+    if ((rc = take_string(p, &t, &s, &n, NULL)) != 0)
+      return rc;
+    ns = freq_ns(s, n, &why);
+    if (ns == 0) {
+      rc = fail(p, t.start, "frequency \"%.*s\" %s", (int)(n < 40 ? n : 40),
+                s, why);
+      free(s);
+      return rc;
+    }
+    free(s);
+    if ((rc = lex(p)) != 0)
+      return rc;
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' to close %s(", word)) != 0)
+    return rc;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_INT64;
+  v.u.i = ns;
+  if ((unit = dusk_expr_literal(v)) == NULL)
+    return nomem(p);
+  return make_node(p, name.start, DUSK_EXPR_FUNC, fn, *out, *depth, unit, 1,
+                   out, depth);
+}
+
 /* At "str" after a value: ".str." ("len()" | ("startswith" | "endswith" |
  * "contains") "(" string ("," "regex" "=" bool)? ")"), pandas' string
  * accessor with a literal pattern.  *out (the value) becomes the call. */
@@ -1605,6 +1702,12 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
           (rc = expect(p, T_DOT, "expected '.' after %s", "dt")) != 0)
         break;
       f = p->tok;
+      if (is_word(p, "floor") || is_word(p, "ceil") || is_word(p, "round") ||
+          is_word(p, "normalize")) {
+        if ((rc = parse_dt_round(p, out, depth)) != 0)
+          break;
+        continue;
+      }
       fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
                              : (dusk_func)0;
       if (fn == 0 || fn > DUSK_FN_TOTAL_SECONDS) {

@@ -179,6 +179,11 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
           e->b->value.type == DUSK_TYPE_INT64 && e->b->value.u.i >= -18 &&
           e->b->value.u.i <= 18)
         return a;
+    } else if (e->op >= DUSK_FN_DT_FLOOR && e->op <= DUSK_FN_DT_ROUND) {
+      if (dusk_type_is_time(a) && e->b != NULL &&
+          e->b->kind == DUSK_EXPR_LITERAL &&
+          e->b->value.type == DUSK_TYPE_INT64 && e->b->value.u.i > 0)
+        return a;
     } else if (e->op == DUSK_FN_TOTAL_SECONDS) {
       if (a == DUSK_TYPE_TIMEDELTA)
         return DUSK_TYPE_FLOAT64;
@@ -211,10 +216,13 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                              e->op == DUSK_FN_SECOND ||
                              e->op == DUSK_FN_DAYOFWEEK ||
                              e->op == DUSK_FN_DAYOFYEAR ||
-                             e->op == DUSK_FN_TOTAL_SECONDS
+                             e->op == DUSK_FN_TOTAL_SECONDS ||
+                             e->op == DUSK_FN_DT_FLOOR ||
+                             e->op == DUSK_FN_DT_CEIL
                          ? ".dt."
                          : "",
-                     fn ? fn : "?", dusk_type_name(a), text,
+                     e->op == DUSK_FN_DT_ROUND ? ".dt.round" : fn ? fn : "?",
+                     dusk_type_name(a), text,
                      e->op == DUSK_FN_ABS ? "abs takes a number"
                      : e->op == DUSK_FN_ROUND
                          ? "round takes a number and whole decimals from "
@@ -226,6 +234,9 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                          ? "clip takes a number and number bounds"
                      : e->op == DUSK_FN_TOTAL_SECONDS
                          ? "a timedelta has total_seconds()"
+                     : e->op >= DUSK_FN_DT_FLOOR && e->op <= DUSK_FN_DT_ROUND
+                         ? "a datetime or timedelta rounds to a fixed "
+                           "frequency such as \"H\" or \"15min\""
                          : "a datetime column has it: read_csv(parse_dates=)");
       return DUSK_TYPE_NULL;
     }

@@ -353,6 +353,33 @@ static void eval_cast_clip(node *n, const view *a, const view *b,
   }
 }
 
+/* .dt.floor / ceil / round(freq) of nanoseconds, as pandas'
+ * round_nsint64: the quotient floors (divmod), ceil moves a value with a
+ * remainder up, round moves up past half and at half when the quotient
+ * is odd (half to even).  unit > 0 (exprtype checks it).  A result past
+ * int64 wraps, as pandas' int64 arithmetic does. */
+static void eval_dt_round(node *n, const view *a, int64_t unit, size_t rows) {
+  for (size_t r = 0; r < rows; r++) {
+    int64_t v, q, m;
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    if (!n->valid[r])
+      continue;
+    v = vi(a, r);
+    q = v / unit;
+    m = v % unit;
+    if (m < 0) { /* floor, as Python's divmod */
+      q--;
+      m += unit;
+    }
+    if (n->op == DUSK_FN_DT_CEIL)
+      q += m != 0;
+    else if (n->op == DUSK_FN_DT_ROUND)
+      q += (uint64_t)m * 2 > (uint64_t)unit ||
+           ((uint64_t)m * 2 == (uint64_t)unit && (q & 1) != 0);
+    n->i[r] = (int64_t)((uint64_t)q * (uint64_t)unit);
+  }
+}
+
 /* .str.len() and the literal .str predicates: a null value stays null
  * (a filter drops the row, as pandas' na=False would). */
 static void eval_str_func(node *n, const view *a, const view *b,
@@ -487,6 +514,10 @@ static void eval(node *n, const dusk_batch *bt) {
       }
       if (n->op == DUSK_FN_ROUND) {
         eval_round(n, a, vi(b, 0), rows);
+        break;
+      }
+      if (n->op >= DUSK_FN_DT_FLOOR && n->op <= DUSK_FN_DT_ROUND) {
+        eval_dt_round(n, a, vi(b, 0), rows);
         break;
       }
       if (n->op >= DUSK_FN_TO_FLOAT) {

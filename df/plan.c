@@ -267,13 +267,33 @@ static const char *const func_names[] = {
     NULL,     "year",      "month",     "day",           "hour", "minute",
     "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
     "startswith", "endswith", "contains", "round", "float", "int",
-    "clip_lower", "clip_upper",
+    "clip_lower", "clip_upper", "floor", "ceil", "dt_round",
 };
 
 bool dusk_func_takes_arg(int fn) {
   return fn == DUSK_FN_STARTSWITH || fn == DUSK_FN_ENDSWITH ||
          fn == DUSK_FN_CONTAINS || fn == DUSK_FN_ROUND ||
-         fn == DUSK_FN_CLIP_LOWER || fn == DUSK_FN_CLIP_UPPER;
+         fn == DUSK_FN_CLIP_LOWER || fn == DUSK_FN_CLIP_UPPER ||
+         fn == DUSK_FN_DT_FLOOR || fn == DUSK_FN_DT_CEIL ||
+         fn == DUSK_FN_DT_ROUND;
+}
+
+/* A frequency in nanoseconds as pandas writes it: "15min", "H", "2D",
+ * "1500ms", else "<n>N". */
+static void fmt_freq(char *out, size_t outlen, int64_t ns) {
+  static const struct { int64_t ns; const char *unit; } units[] = {
+      {86400000000000, "D"}, {3600000000000, "H"}, {60000000000, "min"},
+      {1000000000, "S"},     {1000000, "ms"},      {1000, "us"}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (ns > 0 && ns % units[i].ns == 0) {
+      int64_t k = ns / units[i].ns;
+      if (k == 1)
+        snprintf(out, outlen, "%s", units[i].unit);
+      else
+        snprintf(out, outlen, "%lld%s", (long long)k, units[i].unit);
+      return;
+    }
+  snprintf(out, outlen, "%lldN", (long long)ns);
 }
 
 /* Whether the node e (kind, op) has a second operand. */
@@ -552,6 +572,17 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
       w_str(w, e->op == DUSK_FN_CLIP_LOWER ? ".clip(lower=" : ".clip(upper=");
       fmt_expr(w, e->b);
       w_str(w, ")");
+    } else if (e->op >= DUSK_FN_DT_FLOOR && e->op <= DUSK_FN_DT_ROUND) {
+      char freq[48] = "?";
+      if (e->b != NULL && e->b->kind == DUSK_EXPR_LITERAL &&
+          e->b->value.type == DUSK_TYPE_INT64)
+        fmt_freq(freq, sizeof freq, e->b->value.u.i);
+      fmt_operand(w, e->a);
+      w_str(w, e->op == DUSK_FN_DT_FLOOR  ? ".dt.floor(\""
+               : e->op == DUSK_FN_DT_CEIL ? ".dt.ceil(\""
+                                          : ".dt.round(\"");
+      w_str(w, freq);
+      w_str(w, "\")");
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       fmt_operand(w, e->a);
       w_str(w, ".str.");

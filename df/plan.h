@@ -94,7 +94,14 @@ typedef enum dusk_func {
                          NaN, inf or a null refused, as pandas refuses */
   DUSK_FN_CLIP_LOWER, /* number, number literal (b) -> clip(lower=b) */
   DUSK_FN_CLIP_UPPER, /* number, number literal (b) -> clip(upper=b) */
-  DUSK_FN_NFUNCS = DUSK_FN_CLIP_UPPER
+  /* datetime or timedelta, int literal nanoseconds (b, > 0) -> the same
+   * type: pandas' .dt.floor / .dt.ceil / .dt.round(freq) with a fixed
+   * frequency ("H", "15min", "D"; normalize() is floor("D")); round is
+   * half to even; NaT stays NaT */
+  DUSK_FN_DT_FLOOR,
+  DUSK_FN_DT_CEIL,
+  DUSK_FN_DT_ROUND,
+  DUSK_FN_NFUNCS = DUSK_FN_DT_ROUND
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

@@ -347,7 +347,8 @@ class _StringAccessor:
 
 class _DatetimeAccessor:
     """.dt of a datetime (or timedelta) column or expression: lazy
-    expressions for the calendar fields and total_seconds()."""
+    expressions for the calendar fields, total_seconds() and rounding to
+    a fixed frequency."""
 
     __slots__ = ("_df", "_text")
 
@@ -373,12 +374,41 @@ class _DatetimeAccessor:
     def total_seconds(self):
         return self._field("total_seconds")
 
+    def _round(self, how, freq, ambiguous, nonexistent):
+        if ambiguous != "raise" or nonexistent != "raise":
+            raise NotImplementedError(
+                f"dt.{how}: ambiguous= and nonexistent= (no time zones)")
+        if not isinstance(freq, str):  # a Timedelta or a fixed offset
+            import pandas as pd
+            try:
+                freq = f"{pd.Timedelta(freq).value}N"
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"dt.{how}: {freq!r} is not a fixed "
+                                 "frequency") from e
+        return self._field(f"{how}({_literal(freq)})")
+
+    def floor(self, freq, ambiguous="raise", nonexistent="raise"):
+        """Rounded down to a fixed frequency ("H", "15min", "D")."""
+        return self._round("floor", freq, ambiguous, nonexistent)
+
+    def ceil(self, freq, ambiguous="raise", nonexistent="raise"):
+        return self._round("ceil", freq, ambiguous, nonexistent)
+
+    def round(self, freq, ambiguous="raise", nonexistent="raise"):
+        """To the nearest multiple of freq, halves to even, as pandas."""
+        return self._round("round", freq, ambiguous, nonexistent)
+
+    def normalize(self):
+        """Midnight of each datetime: floor("D")."""
+        return self._field("normalize()")
+
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
         raise NotImplementedError(
             f".dt.{name}: dusk has year, month, day, hour, minute, second, "
-            "dayofweek, dayofyear and total_seconds()")
+            "dayofweek, dayofyear, total_seconds(), floor, ceil, round and "
+            "normalize()")
 
 
 class Expr:

@@ -59,9 +59,11 @@ PyObject *core_raise(const dusk_error *err) {
   else if (strstr(m, "which is not a date-time") != NULL ||
            strstr(m, "not a date-time:") != NULL ||
            strstr(m, "integers to negative integer powers") != NULL ||
-           strstr(m, "cannot be an int64") != NULL)
+           strstr(m, "cannot be an int64") != NULL ||
+           strncmp(m, "frequency \"", 11) == 0)
     type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's
-                                refusal of int ** -int */
+                                refusal of int ** -int; a frequency it
+                                does not take */
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL ||

@@ -166,6 +166,15 @@ def cases(files):
          lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
          .assign(hour=lambda d: d.pickup_datetime.dt.hour)
          .groupby("hour").size()),
+        ("trips per day and per 15 minutes (dt.normalize, dt.floor)",
+         f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+         f'.assign(day="pickup_datetime.dt.normalize()", '
+         f'q="pickup_datetime.dt.floor(\'15min\')")'
+         f'.groupby(["day", "q"]).size()',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
+         .assign(day=lambda d: d.pickup_datetime.dt.normalize(),
+                 q=lambda d: d.pickup_datetime.dt.floor("15min"))
+         .groupby(["day", "q"]).size()),
         ("trip seconds mean and date filter (datetimes)",
          f'read_csv("{a}", parse_dates=["pickup_datetime", '
          f'"dropoff_datetime"]).query("pickup_datetime >= \'2021-04-15\'")'

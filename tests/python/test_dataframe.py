@@ -803,6 +803,43 @@ def test_parse_dates_and_dt(client, data_dir, bs):
     assert got.trip.median().compute() == want.trip.median()
 
 
+def test_dt_floor_ceil_round(client, data_dir, bs):
+    """.dt.floor/ceil/round to fixed frequencies and normalize() of
+    datetimes and timedeltas (NaT stays NaT, round halves to even), used
+    as values, group keys and filters: all equal to pandas."""
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    freqs = ("H", "15min", "D", "2H", "90S", "T", "s", "L")
+
+    def derive(f, mod):
+        cols = {}
+        for i, fr in enumerate(freqs):
+            cols[f"fl{i}"] = f.start.dt.floor(fr)
+            cols[f"ce{i}"] = f.end.dt.ceil(fr)
+            cols[f"ro{i}"] = f.start.dt.round(fr)
+        cols["td"] = (f.end - f.start).dt.floor("T")
+        cols["tdr"] = (f.end - f.start).dt.round("H")
+        cols["norm"] = f.day.dt.normalize()
+        cols["off"] = f.start.dt.floor(mod.Timedelta(minutes=20))
+        return f.assign(**cols)
+
+    got, want = derive(df, pd), derive(p, pd)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(got.groupby("fl0").size().compute(),
+                            want.groupby("fl0").size())
+    pdt.assert_frame_equal(
+        got[got.ce2 > "2021-03-01"][["k", "ce2"]].compute(),
+        want[want.ce2 > "2021-03-01"][["k", "ce2"]])
+    with pytest.raises(ValueError, match="calendar"):
+        df.assign(x=df.start.dt.floor("M")).compute()
+    with pytest.raises(ValueError, match="not a frequency"):
+        df.assign(x=df.start.dt.ceil("fortnight")).compute()
+    with pytest.raises(TypeError, match="fixed frequency"):
+        df.assign(x=df.k.dt.floor("H")).compute()
+
+
 def test_datetime_errors(client, data_dir, tmp_path):
     # A value that is no date-time leaves the column text, as in pandas;
     # .dt on it is then a clear error.

@@ -777,6 +777,13 @@ static const struct {
      "x.clip(upper=-2).astype(\"int64\") == 1"},
     {"round(x) + round(y, -2) > round(z, 2)",
      "(round(x, 0) + round(y, -2)) > round(z, 2)"},
+    {"t.dt.floor('H') == t.dt.ceil('15min')",
+     "t.dt.floor(\"H\") == t.dt.ceil(\"15min\")"},
+    {"t.dt.round('90S') > t.dt.normalize()",
+     "t.dt.round(\"90S\") > t.dt.floor(\"D\")"},
+    {"t.dt.floor('2d') < t.dt.floor('1500ms')",
+     "t.dt.floor(\"2D\") < t.dt.floor(\"1500ms\")"},
+    {"t.dt.floor('7N').dt.hour == 1", "t.dt.floor(\"7N\").dt.hour == 1"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1441,6 +1448,21 @@ static const err_row query_errors[] = {
      "or contains()",
      "upper", 0},
     {"s.str.startswith(1)", "startswith needs a string pattern", "1", 0},
+    {"t.dt.floor('M')",
+     "frequency \"M\" is a calendar (non-fixed) frequency, which pandas "
+     "refuses here too",
+     "'M'", 0},
+    {"t.dt.floor('0H')",
+     "frequency \"0H\" has a multiple below 1 or too large for int64 "
+     "nanoseconds",
+     "'0H'", 0},
+    {"t.dt.ceil('99999999999999999999N')",
+     "frequency \"99999999999999999999N\" has a multiple too large for "
+     "int64 nanoseconds",
+     "'9", 0},
+    {"t.dt.round(3)", "expected a frequency such as \"H\" or \"15min\"", "3",
+     0},
+    {"t.dt.normalize(1)", "expected ')' to close normalize(", "1", 0},
     {"s.str.contains('a+')",
      "contains: regular expressions are not supported yet; this pattern has "
      "regex characters (pass regex=False to match it literally)",
