@@ -347,6 +347,39 @@ dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_
   return wrap(dusk_plan_select(unwrap(f), columns, n), err);
 }
 
+/* The aggregates funcs[i] of columns[i] (NULL columns: every column) for
+ * groupby (keys: every function) or a whole-frame reduction (no keys:
+ * not size, first or last, which pandas has only per group), as a new
+ * array; NULL with err set for an unknown function or out of memory. */
+static dusk_agg *build_aggs(const char *const *columns,
+                            const char *const *funcs, size_t n, bool keys,
+                            dusk_error *err) {
+  dusk_agg *aggs = calloc(n ? n : 1, sizeof *aggs);
+  if (aggs == NULL) {
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    aggs[i].column = columns ? (char *)columns[i] : NULL;
+    aggs[i].fn = dusk_agg_parse(funcs[i], strlen(funcs[i]));
+    if (aggs[i].fn == 0 ||
+        (!keys && (aggs[i].fn == DUSK_AGG_SIZE ||
+                   aggs[i].fn == DUSK_AGG_FIRST ||
+                   aggs[i].fn == DUSK_AGG_LAST))) {
+      dusk_error_set(err, DUSK_EINVAL,
+                     keys ? "groupby: unknown aggregate '%s' (count, size, "
+                            "sum, mean, min, max, std, var, nunique, first, "
+                            "last)"
+                          : "unknown reduction '%s' (count, sum, mean, min, "
+                            "max, std, var, nunique)",
+                     funcs[i]);
+      free(aggs);
+      return NULL;
+    }
+  }
+  return aggs;
+}
+
 dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t nkeys,
                          const char *const *columns, const char *const *funcs,
                          size_t naggs, dusk_error *err) {
@@ -359,24 +392,9 @@ dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t 
     dusk_error_set(err, DUSK_EINVAL, "groupby needs keys and aggregates");
     return NULL;
   }
-  aggs = calloc(naggs, sizeof *aggs);
-  if (aggs == NULL) {
+  if ((aggs = build_aggs(columns, funcs, naggs, true, err)) == NULL) {
     dusk_dataframe_free(f);
-    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return NULL;
-  }
-  for (size_t i = 0; i < naggs; i++) {
-    aggs[i].column = columns ? (char *)columns[i] : NULL;
-    aggs[i].fn = dusk_agg_parse(funcs[i], strlen(funcs[i]));
-    if (aggs[i].fn == 0) {
-      dusk_error_set(err, DUSK_EINVAL,
-                     "groupby: unknown aggregate '%s' (count, size, sum, "
-                     "mean, min, max, std, var, nunique)",
-                     funcs[i]);
-      free(aggs);
-      dusk_dataframe_free(f);
-      return NULL;
-    }
   }
   out = wrap(dusk_plan_groupby(unwrap(f), keys, nkeys, aggs, naggs), err);
   free(aggs);
@@ -395,23 +413,9 @@ dusk_dataframe *dusk_reduce(dusk_dataframe *f, const char *const *columns,
     dusk_error_set(err, DUSK_EINVAL, "a reduction needs a function");
     return NULL;
   }
-  if ((aggs = calloc(n, sizeof *aggs)) == NULL) {
+  if ((aggs = build_aggs(columns, funcs, n, false, err)) == NULL) {
     dusk_dataframe_free(f);
-    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return NULL;
-  }
-  for (size_t i = 0; i < n; i++) {
-    aggs[i].column = columns ? (char *)columns[i] : NULL;
-    aggs[i].fn = dusk_agg_parse(funcs[i], strlen(funcs[i]));
-    if (aggs[i].fn == 0 || aggs[i].fn == DUSK_AGG_SIZE) {
-      dusk_error_set(err, DUSK_EINVAL,
-                     "unknown reduction '%s' (count, sum, mean, min, max, "
-                     "std, var, nunique)",
-                     funcs[i]);
-      free(aggs);
-      dusk_dataframe_free(f);
-      return NULL;
-    }
   }
   out = wrap(dusk_plan_groupby(unwrap(f), NULL, 0, aggs, n), err);
   free(aggs);

@@ -229,7 +229,8 @@ dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err);
 /* funcs[i] ("count", "size", "sum", "mean", "min", "max", "std", "var",
- * "nunique"; std and var with ddof=1, as pandas)
+ * "nunique", "first", "last"; std and var with ddof=1, as pandas; first
+ * and last: the first / last non-null value in file order)
  * applies to columns[i]; a NULL column means every non-key column, so
  * groupby(keys).count() is columns = {NULL}, funcs = {"count"}. */
 dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t nkeys,

@@ -2140,22 +2140,22 @@ static int parse_eval(parser *p, plan_chain *f, size_t where) {
 /* The aggregation named s[0..n) at src offset where, or a failure. */
 static int agg_lookup(parser *p, const char *s, size_t n, size_t where,
                       dusk_agg_fn *fn) {
-  const char *names[DUSK_AGG_NUNIQUE];
+  const char *names[DUSK_AGG_LAST];
   char name[CLIP_BUF];
   const char *near;
 
   if ((*fn = dusk_agg_parse(s, n)) != 0)
     return 0;
-  for (int i = 0; i < DUSK_AGG_NUNIQUE; i++)
+  for (int i = 0; i < DUSK_AGG_LAST; i++)
     names[i] = dusk_agg_name((dusk_agg_fn)(i + 1));
-  near = closest(s, n, names, DUSK_AGG_NUNIQUE);
+  near = closest(s, n, names, DUSK_AGG_LAST);
   clip(name, s, n);
   if (near)
     return fail(p, where, "unknown aggregation '%s'; did you mean '%s'?", name,
                 near);
   return fail(p, where,
               "unknown aggregation '%s'; use count, size, sum, mean, min, "
-              "max or nunique",
+              "max, std, var, nunique, first or last",
               name);
 }
 

@@ -23,9 +23,10 @@ typedef struct slot {
   int64_t i;   /* int sum, or int/bool min/max */
   double f;    /* float sum, or float min/max, or std/var's running mean */
   double m2;   /* std/var: sum of squared deviations from the mean */
-  char *s;     /* string min/max */
+  char *s;     /* string min/max/first/last */
   uint32_t slen;
-  uint8_t has; /* min/max: a value is set */
+  uint8_t has; /* min/max/first/last: a value is set */
+  int64_t range, row; /* first/last: where the value was, in file order */
 } slot;
 
 struct dusk_hashagg {
@@ -57,6 +58,11 @@ struct dusk_hashagg {
    * added by group (count_by_group). */
   uint32_t *group_rows;
   size_t group_rows_cap;
+  /* Where the rows being added are (dusk_hashagg_at): their range and
+   * ordinals, or without ordinals the rows added so far (seq). */
+  int64_t at_range;
+  const uint64_t *at_rows;
+  int64_t seq;
 };
 
 
@@ -71,6 +77,8 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
   case DUSK_AGG_NUNIQUE:
   case DUSK_AGG_MIN:
   case DUSK_AGG_MAX:
+  case DUSK_AGG_FIRST:
+  case DUSK_AGG_LAST:
     return 1;
   case DUSK_AGG_SUM:
   case DUSK_AGG_MEAN:
@@ -302,6 +310,26 @@ static int slot_set(slot *s, dusk_type t, const dusk_value *v) {
     s->i = v->u.i;
   }
   s->has = 1;
+  return 0;
+}
+
+/* first / last: takes v (not null) at position (range, row) when it comes
+ * before (first) or after (last) the value held. */
+static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
+                     int64_t range, int64_t row) {
+  slot *s = &h->slots[g * h->naggs + a];
+  int rc;
+  if (s->has) {
+    int c = range != s->range ? (range < s->range ? -1 : 1)
+            : row != s->row   ? (row < s->row ? -1 : 1)
+                              : 0;
+    if (h->aggs[a].fn == DUSK_AGG_FIRST ? c >= 0 : c <= 0)
+      return 0;
+  }
+  if ((rc = slot_set(s, h->aggs[a].input, v)) != 0)
+    return rc;
+  s->range = range;
+  s->row = row;
   return 0;
 }
 
@@ -553,6 +581,12 @@ static void add_counts_by_group(dusk_hashagg *h, const dusk_batch *b, size_t a,
     add_flags(h, b, a, valid, 1); /* each row added 1, not valid[r] */
 }
 
+void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
+                     const uint64_t *row_ordinals) {
+  h->at_range = (int64_t)range;
+  h->at_rows = row_ordinals;
+}
+
 int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
                      const int *key_cols, const int *agg_cols) {
   dusk_value v;
@@ -588,6 +622,21 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
           slots[(rg[r] - 1) * stride + a].n += valid[r];
       continue;
     }
+    if (spec->fn == DUSK_AGG_FIRST || spec->fn == DUSK_AGG_LAST) {
+      for (size_t r = 0; r < b->nrows; r++) {
+        if (!rg[r])
+          continue;
+        dusk_batch_get(b, (size_t)agg_cols[a], r, &v);
+        if (v.type == DUSK_TYPE_NULL ||
+            (v.type == DUSK_TYPE_FLOAT64 && isnan(v.u.f)))
+          continue; /* pandas skips NaN as it skips nulls */
+        if ((rc = update_at(h, rg[r] - 1, a, &v, h->at_range,
+                            h->at_rows ? (int64_t)h->at_rows[r]
+                                       : h->seq + (int64_t)r)) != 0)
+          return rc;
+      }
+      continue;
+    }
     for (size_t r = 0; r < b->nrows; r++) {
       if (!rg[r])
         continue;
@@ -596,6 +645,8 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
         return rc;
     }
   }
+  h->seq += (int64_t)b->nrows;
+  h->at_rows = NULL;
   return 0;
 }
 
@@ -636,6 +687,15 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     types[1] = DUSK_TYPE_FLOAT64;
     snprintf(names[2], 32, "%zu:m2", a);
     types[2] = DUSK_TYPE_FLOAT64;
+    return 3;
+  case DUSK_AGG_FIRST:
+  case DUSK_AGG_LAST:
+    snprintf(names[0], 32, "%zu:v", a);
+    types[0] = spec->input;
+    snprintf(names[1], 32, "%zu:range", a);
+    types[1] = DUSK_TYPE_INT64;
+    snprintf(names[2], 32, "%zu:row", a);
+    types[2] = DUSK_TYPE_INT64;
     return 3;
   }
   return 0;
@@ -745,6 +805,18 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
         row[c].type = DUSK_TYPE_FLOAT64;
         row[c++].u.f = s->m2;
         break;
+      case DUSK_AGG_FIRST:
+      case DUSK_AGG_LAST:
+        if (s->has)
+          slot_value(s, spec->input, &row[c]);
+        else
+          row[c].type = DUSK_TYPE_NULL;
+        c++;
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->range;
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->row;
+        break;
       case DUSK_AGG_NUNIQUE: {
         const dusk_buf *set = &sets[a * ngroups + g];
         row[c].type = DUSK_TYPE_STRING;
@@ -795,6 +867,8 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
     switch (specs[a].fn) {
     case DUSK_AGG_MIN:
     case DUSK_AGG_MAX:
+    case DUSK_AGG_FIRST:
+    case DUSK_AGG_LAST:
       specs[a].input = partial->cols[c].type;
       break;
     case DUSK_AGG_SUM: /* [n, sum]: the sum's type */
@@ -897,6 +971,19 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
         moments_merge(s, n.u.i, mean.u.f, m2.u.f);
         break;
       }
+      case DUSK_AGG_FIRST:
+      case DUSK_AGG_LAST: {
+        dusk_value range, row;
+        dusk_table_get(p, c++, r, &v);
+        dusk_table_get(p, c++, r, &range);
+        dusk_table_get(p, c++, r, &row);
+        if (range.type != DUSK_TYPE_INT64 || row.type != DUSK_TYPE_INT64)
+          return dusk_error_set(err, DUSK_ETYPE, "bad first/last state");
+        if (v.type != DUSK_TYPE_NULL &&
+            (rc = update_at(h, g, a, &v, range.u.i, row.u.i)) != 0)
+          return dusk_error_set(err, rc, "out of memory merging partials");
+        break;
+      }
       case DUSK_AGG_NUNIQUE: {
         size_t pos = 0;
         dusk_table_get(p, c++, r, &v);
@@ -955,6 +1042,8 @@ static dusk_type output_type(const dusk_aggspec *spec) {
                                             : DUSK_TYPE_INT64;
   case DUSK_AGG_MIN:
   case DUSK_AGG_MAX:
+  case DUSK_AGG_FIRST:
+  case DUSK_AGG_LAST:
     return spec->input;
   default:
     return DUSK_TYPE_INT64;
@@ -1021,6 +1110,8 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         break;
       case DUSK_AGG_MIN:
       case DUSK_AGG_MAX:
+      case DUSK_AGG_FIRST:
+      case DUSK_AGG_LAST:
         if (s->has)
           slot_value(s, h->aggs[a].input, v);
         else

@@ -3,8 +3,9 @@
  *
  * Groups are keyed by the tuple of key values; rows with a null key are
  * dropped (pandas' dropna=True).  Each aggregate keeps a small state per
- * group: count; sum; sum + count (mean); min/max value; or, for nunique,
- * the set of distinct (group, value) pairs.  The partial state travels as
+ * group: count; sum; sum + count (mean); min/max value; first/last value
+ * with its position in the files (range, row); or, for nunique, the set
+ * of distinct (group, value) pairs.  The partial state travels as
  * a dusk_table (keys, then state columns) so partials merge anywhere.
  * Memory: one entry per group (plus one per distinct value for nunique),
  * never per row.  Not thread-safe; one per task. */
@@ -30,6 +31,13 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
                                const dusk_type *key_types, size_t nkeys,
                                const dusk_aggspec *aggs, size_t naggs);
 void dusk_hashagg_free(dusk_hashagg *h);
+
+/* Where the next batch's rows lie in the files, for first / last: its
+ * range index and each row's ordinal within the range (borrowed until the
+ * next dusk_hashagg_add, which forgets them).  Without it a batch's rows
+ * come after every row added before, in order. */
+void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
+                     const uint64_t *row_ordinals);
 
 /* Adds rows [0, b->nrows) of b: keys from columns key_cols[], aggregate i
  * reads column agg_cols[i] (-1 for SIZE).  0 or DUSK_ENOMEM. */

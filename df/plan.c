@@ -228,6 +228,7 @@ const dusk_plan *dusk_plan_result_root(const dusk_plan *root) {
 
 static const char *const agg_names[] = {
     NULL, "count", "size", "sum", "mean", "min", "max", "nunique", "std", "var",
+    "first", "last",
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof agg_names[0])
 

@@ -187,7 +187,9 @@ typedef enum dusk_agg_fn {
   DUSK_AGG_MAX,
   DUSK_AGG_NUNIQUE,
   DUSK_AGG_STD, /* sample standard deviation (ddof=1), as pandas */
-  DUSK_AGG_VAR  /* sample variance (ddof=1) */
+  DUSK_AGG_VAR,  /* sample variance (ddof=1) */
+  DUSK_AGG_FIRST, /* the first non-null value in file order (groupby only) */
+  DUSK_AGG_LAST   /* the last non-null value in file order (groupby only) */
 } dusk_agg_fn;
 
 /* "count", "size", ...; dusk_agg_parse returns 0 for an unknown name. */

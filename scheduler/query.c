@@ -552,6 +552,10 @@ static const char *agg_doing(dusk_agg_fn fn) {
     return "its max";
   case DUSK_AGG_NUNIQUE:
     return "its nunique";
+  case DUSK_AGG_FIRST:
+    return "its first value";
+  case DUSK_AGG_LAST:
+    return "its last value";
   default:
     return "aggregating it";
   }
@@ -1055,6 +1059,17 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       goto out;
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
+      if (p->ncolumns == 0 && (p->aggs[a].fn == DUSK_AGG_FIRST ||
+                               p->aggs[a].fn == DUSK_AGG_LAST)) {
+        rc = dusk_error_set(err, DUSK_EINVAL,
+                            "%s is a groupby aggregation: pandas' "
+                            "DataFrame.%s(offset) selects rows by time, "
+                            "which dusk does not do; head(1) or tail(1) "
+                            "give the first or last row",
+                            dusk_agg_name(p->aggs[a].fn),
+                            dusk_agg_name(p->aggs[a].fn));
+        goto out;
+      }
       if (p->aggs[a].column == NULL)
         continue;
       if ((j = schema_find(&in, p->aggs[a].column)) < 0) {

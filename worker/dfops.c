@@ -1465,6 +1465,7 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   switch (p->terminal) {
   case DUSK_PLAN_GROUPBY:
   case DUSK_PLAN_VALUE_COUNTS:
+    dusk_hashagg_at(p->agg, p->range_index, ctx->row_ordinals);
     return dusk_hashagg_add(p->agg, b, p->key_cols, p->agg_cols);
   case DUSK_PLAN_LEN:
     p->count += (int64_t)b->nrows;
@@ -2767,20 +2768,26 @@ static const char *result_source(const merger *m,
   }
 }
 
+/* Aggregates that keep one of a column's values: min, max, first, last. */
+static bool value_agg(dusk_agg_fn fn) {
+  return fn == DUSK_AGG_MIN || fn == DUSK_AGG_MAX || fn == DUSK_AGG_FIRST ||
+         fn == DUSK_AGG_LAST;
+}
+
 /* Aggregates holding an int column's values, whose dtype pandas makes
- * float64 when the column has a null: sum, min, max of an int64 column
- * (a NULL read type: a derived column, int by its result's type). */
+ * float64 when the column has a null: sum, min, max, first, last of an
+ * int64 column (a NULL read type: a derived column, int by its result's
+ * type). */
 static bool na_agg(const dusk_plan *g, const dusk_agg *a) {
   dusk_type t = read_type(g, a->column);
-  return (a->fn == DUSK_AGG_SUM || a->fn == DUSK_AGG_MIN ||
-          a->fn == DUSK_AGG_MAX) &&
+  return (a->fn == DUSK_AGG_SUM || value_agg(a->fn)) &&
          (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_NULL);
 }
 
-/* Aggregates that keep a datetime's or timedelta's values: min, max. */
+/* Aggregates that keep a datetime's or timedelta's values. */
 static bool time_agg(const dusk_plan *g, const dusk_agg *a) {
   (void)g;
-  return a->fn == DUSK_AGG_MIN || a->fn == DUSK_AGG_MAX;
+  return value_agg(a->fn);
 }
 
 /* Sets source_na (table.h) on the result columns whose values are those of

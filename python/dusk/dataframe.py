@@ -1472,7 +1472,7 @@ class Series(_Lazy):
 
 
 _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
-         "nunique")
+         "nunique", "first", "last")
 
 
 class GroupBy:
@@ -1544,6 +1544,23 @@ class GroupBy:
         return self._agg("var")
 
     def nunique(self): return self._agg("nunique")
+
+    def first(self, numeric_only=False, min_count=-1):
+        """Each group's first non-null value of every column, in file
+        order."""
+        self._defaults("first", numeric_only, min_count)
+        return self._agg("first")
+
+    def last(self, numeric_only=False, min_count=-1):
+        """Each group's last non-null value of every column."""
+        self._defaults("last", numeric_only, min_count)
+        return self._agg("last")
+
+    @staticmethod
+    def _defaults(fn, numeric_only, min_count):
+        if numeric_only or min_count != -1:
+            raise NotImplementedError(
+                f"groupby {fn} with numeric_only or min_count")
 
     def _value_columns(self, fn):
         """The columns a function over "every column" takes, by dtype."""

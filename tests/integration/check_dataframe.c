@@ -283,6 +283,24 @@ START_TEST(test_errors_name_column_and_file) {
   ck_assert_msg(strstr(err.message, "/nonexistent/dusk.csv") != NULL, "%s",
                 err.message);
 
+  /* first / last are per group: as a whole-frame reduction the builder
+   * refuses them, and a parsed one is refused at submit, saying why. */
+  {
+    const char *firsts[] = {"first"};
+    char expr[256];
+    ck_assert_ptr_null(dusk_reduce(read_data(0), NULL, firsts, 1, &err));
+    ck_assert_ptr_nonnull(strstr(err.message, "unknown reduction 'first'"));
+    snprintf(expr, sizeof expr, "read_csv(\"%s\")[\"x\"].last()", path);
+    ck_assert_msg(dusk_dataframe_parse(expr, &f, &err) == 0, "%s",
+                  err.message);
+    rc = dusk_compute(client, f, 60000, &t, &err);
+    dusk_dataframe_free(f);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(err.message, "last is a groupby aggregation") &&
+                      strstr(err.message, "tail(1)"),
+                  "%s", err.message);
+  }
+
   /* A builder refuses a bad argument at once and consumes its input. */
   funcs[0] = "median";
   ck_assert_ptr_null(

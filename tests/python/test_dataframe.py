@@ -130,7 +130,7 @@ def test_column_selection(client, data_dir, bs):
 
 
 @pytest.mark.parametrize("fn", ["count", "size", "sum", "mean", "min", "max",
-                                "std", "var", "nunique"])
+                                "std", "var", "nunique", "first", "last"])
 def test_groupby_aggregations(client, data_dir, bs, fn):
     path = str(data_dir / "mixed.csv")
     df, p = read(path, bs), pd.read_csv(path)
@@ -145,6 +145,40 @@ def test_groupby_aggregations(client, data_dir, bs, fn):
     if fn != "size":
         pdt.assert_series_equal(getattr(df.groupby("k")["x"], fn)().compute(),
                                 getattr(p.groupby("k")["x"], fn)())
+
+
+def test_groupby_first_and_last(client, data_dir, bs):
+    """first()/last(): each group's first and last non-null value in file
+    order, across partitions, of every kind of column (text, bools,
+    datetimes), also through agg and after a filter; not a whole-frame
+    reduction (pandas' DataFrame.first(offset) selects by time)."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for fn in ("first", "last"):
+        pdt.assert_frame_equal(getattr(df.groupby("k"), fn)().compute(),
+                               getattr(p.groupby("k"), fn)())
+        pdt.assert_frame_equal(
+            getattr(df.query("clean > 10").groupby(["flag", "k"]), fn)()
+            .compute(),
+            getattr(p.query("clean > 10").groupby(["flag", "k"]), fn)())
+    pdt.assert_frame_equal(
+        df.groupby("k").agg({"name": ["first", "last"], "y": "first"})
+        .compute(),
+        p.groupby("k").agg({"name": ["first", "last"], "y": "first"}))
+    pdt.assert_frame_equal(
+        df.groupby("k").agg(a=("x", "last"), b=("name", "first")).compute(),
+        p.groupby("k").agg(a=("x", "last"), b=("name", "first")))
+    dpath = str(data_dir / "dates.csv")
+    dfd = dd.read_csv(dpath, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(dpath, parse_dates=DATES)
+    pd_ = pd.read_csv(dpath, parse_dates=DATES)
+    pdt.assert_frame_equal(dfd.groupby("k").first().compute(),
+                           pd_.groupby("k").first())
+    pdt.assert_frame_equal(
+        dfd.assign(trip=dfd.end - dfd.start).groupby("k").last().compute(),
+        pd_.assign(trip=pd_.end - pd_.start).groupby("k").last())
+    with pytest.raises(ValueError, match="unknown reduction 'first'"):
+        df._frame.reduce([None], ["first"])
 
 
 def test_groupby_agg_and_several_keys(client, data_dir, bs):

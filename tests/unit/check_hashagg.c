@@ -1880,6 +1880,61 @@ START_TEST(test_two_int_keys_dense_and_not) {
 }
 END_TEST
 
+/* first / last keep each group's first and last non-null value by file
+ * position (range, then row), whichever order the partials merge in:
+ * here the later range's partial merges first. */
+START_TEST(test_first_last_by_position) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING};
+  config c;
+  dusk_batch b;
+  dusk_hashagg *early, *late, *m;
+  dusk_table *pe, *pl, *t;
+  dusk_error err = {0};
+  static const uint64_t rows_early[] = {10, 11, 12, 13};
+  static const uint64_t rows_late[] = {0, 1, 2};
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_FIRST, DUSK_TYPE_STRING, 1, "first");
+  cfg_agg(&c, DUSK_AGG_LAST, DUSK_TYPE_STRING, 1, "last");
+  early = cfg_new(&c);
+  late = cfg_new(&c);
+  ck_assert_int_eq(dusk_batch_init(&b, types, 2, 8), 0);
+  /* range 2: k=1 a, k=1 null, k=2 b, k=1 c */
+  add_row(&b, (dusk_value[]){tu_int(1), tu_str("a")});
+  add_row(&b, (dusk_value[]){tu_int(1), tu_null()});
+  add_row(&b, (dusk_value[]){tu_int(2), tu_str("b")});
+  add_row(&b, (dusk_value[]){tu_int(1), tu_str("c")});
+  dusk_hashagg_at(early, 2, rows_early);
+  ck_assert_int_eq(dusk_hashagg_add(early, &b, c.key_cols, c.agg_cols), 0);
+  dusk_batch_clear(&b);
+  /* range 5: k=2 d, k=1 null, k=3 null */
+  add_row(&b, (dusk_value[]){tu_int(2), tu_str("d")});
+  add_row(&b, (dusk_value[]){tu_int(1), tu_null()});
+  add_row(&b, (dusk_value[]){tu_int(3), tu_null()});
+  dusk_hashagg_at(late, 5, rows_late);
+  ck_assert_int_eq(dusk_hashagg_add(late, &b, c.key_cols, c.agg_cols), 0);
+  dusk_batch_destroy(&b);
+  ck_assert_int_eq(dusk_hashagg_partial(early, &pe), 0);
+  ck_assert_int_eq(dusk_hashagg_partial(late, &pl), 0);
+  pe = roundtrip(pe);
+  pl = roundtrip(pl);
+  m = cfg_new(&c);
+  ck_assert_int_eq(dusk_hashagg_merge(m, pl, &err), 0);
+  ck_assert_int_eq(dusk_hashagg_merge(m, pe, &err), 0);
+  t = final_of(m);
+  ck_assert_uint_eq(t->nrows, 3);
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_str("a"), tu_str("c")});
+  expect_row(t, 1, (dusk_value[]){tu_int(2), tu_str("b"), tu_str("d")});
+  expect_row(t, 2, (dusk_value[]){tu_int(3), tu_null(), tu_null()});
+  dusk_table_free(t);
+  dusk_table_free(pe);
+  dusk_table_free(pl);
+  dusk_hashagg_free(early);
+  dusk_hashagg_free(late);
+  dusk_hashagg_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hashagg");
   TCase *tc;
@@ -1923,6 +1978,7 @@ int main(void) {
   tcase_add_test(tc, test_randomized_reference);
   tcase_add_test(tc, test_counts_by_group);
   tcase_add_test(tc, test_two_int_keys_dense_and_not);
+  tcase_add_test(tc, test_first_last_by_position);
   suite_add_tcase(s, tc);
 
   return tu_run_suite(s);

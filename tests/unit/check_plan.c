@@ -548,9 +548,10 @@ START_TEST(test_type_common) {
 END_TEST
 
 START_TEST(test_agg_names) {
-  static const char *const names[] = {"count", "size",    "sum", "mean", "min",
-                                      "max",   "nunique", "std", "var"};
-  for (int i = 0; i < 9; i++) {
+  static const char *const names[] = {"count", "size", "sum",   "mean",
+                                      "min",   "max",  "nunique", "std",
+                                      "var",   "first", "last"};
+  for (int i = 0; i < 11; i++) {
     ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)(i + 1)), names[i]);
     ck_assert_int_eq(dusk_agg_parse(names[i], strlen(names[i])), i + 1);
   }
@@ -560,7 +561,7 @@ START_TEST(test_agg_names) {
   ck_assert_int_eq(dusk_agg_parse("counts", 5), DUSK_AGG_COUNT);
   ck_assert_int_eq(dusk_agg_parse(NULL, 0), 0);
   ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)0), "unknown");
-  ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)10), "unknown");
+  ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)12), "unknown");
 }
 END_TEST
 
