@@ -429,6 +429,22 @@ dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
   return wrap(dusk_plan_value_counts(unwrap(f), column), err);
 }
 
+dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
+                                 dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  if (f->plan->kind != DUSK_PLAN_GROUPBY &&
+      f->plan->kind != DUSK_PLAN_VALUE_COUNTS) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "dropna= applies to a groupby or value_counts, not to %s",
+                   dusk_plan_kind_name(f->plan->kind));
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  f->plan->keep_na = !dropna;
+  return f;
+}
+
 /* A frame a post step (plan.h) may extend: one whose last step is a
  * groupby, value_counts, head or post step.  Frees f when not. */
 static int need_result(dusk_dataframe *f, const char *step, dusk_error *err) {

@@ -247,6 +247,13 @@ dusk_dataframe *dusk_reduce(dusk_dataframe *f, const char *const *columns,
                             dusk_error *err);
 dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err);
+/* pandas' dropna= of f's last step, a groupby or value_counts: false
+ * (0) makes the rows whose key holds a null (or NaN) a group of their own,
+ * sorted after the others (counted, for value_counts); true, the
+ * default, drops them.  Consumes f; NULL with err set when f's last step
+ * is neither. */
+dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
+                                 dusk_error *err);
 /* The first n rows: of the files (a terminal step), or, after groupby,
  * value_counts or head, of that result. */
 dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err);

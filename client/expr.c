@@ -2239,10 +2239,26 @@ static int parse_selection(parser *p, strlist *sel, bool *is_list,
 }
 
 /* At "groupby": groupby(keys) selection? .agg...; a terminal. */
+/* At a keyword argument of groupby or value_counts: "dropna" "=" bool
+ * (pandas': False keeps rows with a missing key as a group). */
+static int parse_dropna(parser *p, const char *what, bool *dropna) {
+  int rc;
+  if (!is_word(p, "dropna"))
+    return fail(p, here(p), "expected dropna=True or dropna=False in %s",
+                what);
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_ASSIGN, "expected '=' after %s", "dropna")) != 0)
+    return rc;
+  if (!is_word(p, "True") && !is_word(p, "False"))
+    return fail(p, here(p), "expected True or False for dropna");
+  *dropna = is_word(p, "True");
+  return lex(p);
+}
+
 static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0}, sel = {0}, aggkeys = {0};
   aggs ag = {0};
-  bool has_sel = false;
+  bool has_sel = false, dropna = true;
   dusk_agg_fn fn;
   token name;
   char mname[CLIP_BUF];
@@ -2262,6 +2278,9 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
               "expected a column name or a list of column names "
               "as the key of groupby");
   }
+  if (rc == 0 && p->tok.kind == T_COMMA &&
+      ((rc = lex(p)) != 0 || (rc = parse_dropna(p, "groupby", &dropna)) != 0))
+    goto done;
   if (rc != 0 ||
       (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    "groupby")) != 0)
@@ -2323,6 +2342,8 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
             dusk_plan_groupby(f->plan, (const char *const *)keys.v, keys.n,
                               ag.v, ag.n),
             where);
+  if (rc == 0)
+    f->plan->keep_na = !dropna;
 done:
   free(ag.v);
   strlist_free(&keys);
@@ -2818,7 +2839,7 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
 static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   strlist sel = {0};
   size_t open = p->tok.start;
-  bool is_list;
+  bool is_list, dropna = true;
   char name[CLIP_BUF];
   token m;
   int rc;
@@ -2867,10 +2888,19 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   }
   if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_VALUE_COUNTS,
                            "value_counts()")) != 0 ||
-      (rc = parse_noargs(p, "value_counts")) != 0)
+      (rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "value_counts")) != 0)
+    goto done;
+  if (p->tok.kind != T_RPAREN &&
+      (rc = parse_dropna(p, "value_counts", &dropna)) != 0)
+    goto done;
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "value_counts")) != 0)
     goto done;
   snprintf(f->terminal, sizeof f->terminal, "value_counts()");
   rc = wrap(p, f, dusk_plan_value_counts(f->plan, sel.v[0]), m.start);
+  if (rc == 0)
+    f->plan->keep_na = !dropna;
 done:
   strlist_free(&sel);
   return rc;

@@ -63,6 +63,9 @@ struct dusk_hashagg {
   int64_t at_range;
   const uint64_t *at_rows;
   int64_t seq;
+  /* dropna=False: a null (or NaN) key value is a key like any other; each
+   * key value is then encoded after a byte saying whether it is one. */
+  bool keep_na;
 };
 
 
@@ -249,11 +252,42 @@ static int ensure_slots(dusk_hashagg *h) {
   return 0;
 }
 
+/* Whether a key value is missing: a null, or a float NaN (pandas' NaN key
+ * is the missing one). */
+static bool key_is_na(const dusk_value *v) {
+  return v->type == DUSK_TYPE_NULL ||
+         (v->type == DUSK_TYPE_FLOAT64 && isnan(v->u.f));
+}
+
+/* Appends key value v of key k to b: put_value's bytes, after a presence
+ * byte when missing values are keys (keep_na). */
+static int put_key(const dusk_hashagg *h, dusk_buf *b, size_t k,
+                   const dusk_value *v) {
+  if (h->keep_na) {
+    uint8_t present = !key_is_na(v);
+    int rc = dusk_buf_append(b, &present, 1);
+    if (rc != 0 || !present)
+      return rc;
+  }
+  return put_value(b, h->key_types[k], v);
+}
+
+/* Reads key value k at *pos of an encoded key (a NULL value for a
+ * missing one). */
+static void get_key(const dusk_hashagg *h, const char *p, size_t *pos,
+                    size_t k, dusk_value *v) {
+  if (h->keep_na && p[(*pos)++] == 0) {
+    v->type = DUSK_TYPE_NULL;
+    return;
+  }
+  get_value(p, pos, h->key_types[k], v);
+}
+
 static int group_of(dusk_hashagg *h, const dusk_value *keys, size_t *gid) {
   int added, rc;
   h->scratch.len = 0;
   for (size_t k = 0; k < h->nkeys; k++)
-    if ((rc = put_value(&h->scratch, h->key_types[k], &keys[k])) != 0)
+    if ((rc = put_key(h, &h->scratch, k, &keys[k])) != 0)
       return rc;
   if ((rc = dusk_keyset_find_or_add(&h->groups, h->scratch.data, h->scratch.len,
                                 gid, &added)) != 0)
@@ -472,16 +506,16 @@ static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
     }
     for (k = 0; k < h->nkeys; k++) {
       dusk_batch_get(b, (size_t)key_cols[k], r, &keys[k]);
-      if (keys[k].type == DUSK_TYPE_NULL)
+      if (!h->keep_na && key_is_na(&keys[k]))
         break;
     }
-    h->row_group[r] = 0; /* a null key: pandas drops the row */
+    h->row_group[r] = 0; /* a missing key: pandas drops the row */
     if (k < h->nkeys)
       continue;
     h->key_off[nk] = h->keybuf.len;
     h->key_row[nk++] = r;
     for (k = 0; k < h->nkeys; k++)
-      if ((rc = put_value(&h->keybuf, h->key_types[k], &keys[k])) != 0)
+      if ((rc = put_key(h, &h->keybuf, k, &keys[k])) != 0)
         return rc;
   }
   if (h->keys_cap > 0)
@@ -580,6 +614,8 @@ static void add_counts_by_group(dusk_hashagg *h, const dusk_batch *b, size_t a,
   if (valid != NULL)
     add_flags(h, b, a, valid, 1); /* each row added 1, not valid[r] */
 }
+
+void dusk_hashagg_keep_na(dusk_hashagg *h) { h->keep_na = true; }
 
 void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
                      const uint64_t *row_ordinals) {
@@ -766,7 +802,7 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
     const char *kp = dusk_keyset_key(&h->groups, g);
     c = 0;
     for (size_t k = 0; k < h->nkeys; k++, c++)
-      get_value(kp, &pos, h->key_types[k], &row[c]);
+      get_key(h, kp, &pos, k, &row[c]);
     for (size_t a = 0; a < h->naggs; a++) {
       const slot *s = &h->slots[g * h->naggs + a];
       const dusk_aggspec *spec = &h->aggs[a];
@@ -1023,8 +1059,13 @@ static int cmp_groups(const void *x, const void *y, void *arg) {
   for (size_t k = 0; k < h->nkeys; k++) {
     dusk_value va, vb;
     int c;
-    get_value(ka, &pa, h->key_types[k], &va);
-    get_value(kb, &pb, h->key_types[k], &vb);
+    get_key(h, ka, &pa, k, &va);
+    get_key(h, kb, &pb, k, &vb);
+    if (va.type == DUSK_TYPE_NULL || vb.type == DUSK_TYPE_NULL) {
+      if ((c = (va.type == DUSK_TYPE_NULL) - (vb.type == DUSK_TYPE_NULL)))
+        return c; /* missing keys last, as pandas sorts NaN */
+      continue;
+    }
     if ((c = cmp_values(h->key_types[k], &va, &vb)) != 0)
       return c;
   }
@@ -1078,7 +1119,7 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
     size_t g = order[i], pos = 0;
     const char *kp = dusk_keyset_key(&h->groups, g);
     for (size_t k = 0; k < h->nkeys; k++)
-      get_value(kp, &pos, h->key_types[k], &row[k]);
+      get_key(h, kp, &pos, k, &row[k]);
     for (size_t a = 0; a < h->naggs; a++) {
       const slot *s = &h->slots[g * h->naggs + a];
       dusk_value *v = &row[h->nkeys + a];

@@ -32,6 +32,11 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
                                const dusk_aggspec *aggs, size_t naggs);
 void dusk_hashagg_free(dusk_hashagg *h);
 
+/* Makes rows with a missing key value (null or NaN) a group of their
+ * own, sorted after the others, where by default they are dropped:
+ * pandas' groupby(dropna=False).  Call before anything is added. */
+void dusk_hashagg_keep_na(dusk_hashagg *h);
+
 /* Where the next batch's rows lie in the files, for first / last: its
  * range index and each row's ordinal within the range (borrowed until the
  * next dusk_hashagg_add, which forgets them).  Without it a batch's rows

@@ -1041,6 +1041,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
     c->nqs = p->nqs;
   }
   c->median = p->median;
+  c->keep_na = p->keep_na;
   if (p->ninputs > 0) {
     c->inputs = calloc(p->ninputs, sizeof *c->inputs);
     if (c->inputs == NULL)
@@ -1158,7 +1159,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 2, 1, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -1218,10 +1219,12 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(pk_cstr(pk, p->aggs[i].column));
       PK(pk_cstr(pk, dusk_agg_name(p->aggs[i].fn)));
     }
+    PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   }
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
+    PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_DROP_DUPLICATES:
@@ -1725,6 +1728,9 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
                             where, label, sample);
     }
   }
+  if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
+    return bad_type(err, where, "keep_na", "a bool", &f[2]);
+  p->keep_na = f[2].via.boolean;
   return 0;
 }
 
@@ -1840,6 +1846,9 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     if ((p->columns = calloc(1, sizeof *p->columns)) == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
     p->ncolumns = 1;
+    if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
+      return bad_type(err, where, "keep_na", "a bool", &f[1]);
+    p->keep_na = f[1].via.boolean;
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);
   case DUSK_PLAN_SORT_VALUES: return dec_sort_values(p, f, where, err);

@@ -12,8 +12,11 @@
  *   assign(plan, name, expr)       a column computed from each row (a new
  *                                  name appends, an existing one replaces)
  *   groupby(plan, keys, aggs)      one row per key, sorted by key; no keys:
- *                                  a whole-frame reduction, one row
- *   value_counts(plan, col)        counts per value, largest first
+ *                                  a whole-frame reduction, one row; rows
+ *                                  with a null key dropped unless keep_na
+ *                                  (dropna=False: a group, sorted last)
+ *   value_counts(plan, col)        counts per value, largest first (a null
+ *                                  counted too with keep_na)
  *   head(plan, n)                  first n rows in file order
  *   len(plan)                      number of rows
  *   describe(plan)                 count, mean, std, min, 25%, 50%, 75%, max
@@ -252,6 +255,9 @@ typedef struct dusk_plan {
   /* GROUPBY */
   dusk_agg *aggs;
   size_t naggs;
+  /* GROUPBY, VALUE_COUNTS: rows whose key holds a null make a group of
+   * their own (pandas' dropna=False; false, the default, drops them) */
+  bool keep_na;
   /* HEAD, TAIL, TOPK */
   int64_t n;
   /* SORT_VALUES, TOPK: per column of `columns` (the sort keys), 1

@@ -271,6 +271,8 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
   if (p->agg == NULL)
     rc = dusk_error_set(err, DUSK_ETYPE,
                         "unsupported aggregate for these column types");
+  else if (g->keep_na)
+    dusk_hashagg_keep_na(p->agg);
 out:
   free(keys);
   free(ktypes);
@@ -2017,6 +2019,8 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
     m->p.agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
     if (m->p.agg == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "cannot build the aggregate");
+    if (g->keep_na)
+      dusk_hashagg_keep_na(m->p.agg);
   }
   return dusk_hashagg_merge(m->p.agg, t, err);
 }
@@ -2528,17 +2532,11 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   dusk_type types[2];
   dusk_table *res;
   int rc = 0;
-  for (size_t i = 0; i < n; i++)
-    order[i] = i;
-  /* g is sorted by value: a stable sort by count keeps ties in order. */
-  for (size_t i = 1; i < n; i++) {
-    size_t x = order[i], j = i;
-    while (j > 0 && g->cols[1].i64[order[j - 1]] < g->cols[1].i64[x]) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = x;
-  }
+  static const int by[1] = {1};
+  static const uint8_t desc[1] = {0};
+  /* g is sorted by value (a missing one last): a stable sort by count
+   * keeps ties in that order, in n log n for many distinct values. */
+  dusk_table_sort_order(g, by, desc, 1, order);
   names[0] = "";
   names[1] = g->cols[1].name;
   types[0] = g->cols[0].type;

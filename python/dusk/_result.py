@@ -71,8 +71,21 @@ def _index(table, cols):
     if len(cols) == 1:
         name, arr = cols[0]
         return pd.Index(arr, name=name or None)
-    return pd.MultiIndex.from_arrays([a for _, a in cols],
-                                     names=[n or None for n, _ in cols])
+    mi = pd.MultiIndex.from_arrays([a for _, a in cols],
+                                   names=[n or None for n, _ in cols])
+    if any((c == -1).any() for c in mi.codes):
+        # A missing group key (groupby(dropna=False)): pandas keeps NaN as
+        # a value of its level, where from_arrays codes it -1.
+        levels, codes = [], []
+        for lev, code in zip(mi.levels, mi.codes):
+            if (code == -1).any():
+                code = code.copy()
+                code[code == -1] = len(lev)
+                lev = lev.insert(len(lev), float("nan"))  # NaT for dates
+            levels.append(lev)
+            codes.append(code)
+        mi = pd.MultiIndex(levels=levels, codes=codes, names=mi.names)
+    return mi
 
 
 def _frame(index, cols):

@@ -976,13 +976,11 @@ class DataFrame(_Lazy):
         if kwargs:
             raise NotImplementedError(
                 "groupby: dusk does not support " + ", ".join(sorted(kwargs)))
-        if not dropna:
-            raise NotImplementedError("groupby(dropna=False)")
         keys = [by] if isinstance(by, str) else list(by) \
             if isinstance(by, (list, tuple)) else None
         if keys is None or not keys or not all(isinstance(k, str) for k in keys):
             raise NotImplementedError("groupby by column names only")
-        return GroupBy(self, keys, as_index=as_index)
+        return GroupBy(self, keys, as_index=as_index, dropna=bool(dropna))
 
     @staticmethod
     def _from_result(old, frame, shape=None):
@@ -1319,14 +1317,16 @@ class Series(_Lazy):
 
     def value_counts(self, sort=True, ascending=False, normalize=False,
                      dropna=True):
-        if not sort or ascending or not dropna:
+        if not sort or ascending:
             raise NotImplementedError(
-                "value_counts: only the default sort and dropna=True")
+                "value_counts: only the default sort (largest first)")
         if self._shape != "column":
             raise NotImplementedError("value_counts of an aggregation result")
-        out = Series(None, self.name, self._df._frame.value_counts(self.name),
-                     "value_counts")
-        if normalize:  # shares of the non-null values, as pandas 1.5
+        frame = self._df._frame.value_counts(self.name)
+        if not dropna:  # the missing values are counted too, as a value
+            frame = frame.dropna_keys(False)
+        out = Series(None, self.name, frame, "value_counts")
+        if normalize:  # shares of the values counted, as pandas 1.5
             out._finish = lambda s: s / s.sum() if len(s) else s.astype(float)
         return out
 
@@ -1478,20 +1478,27 @@ _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
 class GroupBy:
     """df.groupby(keys): aggregations give lazy results (compute() them)."""
 
-    def __init__(self, df, keys, columns=None, series=False, as_index=True):
+    def __init__(self, df, keys, columns=None, series=False, as_index=True,
+                 dropna=True):
         self._df = df
         self._keys = keys
         self._columns = columns  # None = every non-key column
         self._series = series    # selected with ["col"]: a Series result
         self._as_index = as_index
+        self._dropna = dropna    # False: a missing key is a group (last)
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            return GroupBy(self._df, self._keys, [key], True, self._as_index)
+            return GroupBy(self._df, self._keys, [key], True, self._as_index,
+                           self._dropna)
         if isinstance(key, list) and all(isinstance(k, str) for k in key):
             return GroupBy(self._df, self._keys, list(key), False,
-                           self._as_index)
+                           self._as_index, self._dropna)
         raise TypeError("select groupby columns by name")
+
+    def _grouped(self, cols, fns):
+        frame = self._df._frame.groupby(self._keys, cols, fns)
+        return frame if self._dropna else frame.dropna_keys(False)
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -1517,10 +1524,10 @@ class GroupBy:
 
     def _agg(self, fn):
         if fn == "size":
-            frame = self._df._frame.groupby(self._keys, [None], ["size"])
+            frame = self._grouped([None], ["size"])
             return self._flat(Series(None, None, frame, "agg_size"))
         cols = self._columns if self._columns is not None else [None]
-        frame = self._df._frame.groupby(self._keys, cols, [fn] * len(cols))
+        frame = self._grouped(cols, [fn] * len(cols))
         if self._series:
             return self._flat(Series(None, self._columns[0], frame,
                                      "agg_series"))
@@ -1576,7 +1583,7 @@ class GroupBy:
         for f in fns:
             if f not in _AGGS or f == "size":
                 raise NotImplementedError(f"groupby aggregate {f!r}")
-        frame = self._df._frame.groupby(self._keys, cols, fns)
+        frame = self._grouped(cols, fns)
 
         def label(r):
             r.columns = labels
@@ -1623,7 +1630,7 @@ class GroupBy:
                     fns.append(fn)
                     labels.append((str(c), fn))
             if not lists:
-                frame = self._df._frame.groupby(self._keys, cols, fns)
+                frame = self._grouped(cols, fns)
                 return self._flat(DataFrame(frame, None, "agg"))
             return self._several(cols, fns, pd.MultiIndex.from_tuples(labels))
         raise NotImplementedError(

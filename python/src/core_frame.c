@@ -236,6 +236,15 @@ static PyObject *frame_value_counts(core_Frame *self, PyObject *args) {
   return frame_wrap(dusk_value_counts(f, col, &err), &err);
 }
 
+static PyObject *frame_dropna_keys(core_Frame *self, PyObject *args) {
+  int dropna;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "p", &dropna) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_dropna_keys(f, dropna != 0, &err), &err);
+}
+
 static PyObject *frame_head(core_Frame *self, PyObject *args) {
   long long n;
   dusk_dataframe *f;
@@ -422,6 +431,8 @@ static PyMethodDef frame_methods[] = {
      "groupby(keys, columns, funcs)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
      "value_counts(column)"},
+    {"dropna_keys", (PyCFunction)frame_dropna_keys, METH_VARARGS,
+     "dropna_keys(bool): pandas' dropna= of a groupby or value_counts"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},
     {"assign", (PyCFunction)frame_assign, METH_VARARGS,
      "assign(name, expression): a derived column"},

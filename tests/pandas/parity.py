@@ -150,6 +150,14 @@ def cases(files):
         ("value_counts",
          f'read_csv("{a}")["dispatching_base_num"].value_counts()',
          lambda: A()["dispatching_base_num"].value_counts()),
+        ("value_counts(dropna=False) of a column with nulls",
+         f'read_csv("{a}")["SR_Flag"].value_counts(dropna=False)',
+         lambda: A()["SR_Flag"].value_counts(dropna=False)),
+        ("groupby(dropna=False) first and last",
+         f'read_csv("{a}").groupby("SR_Flag", dropna=False)'
+         f'.agg({{"PULocationID": "first", "dispatching_base_num": "last"}})',
+         lambda: A().groupby("SR_Flag", dropna=False)
+         .agg({"PULocationID": "first", "dispatching_base_num": "last"})),
         ("assign then groupby (derived columns)",
          f'read_csv("{a}").assign(trip="DOLocationID - PULocationID", '
          f'far="trip > 100").groupby("far").agg({{"trip": "mean"}})',

@@ -141,6 +141,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
       (a->nqs > 0 && memcmp(a->qs, b->qs, a->nqs * sizeof *a->qs) != 0) ||
       a->median != b->median)
     return "quantiles";
+  if (a->keep_na != b->keep_na)
+    return "keep_na";
   for (size_t i = 0; i < a->ninputs; i++)
     if ((d = plan_diff(a->inputs[i], b->inputs[i])) != NULL)
       return d;
@@ -301,10 +303,19 @@ static dusk_plan *sample_plan(int i) {
     dusk_agg aggs[] = {{"v", DUSK_AGG_COUNT},   {"v", DUSK_AGG_SIZE},
                        {"v", DUSK_AGG_SUM},     {"w", DUSK_AGG_MEAN},
                        {"w", DUSK_AGG_MIN},     {"w", DUSK_AGG_MAX},
-                       {"x", DUSK_AGG_NUNIQUE}, {NULL, DUSK_AGG_COUNT}};
-    return dusk_plan_groupby(leaf("g.csv"), keys, 2, aggs, 8);
+                       {"x", DUSK_AGG_NUNIQUE}, {NULL, DUSK_AGG_COUNT},
+                       {"w", DUSK_AGG_FIRST},   {"x", DUSK_AGG_LAST}};
+    dusk_plan *g = dusk_plan_groupby(leaf("g.csv"), keys, 2, aggs, 10);
+    if (g != NULL)
+      g->keep_na = rand() % 2; /* groupby(dropna=False) half the time */
+    return g;
   }
-  case 9: return dusk_plan_value_counts(leaf("v.csv"), "PULocationID");
+  case 9: {
+    dusk_plan *v = dusk_plan_value_counts(leaf("v.csv"), "PULocationID");
+    if (v != NULL)
+      v->keep_na = rand() % 2;
+    return v;
+  }
   case 10: return dusk_plan_head(leaf("h.csv"), 0);
   case 11: return dusk_plan_head(leaf("h.csv"), INT64_MAX);
   case 12: return dusk_plan_len(leaf("l.csv"));
@@ -1179,15 +1190,16 @@ START_TEST(test_wrong_field_types) {
   /* groupby: a key that is nil; an agg that is not a pair. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
-  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
+  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
   msgpack_pack_array(&p.pk, 1);
   msgpack_pack_nil(&p.pk);
   msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: key 1", "got nil");
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
-  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
+  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
   msgpack_pack_array(&p.pk, 1);
   pk_s(&p, "k");
   msgpack_pack_array(&p.pk, 1);
@@ -1195,6 +1207,7 @@ START_TEST(test_wrong_field_types) {
   msgpack_pack_nil(&p.pk);
   pk_s(&p, "count");
   pk_s(&p, "extra");
+  msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1", "3 items");
   /* fillna: value a map. */
@@ -1218,10 +1231,19 @@ START_TEST(test_wrong_field_types) {
   /* value_counts: column nil; to_csv: dir bin. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
-  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 1);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 2);
   msgpack_pack_nil(&p.pk);
+  msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: column", "got nil");
+  /* value_counts: keep_na not a bool. */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 2);
+  pk_s(&p, "k");
+  pk_s(&p, "no");
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: keep_na", "got str");
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
   pk_node(&p, DUSK_PLAN_TO_CSV, 1, 1);
@@ -1321,7 +1343,7 @@ END_TEST
 static void pk_groupby(packed *p, const char *fn2) {
   packed_init(p);
   msgpack_pack_array(&p->pk, 2);
-  pk_node(p, DUSK_PLAN_GROUPBY, 1, 2);
+  pk_node(p, DUSK_PLAN_GROUPBY, 1, 3);
   msgpack_pack_array(&p->pk, 1);
   pk_s(p, "PULocationID");
   msgpack_pack_array(&p->pk, 2);
@@ -1331,6 +1353,7 @@ static void pk_groupby(packed *p, const char *fn2) {
   msgpack_pack_array(&p->pk, 2);
   pk_s(p, "fare");
   pk_s(p, fn2);
+  msgpack_pack_false(&p->pk);
   pk_leaf(p);
 }
 
@@ -1351,29 +1374,32 @@ START_TEST(test_unknown_agg) {
   /* An agg name of the wrong type. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
-  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
+  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
   msgpack_pack_array(&p.pk, 1);
   pk_s(&p, "k");
   msgpack_pack_array(&p.pk, 1);
   msgpack_pack_array(&p.pk, 2);
   msgpack_pack_nil(&p.pk);
   msgpack_pack_int(&p.pk, DUSK_AGG_SUM);
+  msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1", "got int");
   /* No keys (a reduction) but no aggs. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
-  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
+  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
   msgpack_pack_array(&p.pk, 0);
   msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_EINVAL, "plan groupby", "no aggregations");
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
-  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 2);
+  pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
   msgpack_pack_array(&p.pk, 1);
   pk_s(&p, "k");
   msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_EINVAL, "plan groupby", "no aggregations");
 }
