@@ -1680,6 +1680,71 @@ fail:
   return rc;
 }
 
+/* At "where" / "mask" after a value: "(" cond ("," other)? ")", pandas'
+ * x.where(cond, other=NaN) and x.mask(cond, other) = x.where(not cond,
+ * other).  *out (x) becomes the call (plan.h DUSK_FN_WHERE). */
+static int parse_where(parser *p, dusk_expr **out, int *depth) {
+  bool mask = is_word(p, "mask");
+  const char *what = mask ? "mask" : "where";
+  size_t at = p->tok.start;
+  dusk_expr *cond = NULL, *other = NULL, *ow = NULL;
+  bool has_other = false;
+  int dc = 0, dother = 0, dow = 0, rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", what)) != 0)
+    return rc;
+  if (p->tok.kind == T_RPAREN)
+    return fail(p, here(p), "%s needs a condition", what);
+  if ((rc = q_or(p, &cond, &dc)) != 0)
+    goto fail;
+  if (mask && (rc = make_node(p, at, DUSK_EXPR_NOT, 0, cond, dc, NULL, 0,
+                              &cond, &dc)) != 0)
+    goto fail;
+  if (p->tok.kind == T_COMMA) {
+    if ((rc = lex(p)) != 0)
+      goto fail;
+    if (is_word(p, "other")) {
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after %s", "other")) != 0)
+        goto fail;
+    }
+    has_other = true;
+  }
+  /* None, NaN or NaT as other is the default, a missing value. */
+  if (has_other && (is_word(p, "None") || is_word(p, "NaN") ||
+                    is_word(p, "nan") || is_word(p, "NaT"))) {
+    has_other = false;
+    if ((rc = lex(p)) != 0)
+      goto fail;
+  }
+  if (has_other) {
+    if ((rc = q_or(p, &other, &dother)) != 0)
+      goto fail;
+  } else {
+    dusk_value na;
+    memset(&na, 0, sizeof na);
+    na.type = DUSK_TYPE_NULL; /* NaN (NaT): pandas' default other */
+    if ((other = dusk_expr_literal(na)) == NULL) {
+      rc = nomem(p);
+      goto fail;
+    }
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   what)) != 0)
+    goto fail;
+  rc = make_node(p, at, DUSK_EXPR_FUNC, DUSK_FN_OTHERWISE, cond, dc, other,
+                 dother, &ow, &dow);
+  cond = other = NULL;
+  if (rc != 0)
+    goto fail;
+  return make_node(p, at, DUSK_EXPR_FUNC, DUSK_FN_WHERE, *out, *depth, ow, dow,
+                   out, depth);
+fail:
+  dusk_expr_free(cond);
+  dusk_expr_free(other);
+  return rc;
+}
+
 /* primary := atom ("." ("isnull" | "notnull" | "isna" | "notna") "()")* */
 static int q_primary(parser *p, dusk_expr **out, int *depth) {
   static const char *const methods[] = {"isnull", "notnull", "isna", "notna"};
@@ -1745,6 +1810,11 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
     }
     if (is_word(p, "clip")) {
       if ((rc = parse_clip(p, out, depth)) != 0)
+        break;
+      continue;
+    }
+    if (is_word(p, "where") || is_word(p, "mask")) {
+      if ((rc = parse_where(p, out, depth)) != 0)
         break;
       continue;
     }

@@ -70,6 +70,57 @@ static int datetime_literal(const dusk_expr *e) {
              0;
 }
 
+/* x.where(cond, other) (plan.h): pandas' dtype of the result - x's,
+ * widened to float64 by a float or NaN other of an int x - or a refusal
+ * where pandas would make an object column of two kinds.  A lone
+ * OTHERWISE node types as its other. */
+static dusk_type where_type(const dusk_expr *e, const char *const *names,
+                            const dusk_type *types, size_t ncols,
+                            dusk_error *err) {
+  const dusk_expr *ow = e->op == DUSK_FN_WHERE ? e->b : e;
+  dusk_type x, c, o;
+  bool na;
+  char text[200];
+  if (ow == NULL || ow->kind != DUSK_EXPR_FUNC ||
+      ow->op != DUSK_FN_OTHERWISE || ow->a == NULL || ow->b == NULL ||
+      (e->op == DUSK_FN_WHERE && e->a == NULL)) {
+    dusk_error_set(err, DUSK_EINVAL, "where: malformed expression");
+    return DUSK_TYPE_NULL;
+  }
+  if ((c = dusk_expr_type(ow->a, names, types, ncols, err)) == DUSK_TYPE_NULL ||
+      (o = dusk_expr_type(ow->b, names, types, ncols, err)) == DUSK_TYPE_NULL)
+    return DUSK_TYPE_NULL;
+  if (e->op == DUSK_FN_OTHERWISE)
+    return o;
+  if ((x = dusk_expr_type(e->a, names, types, ncols, err)) == DUSK_TYPE_NULL)
+    return x;
+  dusk_expr_format(e, text, sizeof text);
+  if (c != DUSK_TYPE_BOOL) {
+    dusk_error_set(err, DUSK_ETYPE,
+                   "'%s': the condition of where/mask is %s, not a "
+                   "condition",
+                   text, dusk_type_name(c));
+    return DUSK_TYPE_NULL;
+  }
+  na = ow->b->kind == DUSK_EXPR_LITERAL && ow->b->value.type == DUSK_TYPE_NULL;
+  if ((x == DUSK_TYPE_INT64 || x == DUSK_TYPE_FLOAT64) &&
+      (o == DUSK_TYPE_INT64 || o == DUSK_TYPE_FLOAT64))
+    return x == DUSK_TYPE_INT64 && o == DUSK_TYPE_INT64 ? DUSK_TYPE_INT64
+                                                         : DUSK_TYPE_FLOAT64;
+  if ((dusk_type_is_time(x) && (na || o == x)) ||
+      (x == DUSK_TYPE_BOOL && o == DUSK_TYPE_BOOL))
+    return x;
+  dusk_error_set(err, DUSK_ETYPE,
+                 "'%s': where/mask of a %s with a %s other%s", text,
+                 dusk_type_name(x), na ? "NaN" : dusk_type_name(o),
+                 x == DUSK_TYPE_STRING
+                     ? " (where/mask of text columns is not supported yet)"
+                     : " would make pandas' object column of two kinds, "
+                       "which dusk does not hold; give an other of the "
+                       "same kind");
+  return DUSK_TYPE_NULL;
+}
+
 dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                          const dusk_type *types, size_t ncols,
                          dusk_error *err) {
@@ -152,6 +203,8 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     }
     return DUSK_TYPE_BOOL;
   case DUSK_EXPR_FUNC:
+    if (e->op == DUSK_FN_WHERE || e->op == DUSK_FN_OTHERWISE)
+      return where_type(e, names, types, ncols, err);
     a = dusk_expr_type(e->a, names, types, ncols, err);
     if (a == DUSK_TYPE_NULL)
       return a;

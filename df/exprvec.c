@@ -353,6 +353,26 @@ static void eval_cast_clip(node *n, const view *a, const view *b,
   }
 }
 
+/* x.where(cond, other): x's value (or null) where cond holds, other's
+ * elsewhere, in the node's type (int64, float64, bool; datetimes as
+ * int64). */
+static void eval_where(node *n, const view *x, const view *cond,
+                       const view *other, size_t rows) {
+  for (size_t r = 0; r < rows; r++) {
+    bool keep = vvalid(cond, r) && vi(cond, r) != 0;
+    const view *v = keep ? x : other;
+    n->valid[r] = (uint8_t)vvalid(v, r);
+    if (!n->valid[r])
+      continue;
+    if (n->f != NULL)
+      n->f[r] = vf(v, r);
+    else if (n->m != NULL)
+      n->m[r] = (uint8_t)(vi(v, r) != 0);
+    else
+      n->i[r] = vi(v, r);
+  }
+}
+
 /* .dt.floor / ceil / round(freq) of nanoseconds, as pandas'
  * round_nsint64: the quotient floors (divmod), ceil moves a value with a
  * remainder up, round moves up past half and at half when the quotient
@@ -518,6 +538,12 @@ static void eval(node *n, const dusk_batch *bt) {
       }
       if (n->op >= DUSK_FN_DT_FLOOR && n->op <= DUSK_FN_DT_ROUND) {
         eval_dt_round(n, a, vi(b, 0), rows);
+        break;
+      }
+      if (n->op == DUSK_FN_OTHERWISE) /* its parts, read by WHERE */
+        break;
+      if (n->op == DUSK_FN_WHERE) {
+        eval_where(n, a, &n->b->a->out, &n->b->b->out, rows);
         break;
       }
       if (n->op >= DUSK_FN_TO_FLOAT) {

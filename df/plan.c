@@ -268,7 +268,8 @@ static const char *const func_names[] = {
     NULL,     "year",      "month",     "day",           "hour", "minute",
     "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
     "startswith", "endswith", "contains", "round", "float", "int",
-    "clip_lower", "clip_upper", "floor", "ceil", "dt_round",
+    "clip_lower", "clip_upper", "floor", "ceil", "dt_round", "where",
+    "otherwise",
 };
 
 bool dusk_func_takes_arg(int fn) {
@@ -276,7 +277,8 @@ bool dusk_func_takes_arg(int fn) {
          fn == DUSK_FN_CONTAINS || fn == DUSK_FN_ROUND ||
          fn == DUSK_FN_CLIP_LOWER || fn == DUSK_FN_CLIP_UPPER ||
          fn == DUSK_FN_DT_FLOOR || fn == DUSK_FN_DT_CEIL ||
-         fn == DUSK_FN_DT_ROUND;
+         fn == DUSK_FN_DT_ROUND || fn == DUSK_FN_WHERE ||
+         fn == DUSK_FN_OTHERWISE;
 }
 
 /* A frequency in nanoseconds as pandas writes it: "15min", "H", "2D",
@@ -572,6 +574,23 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
       fmt_operand(w, e->a);
       w_str(w, e->op == DUSK_FN_CLIP_LOWER ? ".clip(lower=" : ".clip(upper=");
       fmt_expr(w, e->b);
+      w_str(w, ")");
+    } else if (e->op == DUSK_FN_WHERE || e->op == DUSK_FN_OTHERWISE) {
+      /* x.where(cond, other); a lone OTHERWISE shows as (cond, other) */
+      const dusk_expr *ow = e->op == DUSK_FN_WHERE ? e->b : e;
+      if (e->op == DUSK_FN_WHERE) {
+        fmt_operand(w, e->a);
+        w_str(w, ".where");
+      }
+      w_str(w, "(");
+      if (ow != NULL && ow->kind == DUSK_EXPR_FUNC &&
+          ow->op == DUSK_FN_OTHERWISE) {
+        fmt_expr(w, ow->a);
+        w_str(w, ", ");
+        fmt_expr(w, ow->b);
+      } else {
+        w_str(w, "?");
+      }
       w_str(w, ")");
     } else if (e->op >= DUSK_FN_DT_FLOOR && e->op <= DUSK_FN_DT_ROUND) {
       char freq[48] = "?";

@@ -104,7 +104,14 @@ typedef enum dusk_func {
   DUSK_FN_DT_FLOOR,
   DUSK_FN_DT_CEIL,
   DUSK_FN_DT_ROUND,
-  DUSK_FN_NFUNCS = DUSK_FN_DT_ROUND
+  /* pandas' x.where(cond, other): a is x, b an OTHERWISE node whose a is
+   * cond (bool) and b other (a null literal for NaN / NaT); x where cond
+   * holds, other elsewhere (a null cond counts as false).  x.mask(cond,
+   * other) is x.where(not cond, other).  Numbers, bools, datetimes and
+   * timedeltas (int x with a float or NaN other gives float64, as pandas) */
+  DUSK_FN_WHERE,
+  DUSK_FN_OTHERWISE, /* only as WHERE's b */
+  DUSK_FN_NFUNCS = DUSK_FN_OTHERWISE
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

@@ -2693,6 +2693,8 @@ static bool expr_carries(const dusk_expr *e, dusk_slice list) {
     return dusk_names_has(list, e->name, strlen(e->name));
   if (e->kind == DUSK_EXPR_ARITH)
     return expr_carries(e->a, list) || expr_carries(e->b, list);
+  if (e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_WHERE && e->b != NULL)
+    return expr_carries(e->a, list) || expr_carries(e->b->b, list);
   if (e->kind == DUSK_EXPR_FUNC) /* .dt.hour of a column with NaT: float */
     return expr_carries(e->a, list);
   return false;

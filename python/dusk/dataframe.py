@@ -541,6 +541,32 @@ class Expr:
         return Expr(self._df, f"({self._text}).clip({', '.join(parts)})",
                     False)
 
+    def _where(self, how, cond, other, inplace, axis, level):
+        if inplace or axis is not None or level is not None:
+            raise NotImplementedError(f"{how}: inplace, axis, level")
+        if callable(cond) or callable(other):
+            raise NotImplementedError(f"{how}: callables")
+        if isinstance(cond, Series):
+            cond = cond._expr()
+        if not isinstance(cond, Expr):
+            raise TypeError(f"{how}: the condition must be a boolean "
+                            "expression of the frame (e.g. df.x > 0)")
+        na = other is None or (isinstance(other, float) and
+                               math.isnan(other))
+        o = "None" if na else self._other(other)
+        return Expr(self._df,
+                    f"({self._text}).{how}({cond._text}, {o})", False)
+
+    def where(self, cond, other=float("nan"), inplace=False, axis=None,
+              level=None):
+        """The values where cond holds, other (NaN) elsewhere."""
+        return self._where("where", cond, other, inplace, axis, level)
+
+    def mask(self, cond, other=float("nan"), inplace=False, axis=None,
+             level=None):
+        """The values where cond does not hold, other (NaN) elsewhere."""
+        return self._where("mask", cond, other, inplace, axis, level)
+
     def isnull(self):
         return Expr(self._df, f"({self._text}).isnull()", True)
 
@@ -1294,6 +1320,12 @@ class Series(_Lazy):
 
     def clip(self, lower=None, upper=None):
         return self._expr().clip(lower, upper)
+
+    def where(self, cond, other=float("nan"), **kw):
+        return self._expr().where(cond, other, **kw)
+
+    def mask(self, cond, other=float("nan"), **kw):
+        return self._expr().mask(cond, other, **kw)
     def __round__(self, ndigits=None): return self._expr().round(ndigits or 0)
 
     @property

@@ -67,7 +67,8 @@ PyObject *core_raise(const dusk_error *err) {
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL ||
-           strstr(m, "needs a text column") != NULL)
+           strstr(m, "needs a text column") != NULL ||
+           strstr(m, "where/mask") != NULL)
     type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'", a
                                type error in an expression */
   if (type == PyExc_KeyError) {

@@ -174,6 +174,14 @@ def cases(files):
          lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
          .assign(hour=lambda d: d.pickup_datetime.dt.hour)
          .groupby("hour").size()),
+        ("where and mask as derived columns and group keys",
+         f'read_csv("{a}").assign(pu="PULocationID.where(PULocationID < 100, 0)", '
+         f'sr="SR_Flag.mask(DOLocationID > 200)")'
+         f'.groupby("pu").agg({{"sr": "sum", "DOLocationID": "count"}})',
+         lambda: A().assign(pu=lambda d: d.PULocationID.where(
+             d.PULocationID < 100, 0),
+             sr=lambda d: d.SR_Flag.mask(d.DOLocationID > 200))
+         .groupby("pu").agg({"sr": "sum", "DOLocationID": "count"})),
         ("trips per day and per 15 minutes (dt.normalize, dt.floor)",
          f'read_csv("{a}", parse_dates=["pickup_datetime"])'
          f'.assign(day="pickup_datetime.dt.normalize()", '

@@ -908,6 +908,40 @@ def test_dt_floor_ceil_round(client, data_dir, bs):
         df.assign(x=df.k.dt.floor("H")).compute()
 
 
+def test_where_and_mask(client, data_dir, bs):
+    """Series.where / mask with pandas' dtypes: NaN (NaT) by default, an
+    int other keeps ints, a float or NaN makes floats, another column as
+    other, bools and datetimes; usable as group keys and filters."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+
+    def derive(f):
+        return f.assign(a=f.clean.where(f.clean > 50),
+                        b=f.clean.where(f.clean % 3 == 0, -1),
+                        c=f.x.mask(f.k == 2, 0.5),
+                        d=f.y.where(f.y > 0, f.clean),
+                        e=(f.clean * 2).mask(f.flag == True, other=7),
+                        g=f.flag.where(f.k > 1, False),
+                        h=f.clean.where(f.flag))
+    got, want = derive(df), derive(p)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(got.groupby("b").size().compute(),
+                            want.groupby("b").size())
+    pdt.assert_frame_equal(got[got.a.notnull()].compute(),
+                           want[want.a.notnull()])
+    dpath = str(data_dir / "dates.csv")
+    dfd = dd.read_csv(dpath, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(dpath, parse_dates=DATES)
+    pd_ = pd.read_csv(dpath, parse_dates=DATES)
+    pdt.assert_series_equal(
+        dfd.assign(w=dfd.start.where(dfd.k > 2)).w.compute(),
+        pd_.assign(w=pd_.start.where(pd_.k > 2)).w)
+    with pytest.raises(TypeError, match="where/mask of a string"):
+        df.assign(z=df.name.where(df.k > 1)).compute()
+    with pytest.raises(TypeError, match="two kinds"):
+        df.assign(z=df.clean.where(df.k > 1, True)).compute()
+
+
 def test_datetime_errors(client, data_dir, tmp_path):
     # A value that is no date-time leaves the column text, as in pandas;
     # .dt on it is then a clear error.

@@ -784,6 +784,12 @@ static const struct {
     {"t.dt.floor('2d') < t.dt.floor('1500ms')",
      "t.dt.floor(\"2D\") < t.dt.floor(\"1500ms\")"},
     {"t.dt.floor('7N').dt.hour == 1", "t.dt.floor(\"7N\").dt.hour == 1"},
+    {"x.where(x > 1) > 0", "x.where(x > 1, None) > 0"},
+    {"x.where(x > 1, other=NaN) > 0", "x.where(x > 1, None) > 0"},
+    {"(x + 1).mask(k == 2, y * 2) < 3",
+     "(x + 1).where(not (k == 2), y * 2) < 3"},
+    {"x.where(s.str.len() > 2, -1) == 1",
+     "x.where(s.str.len() > 2, -1) == 1"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1138,8 +1144,7 @@ static const err_row outer_errors[] = {
      "5", 0},
     {"read_csv('a').groupby('x').avg()",
      "unknown aggregation 'avg'; use "
-     "count, size, sum, mean, min, max or "
-     "nunique",
+     "count, size, sum, mean, min, max, std, var, nunique, first or last",
      "avg", 0},
     {"read_csv('a').groupby('x').sun()",
      "unknown aggregation 'sun'; did you "
@@ -1148,8 +1153,7 @@ static const err_row outer_errors[] = {
     {"read_csv('a').groupby('x').agg({'y': 'avg'})",
      "unknown aggregation "
      "'avg'; use count, size, "
-     "sum, mean, min, max or "
-     "nunique",
+     "sum, mean, min, max, std, var, nunique, first or last",
      "'avg'", 0},
     {"read_csv('a').groupby('x').agg(5)",
      "expected an aggregation name or a "
@@ -1272,9 +1276,11 @@ static const err_row outer_errors[] = {
      NULL, 0},
     {"read_csv('a').groupby('k').sum", "expected '(' after sum", NULL, 0},
     {"read_csv('a')['x'].value_counts(1)",
-     "value_counts() takes no "
-     "arguments",
-     "1", 0},
+     "expected dropna=True or dropna=False in value_counts", "1", 0},
+    {"read_csv('a')['x'].value_counts(dropna=1)",
+     "expected True or False for dropna", "1", 0},
+    {"read_csv('a').groupby('x', sort=False).size()",
+     "expected dropna=True or dropna=False in groupby", "sort", 0},
     {"read_csv('a').groupby('k').agg({})",
      "the dict of agg needs at least "
      "one column",
@@ -1462,6 +1468,8 @@ static const err_row query_errors[] = {
      "'9", 0},
     {"t.dt.round(3)", "expected a frequency such as \"H\" or \"15min\"", "3",
      0},
+    {"x.where()", "where needs a condition", ")", 0},
+    {"x.mask(k > 1 2)", "expected ')' after the arguments of mask", "2", 0},
     {"t.dt.normalize(1)", "expected ')' to close normalize(", "1", 0},
     {"s.str.contains('a+')",
      "contains: regular expressions are not supported yet; this pattern has "
