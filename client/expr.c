@@ -1484,83 +1484,129 @@ static int parse_dt_round(parser *p, dusk_expr **out, int *depth) {
 /* At "str" after a value: ".str." ("len()" | ("startswith" | "endswith" |
  * "contains") "(" string ("," "regex" "=" bool)? ")"), pandas' string
  * accessor with a literal pattern.  *out (the value) becomes the call. */
+/* A new string literal: "(?i)" when caseless, then pat - escaped into
+ * a regex matching it literally (Python's re.escape) when it is not one. */
+static dusk_expr *pattern_literal(const char *pat, size_t n, bool is_regex,
+                                  bool caseless) {
+  dusk_buf b;
+  dusk_value v;
+  dusk_expr *e = NULL;
+  dusk_buf_init(&b);
+  if (caseless && dusk_buf_append(&b, "(?i)", 4) != 0)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)pat[i];
+    bool word = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+                                           (c | 0x20) <= 'z') || c == '_';
+    if (!is_regex && c < 0x80 && !word &&
+        dusk_buf_append(&b, "\\", 1) != 0)
+      goto out;
+    if (dusk_buf_append(&b, &pat[i], 1) != 0)
+      goto out;
+  }
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_STRING;
+  v.u.s.ptr = b.data ? b.data : "";
+  v.u.s.len = b.len;
+  e = dusk_expr_literal(v);
+out:
+  dusk_buf_destroy(&b);
+  return e;
+}
+
+/* At "str" after a value: ".str." ("len()" | ("startswith" | "endswith")
+ * "(" string ")" | ("contains" | "match" | "fullmatch") "(" string
+ * ("," ("regex" | "case") "=" bool)* ")"), pandas' string accessor.
+ * contains is literal with regex=False or a pattern without regex
+ * characters (same meaning, a plain search), else a regular expression
+ * (regex.h), as match and fullmatch always are; case=False makes either
+ * caseless.  *out (the value) becomes the call. */
 static int parse_str_method(parser *p, dusk_expr **out, int *depth) {
   static const char *const names[] = {"len", "startswith", "endswith",
-                                      "contains"};
+                                      "contains", "match", "fullmatch"};
   dusk_expr *pat = NULL;
   dusk_func fn;
   token f;
   int rc, dp = 0;
-  bool regex = true;
+  bool regex = true, caseless = false;
+  char *text = NULL;
+  size_t ntext = 0;
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_DOT, "expected '.' after %s", "str")) != 0)
     return rc;
   f = p->tok;
   fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
                          : (dusk_func)0;
-  if (fn < DUSK_FN_STR_LEN || fn > DUSK_FN_CONTAINS)
+  if ((fn < DUSK_FN_STR_LEN || fn > DUSK_FN_CONTAINS) &&
+      fn != DUSK_FN_RE_MATCH && fn != DUSK_FN_RE_FULLMATCH)
     return f.kind == T_IDENT
-               ? fail_unknown(p, &f, "unknown .str method", names, 4,
-                              "expected len(), startswith(), endswith() or "
-                              "contains()")
+               ? fail_unknown(p, &f, "unknown .str method", names, 6,
+                              "expected len(), startswith(), endswith(), "
+                              "contains(), match() or fullmatch()")
                : fail(p, here(p), "expected a .str method name");
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s",
                    dusk_func_name(fn))) != 0)
     return rc;
   if (dusk_func_takes_arg(fn)) {
-    dusk_value v;
-    char *s;
-    size_t n;
     token t = p->tok;
+    bool kw = fn == DUSK_FN_CONTAINS || fn == DUSK_FN_RE_MATCH ||
+              fn == DUSK_FN_RE_FULLMATCH;
     if (t.kind != T_STRING)
       return fail(p, here(p), "%s needs a string pattern",
                   dusk_func_name(fn));
-    if ((rc = take_string(p, &t, &s, &n, NULL)) != 0)
+    if ((rc = take_string(p, &t, &text, &ntext, NULL)) != 0)
       return rc;
-    memset(&v, 0, sizeof v);
-    v.type = DUSK_TYPE_STRING;
-    v.u.s.ptr = s;
-    v.u.s.len = n;
-    pat = dusk_expr_literal(v);
-    free(s);
-    if (pat == NULL)
-      return nomem(p);
-    dp = 1;
     if ((rc = lex(p)) != 0)
       goto fail;
-    if (p->tok.kind == T_COMMA && fn == DUSK_FN_CONTAINS) {
+    while (p->tok.kind == T_COMMA && kw) {
+      bool *flag;
       if ((rc = lex(p)) != 0)
         goto fail;
-      if (!is_word(p, "regex")) {
-        rc = fail(p, here(p), "expected regex=True or regex=False");
+      if (is_word(p, "regex") && fn == DUSK_FN_CONTAINS) {
+        flag = &regex;
+      } else if (is_word(p, "case")) {
+        flag = &caseless;
+      } else {
+        rc = fail(p, here(p), fn == DUSK_FN_CONTAINS
+                                  ? "expected regex= or case="
+                                  : "expected case=");
         goto fail;
       }
       if ((rc = lex(p)) != 0 ||
-          (rc = expect(p, T_ASSIGN, "expected '=' after regex")) != 0)
+          (rc = expect(p, T_ASSIGN, "expected '=' after the name")) != 0)
         goto fail;
       if (!is_word(p, "True") && !is_word(p, "False")) {
         rc = fail(p, here(p), "expected True or False");
         goto fail;
       }
-      regex = is_word(p, "True");
+      *flag = is_word(p, flag == &caseless ? "False" : "True");
       if ((rc = lex(p)) != 0)
         goto fail;
     }
-    if (fn == DUSK_FN_CONTAINS && regex && !regex_literal(pat->value.u.s)) {
-      rc = fail(p, f.start,
-                "contains: regular expressions are not supported yet; this "
-                "pattern has regex characters (pass regex=False to match "
-                "it literally)");
-      goto fail;
+    {
+      dusk_slice lit = {text, ntext};
+      bool re_needed = fn != DUSK_FN_CONTAINS || caseless ||
+                       (regex && !regex_literal(lit));
+      if (re_needed && fn == DUSK_FN_CONTAINS)
+        fn = DUSK_FN_RE_SEARCH;
+      pat = pattern_literal(text, ntext, regex || fn != DUSK_FN_RE_SEARCH,
+                            caseless);
+      if (pat == NULL) {
+        rc = nomem(p);
+        goto fail;
+      }
+      dp = 1;
     }
   }
   if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    dusk_func_name(fn))) != 0)
     goto fail;
+  free(text);
   return make_node(p, f.start, DUSK_EXPR_FUNC, fn, *out, *depth, pat, dp, out,
                    depth);
 fail:
+  free(text);
   dusk_expr_free(pat);
   return rc;
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "fieldparse.h"
+#include "regex.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -243,6 +244,30 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     } else if (e->op >= DUSK_FN_YEAR && e->op <= DUSK_FN_DAYOFYEAR) {
       if (a == DUSK_TYPE_DATETIME)
         return DUSK_TYPE_INT64;
+    } else if (e->op >= DUSK_FN_RE_SEARCH && e->op <= DUSK_FN_RE_FULLMATCH) {
+      char text[200];
+      dusk_expr_format(e, text, sizeof text);
+      if (a == DUSK_TYPE_STRING && e->b != NULL &&
+          e->b->kind == DUSK_EXPR_LITERAL &&
+          e->b->value.type == DUSK_TYPE_STRING) {
+        /* A pattern that does not compile is refused here, at submit,
+         * rather than by every scan. */
+        dusk_error cerr = {0};
+        dusk_regex *re = dusk_regex_compile(e->b->value.u.s.ptr,
+                                            e->b->value.u.s.len,
+                                            DUSK_RE_SEARCH, &cerr);
+        if (re != NULL) {
+          dusk_regex_free(re);
+          return DUSK_TYPE_BOOL;
+        }
+        dusk_error_set(err, cerr.code, "'%s': %s", text, cerr.message);
+        return DUSK_TYPE_NULL;
+      }
+      dusk_error_set(err, DUSK_ETYPE,
+                     "'%s': a regular expression needs a text column and a "
+                     "string pattern (this is %s)",
+                     text, dusk_type_name(a));
+      return DUSK_TYPE_NULL;
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       char text[200];
       if (a == DUSK_TYPE_STRING &&

@@ -7,6 +7,7 @@
 
 #include "exprtype.h"
 #include "fieldparse.h"
+#include "regex.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ typedef struct node {
   uint8_t *m;
   view out;
   uint8_t failed; /* eval met a value it must refuse (int ** negative) */
+  dusk_regex *re; /* RE_*: the compiled pattern */
 } node;
 
 struct dusk_exprvec {
@@ -54,6 +56,7 @@ static void node_free(node *n) {
     return;
   node_free(n->a);
   node_free(n->b);
+  dusk_regex_free(n->re);
   free(n->valid);
   free(n->i);
   free(n->f);
@@ -120,6 +123,15 @@ static node *compile(const dusk_expr *e, const char *const *names,
         x->type = DUSK_TYPE_DATETIME;
       }
     }
+  if (e->kind == DUSK_EXPR_FUNC && e->op >= DUSK_FN_RE_SEARCH &&
+      e->op <= DUSK_FN_RE_FULLMATCH &&
+      (n->re = dusk_regex_compile(
+           e->b->value.u.s.ptr, e->b->value.u.s.len,
+           e->op == DUSK_FN_RE_SEARCH  ? DUSK_RE_SEARCH
+           : e->op == DUSK_FN_RE_MATCH ? DUSK_RE_MATCH
+                                       : DUSK_RE_FULLMATCH,
+           err)) == NULL)
+    goto fail;
   n->valid = malloc(cap ? cap : 1);
   if (n->valid == NULL)
     goto fail;
@@ -528,6 +540,19 @@ static void eval(node *n, const dusk_batch *bt) {
       break;
     }
     case DUSK_EXPR_FUNC:
+      if (n->op >= DUSK_FN_RE_SEARCH && n->op <= DUSK_FN_RE_FULLMATCH) {
+        for (size_t r = 0; r < rows; r++) {
+          dusk_slice s;
+          n->valid[r] = (uint8_t)vvalid(a, r);
+          if (!n->valid[r]) {
+            n->m[r] = 0;
+            continue;
+          }
+          s = vs(a, r);
+          n->m[r] = (uint8_t)dusk_regex_match(n->re, s.ptr, s.len);
+        }
+        break;
+      }
       if (n->op >= DUSK_FN_STR_LEN && n->op <= DUSK_FN_CONTAINS) {
         eval_str_func(n, a, b, rows);
         break;

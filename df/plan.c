@@ -269,7 +269,7 @@ static const char *const func_names[] = {
     "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
     "startswith", "endswith", "contains", "round", "float", "int",
     "clip_lower", "clip_upper", "floor", "ceil", "dt_round", "where",
-    "otherwise",
+    "otherwise", "contains_re", "match", "fullmatch",
 };
 
 bool dusk_func_takes_arg(int fn) {
@@ -278,7 +278,8 @@ bool dusk_func_takes_arg(int fn) {
          fn == DUSK_FN_CLIP_LOWER || fn == DUSK_FN_CLIP_UPPER ||
          fn == DUSK_FN_DT_FLOOR || fn == DUSK_FN_DT_CEIL ||
          fn == DUSK_FN_DT_ROUND || fn == DUSK_FN_WHERE ||
-         fn == DUSK_FN_OTHERWISE;
+         fn == DUSK_FN_OTHERWISE || fn == DUSK_FN_RE_SEARCH ||
+         fn == DUSK_FN_RE_MATCH || fn == DUSK_FN_RE_FULLMATCH;
 }
 
 /* A frequency in nanoseconds as pandas writes it: "15min", "H", "2D",
@@ -603,14 +604,29 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
                                           : ".dt.round(\"");
       w_str(w, freq);
       w_str(w, "\")");
+    } else if (e->op >= DUSK_FN_RE_SEARCH && e->op <= DUSK_FN_RE_FULLMATCH) {
+      fmt_operand(w, e->a);
+      w_str(w, e->op == DUSK_FN_RE_SEARCH  ? ".str.contains("
+               : e->op == DUSK_FN_RE_MATCH ? ".str.match("
+                                           : ".str.fullmatch(");
+      if (e->b != NULL)
+        fmt_expr(w, e->b);
+      w_str(w, e->op == DUSK_FN_RE_SEARCH ? ", regex=True)" : ")");
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
+      bool special = false; /* a literal contains reads as a regex else */
+      if (e->op == DUSK_FN_CONTAINS && e->b != NULL &&
+          e->b->kind == DUSK_EXPR_LITERAL &&
+          e->b->value.type == DUSK_TYPE_STRING)
+        for (size_t i = 0; i < e->b->value.u.s.len; i++)
+          special |= e->b->value.u.s.ptr[i] != '\0' &&
+                     strchr(".^$*+?{}[]\\|()", e->b->value.u.s.ptr[i]) != NULL;
       fmt_operand(w, e->a);
       w_str(w, ".str.");
       w_str(w, dusk_func_name((dusk_func)e->op));
       w_str(w, "(");
       if (e->b != NULL)
         fmt_expr(w, e->b);
-      w_str(w, ")");
+      w_str(w, special ? ", regex=False)" : ")");
     } else {
       fmt_operand(w, e->a);
       w_str(w, ".dt.");

@@ -111,7 +111,14 @@ typedef enum dusk_func {
    * timedeltas (int x with a float or NaN other gives float64, as pandas) */
   DUSK_FN_WHERE,
   DUSK_FN_OTHERWISE, /* only as WHERE's b */
-  DUSK_FN_NFUNCS = DUSK_FN_OTHERWISE
+  /* string, string literal regular expression (b) -> bool: pandas'
+   * .str.contains (regex=True), .str.match and .str.fullmatch, with
+   * Python's re semantics (regex.h; case=False is a leading "(?i)");
+   * null stays null */
+  DUSK_FN_RE_SEARCH,
+  DUSK_FN_RE_MATCH,
+  DUSK_FN_RE_FULLMATCH,
+  DUSK_FN_NFUNCS = DUSK_FN_RE_FULLMATCH
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

@@ -292,9 +292,10 @@ def _isin_text(text, values):
 
 
 class _StringAccessor:
-    """.str of a text column: lazy expressions for len() and the literal
-    pattern tests (startswith, endswith, contains; a null value is left
-    out by a filter, as na=False does in pandas)."""
+    """.str of a text column: lazy expressions for len(), the literal
+    tests startswith and endswith, and contains / match / fullmatch with
+    regular expressions (a null value is left out by a filter, as
+    na=False does in pandas)."""
 
     __slots__ = ("_df", "_text")
 
@@ -329,20 +330,34 @@ class _StringAccessor:
         self._na("endswith", na)
         return self._call("endswith", self._pattern("endswith", pat))
 
-    def contains(self, pat, case=True, flags=0, na=None, regex=True):
-        """A literal pattern; with regex=True (pandas' default) one without
-        regex characters, which means the same (regular expressions are
-        not supported yet)."""
-        self._na("contains", na)
-        if not case or flags:
-            raise NotImplementedError("str.contains: case=False, flags")
-        pat = self._pattern("contains", pat)
-        if regex and any(c in pat for c in ".^$*+?{}[]\\|()"):
+    def _regex(self, name, pat, case, flags, na, extra=""):
+        import re
+        self._na(name, na)
+        if flags & ~re.IGNORECASE:
             raise NotImplementedError(
-                "str.contains: regular expressions are not supported yet; "
-                "pass regex=False to match the pattern literally")
-        a = _literal(pat) + ("" if regex else ", regex=False")
-        return Expr(self._df, f"({self._text}).str.contains({a})", True)
+                f"str.{name}: flags other than re.IGNORECASE")
+        if isinstance(pat, re.Pattern):
+            flags |= pat.flags & re.IGNORECASE
+            pat = pat.pattern
+        pat = self._pattern(name, pat)
+        caseless = not case or bool(flags & re.IGNORECASE)
+        a = _literal(pat) + extra + (", case=False" if caseless else "")
+        return Expr(self._df, f"({self._text}).str.{name}({a})", True)
+
+    def contains(self, pat, case=True, flags=0, na=None, regex=True):
+        """Python's re.search of pat (regex=True, pandas' default: PCRE2
+        with Python's dialect), or the literal text (regex=False);
+        case=False or flags=re.IGNORECASE ignore case."""
+        return self._regex("contains", pat, case, flags, na,
+                           "" if regex else ", regex=False")
+
+    def match(self, pat, case=True, flags=0, na=None):
+        """re.match: the pattern at the start of each value."""
+        return self._regex("match", pat, case, flags, na)
+
+    def fullmatch(self, pat, case=True, flags=0, na=None):
+        """re.fullmatch: the pattern over the whole value."""
+        return self._regex("fullmatch", pat, case, flags, na)
 
 
 class _DatetimeAccessor:

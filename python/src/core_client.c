@@ -60,7 +60,8 @@ PyObject *core_raise(const dusk_error *err) {
            strstr(m, "not a date-time:") != NULL ||
            strstr(m, "integers to negative integer powers") != NULL ||
            strstr(m, "cannot be an int64") != NULL ||
-           strncmp(m, "frequency \"", 11) == 0)
+           strncmp(m, "frequency \"", 11) == 0 ||
+           strstr(m, "': regular expression '") != NULL)
     type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's
                                 refusal of int ** -int; a frequency it
                                 does not take */

@@ -174,6 +174,15 @@ def cases(files):
          lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
          .assign(hour=lambda d: d.pickup_datetime.dt.hour)
          .groupby("hour").size()),
+        ("str.contains with a regular expression, str.fullmatch",
+         f'read_csv("{a}").query(\'dispatching_base_num.str.contains("^B02[5-8]") '
+         f'and not hvfhs_license_num.str.fullmatch("hv000[34]", case=False)\')'
+         f'.groupby("dispatching_base_num").size()',
+         lambda: A()[A().dispatching_base_num.str.contains("^B02[5-8]",
+                                                           na=False) &
+                     ~A().hvfhs_license_num.str.fullmatch(
+                         "hv000[34]", case=False, na=False)]
+         .groupby("dispatching_base_num").size()),
         ("where and mask as derived columns and group keys",
          f'read_csv("{a}").assign(pu="PULocationID.where(PULocationID < 100, 0)", '
          f'sr="SR_Flag.mask(DOLocationID > 200)")'

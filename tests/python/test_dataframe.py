@@ -746,10 +746,50 @@ def test_str_methods(client, data_dir, bs):
     pdt.assert_series_equal(
         df[df.name.str.contains("e")].groupby("k").size().compute(),
         p[p.name.str.contains("e", na=False)].groupby("k").size())
-    with pytest.raises(NotImplementedError, match="regular expressions"):
-        df.name.str.contains("a.b")
     with pytest.raises(TypeError, match="needs a text column"):
         df[df.x.str.startswith("1")].compute()
+
+
+def test_str_regular_expressions(client, data_dir, bs):
+    """.str.contains (regex=True, pandas' default), .str.match and
+    .str.fullmatch with Python's re dialect: classes, anchors, \\d and \\w
+    over non-ASCII letters, alternation, lazy quantifiers, look-arounds,
+    named groups, \\Z, newlines inside values, case=False and
+    flags=re.IGNORECASE, literal case-insensitive search; a bad pattern is
+    a ValueError naming it."""
+    import re
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pats = ["^b.*k$", "r(e|ee)n", "\\w{3}$", "^[^,]+$", "\\s", "e.*?e",
+            "(?<=t)w", "(?P<x>e)(?P=x)", "s\\Z", "^two$", "\\bdark",
+            "[ü]n", "^$", "\\d"]
+    for pat in pats:
+        for got, want in (
+                (df.name.str.contains(pat), p.name.str.contains(pat,
+                                                                na=False)),
+                (df.name.str.match(pat), p.name.str.match(pat, na=False)),
+                (df.name.str.fullmatch(pat),
+                 p.name.str.fullmatch(pat, na=False))):
+            pdt.assert_frame_equal(df[got].compute(), p[want], obj=pat)
+    for got, want in (
+            (df.name.str.contains("RED|Blue", case=False),
+             p.name.str.contains("RED|Blue", case=False, na=False)),
+            (df.name.str.contains("GREEN", flags=re.IGNORECASE),
+             p.name.str.contains("GREEN", flags=re.IGNORECASE, na=False)),
+            (df.name.str.contains("SAY \"", case=False, regex=False),
+             p.name.str.contains('SAY "', case=False, regex=False,
+                                 na=False)),
+            (df.name.str.match(re.compile("ÜN", re.IGNORECASE)),
+             p.name.str.match(re.compile("ÜN", re.IGNORECASE), na=False))):
+        pdt.assert_frame_equal(df[got].compute(), p[want])
+    pdt.assert_frame_equal(
+        df.query('name.str.contains("^(red|green)$") and x > 0').compute(),
+        p.query('name.str.contains("^(red|green)$", na=False) and x > 0'))
+    pdt.assert_series_equal(
+        df[df.name.str.fullmatch("[a-z]+")].groupby("k").size().compute(),
+        p[p.name.str.fullmatch("[a-z]+", na=False)].groupby("k").size())
+    with pytest.raises(ValueError, match="regular expression 'a\\('"):
+        df[df.name.str.contains("a(")].compute()
 
 
 def test_round(client, data_dir, bs):

@@ -790,6 +790,13 @@ static const struct {
      "(x + 1).where(not (k == 2), y * 2) < 3"},
     {"x.where(s.str.len() > 2, -1) == 1",
      "x.where(s.str.len() > 2, -1) == 1"},
+    {"s.str.contains('a+') or s.str.contains('a.b', regex=False)",
+     "s.str.contains(\"a+\", regex=True) or "
+     "s.str.contains(\"a.b\", regex=False)"},
+    {"s.str.contains('ab', case=False) and s.str.match('^x', case=True)",
+     "s.str.contains(\"(?i)ab\", regex=True) and s.str.match(\"^x\")"},
+    {"s.str.fullmatch('[0-9]+') != s.str.contains('plain')",
+     "s.str.fullmatch(\"[0-9]+\") != s.str.contains(\"plain\")"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1450,8 +1457,8 @@ static const err_row query_errors[] = {
     {"t.dt.hour(1)", "hour() takes no arguments", "1", 0},
     {"abs(x", "expected ')' after the argument of abs", NULL, 0},
     {"s.str.upper()",
-     "unknown .str method 'upper'; expected len(), startswith(), endswith() "
-     "or contains()",
+     "unknown .str method 'upper'; expected len(), startswith(), endswith(), "
+     "contains(), match() or fullmatch()",
      "upper", 0},
     {"s.str.startswith(1)", "startswith needs a string pattern", "1", 0},
     {"t.dt.floor('M')",
@@ -1471,10 +1478,10 @@ static const err_row query_errors[] = {
     {"x.where()", "where needs a condition", ")", 0},
     {"x.mask(k > 1 2)", "expected ')' after the arguments of mask", "2", 0},
     {"t.dt.normalize(1)", "expected ')' to close normalize(", "1", 0},
-    {"s.str.contains('a+')",
-     "contains: regular expressions are not supported yet; this pattern has "
-     "regex characters (pass regex=False to match it literally)",
-     "contains", 0},
+    {"s.str.contains('a', regex=True, flags=2)", "expected regex= or case=",
+     "flags", 0},
+    {"s.str.match('a', regex=False)", "expected case=", "regex", 0},
+    {"s.str.fullmatch('a', case=1)", "expected True or False", "1", 0},
     {"x.astype('str')", "astype: float64 or int64 (float, int) are supported",
      "'str'", 0},
     {"x.clip('a')", "clip: a bound is a number", "'a'", 0},
