@@ -340,6 +340,21 @@ dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
   return wrap(dusk_plan_query(unwrap(f), e, expression), err);
 }
 
+dusk_dataframe *dusk_sample(dusk_dataframe *f, double frac, uint64_t seed,
+                            dusk_error *err) {
+  if (!need_open(f, "sample", err))
+    return NULL;
+  if (!(frac >= 0 && frac <= 1)) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "sample: frac %g is not in [0, 1] (sampling with "
+                   "replacement is not supported)",
+                   frac);
+    return NULL;
+  }
+  return wrap(dusk_plan_sample(unwrap(f), frac, seed), err);
+}
+
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err) {
   if (!need_open(f, "select", err))

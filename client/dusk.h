@@ -228,6 +228,14 @@ dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
                             const char *expression, dusk_error *err);
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err);
+/* A random sample of f's rows, pandas' sample(frac=, random_state=):
+ * each row is kept with probability frac (0 <= frac <= 1), decided by a
+ * hash of (seed, its byte range, its row in the range), so the same seed
+ * and blocksize give the same rows on any cluster; rows stay in file order
+ * (pandas shuffles them) and their number is frac times the rows on
+ * average.  NULL with err set for a frac outside [0, 1]. */
+dusk_dataframe *dusk_sample(dusk_dataframe *f, double frac, uint64_t seed,
+                            dusk_error *err);
 /* funcs[i] ("count", "size", "sum", "mean", "min", "max", "std", "var",
  * "nunique", "first", "last"; std and var with ddof=1, as pandas; first
  * and last: the first / last non-null value in file order)

@@ -77,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define MAX_DEPTH DUSK_EXPR_MAX_DEPTH
 #define DEPTH_MSG "too deeply nested (more than %d levels)"
@@ -2491,6 +2492,53 @@ static int parse_head(parser *p, plan_chain *f, size_t where) {
   return wrap(p, f, dusk_plan_head(f->plan, n), where);
 }
 
+/* At "sample": sample(frac=F (, random_state=N)?), pandas' keyword
+ * arguments; without random_state the seed is random, so each run draws
+ * anew as pandas does. */
+static int parse_sample(parser *p, plan_chain *f, size_t where) {
+  double frac = -1;
+  uint64_t seed;
+  bool seeded = false;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "sample")) != 0)
+    return rc;
+  while (p->tok.kind == T_IDENT) {
+    bool is_frac = is_word(p, "frac");
+    size_t at = p->tok.start;
+    if (!is_frac && !is_word(p, "random_state"))
+      return fail(p, at, is_word(p, "n")
+                             ? "sample(n=) needs the frame's length first; "
+                               "use frac="
+                             : "expected frac= or random_state=");
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after the name")) != 0)
+      return rc;
+    if (is_frac && p->tok.kind == T_FLOAT)
+      frac = p->tok.f;
+    else if (p->tok.kind == T_INT)
+      (is_frac ? (void)(frac = (double)p->tok.u) : (void)(seed = p->tok.u));
+    else
+      return fail(p, here(p), is_frac ? "frac is a number from 0 to 1"
+                                      : "random_state is a whole number");
+    seeded |= !is_frac;
+    if ((rc = lex(p)) != 0)
+      return rc;
+    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+      return rc;
+  }
+  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "sample")) != 0)
+    return rc;
+  if (!(frac >= 0 && frac <= 1))
+    return fail(p, where,
+                "sample needs frac= from 0 to 1 (sampling with replacement "
+                "is not supported)");
+  if (!seeded && getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+    return fail(p, where, "sample: no random seed (getrandom failed)");
+  return wrap(p, f, dusk_plan_sample(f->plan, frac, seed), where);
+}
+
 /* At "to_csv": to_csv("dir"). */
 static int parse_to_csv(parser *p, plan_chain *f, size_t where) {
   char *dir;
@@ -2851,7 +2899,7 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {
       "fillna", "query",  "assign",  "eval",        "groupby", "head",
       "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute",
-      "median", "quantile", "drop_duplicates"};
+      "median", "quantile", "drop_duplicates", "sample"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -2886,6 +2934,8 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     return parse_fillna(p, f, name.start);
   if (is_word(p, "query"))
     return parse_query_call(p, f, name.start);
+  if (is_word(p, "sample"))
+    return parse_sample(p, f, name.start);
   if (is_word(p, "assign"))
     return parse_assign(p, f, name.start);
   if (is_word(p, "eval"))

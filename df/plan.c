@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 17
+#define PLAN_NKINDS 18
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -171,6 +171,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_QUANTILE: return "quantile";
   case DUSK_PLAN_TOPK: return "topk";
   case DUSK_PLAN_DROP_DUPLICATES: return "drop_duplicates";
+  case DUSK_PLAN_SAMPLE: return "sample";
   }
   return "unknown";
 }
@@ -195,6 +196,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_QUERY:
   case DUSK_PLAN_SELECT:
   case DUSK_PLAN_ASSIGN:
+  case DUSK_PLAN_SAMPLE:
     return false;
   }
   return false;
@@ -994,6 +996,35 @@ dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
   return p;
 }
 
+dusk_plan *dusk_plan_sample(dusk_plan *in, double frac, uint64_t seed) {
+  dusk_plan *p;
+  if (!(frac >= 0 && frac <= 1)) {
+    dusk_plan_free(in);
+    return NULL;
+  }
+  if ((p = plan_unary(DUSK_PLAN_SAMPLE, in)) != NULL) {
+    p->frac = frac;
+    p->seed = seed;
+  }
+  return p;
+}
+
+/* splitmix64's finaliser: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+bool dusk_sample_keeps(const dusk_plan *s, uint64_t range, uint64_t row) {
+  uint64_t h = mix64(s->seed ^ mix64(range ^ mix64(row)));
+  if (s->frac >= 1)
+    return true;
+  /* h / 2^64 < frac, in exact integer arithmetic on the top 53 bits */
+  return (double)(h >> 11) < s->frac * 9007199254740992.0;
+}
+
 dusk_plan *dusk_plan_drop_duplicates(dusk_plan *in, const char *const *cols,
                                      size_t n) {
   return plan_with_columns(DUSK_PLAN_DROP_DUPLICATES, in, cols, n);
@@ -1077,6 +1108,8 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   }
   c->median = p->median;
   c->keep_na = p->keep_na;
+  c->frac = p->frac;
+  c->seed = p->seed;
   if (p->ninputs > 0) {
     c->inputs = calloc(p->ninputs, sizeof *c->inputs);
     if (c->inputs == NULL)
@@ -1194,7 +1227,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -1264,6 +1297,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_DROP_DUPLICATES:
     PK(pk_strv(pk, p->columns, p->ncolumns));
+    break;
+  case DUSK_PLAN_SAMPLE:
+    PK(msgpack_pack_double(pk, p->frac));
+    PK(msgpack_pack_uint64(pk, p->seed));
     break;
   case DUSK_PLAN_QUANTILE:
     PK(pk_strv(pk, p->columns, p->ncolumns));
@@ -1899,6 +1936,15 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
   case DUSK_PLAN_DROP_DUPLICATES:
     return get_names(&f[0], where, "column", 0, err, &p->columns,
                      &p->ncolumns);
+  case DUSK_PLAN_SAMPLE:
+    if (f[0].type != MSGPACK_OBJECT_FLOAT64 &&
+        f[0].type != MSGPACK_OBJECT_FLOAT32)
+      return bad_type(err, where, "frac", "a float", &f[0]);
+    p->frac = f[0].via.f64;
+    if (!(p->frac >= 0 && p->frac <= 1))
+      return dusk_error_set(err, DUSK_EINVAL, "%s: frac %g is not in [0, 1]",
+                            where, p->frac);
+    return get_uint(&f[1], where, "seed", err, &p->seed);
   case DUSK_PLAN_QUANTILE: return dec_quantile(p, f, where, err);
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_TAIL:

@@ -29,6 +29,11 @@
  *   drop_duplicates(plan, [cols])  the first row of each distinct value of
  *                                  cols (empty: of whole rows), in file
  *                                  order, as pandas' keep="first"
+ *   sample(plan, frac, seed)       each row kept with probability frac,
+ *                                  decided by a hash of (seed, range,
+ *                                  row): the same seed and blocksize keep
+ *                                  the same rows on any cluster; file
+ *                                  order (pandas shuffles them)
  *   quantile(plan, [cols], [q])    exact quantiles of number, datetime or
  *                                  timedelta columns (no columns: every
  *                                  number column); median is q = 0.5
@@ -180,7 +185,8 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_ASSIGN = 14,
   DUSK_PLAN_QUANTILE = 15,
   DUSK_PLAN_TOPK = 16,
-  DUSK_PLAN_DROP_DUPLICATES = 17
+  DUSK_PLAN_DROP_DUPLICATES = 17,
+  DUSK_PLAN_SAMPLE = 18
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -288,6 +294,9 @@ typedef struct dusk_plan {
   double *qs;
   size_t nqs;
   bool median;
+  /* SAMPLE: the share of rows kept, in [0, 1], and the seed */
+  double frac;
+  uint64_t seed;
 } dusk_plan;
 
 /* Whether p is a step on a computed result: sort_values and tail always
@@ -355,6 +364,10 @@ dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
                                  size_t n, const uint8_t *ascending,
                                  size_t nascending);
 dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n);
+/* frac in [0, 1] (NULL for one outside it or NaN). */
+dusk_plan *dusk_plan_sample(dusk_plan *in, double frac, uint64_t seed);
+/* Whether sample's hash keeps row `row` of range `range` (plan.h). */
+bool dusk_sample_keeps(const dusk_plan *sample, uint64_t range, uint64_t row);
 void dusk_plan_free(dusk_plan *p);
 /* A deep copy, or NULL when out of memory. */
 dusk_plan *dusk_plan_clone(const dusk_plan *p);

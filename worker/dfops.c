@@ -496,6 +496,8 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       break;
     case DUSK_PLAN_CONCAT:
       break; /* the scheduler keeps one input per fragment */
+    case DUSK_PLAN_SAMPLE:
+      break; /* a filter by row position (run_steps) */
     default:
       return dusk_error_set(err, DUSK_EINVAL, "plan step %d in a scan",
                             s->kind);
@@ -1459,6 +1461,18 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
       for (size_t r = 0; r < b->nrows; r++)
         if (p->mask[r])
           ctx->row_ordinals[w++] = ctx->row_ordinals[r];
+      compact(b, p->mask);
+      filtered = 1;
+    } else if (s->kind == DUSK_PLAN_SAMPLE) {
+      /* Kept or not by the row's place in the files alone, so any worker
+       * scanning the range keeps the same rows. */
+      size_t w = 0;
+      for (size_t r = 0; r < b->nrows; r++) {
+        p->mask[r] = (uint8_t)dusk_sample_keeps(s, p->range_index,
+                                                ctx->row_ordinals[r]);
+        if (p->mask[r])
+          ctx->row_ordinals[w++] = ctx->row_ordinals[r];
+      }
       compact(b, p->mask);
       filtered = 1;
     }

@@ -237,6 +237,27 @@ def _literal(v):
         f"a {type(v).__name__} in an expression (numbers, str and bool)")
 
 
+def _seed(random_state):
+    """A 64-bit seed from pandas' random_state: an int as it is, a numpy
+    RandomState or Generator drawn from, None fresh from the OS."""
+    import numbers
+    if random_state is None:
+        import random
+        return random.SystemRandom().getrandbits(64)
+    if isinstance(random_state, numbers.Integral) and \
+            not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError("random_state must be >= 0")
+        return int(random_state) & (2 ** 64 - 1)
+    import numpy as np
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2 ** 32, dtype=np.uint64))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2 ** 64, dtype=np.uint64))
+    raise TypeError("random_state must be an int, a numpy RandomState or "
+                    "Generator, or None")
+
+
 def _column_ref(name):
     if "`" in name or "\n" in name:
         raise NotImplementedError(
@@ -1143,6 +1164,30 @@ class DataFrame(_Lazy):
         return DataFrame(self._frame.drop_duplicates(cols), None,
                          "frame_rows")
 
+    def sample(self, n=None, frac=None, replace=False, weights=None,
+               random_state=None, axis=None, ignore_index=False):
+        """A random sample: each row kept with probability frac, decided
+        by a hash of (random_state, its partition, its row), so the same
+        random_state and blocksize give the same rows on any cluster
+        (None: a fresh draw each call, as pandas).  Unlike pandas the rows
+        keep their file order and their number is frac times the rows on
+        average (Dask's sample is approximate too); lazy."""
+        self._need_open("sample")
+        if n is not None or frac is None:
+            raise NotImplementedError(
+                "sample(n=) needs the frame's length first; use frac=")
+        if replace or weights is not None or ignore_index or \
+                axis not in (None, 0, "index", "rows"):
+            raise NotImplementedError(
+                "sample: replace, weights, ignore_index and axis=1")
+        if not 0 <= frac <= 1:
+            raise ValueError("Replace has to be set to `True` when "
+                             "upsampling the population `frac` > 1."
+                             if frac > 1 else "frac must be >= 0")
+        return DataFrame(self._frame.sample(float(frac),
+                                            _seed(random_state)),
+                         self._npartitions)
+
     def persist(self, **kwargs):
         raise NotImplementedError("persist")
 
@@ -1381,6 +1426,16 @@ class Series(_Lazy):
         if self._shape != "column":
             raise NotImplementedError("fillna of an aggregation result")
         return Series(self._df.fillna({self.name: value}), self.name)
+
+    def sample(self, n=None, frac=None, replace=False, weights=None,
+               random_state=None, axis=None, ignore_index=False):
+        """DataFrame.sample of the column (same rows for the same
+        random_state)."""
+        if self._shape != "column":
+            raise NotImplementedError("sample of an aggregation result")
+        return Series(self._df.sample(n, frac, replace, weights,
+                                      random_state, axis, ignore_index),
+                      self.name)
 
     def head(self, n=5, npartitions=1, compute=True):
         if self._shape in self._RESULTS or self._shape == "reduce_frame":

@@ -146,6 +146,17 @@ static PyObject *frame_query(core_Frame *self, PyObject *args) {
   return frame_wrap(dusk_query(f, expr, &err), &err);
 }
 
+static PyObject *frame_sample(core_Frame *self, PyObject *args) {
+  double frac;
+  unsigned long long seed;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "dK", &frac, &seed) ||
+      (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_sample(f, frac, (uint64_t)seed, &err), &err);
+}
+
 static PyObject *frame_select(core_Frame *self, PyObject *args) {
   PyObject *cols, *fast;
   const char **a;
@@ -431,6 +442,8 @@ static PyMethodDef frame_methods[] = {
      "groupby(keys, columns, funcs)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
      "value_counts(column)"},
+    {"sample", (PyCFunction)frame_sample, METH_VARARGS,
+     "sample(frac, seed): each row kept with probability frac"},
     {"dropna_keys", (PyCFunction)frame_dropna_keys, METH_VARARGS,
      "dropna_keys(bool): pandas' dropna= of a groupby or value_counts"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},

@@ -948,6 +948,37 @@ def test_dt_floor_ceil_round(client, data_dir, bs):
         df.assign(x=df.k.dt.floor("H")).compute()
 
 
+def test_sample(client, data_dir, bs):
+    """sample(frac, random_state): the rows are pandas' own rows under
+    their labels, in file order; the same seed gives the same rows, other
+    seeds others; about frac of them; frac 0 and 1 are exact; later steps
+    run on the sample."""
+    import numpy as np
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    got = df.sample(frac=0.3, random_state=7).compute()
+    pdt.assert_frame_equal(got, p.loc[got.index])
+    assert got.index.is_monotonic_increasing
+    n = len(p)
+    assert abs(len(got) - 0.3 * n) < 5 * (0.3 * 0.7 * n) ** 0.5
+    again = df.sample(frac=0.3, random_state=7).compute()
+    pdt.assert_frame_equal(got, again)
+    other = df.sample(frac=0.3, random_state=8).compute()
+    assert not got.index.equals(other.index)
+    assert len(df.sample(frac=0.0, random_state=1).compute()) == 0
+    pdt.assert_frame_equal(df.sample(frac=1.0).compute(), p)
+    sub = df.sample(frac=0.5, random_state=np.random.RandomState(3))
+    want = p.loc[sub.compute().index]
+    pdt.assert_series_equal(sub.groupby("k").clean.sum().compute(),
+                            want.groupby("k").clean.sum())
+    pdt.assert_series_equal(df.x.sample(frac=0.3, random_state=7).compute(),
+                            p.x.loc[got.index])
+    with pytest.raises(ValueError, match="upsampling"):
+        df.sample(frac=1.5)
+    with pytest.raises(NotImplementedError, match="use frac="):
+        df.sample(n=3)
+
+
 def test_where_and_mask(client, data_dir, bs):
     """Series.where / mask with pandas' dtypes: NaN (NaT) by default, an
     int other keeps ints, a float or NaN makes floats, another column as

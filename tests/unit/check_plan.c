@@ -143,6 +143,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "quantiles";
   if (a->keep_na != b->keep_na)
     return "keep_na";
+  if (a->frac != b->frac || a->seed != b->seed)
+    return "sample";
   for (size_t i = 0; i < a->ninputs; i++)
     if ((d = plan_diff(a->inputs[i], b->inputs[i])) != NULL)
       return d;
@@ -236,7 +238,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 29
+#define NSAMPLES 30
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -395,6 +397,15 @@ static dusk_plan *sample_plan(int i) {
     return rand() % 2 ? dusk_plan_median(leaf("m.csv"), NULL, 0)
                       : plan_describe_cols(leaf("m.csv"), cols, 2);
   }
+  case 29:
+    /* A sample under a filter, its seed the full 64 bits. */
+    return dusk_plan_head(
+        dusk_plan_sample(
+            dusk_plan_query(leaf("s.csv"),
+                            tu_cmp(DUSK_CMP_GT, tu_col("x"), tu_lit_int(1)),
+                            "x > 1"),
+            0.25, UINT64_MAX - 5),
+        7);
   case 28: {
     /* drop_duplicates over two columns, or over whole rows. */
     const char *cols[] = {"k", "name"};
@@ -600,6 +611,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_QUANTILE, "quantile", true},
       {DUSK_PLAN_TOPK, "topk", true},
       {DUSK_PLAN_DROP_DUPLICATES, "drop_duplicates", true},
+      {DUSK_PLAN_SAMPLE, "sample", false},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -607,8 +619,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)18));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)18), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)19));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)19), "unknown");
 }
 END_TEST
 
@@ -1077,7 +1089,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 18, 255, 100000};
+  static const int kinds[] = {0, 19, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
@@ -1236,6 +1248,21 @@ START_TEST(test_wrong_field_types) {
   msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: column", "got nil");
+  /* sample: a frac outside [0, 1]; a seed that is not a uint. */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_SAMPLE, 1, 2);
+  msgpack_pack_double(&p.pk, 1.5);
+  msgpack_pack_uint64(&p.pk, 1);
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan sample: frac 1.5", NULL);
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_SAMPLE, 1, 2);
+  msgpack_pack_double(&p.pk, 0.5);
+  pk_s(&p, "seed");
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan sample: seed", "got str");
   /* value_counts: keep_na not a bool. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
