@@ -72,7 +72,7 @@ static int find_or_add(dusk_keyset *s, uint64_t h, const char *p, size_t len,
       continue;
     k = s->arena.data + sl->off;
     if (memcmp(k, &len32, sizeof len32) == 0 &&
-        memcmp(k + sizeof len32, p, len) == 0) {
+        (len == 0 || memcmp(k + sizeof len32, p, len) == 0)) {
       *entry = sl->entry - 1;
       *added = 0;
       return 0;

@@ -1407,6 +1407,34 @@ class Series(_Lazy):
                 f"this operation on a {self._shape.replace('_', ' ')} result")
         return self._df._frame.select([self.name])
 
+    def describe(self, percentiles=None, include=None, exclude=None):
+        """pandas' Series.describe(): count, mean, std, min, 25/50/75%,
+        max of a number column (exact); count, unique, top and freq of a
+        text or bool column (its value counts: when several values share
+        the highest count, top is one of them, as pandas documents)."""
+        import pandas as pd
+        if self._shape != "column":
+            raise NotImplementedError("describe of an aggregation result")
+        kind = self._df.dtypes[self.name].kind
+        if kind in "iuf":
+            return DataFrame(self._df._frame.select([self.name]).describe(),
+                             None, "describe")._with_finish(
+                lambda r: r[self.name])
+        if kind in "mM":
+            raise NotImplementedError(
+                "describe of a datetime column (pandas 1.5 warns it will "
+                "change); use min(), max() and quantile()")
+        name = self.name
+
+        def summary(counts):
+            top = counts.index[0] if len(counts) else float("nan")
+            freq = counts.iloc[0] if len(counts) else float("nan")
+            return pd.Series([int(counts.sum()), len(counts), top, freq],
+                             index=["count", "unique", "top", "freq"],
+                             name=name, dtype=object)
+        return Series(None, name, self._df._frame.value_counts(name),
+                      "value_counts")._with_finish(summary)
+
     def value_counts(self, sort=True, ascending=False, normalize=False,
                      dropna=True):
         if not sort or ascending:

@@ -948,6 +948,25 @@ def test_dt_floor_ceil_round(client, data_dir, bs):
         df.assign(x=df.k.dt.floor("H")).compute()
 
 
+def test_series_describe(client, data_dir, bs):
+    """Series.describe(): number columns as pandas' (exact percentiles),
+    text and bool columns as count / unique / top / freq."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for col in ("x", "y", "clean"):
+        pdt.assert_series_equal(df[col].describe().compute(),
+                                p[col].describe())
+    for col in ("name", "flag"):
+        got, want = df[col].describe().compute(), p[col].describe()
+        assert list(got.index) == list(want.index) == \
+            ["count", "unique", "top", "freq"]
+        assert got["count"] == want["count"] and \
+            got["unique"] == want["unique"] and got["freq"] == want["freq"]
+        counts = p[col].value_counts()
+        assert got["top"] in set(counts[counts == counts.max()].index)
+        assert got.name == want.name and got.dtype == want.dtype
+
+
 def test_sample(client, data_dir, bs):
     """sample(frac, random_state): the rows are pandas' own rows under
     their labels, in file order; the same seed gives the same rows, other
