@@ -1306,6 +1306,64 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       tok_clip(p, &t, name);
       return fail(p, t.start, "'%s' is not supported in query strings", name);
     }
+    if (is_word(p, "to_datetime")) {
+      /* to_datetime(x[, errors="raise" | "coerce"]); a column of that
+       * name otherwise */
+      dusk_expr *arg = NULL;
+      bool coerce = false;
+      int da;
+      if ((rc = lex(p)) != 0)
+        return rc;
+      if (p->tok.kind != T_LPAREN)
+        return column_expr(p, p->src + t.start, t.end - t.start, out);
+      if (++p->depth > MAX_DEPTH)
+        return too_deep(p, t.start);
+      if ((rc = lex(p)) != 0 || (rc = q_or(p, &arg, &da)) != 0)
+        return rc;
+      p->depth--;
+      if (p->tok.kind == T_COMMA) {
+        char *how = NULL;
+        size_t nhow = 0;
+        token h;
+        if ((rc = lex(p)) != 0)
+          goto dt_fail;
+        if (!is_word(p, "errors")) {
+          rc = fail(p, here(p), "expected errors=\"raise\" or "
+                                "errors=\"coerce\"");
+          goto dt_fail;
+        }
+        if ((rc = lex(p)) != 0 ||
+            (rc = expect(p, T_ASSIGN, "expected '=' after %s", "errors")) !=
+                0)
+          goto dt_fail;
+        h = p->tok;
+        if (h.kind != T_STRING ||
+            (rc = take_string(p, &h, &how, &nhow, NULL)) != 0 ||
+            !((nhow == 5 && memcmp(how, "raise", 5) == 0) ||
+              (nhow == 6 && memcmp(how, "coerce", 6) == 0))) {
+          free(how);
+          rc = rc ? rc
+                  : fail(p, h.start, "errors is \"raise\" or \"coerce\" "
+                                     "(\"ignore\" would leave a text "
+                                     "column: not supported)");
+          goto dt_fail;
+        }
+        coerce = nhow == 6;
+        free(how);
+        if ((rc = lex(p)) != 0)
+          goto dt_fail;
+      }
+      if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                       "to_datetime")) != 0)
+        goto dt_fail;
+      return make_node(p, t.start, DUSK_EXPR_FUNC,
+                       coerce ? DUSK_FN_TO_DATETIME_COERCE
+                              : DUSK_FN_TO_DATETIME,
+                       arg, da, NULL, 0, out, depth);
+    dt_fail:
+      dusk_expr_free(arg);
+      return rc;
+    }
     if (is_word(p, "abs") || is_word(p, "round")) {
       /* abs(x), round(x[, decimals]); a column of that name otherwise */
       bool is_round = is_word(p, "round");

@@ -353,7 +353,7 @@ out:
 
 bool dusk_nulls_count(const dusk_plan *frag, const char *name,
                       dusk_type type) {
-  if (type == DUSK_TYPE_INT64)
+  if (type == DUSK_TYPE_INT64 || type == DUSK_TYPE_STRING)
     return true;
   if (type != DUSK_TYPE_BOOL)
     return false;

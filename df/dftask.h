@@ -142,7 +142,8 @@ enum {
                         meeting a null it fills with another kind of value
                         (plan.h, mixed), the columns it met them in, joined
                         by DUSK_MIXED_SEP */
-  DUSK_RANGES_NULLS, /* string or null: the int64 and bool columns the scan
+  DUSK_RANGES_NULLS, /* string or null: the int64, text and bool columns
+                        the scan
                         read that hold a null in its range, in the file
                         (before any fillna or filter), joined by
                         DUSK_NULLS_SEP: pandas' read_csv holds such a
@@ -158,8 +159,10 @@ enum {
  * plan fragment frag (a READ_CSV leaf and the steps above it, as a scan
  * runs it), belongs in a nulls report: an int64 column always (pandas
  * holds it as float64 whatever follows; fillna(0) leaves it float64), a
- * bool column unless a fillna of frag fills it with a bool (pandas then
- * infers bool again), other types never. */
+ * text column always (its own dtype is object either way, but an int
+ * derived from it - to_datetime(s).dt.hour, s.str.len() - is float64 in
+ * pandas when it held a NaN), a bool column unless a fillna of frag fills
+ * it with a bool (pandas then infers bool again), float64 never. */
 bool dusk_nulls_count(const dusk_plan *frag, const char *name, dusk_type type);
 
 /* Name lists joined by DUSK_NULLS_SEP.  Names are never empty (read_csv

@@ -238,6 +238,10 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
           e->b->kind == DUSK_EXPR_LITERAL &&
           e->b->value.type == DUSK_TYPE_INT64 && e->b->value.u.i > 0)
         return a;
+    } else if (e->op == DUSK_FN_TO_DATETIME ||
+               e->op == DUSK_FN_TO_DATETIME_COERCE) {
+      if (a == DUSK_TYPE_STRING || a == DUSK_TYPE_DATETIME)
+        return DUSK_TYPE_DATETIME;
     } else if (e->op == DUSK_FN_TOTAL_SECONDS) {
       if (a == DUSK_TYPE_TIMEDELTA)
         return DUSK_TYPE_FLOAT64;
@@ -312,6 +316,9 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                          ? "clip takes a number and number bounds"
                      : e->op == DUSK_FN_TOTAL_SECONDS
                          ? "a timedelta has total_seconds()"
+                     : e->op == DUSK_FN_TO_DATETIME ||
+                             e->op == DUSK_FN_TO_DATETIME_COERCE
+                         ? "to_datetime reads text holding ISO date-times"
                      : e->op >= DUSK_FN_DT_FLOOR && e->op <= DUSK_FN_DT_ROUND
                          ? "a datetime or timedelta rounds to a fixed "
                            "frequency such as \"H\" or \"15min\""

@@ -10,6 +10,7 @@
 #include "regex.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,12 +44,14 @@ typedef struct node {
   view out;
   uint8_t failed; /* eval met a value it must refuse (int ** negative) */
   dusk_regex *re; /* RE_*: the compiled pattern */
+  char bad[64];   /* TO_DATETIME: the first value refused, for the message */
 } node;
 
 struct dusk_exprvec {
   node *root;
   size_t cap;
   int refusal; /* refused_op of the last evaluation */
+  char why[256]; /* dusk_exprvec_refusal's text, when it names a value */
 };
 
 static void node_free(node *n) {
@@ -365,6 +368,35 @@ static void eval_cast_clip(node *n, const view *a, const view *b,
   }
 }
 
+/* to_datetime of text (or of datetimes: as they are).  A value that is
+ * not an ISO date-time is NaT with errors="coerce", else refused (the
+ * first one kept for the message). */
+static void eval_to_datetime(node *n, const view *a, size_t rows) {
+  for (size_t r = 0; r < rows; r++) {
+    dusk_slice s;
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    if (!n->valid[r])
+      continue;
+    if (a->type != DUSK_TYPE_STRING) {
+      n->i[r] = vi(a, r);
+      continue;
+    }
+    s = vs(a, r);
+    if (dusk_field_parse_datetime(s.ptr, s.len, &n->i[r]) == 0)
+      continue;
+    n->valid[r] = 0;
+    if (n->op == DUSK_FN_TO_DATETIME && !n->failed) {
+      size_t k = 0;
+      n->failed = 1; /* the value, printable, clipped */
+      for (size_t j = 0; j < s.len && k + 1 < sizeof n->bad; j++)
+        n->bad[k++] = (unsigned char)s.ptr[j] >= 0x20 && s.ptr[j] != 0x7f
+                          ? s.ptr[j]
+                          : '?';
+      n->bad[k] = '\0';
+    }
+  }
+}
+
 /* x.where(cond, other): x's value (or null) where cond holds, other's
  * elsewhere, in the node's type (int64, float64, bool; datetimes as
  * int64). */
@@ -567,6 +599,10 @@ static void eval(node *n, const dusk_batch *bt) {
       }
       if (n->op == DUSK_FN_OTHERWISE) /* its parts, read by WHERE */
         break;
+      if (n->op == DUSK_FN_TO_DATETIME || n->op == DUSK_FN_TO_DATETIME_COERCE) {
+        eval_to_datetime(n, a, rows);
+        break;
+      }
       if (n->op == DUSK_FN_WHERE) {
         eval_where(n, a, &n->b->a->out, &n->b->b->out, rows);
         break;
@@ -653,23 +689,31 @@ static void eval(node *n, const dusk_batch *bt) {
 
 /* The function or operator of a node where eval refused a value (0:
  * none), clearing the flags for the next batch. */
-static int refused_op(node *n) {
+static int refused_op(dusk_exprvec *x, node *n) {
   int a, b, r;
   if (n == NULL)
     return 0;
   r = n->failed ? (n->kind == DUSK_EXPR_FUNC ? n->op : -n->op) : 0;
+  if (n->failed && n->kind == DUSK_EXPR_FUNC && n->op == DUSK_FN_TO_DATETIME)
+    snprintf(x->why, sizeof x->why,
+             "to_datetime: '%s' is not an ISO date-time "
+             "(YYYY-MM-DD[ HH:MM[:SS[.f]]]); pandas raises too, "
+             "errors=\"coerce\" makes it NaT",
+             n->bad);
   n->failed = 0;
-  a = refused_op(n->a);
-  b = refused_op(n->b);
+  a = refused_op(x, n->a);
+  b = refused_op(x, n->b);
   return r ? r : a ? a : b;
 }
 
 static bool refused(dusk_exprvec *x) {
-  x->refusal = refused_op(x->root);
+  x->refusal = refused_op(x, x->root);
   return x->refusal != 0;
 }
 
 const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
+  if (x->refusal == DUSK_FN_TO_DATETIME)
+    return x->why;
   if (x->refusal == DUSK_FN_TO_INT)
     return "astype(int): a null, NaN, inf or too large a value cannot be "
            "an int64 (pandas raises too; filter or fillna first)";

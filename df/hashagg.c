@@ -1057,7 +1057,7 @@ static int cmp_groups(const void *x, const void *y, void *arg) {
   const char *ka = dusk_keyset_key(&h->groups, ga);
   const char *kb = dusk_keyset_key(&h->groups, gb);
   for (size_t k = 0; k < h->nkeys; k++) {
-    dusk_value va, vb;
+    dusk_value va = {0}, vb = {0};
     int c;
     get_key(h, ka, &pa, k, &va);
     get_key(h, kb, &pb, k, &vb);

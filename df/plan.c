@@ -271,7 +271,8 @@ static const char *const func_names[] = {
     "second", "dayofweek", "dayofyear", "total_seconds", "abs",  "len",
     "startswith", "endswith", "contains", "round", "float", "int",
     "clip_lower", "clip_upper", "floor", "ceil", "dt_round", "where",
-    "otherwise", "contains_re", "match", "fullmatch",
+    "otherwise", "contains_re", "match", "fullmatch", "to_datetime",
+    "to_datetime_coerce",
 };
 
 bool dusk_func_takes_arg(int fn) {
@@ -561,7 +562,11 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
     w_str(w, e->kind == DUSK_EXPR_ISNULL ? ".isnull()" : ".notnull()");
     return;
   case DUSK_EXPR_FUNC:
-    if (e->op == DUSK_FN_ABS || e->op == DUSK_FN_ROUND) {
+    if (e->op == DUSK_FN_TO_DATETIME || e->op == DUSK_FN_TO_DATETIME_COERCE) {
+      w_str(w, "to_datetime(");
+      fmt_expr(w, e->a);
+      w_str(w, e->op == DUSK_FN_TO_DATETIME ? ")" : ", errors=\"coerce\")");
+    } else if (e->op == DUSK_FN_ABS || e->op == DUSK_FN_ROUND) {
       w_str(w, e->op == DUSK_FN_ABS ? "abs(" : "round(");
       fmt_expr(w, e->a);
       if (e->b != NULL) {

@@ -123,7 +123,12 @@ typedef enum dusk_func {
   DUSK_FN_RE_SEARCH,
   DUSK_FN_RE_MATCH,
   DUSK_FN_RE_FULLMATCH,
-  DUSK_FN_NFUNCS = DUSK_FN_RE_FULLMATCH
+  /* string (or datetime) -> datetime: pandas' to_datetime of ISO
+   * date-times (the parse_dates parser); a value that is none is refused,
+   * naming it (errors="raise"), or NaT (_COERCE, errors="coerce") */
+  DUSK_FN_TO_DATETIME,
+  DUSK_FN_TO_DATETIME_COERCE,
+  DUSK_FN_NFUNCS = DUSK_FN_TO_DATETIME_COERCE
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

@@ -23,7 +23,8 @@ from . import _core
 from . import default_client
 from ._result import to_pandas, meta_frame
 
-__all__ = ["read_csv", "concat", "DataFrame", "Series", "from_expression"]
+__all__ = ["read_csv", "concat", "to_datetime", "DataFrame", "Series",
+           "from_expression"]
 
 
 def _parse_size(blocksize):
@@ -191,6 +192,30 @@ def concat(dfs, axis=0, join="outer", interleave_partitions=False,
     parts = [d._npartitions for d in dfs]
     n = None if any(p is None for p in parts) else sum(parts)
     return DataFrame(_core.concat([d._frame for d in dfs]), n)
+
+
+def to_datetime(arg, errors="raise", dayfirst=False, yearfirst=False,
+                utc=None, format=None, **kwargs):
+    """dask.dataframe.to_datetime of a text column (or expression) holding
+    ISO date-times (YYYY-MM-DD[ HH:MM[:SS[.f]]], what parse_dates reads),
+    lazily: datetime64[ns], NaT for an empty value; another value is an
+    error naming it (errors="raise", as pandas) or NaT ("coerce")."""
+    if not isinstance(arg, (Series, Expr)):
+        raise NotImplementedError("to_datetime of a dusk column or "
+                                  "expression (pandas' for other values)")
+    if dayfirst or yearfirst or utc or kwargs:
+        raise NotImplementedError("to_datetime: dayfirst, yearfirst, utc "
+                                  "and other options")
+    if format is not None and format not in ("%Y-%m-%d %H:%M:%S",
+                                             "%Y-%m-%d", "ISO8601"):
+        raise NotImplementedError(
+            f"to_datetime: format {format!r}; ISO date-times only")
+    if errors not in ("raise", "coerce"):
+        raise NotImplementedError(
+            "to_datetime: errors='ignore' (it would leave a text column)")
+    e = arg._expr() if isinstance(arg, Series) else arg
+    extra = ', errors="coerce"' if errors == "coerce" else ""
+    return Expr(e._df, f"to_datetime({e._text}{extra})", False)
 
 
 def from_expression(expression):
@@ -1098,9 +1123,55 @@ class DataFrame(_Lazy):
             raise NotImplementedError(
                 "describe: percentiles other than pandas' 25/50/75%; use "
                 "quantile([...])")
-        if include is not None or exclude is not None:
-            raise NotImplementedError("describe: include/exclude")
-        return DataFrame(self._frame.describe(), None, "describe")
+        if exclude is not None:
+            raise NotImplementedError("describe: exclude")
+        dtypes = self.dtypes
+        num = [c for c, t in dtypes.items() if t.kind in "iuf"]
+        if include is None and num:
+            return DataFrame(self._frame.describe(), None, "describe")
+        if include is None or (isinstance(include, str) and
+                               include == "all"):
+            cols = list(dtypes.index) if include else \
+                [c for c, t in dtypes.items() if t.kind in "Ob"]
+        elif include in ("object", "O", object) or (
+                isinstance(include, (list, tuple)) and
+                all(i in ("object", "O", object) for i in include)):
+            cols = [c for c, t in dtypes.items() if t.kind == "O"]
+        else:
+            raise NotImplementedError(
+                "describe: include=None, 'all' or 'object'")
+        if not cols:
+            raise ValueError("No objects to concatenate")
+        if any(dtypes[c].kind in "mM" for c in cols):
+            raise NotImplementedError(
+                "describe of datetime columns (pandas 1.5 warns it will "
+                "change); use min(), max() and quantile()")
+        return self._describe_columns(cols, [c for c in cols if c in num])
+
+    def _describe_columns(self, cols, num):
+        """describe(include=...) of cols: the number columns' statistics in
+        one query, each other column's count / unique / top / freq from its
+        value counts, side by side in pandas' row order."""
+        import pandas as pd
+        order = ["count", "unique", "top", "freq", "mean", "std", "min",
+                 "25%", "50%", "75%", "max"]
+
+        def assemble(numeric, done):
+            parts = dict(done)
+            for c in cols:
+                if c not in parts:
+                    parts[c] = numeric[c] if c in num else \
+                        Series(self, c).describe().compute()
+            out = pd.concat([parts[c] for c in cols], axis=1)
+            return out.reindex([i for i in order if i in out.index])
+        if num:
+            frame = self._frame.select(num).describe()
+            return DataFrame(frame, None, "describe")._with_finish(
+                lambda r: assemble(r, {}))
+        first = Series(self, cols[0]).describe()  # one query is this frame
+        return DataFrame(first._frame, None, "value_counts",
+                         cols[0])._with_finish(
+            lambda counts: assemble(None, {cols[0]: first._finish(counts)}))
 
     def quantile(self, q=0.5, axis=0, numeric_only=None,
                  interpolation="linear", method="single"):

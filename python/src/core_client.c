@@ -60,6 +60,7 @@ PyObject *core_raise(const dusk_error *err) {
            strstr(m, "not a date-time:") != NULL ||
            strstr(m, "integers to negative integer powers") != NULL ||
            strstr(m, "cannot be an int64") != NULL ||
+           strstr(m, "is not an ISO date-time") != NULL ||
            strncmp(m, "frequency \"", 11) == 0 ||
            strstr(m, "': regular expression '") != NULL)
     type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's

@@ -911,6 +911,33 @@ def test_parse_dates_and_dt(client, data_dir, bs):
     assert got.trip.median().compute() == want.trip.median()
 
 
+def test_to_datetime(client, data_dir, bs, tmp_path):
+    """dd.to_datetime of text columns holding ISO date-times: pandas'
+    values (NaT for empty), usable with .dt, in filters and group keys;
+    a value that is no date-time is an error naming it, or NaT with
+    errors="coerce"."""
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs) if bs else dd.read_csv(path)
+    p = pd.read_csv(path)
+    got = df.assign(s=dd.to_datetime(df.start), e=dd.to_datetime(df.end))
+    want = p.assign(s=pd.to_datetime(p.start), e=pd.to_datetime(p.end))
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(
+        got.assign(h=got.s.dt.hour).groupby("h").size().compute(),
+        want.assign(h=want.s.dt.hour).groupby("h").size())
+    pdt.assert_frame_equal(
+        df[dd.to_datetime(df.day) >= "2021-03-01"].compute(),
+        p[pd.to_datetime(p.day) >= "2021-03-01"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t,v\n2021-01-01 10:00:00,1\nsoon,2\n,3\n")
+    b, pb = dd.read_csv(str(bad)), pd.read_csv(str(bad))
+    with pytest.raises(ValueError, match="'soon' is not an ISO date-time"):
+        b.assign(x=dd.to_datetime(b.t)).compute()
+    pdt.assert_frame_equal(
+        b.assign(x=dd.to_datetime(b.t, errors="coerce")).compute(),
+        pb.assign(x=pd.to_datetime(pb.t, errors="coerce")))
+
+
 def test_dt_floor_ceil_round(client, data_dir, bs):
     """.dt.floor/ceil/round to fixed frequencies and normalize() of
     datetimes and timedeltas (NaT stays NaT, round halves to even), used
@@ -965,6 +992,23 @@ def test_series_describe(client, data_dir, bs):
         counts = p[col].value_counts()
         assert got["top"] in set(counts[counts == counts.max()].index)
         assert got.name == want.name and got.dtype == want.dtype
+    # Frames: text columns alone, include="object" and include="all" (the
+    # top of a tie may differ, as pandas documents: checked for a tie).
+    for got, want, pf in (
+            (df[["name", "flag"]].describe(), p[["name", "flag"]].describe(),
+             p),
+            (df.describe(include="object"), p.describe(include="object"), p),
+            (df.describe(include="all"), p.describe(include="all"), p)):
+        got = got.compute()
+        assert list(got.index) == list(want.index)
+        assert list(got.columns) == list(want.columns)
+        for c in want.columns:
+            if "top" in want.index and not pd.isna(want.at["top", c]):
+                counts = pf[c].value_counts()
+                assert got.at["top", c] in \
+                    set(counts[counts == counts.max()].index)
+                got.at["top", c] = want.at["top", c]
+        pdt.assert_frame_equal(got, want)
 
 
 def test_sample(client, data_dir, bs):

@@ -797,6 +797,11 @@ static const struct {
      "s.str.contains(\"(?i)ab\", regex=True) and s.str.match(\"^x\")"},
     {"s.str.fullmatch('[0-9]+') != s.str.contains('plain')",
      "s.str.fullmatch(\"[0-9]+\") != s.str.contains(\"plain\")"},
+    {"to_datetime(s) >= '2021-04-15' and to_datetime(s, errors='coerce')"
+     ".dt.hour == 3",
+     "(to_datetime(s) >= \"2021-04-15\") and "
+     "(to_datetime(s, errors=\"coerce\").dt.hour == 3)"},
+    {"to_datetime + 1 > 2", "(to_datetime + 1) > 2"},
 };
 
 START_TEST(test_expr_forms) {
@@ -1476,6 +1481,12 @@ static const err_row query_errors[] = {
     {"t.dt.round(3)", "expected a frequency such as \"H\" or \"15min\"", "3",
      0},
     {"x.where()", "where needs a condition", ")", 0},
+    {"to_datetime(s, errors='ignore')",
+     "errors is \"raise\" or \"coerce\" (\"ignore\" would leave a text "
+     "column: not supported)",
+     "'ignore'", 0},
+    {"to_datetime(s, format='%d')",
+     "expected errors=\"raise\" or errors=\"coerce\"", "format", 0},
     {"x.mask(k > 1 2)", "expected ')' after the arguments of mask", "2", 0},
     {"t.dt.normalize(1)", "expected ')' to close normalize(", "1", 0},
     {"s.str.contains('a', regex=True, flags=2)", "expected regex= or case=",
