@@ -1241,6 +1241,27 @@ static int column_expr(parser *p, const char *s, size_t n, dusk_expr **out) {
 }
 
 /* The leaf of a primary: a literal, a column or a parenthesised or. */
+/* At a function's name t (abs, round, to_datetime) inside an
+ * expression: with no "(" after it the name is a column (*out, and 1);
+ * else its first argument is parsed into *arg (0), or an error.  The
+ * caller reads the rest of the call. */
+static int call_first_arg(parser *p, const token *t, dusk_expr **out,
+                          dusk_expr **arg, int *da) {
+  int rc;
+  if ((rc = lex(p)) != 0)
+    return rc;
+  if (p->tok.kind != T_LPAREN) {
+    rc = column_expr(p, p->src + t->start, t->end - t->start, out);
+    return rc != 0 ? rc : 1;
+  }
+  if (++p->depth > MAX_DEPTH)
+    return too_deep(p, t->start);
+  if ((rc = lex(p)) != 0 || (rc = q_or(p, arg, da)) != 0)
+    return rc;
+  p->depth--;
+  return 0;
+}
+
 static int q_atom(parser *p, dusk_expr **out, int *depth) {
   dusk_value v;
   token t = p->tok;
@@ -1312,15 +1333,8 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       dusk_expr *arg = NULL;
       bool coerce = false;
       int da;
-      if ((rc = lex(p)) != 0)
-        return rc;
-      if (p->tok.kind != T_LPAREN)
-        return column_expr(p, p->src + t.start, t.end - t.start, out);
-      if (++p->depth > MAX_DEPTH)
-        return too_deep(p, t.start);
-      if ((rc = lex(p)) != 0 || (rc = q_or(p, &arg, &da)) != 0)
-        return rc;
-      p->depth--;
+      if ((rc = call_first_arg(p, &t, out, &arg, &da)) != 0)
+        return rc > 0 ? 0 : rc;
       if (p->tok.kind == T_COMMA) {
         char *how = NULL;
         size_t nhow = 0;
@@ -1370,15 +1384,8 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       const char *what = is_round ? "round" : "abs";
       dusk_expr *arg = NULL, *dec = NULL;
       int da;
-      if ((rc = lex(p)) != 0)
-        return rc;
-      if (p->tok.kind != T_LPAREN)
-        return column_expr(p, p->src + t.start, t.end - t.start, out);
-      if (++p->depth > MAX_DEPTH)
-        return too_deep(p, t.start);
-      if ((rc = lex(p)) != 0 || (rc = q_or(p, &arg, &da)) != 0)
-        return rc;
-      p->depth--;
+      if ((rc = call_first_arg(p, &t, out, &arg, &da)) != 0)
+        return rc > 0 ? 0 : rc;
       if (is_round) {
         dusk_value d;
         bool neg = false;

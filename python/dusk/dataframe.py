@@ -262,6 +262,47 @@ def _literal(v):
         f"a {type(v).__name__} in an expression (numbers, str and bool)")
 
 
+class _MissingCounts:
+    """df.isna() of a lazy frame: its column reductions.  Each gives a lazy
+    Series (.compute()) indexed by column, as pandas' df.isna().sum()."""
+
+    __slots__ = ("_df",)
+
+    def __init__(self, df):
+        self._df = df
+
+    def _per_column(self, how):
+        counts = self._df._reduce("count", None)
+        df = self._df
+
+        def finish(nonnull):
+            n = len(df)
+            return how(n - nonnull.astype("int64"), n)
+        return counts._with_finish(finish)
+
+    def sum(self, axis=0, **kw):
+        """Missing values per column."""
+        _check_reduce_args("sum", dict(kw, axis=axis))
+        return self._per_column(lambda miss, n: miss)
+
+    def mean(self, axis=0, **kw):
+        """The share of missing values per column."""
+        _check_reduce_args("mean", dict(kw, axis=axis))
+        return self._per_column(lambda miss, n: miss / n if n else
+                                miss.astype("float64") * float("nan"))
+
+    def any(self, axis=0, **kw):
+        if axis not in (0, "index") or kw:
+            raise NotImplementedError("isna().any(): axis=0 only")
+        return self._per_column(lambda miss, n: miss > 0)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise NotImplementedError(
+            f"isna().{name}: dusk has isna().sum(), .mean() and .any()")
+
+
 def _seed(random_state):
     """A 64-bit seed from pandas' random_state: an int as it is, a numpy
     RandomState or Generator drawn from, None fresh from the OS."""
@@ -657,6 +698,7 @@ class _Lazy:
         # pandas -> pandas, applied to the (small) computed result: column
         # labels of several functions per column, as_index=False, ...
         self._finish = None
+        self._reset = False  # reset_index given: no cluster step may follow
 
     @staticmethod
     def _wrap(frame):
@@ -697,6 +739,11 @@ class _Lazy:
                 "sorted_rows", "sorted_column")
 
     def _need_result(self, step):
+        if self._reset:
+            raise NotImplementedError(
+                f"{step} after reset_index: put reset_index last "
+                "(sort_values(...).head(n).reset_index()), or compute() and "
+                "go on in pandas")
         if self._shape not in self._RESULTS:
             raise NotImplementedError(
                 f"{step} of a whole frame's rows is a shuffle, which dusk "
@@ -706,6 +753,34 @@ class _Lazy:
     def _result_step(self, frame):
         out = type(self)._from_result(self, frame)
         out._finish = self._finish
+        return out
+
+    def reset_index(self, level=None, drop=False, name=None, inplace=False,
+                    col_level=0, col_fill="", allow_duplicates=False,
+                    names=None):
+        """pandas' reset_index of a computed result (after groupby,
+        value_counts, head, ...): the keys become columns (name= names a
+        Series' values), applied to the small result as it arrives; the
+        last step before compute()."""
+        if level is not None or inplace or names is not None or \
+                allow_duplicates:
+            raise NotImplementedError(
+                "reset_index: level, inplace, names, allow_duplicates")
+        if self._shape in ("frame", "column", "parsed"):
+            raise NotImplementedError(
+                "reset_index of a whole frame: its index is each row's "
+                "number in its file; compute() a result first")
+        prev = self._finish
+
+        def finish(r):
+            r = prev(r) if prev is not None else r
+            if hasattr(r, "to_frame") and name is not None:  # a Series
+                return r.reset_index(drop=drop, name=name)
+            return r.reset_index(drop=drop)
+        out = type(self).__new__(type(self))
+        out.__dict__.update(self.__dict__)
+        out._finish = finish
+        out._reset = True
         return out
 
     def _sort_keys(self, by, ascending):
@@ -1281,6 +1356,14 @@ class DataFrame(_Lazy):
     def count(self, axis=None, numeric_only=False, **kw):
         """Non-null values per column (lazy: .compute())."""
         return self._reduce("count", numeric_only, axis=axis, **kw)
+
+    def isna(self):
+        """Which values are missing, for pandas' df.isna().sum() /
+        .mean() / .any(): per column, from the non-null counts and the
+        row count (two light queries; no mask is materialised)."""
+        self._need_open("isna")
+        return _MissingCounts(self)
+    isnull = isna
 
     def sum(self, axis=None, skipna=True, numeric_only=None, min_count=0,
             **kw):

@@ -1011,6 +1011,51 @@ def test_series_describe(client, data_dir, bs):
         pdt.assert_frame_equal(got, want)
 
 
+def test_reset_index_of_results(client, data_dir, bs):
+    """reset_index() of a computed result as pandas' (name= for a
+    Series), after the cluster's steps; a cluster step after it, or on a
+    whole frame, is refused clearly."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pdt.assert_frame_equal(
+        df.groupby("k").size().reset_index(name="n").compute(),
+        p.groupby("k").size().reset_index(name="n"))
+    pdt.assert_frame_equal(
+        df.groupby(["k", "flag"]).clean.sum().nlargest(4).reset_index()
+        .compute(),
+        p.groupby(["k", "flag"]).clean.sum().nlargest(4).reset_index())
+    pdt.assert_frame_equal(
+        df.groupby("k").agg({"x": "max"}).reset_index().compute(),
+        p.groupby("k").agg({"x": "max"}).reset_index())
+    pdt.assert_frame_equal(
+        df.name.value_counts().reset_index(drop=True).compute().to_frame(),
+        p.name.value_counts().reset_index(drop=True).to_frame())
+    with pytest.raises(NotImplementedError, match="after reset_index"):
+        df.groupby("k").size().reset_index(name="n").sort_values("n")
+    with pytest.raises(NotImplementedError, match="whole frame"):
+        df.reset_index()
+
+
+def test_isna_sum_mean_any(client, data_dir, bs):
+    """df.isna().sum() / .mean() / .any() (and isnull): pandas' missing
+    value counts per column, of every kind of column, after a filter."""
+    for name, dates in (("mixed.csv", None), ("dates.csv", DATES)):
+        path = str(data_dir / name)
+        df = dd.read_csv(path, blocksize=bs, parse_dates=dates) if bs else \
+            dd.read_csv(path, parse_dates=dates)
+        p = pd.read_csv(path, parse_dates=dates)
+        pdt.assert_series_equal(df.isna().sum().compute(), p.isna().sum())
+        pdt.assert_series_equal(df.isnull().mean().compute(),
+                                p.isnull().mean())
+        pdt.assert_series_equal(df.isna().any().compute(), p.isna().any())
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pdt.assert_series_equal(df[df.clean > 50].isna().sum().compute(),
+                            p[p.clean > 50].isna().sum())
+    with pytest.raises(NotImplementedError, match="isna"):
+        df.isna().max()
+
+
 def test_sample(client, data_dir, bs):
     """sample(frac, random_state): the rows are pandas' own rows under
     their labels, in file order; the same seed gives the same rows, other
