@@ -74,12 +74,20 @@ void dusk_exprvec_free(dusk_exprvec *x) {
   free(x);
 }
 
+/* in_where: e is a WHERE node's second operand, the one place an
+ * OTHERWISE pair may stand (plan.h); anywhere else it is refused, as its
+ * own vectors are never filled. */
 static node *compile(const dusk_expr *e, const char *const *names,
                      const dusk_type *types, size_t ncols, size_t cap,
-                     int depth, dusk_error *err) {
+                     int depth, bool in_where, dusk_error *err) {
   node *n;
   if (depth > 200) {
     dusk_error_set(err, DUSK_EDEPTH, "expression nested too deeply");
+    return NULL;
+  }
+  if (e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_OTHERWISE && !in_where) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "malformed expression: a where/mask pair outside where");
     return NULL;
   }
   n = calloc(1, sizeof *n);
@@ -102,10 +110,12 @@ static node *compile(const dusk_expr *e, const char *const *names,
     return n;
   }
   if (e->a && (n->a = compile(e->a, names, types, ncols, cap, depth + 1,
-                              err)) == NULL)
+                              false, err)) == NULL)
     goto fail;
-  if (e->b && (n->b = compile(e->b, names, types, ncols, cap, depth + 1,
-                              err)) == NULL)
+  if (e->b &&
+      (n->b = compile(e->b, names, types, ncols, cap, depth + 1,
+                      e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_WHERE,
+                      err)) == NULL)
     goto fail;
   /* A datetime compared with a string: the string's date-time, once. */
   if (e->kind == DUSK_EXPR_COMPARE)
@@ -160,7 +170,7 @@ int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
   if (x == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   x->cap = cap;
-  x->root = compile(e, names, types, ncols, cap, 0, &local);
+  x->root = compile(e, names, types, ncols, cap, 0, false, &local);
   if (x->root == NULL) {
     free(x);
     if (local.code == 0)

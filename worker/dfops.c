@@ -1072,10 +1072,11 @@ static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
     return rc;
   if (t->ncols != DUSK_ROWS_NEXTRA ||
       (rc = dusk_rows_table_check(t, err)) != 0) {
+    size_t ncols = t->ncols;
     dusk_table_free(t);
     return rc ? rc : dusk_error_set(err, DUSK_ETYPE,
                                     "drop_duplicates scan: the positions "
-                                    "table has %zu columns", t->ncols);
+                                    "table has %zu columns", ncols);
   }
   /* This range's rows: a run of the table, which is in file order. */
   const int64_t *range = t->cols[0].i64, *row = t->cols[1].i64;
@@ -1125,6 +1126,8 @@ static int dedup_add(pipeline *p, const dusk_batch *b,
     }
     return 0;
   }
+  if (b->nrows == 0) /* a filter left no row: nothing to look up */
+    return 0;
   if (b->nrows > p->dedup_cap) {
     size_t cap = b->nrows > b->cap ? b->nrows : b->cap;
     free(p->dedup_off);

@@ -346,6 +346,13 @@ def test_drop_duplicates(client, data_dir, bs):
     pdt.assert_frame_equal(
         df.drop_duplicates("k").sort_values("clean").head(3),
         p.drop_duplicates("k").sort_values("clean", kind="stable").head(3))
+    # A filter leaving a batch (here every batch) without rows.
+    pdt.assert_frame_equal(
+        df.query("clean > 1000").drop_duplicates("k").compute(),
+        p.query("clean > 1000").drop_duplicates("k"))
+    pdt.assert_frame_equal(
+        df.sample(frac=0.0, random_state=1).drop_duplicates(["k"]).compute(),
+        p.iloc[:0].drop_duplicates(["k"]))
     with pytest.raises(NotImplementedError, match="keep"):
         df.drop_duplicates("k", keep="last")
     with pytest.raises(KeyError, match="nope"):
