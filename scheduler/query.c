@@ -1589,30 +1589,24 @@ static void lower_and_submit(sched_query *q) {
   }
   {
     const dusk_plan *r = dusk_plan_result_root(q->plan);
-    if (r->kind == DUSK_PLAN_QUANTILE || r->kind == DUSK_PLAN_DESCRIBE) {
-      /* Exact quantiles take two rounds of scans (quantile.h): the first
-       * summarises runs of values, df_bounds turns the summaries into
-       * windows, the second counts inside them. */
-      add_scans(q, &sp, SCANS_SUMMARY, SIZE_MAX, &level, &nlevel, &cap_level,
-                &tail_plan, NULL, &multi);
-      snprintf(prefix, sizeof prefix, "%s/summary", q->final_key);
-      snprintf(key, sizeof key, "%s/bounds", q->final_key);
-      encode_tail_args(&tail, &tail_plan, NULL);
-      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
-                                 key, DUSK_DF_BOUNDS);
-      nlevel = 0;
-      tail_plan.len = 0;
-    } else if (r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0) {
-      /* drop_duplicates of a subset takes two rounds too: the first finds
-       * each key's first row from the key columns alone, df_bounds merges
-       * them into the positions of the rows to keep, and the second reads
-       * just those rows whole.  What travels and waits between tasks is
-       * then bounded by the distinct keys, not by them times every
-       * column. */
-      add_scans(q, &sp, SCANS_KEYS, SIZE_MAX, &level, &nlevel, &cap_level,
-                &tail_plan, NULL, &multi);
-      snprintf(prefix, sizeof prefix, "%s/keys", q->final_key);
-      snprintf(key, sizeof key, "%s/positions", q->final_key);
+    /* Exact quantiles take two rounds of scans (quantile.h): the first
+     * summarises runs of values, df_bounds turns the summaries into
+     * windows, the second counts inside them.  drop_duplicates of a
+     * subset too: the first finds each key's first row from the key
+     * columns alone, df_bounds merges them into the positions of the rows
+     * to keep, and the second reads just those rows whole, so what waits
+     * between tasks is bounded by the distinct keys, not by them times
+     * every column. */
+    bool quantiles =
+        r->kind == DUSK_PLAN_QUANTILE || r->kind == DUSK_PLAN_DESCRIBE;
+    if (quantiles ||
+        (r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0)) {
+      add_scans(q, &sp, quantiles ? SCANS_SUMMARY : SCANS_KEYS, SIZE_MAX,
+                &level, &nlevel, &cap_level, &tail_plan, NULL, &multi);
+      snprintf(prefix, sizeof prefix, "%s/%s", q->final_key,
+               quantiles ? "summary" : "keys");
+      snprintf(key, sizeof key, "%s/%s", q->final_key,
+               quantiles ? "bounds" : "positions");
       encode_tail_args(&tail, &tail_plan, NULL);
       offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
                                  key, DUSK_DF_BOUNDS);

@@ -148,6 +148,17 @@ typedef struct pipeline {
 } pipeline;
 
 
+/* Frees drop_duplicates' per-batch scratch (dedup_add sizes it to the
+ * batch). */
+static void dedup_scratch_free(pipeline *p) {
+  free(p->dedup_off);
+  free(p->dedup_row);
+  free(p->dedup_entry);
+  free(p->dedup_added);
+  free(p->dedup_first);
+  free(p->dedup_code);
+}
+
 static void pipeline_destroy(pipeline *p) {
   if (p->out != NULL) { /* not completed: leave nothing looking complete */
     fclose(p->out);
@@ -178,12 +189,7 @@ static void pipeline_destroy(pipeline *p) {
   free(p->topk_asc);
   free(p->dedup_cols);
   free(p->dedup_want);
-  free(p->dedup_off);
-  free(p->dedup_row);
-  free(p->dedup_entry);
-  free(p->dedup_added);
-  free(p->dedup_first);
-  free(p->dedup_code);
+  dedup_scratch_free(p);
   free(p->dedup_dense);
   dusk_keyset_destroy(&p->dedup_seen);
   dusk_buf_destroy(&p->dedup_key);
@@ -1130,12 +1136,7 @@ static int dedup_add(pipeline *p, const dusk_batch *b,
     return 0;
   if (b->nrows > p->dedup_cap) {
     size_t cap = b->nrows > b->cap ? b->nrows : b->cap;
-    free(p->dedup_off);
-    free(p->dedup_row);
-    free(p->dedup_entry);
-    free(p->dedup_added);
-    free(p->dedup_first);
-    free(p->dedup_code);
+    dedup_scratch_free(p);
     p->dedup_cap = cap;
     p->dedup_off = dusk_xcalloc(cap + 1, sizeof *p->dedup_off);
     p->dedup_row = dusk_xcalloc(cap + 1, sizeof *p->dedup_row);
