@@ -104,6 +104,16 @@ static dusk_type where_type(const dusk_expr *e, const char *const *names,
     return DUSK_TYPE_NULL;
   }
   na = ow->b->kind == DUSK_EXPR_LITERAL && ow->b->value.type == DUSK_TYPE_NULL;
+  /* pandas keeps an int column int64 when the other is a float it holds
+   * exactly (x.where(c, 0.0)); 2.5 or 1e30 make it float64. */
+  if (x == DUSK_TYPE_INT64 && o == DUSK_TYPE_FLOAT64 &&
+      ow->b->kind == DUSK_EXPR_LITERAL &&
+      ow->b->value.type == DUSK_TYPE_FLOAT64) {
+    double v = ow->b->value.u.f;
+    if (v == floor(v) && v >= -9223372036854775808.0 &&
+        v < 9223372036854775808.0)
+      return DUSK_TYPE_INT64;
+  }
   if ((x == DUSK_TYPE_INT64 || x == DUSK_TYPE_FLOAT64) &&
       (o == DUSK_TYPE_INT64 || o == DUSK_TYPE_FLOAT64))
     return x == DUSK_TYPE_INT64 && o == DUSK_TYPE_INT64 ? DUSK_TYPE_INT64

@@ -378,9 +378,49 @@ static void eval_cast_clip(node *n, const view *a, const view *b,
   }
 }
 
+/* Keeps the first refused value for the message: printable, clipped. */
+static void keep_bad_value(node *n, dusk_slice s) {
+  size_t k = 0;
+  for (size_t j = 0; j < s.len && k + 1 < sizeof n->bad; j++)
+    n->bad[k++] =
+        (unsigned char)s.ptr[j] >= 0x20 && s.ptr[j] != 0x7f ? s.ptr[j] : '?';
+  n->bad[k] = '\0';
+}
+
+/* Whether pandas might read a value that is not an ISO date-time as a
+ * date anyway: its fallback (dateutil) parses "2021/01/05", "5 Jan
+ * 2021", offsets and "Z" (as tz-aware), "today".  A value with no digit
+ * and none of dateutil's words ("N/A", "-", "unknown" aside) fails there
+ * too, so coerce may make it NaT; any other is refused rather than
+ * answered differently. */
+static bool maybe_other_date_form(dusk_slice s) {
+  static const char *const words[] = {
+      "jan", "feb", "mar", "apr", "may", "jun", "jul",  "aug",
+      "sep", "oct", "nov", "dec", "mon", "tue", "wed",  "thu",
+      "fri", "sat", "sun", "now", "today", "tomorrow", "yesterday"};
+  char low[64];
+  size_t n = s.len < sizeof low - 1 ? s.len : sizeof low - 1;
+  if (s.len >= sizeof low)
+    return true;
+  for (size_t j = 0; j < n; j++) {
+    char c = s.ptr[j];
+    if (c >= '0' && c <= '9')
+      return true;
+    low[j] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+  }
+  low[n] = '\0';
+  if (strlen(low) != n) /* a NUL inside */
+    return true;
+  for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+    if (strstr(low, words[w]) != NULL)
+      return true;
+  return false;
+}
+
 /* to_datetime of text (or of datetimes: as they are).  A value that is
- * not an ISO date-time is NaT with errors="coerce", else refused (the
- * first one kept for the message). */
+ * not an ISO date-time is NaT with errors="coerce" when pandas would
+ * fail to read it too (maybe_other_date_form), else refused (the first
+ * one kept for the message). */
 static void eval_to_datetime(node *n, const view *a, size_t rows) {
   for (size_t r = 0; r < rows; r++) {
     dusk_slice s;
@@ -395,14 +435,9 @@ static void eval_to_datetime(node *n, const view *a, size_t rows) {
     if (dusk_field_parse_datetime(s.ptr, s.len, &n->i[r]) == 0)
       continue;
     n->valid[r] = 0;
-    if (n->op == DUSK_FN_TO_DATETIME && !n->failed) {
-      size_t k = 0;
-      n->failed = 1; /* the value, printable, clipped */
-      for (size_t j = 0; j < s.len && k + 1 < sizeof n->bad; j++)
-        n->bad[k++] = (unsigned char)s.ptr[j] >= 0x20 && s.ptr[j] != 0x7f
-                          ? s.ptr[j]
-                          : '?';
-      n->bad[k] = '\0';
+    if (!n->failed && (n->op == DUSK_FN_TO_DATETIME || maybe_other_date_form(s))) {
+      keep_bad_value(n, s);
+      n->failed = 1;
     }
   }
 }
@@ -422,6 +457,8 @@ static void eval_where(node *n, const view *x, const view *cond,
       n->f[r] = vf(v, r);
     else if (n->m != NULL)
       n->m[r] = (uint8_t)(vi(v, r) != 0);
+    else if (v->type == DUSK_TYPE_FLOAT64) /* an integral float other */
+      n->i[r] = (int64_t)vf(v, r);
     else
       n->i[r] = vi(v, r);
   }
@@ -591,7 +628,19 @@ static void eval(node *n, const dusk_batch *bt) {
             continue;
           }
           s = vs(a, r);
-          n->m[r] = (uint8_t)dusk_regex_match(n->re, s.ptr, s.len);
+          switch (dusk_regex_match(n->re, s.ptr, s.len)) {
+          case 1:
+            n->m[r] = 1;
+            break;
+          case 0:
+            n->m[r] = 0;
+            break;
+          default: /* PCRE2 gave up: refused, never read as no match */
+            n->m[r] = 0;
+            if (!n->failed)
+              keep_bad_value(n, s);
+            n->failed = 1;
+          }
         }
         break;
       }
@@ -707,8 +756,22 @@ static int refused_op(dusk_exprvec *x, node *n) {
   if (n->failed && n->kind == DUSK_EXPR_FUNC && n->op == DUSK_FN_TO_DATETIME)
     snprintf(x->why, sizeof x->why,
              "to_datetime: '%s' is not an ISO date-time "
-             "(YYYY-MM-DD[ HH:MM[:SS[.f]]]); pandas raises too, "
-             "errors=\"coerce\" makes it NaT",
+             "(YYYY-MM-DD[ HH:MM[:SS[.f]]], the form dusk reads); "
+             "errors=\"coerce\" makes a value that is no date NaT",
+             n->bad);
+  if (n->failed && n->kind == DUSK_EXPR_FUNC &&
+      n->op == DUSK_FN_TO_DATETIME_COERCE)
+    snprintf(x->why, sizeof x->why,
+             "to_datetime(errors=\"coerce\"): '%s' is not an ISO date-time "
+             "(YYYY-MM-DD[ HH:MM[:SS[.f]]]), but pandas may read it as a "
+             "date (other forms, offsets); dusk reads ISO only",
+             n->bad);
+  if (n->failed && n->kind == DUSK_EXPR_FUNC && n->op >= DUSK_FN_RE_SEARCH &&
+      n->op <= DUSK_FN_RE_FULLMATCH)
+    snprintf(x->why, sizeof x->why,
+             "regular expression: matching '%s' backtracked past PCRE2's "
+             "limits (a pattern like (a+)+ nests repeats; rewrite it "
+             "without nested quantifiers)",
              n->bad);
   n->failed = 0;
   a = refused_op(x, n->a);
@@ -722,7 +785,9 @@ static bool refused(dusk_exprvec *x) {
 }
 
 const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
-  if (x->refusal == DUSK_FN_TO_DATETIME)
+  if (x->refusal == DUSK_FN_TO_DATETIME ||
+      x->refusal == DUSK_FN_TO_DATETIME_COERCE ||
+      (x->refusal >= DUSK_FN_RE_SEARCH && x->refusal <= DUSK_FN_RE_FULLMATCH))
     return x->why;
   if (x->refusal == DUSK_FN_TO_INT)
     return "astype(int): a null, NaN, inf or too large a value cannot be "

@@ -161,8 +161,10 @@ void dusk_hashagg_free(dusk_hashagg *h) {
     free(h->key_names[k]);
   for (size_t a = 0; a < h->naggs && h->aggs; a++)
     free((char *)h->aggs[a].name);
+  /* Up to slots_cap, not groups.n: an ENOMEM growing the slots leaves
+   * groups the key set added without slots (those beyond are zeroed). */
   if (h->slots != NULL)
-    for (size_t i = 0; i < h->groups.n * h->naggs; i++)
+    for (size_t i = 0; i < h->slots_cap * h->naggs; i++)
       free(h->slots[i].s);
   free(h->key_names);
   free(h->key_types);

@@ -7,7 +7,8 @@
  * groups written (?P<name>...), inline flags - and its JIT makes a
  * per-value match cheap.  POSIX regcomp speaks another dialect (no \d,
  * no lazy quantifiers) and is far slower.  The one spelling that differs,
- * Python's \Z (end of text), is rewritten to PCRE2's \z.
+ * Python's \Z (end of text) and {,n} (at most n), are rewritten to
+ * PCRE2's \z and {0,n}.
  *
  * A compiled regex holds its match data: one per evaluating thread (a
  * worker's scan is single-threaded). */
@@ -34,7 +35,10 @@ dusk_regex *dusk_regex_compile(const char *pattern, size_t len,
 void dusk_regex_free(dusk_regex *re);
 
 /* 1 when subject (len bytes) matches, 0 when not; text that is not valid
- * UTF-8 matches where its valid parts do (PCRE2_MATCH_INVALID_UTF). */
+ * UTF-8 matches where its valid parts do (PCRE2_MATCH_INVALID_UTF).  -1
+ * when PCRE2 gave up (its backtracking or JIT stack limit, on a
+ * catastrophically backtracking pattern): the caller refuses the value,
+ * as an answer of "no match" would be silently wrong. */
 int dusk_regex_match(dusk_regex *re, const char *subject, size_t len);
 
 #endif

@@ -2718,41 +2718,87 @@ static bool expr_carries(const dusk_expr *e, dusk_slice list) {
   return false;
 }
 
-/* Replays the chain's assigns (leaf first) on the list of columns holding
- * a null: a derived column joins it when it carries a listed column, and a
- * replaced column leaves it otherwise. */
+/* Takes name out of the list u (names joined by DUSK_NULLS_SEP). */
+static void names_remove(dusk_buf *u, const char *name) {
+  dusk_slice list = {u->data, u->len};
+  dusk_buf rest;
+  const char *p = u->data, *end = u->data + u->len;
+  if (!dusk_names_has(list, name, strlen(name)))
+    return;
+  dusk_buf_init(&rest);
+  while (p < end) {
+    const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
+    size_t len = q ? (size_t)(q - p) : (size_t)(end - p);
+    if (len != strlen(name) || memcmp(p, name, len) != 0)
+      dusk_xcheck(dusk_names_add(&rest, p, len));
+    p += len + 1;
+  }
+  dusk_buf_destroy(u);
+  *u = rest;
+}
+
+/* Whether name is a text column of the CSV read at leaf (its dtypes are
+ * the scheduler's, every column typed) that no assign up to now has
+ * replaced (assigned lists the names assigned so far). */
+static bool leaf_text_column(const dusk_plan *leaf, const char *name,
+                             dusk_slice assigned) {
+  if (leaf->kind != DUSK_PLAN_READ_CSV ||
+      dusk_names_has(assigned, name, strlen(name)))
+    return false;
+  for (size_t d = 0; d < leaf->csv.ndtypes; d++)
+    if (strcmp(leaf->csv.dtypes[d].column, name) == 0)
+      return leaf->csv.dtypes[d].type == DUSK_TYPE_STRING;
+  return false;
+}
+
+/* Replays the chain's steps (leaf first) on the list of columns holding
+ * a null:
+ *   - an assign's column joins it when its expression carries a listed
+ *     column, and a replaced column leaves it otherwise;
+ *   - a fillna that fills a text column with text takes it out: what is
+ *     derived from it afterwards has no null (pandas: str.len() of the
+ *     filled object column is int64), while an int column stays listed
+ *     (pandas fills its float64 and keeps float64). */
 static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   const dusk_plan *chain[256];
   size_t n = 0;
+  dusk_buf assigned;
   for (const dusk_plan *s = root; s != NULL && n < 256;
        s = s->ninputs ? s->inputs[0] : NULL)
     chain[n++] = s;
-  while (n-- > 0) {
+  if (n == 0)
+    return;
+  dusk_buf_init(&assigned);
+  for (const dusk_plan *leaf = chain[n - 1]; n-- > 0;) {
     const dusk_plan *s = chain[n];
-    dusk_slice list = {u->data, u->len};
+    dusk_slice list = {u->data, u->len}, done = {assigned.data, assigned.len};
     const char *name;
     bool carries;
+    if (s->kind == DUSK_PLAN_FILLNA) {
+      for (size_t f = 0; f < s->nfills; f++) {
+        if (s->fills[f].value.type != DUSK_TYPE_STRING)
+          continue; /* another kind mixes the column (plan.h) */
+        if (s->fills[f].column != NULL) {
+          if (leaf_text_column(leaf, s->fills[f].column, done))
+            names_remove(u, s->fills[f].column);
+          continue;
+        }
+        for (size_t d = 0; d < leaf->csv.ndtypes; d++)
+          if (leaf_text_column(leaf, leaf->csv.dtypes[d].column, done))
+            names_remove(u, leaf->csv.dtypes[d].column);
+      }
+      continue;
+    }
     if (s->kind != DUSK_PLAN_ASSIGN)
       continue;
     name = s->columns[0];
     carries = expr_carries(s->expr, list);
-    if (dusk_names_has(list, name, strlen(name))) { /* rebuild without it */
-      dusk_buf rest;
-      const char *p = u->data, *end = u->data + u->len;
-      dusk_buf_init(&rest);
-      while (p < end) {
-        const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
-        size_t len = q ? (size_t)(q - p) : (size_t)(end - p);
-        if (len != strlen(name) || memcmp(p, name, len) != 0)
-          dusk_xcheck(dusk_names_add(&rest, p, len));
-        p += len + 1;
-      }
-      dusk_buf_destroy(u);
-      *u = rest;
-    }
+    names_remove(u, name);
     if (carries)
       dusk_xcheck(dusk_names_add(u, name, strlen(name)));
+    dusk_xcheck(dusk_names_add(&assigned, name, strlen(name)));
   }
+  dusk_buf_destroy(&assigned);
 }
 
 /* The column whose values result column c (col) holds, as the terminal

@@ -417,16 +417,24 @@ class _StringAccessor:
         self._na("endswith", na)
         return self._call("endswith", self._pattern("endswith", pat))
 
-    def _regex(self, name, pat, case, flags, na, extra=""):
+    def _regex(self, name, pat, case, flags, na, extra="", regex=True):
         import re
         self._na(name, na)
-        if flags & ~re.IGNORECASE:
-            raise NotImplementedError(
-                f"str.{name}: flags other than re.IGNORECASE")
         if isinstance(pat, re.Pattern):
-            flags |= pat.flags & re.IGNORECASE
+            flags |= pat.flags
             pat = pat.pattern
+        # re.UNICODE is every str pattern's default (PCRE2 runs with UCP);
+        # the rest are PCRE2's inline flags of the same letters.
+        inline = {re.MULTILINE: "m", re.DOTALL: "s", re.VERBOSE: "x"}
+        other = flags & ~(re.IGNORECASE | re.UNICODE | sum(inline))
+        if other:
+            raise NotImplementedError(
+                f"str.{name}: flags {re.RegexFlag(other)!r} (supported: "
+                "IGNORECASE, MULTILINE, DOTALL, VERBOSE)")
         pat = self._pattern(name, pat)
+        letters = "".join(c for f, c in inline.items() if flags & f)
+        if letters and regex:
+            pat = f"(?{letters})" + pat
         caseless = not case or bool(flags & re.IGNORECASE)
         a = _literal(pat) + extra + (", case=False" if caseless else "")
         return Expr(self._df, f"({self._text}).str.{name}({a})", True)
@@ -436,7 +444,7 @@ class _StringAccessor:
         with Python's dialect), or the literal text (regex=False);
         case=False or flags=re.IGNORECASE ignore case."""
         return self._regex("contains", pat, case, flags, na,
-                           "" if regex else ", regex=False")
+                           "" if regex else ", regex=False", regex)
 
     def match(self, pat, case=True, flags=0, na=None):
         """re.match: the pattern at the start of each value."""

@@ -768,6 +768,33 @@ START_TEST(test_str_functions) {
   for (size_t r = 0; r < 6; r++)
     ck_assert_int_eq(b.cols[colidx("k")].i64[r], lens[r]);
   ck_assert_int_eq(b.cols[colidx("k")].valid[6], 0);
+  check_mask(str_fn(DUSK_FN_RE_SEARCH, "s", "^[Bb]0\\d"), &b, "1100000");
+  check_mask(str_fn(DUSK_FN_RE_FULLMATCH, "s", "B0\\d{,1}"), &b, "0001000");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
+/* A pattern PCRE2 gives up on (catastrophic backtracking) refuses the
+ * value, naming it: a "no match" there would be a silent wrong answer. */
+START_TEST(test_regex_refuses_runaway_backtracking) {
+  static const char *const sv[] = {"ab c", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"};
+  dusk_batch b;
+  dusk_exprvec *x;
+  uint8_t mask[2];
+  dusk_expr *e = str_fn(DUSK_FN_RE_SEARCH, "s", "^(\\w+\\s?)*$");
+  mkbatch(&b, 2);
+  set_s(&b, "s", sv, "11");
+  ck_assert_int_eq(dusk_exprvec_compile(e, names, types, NCOLS, b.cap, &x,
+                                        NULL),
+                   0);
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(dusk_exprvec_refusal(x), "'aaaaaaaa"));
+  ck_assert_ptr_nonnull(strstr(dusk_exprvec_refusal(x), "backtracked"));
+  set_s(&b, "s", sv, "10"); /* the next batch starts afresh */
+  ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+  ck_assert_int_eq(mask[0], 1);
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
   dusk_batch_destroy(&b);
 }
 END_TEST
@@ -1386,6 +1413,7 @@ int main(void) {
   tcase_add_test(tc, test_arith_float);
   tcase_add_test(tc, test_floordiv_and_pow);
   tcase_add_test(tc, test_str_functions);
+  tcase_add_test(tc, test_regex_refuses_runaway_backtracking);
   tcase_add_test(tc, test_round);
   tcase_add_test(tc, test_astype_and_clip);
   tcase_add_test(tc, test_arith_bool_and_nested);

@@ -11,6 +11,7 @@
  * a read past the bytes shows up under AddressSanitizer. */
 #include "batch.h"
 #include "testutil.h"
+#include "allocfail.h"
 #include "hashagg.h"
 #include "table.h"
 
@@ -1935,6 +1936,54 @@ START_TEST(test_first_last_by_position) {
 }
 END_TEST
 
+/* Out of memory at every allocation of an add that brings new groups,
+ * after groups exist: each ends in DUSK_ENOMEM, and the aggregation is
+ * then freed without reading past what it holds (AddressSanitizer sees a
+ * slot read past the slots' allocation). */
+START_TEST(test_out_of_memory_while_adding) {
+  enum { FIRST = 10, ROWS = 300 };
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
+  char keys[ROWS][16];
+  dusk_value *cells = calloc(2 * ROWS, sizeof *cells);
+  dataset d = {2, ROWS, types, cells};
+  config c;
+  int done = 0;
+  ck_assert_ptr_nonnull(cells);
+  for (size_t r = 0; r < ROWS; r++) {
+    snprintf(keys[r], sizeof keys[r], "key-%zu", r);
+    cells[2 * r] = tu_str(keys[r]);
+    cells[2 * r + 1] = tu_str(keys[ROWS - 1 - r]);
+  }
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_STRING, 0);
+  cfg_agg(&c, DUSK_AGG_MIN, DUSK_TYPE_STRING, 1, "lo");
+  cfg_agg(&c, DUSK_AGG_NUNIQUE, DUSK_TYPE_STRING, 1, "n");
+  for (long n = 0; !done && n < 10000; n++) {
+    dusk_hashagg *h = cfg_new(&c);
+    dusk_batch b;
+    int rc;
+    add_rows(h, &c, &d, NULL, FIRST, FIRST);
+    REQUIRE(dusk_batch_init(&b, types, 2, ROWS) == 0, "batch_init");
+    for (size_t r = FIRST; r < ROWS; r++)
+      add_row(&b, ds_row(&d, r));
+    tu_alloc_fail_after(n);
+    rc = dusk_hashagg_add(h, &b, c.key_cols, c.agg_cols);
+    tu_alloc_fail_after(-1);
+    ck_assert_msg(rc == 0 || rc == DUSK_ENOMEM, "rc %d", rc);
+    if (rc == 0) {
+      dusk_table *t = final_of(h);
+      ck_assert_uint_eq(t->nrows, ROWS);
+      dusk_table_free(t);
+      done = 1;
+    }
+    dusk_batch_destroy(&b);
+    dusk_hashagg_free(h);
+  }
+  ck_assert_msg(done, "the add never succeeded");
+  free(cells);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("hashagg");
   TCase *tc;
@@ -1979,6 +2028,7 @@ int main(void) {
   tcase_add_test(tc, test_counts_by_group);
   tcase_add_test(tc, test_two_int_keys_dense_and_not);
   tcase_add_test(tc, test_first_last_by_position);
+  tcase_add_test(tc, test_out_of_memory_while_adding);
   suite_add_tcase(s, tc);
 
   return tu_run_suite(s);

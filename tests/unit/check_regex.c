@@ -50,6 +50,14 @@ START_TEST(test_python_dialect) {
   ck_assert(M("e.*?e", DUSK_RE_SEARCH, "eXe"));
   /* . does not cross a newline, as in Python without DOTALL */
   ck_assert(!M("^two.lines$", DUSK_RE_SEARCH, "two\nlines"));
+  /* Python's {,n} is {0,n}; in a class or escaped it is text */
+  ck_assert_int_eq(M("^ab{,2}c$", DUSK_RE_SEARCH, "ac"), 1);
+  ck_assert_int_eq(M("^ab{,2}c$", DUSK_RE_SEARCH, "abbc"), 1);
+  ck_assert_int_eq(M("^ab{,2}c$", DUSK_RE_SEARCH, "abbbc"), 0);
+  ck_assert_int_eq(M("^a[{,2}]$", DUSK_RE_SEARCH, "a,"), 1);
+  ck_assert_int_eq(M("^a[]{,2}]$", DUSK_RE_SEARCH, "a]"), 1);
+  ck_assert_int_eq(M("^a\\{,2}$", DUSK_RE_SEARCH, "a{,2}"), 1);
+  ck_assert_int_eq(M("^a{,x}$", DUSK_RE_SEARCH, "a{,x}"), 1);
 }
 END_TEST
 
@@ -66,6 +74,15 @@ START_TEST(test_bad_input) {
   ck_assert(!matches("x", DUSK_RE_SEARCH, bad, sizeof bad));
   /* A NUL inside a pattern or a value is a character like any other. */
   ck_assert(matches("a", DUSK_RE_SEARCH, "\0a", 2));
+  /* Catastrophic backtracking stops at PCRE2's limits and says so (-1):
+   * never a silent "no match", never a hang. */
+  {
+    char s[64];
+    memset(s, 'a', 40);
+    s[40] = '!';
+    ck_assert_int_eq(matches("^(\\w+\\s?)*$", DUSK_RE_SEARCH, s, 41), -1);
+    ck_assert_int_eq(matches("^(\\w+\\s?)*$", DUSK_RE_SEARCH, s, 40), 1);
+  }
 }
 END_TEST
 
