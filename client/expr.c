@@ -70,6 +70,7 @@
  * Every error names what was expected and points a caret at the outer
  * text, through an offset map when the error lies inside a query string. */
 #include "expr.h"
+#include "textfn.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1587,9 +1588,126 @@ out:
  * characters (same meaning, a plain search), else a regular expression
  * (regex.h), as match and fullmatch always are; case=False makes either
  * caseless.  *out (the value) becomes the call. */
+/* One optional int of .str.slice: None, or an int (maybe negative),
+ * appended to text ("" for None). */
+static int slice_bound(parser *p, dusk_buf *text) {
+  char num[32];
+  bool neg = false;
+  int rc;
+  if (is_word(p, "None"))
+    return lex(p);
+  if (p->tok.kind == T_MINUS) {
+    neg = true;
+    if ((rc = lex(p)) != 0)
+      return rc;
+  }
+  if (p->tok.kind != T_INT || p->tok.u > (uint64_t)INT64_MAX)
+    return fail(p, here(p), "slice: start, stop and step are ints or None");
+  snprintf(num, sizeof num, "%s%llu", neg ? "-" : "",
+           (unsigned long long)p->tok.u);
+  if (dusk_buf_append(text, num, strlen(num)) != 0)
+    return nomem(p);
+  return lex(p);
+}
+
+/* After "slice(": [start [, stop [, step]]] or start= / stop= / step=,
+ * each an int or None, then ")".  *out: the "start:stop:step" literal
+ * (plan.h STR_SLICE). */
+static int parse_slice_args(parser *p, dusk_expr **out) {
+  static const char *const kw[] = {"start", "stop", "step"};
+  dusk_buf part[3];
+  dusk_buf joined;
+  dusk_value v;
+  int rc = 0, next = 0;
+  for (int k = 0; k < 3; k++)
+    dusk_buf_init(&part[k]);
+  dusk_buf_init(&joined);
+  while (rc == 0 && p->tok.kind != T_RPAREN) {
+    int which = next;
+    for (int k = 0; k < 3; k++)
+      if (is_word(p, kw[k])) {
+        which = k;
+        if ((rc = lex(p)) != 0 ||
+            (rc = expect(p, T_ASSIGN, "expected '=' after %s", kw[k])) != 0)
+          goto out;
+      }
+    if (which > 2) {
+      rc = fail(p, here(p), "slice takes start, stop and step");
+      goto out;
+    }
+    part[which].len = 0;
+    if ((rc = slice_bound(p, &part[which])) != 0)
+      goto out;
+    next = which + 1;
+    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+      goto out;
+  }
+  for (int k = 0; k < 3 && rc == 0; k++)
+    if ((k > 0 && dusk_buf_append(&joined, ":", 1) != 0) ||
+        dusk_buf_append(&joined, part[k].data ? part[k].data : "",
+                        part[k].len) != 0)
+      rc = nomem(p);
+  {
+    dusk_text_slice sl;
+    if (rc == 0 && dusk_text_slice_parse(joined.data ? joined.data : "",
+                                         joined.len, &sl) != 0)
+      rc = fail(p, here(p), "slice: the step cannot be zero (as in Python)");
+  }
+  if (rc == 0) {
+    memset(&v, 0, sizeof v);
+    v.type = DUSK_TYPE_STRING;
+    v.u.s.ptr = joined.data;
+    v.u.s.len = joined.len;
+    if ((*out = dusk_expr_literal(v)) == NULL)
+      rc = nomem(p);
+  }
+out:
+  for (int k = 0; k < 3; k++)
+    dusk_buf_destroy(&part[k]);
+  dusk_buf_destroy(&joined);
+  return rc;
+}
+
+/* After "strip(" (or lstrip / rstrip): [to_strip=] (a string | None),
+ * optional, then ")".  *out: a string literal, or a null literal for
+ * whitespace. */
+static int parse_strip_args(parser *p, dusk_expr **out) {
+  dusk_value v;
+  char *text = NULL;
+  size_t ntext = 0;
+  int rc;
+  memset(&v, 0, sizeof v);
+  v.type = DUSK_TYPE_NULL;
+  if (is_word(p, "to_strip") &&
+      ((rc = lex(p)) != 0 ||
+       (rc = expect(p, T_ASSIGN, "expected '=' after to_strip")) != 0))
+    return rc;
+  if (is_word(p, "None")) {
+    if ((rc = lex(p)) != 0)
+      return rc;
+  } else if (p->tok.kind == T_STRING) {
+    token t = p->tok;
+    if ((rc = take_string(p, &t, &text, &ntext, NULL)) != 0)
+      return rc;
+    v.type = DUSK_TYPE_STRING;
+    v.u.s.ptr = text ? text : "";
+    v.u.s.len = ntext;
+    if ((rc = lex(p)) != 0) {
+      free(text);
+      return rc;
+    }
+  } else if (p->tok.kind != T_RPAREN) {
+    return fail(p, here(p), "strip: to_strip is a string or None");
+  }
+  *out = dusk_expr_literal(v);
+  free(text);
+  return *out == NULL ? nomem(p) : 0;
+}
+
 static int parse_str_method(parser *p, dusk_expr **out, int *depth) {
-  static const char *const names[] = {"len", "startswith", "endswith",
-                                      "contains", "match", "fullmatch"};
+  static const char *const names[] = {
+      "len",  "startswith", "endswith", "contains", "match",  "fullmatch",
+      "lower", "upper",     "strip",    "lstrip",   "rstrip", "slice"};
   dusk_expr *pat = NULL;
   dusk_func fn;
   token f;
@@ -1604,17 +1722,26 @@ static int parse_str_method(parser *p, dusk_expr **out, int *depth) {
   fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
                          : (dusk_func)0;
   if ((fn < DUSK_FN_STR_LEN || fn > DUSK_FN_CONTAINS) &&
-      fn != DUSK_FN_RE_MATCH && fn != DUSK_FN_RE_FULLMATCH)
+      fn != DUSK_FN_RE_MATCH && fn != DUSK_FN_RE_FULLMATCH &&
+      (fn < DUSK_FN_STR_LOWER || fn > DUSK_FN_STR_SLICE))
     return f.kind == T_IDENT
-               ? fail_unknown(p, &f, "unknown .str method", names, 6,
+               ? fail_unknown(p, &f, "unknown .str method", names, 12,
                               "expected len(), startswith(), endswith(), "
-                              "contains(), match() or fullmatch()")
+                              "contains(), match(), fullmatch(), lower(), "
+                              "upper(), strip(), lstrip(), rstrip() or "
+                              "slice()")
                : fail(p, here(p), "expected a .str method name");
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s",
                    dusk_func_name(fn))) != 0)
     return rc;
-  if (dusk_func_takes_arg(fn)) {
+  if (fn >= DUSK_FN_STR_STRIP && fn <= DUSK_FN_STR_SLICE) {
+    rc = fn == DUSK_FN_STR_SLICE ? parse_slice_args(p, &pat)
+                                 : parse_strip_args(p, &pat);
+    if (rc != 0)
+      return rc;
+    dp = 1;
+  } else if (dusk_func_takes_arg(fn)) {
     token t = p->tok;
     bool kw = fn == DUSK_FN_CONTAINS || fn == DUSK_FN_RE_MATCH ||
               fn == DUSK_FN_RE_FULLMATCH;

@@ -5,6 +5,7 @@
 
 #include "fieldparse.h"
 #include "regex.h"
+#include "textfn.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -281,6 +282,29 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                      "'%s': a regular expression needs a text column and a "
                      "string pattern (this is %s)",
                      text, dusk_type_name(a));
+      return DUSK_TYPE_NULL;
+    } else if (e->op >= DUSK_FN_STR_LOWER && e->op <= DUSK_FN_STR_SLICE) {
+      char text[200];
+      const dusk_expr *arg = e->b;
+      bool arg_ok = e->op <= DUSK_FN_STR_UPPER;
+      dusk_text_slice sl;
+      if (e->op >= DUSK_FN_STR_STRIP && e->op <= DUSK_FN_STR_RSTRIP)
+        arg_ok = arg != NULL && arg->kind == DUSK_EXPR_LITERAL &&
+                 (arg->value.type == DUSK_TYPE_STRING ||
+                  arg->value.type == DUSK_TYPE_NULL);
+      else if (e->op == DUSK_FN_STR_SLICE)
+        arg_ok = arg != NULL && arg->kind == DUSK_EXPR_LITERAL &&
+                 arg->value.type == DUSK_TYPE_STRING &&
+                 dusk_text_slice_parse(arg->value.u.s.ptr,
+                                       arg->value.u.s.len, &sl) == 0;
+      if (a == DUSK_TYPE_STRING && arg_ok)
+        return DUSK_TYPE_STRING;
+      dusk_expr_format(e, text, sizeof text);
+      dusk_error_set(err, DUSK_ETYPE, "'%s': .str.%s needs a text column%s "
+                     "(this is %s)", text, dusk_func_name((dusk_func)e->op),
+                     arg_ok ? "" : " and literal arguments (slice: ints, a "
+                                   "step not 0)",
+                     dusk_type_name(a));
       return DUSK_TYPE_NULL;
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       char text[200];

@@ -8,6 +8,7 @@
 #include "exprtype.h"
 #include "fieldparse.h"
 #include "regex.h"
+#include "textfn.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -45,12 +46,21 @@ typedef struct node {
   uint8_t failed; /* eval met a value it must refuse (int ** negative) */
   dusk_regex *re; /* RE_*: the compiled pattern */
   char bad[64];   /* TO_DATETIME: the first value refused, for the message */
+  /* text-valued functions (lower, strip, ...): each row's value as an
+   * offset and length into text, refilled every batch */
+  uint32_t *soff, *slen;
+  dusk_buf text;
+  dusk_text_slice slice; /* STR_SLICE: its bounds, parsed once */
 } node;
+
+/* node.failed: a value refused (dusk_exprvec_refusal), or out of memory */
+enum { FAILED_VALUE = 1, FAILED_NOMEM = 2 };
 
 struct dusk_exprvec {
   node *root;
   size_t cap;
   int refusal; /* refused_op of the last evaluation */
+  bool nomem;  /* the last evaluation ran out of memory */
   char why[256]; /* dusk_exprvec_refusal's text, when it names a value */
 };
 
@@ -60,6 +70,9 @@ static void node_free(node *n) {
   node_free(n->a);
   node_free(n->b);
   dusk_regex_free(n->re);
+  free(n->soff);
+  free(n->slen);
+  dusk_buf_destroy(&n->text);
   free(n->valid);
   free(n->i);
   free(n->f);
@@ -93,6 +106,7 @@ static node *compile(const dusk_expr *e, const char *const *names,
   n = calloc(1, sizeof *n);
   if (n == NULL)
     return NULL;
+  dusk_buf_init(&n->text);
   n->kind = e->kind;
   n->op = e->op;
   n->col = -1;
@@ -145,9 +159,20 @@ static node *compile(const dusk_expr *e, const char *const *names,
                                        : DUSK_RE_FULLMATCH,
            err)) == NULL)
     goto fail;
+  if (e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_STR_SLICE &&
+      dusk_text_slice_parse(e->b->value.u.s.ptr, e->b->value.u.s.len,
+                            &n->slice) != 0)
+    goto fail; /* exprtype checked it: not reached */
   n->valid = malloc(cap ? cap : 1);
   if (n->valid == NULL)
     goto fail;
+  if (n->type == DUSK_TYPE_STRING) {
+    n->soff = malloc((cap ? cap : 1) * sizeof *n->soff);
+    n->slen = malloc((cap ? cap : 1) * sizeof *n->slen);
+    if (n->soff == NULL || n->slen == NULL)
+      goto fail;
+    return n;
+  }
   if (n->type == DUSK_TYPE_BOOL)
     n->m = malloc(cap ? cap : 1);
   else if (n->type == DUSK_TYPE_FLOAT64)
@@ -376,6 +401,56 @@ static void eval_cast_clip(node *n, const view *a, const view *b,
     }
     }
   }
+}
+
+static void keep_bad_value(node *n, dusk_slice s);
+
+/* The text-valued .str functions (plan.h: STR_LOWER .. STR_SLICE), into
+ * the node's text; out views it once every row is in (text may move
+ * while it grows). */
+static void eval_text_func(node *n, const view *a, const view *b,
+                           size_t rows) {
+  n->text.len = 0;
+  for (size_t r = 0; r < rows; r++) {
+    dusk_slice s;
+    size_t at = n->text.len, from, len;
+    int rc = 0;
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    n->soff[r] = (uint32_t)at;
+    n->slen[r] = 0;
+    if (!n->valid[r] || n->failed)
+      continue;
+    s = vs(a, r);
+    switch (n->op) {
+    case DUSK_FN_STR_LOWER: rc = dusk_text_lower(s.ptr, s.len, &n->text); break;
+    case DUSK_FN_STR_UPPER: rc = dusk_text_upper(s.ptr, s.len, &n->text); break;
+    case DUSK_FN_STR_SLICE:
+      rc = dusk_text_slice_apply(s.ptr, s.len, &n->slice, &n->text);
+      break;
+    default: { /* strip: to_strip is a string, or null for whitespace */
+      bool ws = !vvalid(b, 0);
+      dusk_slice chars = ws ? s : vs(b, 0);
+      dusk_text_strip(s.ptr, s.len, ws ? NULL : chars.ptr, ws ? 0 : chars.len,
+                      n->op == DUSK_FN_STR_LSTRIP   ? DUSK_STRIP_LEFT
+                      : n->op == DUSK_FN_STR_RSTRIP ? DUSK_STRIP_RIGHT
+                                                    : DUSK_STRIP_BOTH,
+                      &from, &len);
+      rc = dusk_buf_append(&n->text, s.ptr + from, len) ? DUSK_ENOMEM : 0;
+    }
+    }
+    if (rc == 0 && n->text.len > UINT32_MAX)
+      rc = DUSK_ENOMEM; /* offsets are 32-bit, as a batch's arena's */
+    if (rc != 0) {
+      if (rc == DUSK_ETYPE)
+        keep_bad_value(n, s);
+      n->failed = rc == DUSK_ETYPE ? FAILED_VALUE : FAILED_NOMEM;
+      continue;
+    }
+    n->slen[r] = (uint32_t)(n->text.len - at);
+  }
+  n->out.str_off = n->soff;
+  n->out.str_len = n->slen;
+  n->out.arena = n->text.data ? n->text.data : "";
 }
 
 /* Keeps the first refused value for the message: printable, clipped. */
@@ -666,6 +741,10 @@ static void eval(node *n, const dusk_batch *bt) {
         eval_where(n, a, &n->b->a->out, &n->b->b->out, rows);
         break;
       }
+      if (n->op >= DUSK_FN_STR_LOWER && n->op <= DUSK_FN_STR_SLICE) {
+        eval_text_func(n, a, b, rows);
+        break;
+      }
       if (n->op >= DUSK_FN_TO_FLOAT) {
         eval_cast_clip(n, a, b, rows);
         break;
@@ -746,48 +825,64 @@ static void eval(node *n, const dusk_batch *bt) {
   }
 }
 
+/* The message for a function that refuses a value it names: the words
+ * before the quoted value and after it; NULL for the others. */
+static const char *value_refusal(int op, const char **after) {
+  if (op >= DUSK_FN_RE_SEARCH && op <= DUSK_FN_RE_FULLMATCH) {
+    *after = " backtracked past PCRE2's limits (a pattern like (a+)+ nests "
+             "repeats; rewrite it without nested quantifiers)";
+    return "regular expression: matching ";
+  }
+  switch (op) {
+  case DUSK_FN_TO_DATETIME:
+    *after = " is not an ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]], the "
+             "form dusk reads); errors=\"coerce\" makes a value that is no "
+             "date NaT";
+    return "to_datetime: ";
+  case DUSK_FN_TO_DATETIME_COERCE:
+    *after = " is not an ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]]), but "
+             "pandas may read it as a date (other forms, offsets); dusk "
+             "reads ISO only";
+    return "to_datetime(errors=\"coerce\"): ";
+  case DUSK_FN_STR_LOWER:
+    *after = " holds a capital sigma, whose lower case Python picks by its "
+             "place in the word (final sigma); dusk does not follow that "
+             "rule";
+    return "str.lower: ";
+  default:
+    return NULL;
+  }
+}
+
 /* The function or operator of a node where eval refused a value (0:
  * none), clearing the flags for the next batch. */
 static int refused_op(dusk_exprvec *x, node *n) {
   int a, b, r;
+  const char *before, *after;
   if (n == NULL)
     return 0;
   r = n->failed ? (n->kind == DUSK_EXPR_FUNC ? n->op : -n->op) : 0;
-  if (n->failed && n->kind == DUSK_EXPR_FUNC && n->op == DUSK_FN_TO_DATETIME)
-    snprintf(x->why, sizeof x->why,
-             "to_datetime: '%s' is not an ISO date-time "
-             "(YYYY-MM-DD[ HH:MM[:SS[.f]]], the form dusk reads); "
-             "errors=\"coerce\" makes a value that is no date NaT",
-             n->bad);
-  if (n->failed && n->kind == DUSK_EXPR_FUNC &&
-      n->op == DUSK_FN_TO_DATETIME_COERCE)
-    snprintf(x->why, sizeof x->why,
-             "to_datetime(errors=\"coerce\"): '%s' is not an ISO date-time "
-             "(YYYY-MM-DD[ HH:MM[:SS[.f]]]), but pandas may read it as a "
-             "date (other forms, offsets); dusk reads ISO only",
-             n->bad);
-  if (n->failed && n->kind == DUSK_EXPR_FUNC && n->op >= DUSK_FN_RE_SEARCH &&
-      n->op <= DUSK_FN_RE_FULLMATCH)
-    snprintf(x->why, sizeof x->why,
-             "regular expression: matching '%s' backtracked past PCRE2's "
-             "limits (a pattern like (a+)+ nests repeats; rewrite it "
-             "without nested quantifiers)",
-             n->bad);
+  if (n->failed == FAILED_NOMEM)
+    x->nomem = true;
+  else if (n->failed && n->kind == DUSK_EXPR_FUNC &&
+           (before = value_refusal(n->op, &after)) != NULL)
+    snprintf(x->why, sizeof x->why, "%s'%s'%s", before, n->bad, after);
   n->failed = 0;
   a = refused_op(x, n->a);
   b = refused_op(x, n->b);
   return r ? r : a ? a : b;
 }
 
-static bool refused(dusk_exprvec *x) {
+/* 0, DUSK_ETYPE (a value refused) or DUSK_ENOMEM for the last eval. */
+static int refused(dusk_exprvec *x) {
+  x->nomem = false;
   x->refusal = refused_op(x, x->root);
-  return x->refusal != 0;
+  return x->nomem ? DUSK_ENOMEM : x->refusal != 0 ? DUSK_ETYPE : 0;
 }
 
 const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
-  if (x->refusal == DUSK_FN_TO_DATETIME ||
-      x->refusal == DUSK_FN_TO_DATETIME_COERCE ||
-      (x->refusal >= DUSK_FN_RE_SEARCH && x->refusal <= DUSK_FN_RE_FULLMATCH))
+  const char *after;
+  if (x->refusal > 0 && value_refusal(x->refusal, &after) != NULL)
     return x->why;
   if (x->refusal == DUSK_FN_TO_INT)
     return "astype(int): a null, NaN, inf or too large a value cannot be "
@@ -799,11 +894,12 @@ const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
 int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
   node *root = x->root;
   const view *v;
+  int rc;
   if (b->nrows > x->cap)
     return DUSK_EINVAL;
   eval(root, b);
-  if (refused(x))
-    return DUSK_ETYPE;
+  if ((rc = refused(x)) != 0)
+    return rc;
   v = &root->out;
   for (size_t r = 0; r < b->nrows; r++)
     mask[r] = (uint8_t)(vvalid(v, r) && (v->type == DUSK_TYPE_FLOAT64
@@ -823,12 +919,13 @@ int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col) {
   dusk_column *c;
   const view *v;
   uint32_t lit_off = 0;
+  int rc;
   if (b->nrows > x->cap || col >= b->ncols ||
       b->cols[col].type != dusk_type_physical(dusk_exprvec_type(x)))
     return DUSK_EINVAL;
   eval(x->root, b);
-  if (refused(x))
-    return DUSK_ETYPE;
+  if ((rc = refused(x)) != 0)
+    return rc;
   v = &x->root->out;
   c = &b->cols[col];
   if (c->type == DUSK_TYPE_STRING && v->scalar && vvalid(v, 0) &&
@@ -850,6 +947,11 @@ int dusk_exprvec_eval_into(dusk_exprvec *x, dusk_batch *b, size_t col) {
       if (v->scalar) {
         c->str_off[r] = lit_off;
         c->str_len[r] = c->valid[r] ? (uint32_t)v->s.len : 0;
+      } else if (v->arena != b->arena) { /* a computed text: copied in */
+        c->str_len[r] = c->valid[r] ? v->str_len[r] : 0;
+        if (dusk_batch_arena_add(b, v->arena + v->str_off[r], c->str_len[r],
+                                 &c->str_off[r]) != 0)
+          return DUSK_ENOMEM;
       } else {
         c->str_off[r] = v->str_off[r];
         c->str_len[r] = v->str_len[r];

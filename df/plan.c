@@ -272,7 +272,8 @@ static const char *const func_names[] = {
     "startswith", "endswith", "contains", "round", "float", "int",
     "clip_lower", "clip_upper", "floor", "ceil", "dt_round", "where",
     "otherwise", "contains_re", "match", "fullmatch", "to_datetime",
-    "to_datetime_coerce",
+    "to_datetime_coerce", "lower", "upper", "strip", "lstrip", "rstrip",
+    "slice",
 };
 
 bool dusk_func_takes_arg(int fn) {
@@ -282,7 +283,9 @@ bool dusk_func_takes_arg(int fn) {
          fn == DUSK_FN_DT_FLOOR || fn == DUSK_FN_DT_CEIL ||
          fn == DUSK_FN_DT_ROUND || fn == DUSK_FN_WHERE ||
          fn == DUSK_FN_OTHERWISE || fn == DUSK_FN_RE_SEARCH ||
-         fn == DUSK_FN_RE_MATCH || fn == DUSK_FN_RE_FULLMATCH;
+         fn == DUSK_FN_RE_MATCH || fn == DUSK_FN_RE_FULLMATCH ||
+         fn == DUSK_FN_STR_STRIP || fn == DUSK_FN_STR_LSTRIP ||
+         fn == DUSK_FN_STR_RSTRIP || fn == DUSK_FN_STR_SLICE;
 }
 
 /* A frequency in nanoseconds as pandas writes it: "15min", "H", "2D",
@@ -619,6 +622,31 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
       if (e->b != NULL)
         fmt_expr(w, e->b);
       w_str(w, e->op == DUSK_FN_RE_SEARCH ? ", regex=True)" : ")");
+    } else if (e->op >= DUSK_FN_STR_LOWER && e->op <= DUSK_FN_STR_SLICE) {
+      /* .str.lower(), .str.strip("xy"), .str.slice(1, None, -1) */
+      fmt_operand(w, e->a);
+      w_str(w, ".str.");
+      w_str(w, dusk_func_name((dusk_func)e->op));
+      w_str(w, "(");
+      if (e->op == DUSK_FN_STR_SLICE && e->b != NULL &&
+          e->b->kind == DUSK_EXPR_LITERAL &&
+          e->b->value.type == DUSK_TYPE_STRING) {
+        const char *q = e->b->value.u.s.ptr,
+                   *end = q + e->b->value.u.s.len;
+        for (int k = 0; k < 3; k++) {
+          const char *c = memchr(q, ':', (size_t)(end - q));
+          size_t n = c ? (size_t)(c - q) : (size_t)(end - q);
+          char part[32];
+          snprintf(part, sizeof part, "%.*s", (int)(n < 30 ? n : 30), q);
+          w_str(w, k ? ", " : "");
+          w_str(w, n ? part : "None");
+          q = c ? c + 1 : end;
+        }
+      } else if (e->b != NULL && !(e->b->kind == DUSK_EXPR_LITERAL &&
+                                   e->b->value.type == DUSK_TYPE_NULL)) {
+        fmt_expr(w, e->b);
+      }
+      w_str(w, ")");
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {
       bool special = false; /* a literal contains reads as a regex else */
       if (e->op == DUSK_FN_CONTAINS && e->b != NULL &&

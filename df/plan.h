@@ -128,7 +128,21 @@ typedef enum dusk_func {
    * naming it (errors="raise"), or NaT (_COERCE, errors="coerce") */
   DUSK_FN_TO_DATETIME,
   DUSK_FN_TO_DATETIME_COERCE,
-  DUSK_FN_NFUNCS = DUSK_FN_TO_DATETIME_COERCE
+  /* string -> string: pandas' .str.lower() / .str.upper() (Python's case
+   * mappings, textfn.h); null stays null */
+  DUSK_FN_STR_LOWER,
+  DUSK_FN_STR_UPPER,
+  /* string, b -> string: .str.strip / lstrip / rstrip(to_strip); b is a
+   * string literal of the characters to strip, or a null literal for
+   * whitespace (to_strip=None) */
+  DUSK_FN_STR_STRIP,
+  DUSK_FN_STR_LSTRIP,
+  DUSK_FN_STR_RSTRIP,
+  /* string, string literal "start:stop:step" (b; each part an optional
+   * int, step not 0) -> string: .str.slice(start, stop, step), Python's
+   * slicing over characters */
+  DUSK_FN_STR_SLICE,
+  DUSK_FN_NFUNCS = DUSK_FN_STR_SLICE
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

@@ -380,9 +380,10 @@ def _isin_text(text, values):
 
 class _StringAccessor:
     """.str of a text column: lazy expressions for len(), the literal
-    tests startswith and endswith, and contains / match / fullmatch with
+    tests startswith and endswith, contains / match / fullmatch with
     regular expressions (a null value is left out by a filter, as
-    na=False does in pandas)."""
+    na=False does in pandas), and the text-valued lower(), upper(),
+    strip() / lstrip() / rstrip() and slice() (or .str[a:b])."""
 
     __slots__ = ("_df", "_text")
 
@@ -408,6 +409,52 @@ class _StringAccessor:
 
     def len(self):
         return self._call("len", boolean=False)
+
+    def lower(self):
+        """Python's str.lower() of each value (a capital sigma, whose
+        lower case depends on its place, is refused)."""
+        return self._call("lower", boolean=False)
+
+    def upper(self):
+        """Python's str.upper() of each value ("ß" becomes "SS")."""
+        return self._call("upper", boolean=False)
+
+    def _strip(self, name, to_strip):
+        if to_strip is not None and not isinstance(to_strip, str):
+            raise TypeError(f"str.{name}: to_strip is a str or None")
+        return self._call(name, to_strip, boolean=False)
+
+    def strip(self, to_strip=None):
+        """Whitespace (Python's str.isspace), or the characters of
+        to_strip, taken from both ends."""
+        return self._strip("strip", to_strip)
+
+    def lstrip(self, to_strip=None):
+        return self._strip("lstrip", to_strip)
+
+    def rstrip(self, to_strip=None):
+        return self._strip("rstrip", to_strip)
+
+    def slice(self, start=None, stop=None, step=None):
+        """Python's value[start:stop:step], over characters."""
+        for b in (start, stop, step):
+            if b is not None and (isinstance(b, bool) or
+                                  not isinstance(b, int)):
+                raise TypeError("str.slice: start, stop and step are ints "
+                                "or None")
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        a = ", ".join("None" if b is None else str(b)
+                      for b in (start, stop, step))
+        return Expr(self._df, f"({self._text}).str.slice({a})", False)
+
+    def __getitem__(self, key):
+        """.str[1:3] is .str.slice(1, 3); .str[i] is not supported."""
+        if not isinstance(key, slice):
+            raise NotImplementedError(
+                ".str[i] (one character) is not supported; "
+                ".str[i:i + 1] gives it as text")
+        return self.slice(key.start, key.stop, key.step)
 
     def startswith(self, pat, na=None):
         self._na("startswith", na)

@@ -66,6 +66,8 @@ PyObject *core_raise(const dusk_error *err) {
     type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's
                                 refusal of int ** -int; a frequency it
                                 does not take */
+  else if (strstr(m, "holds a capital sigma") != NULL)
+    type = PyExc_NotImplementedError; /* Python answers; dusk refuses */
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL ||

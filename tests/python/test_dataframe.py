@@ -766,6 +766,80 @@ def test_str_methods(client, data_dir, bs):
         df[df.x.str.startswith("1")].compute()
 
 
+def test_str_text_methods(client, data_dir, bs, tmp_path):
+    """The text-valued .str methods equal pandas': lower/upper with
+    Python's Unicode mappings (ß to SS, İ to i̇, Cyrillic, Greek without a
+    capital sigma), strip/lstrip/rstrip of Unicode whitespace or given
+    characters, slice and .str[a:b] with negative bounds and steps; nulls
+    stay null; usable in filters, group keys and further .str calls.  A
+    capital sigma in lower() is refused, naming the value."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+
+    def derive(f):
+        n = f.name.str
+        return f.assign(lo=n.lower(), up=n.upper(), st=n.strip(),
+                        ls=n.lstrip("rgb"), rs=n.rstrip("ned"),
+                        sl=n.slice(1, -1), rv=n.slice(None, None, -1),
+                        s2=n.slice(step=2), gi=n[:2], neg=n[-3:],
+                        back=n.slice(-1, 0, -2))
+    pdt.assert_frame_equal(derive(df).compute(), derive(p))
+    pdt.assert_series_equal(
+        df.assign(u=df.name.str.upper()).groupby("u").size().compute(),
+        p.assign(u=p.name.str.upper()).groupby("u").size())
+    pdt.assert_frame_equal(
+        df[df.name.str.upper().str.startswith("GR")].compute(),
+        p[p.name.str.upper().str.startswith("GR", na=False)])
+    pdt.assert_frame_equal(
+        df.query('name.str.strip("r").str.len() == 3').compute(),
+        p[p.name.str.strip("r").str.len() == 3])
+    u = tmp_path / "unicode.csv"
+    u.write_text("k,t\n1,  Straße \n2,ÜBER\n3,\n4,\"x,İy\"\n"
+                 "5,\u00a0\u2003ǅemo\u3000\n6,ŉ ﬃ ǰ\n7,Привет Мир\n"
+                 "8,ἀλφα ᾳ\n9,\x1c\tab\x1f\n", encoding="utf-8")
+    ud, up = read(str(u), bs), pd.read_csv(str(u))
+    pdt.assert_frame_equal(derive_text(ud).compute(), derive_text(up))
+    sig = tmp_path / "sigma.csv"
+    sig.write_text("t\nok\nΟΔΟΣ\n", encoding="utf-8")
+    sd = dd.read_csv(str(sig))
+    with pytest.raises(NotImplementedError,
+                       match="'ΟΔΟΣ' holds a capital sigma"):
+        sd.assign(x=sd.t.str.lower()).compute()
+    pdt.assert_frame_equal(sd.assign(x=sd.t.str.upper()).compute(),
+                           pd.read_csv(str(sig)).assign(
+                               x=lambda f: f.t.str.upper()))
+    with pytest.raises(ValueError, match="step cannot be zero"):
+        df.name.str.slice(step=0)
+    with pytest.raises(NotImplementedError, match=r"\.str\[i\]"):
+        df.name.str[0]
+
+
+def test_str_case_all_of_unicode(client, tmp_path):
+    """lower() and upper() of every Unicode character (surrogates, C0
+    controls and the CSV's own separators aside; the capital sigma, which
+    lower() refuses, apart) equal Python's, through pandas."""
+    chars = [chr(c) for c in range(0x20, 0x110000)
+             if not 0xD800 <= c < 0xE000 and chr(c) not in ',"\x7f\u03a3'
+             and chr(c) not in "\x85\u2028\u2029"]
+    path = tmp_path / "unicode_all.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("t\n")
+        for i in range(0, len(chars), 700):
+            f.write("<" + "".join(chars[i:i + 700]) + ">\n")
+    df, p = dd.read_csv(str(path)), pd.read_csv(str(path))
+    assert len(p) == (len(chars) + 699) // 700
+    got = df.assign(lo=df.t.str.lower(), up=df.t.str.upper()).compute()
+    pdt.assert_frame_equal(got, p.assign(lo=p.t.str.lower(),
+                                         up=p.t.str.upper()))
+
+
+def derive_text(f):
+    t = f.t.str
+    return f.assign(lo=t.lower(), up=t.upper(), st=t.strip(),
+                    ls=t.lstrip(), rs=t.rstrip(), s=t.slice(1, 4),
+                    rv=t[::-1])
+
+
 def test_str_regular_expressions(client, data_dir, bs):
     """.str.contains (regex=True, pandas' default), .str.match and
     .str.fullmatch with Python's re dialect: classes, anchors, \\d and \\w
