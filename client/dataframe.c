@@ -377,16 +377,20 @@ static dusk_agg *build_aggs(const char *const *columns,
   for (size_t i = 0; i < n; i++) {
     aggs[i].column = columns ? (char *)columns[i] : NULL;
     aggs[i].fn = dusk_agg_parse(funcs[i], strlen(funcs[i]));
+    aggs[i].q = 0.5;
     if (aggs[i].fn == 0 ||
         (!keys && (aggs[i].fn == DUSK_AGG_SIZE ||
                    aggs[i].fn == DUSK_AGG_FIRST ||
-                   aggs[i].fn == DUSK_AGG_LAST))) {
+                   aggs[i].fn == DUSK_AGG_LAST ||
+                   aggs[i].fn == DUSK_AGG_MEDIAN ||
+                   aggs[i].fn == DUSK_AGG_QUANTILE))) {
       dusk_error_set(err, DUSK_EINVAL,
                      keys ? "groupby: unknown aggregate '%s' (count, size, "
                             "sum, mean, min, max, std, var, nunique, first, "
-                            "last)"
+                            "last, median, quantile)"
                           : "unknown reduction '%s' (count, sum, mean, min, "
-                            "max, std, var, nunique)",
+                            "max, std, var, nunique; median and quantile "
+                            "are dusk_quantile's)",
                      funcs[i]);
       free(aggs);
       return NULL;
@@ -457,6 +461,27 @@ dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
     return NULL;
   }
   f->plan->keep_na = !dropna;
+  return f;
+}
+
+dusk_dataframe *dusk_groupby_quantile_q(dusk_dataframe *f, double q,
+                                        dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  if (f->plan->kind != DUSK_PLAN_GROUPBY || !(q >= 0.0 && q <= 1.0)) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   f->plan->kind != DUSK_PLAN_GROUPBY
+                       ? "quantile(q) applies to a groupby, not to %s"
+                       : "quantile: q must be between 0 and 1 (%s)",
+                   f->plan->kind != DUSK_PLAN_GROUPBY
+                       ? dusk_plan_kind_name(f->plan->kind)
+                       : "got another");
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  for (size_t a = 0; a < f->plan->naggs; a++)
+    if (f->plan->aggs[a].fn == DUSK_AGG_QUANTILE)
+      f->plan->aggs[a].q = q;
   return f;
 }
 

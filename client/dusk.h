@@ -237,8 +237,10 @@ dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_
 dusk_dataframe *dusk_sample(dusk_dataframe *f, double frac, uint64_t seed,
                             dusk_error *err);
 /* funcs[i] ("count", "size", "sum", "mean", "min", "max", "std", "var",
- * "nunique", "first", "last"; std and var with ddof=1, as pandas; first
- * and last: the first / last non-null value in file order)
+ * "nunique", "first", "last", "median", "quantile"; std and var with
+ * ddof=1, as pandas; first and last: the first / last non-null value in
+ * file order; median and quantile exact, of number columns, quantile at
+ * 0.5 unless dusk_groupby_quantile_q says otherwise)
  * applies to columns[i]; a NULL column means every non-key column, so
  * groupby(keys).count() is columns = {NULL}, funcs = {"count"}. */
 dusk_dataframe *dusk_groupby(dusk_dataframe *f, const char *const *keys, size_t nkeys,
@@ -262,6 +264,11 @@ dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
  * is neither. */
 dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
                                  dusk_error *err);
+/* The q (0 <= q <= 1) of every "quantile" aggregate of f's last step, a
+ * groupby: pandas' groupby(...).quantile(q), linear interpolation.
+ * Consumes f; NULL with err set for another step or q outside [0, 1]. */
+dusk_dataframe *dusk_groupby_quantile_q(dusk_dataframe *f, double q,
+                                        dusk_error *err);
 /* The first n rows: of the files (a terminal step), or, after groupby,
  * value_counts or head, of that result. */
 dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err);

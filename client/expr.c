@@ -1601,7 +1601,8 @@ static int slice_bound(parser *p, dusk_buf *text) {
     if ((rc = lex(p)) != 0)
       return rc;
   }
-  if (p->tok.kind != T_INT || p->tok.u > (uint64_t)INT64_MAX)
+  if (p->tok.kind != T_INT ||
+      p->tok.u > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
     return fail(p, here(p), "slice: start, stop and step are ints or None");
   snprintf(num, sizeof num, "%s%llu", neg ? "-" : "",
            (unsigned long long)p->tok.u);
@@ -1622,25 +1623,41 @@ static int parse_slice_args(parser *p, dusk_expr **out) {
   for (int k = 0; k < 3; k++)
     dusk_buf_init(&part[k]);
   dusk_buf_init(&joined);
+  bool seen[3] = {false, false, false}, keyword = false;
   while (rc == 0 && p->tok.kind != T_RPAREN) {
-    int which = next;
-    for (int k = 0; k < 3; k++)
+    int which = -1;
+    size_t at = p->tok.start;
+    for (int k = 0; k < 3 && which < 0; k++)
       if (is_word(p, kw[k])) {
         which = k;
+        keyword = true;
         if ((rc = lex(p)) != 0 ||
             (rc = expect(p, T_ASSIGN, "expected '=' after %s", kw[k])) != 0)
           goto out;
       }
-    if (which > 2) {
-      rc = fail(p, here(p), "slice takes start, stop and step");
+    if (which < 0) { /* positional, as Python: never after a keyword */
+      if (keyword) {
+        rc = fail(p, at, "slice: a positional argument after a keyword one");
+        goto out;
+      }
+      which = next;
+    }
+    if (which > 2 || seen[which]) {
+      rc = fail(p, at, which > 2 ? "slice takes start, stop and step"
+                                 : "slice: %s given twice", kw[which > 2 ? 0 : which]);
       goto out;
     }
-    part[which].len = 0;
+    seen[which] = true;
     if ((rc = slice_bound(p, &part[which])) != 0)
       goto out;
     next = which + 1;
-    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+    if (p->tok.kind == T_COMMA) {
+      if ((rc = lex(p)) != 0)
+        goto out;
+    } else if (p->tok.kind != T_RPAREN) {
+      rc = fail(p, here(p), "expected ',' or ')' in the arguments of slice");
       goto out;
+    }
   }
   for (int k = 0; k < 3 && rc == 0; k++)
     if ((k > 0 && dusk_buf_append(&joined, ":", 1) != 0) ||
@@ -1676,12 +1693,15 @@ static int parse_strip_args(parser *p, dusk_expr **out) {
   char *text = NULL;
   size_t ntext = 0;
   int rc;
+  bool keyword = is_word(p, "to_strip");
   memset(&v, 0, sizeof v);
   v.type = DUSK_TYPE_NULL;
-  if (is_word(p, "to_strip") &&
+  if (keyword &&
       ((rc = lex(p)) != 0 ||
        (rc = expect(p, T_ASSIGN, "expected '=' after to_strip")) != 0))
     return rc;
+  if (keyword && p->tok.kind == T_RPAREN)
+    return fail(p, here(p), "strip: to_strip is a string or None");
   if (is_word(p, "None")) {
     if ((rc = lex(p)) != 0)
       return rc;
@@ -1698,6 +1718,10 @@ static int parse_strip_args(parser *p, dusk_expr **out) {
     }
   } else if (p->tok.kind != T_RPAREN) {
     return fail(p, here(p), "strip: to_strip is a string or None");
+  }
+  if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0) { /* strip("a",) */
+    free(text);
+    return rc;
   }
   *out = dusk_expr_literal(v);
   free(text);
@@ -2449,22 +2473,22 @@ static int parse_eval(parser *p, plan_chain *f, size_t where) {
 /* The aggregation named s[0..n) at src offset where, or a failure. */
 static int agg_lookup(parser *p, const char *s, size_t n, size_t where,
                       dusk_agg_fn *fn) {
-  const char *names[DUSK_AGG_LAST];
+  const char *names[DUSK_AGG_QUANTILE];
   char name[CLIP_BUF];
   const char *near;
 
   if ((*fn = dusk_agg_parse(s, n)) != 0)
     return 0;
-  for (int i = 0; i < DUSK_AGG_LAST; i++)
+  for (int i = 0; i < DUSK_AGG_QUANTILE; i++)
     names[i] = dusk_agg_name((dusk_agg_fn)(i + 1));
-  near = closest(s, n, names, DUSK_AGG_LAST);
+  near = closest(s, n, names, DUSK_AGG_QUANTILE);
   clip(name, s, n);
   if (near)
     return fail(p, where, "unknown aggregation '%s'; did you mean '%s'?", name,
                 near);
   return fail(p, where,
               "unknown aggregation '%s'; use count, size, sum, mean, min, "
-              "max, std, var, nunique, first or last",
+              "max, std, var, nunique, first, last, median or quantile",
               name);
 }
 
@@ -2483,8 +2507,38 @@ static int aggs_push(parser *p, aggs *a, const char *column, dusk_agg_fn fn) {
     a->cap = cap;
   }
   a->v[a->n].column = (char *)column;
+  a->v[a->n].q = 0.5; /* quantile's default, as pandas' */
   a->v[a->n++].fn = fn;
   return 0;
+}
+
+/* At "(" after a groupby's quantile: ([q=] number)? ")", q in [0, 1]
+ * (0.5 without one, as pandas); a list of q is refused. */
+static int parse_group_q(parser *p, double *q) {
+  int rc;
+  *q = 0.5;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "quantile")) != 0)
+    return rc;
+  if (is_word(p, "q") &&
+      ((rc = lex(p)) != 0 ||
+       (rc = expect(p, T_ASSIGN, "expected '=' after %s", "q")) != 0))
+    return rc;
+  if (p->tok.kind == T_LBRACKET)
+    return fail(p, here(p), "groupby quantile: one q at a time (a list "
+                            "of q is not supported); .agg with several "
+                            "quantile(q) steps is neither");
+  if (p->tok.kind == T_FLOAT || p->tok.kind == T_INT) {
+    *q = p->tok.kind == T_FLOAT ? p->tok.f : (double)p->tok.u;
+    if (!(*q >= 0.0 && *q <= 1.0))
+      return fail(p, here(p), "quantile: q must be between 0 and 1");
+    if ((rc = lex(p)) != 0)
+      return rc;
+  } else if (p->tok.kind != T_RPAREN) {
+    return fail(p, here(p), "quantile: q is a number between 0 and 1");
+  }
+  return expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "quantile");
 }
 
 /* One aggregation for each selected column, or one for all of them. */
@@ -2603,8 +2657,8 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   if (p->tok.kind != T_DOT) {
     rc = fail(p, here(p),
               "expected an aggregation after groupby(...): .count(), "
-              ".size(), .sum(), .mean(), .min(), .max(), .nunique() or "
-              ".agg(...)");
+              ".size(), .sum(), .mean(), .min(), .max(), .nunique(), "
+              ".median(), .quantile(q) or .agg(...)");
     goto done;
   }
   if ((rc = lex(p)) != 0)
@@ -2638,13 +2692,17 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
                      mname)) != 0)
       goto done;
   } else {
+    double q = 0.5;
     if ((rc = agg_lookup(p, p->src + name.start, name.end - name.start,
                          name.start, &fn)) != 0)
       goto done;
     tok_clip(p, &name, mname);
-    if ((rc = parse_noargs(p, mname)) != 0 ||
+    if ((rc = fn == DUSK_AGG_QUANTILE ? parse_group_q(p, &q)
+                                      : parse_noargs(p, mname)) != 0 ||
         (rc = aggs_for(p, &ag, &sel, has_sel, fn)) != 0)
       goto done;
+    for (size_t i = 0; i < ag.n; i++)
+      ag.v[i].q = q;
   }
   snprintf(f->terminal, sizeof f->terminal, "groupby(...).%s()", mname);
   rc = wrap(p, f,
@@ -3220,7 +3278,8 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   m = p->tok;
   if (m.kind == T_IDENT && p->src[m.start - 1] == '.') {
     dusk_agg_fn fn = dusk_agg_parse(p->src + m.start, m.end - m.start);
-    if (fn != 0 && fn != DUSK_AGG_SIZE) {
+    if (fn != 0 && fn != DUSK_AGG_SIZE && fn != DUSK_AGG_MEDIAN &&
+        fn != DUSK_AGG_QUANTILE) {
       char what[CLIP_BUF];
       tok_clip(p, &m, what);
       if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_GROUPBY, what)) == 0)

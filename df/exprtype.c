@@ -114,6 +114,16 @@ static dusk_type where_type(const dusk_expr *e, const char *const *names,
     if (v == floor(v) && v >= -9223372036854775808.0 &&
         v < 9223372036854775808.0)
       return DUSK_TYPE_INT64;
+    if (v == floor(v) && (v < -9223372036854775808.0 ||
+                          v >= 18446744073709551616.0)) {
+      dusk_expr_format(e, text, sizeof text);
+      dusk_error_set(err, DUSK_ETYPE,
+                     "'%s': an int column's where/mask with %g as other "
+                     "makes pandas' object column, which dusk does not "
+                     "hold; give an other within int64 or a fraction",
+                     text, v);
+      return DUSK_TYPE_NULL;
+    }
   }
   if ((x == DUSK_TYPE_INT64 || x == DUSK_TYPE_FLOAT64) &&
       (o == DUSK_TYPE_INT64 || o == DUSK_TYPE_FLOAT64))
@@ -302,8 +312,9 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       dusk_expr_format(e, text, sizeof text);
       dusk_error_set(err, DUSK_ETYPE, "'%s': .str.%s needs a text column%s "
                      "(this is %s)", text, dusk_func_name((dusk_func)e->op),
-                     arg_ok ? "" : " and literal arguments (slice: ints, a "
-                                   "step not 0)",
+                     arg_ok                       ? ""
+                     : e->op == DUSK_FN_STR_SLICE ? " and int bounds, a step not 0"
+                                                  : " and a string or None to strip",
                      dusk_type_name(a));
       return DUSK_TYPE_NULL;
     } else if (e->op >= DUSK_FN_STR_LEN && e->op <= DUSK_FN_CONTAINS) {

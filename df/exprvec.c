@@ -479,8 +479,8 @@ static bool maybe_other_date_form(dusk_slice s) {
     return true;
   for (size_t j = 0; j < n; j++) {
     char c = s.ptr[j];
-    if (c >= '0' && c <= '9')
-      return true;
+    if ((c >= '0' && c <= '9') || (unsigned char)c >= 0x80)
+      return true; /* non-ASCII: dateutil reads other scripts' digits */
     low[j] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
   }
   low[n] = '\0';

@@ -8,6 +8,8 @@
  * column, named "<agg>:<part>", after the key columns. */
 #include "hashagg.h"
 
+#include "quantile.h"
+
 #include "buf.h"
 #include "keyset.h"
 
@@ -37,7 +39,10 @@ struct dusk_hashagg {
   dusk_keyset groups;
   slot *slots; /* ngroups * naggs */
   size_t slots_cap; /* groups */
-  dusk_keyset uniques; /* nunique: encoded (agg, group, value) */
+  dusk_keyset uniques; /* nunique: encoded (agg, group, value); median,
+                          quantile: (agg, group, ordered key) */
+  int64_t *ucount;     /* per uniques entry: median/quantile's count */
+  size_t ucount_cap;
   dusk_buf scratch;
   /* Per dusk_dense_codes code: its group + 1 (0 = none yet); keys
    * without a code use the keyset alone. */
@@ -89,7 +94,39 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
   case DUSK_AGG_VAR:
     return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
            t == DUSK_TYPE_BOOL;
+  case DUSK_AGG_MEDIAN:
+  case DUSK_AGG_QUANTILE:
+    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64;
   }
+  return 0;
+}
+
+/* median / quantile: count copies of the value whose ordered key
+ * (quantile.h) is key into aggregate a of group g. */
+static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
+                      int64_t count) {
+  uint32_t ids[2] = {(uint32_t)a, (uint32_t)g};
+  char k[16];
+  size_t entry;
+  int added, rc;
+  memcpy(k, ids, 8);
+  memcpy(k + 8, &key, 8);
+  if ((rc = dusk_keyset_find_or_add(&h->uniques, k, sizeof k, &entry,
+                                    &added)) != 0)
+    return rc;
+  if (entry >= h->ucount_cap) {
+    size_t cap = h->ucount_cap ? h->ucount_cap * 2 : 256;
+    int64_t *c;
+    while (cap <= entry)
+      cap *= 2;
+    if ((c = realloc(h->ucount, cap * sizeof *c)) == NULL)
+      return DUSK_ENOMEM; /* the entry stays, counted 0: never read */
+    memset(c + h->ucount_cap, 0, (cap - h->ucount_cap) * sizeof *c);
+    h->ucount = c;
+    h->ucount_cap = cap;
+  }
+  h->ucount[entry] += count;
+  h->slots[g * h->naggs + a].n += count;
   return 0;
 }
 
@@ -173,6 +210,7 @@ void dusk_hashagg_free(dusk_hashagg *h) {
   free(h->group_rows);
   dusk_keyset_destroy(&h->groups);
   dusk_keyset_destroy(&h->uniques);
+  free(h->ucount);
   dusk_buf_destroy(&h->scratch);
   free(h->dense);
   free(h->row_group);
@@ -422,6 +460,12 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
       return slot_set(s, spec->input, v);
     return 0;
   }
+  case DUSK_AGG_MEDIAN:
+  case DUSK_AGG_QUANTILE:
+    if (v->type == DUSK_TYPE_FLOAT64)
+      return isnan(v->u.f) ? 0 /* skipped, as pandas skips NaN */
+                           : qvalue_add(h, g, a, dusk_qkey_from_f64(v->u.f), 1);
+    return qvalue_add(h, g, a, dusk_qkey_from_i64(v->u.i), 1);
   case DUSK_AGG_NUNIQUE: {
     size_t entry;
     int added, rc;
@@ -717,6 +761,13 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     snprintf(names[0], 32, "%zu:set", a);
     types[0] = DUSK_TYPE_STRING;
     return 1;
+  case DUSK_AGG_MEDIAN:
+  case DUSK_AGG_QUANTILE:
+    /* (ordered key, count) pairs of 8 + 8 bytes; the name carries the
+     * input's logical type, which the keys alone do not show */
+    snprintf(names[0], 32, "%zu:qset%d", a, (int)spec->input);
+    types[0] = DUSK_TYPE_STRING;
+    return 1;
   case DUSK_AGG_STD:
   case DUSK_AGG_VAR:
     snprintf(names[0], 32, "%zu:n", a);
@@ -742,12 +793,18 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
 /* Buckets the distinct values of aggregate a by group, each value as its
  * encoding: one pass over the uniques, so partials stay linear. */
 static int unique_sets(const dusk_hashagg *h, size_t a, dusk_buf *sets) {
+  bool counted = h->aggs[a].fn == DUSK_AGG_MEDIAN ||
+                 h->aggs[a].fn == DUSK_AGG_QUANTILE;
   for (size_t e = 0; e < h->uniques.n; e++) {
     uint32_t ids[2];
     const char *p = dusk_keyset_key(&h->uniques, e);
     memcpy(ids, p, sizeof ids);
-    if (ids[0] == a &&
-        dusk_buf_append(&sets[ids[1]], p + 8, dusk_keyset_keylen(&h->uniques, e) - 8) != 0)
+    if (ids[0] != a)
+      continue;
+    if (dusk_buf_append(&sets[ids[1]], p + 8,
+                        dusk_keyset_keylen(&h->uniques, e) - 8) != 0 ||
+        (counted && dusk_buf_append(&sets[ids[1]], &h->ucount[e],
+                                    sizeof h->ucount[e]) != 0))
       return DUSK_ENOMEM;
   }
   return 0;
@@ -779,7 +836,9 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
       sets == NULL)
     goto out;
   for (size_t a = 0; a < h->naggs; a++)
-    if (h->aggs[a].fn == DUSK_AGG_NUNIQUE &&
+    if ((h->aggs[a].fn == DUSK_AGG_NUNIQUE ||
+         h->aggs[a].fn == DUSK_AGG_MEDIAN ||
+         h->aggs[a].fn == DUSK_AGG_QUANTILE) &&
         unique_sets(h, a, sets + a * ngroups) != 0)
       goto out;
   for (size_t k = 0; k < h->nkeys; k++, c++) {
@@ -855,7 +914,9 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
         row[c].type = DUSK_TYPE_INT64;
         row[c++].u.i = s->row;
         break;
-      case DUSK_AGG_NUNIQUE: {
+      case DUSK_AGG_NUNIQUE:
+      case DUSK_AGG_MEDIAN:
+      case DUSK_AGG_QUANTILE: {
         const dusk_buf *set = &sets[a * ngroups + g];
         row[c].type = DUSK_TYPE_STRING;
         row[c].u.s.ptr = set->data ? set->data : "";
@@ -923,6 +984,17 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
       break;
     case DUSK_AGG_NUNIQUE:
       break;
+    case DUSK_AGG_MEDIAN:
+    case DUSK_AGG_QUANTILE: { /* "<a>:qset<type>" */
+      const char *name = partial->cols[c].name;
+      const char *at = name ? strstr(name, ":qset") : NULL;
+      int t = at ? atoi(at + 5) : 0;
+      if (!agg_supported(specs[a].fn, (dusk_type)t))
+        return dusk_error_set(err, DUSK_ETYPE,
+                              "partial aggregate %zu: no value type", a);
+      specs[a].input = (dusk_type)t;
+      break;
+    }
     }
     c += m;
   }
@@ -1022,6 +1094,24 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
           return dusk_error_set(err, rc, "out of memory merging partials");
         break;
       }
+      case DUSK_AGG_MEDIAN:
+      case DUSK_AGG_QUANTILE:
+        dusk_table_get(p, c++, r, &v);
+        if (v.u.s.len % 16 != 0)
+          return dusk_error_set(err, DUSK_ETYPE, "bad %s state",
+                                dusk_agg_name(spec->fn));
+        for (size_t pos = 0; pos < v.u.s.len; pos += 16) {
+          uint64_t key;
+          int64_t count;
+          memcpy(&key, v.u.s.ptr + pos, 8);
+          memcpy(&count, v.u.s.ptr + pos + 8, 8);
+          if (count <= 0)
+            return dusk_error_set(err, DUSK_ETYPE, "bad %s state",
+                                  dusk_agg_name(spec->fn));
+          if ((rc = qvalue_add(h, g, a, key, count)) != 0)
+            return dusk_error_set(err, rc, "out of memory merging partials");
+        }
+        break;
       case DUSK_AGG_NUNIQUE: {
         size_t pos = 0;
         dusk_table_get(p, c++, r, &v);
@@ -1088,22 +1178,100 @@ static dusk_type output_type(const dusk_aggspec *spec) {
   case DUSK_AGG_FIRST:
   case DUSK_AGG_LAST:
     return spec->input;
+  case DUSK_AGG_MEDIAN:
+  case DUSK_AGG_QUANTILE:
+    return DUSK_TYPE_FLOAT64;
   default:
     return DUSK_TYPE_INT64;
   }
 }
 
+/* The ordered key of rank `rank` (0-based) among sorted (key, count)
+ * pairs. */
+static uint64_t key_at_rank(const uint64_t *pairs, size_t npairs,
+                            int64_t rank) {
+  int64_t seen = 0;
+  for (size_t i = 0; i < npairs; i++) {
+    seen += (int64_t)pairs[2 * i + 1];
+    if (rank < seen)
+      return pairs[2 * i];
+  }
+  return npairs ? pairs[2 * (npairs - 1)] : 0;
+}
+
+static int cmp_pairs(const void *x, const void *y) {
+  uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+  return a < b ? -1 : a > b;
+}
+
+static double key_value(dusk_type t, uint64_t k) {
+  return t == DUSK_TYPE_FLOAT64 ? dusk_qkey_to_f64(k)
+                                : (double)dusk_qkey_to_i64(k);
+}
+
+/* A group's median or quantile from its (key, count) pairs (set: sorted
+ * here in place), n values in all (n > 0), as pandas' groupby computes
+ * it:
+ *   median    the middle value, or (a + b) / 2 of the middle pair, in
+ *             float64 (group_median_float64);
+ *   quantile  i = floor(q (n - 1)), frac = q (n - 1) mod 1; the value of
+ *             rank i, plus (next - it) * frac when frac is not 0
+ *             (group_quantile's linear interpolation; ints subtract as
+ *             int64 first, as group_quantile's int64 path does). */
+static void rank_value(const dusk_aggspec *spec, dusk_buf *set, int64_t n,
+                       dusk_value *v) {
+  uint64_t *pairs = (uint64_t *)(void *)set->data;
+  size_t npairs = set->len / 16;
+  dusk_type t = spec->input;
+  double f;
+  qsort(pairs, npairs, 16, cmp_pairs);
+  if (spec->fn == DUSK_AGG_MEDIAN) {
+    uint64_t lo = key_at_rank(pairs, npairs, (n - 1) / 2);
+    uint64_t hi = key_at_rank(pairs, npairs, n / 2);
+    f = n % 2 ? key_value(t, lo) : (key_value(t, lo) + key_value(t, hi)) / 2;
+  } else {
+    double qi = spec->q * (double)(n - 1);
+    int64_t i = (int64_t)qi;
+    double frac = fmod(qi, 1.0);
+    uint64_t lo = key_at_rank(pairs, npairs, i);
+    f = key_value(t, lo);
+    if (frac != 0.0) {
+      uint64_t hi = key_at_rank(pairs, npairs, i + 1);
+      if (t == DUSK_TYPE_INT64)
+        f = (double)dusk_qkey_to_i64(lo) +
+            (double)(int64_t)((uint64_t)dusk_qkey_to_i64(hi) -
+                              (uint64_t)dusk_qkey_to_i64(lo)) *
+                frac;
+      else
+        f = f + (key_value(t, hi) - f) * frac;
+    }
+  }
+  v->type = DUSK_TYPE_FLOAT64;
+  v->u.f = f;
+}
+
 int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
-  size_t ncols = h->nkeys + h->naggs;
+  size_t ncols = h->nkeys + h->naggs, ngroups = h->groups.n;
   const char **names = calloc(ncols, sizeof *names);
   dusk_type *types = calloc(ncols, sizeof *types);
   dusk_value *row = calloc(ncols, sizeof *row);
-  size_t *order = calloc(h->groups.n ? h->groups.n : 1, sizeof *order);
+  size_t *order = calloc(ngroups ? ngroups : 1, sizeof *order);
+  dusk_buf *sets = NULL; /* per (median/quantile agg, group): its pairs */
   dusk_table *t = NULL;
   int rc = DUSK_ENOMEM;
 
   if (names == NULL || types == NULL || row == NULL || order == NULL)
     goto out;
+  for (size_t a = 0; a < h->naggs; a++) {
+    if (h->aggs[a].fn != DUSK_AGG_MEDIAN && h->aggs[a].fn != DUSK_AGG_QUANTILE)
+      continue;
+    if (sets == NULL &&
+        (sets = calloc((ngroups ? ngroups : 1) * h->naggs, sizeof *sets)) ==
+            NULL)
+      goto out;
+    if (unique_sets(h, a, sets + a * ngroups) != 0)
+      goto out;
+  }
   for (size_t k = 0; k < h->nkeys; k++) {
     names[k] = h->key_names[k];
     types[k] = h->key_types[k];
@@ -1160,6 +1328,13 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         else
           v->type = DUSK_TYPE_NULL;
         break;
+      case DUSK_AGG_MEDIAN:
+      case DUSK_AGG_QUANTILE:
+        if (s->n == 0)
+          v->type = DUSK_TYPE_NULL;
+        else
+          rank_value(&h->aggs[a], &sets[a * ngroups + g], s->n, v);
+        break;
       default:
         v->type = DUSK_TYPE_INT64;
         v->u.i = s->n;
@@ -1177,5 +1352,9 @@ out:
   free(types);
   free(row);
   free(order);
+  if (sets != NULL)
+    for (size_t i = 0; i < ngroups * h->naggs; i++)
+      dusk_buf_destroy(&sets[i]);
+  free(sets);
   return rc;
 }

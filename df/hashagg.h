@@ -4,11 +4,14 @@
  * Groups are keyed by the tuple of key values; rows with a null key are
  * dropped (pandas' dropna=True).  Each aggregate keeps a small state per
  * group: count; sum; sum + count (mean); min/max value; first/last value
- * with its position in the files (range, row); or, for nunique, the set
- * of distinct (group, value) pairs.  The partial state travels as
- * a dusk_table (keys, then state columns) so partials merge anywhere.
- * Memory: one entry per group (plus one per distinct value for nunique),
- * never per row.  Not thread-safe; one per task. */
+ * with its position in the files (range, row); for nunique, the set
+ * of distinct (group, value) pairs; for median and quantile, those pairs
+ * with each one's count (a value repeated a million times is one entry),
+ * from which the final picks the ranks pandas reads.  The partial state
+ * travels as a dusk_table (keys, then state columns) so partials merge
+ * anywhere.  Memory: one entry per group (plus one per distinct value for
+ * nunique, median and quantile), never per row.  Not thread-safe; one
+ * per task. */
 #ifndef DUSK_HASHAGG_H
 #define DUSK_HASHAGG_H
 
@@ -23,6 +26,7 @@ typedef struct dusk_aggspec {
   dusk_agg_fn fn;
   dusk_type input;  /* type of the aggregated column (ignored for SIZE) */
   const char *name; /* output column name */
+  double q;         /* QUANTILE: which, 0 <= q <= 1 */
 } dusk_aggspec;
 
 /* NULL when out of memory or for an unsupported (fn, type) pair, which the

@@ -230,7 +230,7 @@ const dusk_plan *dusk_plan_result_root(const dusk_plan *root) {
 
 static const char *const agg_names[] = {
     NULL, "count", "size", "sum", "mean", "min", "max", "nunique", "std", "var",
-    "first", "last",
+    "first", "last", "median", "quantile",
 };
 #define NAGG_NAMES (sizeof agg_names / sizeof agg_names[0])
 
@@ -916,6 +916,7 @@ static int aggs_copy(dusk_plan *p, const dusk_agg *aggs, size_t n) {
   p->naggs = n;
   for (size_t i = 0; i < n; i++) {
     p->aggs[i].fn = aggs[i].fn;
+    p->aggs[i].q = aggs[i].q;
     if (dup_opt(aggs[i].column, &p->aggs[i].column) != 0)
       return -1;
   }
@@ -1315,10 +1316,13 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     size_t n = p->aggs ? p->naggs : 0;
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(msgpack_pack_array(pk, n));
-    for (size_t i = 0; i < n; i++) {
-      PK(msgpack_pack_array(pk, 2));
+    for (size_t i = 0; i < n; i++) { /* [column, fn] or [column, fn, q] */
+      bool q = p->aggs[i].fn == DUSK_AGG_QUANTILE;
+      PK(msgpack_pack_array(pk, q ? 3 : 2));
       PK(pk_cstr(pk, p->aggs[i].column));
       PK(pk_cstr(pk, dusk_agg_name(p->aggs[i].fn)));
+      if (q)
+        PK(msgpack_pack_double(pk, p->aggs[i].q));
     }
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
@@ -1816,9 +1820,10 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
     snprintf(label, sizeof label, "agg %" PRIu32, i + 1);
     if ((rc = get_array(&items[i], where, label, err, &pair, &np)) != 0)
       return rc;
-    if (np != 2)
+    if (np != 2 && np != 3)
       return dusk_error_set(err, DUSK_ETYPE,
-                            "%s: %s: expected [column, function], got %" PRIu32
+                            "%s: %s: expected [column, function] or "
+                            "[column, \"quantile\", q], got %" PRIu32
                             " items",
                             where, label, np);
     if ((rc = get_name(&pair[0], where, label, PLAN_MAX_NAME, true, err,
@@ -1831,6 +1836,22 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
       dusk_sanitize(sample, sizeof sample, fn.ptr, fn.len);
       return dusk_error_set(err, DUSK_EINVAL, "%s: %s: unknown function '%s'",
                             where, label, sample);
+    }
+    if ((np == 3) != (p->aggs[i].fn == DUSK_AGG_QUANTILE))
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: %s: quantile takes [column, \"quantile\", q], "
+                            "the others [column, function]",
+                            where, label);
+    if (np == 3) {
+      double q = pair[2].type == MSGPACK_OBJECT_FLOAT64 ||
+                         pair[2].type == MSGPACK_OBJECT_FLOAT32
+                     ? pair[2].via.f64
+                     : -1.0;
+      if (!(q >= 0.0 && q <= 1.0))
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "%s: %s: q must be a float between 0 and 1",
+                              where, label);
+      p->aggs[i].q = q;
     }
   }
   if (f[2].type != MSGPACK_OBJECT_BOOLEAN)

@@ -231,7 +231,13 @@ typedef enum dusk_agg_fn {
   DUSK_AGG_STD, /* sample standard deviation (ddof=1), as pandas */
   DUSK_AGG_VAR,  /* sample variance (ddof=1) */
   DUSK_AGG_FIRST, /* the first non-null value in file order (groupby only) */
-  DUSK_AGG_LAST   /* the last non-null value in file order (groupby only) */
+  DUSK_AGG_LAST,  /* the last non-null value in file order (groupby only) */
+  /* groupby only (a whole frame's are DUSK_PLAN_QUANTILE): the exact
+   * median (pandas' (a + b) / 2 of an even count's middle pair) and
+   * quantile(q) (pandas' groupby linear interpolation) of numbers,
+   * datetimes and timedeltas */
+  DUSK_AGG_MEDIAN,
+  DUSK_AGG_QUANTILE
 } dusk_agg_fn;
 
 /* "count", "size", ...; dusk_agg_parse returns 0 for an unknown name. */
@@ -241,6 +247,7 @@ dusk_agg_fn dusk_agg_parse(const char *name, size_t len);
 typedef struct dusk_agg {
   char *column; /* NULL: every non-key column (groupby(...).count()) */
   dusk_agg_fn fn;
+  double q; /* QUANTILE: the quantile, 0 <= q <= 1 */
 } dusk_agg;
 
 typedef struct dusk_dtype {

@@ -3,6 +3,7 @@
 #include "regex.h"
 
 #include <pcre2.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +19,39 @@ struct dusk_regex {
   pcre2_jit_stack *stack;
 };
 
+/* Whether the pattern opens with inline flags that include x (verbose):
+ * Python takes global flags only there. */
+static bool leading_verbose(const char *p, size_t len) {
+  size_t i = 0;
+  while (i + 2 < len && p[i] == '(' && p[i + 1] == '?') {
+    size_t j = i + 2;
+    while (j < len && strchr("aiLmsux", p[j]) != NULL && p[j] != '\0') {
+      if (p[j] == 'x')
+        return true;
+      j++;
+    }
+    if (j >= len || p[j] != ')')
+      return false;
+    i = j + 1;
+  }
+  return false;
+}
+
 /* Rewrites Python's spellings that PCRE2 reads otherwise, into out
  * (2 * len + 1 bytes; returns the new length):
  *   - \Z (end of text) is PCRE2's \z;
- *   - a quantifier {,n} is Python's {0,n} (PCRE2 before 10.43 reads
- *     "{,n}" as literal text).
- * Escapes are copied in pairs, so "\\Z" (a backslash, then Z) stays, and
- * nothing inside a class [...] is touched. */
+ *   - a quantifier {,n} or {,} is Python's {0,n} / {0,} (PCRE2 before
+ *     10.43 reads "{," as literal text);
+ *   - inside a class, "[" is a plain character to Python, where PCRE2
+ *     would open a POSIX class ("[[:alpha:]]"): it is escaped.
+ * Escapes are copied in pairs, so "\\Z" (a backslash, then Z) stays; in
+ * verbose mode (a leading (?x)) a comment, from # to the end of its
+ * line, is copied as it is. */
 static size_t python_to_pcre2(const char *p, size_t len, char *out) {
   size_t k = 0;
   int in_class = 0;
   size_t first_member = 0;
+  bool verbose = leading_verbose(p, len);
   for (size_t i = 0; i < len; i++) {
     char c = p[i];
     if (c == '\\' && i + 1 < len) {
@@ -41,14 +64,22 @@ static size_t python_to_pcre2(const char *p, size_t len, char *out) {
       /* "]" closes the class unless it is its first member */
       if (c == ']' && i != first_member)
         in_class = 0;
+      else if (c == '[')
+        out[k++] = '\\';
+    } else if (verbose && c == '#') {
+      while (i < len && p[i] != '\n')
+        out[k++] = p[i++];
+      if (i < len)
+        out[k++] = p[i];
+      continue;
     } else if (c == '[') {
       in_class = 1;
       first_member = i + 1 < len && p[i + 1] == '^' ? i + 2 : i + 1;
-    } else if (c == '{' && i + 2 < len && p[i + 1] == ',') {
+    } else if (c == '{' && i + 1 < len && p[i + 1] == ',') {
       size_t j = i + 2;
       while (j < len && p[j] >= '0' && p[j] <= '9')
         j++;
-      if (j > i + 2 && j < len && p[j] == '}') {
+      if (j < len && p[j] == '}') {
         out[k++] = '{';
         out[k++] = '0';
         continue; /* the ",n}" follows as it is */

@@ -7,8 +7,8 @@
  * groups written (?P<name>...), inline flags - and its JIT makes a
  * per-value match cheap.  POSIX regcomp speaks another dialect (no \d,
  * no lazy quantifiers) and is far slower.  The one spelling that differs,
- * Python's \Z (end of text) and {,n} (at most n), are rewritten to
- * PCRE2's \z and {0,n}.
+ * Python's \Z (end of text), {,n} (at most n) and "[" inside a class
+ * (a character, where PCRE2 would open a POSIX class), are rewritten.
  *
  * A compiled regex holds its match data: one per evaluating thread (a
  * worker's scan is single-threaded). */

@@ -313,8 +313,17 @@ int dusk_text_slice_apply(const char *s, size_t n, const dusk_text_slice *sl,
                         : (back ? length - 1 : 0);
   stop = sl->has_stop ? clamp_bound(sl->stop, length, back)
                       : (back ? -1 : length);
-  for (int64_t k = start; rc == 0 && (back ? k > stop : k < stop); k += step)
-    rc = dusk_buf_append(out, s + at[k], at[k + 1] - at[k]);
+  /* k stays within [-1, length]: a step past the end stops first (no
+   * overflow for a step near INT64_MAX) */
+  {
+    uint64_t ustep = back ? (uint64_t)0 - (uint64_t)step : (uint64_t)step;
+    for (int64_t k = start; rc == 0 && (back ? k > stop : k < stop);) {
+      rc = dusk_buf_append(out, s + at[k], at[k + 1] - at[k]);
+      if ((uint64_t)(back ? k - stop : stop - k) <= ustep)
+        break;
+      k = back ? k - (int64_t)ustep : k + (int64_t)ustep;
+    }
+  }
   free(at);
   return rc ? DUSK_ENOMEM : 0;
 }

@@ -533,7 +533,36 @@ static int mixed_use(sched_query *q, const schema *sc, int j, const char *where,
  * nuisance columns when aggregating every column). */
 static bool agg_needs_numbers(dusk_agg_fn fn) {
   return fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN || fn == DUSK_AGG_STD ||
-         fn == DUSK_AGG_VAR;
+         fn == DUSK_AGG_VAR || fn == DUSK_AGG_MEDIAN ||
+         fn == DUSK_AGG_QUANTILE;
+}
+
+static bool agg_is_rank(dusk_agg_fn fn) {
+  return fn == DUSK_AGG_MEDIAN || fn == DUSK_AGG_QUANTILE;
+}
+
+/* A groupby's median / quantile of column j: of numbers.  A bool column
+ * is refused, as pandas' answer (float64, or the column left out when it
+ * holds a null) is not one dusk can give; so is a datetime or timedelta,
+ * where pandas 1.5 counts NaT as the smallest value (a bug dusk would
+ * have to copy).  A whole frame's median handles those (QUANTILE). */
+static int rank_agg_type(const dusk_plan *g, dusk_agg_fn fn, const schema *sc,
+                         int j, dusk_error *err) {
+  dusk_type t = sc->types[j];
+  if (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64)
+    return 0;
+  return dusk_error_set(err, DUSK_ETYPE,
+                        "%s: cannot take the %s of the %s column '%s' by "
+                        "group (numbers only)%s",
+                        g->ncolumns ? "groupby" : dusk_agg_name(fn),
+                        dusk_agg_name(fn), dusk_type_name(t), sc->names[j],
+                        t == DUSK_TYPE_BOOL
+                            ? "; select the number columns, or "
+                              "astype(int) the bools first"
+                        : dusk_type_is_time(t)
+                            ? "; pandas 1.5 counts NaT as the smallest "
+                              "value there, which dusk does not copy"
+                            : "");
 }
 
 static const char *agg_doing(dusk_agg_fn fn) {
@@ -556,6 +585,10 @@ static const char *agg_doing(dusk_agg_fn fn) {
     return "its first value";
   case DUSK_AGG_LAST:
     return "its last value";
+  case DUSK_AGG_MEDIAN:
+    return "its median";
+  case DUSK_AGG_QUANTILE:
+    return "its quantile";
   default:
     return "aggregating it";
   }
@@ -617,6 +650,7 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
         out = dusk_xrealloc(out, cap * sizeof *out);
       }
       out[n].fn = ag->fn;
+      out[n].q = ag->q;
       out[n++].column = ag->column ? dusk_xstrdup(ag->column) : NULL;
       continue;
     }
@@ -628,6 +662,15 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
         continue;
       if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]))
         continue;
+      if (agg_is_rank(ag->fn)) {
+        int rc = rank_agg_type(g, ag->fn, sc, (int)c, err);
+        if (rc != 0) {
+          for (size_t i = 0; i < n; i++)
+            free(out[i].column);
+          free(out);
+          return rc;
+        }
+      }
       if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
           sc->mix != NULL && sc->mix[c] == MIX_STR)
         continue;
@@ -645,6 +688,7 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
         out = dusk_xrealloc(out, cap * sizeof *out);
       }
       out[n].fn = ag->fn;
+      out[n].q = ag->q;
       out[n++].column = dusk_xstrdup(sc->names[c]);
     }
   }
@@ -1059,6 +1103,13 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       goto out;
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
+      if (p->ncolumns == 0 && agg_is_rank(p->aggs[a].fn)) {
+        rc = dusk_error_set(err, DUSK_EINVAL,
+                            "%s is a groupby aggregation here; a whole "
+                            "frame's or column's is median() / quantile(q)",
+                            dusk_agg_name(p->aggs[a].fn));
+        goto out;
+      }
       if (p->ncolumns == 0 && (p->aggs[a].fn == DUSK_AGG_FIRST ||
                                p->aggs[a].fn == DUSK_AGG_LAST)) {
         rc = dusk_error_set(err, DUSK_EINVAL,
@@ -1080,7 +1131,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           (rc = mixed_use(q, &in, j, "groupby", agg_doing(p->aggs[a].fn),
                           err)) != 0)
         goto out;
-      if (agg_needs_numbers(p->aggs[a].fn) && !is_numeric(in.types[j])) {
+      if (agg_is_rank(p->aggs[a].fn)) {
+        if ((rc = rank_agg_type(p, p->aggs[a].fn, &in, j, err)) != 0)
+          goto out;
+      } else if (agg_needs_numbers(p->aggs[a].fn) &&
+                 !is_numeric(in.types[j])) {
         rc = dusk_error_set(err, DUSK_ETYPE, "%s: cannot %s the %s column '%s'",
                             p->ncolumns ? "groupby"
                                         : dusk_agg_name(p->aggs[a].fn),
@@ -1707,6 +1762,7 @@ static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
     p->aggs = dusk_xcalloc(orig->naggs + 1, sizeof *p->aggs);
     for (size_t a = 0; a < orig->naggs; a++) {
       p->aggs[a].fn = orig->aggs[a].fn;
+      p->aggs[a].q = orig->aggs[a].q;
       p->aggs[a].column =
           orig->aggs[a].column ? dusk_xstrdup(orig->aggs[a].column) : NULL;
     }

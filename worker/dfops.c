@@ -271,6 +271,7 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
     }
     specs[a].input = p->types[c];
     specs[a].name = ag->column;
+    specs[a].q = ag->q;
     p->agg_cols[a] = c;
   }
   p->agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
@@ -2018,6 +2019,7 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
                       : fn == DUSK_AGG_SIZE             ? "0"
                                                         : g->aggs[a].column;
       specs[a].input = DUSK_TYPE_INT64;
+      specs[a].q = g->kind == DUSK_PLAN_VALUE_COUNTS ? 0 : g->aggs[a].q;
       if (fn == DUSK_AGG_NUNIQUE) {
         /* The value type is not in the partial; the plan's types are:
          * the leaf's dtype of the column. */
@@ -2737,18 +2739,14 @@ static void names_remove(dusk_buf *u, const char *name) {
   *u = rest;
 }
 
-/* Whether name is a text column of the CSV read at leaf (its dtypes are
- * the scheduler's, every column typed) that no assign up to now has
- * replaced (assigned lists the names assigned so far). */
-static bool leaf_text_column(const dusk_plan *leaf, const char *name,
-                             dusk_slice assigned) {
-  if (leaf->kind != DUSK_PLAN_READ_CSV ||
-      dusk_names_has(assigned, name, strlen(name)))
-    return false;
-  for (size_t d = 0; d < leaf->csv.ndtypes; d++)
-    if (strcmp(leaf->csv.dtypes[d].column, name) == 0)
-      return leaf->csv.dtypes[d].type == DUSK_TYPE_STRING;
-  return false;
+/* Whether an assign's expression yields text, given the text columns
+ * of the moment: a text column itself, or a text-valued .str function
+ * (lower, strip, slice, ...). */
+static bool expr_is_text(const dusk_expr *e, dusk_slice text) {
+  if (e->kind == DUSK_EXPR_COLUMN)
+    return dusk_names_has(text, e->name, strlen(e->name));
+  return e->kind == DUSK_EXPR_FUNC && e->op >= DUSK_FN_STR_LOWER &&
+         e->op <= DUSK_FN_STR_SLICE;
 }
 
 /* Replays the chain's steps (leaf first) on the list of columns holding
@@ -2762,30 +2760,38 @@ static bool leaf_text_column(const dusk_plan *leaf, const char *name,
 static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   const dusk_plan *chain[256];
   size_t n = 0;
-  dusk_buf assigned;
+  dusk_buf text; /* the text columns at each step: the leaf's (its dtypes
+                    are the scheduler's, every column typed), then assigns */
   for (const dusk_plan *s = root; s != NULL && n < 256;
        s = s->ninputs ? s->inputs[0] : NULL)
     chain[n++] = s;
-  if (n == 0)
+  if (n == 0 || chain[n - 1]->kind != DUSK_PLAN_READ_CSV)
     return;
-  dusk_buf_init(&assigned);
-  for (const dusk_plan *leaf = chain[n - 1]; n-- > 0;) {
+  dusk_buf_init(&text);
+  for (size_t d = 0; d < chain[n - 1]->csv.ndtypes; d++)
+    if (chain[n - 1]->csv.dtypes[d].type == DUSK_TYPE_STRING)
+      dusk_xcheck(dusk_names_add(&text, chain[n - 1]->csv.dtypes[d].column,
+                                 strlen(chain[n - 1]->csv.dtypes[d].column)));
+  while (n-- > 0) {
     const dusk_plan *s = chain[n];
-    dusk_slice list = {u->data, u->len}, done = {assigned.data, assigned.len};
+    dusk_slice list = {u->data, u->len}, texts = {text.data, text.len};
     const char *name;
-    bool carries;
+    bool carries, is_text;
     if (s->kind == DUSK_PLAN_FILLNA) {
       for (size_t f = 0; f < s->nfills; f++) {
+        const char *p = text.data, *end = text.data + text.len;
         if (s->fills[f].value.type != DUSK_TYPE_STRING)
           continue; /* another kind mixes the column (plan.h) */
-        if (s->fills[f].column != NULL) {
-          if (leaf_text_column(leaf, s->fills[f].column, done))
-            names_remove(u, s->fills[f].column);
-          continue;
+        while (p < end) { /* each text column this fill fills */
+          const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
+          size_t len = q ? (size_t)(q - p) : (size_t)(end - p);
+          char col[256];
+          snprintf(col, sizeof col, "%.*s", (int)len, p);
+          if (s->fills[f].column == NULL ||
+              strcmp(s->fills[f].column, col) == 0)
+            names_remove(u, col);
+          p += len + 1;
         }
-        for (size_t d = 0; d < leaf->csv.ndtypes; d++)
-          if (leaf_text_column(leaf, leaf->csv.dtypes[d].column, done))
-            names_remove(u, leaf->csv.dtypes[d].column);
       }
       continue;
     }
@@ -2793,12 +2799,15 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
       continue;
     name = s->columns[0];
     carries = expr_carries(s->expr, list);
+    is_text = expr_is_text(s->expr, texts);
     names_remove(u, name);
     if (carries)
       dusk_xcheck(dusk_names_add(u, name, strlen(name)));
-    dusk_xcheck(dusk_names_add(&assigned, name, strlen(name)));
+    names_remove(&text, name);
+    if (is_text)
+      dusk_xcheck(dusk_names_add(&text, name, strlen(name)));
   }
-  dusk_buf_destroy(&assigned);
+  dusk_buf_destroy(&text);
 }
 
 /* The column whose values result column c (col) holds, as the terminal

@@ -482,7 +482,8 @@ class _StringAccessor:
         letters = "".join(c for f, c in inline.items() if flags & f)
         if letters and regex:
             pat = f"(?{letters})" + pat
-        caseless = not case or bool(flags & re.IGNORECASE)
+        # pandas ignores flags when regex=False: case= alone decides
+        caseless = not case or (regex and bool(flags & re.IGNORECASE))
         a = _literal(pat) + extra + (", case=False" if caseless else "")
         return Expr(self._df, f"({self._text}).str.{name}({a})", True)
 
@@ -1811,7 +1812,7 @@ class Series(_Lazy):
 
 
 _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
-         "nunique", "first", "last")
+         "nunique", "first", "last", "median", "quantile")
 
 
 class GroupBy:
@@ -1861,12 +1862,14 @@ class GroupBy:
             ._with_finish(lambda r: r.reset_index(name=name) if name
                           else r.reset_index())
 
-    def _agg(self, fn):
+    def _agg(self, fn, q=None):
         if fn == "size":
             frame = self._grouped([None], ["size"])
             return self._flat(Series(None, None, frame, "agg_size"))
         cols = self._columns if self._columns is not None else [None]
         frame = self._grouped(cols, [fn] * len(cols))
+        if q is not None:
+            frame = frame.quantile_q(q)
         if self._series:
             return self._flat(Series(None, self._columns[0], frame,
                                      "agg_series"))
@@ -1891,6 +1894,26 @@ class GroupBy:
 
     def nunique(self): return self._agg("nunique")
 
+    def median(self, numeric_only=None):
+        """Each group's exact median (pandas' groupby median) of the
+        number columns."""
+        return self._agg("median")
+
+    def quantile(self, q=0.5, interpolation="linear", numeric_only=None):
+        """Each group's exact quantile q (one float), with pandas'
+        linear interpolation."""
+        import numbers
+        if interpolation != "linear":
+            raise NotImplementedError(
+                "groupby quantile: interpolation='linear' only")
+        if isinstance(q, bool) or not isinstance(q, numbers.Real):
+            raise NotImplementedError(
+                "groupby quantile: one q at a time (a list is not "
+                "supported)")
+        if not 0 <= q <= 1:
+            raise ValueError("quantile: q must be between 0 and 1")
+        return self._agg("quantile", float(q))
+
     def first(self, numeric_only=False, min_count=-1):
         """Each group's first non-null value of every column, in file
         order."""
@@ -1912,7 +1935,7 @@ class GroupBy:
         """The columns a function over "every column" takes, by dtype."""
         if self._columns is not None:
             return list(self._columns)
-        numeric = fn in ("sum", "mean", "std", "var")
+        numeric = fn in ("sum", "mean", "std", "var", "median")
         return [c for c, t in self._df.dtypes.items() if c not in self._keys
                 and (not numeric or t.kind in "iufb")]
 
@@ -1951,7 +1974,7 @@ class GroupBy:
             cols, fns, labels = [], [], []
             for c in self._value_columns(None):
                 for f in arg:
-                    if f in ("sum", "mean", "std", "var") and \
+                    if f in ("sum", "mean", "std", "var", "median") and \
                             self._df.dtypes[c].kind not in "iufb":
                         continue
                     cols.append(c)

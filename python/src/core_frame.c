@@ -256,6 +256,15 @@ static PyObject *frame_dropna_keys(core_Frame *self, PyObject *args) {
   return frame_wrap(dusk_dropna_keys(f, dropna != 0, &err), &err);
 }
 
+static PyObject *frame_quantile_q(core_Frame *self, PyObject *args) {
+  double q;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "d", &q) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_groupby_quantile_q(f, q, &err), &err);
+}
+
 static PyObject *frame_head(core_Frame *self, PyObject *args) {
   long long n;
   dusk_dataframe *f;
@@ -446,6 +455,8 @@ static PyMethodDef frame_methods[] = {
      "sample(frac, seed): each row kept with probability frac"},
     {"dropna_keys", (PyCFunction)frame_dropna_keys, METH_VARARGS,
      "dropna_keys(bool): pandas' dropna= of a groupby or value_counts"},
+    {"quantile_q", (PyCFunction)frame_quantile_q, METH_VARARGS,
+     "quantile_q(q): the q of a groupby's quantile aggregates"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},
     {"assign", (PyCFunction)frame_assign, METH_VARARGS,
      "assign(name, expression): a derived column"},

@@ -302,10 +302,16 @@ START_TEST(test_errors_name_column_and_file) {
   }
 
   /* A builder refuses a bad argument at once and consumes its input. */
-  funcs[0] = "median";
+  funcs[0] = "medain";
   ck_assert_ptr_null(
       dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err));
-  ck_assert_ptr_nonnull(strstr(err.message, "median"));
+  ck_assert_ptr_nonnull(strstr(err.message, "medain"));
+  funcs[0] = "median";
+  ck_assert_ptr_null(dusk_reduce(read_data(0), cols, funcs, 1, &err));
+  ck_assert_ptr_nonnull(strstr(err.message, "dusk_quantile"));
+  ck_assert_ptr_null(dusk_groupby_quantile_q(
+      dusk_groupby(read_data(0), keys, 1, cols, funcs, 1, &err), 1.5, &err));
+  ck_assert_ptr_nonnull(strstr(err.message, "between 0 and 1"));
 
   /* A step after a terminal one (plan.h) is refused as it is built, not
    * at submit, and the frames are consumed. */

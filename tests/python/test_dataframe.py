@@ -181,6 +181,67 @@ def test_groupby_first_and_last(client, data_dir, bs):
         df._frame.reduce([None], ["first"])
 
 
+def test_groupby_median_and_quantile(client, data_dir, bs, tmp_path):
+    """groupby median() and quantile(q): exact, pandas' midpoint for an
+    even count and its groupby linear interpolation, over int, float
+    (NaN, -0.0) and derived columns, several keys, dropna=False, through
+    agg lists, dicts and named aggregation, after filters and as a
+    Series; datetimes (pandas 1.5 counts NaT as the smallest value) and
+    bools are refused, naming the column."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    nums = ["x", "y", "clean"]
+    # every number column (text left out as pandas does; a bool column is
+    # refused, as pandas keeps it or not by whether it holds a null)
+    sel = ["k", "name"] + nums
+    pdt.assert_frame_equal(df[sel].groupby("k").median().compute(),
+                           p[sel].groupby("k").median(numeric_only=True))
+    with pytest.raises(TypeError, match="median of the bool column 'flag'"):
+        df.groupby("k").median().compute()
+    for q in (0.0, 0.1, 0.25, 0.5, 0.9, 1.0, 1 / 3):
+        pdt.assert_frame_equal(
+            df.groupby("k")[nums].quantile(q).compute(),
+            p.groupby("k")[nums].quantile(q), obj=f"q={q}")
+    pdt.assert_frame_equal(
+        df.groupby(["flag", "k"], dropna=False)[nums].median().compute(),
+        p.groupby(["flag", "k"], dropna=False)[nums].median())
+    pdt.assert_series_equal(
+        df.query("clean > 20").groupby("name").y.quantile(0.75).compute(),
+        p.query("clean > 20").groupby("name").y.quantile(0.75))
+    got = df.assign(z=df.x * df.clean - 3).groupby("k")
+    want = p.assign(z=p.x * p.clean - 3).groupby("k")
+    pdt.assert_series_equal(got.z.median().compute(), want.z.median())
+    pdt.assert_frame_equal(
+        got.agg({"z": ["median", "mean"], "y": "median"}).compute(),
+        want.agg({"z": ["median", "mean"], "y": "median"}))
+    pdt.assert_frame_equal(
+        got.agg(m=("z", "median"), q=("y", "quantile")).compute(),
+        want.agg(m=("z", "median"), q=("y", "quantile")))
+    pdt.assert_frame_equal(
+        df.groupby("k", as_index=False)[["x"]].median().compute(),
+        p.groupby("k", as_index=False)[["x"]].median())
+    # many equal values and large ints: counts, not copies; int64 exact
+    big = tmp_path / "big.csv"
+    with open(big, "w") as f:
+        f.write("k,v\n")
+        for i in range(3000):
+            f.write(f"{i % 3},{(i * 7919) % 11 if i % 5 else 2**62 + i}\n")
+    bd, bp = read(str(big), bs), pd.read_csv(str(big))
+    for q in (0.2, 0.5, 0.97):
+        pdt.assert_series_equal(bd.groupby("k").v.quantile(q).compute(),
+                                bp.groupby("k").v.quantile(q))
+    pdt.assert_series_equal(bd.groupby("k").v.median().compute(),
+                            bp.groupby("k").v.median())
+    with pytest.raises(TypeError, match="cannot take the median of the bool"):
+        df.groupby("k").flag.median().compute()
+    dpath = str(data_dir / "dates.csv")
+    dfd = dd.read_csv(dpath, parse_dates=DATES)
+    with pytest.raises(TypeError, match="NaT as the smallest"):
+        dfd.groupby("k")[DATES[0]].median().compute()
+    with pytest.raises(NotImplementedError, match="one q at a time"):
+        df.groupby("k").x.quantile([0.25, 0.75])
+
+
 def test_groupby_and_value_counts_dropna_false(client, data_dir, bs):
     """dropna=False: rows with a missing key (an empty int, text, bool or
     float field) are a group of their own, sorted last, through every
@@ -759,6 +820,14 @@ def test_str_methods(client, data_dir, bs):
     pdt.assert_frame_equal(
         df.assign(n=df.name.str.len()).fillna({"name": "?"}).compute(),
         p.assign(n=p.name.str.len()).fillna({"name": "?"}))
+    # derived text columns filled with text: int64 after, float64 before
+    for f, pf in ((df, p), (df.assign(name=df.name.str.lower()),
+                            p.assign(name=p.name.str.lower()))):
+        g = f.assign(u=f.name.str.upper(), c=f.name).fillna({"u": "?"})
+        pg = pf.assign(u=pf.name.str.upper(), c=pf.name).fillna({"u": "?"})
+        pdt.assert_frame_equal(
+            g.assign(lu=g.u.str.len(), lc=g.c.str.len()).compute(),
+            pg.assign(lu=pg.u.str.len(), lc=pg.c.str.len()))
     pdt.assert_series_equal(
         df[df.name.str.contains("e")].groupby("k").size().compute(),
         p[p.name.str.contains("e", na=False)].groupby("k").size())
@@ -880,7 +949,12 @@ def test_str_regular_expressions(client, data_dir, bs):
                                   na=False)),
             (df.name.str.contains("o\nl", regex=False, flags=re.S),
              p.name.str.contains("o\nl", regex=False, flags=re.S,
-                                 na=False))):
+                                 na=False)),
+            (df.name.str.contains("red", regex=False, flags=re.I),
+             p.name.str.contains("red", regex=False, flags=re.I,
+                                 na=False)),
+            (df.name.str.fullmatch("a{,}|b{,2}lue.*|[[:]+"),
+             p.name.str.fullmatch("a{,}|b{,2}lue.*|[[:]+", na=False))):
         assert want.sum() > 0  # each case selects rows
         pdt.assert_frame_equal(df[got].compute(), p[want])
     pdt.assert_frame_equal(
@@ -1042,7 +1116,8 @@ def test_to_datetime(client, data_dir, bs, tmp_path):
     # pandas reads other forms (and offsets, as tz-aware) where dusk reads
     # ISO only: coerce refuses them rather than answer NaT.
     for other in ("2021/01/05", "2021-01-05T10:00:00Z", "5 Jan 2021",
-                  "today"):
+                  "today", "\uff12\uff10\uff12\uff11-\uff10\uff11-"
+                  "\uff10\uff15"):
         o = tmp_path / "other.csv"
         o.write_text(f"t,v\n2021-01-01 10:00:00,1\nn/a,2\n{other},3\n")
         assert not pd.isna(pd.to_datetime(pd.read_csv(str(o)).t,
@@ -1218,7 +1293,8 @@ def test_where_and_mask(client, data_dir, bs):
                         g=f.flag.where(f.k > 1, False),
                         h=f.clean.where(f.flag),
                         i=f.clean.mask(f.clean > 50, 0.0),
-                        j=f.clean.where(f.clean > 50, -2.5))
+                        j=f.clean.where(f.clean > 50, -2.5),
+                        m=f.clean.where(f.clean > 50, 2.0 ** 63))
     got, want = derive(df), derive(p)
     pdt.assert_frame_equal(got.compute(), want)
     pdt.assert_series_equal(got.groupby("b").size().compute(),
@@ -1236,6 +1312,10 @@ def test_where_and_mask(client, data_dir, bs):
         df.assign(z=df.name.where(df.k > 1)).compute()
     with pytest.raises(TypeError, match="two kinds"):
         df.assign(z=df.clean.where(df.k > 1, True)).compute()
+    for big in (1e300, -1e19, 2.0 ** 64):  # pandas: object
+        assert p.clean.where(p.k > 1, big).dtype == object
+        with pytest.raises(TypeError, match="where/mask with"):
+            df.assign(z=df.clean.where(df.k > 1, big)).compute()
 
 
 def test_datetime_errors(client, data_dir, tmp_path):

@@ -775,6 +775,8 @@ static const struct {
      "s.str.lower().str.startswith(\"b\") or (s.str.upper() == \"X\")"},
     {"s.str.strip() == s.str.lstrip(to_strip='ab').str.rstrip(None)",
      "s.str.strip() == s.str.lstrip(\"ab\").str.rstrip()"},
+    {"s.str.strip('a',) == s.str.slice(-9223372036854775808, 1,)",
+     "s.str.strip(\"a\") == s.str.slice(-9223372036854775808, 1, None)"},
     {"s.str.slice(1, -2) == s.str.slice(step=-1)",
      "s.str.slice(1, -2, None) == s.str.slice(None, None, -1)"},
     {"s.str.slice(stop=3, start=None).str.len() > 0",
@@ -1147,14 +1149,14 @@ static const err_row outer_errors[] = {
     {"read_csv('a').groupby('x')",
      "expected an aggregation after "
      "groupby(...): .count(), .size(), .sum(), "
-     ".mean(), .min(), .max(), .nunique() or "
-     ".agg(...)",
+     ".mean(), .min(), .max(), .nunique(), "
+     ".median(), .quantile(q) or .agg(...)",
      NULL, 0},
     {"read_csv('a').groupby('x').5",
      "expected an aggregation after "
      "groupby(...): .count(), .size(), "
      ".sum(), .mean(), .min(), .max(), "
-     ".nunique() or .agg(...)",
+     ".nunique(), .median(), .quantile(q) or .agg(...)",
      ".5", 0},
     {"read_csv('a').groupby('x').(", "expected a method name after '.'", ").(",
      2},
@@ -1164,7 +1166,8 @@ static const err_row outer_errors[] = {
      "5", 0},
     {"read_csv('a').groupby('x').avg()",
      "unknown aggregation 'avg'; use "
-     "count, size, sum, mean, min, max, std, var, nunique, first or last",
+     "count, size, sum, mean, min, max, std, var, nunique, first, last, "
+     "median or quantile",
      "avg", 0},
     {"read_csv('a').groupby('x').sun()",
      "unknown aggregation 'sun'; did you "
@@ -1173,7 +1176,8 @@ static const err_row outer_errors[] = {
     {"read_csv('a').groupby('x').agg({'y': 'avg'})",
      "unknown aggregation "
      "'avg'; use count, size, "
-     "sum, mean, min, max, std, var, nunique, first or last",
+     "sum, mean, min, max, std, var, nunique, first, last, median or "
+     "quantile",
      "'avg'", 0},
     {"read_csv('a').groupby('x').agg(5)",
      "expected an aggregation name or a "
@@ -1508,6 +1512,16 @@ static const err_row query_errors[] = {
     {"s.str.slice(1, 2, 3, 4) == 'a'", "slice takes start, stop and step",
      "4", 0},
     {"s.str.strip(1) == 'a'", "strip: to_strip is a string or None", "1", 0},
+    {"s.str.strip(to_strip=) == 'a'", "strip: to_strip is a string or None",
+     ")", 0},
+    {"s.str.slice(start=1, 2) == 'a'",
+     "slice: a positional argument after a keyword one", "2", 0},
+    {"s.str.slice(1, start=2) == 'a'", "slice: start given twice", "start",
+     0},
+    {"s.str.slice(1 2) == 'a'", "expected ',' or ')' in the arguments of "
+     "slice", "2", 0},
+    {"s.str.slice(stop=) == 'a'",
+     "slice: start, stop and step are ints or None", ")", 0},
     {"s.str.lower(1)", "expected ')' after the arguments of lower", "1", 0},
     {"s.str.fullmatch('a', case=1)", "expected True or False", "1", 0},
     {"x.astype('str')", "astype: float64 or int64 (float, int) are supported",

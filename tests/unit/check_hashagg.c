@@ -335,7 +335,7 @@ START_TEST(test_new_supported_pairs) {
                                      DUSK_TYPE_BOOL, DUSK_TYPE_STRING};
   for (int fn = DUSK_AGG_COUNT; fn <= DUSK_AGG_NUNIQUE; fn++)
     for (size_t i = 0; i < 4; i++) {
-      dusk_aggspec spec = {(dusk_agg_fn)fn, inputs[i], "v"};
+      dusk_aggspec spec = {(dusk_agg_fn)fn, inputs[i], "v", 0.0};
       dusk_hashagg *h = dusk_hashagg_new(keys, kt, 1, &spec, 1);
       int numeric_only = fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN;
       if (numeric_only && inputs[i] == DUSK_TYPE_STRING)
@@ -823,7 +823,7 @@ START_TEST(test_too_many_keys) {
   const char *names[17];
   dusk_type kt[17];
   int cols[17];
-  dusk_aggspec spec = {DUSK_AGG_SIZE, DUSK_TYPE_INT64, "size"};
+  dusk_aggspec spec = {DUSK_AGG_SIZE, DUSK_TYPE_INT64, "size", 0.0};
   int agg_col = -1;
   dusk_batch b;
   dusk_hashagg *h;
@@ -1936,6 +1936,71 @@ START_TEST(test_first_last_by_position) {
 }
 END_TEST
 
+/* median / quantile: exact over partials merged in any split, pandas'
+ * midpoint and groupby interpolation; a partial whose (key, count) pairs
+ * are malformed is refused. */
+START_TEST(test_median_and_quantile) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
+  dusk_value cells[] = {tu_int(1), tu_float(4.0),  tu_int(1), tu_float(1.0),
+                        tu_int(2), tu_float(NAN),  tu_int(1), tu_float(2.0),
+                        tu_int(1), N,              tu_int(2), tu_float(-3.5),
+                        tu_int(1), tu_float(10.0), tu_int(3), N};
+  dataset d = {2, 8, types, cells};
+  config c;
+  dusk_hashagg *h;
+  dusk_table *p1, *p2, *t;
+  dusk_error err;
+  size_t first[] = {0, 1, 2, 3}, second[] = {4, 5, 6, 7};
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_MEDIAN, DUSK_TYPE_FLOAT64, 1, "med");
+  cfg_agg(&c, DUSK_AGG_QUANTILE, DUSK_TYPE_FLOAT64, 1, "q");
+  c.aggs[1].q = 0.3;
+  h = cfg_new(&c);
+  add_rows(h, &c, &d, first, 4, 2);
+  p1 = partial_of(h);
+  dusk_hashagg_free(h);
+  h = cfg_new(&c);
+  add_rows(h, &c, &d, second, 4, 3);
+  p2 = partial_of(h);
+  dusk_hashagg_free(h);
+  h = cfg_new(&c);
+  merge_ok(h, p2);
+  merge_ok(h, p1);
+  t = final_of(h);
+  /* group 1: 1, 2, 4, 10 -> median 3, q(0.3): 1.5 -> 1 + (2 - 1) * 0.9;
+   * group 2: -3.5 (NaN skipped); group 3: nothing -> NaN */
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_float(3.0), tu_float(1.9)});
+  expect_row(t, 1, (dusk_value[]){tu_int(2), tu_float(-3.5), tu_float(-3.5)});
+  expect_row(t, 2, (dusk_value[]){tu_int(3), N, N});
+  dusk_table_free(t);
+  dusk_hashagg_free(h);
+  /* a state of a wrong length or a count of 0 is refused */
+  for (int k = 0; k < 2; k++) {
+    dusk_table *bad = dusk_table_new(
+        (const char *[]){"k0", "0:qset2", "1:qset2"},
+        (dusk_type[]){DUSK_TYPE_INT64, DUSK_TYPE_STRING, DUSK_TYPE_STRING}, 3,
+        1);
+    char pairs[16] = {0};
+    dusk_value row[3];
+    ck_assert_ptr_nonnull(bad);
+    row[0] = tu_int(1);
+    row[1].type = row[2].type = DUSK_TYPE_STRING;
+    row[1].u.s.ptr = row[2].u.s.ptr = pairs;
+    row[1].u.s.len = row[2].u.s.len = k == 0 ? 15 : 16;
+    ck_assert_int_eq(dusk_table_append_row(bad, row), 0);
+    h = cfg_new(&c);
+    dusk_error_clear(&err);
+    ck_assert_int_eq(dusk_hashagg_merge(h, bad, &err), DUSK_ETYPE);
+    ck_assert_ptr_nonnull(strstr(err.message, "bad median state"));
+    dusk_hashagg_free(h);
+    dusk_table_free(bad);
+  }
+  dusk_table_free(p1);
+  dusk_table_free(p2);
+}
+END_TEST
+
 /* Out of memory at every allocation of an add that brings new groups,
  * after groups exist: each ends in DUSK_ENOMEM, and the aggregation is
  * then freed without reading past what it holds (AddressSanitizer sees a
@@ -2029,6 +2094,7 @@ int main(void) {
   tcase_add_test(tc, test_two_int_keys_dense_and_not);
   tcase_add_test(tc, test_first_last_by_position);
   tcase_add_test(tc, test_out_of_memory_while_adding);
+  tcase_add_test(tc, test_median_and_quantile);
   suite_add_tcase(s, tc);
 
   return tu_run_suite(s);

@@ -302,12 +302,14 @@ static dusk_plan *sample_plan(int i) {
   }
   case 8: {
     const char *keys[] = {"k1", "k2"};
-    dusk_agg aggs[] = {{"v", DUSK_AGG_COUNT},   {"v", DUSK_AGG_SIZE},
-                       {"v", DUSK_AGG_SUM},     {"w", DUSK_AGG_MEAN},
-                       {"w", DUSK_AGG_MIN},     {"w", DUSK_AGG_MAX},
-                       {"x", DUSK_AGG_NUNIQUE}, {NULL, DUSK_AGG_COUNT},
-                       {"w", DUSK_AGG_FIRST},   {"x", DUSK_AGG_LAST}};
-    dusk_plan *g = dusk_plan_groupby(leaf("g.csv"), keys, 2, aggs, 10);
+    dusk_agg aggs[] = {
+        {"v", DUSK_AGG_COUNT, 0},   {"v", DUSK_AGG_SIZE, 0},
+        {"v", DUSK_AGG_SUM, 0},     {"w", DUSK_AGG_MEAN, 0},
+        {"w", DUSK_AGG_MIN, 0},     {"w", DUSK_AGG_MAX, 0},
+        {"x", DUSK_AGG_NUNIQUE, 0}, {NULL, DUSK_AGG_COUNT, 0},
+        {"w", DUSK_AGG_FIRST, 0},   {"x", DUSK_AGG_LAST, 0},
+        {"w", DUSK_AGG_MEDIAN, 0},  {"w", DUSK_AGG_QUANTILE, 0.25}};
+    dusk_plan *g = dusk_plan_groupby(leaf("g.csv"), keys, 2, aggs, 12);
     if (g != NULL)
       g->keep_na = rand() % 2; /* groupby(dropna=False) half the time */
     return g;
@@ -374,7 +376,7 @@ static dusk_plan *sample_plan(int i) {
   case 21: {
     /* Post steps on a groupby: sort by two columns, head, tail. */
     const char *keys[] = {"k"}, *by[] = {"x", "y"};
-    dusk_agg aggs[] = {{"x", DUSK_AGG_SUM}, {"y", DUSK_AGG_MEAN}};
+    dusk_agg aggs[] = {{"x", DUSK_AGG_SUM, 0}, {"y", DUSK_AGG_MEAN, 0}};
     const uint8_t asc[] = {1, 0};
     return dusk_plan_tail(
         dusk_plan_head(dusk_plan_sort_values(dusk_plan_groupby(leaf("p.csv"),
@@ -572,18 +574,19 @@ END_TEST
 START_TEST(test_agg_names) {
   static const char *const names[] = {"count", "size", "sum",   "mean",
                                       "min",   "max",  "nunique", "std",
-                                      "var",   "first", "last"};
-  for (int i = 0; i < 11; i++) {
+                                      "var",   "first", "last",
+                                      "median", "quantile"};
+  for (int i = 0; i < 13; i++) {
     ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)(i + 1)), names[i]);
     ck_assert_int_eq(dusk_agg_parse(names[i], strlen(names[i])), i + 1);
   }
-  ck_assert_int_eq(dusk_agg_parse("median", 6), 0);
+  ck_assert_int_eq(dusk_agg_parse("medians", 7), 0);
   ck_assert_int_eq(dusk_agg_parse("", 0), 0);
   ck_assert_int_eq(dusk_agg_parse("counts", 6), 0);
   ck_assert_int_eq(dusk_agg_parse("counts", 5), DUSK_AGG_COUNT);
   ck_assert_int_eq(dusk_agg_parse(NULL, 0), 0);
   ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)0), "unknown");
-  ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)12), "unknown");
+  ck_assert_str_eq(dusk_agg_name((dusk_agg_fn)14), "unknown");
 }
 END_TEST
 
@@ -627,7 +630,7 @@ END_TEST
 /* Which steps run on a computed result (plan.h: post steps). */
 START_TEST(test_post_steps) {
   const char *keys[] = {"k"};
-  dusk_agg aggs[] = {{NULL, DUSK_AGG_SIZE}};
+  dusk_agg aggs[] = {{NULL, DUSK_AGG_SIZE, 0}};
   const uint8_t asc[] = {1};
   dusk_plan *g = dusk_plan_groupby(leaf("a.csv"), keys, 1, aggs, 1);
   dusk_plan *top = dusk_plan_head(
@@ -1221,7 +1224,32 @@ START_TEST(test_wrong_field_types) {
   pk_s(&p, "extra");
   msgpack_pack_false(&p.pk);
   pk_leaf(&p);
-  expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1", "3 items");
+  expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1",
+                     "quantile takes [column, \"quantile\", q]");
+  /* quantile's q: a float in [0, 1] */
+  for (int k = 0; k < 3; k++) {
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 2);
+    pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
+    msgpack_pack_array(&p.pk, 1);
+    pk_s(&p, "k");
+    msgpack_pack_array(&p.pk, 1);
+    msgpack_pack_array(&p.pk, k == 2 ? 2 : 3);
+    pk_s(&p, "v");
+    pk_s(&p, "quantile");
+    if (k == 0)
+      msgpack_pack_double(&p.pk, 1.5);
+    else if (k == 1)
+      msgpack_pack_int(&p.pk, 0);
+    msgpack_pack_false(&p.pk);
+    pk_leaf(&p);
+    if (k < 2)
+      expect_packed_fail(&p, DUSK_EINVAL, "plan groupby: agg 1",
+                         "q must be a float between 0 and 1");
+    else
+      expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1",
+                         "quantile takes [column, \"quantile\", q]");
+  }
   /* fillna: value a map. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
@@ -1386,9 +1414,9 @@ static void pk_groupby(packed *p, const char *fn2) {
 
 START_TEST(test_unknown_agg) {
   packed p;
-  pk_groupby(&p, "median");
+  pk_groupby(&p, "medians");
   expect_packed_fail(&p, DUSK_EINVAL,
-                     "plan groupby: agg 2: unknown function 'median'", NULL);
+                     "plan groupby: agg 2: unknown function 'medians'", NULL);
   /* Unprintable bytes are sanitised in the message. */
   pk_groupby(&p, "me\n\x01");
   expect_packed_fail(&p, DUSK_EINVAL, "unknown function 'me..'", NULL);

@@ -58,6 +58,15 @@ START_TEST(test_python_dialect) {
   ck_assert_int_eq(M("^a[]{,2}]$", DUSK_RE_SEARCH, "a]"), 1);
   ck_assert_int_eq(M("^a\\{,2}$", DUSK_RE_SEARCH, "a{,2}"), 1);
   ck_assert_int_eq(M("^a{,x}$", DUSK_RE_SEARCH, "a{,x}"), 1);
+  ck_assert_int_eq(M("^a{,}$", DUSK_RE_SEARCH, "aaa"), 1);
+  ck_assert_int_eq(M("^a{,}$", DUSK_RE_SEARCH, "a{,}"), 0);
+  /* in a class, "[" is a character: no POSIX classes in Python */
+  ck_assert_int_eq(M("^[[:alpha:]]$", DUSK_RE_SEARCH, "a"), 0);
+  ck_assert_int_eq(M("^[[:alpha:]]$", DUSK_RE_SEARCH, ":]"), 1);
+  /* verbose: a comment's "[" opens no class */
+  ck_assert_int_eq(M("(?x)a #[\n{,2}$", DUSK_RE_FULLMATCH, "aa"), 1);
+  ck_assert_int_eq(M("(?x)a #[\n{,2}$", DUSK_RE_FULLMATCH, "a{,2}"), 0);
+  ck_assert_int_eq(M("(?x) a b \\Z", DUSK_RE_SEARCH, "ab\n"), 0);
 }
 END_TEST
 

@@ -120,6 +120,11 @@ START_TEST(test_slice_as_python) {
   ck_assert_str_eq(slice("a\xff" "b", "1:2:"), "\xff");
   ck_assert_str_eq(slice(s, "-9223372036854775808:9223372036854775807:"),
                    "abcdef");
+  /* steps near int64's ends: one character, no overflow */
+  ck_assert_str_eq(slice(s, "1::9223372036854775807"), "b");
+  ck_assert_str_eq(slice(s, "2::9223372036854775807"), "c");
+  ck_assert_str_eq(slice(s, "::-9223372036854775808"), "f");
+  ck_assert_str_eq(slice(s, "-2::-9223372036854775807"), "e");
   /* malformed literals and a zero step */
   ck_assert_int_eq(dusk_text_slice_parse("1:2:0", 5, &sl), -1);
   ck_assert_int_eq(dusk_text_slice_parse("1:2", 3, &sl), -1);
