@@ -737,6 +737,102 @@ class Expr:
         return f"<dusk expression: {self._text}>"
 
 
+# ---- expressions over a computed result -----------------------------------
+
+class ResultColumn:
+    """A column of a computed result (after groupby, value_counts, ...) or
+    an expression over its columns: r.total / r.n, s / s.sum(), r.n > 10.
+    The result is small, so pandas computes these on it once it arrives,
+    with pandas' own semantics; compute() runs the result and applies them.
+    Every piece must come from the same result."""
+
+    __slots__ = ("_owner", "_fn")
+
+    def __init__(self, owner, fn):
+        self._owner = owner  # the _Lazy result whose compute() feeds fn
+        self._fn = fn        # pandas result -> Series (or scalar)
+
+    def _of(self, other):
+        if isinstance(other, Series) and other._shape in _Lazy._RESULTS:
+            other = other._expr()
+        if isinstance(other, ResultColumn):
+            if other._owner._frame is not self._owner._frame:
+                raise NotImplementedError(
+                    "an expression over two different results: compute() "
+                    "them and combine them in pandas")
+            return other._fn
+        if isinstance(other, (Series, Expr, _Lazy)):
+            raise NotImplementedError(
+                "combining a result with a whole frame's column: compute() "
+                "the result first")
+        return lambda r: other
+
+    def _op(self, other, op, reverse=False):
+        f, g = self._fn, self._of(other)
+        if reverse:
+            return ResultColumn(self._owner, lambda r: op(g(r), f(r)))
+        return ResultColumn(self._owner, lambda r: op(f(r), g(r)))
+
+    def _map(self, method, *args, **kwargs):
+        f = self._fn
+        return ResultColumn(self._owner,
+                            lambda r: getattr(f(r), method)(*args, **kwargs))
+
+    def compute(self, client=None, timeout=None):
+        return self._fn(self._owner.compute(client=client, timeout=timeout))
+
+    def __repr__(self):
+        return "<dusk expression over a result: call .compute()>"
+
+    def __bool__(self):
+        raise TypeError("a dusk result expression is lazy: compute() it, or "
+                        "use & | ~ to combine conditions")
+
+    # reductions of a result column (a scalar once computed)
+    def sum(self, *a, **k): return self._map("sum", *a, **k)
+    def mean(self, *a, **k): return self._map("mean", *a, **k)
+    def min(self, *a, **k): return self._map("min", *a, **k)
+    def max(self, *a, **k): return self._map("max", *a, **k)
+    def count(self, *a, **k): return self._map("count", *a, **k)
+    def std(self, *a, **k): return self._map("std", *a, **k)
+    def median(self, *a, **k): return self._map("median", *a, **k)
+    # elementwise
+    def round(self, *a, **k): return self._map("round", *a, **k)
+    def abs(self): return self._map("abs")
+    def isin(self, values): return self._map("isin", values)
+    def isnull(self): return self._map("isnull")
+    def notnull(self): return self._map("notnull")
+    isna, notna = isnull, notnull
+    def fillna(self, *a, **k): return self._map("fillna", *a, **k)
+    def astype(self, *a, **k): return self._map("astype", *a, **k)
+    def clip(self, *a, **k): return self._map("clip", *a, **k)
+    def cumsum(self, *a, **k): return self._map("cumsum", *a, **k)
+    def rank(self, *a, **k): return self._map("rank", *a, **k)
+
+
+def _result_ops():
+    import operator as o
+    binary = {"add": o.add, "sub": o.sub, "mul": o.mul, "truediv": o.truediv,
+              "floordiv": o.floordiv, "mod": o.mod, "pow": o.pow,
+              "and": o.and_, "or": o.or_}
+    for name, op in binary.items():
+        setattr(ResultColumn, f"__{name}__",
+                lambda self, other, op=op: self._op(other, op))
+        setattr(ResultColumn, f"__r{name}__",
+                lambda self, other, op=op: self._op(other, op, True))
+    for name, op in {"eq": o.eq, "ne": o.ne, "lt": o.lt, "le": o.le,
+                     "gt": o.gt, "ge": o.ge}.items():
+        setattr(ResultColumn, f"__{name}__",
+                lambda self, other, op=op: self._op(other, op))
+    ResultColumn.__neg__ = lambda self: self._map("__neg__")
+    ResultColumn.__invert__ = lambda self: self._map("__invert__")
+    ResultColumn.__abs__ = lambda self: self._map("abs")
+    ResultColumn.__hash__ = None
+
+
+_result_ops()
+
+
 # ---- lazy frames ----------------------------------------------------------
 
 class _Lazy:
@@ -755,6 +851,7 @@ class _Lazy:
         # labels of several functions per column, as_index=False, ...
         self._finish = None
         self._reset = False  # reset_index given: no cluster step may follow
+        self._in_pandas = False  # a step ran in pandas: the rest do too
 
     @staticmethod
     def _wrap(frame):
@@ -809,6 +906,17 @@ class _Lazy:
     def _result_step(self, frame):
         out = type(self)._from_result(self, frame)
         out._finish = self._finish
+        return out
+
+    def _local(self, step, kind=None):
+        """A copy whose computed result then goes through step in pandas
+        (an expression, filter or assign on a result).  Every step after
+        one runs in pandas too: the cluster's would run before it."""
+        prev = self._finish
+        out = type(self).__new__(kind or type(self))
+        out.__dict__.update(self.__dict__)
+        out._finish = (lambda r: step(prev(r))) if prev else step
+        out._in_pandas = True
         return out
 
     def reset_index(self, level=None, drop=False, name=None, inplace=False,
@@ -866,6 +974,14 @@ class _Lazy:
         return out
 
     def _sorted(self, by, ascending, kind, na_position, ignore_index, key):
+        if self._in_pandas:
+            def step(r):
+                if by is None:
+                    return r.sort_values(ascending=ascending, kind="stable",
+                                         na_position=na_position)
+                return r.sort_values(by, ascending=ascending, kind="stable",
+                                     na_position=na_position)
+            return self._local(step)
         if self._shape == "reduce_frame":
             return self._then(lambda r: r.sort_values(
                 ascending=ascending, kind="stable", na_position=na_position))
@@ -889,6 +1005,13 @@ class _Lazy:
         return self._result_step(self._frame.sort_values(by, asc))
 
     def _ranked(self, n, columns, largest):
+        if self._in_pandas:
+            k = _count(n, "n")
+            if columns is None:
+                return self._local(lambda r: r.nlargest(k) if largest
+                                   else r.nsmallest(k))
+            return self._local(lambda r: r.nlargest(k, columns) if largest
+                               else r.nsmallest(k, columns))
         if self._shape == "reduce_frame":
             k = _count(n, "n")
             return self._then(lambda r: r.nlargest(k) if largest
@@ -908,7 +1031,7 @@ class _Lazy:
         return self._result_step(frame.head(_count(n, "n")))
 
     def _result_rows(self, n, tail):
-        if self._shape == "reduce_frame":
+        if self._shape == "reduce_frame" or self._in_pandas:
             k = _count(n, "tail" if tail else "head")
             r = self.compute()
             return r.tail(k) if tail else r.head(k)
@@ -1002,7 +1125,27 @@ class DataFrame(_Lazy):
                 "<div>lazy: nothing computed</div></div>")
 
     # -- selection
+    def _on_result(self):
+        return self._shape in _Lazy._RESULTS or self._in_pandas
+
+    def _result_getitem(self, key):
+        """r["col"], r[["a", "b"]] and r[condition] of a computed
+        result, in pandas once it arrives."""
+        if isinstance(key, str):
+            return ResultColumn(self, lambda r: r[key])
+        if isinstance(key, list):
+            return self._local(lambda r: r[key])
+        if isinstance(key, Series) and key._shape in _Lazy._RESULTS:
+            key = key._expr()
+        if isinstance(key, ResultColumn):
+            cond = ResultColumn(self, lambda r: r)._of(key)
+            return self._local(lambda r: r[cond(r)])
+        raise TypeError("a result is indexed by a column name, a list of "
+                        "them, or a condition on its columns")
+
     def __getitem__(self, key):
+        if self._on_result():
+            return self._result_getitem(key)
         self._need_open("selecting")
         if isinstance(key, str):
             return Series(self, key)
@@ -1036,8 +1179,18 @@ class DataFrame(_Lazy):
                 cols = ()
             if name in cols:
                 return Series(self, name)
+        elif self._on_result() and name.isidentifier():
+            # a result column (checked by pandas once computed)
+            return ResultColumn(self, lambda r: getattr(r, name))
         raise AttributeError(
             f"'DataFrame' object has no attribute {name!r}")
+
+    def _result_value(self, value):
+        if callable(value) and not isinstance(value, ResultColumn):
+            value = value(self)
+        if isinstance(value, Series) and value._shape in _Lazy._RESULTS:
+            value = value._expr()
+        return ResultColumn(self, lambda r: r)._of(value)
 
     def _value_text(self, name, value, owners=None):
         """An assign value as query-language text: an expression or column
@@ -1059,6 +1212,11 @@ class DataFrame(_Lazy):
         """New or replaced columns computed from each row, in order (a
         later one may use an earlier one; a callable gets the frame so
         far), as pandas' assign."""
+        if self._on_result():  # pandas assigns on the computed result
+            fns = {k: self._result_value(v) for k, v in kwargs.items()}
+            return self._local(lambda r: r.assign(
+                **{k: (lambda f: lambda rr: f(rr))(f) for k, f in
+                   fns.items()}))
         self._need_open("assign")
         cur = self
         for name, value in kwargs.items():
@@ -1069,6 +1227,11 @@ class DataFrame(_Lazy):
     def __setitem__(self, key, value):
         """df["name"] = expression: this frame gains (or replaces) the
         column, as in pandas and Dask."""
+        if self._on_result():
+            f = self._result_value(value)
+            done = self._local(lambda r: r.assign(**{key: f(r)}))
+            self.__dict__.update(done.__dict__)
+            return
         self._need_open("assigning a column")
         if not isinstance(key, str):
             raise NotImplementedError("assigning columns by one name only")
@@ -1120,6 +1283,13 @@ class DataFrame(_Lazy):
     def query(self, expr, local_dict=None, global_dict=None, **kwargs):
         """Rows where expr holds, in pandas' query language; @name is the
         caller's variable name (or local_dict's), as in pandas."""
+        if self._on_result():  # pandas' own query, on the computed result
+            import sys
+            caller = sys._getframe(1)
+            lv = dict(caller.f_locals if local_dict is None else local_dict)
+            gv = caller.f_globals if global_dict is None else global_dict
+            return self._local(lambda r: r.query(
+                expr, local_dict=lv, global_dict=gv, **kwargs))
         self._need_open("query")
         if kwargs:
             raise NotImplementedError(
@@ -1547,7 +1717,19 @@ class Series(_Lazy):
         return _column_ref(self.name)
 
     def _expr(self):
+        if self._shape in _Lazy._RESULTS or self._in_pandas:
+            return ResultColumn(self, lambda r: r)
         return Expr(self._df, self._text, False)
+
+    def __getitem__(self, key):
+        """s[condition] of a computed result (s[s > 10]), in pandas once
+        it arrives."""
+        if not (self._shape in _Lazy._RESULTS or self._in_pandas):
+            raise NotImplementedError(
+                "indexing a whole frame's column; filter the frame "
+                "(df[df.x > 0].x) or compute a result first")
+        cond = self._expr()._of(key)
+        return self._local(lambda r: r[cond(r)])
 
     def __eq__(self, o): return self._expr() == o
     def __ne__(self, o): return self._expr() != o
@@ -1729,6 +1911,9 @@ class Series(_Lazy):
         return f"<dusk {self._shape.replace('_', ' ')} of {self.name!r}: call .compute()>"
 
     def _reduce(self, fn, **kw):
+        if self._shape in _Lazy._RESULTS or self._in_pandas:
+            # of a computed result: pandas' own, once it arrives
+            return self._expr()._map(fn, **kw)
         _check_reduce_args(fn, kw)
         if self._shape != "column":
             raise NotImplementedError(

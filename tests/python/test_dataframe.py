@@ -650,6 +650,49 @@ def test_sort_and_top_after_groupby(client, data_dir, bs):
         p.head(40).sort_values("clean", kind="stable"))
 
 
+def test_arithmetic_and_filters_on_results(client, data_dir, bs):
+    """A computed result chains on as a pandas frame: arithmetic between
+    its columns and with scalars, reductions of them (s / s.sum()),
+    filters r[r.n > 10] and query, assign and r["c"] = ..., and then
+    sort_values / nlargest / head, all equal to pandas; pieces of two
+    different results are refused."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+
+    def steps(f):
+        r = f.groupby("k").agg(total=("x", "sum"), n=("x", "count"),
+                               top=("y", "max"))
+        r["share"] = r.n / r.n.sum()
+        r = r.assign(avg=r.total / r.n, big=lambda t: t.total * 2 - 1)
+        return r[(r.n > 250) & ~(r.top < 0)].sort_values("avg",
+                                                           ascending=False)
+    got, want = steps(df), steps(p)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(3), want.head(3))
+    pdt.assert_frame_equal(got.nlargest(2, "share").compute(),
+                           want.nlargest(2, "share"))
+    pdt.assert_series_equal((got.avg.round(2) + 1).compute(),
+                            want.avg.round(2) + 1)
+    s, ps = df.groupby("clean").size(), p.groupby("clean").size()
+    pdt.assert_series_equal((s / s.sum()).compute(), ps / ps.sum())
+    pdt.assert_series_equal(s[s > s.mean()].compute(), ps[ps > ps.mean()])
+    pdt.assert_series_equal(
+        s[s > 20].sort_values(ascending=False).head(5),
+        ps[ps > 20].sort_values(ascending=False, kind="stable").head(5))
+    assert (s.max() - s.min()).compute() == ps.max() - ps.min()
+    v, pv = df.name.value_counts(), p.name.value_counts()
+    pdt.assert_series_equal((v * 100 / v.sum()).round(1).compute(),
+                            (pv * 100 / pv.sum()).round(1))
+    lim = 30
+    pdt.assert_frame_equal(
+        df.groupby("k").agg(n=("x", "count")).query("n > @lim").compute(),
+        p.groupby("k").agg(n=("x", "count")).query("n > @lim"))
+    with pytest.raises(NotImplementedError, match="two different results"):
+        s / df.groupby("k").size()
+    with pytest.raises(NotImplementedError, match="whole frame's column"):
+        s / df.x
+
+
 def test_result_steps_refused_clearly(client, data_dir):
     df = dd.read_csv(str(data_dir / "mixed.csv"))
     with pytest.raises(NotImplementedError, match="shuffle"):
