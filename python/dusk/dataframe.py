@@ -781,6 +781,18 @@ class ResultColumn:
     def compute(self, client=None, timeout=None):
         return self._fn(self._owner.compute(client=client, timeout=timeout))
 
+    def __getattr__(self, name):
+        # any other pandas attribute or method (r.n.nunique(), r.t.str,
+        # r.shape), taken on the computed value
+        if name.startswith("_"):
+            raise AttributeError(name)
+        f = self._fn
+        return ResultColumn(self._owner, lambda r: getattr(f(r), name))
+
+    def __call__(self, *args, **kwargs):
+        f = self._fn
+        return ResultColumn(self._owner, lambda r: f(r)(*args, **kwargs))
+
     def __repr__(self):
         return "<dusk expression over a result: call .compute()>"
 
@@ -1253,6 +1265,8 @@ class DataFrame(_Lazy):
                          self._npartitions)
 
     def __len__(self):
+        if self._on_result():  # the result's rows, computed (as Dask's len)
+            return len(self.compute())
         self._need_open("len")
         table = default_client()._compute_table(self._frame.len())
         return to_pandas(table, "len", None)

@@ -687,6 +687,15 @@ def test_arithmetic_and_filters_on_results(client, data_dir, bs):
     pdt.assert_frame_equal(
         df.groupby("k").agg(n=("x", "count")).query("n > @lim").compute(),
         p.groupby("k").agg(n=("x", "count")).query("n > @lim"))
+    # len, shape and any other pandas method of a result, computed
+    dd_, pd_ = df.drop_duplicates(["k", "flag"]), p.drop_duplicates(
+        ["k", "flag"])
+    assert len(dd_) == len(pd_)
+    assert dd_.shape.compute() == pd_.shape
+    assert dd_.k.nunique().compute() == pd_.k.nunique()
+    assert got.n.quantile(0.5).compute() == want.n.quantile(0.5)
+    pdt.assert_series_equal(dd_.name.str.upper().compute(),
+                            pd_.name.str.upper())
     with pytest.raises(NotImplementedError, match="two different results"):
         s / df.groupby("k").size()
     with pytest.raises(NotImplementedError, match="whole frame's column"):
