@@ -712,6 +712,7 @@ int dusk_table_column_type(const dusk_table *t, size_t col) {
   case DUSK_TYPE_INT64:
     return t->cols[col].logical == DUSK_TYPE_DATETIME    ? DUSK_COL_DATETIME
            : t->cols[col].logical == DUSK_TYPE_TIMEDELTA ? DUSK_COL_TIMEDELTA
+           : t->cols[col].logical == DUSK_TYPE_DATE      ? DUSK_COL_DATE
                                                          : DUSK_COL_INT64;
   case DUSK_TYPE_FLOAT64: return DUSK_COL_FLOAT64;
   case DUSK_TYPE_STRING: return DUSK_COL_STRING;
@@ -762,6 +763,8 @@ const char *dusk_table_column_pandas_dtype(const dusk_table *t, size_t col) {
     return "datetime64[ns]";
   if (c->logical == DUSK_TYPE_TIMEDELTA)
     return "timedelta64[ns]";
+  if (c->logical == DUSK_TYPE_DATE) /* datetime.date objects, NaT null */
+    return "object";
   switch (c->type) {
   case DUSK_TYPE_INT64: return na ? "float64" : "int64";
   case DUSK_TYPE_BOOL: return na ? "object" : "bool";

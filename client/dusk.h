@@ -339,7 +339,9 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
  * 1970-01-01 00:00:00 / a duration), as pandas' datetime64[ns] and
  * timedelta64[ns] do. */
 enum { DUSK_COL_BOOL = 1, DUSK_COL_INT64 = 2, DUSK_COL_FLOAT64 = 3,
-       DUSK_COL_STRING = 4, DUSK_COL_DATETIME = 5, DUSK_COL_TIMEDELTA = 6 };
+       DUSK_COL_STRING = 4, DUSK_COL_DATETIME = 5, DUSK_COL_TIMEDELTA = 6,
+       DUSK_COL_DATE = 7 /* int64 ns of the day's midnight: .dt.date,
+                            pandas' object column of datetime.date */ };
 enum { DUSK_FORMAT_TABLE = 1, DUSK_FORMAT_CSV = 2, DUSK_FORMAT_JSON = 3 };
 size_t dusk_table_nrows(const dusk_table *t);
 size_t dusk_table_ncols(const dusk_table *t);
@@ -348,7 +350,7 @@ const char *dusk_table_column_name(const dusk_table *t, size_t col);
 int dusk_table_column_type(const dusk_table *t, size_t col);
 /* A whole column at once, borrowed from t (valid until dusk_table_free):
  * valid[row] is 1 for a value, 0 for a null; values is int64_t[nrows]
- * (DUSK_COL_INT64, DATETIME, TIMEDELTA), double[nrows] (FLOAT64), uint8_t[nrows] of 0/1 (BOOL)
+ * (DUSK_COL_INT64, DATETIME, TIMEDELTA, DATE), double[nrows] (FLOAT64), uint8_t[nrows] of 0/1 (BOOL)
  * or, for STRING, uint64_t[nrows + 1] offsets into strings, row r being
  * the UTF-8 bytes strings[off[r] .. off[r + 1]).  With nrows 0 the
  * pointers may be NULL.  0, or DUSK_EINVAL for a column out of range. */

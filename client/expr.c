@@ -2038,14 +2038,14 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
       }
       fn = f.kind == T_IDENT ? dusk_func_parse(p->src + f.start, f.end - f.start)
                              : (dusk_func)0;
-      if (fn == 0 || fn > DUSK_FN_TOTAL_SECONDS) {
+      if (fn == 0 || (fn > DUSK_FN_TOTAL_SECONDS && fn != DUSK_FN_DT_DATE)) {
         static const char *const fields[] = {
-            "year",   "month",     "day",       "hour",         "minute",
-            "second", "dayofweek", "dayofyear", "total_seconds"};
+            "year",   "month",     "day",       "hour",          "minute",
+            "second", "dayofweek", "dayofyear", "total_seconds", "date"};
         rc = f.kind == T_IDENT
-                 ? fail_unknown(p, &f, "unknown .dt field", fields, 9,
+                 ? fail_unknown(p, &f, "unknown .dt field", fields, 10,
                                 "expected year, month, day, hour, minute, "
-                                "second, dayofweek, dayofyear or "
+                                "second, dayofweek, dayofyear, date or "
                                 "total_seconds()")
                  : fail(p, here(p), "expected a .dt field name");
         break;

@@ -211,7 +211,7 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
         (b == DUSK_TYPE_DATETIME && datetime_literal(e->a)))
       return DUSK_TYPE_BOOL;
     if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING) ||
-        (dusk_type_is_time(a) || dusk_type_is_time(b) ? a != b : 0)) {
+        (dusk_type_is_logical(a) || dusk_type_is_logical(b) ? a != b : 0)) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);
       dusk_error_set(err, DUSK_ETYPE,
@@ -220,6 +220,10 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                      a == DUSK_TYPE_DATETIME || b == DUSK_TYPE_DATETIME
                          ? " (a datetime compares with a datetime or an ISO "
                            "date string such as '2021-04-15 08:00')"
+                     : a == DUSK_TYPE_DATE || b == DUSK_TYPE_DATE
+                         ? " (a .dt.date compares with another; pandas "
+                           "finds no date equal to text: compare "
+                           ".dt.normalize() with '2021-04-15')"
                          : "");
       return DUSK_TYPE_NULL;
     }
@@ -269,6 +273,9 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     } else if (e->op >= DUSK_FN_YEAR && e->op <= DUSK_FN_DAYOFYEAR) {
       if (a == DUSK_TYPE_DATETIME)
         return DUSK_TYPE_INT64;
+    } else if (e->op == DUSK_FN_DT_DATE) {
+      if (a == DUSK_TYPE_DATETIME)
+        return DUSK_TYPE_DATE;
     } else if (e->op >= DUSK_FN_RE_SEARCH && e->op <= DUSK_FN_RE_FULLMATCH) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);
@@ -345,7 +352,8 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                              e->op == DUSK_FN_DAYOFYEAR ||
                              e->op == DUSK_FN_TOTAL_SECONDS ||
                              e->op == DUSK_FN_DT_FLOOR ||
-                             e->op == DUSK_FN_DT_CEIL
+                             e->op == DUSK_FN_DT_CEIL ||
+                             e->op == DUSK_FN_DT_DATE
                          ? ".dt."
                          : "",
                      e->op == DUSK_FN_DT_ROUND ? ".dt.round" : fn ? fn : "?",

@@ -745,6 +745,16 @@ static void eval(node *n, const dusk_batch *bt) {
         eval_text_func(n, a, b, rows);
         break;
       }
+      if (n->op == DUSK_FN_DT_DATE) { /* the day's midnight (floor) */
+        const int64_t day = 86400000000000;
+        for (size_t r = 0; r < rows; r++) {
+          int64_t v = vi(a, r), q = v / day;
+          n->valid[r] = (uint8_t)vvalid(a, r);
+          n->i[r] = (int64_t)((uint64_t)(q - (v % day < 0)) *
+                              (uint64_t)day); /* wraps as pandas' int64 */
+        }
+        break;
+      }
       if (n->op >= DUSK_FN_TO_FLOAT) {
         eval_cast_clip(n, a, b, rows);
         break;

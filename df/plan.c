@@ -273,7 +273,7 @@ static const char *const func_names[] = {
     "clip_lower", "clip_upper", "floor", "ceil", "dt_round", "where",
     "otherwise", "contains_re", "match", "fullmatch", "to_datetime",
     "to_datetime_coerce", "lower", "upper", "strip", "lstrip", "rstrip",
-    "slice",
+    "slice", "date",
 };
 
 bool dusk_func_takes_arg(int fn) {
@@ -487,6 +487,7 @@ static void fmt_value(writer *w, const dusk_value *v) {
   case DUSK_TYPE_INT64:
   case DUSK_TYPE_DATETIME: /* values never hold these: ns as a number */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     snprintf(tmp, sizeof tmp, "%" PRId64, v->u.i);
     w_str(w, tmp);
     return;
@@ -1193,7 +1194,8 @@ static int pk_value(msgpack_packer *pk, const dusk_value *v) {
     return v->u.b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
   case DUSK_TYPE_INT64:
   case DUSK_TYPE_DATETIME:
-  case DUSK_TYPE_TIMEDELTA: return msgpack_pack_int64(pk, v->u.i);
+  case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE: return msgpack_pack_int64(pk, v->u.i);
   case DUSK_TYPE_FLOAT64: return msgpack_pack_double(pk, v->u.f);
   case DUSK_TYPE_STRING:
     return msgpack_pack_str_with_body(pk, v->u.s.ptr, v->u.s.len);

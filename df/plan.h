@@ -142,7 +142,10 @@ typedef enum dusk_func {
    * int, step not 0) -> string: .str.slice(start, stop, step), Python's
    * slicing over characters */
   DUSK_FN_STR_SLICE,
-  DUSK_FN_NFUNCS = DUSK_FN_STR_SLICE
+  /* datetime -> date: pandas' .dt.date (a day's midnight, value.h DATE);
+   * NaT stays null */
+  DUSK_FN_DT_DATE,
+  DUSK_FN_NFUNCS = DUSK_FN_DT_DATE
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

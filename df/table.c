@@ -75,6 +75,7 @@ static const char *type_str(dusk_type t) {
     return "null";
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return "unknown";
@@ -196,6 +197,7 @@ static int reserve_rows(dusk_table *t, size_t need) {
       break;
     case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
     case DUSK_TYPE_TIMEDELTA:
+    case DUSK_TYPE_DATE:
       break;
     }
   }
@@ -276,6 +278,7 @@ static int convert(dusk_type ct, const dusk_value *v, dusk_value *out) {
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return DUSK_ETYPE;
@@ -306,6 +309,7 @@ static void store(dusk_table_column *c, size_t r, const dusk_value *x) {
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
 }
@@ -384,6 +388,7 @@ int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
       break;
     case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
     case DUSK_TYPE_TIMEDELTA:
+    case DUSK_TYPE_DATE:
       break;
     }
   }
@@ -419,6 +424,7 @@ void dusk_table_get(const dusk_table *t, size_t col, size_t row,
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
 }
@@ -504,7 +510,7 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
   }
   for (size_t i = 0; i < t->ncols; i++) {
     if (t->cols[i].logical != 0 &&
-        (!dusk_type_is_time(t->cols[i].logical) ||
+        (!dusk_type_is_logical(t->cols[i].logical) ||
          t->cols[i].type != DUSK_TYPE_INT64))
       return DUSK_EINVAL;
     logical |= t->cols[i].logical != 0;
@@ -543,6 +549,7 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
       return DUSK_ETYPE;
     case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
     case DUSK_TYPE_TIMEDELTA:
+    case DUSK_TYPE_DATE:
       break;
     }
   }
@@ -776,6 +783,7 @@ static int decode_column(decoder *d, const msgpack_object *o, size_t nrows,
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return 0;
@@ -845,7 +853,7 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     rc = decode_column(&d, &cols->via.array.ptr[i], t->nrows, &t->cols[i]);
     if (rc == 0 && top->via.array.size == 5) {
       dusk_type lt = (dusk_type)(uint8_t)f[4].via.bin.ptr[i];
-      if (lt != 0 && (!dusk_type_is_time(lt) ||
+      if (lt != 0 && (!dusk_type_is_logical(lt) ||
                       t->cols[i].type != DUSK_TYPE_INT64))
         rc = col_error(&d, DUSK_EPARSE, "logical type %u on a %s column",
                        (unsigned)lt, type_str(t->cols[i].type));

@@ -294,6 +294,7 @@ static size_t csv_cell(const dusk_table_column *c, size_t r, char *tmp,
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return s->len;
@@ -424,6 +425,7 @@ static int write_json(const dusk_table *t, FILE *f) {
         break;
       case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
       case DUSK_TYPE_TIMEDELTA:
+      case DUSK_TYPE_DATE:
         break;
       }
     }
@@ -824,6 +826,7 @@ static int index_level(const view *v, size_t col, bool multi, strcol *out) {
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   if (multi) { /* the nulls' na text replaces what was formatted */
@@ -1051,6 +1054,7 @@ static int column_values(const view *v, size_t col, strcol *out) {
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return make_fixed_width(out, false, 0);
@@ -1223,6 +1227,7 @@ static void empty_index_item(FILE *f, const dusk_table_column *c, size_t r) {
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
 }
@@ -1347,7 +1352,9 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
     const dusk_table_column *col = &t->cols[c];
     names[c] = col->name;
     types[c] = col->logical ? DUSK_TYPE_STRING : col->type;
-    if (col->logical)
+    if (col->logical == DUSK_TYPE_DATE)
+      digits[c] = -1; /* a date prints as its day, "2021-04-01" */
+    else if (col->logical)
       digits[c] = dusk_time_digits(col->i64, col->valid, t->nrows,
                                    col->logical == DUSK_TYPE_DATETIME);
   }
@@ -1374,7 +1381,7 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
       row[c].type = DUSK_TYPE_STRING;
       row[c].u.s.ptr = slot;
       row[c].u.s.len =
-          col->logical == DUSK_TYPE_DATETIME
+          col->logical != DUSK_TYPE_TIMEDELTA
               ? dusk_format_datetime(col->i64[i], digits[c], slot)
               : dusk_format_timedelta(col->i64[i], digits[c], slot);
     }

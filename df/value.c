@@ -17,16 +17,21 @@ const char *dusk_type_name(dusk_type t) {
   case DUSK_TYPE_STRING: return "string";
   case DUSK_TYPE_DATETIME: return "datetime64[ns]";
   case DUSK_TYPE_TIMEDELTA: return "timedelta64[ns]";
+  case DUSK_TYPE_DATE: return "date";
   }
   return "unknown";
 }
 
 dusk_type dusk_type_physical(dusk_type t) {
-  return dusk_type_is_time(t) ? DUSK_TYPE_INT64 : t;
+  return dusk_type_is_logical(t) ? DUSK_TYPE_INT64 : t;
 }
 
 int dusk_type_is_time(dusk_type t) {
   return t == DUSK_TYPE_DATETIME || t == DUSK_TYPE_TIMEDELTA;
+}
+
+int dusk_type_is_logical(dusk_type t) {
+  return dusk_type_is_time(t) || t == DUSK_TYPE_DATE;
 }
 
 /* Accepted spellings, case-sensitive as in pandas ("Int64" is pandas'

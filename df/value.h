@@ -26,16 +26,21 @@ typedef enum dusk_type {
   DUSK_TYPE_FLOAT64 = 3,
   DUSK_TYPE_STRING = 4,
   DUSK_TYPE_DATETIME = 5, /* logical: int64 ns since 1970-01-01 */
-  DUSK_TYPE_TIMEDELTA = 6 /* logical: int64 ns */
+  DUSK_TYPE_TIMEDELTA = 6, /* logical: int64 ns */
+  DUSK_TYPE_DATE = 7 /* logical: int64 ns of a day's midnight, pandas'
+                        object column of datetime.date (.dt.date) */
 } dusk_type;
 
 /* "bool", "int64", "float64", "string", "datetime64[ns]",
  * "timedelta64[ns]" (and "null"). */
 const char *dusk_type_name(dusk_type t);
-/* The storage type: int64 for datetimes and timedeltas, t otherwise. */
+/* The storage type: int64 for datetimes, timedeltas and dates, t
+ * otherwise. */
 dusk_type dusk_type_physical(dusk_type t);
 /* Whether t is a datetime or a timedelta. */
 int dusk_type_is_time(dusk_type t);
+/* Whether t is a logical type stored as int64: a time or a date. */
+int dusk_type_is_logical(dusk_type t);
 /* Parses a type name, accepting pandas' spellings ("int", "Int64", "float",
  * "str", "object", "boolean", ...); returns DUSK_TYPE_NULL if unknown. */
 dusk_type dusk_type_parse(const char *name, size_t len);

@@ -556,6 +556,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
 static dusk_table *csv_chunk(const pipeline *p) {
   const char *names[260];
   dusk_type types[260];
+  dusk_table *t;
   if (p->nvisible + 1 > 260)
     return NULL;
   names[0] = "";
@@ -564,7 +565,14 @@ static dusk_table *csv_chunk(const pipeline *p) {
     names[i + 1] = p->names[p->visible[i]];
     types[i + 1] = p->types[p->visible[i]];
   }
-  return dusk_table_new(names, types, p->nvisible + 1, 1);
+  t = dusk_table_new(names, types, p->nvisible + 1, 1);
+  /* datetimes, timedeltas and dates are written as pandas writes them
+   * ("2021-04-01 00:06:03"), not as their nanoseconds */
+  for (size_t i = 0; t != NULL && i < p->nvisible; i++)
+    if (dusk_type_is_logical(p->ltypes[p->visible[i]]) &&
+        types[i + 1] == DUSK_TYPE_INT64)
+      t->cols[i + 1].logical = p->ltypes[p->visible[i]];
+  return t;
 }
 
 /* Opens dir/<file>-<range>.part (through a temporary name) for a to_csv
@@ -3052,7 +3060,7 @@ static void mark_logical(const merger *m, dusk_table *t) {
     if (col->type != DUSK_TYPE_INT64)
       continue;
     l = logical_of(&lt, result_source(m, col, c, time_agg));
-    if (dusk_type_is_time(l)) {
+    if (dusk_type_is_logical(l)) {
       col->logical = l;
       col->source_na = 0; /* NaT is the datetime's own null */
     }

@@ -27,10 +27,13 @@ def _array(table, i):
     # The engine knows whether the file's column held a null anywhere it
     # read, which decides pandas' dtype (dusk.h: pandas_dtype).
     pdt = table.pandas_dtype(i)
-    if typ in ("datetime64[ns]", "timedelta64[ns]"):
+    if typ in ("datetime64[ns]", "timedelta64[ns]", "date"):
         arr = np.empty(nrows, dtype=np.int64)  # NaT where null
         name, _, _, _ = table.column(i, _NAN, arr)
-        return name, arr.view("M8[ns]" if typ[0] == "d" else "m8[ns]")
+        arr = arr.view("m8[ns]" if typ[0] == "t" else "M8[ns]")
+        if typ == "date":  # pandas' .dt.date: datetime.date objects, NaT
+            return name, pd.Series(arr).dt.date.to_numpy(dtype=object)
+        return name, arr
     dtype = {"string": object, "bool": object if pdt == "object" else bool,
              "int64": np.float64 if pdt == "float64" else np.int64,
              "float64": np.float64}[typ]
@@ -56,6 +59,10 @@ def _plain_column(table, i):
     elif typ == "datetime64[ns]":  # microsecond precision in plain Python
         epoch = datetime.datetime(1970, 1, 1)
         out = [epoch + datetime.timedelta(microseconds=v // 1000) for v in out]
+    elif typ == "date":
+        epoch = datetime.date(1970, 1, 1)
+        out = [epoch + datetime.timedelta(days=v // 86400000000000)
+               for v in out]
     elif typ == "timedelta64[ns]":
         out = [datetime.timedelta(microseconds=v // 1000) for v in out]
     if valid is not None:

@@ -528,6 +528,8 @@ class _DatetimeAccessor:
     day_of_week = dayofweek
     dayofyear = property(lambda self: self._field("dayofyear"))
     day_of_year = dayofyear
+    # the day, as pandas' object column of datetime.date (NaT for NaT)
+    date = property(lambda self: self._field("date"))
 
     def total_seconds(self):
         return self._field("total_seconds")
@@ -1378,11 +1380,31 @@ class DataFrame(_Lazy):
         if kwargs:
             raise NotImplementedError(
                 "groupby: dusk does not support " + ", ".join(sorted(kwargs)))
-        keys = [by] if isinstance(by, str) else list(by) \
+        keys = [by] if isinstance(by, (str, Expr, Series)) else list(by) \
             if isinstance(by, (list, tuple)) else None
-        if keys is None or not keys or not all(isinstance(k, str) for k in keys):
-            raise NotImplementedError("groupby by column names only")
-        return GroupBy(self, keys, as_index=as_index, dropna=bool(dropna))
+        if keys is None or not keys:
+            raise NotImplementedError(
+                "groupby by column names or expressions of this frame")
+        # An expression key (df.t.dt.date, df.x // 10) is grouped by as a
+        # derived column, and its level named as pandas names it: after
+        # the one column it reads (None for several).
+        frame, names, renames = self, [], {}
+        for i, k in enumerate(keys):
+            if isinstance(k, str):
+                names.append(k)
+                continue
+            if not isinstance(k, (Expr, Series)) or k._df is not self:
+                raise NotImplementedError(
+                    "groupby by column names or expressions of this frame")
+            tmp = f"__dusk_key{i}"
+            frame = frame.assign(**{tmp: k})
+            names.append(tmp)
+            import re
+            cols = {m.replace("``", "`") for m in
+                    re.findall(r"`((?:[^`]|``)*)`", k._text)}
+            renames[tmp] = cols.pop() if len(cols) == 1 else None
+        return GroupBy(frame, names, as_index=as_index, dropna=bool(dropna),
+                       renames=renames)
 
     @staticmethod
     def _from_result(old, frame, shape=None):
@@ -2018,9 +2040,10 @@ class GroupBy:
     """df.groupby(keys): aggregations give lazy results (compute() them)."""
 
     def __init__(self, df, keys, columns=None, series=False, as_index=True,
-                 dropna=True):
+                 dropna=True, renames=None):
         self._df = df
         self._keys = keys
+        self._renames = renames or {}  # expression keys: tmp -> pandas' name
         self._columns = columns  # None = every non-key column
         self._series = series    # selected with ["col"]: a Series result
         self._as_index = as_index
@@ -2029,11 +2052,30 @@ class GroupBy:
     def __getitem__(self, key):
         if isinstance(key, str):
             return GroupBy(self._df, self._keys, [key], True, self._as_index,
-                           self._dropna)
+                           self._dropna, self._renames)
         if isinstance(key, list) and all(isinstance(k, str) for k in key):
             return GroupBy(self._df, self._keys, list(key), False,
-                           self._as_index, self._dropna)
+                           self._as_index, self._dropna, self._renames)
         raise TypeError("select groupby columns by name")
+
+    def _named(self, out):
+        """Expression keys' levels (or columns, as_index=False) named as
+        pandas names them, as the result arrives."""
+        if not self._renames:
+            return out
+        m, as_index = self._renames, self._as_index
+
+        def name(r):
+            if not as_index:  # pandas inserts only keys that are columns
+                return r.drop(columns=list(m),
+                              level=0 if r.columns.nlevels > 1 else None)
+            if r.index.nlevels > 1:
+                return r.rename_axis(index=[m.get(n, n)
+                                            for n in r.index.names])
+            return r.rename_axis(index=m.get(r.index.name, r.index.name))
+        prev = out._finish
+        out._finish = (lambda r: name(prev(r))) if prev else name
+        return out
 
     def _grouped(self, cols, fns):
         frame = self._df._frame.groupby(self._keys, cols, fns)
@@ -2064,15 +2106,16 @@ class GroupBy:
     def _agg(self, fn, q=None):
         if fn == "size":
             frame = self._grouped([None], ["size"])
-            return self._flat(Series(None, None, frame, "agg_size"))
+            return self._named(self._flat(Series(None, None, frame,
+                                                 "agg_size")))
         cols = self._columns if self._columns is not None else [None]
         frame = self._grouped(cols, [fn] * len(cols))
         if q is not None:
             frame = frame.quantile_q(q)
         if self._series:
-            return self._flat(Series(None, self._columns[0], frame,
-                                     "agg_series"))
-        return self._flat(DataFrame(frame, None, "agg"))
+            return self._named(self._flat(Series(None, self._columns[0],
+                                                 frame, "agg_series")))
+        return self._named(self._flat(DataFrame(frame, None, "agg")))
 
     def count(self): return self._agg("count")
     def size(self): return self._agg("size")
@@ -2149,7 +2192,7 @@ class GroupBy:
         def label(r):
             r.columns = labels
             return r if self._as_index else r.reset_index()
-        return DataFrame(frame, None, "agg")._with_finish(label)
+        return self._named(DataFrame(frame, None, "agg")._with_finish(label))
 
     def agg(self, arg=None, **named):
         """agg("sum"), agg(["sum", "mean"]), agg({"col": "fn" or [fns]}),
@@ -2192,7 +2235,7 @@ class GroupBy:
                     labels.append((str(c), fn))
             if not lists:
                 frame = self._grouped(cols, fns)
-                return self._flat(DataFrame(frame, None, "agg"))
+                return self._named(self._flat(DataFrame(frame, None, "agg")))
             return self._several(cols, fns, pd.MultiIndex.from_tuples(labels))
         raise NotImplementedError(
             "agg takes a function name, a list of them, a dict or "

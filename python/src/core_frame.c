@@ -638,6 +638,7 @@ static const char *type_name(int type) {
   case DUSK_COL_BOOL: return "bool";
   case DUSK_COL_DATETIME: return "datetime64[ns]";
   case DUSK_COL_TIMEDELTA: return "timedelta64[ns]";
+  case DUSK_COL_DATE: return "date";
   default: return "string";
   }
 }
@@ -839,7 +840,8 @@ static int fill_array(const dusk_column_view *v, PyObject *na, void *dst,
       memcpy(dst, v->values, n * 8);
     return 0;
   }
-  if ((v->type == DUSK_COL_DATETIME || v->type == DUSK_COL_TIMEDELTA) &&
+  if ((v->type == DUSK_COL_DATETIME || v->type == DUSK_COL_TIMEDELTA ||
+       v->type == DUSK_COL_DATE) &&
       kind == OUT_INT64) { /* for a datetime64 / timedelta64 view: NaT */
     int64_t *d = dst;
     if (n > 0)

@@ -469,6 +469,26 @@ def test_to_csv_round_trip(client, data_dir, tmp_path, bs):
     assert len(back) == len(p)
 
 
+def test_to_csv_writes_datetimes_as_pandas(client, data_dir, tmp_path, bs):
+    """Datetimes, timedeltas and dates are written as pandas writes them
+    ("2021-02-27 10:00:00.500", "0 days 00:21:24", "2021-02-27"), not as
+    nanoseconds: each file as pandas writes its rows (one precision per
+    column and file, as Dask's to_csv writes each partition)."""
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    df = df.assign(trip=df.end - df.start, d=df.start.dt.date)
+    p = p.assign(trip=p.end - p.start, d=p.start.dt.date)
+    files = sorted(df.to_csv(str(tmp_path / "out")))
+    assert files
+    for f in files:
+        text = open(f).read()
+        labels = pd.read_csv(f, index_col=0).index
+        assert text == p.loc[labels].to_csv(), f"{f} differs"
+    assert sum(len(pd.read_csv(f)) for f in files) == len(p)
+
+
 # ---- lazy structure and errors ---------------------------------------------
 
 def test_repr_is_lazy_structure(client, data_dir):
@@ -1084,6 +1104,52 @@ def test_assign_errors(client, data_dir):
 # ---- datetimes --------------------------------------------------------------
 
 DATES = ["start", "end", "day"]
+
+
+def test_dt_date_and_expression_keys(client, data_dir, bs):
+    """.dt.date is pandas' object column of datetime.date (NaT kept),
+    as a value, a group key (also straight from the expression:
+    groupby(df.start.dt.date)), value_counts' values, min/max by group;
+    groupby by any expression names its level after the column it reads
+    and leaves it out with as_index=False, as pandas does; comparing a
+    date with text is refused (pandas finds no date equal to text)."""
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    got = df.assign(d=df.start.dt.date, e=df.end.dt.date)
+    want = p.assign(d=p.start.dt.date, e=p.end.dt.date)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(got.groupby("d").size().compute(),
+                            want.groupby("d").size())
+    pdt.assert_series_equal(got.d.value_counts().compute(),
+                            want.d.value_counts())
+    pdt.assert_frame_equal(
+        got.dropna(subset=["e"]).groupby("k").agg({"e": ["min", "max"]})
+        .compute(),
+        want.dropna(subset=["e"]).groupby("k").agg({"e": ["min", "max"]}))
+    pdt.assert_frame_equal(
+        df.groupby([df.start.dt.date, "k"]).agg(n=("note", "count"))
+        .compute(),
+        p.groupby([p.start.dt.date, "k"]).agg(n=("note", "count")))
+    pdt.assert_series_equal(
+        df.groupby(df.end.dt.hour).size().sort_values(ascending=False)
+        .head(3),
+        p.groupby(p.end.dt.hour).size().sort_values(ascending=False,
+                                                    kind="stable").head(3))
+    pdt.assert_frame_equal(
+        df.groupby([df.start.dt.dayofweek, "k"], as_index=False)
+        .agg({"end": "max"}).compute(),
+        p.groupby([p.start.dt.dayofweek, "k"], as_index=False)
+        .agg({"end": "max"}))
+    pdt.assert_series_equal(
+        df.groupby((df.end - df.start).dt.total_seconds() // 3600).size()
+        .compute(),
+        p.groupby((p.end - p.start).dt.total_seconds() // 3600).size())
+    with pytest.raises(TypeError, match="compares with another"):
+        got[got.d == "2021-03-01"].compute()
+    pdt.assert_frame_equal(got[got.d == got.e].compute(),
+                           want[want.d == want.e])
 
 
 def test_parse_dates_and_dt(client, data_dir, bs):

@@ -1529,7 +1529,7 @@ static const err_row query_errors[] = {
     {"x.clip('a')", "clip: a bound is a number", "'a'", 0},
     {"t.dt.float",
      "unknown .dt field 'float'; expected year, month, day, hour, minute, "
-     "second, dayofweek, dayofyear or total_seconds()",
+     "second, dayofweek, dayofyear, date or total_seconds()",
      "float", 0},
     {"round(x, 1.5)", "round's decimals are a whole number from -18 to 18",
      "1.5", 0},

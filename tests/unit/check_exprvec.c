@@ -799,6 +799,36 @@ START_TEST(test_regex_refuses_runaway_backtracking) {
 }
 END_TEST
 
+/* .dt.date: the day's midnight, before 1970 too; NaT stays null. */
+START_TEST(test_dt_date) {
+  static const int64_t day = 86400000000000LL;
+  static const int64_t tv[] = {1617300386000000000LL, -1, 0, -day, 5};
+  static const int64_t want[] = {1617235200000000000LL, -day, 0, -day};
+  static const char *const tnames[] = {"t", "d"};
+  static const dusk_type ttypes[] = {DUSK_TYPE_DATETIME, DUSK_TYPE_DATE};
+  static const dusk_type storage[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  dusk_expr *e = dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_DT_DATE, tu_col("t"),
+                                NULL);
+  dusk_exprvec *x;
+  dusk_batch b;
+  ck_assert_int_eq(dusk_batch_init(&b, storage, 2, 5), 0);
+  b.nrows = 5;
+  for (size_t r = 0; r < 5; r++) {
+    b.cols[0].i64[r] = tv[r];
+    b.cols[0].valid[r] = r < 4;
+  }
+  ck_assert_int_eq(dusk_exprvec_compile(e, tnames, ttypes, 2, 5, &x, NULL), 0);
+  ck_assert_int_eq(dusk_exprvec_type(x), DUSK_TYPE_DATE);
+  ck_assert_int_eq(dusk_exprvec_eval_into(x, &b, 1), 0);
+  for (size_t r = 0; r < 4; r++)
+    ck_assert_int_eq(b.cols[1].i64[r], want[r]);
+  ck_assert_int_eq(b.cols[1].valid[4], 0);
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 /* round as numpy: half to even, at 10^-d for negative d (ints too). */
 START_TEST(test_round) {
   static const double fv[] = {2.5, 3.5, -2.5, 0.125, 1234.5, 2.675};
@@ -1414,6 +1444,7 @@ int main(void) {
   tcase_add_test(tc, test_floordiv_and_pow);
   tcase_add_test(tc, test_str_functions);
   tcase_add_test(tc, test_regex_refuses_runaway_backtracking);
+  tcase_add_test(tc, test_dt_date);
   tcase_add_test(tc, test_round);
   tcase_add_test(tc, test_astype_and_clip);
   tcase_add_test(tc, test_arith_bool_and_nested);

@@ -238,6 +238,7 @@ static int same_value(const dusk_value *a, const dusk_value *b) {
            memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return 0;
@@ -262,6 +263,7 @@ static void describe(const dusk_value *v, char *out, size_t n) {
     break;
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
 }

@@ -60,6 +60,7 @@ static bool value_eq(const dusk_value *a, const dusk_value *b) {
            (a->u.s.len == 0 || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
   case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
   case DUSK_TYPE_TIMEDELTA:
+  case DUSK_TYPE_DATE:
     break;
   }
   return false;

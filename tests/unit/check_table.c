@@ -91,6 +91,7 @@ static void assert_tables_equal(const dusk_table *a, const dusk_table *b) {
         break;
       case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
       case DUSK_TYPE_TIMEDELTA:
+      case DUSK_TYPE_DATE:
         break;
       }
     }
@@ -173,20 +174,23 @@ static void expect_order(const size_t *order, const size_t *want, size_t n) {
 /* Datetime and timedelta columns: int64 ns tagged logical, which travels
  * on the wire and prints as pandas prints them. */
 START_TEST(test_logical_times) {
-  static const char *const names[] = {"k", "t", "d"};
+  static const char *const names[] = {"k", "t", "d", "day"};
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64,
-                                    DUSK_TYPE_INT64};
-  dusk_table *t = mk(3, 1, names, types), *back;
+                                    DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  dusk_table *t = mk(4, 1, names, types), *back;
   decoded d;
   const dusk_value r0[] = {tu_int(1), tu_int(1617300386000000000LL),
-                           tu_int(1710000000000LL)};
-  const dusk_value r1[] = {tu_int(2), tu_null(), tu_int(-1000000000)};
+                           tu_int(1710000000000LL),
+                           tu_int(1617235200000000000LL)};
+  const dusk_value r1[] = {tu_int(2), tu_null(), tu_int(-1000000000),
+                           tu_int(-86400000000000LL)};
   dusk_buf b;
   char *csv, *text;
   add(t, r0);
   add(t, r1);
   t->cols[1].logical = DUSK_TYPE_DATETIME;
   t->cols[2].logical = DUSK_TYPE_TIMEDELTA;
+  t->cols[3].logical = DUSK_TYPE_DATE; /* .dt.date: the day alone */
   dusk_buf_init(&b);
   ck_assert_int_eq(dusk_table_encode(t, &b), 0);
   d = decode_exact(b.data, b.len);
@@ -194,10 +198,12 @@ START_TEST(test_logical_times) {
   back = d.t;
   ck_assert_int_eq(back->cols[1].logical, DUSK_TYPE_DATETIME);
   ck_assert_int_eq(back->cols[2].logical, DUSK_TYPE_TIMEDELTA);
+  ck_assert_int_eq(back->cols[3].logical, DUSK_TYPE_DATE);
   ck_assert_int_eq(back->cols[0].logical, 0);
   csv = written(dusk_table_write_csv, back, NULL);
-  ck_assert_str_eq(csv, "k,t,d\n1,2021-04-01 18:06:26,0 days 00:28:30\n"
-                        "2,,-1 days +23:59:59\n");
+  ck_assert_str_eq(csv,
+                   "k,t,d,day\n1,2021-04-01 18:06:26,0 days 00:28:30,"
+                   "2021-04-01\n2,,-1 days +23:59:59,1969-12-31\n");
   text = written(dusk_table_write_text, back, NULL);
   ck_assert_msg(strstr(text, "2021-04-01 18:06:26") != NULL &&
                     strstr(text, "NaT") != NULL &&
@@ -1835,6 +1841,7 @@ static void spec_table(FILE *f, const dusk_table *t) {
         break;
       case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
       case DUSK_TYPE_TIMEDELTA:
+      case DUSK_TYPE_DATE:
         break;
       }
     }
