@@ -15,6 +15,11 @@ FHVHV file, dusk side by side with DuckDB, Polars and Dask in one run:
                  whole file, full rows (DuckDB DISTINCT ON, Polars
                  unique(keep="first", maintainOrder), Dask drop_duplicates):
                  the number of rows kept is compared
+  median_by      the exact median trip duration (seconds) by PULocationID:
+                 groupby(...)["secs"].median() (DuckDB median, Polars
+                 median, Dask's groupby median)
+  day_size       rows per pickup day: groupby(pickup_datetime.dt.date)
+                 .size() (DuckDB CAST(... AS DATE), Polars dt.date())
   describe       describe() of the number columns: count, mean, std, min,
                  25%, 50%, 75%, max (exact: DuckDB's quantile_cont, Polars'
                  linear quantile; Dask's describe approximates the
@@ -41,7 +46,7 @@ sys.path.insert(0, HERE)
 from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
-           "describe"]
+           "describe", "median_by", "day_size"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -58,6 +63,12 @@ def dusk_expr(q, a):
         "top10": f'read_csv("{a}").groupby("PULocationID").size()'
                  '.sort_values(ascending=False).head(10)',
         "describe": f'read_csv("{a}").describe()',
+        "median_by": dates + '.assign(secs="(dropoff_datetime - '
+                     'pickup_datetime).dt.total_seconds()")'
+                     '.groupby("PULocationID")["secs"].median()',
+        "day_size": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                    '.assign(day="pickup_datetime.dt.date")'
+                    '.groupby("day").size()',
         "nlargest": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                     '.nlargest(10, "pickup_datetime")',
         "drop_dups": f'read_csv("{a}").drop_duplicates(["PULocationID", '

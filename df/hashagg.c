@@ -101,6 +101,67 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
   return 0;
 }
 
+static int ucount_reserve(dusk_hashagg *h, size_t n) {
+  size_t cap = h->ucount_cap ? h->ucount_cap : 256;
+  int64_t *c;
+  if (n <= h->ucount_cap)
+    return 0;
+  while (cap < n)
+    cap *= 2;
+  if ((c = realloc(h->ucount, cap * sizeof *c)) == NULL)
+    return DUSK_ENOMEM;
+  memset(c + h->ucount_cap, 0, (cap - h->ucount_cap) * sizeof *c);
+  h->ucount = c;
+  h->ucount_cap = cap;
+  return 0;
+}
+
+/* median / quantile over a batch: each row's (agg, group, ordered key)
+ * looked up in one batch (the key set's prefetching pays there), then
+ * counted.  Nulls, NaN and rows without a group are skipped.  Uses the
+ * key scratch assign_groups sized to the batch. */
+static int add_qvalues(dusk_hashagg *h, const dusk_batch *b, size_t a,
+                       int col) {
+  const dusk_column *c = &b->cols[col];
+  const uint32_t *rg = h->row_group;
+  size_t n = 0;
+  int rc;
+  h->keybuf.len = 0;
+  if ((rc = dusk_buf_reserve(&h->keybuf, 16 * b->nrows)) != 0)
+    return rc;
+  for (size_t r = 0; r < b->nrows; r++) {
+    uint32_t ids[2];
+    uint64_t key;
+    if (!rg[r] || !c->valid[r])
+      continue;
+    if (c->type == DUSK_TYPE_FLOAT64) {
+      if (isnan(c->f64[r]))
+        continue; /* skipped, as pandas skips NaN */
+      key = dusk_qkey_from_f64(c->f64[r]);
+    } else {
+      key = dusk_qkey_from_i64(c->i64[r]);
+    }
+    ids[0] = (uint32_t)a;
+    ids[1] = rg[r] - 1;
+    h->key_off[n] = h->keybuf.len;
+    h->key_row[n++] = r;
+    memcpy(h->keybuf.data + h->keybuf.len, ids, 8);
+    memcpy(h->keybuf.data + h->keybuf.len + 8, &key, 8);
+    h->keybuf.len += 16;
+  }
+  h->key_off[n] = h->keybuf.len;
+  if ((rc = dusk_keyset_find_or_add_batch(&h->uniques, h->keybuf.data,
+                                          h->key_off, n, h->key_group,
+                                          h->key_added)) != 0 ||
+      (rc = ucount_reserve(h, h->uniques.n)) != 0)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    h->ucount[h->key_group[i]]++;
+    h->slots[(rg[h->key_row[i]] - 1) * h->naggs + a].n++;
+  }
+  return 0;
+}
+
 /* median / quantile: count copies of the value whose ordered key
  * (quantile.h) is key into aggregate a of group g. */
 static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
@@ -112,19 +173,9 @@ static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
   memcpy(k, ids, 8);
   memcpy(k + 8, &key, 8);
   if ((rc = dusk_keyset_find_or_add(&h->uniques, k, sizeof k, &entry,
-                                    &added)) != 0)
-    return rc;
-  if (entry >= h->ucount_cap) {
-    size_t cap = h->ucount_cap ? h->ucount_cap * 2 : 256;
-    int64_t *c;
-    while (cap <= entry)
-      cap *= 2;
-    if ((c = realloc(h->ucount, cap * sizeof *c)) == NULL)
-      return DUSK_ENOMEM; /* the entry stays, counted 0: never read */
-    memset(c + h->ucount_cap, 0, (cap - h->ucount_cap) * sizeof *c);
-    h->ucount = c;
-    h->ucount_cap = cap;
-  }
+                                    &added)) != 0 ||
+      (rc = ucount_reserve(h, entry + 1)) != 0)
+    return rc; /* an entry left counted 0 is never read: the task failed */
   h->ucount[entry] += count;
   h->slots[g * h->naggs + a].n += count;
   return 0;
@@ -702,6 +753,12 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
       for (size_t r = 0; r < b->nrows; r++)
         if (rg[r])
           slots[(rg[r] - 1) * stride + a].n += valid[r];
+      continue;
+    }
+    if ((spec->fn == DUSK_AGG_MEDIAN || spec->fn == DUSK_AGG_QUANTILE) &&
+        h->keys_cap >= b->nrows) {
+      if ((rc = add_qvalues(h, b, a, agg_cols[a])) != 0)
+        return rc;
       continue;
     }
     if (spec->fn == DUSK_AGG_FIRST || spec->fn == DUSK_AGG_LAST) {

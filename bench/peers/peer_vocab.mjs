@@ -12,6 +12,8 @@
 //   drop_dups      rows kept by drop_duplicates(["PULocationID", "DOLocationID"])
 //   nlargest       the 10 latest pickup_datetime values of the whole file (epoch s)
 //   describe       count, mean, std, min, 25/50/75% (exact), max of the number columns
+//   median_by      the exact median of (dropoff - pickup) in seconds by PULocationID
+//   day_size       rows per day of pickup_datetime ("YYYY-MM-DD")
 import pl from "nodejs-polars";
 import { DuckDBInstance } from "@duckdb/node-api";
 
@@ -34,6 +36,8 @@ if (system === "duckdb") {
     // around it would let DuckDB skip building them)
     drop_dups: `SELECT DISTINCT ON (PULocationID, DOLocationID) * FROM ${src}`,
     top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
+    median_by: `SELECT PULocationID, median(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    day_size: `SELECT strftime(CAST(pickup_datetime AS DATE), '%Y-%m-%d'), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
     describe: `SELECT ${NUMS.map((c) => `count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), ${[0.25, 0.5, 0.75].map((p) => `quantile_cont(${c}, ${p})`).join(", ")}, max(${c})`).join(", ")} FROM ${src}`,
   };
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
@@ -58,6 +62,18 @@ if (system === "duckdb") {
         ts("dropoff_datetime").cast(pl.Int64).sub(ts("pickup_datetime").cast(pl.Int64))
           .div(1e6).alias("secs"))
       .groupBy("PULocationID").agg(pl.col("secs").mean()).sort("PULocationID").collectSync();
+    out(df.rows());
+  } else if (q === "median_by") {
+    df = lf.filter(pl.col("PULocationID").isNotNull())
+      .select(pl.col("PULocationID"),
+        ts("dropoff_datetime").cast(pl.Int64).sub(ts("pickup_datetime").cast(pl.Int64))
+          .div(1e6).alias("secs"))
+      .groupBy("PULocationID").agg(pl.col("secs").median()).sort("PULocationID").collectSync();
+    out(df.rows());
+  } else if (q === "day_size") {
+    df = lf.select(ts("pickup_datetime").alias("t")).filter(pl.col("t").isNotNull())
+      .groupBy(pl.col("t").dt.strftime("%Y-%m-%d").alias("d")).agg(pl.len().alias("n"))
+      .sort("d").collectSync();
     out(df.rows());
   } else if (q === "drop_dups") {
     df = lf.unique(["PULocationID", "DOLocationID"], "first", true).collectSync();

@@ -33,6 +33,14 @@ def main():
             r = df.assign(secs=secs).groupby("PULocationID").secs.mean() \
                 .compute()
             ans = [[int(k), float(v)] for k, v in sorted(r.items())]
+        elif q == "median_by":
+            secs = (df.dropoff_datetime - df.pickup_datetime).dt.total_seconds()
+            r = df.assign(secs=secs).groupby("PULocationID").secs.median(
+                shuffle="tasks").compute()
+            ans = [[int(k), float(v)] for k, v in sorted(r.items())]
+        elif q == "day_size":
+            r = df.groupby(df.pickup_datetime.dt.date).size().compute()
+            ans = [[str(k), int(v)] for k, v in sorted(r.items())]
         elif q == "drop_dups":
             ans = len(df.drop_duplicates(
                 subset=["PULocationID", "DOLocationID"]).compute())
