@@ -176,8 +176,10 @@ static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
                                     &added)) != 0 ||
       (rc = ucount_reserve(h, entry + 1)) != 0)
     return rc; /* an entry left counted 0 is never read: the task failed */
-  h->ucount[entry] += count;
-  h->slots[g * h->naggs + a].n += count;
+  if (__builtin_add_overflow(h->ucount[entry], count, &h->ucount[entry]) ||
+      __builtin_add_overflow(h->slots[g * h->naggs + a].n, count,
+                             &h->slots[g * h->naggs + a].n))
+    return DUSK_ETYPE; /* counts past int64: no partial of real rows */
   return 0;
 }
 
@@ -1086,13 +1088,24 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
       char n2[3][32];
       dusk_type t2[3];
       size_t m = state_columns(&h->aggs[a], a, n2, t2);
-      for (size_t j = 0; j < m; j++, c++)
+      for (size_t j = 0; j < m; j++, c++) {
         if (p->cols[c].type != t2[j])
           return dusk_error_set(err, DUSK_ETYPE,
                                 "partial aggregate column %s is %s, "
                                 "expected %s",
                                 n2[j], dusk_type_name(p->cols[c].type),
                                 dusk_type_name(t2[j]));
+        /* median / quantile: the name carries the value type, which every
+         * partial must share (keys of another type would merge as
+         * reinterpreted bits) */
+        if ((h->aggs[a].fn == DUSK_AGG_MEDIAN ||
+             h->aggs[a].fn == DUSK_AGG_QUANTILE) &&
+            (p->cols[c].name == NULL || strcmp(p->cols[c].name, n2[j]) != 0))
+          return dusk_error_set(err, DUSK_ETYPE,
+                                "partial aggregate column %s, expected %s",
+                                p->cols[c].name ? p->cols[c].name : "?",
+                                n2[j]);
+      }
     }
   }
   for (size_t r = 0; r < p->nrows; r++) {
@@ -1166,7 +1179,11 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
             return dusk_error_set(err, DUSK_ETYPE, "bad %s state",
                                   dusk_agg_name(spec->fn));
           if ((rc = qvalue_add(h, g, a, key, count)) != 0)
-            return dusk_error_set(err, rc, "out of memory merging partials");
+            return dusk_error_set(err, rc,
+                                  rc == DUSK_ETYPE
+                                      ? "bad %s state (counts past int64)"
+                                      : "out of memory merging partials (%s)",
+                                  dusk_agg_name(spec->fn));
         }
         break;
       case DUSK_AGG_NUNIQUE: {
@@ -1273,8 +1290,8 @@ static double key_value(dusk_type t, uint64_t k) {
  *             float64 (group_median_float64);
  *   quantile  i = floor(q (n - 1)), frac = q (n - 1) mod 1; the value of
  *             rank i, plus (next - it) * frac when frac is not 0
- *             (group_quantile's linear interpolation; ints subtract as
- *             int64 first, as group_quantile's int64 path does). */
+ *             (group_quantile's linear interpolation, over float64 values:
+ *             ints are converted first). */
 static void rank_value(const dusk_aggspec *spec, dusk_buf *set, int64_t n,
                        dusk_value *v) {
   uint64_t *pairs = (uint64_t *)(void *)set->data;
@@ -1292,16 +1309,8 @@ static void rank_value(const dusk_aggspec *spec, dusk_buf *set, int64_t n,
     double frac = fmod(qi, 1.0);
     uint64_t lo = key_at_rank(pairs, npairs, i);
     f = key_value(t, lo);
-    if (frac != 0.0) {
-      uint64_t hi = key_at_rank(pairs, npairs, i + 1);
-      if (t == DUSK_TYPE_INT64)
-        f = (double)dusk_qkey_to_i64(lo) +
-            (double)(int64_t)((uint64_t)dusk_qkey_to_i64(hi) -
-                              (uint64_t)dusk_qkey_to_i64(lo)) *
-                frac;
-      else
-        f = f + (key_value(t, hi) - f) * frac;
-    }
+    if (frac != 0.0) /* float64 val and next_val, ints converted first */
+      f = f + (key_value(t, key_at_rank(pairs, npairs, i + 1)) - f) * frac;
   }
   v->type = DUSK_TYPE_FLOAT64;
   v->u.f = f;

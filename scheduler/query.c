@@ -821,6 +821,11 @@ static int check_row_keys(sched_query *q, const dusk_plan *p,
                         topk ? "sorting by it" : "comparing its values",
                         err)) != 0)
       return rc;
+    if (topk && in->types[j] == DUSK_TYPE_DATE) /* pandas: object dtype */
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s by the date column '%s': pandas refuses "
+                            "its object dtype; sort by .dt.normalize()",
+                            what, in->names[j]);
   }
   return 0;
 }
@@ -970,7 +975,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
               sample_saw_null(q, p->inputs[0], in.names[c]))
             add_name(&q->mixed, &q->nmixed, in.names[c]);
           if (name_in(q->mixed, q->nmixed, in.names[c]) &&
-              dusk_type_is_time(in.types[c])) {
+              dusk_type_is_logical(in.types[c])) {
             rc = dusk_error_set(
                 err, DUSK_ETYPE,
                 "fillna: the %s column '%s' holds NaT, which a fill of "
@@ -1131,6 +1136,17 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           (rc = mixed_use(q, &in, j, "groupby", agg_doing(p->aggs[a].fn),
                           err)) != 0)
         goto out;
+      if ((p->aggs[a].fn == DUSK_AGG_MIN || p->aggs[a].fn == DUSK_AGG_MAX) &&
+          in.types[j] == DUSK_TYPE_DATE) {
+        rc = dusk_error_set(err, DUSK_ETYPE,
+                            "%s of the date column '%s': pandas compares its "
+                            "datetime.date objects with NaT and fails when "
+                            "one is missing; take the %s of .dt.normalize() "
+                            "(a datetime) instead",
+                            dusk_agg_name(p->aggs[a].fn), in.names[j],
+                            dusk_agg_name(p->aggs[a].fn));
+        goto out;
+      }
       if (agg_is_rank(p->aggs[a].fn)) {
         if ((rc = rank_agg_type(p, p->aggs[a].fn, &in, j, err)) != 0)
           goto out;

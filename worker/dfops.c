@@ -2004,6 +2004,49 @@ static void merger_destroy(merger *m) {
   pipeline_destroy(&m->p);
 }
 
+/* ---- logical types of the plan's columns --------------------------------- */
+
+typedef struct ltypes_map {
+  const char *names[512];
+  dusk_type types[512];
+  size_t n;
+} ltypes_map;
+
+/* The logical type of every column at root: the first leaf's resolved
+ * dtypes, then each assign's expression typed against what came before. */
+static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
+  const dusk_plan *chain[256], *leaf;
+  size_t n = 0;
+  m->n = 0;
+  for (const dusk_plan *s = root; s != NULL && n < 256;
+       s = s->ninputs ? s->inputs[0] : NULL)
+    chain[n++] = s;
+  if (n == 0)
+    return;
+  leaf = chain[n - 1];
+  for (size_t d = 0; leaf->kind == DUSK_PLAN_READ_CSV &&
+                     d < leaf->csv.ndtypes && m->n < 512;
+       d++) {
+    m->names[m->n] = leaf->csv.dtypes[d].column;
+    m->types[m->n++] = leaf->csv.dtypes[d].type;
+  }
+  while (n-- > 0 && m->n < 512) {
+    const dusk_plan *s = chain[n];
+    if (s->kind == DUSK_PLAN_ASSIGN) {
+      dusk_type t = dusk_expr_type(s->expr, m->names, m->types, m->n, NULL);
+      m->names[m->n] = s->columns[0];
+      m->types[m->n++] = t;
+    }
+  }
+}
+
+static dusk_type logical_of(const ltypes_map *m, const char *name) {
+  for (size_t i = m->n; name != NULL && i-- > 0;)
+    if (strcmp(m->names[i], name) == 0)
+      return m->types[i];
+  return DUSK_TYPE_NULL;
+}
+
 /* Groupby partials carry their own layout: the first one builds the
  * aggregate from the plan's keys and the partial's column types. */
 static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
@@ -2029,15 +2072,14 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
       specs[a].input = DUSK_TYPE_INT64;
       specs[a].q = g->kind == DUSK_PLAN_VALUE_COUNTS ? 0 : g->aggs[a].q;
       if (fn == DUSK_AGG_NUNIQUE) {
-        /* The value type is not in the partial; the plan's types are:
-         * the leaf's dtype of the column. */
-        const dusk_plan *leaf = g;
-        while (leaf->ninputs)
-          leaf = leaf->inputs[0];
-        specs[a].input = DUSK_TYPE_STRING;
-        for (size_t d = 0; d < leaf->csv.ndtypes; d++)
-          if (strcmp(leaf->csv.dtypes[d].column, g->aggs[a].column) == 0)
-            specs[a].input = leaf->csv.dtypes[d].type;
+        /* The value type is not in the partial; the plan's types are
+         * (the leaf's dtypes, then each assign's), stored as scanned. */
+        ltypes_map lt;
+        dusk_type vt;
+        logical_types_at(g, &lt);
+        vt = logical_of(&lt, g->aggs[a].column);
+        specs[a].input = vt == DUSK_TYPE_NULL ? DUSK_TYPE_STRING
+                                              : dusk_type_physical(vt);
       }
     }
     /* The rest of the input types show in the partial's state columns. */
@@ -3005,47 +3047,6 @@ static int run_post_steps(const dusk_plan *top, const dusk_plan *root,
 }
 
 /* ---- logical types of result columns (value.h: datetimes) -------------- */
-
-typedef struct ltypes_map {
-  const char *names[512];
-  dusk_type types[512];
-  size_t n;
-} ltypes_map;
-
-/* The logical type of every column at root: the first leaf's resolved
- * dtypes, then each assign's expression typed against what came before. */
-static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
-  const dusk_plan *chain[256], *leaf;
-  size_t n = 0;
-  m->n = 0;
-  for (const dusk_plan *s = root; s != NULL && n < 256;
-       s = s->ninputs ? s->inputs[0] : NULL)
-    chain[n++] = s;
-  if (n == 0)
-    return;
-  leaf = chain[n - 1];
-  for (size_t d = 0; leaf->kind == DUSK_PLAN_READ_CSV &&
-                     d < leaf->csv.ndtypes && m->n < 512;
-       d++) {
-    m->names[m->n] = leaf->csv.dtypes[d].column;
-    m->types[m->n++] = leaf->csv.dtypes[d].type;
-  }
-  while (n-- > 0 && m->n < 512) {
-    const dusk_plan *s = chain[n];
-    if (s->kind == DUSK_PLAN_ASSIGN) {
-      dusk_type t = dusk_expr_type(s->expr, m->names, m->types, m->n, NULL);
-      m->names[m->n] = s->columns[0];
-      m->types[m->n++] = t;
-    }
-  }
-}
-
-static dusk_type logical_of(const ltypes_map *m, const char *name) {
-  for (size_t i = m->n; name != NULL && i-- > 0;)
-    if (strcmp(m->names[i], name) == 0)
-      return m->types[i];
-  return DUSK_TYPE_NULL;
-}
 
 /* Marks the int64 result columns that hold datetimes or timedeltas
  * (table.h logical): groupby keys and min/max, value_counts' values, the

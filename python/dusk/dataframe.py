@@ -751,17 +751,27 @@ class ResultColumn:
     __slots__ = ("_owner", "_fn")
 
     def __init__(self, owner, fn):
-        self._owner = owner  # the _Lazy result whose compute() feeds fn
+        # The result as it is now (a later r["c"] = ... changes r, not the
+        # pieces taken before), whose compute() feeds fn.
+        if not isinstance(owner, _Snapshot):
+            snap = _Snapshot()
+            snap.lazy = type(owner).__new__(type(owner))
+            snap.lazy.__dict__.update(owner.__dict__)
+            owner = snap
+        self._owner = owner
         self._fn = fn        # pandas result -> Series (or scalar)
 
     def _of(self, other):
-        if isinstance(other, Series) and other._shape in _Lazy._RESULTS:
+        if isinstance(other, Series) and (other._shape in _Lazy._RESULTS or
+                                          other._in_pandas):
             other = other._expr()
         if isinstance(other, ResultColumn):
-            if other._owner._frame is not self._owner._frame:
+            a, b = self._owner.lazy, other._owner.lazy
+            if a._frame is not b._frame or a._finish is not b._finish:
                 raise NotImplementedError(
-                    "an expression over two different results: compute() "
-                    "them and combine them in pandas")
+                    "an expression over two different results (or one "
+                    "result before and after a filter or assign): "
+                    "compute() them and combine them in pandas")
             return other._fn
         if isinstance(other, (Series, Expr, _Lazy)):
             raise NotImplementedError(
@@ -775,13 +785,28 @@ class ResultColumn:
             return ResultColumn(self._owner, lambda r: op(g(r), f(r)))
         return ResultColumn(self._owner, lambda r: op(f(r), g(r)))
 
+    def _args(self, args, kwargs):
+        """Arguments that are pieces of the same result, evaluated on it
+        (r.total.add(r.n), x.where(cond)); the rest as they are."""
+        def one(v):
+            if isinstance(v, (ResultColumn, Series)):
+                return self._of(v)
+            return lambda r, v=v: v
+        fa = [one(v) for v in args]
+        fk = {k: one(v) for k, v in kwargs.items()}
+        return lambda r: ([g(r) for g in fa], {k: g(r) for k, g in fk.items()})
+
     def _map(self, method, *args, **kwargs):
-        f = self._fn
-        return ResultColumn(self._owner,
-                            lambda r: getattr(f(r), method)(*args, **kwargs))
+        f, ev = self._fn, self._args(args, kwargs)
+
+        def apply(r):
+            a, k = ev(r)
+            return getattr(f(r), method)(*a, **k)
+        return ResultColumn(self._owner, apply)
 
     def compute(self, client=None, timeout=None):
-        return self._fn(self._owner.compute(client=client, timeout=timeout))
+        return self._fn(self._owner.lazy.compute(client=client,
+                                                 timeout=timeout))
 
     def __getattr__(self, name):
         # any other pandas attribute or method (r.n.nunique(), r.t.str,
@@ -792,8 +817,12 @@ class ResultColumn:
         return ResultColumn(self._owner, lambda r: getattr(f(r), name))
 
     def __call__(self, *args, **kwargs):
-        f = self._fn
-        return ResultColumn(self._owner, lambda r: f(r)(*args, **kwargs))
+        f, ev = self._fn, self._args(args, kwargs)
+
+        def call(r):
+            a, k = ev(r)
+            return f(r)(*a, **k)
+        return ResultColumn(self._owner, call)
 
     def __repr__(self):
         return "<dusk expression over a result: call .compute()>"
@@ -822,6 +851,11 @@ class ResultColumn:
     def clip(self, *a, **k): return self._map("clip", *a, **k)
     def cumsum(self, *a, **k): return self._map("cumsum", *a, **k)
     def rank(self, *a, **k): return self._map("rank", *a, **k)
+
+
+class _Snapshot:
+    """The result a ResultColumn computes from, as it was taken."""
+    __slots__ = ("lazy",)
 
 
 def _result_ops():
@@ -870,6 +904,11 @@ class _Lazy:
     @staticmethod
     def _wrap(frame):
         return DataFrame(frame, None, "parsed")
+
+    def __bool__(self):
+        raise ValueError(
+            f"The truth value of a {type(self).__name__} is ambiguous (as "
+            "in pandas); dusk frames are lazy too: compute() first")
 
     def _need_open(self, step):
         if self._shape != "frame":
@@ -988,13 +1027,14 @@ class _Lazy:
         return out
 
     def _sorted(self, by, ascending, kind, na_position, ignore_index, key):
-        if self._in_pandas:
+        if self._in_pandas:  # pandas' sort, with every option it takes
+            opts = dict(ascending=ascending, kind=kind or "stable",
+                        na_position=na_position, ignore_index=ignore_index,
+                        key=key)
+
             def step(r):
-                if by is None:
-                    return r.sort_values(ascending=ascending, kind="stable",
-                                         na_position=na_position)
-                return r.sort_values(by, ascending=ascending, kind="stable",
-                                     na_position=na_position)
+                return r.sort_values(**opts) if by is None else \
+                    r.sort_values(by, **opts)
             return self._local(step)
         if self._shape == "reduce_frame":
             return self._then(lambda r: r.sort_values(
@@ -1388,8 +1428,12 @@ class DataFrame(_Lazy):
         # An expression key (df.t.dt.date, df.x // 10) is grouped by as a
         # derived column, and its level named as pandas names it: after
         # the one column it reads (None for several).
-        frame, names, renames = self, [], {}
+        import re
+        names, renames, derived = [], {}, {}
         for i, k in enumerate(keys):
+            if isinstance(k, Series) and k._shape == "column" and \
+                    k._df is self:
+                k = k.name  # a column passed as a Series: its name
             if isinstance(k, str):
                 names.append(k)
                 continue
@@ -1397,12 +1441,16 @@ class DataFrame(_Lazy):
                 raise NotImplementedError(
                     "groupby by column names or expressions of this frame")
             tmp = f"__dusk_key{i}"
-            frame = frame.assign(**{tmp: k})
+            derived[tmp] = k
             names.append(tmp)
-            import re
+            # pandas' name: a method's receiver (df.x.where(...), df.t.dt
+            # .date), else the one column it reads (None for several)
+            head = re.match(r"\(`((?:[^`]|``)*)`\)\.", k._text)
             cols = {m.replace("``", "`") for m in
                     re.findall(r"`((?:[^`]|``)*)`", k._text)}
-            renames[tmp] = cols.pop() if len(cols) == 1 else None
+            renames[tmp] = head.group(1).replace("``", "`") if head else \
+                cols.pop() if len(cols) == 1 else None
+        frame = self.assign(**derived) if derived else self
         return GroupBy(frame, names, as_index=as_index, dropna=bool(dropna),
                        renames=renames)
 
@@ -1787,9 +1835,14 @@ class Series(_Lazy):
     def __pow__(self, o): return self._expr() ** o
     def __rpow__(self, o): return self._expr().__rpow__(o)
     def __neg__(self): return -self._expr()
-    def __and__(self, o): return Expr(self._df, self._text, True) & o
-    def __or__(self, o): return Expr(self._df, self._text, True) | o
-    def __invert__(self): return ~Expr(self._df, self._text, True)
+    def _cond(self):
+        if self._shape in _Lazy._RESULTS or self._in_pandas:
+            return self._expr()
+        return Expr(self._df, self._text, True)
+
+    def __and__(self, o): return self._cond() & o
+    def __or__(self, o): return self._cond() | o
+    def __invert__(self): return ~self._cond()
     __hash__ = None
 
     def __bool__(self):
@@ -1938,6 +1991,8 @@ class Series(_Lazy):
         return super().compute(client, timeout, **kwargs)
 
     def __len__(self):
+        if self._shape in _Lazy._RESULTS or self._in_pandas:
+            return len(self.compute())  # a result's rows, computed
         table = default_client()._compute_table(self._column_frame().len())
         return to_pandas(table, "len", None)
 
@@ -2065,7 +2120,12 @@ class GroupBy:
             return out
         m, as_index = self._renames, self._as_index
 
+        size = out._shape == "agg_size"
+
         def name(r):
+            if not as_index and size:  # size() keeps every key, named
+                return r.rename(columns={k: v for k, v in m.items()
+                                         if v is not None})
             if not as_index:  # pandas inserts only keys that are columns
                 return r.drop(columns=list(m),
                               level=0 if r.columns.nlevels > 1 else None)

@@ -720,6 +720,29 @@ def test_arithmetic_and_filters_on_results(client, data_dir, bs):
     assert got.n.quantile(0.5).compute() == want.n.quantile(0.5)
     pdt.assert_series_equal(dd_.name.str.upper().compute(),
                             pd_.name.str.upper())
+    # pieces of the result as it was when taken; arguments that are
+    # pieces are evaluated on the result; pandas' sort options
+    r = df.groupby("k").agg(total=("x", "sum"), n=("x", "count"))
+    pr = p.groupby("k").agg(total=("x", "sum"), n=("x", "count"))
+    pdt.assert_series_equal(r.total.add(r.n).compute(), pr.total.add(pr.n))
+    pdt.assert_series_equal(r.total.where(r.n > 300).compute(),
+                            pr.total.where(pr.n > 300))
+    before, pbefore = r.n, pr.n.copy()
+    r["n"] = r.n * 10
+    pr["n"] = pr.n * 10
+    pdt.assert_series_equal(before.compute(), pbefore)
+    pdt.assert_frame_equal(
+        r[r.n > 0].sort_values("n", ignore_index=True).compute(),
+        pr[pr.n > 0].sort_values("n", ignore_index=True))
+    with pytest.raises(NotImplementedError, match="before and after"):
+        (before / r.n).compute()
+    with pytest.raises(NotImplementedError, match="two different results"):
+        s[s > 30] / s.sum()
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(r)
+    assert len(s) == len(ps)
+    pdt.assert_series_equal((~(s > 30) & (s < 60)).compute(),
+                            ~(ps > 30) & (ps < 60))
     with pytest.raises(NotImplementedError, match="two different results"):
         s / df.groupby("k").size()
     with pytest.raises(NotImplementedError, match="whole frame's column"):
@@ -1113,10 +1136,11 @@ DATES = ["start", "end", "day"]
 def test_dt_date_and_expression_keys(client, data_dir, bs):
     """.dt.date is pandas' object column of datetime.date (NaT kept),
     as a value, a group key (also straight from the expression:
-    groupby(df.start.dt.date)), value_counts' values, min/max by group;
+    groupby(df.start.dt.date)), value_counts' values, first/last by group;
     groupby by any expression names its level after the column it reads
     and leaves it out with as_index=False, as pandas does; comparing a
-    date with text is refused (pandas finds no date equal to text)."""
+    date with text is refused (pandas finds no date equal to text), and
+    so are min/max of dates (pandas fails on NaT there)."""
     path = str(data_dir / "dates.csv")
     df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
         dd.read_csv(path, parse_dates=DATES)
@@ -1129,9 +1153,8 @@ def test_dt_date_and_expression_keys(client, data_dir, bs):
     pdt.assert_series_equal(got.d.value_counts().compute(),
                             want.d.value_counts())
     pdt.assert_frame_equal(
-        got.dropna(subset=["e"]).groupby("k").agg({"e": ["min", "max"]})
-        .compute(),
-        want.dropna(subset=["e"]).groupby("k").agg({"e": ["min", "max"]}))
+        got.groupby("k").agg({"e": ["first", "last"]}).compute(),
+        want.groupby("k").agg({"e": ["first", "last"]}))
     pdt.assert_frame_equal(
         df.groupby([df.start.dt.date, "k"]).agg(n=("note", "count"))
         .compute(),
@@ -1152,6 +1175,21 @@ def test_dt_date_and_expression_keys(client, data_dir, bs):
         p.groupby((p.end - p.start).dt.total_seconds() // 3600).size())
     with pytest.raises(TypeError, match="compares with another"):
         got[got.d == "2021-03-01"].compute()
+    # nunique of a derived (date) column; min/max of dates refused (pandas
+    # fails on NaT there); keys: a column as a Series is its name, several
+    # expressions at once, size() keeps an expression key
+    pdt.assert_series_equal(got.groupby("k").d.nunique().compute(),
+                            want.groupby("k").d.nunique())
+    with pytest.raises(TypeError, match="max of the date column 'd'"):
+        got.groupby("k").d.max().compute()
+    pdt.assert_frame_equal(df.groupby(df.k).agg({"end": "max"}).compute(),
+                           p.groupby(p.k).agg({"end": "max"}))
+    pdt.assert_series_equal(
+        df.groupby([df.start.dt.date, df.k % 2]).size().compute(),
+        p.groupby([p.start.dt.date, p.k % 2]).size())
+    pdt.assert_frame_equal(
+        df.groupby(df.end.dt.hour, as_index=False).size().compute(),
+        p.groupby(p.end.dt.hour, as_index=False).size())
     pdt.assert_frame_equal(got[got.d == got.e].compute(),
                            want[want.d == want.e])
 

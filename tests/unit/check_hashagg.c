@@ -1977,10 +1977,11 @@ START_TEST(test_median_and_quantile) {
   expect_row(t, 2, (dusk_value[]){tu_int(3), N, N});
   dusk_table_free(t);
   dusk_hashagg_free(h);
-  /* a state of a wrong length or a count of 0 is refused */
-  for (int k = 0; k < 2; k++) {
+  /* a state of a wrong length, a count of 0, counts past int64 or a
+   * value type other than the aggregate's is refused */
+  for (int k = 0; k < 4; k++) {
     dusk_table *bad = dusk_table_new(
-        (const char *[]){"k0", "0:qset2", "1:qset2"},
+        (const char *[]){"k0", "0:qset3", "1:qset3"},
         (dusk_type[]){DUSK_TYPE_INT64, DUSK_TYPE_STRING, DUSK_TYPE_STRING}, 3,
         1);
     char pairs[16] = {0};
@@ -1990,11 +1991,24 @@ START_TEST(test_median_and_quantile) {
     row[1].type = row[2].type = DUSK_TYPE_STRING;
     row[1].u.s.ptr = row[2].u.s.ptr = pairs;
     row[1].u.s.len = row[2].u.s.len = k == 0 ? 15 : 16;
+    if (k == 2) { /* two pairs whose counts add past int64 */
+      static char two[32];
+      int64_t big = INT64_MAX;
+      memcpy(two + 8, &big, 8);
+      memcpy(two + 16, &big, 8); /* another key, the same huge count */
+      memcpy(two + 24, &big, 8);
+      row[1].u.s.ptr = row[2].u.s.ptr = two;
+      row[1].u.s.len = row[2].u.s.len = 32;
+    }
+    if (k == 3)
+      free(bad->cols[1].name), bad->cols[1].name = strdup("0:qset2");
     ck_assert_int_eq(dusk_table_append_row(bad, row), 0);
     h = cfg_new(&c);
     dusk_error_clear(&err);
     ck_assert_int_eq(dusk_hashagg_merge(h, bad, &err), DUSK_ETYPE);
-    ck_assert_ptr_nonnull(strstr(err.message, "bad median state"));
+    ck_assert_msg(strstr(err.message, k == 3 ? "expected 0:qset3"
+                                             : "bad median state"),
+                  "%s", err.message);
     dusk_hashagg_free(h);
     dusk_table_free(bad);
   }
