@@ -1511,7 +1511,11 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
       if ((rc = dusk_table_append_row(p->chunk, vals)) != 0)
         return rc;
     }
-    if (p->chunk->nrows >= 8192 && (rc = csv_flush(p, ctx->err)) != 0)
+    /* pandas' to_csv writes chunks of 100000 // columns rows, and picks a
+     * datetime column's precision per chunk: the same chunks, counted
+     * from the file's start, give the same text */
+    if (p->chunk->nrows >= (p->nvisible ? 100000 / p->nvisible : 100000) &&
+        (rc = csv_flush(p, ctx->err)) != 0)
       return rc;
     return 0;
   }

@@ -32,7 +32,10 @@ def _array(table, i):
         name, _, _, _ = table.column(i, _NAN, arr)
         arr = arr.view("m8[ns]" if typ[0] == "t" else "M8[ns]")
         if typ == "date":  # pandas' .dt.date: datetime.date objects, NaT
-            return name, pd.Series(arr).dt.date.to_numpy(dtype=object)
+            # (marked _Dates: pandas would read an array of NaT alone back
+            # as datetime64, so the builders keep it object)
+            return name, pd.Series(arr).dt.date.to_numpy(
+                dtype=object).view(_Dates)
         return name, arr
     dtype = {"string": object, "bool": object if pdt == "object" else bool,
              "int64": np.float64 if pdt == "float64" else np.int64,
@@ -44,6 +47,14 @@ def _array(table, i):
         # by its contract; kept honest rather than silently zero).
         raise ValueError(f"column {name!r} has nulls but an int64 dtype")
     return name, arr
+
+
+if np is not None:
+    class _Dates(np.ndarray):
+        """An object array of datetime.date values (.dt.date), which the
+        builders keep of object dtype."""
+else:
+    _Dates = None
 
 
 def _plain_column(table, i):
@@ -77,7 +88,7 @@ def _index(table, cols):
         return None
     if len(cols) == 1:
         name, arr = cols[0]
-        return pd.Index(arr, name=name or None)
+        return _key_index(arr, name or None)
     mi = pd.MultiIndex.from_arrays([a for _, a in cols],
                                    names=[n or None for n, _ in cols])
     if any((c == -1).any() for c in mi.codes):
@@ -95,11 +106,26 @@ def _index(table, cols):
     return mi
 
 
+def _key_index(arr, name, na=None):
+    """An index of key values.  Dates stay objects, their missing key NaN
+    as pandas' groupby(dropna=False) gives it (value_counts keeps NaT:
+    na=pd.NaT)."""
+    if isinstance(arr, _Dates):
+        missing = np.nan if na is None else na
+        vals = np.array([missing if v is pd.NaT else v
+                         for v in np.asarray(arr)], dtype=object)
+        return pd.Index(vals, name=name, dtype=object)
+    return pd.Index(arr, name=name)
+
+
 def _frame(index, cols):
     # copy=False keeps each column its own block: consolidating same-dtype
     # columns would copy every one of them (pandas does it later if needed).
-    df = pd.DataFrame({i: a for i, (_, a) in enumerate(cols)}, index=index,
-                      copy=False)
+    df = pd.DataFrame({i: np.asarray(a) for i, (_, a) in enumerate(cols)},
+                      index=index, copy=False)
+    for i, (_, a) in enumerate(cols):
+        if isinstance(a, _Dates) and df[i].dtype != object:
+            df[i] = df[i].astype(object)  # NaT alone read as datetime64
     df.columns = pd.Index([n for n, _ in cols], dtype=object)
     return df
 
@@ -126,7 +152,7 @@ def to_pandas(table, shape, name):
         index = pd.RangeIndex(nrows)
     if shape == "value_counts":
         (_, counts), = values
-        idx = pd.Index(cols[0][1], name=None)
+        idx = _key_index(cols[0][1], None, pd.NaT)
         return pd.Series(counts, index=idx, name=name)
     if shape == "agg_size":
         (_, counts), = values
@@ -148,7 +174,8 @@ def to_pandas(table, shape, name):
         return row
     if shape in ("agg_series", "column"):
         (_, v), = values
-        return pd.Series(v, index=index, name=name)
+        return pd.Series(np.asarray(v), index=index, name=name,
+                         dtype=object if isinstance(v, _Dates) else None)
     return _frame(index, values)
 
 

@@ -491,6 +491,18 @@ def test_to_csv_writes_datetimes_as_pandas(client, data_dir, tmp_path, bs):
         labels = pd.read_csv(f, index_col=0).index
         assert text == p.loc[labels].to_csv(), f"{f} differs"
     assert sum(len(pd.read_csv(f)) for f in files) == len(p)
+    if bs is None:  # pandas' chunks of 100000 // columns rows, one file
+        frac = tmp_path / "frac.csv"
+        with open(frac, "w") as f:
+            f.write("t,x\n")
+            for i in range(40000):
+                tail = ".5" if i == 39999 else ""
+                f.write(f"2021-01-01 10:00:{i % 60:02d}{tail},{i}\n")
+        out = dd.read_csv(str(frac), parse_dates=["t"],
+                          blocksize="64MB").to_csv(str(tmp_path / "frac"))
+        assert len(out) == 1
+        assert open(out[0]).read() == pd.read_csv(
+            str(frac), parse_dates=["t"]).to_csv()
 
 
 # ---- lazy structure and errors ---------------------------------------------
@@ -1180,6 +1192,14 @@ def test_dt_date_and_expression_keys(client, data_dir, bs):
     # expressions at once, size() keeps an expression key
     pdt.assert_series_equal(got.groupby("k").d.nunique().compute(),
                             want.groupby("k").d.nunique())
+    # dates stay objects when only NaT is left; a missing date key is NaN
+    pdt.assert_frame_equal(got[got.d.isnull()].compute(),
+                           want[want.d.isnull()])
+    pdt.assert_series_equal(
+        got.groupby(["d", "k"], dropna=False).size().compute(),
+        want.groupby(["d", "k"], dropna=False).size())
+    pdt.assert_series_equal(got.groupby("e", dropna=False).size().compute(),
+                            want.groupby("e", dropna=False).size())
     with pytest.raises(TypeError, match="max of the date column 'd'"):
         got.groupby("k").d.max().compute()
     pdt.assert_frame_equal(df.groupby(df.k).agg({"end": "max"}).compute(),
