@@ -1805,6 +1805,15 @@ class Series(_Lazy):
             return ResultColumn(self, lambda r: r)
         return Expr(self._df, self._text, False)
 
+    def __getattr__(self, name):
+        # any other pandas attribute or method of a result (s.idxmax(),
+        # s.index), taken on the computed value
+        if not name.startswith("_") and (self._shape in _Lazy._RESULTS or
+                                         self._in_pandas):
+            return getattr(self._expr(), name)
+        raise AttributeError(
+            f"'Series' object has no attribute {name!r}")
+
     def __getitem__(self, key):
         """s[condition] of a computed result (s[s > 10]), in pandas once
         it arrives."""

@@ -753,6 +753,8 @@ def test_arithmetic_and_filters_on_results(client, data_dir, bs):
     with pytest.raises(ValueError, match="ambiguous"):
         bool(r)
     assert len(s) == len(ps)
+    assert s.idxmax().compute() == ps.idxmax()
+    assert list(s.index.compute()) == list(ps.index)
     pdt.assert_series_equal((~(s > 30) & (s < 60)).compute(),
                             ~(ps > 30) & (ps < 60))
     with pytest.raises(NotImplementedError, match="two different results"):
