@@ -56,19 +56,14 @@ if (system === "duckdb") {
       .groupBy(pl.col("t").dt.hour().alias("h")).agg(pl.len().alias("n"))
       .sort("h").collectSync();
     out(df.rows());
-  } else if (q === "duration_mean") {
+  } else if (q === "duration_mean" || q === "median_by") {
+    const secs = pl.col("secs");
     df = lf.filter(pl.col("PULocationID").isNotNull())
       .select(pl.col("PULocationID"),
         ts("dropoff_datetime").cast(pl.Int64).sub(ts("pickup_datetime").cast(pl.Int64))
           .div(1e6).alias("secs"))
-      .groupBy("PULocationID").agg(pl.col("secs").mean()).sort("PULocationID").collectSync();
-    out(df.rows());
-  } else if (q === "median_by") {
-    df = lf.filter(pl.col("PULocationID").isNotNull())
-      .select(pl.col("PULocationID"),
-        ts("dropoff_datetime").cast(pl.Int64).sub(ts("pickup_datetime").cast(pl.Int64))
-          .div(1e6).alias("secs"))
-      .groupBy("PULocationID").agg(pl.col("secs").median()).sort("PULocationID").collectSync();
+      .groupBy("PULocationID").agg(q === "median_by" ? secs.median() : secs.mean())
+      .sort("PULocationID").collectSync();
     out(df.rows());
   } else if (q === "day_size") {
     df = lf.select(ts("pickup_datetime").alias("t")).filter(pl.col("t").isNotNull())

@@ -28,15 +28,11 @@ def main():
         if q == "hour_size":
             r = df.groupby(df.pickup_datetime.dt.hour).size().compute()
             ans = [[int(k), int(v)] for k, v in sorted(r.items())]
-        elif q == "duration_mean":
+        elif q in ("duration_mean", "median_by"):
             secs = (df.dropoff_datetime - df.pickup_datetime).dt.total_seconds()
-            r = df.assign(secs=secs).groupby("PULocationID").secs.mean() \
-                .compute()
-            ans = [[int(k), float(v)] for k, v in sorted(r.items())]
-        elif q == "median_by":
-            secs = (df.dropoff_datetime - df.pickup_datetime).dt.total_seconds()
-            r = df.assign(secs=secs).groupby("PULocationID").secs.median(
-                shuffle="tasks").compute()
+            g = df.assign(secs=secs).groupby("PULocationID").secs
+            r = (g.median(shuffle="tasks") if q == "median_by"
+                 else g.mean()).compute()
             ans = [[int(k), float(v)] for k, v in sorted(r.items())]
         elif q == "day_size":
             r = df.groupby(df.pickup_datetime.dt.date).size().compute()
