@@ -60,6 +60,16 @@ static int need(const dusk_dataframe *f, dusk_error *err) {
 static int need_open(dusk_dataframe *f, const char *step, dusk_error *err) {
   if (!need(f, err))
     return 0;
+  if (dusk_plan_takes_post(f->plan) &&
+      !dusk_plan_is_terminal(f->plan->kind)) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s cannot follow %s on a computed result: a result "
+                   "takes sort_values, head, tail, nlargest, nsmallest, "
+                   "query, assign, select, rename and reset_index",
+                   step, dusk_plan_kind_name(f->plan->kind));
+    dusk_dataframe_free(f);
+    return 0;
+  }
   if (dusk_plan_is_terminal(f->plan->kind)) {
     dusk_error_set(err, DUSK_EINVAL,
                    "%s cannot follow %s: %s must be the last step of a query",
@@ -70,6 +80,8 @@ static int need_open(dusk_dataframe *f, const char *step, dusk_error *err) {
   }
   return 1;
 }
+
+static int need_result(dusk_dataframe *f, const char *step, dusk_error *err);
 
 dusk_dataframe *dusk_dataframe_copy(const dusk_dataframe *f,
                                     dusk_error *err) {
@@ -311,10 +323,19 @@ dusk_dataframe *dusk_fillna_str(dusk_dataframe *f, const char *column, const cha
   return fill(f, column, x, err);
 }
 
+/* A frame's rows, or a computed result (a post step, plan.h): for the
+ * steps that apply to both (query, assign, select, rename). */
+static int need_rows_or_result(dusk_dataframe *f, const char *step,
+                               dusk_error *err) {
+  if (f != NULL && dusk_plan_takes_post(f->plan))
+    return need(f, err);
+  return need_open(f, step, err);
+}
+
 dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
                             const char *expression, dusk_error *err) {
   dusk_expr *e = NULL;
-  if (!need_open(f, "assign", err))
+  if (!need_rows_or_result(f, "assign", err))
     return NULL;
   if (name == NULL || name[0] == '\0') {
     dusk_dataframe_free(f);
@@ -331,7 +352,7 @@ dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
 dusk_dataframe *dusk_query(dusk_dataframe *f, const char *expression,
                        dusk_error *err) {
   dusk_expr *e = NULL;
-  if (!need_open(f, "query", err))
+  if (!need_rows_or_result(f, "query", err))
     return NULL;
   if (dusk_expr_parse(expression, &e, err) != 0) {
     dusk_dataframe_free(f);
@@ -357,9 +378,53 @@ dusk_dataframe *dusk_sample(dusk_dataframe *f, double frac, uint64_t seed,
 
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err) {
-  if (!need_open(f, "select", err))
+  if (!need_rows_or_result(f, "select", err))
     return NULL;
+  if (n == 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "select needs at least one column");
+    return NULL;
+  }
   return wrap(dusk_plan_select(unwrap(f), columns, n), err);
+}
+
+dusk_dataframe *dusk_rename(dusk_dataframe *f, const char *const *old,
+                            const char *const *new_names, size_t n,
+                            dusk_error *err) {
+  if (!need_rows_or_result(f, "rename", err))
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (old == NULL || new_names == NULL || old[i] == NULL ||
+        new_names[i] == NULL || new_names[i][0] == '\0') {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL,
+                     "rename: every column needs a non-empty new name");
+      return NULL;
+    }
+  if (n == 0)
+    return f;
+  return wrap(dusk_plan_rename(unwrap(f), old, new_names, n), err);
+}
+
+dusk_dataframe *dusk_dropna(dusk_dataframe *f, const char *const *subset,
+                            size_t n, int how_all, dusk_error *err) {
+  if (f != NULL && dusk_plan_takes_post(f->plan)) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "dropna applies to a frame's rows; on a computed result "
+                   "use query(\"col.notnull()\")");
+    return NULL;
+  }
+  if (!need_open(f, "dropna", err))
+    return NULL;
+  return wrap(dusk_plan_dropna(unwrap(f), subset, n, how_all != 0), err);
+}
+
+dusk_dataframe *dusk_reset_index(dusk_dataframe *f, const char *name,
+                                 int drop, dusk_error *err) {
+  if (!need_result(f, "reset_index", err))
+    return NULL;
+  return wrap(dusk_plan_reset_index(unwrap(f), name, drop != 0), err);
 }
 
 /* The aggregates funcs[i] of columns[i] (NULL columns: every column) for
@@ -461,6 +526,21 @@ dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
     return NULL;
   }
   f->plan->keep_na = !dropna;
+  return f;
+}
+
+dusk_dataframe *dusk_value_counts_normalize(dusk_dataframe *f, int normalize,
+                                           dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  if (f->plan->kind != DUSK_PLAN_VALUE_COUNTS) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "normalize= applies to value_counts, not to %s",
+                   dusk_plan_kind_name(f->plan->kind));
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  f->plan->normalize = normalize != 0;
   return f;
 }
 

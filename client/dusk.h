@@ -228,6 +228,19 @@ dusk_dataframe *dusk_assign(dusk_dataframe *f, const char *name,
                             const char *expression, dusk_error *err);
 dusk_dataframe *dusk_select(dusk_dataframe *f, const char *const *columns, size_t n,
                         dusk_error *err);
+/* pandas' rename(columns={old[i]: new_names[i]}): of a frame, its
+ * columns keep their places under the new names; of a computed result
+ * (after groupby, value_counts or head), its value columns (the index
+ * keeps its names, as pandas').  A name not there is ignored (pandas'
+ * errors="ignore"). */
+dusk_dataframe *dusk_rename(dusk_dataframe *f, const char *const *old,
+                            const char *const *new_names, size_t n,
+                            dusk_error *err);
+/* pandas' dropna(subset=, how=) of a frame's rows: a row goes when any
+ * (how_all 0) or all (how_all 1) of subset[0..n) (n 0: every column)
+ * are null. */
+dusk_dataframe *dusk_dropna(dusk_dataframe *f, const char *const *subset,
+                            size_t n, int how_all, dusk_error *err);
 /* A random sample of f's rows, pandas' sample(frac=, random_state=):
  * each row is kept with probability frac (0 <= frac <= 1), decided by a
  * hash of (seed, its byte range, its row in the range), so the same seed
@@ -284,6 +297,19 @@ dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
                                  size_t nby, const int *ascending,
                                  size_t nascending, dusk_error *err);
 dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
+/* More steps on a computed result: dusk_query, dusk_assign, dusk_select
+ * and dusk_rename apply to it as to a frame's rows (expressions see the
+ * index and value columns by name; an int column that held a null in the
+ * files is float64 there, as pandas holds it), and reset_index turns the
+ * index into leading columns (an unnamed one as "index") under a new
+ * 0..n-1 index, or drops it (drop 1); name (NULL for none) names a
+ * one-column result's values, as pandas' Series.reset_index(name=). */
+dusk_dataframe *dusk_reset_index(dusk_dataframe *f, const char *name,
+                                 int drop, dusk_error *err);
+/* pandas' value_counts(normalize=True) of f's last step, a value_counts:
+ * each count as its share of the rows counted (float64). */
+dusk_dataframe *dusk_value_counts_normalize(dusk_dataframe *f, int normalize,
+                                           dusk_error *err);
 /* Whole frames: the rows with the n largest (largest 1) or smallest
  * values of by[0..nby), pandas' nlargest / nsmallest with keep="first"
  * (ties in file order, nulls last), as a distributed top-k: each scan

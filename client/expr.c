@@ -953,7 +953,7 @@ static int q_arith(parser *p, dusk_expr **out, int *depth);
  * is in nothing), balanced; an empty list is False / True. */
 static int q_in(parser *p, dusk_expr *a, int da, dusk_expr **out,
                 int *depth) {
-  bool negate = is_word(p, "not");
+  bool negate = is_word(p, "not"), isin = is_word(p, "isin");
   dusk_expr **v = NULL;
   size_t n = 0, cap = 0, at = p->tok.start;
   tok_kind close;
@@ -963,7 +963,16 @@ static int q_in(parser *p, dusk_expr *a, int da, dusk_expr **out,
     dusk_expr_free(a);
     return rc ? rc : fail(p, here(p), "expected 'in' after 'not'");
   }
-  if ((rc = lex(p)) != 0) {
+  /* x.isin([...]) is x in [...] (at "isin", before its '('). */
+  if (isin && ((rc = lex(p)) != 0 ||
+               (rc = expect(p, T_LPAREN, "expected '(' after %s", "isin")) !=
+                   0 ||
+               (p->tok.kind != T_LBRACKET &&
+                (rc = fail(p, here(p), "isin takes a list [...]")) != 0))) {
+    dusk_expr_free(a);
+    return rc;
+  }
+  if (!isin && (rc = lex(p)) != 0) {
     dusk_expr_free(a);
     return rc;
   }
@@ -2010,7 +2019,8 @@ fail:
 
 /* primary := atom ("." ("isnull" | "notnull" | "isna" | "notna") "()")* */
 static int q_primary(parser *p, dusk_expr **out, int *depth) {
-  static const char *const methods[] = {"isnull", "notnull", "isna", "notna"};
+  static const char *const methods[] = {"isnull", "notnull", "isna", "notna",
+                                        "isin"};
   int rc = q_atom(p, out, depth);
   while (rc == 0 && p->tok.kind == T_DOT) {
     dusk_expr_kind kind;
@@ -2081,13 +2091,21 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
         break;
       continue;
     }
+    if (is_word(p, "isin")) {
+      if ((rc = q_in(p, *out, *depth, out, depth)) != 0 ||
+          (rc = expect(p, T_RPAREN, "expected ')' after the list of %s",
+                       "isin")) != 0)
+        break;
+      continue;
+    }
     if (is_word(p, "isnull") || is_word(p, "isna")) {
       kind = DUSK_EXPR_ISNULL;
     } else if (is_word(p, "notnull") || is_word(p, "notna")) {
       kind = DUSK_EXPR_NOTNULL;
     } else {
-      rc = fail_unknown(p, &name, "unknown method", methods, 4,
-                        "expected isnull(), notnull(), isna() or notna()");
+      rc = fail_unknown(p, &name, "unknown method", methods, 5,
+                        "expected isnull(), notnull(), isna(), notna() or "
+                        "isin([...])");
       break;
     }
     {
@@ -2172,8 +2190,10 @@ static int wrap(parser *p, plan_chain *f, dusk_plan *np, size_t where) {
 
 /* Whether the chain has ended: its last step is terminal (plan.h), so
  * only .compute() may follow. */
+/* Whether f ended its rows: a terminal, or steps on its result. */
 static bool chain_ended(const plan_chain *f) {
-  return f->plan != NULL && dusk_plan_is_terminal(f->plan->kind);
+  return f->plan != NULL && (dusk_plan_is_terminal(f->plan->kind) ||
+                             dusk_plan_takes_post(f->plan));
 }
 
 /* A step of this kind about to be parsed: a terminal one may only end the
@@ -2607,7 +2627,9 @@ static int parse_selection(parser *p, strlist *sel, bool *is_list,
 static int parse_dropna(parser *p, const char *what, bool *dropna) {
   int rc;
   if (!is_word(p, "dropna"))
-    return fail(p, here(p), "expected dropna=True or dropna=False in %s",
+    return fail(p, here(p), "expected dropna=True or dropna=False%s in %s",
+                strcmp(what, "groupby") == 0 ? " or as_index=False"
+                                             : " or normalize=True",
                 what);
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_ASSIGN, "expected '=' after %s", "dropna")) != 0)
@@ -2618,10 +2640,12 @@ static int parse_dropna(parser *p, const char *what, bool *dropna) {
   return lex(p);
 }
 
+static int parse_bool_kwarg(parser *p, const char *word, bool *out);
+
 static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0}, sel = {0}, aggkeys = {0};
   aggs ag = {0};
-  bool has_sel = false, dropna = true;
+  bool has_sel = false, dropna = true, as_index = true;
   dusk_agg_fn fn;
   token name;
   char mname[CLIP_BUF];
@@ -2641,9 +2665,14 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
               "expected a column name or a list of column names "
               "as the key of groupby");
   }
-  if (rc == 0 && p->tok.kind == T_COMMA &&
-      ((rc = lex(p)) != 0 || (rc = parse_dropna(p, "groupby", &dropna)) != 0))
-    goto done;
+  while (rc == 0 && p->tok.kind == T_COMMA) {
+    if ((rc = lex(p)) != 0)
+      goto done;
+    if (p->tok.kind == T_RPAREN)
+      break;
+    rc = is_word(p, "as_index") ? parse_bool_kwarg(p, "as_index", &as_index)
+                                : parse_dropna(p, "groupby", &dropna);
+  }
   if (rc != 0 ||
       (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    "groupby")) != 0)
@@ -2711,6 +2740,15 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
             where);
   if (rc == 0)
     f->plan->keep_na = !dropna;
+  /* as_index=False: the keys as leading columns, as reset_index() gives
+   * them; size()'s column is then "size", as pandas names it. */
+  if (rc == 0 && !as_index)
+    rc = wrap(p, f,
+              dusk_plan_reset_index(
+                  f->plan,
+                  ag.n == 1 && ag.v[0].fn == DUSK_AGG_SIZE ? "size" : NULL,
+                  false),
+              where);
 done:
   free(ag.v);
   strlist_free(&keys);
@@ -2988,12 +3026,117 @@ done:
   return rc;
 }
 
+/* A keyword argument `word=True|False` at p (at the word). */
+static int parse_bool_kwarg(parser *p, const char *word, bool *out) {
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_ASSIGN, "expected '=' after %s", word)) != 0)
+    return rc;
+  if (!is_word(p, "True") && !is_word(p, "False"))
+    return fail(p, here(p), "expected True or False for %s", word);
+  *out = is_word(p, "True");
+  return lex(p);
+}
+
+static int rename_entry(parser *p, void *state, const char *key) {
+  if (p->tok.kind != T_STRING)
+    return fail(p, here(p), "expected the new name of '%s' as a string",
+                key);
+  return push_string(p, state);
+}
+
+/* At "rename": rename(columns={"old": "new", ...}), of a frame's columns
+ * or a result's value columns. */
+static int parse_rename(parser *p, plan_chain *f, size_t where) {
+  strlist old = {0}, renamed = {0};
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "rename")) != 0)
+    goto done;
+  if (!is_word(p, "columns")) {
+    rc = fail(p, here(p),
+              "rename takes columns={\"old\": \"new\", ...} (a dict "
+              "without columns= would rename the index, as in pandas)");
+    goto done;
+  }
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_ASSIGN, "expected '=' after %s", "columns")) != 0)
+    goto done;
+  if (p->tok.kind != T_LBRACE) {
+    rc = fail(p, here(p), "expected a dict {\"old\": \"new\", ...}");
+    goto done;
+  }
+  if ((rc = parse_dict(p, "rename", &old, rename_entry, &renamed)) != 0 ||
+      (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "rename")) != 0)
+    goto done;
+  for (size_t i = 0; i < renamed.n; i++)
+    if (renamed.v[i][0] == '\0') {
+      rc = fail(p, renamed.at[i], "rename: a new name may not be empty");
+      goto done;
+    }
+  rc = wrap(p, f,
+            dusk_plan_rename(f->plan, (const char *const *)old.v,
+                             (const char *const *)renamed.v, old.n),
+            where);
+done:
+  strlist_free(&old);
+  strlist_free(&renamed);
+  return rc;
+}
+
+/* At "reset_index" after a result: reset_index(drop=False?, name="n"?). */
+static int parse_reset_index(parser *p, plan_chain *f, size_t where) {
+  bool drop = false;
+  char *name = NULL;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "reset_index")) != 0)
+    return rc;
+  while (rc == 0 && p->tok.kind == T_IDENT) {
+    if (is_word(p, "drop")) {
+      rc = parse_bool_kwarg(p, "drop", &drop);
+    } else if (is_word(p, "name") && name == NULL) {
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after %s", "name")) != 0)
+        break;
+      if (p->tok.kind != T_STRING) {
+        rc = fail(p, here(p), "reset_index: name is a string");
+        break;
+      }
+      if ((rc = take_string(p, &p->tok, &name, NULL, NULL)) == 0)
+        rc = lex(p);
+    } else {
+      rc = fail(p, here(p), "reset_index takes drop= and name=");
+    }
+    if (rc == 0 && p->tok.kind == T_COMMA)
+      rc = lex(p);
+  }
+  if (rc == 0)
+    rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "reset_index");
+  if (rc == 0)
+    rc = wrap(p, f, dusk_plan_reset_index(f->plan, name, drop), where);
+  free(name);
+  return rc;
+}
+
 /* At '.' + name after a chain that ended in a result a post step may
  * follow: 1 when name is none of them (the caller goes on). */
 static int parse_post(parser *p, plan_chain *f, const token *name) {
   static const char *const rows[] = {"head", "tail", "nlargest", "nsmallest"};
   if (is_word(p, "sort_values"))
     return parse_sort_values(p, f, name->start);
+  if (is_word(p, "query"))
+    return parse_query_call(p, f, name->start);
+  if (is_word(p, "assign"))
+    return parse_assign(p, f, name->start);
+  if (is_word(p, "eval"))
+    return parse_eval(p, f, name->start);
+  if (is_word(p, "rename"))
+    return parse_rename(p, f, name->start);
+  if (is_word(p, "reset_index"))
+    return parse_reset_index(p, f, name->start);
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     if (is_word(p, rows[i]))
       return parse_post_rows(p, f, rows[i], name->start);
@@ -3144,12 +3287,77 @@ done:
   return rc;
 }
 
+/* At "dropna" after a frame: dropna(subset=str | [str...]?,
+ * how="any" | "all"?). */
+static int parse_dropna_rows(parser *p, plan_chain *f, size_t where) {
+  strlist cols = {0};
+  bool how_all = false;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "dropna")) != 0)
+    goto done;
+  while (rc == 0 && p->tok.kind == T_IDENT) {
+    if (is_word(p, "subset") && cols.n == 0) {
+      size_t open;
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after %s", "subset")) != 0)
+        break;
+      open = p->tok.start;
+      if (p->tok.kind == T_STRING)
+        rc = push_string(p, &cols);
+      else if (p->tok.kind == T_LBRACKET &&
+               (rc = parse_strlist(p, &cols, "a column name", "columns")) ==
+                   0)
+        rc = need_one(p, cols.n, open, "dropna subset", "column");
+      else if (rc == 0)
+        rc = fail(p, here(p), "subset is a column name or a list of them");
+    } else if (is_word(p, "how")) {
+      char *how = NULL;
+      size_t n = 0;
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after %s", "how")) != 0)
+        break;
+      if (p->tok.kind != T_STRING) {
+        rc = fail(p, here(p), "how is \"any\" or \"all\"");
+        break;
+      }
+      if ((rc = take_string(p, &p->tok, &how, &n, NULL)) != 0)
+        break;
+      if (strcmp(how, "any") != 0 && strcmp(how, "all") != 0) {
+        free(how);
+        rc = fail(p, here(p), "invalid how option: how is \"any\" or "
+                              "\"all\"");
+        break;
+      }
+      how_all = strcmp(how, "all") == 0;
+      free(how);
+      rc = lex(p);
+    } else {
+      rc = fail(p, here(p), "dropna takes subset= and how= (thresh and "
+                            "axis=1 are not supported)");
+    }
+    if (rc == 0 && p->tok.kind == T_COMMA)
+      rc = lex(p);
+  }
+  if (rc == 0)
+    rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "dropna");
+  if (rc == 0)
+    rc = wrap(p, f,
+              dusk_plan_dropna(f->plan, (const char *const *)cols.v, cols.n,
+                               how_all),
+              where);
+done:
+  strlist_free(&cols);
+  return rc;
+}
+
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {
       "fillna", "query",  "assign",  "eval",        "groupby", "head",
       "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute",
-      "median", "quantile", "drop_duplicates", "sample"};
+      "median", "quantile", "drop_duplicates", "sample", "rename", "dropna"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -3170,8 +3378,9 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     return fail(p, name.start,
                 "nothing may follow %s except .compute()%s", f->terminal,
                 dusk_plan_takes_post(f->plan)
-                    ? ", .sort_values(), .head(), .tail(), .nlargest() or "
-                      ".nsmallest()"
+                    ? ", .sort_values(), .head(), .tail(), .nlargest(), "
+                      ".nsmallest(), .query(), .assign(), .eval(), "
+                      ".rename(), .reset_index() or [[columns]]"
                     : "");
   if (is_word(p, "sort_values") || is_word(p, "tail") ||
       is_word(p, "nlargest") || is_word(p, "nsmallest")) {
@@ -3182,6 +3391,10 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
   }
   if (is_word(p, "fillna"))
     return parse_fillna(p, f, name.start);
+  if (is_word(p, "rename"))
+    return parse_rename(p, f, name.start);
+  if (is_word(p, "dropna"))
+    return parse_dropna_rows(p, f, name.start);
   if (is_word(p, "query"))
     return parse_query_call(p, f, name.start);
   if (is_word(p, "sample"))
@@ -3246,26 +3459,32 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
                 mname, mname);
   return fail_unknown(p, &name, "unknown method", methods,
                       sizeof methods / sizeof methods[0],
-                      "expected fillna, query, assign, eval, groupby, head, "
-                      "describe, to_csv, a reduction (sum, mean, ...) or "
-                      "compute");
+                      "expected fillna, dropna, query, assign, eval, rename, "
+                      "groupby, head, describe, to_csv, a reduction (sum, "
+                      "mean, ...) or compute");
 }
 
 /* At '[' after a frame: [["a", "b"]] selects, ["a"].value_counts(). */
 static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   strlist sel = {0};
   size_t open = p->tok.start;
-  bool is_list, dropna = true;
+  bool is_list, dropna = true, normalize = false;
   char name[CLIP_BUF];
   token m;
   int rc;
 
-  if (chain_ended(f))
+  if (chain_ended(f) && !(dusk_plan_takes_post(f->plan) && inside == NULL))
     return fail(p, open, "nothing may follow %s except .compute()",
                 f->terminal);
   if ((rc = parse_selection(p, &sel, &is_list,
                             "; to filter rows use .query(\"...\")")) != 0)
     goto done;
+  if (chain_ended(f)) { /* a result's value columns (a post step) */
+    rc =
+        wrap(p, f, dusk_plan_select(f->plan, (const char *const *)sel.v, sel.n),
+             open);
+    goto done;
+  }
   if (is_list) {
     rc =
         wrap(p, f, dusk_plan_select(f->plan, (const char *const *)sel.v, sel.n),
@@ -3294,6 +3513,22 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
       goto done;
     }
   }
+  if (is_word(p, "unique") && p->src[m.start - 1] == '.') {
+    /* pandas' Series.unique(): the distinct values in order of
+     * appearance, shown as a column under a 0..n-1 index. */
+    if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_DROP_DUPLICATES,
+                             "unique()")) != 0 ||
+        (rc = parse_noargs(p, "unique")) != 0 ||
+        (rc = wrap(p, f,
+                   dusk_plan_select(f->plan, (const char *const *)sel.v, 1),
+                   m.start)) != 0 ||
+        (rc = wrap(p, f, dusk_plan_drop_duplicates(f->plan, NULL, 0),
+                   m.start)) != 0)
+      goto done;
+    snprintf(f->terminal, sizeof f->terminal, "unique()");
+    rc = wrap(p, f, dusk_plan_reset_index(f->plan, NULL, true), m.start);
+    goto done;
+  }
   if (!is_word(p, "value_counts") || p->src[m.start - 1] != '.') {
     /* A lone name must be followed by .value_counts(): pandas' Series
      * methods are not part of the language. */
@@ -3308,16 +3543,25 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
       (rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s", "value_counts")) != 0)
     goto done;
-  if (p->tok.kind != T_RPAREN &&
-      (rc = parse_dropna(p, "value_counts", &dropna)) != 0)
-    goto done;
+  while (p->tok.kind == T_IDENT) {
+    if (is_word(p, "normalize"))
+      rc = parse_bool_kwarg(p, "normalize", &normalize);
+    else
+      rc = parse_dropna(p, "value_counts", &dropna);
+    if (rc == 0 && p->tok.kind == T_COMMA)
+      rc = lex(p);
+    if (rc != 0)
+      goto done;
+  }
   if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    "value_counts")) != 0)
     goto done;
   snprintf(f->terminal, sizeof f->terminal, "value_counts()");
   rc = wrap(p, f, dusk_plan_value_counts(f->plan, sel.v[0]), m.start);
-  if (rc == 0)
+  if (rc == 0) {
     f->plan->keep_na = !dropna;
+    f->plan->normalize = normalize;
+  }
 done:
   strlist_free(&sel);
   return rc;

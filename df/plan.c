@@ -66,7 +66,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 18
+#define PLAN_NKINDS 21
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -172,6 +172,9 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_TOPK: return "topk";
   case DUSK_PLAN_DROP_DUPLICATES: return "drop_duplicates";
   case DUSK_PLAN_SAMPLE: return "sample";
+  case DUSK_PLAN_RESET_INDEX: return "reset_index";
+  case DUSK_PLAN_RENAME: return "rename";
+  case DUSK_PLAN_DROPNA: return "dropna";
   }
   return "unknown";
 }
@@ -197,9 +200,20 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_SELECT:
   case DUSK_PLAN_ASSIGN:
   case DUSK_PLAN_SAMPLE:
+  case DUSK_PLAN_RESET_INDEX:
+  case DUSK_PLAN_RENAME:
+  case DUSK_PLAN_DROPNA:
     return false;
   }
   return false;
+}
+
+/* query, assign and select: row steps of a scan, or post steps above a
+ * result. */
+static bool row_step_on_result(const dusk_plan *p) {
+  return (p->kind == DUSK_PLAN_QUERY || p->kind == DUSK_PLAN_ASSIGN ||
+          p->kind == DUSK_PLAN_SELECT || p->kind == DUSK_PLAN_RENAME) &&
+         p->ninputs == 1 && dusk_plan_takes_post(p->inputs[0]);
 }
 
 bool dusk_plan_takes_post(const dusk_plan *p) {
@@ -207,13 +221,17 @@ bool dusk_plan_takes_post(const dusk_plan *p) {
          (p->kind == DUSK_PLAN_GROUPBY || p->kind == DUSK_PLAN_VALUE_COUNTS ||
           p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_SORT_VALUES ||
           p->kind == DUSK_PLAN_TAIL || p->kind == DUSK_PLAN_TOPK ||
-          p->kind == DUSK_PLAN_DROP_DUPLICATES);
+          p->kind == DUSK_PLAN_DROP_DUPLICATES ||
+          p->kind == DUSK_PLAN_RESET_INDEX || row_step_on_result(p));
 }
 
 bool dusk_plan_is_post(const dusk_plan *p) {
   if (p == NULL)
     return false;
-  if (p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL)
+  if (p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL ||
+      p->kind == DUSK_PLAN_RESET_INDEX)
+    return true;
+  if (row_step_on_result(p))
     return true;
   return p->kind == DUSK_PLAN_HEAD && p->ninputs == 1 &&
          dusk_plan_takes_post(p->inputs[0]) &&
@@ -734,6 +752,7 @@ void dusk_plan_free(dusk_plan *p) {
   free(p->dir);
   free(p->ascending);
   free(p->qs);
+  strv_free(p->renamed, p->kind == DUSK_PLAN_RENAME ? p->ncolumns : 0);
   free(p);
 }
 
@@ -938,6 +957,34 @@ dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {
   const char *cols[1];
   cols[0] = column;
   return plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, column ? 1 : 0);
+}
+
+dusk_plan *dusk_plan_reset_index(dusk_plan *in, const char *name, bool drop) {
+  const char *cols[1];
+  dusk_plan *p;
+  cols[0] = name;
+  p = plan_with_columns(DUSK_PLAN_RESET_INDEX, in, cols, name ? 1 : 0);
+  if (p != NULL)
+    p->drop = drop;
+  return p;
+}
+
+dusk_plan *dusk_plan_rename(dusk_plan *in, const char *const *old,
+                            const char *const *new_names, size_t n) {
+  dusk_plan *p = plan_with_columns(DUSK_PLAN_RENAME, in, old, n);
+  if (p != NULL && strv_dup(new_names, n, &p->renamed) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,
+                            bool how_all) {
+  dusk_plan *p = plan_with_columns(DUSK_PLAN_DROPNA, in, cols, n);
+  if (p != NULL)
+    p->how_all = how_all;
+  return p;
 }
 
 /* Whether p sorts a whole frame's rows (not a computed result). */
@@ -1145,6 +1192,12 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->keep_na = p->keep_na;
   c->frac = p->frac;
   c->seed = p->seed;
+  c->normalize = p->normalize;
+  c->drop = p->drop;
+  c->how_all = p->how_all;
+  if (p->renamed != NULL &&
+      strv_dup((const char *const *)p->renamed, p->ncolumns, &c->renamed) != 0)
+    goto fail;
   if (p->ninputs > 0) {
     c->inputs = calloc(p->ninputs, sizeof *c->inputs);
     if (c->inputs == NULL)
@@ -1263,7 +1316,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2,
 };
 
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
@@ -1271,6 +1324,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
   if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
     nf++; /* the optional list of mixed columns */
+  if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->normalize)
+    nf++; /* the optional normalize flag */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -1332,6 +1387,20 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    if (p->normalize)
+      PK(msgpack_pack_true(pk));
+    break;
+  case DUSK_PLAN_RESET_INDEX:
+    PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
+    PK(p->drop ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    break;
+  case DUSK_PLAN_RENAME:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(pk_strv(pk, p->renamed, p->renamed ? p->ncolumns : 0));
+    break;
+  case DUSK_PLAN_DROPNA:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(p->how_all ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_DROP_DUPLICATES:
@@ -1977,8 +2046,48 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "keep_na", "a bool", &f[1]);
     p->keep_na = f[1].via.boolean;
+    if (nfields > 2) {
+      if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
+        return bad_type(err, where, "normalize", "a bool", &f[2]);
+      p->normalize = f[2].via.boolean;
+    }
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);
+  case DUSK_PLAN_RESET_INDEX:
+    if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
+      return bad_type(err, where, "drop", "a bool", &f[1]);
+    p->drop = f[1].via.boolean;
+    if (f[0].type == MSGPACK_OBJECT_NIL)
+      return 0;
+    if ((p->columns = calloc(1, sizeof *p->columns)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+    p->ncolumns = 1;
+    return get_name(&f[0], where, "name", PLAN_MAX_NAME, false, err,
+                    &p->columns[0]);
+  case DUSK_PLAN_RENAME: {
+    size_t nnew = 0;
+    char **renamed = NULL;
+    if ((rc = get_names(&f[0], where, "column", 1, err, &p->columns,
+                        &p->ncolumns)) != 0)
+      return rc;
+    if ((rc = get_names(&f[1], where, "new name", 1, err, &renamed,
+                        &nnew)) != 0 ||
+        nnew != p->ncolumns) {
+      strv_free(renamed, nnew);
+      return rc ? rc
+                : dusk_error_set(err, DUSK_EINVAL,
+                                 "%s: %zu columns but %zu new names", where,
+                                 p->ncolumns, nnew);
+    }
+    p->renamed = renamed;
+    return 0;
+  }
+  case DUSK_PLAN_DROPNA:
+    if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
+      return bad_type(err, where, "how_all", "a bool", &f[1]);
+    p->how_all = f[1].via.boolean;
+    return get_names(&f[0], where, "column", 0, err, &p->columns,
+                     &p->ncolumns);
   case DUSK_PLAN_SORT_VALUES: return dec_sort_values(p, f, where, err);
   case DUSK_PLAN_TOPK:
     if ((rc = dec_sort_values(p, f, where, err)) != 0 ||
@@ -2077,8 +2186,9 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
                           " nodes follow",
                           where, ninputs, d->n - d->i);
   nfields = plan_nfields[kind];
-  if (kind == DUSK_PLAN_FILLNA && o->via.array.size == 2 + nfields + 1)
-    nfields++; /* with the list of mixed columns */
+  if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS) &&
+      o->via.array.size == 2 + nfields + 1)
+    nfields++; /* with the list of mixed columns, or normalize */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,

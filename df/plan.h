@@ -44,6 +44,18 @@
  *   sort_values(plan, [by], [asc]) rows ordered by columns (stable: ties
  *                                  keep their order; nulls last)
  *   head(plan, n), tail(plan, n)   the first / last n rows of the result
+ *   query(plan, expr)              the result's rows where expr holds; expr
+ *                                  sees index and value columns by name
+ *   assign(plan, name, expr)       a value column computed from the others
+ *   select(plan, [cols])           these value columns (the index stays)
+ *   rename(plan, [old], [new])     value columns renamed (not the index,
+ *                                  as pandas' rename(columns=)); of a
+ *                                  frame, its columns in place
+ *   reset_index(plan, name?, drop) the index as leading value columns (an
+ *                                  unnamed one as "index"), or dropped
+ * query, assign and select are post steps when their input is a result;
+ * a result's int column that held a null in the files is float64 there,
+ * as pandas holds it.
  *
  * Every node owns its children and strings (heap memory; dusk_plan_free
  * frees the tree).  Decoding is bounded like every message: nesting,
@@ -208,7 +220,12 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_QUANTILE = 15,
   DUSK_PLAN_TOPK = 16,
   DUSK_PLAN_DROP_DUPLICATES = 17,
-  DUSK_PLAN_SAMPLE = 18
+  DUSK_PLAN_SAMPLE = 18,
+  DUSK_PLAN_RESET_INDEX = 19, /* post only */
+  /* Of a frame, RENAME and DROPNA are lowered by the scheduler (to
+   * assign + select, and to query) before any worker sees them. */
+  DUSK_PLAN_RENAME = 20,
+  DUSK_PLAN_DROPNA = 21
 } dusk_plan_kind;
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
@@ -326,12 +343,25 @@ typedef struct dusk_plan {
   /* SAMPLE: the share of rows kept, in [0, 1], and the seed */
   double frac;
   uint64_t seed;
+  /* VALUE_COUNTS: each count as a share of the counted rows (pandas'
+   * normalize=True: float64, missing values counted only with keep_na) */
+  bool normalize;
+  /* RESET_INDEX: drop the index rather than turn it into columns; its
+   * columns[0], when given, names a one-column result's values (pandas'
+   * Series.reset_index(name=)) */
+  bool drop;
+  /* RENAME: columns[i] becomes renamed[i] (ncolumns of each) */
+  char **renamed;
+  /* DROPNA: drop a row when all its `columns` (empty: every column) are
+   * null (pandas' how="all"), not when any is (how="any") */
+  bool how_all;
 } dusk_plan;
 
-/* Whether p is a step on a computed result: sort_values and tail always
- * (they apply to results only; sorting a whole file's rows is a shuffle
- * dusk does not do), head when its input is a groupby, value_counts or
- * another post step.  Post steps sit at the top of a plan, above its
+/* Whether p is a step on a computed result: sort_values, tail and
+ * reset_index always (they apply to results only; sorting a whole file's
+ * rows is a shuffle dusk does not do), head, query, assign, select and
+ * rename when their input is a groupby, value_counts or another post
+ * step.  Post steps sit at the top of a plan, above its
  * terminal; the final task runs them in order on the result table. */
 bool dusk_plan_is_post(const dusk_plan *p);
 /* Whether a post step may follow a step of this kind (groupby,
@@ -393,6 +423,16 @@ dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
                                  size_t n, const uint8_t *ascending,
                                  size_t nascending);
 dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n);
+/* Post steps only (plan.h): name may be NULL. */
+dusk_plan *dusk_plan_reset_index(dusk_plan *in, const char *name, bool drop);
+/* pandas' dropna(subset=cols, how="all" | "any") of a frame's rows; n 0:
+ * every column. */
+dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,
+                            bool how_all);
+/* old[i] becomes new_names[i], n pairs: of a frame, or of a result (a
+ * post step). */
+dusk_plan *dusk_plan_rename(dusk_plan *in, const char *const *old,
+                            const char *const *new_names, size_t n);
 /* frac in [0, 1] (NULL for one outside it or NaN). */
 dusk_plan *dusk_plan_sample(dusk_plan *in, double frac, uint64_t seed);
 /* Whether sample's hash keeps row `row` of range `range` (plan.h). */

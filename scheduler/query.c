@@ -727,6 +727,12 @@ static int check_sort_keys(const dusk_plan *p, const schema *in,
   const dusk_plan *t = dusk_plan_result_root(p->inputs[0]);
   schema res = {0, NULL, NULL, NULL};
   int rc = 0;
+  /* Steps that change the result's columns leave the check to the final
+   * task, which knows them. */
+  for (const dusk_plan *s = p->inputs[0]; s != t; s = s->inputs[0])
+    if (s->kind != DUSK_PLAN_SORT_VALUES && s->kind != DUSK_PLAN_HEAD &&
+        s->kind != DUSK_PLAN_TAIL && s->kind != DUSK_PLAN_QUERY)
+      return 0;
   if (t->kind == DUSK_PLAN_GROUPBY) {
     res.names = dusk_xcalloc(t->naggs + 1, sizeof *res.names);
     for (size_t a = 0; a < t->naggs; a++)
@@ -830,6 +836,118 @@ static int check_row_keys(sched_query *q, const dusk_plan *p,
   return 0;
 }
 
+/* p, or an abort when a constructor ran out of memory (NULL). */
+static void *xptr(void *p) {
+  if (p == NULL)
+    dusk_xoom();
+  return p;
+}
+
+/* A frame's dropna(subset, how) as the query pandas' rule is:
+ * `a.notnull() and b.notnull()` (how="any"), or `... or ...` (how="all"),
+ * over the subset or every column of in.  p becomes that QUERY. */
+static int lower_dropna(dusk_plan *p, const schema *in, dusk_error *err) {
+  dusk_expr *e = NULL;
+  size_t n = p->ncolumns ? p->ncolumns : in->n;
+  char text[DUSK_ERROR_MESSAGE_MAX];
+  size_t len = 0;
+  for (size_t i = 0; i < p->ncolumns; i++)
+    if (schema_find(in, p->columns[i]) < 0)
+      return unknown_column(in, p->columns[i], "dropna subset", err);
+  if (n == 0)
+    return dusk_error_set(err, DUSK_EINVAL, "dropna of a frame without "
+                                            "columns");
+  text[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    const char *name = p->ncolumns ? p->columns[i] : in->names[i];
+    dusk_expr *c = dusk_expr_node(DUSK_EXPR_NOTNULL, 0,
+                                  xptr(dusk_expr_column(name)),
+                                  NULL);
+    e = e == NULL ? c
+                  : dusk_expr_node(p->how_all ? DUSK_EXPR_OR : DUSK_EXPR_AND,
+                                   0, e, c);
+    xptr(e);
+    if (len < sizeof text - 1)
+      len += (size_t)snprintf(text + len, sizeof text - len, "%s%s.notnull()",
+                              i ? (p->how_all ? " or " : " and ") : "", name);
+  }
+  p->kind = DUSK_PLAN_QUERY;
+  p->expr = e;
+  p->expr_text = dusk_xstrdup(text);
+  return 0;
+}
+
+/* Appends a column to a schema (its name borrowed). */
+static void schema_append(schema *s, const char *name, dusk_type type,
+                          uint8_t mix) {
+  uint8_t *m = dusk_xcalloc(s->n + 1, sizeof *m);
+  s->names = dusk_xrealloc(s->names, (s->n + 1) * sizeof *s->names);
+  s->types = dusk_xrealloc(s->types, (s->n + 1) * sizeof *s->types);
+  if (s->mix != NULL)
+    memcpy(m, s->mix, s->n * sizeof *m);
+  free(s->mix);
+  s->mix = m;
+  s->names[s->n] = (char *)name;
+  s->types[s->n] = type;
+  s->mix[s->n++] = mix;
+}
+
+/* A frame's rename(columns=) keeps each column in its place: each renamed
+ * column becomes a copy under its new name (an assign below p), then p
+ * selects every column in order under its new name.  The scan then needs
+ * no step of its own, and every walk by name (needed columns, read types,
+ * nulls) sees only assigns and selects.  in gains the copies. */
+static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
+                        dusk_error *err) {
+  char **sel = dusk_xcalloc(in->n + 1, sizeof *sel);
+  dusk_plan *below = p->inputs[0];
+  size_t n = in->n;
+  for (size_t c = 0; c < n; c++) {
+    sel[c] = dusk_xstrdup(in->names[c]);
+    for (size_t i = 0; i < p->ncolumns; i++)
+      if (strcmp(in->names[c], p->columns[i]) == 0) {
+        free(sel[c]);
+        sel[c] = dusk_xstrdup(p->renamed[i]);
+        break;
+      }
+  }
+  for (size_t c = 0; c < n; c++)
+    for (size_t k = 0; k < c; k++)
+      if (strcmp(sel[c], sel[k]) == 0) {
+        int rc = dusk_error_set(err, DUSK_EINVAL,
+                                "rename: two columns would be named '%s' "
+                                "(dusk keeps column names distinct)",
+                                sel[c]);
+        for (size_t i = 0; i < n; i++)
+          free(sel[i]);
+        free(sel);
+        return rc;
+      }
+  for (size_t c = 0; c < n; c++) {
+    if (strcmp(sel[c], in->names[c]) == 0)
+      continue;
+    mark_needed(q, below, in->names[c]);
+    below = xptr(dusk_plan_assign(
+        below, sel[c], xptr(dusk_expr_column(in->names[c])),
+        in->names[c]));
+    /* the new node owns its copy of the name */
+    schema_append(in, below->columns[0], in->types[c],
+                  in->mix ? in->mix[c] : 0);
+  }
+  p->inputs[0] = below;
+  for (size_t i = 0; i < p->ncolumns; i++) {
+    free(p->columns[i]);
+    free(p->renamed[i]);
+  }
+  free(p->columns);
+  free(p->renamed);
+  p->renamed = NULL;
+  p->kind = DUSK_PLAN_SELECT;
+  p->columns = sel;
+  p->ncolumns = n;
+  return 0;
+}
+
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
   schema in = {0, NULL, NULL, NULL};
@@ -924,6 +1042,20 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   if ((rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0,
                        &in, err)) != 0)
     return rc;
+  if (dusk_plan_is_post(p) &&
+      (p->kind == DUSK_PLAN_QUERY || p->kind == DUSK_PLAN_ASSIGN ||
+       p->kind == DUSK_PLAN_SELECT || p->kind == DUSK_PLAN_RESET_INDEX ||
+       p->kind == DUSK_PLAN_RENAME)) {
+    /* On a computed result: its columns' names and types are known only
+     * to the final task, which checks the step there (worker/dfops.c). */
+    *out = in;
+    return 0;
+  }
+  if (p->kind == DUSK_PLAN_DROPNA && (rc = lower_dropna(p, &in, err)) != 0)
+    goto out;
+  if (p->kind == DUSK_PLAN_RENAME &&
+      (rc = lower_rename(q, p, &in, err)) != 0)
+    goto out;
   if ((p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL) &&
       !dusk_plan_takes_post(p->inputs[0])) {
     schema_free(&in);

@@ -20,6 +20,7 @@
 #include "keyset.h"
 #include "msg.h"
 #include "plan.h"
+#include "post.h"
 #include "quantile.h"
 #include "table.h"
 #include "xalloc.h"
@@ -2630,6 +2631,39 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   return 0;
 }
 
+/* value_counts(normalize=True): each count as its share of them all, as
+ * pandas divides (float64 counts / their sum). */
+static int normalize_counts(dusk_table **t) {
+  const dusk_table *c = *t;
+  const char *names[2];
+  dusk_type types[2];
+  dusk_table *res;
+  int64_t total = 0;
+  int rc = 0;
+  names[0] = c->cols[0].name;
+  names[1] = c->cols[1].name;
+  types[0] = c->cols[0].type;
+  types[1] = DUSK_TYPE_FLOAT64;
+  for (size_t r = 0; r < c->nrows; r++)
+    total += c->cols[1].i64[r];
+  if ((res = dusk_table_new(names, types, 2, 1)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t r = 0; r < c->nrows && rc == 0; r++) {
+    dusk_value v[2];
+    dusk_table_get(c, 0, r, &v[0]);
+    v[1].type = DUSK_TYPE_FLOAT64;
+    v[1].u.f = (double)c->cols[1].i64[r] / (double)total;
+    rc = dusk_table_append_row(res, v);
+  }
+  if (rc != 0) {
+    dusk_table_free(res);
+    return rc;
+  }
+  dusk_table_free(*t);
+  *t = res;
+  return 0;
+}
+
 /* Appends to joined (names separated by DUSK_MIXED_SEP) each name of list
  * (len bytes, the same form) that joined does not hold yet. */
 static void mixed_union(dusk_buf *joined, const char *list, size_t len) {
@@ -2967,89 +3001,6 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
 
 /* ---- post steps (plan.h) -------------------------------------------------- */
 
-/* The result's column a sort key names, or -1 with err set.  No name: the
- * one value column of a Series-shaped result. */
-static int post_column(const dusk_table *t, const char *name, const char *what,
-                       dusk_error *err) {
-  char names[256];
-  size_t len = 0;
-  int c;
-  if (name == NULL) {
-    if (t->ncols == t->nindex + 1)
-      return (int)t->nindex;
-    dusk_error_set(err, DUSK_EINVAL,
-                   "%s: the result has %zu value columns; name the ones to "
-                   "sort by (by=)",
-                   what, t->ncols - t->nindex);
-    return -1;
-  }
-  if ((c = dusk_table_column_index(t, name)) >= 0 && (size_t)c >= t->nindex)
-    return c;
-  names[0] = '\0';
-  for (size_t i = t->nindex; i < t->ncols && len < sizeof names - 1; i++)
-    len += (size_t)snprintf(names + len, sizeof names - len, "%s'%s'",
-                            i > t->nindex ? ", " : "", t->cols[i].name);
-  dusk_error_set(err, DUSK_ENOTFOUND,
-                 "%s: the result has no column '%s' (it has %s)", what, name,
-                 names);
-  return -1;
-}
-
-/* Runs the post steps between the plan's top and root (the terminal),
- * bottom-up, on *result (replaced as each step runs).  0 or an error. */
-static int run_post_steps(const dusk_plan *top, const dusk_plan *root,
-                          dusk_table **result, dusk_error *err) {
-  const dusk_plan *steps[64];
-  size_t n = 0;
-  for (const dusk_plan *s = top; s != root && s != NULL; s = s->inputs[0]) {
-    if (n == sizeof steps / sizeof steps[0])
-      return dusk_error_set(err, DUSK_EINVAL, "more than 64 post steps");
-    steps[n++] = s;
-  }
-  while (n-- > 0) {
-    const dusk_plan *s = steps[n];
-    dusk_table *t = *result, *out = NULL;
-    size_t rows = t->nrows, from = 0, count = rows;
-    size_t *order = NULL;
-    int rc;
-    if (s->kind == DUSK_PLAN_SORT_VALUES) {
-      int cols[64];
-      size_t nkeys = s->ncolumns ? s->ncolumns : 1;
-      if (nkeys > 64 || s->nascending != nkeys)
-        return dusk_error_set(err, DUSK_EINVAL,
-                              "sort_values: %zu keys, %zu flags", nkeys,
-                              s->nascending);
-      for (size_t k = 0; k < nkeys; k++)
-        if ((cols[k] = post_column(t, s->ncolumns ? s->columns[k] : NULL,
-                                   "sort_values", err)) < 0)
-          return err->code;
-      order = dusk_xcalloc(rows ? rows : 1, sizeof *order);
-      dusk_table_sort_order(t, cols, s->ascending, nkeys, order);
-    } else if (s->kind == DUSK_PLAN_HEAD) {
-      count = (uint64_t)s->n < rows ? (size_t)s->n : rows;
-    } else if (s->kind == DUSK_PLAN_TAIL) {
-      count = (uint64_t)s->n < rows ? (size_t)s->n : rows;
-      from = rows - count;
-    } else {
-      return dusk_error_set(err, DUSK_EINVAL, "%s is not a post step",
-                            dusk_plan_kind_name(s->kind));
-    }
-    if (order == NULL) {
-      order = dusk_xcalloc(count ? count : 1, sizeof *order);
-      for (size_t i = 0; i < count; i++)
-        order[i] = from + i;
-    }
-    rc = dusk_table_take(t, order, count, &out);
-    free(order);
-    if (rc != 0)
-      return dusk_error_set(err, rc, "%s: %s", dusk_plan_kind_name(s->kind),
-                            dusk_strerror(rc));
-    dusk_table_free(t);
-    *result = out;
-  }
-  return 0;
-}
-
 /* ---- logical types of result columns (value.h: datetimes) -------------- */
 
 /* Marks the int64 result columns that hold datetimes or timedeltas
@@ -3094,6 +3045,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     rc = m.p.agg ? dusk_hashagg_final(m.p.agg, &tmp) : DUSK_EINVAL;
     if (rc == 0)
       rc = value_counts_output(tmp, &result);
+    if (rc == 0 && m.p.root->normalize)
+      rc = normalize_counts(&result);
     break;
   case DUSK_PLAN_LEN: {
     static const char *const names[] = {"len"};
@@ -3161,7 +3114,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   }
   mark_source_na(&m, cut, result);
   mark_logical(&m, result);
-  if ((rc = run_post_steps(m.p.plan, m.p.root, &result, &err)) != 0)
+  if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
     goto failed;
   call->result.len = 0;
   if ((rc = dusk_table_encode(result, &call->result)) != 0) {

@@ -247,6 +247,71 @@ START_TEST(test_parse_value_counts_len_describe) {
 }
 END_TEST
 
+/* Steps on a computed result (dusk.h: query, assign, rename, reset_index
+ * after a groupby), and a frame's rename and dropna. */
+START_TEST(test_result_steps_rename_dropna) {
+  const char *keys[] = {"k"}, *sums[] = {"sum"}, *xs[] = {"x"};
+  const char *total[] = {"total"}, *key[] = {"key"}, *counts[] = {"count"};
+  const char *all[] = {NULL};
+  dusk_error err = {0};
+  dusk_dataframe *f;
+  dusk_table *t;
+  char *csv;
+  int rc;
+
+  f = dusk_groupby(read_data(_i ? 16 : 0), keys, 1, xs, sums, 1, &err);
+  f = dusk_query(f, "x > 20", &err);
+  f = dusk_assign(f, "half", "x / 2", &err);
+  /* x held a null in the file: pandas' float64, so // gives a float */
+  f = dusk_assign(f, "fl", "x // 5", &err);
+  f = dusk_rename(f, xs, total, 1, &err);
+  f = dusk_reset_index(f, NULL, 0, &err);
+  ck_assert_msg(f != NULL, "%s", err.message);
+  t = compute(f);
+  csv = print_csv(t);
+  ck_assert_int_eq(dusk_table_nindex(t), 1);
+  ck_assert_int_eq(dusk_table_column_type(t, 4), DUSK_COL_FLOAT64);
+  ck_assert_str_eq(csv, ",k,total,half,fl\n"
+                        "0,b,27,13.5,5.0\n"
+                        "1,c,22,11.0,4.0\n");
+  free(csv);
+  dusk_table_free(t);
+
+  /* An unknown column of the result is named with what it has. */
+  f = dusk_query(dusk_groupby(read_data(0), keys, 1, xs, sums, 1, &err),
+                 "nope > 1", &err);
+  rc = dusk_compute(client, f, 60000, &t, &err);
+  dusk_dataframe_free(f);
+  ck_assert_int_ne(rc, 0);
+  ck_assert_msg(strstr(err.message, "'nope'") &&
+                    strstr(err.message, "on the result"),
+                "%s", err.message);
+
+  /* A result takes no more row steps of a frame. */
+  f = dusk_query(dusk_groupby(read_data(0), keys, 1, xs, sums, 1, &err),
+                 "x > 1", &err);
+  ck_assert_ptr_null(dusk_groupby(f, keys, 1, xs, sums, 1, &err));
+  ck_assert_ptr_nonnull(strstr(err.message, "on a computed result"));
+
+  /* dropna(subset=["x"]): the row with a null x goes. */
+  t = compute(dusk_len(dusk_dropna(read_data(0), xs, 1, 0, &err), &err));
+  ck_assert_int_eq(cell_i64(t, 0, 0), 11);
+  dusk_table_free(t);
+  /* how="all" over every column: no row is all null. */
+  t = compute(dusk_len(dusk_dropna(read_data(0), NULL, 0, 1, &err), &err));
+  ck_assert_int_eq(cell_i64(t, 0, 0), 12);
+  dusk_table_free(t);
+
+  /* A frame's rename keeps places; later steps see the new name. */
+  f = dusk_rename(read_data(_i ? 16 : 0), keys, key, 1, &err);
+  t = compute(dusk_groupby(f, key, 1, all, counts, 1, &err));
+  ck_assert_str_eq(dusk_table_column_name(t, 0), "key");
+  ck_assert_str_eq(dusk_table_column_name(t, 1), "x");
+  ck_assert_int_eq(dusk_table_nrows(t), 3);
+  dusk_table_free(t);
+}
+END_TEST
+
 START_TEST(test_errors_name_column_and_file) {
   const char *keys[] = {"kk"};
   const char *funcs[] = {"sum"};
@@ -620,6 +685,7 @@ int main(void) {
   tcase_add_test(tc, test_fillna_query_head);
   tcase_add_test(tc, test_parse_value_counts_len_describe);
   tcase_add_test(tc, test_errors_name_column_and_file);
+  tcase_add_loop_test(tc, test_result_steps_rename_dropna, 0, 2);
   tcase_add_test(tc, test_pandas_dtypes_of_nulls);
   tcase_add_test(tc, test_random_worker_kills_exact);
   tcase_add_test(tc, test_progress_reports);

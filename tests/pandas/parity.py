@@ -236,6 +236,73 @@ def cases(files):
          lambda: A().groupby("DOLocationID").agg(
              {"SR_Flag": "sum", "PULocationID": "mean"})
          .nlargest(20, ["SR_Flag"]).tail(5)),
+        ("filter, assign, rename and reset_index of a result (post steps)",
+         f'read_csv("{a}").groupby("DOLocationID").agg({{"SR_Flag": "sum", '
+         f'"PULocationID": "mean"}}).query("SR_Flag > 2 and DOLocationID < '
+         f'150").assign(r="PULocationID / SR_Flag", k="DOLocationID % 7")'
+         f'.rename(columns={{"SR_Flag": "flags"}}).reset_index()',
+         lambda: A().groupby("DOLocationID").agg(
+             {"SR_Flag": "sum", "PULocationID": "mean"})
+         .query("SR_Flag > 2 and DOLocationID < 150")
+         .assign(r=lambda d: d.PULocationID / d.SR_Flag,
+                 k=lambda d: d.index % 7)
+         .rename(columns={"SR_Flag": "flags"}).reset_index()),
+        ("as_index=False size sorted (post steps)",
+         f'read_csv("{a}").groupby("PULocationID", as_index=False).size()'
+         f'.sort_values("size", ascending=False).head(7)',
+         lambda: A().groupby("PULocationID", as_index=False).size()
+         .sort_values("size", ascending=False, kind="stable").head(7)),
+        ("top 10 reset_index name and column selection (post steps)",
+         f'read_csv("{a}").groupby("PULocationID").size()'
+         f'.sort_values(ascending=False).head(10).reset_index(name="trips")'
+         f'[["trips"]]',
+         lambda: A().groupby("PULocationID").size()
+         .sort_values(ascending=False, kind="stable").head(10)
+         .reset_index(name="trips")[["trips"]]),
+        ("value_counts normalize",
+         f'read_csv("{a}")["hvfhs_license_num"].value_counts(normalize=True)',
+         lambda: A()["hvfhs_license_num"].value_counts(normalize=True)),
+        ("value_counts normalize dropna=False",
+         f'read_csv("{a}")["SR_Flag"].value_counts(normalize=True, '
+         f'dropna=False)',
+         lambda: A()["SR_Flag"].value_counts(normalize=True, dropna=False)),
+        ("value_counts reset_index",
+         f'read_csv("{a}")["SR_Flag"].value_counts(dropna=False)'
+         f'.reset_index()',
+         lambda: A()["SR_Flag"].value_counts(dropna=False).reset_index()),
+        ("unique of a column",
+         f'read_csv("{a}")["dispatching_base_num"].unique()',
+         lambda: pd.DataFrame({"dispatching_base_num":
+                               A()["dispatching_base_num"].unique()})),
+        ("dropna subset then groupby",
+         f'read_csv("{a}").dropna(subset=["SR_Flag"]).groupby("PULocationID")'
+         f'.size()',
+         lambda: A().dropna(subset=["SR_Flag"]).groupby("PULocationID")
+         .size()),
+        ("dropna of every column and how=all",
+         f'read_csv("{a}").dropna().head(20)',
+         lambda: A().dropna().head(20)),
+        ("dropna how=all",
+         f'read_csv("{a}").dropna(how="all", subset=["SR_Flag", '
+         f'"DOLocationID"]).tail(5)',
+         lambda: A().dropna(how="all", subset=["SR_Flag", "DOLocationID"])
+         .tail(5)),
+        ("rename a frame's columns then group",
+         f'read_csv("{a}").rename(columns={{"PULocationID": "pu", '
+         f'"SR_Flag": "flag"}}).groupby("pu")["flag"].sum()',
+         lambda: A().rename(columns={"PULocationID": "pu", "SR_Flag": "flag"})
+         .groupby("pu")["flag"].sum()),
+        ("rename a frame's columns, rows keep their places",
+         f'read_csv("{a}").rename(columns={{"DOLocationID": "do"}}).head(8)',
+         lambda: A().rename(columns={"DOLocationID": "do"}).head(8)),
+        ("isin and in in a query",
+         f'read_csv("{a}").query("PULocationID.isin([1, 2, 3]) or '
+         f'DOLocationID in [4, 5]").head(20)',
+         lambda: A().query("PULocationID.isin([1, 2, 3]) or "
+                           "DOLocationID in [4, 5]").head(20)),
+        ("a filter on head's rows (post steps)",
+         f'read_csv("{a}").head(50).query("PULocationID > 100")',
+         lambda: A().head(50).query("PULocationID > 100")),
         ("filter and groupby count",
          f'read_csv("{a}").query("PULocationID > 200 and SR_Flag == 1")'
          f'.groupby("hvfhs_license_num").count()',

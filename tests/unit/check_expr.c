@@ -1070,7 +1070,7 @@ static const err_row outer_errors[] = {
      "fillan", 0},
     {"read_csv('a').frobnicate()",
      "unknown method 'frobnicate'; expected "
-     "fillna, query, assign, eval, groupby, head, describe, to_csv, a reduction (sum, mean, ...) or compute",
+     "fillna, dropna, query, assign, eval, rename, groupby, head, describe, to_csv, a reduction (sum, mean, ...) or compute",
      "frobnicate", 0},
     {"read_csv('a').size()",
      "size() on a whole frame is not supported; use "
@@ -1207,19 +1207,18 @@ static const err_row outer_errors[] = {
     {"read_csv('a').compute(", "compute() takes no arguments", NULL, 0},
     {"read_csv('a').head().fillna(0)",
      "nothing may follow head() except "
-     ".compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()",
+     ".compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]",
      "fillna", 0},
-    {"read_csv('a').head()[['x']]",
-     "nothing may follow head() except "
-     ".compute()",
-     "[", 0},
-    {"read_csv('a').groupby('k').count().query('x > 1')",
+    {"len(read_csv('a').head())",
+     "head() cannot be used inside len(...)",
+     "head", 0},
+    {"read_csv('a').groupby('k').count().dropna()",
      "nothing may follow "
      "groupby(...).count() "
-     "except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()",
-     "query", 0},
+     "except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]",
+     "dropna", 0},
     {"read_csv('a').groupby('k').size().sort_values().head().fillna(0)",
-     "nothing may follow head() except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()", "fillna", 0},
+     "nothing may follow head() except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]", "fillna", 0},
     {"read_csv('a').nlargest(3)",
      "nlargest of a frame needs the columns: nlargest(n, \"col\")",
      "nlargest", 0},
@@ -1300,11 +1299,15 @@ static const err_row outer_errors[] = {
      NULL, 0},
     {"read_csv('a').groupby('k').sum", "expected '(' after sum", NULL, 0},
     {"read_csv('a')['x'].value_counts(1)",
-     "expected dropna=True or dropna=False in value_counts", "1", 0},
+     "expected ')' after the arguments of value_counts", "1", 0},
+    {"read_csv('a')['x'].value_counts(sort=False)",
+     "expected dropna=True or dropna=False or normalize=True in value_counts",
+     "sort", 0},
     {"read_csv('a')['x'].value_counts(dropna=1)",
      "expected True or False for dropna", "1", 0},
     {"read_csv('a').groupby('x', sort=False).size()",
-     "expected dropna=True or dropna=False in groupby", "sort", 0},
+     "expected dropna=True or dropna=False or as_index=False in groupby",
+     "sort", 0},
     {"read_csv('a').groupby('k').agg({})",
      "the dict of agg needs at least "
      "one column",
@@ -1344,7 +1347,7 @@ static const err_row outer_errors[] = {
      "name string for agg",
      "1", 0},
     {"read_csv('a').groupby('k').nunique().compute().sum()",
-     "nothing may follow groupby(...).nunique() except .compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()", "sum()", 0},
+     "nothing may follow groupby(...).nunique() except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]", "sum()", 0},
     {"read_csv('a').to_csv('o')['x']",
      "nothing may follow to_csv() except "
      ".compute()",
@@ -1358,7 +1361,7 @@ static const err_row outer_errors[] = {
     {"read_csv('a')['x'].value_counts().fillna(0)",
      "nothing may follow "
      "value_counts() except "
-     ".compute(), .sort_values(), .head(), .tail(), .nlargest() or .nsmallest()",
+     ".compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]",
      "fillna", 0},
     {"read_csv('a').fillna(1x)", "bad number '1x'", "1x", 0},
     {"read_csv('a', usecols=['a'], usecols=['b'])",
@@ -1429,8 +1432,8 @@ static const err_row query_errors[] = {
      "< 5", 0},
     {"x.isnul()", "unknown method 'isnul'; did you mean 'isnull'?", "isnul", 0},
     {"x.strip()",
-     "unknown method 'strip'; expected isnull(), notnull(), isna() "
-     "or notna()",
+     "unknown method 'strip'; expected isnull(), notnull(), isna(), "
+     "notna() or isin([...])",
      "strip", 0},
     {"x.str()", "expected '.' after str", "(", 0},
     {"x.", "expected a method name after '.'", NULL, 0},
@@ -1608,7 +1611,7 @@ END_TEST
 START_TEST(test_utf8_caret) {
   check_query_error("read_csv('données.csv').frob()",
                     "unknown method 'frob'; expected "
-                    "fillna, query, assign, eval, groupby, head, describe, to_csv, a reduction (sum, mean, ...) or compute",
+                    "fillna, dropna, query, assign, eval, rename, groupby, head, describe, to_csv, a reduction (sum, mean, ...) or compute",
                     strlen("read_csv('données.csv')."));
   check_query_error("read_csv('a') é", "unexpected character 'é'", 14);
   /* Invalid UTF-8 and control bytes show as one '?' each. */
@@ -1652,8 +1655,9 @@ START_TEST(test_long_line_clipped) {
   check_query_error(t2,
                     "unknown method "
                     "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...'; expected "
-                    "fillna, query, assign, eval, groupby, head, describe, "
-                    "to_csv, a reduction (sum, mean, ...) or compute",
+                    "fillna, dropna, query, assign, eval, rename, groupby, "
+                    "head, describe, to_csv, a reduction (sum, mean, ...) or "
+                    "compute",
                     strlen("read_csv('a')."));
   free(t2);
   free(name);

@@ -616,6 +616,9 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_TOPK, "topk", true},
       {DUSK_PLAN_DROP_DUPLICATES, "drop_duplicates", true},
       {DUSK_PLAN_SAMPLE, "sample", false},
+      {DUSK_PLAN_RESET_INDEX, "reset_index", false},
+      {DUSK_PLAN_RENAME, "rename", false},
+      {DUSK_PLAN_DROPNA, "dropna", false},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -623,8 +626,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)19));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)19), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)22));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)22), "unknown");
 }
 END_TEST
 
@@ -1093,7 +1096,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 19, 255, 100000};
+  static const int kinds[] = {0, 22, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
