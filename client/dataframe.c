@@ -650,6 +650,18 @@ dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err) {
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
+dusk_dataframe *dusk_describe_column(dusk_dataframe *f, const char *column,
+                                     dusk_error *err) {
+  if (!need_open(f, "describe", err))
+    return NULL;
+  if (column == NULL) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "describe_column needs a column");
+    return NULL;
+  }
+  return wrap(dusk_plan_describe_columns(unwrap(f), &column, 1), err);
+}
+
 dusk_dataframe *dusk_quantile(dusk_dataframe *f, const char *const *columns,
                               size_t ncolumns, const double *qs, size_t nq,
                               dusk_error *err) {

@@ -329,6 +329,12 @@ dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
 /* count, mean, std, min, 25%, 50%, 75%, max of every int and float
  * column, as pandas' describe(): the percentiles are exact. */
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
+/* pandas' df["col"].describe(): of a number column as dusk_describe; of
+ * a text or bool column count, unique, top and freq (from its value
+ * counts; of values sharing the highest count, top is the first in
+ * value_counts' order), one text column indexed by those names. */
+dusk_dataframe *dusk_describe_column(dusk_dataframe *f, const char *column,
+                                     dusk_error *err);
 /* Exact quantiles qs[0..nq) (each in [0, 1]; pandas' linear
  * interpolation) of columns[0..ncolumns) (int, float, datetime or
  * timedelta columns; ncolumns 0: every int and float column).  The result

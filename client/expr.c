@@ -3513,6 +3513,21 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
       goto done;
     }
   }
+  if (is_word(p, "describe") && p->src[m.start - 1] == '.') {
+    /* pandas' Series.describe(): of numbers the moments and exact
+     * percentiles, of text or bools count / unique / top / freq (the
+     * scheduler picks by the column's type). */
+    if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_DESCRIBE,
+                             "describe()")) != 0 ||
+        (rc = parse_noargs(p, "describe")) != 0)
+      goto done;
+    snprintf(f->terminal, sizeof f->terminal, "describe()");
+    rc = wrap(p, f,
+              dusk_plan_describe_columns(f->plan, (const char *const *)sel.v,
+                                         1),
+              m.start);
+    goto done;
+  }
   if (is_word(p, "unique") && p->src[m.start - 1] == '.') {
     /* pandas' Series.unique(): the distinct values in order of
      * appearance, shown as a column under a 0..n-1 index. */

@@ -1043,6 +1043,11 @@ dusk_plan *dusk_plan_describe(dusk_plan *in) {
   return plan_unary(DUSK_PLAN_DESCRIBE, in);
 }
 
+dusk_plan *dusk_plan_describe_columns(dusk_plan *in, const char *const *cols,
+                                      size_t n) {
+  return plan_with_columns(DUSK_PLAN_DESCRIBE, in, cols, n);
+}
+
 dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
                               size_t n, const double *qs, size_t nq) {
   dusk_plan *p;
@@ -1193,6 +1198,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->frac = p->frac;
   c->seed = p->seed;
   c->normalize = p->normalize;
+  c->describe_counts = p->describe_counts;
   c->drop = p->drop;
   c->how_all = p->how_all;
   if (p->renamed != NULL &&
@@ -1324,8 +1330,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
   if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
     nf++; /* the optional list of mixed columns */
-  if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->normalize)
-    nf++; /* the optional normalize flag */
+  if (p->kind == DUSK_PLAN_VALUE_COUNTS && (p->normalize || p->describe_counts))
+    nf++; /* the optional output: 1 normalize, 2 describe */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -1387,8 +1393,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
-    if (p->normalize)
-      PK(msgpack_pack_true(pk));
+    if (p->normalize || p->describe_counts)
+      PK(msgpack_pack_uint8(pk, p->describe_counts ? 2 : 1));
     break;
   case DUSK_PLAN_RESET_INDEX:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
@@ -2047,9 +2053,12 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       return bad_type(err, where, "keep_na", "a bool", &f[1]);
     p->keep_na = f[1].via.boolean;
     if (nfields > 2) {
-      if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
-        return bad_type(err, where, "normalize", "a bool", &f[2]);
-      p->normalize = f[2].via.boolean;
+      if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+          f[2].via.u64 < 1 || f[2].via.u64 > 2)
+        return bad_type(err, where, "output", "1 (normalize) or 2 (describe)",
+                        &f[2]);
+      p->normalize = f[2].via.u64 == 1;
+      p->describe_counts = f[2].via.u64 == 2;
     }
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);

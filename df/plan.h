@@ -346,6 +346,10 @@ typedef struct dusk_plan {
   /* VALUE_COUNTS: each count as a share of the counted rows (pandas'
    * normalize=True: float64, missing values counted only with keep_na) */
   bool normalize;
+  /* VALUE_COUNTS: pandas' describe() of a text or bool column made from
+   * the counts: count, unique, top, freq (the scheduler lowers a describe
+   * of one such column to this) */
+  bool describe_counts;
   /* RESET_INDEX: drop the index rather than turn it into columns; its
    * columns[0], when given, names a one-column result's values (pandas'
    * Series.reset_index(name=)) */
@@ -394,6 +398,10 @@ dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column);
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
 dusk_plan *dusk_plan_len(dusk_plan *in);
 dusk_plan *dusk_plan_describe(dusk_plan *in);
+/* describe of these columns (n 0: every number column); one text or bool
+ * column gets pandas' count / unique / top / freq. */
+dusk_plan *dusk_plan_describe_columns(dusk_plan *in, const char *const *cols,
+                                      size_t n);
 dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir);
 /* cols may be empty (n 0): every number column.  qs holds nq >= 1
  * quantiles in [0, 1] (NULL for one outside it, or none).  dusk_plan_median

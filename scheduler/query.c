@@ -801,6 +801,13 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
     if ((rc = mixed_use(q, in, j, what, "taking its quantiles", err)) != 0)
       return rc;
     t = in->types[j];
+    if (p->kind == DUSK_PLAN_DESCRIBE &&
+        (t == DUSK_TYPE_STRING || t == DUSK_TYPE_BOOL))
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "describe: column '%s' is %s; describe it alone, "
+                            "[\"%s\"].describe(), for pandas' count, unique, "
+                            "top and freq",
+                            in->names[j], dusk_type_name(t), in->names[j]);
     if (t != DUSK_TYPE_INT64 && t != DUSK_TYPE_FLOAT64 &&
         !dusk_type_is_time(t))
       return dusk_error_set(err, DUSK_ETYPE,
@@ -1053,6 +1060,19 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   if (p->kind == DUSK_PLAN_DROPNA && (rc = lower_dropna(p, &in, err)) != 0)
     goto out;
+  /* describe of one text or bool column: pandas' count / unique / top /
+   * freq, which its value counts give (the final task builds them). */
+  if (p->kind == DUSK_PLAN_DESCRIBE && p->ncolumns == 1) {
+    int j = schema_find(&in, p->columns[0]);
+    if (j >= 0 && (in.types[j] == DUSK_TYPE_STRING ||
+                   in.types[j] == DUSK_TYPE_BOOL ||
+                   (in.mix != NULL &&
+                    (in.mix[j] == MIX_STR || in.mix[j] == MIX_NUMBOOL)))) {
+      p->kind = DUSK_PLAN_VALUE_COUNTS;
+      p->describe_counts = true;
+      p->keep_na = false;
+    }
+  }
   if (p->kind == DUSK_PLAN_RENAME &&
       (rc = lower_rename(q, p, &in, err)) != 0)
     goto out;
@@ -1903,6 +1923,11 @@ static void sample_done(uv_work_t *w, int status) {
 /* Puts back the aggregates as the client wrote them (checking expands
  * "every column" against the types of the moment). */
 static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
+  /* Lowering (rename's assigns) changes the tree below a node whose
+   * kind then differs; nothing under it holds aggregates (they end the
+   * rows), so the walk stops there. */
+  if (p->kind != orig->kind)
+    return;
   if (p->kind == DUSK_PLAN_GROUPBY) {
     for (size_t a = 0; a < p->naggs; a++)
       free(p->aggs[a].column);

@@ -2664,6 +2664,60 @@ static int normalize_counts(dusk_table **t) {
   return 0;
 }
 
+/* describe() of a text or bool column from its counts (largest first):
+ * pandas' count, unique, top and freq, in one text column as pandas'
+ * object column prints them (top and freq null when nothing is counted;
+ * of values sharing the highest count, top is the first in the counts'
+ * order, where pandas documents an arbitrary one). */
+static int describe_counts_output(dusk_table **t) {
+  static const char *const stats[] = {"count", "unique", "top", "freq"};
+  const dusk_table *c = *t;
+  const char *names[2];
+  dusk_type types[2] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
+  dusk_table *res;
+  int64_t total = 0;
+  int rc = 0;
+  names[0] = "";
+  names[1] = c->cols[1].name;
+  for (size_t r = 0; r < c->nrows; r++)
+    total += c->cols[1].i64[r];
+  if ((res = dusk_table_new(names, types, 2, 1)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < 4 && rc == 0; i++) {
+    dusk_value v[2];
+    char text[32];
+    int64_t n = i == 0 ? total : i == 1 ? (int64_t)c->nrows : 0;
+    v[0].type = DUSK_TYPE_STRING;
+    v[0].u.s.ptr = stats[i];
+    v[0].u.s.len = strlen(stats[i]);
+    v[1].type = DUSK_TYPE_NULL;
+    if (i == 2 && c->nrows > 0) {
+      dusk_table_get(c, 0, 0, &v[1]);
+      if (v[1].type == DUSK_TYPE_BOOL) {
+        const char *b = v[1].u.b ? "True" : "False";
+        v[1].type = DUSK_TYPE_STRING;
+        v[1].u.s.ptr = b;
+        v[1].u.s.len = strlen(b);
+      }
+    } else if (i != 2 && (i < 2 || c->nrows > 0)) {
+      if (i == 3)
+        n = c->cols[1].i64[0];
+      snprintf(text, sizeof text, "%lld", (long long)n);
+      v[1].type = DUSK_TYPE_STRING;
+      v[1].u.s.ptr = text;
+      v[1].u.s.len = strlen(text);
+    }
+    rc = dusk_table_append_row(res, v);
+  }
+  if (rc != 0) {
+    dusk_table_free(res);
+    return rc;
+  }
+  dusk_table_free(*t);
+  *t = res;
+  return 0;
+}
+
 /* Appends to joined (names separated by DUSK_MIXED_SEP) each name of list
  * (len bytes, the same form) that joined does not hold yet. */
 static void mixed_union(dusk_buf *joined, const char *list, size_t len) {
@@ -3047,6 +3101,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       rc = value_counts_output(tmp, &result);
     if (rc == 0 && m.p.root->normalize)
       rc = normalize_counts(&result);
+    if (rc == 0 && m.p.root->describe_counts)
+      rc = describe_counts_output(&result);
     break;
   case DUSK_PLAN_LEN: {
     static const char *const names[] = {"len"};

@@ -295,6 +295,27 @@ def cases(files):
         ("rename a frame's columns, rows keep their places",
          f'read_csv("{a}").rename(columns={{"DOLocationID": "do"}}).head(8)',
          lambda: A().rename(columns={"DOLocationID": "do"}).head(8)),
+        ("rename and dropna across a widening column",
+         f'read_csv("{w}").dropna(subset=["y"]).rename(columns={{"x": "xx"}})'
+         f'.groupby("k")["xx"].sum()',
+         lambda: W().dropna(subset=["y"]).rename(columns={"x": "xx"})
+         .groupby("k")["xx"].sum()),
+        ("describe of a text column with a quoted top value",
+         f'read_csv("{w}")["s"].describe()',
+         lambda: W()["s"].describe()),
+        ("describe of a filtered text column",
+         f'read_csv("{a}").query("PULocationID > 100")["hvfhs_license_num"]'
+         f'.describe()',
+         lambda: A().query("PULocationID > 100")["hvfhs_license_num"]
+         .describe()),
+        ("describe of a bool column and of nothing",
+         f'read_csv("{a}").assign(b="PULocationID > 100")["b"].describe()',
+         lambda: (A().PULocationID > 100).rename("b").describe()),
+        ("describe of no text rows",
+         f'read_csv("{a}").query("PULocationID < 0")["hvfhs_license_num"]'
+         f'.describe()',
+         lambda: A().query("PULocationID < 0")["hvfhs_license_num"]
+         .describe()),
         ("isin and in in a query",
          f'read_csv("{a}").query("PULocationID.isin([1, 2, 3]) or '
          f'DOLocationID in [4, 5]").head(20)',
