@@ -64,8 +64,8 @@ static int need_open(dusk_dataframe *f, const char *step, dusk_error *err) {
       !dusk_plan_is_terminal(f->plan->kind)) {
     dusk_error_set(err, DUSK_EINVAL,
                    "%s cannot follow %s on a computed result: a result "
-                   "takes sort_values, head, tail, nlargest, nsmallest, "
-                   "query, assign, select, rename and reset_index",
+                   "takes sort_values, head, tail, query, assign, select, "
+                   "rename and reset_index",
                    step, dusk_plan_kind_name(f->plan->kind));
     dusk_dataframe_free(f);
     return 0;
@@ -265,10 +265,11 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) 
     return NULL;
   }
   for (size_t i = 0; i < n; i++)
-    if (dusk_plan_is_terminal(frames[i]->plan->kind)) {
+    if (dusk_plan_is_terminal(frames[i]->plan->kind) ||
+        dusk_plan_takes_post(frames[i]->plan)) {
       dusk_error_set(err, DUSK_EINVAL,
-                     "concat: input %zu ends with %s, which must be the last "
-                     "step of a query",
+                     "concat: input %zu is a computed result (its %s ends "
+                     "the rows); concat takes frames' rows",
                      i, dusk_plan_kind_name(frames[i]->plan->kind));
       for (size_t j = 0; j < n; j++)
         dusk_dataframe_free(frames[j]);
@@ -573,9 +574,12 @@ static int need_result(dusk_dataframe *f, const char *step, dusk_error *err) {
   if (!dusk_plan_takes_post(f->plan)) {
     dusk_error_set(err, DUSK_EINVAL,
                    "%s applies to a computed result (after groupby, "
-                   "value_counts or head): sorting the rows of whole files "
-                   "is a shuffle, which dusk does not do yet",
-                   step);
+                   "value_counts or head)%s",
+                   step,
+                   strcmp(step, "reset_index") == 0
+                       ? "; a frame's rows keep their labels"
+                       : ": sorting the rows of whole files is a shuffle, "
+                         "which dusk does not do yet");
     dusk_dataframe_free(f);
     return 0;
   }

@@ -2170,11 +2170,15 @@ int dusk_expr_parse(const char *text, dusk_expr **out, dusk_error *err) {
 
 /* ---- the outer language -------------------------------------------------- */
 
-typedef struct plan_chain {
+struct plan_chain {
   dusk_plan *plan;
   int depth;         /* of the plan tree */
   char terminal[72]; /* what ended the chain, for messages: "head()" */
-} plan_chain;
+  /* the result is a pandas Series (value_counts, size(), groupby(k)["x"]
+   * aggregates), where [[...]] looks up index labels, not columns */
+  bool series;
+};
+typedef struct plan_chain plan_chain;
 
 static int parse_chain(parser *p, const char *inside, plan_chain *f);
 
@@ -2188,9 +2192,8 @@ static int wrap(parser *p, plan_chain *f, dusk_plan *np, size_t where) {
   return 0;
 }
 
-/* Whether the chain has ended: its last step is terminal (plan.h), so
- * only .compute() may follow. */
-/* Whether f ended its rows: a terminal, or steps on its result. */
+/* Whether f ended its rows: its last step is terminal (plan.h), or a step
+ * on its result, so only .compute() and post steps may follow. */
 static bool chain_ended(const plan_chain *f) {
   return f->plan != NULL && (dusk_plan_is_terminal(f->plan->kind) ||
                              dusk_plan_takes_post(f->plan));
@@ -2645,7 +2648,7 @@ static int parse_bool_kwarg(parser *p, const char *word, bool *out);
 static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0}, sel = {0}, aggkeys = {0};
   aggs ag = {0};
-  bool has_sel = false, dropna = true, as_index = true;
+  bool has_sel = false, dropna = true, as_index = true, size_method = false;
   dusk_agg_fn fn;
   token name;
   char mname[CLIP_BUF];
@@ -2682,6 +2685,7 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
     if ((rc = parse_selection(p, &sel, &is_list, "")) != 0)
       goto done;
     has_sel = true;
+    f->series = !is_list;
   }
   if (p->tok.kind != T_DOT) {
     rc = fail(p, here(p),
@@ -2726,6 +2730,7 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
                          name.start, &fn)) != 0)
       goto done;
     tok_clip(p, &name, mname);
+    size_method = fn == DUSK_AGG_SIZE;
     if ((rc = fn == DUSK_AGG_QUANTILE ? parse_group_q(p, &q)
                                       : parse_noargs(p, mname)) != 0 ||
         (rc = aggs_for(p, &ag, &sel, has_sel, fn)) != 0)
@@ -2742,13 +2747,17 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
     f->plan->keep_na = !dropna;
   /* as_index=False: the keys as leading columns, as reset_index() gives
    * them; size()'s column is then "size", as pandas names it. */
-  if (rc == 0 && !as_index)
+  if (size_method)
+    f->series = true;
+  if (rc == 0 && !as_index) {
+    f->series = false;
     rc = wrap(p, f,
               dusk_plan_reset_index(
                   f->plan,
-                  ag.n == 1 && ag.v[0].fn == DUSK_AGG_SIZE ? "size" : NULL,
+                  size_method ? "size" : NULL,
                   false),
               where);
+  }
 done:
   free(ag.v);
   strlist_free(&keys);
@@ -3117,6 +3126,7 @@ static int parse_reset_index(parser *p, plan_chain *f, size_t where) {
                 "reset_index");
   if (rc == 0)
     rc = wrap(p, f, dusk_plan_reset_index(f->plan, name, drop), where);
+  f->series = f->series && drop; /* a Series keeps its shape with drop */
   free(name);
   return rc;
 }
@@ -3480,6 +3490,14 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
                             "; to filter rows use .query(\"...\")")) != 0)
     goto done;
   if (chain_ended(f)) { /* a result's value columns (a post step) */
+    if (f->series) {
+      rc = fail(p, open,
+                "%s gives a Series: [...] of it looks up index labels in "
+                "pandas; filter them with .query(\"key in [...]\") or "
+                ".reset_index() first",
+                f->terminal);
+      goto done;
+    }
     rc =
         wrap(p, f, dusk_plan_select(f->plan, (const char *const *)sel.v, sel.n),
              open);
@@ -3572,6 +3590,7 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
                    "value_counts")) != 0)
     goto done;
   snprintf(f->terminal, sizeof f->terminal, "value_counts()");
+  f->series = true;
   rc = wrap(p, f, dusk_plan_value_counts(f->plan, sel.v[0]), m.start);
   if (rc == 0) {
     f->plan->keep_na = !dropna;

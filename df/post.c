@@ -327,7 +327,9 @@ static int post_reset_index(const dusk_plan *s, const dusk_table *t,
   dusk_batch range;
   dusk_type int64 = DUSK_TYPE_INT64;
   bool range_ready = false;
-  if (s->ncolumns == 1 && nvalues != 1) {
+  /* pandas ignores name= when the index is dropped. */
+  bool named = s->ncolumns == 1 && !s->drop;
+  if (named && nvalues != 1) {
     rc = dusk_error_set(err, DUSK_EINVAL,
                         "reset_index(name=\"%s\"): name= names the values of "
                         "a one-column result (a Series); this one has %zu "
@@ -345,7 +347,7 @@ static int post_reset_index(const dusk_plan *s, const dusk_table *t,
       name = moved > 1                  ? NULL
              : has_column(t, "index")   ? "level_0"
                                         : "index";
-    if (c >= moved && s->ncolumns == 1)
+    if (c >= moved && named)
       name = s->columns[0];
     if (name == NULL) {
       rc = dusk_error_set(err, DUSK_EINVAL,

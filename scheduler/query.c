@@ -903,12 +903,24 @@ static void schema_append(schema *s, const char *name, dusk_type type,
  * column becomes a copy under its new name (an assign below p), then p
  * selects every column in order under its new name.  The scan then needs
  * no step of its own, and every walk by name (needed columns, read types,
- * nulls) sees only assigns and selects.  in gains the copies. */
+ * nulls) sees only assigns and selects.  When a new name is also a name
+ * before the rename (a swap, a chain a -> b -> c), the copies first go to
+ * hidden names, so none reads a column an earlier copy replaced.  in takes
+ * the assigns as the scan does: an existing name is replaced in place. */
 static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
                         dusk_error *err) {
   char **sel = dusk_xcalloc(in->n + 1, sizeof *sel);
+  const char **from = dusk_xcalloc(in->n + 1, sizeof *from);
   dusk_plan *below = p->inputs[0];
   size_t n = in->n;
+  bool clash = false;
+  /* each column's type and kind before any copy replaces one */
+  dusk_type *types = dusk_xcalloc(n + 1, sizeof *types);
+  uint8_t *mix = dusk_xcalloc(n + 1, sizeof *mix);
+  for (size_t c = 0; c < n; c++) {
+    types[c] = in->types[c];
+    mix[c] = in->mix ? in->mix[c] : 0;
+  }
   for (size_t c = 0; c < n; c++) {
     sel[c] = dusk_xstrdup(in->names[c]);
     for (size_t i = 0; i < p->ncolumns; i++)
@@ -919,8 +931,8 @@ static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
       }
   }
   for (size_t c = 0; c < n; c++)
-    for (size_t k = 0; k < c; k++)
-      if (strcmp(sel[c], sel[k]) == 0) {
+    for (size_t k = 0; k < n; k++) {
+      if (k < c && strcmp(sel[c], sel[k]) == 0) {
         int rc = dusk_error_set(err, DUSK_EINVAL,
                                 "rename: two columns would be named '%s' "
                                 "(dusk keeps column names distinct)",
@@ -928,19 +940,50 @@ static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
         for (size_t i = 0; i < n; i++)
           free(sel[i]);
         free(sel);
+        free(from);
+        free(types);
+        free(mix);
         return rc;
       }
+      if (strcmp(sel[c], in->names[c]) != 0 &&
+          strcmp(sel[c], in->names[k]) == 0)
+        clash = true;
+    }
   for (size_t c = 0; c < n; c++) {
+    from[c] = in->names[c];
+    if (strcmp(sel[c], in->names[c]) == 0 || !clash)
+      continue;
+    {
+      char hidden[64];
+      snprintf(hidden, sizeof hidden, "__dusk_rename_%zu", c);
+      mark_needed(q, below, in->names[c]);
+      below = xptr(dusk_plan_assign(
+          below, hidden, xptr(dusk_expr_column(in->names[c])),
+          in->names[c]));
+      schema_append(in, below->columns[0], types[c], mix[c]);
+      from[c] = below->columns[0];
+    }
+  }
+  for (size_t c = 0; c < n; c++) {
+    int j;
     if (strcmp(sel[c], in->names[c]) == 0)
       continue;
-    mark_needed(q, below, in->names[c]);
-    below = xptr(dusk_plan_assign(
-        below, sel[c], xptr(dusk_expr_column(in->names[c])),
-        in->names[c]));
+    mark_needed(q, below, from[c]);
+    below = xptr(dusk_plan_assign(below, sel[c],
+                                  xptr(dusk_expr_column(from[c])), from[c]));
     /* the new node owns its copy of the name */
-    schema_append(in, below->columns[0], in->types[c],
-                  in->mix ? in->mix[c] : 0);
+    if ((j = schema_find(in, sel[c])) >= 0) {
+      in->names[j] = below->columns[0];
+      in->types[j] = types[c];
+      if (in->mix != NULL)
+        in->mix[j] = mix[c];
+    } else {
+      schema_append(in, below->columns[0], types[c], mix[c]);
+    }
   }
+  free(from);
+  free(types);
+  free(mix);
   p->inputs[0] = below;
   for (size_t i = 0; i < p->ncolumns; i++) {
     free(p->columns[i]);

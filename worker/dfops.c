@@ -259,7 +259,9 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
     specs[a].fn = ag->fn;
     if (ag->fn == DUSK_AGG_SIZE) {
       specs[a].input = DUSK_TYPE_INT64;
-      specs[a].name = "0";
+      /* size() is pandas' unnamed Series (0 once a frame);
+       * agg({"x": "size"}) is named x */
+      specs[a].name = ag->column ? ag->column : "0";
       p->agg_cols[a] = -1;
       continue;
     }
@@ -2072,8 +2074,8 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
                                                           : g->aggs[a].fn;
       specs[a].fn = fn;
       specs[a].name = g->kind == DUSK_PLAN_VALUE_COUNTS ? g->columns[0]
-                      : fn == DUSK_AGG_SIZE             ? "0"
-                                                        : g->aggs[a].column;
+                      : g->aggs[a].column != NULL       ? g->aggs[a].column
+                                                        : "0";
       specs[a].input = DUSK_TYPE_INT64;
       specs[a].q = g->kind == DUSK_PLAN_VALUE_COUNTS ? 0 : g->aggs[a].q;
       if (fn == DUSK_AGG_NUNIQUE) {

@@ -1389,11 +1389,12 @@ class DataFrame(_Lazy):
                 len(new):
             raise NotImplementedError(
                 "rename: new names must be distinct strings")
-        frame = self._frame
-        for old, nn in zip(names, new):
-            if old != nn:
-                frame = frame.assign(nn, _column_ref(old))
-        return DataFrame(frame.select(new), self._npartitions)
+        pairs = [(o, nn) for o, nn in zip(names, new) if o != nn]
+        if not pairs:
+            return self
+        return DataFrame(self._frame.rename([o for o, _ in pairs],
+                                            [nn for _, nn in pairs]),
+                         self._npartitions)
 
     def dropna(self, how="any", subset=None, thresh=None, axis=0,
                inplace=False, ignore_index=False):

@@ -178,6 +178,34 @@ static PyObject *frame_select(core_Frame *self, PyObject *args) {
   return frame_wrap(f, &err);
 }
 
+/* rename(old, new): the columns old[i] named new[i], keeping places
+ * (dusk.h dusk_rename; swaps and chains are the engine's to order). */
+static PyObject *frame_rename(core_Frame *self, PyObject *args) {
+  PyObject *olds, *news, *of = NULL, *nf = NULL, *out = NULL;
+  const char **o = NULL, **nn = NULL;
+  Py_ssize_t no, nnew;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "OO", &olds, &news))
+    return NULL;
+  if ((o = str_array(olds, 0, &of, &no, "old names")) == NULL ||
+      (nn = str_array(news, 0, &nf, &nnew, "new names")) == NULL)
+    goto done;
+  if (no != nnew) {
+    PyErr_SetString(PyExc_ValueError, "one new name per column");
+    goto done;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    goto done;
+  out = frame_wrap(dusk_rename(f, o, nn, (size_t)no, &err), &err);
+done:
+  PyMem_Free(o);
+  PyMem_Free(nn);
+  Py_XDECREF(of);
+  Py_XDECREF(nf);
+  return out;
+}
+
 /* groupby(keys, columns, funcs): columns[i] None = every non-key column. */
 static PyObject *frame_groupby(core_Frame *self, PyObject *args) {
   PyObject *keys, *cols, *funcs, *kf = NULL, *cf = NULL, *ff = NULL;
@@ -447,6 +475,8 @@ static PyMethodDef frame_methods[] = {
      "fillna(value, column=None)"},
     {"query", (PyCFunction)frame_query, METH_VARARGS, "query(expr)"},
     {"select", (PyCFunction)frame_select, METH_VARARGS, "select(columns)"},
+    {"rename", (PyCFunction)frame_rename, METH_VARARGS,
+     "rename(old, new): columns renamed in place"},
     {"groupby", (PyCFunction)frame_groupby, METH_VARARGS,
      "groupby(keys, columns, funcs)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,

@@ -391,8 +391,15 @@ START_TEST(test_errors_name_column_and_file) {
     parts[0] = read_data(0);
     parts[1] = dusk_head(read_data(0), 3, &err);
     ck_assert_ptr_null(dusk_concat(parts, 2, &err));
-    ck_assert_msg(strstr(err.message, "concat: input 1 ends with head") !=
-                      NULL,
+    ck_assert_msg(strstr(err.message, "concat: input 1 is a computed "
+                                      "result (its head") != NULL,
+                  "%s", err.message);
+    /* A step on a result keeps it a result. */
+    parts[0] = read_data(0);
+    parts[1] = dusk_query(dusk_head(read_data(0), 3, &err), "x > 1", &err);
+    ck_assert_ptr_null(dusk_concat(parts, 2, &err));
+    ck_assert_msg(strstr(err.message, "concat: input 1 is a computed "
+                                      "result (its query") != NULL,
                   "%s", err.message);
   }
 

@@ -316,6 +316,19 @@ def cases(files):
          f'.describe()',
          lambda: A().query("PULocationID < 0")["hvfhs_license_num"]
          .describe()),
+        ("rename that swaps and chains names",
+         f'read_csv("{a}").rename(columns={{"PULocationID": "DOLocationID", '
+         f'"DOLocationID": "SR_Flag", "SR_Flag": "PULocationID"}})'
+         f'.groupby("SR_Flag")["PULocationID"].sum()',
+         lambda: A().rename(columns={"PULocationID": "DOLocationID",
+                                     "DOLocationID": "SR_Flag",
+                                     "SR_Flag": "PULocationID"})
+         .groupby("SR_Flag")["PULocationID"].sum()),
+        ("agg size of a named column, as_index=False",
+         f'read_csv("{a}").groupby("PULocationID", as_index=False)'
+         f'.agg({{"DOLocationID": "size", "SR_Flag": "count"}})',
+         lambda: A().groupby("PULocationID", as_index=False)
+         .agg({"DOLocationID": "size", "SR_Flag": "count"})),
         ("isin and in in a query",
          f'read_csv("{a}").query("PULocationID.isin([1, 2, 3]) or '
          f'DOLocationID in [4, 5]").head(20)',

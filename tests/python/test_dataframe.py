@@ -1608,6 +1608,11 @@ def test_rename(client, data_dir, bs):
                            want[want.ex > 0].groupby("key")[["ex"]].sum())
     pdt.assert_frame_equal(df.rename(columns=str.upper).compute(),
                            p.rename(columns=str.upper))
+    # A swap: each new name is another's old one.
+    swap = {"x": "y", "y": "x"}
+    got, want = df.rename(columns=swap), p.rename(columns=swap)
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(got.dtypes, want.dtypes)
     pdt.assert_frame_equal(
         df.groupby("k")[["x", "y"]].max().rename(columns={"x": "top"})
         .compute(),
