@@ -530,6 +530,45 @@ dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
   return f;
 }
 
+dusk_dataframe *dusk_groupby_labels(dusk_dataframe *f,
+                                    const char *const *labels, size_t n,
+                                    dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  if (f->plan->kind != DUSK_PLAN_GROUPBY) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "labels apply to a groupby's aggregates, not to %s",
+                   dusk_plan_kind_name(f->plan->kind));
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  if (n != f->plan->naggs) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "groupby labels: %zu labels for %zu aggregates", n,
+                   f->plan->naggs);
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (labels[i] != NULL && labels[i][0] == '\0') {
+      dusk_error_set(err, DUSK_EINVAL, "groupby labels: label %zu is empty",
+                     i);
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+  for (size_t i = 0; i < n; i++) {
+    char *l = labels[i] ? strdup(labels[i]) : NULL;
+    if (labels[i] != NULL && l == NULL) {
+      dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+    free(f->plan->aggs[i].label);
+    f->plan->aggs[i].label = l;
+  }
+  return f;
+}
+
 dusk_dataframe *dusk_value_counts_normalize(dusk_dataframe *f, int normalize,
                                            dusk_error *err) {
   if (!need(f, err))

@@ -306,6 +306,16 @@ dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
  * one-column result's values, as pandas' Series.reset_index(name=). */
 dusk_dataframe *dusk_reset_index(dusk_dataframe *f, const char *name,
                                  int drop, dusk_error *err);
+/* Names the result columns of f's last step, a groupby of n aggregates
+ * (labels[i] NULL keeps the i-th's name): pandas' named aggregation
+ * agg(total=("x", "sum")).  A label "top" DUSK_LABEL_LEVEL_SEP "sub" is a
+ * two-level column name, printed as pandas prints the (column, function)
+ * MultiIndex of agg({"x": ["min", "max"]}); a plain label among such is
+ * (label, ""). */
+#define DUSK_LABEL_LEVEL_SEP "\x1f"
+dusk_dataframe *dusk_groupby_labels(dusk_dataframe *f,
+                                    const char *const *labels, size_t n,
+                                    dusk_error *err);
 /* pandas' value_counts(normalize=True) of f's last step, a value_counts:
  * each count as its share of the rows counted (float64). */
 dusk_dataframe *dusk_value_counts_normalize(dusk_dataframe *f, int normalize,

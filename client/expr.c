@@ -2530,6 +2530,7 @@ static int aggs_push(parser *p, aggs *a, const char *column, dusk_agg_fn fn) {
     a->cap = cap;
   }
   a->v[a->n].column = (char *)column;
+  a->v[a->n].label = NULL;
   a->v[a->n].q = 0.5; /* quantile's default, as pandas' */
   a->v[a->n++].fn = fn;
   return 0;
@@ -2587,14 +2588,136 @@ static int agg_string(parser *p, dusk_agg_fn *fn) {
   return rc ? rc : lex(p);
 }
 
+/* At '[' of agg([...]): the functions, consumed up to ']'. */
+static int agg_fn_list(parser *p, dusk_agg_fn *fns, size_t max, size_t *n) {
+  size_t open = p->tok.start;
+  int rc = lex(p);
+  *n = 0;
+  while (rc == 0 && p->tok.kind != T_RBRACKET) {
+    if (p->tok.kind != T_STRING)
+      return fail(p, here(p), "expected an aggregation name string for %s",
+                  "agg");
+    if (*n == max)
+      return fail(p, here(p), "at most %zu functions in agg([...])", max);
+    if ((rc = agg_string(p, &fns[(*n)++])) != 0)
+      return rc;
+    if (p->tok.kind == T_COMMA)
+      rc = lex(p);
+    else if (p->tok.kind != T_RBRACKET)
+      return fail(p, here(p), "expected ',' or ']' in the list of %s",
+                  "aggregations");
+  }
+  if (rc == 0 && *n == 0)
+    return need_one(p, 0, open, "agg([...])", "function");
+  return rc ? rc : lex(p);
+}
+
+/* agg's state: the aggregates, and whether a dict value was a list
+ * (pandas then labels every column (column, function)). */
+typedef struct agg_dict {
+  aggs *a;
+  bool lists;
+} agg_dict;
+
+/* A dict value of agg: a function name, or a list of them. */
 static int agg_entry(parser *p, void *state, const char *key) {
+  agg_dict *d = state;
   dusk_agg_fn fn;
   int rc;
+  if (p->tok.kind == T_LBRACKET) {
+    dusk_agg_fn fns[64];
+    size_t nf = 0;
+    d->lists = true;
+    if ((rc = agg_fn_list(p, fns, 64, &nf)) != 0)
+      return rc;
+    for (size_t i = 0; i < nf && rc == 0; i++)
+      rc = aggs_push(p, d->a, key, fns[i]);
+    return rc;
+  }
   if (p->tok.kind != T_STRING)
-    return fail(p, here(p), "expected an aggregation name string for %s",
+    return fail(p, here(p),
+                "expected an aggregation name string or a list of them "
+                "for %s",
                 "agg");
   rc = agg_string(p, &fn);
-  return rc ? rc : aggs_push(p, state, key, fn);
+  return rc ? rc : aggs_push(p, d->a, key, fn);
+}
+
+/* Labels ag's aggregates (from `from` on): with the function's name
+ * (level 0 empty), or column DUSK_LEVEL_SEP function (two_level), each a
+ * string owned by labels. */
+static int label_aggs(parser *p, aggs *ag, size_t from, bool two_level,
+                      strlist *labels) {
+  for (size_t i = from; i < ag->n; i++) {
+    const char *fn = dusk_agg_name(ag->v[i].fn);
+    const char *col = ag->v[i].column ? ag->v[i].column : "";
+    size_t len = strlen(col) + strlen(fn) + 2;
+    char *l = malloc(len);
+    int rc;
+    if (l == NULL)
+      return nomem(p);
+    if (two_level)
+      snprintf(l, len, "%s%c%s", col, DUSK_LEVEL_SEP, fn);
+    else
+      snprintf(l, len, "%s", fn);
+    if ((rc = strlist_push(p, labels, l, 0)) != 0)
+      return rc;
+  }
+  /* strlist_push may move nothing it holds: pointers stay valid. */
+  for (size_t i = from, k = labels->n - (ag->n - from); i < ag->n; i++, k++)
+    ag->v[i].label = labels->v[k];
+  return 0;
+}
+
+/* At a name of agg(name=...): named aggregation, name=("column", "fn"), or
+ * of a Series (column given), name="fn"; each labelled name. */
+static int agg_named(parser *p, aggs *ag, const char *column,
+                     strlist *labels, strlist *cols) {
+  int rc = 0;
+  while (rc == 0 && p->tok.kind == T_IDENT) {
+    char *label, *col = NULL;
+    size_t at = p->tok.start, len = p->tok.end - p->tok.start;
+    dusk_agg_fn fn;
+    if ((label = malloc(len + 1)) == NULL)
+      return nomem(p);
+    memcpy(label, p->src + at, len);
+    label[len] = '\0';
+    if (strlist_has(labels, label)) {
+      free(label);
+      return fail(p, at, "agg: the name '%.*s' is given twice", (int)len,
+                  p->src + at);
+    }
+    if ((rc = strlist_push(p, labels, label, at)) != 0 || (rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", label)) != 0)
+      return rc;
+    if (column == NULL) {
+      if ((rc = expect(p, T_LPAREN,
+                       "expected (\"column\", \"function\") after %s=",
+                       label)) != 0)
+        return rc;
+      if (p->tok.kind != T_STRING)
+        return fail(p, here(p), "expected the column name string");
+      if ((rc = push_string(p, cols)) != 0)
+        return rc;
+      col = cols->v[cols->n - 1];
+      if ((rc = expect(p, T_COMMA, "expected ',' after the column of %s",
+                       label)) != 0)
+        return rc;
+    }
+    if (p->tok.kind != T_STRING)
+      return fail(p, here(p), "expected an aggregation name string");
+    if ((rc = agg_string(p, &fn)) != 0)
+      return rc;
+    if (column == NULL &&
+        (rc = expect(p, T_RPAREN, "expected ')' after (\"column\", "
+                                  "\"function\")")) != 0)
+      return rc;
+    if ((rc = aggs_push(p, ag, column ? column : col, fn)) != 0)
+      return rc;
+    if (p->tok.kind == T_COMMA)
+      rc = lex(p);
+  }
+  return rc;
 }
 
 /* At '[' after groupby(...) or a frame: ["col"] or [["a", "b"]] into sel,
@@ -2646,7 +2769,7 @@ static int parse_dropna(parser *p, const char *what, bool *dropna) {
 static int parse_bool_kwarg(parser *p, const char *word, bool *out);
 
 static int parse_groupby(parser *p, plan_chain *f, size_t where) {
-  strlist keys = {0}, sel = {0}, aggkeys = {0};
+  strlist keys = {0}, sel = {0}, aggkeys = {0}, labels = {0};
   aggs ag = {0};
   bool has_sel = false, dropna = true, as_index = true, size_method = false;
   dusk_agg_fn fn;
@@ -2702,6 +2825,7 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
     goto done;
   }
   if (is_word(p, "agg") || is_word(p, "aggregate")) {
+    bool series = f->series;
     tok_clip(p, &name, mname);
     if ((rc = lex(p)) != 0 ||
         (rc = expect(p, T_LPAREN, "expected '(' after %s", mname)) != 0)
@@ -2709,15 +2833,52 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
     if (p->tok.kind == T_STRING) {
       if ((rc = agg_string(p, &fn)) == 0)
         rc = aggs_for(p, &ag, &sel, has_sel, fn);
+    } else if (p->tok.kind == T_LBRACKET) {
+      /* pandas: of a Series, a column per function named by it; of
+       * columns, (column, function) pairs column by column. */
+      dusk_agg_fn fns[64];
+      size_t nf = 0;
+      f->series = false;
+      if ((rc = agg_fn_list(p, fns, 64, &nf)) != 0)
+        goto done;
+      for (size_t i = 0; i < nf && rc == 0; i++)
+        if (fns[i] == DUSK_AGG_SIZE && !series)
+          rc = fail(p, name.start, "size in an agg list of several columns "
+                                   "is not supported; use .size()");
+      for (size_t c = 0; c < (has_sel ? sel.n : 1) && rc == 0; c++)
+        for (size_t i = 0; i < nf && rc == 0; i++)
+          rc = aggs_push(p, &ag, has_sel ? sel.v[c] : NULL, fns[i]);
+      if (rc == 0 && has_sel)
+        rc = label_aggs(p, &ag, 0, !series, &labels);
+      /* every column: the scheduler lists them, pandas' order */
+      for (size_t i = 0; rc == 0 && !has_sel && i < ag.n; i++)
+        ag.v[i].label = DUSK_LEVEL_SEP_STR;
     } else if (p->tok.kind == T_LBRACE && !has_sel) {
-      rc = parse_dict(p, mname, &aggkeys, agg_entry, &ag);
+      agg_dict d = {&ag, false};
+      rc = parse_dict(p, mname, &aggkeys, agg_entry, &d);
+      if (rc == 0 && d.lists)
+        rc = label_aggs(p, &ag, 0, true, &labels);
+    } else if (p->tok.kind == T_IDENT) {
+      f->series = false;
+      if (has_sel && !series) {
+        rc = fail(p, here(p),
+                  "named aggregation of several selected columns: write "
+                  "name=(\"column\", \"function\") on the groupby");
+        goto done;
+      }
+      rc = agg_named(p, &ag, series ? sel.v[0] : NULL, &labels, &aggkeys);
+      for (size_t i = 0; rc == 0 && i < ag.n; i++)
+        ag.v[i].label = labels.v[i];
     } else if (has_sel) {
-      rc =
-          fail(p, here(p), "expected an aggregation name string for %s", mname);
+      rc = fail(p, here(p),
+                "expected an aggregation name string or a list of them "
+                "for %s",
+                mname);
     } else {
       rc = fail(p, here(p),
-                "expected an aggregation name or a {column: aggregation} "
-                "dict for %s",
+                "expected an aggregation name, a list of them, a {column: "
+                "aggregation} dict or name=(\"column\", \"function\") "
+                "for %s",
                 mname);
     }
     if (rc != 0 ||
@@ -2763,6 +2924,7 @@ done:
   strlist_free(&keys);
   strlist_free(&sel);
   strlist_free(&aggkeys);
+  strlist_free(&labels);
   return rc;
 }
 
@@ -3157,7 +3319,7 @@ static int parse_post(parser *p, plan_chain *f, const token *name) {
  * column (NULL: every column it applies to), a whole-frame reduction. */
 static int parse_reduction(parser *p, plan_chain *f, const char *column,
                            dusk_agg_fn fn, size_t where) {
-  dusk_agg agg;
+  dusk_agg agg = {0};
   char name[CLIP_BUF];
   int rc;
   clip(name, dusk_agg_name(fn), strlen(dusk_agg_name(fn)));

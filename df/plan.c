@@ -746,8 +746,10 @@ void dusk_plan_free(dusk_plan *p) {
   dusk_expr_free(p->expr);
   free(p->expr_text);
   strv_free(p->columns, p->ncolumns);
-  for (size_t i = 0; i < p->naggs; i++)
+  for (size_t i = 0; i < p->naggs; i++) {
     free(p->aggs[i].column);
+    free(p->aggs[i].label);
+  }
   free(p->aggs);
   free(p->dir);
   free(p->ascending);
@@ -937,7 +939,8 @@ static int aggs_copy(dusk_plan *p, const dusk_agg *aggs, size_t n) {
   for (size_t i = 0; i < n; i++) {
     p->aggs[i].fn = aggs[i].fn;
     p->aggs[i].q = aggs[i].q;
-    if (dup_opt(aggs[i].column, &p->aggs[i].column) != 0)
+    if (dup_opt(aggs[i].column, &p->aggs[i].column) != 0 ||
+        dup_opt(aggs[i].label, &p->aggs[i].label) != 0)
       return -1;
   }
   return 0;
@@ -1379,13 +1382,18 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     size_t n = p->aggs ? p->naggs : 0;
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(msgpack_pack_array(pk, n));
-    for (size_t i = 0; i < n; i++) { /* [column, fn] or [column, fn, q] */
+    /* [column, fn], [column, "quantile", q] or, labelled,
+     * [column, fn, q, label] */
+    for (size_t i = 0; i < n; i++) {
       bool q = p->aggs[i].fn == DUSK_AGG_QUANTILE;
-      PK(msgpack_pack_array(pk, q ? 3 : 2));
+      bool label = p->aggs[i].label != NULL;
+      PK(msgpack_pack_array(pk, label ? 4 : q ? 3 : 2));
       PK(pk_cstr(pk, p->aggs[i].column));
       PK(pk_cstr(pk, dusk_agg_name(p->aggs[i].fn)));
-      if (q)
+      if (q || label)
         PK(msgpack_pack_double(pk, p->aggs[i].q));
+      if (label)
+        PK(pk_cstr(pk, p->aggs[i].label));
     }
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
@@ -1897,11 +1905,11 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
     snprintf(label, sizeof label, "agg %" PRIu32, i + 1);
     if ((rc = get_array(&items[i], where, label, err, &pair, &np)) != 0)
       return rc;
-    if (np != 2 && np != 3)
+    if (np != 2 && np != 3 && np != 4)
       return dusk_error_set(err, DUSK_ETYPE,
-                            "%s: %s: expected [column, function] or "
-                            "[column, \"quantile\", q], got %" PRIu32
-                            " items",
+                            "%s: %s: expected [column, function], "
+                            "[column, \"quantile\", q] or [column, "
+                            "function, q, label], got %" PRIu32 " items",
                             where, label, np);
     if ((rc = get_name(&pair[0], where, label, PLAN_MAX_NAME, true, err,
                        &p->aggs[i].column)) != 0)
@@ -1914,12 +1922,20 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
       return dusk_error_set(err, DUSK_EINVAL, "%s: %s: unknown function '%s'",
                             where, label, sample);
     }
-    if ((np == 3) != (p->aggs[i].fn == DUSK_AGG_QUANTILE))
+    if (np < 4 && (np == 3) != (p->aggs[i].fn == DUSK_AGG_QUANTILE))
       return dusk_error_set(err, DUSK_ETYPE,
                             "%s: %s: quantile takes [column, \"quantile\", q], "
                             "the others [column, function]",
                             where, label);
-    if (np == 3) {
+    if (np == 4) {
+      if ((rc = get_name(&pair[3], where, label, PLAN_MAX_NAME, false, err,
+                         &p->aggs[i].label)) != 0)
+        return rc;
+      if (p->aggs[i].label[0] == '\0')
+        return dusk_error_set(err, DUSK_EINVAL, "%s: %s: empty label", where,
+                              label);
+    }
+    if (np >= 3) {
       double q = pair[2].type == MSGPACK_OBJECT_FLOAT64 ||
                          pair[2].type == MSGPACK_OBJECT_FLOAT32
                      ? pair[2].via.f64

@@ -268,7 +268,17 @@ typedef struct dusk_agg {
   char *column; /* NULL: every non-key column (groupby(...).count()) */
   dusk_agg_fn fn;
   double q; /* QUANTILE: the quantile, 0 <= q <= 1 */
+  /* the result column's name (NULL: the column's, or 0 for size()):
+   * pandas' named aggregation agg(total=("x", "sum")), agg(["sum"]) of a
+   * Series.  DUSK_LEVEL_SEP between two parts makes it a two-level
+   * column label, as pandas' (column, function) MultiIndex of
+   * agg({"x": ["min", "max"]}); a label of DUSK_LEVEL_SEP alone on an
+   * every-column aggregate asks the scheduler to expand it column by
+   * column, each labelled (column, function), as agg(["sum", "mean"])
+   * of a whole frame orders and labels them. */
+  char *label;
 } dusk_agg;
+
 
 typedef struct dusk_dtype {
   char *column;

@@ -234,6 +234,30 @@ static size_t text_prefix(const char *s, size_t len, size_t chars) {
   return i;
 }
 
+/* Two-level column names (value.h DUSK_LEVEL_SEP, pandas' MultiIndex of
+ * columns): whether t's data columns have them, and a name's two parts
+ * (a name without the separator is (name, ""), as pandas' reset_index
+ * names a moved index level among such columns). */
+static bool two_level(const dusk_table *t) {
+  for (size_t i = t->nindex; i < t->ncols; i++)
+    if (strchr(t->cols[i].name, DUSK_LEVEL_SEP) != NULL)
+      return true;
+  return false;
+}
+
+static dusk_slice name_level(const char *name, int level) {
+  const char *sep = strchr(name, DUSK_LEVEL_SEP);
+  dusk_slice s;
+  if (sep == NULL) {
+    s.ptr = level == 0 ? name : "";
+    s.len = level == 0 ? strlen(name) : 0;
+  } else {
+    s.ptr = level == 0 ? name : sep + 1;
+    s.len = level == 0 ? (size_t)(sep - name) : strlen(sep + 1);
+  }
+  return s;
+}
+
 static bool column_has_null(const dusk_table *t, size_t col) {
   return t->nrows > 0 && memchr(t->cols[col].valid, 0, t->nrows) != NULL;
 }
@@ -300,20 +324,54 @@ static size_t csv_cell(const dusk_table_column *c, size_t r, char *tmp,
   return s->len;
 }
 
+/* DataFrame.to_csv's header of two-level column names: a line per level
+ * (blank over the index), then the index's names, if any, on a line of
+ * their own. */
+static void csv_two_level_header(const dusk_table *t, FILE *f) {
+  size_t nidx = t->nindex ? t->nindex : 1;
+  bool named = false;
+  for (int level = 0; level < 2; level++) {
+    for (size_t i = 1; i < nidx; i++)
+      fputc(',', f);
+    for (size_t i = t->nindex; i < t->ncols; i++) {
+      dusk_slice part = name_level(t->cols[i].name, level);
+      fputc(',', f);
+      csv_field(f, part.ptr, part.len, false);
+    }
+    fputc('\n', f);
+  }
+  for (size_t i = 0; i < t->nindex; i++)
+    named |= t->cols[i].name[0] != '\0';
+  if (!named)
+    return;
+  for (size_t i = 0; i < t->nindex; i++) {
+    if (i > 0)
+      fputc(',', f);
+    csv_field(f, t->cols[i].name, strlen(t->cols[i].name), false);
+  }
+  for (size_t i = t->nindex; i < t->ncols; i++)
+    fputc(',', f);
+  fputc('\n', f);
+}
+
 static int write_csv(const dusk_table *t, FILE *f) {
   size_t nfields = t->ncols + (t->nindex == 0 ? 1 : 0);
   bool alone = nfields == 1;
   char tmp[40];
 
   errno = 0;
-  if (t->nindex == 0)
-    csv_field(f, "", 0, alone);
-  for (size_t i = 0; i < t->ncols; i++) {
-    if (i > 0 || t->nindex == 0)
-      fputc(',', f);
-    csv_field(f, t->cols[i].name, strlen(t->cols[i].name), alone);
+  if (two_level(t)) {
+    csv_two_level_header(t, f);
+  } else {
+    if (t->nindex == 0)
+      csv_field(f, "", 0, alone);
+    for (size_t i = 0; i < t->ncols; i++) {
+      if (i > 0 || t->nindex == 0)
+        fputc(',', f);
+      csv_field(f, t->cols[i].name, strlen(t->cols[i].name), alone);
+    }
+    fputc('\n', f);
   }
-  fputc('\n', f);
   for (size_t r = 0; r < t->nrows; r++) {
     if (t->nindex == 0)
       fprintf(f, "%zu", r);
@@ -383,8 +441,57 @@ static void json_string(FILE *f, const char *s, size_t len) {
   fputc('"', f);
 }
 
+/* Python's repr() of a str, as pandas' to_json writes a tuple key. */
+static void py_repr(FILE *f, dusk_slice s) {
+  bool squote = memchr(s.ptr, '\'', s.len) != NULL;
+  char q = squote && memchr(s.ptr, '"', s.len) == NULL ? '"' : '\'';
+  fputc(q, f);
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char ch = (unsigned char)s.ptr[i];
+    if (ch == '\\' || ch == (unsigned char)q)
+      fprintf(f, "\\%c", ch);
+    else if (ch == '\n')
+      fputs("\\n", f);
+    else if (ch == '\r')
+      fputs("\\r", f);
+    else if (ch == '\t')
+      fputs("\\t", f);
+    else if (ch < 0x20 || ch == 0x7f)
+      fprintf(f, "\\x%02x", ch);
+    else
+      fputc(ch, f);
+  }
+  fputc(q, f);
+}
+
+/* A data column's key: its name, or pandas' "('top', 'sub')" of a
+ * two-level one. */
+static void json_key(const dusk_table *t, size_t i, bool levels, FILE *f) {
+  const char *name = t->cols[i].name;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m;
+  if (!levels || i < t->nindex) {
+    json_string(f, name, strlen(name));
+    return;
+  }
+  if ((m = open_memstream(&text, &len)) == NULL) {
+    json_string(f, name, strlen(name));
+    return;
+  }
+  fputc('(', m);
+  py_repr(m, name_level(name, 0));
+  fputs(", ", m);
+  py_repr(m, name_level(name, 1));
+  fputc(')', m);
+  fclose(m);
+  json_string(f, text, len);
+  free(text);
+}
+
 static int write_json(const dusk_table *t, FILE *f) {
   char tmp[40];
+  bool levels = two_level(t);
 
   errno = 0;
   fputc('[', f);
@@ -394,7 +501,7 @@ static int write_json(const dusk_table *t, FILE *f) {
       const dusk_table_column *c = &t->cols[i];
       if (i > 0)
         fputc(',', f);
-      json_string(f, c->name, strlen(c->name));
+      json_key(t, i, levels, f);
       fputc(':', f);
       if (!c->valid[r]) {
         fputs("null", f);
@@ -947,6 +1054,8 @@ static int index_strcol(const view *v, strcol *out) {
   strcol lines = {0};
   int rc = 0;
 
+  if (two_level(t)) /* a blank line over the index per column level */
+    CK(sc_pushs(out, ""));
   if (k == 0) { /* RangeIndex: row numbers, left-justified */
     CK(sc_pushs(out, ""));
     for (size_t i = 0; i < v->nrows; i++) {
@@ -1064,14 +1173,54 @@ static bool numeric_type(dusk_type t) {
   return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_BOOL;
 }
 
+static int header_line(const view *v, const char *name, strcol *out);
+
 /* Header and values of the i-th data column shown. */
 static int data_strcol(const view *v, size_t i, strcol *out) {
   const dusk_table *t = v->t;
   const char *name = t->cols[v->cols[i]].name;
   strcol vals = {0};
+  size_t hw, w;
+  int rc;
+
+  if (two_level(t)) {
+    /* Each level's label, the top one blank where the column before
+     * shows the same (pandas' sparsify_labels); no leading space. */
+    dusk_slice top = name_level(name, 0), sub = name_level(name, 1);
+    bool same = false;
+    if (i > 0) {
+      dusk_slice prev = name_level(t->cols[v->cols[i - 1]].name, 0);
+      same = prev.len == top.len && memcmp(prev.ptr, top.ptr, top.len) == 0;
+    }
+    CK(push_escaped(out, top.ptr, same ? 0 : top.len, false));
+    CK(push_escaped(out, sub.ptr, sub.len, false));
+  } else {
+    rc = header_line(v, name, out);
+    CK(rc);
+  }
+  if (index_named(t))
+    CK(sc_pushs(out, ""));
+  hw = sc_width(out);
+  rc = column_values(v, v->cols[i], &vals);
+  if (rc == 0)
+    rc = make_fixed_width(&vals, false, hw);
+  w = sc_width(&vals);
+  if (w < hw)
+    w = hw;
+  if (rc == 0)
+    rc = sc_justify(out, w, false);
+  for (size_t r = 0; r < vals.n && rc == 0; r++)
+    rc = sc_push(out, vals.v[r].s, vals.v[r].len);
+  sc_free(&vals);
+  return rc;
+}
+
+/* The one header line of a data column named name: pandas'
+ * _get_formatted_column_labels for flat columns. */
+static int header_line(const view *v, const char *name, strcol *out) {
+  const dusk_table *t = v->t;
   strcol key = {0};
   bool lead = false;
-  size_t hw, w;
   int rc;
 
   /* _get_formatted_column_labels pairs the shown columns' names with the
@@ -1096,21 +1245,6 @@ static int data_strcol(const view *v, size_t i, strcol *out) {
   if (rc == 0)
     rc = sc_push(out, key.v[0].s, key.v[0].len);
   sc_free(&key);
-  CK(rc);
-  if (index_named(t))
-    CK(sc_pushs(out, ""));
-  hw = sc_width(out);
-  rc = column_values(v, v->cols[i], &vals);
-  if (rc == 0)
-    rc = make_fixed_width(&vals, false, hw);
-  w = sc_width(&vals);
-  if (w < hw)
-    w = hw;
-  if (rc == 0)
-    rc = sc_justify(out, w, false);
-  for (size_t r = 0; r < vals.n && rc == 0; r++)
-    rc = sc_push(out, vals.v[r].s, vals.v[r].len);
-  sc_free(&vals);
   return rc;
 }
 
@@ -1242,7 +1376,13 @@ static int write_empty(const dusk_table *t, FILE *f) {
     }
     if (i > t->nindex)
       fputs(", ", f);
-    fputs(t->cols[i].name, f);
+    if (two_level(t)) {
+      dusk_slice a = name_level(t->cols[i].name, 0);
+      dusk_slice b = name_level(t->cols[i].name, 1);
+      fprintf(f, "(%.*s, %.*s)", (int)a.len, a.ptr, (int)b.len, b.ptr);
+    } else {
+      fputs(t->cols[i].name, f);
+    }
   }
   fputs("]\nIndex: [", f);
   for (size_t r = 0; r < t->nrows; r++) {

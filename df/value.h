@@ -58,4 +58,10 @@ typedef struct dusk_value {
   } u;
 } dusk_value;
 
+/* Separates the levels of a result column's two-level name (plan.h
+ * dusk_agg.label): the table printers show such names as pandas shows a
+ * MultiIndex of columns. */
+#define DUSK_LEVEL_SEP '\x1f'
+#define DUSK_LEVEL_SEP_STR "\x1f"
+
 #endif

@@ -638,70 +638,116 @@ static int sample_saw_null(sched_query *q, const dusk_plan *p,
  * pandas 1.5 leaves out min and max when strings are among its values
  * (comparing them fails: a "nuisance" column); the rest go through
  * mixed_use. */
+/* Whether every-column aggregate ag applies to column c of sc: 1 yes,
+ * 0 no (a key, or a function pandas leaves such a column out of), or an
+ * error. */
+static int agg_applies(sched_query *q, const dusk_plan *g, const dusk_agg *ag,
+                       const schema *sc, size_t c, dusk_error *err) {
+  int rc;
+  for (size_t k = 0; k < g->ncolumns; k++)
+    if (strcmp(g->columns[k], sc->names[c]) == 0)
+      return 0;
+  if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]))
+    return 0;
+  if (agg_is_rank(ag->fn) &&
+      (rc = rank_agg_type(g, ag->fn, sc, (int)c, err)) != 0)
+    return rc;
+  if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
+      sc->mix != NULL && sc->mix[c] == MIX_STR)
+    return 0;
+  if (ag->fn != DUSK_AGG_COUNT &&
+      (rc = mixed_use(q, sc, (int)c, "groupby", agg_doing(ag->fn), err)) != 0)
+    return rc;
+  return 1;
+}
+
+typedef struct agg_list {
+  dusk_agg *v;
+  size_t n, cap;
+} agg_list;
+
+static void agg_list_push(agg_list *l, const dusk_agg *ag, const char *column,
+                          char *label) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 8;
+    l->v = dusk_xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n].fn = ag->fn;
+  l->v[l->n].q = ag->q;
+  l->v[l->n].column = column ? dusk_xstrdup(column) : NULL;
+  l->v[l->n++].label = label;
+}
+
+static void agg_list_free(agg_list *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->v[i].column);
+    free(l->v[i].label);
+  }
+  free(l->v);
+}
+
+/* Replaces a groupby's "every column" aggregates by one per column, as
+ * pandas would compute them: count/min/max/nunique over every non-key
+ * column, sum/mean over the numeric ones.  Of a mixed column (MIX_*),
+ * pandas 1.5 leaves out min and max when strings are among its values
+ * (comparing them fails: a "nuisance" column); the rest go through
+ * mixed_use.  Aggregates labelled DUSK_LEVEL_SEP alone (plan.h: a whole
+ * frame's agg(["sum", "mean"])) expand column by column, each labelled
+ * column DUSK_LEVEL_SEP function, pandas' MultiIndex order. */
 static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
                        dusk_error *err) {
-  size_t n = 0, cap = 0;
-  dusk_agg *out = NULL;
-  for (size_t a = 0; a < g->naggs; a++) {
+  agg_list out = {NULL, 0, 0};
+  bool by_column = g->naggs > 0 && g->aggs[0].column == NULL &&
+                   g->aggs[0].label != NULL &&
+                   strcmp(g->aggs[0].label, DUSK_LEVEL_SEP_STR) == 0;
+  int rc;
+  if (by_column) {
+    for (size_t c = 0; c < sc->n; c++)
+      for (size_t a = 0; a < g->naggs; a++) {
+        const dusk_agg *ag = &g->aggs[a];
+        size_t len;
+        char *label;
+        if ((rc = agg_applies(q, g, ag, sc, c, err)) < 0) {
+          agg_list_free(&out);
+          return rc;
+        }
+        if (rc == 0)
+          continue;
+        len = strlen(sc->names[c]) + strlen(dusk_agg_name(ag->fn)) + 2;
+        label = dusk_xmalloc(len);
+        snprintf(label, len, "%s%c%s", sc->names[c], DUSK_LEVEL_SEP,
+                 dusk_agg_name(ag->fn));
+        agg_list_push(&out, ag, sc->names[c], label);
+      }
+  }
+  for (size_t a = 0; a < g->naggs && !by_column; a++) {
     dusk_agg *ag = &g->aggs[a];
     if (ag->column != NULL || ag->fn == DUSK_AGG_SIZE) {
-      if (n == cap) {
-        cap = cap ? cap * 2 : 8;
-        out = dusk_xrealloc(out, cap * sizeof *out);
-      }
-      out[n].fn = ag->fn;
-      out[n].q = ag->q;
-      out[n++].column = ag->column ? dusk_xstrdup(ag->column) : NULL;
+      agg_list_push(&out, ag, ag->column,
+                    ag->label ? dusk_xstrdup(ag->label) : NULL);
       continue;
     }
     for (size_t c = 0; c < sc->n; c++) {
-      int is_key = 0;
-      for (size_t k = 0; k < g->ncolumns; k++)
-        is_key |= strcmp(g->columns[k], sc->names[c]) == 0;
-      if (is_key)
-        continue;
-      if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]))
-        continue;
-      if (agg_is_rank(ag->fn)) {
-        int rc = rank_agg_type(g, ag->fn, sc, (int)c, err);
-        if (rc != 0) {
-          for (size_t i = 0; i < n; i++)
-            free(out[i].column);
-          free(out);
-          return rc;
-        }
+      if ((rc = agg_applies(q, g, ag, sc, c, err)) < 0) {
+        agg_list_free(&out);
+        return rc;
       }
-      if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
-          sc->mix != NULL && sc->mix[c] == MIX_STR)
-        continue;
-      if (ag->fn != DUSK_AGG_COUNT) {
-        int rc = mixed_use(q, sc, (int)c, "groupby", agg_doing(ag->fn), err);
-        if (rc != 0) {
-          for (size_t i = 0; i < n; i++)
-            free(out[i].column);
-          free(out);
-          return rc;
-        }
-      }
-      if (n == cap) {
-        cap = cap ? cap * 2 : 8;
-        out = dusk_xrealloc(out, cap * sizeof *out);
-      }
-      out[n].fn = ag->fn;
-      out[n].q = ag->q;
-      out[n++].column = dusk_xstrdup(sc->names[c]);
+      if (rc > 0)
+        agg_list_push(&out, ag, sc->names[c], NULL);
     }
   }
-  if (n == 0) {
-    free(out);
+  if (out.n == 0) {
+    free(out.v);
     return dusk_error_set(err, DUSK_EINVAL,
                           "groupby: no columns left to aggregate");
   }
-  for (size_t a = 0; a < g->naggs; a++)
+  for (size_t a = 0; a < g->naggs; a++) {
     free(g->aggs[a].column);
+    free(g->aggs[a].label);
+  }
   free(g->aggs);
-  g->aggs = out;
-  g->naggs = n;
+  g->aggs = out.v;
+  g->naggs = out.n;
   return 0;
 }
 
@@ -736,8 +782,9 @@ static int check_sort_keys(const dusk_plan *p, const schema *in,
   if (t->kind == DUSK_PLAN_GROUPBY) {
     res.names = dusk_xcalloc(t->naggs + 1, sizeof *res.names);
     for (size_t a = 0; a < t->naggs; a++)
-      if (t->aggs[a].column != NULL)
-        res.names[res.n++] = t->aggs[a].column;
+      if (t->aggs[a].label != NULL || t->aggs[a].column != NULL)
+        res.names[res.n++] =
+            t->aggs[a].label ? t->aggs[a].label : t->aggs[a].column;
     if (res.n < t->naggs) /* size(): one unnamed column */
       res.n = 0;
   } else if (t->kind == DUSK_PLAN_VALUE_COUNTS) {
@@ -1972,8 +2019,10 @@ static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
   if (p->kind != orig->kind)
     return;
   if (p->kind == DUSK_PLAN_GROUPBY) {
-    for (size_t a = 0; a < p->naggs; a++)
+    for (size_t a = 0; a < p->naggs; a++) {
       free(p->aggs[a].column);
+      free(p->aggs[a].label);
+    }
     free(p->aggs);
     p->aggs = dusk_xcalloc(orig->naggs + 1, sizeof *p->aggs);
     for (size_t a = 0; a < orig->naggs; a++) {
@@ -1981,6 +2030,8 @@ static void restore_aggs(dusk_plan *p, const dusk_plan *orig) {
       p->aggs[a].q = orig->aggs[a].q;
       p->aggs[a].column =
           orig->aggs[a].column ? dusk_xstrdup(orig->aggs[a].column) : NULL;
+      p->aggs[a].label =
+          orig->aggs[a].label ? dusk_xstrdup(orig->aggs[a].label) : NULL;
     }
     p->naggs = orig->naggs;
   }

@@ -261,7 +261,9 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
       specs[a].input = DUSK_TYPE_INT64;
       /* size() is pandas' unnamed Series (0 once a frame);
        * agg({"x": "size"}) is named x */
-      specs[a].name = ag->column ? ag->column : "0";
+      specs[a].name = ag->label    ? ag->label
+                      : ag->column ? ag->column
+                                   : "0";
       p->agg_cols[a] = -1;
       continue;
     }
@@ -273,7 +275,7 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
       goto out;
     }
     specs[a].input = p->types[c];
-    specs[a].name = ag->column;
+    specs[a].name = ag->label ? ag->label : ag->column;
     specs[a].q = ag->q;
     p->agg_cols[a] = c;
   }
@@ -2074,6 +2076,7 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
                                                           : g->aggs[a].fn;
       specs[a].fn = fn;
       specs[a].name = g->kind == DUSK_PLAN_VALUE_COUNTS ? g->columns[0]
+                      : g->aggs[a].label != NULL        ? g->aggs[a].label
                       : g->aggs[a].column != NULL       ? g->aggs[a].column
                                                         : "0";
       specs[a].input = DUSK_TYPE_INT64;

@@ -277,6 +277,30 @@ START_TEST(test_result_steps_rename_dropna) {
   free(csv);
   dusk_table_free(t);
 
+  /* Labelled aggregates: named, and two-level (agg({"x": [...]})). */
+  {
+    const char *cols[] = {"x", "x", "y"}, *fns[] = {"sum", "max", "mean"};
+    const char *labels[] = {"x" DUSK_LABEL_LEVEL_SEP "sum",
+                            "x" DUSK_LABEL_LEVEL_SEP "max", "avg_y"};
+    f = dusk_groupby(read_data(_i ? 16 : 0), keys, 1, cols, fns, 3, &err);
+    f = dusk_groupby_labels(f, labels, 3, &err);
+    ck_assert_msg(f != NULL, "%s", err.message);
+    t = compute(f);
+    csv = print_csv(t);
+    ck_assert_str_eq(csv, ",x,x,avg_y\n"
+                          ",sum,max,\n"
+                          "k,,,\n"
+                          "a,16,9,3.75\n"
+                          "b,27,12,6.166666666666667\n"
+                          "c,22,11,6.166666666666667\n");
+    free(csv);
+    dusk_table_free(t);
+    ck_assert_ptr_null(dusk_groupby_labels(
+        dusk_groupby(read_data(0), keys, 1, cols, fns, 3, &err), labels, 2,
+        &err));
+    ck_assert_ptr_nonnull(strstr(err.message, "2 labels for 3"));
+  }
+
   /* An unknown column of the result is named with what it has. */
   f = dusk_query(dusk_groupby(read_data(0), keys, 1, xs, sums, 1, &err),
                  "nope > 1", &err);

@@ -329,6 +329,37 @@ def cases(files):
          f'.agg({{"DOLocationID": "size", "SR_Flag": "count"}})',
          lambda: A().groupby("PULocationID", as_index=False)
          .agg({"DOLocationID": "size", "SR_Flag": "count"})),
+        ("agg with a dict of lists (two-level columns)",
+         f'read_csv("{a}").groupby("hvfhs_license_num").agg('
+         f'{{"PULocationID": ["sum", "count"], "SR_Flag": "max"}})',
+         lambda: A().groupby("hvfhs_license_num").agg(
+             {"PULocationID": ["sum", "count"], "SR_Flag": "max"})),
+        ("agg list of a column",
+         f'read_csv("{a}").groupby("DOLocationID")["PULocationID"]'
+         f'.agg(["sum", "mean", "std"])',
+         lambda: A().groupby("DOLocationID")["PULocationID"]
+         .agg(["sum", "mean", "std"])),
+        ("agg list of selected columns",
+         f'read_csv("{a}").groupby("hvfhs_license_num")[["PULocationID", '
+         f'"SR_Flag"]].agg(["sum", "mean"])',
+         lambda: A().groupby("hvfhs_license_num")[["PULocationID", "SR_Flag"]]
+         .agg(["sum", "mean"])),
+        ("agg list of every column",
+         f'read_csv("{a}").groupby("hvfhs_license_num").agg(["min", "max"])',
+         lambda: A().groupby("hvfhs_license_num").agg(["min", "max"])),
+        ("named aggregation, sorted (post steps)",
+         f'read_csv("{a}").groupby("PULocationID").agg(total=("DOLocationID", '
+         f'"sum"), n=("SR_Flag", "count"), last=("hvfhs_license_num", '
+         f'"last")).sort_values("total", ascending=False).head(8)',
+         lambda: A().groupby("PULocationID").agg(
+             total=("DOLocationID", "sum"), n=("SR_Flag", "count"),
+             last=("hvfhs_license_num", "last"))
+         .sort_values("total", ascending=False, kind="stable").head(8)),
+        ("named aggregation of a column",
+         f'read_csv("{a}").groupby("hvfhs_license_num")["DOLocationID"]'
+         f'.agg(lo="min", hi="max")',
+         lambda: A().groupby("hvfhs_license_num")["DOLocationID"]
+         .agg(lo="min", hi="max")),
         ("isin and in in a query",
          f'read_csv("{a}").query("PULocationID.isin([1, 2, 3]) or '
          f'DOLocationID in [4, 5]").head(20)',

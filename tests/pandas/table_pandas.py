@@ -52,8 +52,31 @@ def column(spec):
     raise ValueError(f"unknown column type {kind!r}")
 
 
+def two_level_frame(spec, names):
+    """Data column names holding \\x1f are two-level labels (dusk's
+    DUSK_LEVEL_SEP): pandas' MultiIndex of columns, a plain name among
+    them being (name, "")."""
+    k = spec["nindex"]
+    cols = [column(c) for c in spec["cols"]]
+    df = pd.DataFrame(index=pd.RangeIndex(spec["nrows"]))
+    for i in range(k, len(cols)):
+        df[i] = cols[i]
+    df.columns = pd.MultiIndex.from_tuples(
+        [tuple(n.split("\x1f", 1)) if "\x1f" in n else (n, "")
+         for n in names[k:]])
+    if k > 0:
+        idx = pd.DataFrame(index=pd.RangeIndex(spec["nrows"]))
+        for i in range(k):
+            idx[i] = cols[i]
+        idx.columns = pd.Index(names[:k], dtype=object)
+        df.index = idx.set_index(names[:k]).index
+    return df
+
+
 def frame(spec):
     names = [bytes.fromhex(c["name"]).decode("utf-8") for c in spec["cols"]]
+    if any("\x1f" in n for n in names[spec["nindex"]:]):
+        return two_level_frame(spec, names)
     df = pd.DataFrame(index=pd.RangeIndex(spec["nrows"]))
     for i, c in enumerate(spec["cols"]):
         df[i] = column(c)

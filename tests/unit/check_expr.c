@@ -1180,11 +1180,23 @@ static const err_row outer_errors[] = {
      "quantile",
      "'avg'", 0},
     {"read_csv('a').groupby('x').agg(5)",
-     "expected an aggregation name or a "
-     "{column: aggregation} dict for agg",
+     "expected an aggregation name, a list of them, a {column: "
+     "aggregation} dict or name=(\"column\", \"function\") for agg",
      "5", 0},
     {"read_csv('a').groupby('x')['y'].agg({'y': 'sum'})",
-     "expected an aggregation name string for agg", "{", 0},
+     "expected an aggregation name string or a list of them for agg", "{",
+     0},
+    {"read_csv('a').groupby('x')[['y', 'z']].agg(t='sum')",
+     "named aggregation of several selected columns: write "
+     "name=(\"column\", \"function\") on the groupby",
+     "t", 0},
+    {"read_csv('a').groupby('x').agg(t=('y', 'sum'), t=('y', 'max'))",
+     "agg: the name 't' is given twice", "t=('y', 'max')", 0},
+    {"read_csv('a').groupby('x').agg([])",
+     "agg([...]) needs at least one function", "[", 0},
+    {"read_csv('a').groupby('x').agg(['sum', 'size'])",
+     "size in an agg list of several columns is not supported; use "
+     ".size()", "agg", 0},
     {"read_csv('a').groupby('x').agg('sum'",
      "expected ')' after the "
      "arguments of agg",
@@ -1340,11 +1352,11 @@ static const err_row outer_errors[] = {
      "[[", 0},
     {"read_csv('a').groupby('k')['x'].agg(1)",
      "expected an aggregation name "
-     "string for agg",
+     "string or a list of them for agg",
      "1", 0},
     {"read_csv('a').groupby('k').agg({'x': 1})",
      "expected an aggregation "
-     "name string for agg",
+     "name string or a list of them for agg",
      "1", 0},
     {"read_csv('a').groupby('k').nunique().compute().sum()",
      "nothing may follow groupby(...).nunique() except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]", "sum()", 0},

@@ -128,7 +128,10 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "naggs";
   for (size_t i = 0; i < a->naggs; i++)
     if (!str_eq(a->aggs[i].column, b->aggs[i].column) ||
-        a->aggs[i].fn != b->aggs[i].fn)
+        a->aggs[i].fn != b->aggs[i].fn ||
+        !str_eq(a->aggs[i].label, b->aggs[i].label) ||
+        ((a->aggs[i].label || a->aggs[i].fn == DUSK_AGG_QUANTILE) &&
+         a->aggs[i].q != b->aggs[i].q))
       return "aggs";
   if (a->n != b->n)
     return "n";
@@ -146,6 +149,13 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "keep_na";
   if (a->frac != b->frac || a->seed != b->seed)
     return "sample";
+  if (a->normalize != b->normalize || a->describe_counts != b->describe_counts)
+    return "value_counts output";
+  if (a->drop != b->drop || a->how_all != b->how_all)
+    return "drop / how";
+  for (size_t i = 0; a->renamed != NULL && i < a->ncolumns; i++)
+    if (b->renamed == NULL || !str_eq(a->renamed[i], b->renamed[i]))
+      return "renamed";
   for (size_t i = 0; i < a->ninputs; i++)
     if ((d = plan_diff(a->inputs[i], b->inputs[i])) != NULL)
       return d;
@@ -218,7 +228,7 @@ static dusk_plan *realistic_plan(void) {
   dusk_plan *ins[2];
   dusk_fill fill;
   const char *keys[] = {"PULocationID"};
-  dusk_agg agg;
+  dusk_agg agg = {0};
 
   memset(&o, 0, sizeof o);
   o.sep = '|';
@@ -239,7 +249,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 30
+#define NSAMPLES 32
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -304,12 +314,12 @@ static dusk_plan *sample_plan(int i) {
   case 8: {
     const char *keys[] = {"k1", "k2"};
     dusk_agg aggs[] = {
-        {"v", DUSK_AGG_COUNT, 0},   {"v", DUSK_AGG_SIZE, 0},
-        {"v", DUSK_AGG_SUM, 0},     {"w", DUSK_AGG_MEAN, 0},
-        {"w", DUSK_AGG_MIN, 0},     {"w", DUSK_AGG_MAX, 0},
-        {"x", DUSK_AGG_NUNIQUE, 0}, {NULL, DUSK_AGG_COUNT, 0},
-        {"w", DUSK_AGG_FIRST, 0},   {"x", DUSK_AGG_LAST, 0},
-        {"w", DUSK_AGG_MEDIAN, 0},  {"w", DUSK_AGG_QUANTILE, 0.25}};
+        {"v", DUSK_AGG_COUNT, 0, NULL},   {"v", DUSK_AGG_SIZE, 0, NULL},
+        {"v", DUSK_AGG_SUM, 0, NULL},     {"w", DUSK_AGG_MEAN, 0, NULL},
+        {"w", DUSK_AGG_MIN, 0, NULL},     {"w", DUSK_AGG_MAX, 0, NULL},
+        {"x", DUSK_AGG_NUNIQUE, 0, NULL}, {NULL, DUSK_AGG_COUNT, 0, NULL},
+        {"w", DUSK_AGG_FIRST, 0, NULL},   {"x", DUSK_AGG_LAST, 0, NULL},
+        {"w", DUSK_AGG_MEDIAN, 0, NULL},  {"w", DUSK_AGG_QUANTILE, 0.25, NULL}};
     dusk_plan *g = dusk_plan_groupby(leaf("g.csv"), keys, 2, aggs, 12);
     if (g != NULL)
       g->keep_na = rand() % 2; /* groupby(dropna=False) half the time */
@@ -377,7 +387,7 @@ static dusk_plan *sample_plan(int i) {
   case 21: {
     /* Post steps on a groupby: sort by two columns, head, tail. */
     const char *keys[] = {"k"}, *by[] = {"x", "y"};
-    dusk_agg aggs[] = {{"x", DUSK_AGG_SUM, 0}, {"y", DUSK_AGG_MEAN, 0}};
+    dusk_agg aggs[] = {{"x", DUSK_AGG_SUM, 0, NULL}, {"y", DUSK_AGG_MEAN, 0, NULL}};
     const uint8_t asc[] = {1, 0};
     return dusk_plan_tail(
         dusk_plan_head(dusk_plan_sort_values(dusk_plan_groupby(leaf("p.csv"),
@@ -399,6 +409,36 @@ static dusk_plan *sample_plan(int i) {
     const char *cols[] = {"a", "b"};
     return rand() % 2 ? dusk_plan_median(leaf("m.csv"), NULL, 0)
                       : plan_describe_cols(leaf("m.csv"), cols, 2);
+  }
+  case 30: {
+    /* Labelled aggregates, then every post step on the result. */
+    const char *keys[] = {"k"}, *old[] = {"total"}, *renamed[] = {"sum"};
+    const char *sel[] = {"sum", "r"};
+    dusk_agg aggs[] = {{"x", DUSK_AGG_SUM, 0.5, "total"},
+                       {"y", DUSK_AGG_QUANTILE, 0.75, "y\x1fq75"},
+                       {"y", DUSK_AGG_MAX, 0.5, NULL}};
+    dusk_plan *g = dusk_plan_groupby(leaf("p.csv"), keys, 1, aggs, 3);
+    g = dusk_plan_query(g, tu_cmp(DUSK_CMP_GT, tu_col("total"),
+                                  tu_lit_int(1)),
+                        "total > 1");
+    g = dusk_plan_assign(g, "r", tu_col("total"), "total");
+    g = dusk_plan_rename(g, old, renamed, 1);
+    g = dusk_plan_select(g, sel, 2);
+    return dusk_plan_reset_index(g, rand() % 2 ? "n" : NULL, rand() % 2);
+  }
+  case 31: {
+    /* A frame's rename and dropna; value_counts normalized or as a
+     * describe. */
+    const char *cols[] = {"a", "b"}, *renamed[] = {"b", "a"};
+    dusk_plan *v = dusk_plan_value_counts(
+        dusk_plan_dropna(dusk_plan_rename(leaf("r.csv"), cols, renamed, 2),
+                         cols, rand() % 3, rand() % 2),
+        "a");
+    if (v != NULL) {
+      v->normalize = rand() % 2;
+      v->describe_counts = !v->normalize && rand() % 2;
+    }
+    return v;
   }
   case 29:
     /* A sample under a filter, its seed the full 64 bits. */
@@ -634,7 +674,7 @@ END_TEST
 /* Which steps run on a computed result (plan.h: post steps). */
 START_TEST(test_post_steps) {
   const char *keys[] = {"k"};
-  dusk_agg aggs[] = {{NULL, DUSK_AGG_SIZE, 0}};
+  dusk_agg aggs[] = {{NULL, DUSK_AGG_SIZE, 0, NULL}};
   const uint8_t asc[] = {1};
   dusk_plan *g = dusk_plan_groupby(leaf("a.csv"), keys, 1, aggs, 1);
   dusk_plan *top = dusk_plan_head(
@@ -660,6 +700,28 @@ START_TEST(test_post_steps) {
     ck_assert(!dusk_plan_takes_post(l));
     ck_assert(!dusk_plan_is_post(l));
     dusk_plan_free(l);
+  }
+  {
+    /* query, assign, select and rename are post steps over a result (and
+     * take more), row steps over a frame; reset_index only ever post. */
+    const char *cols[] = {"x"}, *nn[] = {"y"};
+    dusk_agg sz[] = {{NULL, DUSK_AGG_SIZE, 0, NULL}};
+    dusk_plan *r = dusk_plan_groupby(leaf("e.csv"), keys, 1, sz, 1);
+    dusk_plan *q = dusk_plan_query(r, tu_lit_bool(true), "True");
+    dusk_plan *a = dusk_plan_assign(q, "z", tu_lit_int(1), "1");
+    dusk_plan *n = dusk_plan_rename(a, cols, nn, 1);
+    dusk_plan *x = dusk_plan_reset_index(n, NULL, false);
+    dusk_plan *frame = dusk_plan_rename(
+        dusk_plan_query(leaf("f.csv"), tu_lit_bool(true), "True"), cols, nn,
+        1);
+    ck_assert(dusk_plan_is_post(q) && dusk_plan_takes_post(q));
+    ck_assert(dusk_plan_is_post(a) && dusk_plan_is_post(n));
+    ck_assert(dusk_plan_is_post(x) && dusk_plan_takes_post(x));
+    ck_assert_ptr_eq(dusk_plan_result_root(x), r);
+    ck_assert(!dusk_plan_is_post(frame) && !dusk_plan_takes_post(frame));
+    ck_assert(!dusk_plan_is_post(frame->inputs[0]));
+    dusk_plan_free(x);
+    dusk_plan_free(frame);
   }
   {
     /* head(n) of a whole frame's sorted rows is a top-k, and so is tail

@@ -1207,6 +1207,8 @@ START_TEST(test_float_repr) {
 }
 END_TEST
 
+static dusk_table *p_levels_multi(void);
+
 START_TEST(test_json_fixed) {
   static const char want[] =
       "[{\"i\":1,\"f\":0.1,\"b\":true,\"s\":\"x\"},"
@@ -1224,6 +1226,21 @@ START_TEST(test_json_fixed) {
                  "[{\"k1\":\"x\",\"k2\":1,\"n\":10,\"mean\":1.5},"
                  "{\"k1\":\"x\",\"k2\":2,\"n\":20,\"mean\":2.25},"
                  "{\"k1\":\"y\",\"k2\":1,\"n\":3,\"mean\":-0.5}]\n");
+  dusk_table_free(t);
+
+  /* Two-level names: pandas' to_json keys, Python's repr of the tuple
+   * (the index keeps its plain name). */
+  t = p_levels_multi();
+  assert_written(dusk_table_write_json, t,
+                 "[{\"k1\":\"a\",\"k2\":1,\"('x', 'min')\":-3,"
+                 "\"('x', 'max')\":9,"
+                 "\"('it\\\\'s, \\\"q\\\"', 'nunique')\":2},"
+                 "{\"k1\":\"a\",\"k2\":2,\"('x', 'min')\":0,"
+                 "\"('x', 'max')\":0,"
+                 "\"('it\\\\'s, \\\"q\\\"', 'nunique')\":1},"
+                 "{\"k1\":\"b\",\"k2\":1,\"('x', 'min')\":5,"
+                 "\"('x', 'max')\":12,"
+                 "\"('it\\\\'s, \\\"q\\\"', 'nunique')\":3}]\n");
   dusk_table_free(t);
 
   t = table_empty();
@@ -1425,6 +1442,77 @@ static dusk_table *p_group2(void) {
       tu_int(4),    tu_float(4.0), tu_str("z"), tu_int(1),   tu_null(),  tu_float(5.0),
   };
   return build(4, 2, names, types, cells, 5);
+}
+
+/* Two-level column names (value.h DUSK_LEVEL_SEP), as groupby's
+ * agg({"a": ["sum", "count"], ...}) labels them. */
+static dusk_table *p_levels(void) {
+  static const char *const names[] = {"k", "a\x1fsum", "a\x1f" "count",
+                                      "b\x1fmax", "c\x1fs"};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64,
+                                    DUSK_TYPE_STRING};
+  const dusk_value cells[] = {
+      tu_str("x"), tu_int(1),  tu_int(2),   tu_float(3.5),  tu_str("p"),
+      tu_str("y"), tu_int(40), tu_int(5),   tu_float(6.25), tu_null(),
+      tu_str("z"), tu_int(7),  tu_int(800), tu_null(),      tu_str("long one"),
+  };
+  return build(5, 1, names, types, cells, 3);
+}
+
+/* After reset_index: a plain name among two-level ones, a RangeIndex. */
+static dusk_table *p_levels_range(void) {
+  static const char *const names[] = {"k", "a\x1fsum", "a\x1fmean"};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_FLOAT64};
+  const dusk_value cells[] = {
+      tu_str("x"), tu_int(1), tu_float(0.5), tu_str("yy"), tu_int(2),
+      tu_float(10.25),
+  };
+  return build(3, 0, names, types, cells, 2);
+}
+
+/* Two index levels, and a column label with a quote and a comma. */
+static dusk_table *p_levels_multi(void) {
+  static const char *const names[] = {"k1", "k2", "x\x1fmin", "x\x1fmax",
+                                      "it's, \"q\"\x1fnunique"};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_INT64, DUSK_TYPE_INT64,
+                                    DUSK_TYPE_INT64};
+  const dusk_value cells[] = {
+      tu_str("a"), tu_int(1), tu_int(-3), tu_int(9),  tu_int(2),
+      tu_str("a"), tu_int(2), tu_int(0),  tu_int(0),  tu_int(1),
+      tu_str("b"), tu_int(1), tu_int(5),  tu_int(12), tu_int(3),
+  };
+  return build(5, 2, names, types, cells, 3);
+}
+
+/* More two-level columns than fit: truncated with "...". */
+static dusk_table *p_levels_wide(void) {
+  enum { NC = 25 };
+  char names[NC + 1][32];
+  const char *np[NC + 1];
+  dusk_type types[NC + 1];
+  dusk_table *t;
+  snprintf(names[0], sizeof names[0], "key");
+  np[0] = names[0];
+  types[0] = DUSK_TYPE_INT64;
+  for (int c = 1; c <= NC; c++) {
+    snprintf(names[c], sizeof names[c], "col%d\x1f%s", (c + 1) / 2,
+             c % 2 ? "sum" : "mean");
+    np[c] = names[c];
+    types[c] = c % 2 ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
+  }
+  t = dusk_table_new(np, types, NC + 1, 1);
+  ck_assert_ptr_nonnull(t);
+  for (int r = 0; r < 3; r++) {
+    dusk_value v[NC + 1];
+    v[0] = tu_int(r);
+    for (int c = 1; c <= NC; c++)
+      v[c] = c % 2 ? tu_int(r * 1000 + c) : tu_float(r + c / 8.0);
+    ck_assert_int_eq(dusk_table_append_row(t, v), 0);
+  }
+  return t;
 }
 
 static dusk_table *p_group3(void) {
@@ -1795,6 +1883,10 @@ static const pcase pandas_cases[] = {
     {"index_only_mixed", p_index_only_mixed},
     {"index_only_bool", p_index_only_bool},
     {"doubles", p_doubles},
+    {"levels", p_levels},
+    {"levels_range", p_levels_range},
+    {"levels_multi", p_levels_multi},
+    {"levels_wide", p_levels_wide},
 };
 #define NPANDAS (sizeof pandas_cases / sizeof pandas_cases[0])
 
