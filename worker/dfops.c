@@ -1576,23 +1576,45 @@ static int range_transfer(const char *path, char sep, const dusk_scan_args *a) {
   return transfer;
 }
 
-/* Encodes ranges + payload into the op's result. */
+/* Encodes ranges + payload into the op's result (dftask.h's partial,
+ * [bin ranges, bin payload]).  The payload, which can be megabytes, is
+ * encoded in place after a bin32 header whose length is filled in after:
+ * no second copy of it is ever held. */
 static int emit_partial(dusk_op_call *call, const dusk_table *ranges,
                         const dusk_table *payload) {
-  dusk_buf r, p;
+  static const char bin32[5] = {(char)0xc6, 0, 0, 0, 0};
+  dusk_buf r, *out = &call->result;
+  size_t at, len;
   int rc;
   dusk_buf_init(&r);
-  dusk_buf_init(&p);
   rc = dusk_table_encode(ranges, &r);
-  if (rc == 0)
-    rc = dusk_table_encode(payload, &p);
   if (rc == 0) {
-    dusk_slice rs = {r.data, r.len}, ps = {p.data, p.len};
-    call->result.len = 0;
-    rc = dusk_partial_encode(rs, ps, &call->result);
+    dusk_slice rs = {r.data, r.len}, none = {"", 0};
+    out->len = 0;
+    /* [ranges, ""] then the empty bin's header widened to bin32 */
+    rc = dusk_partial_encode(rs, none, out);
+    if (rc == 0 && (out->len < 2 ||
+                    (unsigned char)out->data[out->len - 2] != 0xc4 ||
+                    out->data[out->len - 1] != 0))
+      rc = DUSK_EINVAL; /* msgpack packs an empty bin as bin8: c4 00 */
+    if (rc == 0) {
+      out->len -= 2;
+      at = out->len;
+      rc = dusk_buf_append(out, bin32, sizeof bin32);
+    }
+    if (rc == 0)
+      rc = dusk_table_encode(payload, out);
+    if (rc == 0 && (len = out->len - at - sizeof bin32) > UINT32_MAX)
+      rc = DUSK_ETOOBIG;
+    if (rc == 0) {
+      unsigned char *h = (unsigned char *)out->data + at;
+      h[1] = (unsigned char)(len >> 24);
+      h[2] = (unsigned char)(len >> 16);
+      h[3] = (unsigned char)(len >> 8);
+      h[4] = (unsigned char)len;
+    }
   }
   dusk_buf_destroy(&r);
-  dusk_buf_destroy(&p);
   return rc;
 }
 
@@ -1988,6 +2010,7 @@ typedef struct merger {
   dusk_table *payload; /* len/head/describe */
   dusk_slice sample_nulls; /* the tail args' nulls (borrowed from the
                               call's args) */
+  size_t dedup_kept; /* drop_duplicates: payload rows at its last compaction */
 } merger;
 
 static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
@@ -2168,6 +2191,18 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
       rc = dusk_error_set(err, DUSK_ETYPE, "row partials disagree");
     } else {
       rc = dusk_table_append_rows(m->payload, t, 0, t->nrows);
+    }
+    /* drop_duplicates: the payload shrinks back to its first rows per key
+     * whenever it doubled, so a merge of many inputs holds about its
+     * answer and one input at a time, not every input's rows at once. */
+    if (rc == 0 && m->p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
+        m->payload->nrows >= 2 * m->dedup_kept + 4096) {
+      dusk_table *kept = NULL;
+      if ((rc = dedup_rows(m->p.root, m->payload, &kept, err)) == 0) {
+        dusk_table_free(m->payload);
+        m->payload = kept;
+        m->dedup_kept = kept->nrows;
+      }
     }
   }
 out:
