@@ -2831,8 +2831,12 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
         (rc = expect(p, T_LPAREN, "expected '(' after %s", mname)) != 0)
       goto done;
     if (p->tok.kind == T_STRING) {
-      if ((rc = agg_string(p, &fn)) == 0)
-        rc = aggs_for(p, &ag, &sel, has_sel, fn);
+      /* agg("size") is size(): one unnamed count unless of a Series */
+      if ((rc = agg_string(p, &fn)) == 0) {
+        size_method = fn == DUSK_AGG_SIZE;
+        rc = aggs_for(p, &ag, &sel, has_sel && (!size_method || series),
+                      fn);
+      }
     } else if (p->tok.kind == T_LBRACKET) {
       /* pandas: of a Series, a column per function named by it; of
        * columns, (column, function) pairs column by column. */
@@ -2892,9 +2896,12 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
       goto done;
     tok_clip(p, &name, mname);
     size_method = fn == DUSK_AGG_SIZE;
+    /* size() counts rows: named by the column of a Series selection
+     * (g["x"].size()), unnamed otherwise (g[["x", "y"]].size() too). */
     if ((rc = fn == DUSK_AGG_QUANTILE ? parse_group_q(p, &q)
                                       : parse_noargs(p, mname)) != 0 ||
-        (rc = aggs_for(p, &ag, &sel, has_sel, fn)) != 0)
+        (rc = aggs_for(p, &ag, &sel,
+                       has_sel && (!size_method || f->series), fn)) != 0)
       goto done;
     for (size_t i = 0; i < ag.n; i++)
       ag.v[i].q = q;

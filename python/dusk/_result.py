@@ -156,7 +156,7 @@ def to_pandas(table, shape, name):
         return pd.Series(counts, index=idx, name=name)
     if shape == "agg_size":
         (_, counts), = values
-        return pd.Series(counts, index=index)
+        return pd.Series(counts, index=index, name=name)
     if shape == "reduce_column":
         # A whole column's reduction: a numpy scalar, as pandas returns
         # (NaN where nothing was left to reduce).

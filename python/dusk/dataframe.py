@@ -2175,8 +2175,11 @@ class GroupBy:
 
     def _agg(self, fn, q=None):
         if fn == "size":
+            # pandas names the count after the column of a Series
+            # selection (g["x"].size()), and leaves it unnamed otherwise
             frame = self._grouped([None], ["size"])
-            return self._named(self._flat(Series(None, None, frame,
+            name = self._columns[0] if self._series else None
+            return self._named(self._flat(Series(None, name, frame,
                                                  "agg_size")))
         cols = self._columns if self._columns is not None else [None]
         frame = self._grouped(cols, [fn] * len(cols))

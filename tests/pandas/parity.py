@@ -329,6 +329,19 @@ def cases(files):
          f'.agg({{"DOLocationID": "size", "SR_Flag": "count"}})',
          lambda: A().groupby("PULocationID", as_index=False)
          .agg({"DOLocationID": "size", "SR_Flag": "count"})),
+        # size() counts rows: named after a Series selection's column,
+        # unnamed after a list selection, "size" with as_index=False
+        *[(f"size naming {sel!r} as_index={ai}",
+           f'read_csv("{a}").groupby("PULocationID", as_index={ai})'
+           f'{sel}',
+           (lambda sel=sel, ai=ai:
+            eval(f'A().groupby("PULocationID", as_index={ai}){sel}',
+                 {"A": A})))
+          for sel in ('.agg("size")', '[["SR_Flag"]].size()',
+                      '[["SR_Flag", "DOLocationID"]].size()',
+                      '["SR_Flag"].size()', '["SR_Flag"].agg("size")',
+                      '[["SR_Flag", "DOLocationID"]].agg("size")')
+          for ai in (True, False)],
         ("agg with a dict of lists (two-level columns)",
          f'read_csv("{a}").groupby("hvfhs_license_num").agg('
          f'{{"PULocationID": ["sum", "count"], "SR_Flag": "max"}})',

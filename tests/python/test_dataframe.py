@@ -246,6 +246,22 @@ def test_groupby_median_and_quantile(client, data_dir, bs, tmp_path):
         df.groupby("k").x.quantile([0.25, 0.75])
 
 
+@pytest.mark.parametrize("sel", ['.agg("size")', '[["x"]].size()',
+                                 '[["x", "y"]].size()', '["x"].size()',
+                                 '["x"].agg("size")',
+                                 '[["x", "y"]].agg("size")'])
+def test_groupby_size_naming(client, data_dir, bs, sel):
+    """size() counts rows: pandas names the Series after the column of a
+    Series selection only, and the column "size" with as_index=False."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    pdt.assert_series_equal(eval(f'df.groupby("k"){sel}').compute(),
+                            eval(f'p.groupby("k"){sel}'))
+    pdt.assert_frame_equal(
+        eval(f'df.groupby("k", as_index=False){sel}').compute(),
+        eval(f'p.groupby("k", as_index=False){sel}'))
+
+
 def test_groupby_and_value_counts_dropna_false(client, data_dir, bs):
     """dropna=False: rows with a missing key (an empty int, text, bool or
     float field) are a group of their own, sorted last, through every
