@@ -549,13 +549,26 @@ dusk_dataframe *dusk_groupby_labels(dusk_dataframe *f,
     dusk_dataframe_free(f);
     return NULL;
   }
-  for (size_t i = 0; i < n; i++)
-    if (labels[i] != NULL && labels[i][0] == '\0') {
-      dusk_error_set(err, DUSK_EINVAL, "groupby labels: label %zu is empty",
-                     i);
+  {
+    /* checked on a copy of the aggregates, so a refusal changes nothing */
+    dusk_agg *check = malloc((n ? n : 1) * sizeof *check);
+    int bad;
+    if (check == NULL) {
+      dusk_error_set(err, DUSK_ENOMEM, "out of memory");
       dusk_dataframe_free(f);
       return NULL;
     }
+    for (size_t i = 0; i < n; i++) {
+      check[i] = f->plan->aggs[i];
+      check[i].label = (char *)labels[i];
+    }
+    bad = dusk_aggs_check_labels(check, n, "groupby labels", err);
+    free(check);
+    if (bad) {
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+  }
   for (size_t i = 0; i < n; i++) {
     char *l = labels[i] ? strdup(labels[i]) : NULL;
     if (labels[i] != NULL && l == NULL) {

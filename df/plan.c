@@ -1881,6 +1881,39 @@ static int dec_fillna(dusk_plan *p, const msgpack_object *f, const char *where,
   return 0;
 }
 
+int dusk_aggs_check_labels(const dusk_agg *aggs, size_t n, const char *where,
+                           dusk_error *err) {
+  size_t markers = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *l = aggs[i].label, *sep;
+    if (l == NULL)
+      continue;
+    if (l[0] == '\0')
+      return dusk_error_set(err, DUSK_EINVAL, "%s: label %zu is empty", where,
+                            i + 1);
+    if (strcmp(l, DUSK_LEVEL_SEP_STR) == 0) {
+      if (aggs[i].column != NULL)
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "%s: label %zu: the column-by-column marker "
+                              "applies to an every-column aggregate only",
+                              where, i + 1);
+      markers++;
+      continue;
+    }
+    sep = strchr(l, DUSK_LEVEL_SEP);
+    if (sep != NULL && strchr(sep + 1, DUSK_LEVEL_SEP) != NULL)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: label %zu has more than two levels", where,
+                            i + 1);
+  }
+  if (markers != 0 && markers != n)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: the column-by-column marker is on %zu of %zu "
+                          "aggregates (all or none)",
+                          where, markers, n);
+  return 0;
+}
+
 static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
                        dusk_error *err) {
   const msgpack_object *items = NULL;
@@ -1947,6 +1980,8 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
       p->aggs[i].q = q;
     }
   }
+  if ((rc = dusk_aggs_check_labels(p->aggs, p->naggs, where, err)) != 0)
+    return rc;
   if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
     return bad_type(err, where, "keep_na", "a bool", &f[2]);
   p->keep_na = f[2].via.boolean;

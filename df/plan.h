@@ -279,6 +279,13 @@ typedef struct dusk_agg {
   char *label;
 } dusk_agg;
 
+/* Whether aggs[0..n)'s labels are well formed (0, or DUSK_EINVAL naming
+ * where): none empty, at most two levels, and the DUSK_LEVEL_SEP-alone
+ * marker on every aggregate or on none, and then only on every-column
+ * ones (column NULL). */
+int dusk_aggs_check_labels(const dusk_agg *aggs, size_t n, const char *where,
+                           dusk_error *err);
+
 
 typedef struct dusk_dtype {
   char *column;

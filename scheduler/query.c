@@ -632,12 +632,6 @@ static int sample_saw_null(sched_query *q, const dusk_plan *p,
   return 0;
 }
 
-/* Replaces a groupby's "every column" aggregates by one per column, as
- * pandas would compute them: count/min/max/nunique over every non-key
- * column, sum/mean over the numeric ones.  Of a mixed column (MIX_*),
- * pandas 1.5 leaves out min and max when strings are among its values
- * (comparing them fails: a "nuisance" column); the rest go through
- * mixed_use. */
 /* Whether every-column aggregate ag applies to column c of sc: 1 yes,
  * 0 no (a key, or a function pandas leaves such a column out of), or an
  * error. */
@@ -701,24 +695,42 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
                    g->aggs[0].label != NULL &&
                    strcmp(g->aggs[0].label, DUSK_LEVEL_SEP_STR) == 0;
   int rc;
-  if (by_column) {
-    for (size_t c = 0; c < sc->n; c++)
-      for (size_t a = 0; a < g->naggs; a++) {
-        const dusk_agg *ag = &g->aggs[a];
-        size_t len;
-        char *label;
-        if ((rc = agg_applies(q, g, ag, sc, c, err)) < 0) {
-          agg_list_free(&out);
-          return rc;
-        }
-        if (rc == 0)
-          continue;
-        len = strlen(sc->names[c]) + strlen(dusk_agg_name(ag->fn)) + 2;
-        label = dusk_xmalloc(len);
-        snprintf(label, len, "%s%c%s", sc->names[c], DUSK_LEVEL_SEP,
-                 dusk_agg_name(ag->fn));
-        agg_list_push(&out, ag, sc->names[c], label);
+  /* pandas keeps a column only if every function of the list succeeds
+   * on it (a text column goes whole when one needs numbers), and sums
+   * text by concatenating it, which dusk refuses. */
+  for (size_t c = 0; by_column && c < sc->n; c++) {
+    size_t fails = 0, text_sums = 0;
+    if (name_in(g->columns, g->ncolumns, sc->names[c]))
+      continue;
+    for (size_t a = 0; a < g->naggs; a++) {
+      if ((rc = agg_applies(q, g, &g->aggs[a], sc, c, err)) < 0) {
+        agg_list_free(&out);
+        return rc;
       }
+      fails += rc == 0;
+      text_sums += rc == 0 && g->aggs[a].fn == DUSK_AGG_SUM &&
+                   sc->types[c] == DUSK_TYPE_STRING;
+    }
+    if (fails > 0 && fails == text_sums) {
+      agg_list_free(&out);
+      return dusk_error_set(
+          err, DUSK_EINVAL,
+          "groupby: agg([...]) of every column sums the text column '%s', "
+          "which pandas does by concatenating its strings and dusk does "
+          "not; select the number columns (groupby(...)[[...]].agg([...])) "
+          "or give each column its functions in a dict",
+          sc->names[c]);
+    }
+    for (size_t a = 0; a < g->naggs && fails == 0; a++) {
+      const dusk_agg *ag = &g->aggs[a];
+      size_t len;
+      char *label;
+      len = strlen(sc->names[c]) + strlen(dusk_agg_name(ag->fn)) + 2;
+      label = dusk_xmalloc(len);
+      snprintf(label, len, "%s%c%s", sc->names[c], DUSK_LEVEL_SEP,
+               dusk_agg_name(ag->fn));
+      agg_list_push(&out, ag, sc->names[c], label);
+    }
   }
   for (size_t a = 0; a < g->naggs && !by_column; a++) {
     dusk_agg *ag = &g->aggs[a];

@@ -118,6 +118,11 @@ def _key_index(arr, name, na=None):
     return pd.Index(arr, name=name)
 
 
+# Between the two levels of a result column's label (dusk.h's
+# DUSK_LABEL_LEVEL_SEP).
+_LEVEL_SEP = "\x1f"
+
+
 def _frame(index, cols):
     # copy=False keeps each column its own block: consolidating same-dtype
     # columns would copy every one of them (pandas does it later if needed).
@@ -126,7 +131,15 @@ def _frame(index, cols):
     for i, (_, a) in enumerate(cols):
         if isinstance(a, _Dates) and df[i].dtype != object:
             df[i] = df[i].astype(object)  # NaT alone read as datetime64
-    df.columns = pd.Index([n for n, _ in cols], dtype=object)
+    names = [n for n, _ in cols]
+    if any(_LEVEL_SEP in n for n in names):
+        # (column, function) labels, as pandas' agg(["sum", "mean"]): a
+        # plain name among them is (name, "")
+        df.columns = pd.MultiIndex.from_tuples(
+            [tuple(n.split(_LEVEL_SEP, 1)) if _LEVEL_SEP in n else (n, "")
+             for n in names])
+    else:
+        df.columns = pd.Index(names, dtype=object)
     return df
 
 

@@ -21,7 +21,7 @@ import os
 
 from . import _core
 from . import default_client
-from ._result import to_pandas, meta_frame
+from ._result import to_pandas, meta_frame, _LEVEL_SEP
 
 __all__ = ["read_csv", "concat", "to_datetime", "DataFrame", "Series",
            "from_expression"]
@@ -2147,8 +2147,8 @@ class GroupBy:
         out._finish = (lambda r: name(prev(r))) if prev else name
         return out
 
-    def _grouped(self, cols, fns):
-        frame = self._df._frame.groupby(self._keys, cols, fns)
+    def _grouped(self, cols, fns, labels=None):
+        frame = self._df._frame.groupby(self._keys, cols, fns, labels)
         return frame if self._dropna else frame.dropna_keys(False)
 
     def __getattr__(self, name):
@@ -2285,6 +2285,15 @@ class GroupBy:
             if arg not in _AGGS:
                 raise NotImplementedError(f"groupby aggregate {arg!r}")
             return self._agg(arg)
+        if isinstance(arg, (list, tuple)) and self._columns is None:
+            # every column: the engine lists the columns each function
+            # applies to, pandas' (column, function) order and labels
+            for f in arg:
+                if f not in _AGGS or f == "size":
+                    raise NotImplementedError(f"groupby aggregate {f!r}")
+            frame = self._grouped([None] * len(arg), list(arg),
+                                  [_LEVEL_SEP] * len(arg))
+            return self._named(self._flat(DataFrame(frame, None, "agg")))
         if isinstance(arg, (list, tuple)):
             cols, fns, labels = [], [], []
             for c in self._value_columns(None):

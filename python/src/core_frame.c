@@ -207,34 +207,43 @@ done:
 }
 
 /* groupby(keys, columns, funcs): columns[i] None = every non-key column. */
+/* groupby(keys, columns, funcs, labels=None): labels (None or a list
+ * of str or None, one per aggregate) are dusk_groupby_labels'. */
 static PyObject *frame_groupby(core_Frame *self, PyObject *args) {
-  PyObject *keys, *cols, *funcs, *kf = NULL, *cf = NULL, *ff = NULL;
-  const char **k = NULL, **c = NULL, **fn = NULL;
-  Py_ssize_t nk, nc, nf;
+  PyObject *keys, *cols, *funcs, *labels = Py_None;
+  PyObject *kf = NULL, *cf = NULL, *ff = NULL, *lf = NULL;
+  const char **k = NULL, **c = NULL, **fn = NULL, **l = NULL;
+  Py_ssize_t nk, nc, nf, nl = 0;
   dusk_dataframe *f = NULL;
   dusk_error err = {0};
   PyObject *out = NULL;
-  if (!PyArg_ParseTuple(args, "OOO", &keys, &cols, &funcs))
+  if (!PyArg_ParseTuple(args, "OOO|O", &keys, &cols, &funcs, &labels))
     return NULL;
   if ((k = str_array(keys, 0, &kf, &nk, "groupby keys")) == NULL ||
       (c = str_array(cols, 1, &cf, &nc, "groupby columns")) == NULL ||
-      (fn = str_array(funcs, 0, &ff, &nf, "groupby functions")) == NULL)
+      (fn = str_array(funcs, 0, &ff, &nf, "groupby functions")) == NULL ||
+      (labels != Py_None &&
+       (l = str_array(labels, 1, &lf, &nl, "groupby labels")) == NULL))
     goto done;
-  if (nc != nf) {
-    PyErr_SetString(PyExc_ValueError, "one function per column");
+  if (nc != nf || (l != NULL && nl != nf)) {
+    PyErr_SetString(PyExc_ValueError, "one function (and label) per column");
     goto done;
   }
   if ((f = frame_copy(self)) == NULL)
     goto done;
   f = dusk_groupby(f, k, (size_t)nk, c, fn, (size_t)nf, &err);
+  if (l != NULL)
+    f = dusk_groupby_labels(f, l, (size_t)nl, &err);
   out = frame_wrap(f, &err);
 done:
   PyMem_Free(k);
   PyMem_Free(c);
   PyMem_Free(fn);
+  PyMem_Free(l);
   Py_XDECREF(kf);
   Py_XDECREF(cf);
   Py_XDECREF(ff);
+  Py_XDECREF(lf);
   return out;
 }
 
@@ -478,7 +487,7 @@ static PyMethodDef frame_methods[] = {
     {"rename", (PyCFunction)frame_rename, METH_VARARGS,
      "rename(old, new): columns renamed in place"},
     {"groupby", (PyCFunction)frame_groupby, METH_VARARGS,
-     "groupby(keys, columns, funcs)"},
+     "groupby(keys, columns, funcs, labels=None)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,
      "value_counts(column)"},
     {"sample", (PyCFunction)frame_sample, METH_VARARGS,

@@ -2,6 +2,7 @@
 nulls and quoted newlines, at partition sizes of 1 KB, 64 KB and the
 default, compared with pandas.testing's default checks (values, dtypes,
 index and names)."""
+import warnings
 import glob
 import os
 
@@ -1558,6 +1559,16 @@ def test_groupby_several_functions_and_as_index(client, data_dir, bs):
                            p.groupby("k")["y"].agg(["sum", "var"]))
     pdt.assert_frame_equal(df[num].groupby("k").agg(["count", "max"]).compute(),
                            p[num].groupby("k").agg(["count", "max"]))
+    # every column: pandas drops a text column whole when one function
+    # of the list needs numbers, and concatenates text for sum (refused)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        want = p.groupby("k").agg(["count", "mean"])
+    pdt.assert_frame_equal(df.groupby("k").agg(["count", "mean"]).compute(),
+                           want)
+    with pytest.raises(Exception, match="sums the text column 'name'.*"
+                                        "concatenating"):
+        df.groupby("k").agg(["sum", "min"]).compute()
     pdt.assert_frame_equal(
         df.groupby("flag", as_index=False)["clean"].sum().compute(),
         p.groupby("flag", as_index=False)["clean"].sum())

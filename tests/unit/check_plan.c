@@ -1316,6 +1316,32 @@ START_TEST(test_wrong_field_types) {
       expect_packed_fail(&p, DUSK_ETYPE, "plan groupby: agg 1",
                          "quantile takes [column, \"quantile\", q]");
   }
+  /* labels: the column-by-column marker on every-column aggregates, all
+   * or none; at most two levels */
+  for (int k = 0; k < 3; k++) {
+    static const char *const want[] = {
+        "the column-by-column marker applies to an every-column aggregate",
+        "marker is on 1 of 2 aggregates", "label 1 has more than two levels"};
+    packed_init(&p);
+    msgpack_pack_array(&p.pk, 2);
+    pk_node(&p, DUSK_PLAN_GROUPBY, 1, 3);
+    msgpack_pack_array(&p.pk, 1);
+    pk_s(&p, "k");
+    msgpack_pack_array(&p.pk, 2);
+    for (int a = 0; a < 2; a++) {
+      msgpack_pack_array(&p.pk, 4);
+      if (k == 0)
+        pk_s(&p, "v");
+      else
+        msgpack_pack_nil(&p.pk);
+      pk_s(&p, "sum");
+      msgpack_pack_double(&p.pk, 0.5);
+      pk_s(&p, k == 2 ? "a\x1f" "b\x1f" "c" : a == 0 ? "\x1f" : "total");
+    }
+    msgpack_pack_false(&p.pk);
+    pk_leaf(&p);
+    expect_packed_fail(&p, DUSK_EINVAL, "plan groupby", want[k]);
+  }
   /* fillna: value a map. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
