@@ -1013,8 +1013,13 @@ static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
     if (strcmp(sel[c], in->names[c]) == 0 || !clash)
       continue;
     {
+      /* a name no column has nor takes, whatever the user's are */
       char hidden[64];
-      snprintf(hidden, sizeof hidden, "__dusk_rename_%zu", c);
+      size_t k = c;
+      do
+        snprintf(hidden, sizeof hidden, "__dusk_rename_%zu", k++);
+      while (schema_find(in, hidden) >= 0 ||
+             name_in(sel, n, hidden));
       mark_needed(q, below, in->names[c]);
       below = xptr(dusk_plan_assign(
           below, hidden, xptr(dusk_expr_column(in->names[c])),

@@ -1621,7 +1621,7 @@ def test_steps_on_a_frame_reduction(client, data_dir):
     pdt.assert_series_equal(df.count().tail(2), p.count().tail(2))
 
 
-def test_rename(client, data_dir, bs):
+def test_rename(client, data_dir, bs, tmp_path):
     """rename(columns=) keeps the columns' places; later steps see the new
     names; a computed result is renamed by pandas."""
     path = str(data_dir / "mixed.csv")
@@ -1644,5 +1644,13 @@ def test_rename(client, data_dir, bs):
         df.groupby("k")[["x", "y"]].max().rename(columns={"x": "top"})
         .compute(),
         p.groupby("k")[["x", "y"]].max().rename(columns={"x": "top"}))
+    # the swap's hidden copies never take a name a column has or gets
+    odd = tmp_path / "odd.csv"
+    odd.write_text("a,b,__dusk_rename_0,__dusk_rename_1\n1,2,3,4\n5,6,7,8\n")
+    for m in ({"a": "b", "b": "a"}, {"a": "b", "b": "__dusk_rename_2"},
+              {"a": "b", "b": "a", "__dusk_rename_0": "__dusk_rename_1",
+               "__dusk_rename_1": "__dusk_rename_0"}):
+        pdt.assert_frame_equal(read(str(odd), bs).rename(columns=m).compute(),
+                               pd.read_csv(odd).rename(columns=m))
     with pytest.raises(KeyError, match="nope"):
         df.rename(columns={"nope": "n"}, errors="raise")
