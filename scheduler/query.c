@@ -1171,10 +1171,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
    * freq, which its value counts give (the final task builds them). */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->ncolumns == 1) {
     int j = schema_find(&in, p->columns[0]);
+    if (j >= 0 && (rc = mixed_use(q, &in, j, "describe", "describing it",
+                                  err)) != 0)
+      goto out;
     if (j >= 0 && (in.types[j] == DUSK_TYPE_STRING ||
-                   in.types[j] == DUSK_TYPE_BOOL ||
-                   (in.mix != NULL &&
-                    (in.mix[j] == MIX_STR || in.mix[j] == MIX_NUMBOOL)))) {
+                   in.types[j] == DUSK_TYPE_BOOL)) {
       p->kind = DUSK_PLAN_VALUE_COUNTS;
       p->describe_counts = true;
       p->keep_na = false;

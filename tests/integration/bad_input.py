@@ -531,6 +531,9 @@ def cases(cl, F):
             ("max", f'read_csv("{small}").fillna("N").groupby("PULocationID")'
                     f'.agg({{"SR_Flag": "max"}})',
              ["'SR_Flag'", obj, "its max"]),
+            ("describe of the column", f'read_csv("{small}").fillna("N")'
+                                       f'["SR_Flag"].describe()',
+             ["describe", "'SR_Flag'", obj, "describing it"]),
             ("describe with no number column left",
              f'read_csv("{small}", usecols=["SR_Flag", "hvfhs_license_num"])'
              f'.fillna("N").describe()', ["describe", "no number column"]),
