@@ -2194,8 +2194,12 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     }
     /* drop_duplicates: the payload shrinks back to its first rows per key
      * whenever it doubled, so a merge of many inputs holds about its
-     * answer and one input at a time, not every input's rows at once. */
+     * answer and one input at a time, not every input's rows at once.
+     * A subset's rows round (whole rows, not just the key's columns)
+     * already holds one row per key: nothing to shrink there. */
     if (rc == 0 && m->p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
+        (m->p.root->ncolumns == 0 ||
+         m->payload->ncols == m->p.root->ncolumns + DUSK_ROWS_NEXTRA) &&
         m->payload->nrows >= 2 * m->dedup_kept + 4096) {
       dusk_table *kept = NULL;
       if ((rc = dedup_rows(m->p.root, m->payload, &kept, err)) == 0) {
