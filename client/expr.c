@@ -720,6 +720,23 @@ static int parse_noargs(parser *p, const char *name) {
   return rc;
 }
 
+/* At "describe": describe(), refusing pandas' keyword arguments with
+ * what the CLI offers instead. */
+static int parse_describe_args(parser *p) {
+  int rc = lex(p);
+  if (rc == 0)
+    rc = expect(p, T_LPAREN, "expected '(' after %s", "describe");
+  if (rc == 0 && p->tok.kind == T_IDENT)
+    return fail(p, here(p),
+                "describe(include=, exclude=, percentiles=) is Python's "
+                "(dusk.dataframe); here describe() gives the number "
+                "columns, df[\"col\"].describe() a text column's count, "
+                "unique, top, freq");
+  if (rc == 0)
+    rc = expect(p, T_RPAREN, "%s() takes no arguments", "describe");
+  return rc;
+}
+
 typedef struct strlist {
   char **v;
   size_t *at; /* src offset of each entry's token */
@@ -3597,7 +3614,7 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
   if (is_word(p, "describe")) {
     if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_DESCRIBE,
                              "describe()")) != 0 ||
-        (rc = parse_noargs(p, "describe")) != 0)
+        (rc = parse_describe_args(p)) != 0)
       return rc;
     snprintf(f->terminal, sizeof f->terminal, "describe()");
     return wrap(p, f, dusk_plan_describe(f->plan), name.start);
@@ -3706,7 +3723,7 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
      * scheduler picks by the column's type). */
     if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_DESCRIBE,
                              "describe()")) != 0 ||
-        (rc = parse_noargs(p, "describe")) != 0)
+        (rc = parse_describe_args(p)) != 0)
       goto done;
     snprintf(f->terminal, sizeof f->terminal, "describe()");
     rc = wrap(p, f,

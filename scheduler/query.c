@@ -847,8 +847,9 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
           err, DUSK_ETYPE,
           p->kind == DUSK_PLAN_DESCRIBE
               ? "describe: no number column (pandas would then describe the "
-                "text columns: count, unique, top, freq); that is not "
-                "supported"
+                "text columns together); describe each alone: "
+                "df[\"col\"].describe() gives its count, unique, top and "
+                "freq"
               : "quantile: no number column; name a datetime or timedelta "
                 "column to take its quantiles");
   }

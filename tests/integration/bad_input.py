@@ -536,7 +536,8 @@ def cases(cl, F):
              ["describe", "'SR_Flag'", obj, "describing it"]),
             ("describe with no number column left",
              f'read_csv("{small}", usecols=["SR_Flag", "hvfhs_license_num"])'
-             f'.fillna("N").describe()', ["describe", "no number column"]),
+             f'.fillna("N").describe()',
+             ["describe", "no number column", 'df["col"].describe()']),
             ("string column filled with 0, null past the sample",
              f'read_csv("{late}").fillna(0)'
              f'.groupby("dispatching_base_num").size()',

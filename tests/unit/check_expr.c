@@ -1222,6 +1222,16 @@ static const err_row outer_errors[] = {
     {"read_csv('a').to_csv('o'", "expected ')' after the arguments of to_csv",
      NULL, 0},
     {"read_csv('a').describe(1)", "describe() takes no arguments", "1", 0},
+    {"read_csv('a').describe(include='all')",
+     "describe(include=, exclude=, percentiles=) is Python's "
+     "(dusk.dataframe); here describe() gives the number columns, "
+     "df[\"col\"].describe() a text column's count, unique, top, freq",
+     "include", 0},
+    {"read_csv('a')['t'].describe(percentiles=[0.1])",
+     "describe(include=, exclude=, percentiles=) is Python's "
+     "(dusk.dataframe); here describe() gives the number columns, "
+     "df[\"col\"].describe() a text column's count, unique, top, freq",
+     "percentiles", 0},
     {"read_csv('a').compute(", "compute() takes no arguments", NULL, 0},
     {"read_csv('a').head().fillna(0)",
      "nothing may follow head() except "
