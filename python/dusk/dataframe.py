@@ -246,7 +246,9 @@ def _literal(v):
             raise NotImplementedError("time zones in a datetime literal")
         return _literal(v.isoformat(sep=" "))
     if isinstance(v, datetime.date):
-        return _literal(v.isoformat())
+        # a date, as .dt.date gives (a date-time string would compare as
+        # the day's midnight, where pandas finds no datetime equal to it)
+        return f"to_datetime({_literal(v.isoformat())}).dt.date"
     try:
         import numpy as np
         if isinstance(v, np.datetime64):

@@ -1206,6 +1206,22 @@ def test_dt_date_and_expression_keys(client, data_dir, bs):
         p.groupby((p.end - p.start).dt.total_seconds() // 3600).size())
     with pytest.raises(TypeError, match="compares with another"):
         got[got.d == "2021-03-01"].compute()
+    # datetime.date values compare with dates, as in pandas (in a mask,
+    # isin, query's @name); a datetime against a date is refused where
+    # pandas finds none equal (and refuses < and >)
+    import datetime as _dt
+    day = want.d.dropna().iloc[len(want) // 2]
+    assert isinstance(day, _dt.date)
+    for op in ("==", ">=", "<", "!="):
+        pdt.assert_frame_equal(eval(f"got[got.d {op} day]").compute(),
+                               eval(f"want[want.d {op} day]"))
+    pdt.assert_frame_equal(got[got.d.isin([day])].compute(),
+                           want[want.d.isin([day])])
+    pdt.assert_frame_equal(got.query("d == @day").compute(),
+                           want.query("d == @day"))
+    pdt.assert_frame_equal(got.assign(x=day).compute(), want.assign(x=day))
+    with pytest.raises(TypeError, match="cannot compare datetime64"):
+        got[got.start == day].compute()
     # nunique of a derived (date) column; min/max of dates refused (pandas
     # fails on NaT there); keys: a column as a Series is its name, several
     # expressions at once, size() keeps an expression key
