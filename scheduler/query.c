@@ -1094,6 +1094,17 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                               err);
       }
     }
+    /* to_csv writes rows as its scans go, in pandas' types: an int
+     * column the sample shows a null in is float64 there (its scans
+     * widen one whose first null comes later). */
+    if (q->plan->kind == DUSK_PLAN_TO_CSV)
+      for (size_t c = 0; c < lf->ncols; c++) {
+        bool given = false;
+        for (size_t d = 0; d < p->csv.ndtypes; d++)
+          given |= strcmp(lf->header[c], p->csv.dtypes[d].column) == 0;
+        if (!given && lf->types[c] == DUSK_TYPE_INT64 && lf->sample_null[c])
+          lf->types[c] = DUSK_TYPE_FLOAT64;
+      }
     out->names = dusk_xcalloc(lf->ncols + 1, sizeof *out->names);
     out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
     out->mix = dusk_xcalloc(lf->ncols + 1, sizeof *out->mix);

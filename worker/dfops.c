@@ -1795,6 +1795,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_type widen_type = DUSK_TYPE_NULL; /* this type in this column */
   dusk_buf mixed; /* deferred is a fillna mixing kinds in these columns */
   dusk_buf nulls; /* DUSK_RANGES_NULLS */
+  bool int_null = false; /* deferred is a to_csv int column's null */
   (void)api;
   deferred[0] = '\0';
   dusk_buf_init(&mixed);
@@ -1895,13 +1896,34 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     dusk_error_at_line(deferred, sizeof deferred, path, stats.error_offset,
                        cname, err.message);
   }
+  /* to_csv writes its rows as it goes, so each column must have pandas'
+   * type from the start: an int column holding a null is float64 there
+   * (5 is written "5.0").  One this plan reads as int64 fails the range
+   * as a widening, and the query reruns with the column float64 (or, the
+   * user's dtype being int64, fails as pandas' read_csv does). */
+  if (rc == 0 && deferred[0] == '\0' && p.terminal == DUSK_PLAN_TO_CSV)
+    for (size_t c = 0; c < p.nread && widen_column == NULL; c++)
+      if (p.null_seen[c] && p.scan_types[c] == DUSK_TYPE_INT64 &&
+          !p.datetime[c]) {
+        widen_column = p.names[c];
+        widen_type = DUSK_TYPE_FLOAT64;
+        int_null = true;
+        snprintf(deferred, sizeof deferred,
+                 "%.200s bytes %llu..%llu: the int64 column '%.100s' holds "
+                 "a null, which pandas' read_csv holds as float64 (an int64 "
+                 "dtype cannot hold it)",
+                 path, (unsigned long long)a.start,
+                 (unsigned long long)a.end, widen_column);
+      }
   if (deferred[0] != '\0') {
     /* The first range's state is certain: its errors are real now.  A
      * later range may have misread because it guessed its quote state;
      * the final step decides once every guess is checked. */
     int transfer;
     size_t wlen = widen_column ? strlen(widen_column) : 0;
-    if (a.start <= a.data_start) {
+    /* ... except an int column's null under to_csv, which the final
+     * step reports after removing what the other ranges wrote */
+    if (a.start <= a.data_start && !int_null) {
       rc = fail_scan(call, deferred, widen_column, wlen, widen_type,
                      mixed.data, mixed.len);
       goto out;
@@ -3121,6 +3143,35 @@ static void mark_logical(const merger *m, dusk_table *t) {
   }
 }
 
+/* A failed to_csv leaves no part file behind (a rerun writes them all
+ * again): removes the ones the ranges wrote, each checked to be a
+ * "<dir>/<n>-<n>.part" of this query's directory. */
+static void remove_parts(const merger *m) {
+  const dusk_table *t = m->payload;
+  const char *dir = m->p.root->dir;
+  size_t dlen = dir ? strlen(dir) : 0;
+  if (t == NULL || dir == NULL || t->ncols != DUSK_WRITTEN_NCOLS ||
+      t->cols[DUSK_WRITTEN_FILE].type != DUSK_TYPE_STRING)
+    return;
+  for (size_t r = 0; r < t->nrows; r++) {
+    dusk_value v;
+    char path[4200];
+    const char *name;
+    dusk_table_get(t, DUSK_WRITTEN_FILE, r, &v);
+    if (v.type != DUSK_TYPE_STRING || v.u.s.len >= sizeof path ||
+        v.u.s.len <= dlen + 1 || memcmp(v.u.s.ptr, dir, dlen) != 0 ||
+        v.u.s.ptr[dlen] != '/')
+      continue;
+    memcpy(path, v.u.s.ptr, v.u.s.len);
+    path[v.u.s.len] = '\0';
+    name = path + dlen + 1;
+    if (strspn(name, "0123456789-") + strlen(".part") != strlen(name) ||
+        strcmp(name + strspn(name, "0123456789-"), ".part") != 0)
+      continue;
+    unlink(path);
+  }
+}
+
 static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
@@ -3132,6 +3183,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       (rc = merge_inputs(&m, call, &err)) != 0)
     goto failed;
   if (verify_ranges(&m, call, &rc, &cut)) {
+    if (m.p.terminal == DUSK_PLAN_TO_CSV)
+      remove_parts(&m);
     merger_destroy(&m);
     return rc;
   }

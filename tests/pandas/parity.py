@@ -106,6 +106,17 @@ def make_data(bin_dir, work):
             x = "3.5" if i == 55000 else str(rnd.randint(-50, 50))
             f.write(f"k{rnd.randint(0, 6)},{x}\n")
     files["l"] = path
+    # An int column whose one null lies past the sample, and a file like
+    # it without: to_csv writes pandas' float64 (5.0) for the column in
+    # both once concatenated, as pandas' concat does.
+    for name, null_at in (("late_null", 50000), ("no_null", None)):
+        path = os.path.join(work, f"{name}.csv")
+        with open(path, "w") as f:
+            f.write("k,x,n\n")
+            for i in range(60000):
+                x = "" if i == null_at else str(rnd.randint(-50, 50))
+                f.write(f"k{rnd.randint(0, 6)},{x},{i}\n")
+        files[name] = path
     return files
 
 
@@ -116,6 +127,7 @@ def cases(files):
     W = lambda: pd.read_csv(w)
     fl = files["fill"]
     F = lambda: pd.read_csv(fl)
+    late, nonull = files["late_null"], files["no_null"]
     return [
         ("groupby count",
          f'read_csv("{a}").groupby("PULocationID").count()',
@@ -513,6 +525,19 @@ def cases(files):
         ("to_csv of a filter",
          f'read_csv("{a}").query("SR_Flag == 1")' + '.to_csv("{outdir}")',
          lambda: A().query("SR_Flag == 1")),
+        ("to_csv of an int column with nulls in the sample",
+         f'read_csv("{fl}").to_csv("{{outdir}}")', F),
+        ("to_csv of an int column with nulls, filled",
+         f'read_csv("{fl}").fillna(0).to_csv("{{outdir}}")',
+         lambda: F().fillna(0)),
+        ("to_csv of an int column with a null past the sample",
+         f'read_csv("{late}").query("n % 7 == 1").to_csv("{{outdir}}")',
+         lambda: pd.read_csv(late).query("n % 7 == 1")),
+        ("to_csv of a concat, one int column with a null",
+         f'concat([read_csv("{nonull}"), read_csv("{late}")])'
+         f'.assign(y="x * 2").to_csv("{{outdir}}")',
+         lambda: pd.concat([pd.read_csv(nonull), pd.read_csv(late)])
+         .assign(y=lambda d: d.x * 2)),
     ]
 
 
@@ -575,6 +600,27 @@ def compare(got, want, unordered):
     return None
 
 
+def compare_parts(parts, want):
+    """to_csv's part files against pandas' to_csv() text."""
+    header, _, body = want.partition("\n")
+    rows = []
+    for path in parts:
+        with open(path, newline="") as f:
+            text = f.read()
+        head, _, rest = text.partition("\n")
+        if head != header:
+            return f"{os.path.basename(path)}: header {head!r} != {header!r}"
+        rows.append(rest)
+    got = "".join(rows)
+    if got == body:
+        return None
+    g, w = got.split("\n"), body.split("\n")
+    for i, (x, y) in enumerate(zip(g, w)):
+        if x != y:
+            return f"row {i}: {x!r} != pandas {y!r}"
+    return f"{len(g)} lines, pandas has {len(w)}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -626,10 +672,11 @@ def main():
                 # to_csv: the part files, in order, hold the rows, each
                 # under its label in pandas' frame (its row number in the
                 # file: a filter keeps the labels of the rows it keeps).
+                # Compared as text: each part starts with pandas' header,
+                # and their rows together are pandas' rows, byte for byte
+                # (an int column holding a null is written 5.0 there).
                 parts = sorted(glob.glob(os.path.join(outdir, "*.part")))
-                got = pd.concat([pd.read_csv(p, index_col=0)
-                                 for p in parts])
-                why = compare(got.to_csv(), want, False)
+                why = compare_parts(parts, want)
                 if why is None and len(parts) != r.stdout.count(".part"):
                     why = "the listing does not match the files"
             else:
