@@ -305,6 +305,29 @@ int dusk_qbounds(const dusk_table *summary, size_t ncols, const double *qs,
 
 #define RAW_FIRST 4096
 
+int dusk_qwindow_add_keys(dusk_qwindow *w, const uint64_t *keys, size_t n) {
+  const uint64_t lo = w->lo, span = w->hi - w->lo;
+  int64_t below = 0;
+  int rc = 0;
+  if (w->hi < w->lo) { /* an empty window: only what lies below counts */
+    for (size_t j = 0; j < n; j++)
+      below += keys[j] < lo;
+    w->below += below;
+    return 0;
+  }
+  for (size_t j = 0; j < n; j++) {
+    uint64_t k = keys[j];
+    below += k < lo;
+    if (k - lo <= span) { /* lo <= k <= hi, one predictable branch */
+      if (w->nraw == w->capraw && (rc = dusk_qwindow_compact(w)) != 0)
+        break;
+      w->raw[w->nraw++] = k;
+    }
+  }
+  w->below += below;
+  return rc;
+}
+
 int dusk_qwindow_compact(dusk_qwindow *w) {
   uint64_t *tmp, *keys;
   int64_t *counts;

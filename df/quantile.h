@@ -147,6 +147,10 @@ static inline int dusk_qwindow_add(dusk_qwindow *w, uint64_t key) {
   w->raw[w->nraw++] = key;
   return 0;
 }
+/* dusk_qwindow_add of keys[0..n), a batch at a time: the count below
+ * stays in a register and the test is branch-free but for the (rare)
+ * keys inside the window.  0 or DUSK_ENOMEM. */
+int dusk_qwindow_add_keys(dusk_qwindow *w, const uint64_t *keys, size_t n);
 /* Appends the window's rows (below, then each distinct value) to a
  * window table; 0 or DUSK_ENOMEM. */
 int dusk_qwindow_emit(dusk_qwindow *w, dusk_table *t);

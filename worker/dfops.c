@@ -123,6 +123,8 @@ typedef struct pipeline {
   int64_t *qruns;     /* runs done per column */
   size_t qruncap;
   uint64_t *qsorttmp;
+  uint64_t *qkeys; /* scan 2: a batch column's keys (qkeys_cap of them) */
+  size_t qkeys_cap;
   dusk_table *qsummary;
   int64_t *qcount;    /* scan 2: values per column */
   moments *mom;       /* scan 2 of describe: per column */
@@ -201,6 +203,7 @@ static void pipeline_destroy(pipeline *p) {
   free(p->qnrun);
   free(p->qruns);
   free(p->qsorttmp);
+  free(p->qkeys);
   dusk_table_free(p->qsummary);
   free(p->qcount);
   for (size_t i = 0; i < p->nqwin; i++)
@@ -1325,6 +1328,59 @@ static int flush_run(pipeline *p, size_t i) {
   return rc;
 }
 
+/* Adds a batch column's non-null, non-NaN values to m: the batch's own
+ * mean and squared deviations in two passes (no division per value, and
+ * as exact as pandas' two-pass variance), merged into m with Chan's
+ * formula, as quantile_totals merges the scans'. */
+static void moments_add(moments *m, const dusk_column *col, size_t nrows) {
+  double sum = 0, lo = INFINITY, hi = -INFINITY, mean, m2 = 0, d;
+  int64_t n = 0, nt;
+  if (col->type == DUSK_TYPE_FLOAT64) {
+    for (size_t r = 0; r < nrows; r++) {
+      double x = col->f64[r];
+      if (!col->valid[r] || isnan(x))
+        continue;
+      n++;
+      sum += x;
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+    if (n == 0)
+      return;
+    mean = sum / (double)n;
+    for (size_t r = 0; r < nrows; r++)
+      if (col->valid[r] && !isnan(col->f64[r])) {
+        d = col->f64[r] - mean;
+        m2 += d * d;
+      }
+  } else {
+    for (size_t r = 0; r < nrows; r++) {
+      double x = (double)col->i64[r];
+      if (!col->valid[r])
+        continue;
+      n++;
+      sum += x;
+      lo = x < lo ? x : lo;
+      hi = x > hi ? x : hi;
+    }
+    if (n == 0)
+      return;
+    mean = sum / (double)n;
+    for (size_t r = 0; r < nrows; r++)
+      if (col->valid[r]) {
+        d = (double)col->i64[r] - mean;
+        m2 += d * d;
+      }
+  }
+  nt = m->n + n;
+  d = mean - m->mean;
+  m->mean += d * (double)n / (double)nt;
+  m->m2 += m2 + d * d * (double)m->n * (double)n / (double)nt;
+  m->n = nt;
+  m->min = lo < m->min ? lo : m->min;
+  m->max = hi > m->max ? hi : m->max;
+}
+
 /* Every non-null, non-NaN value of the quantile's columns in a batch. */
 static int quantile_add(pipeline *p, const dusk_batch *b) {
   int rc;
@@ -1337,42 +1393,48 @@ static int quantile_add(pipeline *p, const dusk_batch *b) {
     int describe = p->terminal == DUSK_PLAN_DESCRIBE;
     if (p->qstage == 1 && p->qrun[i] == NULL)
       p->qrun[i] = dusk_xmalloc(p->qruncap * sizeof *p->qrun[i]);
-    for (size_t r = 0; r < b->nrows; r++) {
-      uint64_t key;
-      double x;
-      if (!col->valid[r])
-        continue;
-      if (isf) {
-        x = col->f64[r];
-        if (isnan(x))
+    if (p->qstage == 1) {
+      for (size_t r = 0; r < b->nrows; r++) {
+        uint64_t key;
+        if (!col->valid[r])
           continue;
-        key = dusk_qkey_from_f64(x);
-      } else {
-        x = (double)col->i64[r];
-        key = dusk_qkey_from_i64(col->i64[r]);
-      }
-      if (p->qstage == 1) {
+        if (isf) {
+          if (isnan(col->f64[r]))
+            continue;
+          key = dusk_qkey_from_f64(col->f64[r]);
+        } else {
+          key = dusk_qkey_from_i64(col->i64[r]);
+        }
         if (p->qnrun[i] == p->qruncap && (rc = flush_run(p, i)) != 0)
           return rc;
         p->qrun[i][p->qnrun[i]++] = key;
-        continue;
       }
-      p->qcount[i]++;
-      for (size_t k = 0; k < nw; k++)
-        if ((rc = dusk_qwindow_add(&w0[k], key)) != 0)
-          return rc;
-      if (describe) {
-        double d;
-        m->n++;
-        d = x - m->mean;
-        m->mean += d / (double)m->n;
-        m->m2 += d * (x - m->mean);
-        if (x < m->min)
-          m->min = x;
-        if (x > m->max)
-          m->max = x;
+      continue;
+    }
+    /* scan 2: the batch's keys, then each window takes them at once */
+    size_t nk = 0;
+    if (b->nrows > p->qkeys_cap) {
+      p->qkeys_cap = b->cap > b->nrows ? b->cap : b->nrows;
+      free(p->qkeys);
+      p->qkeys = dusk_xmalloc(p->qkeys_cap * sizeof *p->qkeys);
+    }
+    for (size_t r = 0; r < b->nrows; r++) {
+      if (!col->valid[r])
+        continue;
+      if (isf) {
+        if (isnan(col->f64[r]))
+          continue;
+        p->qkeys[nk++] = dusk_qkey_from_f64(col->f64[r]);
+      } else {
+        p->qkeys[nk++] = dusk_qkey_from_i64(col->i64[r]);
       }
     }
+    p->qcount[i] += (int64_t)nk;
+    for (size_t k = 0; k < nw; k++)
+      if ((rc = dusk_qwindow_add_keys(&w0[k], p->qkeys, nk)) != 0)
+        return rc;
+    if (describe)
+      moments_add(m, col, b->nrows);
   }
   return 0;
 }

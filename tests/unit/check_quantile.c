@@ -163,9 +163,13 @@ static void check_method(const uint64_t *values, size_t n, const char *what) {
       w[k].hi = (uint64_t)bounds->cols[DUSK_QBOUND_HI].i64[k];
     }
     int rc = 0; /* one check: Check writes to a pipe on every assertion */
-    for (size_t v = cuts[r]; v < end; v++)
+    if ((r / 3) % 2 == 0) /* a value at a time, or a batch at a time */
+      for (size_t v = cuts[r]; v < end; v++)
+        for (size_t k = 0; k < nw; k++)
+          rc |= dusk_qwindow_add(&w[k], values[v]);
+    else
       for (size_t k = 0; k < nw; k++)
-        rc |= dusk_qwindow_add(&w[k], values[v]);
+        rc |= dusk_qwindow_add_keys(&w[k], values + cuts[r], end - cuts[r]);
     ck_assert_int_eq(rc, 0);
     for (size_t k = 0; k < nw; k++) {
       ck_assert_int_eq(dusk_qwindow_emit(&w[k], win), 0);
@@ -232,6 +236,32 @@ START_TEST(test_exact_over_hard_data) {
 }
 END_TEST
 
+/* A batch of keys counts as the same keys one at a time, at the edges of
+ * the key space and for an empty window (hi < lo). */
+START_TEST(test_window_batches_match_single_keys) {
+  static const uint64_t keys[] = {0, 1, 5, 6, 7, 7, 9, UINT64_MAX, 6, 0, 10};
+  static const uint64_t bounds[][2] = {
+      {6, 7}, {0, 0}, {UINT64_MAX, UINT64_MAX}, {0, UINT64_MAX}, {8, 3}};
+  size_t n = sizeof keys / sizeof *keys;
+  for (size_t b = 0; b < sizeof bounds / sizeof *bounds; b++) {
+    dusk_qwindow one, many;
+    memset(&one, 0, sizeof one);
+    memset(&many, 0, sizeof many);
+    one.lo = many.lo = bounds[b][0];
+    one.hi = many.hi = bounds[b][1];
+    for (size_t i = 0; i < n; i++)
+      ck_assert_int_eq(dusk_qwindow_add(&one, keys[i]), 0);
+    ck_assert_int_eq(dusk_qwindow_add_keys(&many, keys, n), 0);
+    ck_assert_int_eq(one.below, many.below);
+    ck_assert_uint_eq(one.nraw, many.nraw);
+    for (size_t i = 0; i < one.nraw; i++)
+      ck_assert_uint_eq(one.raw[i], many.raw[i]);
+    dusk_qwindow_destroy(&one);
+    dusk_qwindow_destroy(&many);
+  }
+}
+END_TEST
+
 START_TEST(test_bounds_refuse_a_bad_summary) {
   dusk_table *sum = dusk_qsummary_table_new(), *bounds = NULL;
   dusk_error err = {0};
@@ -267,6 +297,7 @@ int main(void) {
   tcase_add_test(tc, test_ranks_as_numpy);
   tcase_add_test(tc, test_lerp_as_numpy);
   tcase_add_test(tc, test_exact_over_hard_data);
+  tcase_add_test(tc, test_window_batches_match_single_keys);
   tcase_add_test(tc, test_bounds_refuse_a_bad_summary);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
