@@ -1464,11 +1464,17 @@ static int write_text(const dusk_table *t, FILE *f) {
   return rc != 0 ? rc : finish_write(f);
 }
 
-/* ---- datetimes and timedeltas ----------------------------------------------
+/* ---- datetimes, timedeltas and ints pandas holds as floats ----------------
  * A column of a logical time type (table.h) prints as pandas prints it:
  * the writers get a copy of the table in which each such column is text,
  * formatted with the column's one precision (fieldparse.h); nulls stay
- * null (empty in CSV, null in JSON), or are the text "NaT" for print(). */
+ * null (empty in CSV, null in JSON), or are the text "NaT" for print().
+ * An int64 column whose files hold a null (source_na) is float64 in
+ * pandas, so it is float64 in the copy: 5 prints as pandas' 5.0. */
+static bool int_as_float(const dusk_table_column *col) {
+  return col->source_na && col->type == DUSK_TYPE_INT64 && !col->logical;
+}
+
 static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
   const char **names = NULL;
   dusk_type *types = NULL;
@@ -1479,7 +1485,7 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
   bool any = false;
   *out = NULL;
   for (size_t c = 0; c < t->ncols; c++)
-    any |= t->cols[c].logical != 0;
+    any |= t->cols[c].logical != 0 || int_as_float(&t->cols[c]);
   if (!any)
     return 0;
   names = calloc(t->ncols, sizeof *names);
@@ -1491,7 +1497,9 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
   for (size_t c = 0; c < t->ncols; c++) {
     const dusk_table_column *col = &t->cols[c];
     names[c] = col->name;
-    types[c] = col->logical ? DUSK_TYPE_STRING : col->type;
+    types[c] = col->logical       ? DUSK_TYPE_STRING
+               : int_as_float(col) ? DUSK_TYPE_FLOAT64
+                                   : col->type;
     if (col->logical == DUSK_TYPE_DATE)
       digits[c] = -1; /* a date prints as its day, "2021-04-01" */
     else if (col->logical)
@@ -1508,6 +1516,10 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
       const dusk_table_column *col = &t->cols[c];
       char *slot = text + c * 64; /* the row's text lives until appended */
       dusk_table_get(t, c, i, &row[c]);
+      if (int_as_float(col) && col->valid[i]) {
+        row[c].type = DUSK_TYPE_FLOAT64;
+        row[c].u.f = (double)col->i64[i];
+      }
       if (!col->logical)
         continue;
       if (!col->valid[i]) {
@@ -1528,7 +1540,9 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
     rc = dusk_table_append_row(r, row);
   }
   for (size_t c = 0; rc == 0 && c < t->ncols; c++)
-    r->cols[c].source_na = t->cols[c].logical ? 0 : t->cols[c].source_na;
+    r->cols[c].source_na = t->cols[c].logical || int_as_float(&t->cols[c])
+                               ? 0
+                               : t->cols[c].source_na;
 done:
   free(names);
   free(types);

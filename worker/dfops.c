@@ -110,6 +110,9 @@ typedef struct pipeline {
   uint64_t *dedup_dense; /* the coded keys met: a bit per code */
   size_t dedup_cap;
   int dedup_stage;
+  /* the rows round of a range none of whose rows is kept: the key
+   * round's ranges row for it, which this scan reports unread */
+  dusk_table *dedup_skip;
   int64_t *dedup_want;
   size_t dedup_nwant, dedup_next;
   /* quantile, describe (quantile.h): the columns (the root's list) as
@@ -192,6 +195,7 @@ static void pipeline_destroy(pipeline *p) {
   free(p->topk_asc);
   free(p->dedup_cols);
   free(p->dedup_want);
+  dusk_table_free(p->dedup_skip);
   dedup_scratch_free(p);
   free(p->dedup_dense);
   dusk_keyset_destroy(&p->dedup_seen);
@@ -1074,6 +1078,25 @@ static bool dedup_first(pipeline *p) {
   return added != 0;
 }
 
+/* The rows of ranges (the key round's, verified by df_bounds) for this
+ * scan's range, into p->dedup_skip: reported in its stead when the range
+ * keeps no row.  The key round read every column the rows round reads,
+ * so its row holds this range's quote states, row count and nulls; none
+ * (a key round that did not see the range) is an error. */
+static int dedup_skip_row(pipeline *p, const dusk_table *ranges,
+                          dusk_error *err) {
+  for (size_t r = 0; r < ranges->nrows; r++)
+    if ((uint64_t)ranges->cols[DUSK_RANGES_INDEX].i64[r] == p->range_index) {
+      if (ranges->cols[DUSK_RANGES_ERROR].valid[r])
+        break; /* never after df_bounds' checks: read the range */
+      return dusk_table_take(ranges, &r, 1, &p->dedup_skip) != 0
+                 ? dusk_error_set(err, DUSK_ENOMEM, "out of memory")
+                 : 0;
+    }
+  p->dedup_skip = NULL;
+  return 0;
+}
+
 /* drop_duplicates' stage.  Of whole rows (no subset) one round does it:
  * scans keep the first row of each key they meet, merges keep the first
  * of those.  With a subset a scan without an input is the key round: it
@@ -1091,8 +1114,28 @@ static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
                ? setup_rows_of(p, p->dedup_cols, p->ndedup, err)
                : 0;
   }
-  if ((rc = stage_input(call, "drop_duplicates", "positions", &t, err)) != 0)
-    return rc;
+  if (call->ninputs != 1)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "drop_duplicates scan: %zu inputs, expected the "
+                          "positions", call->ninputs);
+  {
+    /* [the key round's ranges, the positions] (op_df_bounds) */
+    dusk_slice rs, ps;
+    dusk_table *ranges = NULL;
+    if ((rc = dusk_partial_decode(call->inputs[0], &rs, &ps, err)) != 0 ||
+        (rc = dusk_table_decode(rs, &ranges, err)) != 0 ||
+        (rc = dusk_ranges_table_check(ranges, err)) != 0 ||
+        (rc = dusk_table_decode(ps, &t, err)) != 0) {
+      dusk_table_free(ranges);
+      return rc;
+    }
+    rc = dedup_skip_row(p, ranges, err);
+    dusk_table_free(ranges);
+    if (rc != 0) {
+      dusk_table_free(t);
+      return rc;
+    }
+  }
   if (t->ncols != DUSK_ROWS_NEXTRA ||
       (rc = dusk_rows_table_check(t, err)) != 0) {
     size_t ncols = t->ncols;
@@ -1116,6 +1159,10 @@ static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
     ;
   p->dedup_stage = 2;
   p->dedup_nwant = end - lo;
+  if (p->dedup_nwant > 0) { /* rows to keep: the range is read */
+    dusk_table_free(p->dedup_skip);
+    p->dedup_skip = NULL;
+  }
   p->dedup_want = dusk_xcalloc(p->dedup_nwant + 1, sizeof *p->dedup_want);
   for (size_t i = lo; i < end; i++) {
     p->dedup_want[i - lo] = row[i];
@@ -1889,6 +1936,20 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   if (p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
       (rc = setup_dedup_stage(&p, call, &err)) != 0)
     goto failed;
+  if (p.dedup_skip != NULL) {
+    /* drop_duplicates keeps no row of this range: the key round's report
+     * of it stands, and the file is not read again (the first rows of
+     * most keys lie early in a file, so most ranges end here). */
+    if ((rc = same_size(path, a.file_size, &err)) != 0)
+      goto failed;
+    if ((rc = pipeline_payload(&p, &payload)) != 0 ||
+        (rc = emit_partial(call, p.dedup_skip, payload)) != 0) {
+      dusk_error_set(&err, rc, "building the partial result: %s",
+                     dusk_strerror(rc));
+      goto failed;
+    }
+    goto out;
+  }
   col_map = dusk_xcalloc(a.nheader, sizeof *col_map);
   ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
   for (uint32_t h = 0; h < a.nheader; h++) {
@@ -3490,7 +3551,11 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
       goto failed;
   }
   call->result.len = 0;
-  if ((rc = dusk_table_encode(result, &call->result)) != 0) {
+  /* drop_duplicates' rows round also takes the key round's (verified)
+   * ranges, to report a range it need not read: [ranges, positions] */
+  if ((rc = m.p.terminal == DUSK_PLAN_DROP_DUPLICATES
+                ? emit_partial(call, m.ranges, result)
+                : dusk_table_encode(result, &call->result)) != 0) {
     dusk_error_set(&err, rc, "encoding the bounds");
     goto failed;
   }

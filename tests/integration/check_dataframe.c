@@ -271,9 +271,10 @@ START_TEST(test_result_steps_rename_dropna) {
   csv = print_csv(t);
   ck_assert_int_eq(dusk_table_nindex(t), 1);
   ck_assert_int_eq(dusk_table_column_type(t, 4), DUSK_COL_FLOAT64);
+  /* total: the sum of x, which pandas holds (and prints) as float64 */
   ck_assert_str_eq(csv, ",k,total,half,fl\n"
-                        "0,b,27,13.5,5.0\n"
-                        "1,c,22,11.0,4.0\n");
+                        "0,b,27.0,13.5,5.0\n"
+                        "1,c,22.0,11.0,4.0\n");
   free(csv);
   dusk_table_free(t);
 
@@ -290,9 +291,9 @@ START_TEST(test_result_steps_rename_dropna) {
     ck_assert_str_eq(csv, ",x,x,avg_y\n"
                           ",sum,max,\n"
                           "k,,,\n"
-                          "a,16,9,3.75\n"
-                          "b,27,12,6.166666666666667\n"
-                          "c,22,11,6.166666666666667\n");
+                          "a,16.0,9.0,3.75\n"
+                          "b,27.0,12.0,6.166666666666667\n"
+                          "c,22.0,11.0,6.166666666666667\n");
     free(csv);
     dusk_table_free(t);
     ck_assert_ptr_null(dusk_groupby_labels(
