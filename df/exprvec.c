@@ -805,7 +805,10 @@ static void eval(node *n, const dusk_batch *bt) {
           case DUSK_ARITH_POW: z = pow(x, y); break;
           default: z = py_fmod(x, y);
           }
+          /* A NaN computed is missing, as pandas holds it: null, so
+           * count, sum, isnull, dropna and fillna treat it so. */
           n->f[r] = z;
+          n->valid[r] = !isnan(z);
         } else {
           int64_t x = vi(a, r), y = vi(b, r);
           uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
@@ -819,10 +822,14 @@ static void eval(node *n, const dusk_batch *bt) {
             else
               n->i[r] = int_pow(x, y);
             break;
-          default: /* % and // by zero: null (pandas: NaN, as float64) */
-            if (y == 0)
+          default:
+            /* % by zero is pandas' NaN (null here); so is 0 // 0, but
+             * x // 0 is inf there, a float64 column: refused */
+            if (y == 0) {
               n->valid[r] = 0;
-            else
+              if (n->op == DUSK_ARITH_FLOORDIV && x != 0)
+                n->failed = 1;
+            } else
               n->i[r] = n->op == DUSK_ARITH_FLOORDIV ? py_floordiv(x, y)
                                                      : py_mod(x, y);
           }
@@ -894,6 +901,9 @@ const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
   const char *after;
   if (x->refusal > 0 && value_refusal(x->refusal, &after) != NULL)
     return x->why;
+  if (x->refusal == -DUSK_ARITH_FLOORDIV)
+    return "an int // 0: pandas gives inf there, turning the column float64; "
+           "divide floats (x.astype(float) // y) or filter the zeros first";
   if (x->refusal == DUSK_FN_TO_INT)
     return "astype(int): a null, NaN, inf or too large a value cannot be "
            "an int64 (pandas raises too; filter or fillna first)";

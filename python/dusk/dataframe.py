@@ -374,10 +374,16 @@ def _isin_text(text, values):
     one of them (False for none)."""
     if isinstance(values, (str, bytes)):
         raise TypeError("isin takes a list of values, not a str")
+    values = list(values)
     vals = [v for v in values if not (isinstance(v, float) and v != v)]
-    if not vals:
+    # a NaN among them matches the missing values, as in pandas (None
+    # matches none of a file's: pandas holds them as NaN)
+    parts = [f"({text} == {_literal(v)})" for v in vals if v is not None]
+    if len(vals) < len(values):
+        parts.append(f"({text}).isnull()")
+    if not parts:
         return "False"
-    return "(" + " or ".join(f"({text} == {_literal(v)})" for v in vals) + ")"
+    return "(" + " or ".join(parts) + ")"
 
 
 class _StringAccessor:

@@ -1607,6 +1607,11 @@ def test_isin_dropna_and_query_variables(client, data_dir, bs):
     pdt.assert_frame_equal(df[~df.name.isin(["red", "ünï"])].compute(),
                            p[~p.name.isin(["red", "ünï"])])
     pdt.assert_frame_equal(df[df.k.isin([])].compute(), p[p.k.isin([])])
+    # a NaN or None in the list matches the missing values
+    for vals in ([np.nan], [3, np.nan], [None, "red"]):
+        col = "name" if None in vals else "y" if vals == [np.nan] else "k"
+        pdt.assert_frame_equal(df[df[col].isin(vals)].compute(),
+                               p[p[col].isin(vals)])
     pdt.assert_frame_equal(df.dropna().compute(), p.dropna())
     pdt.assert_frame_equal(df.dropna(subset=["x", "flag"]).compute(),
                            p.dropna(subset=["x", "flag"]))
@@ -1670,3 +1675,30 @@ def test_rename(client, data_dir, bs, tmp_path):
                                pd.read_csv(odd).rename(columns=m))
     with pytest.raises(KeyError, match="nope"):
         df.rename(columns={"nope": "n"}, errors="raise")
+
+
+def test_computed_nan_is_missing(client, data_dir, bs):
+    """A NaN an expression computes (a negative's square root, 0 / 0) is
+    missing, as pandas holds it: count, sum, mean, isna, dropna, fillna
+    and groupby all skip or fill it; an int's // 0 is refused (pandas' inf
+    turns the column float64), while 0 // 0 and % 0 are NaN."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    d, w = df.assign(v=df.y ** 0.5, z=df.clean * 0 / 0), \
+        p.assign(v=p.y ** 0.5, z=p.clean * 0 / 0)
+    for fn in ("count", "sum", "mean", "min", "max", "nunique"):
+        assert getattr(d.v, fn)().compute() == pytest.approx(
+            getattr(w.v, fn)()), fn
+    assert d.z.count().compute() == 0
+    pdt.assert_series_equal(d.isna().sum().compute(), w.isna().sum())
+    assert len(d.dropna(subset=["v"])) == len(w.dropna(subset=["v"]))
+    assert d.fillna({"v": 0}).v.sum().compute() == pytest.approx(
+        w.fillna({"v": 0}).v.sum())
+    pdt.assert_frame_equal(d.groupby("k")[["v"]].agg(["sum", "count"])
+                           .compute(),
+                           w.groupby("k")[["v"]].agg(["sum", "count"]))
+    pdt.assert_frame_equal(
+        df.assign(m=df.clean % 0, q=(df.clean * 0) // 0).compute(),
+        p.assign(m=p.clean % 0, q=(p.clean * 0) // 0))
+    with pytest.raises(dusk.TaskError, match=r"astype\(float\) // y"):
+        df.assign(q=(df.clean + 1) // 0).compute()

@@ -693,7 +693,7 @@ END_TEST
  * repeated squaring that wrap like numpy's, float powers by pow(), and an
  * int raised to a negative int refused (DUSK_ETYPE), as numpy refuses. */
 START_TEST(test_floordiv_and_pow) {
-  static const int64_t iv[] = {7, -7, 7, -7, 5, 2};
+  static const int64_t iv[] = {7, -7, 7, -7, 0, 2};
   static const int64_t jv[] = {2, 2, -2, -2, 0, 63};
   static const int64_t fd[] = {3, -4, -4, 3, 0, 0};
   static const double fv[] = {7.5, -7.5, 7.5, 1.0, 0.0, -1.0};
@@ -725,14 +725,44 @@ START_TEST(test_floordiv_and_pow) {
   check_mask(tu_cmp(EQ, tu_arith(FLOORDIV, tu_lit_int(-1), tu_lit_int(3)),
                     tu_lit_int(-1)),
              &b, "111111");
-  {
+  for (int k = 0; k < 2; k++) {
+    /* an int to a negative power; an int other than 0 // 0 (pandas' inf,
+     * a float64 column), which says what to write instead */
     dusk_exprvec *x = NULL;
     uint8_t mask[16];
-    dusk_expr *e = tu_cmp(GT, tu_arith(POW, tu_col("i"), tu_lit_int(-1)),
-                          tu_lit_int(0));
+    dusk_expr *e =
+        k == 0 ? tu_cmp(GT, tu_arith(POW, tu_col("i"), tu_lit_int(-1)),
+                        tu_lit_int(0))
+               : tu_cmp(GT, tu_arith(FLOORDIV, tu_col("i"), tu_lit_int(0)),
+                        tu_lit_int(0));
     ck_assert_int_eq(
         dusk_exprvec_compile(e, names, types, NCOLS, b.cap, &x, NULL), 0);
     ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), DUSK_ETYPE);
+    ck_assert_ptr_nonnull(strstr(dusk_exprvec_refusal(x),
+                                 k == 0 ? "negative integer powers"
+                                        : "x.astype(float) // y"));
+    dusk_exprvec_free(x);
+    dusk_expr_free(e);
+  }
+  {
+    /* a NaN computed is null, as pandas holds it missing */
+    uint8_t mask[16];
+    dusk_exprvec *x = NULL;
+    dusk_expr *e = isnull_(tu_arith(POW, tu_arith(SUB, tu_col("f"),
+                                                    tu_col("f")),
+                                      tu_lit_float(0.5)));
+    ck_assert_int_eq(
+        dusk_exprvec_compile(e, names, types, NCOLS, b.cap, &x, NULL), 0);
+    ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+    ck_assert_int_eq(mask[0], 0); /* (7.5 - 7.5) ** 0.5 == 0 */
+    dusk_exprvec_free(x);
+    dusk_expr_free(e);
+    e = isnull_(tu_arith(POW, tu_lit_float(-1.0), tu_lit_float(0.5)));
+    ck_assert_int_eq(
+        dusk_exprvec_compile(e, names, types, NCOLS, b.cap, &x, NULL), 0);
+    ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+    for (int r = 0; r < 6; r++)
+      ck_assert_int_eq(mask[r], 1); /* (-1) ** 0.5 is NaN: missing */
     dusk_exprvec_free(x);
     dusk_expr_free(e);
   }
