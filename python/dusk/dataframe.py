@@ -1944,10 +1944,9 @@ class Series(_Lazy):
         frame = self._df._frame.value_counts(self.name)
         if not dropna:  # the missing values are counted too, as a value
             frame = frame.dropna_keys(False)
-        out = Series(None, self.name, frame, "value_counts")
         if normalize:  # shares of the values counted, as pandas 1.5
-            out._finish = lambda s: s / s.sum() if len(s) else s.astype(float)
-        return out
+            frame = frame.normalize_counts()
+        return Series(None, self.name, frame, "value_counts")
 
     def fillna(self, value):
         if self._shape != "column":

@@ -293,6 +293,17 @@ static PyObject *frame_dropna_keys(core_Frame *self, PyObject *args) {
   return frame_wrap(dusk_dropna_keys(f, dropna != 0, &err), &err);
 }
 
+/* normalize_counts(): value_counts(normalize=True), each count as its
+ * share, computed in the query's final task (before any step after it) */
+static PyObject *frame_normalize_counts(core_Frame *self,
+                                        PyObject *Py_UNUSED(args)) {
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if ((f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap(dusk_value_counts_normalize(f, 1, &err), &err);
+}
+
 static PyObject *frame_quantile_q(core_Frame *self, PyObject *args) {
   double q;
   dusk_dataframe *f;
@@ -494,6 +505,8 @@ static PyMethodDef frame_methods[] = {
      "sample(frac, seed): each row kept with probability frac"},
     {"dropna_keys", (PyCFunction)frame_dropna_keys, METH_VARARGS,
      "dropna_keys(bool): pandas' dropna= of a groupby or value_counts"},
+    {"normalize_counts", (PyCFunction)frame_normalize_counts, METH_NOARGS,
+     "normalize_counts(): value_counts' counts as shares"},
     {"quantile_q", (PyCFunction)frame_quantile_q, METH_VARARGS,
      "quantile_q(q): the q of a groupby's quantile aggregates"},
     {"head", (PyCFunction)frame_head, METH_VARARGS, "head(n)"},

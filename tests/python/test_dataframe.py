@@ -1597,6 +1597,13 @@ def test_groupby_several_functions_and_as_index(client, data_dir, bs):
     got = df["k"].value_counts(normalize=True).compute()
     want = p["k"].value_counts(normalize=True)
     pdt.assert_series_equal(got.sort_index(), want.sort_index())
+    # shares of every value counted, whatever steps follow
+    pdt.assert_series_equal(
+        df["name"].value_counts(normalize=True, dropna=False).head(2),
+        p["name"].value_counts(normalize=True, dropna=False).head(2))
+    pdt.assert_series_equal(
+        df["flag"].value_counts(normalize=True).nsmallest(1).compute(),
+        p["flag"].value_counts(normalize=True).nsmallest(1))
 
 
 def test_isin_dropna_and_query_variables(client, data_dir, bs):
