@@ -2813,6 +2813,16 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
       goto done;
     if (p->tok.kind == T_RPAREN)
       break;
+    if (is_word(p, "sort")) {
+      size_t at = here(p);
+      bool sort = true;
+      if ((rc = parse_bool_kwarg(p, "sort", &sort)) == 0 && !sort)
+        rc = fail(p, at,
+                  "groupby(sort=False): dusk gives the groups sorted by key "
+                  "(pandas' default); sort_values() on the result orders "
+                  "them otherwise");
+      continue;
+    }
     rc = is_word(p, "as_index") ? parse_bool_kwarg(p, "as_index", &as_index)
                                 : parse_dropna(p, "groupby", &dropna);
   }

@@ -1429,6 +1429,11 @@ class DataFrame(_Lazy):
         if kwargs:
             raise NotImplementedError(
                 "groupby: dusk does not support " + ", ".join(sorted(kwargs)))
+        if sort is not None and not sort:
+            raise NotImplementedError(
+                "groupby(sort=False): dusk gives the groups sorted by key "
+                "(pandas' default); sort_values() on the result orders "
+                "them otherwise")
         keys = [by] if isinstance(by, (str, Expr, Series)) else list(by) \
             if isinstance(by, (list, tuple)) else None
         if keys is None or not keys:

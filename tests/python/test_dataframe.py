@@ -1597,6 +1597,8 @@ def test_groupby_several_functions_and_as_index(client, data_dir, bs):
     got = df["k"].value_counts(normalize=True).compute()
     want = p["k"].value_counts(normalize=True)
     pdt.assert_series_equal(got.sort_index(), want.sort_index())
+    with pytest.raises(NotImplementedError, match="sort=False"):
+        df.groupby("k", sort=False).size()
     # shares of every value counted, whatever steps follow
     pdt.assert_series_equal(
         df["name"].value_counts(normalize=True, dropna=False).head(2),

@@ -1222,6 +1222,10 @@ static const err_row outer_errors[] = {
     {"read_csv('a').to_csv('o'", "expected ')' after the arguments of to_csv",
      NULL, 0},
     {"read_csv('a').describe(1)", "describe() takes no arguments", "1", 0},
+    {"read_csv('a').groupby('k', sort=False).size()",
+     "groupby(sort=False): dusk gives the groups sorted by key (pandas' "
+     "default); sort_values() on the result orders them otherwise",
+     "sort=False", 0},
     {"read_csv('a').describe(include='all')",
      "describe(include=, exclude=, percentiles=) is Python's "
      "(dusk.dataframe); here describe() gives the number columns, "
