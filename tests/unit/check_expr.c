@@ -1337,9 +1337,9 @@ static const err_row outer_errors[] = {
      "sort", 0},
     {"read_csv('a')['x'].value_counts(dropna=1)",
      "expected True or False for dropna", "1", 0},
-    {"read_csv('a').groupby('x', sort=False).size()",
+    {"read_csv('a').groupby('x', observed=True).size()",
      "expected dropna=True or dropna=False or as_index=False in groupby",
-     "sort", 0},
+     "observed", 0},
     {"read_csv('a').groupby('k').agg({})",
      "the dict of agg needs at least "
      "one column",
