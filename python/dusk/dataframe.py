@@ -906,7 +906,6 @@ class _Lazy:
         # pandas -> pandas, applied to the (small) computed result: column
         # labels of several functions per column, as_index=False, ...
         self._finish = None
-        self._reset = False  # reset_index given: no cluster step may follow
         self._in_pandas = False  # a step ran in pandas: the rest do too
 
     @staticmethod
@@ -953,11 +952,6 @@ class _Lazy:
                 "sorted_rows", "sorted_column")
 
     def _need_result(self, step):
-        if self._reset:
-            raise NotImplementedError(
-                f"{step} after reset_index: put reset_index last "
-                "(sort_values(...).head(n).reset_index()), or compute() and "
-                "go on in pandas")
         if self._shape not in self._RESULTS:
             raise NotImplementedError(
                 f"{step} of a whole frame's rows is a shuffle, which dusk "
@@ -985,8 +979,8 @@ class _Lazy:
                     names=None):
         """pandas' reset_index of a computed result (after groupby,
         value_counts, head, ...): the keys become columns (name= names a
-        Series' values), applied to the small result as it arrives; the
-        last step before compute()."""
+        Series' values), applied to the small result as it arrives; every
+        step after it runs there too, in pandas (the result is small)."""
         if level is not None or inplace or names is not None or \
                 allow_duplicates:
             raise NotImplementedError(
@@ -1002,19 +996,26 @@ class _Lazy:
             if hasattr(r, "to_frame") and name is not None:  # a Series
                 return r.reset_index(drop=drop, name=name)
             return r.reset_index(drop=drop)
-        out = type(self).__new__(type(self))
-        out.__dict__.update(self.__dict__)
+        if isinstance(self, Series) and not drop:  # pandas: a DataFrame
+            out = DataFrame(self._frame, None, self._shape, self._name)
+        else:
+            out = type(self).__new__(type(self))
+            out.__dict__.update(self.__dict__)
         out._finish = finish
-        out._reset = True
+        out._in_pandas = True
         return out
 
     def _sort_keys(self, by, ascending):
         if by is None:
             by = []
-        elif isinstance(by, str):
+        elif isinstance(by, (str, tuple)):
             by = [by]
         else:
             by = list(by)
+        # a (column, function) label of agg({"x": [...]}): the engine's
+        # two-level name
+        by = [_LEVEL_SEP.join(str(x) for x in b) if isinstance(b, tuple)
+              else b for b in by]
         if isinstance(ascending, (list, tuple)):
             asc = [bool(a) for a in ascending]
             if len(asc) != max(len(by), 1):
@@ -1385,6 +1386,7 @@ class DataFrame(_Lazy):
             out = DataFrame(self._frame, None, self._shape, self._name)
             out._finish = lambda r: (prev(r) if prev else r).rename(
                 columns=columns, errors=errors)
+            out._in_pandas = True  # the steps after it see the new names
             return out
         names = list(self.columns)
         new = [columns(c) if callable(columns) else columns.get(c, c)
@@ -2178,12 +2180,19 @@ class GroupBy:
         """as_index=False: the keys become columns, as pandas does."""
         if self._as_index:
             return out
+        # the keys become columns in pandas, as the result arrives; the
+        # steps after it (sort_values("size")) run there too
         if isinstance(out, DataFrame):
-            return out._with_finish(lambda r: r.reset_index())
-        name = "size" if out._shape == "agg_size" else None
-        return DataFrame(out._frame, None, out._shape, out._name) \
-            ._with_finish(lambda r: r.reset_index(name=name) if name
-                          else r.reset_index())
+            prev = out._finish
+            out = out._with_finish(
+                lambda r: (prev(r) if prev else r).reset_index())
+        else:
+            name = "size" if out._shape == "agg_size" else None
+            out = DataFrame(out._frame, None, out._shape, out._name) \
+                ._with_finish(lambda r: r.reset_index(name=name) if name
+                              else r.reset_index())
+        out._in_pandas = True
+        return out
 
     def _agg(self, fn, q=None):
         if fn == "size":
@@ -2272,12 +2281,12 @@ class GroupBy:
         for f in fns:
             if f not in _AGGS or f == "size":
                 raise NotImplementedError(f"groupby aggregate {f!r}")
-        frame = self._grouped(cols, fns)
-
-        def label(r):
-            r.columns = labels
-            return r if self._as_index else r.reset_index()
-        return self._named(DataFrame(frame, None, "agg")._with_finish(label))
+        # the engine names the result columns (a two-level label joined by
+        # _LEVEL_SEP), so steps after it (sort_values("total")) see them
+        names = [_LEVEL_SEP.join(str(x) for x in lab)
+                 if isinstance(lab, tuple) else str(lab) for lab in labels]
+        frame = self._grouped(cols, fns, names)
+        return self._named(self._flat(DataFrame(frame, None, "agg")))
 
     def agg(self, arg=None, **named):
         """agg("sum"), agg(["sum", "mean"]), agg({"col": "fn" or [fns]}),

@@ -1417,8 +1417,8 @@ def test_series_describe(client, data_dir, bs):
 
 def test_reset_index_of_results(client, data_dir, bs):
     """reset_index() of a computed result as pandas' (name= for a
-    Series), after the cluster's steps; a cluster step after it, or on a
-    whole frame, is refused clearly."""
+    Series), after the cluster's steps; steps after it run in pandas on
+    the result; a whole frame's is refused clearly."""
     path = str(data_dir / "mixed.csv")
     df, p = read(path, bs), pd.read_csv(path)
     pdt.assert_frame_equal(
@@ -1434,8 +1434,11 @@ def test_reset_index_of_results(client, data_dir, bs):
     pdt.assert_frame_equal(
         df.name.value_counts().reset_index(drop=True).compute().to_frame(),
         p.name.value_counts().reset_index(drop=True).to_frame())
-    with pytest.raises(NotImplementedError, match="after reset_index"):
+    # steps after it run in pandas on the computed result
+    pdt.assert_frame_equal(
         df.groupby("k").size().reset_index(name="n").sort_values("n")
+        .compute(),
+        p.groupby("k").size().reset_index(name="n").sort_values("n"))
     with pytest.raises(NotImplementedError, match="whole frame"):
         df.reset_index()
 
@@ -1711,3 +1714,40 @@ def test_computed_nan_is_missing(client, data_dir, bs):
         p.assign(m=p.clean % 0, q=(p.clean * 0) // 0))
     with pytest.raises(dusk.TaskError, match=r"astype\(float\) // y"):
         df.assign(q=(df.clean + 1) // 0).compute()
+
+
+LIMIT = 100
+
+
+def test_steps_after_labels_reset_and_rename(client, data_dir, bs):
+    """Steps on a result see its columns as pandas names them: named
+    aggregation and (column, function) labels, as_index=False's keys and
+    "size", reset_index(name=), rename; row labels are kept as pandas
+    keeps them."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    lim = 100
+    for e in ('X.groupby("k").agg(n=("x", "count"), t=("y", "sum"))'
+              '.sort_values("n")',
+              'X.groupby("k").agg(n=("x", "count"), t=("y", "sum"))'
+              '.nlargest(2, "t")',
+              'X.groupby("k", as_index=False).agg(n=("x", "count"))'
+              '.sort_values("n")',
+              'X.groupby("k").agg({"x": ["min", "max"]})'
+              '.sort_values(("x", "max"))',
+              'X.groupby("k").agg(n=("x", "count"))'
+              '.rename(columns={"n": "m"}).sort_values("m")',
+              'X.groupby("k", as_index=False).size().sort_values("size")',
+              'X.groupby("k").size().reset_index(name="n")'
+              '.sort_values("n", ascending=False)',
+              'X.groupby("k").size().reset_index(name="n").nlargest(3, "n")',
+              'X.groupby("k").size().reset_index(name="n")'
+              '.query("n > @lim")',
+              'X.groupby("k").size().reset_index(name="n")'
+              '.query("n > @LIMIT")',
+              'X.groupby("k", as_index=False).size().nlargest(3, "size")'):
+        got = eval(e, globals(), {"X": df, "lim": lim})
+        got = got.compute() if hasattr(got, "compute") else got
+        pdt.assert_frame_equal(got, eval(e, globals(), {"X": p, "lim": lim}))
+    pdt.assert_frame_equal(df.groupby("k", as_index=False).size().tail(3),
+                           p.groupby("k", as_index=False).size().tail(3))
