@@ -746,6 +746,54 @@ class Expr:
     def __repr__(self):
         return f"<dusk expression: {self._text}>"
 
+    # What a pandas Series does with the values (reductions, value_counts,
+    # compute, ...): done on the expression as a column of its frame.
+    _AS_SERIES = frozenset((
+        "sum", "mean", "min", "max", "count", "std", "var", "nunique",
+        "unique", "median", "quantile", "describe", "value_counts",
+        "compute", "head", "tail", "nlargest", "nsmallest", "fillna",
+        "sort_values", "drop_duplicates", "sample", "to_frame", "any",
+        "all", "dropna"))
+
+    def _series(self):
+        """The expression as a column of its frame (assigned), named as
+        pandas names the Series: after a method's receiver (df.t.dt.hour
+        is "t") or the one column it reads, else unnamed (None)."""
+        import re
+        head = re.match(r"\(`((?:[^`]|``)*)`\)\.", self._text)
+        cols = {m.replace("``", "`") for m in
+                re.findall(r"`((?:[^`]|``)*)`", self._text)}
+        name = head.group(1).replace("``", "`") if head else \
+            cols.pop() if len(cols) == 1 else None
+        col = name if name is not None else "__dusk_expr"
+        return self._df.assign(**{col: self})[col], name
+
+    def __getattr__(self, attr):
+        if attr.startswith("_") or attr not in Expr._AS_SERIES:
+            raise AttributeError(
+                f"'Expr' object has no attribute {attr!r} (a dusk "
+                "expression: compare, combine, .dt, .str, or reduce it)")
+        series, name = self._series()
+        method = getattr(series, attr)
+        if name is not None:
+            return method
+
+        def unnamed(*args, **kwargs):
+            out = method(*args, **kwargs)
+            if hasattr(out, "_finish"):  # lazy: unnamed once computed
+                prev = out._finish
+
+                def finish(r):
+                    r = prev(r) if prev else r
+                    if getattr(r, "name", None) == "__dusk_expr":
+                        r.name = None
+                    return r
+                out._finish = finish
+            elif getattr(out, "name", None) == "__dusk_expr":
+                out.name = None
+            return out
+        return unnamed
+
 
 # ---- expressions over a computed result -----------------------------------
 

@@ -1751,3 +1751,25 @@ def test_steps_after_labels_reset_and_rename(client, data_dir, bs):
         pdt.assert_frame_equal(got, eval(e, globals(), {"X": p, "lim": lim}))
     pdt.assert_frame_equal(df.groupby("k", as_index=False).size().tail(3),
                            p.groupby("k", as_index=False).size().tail(3))
+
+
+def test_expressions_reduce_as_series(client, data_dir, bs):
+    """An expression (df.x * 2, df.y.isnull(), df.name.str.len()) does
+    what a pandas Series does with its values - sum, mean, value_counts,
+    compute, ... - named as pandas names it (after the one column it
+    reads, else unnamed)."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for e in ("(X.clean * 2).sum()", "X.y.isnull().sum()",
+              "(X.clean > 50).mean()", "X.name.str.len().mean()",
+              "(X.x + X.clean).max()", "(X.clean // 7).nunique()"):
+        got, want = eval(e, {"X": df}), eval(e, {"X": p})
+        got = got.compute() if hasattr(got, "compute") else got
+        assert got == pytest.approx(want), e
+    pdt.assert_series_equal(
+        (df.clean % 7).value_counts().compute().sort_index(),
+        (p.clean % 7).value_counts().sort_index())
+    pdt.assert_series_equal((df.x + df.clean).compute(), p.x + p.clean)
+    pdt.assert_series_equal((df.clean * 2).compute(), p.clean * 2)
+    with pytest.raises(AttributeError, match="no attribute 'frobnicate'"):
+        (df.clean * 2).frobnicate()
