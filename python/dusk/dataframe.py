@@ -305,6 +305,26 @@ class _MissingCounts:
             f"isna().{name}: dusk has isna().sum(), .mean() and .any()")
 
 
+def _no_attribute(kind, name):
+    """The error for a missing attribute: NotImplementedError naming it
+    when pandas' own type has it (dusk does not run it yet), else
+    AttributeError as Python's."""
+    try:
+        import pandas as pd
+        from pandas.core.groupby import DataFrameGroupBy
+        ptype = {"DataFrame": pd.DataFrame, "Series": pd.Series,
+                 "GroupBy": DataFrameGroupBy}[kind]
+        known = hasattr(ptype, name)
+    except ImportError:
+        known = False
+    if known:
+        return NotImplementedError(
+            f"{kind}.{name}: pandas has it, dusk does not run it (yet); "
+            "compute() a result and go on in pandas (the README's "
+            "Dataframes section lists what dusk runs)")
+    return AttributeError(f"'{kind}' object has no attribute {name!r}")
+
+
 def _seed(random_state):
     """A 64-bit seed from pandas' random_state: an int as it is, a numpy
     RandomState or Generator drawn from, None fresh from the OS."""
@@ -1284,17 +1304,13 @@ class DataFrame(_Lazy):
         if name.startswith("_"):
             raise AttributeError(name)
         if self._shape == "frame":
-            try:
-                cols = self.columns
-            except Exception:
-                cols = ()
-            if name in cols:
+            # a plan the scheduler refuses (an ill-typed assign) says why
+            if name in self.columns:
                 return Series(self, name)
         elif self._on_result() and name.isidentifier():
             # a result column (checked by pandas once computed)
             return ResultColumn(self, lambda r: getattr(r, name))
-        raise AttributeError(
-            f"'DataFrame' object has no attribute {name!r}")
+        raise _no_attribute("DataFrame", name)
 
     def _result_value(self, value):
         if callable(value) and not isinstance(value, ResultColumn):
@@ -1875,8 +1891,9 @@ class Series(_Lazy):
         if not name.startswith("_") and (self._shape in _Lazy._RESULTS or
                                          self._in_pandas):
             return getattr(self._expr(), name)
-        raise AttributeError(
-            f"'Series' object has no attribute {name!r}")
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise _no_attribute("Series", name)
 
     def __getitem__(self, key):
         """s[condition] of a computed result (s[s > 10]), in pandas once
@@ -2007,6 +2024,14 @@ class Series(_Lazy):
         if self._shape != "column":
             raise NotImplementedError("fillna of an aggregation result")
         return Series(self._df.fillna({self.name: value}), self.name)
+
+    def dropna(self, axis=0, inplace=False, how=None):
+        """The column's values without its nulls (the frame's rows where
+        it has one are left out)."""
+        if self._shape != "column" or inplace or axis not in (0, "index"):
+            raise NotImplementedError(
+                "dropna of a frame's column (no inplace, axis 0)")
+        return Series(self._df.dropna(subset=[self.name]), self.name)
 
     def sample(self, n=None, frac=None, replace=False, weights=None,
                random_state=None, axis=None, ignore_index=False):
@@ -2222,7 +2247,7 @@ class GroupBy:
             cols = ()
         if name in cols:
             return self[name]
-        raise AttributeError(f"'GroupBy' object has no attribute {name!r}")
+        raise _no_attribute("GroupBy", name)
 
     def _flat(self, out):
         """as_index=False: the keys become columns, as pandas does."""

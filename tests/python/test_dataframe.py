@@ -1773,3 +1773,20 @@ def test_expressions_reduce_as_series(client, data_dir, bs):
     pdt.assert_series_equal((df.clean * 2).compute(), p.clean * 2)
     with pytest.raises(AttributeError, match="no attribute 'frobnicate'"):
         (df.clean * 2).frobnicate()
+
+
+def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
+    """A pandas method dusk does not run is a NotImplementedError naming
+    it; a name pandas does not have either is an AttributeError; a plan
+    the scheduler refuses says why, even through an attribute."""
+    df = read(str(data_dir / "mixed.csv"), None)
+    for get in (lambda: df.loc, lambda: df.clean.agg,
+                lambda: df.groupby("k").transform):
+        with pytest.raises(NotImplementedError, match="pandas has it"):
+            get()
+    with pytest.raises(AttributeError, match="frobnicate"):
+        df.frobnicate
+    with pytest.raises(TypeError, match="arithmetic on string"):
+        df.assign(v=df.name + 1).v
+    pdt.assert_series_equal(df.y.dropna().compute(),
+                            pd.read_csv(data_dir / "mixed.csv").y.dropna())
