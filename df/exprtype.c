@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static size_t edit_distance(const char *a, const char *b) {
@@ -212,8 +213,20 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       return DUSK_TYPE_BOOL;
     if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING) ||
         (dusk_type_is_logical(a) || dusk_type_is_logical(b) ? a != b : 0)) {
-      char text[200];
+      char text[200], hint[200] = "";
+      const dusk_expr *col = e->a->kind == DUSK_EXPR_COLUMN ? e->a : e->b;
+      const dusk_expr *lit = col == e->a ? e->b : e->a;
+      dusk_type ct = col == e->a ? a : b;
       dusk_expr_format(e, text, sizeof text);
+      /* a number column met with text: its type may be the sample's */
+      if (col->kind == DUSK_EXPR_COLUMN && lit->kind == DUSK_EXPR_LITERAL &&
+          lit->value.type == DUSK_TYPE_STRING &&
+          (ct == DUSK_TYPE_INT64 || ct == DUSK_TYPE_FLOAT64 ||
+           ct == DUSK_TYPE_BOOL))
+        snprintf(hint, sizeof hint,
+                 " (if '%.60s' holds text, read it as such: "
+                 "dtype={\"%.60s\": \"str\"})",
+                 col->name, col->name);
       dusk_error_set(err, DUSK_ETYPE,
                      "cannot compare %s with %s in '%s'%s", dusk_type_name(a),
                      dusk_type_name(b), text,
@@ -224,7 +237,7 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                          ? " (a .dt.date compares with another; pandas "
                            "finds no date equal to text: compare "
                            ".dt.normalize() with '2021-04-15')"
-                         : "");
+                         : hint);
       return DUSK_TYPE_NULL;
     }
     return DUSK_TYPE_BOOL;

@@ -202,8 +202,10 @@ START_TEST(test_string_number_comparisons) {
                "cannot compare string with int64 in 'vendor == 1'");
   expect_error(tu_cmp(DUSK_CMP_LT, tu_lit_float(2.5), tu_col("vendor")), DUSK_ETYPE,
                "cannot compare float64 with string in '2.5 < vendor'");
+  /* a number column met with text: its type may be the sample's */
   expect_error(tu_cmp(DUSK_CMP_NE, tu_col("tip"), tu_lit_str("0")), DUSK_ETYPE,
-               "cannot compare float64 with string in 'tip != \"0\"'");
+               "cannot compare float64 with string in 'tip != \"0\"' (if "
+               "'tip' holds text, read it as such: dtype={\"tip\": \"str\"})");
   expect_error(tu_cmp(DUSK_CMP_GE, tu_col("paid"), tu_col("vendor")), DUSK_ETYPE,
                "cannot compare bool with string in 'paid >= vendor'");
   /* The error surfaces through and/not. */
