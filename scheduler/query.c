@@ -55,6 +55,8 @@ typedef struct qleaf {
   dusk_type *types;  /* per header column: inferred, then overridden */
   uint8_t *needed;   /* per header column: read by the query */
   uint8_t *sample_null; /* per header column: the sample held a null */
+  uint8_t *sample_text; /* per header column: a sample value that is no
+                           ISO date-time (parse_dates leaves it text) */
 } qleaf;
 
 /* Ranges first..last (same file) start in the given tokenizer state
@@ -141,6 +143,7 @@ static void query_free(sched_query *q) {
     free(lf->types);
     free(lf->needed);
     free(lf->sample_null);
+    free(lf->sample_text);
   }
   free(q->leaves);
   free(q->quotes);
@@ -245,6 +248,10 @@ static int on_sample(void *arg, dusk_batch *b) {
         lf->sample_null[c] = 1;
         continue;
       }
+      if (!lf->sample_text[c]) {
+        int64_t ns;
+        lf->sample_text[c] = dusk_field_parse_datetime(v, len, &ns) != 0;
+      }
       t = dusk_field_infer(v, len);
       lf->types[c] = lf->types[c] == DUSK_TYPE_NULL
                          ? t
@@ -311,6 +318,7 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
   lf->types = dusk_xcalloc(lf->ncols, sizeof *lf->types);
   lf->needed = dusk_xcalloc(lf->ncols, 1);
   lf->sample_null = dusk_xcalloc(lf->ncols, 1);
+  lf->sample_text = dusk_xcalloc(lf->ncols, 1);
   /* Sample the first rows of the first non-empty file. */
   for (size_t f = 0; f < lf->nfiles; f++) {
     qfile *qf = &lf->files[f];
@@ -1085,12 +1093,26 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       int found = 0;
       for (size_t c = 0; c < lf->ncols; c++)
         if (strcmp(lf->header[c], p->csv.dtypes[d].column) == 0) {
+          /* parse_dates is a wish, as in pandas: a column whose sample
+           * holds a value that is no date-time stays text (its scans
+           * widen one whose first such value comes later) */
+          if (p->csv.dtypes[d].type == DUSK_TYPE_DATETIME &&
+              lf->sample_text[c]) {
+            p->csv.dtypes[d].type = DUSK_TYPE_STRING;
+            dusk_log(DUSK_LOG_INFO,
+                     "query %s: parse_dates column '%.200s' holds a value "
+                     "that is no date-time: read as text (as pandas does)",
+                     q->key, lf->header[c]);
+          }
           lf->types[c] = p->csv.dtypes[d].type;
           found = 1;
         }
       if (!found) {
         schema hs = {lf->ncols, lf->header, lf->types, NULL};
-        return unknown_column(&hs, p->csv.dtypes[d].column, "read_csv dtype",
+        return unknown_column(&hs, p->csv.dtypes[d].column,
+                              p->csv.dtypes[d].type == DUSK_TYPE_DATETIME
+                                  ? "read_csv parse_dates"
+                                  : "read_csv dtype",
                               err);
       }
     }

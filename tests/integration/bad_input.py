@@ -601,9 +601,13 @@ def cases(cl, F):
                     f'"sum"}})'),
             ("usecols", f'read_csv("{path}", usecols=["PULocatonID"])'),
             ("dtype", f'read_csv("{path}", dtype={{"PULocatonID": '
-                      f'"int64"}})')):
-        case(f"unknown column in {name}")(err(expr, typo,
-                                              absent=["fields"]))
+                      f'"int64"}})'),
+            ("parse_dates", f'read_csv("{path}", '
+                            f'parse_dates=["PULocatonID"])')):
+        case(f"unknown column in {name}")(err(
+            expr, typo + [f"read_csv {name}"] * (name in ("dtype",
+                                                          "parse_dates")),
+            absent=["fields"]))
 
     # Inputs of a concat that do not line up: pandas would take the union
     # of the columns; refusing is fine if the message says which files.

@@ -537,6 +537,11 @@ def cases(files):
         ("drop_duplicates keeping early rows, a float far later",
          f'read_csv("{l}").drop_duplicates(["k"])',
          lambda: pd.read_csv(l).drop_duplicates(["k"])),
+        ("parse_dates of a column that holds no date-times stays text",
+         f'read_csv("{a}", parse_dates=["PULocationID"])'
+         f'.query("PULocationID == \'52\'")',
+         lambda: pd.read_csv(a, parse_dates=["PULocationID"])
+         .query("PULocationID == '52'")),
         ("to_csv of an int column with nulls in the sample",
          f'read_csv("{fl}").to_csv("{{outdir}}")', F),
         ("to_csv of an int column with nulls, filled",
