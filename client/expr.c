@@ -2872,10 +2872,6 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
       f->series = false;
       if ((rc = agg_fn_list(p, fns, 64, &nf)) != 0)
         goto done;
-      for (size_t i = 0; i < nf && rc == 0; i++)
-        if (fns[i] == DUSK_AGG_SIZE && !series)
-          rc = fail(p, name.start, "size in an agg list of several columns "
-                                   "is not supported; use .size()");
       for (size_t c = 0; c < (has_sel ? sel.n : 1) && rc == 0; c++)
         for (size_t i = 0; i < nf && rc == 0; i++)
           rc = aggs_push(p, &ag, has_sel ? sel.v[c] : NULL, fns[i]);

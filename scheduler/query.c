@@ -657,7 +657,7 @@ static int agg_applies(sched_query *q, const dusk_plan *g, const dusk_agg *ag,
   if ((ag->fn == DUSK_AGG_MIN || ag->fn == DUSK_AGG_MAX) &&
       sc->mix != NULL && sc->mix[c] == MIX_STR)
     return 0;
-  if (ag->fn != DUSK_AGG_COUNT &&
+  if (ag->fn != DUSK_AGG_COUNT && ag->fn != DUSK_AGG_SIZE &&
       (rc = mixed_use(q, sc, (int)c, "groupby", agg_doing(ag->fn), err)) != 0)
     return rc;
   return 1;
@@ -1423,7 +1423,11 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       if (p->aggs[a].column == NULL)
         continue;
       if ((j = schema_find(&in, p->aggs[a].column)) < 0) {
-        rc = unknown_column(&in, p->aggs[a].column, "groupby aggregate", err);
+        /* no keys: a whole-frame reduction, df["x"].sum() */
+        rc = unknown_column(&in, p->aggs[a].column,
+                            p->ncolumns ? "groupby aggregate"
+                                        : dusk_agg_name(p->aggs[a].fn),
+                            err);
         goto out;
       }
       if (p->aggs[a].fn != DUSK_AGG_COUNT && p->aggs[a].fn != DUSK_AGG_SIZE &&

@@ -1328,7 +1328,9 @@ class DataFrame(_Lazy):
         if isinstance(value, (Series, Expr)):
             if value._df is not self and value._df not in (owners or ()):
                 raise NotImplementedError(
-                    f"assigning {name!r} from another frame's columns")
+                    f"assigning {name!r} from another frame's columns (a "
+                    "step such as fillna makes a new frame: apply it to "
+                    "this one first, df.fillna({...}).assign(...))")
             if isinstance(value, Series) and value._shape != "column":
                 raise NotImplementedError(
                     f"assigning {name!r} from an aggregation result")
@@ -2301,7 +2303,12 @@ class GroupBy:
             raise NotImplementedError("groupby var with ddof other than 1")
         return self._agg("var")
 
-    def nunique(self): return self._agg("nunique")
+    def nunique(self, dropna=True):
+        if not dropna:
+            raise NotImplementedError(
+                "groupby nunique(dropna=False): dusk counts the distinct "
+                "values without the missing ones (dropna=True)")
+        return self._agg("nunique")
 
     def median(self, numeric_only=None):
         """Each group's exact median (pandas' groupby median) of the
@@ -2352,7 +2359,7 @@ class GroupBy:
         """One aggregate per (column, function), labelled as pandas
         labels them (a MultiIndex of (column, function), or names)."""
         for f in fns:
-            if f not in _AGGS or f == "size":
+            if f not in _AGGS:
                 raise NotImplementedError(f"groupby aggregate {f!r}")
         # the engine names the result columns (a two-level label joined by
         # _LEVEL_SEP), so steps after it (sort_values("total")) see them
@@ -2383,7 +2390,7 @@ class GroupBy:
             # every column: the engine lists the columns each function
             # applies to, pandas' (column, function) order and labels
             for f in arg:
-                if f not in _AGGS or f == "size":
+                if f not in _AGGS:
                     raise NotImplementedError(f"groupby aggregate {f!r}")
             frame = self._grouped([None] * len(arg), list(arg),
                                   [_LEVEL_SEP] * len(arg))

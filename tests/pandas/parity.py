@@ -372,6 +372,10 @@ def cases(files):
          f'"SR_Flag"]].agg(["sum", "mean"])',
          lambda: A().groupby("hvfhs_license_num")[["PULocationID", "SR_Flag"]]
          .agg(["sum", "mean"])),
+        ("agg list with size, every column",
+         f'read_csv("{a}").groupby("hvfhs_license_num")'
+         f'.agg(["size", "count"])',
+         lambda: A().groupby("hvfhs_license_num").agg(["size", "count"])),
         ("agg list of every column",
          f'read_csv("{a}").groupby("hvfhs_license_num").agg(["min", "max"])',
          lambda: A().groupby("hvfhs_license_num").agg(["min", "max"])),

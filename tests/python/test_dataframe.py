@@ -1600,6 +1600,15 @@ def test_groupby_several_functions_and_as_index(client, data_dir, bs):
     got = df["k"].value_counts(normalize=True).compute()
     want = p["k"].value_counts(normalize=True)
     pdt.assert_series_equal(got.sort_index(), want.sort_index())
+    # size among other functions: the group's rows, per column
+    for e in ('X.groupby("k").agg(n=("x", "size"), m=("x", "count"))',
+              'X.groupby("k").agg({"x": ["size", "count"]})',
+              'X.groupby("k")[["x", "y"]].agg(["size", "count"])',
+              'X.groupby("k")[num].agg(["size", "count"])'):
+        pdt.assert_frame_equal(eval(e, {"X": df, "num": num}).compute(),
+                               eval(e, {"X": p, "num": num}))
+    with pytest.raises(NotImplementedError, match="nunique.dropna=False"):
+        df.groupby("k").name.nunique(dropna=False)
     with pytest.raises(NotImplementedError, match="sort=False"):
         df.groupby("k", sort=False).size()
     # shares of every value counted, whatever steps follow

@@ -1200,9 +1200,6 @@ static const err_row outer_errors[] = {
      "agg: the name 't' is given twice", "t=('y', 'max')", 0},
     {"read_csv('a').groupby('x').agg([])",
      "agg([...]) needs at least one function", "[", 0},
-    {"read_csv('a').groupby('x').agg(['sum', 'size'])",
-     "size in an agg list of several columns is not supported; use "
-     ".size()", "agg", 0},
     {"read_csv('a').groupby('x').agg('sum'",
      "expected ')' after the "
      "arguments of agg",
