@@ -299,6 +299,25 @@ static int post_select(const dusk_plan *s, const dusk_table *t,
   return rc;
 }
 
+int dusk_table_keep_columns(const dusk_table *t, const bool *keep,
+                            dusk_table **out) {
+  const char **names = dusk_xcalloc(t->ncols + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(t->ncols + 1, sizeof *types);
+  int *from = dusk_xcalloc(t->ncols + 1, sizeof *from), rc;
+  size_t n = 0;
+  for (size_t c = 0; c < t->ncols; c++)
+    if (c < t->nindex || keep[c]) {
+      from[n] = (int)c;
+      names[n] = t->cols[c].name;
+      types[n++] = t->cols[c].type;
+    }
+  rc = rebuild(t, names, types, from, n, t->nindex, NULL, 0, out);
+  free(names);
+  free(types);
+  free(from);
+  return rc;
+}
+
 /* Renames t's value columns in place. */
 static void post_rename(const dusk_plan *s, dusk_table *t) {
   for (size_t c = t->nindex; c < t->ncols; c++)

@@ -23,6 +23,7 @@
 
 #include "errors.h"
 #include "plan.h"
+#include <stdbool.h>
 #include "table.h"
 
 /* Runs the post steps between top and root (the terminal under them),
@@ -31,5 +32,10 @@
  * the step and the column or value at fault. */
 int dusk_post_run(const dusk_plan *top, const dusk_plan *root,
                   dusk_table **result, dusk_error *err);
+
+/* t without the value columns whose keep[c] is false (index columns are
+ * always kept), flags kept: into *out.  0 or DUSK_ENOMEM. */
+int dusk_table_keep_columns(const dusk_table *t, const bool *keep,
+                            dusk_table **out);
 
 #endif

@@ -63,5 +63,8 @@ typedef struct dusk_value {
  * MultiIndex of columns. */
 #define DUSK_LEVEL_SEP '\x1f'
 #define DUSK_LEVEL_SEP_STR "\x1f"
+/* The first byte of the label of an aggregate the scheduler adds for its
+ * own use, which the final task removes (no CSV header starts with it). */
+#define DUSK_HIDDEN_AGG '\x1e'
 
 #endif

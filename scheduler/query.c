@@ -665,6 +665,7 @@ static int agg_applies(sched_query *q, const dusk_plan *g, const dusk_agg *ag,
 
 typedef struct agg_list {
   dusk_agg *v;
+  bool *every; /* per aggregate: expanded from an "every column" one */
   size_t n, cap;
 } agg_list;
 
@@ -673,7 +674,9 @@ static void agg_list_push(agg_list *l, const dusk_agg *ag, const char *column,
   if (l->n == l->cap) {
     l->cap = l->cap ? l->cap * 2 : 8;
     l->v = dusk_xrealloc(l->v, l->cap * sizeof *l->v);
+    l->every = dusk_xrealloc(l->every, l->cap * sizeof *l->every);
   }
+  l->every[l->n] = ag->column == NULL && ag->fn != DUSK_AGG_SIZE;
   l->v[l->n].fn = ag->fn;
   l->v[l->n].q = ag->q;
   l->v[l->n].column = column ? dusk_xstrdup(column) : NULL;
@@ -686,6 +689,7 @@ static void agg_list_free(agg_list *l) {
     free(l->v[i].label);
   }
   free(l->v);
+  free(l->every);
 }
 
 /* Replaces a groupby's "every column" aggregates by one per column, as
@@ -697,8 +701,8 @@ static void agg_list_free(agg_list *l) {
  * frame's agg(["sum", "mean"])) expand column by column, each labelled
  * column DUSK_LEVEL_SEP function, pandas' MultiIndex order. */
 static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
-                       dusk_error *err) {
-  agg_list out = {NULL, 0, 0};
+                       bool **every, dusk_error *err) {
+  agg_list out = {NULL, NULL, 0, 0};
   bool by_column = g->naggs > 0 && g->aggs[0].column == NULL &&
                    g->aggs[0].label != NULL &&
                    strcmp(g->aggs[0].label, DUSK_LEVEL_SEP_STR) == 0;
@@ -758,6 +762,7 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
   }
   if (out.n == 0) {
     free(out.v);
+    free(out.every);
     return dusk_error_set(err, DUSK_EINVAL,
                           "groupby: no columns left to aggregate");
   }
@@ -768,7 +773,53 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
   free(g->aggs);
   g->aggs = out.v;
   g->naggs = out.n;
+  *every = out.every;
   return 0;
+}
+
+/* The min or max of a text column: pandas compares a group's values, and
+ * a group holding both text and a null fails ('<' between str and
+ * float).  Such an aggregate of "every column" leaves the column out
+ * (pandas' nuisance columns); one the user named raises.  Whether a group
+ * mixes them shows only in the data, so each such column gets two hidden
+ * aggregates, its count and size (0 < count < size: mixed), which the
+ * final task reads and removes (worker/dfops.c text_minmax_nulls).  Their
+ * labels: DUSK_HIDDEN_AGG, 'd' (leave out) or 'e' (raise), 'c' or 's',
+ * the column. */
+static void guard_text_minmax(dusk_plan *g, const schema *sc,
+                              const bool *expanded) {
+  agg_list out = {NULL, NULL, 0, 0};
+  size_t n0 = g->naggs;
+  for (size_t a = 0; a < n0; a++) {
+    const dusk_agg *ag = &g->aggs[a];
+    int j;
+    bool seen = false;
+    if ((ag->fn != DUSK_AGG_MIN && ag->fn != DUSK_AGG_MAX) ||
+        ag->column == NULL || (j = schema_find(sc, ag->column)) < 0 ||
+        sc->types[j] != DUSK_TYPE_STRING ||
+        (sc->mix != NULL && sc->mix[j] != MIX_NONE))
+      continue;
+    for (size_t b = 0; b < out.n && !seen; b++)
+      seen = strcmp(out.v[b].column, ag->column) == 0;
+    for (int k = 0; k < 2 && !seen; k++) {
+      size_t len = strlen(ag->column) + 4;
+      char *label = dusk_xmalloc(len);
+      dusk_agg hidden = {NULL, k == 0 ? DUSK_AGG_COUNT : DUSK_AGG_SIZE, 0.5,
+                         NULL};
+      snprintf(label, len, "%c%c%c%s", DUSK_HIDDEN_AGG,
+               expanded[a] ? 'd' : 'e', k == 0 ? 'c' : 's', ag->column);
+      agg_list_push(&out, &hidden, ag->column, label);
+    }
+  }
+  if (out.n == 0) {
+    free(out.v);
+    return;
+  }
+  g->aggs = dusk_xrealloc(g->aggs, (n0 + out.n) * sizeof *g->aggs);
+  memcpy(g->aggs + n0, out.v, out.n * sizeof *out.v);
+  g->naggs = n0 + out.n;
+  free(out.v);
+  free(out.every);
 }
 
 /* The first file an input of a concat reads, to name it in errors. */
@@ -1398,8 +1449,13 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
         goto out;
       mark_needed(q, p, p->columns[k]);
     }
-    if ((rc = expand_aggs(q, p, &in, err)) != 0)
-      goto out;
+    {
+      bool *every = NULL;
+      if ((rc = expand_aggs(q, p, &in, &every, err)) != 0)
+        goto out;
+      guard_text_minmax(p, &in, every);
+      free(every);
+    }
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
       if (p->ncolumns == 0 && agg_is_rank(p->aggs[a].fn)) {

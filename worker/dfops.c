@@ -3266,6 +3266,70 @@ static void mark_logical(const merger *m, dusk_table *t) {
   }
 }
 
+/* The text min / max guard (scheduler/query.c guard_text_minmax): the
+ * hidden count and size of each such column say whether a group mixes
+ * text and a null, which pandas cannot compare.  Then the column's min and
+ * max leave the result (of "every column", as pandas leaves it out) or the
+ * query fails (one the user named: pandas raises TypeError).  The hidden
+ * columns always leave; a result without them is left as it is. */
+static int text_minmax_nulls(const dusk_plan *g, dusk_table **t,
+                             dusk_error *err) {
+  size_t nk = (*t)->nindex;
+  bool *keep, any = false;
+  dusk_table *out = NULL;
+  int rc = 0;
+  if ((*t)->ncols != nk + g->naggs)
+    return 0;
+  keep = dusk_xcalloc((*t)->ncols + 1, sizeof *keep);
+  for (size_t c = 0; c < (*t)->ncols; c++)
+    keep[c] = true;
+  for (size_t a = 0; a < g->naggs && rc == 0; a++) {
+    const char *l = g->aggs[a].label, *col;
+    const dusk_table_column *cnt, *sz;
+    bool mixed = false;
+    if (l == NULL || l[0] != DUSK_HIDDEN_AGG)
+      continue;
+    keep[nk + a] = false;
+    any = true;
+    if (l[2] != 'c' || a + 1 >= g->naggs || g->aggs[a + 1].label == NULL ||
+        strcmp(g->aggs[a + 1].label + 3, l + 3) != 0)
+      continue; /* the size half of a pair, or no pair */
+    col = l + 3;
+    cnt = &(*t)->cols[nk + a];
+    sz = &(*t)->cols[nk + a + 1];
+    if (cnt->type != DUSK_TYPE_INT64 || sz->type != DUSK_TYPE_INT64)
+      continue;
+    for (size_t r = 0; r < (*t)->nrows && !mixed; r++)
+      mixed = cnt->i64[r] > 0 && cnt->i64[r] < sz->i64[r];
+    if (!mixed)
+      continue;
+    for (size_t b = 0; b < g->naggs && rc == 0; b++) {
+      const dusk_agg *ag = &g->aggs[b];
+      if ((ag->fn != DUSK_AGG_MIN && ag->fn != DUSK_AGG_MAX) ||
+          ag->column == NULL || strcmp(ag->column, col) != 0)
+        continue;
+      if (l[1] == 'e')
+        rc = dusk_error_set(
+            err, DUSK_ETYPE,
+            "%s of the text column '%.200s': a group holds both text and a "
+            "missing value, which pandas cannot compare (TypeError); "
+            "fillna({\"%.200s\": \"\"}) first, or leave the missing out",
+            dusk_agg_name(ag->fn), col, col);
+      else
+        keep[nk + b] = false;
+    }
+  }
+  if (rc == 0 && any &&
+      (rc = dusk_table_keep_columns(*t, keep, &out)) == 0) {
+    dusk_table_free(*t);
+    *t = out;
+  } else if (rc == DUSK_ENOMEM) {
+    dusk_error_set(err, rc, "out of memory");
+  }
+  free(keep);
+  return rc;
+}
+
 /* A failed to_csv leaves no part file behind (a rerun writes them all
  * again): removes the ones the ranges wrote, each checked to be a
  * "<dir>/<n>-<n>.part" of this query's directory. */
@@ -3390,6 +3454,9 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   }
   mark_source_na(&m, cut, result);
   mark_logical(&m, result);
+  if (m.p.terminal == DUSK_PLAN_GROUPBY &&
+      (rc = text_minmax_nulls(m.p.root, &result, &err)) != 0)
+    goto failed;
   if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
     goto failed;
   call->result.len = 0;

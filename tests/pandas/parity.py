@@ -372,6 +372,14 @@ def cases(files):
          f'"SR_Flag"]].agg(["sum", "mean"])',
          lambda: A().groupby("hvfhs_license_num")[["PULocationID", "SR_Flag"]]
          .agg(["sum", "mean"])),
+        # a text column with nulls: pandas leaves it out of min / max of
+        # every column (comparing text with NaN fails)
+        ("groupby min of every column, text with nulls",
+         f'read_csv("{fl}").groupby("k").min()',
+         lambda: F().groupby("k").min()),
+        ("whole-frame max, text with nulls",
+         f'read_csv("{fl}").max()',
+         lambda: F().max().to_frame().T.infer_objects()),
         ("agg list with size, every column",
          f'read_csv("{a}").groupby("hvfhs_license_num")'
          f'.agg(["size", "count"])',

@@ -1799,3 +1799,26 @@ def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
         df.assign(v=df.name + 1).v
     pdt.assert_series_equal(df.y.dropna().compute(),
                             pd.read_csv(data_dir / "mixed.csv").y.dropna())
+
+
+def test_min_max_of_text_with_nulls(client, data_dir, bs):
+    """pandas cannot compare text with NaN: min / max of every column leave
+    out a text column where a group holds both, and one the user names
+    raises (TypeError there, a clear error here)."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        for e in ('X.groupby("k").min()', 'X.groupby("k").max()',
+                  'X.groupby("k").agg(["min", "max"])',
+                  'X.groupby("flag").min()'):
+            pdt.assert_frame_equal(eval(e, {"X": df}).compute(),
+                                   eval(e, {"X": p}))
+        pdt.assert_series_equal(df.min().compute(), p.min())
+    for e in ('X.name.min()', 'X.groupby("k").name.max()',
+              'X.groupby("k").agg({"name": "min"})'):
+        with pytest.raises(TypeError):
+            eval(e, {"X": p})
+        with pytest.raises((TypeError, dusk.TaskError),
+                           match="text and a missing"):
+            eval(e, {"X": df}).compute()
