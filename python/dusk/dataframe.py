@@ -985,6 +985,13 @@ class _Lazy:
             f"The truth value of a {type(self).__name__} is ambiguous (as "
             "in pandas); dusk frames are lazy too: compute() first")
 
+    def __array__(self, dtype=None):
+        # numpy and pandas functions (pd.to_datetime(df.t)) ask for values
+        raise NotImplementedError(
+            f"a lazy dusk {type(self).__name__} holds no values to hand to "
+            "numpy or pandas: use dusk's own (dd.to_datetime(df.col), "
+            "df.col.astype(...)) or compute() it first")
+
     def _need_open(self, step):
         if self._shape != "frame":
             raise NotImplementedError(

@@ -1795,6 +1795,8 @@ def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
             get()
     with pytest.raises(AttributeError, match="frobnicate"):
         df.frobnicate
+    with pytest.raises(NotImplementedError, match="dd.to_datetime"):
+        pd.to_datetime(df.name)
     with pytest.raises(TypeError, match="arithmetic on string"):
         df.assign(v=df.name + 1).v
     pdt.assert_series_equal(df.y.dropna().compute(),
