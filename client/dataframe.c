@@ -551,7 +551,7 @@ dusk_dataframe *dusk_groupby_labels(dusk_dataframe *f,
   }
   {
     /* checked on a copy of the aggregates, so a refusal changes nothing */
-    dusk_agg *check = malloc((n ? n : 1) * sizeof *check);
+    dusk_agg *check = calloc(n ? n : 1, sizeof *check);
     int bad;
     if (check == NULL) {
       dusk_error_set(err, DUSK_ENOMEM, "out of memory");
