@@ -381,11 +381,14 @@ static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
                             (unsigned long long)x->last);
   }
   CK(rd_str_array(r, "mixed", &m->nmixed, &m->mixed));
-  if ((m->reason == DUSK_FAIL_MIXED) != (m->nmixed > 0))
+  if ((m->reason == DUSK_FAIL_MIXED && m->nmixed == 0) ||
+      (m->nmixed > 0 && m->reason != DUSK_FAIL_MIXED &&
+       m->reason != DUSK_FAIL_WIDEN))
     return dusk_error_set(r->err, DUSK_ETYPE,
                           "TASK_FAILED reason %u: mixed columns are required "
-                          "for reason %d (mixed) and refused for any other",
-                          m->reason, DUSK_FAIL_MIXED);
+                          "for reason %d (mixed), allowed for %d (widen) and "
+                          "refused for any other",
+                          m->reason, DUSK_FAIL_MIXED, DUSK_FAIL_WIDEN);
   if (m->nmixed > DUSK_FAIL_MIXED_MAX)
     return dusk_error_set(r->err, DUSK_ETOOBIG,
                           "TASK_FAILED field 'mixed': %u columns exceeds %d",

@@ -192,7 +192,8 @@ typedef struct dusk_msg_task_failed {
   uint32_t nquotes;  /* QUOTES: at least one run */
   dusk_quote_run *quotes;
   uint32_t nmixed;   /* MIXED: 1..DUSK_FAIL_MIXED_MAX columns, each
-                        1..DUSK_FAIL_COLUMN_MAX bytes */
+                        1..DUSK_FAIL_COLUMN_MAX bytes; WIDEN: optionally
+                        more columns needing the same type */
   dusk_slice *mixed;
 } dusk_msg_task_failed;
 

@@ -2195,22 +2195,40 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
 
 /* Widens the failure's column to the type it needs, in every leaf that
  * reads it; 0 when nothing changed (then the failure stands). */
+static int widen_column(sched_query *q, const char *column, dusk_type t);
+
+/* The failure's column, and the further columns it lists (to_csv's int
+ * columns holding a null), widened to its type: 1 when the plan changed
+ * and every one could widen, 0 otherwise (a rerun would not help). */
 static int handle_widen(sched_query *q, const sched_failure *f) {
   dusk_type t = (dusk_type)f->type;
-  int changed = 0;
+  int changed;
   if (t <= DUSK_TYPE_NULL || t > DUSK_TYPE_STRING ||
       strlen(f->column) != f->column_len)
     return 0; /* not a type, or a name no header can have */
+  if ((changed = widen_column(q, f->column, t)) <= 0)
+    return 0;
+  for (uint32_t i = 0; i < f->nmixed; i++)
+    if (strlen(f->mixed[i]) == f->mixed_len[i] &&
+        widen_column(q, f->mixed[i], t) < 0)
+      return 0;
+  return 1;
+}
+
+/* Widens column to t in every leaf: 1 if that changed a type, 0 if none
+ * changed, -1 where the user's dtype forbids it. */
+static int widen_column(sched_query *q, const char *column, dusk_type t) {
+  int changed = 0;
   /* A type the user gave is a promise about the data: not widened.  But
    * parse_dates is a wish: as pandas does, a column holding a value that
    * is no date-time stays text. */
   for (size_t l = 0; l < q->nleaves; l++) {
     dusk_plan *n = q->leaves[l].node;
     for (size_t d = 0; d < n->csv.ndtypes; d++)
-      if (strcmp(n->csv.dtypes[d].column, f->column) == 0) {
+      if (strcmp(n->csv.dtypes[d].column, column) == 0) {
         if (n->csv.dtypes[d].type != DUSK_TYPE_DATETIME ||
             t != DUSK_TYPE_STRING)
-          return 0;
+          return -1;
         n->csv.dtypes[d].type = DUSK_TYPE_STRING;
         changed = 1;
       }
@@ -2218,24 +2236,24 @@ static int handle_widen(sched_query *q, const sched_failure *f) {
   if (changed) {
     for (size_t l = 0; l < q->nleaves; l++)
       for (size_t c = 0; c < q->leaves[l].ncols; c++)
-        if (strcmp(q->leaves[l].header[c], f->column) == 0)
+        if (strcmp(q->leaves[l].header[c], column) == 0)
           q->leaves[l].types[c] = DUSK_TYPE_STRING;
     dusk_log(DUSK_LOG_INFO,
              "query %s: column '%.200s' holds a value that is no date-time: "
              "read as text (pandas' parse_dates does the same)",
-             q->key, f->column);
+             q->key, column);
     return 1;
   }
   for (size_t l = 0; l < q->nleaves; l++)
     for (size_t c = 0; c < q->leaves[l].ncols; c++)
-      if (strcmp(q->leaves[l].header[c], f->column) == 0 &&
+      if (strcmp(q->leaves[l].header[c], column) == 0 &&
           q->leaves[l].types[c] != dusk_type_common(q->leaves[l].types[c], t)) {
         q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
         changed = 1;
       }
   if (changed)
     dusk_log(DUSK_LOG_INFO, "query %s: column '%.200s' widened to %s",
-             q->key, f->column, dusk_type_name(t));
+             q->key, column, dusk_type_name(t));
   return changed;
 }
 

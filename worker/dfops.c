@@ -1805,6 +1805,30 @@ static bool *nulls_only_columns(const pipeline *p) {
   const dusk_plan *g = p->root;
   bool *only;
   size_t n = 0;
+  if (p->terminal == DUSK_PLAN_DROP_DUPLICATES && p->dedup_stage == 1) {
+    /* drop_duplicates' key round keeps only the key columns: the other
+     * text columns need their checks and null flags (the rows round's
+     * errors and nulls are this round's), not their values */
+    for (size_t i = 0; i < p->nsteps; i++)
+      if (p->steps[i].node->kind == DUSK_PLAN_QUERY ||
+          p->steps[i].node->kind == DUSK_PLAN_ASSIGN)
+        return NULL;
+    only = dusk_xcalloc(p->ncols + 1, sizeof *only);
+    for (size_t c = 0; c < p->nread; c++) {
+      only[c] = p->scan_types[c] == DUSK_TYPE_STRING;
+      n += only[c];
+    }
+    for (size_t k = 0; k < p->ndedup; k++)
+      if (p->dedup_cols[k] >= 0 && only[p->dedup_cols[k]]) {
+        only[p->dedup_cols[k]] = false;
+        n--;
+      }
+    if (n == 0) {
+      free(only);
+      return NULL;
+    }
+    return only;
+  }
   if (p->terminal != DUSK_PLAN_GROUPBY || g->naggs == 0)
     return NULL;
   for (size_t i = 0; i < p->nsteps; i++) /* they read values */
@@ -2033,8 +2057,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
         int_null = true;
         snprintf(deferred, sizeof deferred,
                  "%.200s bytes %llu..%llu: the int64 column '%.100s' holds "
-                 "a null, which pandas' read_csv holds as float64 (an int64 "
-                 "dtype cannot hold it)",
+                 "a null, which pandas' read_csv holds as float64 and an "
+                 "int64 dtype cannot hold (to_csv does not write pandas' "
+                 "nullable Int64 yet: leave the dtype out, or fillna)",
                  path, (unsigned long long)a.start,
                  (unsigned long long)a.end, widen_column);
       }
@@ -2955,6 +2980,40 @@ static int fail_mixed(const dusk_table *rg, int64_t cut, size_t first,
   return rc;
 }
 
+static dusk_type read_type(const dusk_plan *root, const char *name);
+static void names_union(dusk_buf *u, dusk_slice list);
+
+/* The columns the plan reads as int64 (not a datetime) that a range up
+ * to cut reported holding a null (DUSK_RANGES_NULLS), joined by
+ * DUSK_NULLS_SEP into out. */
+static void int_null_columns(const merger *m, int64_t cut, dusk_buf *out) {
+  const dusk_table *rg = m->ranges;
+  dusk_buf all;
+  dusk_buf_init(&all);
+  for (size_t r = 0; r < rg->nrows; r++) {
+    dusk_value v;
+    if (rg->cols[DUSK_RANGES_INDEX].i64[r] > cut)
+      continue;
+    dusk_table_get(rg, DUSK_RANGES_NULLS, r, &v);
+    if (v.type == DUSK_TYPE_STRING)
+      names_union(&all, v.u.s);
+  }
+  for (size_t from = 0, i = 0; all.len > 0 && i <= all.len; i++) {
+    size_t len = i - from;
+    char *name;
+    if (i < all.len && all.data[i] != DUSK_NULLS_SEP)
+      continue;
+    name = dusk_xmalloc(len + 1);
+    memcpy(name, all.data + from, len);
+    name[len] = '\0';
+    if (len > 0 && read_type(m->p.root, name) == DUSK_TYPE_INT64)
+      dusk_xcheck(dusk_names_add(out, name, len));
+    free(name);
+    from = i + 1;
+  }
+  dusk_buf_destroy(&all);
+}
+
 /* The final steps' common part: every range's tokenizer state must have
  * been right (else the call fails with the corrections, DUSK_FAIL_QUOTES),
  * and then the first range's scan error is real (the call fails with it,
@@ -2995,6 +3054,18 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
       dusk_table_get(rg, DUSK_RANGES_WIDEN_TYPE, first, &wt);
       snprintf(text, sizeof text, "%.*s", (int)v.u.s.len, v.u.s.ptr);
       if (wc.type == DUSK_TYPE_STRING && wt.type == DUSK_TYPE_INT64 &&
+          wt.u.i == DUSK_TYPE_FLOAT64 &&
+          m->p.terminal == DUSK_PLAN_TO_CSV) {
+        /* to_csv's int columns holding a null: every one the ranges met,
+         * widened in one rerun (one per rerun could exhaust the attempts) */
+        dusk_buf also;
+        dusk_buf_init(&also);
+        int_null_columns(m, cut, &also);
+        *rc = dusk_registry_fail_widen_many(
+            call, wc.u.s.ptr, wc.u.s.len, DUSK_TYPE_FLOAT64, also.data,
+            also.len, DUSK_NULLS_SEP, text);
+        dusk_buf_destroy(&also);
+      } else if (wc.type == DUSK_TYPE_STRING && wt.type == DUSK_TYPE_INT64 &&
           wt.u.i > DUSK_TYPE_NULL && wt.u.i <= DUSK_TYPE_STRING)
         *rc = fail_scan(call, text, wc.u.s.ptr, wc.u.s.len,
                         (dusk_type)wt.u.i, NULL, 0);
@@ -3305,8 +3376,17 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_table **t,
       continue;
     for (size_t b = 0; b < g->naggs && rc == 0; b++) {
       const dusk_agg *ag = &g->aggs[b];
-      if ((ag->fn != DUSK_AGG_MIN && ag->fn != DUSK_AGG_MAX) ||
-          ag->column == NULL || strcmp(ag->column, col) != 0)
+      size_t cl = strlen(col);
+      if (ag->column == NULL || strcmp(ag->column, col) != 0)
+        continue;
+      /* of a function list over every column (labels "col" SEP "fn"),
+       * pandas leaves the whole column out when one function fails */
+      if (l[1] == 'd' && ag->label != NULL &&
+          strncmp(ag->label, col, cl) == 0 && ag->label[cl] == DUSK_LEVEL_SEP) {
+        keep[nk + b] = false;
+        continue;
+      }
+      if (ag->fn != DUSK_AGG_MIN && ag->fn != DUSK_AGG_MAX)
         continue;
       if (l[1] == 'e')
         rc = dusk_error_set(

@@ -310,14 +310,15 @@ int dusk_registry_fail_quotes(dusk_op_call *call, const dusk_quote_run *runs,
   return rc;
 }
 
-int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
-                             size_t len, char sep, const char *text) {
-  int rc = dusk_registry_fail_text(call, text, strlen(text));
+/* Splits joined into call's fail_mixed_cols; 0, or -1 (the list left
+ * empty) when it is empty, too long or out of memory. */
+static int set_mixed_cols(dusk_op_call *call, const char *joined, size_t len,
+                          char sep) {
   size_t n = 0, from = 0;
   call->fail_mixed.len = 0;
   call->fail_mixed_cols.len = 0;
   if (len == 0 || dusk_buf_append(&call->fail_mixed, joined, len) != 0)
-    return rc;
+    return -1;
   for (size_t i = 0; i <= len; i++) {
     dusk_slice c;
     if (i < len && joined[i] != sep)
@@ -329,10 +330,27 @@ int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
         ++n > DUSK_FAIL_MIXED_MAX ||
         dusk_buf_append(&call->fail_mixed_cols, &c, sizeof c) != 0) {
       call->fail_mixed_cols.len = 0;
-      return rc;
+      return -1;
     }
   }
-  call->fail_reason = DUSK_FAIL_MIXED;
+  return 0;
+}
+
+int dusk_registry_fail_widen_many(dusk_op_call *call, const char *column,
+                                  size_t clen, uint8_t type,
+                                  const char *joined, size_t len, char sep,
+                                  const char *text) {
+  int rc = dusk_registry_fail_widen(call, column, clen, type, text);
+  if (call->fail_reason == DUSK_FAIL_WIDEN && len > 0)
+    (void)set_mixed_cols(call, joined, len, sep); /* the first, at least */
+  return rc;
+}
+
+int dusk_registry_fail_mixed(dusk_op_call *call, const char *joined,
+                             size_t len, char sep, const char *text) {
+  int rc = dusk_registry_fail_text(call, text, strlen(text));
+  if (set_mixed_cols(call, joined, len, sep) == 0)
+    call->fail_reason = DUSK_FAIL_MIXED;
   return rc;
 }
 
@@ -358,6 +376,8 @@ void dusk_registry_failure(const dusk_op_call *call,
     m->column.ptr = call->fail_column.data;
     m->column.len = call->fail_column.len;
     m->type = call->fail_type;
+    m->mixed = (dusk_slice *)(void *)call->fail_mixed_cols.data;
+    m->nmixed = (uint32_t)(call->fail_mixed_cols.len / sizeof *m->mixed);
   } else if (call->fail_reason == DUSK_FAIL_QUOTES) {
     m->reason = DUSK_FAIL_QUOTES;
     m->quotes = (dusk_quote_run *)(void *)call->fail_quotes.data;

@@ -64,6 +64,14 @@ int dusk_registry_fail_text(dusk_op_call *call, const char *text,
 int dusk_registry_fail_widen(dusk_op_call *call, const char *column,
                              size_t len, uint8_t type, const char *text);
 
+/* dusk_registry_fail_widen for column and, as well, the columns listed
+ * in joined (len bytes, names separated by sep, as for fail_mixed), which
+ * need the same type. */
+int dusk_registry_fail_widen_many(dusk_op_call *call, const char *column,
+                                  size_t clen, uint8_t type,
+                                  const char *joined, size_t len, char sep,
+                                  const char *text);
+
 /* Fails call with reason DUSK_FAIL_QUOTES: the n (>= 1) runs of ranges
  * whose starting quote state was guessed wrong, with the right states;
  * text is the message for a person.  Returns DUSK_ETASK, like above. */

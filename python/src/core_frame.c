@@ -232,7 +232,7 @@ static PyObject *frame_groupby(core_Frame *self, PyObject *args) {
   if ((f = frame_copy(self)) == NULL)
     goto done;
   f = dusk_groupby(f, k, (size_t)nk, c, fn, (size_t)nf, &err);
-  if (l != NULL)
+  if (f != NULL && l != NULL) /* else err says why groupby failed */
     f = dusk_groupby_labels(f, l, (size_t)nl, &err);
   out = frame_wrap(f, &err);
 done:

@@ -117,6 +117,15 @@ def make_data(bin_dir, work):
                 x = "" if i == null_at else str(rnd.randint(-50, 50))
                 f.write(f"k{rnd.randint(0, 6)},{x},{i}\n")
         files[name] = path
+    # 14 int columns whose one null comes past the sample: to_csv widens
+    # them all in one rerun (one a rerun would exhaust the attempts)
+    path = os.path.join(work, "many_late.csv")
+    with open(path, "w") as f:
+        f.write(",".join(f"c{i}" for i in range(14)) + "\n")
+        for i in range(12000):
+            f.write(",".join("" if i == 11995 else str(rnd.randint(0, 99))
+                             for _ in range(14)) + "\n")
+    files["many_late"] = path
     return files
 
 
@@ -128,6 +137,7 @@ def cases(files):
     fl = files["fill"]
     F = lambda: pd.read_csv(fl)
     late, nonull = files["late_null"], files["no_null"]
+    many = files["many_late"]
     return [
         ("groupby count",
          f'read_csv("{a}").groupby("PULocationID").count()',
@@ -554,6 +564,9 @@ def cases(files):
          f'.query("PULocationID == \'52\'")',
          lambda: pd.read_csv(a, parse_dates=["PULocationID"])
          .query("PULocationID == '52'")),
+        ("to_csv of 14 int columns with a null past the sample",
+         f'read_csv("{many}").to_csv("{{outdir}}")',
+         lambda: pd.read_csv(many)),
         ("to_csv of an int column with nulls in the sample",
          f'read_csv("{fl}").to_csv("{{outdir}}")', F),
         ("to_csv of an int column with nulls, filled",

@@ -1521,6 +1521,21 @@ START_TEST(test_task_failed_typed_fields_strict) {
   pack_task_failed_mixed(&p, DUSK_FAIL_MIXED, "x", 1, 3, 0, 1);
   expect_fail_packed(DUSK_MSG_TASK_FAILED, &p, DUSK_ETYPE, "TASK_FAILED",
                      "column");
+  /* a widening may list more columns needing its type (to_csv's ints) */
+  {
+    dusk_msg out;
+    dusk_error err;
+    dusk_msg_decoder dec;
+    pack_task_failed_mixed(&p, DUSK_FAIL_WIDEN, "x", 1, 3, 0, 2);
+    ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
+    ck_assert_int_eq(dusk_msg_decode(&dec, DUSK_MSG_TASK_FAILED,
+                                     sl(p.sb.data, p.sb.size), &out, &err),
+                     0);
+    ck_assert_uint_eq(out.u.task_failed.nmixed, 2);
+    ck_assert_uint_eq(out.u.task_failed.type, 3);
+    dusk_msg_decoder_destroy(&dec);
+    packed_destroy(&p);
+  }
 }
 END_TEST
 
