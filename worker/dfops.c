@@ -2983,21 +2983,27 @@ static int fail_mixed(const dusk_table *rg, int64_t cut, size_t first,
 static dusk_type read_type(const dusk_plan *root, const char *name);
 static void names_union(dusk_buf *u, dusk_slice list);
 
-/* The columns the plan reads as int64 (not a datetime) that a range up
- * to cut reported holding a null (DUSK_RANGES_NULLS), joined by
- * DUSK_NULLS_SEP into out. */
-static void int_null_columns(const merger *m, int64_t cut, dusk_buf *out) {
+/* Adds to u the columns the ranges up to cut reported holding a null in
+ * the file (DUSK_RANGES_NULLS). */
+static void ranges_nulls(const merger *m, int64_t cut, dusk_buf *u) {
   const dusk_table *rg = m->ranges;
-  dusk_buf all;
-  dusk_buf_init(&all);
   for (size_t r = 0; r < rg->nrows; r++) {
     dusk_value v;
     if (rg->cols[DUSK_RANGES_INDEX].i64[r] > cut)
       continue;
     dusk_table_get(rg, DUSK_RANGES_NULLS, r, &v);
     if (v.type == DUSK_TYPE_STRING)
-      names_union(&all, v.u.s);
+      names_union(u, v.u.s);
   }
+}
+
+/* The columns the plan reads as int64 (not a datetime) that a range up
+ * to cut reported holding a null (DUSK_RANGES_NULLS), joined by
+ * DUSK_NULLS_SEP into out. */
+static void int_null_columns(const merger *m, int64_t cut, dusk_buf *out) {
+  dusk_buf all;
+  dusk_buf_init(&all);
+  ranges_nulls(m, cut, &all);
   for (size_t from = 0, i = 0; all.len > 0 && i <= all.len; i++) {
     size_t len = i - from;
     char *name;
@@ -3285,19 +3291,11 @@ static bool time_agg(const dusk_plan *g, const dusk_agg *a) {
  *   len, describe, to_csv (and df_offsets)  nothing: counts, floats (the
  *                 same in pandas), file names. */
 static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
-  const dusk_table *rg = m->ranges;
   dusk_buf u;
   dusk_slice list;
   dusk_buf_init(&u);
   names_union(&u, m->sample_nulls);
-  for (size_t r = 0; r < rg->nrows; r++) {
-    dusk_value v;
-    if (rg->cols[DUSK_RANGES_INDEX].i64[r] > cut)
-      continue;
-    dusk_table_get(rg, DUSK_RANGES_NULLS, r, &v);
-    if (v.type == DUSK_TYPE_STRING)
-      names_union(&u, v.u.s);
-  }
+  ranges_nulls(m, cut, &u);
   assigns_on_nulls(m->p.root, &u);
   list.ptr = u.data;
   list.len = u.len;
