@@ -1335,6 +1335,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional list of mixed columns */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && (p->normalize || p->describe_counts))
     nf++; /* the optional output: 1 normalize, 2 describe */
+  if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
+    nf++; /* the optional list of typed int columns */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -1433,7 +1435,11 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     break;
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_TAIL: PK(msgpack_pack_int64(pk, p->n)); break;
-  case DUSK_PLAN_TO_CSV: PK(pk_cstr(pk, p->dir)); break;
+  case DUSK_PLAN_TO_CSV:
+    PK(pk_cstr(pk, p->dir));
+    if (p->columns != NULL && p->ncolumns > 0)
+      PK(pk_strv(pk, p->columns, p->ncolumns));
+    break;
   case DUSK_PLAN_SORT_VALUES:
   case DUSK_PLAN_TOPK:
     PK(pk_strv(pk, p->columns, p->ncolumns));
@@ -2185,6 +2191,9 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       return rc;
     if (p->dir[0] == '\0')
       return dusk_error_set(err, DUSK_EINVAL, "%s: dir is empty", where);
+    if (nfields > 1) /* the int64 columns the user typed */
+      return get_names(&f[1], where, "typed int", 1, err, &p->columns,
+                       &p->ncolumns);
     return 0;
   default: return 0; /* concat, len: no fields */
   }
@@ -2246,9 +2255,10 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
                           " nodes follow",
                           where, ninputs, d->n - d->i);
   nfields = plan_nfields[kind];
-  if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS) &&
+  if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
+       kind == DUSK_PLAN_TO_CSV) &&
       o->via.array.size == 2 + nfields + 1)
-    nfields++; /* with the list of mixed columns, or normalize */
+    nfields++; /* with the list of mixed columns, normalize, typed ints */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,

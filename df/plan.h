@@ -348,7 +348,9 @@ typedef struct dusk_plan {
    * one-column result by its values; TOPK: by file order) */
   uint8_t *ascending;
   size_t nascending;
-  /* TO_CSV */
+  /* TO_CSV: dir; its columns (optional) are the int64 columns the user
+   * typed, which to_csv writes as pandas' nullable Int64 (5, and an empty
+   * field for a null) rather than widening to float64 */
   char *dir;
   /* QUANTILE: the quantiles, each in [0, 1]; median set for median()
    * (one q, 0.5), whose middle pair pandas averages as (a + b) / 2 where

@@ -1586,8 +1586,25 @@ static void settle_mixed(sched_query *q, dusk_plan *p) {
 }
 
 /* Checks the whole plan (check_node from the root, then settle_mixed). */
+/* to_csv's typed int columns (plan.h): those a read_csv's dtype= makes
+ * int64, which stay ints with empty fields for nulls (pandas' Int64)
+ * where an inferred one holding a null is float64. */
+static void note_typed_ints(sched_query *q) {
+  dusk_plan *p = q->plan;
+  if (p->kind != DUSK_PLAN_TO_CSV)
+    return;
+  free_names(&p->columns, &p->ncolumns);
+  for (size_t l = 0; l < q->nleaves; l++) {
+    const dusk_plan *n = q->leaves[l].node;
+    for (size_t d = 0; d < n->csv.ndtypes; d++)
+      if (n->csv.dtypes[d].type == DUSK_TYPE_INT64)
+        add_name(&p->columns, &p->ncolumns, n->csv.dtypes[d].column);
+  }
+}
+
 static int check_plan(sched_query *q, dusk_error *err) {
   schema root;
+  note_typed_ints(q);
   free_names(&q->sensitive, &q->nsensitive);
   if (check_node(q, q->plan, 1, &root, err) != 0)
     return err->code ? err->code : DUSK_EINVAL;

@@ -1795,6 +1795,18 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
 
 /* ---- df_scan ------------------------------------------------------------- */
 
+/* Whether to_csv root names column name among the int64 columns the
+ * user typed (plan.h), which stay ints with nulls. */
+static bool typed_int(const dusk_plan *root, const char *name) {
+  if (root->kind != DUSK_PLAN_TO_CSV || root->columns == NULL)
+    return false;
+  for (size_t i = 0; i < root->ncolumns; i++)
+    if (strcmp(root->columns[i], name) == 0)
+      return true;
+  return false;
+}
+
+
 /* The columns whose values nothing reads, only their null flags: with no
  * query step, a column that a groupby uses only through count() (not a
  * key, no other aggregate).  fillna writes only the null rows and reads
@@ -2046,20 +2058,21 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   /* to_csv writes its rows as it goes, so each column must have pandas'
    * type from the start: an int column holding a null is float64 there
    * (5 is written "5.0").  One this plan reads as int64 fails the range
-   * as a widening, and the query reruns with the column float64 (or, the
-   * user's dtype being int64, fails as pandas' read_csv does). */
+   * as a widening, and the query reruns with the column float64 - unless
+   * the user typed it int64, which stays ints with empty nulls (pandas'
+   * nullable Int64). */
   if (rc == 0 && deferred[0] == '\0' && p.terminal == DUSK_PLAN_TO_CSV)
     for (size_t c = 0; c < p.nread && widen_column == NULL; c++)
       if (p.null_seen[c] && p.scan_types[c] == DUSK_TYPE_INT64 &&
-          !p.datetime[c]) {
+          !dusk_type_is_logical(p.ltypes[c]) &&
+          !typed_int(p.root, p.names[c])) {
         widen_column = p.names[c];
         widen_type = DUSK_TYPE_FLOAT64;
         int_null = true;
         snprintf(deferred, sizeof deferred,
                  "%.200s bytes %llu..%llu: the int64 column '%.100s' holds "
-                 "a null, which pandas' read_csv holds as float64 and an "
-                 "int64 dtype cannot hold (to_csv does not write pandas' "
-                 "nullable Int64 yet: leave the dtype out, or fillna)",
+                 "a null, which pandas' read_csv holds as float64 (give "
+                 "dtype Int64 to keep ints)",
                  path, (unsigned long long)a.start,
                  (unsigned long long)a.end, widen_column);
       }
@@ -3012,7 +3025,8 @@ static void int_null_columns(const merger *m, int64_t cut, dusk_buf *out) {
     name = dusk_xmalloc(len + 1);
     memcpy(name, all.data + from, len);
     name[len] = '\0';
-    if (len > 0 && read_type(m->p.root, name) == DUSK_TYPE_INT64)
+    if (len > 0 && read_type(m->p.root, name) == DUSK_TYPE_INT64 &&
+        !typed_int(m->p.root, name))
       dusk_xcheck(dusk_names_add(out, name, len));
     free(name);
     from = i + 1;

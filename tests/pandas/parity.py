@@ -564,6 +564,9 @@ def cases(files):
          f'.query("PULocationID == \'52\'")',
          lambda: pd.read_csv(a, parse_dates=["PULocationID"])
          .query("PULocationID == '52'")),
+        ("to_csv of a column typed Int64 with a null past the sample",
+         f'read_csv("{late}", dtype={{"x": "Int64"}}).to_csv("{{outdir}}")',
+         lambda: pd.read_csv(late, dtype={"x": "Int64"})),
         ("to_csv of 14 int columns with a null past the sample",
          f'read_csv("{many}").to_csv("{{outdir}}")',
          lambda: pd.read_csv(many)),

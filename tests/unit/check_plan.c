@@ -335,7 +335,17 @@ static dusk_plan *sample_plan(int i) {
   case 11: return dusk_plan_head(leaf("h.csv"), INT64_MAX);
   case 12: return dusk_plan_len(leaf("l.csv"));
   case 13: return dusk_plan_describe(leaf("d.csv"));
-  case 14: return dusk_plan_to_csv(leaf("t.csv"), "/tmp/out dir");
+  case 14: {
+    /* with or without the int columns the user typed (optional field) */
+    dusk_plan *t = dusk_plan_to_csv(leaf("t.csv"), "/tmp/out dir");
+    if (t != NULL && rand() % 2) {
+      t->columns = calloc(3, sizeof *t->columns);
+      t->columns[0] = strdup("x");
+      t->columns[1] = strdup("y y");
+      t->ncolumns = 2;
+    }
+    return t;
+  }
   case 15: return realistic_plan();
   case 16: return deep_plan(64, 64);
   case 17: {
