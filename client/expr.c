@@ -2108,6 +2108,50 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
         break;
       continue;
     }
+    if (is_word(p, "abs") || is_word(p, "round")) {
+      /* x.abs(), x.round(decimals=0): as abs(x) and round(x, decimals) */
+      bool is_round = is_word(p, "round");
+      dusk_value d;
+      dusk_expr *dec = NULL;
+      bool neg = false;
+      memset(&d, 0, sizeof d);
+      d.type = DUSK_TYPE_INT64;
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_LPAREN, "expected '(' after %s",
+                       is_round ? "round" : "abs")) != 0)
+        break;
+      if (is_round && p->tok.kind != T_RPAREN) {
+        if (is_word(p, "decimals") &&
+            ((rc = lex(p)) != 0 ||
+             (rc = expect(p, T_ASSIGN, "expected '=' after %s",
+                          "decimals")) != 0))
+          break;
+        if (p->tok.kind == T_MINUS) {
+          neg = true;
+          if ((rc = lex(p)) != 0)
+            break;
+        }
+        if (p->tok.kind != T_INT || p->tok.u > 18) {
+          rc = fail(p, here(p), "round's decimals are a whole number from "
+                                "-18 to 18");
+          break;
+        }
+        d.u.i = neg ? -(int64_t)p->tok.u : (int64_t)p->tok.u;
+        if ((rc = lex(p)) != 0)
+          break;
+      }
+      if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                       is_round ? "round" : "abs")) != 0)
+        break;
+      if (is_round && (dec = dusk_expr_literal(d)) == NULL) {
+        rc = nomem(p);
+        break;
+      }
+      rc = make_node(p, name.start, DUSK_EXPR_FUNC,
+                     is_round ? DUSK_FN_ROUND : DUSK_FN_ABS, *out, *depth, dec,
+                     dec ? 1 : 0, out, depth);
+      continue;
+    }
     if (is_word(p, "isin")) {
       if ((rc = q_in(p, *out, *depth, out, depth)) != 0 ||
           (rc = expect(p, T_RPAREN, "expected ')' after the list of %s",
@@ -2121,8 +2165,9 @@ static int q_primary(parser *p, dusk_expr **out, int *depth) {
       kind = DUSK_EXPR_NOTNULL;
     } else {
       rc = fail_unknown(p, &name, "unknown method", methods, 5,
-                        "expected isnull(), notnull(), isna(), notna() or "
-                        "isin([...])");
+                        "expected isnull(), notnull(), isna(), notna(), "
+                        "isin([...]), abs(), round(n), astype(...), "
+                        "clip(...), where(...), mask(...), .dt or .str");
       break;
     }
     {
@@ -3758,9 +3803,11 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
     /* A lone name must be followed by .value_counts(): pandas' Series
      * methods are not part of the language. */
     rc = fail(p, here(p),
-              "expected .value_counts() after [\"%s\"]; use [[\"%s\"]] to "
-              "select columns",
-              name, name);
+              "after [\"%s\"]: expected .value_counts(), .unique(), "
+              ".describe(), .quantile() or a reduction (.sum(), .mean(), "
+              "...); its largest rows: .nlargest(n, \"%s\") of the frame; "
+              "[[\"%s\"]] selects columns",
+              name, name, name);
     goto done;
   }
   if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_VALUE_COUNTS,

@@ -927,6 +927,14 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
                             "[\"%s\"].describe(), for pandas' count, unique, "
                             "top and freq",
                             in->names[j], dusk_type_name(t), in->names[j]);
+    /* pandas 1.5 describes a datetime as count / unique / top / freq /
+     * first / last (and warns it will change to numbers) */
+    if (p->kind == DUSK_PLAN_DESCRIBE && dusk_type_is_time(t))
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "describe of the %s column '%s' is not "
+                            "supported (pandas 1.5 warns it will change); "
+                            "min(), max() and quantile([...]) of it are",
+                            dusk_type_name(t), in->names[j]);
     if (t != DUSK_TYPE_INT64 && t != DUSK_TYPE_FLOAT64 &&
         !dusk_type_is_time(t))
       return dusk_error_set(err, DUSK_ETYPE,

@@ -532,6 +532,10 @@ def cases(cl, F):
             ("max", f'read_csv("{small}").fillna("N").groupby("PULocationID")'
                     f'.agg({{"SR_Flag": "max"}})',
              ["'SR_Flag'", obj, "its max"]),
+            ("describe of a datetime column",
+             f'read_csv("{small}", parse_dates=["pickup_datetime"])'
+             f'["pickup_datetime"].describe()',
+             ["describe", "'pickup_datetime'", "min()", "quantile"]),
             ("describe of the column", f'read_csv("{small}").fillna("N")'
                                        f'["SR_Flag"].describe()',
              ["describe", "'SR_Flag'", obj, "describing it"]),

@@ -758,6 +758,9 @@ static const struct {
      "((a == 1) or (a == 2)) or ((a == 3) or (a == 4))"},
     {"a and b and c", "(a and b) and c"},
     {"t.dt.hour", "t.dt.hour"},
+    {"x.abs() > 2", "abs(x) > 2"},
+    {"x.round(2) == y.round()", "round(x, 2) == round(y, 0)"},
+    {"(x - 1).round(decimals=-1) > 0", "round(x - 1, -1) > 0"},
     {"t.dt.weekday == 6", "t.dt.dayofweek == 6"},
     {"(e - s).dt.total_seconds() > 60", "(e - s).dt.total_seconds() > 60"},
     {"(e - s).dt.total_seconds", "(e - s).dt.total_seconds()"},
@@ -1136,12 +1139,14 @@ static const err_row outer_errors[] = {
      "column",
      "[", 0},
     {"read_csv('a')['x'].cumsum()",
-     "expected .value_counts() after [\"x\"]; use "
-     "[[\"x\"]] to select columns",
+     "after [\"x\"]: expected .value_counts(), .unique(), .describe(), "
+     ".quantile() or a reduction (.sum(), .mean(), ...); its largest rows: "
+     ".nlargest(n, \"x\") of the frame; [[\"x\"]] selects columns",
      "cumsum", 0},
     {"read_csv('a')['x']",
-     "expected .value_counts() after [\"x\"]; use "
-     "[[\"x\"]] to select columns",
+     "after [\"x\"]: expected .value_counts(), .unique(), .describe(), "
+     ".quantile() or a reduction (.sum(), .mean(), ...); its largest rows: "
+     ".nlargest(n, \"x\") of the frame; [[\"x\"]] selects columns",
      NULL, 0},
     {"read_csv('a').groupby(5)",
      "expected a column name or a list of column "
@@ -1462,8 +1467,11 @@ static const err_row query_errors[] = {
     {"x.isnul()", "unknown method 'isnul'; did you mean 'isnull'?", "isnul", 0},
     {"x.strip()",
      "unknown method 'strip'; expected isnull(), notnull(), isna(), "
-     "notna() or isin([...])",
+     "notna(), isin([...]), abs(), round(n), astype(...), clip(...), "
+     "where(...), mask(...), .dt or .str",
      "strip", 0},
+    {"x.round(1.5)", "round's decimals are a whole number from -18 to 18",
+     "1.5", 0},
     {"x.str()", "expected '.' after str", "(", 0},
     {"x.", "expected a method name after '.'", NULL, 0},
     {"x.isnull", "expected '(' after isnull", NULL, 0},
