@@ -25,6 +25,9 @@ typedef struct slot {
   int64_t i;   /* int sum, or int/bool min/max */
   double f;    /* float sum, or float min/max, or std/var's running mean */
   double m2;   /* std/var: sum of squared deviations from the mean */
+  /* std/var while rows are added (has set): f and m2 are the sums of
+   * x - k and (x - k)^2, k the group's first value (see std_settle) */
+  double k;
   char *s;     /* string min/max/first/last */
   uint32_t slen;
   uint8_t has; /* min/max/first/last: a value is set */
@@ -185,6 +188,21 @@ static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
 
 /* std / var: folds a second state (n, mean, m2) into s (Chan et al.'s
  * pairwise update; a single value is the state (1, x, 0)). */
+/* A std/var slot's shifted sums (update) as (n, mean, m2): the sums of
+ * x - k are exact for values near k (as the first value is), where
+ * Welford's running mean rounded at each value (2e-7 relative error on
+ * 1e9 + U(0, 1)); pandas computes two-pass. */
+static void std_settle(slot *s) {
+  if (!s->has)
+    return;
+  if (s->n > 0) {
+    double d = s->f / (double)s->n, m2 = s->m2 - s->f * d;
+    s->f = s->k + d;
+    s->m2 = m2 > 0 ? m2 : 0;
+  }
+  s->has = 0;
+}
+
 static void moments_merge(slot *s, int64_t n, double mean, double m2) {
   int64_t t = s->n + n;
   double delta;
@@ -491,13 +509,17 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     double x = spec->input == DUSK_TYPE_FLOAT64 ? v->u.f
                : spec->input == DUSK_TYPE_BOOL  ? (double)v->u.b
                                                 : (double)v->u.i;
-    double delta;
+    double d;
     if (isnan(x))
       return 0; /* pandas skips NaN as it skips nulls */
+    if (s->n == 0) { /* shifted sums from the first value (std_settle) */
+      s->k = x;
+      s->has = 1;
+    }
     s->n++;
-    delta = x - s->f;
-    s->f += delta / (double)s->n;
-    s->m2 += delta * (x - s->f);
+    d = x - s->k;
+    s->f += d;
+    s->m2 += d * d;
     return 0;
   }
   case DUSK_AGG_MIN:
@@ -953,14 +975,17 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
         c++;
         break;
       case DUSK_AGG_STD:
-      case DUSK_AGG_VAR:
+      case DUSK_AGG_VAR: {
+        slot settled = *s;
+        std_settle(&settled);
         row[c].type = DUSK_TYPE_INT64;
-        row[c++].u.i = s->n;
+        row[c++].u.i = settled.n;
         row[c].type = DUSK_TYPE_FLOAT64;
-        row[c++].u.f = s->f;
+        row[c++].u.f = settled.f;
         row[c].type = DUSK_TYPE_FLOAT64;
-        row[c++].u.f = s->m2;
+        row[c++].u.f = settled.m2;
         break;
+      }
       case DUSK_AGG_FIRST:
       case DUSK_AGG_LAST:
         if (s->has)
@@ -1148,6 +1173,7 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
         if (n.type != DUSK_TYPE_INT64 || n.u.i < 0 ||
             mean.type != DUSK_TYPE_FLOAT64 || m2.type != DUSK_TYPE_FLOAT64)
           return dusk_error_set(err, DUSK_ETYPE, "bad std/var state");
+        std_settle(s);
         moments_merge(s, n.u.i, mean.u.f, m2.u.f);
         break;
       }
@@ -1373,7 +1399,10 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         if (s->n < 2) { /* ddof=1: undefined for fewer than two values */
           v->type = DUSK_TYPE_NULL;
         } else {
-          double var = s->m2 / (double)(s->n - 1);
+          slot settled = *s;
+          double var;
+          std_settle(&settled);
+          var = settled.m2 / (double)(settled.n - 1);
           v->type = DUSK_TYPE_FLOAT64;
           v->u.f = h->aggs[a].fn == DUSK_AGG_STD ? sqrt(var) : var;
         }
