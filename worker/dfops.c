@@ -2194,6 +2194,10 @@ typedef struct merger {
   dusk_slice sample_nulls; /* the tail args' nulls (borrowed from the
                               call's args) */
   size_t dedup_kept; /* drop_duplicates: payload rows at its last compaction */
+  /* drop_duplicates' keyed key-round merge (dedup_merge_keys): per dense
+   * code its payload row + 1, and per p.dedup_seen entry its payload row */
+  uint32_t *dedup_dense;
+  size_t *dedup_krow, dedup_krow_cap;
 } merger;
 
 static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
@@ -2216,6 +2220,8 @@ static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
 static void merger_destroy(merger *m) {
   dusk_table_free(m->ranges);
   dusk_table_free(m->payload);
+  free(m->dedup_dense);
+  free(m->dedup_krow);
   pipeline_destroy(&m->p);
 }
 
@@ -2329,6 +2335,106 @@ static int merge_quantile(merger *m, dusk_table **t, dusk_error *err) {
   return dusk_table_append_rows(m->payload, *t, 0, (*t)->nrows);
 }
 
+/* A key round row's dense code (keyset.h: one or two int64 values, each
+ * in [0, 2^(DUSK_DENSE_BITS / n))), or -1. */
+static int64_t key_row_code(const dusk_table *t, size_t r, size_t nk) {
+  unsigned bits = nk == 1 ? DUSK_DENSE_BITS : DUSK_DENSE_BITS / 2;
+  int64_t code = 0;
+  if (nk == 0 || nk > 2)
+    return -1;
+  for (size_t k = 0; k < nk; k++) {
+    const dusk_table_column *c = &t->cols[k];
+    int64_t v;
+    if (c->type != DUSK_TYPE_INT64 || c->logical || !c->valid[r])
+      return -1;
+    v = c->i64[r];
+    if (v < 0 || v >= ((int64_t)1 << bits))
+      return -1;
+    code = (code << bits) | v;
+  }
+  return code;
+}
+
+/* drop_duplicates' key round, merged: each partial's rows (key columns,
+ * __range, __row; one per key) go into m->payload keyed by their key -
+ * small int keys by their dense code in an array, the others encoded in
+ * m->p.dedup_seen - a key met again keeping the earlier position.  One
+ * lookup per row and no sort: compacting whole payloads sorted and
+ * re-hashed them at every doubling. */
+static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
+  size_t nk = t->ncols - DUSK_ROWS_NEXTRA, nfresh = 0, *fresh, base;
+  int rcol = (int)dusk_rows_range_col(t->ncols);
+  int wcol = (int)dusk_rows_row_col(t->ncols), rc = 0;
+  dusk_table *add = NULL;
+  if ((rc = dusk_rows_table_check(t, err)) != 0)
+    return rc;
+  if (m->payload == NULL) {
+    dusk_keyset_init(&m->p.dedup_seen);
+    if ((rc = dusk_table_take(t, NULL, 0, &m->payload)) != 0)
+      return dusk_error_set(err, rc, "out of memory");
+  } else if (m->payload->ncols != t->ncols) {
+    return dusk_error_set(err, DUSK_ETYPE, "row partials disagree");
+  }
+  base = m->payload->nrows;
+  fresh = dusk_xcalloc(t->nrows + 1, sizeof *fresh);
+  for (size_t r = 0; r < t->nrows && rc == 0; r++) {
+    size_t e; /* the key's payload row, or base + its fresh index */
+    int added;
+    int64_t range = t->cols[rcol].i64[r], row = t->cols[wcol].i64[r];
+    int64_t code = key_row_code(t, r, nk);
+    if (code >= 0) {
+      if (m->dedup_dense == NULL)
+        m->dedup_dense = dusk_xcalloc(DUSK_DENSE_CODES, sizeof *m->dedup_dense);
+      added = m->dedup_dense[code] == 0;
+      if (added)
+        m->dedup_dense[code] = (uint32_t)(base + nfresh + 1);
+      e = m->dedup_dense[code] - 1;
+    } else {
+      size_t entry;
+      m->p.dedup_key.len = 0;
+      for (size_t k = 0; k < nk; k++) {
+        dusk_value v;
+        dusk_table_get(t, k, r, &v);
+        key_add(&m->p.dedup_key, &v);
+      }
+      if ((rc = dusk_keyset_find_or_add(&m->p.dedup_seen,
+                                        m->p.dedup_key.data,
+                                        m->p.dedup_key.len, &entry,
+                                        &added)) != 0)
+        break;
+      if (entry >= m->dedup_krow_cap) {
+        m->dedup_krow_cap = m->dedup_krow_cap ? 2 * m->dedup_krow_cap : 4096;
+        m->dedup_krow = dusk_xrealloc(m->dedup_krow, m->dedup_krow_cap *
+                                                         sizeof *m->dedup_krow);
+      }
+      if (added)
+        m->dedup_krow[entry] = base + nfresh;
+      e = m->dedup_krow[entry];
+    }
+    if (added) {
+      fresh[nfresh++] = r;
+    } else if (e < base) { /* kept already: the earlier position wins */
+      int64_t *pr = &m->payload->cols[rcol].i64[e];
+      int64_t *pw = &m->payload->cols[wcol].i64[e];
+      if (range < *pr || (range == *pr && row < *pw))
+        *pr = range, *pw = row;
+    } else if (range < t->cols[rcol].i64[fresh[e - base]] ||
+               (range == t->cols[rcol].i64[fresh[e - base]] &&
+                row < t->cols[wcol].i64[fresh[e - base]])) {
+      fresh[e - base] = r; /* twice in one partial: never from a scan */
+    }
+  }
+  if (rc == 0 && nfresh > 0 &&
+      ((rc = dusk_table_take(t, fresh, nfresh, &add)) != 0 ||
+       (rc = dusk_table_append_rows(m->payload, add, 0, add->nrows)) != 0))
+    dusk_error_set(err, rc, "out of memory");
+  else if (rc != 0)
+    dusk_error_set(err, rc, "out of memory");
+  dusk_table_free(add);
+  free(fresh);
+  return rc;
+}
+
 static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
   dusk_slice rs, ps;
   dusk_table *r = NULL, *t = NULL;
@@ -2367,6 +2473,13 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
                   ? dusk_written_table_check(t, err)
                   : dusk_rows_table_check(t, err)) != 0)
       break;
+    if (m->p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
+        m->p.root->ncolumns > 0 &&
+        t->ncols == m->p.root->ncolumns + DUSK_ROWS_NEXTRA) {
+      /* a key round's partial: keyed into the first position per key */
+      rc = dedup_merge_keys(m, t, err);
+      break;
+    }
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
@@ -2487,6 +2600,14 @@ static int op_df_combine(const dusk_op_api *api, dusk_op_call *call) {
     rc = merged_topk(&m, &payload, &err);
     break;
   case DUSK_PLAN_DROP_DUPLICATES:
+    /* of a subset, both rounds' payloads already hold one row per key
+     * (keyed merges; the rows round keeps chosen rows): passed on as
+     * they are; of whole rows, the first per row */
+    if (m.payload != NULL && m.p.root->ncolumns > 0) {
+      payload = m.payload;
+      m.payload = NULL;
+      break;
+    }
     rc = m.payload ? dedup_rows(m.p.root, m.payload, &payload, &err)
                    : DUSK_EINVAL;
     break;
