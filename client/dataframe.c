@@ -166,8 +166,8 @@ static int resolve_paths(dusk_plan *p, char *cwd, size_t cwdlen,
   for (size_t i = 0; i < p->npaths + (p->dir != NULL); i++) {
     bool is_dir = i == p->npaths;
     char **path = is_dir ? &p->dir : &p->paths[i];
-    if ((*path)[0] == '/')
-      continue;
+    if ((*path)[0] == '/' || (!is_dir && dusk_store_is_url(*path)))
+      continue; /* absolute, or a URL (s3://, http(s)://) */
     if (cwd[0] == '\0' && getcwd(cwd, cwdlen) == NULL)
       return dusk_error_set(err, -errno,
                             "%s: cannot make '%s' absolute: the current "
@@ -225,6 +225,7 @@ dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
   if (o != NULL) {
     co.sep = o->sep ? o->sep : ',';
     co.blocksize = o->blocksize;
+    co.anon = o->anon;
     co.usecols = (char **)o->usecols;
     co.nusecols = o->nusecols;
     if (o->ndtypes > 0) {

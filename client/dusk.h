@@ -18,6 +18,7 @@
 #include "dusk_errors.h" /* dusk_error, DUSK_E* codes, dusk_strerror */
 #include "dusk_tls.h"    /* dusk_tls_files */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,6 +200,7 @@ typedef struct dusk_read_options {
   const char *const *dtype_columns; /* with dtype_names: type overrides */
   const char *const *dtype_names;   /* "int64", "float64", "bool", "str" */
   size_t ndtypes;
+  bool anon; /* s3:// paths: unsigned requests (a public bucket) */
 } dusk_read_options;
 
 /* Sets every option to its default (a comma, 64 MiB partitions, all columns,

@@ -17,6 +17,7 @@
  *             | "dtype" "=" "{" string ":" (string | name), ... "}"
  *             | "sep" "=" one-character string
  *             | "parse_dates" "=" "[" string, ... "]"   datetime64[ns] columns
+ *             | "anon" "=" bool       S3 without credentials (public buckets)
  *   postfix  := ".fillna(" (scalar | "{" string ":" scalar, ... "}") ")"
  *             | ".query(" string ")"
  *             | ".assign(" name "=" string ("," name "=" string)* ")"
@@ -4016,11 +4017,12 @@ static int dtype_entry(parser *p, void *state, const char *key) {
 /* After "read_csv" (the lookahead is the token after the name). */
 static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
   static const char *const kwargs[] = {"blocksize", "usecols", "dtype", "sep",
-                                       "parse_dates"};
+                                       "parse_dates", "anon"};
+  enum { NKW = sizeof kwargs / sizeof kwargs[0] };
   strlist paths = {0}, usecols = {0}, dkeys = {0}, dates = {0};
   dtypes dt = {0};
   dusk_csv_options opts;
-  bool seen[5] = {false, false, false, false, false};
+  bool seen[NKW] = {false};
   int rc;
 
   memset(&opts, 0, sizeof opts);
@@ -4051,15 +4053,16 @@ static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
     if (name.kind != T_IDENT) {
       rc = fail(p, here(p),
                 "expected a keyword argument of read_csv "
-                "(blocksize=, usecols=, dtype=, sep= or parse_dates=)");
+                "(blocksize=, usecols=, dtype=, sep=, parse_dates= or "
+                "anon=)");
       break;
     }
-    for (k = 0; k < 5 && !is_word(p, kwargs[k]); k++)
+    for (k = 0; k < NKW && !is_word(p, kwargs[k]); k++)
       ;
-    if (k == 5) {
-      rc = fail_unknown(p, &name, "unknown argument", kwargs, 5,
-                        "read_csv takes blocksize, usecols, dtype, sep and "
-                        "parse_dates");
+    if (k == NKW) {
+      rc = fail_unknown(p, &name, "unknown argument", kwargs, NKW,
+                        "read_csv takes blocksize, usecols, dtype, sep, "
+                        "parse_dates and anon");
       break;
     }
     if (seen[k]) {
@@ -4068,6 +4071,10 @@ static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
     }
     seen[k] = true;
     tok_clip(p, &name, aname);
+    if (k == 5) {
+      rc = parse_bool_kwarg(p, "anon", &opts.anon);
+      continue;
+    }
     if ((rc = lex(p)) != 0 ||
         (rc = expect(p, T_ASSIGN, "expected '=' after %s", aname)) != 0)
       break;

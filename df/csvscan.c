@@ -100,6 +100,8 @@
 
 /* Bytes read per pread. */
 #define READ_CHUNK ((size_t)1 << 20)
+/* A remote scan's reads past its range's end (the record crossing it). */
+#define REMOTE_TAIL_READ ((size_t)16 << 10)
 /* Zeroed bytes after the data in the read buffer, so the fast path may
  * load a few words past a field's end without reading past the buffer or
  * reading bytes no read wrote. */
@@ -107,6 +109,8 @@
 /* A batch is delivered early (before batch_rows) once its strings take
  * this much arena, so wide string rows do not hold cap * row-size bytes. */
 #define ARENA_SOFT_LIMIT ((size_t)64 << 20)
+/* What read_header reads first: most headers end well inside it. */
+#define HEADER_FIRST_READ ((size_t)16 << 10)
 /* Longest header (including blank lines before it) read_header accepts. */
 #define HEADER_MAX ((size_t)1 << 20)
 /* Internal: fn asked to stop. */
@@ -357,7 +361,7 @@ typedef struct scan {
   const dusk_csvscan_options *o;
   dusk_error *err;
   dusk_csvscan_stats *stats;
-  int fd;
+  dusk_source *src;
   uint64_t size;       /* file size */
   uint64_t pend;       /* min(end, size): end of the transfer's range */
   char *buf;           /* buf_cap + READ_PAD bytes */
@@ -418,11 +422,6 @@ typedef struct scan {
                          end offset when there is none */
 } scan;
 
-static int io_error(scan *s, int e, const char *what) {
-  return dusk_error_set(s->err, -e, "%s: %s: %s", s->o->path, what,
-                        strerror(e));
-}
-
 /* Takes the bytes of buf[0..n) (at file offset off) that lie in
  * [parity_pos, pend) into the transfer. */
 static void track_quotes(scan *s, const char *p, size_t n, uint64_t off) {
@@ -436,8 +435,8 @@ static void track_quotes(scan *s, const char *p, size_t n, uint64_t off) {
 
 /* Reads the buffer at file offset off; buf_len 0 means end of file. */
 static int fill(scan *s, uint64_t off) {
-  size_t want;
-  ssize_t n;
+  size_t want, n;
+  int rc;
   s->buf_off = off;
   s->buf_len = 0;
   if (off >= s->size)
@@ -445,12 +444,18 @@ static int fill(scan *s, uint64_t off) {
   /* Never past the size seen at open: a file growing under the scan does
    * not change what a range owns. */
   want = s->size - off < s->buf_cap ? (size_t)(s->size - off) : s->buf_cap;
-  do
-    n = pread(s->fd, s->buf, want, (off_t)off);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return io_error(s, errno, "read");
-  s->buf_len = (size_t)n;
+  /* A remote object streams the range; past its end only the record that
+   * crosses it is wanted, read a little at a time (the scan consumes any
+   * buffer length: a fill never has to hold a whole record). */
+  if (dusk_source_remote(s->src)) {
+    if (off < s->pend && want > s->pend - off)
+      want = (size_t)(s->pend - off);
+    else if (off >= s->pend && want > REMOTE_TAIL_READ)
+      want = REMOTE_TAIL_READ;
+  }
+  if ((rc = dusk_source_pread(s->src, s->buf, want, off, &n, s->err)) != 0)
+    return rc;
+  s->buf_len = n;
   memset(s->buf + s->buf_len, 0, READ_PAD);
   s->fill_gen++;
   s->stats->bytes += (uint64_t)n;
@@ -1492,7 +1497,6 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
                      void *arg, dusk_csvscan_stats *stats, dusk_error *err) {
   dusk_csvscan_stats local_stats;
   scan s;
-  struct stat sb;
   int rc;
 
   if (stats == NULL)
@@ -1516,19 +1520,15 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
     s.fast = !(fp != NULL && strcmp(fp, "0") == 0);
   }
   s.index_more = dusk_csv_pick_indexer();
-  s.fd = open(o->path, O_RDONLY | O_CLOEXEC);
-  if (s.fd < 0)
-    return dusk_error_set(err, -errno, "%s: %s", o->path, strerror(errno));
-  if (fstat(s.fd, &sb) != 0) {
-    rc = io_error(&s, errno, "stat");
-    goto out;
-  }
-  if (S_ISDIR(sb.st_mode)) {
-    rc = dusk_error_set(err, -EISDIR, "%s: is a directory", o->path);
-    goto out;
-  }
-  s.size = (uint64_t)sb.st_size;
+  if ((rc = dusk_source_open(o->path, o->version,
+                             o->object_size ? o->object_size : UINT64_MAX,
+                             o->store, &s.src, err)) != 0)
+    return rc;
+  s.size = dusk_source_size(s.src);
   s.pend = o->end < s.size ? o->end : s.size;
+  /* A scan reads from the byte before its range to the end of the record
+   * that crosses its end: a remote object streams that span at once. */
+  dusk_source_plan(s.src, o->start > 0 ? o->start - 1 : 0, s.pend);
   init_classes(s.cls, o->sep);
   /* A range holding the first data record starts there, in FIELD_START
    * whatever state it is given: its transfer is a constant. */
@@ -1628,18 +1628,19 @@ out:
   free(s.deferred);
   free(s.ws);
   free(s.buf);
-  if (s.fd >= 0)
-    close(s.fd);
+  dusk_source_close(s.src);
   return rc;
 }
 
-int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
-                          uint64_t end, uint64_t data_start, int *transfer,
+int dusk_csvscan_transfer(const char *path, const dusk_store_options *store,
+                          char sep, uint64_t start, uint64_t end,
+                          uint64_t data_start, int *transfer,
                           dusk_error *err) {
   unsigned char cls[256];
   char *buf;
   qtrack t;
-  int fd, rc = 0;
+  dusk_source *src;
+  int rc = 0;
   uint64_t pos = start <= data_start ? data_start : start;
   size_t cap =
       end > pos && end - pos < READ_CHUNK ? (size_t)(end - pos) : READ_CHUNK;
@@ -1647,32 +1648,27 @@ int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
   *transfer = -1;
   init_classes(cls, sep);
   qtrack_init(&t, start <= data_start);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return dusk_error_set(err, -errno, "%s: %s", path, strerror(errno));
+  if ((rc = dusk_source_open(path, NULL, UINT64_MAX, store, &src, err)) != 0)
+    return rc;
   buf = malloc(cap);
   if (buf == NULL) {
-    close(fd);
+    dusk_source_close(src);
     return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", path);
   }
+  dusk_source_plan(src, pos, end);
   while (pos < end) {
-    size_t want = end - pos < cap ? (size_t)(end - pos) : cap;
-    ssize_t got = pread(fd, buf, want, (off_t)pos);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0) {
-      rc = dusk_error_set(err, -errno, "%s: read: %s", path, strerror(errno));
+    size_t want = end - pos < cap ? (size_t)(end - pos) : cap, got;
+    if ((rc = dusk_source_pread(src, buf, want, pos, &got, err)) != 0)
       break;
-    }
     if (got == 0)
       break; /* past the end of the file, as a scan's range may be */
-    qtrack_bytes(&t, cls, buf, (size_t)got);
-    pos += (uint64_t)got;
+    qtrack_bytes(&t, cls, buf, got);
+    pos += got;
   }
   if (rc == 0)
     *transfer = qtrack_transfer(&t);
   free(buf);
-  close(fd);
+  dusk_source_close(src);
   return rc;
 }
 
@@ -1871,34 +1867,25 @@ out:
   return rc;
 }
 
-static int read_full(int fd, char *buf, size_t want, uint64_t off,
-                     size_t *got) {
-  size_t n = 0;
-  while (n < want) {
-    ssize_t r = pread(fd, buf + n, want - n, (off_t)(off + n));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return -errno;
-    if (r == 0)
-      break;
-    n += (size_t)r;
-  }
-  *got = n;
-  return 0;
-}
-
 int dusk_csv_read_header(const char *path, char sep, char ***names,
                          size_t *ncols, uint64_t *data_start, dusk_error *err) {
-  struct stat sb;
+  return dusk_csv_read_header_at(path, NULL, UINT64_MAX, NULL, sep, names,
+                                 ncols, data_start, err);
+}
+
+int dusk_csv_read_header_at(const char *path, const char *version,
+                            uint64_t size, const dusk_store_options *store,
+                            char sep, char ***names, size_t *ncols,
+                            uint64_t *data_start, dusk_error *err) {
+  dusk_source *src = NULL;
   header_parse h = {NULL, 0, 0, 0};
   struct csv_parser csv;
   csv_alloc alloc;
   csv_alloc *prev;
   char *buf = NULL;
-  size_t n = 0, p = 0, t, len, got;
-  uint64_t size, ds;
-  int fd, rc = 0, qs = FS, csv_live = 0;
+  size_t n = 0, p = 0, t, len, got, want;
+  uint64_t obj_size, ds;
+  int rc = 0, qs = FS, csv_live = 0;
   unsigned char cls[256];
 
   *names = NULL;
@@ -1912,29 +1899,26 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
                           "%s: the separator cannot be a quote, a line end "
                           "or NUL",
                           path);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return dusk_error_set(err, -errno, "%s: %s", path, strerror(errno));
-  if (fstat(fd, &sb) != 0) {
-    rc = dusk_error_set(err, -errno, "%s: stat: %s", path, strerror(errno));
-    goto out;
-  }
-  if (S_ISDIR(sb.st_mode)) {
-    rc = dusk_error_set(err, -EISDIR, "%s: is a directory", path);
-    goto out;
-  }
-  size = (uint64_t)sb.st_size;
-  len = size < HEADER_MAX + 1 ? (size_t)size : HEADER_MAX + 1;
+  if ((rc = dusk_source_open(path, version, size, store, &src, err)) != 0)
+    return rc;
+  obj_size = dusk_source_size(src);
+  len = obj_size < HEADER_MAX + 1 ? (size_t)obj_size : HEADER_MAX + 1;
+  /* The header is near the start: read a little first, and the rest of
+   * HEADER_MAX only for a header that does not end in it (a remote
+   * object would otherwise stream a megabyte for every file). */
+  want = len < HEADER_FIRST_READ ? len : HEADER_FIRST_READ;
+  dusk_source_plan(src, 0, want);
   buf = malloc(len ? len : 1);
   if (buf == NULL) {
     rc = dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", path);
     goto out;
   }
-  rc = read_full(fd, buf, len, 0, &n);
-  if (rc != 0) {
-    rc = dusk_error_set(err, rc, "%s: read: %s", path, strerror(-rc));
+read_more:
+  if ((rc = dusk_source_pread(src, buf + n, want - n, n, &got, err)) != 0)
     goto out;
-  }
+  n += got;
+  p = 0;
+  qs = FS;
   if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
     p = 3;
   if (p == n) {
@@ -1952,7 +1936,11 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
       continue;
     }
     if (q == n) {
-      if (n < size)
+      if (n < obj_size && n < len) {
+        want = len;
+        goto read_more;
+      }
+      if (n < obj_size)
         rc = dusk_error_set(err, DUSK_EPARSE,
                             "%s: no header in the first %zu bytes", path,
                             HEADER_MAX);
@@ -1980,7 +1968,11 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
     qs = next_state[qs][k];
   }
   if (t == n) {
-    if (n < size) {
+    if (n < obj_size && n < len) {
+      want = len;
+      goto read_more;
+    }
+    if (n < obj_size) {
       rc = dusk_error_set(err, DUSK_EPARSE, "%s: header longer than %zu bytes",
                           path, HEADER_MAX);
       goto out;
@@ -1999,12 +1991,9 @@ int dusk_csv_read_header(const char *path, char sep, char ***names,
       char next = 0;
       if (t + 1 < n) {
         next = buf[t + 1];
-      } else if (t + 1 < size) {
-        rc = read_full(fd, &next, 1, t + 1, &got);
-        if (rc != 0) {
-          rc = dusk_error_set(err, rc, "%s: read: %s", path, strerror(-rc));
+      } else if (t + 1 < obj_size) {
+        if ((rc = dusk_source_pread(src, &next, 1, t + 1, &got, err)) != 0)
           goto out;
-        }
       }
       if (next == '\n')
         ds++;
@@ -2061,6 +2050,6 @@ out:
     csv_free(&csv);
   free_names(h.names, h.n);
   free(buf);
-  close(fd);
+  dusk_source_close(src);
   return rc;
 }

@@ -60,6 +60,7 @@
 
 #include "batch.h"
 #include "errors.h"
+#include "source.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,7 +88,12 @@ typedef enum dusk_csv_state {
 int dusk_csvscan_state_after(int transfer, int state);
 
 typedef struct dusk_csvscan_options {
-  const char *path;
+  const char *path;        /* a local path or a URL (source.h) */
+  const char *version;     /* optional: the object's version (ETag) the
+                              query was planned from; reads are pinned
+                              to it */
+  uint64_t object_size;    /* optional (0: learn it): its planned size */
+  const dusk_store_options *store; /* optional: how to reach the store */
   char sep;                /* ',' by default */
   uint64_t start, end;     /* byte range; end may exceed the file size */
   int start_state;         /* dusk_csv_state at `start`; ignored when
@@ -149,8 +155,9 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
 /* The transfer of bytes [start, end) of path (the quote_transfer a scan
  * of that range reports), reading them in bounded chunks.  0 or an I/O
  * error with err. */
-int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
-                          uint64_t end, uint64_t data_start, int *transfer,
+int dusk_csvscan_transfer(const char *path, const dusk_store_options *store,
+                          char sep, uint64_t start, uint64_t end,
+                          uint64_t data_start, int *transfer,
                           dusk_error *err);
 
 /* Reads the header of path: the column names (heap strings, freed by the
@@ -160,5 +167,11 @@ int dusk_csvscan_transfer(const char *path, char sep, uint64_t start,
 int dusk_csv_read_header(const char *path, char sep, char ***names,
                          size_t *ncols, uint64_t *data_start,
                          dusk_error *err);
+/* The same for an object as listed (version and size, UINT64_MAX when
+ * unknown; source.h), through store. */
+int dusk_csv_read_header_at(const char *path, const char *version,
+                            uint64_t size, const dusk_store_options *store,
+                            char sep, char ***names, size_t *ncols,
+                            uint64_t *data_start, dusk_error *err);
 
 #endif

@@ -211,7 +211,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, 10);
+  rc |= msgpack_pack_array(&pk, 11);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->path.ptr, a->path.len);
   rc |= msgpack_pack_uint64(&pk, a->start);
@@ -224,6 +224,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
     rc |= msgpack_pack_str_with_body(&pk, a->header[i].ptr, a->header[i].len);
   rc |= msgpack_pack_uint64(&pk, a->file_size);
   rc |= msgpack_pack_uint64(&pk, a->max_field);
+  rc |= msgpack_pack_str_with_body(&pk, a->version.ptr, a->version.len);
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -264,8 +265,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   if ((rc = unpack(bytes, &zone, &obj, "scan args", err)) != 0)
     goto out;
   rc = DUSK_ETYPE;
-  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 10) {
-    dusk_error_set(err, rc, "scan args: expected an array of 10 fields");
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 11) {
+    dusk_error_set(err, rc, "scan args: expected an array of 11 fields");
     goto out;
   }
   f = obj.via.array.ptr;
@@ -275,7 +276,9 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
       state > 4 || get_u64(&f[6], &index) != 0 || index > (uint64_t)INT64_MAX ||
       f[7].type != MSGPACK_OBJECT_ARRAY || get_u64(&f[8], &a->file_size) != 0 ||
       a->start > a->end || get_u64(&f[9], &a->max_field) != 0 ||
-      a->max_field == 0 || a->max_field > DUSK_SCAN_MAX_FIELD) {
+      a->max_field == 0 || a->max_field > DUSK_SCAN_MAX_FIELD ||
+      f[10].type != MSGPACK_OBJECT_STR ||
+      f[10].via.str.size > DUSK_SCAN_MAX_VERSION) {
     dusk_error_set(err, rc, "scan args: a field has the wrong type");
     goto out;
   }
@@ -284,6 +287,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   a->plan.len = f[0].via.bin.size;
   a->path.ptr = f[1].via.str.ptr;
   a->path.len = f[1].via.str.size;
+  a->version.ptr = f[10].via.str.ptr;
+  a->version.len = f[10].via.str.size;
   a->start_state = (uint8_t)state;
   a->index = index;
   a->nheader = f[7].via.array.size;

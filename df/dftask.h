@@ -76,7 +76,13 @@ typedef struct dusk_scan_args {
   dusk_slice *header;    /* their names (decode: borrowed, see below) */
   uint64_t max_field;    /* longest field, bytes: the scheduler's limit,
                             1..DUSK_SCAN_MAX_FIELD */
+  dusk_slice version;    /* a remote object's ETag as listed (source.h),
+                            at most DUSK_SCAN_MAX_VERSION bytes; empty for
+                            a local file */
 } dusk_scan_args;
+
+/* The longest version a scan accepts (dusk_object's, less its NUL). */
+#define DUSK_SCAN_MAX_VERSION 127
 
 /* The most max_field may say: a worker reserves up to this per field. */
 #define DUSK_SCAN_MAX_FIELD ((uint64_t)1 << 30)

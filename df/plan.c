@@ -15,6 +15,8 @@
  *   node      = [kind, ninputs, fields...]      then ninputs subtrees follow
  *     1 read_csv      [1, 0, [path, ...], sep, blocksize,
  *                      [usecol, ...] | nil, {column: dtype name, ...}]
+ *                     or with {"anon": true} after them (storage options:
+ *                     unsigned S3 requests)
  *     2 concat        [2, n]                    n >= 1
  *     3 fillna        [3, 1, [[column | nil, value], ...]]
  *                     or [3, 1, [[column | nil, value], ...], [mixed, ...]]
@@ -796,6 +798,7 @@ static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
 static int csv_copy(dusk_plan *p, const dusk_csv_options *o) {
   p->csv.sep = o->sep != '\0' ? o->sep : ',';
   p->csv.blocksize = o->blocksize;
+  p->csv.anon = o->anon;
   if (strv_dup_keep(o->usecols, o->nusecols, &p->csv.usecols) != 0)
     return -1;
   p->csv.nusecols = p->csv.usecols ? o->nusecols : 0;
@@ -1151,6 +1154,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->n = p->n;
   c->csv.sep = p->csv.sep;
   c->csv.blocksize = p->csv.blocksize;
+  c->csv.anon = p->csv.anon;
   if (strv_dup((const char *const *)p->paths, p->paths ? p->npaths : 0,
                &c->paths) != 0)
     goto fail;
@@ -1337,6 +1341,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional output: 1 normalize, 2 describe */
   if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional list of typed int columns */
+  if (p->kind == DUSK_PLAN_READ_CSV && p->csv.anon)
+    nf++; /* the optional storage options */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -1355,6 +1361,11 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     for (size_t i = 0; i < nd; i++) {
       PK(pk_cstr(pk, p->csv.dtypes[i].column));
       PK(pk_cstr(pk, dusk_type_name(p->csv.dtypes[i].type)));
+    }
+    if (p->csv.anon) {
+      PK(msgpack_pack_map(pk, 1));
+      PK(pk_cstr(pk, "anon"));
+      PK(msgpack_pack_true(pk));
     }
     break;
   }
@@ -1778,10 +1789,30 @@ typedef struct pdec {
   dusk_error *err;
 } pdec;
 
+/* read_csv's optional storage options: {"anon": bool}. */
+static int dec_storage(dusk_plan *p, const msgpack_object *o,
+                       const char *where, dusk_error *err) {
+  if (o->type != MSGPACK_OBJECT_MAP)
+    return bad_type(err, where, "storage options", "map", o);
+  for (uint32_t i = 0; i < o->via.map.size; i++) {
+    const msgpack_object_kv *kv = &o->via.map.ptr[i];
+    if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size != 4 ||
+        memcmp(kv->key.via.str.ptr, "anon", 4) != 0)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: unknown storage option (only anon)", where);
+    if (kv->val.type != MSGPACK_OBJECT_BOOLEAN)
+      return bad_type(err, where, "anon", "bool", &kv->val);
+    p->csv.anon = kv->val.via.boolean;
+  }
+  return 0;
+}
+
 static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
-                        const char *where, dusk_error *err) {
+                        uint32_t nfields, const char *where, dusk_error *err) {
   dusk_slice sep = {NULL, 0};
   int rc;
+  if (nfields > 5 && (rc = dec_storage(p, &f[5], where, err)) != 0)
+    return rc;
   if ((rc = get_names(&f[0], where, "path", 1, err, &p->paths, &p->npaths)) !=
       0)
     return rc;
@@ -2068,7 +2099,8 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                       const char *where, dusk_error *err) {
   int rc;
   switch (p->kind) {
-  case DUSK_PLAN_READ_CSV: return dec_read_csv(p, f, where, err);
+  case DUSK_PLAN_READ_CSV:
+    return dec_read_csv(p, f, nfields, where, err);
   case DUSK_PLAN_FILLNA:
     if ((rc = dec_fillna(p, f, where, err)) != 0)
       return rc;
@@ -2256,9 +2288,10 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
                           where, ninputs, d->n - d->i);
   nfields = plan_nfields[kind];
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
-       kind == DUSK_PLAN_TO_CSV) &&
+       kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV) &&
       o->via.array.size == 2 + nfields + 1)
-    nfields++; /* with the list of mixed columns, normalize, typed ints */
+    nfields++; /* with the list of mixed columns, normalize, typed ints,
+                  storage options */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,
@@ -2369,4 +2402,10 @@ int dusk_expr_decode(dusk_slice bytes, dusk_expr **out, dusk_error *err) {
   if (zone != NULL)
     msgpack_zone_free(zone);
   return rc;
+}
+
+void dusk_plan_store_options(const dusk_plan *read_csv,
+                             dusk_store_options *o) {
+  memset(o, 0, sizeof *o);
+  o->anon = read_csv->csv.anon;
 }

@@ -65,6 +65,7 @@
 
 #include "buf.h"
 #include "errors.h"
+#include "source.h"
 #include "value.h"
 
 #include <stdbool.h>
@@ -299,6 +300,7 @@ typedef struct dusk_csv_options {
   size_t nusecols;
   dusk_dtype *dtypes; /* overrides of the inferred types */
   size_t ndtypes;
+  bool anon;          /* S3: unsigned requests (a public bucket) */
 } dusk_csv_options;
 
 typedef struct dusk_fill {
@@ -395,6 +397,9 @@ const dusk_plan *dusk_plan_result_root(const dusk_plan *root);
 
 /* Constructors return NULL only when out of memory.  Those taking a child
  * take ownership of it (and free it on failure). */
+/* A READ_CSV node's storage options (source.h). */
+void dusk_plan_store_options(const dusk_plan *read_csv, dusk_store_options *o);
+
 dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
                               const dusk_csv_options *opts /* nullable */);
 dusk_plan *dusk_plan_concat(dusk_plan **inputs, size_t n);

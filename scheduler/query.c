@@ -43,6 +43,8 @@
 typedef struct qfile {
   char *path;
   uint64_t size, data_start;
+  char version[128]; /* a remote object's ETag as listed (source.h) */
+  bool ranges;       /* false: a server without Range, read as one range */
 } qfile;
 
 /* One read_csv of the plan and what sampling found. */
@@ -209,25 +211,27 @@ static void fail_query(sched_query *q, const char *message) {
 
 /* ---- sampling (thread pool) ---------------------------------------------- */
 
-static int has_glob(const char *p) { return strpbrk(p, "*?[") != NULL; }
-
-static int add_file(qleaf *lf, const char *path, dusk_error *err) {
-  struct stat st;
-  qfile *nf;
-  if (stat(path, &st) != 0)
-    return dusk_error_set(err, -errno, "%s: %s", path, strerror(errno));
-  if (S_ISDIR(st.st_mode))
-    return dusk_error_set(err, DUSK_EINVAL, "%s: is a directory, not a CSV "
-                          "file (use a glob like '%s/*.csv')", path, path);
-  if (!S_ISREG(st.st_mode))
-    return dusk_error_set(err, DUSK_EINVAL, "%s: not a regular file", path);
-  nf = dusk_xrealloc(lf->files, (lf->nfiles + 1) * sizeof *nf);
-  lf->files = nf;
-  nf[lf->nfiles].path = dusk_xstrdup(path);
-  nf[lf->nfiles].size = (uint64_t)st.st_size;
-  nf[lf->nfiles].data_start = 0;
-  lf->nfiles++;
-  return 0;
+/* Appends the objects path names (source.h: a local file or glob, an S3
+ * key or glob, a URL) with their sizes and versions. */
+static int add_files(qleaf *lf, const char *path,
+                     const dusk_store_options *store, dusk_error *err) {
+  dusk_object *objs = NULL;
+  size_t n = 0;
+  int rc = dusk_store_expand(path, store, &objs, &n, err);
+  if (rc == 0) {
+    lf->files = dusk_xrealloc(lf->files, (lf->nfiles + n) * sizeof *lf->files);
+    for (size_t k = 0; k < n; k++) {
+      qfile *nf = &lf->files[lf->nfiles++];
+      memset(nf, 0, sizeof *nf);
+      nf->path = objs[k].path;
+      objs[k].path = NULL; /* moved */
+      nf->size = objs[k].size;
+      nf->ranges = objs[k].ranges;
+      memcpy(nf->version, objs[k].version, sizeof nf->version);
+    }
+  }
+  dusk_objects_free(objs, n);
+  return rc;
 }
 
 typedef struct sample_ctx {
@@ -266,37 +270,21 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
                        dusk_error *err) {
   const dusk_plan *p = lf->node;
   char sep = p->csv.sep ? p->csv.sep : ',';
+  dusk_store_options store;
   int rc;
-  for (size_t i = 0; i < p->npaths; i++) {
-    const char *path = p->paths[i];
-    if (has_glob(path)) {
-      glob_t g;
-      int grc = glob(path, 0, NULL, &g);
-      if (grc == GLOB_NOMATCH) {
-        globfree(&g);
-        return dusk_error_set(err, DUSK_ENOTFOUND, "no files match '%s'",
-                              path);
-      }
-      if (grc != 0) {
-        globfree(&g);
-        return dusk_error_set(err, DUSK_EINVAL, "cannot expand '%s'", path);
-      }
-      for (size_t k = 0; k < g.gl_pathc; k++)
-        if ((rc = add_file(lf, g.gl_pathv[k], err)) != 0) {
-          globfree(&g);
-          return rc;
-        }
-      globfree(&g);
-    } else if ((rc = add_file(lf, path, err)) != 0) {
+  dusk_plan_store_options(p, &store);
+  for (size_t i = 0; i < p->npaths; i++)
+    if ((rc = add_files(lf, p->paths[i], &store, err)) != 0)
       return rc;
-    }
-  }
   for (size_t f = 0; f < lf->nfiles; f++) {
     char **names = NULL;
     size_t n = 0;
     uint64_t data_start = 0;
-    if ((rc = dusk_csv_read_header(lf->files[f].path, sep, &names, &n,
-                                   &data_start, err)) != 0)
+    qfile *qf = &lf->files[f];
+    if ((rc = dusk_csv_read_header_at(qf->path,
+                                      qf->version[0] ? qf->version : NULL,
+                                      qf->size, &store, sep, &names, &n,
+                                      &data_start, err)) != 0)
       return rc;
     lf->files[f].data_start = data_start;
     if (f == 0) {
@@ -337,6 +325,9 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     }
     memset(&o, 0, sizeof o);
     o.path = qf->path;
+    o.version = qf->version[0] ? qf->version : NULL;
+    o.object_size = qf->size;
+    o.store = &store;
     o.sep = sep;
     o.start = qf->data_start;
     o.end = qf->data_start + sample_bytes;
@@ -1942,7 +1933,8 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
         dusk_scan_args a;
         dusk_buf args;
         size_t idx;
-        uint64_t end = (start / bs + 1) * bs;
+        /* A server that cannot serve ranges is read as one range. */
+        uint64_t end = qf->ranges ? (start / bs + 1) * bs : qf->size;
         if (end > qf->size || qf->size <= start)
           end = qf->size > start ? qf->size : start;
         memset(&a, 0, sizeof a);
@@ -1959,6 +1951,8 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
         a.nheader = (uint32_t)lf->ncols;
         a.header = header;
         a.max_field = q->max_field;
+        a.version.ptr = qf->version;
+        a.version.len = strlen(qf->version);
         dusk_buf_init(&args);
         dusk_xcheck(dusk_scan_args_encode(&a, &args));
         snprintf(key, sizeof key, "%s/%s-%" PRIu64 "-%" PRIu64, q->final_key,

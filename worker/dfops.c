@@ -1659,9 +1659,12 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
 
 /* ---- partial results ----------------------------------------------------- */
 
-/* 0 while path still has the size the query was planned from. */
+/* 0 while path still has the size the query was planned from.  A remote
+ * object's reads are pinned to its version instead (source.h). */
 static int same_size(const char *path, uint64_t size, dusk_error *err) {
   struct stat st;
+  if (dusk_store_is_url(path))
+    return 0;
   if (stat(path, &st) != 0)
     return dusk_error_set(err, -errno, "%s: %s (it changed while being "
                           "read)", path, strerror(errno));
@@ -1676,10 +1679,11 @@ static int same_size(const char *path, uint64_t size, dusk_error *err) {
 
 /* The state transfer of [start, end) of path (csvscan.h), or -1 on a read
  * error. */
-static int range_transfer(const char *path, char sep, const dusk_scan_args *a) {
+static int range_transfer(const char *path, const dusk_store_options *store,
+                          char sep, const dusk_scan_args *a) {
   dusk_error err;
   int transfer;
-  if (dusk_csvscan_transfer(path, sep, a->start, a->end, a->data_start,
+  if (dusk_csvscan_transfer(path, store, sep, a->start, a->end, a->data_start,
                             &transfer, &err) != 0)
     return -1;
   return transfer;
@@ -1932,7 +1936,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   scan_ctx ctx;
   int *col_map = NULL, rc;
   bool *nulls_only = NULL;
-  char path[4096];
+  char path[4096], version[DUSK_SCAN_MAX_VERSION + 1];
+  dusk_store_options store;
   dusk_table *ranges = NULL, *payload = NULL;
   dusk_value rv[DUSK_RANGES_NCOLS];
   char deferred[DUSK_ERROR_MESSAGE_MAX + 64];
@@ -1997,6 +2002,14 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   }
   memset(&o, 0, sizeof o);
   o.path = path;
+  if (a.version.len > 0 && a.version.len < sizeof version) {
+    memcpy(version, a.version.ptr, a.version.len);
+    version[a.version.len] = '\0';
+    o.version = version;
+  }
+  o.object_size = a.file_size;
+  dusk_plan_store_options(p.leaf, &store);
+  o.store = &store;
   o.sep = p.leaf->csv.sep ? p.leaf->csv.sep : ',';
   o.start = a.start;
   o.end = a.end;
@@ -2090,7 +2103,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
       goto out;
     }
     transfer = stats.quote_transfer >= 0 ? stats.quote_transfer
-                                         : range_transfer(path, o.sep, &a);
+                                         : range_transfer(path, &store, o.sep, &a);
     if (transfer < 0) {
       rc = fail_scan(call, deferred, widen_column, wlen, widen_type,
                      mixed.data, mixed.len);
@@ -2117,7 +2130,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
      * read. */
     stats.quote_transfer = -1;
   } else if (stats.quote_transfer < 0) {
-    int transfer = range_transfer(path, o.sep, &a);
+    int transfer = range_transfer(path, &store, o.sep, &a);
     if (transfer < 0) {
       rc = dusk_error_set(&err, DUSK_EPARSE, "%s: cannot re-read bytes "
                           "%llu..%llu", path, (unsigned long long)a.start,

@@ -78,9 +78,13 @@ def _expand(path):
     out = []
     for p in paths:
         if "://" in p:
-            raise NotImplementedError(
-                f"read_csv: remote paths ({p.split('://')[0]}://) are not "
-                "supported yet")
+            scheme = p.split("://")[0].lower()
+            if scheme not in ("s3", "http", "https"):
+                raise NotImplementedError(
+                    f"read_csv: {scheme}:// paths are not supported (s3://, "
+                    "http:// and https:// are)")
+            out.append(p)  # the scheduler lists and checks it
+            continue
         p = os.path.abspath(os.path.expanduser(p))
         if any(ch in p for ch in "*?["):
             matches = sorted(_glob.glob(p))
@@ -131,13 +135,17 @@ def _dtype_name(t):
 
 
 def read_csv(urlpath, blocksize="default", usecols=None, dtype=None,
-             sep=",", parse_dates=None, **kwargs):
+             sep=",", parse_dates=None, storage_options=None, **kwargs):
     """A lazy frame over CSV files: a path, a glob ("fhv_*.csv") or a list
     of them.  blocksize is the partition size (bytes or "64MB"), usecols
     a list of columns to read, dtype a dict of column -> type, sep one
     character, parse_dates a list of columns read as datetime64[ns] (ISO
     dates and times, "2021-04-01 18:06:26"; a value that is not one is an
-    error naming its line).  Other pandas options raise
+    error naming its line).  Paths may be URLs: s3://bucket/key (a glob
+    lists the bucket), http:// and https://; each worker reads its own
+    byte ranges from the store.  storage_options={"anon": True} reads a
+    public bucket without credentials (others are found as the AWS SDKs
+    find them, on each worker).  Other pandas options raise
     NotImplementedError."""
     delimiter = kwargs.pop("delimiter", None)
     if delimiter is not None:
@@ -170,7 +178,14 @@ def read_csv(urlpath, blocksize="default", usecols=None, dtype=None,
         dt.update({c: "datetime64[ns]" for c in parse_dates})
     if not isinstance(sep, str) or len(sep) != 1:
         raise NotImplementedError("read_csv: sep must be one character")
-    frame = _core.read_csv(paths, bs, usecols, dt, sep)
+    storage_options = dict(storage_options or {})
+    anon = bool(storage_options.pop("anon", False))
+    if storage_options:
+        raise NotImplementedError(
+            "read_csv: storage_options supports only anon (credentials come "
+            "from the environment, ~/.aws or the instance role): not " +
+            ", ".join(sorted(storage_options)))
+    frame = _core.read_csv(paths, bs, usecols, dt, sep, anon)
     return DataFrame(frame, _npartitions(paths, bs))
 
 

@@ -12,7 +12,8 @@ static PyObject *core_version(PyObject *self, PyObject *unused) {
 static PyMethodDef core_functions[] = {
     {"read_csv", (PyCFunction)(void (*)(void))core_read_csv,
      METH_VARARGS | METH_KEYWORDS,
-     "read_csv(paths, blocksize=0, usecols=None, dtype=None, sep=None) -> "
+     "read_csv(paths, blocksize=0, usecols=None, dtype=None, sep=None, "
+     "anon=False) -> "
      "Frame"},
     {"parse", core_parse, METH_VARARGS,
      "parse(expression) -> Frame, from the dusk CLI's query language"},

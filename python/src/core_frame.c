@@ -541,10 +541,11 @@ PyTypeObject core_FrameType = {
     .tp_methods = frame_methods,
 };
 
-/* read_csv(paths, blocksize=0, usecols=None, dtype=None, sep=None) */
+/* read_csv(paths, blocksize=0, usecols=None, dtype=None, sep=None,
+ *          anon=False) */
 PyObject *core_read_csv(PyObject *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"paths", "blocksize", "usecols", "dtype", "sep",
-                           NULL};
+                           "anon", NULL};
   PyObject *paths, *usecols = Py_None, *dtype = Py_None, *pf = NULL,
                    *uf = NULL, *dk = NULL, *dv = NULL, *dkf = NULL,
                    *dvf = NULL, *out = NULL;
@@ -552,13 +553,15 @@ PyObject *core_read_csv(PyObject *self, PyObject *args, PyObject *kw) {
   Py_ssize_t np = 0, nu = 0, nd = 0;
   long long blocksize = 0;
   const char *sep = NULL;
+  int anon = 0;
   dusk_read_options o;
   dusk_error err = {0};
   (void)self;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|LOOz", kwlist, &paths,
-                                   &blocksize, &usecols, &dtype, &sep))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|LOOzp", kwlist, &paths,
+                                   &blocksize, &usecols, &dtype, &sep, &anon))
     return NULL;
   dusk_read_options_init(&o);
+  o.anon = anon != 0;
   if ((p = str_array(paths, 0, &pf, &np, "read_csv paths")) == NULL)
     goto done;
   o.blocksize = blocksize;

@@ -551,8 +551,10 @@ def test_errors_are_python_exceptions(client, data_dir):
         df.persist()
     with pytest.raises(NotImplementedError, match="after agg"):
         df.groupby("k").count().fillna(0)
-    with pytest.raises(NotImplementedError, match="remote"):
-        dd.read_csv("s3://bucket/key.csv")
+    with pytest.raises(NotImplementedError, match="gs:// paths"):
+        dd.read_csv("gs://bucket/key.csv")
+    with pytest.raises(NotImplementedError, match="storage_options"):
+        dd.read_csv("s3://bucket/key.csv", storage_options={"key": "AK"})
     with pytest.raises(NotImplementedError, match="another frame"):
         other = dd.read_csv(path)
         df[other.x > 1]

@@ -2118,7 +2118,7 @@ START_TEST(test_transfer_of_file_range) {
   for (uint64_t a = 0; a < l.size; a += 3)
     for (uint64_t b = a; b <= l.size + 2; b += 5) {
       ck_assert_int_eq(
-          dusk_csvscan_transfer(l.path, ',', a, b, l.data_start, &m, &err), 0);
+          dusk_csvscan_transfer(l.path, NULL, ',', a, b, l.data_start, &m, &err), 0);
       ck_assert_int_eq(m, ref_transfer(l.data, l.data_start, a,
                                        b < l.size ? b : l.size, ','));
       for (int st = DUSK_CSV_FIELD_START; st <= DUSK_CSV_QUOTE_IN_QUOTES; st++)
@@ -2133,7 +2133,7 @@ START_TEST(test_transfer_of_file_range) {
   ck_assert_int_eq(dusk_csvscan_state_after(0xE4, DUSK_CSV_IN_QUOTES),
                    DUSK_CSV_IN_QUOTES);
   ck_assert_int_lt(
-      dusk_csvscan_transfer("/nonexistent/x.csv", ',', 0, 9, 0, &m, &err), 0);
+      dusk_csvscan_transfer("/nonexistent/x.csv", NULL, ',', 0, 9, 0, &m, &err), 0);
   ck_assert_int_eq(m, -1);
 }
 END_TEST

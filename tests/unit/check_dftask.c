@@ -149,6 +149,7 @@ static void sample_args(dusk_scan_args *a, dusk_slice *header) {
   a->nheader = 2;
   a->header = header;
   a->max_field = 1 << 20;
+  a->version = cstr("\"9b2cf535f27731c974343645a3985328\"");
 }
 
 START_TEST(test_scan_args_roundtrip) {
@@ -179,6 +180,8 @@ START_TEST(test_scan_args_roundtrip) {
   ck_assert_uint_eq(b.header[0].len, 12);
   ck_assert_uint_eq(b.header[1].len, 0);
   ck_assert_uint_eq(b.max_field, 1 << 20);
+  ck_assert_uint_eq(b.version.len, a.version.len);
+  ck_assert_int_eq(memcmp(b.version.ptr, a.version.ptr, a.version.len), 0);
   free(b.header);
   /* Every proper prefix is refused, never read past. */
   for (size_t n = 0; n < buf.len; n++) {
@@ -242,7 +245,7 @@ START_TEST(test_scan_args_old_layout_refused) {
     dusk_slice bytes = {sb.data, sb.size};
     ck_assert_int_eq(dusk_scan_args_decode(bytes, &b, &err), DUSK_ETYPE);
   }
-  ck_assert_ptr_nonnull(strstr(err.message, "10 fields"));
+  ck_assert_ptr_nonnull(strstr(err.message, "11 fields"));
   msgpack_sbuffer_destroy(&sb);
 }
 END_TEST

@@ -918,7 +918,7 @@ static const err_row outer_errors[] = {
     {"read_csv([])", "read_csv needs at least one path", "[", 0},
     {"read_csv('a', 'b')",
      "expected a keyword argument of read_csv "
-     "(blocksize=, usecols=, dtype=, sep= or parse_dates=)",
+     "(blocksize=, usecols=, dtype=, sep=, parse_dates= or anon=)",
      "'b'", 0},
     {"read_csv('a', blocksze=1)",
      "unknown argument 'blocksze'; did you mean "
@@ -926,8 +926,9 @@ static const err_row outer_errors[] = {
      "blocksze", 0},
     {"read_csv('a', header=0)",
      "unknown argument 'header'; read_csv takes "
-     "blocksize, usecols, dtype, sep and parse_dates",
+     "blocksize, usecols, dtype, sep, parse_dates and anon",
      "header", 0},
+    {"read_csv('a', anon=1)", "expected True or False for anon", "1", 0},
     {"read_csv('a', parse_dates='t')",
      "expected a list of column names for parse_dates", "'t'", 0},
     {"read_csv('a', parse_dates=[])", "parse_dates needs at least one column",

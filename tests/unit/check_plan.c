@@ -97,6 +97,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "csv.sep";
   if (a->csv.blocksize != b->csv.blocksize)
     return "csv.blocksize";
+  if (a->csv.anon != b->csv.anon)
+    return "csv.anon";
   if ((a->csv.usecols == NULL) != (b->csv.usecols == NULL) ||
       !strv_eq(a->csv.usecols, a->csv.nusecols, b->csv.usecols,
                b->csv.nusecols))
@@ -280,6 +282,7 @@ static dusk_plan *sample_plan(int i) {
     o.nusecols = 3;
     o.dtypes = dt;
     o.ndtypes = 4;
+    o.anon = true; /* the optional storage options */
     return dusk_plan_read_csv(paths, 3, &o);
   }
   case 2: {
