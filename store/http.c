@@ -625,7 +625,7 @@ static void *stream_main(void *arg) {
   dusk_http_stream *s = arg;
   char curl_msg[CURL_ERROR_SIZE], last[384] = "";
   uint32_t fails = 0;
-  bool refresh = false;
+  bool refresh = false, moved = false;
 
   while (!atomic_load(&s->cancel)) {
     int sign_rc;
@@ -678,6 +678,19 @@ static void *stream_main(void *arg) {
         stream_finish(s, 0, NULL); /* past the end of an object of
                                       unknown size: its end */
         return NULL;
+      }
+      if ((st == 301 ||
+           (st == 400 && strcmp(code, "AuthorizationHeaderMalformed") == 0)) &&
+          s->resp.meta.region[0] != '\0' && s->auth.moved != NULL && !moved) {
+        int mrc = s->auth.moved(s->auth.arg, s->resp.meta.region, &s->err);
+        if (mrc != 0) {
+          char msg[DUSK_ERROR_MESSAGE_MAX];
+          snprintf(msg, sizeof msg, "%s", s->err.message);
+          stream_finish(s, mrc, "%s", msg);
+          return NULL;
+        }
+        moved = true; /* signed for the bucket's region from now on */
+        continue;
       }
       if (expired_response(st, code)) {
         refresh = true;

@@ -43,6 +43,11 @@ struct curl_slist;
 typedef struct dusk_http_auth {
   int (*sign)(void *arg, const char *method, const char *url,
               struct curl_slist **headers, bool refresh, dusk_error *err);
+  /* Optional, for streams: the server refused the request (301 or 400)
+   * naming another region (x-amz-bucket-region).  0 when later attempts
+   * are signed for it (the stream tries once more), else a code with err
+   * saying what to do. */
+  int (*moved)(void *arg, const char *region, dusk_error *err);
   void *arg;
 } dusk_http_auth;
 

@@ -345,11 +345,33 @@ void dusk_s3_close(dusk_s3_client *c) {
   free(c);
 }
 
+/* A stream refused for the wrong region: through a custom endpoint the
+ * URL stays and only the signature changes; AWS's own address names the
+ * region, so there the user has to say it. */
+static int moved_cb(void *arg, const char *region, dusk_error *err) {
+  s3_req *r = arg;
+  dusk_s3_client *c = r->c;
+  if (!valid_region(region) || strcmp(region, c->region) == 0)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "s3://%s: refused for region '%s' (the bucket's, "
+                          "S3 says, is '%s')",
+                          c->bucket, c->region, region);
+  if (!c->custom)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "s3://%s: the bucket is in region %s, not %s: set "
+                          "AWS_REGION=%s where the workers run",
+                          c->bucket, region, c->region, region);
+  snprintf(c->region, sizeof c->region, "%s", region);
+  remember_region(c->bucket, region);
+  return 0;
+}
+
 dusk_http_auth dusk_s3_auth(dusk_s3_client *c) {
   dusk_http_auth a;
   c->object_req.c = c;
   c->object_req.path = c->object_path;
   a.sign = sign_cb;
+  a.moved = moved_cb;
   a.arg = &c->object_req;
   return a;
 }
@@ -401,7 +423,7 @@ static int s3_call(dusk_s3_client *c, const char *method, const char *path,
   for (int round = 0;; round++) {
     dusk_buf canon;
     s3_req r = {c, path, q, nq};
-    dusk_http_auth auth = {sign_cb, &r};
+    dusk_http_auth auth = {sign_cb, NULL, &r};
     char *url;
     int rc;
     dusk_buf_init(&canon);
@@ -418,6 +440,8 @@ static int s3_call(dusk_s3_client *c, const char *method, const char *path,
     free(url);
     if (rc != 0)
       return rc;
+    /* (any error about the bucket carries its region: only one that
+     * differs from ours says we signed for the wrong one) */
     if (round == 0 && (m->status == 301 || m->status == 400) &&
         valid_region(m->region) && strcmp(m->region, c->region) != 0) {
       /* the bucket lives elsewhere: sign for its region */
@@ -431,10 +455,16 @@ static int s3_call(dusk_s3_client *c, const char *method, const char *path,
   }
 }
 
-static int status_error(const dusk_http_meta *m, const dusk_buf *body,
-                        const char *what, const char *verb, dusk_error *err) {
+static int status_error(const dusk_s3_client *c, const dusk_http_meta *m,
+                        const dusk_buf *body, const char *what,
+                        const char *verb, dusk_error *err) {
   char why[384];
   dusk_http_describe_error(m, body, why, sizeof why);
+  if ((m->status == 403 || m->status == 401) && c->anon)
+    return dusk_error_set(err, DUSK_EAUTH,
+                          "%s: %s refused (%s): anon=True sends no "
+                          "credentials, and the bucket is not public",
+                          what, verb, why);
   if (m->status == 404)
     return dusk_error_set(err, DUSK_ENOTFOUND, "%s: not found (%s)", what, why);
   if (m->status == 403 || m->status == 401)
@@ -639,7 +669,7 @@ static int list_glob(dusk_s3_client *c, const char *pattern, const char *glob,
       rc = m.status == 404 ? dusk_error_set(err, DUSK_ENOTFOUND,
                                             "%s: no such bucket '%s'",
                                             pattern, c->bucket)
-                           : status_error(&m, &body, pattern, "listing", err);
+                           : status_error(c, &m, &body, pattern, "listing", err);
       break;
     }
     if ((rc = dusk_s3_parse_listing(body.data, body.len, &e, &ne, &truncated,
@@ -714,7 +744,7 @@ int dusk_s3_expand(const char *pattern, const dusk_store_options *o,
     } else if ((rc = s3_call(c, "HEAD", path.data, NULL, 0, 0, &m, NULL,
                              pattern, err)) == 0) {
       if (m.status != 200)
-        rc = status_error(&m, NULL, pattern, "HEAD", err);
+        rc = status_error(c, &m, NULL, pattern, "HEAD", err);
       else if (!m.has_size)
         rc = dusk_error_set(err, DUSK_EPROTO, "%s: HEAD gave no size",
                             pattern);

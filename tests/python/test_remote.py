@@ -148,10 +148,61 @@ def plain(site):
     stop(proc)
 
 
+FAKE_S3 = os.path.join(HERE, "..", "s3", "fake_s3.py")
+AK, SK = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
 @pytest.fixture(scope="module")
-def client(cert):
-    # The daemons inherit this: they trust the test certificate.
-    os.environ["DUSK_CA_BUNDLE"] = str(cert / "cert.pem")
+def s3(site, tmp_path_factory):
+    """The fake S3 over a root of buckets: "bkt" (private; trips.csv, and
+    dir/ with three files whose names need encoding), "pub" (anonymous
+    reads) and "eu" (in eu-west-1).  Listings come two keys a page.
+    Yields (endpoint, root, control(path, body=None))."""
+    root = tmp_path_factory.mktemp("s3root")
+    for b in ("bkt/dir", "pub", "eu"):
+        (root / b).mkdir(parents=True)
+    shutil.copy(site / "trips.csv", root / "bkt" / "trips.csv")
+    shutil.copy(site / "trips.csv", root / "pub" / "trips.csv")
+    shutil.copy(site / "trips.csv", root / "eu" / "trips.csv")
+    lines = (site / "trips.csv").read_text().splitlines(keepends=True)
+    for i, name in enumerate(["a.csv", "b c+d.csv", "\u00e9t\u00e9.csv"]):
+        (root / "bkt" / "dir" / name).write_text(
+            lines[0] + "".join(lines[1 + i * 5000:1 + (i + 1) * 5000]))
+    (root / "bkt" / "dir" / "notes.txt").write_text("not a csv\n")
+    proc = subprocess.Popen(
+        [sys.executable, FAKE_S3, "--root", str(root), "--port", "0",
+         "--anon-bucket", "pub", "--bucket-region", "eu=eu-west-1",
+         "--max-keys-cap", "2", "--exit-on-stdin-eof"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # the READY handshake
+    assert line.startswith("READY "), line
+    endpoint = f"http://127.0.0.1:{line.split()[1]}"
+
+    def control(path, body=None, method=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(endpoint + "/__control/" + path,
+                                     data=data, method=method)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+    yield endpoint, root, control
+    proc.stdin.close()
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def client(cert, s3):
+    # The daemons inherit the environment: they trust the test certificate,
+    # reach the fake S3 with its example keys, and give up on a stalled
+    # transfer after 1.5 s (30 s by default) with short backoffs.
+    env = {"DUSK_CA_BUNDLE": str(cert / "cert.pem"),
+           "AWS_ENDPOINT_URL": s3[0], "AWS_ACCESS_KEY_ID": AK,
+           "AWS_SECRET_ACCESS_KEY": SK, "AWS_REGION": "us-east-1",
+           "DUSK_HTTP_STALL_MS": "1500", "DUSK_HTTP_BACKOFF_MS": "10"}
+    for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_S3",
+              "AWS_DEFAULT_REGION"):
+        os.environ.pop(k, None)
+    os.environ.update(env)
     with dusk.LocalCluster(n_workers=2) as cl, dusk.Client(cl) as c:
         yield c
 
@@ -222,3 +273,127 @@ def test_http_errors_name_the_url(client, nginx):
         dd.read_csv(nginx[0] + "/missing.csv").head()
     with pytest.raises(Exception, match=r"127\.0\.0\.1:\d+/: HEAD: HTTP status 403"):
         dd.read_csv(nginx[0] + "/").head()
+
+
+# ---- S3 ---------------------------------------------------------------------
+
+
+def s3_log(control):
+    return [e for e in control("log") if not e["path"].startswith("/__")]
+
+
+@pytest.mark.parametrize("blocksize", ["64KB", "default"])
+def test_s3_parity(client, s3, site, blocksize):
+    check_queries("s3://bkt/trips.csv", site / "trips.csv", blocksize)
+
+
+def test_s3_glob_lists_pages_and_pins_versions(client, s3):
+    """A glob lists the bucket page by page (two keys a page here, with
+    continuation tokens that need encoding), matches as glob(3) does (not
+    notes.txt), reads keys that need encoding, asks no HEAD per object, and
+    pins every ranged GET to the listed ETag."""
+    endpoint, root, control = s3
+    control("log", method="DELETE")
+    got = dd.read_csv("s3://bkt/dir/*.csv", blocksize="64KB").groupby(
+        "PULocationID").size().compute()
+    files = sorted((root / "bkt" / "dir").glob("*.csv"))
+    want = pd.concat([pd.read_csv(f) for f in files]).groupby(
+        "PULocationID").size()
+    pd.testing.assert_series_equal(got, want, check_names=False)
+    log = s3_log(control)
+    lists = [e for e in log if e["params"].get("list-type") == "2"]
+    # four keys (with notes.txt), two a page
+    assert len(lists) == 2 and all(e["status"] == 200 for e in lists)
+    assert lists[1]["params"].get("continuation-token")
+    objects = [e for e in log if e["path"].startswith("/bkt/dir/")]
+    assert not [e for e in objects if e["method"] == "HEAD"]
+    assert objects and all(e["method"] == "GET" and e["range"] and
+                           e["headers"].get("if-match") for e in objects)
+    assert {e["status"] for e in objects} == {206}
+
+
+def test_s3_anonymous_and_region(client, s3, site):
+    check_queries("s3://pub/trips.csv", site / "trips.csv", "64KB")
+    got = dd.read_csv("s3://pub/trips.csv", storage_options={"anon": True},
+                      blocksize="64KB").groupby("PULocationID").size()
+    want = pd.read_csv(site / "trips.csv").groupby("PULocationID").size()
+    pd.testing.assert_series_equal(got.compute(), want, check_names=False)
+    # eu is in eu-west-1 while the daemons say us-east-1: the scheduler
+    # and each worker's streams sign again for the region S3 names.
+    check_queries("s3://eu/trips.csv", site / "trips.csv", "64KB")
+
+
+@pytest.mark.parametrize("fault", [
+    {"kind": "slowdown", "count": 3},
+    {"kind": "internal", "count": 2},
+    {"kind": "throttle", "count": 2},
+    {"kind": "truncate", "after_bytes": 5000, "count": 2},
+    {"kind": "reset", "after_bytes": 3000, "count": 2},
+    {"kind": "reset", "count": 1},
+    {"kind": "stall", "after_bytes": 2000, "seconds": 4, "close": True,
+     "count": 1},
+    {"kind": "expired_token", "count": 1},
+])
+def test_s3_faults_are_retried_exactly(client, s3, site, fault):
+    """Each fault hits ranged GETs of the object; the scans retry from the
+    last byte received and the answer is still pandas'."""
+    _, _, control = s3
+    control("faults", method="DELETE")
+    control("log", method="DELETE")
+    control("faults", [dict(fault, method="GET", key="bkt/trips.csv",
+                            range_only=True)])
+    check_queries("s3://bkt/trips.csv", site / "trips.csv", "256KB")
+    assert control("faults") == []  # every fault was met
+    # The server logs a request as its response ends, which for a stall
+    # comes after the client has given up on it.
+    deadline = time.monotonic() + 15 * SCALE
+    while True:
+        hit = [e for e in s3_log(control) if e["fault"] == fault["kind"]]
+        if len(hit) >= fault["count"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(hit) == fault["count"], hit
+
+
+def test_s3_listing_faults(client, s3):
+    """A listing answered 503, or 200 with an error document, is asked
+    again."""
+    _, root, control = s3
+    control("faults", method="DELETE")
+    control("faults", [{"kind": "ok_error", "list": True, "key": "bkt"},
+                       {"kind": "slowdown", "list": True, "key": "bkt"}])
+    n = len(dd.read_csv("s3://bkt/dir/*.csv"))
+    assert n == sum(len(pd.read_csv(f))
+                    for f in (root / "bkt" / "dir").glob("*.csv"))
+    assert control("faults") == []
+
+
+def test_s3_refusals_name_the_object(client, s3):
+    _, _, control = s3
+    control("faults", method="DELETE")
+    with pytest.raises(Exception, match=r"s3://bkt/missing\.csv: not found"):
+        dd.read_csv("s3://bkt/missing.csv").head()
+    with pytest.raises(Exception, match=r"no such bucket 'nobucket'"):
+        dd.read_csv("s3://nobucket/*.csv").head()
+    with pytest.raises(Exception, match="no files match 's3://bkt/dir/z"):
+        dd.read_csv("s3://bkt/dir/z*.csv").head()
+    with pytest.raises(Exception, match="names a prefix"):
+        dd.read_csv("s3://bkt/dir/").head()
+    with pytest.raises(Exception, match="anon=True sends no credentials"):
+        dd.read_csv("s3://bkt/trips.csv",
+                    storage_options={"anon": True}).head()
+    # A server that says it serves ranges but sends the whole object.
+    control("faults", [{"kind": "ignore_range", "key": "bkt/trips.csv",
+                        "count": -1}])
+    with pytest.raises(Exception, match=r"whole object \(200\)"):
+        dd.read_csv("s3://bkt/trips.csv", blocksize="256KB").PULocationID.sum(
+            ).compute()
+    control("faults", method="DELETE")
+    # The object changed after it was listed: If-Match fails.
+    control("faults", [{"kind": "error", "status": 412,
+                        "code": "PreconditionFailed", "key": "bkt/trips.csv",
+                        "range_only": True, "count": -1}])
+    with pytest.raises(Exception, match="changed during the query"):
+        dd.read_csv("s3://bkt/trips.csv", blocksize="256KB").PULocationID.sum(
+            ).compute()
+    control("faults", method="DELETE")
