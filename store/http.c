@@ -358,6 +358,11 @@ int dusk_http_request(const char *method, const char *url,
     code[0] = '\0';
     if (cc == CURLE_OK) {
       dusk_http_error_code(body, code, sizeof code);
+      /* A HEAD's refusal has no body to say why: one that may be expired
+       * credentials is signed once more with fresh ones. */
+      if (strcmp(method, "HEAD") == 0 && auth != NULL &&
+          (meta->status == 400 || meta->status == 403))
+        snprintf(code, sizeof code, "ExpiredToken");
       if (expired_response(meta->status, code) && !refresh) {
         refresh = true; /* sign once more with fresh credentials */
         continue;
