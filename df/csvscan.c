@@ -453,8 +453,10 @@ static int fill(scan *s, uint64_t off) {
     else if (off >= s->pend && want > REMOTE_TAIL_READ)
       want = REMOTE_TAIL_READ;
   }
-  if ((rc = dusk_source_pread(s->src, s->buf, want, off, &n, s->err)) != 0)
+  if ((rc = dusk_source_pread(s->src, s->buf, want, off, &n, s->err)) != 0) {
+    s->stats->io_failed = true;
     return rc;
+  }
   s->buf_len = n;
   memset(s->buf + s->buf_len, 0, READ_PAD);
   s->fill_gen++;
@@ -1522,8 +1524,10 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   s.index_more = dusk_csv_pick_indexer();
   if ((rc = dusk_source_open(o->path, o->version,
                              o->object_size ? o->object_size : UINT64_MAX,
-                             o->store, &s.src, err)) != 0)
+                             o->store, &s.src, err)) != 0) {
+    stats->io_failed = true;
     return rc;
+  }
   s.size = dusk_source_size(s.src);
   s.pend = o->end < s.size ? o->end : s.size;
   /* A scan reads from the byte before its range to the end of the record

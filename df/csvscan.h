@@ -141,6 +141,9 @@ typedef struct dusk_csvscan_stats {
   dusk_csvscan_conflict conflict; /* for DUSK_EWIDEN */
   uint64_t fast_rows;      /* records the fast path read (the rest went
                               through libcsv); for tests and tuning */
+  bool io_failed;          /* the failure was opening or reading the file
+                              or object (source.h), not its contents or
+                              the consumer */
 } dusk_csvscan_stats;
 
 /* Called with each full (and the last partial) batch.  Return 0 to go on,

@@ -1659,6 +1659,32 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
 
 /* ---- partial results ----------------------------------------------------- */
 
+static char worker_name[128], worker_host[256];
+
+void dusk_dfops_set_identity(const char *name, const char *host) {
+  snprintf(worker_name, sizeof worker_name, "%s", name ? name : "");
+  snprintf(worker_host, sizeof worker_host, "%s", host ? host : "");
+}
+
+/* A scan that could not open or read its file or object: the error names
+ * this worker and its host, and a local file the scheduler
+ * found but this host lacks says so - on several hosts a local path must
+ * be on every one. */
+static void name_worker(dusk_error *err, const char *path, int rc) {
+  char why[DUSK_ERROR_MESSAGE_MAX];
+  snprintf(why, sizeof why, "%s", err->message);
+  if (!dusk_store_is_url(path) && rc == -ENOENT)
+    dusk_error_set(err, rc,
+                   "%s: not on worker %s's host %s, though the scheduler "
+                   "found it where the query was planned: a local path must "
+                   "exist on every host of the cluster (or read it from "
+                   "s3:// or http(s)://)",
+                   path, worker_name, worker_host);
+  else
+    dusk_error_set(err, rc, "%s (on worker %s, host %s)", why, worker_name,
+                   worker_host);
+}
+
 /* 0 while path still has the size the query was planned from.  A remote
  * object's reads are pinned to its version instead (source.h). */
 static int same_size(const char *path, uint64_t size, dusk_error *err) {
@@ -2032,6 +2058,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.mixed_value = NULL;
   ctx.mixed_seen = dusk_xcalloc(p.ncols, 1);
   rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
+  if (rc != 0 && stats.io_failed)
+    name_worker(&err, path, rc);
   free(ctx.row_ordinals);
   free(nulls_only);
   if (rc == 0 && ctx.mixed_col >= 0)

@@ -18,4 +18,9 @@
 /* Registers df_scan, df_combine and df_final. */
 int dusk_dfops_register(dusk_registry *r);
 
+/* This worker's name and host, for the errors of a scan that cannot open
+ * its file or object (a path one host lacks names the host).  Copied;
+ * call before tasks run. */
+void dusk_dfops_set_identity(const char *name, const char *host);
+
 #endif

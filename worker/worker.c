@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "conn.h"
+#include "dfops.h"
 #include "hashmap.h"
 #include "log.h"
 #include "msg.h"
@@ -125,6 +126,7 @@ struct wpeer {
 };
 
 struct dusk_worker {
+  bool identity_set; /* dusk_dfops_set_identity called (first REGISTER) */
   uv_loop_t *loop;
   dusk_worker_config cfg;
   dusk_registry registry;
@@ -660,6 +662,12 @@ static void on_sched_ready(dusk_conn *c) {
     char hn[64] = "worker";
     gethostname(hn, sizeof hn - 1);
     snprintf(name, sizeof name, "%s-%d", hn, (int)getpid());
+  }
+  if (!w->identity_set) { /* once: tasks read it on the work thread */
+    char hn[256] = "";
+    gethostname(hn, sizeof hn - 1);
+    dusk_dfops_set_identity(name, hn[0] ? hn : w->advertised_host);
+    w->identity_set = true;
   }
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_REGISTER;

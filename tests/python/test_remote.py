@@ -389,6 +389,16 @@ def test_s3_refusals_name_the_object(client, s3):
         dd.read_csv("s3://bkt/trips.csv", blocksize="256KB").PULocationID.sum(
             ).compute()
     control("faults", method="DELETE")
+    # The scheduler may list it, a worker may not read it: the error names
+    # the worker and its host.
+    control("faults", [{"kind": "error", "status": 403,
+                        "code": "AccessDenied", "key": "bkt/trips.csv",
+                        "from_offset": 1 << 20, "count": -1}])
+    with pytest.raises(Exception, match=r"403 AccessDenied.*\(on worker "
+                       r"\S+, host \S+\)"):
+        dd.read_csv("s3://bkt/trips.csv", blocksize="256KB").PULocationID.sum(
+            ).compute()
+    control("faults", method="DELETE")
     # The object changed after it was listed: If-Match fails.
     control("faults", [{"kind": "error", "status": 412,
                         "code": "PreconditionFailed", "key": "bkt/trips.csv",

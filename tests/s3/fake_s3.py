@@ -76,6 +76,8 @@ Control API (same port, unsigned, loopback clients only; JSON in and out)
             "count": N (matching requests it hits before it is spent; default
                    1; -1 = forever),
             "range_only": true (only requests with a Range header),
+            "from_offset": k (only ranged requests starting at byte k or
+                   later: past the header and sample a planner reads),
             "after_bytes": k, "seconds": s, ...}
          The first armed matching rule applies, after authentication passed.
          kinds:
@@ -141,6 +143,7 @@ import ipaddress
 import json
 import mimetypes
 import os
+import re
 import signal
 import socket
 import struct
@@ -253,7 +256,8 @@ class State:
             self.old_keys.discard(ak)
             self.creds = (ak, sk, token)
 
-    def take_fault(self, method, target, is_list, ranged, explicit=False):
+    def take_fault(self, method, target, is_list, ranged, explicit=False,
+                   range_start=None):
         """The first armed rule matching the request (and spend one of its hits).
         explicit: only rules naming the method match (HEAD bucket: list rules
         with "method": "HEAD")."""
@@ -266,6 +270,9 @@ class State:
                 if bool(rule.get("list")) != is_list:
                     continue
                 if (rule.get("range_only") or rule["kind"] == "ignore_range") and not ranged:
+                    continue
+                if "from_offset" in rule and (range_start is None or
+                                              range_start < rule["from_offset"]):
                     continue
                 if method == "HEAD" and rule["method"] == "*" and rule["kind"] in BODY_FAULTS:
                     continue
@@ -485,7 +492,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return bucket, key
 
     def fault_for(self, target, is_list, explicit=False):
-        f = self.server.state.take_fault(self.command, target, is_list, "Range" in self.headers, explicit)
+        m = re.match(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        f = self.server.state.take_fault(self.command, target, is_list,
+                                         "Range" in self.headers, explicit,
+                                         int(m.group(1)) if m else None)
         if f:
             self.fault = f["kind"]
         return f

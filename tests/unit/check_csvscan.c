@@ -874,6 +874,7 @@ START_TEST(test_ragged_rows) {
   ck_assert_ptr_nonnull(strstr(err.message, "short.csv"));
   ck_assert_ptr_nonnull(strstr(err.message, "offset 8"));
   ck_assert_ptr_nonnull(strstr(err.message, "1 fields, expected 2"));
+  ck_assert(!st.io_failed); /* the data's fault, not reading's */
   collect_destroy(&c);
 
   collect_init(&c);
@@ -1401,8 +1402,10 @@ START_TEST(test_scan_missing_file) {
   collect_init(&c);
   ck_assert_int_eq(dusk_csvscan_run(&o, collect_fn, &c, &st, &err), -ENOENT);
   ck_assert_ptr_nonnull(strstr(err.message, "nope.csv"));
+  ck_assert(st.io_failed); /* the worker names itself in such errors */
   o.path = tmpdir;
   ck_assert_int_eq(dusk_csvscan_run(&o, collect_fn, &c, &st, &err), -EISDIR);
+  ck_assert(st.io_failed);
   collect_destroy(&c);
 }
 END_TEST
