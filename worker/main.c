@@ -34,6 +34,7 @@ static int run_worker(void *arg) {
   dusk_error err = {0};
   uv_loop_t loop;
   uv_signal_t sigterm, sigint;
+  int rc;
   uv_loop_init(&loop);
   if (dusk_worker_new(&loop, a->cfg, a->scheduler, &worker, &err) != 0) {
     fprintf(stderr, "dusk-worker: %s\n", err.message);
@@ -43,16 +44,20 @@ static int run_worker(void *arg) {
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   uv_signal_init(&loop, &sigint);
   uv_signal_start(&sigint, on_signal, SIGINT);
+  /* The worker's own handles keep the loop alive; once it stops (a
+   * signal, or --death-timeout) the loop ends without these. */
   uv_unref((uv_handle_t *)&sigint);
+  uv_unref((uv_handle_t *)&sigterm);
   uv_run(&loop, UV_RUN_DEFAULT);
   if (!uv_is_closing((uv_handle_t *)&sigint))
     uv_close((uv_handle_t *)&sigint, NULL);
   if (!uv_is_closing((uv_handle_t *)&sigterm))
     uv_close((uv_handle_t *)&sigterm, NULL);
   uv_run(&loop, UV_RUN_DEFAULT);
+  rc = dusk_worker_gave_up(worker) ? DUSK_WORKER_EXIT_ALONE : 0;
   dusk_worker_free(worker);
   uv_loop_close(&loop);
-  return 0;
+  return rc;
 }
 
 int main(int argc, char **argv) {

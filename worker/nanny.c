@@ -49,7 +49,7 @@ int dusk_nanny_run(int nworkers, int (*run_child)(void *), void *arg) {
   uint64_t *started = dusk_xcalloc((size_t)nworkers, sizeof *started);
   int *quick_deaths = dusk_xcalloc((size_t)nworkers, sizeof *quick_deaths);
   struct sigaction sa;
-  int alive;
+  int alive, gave_up = 0;
 
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_term; /* no SA_RESTART: waitpid returns EINTR */
@@ -72,6 +72,19 @@ int dusk_nanny_run(int nworkers, int (*run_child)(void *), void *arg) {
       ;
     if (i == nworkers)
       continue;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == DUSK_WORKER_EXIT_ALONE) {
+      /* --death-timeout: the scheduler is gone; so is this slot */
+      dusk_log(DUSK_LOG_INFO, "worker pid %d had no scheduler: not "
+               "restarted", (int)p);
+      pids[i] = 0;
+      for (i = 0; i < nworkers && pids[i] <= 0; i++)
+        ;
+      if (i == nworkers) {
+        gave_up = 1;
+        break;
+      }
+      continue;
+    }
     if (WIFSIGNALED(status))
       dusk_log(DUSK_LOG_WARN, "worker pid %d killed by signal %d; restarting",
                (int)p, WTERMSIG(status));
@@ -119,5 +132,5 @@ int dusk_nanny_run(int nworkers, int (*run_child)(void *), void *arg) {
   free(pids);
   free(started);
   free(quick_deaths);
-  return 0;
+  return gave_up ? DUSK_WORKER_EXIT_ALONE : 0;
 }

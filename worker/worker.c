@@ -57,6 +57,9 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
      "largest frame body accepted, bytes"},
     {"max-outbuf", DUSK_CFG_INT, "1073741824", 1048576, 17179869184,
      CFG(max_outbuf), "output queued per connection before it is cut, bytes"},
+    {"death-timeout", DUSK_CFG_INT, "0", 0, 31536000, CFG(death_timeout_s),
+     "exit after this many seconds without a scheduler (0: never), so a "
+     "host whose scheduler is gone stops costing money"},
     {"reconnect-max-ms", DUSK_CFG_INT, "2000", 10, 600000,
      CFG(reconnect_max_ms), "longest wait between attempts to reach the "
                             "scheduler"},
@@ -139,6 +142,8 @@ struct dusk_worker {
   dusk_conn *sched;
   uint64_t worker_id;
   uv_timer_t heartbeat, reconnect, chore;
+  uv_timer_t alone;  /* --death-timeout: runs while there is no scheduler */
+  bool gave_up;      /* it fired */
   uint64_t heartbeat_seq;
   uint64_t heartbeat_sent_ns; /* when heartbeat_seq went out */
   uint32_t heartbeat_rtt_us;  /* its answer's round trip, 0 = none yet */
@@ -688,6 +693,7 @@ static void on_sched_msg(dusk_conn *c, const dusk_msg *m) {
   case DUSK_MSG_WELCOME:
     w->worker_id = m->u.welcome.worker_id;
     w->reconnect_delay_ms = 0;
+    uv_timer_stop(&w->alone);
     uv_timer_start(&w->heartbeat, send_heartbeat, m->u.welcome.heartbeat_ms,
                    m->u.welcome.heartbeat_ms);
     dusk_log(DUSK_LOG_INFO, "registered as worker %" PRIu64 " with %s, data "
@@ -753,6 +759,24 @@ static void on_chore(uv_timer_t *t) {
 
 static void finish_stop(dusk_worker *w);
 
+static void on_alone(uv_timer_t *t) {
+  dusk_worker *w = t->data;
+  dusk_log(DUSK_LOG_WARN, "no scheduler for %" PRId64 " s (--death-timeout):"
+           " exiting", w->cfg.death_timeout_s);
+  w->gave_up = true;
+  dusk_worker_stop(w);
+}
+
+/* Counts death_timeout_s from now, unless it is already counting (a
+ * reconnection that fails again does not restart the count). */
+static void start_alone_timer(dusk_worker *w) {
+  if (w->cfg.death_timeout_s > 0 && !uv_is_active((uv_handle_t *)&w->alone))
+    uv_timer_start(&w->alone, on_alone,
+                   (uint64_t)w->cfg.death_timeout_s * 1000, 0);
+}
+
+bool dusk_worker_gave_up(const dusk_worker *w) { return w->gave_up; }
+
 static void on_sched_close(dusk_conn *c, int code, const char *reason) {
   dusk_worker *w = c->data;
   dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
@@ -764,6 +788,7 @@ static void on_sched_close(dusk_conn *c, int code, const char *reason) {
   }
   dusk_log(DUSK_LOG_WARN, "lost the scheduler: %s", reason);
   drop_all_work(w);
+  start_alone_timer(w);
   /* Back off: 50 ms doubling to reconnect_max_ms. */
   w->reconnect_delay_ms = w->reconnect_delay_ms ? w->reconnect_delay_ms * 2
                                                 : 50;
@@ -948,6 +973,9 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   w->chore.data = w;
   uv_timer_init(loop, &w->leave_timer);
   w->leave_timer.data = w;
+  uv_timer_init(loop, &w->alone);
+  w->alone.data = w;
+  start_alone_timer(w); /* the first scheduler may never answer either */
   uv_timer_start(&w->chore, on_chore, (uint64_t)w->cfg.chore_ms,
                  (uint64_t)w->cfg.chore_ms);
   uv_thread_create(&w->thread, run_thread, w);
@@ -1052,6 +1080,8 @@ void dusk_worker_stop(dusk_worker *w) {
   uv_timer_stop(&w->heartbeat);
   uv_timer_stop(&w->reconnect);
   uv_timer_stop(&w->chore);
+  uv_timer_stop(&w->alone);
+  uv_close((uv_handle_t *)&w->alone, NULL);
   uv_close((uv_handle_t *)&w->heartbeat, NULL);
   uv_close((uv_handle_t *)&w->reconnect, NULL);
   uv_close((uv_handle_t *)&w->chore, NULL);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "errors.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -24,6 +25,8 @@ typedef struct dusk_worker_config {
   int64_t max_frame;
   int64_t max_outbuf;
   int64_t reconnect_max_ms; /* longest wait between reconnection attempts */
+  int64_t death_timeout_s;  /* exit after this long without a scheduler
+                               (0: never) */
   int64_t data_chunk;       /* bytes per DATA frame */
   int64_t handshake_ms;     /* time a connecting peer has to authenticate */
   int64_t chore_ms;         /* interval of the periodic chore */
@@ -47,6 +50,11 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
                     dusk_error *err);
 int dusk_worker_data_port(const dusk_worker *w);
 void dusk_worker_stop(dusk_worker *w);
+/* Whether the worker stopped itself, having had no scheduler for
+ * death_timeout_s: its process exits with DUSK_WORKER_EXIT_ALONE, which a
+ * nanny does not restart. */
+bool dusk_worker_gave_up(const dusk_worker *w);
+#define DUSK_WORKER_EXIT_ALONE 3
 void dusk_worker_free(dusk_worker *w);
 
 /* Runs cfg->nworkers worker processes (forked, each running run_child) and

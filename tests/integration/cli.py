@@ -24,6 +24,7 @@ import os
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -380,6 +381,53 @@ def case_query_reads_the_clients_file(p, work):
         daemons.stop()
 
 
+def case_death_timeout(p, work):
+    """--death-timeout: a worker (and a nanny of workers) whose scheduler
+    is gone - never there, or killed - exits with status 3 on its own,
+    and is not restarted; without the flag it waits."""
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    worker = os.path.join(p.bin, "dusk-worker")
+    for extra in ([], ["--nworkers", "2"]):
+        t0 = time.monotonic()
+        r = subprocess.run([worker, dead, "--death-timeout", "1",
+                            "--reconnect-max-ms", "100", "--log-level",
+                            "warn", *extra], capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        check(r.returncode == 3, f"dusk-worker {extra} exit {r.returncode}: "
+                                 f"{r.stderr[-300:]!r}")
+        check("--death-timeout" in r.stderr, r.stderr[-300:])
+        check(time.monotonic() - t0 < 10, "it took too long to give up")
+    daemons = Daemons(p.bin, work, os.path.join(work, "death.log"))
+    r_fd, w_fd = os.pipe()
+    lone = subprocess.Popen([worker, daemons.address, "--death-timeout", "1",
+                             "--ready-fd", str(w_fd), "--log-level", "warn"],
+                            pass_fds=(w_fd,), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(w_fd)
+    waiting = subprocess.Popen([worker, daemons.address, "--log-level",
+                                "error"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        # registered (READY), so it is the loss that starts the count
+        check(select.select([r_fd], [], [], TIMEOUT)[0] and
+              os.read(r_fd, 64).startswith(b"READY "), "no READY")
+        daemons.procs[0].kill()  # the scheduler goes away
+        daemons.procs[0].wait()
+        check(lone.wait(timeout=TIMEOUT) == 3, "the worker did not give up")
+        check(waiting.poll() is None, "a worker without the flag left")
+    finally:
+        os.close(r_fd)
+        for proc in (lone, waiting):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        daemons.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -395,6 +443,7 @@ def main():
         ("dusk_refusals", lambda: case_dusk_refusals(p)),
         ("query_reads_the_clients_file",
          lambda: case_query_reads_the_clients_file(p, args.work)),
+        ("death_timeout", lambda: case_death_timeout(p, args.work)),
     ]
     failed = 0
     for name, fn in cases:
