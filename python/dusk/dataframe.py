@@ -424,9 +424,10 @@ def _isin_text(text, values):
 class _StringAccessor:
     """.str of a text column: lazy expressions for len(), the literal
     tests startswith and endswith, contains / match / fullmatch with
-    regular expressions (a null value is left out by a filter, as
-    na=False does in pandas), and the text-valued lower(), upper(),
-    strip() / lstrip() / rstrip() and slice() (or .str[a:b])."""
+    regular expressions (missing where the value is, as pandas' default
+    na: a filter leaves those rows out; na=True / False fill them), and
+    the text-valued lower(), upper(), strip() / lstrip() / rstrip() and
+    slice() (or .str[a:b])."""
 
     __slots__ = ("_df", "_text")
 
@@ -445,10 +446,24 @@ class _StringAccessor:
                             "(tuples of prefixes are not supported)")
         return pat
 
-    def _na(self, name, na):
-        if na is not None and na is not False:
+    def _na(self, name, na, test):
+        """test (a bool expression, missing where the value is) with
+        pandas' na: None or NaN keep the missing values (an object column
+        of True, False and NaN, as pandas makes it; a filter leaves them
+        out), True or False stand in for them (a bool column)."""
+        if na is None or (isinstance(na, float) and math.isnan(na)):
+            return test
+        if type(na).__name__ == "bool_":  # numpy's
+            na = bool(na)
+        if na is True:
+            text = f"(({self._text}).isnull() or {test._text})"
+        elif na is False:
+            text = f"(({self._text}).notnull() and {test._text})"
+        else:
             raise NotImplementedError(
-                f"str.{name}(na={na!r}): nulls are left out (na=False)")
+                f"str.{name}(na={na!r}): na is True, False or None (NaN) "
+                "in dusk (pandas' other values make an object column)")
+        return Expr(self._df, text, True)
 
     def len(self):
         return self._call("len", boolean=False)
@@ -500,16 +515,15 @@ class _StringAccessor:
         return self.slice(key.start, key.stop, key.step)
 
     def startswith(self, pat, na=None):
-        self._na("startswith", na)
-        return self._call("startswith", self._pattern("startswith", pat))
+        return self._na("startswith", na, self._call(
+            "startswith", self._pattern("startswith", pat)))
 
     def endswith(self, pat, na=None):
-        self._na("endswith", na)
-        return self._call("endswith", self._pattern("endswith", pat))
+        return self._na("endswith", na, self._call(
+            "endswith", self._pattern("endswith", pat)))
 
     def _regex(self, name, pat, case, flags, na, extra="", regex=True):
         import re
-        self._na(name, na)
         if isinstance(pat, re.Pattern):
             flags |= pat.flags
             pat = pat.pattern
@@ -528,7 +542,8 @@ class _StringAccessor:
         # pandas ignores flags when regex=False: case= alone decides
         caseless = not case or (regex and bool(flags & re.IGNORECASE))
         a = _literal(pat) + extra + (", case=False" if caseless else "")
-        return Expr(self._df, f"({self._text}).str.{name}({a})", True)
+        return self._na(name, na, Expr(
+            self._df, f"({self._text}).str.{name}({a})", True))
 
     def contains(self, pat, case=True, flags=0, na=None, regex=True):
         """Python's re.search of pat (regex=True, pandas' default: PCRE2

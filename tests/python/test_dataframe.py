@@ -1101,6 +1101,51 @@ def test_str_regular_expressions(client, data_dir, bs):
         df.name.str.contains("a", flags=re.A)
 
 
+def test_str_na_fills_missing_values(client, data_dir, bs, tmp_path):
+    """na= of the .str tests, as pandas: None (the default) keeps a
+    missing value's NaN (an object column), True and False stand in for
+    it (a bool column) in values, reductions, groupby keys and filters."""
+    import re
+    (tmp_path / "s.csv").write_text("s,v\napple,1\n,2\nkiwi,3\nbanana,4\n")
+    small = str(tmp_path / "s.csv")
+    d, p = read(small, bs), pd.read_csv(small)
+    got = d.s.str.contains("a", na=False).compute()
+    pdt.assert_series_equal(got, p.s.str.contains("a", na=False))
+    assert got.tolist() == [True, False, False, True]
+    assert d.s.str.contains("a", na=False).mean().compute() == 0.5
+    pdt.assert_series_equal(
+        d.groupby(d.s.str.startswith("a", na=False)).v.sum().compute(),
+        p.groupby(p.s.str.startswith("a", na=False)).v.sum())
+    pdt.assert_series_equal(d.s.str.contains("a").compute(),
+                            p.s.str.contains("a"))  # NaN: object
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for name, args, kw in (("contains", ("e",), {}),
+                           ("contains", ("E",), {"case": False}),
+                           ("contains", (", d",), {"regex": False}),
+                           ("startswith", ("b",), {}),
+                           ("endswith", ("n",), {}),
+                           ("match", ("[a-z]+",), {}),
+                           ("fullmatch", ("RED",), {"flags": re.I})):
+        for na in (True, False, np.bool_(False), None, float("nan")):
+            got = getattr(df.name.str, name)(*args, na=na, **kw)
+            want = getattr(p.name.str, name)(*args, na=na, **kw)
+            what = f"{name}{args} na={na!r}"
+            pdt.assert_series_equal(got.compute(), want, obj=what)
+            if na is None or na != na:
+                continue
+            pdt.assert_frame_equal(df[got].compute(), p[want], obj=what)
+            pdt.assert_frame_equal(df[~got].compute(), p[~want], obj=what)
+            assert got.sum().compute() == want.sum(), what
+            pdt.assert_series_equal(df.groupby(got).x.sum().compute(),
+                                    p.groupby(want).x.sum(), obj=what)
+    low = df.name.str.upper().str.contains("E", na=True)
+    pdt.assert_series_equal(
+        low.compute(), p.name.str.upper().str.contains("E", na=True))
+    with pytest.raises(NotImplementedError, match="na='x'"):
+        df.name.str.contains("e", na="x")
+
+
 def test_round(client, data_dir, bs):
     """round(decimals) as numpy rounds (half to even, negative decimals
     too), on float and int columns with nulls, in assign and filters."""
