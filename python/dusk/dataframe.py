@@ -2280,11 +2280,11 @@ class GroupBy:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            cols = self._df.columns
-        except Exception:
-            cols = ()
-        if name in cols:
+        # The frame's columns, found as df.col finds them: a plan the
+        # scheduler refuses (an ill-typed assign, a concat of frames that
+        # do not line up) raises its own error here, as g["col"] would at
+        # compute - not "no attribute", which hid it.
+        if name in self._df.columns:
             return self[name]
         raise _no_attribute("GroupBy", name)
 

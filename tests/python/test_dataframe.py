@@ -1835,6 +1835,7 @@ def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
     """A pandas method dusk does not run is a NotImplementedError naming
     it; a name pandas does not have either is an AttributeError; a plan
     the scheduler refuses says why, even through an attribute."""
+    import re
     df = read(str(data_dir / "mixed.csv"), None)
     for get in (lambda: df.loc, lambda: df.clean.agg,
                 lambda: df.groupby("k").transform):
@@ -1846,6 +1847,19 @@ def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
         pd.to_datetime(df.name)
     with pytest.raises(TypeError, match="arithmetic on string"):
         df.assign(v=df.name + 1).v
+    with pytest.raises(TypeError, match="arithmetic on string"):
+        df.assign(v=df.name + 1).groupby("k").v
+    # g.col and g["col"] fail alike, with the plan's own error (an int
+    # // 0, frames that do not line up), never "no attribute"
+    other = dd.read_csv(fhv(data_dir, "feb"))
+    for frame, col in ((df.assign(v=df.k // df.clean), "v"),
+                       (dd.concat([df, other]), "x")):
+        with pytest.raises(Exception) as item:
+            frame.groupby("k")[col].sum().compute()
+        assert not isinstance(item.value, AttributeError)
+        with pytest.raises(type(item.value),
+                           match=re.escape(str(item.value)[-30:])):
+            getattr(frame.groupby("k"), col).sum().compute()
     pdt.assert_series_equal(df.y.dropna().compute(),
                             pd.read_csv(data_dir / "mixed.csv").y.dropna())
 
