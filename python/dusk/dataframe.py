@@ -16,6 +16,7 @@ the query "`x` > 3"), so a mask may only select rows of the frame it was
 made from.  What dusk cannot do raises NotImplementedError naming it.
 """
 import glob as _glob
+import itertools
 import math
 import os
 
@@ -806,43 +807,122 @@ class Expr:
         "all", "dropna"))
 
     def _series(self):
-        """The expression as a column of its frame (assigned), named as
-        pandas names the Series: after a method's receiver (df.t.dt.hour
-        is "t") or the one column it reads, else unnamed (None)."""
-        import re
-        head = re.match(r"\(`((?:[^`]|``)*)`\)\.", self._text)
-        cols = {m.replace("``", "`") for m in
-                re.findall(r"`((?:[^`]|``)*)`", self._text)}
-        name = head.group(1).replace("``", "`") if head else \
-            cols.pop() if len(cols) == 1 else None
-        col = name if name is not None else "__dusk_expr"
-        return self._df.assign(**{col: self})[col], name
+        """The expression as a column of its frame, hidden (assigned under
+        a name of its own), whose results are named as pandas names the
+        Series once computed (_public): after a method's receiver
+        (df.t.dt.hour is "t") or the one column it reads, else unnamed."""
+        col = _hidden_column(self._text)
+        return self._df.assign(**{col: self})[col]
 
     def __getattr__(self, attr):
         if attr.startswith("_") or attr not in Expr._AS_SERIES:
             raise AttributeError(
                 f"'Expr' object has no attribute {attr!r} (a dusk "
                 "expression: compare, combine, .dt, .str, or reduce it)")
-        series, name = self._series()
-        method = getattr(series, attr)
-        if name is not None:
-            return method
+        return getattr(self._series(), attr)
 
-        def unnamed(*args, **kwargs):
-            out = method(*args, **kwargs)
-            if hasattr(out, "_finish"):  # lazy: unnamed once computed
-                prev = out._finish
 
-                def finish(r):
-                    r = prev(r) if prev else r
-                    if getattr(r, "name", None) == "__dusk_expr":
-                        r.name = None
-                    return r
-                out._finish = finish
-            elif getattr(out, "name", None) == "__dusk_expr":
-                out.name = None
-            return out
-        return unnamed
+# An expression reduces (and groups) as a hidden column of its frame.  The
+# engine's messages name that column; these put the expression back in
+# their place, as the user wrote it, and its results take pandas' name.
+_HIDDEN = {}  # expression text -> hidden column name
+# hidden column name -> (expression text, as shown, pandas' Series name)
+_HIDDEN_NAMES = {}
+_HIDDEN_COUNT = itertools.count()
+
+
+def _pandas_name(text):
+    """The name pandas gives the Series of an expression: its method's
+    receiver (df.x.where(...), df.t.dt.date are "x", "t"), else the one
+    column it reads (None for several)."""
+    import re
+    head = re.match(r"\(`((?:[^`]|``)*)`\)\.", text)
+    cols = {m.replace("``", "`") for m in
+            re.findall(r"`((?:[^`]|``)*)`", text)}
+    return head.group(1).replace("``", "`") if head else \
+        cols.pop() if len(cols) == 1 else None
+
+
+def _shown(text):
+    """An expression's query text as a person writes it: `x` as x where
+    the name needs no quoting; string literals as they are."""
+    import keyword
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':  # a literal, with \ escapes: kept
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif c == "`":  # a name, `` inside for a backtick
+            j = i + 1
+            while j < n and (text[j] != "`" or text[j + 1:j + 2] == "`"):
+                j += 2 if text[j] == "`" else 1
+            name = text[i + 1:j].replace("``", "`")
+            plain = name.isidentifier() and not keyword.iskeyword(name)
+            if plain and out[-1:] == ["("] and text[j + 1:j + 3] == ").":
+                out.pop()  # (`s`).str.len() as s.str.len()
+                j += 1
+            out.append(name if plain else text[i:j + 1])
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _hidden_column(text):
+    """The hidden column that holds the expression text (one per text)."""
+    if text not in _HIDDEN:
+        name = f"__dusk_expr{next(_HIDDEN_COUNT)}"
+        _HIDDEN[text] = name
+        _HIDDEN_NAMES[name] = (text, _shown(text), _pandas_name(text))
+    return _HIDDEN[text]
+
+
+def _public(result):
+    """A computed Series of a hidden expression column named as pandas
+    names it."""
+    name = getattr(result, "name", None) \
+        if type(result).__name__ == "Series" else None
+    if isinstance(name, str) and name in _HIDDEN_NAMES:
+        result.name = _HIDDEN_NAMES[name][2]
+    return result
+
+
+def _user_words(e):
+    """e's message with each hidden expression column replaced by the
+    expression it holds: "cannot mean the timedelta64[ns] expression
+    (t2 - t)", "(g + s): arithmetic on string ..." (the engine's
+    assign(__dusk_expr0="...") prefix dropped).  The exception keeps its
+    type; the message is changed in place."""
+    import re
+    if not e.args or not isinstance(e.args[0], str) or \
+            "__dusk_expr" not in e.args[0]:
+        return
+    msg = e.args[0]
+    for name in set(re.findall(r"__dusk_expr\d+", msg)):
+        text, shown, _ = _HIDDEN_NAMES.get(name,
+                                           (None, "the expression", None))
+        if text is not None:  # the scheduler's assign(NAME="TEXT"): why
+            msg = msg.replace(f'assign({name}="{text[:200]}"): ',
+                              f"{shown}: ")
+        msg = re.sub(f"column '{name}'(?!\\d)",
+                     lambda m: "expression " + shown, msg)
+        msg = re.sub(f"{name}(?!\\d)", lambda m: shown, msg)
+    e.args = (msg,) + e.args[1:]
+
+
+def _run(client, frame, timeout=None):
+    """client._compute_table(frame), with the user's own words in its
+    errors (_user_words)."""
+    try:
+        return client._compute_table(frame, timeout)
+    except Exception as e:
+        _user_words(e)
+        raise
 
 
 # ---- expressions over a computed result -----------------------------------
@@ -1037,8 +1117,9 @@ class _Lazy:
             raise NotImplementedError(
                 "compute: dusk does not support " + ", ".join(sorted(kwargs)))
         self._refuse_sorted_rows()
-        table = self._client(client)._compute_table(self._frame, timeout)
-        return self._finished(to_pandas(table, self._shape, self._name))
+        table = _run(self._client(client), self._frame, timeout)
+        return _public(self._finished(to_pandas(table, self._shape,
+                                                self._name)))
 
     def _finished(self, result):
         return self._finish(result) if self._finish is not None else result
@@ -1208,7 +1289,8 @@ class _Lazy:
             src.head(_count(n, "head"))
         shape = {"frame": "frame", "sorted_rows": "frame",
                  "sorted_column": "column"}.get(self._shape, self._shape)
-        return self._finished(_compute_now(frame, shape, self._name))
+        return _public(self._finished(_compute_now(frame, shape,
+                                                   self._name)))
 
     def _refuse_sorted_rows(self):
         if self._shape in ("sorted_rows", "sorted_column"):
@@ -1232,7 +1314,7 @@ class DataFrame(_Lazy):
             if self._shape != "frame":
                 raise NotImplementedError(
                     "columns of an aggregation's result before computing it")
-            table = default_client()._compute_table(self._frame.head(0))
+            table = _run(default_client(), self._frame.head(0))
             self._meta_cache = meta_frame(table)
         return self._meta_cache
 
@@ -1422,7 +1504,7 @@ class DataFrame(_Lazy):
         if self._on_result():  # the result's rows, computed (as Dask's len)
             return len(self.compute())
         self._need_open("len")
-        table = default_client()._compute_table(self._frame.len())
+        table = _run(default_client(), self._frame.len())
         return to_pandas(table, "len", None)
 
     def __iter__(self):
@@ -1547,7 +1629,6 @@ class DataFrame(_Lazy):
         # An expression key (df.t.dt.date, df.x // 10) is grouped by as a
         # derived column, and its level named as pandas names it: after
         # the one column it reads (None for several).
-        import re
         names, renames, derived = [], {}, {}
         for i, k in enumerate(keys):
             if isinstance(k, Series) and k._shape == "column" and \
@@ -1559,16 +1640,13 @@ class DataFrame(_Lazy):
             if not isinstance(k, (Expr, Series)) or k._df is not self:
                 raise NotImplementedError(
                     "groupby by column names or expressions of this frame")
-            tmp = f"__dusk_key{i}"
+            # hidden, named after the expression in messages (_user_words)
+            tmp = _hidden_column(k._text)
+            if tmp in derived:  # the same expression twice
+                tmp = f"__dusk_key{i}"
             derived[tmp] = k
             names.append(tmp)
-            # pandas' name: a method's receiver (df.x.where(...), df.t.dt
-            # .date), else the one column it reads (None for several)
-            head = re.match(r"\(`((?:[^`]|``)*)`\)\.", k._text)
-            cols = {m.replace("``", "`") for m in
-                    re.findall(r"`((?:[^`]|``)*)`", k._text)}
-            renames[tmp] = head.group(1).replace("``", "`") if head else \
-                cols.pop() if len(cols) == 1 else None
+            renames[tmp] = _pandas_name(k._text)
         frame = self.assign(**derived) if derived else self
         return GroupBy(frame, names, as_index=as_index, dropna=bool(dropna),
                        renames=renames)
@@ -1900,8 +1978,7 @@ def _count(n, what):
 
 
 def _compute_now(frame, shape, name, client=None):
-    table = default_client()._compute_table(frame) if client is None else \
-        client._compute_table(frame)
+    table = _run(default_client() if client is None else client, frame)
     return to_pandas(table, shape, name)
 
 
@@ -2085,8 +2162,9 @@ class Series(_Lazy):
     def head(self, n=5, npartitions=1, compute=True):
         if self._shape in self._RESULTS or self._shape == "reduce_frame":
             return self._result_rows(n, False)
-        return _compute_now(self._column_frame().head(_count(n, "head")),
-                            "column", self.name)
+        return _public(_compute_now(
+            self._column_frame().head(_count(n, "head")), "column",
+            self.name))
 
     def tail(self, n=5, compute=True):
         """The last n values: of the column, or of a result."""
@@ -2121,18 +2199,21 @@ class Series(_Lazy):
         if self._shape == "column":
             if kwargs:
                 raise NotImplementedError("compute options")
-            table = self._client(client)._compute_table(self._column_frame(),
-                                                       timeout)
-            return to_pandas(table, "column", self.name)
+            table = _run(self._client(client), self._column_frame(),
+                         timeout)
+            return _public(self._finished(to_pandas(table, "column",
+                                                    self.name)))
         return super().compute(client, timeout, **kwargs)
 
     def __len__(self):
         if self._shape in _Lazy._RESULTS or self._in_pandas:
             return len(self.compute())  # a result's rows, computed
-        table = default_client()._compute_table(self._column_frame().len())
+        table = _run(default_client(), self._column_frame().len())
         return to_pandas(table, "len", None)
 
     def __repr__(self):
+        if self._shape == "column" and self.name in _HIDDEN_NAMES:
+            return f"<dusk Series of {_HIDDEN_NAMES[self.name][1]}: lazy>"
         if self._shape == "column":
             return f"<dusk Series {self.name!r}: lazy>"
         return f"<dusk {self._shape.replace('_', ' ')} of {self.name!r}: call .compute()>"

@@ -1864,6 +1864,37 @@ def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
                             pd.read_csv(data_dir / "mixed.csv").y.dropna())
 
 
+def test_errors_name_the_expression(client, data_dir):
+    """An unnamed expression reduces as a hidden column; an error about it
+    names the expression as written ("(x + name)"), never the hidden
+    column - where pandas raises too (TypeError), and where dusk alone
+    refuses (a timedelta's mean)."""
+    df = read(str(data_dir / "mixed.csv"), None)
+    p = pd.read_csv(data_dir / "mixed.csv")
+    for e, shown in (("(X.x + X.name).sum()", "(x + name)"),
+                     ("(X.x * 2 + X.name).compute()", "((x * 2) + name)"),
+                     ("(X.name.str.len() - X.name).max()",
+                      "(name.str.len() - name)"),
+                     ("X.groupby(X.k + X.name).x.sum()", "(k + name)")):
+        with pytest.raises(TypeError):
+            eval(e, {"X": p})
+        with pytest.raises(TypeError) as err:
+            got = eval(e, {"X": df})
+            got.compute() if hasattr(got, "compute") else got
+        assert shown in str(err.value) and "__dusk" not in str(err.value), \
+            (e, str(err.value))
+    dates = dd.read_csv(str(data_dir / "dates.csv"), parse_dates=DATES)
+    pdates = pd.read_csv(data_dir / "dates.csv", parse_dates=DATES)
+    for fn in ("mean", "sum", "std"):
+        try:
+            got = getattr(dates.end - dates.start, fn)().compute()
+        except TypeError as err:  # not run by dusk: says which values
+            assert "expression (end - start)" in str(err), str(err)
+            assert "__dusk" not in str(err), str(err)
+        else:
+            assert got == getattr(pdates.end - pdates.start, fn)()
+
+
 def test_min_max_of_text_with_nulls(client, data_dir, bs):
     """pandas cannot compare text with NaN: min / max of every column leave
     out a text column where a group holds both, and one the user names
