@@ -25,7 +25,7 @@ from . import default_client
 from ._result import to_pandas, meta_frame, _LEVEL_SEP
 
 __all__ = ["read_csv", "concat", "to_datetime", "DataFrame", "Series",
-           "from_expression"]
+           "Scalar", "from_expression"]
 
 
 def _parse_size(blocksize):
@@ -243,6 +243,8 @@ def from_expression(expression):
 # ---- expressions (boolean masks and arithmetic) ---------------------------
 
 def _literal(v):
+    if isinstance(v, Scalar):  # a lazy scalar stands as its value
+        v = v.compute()
     if isinstance(v, bool):
         return "True" if v else "False"
     if isinstance(v, int):
@@ -959,6 +961,8 @@ class ResultColumn:
                     "result before and after a filter or assign): "
                     "compute() them and combine them in pandas")
             return other._fn
+        if isinstance(other, Scalar):  # computed with the result
+            return lambda r: other.compute()
         if isinstance(other, (Series, Expr, _Lazy)):
             raise NotImplementedError(
                 "combining a result with a whole frame's column: compute() "
@@ -975,7 +979,7 @@ class ResultColumn:
         """Arguments that are pieces of the same result, evaluated on it
         (r.total.add(r.n), x.where(cond)); the rest as they are."""
         def one(v):
-            if isinstance(v, (ResultColumn, Series)):
+            if isinstance(v, (ResultColumn, Series, Scalar)):
                 return self._of(v)
             return lambda r, v=v: v
         fa = [one(v) for v in args]
@@ -1065,6 +1069,142 @@ def _result_ops():
 
 
 _result_ops()
+
+
+# ---- lazy scalars -----------------------------------------------------------
+
+class Scalar:
+    """A lazy scalar, as Dask's dd.Scalar: a column's reduction (df.x.sum(),
+    df.x.quantile(0.9), (df.x * 2).mean()) or arithmetic and comparisons
+    of them with numbers and other lazy scalars ((s - m) / n stays lazy).
+    compute() runs the reductions it holds (a query each) and gives what
+    pandas gives: a numpy scalar (a Timestamp or Timedelta for
+    datetimes).  As Dask's, it has no truth value, float(), int() or
+    round() before compute() (TypeError), and numpy (np.asarray) computes
+    it.  In an expression of a frame's columns (df[df.x > df.x.mean()],
+    df.x - df.x.mean(), fillna({"x": df.x.mean()})) it is computed when
+    the expression is built and stands there as its value."""
+
+    __slots__ = ("_parts", "_fn", "_what")
+
+    def __init__(self, parts, fn, what):
+        self._parts = parts  # the lazy results whose values fn combines
+        self._fn = fn        # [their computed values] -> the value
+        self._what = what    # how it reads, for repr
+
+    @classmethod
+    def _of(cls, lazy, what):
+        """The lazy one-value result lazy (a reduction's) as a Scalar."""
+        return cls([lazy], lambda v: v[0], what)
+
+    def compute(self, client=None, timeout=None, **kwargs):
+        """The value, as pandas computes it (runs the reductions)."""
+        return self._fn([p.compute(client=client, timeout=timeout, **kwargs)
+                         for p in self._parts])
+
+    def _bin(self, other, op, sym, reverse=False):
+        if isinstance(other, Scalar):
+            n, f, g = len(self._parts), self._fn, other._fn
+            parts = self._parts + other._parts
+            a, b = (lambda v: f(v[:n])), (lambda v: g(v[n:]))
+            wo = other._what
+        elif isinstance(other, (Series, Expr, ResultColumn, _Lazy)):
+            return NotImplemented  # theirs: a column (or result) expression
+        elif _plain_scalar(other):
+            parts, f = self._parts, self._fn
+            a, b = (lambda v: f(v)), (lambda v: other)
+            wo = repr(other)
+        else:
+            return NotImplemented
+        if reverse:
+            a, b = b, a
+            w = f"({wo} {sym} {self._what})"
+        else:
+            w = f"({self._what} {sym} {wo})"
+        return Scalar(parts, lambda v: op(a(v), b(v)), w)
+
+    def _unary(self, op, sym):
+        f = self._fn
+        return Scalar(self._parts, lambda v: op(f(v)), f"{sym}{self._what}")
+
+    def __neg__(self):
+        return self._unary(lambda x: -x, "-")
+
+    def __pos__(self):
+        return self._unary(lambda x: +x, "+")
+
+    def __abs__(self):
+        return self._unary(abs, "abs ")
+
+    def __invert__(self):
+        return self._unary(lambda x: ~x, "~")
+
+    def __bool__(self):
+        raise TypeError(
+            f"the truth value of a lazy dusk Scalar {self._what} is "
+            "unknown until computed (as Dask's): compute() it first, e.g. "
+            "if s.compute() > 0:")
+
+    def _eager(self, kind, more=""):
+        raise TypeError(
+            f"{kind}() of a lazy dusk Scalar {self._what} (as Dask's, it "
+            f"has no value before compute()): {kind}(s.compute(){more})")
+
+    def __float__(self):
+        self._eager("float")
+
+    def __int__(self):
+        self._eager("int")
+
+    def __complex__(self):
+        self._eager("complex")
+
+    def __round__(self, ndigits=None):
+        self._eager("round", "" if ndigits is None else f", {ndigits}")
+
+    def __array__(self, dtype=None):
+        # numpy asks for the value (np.asarray(s), np.float64(1) + s), as
+        # of Dask's Scalar: computed
+        import numpy as np
+        return np.asarray(self.compute(), dtype=dtype)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<dusk Scalar {self._what}: lazy, call .compute()>"
+
+
+def _plain_scalar(v):
+    """A value a lazy scalar combines with: a number, bool, datetime or
+    timedelta (numpy's and pandas' too), or a str."""
+    import datetime
+    import numbers
+    if isinstance(v, (numbers.Number, str, datetime.datetime,
+                      datetime.date, datetime.timedelta)):
+        return True
+    return type(v).__module__ == "numpy" and hasattr(v, "dtype") and \
+        getattr(v, "ndim", 1) == 0
+
+
+def _scalar_ops():
+    import operator as o
+    ops = {"add": (o.add, "+"), "sub": (o.sub, "-"), "mul": (o.mul, "*"),
+           "truediv": (o.truediv, "/"), "floordiv": (o.floordiv, "//"),
+           "mod": (o.mod, "%"), "pow": (o.pow, "**"), "and": (o.and_, "&"),
+           "or": (o.or_, "|"), "xor": (o.xor, "^")}
+    for name, (op, sym) in ops.items():
+        setattr(Scalar, f"__{name}__", lambda self, other, op=op, sym=sym:
+                self._bin(other, op, sym))
+        setattr(Scalar, f"__r{name}__", lambda self, other, op=op, sym=sym:
+                self._bin(other, op, sym, True))
+    for name, op, sym in (("eq", o.eq, "=="), ("ne", o.ne, "!="),
+                          ("lt", o.lt, "<"), ("le", o.le, "<="),
+                          ("gt", o.gt, ">"), ("ge", o.ge, ">=")):
+        setattr(Scalar, f"__{name}__", lambda self, other, op=op, sym=sym:
+                self._bin(other, op, sym))
+
+
+_scalar_ops()
 
 
 # ---- lazy frames ----------------------------------------------------------
@@ -1962,6 +2102,8 @@ def _check_reduce_args(fn, kw):
 
 
 def _scalar(v):
+    if isinstance(v, Scalar):  # a lazy scalar stands as its value
+        v = v.compute()
     try:
         import numpy as np
         if isinstance(v, np.generic):
@@ -2036,6 +2178,7 @@ class Series(_Lazy):
     def __truediv__(self, o): return self._expr() / o
     def __rtruediv__(self, o): return self._expr().__rtruediv__(o)
     def __mod__(self, o): return self._expr() % o
+    def __rmod__(self, o): return self._expr().__rmod__(o)
     def __floordiv__(self, o): return self._expr() // o
     def __rfloordiv__(self, o): return self._expr().__rfloordiv__(o)
     def __pow__(self, o): return self._expr() ** o
@@ -2228,7 +2371,13 @@ class Series(_Lazy):
                 f"{fn} of a {self._shape.replace('_', ' ')} result; "
                 "compute() it and go on in pandas")
         frame = self._df._frame.reduce([self.name], [fn])
-        return Series(None, self.name, frame, "reduce_column")
+        return Scalar._of(Series(None, self.name, frame, "reduce_column"),
+                          f"{self._shown()}.{fn}()")
+
+    def _shown(self):
+        """The column (or hidden expression) as the user wrote it."""
+        return _HIDDEN_NAMES[self.name][1] if self.name in _HIDDEN_NAMES \
+            else self.name
 
     def sum(self, axis=None, skipna=True, min_count=0, **kw):
         """The column's sum (lazy: .compute() gives the number)."""
@@ -2288,7 +2437,8 @@ class Series(_Lazy):
         frame = self._df._frame.quantile([name], qs)
         out = Series(None, name, frame, "quantile")
         if one:
-            return out._with_finish(lambda r: r.iloc[0, 0])
+            return Scalar._of(out._with_finish(lambda r: r.iloc[0, 0]),
+                              f"{self._shown()}.quantile({qs[0]!r})")
         return out._with_finish(lambda r: _pd().Series(
             r.iloc[:, 0].values, index=_pd().Index(qs), name=name))
 
@@ -2300,8 +2450,9 @@ class Series(_Lazy):
                 f"median of a {self._shape.replace('_', ' ')} result; "
                 "compute() it and go on in pandas")
         frame = self._df._frame.quantile([self.name], [0.5], True)
-        return Series(None, self.name, frame, "quantile")._with_finish(
-            lambda r: r.iloc[0, 0])
+        return Scalar._of(Series(None, self.name, frame, "quantile")
+                          ._with_finish(lambda r: r.iloc[0, 0]),
+                          f"{self._shown()}.median()")
 
 
 _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",

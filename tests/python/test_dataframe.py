@@ -854,7 +854,7 @@ def test_reductions_refuse_what_they_cannot(client, data_dir):
         df.y.std(ddof=0)
     with pytest.raises(TypeError, match="sum: cannot sum the string column"):
         df.name.sum().compute()
-    assert "reduce column" in repr(df.x.sum())
+    assert "x.sum()" in repr(df.x.sum())
 
 
 # ---- derived columns ---------------------------------------------------------
@@ -1829,6 +1829,71 @@ def test_expressions_reduce_as_series(client, data_dir, bs):
     pdt.assert_series_equal((df.clean * 2).compute(), p.clean * 2)
     with pytest.raises(AttributeError, match="no attribute 'frobnicate'"):
         (df.clean * 2).frobnicate()
+
+
+def test_lazy_scalars(client, data_dir, bs):
+    """A column's reduction is a lazy scalar, as Dask's dd.Scalar:
+    arithmetic and comparisons with numbers and other lazy scalars stay
+    lazy and compute to pandas' value; in an expression of the frame's
+    columns (a filter, assign, where, fillna, a groupby key) it stands as
+    its value; float(), int(), round() and bool() refuse as Dask's,
+    numpy computes it."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for e in ("X.x.sum() + 1", "1 + X.x.sum()", "X.clean.sum() * 2 - 3",
+              "X.x.mean() - X.x.std()", "(X.y.max() - X.y.min()) / 2",
+              "X.x.isna().sum() / len(X)", "X.y.isnull().mean() * 100",
+              "-X.x.sum()", "abs(X.x.min())", "X.clean.sum() // 7",
+              "X.clean.sum() % 7", "2 ** (X.clean.max() // 20)",
+              "X.x.sum() > 3", "X.x.mean() == X.x.mean()",
+              "X.x.count() / X.x.nunique()", "X.y.quantile(0.9) - "
+              "X.y.median()", "X.name.str.len().max() + 1",
+              "(X.x * 2).sum() / X.x.sum()", "np.float64(0.5) * X.y.sum()",
+              "X.clean.sum() & 1", "X.x.sum() + np.int64(2)"):
+        got = eval(e, {"X": df, "np": np})
+        want = eval(e, {"X": p, "np": np})
+        assert isinstance(got, dd.Scalar) or "np." in e, e
+        if isinstance(got, dd.Scalar):
+            got = got.compute()
+        assert got == pytest.approx(want, rel=1e-12), (e, got, want)
+        assert np.asarray(got).dtype == np.asarray(want).dtype, e
+    for e in ("X[X.x > X.x.mean()]", "X[X.x.mean() < X.x]",
+              "X[(X.y - X.y.mean()).abs() < X.y.std()]",
+              "X.assign(z=(X.clean - X.clean.mean()) / X.clean.std())",
+              "X.assign(m=X.clean.max())",
+              "X.fillna({'x': X.x.median(), 'y': X.y.mean()})",
+              "X[X.clean.between(X.clean.quantile(0.25), "
+              "X.clean.quantile(0.75))]",
+              "X.assign(w=X.y.where(X.y > 0, X.y.mean()))",
+              "X.assign(c=X.y.clip(lower=X.y.quantile(0.1)))"):
+        pdt.assert_frame_equal(eval(e, {"X": df}).compute(),
+                               eval(e, {"X": p}), obj=e)
+    pdt.assert_series_equal(
+        df.groupby(df.clean > df.clean.mean()).x.sum().compute(),
+        p.groupby(p.clean > p.clean.mean()).x.sum())
+    m = df.clean.mean()
+    pdt.assert_frame_equal(df.query("clean > @m").compute(),
+                           p.query("clean > @m", local_dict={
+                               "m": p.clean.mean()}))
+    # with a result: computed as the result arrives
+    pdt.assert_series_equal(
+        (df.groupby("k").clean.sum() / df.clean.sum()).compute(),
+        p.groupby("k").clean.sum() / p.clean.sum())
+    s = df.x.sum()
+    assert np.asarray(s) == p.x.sum()
+    for f in (bool, float, int, round, lambda v: round(v, 2)):
+        with pytest.raises(TypeError, match="compute"):
+            f(s)
+    with pytest.raises(TypeError):
+        s + [1]
+    assert client.compute(df.x.sum() + 1) == p.x.sum() + 1
+    dates = dd.read_csv(str(data_dir / "dates.csv"), parse_dates=DATES)
+    pdates = pd.read_csv(data_dir / "dates.csv", parse_dates=DATES)
+    assert (dates.start.max() - dates.start.min()).compute() == \
+        pdates.start.max() - pdates.start.min()
+    pdt.assert_frame_equal(
+        dates[dates.start > dates.start.median()].compute(),
+        pdates[pdates.start > pdates.start.median()])
 
 
 def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
