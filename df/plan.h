@@ -20,7 +20,9 @@
  *   head(plan, n)                  first n rows in file order
  *   len(plan)                      number of rows
  *   describe(plan)                 count, mean, std, min, 25%, 50%, 75%, max
- *                                  per number column (exact quantiles)
+ *                                  per number column (exact quantiles; or
+ *                                  the percentiles given between min and
+ *                                  max)
  *   topk(plan, [by], [asc], n)     the first n rows of the whole frame in
  *                                  sort_values(by, kind="stable") order
  *                                  (nlargest / nsmallest, sort_values then
@@ -354,7 +356,8 @@ typedef struct dusk_plan {
    * typed, which to_csv writes as pandas' nullable Int64 (5, and an empty
    * field for a null) rather than widening to float64 */
   char *dir;
-  /* QUANTILE: the quantiles, each in [0, 1]; median set for median()
+  /* QUANTILE: the quantiles, each in [0, 1]; DESCRIBE: its percentile
+   * rows (none: 0.25, 0.5, 0.75); median set for median()
    * (one q, 0.5), whose middle pair pandas averages as (a + b) / 2 where
    * quantile(0.5) interpolates a + (b - a) / 2 (they differ in the last
    * bit) */
@@ -426,6 +429,12 @@ dusk_plan *dusk_plan_describe(dusk_plan *in);
  * column gets pandas' count / unique / top / freq. */
 dusk_plan *dusk_plan_describe_columns(dusk_plan *in, const char *const *cols,
                                       size_t n);
+/* describe of every number column with a row per percentile qs[0..nq)
+ * (each in [0, 1], in the order given: pandas' are sorted, distinct and
+ * hold 0.5) between min and max, where plain describe has 25%, 50%, 75%.
+ * NULL for none, too many or one outside [0, 1]. */
+dusk_plan *dusk_plan_describe_percentiles(dusk_plan *in, const double *qs,
+                                          size_t nq);
 dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir);
 /* cols may be empty (n 0): every number column.  qs holds nq >= 1
  * quantiles in [0, 1] (NULL for one outside it, or none).  dusk_plan_median

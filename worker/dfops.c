@@ -2871,33 +2871,49 @@ static int quantile_value(const dusk_table *w, int64_t col, const qtotals *t,
   return 0;
 }
 
-/* The rows of describe's statistic s (count, mean, std, min, 25%, 50%,
- * 75%, max) for the columns into vals[1..]. */
-static const char *const describe_stats[] = {"count", "mean", "std", "min",
-                                             "25%",   "50%",  "75%", "max"};
+/* pandas' describe() percentiles, unless the plan lists its own. */
+static const double describe_qs[] = {0.25, 0.5, 0.75};
 
+static const double *describe_percentiles(const dusk_plan *root, size_t *nq) {
+  if (root->qs != NULL && root->nqs > 0) {
+    *nq = root->nqs;
+    return root->qs;
+  }
+  *nq = 3;
+  return describe_qs;
+}
+
+/* The row of describe's statistic s for the columns into vals[1..]: count,
+ * mean, std, min, then one row per percentile qs[0..nq), then max; label
+ * holds a percentile row's name (prec: dusk_percentile_precision). */
 static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
-                        size_t nc, dusk_value *vals, dusk_error *err) {
-  static const double pct[] = {0.25, 0.5, 0.75};
+                        size_t nc, const double *qs, size_t nq, int prec,
+                        char label[DUSK_PERCENTILE_LABEL_MAX], dusk_value *vals,
+                        dusk_error *err) {
+  static const char *const stats[] = {"count", "mean", "std", "min"};
+  const char *name = s < 4 ? stats[s] : s == 4 + nq ? "max" : label;
+  if (s >= 4 && s < 4 + nq)
+    dusk_percentile_label(qs[s - 4], prec, label);
   vals[0].type = DUSK_TYPE_STRING;
-  vals[0].u.s.ptr = describe_stats[s];
-  vals[0].u.s.len = strlen(describe_stats[s]);
+  vals[0].u.s.ptr = name;
+  vals[0].u.s.len = strlen(name);
   for (size_t c = 0; c < nc; c++) {
     const qtotals *t = &tot[c];
     int64_t n = t->n;
     double v;
     int rc;
+    if (s >= 4 && s < 4 + nq) {
+      if ((rc = quantile_value(win, (int64_t)c, t, qs[s - 4], false,
+                               &vals[c + 1], err)) != 0)
+        return rc;
+      continue;
+    }
     switch (s) {
     case 0: v = (double)n; break;
     case 1: v = n ? t->mean : NAN; break;
     case 2: v = n > 1 ? sqrt(t->m2 / (double)(n - 1)) : NAN; break;
     case 3: v = n ? t->min : NAN; break;
-    case 7: v = n ? t->max : NAN; break;
-    default:
-      if ((rc = quantile_value(win, (int64_t)c, t, pct[s - 4], false,
-                               &vals[c + 1], err)) != 0)
-        return rc;
-      continue;
+    default: v = n ? t->max : NAN; break;
     }
     vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
     vals[c + 1].u.f = v;
@@ -2905,14 +2921,18 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
   return 0;
 }
 
-/* From the merged windows: describe's table (pandas' eight rows, indexed
- * by the statistic, a float64 column per column) or quantile's (a row per
- * q, indexed by q as float64, a column per column: float64, or datetime /
- * timedelta). */
+/* From the merged windows: describe's table (count, mean, std, min, its
+ * percentiles, max, indexed by the statistic, a float64 column per column)
+ * or quantile's (a row per q, indexed by q as float64, a column per
+ * column: float64, or datetime / timedelta). */
 static int quantile_output(const dusk_plan *root, const dusk_table *win,
                            dusk_table **out, dusk_error *err) {
   bool describe = root->kind == DUSK_PLAN_DESCRIBE;
-  size_t nc = root->ncolumns, nrows = describe ? 8 : root->nqs;
+  size_t nq, nc = root->ncolumns;
+  const double *dqs = describe_percentiles(root, &nq);
+  size_t nrows = describe ? 5 + nq : root->nqs;
+  int prec = describe ? dusk_percentile_precision(dqs, nq) : 0;
+  char label[DUSK_PERCENTILE_LABEL_MAX];
   const char **names = dusk_xcalloc(nc + 1, sizeof *names);
   dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
   dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
@@ -2938,7 +2958,7 @@ static int quantile_output(const dusk_plan *root, const dusk_table *win,
       res->cols[c + 1].logical = tot[c].type;
   for (size_t r = 0; r < nrows; r++) {
     if (describe) {
-      rc = describe_row(win, r, tot, nc, vals, err);
+      rc = describe_row(win, r, tot, nc, dqs, nq, prec, label, vals, err);
     } else {
       vals[0].type = DUSK_TYPE_FLOAT64;
       vals[0].u.f = root->qs[r];
@@ -3806,7 +3826,6 @@ static int dedup_positions(merger *m, dusk_table **out, dusk_error *err) {
  * (quantile.h), which each of its second scans takes as its one input.
  * A drop_duplicates' key round -> the positions of the rows to keep. */
 static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
-  static const double describe_qs[] = {0.25, 0.5, 0.75};
   merger m;
   dusk_error err = {0};
   dusk_table *result = NULL;
@@ -3836,11 +3855,12 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
       rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
       goto failed;
     }
-    if ((rc = m.p.terminal == DUSK_PLAN_QUANTILE
-                  ? dusk_qbounds(m.payload, root->ncolumns, root->qs,
-                                 root->nqs, &result, &err)
-                  : dusk_qbounds(m.payload, root->ncolumns, describe_qs, 3,
-                                 &result, &err)) != 0)
+    size_t nq = root->nqs;
+    const double *qs = m.p.terminal == DUSK_PLAN_QUANTILE
+                           ? root->qs
+                           : describe_percentiles(root, &nq);
+    if ((rc = dusk_qbounds(m.payload, root->ncolumns, qs, nq, &result,
+                           &err)) != 0)
       goto failed;
   }
   call->result.len = 0;

@@ -1835,48 +1835,48 @@ class DataFrame(_Lazy):
             return DataFrame(self._frame.head(int(n)), None, "frame_rows")
         return _compute_now(self._frame.head(_count(n, "head")), "frame", None)
 
-    def describe(self, percentiles=None, include=None, exclude=None):
-        """count, mean, std, min, 25%, 50%, 75%, max of the number
-        columns, all exact (Dask approximates the percentiles): two scans,
-        bounded memory."""
+    def describe(self, percentiles=None, include=None, exclude=None,
+                 datetime_is_numeric=False):
+        """pandas' describe(): count, mean, std, min, the percentiles
+        (25/50/75% unless given; exact, where Dask approximates) and max
+        of the number columns, in two scans with bounded memory.
+        include= / exclude= pick the columns as pandas does (its
+        select_dtypes; "all" for every column): a text or bool column
+        gives count / unique / top / freq, from its value counts."""
         self._need_open("describe")
-        if percentiles is not None and \
-                sorted(float(p) for p in percentiles) != [0.25, 0.5, 0.75]:
+        if datetime_is_numeric:
             raise NotImplementedError(
-                "describe: percentiles other than pandas' 25/50/75%; use "
-                "quantile([...])")
-        if exclude is not None:
-            raise NotImplementedError("describe: exclude")
-        dtypes = self.dtypes
-        num = [c for c, t in dtypes.items() if t.kind in "iuf"]
-        if include is None and num:
-            return DataFrame(self._frame.describe(), None, "describe")
-        if include is None or (isinstance(include, str) and
-                               include == "all"):
-            cols = list(dtypes.index) if include else \
-                [c for c, t in dtypes.items() if t.kind in "Ob"]
-        elif include in ("object", "O", object) or (
-                isinstance(include, (list, tuple)) and
-                all(i in ("object", "O", object) for i in include)):
-            cols = [c for c, t in dtypes.items() if t.kind == "O"]
+                "describe: datetime_is_numeric (describe of datetime "
+                "columns); use min(), max() and quantile()")
+        qs = _describe_percentiles(percentiles)
+        meta = self._meta()
+        num = [c for c, t in meta.dtypes.items() if t.kind in "iuf"]
+        if include is None and exclude is None:
+            if num:  # every number column: one query
+                return DataFrame(self._frame.describe(qs), None, "describe")
+            cols = list(meta.columns)  # none: every column, as pandas
+        elif isinstance(include, str) and include == "all":
+            if exclude is not None:
+                raise ValueError("exclude must be None when include is 'all'")
+            cols = list(meta.columns)
         else:
-            raise NotImplementedError(
-                "describe: include=None, 'all' or 'object'")
+            cols = list(meta.select_dtypes(include=include,
+                                           exclude=exclude).columns)
         if not cols:
             raise ValueError("No objects to concatenate")
-        if any(dtypes[c].kind in "mM" for c in cols):
+        if any(meta.dtypes[c].kind in "mM" for c in cols):
             raise NotImplementedError(
                 "describe of datetime columns (pandas 1.5 warns it will "
                 "change); use min(), max() and quantile()")
-        return self._describe_columns(cols, [c for c in cols if c in num])
+        return self._describe_columns(cols, [c for c in cols if c in num],
+                                      qs)
 
-    def _describe_columns(self, cols, num):
+    def _describe_columns(self, cols, num, qs):
         """describe(include=...) of cols: the number columns' statistics in
         one query, each other column's count / unique / top / freq from its
-        value counts, side by side in pandas' row order."""
+        value counts, side by side in pandas' row order (the shorter
+        description's rows first)."""
         import pandas as pd
-        order = ["count", "unique", "top", "freq", "mean", "std", "min",
-                 "25%", "50%", "75%", "max"]
 
         def assemble(numeric, done):
             parts = dict(done)
@@ -1884,10 +1884,13 @@ class DataFrame(_Lazy):
                 if c not in parts:
                     parts[c] = numeric[c] if c in num else \
                         Series(self, c).describe().compute()
+            order = []
+            for rows in sorted((parts[c].index for c in cols), key=len):
+                order += [i for i in rows if i not in order]
             out = pd.concat([parts[c] for c in cols], axis=1)
-            return out.reindex([i for i in order if i in out.index])
+            return out.reindex(order)
         if num:
-            frame = self._frame.select(num).describe()
+            frame = self._frame.select(num).describe(qs)
             return DataFrame(frame, None, "describe")._with_finish(
                 lambda r: assemble(r, {}))
         first = Series(self, cols[0]).describe()  # one query is this frame
@@ -2041,6 +2044,23 @@ class DataFrame(_Lazy):
 
     def nunique(self, axis=0, dropna=True, **kw):
         return self._reduce("nunique", None, axis=axis, dropna=dropna, **kw)
+
+
+def _describe_percentiles(percentiles):
+    """describe's percentiles as pandas refines them: None for its 25, 50
+    and 75%, else in [0, 1], 0.5 among them, sorted and distinct."""
+    if percentiles is None:
+        return None
+    qs = [float(q) for q in percentiles]
+    if not all(0 <= q <= 1 for q in qs):
+        raise ValueError(
+            "percentiles should all be in the interval [0, 1]. Try "
+            f"{[q / 100 for q in qs]} instead.")
+    if 0.5 not in qs:
+        qs.append(0.5)
+    if len(set(qs)) < len(qs):
+        raise ValueError("percentiles cannot contain duplicates")
+    return sorted(qs)
 
 
 def _quantiles(q):
@@ -2237,20 +2257,24 @@ class Series(_Lazy):
                 f"this operation on a {self._shape.replace('_', ' ')} result")
         return self._df._frame.select([self.name])
 
-    def describe(self, percentiles=None, include=None, exclude=None):
-        """pandas' Series.describe(): count, mean, std, min, 25/50/75%,
-        max of a number column (exact); count, unique, top and freq of a
-        text or bool column (its value counts: when several values share
-        the highest count, top is one of them, as pandas documents)."""
+    def describe(self, percentiles=None, include=None, exclude=None,
+                 datetime_is_numeric=False):
+        """pandas' Series.describe(): count, mean, std, min, the
+        percentiles (25/50/75% unless given; exact) and max of a number
+        column; count, unique, top and freq of a text or bool column (its
+        value counts: when several values share the highest count, top is
+        one of them, as pandas documents).  include= and exclude= are
+        pandas' for frames: a Series ignores them, as pandas' does."""
         import pandas as pd
         if self._shape != "column":
             raise NotImplementedError("describe of an aggregation result")
+        qs = _describe_percentiles(percentiles)
         kind = self._df.dtypes[self.name].kind
         if kind in "iuf":
-            return DataFrame(self._df._frame.select([self.name]).describe(),
-                             None, "describe")._with_finish(
+            frame = self._df._frame.select([self.name]).describe(qs)
+            return DataFrame(frame, None, "describe")._with_finish(
                 lambda r: r[self.name])
-        if kind in "mM":
+        if kind in "mM" or datetime_is_numeric:
             raise NotImplementedError(
                 "describe of a datetime column (pandas 1.5 warns it will "
                 "change); use min(), max() and quantile()")

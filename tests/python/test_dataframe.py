@@ -327,8 +327,55 @@ def test_describe(client, data_dir, bs):
                            p.query("x > 3").describe())
     pdt.assert_frame_equal(
         df.describe(percentiles=[0.25, 0.5, 0.75]).compute(), p.describe())
-    with pytest.raises(NotImplementedError, match="quantile"):
-        df.describe(percentiles=[0.1])
+
+
+def test_describe_percentiles_include_exclude(client, data_dir, bs):
+    """describe(percentiles=) of a frame and a column: pandas' rows and
+    labels ("10%", "33.3%", "29.0%"), 0.5 always among them; include= and
+    exclude= pick the columns as pandas' select_dtypes; a Series ignores
+    include and exclude, a text column the percentiles, as pandas."""
+    import random
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    rnd = random.Random(11)
+    sets = [[0.1, 0.9], [0.333, 0.29], [], [0.5], [0, 1], (0.05,),
+            [0.001, 0.999], np.array([0.01, 0.99]), [0.125, 0.875],
+            [0.07, 0.5, 0.9999], [1 / 3, 2 / 3]]
+    sets += [[round(rnd.random(), rnd.randint(1, 5)) for _ in range(3)]
+             for _ in range(6)]
+    for qs in sets:
+        what = f"percentiles={qs!r}"
+        pdt.assert_frame_equal(df.describe(percentiles=qs).compute(),
+                               p.describe(percentiles=qs), obj=what)
+        pdt.assert_series_equal(df.y.describe(percentiles=qs).compute(),
+                                p.y.describe(percentiles=qs), obj=what)
+    pdt.assert_series_equal(
+        (df.x * 2).describe(percentiles=[0.1]).compute(),
+        (p.x * 2).describe(percentiles=[0.1]))
+    for kw in ({"include": "all", "percentiles": [0.1, 0.9]},
+               {"include": "all"}, {"include": ["object"]},
+               {"include": "O"}, {"include": [np.number]},
+               {"include": ["int64"], "percentiles": [0.2]},
+               {"exclude": ["object"]}, {"exclude": [np.number]},
+               {"include": [np.number, "object"], "exclude": ["float64"]}):
+        pdt.assert_frame_equal(df.describe(**kw).compute(),
+                               p.describe(**kw), obj=repr(kw))
+    # a Series: include / exclude ignored, a text one's percentiles too
+    for col in ("x", "name"):
+        pdt.assert_series_equal(
+            df[col].describe(include="object", exclude=[np.number],
+                             percentiles=[0.3]).compute(),
+            p[col].describe(include="object", exclude=[np.number],
+                            percentiles=[0.3]))
+    for bad in ([1.5], [0.5, 0.5], [0.2, 0.2]):
+        for f in (p.describe, p.x.describe, p.name.describe,
+                  df.describe, df.x.describe, df.name.describe):
+            with pytest.raises(ValueError, match="percentiles"):
+                f(percentiles=bad)
+    with pytest.raises(ValueError, match="exclude must be None"):
+        df.describe(include="all", exclude=["object"])
+    with pytest.raises(NotImplementedError, match="datetime_is_numeric"):
+        df.describe(datetime_is_numeric=True)
 
 
 QS = [0, 0.001, 0.1, 0.25, 1 / 3, 0.5, 0.75, 0.9, 0.999, 1]

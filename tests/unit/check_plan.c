@@ -337,7 +337,12 @@ static dusk_plan *sample_plan(int i) {
   case 10: return dusk_plan_head(leaf("h.csv"), 0);
   case 11: return dusk_plan_head(leaf("h.csv"), INT64_MAX);
   case 12: return dusk_plan_len(leaf("l.csv"));
-  case 13: return dusk_plan_describe(leaf("d.csv"));
+  case 13: {
+    /* pandas' percentiles, or its own (the optional field) */
+    const double qs[] = {0.1, 0.5, 1.0 / 3, 1};
+    return rand() % 2 ? dusk_plan_describe(leaf("d.csv"))
+                      : dusk_plan_describe_percentiles(leaf("d.csv"), qs, 4);
+  }
   case 14: {
     /* with or without the int columns the user typed (optional field) */
     dusk_plan *t = dusk_plan_to_csv(leaf("t.csv"), "/tmp/out dir");
