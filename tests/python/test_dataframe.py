@@ -1436,6 +1436,48 @@ def test_to_datetime(client, data_dir, bs, tmp_path):
             ob.assign(x=dd.to_datetime(ob.t, errors="coerce")).compute()
 
 
+IMPOSSIBLE = ["2019-02-30 11:00:00", "2019-02-29", "2019-13-01",
+              "2019-00-10", "2019-01-32 10:00", "2019-04-31T10:00:00",
+              "2019-01-01 24:00:00", "2019-01-01 23:60:00",
+              "2019-01-01 23:59:60", "0000-01-01", "1600-05-05",
+              "3000-01-01", "1677-09-20", "2262-04-12"]
+
+
+def test_to_datetime_of_impossible_dates(client, tmp_path, bs):
+    """ISO-shaped values that are no date-time (February 30, month 13,
+    hour 24, a year past datetime64[ns]): NaT with errors="coerce" as
+    pandas gives, and with errors="raise" a ValueError saying so (not
+    that pandas might read it); a date of 1677 or 2262, which pandas
+    reads and dusk does not, is refused either way."""
+    path = tmp_path / "impossible.csv"
+    path.write_text("t,v\n2019-04-15 10:00:00,0\n" + "".join(
+        f"{t},{i}\n" for i, t in enumerate(IMPOSSIBLE, 1)) +
+        ",99\n2020-02-29 12:00:00,100\nnot a date,101\n")
+    df, p = read(str(path), bs), pd.read_csv(path)
+    pdt.assert_frame_equal(
+        df.assign(x=dd.to_datetime(df.t, errors="coerce")).compute(),
+        p.assign(x=pd.to_datetime(p.t, errors="coerce")))
+    pdt.assert_series_equal(
+        df.groupby(dd.to_datetime(df.t, errors="coerce").isnull()).v.sum()
+        .compute(),
+        p.groupby(pd.to_datetime(p.t, errors="coerce").isnull()).v.sum())
+    for t in IMPOSSIBLE:
+        with pytest.raises(ValueError):
+            pd.to_datetime(pd.Series([t]))
+        one = df.query(f"v == {IMPOSSIBLE.index(t) + 1}")
+        with pytest.raises(ValueError) as err:
+            one.assign(x=dd.to_datetime(one.t)).compute()
+        assert f"'{t}' is no date-time" in str(err.value), str(err.value)
+        assert "may read it" not in str(err.value)
+    edge = tmp_path / "edge.csv"
+    edge.write_text("t\n1677-12-31\n")
+    e = dd.read_csv(str(edge))
+    assert pd.to_datetime(pd.read_csv(edge).t, errors="coerce").notna().all()
+    for errors in ("raise", "coerce"):
+        with pytest.raises(NotImplementedError, match="years 1678-2261"):
+            e.assign(x=dd.to_datetime(e.t, errors=errors)).compute()
+
+
 def test_dt_floor_ceil_round(client, data_dir, bs):
     """.dt.floor/ceil/round to fixed frequencies and normalize() of
     datetimes and timedeltas (NaT stays NaT, round halves to even), used
