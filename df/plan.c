@@ -53,6 +53,7 @@
  * literals and fill values may (they are slices). */
 #include "plan.h"
 
+#include "fieldparse.h"
 #include "msgcheck.h"
 
 #include <inttypes.h>
@@ -865,10 +866,19 @@ static int fills_copy(dusk_plan *p, const dusk_fill *fills, size_t n) {
   return 0;
 }
 
-int dusk_plan_fill_mixes(dusk_type column, dusk_type value) {
+bool dusk_plan_fill_datetime(dusk_type column, const dusk_value *value,
+                             int64_t *ns) {
+  return column == DUSK_TYPE_DATETIME && value->type == DUSK_TYPE_STRING &&
+         dusk_field_parse_datetime(value->u.s.ptr, value->u.s.len, ns) == 0;
+}
+
+int dusk_plan_fill_mixes(dusk_type column, const dusk_value *value) {
+  dusk_type v = value->type;
   int ncol = column == DUSK_TYPE_INT64 || column == DUSK_TYPE_FLOAT64;
-  int nval = value == DUSK_TYPE_INT64 || value == DUSK_TYPE_FLOAT64;
-  if (column == DUSK_TYPE_NULL || value == DUSK_TYPE_NULL || column == value)
+  int nval = v == DUSK_TYPE_INT64 || v == DUSK_TYPE_FLOAT64;
+  int64_t ns;
+  if (column == DUSK_TYPE_NULL || v == DUSK_TYPE_NULL || column == v ||
+      dusk_plan_fill_datetime(column, value, &ns))
     return 0;
   return !(ncol && nval);
 }

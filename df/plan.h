@@ -407,13 +407,19 @@ dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
                               const dusk_csv_options *opts /* nullable */);
 dusk_plan *dusk_plan_concat(dusk_plan **inputs, size_t n);
 dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n);
-/* Whether filling a column of type `column` with a value of type `value`
- * gives, in pandas, an object column of two kinds of values: a number
- * column (float64 once it has nulls) filled with a string or a bool, a
- * bool column (object once it has nulls) with a number or a string, a
- * string column with anything but a string.  A number into a number
- * column (an int into float64: float64) does not mix. */
-int dusk_plan_fill_mixes(dusk_type column, dusk_type value);
+/* Whether filling a column of type `column` with value gives, in pandas,
+ * an object column of two kinds of values: a number column (float64 once
+ * it has nulls) filled with a string or a bool, a bool column (object once
+ * it has nulls) with a number or a string, a string column with anything
+ * but a string.  A number into a number column (an int into float64:
+ * float64) does not mix, nor an ISO date-time string into a datetime
+ * column (dusk_plan_fill_datetime). */
+int dusk_plan_fill_mixes(dusk_type column, const dusk_value *value);
+/* Whether value fills a column of type `column` as a datetime, *ns: a
+ * string holding an ISO date-time into a datetime64[ns] column, which
+ * pandas turns into that Timestamp (the column stays datetime64[ns]). */
+bool dusk_plan_fill_datetime(dusk_type column, const dusk_value *value,
+                             int64_t *ns);
 dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text);
 dusk_plan *dusk_plan_select(dusk_plan *in, const char *const *cols, size_t n);
 /* Takes expr (NULL gives NULL); text is as the user wrote the value. */

@@ -1664,11 +1664,33 @@ class DataFrame(_Lazy):
         if isinstance(value, dict):
             frame = self._frame
             for col, v in value.items():
-                frame = frame.fillna(_scalar(v), str(col))
+                frame = frame.fillna(self._fill_value(v, str(col)), str(col))
             return DataFrame(frame, self._npartitions)
         if value is None:
             raise ValueError("fillna needs a value")
-        return DataFrame(self._frame.fillna(_scalar(value)), self._npartitions)
+        return DataFrame(self._frame.fillna(self._fill_value(value, None)),
+                         self._npartitions)
+
+    def _fill_value(self, v, col):
+        """A fill value as the engine takes it.  A string fills a datetime
+        column as the ISO date-time it holds (pandas' Timestamp); so does
+        a Timestamp (or datetime, numpy datetime64) of a datetime column
+        named in a dict, written in ISO."""
+        import datetime
+        if isinstance(v, Scalar):
+            v = v.compute()
+        if type(v).__name__ != "datetime64":  # numpy's: its .item() is ns
+            v = _scalar(v)
+        if type(v).__name__ == "datetime64" or \
+                isinstance(v, datetime.datetime):
+            ts = _pd().Timestamp(v)
+            if col is None or self.dtypes.get(col) is None or \
+                    self.dtypes[col].kind != "M" or ts.tzinfo is not None:
+                raise NotImplementedError(
+                    "fillna with a Timestamp: of a datetime64[ns] column by "
+                    "name, without a time zone (fillna({\"t\": ts}))")
+            return ts.isoformat(sep=" ")
+        return v
 
     def query(self, expr, local_dict=None, global_dict=None, **kwargs):
         """Rows where expr holds, in pandas' query language; @name is the

@@ -1478,6 +1478,45 @@ def test_to_datetime_of_impossible_dates(client, tmp_path, bs):
             e.assign(x=dd.to_datetime(e.t, errors=errors)).compute()
 
 
+def test_fillna_datetime_with_iso_text(client, data_dir, bs):
+    """fillna of a datetime64[ns] column with a string holding an ISO
+    date-time (or a Timestamp, datetime, numpy datetime64 or lazy scalar
+    of one): pandas' Timestamp there, the column still datetime64[ns];
+    a string that is no ISO date-time is refused, saying so (pandas makes
+    an object column of it, or reads another form of date)."""
+    import datetime
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    for fill in ({"start": "2021-03-01"},
+                 {"end": "2021-03-01 10:30:00.5", "day": "2021-03-01T08:00"},
+                 {"start": pd.Timestamp("2021-03-01 12:00:00.000000001")},
+                 {"end": datetime.datetime(2021, 3, 1, 9, 15)},
+                 {"day": np.datetime64("2021-03-02")},
+                 {"start": "2021-03-01", "note": "none"}):
+        got = df.fillna(fill)
+        want = p.fillna(fill)
+        pdt.assert_frame_equal(got.compute(), want, obj=repr(fill))
+        c = list(fill)[0]
+        pdt.assert_series_equal(
+            got.groupby(got[c].dt.hour).k.sum().compute(),
+            want.groupby(want[c].dt.hour).k.sum(), obj=repr(fill))
+    pdt.assert_frame_equal(df.fillna({"start": df.start.max()}).compute(),
+                           p.fillna({"start": p.start.max()}))
+    pdt.assert_series_equal(df.start.fillna("2021-03-01").compute(),
+                            p.start.fillna("2021-03-01"))
+    for cols in (DATES, ["start", "k", "note"]):
+        pdt.assert_frame_equal(df[cols].fillna("2021-03-01").compute(),
+                               p[cols].fillna("2021-03-01"))
+    for bad in ("soon", "2021-02-30", "1/5/2021"):
+        assert p.fillna({"start": bad}).start.isna().sum() == 0
+        with pytest.raises(Exception, match=f"'{bad}' is no ISO date-time"):
+            df.fillna({"start": bad}).compute()
+    with pytest.raises(NotImplementedError, match="Timestamp"):
+        df.fillna({"note": pd.Timestamp("2021-03-01")})
+
+
 def test_dt_floor_ceil_round(client, data_dir, bs):
     """.dt.floor/ceil/round to fixed frequencies and normalize() of
     datetimes and timedeltas (NaT stays NaT, round halves to even), used
