@@ -707,6 +707,61 @@ dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err) {
   return wrap(dusk_plan_describe(unwrap(f)), err);
 }
 
+static int cmp_q(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+dusk_dataframe *dusk_describe_percentiles(dusk_dataframe *f, const double *qs,
+                                          size_t nq, dusk_error *err) {
+  double *r;
+  size_t n = 0;
+  bool half = false;
+  dusk_dataframe *out;
+  if (!need_open(f, "describe", err))
+    return NULL;
+  if ((qs == NULL && nq > 0) || nq >= DUSK_PLAN_MAX_QUANTILES) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "describe: 0 to %d percentiles, got %zu",
+                   DUSK_PLAN_MAX_QUANTILES - 1, nq);
+    return NULL;
+  }
+  /* pandas' refine_percentiles: in [0, 1], 0.5 among them, sorted and
+   * distinct. */
+  if ((r = malloc((nq + 1) * sizeof *r)) == NULL) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < nq; i++) {
+    if (!(qs[i] >= 0.0 && qs[i] <= 1.0)) {
+      free(r);
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL,
+                     "describe: percentiles should all be in the interval "
+                     "[0, 1], not %g",
+                     qs[i]);
+      return NULL;
+    }
+    half = half || qs[i] == 0.5;
+    r[n++] = qs[i];
+  }
+  if (!half)
+    r[n++] = 0.5;
+  qsort(r, n, sizeof *r, cmp_q);
+  for (size_t i = 1; i < n; i++)
+    if (r[i] == r[i - 1]) {
+      free(r);
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL,
+                     "describe: percentiles cannot contain duplicates");
+      return NULL;
+    }
+  out = wrap(dusk_plan_describe_percentiles(unwrap(f), r, n), err);
+  free(r);
+  return out;
+}
+
 dusk_dataframe *dusk_describe_column(dusk_dataframe *f, const char *column,
                                      dusk_error *err) {
   if (!need_open(f, "describe", err))

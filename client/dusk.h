@@ -341,6 +341,12 @@ dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
 /* count, mean, std, min, 25%, 50%, 75%, max of every int and float
  * column, as pandas' describe(): the percentiles are exact. */
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
+/* pandas' describe(percentiles=qs): dusk_describe with a row per
+ * percentile between min and max in place of 25%, 50%, 75% - qs[0..nq)
+ * (each in [0, 1], distinct) sorted, with 0.5 added when missing, and
+ * labelled as pandas labels them ("10%", "33.3%"). */
+dusk_dataframe *dusk_describe_percentiles(dusk_dataframe *f, const double *qs,
+                                          size_t nq, dusk_error *err);
 /* pandas' df["col"].describe(): of a number column as dusk_describe; of
  * a text or bool column count, unique, top and freq (from its value
  * counts; of values sharing the highest count, top is the first in

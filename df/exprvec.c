@@ -46,6 +46,7 @@ typedef struct node {
   uint8_t failed; /* eval met a value it must refuse (int ** negative) */
   dusk_regex *re; /* RE_*: the compiled pattern */
   char bad[64];   /* TO_DATETIME: the first value refused, for the message */
+  int bad_why;    /* TO_DATETIME: why it was (a DUSK_DATETIME_* code) */
   /* text-valued functions (lower, strip, ...): each row's value as an
    * offset and length into text, refilled every batch */
   uint32_t *soff, *slen;
@@ -492,13 +493,15 @@ static bool maybe_other_date_form(dusk_slice s) {
   return false;
 }
 
-/* to_datetime of text (or of datetimes: as they are).  A value that is
- * not an ISO date-time is NaT with errors="coerce" when pandas would
- * fail to read it too (maybe_other_date_form), else refused (the first
- * one kept for the message). */
+/* to_datetime of text (or of datetimes: as they are).  With
+ * errors="coerce" a value is NaT where pandas fails to read it too: of the
+ * ISO form but no date-time (February 30, hour 24, a year datetime64[ns]
+ * cannot hold), or of no form pandas reads (maybe_other_date_form); other
+ * values are refused (the first one kept for the message, with why). */
 static void eval_to_datetime(node *n, const view *a, size_t rows) {
   for (size_t r = 0; r < rows; r++) {
     dusk_slice s;
+    int why;
     n->valid[r] = (uint8_t)vvalid(a, r);
     if (!n->valid[r])
       continue;
@@ -507,11 +510,14 @@ static void eval_to_datetime(node *n, const view *a, size_t rows) {
       continue;
     }
     s = vs(a, r);
-    if (dusk_field_parse_datetime(s.ptr, s.len, &n->i[r]) == 0)
+    if ((why = dusk_field_parse_datetime(s.ptr, s.len, &n->i[r])) == 0)
       continue;
     n->valid[r] = 0;
-    if (!n->failed && (n->op == DUSK_FN_TO_DATETIME || maybe_other_date_form(s))) {
+    if (!n->failed &&
+        (n->op == DUSK_FN_TO_DATETIME || why == DUSK_DATETIME_RANGE ||
+         (why == DUSK_DATETIME_FORM && maybe_other_date_form(s)))) {
       keep_bad_value(n, s);
+      n->bad_why = why;
       n->failed = 1;
     }
   }
@@ -843,18 +849,30 @@ static void eval(node *n, const dusk_batch *bt) {
 }
 
 /* The message for a function that refuses a value it names: the words
- * before the quoted value and after it; NULL for the others. */
-static const char *value_refusal(int op, const char **after) {
+ * before the quoted value and after it (why: to_datetime's
+ * DUSK_DATETIME_* code); NULL for the others. */
+static const char *value_refusal(int op, int why, const char **after) {
   if (op >= DUSK_FN_RE_SEARCH && op <= DUSK_FN_RE_FULLMATCH) {
     *after = " backtracked past PCRE2's limits (a pattern like (a+)+ nests "
              "repeats; rewrite it without nested quantifiers)";
     return "regular expression: matching ";
   }
+  if ((op == DUSK_FN_TO_DATETIME || op == DUSK_FN_TO_DATETIME_COERCE) &&
+      why == DUSK_DATETIME_RANGE) {
+    *after = " lies in 1677 or 2262, at the ends of pandas' datetime64[ns]; "
+             "dusk reads the years 1678-2261";
+    return op == DUSK_FN_TO_DATETIME ? "to_datetime: "
+                                     : "to_datetime(errors=\"coerce\"): ";
+  }
   switch (op) {
   case DUSK_FN_TO_DATETIME:
-    *after = " is not an ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]], the "
-             "form dusk reads); errors=\"coerce\" makes a value that is no "
-             "date NaT";
+    *after = why == DUSK_DATETIME_NO_SUCH
+                 ? " is no date-time: a field out of range (February 30, "
+                   "hour 24) or a year past datetime64[ns], as pandas "
+                   "refuses it; errors=\"coerce\" makes it NaT"
+                 : " is not an ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]], the "
+                   "form dusk reads); errors=\"coerce\" makes a value that is "
+                   "no date NaT";
     return "to_datetime: ";
   case DUSK_FN_TO_DATETIME_COERCE:
     *after = " is not an ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]]), but "
@@ -882,7 +900,7 @@ static int refused_op(dusk_exprvec *x, node *n) {
   if (n->failed == FAILED_NOMEM)
     x->nomem = true;
   else if (n->failed && n->kind == DUSK_EXPR_FUNC &&
-           (before = value_refusal(n->op, &after)) != NULL)
+           (before = value_refusal(n->op, n->bad_why, &after)) != NULL)
     snprintf(x->why, sizeof x->why, "%s'%s'%s", before, n->bad, after);
   n->failed = 0;
   a = refused_op(x, n->a);
@@ -899,7 +917,7 @@ static int refused(dusk_exprvec *x) {
 
 const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
   const char *after;
-  if (x->refusal > 0 && value_refusal(x->refusal, &after) != NULL)
+  if (x->refusal > 0 && value_refusal(x->refusal, 0, &after) != NULL)
     return x->why;
   if (x->refusal == -DUSK_ARITH_FLOORDIV)
     return "an int // 0: pandas gives inf there, turning the column float64; "

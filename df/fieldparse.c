@@ -344,6 +344,19 @@ static int digits(const char *s, size_t n, unsigned *v) {
   return 0;
 }
 
+/* Whether (y, mo, d, h, mi, sec, frac) lies inside pandas' datetime64[ns]
+ * (1677-09-21 00:12:43.145224193 to 2262-04-11 23:47:16.854775807), for
+ * the years 1677 and 2262 at its ends. */
+static bool inside_ns_range(unsigned y, const unsigned f[6]) {
+  static const unsigned lo[6] = {9, 21, 0, 12, 43, 145224193};
+  static const unsigned hi[6] = {4, 11, 23, 47, 16, 854775807};
+  const unsigned *end = y == 1677 ? lo : hi;
+  for (int k = 0; k < 6; k++)
+    if (f[k] != end[k])
+      return y == 1677 ? f[k] > end[k] : f[k] < end[k];
+  return true;
+}
+
 int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns) {
   static const unsigned mdays[] = {31, 28, 31, 30, 31, 30,
                                    31, 31, 30, 31, 30, 31};
@@ -358,41 +371,47 @@ int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns) {
   len -= i;
   if (len < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) != 0 ||
       digits(s + 5, 2, &mo) != 0 || digits(s + 8, 2, &d) != 0)
-    return -1;
-  if (mo < 1 || mo > 12 || d < 1 ||
-      d > mdays[mo - 1] + (mo == 2 && (y % 4 == 0 && (y % 100 != 0 ||
-                                                        y % 400 == 0))))
-    return -1;
+    return DUSK_DATETIME_FORM;
   i = 10;
   if (i < len) {
     if ((s[i] != ' ' && s[i] != 'T') || len < i + 6 || s[i + 3] != ':' ||
         digits(s + i + 1, 2, &h) != 0 || digits(s + i + 4, 2, &mi) != 0)
-      return -1;
+      return DUSK_DATETIME_FORM;
     i += 6;
     if (i < len) {
       if (s[i] != ':' || len < i + 3 || digits(s + i + 1, 2, &sec) != 0)
-        return -1;
+        return DUSK_DATETIME_FORM;
       i += 3;
       if (i < len) {
         if (s[i] != '.' || len == i + 1 || len - i - 1 > 9 ||
             digits(s + i + 1, len - i - 1, &frac) != 0)
-          return -1;
+          return DUSK_DATETIME_FORM;
         fdig = (unsigned)(len - i - 1);
         i = len;
       }
     }
   }
-  if (h > 23 || mi > 59 || sec > 59 || y < 1678 || y > 2261)
-    return -1;
   while (fdig < 9) {
     frac *= 10;
     fdig++;
+  }
+  /* Of the form: now whether such a date-time exists (pandas refuses
+   * February 30, month 13, hour 24 alike) and fits datetime64[ns]. */
+  if (mo < 1 || mo > 12 || d < 1 ||
+      d > mdays[mo - 1] + (mo == 2 && (y % 4 == 0 && (y % 100 != 0 ||
+                                                        y % 400 == 0))) ||
+      h > 23 || mi > 59 || sec > 59 || y < 1677 || y > 2262)
+    return DUSK_DATETIME_NO_SUCH;
+  if (y == 1677 || y == 2262) {
+    const unsigned f[6] = {mo, d, h, mi, sec, frac};
+    return inside_ns_range(y, f) ? DUSK_DATETIME_RANGE
+                                 : DUSK_DATETIME_NO_SUCH;
   }
   days = days_from_civil(y, mo, d);
   t = ((days * 24 + h) * 60 + mi) * 60 + sec;
   /* 1678..2261 keeps t * 1e9 inside int64 except at the very ends. */
   if (t > INT64_MAX / 1000000000 - 1 || t < INT64_MIN / 1000000000 + 1)
-    return -1;
+    return DUSK_DATETIME_RANGE;
   *ns = t * 1000000000 + (int64_t)frac;
   return 0;
 }

@@ -48,7 +48,20 @@ int dusk_field_parse_float64(const char *s, size_t len, double *out);
  * fast path (no strptime): "YYYY-MM-DD", then optionally 'T' or ' ' and
  * "HH:MM", ":SS", and '.' with 1-9 digits of fraction; surrounding spaces
  * allowed; no time zone.  *ns: nanoseconds since 1970-01-01 00:00:00
- * (years 1678-2261, pandas' datetime64[ns] range).  0 or -1. */
+ * (years 1678-2261, inside pandas' datetime64[ns] range).  0, or why
+ * not: */
+enum {
+  DUSK_DATETIME_FORM = -1,    /* not of that form */
+  DUSK_DATETIME_NO_SUCH = -2, /* of the form, but no date-time pandas
+                                 holds: a field out of its range (month
+                                 13, February 30, hour 24, minute or
+                                 second 60) or outside datetime64[ns]
+                                 (1677-09-21 00:12:43.145224193 to
+                                 2262-04-11 23:47:16.854775807); pandas
+                                 refuses it too, NaT with errors="coerce" */
+  DUSK_DATETIME_RANGE = -3    /* a datetime64[ns] of 1677 or 2262, which
+                                 pandas reads and dusk does not */
+};
 int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns);
 /* The calendar fields of a datetime (ns since the epoch): year, month
  * 1-12, day 1-31, hour, minute, second, day of the week (Monday 0), day

@@ -26,7 +26,8 @@
  *     7 value_counts  [7, 1, column]
  *     8 head          [8, 1, n]
  *     9 len           [9, 1]
- *    10 describe      [10, 1]
+ *    10 describe      [10, 1, [column, ...]]
+ *                     or [10, 1, [column, ...], [q, ...]] (percentiles)
  *    11 to_csv        [11, 1, dir]
  *   expr      = [enode, ...]                    pre-order, root first
  *   enode     = [1, name]           column
@@ -52,6 +53,7 @@
  * literals and fill values may (they are slices). */
 #include "plan.h"
 
+#include "fieldparse.h"
 #include "msgcheck.h"
 
 #include <inttypes.h>
@@ -864,10 +866,19 @@ static int fills_copy(dusk_plan *p, const dusk_fill *fills, size_t n) {
   return 0;
 }
 
-int dusk_plan_fill_mixes(dusk_type column, dusk_type value) {
+bool dusk_plan_fill_datetime(dusk_type column, const dusk_value *value,
+                             int64_t *ns) {
+  return column == DUSK_TYPE_DATETIME && value->type == DUSK_TYPE_STRING &&
+         dusk_field_parse_datetime(value->u.s.ptr, value->u.s.len, ns) == 0;
+}
+
+int dusk_plan_fill_mixes(dusk_type column, const dusk_value *value) {
+  dusk_type v = value->type;
   int ncol = column == DUSK_TYPE_INT64 || column == DUSK_TYPE_FLOAT64;
-  int nval = value == DUSK_TYPE_INT64 || value == DUSK_TYPE_FLOAT64;
-  if (column == DUSK_TYPE_NULL || value == DUSK_TYPE_NULL || column == value)
+  int nval = v == DUSK_TYPE_INT64 || v == DUSK_TYPE_FLOAT64;
+  int64_t ns;
+  if (column == DUSK_TYPE_NULL || v == DUSK_TYPE_NULL || column == v ||
+      dusk_plan_fill_datetime(column, value, &ns))
     return 0;
   return !(ncol && nval);
 }
@@ -1054,8 +1065,11 @@ dusk_plan *dusk_plan_describe_columns(dusk_plan *in, const char *const *cols,
   return plan_with_columns(DUSK_PLAN_DESCRIBE, in, cols, n);
 }
 
-dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
-                              size_t n, const double *qs, size_t nq) {
+/* A describe or quantile node over in with a copy of qs[0..nq): NULL (and
+ * in freed) for none, too many or one outside [0, 1]. */
+static dusk_plan *plan_with_qs(dusk_plan_kind kind, dusk_plan *in,
+                               const char *const *cols, size_t n,
+                               const double *qs, size_t nq) {
   dusk_plan *p;
   int ok = qs != NULL && nq >= 1 && nq <= DUSK_PLAN_MAX_QUANTILES;
   for (size_t i = 0; ok && i < nq; i++)
@@ -1064,7 +1078,7 @@ dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
     dusk_plan_free(in);
     return NULL;
   }
-  p = plan_with_columns(DUSK_PLAN_QUANTILE, in, cols, n);
+  p = plan_with_columns(kind, in, cols, n);
   if (p == NULL || (p->qs = malloc(nq * sizeof *p->qs)) == NULL) {
     dusk_plan_free(p);
     return NULL;
@@ -1072,6 +1086,16 @@ dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
   memcpy(p->qs, qs, nq * sizeof *qs);
   p->nqs = nq;
   return p;
+}
+
+dusk_plan *dusk_plan_describe_percentiles(dusk_plan *in, const double *qs,
+                                          size_t nq) {
+  return plan_with_qs(DUSK_PLAN_DESCRIBE, in, NULL, 0, qs, nq);
+}
+
+dusk_plan *dusk_plan_quantile(dusk_plan *in, const char *const *cols,
+                              size_t n, const double *qs, size_t nq) {
+  return plan_with_qs(DUSK_PLAN_QUANTILE, in, cols, n, qs, nq);
 }
 
 dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
@@ -1254,6 +1278,14 @@ static int pk_strv(msgpack_packer *pk, char *const *v, size_t n) {
   return 0;
 }
 
+/* A quantile's or describe's qs as [q, ...]. */
+static int pk_qs(msgpack_packer *pk, const dusk_plan *p) {
+  PK(msgpack_pack_array(pk, p->qs ? p->nqs : 0));
+  for (size_t i = 0; p->qs && i < p->nqs; i++)
+    PK(msgpack_pack_double(pk, p->qs[i]));
+  return 0;
+}
+
 static int pk_value(msgpack_packer *pk, const dusk_value *v) {
   switch (v->type) {
   case DUSK_TYPE_BOOL:
@@ -1343,6 +1375,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional list of typed int columns */
   if (p->kind == DUSK_PLAN_READ_CSV && p->csv.anon)
     nf++; /* the optional storage options */
+  if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
+    nf++; /* the optional percentiles */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -1430,6 +1464,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(p->how_all ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_DESCRIBE:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    if (p->qs != NULL && p->nqs > 0)
+      PK(pk_qs(pk, p));
+    break;
   case DUSK_PLAN_DROP_DUPLICATES:
     PK(pk_strv(pk, p->columns, p->ncolumns));
     break;
@@ -1439,9 +1477,7 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     break;
   case DUSK_PLAN_QUANTILE:
     PK(pk_strv(pk, p->columns, p->ncolumns));
-    PK(msgpack_pack_array(pk, p->qs ? p->nqs : 0));
-    for (size_t i = 0; p->qs && i < p->nqs; i++)
-      PK(msgpack_pack_double(pk, p->qs[i]));
+    PK(pk_qs(pk, p));
     PK(p->median ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_HEAD:
@@ -2052,15 +2088,14 @@ static int dec_sort_values(dusk_plan *p, const msgpack_object *f,
   return 0;
 }
 
-static int dec_quantile(dusk_plan *p, const msgpack_object *f,
-                        const char *where, dusk_error *err) {
+/* A quantile's or describe's [q, ...]: 1 to DUSK_PLAN_MAX_QUANTILES
+ * numbers in [0, 1], into p->qs. */
+static int dec_qs(dusk_plan *p, const msgpack_object *arr, const char *where,
+                  dusk_error *err) {
   const msgpack_object *items = NULL;
   uint32_t n = 0;
   int rc;
-  if ((rc = get_names(&f[0], where, "column", 0, err, &p->columns,
-                      &p->ncolumns)) != 0)
-    return rc;
-  if ((rc = get_array(&f[1], where, "q", err, &items, &n)) != 0)
+  if ((rc = get_array(arr, where, "q", err, &items, &n)) != 0)
     return rc;
   if (n < 1 || n > DUSK_PLAN_MAX_QUANTILES)
     return dusk_error_set(err, DUSK_EINVAL,
@@ -2085,10 +2120,20 @@ static int dec_quantile(dusk_plan *p, const msgpack_object *f,
                             "%s: quantile %g is outside [0, 1]", where, q);
     p->qs[i] = q;
   }
+  return 0;
+}
+
+static int dec_quantile(dusk_plan *p, const msgpack_object *f,
+                        const char *where, dusk_error *err) {
+  int rc;
+  if ((rc = get_names(&f[0], where, "column", 0, err, &p->columns,
+                      &p->ncolumns)) != 0 ||
+      (rc = dec_qs(p, &f[1], where, err)) != 0)
+    return rc;
   if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
     return bad_type(err, where, "median", "a bool", &f[2]);
   p->median = f[2].via.boolean;
-  if (p->median && (n != 1 || p->qs[0] != 0.5))
+  if (p->median && (p->nqs != 1 || p->qs[0] != 0.5))
     return dusk_error_set(err, DUSK_EINVAL, "%s: a median is one q, 0.5",
                           where);
   return 0;
@@ -2196,6 +2241,11 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                             p->n);
     return 0;
   case DUSK_PLAN_DESCRIBE:
+    if ((rc = get_names(&f[0], where, "column", 0, err, &p->columns,
+                        &p->ncolumns)) != 0 ||
+        nfields < 2)
+      return rc;
+    return dec_qs(p, &f[1], where, err);
   case DUSK_PLAN_DROP_DUPLICATES:
     return get_names(&f[0], where, "column", 0, err, &p->columns,
                      &p->ncolumns);
@@ -2288,10 +2338,11 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
                           where, ninputs, d->n - d->i);
   nfields = plan_nfields[kind];
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
-       kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV) &&
+       kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
+       kind == DUSK_PLAN_DESCRIBE) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++; /* with the list of mixed columns, normalize, typed ints,
-                  storage options */
+                  storage options, percentiles */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,

@@ -20,7 +20,9 @@
  *   head(plan, n)                  first n rows in file order
  *   len(plan)                      number of rows
  *   describe(plan)                 count, mean, std, min, 25%, 50%, 75%, max
- *                                  per number column (exact quantiles)
+ *                                  per number column (exact quantiles; or
+ *                                  the percentiles given between min and
+ *                                  max)
  *   topk(plan, [by], [asc], n)     the first n rows of the whole frame in
  *                                  sort_values(by, kind="stable") order
  *                                  (nlargest / nsmallest, sort_values then
@@ -354,7 +356,8 @@ typedef struct dusk_plan {
    * typed, which to_csv writes as pandas' nullable Int64 (5, and an empty
    * field for a null) rather than widening to float64 */
   char *dir;
-  /* QUANTILE: the quantiles, each in [0, 1]; median set for median()
+  /* QUANTILE: the quantiles, each in [0, 1]; DESCRIBE: its percentile
+   * rows (none: 0.25, 0.5, 0.75); median set for median()
    * (one q, 0.5), whose middle pair pandas averages as (a + b) / 2 where
    * quantile(0.5) interpolates a + (b - a) / 2 (they differ in the last
    * bit) */
@@ -404,13 +407,19 @@ dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
                               const dusk_csv_options *opts /* nullable */);
 dusk_plan *dusk_plan_concat(dusk_plan **inputs, size_t n);
 dusk_plan *dusk_plan_fillna(dusk_plan *in, const dusk_fill *fills, size_t n);
-/* Whether filling a column of type `column` with a value of type `value`
- * gives, in pandas, an object column of two kinds of values: a number
- * column (float64 once it has nulls) filled with a string or a bool, a
- * bool column (object once it has nulls) with a number or a string, a
- * string column with anything but a string.  A number into a number
- * column (an int into float64: float64) does not mix. */
-int dusk_plan_fill_mixes(dusk_type column, dusk_type value);
+/* Whether filling a column of type `column` with value gives, in pandas,
+ * an object column of two kinds of values: a number column (float64 once
+ * it has nulls) filled with a string or a bool, a bool column (object once
+ * it has nulls) with a number or a string, a string column with anything
+ * but a string.  A number into a number column (an int into float64:
+ * float64) does not mix, nor an ISO date-time string into a datetime
+ * column (dusk_plan_fill_datetime). */
+int dusk_plan_fill_mixes(dusk_type column, const dusk_value *value);
+/* Whether value fills a column of type `column` as a datetime, *ns: a
+ * string holding an ISO date-time into a datetime64[ns] column, which
+ * pandas turns into that Timestamp (the column stays datetime64[ns]). */
+bool dusk_plan_fill_datetime(dusk_type column, const dusk_value *value,
+                             int64_t *ns);
 dusk_plan *dusk_plan_query(dusk_plan *in, dusk_expr *expr, const char *text);
 dusk_plan *dusk_plan_select(dusk_plan *in, const char *const *cols, size_t n);
 /* Takes expr (NULL gives NULL); text is as the user wrote the value. */
@@ -426,6 +435,12 @@ dusk_plan *dusk_plan_describe(dusk_plan *in);
  * column gets pandas' count / unique / top / freq. */
 dusk_plan *dusk_plan_describe_columns(dusk_plan *in, const char *const *cols,
                                       size_t n);
+/* describe of every number column with a row per percentile qs[0..nq)
+ * (each in [0, 1], in the order given: pandas' are sorted, distinct and
+ * hold 0.5) between min and max, where plain describe has 25%, 50%, 75%.
+ * NULL for none, too many or one outside [0, 1]. */
+dusk_plan *dusk_plan_describe_percentiles(dusk_plan *in, const double *qs,
+                                          size_t nq);
 dusk_plan *dusk_plan_to_csv(dusk_plan *in, const char *dir);
 /* cols may be empty (n 0): every number column.  qs holds nq >= 1
  * quantiles in [0, 1] (NULL for one outside it, or none).  dusk_plan_median

@@ -2,6 +2,7 @@
 #include "quantile.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -496,4 +497,65 @@ void dusk_quantile_midpoint(dusk_type type, uint64_t lo, uint64_t hi,
                                        : (double)dusk_qkey_to_i64(hi);
   *f = lo == hi ? a : (a + b) / 2.0;
   *i = dusk_type_is_time(type) && !isnan(*f) ? (int64_t)*f : 0;
+}
+
+/* numpy's isclose(trunc(p), p): |a - b| <= 1e-8 + 1e-5 |b|, with astype(int)
+ * truncating toward zero. */
+static bool whole_percent(double p) {
+  return fabs(trunc(p) - p) <= 1e-8 + 1e-5 * fabs(p);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int dusk_percentile_precision(const double *qs, size_t nq) {
+  double *u, gap = INFINITY;
+  size_t n = 0;
+  bool whole = true;
+  int prec;
+  for (size_t i = 0; i < nq; i++)
+    whole = whole && whole_percent(100 * qs[i]);
+  if (whole || nq == 0)
+    return -1;
+  /* The least gap between the distinct percents, and from 0 and 100 for
+   * the first and last unless they are 0 and 100: numpy's ediff1d with
+   * to_begin and to_end, as pandas takes it. */
+  if ((u = malloc(nq * sizeof *u)) == NULL)
+    return 1; /* pandas' least precision; the labels stay readable */
+  for (size_t i = 0; i < nq; i++)
+    u[i] = 100 * qs[i];
+  qsort(u, nq, sizeof *u, cmp_double);
+  for (size_t i = 0; i < nq; i++)
+    if (n == 0 || u[i] != u[n - 1])
+      u[n++] = u[i];
+  if (u[0] > 0)
+    gap = u[0];
+  if (u[n - 1] < 100 && 100 - u[n - 1] < gap)
+    gap = 100 - u[n - 1];
+  for (size_t i = 1; i < n; i++)
+    if (u[i] - u[i - 1] < gap)
+      gap = u[i] - u[i - 1];
+  free(u);
+  prec = gap > 0 && isfinite(gap) ? -(int)floor(log10(gap)) : 1;
+  return prec < 1 ? 1 : prec > 15 ? 15 : prec;
+}
+
+void dusk_percentile_label(double q, int prec,
+                           char label[DUSK_PERCENTILE_LABEL_MAX]) {
+  double p = 100 * q, scale, r;
+  if (prec < 0 || whole_percent(p)) {
+    snprintf(label, DUSK_PERCENTILE_LABEL_MAX, "%lld%%", (long long)p);
+    return;
+  }
+  /* numpy's round(p, prec), then Python's str of the float: the fewest
+   * decimals that read back as it (at least one). */
+  scale = pow(10.0, prec);
+  r = rint(p * scale) / scale;
+  for (int d = 1; d <= 17; d++) {
+    snprintf(label, DUSK_PERCENTILE_LABEL_MAX, "%.*f%%", d, r);
+    if (strtod(label, NULL) == r)
+      return;
+  }
 }

@@ -175,4 +175,16 @@ void dusk_quantile_lerp(dusk_type type, uint64_t lo, uint64_t hi,
 void dusk_quantile_midpoint(dusk_type type, uint64_t lo, uint64_t hi,
                             double *f, int64_t *i);
 
+/* describe's row labels for percentiles qs[0..nq) (each in [0, 1]), as
+ * pandas' format_percentiles writes them: "25%" when every one is a whole
+ * percent, else the fewest decimals (at least one) that keep the distinct
+ * ones apart and off 0% and 100%: "33.3%", "0.1%", "29.0%".  The
+ * precision is the set's (-1: whole percents); a label fits in
+ * DUSK_PERCENTILE_LABEL_MAX bytes with its NUL.  (pandas writes a value
+ * under 0.0001% in exponent form; these stay positional.) */
+#define DUSK_PERCENTILE_LABEL_MAX 32
+int dusk_percentile_precision(const double *qs, size_t nq);
+void dusk_percentile_label(double q, int prec,
+                           char label[DUSK_PERCENTILE_LABEL_MAX]);
+
 #endif

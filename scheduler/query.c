@@ -1312,7 +1312,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       for (size_t c = 0; c < in.n; c++) {
         if (p->fills[f].column && strcmp(p->fills[f].column, in.names[c]))
           continue;
-        if (dusk_plan_fill_mixes(in.types[c], v->type)) {
+        if (dusk_plan_fill_mixes(in.types[c], v)) {
           int strings =
               in.types[c] == DUSK_TYPE_STRING || v->type == DUSK_TYPE_STRING;
           if (!name_in(q->mixed, q->nmixed, in.names[c]) &&
@@ -1320,13 +1320,25 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
             add_name(&q->mixed, &q->nmixed, in.names[c]);
           if (name_in(q->mixed, q->nmixed, in.names[c]) &&
               dusk_type_is_logical(in.types[c])) {
-            rc = dusk_error_set(
-                err, DUSK_ETYPE,
-                "fillna: the %s column '%s' holds NaT, which a fill of "
-                "another kind would turn into an object column (pandas); "
-                "that is not supported - fill the other columns by name "
-                "(fillna({\"col\": value}))",
-                dusk_type_name(in.types[c]), in.names[c]);
+            if (in.types[c] == DUSK_TYPE_DATETIME &&
+                v->type == DUSK_TYPE_STRING)
+              rc = dusk_error_set(
+                  err, DUSK_ETYPE,
+                  "fillna: the %s column '%s' holds NaT, and '%.*s' is no "
+                  "ISO date-time (YYYY-MM-DD[ HH:MM[:SS[.f]]]): pandas "
+                  "would put the text there (an object column) or read "
+                  "another form of date; dusk does neither - fill it with "
+                  "an ISO date-time",
+                  dusk_type_name(in.types[c]), in.names[c],
+                  (int)(v->u.s.len < 64 ? v->u.s.len : 64), v->u.s.ptr);
+            else
+              rc = dusk_error_set(
+                  err, DUSK_ETYPE,
+                  "fillna: the %s column '%s' holds NaT, which a fill of "
+                  "another kind would turn into an object column (pandas); "
+                  "that is not supported - fill the other columns by name "
+                  "(fillna({\"col\": value}))",
+                  dusk_type_name(in.types[c]), in.names[c]);
             goto out;
           }
           if (name_in(q->mixed, q->nmixed, in.names[c])) {

@@ -48,9 +48,11 @@ enum {
   FILL_PLAIN = 0, /* fill where the value fits the column's type */
   FILL_MIXED,     /* the column becomes text: values and fill as pandas
                      writes them (plan.h, mixed) */
-  FILL_REPORT     /* a fill would mix kinds, and the scheduler assumed no
+  FILL_REPORT,    /* a fill would mix kinds, and the scheduler assumed no
                      null gets here: the first one fails the scan with
                      DUSK_FAIL_MIXED */
+  FILL_DATETIME   /* an ISO date-time string into a datetime column: that
+                     Timestamp (dusk_plan_fill_datetime) */
 };
 
 typedef struct moments {
@@ -463,8 +465,15 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
         st->fill_cols[f] = fc;
         for (size_t c = 0; c < p->ndefined; c++) {
           int listed = 0;
-          if ((fc >= 0 && (size_t)fc != c) ||
-              !dusk_plan_fill_mixes(p->ltypes[c], s->fills[f].value.type))
+          int64_t ns;
+          if (fc >= 0 && (size_t)fc != c)
+            continue;
+          if (dusk_plan_fill_datetime(p->ltypes[c], &s->fills[f].value,
+                                      &ns)) {
+            st->fill_how[c] = FILL_DATETIME;
+            continue;
+          }
+          if (!dusk_plan_fill_mixes(p->ltypes[c], &s->fills[f].value))
             continue;
           for (size_t m = 0; m < s->nmixed; m++)
             listed |= strcmp(s->mixed[m], p->names[c]) == 0;
@@ -824,9 +833,19 @@ typedef struct scan_ctx {
  * is: the scan goes on, to note the others in its range too. */
 static int fill_one(scan_ctx *ctx, const step *st, dusk_batch *b, size_t c,
                     const dusk_value *v) {
+  int64_t ns;
   switch (st->fill_how[c]) {
   case FILL_MIXED:
     return fill_mixed(b, c, v);
+  case FILL_DATETIME:
+    if (!dusk_plan_fill_datetime(DUSK_TYPE_DATETIME, v, &ns))
+      return fill_column(b, c, v); /* another fill of the column */
+    for (size_t r = 0; r < b->nrows; r++)
+      if (!b->cols[c].valid[r]) {
+        b->cols[c].i64[r] = ns;
+        b->cols[c].valid[r] = 1;
+      }
+    return 0;
   case FILL_REPORT:
     for (size_t r = 0; r < b->nrows; r++)
       if (!b->cols[c].valid[r]) {
@@ -2899,33 +2918,49 @@ static int quantile_value(const dusk_table *w, int64_t col, const qtotals *t,
   return 0;
 }
 
-/* The rows of describe's statistic s (count, mean, std, min, 25%, 50%,
- * 75%, max) for the columns into vals[1..]. */
-static const char *const describe_stats[] = {"count", "mean", "std", "min",
-                                             "25%",   "50%",  "75%", "max"};
+/* pandas' describe() percentiles, unless the plan lists its own. */
+static const double describe_qs[] = {0.25, 0.5, 0.75};
 
+static const double *describe_percentiles(const dusk_plan *root, size_t *nq) {
+  if (root->qs != NULL && root->nqs > 0) {
+    *nq = root->nqs;
+    return root->qs;
+  }
+  *nq = 3;
+  return describe_qs;
+}
+
+/* The row of describe's statistic s for the columns into vals[1..]: count,
+ * mean, std, min, then one row per percentile qs[0..nq), then max; label
+ * holds a percentile row's name (prec: dusk_percentile_precision). */
 static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
-                        size_t nc, dusk_value *vals, dusk_error *err) {
-  static const double pct[] = {0.25, 0.5, 0.75};
+                        size_t nc, const double *qs, size_t nq, int prec,
+                        char label[DUSK_PERCENTILE_LABEL_MAX], dusk_value *vals,
+                        dusk_error *err) {
+  static const char *const stats[] = {"count", "mean", "std", "min"};
+  const char *name = s < 4 ? stats[s] : s == 4 + nq ? "max" : label;
+  if (s >= 4 && s < 4 + nq)
+    dusk_percentile_label(qs[s - 4], prec, label);
   vals[0].type = DUSK_TYPE_STRING;
-  vals[0].u.s.ptr = describe_stats[s];
-  vals[0].u.s.len = strlen(describe_stats[s]);
+  vals[0].u.s.ptr = name;
+  vals[0].u.s.len = strlen(name);
   for (size_t c = 0; c < nc; c++) {
     const qtotals *t = &tot[c];
     int64_t n = t->n;
     double v;
     int rc;
+    if (s >= 4 && s < 4 + nq) {
+      if ((rc = quantile_value(win, (int64_t)c, t, qs[s - 4], false,
+                               &vals[c + 1], err)) != 0)
+        return rc;
+      continue;
+    }
     switch (s) {
     case 0: v = (double)n; break;
     case 1: v = n ? t->mean : NAN; break;
     case 2: v = n > 1 ? sqrt(t->m2 / (double)(n - 1)) : NAN; break;
     case 3: v = n ? t->min : NAN; break;
-    case 7: v = n ? t->max : NAN; break;
-    default:
-      if ((rc = quantile_value(win, (int64_t)c, t, pct[s - 4], false,
-                               &vals[c + 1], err)) != 0)
-        return rc;
-      continue;
+    default: v = n ? t->max : NAN; break;
     }
     vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
     vals[c + 1].u.f = v;
@@ -2933,14 +2968,18 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
   return 0;
 }
 
-/* From the merged windows: describe's table (pandas' eight rows, indexed
- * by the statistic, a float64 column per column) or quantile's (a row per
- * q, indexed by q as float64, a column per column: float64, or datetime /
- * timedelta). */
+/* From the merged windows: describe's table (count, mean, std, min, its
+ * percentiles, max, indexed by the statistic, a float64 column per column)
+ * or quantile's (a row per q, indexed by q as float64, a column per
+ * column: float64, or datetime / timedelta). */
 static int quantile_output(const dusk_plan *root, const dusk_table *win,
                            dusk_table **out, dusk_error *err) {
   bool describe = root->kind == DUSK_PLAN_DESCRIBE;
-  size_t nc = root->ncolumns, nrows = describe ? 8 : root->nqs;
+  size_t nq, nc = root->ncolumns;
+  const double *dqs = describe_percentiles(root, &nq);
+  size_t nrows = describe ? 5 + nq : root->nqs;
+  int prec = describe ? dusk_percentile_precision(dqs, nq) : 0;
+  char label[DUSK_PERCENTILE_LABEL_MAX];
   const char **names = dusk_xcalloc(nc + 1, sizeof *names);
   dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
   dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
@@ -2966,7 +3005,7 @@ static int quantile_output(const dusk_plan *root, const dusk_table *win,
       res->cols[c + 1].logical = tot[c].type;
   for (size_t r = 0; r < nrows; r++) {
     if (describe) {
-      rc = describe_row(win, r, tot, nc, vals, err);
+      rc = describe_row(win, r, tot, nc, dqs, nq, prec, label, vals, err);
     } else {
       vals[0].type = DUSK_TYPE_FLOAT64;
       vals[0].u.f = root->qs[r];
@@ -3333,29 +3372,54 @@ static bool expr_is_text(const dusk_expr *e, dusk_slice text) {
          e->op <= DUSK_FN_STR_SLICE;
 }
 
+/* Takes out of u each column of cols (names joined by DUSK_NULLS_SEP)
+ * that fill fills. */
+static void fill_clears(dusk_buf *u, const dusk_buf *cols,
+                        const dusk_fill *fill) {
+  const char *p = cols->data, *end = cols->data + cols->len;
+  while (p < end) {
+    const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
+    size_t len = q ? (size_t)(q - p) : (size_t)(end - p);
+    char col[256];
+    snprintf(col, sizeof col, "%.*s", (int)len, p);
+    if (fill->column == NULL || strcmp(fill->column, col) == 0)
+      names_remove(u, col);
+    p += len + 1;
+  }
+}
+
+/* The leaf's columns of type t (its dtypes are the scheduler's, every
+ * column typed), into names. */
+static void leaf_columns(const dusk_plan *leaf, dusk_type t, dusk_buf *names) {
+  dusk_buf_init(names);
+  for (size_t d = 0; d < leaf->csv.ndtypes; d++)
+    if (leaf->csv.dtypes[d].type == t)
+      dusk_xcheck(dusk_names_add(names, leaf->csv.dtypes[d].column,
+                                 strlen(leaf->csv.dtypes[d].column)));
+}
+
 /* Replays the chain's steps (leaf first) on the list of columns holding
  * a null:
  *   - an assign's column joins it when its expression carries a listed
  *     column, and a replaced column leaves it otherwise;
- *   - a fillna that fills a text column with text takes it out: what is
- *     derived from it afterwards has no null (pandas: str.len() of the
- *     filled object column is int64), while an int column stays listed
- *     (pandas fills its float64 and keeps float64). */
+ *   - a fillna that fills a text column with text, or a datetime column
+ *     with an ISO date-time, takes it out: what is derived from it
+ *     afterwards has no null (pandas: str.len() of the filled object
+ *     column, .dt.hour of the filled datetimes are int64), while an int
+ *     column stays listed (pandas fills its float64 and keeps float64). */
 static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   const dusk_plan *chain[256];
   size_t n = 0;
-  dusk_buf text; /* the text columns at each step: the leaf's (its dtypes
-                    are the scheduler's, every column typed), then assigns */
+  dusk_buf text,  /* the text columns at each step: the leaf's, then
+                     assigns */
+      dates;      /* the leaf's datetime columns, until replaced */
   for (const dusk_plan *s = root; s != NULL && n < 256;
        s = s->ninputs ? s->inputs[0] : NULL)
     chain[n++] = s;
   if (n == 0 || chain[n - 1]->kind != DUSK_PLAN_READ_CSV)
     return;
-  dusk_buf_init(&text);
-  for (size_t d = 0; d < chain[n - 1]->csv.ndtypes; d++)
-    if (chain[n - 1]->csv.dtypes[d].type == DUSK_TYPE_STRING)
-      dusk_xcheck(dusk_names_add(&text, chain[n - 1]->csv.dtypes[d].column,
-                                 strlen(chain[n - 1]->csv.dtypes[d].column)));
+  leaf_columns(chain[n - 1], DUSK_TYPE_STRING, &text);
+  leaf_columns(chain[n - 1], DUSK_TYPE_DATETIME, &dates);
   while (n-- > 0) {
     const dusk_plan *s = chain[n];
     dusk_slice list = {u->data, u->len}, texts = {text.data, text.len};
@@ -3363,19 +3427,13 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
     bool carries, is_text;
     if (s->kind == DUSK_PLAN_FILLNA) {
       for (size_t f = 0; f < s->nfills; f++) {
-        const char *p = text.data, *end = text.data + text.len;
-        if (s->fills[f].value.type != DUSK_TYPE_STRING)
-          continue; /* another kind mixes the column (plan.h) */
-        while (p < end) { /* each text column this fill fills */
-          const char *q = memchr(p, DUSK_NULLS_SEP, (size_t)(end - p));
-          size_t len = q ? (size_t)(q - p) : (size_t)(end - p);
-          char col[256];
-          snprintf(col, sizeof col, "%.*s", (int)len, p);
-          if (s->fills[f].column == NULL ||
-              strcmp(s->fills[f].column, col) == 0)
-            names_remove(u, col);
-          p += len + 1;
-        }
+        int64_t ns;
+        /* another kind mixes the column (plan.h) */
+        if (s->fills[f].value.type == DUSK_TYPE_STRING)
+          fill_clears(u, &text, &s->fills[f]);
+        if (dusk_plan_fill_datetime(DUSK_TYPE_DATETIME, &s->fills[f].value,
+                                    &ns))
+          fill_clears(u, &dates, &s->fills[f]);
       }
       continue;
     }
@@ -3390,8 +3448,10 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
     names_remove(&text, name);
     if (is_text)
       dusk_xcheck(dusk_names_add(&text, name, strlen(name)));
+    names_remove(&dates, name);
   }
   dusk_buf_destroy(&text);
+  dusk_buf_destroy(&dates);
 }
 
 /* The column whose values result column c (col) holds, as the terminal
@@ -3834,7 +3894,6 @@ static int dedup_positions(merger *m, dusk_table **out, dusk_error *err) {
  * (quantile.h), which each of its second scans takes as its one input.
  * A drop_duplicates' key round -> the positions of the rows to keep. */
 static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
-  static const double describe_qs[] = {0.25, 0.5, 0.75};
   merger m;
   dusk_error err = {0};
   dusk_table *result = NULL;
@@ -3864,11 +3923,12 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
       rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
       goto failed;
     }
-    if ((rc = m.p.terminal == DUSK_PLAN_QUANTILE
-                  ? dusk_qbounds(m.payload, root->ncolumns, root->qs,
-                                 root->nqs, &result, &err)
-                  : dusk_qbounds(m.payload, root->ncolumns, describe_qs, 3,
-                                 &result, &err)) != 0)
+    size_t nq = root->nqs;
+    const double *qs = m.p.terminal == DUSK_PLAN_QUANTILE
+                           ? root->qs
+                           : describe_percentiles(root, &nq);
+    if ((rc = dusk_qbounds(m.payload, root->ncolumns, qs, nq, &result,
+                           &err)) != 0)
       goto failed;
   }
   call->result.len = 0;

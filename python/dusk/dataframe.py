@@ -16,6 +16,7 @@ the query "`x` > 3"), so a mask may only select rows of the frame it was
 made from.  What dusk cannot do raises NotImplementedError naming it.
 """
 import glob as _glob
+import itertools
 import math
 import os
 
@@ -24,7 +25,7 @@ from . import default_client
 from ._result import to_pandas, meta_frame, _LEVEL_SEP
 
 __all__ = ["read_csv", "concat", "to_datetime", "DataFrame", "Series",
-           "from_expression"]
+           "Scalar", "from_expression"]
 
 
 def _parse_size(blocksize):
@@ -242,6 +243,8 @@ def from_expression(expression):
 # ---- expressions (boolean masks and arithmetic) ---------------------------
 
 def _literal(v):
+    if isinstance(v, Scalar):  # a lazy scalar stands as its value
+        v = v.compute()
     if isinstance(v, bool):
         return "True" if v else "False"
     if isinstance(v, int):
@@ -424,9 +427,10 @@ def _isin_text(text, values):
 class _StringAccessor:
     """.str of a text column: lazy expressions for len(), the literal
     tests startswith and endswith, contains / match / fullmatch with
-    regular expressions (a null value is left out by a filter, as
-    na=False does in pandas), and the text-valued lower(), upper(),
-    strip() / lstrip() / rstrip() and slice() (or .str[a:b])."""
+    regular expressions (missing where the value is, as pandas' default
+    na: a filter leaves those rows out; na=True / False fill them), and
+    the text-valued lower(), upper(), strip() / lstrip() / rstrip() and
+    slice() (or .str[a:b])."""
 
     __slots__ = ("_df", "_text")
 
@@ -445,10 +449,24 @@ class _StringAccessor:
                             "(tuples of prefixes are not supported)")
         return pat
 
-    def _na(self, name, na):
-        if na is not None and na is not False:
+    def _na(self, name, na, test):
+        """test (a bool expression, missing where the value is) with
+        pandas' na: None or NaN keep the missing values (an object column
+        of True, False and NaN, as pandas makes it; a filter leaves them
+        out), True or False stand in for them (a bool column)."""
+        if na is None or (isinstance(na, float) and math.isnan(na)):
+            return test
+        if type(na).__name__ == "bool_":  # numpy's
+            na = bool(na)
+        if na is True:
+            text = f"(({self._text}).isnull() or {test._text})"
+        elif na is False:
+            text = f"(({self._text}).notnull() and {test._text})"
+        else:
             raise NotImplementedError(
-                f"str.{name}(na={na!r}): nulls are left out (na=False)")
+                f"str.{name}(na={na!r}): na is True, False or None (NaN) "
+                "in dusk (pandas' other values make an object column)")
+        return Expr(self._df, text, True)
 
     def len(self):
         return self._call("len", boolean=False)
@@ -500,16 +518,15 @@ class _StringAccessor:
         return self.slice(key.start, key.stop, key.step)
 
     def startswith(self, pat, na=None):
-        self._na("startswith", na)
-        return self._call("startswith", self._pattern("startswith", pat))
+        return self._na("startswith", na, self._call(
+            "startswith", self._pattern("startswith", pat)))
 
     def endswith(self, pat, na=None):
-        self._na("endswith", na)
-        return self._call("endswith", self._pattern("endswith", pat))
+        return self._na("endswith", na, self._call(
+            "endswith", self._pattern("endswith", pat)))
 
     def _regex(self, name, pat, case, flags, na, extra="", regex=True):
         import re
-        self._na(name, na)
         if isinstance(pat, re.Pattern):
             flags |= pat.flags
             pat = pat.pattern
@@ -528,7 +545,8 @@ class _StringAccessor:
         # pandas ignores flags when regex=False: case= alone decides
         caseless = not case or (regex and bool(flags & re.IGNORECASE))
         a = _literal(pat) + extra + (", case=False" if caseless else "")
-        return Expr(self._df, f"({self._text}).str.{name}({a})", True)
+        return self._na(name, na, Expr(
+            self._df, f"({self._text}).str.{name}({a})", True))
 
     def contains(self, pat, case=True, flags=0, na=None, regex=True):
         """Python's re.search of pat (regex=True, pandas' default: PCRE2
@@ -791,43 +809,122 @@ class Expr:
         "all", "dropna"))
 
     def _series(self):
-        """The expression as a column of its frame (assigned), named as
-        pandas names the Series: after a method's receiver (df.t.dt.hour
-        is "t") or the one column it reads, else unnamed (None)."""
-        import re
-        head = re.match(r"\(`((?:[^`]|``)*)`\)\.", self._text)
-        cols = {m.replace("``", "`") for m in
-                re.findall(r"`((?:[^`]|``)*)`", self._text)}
-        name = head.group(1).replace("``", "`") if head else \
-            cols.pop() if len(cols) == 1 else None
-        col = name if name is not None else "__dusk_expr"
-        return self._df.assign(**{col: self})[col], name
+        """The expression as a column of its frame, hidden (assigned under
+        a name of its own), whose results are named as pandas names the
+        Series once computed (_public): after a method's receiver
+        (df.t.dt.hour is "t") or the one column it reads, else unnamed."""
+        col = _hidden_column(self._text)
+        return self._df.assign(**{col: self})[col]
 
     def __getattr__(self, attr):
         if attr.startswith("_") or attr not in Expr._AS_SERIES:
             raise AttributeError(
                 f"'Expr' object has no attribute {attr!r} (a dusk "
                 "expression: compare, combine, .dt, .str, or reduce it)")
-        series, name = self._series()
-        method = getattr(series, attr)
-        if name is not None:
-            return method
+        return getattr(self._series(), attr)
 
-        def unnamed(*args, **kwargs):
-            out = method(*args, **kwargs)
-            if hasattr(out, "_finish"):  # lazy: unnamed once computed
-                prev = out._finish
 
-                def finish(r):
-                    r = prev(r) if prev else r
-                    if getattr(r, "name", None) == "__dusk_expr":
-                        r.name = None
-                    return r
-                out._finish = finish
-            elif getattr(out, "name", None) == "__dusk_expr":
-                out.name = None
-            return out
-        return unnamed
+# An expression reduces (and groups) as a hidden column of its frame.  The
+# engine's messages name that column; these put the expression back in
+# their place, as the user wrote it, and its results take pandas' name.
+_HIDDEN = {}  # expression text -> hidden column name
+# hidden column name -> (expression text, as shown, pandas' Series name)
+_HIDDEN_NAMES = {}
+_HIDDEN_COUNT = itertools.count()
+
+
+def _pandas_name(text):
+    """The name pandas gives the Series of an expression: its method's
+    receiver (df.x.where(...), df.t.dt.date are "x", "t"), else the one
+    column it reads (None for several)."""
+    import re
+    head = re.match(r"\(`((?:[^`]|``)*)`\)\.", text)
+    cols = {m.replace("``", "`") for m in
+            re.findall(r"`((?:[^`]|``)*)`", text)}
+    return head.group(1).replace("``", "`") if head else \
+        cols.pop() if len(cols) == 1 else None
+
+
+def _shown(text):
+    """An expression's query text as a person writes it: `x` as x where
+    the name needs no quoting; string literals as they are."""
+    import keyword
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':  # a literal, with \ escapes: kept
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif c == "`":  # a name, `` inside for a backtick
+            j = i + 1
+            while j < n and (text[j] != "`" or text[j + 1:j + 2] == "`"):
+                j += 2 if text[j] == "`" else 1
+            name = text[i + 1:j].replace("``", "`")
+            plain = name.isidentifier() and not keyword.iskeyword(name)
+            if plain and out[-1:] == ["("] and text[j + 1:j + 3] == ").":
+                out.pop()  # (`s`).str.len() as s.str.len()
+                j += 1
+            out.append(name if plain else text[i:j + 1])
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _hidden_column(text):
+    """The hidden column that holds the expression text (one per text)."""
+    if text not in _HIDDEN:
+        name = f"__dusk_expr{next(_HIDDEN_COUNT)}"
+        _HIDDEN[text] = name
+        _HIDDEN_NAMES[name] = (text, _shown(text), _pandas_name(text))
+    return _HIDDEN[text]
+
+
+def _public(result):
+    """A computed Series of a hidden expression column named as pandas
+    names it."""
+    name = getattr(result, "name", None) \
+        if type(result).__name__ == "Series" else None
+    if isinstance(name, str) and name in _HIDDEN_NAMES:
+        result.name = _HIDDEN_NAMES[name][2]
+    return result
+
+
+def _user_words(e):
+    """e's message with each hidden expression column replaced by the
+    expression it holds: "cannot mean the timedelta64[ns] expression
+    (t2 - t)", "(g + s): arithmetic on string ..." (the engine's
+    assign(__dusk_expr0="...") prefix dropped).  The exception keeps its
+    type; the message is changed in place."""
+    import re
+    if not e.args or not isinstance(e.args[0], str) or \
+            "__dusk_expr" not in e.args[0]:
+        return
+    msg = e.args[0]
+    for name in set(re.findall(r"__dusk_expr\d+", msg)):
+        text, shown, _ = _HIDDEN_NAMES.get(name,
+                                           (None, "the expression", None))
+        if text is not None:  # the scheduler's assign(NAME="TEXT"): why
+            msg = msg.replace(f'assign({name}="{text[:200]}"): ',
+                              f"{shown}: ")
+        msg = re.sub(f"column '{name}'(?!\\d)",
+                     lambda m: "expression " + shown, msg)
+        msg = re.sub(f"{name}(?!\\d)", lambda m: shown, msg)
+    e.args = (msg,) + e.args[1:]
+
+
+def _run(client, frame, timeout=None):
+    """client._compute_table(frame), with the user's own words in its
+    errors (_user_words)."""
+    try:
+        return client._compute_table(frame, timeout)
+    except Exception as e:
+        _user_words(e)
+        raise
 
 
 # ---- expressions over a computed result -----------------------------------
@@ -864,6 +961,8 @@ class ResultColumn:
                     "result before and after a filter or assign): "
                     "compute() them and combine them in pandas")
             return other._fn
+        if isinstance(other, Scalar):  # computed with the result
+            return lambda r: other.compute()
         if isinstance(other, (Series, Expr, _Lazy)):
             raise NotImplementedError(
                 "combining a result with a whole frame's column: compute() "
@@ -880,7 +979,7 @@ class ResultColumn:
         """Arguments that are pieces of the same result, evaluated on it
         (r.total.add(r.n), x.where(cond)); the rest as they are."""
         def one(v):
-            if isinstance(v, (ResultColumn, Series)):
+            if isinstance(v, (ResultColumn, Series, Scalar)):
                 return self._of(v)
             return lambda r, v=v: v
         fa = [one(v) for v in args]
@@ -972,6 +1071,142 @@ def _result_ops():
 _result_ops()
 
 
+# ---- lazy scalars -----------------------------------------------------------
+
+class Scalar:
+    """A lazy scalar, as Dask's dd.Scalar: a column's reduction (df.x.sum(),
+    df.x.quantile(0.9), (df.x * 2).mean()) or arithmetic and comparisons
+    of them with numbers and other lazy scalars ((s - m) / n stays lazy).
+    compute() runs the reductions it holds (a query each) and gives what
+    pandas gives: a numpy scalar (a Timestamp or Timedelta for
+    datetimes).  As Dask's, it has no truth value, float(), int() or
+    round() before compute() (TypeError), and numpy (np.asarray) computes
+    it.  In an expression of a frame's columns (df[df.x > df.x.mean()],
+    df.x - df.x.mean(), fillna({"x": df.x.mean()})) it is computed when
+    the expression is built and stands there as its value."""
+
+    __slots__ = ("_parts", "_fn", "_what")
+
+    def __init__(self, parts, fn, what):
+        self._parts = parts  # the lazy results whose values fn combines
+        self._fn = fn        # [their computed values] -> the value
+        self._what = what    # how it reads, for repr
+
+    @classmethod
+    def _of(cls, lazy, what):
+        """The lazy one-value result lazy (a reduction's) as a Scalar."""
+        return cls([lazy], lambda v: v[0], what)
+
+    def compute(self, client=None, timeout=None, **kwargs):
+        """The value, as pandas computes it (runs the reductions)."""
+        return self._fn([p.compute(client=client, timeout=timeout, **kwargs)
+                         for p in self._parts])
+
+    def _bin(self, other, op, sym, reverse=False):
+        if isinstance(other, Scalar):
+            n, f, g = len(self._parts), self._fn, other._fn
+            parts = self._parts + other._parts
+            a, b = (lambda v: f(v[:n])), (lambda v: g(v[n:]))
+            wo = other._what
+        elif isinstance(other, (Series, Expr, ResultColumn, _Lazy)):
+            return NotImplemented  # theirs: a column (or result) expression
+        elif _plain_scalar(other):
+            parts, f = self._parts, self._fn
+            a, b = (lambda v: f(v)), (lambda v: other)
+            wo = repr(other)
+        else:
+            return NotImplemented
+        if reverse:
+            a, b = b, a
+            w = f"({wo} {sym} {self._what})"
+        else:
+            w = f"({self._what} {sym} {wo})"
+        return Scalar(parts, lambda v: op(a(v), b(v)), w)
+
+    def _unary(self, op, sym):
+        f = self._fn
+        return Scalar(self._parts, lambda v: op(f(v)), f"{sym}{self._what}")
+
+    def __neg__(self):
+        return self._unary(lambda x: -x, "-")
+
+    def __pos__(self):
+        return self._unary(lambda x: +x, "+")
+
+    def __abs__(self):
+        return self._unary(abs, "abs ")
+
+    def __invert__(self):
+        return self._unary(lambda x: ~x, "~")
+
+    def __bool__(self):
+        raise TypeError(
+            f"the truth value of a lazy dusk Scalar {self._what} is "
+            "unknown until computed (as Dask's): compute() it first, e.g. "
+            "if s.compute() > 0:")
+
+    def _eager(self, kind, more=""):
+        raise TypeError(
+            f"{kind}() of a lazy dusk Scalar {self._what} (as Dask's, it "
+            f"has no value before compute()): {kind}(s.compute(){more})")
+
+    def __float__(self):
+        self._eager("float")
+
+    def __int__(self):
+        self._eager("int")
+
+    def __complex__(self):
+        self._eager("complex")
+
+    def __round__(self, ndigits=None):
+        self._eager("round", "" if ndigits is None else f", {ndigits}")
+
+    def __array__(self, dtype=None):
+        # numpy asks for the value (np.asarray(s), np.float64(1) + s), as
+        # of Dask's Scalar: computed
+        import numpy as np
+        return np.asarray(self.compute(), dtype=dtype)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<dusk Scalar {self._what}: lazy, call .compute()>"
+
+
+def _plain_scalar(v):
+    """A value a lazy scalar combines with: a number, bool, datetime or
+    timedelta (numpy's and pandas' too), or a str."""
+    import datetime
+    import numbers
+    if isinstance(v, (numbers.Number, str, datetime.datetime,
+                      datetime.date, datetime.timedelta)):
+        return True
+    return type(v).__module__ == "numpy" and hasattr(v, "dtype") and \
+        getattr(v, "ndim", 1) == 0
+
+
+def _scalar_ops():
+    import operator as o
+    ops = {"add": (o.add, "+"), "sub": (o.sub, "-"), "mul": (o.mul, "*"),
+           "truediv": (o.truediv, "/"), "floordiv": (o.floordiv, "//"),
+           "mod": (o.mod, "%"), "pow": (o.pow, "**"), "and": (o.and_, "&"),
+           "or": (o.or_, "|"), "xor": (o.xor, "^")}
+    for name, (op, sym) in ops.items():
+        setattr(Scalar, f"__{name}__", lambda self, other, op=op, sym=sym:
+                self._bin(other, op, sym))
+        setattr(Scalar, f"__r{name}__", lambda self, other, op=op, sym=sym:
+                self._bin(other, op, sym, True))
+    for name, op, sym in (("eq", o.eq, "=="), ("ne", o.ne, "!="),
+                          ("lt", o.lt, "<"), ("le", o.le, "<="),
+                          ("gt", o.gt, ">"), ("ge", o.ge, ">=")):
+        setattr(Scalar, f"__{name}__", lambda self, other, op=op, sym=sym:
+                self._bin(other, op, sym))
+
+
+_scalar_ops()
+
+
 # ---- lazy frames ----------------------------------------------------------
 
 class _Lazy:
@@ -1022,8 +1257,9 @@ class _Lazy:
             raise NotImplementedError(
                 "compute: dusk does not support " + ", ".join(sorted(kwargs)))
         self._refuse_sorted_rows()
-        table = self._client(client)._compute_table(self._frame, timeout)
-        return self._finished(to_pandas(table, self._shape, self._name))
+        table = _run(self._client(client), self._frame, timeout)
+        return _public(self._finished(to_pandas(table, self._shape,
+                                                self._name)))
 
     def _finished(self, result):
         return self._finish(result) if self._finish is not None else result
@@ -1193,7 +1429,8 @@ class _Lazy:
             src.head(_count(n, "head"))
         shape = {"frame": "frame", "sorted_rows": "frame",
                  "sorted_column": "column"}.get(self._shape, self._shape)
-        return self._finished(_compute_now(frame, shape, self._name))
+        return _public(self._finished(_compute_now(frame, shape,
+                                                   self._name)))
 
     def _refuse_sorted_rows(self):
         if self._shape in ("sorted_rows", "sorted_column"):
@@ -1217,7 +1454,7 @@ class DataFrame(_Lazy):
             if self._shape != "frame":
                 raise NotImplementedError(
                     "columns of an aggregation's result before computing it")
-            table = default_client()._compute_table(self._frame.head(0))
+            table = _run(default_client(), self._frame.head(0))
             self._meta_cache = meta_frame(table)
         return self._meta_cache
 
@@ -1407,7 +1644,7 @@ class DataFrame(_Lazy):
         if self._on_result():  # the result's rows, computed (as Dask's len)
             return len(self.compute())
         self._need_open("len")
-        table = default_client()._compute_table(self._frame.len())
+        table = _run(default_client(), self._frame.len())
         return to_pandas(table, "len", None)
 
     def __iter__(self):
@@ -1427,11 +1664,33 @@ class DataFrame(_Lazy):
         if isinstance(value, dict):
             frame = self._frame
             for col, v in value.items():
-                frame = frame.fillna(_scalar(v), str(col))
+                frame = frame.fillna(self._fill_value(v, str(col)), str(col))
             return DataFrame(frame, self._npartitions)
         if value is None:
             raise ValueError("fillna needs a value")
-        return DataFrame(self._frame.fillna(_scalar(value)), self._npartitions)
+        return DataFrame(self._frame.fillna(self._fill_value(value, None)),
+                         self._npartitions)
+
+    def _fill_value(self, v, col):
+        """A fill value as the engine takes it.  A string fills a datetime
+        column as the ISO date-time it holds (pandas' Timestamp); so does
+        a Timestamp (or datetime, numpy datetime64) of a datetime column
+        named in a dict, written in ISO."""
+        import datetime
+        if isinstance(v, Scalar):
+            v = v.compute()
+        if type(v).__name__ != "datetime64":  # numpy's: its .item() is ns
+            v = _scalar(v)
+        if type(v).__name__ == "datetime64" or \
+                isinstance(v, datetime.datetime):
+            ts = _pd().Timestamp(v)
+            if col is None or self.dtypes.get(col) is None or \
+                    self.dtypes[col].kind != "M" or ts.tzinfo is not None:
+                raise NotImplementedError(
+                    "fillna with a Timestamp: of a datetime64[ns] column by "
+                    "name, without a time zone (fillna({\"t\": ts}))")
+            return ts.isoformat(sep=" ")
+        return v
 
     def query(self, expr, local_dict=None, global_dict=None, **kwargs):
         """Rows where expr holds, in pandas' query language; @name is the
@@ -1532,7 +1791,6 @@ class DataFrame(_Lazy):
         # An expression key (df.t.dt.date, df.x // 10) is grouped by as a
         # derived column, and its level named as pandas names it: after
         # the one column it reads (None for several).
-        import re
         names, renames, derived = [], {}, {}
         for i, k in enumerate(keys):
             if isinstance(k, Series) and k._shape == "column" and \
@@ -1544,16 +1802,13 @@ class DataFrame(_Lazy):
             if not isinstance(k, (Expr, Series)) or k._df is not self:
                 raise NotImplementedError(
                     "groupby by column names or expressions of this frame")
-            tmp = f"__dusk_key{i}"
+            # hidden, named after the expression in messages (_user_words)
+            tmp = _hidden_column(k._text)
+            if tmp in derived:  # the same expression twice
+                tmp = f"__dusk_key{i}"
             derived[tmp] = k
             names.append(tmp)
-            # pandas' name: a method's receiver (df.x.where(...), df.t.dt
-            # .date), else the one column it reads (None for several)
-            head = re.match(r"\(`((?:[^`]|``)*)`\)\.", k._text)
-            cols = {m.replace("``", "`") for m in
-                    re.findall(r"`((?:[^`]|``)*)`", k._text)}
-            renames[tmp] = head.group(1).replace("``", "`") if head else \
-                cols.pop() if len(cols) == 1 else None
+            renames[tmp] = _pandas_name(k._text)
         frame = self.assign(**derived) if derived else self
         return GroupBy(frame, names, as_index=as_index, dropna=bool(dropna),
                        renames=renames)
@@ -1602,48 +1857,48 @@ class DataFrame(_Lazy):
             return DataFrame(self._frame.head(int(n)), None, "frame_rows")
         return _compute_now(self._frame.head(_count(n, "head")), "frame", None)
 
-    def describe(self, percentiles=None, include=None, exclude=None):
-        """count, mean, std, min, 25%, 50%, 75%, max of the number
-        columns, all exact (Dask approximates the percentiles): two scans,
-        bounded memory."""
+    def describe(self, percentiles=None, include=None, exclude=None,
+                 datetime_is_numeric=False):
+        """pandas' describe(): count, mean, std, min, the percentiles
+        (25/50/75% unless given; exact, where Dask approximates) and max
+        of the number columns, in two scans with bounded memory.
+        include= / exclude= pick the columns as pandas does (its
+        select_dtypes; "all" for every column): a text or bool column
+        gives count / unique / top / freq, from its value counts."""
         self._need_open("describe")
-        if percentiles is not None and \
-                sorted(float(p) for p in percentiles) != [0.25, 0.5, 0.75]:
+        if datetime_is_numeric:
             raise NotImplementedError(
-                "describe: percentiles other than pandas' 25/50/75%; use "
-                "quantile([...])")
-        if exclude is not None:
-            raise NotImplementedError("describe: exclude")
-        dtypes = self.dtypes
-        num = [c for c, t in dtypes.items() if t.kind in "iuf"]
-        if include is None and num:
-            return DataFrame(self._frame.describe(), None, "describe")
-        if include is None or (isinstance(include, str) and
-                               include == "all"):
-            cols = list(dtypes.index) if include else \
-                [c for c, t in dtypes.items() if t.kind in "Ob"]
-        elif include in ("object", "O", object) or (
-                isinstance(include, (list, tuple)) and
-                all(i in ("object", "O", object) for i in include)):
-            cols = [c for c, t in dtypes.items() if t.kind == "O"]
+                "describe: datetime_is_numeric (describe of datetime "
+                "columns); use min(), max() and quantile()")
+        qs = _describe_percentiles(percentiles)
+        meta = self._meta()
+        num = [c for c, t in meta.dtypes.items() if t.kind in "iuf"]
+        if include is None and exclude is None:
+            if num:  # every number column: one query
+                return DataFrame(self._frame.describe(qs), None, "describe")
+            cols = list(meta.columns)  # none: every column, as pandas
+        elif isinstance(include, str) and include == "all":
+            if exclude is not None:
+                raise ValueError("exclude must be None when include is 'all'")
+            cols = list(meta.columns)
         else:
-            raise NotImplementedError(
-                "describe: include=None, 'all' or 'object'")
+            cols = list(meta.select_dtypes(include=include,
+                                           exclude=exclude).columns)
         if not cols:
             raise ValueError("No objects to concatenate")
-        if any(dtypes[c].kind in "mM" for c in cols):
+        if any(meta.dtypes[c].kind in "mM" for c in cols):
             raise NotImplementedError(
                 "describe of datetime columns (pandas 1.5 warns it will "
                 "change); use min(), max() and quantile()")
-        return self._describe_columns(cols, [c for c in cols if c in num])
+        return self._describe_columns(cols, [c for c in cols if c in num],
+                                      qs)
 
-    def _describe_columns(self, cols, num):
+    def _describe_columns(self, cols, num, qs):
         """describe(include=...) of cols: the number columns' statistics in
         one query, each other column's count / unique / top / freq from its
-        value counts, side by side in pandas' row order."""
+        value counts, side by side in pandas' row order (the shorter
+        description's rows first)."""
         import pandas as pd
-        order = ["count", "unique", "top", "freq", "mean", "std", "min",
-                 "25%", "50%", "75%", "max"]
 
         def assemble(numeric, done):
             parts = dict(done)
@@ -1651,10 +1906,13 @@ class DataFrame(_Lazy):
                 if c not in parts:
                     parts[c] = numeric[c] if c in num else \
                         Series(self, c).describe().compute()
+            order = []
+            for rows in sorted((parts[c].index for c in cols), key=len):
+                order += [i for i in rows if i not in order]
             out = pd.concat([parts[c] for c in cols], axis=1)
-            return out.reindex([i for i in order if i in out.index])
+            return out.reindex(order)
         if num:
-            frame = self._frame.select(num).describe()
+            frame = self._frame.select(num).describe(qs)
             return DataFrame(frame, None, "describe")._with_finish(
                 lambda r: assemble(r, {}))
         first = Series(self, cols[0]).describe()  # one query is this frame
@@ -1810,6 +2068,23 @@ class DataFrame(_Lazy):
         return self._reduce("nunique", None, axis=axis, dropna=dropna, **kw)
 
 
+def _describe_percentiles(percentiles):
+    """describe's percentiles as pandas refines them: None for its 25, 50
+    and 75%, else in [0, 1], 0.5 among them, sorted and distinct."""
+    if percentiles is None:
+        return None
+    qs = [float(q) for q in percentiles]
+    if not all(0 <= q <= 1 for q in qs):
+        raise ValueError(
+            "percentiles should all be in the interval [0, 1]. Try "
+            f"{[q / 100 for q in qs]} instead.")
+    if 0.5 not in qs:
+        qs.append(0.5)
+    if len(set(qs)) < len(qs):
+        raise ValueError("percentiles cannot contain duplicates")
+    return sorted(qs)
+
+
 def _quantiles(q):
     """The list of quantiles q gives, and whether it was one number."""
     one = not isinstance(q, (list, tuple, range)) and \
@@ -1869,6 +2144,8 @@ def _check_reduce_args(fn, kw):
 
 
 def _scalar(v):
+    if isinstance(v, Scalar):  # a lazy scalar stands as its value
+        v = v.compute()
     try:
         import numpy as np
         if isinstance(v, np.generic):
@@ -1885,8 +2162,7 @@ def _count(n, what):
 
 
 def _compute_now(frame, shape, name, client=None):
-    table = default_client()._compute_table(frame) if client is None else \
-        client._compute_table(frame)
+    table = _run(default_client() if client is None else client, frame)
     return to_pandas(table, shape, name)
 
 
@@ -1944,6 +2220,7 @@ class Series(_Lazy):
     def __truediv__(self, o): return self._expr() / o
     def __rtruediv__(self, o): return self._expr().__rtruediv__(o)
     def __mod__(self, o): return self._expr() % o
+    def __rmod__(self, o): return self._expr().__rmod__(o)
     def __floordiv__(self, o): return self._expr() // o
     def __rfloordiv__(self, o): return self._expr().__rfloordiv__(o)
     def __pow__(self, o): return self._expr() ** o
@@ -2002,20 +2279,24 @@ class Series(_Lazy):
                 f"this operation on a {self._shape.replace('_', ' ')} result")
         return self._df._frame.select([self.name])
 
-    def describe(self, percentiles=None, include=None, exclude=None):
-        """pandas' Series.describe(): count, mean, std, min, 25/50/75%,
-        max of a number column (exact); count, unique, top and freq of a
-        text or bool column (its value counts: when several values share
-        the highest count, top is one of them, as pandas documents)."""
+    def describe(self, percentiles=None, include=None, exclude=None,
+                 datetime_is_numeric=False):
+        """pandas' Series.describe(): count, mean, std, min, the
+        percentiles (25/50/75% unless given; exact) and max of a number
+        column; count, unique, top and freq of a text or bool column (its
+        value counts: when several values share the highest count, top is
+        one of them, as pandas documents).  include= and exclude= are
+        pandas' for frames: a Series ignores them, as pandas' does."""
         import pandas as pd
         if self._shape != "column":
             raise NotImplementedError("describe of an aggregation result")
+        qs = _describe_percentiles(percentiles)
         kind = self._df.dtypes[self.name].kind
         if kind in "iuf":
-            return DataFrame(self._df._frame.select([self.name]).describe(),
-                             None, "describe")._with_finish(
+            frame = self._df._frame.select([self.name]).describe(qs)
+            return DataFrame(frame, None, "describe")._with_finish(
                 lambda r: r[self.name])
-        if kind in "mM":
+        if kind in "mM" or datetime_is_numeric:
             raise NotImplementedError(
                 "describe of a datetime column (pandas 1.5 warns it will "
                 "change); use min(), max() and quantile()")
@@ -2070,8 +2351,9 @@ class Series(_Lazy):
     def head(self, n=5, npartitions=1, compute=True):
         if self._shape in self._RESULTS or self._shape == "reduce_frame":
             return self._result_rows(n, False)
-        return _compute_now(self._column_frame().head(_count(n, "head")),
-                            "column", self.name)
+        return _public(_compute_now(
+            self._column_frame().head(_count(n, "head")), "column",
+            self.name))
 
     def tail(self, n=5, compute=True):
         """The last n values: of the column, or of a result."""
@@ -2106,18 +2388,21 @@ class Series(_Lazy):
         if self._shape == "column":
             if kwargs:
                 raise NotImplementedError("compute options")
-            table = self._client(client)._compute_table(self._column_frame(),
-                                                       timeout)
-            return to_pandas(table, "column", self.name)
+            table = _run(self._client(client), self._column_frame(),
+                         timeout)
+            return _public(self._finished(to_pandas(table, "column",
+                                                    self.name)))
         return super().compute(client, timeout, **kwargs)
 
     def __len__(self):
         if self._shape in _Lazy._RESULTS or self._in_pandas:
             return len(self.compute())  # a result's rows, computed
-        table = default_client()._compute_table(self._column_frame().len())
+        table = _run(default_client(), self._column_frame().len())
         return to_pandas(table, "len", None)
 
     def __repr__(self):
+        if self._shape == "column" and self.name in _HIDDEN_NAMES:
+            return f"<dusk Series of {_HIDDEN_NAMES[self.name][1]}: lazy>"
         if self._shape == "column":
             return f"<dusk Series {self.name!r}: lazy>"
         return f"<dusk {self._shape.replace('_', ' ')} of {self.name!r}: call .compute()>"
@@ -2132,7 +2417,13 @@ class Series(_Lazy):
                 f"{fn} of a {self._shape.replace('_', ' ')} result; "
                 "compute() it and go on in pandas")
         frame = self._df._frame.reduce([self.name], [fn])
-        return Series(None, self.name, frame, "reduce_column")
+        return Scalar._of(Series(None, self.name, frame, "reduce_column"),
+                          f"{self._shown()}.{fn}()")
+
+    def _shown(self):
+        """The column (or hidden expression) as the user wrote it."""
+        return _HIDDEN_NAMES[self.name][1] if self.name in _HIDDEN_NAMES \
+            else self.name
 
     def sum(self, axis=None, skipna=True, min_count=0, **kw):
         """The column's sum (lazy: .compute() gives the number)."""
@@ -2192,7 +2483,8 @@ class Series(_Lazy):
         frame = self._df._frame.quantile([name], qs)
         out = Series(None, name, frame, "quantile")
         if one:
-            return out._with_finish(lambda r: r.iloc[0, 0])
+            return Scalar._of(out._with_finish(lambda r: r.iloc[0, 0]),
+                              f"{self._shown()}.quantile({qs[0]!r})")
         return out._with_finish(lambda r: _pd().Series(
             r.iloc[:, 0].values, index=_pd().Index(qs), name=name))
 
@@ -2204,8 +2496,9 @@ class Series(_Lazy):
                 f"median of a {self._shape.replace('_', ' ')} result; "
                 "compute() it and go on in pandas")
         frame = self._df._frame.quantile([self.name], [0.5], True)
-        return Series(None, self.name, frame, "quantile")._with_finish(
-            lambda r: r.iloc[0, 0])
+        return Scalar._of(Series(None, self.name, frame, "quantile")
+                          ._with_finish(lambda r: r.iloc[0, 0]),
+                          f"{self._shown()}.median()")
 
 
 _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
@@ -2265,11 +2558,11 @@ class GroupBy:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        try:
-            cols = self._df.columns
-        except Exception:
-            cols = ()
-        if name in cols:
+        # The frame's columns, found as df.col finds them: a plan the
+        # scheduler refuses (an ill-typed assign, a concat of frames that
+        # do not line up) raises its own error here, as g["col"] would at
+        # compute - not "no attribute", which hid it.
+        if name in self._df.columns:
             return self[name]
         raise _no_attribute("GroupBy", name)
 

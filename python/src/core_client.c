@@ -61,12 +61,14 @@ PyObject *core_raise(const dusk_error *err) {
            strstr(m, "integers to negative integer powers") != NULL ||
            strstr(m, "cannot be an int64") != NULL ||
            strstr(m, "is not an ISO date-time") != NULL ||
+           strstr(m, "is no date-time:") != NULL ||
            strncmp(m, "frequency \"", 11) == 0 ||
            strstr(m, "': regular expression '") != NULL)
     type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's
                                 refusal of int ** -int; a frequency it
                                 does not take */
-  else if (strstr(m, "holds a capital sigma") != NULL)
+  else if (strstr(m, "holds a capital sigma") != NULL ||
+           strstr(m, "dusk reads the years 1678-2261") != NULL)
     type = PyExc_NotImplementedError; /* Python answers; dusk refuses */
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||

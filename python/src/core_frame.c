@@ -85,6 +85,34 @@ static const char **str_array(PyObject *seq, int allow_none,
   return a;
 }
 
+/* A sequence of numbers as a PyMem array of doubles (room for one more),
+ * *n_out of them.  NULL with a Python error. */
+static double *float_array(PyObject *seq, Py_ssize_t *n_out,
+                           const char *what) {
+  PyObject *fast = PySequence_Fast(seq, what);
+  double *a = NULL;
+  Py_ssize_t n;
+  if (fast == NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE(fast);
+  if ((a = PyMem_Calloc((size_t)n + 1, sizeof *a)) == NULL) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    a[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fast, i));
+    if (a[i] == -1.0 && PyErr_Occurred()) {
+      PyMem_Free(a);
+      a = NULL;
+      goto done;
+    }
+  }
+  *n_out = n;
+done:
+  Py_DECREF(fast);
+  return a;
+}
+
 static PyObject *frame_fillna(core_Frame *self, PyObject *args) {
   PyObject *value;
   const char *column = NULL;
@@ -424,41 +452,44 @@ static PyObject *frame_len(core_Frame *self, PyObject *unused) {
   return frame_wrap(dusk_len(f, &err), &err);
 }
 
-static PyObject *frame_describe(core_Frame *self, PyObject *unused) {
+/* describe(percentiles=None): pandas' describe(), or with these
+ * percentiles (dusk_describe_percentiles refines them as pandas does). */
+static PyObject *frame_describe(core_Frame *self, PyObject *args) {
+  PyObject *qlist = Py_None, *out = NULL;
+  double *qs = NULL;
+  Py_ssize_t nq = 0;
   dusk_dataframe *f;
   dusk_error err = {0};
-  (void)unused;
-  if ((f = frame_copy(self)) == NULL)
+  if (!PyArg_ParseTuple(args, "|O", &qlist) ||
+      (qlist != Py_None &&
+       (qs = float_array(qlist, &nq, "describe: percentiles")) == NULL) ||
+      (f = frame_copy(self)) == NULL) {
+    PyMem_Free(qs);
     return NULL;
-  return frame_wrap(dusk_describe(f, &err), &err);
+  }
+  out = frame_wrap(qs == NULL ? dusk_describe(f, &err)
+                              : dusk_describe_percentiles(f, qs, (size_t)nq,
+                                                          &err),
+                   &err);
+  PyMem_Free(qs);
+  return out;
 }
 
 /* quantile(columns, qs, median): exact quantiles (no columns: every
  * number column); median: pandas' median() (qs is [0.5]). */
 static PyObject *frame_quantile(core_Frame *self, PyObject *args) {
-  PyObject *cols, *qlist, *cf = NULL, *qf = NULL, *out = NULL;
+  PyObject *cols, *qlist, *cf = NULL, *out = NULL;
   const char **c = NULL;
   double *qs = NULL;
-  Py_ssize_t nc = 0, nq;
+  Py_ssize_t nc = 0, nq = 0;
   int median = 0;
   dusk_dataframe *f;
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "OO|p", &cols, &qlist, &median))
     return NULL;
   if ((c = str_array(cols, 0, &cf, &nc, "quantile columns")) == NULL ||
-      (qf = PySequence_Fast(qlist, "quantile: q")) == NULL)
-    goto done;
-  nq = PySequence_Fast_GET_SIZE(qf);
-  if ((qs = PyMem_Calloc((size_t)nq + 1, sizeof *qs)) == NULL) {
-    PyErr_NoMemory();
-    goto done;
-  }
-  for (Py_ssize_t i = 0; i < nq; i++) {
-    qs[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(qf, i));
-    if (qs[i] == -1.0 && PyErr_Occurred())
-      goto done;
-  }
-  if ((f = frame_copy(self)) == NULL)
+      (qs = float_array(qlist, &nq, "quantile: q")) == NULL ||
+      (f = frame_copy(self)) == NULL)
     goto done;
   out = frame_wrap(median ? dusk_median(f, c, (size_t)nc, &err)
                           : dusk_quantile(f, c, (size_t)nc, qs, (size_t)nq,
@@ -468,7 +499,6 @@ done:
   PyMem_Free(c);
   PyMem_Free(qs);
   Py_XDECREF(cf);
-  Py_XDECREF(qf);
   return out;
 }
 
@@ -523,7 +553,8 @@ static PyMethodDef frame_methods[] = {
     {"nlargest", (PyCFunction)frame_nlargest, METH_VARARGS,
      "nlargest(n, by, largest): a whole frame's top-k"},
     {"len", (PyCFunction)frame_len, METH_NOARGS, "len()"},
-    {"describe", (PyCFunction)frame_describe, METH_NOARGS, "describe()"},
+    {"describe", (PyCFunction)frame_describe, METH_VARARGS,
+     "describe(percentiles=None)"},
     {"quantile", (PyCFunction)frame_quantile, METH_VARARGS,
      "quantile(columns, qs, median=False): exact quantiles"},
     {"to_csv", (PyCFunction)frame_to_csv, METH_VARARGS, "to_csv(dir)"},

@@ -226,6 +226,32 @@ START_TEST(test_parse_value_counts_len_describe) {
   ck_assert(fabs(cell_f64(t, 1, 7) - 12) < 1e-12);
   dusk_table_free(t);
   {
+    /* pandas' describe(percentiles=[0.9, 0.1]): sorted, 0.5 added, each
+     * row labelled as pandas labels it. */
+    const double qs[] = {0.9, 0.1}, dup[] = {0.5, 0.5}, out[] = {1.5};
+    static const char *const rows[] = {"count", "mean", "std", "min",
+                                       "10%",   "50%",  "90%", "max"};
+    t = compute(dusk_describe_percentiles(read_data(16), qs, 2, &err));
+    ck_assert_int_eq(dusk_table_nrows(t), 8);
+    for (size_t r = 0; r < 8; r++) {
+      size_t len = 0;
+      const char *name = cell_str(t, 0, r, &len);
+      ck_assert_int_eq((int)len, (int)strlen(rows[r]));
+      ck_assert(memcmp(name, rows[r], len) == 0);
+    }
+    ck_assert(cell_f64(t, 1, 4) == 2);  /* x: 1, 2, 4, 5, ..., 12 */
+    ck_assert(cell_f64(t, 1, 5) == 7);
+    ck_assert(cell_f64(t, 1, 6) == 11);
+    ck_assert(fabs(cell_f64(t, 1, 7) - 12) < 1e-12);
+    dusk_table_free(t);
+    ck_assert_ptr_null(dusk_describe_percentiles(read_data(0), dup, 2, &err));
+    ck_assert_msg(strstr(err.message, "duplicates") != NULL, "%s",
+                  err.message);
+    ck_assert_ptr_null(dusk_describe_percentiles(read_data(0), out, 1, &err));
+    ck_assert_msg(strstr(err.message, "interval [0, 1]") != NULL, "%s",
+                  err.message);
+  }
+  {
     /* Exact quantiles of one column after a filter, and its median. */
     const char *cols[] = {"x"};
     const double qs[] = {0, 0.5, 0.9};

@@ -108,6 +108,43 @@ START_TEST(test_datetime_parse) {
     ck_assert_msg(dusk_field_parse_datetime(bad[i], strlen(bad[i]), &ns) != 0,
                   "accepted '%s'", bad[i]);
   }
+  /* Why not: no such date-time (pandas refuses it too: NaT for coerce),
+   * or one of 1677 or 2262 that pandas holds and dusk does not read. */
+  {
+    static const struct {
+      const char *s;
+      int why;
+    } whys[] = {
+        {"2021", DUSK_DATETIME_FORM},
+        {"2021-4-01", DUSK_DATETIME_FORM},
+        {"2021-02-30x", DUSK_DATETIME_FORM},
+        {"2021-04-01 10:00:00.1234567890", DUSK_DATETIME_FORM},
+        {"2021-13-01", DUSK_DATETIME_NO_SUCH},
+        {"2021-00-01", DUSK_DATETIME_NO_SUCH},
+        {"2021-02-29", DUSK_DATETIME_NO_SUCH},
+        {"1900-02-29", DUSK_DATETIME_NO_SUCH},
+        {"2021-04-31", DUSK_DATETIME_NO_SUCH},
+        {"2021-04-00", DUSK_DATETIME_NO_SUCH},
+        {"2021-04-01 24:00", DUSK_DATETIME_NO_SUCH},
+        {"2021-04-01 10:60", DUSK_DATETIME_NO_SUCH},
+        {"2021-04-01 10:00:60", DUSK_DATETIME_NO_SUCH},
+        {"0000-01-01", DUSK_DATETIME_NO_SUCH},
+        {"1676-12-31", DUSK_DATETIME_NO_SUCH},
+        {"2263-01-01", DUSK_DATETIME_NO_SUCH},
+        {"1677-09-21 00:12:43.145224192", DUSK_DATETIME_NO_SUCH},
+        {"2262-04-11 23:47:16.854775808", DUSK_DATETIME_NO_SUCH},
+        {"1677-09-21 00:12:43.145224193", DUSK_DATETIME_RANGE},
+        {"1677-12-31", DUSK_DATETIME_RANGE},
+        {"2262-01-01", DUSK_DATETIME_RANGE},
+        {"2262-04-11 23:47:16.854775807", DUSK_DATETIME_RANGE},
+    };
+    for (size_t i = 0; i < sizeof whys / sizeof whys[0]; i++) {
+      int64_t ns;
+      int why = dusk_field_parse_datetime(whys[i].s, strlen(whys[i].s), &ns);
+      ck_assert_msg(why == whys[i].why, "%s: %d, want %d", whys[i].s, why,
+                    whys[i].why);
+    }
+  }
   /* Not NUL-terminated: only len bytes are read. */
   {
     int64_t ns;

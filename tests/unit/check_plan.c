@@ -337,7 +337,12 @@ static dusk_plan *sample_plan(int i) {
   case 10: return dusk_plan_head(leaf("h.csv"), 0);
   case 11: return dusk_plan_head(leaf("h.csv"), INT64_MAX);
   case 12: return dusk_plan_len(leaf("l.csv"));
-  case 13: return dusk_plan_describe(leaf("d.csv"));
+  case 13: {
+    /* pandas' percentiles, or its own (the optional field) */
+    const double qs[] = {0.1, 0.5, 1.0 / 3, 1};
+    return rand() % 2 ? dusk_plan_describe(leaf("d.csv"))
+                      : dusk_plan_describe_percentiles(leaf("d.csv"), qs, 4);
+  }
   case 14: {
     /* with or without the int columns the user typed (optional field) */
     dusk_plan *t = dusk_plan_to_csv(leaf("t.csv"), "/tmp/out dir");
@@ -2180,19 +2185,68 @@ START_TEST(test_expr_format) {
 }
 END_TEST
 
+/* A value of this type for fill_mixes (a string: "x"). */
+static dusk_value fill_of(dusk_type t) {
+  dusk_value v;
+  memset(&v, 0, sizeof v);
+  v.type = t;
+  if (t == DUSK_TYPE_STRING) {
+    v.u.s.ptr = "x";
+    v.u.s.len = 1;
+  }
+  return v;
+}
+
 START_TEST(test_fill_mixes) {
   /* pandas: a number into numbers stays numbers; any other kind mixes */
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_INT64), 0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64), 0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64), 0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_STRING), 0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_BOOL, DUSK_TYPE_BOOL), 0);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_INT64, DUSK_TYPE_STRING), 1);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL), 1);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_BOOL, DUSK_TYPE_INT64), 1);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_INT64), 1);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_STRING, DUSK_TYPE_BOOL), 1);
-  ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_NULL, DUSK_TYPE_STRING), 0);
+  static const struct {
+    dusk_type column, value;
+    int mixes;
+  } cases[] = {
+      {DUSK_TYPE_INT64, DUSK_TYPE_INT64, 0},
+      {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64, 0},
+      {DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64, 0},
+      {DUSK_TYPE_STRING, DUSK_TYPE_STRING, 0},
+      {DUSK_TYPE_BOOL, DUSK_TYPE_BOOL, 0},
+      {DUSK_TYPE_INT64, DUSK_TYPE_STRING, 1},
+      {DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL, 1},
+      {DUSK_TYPE_BOOL, DUSK_TYPE_INT64, 1},
+      {DUSK_TYPE_STRING, DUSK_TYPE_INT64, 1},
+      {DUSK_TYPE_STRING, DUSK_TYPE_BOOL, 1},
+      {DUSK_TYPE_NULL, DUSK_TYPE_STRING, 0},
+      {DUSK_TYPE_DATETIME, DUSK_TYPE_STRING, 1}, /* "x": no date-time */
+      {DUSK_TYPE_DATETIME, DUSK_TYPE_INT64, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    dusk_value v = fill_of(cases[i].value);
+    ck_assert_int_eq(dusk_plan_fill_mixes(cases[i].column, &v),
+                     cases[i].mixes);
+  }
+  /* an ISO date-time string fills a datetime column as that Timestamp,
+   * as pandas parses it; another string (even a date pandas would read
+   * in another form) mixes */
+  {
+    static const char *const iso[] = {"2019-01-01", "2019-01-01 10:30",
+                                      "2019-01-01T10:30:00.5"};
+    static const char *const other[] = {"soon", "2019-02-30", "1/5/2019"};
+    dusk_value v = fill_of(DUSK_TYPE_STRING);
+    int64_t ns = 0;
+    for (size_t i = 0; i < 3; i++) {
+      v.u.s.ptr = iso[i];
+      v.u.s.len = strlen(iso[i]);
+      ck_assert(dusk_plan_fill_datetime(DUSK_TYPE_DATETIME, &v, &ns));
+      ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_DATETIME, &v), 0);
+      ck_assert(!dusk_plan_fill_datetime(DUSK_TYPE_STRING, &v, &ns));
+      v.u.s.ptr = other[i];
+      v.u.s.len = strlen(other[i]);
+      ck_assert(!dusk_plan_fill_datetime(DUSK_TYPE_DATETIME, &v, &ns));
+      ck_assert_int_eq(dusk_plan_fill_mixes(DUSK_TYPE_DATETIME, &v), 1);
+    }
+    v.u.s.ptr = "2019-01-01";
+    v.u.s.len = 10;
+    ck_assert(dusk_plan_fill_datetime(DUSK_TYPE_DATETIME, &v, &ns));
+    ck_assert_int_eq(ns, 1546300800000000000LL);
+  }
 }
 END_TEST
 

@@ -262,6 +262,40 @@ START_TEST(test_window_batches_match_single_keys) {
 }
 END_TEST
 
+/* describe's labels as pandas' format_percentiles writes them (pandas
+ * 1.5.3's outputs): whole percents bare, else the fewest decimals that
+ * keep the distinct percents apart and off 0 and 100. */
+START_TEST(test_percentile_labels_as_pandas) {
+  static const struct {
+    double qs[6];
+    size_t n;
+    const char *labels[6];
+  } cases[] = {
+      {{0.25, 0.5, 0.75}, 3, {"25%", "50%", "75%"}},
+      {{0.1, 0.5, 0.9}, 3, {"10%", "50%", "90%"}},
+      {{0, 0.5, 1}, 3, {"0%", "50%", "100%"}},
+      {{0.07, 0.5}, 2, {"7%", "50%"}},
+      {{0.29, 0.333, 0.5}, 3, {"29.0%", "33.3%", "50%"}},
+      {{0.001, 0.5, 0.999}, 3, {"0.1%", "50%", "99.9%"}},
+      {{0.01999, 0.02001, 0.5, 0.666666, 0.9999}, 5,
+       {"1.999%", "2.001%", "50%", "66.667%", "99.99%"}},
+      {{0, 0.5, 0.02001, 0.5, 0.666666, 0.9999}, 6,
+       {"0%", "50%", "2.0%", "50%", "66.67%", "99.99%"}},
+      {{0.125, 0.5, 0.875}, 3, {"12.5%", "50%", "87.5%"}},
+  };
+  char label[DUSK_PERCENTILE_LABEL_MAX];
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    int prec = dusk_percentile_precision(cases[c].qs, cases[c].n);
+    for (size_t i = 0; i < cases[c].n; i++) {
+      dusk_percentile_label(cases[c].qs[i], prec, label);
+      ck_assert_msg(strcmp(label, cases[c].labels[i]) == 0,
+                    "case %zu, q %g: '%s', pandas '%s'", c, cases[c].qs[i],
+                    label, cases[c].labels[i]);
+    }
+  }
+}
+END_TEST
+
 START_TEST(test_bounds_refuse_a_bad_summary) {
   dusk_table *sum = dusk_qsummary_table_new(), *bounds = NULL;
   dusk_error err = {0};
@@ -299,6 +333,7 @@ int main(void) {
   tcase_add_test(tc, test_exact_over_hard_data);
   tcase_add_test(tc, test_window_batches_match_single_keys);
   tcase_add_test(tc, test_bounds_refuse_a_bad_summary);
+  tcase_add_test(tc, test_percentile_labels_as_pandas);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
