@@ -24,8 +24,9 @@ cd "$(dirname "$0")"
 # extension; pandas: the Python results), and what the tests add.
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev libpcre2-dev check libssl-dev openssl libcurl4-openssl-dev libexpat1-dev python3-dev python3-numpy python3-pandas"
 # python3-botocore and awscli: the clients the SigV4 signer and the fake
-# S3 are checked against; nginx-light: the https server with Range.
-TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light"
+# S3 are checked against; nginx-light: the https server with Range;
+# systemd: systemd-analyze, which checks deploy/systemd's units.
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd"
 
 ensure_packages() {
   local missing=()
