@@ -167,3 +167,67 @@ def test_rotated_credentials_are_fetched_again(world, monkeypatch):
     old = {"access_key": AK, "secret_key": SK, "session_token": TOKEN}
     container.control("credentials", old)
     s3.control("credentials", old)
+
+
+def netns_available():
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/ip") and \
+            not os.path.exists("/sbin/ip") and not os.path.exists("/bin/ip"):
+        return False
+    return subprocess.run(["ip", "netns", "list"],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not netns_available(),
+                    reason="needs root and ip netns (a network namespace "
+                           "holding 169.254.169.254)")
+def test_imds_at_its_real_address(world, tmp_path):
+    """Inside a network namespace of our own, the fake IMDS listens on
+    169.254.169.254:80 itself and dusk finds the instance role there with
+    no setting at all, as on EC2 (the fake S3 runs in the namespace too)."""
+    ns = f"dusk-imds-{os.getpid()}"
+    run = ["ip", "netns", "exec", ns]
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    procs = []
+    try:
+        subprocess.run(run + ["ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run(run + ["ip", "addr", "add", "169.254.169.254/32",
+                              "dev", "lo"], check=True)
+        keys = ["--access-key", AK, "--secret-key", SK, "--session-token",
+                TOKEN]
+        root = tmp_path / "root"
+        (root / "bkt").mkdir(parents=True)
+        with open(root / "bkt" / "t.csv", "w") as f:
+            f.write("k,v\n")
+            for i in range(3000):
+                f.write(f"{i % 13},{i * 0.25}\n")
+        ports = {}
+        for name, args in (
+                ("imds", [os.path.join(S3DIR, "fake_credentials.py"),
+                          "--imds", "--host", "169.254.169.254", "--port",
+                          "80", *keys]),
+                ("s3", [os.path.join(S3DIR, "fake_s3.py"), "--root",
+                        str(root), "--port", "0", *keys])):
+            p = subprocess.Popen(run + [sys.executable, *args,
+                                        "--exit-on-stdin-eof"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True)
+            procs.append(p)
+            line = p.stdout.readline()
+            assert line.startswith("READY "), line
+            ports[name] = line.split()[1]
+        env = base_env(world)
+        env.pop("AWS_EC2_METADATA_DISABLED")
+        env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{ports['s3']}"
+        r = subprocess.run(run + [os.path.join(BIN, "dusk"), "query",
+                                  "--workers", "2", "--format", "csv",
+                                  'read_csv("s3://bkt/t.csv").groupby("k")'
+                                  '["v"].sum()'],
+                           env=env, capture_output=True, text=True,
+                           timeout=120)
+        answer(r, world["want"])
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.terminate()
+            p.wait(10)
+        subprocess.run(["ip", "netns", "del", ns])
