@@ -1230,9 +1230,15 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       }
       schema_free(&sub);
     }
-    /* Every input reads a column with the common type. */
-    for (size_t c = 0; c < out->n; c++)
+    /* Every input reads a column with the common type, and its rows
+     * leave the concat in the first input's column order, as pandas
+     * aligns frames by name (fragment() reorders each input's columns by
+     * this list). */
+    free_names(&p->columns, &p->ncolumns);
+    for (size_t c = 0; c < out->n; c++) {
       set_read_type(q, p, out->names[c], out->types[c]);
+      add_name(&p->columns, &p->ncolumns, out->names[c]);
+    }
     return 0;
   }
   /* A post step (plan.h) runs on its input's result: the terminal under
@@ -1644,9 +1650,43 @@ static int path_to(dusk_plan *p, const dusk_plan *leaf, dusk_plan **path,
   return 0;
 }
 
+/* The names a fragment's rows carry after step p, given those before it
+ * (avail, updated in place): an assign adds its name (a replaced one
+ * keeps its place), a select keeps its list; other row steps keep them. */
+static void fragment_columns(const dusk_plan *p, char ***avail, size_t *n) {
+  if (p->kind == DUSK_PLAN_ASSIGN) {
+    add_name(avail, n, p->columns[0]);
+  } else if (p->kind == DUSK_PLAN_SELECT) {
+    free_names(avail, n);
+    for (size_t c = 0; c < p->ncolumns; c++)
+      add_name(avail, n, p->columns[c]);
+  }
+}
+
+/* frag, leaving a concat c: a select of the columns it carries (avail)
+ * in c's order (c->columns, set by check_node), so every input's rows
+ * reach row results (head, to_csv, drop_duplicates' whole-row keys, ...)
+ * with one column order, each value under its name.  Columns the query
+ * does not read are not carried, and left out (none carried: frag). */
+static dusk_plan *concat_reorder(const dusk_plan *c, dusk_plan *frag,
+                                 char ***avail, size_t *n) {
+  const char **cols = dusk_xcalloc(c->ncolumns + 1, sizeof *cols);
+  size_t k = 0;
+  for (size_t i = 0; i < c->ncolumns; i++)
+    if (name_in(*avail, *n, c->columns[i]))
+      cols[k++] = c->columns[i];
+  if (k > 0) {
+    frag = xptr(dusk_plan_select(frag, cols, k));
+    fragment_columns(frag, avail, n);
+  }
+  free(cols);
+  return frag;
+}
+
 static dusk_plan *fragment(sched_query *q, qleaf *lf) {
   dusk_plan *path[256], *frag;
-  size_t n = 0, nused = 0;
+  size_t n = 0, nused = 0, navail = 0;
+  char **avail = NULL;
   if (!path_to(q->plan, lf->node, path, &n))
     return NULL;
   frag = clone_node(lf->node);
@@ -1668,17 +1708,22 @@ static dusk_plan *fragment(sched_query *q, qleaf *lf) {
     frag->csv.usecols[frag->csv.nusecols++] = dusk_xstrdup(lf->header[c]);
     frag->csv.dtypes[frag->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
     frag->csv.dtypes[frag->csv.ndtypes++].type = lf->types[c];
+    add_name(&avail, &navail, lf->header[c]);
   }
   for (size_t i = n - 1; i-- > 0;) {
     dusk_plan *node;
-    if (path[i]->kind == DUSK_PLAN_CONCAT)
+    if (path[i]->kind == DUSK_PLAN_CONCAT) {
+      frag = concat_reorder(path[i], frag, &avail, &navail);
       continue;
+    }
     node = clone_node(path[i]);
+    fragment_columns(node, &avail, &navail);
     node->inputs = dusk_xmalloc(sizeof *node->inputs);
     node->inputs[0] = frag;
     node->ninputs = 1;
     frag = node;
   }
+  free_names(&avail, &navail);
   return frag;
 }
 

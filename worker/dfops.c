@@ -2448,6 +2448,24 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   return rc;
 }
 
+/* 0 when two row partials hold the same columns in the same order, as
+ * every scan's rows do (the scheduler lowers a concat's inputs to its
+ * first input's order); else DUSK_ETYPE naming the first difference. */
+static int same_row_columns(const dusk_table *a, const dusk_table *b,
+                            dusk_error *err) {
+  if (a->ncols != b->ncols)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "row partials disagree: %zu and %zu columns",
+                          a->ncols, b->ncols);
+  for (size_t c = 0; c < a->ncols; c++)
+    if (strcmp(a->cols[c].name, b->cols[c].name) != 0)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "row partials disagree: column %zu is '%.100s' "
+                            "in one and '%.100s' in another",
+                            c, a->cols[c].name, b->cols[c].name);
+  return 0;
+}
+
 static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
   dusk_slice rs, ps;
   dusk_table *r = NULL, *t = NULL;
@@ -2496,8 +2514,8 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
-    } else if (t->ncols != m->payload->ncols) {
-      rc = dusk_error_set(err, DUSK_ETYPE, "row partials disagree");
+    } else if ((rc = same_row_columns(m->payload, t, err)) != 0) {
+      /* rows are appended by position: refuse rather than misplace */
     } else {
       rc = dusk_table_append_rows(m->payload, t, 0, t->nrows);
     }

@@ -86,6 +86,52 @@ def test_concat_groupby_count(client, data_dir, bs):
     pdt.assert_frame_equal(both.head(3), pd_both.head(3))
 
 
+def test_concat_aligns_columns_by_name(client, data_dir, tmp_path, bs):
+    """pandas' concat aligns its frames by column name: a file whose
+    columns come in another order gives rows in the first frame's order,
+    each value under its name, in every row result (whole rows, head,
+    tail, top-k, drop_duplicates, sample, to_csv's parts) and in
+    aggregations.  The second file holds the first's fields with the
+    columns reversed (the same text: pandas' own to_csv would change
+    some floats' last digit, as its parser rounds them), so a value under
+    the wrong name shows, and a row of both files is a duplicate only
+    when aligned."""
+    import csv
+    path = str(data_dir / "mixed.csv")
+    other = str(tmp_path / "reversed.csv")
+    with open(path, newline="") as f, open(other, "w", newline="") as g:
+        w = csv.writer(g, lineterminator="\n")
+        for row in csv.reader(f):
+            w.writerow(row[::-1])
+    p1, p2 = pd.read_csv(path), pd.read_csv(other)
+    both = dd.concat([read(path, bs), read(other, bs)])
+    p = pd.concat([p1, p2])
+    pdt.assert_frame_equal(both.compute(), p)
+    pdt.assert_frame_equal(both.head(5), p.head(5))
+    pdt.assert_frame_equal(both.tail(5), p.tail(5))
+    pdt.assert_frame_equal(both.nlargest(4, "y").compute(),
+                           p.nlargest(4, "y"))
+    pdt.assert_frame_equal(both.drop_duplicates().compute(),
+                           p.drop_duplicates())
+    pdt.assert_frame_equal(both.drop_duplicates(["k", "x"]).compute(),
+                           p.drop_duplicates(["k", "x"]))
+    pdt.assert_frame_equal(both.sample(frac=1.0, random_state=3).compute(),
+                           p)
+    pdt.assert_frame_equal(both.query("clean > 50")[["name", "k"]].compute(),
+                           p.query("clean > 50")[["name", "k"]])
+    pdt.assert_frame_equal(both.groupby("k")[["x", "y", "clean"]].sum()
+                           .compute(),
+                           p.groupby("k")[["x", "y", "clean"]].sum())
+    # three inputs, nested, each order differing
+    third = dd.concat([read(other, bs), both])
+    pdt.assert_frame_equal(third.head(3), pd.concat([p2, p]).head(3))
+    files = both.to_csv(str(tmp_path / "out"))
+    headers = {open(f).readline() for f in files}
+    assert headers == {"," + ",".join(p1.columns) + "\n"}
+    back = pd.concat([pd.read_csv(f, index_col=0) for f in sorted(files)])
+    pdt.assert_frame_equal(back, p, check_dtype=False, check_index_type=False)
+
+
 def test_fillna_groupby_and_filter_head(client, data_dir, bs):
     (apr,) = fhv(data_dir, "apr")
     clean, pd_clean = read(apr, bs).fillna(value=0), pd.read_csv(apr).fillna(value=0)
