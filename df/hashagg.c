@@ -26,7 +26,8 @@ typedef struct slot {
   double f;    /* float sum, or float min/max, or std/var's running mean */
   double m2;   /* std/var: sum of squared deviations from the mean */
   /* std/var while rows are added (has set): f and m2 are the sums of
-   * x - k and (x - k)^2, k the group's first value (see std_settle) */
+   * x - k and (x - k)^2, k the group's first value (see std_settle), and
+   * i counts the infinite values */
   double k;
   char *s;     /* string min/max/first/last */
   uint32_t slen;
@@ -191,21 +192,29 @@ static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
 /* A std/var slot's shifted sums (update) as (n, mean, m2): the sums of
  * x - k are exact for values near k (as the first value is), where
  * Welford's running mean rounded at each value (2e-7 relative error on
- * 1e9 + U(0, 1)); pandas computes two-pass. */
+ * 1e9 + U(0, 1)); pandas computes two-pass.  m2 is NaN once a value was
+ * +-inf (pandas' deviations meet inf - inf, its groupby's running mean
+ * too), and +inf where finite values' squared deviations overflow
+ * (pandas' sum of them does): neither may read as 0, as a clamp of a
+ * negative rounding to 0 had made of both. */
 static void std_settle(slot *s) {
   if (!s->has)
     return;
-  if (s->n > 0) {
+  if (s->i > 0) {
+    s->f = s->m2 = NAN;
+  } else if (s->n > 0) {
     double d = s->f / (double)s->n, m2 = s->m2 - s->f * d;
     s->f = s->k + d;
-    s->m2 = m2 > 0 ? m2 : 0;
+    s->m2 = !isfinite(m2) || !isfinite(d) ? INFINITY : m2 > 0 ? m2 : 0;
   }
+  s->i = 0;
   s->has = 0;
 }
 
 static void moments_merge(slot *s, int64_t n, double mean, double m2) {
   int64_t t = s->n + n;
   double delta;
+  bool nan = isnan(s->m2) || isnan(m2);
   if (n == 0)
     return;
   if (s->n == 0) {
@@ -215,6 +224,8 @@ static void moments_merge(slot *s, int64_t n, double mean, double m2) {
   delta = mean - s->f;
   s->f += delta * (double)n / (double)t;
   s->m2 += m2 + delta * delta * (double)s->n * (double)n / (double)t;
+  if (!isfinite(s->m2)) /* overflowed means or sums: see std_settle */
+    s->m2 = nan ? NAN : INFINITY;
   s->n = t;
 }
 
@@ -512,7 +523,13 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     double d;
     if (isnan(x))
       return 0; /* pandas skips NaN as it skips nulls */
-    if (s->n == 0) { /* shifted sums from the first value (std_settle) */
+    if (isinf(x)) { /* no sums: the answer is NaN (std_settle) */
+      s->i++;
+      s->n++;
+      s->has = 1;
+      return 0;
+    }
+    if (s->n - s->i == 0) { /* shifted sums from the first finite value */
       s->k = x;
       s->has = 1;
     }
@@ -1403,8 +1420,9 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
           double var;
           std_settle(&settled);
           var = settled.m2 / (double)(settled.n - 1);
-          v->type = DUSK_TYPE_FLOAT64;
           v->u.f = h->aggs[a].fn == DUSK_AGG_STD ? sqrt(var) : var;
+          /* NaN after an infinite value, shown as pandas' NaN */
+          v->type = isnan(v->u.f) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
         }
         break;
       case DUSK_AGG_SUM:

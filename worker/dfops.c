@@ -1375,6 +1375,17 @@ static int flush_run(pipeline *p, size_t i) {
   return rc;
 }
 
+/* *mean of na values becomes that of them and nb more whose mean is mb.
+ * A side holding an infinite value has it as mean (NaN for both signs),
+ * as has the whole, as pandas' sum over the count (Chan's weighted step
+ * would meet inf - inf). */
+static void mean_merge(double *mean, int64_t na, double mb, int64_t nb) {
+  if (na > 0 && (isinf(*mean) || isinf(mb) || isnan(*mean) || isnan(mb)))
+    *mean += mb;
+  else if (nb > 0)
+    *mean += (mb - *mean) * (double)nb / (double)(na + nb);
+}
+
 /* Adds a batch column's non-null, non-NaN values to m: the batch's own
  * mean and squared deviations in two passes (no division per value, and
  * as exact as pandas' two-pass variance), merged into m with Chan's
@@ -1421,7 +1432,7 @@ static void moments_add(moments *m, const dusk_column *col, size_t nrows) {
   }
   nt = m->n + n;
   d = mean - m->mean;
-  m->mean += d * (double)n / (double)nt;
+  mean_merge(&m->mean, m->n, mean, n);
   m->m2 += m2 + d * d * (double)m->n * (double)n / (double)nt;
   m->n = nt;
   m->min = lo < m->min ? lo : m->min;
@@ -2846,7 +2857,7 @@ static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
     if (nb == 0)
       continue;
     d = c[DUSK_QWIN_MEAN].f64[r] - t->mean;
-    t->mean += d * (double)nb / (double)n;
+    mean_merge(&t->mean, na, c[DUSK_QWIN_MEAN].f64[r], nb);
     t->m2 += c[DUSK_QWIN_M2].f64[r] + d * d * (double)na * (double)nb /
                                           (double)n;
     t->n = n;

@@ -878,6 +878,38 @@ def test_frame_and_column_reductions(client, data_dir, bs, fn):
                                       and np.issubdtype(type(w), np.number)), (col, type(g), type(w))
 
 
+def test_std_var_of_infinities_and_overflow(client, tmp_path, bs):
+    """std and var as pandas gives them where values are infinite (NaN:
+    its deviations meet inf - inf) or where finite values' squared
+    deviations overflow (inf), never 0: of a column, a frame, a groupby
+    (both at every partition) and in describe.  Group A is plain, B holds
+    an inf mid-way, C +-1e300 and 1, D a -inf first; column y has no
+    infinity at all."""
+    path = str(tmp_path / "inf.csv")
+    with open(path, "w") as f:
+        f.write("g,x,y\n")
+        for i in range(400):
+            g = "ABCD"[i % 4]
+            x = {"A": f"{i % 7 + 0.5}", "B": "inf" if i == 201 else f"{i % 5}",
+                 "C": ("1e300", "-1e300", "1")[i // 4 % 3],
+                 "D": "-inf" if i == 3 else f"{i % 3}"}[g]
+            f.write(f"{g},{x},{i % 11}\n")
+    df, p = read(path, bs), pd.read_csv(path)
+    for fn in ("std", "var"):
+        for rows in ("ABCD", "A", "B", "C", "D", "AC"):
+            sub, psub = df[df.g.isin(list(rows))], p[p.g.isin(list(rows))]
+            got, want = getattr(sub.x, fn)().compute(), getattr(psub.x, fn)()
+            assert got == pytest.approx(want, rel=1e-9, nan_ok=True), \
+                (fn, rows, got, want)
+        pdt.assert_series_equal(getattr(df, fn)(numeric_only=True).compute(),
+                                getattr(p, fn)(numeric_only=True))
+        pdt.assert_frame_equal(getattr(df.groupby("g"), fn)().compute(),
+                               getattr(p.groupby("g"), fn)())
+    pdt.assert_frame_equal(df.describe().compute(), p.describe())
+    pdt.assert_frame_equal(df[df.g == "B"].describe().compute(),
+                           p[p.g == "B"].describe())
+
+
 def test_reductions_of_nothing(client, data_dir):
     """No row left: pandas' sum and count are 0, the rest NaN."""
     path = str(data_dir / "mixed.csv")
