@@ -18,6 +18,7 @@
 #include "exprvec.h"
 #include "hashagg.h"
 #include "keyset.h"
+#include "moments.h"
 #include "msg.h"
 #include "plan.h"
 #include "post.h"
@@ -53,9 +54,12 @@ enum {
                      DUSK_FAIL_MIXED */
 };
 
+/* describe's moments of one column in a scan: std's sums (moments.h),
+ * and the plain sum of the values, whose mean is pandas' (its sum over
+ * the count, as nanmean's). */
 typedef struct moments {
-  int64_t n;
-  double mean, m2, min, max;
+  dusk_moments_sums sums;
+  double sum, min, max;
 } moments;
 
 typedef struct pipeline {
@@ -1375,68 +1379,24 @@ static int flush_run(pipeline *p, size_t i) {
   return rc;
 }
 
-/* *mean of na values becomes that of them and nb more whose mean is mb.
- * A side holding an infinite value has it as mean (NaN for both signs),
- * as has the whole, as pandas' sum over the count (Chan's weighted step
- * would meet inf - inf). */
-static void mean_merge(double *mean, int64_t na, double mb, int64_t nb) {
-  if (na > 0 && (isinf(*mean) || isinf(mb) || isnan(*mean) || isnan(mb)))
-    *mean += mb;
-  else if (nb > 0)
-    *mean += (mb - *mean) * (double)nb / (double)(na + nb);
+static void moments_value(moments *m, double x) {
+  dusk_moments_sums_add(&m->sums, x);
+  m->sum += x;
+  m->min = x < m->min ? x : m->min;
+  m->max = x > m->max ? x : m->max;
 }
 
-/* Adds a batch column's non-null, non-NaN values to m: the batch's own
- * mean and squared deviations in two passes (no division per value, and
- * as exact as pandas' two-pass variance), merged into m with Chan's
- * formula, as quantile_totals merges the scans'. */
+/* Adds a batch column's non-null, non-NaN values to m. */
 static void moments_add(moments *m, const dusk_column *col, size_t nrows) {
-  double sum = 0, lo = INFINITY, hi = -INFINITY, mean, m2 = 0, d;
-  int64_t n = 0, nt;
   if (col->type == DUSK_TYPE_FLOAT64) {
-    for (size_t r = 0; r < nrows; r++) {
-      double x = col->f64[r];
-      if (!col->valid[r] || isnan(x))
-        continue;
-      n++;
-      sum += x;
-      lo = x < lo ? x : lo;
-      hi = x > hi ? x : hi;
-    }
-    if (n == 0)
-      return;
-    mean = sum / (double)n;
     for (size_t r = 0; r < nrows; r++)
-      if (col->valid[r] && !isnan(col->f64[r])) {
-        d = col->f64[r] - mean;
-        m2 += d * d;
-      }
+      if (col->valid[r] && !isnan(col->f64[r]))
+        moments_value(m, col->f64[r]);
   } else {
-    for (size_t r = 0; r < nrows; r++) {
-      double x = (double)col->i64[r];
-      if (!col->valid[r])
-        continue;
-      n++;
-      sum += x;
-      lo = x < lo ? x : lo;
-      hi = x > hi ? x : hi;
-    }
-    if (n == 0)
-      return;
-    mean = sum / (double)n;
     for (size_t r = 0; r < nrows; r++)
-      if (col->valid[r]) {
-        d = (double)col->i64[r] - mean;
-        m2 += d * d;
-      }
+      if (col->valid[r])
+        moments_value(m, (double)col->i64[r]);
   }
-  nt = m->n + n;
-  d = mean - m->mean;
-  mean_merge(&m->mean, m->n, mean, n);
-  m->m2 += m2 + d * d * (double)m->n * (double)n / (double)nt;
-  m->n = nt;
-  m->min = lo < m->min ? lo : m->min;
-  m->max = hi > m->max ? hi : m->max;
 }
 
 /* Every non-null, non-NaN value of the quantile's columns in a batch. */
@@ -1515,15 +1475,19 @@ static int quantile_payload(pipeline *p, dusk_table **out) {
   for (size_t i = 0; i < p->nqcols; i++) {
     dusk_value row[DUSK_QWIN_NCOLS];
     const moments *m = &p->mom[i];
+    dusk_moments settled;
+    dusk_moments_settle(&m->sums, &settled);
     for (size_t c = 0; c < DUSK_QWIN_NCOLS; c++)
-      row[c].type = c < DUSK_QWIN_MEAN ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
+      row[c].type = c < DUSK_QWIN_SUM ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
     row[DUSK_QWIN_KEY].type = DUSK_TYPE_NULL;
     row[DUSK_QWIN_COL].u.i = (int64_t)i;
     row[DUSK_QWIN_TARGET].u.i = -1;
     row[DUSK_QWIN_COUNT].u.i = p->qcount[i];
     row[DUSK_QWIN_TYPE].u.i = p->ltypes[p->qcols[i]];
-    row[DUSK_QWIN_MEAN].u.f = m->mean;
-    row[DUSK_QWIN_M2].u.f = m->m2;
+    row[DUSK_QWIN_SUM].u.f = m->sum;
+    row[DUSK_QWIN_MEAN].u.f = settled.hi;
+    row[DUSK_QWIN_MEAN_LO].u.f = settled.lo;
+    row[DUSK_QWIN_M2].u.f = settled.m2;
     row[DUSK_QWIN_MIN].u.f = m->min;
     row[DUSK_QWIN_MAX].u.f = m->max;
     if ((rc = dusk_table_append_row(t, row)) != 0)
@@ -2825,24 +2789,26 @@ out:
 typedef struct qtotals {
   int64_t n;
   dusk_type type; /* logical */
-  double mean, m2, min, max;
+  dusk_moments mom;
+  double sum, min, max;
 } qtotals;
 
-/* Totals of columns 0..ncols-1 (moments merged with Chan's formula). */
+/* Totals of columns 0..ncols-1 (moments merged as moments.h does). */
 static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
                            dusk_error *err) {
   const dusk_table_column *c = w->cols;
   for (size_t i = 0; i < ncols; i++) {
     tot[i].n = 0;
     tot[i].type = DUSK_TYPE_NULL;
-    tot[i].mean = tot[i].m2 = 0;
+    memset(&tot[i].mom, 0, sizeof tot[i].mom);
+    tot[i].sum = 0;
     tot[i].min = INFINITY;
     tot[i].max = -INFINITY;
   }
   for (size_t r = 0; r < w->nrows; r++) {
-    int64_t col = c[DUSK_QWIN_COL].i64[r], nb, na, n;
+    int64_t col = c[DUSK_QWIN_COL].i64[r];
     qtotals *t;
-    double d;
+    dusk_moments m;
     if (c[DUSK_QWIN_TARGET].i64[r] != -1)
       continue;
     if (col < 0 || (size_t)col >= ncols)
@@ -2851,16 +2817,15 @@ static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
                             (long long)col, ncols);
     t = &tot[col];
     t->type = (dusk_type)c[DUSK_QWIN_TYPE].i64[r];
-    na = t->n;
-    nb = c[DUSK_QWIN_COUNT].i64[r];
-    n = na + nb;
-    if (nb == 0)
+    if (c[DUSK_QWIN_COUNT].i64[r] == 0)
       continue;
-    d = c[DUSK_QWIN_MEAN].f64[r] - t->mean;
-    mean_merge(&t->mean, na, c[DUSK_QWIN_MEAN].f64[r], nb);
-    t->m2 += c[DUSK_QWIN_M2].f64[r] + d * d * (double)na * (double)nb /
-                                          (double)n;
-    t->n = n;
+    m.n = c[DUSK_QWIN_COUNT].i64[r];
+    m.hi = c[DUSK_QWIN_MEAN].f64[r];
+    m.lo = c[DUSK_QWIN_MEAN_LO].f64[r];
+    m.m2 = c[DUSK_QWIN_M2].f64[r];
+    dusk_moments_merge(&t->mom, &m);
+    t->n += m.n;
+    t->sum += c[DUSK_QWIN_SUM].f64[r];
     if (c[DUSK_QWIN_MIN].f64[r] < t->min)
       t->min = c[DUSK_QWIN_MIN].f64[r];
     if (c[DUSK_QWIN_MAX].f64[r] > t->max)
@@ -2918,8 +2883,9 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
     int rc;
     switch (s) {
     case 0: v = (double)n; break;
-    case 1: v = n ? t->mean : NAN; break;
-    case 2: v = n > 1 ? sqrt(t->m2 / (double)(n - 1)) : NAN; break;
+    case 1: v = n ? t->sum / (double)n : NAN; break;
+    /* pandas' describe takes Series.std: nanvar's two passes */
+    case 2: v = sqrt(dusk_moments_var_two_pass(&t->mom)); break;
     case 3: v = n ? t->min : NAN; break;
     case 7: v = n ? t->max : NAN; break;
     default:

@@ -910,6 +910,39 @@ def test_std_var_of_infinities_and_overflow(client, tmp_path, bs):
                            p[p.g == "B"].describe())
 
 
+def test_std_var_of_large_offsets_across_partitions(client, tmp_path, bs):
+    """3000 values of 1e12 + 0..10 in up to ~50 partitions: std and var as
+    pandas', to 1e-12, where merging partitions' rounded means had lost
+    4e-7.  A column's, a frame's and describe's are pandas' nanvar, whose
+    mean rounded to a double puts it 1e-10 off the exact answer; a
+    groupby's is the exact one: pandas' groupby runs a mean rounded at
+    every value (Welford), 1e-5 off it here, which no merge of partitions
+    can reproduce."""
+    import random
+    from fractions import Fraction
+    rnd = random.Random(4)
+    path = str(tmp_path / "big.csv")
+    with open(path, "w") as f:
+        f.write("g,x\n")
+        for i in range(3000):
+            f.write(f"{'AB'[rnd.randint(0, 1)]},{10**12 + rnd.randint(0, 10)}\n")
+    df, p = read(path, bs), pd.read_csv(path)
+    for fn in ("std", "var"):
+        assert getattr(df.x, fn)().compute() == \
+            pytest.approx(getattr(p.x, fn)(), rel=1e-12)
+        assert getattr(df, fn)(numeric_only=True).compute()["x"] == \
+            pytest.approx(getattr(p, fn)(numeric_only=True)["x"], rel=1e-12)
+    assert df.describe().compute().loc["std", "x"] == \
+        pytest.approx(p.describe().loc["std", "x"], rel=1e-12)
+    got = df.groupby("g").x.var().compute()
+    pdt.assert_series_equal(got, p.groupby("g").x.var(), rtol=1e-4)
+    for g, xs in p.groupby("g").x:
+        v = [Fraction(int(x)) for x in xs]
+        mean = sum(v) / len(v)
+        exact = float(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
+        assert got[g] == pytest.approx(exact, rel=1e-12), g
+
+
 def test_reductions_of_nothing(client, data_dir):
     """No row left: pandas' sum and count are 0, the rest NaN."""
     path = str(data_dir / "mixed.csv")
