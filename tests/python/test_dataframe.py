@@ -1031,6 +1031,29 @@ def test_floordiv_and_power(client, data_dir, bs):
         df.assign(z=df.clean ** -1).compute()
 
 
+def test_power_of_a_missing_value(client, data_dir, bs):
+    """numpy's pow makes NaN ** 0 and 1 ** NaN 1.0, and a missing value
+    is pandas' NaN (an int column holding one is float64): such rows are
+    1.0, not missing - of int and float columns with nulls, literals and
+    computed values - and count, sum and filter as 1."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+
+    def powers(d):
+        return d.assign(a=d.x ** 0, b=d.y ** 0, c=1 ** d.k, d=1.0 ** d.y,
+                        e=d.x ** (d.clean % 2), f=d.k ** (d.x * 0),
+                        g=(d.clean % 3 - 1) ** d.y, h=d.x ** d.y)
+    pdt.assert_frame_equal(powers(df).compute(), powers(p))
+    for col in ("a", "e", "f", "g"):
+        assert powers(df)[col].count().compute() == powers(p)[col].count()
+        assert powers(df)[col].sum().compute() == \
+            pytest.approx(powers(p)[col].sum(), rel=1e-12)
+    pdt.assert_frame_equal(df.query("x ** 0 == 1").compute(),
+                           p.query("x ** 0 == 1", engine="python"))
+    pdt.assert_frame_equal(df.eval("z = k ** (x * 0)").compute(),
+                           p.eval("z = k ** (x * 0)", engine="python"))
+
+
 def test_str_methods(client, data_dir, bs):
     """.str.startswith / endswith / contains with a literal pattern (null
     values left out of a filter, pandas' na=False) and .str.len() (UTF-8
