@@ -788,6 +788,7 @@ static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
   *out = d;
   for (size_t i = 0; i < n; i++) {
     d[i].type = src[i].type;
+    d[i].no_na = src[i].no_na;
     if (dup_opt(src[i].column, &d[i].column) != 0)
       return -1; /* the caller frees the n entries */
   }
@@ -1332,6 +1333,17 @@ static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
     0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2,
 };
 
+/* A dtype's name on the wire (plan.h dusk_dtype): an int or bool column
+ * that may hold nulls by pandas' nullable names, one that may not by
+ * numpy's, which dusk_type_parse_na reads back. */
+static const char *dtype_wire_name(const dusk_dtype *d) {
+  if (d->type == DUSK_TYPE_INT64)
+    return d->no_na ? "int64" : "Int64";
+  if (d->type == DUSK_TYPE_BOOL)
+    return d->no_na ? "bool" : "boolean";
+  return dusk_type_name(d->type);
+}
+
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   unsigned nf =
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
@@ -1360,7 +1372,7 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(msgpack_pack_map(pk, nd));
     for (size_t i = 0; i < nd; i++) {
       PK(pk_cstr(pk, p->csv.dtypes[i].column));
-      PK(pk_cstr(pk, dusk_type_name(p->csv.dtypes[i].type)));
+      PK(pk_cstr(pk, dtype_wire_name(&p->csv.dtypes[i])));
     }
     if (p->csv.anon) {
       PK(msgpack_pack_map(pk, 1));
@@ -1866,7 +1878,7 @@ static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
     snprintf(label, sizeof label, "dtype of '%s'", sample);
     if ((rc = get_slice(&kv->val, where, label, PLAN_MAX_NAME, err, &tn)) != 0)
       return rc;
-    dt->type = dusk_type_parse(tn.ptr, tn.len);
+    dt->type = dusk_type_parse_na(tn.ptr, tn.len, &dt->no_na);
     if (dt->type == DUSK_TYPE_NULL) {
       char tsample[SAMPLE_MAX];
       dusk_sanitize(tsample, sizeof tsample, tn.ptr, tn.len);

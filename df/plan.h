@@ -291,6 +291,12 @@ int dusk_aggs_check_labels(const dusk_agg *aggs, size_t n, const char *where,
 typedef struct dusk_dtype {
   char *column;
   dusk_type type;
+  /* numpy's int64 or bool (dtype "int64", "bool"; value.h
+   * dusk_type_parse_na): a missing value in the column fails the read,
+   * as pandas' read_csv raises "Integer column has NA values"; false for
+   * pandas' nullable Int64 / boolean and for inferred types.  On the
+   * wire: the type's name, "Int64" / "boolean" where it holds nulls. */
+  bool no_na;
 } dusk_dtype;
 
 typedef struct dusk_csv_options {

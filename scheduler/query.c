@@ -239,6 +239,46 @@ typedef struct sample_ctx {
   uint64_t rows;
 } sample_ctx;
 
+/* Whether read_csv node `read` types column name `type` with numpy's
+ * int64 or bool (plan.h dusk_dtype no_na): its scans then fail on a
+ * missing value, as pandas' read_csv raises. */
+static bool refuses_na(const dusk_plan *read, const char *name,
+                       dusk_type type) {
+  for (size_t d = 0; d < read->csv.ndtypes; d++)
+    if (read->csv.dtypes[d].no_na && read->csv.dtypes[d].type == type &&
+        strcmp(read->csv.dtypes[d].column, name) == 0)
+      return true;
+  return false;
+}
+
+/* Whether read_csv node `read` reads column name (its usecols, or all). */
+static bool reads_column(const dusk_plan *read, const char *name) {
+  if (read->csv.nusecols == 0)
+    return true;
+  for (size_t u = 0; u < read->csv.nusecols; u++)
+    if (strcmp(read->csv.usecols[u], name) == 0)
+      return true;
+  return false;
+}
+
+/* The sample's no_na (csvscan.h) per header column: the numpy int64 and
+ * bool dtypes of the columns read, so a missing value among the first
+ * rows is refused at submit, naming its line (NULL: none). */
+static dusk_type *sample_no_na(const qleaf *lf) {
+  dusk_type *t = NULL;
+  for (size_t c = 0; c < lf->ncols; c++)
+    for (size_t d = 0; d < lf->node->csv.ndtypes; d++) {
+      const dusk_dtype *dt = &lf->node->csv.dtypes[d];
+      if (!dt->no_na || strcmp(dt->column, lf->header[c]) != 0 ||
+          !reads_column(lf->node, lf->header[c]))
+        continue;
+      if (t == NULL)
+        t = dusk_xcalloc(lf->ncols, sizeof *t);
+      t[c] = dt->type;
+    }
+  return t;
+}
+
 static int on_sample(void *arg, dusk_batch *b) {
   sample_ctx *ctx = arg;
   qleaf *lf = ctx->lf;
@@ -314,7 +354,7 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     dusk_csvscan_stats st;
     sample_ctx ctx = {lf, 0};
     int *map;
-    dusk_type *stypes;
+    dusk_type *stypes, *no_na;
     if (qf->size <= qf->data_start)
       continue;
     map = dusk_xcalloc(lf->ncols, sizeof *map);
@@ -338,9 +378,11 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     o.nout = lf->ncols;
     o.batch_rows = SAMPLE_BATCH_ROWS;
     o.max_field = (size_t)max_field;
+    o.no_na = no_na = sample_no_na(lf);
     rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
     free(map);
     free(stypes);
+    free(no_na);
     if (rc == DUSK_EPARSE) {
       /* Name the line, as the workers do for the rest of the file. */
       char why[DUSK_ERROR_MESSAGE_MAX];
@@ -442,6 +484,7 @@ static qleaf *leaf_of(sched_query *q, const dusk_plan *p) {
       return &q->leaves[l];
   return NULL;
 }
+
 
 /* Marks name as read in every leaf below p that has it. */
 static void mark_needed(sched_query *q, const dusk_plan *p, const char *name) {
@@ -1181,11 +1224,12 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
     out->mix = dusk_xcalloc(lf->ncols + 1, sizeof *out->mix);
     for (size_t c = 0; c < lf->ncols; c++) {
-      int use = p->csv.nusecols == 0;
-      for (size_t u = 0; u < p->csv.nusecols; u++)
-        use |= strcmp(lf->header[c], p->csv.usecols[u]) == 0;
-      if (!use)
+      if (!reads_column(p, lf->header[c]))
         continue;
+      /* pandas' read_csv raises on a missing value in a numpy int64 or
+       * bool column whether or not a later step reads it */
+      if (refuses_na(p, lf->header[c], lf->types[c]))
+        lf->needed[c] = 1;
       out->names[n] = lf->header[c];
       out->types[n++] = lf->types[c];
     }
@@ -1707,6 +1751,8 @@ static dusk_plan *fragment(sched_query *q, qleaf *lf) {
       continue;
     frag->csv.usecols[frag->csv.nusecols++] = dusk_xstrdup(lf->header[c]);
     frag->csv.dtypes[frag->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
+    frag->csv.dtypes[frag->csv.ndtypes].no_na =
+        refuses_na(lf->node, lf->header[c], lf->types[c]);
     frag->csv.dtypes[frag->csv.ndtypes++].type = lf->types[c];
     add_name(&avail, &navail, lf->header[c]);
   }

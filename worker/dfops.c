@@ -76,6 +76,9 @@ typedef struct pipeline {
                             column is a string); storage types */
   dusk_type *ltypes;     /* the same, logical (value.h: datetimes) */
   uint8_t *datetime;     /* per column: the scan reads ISO date-times */
+  dusk_type *no_na;      /* per column: the numpy dtype (INT64, BOOL) in
+                            which a missing value fails the scan (plan.h
+                            dusk_dtype no_na), else DUSK_TYPE_NULL */
   dusk_type *scan_types; /* per column, as the scan reads it */
   step *steps;
   size_t nsteps;
@@ -186,6 +189,7 @@ static void pipeline_destroy(pipeline *p) {
   free(p->types);
   free(p->ltypes);
   free(p->datetime);
+  free(p->no_na);
   free(p->scan_types);
   free(p->mask);
   free(p->visible);
@@ -427,6 +431,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
   p->ltypes = dusk_xcalloc(p->ncols, sizeof *p->ltypes);
   p->datetime = dusk_xcalloc(p->ncols, 1);
+  p->no_na = dusk_xcalloc(p->ncols, sizeof *p->no_na);
   p->scan_types = dusk_xcalloc(p->ncols, sizeof *p->scan_types);
   p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
   p->mask = dusk_xmalloc(BATCH_ROWS);
@@ -435,8 +440,12 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->names[i] = p->leaf->csv.usecols[i];
     p->types[i] = DUSK_TYPE_STRING;
     for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
-      if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0)
+      if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0) {
         p->types[i] = p->leaf->csv.dtypes[d].type;
+        p->no_na[i] = p->leaf->csv.dtypes[d].no_na
+                          ? p->leaf->csv.dtypes[d].type
+                          : DUSK_TYPE_NULL;
+      }
     p->ltypes[i] = p->types[i];
     p->datetime[i] = p->types[i] == DUSK_TYPE_DATETIME;
     p->types[i] = dusk_type_physical(p->types[i]);
@@ -2000,6 +2009,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.max_field = (size_t)a.max_field;
   o.canceled = call->canceled;
   o.nulls_only = nulls_only = nulls_only_columns(&p);
+  o.no_na = p.no_na;
   ctx.p = &p;
   ctx.err = &err;
   ctx.stopped = 0;

@@ -649,6 +649,56 @@ def test_read_csv_options(client, data_dir, tmp_path, bs):
         dd.read_csv(path, blocksize="lots")
 
 
+def test_read_csv_numpy_dtype_refuses_missing_values(client, tmp_path, bs):
+    """read_csv(dtype={"n": "int64"}) (or int, int32, bool) of a column
+    with a missing value fails as pandas' read_csv raises, naming the
+    file, line and column - among the scheduler's first rows (at submit)
+    and past them (by the scan that meets it, at every partition size) -
+    whether or not a step reads the column; pandas' nullable Int64 and
+    boolean keep the missing values as before, and a column the dtype
+    does not reach (usecols) is not checked."""
+    path = str(tmp_path / "late.csv")
+    with open(path, "w") as f:
+        f.write("k,n,b\n")
+        for i in range(60000):  # past the scheduler's 256 KiB sample
+            n = "" if i == 55000 else str(i)
+            f.write(f"{i % 7},{n},{'' if i == 3 else 'True'}\n")
+    early = str(tmp_path / "early.csv")
+    with open(early, "w") as f:
+        f.write("k,n\n1,5\n2,\n3,7\n")
+
+    def read_(p, **kw):
+        return dd.read_csv(p, blocksize=bs, **kw) if bs else \
+            dd.read_csv(p, **kw)
+    for dtype in ("int64", "int", "int32", int):
+        with pytest.raises(ValueError) as e:
+            pd.read_csv(path, dtype={"n": dtype})
+        assert "Integer column has NA values" in str(e.value)
+        with pytest.raises(ValueError, match=r"late\.csv line 55002, "
+                           r"column 'n': .*Integer column has NA values"):
+            read_(path, dtype={"n": dtype}).groupby("k")["n"].sum().compute()
+    with pytest.raises(ValueError, match=r"late\.csv line 55002, column 'n'"):
+        read_(path, dtype={"n": "int64"}).k.sum().compute()
+    with pytest.raises(ValueError, match=r"early\.csv line 3, column 'n': "
+                       r".*Integer column has NA values"):
+        read_(early, dtype={"n": "int64"}).compute()
+    with pytest.raises(ValueError, match=r"line 5, column 'b': .*Bool column "
+                       r"has NA values"):
+        read_(path, dtype={"b": "bool"}).compute()
+    # pandas' nullable types, no missing value, and usecols without it
+    got = read_(path, dtype={"n": "Int64", "b": "boolean"}).compute()
+    want = pd.read_csv(path, dtype={"n": "Int64", "b": "boolean"})
+    pdt.assert_frame_equal(got, want.astype({"n": "float64", "b": object}),
+                           check_dtype=False)
+    pdt.assert_frame_equal(read_(path, dtype={"k": "int64"}).compute(),
+                           pd.read_csv(path, dtype={"k": "int64"}))
+    pdt.assert_frame_equal(
+        sort_vc(read_(path, usecols=["k"], dtype={"n": "int64"}).k
+                .value_counts().compute()),
+        sort_vc(pd.read_csv(path, usecols=["k"], dtype={"n": "int64"}).k
+                .value_counts()))
+
+
 def test_results_without_pandas(data_dir):
     """Without numpy and pandas the package still works: frames come back
     as dicts of lists, series as dicts, len as an int."""
