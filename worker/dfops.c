@@ -39,7 +39,9 @@
 typedef struct step {
   const dusk_plan *node;
   dusk_exprvec *expr; /* QUERY, ASSIGN */
-  size_t slot;        /* ASSIGN: the batch column it writes */
+  size_t slot;        /* ASSIGN: the batch column it writes; CONCAT: the
+                         first of its node's csv.ndtypes columns of
+                         missing values (the ones its input lacks) */
   int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
   uint8_t *fill_how;  /* FILLNA: per batch column, a FILL_* */
 } step;
@@ -397,6 +399,44 @@ static int setup_quantile(pipeline *p, dusk_error *err) {
   return 0;
 }
 
+/* A fragment's concat step (plan.h): its columns become the visible ones
+ * in its order - a column the input lacks (csv.dtypes) a new batch column
+ * of missing values (filled by run_steps), one it carries the visible
+ * column of that name; a column not carried is left out (the query does
+ * not read it). */
+static int setup_concat(pipeline *p, const dusk_plan *s, step *st,
+                        dusk_error *err) {
+  int *vis = dusk_xcalloc(s->ncolumns + 1, sizeof *vis);
+  size_t n = 0;
+  st->slot = p->ndefined;
+  for (size_t d = 0; d < s->csv.ndtypes; d++) {
+    size_t slot = p->ndefined++;
+    p->names[slot] = s->csv.dtypes[d].column;
+    p->ltypes[slot] = s->csv.dtypes[d].type;
+    p->types[slot] = p->scan_types[slot] = dusk_type_physical(p->ltypes[slot]);
+  }
+  for (size_t c = 0; c < s->ncolumns; c++) {
+    int idx = -1;
+    for (size_t d = 0; d < s->csv.ndtypes && idx < 0; d++)
+      if (strcmp(s->csv.dtypes[d].column, s->columns[c]) == 0)
+        idx = (int)(st->slot + d);
+    for (size_t v = 0; v < p->nvisible && idx < 0; v++)
+      if (strcmp(p->names[p->visible[v]], s->columns[c]) == 0)
+        idx = p->visible[v];
+    if (idx >= 0 && n < p->ncols) /* p->visible holds ncols */
+      vis[n++] = idx;
+  }
+  if (n == 0) {
+    free(vis);
+    return dusk_error_set(err, DUSK_EINVAL, "concat: none of its columns "
+                          "is read");
+  }
+  memcpy(p->visible, vis, n * sizeof *vis);
+  p->nvisible = n;
+  free(vis);
+  return 0;
+}
+
 /* Decodes the plan fragment and prepares steps and terminal.  Batch
  * columns are the leaf's usecols, typed by its dtypes. */
 static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
@@ -425,7 +465,10 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->nread = p->leaf->csv.nusecols;
   p->ncols = p->nread;
   for (size_t i = 1; i < p->nchain; i++)
-    p->ncols += p->chain[i]->kind == DUSK_PLAN_ASSIGN;
+    p->ncols += p->chain[i]->kind == DUSK_PLAN_ASSIGN ? 1
+                : p->chain[i]->kind == DUSK_PLAN_CONCAT
+                    ? p->chain[i]->csv.ndtypes
+                    : 0;
   p->ndefined = p->nread;
   p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
   p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
@@ -526,8 +569,10 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
         p->visible[p->nvisible++] = idx;
       }
       break;
-    case DUSK_PLAN_CONCAT:
-      break; /* the scheduler keeps one input per fragment */
+    case DUSK_PLAN_CONCAT: /* the scheduler keeps one input per fragment */
+      if ((rc = setup_concat(p, s, st, err)) != 0)
+        return rc;
+      break;
     case DUSK_PLAN_SAMPLE:
       break; /* a filter by row position (run_steps) */
     default:
@@ -1535,6 +1580,29 @@ static int expr_failed(scan_ctx *ctx, const step *st, int rc) {
                         dusk_exprvec_refusal(st->expr));
 }
 
+/* Rows [0, n) of a batch column as missing values, stored as the scanner
+ * stores a missing field (zero values, empty strings). */
+static void missing_column(dusk_column *c, size_t n) {
+  memset(c->valid, 0, n);
+  switch (c->type) {
+  case DUSK_TYPE_BOOL:
+    memset(c->b, 0, n * sizeof *c->b);
+    break;
+  case DUSK_TYPE_INT64:
+    memset(c->i64, 0, n * sizeof *c->i64);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    memset(c->f64, 0, n * sizeof *c->f64);
+    break;
+  case DUSK_TYPE_STRING:
+    memset(c->str_off, 0, n * sizeof *c->str_off);
+    memset(c->str_len, 0, n * sizeof *c->str_len);
+    break;
+  default:
+    break;
+  }
+}
+
 static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   pipeline *p = ctx->p;
   size_t nrows0 = b->nrows;
@@ -1563,6 +1631,15 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
       int rc = dusk_exprvec_eval_into(st->expr, b, st->slot);
       if (rc != 0)
         return expr_failed(ctx, st, rc);
+    } else if (s->kind == DUSK_PLAN_CONCAT) {
+      /* the columns this input lacks: missing values, reported as nulls
+       * (pandas' dtype: a bool column with one is object) */
+      for (size_t d = 0; d < s->csv.ndtypes; d++) {
+        missing_column(&b->cols[st->slot + d], b->nrows);
+        p->null_seen[st->slot + d] |=
+            b->nrows > 0 && dusk_nulls_count(p->plan, s->csv.dtypes[d].column,
+                                             s->csv.dtypes[d].type);
+      }
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
       if (rc != 0)
@@ -2255,6 +2332,13 @@ static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
       dusk_type t = dusk_expr_type(s->expr, m->names, m->types, m->n, NULL);
       m->names[m->n] = s->columns[0];
       m->types[m->n++] = t;
+    }
+    /* a concat step's columns its input lacks */
+    for (size_t d = 0; s->kind == DUSK_PLAN_CONCAT && d < s->csv.ndtypes &&
+                       m->n < 512;
+         d++) {
+      m->names[m->n] = s->csv.dtypes[d].column;
+      m->types[m->n++] = s->csv.dtypes[d].type;
     }
   }
 }
@@ -3242,13 +3326,15 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
 /* The type the fragment's read gives column name (DUSK_TYPE_NULL when it
  * reads no such column). */
 static dusk_type read_type(const dusk_plan *root, const char *name) {
-  const dusk_plan *leaf = root;
-  while (leaf->ninputs > 0)
-    leaf = leaf->inputs[0];
-  for (size_t d = 0; leaf->kind == DUSK_PLAN_READ_CSV && d < leaf->csv.ndtypes;
-       d++)
-    if (strcmp(leaf->csv.dtypes[d].column, name) == 0)
-      return leaf->csv.dtypes[d].type;
+  /* the leaf's read, or a concat step's column its input lacks */
+  for (const dusk_plan *s = root; s != NULL;
+       s = s->ninputs > 0 ? s->inputs[0] : NULL) {
+    if (s->kind != DUSK_PLAN_READ_CSV && s->kind != DUSK_PLAN_CONCAT)
+      continue;
+    for (size_t d = 0; d < s->csv.ndtypes; d++)
+      if (strcmp(s->csv.dtypes[d].column, name) == 0)
+        return s->csv.dtypes[d].type;
+  }
   return DUSK_TYPE_NULL;
 }
 

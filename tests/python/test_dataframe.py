@@ -132,6 +132,48 @@ def test_concat_aligns_columns_by_name(client, data_dir, tmp_path, bs):
     pdt.assert_frame_equal(back, p, check_dtype=False, check_index_type=False)
 
 
+def test_concat_of_frames_with_other_columns(client, data_dir, tmp_path, bs):
+    """pandas' concat of frames whose columns differ is their union: the
+    first frame's columns, then the new ones, and missing values where a
+    frame lacks one (an int column then float64, a bool one object), in
+    rows, dtypes, aggregations, describe, drop_duplicates and to_csv.  The
+    second file holds some of the first's columns in another order and
+    one of its own."""
+    import csv
+    path = str(data_dir / "mixed.csv")
+    other = str(tmp_path / "other.csv")
+    with open(path, newline="") as f, open(other, "w", newline="") as g:
+        w = csv.writer(g, lineterminator="\n")
+        for i, row in enumerate(csv.reader(f)):
+            k, x, y, flag, name, clean = row
+            w.writerow([clean, name, k, "extra" if i == 0 else i % 5])
+    p1, p2 = pd.read_csv(path), pd.read_csv(other)
+    for d, p in ((dd.concat([read(path, bs), read(other, bs)]),
+                  pd.concat([p1, p2])),
+                 (dd.concat([read(other, bs), read(path, bs)]),
+                  pd.concat([p2, p1]))):
+        pdt.assert_frame_equal(d.compute(), p)
+        assert list(d.columns) == list(p.columns)
+        pdt.assert_series_equal(d.dtypes, p.dtypes)
+        pdt.assert_frame_equal(d.head(4), p.head(4))
+        pdt.assert_frame_equal(d.groupby("k")[["x", "extra", "clean"]].sum()
+                               .compute(),
+                               p.groupby("k")[["x", "extra", "clean"]].sum())
+        pdt.assert_series_equal(d.count().compute(), p.count())
+        pdt.assert_frame_equal(d.describe().compute(), p.describe())
+        pdt.assert_frame_equal(d.drop_duplicates(["extra", "k"]).compute(),
+                               p.drop_duplicates(["extra", "k"]))
+        pdt.assert_frame_equal(d.query("extra > 2").compute(),
+                               p.query("extra > 2"))
+    d = dd.concat([read(path, bs), read(other, bs)])
+    files = d.to_csv(str(tmp_path / "out"))
+    headers = {open(f).readline() for f in files}
+    assert headers == {"," + ",".join(pd.concat([p1, p2]).columns) + "\n"}
+    back = pd.concat([pd.read_csv(f, index_col=0) for f in sorted(files)])
+    pdt.assert_frame_equal(back, pd.concat([p1, p2]), check_dtype=False,
+                           check_index_type=False)
+
+
 def test_fillna_groupby_and_filter_head(client, data_dir, bs):
     (apr,) = fhv(data_dir, "apr")
     clean, pd_clean = read(apr, bs).fillna(value=0), pd.read_csv(apr).fillna(value=0)

@@ -252,7 +252,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 32
+#define NSAMPLES 33
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -455,6 +455,26 @@ static dusk_plan *sample_plan(int i) {
       v->describe_counts = !v->normalize && rand() % 2;
     }
     return v;
+  }
+  case 32: {
+    /* A scan's concat step: the concat's columns in order, and those its
+     * input lacks with their types (plan.h). */
+    static const char *const cols[] = {"b", "a", "t", "f"};
+    dusk_plan *in = leaf("c.csv");
+    dusk_plan *c = dusk_plan_concat(&in, 1);
+    if (c == NULL)
+      return NULL;
+    c->columns = calloc(4, sizeof *c->columns);
+    c->csv.dtypes = calloc(2, sizeof *c->csv.dtypes);
+    for (size_t k = 0; k < 4; k++)
+      c->columns[k] = strdup(cols[k]);
+    c->ncolumns = 4;
+    c->csv.dtypes[0].column = strdup("t");
+    c->csv.dtypes[0].type = DUSK_TYPE_DATETIME;
+    c->csv.dtypes[1].column = strdup("f");
+    c->csv.dtypes[1].type = rand() % 2 ? DUSK_TYPE_BOOL : DUSK_TYPE_STRING;
+    c->csv.ndtypes = 2;
+    return c;
   }
   case 29:
     /* A sample under a filter, its seed the full 64 bits. */
