@@ -236,8 +236,9 @@ dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
       }
       for (size_t i = 0; i < o->ndtypes; i++) {
         dt[i].column = (char *)o->dtype_columns[i];
-        dt[i].type = dusk_type_parse(o->dtype_names[i],
-                                     strlen(o->dtype_names[i]));
+        dt[i].type = dusk_type_parse_na(o->dtype_names[i],
+                                        strlen(o->dtype_names[i]),
+                                        &dt[i].no_na);
         if (dt[i].type == DUSK_TYPE_NULL) {
           dusk_error_set(err, DUSK_EINVAL, "read_csv: unknown dtype '%s'",
                          o->dtype_names[i]);

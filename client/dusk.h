@@ -198,7 +198,11 @@ typedef struct dusk_read_options {
   const char *const *usecols;
   size_t nusecols;
   const char *const *dtype_columns; /* with dtype_names: type overrides */
-  const char *const *dtype_names;   /* "int64", "float64", "bool", "str" */
+  const char *const *dtype_names;   /* "int64", "float64", "bool", "str";
+                                       numpy's "int64" and "bool" fail a
+                                       read meeting a missing value, as
+                                       pandas' read_csv raises; pandas'
+                                       "Int64" and "boolean" hold it */
   size_t ndtypes;
   bool anon; /* s3:// paths: unsigned requests (a public bucket) */
 } dusk_read_options;

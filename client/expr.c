@@ -3974,16 +3974,17 @@ static int dtype_entry(parser *p, void *state, const char *key) {
   char name[CLIP_BUF], *s = NULL;
   size_t n, where = p->tok.start;
   dusk_type t;
+  bool no_na;
   int rc;
 
   clip(name, key, strlen(key));
   if (p->tok.kind == T_STRING) {
     if ((rc = take_string(p, &p->tok, &s, &n, NULL)) != 0)
       return rc;
-    t = dusk_type_parse(s, n);
+    t = dusk_type_parse_na(s, n, &no_na);
   } else if (p->tok.kind == T_IDENT) {
     n = p->tok.end - p->tok.start;
-    t = dusk_type_parse(p->src + p->tok.start, n);
+    t = dusk_type_parse_na(p->src + p->tok.start, n, &no_na);
   } else {
     return fail(p, here(p),
                 "expected a type name (e.g. \"int64\") for column '%s'", name);
@@ -4010,6 +4011,7 @@ static int dtype_entry(parser *p, void *state, const char *key) {
     d->cap = cap;
   }
   d->v[d->n].column = (char *)key;
+  d->v[d->n].no_na = no_na;
   d->v[d->n++].type = t;
   return lex(p);
 }
@@ -4141,6 +4143,7 @@ static int parse_read_csv(parser *p, plan_chain *f, size_t where) {
       dt.v[dt.n++].column = dates.v[i];
     }
     dt.v[j].type = DUSK_TYPE_DATETIME;
+    dt.v[j].no_na = false; /* NaT is missing */
   }
   if (rc == 0) {
     opts.usecols = usecols.v;

@@ -537,6 +537,26 @@ static int conflict(scan *s, size_t out, size_t fcol, const char *p,
                         type_name(c->widened));
 }
 
+/* Whether output column out refuses a missing value (options' no_na).
+ * The fast paths ask only of an empty field, so it costs nothing per
+ * value. */
+static inline bool na_refused(const scan *s, size_t out) {
+  return s->o->no_na != NULL && s->o->no_na[out] != DUSK_TYPE_NULL;
+}
+
+/* A missing value in a no_na column: pandas' read_csv raises there. */
+static int na_in_no_na(scan *s, size_t fcol, size_t out) {
+  bool b = s->o->no_na[out] == DUSK_TYPE_BOOL;
+  s->stats->error_column = (int64_t)fcol;
+  return dusk_error_set(
+      s->err, DUSK_EPARSE,
+      "%s: record at offset %" PRIu64 ", file column %zu: %s column has NA "
+      "values, which read_csv's dtype %s does not hold, as in pandas (dtype "
+      "%s keeps them)",
+      s->o->path, s->rec_start, fcol, b ? "Bool" : "Integer",
+      b ? "bool" : "int64", b ? "boolean" : "Int64 or float64");
+}
+
 /* Converts field fcol (output column out) into row r of the batch. */
 static int convert_at(scan *s, size_t fcol, size_t out, const char *p,
                       size_t len, size_t r) {
@@ -544,6 +564,8 @@ static int convert_at(scan *s, size_t fcol, size_t out, const char *p,
   int rc;
 
   if (dusk_field_is_na(p, len)) {
+    if (na_refused(s, out))
+      return na_in_no_na(s, fcol, out);
     col->valid[r] = 0;
     if (s->nulls_only != NULL && s->nulls_only[out])
       return 0; /* only valid[] is kept (csvscan.h) */
@@ -868,7 +890,7 @@ static FAST_INLINE int fast_int(scan *s, size_t fcol, size_t out,
                                 dusk_column *col, size_t r) {
   int64_t v;
   int k = int_shortcut(p, len, &v);
-  if (k < 0)
+  if (k < 0 || (k > 0 && na_refused(s, out)))
     return convert(s, fcol, out, (const char *)p, len);
   col->valid[r] = k == 0;
   col->i64[r] = v;
@@ -1040,7 +1062,7 @@ static FAST_NOINLINE int fast_chunk(scan *s, const unsigned char *u,
         size_t f = k == 0 ? crs[x] : (size_t)idx[cj[x] + k - 1] + 1;
         int64_t v;
         int c = int_shortcut(u + f, idx[cj[x] + k] - f, &v);
-        if (c < 0) {
+        if (c < 0 || (c > 0 && na_refused(s, s->mapped[m].out))) {
           dfr[x / 64] |= UINT64_C(1) << (x % 64);
           continue;
         }

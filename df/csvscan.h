@@ -30,7 +30,8 @@
  * record and, where known, its column):
  *   DUSK_EPARSE    ragged row (wrong field count), field over max_field
  *                  bytes, unterminated quote at end of file, text after a
- *                  closing quote, invalid UTF-8 in a string column
+ *                  closing quote, invalid UTF-8 in a string column, a
+ *                  missing value in a no_na column
  *   DUSK_EWIDEN    a value that does not fit its column's type; `conflict`
  *                  says which column, the value, and the narrowest type
  *                  that fits both (the scheduler widens and reruns)
@@ -118,6 +119,12 @@ typedef struct dusk_csvscan_options {
   const bool *nulls_only;       /* optional, per output column: true when the
                                    consumer reads only whether each value is
                                    null (count()); see below */
+  const dusk_type *no_na;       /* optional, per output column: INT64 or
+                                   BOOL where read_csv's dtype is numpy's
+                                   int64 or bool, which hold no missing
+                                   value (pandas' read_csv raises on one:
+                                   here DUSK_EPARSE naming the record and
+                                   column), else DUSK_TYPE_NULL */
 } dusk_csvscan_options;
 
 typedef struct dusk_csvscan_conflict {

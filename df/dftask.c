@@ -98,13 +98,15 @@ static const layout qbound_layout = {"quantile bounds", DUSK_QBOUND_NCOLS,
 static const char *const qwin_names[DUSK_QWIN_NCOLS] = {
     [DUSK_QWIN_COL] = "col",   [DUSK_QWIN_TARGET] = "target",
     [DUSK_QWIN_KEY] = "key",   [DUSK_QWIN_COUNT] = "count",
-    [DUSK_QWIN_TYPE] = "type", [DUSK_QWIN_MEAN] = "mean",
+    [DUSK_QWIN_TYPE] = "type", [DUSK_QWIN_SUM] = "sum",
+    [DUSK_QWIN_MEAN] = "mean", [DUSK_QWIN_MEAN_LO] = "mean_lo",
     [DUSK_QWIN_M2] = "m2",     [DUSK_QWIN_MIN] = "min",
     [DUSK_QWIN_MAX] = "max"};
 static const dusk_type qwin_types[DUSK_QWIN_NCOLS] = {
     DUSK_TYPE_INT64,   DUSK_TYPE_INT64,   DUSK_TYPE_INT64,
     DUSK_TYPE_INT64,   DUSK_TYPE_INT64,   DUSK_TYPE_FLOAT64,
-    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
+    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
+    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
 static const layout qwin_layout = {"quantile window", DUSK_QWIN_NCOLS,
                                    qwin_names, qwin_types};
 

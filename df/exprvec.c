@@ -604,6 +604,15 @@ static void eval_str_func(node *n, const view *a, const view *b,
   }
 }
 
+/* Whether row r of a ** b, one operand missing, is 1: numpy's pow gives
+ * x ** 0 and 1 ** y as 1 whatever the other is, NaN included, and pandas
+ * holds a missing number as NaN (an int column with one as float64). */
+static bool pow_of_missing_is_one(const view *a, const view *b, size_t r) {
+  if (!vvalid(a, r))
+    return vvalid(b, r) && vf(b, r) == 0;
+  return !vvalid(b, r) && vf(a, r) == 1;
+}
+
 static void eval(node *n, const dusk_batch *bt) {
   size_t rows = bt->nrows;
   view *o = &n->out;
@@ -798,8 +807,16 @@ static void eval(node *n, const dusk_batch *bt) {
     case DUSK_EXPR_ARITH:
       for (size_t r = 0; r < rows; r++) {
         n->valid[r] = (uint8_t)(vvalid(a, r) && vvalid(b, r));
-        if (!n->valid[r])
+        if (!n->valid[r]) {
+          if (n->op == DUSK_ARITH_POW && pow_of_missing_is_one(a, b, r)) {
+            n->valid[r] = 1;
+            if (n->type == DUSK_TYPE_FLOAT64)
+              n->f[r] = 1.0;
+            else
+              n->i[r] = 1;
+          }
           continue;
+        }
         if (n->type == DUSK_TYPE_FLOAT64) {
           double x = vf(a, r), y = vf(b, r), z;
           switch (n->op) {

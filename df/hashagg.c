@@ -8,6 +8,7 @@
  * column, named "<agg>:<part>", after the key columns. */
 #include "hashagg.h"
 
+#include "moments.h"
 #include "quantile.h"
 
 #include "buf.h"
@@ -23,10 +24,11 @@
 typedef struct slot {
   int64_t n;   /* values counted (COUNT, SIZE, MEAN, NUNIQUE) */
   int64_t i;   /* int sum, or int/bool min/max */
-  double f;    /* float sum, or float min/max, or std/var's running mean */
+  double f;    /* float sum, or float min/max, or std/var's mean (hi) */
   double m2;   /* std/var: sum of squared deviations from the mean */
-  /* std/var while rows are added (has set): f and m2 are the sums of
-   * x - k and (x - k)^2, k the group's first value (see std_settle) */
+  /* std/var: the mean's low part (lo), as moments.h settles them; while
+   * rows are added (has set), n, k, f, m2 and i are instead a
+   * dusk_moments_sums' n, k, s1, s2 and ninf (slot_sums) */
   double k;
   char *s;     /* string min/max/first/last */
   uint32_t slen;
@@ -186,36 +188,48 @@ static int qvalue_add(dusk_hashagg *h, size_t g, size_t a, uint64_t key,
   return 0;
 }
 
-/* std / var: folds a second state (n, mean, m2) into s (Chan et al.'s
- * pairwise update; a single value is the state (1, x, 0)). */
-/* A std/var slot's shifted sums (update) as (n, mean, m2): the sums of
- * x - k are exact for values near k (as the first value is), where
- * Welford's running mean rounded at each value (2e-7 relative error on
- * 1e9 + U(0, 1)); pandas computes two-pass. */
-static void std_settle(slot *s) {
-  if (!s->has)
-    return;
-  if (s->n > 0) {
-    double d = s->f / (double)s->n, m2 = s->m2 - s->f * d;
-    s->f = s->k + d;
-    s->m2 = m2 > 0 ? m2 : 0;
-  }
-  s->has = 0;
+/* std / var slots (moments.h).  While rows are added the slot holds
+ * shifted sums; a partial and a merge hold the settled moments.  Rows are
+ * added only to slots that have merged nothing (a scan's), so the two
+ * never meet.  The infinities' sum is not kept: their mean is no std's. */
+static void slot_sums(const slot *s, dusk_moments_sums *m) {
+  m->n = s->has ? s->n : 0;
+  m->k = s->has ? s->k : 0;
+  m->s1 = s->has ? s->f : 0;
+  m->s2 = s->has ? s->m2 : 0;
+  m->ninf = s->has ? s->i : 0;
+  m->inf = m->ninf ? NAN : 0;
 }
 
-static void moments_merge(slot *s, int64_t n, double mean, double m2) {
-  int64_t t = s->n + n;
-  double delta;
-  if (n == 0)
-    return;
-  if (s->n == 0) {
-    s->n = n, s->f = mean, s->m2 = m2;
+static void slot_set_sums(slot *s, const dusk_moments_sums *m) {
+  s->n = m->n;
+  s->k = m->k;
+  s->f = m->s1;
+  s->m2 = m->s2;
+  s->i = m->ninf;
+  s->has = 1;
+}
+
+static void slot_moments(const slot *s, dusk_moments *m) {
+  if (s->has) {
+    dusk_moments_sums sums;
+    slot_sums(s, &sums);
+    dusk_moments_settle(&sums, m);
     return;
   }
-  delta = mean - s->f;
-  s->f += delta * (double)n / (double)t;
-  s->m2 += m2 + delta * delta * (double)s->n * (double)n / (double)t;
-  s->n = t;
+  m->n = s->n;
+  m->hi = s->f;
+  m->lo = s->k;
+  m->m2 = s->m2;
+}
+
+static void slot_set_moments(slot *s, const dusk_moments *m) {
+  s->n = m->n;
+  s->f = m->hi;
+  s->k = m->lo;
+  s->m2 = m->m2;
+  s->i = 0;
+  s->has = 0;
 }
 
 dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
@@ -509,17 +523,12 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     double x = spec->input == DUSK_TYPE_FLOAT64 ? v->u.f
                : spec->input == DUSK_TYPE_BOOL  ? (double)v->u.b
                                                 : (double)v->u.i;
-    double d;
+    dusk_moments_sums sums;
     if (isnan(x))
       return 0; /* pandas skips NaN as it skips nulls */
-    if (s->n == 0) { /* shifted sums from the first value (std_settle) */
-      s->k = x;
-      s->has = 1;
-    }
-    s->n++;
-    d = x - s->k;
-    s->f += d;
-    s->m2 += d * d;
+    slot_sums(s, &sums);
+    dusk_moments_sums_add(&sums, x);
+    slot_set_sums(s, &sums);
     return 0;
   }
   case DUSK_AGG_MIN:
@@ -815,9 +824,12 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
 
 /* ---- partial tables ------------------------------------------------------ */
 
-/* The state columns of aggregate a: names "<a>:<part>" and types. */
+/* The state columns of aggregate a (at most STATE_MAX): names
+ * "<a>:<part>" and types. */
+#define STATE_MAX 4
 static size_t state_columns(const dusk_aggspec *spec, size_t a,
-                            char names[3][32], dusk_type types[3]) {
+                            char names[STATE_MAX][32],
+                            dusk_type types[STATE_MAX]) {
   switch (spec->fn) {
   case DUSK_AGG_COUNT:
   case DUSK_AGG_SIZE:
@@ -855,9 +867,11 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     types[0] = DUSK_TYPE_INT64;
     snprintf(names[1], 32, "%zu:mean", a);
     types[1] = DUSK_TYPE_FLOAT64;
-    snprintf(names[2], 32, "%zu:m2", a);
+    snprintf(names[2], 32, "%zu:mean_lo", a);
     types[2] = DUSK_TYPE_FLOAT64;
-    return 3;
+    snprintf(names[3], 32, "%zu:m2", a);
+    types[3] = DUSK_TYPE_FLOAT64;
+    return 4;
   case DUSK_AGG_FIRST:
   case DUSK_AGG_LAST:
     snprintf(names[0], 32, "%zu:v", a);
@@ -903,8 +917,8 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
   int rc = DUSK_ENOMEM;
 
   for (size_t a = 0; a < h->naggs; a++) {
-    char n2[3][32];
-    dusk_type t2[3];
+    char n2[STATE_MAX][32];
+    dusk_type t2[STATE_MAX];
     ncols += state_columns(&h->aggs[a], a, n2, t2);
   }
   names = calloc(ncols, sizeof *names);
@@ -927,8 +941,8 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
     types[c] = h->key_types[k];
   }
   for (size_t a = 0; a < h->naggs; a++) {
-    char n2[3][32];
-    dusk_type t2[3];
+    char n2[STATE_MAX][32];
+    dusk_type t2[STATE_MAX];
     size_t m = state_columns(&h->aggs[a], a, n2, t2);
     for (size_t j = 0; j < m; j++, c++) {
       memcpy(names[c], n2[j], 32);
@@ -976,14 +990,16 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
         break;
       case DUSK_AGG_STD:
       case DUSK_AGG_VAR: {
-        slot settled = *s;
-        std_settle(&settled);
+        dusk_moments m;
+        slot_moments(s, &m);
         row[c].type = DUSK_TYPE_INT64;
-        row[c++].u.i = settled.n;
+        row[c++].u.i = m.n;
         row[c].type = DUSK_TYPE_FLOAT64;
-        row[c++].u.f = settled.f;
+        row[c++].u.f = m.hi;
         row[c].type = DUSK_TYPE_FLOAT64;
-        row[c++].u.f = settled.m2;
+        row[c++].u.f = m.lo;
+        row[c].type = DUSK_TYPE_FLOAT64;
+        row[c++].u.f = m.m2;
         break;
       }
       case DUSK_AGG_FIRST:
@@ -1039,8 +1055,8 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
   for (size_t k = 0; k < nkeys; k++)
     key_types[k] = partial->cols[k].type;
   for (size_t a = 0; a < naggs; a++) {
-    char n2[3][32];
-    dusk_type t2[3];
+    char n2[STATE_MAX][32];
+    dusk_type t2[STATE_MAX];
     /* The layout's width does not depend on the input type. */
     size_t m = state_columns(&specs[a], a, n2, t2);
     if (m == 0 || partial->ncols - c < m)
@@ -1091,8 +1107,8 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
   int rc;
   size_t want = h->nkeys;
   for (size_t a = 0; a < h->naggs; a++) {
-    char n2[3][32];
-    dusk_type t2[3];
+    char n2[STATE_MAX][32];
+    dusk_type t2[STATE_MAX];
     want += state_columns(&h->aggs[a], a, n2, t2);
   }
   if (p->ncols != want || h->nkeys > 16)
@@ -1110,8 +1126,8 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
                               k, dusk_type_name(p->cols[c].type),
                               dusk_type_name(h->key_types[k]));
     for (size_t a = 0; a < h->naggs; a++) {
-      char n2[3][32];
-      dusk_type t2[3];
+      char n2[STATE_MAX][32];
+      dusk_type t2[STATE_MAX];
       size_t m = state_columns(&h->aggs[a], a, n2, t2);
       for (size_t j = 0; j < m; j++, c++) {
         if (p->cols[c].type != t2[j])
@@ -1166,15 +1182,23 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
         break;
       case DUSK_AGG_STD:
       case DUSK_AGG_VAR: {
-        dusk_value n, mean, m2;
+        dusk_value n, hi, lo, m2;
+        dusk_moments mine, theirs;
         dusk_table_get(p, c++, r, &n);
-        dusk_table_get(p, c++, r, &mean);
+        dusk_table_get(p, c++, r, &hi);
+        dusk_table_get(p, c++, r, &lo);
         dusk_table_get(p, c++, r, &m2);
         if (n.type != DUSK_TYPE_INT64 || n.u.i < 0 ||
-            mean.type != DUSK_TYPE_FLOAT64 || m2.type != DUSK_TYPE_FLOAT64)
+            hi.type != DUSK_TYPE_FLOAT64 || lo.type != DUSK_TYPE_FLOAT64 ||
+            m2.type != DUSK_TYPE_FLOAT64)
           return dusk_error_set(err, DUSK_ETYPE, "bad std/var state");
-        std_settle(s);
-        moments_merge(s, n.u.i, mean.u.f, m2.u.f);
+        theirs.n = n.u.i;
+        theirs.hi = hi.u.f;
+        theirs.lo = lo.u.f;
+        theirs.m2 = m2.u.f;
+        slot_moments(s, &mine);
+        dusk_moments_merge(&mine, &theirs);
+        slot_set_moments(s, &mine);
         break;
       }
       case DUSK_AGG_FIRST:
@@ -1241,6 +1265,17 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
 }
 
 /* ---- the answer ---------------------------------------------------------- */
+
+/* Aggregate a's std or var of slot s as pandas gives it: a groupby's the
+ * exact variance (its running mean approximates it), a whole frame's or
+ * column's (no keys) pandas' two-pass nanvar (moments.h). */
+static double std_var_answer(const dusk_hashagg *h, size_t a, const slot *s) {
+  dusk_moments m;
+  double var;
+  slot_moments(s, &m);
+  var = h->nkeys == 0 ? dusk_moments_var_two_pass(&m) : dusk_moments_var(&m);
+  return h->aggs[a].fn == DUSK_AGG_STD ? sqrt(var) : var;
+}
 
 static int cmp_groups(const void *x, const void *y, void *arg) {
   const dusk_hashagg *h = arg;
@@ -1396,16 +1431,9 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         break;
       case DUSK_AGG_STD:
       case DUSK_AGG_VAR:
-        if (s->n < 2) { /* ddof=1: undefined for fewer than two values */
-          v->type = DUSK_TYPE_NULL;
-        } else {
-          slot settled = *s;
-          double var;
-          std_settle(&settled);
-          var = settled.m2 / (double)(settled.n - 1);
-          v->type = DUSK_TYPE_FLOAT64;
-          v->u.f = h->aggs[a].fn == DUSK_AGG_STD ? sqrt(var) : var;
-        }
+        v->u.f = std_var_answer(h, a, s);
+        /* NaN: fewer than two values (ddof=1), or an infinite one */
+        v->type = isnan(v->u.f) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
         break;
       case DUSK_AGG_SUM:
         v->type = types[h->nkeys + a];

@@ -790,6 +790,7 @@ static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
   *out = d;
   for (size_t i = 0; i < n; i++) {
     d[i].type = src[i].type;
+    d[i].no_na = src[i].no_na;
     if (dup_opt(src[i].column, &d[i].column) != 0)
       return -1; /* the caller frees the n entries */
   }
@@ -1364,6 +1365,27 @@ static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
     0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2,
 };
 
+/* A dtype's name on the wire (plan.h dusk_dtype): an int or bool column
+ * that may hold nulls by pandas' nullable names, one that may not by
+ * numpy's, which dusk_type_parse_na reads back. */
+static const char *dtype_wire_name(const dusk_dtype *d) {
+  if (d->type == DUSK_TYPE_INT64)
+    return d->no_na ? "int64" : "Int64";
+  if (d->type == DUSK_TYPE_BOOL)
+    return d->no_na ? "bool" : "boolean";
+  return dusk_type_name(d->type);
+}
+
+/* A map of column -> type name. */
+static int enc_dtypes(msgpack_packer *pk, const dusk_dtype *d, size_t n) {
+  PK(msgpack_pack_map(pk, n));
+  for (size_t i = 0; i < n; i++) {
+    PK(pk_cstr(pk, d[i].column));
+    PK(pk_cstr(pk, dtype_wire_name(&d[i])));
+  }
+  return 0;
+}
+
 static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   unsigned nf =
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
@@ -1377,6 +1399,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional storage options */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
     nf++; /* the optional percentiles */
+  if (p->kind == DUSK_PLAN_CONCAT && p->columns != NULL && p->ncolumns > 0)
+    nf++; /* the optional [columns, absent columns' types] */
   PK(msgpack_pack_array(pk, 2 + nf));
   PK(msgpack_pack_int(pk, p->kind));
   PK(msgpack_pack_uint64(pk, plan_present_inputs(p)));
@@ -1391,11 +1415,7 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(msgpack_pack_nil(pk));
     else
       PK(pk_strv(pk, p->csv.usecols, p->csv.nusecols));
-    PK(msgpack_pack_map(pk, nd));
-    for (size_t i = 0; i < nd; i++) {
-      PK(pk_cstr(pk, p->csv.dtypes[i].column));
-      PK(pk_cstr(pk, dusk_type_name(p->csv.dtypes[i].type)));
-    }
+    PK(enc_dtypes(pk, p->csv.dtypes, nd));
     if (p->csv.anon) {
       PK(msgpack_pack_map(pk, 1));
       PK(pk_cstr(pk, "anon"));
@@ -1403,6 +1423,13 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     }
     break;
   }
+  case DUSK_PLAN_CONCAT:
+    if (p->columns != NULL && p->ncolumns > 0) {
+      PK(msgpack_pack_array(pk, 2));
+      PK(pk_strv(pk, p->columns, p->ncolumns));
+      PK(enc_dtypes(pk, p->csv.dtypes, p->csv.dtypes ? p->csv.ndtypes : 0));
+    }
+    break;
   case DUSK_PLAN_FILLNA: {
     size_t n = p->fills ? p->nfills : 0;
     PK(msgpack_pack_array(pk, n));
@@ -1843,6 +1870,42 @@ static int dec_storage(dusk_plan *p, const msgpack_object *o,
   return 0;
 }
 
+/* A map of column -> type name into *out (none: NULL, 0). */
+static int dec_dtypes(const msgpack_object *o, const char *where,
+                      dusk_error *err, dusk_dtype **out, size_t *nout) {
+  int rc;
+  if (o->type != MSGPACK_OBJECT_MAP)
+    return bad_type(err, where, "dtype", "map", o);
+  if (o->via.map.size == 0)
+    return 0;
+  *out = calloc(o->via.map.size, sizeof **out);
+  if (*out == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+  *nout = o->via.map.size;
+  for (uint32_t i = 0; i < o->via.map.size; i++) {
+    const msgpack_object_kv *kv = &o->via.map.ptr[i];
+    dusk_dtype *dt = &(*out)[i];
+    char label[SAMPLE_MAX + 32], sample[SAMPLE_MAX];
+    dusk_slice tn = {NULL, 0};
+    snprintf(label, sizeof label, "dtype %" PRIu32 " column", i + 1);
+    if ((rc = get_name(&kv->key, where, label, PLAN_MAX_NAME, false, err,
+                       &dt->column)) != 0)
+      return rc;
+    dusk_sanitize(sample, sizeof sample, dt->column, strlen(dt->column));
+    snprintf(label, sizeof label, "dtype of '%s'", sample);
+    if ((rc = get_slice(&kv->val, where, label, PLAN_MAX_NAME, err, &tn)) != 0)
+      return rc;
+    dt->type = dusk_type_parse_na(tn.ptr, tn.len, &dt->no_na);
+    if (dt->type == DUSK_TYPE_NULL) {
+      char tsample[SAMPLE_MAX];
+      dusk_sanitize(tsample, sizeof tsample, tn.ptr, tn.len);
+      return dusk_error_set(err, DUSK_EINVAL, "%s: %s: unknown type '%s'",
+                            where, label, tsample);
+    }
+  }
+  return 0;
+}
+
 static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
                         uint32_t nfields, const char *where, dusk_error *err) {
   dusk_slice sep = {NULL, 0};
@@ -1881,36 +1944,7 @@ static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
         (p->csv.usecols = calloc(1, sizeof *p->csv.usecols)) == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
   }
-  if (f[4].type != MSGPACK_OBJECT_MAP)
-    return bad_type(err, where, "dtype", "map", &f[4]);
-  if (f[4].via.map.size == 0)
-    return 0;
-  p->csv.dtypes = calloc(f[4].via.map.size, sizeof *p->csv.dtypes);
-  if (p->csv.dtypes == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
-  p->csv.ndtypes = f[4].via.map.size;
-  for (uint32_t i = 0; i < f[4].via.map.size; i++) {
-    const msgpack_object_kv *kv = &f[4].via.map.ptr[i];
-    dusk_dtype *dt = &p->csv.dtypes[i];
-    char label[SAMPLE_MAX + 32], sample[SAMPLE_MAX];
-    dusk_slice tn = {NULL, 0};
-    snprintf(label, sizeof label, "dtype %" PRIu32 " column", i + 1);
-    if ((rc = get_name(&kv->key, where, label, PLAN_MAX_NAME, false, err,
-                       &dt->column)) != 0)
-      return rc;
-    dusk_sanitize(sample, sizeof sample, dt->column, strlen(dt->column));
-    snprintf(label, sizeof label, "dtype of '%s'", sample);
-    if ((rc = get_slice(&kv->val, where, label, PLAN_MAX_NAME, err, &tn)) != 0)
-      return rc;
-    dt->type = dusk_type_parse(tn.ptr, tn.len);
-    if (dt->type == DUSK_TYPE_NULL) {
-      char tsample[SAMPLE_MAX];
-      dusk_sanitize(tsample, sizeof tsample, tn.ptr, tn.len);
-      return dusk_error_set(err, DUSK_EINVAL, "%s: %s: unknown type '%s'",
-                            where, label, tsample);
-    }
-  }
-  return 0;
+  return dec_dtypes(&f[4], where, err, &p->csv.dtypes, &p->csv.ndtypes);
 }
 
 static int dec_fillna(dusk_plan *p, const msgpack_object *f, const char *where,
@@ -2139,6 +2173,19 @@ static int dec_quantile(dusk_plan *p, const msgpack_object *f,
   return 0;
 }
 
+/* A concat's optional [columns, absent columns' types] (plan.h). */
+static int dec_concat(dusk_plan *p, const msgpack_object *o, const char *where,
+                      dusk_error *err) {
+  int rc;
+  if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2)
+    return bad_type(err, where, "columns", "[columns, types]", o);
+  if ((rc = get_names(&o->via.array.ptr[0], where, "column", 1, err,
+                      &p->columns, &p->ncolumns)) != 0)
+    return rc;
+  return dec_dtypes(&o->via.array.ptr[1], where, err, &p->csv.dtypes,
+                    &p->csv.ndtypes);
+}
+
 /* The node's own fields f[0..nfields) (after kind and ninputs). */
 static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                       const char *where, dusk_error *err) {
@@ -2146,6 +2193,8 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
   switch (p->kind) {
   case DUSK_PLAN_READ_CSV:
     return dec_read_csv(p, f, nfields, where, err);
+  case DUSK_PLAN_CONCAT:
+    return nfields > 0 ? dec_concat(p, &f[0], where, err) : 0;
   case DUSK_PLAN_FILLNA:
     if ((rc = dec_fillna(p, f, where, err)) != 0)
       return rc;
@@ -2339,10 +2388,10 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   nfields = plan_nfields[kind];
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
        kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
-       kind == DUSK_PLAN_DESCRIBE) &&
+       kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++; /* with the list of mixed columns, normalize, typed ints,
-                  storage options, percentiles */
+                  storage options, percentiles, a concat's columns */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,

@@ -5,7 +5,11 @@
  * checks it against the files' schema and lowers it into tasks.
  *
  *   read_csv(paths, options)       leaf: one or more files / globs
- *   concat(plans...)               rows of each input in order
+ *   concat(plans...)               rows of each input in order, aligned
+ *                                  by column name as pandas' concat (the
+ *                                  union: the first input's columns, then
+ *                                  new ones; missing values where an input
+ *                                  lacks a column)
  *   fillna(plan, value | {col: value})
  *   query(plan, expr)              keep rows where expr is true
  *   select(plan, [cols])           project columns
@@ -293,6 +297,12 @@ int dusk_aggs_check_labels(const dusk_agg *aggs, size_t n, const char *where,
 typedef struct dusk_dtype {
   char *column;
   dusk_type type;
+  /* numpy's int64 or bool (dtype "int64", "bool"; value.h
+   * dusk_type_parse_na): a missing value in the column fails the read,
+   * as pandas' read_csv raises "Integer column has NA values"; false for
+   * pandas' nullable Int64 / boolean and for inferred types.  On the
+   * wire: the type's name, "Int64" / "boolean" where it holds nulls. */
+  bool no_na;
 } dusk_dtype;
 
 typedef struct dusk_csv_options {
@@ -334,6 +344,11 @@ typedef struct dusk_plan {
   /* QUERY, ASSIGN (the value; ASSIGN's name is columns[0]) */
   dusk_expr *expr;
   char *expr_text; /* as the user wrote it, for error messages */
+  /* CONCAT, set by the scheduler: its columns in order.  On a scan's
+   * fragment (one input) csv.dtypes names the columns that input lacks,
+   * each read as missing values of its type; the scan's rows leave the
+   * step with these columns, in this order (those it does not read left
+   * out). */
   /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0]),
    * QUANTILE and DESCRIBE (the columns; empty: every int64 and float64
    * column, which the scheduler lists before lowering) */

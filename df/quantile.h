@@ -74,16 +74,20 @@ enum {
  *   target >= 0, key null  count values below the window
  *   target == -1           the column's totals in the scan: count values,
  *                          their type (its logical dusk_type) and moments
- *                          (for describe: mean, sum of squared deviations,
- *                          min and max, as float64). */
+ *                          (for describe: their sum, mean as hi + lo and
+ *                          sum of squared deviations as moments.h's
+ *                          dusk_moments hold them, min and max, as
+ *                          float64). */
 enum {
-  DUSK_QWIN_COL,    /* int64 */
-  DUSK_QWIN_TARGET, /* int64 */
-  DUSK_QWIN_KEY,    /* int64 or null */
-  DUSK_QWIN_COUNT,  /* int64 */
-  DUSK_QWIN_TYPE,   /* int64 */
-  DUSK_QWIN_MEAN,   /* float64 */
-  DUSK_QWIN_M2,     /* float64 */
+  DUSK_QWIN_COL,     /* int64 */
+  DUSK_QWIN_TARGET,  /* int64 */
+  DUSK_QWIN_KEY,     /* int64 or null */
+  DUSK_QWIN_COUNT,   /* int64 */
+  DUSK_QWIN_TYPE,    /* int64 */
+  DUSK_QWIN_SUM,     /* float64 */
+  DUSK_QWIN_MEAN,    /* float64: hi */
+  DUSK_QWIN_MEAN_LO, /* float64: lo */
+  DUSK_QWIN_M2,      /* float64 */
   DUSK_QWIN_MIN,    /* float64 */
   DUSK_QWIN_MAX,    /* float64 */
   DUSK_QWIN_NCOLS

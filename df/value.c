@@ -35,34 +35,52 @@ int dusk_type_is_logical(dusk_type t) {
 }
 
 /* Accepted spellings, case-sensitive as in pandas ("Int64" is pandas'
- * nullable integer, which is what our int64 columns are anyway). */
+ * nullable integer, which is what our int64 columns are anyway; numpy's
+ * int and bool spellings hold no missing value: no_na). */
 static const struct {
   const char *name;
   dusk_type type;
+  bool no_na;
 } type_names[] = {
-    {"bool", DUSK_TYPE_BOOL},       {"boolean", DUSK_TYPE_BOOL},
-    {"int", DUSK_TYPE_INT64},       {"int64", DUSK_TYPE_INT64},
-    {"Int64", DUSK_TYPE_INT64},     {"int32", DUSK_TYPE_INT64},
-    {"integer", DUSK_TYPE_INT64},   {"float", DUSK_TYPE_FLOAT64},
-    {"float64", DUSK_TYPE_FLOAT64}, {"Float64", DUSK_TYPE_FLOAT64},
-    {"double", DUSK_TYPE_FLOAT64},  {"float32", DUSK_TYPE_FLOAT64},
-    {"str", DUSK_TYPE_STRING},      {"string", DUSK_TYPE_STRING},
-    {"object", DUSK_TYPE_STRING},
-    {"datetime64[ns]", DUSK_TYPE_DATETIME}, {"datetime64", DUSK_TYPE_DATETIME},
-    {"datetime", DUSK_TYPE_DATETIME},
-    {"timedelta64[ns]", DUSK_TYPE_TIMEDELTA},
-    {"timedelta64", DUSK_TYPE_TIMEDELTA},
+    {"bool", DUSK_TYPE_BOOL, true},
+    {"boolean", DUSK_TYPE_BOOL, false},
+    {"int", DUSK_TYPE_INT64, true},
+    {"int64", DUSK_TYPE_INT64, true},
+    {"Int64", DUSK_TYPE_INT64, false},
+    {"int32", DUSK_TYPE_INT64, true},
+    {"integer", DUSK_TYPE_INT64, false},
+    {"float", DUSK_TYPE_FLOAT64, false},
+    {"float64", DUSK_TYPE_FLOAT64, false},
+    {"Float64", DUSK_TYPE_FLOAT64, false},
+    {"double", DUSK_TYPE_FLOAT64, false},
+    {"float32", DUSK_TYPE_FLOAT64, false},
+    {"str", DUSK_TYPE_STRING, false},
+    {"string", DUSK_TYPE_STRING, false},
+    {"object", DUSK_TYPE_STRING, false},
+    {"datetime64[ns]", DUSK_TYPE_DATETIME, false},
+    {"datetime64", DUSK_TYPE_DATETIME, false},
+    {"datetime", DUSK_TYPE_DATETIME, false},
+    {"timedelta64[ns]", DUSK_TYPE_TIMEDELTA, false},
+    {"timedelta64", DUSK_TYPE_TIMEDELTA, false},
 };
 
-dusk_type dusk_type_parse(const char *name, size_t len) {
+dusk_type dusk_type_parse_na(const char *name, size_t len, bool *no_na) {
+  *no_na = false;
   if (name == NULL)
     return DUSK_TYPE_NULL;
   for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++) {
     const char *n = type_names[i].name;
-    if (strlen(n) == len && memcmp(n, name, len) == 0)
+    if (strlen(n) == len && memcmp(n, name, len) == 0) {
+      *no_na = type_names[i].no_na;
       return type_names[i].type;
+    }
   }
   return DUSK_TYPE_NULL;
+}
+
+dusk_type dusk_type_parse(const char *name, size_t len) {
+  bool no_na;
+  return dusk_type_parse_na(name, len, &no_na);
 }
 
 dusk_type dusk_type_common(dusk_type a, dusk_type b) {

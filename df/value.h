@@ -44,6 +44,11 @@ int dusk_type_is_logical(dusk_type t);
 /* Parses a type name, accepting pandas' spellings ("int", "Int64", "float",
  * "str", "object", "boolean", ...); returns DUSK_TYPE_NULL if unknown. */
 dusk_type dusk_type_parse(const char *name, size_t len);
+/* The same, and *no_na: whether the spelling is numpy's int or bool
+ * ("int64", "int", "int32", "bool"), which holds no missing value, so
+ * pandas' read_csv raises on one; pandas' nullable "Int64" and "boolean"
+ * and every other type hold them. */
+dusk_type dusk_type_parse_na(const char *name, size_t len, bool *no_na);
 /* The narrowest type holding both (e.g. int64 + float64 = float64). */
 dusk_type dusk_type_common(dusk_type a, dusk_type b);
 

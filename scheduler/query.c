@@ -61,6 +61,17 @@ typedef struct qleaf {
                            ISO date-time (parse_dates leaves it text) */
 } qleaf;
 
+/* The columns of a concat that one of its inputs lacks (another input
+ * has them): that input's scans make each a column of missing values of
+ * the concat's type for it, as pandas' concat aligns frames by name (an
+ * outer join).  Rebuilt by every check. */
+typedef struct concat_gap {
+  const dusk_plan *concat;
+  size_t input;
+  dusk_dtype *cols; /* names owned */
+  size_t n;
+} concat_gap;
+
 /* Ranges first..last (same file) start in the given tokenizer state
  * (dusk_csv_state). */
 typedef struct qstate {
@@ -94,6 +105,8 @@ struct sched_query {
   size_t nmixed;
   char **sensitive;
   size_t nsensitive;
+  concat_gap *gaps;
+  size_t ngaps;
   sched_query *next_due; /* in s->queries_due */
   int due;
   /* Copied from the configuration for the sampling thread. */
@@ -125,6 +138,25 @@ static void progress_clear(sched_query *q) {
   q->prog_bytes_total = 0;
 }
 
+static void gaps_clear(sched_query *q) {
+  for (size_t g = 0; g < q->ngaps; g++) {
+    for (size_t c = 0; c < q->gaps[g].n; c++)
+      free(q->gaps[g].cols[c].column);
+    free(q->gaps[g].cols);
+  }
+  free(q->gaps);
+  q->gaps = NULL;
+  q->ngaps = 0;
+}
+
+static const concat_gap *gap_of(const sched_query *q, const dusk_plan *concat,
+                                size_t input) {
+  for (size_t g = 0; g < q->ngaps; g++)
+    if (q->gaps[g].concat == concat && q->gaps[g].input == input)
+      return &q->gaps[g];
+  return NULL;
+}
+
 static void query_free(sched_query *q) {
   if (q->due) {
     sched_query **pp;
@@ -147,6 +179,7 @@ static void query_free(sched_query *q) {
     free(lf->sample_null);
     free(lf->sample_text);
   }
+  gaps_clear(q);
   free(q->leaves);
   free(q->quotes);
   for (size_t i = 0; i < q->nmixed; i++)
@@ -239,6 +272,46 @@ typedef struct sample_ctx {
   uint64_t rows;
 } sample_ctx;
 
+/* Whether read_csv node `read` types column name `type` with numpy's
+ * int64 or bool (plan.h dusk_dtype no_na): its scans then fail on a
+ * missing value, as pandas' read_csv raises. */
+static bool refuses_na(const dusk_plan *read, const char *name,
+                       dusk_type type) {
+  for (size_t d = 0; d < read->csv.ndtypes; d++)
+    if (read->csv.dtypes[d].no_na && read->csv.dtypes[d].type == type &&
+        strcmp(read->csv.dtypes[d].column, name) == 0)
+      return true;
+  return false;
+}
+
+/* Whether read_csv node `read` reads column name (its usecols, or all). */
+static bool reads_column(const dusk_plan *read, const char *name) {
+  if (read->csv.nusecols == 0)
+    return true;
+  for (size_t u = 0; u < read->csv.nusecols; u++)
+    if (strcmp(read->csv.usecols[u], name) == 0)
+      return true;
+  return false;
+}
+
+/* The sample's no_na (csvscan.h) per header column: the numpy int64 and
+ * bool dtypes of the columns read, so a missing value among the first
+ * rows is refused at submit, naming its line (NULL: none). */
+static dusk_type *sample_no_na(const qleaf *lf) {
+  dusk_type *t = NULL;
+  for (size_t c = 0; c < lf->ncols; c++)
+    for (size_t d = 0; d < lf->node->csv.ndtypes; d++) {
+      const dusk_dtype *dt = &lf->node->csv.dtypes[d];
+      if (!dt->no_na || strcmp(dt->column, lf->header[c]) != 0 ||
+          !reads_column(lf->node, lf->header[c]))
+        continue;
+      if (t == NULL)
+        t = dusk_xcalloc(lf->ncols, sizeof *t);
+      t[c] = dt->type;
+    }
+  return t;
+}
+
 static int on_sample(void *arg, dusk_batch *b) {
   sample_ctx *ctx = arg;
   qleaf *lf = ctx->lf;
@@ -314,7 +387,7 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     dusk_csvscan_stats st;
     sample_ctx ctx = {lf, 0};
     int *map;
-    dusk_type *stypes;
+    dusk_type *stypes, *no_na;
     if (qf->size <= qf->data_start)
       continue;
     map = dusk_xcalloc(lf->ncols, sizeof *map);
@@ -338,9 +411,11 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     o.nout = lf->ncols;
     o.batch_rows = SAMPLE_BATCH_ROWS;
     o.max_field = (size_t)max_field;
+    o.no_na = no_na = sample_no_na(lf);
     rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
     free(map);
     free(stypes);
+    free(no_na);
     if (rc == DUSK_EPARSE) {
       /* Name the line, as the workers do for the rest of the file. */
       char why[DUSK_ERROR_MESSAGE_MAX];
@@ -442,6 +517,7 @@ static qleaf *leaf_of(sched_query *q, const dusk_plan *p) {
       return &q->leaves[l];
   return NULL;
 }
+
 
 /* Marks name as read in every leaf below p that has it. */
 static void mark_needed(sched_query *q, const dusk_plan *p, const char *name) {
@@ -813,18 +889,6 @@ static void guard_text_minmax(dusk_plan *g, const schema *sc,
   free(out.every);
 }
 
-/* The first file an input of a concat reads, to name it in errors. */
-static const char *concat_input_name(sched_query *q, const dusk_plan *p) {
-  while (p->kind != DUSK_PLAN_READ_CSV && p->ninputs > 0)
-    p = p->inputs[0];
-  if (p->kind == DUSK_PLAN_READ_CSV) {
-    qleaf *lf = leaf_of(q, p);
-    if (lf != NULL && lf->nfiles > 0)
-      return lf->files[0].path;
-  }
-  return "?";
-}
-
 /* Walks p bottom-up computing its schema into *out. */
 /* sort_values' keys against the value columns of the result it sorts
  * (rows: the schema in; groupby: its aggregated columns; value_counts: the
@@ -1122,6 +1186,74 @@ static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
 }
 
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
+                      dusk_error *err);
+
+/* Records in q->gaps the columns of out that input i (its schema sub)
+ * lacks, each with out's type for it. */
+static void add_gap(sched_query *q, const dusk_plan *concat, size_t i,
+                    const schema *sub, const schema *out) {
+  concat_gap g = {concat, i, NULL, 0};
+  for (size_t c = 0; c < out->n; c++) {
+    if (schema_find(sub, out->names[c]) >= 0)
+      continue;
+    g.cols = dusk_xrealloc(g.cols, (g.n + 1) * sizeof *g.cols);
+    memset(&g.cols[g.n], 0, sizeof g.cols[g.n]);
+    g.cols[g.n].column = dusk_xstrdup(out->names[c]);
+    g.cols[g.n++].type = out->types[c];
+  }
+  if (g.n == 0)
+    return;
+  q->gaps = dusk_xrealloc(q->gaps, (q->ngaps + 1) * sizeof *q->gaps);
+  q->gaps[q->ngaps++] = g;
+}
+
+/* concat: pandas aligns its inputs by column name, an outer join - the
+ * first input's columns in their order, then each later input's new
+ * ones - and an input lacking a column holds NaN there, so an int column
+ * some input lacks is float64 (a bool one pandas' object, which the
+ * scans' nulls flag).  Every input reads a column with the common type;
+ * p->columns keeps the order, q->gaps what each input lacks (fragment()
+ * makes both so in each scan). */
+static int check_concat(sched_query *q, dusk_plan *p, schema *out,
+                        dusk_error *err) {
+  schema *subs = dusk_xcalloc(p->ninputs + 1, sizeof *subs);
+  int rc = 0;
+  memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < p->ninputs && rc == 0; i++)
+    rc = check_node(q, p->inputs[i], 0, &subs[i], err);
+  for (size_t i = 0; i < p->ninputs && rc == 0; i++)
+    for (size_t c = 0; c < subs[i].n; c++) {
+      int j = schema_find(out, subs[i].names[c]);
+      if (j < 0) {
+        schema_append(out, subs[i].names[c], subs[i].types[c],
+                      subs[i].mix[c]);
+        continue;
+      }
+      out->types[j] = dusk_type_common(out->types[j], subs[i].types[c]);
+      if (out->mix[j] == MIX_NONE || out->mix[j] == MIX_MAYBE)
+        out->mix[j] = subs[i].mix[c] != MIX_NONE ? subs[i].mix[c] : out->mix[j];
+    }
+  for (size_t c = 0; c < out->n && rc == 0; c++)
+    for (size_t i = 0; i < p->ninputs; i++)
+      if (out->types[c] == DUSK_TYPE_INT64 &&
+          schema_find(&subs[i], out->names[c]) < 0)
+        out->types[c] = DUSK_TYPE_FLOAT64;
+  free_names(&p->columns, &p->ncolumns);
+  for (size_t c = 0; c < out->n && rc == 0; c++) {
+    set_read_type(q, p, out->names[c], out->types[c]);
+    add_name(&p->columns, &p->ncolumns, out->names[c]);
+  }
+  for (size_t i = 0; i < p->ninputs && rc == 0; i++)
+    add_gap(q, p, i, &subs[i], out);
+  for (size_t i = 0; i < p->ninputs; i++)
+    schema_free(&subs[i]);
+  free(subs);
+  if (rc != 0)
+    schema_free(out);
+  return rc;
+}
+
+static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err) {
   schema in = {0, NULL, NULL, NULL};
   int rc;
@@ -1181,60 +1313,20 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     out->types = dusk_xcalloc(lf->ncols + 1, sizeof *out->types);
     out->mix = dusk_xcalloc(lf->ncols + 1, sizeof *out->mix);
     for (size_t c = 0; c < lf->ncols; c++) {
-      int use = p->csv.nusecols == 0;
-      for (size_t u = 0; u < p->csv.nusecols; u++)
-        use |= strcmp(lf->header[c], p->csv.usecols[u]) == 0;
-      if (!use)
+      if (!reads_column(p, lf->header[c]))
         continue;
+      /* pandas' read_csv raises on a missing value in a numpy int64 or
+       * bool column whether or not a later step reads it */
+      if (refuses_na(p, lf->header[c], lf->types[c]))
+        lf->needed[c] = 1;
       out->names[n] = lf->header[c];
       out->types[n++] = lf->types[c];
     }
     out->n = n;
     return 0;
   }
-  if (p->kind == DUSK_PLAN_CONCAT) {
-    for (size_t i = 0; i < p->ninputs; i++) {
-      schema sub;
-      if ((rc = check_node(q, p->inputs[i], 0, &sub, err)) != 0) {
-        schema_free(out);
-        return rc;
-      }
-      if (i == 0) {
-        *out = sub;
-        continue;
-      }
-      if (sub.n != out->n) {
-        rc = dusk_error_set(err, DUSK_EINVAL,
-                            "concat: input %zu (%s) has %zu columns, the "
-                            "first (%s) has %zu",
-                            i, concat_input_name(q, p->inputs[i]), sub.n,
-                            concat_input_name(q, p->inputs[0]), out->n);
-        schema_free(&sub);
-        schema_free(out);
-        return rc;
-      }
-      for (size_t c = 0; c < out->n; c++) {
-        int j = schema_find(&sub, out->names[c]);
-        if (j < 0) {
-          rc = dusk_error_set(err, DUSK_EINVAL,
-                              "concat: input %zu (%s) has no column '%s'", i,
-                              concat_input_name(q, p->inputs[i]),
-                              out->names[c]);
-          schema_free(&sub);
-          schema_free(out);
-          return rc;
-        }
-        out->types[c] = dusk_type_common(out->types[c], sub.types[j]);
-        if (out->mix[c] == MIX_NONE || out->mix[c] == MIX_MAYBE)
-          out->mix[c] = sub.mix[j] != MIX_NONE ? sub.mix[j] : out->mix[c];
-      }
-      schema_free(&sub);
-    }
-    /* Every input reads a column with the common type. */
-    for (size_t c = 0; c < out->n; c++)
-      set_read_type(q, p, out->names[c], out->types[c]);
-    return 0;
-  }
+  if (p->kind == DUSK_PLAN_CONCAT)
+    return check_concat(q, p, out, err);
   /* A post step (plan.h) runs on its input's result: the terminal under
    * it ends the query's rows as if it were the root. */
   if ((rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0,
@@ -1615,6 +1707,7 @@ static void note_typed_ints(sched_query *q) {
 
 static int check_plan(sched_query *q, dusk_error *err) {
   schema root;
+  gaps_clear(q);
   note_typed_ints(q);
   free_names(&q->sensitive, &q->nsensitive);
   if (check_node(q, q->plan, 1, &root, err) != 0)
@@ -1656,9 +1749,71 @@ static int path_to(dusk_plan *p, const dusk_plan *leaf, dusk_plan **path,
   return 0;
 }
 
+/* The names a fragment's rows carry after step p, given those before it
+ * (avail, updated in place): an assign adds its name (a replaced one
+ * keeps its place), a select keeps its list; other row steps keep them. */
+static void fragment_columns(const dusk_plan *p, char ***avail, size_t *n) {
+  if (p->kind == DUSK_PLAN_ASSIGN) {
+    add_name(avail, n, p->columns[0]);
+  } else if (p->kind == DUSK_PLAN_SELECT) {
+    free_names(avail, n);
+    for (size_t c = 0; c < p->ncolumns; c++)
+      add_name(avail, n, p->columns[c]);
+  }
+}
+
+/* frag, leaving input `input` of concat c: a one-input concat step that
+ * lists the columns it carries (avail) and those the input lacks (q's
+ * gaps, each with its type: the scan makes them missing values) in c's
+ * order (c->columns, set by check_concat), so every input's rows reach
+ * row results (head, to_csv, drop_duplicates' whole-row keys, ...) with
+ * one column order, each value under its name.  Columns the query does
+ * not read are not carried, and left out (none at all: frag). */
+static dusk_plan *concat_step(const sched_query *q, const dusk_plan *c,
+                              size_t input, dusk_plan *frag, char ***avail,
+                              size_t *n) {
+  const concat_gap *gap = gap_of(q, c, input);
+  dusk_plan *step;
+  char **cols = NULL;
+  size_t ncols = 0;
+  for (size_t i = 0; i < c->ncolumns; i++) {
+    bool lacks = false;
+    for (size_t g = 0; gap != NULL && g < gap->n; g++)
+      lacks |= strcmp(gap->cols[g].column, c->columns[i]) == 0;
+    if (lacks || name_in(*avail, *n, c->columns[i]))
+      add_name(&cols, &ncols, c->columns[i]);
+  }
+  if (ncols == 0)
+    return frag;
+  step = xptr(dusk_plan_concat(&frag, 1));
+  step->columns = cols;
+  step->ncolumns = ncols;
+  if (gap != NULL) {
+    step->csv.dtypes = dusk_xcalloc(gap->n, sizeof *step->csv.dtypes);
+    for (size_t g = 0; g < gap->n; g++) {
+      step->csv.dtypes[g].column = dusk_xstrdup(gap->cols[g].column);
+      step->csv.dtypes[g].type = gap->cols[g].type;
+    }
+    step->csv.ndtypes = gap->n;
+  }
+  free_names(avail, n);
+  for (size_t i = 0; i < ncols; i++)
+    add_name(avail, n, cols[i]);
+  return step;
+}
+
+/* Which input of concat c the path goes through (child is on it). */
+static size_t input_of(const dusk_plan *c, const dusk_plan *child) {
+  for (size_t i = 0; i < c->ninputs; i++)
+    if (c->inputs[i] == child)
+      return i;
+  return 0;
+}
+
 static dusk_plan *fragment(sched_query *q, qleaf *lf) {
   dusk_plan *path[256], *frag;
-  size_t n = 0, nused = 0;
+  size_t n = 0, nused = 0, navail = 0;
+  char **avail = NULL;
   if (!path_to(q->plan, lf->node, path, &n))
     return NULL;
   frag = clone_node(lf->node);
@@ -1679,18 +1834,26 @@ static dusk_plan *fragment(sched_query *q, qleaf *lf) {
       continue;
     frag->csv.usecols[frag->csv.nusecols++] = dusk_xstrdup(lf->header[c]);
     frag->csv.dtypes[frag->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
+    frag->csv.dtypes[frag->csv.ndtypes].no_na =
+        refuses_na(lf->node, lf->header[c], lf->types[c]);
     frag->csv.dtypes[frag->csv.ndtypes++].type = lf->types[c];
+    add_name(&avail, &navail, lf->header[c]);
   }
   for (size_t i = n - 1; i-- > 0;) {
     dusk_plan *node;
-    if (path[i]->kind == DUSK_PLAN_CONCAT)
+    if (path[i]->kind == DUSK_PLAN_CONCAT) {
+      frag = concat_step(q, path[i], input_of(path[i], path[i + 1]), frag,
+                         &avail, &navail);
       continue;
+    }
     node = clone_node(path[i]);
+    fragment_columns(node, &avail, &navail);
     node->inputs = dusk_xmalloc(sizeof *node->inputs);
     node->inputs[0] = frag;
     node->ninputs = 1;
     frag = node;
   }
+  free_names(&avail, &navail);
   return frag;
 }
 
@@ -1888,6 +2051,20 @@ static dusk_plan *count_fragment(qleaf *lf) {
  * counts them with what the scans report, so that a head that stops
  * before reaching a null, or a scan that meets none, still answers with
  * pandas' dtype for what the sample saw. */
+/* A concat's column that an input lacks holds missing values there (so
+ * pandas' dtype of a bool one is object), known before any scan reports
+ * one: the tail's sample nulls list them (frag: any scan's fragment,
+ * for the fills above the concat). */
+static void gap_nulls(const sched_query *q, const dusk_plan *frag,
+                      dusk_buf *nulls) {
+  for (size_t g = 0; g < q->ngaps; g++)
+    for (size_t c = 0; c < q->gaps[g].n; c++) {
+      const dusk_dtype *d = &q->gaps[g].cols[c];
+      if (dusk_nulls_count(frag, d->column, d->type))
+        dusk_xcheck(dusk_names_add(nulls, d->column, strlen(d->column)));
+    }
+}
+
 static void sample_nulls(const qleaf *lf, const dusk_plan *frag,
                          dusk_buf *nulls) {
   for (size_t c = 0; c < lf->ncols; c++)
@@ -1931,8 +2108,10 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
     dusk_xcheck(dusk_plan_encode(frag, &plan_bytes));
     if (l == 0)
       dusk_xcheck(dusk_plan_encode(frag, tail_plan));
-    if (nulls != NULL)
+    if (nulls != NULL) {
       sample_nulls(lf, frag, nulls);
+      gap_nulls(q, frag, nulls);
+    }
     dusk_plan_free(frag);
     for (size_t c = 0; c < lf->ncols; c++) {
       header[c].ptr = lf->header[c];

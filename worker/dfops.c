@@ -18,6 +18,7 @@
 #include "exprvec.h"
 #include "hashagg.h"
 #include "keyset.h"
+#include "moments.h"
 #include "msg.h"
 #include "plan.h"
 #include "post.h"
@@ -38,7 +39,9 @@
 typedef struct step {
   const dusk_plan *node;
   dusk_exprvec *expr; /* QUERY, ASSIGN */
-  size_t slot;        /* ASSIGN: the batch column it writes */
+  size_t slot;        /* ASSIGN: the batch column it writes; CONCAT: the
+                         first of its node's csv.ndtypes columns of
+                         missing values (the ones its input lacks) */
   int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
   uint8_t *fill_how;  /* FILLNA: per batch column, a FILL_* */
 } step;
@@ -55,9 +58,12 @@ enum {
                      Timestamp (dusk_plan_fill_datetime) */
 };
 
+/* describe's moments of one column in a scan: std's sums (moments.h),
+ * and the plain sum of the values, whose mean is pandas' (its sum over
+ * the count, as nanmean's). */
 typedef struct moments {
-  int64_t n;
-  double mean, m2, min, max;
+  dusk_moments_sums sums;
+  double sum, min, max;
 } moments;
 
 typedef struct pipeline {
@@ -74,6 +80,9 @@ typedef struct pipeline {
                             column is a string); storage types */
   dusk_type *ltypes;     /* the same, logical (value.h: datetimes) */
   uint8_t *datetime;     /* per column: the scan reads ISO date-times */
+  dusk_type *no_na;      /* per column: the numpy dtype (INT64, BOOL) in
+                            which a missing value fails the scan (plan.h
+                            dusk_dtype no_na), else DUSK_TYPE_NULL */
   dusk_type *scan_types; /* per column, as the scan reads it */
   step *steps;
   size_t nsteps;
@@ -184,6 +193,7 @@ static void pipeline_destroy(pipeline *p) {
   free(p->types);
   free(p->ltypes);
   free(p->datetime);
+  free(p->no_na);
   free(p->scan_types);
   free(p->mask);
   free(p->visible);
@@ -391,6 +401,44 @@ static int setup_quantile(pipeline *p, dusk_error *err) {
   return 0;
 }
 
+/* A fragment's concat step (plan.h): its columns become the visible ones
+ * in its order - a column the input lacks (csv.dtypes) a new batch column
+ * of missing values (filled by run_steps), one it carries the visible
+ * column of that name; a column not carried is left out (the query does
+ * not read it). */
+static int setup_concat(pipeline *p, const dusk_plan *s, step *st,
+                        dusk_error *err) {
+  int *vis = dusk_xcalloc(s->ncolumns + 1, sizeof *vis);
+  size_t n = 0;
+  st->slot = p->ndefined;
+  for (size_t d = 0; d < s->csv.ndtypes; d++) {
+    size_t slot = p->ndefined++;
+    p->names[slot] = s->csv.dtypes[d].column;
+    p->ltypes[slot] = s->csv.dtypes[d].type;
+    p->types[slot] = p->scan_types[slot] = dusk_type_physical(p->ltypes[slot]);
+  }
+  for (size_t c = 0; c < s->ncolumns; c++) {
+    int idx = -1;
+    for (size_t d = 0; d < s->csv.ndtypes && idx < 0; d++)
+      if (strcmp(s->csv.dtypes[d].column, s->columns[c]) == 0)
+        idx = (int)(st->slot + d);
+    for (size_t v = 0; v < p->nvisible && idx < 0; v++)
+      if (strcmp(p->names[p->visible[v]], s->columns[c]) == 0)
+        idx = p->visible[v];
+    if (idx >= 0 && n < p->ncols) /* p->visible holds ncols */
+      vis[n++] = idx;
+  }
+  if (n == 0) {
+    free(vis);
+    return dusk_error_set(err, DUSK_EINVAL, "concat: none of its columns "
+                          "is read");
+  }
+  memcpy(p->visible, vis, n * sizeof *vis);
+  p->nvisible = n;
+  free(vis);
+  return 0;
+}
+
 /* Decodes the plan fragment and prepares steps and terminal.  Batch
  * columns are the leaf's usecols, typed by its dtypes. */
 static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
@@ -419,12 +467,16 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->nread = p->leaf->csv.nusecols;
   p->ncols = p->nread;
   for (size_t i = 1; i < p->nchain; i++)
-    p->ncols += p->chain[i]->kind == DUSK_PLAN_ASSIGN;
+    p->ncols += p->chain[i]->kind == DUSK_PLAN_ASSIGN ? 1
+                : p->chain[i]->kind == DUSK_PLAN_CONCAT
+                    ? p->chain[i]->csv.ndtypes
+                    : 0;
   p->ndefined = p->nread;
   p->names = dusk_xcalloc(p->ncols, sizeof *p->names);
   p->types = dusk_xcalloc(p->ncols, sizeof *p->types);
   p->ltypes = dusk_xcalloc(p->ncols, sizeof *p->ltypes);
   p->datetime = dusk_xcalloc(p->ncols, 1);
+  p->no_na = dusk_xcalloc(p->ncols, sizeof *p->no_na);
   p->scan_types = dusk_xcalloc(p->ncols, sizeof *p->scan_types);
   p->visible = dusk_xcalloc(p->ncols, sizeof *p->visible);
   p->mask = dusk_xmalloc(BATCH_ROWS);
@@ -433,8 +485,12 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
     p->names[i] = p->leaf->csv.usecols[i];
     p->types[i] = DUSK_TYPE_STRING;
     for (size_t d = 0; d < p->leaf->csv.ndtypes; d++)
-      if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0)
+      if (strcmp(p->leaf->csv.dtypes[d].column, p->names[i]) == 0) {
         p->types[i] = p->leaf->csv.dtypes[d].type;
+        p->no_na[i] = p->leaf->csv.dtypes[d].no_na
+                          ? p->leaf->csv.dtypes[d].type
+                          : DUSK_TYPE_NULL;
+      }
     p->ltypes[i] = p->types[i];
     p->datetime[i] = p->types[i] == DUSK_TYPE_DATETIME;
     p->types[i] = dusk_type_physical(p->types[i]);
@@ -522,8 +578,10 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
         p->visible[p->nvisible++] = idx;
       }
       break;
-    case DUSK_PLAN_CONCAT:
-      break; /* the scheduler keeps one input per fragment */
+    case DUSK_PLAN_CONCAT: /* the scheduler keeps one input per fragment */
+      if ((rc = setup_concat(p, s, st, err)) != 0)
+        return rc;
+      break;
     case DUSK_PLAN_SAMPLE:
       break; /* a filter by row position (run_steps) */
     default:
@@ -1394,57 +1452,24 @@ static int flush_run(pipeline *p, size_t i) {
   return rc;
 }
 
-/* Adds a batch column's non-null, non-NaN values to m: the batch's own
- * mean and squared deviations in two passes (no division per value, and
- * as exact as pandas' two-pass variance), merged into m with Chan's
- * formula, as quantile_totals merges the scans'. */
+static void moments_value(moments *m, double x) {
+  dusk_moments_sums_add(&m->sums, x);
+  m->sum += x;
+  m->min = x < m->min ? x : m->min;
+  m->max = x > m->max ? x : m->max;
+}
+
+/* Adds a batch column's non-null, non-NaN values to m. */
 static void moments_add(moments *m, const dusk_column *col, size_t nrows) {
-  double sum = 0, lo = INFINITY, hi = -INFINITY, mean, m2 = 0, d;
-  int64_t n = 0, nt;
   if (col->type == DUSK_TYPE_FLOAT64) {
-    for (size_t r = 0; r < nrows; r++) {
-      double x = col->f64[r];
-      if (!col->valid[r] || isnan(x))
-        continue;
-      n++;
-      sum += x;
-      lo = x < lo ? x : lo;
-      hi = x > hi ? x : hi;
-    }
-    if (n == 0)
-      return;
-    mean = sum / (double)n;
     for (size_t r = 0; r < nrows; r++)
-      if (col->valid[r] && !isnan(col->f64[r])) {
-        d = col->f64[r] - mean;
-        m2 += d * d;
-      }
+      if (col->valid[r] && !isnan(col->f64[r]))
+        moments_value(m, col->f64[r]);
   } else {
-    for (size_t r = 0; r < nrows; r++) {
-      double x = (double)col->i64[r];
-      if (!col->valid[r])
-        continue;
-      n++;
-      sum += x;
-      lo = x < lo ? x : lo;
-      hi = x > hi ? x : hi;
-    }
-    if (n == 0)
-      return;
-    mean = sum / (double)n;
     for (size_t r = 0; r < nrows; r++)
-      if (col->valid[r]) {
-        d = (double)col->i64[r] - mean;
-        m2 += d * d;
-      }
+      if (col->valid[r])
+        moments_value(m, (double)col->i64[r]);
   }
-  nt = m->n + n;
-  d = mean - m->mean;
-  m->mean += d * (double)n / (double)nt;
-  m->m2 += m2 + d * d * (double)m->n * (double)n / (double)nt;
-  m->n = nt;
-  m->min = lo < m->min ? lo : m->min;
-  m->max = hi > m->max ? hi : m->max;
 }
 
 /* Every non-null, non-NaN value of the quantile's columns in a batch. */
@@ -1523,15 +1548,19 @@ static int quantile_payload(pipeline *p, dusk_table **out) {
   for (size_t i = 0; i < p->nqcols; i++) {
     dusk_value row[DUSK_QWIN_NCOLS];
     const moments *m = &p->mom[i];
+    dusk_moments settled;
+    dusk_moments_settle(&m->sums, &settled);
     for (size_t c = 0; c < DUSK_QWIN_NCOLS; c++)
-      row[c].type = c < DUSK_QWIN_MEAN ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
+      row[c].type = c < DUSK_QWIN_SUM ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
     row[DUSK_QWIN_KEY].type = DUSK_TYPE_NULL;
     row[DUSK_QWIN_COL].u.i = (int64_t)i;
     row[DUSK_QWIN_TARGET].u.i = -1;
     row[DUSK_QWIN_COUNT].u.i = p->qcount[i];
     row[DUSK_QWIN_TYPE].u.i = p->ltypes[p->qcols[i]];
-    row[DUSK_QWIN_MEAN].u.f = m->mean;
-    row[DUSK_QWIN_M2].u.f = m->m2;
+    row[DUSK_QWIN_SUM].u.f = m->sum;
+    row[DUSK_QWIN_MEAN].u.f = settled.hi;
+    row[DUSK_QWIN_MEAN_LO].u.f = settled.lo;
+    row[DUSK_QWIN_M2].u.f = settled.m2;
     row[DUSK_QWIN_MIN].u.f = m->min;
     row[DUSK_QWIN_MAX].u.f = m->max;
     if ((rc = dusk_table_append_row(t, row)) != 0)
@@ -1570,6 +1599,29 @@ static int expr_failed(scan_ctx *ctx, const step *st, int rc) {
                         dusk_exprvec_refusal(st->expr));
 }
 
+/* Rows [0, n) of a batch column as missing values, stored as the scanner
+ * stores a missing field (zero values, empty strings). */
+static void missing_column(dusk_column *c, size_t n) {
+  memset(c->valid, 0, n);
+  switch (c->type) {
+  case DUSK_TYPE_BOOL:
+    memset(c->b, 0, n * sizeof *c->b);
+    break;
+  case DUSK_TYPE_INT64:
+    memset(c->i64, 0, n * sizeof *c->i64);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    memset(c->f64, 0, n * sizeof *c->f64);
+    break;
+  case DUSK_TYPE_STRING:
+    memset(c->str_off, 0, n * sizeof *c->str_off);
+    memset(c->str_len, 0, n * sizeof *c->str_len);
+    break;
+  default:
+    break;
+  }
+}
+
 static int run_steps(scan_ctx *ctx, dusk_batch *b) {
   pipeline *p = ctx->p;
   size_t nrows0 = b->nrows;
@@ -1598,6 +1650,15 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
       int rc = dusk_exprvec_eval_into(st->expr, b, st->slot);
       if (rc != 0)
         return expr_failed(ctx, st, rc);
+    } else if (s->kind == DUSK_PLAN_CONCAT) {
+      /* the columns this input lacks: missing values, reported as nulls
+       * (pandas' dtype: a bool column with one is object) */
+      for (size_t d = 0; d < s->csv.ndtypes; d++) {
+        missing_column(&b->cols[st->slot + d], b->nrows);
+        p->null_seen[st->slot + d] |=
+            b->nrows > 0 && dusk_nulls_count(p->plan, s->csv.dtypes[d].column,
+                                             s->csv.dtypes[d].type);
+      }
     } else if (s->kind == DUSK_PLAN_QUERY) {
       int rc = dusk_exprvec_eval(st->expr, b, p->mask);
       if (rc != 0)
@@ -2070,6 +2131,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   o.max_field = (size_t)a.max_field;
   o.canceled = call->canceled;
   o.nulls_only = nulls_only = nulls_only_columns(&p);
+  o.no_na = p.no_na;
   ctx.p = &p;
   ctx.err = &err;
   ctx.stopped = 0;
@@ -2318,6 +2380,13 @@ static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
       m->names[m->n] = s->columns[0];
       m->types[m->n++] = t;
     }
+    /* a concat step's columns its input lacks */
+    for (size_t d = 0; s->kind == DUSK_PLAN_CONCAT && d < s->csv.ndtypes &&
+                       m->n < 512;
+         d++) {
+      m->names[m->n] = s->csv.dtypes[d].column;
+      m->types[m->n++] = s->csv.dtypes[d].type;
+    }
   }
 }
 
@@ -2495,6 +2564,24 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   return rc;
 }
 
+/* 0 when two row partials hold the same columns in the same order, as
+ * every scan's rows do (the scheduler lowers a concat's inputs to its
+ * first input's order); else DUSK_ETYPE naming the first difference. */
+static int same_row_columns(const dusk_table *a, const dusk_table *b,
+                            dusk_error *err) {
+  if (a->ncols != b->ncols)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "row partials disagree: %zu and %zu columns",
+                          a->ncols, b->ncols);
+  for (size_t c = 0; c < a->ncols; c++)
+    if (strcmp(a->cols[c].name, b->cols[c].name) != 0)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "row partials disagree: column %zu is '%.100s' "
+                            "in one and '%.100s' in another",
+                            c, a->cols[c].name, b->cols[c].name);
+  return 0;
+}
+
 static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
   dusk_slice rs, ps;
   dusk_table *r = NULL, *t = NULL;
@@ -2543,8 +2630,8 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     if (m->payload == NULL) {
       m->payload = t;
       t = NULL;
-    } else if (t->ncols != m->payload->ncols) {
-      rc = dusk_error_set(err, DUSK_ETYPE, "row partials disagree");
+    } else if ((rc = same_row_columns(m->payload, t, err)) != 0) {
+      /* rows are appended by position: refuse rather than misplace */
     } else {
       rc = dusk_table_append_rows(m->payload, t, 0, t->nrows);
     }
@@ -2843,24 +2930,26 @@ out:
 typedef struct qtotals {
   int64_t n;
   dusk_type type; /* logical */
-  double mean, m2, min, max;
+  dusk_moments mom;
+  double sum, min, max;
 } qtotals;
 
-/* Totals of columns 0..ncols-1 (moments merged with Chan's formula). */
+/* Totals of columns 0..ncols-1 (moments merged as moments.h does). */
 static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
                            dusk_error *err) {
   const dusk_table_column *c = w->cols;
   for (size_t i = 0; i < ncols; i++) {
     tot[i].n = 0;
     tot[i].type = DUSK_TYPE_NULL;
-    tot[i].mean = tot[i].m2 = 0;
+    memset(&tot[i].mom, 0, sizeof tot[i].mom);
+    tot[i].sum = 0;
     tot[i].min = INFINITY;
     tot[i].max = -INFINITY;
   }
   for (size_t r = 0; r < w->nrows; r++) {
-    int64_t col = c[DUSK_QWIN_COL].i64[r], nb, na, n;
+    int64_t col = c[DUSK_QWIN_COL].i64[r];
     qtotals *t;
-    double d;
+    dusk_moments m;
     if (c[DUSK_QWIN_TARGET].i64[r] != -1)
       continue;
     if (col < 0 || (size_t)col >= ncols)
@@ -2869,16 +2958,15 @@ static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
                             (long long)col, ncols);
     t = &tot[col];
     t->type = (dusk_type)c[DUSK_QWIN_TYPE].i64[r];
-    na = t->n;
-    nb = c[DUSK_QWIN_COUNT].i64[r];
-    n = na + nb;
-    if (nb == 0)
+    if (c[DUSK_QWIN_COUNT].i64[r] == 0)
       continue;
-    d = c[DUSK_QWIN_MEAN].f64[r] - t->mean;
-    t->mean += d * (double)nb / (double)n;
-    t->m2 += c[DUSK_QWIN_M2].f64[r] + d * d * (double)na * (double)nb /
-                                          (double)n;
-    t->n = n;
+    m.n = c[DUSK_QWIN_COUNT].i64[r];
+    m.hi = c[DUSK_QWIN_MEAN].f64[r];
+    m.lo = c[DUSK_QWIN_MEAN_LO].f64[r];
+    m.m2 = c[DUSK_QWIN_M2].f64[r];
+    dusk_moments_merge(&t->mom, &m);
+    t->n += m.n;
+    t->sum += c[DUSK_QWIN_SUM].f64[r];
     if (c[DUSK_QWIN_MIN].f64[r] < t->min)
       t->min = c[DUSK_QWIN_MIN].f64[r];
     if (c[DUSK_QWIN_MAX].f64[r] > t->max)
@@ -2957,8 +3045,9 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
     }
     switch (s) {
     case 0: v = (double)n; break;
-    case 1: v = n ? t->mean : NAN; break;
-    case 2: v = n > 1 ? sqrt(t->m2 / (double)(n - 1)) : NAN; break;
+    case 1: v = n ? t->sum / (double)n : NAN; break;
+    /* pandas' describe takes Series.std: nanvar's two passes */
+    case 2: v = sqrt(dusk_moments_var_two_pass(&t->mom)); break;
     case 3: v = n ? t->min : NAN; break;
     default: v = n ? t->max : NAN; break;
     }
@@ -3304,13 +3393,15 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
 /* The type the fragment's read gives column name (DUSK_TYPE_NULL when it
  * reads no such column). */
 static dusk_type read_type(const dusk_plan *root, const char *name) {
-  const dusk_plan *leaf = root;
-  while (leaf->ninputs > 0)
-    leaf = leaf->inputs[0];
-  for (size_t d = 0; leaf->kind == DUSK_PLAN_READ_CSV && d < leaf->csv.ndtypes;
-       d++)
-    if (strcmp(leaf->csv.dtypes[d].column, name) == 0)
-      return leaf->csv.dtypes[d].type;
+  /* the leaf's read, or a concat step's column its input lacks */
+  for (const dusk_plan *s = root; s != NULL;
+       s = s->ninputs > 0 ? s->inputs[0] : NULL) {
+    if (s->kind != DUSK_PLAN_READ_CSV && s->kind != DUSK_PLAN_CONCAT)
+      continue;
+    for (size_t d = 0; d < s->csv.ndtypes; d++)
+      if (strcmp(s->csv.dtypes[d].column, name) == 0)
+        return s->csv.dtypes[d].type;
+  }
   return DUSK_TYPE_NULL;
 }
 

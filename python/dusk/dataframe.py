@@ -115,10 +115,12 @@ def _npartitions(paths, blocksize):
     return n
 
 
+# numpy's int and bool spellings hold no missing value: a read meeting
+# one fails as pandas' raises; pandas' nullable Int64 and boolean hold it.
 _DTYPE_NAMES = {
-    "int64": "int64", "int": "int64", "Int64": "int64", "int32": "int64",
+    "int64": "int64", "int": "int64", "Int64": "Int64", "int32": "int64",
     "float64": "float64", "float": "float64", "float32": "float64",
-    "bool": "bool", "boolean": "bool",
+    "bool": "bool", "boolean": "boolean",
     "str": "str", "object": "str", "string": "str",
 }
 

@@ -60,12 +60,14 @@ PyObject *core_raise(const dusk_error *err) {
            strstr(m, "not a date-time:") != NULL ||
            strstr(m, "integers to negative integer powers") != NULL ||
            strstr(m, "cannot be an int64") != NULL ||
+           strstr(m, " column has NA values") != NULL ||
            strstr(m, "is not an ISO date-time") != NULL ||
            strstr(m, "is no date-time:") != NULL ||
            strncmp(m, "frequency \"", 11) == 0 ||
            strstr(m, "': regular expression '") != NULL)
     type = PyExc_ValueError; /* pandas: a date it cannot parse; numpy's
-                                refusal of int ** -int; a frequency it
+                                refusal of int ** -int; a missing value
+                                in an int64 / bool dtype; a frequency it
                                 does not take */
   else if (strstr(m, "holds a capital sigma") != NULL ||
            strstr(m, "dusk reads the years 1678-2261") != NULL)

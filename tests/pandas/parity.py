@@ -126,6 +126,21 @@ def make_data(bin_dir, work):
             f.write(",".join("" if i == 11995 else str(rnd.randint(0, 99))
                              for _ in range(14)) + "\n")
     files["many_late"] = path
+    # b's fields with its columns reversed, and some of them in another
+    # order with a column of their own (the same text: pandas aligns
+    # concat's inputs by name, a union where their columns differ).
+    for name, pick in (("b_reversed", lambda row, i: row[::-1]),
+                       ("b_partial", lambda row, i: [
+                           row[5], row[1], row[4],
+                           "extra" if i == 0 else str(i % 9)])):
+        # (not fhv_*.csv: a glob case reads those)
+        path = os.path.join(work, f"concat_{name}.csv")
+        with open(files["b"], newline="") as f, \
+                open(path, "w", newline="") as g:
+            w = csv.writer(g, lineterminator="\n")
+            for i, row in enumerate(csv.reader(f)):
+                w.writerow(pick(row, i))
+        files[name] = path
     return files
 
 
@@ -578,6 +593,15 @@ def cases(files):
         ("to_csv of an int column with a null past the sample",
          f'read_csv("{late}").query("n % 7 == 1").to_csv("{{outdir}}")',
          lambda: pd.read_csv(late).query("n % 7 == 1")),
+        ("concat of a file with its columns in another order",
+         f'concat([read_csv("{a}"), read_csv("{files["b_reversed"]}")])'
+         f'.query("PULocationID > 250")',
+         lambda: pd.concat([A(), pd.read_csv(files["b_reversed"])])
+         .query("PULocationID > 250")),
+        ("to_csv of a concat of files with other columns",
+         f'concat([read_csv("{a}"), read_csv("{files["b_partial"]}")])'
+         f'.to_csv("{{outdir}}")',
+         lambda: pd.concat([A(), pd.read_csv(files["b_partial"])])),
         ("to_csv of a concat, one int column with a null",
          f'concat([read_csv("{nonull}"), read_csv("{late}")])'
          f'.assign(y="x * 2").to_csv("{{outdir}}")',

@@ -86,6 +86,94 @@ def test_concat_groupby_count(client, data_dir, bs):
     pdt.assert_frame_equal(both.head(3), pd_both.head(3))
 
 
+def test_concat_aligns_columns_by_name(client, data_dir, tmp_path, bs):
+    """pandas' concat aligns its frames by column name: a file whose
+    columns come in another order gives rows in the first frame's order,
+    each value under its name, in every row result (whole rows, head,
+    tail, top-k, drop_duplicates, sample, to_csv's parts) and in
+    aggregations.  The second file holds the first's fields with the
+    columns reversed (the same text: pandas' own to_csv would change
+    some floats' last digit, as its parser rounds them), so a value under
+    the wrong name shows, and a row of both files is a duplicate only
+    when aligned."""
+    import csv
+    path = str(data_dir / "mixed.csv")
+    other = str(tmp_path / "reversed.csv")
+    with open(path, newline="") as f, open(other, "w", newline="") as g:
+        w = csv.writer(g, lineterminator="\n")
+        for row in csv.reader(f):
+            w.writerow(row[::-1])
+    p1, p2 = pd.read_csv(path), pd.read_csv(other)
+    both = dd.concat([read(path, bs), read(other, bs)])
+    p = pd.concat([p1, p2])
+    pdt.assert_frame_equal(both.compute(), p)
+    pdt.assert_frame_equal(both.head(5), p.head(5))
+    pdt.assert_frame_equal(both.tail(5), p.tail(5))
+    pdt.assert_frame_equal(both.nlargest(4, "y").compute(),
+                           p.nlargest(4, "y"))
+    pdt.assert_frame_equal(both.drop_duplicates().compute(),
+                           p.drop_duplicates())
+    pdt.assert_frame_equal(both.drop_duplicates(["k", "x"]).compute(),
+                           p.drop_duplicates(["k", "x"]))
+    pdt.assert_frame_equal(both.sample(frac=1.0, random_state=3).compute(),
+                           p)
+    pdt.assert_frame_equal(both.query("clean > 50")[["name", "k"]].compute(),
+                           p.query("clean > 50")[["name", "k"]])
+    pdt.assert_frame_equal(both.groupby("k")[["x", "y", "clean"]].sum()
+                           .compute(),
+                           p.groupby("k")[["x", "y", "clean"]].sum())
+    # three inputs, nested, each order differing
+    third = dd.concat([read(other, bs), both])
+    pdt.assert_frame_equal(third.head(3), pd.concat([p2, p]).head(3))
+    files = both.to_csv(str(tmp_path / "out"))
+    headers = {open(f).readline() for f in files}
+    assert headers == {"," + ",".join(p1.columns) + "\n"}
+    back = pd.concat([pd.read_csv(f, index_col=0) for f in sorted(files)])
+    pdt.assert_frame_equal(back, p, check_dtype=False, check_index_type=False)
+
+
+def test_concat_of_frames_with_other_columns(client, data_dir, tmp_path, bs):
+    """pandas' concat of frames whose columns differ is their union: the
+    first frame's columns, then the new ones, and missing values where a
+    frame lacks one (an int column then float64, a bool one object), in
+    rows, dtypes, aggregations, describe, drop_duplicates and to_csv.  The
+    second file holds some of the first's columns in another order and
+    one of its own."""
+    import csv
+    path = str(data_dir / "mixed.csv")
+    other = str(tmp_path / "other.csv")
+    with open(path, newline="") as f, open(other, "w", newline="") as g:
+        w = csv.writer(g, lineterminator="\n")
+        for i, row in enumerate(csv.reader(f)):
+            k, x, y, flag, name, clean = row
+            w.writerow([clean, name, k, "extra" if i == 0 else i % 5])
+    p1, p2 = pd.read_csv(path), pd.read_csv(other)
+    for d, p in ((dd.concat([read(path, bs), read(other, bs)]),
+                  pd.concat([p1, p2])),
+                 (dd.concat([read(other, bs), read(path, bs)]),
+                  pd.concat([p2, p1]))):
+        pdt.assert_frame_equal(d.compute(), p)
+        assert list(d.columns) == list(p.columns)
+        pdt.assert_series_equal(d.dtypes, p.dtypes)
+        pdt.assert_frame_equal(d.head(4), p.head(4))
+        pdt.assert_frame_equal(d.groupby("k")[["x", "extra", "clean"]].sum()
+                               .compute(),
+                               p.groupby("k")[["x", "extra", "clean"]].sum())
+        pdt.assert_series_equal(d.count().compute(), p.count())
+        pdt.assert_frame_equal(d.describe().compute(), p.describe())
+        pdt.assert_frame_equal(d.drop_duplicates(["extra", "k"]).compute(),
+                               p.drop_duplicates(["extra", "k"]))
+        pdt.assert_frame_equal(d.query("extra > 2").compute(),
+                               p.query("extra > 2"))
+    d = dd.concat([read(path, bs), read(other, bs)])
+    files = d.to_csv(str(tmp_path / "out"))
+    headers = {open(f).readline() for f in files}
+    assert headers == {"," + ",".join(pd.concat([p1, p2]).columns) + "\n"}
+    back = pd.concat([pd.read_csv(f, index_col=0) for f in sorted(files)])
+    pdt.assert_frame_equal(back, pd.concat([p1, p2]), check_dtype=False,
+                           check_index_type=False)
+
+
 def test_fillna_groupby_and_filter_head(client, data_dir, bs):
     (apr,) = fhv(data_dir, "apr")
     clean, pd_clean = read(apr, bs).fillna(value=0), pd.read_csv(apr).fillna(value=0)
@@ -650,6 +738,56 @@ def test_read_csv_options(client, data_dir, tmp_path, bs):
         dd.read_csv(path, blocksize="lots")
 
 
+def test_read_csv_numpy_dtype_refuses_missing_values(client, tmp_path, bs):
+    """read_csv(dtype={"n": "int64"}) (or int, int32, bool) of a column
+    with a missing value fails as pandas' read_csv raises, naming the
+    file, line and column - among the scheduler's first rows (at submit)
+    and past them (by the scan that meets it, at every partition size) -
+    whether or not a step reads the column; pandas' nullable Int64 and
+    boolean keep the missing values as before, and a column the dtype
+    does not reach (usecols) is not checked."""
+    path = str(tmp_path / "late.csv")
+    with open(path, "w") as f:
+        f.write("k,n,b\n")
+        for i in range(60000):  # past the scheduler's 256 KiB sample
+            n = "" if i == 55000 else str(i)
+            f.write(f"{i % 7},{n},{'' if i == 3 else 'True'}\n")
+    early = str(tmp_path / "early.csv")
+    with open(early, "w") as f:
+        f.write("k,n\n1,5\n2,\n3,7\n")
+
+    def read_(p, **kw):
+        return dd.read_csv(p, blocksize=bs, **kw) if bs else \
+            dd.read_csv(p, **kw)
+    for dtype in ("int64", "int", "int32", int):
+        with pytest.raises(ValueError) as e:
+            pd.read_csv(path, dtype={"n": dtype})
+        assert "Integer column has NA values" in str(e.value)
+        with pytest.raises(ValueError, match=r"late\.csv line 55002, "
+                           r"column 'n': .*Integer column has NA values"):
+            read_(path, dtype={"n": dtype}).groupby("k")["n"].sum().compute()
+    with pytest.raises(ValueError, match=r"late\.csv line 55002, column 'n'"):
+        read_(path, dtype={"n": "int64"}).k.sum().compute()
+    with pytest.raises(ValueError, match=r"early\.csv line 3, column 'n': "
+                       r".*Integer column has NA values"):
+        read_(early, dtype={"n": "int64"}).compute()
+    with pytest.raises(ValueError, match=r"line 5, column 'b': .*Bool column "
+                       r"has NA values"):
+        read_(path, dtype={"b": "bool"}).compute()
+    # pandas' nullable types, no missing value, and usecols without it
+    got = read_(path, dtype={"n": "Int64", "b": "boolean"}).compute()
+    want = pd.read_csv(path, dtype={"n": "Int64", "b": "boolean"})
+    pdt.assert_frame_equal(got, want.astype({"n": "float64", "b": object}),
+                           check_dtype=False)
+    pdt.assert_frame_equal(read_(path, dtype={"k": "int64"}).compute(),
+                           pd.read_csv(path, dtype={"k": "int64"}))
+    pdt.assert_frame_equal(
+        sort_vc(read_(path, usecols=["k"], dtype={"n": "int64"}).k
+                .value_counts().compute()),
+        sort_vc(pd.read_csv(path, usecols=["k"], dtype={"n": "int64"}).k
+                .value_counts()))
+
+
 def test_results_without_pandas(data_dir):
     """Without numpy and pandas the package still works: frames come back
     as dicts of lists, series as dicts, len as an int."""
@@ -879,6 +1017,71 @@ def test_frame_and_column_reductions(client, data_dir, bs, fn):
                                       and np.issubdtype(type(w), np.number)), (col, type(g), type(w))
 
 
+def test_std_var_of_infinities_and_overflow(client, tmp_path, bs):
+    """std and var as pandas gives them where values are infinite (NaN:
+    its deviations meet inf - inf) or where finite values' squared
+    deviations overflow (inf), never 0: of a column, a frame, a groupby
+    (both at every partition) and in describe.  Group A is plain, B holds
+    an inf mid-way, C +-1e300 and 1, D a -inf first; column y has no
+    infinity at all."""
+    path = str(tmp_path / "inf.csv")
+    with open(path, "w") as f:
+        f.write("g,x,y\n")
+        for i in range(400):
+            g = "ABCD"[i % 4]
+            x = {"A": f"{i % 7 + 0.5}", "B": "inf" if i == 201 else f"{i % 5}",
+                 "C": ("1e300", "-1e300", "1")[i // 4 % 3],
+                 "D": "-inf" if i == 3 else f"{i % 3}"}[g]
+            f.write(f"{g},{x},{i % 11}\n")
+    df, p = read(path, bs), pd.read_csv(path)
+    for fn in ("std", "var"):
+        for rows in ("ABCD", "A", "B", "C", "D", "AC"):
+            sub, psub = df[df.g.isin(list(rows))], p[p.g.isin(list(rows))]
+            got, want = getattr(sub.x, fn)().compute(), getattr(psub.x, fn)()
+            assert got == pytest.approx(want, rel=1e-9, nan_ok=True), \
+                (fn, rows, got, want)
+        pdt.assert_series_equal(getattr(df, fn)(numeric_only=True).compute(),
+                                getattr(p, fn)(numeric_only=True))
+        pdt.assert_frame_equal(getattr(df.groupby("g"), fn)().compute(),
+                               getattr(p.groupby("g"), fn)())
+    pdt.assert_frame_equal(df.describe().compute(), p.describe())
+    pdt.assert_frame_equal(df[df.g == "B"].describe().compute(),
+                           p[p.g == "B"].describe())
+
+
+def test_std_var_of_large_offsets_across_partitions(client, tmp_path, bs):
+    """3000 values of 1e12 + 0..10 in up to ~50 partitions: std and var as
+    pandas', to 1e-12, where merging partitions' rounded means had lost
+    4e-7.  A column's, a frame's and describe's are pandas' nanvar, whose
+    mean rounded to a double puts it 1e-10 off the exact answer; a
+    groupby's is the exact one: pandas' groupby runs a mean rounded at
+    every value (Welford), 1e-5 off it here, which no merge of partitions
+    can reproduce."""
+    import random
+    from fractions import Fraction
+    rnd = random.Random(4)
+    path = str(tmp_path / "big.csv")
+    with open(path, "w") as f:
+        f.write("g,x\n")
+        for i in range(3000):
+            f.write(f"{'AB'[rnd.randint(0, 1)]},{10**12 + rnd.randint(0, 10)}\n")
+    df, p = read(path, bs), pd.read_csv(path)
+    for fn in ("std", "var"):
+        assert getattr(df.x, fn)().compute() == \
+            pytest.approx(getattr(p.x, fn)(), rel=1e-12)
+        assert getattr(df, fn)(numeric_only=True).compute()["x"] == \
+            pytest.approx(getattr(p, fn)(numeric_only=True)["x"], rel=1e-12)
+    assert df.describe().compute().loc["std", "x"] == \
+        pytest.approx(p.describe().loc["std", "x"], rel=1e-12)
+    got = df.groupby("g").x.var().compute()
+    pdt.assert_series_equal(got, p.groupby("g").x.var(), rtol=1e-4)
+    for g, xs in p.groupby("g").x:
+        v = [Fraction(int(x)) for x in xs]
+        mean = sum(v) / len(v)
+        exact = float(sum((x - mean) ** 2 for x in v) / (len(v) - 1))
+        assert got[g] == pytest.approx(exact, rel=1e-12), g
+
+
 def test_reductions_of_nothing(client, data_dir):
     """No row left: pandas' sum and count are 0, the rest NaN."""
     path = str(data_dir / "mixed.csv")
@@ -965,6 +1168,29 @@ def test_floordiv_and_power(client, data_dir, bs):
         p.assign(d=p.clean // 25).groupby("d").size())
     with pytest.raises(ValueError, match="negative integer powers"):
         df.assign(z=df.clean ** -1).compute()
+
+
+def test_power_of_a_missing_value(client, data_dir, bs):
+    """numpy's pow makes NaN ** 0 and 1 ** NaN 1.0, and a missing value
+    is pandas' NaN (an int column holding one is float64): such rows are
+    1.0, not missing - of int and float columns with nulls, literals and
+    computed values - and count, sum and filter as 1."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+
+    def powers(d):
+        return d.assign(a=d.x ** 0, b=d.y ** 0, c=1 ** d.k, d=1.0 ** d.y,
+                        e=d.x ** (d.clean % 2), f=d.k ** (d.x * 0),
+                        g=(d.clean % 3 - 1) ** d.y, h=d.x ** d.y)
+    pdt.assert_frame_equal(powers(df).compute(), powers(p))
+    for col in ("a", "e", "f", "g"):
+        assert powers(df)[col].count().compute() == powers(p)[col].count()
+        assert powers(df)[col].sum().compute() == \
+            pytest.approx(powers(p)[col].sum(), rel=1e-12)
+    pdt.assert_frame_equal(df.query("x ** 0 == 1").compute(),
+                           p.query("x ** 0 == 1", engine="python"))
+    pdt.assert_frame_equal(df.eval("z = k ** (x * 0)").compute(),
+                           p.eval("z = k ** (x * 0)", engine="python"))
 
 
 def test_str_methods(client, data_dir, bs):

@@ -2142,11 +2142,12 @@ START_TEST(test_transfer_of_file_range) {
 END_TEST
 
 /* A plain 1.5 MiB file with `bad` as record number 40000 (well past the
- * first read buffer), then more plain records. */
-static void scan_with_bad_row(const char *name, const char *bad, const int *map,
-                              const dusk_type *types, size_t nout,
-                              size_t max_field, int want_rc,
-                              const char *want_msg) {
+ * first read buffer), then more plain records; no_na as the options'. */
+static void scan_with_bad_row_na(const char *name, const char *bad,
+                                 const int *map, const dusk_type *types,
+                                 size_t nout, const dusk_type *no_na,
+                                 size_t max_field, int want_rc,
+                                 const char *want_msg) {
   dusk_buf csv;
   outcome f;
   dusk_csvscan_options o;
@@ -2168,12 +2169,16 @@ static void scan_with_bad_row(const char *name, const char *bad, const int *map,
   path = rewrite_file(name, csv.data, csv.len);
   o = whole_options(path, csv.len, ',', 3, map, types, nout, 1000);
   o.max_field = max_field;
+  o.no_na = no_na;
   snprintf(ctx, sizeof ctx, "%s", name);
   scan_both(&o, 0, 0, ctx, &f);
-  ck_assert_msg(f.rc == want_rc, "%s: %d %s", name, f.rc, f.err.message);
-  ck_assert_uint_eq(f.st.error_offset, bad_at);
-  ck_assert_msg(strstr(f.err.message, want_msg) != NULL, "%s: %s", name,
-                f.err.message);
+  ck_assert_msg(f.rc == want_rc, "%s: %d %s", name, f.rc,
+                f.rc ? f.err.message : "");
+  if (want_rc != 0) {
+    ck_assert_uint_eq(f.st.error_offset, bad_at);
+    ck_assert_msg(strstr(f.err.message, want_msg) != NULL, "%s: %s", name,
+                  f.err.message);
+  }
   ck_assert_int_eq(f.st.quote_transfer,
                    ref_transfer(csv.data, o.data_start, 0, csv.len, ','));
   ck_assert_uint_gt(f.st.fast_rows, 30000);
@@ -2185,6 +2190,64 @@ static void scan_with_bad_row(const char *name, const char *bad, const int *map,
   outcome_destroy(&f);
   dusk_buf_destroy(&csv);
 }
+
+static void scan_with_bad_row(const char *name, const char *bad, const int *map,
+                              const dusk_type *types, size_t nout,
+                              size_t max_field, int want_rc,
+                              const char *want_msg) {
+  scan_with_bad_row_na(name, bad, map, types, nout, NULL, max_field, want_rc,
+                       want_msg);
+}
+
+/* A missing value in a column read_csv typed numpy's int64 or bool
+ * (no_na) is DUSK_EPARSE naming the record and column, as pandas raises,
+ * on every path: the fast path row by row, column by column (int columns
+ * alone), an NA string through convert(), a bool; other columns' missing
+ * values and the nullable types' stay nulls. */
+START_TEST(test_no_na_columns) {
+  static const int map[] = {0, 1, 2};
+  static const int map_a[] = {0, -1, -1};
+  static const int map_ab[] = {0, 1, -1};
+  static const dusk_type t_isf[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING,
+                                    DUSK_TYPE_FLOAT64};
+  static const dusk_type t_i[] = {DUSK_TYPE_INT64};
+  static const dusk_type t_ib[] = {DUSK_TYPE_INT64, DUSK_TYPE_BOOL};
+  static const dusk_type na_i[] = {DUSK_TYPE_INT64, DUSK_TYPE_NULL,
+                                   DUSK_TYPE_NULL};
+  static const dusk_type na_b[] = {DUSK_TYPE_NULL, DUSK_TYPE_BOOL};
+  static const dusk_type na_none[] = {DUSK_TYPE_NULL, DUSK_TYPE_NULL,
+                                      DUSK_TYPE_NULL};
+  const char *msg = "file column 0: Integer column has NA values";
+  scan_with_bad_row_na("na_rows.csv", ",x,1\n", map, t_isf, 3, na_i, 100,
+                       DUSK_EPARSE, msg);
+  scan_with_bad_row_na("na_columnar.csv", ",x,1\n", map_a, t_i, 1, na_i, 100,
+                       DUSK_EPARSE, msg);
+  scan_with_bad_row_na("na_string.csv", "NA,x,1\n", map_a, t_i, 1, na_i, 100,
+                       DUSK_EPARSE, msg);
+  scan_with_bad_row_na("na_crlf.csv", ",x,1\r\n", map, t_isf, 3, na_i, 100,
+                       DUSK_EPARSE, msg);
+  /* the float column's missing value is no int64's */
+  scan_with_bad_row_na("na_other.csv", "5,x,\n", map, t_isf, 3, na_i, 100, 0,
+                       "");
+  scan_with_bad_row_na("na_nullable.csv", ",x,1\n", map, t_isf, 3, na_none,
+                       100, 0, "");
+  {
+    /* numpy's bool: its own words */
+    const char *csv = "a,b,c\n1,True,x\n2,,y\n";
+    const char *path = rewrite_file("na_bool.csv", csv, strlen(csv));
+    dusk_csvscan_options o =
+        whole_options(path, strlen(csv), ',', 3, map_ab, t_ib, 2, 4);
+    outcome f;
+    o.no_na = na_b;
+    scan_both(&o, 0, 0, "na_bool", &f);
+    ck_assert_int_eq(f.rc, DUSK_EPARSE);
+    ck_assert_uint_eq(f.st.error_offset, 15);
+    ck_assert_int_eq(f.st.error_column, 1);
+    ck_assert_ptr_nonnull(strstr(f.err.message, "Bool column has NA values"));
+    outcome_destroy(&f);
+  }
+}
+END_TEST
 
 START_TEST(test_fast_errors) {
   static const int map[] = {0, 1, 2};
@@ -3394,6 +3457,7 @@ int main(void) {
   tcase_add_test(tc, test_fast_mixed_quotes);
   tcase_add_test(tc, test_fast_literal_quotes);
   tcase_add_test(tc, test_fast_errors);
+  tcase_add_test(tc, test_no_na_columns);
   tcase_add_test(tc, test_fast_max_field_exact);
   tcase_add_test(tc, test_fast_na_and_ints);
   tcase_add_test(tc, test_fast_separators_and_blanks);

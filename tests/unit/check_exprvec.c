@@ -770,6 +770,44 @@ START_TEST(test_floordiv_and_pow) {
 }
 END_TEST
 
+/* A missing number is pandas' NaN (an int column holding one is float64
+ * there), and numpy's pow gives NaN ** 0 and 1 ** NaN as 1: such a row
+ * is 1, not missing - of float and int columns and with literals; other
+ * powers of a missing value stay missing. */
+START_TEST(test_pow_of_missing_values) {
+  static const double fv[] = {0, 1.0, 2.0, 0, 1.0, 0};
+  static const double gv[] = {0.0, 0, 2.0, 0, -0.0, 3.0};
+  static const int64_t iv[] = {0, 1, 2, 0, 1, 0};
+  static const int64_t jv[] = {0, 0, 2, 0, 0, 3};
+  dusk_batch b;
+  mkbatch(&b, 6);
+  set_f(&b, "f", fv, "011010");
+  set_f(&b, "g", gv, "101011");
+  set_f(&b, "wf", (const double[]){1, 1, 4, 0, 1, 0}, "111010");
+  check_values(POW, "f", "g", "wf", &b);
+  set_i(&b, "i", iv, "011010");
+  set_i(&b, "j", jv, "101011");
+  set_i(&b, "w", (const int64_t[]){1, 1, 4, 0, 1, 0}, "111010");
+  check_values(POW, "i", "j", "w", &b);
+  /* with literals: x ** 0, 1 ** x, and a missing literal */
+  check_mask(notnull_(tu_arith(POW, tu_col("f"), tu_lit_int(0))), &b,
+             "111111");
+  check_mask(notnull_(tu_arith(POW, tu_col("i"), tu_lit_float(0.0))), &b,
+             "111111");
+  check_mask(notnull_(tu_arith(POW, tu_lit_int(1), tu_col("g"))), &b,
+             "111111");
+  check_mask(notnull_(tu_arith(POW, tu_lit_float(1.0), tu_col("j"))), &b,
+             "111111");
+  check_mask(notnull_(tu_arith(POW, tu_col("f"), tu_lit_none())), &b,
+             "010010");
+  check_mask(notnull_(tu_arith(POW, tu_lit_none(), tu_col("g"))), &b,
+             "100010");
+  check_mask(notnull_(tu_arith(POW, tu_col("f"), tu_lit_int(2))), &b,
+             "011010");
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 static dusk_expr *str_fn(int fn, const char *col, const char *pat) {
   return dusk_expr_node(DUSK_EXPR_FUNC, fn, tu_col(col),
                         pat ? tu_lit_str(pat) : NULL);
@@ -1472,6 +1510,7 @@ int main(void) {
   tcase_add_test(tc, test_arith_int);
   tcase_add_test(tc, test_arith_float);
   tcase_add_test(tc, test_floordiv_and_pow);
+  tcase_add_test(tc, test_pow_of_missing_values);
   tcase_add_test(tc, test_str_functions);
   tcase_add_test(tc, test_regex_refuses_runaway_backtracking);
   tcase_add_test(tc, test_dt_date);

@@ -1237,6 +1237,69 @@ static void check_splits(int with_int_key) {
   free(d.cells);
 }
 
+/* std / var where values are infinite (pandas' NaN: its deviations meet
+ * inf - inf; shown as a null) or where finite values' squared deviations
+ * overflow (pandas' inf) - never the 0 a clamp of NaN made - whatever the
+ * split into partials and the merge's shape; grouped and without keys. */
+START_TEST(test_std_var_of_infinities_and_overflow) {
+  enum { NROWS = 13 };
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
+  static const int64_t key[NROWS] = {1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5};
+  const double x[NROWS] = {1.5,      2.5,     3.0, INFINITY, 1.0,
+                           1e300,    -1e300,  1,   -INFINITY, 1,
+                           2,        INFINITY, -INFINITY};
+  dusk_value cells[NROWS * 2];
+  dataset d = {2, NROWS, types, cells};
+  const dusk_value inf = tu_float(INFINITY);
+  const dusk_value want[5][3] = {{tu_int(1), tu_float(sqrt(0.5)), tu_float(0.5)},
+                                 {tu_int(2), N, N},
+                                 {tu_int(3), inf, inf},
+                                 {tu_int(4), N, N},
+                                 {tu_int(5), N, N}};
+  size_t part[NROWS];
+  config c;
+  memset(&c, 0, sizeof c);
+  for (size_t r = 0; r < NROWS; r++) {
+    cells[2 * r] = tu_int(key[r]);
+    cells[2 * r + 1] = tu_float(x[r]);
+  }
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_STD, DUSK_TYPE_FLOAT64, 1, "std");
+  cfg_agg(&c, DUSK_AGG_VAR, DUSK_TYPE_FLOAT64, 1, "var");
+  rng_state = 11;
+  for (int how = 0; how < 5; how++) {
+    dusk_table *parts[3];
+    static const size_t order[] = {1, 2, 0};
+    split(part, NROWS, 3, how);
+    make_partials(&c, &d, part, 3, parts);
+    for (int shape = 0; shape < NSHAPES; shape++) {
+      dusk_table *t = merge_tree(&c, &d, part, parts, order, 3, shape);
+      ck_assert_uint_eq(t->nrows, 5);
+      for (size_t g = 0; g < 5; g++)
+        expect_row(t, g, want[g]);
+      dusk_table_free(t);
+    }
+    for (size_t p = 0; p < 3; p++)
+      dusk_table_free(parts[p]);
+  }
+  /* No keys: of group 3's rows inf, of all rows NaN (a null). */
+  {
+    config w;
+    dataset d3 = {2, 3, types, cells + 2 * 5};
+    dusk_table *t;
+    memset(&w, 0, sizeof w);
+    cfg_agg(&w, DUSK_AGG_STD, DUSK_TYPE_FLOAT64, 1, "std");
+    cfg_agg(&w, DUSK_AGG_VAR, DUSK_TYPE_FLOAT64, 1, "var");
+    t = aggregate(&w, &d3);
+    expect_row(t, 0, (dusk_value[]){inf, inf});
+    dusk_table_free(t);
+    t = aggregate(&w, &d);
+    expect_row(t, 0, (dusk_value[]){N, N});
+    dusk_table_free(t);
+  }
+}
+END_TEST
+
 /* std of values far from zero with a small spread (1e9 + U(0, 1)): as
  * exact as pandas' two-pass computation (a running mean rounded at each
  * value was off by 2e-7 relative). */
@@ -2112,6 +2175,7 @@ int main(void) {
   tcase_add_test(tc, test_int_values);
   tcase_add_test(tc, test_std_var_and_no_keys);
   tcase_add_test(tc, test_std_of_large_offsets_is_exact);
+  tcase_add_test(tc, test_std_var_of_infinities_and_overflow);
   tcase_add_test(tc, test_float_values);
   tcase_add_test(tc, test_bool_and_string_values);
   tcase_add_test(tc, test_string_minmax_outlives_batch);

@@ -107,7 +107,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "csv.ndtypes";
   for (size_t i = 0; i < a->csv.ndtypes; i++)
     if (!str_eq(a->csv.dtypes[i].column, b->csv.dtypes[i].column) ||
-        a->csv.dtypes[i].type != b->csv.dtypes[i].type)
+        a->csv.dtypes[i].type != b->csv.dtypes[i].type ||
+        a->csv.dtypes[i].no_na != b->csv.dtypes[i].no_na)
       return "csv.dtypes";
   if (a->nfills != b->nfills)
     return "nfills";
@@ -223,9 +224,9 @@ static dusk_plan *deep_plan(int depth, int edepth) {
 static dusk_plan *realistic_plan(void) {
   const char *paths[] = {"a.csv", "b*.csv"};
   const char *usecols[] = {"PULocationID", "SR_Flag", "hvfhs_license_num"};
-  dusk_dtype dtypes[] = {{"SR_Flag", DUSK_TYPE_FLOAT64},
-                         {"PULocationID", DUSK_TYPE_INT64},
-                         {"hvfhs_license_num", DUSK_TYPE_STRING}};
+  dusk_dtype dtypes[] = {{"SR_Flag", DUSK_TYPE_FLOAT64, false},
+                         {"PULocationID", DUSK_TYPE_INT64, false},
+                         {"hvfhs_license_num", DUSK_TYPE_STRING, false}};
   dusk_csv_options o;
   dusk_plan *ins[2];
   dusk_fill fill;
@@ -251,7 +252,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 32
+#define NSAMPLES 33
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -270,10 +271,12 @@ static dusk_plan *sample_plan(int i) {
   case 1: {
     const char *paths[] = {"a.csv", "b*.csv", "/data/\303\274ber.csv"};
     const char *usecols[] = {"a", "b", "c d"};
-    dusk_dtype dt[] = {{"a", DUSK_TYPE_BOOL},
-                       {"b", DUSK_TYPE_INT64},
-                       {"c d", DUSK_TYPE_FLOAT64},
-                       {"e", DUSK_TYPE_STRING}};
+    /* numpy's bool and int64 (no missing value) and pandas' Int64 */
+    dusk_dtype dt[] = {{"a", DUSK_TYPE_BOOL, true},
+                       {"b", DUSK_TYPE_INT64, true},
+                       {"c d", DUSK_TYPE_FLOAT64, false},
+                       {"e", DUSK_TYPE_STRING, false},
+                       {"f", DUSK_TYPE_INT64, false}};
     dusk_csv_options o;
     memset(&o, 0, sizeof o);
     o.sep = '\t';
@@ -281,7 +284,7 @@ static dusk_plan *sample_plan(int i) {
     o.usecols = (char **)usecols;
     o.nusecols = 3;
     o.dtypes = dt;
-    o.ndtypes = 4;
+    o.ndtypes = 5;
     o.anon = true; /* the optional storage options */
     return dusk_plan_read_csv(paths, 3, &o);
   }
@@ -458,6 +461,26 @@ static dusk_plan *sample_plan(int i) {
     }
     return v;
   }
+  case 32: {
+    /* A scan's concat step: the concat's columns in order, and those its
+     * input lacks with their types (plan.h). */
+    static const char *const cols[] = {"b", "a", "t", "f"};
+    dusk_plan *in = leaf("c.csv");
+    dusk_plan *c = dusk_plan_concat(&in, 1);
+    if (c == NULL)
+      return NULL;
+    c->columns = calloc(4, sizeof *c->columns);
+    c->csv.dtypes = calloc(2, sizeof *c->csv.dtypes);
+    for (size_t k = 0; k < 4; k++)
+      c->columns[k] = strdup(cols[k]);
+    c->ncolumns = 4;
+    c->csv.dtypes[0].column = strdup("t");
+    c->csv.dtypes[0].type = DUSK_TYPE_DATETIME;
+    c->csv.dtypes[1].column = strdup("f");
+    c->csv.dtypes[1].type = rand() % 2 ? DUSK_TYPE_BOOL : DUSK_TYPE_STRING;
+    c->csv.ndtypes = 2;
+    return c;
+  }
   case 29:
     /* A sample under a filter, its seed the full 64 bits. */
     return dusk_plan_head(
@@ -482,7 +505,8 @@ static dusk_plan *sample_plan(int i) {
   case 24: {
     /* Datetimes: a parse_dates dtype, .dt fields and abs. */
     const char *paths[] = {"d.csv"};
-    dusk_dtype dt[] = {{"t", DUSK_TYPE_DATETIME}, {"d", DUSK_TYPE_TIMEDELTA}};
+    dusk_dtype dt[] = {{"t", DUSK_TYPE_DATETIME, false},
+                       {"d", DUSK_TYPE_TIMEDELTA, false}};
     dusk_csv_options o;
     memset(&o, 0, sizeof o);
     o.dtypes = dt;
