@@ -1648,8 +1648,17 @@ static int run_steps(scan_ctx *ctx, dusk_batch *b) {
       }
     } else if (s->kind == DUSK_PLAN_ASSIGN) {
       int rc = dusk_exprvec_eval_into(st->expr, b, st->slot);
+      const dusk_column *col = &b->cols[st->slot];
       if (rc != 0)
         return expr_failed(ctx, st, rc);
+      /* pandas' dtype of a derived column is decided by the rows it is
+       * computed on (after the filters before it, which compacted b): an
+       * int or bool result holding a missing value there is float64 /
+       * object.  Reported by name with the file's columns. */
+      if (!p->null_seen[st->slot] && b->nrows > 0 &&
+          (col->type == DUSK_TYPE_INT64 || col->type == DUSK_TYPE_BOOL) &&
+          memchr(col->valid, 0, b->nrows) != NULL)
+        p->null_seen[st->slot] = 1;
     } else if (s->kind == DUSK_PLAN_CONCAT) {
       /* the columns this input lacks: missing values, reported as nulls
        * (pandas' dtype: a bool column with one is object) */
@@ -3492,7 +3501,8 @@ static void leaf_columns(const dusk_plan *leaf, dusk_type t, dusk_buf *names) {
 /* Replays the chain's steps (leaf first) on the list of columns holding
  * a null:
  *   - an assign's column joins it when its expression carries a listed
- *     column, and a replaced column leaves it otherwise;
+ *     column, and a replaced column leaves it otherwise; after a filter
+ *     its own scans' report stands (what the filtered rows held);
  *   - a fillna that fills a text column with text, or a datetime column
  *     with an ISO date-time, takes it out: what is derived from it
  *     afterwards has no null (pandas: str.len() of the filled object
@@ -3501,6 +3511,7 @@ static void leaf_columns(const dusk_plan *leaf, dusk_type t, dusk_buf *names) {
 static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   const dusk_plan *chain[256];
   size_t n = 0;
+  bool filtered = false; /* a filter (or sample) came before the step */
   dusk_buf text,  /* the text columns at each step: the leaf's, then
                      assigns */
       dates;      /* the leaf's datetime columns, until replaced */
@@ -3528,9 +3539,47 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
       }
       continue;
     }
+    if (s->kind == DUSK_PLAN_QUERY || s->kind == DUSK_PLAN_SAMPLE)
+      filtered = true;
     if (s->kind != DUSK_PLAN_ASSIGN)
       continue;
     name = s->columns[0];
+    if (filtered) {
+      /* Computed on filtered rows: a text or datetime input's missing
+       * values may be gone (pandas: str.len() of an object column whose
+       * missing rows were filtered out is int64), so whether the result
+       * met one is the scans' report (run_steps); an int or bool input
+       * listed here is float64 / object in pandas whatever the rows, and
+       * so is what carries its values. */
+      dusk_buf plain;
+      dusk_buf_init(&plain);
+      dusk_xcheck(dusk_buf_append(&plain, u->data, u->len));
+      for (const char *q = text.data, *e = text.data + text.len; q < e;) {
+        const char *sep = memchr(q, DUSK_NULLS_SEP, (size_t)(e - q));
+        size_t len = sep ? (size_t)(sep - q) : (size_t)(e - q);
+        char one[512];
+        snprintf(one, sizeof one, "%.*s", (int)len, q);
+        names_remove(&plain, one);
+        q += len + (sep != NULL);
+      }
+      for (const char *q = dates.data, *e = dates.data + dates.len; q < e;) {
+        const char *sep = memchr(q, DUSK_NULLS_SEP, (size_t)(e - q));
+        size_t len = sep ? (size_t)(sep - q) : (size_t)(e - q);
+        char one[512];
+        snprintf(one, sizeof one, "%.*s", (int)len, q);
+        names_remove(&plain, one);
+        q += len + (sep != NULL);
+      }
+      if (expr_carries(s->expr, (dusk_slice){plain.data, plain.len}) &&
+          !dusk_names_has(list, name, strlen(name)))
+        dusk_xcheck(dusk_names_add(u, name, strlen(name)));
+      dusk_buf_destroy(&plain);
+      names_remove(&text, name);
+      if (expr_is_text(s->expr, texts))
+        dusk_xcheck(dusk_names_add(&text, name, strlen(name)));
+      names_remove(&dates, name);
+      continue;
+    }
     carries = expr_carries(s->expr, list);
     is_text = expr_is_text(s->expr, texts);
     names_remove(u, name);

@@ -2334,3 +2334,37 @@ def test_min_max_of_text_with_nulls(client, data_dir, bs):
         with pytest.raises((TypeError, dusk.TaskError),
                            match="text and a missing"):
             eval(e, {"X": df}).compute()
+
+
+@pytest.mark.parametrize("blocksize", ["1KB", None])
+def test_derived_column_dtype_follows_the_rows_it_is_computed_on(
+        client, tmp_path, blocksize):
+    """pandas decides a derived column's dtype by the rows it is computed
+    on: str.len() after the missing strings were filtered out is int64,
+    before it is float64; arithmetic on an int column that holds a missing
+    value in the file is float64 whatever the filter."""
+    path = tmp_path / "m.csv"
+    with open(path, "w") as f:
+        f.write("s,b,x\n")
+        for i in range(400):
+            s = "" if i % 7 == 3 else "w" * (i % 5 + 1)
+            x = "" if i % 11 == 5 else str(i % 9)
+            f.write(f"{s},{i % 4},{x}\n")
+    d = dd.read_csv(str(path), blocksize=blocksize)
+    p = pd.read_csv(path)
+    f, g = d[d.s.notnull()], p[p.s.notnull()]
+    pdt.assert_series_equal(f.assign(L=f.s.str.len()).groupby("b").L.max()
+                            .compute(),
+                            g.assign(L=g.s.str.len()).groupby("b").L.max())
+    pdt.assert_frame_equal(f.assign(L=f.s.str.len()).head(5),
+                           g.assign(L=g.s.str.len()).head(5))
+    t, u = d.assign(L=d.s.str.len()), p.assign(L=p.s.str.len())
+    pdt.assert_series_equal(t[t.b > 0].groupby("b").L.max().compute(),
+                            u[u.b > 0].groupby("b").L.max())
+    f, g = d[d.b > 1], p[p.b > 1]
+    pdt.assert_series_equal(f.assign(y=f.x * 2).groupby("b").y.sum()
+                            .compute(),
+                            g.assign(y=g.x * 2).groupby("b").y.sum())
+    f, g = d[d.x.notnull()], p[p.x.notnull()]
+    pdt.assert_frame_equal(f.assign(y=f.x * 2).head(3),
+                           g.assign(y=g.x * 2).head(3))
