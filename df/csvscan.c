@@ -1553,8 +1553,11 @@ int dusk_csvscan_run(const dusk_csvscan_options *o, dusk_csvscan_fn fn,
   s.size = dusk_source_size(s.src);
   s.pend = o->end < s.size ? o->end : s.size;
   /* A scan reads from the byte before its range to the end of the record
-   * that crosses its end: a remote object streams that span at once. */
-  dusk_source_plan(s.src, o->start > 0 ? o->start - 1 : 0, s.pend);
+   * that crosses its end: a remote object streams that span at once,
+   * with a margin that holds the crossing record of most files (another
+   * GET for it would cost a round trip per range). */
+  dusk_source_plan(s.src, o->start > 0 ? o->start - 1 : 0,
+                   dusk_source_plan_end(s.pend, s.size));
   init_classes(s.cls, o->sep);
   /* A range holding the first data record starts there, in FIELD_START
    * whatever state it is given: its transfer is a constant. */

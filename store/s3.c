@@ -315,12 +315,16 @@ static int client_new(const char *bucket, const dusk_store_options *o,
   r = getenv("AWS_REGION");
   if (r == NULL || *r == '\0')
     r = getenv("AWS_DEFAULT_REGION");
-  if (r != NULL && *r != '\0')
+  /* What S3 said of this bucket in this process wins over what we were
+   * told (a wrong AWS_REGION costs one refusal per process, not one per
+   * request). */
+  if (cached_region(bucket, c->region, sizeof c->region))
+    ;
+  else if (r != NULL && *r != '\0')
     snprintf(c->region, sizeof c->region, "%s", r);
   else
     dusk_aws_profile_region(c->region, sizeof c->region);
-  if (c->region[0] == '\0' &&
-      !cached_region(bucket, c->region, sizeof c->region)) {
+  if (c->region[0] == '\0') {
     strcpy(c->region, "us-east-1"); /* until S3 says otherwise */
     if (!c->custom)
       aws_address(c);

@@ -8,14 +8,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Bytes a stream receives ahead of the parser. */
+/* Bytes a stream receives ahead of the parser; a prefetched one, waiting
+ * for its scan, only has to hide the first round trip (the socket's own
+ * buffer holds more). */
 #define STREAM_BUFFER ((size_t)8 << 20)
+#define PREFETCH_BUFFER ((size_t)2 << 20)
 /* A read past the planned span streams this much, doubling with each
  * further such stream up to STREAM_GROW_MAX (the record that crosses a
  * range's end is usually short: a stream cut short wastes what it
@@ -35,6 +39,7 @@ struct dusk_source {
   dusk_http_stream *stream;
   uint64_t plan_start, plan_end;
   uint64_t grow;
+  bool anon; /* opened with anon (a prefetched source matches on it) */
 };
 
 bool dusk_store_is_url(const char *path) {
@@ -154,6 +159,126 @@ int dusk_store_expand(const char *pattern, const dusk_store_options *o,
   return rc;
 }
 
+/* ---- prefetch ------------------------------------------------------------ */
+
+typedef struct parked {
+  dusk_source *src; /* NULL: free, or still opening */
+  char *path;
+  char version[128];
+  uint64_t size, start, end;
+  bool anon;
+} parked;
+
+static pthread_mutex_t park_mu = PTHREAD_MUTEX_INITIALIZER;
+static parked park[DUSK_PREFETCH_MAX];
+static size_t park_next;
+static uint64_t prefetch_hits;
+
+uint64_t dusk_source_prefetch_hits(void) {
+  uint64_t n;
+  pthread_mutex_lock(&park_mu);
+  n = prefetch_hits;
+  pthread_mutex_unlock(&park_mu);
+  return n;
+}
+
+/* Takes the parked source of (path, version, size, anon) streaming
+ * [start, end), or NULL. */
+static dusk_source *unpark(const char *path, const char *version,
+                           uint64_t size, bool anon, uint64_t start,
+                           uint64_t end) {
+  dusk_source *s = NULL;
+  pthread_mutex_lock(&park_mu);
+  for (size_t i = 0; i < DUSK_PREFETCH_MAX && s == NULL; i++)
+    if (park[i].src != NULL && strcmp(park[i].path, path) == 0 &&
+        strcmp(park[i].version, version ? version : "") == 0 &&
+        park[i].size == size && park[i].anon == anon &&
+        park[i].start == start && park[i].end == end) {
+      s = park[i].src;
+      park[i].src = NULL;
+      free(park[i].path);
+      park[i].path = NULL;
+      prefetch_hits++;
+    }
+  pthread_mutex_unlock(&park_mu);
+  return s;
+}
+
+typedef struct prefetch_job {
+  char *path;
+  char version[128];
+  uint64_t size, start, end;
+  dusk_store_options o;
+} prefetch_job;
+
+static int start_stream(dusk_source *s, uint64_t off, size_t buffer,
+                        dusk_error *err);
+
+static void *prefetch_main(void *arg) {
+  prefetch_job *j = arg;
+  dusk_source *s = NULL, *old = NULL;
+  dusk_error err;
+  if (dusk_source_open(j->path, j->version[0] ? j->version : NULL, j->size,
+                       &j->o, &s, &err) == 0) {
+    dusk_source_plan(s, j->start, j->end);
+    if (start_stream(s, j->start, PREFETCH_BUFFER, &err) != 0) {
+      dusk_source_close(s); /* the scan will try, and say why */
+      s = NULL;
+    }
+  }
+  if (s != NULL) {
+    char *path = strdup(j->path);
+    pthread_mutex_lock(&park_mu);
+    if (path != NULL) {
+      parked *p = &park[park_next];
+      park_next = (park_next + 1) % DUSK_PREFETCH_MAX;
+      old = p->src; /* the oldest waiting one makes room */
+      free(p->path);
+      p->src = s;
+      p->path = path;
+      snprintf(p->version, sizeof p->version, "%s", j->version);
+      p->size = j->size;
+      p->start = j->start;
+      p->end = j->end;
+      p->anon = j->o.anon;
+      s = NULL;
+    }
+    pthread_mutex_unlock(&park_mu);
+  }
+  dusk_source_close(old);
+  dusk_source_close(s);
+  free(j->path);
+  free(j);
+  return NULL;
+}
+
+void dusk_source_prefetch(const char *path, const char *version,
+                          uint64_t size, const dusk_store_options *o,
+                          uint64_t start, uint64_t end) {
+  prefetch_job *j;
+  pthread_attr_t attr;
+  pthread_t t;
+  if (!dusk_store_is_url(path) || size == UINT64_MAX || end <= start)
+    return;
+  if ((j = calloc(1, sizeof *j)) == NULL || (j->path = strdup(path)) == NULL) {
+    free(j);
+    return; /* a prefetch is only ever a hint */
+  }
+  snprintf(j->version, sizeof j->version, "%s", version ? version : "");
+  j->size = size;
+  j->start = start;
+  j->end = end;
+  if (o != NULL)
+    j->o = *o;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&t, &attr, prefetch_main, j) != 0) {
+    free(j->path);
+    free(j);
+  }
+  pthread_attr_destroy(&attr);
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 int dusk_source_open(const char *path, const char *version, uint64_t size,
@@ -170,6 +295,7 @@ int dusk_source_open(const char *path, const char *version, uint64_t size,
   s->fd = -1;
   s->size = size;
   s->grow = STREAM_GROW_MIN;
+  s->anon = o != NULL && o->anon;
   if (!dusk_store_is_url(path)) {
     struct stat sb;
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -225,16 +351,34 @@ uint64_t dusk_source_size(const dusk_source *s) { return s->size; }
 bool dusk_source_remote(const dusk_source *s) { return s->fd < 0; }
 
 void dusk_source_plan(dusk_source *s, uint64_t start, uint64_t end) {
+  dusk_source *p;
+  if (end > s->size)
+    end = s->size;
+  /* A span prefetched for this scan: its source (streaming since) takes
+   * this one's place, and this one's parts are freed in its stead. */
+  if (s->fd < 0 && s->stream == NULL &&
+      (p = unpark(s->path, s->version, s->size, s->anon, start, end)) !=
+          NULL) {
+    dusk_source tmp = *s;
+    *s = *p;
+    *p = tmp;
+    dusk_source_close(p);
+  }
   s->plan_start = start;
-  s->plan_end = end < s->size ? end : s->size;
+  s->plan_end = end;
 }
 
 /* A stream from off: to the planned end when off lies in the planned span,
  * else a growing chunk. */
 static int restart_stream(dusk_source *s, uint64_t off, dusk_error *err) {
-  uint64_t end;
   dusk_http_stream_close(s->stream);
   s->stream = NULL;
+  return start_stream(s, off, STREAM_BUFFER, err);
+}
+
+static int start_stream(dusk_source *s, uint64_t off, size_t buffer,
+                        dusk_error *err) {
+  uint64_t end;
   if (off >= s->plan_start && off < s->plan_end) {
     end = s->plan_end;
   } else {
@@ -245,7 +389,7 @@ static int restart_stream(dusk_source *s, uint64_t off, dusk_error *err) {
   if (end > s->size)
     end = s->size;
   return dusk_http_stream_open(s->url, s->version, off, end, s->size, &s->auth,
-                               NULL, STREAM_BUFFER, &s->stream, err);
+                               NULL, buffer, &s->stream, err);
 }
 
 int dusk_source_pread(dusk_source *s, void *buf, size_t n, uint64_t off,

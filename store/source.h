@@ -66,6 +66,14 @@ bool dusk_source_remote(const dusk_source *s);
 /* The reads that follow cover [start, end) in order (a hint; reads
  * outside it still work). */
 void dusk_source_plan(dusk_source *s, uint64_t start, uint64_t end);
+/* The end a scan of a range ending at pend plans to: pend and a margin
+ * for the record that crosses it (DUSK_SOURCE_TAIL_MARGIN), within the
+ * object's size. */
+#define DUSK_SOURCE_TAIL_MARGIN ((uint64_t)64 << 10)
+static inline uint64_t dusk_source_plan_end(uint64_t pend, uint64_t size) {
+  return size - pend > DUSK_SOURCE_TAIL_MARGIN ? pend + DUSK_SOURCE_TAIL_MARGIN
+                                               : size;
+}
 
 /* Reads up to n bytes at off into buf; *got < n only at the end of the
  * object.  0 or a negative code with err naming the path. */
@@ -73,5 +81,20 @@ int dusk_source_pread(dusk_source *s, void *buf, size_t n, uint64_t off,
                       size_t *got, dusk_error *err);
 
 void dusk_source_close(dusk_source *s);
+
+/* Prefetch: starts streaming [start, end) of a remote object now, on a
+ * thread of its own, for a scan that will open it later (a worker's next
+ * queued range while it parses the current one: the first bytes of a GET
+ * take a round trip, tens of ms against S3).  dusk_source_open with the
+ * same path, version and size then takes the prefetched source (and its
+ * plan covers [start, end)); none at all is taken until then.  At most
+ * DUSK_PREFETCH_MAX wait at a time (the oldest is dropped), each with its
+ * stream's buffer.  Local paths are ignored.  Thread-safe. */
+#define DUSK_PREFETCH_MAX 4
+void dusk_source_prefetch(const char *path, const char *version,
+                          uint64_t size, const dusk_store_options *o,
+                          uint64_t start, uint64_t end);
+/* Prefetched sources taken by dusk_source_open so far (for tests). */
+uint64_t dusk_source_prefetch_hits(void);
 
 #endif

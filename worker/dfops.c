@@ -1755,6 +1755,39 @@ void dusk_dfops_set_identity(const char *name, const char *host) {
   snprintf(worker_host, sizeof worker_host, "%s", host ? host : "");
 }
 
+void dusk_dfops_prefetch(const char *op, size_t op_len, dusk_slice args) {
+  dusk_scan_args a;
+  dusk_error err;
+  dusk_plan *plan = NULL;
+  const dusk_plan *leaf;
+  dusk_store_options store;
+  char path[4096], version[DUSK_SCAN_MAX_VERSION + 1];
+  const char *off = getenv("DUSK_PREFETCH"); /* 0: off, to measure it */
+  if ((off != NULL && strcmp(off, "0") == 0) || op_len != strlen("df_scan") ||
+      memcmp(op, "df_scan", op_len) != 0 ||
+      dusk_scan_args_decode(args, &a, &err) != 0)
+    return;
+  if (a.path.len < sizeof path && a.path.len > 5 &&
+      dusk_plan_decode(a.plan, &plan, &err) == 0) {
+    memcpy(path, a.path.ptr, a.path.len);
+    path[a.path.len] = '\0';
+    memcpy(version, a.version.ptr, a.version.len);
+    version[a.version.len] = '\0';
+    for (leaf = plan; leaf->ninputs > 0; leaf = leaf->inputs[0])
+      ;
+    if (leaf->kind == DUSK_PLAN_READ_CSV && dusk_store_is_url(path)) {
+      uint64_t pend = a.end < a.file_size ? a.end : a.file_size;
+      dusk_plan_store_options(leaf, &store);
+      /* the span a scan plans (csvscan.c): from the byte before it */
+      dusk_source_prefetch(path, version[0] ? version : NULL, a.file_size,
+                           &store, a.start > 0 ? a.start - 1 : 0,
+                           dusk_source_plan_end(pend, a.file_size));
+    }
+  }
+  dusk_plan_free(plan);
+  free(a.header);
+}
+
 /* A scan that could not open or read its file or object: the error names
  * this worker and its host, and a local file the scheduler
  * found but this host lacks says so - on several hosts a local path must

@@ -23,4 +23,11 @@ int dusk_dfops_register(dusk_registry *r);
  * call before tasks run. */
 void dusk_dfops_set_identity(const char *name, const char *host);
 
+/* A task has arrived that will wait for the one running: when it is a
+ * scan of a remote object, its byte range starts streaming now
+ * (dusk_source_prefetch), so its first bytes are there when it runs.
+ * Call on the loop thread; it never blocks (the stream opens on a thread
+ * of its own) and ignores what it cannot decode. */
+void dusk_dfops_prefetch(const char *op, size_t op_len, dusk_slice args);
+
 #endif

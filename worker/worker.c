@@ -587,6 +587,8 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   if (dusk_idmap_get(&w->tasks, m->id) != NULL ||
       dusk_idmap_get(&w->results, m->id) != NULL)
     return; /* a duplicate: the first one stands */
+  if (w->nqueued > 0) /* it will wait: its remote bytes can start now */
+    dusk_dfops_prefetch(m->op.ptr, m->op.len, m->args);
   t = dusk_xcalloc(1, sizeof *t);
   t->id = m->id;
   t->fn = fn;

@@ -355,6 +355,29 @@ def test_s3_faults_are_retried_exactly(client, s3, site, fault):
     assert len(hit) == fault["count"], hit
 
 
+def test_s3_prefetch_streams_the_next_range_early(client, s3, site):
+    """A worker given a scan while another runs starts its GET at once: with
+    every GET answered 0.3 s late, more streams are in flight than the two
+    workers run scans (each scan streams one at a time), and the answers
+    are still pandas'."""
+    _, _, control = s3
+    control("faults", method="DELETE")
+    control("log", method="DELETE")
+    control("faults", [{"kind": "delay", "seconds": 0.3, "count": -1,
+                        "key": "bkt/trips.csv", "range_only": True}])
+    check_queries("s3://bkt/trips.csv", site / "trips.csv", "256KB")
+    control("faults", method="DELETE")
+    gets = [e for e in s3_log(control)
+            if e["path"] == "/bkt/trips.csv" and e["method"] == "GET"]
+    events = sorted([(e["time"], 1) for e in gets] +
+                    [(e["end"], -1) for e in gets])
+    most = now = 0
+    for _, d in events:
+        now += d
+        most = max(most, now)
+    assert most > 2, f"at most {most} GETs in flight"
+
+
 def test_s3_listing_faults(client, s3):
     """A listing answered 503, or 200 with an error document, is asked
     again."""

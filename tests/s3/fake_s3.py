@@ -104,7 +104,8 @@ Control API (same port, unsigned, loopback clients only; JSON in and out)
   GET    /__control/faults       the rules still armed (with "remaining")
   DELETE /__control/faults       clear all rules
   GET    /__control/log          the S3 requests so far (last --log-limit,
-           default 100000), oldest first: [{"seq", "time",
+           default 100000), oldest first: [{"seq", "time" (arrival),
+           "end" (the response's last byte),
            "conn" (client "ip:port": equal for requests on one connection),
            "method", "path" (raw), "query" (raw), "params" (decoded dict),
            "headers" (lower-case names), "range" (the Range header or null),
@@ -390,7 +391,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with st.lock:
             st.seq += 1
             self.entry.update(seq=st.seq, status=self.status, code=self.code, bytes=self.sent + pending,
-                              fault=self.fault, anonymous=self.anonymous)
+                              fault=self.fault, anonymous=self.anonymous, end=time.time())
             st.log.append(self.entry)
 
     # ------------------------------------------------------------ responses
