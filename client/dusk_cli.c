@@ -180,7 +180,8 @@ static const command commands[] = {
      run_query},
     {"stats", CMD_STATS, "",
      "Prints one JSON line of a scheduler's health: tasks, workers, "
-     "clients, its memory and heartbeat round trips.",
+     "clients, its memory, heartbeat round trips, and each worker's "
+     "address and pid.",
      run_stats},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -403,9 +404,12 @@ static int parse_options(int argc, char **argv, int first, const command *c,
   return PARSE_RUN;
 }
 
-/* Connects to --scheduler, or starts a LocalCluster. */
-static int open_cluster(const options *o, dusk_cluster **cl,
-                        dusk_client **client, int *nworkers) {
+/* Connects to --scheduler, or starts a LocalCluster.  With --scheduler it
+ * waits (30 s at most) until min_workers workers are registered; 0 does not
+ * wait, and leaves *nworkers 0. */
+static int open_cluster(const options *o, unsigned min_workers,
+                        dusk_cluster **cl, dusk_client **client,
+                        int *nworkers) {
   dusk_error err = {0};
   size_t n = 0;
   if (o->scheduler != NULL) {
@@ -437,8 +441,11 @@ static int open_cluster(const options *o, dusk_cluster **cl,
       return -1;
     }
     *cl = NULL;
-    if (dusk_client_workers(*client, 1, 30000, NULL, 0, &n, NULL, &err) !=
-        0) {
+    *nworkers = 0;
+    if (min_workers == 0)
+      return 0;
+    if (dusk_client_workers(*client, min_workers, 30000, NULL, 0, &n, NULL,
+                            &err) != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
       dusk_client_free(*client);
       return -1;
@@ -515,7 +522,7 @@ static int bench_tasks(const options *o) {
     fprintf(stderr, "dusk: --shape must be independent, tree or chain\n");
     return 2;
   }
-  if (open_cluster(o, &cl, &c, &nworkers) != 0)
+  if (open_cluster(o, 1, &cl, &c, &nworkers) != 0)
     return 1;
 
   if (strcmp(o->shape, "independent") == 0) {
@@ -682,7 +689,7 @@ static int run_demo(const options *o) {
   options lo = *o;
   lo.scheduler = NULL;
 
-  if (open_cluster(&lo, &cl, &c, &nworkers) != 0)
+  if (open_cluster(&lo, 1, &cl, &c, &nworkers) != 0)
     return 1;
   t1 = now_s();
   printf("LocalCluster %s: %d workers ready in %.3f s\n",
@@ -741,7 +748,7 @@ static int run_query(const options *o) {
     return 2;
   }
   dusk_dataframe_set_blocksize(f, o->blocksize);
-  if (open_cluster(o, &cl, &c, &nworkers) != 0) {
+  if (open_cluster(o, 1, &cl, &c, &nworkers) != 0) {
     dusk_dataframe_free(f);
     return 1;
   }
@@ -759,31 +766,71 @@ static int run_query(const options *o) {
   return rc == 0 ? 0 : 1;
 }
 
-/* One JSON line of the scheduler's health (dusk_client_stats). */
+/* Writes s as a JSON string: a worker's address is its --contact-host,
+ * which is whatever its operator typed. */
+static void put_json_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\')
+      fprintf(out, "\\%c", ch);
+    else if (ch < 0x20)
+      fprintf(out, "\\u%04x", ch);
+    else
+      fputc(ch, out);
+  }
+  fputc('"', out);
+}
+
+/* One JSON line of the scheduler's health (dusk_client_stats) and the
+ * workers it knows, each with its data address and pid.  A scheduler without workers is reported as such, at
+ * once: stats never waits for a worker. */
 static int run_stats(const options *o) {
   dusk_cluster *cl = NULL;
   dusk_client *c = NULL;
   dusk_scheduler_stats st;
+  dusk_worker_status *ws = NULL;
   dusk_error err = {0};
+  size_t max, n = 0;
   int nworkers = 0;
   if (o->scheduler == NULL) {
     fprintf(stderr, "dusk stats: needs --scheduler tcp://HOST:PORT\n");
     return 2;
   }
-  if (open_cluster(o, &cl, &c, &nworkers) != 0)
+  if (open_cluster(o, 0, &cl, &c, &nworkers) != 0)
     return 1;
   if (dusk_client_stats(c, 10000, &st, &err) != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
     dusk_client_free(c);
     return 1;
   }
+  /* Room for workers that register between the two requests; any beyond
+   * it are counted in "workers" but not listed. */
+  max = (size_t)st.nworkers + 64;
+  ws = calloc(max, sizeof *ws);
+  if (ws == NULL ||
+      dusk_client_workers(c, 0, 10000, ws, max, &n, NULL, &err) != 0) {
+    fprintf(stderr, "dusk: %s\n", ws ? err.message : "out of memory");
+    free(ws);
+    dusk_client_free(c);
+    return 1;
+  }
   printf("{\"tasks\": %" PRIu64 ", \"workers\": %u, \"clients\": %u, "
          "\"rss_bytes\": %" PRIu64 ", \"peak_rss_bytes\": %" PRIu64 ", "
          "\"heartbeats\": %" PRIu64 ", \"heartbeat_rtt_us_p50\": %u, "
-         "\"heartbeat_rtt_us_p99\": %u, \"heartbeat_rtt_us_max\": %u}\n",
+         "\"heartbeat_rtt_us_p99\": %u, \"heartbeat_rtt_us_max\": %u, "
+         "\"worker_list\": [",
          st.ntasks, st.nworkers, st.nclients, st.rss_bytes,
          st.peak_rss_bytes, st.hb_samples, st.hb_rtt_p50_us,
          st.hb_rtt_p99_us, st.hb_rtt_max_us);
+  for (size_t i = 0; i < n; i++) {
+    ws[i].addr[sizeof ws[i].addr - 1] = '\0';
+    printf("%s{\"addr\": ", i ? ", " : "");
+    put_json_string(stdout, ws[i].addr);
+    printf(", \"pid\": %" PRId64 "}", ws[i].pid);
+  }
+  printf("]}\n");
+  free(ws);
   dusk_client_free(c);
   return 0;
 }

@@ -15,11 +15,14 @@
   nothing on stdout, a message on stderr naming the option.
 - `dusk query --scheduler` run from another directory than the daemons'
   reads the relative path in the client's directory.
+- `dusk stats` answers at once, also with no worker, and lists each
+  worker's address and pid.
 
 Run by ctest:  cli.py --bin BUILD/bin --work DIR
 Prints "ok NAME" or "FAIL NAME: why" per case, exits nonzero on a failure.
 """
 import argparse
+import json
 import os
 import re
 import select
@@ -381,6 +384,38 @@ def case_query_reads_the_clients_file(p, work):
         daemons.stop()
 
 
+def case_stats(p, work):
+    """One JSON line at once - also before any worker registered, and
+    after the last one left - with each worker's address and pid."""
+    daemons = Daemons(p.bin, work, os.path.join(work, "stats.log"))
+    try:
+        addr = daemons.address
+        worker = daemons.procs[1]
+        deadline = time.monotonic() + TIMEOUT
+        for want in (1, 0):
+            while True:
+                t0 = time.monotonic()
+                st = json.loads(p.ok("dusk", "stats", "--scheduler", addr))
+                check(time.monotonic() - t0 < 5, "dusk stats waited for "
+                      f"{time.monotonic() - t0:.1f} s")
+                # (two requests: a worker may come or go between them)
+                if st["workers"] == want == len(st["worker_list"]):
+                    break
+                check(time.monotonic() < deadline, f"stats: {st}, want "
+                      f"{want} workers")
+                time.sleep(0.05)
+            if want == 1:
+                w = st["worker_list"][0]
+                check(w["pid"] == worker.pid and
+                      re.fullmatch(r"127\.0\.0\.1:\d+", w["addr"]),
+                      f"worker_list: {st['worker_list']}, the worker is pid "
+                      f"{worker.pid}")
+                worker.terminate()
+                worker.wait(timeout=TIMEOUT)
+    finally:
+        daemons.stop()
+
+
 def case_death_timeout(p, work):
     """--death-timeout: a worker (and a nanny of workers) whose scheduler
     is gone - never there, or killed - exits with status 3 on its own,
@@ -443,6 +478,7 @@ def main():
         ("dusk_refusals", lambda: case_dusk_refusals(p)),
         ("query_reads_the_clients_file",
          lambda: case_query_reads_the_clients_file(p, args.work)),
+        ("stats", lambda: case_stats(p, args.work)),
         ("death_timeout", lambda: case_death_timeout(p, args.work)),
     ]
     failed = 0
