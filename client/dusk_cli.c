@@ -1,12 +1,14 @@
 /* dusk_cli.c - the `dusk` command on libdusk.
  *
  *   dusk local | demo | bench tasks | query | stats [options]
+ *   dusk ssh up | status | down [options]
  *   dusk --help, dusk COMMAND --help, dusk --version
  *
  * Every option is one entry of the table below, naming the commands it
  * applies to; the parser and each command's --help are both driven by it,
  * so the help cannot list an option the parser refuses or miss one it
- * takes.
+ * takes.  `dusk ssh` is the exception: it runs dusk-ssh, a script installed
+ * next to this binary, which parses its own options (see run_ssh).
  */
 #include "dusk.h"
 
@@ -14,7 +16,9 @@
 #include "dusk_version_gen.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +227,11 @@ static void print_help(void) {
   for (size_t i = 0; i < NCOMMANDS; i++)
     dusk_config_usage_item(stdout, commands[i].name, commands[i].args,
                            commands[i].about, NULL);
+  dusk_config_usage_item(stdout, "ssh", "up|status|down",
+                         "Starts a scheduler and workers on other hosts over "
+                         "SSH, shows them, stops them (its options: 'dusk "
+                         "ssh --help').",
+                         NULL);
   printf("\noptions (--name VALUE or --name=VALUE; the commands taking "
          "each in brackets):\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
@@ -783,7 +792,8 @@ static void put_json_string(FILE *out, const char *s) {
 }
 
 /* One JSON line of the scheduler's health (dusk_client_stats) and the
- * workers it knows, each with its data address and pid.  A scheduler without workers is reported as such, at
+ * workers it knows, each with its data address and pid (what `dusk ssh`
+ * counts per host).  A scheduler without workers is reported as such, at
  * once: stats never waits for a worker. */
 static int run_stats(const options *o) {
   dusk_cluster *cl = NULL;
@@ -835,6 +845,40 @@ static int run_stats(const options *o) {
   return 0;
 }
 
+/* `dusk ssh ...`: execs dusk-ssh from this binary's own folder (where the
+ * build and `cmake --install` put it) with the arguments after "ssh".  The
+ * orchestration is a script because it is mostly ssh, scp-like copies and
+ * remote shell; the script runs `dusk stats` for the scheduler's view.
+ * Returns only when the exec fails. */
+static int run_ssh(int argc, char **argv) {
+  char self[PATH_MAX], script[PATH_MAX + 16];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  char *slash, **args;
+  if (len <= 0) {
+    fprintf(stderr, "dusk ssh: cannot find this program's folder "
+                    "(/proc/self/exe: %s)\n", strerror(errno));
+    return 1;
+  }
+  self[len] = '\0';
+  slash = strrchr(self, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  snprintf(script, sizeof script, "%s/dusk-ssh", self);
+  args = calloc((size_t)argc, sizeof *args);
+  if (args == NULL) {
+    fprintf(stderr, "dusk ssh: out of memory\n");
+    return 1;
+  }
+  args[0] = script;
+  for (int i = 2; i < argc; i++)
+    args[i - 1] = argv[i];
+  execv(script, args);
+  fprintf(stderr, "dusk ssh: cannot run %s: %s (it is installed next to "
+                  "the dusk binary)\n", script, strerror(errno));
+  free(args);
+  return 1;
+}
+
 int main(int argc, char **argv) {
   const command *c = NULL;
   options o;
@@ -842,8 +886,16 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     fprintf(stderr, "usage: dusk COMMAND [options]; commands: local, demo, "
-                    "bench tasks, query, stats (see 'dusk --help')\n");
+                    "bench tasks, query, stats, ssh (see 'dusk --help')\n");
     return 2;
+  }
+  if (strcmp(argv[1], "ssh") == 0)
+    return run_ssh(argc, argv);
+  if (argc > 2 && strcmp(argv[2], "ssh") == 0 &&
+      (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+       strcmp(argv[1], "help") == 0)) {
+    char *help[] = {argv[0], "ssh", "--help", NULL};
+    return run_ssh(3, help);
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
@@ -884,7 +936,7 @@ int main(int argc, char **argv) {
   }
   if (c == NULL) {
     fprintf(stderr, "dusk: unknown command '%s' (commands: local, demo, "
-                    "bench tasks, query, stats; see 'dusk --help')\n",
+                    "bench tasks, query, stats, ssh; see 'dusk --help')\n",
             argv[1]);
     return 2;
   }

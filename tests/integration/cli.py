@@ -17,6 +17,9 @@
   reads the relative path in the client's directory.
 - `dusk stats` answers at once, also with no worker, and lists each
   worker's address and pid.
+- `dusk ssh` (the script deploy/ssh/dusk-ssh, found next to dusk): its
+  help and each command's, reached as `dusk help ssh` too, and its
+  refusals, as above (its cluster is tested by ssh.py).
 
 Run by ctest:  cli.py --bin BUILD/bin --work DIR
 Prints "ok NAME" or "FAIL NAME: why" per case, exits nonzero on a failure.
@@ -416,6 +419,49 @@ def case_stats(p, work):
         daemons.stop()
 
 
+def case_ssh_cli(p):
+    """dusk ssh's help and refusals; the script comes from dusk's folder."""
+    check(os.access(os.path.join(p.bin, "dusk-ssh"), os.X_OK),
+          "dusk-ssh is not next to dusk")
+    top = p.ok("dusk", "--help")
+    check(re.search(r"(?m)^  ssh up\|status\|down ", top),
+          "dusk --help does not list ssh")
+    out = p.ok("dusk", "ssh", "--help")
+    assert_help_layout("dusk ssh --help", out, "usage: dusk ssh up ")
+    check(p.ok("dusk", "help", "ssh") == out, "dusk help ssh differs")
+    version, proto = release()
+    check(p.ok("dusk", "ssh", "--version") == f"dusk {version} (protocol "
+          f"{proto})\n", "dusk ssh --version")
+    for c in ("up", "status", "down"):
+        text = p.ok("dusk", "ssh", c, "--help")
+        assert_help_layout(f"dusk ssh {c} --help", text,
+                           f"usage: dusk ssh {c} ")
+        check("--cluster" in items(text), f"dusk ssh {c}: no --cluster")
+        p.refused("dusk", "ssh", c, UNKNOWN, says=(f"'{UNKNOWN}'",))
+        p.refused("dusk", "ssh", c, "stray", says=("'stray'",))
+        p.refused("dusk", "ssh", c, "--cluster", says=("--cluster needs "
+                                                       "a value",))
+        p.refused("dusk", "ssh", c, "--cluster", "../x",
+                  says=("--cluster '../x'",))
+    up = p.ok("dusk", "ssh", "up", "--help")
+    for flag in ("--hosts", "--scheduler", "--nworkers", "--token-file",
+                 "--port", "--death-timeout", "--keep-binaries", "-i", "-u"):
+        check(re.search(rf"(?m)^  {re.escape(flag)}\b", up),
+              f"dusk ssh up --help does not list {flag}")
+    p.refused("dusk", "ssh", says=("usage: dusk ssh",))
+    p.refused("dusk", "ssh", "sideways", says=("'sideways'",))
+    p.refused("dusk", "ssh", "up", says=("--hosts is required",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a,-oProxyCommand=x",
+              says=("'-oProxyCommand=x' is not a host name",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a,a", says=("twice",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a", "--port", "70000",
+              says=("--port '70000'", "0..65535"))
+    p.refused("dusk", "ssh", "up", "--hosts", "a", "--nworkers", "0",
+              says=("--nworkers '0'",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a", "-i", "/no/such/key",
+              says=("-i /no/such/key",))
+
+
 def case_death_timeout(p, work):
     """--death-timeout: a worker (and a nanny of workers) whose scheduler
     is gone - never there, or killed - exits with status 3 on its own,
@@ -479,6 +525,7 @@ def main():
         ("query_reads_the_clients_file",
          lambda: case_query_reads_the_clients_file(p, args.work)),
         ("stats", lambda: case_stats(p, args.work)),
+        ("ssh_cli", lambda: case_ssh_cli(p)),
         ("death_timeout", lambda: case_death_timeout(p, args.work)),
     ]
     failed = 0
