@@ -25,8 +25,10 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev libpcre2-dev check libssl-dev openssl libcurl4-openssl-dev libexpat1-dev python3-dev python3-numpy python3-pandas"
 # python3-botocore and awscli: the clients the SigV4 signer and the fake
 # S3 are checked against; nginx-light: the https server with Range;
-# systemd: systemd-analyze, which checks deploy/systemd's units.
-TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd"
+# systemd: systemd-analyze, which checks deploy/systemd's units;
+# openssh-server: the sshd that `dusk ssh` is tested against (the test starts
+# its own, in network namespaces); shellcheck: checks deploy/ssh/dusk-ssh.
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck"
 
 ensure_packages() {
   local missing=()
@@ -40,8 +42,22 @@ ensure_packages() {
     exit 1
   fi
   echo "run.sh: installing ${missing[*]}" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
+  # The tests start their own sshd and nginx: a policy-rc.d for the length
+  # of the install (unless one is there) keeps Debian from starting theirs
+  # as services now (it still enables them for the next boot).
+  local policy=/usr/sbin/policy-rc.d made=0 rc=0
+  if [ ! -e "$policy" ]; then
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    trap 'rm -f /usr/sbin/policy-rc.d; exit 130' INT TERM
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || rc=$?
+  [ "$rc" -ne 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 || rc=$?
+  if [ "$made" -eq 1 ]; then
+    rm -f "$policy"
+    trap - EXIT INT TERM
+  fi
+  return "$rc"
 }
 
 # build DIR [cmake options...]

@@ -1,12 +1,14 @@
 /* dusk_cli.c - the `dusk` command on libdusk.
  *
  *   dusk local | demo | bench tasks | query | stats [options]
+ *   dusk ssh up | status | down [options]
  *   dusk --help, dusk COMMAND --help, dusk --version
  *
  * Every option is one entry of the table below, naming the commands it
  * applies to; the parser and each command's --help are both driven by it,
  * so the help cannot list an option the parser refuses or miss one it
- * takes.
+ * takes.  `dusk ssh` is the exception: it runs dusk-ssh, a script installed
+ * next to this binary, which parses its own options (see run_ssh).
  */
 #include "dusk.h"
 
@@ -14,7 +16,9 @@
 #include "dusk_version_gen.h"
 #include "wire.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,7 +184,8 @@ static const command commands[] = {
      run_query},
     {"stats", CMD_STATS, "",
      "Prints one JSON line of a scheduler's health: tasks, workers, "
-     "clients, its memory and heartbeat round trips.",
+     "clients, its memory, heartbeat round trips, and each worker's "
+     "address and pid.",
      run_stats},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -222,6 +227,11 @@ static void print_help(void) {
   for (size_t i = 0; i < NCOMMANDS; i++)
     dusk_config_usage_item(stdout, commands[i].name, commands[i].args,
                            commands[i].about, NULL);
+  dusk_config_usage_item(stdout, "ssh", "up|status|down",
+                         "Starts a scheduler and workers on other hosts over "
+                         "SSH, shows them, stops them (its options: 'dusk "
+                         "ssh --help').",
+                         NULL);
   printf("\noptions (--name VALUE or --name=VALUE; the commands taking "
          "each in brackets):\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
@@ -403,9 +413,12 @@ static int parse_options(int argc, char **argv, int first, const command *c,
   return PARSE_RUN;
 }
 
-/* Connects to --scheduler, or starts a LocalCluster. */
-static int open_cluster(const options *o, dusk_cluster **cl,
-                        dusk_client **client, int *nworkers) {
+/* Connects to --scheduler, or starts a LocalCluster.  With --scheduler it
+ * waits (30 s at most) until min_workers workers are registered; 0 does not
+ * wait, and leaves *nworkers 0. */
+static int open_cluster(const options *o, unsigned min_workers,
+                        dusk_cluster **cl, dusk_client **client,
+                        int *nworkers) {
   dusk_error err = {0};
   size_t n = 0;
   if (o->scheduler != NULL) {
@@ -437,8 +450,11 @@ static int open_cluster(const options *o, dusk_cluster **cl,
       return -1;
     }
     *cl = NULL;
-    if (dusk_client_workers(*client, 1, 30000, NULL, 0, &n, NULL, &err) !=
-        0) {
+    *nworkers = 0;
+    if (min_workers == 0)
+      return 0;
+    if (dusk_client_workers(*client, min_workers, 30000, NULL, 0, &n, NULL,
+                            &err) != 0) {
       fprintf(stderr, "dusk: %s\n", err.message);
       dusk_client_free(*client);
       return -1;
@@ -515,7 +531,7 @@ static int bench_tasks(const options *o) {
     fprintf(stderr, "dusk: --shape must be independent, tree or chain\n");
     return 2;
   }
-  if (open_cluster(o, &cl, &c, &nworkers) != 0)
+  if (open_cluster(o, 1, &cl, &c, &nworkers) != 0)
     return 1;
 
   if (strcmp(o->shape, "independent") == 0) {
@@ -682,7 +698,7 @@ static int run_demo(const options *o) {
   options lo = *o;
   lo.scheduler = NULL;
 
-  if (open_cluster(&lo, &cl, &c, &nworkers) != 0)
+  if (open_cluster(&lo, 1, &cl, &c, &nworkers) != 0)
     return 1;
   t1 = now_s();
   printf("LocalCluster %s: %d workers ready in %.3f s\n",
@@ -741,7 +757,7 @@ static int run_query(const options *o) {
     return 2;
   }
   dusk_dataframe_set_blocksize(f, o->blocksize);
-  if (open_cluster(o, &cl, &c, &nworkers) != 0) {
+  if (open_cluster(o, 1, &cl, &c, &nworkers) != 0) {
     dusk_dataframe_free(f);
     return 1;
   }
@@ -759,33 +775,108 @@ static int run_query(const options *o) {
   return rc == 0 ? 0 : 1;
 }
 
-/* One JSON line of the scheduler's health (dusk_client_stats). */
+/* Writes s as a JSON string: a worker's address is its --contact-host,
+ * which is whatever its operator typed. */
+static void put_json_string(FILE *out, const char *s) {
+  fputc('"', out);
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\')
+      fprintf(out, "\\%c", ch);
+    else if (ch < 0x20)
+      fprintf(out, "\\u%04x", ch);
+    else
+      fputc(ch, out);
+  }
+  fputc('"', out);
+}
+
+/* One JSON line of the scheduler's health (dusk_client_stats) and the
+ * workers it knows, each with its data address and pid (what `dusk ssh`
+ * counts per host).  A scheduler without workers is reported as such, at
+ * once: stats never waits for a worker. */
 static int run_stats(const options *o) {
   dusk_cluster *cl = NULL;
   dusk_client *c = NULL;
   dusk_scheduler_stats st;
+  dusk_worker_status *ws = NULL;
   dusk_error err = {0};
+  size_t max, n = 0;
   int nworkers = 0;
   if (o->scheduler == NULL) {
     fprintf(stderr, "dusk stats: needs --scheduler tcp://HOST:PORT\n");
     return 2;
   }
-  if (open_cluster(o, &cl, &c, &nworkers) != 0)
+  if (open_cluster(o, 0, &cl, &c, &nworkers) != 0)
     return 1;
   if (dusk_client_stats(c, 10000, &st, &err) != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
     dusk_client_free(c);
     return 1;
   }
+  /* Room for workers that register between the two requests; any beyond
+   * it are counted in "workers" but not listed. */
+  max = (size_t)st.nworkers + 64;
+  ws = calloc(max, sizeof *ws);
+  if (ws == NULL ||
+      dusk_client_workers(c, 0, 10000, ws, max, &n, NULL, &err) != 0) {
+    fprintf(stderr, "dusk: %s\n", ws ? err.message : "out of memory");
+    free(ws);
+    dusk_client_free(c);
+    return 1;
+  }
   printf("{\"tasks\": %" PRIu64 ", \"workers\": %u, \"clients\": %u, "
          "\"rss_bytes\": %" PRIu64 ", \"peak_rss_bytes\": %" PRIu64 ", "
          "\"heartbeats\": %" PRIu64 ", \"heartbeat_rtt_us_p50\": %u, "
-         "\"heartbeat_rtt_us_p99\": %u, \"heartbeat_rtt_us_max\": %u}\n",
+         "\"heartbeat_rtt_us_p99\": %u, \"heartbeat_rtt_us_max\": %u, "
+         "\"worker_list\": [",
          st.ntasks, st.nworkers, st.nclients, st.rss_bytes,
          st.peak_rss_bytes, st.hb_samples, st.hb_rtt_p50_us,
          st.hb_rtt_p99_us, st.hb_rtt_max_us);
+  for (size_t i = 0; i < n; i++) {
+    ws[i].addr[sizeof ws[i].addr - 1] = '\0';
+    printf("%s{\"addr\": ", i ? ", " : "");
+    put_json_string(stdout, ws[i].addr);
+    printf(", \"pid\": %" PRId64 "}", ws[i].pid);
+  }
+  printf("]}\n");
+  free(ws);
   dusk_client_free(c);
   return 0;
+}
+
+/* `dusk ssh ...`: execs dusk-ssh from this binary's own folder (where the
+ * build and `cmake --install` put it) with the arguments after "ssh".  The
+ * orchestration is a script because it is mostly ssh, scp-like copies and
+ * remote shell; the script runs `dusk stats` for the scheduler's view.
+ * Returns only when the exec fails. */
+static int run_ssh(int argc, char **argv) {
+  char self[PATH_MAX], script[PATH_MAX + 16];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  char *slash, **args;
+  if (len <= 0) {
+    fprintf(stderr, "dusk ssh: cannot find this program's folder "
+                    "(/proc/self/exe: %s)\n", strerror(errno));
+    return 1;
+  }
+  self[len] = '\0';
+  slash = strrchr(self, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  snprintf(script, sizeof script, "%s/dusk-ssh", self);
+  args = calloc((size_t)argc, sizeof *args);
+  if (args == NULL) {
+    fprintf(stderr, "dusk ssh: out of memory\n");
+    return 1;
+  }
+  args[0] = script;
+  for (int i = 2; i < argc; i++)
+    args[i - 1] = argv[i];
+  execv(script, args);
+  fprintf(stderr, "dusk ssh: cannot run %s: %s (it is installed next to "
+                  "the dusk binary)\n", script, strerror(errno));
+  free(args);
+  return 1;
 }
 
 int main(int argc, char **argv) {
@@ -795,8 +886,16 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     fprintf(stderr, "usage: dusk COMMAND [options]; commands: local, demo, "
-                    "bench tasks, query, stats (see 'dusk --help')\n");
+                    "bench tasks, query, stats, ssh (see 'dusk --help')\n");
     return 2;
+  }
+  if (strcmp(argv[1], "ssh") == 0)
+    return run_ssh(argc, argv);
+  if (argc > 2 && strcmp(argv[2], "ssh") == 0 &&
+      (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+       strcmp(argv[1], "help") == 0)) {
+    char *help[] = {argv[0], "ssh", "--help", NULL};
+    return run_ssh(3, help);
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
       strcmp(argv[1], "help") == 0) {
@@ -837,7 +936,7 @@ int main(int argc, char **argv) {
   }
   if (c == NULL) {
     fprintf(stderr, "dusk: unknown command '%s' (commands: local, demo, "
-                    "bench tasks, query, stats; see 'dusk --help')\n",
+                    "bench tasks, query, stats, ssh; see 'dusk --help')\n",
             argv[1]);
     return 2;
   }

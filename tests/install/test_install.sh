@@ -12,7 +12,8 @@
 #     of its own (no DUSK_BIN_DIR, no build folder on PATH) and finds the
 #     installed daemons next to the installed library; linked statically
 #     (pkg-config --static), it finds them on PATH;
-#   - the installed `dusk` finds the installed daemons next to itself.
+#   - the installed `dusk` finds the installed daemons next to itself, and
+#     `dusk ssh` the installed dusk-ssh.
 # EXTRA_CFLAGS (e.g. -fsanitize=address,undefined for a sanitizer build) go
 # to every compile and link.  Exit status 0 when all of it holds.
 set -euo pipefail
@@ -34,7 +35,7 @@ pc=$(find "$prefix" -name dusk.pc -path '*/pkgconfig/*')
 export PKG_CONFIG_PATH=$(dirname "$pc")
 libdir=$(pkg-config --variable=libdir dusk)
 includedir=$(pkg-config --variable=includedir dusk)
-for f in bin/dusk bin/dusk-scheduler bin/dusk-worker; do
+for f in bin/dusk bin/dusk-scheduler bin/dusk-worker bin/dusk-ssh; do
   [ -x "$prefix/$f" ] || fail "$f not installed"
 done
 for f in dusk.h dusk_errors.h dusk_tls.h dusk_plugin.h; do
@@ -129,6 +130,10 @@ printf 'k,v\na,1\nb,2\na,3\n' >"$work/kv.csv"
 [ "$(cat "$work/cli.out")" = "$(printf 'k,v\na,4\nb,2')" ] ||
   { cat "$work/cli.out" >&2; fail "the installed dusk printed the wrong answer"; }
 echo "the installed dusk ran a query on its installed daemons"
+(cd "$work" && env PATH=/usr/bin:/bin "$prefix/bin/dusk" ssh --help >"$work/ssh.out" 2>&1) &&
+  grep -q '^usage: dusk ssh up' "$work/ssh.out" ||
+  { cat "$work/ssh.out" >&2; fail "the installed dusk ssh did not run the installed dusk-ssh"; }
+echo "the installed dusk ssh runs the installed dusk-ssh"
 
 # The Python package as run.sh installs it for /usr/bin/python3 (the
 # python component, staged under DESTDIR here), imported from another

@@ -15,11 +15,17 @@
   nothing on stdout, a message on stderr naming the option.
 - `dusk query --scheduler` run from another directory than the daemons'
   reads the relative path in the client's directory.
+- `dusk stats` answers at once, also with no worker, and lists each
+  worker's address and pid.
+- `dusk ssh` (the script deploy/ssh/dusk-ssh, found next to dusk): its
+  help and each command's, reached as `dusk help ssh` too, and its
+  refusals, as above (its cluster is tested by ssh.py).
 
 Run by ctest:  cli.py --bin BUILD/bin --work DIR
 Prints "ok NAME" or "FAIL NAME: why" per case, exits nonzero on a failure.
 """
 import argparse
+import json
 import os
 import re
 import select
@@ -381,6 +387,81 @@ def case_query_reads_the_clients_file(p, work):
         daemons.stop()
 
 
+def case_stats(p, work):
+    """One JSON line at once - also before any worker registered, and
+    after the last one left - with each worker's address and pid."""
+    daemons = Daemons(p.bin, work, os.path.join(work, "stats.log"))
+    try:
+        addr = daemons.address
+        worker = daemons.procs[1]
+        deadline = time.monotonic() + TIMEOUT
+        for want in (1, 0):
+            while True:
+                t0 = time.monotonic()
+                st = json.loads(p.ok("dusk", "stats", "--scheduler", addr))
+                check(time.monotonic() - t0 < 5, "dusk stats waited for "
+                      f"{time.monotonic() - t0:.1f} s")
+                # (two requests: a worker may come or go between them)
+                if st["workers"] == want == len(st["worker_list"]):
+                    break
+                check(time.monotonic() < deadline, f"stats: {st}, want "
+                      f"{want} workers")
+                time.sleep(0.05)
+            if want == 1:
+                w = st["worker_list"][0]
+                check(w["pid"] == worker.pid and
+                      re.fullmatch(r"127\.0\.0\.1:\d+", w["addr"]),
+                      f"worker_list: {st['worker_list']}, the worker is pid "
+                      f"{worker.pid}")
+                worker.terminate()
+                worker.wait(timeout=TIMEOUT)
+    finally:
+        daemons.stop()
+
+
+def case_ssh_cli(p):
+    """dusk ssh's help and refusals; the script comes from dusk's folder."""
+    check(os.access(os.path.join(p.bin, "dusk-ssh"), os.X_OK),
+          "dusk-ssh is not next to dusk")
+    top = p.ok("dusk", "--help")
+    check(re.search(r"(?m)^  ssh up\|status\|down ", top),
+          "dusk --help does not list ssh")
+    out = p.ok("dusk", "ssh", "--help")
+    assert_help_layout("dusk ssh --help", out, "usage: dusk ssh up ")
+    check(p.ok("dusk", "help", "ssh") == out, "dusk help ssh differs")
+    version, proto = release()
+    check(p.ok("dusk", "ssh", "--version") == f"dusk {version} (protocol "
+          f"{proto})\n", "dusk ssh --version")
+    for c in ("up", "status", "down"):
+        text = p.ok("dusk", "ssh", c, "--help")
+        assert_help_layout(f"dusk ssh {c} --help", text,
+                           f"usage: dusk ssh {c} ")
+        check("--cluster" in items(text), f"dusk ssh {c}: no --cluster")
+        p.refused("dusk", "ssh", c, UNKNOWN, says=(f"'{UNKNOWN}'",))
+        p.refused("dusk", "ssh", c, "stray", says=("'stray'",))
+        p.refused("dusk", "ssh", c, "--cluster", says=("--cluster needs "
+                                                       "a value",))
+        p.refused("dusk", "ssh", c, "--cluster", "../x",
+                  says=("--cluster '../x'",))
+    up = p.ok("dusk", "ssh", "up", "--help")
+    for flag in ("--hosts", "--scheduler", "--nworkers", "--token-file",
+                 "--port", "--death-timeout", "--keep-binaries", "-i", "-u"):
+        check(re.search(rf"(?m)^  {re.escape(flag)}\b", up),
+              f"dusk ssh up --help does not list {flag}")
+    p.refused("dusk", "ssh", says=("usage: dusk ssh",))
+    p.refused("dusk", "ssh", "sideways", says=("'sideways'",))
+    p.refused("dusk", "ssh", "up", says=("--hosts is required",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a,-oProxyCommand=x",
+              says=("'-oProxyCommand=x' is not a host name",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a,a", says=("twice",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a", "--port", "70000",
+              says=("--port '70000'", "0..65535"))
+    p.refused("dusk", "ssh", "up", "--hosts", "a", "--nworkers", "0",
+              says=("--nworkers '0'",))
+    p.refused("dusk", "ssh", "up", "--hosts", "a", "-i", "/no/such/key",
+              says=("-i /no/such/key",))
+
+
 def case_death_timeout(p, work):
     """--death-timeout: a worker (and a nanny of workers) whose scheduler
     is gone - never there, or killed - exits with status 3 on its own,
@@ -443,6 +524,8 @@ def main():
         ("dusk_refusals", lambda: case_dusk_refusals(p)),
         ("query_reads_the_clients_file",
          lambda: case_query_reads_the_clients_file(p, args.work)),
+        ("stats", lambda: case_stats(p, args.work)),
+        ("ssh_cli", lambda: case_ssh_cli(p)),
         ("death_timeout", lambda: case_death_timeout(p, args.work)),
     ]
     failed = 0
