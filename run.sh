@@ -25,8 +25,10 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev libpcre2-dev check libssl-dev openssl libcurl4-openssl-dev libexpat1-dev python3-dev python3-numpy python3-pandas"
 # python3-botocore and awscli: the clients the SigV4 signer and the fake
 # S3 are checked against; nginx-light: the https server with Range;
-# systemd: systemd-analyze, which checks deploy/systemd's units.
-TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd"
+# systemd: systemd-analyze, which checks deploy/systemd's units;
+# cloud-init (for `cloud-init schema` only: see below) and shellcheck
+# check deploy/ec2's user-data and scripts.
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd shellcheck cloud-init"
 
 ensure_packages() {
   local missing=()
@@ -40,8 +42,20 @@ ensure_packages() {
     exit 1
   fi
   echo "run.sh: installing ${missing[*]}" >&2
+  # cloud-init is here only for `cloud-init schema`: it must never configure
+  # this machine.  Its boot-time generator does nothing while
+  # /etc/cloud/cloud-init.disabled exists, made before the package is
+  # installed; the units the package enables are disabled after.
+  local cloud_init=0
+  case " ${missing[*]} " in
+    *" cloud-init "*) cloud_init=1; mkdir -p /etc/cloud; touch /etc/cloud/cloud-init.disabled ;;
+  esac
   DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
+  if [ "$cloud_init" = 1 ]; then
+    systemctl disable cloud-init-local.service cloud-init.service cloud-config.service \
+      cloud-final.service cloud-init-hotplugd.socket > /dev/null 2>&1 || true
+  fi
 }
 
 # build DIR [cmake options...]
