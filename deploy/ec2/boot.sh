@@ -25,7 +25,7 @@
 # For tests only: DUSK_ROOT (a folder standing for /), DUSK_SSM_ENDPOINT_URL
 # and DUSK_S3_ENDPOINT_URL (the awscli's --endpoint-url for those services)
 # come from the environment.
-set -Eeuo pipefail
+set -euo pipefail
 
 root=${DUSK_ROOT:-}
 lib=$root/usr/local/lib/dusk-ec2
@@ -107,7 +107,7 @@ mkdir "$work/x"
 tar -xzf "$work/dusk.tar.gz" -C "$work/x"
 install -d "$root/usr/local/bin"
 for b in dusk-scheduler dusk-worker dusk; do
-  src=$(find "$work/x" -path "*/bin/$b" -type f | head -n 1)
+  src=$(find "$work/x" -path "*/bin/$b" -type f -print -quit)
   if [ -z "$src" ]; then
     [ "$b" = dusk ] && continue # the CLI is for people; the daemons are not optional
     log "$DUSK_URL holds no bin/$b"; false

@@ -13,7 +13,7 @@
 #
 # Uses Debian's awscli (/usr/bin/aws; AWS=... for another) with the
 # caller's credentials; --endpoint-url goes to every EC2 and SSM call.
-set -Eeuo pipefail
+set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 AWS=${AWS:-/usr/bin/aws}
