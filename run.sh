@@ -27,8 +27,10 @@ PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev 
 # S3 are checked against; nginx-light: the https server with Range;
 # systemd: systemd-analyze, which checks deploy/systemd's units;
 # openssh-server: the sshd that `dusk ssh` is tested against (the test starts
-# its own, in network namespaces); shellcheck: checks deploy/ssh/dusk-ssh.
-TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck"
+# its own, in network namespaces); shellcheck: checks deploy/ssh/dusk-ssh
+# and deploy/ec2's scripts; cloud-init (for `cloud-init schema` only: see
+# below) checks deploy/ec2's user-data.
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck cloud-init"
 
 ensure_packages() {
   local missing=()
@@ -51,8 +53,20 @@ ensure_packages() {
     trap 'rm -f /usr/sbin/policy-rc.d; exit 130' INT TERM
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made=1
   fi
+  # cloud-init is here only for `cloud-init schema`: it must never configure
+  # this machine.  Its boot-time generator does nothing while
+  # /etc/cloud/cloud-init.disabled exists, made before the package is
+  # installed; the units the package enables are disabled after.
+  local cloud_init=0
+  case " ${missing[*]} " in
+    *" cloud-init "*) cloud_init=1; mkdir -p /etc/cloud; touch /etc/cloud/cloud-init.disabled ;;
+  esac
   DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || rc=$?
   [ "$rc" -ne 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 || rc=$?
+  if [ "$cloud_init" = 1 ]; then
+    systemctl disable cloud-init-local.service cloud-init.service cloud-config.service \
+      cloud-final.service cloud-init-hotplugd.socket > /dev/null 2>&1 || true
+  fi
   if [ "$made" -eq 1 ]; then
     rm -f "$policy"
     trap - EXIT INT TERM

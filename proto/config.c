@@ -11,24 +11,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Parses the integer at v within e's range, ending at the end of the
+ * value or, when range_sep, at a '-': 0 with *x and *next (the character
+ * after the number) set, or DUSK_ECONFIG naming the whole value. */
+static int parse_int(const dusk_cfg_entry *e, const char *whole,
+                     const char *v, int range_sep, long long *x,
+                     const char **next, dusk_error *err) {
+  char *end = NULL;
+  /* A range's numbers start with a digit (strtoll would take a sign or
+   * blanks), so "1--2" and "-1-2" are no ranges. */
+  int ok = !range_sep || (*v >= '0' && *v <= '9');
+  if (ok) {
+    errno = 0;
+    *x = strtoll(v, &end, 10);
+    ok = errno == 0 && end != v &&
+         (*end == '\0' || (range_sep && *end == '-'));
+  }
+  if (!ok)
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          range_sep ? "--%s: '%s' is not an integer or a "
+                                      "range A-B of them"
+                                    : "--%s: '%s' is not an integer",
+                          e->name, whole);
+  if (*x < e->min || *x > e->max)
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "--%s: %lld is outside the allowed range "
+                          "[%" PRId64 ", %" PRId64 "]",
+                          e->name, *x, e->min, e->max);
+  *next = end;
+  return 0;
+}
+
 static int set_value(const dusk_cfg_entry *e, void *cfg, const char *v,
                      dusk_error *err) {
   char *field = (char *)cfg + e->offset;
+  const char *next;
+  int rc;
   switch (e->type) {
   case DUSK_CFG_INT: {
-    char *end;
     long long x;
-    errno = 0;
-    x = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0')
-      return dusk_error_set(err, DUSK_ECONFIG,
-                            "--%s: '%s' is not an integer", e->name, v);
-    if (x < e->min || x > e->max)
-      return dusk_error_set(err, DUSK_ECONFIG,
-                            "--%s: %lld is outside the allowed range "
-                            "[%" PRId64 ", %" PRId64 "]",
-                            e->name, x, e->min, e->max);
+    if ((rc = parse_int(e, v, v, 0, &x, &next, err)) != 0)
+      return rc;
     *(int64_t *)field = x;
+    return 0;
+  }
+  case DUSK_CFG_RANGE: {
+    long long lo, hi;
+    if ((rc = parse_int(e, v, v, 1, &lo, &next, err)) != 0)
+      return rc;
+    hi = lo;
+    if (*next == '-') {
+      if ((rc = parse_int(e, v, next + 1, 1, &hi, &next, err)) != 0)
+        return rc;
+      if (*next != '\0')
+        return dusk_error_set(err, DUSK_ECONFIG,
+                              "--%s: '%s' is not an integer or a range A-B "
+                              "of them", e->name, v);
+      if (hi < lo)
+        return dusk_error_set(err, DUSK_ECONFIG,
+                              "--%s: '%s' is an empty range (A-B needs A <= "
+                              "B)", e->name, v);
+    }
+    ((dusk_cfg_range *)(void *)field)->lo = lo;
+    ((dusk_cfg_range *)(void *)field)->hi = hi;
     return 0;
   }
   case DUSK_CFG_STR:
@@ -127,12 +172,14 @@ void dusk_config_usage(FILE *out, const char *synopsis,
     int quiet = def == NULL && strstr(e->help, "default") != NULL;
     char range[64]; /* two int64 and the punctuation */
     size_t col = put_item(out, "--", e->name,
-                          e->type == DUSK_CFG_INT   ? "N"
-                          : e->type == DUSK_CFG_STR ? "VALUE"
-                                                    : "",
+                          e->type == DUSK_CFG_INT     ? "N"
+                          : e->type == DUSK_CFG_RANGE ? "N|A-B"
+                          : e->type == DUSK_CFG_STR   ? "VALUE"
+                                                      : "",
                           e->help);
     switch (e->type) {
     case DUSK_CFG_INT:
+    case DUSK_CFG_RANGE:
       col = def ? put_words(out, def, ";", put_words(out, "(default", "", col))
                 : put_words(out, "(not set by default;", "", col);
       snprintf(range, sizeof range, "allowed %" PRId64 "..%" PRId64 ")",
@@ -232,6 +279,17 @@ void dusk_config_format(const dusk_cfg_entry *table, size_t n,
     if (table[i].type == DUSK_CFG_INT)
       w = snprintf(out + used, outlen - used, "%s%s=%" PRId64, i ? " " : "",
                    table[i].name, *(const int64_t *)field);
+    else if (table[i].type == DUSK_CFG_RANGE &&
+             ((const dusk_cfg_range *)(const void *)field)->lo ==
+                 ((const dusk_cfg_range *)(const void *)field)->hi)
+      w = snprintf(out + used, outlen - used, "%s%s=%" PRId64, i ? " " : "",
+                   table[i].name,
+                   ((const dusk_cfg_range *)(const void *)field)->lo);
+    else if (table[i].type == DUSK_CFG_RANGE)
+      w = snprintf(out + used, outlen - used,
+                   "%s%s=%" PRId64 "-%" PRId64, i ? " " : "", table[i].name,
+                   ((const dusk_cfg_range *)(const void *)field)->lo,
+                   ((const dusk_cfg_range *)(const void *)field)->hi);
     else if (table[i].type == DUSK_CFG_FLAG)
       w = snprintf(out + used, outlen - used, "%s%s=%d", i ? " " : "",
                    table[i].name, *(const int *)field);

@@ -13,14 +13,26 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { DUSK_CFG_INT, DUSK_CFG_STR, DUSK_CFG_FLAG } dusk_cfg_type;
+/* DUSK_CFG_RANGE: "N" or "A-B" (A <= B, both within [min, max]), stored
+ * in a dusk_cfg_range; "N" is the range N-N. */
+typedef enum {
+  DUSK_CFG_INT,
+  DUSK_CFG_STR,
+  DUSK_CFG_FLAG,
+  DUSK_CFG_RANGE
+} dusk_cfg_type;
+
+typedef struct dusk_cfg_range {
+  int64_t lo, hi; /* inclusive */
+} dusk_cfg_range;
 
 typedef struct dusk_cfg_entry {
   const char *name; /* flag without the leading "--" */
   dusk_cfg_type type;
   const char *def;  /* default, as it would be typed; NULL = unset */
-  int64_t min, max; /* for DUSK_CFG_INT */
-  size_t offset;    /* offsetof(config struct, field): int64_t, char * or int */
+  int64_t min, max; /* for DUSK_CFG_INT and DUSK_CFG_RANGE */
+  size_t offset;    /* offsetof(config struct, field): int64_t, char *, int
+                       or dusk_cfg_range */
   const char *help;
 } dusk_cfg_entry;
 

@@ -7,7 +7,10 @@
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -762,18 +765,21 @@ static void on_connection(uv_stream_t *server, int status) {
 
 static void free_listener(uv_handle_t *h) { free(h->data); }
 
-int dusk_net_listen(dusk_net *n, uv_tcp_t *server, const char *host, int port,
-                    unsigned allowed_roles, const dusk_conn_handler *h,
-                    void *data, int *bound_port, dusk_error *err) {
-  struct sockaddr_storage ss;
-  int rc, len = sizeof ss;
-  dusk_listener *l;
-
-  if ((rc = dusk_address_resolve(host, port, &ss, err)) != 0)
-    return rc;
-  l = calloc(1, sizeof *l);
-  if (l == NULL)
+/* Makes server listen, through a listener accepting allowed_roles: bound
+ * to addr, or (addr NULL) on fd, a socket already listening that it takes
+ * over (closing it on failure).  host and port name it in errors. */
+static int listener_start(dusk_net *n, uv_tcp_t *server,
+                          const struct sockaddr *addr, int fd,
+                          unsigned allowed_roles, const dusk_conn_handler *h,
+                          void *data, const char *host, int port,
+                          dusk_error *err) {
+  dusk_listener *l = calloc(1, sizeof *l);
+  int rc;
+  if (l == NULL) {
+    if (addr == NULL)
+      close(fd);
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
   l->server = server;
   l->net = n;
   l->h = h;
@@ -781,16 +787,97 @@ int dusk_net_listen(dusk_net *n, uv_tcp_t *server, const char *host, int port,
   l->allowed_roles = allowed_roles;
   uv_tcp_init(n->loop, server);
   server->data = l;
-  if ((rc = uv_tcp_bind(server, (struct sockaddr *)&ss, 0)) != 0 ||
-      (rc = uv_listen((uv_stream_t *)server, 511, on_connection)) != 0) {
+  rc = addr != NULL ? uv_tcp_bind(server, addr, 0) : uv_tcp_open(server, fd);
+  if (rc != 0 && addr == NULL)
+    close(fd); /* not the handle's yet */
+  if (rc == 0)
+    rc = uv_listen((uv_stream_t *)server, 511, on_connection);
+  if (rc != 0) {
     uv_close((uv_handle_t *)server, free_listener);
     return dusk_error_set(err, rc, "cannot listen on %s:%d: %s", host, port,
                           uv_strerror(rc));
   }
+  return 0;
+}
+
+int dusk_net_listen(dusk_net *n, uv_tcp_t *server, const char *host, int port,
+                    unsigned allowed_roles, const dusk_conn_handler *h,
+                    void *data, int *bound_port, dusk_error *err) {
+  struct sockaddr_storage ss;
+  int rc, len = sizeof ss;
+
+  if ((rc = dusk_address_resolve(host, port, &ss, err)) != 0 ||
+      (rc = listener_start(n, server, (struct sockaddr *)&ss, -1,
+                           allowed_roles, h, data, host, port, err)) != 0)
+    return rc;
   uv_tcp_getsockname(server, (struct sockaddr *)&ss, &len);
   *bound_port = ntohs(ss.ss_family == AF_INET6
                           ? ((struct sockaddr_in6 *)&ss)->sin6_port
                           : ((struct sockaddr_in *)&ss)->sin_port);
+  return 0;
+}
+
+/* Binds and listens on fd's address at port: 0, or the errno. */
+static int bind_listen(int fd, struct sockaddr_storage *ss, int port) {
+  int one = 1;
+  if (ss->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+  else
+    ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+  /* As libuv's bind does: a restarted worker takes its port back while
+   * its old connections sit in TIME_WAIT. */
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)ss,
+           ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                     : sizeof(struct sockaddr_in)) != 0 ||
+      listen(fd, 511) != 0)
+    return errno;
+  return 0;
+}
+
+int dusk_net_listen_range(dusk_net *n, uv_tcp_t *server, const char *host,
+                          int port_lo, int port_hi, unsigned allowed_roles,
+                          const dusk_conn_handler *h, void *data,
+                          int *bound_port, dusk_error *err) {
+  struct sockaddr_storage ss;
+  int rc, fd = -1, port;
+
+  if (port_lo == port_hi)
+    return dusk_net_listen(n, server, host, port_lo, allowed_roles, h, data,
+                           bound_port, err);
+  if (port_lo < 1 || port_hi > 65535 || port_lo > port_hi)
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "port range %d-%d: ports run from 1 to 65535",
+                          port_lo, port_hi);
+  if ((rc = dusk_address_resolve(host, port_lo, &ss, err)) != 0)
+    return rc;
+  /* Each port is tried with bind and listen at once: with SO_REUSEADDR two
+   * processes may both bind a port, and only the first listen wins, so a
+   * sibling that loses the race moves on to the next port. */
+  for (port = port_lo; port <= port_hi; port++) {
+    int e;
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      return dusk_error_set(err, uv_translate_sys_error(errno),
+                            "cannot listen on %s: %s", host, strerror(errno));
+    if ((e = bind_listen(fd, &ss, port)) == 0)
+      break;
+    close(fd);
+    fd = -1;
+    if (e != EADDRINUSE)
+      return dusk_error_set(err, uv_translate_sys_error(e),
+                            "cannot listen on %s:%d: %s", host, port,
+                            strerror(e));
+  }
+  if (fd < 0)
+    return dusk_error_set(err, UV_EADDRINUSE,
+                          "cannot listen on %s: every port of %d-%d is in "
+                          "use",
+                          host, port_lo, port_hi);
+  if ((rc = listener_start(n, server, NULL, fd, allowed_roles, h, data, host,
+                           port, err)) != 0)
+    return rc;
+  *bound_port = port;
   return 0;
 }
 

@@ -124,6 +124,17 @@ int dusk_net_listen(dusk_net *n, uv_tcp_t *server, const char *host, int port,
                     unsigned allowed_roles, const dusk_conn_handler *h,
                     void *data, int *bound_port, dusk_error *err);
 
+/* dusk_net_listen on the first port of [port_lo, port_hi] that no other
+ * socket listens on (a nanny's workers each take the next free one, so a
+ * firewall can open a narrow range).  port_lo == port_hi is
+ * dusk_net_listen's; a range must start at 1 or more.  *bound_port
+ * receives the port; when every port is taken, UV_EADDRINUSE with err
+ * naming the range. */
+int dusk_net_listen_range(dusk_net *n, uv_tcp_t *server, const char *host,
+                          int port_lo, int port_hi, unsigned allowed_roles,
+                          const dusk_conn_handler *h, void *data,
+                          int *bound_port, dusk_error *err);
+
 /* Stops listening and frees what dusk_net_listen allocated (after the loop
  * runs the close callback). */
 void dusk_net_unlisten(uv_tcp_t *server);

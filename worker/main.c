@@ -3,6 +3,7 @@
 #include "log.h"
 #include "worker.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,11 @@ int main(int argc, char **argv) {
   args.scheduler = pos[0];
   dusk_config_format(dusk_worker_config_table, dusk_worker_config_count, &cfg,
                      text, sizeof text);
+  if (cfg.port.lo == 0 && cfg.port.hi > 0) {
+    fprintf(stderr, "dusk-worker: --port 0-%" PRId64 ": a range's ports "
+                    "start at 1\n", cfg.port.hi);
+    return 2;
+  }
   if (cfg.nworkers != NULL) {
     long n;
     char *end;
@@ -110,6 +116,20 @@ int main(int argc, char **argv) {
                         "1..1024\n", cfg.nworkers);
         return 2;
       }
+    }
+    /* Each worker listens on a port of its own: a fixed port, or a range
+     * smaller than the nanny, would leave the rest failing to start. */
+    if (cfg.port.lo != 0 && cfg.port.hi - cfg.port.lo + 1 < n) {
+      if (cfg.port.lo == cfg.port.hi)
+        fprintf(stderr, "dusk-worker: --port %" PRId64 " is one port for "
+                        "%ld workers: give a range A-B with a port for "
+                        "each\n", cfg.port.lo, n);
+      else
+        fprintf(stderr, "dusk-worker: --port %" PRId64 "-%" PRId64 " holds "
+                        "%" PRId64 " ports for %ld workers: give a range "
+                        "with a port for each\n", cfg.port.lo, cfg.port.hi,
+                cfg.port.hi - cfg.port.lo + 1, n);
+      return 2;
     }
     dusk_log_init('N', level);
     dusk_log(DUSK_LOG_INFO, "config: %s", text);

@@ -32,8 +32,10 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
     {"host", DUSK_CFG_STR, NULL, 0, 0, CFG(host),
      "data listener address (default: 127.0.0.1 for a loopback scheduler, "
      "else 0.0.0.0)"},
-    {"port", DUSK_CFG_INT, "0", 0, 65535, CFG(port),
-     "data listener port, 0 = ephemeral"},
+    {"port", DUSK_CFG_RANGE, "0", 0, 65535, CFG(port),
+     "data listener port, 0 = ephemeral; or a range A-B, of which each "
+     "worker takes the first free port (a nanny's workers need one each), "
+     "so a firewall can open just the range"},
     {"contact-host", DUSK_CFG_STR, NULL, 0, 0, CFG(contact_host),
      "address peers use to reach this worker"},
     {"token-file", DUSK_CFG_STR, NULL, 0, 0, CFG(token_file),
@@ -952,11 +954,11 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
       goto fail_early;
     }
   }
-  rc = dusk_net_listen(&w->net, &w->data_server, host, (int)cfg->port,
-                       DUSK_ROLE_BIT(DUSK_ROLE_PEER) |
-                           DUSK_ROLE_BIT(DUSK_ROLE_WORKER) |
-                           DUSK_ROLE_BIT(DUSK_ROLE_CLIENT),
-                       &data_handler, w, &w->data_port, err);
+  rc = dusk_net_listen_range(
+      &w->net, &w->data_server, host, (int)cfg->port.lo, (int)cfg->port.hi,
+      DUSK_ROLE_BIT(DUSK_ROLE_PEER) | DUSK_ROLE_BIT(DUSK_ROLE_WORKER) |
+          DUSK_ROLE_BIT(DUSK_ROLE_CLIENT),
+      &data_handler, w, &w->data_port, err);
   if (rc != 0) {
     dusk_net_close(&w->net);
     dusk_registry_destroy(&w->registry);

@@ -14,7 +14,9 @@
 
 typedef struct dusk_worker_config {
   const char *host;         /* data listener address */
-  int64_t port;             /* data listener port, 0 = ephemeral */
+  dusk_cfg_range port;      /* data listener port (lo == hi; 0 =
+                               ephemeral), or the range whose first free
+                               port it takes */
   const char *contact_host; /* address advertised to peers */
   const char *token_file;
   const char *nworkers;     /* "N" or "auto": run as a nanny of N workers */

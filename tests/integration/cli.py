@@ -228,7 +228,7 @@ def case_daemon_help(p):
                 if default is not None:
                     check(f"(default {words(default) or chr(34) * 2}" in flat,
                           f"{prog} --help: no default {default!r} for --{flag}")
-                if typ == "INT":
+                if typ in ("INT", "RANGE"):
                     check(f"allowed {lo}..{hi})" in flat,
                           f"{prog} --help: no range {lo}..{hi} for --{flag}")
             # The last entry's help is followed by its default and the two
@@ -244,6 +244,18 @@ def case_daemon_refusals(p):
         p.refused(prog, "--port", says=("--port needs a value",))
         p.refused(prog, "--port", "70000", says=("--port", "[0, 65535]"))
         p.refused(prog, "--port", "x", says=("--port", "not an integer"))
+    # The worker's --port takes a range A-B: refused when empty, starting
+    # at 0, or holding fewer ports than the nanny has workers.
+    sched = "tcp://127.0.0.1:1"
+    p.refused("dusk-worker", sched, "--port", "9001-9000",
+              says=("--port", "empty range"))
+    p.refused("dusk-worker", sched, "--port", "9000-70000",
+              says=("--port", "[0, 65535]"))
+    p.refused("dusk-worker", sched, "--port", "0-9", says=("start at 1",))
+    p.refused("dusk-worker", sched, "--nworkers", "3", "--port", "9000-9001",
+              says=("holds 2 ports for 3 workers",))
+    p.refused("dusk-worker", sched, "--nworkers", "2", "--port", "9000",
+              says=("one port for 2 workers",))
     p.refused("dusk-scheduler", "stray", says=("'stray'",))
     p.refused("dusk-worker", says=("usage: dusk-worker",))
 

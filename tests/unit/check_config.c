@@ -78,6 +78,66 @@ START_TEST(test_refusals_name_the_problem) {
 }
 END_TEST
 
+/* A range flag: "N" is N-N, "A-B" both ends; one refusal per kind of bad
+ * range, each naming the value or the allowed range; the effective config
+ * prints it as given. */
+typedef struct rcfg {
+  dusk_cfg_range ports;
+} rcfg;
+
+static const dusk_cfg_entry rtable[] = {
+    {"ports", DUSK_CFG_RANGE, "0", 0, 65535, offsetof(rcfg, ports), "ports"},
+};
+
+static int rparse(rcfg *c, const char *value, dusk_error *err) {
+  char *argv[] = {"prog", "--ports", (char *)value};
+  char *pos[1];
+  int npos;
+  return dusk_config_parse(rtable, 1, c, value ? 3 : 1, argv, pos, 1, &npos,
+                           err);
+}
+
+START_TEST(test_range_values_and_refusals) {
+  static const struct {
+    const char *value, *says;
+  } bad[] = {
+      {"70000", "[0, 65535]"},
+      {"9000-70000", "[0, 65535]"},
+      {"9100-9000", "empty range"},
+      {"9000-", "'9000-' is not an integer or a range"},
+      {"-9000", "'-9000' is not an integer or a range"},
+      {"9000--1", "'9000--1' is not an integer or a range"},
+      {"9000-9001-9002", "not an integer or a range"},
+      {"9000 - 9001", "not an integer or a range"},
+      {"x", "'x' is not an integer or a range"},
+      {"", "not an integer or a range"},
+  };
+  rcfg c;
+  dusk_error err = {0};
+  char text[64];
+  ck_assert_int_eq(rparse(&c, NULL, &err), 0);
+  ck_assert(c.ports.lo == 0 && c.ports.hi == 0);
+  ck_assert_int_eq(rparse(&c, "9000", &err), 0);
+  ck_assert(c.ports.lo == 9000 && c.ports.hi == 9000);
+  dusk_config_format(rtable, 1, &c, text, sizeof text);
+  ck_assert_str_eq(text, "ports=9000");
+  ck_assert_int_eq(rparse(&c, "9000-9099", &err), 0);
+  ck_assert(c.ports.lo == 9000 && c.ports.hi == 9099);
+  dusk_config_format(rtable, 1, &c, text, sizeof text);
+  ck_assert_str_eq(text, "ports=9000-9099");
+  ck_assert_int_eq(rparse(&c, "65535-65535", &err), 0);
+  ck_assert(c.ports.lo == 65535 && c.ports.hi == 65535);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_msg(rparse(&c, bad[i].value, &err) == DUSK_ECONFIG,
+                  "'%s' was taken", bad[i].value);
+    ck_assert_msg(strstr(err.message, bad[i].says) != NULL,
+                  "'%s': '%s' does not say '%s'", bad[i].value, err.message,
+                  bad[i].says);
+    ck_assert_msg(strstr(err.message, "--ports") != NULL, "%s", err.message);
+  }
+}
+END_TEST
+
 START_TEST(test_format_lists_every_entry) {
   cfg c;
   dusk_error err = {0};
@@ -102,7 +162,8 @@ static void check_table(const char *daemon, const dusk_cfg_entry *t,
     for (size_t j = 0; j < i; j++)
       ck_assert_msg(strcmp(t[i].name, t[j].name) != 0, "%s --%s twice",
                     daemon, t[i].name);
-    if (t[i].type == DUSK_CFG_INT && t[i].def != NULL) {
+    if ((t[i].type == DUSK_CFG_INT || t[i].type == DUSK_CFG_RANGE) &&
+        t[i].def != NULL) {
       long long d = strtoll(t[i].def, NULL, 10);
       ck_assert_msg(t[i].min <= t[i].max && d >= t[i].min && d <= t[i].max,
                     "%s --%s: default %s outside [%" PRId64 ", %" PRId64 "]",
@@ -328,6 +389,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_defaults_and_values);
   tcase_add_test(tc, test_refusals_name_the_problem);
+  tcase_add_test(tc, test_range_values_and_refusals);
   tcase_add_test(tc, test_format_lists_every_entry);
   tcase_add_test(tc, test_daemon_tables_are_well_formed);
   tcase_add_test(tc, test_scheduler_limits_are_entries);
