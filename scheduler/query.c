@@ -950,9 +950,12 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
   const char *what = dusk_plan_kind_name(p->kind);
   int rc;
   if (p->ncolumns == 0) {
+    /* pandas 1.5's DataFrame.median() takes bool columns as numbers;
+     * quantile() and describe() leave them out */
     for (size_t c = 0; c < in->n; c++)
       if ((in->types[c] == DUSK_TYPE_INT64 ||
-           in->types[c] == DUSK_TYPE_FLOAT64) &&
+           in->types[c] == DUSK_TYPE_FLOAT64 ||
+           (in->types[c] == DUSK_TYPE_BOOL && p->median)) &&
           (in->mix == NULL ||
            (in->mix[c] != MIX_STR && in->mix[c] != MIX_NUMBOOL)))
         add_name(&p->columns, &p->ncolumns, in->names[c]);
@@ -990,11 +993,14 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
                             "supported (pandas 1.5 warns it will change); "
                             "min(), max() and quantile([...]) of it are",
                             dusk_type_name(t), in->names[j]);
+    /* a bool's median is pandas' float (0.5); its quantile() raises
+     * there (numpy cannot subtract bools) */
     if (t != DUSK_TYPE_INT64 && t != DUSK_TYPE_FLOAT64 &&
-        !dusk_type_is_time(t))
+        !(t == DUSK_TYPE_BOOL && p->median) && !dusk_type_is_time(t))
       return dusk_error_set(err, DUSK_ETYPE,
                             "%s: column '%s' is %s; quantiles need numbers, "
-                            "datetimes or timedeltas",
+                            "datetimes or timedeltas (a bool's median() "
+                            "works)",
                             what, in->names[j], dusk_type_name(t));
     mark_needed(q, p, p->columns[c]);
   }

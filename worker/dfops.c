@@ -391,7 +391,8 @@ static int setup_quantile(pipeline *p, dusk_error *err) {
     if (c < 0)
       return dusk_error_set(err, DUSK_ENOTFOUND, "%s column '%s' not read",
                             dusk_plan_kind_name(q->kind), q->columns[i]);
-    if (p->types[c] != DUSK_TYPE_INT64 && p->types[c] != DUSK_TYPE_FLOAT64)
+    if (p->types[c] != DUSK_TYPE_INT64 && p->types[c] != DUSK_TYPE_FLOAT64 &&
+        (p->types[c] != DUSK_TYPE_BOOL || q->kind == DUSK_PLAN_DESCRIBE))
       return dusk_error_set(err, DUSK_ETYPE,
                             "%s: column '%s' is %s, not numbers",
                             dusk_plan_kind_name(q->kind), q->columns[i],
@@ -1478,6 +1479,7 @@ static int quantile_add(pipeline *p, const dusk_batch *b) {
   for (size_t i = 0; i < p->nqcols; i++) {
     const dusk_column *col = &b->cols[p->qcols[i]];
     int isf = col->type == DUSK_TYPE_FLOAT64;
+    int isb = col->type == DUSK_TYPE_BOOL; /* 0 / 1, as numpy ranks bools */
     dusk_qwindow *w0 = p->qstage == 2 ? &p->qwin[p->qwin_first[i]] : NULL;
     size_t nw = p->qstage == 2 ? p->qwin_first[i + 1] - p->qwin_first[i] : 0;
     moments *m = p->mom ? &p->mom[i] : NULL;
@@ -1494,7 +1496,7 @@ static int quantile_add(pipeline *p, const dusk_batch *b) {
             continue;
           key = dusk_qkey_from_f64(col->f64[r]);
         } else {
-          key = dusk_qkey_from_i64(col->i64[r]);
+          key = dusk_qkey_from_i64(isb ? (int64_t)col->b[r] : col->i64[r]);
         }
         if (p->qnrun[i] == p->qruncap && (rc = flush_run(p, i)) != 0)
           return rc;
@@ -1517,7 +1519,8 @@ static int quantile_add(pipeline *p, const dusk_batch *b) {
           continue;
         p->qkeys[nk++] = dusk_qkey_from_f64(col->f64[r]);
       } else {
-        p->qkeys[nk++] = dusk_qkey_from_i64(col->i64[r]);
+        p->qkeys[nk++] =
+            dusk_qkey_from_i64(isb ? (int64_t)col->b[r] : col->i64[r]);
       }
     }
     p->qcount[i] += (int64_t)nk;
@@ -1556,7 +1559,10 @@ static int quantile_payload(pipeline *p, dusk_table **out) {
     row[DUSK_QWIN_COL].u.i = (int64_t)i;
     row[DUSK_QWIN_TARGET].u.i = -1;
     row[DUSK_QWIN_COUNT].u.i = p->qcount[i];
-    row[DUSK_QWIN_TYPE].u.i = p->ltypes[p->qcols[i]];
+    /* a bool's keys are its 0 / 1: its quantiles are an int's */
+    row[DUSK_QWIN_TYPE].u.i = p->ltypes[p->qcols[i]] == DUSK_TYPE_BOOL
+                                  ? DUSK_TYPE_INT64
+                                  : p->ltypes[p->qcols[i]];
     row[DUSK_QWIN_SUM].u.f = m->sum;
     row[DUSK_QWIN_MEAN].u.f = settled.hi;
     row[DUSK_QWIN_MEAN_LO].u.f = settled.lo;

@@ -1948,12 +1948,17 @@ class DataFrame(_Lazy):
             _quantile_frame)
 
     def median(self, axis=None, skipna=True, numeric_only=None, **kw):
-        """Exact medians of the number columns (lazy: .compute())."""
+        """Exact medians of the number and bool columns, as pandas 1.5's
+        default takes them (numeric_only=True leaves the bools out);
+        lazy: .compute()."""
         _check_reduce_args("median", dict(kw, axis=axis, skipna=skipna))
         self._need_open("median")
         frame = self._frame.quantile([], [0.5], True)
+        drop = []
+        if numeric_only:
+            drop = [c for c, t in self.dtypes.items() if t.kind in "bO"]
         return Series(None, None, frame, "quantile")._with_finish(
-            lambda r: _quantile_row(r, None))
+            lambda r: _quantile_row(r, None).drop(drop, errors="ignore"))
 
     def to_csv(self, filename, **kwargs):
         """Writes one CSV file per partition into the directory filename
