@@ -22,6 +22,7 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static dusk_aws_creds cache;
 static bool cached;
 
+
 void dusk_aws_creds_reset(void) {
   pthread_mutex_lock(&cache_mu);
   cached = false;
@@ -416,6 +417,9 @@ int dusk_aws_creds_get(bool refresh, dusk_aws_creds *out, dusk_error *err) {
     if (rc == 0) {
       cache = fresh;
       cached = true;
+    } else if (cached && !refresh &&
+               (cache.expires == 0 || cache.expires > now)) {
+      rc = 0; /* refreshing ahead failed: the current ones still hold */
     }
   }
   if (rc == 0)

@@ -113,7 +113,8 @@ static void parse_header_line(response *r, const char *line, size_t n) {
   } else if (IS("accept-ranges")) {
     r->meta.ranges = vlen >= 5 && strncasecmp(v, "bytes", 5) == 0;
   } else if (IS("etag")) {
-    copy_value(r->meta.etag, sizeof r->meta.etag, v, vlen);
+    if (vlen < sizeof r->meta.etag) /* a longer one is not kept, not cut */
+      copy_value(r->meta.etag, sizeof r->meta.etag, v, vlen);
   } else if (IS("last-modified")) {
     copy_value(r->meta.last_modified, sizeof r->meta.last_modified, v, vlen);
   } else if (IS("x-amz-bucket-region")) {
@@ -235,8 +236,18 @@ static void set_common(CURL *c, const dusk_http_policy *p) {
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* the path as signed: an S3 key may hold "." and ".." segments */
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
   if (ca != NULL)
     curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+}
+
+void dusk_http_redact(const char *url, char *out, size_t cap) {
+  const char *q = strchr(url, '?');
+  if (q == NULL)
+    snprintf(out, cap, "%s", url);
+  else
+    snprintf(out, cap, "%.*s?...", (int)(q - url), url);
 }
 
 /* ---- small requests ----------------------------------------------------- */
@@ -290,17 +301,20 @@ int dusk_http_request(const char *method, const char *url,
                       dusk_http_meta *meta, dusk_buf *body, dusk_error *err) {
   dusk_http_policy pol = policy ? *policy : dusk_http_policy_default();
   char curl_msg[CURL_ERROR_SIZE], last[384] = "";
+  char shown[512]; /* url without its query, for errors */
   bool refresh = false;
   int rc = 0;
   CURL *c;
 
+  dusk_http_redact(url, shown, sizeof shown);
+
   pthread_once(&curl_once, curl_init);
   if (curl_init_rc != CURLE_OK)
-    return dusk_error_set(err, DUSK_EINVAL, "%s: libcurl failed to start", url);
+    return dusk_error_set(err, DUSK_EINVAL, "%s: libcurl failed to start", shown);
   memset(meta, 0, sizeof *meta);
   c = curl_easy_init();
   if (c == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", url);
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", shown);
   for (uint32_t attempt = 0;; attempt++) {
     struct curl_slist *hl = NULL, *tmp;
     small_req r;
@@ -318,7 +332,7 @@ int dusk_http_request(const char *method, const char *url,
     for (size_t i = 0; i < nheaders; i++) {
       if ((tmp = curl_slist_append(hl, headers[i])) == NULL) {
         curl_slist_free_all(hl);
-        rc = dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", url);
+        rc = dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", shown);
         goto out;
       }
       hl = tmp;
@@ -351,7 +365,7 @@ int dusk_http_request(const char *method, const char *url,
     *meta = r.resp.meta;
     if (r.too_big) {
       rc = dusk_error_set(err, DUSK_ETOOBIG,
-                          "%s: %s: the response is larger than %zu bytes", url,
+                          "%s: %s: the response is larger than %zu bytes", shown,
                           method, max_body);
       goto out;
     }
@@ -371,7 +385,7 @@ int dusk_http_request(const char *method, const char *url,
         goto out; /* the caller judges the status */
       dusk_http_describe_error(meta, body, last, sizeof last);
     } else if (!retriable_curl(cc)) {
-      rc = dusk_error_set(err, DUSK_EPROTO, "%s: %s: %s", url, method,
+      rc = dusk_error_set(err, DUSK_EPROTO, "%s: %s: %s", shown, method,
                           curl_msg[0] ? curl_msg : curl_easy_strerror(cc));
       goto out;
     } else {
@@ -382,7 +396,7 @@ int dusk_http_request(const char *method, const char *url,
     }
     if (attempt >= pol.retries) {
       rc = dusk_error_set(err, DUSK_ETIMEDOUT,
-                          "%s: %s: gave up after %u attempts: %s", url, method,
+                          "%s: %s: gave up after %u attempts: %s", shown, method,
                           attempt + 1, last);
       goto out;
     }
@@ -398,6 +412,7 @@ out:
 
 struct dusk_http_stream {
   char *url;
+  char shown[512]; /* url without its query, for errors */
   char version[128];
   dusk_http_auth auth;
   dusk_http_policy policy;
@@ -562,7 +577,7 @@ static void stream_finish(dusk_http_stream *s, int rc, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    dusk_error_set(&s->err, rc, "%s: %s", s->url, msg);
+    dusk_error_set(&s->err, rc, "%s: %s", s->shown, msg);
   }
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
@@ -746,16 +761,19 @@ int dusk_http_stream_open(const char *url, const char *version, uint64_t start,
                           const dusk_http_policy *policy, size_t buffer,
                           dusk_http_stream **out, dusk_error *err) {
   dusk_http_stream *s;
+  char shown[512];
   *out = NULL;
+  dusk_http_redact(url, shown, sizeof shown);
   pthread_once(&curl_once, curl_init);
   if (curl_init_rc != CURLE_OK)
-    return dusk_error_set(err, DUSK_EINVAL, "%s: libcurl failed to start", url);
+    return dusk_error_set(err, DUSK_EINVAL, "%s: libcurl failed to start", shown);
   if (version != NULL && strlen(version) >= sizeof s->version)
-    return dusk_error_set(err, DUSK_EINVAL, "%s: ETag too long", url);
+    return dusk_error_set(err, DUSK_EINVAL, "%s: ETag too long", shown);
   s = calloc(1, sizeof *s);
   if (s == NULL)
-    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", url);
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", shown);
   s->url = strdup(url);
+  memcpy(s->shown, shown, sizeof s->shown);
   s->cap = buffer < 65536 ? 65536 : buffer;
   s->ring = malloc(s->cap);
   s->curl = curl_easy_init();
@@ -764,9 +782,11 @@ int dusk_http_stream_open(const char *url, const char *version, uint64_t start,
     free(s->ring);
     free(s->url);
     free(s);
-    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", url);
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", shown);
   }
-  if (version != NULL)
+  /* A weak ETag never matches If-Match's strong comparison (RFC 7232):
+   * such an object is not pinned. */
+  if (version != NULL && strncmp(version, "W/", 2) != 0)
     snprintf(s->version, sizeof s->version, "%s", version);
   if (auth != NULL)
     s->auth = *auth;
@@ -788,7 +808,7 @@ int dusk_http_stream_open(const char *url, const char *version, uint64_t start,
     free(s->ring);
     free(s->url);
     free(s);
-    return dusk_error_set(err, DUSK_ENOMEM, "%s: cannot start a thread", url);
+    return dusk_error_set(err, DUSK_ENOMEM, "%s: cannot start a thread", shown);
   }
   *out = s;
   return 0;

@@ -122,6 +122,10 @@ uint64_t dusk_http_stream_offset(const dusk_http_stream *s);
 /* Stops the thread (aborting its transfer) and frees the stream. */
 void dusk_http_stream_close(dusk_http_stream *s);
 
+/* url for an error message: without its query, which may hold a
+ * presigned URL's signature or token ("https://h/p?..." ). */
+void dusk_http_redact(const char *url, char *out, size_t cap);
+
 /* Attempts retried over the process's life (for tests and stats). */
 uint64_t dusk_http_retries_total(void);
 

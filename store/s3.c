@@ -719,8 +719,9 @@ static int cmp_objects(const void *a, const void *b) {
   return strcmp(((const dusk_object *)a)->path, ((const dusk_object *)b)->path);
 }
 
-int dusk_s3_expand(const char *pattern, const dusk_store_options *o,
-                   dusk_object **objs, size_t *n, dusk_error *err) {
+static int s3_expand(const char *pattern, const dusk_store_options *o,
+                     bool literal, dusk_object **objs, size_t *n,
+                     dusk_error *err) {
   char bucket[BUCKET_MAX];
   const char *key;
   dusk_s3_client *c;
@@ -735,7 +736,7 @@ int dusk_s3_expand(const char *pattern, const dusk_store_options *o,
                           pattern, pattern, *key == '\0' ? "/" : "");
   if ((rc = client_new(bucket, o, &c, err)) != 0)
     return rc;
-  if (dusk_store_is_glob(key)) {
+  if (dusk_store_is_glob(key) && !literal) {
     rc = list_glob(c, pattern, key, objs, n, err);
     if (rc == 0 && *n > before)
       qsort(*objs + before, *n - before, sizeof **objs, cmp_objects);
@@ -771,4 +772,14 @@ int dusk_s3_expand(const char *pattern, const dusk_store_options *o,
   }
   dusk_s3_close(c);
   return rc;
+}
+
+int dusk_s3_expand(const char *pattern, const dusk_store_options *o,
+                   dusk_object **objs, size_t *n, dusk_error *err) {
+  return s3_expand(pattern, o, false, objs, n, err);
+}
+
+int dusk_s3_stat(const char *s3url, const dusk_store_options *o,
+                 dusk_object **objs, size_t *n, dusk_error *err) {
+  return s3_expand(s3url, o, true, objs, n, err);
 }

@@ -35,6 +35,11 @@ typedef struct dusk_s3_client dusk_s3_client;
 int dusk_s3_expand(const char *pattern, const dusk_store_options *o,
                    dusk_object **objs, size_t *n, dusk_error *err);
 
+/* The one object s3url names, its key taken literally (a key may hold
+ * glob characters): a HEAD.  Appends it to *objs / *n. */
+int dusk_s3_stat(const char *s3url, const dusk_store_options *o,
+                 dusk_object **objs, size_t *n, dusk_error *err);
+
 /* Resolves s3://bucket/key into *url (heap, encoded) and a client that
  * signs GETs of it (dusk_s3_auth); the client outlives every use. */
 int dusk_s3_open(const char *s3url, const dusk_store_options *o,

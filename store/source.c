@@ -116,31 +116,28 @@ static int expand_local(const char *pattern, dusk_object **objs, size_t *n,
 static int expand_http(const char *url, dusk_object **objs, size_t *n,
                        dusk_error *err) {
   dusk_http_meta m;
-  char why[384];
+  char why[384], shown[512];
   int rc;
-  if (dusk_store_is_glob(url))
-    return dusk_error_set(err, DUSK_EINVAL,
-                          "%s: a glob needs a listing, which HTTP does not "
-                          "have; name each URL (or use s3://)",
-                          url);
+  /* A URL names one object: '?' starts its query, '[' an IPv6 host. */
   rc = dusk_http_request("HEAD", url, NULL, 0, NULL, 0, NULL, NULL, 0, &m,
                          NULL, err);
   if (rc != 0)
     return rc;
+  dusk_http_redact(url, shown, sizeof shown);
   if (m.status == 404 || m.status == 410)
-    return dusk_error_set(err, DUSK_ENOTFOUND, "%s: not found (HTTP %ld)", url,
-                          m.status);
+    return dusk_error_set(err, DUSK_ENOTFOUND, "%s: not found (HTTP %ld)",
+                          shown, m.status);
   if (m.status < 200 || m.status >= 300) {
     dusk_http_describe_error(&m, NULL, why, sizeof why);
     return dusk_error_set(err, m.status == 401 || m.status == 403 ? DUSK_EAUTH
                                                                    : DUSK_EPROTO,
-                          "%s: HEAD: %s", url, why);
+                          "%s: HEAD: %s", shown, why);
   }
   if (!m.has_size)
     return dusk_error_set(err, DUSK_EINVAL,
                           "%s: the server does not say the object's size "
                           "(no Content-Length)",
-                          url);
+                          shown);
   return push_object(objs, n, url, m.size, m.etag, m.ranges, err);
 }
 
@@ -220,7 +217,10 @@ static void *prefetch_main(void *arg) {
   dusk_error err;
   if (dusk_source_open(j->path, j->version[0] ? j->version : NULL, j->size,
                        &j->o, &s, &err) == 0) {
-    dusk_source_plan(s, j->start, j->end);
+    /* the plan set by hand: dusk_source_plan would take another parked
+     * source of the same span */
+    s->plan_start = j->start;
+    s->plan_end = j->end < s->size ? j->end : s->size;
     if (start_stream(s, j->start, PREFETCH_BUFFER, &err) != 0) {
       dusk_source_close(s); /* the scan will try, and say why */
       s = NULL;
@@ -330,10 +330,15 @@ int dusk_source_open(const char *path, const char *version, uint64_t size,
   if (version != NULL)
     snprintf(s->version, sizeof s->version, "%s", version);
   if (size == UINT64_MAX || version == NULL) {
+    /* the one object path names (never a glob: it was expanded once) */
     dusk_object *objs = NULL;
     size_t n = 0;
-    if ((rc = dusk_store_expand(path, o, &objs, &n, err)) != 0)
+    if ((rc = strncmp(path, "s3://", 5) == 0
+                  ? dusk_s3_stat(path, o, &objs, &n, err)
+                  : expand_http(path, &objs, &n, err)) != 0) {
+      dusk_objects_free(objs, n);
       goto fail;
+    }
     s->size = objs[0].size;
     if (version == NULL)
       snprintf(s->version, sizeof s->version, "%s", objs[0].version);
@@ -379,6 +384,8 @@ static int restart_stream(dusk_source *s, uint64_t off, dusk_error *err) {
 static int start_stream(dusk_source *s, uint64_t off, size_t buffer,
                         dusk_error *err) {
   uint64_t end;
+  dusk_http_stream_close(s->stream); /* one stream per source */
+  s->stream = NULL;
   if (off >= s->plan_start && off < s->plan_end) {
     end = s->plan_end;
   } else {
