@@ -608,7 +608,12 @@ static CURLcode stream_attempt(dusk_http_stream *s, bool refresh, int *sign_rc,
   }
   hl = tmp;
   if (s->version[0] != '\0') {
-    snprintf(match, sizeof match, "If-Match: %s", s->version);
+    /* an ETag, or "LM:" and the Last-Modified of a server without one */
+    if (strncmp(s->version, DUSK_HTTP_VERSION_LM, 3) == 0)
+      snprintf(match, sizeof match, "If-Unmodified-Since: %s",
+               s->version + 3);
+    else
+      snprintf(match, sizeof match, "If-Match: %s", s->version);
     if ((tmp = curl_slist_append(hl, match)) == NULL) {
       curl_slist_free_all(hl);
       *sign_rc = DUSK_ENOMEM;
@@ -690,8 +695,13 @@ static void *stream_main(void *arg) {
       if (st == 412) {
         stream_finish(s, DUSK_EINVAL,
                       "the object changed during the query (it no longer "
-                      "matches ETag %s); run the query again",
-                      s->version);
+                      "matches %s %s); run the query again",
+                      strncmp(s->version, DUSK_HTTP_VERSION_LM, 3) == 0
+                          ? "the Last-Modified"
+                          : "ETag",
+                      strncmp(s->version, DUSK_HTTP_VERSION_LM, 3) == 0
+                          ? s->version + 3
+                          : s->version);
         return NULL;
       }
       if (st == 416 && s->size == UINT64_MAX) {

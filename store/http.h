@@ -97,10 +97,15 @@ void dusk_http_error_code(const dusk_buf *body, char *out, size_t outlen);
 
 /* ---- ranged streams --------------------------------------------------- */
 
+/* A version that is no ETag: this prefix and a Last-Modified date, pinned
+ * with If-Unmodified-Since (a server that gives no ETag). */
+#define DUSK_HTTP_VERSION_LM "LM:"
+
 typedef struct dusk_http_stream dusk_http_stream;
 
 /* Starts receiving bytes [start, end) of url on a thread of its own.
- * version: the ETag to pin (If-Match), or NULL / "" for none.  size: the
+ * version: the ETag to pin (If-Match), DUSK_HTTP_VERSION_LM and a date
+ * (If-Unmodified-Since), or NULL / "" for none.  size: the
  * object's size when known (UINT64_MAX: unknown), so a 200 answer can be
  * told from a complete one.  buffer: bytes received ahead of the reader.
  * The auth struct is copied; its arg must outlive the stream. */

@@ -138,6 +138,12 @@ static int expand_http(const char *url, dusk_object **objs, size_t *n,
                           "%s: the server does not say the object's size "
                           "(no Content-Length)",
                           shown);
+  if (m.etag[0] == '\0' && m.last_modified[0] != '\0') {
+    /* no ETag: pinned by its Last-Modified date instead */
+    char lm[sizeof m.last_modified + 4];
+    snprintf(lm, sizeof lm, "%s%s", DUSK_HTTP_VERSION_LM, m.last_modified);
+    return push_object(objs, n, url, m.size, lm, m.ranges, err);
+  }
   return push_object(objs, n, url, m.size, m.etag, m.ranges, err);
 }
 

@@ -32,8 +32,10 @@ typedef struct dusk_store_options {
 typedef struct dusk_object {
   char *path;        /* as read_csv names it: a local path or a URL */
   uint64_t size;
-  char version[128]; /* a remote object's ETag, quotes included; "" when
-                        local or when the server gives none */
+  char version[128]; /* a remote object's ETag, quotes included, or
+                        DUSK_HTTP_VERSION_LM and its Last-Modified when
+                        the server gives no ETag; "" when local or when
+                        it gives neither */
   bool ranges;       /* ranged reads work (local files, S3; HTTP when the
                         server says Accept-Ranges: bytes) */
 } dusk_object;

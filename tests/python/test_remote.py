@@ -96,7 +96,7 @@ def nginx(site, cert, tmp_path_factory):
         pytest.skip("nginx-light is not installed (run.sh installs it)")
     d = tmp_path_factory.mktemp("nginx")
     for attempt in range(5):
-        hp, sp = free_port(), free_port()
+        hp, sp, np = free_port(), free_port(), free_port()
         conf = d / "nginx.conf"
         # As root, nginx's workers would switch to www-data, which cannot
         # read pytest's private temporary folders.
@@ -110,12 +110,16 @@ error_log {d}/error.log;
 events {{ worker_connections 256; }}
 http {{
   access_log {d}/access.log;
+  log_format pins '$request_uri $status ius=[$http_if_unmodified_since] '
+                  'im=[$http_if_match]';
   client_body_temp_path {d}/body;
   proxy_temp_path {d}/proxy;
   fastcgi_temp_path {d}/fastcgi;
   uwsgi_temp_path {d}/uwsgi;
   scgi_temp_path {d}/scgi;
   server {{ listen 127.0.0.1:{hp}; root {site}; }}
+  server {{ listen 127.0.0.1:{np}; root {site}; etag off;
+           access_log {d}/pins.log pins; }}
   server {{
     listen 127.0.0.1:{sp} ssl;
     ssl_certificate {cert}/cert.pem;
@@ -131,7 +135,8 @@ http {{
         stop(proc)  # a port was taken meanwhile: try others
     else:
         raise AssertionError("nginx did not start")
-    yield f"http://127.0.0.1:{hp}", f"https://127.0.0.1:{sp}", d
+    yield (f"http://127.0.0.1:{hp}", f"https://127.0.0.1:{sp}", d,
+           f"http://127.0.0.1:{np}")
     stop(proc)
 
 
@@ -260,6 +265,17 @@ def test_http_reads_ranges_not_the_whole_file(client, nginx, site):
     assert statuses == {"206"}, statuses
     assert len(gets) >= size // (256 << 10)
     assert sent < 2 * size, (sent, size)
+
+
+def test_http_without_etag_pins_last_modified(client, nginx, site):
+    """A server that gives no ETag (nginx with etag off) has every ranged
+    GET pinned with If-Unmodified-Since, the Last-Modified it listed."""
+    check_queries(nginx[3] + "/trips.csv", site / "trips.csv", "256KB")
+    lines = [ln for ln in (nginx[2] / "pins.log").read_text().splitlines()
+             if ln.startswith("/trips.csv 206")]
+    # (nginx logs an absent header as "-")
+    assert lines and all("ius=[-]" not in ln and "im=[-]" in ln
+                         for ln in lines), lines[:3]
 
 
 def test_plain_server_without_ranges(client, plain, site):
