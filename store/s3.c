@@ -625,6 +625,31 @@ int dusk_s3_parse_listing(const char *xml, size_t len, dusk_s3_entry **out,
   return 0;
 }
 
+/* Decodes a listing's url-encoded key in place (encoding-type=url:
+ * %XX escapes, '+' for a space); false when an escape is malformed. */
+static bool url_decode_plus(char *s) {
+  char *o = s;
+  for (const char *p = s; *p; p++) {
+    if (*p == '+') {
+      *o++ = ' ';
+    } else if (*p == '%') {
+      int hi, lo;
+      if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+        return false;
+      hi = isdigit((unsigned char)p[1]) ? p[1] - '0'
+                                        : (tolower((unsigned char)p[1]) - 'a' + 10);
+      lo = isdigit((unsigned char)p[2]) ? p[2] - '0'
+                                        : (tolower((unsigned char)p[2]) - 'a' + 10);
+      *o++ = (char)(hi * 16 + lo);
+      p += 2;
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o = '\0';
+  return true;
+}
+
 /* Every key under prefix matching glob (the key part of the pattern),
  * appended as objects named s3://bucket/key. */
 static int list_glob(dusk_s3_client *c, const char *pattern, const char *glob,
@@ -649,7 +674,7 @@ static int list_glob(dusk_s3_client *c, const char *pattern, const char *glob,
   }
   path.len--; /* a C string: the NUL is not part of the path */
   for (int page = 0; rc == 0; page++) {
-    dusk_sigv4_pair q[3];
+    dusk_sigv4_pair q[4];
     size_t nq = 0, ne = 0;
     dusk_http_meta m;
     dusk_s3_entry *e = NULL;
@@ -662,6 +687,8 @@ static int list_glob(dusk_s3_client *c, const char *pattern, const char *glob,
       break;
     }
     q[nq++] = (dusk_sigv4_pair){{"list-type", 9}, {"2", 1}};
+    /* keys url-encoded: a key may hold bytes XML 1.0 cannot carry */
+    q[nq++] = (dusk_sigv4_pair){{"encoding-type", 13}, {"url", 3}};
     q[nq++] = (dusk_sigv4_pair){{"prefix", 6}, {prefix, strlen(prefix)}};
     if (token != NULL)
       q[nq++] = (dusk_sigv4_pair){{"continuation-token", 18},
@@ -685,6 +712,12 @@ static int list_glob(dusk_s3_client *c, const char *pattern, const char *glob,
     }
     for (size_t i = 0; i < ne && rc == 0; i++) {
       char name[BUCKET_MAX + KEY_MAX + 8];
+      if (!url_decode_plus(e[i].key)) {
+        rc = dusk_error_set(err, DUSK_EPROTO,
+                            "%s: listing: a key's url-encoding is malformed",
+                            pattern);
+        break;
+      }
       if (fnmatch(glob, e[i].key, FNM_PATHNAME) != 0)
         continue;
       snprintf(name, sizeof name, "s3://%s/%s", c->bucket, e[i].key);
