@@ -721,18 +721,7 @@ static int list_glob(dusk_s3_client *c, const char *pattern, const char *glob,
       if (fnmatch(glob, e[i].key, FNM_PATHNAME) != 0)
         continue;
       snprintf(name, sizeof name, "s3://%s/%s", c->bucket, e[i].key);
-      dusk_object *g = realloc(*objs, (*n + 1) * sizeof *g);
-      if (g == NULL || (g[*n].path = strdup(name)) == NULL) {
-        if (g != NULL)
-          *objs = g;
-        rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-        break;
-      }
-      *objs = g;
-      g[*n].size = e[i].size;
-      g[*n].ranges = true;
-      snprintf(g[*n].version, sizeof g[*n].version, "%s", e[i].etag);
-      (*n)++;
+      rc = dusk_objects_push(objs, n, name, e[i].size, e[i].etag, true, err);
     }
     dusk_s3_entries_free(e, ne);
     free(token);
@@ -786,20 +775,8 @@ static int s3_expand(const char *pattern, const dusk_store_options *o,
       else if (!m.has_size)
         rc = dusk_error_set(err, DUSK_EPROTO, "%s: HEAD gave no size",
                             pattern);
-      else {
-        dusk_object *g = realloc(*objs, (*n + 1) * sizeof *g);
-        if (g == NULL || (g[*n].path = strdup(pattern)) == NULL) {
-          if (g != NULL)
-            *objs = g;
-          rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
-        } else {
-          *objs = g;
-          g[*n].size = m.size;
-          g[*n].ranges = true;
-          snprintf(g[*n].version, sizeof g[*n].version, "%s", m.etag);
-          (*n)++;
-        }
-      }
+      else
+        rc = dusk_objects_push(objs, n, pattern, m.size, m.etag, true, err);
     }
     dusk_buf_destroy(&path);
   }

@@ -57,9 +57,9 @@ void dusk_objects_free(dusk_object *objs, size_t n) {
   free(objs);
 }
 
-static int push_object(dusk_object **objs, size_t *n, const char *path,
-                       uint64_t size, const char *version, bool ranges,
-                       dusk_error *err) {
+int dusk_objects_push(dusk_object **objs, size_t *n, const char *path,
+                      uint64_t size, const char *version, bool ranges,
+                      dusk_error *err) {
   dusk_object *grown = realloc(*objs, (*n + 1) * sizeof **objs);
   if (grown == NULL)
     return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", path);
@@ -89,7 +89,7 @@ static int expand_local_file(const char *path, dusk_object **objs, size_t *n,
                           path, path);
   if (!S_ISREG(st.st_mode))
     return dusk_error_set(err, DUSK_EINVAL, "%s: not a regular file", path);
-  return push_object(objs, n, path, (uint64_t)st.st_size, NULL, true, err);
+  return dusk_objects_push(objs, n, path, (uint64_t)st.st_size, NULL, true, err);
 }
 
 static int expand_local(const char *pattern, dusk_object **objs, size_t *n,
@@ -142,9 +142,9 @@ static int expand_http(const char *url, dusk_object **objs, size_t *n,
     /* no ETag: pinned by its Last-Modified date instead */
     char lm[sizeof m.last_modified + 4];
     snprintf(lm, sizeof lm, "%s%s", DUSK_HTTP_VERSION_LM, m.last_modified);
-    return push_object(objs, n, url, m.size, lm, m.ranges, err);
+    return dusk_objects_push(objs, n, url, m.size, lm, m.ranges, err);
   }
-  return push_object(objs, n, url, m.size, m.etag, m.ranges, err);
+  return dusk_objects_push(objs, n, url, m.size, m.etag, m.ranges, err);
 }
 
 int dusk_store_expand(const char *pattern, const dusk_store_options *o,

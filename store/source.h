@@ -53,6 +53,11 @@ bool dusk_store_is_glob(const char *path);
 int dusk_store_expand(const char *pattern, const dusk_store_options *o,
                       dusk_object **objs, size_t *n, dusk_error *err);
 void dusk_objects_free(dusk_object *objs, size_t n);
+/* Appends one object (path copied, version NULL for none) to *objs / *n.
+ * 0 or DUSK_ENOMEM. */
+int dusk_objects_push(dusk_object **objs, size_t *n, const char *path,
+                      uint64_t size, const char *version, bool ranges,
+                      dusk_error *err);
 
 typedef struct dusk_source dusk_source;
 

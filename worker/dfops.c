@@ -3547,6 +3547,22 @@ static void leaf_columns(const dusk_plan *leaf, dusk_type t, dusk_buf *names) {
  *     afterwards has no null (pandas: str.len() of the filled object
  *     column, .dt.hour of the filled datetimes are int64), while an int
  *     column stays listed (pandas fills its float64 and keeps float64). */
+/* Takes every name of the list names out of u. */
+static void names_remove_all(dusk_buf *u, const dusk_buf *names) {
+  dusk_buf one;
+  dusk_buf_init(&one);
+  for (const char *q = names->data, *e = q + names->len; q < e;) {
+    const char *sep = memchr(q, DUSK_NULLS_SEP, (size_t)(e - q));
+    size_t len = sep ? (size_t)(sep - q) : (size_t)(e - q);
+    one.len = 0;
+    dusk_xcheck(dusk_buf_append(&one, q, len));
+    dusk_xcheck(dusk_buf_append(&one, "", 1)); /* a C string */
+    names_remove(u, one.data);
+    q += len + (sep != NULL);
+  }
+  dusk_buf_destroy(&one);
+}
+
 static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   const dusk_plan *chain[256];
   size_t n = 0;
@@ -3593,22 +3609,8 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
       dusk_buf plain;
       dusk_buf_init(&plain);
       dusk_xcheck(dusk_buf_append(&plain, u->data, u->len));
-      for (const char *q = text.data, *e = text.data + text.len; q < e;) {
-        const char *sep = memchr(q, DUSK_NULLS_SEP, (size_t)(e - q));
-        size_t len = sep ? (size_t)(sep - q) : (size_t)(e - q);
-        char one[512];
-        snprintf(one, sizeof one, "%.*s", (int)len, q);
-        names_remove(&plain, one);
-        q += len + (sep != NULL);
-      }
-      for (const char *q = dates.data, *e = dates.data + dates.len; q < e;) {
-        const char *sep = memchr(q, DUSK_NULLS_SEP, (size_t)(e - q));
-        size_t len = sep ? (size_t)(sep - q) : (size_t)(e - q);
-        char one[512];
-        snprintf(one, sizeof one, "%.*s", (int)len, q);
-        names_remove(&plain, one);
-        q += len + (sep != NULL);
-      }
+      names_remove_all(&plain, &text);
+      names_remove_all(&plain, &dates);
       if (expr_carries(s->expr, (dusk_slice){plain.data, plain.len}) &&
           !dusk_names_has(list, name, strlen(name)))
         dusk_xcheck(dusk_names_add(u, name, strlen(name)));
