@@ -22,7 +22,10 @@ InvalidSignatureException (SSM).  The default key is fake_s3.py's.
 
 EC2 (Version 2016-11-15; XML answers, errors as
 <Response><Errors><Error><Code/><Message/></Error></Errors>):
-  RunInstances      ImageId, MinCount/MaxCount, InstanceType, UserData
+  RunInstances      ImageId, MinCount/MaxCount (1 <= Min <= Max <= 100:
+                    Max are started, or fewer - at least Min - within the
+                    capacity left, else InsufficientInstanceCapacity and
+                    none), InstanceType, UserData
                     (base64, at most 16384 bytes decoded, as EC2 limits it),
                     IamInstanceProfile.Name/Arn, SecurityGroupId.N (must
                     exist), SubnetId, KeyName, MetadataOptions.*,
@@ -32,10 +35,15 @@ EC2 (Version 2016-11-15; XML answers, errors as
                     Instances start "pending", with a private address in
                     10.0.0.0/16 (data only: nothing is ever sent there).
   DescribeInstances InstanceId.N, Filter.N (tag:KEY, tag-key,
-                    instance-state-name, instance-id, instance.group-id).
-                    Each call moves pending -> running and shutting-down ->
-                    terminated; terminated instances stay listed.
-  TerminateInstances InstanceId.N -> shutting-down.
+                    instance-state-name, instance-id, instance.group-id),
+                    MaxResults (5..1000, not with InstanceId) and NextToken:
+                    a page holds at most MaxResults (or the control API's
+                    page size) reservations, the next token where more
+                    follow.  Each call moves pending -> running and
+                    shutting-down -> terminated; terminated instances stay
+                    listed.
+  TerminateInstances InstanceId.N -> shutting-down; an unknown id fails
+                    the whole call (InvalidInstanceID.NotFound).
   CreateSecurityGroup GroupName, GroupDescription, VpcId,
                     TagSpecification (security-group); a duplicate name in a
                     VPC is InvalidGroup.Duplicate.
@@ -71,6 +79,19 @@ Control API (same port, unsigned, loopback clients only; JSON in and out):
            adds instances made elsewhere (e.g. another cluster's); answers
            their ids
   POST   /__control/parameters {"name", "value", "type"}: adds a parameter
+  POST   /__control/groups {"name", "vpc"}: adds a security group; answers
+           its id
+  POST   /__control/capacity {"instances": N | null}: RunInstances may start
+           N more instances (null: no limit, the default)
+  POST   /__control/paging {"page_size": N | null}: DescribeInstances answers
+           at most N reservations a page even without MaxResults (null: all)
+  POST   /__control/faults [{"action", "code", "message", "status",
+           "count"}]: the next count (default 1; -1 forever) calls of action
+           fail with that error (status default 400) before doing anything
+  DELETE /__control/faults
+  POST   /__control/after [{"action", "tags", "state", "count"}]: after the
+           next count (default 1) successful calls of action, an instance
+           with those tags appears (as one an autoscaler starts meanwhile)
   GET    /__control/health   {"ok": true}
 """
 
@@ -188,6 +209,10 @@ class State:
         self.groups = {}
         self.parameters = {}
         self.tokens = {}  # RunInstances ClientToken -> response
+        self.capacity = None  # instances RunInstances may still start
+        self.page_size = None  # DescribeInstances' page without MaxResults
+        self.faults = []
+        self.after = []
         self.log = []
         self.seq = 0
         self.ids = itertools.count(1)
@@ -329,7 +354,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError("InvalidAction", "The action %s is not valid for this web service." % action)
         if flat.get("Version") != "2016-11-15":
             raise ApiError("InvalidParameterValue", "Version %s is not 2016-11-15" % flat.get("Version"))
+        for f in st.faults:
+            if f.get("action") == action and f["count"] != 0:
+                f["count"] -= f["count"] > 0
+                raise ApiError(f.get("code", "InternalError"), f.get("message", "injected failure"),
+                               int(f.get("status", 400)))
         inner = fn(st, p)
+        for a in st.after:
+            if a.get("action") == action and a["count"] != 0:
+                a["count"] -= a["count"] > 0
+                st.add_instance("ami-0elsewhere", "t3.micro", a.get("tags", {}), [])["state"] = a.get("state", "pending")
         return ('<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse xmlns="%s"><requestId>%s</requestId>%s'
                 '</%sResponse>' % (action, EC2_NS, os.urandom(8).hex(), inner, action))
 
@@ -382,10 +416,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         prof = p.get("IamInstanceProfile", {})
         profile = prof.get("Name") or (prof.get("Arn") or "").rpartition("/")[2] or None
         tags = tags_of(p.get("TagSpecification"), "instance")
+        n = hi if st.capacity is None else min(hi, st.capacity)
+        if n < lo:
+            raise ApiError("InsufficientInstanceCapacity",
+                           "We currently do not have sufficient capacity for %d instances (%d left)" % (lo, n), 500)
+        if st.capacity is not None:
+            st.capacity -= n
         made = [st.add_instance(p["ImageId"], p.get("InstanceType", "m1.small"), tags, groups, subnet=p.get("SubnetId"),
                                 profile=profile, metadata=meta, shutdown_behavior=behaviour, user_data=user_data,
                                 key_name=p.get("KeyName"), volume_tags=tags_of(p.get("TagSpecification"), "volume"))
-                for _ in range(hi)]
+                for _ in range(n)]
         resp = ("<reservationId>r-0%s</reservationId><ownerId>%s</ownerId><groupSet/><instancesSet>%s</instancesSet>"
                 % (os.urandom(8).hex(), OWNER, "".join(self.instance_xml(i) for i in made)))
         if token:
@@ -397,6 +437,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for i in ids:
             if i not in st.instances:
                 raise ApiError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist" % i)
+        limit = st.page_size
+        if "MaxResults" in p:
+            if ids:
+                raise ApiError("InvalidParameterCombination",
+                               "The parameter instancesSet cannot be used with the parameter maxResults")
+            try:
+                limit = int(p["MaxResults"])
+                assert 5 <= limit <= 1000
+            except (ValueError, AssertionError):
+                raise ApiError("InvalidParameterValue", "MaxResults must be 5..1000: %s" % p["MaxResults"])
+        # The token names the request it continues and the place in it: a
+        # token given to another request is refused, as EC2 refuses it.
+        query = hashlib.sha256(json.dumps([ids, p.get("Filter")], sort_keys=True).encode()).hexdigest()[:16]
+        start = 0
+        if p.get("NextToken"):
+            try:
+                q, _, off = base64.b64decode(p["NextToken"], validate=True).decode().partition(":")
+                assert q == query
+                start = int(off)
+            except (ValueError, AssertionError, UnicodeDecodeError):
+                raise ApiError("InvalidParameterValue", "Invalid NextToken: %s" % p["NextToken"])
         fields = {"instance-state-name": lambda i: i["state"], "instance-id": lambda i: i["id"],
                   "instance.group-id": lambda i: i["groups"], "image-id": lambda i: i["image"]}
         out = []
@@ -407,9 +468,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 continue
             if match_filters(inst, as_list(p.get("Filter")), fields):
                 out.append(inst)
-        return "<reservationSet>%s</reservationSet>" % "".join(
+        token = ""
+        if limit is not None and len(out) > start + limit:
+            token = "<nextToken>%s</nextToken>" % base64.b64encode(("%s:%d" % (query, start + limit)).encode()).decode()
+        page = out[start:] if limit is None else out[start:start + limit]
+        return "<reservationSet>%s</reservationSet>%s" % ("".join(
             "<item><reservationId>r-0%s</reservationId><ownerId>%s</ownerId><groupSet/><instancesSet>%s"
-            "</instancesSet></item>" % (i["id"][2:], OWNER, self.instance_xml(i)) for i in out)
+            "</instancesSet></item>" % (i["id"][2:], OWNER, self.instance_xml(i)) for i in page), token)
 
     def ec2_TerminateInstances(self, st, p):
         ids = as_list(p.get("InstanceId"))
@@ -578,6 +643,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        for d in as_list(data)]
                 for iid, d in zip(out, as_list(data)):
                     st.instances[iid]["state"] = d.get("state", "running")
+            elif what == "groups" and self.command == "POST" and isinstance(data, dict):
+                gid = st.new_id("sg")
+                st.groups[gid] = {"id": gid, "name": data["name"], "description": data["name"],
+                                  "vpc": data.get("vpc", DEFAULT_VPC), "tags": {}, "ingress": []}
+                out = gid
+            elif what == "capacity" and self.command == "POST" and isinstance(data, dict):
+                st.capacity = data.get("instances")
+                out = {"ok": True}
+            elif what == "paging" and self.command == "POST" and isinstance(data, dict):
+                st.page_size = data.get("page_size")
+                out = {"ok": True}
+            elif what == "faults" and self.command == "POST":
+                st.faults.extend(dict(f, count=f.get("count", 1)) for f in as_list(data))
+                out = {"ok": True}
+            elif what == "after" and self.command == "POST":
+                st.after.extend(dict(a, count=a.get("count", 1)) for a in as_list(data))
+                out = {"ok": True}
+            elif what == "faults" and self.command == "DELETE":
+                st.faults.clear()
+                out = {"ok": True}
             elif what == "parameters" and self.command == "POST" and isinstance(data, dict):
                 st.parameters[data["name"]] = {"name": data["name"], "type": data.get("type", "SecureString"),
                                                "value": data["value"], "version": 1, "key_id": None, "tags": {},

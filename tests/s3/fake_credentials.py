@@ -5,6 +5,7 @@
         [--host 127.0.0.1] [--port 0] [--region us-east-1]
         [--access-key AK] [--secret-key SK] [--session-token T]
         [--expires-in SECONDS] [--role NAME] [--allow-imdsv1]
+        [--instance-id ID] [--local-ipv4 ADDR]
         [--path /v2/credentials/fake] [--auth-token TOKEN]
         [--exit-on-stdin-eof] [--verbose]
 
@@ -25,6 +26,7 @@ the two agree out of the box; pass the same --access-key/--secret-key/
       "LastUpdated", "Type": "AWS-HMAC", "AccessKeyId", "SecretAccessKey",
       "Token", "Expiration"}  (404 for another role)
   GET /latest/meta-data/placement/region, .../placement/availability-zone,
+      .../instance-id, .../local-ipv4 (--instance-id, --local-ipv4),
       /latest/dynamic/instance-identity/document
 --container: ECS / EKS pod identity container credentials (point a client at it
   with AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:PORT<path>).
@@ -165,9 +167,14 @@ class CredHandler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, a.region)
         if path == "/latest/meta-data/placement/availability-zone":
             return self.reply(200, a.region + "a")
+        if path == "/latest/meta-data/instance-id":
+            return self.reply(200, a.instance_id)
+        if path == "/latest/meta-data/local-ipv4":
+            return self.reply(200, a.local_ipv4)
         if path == "/latest/dynamic/instance-identity/document":
             return self.reply(200, json.dumps({"region": a.region, "availabilityZone": a.region + "a",
-                                               "instanceId": "i-0fake0000000000000", "accountId": "123456789012"}))
+                                               "instanceId": a.instance_id, "privateIp": a.local_ipv4,
+                                               "accountId": "123456789012"}))
         return self.reply(404, "Not Found\n")
 
     def container(self, path):
@@ -219,6 +226,8 @@ def main(argv=None):
     ap.add_argument("--expires-in", type=float, default=3600)
     ap.add_argument("--role", default="dusk-test-role")
     ap.add_argument("--allow-imdsv1", action="store_true")
+    ap.add_argument("--instance-id", default="i-0fa4e000000000000")
+    ap.add_argument("--local-ipv4", default="10.0.0.5")
     ap.add_argument("--path", default="/v2/credentials/fake")
     ap.add_argument("--auth-token", default=None)
     args = ap.parse_args(argv)
