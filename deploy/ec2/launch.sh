@@ -16,9 +16,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-AWS=${AWS:-/usr/bin/aws}
-LIB=/usr/local/lib/dusk-ec2 # where the user-data puts boot.sh and its files
-USER_DATA_MAX=16384         # EC2's limit, before base64
+prog=launch.sh
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "$here/common.sh"
 
 usage() {
   cat << 'EOF'
@@ -43,6 +43,15 @@ it at boot with their instance role.  teardown.sh --cluster NAME undoes it.
                            bin/dusk-worker, bin/dusk)
   --dusk-sha256 HEX        the tarball's sha256, checked on every instance
   --workers N              worker instances, 1..100 (default 2)
+  --autoscale MIN-MAX      no fixed workers: the scheduler starts and stops
+                           worker instances itself (dusk-scheduler
+                           --autoscale with deploy/ec2/provider), between
+                           MIN (0..100) and MAX (1..100) of them; its
+                           instance profile needs the EC2 permissions of
+                           deploy/README.md, "Autoscaling on EC2"
+  --scheduler-profile P    the scheduler's instance profile (default
+                           --instance-profile); with --autoscale, one whose
+                           role may also start and stop the workers
   --instance-type TYPE     the workers' type (default m6i.large)
   --scheduler-type TYPE    the scheduler's type (default --instance-type)
   --subnet-id SUBNET       the subnet (default: the default VPC's)
@@ -76,9 +85,9 @@ leftovers() {
   [ -z "$made" ] || echo "launch.sh: failed after making $made; teardown.sh --cluster $cluster --region $region removes them" >&2
 }
 
-cluster='' ami='' profile='' url='' sha256='' workers=2 itype=m6i.large
-stype='' subnet='' vpc='' key='' cidr='' sport=8786 wports=9000-9099
-death=600 kms='' region='' endpoint='' print='' sched_host=''
+# The settings common.sh does not hold (it holds the workers' and the
+# cluster's, with their defaults).
+workers='' stype='' sprofile='' vpc='' cidr='' kms='' print=''
 while [ $# -gt 0 ]; do
   opt=$1
   case $opt in
@@ -89,94 +98,47 @@ while [ $# -gt 0 ]; do
   v=$2
   shift 2
   case $opt in
-    --cluster) cluster=$v ;;
-    --image-id) ami=$v ;;
-    --instance-profile) profile=$v ;;
-    --dusk-url) url=$v ;;
-    --dusk-sha256) sha256=$v ;;
     --workers) workers=$v ;;
-    --instance-type) itype=$v ;;
+    --autoscale) autoscale=$v ;;
     --scheduler-type) stype=$v ;;
-    --subnet-id) subnet=$v ;;
+    --scheduler-profile) sprofile=$v ;;
     --vpc-id) vpc=$v ;;
-    --key-name) key=$v ;;
     --client-cidr) cidr=$v ;;
-    --scheduler-port) sport=$v ;;
-    --worker-ports) wports=$v ;;
-    --death-timeout) death=$v ;;
     --kms-key-id) kms=$v ;;
-    --region) region=$v ;;
-    --endpoint-url) endpoint=$v ;;
     --print-user-data) print=$v ;;
-    --scheduler-host) sched_host=$v ;;
-    *) die "unknown option '$opt' (try --help)" ;;
+    *) set_setting "${opt#--}" "$v" || die "unknown option '$opt' (try --help)" ;;
   esac
 done
 
 # Everything given ends up in tags, names, a shell file or a YAML block:
 # each value is checked against what it may hold.
-matches() { [[ $1 =~ $2 ]]; }
-matches "$cluster" '^[A-Za-z0-9][A-Za-z0-9-]{0,31}$' ||
-  die "--cluster: '$cluster' is not 1-32 letters, digits and '-'"
-matches "$url" '^(s3://[a-z0-9][a-z0-9.-]*/|https?://)[A-Za-z0-9._~:/?#@!$&()*+,;=%-]+$' ||
-  die "--dusk-url: '$url' is not an s3:// or https:// URL"
-[ -z "$sha256" ] || matches "$sha256" '^[0-9a-f]{64}$' || die "--dusk-sha256: not 64 hex digits"
-between() { # VALUE LO HI: an integer within [LO, HI]
-  matches "$1" '^[0-9]{1,9}$' && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]
-}
+default_region
+check_settings --
+if [ -n "$autoscale" ]; then
+  amin=${autoscale%%-*} amax=${autoscale#*-}
+  if [[ $autoscale != *-* ]] || ! between "$amin" 0 100 || ! between "$amax" 1 100 ||
+    [ "$amin" -gt "$amax" ]; then
+    die "--autoscale: '$autoscale' is not MIN-MAX with 0 <= MIN <= MAX, 1 <= MAX <= 100"
+  fi
+  # The scheduler starts every worker then: fixed ones beside them would
+  # be hosts its autoscaler counts (they carry the same tags) but did not ask for.
+  [ -z "$workers" ] || die "--workers and --autoscale: give one (with --autoscale the scheduler starts the workers)"
+fi
+[ -n "$workers" ] || workers=2
 between "$workers" 1 100 || die "--workers: '$workers' is not 1..100"
-between "$sport" 1 65535 || die "--scheduler-port: '$sport' is not 1..65535"
-wlo=${wports%-*} whi=${wports#*-}
-if ! between "$wlo" 1 65535 || ! between "$whi" "$wlo" 65535; then
-  die "--worker-ports: '$wports' is not a range A-B of ports"
-fi
-if between "$sport" "$wlo" "$whi"; then
-  die "--scheduler-port $sport is inside --worker-ports $wports"
-fi
-between "$death" 1 31536000 || die "--death-timeout: '$death' is not 1..31536000 seconds"
 [ -z "$cidr" ] || matches "$cidr" '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' ||
   die "--client-cidr: '$cidr' is not an IPv4 CIDR"
-for pair in "image-id:$ami" "instance-profile:$profile" "instance-type:$itype" \
-  "scheduler-type:$stype" "subnet-id:$subnet" "vpc-id:$vpc" "key-name:$key" \
-  "kms-key-id:$kms" "scheduler-host:$sched_host"; do
+for pair in "scheduler-type:$stype" "scheduler-profile:$sprofile" "vpc-id:$vpc" "kms-key-id:$kms"; do
   matches "${pair#*:}" '^[A-Za-z0-9._:/@+=,-]*$' || die "--${pair%%:*}: '${pair#*:}' holds characters it may not"
 done
 [ -n "$stype" ] || stype=$itype
-if [ -z "$region" ]; then
-  region=${AWS_REGION:-${AWS_DEFAULT_REGION:-$("$AWS" configure get region 2> /dev/null || true)}}
-fi
-matches "$region" '^[a-z]{2}(-[a-z0-9]+)+$' || die "--region: '$region' is not a region (give --region)"
 param=/dusk/$cluster/token
 
-# The user-data of ROLE: #cloud-config that writes boot.sh, the role's unit
-# from deploy/systemd and ec2.env (what this launch was told) under $LIB,
-# then runs boot.sh.  No secret: the token stays in SSM.
-file_entry() { # PATH MODE < CONTENT
-  printf '  - path: %s\n    owner: root:root\n    permissions: "%s"\n    content: |\n' "$1" "$2"
-  sed 's/^/      /'
-}
-ec2_env() { # ROLE SCHEDULER_HOST
-  echo "# What deploy/ec2/launch.sh was told; boot.sh reads it."
-  printf '%s=%q\n' DUSK_ROLE "$1" DUSK_CLUSTER "$cluster" DUSK_REGION "$region" \
-    DUSK_TOKEN_PARAMETER "$param" DUSK_URL "$url" DUSK_SHA256 "$sha256" \
-    DUSK_SCHEDULER_HOST "$2" DUSK_SCHEDULER_PORT "$sport" \
-    DUSK_WORKER_PORTS "$wports" DUSK_DEATH_TIMEOUT "$death"
-}
-user_data() { # ROLE SCHEDULER_HOST
-  echo "#cloud-config"
-  echo "# dusk cluster $cluster, $1 (deploy/ec2/launch.sh).  The token is not"
-  echo "# here: boot.sh fetches it from SSM with the instance role."
-  echo "write_files:"
-  ec2_env "$1" "$2" | file_entry "$LIB/ec2.env" 0644
-  file_entry "$LIB/boot.sh" 0755 < "$here/boot.sh"
-  file_entry "$LIB/dusk-$1.service" 0644 < "$here/../systemd/dusk-$1.service"
-  echo "runcmd:"
-  echo "  - [$LIB/boot.sh]"
-}
-
+# The user-data (common.sh's user_data): a scheduler's with --autoscale
+# names the group, so what it prints has a placeholder for it.
 if [ -n "$print" ]; then
   case $print in
-    scheduler) user_data scheduler "" ;;
+    scheduler) [ -n "$sg" ] || sg='sg-GROUP'; user_data scheduler "" ;;
     worker) user_data worker "${sched_host:-SCHEDULER-PRIVATE-IP}" ;;
     *) die "--print-user-data: '$print' is not scheduler or worker" ;;
   esac
@@ -184,10 +146,9 @@ if [ -n "$print" ]; then
 fi
 [ -n "$ami" ] || die "--image-id is required (a Debian 12 AMI)"
 [ -n "$profile" ] || die "--instance-profile is required (deploy/README.md says what its role needs)"
+[ -n "$sprofile" ] || sprofile=$profile
 
-aws_opts=(--region "$region")
-[ -z "$endpoint" ] || aws_opts+=(--endpoint-url "$endpoint")
-aws_() { "$AWS" "${aws_opts[@]}" "$@"; }
+aws_setup
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -232,31 +193,18 @@ if [ -n "$cidr" ]; then
 fi
 aws_ ec2 authorize-security-group-ingress --group-id "$sg" --ip-permissions "${perms[@]}" > /dev/null
 
-# run_instances ROLE TYPE COUNT USER_DATA_FILE: prints "ID IP" lines.
-run_instances() {
-  local tags="{Key=dusk:cluster,Value=$cluster},{Key=dusk:role,Value=$1},{Key=Name,Value=dusk-$cluster-$1}"
-  local prof=Name=$profile extra=()
-  [[ $profile != arn:* ]] || prof=Arn=$profile
-  [ -z "$subnet" ] || extra+=(--subnet-id "$subnet")
-  [ -z "$key" ] || extra+=(--key-name "$key")
-  [ "$(wc -c < "$4")" -le "$USER_DATA_MAX" ] || die "the $1 user-data is over $USER_DATA_MAX bytes"
-  aws_ ec2 run-instances --image-id "$ami" --instance-type "$2" --count "$3" \
-    --iam-instance-profile "$prof" --security-group-ids "$sg" "${extra[@]}" \
-    --metadata-options HttpTokens=required,HttpEndpoint=enabled,HttpPutResponseHopLimit=1 \
-    --instance-initiated-shutdown-behavior terminate \
-    --tag-specifications "ResourceType=instance,Tags=[$tags]" "ResourceType=volume,Tags=[$tags]" \
-    --user-data "file://$4" \
-    --query 'Instances[].[InstanceId,PrivateIpAddress]' --output text
-}
-
 user_data scheduler "" > "$work/scheduler.yaml"
-out=$(run_instances scheduler "$stype" 1 "$work/scheduler.yaml")
+out=$(run_instances scheduler "$stype" "$sprofile" 1 "$work/scheduler.yaml")
 read -r sid sip <<< "$out"
 made="$made, the scheduler $sid"
 matches "$sip" '^[0-9.]+$' || die "the scheduler $sid has no private address ('$sip')"
-user_data worker "$sip" > "$work/worker.yaml"
-wids=$(run_instances worker "$itype" "$workers" "$work/worker.yaml" | cut -f1 | paste -sd ' ')
-made="$made and workers $wids"
+if [ -n "$autoscale" ]; then
+  wids="started by the scheduler, $amin to $amax (there: $LIB/provider --config $LIB/provider.conf list)"
+else
+  user_data worker "$sip" > "$work/worker.yaml"
+  wids=$(run_instances worker "$itype" "$profile" "$workers" "$work/worker.yaml" | cut -f1 | paste -sd ' ')
+  made="$made and workers $wids"
+fi
 
 cat << EOF
 dusk cluster $cluster ($region):

@@ -48,12 +48,17 @@ aws_opts=(--region "$region" --output text)
 aws_() { "$AWS" "${aws_opts[@]}" "$@"; }
 tag="Name=tag:dusk:cluster,Values=$cluster"
 
+# An autoscaling scheduler (launch.sh --autoscale) may start workers until
+# it is gone itself, after the instances were listed: so list again once
+# those terminated, until none is left (the group cannot go before).
 # (Each answer is taken whole before it is split: a failed call stops here.)
-out=$(aws_ ec2 describe-instances --filters "$tag" \
-  "Name=instance-state-name,Values=pending,running,shutting-down,stopping,stopped" \
-  --query 'Reservations[].Instances[].InstanceId')
-read -ra ids <<< "$out"
-if [ ${#ids[@]} -gt 0 ]; then
+for round in 1 2 3 4 5 last; do
+  out=$(aws_ ec2 describe-instances --filters "$tag" \
+    "Name=instance-state-name,Values=pending,running,shutting-down,stopping,stopped" \
+    --query 'Reservations[].Instances[].InstanceId')
+  read -r -d '' -a ids <<< "$out" || true # every page's line
+  [ ${#ids[@]} -gt 0 ] || break
+  [ "$round" != last ] || die "instances of $cluster keep appearing (${ids[*]}): what starts them?"
   echo "terminating ${#ids[@]} instance(s) of $cluster: ${ids[*]}"
   aws_ ec2 terminate-instances --instance-ids "${ids[@]}" > /dev/null
   if [ "$wait" = 0 ]; then
@@ -61,7 +66,7 @@ if [ ${#ids[@]} -gt 0 ]; then
     exit 0
   fi
   aws_ ec2 wait instance-terminated --instance-ids "${ids[@]}"
-fi
+done
 
 out=$(aws_ ec2 describe-security-groups --filters "$tag" --query 'SecurityGroups[].GroupId')
 read -ra groups <<< "$out"
