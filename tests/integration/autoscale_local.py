@@ -3,7 +3,11 @@
 provider's own refusals; then a scheduler with 0..2 local hosts grows to
 two under a load, gives each task's result back, shrinks to none when
 idle, and, stopped, leaves no worker behind (pids from the provider's
-pid files, checked in /proc).  Runs anywhere: no root, no namespaces.
+pid files, checked in /proc).  Then a provider that misbehaves: a `list`
+that hangs (killed at --autoscale-timeout with the process it started),
+an `up` that prints a line that is no host id and fails part way (the
+host it did print is kept, then stopped when it never boots).  Runs
+anywhere: no root, no namespaces.
 
   autoscale_local.py --bin BUILD/bin --work DIR"""
 import argparse
@@ -34,6 +38,72 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+BAD_PROVIDER = r"""
+state=$1; shift
+echo "$*" >> "$state/calls"
+case $1 in
+  list)
+    if [ ! -e "$state/listed" ]; then
+      touch "$state/listed"
+      sleep 300 &           # a child holding stdout: killed with the group
+      echo $! > "$state/hung.pid"
+      wait
+    fi ;;
+  up) echo 'bad id!'; echo ok-1; echo 'it broke' >&2; exit 3 ;;
+  down) echo "$*" >> "$state/downs" ;;
+esac
+"""
+
+
+def misbehaving_provider(a):
+    state = os.path.join(a.work, "bad")
+    subprocess.run(["rm", "-rf", state], check=True)
+    os.makedirs(state)
+    script = os.path.join(state, "provider.sh")
+    with open(script, "w") as f:
+        f.write(BAD_PROVIDER)
+    logpath = os.path.join(state, "scheduler.log")
+    r, w = os.pipe()
+    sched = subprocess.Popen([
+        os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
+        str(w), "--autoscale", f"sh {script} {state}", "--min-workers", "1",
+        "--max-workers", "1", "--autoscale-interval", "0.1",
+        "--autoscale-timeout", "1", "--autoscale-boot-timeout", "1"],
+        pass_fds=(w,), stdin=subprocess.DEVNULL,
+        stdout=open(logpath, "ab"), stderr=subprocess.STDOUT)
+    os.close(w)
+    try:
+        check(select.select([r], [], [], TIMEOUT)[0] and os.read(r, 64),
+              "the scheduler with the bad provider did not start")
+        os.close(r)
+        deadline = time.monotonic() + TIMEOUT
+        downs = os.path.join(state, "downs")
+        while not os.path.exists(downs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(os.path.exists(downs), "the host that never booted was not "
+              "stopped")
+        with open(downs) as f:
+            check(f.read().split()[:2] == ["down", "ok-1"],
+                  "down was not for ok-1")
+        with open(os.path.join(state, "hung.pid")) as f:
+            hung = int(f.read())
+        check(not alive(hung), "the hung list's child still runs")
+        sched.send_signal(signal.SIGTERM)
+        check(sched.wait(TIMEOUT) == 0, f"scheduler exit {sched.returncode}")
+        with open(logpath) as f:
+            log = f.read()
+        for says in ("`list` failed (timed out after 1000 ms)",
+                     "`up` printed line 1, which is no host id",
+                     "`up 1` failed (exit status 3; 1 hosts started): it "
+                     "broke",
+                     "host ok-1 did not arrive in time: stopping it"):
+            check(says in log, f"the log does not say {says!r}")
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+            sched.wait()
 
 
 def main():
@@ -139,7 +209,9 @@ def main():
         check(left == [], f"workers left running: {left}")
         check(glob.glob(os.path.join(state, "*.pid")) == [],
               "pid files left")
-        print(f"autoscale_local: OK ({len(pids)} hosts started and stopped)")
+        misbehaving_provider(a)
+        print(f"autoscale_local: OK ({len(pids)} hosts started and stopped; "
+              "a misbehaving provider handled)")
         return 0
     except Failed as e:
         print(f"autoscale_local: FAILED: {e}")
