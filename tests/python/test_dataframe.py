@@ -1086,6 +1086,47 @@ def test_std_var_of_large_offsets_across_partitions(client, tmp_path, bs):
         assert got[g] == pytest.approx(exact, rel=1e-12), g
 
 
+def test_group_sums_of_infinities(client, tmp_path, bs):
+    """pandas 1.5's groupby sum and mean are Kahan sums in file order: a
+    group's infinity gives inf only as its last value; two infinities (of
+    either sign) or one with a value after it give NaN.  The whole
+    column's sum is numpy's (inf, or NaN for both signs).  Groups spread
+    over partitions, so partials merge the rule by file position."""
+    import random
+    rnd = random.Random(11)
+    path = tmp_path / "infs.csv"
+    # k 0: one inf last; 1: one inf early; 2: inf and -inf; 3: finite;
+    # 4: -inf last with nulls after; 5: two infs; 6: only nulls and inf
+    last = {k: max(i for i in range(3000) if i % 7 == k) for k in range(7)}
+    infs = {(0, last[0]): "inf", (1, 8): "inf", (2, 9): "-inf",
+            (2, 2000): "inf", (4, last[4] - 21): "-inf", (5, 12): "inf",
+            (5, last[5] - 7): "inf", (6, 1504): "inf"}
+    rows = []
+    for i in range(3000):
+        k = i % 7
+        x = infs.get((k, i), repr(rnd.uniform(-5, 5)))
+        if (k == 4 and i > last[4] - 21) or (k == 6 and (k, i) not in infs):
+            x = ""
+        rows.append(f"{k},{x},{i % 3 == 0}\n")
+    path.write_text("k,x,b\n" + "".join(rows))
+    d = dd.read_csv(str(path), blocksize=bs) if bs else \
+        dd.read_csv(str(path))
+    p = pd.read_csv(path)
+    for fn in ("sum", "mean"):
+        pdt.assert_series_equal(getattr(d.groupby("k").x, fn)().compute(),
+                                getattr(p.groupby("k").x, fn)())
+        pdt.assert_frame_equal(
+            getattr(d.groupby("b"), fn)().compute(),
+            getattr(p.groupby("b"), fn)())
+        pdt.assert_frame_equal(
+            d.groupby("k").agg({"x": [fn, "count"]}).compute(),
+            p.groupby("k").agg({"x": [fn, "count"]}))
+    assert np.isnan(d.x.sum().compute()) and np.isnan(p.x.sum())
+    for k in (0, 1, 4, 6):  # one infinity: numpy's sum, whatever its place
+        got, want = d[d.k == k].x.sum().compute(), p[p.k == k].x.sum()
+        assert np.isinf(want) and got == want
+
+
 def test_reductions_of_nothing(client, data_dir):
     """No row left: pandas' sum and count are 0, the rest NaN."""
     path = str(data_dir / "mixed.csv")
