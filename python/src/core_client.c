@@ -58,6 +58,10 @@ PyObject *core_raise(const dusk_error *err) {
     type = PyExc_PermissionError;
   else if (strstr(m, "which is not a date-time") != NULL ||
            strstr(m, "not a date-time:") != NULL ||
+           ((strstr(m, "to_datetime: '") != NULL ||
+             strstr(m, "to_timedelta: '") != NULL) &&
+            strstr(m, " dusk reads (") != NULL) ||
+           strstr(m, "not a timedelta:") != NULL ||
            strstr(m, "integers to negative integer powers") != NULL ||
            strstr(m, "cannot be an int64") != NULL ||
            strstr(m, " column has NA values") != NULL ||
@@ -75,6 +79,8 @@ PyObject *core_raise(const dusk_error *err) {
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL ||
+           strstr(m, " dusk reads (") != NULL || /* a literal compared */
+           strstr(m, "comparing with NaT") != NULL ||
            strstr(m, "needs a text column") != NULL ||
            strstr(m, "where/mask") != NULL)
     type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'", a
