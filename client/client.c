@@ -254,6 +254,8 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
                w->addr.ptr);
       o->nprocessing = w->nprocessing;
       o->nkeys = w->nkeys;
+      snprintf(o->host_id, sizeof o->host_id, "%.*s", (int)w->host_id.len,
+               w->host_id.ptr);
     }
     if (c->info_out == NULL)
       c->info_n = m->u.info.nworkers;
@@ -1015,6 +1017,14 @@ int dusk_client_stats(dusk_client *c, int timeout_ms,
   out->hb_rtt_p50_us = st->hb_rtt_p50_us;
   out->hb_rtt_p99_us = st->hb_rtt_p99_us;
   out->hb_rtt_max_us = st->hb_rtt_max_us;
+  out->autoscale = st->as_enabled;
+  out->as_target = st->as_target;
+  out->as_pending = st->as_pending;
+  out->as_running = st->as_running;
+  out->as_closing = st->as_closing;
+  out->as_launched = st->as_launched;
+  out->as_stopped = st->as_stopped;
+  out->as_work_ms = st->as_work_ms;
   return 0;
 }
 

@@ -156,6 +156,7 @@ typedef struct dusk_worker_status {
   char addr[96];
   uint32_t nprocessing;
   uint64_t nkeys;
+  char host_id[128]; /* its provider's host id (autoscaling), or "" */
 } dusk_worker_status;
 
 /* Waits until at least min_workers are registered, then lists up to max of
@@ -173,6 +174,12 @@ typedef struct dusk_scheduler_stats {
   uint64_t rss_bytes, peak_rss_bytes;
   uint64_t hb_samples;
   uint32_t hb_rtt_p50_us, hb_rtt_p99_us, hb_rtt_max_us;
+  /* With dusk-scheduler --autoscale (else all 0): the hosts it wants, has
+   * asked for (pending), has running and is stopping; how many it started
+   * and stopped so far; the expected run time of the work it sized for. */
+  int autoscale;
+  uint32_t as_target, as_pending, as_running, as_closing;
+  uint64_t as_launched, as_stopped, as_work_ms;
 } dusk_scheduler_stats;
 int dusk_client_stats(dusk_client *c, int timeout_ms,
                       dusk_scheduler_stats *out, dusk_error *err);

@@ -835,11 +835,21 @@ static int run_stats(const options *o) {
          st.hb_rtt_p99_us, st.hb_rtt_max_us);
   for (size_t i = 0; i < n; i++) {
     ws[i].addr[sizeof ws[i].addr - 1] = '\0';
+    ws[i].host_id[sizeof ws[i].host_id - 1] = '\0';
     printf("%s{\"addr\": ", i ? ", " : "");
     put_json_string(stdout, ws[i].addr);
-    printf(", \"pid\": %" PRId64 "}", ws[i].pid);
+    printf(", \"pid\": %" PRId64 ", \"host_id\": ", ws[i].pid);
+    put_json_string(stdout, ws[i].host_id);
+    printf("}");
   }
-  printf("]}\n");
+  printf("]");
+  if (st.autoscale)
+    printf(", \"autoscale\": {\"target\": %u, \"pending\": %u, "
+           "\"running\": %u, \"closing\": %u, \"launched\": %" PRIu64
+           ", \"stopped\": %" PRIu64 ", \"work_ms\": %" PRIu64 "}",
+           st.as_target, st.as_pending, st.as_running, st.as_closing,
+           st.as_launched, st.as_stopped, st.as_work_ms);
+  printf("}\n");
   free(ws);
   dusk_client_free(c);
   return 0;

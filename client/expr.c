@@ -1406,6 +1406,21 @@ static int q_atom(parser *p, dusk_expr **out, int *depth) {
       dusk_expr_free(arg);
       return rc;
     }
+    if (is_word(p, "to_timedelta")) {
+      /* to_timedelta(x): pandas' Timedelta of text ("5min", "00:05:00")
+       * or of an int's nanoseconds; a column of that name otherwise */
+      dusk_expr *arg = NULL;
+      int da;
+      if ((rc = call_first_arg(p, &t, out, &arg, &da)) != 0)
+        return rc > 0 ? 0 : rc;
+      if ((rc = expect(p, T_RPAREN, "expected ')' after the argument of %s",
+                       "to_timedelta")) != 0) {
+        dusk_expr_free(arg);
+        return rc;
+      }
+      return make_node(p, t.start, DUSK_EXPR_FUNC, DUSK_FN_TO_TIMEDELTA, arg,
+                       da, NULL, 0, out, depth);
+    }
     if (is_word(p, "abs") || is_word(p, "round")) {
       /* abs(x), round(x[, decimals]); a column of that name otherwise */
       bool is_round = is_word(p, "round");

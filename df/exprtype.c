@@ -65,12 +65,55 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
-/* A string literal that reads as an ISO date-time. */
-static int datetime_literal(const dusk_expr *e) {
+static int string_literal(const dusk_expr *e) {
+  return e->kind == DUSK_EXPR_LITERAL && e->value.type == DUSK_TYPE_STRING;
+}
+
+/* What a string literal standing for a datetime or a timedelta may hold:
+ * the forms of fieldparse.h's literal parsers, as the error says. */
+#define TIMESTAMP_FORMS                                                      \
+  "ISO forms: YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD, then optionally T "    \
+  "or a space and HH[:MM[:SS[.fraction]]], as pandas' Timestamp reads them"
+#define TIMEDELTA_FORMS                                                      \
+  "pandas' Timedelta forms: '00:05:00', '1 days 02:00:00', or numbers "     \
+  "with units such as '5min', '1h30m', '2 days', '1.5 hours'"
+
+/* Whether string literal e reads as type t (a datetime or a timedelta),
+ * as pandas' Timestamp(text) / Timedelta(text) would read it; else an
+ * error naming the literal and the forms dusk reads.  exprvec reads it
+ * once more, with the same parser.  compare: e is compared, where a NaT
+ * string ("", "NaT") is refused: pandas' masks find NaT equal to
+ * nothing while its query() finds NaT == 'NaT', so either answer would
+ * differ from one of them. */
+static int time_literal_ok(const dusk_expr *e, dusk_type t, const char *what,
+                           bool compare, dusk_error *err) {
   int64_t ns;
-  return e->kind == DUSK_EXPR_LITERAL && e->value.type == DUSK_TYPE_STRING &&
-         dusk_field_parse_datetime(e->value.u.s.ptr, e->value.u.s.len, &ns) ==
-             0;
+  bool nat;
+  const char *s = e->value.u.s.ptr;
+  size_t n = e->value.u.s.len;
+  int rc = t == DUSK_TYPE_TIMEDELTA
+               ? dusk_parse_timedelta_literal(s, n, &ns, &nat)
+               : dusk_parse_timestamp_literal(s, n, &ns, &nat);
+  if (rc == 0 && nat && compare) {
+    dusk_error_set(err, DUSK_ETYPE,
+                   "%s: comparing with NaT ('%.*s'): use .isnull() or "
+                   ".notnull() (pandas' query and its masks answer it "
+                   "differently)",
+                   what, (int)(n < 80 ? n : 80), s);
+    return 0;
+  }
+  if (rc == 0)
+    return 1;
+  dusk_error_set(
+      err, DUSK_ETYPE, "%s: '%.*s' is not a %s dusk reads (%s)", what,
+      (int)(n < 80 ? n : 80), s,
+      t == DUSK_TYPE_TIMEDELTA ? "timedelta" : "date-time",
+      t == DUSK_TYPE_TIMEDELTA ? TIMEDELTA_FORMS
+      : rc == DUSK_DATETIME_FORM
+          ? TIMESTAMP_FORMS
+          : "no such date-time, or one outside datetime64[ns]'s years "
+            "1678-2261 that dusk reads");
+  return 0;
 }
 
 /* x.where(cond, other) (plan.h): pandas' dtype of the result - x's,
@@ -206,11 +249,24 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
         (e->b->kind == DUSK_EXPR_LITERAL &&
          e->b->value.type == DUSK_TYPE_NULL))
       return DUSK_TYPE_BOOL;
-    /* A datetime compares with a date-time string, as in pandas
-     * (pickup_datetime >= '2021-04-15'); exprvec reads the string. */
-    if ((a == DUSK_TYPE_DATETIME && datetime_literal(e->b)) ||
-        (b == DUSK_TYPE_DATETIME && datetime_literal(e->a)))
-      return DUSK_TYPE_BOOL;
+    /* A datetime compares with a date-time string as pandas reads it with
+     * Timestamp(text) (pickup_datetime >= '2021-04' is >= 2021-04-01), a
+     * timedelta with a Timedelta(text) ('00:05:00', '5min'); exprvec
+     * reads the string. */
+    if ((a == DUSK_TYPE_DATETIME || a == DUSK_TYPE_TIMEDELTA) &&
+        string_literal(e->b)) {
+      char text[200];
+      dusk_expr_format(e, text, sizeof text);
+      return time_literal_ok(e->b, a, text, true, err) ? DUSK_TYPE_BOOL
+                                                 : DUSK_TYPE_NULL;
+    }
+    if ((b == DUSK_TYPE_DATETIME || b == DUSK_TYPE_TIMEDELTA) &&
+        string_literal(e->a)) {
+      char text[200];
+      dusk_expr_format(e, text, sizeof text);
+      return time_literal_ok(e->a, b, text, true, err) ? DUSK_TYPE_BOOL
+                                                 : DUSK_TYPE_NULL;
+    }
     if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING) ||
         (dusk_type_is_logical(a) || dusk_type_is_logical(b) ? a != b : 0)) {
       char text[200], hint[200] = "";
@@ -233,6 +289,9 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                      a == DUSK_TYPE_DATETIME || b == DUSK_TYPE_DATETIME
                          ? " (a datetime compares with a datetime or an ISO "
                            "date string such as '2021-04-15 08:00')"
+                     : a == DUSK_TYPE_TIMEDELTA || b == DUSK_TYPE_TIMEDELTA
+                         ? " (a timedelta compares with a timedelta or a "
+                           "string such as '00:05:00' or '5min')"
                      : a == DUSK_TYPE_DATE || b == DUSK_TYPE_DATE
                          ? " (a .dt.date compares with another; pandas "
                            "finds no date equal to text: compare "
@@ -278,8 +337,22 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
         return a;
     } else if (e->op == DUSK_FN_TO_DATETIME ||
                e->op == DUSK_FN_TO_DATETIME_COERCE) {
+      if (a == DUSK_TYPE_STRING && string_literal(e->a))
+        return time_literal_ok(e->a, DUSK_TYPE_DATETIME, "to_datetime", false,
+                               err)
+                   ? DUSK_TYPE_DATETIME
+                   : DUSK_TYPE_NULL;
       if (a == DUSK_TYPE_STRING || a == DUSK_TYPE_DATETIME)
         return DUSK_TYPE_DATETIME;
+    } else if (e->op == DUSK_FN_TO_TIMEDELTA) {
+      if (a == DUSK_TYPE_STRING && string_literal(e->a))
+        return time_literal_ok(e->a, DUSK_TYPE_TIMEDELTA, "to_timedelta",
+                               false, err)
+                   ? DUSK_TYPE_TIMEDELTA
+                   : DUSK_TYPE_NULL;
+      if (a == DUSK_TYPE_STRING || a == DUSK_TYPE_INT64 ||
+          a == DUSK_TYPE_TIMEDELTA)
+        return DUSK_TYPE_TIMEDELTA;
     } else if (e->op == DUSK_FN_TOTAL_SECONDS) {
       if (a == DUSK_TYPE_TIMEDELTA)
         return DUSK_TYPE_FLOAT64;
@@ -385,6 +458,9 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
                      : e->op == DUSK_FN_TO_DATETIME ||
                              e->op == DUSK_FN_TO_DATETIME_COERCE
                          ? "to_datetime reads text holding ISO date-times"
+                     : e->op == DUSK_FN_TO_TIMEDELTA
+                         ? "to_timedelta reads text such as '00:05:00' or "
+                           "'5min', or an int of nanoseconds"
                      : e->op >= DUSK_FN_DT_FLOOR && e->op <= DUSK_FN_DT_ROUND
                          ? "a datetime or timedelta rounds to a fixed "
                            "frequency such as \"H\" or \"15min\""
@@ -417,13 +493,25 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
       else if (a == DUSK_TYPE_TIMEDELTA && b == DUSK_TYPE_TIMEDELTA &&
                e->op == DUSK_ARITH_DIV)
         t = DUSK_TYPE_FLOAT64;
+      /* numpy's scaling of a timedelta by a number (exprvec: truncated
+       * toward zero, NaT for a division by zero or a NaN) */
+      else if (a == DUSK_TYPE_TIMEDELTA &&
+               (b == DUSK_TYPE_INT64 || b == DUSK_TYPE_FLOAT64) &&
+               (e->op == DUSK_ARITH_MUL || e->op == DUSK_ARITH_DIV ||
+                e->op == DUSK_ARITH_FLOORDIV))
+        t = DUSK_TYPE_TIMEDELTA;
+      else if (b == DUSK_TYPE_TIMEDELTA &&
+               (a == DUSK_TYPE_INT64 || a == DUSK_TYPE_FLOAT64) &&
+               e->op == DUSK_ARITH_MUL)
+        t = DUSK_TYPE_TIMEDELTA;
       if (t == DUSK_TYPE_NULL) {
         char text[200];
         dusk_expr_format(e, text, sizeof text);
         dusk_error_set(err, DUSK_ETYPE,
                        "arithmetic on %s and %s in '%s' (datetime - "
-                       "datetime, datetime +- timedelta and timedelta +-/ "
-                       "timedelta are supported)",
+                       "datetime, datetime +- timedelta, timedelta +-/ "
+                       "timedelta and timedelta * / // a number are "
+                       "supported)",
                        dusk_type_name(a), dusk_type_name(b), text);
       }
       return t;

@@ -88,6 +88,30 @@ void dusk_exprvec_free(dusk_exprvec *x) {
   free(x);
 }
 
+/* A datetime or timedelta (type t) from literal v as pandas' Timestamp /
+ * Timedelta read it: text (fieldparse.h's literal parsers), an int of
+ * nanoseconds, or a null; NaT is a null literal.  0, or -1 for text
+ * exprtype would have refused. */
+static int time_literal(const dusk_value *v, dusk_type t, dusk_value *out) {
+  bool nat = false;
+  int rc = 0;
+  memset(out, 0, sizeof *out);
+  out->type = DUSK_TYPE_INT64;
+  if (v->type == DUSK_TYPE_STRING)
+    rc = t == DUSK_TYPE_TIMEDELTA
+             ? dusk_parse_timedelta_literal(v->u.s.ptr, v->u.s.len,
+                                            &out->u.i, &nat)
+             : dusk_parse_timestamp_literal(v->u.s.ptr, v->u.s.len,
+                                            &out->u.i, &nat);
+  else if (v->type == DUSK_TYPE_INT64)
+    out->u.i = v->u.i;
+  else
+    nat = true;
+  if (nat)
+    out->type = DUSK_TYPE_NULL;
+  return rc == 0 ? 0 : -1;
+}
+
 /* in_where: e is a WHERE node's second operand, the one place an
  * OTHERWISE pair may stand (plan.h); anywhere else it is refused, as its
  * own vectors are never filled. */
@@ -124,6 +148,28 @@ static node *compile(const dusk_expr *e, const char *const *names,
     n->lit = e->value; /* strings borrow from the plan, alive meanwhile */
     return n;
   }
+  /* to_datetime / to_timedelta of a literal (Python's Timestamp and
+   * Timedelta, the CLI's to_datetime("2021-04-15")): one value, read
+   * here once rather than per row. */
+  if (e->kind == DUSK_EXPR_FUNC &&
+      (e->op == DUSK_FN_TO_DATETIME || e->op == DUSK_FN_TO_DATETIME_COERCE ||
+       e->op == DUSK_FN_TO_TIMEDELTA) &&
+      e->a != NULL && e->a->kind == DUSK_EXPR_LITERAL) {
+    n->kind = DUSK_EXPR_LITERAL;
+    if (time_literal(&e->a->value, n->type, &n->lit) != 0) {
+      if (e->op != DUSK_FN_TO_DATETIME_COERCE) {
+        dusk_error_set(err, DUSK_ETYPE, "not a %s: '%.*s'",
+                       n->type == DUSK_TYPE_TIMEDELTA ? "timedelta"
+                                                      : "date-time",
+                       (int)(e->a->value.u.s.len < 64 ? e->a->value.u.s.len
+                                                      : 64),
+                       e->a->value.u.s.ptr);
+        goto fail;
+      }
+      n->lit.type = DUSK_TYPE_NULL; /* errors="coerce": NaT */
+    }
+    return n;
+  }
   if (e->a && (n->a = compile(e->a, names, types, ncols, cap, depth + 1,
                               false, err)) == NULL)
     goto fail;
@@ -132,23 +178,24 @@ static node *compile(const dusk_expr *e, const char *const *names,
                       e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_WHERE,
                       err)) == NULL)
     goto fail;
-  /* A datetime compared with a string: the string's date-time, once. */
+  /* A datetime or timedelta compared with a string: the string's
+   * Timestamp / Timedelta, once (NaT: a null, which compares false). */
   if (e->kind == DUSK_EXPR_COMPARE)
     for (int side = 0; side < 2; side++) {
       node *x = side ? n->a : n->b, *other = side ? n->b : n->a;
-      int64_t ns;
-      if (other->type == DUSK_TYPE_DATETIME && x->kind == DUSK_EXPR_LITERAL &&
+      dusk_value v;
+      if (dusk_type_is_time(other->type) && x->kind == DUSK_EXPR_LITERAL &&
           x->lit.type == DUSK_TYPE_STRING) {
-        if (dusk_field_parse_datetime(x->lit.u.s.ptr, x->lit.u.s.len, &ns) !=
-            0) {
-          dusk_error_set(err, DUSK_ETYPE, "not a date-time: '%.*s'",
+        if (time_literal(&x->lit, other->type, &v) != 0) {
+          dusk_error_set(err, DUSK_ETYPE, "not a %s: '%.*s'",
+                         other->type == DUSK_TYPE_TIMEDELTA ? "timedelta"
+                                                            : "date-time",
                          (int)(x->lit.u.s.len < 64 ? x->lit.u.s.len : 64),
                          x->lit.u.s.ptr);
           goto fail;
         }
-        x->lit.type = DUSK_TYPE_INT64;
-        x->lit.u.i = ns;
-        x->type = DUSK_TYPE_DATETIME;
+        x->lit = v;
+        x->type = other->type;
       }
     }
   if (e->kind == DUSK_EXPR_FUNC && e->op >= DUSK_FN_RE_SEARCH &&
@@ -523,6 +570,33 @@ static void eval_to_datetime(node *n, const view *a, size_t rows) {
   }
 }
 
+/* to_timedelta of text (pandas' Timedelta(text); NaT strings give NaT,
+ * other text is refused, the first such value kept for the message), of
+ * ints (nanoseconds) or of timedeltas (as they are). */
+static void eval_to_timedelta(node *n, const view *a, size_t rows) {
+  for (size_t r = 0; r < rows; r++) {
+    dusk_slice s;
+    bool nat;
+    n->valid[r] = (uint8_t)vvalid(a, r);
+    if (!n->valid[r])
+      continue;
+    if (a->type != DUSK_TYPE_STRING) {
+      n->i[r] = vi(a, r);
+      continue;
+    }
+    s = vs(a, r);
+    if (dusk_parse_timedelta_literal(s.ptr, s.len, &n->i[r], &nat) == 0) {
+      n->valid[r] = !nat;
+      continue;
+    }
+    n->valid[r] = 0;
+    if (!n->failed) {
+      keep_bad_value(n, s);
+      n->failed = 1;
+    }
+  }
+}
+
 /* x.where(cond, other): x's value (or null) where cond holds, other's
  * elsewhere, in the node's type (int64, float64, bool; datetimes as
  * int64). */
@@ -611,6 +685,43 @@ static bool pow_of_missing_is_one(const view *a, const view *b, size_t r) {
   if (!vvalid(a, r))
     return vvalid(b, r) && vf(b, r) == 0;
   return !vvalid(b, r) && vf(a, r) == 1;
+}
+
+/* A timedelta times or divided by a number (n->op MUL, DIV or FLOORDIV;
+ * the number is a or b), as numpy computes timedelta64 by int64 or
+ * float64: an int product wraps, an int quotient truncates toward zero
+ * (numpy's // of a timedelta by a number too, -7ns // 2 being -3ns), a
+ * float result is the double truncated toward zero; a division by zero,
+ * a NaN or a result past int64 is NaT. */
+static void eval_td_scale(node *n, const view *a, const view *b,
+                          size_t rows) {
+  bool td_left = n->a->type == DUSK_TYPE_TIMEDELTA;
+  const view *td = td_left ? a : b, *num = td_left ? b : a;
+  bool fl = num->type == DUSK_TYPE_FLOAT64;
+  for (size_t r = 0; r < rows; r++) {
+    int64_t x, y;
+    double z;
+    n->valid[r] = (uint8_t)(vvalid(a, r) && vvalid(b, r));
+    if (!n->valid[r])
+      continue;
+    x = vi(td, r);
+    if (!fl) {
+      y = vi(num, r);
+      if (n->op == DUSK_ARITH_MUL)
+        n->i[r] = (int64_t)((uint64_t)x * (uint64_t)y);
+      else if (y == 0)
+        n->valid[r] = 0;
+      else
+        n->i[r] = y == -1 ? (int64_t)(0 - (uint64_t)x) : x / y;
+      continue;
+    }
+    z = n->op == DUSK_ARITH_MUL ? (double)x * vf(num, r)
+                                : (double)x / vf(num, r);
+    if (!(z > -9223372036854775808.0 && z < 9223372036854775808.0))
+      n->valid[r] = 0;
+    else
+      n->i[r] = (int64_t)z;
+  }
 }
 
 static void eval(node *n, const dusk_batch *bt) {
@@ -752,6 +863,10 @@ static void eval(node *n, const dusk_batch *bt) {
         eval_to_datetime(n, a, rows);
         break;
       }
+      if (n->op == DUSK_FN_TO_TIMEDELTA) {
+        eval_to_timedelta(n, a, rows);
+        break;
+      }
       if (n->op == DUSK_FN_WHERE) {
         eval_where(n, a, &n->b->a->out, &n->b->b->out, rows);
         break;
@@ -805,6 +920,12 @@ static void eval(node *n, const dusk_batch *bt) {
       }
       break;
     case DUSK_EXPR_ARITH:
+      if (n->type == DUSK_TYPE_TIMEDELTA &&
+          (n->a->type == DUSK_TYPE_TIMEDELTA) !=
+              (n->b->type == DUSK_TYPE_TIMEDELTA)) {
+        eval_td_scale(n, a, b, rows);
+        break;
+      }
       for (size_t r = 0; r < rows; r++) {
         n->valid[r] = (uint8_t)(vvalid(a, r) && vvalid(b, r));
         if (!n->valid[r]) {
@@ -882,6 +1003,11 @@ static const char *value_refusal(int op, int why, const char **after) {
                                      : "to_datetime(errors=\"coerce\"): ";
   }
   switch (op) {
+  case DUSK_FN_TO_TIMEDELTA:
+    *after = " is not a timedelta dusk reads (pandas' forms '00:05:00', "
+             "'1 days 02:00:00', or numbers with units such as '5min', "
+             "'1h30m')";
+    return "to_timedelta: ";
   case DUSK_FN_TO_DATETIME:
     *after = why == DUSK_DATETIME_NO_SUCH
                  ? " is no date-time: a field out of range (February 30, "
@@ -964,8 +1090,11 @@ int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
 }
 
 dusk_type dusk_exprvec_type(const dusk_exprvec *x) {
+  /* a NaN literal is float64; a NaT one (to_datetime("NaT")) keeps its
+   * time type */
   return x->root->kind == DUSK_EXPR_LITERAL &&
-                 x->root->lit.type == DUSK_TYPE_NULL
+                 x->root->lit.type == DUSK_TYPE_NULL &&
+                 !dusk_type_is_time(x->root->type)
              ? DUSK_TYPE_FLOAT64
              : x->root->type;
 }

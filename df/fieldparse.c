@@ -416,6 +416,286 @@ int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns) {
   return 0;
 }
 
+/* ---- literals: pandas' Timestamp(text) and Timedelta(text) ---------------- */
+
+static void trim_spaces(const char **s, size_t *len) {
+  while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+    (*len)--;
+  while (*len > 0 && (**s == ' ' || **s == '\t')) {
+    (*s)++;
+    (*len)--;
+  }
+}
+
+/* pandas' NaT strings (nat_strings): what Timestamp() and Timedelta()
+ * read as NaT. */
+static bool is_nat_text(const char *s, size_t len) {
+  static const char *const nats[] = {"NaT", "nat", "NAT", "nan", "NaN", "NAN"};
+  if (len == 0)
+    return true;
+  for (size_t k = 0; k < sizeof nats / sizeof *nats; k++)
+    if (len == 3 && memcmp(s, nats[k], 3) == 0)
+      return true;
+  return false;
+}
+
+/* 1 or 2 digits at s[*i], into *v. */
+static int one_or_two_digits(const char *s, size_t len, size_t *i,
+                             unsigned *v) {
+  size_t n = 0;
+  while (n < 2 && *i + n < len && s[*i + n] >= '0' && s[*i + n] <= '9')
+    n++;
+  if (n == 0 || digits(s + *i, n, v) != 0)
+    return -1;
+  *i += n;
+  return 0;
+}
+
+int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
+                                 bool *nat) {
+  unsigned y, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
+  const char *frac = "";
+  size_t i, fdig = 0;
+  bool have_day = false;
+  char canon[48];
+  trim_spaces(&s, &len);
+  *nat = is_nat_text(s, len);
+  if (*nat)
+    return 0;
+  if (len < 4 || digits(s, 4, &y) != 0)
+    return DUSK_DATETIME_FORM;
+  i = 4;
+  if (len >= 8 && digits(s + 4, 4, &mo) == 0 &&
+      (len == 8 || s[8] == 'T' || s[8] == ' ')) { /* YYYYMMDD */
+    mo = (unsigned)(s[4] - '0') * 10 + (unsigned)(s[5] - '0');
+    d = (unsigned)(s[6] - '0') * 10 + (unsigned)(s[7] - '0');
+    i = 8;
+    have_day = true;
+  } else if (i < len && s[i] == '-') {
+    i++;
+    if (one_or_two_digits(s, len, &i, &mo) != 0)
+      return DUSK_DATETIME_FORM;
+    if (i < len && s[i] == '-') {
+      i++;
+      if (one_or_two_digits(s, len, &i, &d) != 0)
+        return DUSK_DATETIME_FORM;
+      have_day = true;
+    }
+  }
+  if (i < len) { /* a time of day, after a whole date */
+    if (!have_day || (s[i] != 'T' && s[i] != ' '))
+      return DUSK_DATETIME_FORM;
+    if (s[i] == 'T')
+      i++;
+    else
+      while (i < len && s[i] == ' ')
+        i++;
+    if (len < i + 2 || digits(s + i, 2, &h) != 0)
+      return DUSK_DATETIME_FORM;
+    i += 2;
+    if (i < len) {
+      if (s[i] != ':' || len < i + 3 || digits(s + i + 1, 2, &mi) != 0)
+        return DUSK_DATETIME_FORM;
+      i += 3;
+    }
+    if (i < len) {
+      if (s[i] != ':' || len < i + 3 || digits(s + i + 1, 2, &sec) != 0)
+        return DUSK_DATETIME_FORM;
+      i += 3;
+    }
+    if (i < len) {
+      if (s[i] != '.' || len - i - 1 < 1 || len - i - 1 > 9)
+        return DUSK_DATETIME_FORM;
+      frac = s + i + 1;
+      fdig = len - i - 1;
+    }
+  }
+  /* The canonical form, read by the parse_dates parser, which checks the
+   * fields (February 30, hour 24) and the datetime64[ns] range. */
+  snprintf(canon, sizeof canon, "%04u-%02u-%02u %02u:%02u:%02u%s%.*s", y,
+           mo > 99 ? 99 : mo, d > 99 ? 99 : d, h, mi, sec, fdig ? "." : "",
+           (int)fdig, frac);
+  return dusk_field_parse_datetime(canon, strlen(canon), ns);
+}
+
+/* pandas' timedelta unit words (timedelta_abbrevs), lower case. */
+static const struct {
+  const char *name;
+  int64_t ns;
+} td_units[] = {
+    {"w", 604800000000000},  {"d", 86400000000000},
+    {"day", 86400000000000}, {"days", 86400000000000},
+    {"h", 3600000000000},    {"hr", 3600000000000},
+    {"hour", 3600000000000}, {"hours", 3600000000000},
+    {"m", 60000000000},      {"t", 60000000000},
+    {"min", 60000000000},    {"minute", 60000000000},
+    {"minutes", 60000000000}, {"s", 1000000000},
+    {"sec", 1000000000},     {"second", 1000000000},
+    {"seconds", 1000000000}, {"ms", 1000000},
+    {"l", 1000000},          {"milli", 1000000},
+    {"millis", 1000000},     {"millisecond", 1000000},
+    {"milliseconds", 1000000}, {"us", 1000},
+    {"u", 1000},             {"\xc2\xb5s", 1000},
+    {"micro", 1000},         {"micros", 1000},
+    {"microsecond", 1000},   {"microseconds", 1000},
+    {"ns", 1},               {"n", 1},
+    {"nano", 1},             {"nanos", 1},
+    {"nanosecond", 1},       {"nanoseconds", 1}};
+
+/* A run of digits at s[*i] as an exact value (no more than 18 of them). */
+static int digit_run(const char *s, size_t len, size_t *i, int64_t *v,
+                     size_t *n) {
+  *v = 0;
+  *n = 0;
+  while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+    if (*n == 18)
+      return -1;
+    *v = *v * 10 + (s[*i] - '0');
+    (*i)++;
+    (*n)++;
+  }
+  return 0;
+}
+
+/* "<number> <unit>" ... into *total (exact, truncated to the ns). */
+static int td_unit_form(const char *s, size_t len, size_t i,
+                        __int128 *total) {
+  int parts = 0;
+  while (i < len) {
+    int64_t whole, fracv = 0, unit = 0;
+    size_t nd, nf = 0, u0;
+    char word[16];
+    if (digit_run(s, len, &i, &whole, &nd) != 0 || nd == 0)
+      return -1;
+    if (i < len && s[i] == '.') {
+      i++;
+      /* digits past the 18th cannot reach a nanosecond of a week */
+      while (i < len && s[i] >= '0' && s[i] <= '9') {
+        if (nf < 18) {
+          fracv = fracv * 10 + (s[i] - '0');
+          nf++;
+        }
+        i++;
+      }
+    }
+    while (i < len && s[i] == ' ')
+      i++;
+    u0 = i;
+    while (i < len && ((s[i] >= 'a' && s[i] <= 'z') ||
+                       (s[i] >= 'A' && s[i] <= 'Z') ||
+                       (unsigned char)s[i] >= 0x80))
+      i++;
+    if (i == u0 || i - u0 >= sizeof word)
+      return -1;
+    /* "M", "Y" and "y" are months and years to pandas, which it warns
+     * are no fixed length: refused. */
+    if (i - u0 == 1 && (s[u0] == 'M' || s[u0] == 'Y' || s[u0] == 'y'))
+      return -1;
+    for (size_t k = 0; k < i - u0; k++)
+      word[k] = s[u0 + k] >= 'A' && s[u0 + k] <= 'Z'
+                    ? (char)(s[u0 + k] - 'A' + 'a')
+                    : s[u0 + k];
+    word[i - u0] = '\0';
+    for (size_t k = 0; k < sizeof td_units / sizeof *td_units; k++)
+      if (strcmp(word, td_units[k].name) == 0)
+        unit = td_units[k].ns;
+    if (unit == 0)
+      return -1;
+    {
+      __int128 p10 = 1;
+      for (size_t k = 0; k < nf; k++)
+        p10 *= 10;
+      *total += (__int128)whole * unit + (__int128)fracv * unit / p10;
+    }
+    parts++;
+    while (i < len && (s[i] == ' ' || s[i] == ','))
+      i++;
+  }
+  return parts > 0 ? 0 : -1;
+}
+
+int dusk_parse_timedelta_literal(const char *s, size_t len, int64_t *ns,
+                                 bool *nat) {
+  __int128 total = 0;
+  bool neg = false;
+  size_t i = 0;
+  trim_spaces(&s, &len);
+  *nat = is_nat_text(s, len);
+  if (*nat)
+    return 0;
+  if (s[0] == '-' || s[0] == '+') {
+    neg = s[0] == '-';
+    i++;
+    while (i < len && s[i] == ' ')
+      i++;
+  }
+  if (memchr(s + i, ':', len - i) == NULL) {
+    if (td_unit_form(s, len, i, &total) != 0)
+      return -1;
+    if (neg)
+      total = -total;
+  } else { /* [N day[s][,] ][+]H:MM:SS[.f] */
+    int64_t v, frac = 0;
+    unsigned mi, sec;
+    size_t n;
+    bool neg_clock = neg;
+    if (digit_run(s, len, &i, &v, &n) != 0 || n == 0)
+      return -1;
+    if (i < len && s[i] != ':') { /* days first */
+      while (i < len && s[i] == ' ')
+        i++;
+      if (len - i >= 3 && (s[i] == 'd' || s[i] == 'D') &&
+          (s[i + 1] == 'a' || s[i + 1] == 'A') &&
+          (s[i + 2] == 'y' || s[i + 2] == 'Y'))
+        i += 3;
+      else
+        return -1;
+      if (i < len && (s[i] == 's' || s[i] == 'S'))
+        i++;
+      if (i < len && s[i] == ',')
+        i++;
+      while (i < len && s[i] == ' ')
+        i++;
+      if (i < len && s[i] == '+') { /* pandas' repr: "-1 days +23:59:59" */
+        neg_clock = false;
+        i++;
+      }
+      total = (__int128)v * 86400000000000 * (neg ? -1 : 1);
+      if (digit_run(s, len, &i, &v, &n) != 0 || n == 0)
+        return -1;
+    }
+    /* hours (any number of digits), then two-digit minutes and seconds */
+    if (i + 6 > len || s[i] != ':' || s[i + 3] != ':' ||
+        digits(s + i + 1, 2, &mi) != 0 || digits(s + i + 4, 2, &sec) != 0 ||
+        mi > 59 || sec > 59)
+      return -1;
+    i += 6;
+    if (i < len) {
+      size_t nf = 0;
+      if (s[i] != '.')
+        return -1;
+      for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        if (nf < 9) { /* pandas truncates past the nanosecond */
+          frac = frac * 10 + (s[i] - '0');
+          nf++;
+        }
+      if (i < len)
+        return -1;
+      while (nf++ < 9)
+        frac *= 10;
+    }
+    {
+      __int128 clock =
+          ((__int128)v * 3600 + mi * 60 + sec) * 1000000000 + frac;
+      total += neg_clock ? -clock : clock;
+    }
+  }
+  if (total <= INT64_MIN || total > INT64_MAX)
+    return -1; /* INT64_MIN is NaT to pandas */
+  *ns = (int64_t)total;
+  return 0;
+}
+
 int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
                      int datetime) {
   int digits = -1;

@@ -63,6 +63,31 @@ enum {
                                  pandas reads and dusk does not */
 };
 int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns);
+/* pandas' Timestamp(text), as a comparison or an expression reads a
+ * literal (pickup_datetime >= "2021-04"): an ISO date-time of which only
+ * the year is needed - "YYYY", "YYYY-M[M]", "YYYY-M[M]-D[D]" or
+ * "YYYYMMDD", then optionally 'T' or spaces and "HH[:MM[:SS[.f]]]" (1-9
+ * digits of fraction) - the fields left out being the first instant, so
+ * "2021-04" is 2021-04-01 00:00; surrounding spaces allowed.  pandas'
+ * NaT strings ("", "NaT", "nat", "NAT", "nan", "NaN", "NAN") set *nat.
+ * 0 with *ns (or *nat), or a DUSK_DATETIME_* code: pandas' fallback
+ * (dateutil) reads more forms ("Apr 15 2021", "2021/04/15"), which a
+ * caller refuses naming these. */
+int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
+                                 bool *nat);
+/* pandas' Timedelta(text) for a comparison with a timedelta column
+ * (duration > "5 minutes"), or to_timedelta: an optional leading sign,
+ * then either "[N day[s][,] ][+]H:MM:SS[.f]" (pandas' own repr, "-1 days
+ * +23:59:59.5", whose '+' ends the leading '-') or one or more "<number>
+ * <unit>" ("1h30m", "1.5 hours", "2 days 3 min"), units as pandas spells
+ * them, in any case: w, d/day/days, h/hr/hour/hours, m/min/minute/
+ * minutes/t, s/sec/second/seconds, ms/milli/millis/millisecond(s)/l,
+ * us/micro/micros/microsecond(s)/u/µs, ns/nano/nanos/nanosecond(s)/n.
+ * A fraction counts exactly, truncated to the nanosecond.  NaT strings
+ * as for timestamps.  0, or -1 for any other text (pandas' "M" and "Y"
+ * units, ISO "P1D" durations, a bare number): the caller refuses it. */
+int dusk_parse_timedelta_literal(const char *s, size_t len, int64_t *ns,
+                                 bool *nat);
 /* The calendar fields of a datetime (ns since the epoch): year, month
  * 1-12, day 1-31, hour, minute, second, day of the week (Monday 0), day
  * of the year (1-366). */

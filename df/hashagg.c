@@ -32,9 +32,29 @@ typedef struct slot {
   double k;
   char *s;     /* string min/max/first/last */
   uint32_t slen;
-  uint8_t has; /* min/max/first/last: a value is set */
-  int64_t range, row; /* first/last: where the value was, in file order */
+  uint8_t has; /* min/max/first/last: a value is set; float sum/mean:
+                  the infinities seen (inf_code) */
+  int64_t range, row; /* first/last: where the value was, in file order;
+                         float sum/mean: range, the last value's range */
 } slot;
+
+/* pandas 1.5's groupby sum and mean add a group's values in file order
+ * with Kahan compensation, whose compensation turns NaN once an infinity
+ * is added (inf - inf), and the next value then turns the sum NaN.  So a
+ * group's sum is NaN when it holds two infinities (of either sign), or
+ * one followed by any value; one infinity that is the group's last value
+ * gives that infinity.  A float sum/mean slot keeps, besides the plain
+ * sum, how many infinities it saw (capped at 2) and whether the last
+ * value it saw was the only one, packed as inf_code; partials merge them
+ * by which holds the later last value (ranges are disjoint, so the
+ * range of each one's last value orders them).  The whole frame's sum is
+ * numpy's (no compensation): plain inf and NaN there. */
+#define INF_COUNT(code) ((code) >> 1)
+#define INF_IS_LAST(code) ((code)&1)
+static uint8_t inf_code(int ninf, bool last) {
+  ninf = ninf > 2 ? 2 : ninf;
+  return (uint8_t)(ninf * 2 + (ninf == 1 && last));
+}
 
 struct dusk_hashagg {
   size_t nkeys, naggs;
@@ -509,8 +529,12 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
   case DUSK_AGG_SUM:
   case DUSK_AGG_MEAN:
     s->n++;
-    if (spec->input == DUSK_TYPE_FLOAT64)
+    if (spec->input == DUSK_TYPE_FLOAT64) {
+      bool inf = isinf(v->u.f);
       s->f += v->u.f;
+      s->has = inf_code(INF_COUNT(s->has) + inf, inf);
+      s->range = h->at_range;
+    }
     else if (spec->fn == DUSK_AGG_MEAN)
       s->f += (double)(spec->input == DUSK_TYPE_BOOL ? v->u.b : v->u.i);
     else /* wraps like numpy's int64 instead of overflowing */
@@ -844,7 +868,13 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     types[1] = spec->input == DUSK_TYPE_FLOAT64 || spec->fn == DUSK_AGG_MEAN
                    ? DUSK_TYPE_FLOAT64
                    : DUSK_TYPE_INT64;
-    return 2;
+    /* a float sum's infinities and its last value's range (inf_code);
+     * every sum has them, so the width does not depend on the input */
+    snprintf(names[2], 32, "%zu:infs", a);
+    types[2] = DUSK_TYPE_INT64;
+    snprintf(names[3], 32, "%zu:last", a);
+    types[3] = DUSK_TYPE_INT64;
+    return 4;
   case DUSK_AGG_MIN:
   case DUSK_AGG_MAX:
     snprintf(names[0], 32, "%zu:v", a);
@@ -979,6 +1009,10 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
           row[c].type = DUSK_TYPE_INT64;
           row[c++].u.i = s->i;
         }
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->has;
+        row[c].type = DUSK_TYPE_INT64;
+        row[c++].u.i = s->range;
         break;
       case DUSK_AGG_MIN:
       case DUSK_AGG_MAX:
@@ -1166,6 +1200,8 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
         break;
       case DUSK_AGG_SUM:
       case DUSK_AGG_MEAN:
+      {
+        int64_t n0 = s->n, code, last;
         dusk_table_get(p, c++, r, &v);
         s->n += v.u.i;
         dusk_table_get(p, c++, r, &v);
@@ -1173,7 +1209,19 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
           s->f += v.u.f;
         else
           s->i = (int64_t)((uint64_t)s->i + (uint64_t)v.u.i);
+        dusk_table_get(p, c++, r, &v);
+        code = v.u.i;
+        dusk_table_get(p, c++, r, &v);
+        last = v.u.i;
+        if (s->n > n0) { /* the partial holds values: inf_code's merge */
+          bool later = n0 == 0 || last > s->range;
+          s->has = inf_code((int)(INF_COUNT(s->has) + INF_COUNT(code)),
+                            later ? INF_IS_LAST(code) : INF_IS_LAST(s->has));
+          if (later)
+            s->range = last;
+        }
         break;
+      }
       case DUSK_AGG_MIN:
       case DUSK_AGG_MAX:
         dusk_table_get(p, c++, r, &v);
@@ -1297,6 +1345,15 @@ static int cmp_groups(const void *x, const void *y, void *arg) {
       return c;
   }
   return 0;
+}
+
+/* Whether a group's float sum or mean is NaN in pandas' groupby though
+ * not in a plain sum: its infinities (inf_code) are two or more, or one
+ * with a value after it.  Not of a whole frame's reduction (no keys),
+ * which pandas sums as numpy does. */
+static bool kahan_nan(const dusk_hashagg *h, const slot *s) {
+  return h->nkeys > 0 && INF_COUNT(s->has) > 0 &&
+         !(INF_COUNT(s->has) == 1 && INF_IS_LAST(s->has));
 }
 
 static dusk_type output_type(const dusk_aggspec *spec) {
@@ -1426,7 +1483,7 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
           v->type = DUSK_TYPE_NULL;
         } else {
           v->type = DUSK_TYPE_FLOAT64;
-          v->u.f = s->f / (double)s->n;
+          v->u.f = kahan_nan(h, s) ? NAN : s->f / (double)s->n;
         }
         break;
       case DUSK_AGG_STD:
@@ -1438,7 +1495,7 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
       case DUSK_AGG_SUM:
         v->type = types[h->nkeys + a];
         if (v->type == DUSK_TYPE_FLOAT64)
-          v->u.f = s->f;
+          v->u.f = kahan_nan(h, s) ? NAN : s->f;
         else
           v->u.i = s->i;
         break;

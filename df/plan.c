@@ -295,7 +295,7 @@ static const char *const func_names[] = {
     "clip_lower", "clip_upper", "floor", "ceil", "dt_round", "where",
     "otherwise", "contains_re", "match", "fullmatch", "to_datetime",
     "to_datetime_coerce", "lower", "upper", "strip", "lstrip", "rstrip",
-    "slice", "date",
+    "slice", "date", "to_timedelta",
 };
 
 bool dusk_func_takes_arg(int fn) {
@@ -592,6 +592,10 @@ static void fmt_expr(writer *w, const dusk_expr *e) {
       w_str(w, "to_datetime(");
       fmt_expr(w, e->a);
       w_str(w, e->op == DUSK_FN_TO_DATETIME ? ")" : ", errors=\"coerce\")");
+    } else if (e->op == DUSK_FN_TO_TIMEDELTA) {
+      w_str(w, "to_timedelta(");
+      fmt_expr(w, e->a);
+      w_str(w, ")");
     } else if (e->op == DUSK_FN_ABS || e->op == DUSK_FN_ROUND) {
       w_str(w, e->op == DUSK_FN_ABS ? "abs(" : "round(");
       fmt_expr(w, e->a);

@@ -164,7 +164,13 @@ typedef enum dusk_func {
   /* datetime -> date: pandas' .dt.date (a day's midnight, value.h DATE);
    * NaT stays null */
   DUSK_FN_DT_DATE,
-  DUSK_FN_NFUNCS = DUSK_FN_DT_DATE
+  /* string, int or timedelta -> timedelta: pandas' to_timedelta - text as
+   * Timedelta(text) reads it (fieldparse.h
+   * dusk_parse_timedelta_literal: "00:05:00", "5min", "1 days
+   * 02:00:00"; NaT strings give NaT; other text is refused, naming it),
+   * an int as nanoseconds (pandas' default unit) */
+  DUSK_FN_TO_TIMEDELTA,
+  DUSK_FN_NFUNCS = DUSK_FN_TO_TIMEDELTA
 } dusk_func;
 
 /* Whether fn takes a second operand (b: the pattern) besides its value. */

@@ -42,6 +42,47 @@ static int parse_int(const dusk_cfg_entry *e, const char *whole,
   return 0;
 }
 
+/* Writes ms as seconds, without trailing zeros: 1500 -> "1.5". */
+static void format_seconds(char *out, size_t len, int64_t ms) {
+  int n = snprintf(out, len, "%" PRId64 ".%03d", ms / 1000, (int)(ms % 1000));
+  if (n <= 0 || (size_t)n >= len)
+    return;
+  while (out[n - 1] == '0')
+    out[--n] = '\0';
+  if (out[n - 1] == '.')
+    out[n - 1] = '\0';
+}
+
+/* Parses "S" or "S.F" (F: 1 to 3 digits) at v as milliseconds within e's
+ * range, or DUSK_ECONFIG naming the value. */
+static int parse_seconds(const dusk_cfg_entry *e, const char *v, int64_t *ms,
+                         dusk_error *err) {
+  int64_t whole = 0, frac = 0;
+  const char *p = v;
+  int digits = 0, fdigits = 0;
+  for (; *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
+    whole = whole * 10 + (*p - '0');
+  if (*p == '.')
+    for (p++; *p >= '0' && *p <= '9' && fdigits < 3; p++, fdigits++)
+      frac = frac * 10 + (*p - '0');
+  for (int i = fdigits; i < 3; i++)
+    frac *= 10;
+  if (digits == 0 || *p != '\0' || (p[-1] == '.'))
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "--%s: '%s' is not a number of seconds (at most "
+                          "three decimals, e.g. 0.25)", e->name, v);
+  *ms = whole * 1000 + frac;
+  if (*ms < e->min || *ms > e->max) {
+    char lo[32], hi[32];
+    format_seconds(lo, sizeof lo, e->min);
+    format_seconds(hi, sizeof hi, e->max);
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "--%s: %s s is outside the allowed range [%s, %s]",
+                          e->name, v, lo, hi);
+  }
+  return 0;
+}
+
 static int set_value(const dusk_cfg_entry *e, void *cfg, const char *v,
                      dusk_error *err) {
   char *field = (char *)cfg + e->offset;
@@ -76,6 +117,8 @@ static int set_value(const dusk_cfg_entry *e, void *cfg, const char *v,
     ((dusk_cfg_range *)(void *)field)->hi = hi;
     return 0;
   }
+  case DUSK_CFG_SECONDS:
+    return parse_seconds(e, v, (int64_t *)(void *)field, err);
   case DUSK_CFG_STR:
     *(const char **)field = v;
     return 0;
@@ -170,10 +213,11 @@ void dusk_config_usage(FILE *out, const char *synopsis,
                       : e->def[strspn(e->def, " \n")] == '\0' ? "\"\""
                                                              : e->def;
     int quiet = def == NULL && strstr(e->help, "default") != NULL;
-    char range[64]; /* two int64 and the punctuation */
+    char range[96]; /* two int64 (or seconds) and the punctuation */
     size_t col = put_item(out, "--", e->name,
                           e->type == DUSK_CFG_INT     ? "N"
                           : e->type == DUSK_CFG_RANGE ? "N|A-B"
+                          : e->type == DUSK_CFG_SECONDS ? "S"
                           : e->type == DUSK_CFG_STR   ? "VALUE"
                                                       : "",
                           e->help);
@@ -186,6 +230,17 @@ void dusk_config_usage(FILE *out, const char *synopsis,
                e->min, e->max);
       put_words(out, range, "", col);
       break;
+    case DUSK_CFG_SECONDS: {
+      char lo[32], hi[32];
+      format_seconds(lo, sizeof lo, e->min);
+      format_seconds(hi, sizeof hi, e->max);
+      col = def ? put_words(out, def, " s;",
+                            put_words(out, "(default", "", col))
+                : put_words(out, "(not set by default;", "", col);
+      snprintf(range, sizeof range, "allowed %s..%s s)", lo, hi);
+      put_words(out, range, "", col);
+      break;
+    }
     case DUSK_CFG_STR:
       if (def)
         put_words(out, def, ")", put_words(out, "(default", "", col));
@@ -293,6 +348,12 @@ void dusk_config_format(const dusk_cfg_entry *table, size_t n,
     else if (table[i].type == DUSK_CFG_FLAG)
       w = snprintf(out + used, outlen - used, "%s%s=%d", i ? " " : "",
                    table[i].name, *(const int *)field);
+    else if (table[i].type == DUSK_CFG_SECONDS) {
+      char secs[32];
+      format_seconds(secs, sizeof secs, *(const int64_t *)field);
+      w = snprintf(out + used, outlen - used, "%s%s=%s", i ? " " : "",
+                   table[i].name, secs);
+    }
     else
       w = snprintf(out + used, outlen - used, "%s%s=%s", i ? " " : "",
                    table[i].name,

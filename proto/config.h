@@ -15,11 +15,15 @@
 
 /* DUSK_CFG_RANGE: "N" or "A-B" (A <= B, both within [min, max]), stored
  * in a dusk_cfg_range; "N" is the range N-N. */
+/* DUSK_CFG_SECONDS: a duration typed in seconds with at most three
+ * decimals ("2", "0.25"), stored as int64_t milliseconds; its min and max
+ * are milliseconds too. */
 typedef enum {
   DUSK_CFG_INT,
   DUSK_CFG_STR,
   DUSK_CFG_FLAG,
-  DUSK_CFG_RANGE
+  DUSK_CFG_RANGE,
+  DUSK_CFG_SECONDS
 } dusk_cfg_type;
 
 typedef struct dusk_cfg_range {
@@ -31,8 +35,8 @@ typedef struct dusk_cfg_entry {
   dusk_cfg_type type;
   const char *def;  /* default, as it would be typed; NULL = unset */
   int64_t min, max; /* for DUSK_CFG_INT and DUSK_CFG_RANGE */
-  size_t offset;    /* offsetof(config struct, field): int64_t, char *, int
-                       or dusk_cfg_range */
+  size_t offset;    /* offsetof(config struct, field): int64_t (INT and
+                       SECONDS), char *, int or dusk_cfg_range */
   const char *help;
 } dusk_cfg_entry;
 

@@ -267,13 +267,27 @@ static int dec_error(reader *r, dusk_msg_error *m) {
 }
 
 static int dec_reg(reader *r, dusk_msg_reg *m) {
-  CK(expect_count(r, 4));
+  CK(expect_count(r, 5));
   CK(rd_str(r, "name", &m->name));
   CK(rd_str(r, "host", &m->host));
   CK(rd_u32(r, "port", &m->port));
   if (m->port > 65535)
     return dusk_error_set(r->err, DUSK_ETYPE, "REGISTER port %u", m->port);
-  return rd_i64(r, "pid", &m->pid);
+  CK(rd_i64(r, "pid", &m->pid));
+  return rd_str(r, "host_id", &m->host_id);
+}
+
+bool dusk_host_id_valid(const char *p, size_t len) {
+  if (len == 0 || len > DUSK_HOST_ID_MAX)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)p[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' ||
+          ch == '-'))
+      return false;
+  }
+  return true;
 }
 
 static int dec_welcome(reader *r, dusk_msg_welcome *m) {
@@ -480,15 +494,16 @@ static int dec_info(reader *r, dusk_msg_info *m) {
     reader w;
     dusk_worker_info *wi = &m->workers[i];
     CK(rd_array(&ws, "workers[]", NULL, &w));
-    CK(expect_count(&w, 5));
+    CK(expect_count(&w, 6));
     CK(rd_u64(&w, "workers[].id", UINT64_MAX, &wi->id));
     CK(rd_i64(&w, "workers[].pid", &wi->pid));
     CK(rd_str(&w, "workers[].addr", &wi->addr));
     CK(rd_u32(&w, "workers[].nprocessing", &wi->nprocessing));
     CK(rd_u64(&w, "workers[].nkeys", UINT64_MAX, &wi->nkeys));
+    CK(rd_str(&w, "workers[].host_id", &wi->host_id));
   }
   CK(rd_array(r, "stats", NULL, &st));
-  CK(expect_count(&st, 7));
+  CK(expect_count(&st, 15));
   CK(rd_u32(&st, "stats.nclients", &m->stats.nclients));
   CK(rd_u64(&st, "stats.rss_bytes", UINT64_MAX, &m->stats.rss_bytes));
   CK(rd_u64(&st, "stats.peak_rss_bytes", UINT64_MAX,
@@ -496,7 +511,15 @@ static int dec_info(reader *r, dusk_msg_info *m) {
   CK(rd_u64(&st, "stats.hb_samples", UINT64_MAX, &m->stats.hb_samples));
   CK(rd_u32(&st, "stats.hb_rtt_p50_us", &m->stats.hb_rtt_p50_us));
   CK(rd_u32(&st, "stats.hb_rtt_p99_us", &m->stats.hb_rtt_p99_us));
-  return rd_u32(&st, "stats.hb_rtt_max_us", &m->stats.hb_rtt_max_us);
+  CK(rd_u32(&st, "stats.hb_rtt_max_us", &m->stats.hb_rtt_max_us));
+  CK(rd_u8(&st, "stats.as_enabled", &m->stats.as_enabled));
+  CK(rd_u32(&st, "stats.as_target", &m->stats.as_target));
+  CK(rd_u32(&st, "stats.as_pending", &m->stats.as_pending));
+  CK(rd_u32(&st, "stats.as_running", &m->stats.as_running));
+  CK(rd_u32(&st, "stats.as_closing", &m->stats.as_closing));
+  CK(rd_u64(&st, "stats.as_launched", UINT64_MAX, &m->stats.as_launched));
+  CK(rd_u64(&st, "stats.as_stopped", UINT64_MAX, &m->stats.as_stopped));
+  return rd_u64(&st, "stats.as_work_ms", UINT64_MAX, &m->stats.as_work_ms);
 }
 
 static int dec_query(reader *r, dusk_msg_query *m) {
@@ -634,11 +657,12 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return pk_str(pk, m->u.error.message);
   case DUSK_MSG_REGISTER: {
     const dusk_msg_reg *x = &m->u.reg;
-    PK(msgpack_pack_array(pk, 4));
+    PK(msgpack_pack_array(pk, 5));
     PK(pk_str(pk, x->name));
     PK(pk_str(pk, x->host));
     PK(msgpack_pack_uint32(pk, x->port));
-    return msgpack_pack_int64(pk, x->pid);
+    PK(msgpack_pack_int64(pk, x->pid));
+    return pk_str(pk, x->host_id);
   }
   case DUSK_MSG_WELCOME:
     PK(msgpack_pack_array(pk, 2));
@@ -745,21 +769,30 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     PK(msgpack_pack_array(pk, x->nworkers));
     for (uint32_t i = 0; i < x->nworkers; i++) {
       const dusk_worker_info *w = &x->workers[i];
-      PK(msgpack_pack_array(pk, 5));
+      PK(msgpack_pack_array(pk, 6));
       PK(msgpack_pack_uint64(pk, w->id));
       PK(msgpack_pack_int64(pk, w->pid));
       PK(pk_str(pk, w->addr));
       PK(msgpack_pack_uint32(pk, w->nprocessing));
       PK(msgpack_pack_uint64(pk, w->nkeys));
+      PK(pk_str(pk, w->host_id));
     }
-    PK(msgpack_pack_array(pk, 7));
+    PK(msgpack_pack_array(pk, 15));
     PK(msgpack_pack_uint32(pk, x->stats.nclients));
     PK(msgpack_pack_uint64(pk, x->stats.rss_bytes));
     PK(msgpack_pack_uint64(pk, x->stats.peak_rss_bytes));
     PK(msgpack_pack_uint64(pk, x->stats.hb_samples));
     PK(msgpack_pack_uint32(pk, x->stats.hb_rtt_p50_us));
     PK(msgpack_pack_uint32(pk, x->stats.hb_rtt_p99_us));
-    return msgpack_pack_uint32(pk, x->stats.hb_rtt_max_us);
+    PK(msgpack_pack_uint32(pk, x->stats.hb_rtt_max_us));
+    PK(msgpack_pack_uint8(pk, x->stats.as_enabled));
+    PK(msgpack_pack_uint32(pk, x->stats.as_target));
+    PK(msgpack_pack_uint32(pk, x->stats.as_pending));
+    PK(msgpack_pack_uint32(pk, x->stats.as_running));
+    PK(msgpack_pack_uint32(pk, x->stats.as_closing));
+    PK(msgpack_pack_uint64(pk, x->stats.as_launched));
+    PK(msgpack_pack_uint64(pk, x->stats.as_stopped));
+    return msgpack_pack_uint64(pk, x->stats.as_work_ms);
   }
   case DUSK_MSG_QUERY:
     PK(msgpack_pack_array(pk, 2));

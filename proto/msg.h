@@ -104,7 +104,17 @@ typedef struct dusk_msg_reg {
   dusk_slice host; /* where peers reach its data listener */
   uint32_t port;
   int64_t pid;
+  /* The provider's id of the host it runs on (dusk-worker --host-id), so
+   * an autoscaling scheduler knows which host a worker belongs to; empty
+   * for a worker no provider started. */
+  dusk_slice host_id;
 } dusk_msg_reg;
+
+/* A host id (REGISTER's host_id, a provider's output): 1 to
+ * DUSK_HOST_ID_MAX bytes of [A-Za-z0-9._:-], so it is safe in a log line,
+ * a JSON string and a provider's command line. */
+#define DUSK_HOST_ID_MAX 127
+bool dusk_host_id_valid(const char *p, size_t len);
 
 typedef struct dusk_msg_welcome {
   uint64_t worker_id;
@@ -258,6 +268,7 @@ typedef struct dusk_worker_info {
   dusk_slice addr;
   uint32_t nprocessing;
   uint64_t nkeys;
+  dusk_slice host_id; /* REGISTER's host_id */
 } dusk_worker_info;
 
 /* The scheduler's own health, for operators and load tests. */
@@ -269,6 +280,15 @@ typedef struct dusk_sched_stats {
   uint32_t hb_rtt_p50_us;  /* their median, microseconds */
   uint32_t hb_rtt_p99_us;
   uint32_t hb_rtt_max_us;
+  /* The autoscaler (scheduler/autoscale.h); all 0 without --autoscale. */
+  uint8_t as_enabled;
+  uint32_t as_target;     /* hosts it wants now */
+  uint32_t as_pending;    /* hosts asked for, no worker registered yet */
+  uint32_t as_running;    /* hosts with a registered worker */
+  uint32_t as_closing;    /* hosts being stopped */
+  uint64_t as_launched;   /* hosts started since the scheduler started */
+  uint64_t as_stopped;    /* hosts stopped since then */
+  uint64_t as_work_ms;    /* the expected run time of the queued work */
 } dusk_sched_stats;
 
 typedef struct dusk_msg_info {

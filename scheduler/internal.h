@@ -74,6 +74,7 @@ struct sched_worker {
   dusk_scheduler *s;
   char addr[96]; /* data address "host:port" */
   char name[64];
+  char host_id[DUSK_HOST_ID_MAX + 1]; /* REGISTER's host_id, "" = none */
   int64_t pid;
   uint32_t nprocessing;
   uint32_t capacity;   /* tasks in flight allowed now (see update_capacity) */
@@ -142,6 +143,7 @@ struct dusk_scheduler {
   size_t move_rr; /* where the next hand-over target search starts */
   int stopping;
   struct sched_query *queries_due; /* noted by dusk__query_final */
+  struct dusk_autoscaler *autoscaler; /* --autoscale, else NULL */
 };
 
 typedef struct sched_query sched_query;
@@ -173,6 +175,17 @@ int dusk__query_release(dusk_scheduler *s, sched_client *c, dusk_slice key,
                         int cancel);
 /* The client is gone: drop its queries. */
 void dusk__query_client_gone(dusk_scheduler *s, sched_client *c);
+/* autoscale.c: --autoscale.  check refuses a bad configuration before
+ * anything starts; start (once listening) is a no-op without it; stop runs
+ * the last `down` (the loop keeps running until it ends); free after the
+ * loop has finished. */
+typedef struct dusk_autoscaler dusk_autoscaler;
+int dusk__autoscale_check(const dusk_scheduler_config *cfg, dusk_error *err);
+void dusk__autoscale_start(dusk_scheduler *s);
+void dusk__autoscale_stop(dusk_scheduler *s);
+void dusk__autoscale_stats(dusk_scheduler *s, dusk_sched_stats *st);
+void dusk__autoscale_free(dusk_scheduler *s);
+
 /* The scheduler's uv loop, for the thread pool. */
 uv_loop_t *dusk__sched_loop(dusk_scheduler *s);
 

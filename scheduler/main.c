@@ -55,9 +55,9 @@ int main(int argc, char **argv) {
   dusk_config_format(dusk_scheduler_config_table, dusk_scheduler_config_count,
                      &cfg, text, sizeof text);
   dusk_log(DUSK_LOG_INFO, "config: %s", text);
-  if (dusk_scheduler_new(uv_default_loop(), &cfg, &sched, &err) != 0) {
+  if ((rc = dusk_scheduler_new(uv_default_loop(), &cfg, &sched, &err)) != 0) {
     fprintf(stderr, "dusk-scheduler: %s\n", err.message);
-    return 1;
+    return rc == DUSK_ECONFIG ? 2 : 1; /* flags that do not go together */
   }
   dusk_log(DUSK_LOG_INFO, "listening on %s:%d", cfg.host,
            dusk_scheduler_port(sched));

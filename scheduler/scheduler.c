@@ -96,6 +96,40 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      "partial results one df_combine task merges"},
     {"max-field", DUSK_CFG_INT, "1048576", 1024, 1073741824, CFG(max_field),
      "longest CSV field a query reads (sampling and scans), bytes"},
+    {"autoscale", DUSK_CFG_STR, NULL, 0, 0, CFG(autoscale),
+     "grow and shrink the cluster with the work: the provider command, run "
+     "by /bin/sh as `CMD up K`, `CMD down ID...` and `CMD list` "
+     "(deploy/README.md, \"Autoscaling\"); needs --max-workers"},
+    {"min-workers", DUSK_CFG_INT, "0", 0, 100000, CFG(min_workers),
+     "autoscale: fewest hosts kept (a host is what one `up` starts: one "
+     "machine, running one worker per vCPU)"},
+    {"max-workers", DUSK_CFG_INT, "-1", -1, 100000, CFG(max_workers),
+     "autoscale: most hosts started, pending ones included (-1: not given)"},
+    {"autoscale-interval", DUSK_CFG_SECONDS, "1", 50, 3600000,
+     CFG(autoscale_interval_ms), "autoscale: how often the target is "
+                                  "computed and acted on"},
+    {"autoscale-target-duration", DUSK_CFG_SECONDS, "5", 1, 86400000,
+     CFG(autoscale_target_ms), "autoscale: the expected run time of the "
+     "queued work each worker should hold (Dask's target-duration)"},
+    {"autoscale-wait-count", DUSK_CFG_INT, "3", 1, 1000,
+     CFG(autoscale_wait_count), "autoscale: consecutive ticks an idle host "
+     "must be recommended for stopping before it is stopped"},
+    {"autoscale-cooldown", DUSK_CFG_SECONDS, "60", 0, 86400000,
+     CFG(autoscale_cooldown_ms), "autoscale: no host is stopped this soon "
+     "after the last start, so a load that comes and goes keeps its hosts"},
+    {"autoscale-boot-timeout", DUSK_CFG_SECONDS, "600", 1, 86400000,
+     CFG(autoscale_boot_timeout_ms), "autoscale: a started host whose "
+     "workers have not registered by then is stopped"},
+    {"autoscale-timeout", DUSK_CFG_SECONDS, "300", 1, 86400000,
+     CFG(autoscale_timeout_ms), "autoscale: a provider command running "
+     "longer is killed, with everything it started"},
+    {"autoscale-list-interval", DUSK_CFG_SECONDS, "60", 1, 86400000,
+     CFG(autoscale_list_ms), "autoscale: how often `CMD list` reconciles "
+     "the hosts (adopting listed ones, forgetting vanished ones)"},
+    {"autoscale-contact", DUSK_CFG_STR, NULL, 0, 0, CFG(autoscale_contact),
+     "autoscale: the tcp://HOST:PORT the provider's workers dial, given to "
+     "it as DUSK_SCHEDULER_ADDRESS (default: --host, or this host's name "
+     "when --host is a wildcard, and the port)"},
 };
 const size_t dusk_scheduler_config_count =
     sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
@@ -1217,6 +1251,7 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
     ws[n].addr = cslice(w->addr);
     ws[n].nprocessing = w->nprocessing;
     ws[n].nkeys = w->nkeys;
+    ws[n].host_id = cslice(w->host_id);
     n++;
   }
   memset(&m, 0, sizeof m);
@@ -1230,6 +1265,7 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
   m.u.info.stats.hb_rtt_p50_us = hb_quantile(s, 0.50);
   m.u.info.stats.hb_rtt_p99_us = hb_quantile(s, 0.99);
   m.u.info.stats.hb_rtt_max_us = s->hb_max_us;
+  dusk__autoscale_stats(s, &m.u.info.stats);
   dusk_xcheck(dusk_conn_send(c->conn, &m));
   free(ws);
 }
@@ -1317,6 +1353,15 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
                      w->conn->peer);
       return;
     }
+    if (reg->host_id.len > 0 &&
+        !dusk_host_id_valid(reg->host_id.ptr, reg->host_id.len)) {
+      dusk_conn_fail(w->conn, DUSK_EPROTO,
+                     "worker %s: REGISTER host_id is not 1-%d of A-Z a-z "
+                     "0-9 . _ : -", w->conn->peer, DUSK_HOST_ID_MAX);
+      return;
+    }
+    snprintf(w->host_id, sizeof w->host_id, "%.*s", (int)reg->host_id.len,
+             reg->host_id.ptr);
     snprintf(w->name, sizeof w->name, "%.*s", (int)reg->name.len,
              reg->name.ptr);
     /* A worker listening on a wildcard address is reached at the address
@@ -1640,6 +1685,8 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   int rc;
   struct sockaddr_storage ss;
 
+  if ((rc = dusk__autoscale_check(cfg, err)) != 0)
+    return rc;
   if (cfg->token_file == NULL) {
     if ((rc = dusk_address_resolve(cfg->host, 0, &ss, err)) != 0)
       return rc;
@@ -1689,6 +1736,7 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   s->chore.data = s;
   uv_timer_start(&s->chore, on_chore, (uint64_t)s->cfg.chore_ms,
                  (uint64_t)s->cfg.chore_ms);
+  dusk__autoscale_start(s);
   *out = s;
   return 0;
 }
@@ -1706,6 +1754,7 @@ void dusk_scheduler_stop(dusk_scheduler *s) {
   if (s->stopping)
     return;
   s->stopping = 1;
+  dusk__autoscale_stop(s);
   uv_timer_stop(&s->chore);
   uv_close((uv_handle_t *)&s->chore, NULL);
   dusk_net_unlisten(&s->server);
@@ -1714,6 +1763,7 @@ void dusk_scheduler_stop(dusk_scheduler *s) {
 }
 
 void dusk_scheduler_free(dusk_scheduler *s) {
+  dusk__autoscale_free(s);
   dusk_heap_destroy(&s->ready);
   dusk_idmap_destroy(&s->tasks_by_id);
   dusk_idmap_destroy(&s->workers);

@@ -42,6 +42,17 @@ typedef struct dusk_scheduler_config {
   int64_t sample_bytes;      /* bytes of a file read to infer its types */
   int64_t combine_fanin;     /* partials one df_combine task merges */
   int64_t max_field;         /* longest CSV field a query reads, bytes */
+  const char *autoscale;     /* provider command (autoscale.c), or NULL */
+  int64_t min_workers;       /* autoscale: fewest hosts */
+  int64_t max_workers;       /* autoscale: most hosts, -1 = not given */
+  int64_t autoscale_interval_ms;
+  int64_t autoscale_target_ms;   /* work one worker slot should hold */
+  int64_t autoscale_wait_count;  /* ticks a host is idle before it goes */
+  int64_t autoscale_cooldown_ms; /* no shrinking this soon after a launch */
+  int64_t autoscale_boot_timeout_ms;
+  int64_t autoscale_timeout_ms;  /* each provider command's limit */
+  int64_t autoscale_list_ms;     /* interval of `list` */
+  const char *autoscale_contact; /* address workers dial, tcp://HOST:PORT */
   const char *tls_cert;      /* TLS: all three, or none */
   const char *tls_key;
   const char *tls_ca;

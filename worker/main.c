@@ -1,6 +1,7 @@
 /* main.c - dusk-worker tcp://HOST:PORT [options]: one worker, or a nanny
  * of N workers with --nworkers. */
 #include "log.h"
+#include "msg.h"
 #include "worker.h"
 
 #include <inttypes.h>
@@ -92,6 +93,12 @@ int main(int argc, char **argv) {
   if ((level = dusk_log_level_parse(cfg.log_level)) < 0) {
     fprintf(stderr, "dusk-worker: --log-level: '%s' is not one of debug, "
                     "info, warn, error\n", cfg.log_level);
+    return 2;
+  }
+  if (cfg.host_id != NULL &&
+      !dusk_host_id_valid(cfg.host_id, strlen(cfg.host_id))) {
+    fprintf(stderr, "dusk-worker: --host-id: '%s' is not 1-%d characters of "
+                    "A-Z a-z 0-9 . _ : -\n", cfg.host_id, DUSK_HOST_ID_MAX);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);

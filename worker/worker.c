@@ -51,6 +51,9 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
     {"plugin", DUSK_CFG_STR, NULL, 0, 0, CFG(plugins),
      "comma-separated shared libraries exporting dusk_plugin_init"},
     {"name", DUSK_CFG_STR, NULL, 0, 0, CFG(name), "worker name"},
+    {"host-id", DUSK_CFG_STR, NULL, 0, 0, CFG(host_id),
+     "the id an autoscaling scheduler's provider gave this host (1-127 of "
+     "A-Z a-z 0-9 . _ : -); the provider passes it"},
     {"ready-fd", DUSK_CFG_INT, "-1", -1, 1 << 20, CFG(ready_fd),
      "write 'READY <data port>' to this fd once registered"},
     {"log-level", DUSK_CFG_STR, "info", 0, 0, CFG(log_level),
@@ -686,6 +689,8 @@ static void on_sched_ready(dusk_conn *c) {
   m.u.reg.host.len = strlen(w->advertised_host);
   m.u.reg.port = (uint32_t)w->data_port;
   m.u.reg.pid = getpid();
+  if (w->cfg.host_id != NULL)
+    m.u.reg.host_id = (dusk_slice){w->cfg.host_id, strlen(w->cfg.host_id)};
   dusk_xcheck(dusk_conn_send(c, &m));
 }
 

@@ -22,6 +22,7 @@ typedef struct dusk_worker_config {
   const char *nworkers;     /* "N" or "auto": run as a nanny of N workers */
   const char *plugins;      /* comma-separated shared libraries */
   const char *name;
+  const char *host_id; /* the provider's id of this host, or NULL */
   int64_t ready_fd;
   const char *log_level;
   int64_t max_frame;

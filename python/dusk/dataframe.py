@@ -261,10 +261,17 @@ def _literal(v):
             "\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
         return '"' + out + '"'
     import datetime
-    if isinstance(v, datetime.datetime):  # pandas' Timestamp too
+    if isinstance(v, datetime.datetime):  # pandas' Timestamp (and NaT) too
+        if v != v:  # NaT
+            raise NotImplementedError(
+                "comparing with NaT (use .isnull() / .notnull())")
         if v.tzinfo is not None:
             raise NotImplementedError("time zones in a datetime literal")
-        return _literal(v.isoformat(sep=" "))
+        # A datetime value, not text: pandas subtracts a Timestamp from a
+        # datetime column (a timedelta) where it refuses a string.
+        return f"to_datetime({_literal(v.isoformat(sep=' '))})"
+    if isinstance(v, datetime.timedelta):  # pandas' Timedelta too
+        return f"to_timedelta({_literal(_timedelta_text(v))})"
     if isinstance(v, datetime.date):
         # a date, as .dt.date gives (a date-time string would compare as
         # the day's midnight, where pandas finds no datetime equal to it)
@@ -272,7 +279,13 @@ def _literal(v):
     try:
         import numpy as np
         if isinstance(v, np.datetime64):
-            return _literal(str(np.datetime_as_string(v, unit="ns")))
+            return "to_datetime(" + _literal(
+                "NaT" if np.isnat(v) else
+                str(np.datetime_as_string(v, unit="ns"))) + ")"
+        if isinstance(v, np.timedelta64):
+            return "to_timedelta(" + _literal(
+                "NaT" if np.isnat(v) else _timedelta_text(
+                    int(v.astype("timedelta64[ns]").astype("int64")))) + ")"
         if isinstance(v, np.generic):
             return _literal(v.item())
     except ImportError:
@@ -282,6 +295,25 @@ def _literal(v):
             "comparing with None (use .isnull() / .notnull())")
     raise NotImplementedError(
         f"a {type(v).__name__} in an expression (numbers, str and bool)")
+
+
+def _timedelta_text(v):
+    """A timedelta (or int nanoseconds) as pandas prints a Timedelta,
+    "0 days 00:05:00", "-1 days +23:59:59.5": the text the engine's
+    to_timedelta reads back exactly."""
+    if not isinstance(v, int):
+        ns = getattr(v, "value", None)  # pandas' Timedelta: nanoseconds
+        if not isinstance(ns, int):
+            if v != v:  # NaT
+                return "NaT"
+            ns = ((v.days * 86400 + v.seconds) * 10**6 +
+                  v.microseconds) * 1000
+        v = ns
+    days, rest = divmod(v, 86400 * 10**9)  # rest >= 0, as pandas shows it
+    secs, frac = divmod(rest, 10**9)
+    return (f"{days} days {'+' if days < 0 else ''}{secs // 3600:02d}:"
+            f"{secs // 60 % 60:02d}:{secs % 60:02d}" +
+            (f".{frac:09d}" if frac else ""))
 
 
 class _MissingCounts:
@@ -639,6 +671,10 @@ class Expr:
     or arithmetic of Series gives.  Used as a mask: df[expr]."""
 
     __slots__ = ("_df", "_text", "_boolean")
+    # A numpy scalar on the left (np.datetime64(...) - df.t, np.int64(2)
+    # * df.x) then defers to our reflected operators, as with a Python
+    # number, rather than asking for our values.
+    __array_ufunc__ = None
 
     def __init__(self, df, text, boolean):
         self._df = df
@@ -1236,6 +1272,9 @@ class _Lazy:
         raise ValueError(
             f"The truth value of a {type(self).__name__} is ambiguous (as "
             "in pandas); dusk frames are lazy too: compute() first")
+
+    # numpy scalars on the left defer to the reflected operators (Expr)
+    __array_ufunc__ = None
 
     def __array__(self, dtype=None):
         # numpy and pandas functions (pd.to_datetime(df.t)) ask for values

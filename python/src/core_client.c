@@ -58,6 +58,10 @@ PyObject *core_raise(const dusk_error *err) {
     type = PyExc_PermissionError;
   else if (strstr(m, "which is not a date-time") != NULL ||
            strstr(m, "not a date-time:") != NULL ||
+           ((strstr(m, "to_datetime: '") != NULL ||
+             strstr(m, "to_timedelta: '") != NULL) &&
+            strstr(m, " dusk reads (") != NULL) ||
+           strstr(m, "not a timedelta:") != NULL ||
            strstr(m, "integers to negative integer powers") != NULL ||
            strstr(m, "cannot be an int64") != NULL ||
            strstr(m, " column has NA values") != NULL ||
@@ -75,6 +79,8 @@ PyObject *core_raise(const dusk_error *err) {
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL ||
+           strstr(m, " dusk reads (") != NULL || /* a literal compared */
+           strstr(m, "comparing with NaT") != NULL ||
            strstr(m, "needs a text column") != NULL ||
            strstr(m, "where/mask") != NULL)
     type = PyExc_TypeError; /* "sum: cannot sum the string column 'x'", a
@@ -748,10 +754,11 @@ static PyObject *conn_workers(ConnObject *self, PyObject *args) {
   if ((out = PyList_New((Py_ssize_t)n)) == NULL)
     return NULL;
   for (size_t i = 0; i < n; i++) {
-    PyObject *d = Py_BuildValue("{s:K,s:L,s:s,s:I,s:K}", "id", ws[i].id,
+    PyObject *d = Py_BuildValue("{s:K,s:L,s:s,s:I,s:K,s:s}", "id", ws[i].id,
                                 "pid", (long long)ws[i].pid, "address",
                                 ws[i].addr, "processing", ws[i].nprocessing,
-                                "keys", ws[i].nkeys);
+                                "keys", ws[i].nkeys, "host_id",
+                                ws[i].host_id);
     if (d == NULL) {
       Py_DECREF(out);
       return NULL;
@@ -775,12 +782,30 @@ static PyObject *conn_stats(ConnObject *self, PyObject *unused) {
   conn_leave(self);
   if (rc != 0)
     return conn_error(self, &err);
-  return Py_BuildValue(
-      "{s:K,s:I,s:I,s:K,s:K,s:K,s:I,s:I,s:I}", "tasks", st.ntasks, "workers",
-      st.nworkers, "clients", st.nclients, "rss_bytes", st.rss_bytes,
-      "peak_rss_bytes", st.peak_rss_bytes, "heartbeat_samples", st.hb_samples,
-      "heartbeat_rtt_p50_us", st.hb_rtt_p50_us, "heartbeat_rtt_p99_us",
-      st.hb_rtt_p99_us, "heartbeat_rtt_max_us", st.hb_rtt_max_us);
+  {
+    PyObject *d = Py_BuildValue(
+        "{s:K,s:I,s:I,s:K,s:K,s:K,s:I,s:I,s:I}", "tasks", st.ntasks,
+        "workers", st.nworkers, "clients", st.nclients, "rss_bytes",
+        st.rss_bytes, "peak_rss_bytes", st.peak_rss_bytes,
+        "heartbeat_samples", st.hb_samples, "heartbeat_rtt_p50_us",
+        st.hb_rtt_p50_us, "heartbeat_rtt_p99_us", st.hb_rtt_p99_us,
+        "heartbeat_rtt_max_us", st.hb_rtt_max_us);
+    PyObject *as;
+    if (d == NULL || !st.autoscale)
+      return d;
+    as = Py_BuildValue("{s:I,s:I,s:I,s:I,s:K,s:K,s:K}", "target",
+                       st.as_target, "pending", st.as_pending, "running",
+                       st.as_running, "closing", st.as_closing, "launched",
+                       st.as_launched, "stopped", st.as_stopped, "work_ms",
+                       st.as_work_ms);
+    if (as == NULL || PyDict_SetItemString(d, "autoscale", as) != 0) {
+      Py_XDECREF(as);
+      Py_DECREF(d);
+      return NULL;
+    }
+    Py_DECREF(as);
+    return d;
+  }
 }
 
 /* set_progress(callable or None) */

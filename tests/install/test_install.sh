@@ -35,7 +35,7 @@ pc=$(find "$prefix" -name dusk.pc -path '*/pkgconfig/*')
 export PKG_CONFIG_PATH=$(dirname "$pc")
 libdir=$(pkg-config --variable=libdir dusk)
 includedir=$(pkg-config --variable=includedir dusk)
-for f in bin/dusk bin/dusk-scheduler bin/dusk-worker bin/dusk-ssh; do
+for f in bin/dusk bin/dusk-scheduler bin/dusk-worker bin/dusk-ssh bin/dusk-local-provider; do
   [ -x "$prefix/$f" ] || fail "$f not installed"
 done
 for f in dusk.h dusk_errors.h dusk_tls.h dusk_plugin.h; do

@@ -257,6 +257,25 @@ def case_daemon_refusals(p):
     p.refused("dusk-worker", sched, "--nworkers", "2", "--port", "9000",
               says=("one port for 2 workers",))
     p.refused("dusk-scheduler", "stray", says=("'stray'",))
+    # --autoscale: the flags that go with it, durations in seconds.
+    p.refused("dusk-scheduler", "--autoscale", "true",
+              says=("--autoscale needs --max-workers",))
+    p.refused("dusk-scheduler", "--max-workers", "3",
+              says=("need --autoscale",))
+    p.refused("dusk-scheduler", "--autoscale", "true", "--max-workers", "2",
+              "--min-workers", "3", says=("--min-workers 3 is above",))
+    p.refused("dusk-scheduler", "--autoscale", "true", "--max-workers", "0",
+              says=("--max-workers 0",))
+    p.refused("dusk-scheduler", "--autoscale", " ", "--max-workers", "2",
+              says=("empty command",))
+    p.refused("dusk-scheduler", "--autoscale-interval", "1m",
+              says=("--autoscale-interval", "not a number of seconds"))
+    p.refused("dusk-scheduler", "--autoscale-interval", "0.01",
+              says=("--autoscale-interval", "[0.05, 3600]"))
+    p.refused("dusk-worker", sched, "--host-id", "a b",
+              says=("--host-id", "'a b'"))
+    p.refused("dusk-worker", sched, "--host-id", "x" * 128,
+              says=("--host-id",))
     p.refused("dusk-worker", says=("usage: dusk-worker",))
 
 

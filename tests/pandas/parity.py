@@ -250,6 +250,25 @@ def cases(files):
                  .dt.total_seconds())
          .groupby("hvfhs_license_num")
          .agg({"secs": "mean", "pickup_datetime": "min"})),
+        ("datetime and timedelta literals (partial date, to_datetime, "
+         "to_timedelta, timedelta by a number)",
+         f'read_csv("{a}", parse_dates=["pickup_datetime", '
+         f'"dropoff_datetime"]).query("pickup_datetime >= \'2021-04\' and '
+         f'(dropoff_datetime - pickup_datetime) > \'5min\'")'
+         f'.assign(since="pickup_datetime - to_datetime(\'2021-04-15 '
+         f'06:00\')", late="dropoff_datetime + to_timedelta(\'1h30m\')", '
+         f'half="(dropoff_datetime - pickup_datetime) / 2")'
+         f'[["since", "late", "half"]].head(40)',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
+                                             "dropoff_datetime"])
+         .pipe(lambda d: d[(d.pickup_datetime >= "2021-04") &
+                           (d.dropoff_datetime - d.pickup_datetime >
+                            "5min")])
+         .assign(since=lambda d: d.pickup_datetime -
+                 pd.Timestamp("2021-04-15 06:00"),
+                 late=lambda d: d.dropoff_datetime + pd.Timedelta("1h30m"),
+                 half=lambda d: (d.dropoff_datetime - d.pickup_datetime) / 2)
+         [["since", "late", "half"]].head(40)),
         ("groupby std var",
          f'read_csv("{a}").groupby("hvfhs_license_num")'
          f'.agg({{"PULocationID": "std", "DOLocationID": "var"}})',

@@ -138,6 +138,63 @@ START_TEST(test_range_values_and_refusals) {
 }
 END_TEST
 
+/* A seconds flag: decimals to the millisecond, stored as ms, printed back
+ * as seconds; refusals name the value or the range in seconds. */
+typedef struct scfg {
+  int64_t wait_ms;
+} scfg;
+
+static const dusk_cfg_entry stable[] = {
+    {"wait", DUSK_CFG_SECONDS, "1", 100, 3600000, offsetof(scfg, wait_ms),
+     "wait"},
+};
+
+static int sparse(scfg *c, const char *value, dusk_error *err) {
+  char *argv[] = {"prog", "--wait", (char *)value};
+  char *pos[1];
+  int npos;
+  return dusk_config_parse(stable, 1, c, value ? 3 : 1, argv, pos, 1, &npos,
+                           err);
+}
+
+START_TEST(test_seconds_values_and_refusals) {
+  static const struct {
+    const char *value;
+    int64_t ms;
+    const char *text;
+  } good[] = {{NULL, 1000, "wait=1"},   {"0.25", 250, "wait=0.25"},
+              {"2", 2000, "wait=2"},    {"0.1", 100, "wait=0.1"},
+              {"1.005", 1005, "wait=1.005"}, {"3600", 3600000, "wait=3600"},
+              {"07.50", 7500, "wait=7.5"}};
+  static const struct {
+    const char *value, *says;
+  } bad[] = {
+      {"0.05", "[0.1, 3600]"},       {"3600.001", "[0.1, 3600]"},
+      {"1.0005", "not a number"},    {"-1", "not a number"},
+      {"1.", "not a number"},        {".5", "not a number"},
+      {"1s", "not a number"},        {"", "not a number"},
+      {"1e3", "not a number"},       {"99999999999999999", "not a number"},
+  };
+  scfg c;
+  dusk_error err = {0};
+  char text[64];
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    ck_assert_int_eq(sparse(&c, good[i].value, &err), 0);
+    ck_assert_int_eq(c.wait_ms, good[i].ms);
+    dusk_config_format(stable, 1, &c, text, sizeof text);
+    ck_assert_str_eq(text, good[i].text);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_msg(sparse(&c, bad[i].value, &err) == DUSK_ECONFIG,
+                  "'%s' was taken", bad[i].value);
+    ck_assert_msg(strstr(err.message, bad[i].says) != NULL,
+                  "'%s': '%s' does not say '%s'", bad[i].value, err.message,
+                  bad[i].says);
+    ck_assert_msg(strstr(err.message, "--wait") != NULL, "%s", err.message);
+  }
+}
+END_TEST
+
 START_TEST(test_format_lists_every_entry) {
   cfg c;
   dusk_error err = {0};
@@ -390,6 +447,7 @@ int main(void) {
   tcase_add_test(tc, test_defaults_and_values);
   tcase_add_test(tc, test_refusals_name_the_problem);
   tcase_add_test(tc, test_range_values_and_refusals);
+  tcase_add_test(tc, test_seconds_values_and_refusals);
   tcase_add_test(tc, test_format_lists_every_entry);
   tcase_add_test(tc, test_daemon_tables_are_well_formed);
   tcase_add_test(tc, test_scheduler_limits_are_entries);

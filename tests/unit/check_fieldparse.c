@@ -154,6 +154,85 @@ START_TEST(test_datetime_parse) {
 }
 END_TEST
 
+/* Literals as pandas' Timestamp(text) and Timedelta(text) read them; the
+ * expected values are pandas 1.5's .value of each text. */
+START_TEST(test_time_literals) {
+  static const struct {
+    const char *s;
+    int64_t ns;
+  } ts[] = {{"2021", 1609459200000000000LL},
+            {"2021-3", 1614556800000000000LL},
+            {"2021-03", 1614556800000000000LL},
+            {"2021-3-1", 1614556800000000000LL},
+            {" 2021-02-28 ", 1614470400000000000LL},
+            {"20210228", 1614470400000000000LL},
+            {"2021-02-28 10", 1614506400000000000LL},
+            {"2021-02-28T10", 1614506400000000000LL},
+            {"2021-03-01  10:00", 1614592800000000000LL},
+            {"2021-03-01T10:00:00.123", 1614592800123000000LL},
+            {"2021-02-28 10:00:00.123456789", 1614506400123456789LL}},
+    td[] = {{"00:05:00", 300000000000LL},
+            {"1.5h", 5400000000000LL},
+            {"0.1h", 360000000000LL},
+            {"1h30m", 5400000000000LL},
+            {"1h 30m", 5400000000000LL},
+            {"1 day 2:03:04.5", 93784500000000LL},
+            {"-1 days +23:59:59.999999999", -1},
+            {"1 days, 02:00:00", 93600000000000LL},
+            {"5 MIN", 300000000000LL},
+            {"5minutes", 300000000000LL},
+            {"1.1s", 1100000000},
+            {"0.3333333333s", 333333333},
+            {"- 5m", -300000000000LL},
+            {"+5m", 300000000000LL},
+            {"2W", 1209600000000000LL},
+            {"-00:05:00", -300000000000LL},
+            {"100:00:00", 360000000000000LL},
+            {"1m 1m", 120000000000LL},
+            {"5\xc2\xb5s", 5000},
+            {"3 T", 180000000000LL},
+            {"1.s", 1000000000},
+            {"01:02:03.1234567891", 3723123456789LL}};
+  static const char *const ts_bad[] = {"2021-02-30", "202103", "2021-03-01 1",
+                                       "Feb 28 2021", "2021/02/28",
+                                       "2021-02-28T10:00Z", "2263-01-01",
+                                       "2021-02-28 10:00:00.1234567890"},
+                           *td_bad[] = {"5", "1M", "1Y", "P1DT2H", "1e3s",
+                                        ".5s", "00:05", "1 hour -5 min",
+                                        "5 fortnights", "00:60:00"},
+                           *nats[] = {"", "  ", "NaT", "nat", "NAT", "nan",
+                                      "NaN"};
+  int64_t ns;
+  bool nat;
+  for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+    ck_assert_msg(dusk_parse_timestamp_literal(ts[i].s, strlen(ts[i].s), &ns,
+                                               &nat) == 0 && !nat,
+                  "%s", ts[i].s);
+    ck_assert_msg(ns == ts[i].ns, "%s: %lld", ts[i].s, (long long)ns);
+  }
+  for (size_t i = 0; i < sizeof td / sizeof *td; i++) {
+    ck_assert_msg(dusk_parse_timedelta_literal(td[i].s, strlen(td[i].s), &ns,
+                                               &nat) == 0 && !nat,
+                  "%s", td[i].s);
+    ck_assert_msg(ns == td[i].ns, "%s: %lld", td[i].s, (long long)ns);
+  }
+  for (size_t i = 0; i < sizeof ts_bad / sizeof *ts_bad; i++)
+    ck_assert_msg(dusk_parse_timestamp_literal(ts_bad[i], strlen(ts_bad[i]),
+                                               &ns, &nat) != 0,
+                  "%s", ts_bad[i]);
+  for (size_t i = 0; i < sizeof td_bad / sizeof *td_bad; i++)
+    ck_assert_msg(dusk_parse_timedelta_literal(td_bad[i], strlen(td_bad[i]),
+                                               &ns, &nat) != 0,
+                  "%s", td_bad[i]);
+  for (size_t i = 0; i < sizeof nats / sizeof *nats; i++) {
+    ck_assert(dusk_parse_timestamp_literal(nats[i], strlen(nats[i]), &ns,
+                                           &nat) == 0 && nat);
+    ck_assert(dusk_parse_timedelta_literal(nats[i], strlen(nats[i]), &ns,
+                                           &nat) == 0 && nat);
+  }
+}
+END_TEST
+
 /* pandas' text for Timestamps and Timedeltas, one precision a column. */
 START_TEST(test_datetime_format) {
   static const int64_t v[] = {1617300386000000000LL, 1617300386500000000LL,
@@ -585,6 +664,7 @@ int main(void) {
   tcase_add_test(tc, test_na_exact_set);
   tcase_add_test(tc, test_datetime_parse);
   tcase_add_test(tc, test_datetime_format);
+  tcase_add_test(tc, test_time_literals);
   tcase_add_test(tc, test_na_near_misses);
   tcase_add_test(tc, test_na_not_nul_terminated);
   suite_add_tcase(s, tc);

@@ -1484,13 +1484,13 @@ START_TEST(test_merge_wrong_column_count) {
   dusk_table *p;
   memset(&c, 0, sizeof c);
   cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
-  cfg_agg(&c, DUSK_AGG_MEAN, DUSK_TYPE_INT64, 1, "m"); /* 2 state columns */
+  cfg_agg(&c, DUSK_AGG_MEAN, DUSK_TYPE_INT64, 1, "m"); /* 4 state columns */
   memset(&other, 0, sizeof other);
   cfg_key(&other, "k", DUSK_TYPE_INT64, 0);
   cfg_agg(&other, DUSK_AGG_COUNT, DUSK_TYPE_INT64, 1, "n"); /* 1 */
   h = cfg_new(&other);
   p = partial_of(h);
-  expect_merge_error(&c, p, "partial aggregate has 2 columns, expected 3");
+  expect_merge_error(&c, p, "partial aggregate has 2 columns, expected 5");
   dusk_table_free(p);
   dusk_hashagg_free(h);
 }
@@ -2036,6 +2036,83 @@ START_TEST(test_first_last_by_position) {
 }
 END_TEST
 
+/* A group's float sum and mean with infinities are pandas 1.5's Kahan
+ * sums: one infinity as the group's last value gives it, two (of any
+ * sign) or one followed by a value give NaN - by file position,
+ * whichever order the partials merge in.  Groups (range 2, then 5):
+ * k=1 [1, inf | 2] NaN; k=2 [1 | inf] inf; k=3 [inf | inf] NaN;
+ * k=4 [-inf | null] -inf; k=5 [inf, -inf |] NaN; k=6 [1 | 2] 3. */
+START_TEST(test_sum_infinities_as_pandas_groupby) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
+  static const uint64_t rows_early[] = {0, 1, 2, 3, 4, 5, 6, 7};
+  static const uint64_t rows_late[] = {0, 1, 2, 3, 4};
+  for (int order = 0; order < 2; order++) {
+    config c;
+    dusk_batch b;
+    dusk_hashagg *early, *late, *m;
+    dusk_table *pe, *pl, *t;
+    dusk_error err = {0};
+    memset(&c, 0, sizeof c);
+    cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+    cfg_agg(&c, DUSK_AGG_SUM, DUSK_TYPE_FLOAT64, 1, "sum");
+    cfg_agg(&c, DUSK_AGG_MEAN, DUSK_TYPE_FLOAT64, 1, "mean");
+    early = cfg_new(&c);
+    late = cfg_new(&c);
+    ck_assert_int_eq(dusk_batch_init(&b, types, 2, 8), 0);
+    add_row(&b, (dusk_value[]){tu_int(1), tu_float(1)});
+    add_row(&b, (dusk_value[]){tu_int(1), tu_float(INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(2), tu_float(1)});
+    add_row(&b, (dusk_value[]){tu_int(3), tu_float(INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(4), tu_float(-INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(5), tu_float(INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(5), tu_float(-INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(6), tu_float(1)});
+    dusk_hashagg_at(early, 2, rows_early);
+    ck_assert_int_eq(dusk_hashagg_add(early, &b, c.key_cols, c.agg_cols), 0);
+    dusk_batch_clear(&b);
+    add_row(&b, (dusk_value[]){tu_int(1), tu_float(2)});
+    add_row(&b, (dusk_value[]){tu_int(2), tu_float(INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(3), tu_float(INFINITY)});
+    add_row(&b, (dusk_value[]){tu_int(4), tu_null()});
+    add_row(&b, (dusk_value[]){tu_int(6), tu_float(2)});
+    dusk_hashagg_at(late, 5, rows_late);
+    ck_assert_int_eq(dusk_hashagg_add(late, &b, c.key_cols, c.agg_cols), 0);
+    dusk_batch_destroy(&b);
+    ck_assert_int_eq(dusk_hashagg_partial(early, &pe), 0);
+    ck_assert_int_eq(dusk_hashagg_partial(late, &pl), 0);
+    pe = roundtrip(pe);
+    pl = roundtrip(pl);
+    m = cfg_new(&c);
+    ck_assert_int_eq(dusk_hashagg_merge(m, order ? pe : pl, &err), 0);
+    ck_assert_int_eq(dusk_hashagg_merge(m, order ? pl : pe, &err), 0);
+    t = final_of(m);
+    ck_assert_uint_eq(t->nrows, 6);
+    {
+      static const double want[6] = {NAN, INFINITY, NAN, -INFINITY, NAN, 3};
+      for (size_t r = 0; r < 6; r++)
+        for (size_t col = 1; col <= 2; col++) {
+          dusk_value v;
+          dusk_table_get(t, col, r, &v);
+          if (isnan(want[r]))
+            ck_assert_msg(v.type == DUSK_TYPE_NULL ||
+                              (v.type == DUSK_TYPE_FLOAT64 && isnan(v.u.f)),
+                          "row %zu col %zu", r, col);
+          else
+            ck_assert_msg(v.type == DUSK_TYPE_FLOAT64 &&
+                              v.u.f == (col == 1 || r != 5 ? want[r] : 1.5),
+                          "row %zu col %zu: %g", r, col, v.u.f);
+        }
+    }
+    dusk_table_free(t);
+    dusk_table_free(pe);
+    dusk_table_free(pl);
+    dusk_hashagg_free(early);
+    dusk_hashagg_free(late);
+    dusk_hashagg_free(m);
+  }
+}
+END_TEST
+
 /* median / quantile: exact over partials merged in any split, pandas'
  * midpoint and groupby interpolation; a partial whose (key, count) pairs
  * are malformed is refused. */
@@ -2199,6 +2276,7 @@ int main(void) {
   tcase_add_test(tc, test_partial_layout_and_double_merge);
   tcase_add_test(tc, test_nunique_across_partials);
   tcase_add_test(tc, test_merge_wrong_column_count);
+  tcase_add_test(tc, test_sum_infinities_as_pandas_groupby);
   tcase_add_test(tc, test_merge_bad_nunique_sets);
   tcase_add_test(tc, test_merge_wrong_column_types);
   suite_add_tcase(s, tc);

@@ -113,6 +113,9 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
                              : cstr("::1");
     x->port = variant == 0 ? 40123 : variant == 1 ? 0 : 65535;
     x->pid = variant == 0 ? 4242 : variant == 1 ? 0 : INT64_MIN;
+    x->host_id = variant == 0   ? cstr("i-0123456789abcdef0")
+                 : variant == 1 ? sl(NULL, 0)
+                                : sl(pattern, 200);
     break;
   }
   case DUSK_MSG_WELCOME:
@@ -283,15 +286,16 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
   case DUSK_MSG_INFO: {
     dusk_msg_info *x = &m->u.info;
     static const dusk_worker_info w0[3] = {
-        {1, 1001, {"127.0.0.1:1", 11}, 0, 0},
-        {2, 1002, {"127.0.0.1:2", 11}, 3, 17},
-        {UINT64_MAX, INT64_MAX, {"h:65535", 7}, UINT32_MAX, UINT64_MAX},
+        {1, 1001, {"127.0.0.1:1", 11}, 0, 0, {"", 0}},
+        {2, 1002, {"127.0.0.1:2", 11}, 3, 17, {"i-0abc", 6}},
+        {UINT64_MAX, INT64_MAX, {"h:65535", 7}, UINT32_MAX, UINT64_MAX,
+         {"local-3", 7}},
     };
     static const dusk_worker_info w2[4] = {
-        {0, -1, {"", 0}, 0, 0},
-        {5, INT64_MIN, {"a:1", 3}, 1, 1},
-        {6, 0, {"b:2", 3}, 2, 2},
-        {7, 32, {"c:3", 3}, 3, 3},
+        {0, -1, {"", 0}, 0, 0, {"", 0}},
+        {5, INT64_MIN, {"a:1", 3}, 1, 1, {"h1", 2}},
+        {6, 0, {"b:2", 3}, 2, 2, {"h1", 2}},
+        {7, 32, {"c:3", 3}, 3, 3, {"h2", 2}},
     };
     x->ntasks = variant == 0 ? 10 : variant == 1 ? 0 : UINT64_MAX;
     x->nworkers = variant == 0 ? 3 : variant == 1 ? 0 : 4;
@@ -301,11 +305,14 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
       memcpy(workers, w2, sizeof w2);
     x->workers = x->nworkers ? workers : NULL;
     if (variant == 0) {
-      dusk_sched_stats st = {100, 7u << 20, 9u << 20, 1234, 150, 2500, 9000};
+      dusk_sched_stats st = {100, 7u << 20, 9u << 20, 1234, 150, 2500, 9000,
+                             1, 4, 1, 2, 1, 9, 5, 123456};
       x->stats = st;
     } else if (variant == 2) {
       dusk_sched_stats st = {UINT32_MAX, UINT64_MAX, UINT64_MAX,
-                             UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+                             UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX,
+                             UINT8_MAX,  UINT32_MAX, UINT32_MAX, UINT32_MAX,
+                             UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
       x->stats = st;
     }
     break;
@@ -411,6 +418,7 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     SEQ(host);
     UEQ(port);
     IEQ(pid);
+    SEQ(host_id);
     break;
   }
   case DUSK_MSG_WELCOME: {
@@ -538,6 +546,7 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
       slice_eq(wa->addr, wb->addr, name, "workers.addr", i);
       u64_eq(wa->nprocessing, wb->nprocessing, name, "workers.nprocessing", i);
       u64_eq(wa->nkeys, wb->nkeys, name, "workers.nkeys", i);
+      slice_eq(wa->host_id, wb->host_id, name, "workers.host_id", i);
     }
     UEQ(stats.nclients);
     UEQ(stats.rss_bytes);
@@ -546,6 +555,14 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(stats.hb_rtt_p50_us);
     UEQ(stats.hb_rtt_p99_us);
     UEQ(stats.hb_rtt_max_us);
+    UEQ(stats.as_enabled);
+    UEQ(stats.as_target);
+    UEQ(stats.as_pending);
+    UEQ(stats.as_running);
+    UEQ(stats.as_closing);
+    UEQ(stats.as_launched);
+    UEQ(stats.as_stopped);
+    UEQ(stats.as_work_ms);
     break;
   }
   case DUSK_MSG_QUERY:
@@ -898,13 +915,24 @@ START_TEST(test_wrong_field_type) {
   msgpack_pack_double(&p.pk, 1.0);
   expect_fail_packed(DUSK_MSG_HEARTBEAT_ACK, &p, DUSK_ETYPE, "'seq'", "float");
 
+  /* A host_id that is a number. */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 5);
+  msgpack_pack_str_with_body(&p.pk, "w", 1);
+  msgpack_pack_str_with_body(&p.pk, "h", 1);
+  msgpack_pack_uint32(&p.pk, 1);
+  msgpack_pack_int64(&p.pk, 1);
+  msgpack_pack_uint32(&p.pk, 7);
+  expect_fail_packed(DUSK_MSG_REGISTER, &p, DUSK_ETYPE, "'host_id'", NULL);
+
   /* An int where a str is expected. */
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 4);
+  msgpack_pack_array(&p.pk, 5);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_str_with_body(&p.pk, "h", 1);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_int64(&p.pk, 1);
+  msgpack_pack_str_with_body(&p.pk, "", 0);
   expect_fail_packed(DUSK_MSG_REGISTER, &p, DUSK_ETYPE, "REGISTER", "'name'");
 
   /* A str where bin is expected (the nonce). */
@@ -986,12 +1014,13 @@ START_TEST(test_wrong_field_type) {
   msgpack_pack_array(&p.pk, 3);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_array(&p.pk, 1);
-  msgpack_pack_array(&p.pk, 5);
+  msgpack_pack_array(&p.pk, 6);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_str_with_body(&p.pk, "pid", 3);
   msgpack_pack_str_with_body(&p.pk, "a:1", 3);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_uint64(&p.pk, 1);
+  msgpack_pack_str_with_body(&p.pk, "h", 1);
   msgpack_pack_array(&p.pk, 0);
   expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE, "'workers[].pid'", NULL);
 
@@ -1000,10 +1029,10 @@ START_TEST(test_wrong_field_type) {
   msgpack_pack_array(&p.pk, 3);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_array(&p.pk, 0);
-  msgpack_pack_array(&p.pk, 7);
+  msgpack_pack_array(&p.pk, 15);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_str_with_body(&p.pk, "rss", 3);
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < 13; i++)
     msgpack_pack_uint32(&p.pk, 1);
   expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE, "'stats.rss_bytes'",
                      NULL);
@@ -1039,11 +1068,12 @@ START_TEST(test_field_out_of_range) {
 
   /* A port above 65535. */
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 4);
+  msgpack_pack_array(&p.pk, 5);
   msgpack_pack_str_with_body(&p.pk, "w", 1);
   msgpack_pack_str_with_body(&p.pk, "h", 1);
   msgpack_pack_uint32(&p.pk, 65536);
   msgpack_pack_int64(&p.pk, 1);
+  msgpack_pack_str_with_body(&p.pk, "", 0);
   expect_fail_packed(DUSK_MSG_REGISTER, &p, DUSK_ETYPE, "port", NULL);
 
   /* KEY_STATE state outside DUSK_KEY_*. */
@@ -1698,6 +1728,7 @@ static size_t slice_fields(dusk_msg *m, dusk_slice **f) {
   case DUSK_MSG_REGISTER:
     f[n++] = &m->u.reg.name;
     f[n++] = &m->u.reg.host;
+    f[n++] = &m->u.reg.host_id;
     break;
   case DUSK_MSG_COMPUTE:
     f[n++] = &m->u.compute.op;

@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""deploy/local/dusk-local-provider under dusk-scheduler --autoscale: the
+provider's own refusals; then a scheduler with 0..2 local hosts grows to
+two under a load, gives each task's result back, shrinks to none when
+idle, and, stopped, leaves no worker behind (pids from the provider's
+pid files, checked in /proc).  Then a provider that misbehaves: a `list`
+that hangs (killed at --autoscale-timeout with the process it started),
+an `up` that prints a line that is no host id and fails part way (the
+host it did print is kept, then stopped when it never boots).  Runs
+anywhere: no root, no namespaces.
+
+  autoscale_local.py --bin BUILD/bin --work DIR"""
+import argparse
+import glob
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
+TIMEOUT = 60 * SCALE
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, why):
+    if not cond:
+        raise Failed(why)
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+BAD_PROVIDER = r"""
+state=$1; shift
+echo "$*" >> "$state/calls"
+case $1 in
+  list)
+    if [ ! -e "$state/listed" ]; then
+      touch "$state/listed"
+      sleep 300 &           # a child holding stdout: killed with the group
+      echo $! > "$state/hung.pid"
+      wait
+    fi ;;
+  up) echo 'bad id!'; echo ok-1; echo 'it broke' >&2; exit 3 ;;
+  down) echo "$*" >> "$state/downs" ;;
+esac
+"""
+
+
+def misbehaving_provider(a):
+    state = os.path.join(a.work, "bad")
+    subprocess.run(["rm", "-rf", state], check=True)
+    os.makedirs(state)
+    script = os.path.join(state, "provider.sh")
+    with open(script, "w") as f:
+        f.write(BAD_PROVIDER)
+    logpath = os.path.join(state, "scheduler.log")
+    r, w = os.pipe()
+    sched = subprocess.Popen([
+        os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
+        str(w), "--autoscale", f"sh {script} {state}", "--min-workers", "1",
+        "--max-workers", "1", "--autoscale-interval", "0.1",
+        "--autoscale-timeout", "1", "--autoscale-boot-timeout", "1"],
+        pass_fds=(w,), stdin=subprocess.DEVNULL,
+        stdout=open(logpath, "ab"), stderr=subprocess.STDOUT)
+    os.close(w)
+    try:
+        check(select.select([r], [], [], TIMEOUT)[0] and os.read(r, 64),
+              "the scheduler with the bad provider did not start")
+        os.close(r)
+        deadline = time.monotonic() + TIMEOUT
+        downs = os.path.join(state, "downs")
+        while not os.path.exists(downs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(os.path.exists(downs), "the host that never booted was not "
+              "stopped")
+        with open(downs) as f:
+            check(f.read().split()[:2] == ["down", "ok-1"],
+                  "down was not for ok-1")
+        with open(os.path.join(state, "hung.pid")) as f:
+            hung = int(f.read())
+        check(not alive(hung), "the hung list's child still runs")
+        sched.send_signal(signal.SIGTERM)
+        check(sched.wait(TIMEOUT) == 0, f"scheduler exit {sched.returncode}")
+        with open(logpath) as f:
+            log = f.read()
+        for says in ("`list` failed (timed out after 1000 ms)",
+                     "`up` printed line 1, which is no host id",
+                     "`up 1` failed (exit status 3; 1 hosts started): it "
+                     "broke",
+                     "host ok-1 did not arrive in time: stopping it"):
+            check(says in log, f"the log does not say {says!r}")
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+            sched.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--work", required=True)
+    a = ap.parse_args()
+    sys.path.insert(0, os.path.join(a.bin, "..", "python"))
+    import dusk
+
+    provider = os.path.join(a.bin, "dusk-local-provider")
+    state = os.path.join(a.work, "state")
+    os.makedirs(a.work, exist_ok=True)
+    subprocess.run(["rm", "-rf", state], check=True)
+
+    def run(*args, env=None):
+        return subprocess.run([provider, "--state", state, *args],
+                              capture_output=True, text=True, env=env,
+                              timeout=TIMEOUT)
+
+    # Refusals, each naming what is wrong, before anything starts.
+    for args, says in ((["up", "0"], "'0' is not a count"),
+                       (["up", "x"], "'x' is not a count"),
+                       (["up", "1", "2"], "is not a count"),
+                       (["up", "1"], "DUSK_SCHEDULER_ADDRESS is not set"),
+                       (["down", "a;b"], "'a;b' is not a host id"),
+                       (["list", "x"], "list takes no arguments"),
+                       (["scale"], "unknown command 'scale'"),
+                       (["--nworkers", "0", "list"], "--nworkers")):
+        env = {k: v for k, v in os.environ.items()
+               if k != "DUSK_SCHEDULER_ADDRESS"}
+        r = run(*args, env=env)
+        check(r.returncode != 0 and says in r.stderr,
+              f"provider {args}: exit {r.returncode}, stderr {r.stderr!r}")
+        check(r.stdout == "", f"provider {args} printed {r.stdout!r}")
+    check(run("list").stdout == "", "an empty state lists hosts")
+
+    log = open(os.path.join(a.work, "scheduler.log"), "ab")
+    r, w = os.pipe()
+    sched = subprocess.Popen([
+        os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
+        str(w), "--autoscale", f"{provider} --state {state}",
+        "--min-workers", "0", "--max-workers", "2", "--autoscale-interval",
+        "0.2", "--autoscale-target-duration", "0.5", "--autoscale-cooldown",
+        "1", "--autoscale-wait-count", "3"], pass_fds=(w,),
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    os.close(w)
+    pids = set()
+    try:
+        line = b""
+        while not line.endswith(b"\n"):
+            check(select.select([r], [], [], TIMEOUT)[0], "no READY")
+            chunk = os.read(r, 64)
+            check(chunk, f"scheduler exited ({sched.poll()})")
+            line += chunk
+        os.close(r)
+        address = f"tcp://127.0.0.1:{int(line.split()[1])}"
+        client = dusk.Client(address, set_as_default=False)
+
+        def stats():
+            return client._conn.stats()
+
+        def wait(cond, what):
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                st = stats()
+                for f in glob.glob(os.path.join(state, "*.pid")):
+                    with open(f) as fh:
+                        pids.add(int(fh.read()))
+                if cond(st):
+                    return st
+                time.sleep(0.1)
+            raise Failed(f"{what}; last stats {stats()}")
+
+        st = stats()
+        check(st["autoscale"]["target"] == 0 and st["workers"] == 0,
+              f"idle at start with min 0: {st}")
+        # 40 tasks of 100 ms: 4 s of work, 8 slots: the maximum, 2.
+        futures = client.map("sleep_ms", list(range(100, 140)), pure=False)
+        wait(lambda s: s["autoscale"]["running"] == 2,
+             "did not grow to 2 hosts")
+        got = client.gather(futures)
+        check(got == [0] * 40, f"results {got}")  # sleep_ms sums its inputs
+        workers = client._conn.workers()
+        ids = sorted(w["host_id"] for w in workers)
+        check(all(i.startswith("local-") for i in ids),
+              f"workers' host ids {ids}")
+        del futures, got
+        wait(lambda s: s["autoscale"]["running"] == 0 and
+             s["autoscale"]["closing"] == 0 and s["workers"] == 0,
+             "did not shrink to 0 hosts")
+        check(run("list").stdout == "", "the provider still lists hosts")
+        # Work again, then stop the scheduler while a host runs.
+        futures = client.map("sleep_ms", [50] * 4, pure=False)
+        wait(lambda s: s["autoscale"]["running"] >= 1, "no host for new work")
+        client.gather(futures)
+        del futures
+        client.close()
+        sched.send_signal(signal.SIGTERM)
+        check(sched.wait(TIMEOUT) == 0, f"scheduler exit {sched.returncode}")
+        check(len(pids) >= 3, f"saw only workers {pids}")
+        left = [p for p in pids if alive(p)]
+        check(left == [], f"workers left running: {left}")
+        check(glob.glob(os.path.join(state, "*.pid")) == [],
+              "pid files left")
+        misbehaving_provider(a)
+        print(f"autoscale_local: OK ({len(pids)} hosts started and stopped; "
+              "a misbehaving provider handled)")
+        return 0
+    except Failed as e:
+        print(f"autoscale_local: FAILED: {e}")
+        return 1
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+            sched.wait()
+        for p in pids:
+            if alive(p):
+                os.kill(p, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
