@@ -13,10 +13,16 @@
 #      or https://; DUSK_SHA256 checks them) into /usr/local/bin;
 #   4. installs the hardened unit and its env file: the scheduler listens
 #      on DUSK_SCHEDULER_PORT; workers name the scheduler, take data ports
-#      from DUSK_WORKER_PORTS and run with --death-timeout; a drop-in powers
-#      a worker host off once its nanny exits with status 3 (no scheduler
-#      for that long), which terminates it
-#      (InstanceInitiatedShutdownBehavior=terminate);
+#      from DUSK_WORKER_PORTS, run with --death-timeout and with --host-id
+#      the instance's id (IMDSv2), by which an autoscaling scheduler knows
+#      the host of each worker; a drop-in powers a worker host off once its
+#      nanny exits with status 3 (no scheduler for that long), which
+#      terminates it (InstanceInitiatedShutdownBehavior=terminate);
+#      a scheduler with DUSK_AUTOSCALE=MIN-MAX gets a drop-in that adds
+#      --autoscale with the provider the user-data wrote, --min-workers,
+#      --max-workers, and --autoscale-contact: its private address
+#      (IMDSv2), which the workers it starts dial (also the provider
+#      configuration's scheduler-host, for running it by hand);
 #   5. systemctl enable --now.
 # A failed boot powers the instance off too, after DUSK_FAIL_GRACE_MIN
 # minutes to read /var/log/cloud-init-output.log: nothing is left running
@@ -66,6 +72,16 @@ esac
 if [ "$DUSK_ROLE" = worker ] && [ -z "${DUSK_SCHEDULER_HOST:-}" ]; then
   log "ec2.env names no DUSK_SCHEDULER_HOST"; false
 fi
+autoscale=()
+if [ "$DUSK_ROLE" = scheduler ] && [ -n "${DUSK_AUTOSCALE:-}" ]; then
+  if ! [[ $DUSK_AUTOSCALE =~ ^([0-9]{1,3})-([0-9]{1,3})$ ]]; then
+    log "DUSK_AUTOSCALE=$DUSK_AUTOSCALE is not MIN-MAX"; false
+  fi
+  autoscale=(--min-workers "${BASH_REMATCH[1]}" --max-workers "${BASH_REMATCH[2]}")
+  for f in provider common.sh provider.conf dusk-worker.service; do
+    if [ ! -s "$lib/$f" ]; then log "DUSK_AUTOSCALE, but the user-data wrote no $f"; false; fi
+  done
+fi
 export AWS_DEFAULT_REGION=$DUSK_REGION AWS_REGION=$DUSK_REGION
 
 log "installing packages"
@@ -78,6 +94,15 @@ ssm=(ssm)
 [ -z "${DUSK_SSM_ENDPOINT_URL:-}" ] || ssm=(--endpoint-url "$DUSK_SSM_ENDPOINT_URL" ssm)
 s3=(s3)
 [ -z "${DUSK_S3_ENDPOINT_URL:-}" ] || s3=(--endpoint-url "$DUSK_S3_ENDPOINT_URL" s3)
+
+# imds PATH: meta-data/PATH of this instance, through IMDSv2 (a session
+# token PUT first: the instances require it).
+imds() {
+  local t
+  t=$(curl -fsS -m 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
+    http://169.254.169.254/latest/api/token) &&
+    curl -fsS -m 5 -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
+}
 
 log "fetching the token ($DUSK_TOKEN_PARAMETER) with the instance role"
 install -d -m 0700 "$root/etc/dusk"
@@ -123,11 +148,33 @@ if [ "$DUSK_ROLE" = scheduler ]; then
   # A later --port wins over the unit's own --port 8786.
   printf 'DUSK_SCHEDULER_ARGS=--port %s\nAWS_REGION=%s\n' \
     "$DUSK_SCHEDULER_PORT" "$DUSK_REGION" > "$root/etc/dusk/scheduler.env"
+  if [ ${#autoscale[@]} -gt 0 ]; then
+    ip=$(retry imds local-ipv4)
+    if ! [[ $ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then log "IMDS gave no private address ('$ip')"; false; fi
+    sed -i '/^scheduler-host=/d' "$lib/provider.conf"
+    echo "scheduler-host=$ip" >> "$lib/provider.conf"
+    autoscale+=(--autoscale-contact "tcp://$ip:$DUSK_SCHEDULER_PORT")
+    # The command has a space, which systemd's $DUSK_SCHEDULER_ARGS would
+    # split: the drop-in repeats the unit's own ExecStart (read from it, so
+    # the two cannot drift) with the flags after it, quoted.
+    execstart=$(sed -n 's/^ExecStart=//p' "$units/dusk-scheduler.service")
+    if [ -z "$execstart" ]; then log "dusk-scheduler.service has no ExecStart="; false; fi
+    install -d "$units/dusk-scheduler.service.d"
+    printf '%s\n' '# deploy/ec2/boot.sh: the scheduler starts and stops worker instances (DUSK_AUTOSCALE).' \
+      '[Service]' 'ExecStart=' \
+      "ExecStart=$execstart --autoscale \"/usr/local/lib/dusk-ec2/provider --config /usr/local/lib/dusk-ec2/provider.conf\" ${autoscale[*]}" \
+      > "$units/dusk-scheduler.service.d/ec2-autoscale.conf"
+  fi
 else
+  # The instance's id names this host to the scheduler (--host-id): an
+  # autoscaling scheduler matches the workers that register to the hosts
+  # its provider started by it.
+  host_id=$(retry imds instance-id)
+  if ! [[ $host_id =~ ^i-[0-9a-f]{8,32}$ ]]; then log "IMDS gave no instance id ('$host_id')"; false; fi
   # The unit's --death-timeout 600 is overridden by the later one here.
-  printf 'DUSK_SCHEDULER=tcp://%s:%s\nDUSK_WORKER_ARGS=--port %s --death-timeout %s\nAWS_REGION=%s\n' \
+  printf 'DUSK_SCHEDULER=tcp://%s:%s\nDUSK_WORKER_ARGS=--port %s --death-timeout %s --host-id %s\nAWS_REGION=%s\n' \
     "$DUSK_SCHEDULER_HOST" "$DUSK_SCHEDULER_PORT" "$DUSK_WORKER_PORTS" \
-    "$DUSK_DEATH_TIMEOUT" "$DUSK_REGION" > "$root/etc/dusk/worker.env"
+    "$DUSK_DEATH_TIMEOUT" "$host_id" "$DUSK_REGION" > "$root/etc/dusk/worker.env"
   # The nanny exits with status 3 (not restarted: RestartPreventExitStatus)
   # once every worker has had no scheduler for --death-timeout; then this
   # host has nothing left to do.  "+": the sandbox of the unit does not

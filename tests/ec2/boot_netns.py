@@ -17,14 +17,23 @@ Checked, for a worker and a scheduler:
   * /etc/dusk/token holds the parameter's value, mode 0600 in a 0700
     folder; the binaries are the built ones and match the sha256;
   * the unit is deploy/systemd's, the env file names the scheduler (its
-    host, --scheduler-port) and passes --port RANGE and --death-timeout,
-    and dusk-worker accepts the command line the unit would run;
+    host, --scheduler-port) and passes --port RANGE, --death-timeout and
+    --host-id with the instance's id from IMDSv2, and dusk-worker accepts
+    the command line the unit would run;
   * systemctl daemon-reload and enable --now of the role's unit ran, and
     shutdown did not;
   * the worker's ExecStopPost drop-in: its helper powers off (shutdown -h
     now) after an exit with status 3, and not after a stop or a crash;
   * a boot whose token parameter is missing fails and schedules a power-off
-    (shutdown -h +10), leaving no token file.
+    (shutdown -h +10), leaving no token file;
+  * a scheduler of launch.sh --autoscale: a drop-in runs the unit's own
+    command with --autoscale "PROVIDER --config CONF", --min-workers,
+    --max-workers and --autoscale-contact naming the private address from
+    IMDSv2 (systemd-analyze verify, and dusk-scheduler accepts it), which
+    the configuration holds as scheduler-host too; the provider, as the
+    user-data laid it out, with the role's credentials from IMDSv2, starts
+    a worker whose user-data is launch.sh's naming that address, lists it
+    and terminates it.
 
 Needs root, `ip netns` and cloud-init (PyYAML comes with it); otherwise it
 says so and exits 77 (ctest's skip).  The namespace and every process are
@@ -32,6 +41,7 @@ removed at the end.
 
   boot_netns.py --bin BUILD/bin --work DIR"""
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -56,6 +66,8 @@ SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
 TIMEOUT = 120 * SCALE
 CLUSTER = "boot-test"
 SCHED_HOST, SCHED_PORT, PORTS, DEATH = "10.0.0.5", "8800", "9100-9163", "120"
+# What the fake IMDS says this instance is.
+INSTANCE_ID, LOCAL_IPV4 = "i-0b00750000000a11d", "10.0.42.7"
 
 
 class Failed(Exception):
@@ -98,7 +110,8 @@ class World:
         # On every address of the namespace: 169.254.169.254 for the
         # instance, 127.0.0.1 for the control API (loopback clients only).
         self.imds = self.start("imds", [os.path.join(S3DIR, "fake_credentials.py"), "--imds",
-                                        "--host", "0.0.0.0", "--port", "80", *keys])
+                                        "--host", "0.0.0.0", "--port", "80", "--instance-id", INSTANCE_ID,
+                                        "--local-ipv4", LOCAL_IPV4, *keys])
         self.ssm = self.start("ssm", [os.path.join(HERE, "fake_ec2.py"), *keys])
         s3root = os.path.join(self.work, "s3root")
         os.makedirs(os.path.join(s3root, "bkt", "dusk"))
@@ -145,17 +158,21 @@ class World:
                 "DUSK_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3}"}
 
 
-def lay_out(world, role, root, cluster=CLUSTER):
+def print_user_data(world, role, cluster=CLUSTER, sched_host=SCHED_HOST, extra=()):
+    r = subprocess.run([LAUNCH, "--print-user-data", role, "--cluster", cluster,
+                        "--dusk-url", "s3://bkt/dusk/dusk.tar.gz", "--dusk-sha256", world.sha256,
+                        "--region", "us-east-1", "--scheduler-host", sched_host,
+                        "--scheduler-port", SCHED_PORT, "--worker-ports", PORTS, "--death-timeout", DEATH, *extra],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    check(r.returncode == 0, f"launch.sh --print-user-data {role}: {r.stderr}")
+    return r.stdout
+
+
+def lay_out(world, role, root, cluster=CLUSTER, extra=()):
     """launch.sh --print-user-data ROLE, its write_files under root; returns
     the runcmd's commands (paths as on the instance)."""
     import yaml
-    r = subprocess.run([LAUNCH, "--print-user-data", role, "--cluster", cluster,
-                        "--dusk-url", "s3://bkt/dusk/dusk.tar.gz", "--dusk-sha256", world.sha256,
-                        "--region", "us-east-1", "--scheduler-host", SCHED_HOST,
-                        "--scheduler-port", SCHED_PORT, "--worker-ports", PORTS, "--death-timeout", DEATH],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    check(r.returncode == 0, f"launch.sh --print-user-data {role}: {r.stderr}")
-    ud = yaml.safe_load(r.stdout)
+    ud = yaml.safe_load(print_user_data(world, role, cluster, extra=extra))
     for f in ud["write_files"]:
         path = root + f["path"]
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -165,8 +182,8 @@ def lay_out(world, role, root, cluster=CLUSTER):
     return ud["runcmd"]
 
 
-def boot(world, role, root, cluster=CLUSTER):
-    runcmd = lay_out(world, role, root, cluster)
+def boot(world, role, root, cluster=CLUSTER, extra=()):
+    runcmd = lay_out(world, role, root, cluster, extra)
     check(len(runcmd) == 1 and len(runcmd[0]) == 1, f"runcmd {runcmd!r}")
     return subprocess.run([root + runcmd[0][0]], env=world.env(root), capture_output=True, text=True,
                           timeout=TIMEOUT)
@@ -235,7 +252,7 @@ def case_worker(world, token_value):
     env = env_file(os.path.join(root, "etc", "dusk", "worker.env"))
     check(env.get("DUSK_SCHEDULER") == f"tcp://{SCHED_HOST}:{SCHED_PORT}", f"worker.env: {env}")
     args = env.get("DUSK_WORKER_ARGS", "").split()
-    check(args == ["--port", PORTS, "--death-timeout", DEATH], f"DUSK_WORKER_ARGS: {args}")
+    check(args == ["--port", PORTS, "--death-timeout", DEATH, "--host-id", INSTANCE_ID], f"DUSK_WORKER_ARGS: {args}")
     check(env.get("AWS_REGION") == "us-east-1", f"worker.env: {env}")
     # The command line the unit runs (its %d/token and $VARs filled in as
     # systemd fills them) is one dusk-worker accepts: --version ends the
@@ -311,6 +328,153 @@ def case_scheduler(world, token_value):
     print("ok scheduler boot")
 
 
+def case_scheduler_autoscale(world, token_value):
+    for p in (world.imds, world.ssm, world.s3):
+        control(p, "log", method="DELETE")
+    open(world.calls, "w").close()
+    root = os.path.join(world.work, "autoscale-root")
+    extra = ("--autoscale", "1-4", "--endpoint-url", f"http://127.0.0.1:{world.ssm}",
+             "--image-id", "ami-0b00700000000001", "--instance-profile", "dusk-workers")
+    r = boot(world, "scheduler", root, extra=extra)
+    check(r.returncode == 0, f"boot.sh (scheduler, autoscale) exited {r.returncode}:\n{r.stderr[-3000:]}")
+    check_identity(world, token_value)
+    lib = os.path.join(root, "usr", "local", "lib", "dusk-ec2")
+    conf = os.path.join(lib, "provider.conf")
+    check(f"scheduler-host={LOCAL_IPV4}" in read(conf).splitlines(), f"provider.conf: {read(conf)}")
+    unit = os.path.join(root, "etc", "systemd", "system", "dusk-scheduler.service")
+    dropin = read(os.path.join(unit + ".d", "ec2-autoscale.conf"))
+    execstart = [l for l in read(unit).splitlines() if l.startswith("ExecStart=")][0]
+    provider = "/usr/local/lib/dusk-ec2/provider --config /usr/local/lib/dusk-ec2/provider.conf"
+    want = (f'{execstart} --autoscale "{provider}" --min-workers 1 --max-workers 4 '
+            f"--autoscale-contact tcp://{LOCAL_IPV4}:{SCHED_PORT}")
+    lines = [l for l in dropin.splitlines() if l.startswith("ExecStart=")]
+    check(lines == ["ExecStart=", want], f"the drop-in's ExecStart: {lines}")
+    # dusk-scheduler takes that command line (--version ends the parse
+    # after the flags before it were checked).
+    env = env_file(os.path.join(root, "etc", "dusk", "scheduler.env"))
+    argv = []
+    for w in shlex.split(want[len("ExecStart="):]):
+        if w == "$DUSK_SCHEDULER_ARGS":
+            argv.extend(env["DUSK_SCHEDULER_ARGS"].split())
+        else:
+            argv.append(w.replace("%d/token", os.path.join(root, "etc", "dusk", "token"))
+                        .replace("/usr/local/bin/", world.bin + "/"))
+    r = subprocess.run(argv + ["--version"], capture_output=True, text=True, timeout=TIMEOUT)
+    check(r.returncode == 0 and r.stdout.startswith("dusk-scheduler "), f"{argv}: {r.stdout}{r.stderr}")
+    if shutil.which("systemd-analyze"):
+        sv = os.path.join(world.work, "verify-scheduler")
+        os.makedirs(os.path.join(sv, "dusk-scheduler.service.d"))
+        with open(os.path.join(sv, "dusk-scheduler.service"), "w") as f:
+            f.write(read(unit).replace("/usr/local/bin/", world.bin + "/"))
+        with open(os.path.join(sv, "dusk-scheduler.service.d", "ec2-autoscale.conf"), "w") as f:
+            f.write(dropin.replace("/usr/local/bin/", world.bin + "/"))
+        r = subprocess.run(["systemd-analyze", "verify", "./dusk-scheduler.service"], cwd=sv,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+              f"systemd-analyze verify (scheduler unit + drop-in): {r.stdout}{r.stderr}")
+    calls = world.calls_made()
+    check("systemctl enable --now dusk-scheduler.service" in calls, f"systemctl calls: {calls}")
+
+    # The provider as the scheduler runs it: the files the user-data laid
+    # out, the role's credentials through IMDSv2, the fake EC2 (which also
+    # answers SSM here).  The group stands for the one launch.sh made.
+    sg = control(world.ssm, "groups", {"name": f"dusk-{CLUSTER}"})
+    with open(conf) as f:
+        text = f.read().replace("security-group-id=sg-GROUP", f"security-group-id={sg}")
+    with open(conf, "w") as f:
+        f.write(text)
+    control(world.ssm, "log", method="DELETE")
+    penv = dict(world.env(root), DUSK_SCHEDULER_ADDRESS=f"tcp://{LOCAL_IPV4}:{SCHED_PORT}",
+                DUSK_SCHEDULER_PORT=SCHED_PORT)
+
+    def provider_run(*args):
+        return subprocess.run([os.path.join(lib, "provider"), "--config", conf, *args], env=penv,
+                              capture_output=True, text=True, timeout=TIMEOUT)
+    r = provider_run("up", "1")
+    check(r.returncode == 0, f"provider up 1: {r.stderr}")
+    started = r.stdout.split()
+    log = control(world.ssm, "log")
+    runs = [e for e in log if e["action"] == "RunInstances"]
+    check(len(runs) == 1 and runs[0]["status"] == 200, f"RunInstances: {log}")
+    check(all(e["access_key"] == AK and e["session_token"] == SESSION for e in log),
+          "the provider's calls were not signed with the instance role")
+    ud = base64.b64decode(runs[0]["params"]["UserData"]).decode()
+    check(ud == print_user_data(world, "worker", sched_host=LOCAL_IPV4),
+          "the provider's worker user-data is not launch.sh's naming the scheduler's private address")
+    inst = control(world.ssm, "state")["instances"]
+    check(started == list(inst) and inst[started[0]]["tags"].get("dusk:role") == "worker",
+          f"up printed {started}, the fake holds {inst}")
+    r = provider_run("list")
+    check(r.returncode == 0 and r.stdout.split() == started, f"provider list: {r.stdout}{r.stderr}")
+    r = provider_run("down", *started)
+    check(r.returncode == 0 and control(world.ssm, "state")["instances"][started[0]]["state"] == "shutting-down",
+          f"provider down: {r.stderr}")
+    print("ok scheduler boot with autoscaling, and its provider")
+    scheduler_runs_provider(world, root, argv, lib)
+
+
+def scheduler_runs_provider(world, root, argv, lib):
+    """dusk-scheduler itself, with the drop-in's command line, runs the
+    provider: at --min-workers 1 it starts an instance whose user-data names
+    its --autoscale-contact; a worker registering with --host-id of that
+    instance is its host; SIGTERM stops the host (down, TerminateInstances)."""
+    token = os.path.join(root, "etc", "dusk", "token")
+    argv = [w.replace("/usr/local/lib/dusk-ec2/", lib + "/") for w in argv]
+    control(world.ssm, "log", method="DELETE")
+    before = set(control(world.ssm, "state")["instances"])
+    log = open(os.path.join(world.work, "autoscale-scheduler.log"), "ab")
+    procs = []
+    try:
+        sched = subprocess.Popen(argv + ["--autoscale-interval", "0.2"], env=world.env(root),
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        procs.append(sched)
+        addr = f"tcp://127.0.0.1:{SCHED_PORT}"
+
+        def stats():
+            r = subprocess.run([os.path.join(world.bin, "dusk"), "stats", "--scheduler", addr, "--token-file", token],
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            return json.loads(r.stdout) if r.returncode == 0 else None
+
+        def wait(cond, what):
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                check(sched.poll() is None, f"the scheduler exited ({sched.returncode}): {what}")
+                got = cond()
+                if got:
+                    return got
+                time.sleep(0.2)
+            raise Failed(f"{what}; stats {stats()}")
+
+        def new_instances():
+            return [i for i in control(world.ssm, "state")["instances"].values() if i["id"] not in before]
+        (inst,) = wait(new_instances, "the scheduler started no instance (min-workers 1)")
+        check(inst["tags"] == {"dusk:cluster": CLUSTER, "dusk:role": "worker", "Name": f"dusk-{CLUSTER}-worker"},
+              f"tags {inst['tags']}")
+        ud = base64.b64decode(inst["user_data"]).decode()
+        check(ud == print_user_data(world, "worker", sched_host=LOCAL_IPV4),
+              "the worker user-data of the scheduler's own `up` does not name its --autoscale-contact")
+        # The instance "boots": its worker registers with the instance's id.
+        worker = subprocess.Popen([os.path.join(world.bin, "dusk-worker"), addr, "--nworkers", "1", "--token-file",
+                                   token, "--host-id", inst["id"], "--death-timeout", "30"],
+                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        procs.append(worker)
+        st = wait(lambda: (lambda s: s if s and s.get("autoscale", {}).get("running") == 1 else None)(stats()),
+                  "the worker with --host-id did not make its host arrive")
+        check([w.get("host_id") for w in st["worker_list"]] == [inst["id"]], f"workers {st['worker_list']}")
+        # SIGTERM: the scheduler stops the hosts it knows before it exits.
+        sched.send_signal(15)
+        sched.wait(TIMEOUT)
+        terms = [e for e in control(world.ssm, "log") if e["action"] == "TerminateInstances"]
+        check(len(terms) == 1 and terms[0]["status"] == 200 and terms[0]["params"].get("InstanceId.1") == inst["id"],
+              f"TerminateInstances after SIGTERM: {terms}")
+        print("ok dusk-scheduler runs the provider: up, the host arrives by --host-id, down on SIGTERM")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def case_failed_boot(world):
     open(world.calls, "w").close()
     root = os.path.join(world.work, "failed-root")
@@ -340,6 +504,7 @@ def inside(a):
                                           "type": "SecureString"})
         case_worker(world, token_value)
         case_scheduler(world, token_value)
+        case_scheduler_autoscale(world, token_value)
         case_failed_boot(world)
     except Failed as e:
         print(f"FAIL: {e}")
