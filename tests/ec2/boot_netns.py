@@ -233,6 +233,25 @@ def check_identity(world, token_value):
     check(token_value not in json.dumps([imds, ssm, s3]), "a request carried the token")
 
 
+def verify_unit(world, unit, dropin_name, dropin):
+    """systemd-analyze verify of an installed unit with its drop-in (whose
+    paths the caller moved to where the files are here); the unit's
+    binaries are the built ones.  Nothing without systemd-analyze."""
+    if not shutil.which("systemd-analyze"):
+        return
+    name = os.path.basename(unit)
+    sv = os.path.join(world.work, "verify-" + name)
+    os.makedirs(os.path.join(sv, name + ".d"))
+    with open(os.path.join(sv, name), "w") as f:
+        f.write(read(unit).replace("/usr/local/bin/", world.bin + "/"))
+    with open(os.path.join(sv, name + ".d", dropin_name), "w") as f:
+        f.write(dropin)
+    r = subprocess.run(["systemd-analyze", "verify", "./" + name], cwd=sv, capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+          f"systemd-analyze verify ({name} + {dropin_name}): {r.stdout}{r.stderr}")
+
+
 def case_worker(world, token_value):
     root = os.path.join(world.work, "worker-root")
     r = boot(world, "worker", root)
@@ -271,18 +290,7 @@ def case_worker(world, token_value):
     dropin = read(os.path.join(root, "etc", "systemd", "system", "dusk-worker.service.d", "ec2.conf"))
     check("[Service]" in dropin and "ExecStopPost=+/usr/local/lib/dusk-ec2/worker-stopped" in dropin,
           f"the drop-in: {dropin}")
-    if shutil.which("systemd-analyze"):
-        # The unit with its drop-in, paths moved to where the files are here.
-        sv = os.path.join(world.work, "verify")
-        os.makedirs(os.path.join(sv, "dusk-worker.service.d"))
-        with open(os.path.join(sv, "dusk-worker.service"), "w") as f:
-            f.write(read(unit).replace("/usr/local/bin/", world.bin + "/"))
-        with open(os.path.join(sv, "dusk-worker.service.d", "ec2.conf"), "w") as f:
-            f.write(dropin.replace("/usr/local/lib/", root + "/usr/local/lib/"))
-        r = subprocess.run(["systemd-analyze", "verify", "./dusk-worker.service"], cwd=sv,
-                           capture_output=True, text=True, timeout=TIMEOUT)
-        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
-              f"systemd-analyze verify (unit + drop-in): {r.stdout}{r.stderr}")
+    verify_unit(world, unit, "ec2.conf", dropin.replace("/usr/local/lib/", root + "/usr/local/lib/"))
     calls = world.calls_made()
     check(any(c.startswith("apt-get install") and " libuv1 " in c + " " for c in calls), f"no apt-get install: {calls}")
     check("systemctl daemon-reload" in calls and "systemctl enable --now dusk-worker.service" in calls,
@@ -361,17 +369,7 @@ def case_scheduler_autoscale(world, token_value):
                         .replace("/usr/local/bin/", world.bin + "/"))
     r = subprocess.run(argv + ["--version"], capture_output=True, text=True, timeout=TIMEOUT)
     check(r.returncode == 0 and r.stdout.startswith("dusk-scheduler "), f"{argv}: {r.stdout}{r.stderr}")
-    if shutil.which("systemd-analyze"):
-        sv = os.path.join(world.work, "verify-scheduler")
-        os.makedirs(os.path.join(sv, "dusk-scheduler.service.d"))
-        with open(os.path.join(sv, "dusk-scheduler.service"), "w") as f:
-            f.write(read(unit).replace("/usr/local/bin/", world.bin + "/"))
-        with open(os.path.join(sv, "dusk-scheduler.service.d", "ec2-autoscale.conf"), "w") as f:
-            f.write(dropin.replace("/usr/local/bin/", world.bin + "/"))
-        r = subprocess.run(["systemd-analyze", "verify", "./dusk-scheduler.service"], cwd=sv,
-                           capture_output=True, text=True, timeout=TIMEOUT)
-        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
-              f"systemd-analyze verify (scheduler unit + drop-in): {r.stdout}{r.stderr}")
+    verify_unit(world, unit, "ec2-autoscale.conf", dropin.replace("/usr/local/bin/", world.bin + "/"))
     calls = world.calls_made()
     check("systemctl enable --now dusk-scheduler.service" in calls, f"systemctl calls: {calls}")
 
