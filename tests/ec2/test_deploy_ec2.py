@@ -671,3 +671,16 @@ def test_provider_aws_failures(prov):
     prov.write(**{"endpoint-url": "http://127.0.0.1:9"})
     r = prov("list")
     assert r.returncode == 1 and "aws ec2 describe-instances failed" in r.stderr, r.stderr
+
+
+def test_provider_up_prints_what_started_despite_a_bad_answer(prov, tmp_path):
+    """An answer with a word that is no instance id (an awscli of another
+    version, say): the ids that are there are printed - those instances
+    run - and the exit status says something is wrong.  AWS= stands in a
+    stub for the awscli."""
+    stub = tmp_path / "aws"
+    stub.write_text("#!/bin/sh\nprintf 'i-0123456789abcdef0\\t10.0.0.9\\nNone\\t10.0.0.10\\n'\n")
+    stub.chmod(0o755)
+    r = prov("up", "2", AWS=str(stub))
+    assert r.returncode == 1 and r.stdout == "i-0123456789abcdef0\n", (r.stdout, r.stderr)
+    assert "'None', not an instance id" in r.stderr, r.stderr
