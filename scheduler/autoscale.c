@@ -412,9 +412,13 @@ static void cmd_outcome(provider_cmd *c) {
 
   switch (c->v) {
   case VERB_UP: {
-    /* Hosts it printed exist even when it failed afterwards. */
-    size_t n = c->overflow ? 0
-                           : each_id(c, add_launched, (size_t)c->up_n);
+    /* Hosts it printed exist even when it failed afterwards, and so do
+     * more than it was asked for: all are kept (the surplus is stopped
+     * like any idle host), up to a bound on what one answer may add. */
+    size_t n = c->overflow
+                   ? 0
+                   : each_id(c, add_launched,
+                             (size_t)c->up_n + as->policy.p.max_hosts);
     if (failed) {
       as->up_backoff_ms = backoff_next(as->up_backoff_ms, interval);
       as->up_not_before_ms = now + as->up_backoff_ms;
@@ -423,7 +427,7 @@ static void cmd_outcome(provider_cmd *c) {
                c->up_n, why, n, err_tail(c), as->up_backoff_ms);
     } else {
       as->up_backoff_ms = 0;
-      if (n < c->up_n)
+      if (n != c->up_n)
         dusk_log(DUSK_LOG_WARN, "autoscale: `up %" PRIu32 "` started %zu "
                  "hosts", c->up_n, n);
       else

@@ -303,6 +303,15 @@ def main():
         left = [n for n in our_namespaces(tag) if n not in made]
         check(left == [], f"host namespaces left: {left}")
 
+        # The samples: never more than MAX hosts wanted or present (pending
+        # ones included), and never fewer than MIN once the first arrived.
+        arrived = False
+        for r in sampler.rows:
+            present = r.get("pending", 0) + r.get("running", 0)
+            check(r.get("target", 0) <= MAX and present <= MAX,
+                  f"above the maximum: {r}")
+            arrived = arrived or r.get("running", 0) >= MIN
+            check(not arrived or present >= MIN, f"below the minimum: {r}")
         # The journal: never more than MAX hosts at once, and every launch
         # accounted for.
         j = st["journal"]
