@@ -68,7 +68,7 @@ static uint64_t ceil_div(uint64_t x, uint64_t y) {
 
 uint32_t dusk_adaptive_target(const dusk_adaptive *a,
                               const dusk_adaptive_load *l, uint64_t *work_ms) {
-  uint64_t task_ms, work = 0, slots = 0, hosts, running = 0, workers = 0;
+  uint64_t task_ms, work = 0, slots = 0, hosts;
   if (l->ntasks > 0) {
     task_ms = l->mean_task_us ? ceil_div(l->mean_task_us, 1000)
                               : a->p.unknown_task_ms;
@@ -86,16 +86,11 @@ uint32_t dusk_adaptive_target(const dusk_adaptive *a,
       slots = 1;
     slots = slots > l->unmanaged_workers ? slots - l->unmanaged_workers : 0;
   }
-  /* A host runs as many workers as the arrived ones show (one per vCPU);
-   * before any has arrived, one. */
-  for (size_t i = 0; i < a->nhosts; i++)
-    if (a->hosts[i].state == DUSK_HOST_RUNNING) {
-      running++;
-      workers += a->hosts[i].nworkers;
-    }
-  hosts = running && workers >= running
-              ? ceil_div(slots * running, workers)
-              : slots;
+  /* A host runs as many workers as the most one has been seen running
+   * (one per vCPU; a host whose nanny is still starting its workers must
+   * not make the others look small); before any, one. */
+  hosts = a->workers_per_host > 1 ? ceil_div(slots, a->workers_per_host)
+                                  : slots;
   if (hosts < a->p.min_hosts)
     hosts = a->p.min_hosts;
   if (hosts > a->p.max_hosts)
@@ -133,9 +128,12 @@ void dusk_adaptive_tick(dusk_adaptive *a, const dusk_adaptive_load *l,
   memset(d, 0, sizeof *d);
   for (size_t i = 0; i < a->nhosts; i++) {
     dusk_adaptive_host *h = &a->hosts[i];
+    if (h->nworkers > a->workers_per_host)
+      a->workers_per_host = h->nworkers;
     if (h->state == DUSK_HOST_PENDING && h->nworkers > 0) {
       h->state = DUSK_HOST_RUNNING;
       h->since_ms = now_ms;
+      d->arrived++;
     } else if (h->state == DUSK_HOST_RUNNING && h->nworkers == 0) {
       /* Its workers are gone (a reboot, a crash the nanny restarts): it
        * waits for them again, within the boot timeout. */
@@ -153,13 +151,15 @@ void dusk_adaptive_tick(dusk_adaptive *a, const dusk_adaptive_load *l,
   plan = dusk_adaptive_count(a, DUSK_HOST_PENDING) +
          dusk_adaptive_count(a, DUSK_HOST_RUNNING);
   if (d->target >= plan) {
+    uint32_t exist = plan + dusk_adaptive_count(a, DUSK_HOST_CLOSING);
     for (size_t i = 0; i < a->nhosts; i++)
       a->hosts[i].close_votes = 0;
-    if (d->target > plan) {
-      d->up = d->target - plan;
-      a->last_launch_ms = now_ms;
-      a->launched_ever = 1;
-    }
+    /* Hosts being stopped still exist (a `down` may fail and be retried):
+     * launches never take the count past max_hosts. */
+    if (d->target > plan && exist < a->p.max_hosts)
+      d->up = d->target - plan < a->p.max_hosts - exist
+                  ? d->target - plan
+                  : a->p.max_hosts - exist;
     return;
   }
   need = plan - d->target;
@@ -184,8 +184,24 @@ void dusk_adaptive_tick(dusk_adaptive *a, const dusk_adaptive_load *l,
       cand[j] = i;
     }
   }
-  if (ncand > need)
-    ncand = need;
+  /* The first `need` candidates, except that a host holding results goes
+   * only while another running host stays to take them over (a leaving
+   * worker hands its results to the others): results a client has not
+   * gathered yet are never thrown away to save a host, as Dask keeps
+   * enough workers to hold its data. */
+  {
+    uint32_t running = dusk_adaptive_count(a, DUSK_HOST_RUNNING), taken = 0;
+    size_t k = 0;
+    for (size_t c = 0; c < ncand && k < need; c++) {
+      const dusk_adaptive_host *h = &a->hosts[cand[c]];
+      int is_running = h->state == DUSK_HOST_RUNNING;
+      if (is_running && h->nkeys > 0 && running - taken <= 1)
+        continue;
+      taken += is_running;
+      cand[k++] = cand[c];
+    }
+    ncand = k;
+  }
   for (size_t i = 0; i < a->nhosts; i++) {
     int voted = 0;
     for (size_t k = 0; k < ncand; k++)
@@ -196,6 +212,11 @@ void dusk_adaptive_tick(dusk_adaptive *a, const dusk_adaptive_load *l,
       push_down(a, d, i, now_ms);
   }
   free(cand);
+}
+
+void dusk_adaptive_note_launch(dusk_adaptive *a, uint64_t now_ms) {
+  a->last_launch_ms = now_ms;
+  a->launched_ever = 1;
 }
 
 void dusk_adaptive_decision_free(dusk_adaptive_decision *d) {

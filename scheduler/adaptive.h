@@ -13,7 +13,10 @@
  * never launches twice.  Shrinking is slow on purpose: only idle hosts go,
  * a host goes only after `wait_count` consecutive ticks recommended it, and
  * never within `cooldown_ms` of the last launch - an oscillating load keeps
- * its hosts instead of paying for launches over and over. */
+ * its hosts instead of paying for launches over and over.  A host holding
+ * results is stopped only while another running host stays to take them
+ * (a leaving worker hands its results over), so results a client has not
+ * gathered yet are not lost to a scale-down. */
 #ifndef DUSK_ADAPTIVE_H
 #define DUSK_ADAPTIVE_H
 
@@ -34,7 +37,8 @@ typedef struct dusk_adaptive_host {
   uint64_t since_ms;     /* when it entered its state */
   uint32_t nworkers;     /* registered now (set by the caller each tick) */
   uint32_t nbusy;        /* of them running or queued tasks */
-  uint64_t nkeys;        /* results its workers hold */
+  uint64_t nkeys;        /* results its workers hold (at least 1 when any
+                            is known to hold one) */
   uint32_t close_votes;  /* consecutive ticks that recommended closing it */
   uint32_t missing_lists; /* consecutive `list` outputs without it */
   int down_sent;          /* CLOSING: a `down` for it is running or done */
@@ -61,8 +65,12 @@ typedef struct dusk_adaptive {
   dusk_adaptive_params p;
   dusk_adaptive_host *hosts;
   size_t nhosts, cap;
-  uint64_t last_launch_ms; /* when the last `up` was decided */
+  uint64_t last_launch_ms; /* when the last `up` started (note_launch) */
   int launched_ever;
+  /* The most workers one host has been seen running (one per vCPU): a
+   * host's worth of slots, remembered across scaling to zero; 0 = none
+   * seen yet (a host then counts as one slot). */
+  uint32_t workers_per_host;
 } dusk_adaptive;
 
 /* What a tick decided: launch `up` hosts, and stop the hosts whose indexes
@@ -70,9 +78,11 @@ typedef struct dusk_adaptive {
 typedef struct dusk_adaptive_decision {
   uint32_t target;
   uint64_t work_ms; /* the expected run time the target was computed from */
-  uint32_t up;
+  uint32_t up;      /* never more than max_hosts less every host known,
+                       closing ones included (they exist until stopped) */
   size_t *down;
   size_t ndown, timed_out; /* of down, pending hosts past boot_timeout_ms */
+  size_t arrived;          /* hosts whose first worker registered */
 } dusk_adaptive_decision;
 
 void dusk_adaptive_init(dusk_adaptive *a, const dusk_adaptive_params *p);
@@ -104,5 +114,8 @@ uint32_t dusk_adaptive_target(const dusk_adaptive *a,
 void dusk_adaptive_tick(dusk_adaptive *a, const dusk_adaptive_load *l,
                         uint64_t now_ms, dusk_adaptive_decision *d);
 void dusk_adaptive_decision_free(dusk_adaptive_decision *d);
+/* The caller started an `up` at now_ms: the cooldown counts from here (not
+ * from a decision a backoff deferred). */
+void dusk_adaptive_note_launch(dusk_adaptive *a, uint64_t now_ms);
 
 #endif

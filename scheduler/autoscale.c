@@ -13,9 +13,13 @@
  * One command runs at a time, in a session of its own (so a timeout can
  * kill whatever it started), with its output bounded: stdout is read up to
  * AS_OUT_MAX bytes, the tail of stderr is kept for the log.  A command that
- * fails is retried after a backoff that doubles up to AS_BACKOFF_MAX_MS.
- * Stopping the scheduler stops every host it knows (one last `down`), so a
- * scheduler that exits leaves no hosts behind to bill. */
+ * fails is retried after a backoff that doubles up to AS_BACKOFF_MAX_MS; after
+ * a failed `up` (which may have started hosts it could not name) a `list`
+ * runs before the next `up`.  Stopping the scheduler kills a running
+ * command, then runs `list` (adopting hosts it did not know) and one last
+ * `down` of every host, each within AS_STOP_TIMEOUT_MS, so a scheduler
+ * that exits leaves no hosts behind to bill and stops within systemd's
+ * default stop timeout (90 s). */
 #include "adaptive.h"
 #include "internal.h"
 #include "log.h"
@@ -36,6 +40,10 @@ extern char **environ;
 #define AS_DRAIN_MS 1000        /* output read after the command exited */
 #define AS_BACKOFF_MAX_MS 60000 /* longest wait before retrying a command */
 #define AS_MISSING_LISTS 2      /* `list` outputs without a host to forget it */
+#define AS_STOP_TIMEOUT_MS 30000 /* each of the stopping `list` and `down` */
+
+/* A command's place: a tick's, or the last two when the scheduler stops. */
+enum { STAGE_RUN, STAGE_STOP_LIST, STAGE_STOP_DOWN };
 
 typedef enum { VERB_UP, VERB_DOWN, VERB_LIST } verb;
 static const char *const verb_names[] = {"up", "down", "list"};
@@ -54,7 +62,7 @@ typedef struct provider_cmd {
   char err_buf[AS_ERR_KEEP];
   size_t err_len;
   char chunk[4096];
-  int spawned, exited, timed_out, overflow, final;
+  int spawned, exited, timed_out, overflow, stage;
   int out_open, err_open;
   int64_t exit_status;
   int term_signal;
@@ -80,7 +88,7 @@ struct dusk_autoscaler {
 static uint64_t now_ms(void) { return dusk_now_ns() / 1000000u; }
 
 static void as_tick(uv_timer_t *t);
-static void final_down(dusk_autoscaler *as);
+static void stop_next(dusk_autoscaler *as, int after);
 
 /* ---- the environment commands run with ----------------------------------- */
 
@@ -164,13 +172,8 @@ static void cmd_finish(provider_cmd *c) {
   uv_close((uv_handle_t *)&c->out, on_cmd_handle_closed);
   uv_close((uv_handle_t *)&c->err, on_cmd_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_cmd_handle_closed);
-  if (as->stopping && !as->final_done && !c->final)
-    final_down(as);
-  else if (as->stopping && c->final) {
-    as->final_done = 1;
-    if (!uv_is_closing((uv_handle_t *)&as->tick))
-      uv_close((uv_handle_t *)&as->tick, NULL);
-  }
+  if (as->stopping)
+    stop_next(as, c->stage);
 }
 
 static void maybe_finish(provider_cmd *c) {
@@ -257,7 +260,7 @@ static void on_err(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
 /* Starts `CMD verb args...`; returns 0, or logs why it could not and
  * returns -1 (the caller retries on a later tick). */
 static int cmd_start(dusk_autoscaler *as, verb v, uint32_t up_n, char **ids,
-                     size_t nids, int final) {
+                     size_t nids, int stage) {
   uv_loop_t *loop = dusk__sched_loop(as->s);
   provider_cmd *c = dusk_xcalloc(1, sizeof *c);
   uv_process_options_t o;
@@ -272,7 +275,7 @@ static int cmd_start(dusk_autoscaler *as, verb v, uint32_t up_n, char **ids,
   c->up_n = up_n;
   c->ids = ids;
   c->nids = nids;
-  c->final = final;
+  c->stage = stage;
   snprintf(script, script_len, "%s \"$@\"", as->s->cfg.autoscale);
   snprintf(count, sizeof count, "%" PRIu32, up_n);
   argv[nargs++] = "/bin/sh";
@@ -320,8 +323,12 @@ static int cmd_start(dusk_autoscaler *as, verb v, uint32_t up_n, char **ids,
   c->out_open = c->err_open = 1;
   uv_read_start((uv_stream_t *)&c->out, on_alloc, on_out);
   uv_read_start((uv_stream_t *)&c->err, on_alloc, on_err);
-  uv_timer_start(&c->timer, on_deadline,
-                 (uint64_t)as->s->cfg.autoscale_timeout_ms, 0);
+  {
+    uint64_t limit = (uint64_t)as->s->cfg.autoscale_timeout_ms;
+    if (stage != STAGE_RUN && limit > AS_STOP_TIMEOUT_MS)
+      limit = AS_STOP_TIMEOUT_MS;
+    uv_timer_start(&c->timer, on_deadline, limit, 0);
+  }
   as->cmd = c;
   return 0;
 }
@@ -422,11 +429,12 @@ static void cmd_outcome(provider_cmd *c) {
     if (failed) {
       as->up_backoff_ms = backoff_next(as->up_backoff_ms, interval);
       as->up_not_before_ms = now + as->up_backoff_ms;
+      /* It may have started hosts it did not get to print: ask. */
+      as->next_list_ms = 0;
       dusk_log(DUSK_LOG_WARN, "autoscale: `up %" PRIu32 "` failed (%s; %zu "
                "hosts started): %s; next try in %" PRIu64 " ms",
                c->up_n, why, n, err_tail(c), as->up_backoff_ms);
     } else {
-      as->up_backoff_ms = 0;
       if (n != c->up_n)
         dusk_log(DUSK_LOG_WARN, "autoscale: `up %" PRIu32 "` started %zu "
                  "hosts", c->up_n, n);
@@ -449,7 +457,17 @@ static void cmd_outcome(provider_cmd *c) {
         as->stopped++;
       }
     }
-    if (failed) {
+    if (failed && c->stage == STAGE_STOP_DOWN) {
+      char ids[512] = "";
+      size_t used = 0;
+      for (size_t i = 0; i < c->nids && used + 1 < sizeof ids; i++) {
+        int k = snprintf(ids + used, sizeof ids - used, "%s%s", i ? " " : "",
+                         c->ids[i]);
+        used += k > 0 ? (size_t)k : 0;
+      }
+      dusk_log(DUSK_LOG_ERROR, "autoscale: the last `down` failed (%s): %s; "
+               "these hosts may still run: %s", why, err_tail(c), ids);
+    } else if (failed) {
       as->down_backoff_ms = backoff_next(as->down_backoff_ms, interval);
       as->down_not_before_ms = now + as->down_backoff_ms;
       dusk_log(DUSK_LOG_WARN, "autoscale: `down` of %zu hosts failed (%s): "
@@ -477,9 +495,11 @@ static void cmd_outcome(provider_cmd *c) {
       }
       /* Not listed: a stopped host is gone for good; another is forgotten
        * once it is missing from consecutive lists (a provider may list a
-       * host it just started a little late). */
+       * host it just started a little late) - but never while workers of
+       * it are registered: it plainly exists, and forgotten it would never
+       * be stopped. */
       if (h->state == DUSK_HOST_CLOSING ||
-          ++h->missing_lists >= AS_MISSING_LISTS) {
+          (++h->missing_lists >= AS_MISSING_LISTS && h->nworkers == 0)) {
         dusk_log(DUSK_LOG_WARN, "autoscale: host %s is no longer listed by "
                  "the provider: forgotten", h->id);
         dusk_adaptive_remove(a, i);
@@ -521,7 +541,9 @@ static void observe(dusk_autoscaler *as, dusk_adaptive_load *l) {
     } else if (h->state != DUSK_HOST_CLOSING) {
       h->nworkers++;
       h->nbusy += w->nprocessing > 0;
-      h->nkeys += w->nkeys;
+      /* The heartbeat's count lags a task just finished; the memory list
+       * does not. */
+      h->nkeys += w->nkeys ? w->nkeys : (w->memory != NULL);
     }
   }
   l->ntasks = s->ready.len + processing;
@@ -543,8 +565,12 @@ static int send_downs(dusk_autoscaler *as) {
     return 0;
   dusk_log(DUSK_LOG_INFO, "autoscale: stopping %zu hosts (first %s)", n,
            ids[0]);
-  cmd_start(as, VERB_DOWN, 0, ids, n, 0);
+  cmd_start(as, VERB_DOWN, 0, ids, n, STAGE_RUN);
   return 1;
+}
+
+static uint64_t interval_ms(const dusk_autoscaler *as) {
+  return (uint64_t)as->s->cfg.autoscale_interval_ms;
 }
 
 static void as_tick(uv_timer_t *t) {
@@ -560,7 +586,7 @@ static void as_tick(uv_timer_t *t) {
     return;
   }
   if (now >= as->next_list_ms) {
-    cmd_start(as, VERB_LIST, 0, NULL, 0, 0);
+    cmd_start(as, VERB_LIST, 0, NULL, 0, STAGE_RUN);
     return;
   }
   if (now >= as->down_not_before_ms && send_downs(as))
@@ -568,6 +594,14 @@ static void as_tick(uv_timer_t *t) {
   dusk_adaptive_tick(&as->policy, &l, now, &d);
   as->target = d.target;
   as->work_ms = d.work_ms;
+  /* Launches back off while hosts fail to arrive (a bad image, a wrong
+   * address): each boot timeout doubles the wait, an arrival ends it. */
+  if (d.arrived > 0)
+    as->up_backoff_ms = 0;
+  if (d.timed_out > 0) {
+    as->up_backoff_ms = backoff_next(as->up_backoff_ms, interval_ms(as));
+    as->up_not_before_ms = now + as->up_backoff_ms;
+  }
   if (d.ndown > 0) {
     for (size_t i = 0; i < d.ndown; i++)
       dusk_log(DUSK_LOG_INFO, "autoscale: target %" PRIu32 " hosts (%" PRIu64
@@ -583,7 +617,8 @@ static void as_tick(uv_timer_t *t) {
              " pending: starting %" PRIu32, d.target, l.ntasks, d.work_ms,
              dusk_adaptive_count(&as->policy, DUSK_HOST_RUNNING),
              dusk_adaptive_count(&as->policy, DUSK_HOST_PENDING), d.up);
-    cmd_start(as, VERB_UP, d.up, NULL, 0, 0);
+    if (cmd_start(as, VERB_UP, d.up, NULL, 0, STAGE_RUN) == 0)
+      dusk_adaptive_note_launch(&as->policy, now);
   }
   dusk_adaptive_decision_free(&d);
 }
@@ -656,29 +691,32 @@ void dusk__autoscale_start(dusk_scheduler *s) {
            cfg->autoscale, as->address);
 }
 
-/* The last `down`: every host known, whatever its state. */
-static void final_down(dusk_autoscaler *as) {
+/* The stopping sequence: after a running command (killed) ends, `list`
+ * (adopting hosts this scheduler did not know, as one an `up` started but
+ * could not name); after it, `down` of every host known, whatever its
+ * state; after that, the end.  A step that cannot start moves on. */
+static void stop_next(dusk_autoscaler *as, int after) {
   dusk_adaptive *a = &as->policy;
-  char **ids;
-  if (a->nhosts == 0) {
-    as->final_done = 1;
-    if (!uv_is_closing((uv_handle_t *)&as->tick))
-      uv_close((uv_handle_t *)&as->tick, NULL);
-    return;
+  if (after == STAGE_RUN) {
+    if (cmd_start(as, VERB_LIST, 0, NULL, 0, STAGE_STOP_LIST) == 0)
+      return;
+    after = STAGE_STOP_LIST;
   }
-  ids = dusk_xcalloc(a->nhosts, sizeof *ids);
-  for (size_t i = 0; i < a->nhosts; i++) {
-    ids[i] = dusk_xstrdup(a->hosts[i].id);
-    a->hosts[i].state = DUSK_HOST_CLOSING;
-    a->hosts[i].down_sent = 1;
+  if (after == STAGE_STOP_LIST && a->nhosts > 0) {
+    char **ids = dusk_xcalloc(a->nhosts, sizeof *ids);
+    for (size_t i = 0; i < a->nhosts; i++) {
+      ids[i] = dusk_xstrdup(a->hosts[i].id);
+      a->hosts[i].state = DUSK_HOST_CLOSING;
+      a->hosts[i].down_sent = 1;
+    }
+    dusk_log(DUSK_LOG_INFO, "autoscale: scheduler stopping: stopping its "
+             "%zu hosts", a->nhosts);
+    if (cmd_start(as, VERB_DOWN, 0, ids, a->nhosts, STAGE_STOP_DOWN) == 0)
+      return;
   }
-  dusk_log(DUSK_LOG_INFO, "autoscale: scheduler stopping: stopping its %zu "
-           "hosts", a->nhosts);
-  if (cmd_start(as, VERB_DOWN, 0, ids, a->nhosts, 1) != 0) {
-    as->final_done = 1;
-    if (!uv_is_closing((uv_handle_t *)&as->tick))
-      uv_close((uv_handle_t *)&as->tick, NULL);
-  }
+  as->final_done = 1;
+  if (!uv_is_closing((uv_handle_t *)&as->tick))
+    uv_close((uv_handle_t *)&as->tick, NULL);
 }
 
 void dusk__autoscale_stop(dusk_scheduler *s) {
@@ -687,8 +725,15 @@ void dusk__autoscale_stop(dusk_scheduler *s) {
     return;
   as->stopping = 1;
   uv_timer_stop(&as->tick);
-  if (as->cmd == NULL)
-    final_down(as); /* else when the running command ends */
+  if (as->cmd == NULL) {
+    stop_next(as, STAGE_RUN);
+  } else if (as->cmd->spawned && !as->cmd->exited) {
+    /* Not waited for (an `up` may take minutes; systemd gives 90 s): the
+     * `list` after it finds what it started. */
+    dusk_log(DUSK_LOG_INFO, "autoscale: scheduler stopping: `%s` killed",
+             verb_names[as->cmd->v]);
+    uv_kill(-as->cmd->proc.pid, SIGKILL);
+  }
 }
 
 void dusk__autoscale_stats(dusk_scheduler *s, dusk_sched_stats *st) {

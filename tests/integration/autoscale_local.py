@@ -57,6 +57,61 @@ esac
 """
 
 
+# An `up` that starts a host (a line in $state/hosts) and then hangs
+# before naming it; `list` and `down` work.  With --max-workers 1 the
+# scheduler must find the host with `list` rather than start another, and
+# stop it when it stops.
+SILENT_UP_PROVIDER = r"""
+state=$1; shift
+case $1 in
+  up) n=$(( $(cat "$state/n" 2>/dev/null || echo 0) + 1 )); echo $n > "$state/n"
+      echo "silent-$n" >> "$state/hosts"; exec sleep 300 ;;
+  list) cat "$state/hosts" 2>/dev/null || true ;;
+  down) shift; for id in "$@"; do
+          grep -vx -- "$id" "$state/hosts" > "$state/h.tmp" || true
+          mv "$state/h.tmp" "$state/hosts"; done ;;
+esac
+"""
+
+
+def silent_up_provider(a):
+    state = os.path.join(a.work, "silent")
+    subprocess.run(["rm", "-rf", state], check=True)
+    os.makedirs(state)
+    script = os.path.join(state, "provider.sh")
+    with open(script, "w") as f:
+        f.write(SILENT_UP_PROVIDER)
+    logpath = os.path.join(state, "scheduler.log")
+    r, w = os.pipe()
+    sched = subprocess.Popen([
+        os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
+        str(w), "--autoscale", f"sh {script} {state}", "--min-workers", "1",
+        "--max-workers", "1", "--autoscale-interval", "0.1",
+        "--autoscale-timeout", "1", "--autoscale-boot-timeout", "600"],
+        pass_fds=(w,), stdin=subprocess.DEVNULL,
+        stdout=open(logpath, "ab"), stderr=subprocess.STDOUT)
+    os.close(w)
+    try:
+        check(select.select([r], [], [], TIMEOUT)[0] and os.read(r, 64),
+              "the scheduler with the silent provider did not start")
+        os.close(r)
+        # The hung up is killed at 1 s, the list after it adopts silent-1;
+        # give it time to (wrongly) start more.
+        time.sleep(4)
+        with open(os.path.join(state, "n")) as f:
+            ups = int(f.read())
+        check(ups == 1, f"{ups} hosts started with --max-workers 1")
+        sched.send_signal(signal.SIGTERM)
+        check(sched.wait(TIMEOUT) == 0, f"scheduler exit {sched.returncode}")
+        with open(os.path.join(state, "hosts")) as f:
+            left = f.read().split()
+        check(left == [], f"hosts left after the scheduler stopped: {left}")
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+            sched.wait()
+
+
 def misbehaving_provider(a):
     state = os.path.join(a.work, "bad")
     subprocess.run(["rm", "-rf", state], check=True)
@@ -191,8 +246,16 @@ def main():
         ids = sorted(w["host_id"] for w in workers)
         check(all(i.startswith("local-") for i in ids),
               f"workers' host ids {ids}")
+        # While the client holds results, a host stays to keep them; once
+        # they are released, none.
+        time.sleep(2.0)
+        st = stats()
+        check(st["autoscale"]["running"] >= 1,
+              f"the last host went while its results were wanted: {st}")
         del futures, got
+        client._flush_releases()
         wait(lambda s: s["autoscale"]["running"] == 0 and
+             s["autoscale"]["pending"] == 0 and
              s["autoscale"]["closing"] == 0 and s["workers"] == 0,
              "did not shrink to 0 hosts")
         check(run("list").stdout == "", "the provider still lists hosts")
@@ -210,6 +273,7 @@ def main():
         check(glob.glob(os.path.join(state, "*.pid")) == [],
               "pid files left")
         misbehaving_provider(a)
+        silent_up_provider(a)
         print(f"autoscale_local: OK ({len(pids)} hosts started and stopped; "
               "a misbehaving provider handled)")
         return 0

@@ -63,8 +63,9 @@ START_TEST(test_target_follows_the_work) {
   ck_assert_uint_eq(dusk_adaptive_target(&a, &l, NULL), 2);
   l.unmanaged_workers = 50;
   ck_assert_uint_eq(dusk_adaptive_target(&a, &l, NULL), 0);
-  /* A host that runs 2 workers counts as 2 slots: 8 slots = 4 hosts. */
-  add(&a, "h1", DUSK_HOST_RUNNING, 2, 0);
+  /* Once a host has run 2 workers, a host counts as 2 slots: 8 slots =
+   * 4 hosts. */
+  a.workers_per_host = 2;
   l = load(40, 1000000);
   ck_assert_uint_eq(dusk_adaptive_target(&a, &l, NULL), 4);
   /* Clamped to [min, max]. */
@@ -128,6 +129,7 @@ START_TEST(test_shrinks_slowly_and_only_idle_hosts) {
   dusk_adaptive_init(&a, &p);
   dusk_adaptive_tick(&a, &busy, now, &d); /* the launch */
   ck_assert_uint_eq(d.up, 4);
+  dusk_adaptive_note_launch(&a, now);
   dusk_adaptive_decision_free(&d);
   add(&a, "a", DUSK_HOST_RUNNING, 1, now);
   add(&a, "b", DUSK_HOST_RUNNING, 1, now);
@@ -158,6 +160,41 @@ START_TEST(test_shrinks_slowly_and_only_idle_hosts) {
     ck_assert_str_ne(a.hosts[d.down[i]].id, "a");
   ck_assert_uint_eq(dusk_adaptive_count(&a, DUSK_HOST_CLOSING), 3);
   ck_assert_uint_eq(dusk_adaptive_count(&a, DUSK_HOST_RUNNING), 1);
+  dusk_adaptive_decision_free(&d);
+  dusk_adaptive_destroy(&a);
+}
+END_TEST
+
+START_TEST(test_results_are_not_stopped_with_the_last_host) {
+  dusk_adaptive_params p = params(0, 4);
+  dusk_adaptive a;
+  dusk_adaptive_decision d;
+  dusk_adaptive_load idle = load(0, 0);
+  uint64_t now = 0;
+  p.cooldown_ms = 0;
+  p.wait_count = 1;
+  dusk_adaptive_init(&a, &p);
+  add(&a, "a", DUSK_HOST_RUNNING, 1, now)->nkeys = 3;
+  add(&a, "b", DUSK_HOST_RUNNING, 1, now)->nkeys = 1;
+  add(&a, "c", DUSK_HOST_RUNNING, 1, now);
+  /* Target 0: "c" (no results) and "b" go - "b" hands its result to "a" -
+   * but "a", the last host, keeps its results. */
+  dusk_adaptive_tick(&a, &idle, ++now, &d);
+  ck_assert_uint_eq(d.target, 0);
+  ck_assert_uint_eq(d.ndown, 2);
+  ck_assert_str_eq(a.hosts[d.down[0]].id, "b");
+  ck_assert_str_eq(a.hosts[d.down[1]].id, "c");
+  dusk_adaptive_decision_free(&d);
+  for (int i = 0; i < 10; i++) {
+    dusk_adaptive_tick(&a, &idle, ++now, &d);
+    ck_assert_uint_eq(d.ndown, 0);
+    dusk_adaptive_decision_free(&d);
+  }
+  /* Its results gathered and released: it goes too. */
+  a.hosts[0].nkeys = 0;
+  dusk_adaptive_tick(&a, &idle, ++now, &d);
+  ck_assert_uint_eq(d.ndown, 1);
+  ck_assert_str_eq(a.hosts[d.down[0]].id, "a");
   dusk_adaptive_decision_free(&d);
   dusk_adaptive_destroy(&a);
 }
@@ -229,6 +266,56 @@ START_TEST(test_host_that_never_arrives_is_stopped) {
 }
 END_TEST
 
+START_TEST(test_hosts_of_several_workers) {
+  dusk_adaptive_params p = params(0, 10);
+  dusk_adaptive a;
+  dusk_adaptive_decision d;
+  dusk_adaptive_load l = load(80, 500000); /* 40 s: 8 slots */
+  dusk_adaptive_init(&a, &p);
+  /* Cold: one slot a host. */
+  dusk_adaptive_tick(&a, &l, 0, &d);
+  ck_assert_uint_eq(d.up, 8);
+  dusk_adaptive_decision_free(&d);
+  /* The first host shows 4 workers, another only 1 so far (its nanny is
+   * still starting them): hosts are 4 slots, so 2 are wanted - not 7. */
+  add(&a, "a", DUSK_HOST_PENDING, 4, 0);
+  add(&a, "b", DUSK_HOST_PENDING, 1, 0);
+  dusk_adaptive_tick(&a, &l, 1, &d);
+  ck_assert_uint_eq(d.arrived, 2);
+  ck_assert_uint_eq(a.workers_per_host, 4);
+  ck_assert_uint_eq(d.target, 2);
+  ck_assert_uint_eq(d.up, 0);
+  dusk_adaptive_decision_free(&d);
+  /* Remembered when every host is gone. */
+  dusk_adaptive_remove(&a, 1);
+  dusk_adaptive_remove(&a, 0);
+  ck_assert_uint_eq(dusk_adaptive_target(&a, &l, NULL), 2);
+  dusk_adaptive_destroy(&a);
+}
+END_TEST
+
+START_TEST(test_closing_hosts_count_against_the_maximum) {
+  dusk_adaptive_params p = params(0, 2);
+  dusk_adaptive a;
+  dusk_adaptive_decision d;
+  dusk_adaptive_load busy = load(40, 1000000);
+  dusk_adaptive_init(&a, &p);
+  /* Two hosts being stopped (their `down` keeps failing): nothing more
+   * may start, whatever the load wants. */
+  add(&a, "x", DUSK_HOST_CLOSING, 0, 0);
+  add(&a, "y", DUSK_HOST_CLOSING, 0, 0);
+  dusk_adaptive_tick(&a, &busy, 1, &d);
+  ck_assert_uint_eq(d.target, 2);
+  ck_assert_uint_eq(d.up, 0);
+  dusk_adaptive_decision_free(&d);
+  dusk_adaptive_remove(&a, 1); /* one is gone at last */
+  dusk_adaptive_tick(&a, &busy, 2, &d);
+  ck_assert_uint_eq(d.up, 1);
+  dusk_adaptive_decision_free(&d);
+  dusk_adaptive_destroy(&a);
+}
+END_TEST
+
 START_TEST(test_host_ids) {
   char longest[DUSK_HOST_ID_MAX + 2];
   memset(longest, 'a', sizeof longest);
@@ -250,8 +337,11 @@ int main(void) {
   tcase_add_test(tc, test_target_follows_the_work);
   tcase_add_test(tc, test_pending_hosts_are_not_launched_twice);
   tcase_add_test(tc, test_shrinks_slowly_and_only_idle_hosts);
+  tcase_add_test(tc, test_results_are_not_stopped_with_the_last_host);
   tcase_add_test(tc, test_oscillating_load_does_not_flap);
   tcase_add_test(tc, test_host_that_never_arrives_is_stopped);
+  tcase_add_test(tc, test_hosts_of_several_workers);
+  tcase_add_test(tc, test_closing_hosts_count_against_the_maximum);
   tcase_add_test(tc, test_host_ids);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
