@@ -74,27 +74,41 @@ esac
 """
 
 
-def silent_up_provider(a):
-    state = os.path.join(a.work, "silent")
+def scheduler_with(a, name, provider_text, boot_timeout):
+    """A scheduler (1..1 hosts, ticks of 0.1 s, commands killed after 1 s)
+    whose provider is `sh` running provider_text with its state folder as
+    first argument; returns it (READY said), the folder and its log."""
+    state = os.path.join(a.work, name)
     subprocess.run(["rm", "-rf", state], check=True)
     os.makedirs(state)
     script = os.path.join(state, "provider.sh")
     with open(script, "w") as f:
-        f.write(SILENT_UP_PROVIDER)
+        f.write(provider_text)
     logpath = os.path.join(state, "scheduler.log")
     r, w = os.pipe()
     sched = subprocess.Popen([
         os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
         str(w), "--autoscale", f"sh {script} {state}", "--min-workers", "1",
         "--max-workers", "1", "--autoscale-interval", "0.1",
-        "--autoscale-timeout", "1", "--autoscale-boot-timeout", "600"],
-        pass_fds=(w,), stdin=subprocess.DEVNULL,
+        "--autoscale-timeout", "1", "--autoscale-boot-timeout",
+        boot_timeout], pass_fds=(w,), stdin=subprocess.DEVNULL,
         stdout=open(logpath, "ab"), stderr=subprocess.STDOUT)
     os.close(w)
     try:
         check(select.select([r], [], [], TIMEOUT)[0] and os.read(r, 64),
-              "the scheduler with the silent provider did not start")
+              f"the scheduler with the {name} provider did not start")
+    except Failed:
+        sched.kill()
+        sched.wait()
+        raise
+    finally:
         os.close(r)
+    return sched, state, logpath
+
+
+def silent_up_provider(a):
+    sched, state, _ = scheduler_with(a, "silent", SILENT_UP_PROVIDER, "600")
+    try:
         # The hung up is killed at 1 s, the list after it adopts silent-1;
         # give it time to (wrongly) start more.
         time.sleep(4)
@@ -113,26 +127,8 @@ def silent_up_provider(a):
 
 
 def misbehaving_provider(a):
-    state = os.path.join(a.work, "bad")
-    subprocess.run(["rm", "-rf", state], check=True)
-    os.makedirs(state)
-    script = os.path.join(state, "provider.sh")
-    with open(script, "w") as f:
-        f.write(BAD_PROVIDER)
-    logpath = os.path.join(state, "scheduler.log")
-    r, w = os.pipe()
-    sched = subprocess.Popen([
-        os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
-        str(w), "--autoscale", f"sh {script} {state}", "--min-workers", "1",
-        "--max-workers", "1", "--autoscale-interval", "0.1",
-        "--autoscale-timeout", "1", "--autoscale-boot-timeout", "1"],
-        pass_fds=(w,), stdin=subprocess.DEVNULL,
-        stdout=open(logpath, "ab"), stderr=subprocess.STDOUT)
-    os.close(w)
+    sched, state, logpath = scheduler_with(a, "bad", BAD_PROVIDER, "1")
     try:
-        check(select.select([r], [], [], TIMEOUT)[0] and os.read(r, 64),
-              "the scheduler with the bad provider did not start")
-        os.close(r)
         deadline = time.monotonic() + TIMEOUT
         downs = os.path.join(state, "downs")
         while not os.path.exists(downs) and time.monotonic() < deadline:
