@@ -89,6 +89,8 @@ class Scheduler:
             return f.read()
 
     def stop(self):
+        """SIGTERM, then SIGKILL after TIMEOUT: its exit status (0 for an
+        orderly stop, also under the sanitizers: no leak, no error)."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -96,6 +98,11 @@ class Scheduler:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        return self.proc.returncode
+
+    def stop_cleanly(self):
+        rc = self.stop()
+        check(rc == 0, f"{self.log_path}: the scheduler exited {rc}")
 
 
 def request(port, path, method="GET", headers=None, body=None):
@@ -515,12 +522,13 @@ def main():
             code, _, body = request(other.dashboard, "/status")
             check(code == 200 and json.loads(body)["workers"] == [],
                   f"/status without a token configured: {code}")
-            other.stop()
+            other.stop_cleanly()
         off = Scheduler(a, "off", "--no-dashboard")
         started.append(off)
         check(off.dashboard is None, "--no-dashboard announced a dashboard")
         check("dashboard on" not in off.log(), "--no-dashboard logs one")
-        off.stop()
+        off.stop_cleanly()
+        sched.stop_cleanly()
     except Failed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         for p in started:
