@@ -380,6 +380,54 @@ def flood(port, n_threads=4, per_thread=500):
     return threads, outcomes
 
 
+def tls_part(a, started, token_file):
+    """With --tls-*, HTTPS with the scheduler's certificate; bound to every
+    interface (off loopback), the token is still required."""
+    import ssl
+    pki = os.path.join(a.work, "pki")
+    os.makedirs(pki, exist_ok=True)
+    ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    for cmd in (f"openssl req -x509 {ec} -keyout ca.key -out ca.pem "
+                "-days 3650 -subj /CN=ca",
+                f"openssl req {ec} -keyout node.key -out node.csr "
+                "-subj /CN=node",
+                "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key "
+                "-CAcreateserial -out node.pem -days 3650"):
+        subprocess.run(cmd, shell=True, check=True, cwd=pki,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sched = Scheduler(a, "tls", "--host", "0.0.0.0", "--token-file",
+                      token_file, "--dashboard-port", "0",
+                      "--tls-cert", os.path.join(pki, "node.pem"),
+                      "--tls-key", os.path.join(pki, "node.key"),
+                      "--tls-ca", os.path.join(pki, "ca.pem"))
+    started.append(sched)
+    check(sched.dashboard is not None and
+          f"dashboard on https://0.0.0.0:{sched.dashboard}/status" in
+          sched.log(), "no https dashboard logged")
+    ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.pem"))
+    ctx.check_hostname = False  # the node certificate names no address
+
+    def get(path, headers=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", sched.dashboard,
+                                           timeout=TIMEOUT, context=ctx)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    check(get("/health") == (200, b"ok\n"), "https /health")
+    check(get("/status")[0] == 401, "https /status without the token")
+    code, body = get("/status", BEARER)
+    check(code == 200 and json.loads(body)["scheduler"]["address"] ==
+          f"tcp://0.0.0.0:{sched.port}", f"https /status with the token: "
+          f"{code} {body[:200]!r}")
+    line = raw(sched.dashboard, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(not line.startswith("HTTP/1.1 200"), f"plain HTTP got {line!r}")
+    sched.stop_cleanly()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -523,6 +571,7 @@ def main():
             check(code == 200 and json.loads(body)["workers"] == [],
                   f"/status without a token configured: {code}")
             other.stop_cleanly()
+        tls_part(a, started, token_file)
         off = Scheduler(a, "off", "--no-dashboard")
         started.append(off)
         check(off.dashboard is None, "--no-dashboard announced a dashboard")
