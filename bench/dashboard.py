@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""What the scheduler's HTTP endpoint costs a running query (issue 13).
+
+  bench/dashboard.py --bin BUILD/bin --data DIR [--rows 5000000] [--runs 7]
+
+Generates an FHVHV-shaped file (dusk-gen-fhv), starts a scheduler and a
+nanny of 2 workers, and times groupby("PULocationID").count() over it in
+four conditions, interleaved run by run so drift hits all alike:
+
+  off      dusk-scheduler --no-dashboard
+  idle     the endpoint on, nobody asking (the loop still renders a
+           snapshot every 500 ms)
+  polled   20 requests/s of /status and /metrics (a few browser tabs and a
+           Prometheus scrape; the issue's "dashboard open")
+  flood    two threads asking as fast as they can (bounded: 2000 requests
+           per run), the worst a loopback client can do; its own CPU
+           competes with the workers on a 2-vCPU machine
+
+Prints the median wall per condition and its difference from "off".
+Numbers, never assertions on time.
+"""
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+TOKEN = "bench-dashboard-token"
+
+
+class Cluster:
+    def __init__(self, a, dashboard):
+        r, w = os.pipe()
+        args = [os.path.join(a.bin, "dusk-scheduler"), "--port", "0",
+                "--ready-fd", str(w), "--token-file", a.token_file,
+                "--log-level", "warn"]
+        args += ["--dashboard-port", "0"] if dashboard else ["--no-dashboard"]
+        self.sched = subprocess.Popen(args, pass_fds=(w,),
+                                      stdin=subprocess.DEVNULL)
+        os.close(w)
+        data = b""
+        while True:
+            chunk = os.read(r, 256)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        lines = data.decode().split("\n")
+        self.port = int(lines[0].split()[1])
+        self.dashboard = (int(lines[1].split()[1])
+                          if dashboard and lines[1] else None)
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.nanny = subprocess.Popen(
+            [os.path.join(a.bin, "dusk-worker"), self.address, "--token-file",
+             a.token_file, "--nworkers", "2", "--log-level", "warn"],
+            stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        for p in (self.nanny, self.sched):
+            p.terminate()
+            p.wait()
+
+
+def ask(port, stop, per_second, limit):
+    """Requests /status and /metrics until stop is set (per_second of them,
+    or as fast as possible when None), at most limit."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    hdrs = {"Authorization": "Bearer " + TOKEN}
+    n = 0
+    while not stop.is_set() and n < limit:
+        conn.request("GET", "/status" if n % 2 == 0 else "/metrics",
+                     headers=hdrs)
+        r = conn.getresponse()
+        r.read()
+        n += 1
+        if per_second:
+            stop.wait(1 / per_second)
+    conn.close()
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--runs", type=int, default=7)
+    a = ap.parse_args()
+    os.makedirs(a.data, exist_ok=True)
+    sys.path.insert(0, os.path.join(a.bin, "..", "python"))
+    import dusk
+    import dusk.dataframe as dd
+
+    csv = os.path.join(a.data, f"fhv_{a.rows}.csv")
+    if not os.path.exists(csv):
+        subprocess.run([os.path.join(a.bin, "dusk-gen-fhv"), csv,
+                        str(a.rows)], check=True)
+    a.token_file = os.path.join(a.data, "bench-token")
+    with open(a.token_file, "w") as f:
+        f.write(TOKEN)
+
+    clusters = {"off": Cluster(a, False), "on": Cluster(a, True)}
+    clients = {k: dusk.Client(c.address, token_file=a.token_file,
+                              set_as_default=False)
+               for k, c in clusters.items()}
+    for c in clients.values():
+        c.wait_for_workers(2)
+    times = {k: [] for k in ("off", "idle", "polled", "flood")}
+    requests = {"polled": 0, "flood": 0}
+
+    def run(cond):
+        client = clients["off" if cond == "off" else "on"]
+        frame = dd.read_csv(csv)
+        stop = threading.Event()
+        askers, counts = [], []
+        if cond in ("polled", "flood"):
+            n_threads = 1 if cond == "polled" else 2
+            for _ in range(n_threads):
+                t = threading.Thread(target=lambda: counts.append(ask(
+                    clusters["on"].dashboard, stop,
+                    20 if cond == "polled" else None,
+                    10**9 if cond == "polled" else 1000)))
+                t.start()
+                askers.append(t)
+        t0 = time.perf_counter()
+        got = frame.groupby("PULocationID").count().compute(client=client)
+        wall = time.perf_counter() - t0
+        stop.set()
+        for t in askers:
+            t.join()
+        if cond in requests:
+            requests[cond] += sum(counts)
+        return wall, got
+
+    reference = None
+    for i in range(a.runs + 1):
+        for cond in times:
+            wall, got = run(cond)
+            if reference is None:
+                reference = got
+            elif not got.equals(reference):
+                sys.exit(f"{cond}: a different answer")
+            if i > 0:  # the first round warms the page cache
+                times[cond].append(wall)
+    for c in clients.values():
+        c.close()
+    for c in clusters.values():
+        c.stop()
+
+    base = statistics.median(times["off"])
+    size = os.path.getsize(csv) / 1e9
+    print(f"groupby count over {a.rows:,} rows ({size:.2f} GB), "
+          f"2 workers, median of {a.runs} runs")
+    print("| condition | median wall | vs off | requests served |")
+    print("|---|---|---|---|")
+    for cond, ts in times.items():
+        med = statistics.median(ts)
+        served = requests.get(cond)
+        print(f"| {cond} | {med:.3f} s | {100 * (med / base - 1):+.1f}% | "
+              f"{served if served is not None else '-'} |")
+
+
+if __name__ == "__main__":
+    main()
