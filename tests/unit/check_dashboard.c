@@ -237,7 +237,7 @@ typedef struct reader_arg {
 /* Snapshot i is "<i>:" followed by i % 997 + 1 copies of 'x'. */
 static void *reader(void *p) {
   reader_arg *a = p;
-  for (int i = 0; i < 300; i++) {
+  for (int i = 0; i < 1000; i++) {
     reply r = http(a->port,
                    "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                    "Authorization: Bearer " TOKEN "\r\n\r\n");
