@@ -1817,6 +1817,12 @@ void dusk_scheduler_stop(dusk_scheduler *s) {
 }
 
 void dusk_scheduler_free(dusk_scheduler *s) {
+#ifndef NDEBUG
+  uint64_t counted = 0;
+  for (int i = 0; i <= T_RELEASED; i++)
+    counted += s->nstate[i];
+  assert(counted == s->ntasks); /* every transition went through set_state */
+#endif
   dusk__autoscale_free(s);
   dusk_heap_destroy(&s->ready);
   dusk_idmap_destroy(&s->tasks_by_id);

@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "log.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,11 +290,23 @@ static char *render_metrics(dusk_scheduler *s, const dusk_sched_stats *st,
 
 /* ---- publishing ------------------------------------------------------------- */
 
+/* Debug builds (the sanitizer pass of the test suite) check that the
+ * counts by state add up to the tasks tracked: a transition that bypassed
+ * set_state would show here. */
+static void check_counts(const dusk_scheduler *s) {
+  uint64_t sum = 0;
+  for (int i = 0; i <= T_RELEASED; i++)
+    sum += s->nstate[i];
+  assert(sum == s->ntasks);
+  (void)sum;
+}
+
 static void publish(dusk_scheduler *s) {
   dusk_sched_stats st;
   char *status, *metrics;
   size_t status_len = 0, metrics_len = 0, nqueries = 0;
   double uptime = (double)(dusk_now_ns() - s->start_ns) / 1e9;
+  check_counts(s);
   memset(&st, 0, sizeof st);
   dusk__sched_own_memory(&st.rss_bytes, &st.peak_rss_bytes);
   st.hb_samples = s->hb_samples;
