@@ -214,6 +214,10 @@ static enum MHD_Result login_field(void *cls, enum MHD_ValueKind kind,
   (void)transfer_encoding;
   if (strcmp(key, "token") != 0)
     return MHD_YES;
+  if (off == 0 && req->token_len > 0) {
+    req->bad = 1; /* a second token field: which one is meant? */
+    return MHD_NO;
+  }
   if (off > DUSK_TOKEN_MAX || size > DUSK_TOKEN_MAX - off) {
     req->overflow = 1;
     return MHD_NO;
@@ -255,7 +259,7 @@ static enum MHD_Result login_more(dusk_dash *d, struct MHD_Connection *conn,
     if (req->body > d->max_body)
       return MHD_NO; /* a body over its Content-Length or chunked: cut */
     if (!req->overflow && !req->bad &&
-        MHD_post_process(req->pp, data, *size) != MHD_YES && !req->overflow)
+        MHD_post_process(req->pp, data, *size) != MHD_YES)
       req->bad = 1;
     *size = 0;
     return MHD_YES;

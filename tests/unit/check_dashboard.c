@@ -214,6 +214,8 @@ START_TEST(test_sessions_expire) {
   port = dusk_dash_port(d);
   dusk_dash_publish(d, dup_str("{}"), 2, dup_str(""), 0);
   ck_assert_ptr_null(login(port, "nope"));
+  ck_assert_ptr_null(login(port, TOKEN "&token=" TOKEN)); /* two fields */
+  ck_assert_ptr_null(login(port, "nope&token=" TOKEN));
   cookie = login(port, TOKEN);
   ck_assert_ptr_nonnull(cookie);
   snprintf(header, sizeof header, "Cookie: %s\r\n", cookie);
