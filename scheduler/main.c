@@ -63,6 +63,14 @@ int main(int argc, char **argv) {
   }
   dusk_log(DUSK_LOG_INFO, "listening on %s:%d", cfg.host,
            dusk_scheduler_port(sched));
+  /* The handlers come before the announcement: whoever reads READY may
+   * send SIGTERM at once and must get an orderly stop, not the default
+   * death. */
+  uv_signal_init(uv_default_loop(), &sigterm);
+  uv_signal_start(&sigterm, on_signal, SIGTERM);
+  uv_signal_init(uv_default_loop(), &sigint);
+  uv_signal_start(&sigint, on_signal, SIGINT);
+  uv_unref((uv_handle_t *)&sigint);
   if (cfg.ready_fd >= 0) {
     /* "READY <port>", then "DASHBOARD <port>" when there is one, in one
      * write: readers of the first line alone (dusk-ssh, the tests) are
@@ -77,11 +85,6 @@ int main(int argc, char **argv) {
                (int)cfg.ready_fd);
     close((int)cfg.ready_fd);
   }
-  uv_signal_init(uv_default_loop(), &sigterm);
-  uv_signal_start(&sigterm, on_signal, SIGTERM);
-  uv_signal_init(uv_default_loop(), &sigint);
-  uv_signal_start(&sigint, on_signal, SIGINT);
-  uv_unref((uv_handle_t *)&sigint);
   uv_run(uv_default_loop(), UV_RUN_DEFAULT);
   if (!uv_is_closing((uv_handle_t *)&sigint))
     uv_close((uv_handle_t *)&sigint, NULL);
