@@ -352,22 +352,30 @@ def flood(port, n_threads=4, per_thread=500):
         conn = None
         for i in range(per_thread):
             path, hdrs = paths[(i + t) % len(paths)]
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", port,
-                                                      timeout=TIMEOUT)
-                conn.request("GET", path, headers=hdrs)
-                r = conn.getresponse()
-                r.read()
-                key = (path, bool(hdrs), r.status)
-                if r.will_close:
-                    conn.close()
+            # A kept-alive connection the server closed while idle (its
+            # --dashboard-timeout) fails the next request: as any HTTP
+            # client does for a GET, retry that once on a fresh one.
+            for attempt in (0, 1):
+                fresh = conn is None
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection(
+                            "127.0.0.1", port, timeout=TIMEOUT)
+                    conn.request("GET", path, headers=hdrs)
+                    r = conn.getresponse()
+                    r.read()
+                    key = (path, bool(hdrs), r.status)
+                    if r.will_close:
+                        conn.close()
+                        conn = None
+                    break
+                except (OSError, http.client.HTTPException) as e:
+                    key = (path, bool(hdrs), type(e).__name__)
+                    if conn is not None:
+                        conn.close()
                     conn = None
-            except (OSError, http.client.HTTPException) as e:
-                key = (path, bool(hdrs), type(e).__name__)
-                if conn is not None:
-                    conn.close()
-                conn = None
+                    if fresh:
+                        break
             with lock:
                 outcomes[key] = outcomes.get(key, 0) + 1
         if conn is not None:
