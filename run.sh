@@ -29,8 +29,9 @@ PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev 
 # openssh-server: the sshd that `dusk ssh` is tested against (the test starts
 # its own, in network namespaces); shellcheck: checks deploy/ssh/dusk-ssh
 # and deploy/ec2's scripts; cloud-init (for `cloud-init schema` only: see
-# below) checks deploy/ec2's user-data.
-TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck cloud-init"
+# below) checks deploy/ec2's user-data; prometheus (for promtool only)
+# checks the scheduler's /metrics.
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck cloud-init prometheus"
 
 ensure_packages() {
   local missing=()
@@ -44,7 +45,8 @@ ensure_packages() {
     exit 1
   fi
   echo "run.sh: installing ${missing[*]}" >&2
-  # The tests start their own sshd and nginx: a policy-rc.d for the length
+  # The tests start their own sshd and nginx, and want prometheus only for
+  # promtool: a policy-rc.d for the length
   # of the install (unless one is there) keeps Debian from starting theirs
   # as services now (it still enables them for the next boot).
   local policy=/usr/sbin/policy-rc.d made=0 rc=0

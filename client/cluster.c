@@ -4,8 +4,10 @@
  * Children never outlive us: each is started with PR_SET_PDEATHSIG(SIGKILL)
  * (checked against a race with our own death right after fork), and the
  * nanny passes the same promise on to its workers.  Readiness is a
- * handshake, never a sleep: the scheduler writes "READY <port>" to a pipe,
- * and the scheduler answers an INFO_REQUEST once N workers registered. */
+ * handshake, never a sleep: the scheduler writes "READY <port>" (and
+ * "DASHBOARD <port>": its HTTP endpoint, on a free port so clusters side by
+ * side never fight over one) to a pipe, and the scheduler answers an
+ * INFO_REQUEST once N workers registered. */
 #include "dusk.h"
 
 #include "auth.h"
@@ -31,6 +33,7 @@ struct dusk_cluster {
   pid_t scheduler, nanny;
   int nworkers;
   char address[64];
+  char dashboard[64]; /* the HTTP endpoint's URL, "" without one */
   char token[DUSK_TOKEN_MAX + 1];
   char token_dir[64];
   char token_file[96];
@@ -141,16 +144,23 @@ static pid_t spawn(char *const argv[], int ready_w) {
   _exit(127);
 }
 
-/* Reads "READY <port>\n" from fd within timeout_ms: the port, or < 0. */
-static int read_ready(int fd, pid_t child, int timeout_ms, dusk_error *err) {
+/* Reads "READY <port>\n" and the optional "DASHBOARD <port>\n" after it
+ * from fd within timeout_ms: the port, or < 0.  *dashboard is the
+ * dashboard's port, or -1.  The scheduler writes both lines in one write
+ * of less than PIPE_BUF bytes, so the read that brings the first brings the
+ * second: nothing waits for a line that may never come. */
+static int read_ready(int fd, pid_t child, int timeout_ms, int *dashboard,
+                      dusk_error *err) {
   char buf[64];
   size_t used = 0;
   struct timespec start, now;
+  *dashboard = -1;
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
     long spent;
     int rc;
+    char *nl;
     clock_gettime(CLOCK_MONOTONIC, &now);
     spent = (now.tv_sec - start.tv_sec) * 1000 +
             (now.tv_nsec - start.tv_nsec) / 1000000;
@@ -173,13 +183,16 @@ static int read_ready(int fd, pid_t child, int timeout_ms, dusk_error *err) {
                             (int)child);
     used += (size_t)n;
     buf[used] = '\0';
-    if (strchr(buf, '\n') != NULL) {
-      int port;
-      if (sscanf(buf, "READY %d", &port) == 1 && port > 0 && port < 65536)
-        return port;
-      return dusk_error_set(err, DUSK_ESPAWN,
-                            "scheduler pid %d announced '%s'", (int)child,
-                            buf);
+    if ((nl = strchr(buf, '\n')) != NULL) {
+      int port, dport;
+      if (sscanf(buf, "READY %d", &port) != 1 || port <= 0 || port >= 65536)
+        return dusk_error_set(err, DUSK_ESPAWN,
+                              "scheduler pid %d announced '%s'", (int)child,
+                              buf);
+      if (sscanf(nl + 1, "DASHBOARD %d", &dport) == 1 && dport > 0 &&
+          dport < 65536)
+        *dashboard = dport;
+      return port;
     }
     if (used >= sizeof buf - 1)
       return dusk_error_set(err, DUSK_ESPAWN, "scheduler readiness line too "
@@ -207,7 +220,7 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
   dusk_cluster *cl = calloc(1, sizeof *cl);
   char sched_bin[PATH_MAX], worker_bin[PATH_MAX], nbuf[16], port_arg[16];
   char addr_arg[64], queue_arg[16], timeout_arg[16];
-  int pipefd[2], port, rc, fd;
+  int pipefd[2], port, dashboard, rc, fd;
   dusk_client *client = NULL;
   size_t n = 0;
 
@@ -293,9 +306,10 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
                       cl->token_file,   "--log-level",
                       (char *)(o->log_level ? o->log_level : "warn"),
                       "--worker-queue", queue_arg,      "--worker-timeout-ms",
-                      timeout_arg,      NULL};
+                      timeout_arg,      "--dashboard-port", "0",
+                      NULL};
     snprintf(sched_port, sizeof sched_port, "%d", o->scheduler_port);
-    add_tls_args(cl, argv, 13);
+    add_tls_args(cl, argv, 15);
     cl->scheduler = spawn(argv, pipefd[1]);
   }
   close(pipefd[1]);
@@ -306,13 +320,16 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
   }
   port = read_ready(pipefd[0], cl->scheduler,
                     o->start_timeout_ms > 0 ? o->start_timeout_ms : 30000,
-                    err);
+                    &dashboard, err);
   close(pipefd[0]);
   if (port < 0) {
     rc = port;
     goto fail;
   }
   snprintf(cl->address, sizeof cl->address, "tcp://127.0.0.1:%d", port);
+  if (dashboard > 0)
+    snprintf(cl->dashboard, sizeof cl->dashboard, "%s://127.0.0.1:%d/status",
+             cl->tls_on ? "https" : "http", dashboard);
   snprintf(addr_arg, sizeof addr_arg, "%s", cl->address);
   snprintf(nbuf, sizeof nbuf, "%d", cl->nworkers);
   snprintf(port_arg, sizeof port_arg, "%d", port);
@@ -359,6 +376,9 @@ const char *dusk_cluster_address(const dusk_cluster *cl) {
   return cl->address;
 }
 const char *dusk_cluster_token(const dusk_cluster *cl) { return cl->token; }
+const char *dusk_cluster_dashboard_link(const dusk_cluster *cl) {
+  return cl->dashboard[0] != '\0' ? cl->dashboard : NULL;
+}
 const char *dusk_cluster_token_file(const dusk_cluster *cl) {
   return cl->token_file;
 }

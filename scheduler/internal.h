@@ -106,6 +106,7 @@ struct sched_client {
   sched_client *next_waiting_info;
   int closed;
   struct sched_query *queries; /* dataframe queries of this client */
+  sched_client *cprev, *cnext; /* in s->clients */
 };
 
 /* Exact buckets below 64 us, then 16 per power of two from 2^6 to 2^31:
@@ -133,7 +134,16 @@ struct dusk_scheduler {
    * exact below 64 us, then 16 buckets per power of two (< 7% error). */
   uint64_t hb_hist[DUSK_HB_BUCKETS];
   uint64_t hb_samples;
+  uint64_t hb_sum_us; /* of the recorded round trips (a histogram's _sum) */
   uint32_t hb_max_us;
+  /* Tasks by state (set_state keeps them), and the tasks that reached
+   * memory / erred since the start: what the dashboard reports. */
+  uint64_t nstate[T_RELEASED + 1];
+  uint64_t nfinished, nerred;
+  uint64_t start_ns;      /* dusk_now_ns() at dusk_scheduler_new */
+  sched_client *clients;  /* every connected client, for the dashboard */
+  struct dusk_dash *dash; /* the HTTP endpoint (dashboard.h), or NULL */
+  uv_timer_t dash_timer;  /* publishes its snapshot (status.c) */
   sched_client *info_waiters;
   /* Attempt ids of parked tasks (a fetch from a holder that still looks
    * alive failed): readied by the next chore, looked up by id so a task
@@ -185,6 +195,27 @@ void dusk__autoscale_start(dusk_scheduler *s);
 void dusk__autoscale_stop(dusk_scheduler *s);
 void dusk__autoscale_stats(dusk_scheduler *s, dusk_sched_stats *st);
 void dusk__autoscale_free(dusk_scheduler *s);
+
+/* query.c: calls each(ctx, ...) for every query of c that has not
+ * finished: its key, whether it is still sampling its files, and how far
+ * its current attempt is (tasks finished of its tasks, CSV bytes of the
+ * finished scans: what PROGRESS reports). */
+typedef void (*dusk__query_each_fn)(void *ctx, const char *key, int sampling,
+                                    uint64_t tasks_done, uint64_t tasks_total,
+                                    uint64_t bytes_done, uint64_t bytes_total);
+void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx);
+
+/* status.c: the HTTP endpoint (--dashboard-port).  start (once listening)
+ * binds it and begins publishing snapshots; a no-op with --no-dashboard.
+ * stop closes the timer and joins the HTTP thread. */
+int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err);
+void dusk__dashboard_stop(dusk_scheduler *s);
+/* The state names the dashboard and debug logs use. */
+const char *dusk__sched_state_name(int st);
+/* Resident and peak resident bytes of this process (Linux /proc). */
+void dusk__sched_own_memory(uint64_t *rss, uint64_t *peak);
+/* The q-quantile (0 < q <= 1) of the heartbeat round trips, or 0. */
+uint32_t dusk__sched_hb_quantile(const dusk_scheduler *s, double q);
 
 /* The scheduler's uv loop, for the thread pool. */
 uv_loop_t *dusk__sched_loop(dusk_scheduler *s);

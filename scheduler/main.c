@@ -14,7 +14,9 @@ static const char usage[] =
     "\n"
     "Runs the dusk scheduler: clients submit task graphs and dataframe\n"
     "queries to it, workers (dusk-worker tcp://HOST:PORT) register with it\n"
-    "and run the tasks it hands out.  Off loopback it needs --token-file.\n";
+    "and run the tasks it hands out.  Off loopback it needs --token-file.\n"
+    "It serves /status (JSON), /metrics (Prometheus) and /health over HTTP\n"
+    "on --dashboard-port (see docs/dashboard.md).\n";
 
 static void on_signal(uv_signal_t *h, int signum) {
   dusk_log(DUSK_LOG_INFO, "signal %d: stopping", signum);
@@ -61,19 +63,28 @@ int main(int argc, char **argv) {
   }
   dusk_log(DUSK_LOG_INFO, "listening on %s:%d", cfg.host,
            dusk_scheduler_port(sched));
-  if (cfg.ready_fd >= 0) {
-    int n = snprintf(text, sizeof text, "READY %d\n",
-                     dusk_scheduler_port(sched));
-    if (write((int)cfg.ready_fd, text, (size_t)n) != n)
-      dusk_log(DUSK_LOG_WARN, "could not announce readiness on fd %d",
-               (int)cfg.ready_fd);
-    close((int)cfg.ready_fd);
-  }
+  /* The handlers come before the announcement: whoever reads READY may
+   * send SIGTERM at once and must get an orderly stop, not the default
+   * death. */
   uv_signal_init(uv_default_loop(), &sigterm);
   uv_signal_start(&sigterm, on_signal, SIGTERM);
   uv_signal_init(uv_default_loop(), &sigint);
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_unref((uv_handle_t *)&sigint);
+  if (cfg.ready_fd >= 0) {
+    /* "READY <port>", then "DASHBOARD <port>" when there is one, in one
+     * write: readers of the first line alone (dusk-ssh, the tests) are
+     * unaffected, LocalCluster reads both. */
+    int dport = dusk_scheduler_dashboard_port(sched);
+    int n = dport >= 0 ? snprintf(text, sizeof text, "READY %d\nDASHBOARD %d\n",
+                                  dusk_scheduler_port(sched), dport)
+                       : snprintf(text, sizeof text, "READY %d\n",
+                                  dusk_scheduler_port(sched));
+    if (write((int)cfg.ready_fd, text, (size_t)n) != n)
+      dusk_log(DUSK_LOG_WARN, "could not announce readiness on fd %d",
+               (int)cfg.ready_fd);
+    close((int)cfg.ready_fd);
+  }
   uv_run(uv_default_loop(), UV_RUN_DEFAULT);
   if (!uv_is_closing((uv_handle_t *)&sigint))
     uv_close((uv_handle_t *)&sigint, NULL);

@@ -1946,21 +1946,41 @@ static void specs_free(specs *sp) {
   free(sp->bytes);
 }
 
+/* How far q's current attempt is: its tasks finished, and the CSV bytes
+ * of its finished scans. */
+static void progress_count(const sched_query *q, uint64_t *done,
+                           uint64_t *bytes) {
+  *done = *bytes = 0;
+  for (size_t i = 0; i < q->nprog; i++) {
+    /* A record already forgotten finished and was consumed. */
+    if (dusk__sched_task_finished(q->c, q->prog_keys[i])) {
+      (*done)++;
+      *bytes += q->prog_bytes[i];
+    }
+  }
+}
+
+void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx) {
+  for (sched_query *q = c->queries; q != NULL; q = q->next) {
+    uint64_t done = 0, bytes = 0;
+    if (q->state == Q_DONE)
+      continue;
+    if (q->state == Q_RUNNING)
+      progress_count(q, &done, &bytes);
+    each(ctx, q->key, q->state == Q_SAMPLING, done, q->nprog, bytes,
+         q->prog_bytes_total);
+  }
+}
+
 /* Sends the query's progress (every PROGRESS_MS while it runs). */
 static void progress_tick(uv_timer_t *timer) {
   sched_query *q = timer->data;
-  uint64_t done = 0, bytes = 0;
+  uint64_t done, bytes;
   dusk_msg m;
   if (q == NULL || q->c == NULL || q->c->conn == NULL ||
       q->state != Q_RUNNING || q->nprog == 0)
     return;
-  for (size_t i = 0; i < q->nprog; i++) {
-    /* A record already forgotten finished and was consumed. */
-    if (dusk__sched_task_finished(q->c, q->prog_keys[i])) {
-      done++;
-      bytes += q->prog_bytes[i];
-    }
-  }
+  progress_count(q, &done, &bytes);
   /* Sent also when nothing changed: the client's display keeps its
    * elapsed time moving while a slow task holds the query. */
   memset(&m, 0, sizeof m);

@@ -130,6 +130,26 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      "autoscale: the tcp://HOST:PORT the provider's workers dial, given to "
      "it as DUSK_SCHEDULER_ADDRESS (default: --host, or this host's name "
      "when --host is a wildcard, and the port)"},
+    {"dashboard-port", DUSK_CFG_INT, "8787", 0, 65535, CFG(dashboard_port),
+     "HTTP port of /status, /metrics and /health on --host (0 = a free "
+     "port; if it is taken, a free port is used with a warning)"},
+    {"no-dashboard", DUSK_CFG_FLAG, NULL, 0, 0, CFG(no_dashboard),
+     "serve no HTTP endpoint"},
+    {"dashboard-connections", DUSK_CFG_INT, "64", 1, 4096,
+     CFG(dashboard_connections),
+     "HTTP connections open at once; more are refused"},
+    {"dashboard-timeout", DUSK_CFG_SECONDS, "10", 1000, 3600000,
+     CFG(dashboard_timeout_ms),
+     "idle HTTP connections are closed after this"},
+    {"dashboard-header-bytes", DUSK_CFG_INT, "16384", 4096, 1048576,
+     CFG(dashboard_header_bytes),
+     "memory per HTTP connection: its request line and headers must fit"},
+    {"dashboard-interval-ms", DUSK_CFG_INT, "500", 50, 60000,
+     CFG(dashboard_interval_ms),
+     "how often the loop publishes the snapshot the endpoint serves"},
+    {"dashboard-session", DUSK_CFG_SECONDS, "43200", 60000, 2592000000,
+     CFG(dashboard_session_ms),
+     "lifetime of the session cookie POST /login sets"},
 };
 const size_t dusk_scheduler_config_count =
     sizeof dusk_scheduler_config_table / sizeof dusk_scheduler_config_table[0];
@@ -144,6 +164,19 @@ static void task_ready(dusk_scheduler *s, sched_task *t);
 static void park(dusk_scheduler *s, sched_task *t);
 static void release_waiter(dusk_scheduler *s, sched_task *dep);
 static void maybe_forget(dusk_scheduler *s, sched_task *t);
+
+/* Every state change after creation goes through here, so the per-state
+ * counts (and the finished / erred totals) the dashboard reports stay
+ * exact at O(1) per transition. */
+static void set_state(dusk_scheduler *s, sched_task *t, uint8_t st) {
+  s->nstate[t->state]--;
+  s->nstate[st]++;
+  if (st == T_MEMORY)
+    s->nfinished++;
+  else if (st == T_ERRED)
+    s->nerred++;
+  t->state = st;
+}
 
 /* ---- worker lists -------------------------------------------------------- */
 
@@ -311,7 +344,7 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
   assert(t->state == T_READY && t->worker == NULL);
   assert(w->registered && !w->leaving);
   new_attempt_id(s, t);
-  t->state = T_PROCESSING;
+  set_state(s, t, T_PROCESSING);
   t->worker = w;
   wlist_add(&w->processing, t);
   w->nprocessing++;
@@ -345,7 +378,7 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
   sched_worker *best = NULL;
   uint64_t best_bytes = 0;
   assert(t->state == T_WAITING && t->nwaiting == 0);
-  t->state = T_READY;
+  set_state(s, t, T_READY);
   t->parked = 0;
   for (uint32_t i = 0; i < t->ndeps; i++) {
     sched_task *d = t->deps[i];
@@ -428,7 +461,7 @@ static void task_erred(dusk_scheduler *s, sched_task *t, sched_task *root) {
     if (is_done(x))
       continue;
     unassign(s, x, 1);
-    x->state = T_ERRED;
+    set_state(s, x, T_ERRED);
     x->erred_from = x == root ? NULL : root;
     notify_client(x);
     for (uint32_t i = 0; i < x->ndependents; i++)
@@ -453,14 +486,14 @@ static void release_waiter(dusk_scheduler *s, sched_task *dep) {
     wlist_remove(&dep->worker->memory, dep);
     dep->worker = NULL;
     drop_attempt_id(s, dep);
-    dep->state = T_RELEASED;
+    set_state(s, dep, T_RELEASED);
     break;
   case T_WAITING:
   case T_READY:
   case T_PROCESSING:
     /* Nobody wants it any more: abandon it and what only it needed. */
     unassign(s, dep, 1);
-    dep->state = T_RELEASED;
+    set_state(s, dep, T_RELEASED);
     stop_waiting_on_deps(s, dep);
     break;
   default:
@@ -521,6 +554,7 @@ static void task_free(dusk_scheduler *s, sched_task *t) {
   free(t->dependents);
   free(t->message);
   failure_free(t->failure);
+  s->nstate[t->state]--;
   free(t);
   s->ntasks--;
 }
@@ -583,7 +617,7 @@ static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
   w->nprocessing--;
   update_capacity(s, w, run_us);
   free_list_update(s, w);
-  t->state = T_MEMORY;
+  set_state(s, t, T_MEMORY);
   t->nbytes = nbytes;
   wlist_add(&w->memory, t);
   for (uint32_t i = 0; i < t->ndependents; i++) {
@@ -612,7 +646,7 @@ static void recompute(dusk_scheduler *s, sched_task *t) {
     /* A task reached twice (a shared input) is set waiting only once. */
     if (x->state != T_RELEASED)
       continue;
-    x->state = T_WAITING;
+    set_state(s, x, T_WAITING);
     x->nwaiting = 0;
     for (uint32_t i = 0; i < x->ndeps; i++) {
       sched_task *d = x->deps[i];
@@ -643,7 +677,7 @@ static void dependent_lost_input(dusk_scheduler *s, sched_task *d) {
   case T_READY:
   case T_PROCESSING:
     unassign(s, d, 1);
-    d->state = T_WAITING;
+    set_state(s, d, T_WAITING);
     d->nwaiting = 1;
     break;
   default:
@@ -662,7 +696,7 @@ static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
     w->nprocessing--;
     drop_attempt_id(s, t);
     t->worker = NULL;
-    t->state = T_WAITING;
+    set_state(s, t, T_WAITING);
     if (!w->leaving && ++t->suspicious >= s->cfg.max_retries) {
       char text[400];
       snprintf(text, sizeof text, "worker died %u times running %s (op %s)",
@@ -706,7 +740,7 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
     wlist_remove(&w->memory, t);
     t->worker = NULL;
     drop_attempt_id(s, t);
-    t->state = T_RELEASED;
+    set_state(s, t, T_RELEASED);
     if (t->nwaiters > 0) {
       for (uint32_t i = 0; i < t->ndependents; i++)
         dependent_lost_input(s, t->dependents[i]);
@@ -860,6 +894,7 @@ static sched_task *task_new(dusk_scheduler *s, sched_client *c,
   t->heap.index = -1;
   t->state = T_WAITING;
   t->pending = 1;
+  s->nstate[T_WAITING]++;
   s->ntasks++;
   return t;
 }
@@ -1199,12 +1234,12 @@ static void hb_record(dusk_scheduler *s, uint32_t us) {
     return; /* the worker has no round trip yet */
   s->hb_hist[hb_bucket(us)]++;
   s->hb_samples++;
+  s->hb_sum_us += us;
   if (us > s->hb_max_us)
     s->hb_max_us = us;
 }
 
-/* The q-quantile (0 < q <= 1) of the recorded round trips, or 0. */
-static uint32_t hb_quantile(const dusk_scheduler *s, double q) {
+uint32_t dusk__sched_hb_quantile(const dusk_scheduler *s, double q) {
   uint64_t rank, seen = 0;
   if (s->hb_samples == 0)
     return 0;
@@ -1221,8 +1256,7 @@ static uint32_t hb_quantile(const dusk_scheduler *s, double q) {
   return s->hb_max_us;
 }
 
-/* Resident and peak resident bytes of this process (Linux /proc). */
-static void own_memory(uint64_t *rss, uint64_t *peak) {
+void dusk__sched_own_memory(uint64_t *rss, uint64_t *peak) {
   char line[256];
   FILE *f = fopen("/proc/self/status", "r");
   *rss = *peak = 0;
@@ -1260,10 +1294,10 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
   m.u.info.nworkers = n;
   m.u.info.workers = ws;
   m.u.info.stats.nclients = (uint32_t)s->nclients;
-  own_memory(&m.u.info.stats.rss_bytes, &m.u.info.stats.peak_rss_bytes);
+  dusk__sched_own_memory(&m.u.info.stats.rss_bytes, &m.u.info.stats.peak_rss_bytes);
   m.u.info.stats.hb_samples = s->hb_samples;
-  m.u.info.stats.hb_rtt_p50_us = hb_quantile(s, 0.50);
-  m.u.info.stats.hb_rtt_p99_us = hb_quantile(s, 0.99);
+  m.u.info.stats.hb_rtt_p50_us = dusk__sched_hb_quantile(s, 0.50);
+  m.u.info.stats.hb_rtt_p99_us = dusk__sched_hb_quantile(s, 0.99);
   m.u.info.stats.hb_rtt_max_us = s->hb_max_us;
   dusk__autoscale_stats(s, &m.u.info.stats);
   dusk_xcheck(dusk_conn_send(c->conn, &m));
@@ -1317,6 +1351,7 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
     free(t->dependents);
     free(t->message);
     failure_free(t->failure);
+    s->nstate[t->state]--;
     free(t);
     s->ntasks--;
     released++;
@@ -1325,6 +1360,12 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
   free(c->pending);
   free(c->pending_deps);
   free(c->pending_wanted);
+  if (c->cprev != NULL)
+    c->cprev->cnext = c->cnext;
+  else
+    s->clients = c->cnext;
+  if (c->cnext != NULL)
+    c->cnext->cprev = c->cprev;
   if (released)
     dusk_log(DUSK_LOG_INFO, "client %" PRIu64 " gone: released %zu tasks",
              c->id, released);
@@ -1459,7 +1500,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
                         d->worker == NULL || !d->worker->registered;
       if (holder_gone || ++t->missing_retries <= s->cfg.fetch_retries) {
         unassign(s, t, 0);
-        t->state = T_WAITING;
+        set_state(s, t, T_WAITING);
         t->nwaiting = 0;
         for (uint32_t i = 0; i < t->ndeps; i++)
           if (t->deps[i]->state != T_MEMORY)
@@ -1552,6 +1593,10 @@ static void on_ready(dusk_conn *conn) {
     c->s = s;
     c->id = ++s->next_client_id;
     s->nclients++;
+    c->cnext = s->clients;
+    if (s->clients != NULL)
+      s->clients->cprev = c;
+    s->clients = c;
     dusk_strmap_init(&c->tasks);
     p->u.c = c;
     dusk_log(DUSK_LOG_DEBUG, "client %" PRIu64 " connected from %s", c->id,
@@ -1732,6 +1777,14 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
     free(s);
     return rc;
   }
+  s->start_ns = dusk_now_ns();
+  if ((rc = dusk__dashboard_start(s, err)) != 0) {
+    dusk_net_unlisten(&s->server);
+    dusk_net_close(&s->net);
+    uv_run(loop, UV_RUN_NOWAIT);
+    free(s);
+    return rc;
+  }
   uv_timer_init(loop, &s->chore);
   s->chore.data = s;
   uv_timer_start(&s->chore, on_chore, (uint64_t)s->cfg.chore_ms,
@@ -1754,6 +1807,7 @@ void dusk_scheduler_stop(dusk_scheduler *s) {
   if (s->stopping)
     return;
   s->stopping = 1;
+  dusk__dashboard_stop(s);
   dusk__autoscale_stop(s);
   uv_timer_stop(&s->chore);
   uv_close((uv_handle_t *)&s->chore, NULL);
@@ -1763,6 +1817,12 @@ void dusk_scheduler_stop(dusk_scheduler *s) {
 }
 
 void dusk_scheduler_free(dusk_scheduler *s) {
+#ifndef NDEBUG
+  uint64_t counted = 0;
+  for (int i = 0; i <= T_RELEASED; i++)
+    counted += s->nstate[i];
+  assert(counted == s->ntasks); /* every transition went through set_state */
+#endif
   dusk__autoscale_free(s);
   dusk_heap_destroy(&s->ready);
   dusk_idmap_destroy(&s->tasks_by_id);
@@ -1771,8 +1831,6 @@ void dusk_scheduler_free(dusk_scheduler *s) {
   free(s);
 }
 
-/* Used by debug logging only. */
-const char *dusk__sched_state_name(int st);
 const char *dusk__sched_state_name(int st) {
   return st >= 0 && st <= T_RELEASED ? state_names[st] : "?";
 }

@@ -56,6 +56,13 @@ typedef struct dusk_scheduler_config {
   const char *tls_cert;      /* TLS: all three, or none */
   const char *tls_key;
   const char *tls_ca;
+  int64_t dashboard_port;        /* HTTP endpoint (status.c), 0 = free */
+  int no_dashboard;              /* --no-dashboard */
+  int64_t dashboard_connections; /* open at once */
+  int64_t dashboard_timeout_ms;  /* idle connection limit */
+  int64_t dashboard_header_bytes; /* request line + headers limit */
+  int64_t dashboard_interval_ms; /* snapshot period */
+  int64_t dashboard_session_ms;  /* POST /login cookie lifetime */
 } dusk_scheduler_config;
 
 extern const dusk_cfg_entry dusk_scheduler_config_table[];
@@ -69,6 +76,8 @@ typedef struct dusk_scheduler dusk_scheduler;
 int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
                        dusk_scheduler **out, dusk_error *err);
 int dusk_scheduler_port(const dusk_scheduler *s);
+/* The HTTP endpoint's port (--dashboard-port), or -1 without one. */
+int dusk_scheduler_dashboard_port(const dusk_scheduler *s);
 /* Closes every handle; run the loop until it returns, then free. */
 void dusk_scheduler_stop(dusk_scheduler *s);
 void dusk_scheduler_free(dusk_scheduler *s);

@@ -110,6 +110,12 @@ class LocalCluster:
         return self._cluster.token_file
 
     @property
+    def dashboard_link(self):
+        """URL of the scheduler's /status (JSON; it wants the token as
+        'Authorization: Bearer <token>'), or None if it serves none."""
+        return self._cluster.dashboard_link
+
+    @property
     def n_workers(self):
         return self._cluster.n_workers
 
@@ -221,13 +227,27 @@ class Client:
     def __repr__(self):
         return f"<dusk.Client: {self.scheduler_address!r} ({self.status})>"
 
+    @property
+    def dashboard_link(self):
+        """The LocalCluster's dashboard URL (LocalCluster.dashboard_link);
+        None for a scheduler given by address, whose dashboard port this
+        client does not know."""
+        if self.cluster is None or self.status != "running":
+            return None
+        return self.cluster.dashboard_link
+
     def _repr_html_(self):
         from html import escape
-        rows = [("Scheduler", self.scheduler_address), ("Status", self.status)]
+        rows = [("Scheduler", escape(self.scheduler_address)),
+                ("Status", escape(self.status))]
         if self.cluster is not None and self.status == "running":
-            rows.append(("Workers", str(self.cluster.n_workers)))
+            rows.append(("Workers", escape(str(self.cluster.n_workers))))
+        link = self.dashboard_link
+        if link is not None:
+            rows.append(("Dashboard", f"<a href='{escape(link)}' "
+                         f"target='_blank'>{escape(link)}</a>"))
         body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th>"
-                       f"<td>{escape(v)}</td></tr>" for k, v in rows)
+                       f"<td>{v}</td></tr>" for k, v in rows)
         return f"<div><b>dusk.Client</b><table>{body}</table></div>"
 
     # ---- cluster information

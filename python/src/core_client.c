@@ -195,6 +195,12 @@ static PyObject *cluster_get(ClusterObject *self, void *what) {
     return PyUnicode_FromString(dusk_cluster_token(self->cl));
   if (strcmp(w, "token_file") == 0)
     return PyUnicode_FromString(dusk_cluster_token_file(self->cl));
+  if (strcmp(w, "dashboard_link") == 0) {
+    const char *link = dusk_cluster_dashboard_link(self->cl);
+    if (link == NULL)
+      Py_RETURN_NONE;
+    return PyUnicode_FromString(link);
+  }
   if (strcmp(w, "n_workers") == 0)
     return PyLong_FromLong(dusk_cluster_nworkers(self->cl));
   if (strcmp(w, "scheduler_pid") == 0)
@@ -217,6 +223,8 @@ static PyGetSetDef cluster_getset[] = {
     {"token", (getter)cluster_get, NULL, "the cluster's token", "token"},
     {"token_file", (getter)cluster_get, NULL, "path of the token file",
      "token_file"},
+    {"dashboard_link", (getter)cluster_get, NULL,
+     "URL of the scheduler's HTTP endpoint, or None", "dashboard_link"},
     {"n_workers", (getter)cluster_get, NULL, "worker processes", "n_workers"},
     {"scheduler_pid", (getter)cluster_get, NULL, "scheduler process id",
      "scheduler_pid"},

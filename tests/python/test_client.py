@@ -200,6 +200,42 @@ def test_local_cluster_and_client_lifecycle():
     wait_until(lambda: not alive(sched), 5, "the scheduler to stop")
 
 
+def _get_status(link, token):
+    import json
+    import urllib.request
+    req = urllib.request.Request(
+        link, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req, timeout=10 * SCALE) as r:
+        return json.loads(r.read())
+
+
+def test_dashboard_link():
+    import re
+    import urllib.error
+    with dusk.LocalCluster(n_workers=1) as a, \
+            dusk.LocalCluster(n_workers=1) as b:
+        link = a.dashboard_link
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/status", link), link
+        # Clusters side by side get ports of their own (never 8787 twice).
+        assert b.dashboard_link not in (None, link)
+        with pytest.raises(urllib.error.HTTPError, match="401"):
+            _get_status(link, "not the token")
+        port = int(a.scheduler_address.rsplit(":", 1)[1])
+        st = _get_status(link, a.token)
+        assert st["scheduler"]["address"] == f"tcp://127.0.0.1:{port}"
+        # The snapshot may predate the worker's registration by 500 ms.
+        wait_until(lambda: len(_get_status(link, a.token)["workers"]) == 1,
+                   10, "the worker in /status")
+        with dusk.Client(a) as c:
+            assert c.dashboard_link == link
+            html = c._repr_html_()
+            assert f"<a href='{link}'" in html and "Dashboard" in html
+        assert c.dashboard_link is None  # closed
+        with dusk.Client(a.scheduler_address, token_file=a.token_file) as c:
+            assert c.dashboard_link is None  # an address: port unknown
+            assert "Dashboard" not in c._repr_html_()
+
+
 def test_client_without_arguments_starts_a_local_cluster():
     c = dusk.Client()
     sched = c.cluster.scheduler_pid

@@ -1,0 +1,377 @@
+/* status.c - what the HTTP endpoint serves, built on the scheduler's loop.
+ *
+ * Every --dashboard-interval-ms a timer renders the /status JSON and the
+ * /metrics text from the scheduler's counters and hands both to the HTTP
+ * thread (dashboard.h), which serves the latest and never reads scheduler
+ * state.  A render costs O(workers + tasks of the running queries) - the
+ * task counts by state are counters kept at each transition (set_state in
+ * scheduler.c), never a scan of the tasks.  The schema is documented in
+ * docs/dashboard.md. */
+#include "dashboard.h"
+#include "auth.h"
+#include "internal.h"
+#include "log.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- escaping ------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+  size_t len;
+  uint32_t cp;
+  if (p[0] < 0x80)
+    return 1;
+  if (p[0] >= 0xc2 && p[0] <= 0xdf)
+    len = 2, cp = p[0] & 0x1fu;
+  else if (p[0] >= 0xe0 && p[0] <= 0xef)
+    len = 3, cp = p[0] & 0x0fu;
+  else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+    len = 4, cp = p[0] & 0x07u;
+  else
+    return 0;
+  if (len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3fu);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
+}
+
+enum { ESC_JSON, ESC_PROM };
+
+/* Writes s (keys and addresses come from the network: any bytes) as the
+ * inside of a JSON string or a Prometheus label value: both must be UTF-8,
+ * so a byte that is not part of a valid sequence becomes U+FFFD. */
+static void put_escaped(FILE *f, const char *s, int how) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = strlen(s);
+  while (n > 0) {
+    size_t len = utf8_len(p, n);
+    if (len == 0) {
+      fputs(how == ESC_JSON ? "\\ufffd" : "\xef\xbf\xbd", f);
+      len = 1;
+    } else if (*p == '"' || *p == '\\') {
+      fputc('\\', f);
+      fputc(*p, f);
+    } else if (*p == '\n') {
+      fputs("\\n", f);
+    } else if (*p < 0x20 && how == ESC_JSON) {
+      fprintf(f, "\\u%04x", *p);
+    } else {
+      fwrite(p, 1, len, f);
+    }
+    p += len;
+    n -= len;
+  }
+}
+
+static void put_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  put_escaped(f, s, ESC_JSON);
+  fputc('"', f);
+}
+
+/* ---- /status --------------------------------------------------------------- */
+
+typedef struct query_walk {
+  FILE *f;
+  uint64_t client;
+  size_t n;
+} query_walk;
+
+static void put_query(void *ctx, const char *key, int sampling,
+                      uint64_t tasks_done, uint64_t tasks_total,
+                      uint64_t bytes_done, uint64_t bytes_total) {
+  query_walk *qw = ctx;
+  FILE *f = qw->f;
+  fputs(qw->n++ ? ",\n  {" : "\n  {", f);
+  fputs("\"key\": ", f);
+  put_json_string(f, key);
+  fprintf(f,
+          ", \"client\": %" PRIu64 ", \"state\": \"%s\", \"tasks_done\": "
+          "%" PRIu64 ", \"tasks_total\": %" PRIu64 ", \"bytes_done\": "
+          "%" PRIu64 ", \"bytes_total\": %" PRIu64 "}",
+          qw->client, sampling ? "sampling" : "running", tasks_done,
+          tasks_total, bytes_done, bytes_total);
+}
+
+/* The scheduler's address as clients dial it. */
+static void put_address(FILE *f, const dusk_scheduler *s) {
+  int v6 = strchr(s->cfg.host, ':') != NULL;
+  fprintf(f, "tcp://%s", v6 ? "[" : "");
+  put_escaped(f, s->cfg.host, ESC_JSON);
+  fprintf(f, "%s:%d", v6 ? "]" : "", s->port);
+}
+
+static char *render_status(dusk_scheduler *s, const dusk_sched_stats *st,
+                           double uptime, size_t *len, size_t *nqueries) {
+  char *out = NULL;
+  FILE *f = open_memstream(&out, len);
+  query_walk qw = {f, 0, 0};
+  size_t nw = 0;
+  if (f == NULL)
+    return NULL;
+  fputs("{\"scheduler\": {\"address\": \"", f);
+  put_address(f, s);
+  fprintf(f,
+          "\", \"uptime_s\": %.3f, \"rss_bytes\": %" PRIu64
+          ", \"peak_rss_bytes\": %" PRIu64 ", \"clients\": %zu, \"workers\": "
+          "%zu,\n  \"tasks\": {",
+          uptime, st->rss_bytes, st->peak_rss_bytes, s->nclients,
+          s->nworkers);
+  for (int i = 0; i <= T_RELEASED; i++)
+    fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", dusk__sched_state_name(i),
+            s->nstate[i]);
+  fprintf(f,
+          "}, \"tasks_finished_total\": %" PRIu64
+          ", \"tasks_erred_total\": %" PRIu64 ",\n  \"heartbeat_rtt_us\": "
+          "{\"samples\": %" PRIu64 ", \"p50\": %" PRIu32 ", \"p99\": %" PRIu32
+          ", \"max\": %" PRIu32 "}},\n\"workers\": [",
+          s->nfinished, s->nerred, st->hb_samples, st->hb_rtt_p50_us,
+          st->hb_rtt_p99_us, st->hb_rtt_max_us);
+  for (size_t i = 0; i < s->workers.cap; i++) {
+    const sched_worker *w = s->workers.slots[i].value;
+    if (w == NULL || !w->registered)
+      continue;
+    fprintf(f, "%s{\"id\": %" PRIu64 ", \"host_id\": ", nw++ ? ",\n  " : "\n  ",
+            w->id);
+    put_json_string(f, w->host_id);
+    fputs(", \"addr\": ", f);
+    put_json_string(f, w->addr);
+    fputs(", \"name\": ", f);
+    put_json_string(f, w->name);
+    fprintf(f,
+            ", \"pid\": %" PRId64 ", \"processing\": %" PRIu32
+            ", \"capacity\": %" PRIu32 ", \"keys\": %" PRIu64
+            ", \"bytes\": %" PRIu64 ", \"leaving\": %s}",
+            w->pid, w->nprocessing, w->capacity, w->nkeys, w->nbytes,
+            w->leaving ? "true" : "false");
+  }
+  fputs("],\n\"queries\": [", f);
+  for (sched_client *c = s->clients; c != NULL; c = c->cnext) {
+    qw.client = c->id;
+    dusk__query_each(c, put_query, &qw);
+  }
+  fputs("],\n\"autoscale\": ", f);
+  if (st->as_enabled)
+    fprintf(f,
+            "{\"target\": %" PRIu32 ", \"pending\": %" PRIu32
+            ", \"running\": %" PRIu32 ", \"closing\": %" PRIu32
+            ", \"launched_total\": %" PRIu64 ", \"stopped_total\": %" PRIu64
+            ", \"work_ms\": %" PRIu64 "}",
+            st->as_target, st->as_pending, st->as_running, st->as_closing,
+            st->as_launched, st->as_stopped, st->as_work_ms);
+  else
+    fputs("null", f);
+  fputs("}\n", f);
+  *nqueries = qw.n;
+  if (fclose(f) != 0) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* ---- /metrics -------------------------------------------------------------- */
+
+static void metric_head(FILE *f, const char *name, const char *type,
+                        const char *help) {
+  fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric(FILE *f, const char *name, const char *type,
+                   const char *help, uint64_t v) {
+  metric_head(f, name, type, help);
+  fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/* The round-trip histogram with Prometheus' cumulative buckets.  hb_hist is
+ * exact below 64 us and has 16 buckets per power of two above, so the
+ * samples below 2^e us are exactly the buckets below index 2^e (e < 6) or
+ * 64 + 16 (e - 6): with whole microseconds, that is le = 2^e - 1 us. */
+static void put_hb_histogram(FILE *f, const dusk_scheduler *s) {
+  uint64_t seen = 0;
+  size_t b = 0;
+  metric_head(f, "dusk_heartbeat_rtt_seconds", "histogram",
+              "Heartbeat round trips the workers report.");
+  for (unsigned e = 4; e <= 25; e++) {
+    size_t end = e < 6 ? (size_t)1 << e : 64 + (size_t)(e - 6) * 16;
+    for (; b < end; b++)
+      seen += s->hb_hist[b];
+    fprintf(f, "dusk_heartbeat_rtt_seconds_bucket{le=\"%.6f\"} %" PRIu64 "\n",
+            (double)((1u << e) - 1) / 1e6, seen);
+  }
+  fprintf(f,
+          "dusk_heartbeat_rtt_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+          "dusk_heartbeat_rtt_seconds_sum %.6f\n"
+          "dusk_heartbeat_rtt_seconds_count %" PRIu64 "\n",
+          s->hb_samples, (double)s->hb_sum_us / 1e6, s->hb_samples);
+}
+
+static void put_worker_metric(FILE *f, const dusk_scheduler *s,
+                              const char *name, const char *help, int which) {
+  metric_head(f, name, "gauge", help);
+  for (size_t i = 0; i < s->workers.cap; i++) {
+    const sched_worker *w = s->workers.slots[i].value;
+    if (w == NULL || !w->registered)
+      continue;
+    fprintf(f, "%s{worker=\"%" PRIu64 "\",addr=\"", name, w->id);
+    put_escaped(f, w->addr, ESC_PROM);
+    fprintf(f, "\"} %" PRIu64 "\n",
+            which == 0   ? (uint64_t)w->nprocessing
+            : which == 1 ? w->nkeys
+                         : w->nbytes);
+  }
+}
+
+static char *render_metrics(dusk_scheduler *s, const dusk_sched_stats *st,
+                            double uptime, size_t nqueries, size_t *len) {
+  char *out = NULL;
+  FILE *f = open_memstream(&out, len);
+  if (f == NULL)
+    return NULL;
+  metric_head(f, "dusk_tasks", "gauge", "Tasks the scheduler tracks, by state.");
+  for (int i = 0; i <= T_RELEASED; i++)
+    fprintf(f, "dusk_tasks{state=\"%s\"} %" PRIu64 "\n",
+            dusk__sched_state_name(i), s->nstate[i]);
+  metric(f, "dusk_tasks_finished_total", "counter",
+         "Tasks whose result reached memory since the scheduler started.",
+         s->nfinished);
+  metric(f, "dusk_tasks_erred_total", "counter",
+         "Tasks that erred since the scheduler started.", s->nerred);
+  metric(f, "dusk_workers", "gauge", "Registered workers.", s->nworkers);
+  metric(f, "dusk_clients", "gauge", "Connected clients.", s->nclients);
+  metric(f, "dusk_queries", "gauge", "Dataframe queries in flight.",
+         nqueries);
+  metric(f, "dusk_scheduler_rss_bytes", "gauge",
+         "Resident memory of the scheduler process.", st->rss_bytes);
+  metric_head(f, "dusk_scheduler_uptime_seconds", "gauge",
+              "Time since the scheduler started.");
+  fprintf(f, "dusk_scheduler_uptime_seconds %.3f\n", uptime);
+  put_hb_histogram(f, s);
+  put_worker_metric(f, s, "dusk_worker_processing",
+                    "Tasks in flight on the worker.", 0);
+  put_worker_metric(f, s, "dusk_worker_keys",
+                    "Results the worker holds (its last heartbeat).", 1);
+  put_worker_metric(f, s, "dusk_worker_bytes",
+                    "Bytes of results the worker holds (its last heartbeat).",
+                    2);
+  if (st->as_enabled) {
+    metric(f, "dusk_autoscale_target_hosts", "gauge",
+           "Hosts the autoscaler wants now.", st->as_target);
+    metric_head(f, "dusk_autoscale_hosts", "gauge",
+                "Hosts of the autoscaler, by state.");
+    fprintf(f,
+            "dusk_autoscale_hosts{state=\"pending\"} %" PRIu32 "\n"
+            "dusk_autoscale_hosts{state=\"running\"} %" PRIu32 "\n"
+            "dusk_autoscale_hosts{state=\"closing\"} %" PRIu32 "\n",
+            st->as_pending, st->as_running, st->as_closing);
+    metric(f, "dusk_autoscale_launched_total", "counter",
+           "Hosts the autoscaler started.", st->as_launched);
+    metric(f, "dusk_autoscale_stopped_total", "counter",
+           "Hosts the autoscaler stopped.", st->as_stopped);
+  }
+  if (fclose(f) != 0) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* ---- publishing ------------------------------------------------------------- */
+
+/* Debug builds (the sanitizer pass of the test suite) check that the
+ * counts by state add up to the tasks tracked: a transition that bypassed
+ * set_state would show here. */
+static void check_counts(const dusk_scheduler *s) {
+  uint64_t sum = 0;
+  for (int i = 0; i <= T_RELEASED; i++)
+    sum += s->nstate[i];
+  assert(sum == s->ntasks);
+  (void)sum;
+}
+
+static void publish(dusk_scheduler *s) {
+  dusk_sched_stats st;
+  char *status, *metrics;
+  size_t status_len = 0, metrics_len = 0, nqueries = 0;
+  double uptime = (double)(dusk_now_ns() - s->start_ns) / 1e9;
+  check_counts(s);
+  memset(&st, 0, sizeof st);
+  dusk__sched_own_memory(&st.rss_bytes, &st.peak_rss_bytes);
+  st.hb_samples = s->hb_samples;
+  st.hb_rtt_p50_us = dusk__sched_hb_quantile(s, 0.50);
+  st.hb_rtt_p99_us = dusk__sched_hb_quantile(s, 0.99);
+  st.hb_rtt_max_us = s->hb_max_us;
+  dusk__autoscale_stats(s, &st);
+  status = render_status(s, &st, uptime, &status_len, &nqueries);
+  metrics = render_metrics(s, &st, uptime, nqueries, &metrics_len);
+  if (status == NULL || metrics == NULL) {
+    /* Out of memory: keep serving the previous snapshot. */
+    free(status);
+    free(metrics);
+    return;
+  }
+  dusk_dash_publish(s->dash, status, status_len, metrics, metrics_len);
+}
+
+static void on_dash_timer(uv_timer_t *t) { publish(t->data); }
+
+int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
+  const dusk_scheduler_config *cfg = &s->cfg;
+  dusk_dash_config dc;
+  int rc;
+  if (cfg->no_dashboard)
+    return 0;
+  memset(&dc, 0, sizeof dc);
+  dc.host = cfg->host;
+  dc.port = (int)cfg->dashboard_port;
+  dc.fallback = 1;
+  dc.token = s->net.token;
+  dc.token_len = s->net.token_len;
+  if (cfg->tls_cert != NULL && cfg->tls_key != NULL) {
+    dc.tls_cert = cfg->tls_cert;
+    dc.tls_key = cfg->tls_key;
+  }
+  dc.max_connections = (unsigned)cfg->dashboard_connections;
+  dc.timeout_s = (unsigned)((cfg->dashboard_timeout_ms + 999) / 1000);
+  dc.max_header_bytes = (size_t)cfg->dashboard_header_bytes;
+  dc.max_body_bytes = DUSK_TOKEN_MAX * 3 + 64; /* a %-encoded token */
+  dc.session_s = (unsigned)(cfg->dashboard_session_ms / 1000);
+  if ((rc = dusk_dash_start(&dc, &s->dash, err)) != 0)
+    return rc;
+  publish(s); /* /status answers from the first request on */
+  uv_timer_init(s->loop, &s->dash_timer);
+  s->dash_timer.data = s;
+  uv_timer_start(&s->dash_timer, on_dash_timer,
+                 (uint64_t)cfg->dashboard_interval_ms,
+                 (uint64_t)cfg->dashboard_interval_ms);
+  dusk_log(DUSK_LOG_INFO, "dashboard on %s://%s%s%s:%d/status",
+           dc.tls_cert ? "https" : "http",
+           strchr(cfg->host, ':') ? "[" : "", cfg->host,
+           strchr(cfg->host, ':') ? "]" : "", dusk_dash_port(s->dash));
+  return 0;
+}
+
+void dusk__dashboard_stop(dusk_scheduler *s) {
+  if (s->dash == NULL)
+    return;
+  uv_timer_stop(&s->dash_timer);
+  uv_close((uv_handle_t *)&s->dash_timer, NULL);
+  dusk_dash_stop(s->dash);
+  s->dash = NULL;
+}
+
+int dusk_scheduler_dashboard_port(const dusk_scheduler *s) {
+  return s->dash != NULL ? dusk_dash_port(s->dash) : -1;
+}
