@@ -21,8 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # What building and the demo need (python3-dev: the Python package's
-# extension; pandas: the Python results), and what the tests add.
-PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev libpcre2-dev check libssl-dev openssl libcurl4-openssl-dev libexpat1-dev python3-dev python3-numpy python3-pandas"
+# extension; pandas: the Python results; libmicrohttpd-dev: the scheduler's
+# HTTP endpoint), and what the tests add.
+PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev libpcre2-dev check libssl-dev openssl libcurl4-openssl-dev libexpat1-dev libmicrohttpd-dev python3-dev python3-numpy python3-pandas"
 # python3-botocore and awscli: the clients the SigV4 signer and the fake
 # S3 are checked against; nginx-light: the https server with Range;
 # systemd: systemd-analyze, which checks deploy/systemd's units;

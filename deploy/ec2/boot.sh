@@ -88,7 +88,7 @@ log "installing packages"
 export DEBIAN_FRONTEND=noninteractive
 retry apt-get update -q
 retry apt-get install -y -q --no-install-recommends awscli ca-certificates curl \
-  libuv1 libmsgpackc2 libcsv3 libpcre2-8-0 libssl3 libcurl4 libexpat1
+  libuv1 libmsgpackc2 libcsv3 libpcre2-8-0 libssl3 libcurl4 libexpat1 libmicrohttpd12
 
 ssm=(ssm)
 [ -z "${DUSK_SSM_ENDPOINT_URL:-}" ] || ssm=(--endpoint-url "$DUSK_SSM_ENDPOINT_URL" ssm)
