@@ -561,6 +561,15 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
+/* A named timedelta column's sum and mean are timedeltas, as in pandas
+ * (its nanoseconds summed as int64; the mean truncated toward zero, as
+ * pandas casts its float mean back).  Not in an every-column groupby
+ * aggregate, which pandas 1.5 leaves timedeltas out of. */
+static int timedelta_sum_mean(dusk_agg_fn fn, dusk_type t) {
+  return t == DUSK_TYPE_TIMEDELTA &&
+         (fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN);
+}
+
 static int name_in(char *const *v, size_t n, const char *name) {
   for (size_t i = 0; i < n; i++)
     if (strcmp(v[i], name) == 0)
@@ -1614,7 +1623,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
         if ((rc = rank_agg_type(p, p->aggs[a].fn, &in, j, err)) != 0)
           goto out;
       } else if (agg_needs_numbers(p->aggs[a].fn) &&
-                 !is_numeric(in.types[j])) {
+                 !is_numeric(in.types[j]) &&
+                 !timedelta_sum_mean(p->aggs[a].fn, in.types[j])) {
         rc = dusk_error_set(err, DUSK_ETYPE, "%s: cannot %s the %s column '%s'",
                             p->ncolumns ? "groupby"
                                         : dusk_agg_name(p->aggs[a].fn),

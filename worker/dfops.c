@@ -3682,10 +3682,19 @@ static bool na_agg(const dusk_plan *g, const dusk_agg *a) {
          (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_NULL);
 }
 
-/* Aggregates that keep a datetime's or timedelta's values. */
+/* Aggregates that keep a datetime's or timedelta's values, or sum them
+ * (only a timedelta's sum gets this far: scheduler/query.c). */
 static bool time_agg(const dusk_plan *g, const dusk_agg *a) {
   (void)g;
-  return value_agg(a->fn);
+  return value_agg(a->fn) || a->fn == DUSK_AGG_SUM ||
+         a->fn == DUSK_AGG_MEAN; /* int64 only after time_means */
+}
+
+/* A mean of timedeltas (the only time mean scheduler/query.c lets
+ * through). */
+static bool time_mean(const dusk_plan *g, const dusk_agg *a) {
+  (void)g;
+  return a->fn == DUSK_AGG_MEAN;
 }
 
 /* Sets source_na (table.h) on the result columns whose values are those of
@@ -3731,6 +3740,45 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
 /* ---- post steps (plan.h) -------------------------------------------------- */
 
 /* ---- logical types of result columns (value.h: datetimes) -------------- */
+
+/* Turns the float64 means of timedelta columns into timedeltas: int64
+ * nanoseconds truncated toward zero, as pandas casts its float mean back
+ * (7 ns / 3 is 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only)
+ * into NaT.  Then mark_logical tags them. */
+static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
+  ltypes_map lt;
+  logical_types_at(m->p.root, &lt);
+  for (size_t c = 0; c < t->ncols; c++) {
+    dusk_table_column *col = &t->cols[c];
+    const char *src;
+    int64_t *v;
+    if (col->type != DUSK_TYPE_FLOAT64)
+      continue;
+    col->type = DUSK_TYPE_INT64; /* result_source asks for int columns */
+    src = result_source(m, col, c, time_mean);
+    col->type = DUSK_TYPE_FLOAT64;
+    if (logical_of(&lt, src) != DUSK_TYPE_TIMEDELTA)
+      continue;
+    v = t->nrows ? malloc(t->nrows * sizeof *v) : NULL;
+    if (t->nrows && v == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "timedelta means");
+    for (size_t r = 0; r < t->nrows; r++) {
+      double f = col->f64[r];
+      /* |f| < 2^63: a mean of int64 values */
+      if (!col->valid[r] || f != f) {
+        col->valid[r] = 0;
+        v[r] = 0;
+      } else {
+        v[r] = (int64_t)f; /* C truncates toward zero, as numpy's cast */
+      }
+    }
+    free(col->f64);
+    col->f64 = NULL;
+    col->i64 = v;
+    col->type = DUSK_TYPE_INT64;
+  }
+  return 0;
+}
 
 /* Marks the int64 result columns that hold datetimes or timedeltas
  * (table.h logical): groupby keys and min/max, value_counts' values, the
@@ -3948,6 +3996,9 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   mark_source_na(&m, cut, result);
+  if (m.p.terminal == DUSK_PLAN_GROUPBY &&
+      (rc = time_means(&m, result, &err)) != 0)
+    goto failed;
   mark_logical(&m, result);
   if (m.p.terminal == DUSK_PLAN_GROUPBY &&
       (rc = text_minmax_nulls(m.p.root, &result, &err)) != 0)

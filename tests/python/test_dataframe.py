@@ -1668,6 +1668,46 @@ def test_parse_dates_and_dt(client, data_dir, bs):
     assert got.trip.median().compute() == want.trip.median()
 
 
+def test_timedelta_sums_and_means(client, data_dir, bs):
+    """A timedelta column's sum and mean are timedeltas, as pandas gives
+    them: the frame's and by group, alone and in agg lists, over groups of
+    NaT only (sum 0 days, mean NaT), and of negative durations (the mean
+    truncated toward zero, as pandas casts its float mean back)."""
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    df = df.assign(dur=df.end - df.start, back=df.start - df.end)
+    p = p.assign(dur=p.end - p.start, back=p.start - p.end)
+    for col in ("dur", "back"):
+        assert df[col].sum().compute() == p[col].sum()
+        assert df[col].mean().compute() == p[col].mean()
+        pdt.assert_series_equal(df.groupby("k")[col].sum().compute(),
+                                p.groupby("k")[col].sum())
+        pdt.assert_series_equal(df.groupby("k")[col].mean().compute(),
+                                p.groupby("k")[col].mean())
+    pdt.assert_frame_equal(
+        df.groupby("k").agg({"dur": ["sum", "mean"], "back": "mean"})
+        .compute(),
+        p.groupby("k").agg({"dur": ["sum", "mean"], "back": "mean"}))
+    pdt.assert_frame_equal(
+        df.groupby("k").agg(total=("dur", "sum"), avg=("back", "mean"))
+        .compute(),
+        p.groupby("k").agg(total=("dur", "sum"), avg=("back", "mean")))
+    # Groups whose durations are all NaT.
+    nat, pnat = df[df.end.isnull()], p[p.end.isnull()]
+    pdt.assert_series_equal(nat.groupby("k").dur.sum().compute(),
+                            pnat.groupby("k").dur.sum())
+    pdt.assert_series_equal(nat.groupby("k").dur.mean().compute(),
+                            pnat.groupby("k").dur.mean())
+    assert nat.dur.sum().compute() == pnat.dur.sum()
+    assert pd.isna(nat.dur.mean().compute()) and pd.isna(pnat.dur.mean())
+    # Every-column aggregates leave timedeltas out, as pandas 1.5 does.
+    pdt.assert_frame_equal(
+        df.assign(one=1)[["k", "dur", "one"]].groupby("k").sum().compute(),
+        p.assign(one=1)[["k", "dur", "one"]].groupby("k").sum())
+
+
 def test_datetime_literals(client, data_dir, bs):
     """Comparisons with partial date strings read as pandas'
     Timestamp(text) reads them ("2021-03" is March 1st), Timestamps and
