@@ -313,6 +313,14 @@ def main():
         check(facts["polls"] >= 2,
               f"the page stopped polling after a 401 ({facts['polls']})")
         check(stop(locked) == 0, "the scheduler with a token exited badly")
+        # An orderly stop (also no leak or error under the sanitizers).
+        with query_lock:
+            queries_done.set()
+            if query_proc[0] is not None:
+                stop(query_proc[0])
+        runner.join()
+        runner = None
+        check(stop(sched) == 0, "the scheduler exited badly (scheduler.log)")
     except Failed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1
