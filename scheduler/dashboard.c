@@ -333,20 +333,12 @@ void dusk_dash_add_events(dusk_dash *d, const dusk_dash_task_ev *tasks,
                           size_t ntasks, const dusk_dash_fail_ev *fails,
                           size_t nfails, uint64_t next_seq) {
   pthread_mutex_lock(&d->mu);
-  for (size_t i = 0; i < ntasks; i++) {
-    d->tev[(d->thead + d->tn) % DUSK_DASH_TASK_EVENTS] = tasks[i];
-    if (d->tn < DUSK_DASH_TASK_EVENTS)
-      d->tn++;
-    else
-      d->thead = (d->thead + 1) % DUSK_DASH_TASK_EVENTS;
-  }
-  for (size_t i = 0; i < nfails; i++) {
-    d->fev[(d->fhead + d->fn) % DUSK_DASH_FAIL_EVENTS] = fails[i];
-    if (d->fn < DUSK_DASH_FAIL_EVENTS)
-      d->fn++;
-    else
-      d->fhead = (d->fhead + 1) % DUSK_DASH_FAIL_EVENTS;
-  }
+  for (size_t i = 0; i < ntasks; i++)
+    d->tev[dusk_dash_ring_slot(&d->thead, &d->tn, DUSK_DASH_TASK_EVENTS)] =
+        tasks[i];
+  for (size_t i = 0; i < nfails; i++)
+    d->fev[dusk_dash_ring_slot(&d->fhead, &d->fn, DUSK_DASH_FAIL_EVENTS)] =
+        fails[i];
   d->next_seq = next_seq;
   pthread_mutex_unlock(&d->mu);
 }

@@ -74,6 +74,17 @@ typedef struct dusk_dash_fail_ev {
   char what[96]; /* the task's key and op, or "" */
   char reason[240];
 } dusk_dash_fail_ev;
+/* A ring of cap slots holding n from head: the slot to write the next
+ * item into, which drops the oldest when it is full.  O(1). */
+static inline size_t dusk_dash_ring_slot(size_t *head, size_t *n,
+                                         size_t cap) {
+  size_t slot = (*head + *n) % cap;
+  if (*n < cap)
+    (*n)++;
+  else
+    *head = (*head + 1) % cap;
+  return slot;
+}
 /* Adds events to the served rings (oldest first; seqs increasing across
  * calls); the oldest served ones fall out.  Any thread. */
 void dusk_dash_add_events(dusk_dash *d, const dusk_dash_task_ev *tasks,

@@ -329,11 +329,8 @@ void dusk__dash_task_event(dusk_scheduler *s, const sched_worker *w,
   dusk_dash_task_ev *e;
   if (ev == NULL)
     return;
-  e = &ev->tev[(ev->thead + ev->tn) % DUSK_DASH_TASK_EVENTS];
-  if (ev->tn < DUSK_DASH_TASK_EVENTS)
-    ev->tn++;
-  else
-    ev->thead = (ev->thead + 1) % DUSK_DASH_TASK_EVENTS;
+  e = &ev->tev[dusk_dash_ring_slot(&ev->thead, &ev->tn,
+                                   DUSK_DASH_TASK_EVENTS)];
   e->seq = ev->next_seq++;
   e->worker = w->id;
   e->start_s = since_start_s(s, start_ns);
@@ -348,11 +345,8 @@ void dusk__dash_failure(dusk_scheduler *s, const char *kind,
   dusk_dash_fail_ev *e;
   if (ev == NULL)
     return;
-  e = &ev->fev[(ev->fhead + ev->fn) % DUSK_DASH_FAIL_EVENTS];
-  if (ev->fn < DUSK_DASH_FAIL_EVENTS)
-    ev->fn++;
-  else
-    ev->fhead = (ev->fhead + 1) % DUSK_DASH_FAIL_EVENTS;
+  e = &ev->fev[dusk_dash_ring_slot(&ev->fhead, &ev->fn,
+                                   DUSK_DASH_FAIL_EVENTS)];
   e->seq = ev->next_seq++;
   e->worker = w != NULL ? w->id : 0;
   e->time_s = since_start_s(s, dusk_now_ns());

@@ -24,7 +24,6 @@ import http.server
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -32,25 +31,19 @@ import sys
 import threading
 import urllib.request
 
-SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
-TIMEOUT = 60 * SCALE
+# The endpoint test's helpers: Scheduler starts one on free ports with a
+# --ready-fd handshake and stops it by pid.
+from dashboard import TIMEOUT, Failed, Scheduler, check
+
 DELAY_S = 0.15          # per range request of the slow CSV server
 BLOCKSIZE = "64KiB"     # ~190 partitions of the 12 MB file
 ROWS = 200000
 TOKEN = "dashboard-page-test-token-0123456789"
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, why):
-    if not cond:
-        raise Failed(why)
-
-
 def stop(proc, group=False):
-    """SIGTERM (to its process group if group), SIGKILL after TIMEOUT."""
+    """SIGTERM (to its process group if group), SIGKILL after TIMEOUT:
+    its exit status."""
     if proc.poll() is not None:
         return proc.returncode
     sig = signal.SIGTERM
@@ -67,34 +60,6 @@ def stop(proc, group=False):
         except subprocess.TimeoutExpired:
             sig = signal.SIGKILL
     return proc.wait()
-
-
-def start_scheduler(a, name, *args):
-    """dusk-scheduler on free ports: (Popen, port, dashboard port)."""
-    r, w = os.pipe()
-    proc = subprocess.Popen(
-        [os.path.join(a.bin, "dusk-scheduler"), "--port", "0",
-         "--dashboard-port", "0", "--ready-fd", str(w), *args],
-        pass_fds=(w,), stdin=subprocess.DEVNULL,
-        stdout=open(os.path.join(a.work, name + ".log"), "ab"),
-        stderr=subprocess.STDOUT)
-    os.close(w)
-    data = b""
-    try:
-        while True:
-            if not select.select([r], [], [], TIMEOUT)[0]:
-                stop(proc)
-                raise Failed(f"{name}: no READY within {TIMEOUT} s")
-            chunk = os.read(r, 256)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        os.close(r)
-    lines = data.decode().split()
-    check(len(lines) == 4 and lines[0] == "READY" and
-          lines[2] == "DASHBOARD", f"{name} announced {data!r}")
-    return proc, int(lines[1]), int(lines[3])
 
 
 class SlowRanges(http.server.BaseHTTPRequestHandler):
@@ -233,9 +198,10 @@ def main():
 
     runner = None
     try:
-        sched, port, dash = start_scheduler(a, "scheduler",
-                                            "--heartbeat-ms", "100")
+        sched = Scheduler(a, "scheduler", "--dashboard-port", "0",
+                          "--heartbeat-ms", "100")
         procs.append(sched)
+        port, dash = sched.port, sched.dashboard
         pids = set()
         for i in range(2):
             w = subprocess.Popen(
@@ -300,10 +266,10 @@ def main():
         token_file = os.path.join(a.work, "token")
         with open(token_file, "w") as f:
             f.write(TOKEN + "\n")
-        locked, _, locked_dash = start_scheduler(a, "locked", "--token-file",
-                                                 token_file)
+        locked = Scheduler(a, "locked", "--dashboard-port", "0",
+                           "--token-file", token_file)
         procs.append(locked)
-        dom = chromium(a, browser, f"http://127.0.0.1:{locked_dash}/",
+        dom = chromium(a, browser, f"http://127.0.0.1:{locked.dashboard}/",
                        "chromium-401")
         facts = dom_facts(dom)
         check(re.search(r'<form id="login" method="post" action="/login">',
@@ -312,7 +278,7 @@ def main():
               "the 401 is not shown")
         check(facts["polls"] >= 2,
               f"the page stopped polling after a 401 ({facts['polls']})")
-        check(stop(locked) == 0, "the scheduler with a token exited badly")
+        locked.stop_cleanly()
         # An orderly stop (also no leak or error under the sanitizers).
         with query_lock:
             queries_done.set()
@@ -320,7 +286,7 @@ def main():
                 stop(query_proc[0])
         runner.join()
         runner = None
-        check(stop(sched) == 0, "the scheduler exited badly (scheduler.log)")
+        sched.stop_cleanly()
     except Failed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1
@@ -332,7 +298,10 @@ def main():
         if runner is not None:
             runner.join()
         for p in reversed(procs):
-            stop(p)
+            if isinstance(p, Scheduler):
+                p.stop()
+            else:
+                stop(p)
         SlowRanges.stopping.set()
         server.shutdown()
         server.server_close()
