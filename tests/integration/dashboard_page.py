@@ -9,7 +9,8 @@ moves; queries run back to back until the browser part is over.  Chromium
 loads / twice (--dump-dom, after a virtual-time budget in which the page
 polls /status); each DOM must show both workers (by pid), a query's
 progress bar and task-stream items, and the second must differ from the
-first (newer task events, other progress).  Then the page on a scheduler
+first (newer task events, other progress).  A worker is then killed: a
+third load must list its removal with the reason.  Then the page on a scheduler
 with a token must show its login form and the 401, and keep polling.
 
 Every process it starts is stopped by pid (Chromium's helpers are in its
@@ -17,9 +18,11 @@ process group).  Without chromium it exits 77 (skipped) saying so.
 
   dashboard_page.py --bin BUILD/bin --work DIR [--screenshots DIR]
 
-With --screenshots, the two loads are also saved as dashboard-1.png and
-dashboard-2.png there (docs/ has them, for the README)."""
+With --screenshots, the first load and the one after the kill are also
+saved as dashboard-1.png and dashboard-2.png there (docs/ has them, for
+the README)."""
 import argparse
+import html
 import http.server
 import json
 import os
@@ -98,7 +101,10 @@ class SlowRanges(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         with open(self.path_on_disk, "rb") as f:
             f.seek(lo)
-            self.wfile.write(f.read(hi - lo + 1))
+            try:
+                self.wfile.write(f.read(hi - lo + 1))
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # a query stopped (or its worker killed) mid-read
 
 
 def status(port):
@@ -243,9 +249,7 @@ def main():
             if first["queries"] and first["seqs"]:
                 break
         for attempt in range(5):
-            second = dom_facts(chromium(
-                a, browser, page, "chromium-2",
-                shots and os.path.join(shots, "dashboard-2.png")))
+            second = dom_facts(chromium(a, browser, page, "chromium-2"))
             if second["queries"] and second["seqs"] and \
                     max(second["seqs"]) > max(first["seqs"]):
                 break
@@ -260,6 +264,33 @@ def main():
               "the task stream did not move between the loads")
         check(second["queries"] != first["queries"],
               f"the progress did not move: {first['queries']}")
+
+        # A worker killed mid-query: the page lists its removal with the
+        # reason (the queries go on, on the other worker).
+        # The registered pid is a child of a dusk-worker we started (its
+        # nanny, which may start another): checked before it is killed.
+        victim = min(pids)
+        with open(f"/proc/{victim}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        check(ppid in {w.pid for w in procs[1:]},
+              f"worker pid {victim} is not a child of ours (parent {ppid})")
+        os.kill(victim, signal.SIGKILL)
+        for _ in range(TIMEOUT * 20):
+            st = status(dash)
+            gone = [f for f in st["events"]["failures"]
+                    if f["kind"] == "worker-removed"]
+            if gone:
+                break
+            queries_done.wait(0.05)
+        check(gone, f"no worker-removed event: {st['events']['failures']}")
+        dom = chromium(a, browser, page, "chromium-3",
+                       shots and os.path.join(shots, "dashboard-2.png"))
+        rows = re.findall(r'<tr data-seq="\d+">(.*?)</tr>', dom)
+        check(any("worker-removed" in r and str(gone[0]["worker"]) in r and
+                  gone[0]["reason"] and
+                  html.escape(gone[0]["reason"], quote=False) in r
+                  for r in rows),
+              f"the removal {gone[0]} is not listed: {rows}")
 
         # The page against a scheduler that wants a token: the login form,
         # the 401 said, and polling goes on (more than one poll).
