@@ -2,8 +2,10 @@
 """The scheduler's HTTP endpoint (--dashboard-port, docs/dashboard.md)
 against a real dusk-scheduler and dusk-worker on free ports:
 
-- /health, /status (the documented schema; its numbers follow work that
-  runs and is canceled), /metrics (values, and `promtool check metrics`);
+- /health, /status (the documented schema, events included; its numbers
+  follow work that runs and is canceled; ?since=N), /metrics (values, and
+  `promtool check metrics`); / (the page: no token needed, nothing from
+  elsewhere; dashboard_page.py runs it in a browser);
 - the token: 401 without it or with a wrong one, 200 with the bearer
   header or with the cookie of POST /login; a forged cookie is refused;
 - 404 and 405; malformed requests (garbage, a huge header, an unknown
