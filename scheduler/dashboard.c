@@ -11,7 +11,11 @@
  * each session cookie ("<expiry>.<HMAC(key, expiry)>"), so sessions are
  * bounded by construction and die with the process.  A presented token is
  * compared as HMAC(key, presented) against HMAC(key, token) in constant
- * time, which hides its length as well as its bytes. */
+ * time, which hides its length as well as its bytes.
+ *
+ * / is the page (dashboard.html, compiled in); /status is the loop's last
+ * snapshot with the recent events of the HTTP thread's rings appended
+ * (status_with_events), so the page can ask for only what is new. */
 #include "dashboard.h"
 
 #include "auth.h"
@@ -365,12 +369,14 @@ static struct MHD_Response *status_with_events(dusk_dash *d, uint64_t since) {
     snap_len = d->status_len;
     memcpy(snap, d->status, snap_len);
     for (size_t i = 0; i < d->tn; i++) {
-      const dusk_dash_task_ev *e = &d->tev[(d->thead + i) % DUSK_DASH_TASK_EVENTS];
+      const dusk_dash_task_ev *e =
+          &d->tev[(d->thead + i) % DUSK_DASH_TASK_EVENTS];
       if (e->seq >= since)
         tev[nt++] = *e;
     }
     for (size_t i = 0; i < d->fn; i++) {
-      const dusk_dash_fail_ev *e = &d->fev[(d->fhead + i) % DUSK_DASH_FAIL_EVENTS];
+      const dusk_dash_fail_ev *e =
+          &d->fev[(d->fhead + i) % DUSK_DASH_FAIL_EVENTS];
       if (e->seq >= since)
         fev[nf++] = *e;
     }
@@ -381,7 +387,8 @@ static struct MHD_Response *status_with_events(dusk_dash *d, uint64_t since) {
     goto done;
   if (memcmp(snap + snap_len - 2, "}\n", 2) != 0) {
     /* Not an object ending the way status.c ends it: served unchanged. */
-    r = MHD_create_response_from_buffer(snap_len, snap, MHD_RESPMEM_MUST_FREE);
+    r = MHD_create_response_from_buffer(snap_len, snap,
+                                        MHD_RESPMEM_MUST_FREE);
     if (r != NULL)
       snap = NULL;
     goto done;

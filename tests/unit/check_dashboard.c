@@ -351,7 +351,8 @@ START_TEST(test_events) {
   ck_assert_uint_eq(n, DUSK_DASH_FAIL_EVENTS);
   snprintf(want, sizeof want, "{\"seq\": %d,", NT + 7 + 1);
   ck_assert_ptr_nonnull(strstr(r.body, want)); /* the oldest failure kept */
-  ck_assert_ptr_nonnull(strstr(r.body, "\"reason\": \"said \\\"bye\\\"\\n\\ufffd\"}"));
+  ck_assert_ptr_nonnull(
+      strstr(r.body, "\"reason\": \"said \\\"bye\\\"\\n\\ufffd\"}"));
   reply_free(&r);
 
   snprintf(want, sizeof want,
