@@ -333,17 +333,17 @@ static int route_of(const char *url) {
   return R_NONE;
 }
 
-void dusk_dash_add_events(dusk_dash *d, const dusk_dash_task_ev *tasks,
-                          size_t ntasks, const dusk_dash_fail_ev *fails,
-                          size_t nfails, uint64_t next_seq) {
+void dusk_dash_add_events(dusk_dash *d, const dusk_dash_events *ev) {
   pthread_mutex_lock(&d->mu);
-  for (size_t i = 0; i < ntasks; i++)
-    d->tev[dusk_dash_ring_slot(&d->thead, &d->tn, DUSK_DASH_TASK_EVENTS)] =
-        tasks[i];
-  for (size_t i = 0; i < nfails; i++)
-    d->fev[dusk_dash_ring_slot(&d->fhead, &d->fn, DUSK_DASH_FAIL_EVENTS)] =
-        fails[i];
-  d->next_seq = next_seq;
+  for (int p = 0; p < 2; p++) {
+    for (size_t i = 0; i < ev->ntasks[p]; i++)
+      d->tev[dusk_dash_ring_slot(&d->thead, &d->tn, DUSK_DASH_TASK_EVENTS)] =
+          ev->tasks[p][i];
+    for (size_t i = 0; i < ev->nfails[p]; i++)
+      d->fev[dusk_dash_ring_slot(&d->fhead, &d->fn, DUSK_DASH_FAIL_EVENTS)] =
+          ev->fails[p][i];
+  }
+  d->next_seq = ev->next_seq;
   pthread_mutex_unlock(&d->mu);
 }
 

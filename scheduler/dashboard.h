@@ -85,11 +85,20 @@ static inline size_t dusk_dash_ring_slot(size_t *head, size_t *n,
     *head = (*head + 1) % cap;
   return slot;
 }
-/* Adds events to the served rings (oldest first; seqs increasing across
- * calls); the oldest served ones fall out.  Any thread. */
-void dusk_dash_add_events(dusk_dash *d, const dusk_dash_task_ev *tasks,
-                          size_t ntasks, const dusk_dash_fail_ev *fails,
-                          size_t nfails, uint64_t next_seq);
+/* New events for the served rings: each kind oldest first, in up to two
+ * pieces (a ring's wrapped tail and head), seqs increasing across calls,
+ * and the seq the next event will get. */
+typedef struct dusk_dash_events {
+  const dusk_dash_task_ev *tasks[2];
+  size_t ntasks[2];
+  const dusk_dash_fail_ev *fails[2];
+  size_t nfails[2];
+  uint64_t next_seq;
+} dusk_dash_events;
+/* Adds them, all under one lock, so a request sees all of them and the
+ * new next_seq or none of them; the oldest served ones fall out.  Any
+ * thread. */
+void dusk_dash_add_events(dusk_dash *d, const dusk_dash_events *ev);
 /* Writes s as the inside of a JSON string (status.c): UTF-8, with bytes
  * that are not valid UTF-8 as U+FFFD. */
 void dusk__put_json_escaped(FILE *f, const char *s);

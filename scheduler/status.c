@@ -356,27 +356,31 @@ void dusk__dash_failure(dusk_scheduler *s, const char *kind,
   copy_cut(e->reason, sizeof e->reason, reason);
 }
 
-/* Hands the events not yet handed over to the HTTP thread: the newest of
- * each ring, in at most two contiguous pieces each. */
+/* The newest items of a ring (cap slots, n from head) with seq >= from:
+ * how many, and the two pieces they lie in. */
+#define NEW_PIECES(ring, head, n, cap, from, ptrs, counts)                    \
+  do {                                                                        \
+    size_t k_ = 0, first_;                                                    \
+    while (k_ < (n) && (ring)[((head) + (n) - 1 - k_) % (cap)].seq >= (from)) \
+      k_++;                                                                   \
+    first_ = ((head) + (n) - k_) % (cap);                                     \
+    (counts)[0] = k_ < (cap) - first_ ? k_ : (cap) - first_;                  \
+    (counts)[1] = k_ - (counts)[0];                                           \
+    (ptrs)[0] = &(ring)[first_];                                              \
+    (ptrs)[1] = (ring);                                                       \
+  } while (0)
+
+/* Hands the events not yet handed over to the HTTP thread in one call:
+ * O(new events). */
 static void hand_over_events(dusk_scheduler *s) {
   struct sched_events *ev = s->events;
-  size_t k, first, n1;
-  for (k = 0; k < ev->tn; k++) /* the last k tasks are new */
-    if (ev->tev[(ev->thead + ev->tn - 1 - k) % DUSK_DASH_TASK_EVENTS].seq <
-        ev->published)
-      break;
-  first = (ev->thead + ev->tn - k) % DUSK_DASH_TASK_EVENTS;
-  n1 = k < DUSK_DASH_TASK_EVENTS - first ? k : DUSK_DASH_TASK_EVENTS - first;
-  dusk_dash_add_events(s->dash, &ev->tev[first], n1, NULL, 0, ev->next_seq);
-  dusk_dash_add_events(s->dash, ev->tev, k - n1, NULL, 0, ev->next_seq);
-  for (k = 0; k < ev->fn; k++)
-    if (ev->fev[(ev->fhead + ev->fn - 1 - k) % DUSK_DASH_FAIL_EVENTS].seq <
-        ev->published)
-      break;
-  first = (ev->fhead + ev->fn - k) % DUSK_DASH_FAIL_EVENTS;
-  n1 = k < DUSK_DASH_FAIL_EVENTS - first ? k : DUSK_DASH_FAIL_EVENTS - first;
-  dusk_dash_add_events(s->dash, NULL, 0, &ev->fev[first], n1, ev->next_seq);
-  dusk_dash_add_events(s->dash, NULL, 0, ev->fev, k - n1, ev->next_seq);
+  dusk_dash_events out;
+  NEW_PIECES(ev->tev, ev->thead, ev->tn, (size_t)DUSK_DASH_TASK_EVENTS,
+             ev->published, out.tasks, out.ntasks);
+  NEW_PIECES(ev->fev, ev->fhead, ev->fn, (size_t)DUSK_DASH_FAIL_EVENTS,
+             ev->published, out.fails, out.nfails);
+  out.next_seq = ev->next_seq;
+  dusk_dash_add_events(s->dash, &out);
   ev->published = ev->next_seq;
 }
 

@@ -327,9 +327,16 @@ START_TEST(test_events) {
     snprintf(f[i].reason, sizeof f[i].reason, "said \"bye\"\n\xff");
   }
   /* In uneven pieces, as a loop's ring hands them over. */
-  dusk_dash_add_events(d, t, 700, NULL, 0, 701);
-  dusk_dash_add_events(d, t + 700, NT - 700, f, 3, seq - NF + 3);
-  dusk_dash_add_events(d, NULL, 0, f + 3, NF - 3, seq);
+  {
+    dusk_dash_events e1 = {{t, NULL}, {700, 0}, {NULL, NULL}, {0, 0}, 701};
+    dusk_dash_events e2 = {{t + 700, t + 1000}, {300, NT - 1000},
+                           {f, f + 3}, {3, 0}, seq - NF + 3};
+    dusk_dash_events e3 = {{NULL, NULL}, {0, 0}, {f + 3, f + 50},
+                           {47, NF - 50}, seq};
+    dusk_dash_add_events(d, &e1);
+    dusk_dash_add_events(d, &e2);
+    dusk_dash_add_events(d, &e3);
+  }
   dusk_dash_publish(d, dup_str("{\"a\": 1}\n"), 9, dup_str(""), 0);
 
   r = http(dusk_dash_port(d),
