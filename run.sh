@@ -31,8 +31,9 @@ PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev libcsv-dev 
 # its own, in network namespaces); shellcheck: checks deploy/ssh/dusk-ssh
 # and deploy/ec2's scripts; cloud-init (for `cloud-init schema` only: see
 # below) checks deploy/ec2's user-data; prometheus (for promtool only)
-# checks the scheduler's /metrics.
-TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck cloud-init prometheus"
+# checks the scheduler's /metrics; chromium (headless) loads the dashboard
+# page in tests/integration/dashboard_page.py.
+TEST_PACKAGES="python3-pytest python3-nbclient python3-nbformat python3-ipykernel python3-venv python3-wheel python3-setuptools python3-botocore awscli nginx-light systemd openssh-server shellcheck cloud-init prometheus chromium"
 
 ensure_packages() {
   local missing=()

@@ -11,7 +11,11 @@
  * each session cookie ("<expiry>.<HMAC(key, expiry)>"), so sessions are
  * bounded by construction and die with the process.  A presented token is
  * compared as HMAC(key, presented) against HMAC(key, token) in constant
- * time, which hides its length as well as its bytes. */
+ * time, which hides its length as well as its bytes.
+ *
+ * / is the page (dashboard.html, compiled in); /status is the loop's last
+ * snapshot with the recent events of the HTTP thread's rings appended
+ * (status_with_events), so the page can ask for only what is new. */
 #include "dashboard.h"
 
 #include "auth.h"
@@ -19,6 +23,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -59,7 +64,23 @@ struct dusk_dash {
   char start_error[256];    /* its last log line while starting */
   _Atomic int started;      /* set once MHD_start_daemon returned */
   int niced;                /* HTTP thread only: its priority is lowered */
+  /* Recent events (guarded by mu): rings of fixed size, the oldest at
+   * [head], n of them; next_seq is the first seq not yet handed over. */
+  dusk_dash_task_ev tev[DUSK_DASH_TASK_EVENTS];
+  dusk_dash_fail_ev fev[DUSK_DASH_FAIL_EVENTS];
+  size_t thead, tn, fhead, fn;
+  uint64_t next_seq;
 };
+
+/* The page (dashboard.html), embedded at build time (embed.cmake). */
+extern const char dusk_dash_page[];
+extern const size_t dusk_dash_page_len;
+/* What the page may load: nothing from elsewhere, only its own inline
+ * script and style and fetches to this origin. */
+#define PAGE_CSP                                                           \
+  "default-src 'none'; script-src 'unsafe-inline'; style-src "             \
+  "'unsafe-inline'; connect-src 'self'; img-src data:; form-action "       \
+  "'self'; frame-ancestors 'none'; base-uri 'none'"
 
 /* A POST /login in progress: its form's token field, bounded. */
 typedef struct login_req {
@@ -296,9 +317,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 
 /* ---- routing ------------------------------------------------------------- */
 
-enum { R_NONE, R_HEALTH, R_STATUS, R_METRICS, R_LOGIN };
+enum { R_NONE, R_HEALTH, R_STATUS, R_METRICS, R_LOGIN, R_PAGE };
 
 static int route_of(const char *url) {
+  if (strcmp(url, "/") == 0)
+    return R_PAGE;
   if (strcmp(url, "/health") == 0)
     return R_HEALTH;
   if (strcmp(url, "/status") == 0)
@@ -310,19 +333,132 @@ static int route_of(const char *url) {
   return R_NONE;
 }
 
+void dusk_dash_add_events(dusk_dash *d, const dusk_dash_events *ev) {
+  pthread_mutex_lock(&d->mu);
+  for (int p = 0; p < 2; p++) {
+    for (size_t i = 0; i < ev->ntasks[p]; i++)
+      d->tev[dusk_dash_ring_slot(&d->thead, &d->tn, DUSK_DASH_TASK_EVENTS)] =
+          ev->tasks[p][i];
+    for (size_t i = 0; i < ev->nfails[p]; i++)
+      d->fev[dusk_dash_ring_slot(&d->fhead, &d->fn, DUSK_DASH_FAIL_EVENTS)] =
+          ev->fails[p][i];
+  }
+  d->next_seq = ev->next_seq;
+  pthread_mutex_unlock(&d->mu);
+}
+
+/* The /status snapshot with the events of seq >= since appended as its
+ * last member "events" (docs/dashboard.md).  The snapshot and the events
+ * are copied under mu (a memcpy of at most the rings), rendered outside it.
+ * The loop renders the snapshot ending in "}\n" (status.c), which is cut
+ * to splice the member in; a snapshot that does not end so is served
+ * unchanged.  NULL when out of memory or no snapshot yet. */
+static struct MHD_Response *status_with_events(dusk_dash *d, uint64_t since) {
+  dusk_dash_task_ev *tev = malloc(sizeof d->tev);
+  dusk_dash_fail_ev *fev = malloc(sizeof d->fev);
+  char *snap = NULL, *out = NULL;
+  size_t snap_len = 0, out_len = 0, nt = 0, nf = 0;
+  uint64_t next = 0;
+  struct MHD_Response *r = NULL;
+  FILE *f;
+  if (tev == NULL || fev == NULL)
+    goto done;
+  pthread_mutex_lock(&d->mu);
+  if (d->status != NULL && d->status_len >= 2 &&
+      (snap = malloc(d->status_len)) != NULL) {
+    snap_len = d->status_len;
+    memcpy(snap, d->status, snap_len);
+    for (size_t i = 0; i < d->tn; i++) {
+      const dusk_dash_task_ev *e =
+          &d->tev[(d->thead + i) % DUSK_DASH_TASK_EVENTS];
+      if (e->seq >= since)
+        tev[nt++] = *e;
+    }
+    for (size_t i = 0; i < d->fn; i++) {
+      const dusk_dash_fail_ev *e =
+          &d->fev[(d->fhead + i) % DUSK_DASH_FAIL_EVENTS];
+      if (e->seq >= since)
+        fev[nf++] = *e;
+    }
+    next = d->next_seq;
+  }
+  pthread_mutex_unlock(&d->mu);
+  if (snap == NULL)
+    goto done;
+  if (memcmp(snap + snap_len - 2, "}\n", 2) != 0) {
+    /* Not an object ending the way status.c ends it: served unchanged. */
+    r = MHD_create_response_from_buffer(snap_len, snap,
+                                        MHD_RESPMEM_MUST_FREE);
+    if (r != NULL)
+      snap = NULL;
+    goto done;
+  }
+  if ((f = open_memstream(&out, &out_len)) == NULL)
+    goto done;
+  fwrite(snap, 1, snap_len - 2, f); /* without its closing "}\n" */
+  fprintf(f, ",\n\"events\": {\"next\": %" PRIu64 ", \"tasks\": [", next);
+  for (size_t i = 0; i < nt; i++) {
+    fprintf(f,
+            "%s{\"seq\": %" PRIu64 ", \"worker\": %" PRIu64
+            ", \"start_s\": %.4f, \"end_s\": %.4f, \"op\": \"",
+            i ? ",\n  " : "\n  ", tev[i].seq, tev[i].worker, tev[i].start_s,
+            tev[i].end_s);
+    dusk__put_json_escaped(f, tev[i].op);
+    fputs("\"}", f);
+  }
+  fputs("],\n \"failures\": [", f);
+  for (size_t i = 0; i < nf; i++) {
+    fprintf(f,
+            "%s{\"seq\": %" PRIu64 ", \"time_s\": %.4f, \"kind\": \"%s\", "
+            "\"worker\": %" PRIu64 ", \"addr\": \"",
+            i ? ",\n  " : "\n  ", fev[i].seq, fev[i].time_s, fev[i].kind,
+            fev[i].worker);
+    dusk__put_json_escaped(f, fev[i].addr);
+    fputs("\", \"what\": \"", f);
+    dusk__put_json_escaped(f, fev[i].what);
+    fputs("\", \"reason\": \"", f);
+    dusk__put_json_escaped(f, fev[i].reason);
+    fputs("\"}", f);
+  }
+  fputs("]}}\n", f);
+  if (fclose(f) == 0)
+    r = MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
+  if (r == NULL)
+    free(out);
+done:
+  free(snap);
+  free(tev);
+  free(fev);
+  return r;
+}
+
+/* ?since=N: a decimal seq; absent or malformed means 0 (everything). */
+static uint64_t since_of(struct MHD_Connection *conn) {
+  const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                              "since");
+  char *end;
+  unsigned long long n;
+  if (v == NULL || *v < '0' || *v > '9')
+    return 0;
+  errno = 0;
+  n = strtoull(v, &end, 10);
+  return errno != 0 || *end != '\0' ? 0 : (uint64_t)n;
+}
+
 static enum MHD_Result reply_snapshot(dusk_dash *d,
                                       struct MHD_Connection *conn,
                                       int route) {
   struct MHD_Response *r = NULL;
   enum MHD_Result rc;
-  pthread_mutex_lock(&d->mu);
-  if (route == R_STATUS && d->status != NULL)
-    r = MHD_create_response_from_buffer(d->status_len, d->status,
-                                        MHD_RESPMEM_MUST_COPY);
-  else if (route == R_METRICS && d->metrics != NULL)
-    r = MHD_create_response_from_buffer(d->metrics_len, d->metrics,
-                                        MHD_RESPMEM_MUST_COPY);
-  pthread_mutex_unlock(&d->mu);
+  if (route == R_STATUS) {
+    r = status_with_events(d, since_of(conn));
+  } else {
+    pthread_mutex_lock(&d->mu);
+    if (d->metrics != NULL)
+      r = MHD_create_response_from_buffer(d->metrics_len, d->metrics,
+                                          MHD_RESPMEM_MUST_COPY);
+    pthread_mutex_unlock(&d->mu);
+  }
   if (r == NULL)
     return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                       "no snapshot yet\n");
@@ -372,6 +508,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return reply_405(conn, "GET, HEAD");
   if (route == R_HEALTH)
     return reply_text(conn, MHD_HTTP_OK, "ok\n");
+  if (route == R_PAGE) {
+    /* No data in it, so no auth: it shows a login form itself when
+     * /status answers 401. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        dusk_dash_page_len, (void *)dusk_dash_page, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc;
+    if (r == NULL)
+      return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "text/html; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy", PAGE_CSP);
+    rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+  }
   if (!authorized(d, conn))
     return reply_401(conn);
   return reply_snapshot(d, conn, route);

@@ -59,6 +59,7 @@ struct sched_task {
   uint64_t move_id;
   sched_worker *move_from;
   uint8_t pending; /* submitted, graph not final yet */
+  uint64_t start_ns; /* dusk_now_ns() when sent to its worker */
   struct sched_query *query; /* set on a query's final task */
 };
 /* The ready heap hands back &task->heap, which is cast to the task. */
@@ -144,6 +145,7 @@ struct dusk_scheduler {
   sched_client *clients;  /* every connected client, for the dashboard */
   struct dusk_dash *dash; /* the HTTP endpoint (dashboard.h), or NULL */
   uv_timer_t dash_timer;  /* publishes its snapshot (status.c) */
+  struct sched_events *events; /* recent events (status.c), or NULL */
   sched_client *info_waiters;
   /* Attempt ids of parked tasks (a fetch from a holder that still looks
    * alive failed): readied by the next chore, looked up by id so a task
@@ -210,6 +212,15 @@ void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx);
  * stop closes the timer and joins the HTTP thread. */
 int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err);
 void dusk__dashboard_stop(dusk_scheduler *s);
+/* Recent events for the dashboard's task stream and failure list: O(1),
+ * no-ops without a dashboard.  task_event: t's op finished on w, sent at
+ * start_ns.  failure: kind "task-erred" (what names the task) or
+ * "worker-removed"; w may be NULL. */
+void dusk__dash_task_event(dusk_scheduler *s, const sched_worker *w,
+                           const char *op, uint64_t start_ns);
+void dusk__dash_failure(dusk_scheduler *s, const char *kind,
+                        const sched_worker *w, const char *what,
+                        const char *reason);
 /* The state names the dashboard and debug logs use. */
 const char *dusk__sched_state_name(int st);
 /* Resident and peak resident bytes of this process (Linux /proc). */

@@ -345,6 +345,7 @@ static void send_compute(dusk_scheduler *s, sched_task *t, sched_worker *w) {
   assert(w->registered && !w->leaving);
   new_attempt_id(s, t);
   set_state(s, t, T_PROCESSING);
+  t->start_ns = dusk_now_ns();
   t->worker = w;
   wlist_add(&w->processing, t);
   w->nprocessing++;
@@ -613,6 +614,7 @@ static void update_capacity(dusk_scheduler *s, sched_worker *w,
 static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
                       uint64_t nbytes, uint64_t run_us) {
   assert(t->state == T_PROCESSING && t->worker == w);
+  dusk__dash_task_event(s, w, t->op, t->start_ns);
   wlist_remove(&w->processing, t);
   w->nprocessing--;
   update_capacity(s, w, run_us);
@@ -703,6 +705,7 @@ static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
                t->suspicious, t->key, t->op);
       free(t->message);
       t->message = dusk_xstrdup(text);
+      dusk__dash_failure(s, "task-erred", w, t->key, text);
       task_erred(s, t, t);
       continue;
     }
@@ -728,6 +731,7 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
            "worker %" PRIu64 " (%s pid %" PRId64 ") removed: %s; %u tasks "
            "processing",
            w->id, w->addr, w->pid, why, w->nprocessing);
+  dusk__dash_failure(s, "worker-removed", w, "", why);
   w->registered = 0;
   free_list_update(s, w);
   dusk_idmap_del(&s->workers, w->id);
@@ -1525,6 +1529,11 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     t->failure = failure_new(f);
     dusk_log(DUSK_LOG_DEBUG, "task %s (op %s) erred on worker %" PRIu64 ": %s",
              t->key, t->op, w->id, t->message);
+    {
+      char what[96];
+      snprintf(what, sizeof what, "%s (op %s)", t->key, t->op);
+      dusk__dash_failure(s, "task-erred", w, what, t->message);
+    }
     task_erred(s, t, t);
     schedule_ready(s);
     return;

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "internal.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -73,6 +74,10 @@ static void put_escaped(FILE *f, const char *s, int how) {
     p += len;
     n -= len;
   }
+}
+
+void dusk__put_json_escaped(FILE *f, const char *s) {
+  put_escaped(f, s, ESC_JSON);
 }
 
 static void put_json_string(FILE *f, const char *s) {
@@ -173,7 +178,7 @@ static char *render_status(dusk_scheduler *s, const dusk_sched_stats *st,
             st->as_launched, st->as_stopped, st->as_work_ms);
   else
     fputs("null", f);
-  fputs("}\n", f);
+  fputs("}\n", f); /* dashboard.c cuts this "}\n" to append "events" */
   *nqueries = qw.n;
   if (fclose(f) != 0) {
     free(out);
@@ -288,6 +293,97 @@ static char *render_metrics(dusk_scheduler *s, const dusk_sched_stats *st,
   return out;
 }
 
+/* ---- recent events ----------------------------------------------------------
+ * The loop appends each task completion and each failure or worker removal
+ * to rings of fixed size here: a struct copy, O(1), nothing allocated.  At
+ * each publish the ones not yet handed over go to the HTTP thread's rings
+ * (dusk_dash_add_events), which serve them.  If more happen between two
+ * publishes than a ring holds, the oldest are dropped: the page shows the
+ * recent past, not a complete log. */
+
+struct sched_events {
+  dusk_dash_task_ev tev[DUSK_DASH_TASK_EVENTS];
+  dusk_dash_fail_ev fev[DUSK_DASH_FAIL_EVENTS];
+  size_t thead, tn, fhead, fn;
+  uint64_t next_seq;  /* the next event's seq (from 1) */
+  uint64_t published; /* events below this seq were handed over */
+};
+
+static double since_start_s(const dusk_scheduler *s, uint64_t ns) {
+  return ns > s->start_ns ? (double)(ns - s->start_ns) / 1e9 : 0.0;
+}
+
+/* Copies src into dst[size] whole or cut (bytes: a cut UTF-8 sequence is
+ * served as U+FFFD). */
+static void copy_cut(char *dst, size_t size, const char *src) {
+  size_t n = src != NULL ? strlen(src) : 0;
+  if (n >= size)
+    n = size - 1;
+  memcpy(dst, src != NULL ? src : "", n);
+  dst[n] = '\0';
+}
+
+void dusk__dash_task_event(dusk_scheduler *s, const sched_worker *w,
+                           const char *op, uint64_t start_ns) {
+  struct sched_events *ev = s->events;
+  dusk_dash_task_ev *e;
+  if (ev == NULL)
+    return;
+  e = &ev->tev[dusk_dash_ring_slot(&ev->thead, &ev->tn,
+                                   DUSK_DASH_TASK_EVENTS)];
+  e->seq = ev->next_seq++;
+  e->worker = w->id;
+  e->start_s = since_start_s(s, start_ns);
+  e->end_s = since_start_s(s, dusk_now_ns());
+  copy_cut(e->op, sizeof e->op, op);
+}
+
+void dusk__dash_failure(dusk_scheduler *s, const char *kind,
+                        const sched_worker *w, const char *what,
+                        const char *reason) {
+  struct sched_events *ev = s->events;
+  dusk_dash_fail_ev *e;
+  if (ev == NULL)
+    return;
+  e = &ev->fev[dusk_dash_ring_slot(&ev->fhead, &ev->fn,
+                                   DUSK_DASH_FAIL_EVENTS)];
+  e->seq = ev->next_seq++;
+  e->worker = w != NULL ? w->id : 0;
+  e->time_s = since_start_s(s, dusk_now_ns());
+  copy_cut(e->kind, sizeof e->kind, kind);
+  copy_cut(e->addr, sizeof e->addr, w != NULL ? w->addr : "");
+  copy_cut(e->what, sizeof e->what, what);
+  copy_cut(e->reason, sizeof e->reason, reason);
+}
+
+/* The newest items of a ring (cap slots, n from head) with seq >= from:
+ * how many, and the two pieces they lie in. */
+#define NEW_PIECES(ring, head, n, cap, from, ptrs, counts)                    \
+  do {                                                                        \
+    size_t k_ = 0, first_;                                                    \
+    while (k_ < (n) && (ring)[((head) + (n) - 1 - k_) % (cap)].seq >= (from)) \
+      k_++;                                                                   \
+    first_ = ((head) + (n) - k_) % (cap);                                     \
+    (counts)[0] = k_ < (cap) - first_ ? k_ : (cap) - first_;                  \
+    (counts)[1] = k_ - (counts)[0];                                           \
+    (ptrs)[0] = &(ring)[first_];                                              \
+    (ptrs)[1] = (ring);                                                       \
+  } while (0)
+
+/* Hands the events not yet handed over to the HTTP thread in one call:
+ * O(new events). */
+static void hand_over_events(dusk_scheduler *s) {
+  struct sched_events *ev = s->events;
+  dusk_dash_events out;
+  NEW_PIECES(ev->tev, ev->thead, ev->tn, (size_t)DUSK_DASH_TASK_EVENTS,
+             ev->published, out.tasks, out.ntasks);
+  NEW_PIECES(ev->fev, ev->fhead, ev->fn, (size_t)DUSK_DASH_FAIL_EVENTS,
+             ev->published, out.fails, out.nfails);
+  out.next_seq = ev->next_seq;
+  dusk_dash_add_events(s->dash, &out);
+  ev->published = ev->next_seq;
+}
+
 /* ---- publishing ------------------------------------------------------------- */
 
 /* Debug builds (the sanitizer pass of the test suite) check that the
@@ -322,6 +418,8 @@ static void publish(dusk_scheduler *s) {
     free(metrics);
     return;
   }
+  /* Events first: a page that sees this snapshot sees them too. */
+  hand_over_events(s);
   dusk_dash_publish(s->dash, status, status_len, metrics, metrics_len);
 }
 
@@ -350,6 +448,9 @@ int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
   dc.session_s = (unsigned)(cfg->dashboard_session_ms / 1000);
   if ((rc = dusk_dash_start(&dc, &s->dash, err)) != 0)
     return rc;
+  s->events = dusk_xcalloc(1, sizeof *s->events);
+  s->events->next_seq = 1;
+  s->events->published = 1;
   publish(s); /* /status answers from the first request on */
   uv_timer_init(s->loop, &s->dash_timer);
   s->dash_timer.data = s;
@@ -370,6 +471,8 @@ void dusk__dashboard_stop(dusk_scheduler *s) {
   uv_close((uv_handle_t *)&s->dash_timer, NULL);
   dusk_dash_stop(s->dash);
   s->dash = NULL;
+  free(s->events);
+  s->events = NULL;
 }
 
 int dusk_scheduler_dashboard_port(const dusk_scheduler *s) {

@@ -2,8 +2,10 @@
 """The scheduler's HTTP endpoint (--dashboard-port, docs/dashboard.md)
 against a real dusk-scheduler and dusk-worker on free ports:
 
-- /health, /status (the documented schema; its numbers follow work that
-  runs and is canceled), /metrics (values, and `promtool check metrics`);
+- /health, /status (the documented schema, events included; its numbers
+  follow work that runs and is canceled; ?since=N), /metrics (values, and
+  `promtool check metrics`); / (the page: no token needed, nothing from
+  elsewhere; dashboard_page.py runs it in a browser);
 - the token: 401 without it or with a wrong one, 200 with the bearer
   header or with the cookie of POST /login; a forged cookie is refused;
 - 404 and 405; malformed requests (garbage, a huge header, an unknown
@@ -168,6 +170,11 @@ WORKER_FIELDS = {"id": int, "host_id": str, "addr": str, "name": str,
                  "bytes": int, "leaving": bool}
 QUERY_FIELDS = {"key": str, "client": int, "state": str, "tasks_done": int,
                 "tasks_total": int, "bytes_done": int, "bytes_total": int}
+EVENTS_FIELDS = {"next": int, "tasks": list, "failures": list}
+TASK_EVENT_FIELDS = {"seq": int, "worker": int, "start_s": float,
+                     "end_s": float, "op": str}
+FAILURE_FIELDS = {"seq": int, "time_s": float, "kind": str, "worker": int,
+                  "addr": str, "what": str, "reason": str}
 STATES = ["waiting", "ready", "processing", "memory", "erred", "released"]
 
 
@@ -182,8 +189,23 @@ def fields(obj, spec, what):
 
 
 def check_schema(st, sched):
-    check(set(st) == {"scheduler", "workers", "queries", "autoscale"},
-          f"/status keys {sorted(st)}")
+    check(set(st) == {"scheduler", "workers", "queries", "autoscale",
+                      "events"}, f"/status keys {sorted(st)}")
+    fields(st["events"], EVENTS_FIELDS, "events")
+    seqs = []
+    for e in st["events"]["tasks"]:
+        fields(e, TASK_EVENT_FIELDS, "task event")
+        check(e["start_s"] <= e["end_s"] and e["op"], f"task event {e}")
+        seqs.append(e["seq"])
+    check(len(seqs) <= 2000, f"{len(seqs)} task events kept")
+    for e in st["events"]["failures"]:
+        fields(e, FAILURE_FIELDS, "failure event")
+        check(e["kind"] in ("task-erred", "worker-removed"), f"failure {e}")
+        seqs.append(e["seq"])
+    check(len(st["events"]["failures"]) <= 100, "over 100 failures kept")
+    check(len(set(seqs)) == len(seqs) and
+          all(0 < q < st["events"]["next"] for q in seqs),
+          f"event seqs {sorted(seqs)} (next {st['events']['next']})")
     fields(st["scheduler"], SCHEDULER_FIELDS, "scheduler")
     check(st["scheduler"]["address"] == sched.address,
           f"address {st['scheduler']['address']} is not {sched.address}")
@@ -205,6 +227,15 @@ def check_schema(st, sched):
 def auth_and_routes(port):
     code, _, body = request(port, "/health")
     check(code == 200 and body == b"ok\n", f"/health: {code} {body!r}")
+    # The page holds no data: it needs no token, and loads nothing from
+    # elsewhere (its CSP forbids it; no URL with a scheme in it either).
+    code, hdrs, body = request(port, "/")
+    check(code == 200 and hdrs.get("content-type", "").startswith(
+        "text/html") and b"/status?since=" in body,
+        f"/: {code} {hdrs} {body[:200]!r}")
+    check("default-src 'none'" in hdrs.get("content-security-policy", "")
+          and b"http://" not in body and b"https://" not in body,
+          f"/ may load from elsewhere: {hdrs}")
     for path in ("/status", "/metrics"):
         code, hdrs, _ = request(port, path)
         check(code == 401 and "bearer" in hdrs.get(
@@ -513,6 +544,19 @@ def main():
         st = wait_for("a finished task counted",
                       lambda s: s["scheduler"]["tasks_finished_total"] >
                       before, port)
+        # ... and in the task stream, from the worker that ran it; a
+        # cursor past it leaves it out.
+        check_schema(st, sched)
+        adds = [e for e in st["events"]["tasks"] if e["op"] == "add"]
+        check(adds and adds[-1]["worker"] == wid, f"events {st['events']}")
+        code, _, body = request(
+            port, f"/status?since={adds[-1]['seq'] + 1}", headers=BEARER)
+        later = json.loads(body)["events"]["tasks"]
+        check(code == 200 and all(e["seq"] > adds[-1]["seq"] for e in later),
+              f"?since={adds[-1]['seq'] + 1}: {code} {later}")
+        code, _, body = request(port, "/status?since=x1", headers=BEARER)
+        check(code == 200 and json.loads(body)["events"]["tasks"],
+              f"?since=x1 (malformed: everything): {code}")
         st = wait_for("heartbeat round trips",
                       lambda s: s["scheduler"]["heartbeat_rtt_us"]
                       ["samples"] > 0, port)

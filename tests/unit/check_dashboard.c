@@ -131,7 +131,9 @@ START_TEST(test_before_and_after_publish) {
   r = http(port, "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                  "Authorization: Bearer " TOKEN "\r\n\r\n");
   ck_assert_int_eq(r.status, 200);
-  ck_assert_str_eq(r.body, "{\"a\": 1}\n");
+  /* The served events (none yet) are spliced in as its last member. */
+  ck_assert_str_eq(r.body, "{\"a\": 1,\n\"events\": {\"next\": 0, "
+                           "\"tasks\": [],\n \"failures\": []}}\n");
   ck_assert_ptr_nonnull(strstr(r.head, "application/json"));
   reply_free(&r);
   r = http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -236,7 +238,8 @@ typedef struct reader_arg {
   int bad;
 } reader_arg;
 
-/* Snapshot i is "<i>:" followed by i % 997 + 1 copies of 'x'. */
+/* Snapshot i is {"<i>":"<i % 997 + 1 copies of 'x'>"} and a newline;
+ * served, the events member follows the x's. */
 static void *reader(void *p) {
   reader_arg *a = p;
   for (int i = 0; i < 1000; i++) {
@@ -244,10 +247,11 @@ static void *reader(void *p) {
                    "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                    "Authorization: Bearer " TOKEN "\r\n\r\n");
     unsigned n;
-    char *colon = r.body ? strchr(r.body, ':') : NULL;
-    if (r.status != 200 || colon == NULL || sscanf(r.body, "%u:", &n) != 1 ||
-        strspn(colon + 1, "x") != n % 997 + 1 ||
-        colon[1 + n % 997 + 1] != '\0')
+    char *colon = r.body ? strstr(r.body, "\":\"") : NULL;
+    if (r.status != 200 || colon == NULL ||
+        sscanf(r.body, "{\"%u\":", &n) != 1 ||
+        strspn(colon + 3, "x") != n % 997 + 1 ||
+        strncmp(colon + 3 + n % 997 + 1, "\",\n\"events\": ", 13) != 0)
       a->bad++;
     reply_free(&r);
   }
@@ -261,7 +265,7 @@ START_TEST(test_publish_while_serving) {
   reader_arg args[3];
   unsigned i = 0;
   int done = 0, joined[3] = {0, 0, 0};
-  dusk_dash_publish(d, dup_str("0:x"), 3, dup_str(""), 0);
+  dusk_dash_publish(d, dup_str("{\"0\":\"x\"}\n"), 10, dup_str(""), 0);
   for (int k = 0; k < 3; k++) {
     args[k].port = dusk_dash_port(d);
     args[k].bad = 0;
@@ -274,12 +278,12 @@ START_TEST(test_publish_while_serving) {
     char *s;
     i++;
     xs = i % 997 + 1;
-    hl = (size_t)snprintf(head, sizeof head, "%u:", i);
-    len = hl + xs;
+    hl = (size_t)snprintf(head, sizeof head, "{\"%u\":\"", i);
+    len = hl + xs + 3;
     s = malloc(len + 1);
     memcpy(s, head, hl);
     memset(s + hl, 'x', xs);
-    s[len] = '\0';
+    memcpy(s + hl + xs, "\"}\n", 4);
     dusk_dash_publish(d, s, len, dup_str("m 1\n"), 4);
     if (i % 64 == 0) {
       done = 1;
@@ -293,6 +297,90 @@ START_TEST(test_publish_while_serving) {
   for (int k = 0; k < 3; k++)
     ck_assert_msg(args[k].bad == 0, "reader %d saw %d torn snapshots", k,
                   args[k].bad);
+  dusk_dash_stop(d);
+}
+END_TEST
+
+/* The served rings keep the newest DUSK_DASH_TASK_EVENTS / _FAIL_EVENTS,
+ * oldest first, whatever the pieces they came in; ?since=N leaves out
+ * seqs below N; strings are escaped. */
+START_TEST(test_events) {
+  dusk_dash_config c = config(0);
+  dusk_dash *d = start(&c);
+  enum { NT = DUSK_DASH_TASK_EVENTS + 500, NF = DUSK_DASH_FAIL_EVENTS + 7 };
+  dusk_dash_task_ev *t = calloc(NT, sizeof *t);
+  dusk_dash_fail_ev *f = calloc(NF, sizeof *f);
+  uint64_t seq = 1;
+  reply r;
+  char *p, want[128];
+  size_t n;
+  for (size_t i = 0; i < NT; i++) {
+    t[i].seq = seq++;
+    t[i].worker = 1 + i % 2;
+    t[i].start_s = (double)i;
+    t[i].end_s = (double)i + 0.5;
+    snprintf(t[i].op, sizeof t[i].op, "op%zu", i % 3);
+  }
+  for (size_t i = 0; i < NF; i++) {
+    f[i].seq = seq++;
+    snprintf(f[i].kind, sizeof f[i].kind, "worker-removed");
+    snprintf(f[i].reason, sizeof f[i].reason, "said \"bye\"\n\xff");
+  }
+  /* In uneven pieces, as a loop's ring hands them over. */
+  {
+    dusk_dash_events e1 = {{t, NULL}, {700, 0}, {NULL, NULL}, {0, 0}, 701};
+    dusk_dash_events e2 = {{t + 700, t + 1000}, {300, NT - 1000},
+                           {f, f + 3}, {3, 0}, seq - NF + 3};
+    dusk_dash_events e3 = {{NULL, NULL}, {0, 0}, {f + 3, f + 50},
+                           {47, NF - 50}, seq};
+    dusk_dash_add_events(d, &e1);
+    dusk_dash_add_events(d, &e2);
+    dusk_dash_add_events(d, &e3);
+  }
+  dusk_dash_publish(d, dup_str("{\"a\": 1}\n"), 9, dup_str(""), 0);
+
+  r = http(dusk_dash_port(d),
+           "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Authorization: Bearer " TOKEN "\r\n\r\n");
+  ck_assert_int_eq(r.status, 200);
+  snprintf(want, sizeof want, "\"next\": %llu,", (unsigned long long)seq);
+  ck_assert_ptr_nonnull(strstr(r.body, want));
+  /* The oldest task served is the 501st, the newest the last. */
+  ck_assert_ptr_nonnull(strstr(r.body, "[\n  {\"seq\": 501, \"worker\": 1,"));
+  ck_assert_ptr_null(strstr(r.body, "{\"seq\": 500,"));
+  snprintf(want, sizeof want, "{\"seq\": %d,", NT);
+  ck_assert_ptr_nonnull(strstr(r.body, want));
+  for (n = 0, p = r.body; (p = strstr(p, "\"start_s\"")) != NULL; p++)
+    n++;
+  ck_assert_uint_eq(n, DUSK_DASH_TASK_EVENTS);
+  for (n = 0, p = r.body; (p = strstr(p, "\"kind\"")) != NULL; p++)
+    n++;
+  ck_assert_uint_eq(n, DUSK_DASH_FAIL_EVENTS);
+  snprintf(want, sizeof want, "{\"seq\": %d,", NT + 7 + 1);
+  ck_assert_ptr_nonnull(strstr(r.body, want)); /* the oldest failure kept */
+  ck_assert_ptr_nonnull(
+      strstr(r.body, "\"reason\": \"said \\\"bye\\\"\\n\\ufffd\"}"));
+  reply_free(&r);
+
+  snprintf(want, sizeof want,
+           "GET /status?since=%d HTTP/1.1\r\nHost: x\r\nConnection: "
+           "close\r\n", NT);
+  {
+    char req[256];
+    snprintf(req, sizeof req, "%sAuthorization: Bearer " TOKEN "\r\n\r\n",
+             want);
+    r = http(dusk_dash_port(d), req);
+  }
+  ck_assert_int_eq(r.status, 200);
+  for (n = 0, p = r.body; (p = strstr(p, "\"start_s\"")) != NULL; p++)
+    n++;
+  ck_assert_uint_eq(n, 1); /* only seq NT; every failure is later */
+  for (n = 0, p = r.body; (p = strstr(p, "\"kind\"")) != NULL; p++)
+    n++;
+  ck_assert_uint_eq(n, DUSK_DASH_FAIL_EVENTS);
+  reply_free(&r);
+  free(t);
+  free(f);
   dusk_dash_stop(d);
 }
 END_TEST
@@ -354,6 +442,7 @@ int main(void) {
   tcase_add_test(tc, test_tokens);
   tcase_add_test(tc, test_sessions_expire);
   tcase_add_test(tc, test_publish_while_serving);
+  tcase_add_test(tc, test_events);
   tcase_add_test(tc, test_taken_port);
   tcase_add_test(tc, test_tls_files_refused);
   suite_add_tcase(s, tc);
