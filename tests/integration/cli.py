@@ -546,6 +546,24 @@ def case_death_timeout(p, work):
         daemons.stop()
 
 
+def run_cases(cases):
+    """Runs [(name, fn())], printing "ok NAME" or "FAIL NAME: why" for
+    each and the tally; the exit status (1 after a failure)."""
+    failed = 0
+    for name, fn in cases:
+        try:
+            fn()
+            print(f"ok {name}")
+        except (Failed, subprocess.TimeoutExpired) as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+        except Exception as e:  # a broken case is a failure, not a crash
+            failed += 1
+            print(f"FAIL {name}: {type(e).__name__}: {e}")
+    print(f"{len(cases) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -565,19 +583,7 @@ def main():
         ("ssh_cli", lambda: case_ssh_cli(p)),
         ("death_timeout", lambda: case_death_timeout(p, args.work)),
     ]
-    failed = 0
-    for name, fn in cases:
-        try:
-            fn()
-            print(f"ok {name}")
-        except (Failed, subprocess.TimeoutExpired) as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-        except Exception as e:  # a broken case is a failure, not a crash
-            failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-    print(f"{len(cases) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_cases(cases)
 
 
 if __name__ == "__main__":

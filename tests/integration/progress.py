@@ -34,7 +34,7 @@ import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli import TIMEOUT, Daemons, Failed, check  # noqa: E402
+from cli import TIMEOUT, Daemons, Failed, check, run_cases  # noqa: E402
 
 COLUMNS = 60
 ROWS = 20000
@@ -243,25 +243,16 @@ def main():
                     os.path.join(work, "trips.csv"), str(ROWS), "--seed",
                     "3"], check=True, timeout=TIMEOUT)
     daemons = Daemons(bin_dir, work, os.path.join(work, "daemons.log"))
-    cases = [("terminal", case_terminal), ("no_progress", case_no_progress),
-             ("pipe", case_pipe), ("forced_on_pipe", case_forced_on_pipe)]
-    failed = 0
     try:
         registered(bin_dir, daemons.address)
-        for name, fn in cases:
-            try:
-                fn(bin_dir, work, daemons)
-                print(f"ok {name}")
-            except (Failed, subprocess.TimeoutExpired) as e:
-                failed += 1
-                print(f"FAIL {name}: {e}")
-            except Exception as e:  # a broken case is a failure, not a crash
-                failed += 1
-                print(f"FAIL {name}: {type(e).__name__}: {e}")
+        return run_cases([
+            (name, lambda fn=fn: fn(bin_dir, work, daemons))
+            for name, fn in (("terminal", case_terminal),
+                             ("no_progress", case_no_progress),
+                             ("pipe", case_pipe),
+                             ("forced_on_pipe", case_forced_on_pipe))])
     finally:
         daemons.stop()
-    print(f"{len(cases) - failed} passed, {failed} failed")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
