@@ -10,7 +10,8 @@ must appear, after 1.5 s, so the query did run long enough to show one.
   the bar appears (tasks, CSV bytes scanned, rate, elapsed), every drawn
   line fits in 59 columns, and once the query ends it is erased: the
   screen, replayed from the bytes written ("\\r", "\\033[K", "\\n"), holds
-  the result and no bar.
+  the result and no bar; a query failing after the bar showed leaves the
+  error alone on the screen.
 - --no-progress on a terminal: no bar.
 - stdout and stderr on pipes: nothing on stderr.
 - --progress on a pipe: the bar, no escape codes, its final state kept
@@ -76,12 +77,12 @@ class Query:
     with tty, its stdout) on a pseudo-terminal of COLUMNS columns, else
     both on pipes.  read_until() collects what it writes."""
 
-    def __init__(self, bin_dir, work, address, extra, tty):
+    def __init__(self, bin_dir, work, address, extra, tty, expr):
         self.out = b""
         self.err = b""
         argv = [os.path.join(bin_dir, "dusk"), "query", "--scheduler",
                 address, "--blocksize", BLOCKSIZE, "--format", "csv",
-                *extra, EXPR]
+                *extra, expr]
         if tty:
             self.master, slave = pty.openpty()
             fcntl.ioctl(slave, termios.TIOCSWINSZ,
@@ -136,14 +137,14 @@ class Query:
             self.proc.wait()
 
 
-def run_held(bin_dir, work, daemons, extra, tty, wait_for_bar):
+def run_held(bin_dir, work, daemons, extra, tty, wait_for_bar, expr=EXPR):
     """Runs the query with the worker stopped until the bar showed (when
     wait_for_bar) or for 1.5 s; returns (exit status, stdout, stderr)."""
     worker = daemons.procs[1].pid
     os.kill(worker, signal.SIGSTOP)
     q = None
     try:
-        q = Query(bin_dir, work, daemons.address, extra, tty)
+        q = Query(bin_dir, work, daemons.address, extra, tty, expr)
         if wait_for_bar:
             q.read_until(lambda: b" tasks | " in q.err, TIMEOUT)
             check(b" tasks | " in q.err,
@@ -193,6 +194,21 @@ def case_terminal(bin_dir, work, daemons):
     check(shown == [",len", f"0,{ROWS}"], f"the screen at the end: {shown} "
                                           f"(written: {out!r})")
     check_result(out, "terminal")
+
+
+def case_error(bin_dir, work, daemons):
+    """A query failing after the bar showed: the bar is erased before the
+    error, which the screen shows alone."""
+    with open(os.path.join(work, "bad.csv"), "w") as f:
+        f.write("x\n" + "".join(f"{i}\n" for i in range(ROWS)) + "oops\n")
+    rc, _, out = run_held(bin_dir, work, daemons, [], True, True,
+                          'read_csv("bad.csv", dtype={"x": "int64"})'
+                          '["x"].sum()')
+    check(rc == 1, f"exit {rc}: {out!r}")
+    shown = [line for line in screen(out) if line]
+    check(len(shown) == 1 and shown[0].startswith("dusk: ") and
+          "'oops'" in shown[0], f"the screen at the end: {shown} "
+                                f"(written: {out!r})")
 
 
 def case_no_progress(bin_dir, work, daemons):
@@ -248,6 +264,7 @@ def main():
         return run_cases([
             (name, lambda fn=fn: fn(bin_dir, work, daemons))
             for name, fn in (("terminal", case_terminal),
+                             ("error", case_error),
                              ("no_progress", case_no_progress),
                              ("pipe", case_pipe),
                              ("forced_on_pipe", case_forced_on_pipe))])
