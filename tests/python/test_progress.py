@@ -45,7 +45,10 @@ HELD = textwrap.dedent("""
         os.kill(pid, signal.SIGCONT)
     os.kill(pid, signal.SIGSTOP)
     threading.Thread(target=resume, daemon=True).start()
-    n = len(dd.read_csv(PATH, blocksize=4096))
+    try:
+        n = QUERY
+    except Exception as e:  # the file with a bad value
+        n = "failed: " + str(e).splitlines()[0]
     print("rows", n, "drawn", drawn.is_set(), flush=True)
     client.close()
     cluster.close()
@@ -58,8 +61,10 @@ def _data(tmp_path):
     return str(path)
 
 
-def _script(tmp_path):
-    return (f"TIMEOUT = {TIMEOUT}\nPATH = {_data(tmp_path)!r}\n" + HELD)
+def _script(path, query="len(dd.read_csv(PATH, blocksize=4096))"):
+    """HELD running query (an expression of PATH, the file at path)."""
+    return (f"TIMEOUT = {TIMEOUT}\nPATH = {path!r}\n" +
+            HELD.replace("QUERY", query))
 
 
 def _env():
@@ -68,13 +73,12 @@ def _env():
     return env
 
 
-def test_terminal_shows_the_bar_and_erases_it(tmp_path):
-    """stderr on a pseudo-terminal of 60 columns: the bar is drawn (fitted
-    to 59 columns) and erased when compute() returns, so the screen holds
-    only what the script printed after it."""
+def _on_terminal(script):
+    """What script writes with stdout and stderr on a pseudo-terminal of
+    60 columns; asserts it exits 0."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-c", _script(tmp_path)],
+    proc = subprocess.Popen([sys.executable, "-c", script],
                             stdin=subprocess.DEVNULL, stdout=slave,
                             stderr=slave, env=_env())
     os.close(slave)
@@ -96,7 +100,14 @@ def test_terminal_shows_the_bar_and_erases_it(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    out = data.decode()
+    return data.decode()
+
+
+def test_terminal_shows_the_bar_and_erases_it(tmp_path):
+    """stderr on a pseudo-terminal of 60 columns: the bar is drawn (fitted
+    to 59 columns) and erased when compute() returns, so the screen holds
+    only what the script printed after it."""
+    out = _on_terminal(_script(_data(tmp_path)))
     assert "rows 20000 drawn True" in out, out
     drawn = [s for s in out.replace("\033[K", "\r").replace("\n", "\r")
              .split("\r") if " tasks | " in s]
@@ -106,10 +117,23 @@ def test_terminal_shows_the_bar_and_erases_it(tmp_path):
     assert shown == ["rows 20000 drawn True"], (shown, out)
 
 
+def test_terminal_erases_the_bar_of_a_failed_query(tmp_path):
+    """A query failing after the bar showed: erased all the same."""
+    path = _data(tmp_path)
+    with open(path, "a") as f:
+        f.write("oops,1\n")
+    out = _on_terminal(_script(
+        path, "dd.read_csv(PATH, blocksize=4096, dtype={'k': 'int64'})"
+              "['k'].sum().compute()"))
+    shown = [line for line in screen(out) if line]
+    assert len(shown) == 1 and shown[0].startswith("rows failed: ") and \
+        "drawn True" in shown[0], (shown, out)
+
+
 def test_no_bar_on_a_pipe(tmp_path):
     """stderr on a pipe and no notebook: nothing drawn (the query held by
     a stopped worker for a bound, then continued)."""
-    script = _script(tmp_path).replace("drawn.wait(TIMEOUT)",
+    script = _script(_data(tmp_path)).replace("drawn.wait(TIMEOUT)",
                                        "drawn.wait(1.5)")
     r = subprocess.run([sys.executable, "-c", script], capture_output=True,
                        text=True, timeout=TIMEOUT, env=_env())
@@ -125,7 +149,7 @@ def test_notebook_shows_an_html_bar(tmp_path, monkeypatch):
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     monkeypatch.delenv("DUSK_PROGRESS", raising=False)
     nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell(_script(tmp_path)))
+    nb.cells.append(nbformat.v4.new_code_cell(_script(_data(tmp_path))))
     nbclient.NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}
                             ).execute()
