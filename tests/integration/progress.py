@@ -6,12 +6,13 @@ machine's speed: the one worker is stopped (SIGSTOP) before the query is
 submitted and continued only once the bar was seen - or, where no bar
 must appear, after 1.5 s, so the query did run long enough to show one.
 
-- On a terminal (stdout and stderr on a pseudo-terminal of 60 columns):
-  the bar appears (tasks, CSV bytes scanned, rate, elapsed), every drawn
-  line fits in 59 columns, and once the query ends it is erased: the
-  screen, replayed from the bytes written ("\\r", "\\033[K", "\\n"), holds
-  the result and no bar; a query failing after the bar showed leaves the
-  error alone on the screen.
+- On a terminal (stdout and stderr on a pseudo-terminal): the bar appears
+  (tasks, CSV bytes scanned, rate, elapsed), every drawn line fits the
+  terminal's width less one column (100: with the bar; 60: the text
+  alone), and once the query ends it is erased: the screen, replayed from
+  the bytes written ("\\r", "\\033[K", "\\n"), holds the result and no
+  bar; a query failing after the bar showed leaves the error alone on the
+  screen.
 - --no-progress on a terminal: no bar.
 - stdout and stderr on pipes: nothing on stderr.
 - --progress on a pipe: the bar, no escape codes, its final state kept
@@ -37,7 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli import TIMEOUT, Daemons, Failed, check, run_cases  # noqa: E402
 
-COLUMNS = 60
+NARROW, WIDE = 60, 100  # terminal widths: without and with room for a bar
 ROWS = 20000
 BLOCKSIZE = "64KB"
 EXPR = 'len(read_csv("trips.csv"))'
@@ -74,7 +75,7 @@ def screen(data):
 
 class Query:
     """`dusk query --scheduler ADDR [extra] EXPR` in work, its stderr (and
-    with tty, its stdout) on a pseudo-terminal of COLUMNS columns, else
+    with tty, its stdout) on a pseudo-terminal of tty columns, else
     both on pipes.  read_until() collects what it writes."""
 
     def __init__(self, bin_dir, work, address, extra, tty, expr):
@@ -86,7 +87,7 @@ class Query:
         if tty:
             self.master, slave = pty.openpty()
             fcntl.ioctl(slave, termios.TIOCSWINSZ,
-                        struct.pack("HHHH", 24, COLUMNS, 0, 0))
+                        struct.pack("HHHH", 24, tty, 0, 0))
             self.proc = subprocess.Popen(argv, cwd=work,
                                          stdin=subprocess.DEVNULL,
                                          stdout=slave, stderr=slave)
@@ -138,7 +139,8 @@ class Query:
 
 
 def run_held(bin_dir, work, daemons, extra, tty, wait_for_bar, expr=EXPR):
-    """Runs the query with the worker stopped until the bar showed (when
+    """Runs the query (on a terminal of tty columns, on pipes when tty is
+    0) with the worker stopped until the bar showed (when
     wait_for_bar) or for 1.5 s; returns (exit status, stdout, stderr)."""
     worker = daemons.procs[1].pid
     os.kill(worker, signal.SIGSTOP)
@@ -180,15 +182,22 @@ def check_result(text, what):
           f"{what}: no result {ROWS} in {text!r}")
 
 
+def drawn_lines(out):
+    """The bar's lines among what was written to a terminal."""
+    return [s for s in re.split(r"\r\033\[K|\r|\n", out) if " tasks | " in s]
+
+
 def case_terminal(bin_dir, work, daemons):
-    rc, _, out = run_held(bin_dir, work, daemons, [], True, True)
+    """A terminal with room: the bar itself ("[###...]") and its text."""
+    rc, _, out = run_held(bin_dir, work, daemons, [], WIDE, True)
     check(rc == 0, f"exit {rc}: {out!r}")
-    drawn = [s for s in re.split(r"\r\033\[K|\r|\n", out) if " tasks | " in s]
+    drawn = drawn_lines(out)
     check(drawn, f"no bar in {out!r}")
-    check(all(BAR.search(s) for s in drawn), f"a bar without bytes, rate "
-                                             f"or elapsed: {drawn}")
-    check(all(len(s) <= COLUMNS - 1 for s in drawn),
-          f"a bar wider than {COLUMNS - 1} columns: {drawn}")
+    check(all(re.match(r"\[[#.]{10,30}\] ", s) and BAR.search(s)
+              for s in drawn), f"a bar without its bar, bytes, rate or "
+                               f"elapsed: {drawn}")
+    check(all(len(s) <= WIDE - 1 for s in drawn),
+          f"a bar wider than {WIDE - 1} columns: {drawn}")
     # Erased before the result: the screen shows the result alone.
     shown = [line for line in screen(out) if line]
     check(shown == [",len", f"0,{ROWS}"], f"the screen at the end: {shown} "
@@ -201,10 +210,14 @@ def case_error(bin_dir, work, daemons):
     error, which the screen shows alone."""
     with open(os.path.join(work, "bad.csv"), "w") as f:
         f.write("x\n" + "".join(f"{i}\n" for i in range(ROWS)) + "oops\n")
-    rc, _, out = run_held(bin_dir, work, daemons, [], True, True,
+    rc, _, out = run_held(bin_dir, work, daemons, [], NARROW, True,
                           'read_csv("bad.csv", dtype={"x": "int64"})'
                           '["x"].sum()')
     check(rc == 1, f"exit {rc}: {out!r}")
+    # A narrow terminal: the text alone, cut to fit.
+    drawn = drawn_lines(out)
+    check(drawn and all(len(s) <= NARROW - 1 for s in drawn),
+          f"no bar, or one wider than {NARROW - 1} columns: {drawn}")
     shown = [line for line in screen(out) if line]
     check(len(shown) == 1 and shown[0].startswith("dusk: ") and
           "'oops'" in shown[0], f"the screen at the end: {shown} "
@@ -212,7 +225,7 @@ def case_error(bin_dir, work, daemons):
 
 
 def case_no_progress(bin_dir, work, daemons):
-    rc, _, out = run_held(bin_dir, work, daemons, ["--no-progress"], True,
+    rc, _, out = run_held(bin_dir, work, daemons, ["--no-progress"], WIDE,
                           False)
     check(rc == 0, f"exit {rc}: {out!r}")
     check("tasks" not in out and "\033" not in out,
@@ -221,17 +234,17 @@ def case_no_progress(bin_dir, work, daemons):
 
 
 def case_pipe(bin_dir, work, daemons):
-    rc, out, err = run_held(bin_dir, work, daemons, [], False, False)
+    rc, out, err = run_held(bin_dir, work, daemons, [], 0, False)
     check(rc == 0 and err == "", f"on pipes: exit {rc}, stderr {err!r}")
     check(out == f",len\n0,{ROWS}\n", f"on pipes: stdout {out!r}")
     # --no-progress after --progress: the last one wins.
     rc, out, err = run_held(bin_dir, work, daemons,
-                            ["--progress", "--no-progress"], False, False)
+                            ["--progress", "--no-progress"], 0, False)
     check(rc == 0 and err == "", f"--no-progress last: stderr {err!r}")
 
 
 def case_forced_on_pipe(bin_dir, work, daemons):
-    rc, out, err = run_held(bin_dir, work, daemons, ["--progress"], False,
+    rc, out, err = run_held(bin_dir, work, daemons, ["--progress"], 0,
                             True)
     check(rc == 0, f"exit {rc}: {err!r}")
     check(out == f",len\n0,{ROWS}\n", f"--progress: stdout {out!r}")
