@@ -795,7 +795,6 @@ typedef struct progress_bar {
   double start;     /* when the query was submitted */
   double last_draw; /* when the line was last drawn; 0 before */
   size_t last_len;  /* columns of the line on screen, 0 when none is */
-  int got;          /* a report came */
   dusk_progress p;  /* the last report */
 } progress_bar;
 
@@ -888,7 +887,6 @@ static void progress_report(void *arg, const char *key,
   double now = now_s();
   (void)key;
   b->p = *p;
-  b->got = 1;
   if (!b->on || now - b->start < PROGRESS_DELAY_S ||
       (b->last_draw > 0 && now - b->last_draw < PROGRESS_PERIOD_S))
     return;
@@ -915,7 +913,18 @@ static void progress_end(progress_bar *b, int ok) {
   b->last_len = 0;
 }
 
-/* dusk query: parse, run on the given or an embedded cluster, print. */
+/* dusk_client_set_interrupt's test while a query runs: a SIGINT (^C) or
+ * SIGTERM caught by on_signal ends the wait, dusk_compute cancels the
+ * query on the cluster, and run_query erases the bar and stops its
+ * LocalCluster before exiting, instead of dying with the line drawn. */
+static int query_interrupted(void *arg) {
+  (void)arg;
+  return got_signal != 0;
+}
+
+/* dusk query: parse, run on the given or an embedded cluster, print.
+ * Exits 0, 1 on a failure, 2 on a bad expression, 128 + the signal after
+ * SIGINT or SIGTERM. */
 static int run_query(const options *o) {
   dusk_dataframe *f = NULL;
   dusk_cluster *cl = NULL;
@@ -923,6 +932,7 @@ static int run_query(const options *o) {
   dusk_table *t = NULL;
   dusk_error err = {0};
   progress_bar bar = {0};
+  struct sigaction sa, old_int, old_term;
   int nworkers, rc;
   if (o->expression == NULL) {
     fprintf(stderr, "dusk query: no expression given\n");
@@ -942,10 +952,19 @@ static int run_query(const options *o) {
            (o->progress == PROGRESS_AUTO && bar.tty);
   bar.start = now_s();
   dusk_client_set_progress(c, progress_report, &bar);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  dusk_client_set_interrupt(c, query_interrupted, NULL, 0);
   rc = dusk_compute(c, f, -1, &t, &err);
+  dusk_client_set_interrupt(c, NULL, NULL, 0);
   dusk_client_set_progress(c, NULL, NULL);
   progress_end(&bar, rc == 0);
-  if (rc != 0) {
+  if (rc != 0 && got_signal != 0) {
+    fprintf(stderr, "dusk: %s, the query cancelled\n",
+            got_signal == SIGINT ? "interrupted" : "terminated");
+  } else if (rc != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
   } else {
     dusk_table_print(t, o->format, stdout);
@@ -955,6 +974,10 @@ static int run_query(const options *o) {
   dusk_dataframe_free(f);
   dusk_client_free(c);
   dusk_cluster_stop(cl);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  if (rc != 0 && got_signal != 0)
+    return 128 + got_signal;
   return rc == 0 ? 0 : 1;
 }
 

@@ -12,7 +12,7 @@ must appear, after 1.5 s, so the query did run long enough to show one.
   alone), and once the query ends it is erased: the screen, replayed from
   the bytes written ("\\r", "\\033[K", "\\n"), holds the result and no
   bar; a query failing after the bar showed leaves the error alone on the
-  screen.
+  screen, and so does one interrupted by ^C (SIGINT), cancelled.
 - --no-progress on a terminal: no bar.
 - stdout and stderr on pipes: nothing on stderr.
 - --progress on a pipe: the bar, no escape codes, its final state kept
@@ -224,6 +224,32 @@ def case_error(bin_dir, work, daemons):
                                 f"(written: {out!r})")
 
 
+def case_interrupt(bin_dir, work, daemons):
+    """^C (SIGINT) while the bar shows: the query is cancelled, the bar
+    erased, and the screen holds one line saying so; exit 130."""
+    worker = daemons.procs[1].pid
+    os.kill(worker, signal.SIGSTOP)
+    q = None
+    try:
+        q = Query(bin_dir, work, daemons.address, [], WIDE, EXPR)
+        q.read_until(lambda: b" tasks | " in q.err, TIMEOUT)
+        check(b" tasks | " in q.err, f"no bar: {q.err!r}")
+        q.proc.send_signal(signal.SIGINT)
+        rc, _, out = q.finish()
+    finally:
+        os.kill(worker, signal.SIGCONT)
+        if q is not None:
+            q.kill()
+    check(rc == 130, f"exit {rc} after SIGINT: {out!r}")
+    shown = [line for line in screen(out) if line]
+    check(shown == ["dusk: interrupted, the query cancelled"],
+          f"the screen at the end: {shown} (written: {out!r})")
+    # The cluster stays usable.
+    rc, out, err = run_held(bin_dir, work, daemons, [], 0, False)
+    check(rc == 0 and out == f",len\n0,{ROWS}\n", f"after the cancel: "
+                                                  f"exit {rc}, {out!r}")
+
+
 def case_no_progress(bin_dir, work, daemons):
     rc, _, out = run_held(bin_dir, work, daemons, ["--no-progress"], WIDE,
                           False)
@@ -278,6 +304,7 @@ def main():
             (name, lambda fn=fn: fn(bin_dir, work, daemons))
             for name, fn in (("terminal", case_terminal),
                              ("error", case_error),
+                             ("interrupt", case_interrupt),
                              ("no_progress", case_no_progress),
                              ("pipe", case_pipe),
                              ("forced_on_pipe", case_forced_on_pipe))])
