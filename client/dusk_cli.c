@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +38,12 @@ typedef struct options {
   const char *scheduler;
   const char *token_file;
   dusk_tls_files tls;
+  /* --progress / --no-progress: PROGRESS_AUTO (a bar when stderr is a
+   * terminal), PROGRESS_ON or PROGRESS_OFF; the last one given wins. */
+  int progress;
 } options;
+
+enum { PROGRESS_AUTO = -1, PROGRESS_OFF = 0, PROGRESS_ON = 1 };
 
 static double now_s(void) {
   struct timespec ts;
@@ -109,13 +115,15 @@ typedef enum opt_id {
   OPT_BLOCKSIZE,
   OPT_TLS_CERT,
   OPT_TLS_KEY,
-  OPT_TLS_CA
+  OPT_TLS_CA,
+  OPT_PROGRESS,
+  OPT_NO_PROGRESS
 } opt_id;
 
 typedef struct cli_option {
   opt_id id;
   const char *name; /* without the leading "--" */
-  const char *arg;  /* placeholder of its value */
+  const char *arg;  /* placeholder of its value; NULL: a flag, no value */
   unsigned cmds;    /* the CMD_* it applies to */
   const char *help; /* meaning, allowed values and default */
 } cli_option;
@@ -141,6 +149,13 @@ static const cli_option cli_options[] = {
     {OPT_BLOCKSIZE, "blocksize", "SIZE", CMD_QUERY,
      "bytes per partition of every read_csv that sets none, like 64MB, "
      "16MiB or 1000000 (default: the scheduler's, 64 MiB)"},
+    {OPT_PROGRESS, "progress", NULL, CMD_QUERY,
+     "show the progress bar (tasks done of total, CSV bytes scanned, rate, "
+     "elapsed) on stderr also when stderr is not a terminal; there its "
+     "final state ends with a newline (default: a bar on a terminal, once "
+     "a query has run 0.5 s, erased when it ends; nothing otherwise)"},
+    {OPT_NO_PROGRESS, "no-progress", NULL, CMD_QUERY,
+     "never show the progress bar"},
     {OPT_TLS_CERT, "tls-cert", "PEM", CMD_ALL,
      "certificate: with --tls-key and --tls-ca, TLS to --scheduler, or on "
      "every connection of the LocalCluster (default: no TLS)"},
@@ -232,8 +247,8 @@ static void print_help(void) {
                          "SSH, shows them, stops them (its options: 'dusk "
                          "ssh --help').",
                          NULL);
-  printf("\noptions (--name VALUE or --name=VALUE; the commands taking "
-         "each in brackets):\n");
+  printf("\noptions (--name VALUE or --name=VALUE, a flag alone; the "
+         "commands taking each\nin brackets):\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
     char flag[64];
     snprintf(flag, sizeof flag, "--%s", cli_options[i].name);
@@ -254,7 +269,7 @@ static void print_command_help(const command *c) {
   printf("usage: dusk %s [options]%s%s\n\n", c->name, c->args[0] ? " " : "",
          c->args);
   dusk_config_usage_item(stdout, NULL, NULL, c->about, NULL);
-  printf("\noptions (--name VALUE or --name=VALUE):\n");
+  printf("\noptions (--name VALUE or --name=VALUE, a flag alone):\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
     char flag[64];
     if (!(cli_options[i].cmds & c->bit))
@@ -328,6 +343,12 @@ static int set_option(const command *c, const cli_option *opt, const char *v,
   case OPT_TLS_CA:
     o->tls.ca = v;
     return 0;
+  case OPT_PROGRESS:
+    o->progress = PROGRESS_ON;
+    return 0;
+  case OPT_NO_PROGRESS:
+    o->progress = PROGRESS_OFF;
+    return 0;
   }
   return -1;
 }
@@ -351,6 +372,7 @@ static int parse_options(int argc, char **argv, int first, const command *c,
   o->scheduler = NULL;
   o->token_file = NULL;
   memset(&o->tls, 0, sizeof o->tls);
+  o->progress = PROGRESS_AUTO;
   for (int i = first; i < argc; i++) {
     const char *a = argv[i], *eq, *v;
     const cli_option *opt = NULL;
@@ -398,7 +420,14 @@ static int parse_options(int argc, char **argv, int first, const command *c,
                       "--help')\n", c->name, opt->name, c->name, c->name);
       return 2;
     }
-    if (eq != NULL) {
+    if (opt->arg == NULL) {
+      if (eq != NULL) {
+        fprintf(stderr, "dusk %s: --%s takes no value (see 'dusk %s "
+                        "--help')\n", c->name, opt->name, c->name);
+        return 2;
+      }
+      v = NULL;
+    } else if (eq != NULL) {
       v = eq + 1;
     } else if (i + 1 < argc) {
       v = argv[++i];
@@ -744,13 +773,166 @@ static int run_demo(const options *o) {
   return got == (int64_t)leaves * (leaves - 1) / 2 ? 0 : 1;
 }
 
-/* dusk query: parse, run on the given or an embedded cluster, print. */
+/* ---- the progress bar of dusk query ------------------------------------ */
+
+/* A query's progress on stderr, drawn from the scheduler's reports (about
+ * every 200 ms, dusk_client_set_progress) once the query has run
+ * PROGRESS_DELAY_S, so quick queries print nothing extra.  On a terminal
+ * it is one line redrawn in place ("\r", then "\033[K" clears what a
+ * longer line left), at most every PROGRESS_PERIOD_S, cut to the
+ * terminal's width, and erased when the query ends so the result or the
+ * error starts on a clean line.  Forced onto a stream that is not a
+ * terminal (--progress), it holds no escape codes and its final state is
+ * kept, ended by a newline, as a record in a log. */
+#define PROGRESS_DELAY_S 0.5
+/* Below the scheduler's 200 ms period, so jitter does not skip a report,
+ * while keeping redraws at about 5 a second. */
+#define PROGRESS_PERIOD_S 0.15
+
+typedef struct progress_bar {
+  int on;           /* draws at all (the mode and whether stderr is a tty) */
+  int tty;          /* stderr is a terminal */
+  double start;     /* when the query was submitted */
+  double last_draw; /* when the line was last drawn; 0 before */
+  size_t last_len;  /* columns of the line on screen, 0 when none is */
+  dusk_progress p;  /* the last report */
+} progress_bar;
+
+/* "1.2 MB": decimal units, as the Python package prints them. */
+static void human_bytes(double n, char *out, size_t len) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+  size_t u = 0;
+  while (n >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
+    n /= 1000.0;
+    u++;
+  }
+  if (u == 0)
+    snprintf(out, len, "%.0f B", n);
+  else
+    snprintf(out, len, "%.1f %s", n, units[u]);
+}
+
+/* Columns of the terminal on fd, 80 when it does not say. */
+static int terminal_width(int fd) {
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  return 80;
+}
+
+/* The line for report p after elapsed seconds, at most width - 1 columns
+ * (a line filling the last column wraps on some terminals, and "\r" then
+ * returns to the wrong line): the bar is dropped first when it does not
+ * fit, then the text is cut. */
+static void progress_text(const dusk_progress *p, double elapsed, int width,
+                          char *out, size_t len) {
+  char done[32], total[32], rate[32], info[192];
+  double frac = p->tasks_total ? (double)p->tasks_done / (double)p->tasks_total
+                               : 1.0;
+  int room, barw, fill;
+  human_bytes((double)p->bytes_done, done, sizeof done);
+  human_bytes((double)p->bytes_total, total, sizeof total);
+  human_bytes(elapsed > 0 ? (double)p->bytes_done / elapsed : 0.0, rate,
+              sizeof rate);
+  snprintf(info, sizeof info,
+           "%" PRIu64 "/%" PRIu64 " tasks | %s of %s scanned | %s/s | %.1f s",
+           p->tasks_done, p->tasks_total, done, total, rate, elapsed);
+  room = width - 1;
+  if (room < 1)
+    room = 1;
+  if ((size_t)room > len - 1)
+    room = (int)len - 1;
+  /* "[" bar "] " info, the bar 10..30 columns. */
+  barw = room - (int)strlen(info) - 3;
+  if (barw > 30)
+    barw = 30;
+  if (barw >= 10) {
+    fill = (int)(frac * barw);
+    if (fill > barw)
+      fill = barw;
+    out[0] = '[';
+    memset(out + 1, '#', (size_t)fill);
+    memset(out + 1 + fill, '.', (size_t)(barw - fill));
+    snprintf(out + 1 + barw, len - 1 - (size_t)barw, "] %s", info);
+  } else {
+    snprintf(out, len, "%s", info);
+  }
+  if (strlen(out) > (size_t)room)
+    out[room] = '\0';
+}
+
+static void progress_draw(progress_bar *b, double now) {
+  char line[512];
+  size_t n;
+  progress_text(&b->p, now - b->start, b->tty ? terminal_width(2) : 80, line,
+                sizeof line);
+  n = strlen(line);
+  if (b->tty) {
+    fprintf(stderr, "\r\033[K%s", line);
+  } else {
+    /* Spaces cover what a longer earlier line left. */
+    int pad = b->last_len > n ? (int)(b->last_len - n) : 0;
+    fprintf(stderr, "\r%s%*s", line, pad, "");
+  }
+  fflush(stderr);
+  b->last_len = n > 0 ? n : 1;
+  b->last_draw = now;
+}
+
+/* dusk_client_set_progress's callback: keeps the report, draws it when
+ * the query is old enough and the last draw is not too recent. */
+static void progress_report(void *arg, const char *key,
+                            const dusk_progress *p) {
+  progress_bar *b = arg;
+  double now = now_s();
+  (void)key;
+  b->p = *p;
+  if (!b->on || now - b->start < PROGRESS_DELAY_S ||
+      (b->last_draw > 0 && now - b->last_draw < PROGRESS_PERIOD_S))
+    return;
+  progress_draw(b, now);
+}
+
+/* Ends the display before anything else is printed: on a terminal the
+ * line is erased; elsewhere its final state (all done when ok) stays,
+ * with a newline.  Nothing when no line was drawn. */
+static void progress_end(progress_bar *b, int ok) {
+  if (b->last_len == 0)
+    return;
+  if (b->tty) {
+    fputs("\r\033[K", stderr);
+  } else {
+    if (ok) {
+      b->p.tasks_done = b->p.tasks_total;
+      b->p.bytes_done = b->p.bytes_total;
+    }
+    progress_draw(b, now_s());
+    fputc('\n', stderr);
+  }
+  fflush(stderr);
+  b->last_len = 0;
+}
+
+/* dusk_client_set_interrupt's test while a query runs: a SIGINT (^C) or
+ * SIGTERM caught by on_signal ends the wait, dusk_compute cancels the
+ * query on the cluster, and run_query erases the bar and stops its
+ * LocalCluster before exiting, instead of dying with the line drawn. */
+static int query_interrupted(void *arg) {
+  (void)arg;
+  return got_signal != 0;
+}
+
+/* dusk query: parse, run on the given or an embedded cluster, print.
+ * Exits 0, 1 on a failure, 2 on a bad expression, 128 + the signal after
+ * SIGINT or SIGTERM. */
 static int run_query(const options *o) {
   dusk_dataframe *f = NULL;
   dusk_cluster *cl = NULL;
   dusk_client *c = NULL;
   dusk_table *t = NULL;
   dusk_error err = {0};
+  progress_bar bar = {0};
+  struct sigaction sa, old_int, old_term;
   int nworkers, rc;
   if (o->expression == NULL) {
     fprintf(stderr, "dusk query: no expression given\n");
@@ -765,8 +947,24 @@ static int run_query(const options *o) {
     dusk_dataframe_free(f);
     return 1;
   }
+  bar.tty = isatty(STDERR_FILENO);
+  bar.on = o->progress == PROGRESS_ON ||
+           (o->progress == PROGRESS_AUTO && bar.tty);
+  bar.start = now_s();
+  dusk_client_set_progress(c, progress_report, &bar);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  dusk_client_set_interrupt(c, query_interrupted, NULL, 0);
   rc = dusk_compute(c, f, -1, &t, &err);
-  if (rc != 0) {
+  dusk_client_set_interrupt(c, NULL, NULL, 0);
+  dusk_client_set_progress(c, NULL, NULL);
+  progress_end(&bar, rc == 0);
+  if (rc != 0 && got_signal != 0) {
+    fprintf(stderr, "dusk: %s, the query cancelled\n",
+            got_signal == SIGINT ? "interrupted" : "terminated");
+  } else if (rc != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
   } else {
     dusk_table_print(t, o->format, stdout);
@@ -776,6 +974,10 @@ static int run_query(const options *o) {
   dusk_dataframe_free(f);
   dusk_client_free(c);
   dusk_cluster_stop(cl);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  if (rc != 0 && got_signal != 0)
+    return 128 + got_signal;
   return rc == 0 ? 0 : 1;
 }
 

@@ -111,13 +111,15 @@ def config_table(rel, name):
 
 def cli_tables():
     """The dusk CLI's commands [(name, bit)] and options
-    [(flag, placeholder, {command names})]."""
+    [(flag, placeholder, {command names})]; a flag taking no value (NULL
+    in the table) has the placeholder ""."""
     text = source("client/dusk_cli.c")
     commands = re.findall(r'\{"([a-z ]+)", (CMD_[A-Z]+),', text)
     names = {bit: name for name, bit in commands}
     options = []
     for flag, arg, bits in re.findall(
-            r'\{OPT_\w+, "([a-z-]+)", "([^"]*)",\s*([A-Z_|\s]+),', text):
+            r'\{OPT_\w+, "([a-z-]+)", (?:"([^"]*)"|NULL),\s*([A-Z_|\s]+),',
+            text):
         bits = [b.strip() for b in bits.split("|")]
         cmds = set(names.values()) if "CMD_ALL" in bits else \
             {names[b] for b in bits}
@@ -300,7 +302,11 @@ def case_dusk_help(p):
         check(items(text) == takes + ["--help", "--version"],
               f"dusk {c} --help lists {items(text)}, the table {takes}")
         for flag, arg, cmds in options:
-            if c in cmds:
+            if c in cmds and arg == "":
+                # A flag: known to the parser, refused with a value.
+                p.refused("dusk", *c.split(), f"--{flag}=1",
+                          says=(f"--{flag} takes no value",))
+            elif c in cmds:
                 # Known to the parser: only the value is missing.
                 p.refused("dusk", *c.split(), f"--{flag}",
                           says=(f"--{flag} needs a value",))
@@ -540,6 +546,24 @@ def case_death_timeout(p, work):
         daemons.stop()
 
 
+def run_cases(cases):
+    """Runs [(name, fn())], printing "ok NAME" or "FAIL NAME: why" for
+    each and the tally; the exit status (1 after a failure)."""
+    failed = 0
+    for name, fn in cases:
+        try:
+            fn()
+            print(f"ok {name}")
+        except (Failed, subprocess.TimeoutExpired) as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+        except Exception as e:  # a broken case is a failure, not a crash
+            failed += 1
+            print(f"FAIL {name}: {type(e).__name__}: {e}")
+    print(f"{len(cases) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -559,19 +583,7 @@ def main():
         ("ssh_cli", lambda: case_ssh_cli(p)),
         ("death_timeout", lambda: case_death_timeout(p, args.work)),
     ]
-    failed = 0
-    for name, fn in cases:
-        try:
-            fn()
-            print(f"ok {name}")
-        except (Failed, subprocess.TimeoutExpired) as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-        except Exception as e:  # a broken case is a failure, not a crash
-            failed += 1
-            print(f"FAIL {name}: {type(e).__name__}: {e}")
-    print(f"{len(cases) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_cases(cases)
 
 
 if __name__ == "__main__":
