@@ -473,6 +473,29 @@ static enum MHD_Result reply_snapshot(dusk_dash *d,
   return rc;
 }
 
+/* Whether a request's Host names this machine's loopback (localhost,
+ * 127.x.x.x or [::1], any port), or is absent (HTTP/1.0).  A dashboard
+ * with no token serves only such requests: a web page the user opens
+ * could otherwise point a name of its own at 127.0.0.1 (DNS rebinding)
+ * and read /status - query keys, paths and addresses - through the
+ * browser. */
+static int host_is_loopback(const char *h) {
+  size_t n;
+  if (h == NULL)
+    return 1;
+  if (h[0] == '[')
+    return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':');
+  n = strcspn(h, ":");
+  if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+    return 1;
+  if (n < 4 || strncmp(h, "127.", 4) != 0)
+    return 0;
+  for (size_t i = 4; i < n; i++)
+    if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+      return 0;
+  return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *data,
@@ -508,6 +531,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return reply_405(conn, "GET, HEAD");
   if (route == R_HEALTH)
     return reply_text(conn, MHD_HTTP_OK, "ok\n");
+  if (!d->has_token &&
+      !host_is_loopback(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_HOST)))
+    return reply_text(conn, 421,
+                      "misdirected request: without a token this dashboard "
+                      "answers only requests for localhost / 127.0.0.1\n");
   if (route == R_PAGE) {
     /* No data in it, so no auth: it shows a login form itself when
      * /status answers 401. */
@@ -681,6 +710,14 @@ int dusk_dash_start(const dusk_dash_config *cfg, dusk_dash **out,
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                       (intptr_t)cfg->max_connections, NULL};
+  /* One client holding connections open (a byte every few seconds keeps
+   * each alive) must not lock everyone else out: a quarter of the total
+   * per address, at least 4 (a browser opens up to 6). */
+  opts[n++] = (struct MHD_OptionItem){
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (intptr_t)(cfg->max_connections / 4 > 4 ? cfg->max_connections / 4
+                                              : 4),
+      NULL};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                       (intptr_t)cfg->timeout_s, NULL};
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -690,6 +727,11 @@ int dusk_dash_start(const dusk_dash_config *cfg, dusk_dash **out,
   /* Refuse what RFC 7230 calls malformed rather than guess. */
   opts[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
   if (d->tls) {
+    /* TLS 1.2 and 1.3 only, as the cluster port (GnuTLS would also
+     * speak 1.0 and 1.1). */
+    opts[n++] = (struct MHD_OptionItem){
+        MHD_OPTION_HTTPS_PRIORITIES, 0,
+        (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
                                         d->key_pem};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
@@ -710,7 +752,9 @@ int dusk_dash_start(const dusk_dash_config *cfg, dusk_dash **out,
                         "dashboard: libmicrohttpd did not start%s%s%s",
                         d->start_error[0] ? " (" : "", d->start_error,
                         d->start_error[0] ? ")" : "");
-    close(fd);
+    /* Not closed here: libmicrohttpd closes the socket it was given when
+     * it fails to start, and a second close could hit a descriptor
+     * another thread has opened since. */
     dash_free(d);
     return rc;
   }

@@ -135,6 +135,11 @@ const dusk_cfg_entry dusk_scheduler_config_table[] = {
      "port; if it is taken, a free port is used with a warning)"},
     {"no-dashboard", DUSK_CFG_FLAG, NULL, 0, 0, CFG(no_dashboard),
      "serve no HTTP endpoint"},
+    {"dashboard-insecure", DUSK_CFG_FLAG, NULL, 0, 0,
+     CFG(dashboard_insecure),
+     "serve the endpoint over plain HTTP on a non-loopback --host too "
+     "(without TLS it is otherwise served on loopback only, since the "
+     "token it asks for would cross the network in the clear)"},
     {"dashboard-connections", DUSK_CFG_INT, "64", 1, 4096,
      CFG(dashboard_connections),
      "HTTP connections open at once; more are refused"},

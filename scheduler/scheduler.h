@@ -58,6 +58,7 @@ typedef struct dusk_scheduler_config {
   const char *tls_ca;
   int64_t dashboard_port;        /* HTTP endpoint (status.c), 0 = free */
   int no_dashboard;              /* --no-dashboard */
+  int dashboard_insecure;        /* plain HTTP off loopback all the same */
   int64_t dashboard_connections; /* open at once */
   int64_t dashboard_timeout_ms;  /* idle connection limit */
   int64_t dashboard_header_bytes; /* request line + headers limit */

@@ -425,6 +425,14 @@ static void publish(dusk_scheduler *s) {
 
 static void on_dash_timer(uv_timer_t *t) { publish(t->data); }
 
+/* Whether host (an address or a name) resolves to loopback. */
+static int host_is_loopback(const char *host) {
+  struct sockaddr_storage ss;
+  dusk_error e = {0};
+  return dusk_address_resolve(host, 0, &ss, &e) == 0 &&
+         dusk_sockaddr_is_loopback((struct sockaddr *)&ss);
+}
+
 int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
   const dusk_scheduler_config *cfg = &s->cfg;
   dusk_dash_config dc;
@@ -433,6 +441,19 @@ int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
     return 0;
   memset(&dc, 0, sizeof dc);
   dc.host = cfg->host;
+  if (cfg->tls_cert == NULL && !cfg->dashboard_insecure &&
+      !host_is_loopback(cfg->host)) {
+    /* A browser or scraper would send the cluster token in the clear:
+     * the cluster port never does (its handshake is a challenge).  So
+     * plain HTTP stays on this machine, reached by a tunnel. */
+    dc.host = strchr(cfg->host, ':') ? "::1" : "127.0.0.1";
+    dusk_log(DUSK_LOG_WARN,
+             "dashboard: --host %s without TLS would send the token in the "
+             "clear: serving it on %s only (ssh -L 8787:%s:PORT reaches "
+             "it; --tls-cert/--tls-key/--tls-ca serve it on --host over "
+             "HTTPS, --dashboard-insecure over plain HTTP)",
+             cfg->host, dc.host, dc.host);
+  }
   dc.port = (int)cfg->dashboard_port;
   dc.fallback = 1;
   dc.token = s->net.token;
@@ -459,8 +480,8 @@ int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
                  (uint64_t)cfg->dashboard_interval_ms);
   dusk_log(DUSK_LOG_INFO, "dashboard on %s://%s%s%s:%d/status",
            dc.tls_cert ? "https" : "http",
-           strchr(cfg->host, ':') ? "[" : "", cfg->host,
-           strchr(cfg->host, ':') ? "]" : "", dusk_dash_port(s->dash));
+           strchr(dc.host, ':') ? "[" : "", dc.host,
+           strchr(dc.host, ':') ? "]" : "", dusk_dash_port(s->dash));
   return 0;
 }
 

@@ -464,6 +464,65 @@ def tls_part(a, started, token_file):
           f"{code} {body[:200]!r}")
     line = raw(sched.dashboard, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     check(not line.startswith("HTTP/1.1 200"), f"plain HTTP got {line!r}")
+    # TLS 1.2 and 1.3 only, as the cluster port: 1.0 and 1.1 are refused
+    # (openssl's client offers them at security level 0).
+    for flag, ok in (("-tls1_2", True), ("-tls1_3", True),
+                     ("-tls1_1", False), ("-tls1", False)):
+        r = subprocess.run(["openssl", "s_client", flag, "-cipher",
+                            "DEFAULT@SECLEVEL=0", "-connect",
+                            f"127.0.0.1:{sched.dashboard}"],
+                           input=b"", capture_output=True, timeout=TIMEOUT)
+        shook = r.returncode == 0 and b"Cipher is (NONE)" not in r.stdout
+        check(shook == ok, f"openssl s_client {flag}: handshake "
+              f"{'made' if shook else 'refused'}")
+    sched.stop_cleanly()
+
+
+def listening_on(port):
+    """The IPv4 address a TCP socket listens on at port (/proc/net/tcp),
+    or None."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if state == "0A" and int(p, 16) == port:
+                return ".".join(str(int(addr[i:i + 2], 16))
+                                for i in (6, 4, 2, 0))
+    return None
+
+
+def exposure_part(a, started, token_file):
+    """Off loopback without TLS the token would cross the network in the
+    clear: the endpoint listens on 127.0.0.1 only (and says so), unless
+    --dashboard-insecure.  Without a token (a loopback scheduler) only
+    requests for localhost are served: a page the user opens cannot read
+    /status through a name of its own pointed at 127.0.0.1."""
+    sched = Scheduler(a, "plain-off-loopback", "--host", "0.0.0.0",
+                      "--token-file", token_file, "--dashboard-port", "0")
+    started.append(sched)
+    check(listening_on(sched.dashboard) == "127.0.0.1" and
+          "serving it on 127.0.0.1 only" in sched.log(),
+          f"plain HTTP off loopback listens on "
+          f"{listening_on(sched.dashboard)}")
+    sched.stop_cleanly()
+    sched = Scheduler(a, "insecure", "--host", "0.0.0.0", "--token-file",
+                      token_file, "--dashboard-port", "0",
+                      "--dashboard-insecure")
+    started.append(sched)
+    check(listening_on(sched.dashboard) == "0.0.0.0",
+          "--dashboard-insecure did not serve on --host")
+    sched.stop_cleanly()
+    sched = Scheduler(a, "no-token", "--dashboard-port", "0")
+    started.append(sched)
+    port = sched.dashboard
+    for host, want in ((f"127.0.0.1:{port}", 200), (f"localhost:{port}", 200),
+                       ("LOCALHOST", 200), (f"[::1]:{port}", 200),
+                       (f"evil.example:{port}", 421), ("127.0.0.1.evil", 421),
+                       ("[::1].evil", 421), ("10.0.0.1", 421)):
+        code = request(port, "/status", headers={"Host": host})[0]
+        check(code == want, f"/status with Host {host}: {code}, not {want}")
+    check(request(port, "/health", headers={"Host": "evil.example"})[0] ==
+          200, "/health (no data) refused for another Host")
     sched.stop_cleanly()
 
 
@@ -624,6 +683,7 @@ def main():
                   f"/status without a token configured: {code}")
             other.stop_cleanly()
         tls_part(a, started, token_file)
+        exposure_part(a, started, token_file)
         off = Scheduler(a, "off", "--no-dashboard")
         started.append(off)
         check(off.dashboard is None, "--no-dashboard announced a dashboard")

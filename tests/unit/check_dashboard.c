@@ -103,7 +103,7 @@ static int get_status(int port, const char *path, const char *extra) {
   reply r;
   int status;
   snprintf(req, sizeof req,
-           "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", path,
+           "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n", path,
            extra);
   r = http(port, req);
   status = r.status;
@@ -128,7 +128,7 @@ START_TEST(test_before_and_after_publish) {
       get_status(port, "/status", "Authorization: Bearer " TOKEN "\r\n"),
       503);
   dusk_dash_publish(d, dup_str("{\"a\": 1}\n"), 9, dup_str("m 1\n"), 4);
-  r = http(port, "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+  r = http(port, "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                  "Authorization: Bearer " TOKEN "\r\n\r\n");
   ck_assert_int_eq(r.status, 200);
   /* The served events (none yet) are spliced in as its last member. */
@@ -136,13 +136,13 @@ START_TEST(test_before_and_after_publish) {
                            "\"tasks\": [],\n \"failures\": []}}\n");
   ck_assert_ptr_nonnull(strstr(r.head, "application/json"));
   reply_free(&r);
-  r = http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+  r = http(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                  "authorization: bearer " TOKEN "\r\n\r\n");
   ck_assert_int_eq(r.status, 200);
   ck_assert_str_eq(r.body, "m 1\n");
   reply_free(&r);
   /* HEAD: the headers only. */
-  r = http(port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+  r = http(port, "HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                  "Authorization: Bearer " TOKEN "\r\n\r\n");
   ck_assert_int_eq(r.status, 200);
   ck_assert_uint_eq(r.body_len, 0);
@@ -186,7 +186,7 @@ static char *login(int port, const char *token) {
   char req[512], *cookie, *end;
   reply r;
   snprintf(req, sizeof req,
-           "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
            "Content-Type: application/x-www-form-urlencoded\r\n"
            "Content-Length: %zu\r\n\r\ntoken=%s",
            strlen("token=") + strlen(token), token);
@@ -244,7 +244,7 @@ static void *reader(void *p) {
   reader_arg *a = p;
   for (int i = 0; i < 1000; i++) {
     reply r = http(a->port,
-                   "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
                    "Authorization: Bearer " TOKEN "\r\n\r\n");
     unsigned n;
     char *colon = r.body ? strstr(r.body, "\":\"") : NULL;
@@ -340,7 +340,7 @@ START_TEST(test_events) {
   dusk_dash_publish(d, dup_str("{\"a\": 1}\n"), 9, dup_str(""), 0);
 
   r = http(dusk_dash_port(d),
-           "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
            "Authorization: Bearer " TOKEN "\r\n\r\n");
   ck_assert_int_eq(r.status, 200);
   snprintf(want, sizeof want, "\"next\": %llu,", (unsigned long long)seq);
@@ -363,7 +363,7 @@ START_TEST(test_events) {
   reply_free(&r);
 
   snprintf(want, sizeof want,
-           "GET /status?since=%d HTTP/1.1\r\nHost: x\r\nConnection: "
+           "GET /status?since=%d HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
            "close\r\n", NT);
   {
     char req[256];
