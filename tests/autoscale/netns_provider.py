@@ -22,20 +22,16 @@ import subprocess
 import sys
 import time
 
+# alive(pid): the integration scripts' helper
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration"))
+from testprocs import alive  # noqa: E402
+
 
 def sh(*args):
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
-
-
-def alive(pid):
-    """Whether pid runs (a zombie does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def load(path):

@@ -26,7 +26,6 @@ import argparse
 import ctypes
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -34,41 +33,17 @@ import sys
 import threading
 import time
 
+from testprocs import TIMEOUT, Failed, alive, check, ready  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROVIDER = os.path.join(HERE, "..", "autoscale", "netns_provider.py")
-SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
-TIMEOUT = 60 * SCALE
 SUBNET = "10.79.0"
 SCHED_ADDR = f"{SUBNET}.1"
 MIN, MAX = 1, 3
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, why):
-    if not cond:
-        raise Failed(why)
-
-
 def sh(*args):
     subprocess.run(args, check=True, capture_output=True)
-
-
-def ready(proc, fd, what):
-    line = b""
-    deadline = time.monotonic() + TIMEOUT
-    while not line.endswith(b"\n"):
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise Failed(f"{what} did not say READY")
-        chunk = os.read(fd, 64)
-        if not chunk:
-            raise Failed(f"{what} exited before READY ({proc.poll()})")
-        line += chunk
-    check(line.startswith(b"READY "), f"{what}: {line!r}")
-    return int(line.split()[1])
 
 
 CLONE_NEWNET = 0x40000000
@@ -81,15 +56,6 @@ def setns(fd):
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
-
-
-def alive(pid):
-    """Whether pid runs (a zombie does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def our_namespaces(tag):

@@ -19,25 +19,7 @@ import subprocess
 import sys
 import time
 
-SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
-TIMEOUT = 60 * SCALE
-
-
-class Failed(Exception):
-    pass
-
-
-def check(cond, why):
-    if not cond:
-        raise Failed(why)
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+from testprocs import TIMEOUT, Failed, alive, check  # noqa: E402
 
 
 BAD_PROVIDER = r"""

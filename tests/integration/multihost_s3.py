@@ -14,30 +14,20 @@ skip).  Every namespace, link and process is removed at the end.
 import argparse
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
 import time
+
+from testprocs import TIMEOUT, Failed, check, ready  # noqa: E402
 
 import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE_S3 = os.path.join(HERE, "..", "s3", "fake_s3.py")
 AK, SK = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
-TIMEOUT = 60 * SCALE
 HOSTS = {"sched": "10.78.0.1", "h1": "10.78.0.2", "h2": "10.78.0.3",
          "s3": "10.78.0.4"}
-
-
-class Failed(Exception):
-    pass
-
-
-def check(cond, why):
-    if not cond:
-        raise Failed(why)
 
 
 def sh(*args):
@@ -84,22 +74,6 @@ class Net:
     def down(self):
         for ns in reversed(self.made):  # deleting a namespace drops its links
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def ready(proc, fd, what):
-    """The READY line a daemon writes to fd (or its stdout)."""
-    line = b""
-    deadline = time.monotonic() + TIMEOUT
-    while not line.endswith(b"\n"):
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise Failed(f"{what} did not say READY")
-        chunk = os.read(fd, 64)
-        if not chunk:
-            raise Failed(f"{what} exited before READY ({proc.poll()})")
-        line += chunk
-    check(line.startswith(b"READY "), f"{what}: {line!r}")
-    return int(line.split()[1])
 
 
 def main():
