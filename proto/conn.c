@@ -713,6 +713,12 @@ int dusk_sockaddr_is_loopback(const struct sockaddr *sa) {
   return 0;
 }
 
+int dusk_host_is_loopback(const char *host, dusk_error *err) {
+  struct sockaddr_storage ss;
+  int rc = dusk_address_resolve(host, 0, &ss, err);
+  return rc != 0 ? rc : dusk_sockaddr_is_loopback((struct sockaddr *)&ss);
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   dusk_listener *l = server->data;
   dusk_net *n = l->net;

@@ -179,5 +179,9 @@ int dusk_address_resolve(const char *host, int port,
 
 /* True for 127.0.0.0/8, ::1 and v4-mapped loopback. */
 int dusk_sockaddr_is_loopback(const struct sockaddr *sa);
+/* Whether host (name or literal) resolves to loopback: 1 or 0, or a
+ * negative code with err set when it does not resolve (blocking, as
+ * dusk_address_resolve). */
+int dusk_host_is_loopback(const char *host, dusk_error *err);
 
 #endif

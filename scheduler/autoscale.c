@@ -389,6 +389,12 @@ static void mark_listed(dusk_autoscaler *as, const char *id, size_t len) {
   h->listed = 1;
 }
 
+static uint64_t interval_ms(const dusk_autoscaler *as) {
+  return (uint64_t)as->s->cfg.autoscale_interval_ms;
+}
+
+/* A failed command's next wait: the tick interval, doubled per failure in
+ * a row, at most AS_BACKOFF_MAX_MS. */
 static uint64_t backoff_next(uint64_t cur, uint64_t interval) {
   uint64_t next = cur ? cur * 2 : interval;
   return next > AS_BACKOFF_MAX_MS ? AS_BACKOFF_MAX_MS : next;
@@ -415,7 +421,7 @@ static void cmd_outcome(provider_cmd *c) {
   uint64_t now = now_ms();
   char why[96];
   int failed = cmd_failed(c, why, sizeof why);
-  uint64_t interval = (uint64_t)as->s->cfg.autoscale_interval_ms;
+  uint64_t interval = interval_ms(as);
 
   switch (c->v) {
   case VERB_UP: {
@@ -567,10 +573,6 @@ static int send_downs(dusk_autoscaler *as) {
            ids[0]);
   cmd_start(as, VERB_DOWN, 0, ids, n, STAGE_RUN);
   return 1;
-}
-
-static uint64_t interval_ms(const dusk_autoscaler *as) {
-  return (uint64_t)as->s->cfg.autoscale_interval_ms;
 }
 
 static void as_tick(uv_timer_t *t) {

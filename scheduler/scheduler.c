@@ -1742,14 +1742,13 @@ int dusk_scheduler_new(uv_loop_t *loop, const dusk_scheduler_config *cfg,
   dusk_scheduler *s;
   char *token = NULL;
   int rc;
-  struct sockaddr_storage ss;
 
   if ((rc = dusk__autoscale_check(cfg, err)) != 0)
     return rc;
   if (cfg->token_file == NULL) {
-    if ((rc = dusk_address_resolve(cfg->host, 0, &ss, err)) != 0)
+    if ((rc = dusk_host_is_loopback(cfg->host, err)) < 0)
       return rc;
-    if (!dusk_sockaddr_is_loopback((struct sockaddr *)&ss))
+    if (rc == 0)
       return dusk_error_set(
           err, DUSK_ECONFIG,
           "refusing to listen on %s without a token: anyone who can reach "

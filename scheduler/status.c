@@ -425,14 +425,6 @@ static void publish(dusk_scheduler *s) {
 
 static void on_dash_timer(uv_timer_t *t) { publish(t->data); }
 
-/* Whether host (an address or a name) resolves to loopback. */
-static int host_is_loopback(const char *host) {
-  struct sockaddr_storage ss;
-  dusk_error e = {0};
-  return dusk_address_resolve(host, 0, &ss, &e) == 0 &&
-         dusk_sockaddr_is_loopback((struct sockaddr *)&ss);
-}
-
 int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
   const dusk_scheduler_config *cfg = &s->cfg;
   dusk_dash_config dc;
@@ -441,8 +433,9 @@ int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
     return 0;
   memset(&dc, 0, sizeof dc);
   dc.host = cfg->host;
+  dusk_error ignored = {0}; /* dusk_scheduler_new resolved it already */
   if (cfg->tls_cert == NULL && !cfg->dashboard_insecure &&
-      !host_is_loopback(cfg->host)) {
+      dusk_host_is_loopback(cfg->host, &ignored) != 1) {
     /* A browser or scraper would send the cluster token in the clear:
      * the cluster port never does (its handshake is a challenge).  So
      * plain HTTP stays on this machine, reached by a tunnel. */

@@ -13,13 +13,12 @@ anywhere: no root, no namespaces.
 import argparse
 import glob
 import os
-import select
 import signal
 import subprocess
 import sys
 import time
 
-from testprocs import TIMEOUT, Failed, alive, check  # noqa: E402
+from testprocs import TIMEOUT, Failed, alive, check, ready  # noqa: E402
 
 
 BAD_PROVIDER = r"""
@@ -56,10 +55,11 @@ esac
 """
 
 
-def scheduler_with(a, name, provider_text, boot_timeout):
-    """A scheduler (1..1 hosts, ticks of 0.1 s, commands killed after 1 s)
-    whose provider is `sh` running provider_text with its state folder as
-    first argument; returns it (READY said), the folder and its log."""
+def scheduler_with(a, name, provider_text, boot_timeout, cmd_timeout="1"):
+    """A scheduler (1..1 hosts, ticks of 0.1 s, commands killed after
+    cmd_timeout s) whose provider is `sh` running provider_text with its
+    state folder as first argument; returns it (READY said), the folder and
+    its log."""
     state = os.path.join(a.work, name)
     subprocess.run(["rm", "-rf", state], check=True)
     os.makedirs(state)
@@ -72,13 +72,12 @@ def scheduler_with(a, name, provider_text, boot_timeout):
         os.path.join(a.bin, "dusk-scheduler"), "--port", "0", "--ready-fd",
         str(w), "--autoscale", f"sh {script} {state}", "--min-workers", "1",
         "--max-workers", "1", "--autoscale-interval", "0.1",
-        "--autoscale-timeout", "1", "--autoscale-boot-timeout",
+        "--autoscale-timeout", cmd_timeout, "--autoscale-boot-timeout",
         boot_timeout], pass_fds=(w,), stdin=subprocess.DEVNULL,
         stdout=open(logpath, "ab"), stderr=subprocess.STDOUT)
     os.close(w)
     try:
-        check(select.select([r], [], [], TIMEOUT)[0] and os.read(r, 64),
-              f"the scheduler with the {name} provider did not start")
+        ready(sched, r, f"the scheduler with the {name} provider")
     except Failed:
         sched.kill()
         sched.wait()
@@ -102,6 +101,97 @@ def silent_up_provider(a):
         with open(os.path.join(state, "hosts")) as f:
             left = f.read().split()
         check(left == [], f"hosts left after the scheduler stopped: {left}")
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+            sched.wait()
+
+
+# An `up` that starts a host and hangs (its pid in $state/up.pid); a
+# `down` that fails until $state/fixed exists, logging each call's time.
+HANGING_UP_FAILING_DOWN_PROVIDER = r"""
+state=$1; shift
+case $1 in
+  up) echo "slow-1" >> "$state/hosts"; echo $$ > "$state/up.pid"
+      exec sleep 300 ;;
+  list) cat "$state/hosts" 2>/dev/null || true ;;
+  down) date +%s.%N >> "$state/downs"
+        if [ ! -e "$state/fixed" ]; then echo 'quota exceeded' >&2; exit 1; fi
+        shift; for id in "$@"; do
+          grep -vx -- "$id" "$state/hosts" > "$state/h.tmp" || true
+          mv "$state/h.tmp" "$state/hosts"; done ;;
+esac
+"""
+
+
+def wait_for(path, what, lines=1):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            with open(path) as f:
+                got = f.read().split()
+            if len(got) >= lines:
+                return got
+        time.sleep(0.05)
+    raise Failed(what)
+
+
+def stop_during_up(a):
+    """SIGTERM while an `up` runs: the scheduler kills it (and what it
+    started), lists, stops the host the up started but never named, and
+    exits well within its 30 s per stopping step."""
+    sched, state, logpath = scheduler_with(
+        a, "stop-during-up", HANGING_UP_FAILING_DOWN_PROVIDER, "600", "120")
+    try:
+        wait_for(os.path.join(state, "up.pid"), "up did not start")
+        with open(os.path.join(state, "up.pid")) as f:
+            up_pid = int(f.read())
+        check(alive(up_pid), "the up is not running")
+        open(os.path.join(state, "fixed"), "w").close()
+        t0 = time.monotonic()
+        sched.send_signal(signal.SIGTERM)
+        check(sched.wait(TIMEOUT) == 0, f"scheduler exit {sched.returncode}")
+        took = time.monotonic() - t0
+        check(not alive(up_pid), "the running up was not killed")
+        with open(os.path.join(state, "hosts")) as f:
+            left = f.read().split()
+        check(left == [], f"the hung up's host was not stopped: {left}")
+        with open(logpath) as f:
+            log = f.read()
+        check("scheduler stopping: `up` killed" in log,
+              "the log does not say the up was killed")
+        print(f"autoscale_local: stopped during an up in {took:.2f} s")
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+            sched.wait()
+
+
+def failing_down(a):
+    """A `down` that keeps failing: retried with a growing backoff, the
+    closing host still counts against --max-workers 1 (no second up), and
+    on SIGTERM the last failed down is logged with the hosts that may
+    still run."""
+    sched, state, logpath = scheduler_with(
+        a, "failing-down", HANGING_UP_FAILING_DOWN_PROVIDER, "0.5", "0.5")
+    try:
+        downs = wait_for(os.path.join(state, "downs"),
+                         "down was not retried 4 times", lines=4)
+        times = [float(t) for t in downs]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        check(gaps[-1] > gaps[0], f"no backoff between downs: {gaps}")
+        with open(os.path.join(state, "hosts")) as f:
+            hosts = f.read().split()
+        check(hosts == ["slow-1"], f"a second host started: {hosts}")
+        sched.send_signal(signal.SIGTERM)
+        check(sched.wait(TIMEOUT) == 0, f"scheduler exit {sched.returncode}")
+        with open(logpath) as f:
+            log = f.read()
+        for says in ("`down` of 1 hosts failed (exit status 1): quota "
+                     "exceeded; next try in",
+                     "the last `down` failed (exit status 1): quota "
+                     "exceeded; these hosts may still run: slow-1"):
+            check(says in log, f"the log does not say {says!r}")
     finally:
         if sched.poll() is None:
             sched.kill()
@@ -186,14 +276,9 @@ def main():
     os.close(w)
     pids = set()
     try:
-        line = b""
-        while not line.endswith(b"\n"):
-            check(select.select([r], [], [], TIMEOUT)[0], "no READY")
-            chunk = os.read(r, 64)
-            check(chunk, f"scheduler exited ({sched.poll()})")
-            line += chunk
+        port = ready(sched, r, "the autoscaling scheduler")
         os.close(r)
-        address = f"tcp://127.0.0.1:{int(line.split()[1])}"
+        address = f"tcp://127.0.0.1:{port}"
         client = dusk.Client(address, set_as_default=False)
 
         def stats():
@@ -252,6 +337,8 @@ def main():
               "pid files left")
         misbehaving_provider(a)
         silent_up_provider(a)
+        stop_during_up(a)
+        failing_down(a)
         print(f"autoscale_local: OK ({len(pids)} hosts started and stopped; "
               "a misbehaving provider handled)")
         return 0
