@@ -20,6 +20,7 @@
 
 #include "auth.h"
 #include "conn.h"
+#include "faillimit.h"
 #include "log.h"
 
 #include <errno.h>
@@ -70,6 +71,7 @@ struct dusk_dash {
   dusk_dash_fail_ev fev[DUSK_DASH_FAIL_EVENTS];
   size_t thead, tn, fhead, fn;
   uint64_t next_seq;
+  dusk_fail_limiter fails; /* HTTP thread only: wrong tokens per address */
 };
 
 /* The page (dashboard.html), embedded at build time (embed.cmake). */
@@ -88,6 +90,7 @@ typedef struct login_req {
   size_t body;    /* body bytes seen */
   int overflow;   /* body or token over its limit */
   int bad;        /* the form did not parse */
+  int ntoken;     /* token fields seen (one is wanted) */
   size_t token_len;
   char token[DUSK_TOKEN_MAX + 1];
 } login_req;
@@ -208,14 +211,72 @@ static int session_valid(const dusk_dash *d, const char *v) {
   return expiry > now_s();
 }
 
-static int authorized(const dusk_dash *d, struct MHD_Connection *conn) {
-  const char *h, *cookie;
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The peer's address bytes (4 or 16), the key of its wrong-token count;
+ * 0 when libmicrohttpd does not say. */
+static size_t peer_key(struct MHD_Connection *conn, uint8_t *key) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+  if (sa != NULL && sa->sa_family == AF_INET) {
+    memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    return 4;
+  }
+  if (sa != NULL && sa->sa_family == AF_INET6) {
+    memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    return 16;
+  }
+  return 0;
+}
+
+/* 429 when the peer has spent its wrong tokens (faillimit.h): the token
+ * it sends now is not even compared.  MHD_YES/NO as a reply, or -1 to go
+ * on. */
+static int refuse_if_limited(dusk_dash *d, struct MHD_Connection *conn) {
+  uint8_t key[DUSK_FAIL_KEY_MAX];
+  size_t n = peer_key(conn, key);
+  uint64_t wait = dusk_fail_wait_ms(&d->fails, key, n, now_ms());
+  char after[24];
+  if (wait == 0)
+    return -1;
+  snprintf(after, sizeof after, "%" PRIu64, (wait + 999) / 1000);
+  static const char text[] =
+      "too many wrong tokens from this address: try again later\n";
+  return reply(conn, MHD_HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
+               text, sizeof text - 1, MHD_HTTP_HEADER_RETRY_AFTER, after);
+}
+
+static void count_wrong_token(dusk_dash *d, struct MHD_Connection *conn) {
+  uint8_t key[DUSK_FAIL_KEY_MAX];
+  size_t n = peer_key(conn, key);
+  dusk_fail_count(&d->fails, key, n, now_ms());
+}
+
+/* Whether the request may read data: no token configured, a bearer token
+ * that is the cluster's (a wrong one is counted against its address), or
+ * a valid session cookie. */
+/* The request's bearer token, or NULL. */
+static const char *bearer_of(struct MHD_Connection *conn) {
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_AUTHORIZATION);
+  return h != NULL && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+}
+
+static int authorized(dusk_dash *d, struct MHD_Connection *conn) {
+  const char *bearer, *cookie;
   if (!d->has_token)
     return 1;
-  h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                  MHD_HTTP_HEADER_AUTHORIZATION);
-  if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
-    return token_matches(d, h + 7, strlen(h + 7));
+  if ((bearer = bearer_of(conn)) != NULL) {
+    if (token_matches(d, bearer, strlen(bearer)))
+      return 1;
+    count_wrong_token(d, conn);
+    return 0;
+  }
   cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, SESSION_COOKIE);
   return cookie != NULL && session_valid(d, cookie);
 }
@@ -235,8 +296,9 @@ static enum MHD_Result login_field(void *cls, enum MHD_ValueKind kind,
   (void)transfer_encoding;
   if (strcmp(key, "token") != 0)
     return MHD_YES;
-  if (off == 0 && req->token_len > 0) {
-    req->bad = 1; /* a second token field: which one is meant? */
+  if (off == 0 && ++req->ntoken > 1) {
+    req->bad = 1; /* a second token field (even an empty first one):
+                     which one is meant? */
     return MHD_NO;
   }
   if (off > DUSK_TOKEN_MAX || size > DUSK_TOKEN_MAX - off) {
@@ -275,6 +337,7 @@ static enum MHD_Result login_more(dusk_dash *d, struct MHD_Connection *conn,
                                   size_t *size) {
   char session[SESSION_LEN + 1];
   char cookie[SESSION_LEN + 128];
+  int limited;
   if (*size > 0) {
     req->body += *size;
     if (req->body > d->max_body)
@@ -289,8 +352,12 @@ static enum MHD_Result login_more(dusk_dash *d, struct MHD_Connection *conn,
     return reply_text(conn, MHD_HTTP_BAD_REQUEST, "malformed login form\n");
   if (!d->has_token)
     return reply_text(conn, MHD_HTTP_OK, "ok: no token configured\n");
-  if (!token_matches(d, req->token, req->token_len))
+  if ((limited = refuse_if_limited(d, conn)) >= 0)
+    return (enum MHD_Result)limited;
+  if (!token_matches(d, req->token, req->token_len)) {
+    count_wrong_token(d, conn);
     return reply_401(conn);
+  }
   if (session_make(d, session) != 0)
     return MHD_NO;
   snprintf(cookie, sizeof cookie,
@@ -501,7 +568,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *version, const char *data,
                                   size_t *size, void **con_cls) {
   dusk_dash *d = cls;
-  int route;
+  int route, limited;
   (void)version;
   if (!d->niced) {
     /* libmicrohttpd has no thread-start hook, so its thread lowers its
@@ -554,6 +621,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     MHD_destroy_response(r);
     return rc;
   }
+  /* Only a request that presents a token is limited: a session cookie
+   * keeps working for a user behind the same address as a guesser. */
+  if (d->has_token && bearer_of(conn) != NULL &&
+      (limited = refuse_if_limited(d, conn)) >= 0)
+    return (enum MHD_Result)limited;
   if (!authorized(d, conn))
     return reply_401(conn);
   return reply_snapshot(d, conn, route);

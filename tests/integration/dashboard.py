@@ -107,9 +107,12 @@ class Scheduler:
         check(rc == 0, f"{self.log_path}: the scheduler exited {rc}")
 
 
-def request(port, path, method="GET", headers=None, body=None):
-    """(status, headers dict (lower-case names), body bytes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+def request(port, path, method="GET", headers=None, body=None,
+            source="127.0.0.1"):
+    """(status, headers dict (lower-case names), body bytes), sent from
+    the loopback address source."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT,
+                                      source_address=(source, 0))
     try:
         conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
@@ -275,6 +278,10 @@ def auth_and_routes(port):
     code, _, _ = request(port, "/login", "POST", form,
                          "token=" + "a" * 20000)
     check(code == 413, f"login with a 20 kB body: {code}")
+    code, _, _ = request(port, "/login", "POST", form,
+                         "token=&token=" + TOKEN)
+    check(code == 400, f"login with two token fields: {code}")
+    wrong_tokens_are_limited(port, form, session)
     code, _, _ = request(port, "/nope", headers=BEARER)
     check(code == 404, f"/nope: {code}")
     for method, path in (("POST", "/status"), ("DELETE", "/metrics"),
@@ -282,6 +289,32 @@ def auth_and_routes(port):
         code, hdrs, _ = request(port, path, method, BEARER)
         check(code == 405 and "allow" in hdrs,
               f"{method} {path}: {code} {hdrs}")
+
+
+def wrong_tokens_are_limited(port, form, session):
+    """From one address (127.0.0.9, so the other checks' address keeps its
+    tries), wrong tokens are answered 401 ten times, then 429 with a
+    Retry-After - even the right token, which is not compared then - while
+    a logged-in browser there keeps its session."""
+    src = "127.0.0.9"
+    for i in range(10):
+        code, _, _ = request(port, "/status", headers={
+            "Authorization": "Bearer wrong"}, source=src)
+        check(code == 401, f"wrong token {i + 1} from {src}: {code}")
+    for how in ("bearer", "login"):
+        if how == "bearer":
+            code, hdrs, _ = request(port, "/status", headers=BEARER,
+                                    source=src)
+        else:
+            code, hdrs, _ = request(port, "/login", "POST", form,
+                                    "token=" + TOKEN, source=src)
+        check(code == 429 and 1 <= int(hdrs.get("retry-after", "0")) <= 6,
+              f"the right token ({how}) after 10 wrong ones: {code} {hdrs}")
+    code, _, _ = request(port, "/status", headers={"Cookie": session},
+                         source=src)
+    check(code == 200, f"a session from the limited address: {code}")
+    code, _, _ = request(port, "/status", headers=BEARER)
+    check(code == 200, f"the token from another address: {code}")
 
 
 def raw(port, data, read=True):
