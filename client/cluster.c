@@ -328,7 +328,7 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
   }
   snprintf(cl->address, sizeof cl->address, "tcp://127.0.0.1:%d", port);
   if (dashboard > 0)
-    snprintf(cl->dashboard, sizeof cl->dashboard, "%s://127.0.0.1:%d/status",
+    snprintf(cl->dashboard, sizeof cl->dashboard, "%s://127.0.0.1:%d/",
              cl->tls_on ? "https" : "http", dashboard);
   snprintf(addr_arg, sizeof addr_arg, "%s", cl->address);
   snprintf(nbuf, sizeof nbuf, "%d", cl->nworkers);

@@ -492,8 +492,9 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
                        dusk_error *err);
 const char *dusk_cluster_address(const dusk_cluster *cl);
 const char *dusk_cluster_token(const dusk_cluster *cl);
-/* URL of the scheduler's HTTP endpoint ("http://127.0.0.1:PORT/status",
- * https with TLS; it wants the cluster's token), or NULL without one. */
+/* URL of the scheduler's live page ("http://127.0.0.1:PORT/", https with
+ * TLS; it asks for the cluster's token, and /status, /metrics under it
+ * want it as a bearer header), or NULL without one. */
 const char *dusk_cluster_dashboard_link(const dusk_cluster *cl);
 /* Path of the token file the daemons read (valid until stop). */
 const char *dusk_cluster_token_file(const dusk_cluster *cl);

@@ -703,8 +703,8 @@ static int run_local(const options *o) {
   printf("scheduler %s\nworkers %d\ntoken-file %s\n", dusk_cluster_address(cl),
          dusk_cluster_nworkers(cl), dusk_cluster_token_file(cl));
   if (dusk_cluster_dashboard_link(cl) != NULL)
-    printf("dashboard %s (wants the token: 'Authorization: Bearer' and the "
-           "token file's contents)\n",
+    printf("dashboard %s (log in with the token file's contents; scripts "
+           "send it as 'Authorization: Bearer')\n",
            dusk_cluster_dashboard_link(cl));
   printf("connect with: dusk bench tasks --scheduler %s --token-file %s\n",
          dusk_cluster_address(cl), dusk_cluster_token_file(cl));

@@ -111,8 +111,9 @@ class LocalCluster:
 
     @property
     def dashboard_link(self):
-        """URL of the scheduler's /status (JSON; it wants the token as
-        'Authorization: Bearer <token>'), or None if it serves none."""
+        """URL of the scheduler's live page (it asks for the cluster's
+        token; /status and /metrics under it want it as 'Authorization:
+        Bearer <token>'), or None if it serves none."""
         return self._cluster.dashboard_link
 
     @property

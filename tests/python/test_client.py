@@ -213,19 +213,23 @@ def _get_status(link, token):
 def test_dashboard_link():
     import re
     import urllib.error
+    import urllib.request
     with dusk.LocalCluster(n_workers=1) as a, \
             dusk.LocalCluster(n_workers=1) as b:
         link = a.dashboard_link
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/status", link), link
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", link), link
+        with urllib.request.urlopen(link, timeout=10) as r:  # the page
+            assert b"<form id=\"login\"" in r.read()
+        link_status = link + "status"
         # Clusters side by side get ports of their own (never 8787 twice).
         assert b.dashboard_link not in (None, link)
         with pytest.raises(urllib.error.HTTPError, match="401"):
-            _get_status(link, "not the token")
+            _get_status(link_status, "not the token")
         port = int(a.scheduler_address.rsplit(":", 1)[1])
-        st = _get_status(link, a.token)
+        st = _get_status(link_status, a.token)
         assert st["scheduler"]["address"] == f"tcp://127.0.0.1:{port}"
         # The snapshot may predate the worker's registration by 500 ms.
-        wait_until(lambda: len(_get_status(link, a.token)["workers"]) == 1,
+        wait_until(lambda: len(_get_status(link_status, a.token)["workers"]) == 1,
                    10, "the worker in /status")
         with dusk.Client(a) as c:
             assert c.dashboard_link == link
