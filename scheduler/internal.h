@@ -221,10 +221,12 @@ void dusk__autoscale_free(dusk_scheduler *s);
 /* query.c: calls each(ctx, ...) for every query of c that has not
  * finished: its key, whether it is still sampling its files, and how far
  * its current attempt is (tasks finished of its tasks, CSV bytes of the
- * finished scans: what PROGRESS reports). */
+ * finished scans: what PROGRESS reports), and the seconds since it
+ * arrived. */
 typedef void (*dusk__query_each_fn)(void *ctx, const char *key, int sampling,
                                     uint64_t tasks_done, uint64_t tasks_total,
-                                    uint64_t bytes_done, uint64_t bytes_total);
+                                    uint64_t bytes_done, uint64_t bytes_total,
+                                    double elapsed_s);
 void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx);
 
 /* status.c: the HTTP endpoint (--dashboard-port).  start (once listening)

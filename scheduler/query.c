@@ -1983,7 +1983,8 @@ void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx) {
     if (q->state == Q_RUNNING)
       progress_count(q, &done, &bytes);
     each(ctx, q->key, q->state == Q_SAMPLING, done, q->nprog, bytes,
-         q->prog_bytes_total);
+         q->prog_bytes_total,
+         q->start_ns != 0 ? (double)(dusk_now_ns() - q->start_ns) / 1e9 : 0);
   }
 }
 

@@ -96,7 +96,8 @@ typedef struct query_walk {
 
 static void put_query(void *ctx, const char *key, int sampling,
                       uint64_t tasks_done, uint64_t tasks_total,
-                      uint64_t bytes_done, uint64_t bytes_total) {
+                      uint64_t bytes_done, uint64_t bytes_total,
+                      double elapsed_s) {
   query_walk *qw = ctx;
   FILE *f = qw->f;
   fputs(qw->n++ ? ",\n  {" : "\n  {", f);
@@ -105,9 +106,9 @@ static void put_query(void *ctx, const char *key, int sampling,
   fprintf(f,
           ", \"client\": %" PRIu64 ", \"state\": \"%s\", \"tasks_done\": "
           "%" PRIu64 ", \"tasks_total\": %" PRIu64 ", \"bytes_done\": "
-          "%" PRIu64 ", \"bytes_total\": %" PRIu64 "}",
+          "%" PRIu64 ", \"bytes_total\": %" PRIu64 ", \"elapsed_s\": %.3f}",
           qw->client, sampling ? "sampling" : "running", tasks_done,
-          tasks_total, bytes_done, bytes_total);
+          tasks_total, bytes_done, bytes_total, elapsed_s);
 }
 
 /* The scheduler's address as clients dial it. */

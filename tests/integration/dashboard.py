@@ -180,7 +180,8 @@ WORKER_FIELDS = {"id": int, "host_id": str, "addr": str, "name": str,
                  "bytes_scanned": int}
 LIMIT = 3 << 30  # the --memory-limit of the test's worker (3GiB)
 QUERY_FIELDS = {"key": str, "client": int, "state": str, "tasks_done": int,
-                "tasks_total": int, "bytes_done": int, "bytes_total": int}
+                "tasks_total": int, "bytes_done": int, "bytes_total": int,
+                "elapsed_s": float}
 EVENTS_FIELDS = {"next": int, "tasks": list, "failures": list}
 TASK_EVENT_FIELDS = {"seq": int, "worker": int, "start_s": float,
                      "end_s": float, "op": str}
