@@ -457,6 +457,33 @@ START_TEST(test_memory_available_from_files) {
 }
 END_TEST
 
+/* This process's own figures, as a heartbeat reads them. */
+START_TEST(test_own_figures) {
+  uint64_t rss = 0, cpu0 = dusk_proc_cpu_ns(), cpu = cpu0;
+  volatile uint64_t spin = 0;
+  char *touched;
+  ck_assert_int_eq(dusk_proc_rss(&rss), 0);
+  ck_assert_uint_gt(rss, 0);
+  /* RSS is resident now, so 64 MiB touched shows (and is no peak). */
+  touched = malloc(64u << 20);
+  ck_assert_ptr_nonnull(touched);
+  memset(touched, 1, 64u << 20);
+  {
+    uint64_t more = 0;
+    ck_assert_int_eq(dusk_proc_rss(&more), 0);
+    ck_assert_uint_ge(more, rss + (48u << 20));
+  }
+  free(touched);
+  /* CPU time grows with work (bounded: the clock ticks in ns). */
+  for (uint64_t i = 0; i < 1000000000u && cpu == cpu0; i++) {
+    spin += i;
+    if (i % 4096 == 0)
+      cpu = dusk_proc_cpu_ns();
+  }
+  ck_assert_uint_gt(cpu, cpu0);
+}
+END_TEST
+
 START_TEST(test_worker_memory_limit) {
   dusk_worker_config c;
   dusk_error err = {0};
@@ -619,6 +646,7 @@ int main(void) {
   tcase_add_test(tc, test_size_parse);
   tcase_add_test(tc, test_memory_available_from_files);
   tcase_add_test(tc, test_worker_memory_limit);
+  tcase_add_test(tc, test_own_figures);
   tcase_add_test(tc, test_help_and_version_are_requests);
   tcase_add_test(tc, test_usage_is_whole_and_wrapped);
   tcase_add_test(tc, test_usage_lists_every_scheduler_entry);
