@@ -256,6 +256,11 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
       o->nkeys = w->nkeys;
       snprintf(o->host_id, sizeof o->host_id, "%.*s", (int)w->host_id.len,
                w->host_id.ptr);
+      o->cpu_percent = w->cpu_percent;
+      o->rss_bytes = w->rss_bytes;
+      o->memory_limit_bytes = w->memory_limit;
+      o->bytes_scanned = w->bytes_scanned;
+      o->tasks_running = w->nrunning;
     }
     if (c->info_out == NULL)
       c->info_n = m->u.info.nworkers;

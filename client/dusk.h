@@ -157,6 +157,13 @@ typedef struct dusk_worker_status {
   uint32_t nprocessing;
   uint64_t nkeys;
   char host_id[128]; /* its provider's host id (autoscaling), or "" */
+  /* From its last heartbeat (all 0 before the first): CPU over the last
+   * heartbeat interval (100 per busy thread), resident memory, its
+   * --memory-limit, the CSV bytes its scans read since it registered, and
+   * the tasks it runs now. */
+  double cpu_percent;
+  uint64_t rss_bytes, memory_limit_bytes, bytes_scanned;
+  uint32_t tasks_running;
 } dusk_worker_status;
 
 /* Waits until at least min_workers are registered, then lists up to max of

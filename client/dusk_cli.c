@@ -1046,7 +1046,10 @@ static int run_stats(const options *o) {
     put_json_string(stdout, ws[i].addr);
     printf(", \"pid\": %" PRId64 ", \"host_id\": ", ws[i].pid);
     put_json_string(stdout, ws[i].host_id);
-    printf("}");
+    printf(", \"cpu_percent\": %.1f, \"rss_bytes\": %" PRIu64
+           ", \"memory_limit_bytes\": %" PRIu64 ", \"bytes_scanned\": %" PRIu64
+           "}", ws[i].cpu_percent, ws[i].rss_bytes, ws[i].memory_limit_bytes,
+           ws[i].bytes_scanned);
   }
   printf("]");
   if (st.autoscale)

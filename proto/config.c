@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Parses the integer at v within e's range, ending at the end of the
  * value or, when range_sep, at a '-': 0 with *x and *next (the character
@@ -257,6 +258,87 @@ void dusk_config_usage(FILE *out, const char *synopsis,
                          NULL);
   dusk_config_usage_item(out, "--version", NULL,
                          "print the version and exit", NULL);
+}
+
+/* Units of dusk_size_parse, matched case-insensitively. */
+static const struct {
+  const char *name;
+  uint64_t factor;
+} size_units[] = {
+    {"", 1},
+    {"b", 1},
+    {"k", 1000ull},
+    {"kb", 1000ull},
+    {"m", 1000000ull},
+    {"mb", 1000000ull},
+    {"g", 1000000000ull},
+    {"gb", 1000000000ull},
+    {"t", 1000000000000ull},
+    {"tb", 1000000000000ull},
+    {"p", 1000000000000000ull},
+    {"pb", 1000000000000000ull},
+    {"ki", 1ull << 10},
+    {"kib", 1ull << 10},
+    {"mi", 1ull << 20},
+    {"mib", 1ull << 20},
+    {"gi", 1ull << 30},
+    {"gib", 1ull << 30},
+    {"ti", 1ull << 40},
+    {"tib", 1ull << 40},
+    {"pi", 1ull << 50},
+    {"pib", 1ull << 50},
+};
+
+int dusk_size_parse(const char *what, const char *text, uint64_t *bytes,
+                    dusk_error *err) {
+  const char *p = text;
+  uint64_t whole = 0, frac = 0, scale = 1, factor = 0, total;
+  int digits = 0, fdigits = 0;
+  for (; *p >= '0' && *p <= '9'; p++, digits++) {
+    if (whole > (UINT64_MAX - 9) / 10)
+      goto too_big;
+    whole = whole * 10 + (uint64_t)(*p - '0');
+  }
+  if (*p == '.') {
+    for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+      if (fdigits == 6)
+        goto bad;
+      frac = frac * 10 + (uint64_t)(*p - '0');
+      scale *= 10;
+    }
+    if (fdigits == 0)
+      goto bad;
+  }
+  if (digits == 0)
+    goto bad;
+  if (*p == ' ')
+    p++;
+  for (size_t i = 0; i < sizeof size_units / sizeof size_units[0]; i++)
+    if (strcasecmp(p, size_units[i].name) == 0)
+      factor = size_units[i].factor;
+  if (factor == 0 || (*p == '\0' && p > text && p[-1] == ' '))
+    goto bad;
+  if (whole > (uint64_t)INT64_MAX / factor)
+    goto too_big;
+  total = whole * factor;
+  /* frac / scale of a unit: frac < scale <= 10^6, factor <= 2^50, so
+   * frac * (factor / scale) and the remainder's part stay in range */
+  total += frac * (factor / scale) + frac * (factor % scale) / scale;
+  if (total > (uint64_t)INT64_MAX)
+    goto too_big;
+  if (total == 0)
+    return dusk_error_set(err, DUSK_ECONFIG,
+                          "%s: '%s' is less than one byte", what, text);
+  *bytes = total;
+  return 0;
+bad:
+  return dusk_error_set(err, DUSK_ECONFIG,
+                        "%s: '%s' is not a size (a number and a unit: "
+                        "4GiB, 512MB, 1.5 GiB, or bytes)", what, text);
+too_big:
+  return dusk_error_set(err, DUSK_ECONFIG,
+                        "%s: '%s' is more than %" PRId64 " bytes", what, text,
+                        INT64_MAX);
 }
 
 void dusk_config_version(FILE *out, const char *prog) {

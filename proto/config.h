@@ -79,6 +79,17 @@ void dusk_config_usage(FILE *out, const char *synopsis,
 void dusk_config_usage_item(FILE *out, const char *left, const char *arg,
                             const char *help, const char *tail);
 
+/* Parses a size as people type it: a number (digits, optionally a
+ * fraction of up to 6 digits) and an optional unit, case-insensitive, with
+ * at most one space between: none or B (bytes), K/KB, M/MB, G/GB, T/TB,
+ * P/PB (powers of 1000, as Dask's parse_bytes), Ki/KiB, Mi/MiB, Gi/GiB,
+ * Ti/TiB, Pi/PiB (powers of 1024).  "4GiB", "512MB", "1.5 GiB",
+ * "1048576".  The result is whole bytes (a fraction of a byte is
+ * dropped), 1 to INT64_MAX.  0, or DUSK_ECONFIG with err naming `what`
+ * (e.g. "--memory-limit") and the text. */
+int dusk_size_parse(const char *what, const char *text, uint64_t *bytes,
+                    dusk_error *err);
+
 /* Writes "<prog> <release> (protocol <wire version>)\n" to out. */
 void dusk_config_version(FILE *out, const char *prog);
 

@@ -148,6 +148,29 @@ static int rd_i64(reader *r, const char *field, int64_t *v) {
   return bad_field(r, field, "int64", o);
 }
 
+/* A float (or an integer, as msgpack packers write whole numbers) within
+ * [lo, hi]: NaN and the infinities are refused. */
+static int rd_f64(reader *r, const char *field, double lo, double hi,
+                  double *v) {
+  const msgpack_object *o = next(r);
+  double x;
+  if (o != NULL && (o->type == MSGPACK_OBJECT_FLOAT32 ||
+                    o->type == MSGPACK_OBJECT_FLOAT64))
+    x = o->via.f64;
+  else if (o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+    x = (double)o->via.u64;
+  else if (o != NULL && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+    x = (double)o->via.i64;
+  else
+    return bad_field(r, field, "float", o);
+  if (!(x >= lo && x <= hi)) /* NaN fails both */
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "%s field '%s': %g is outside [%g, %g]", r->msg,
+                          field, x, lo, hi);
+  *v = x;
+  return 0;
+}
+
 static int rd_bool(reader *r, const char *field, bool *v) {
   const msgpack_object *o = next(r);
   if (o == NULL || o->type != MSGPACK_OBJECT_BOOLEAN)
@@ -297,12 +320,23 @@ static int dec_welcome(reader *r, dusk_msg_welcome *m) {
 }
 
 static int dec_heartbeat(reader *r, dusk_msg_heartbeat *m) {
-  CK(expect_count(r, 5));
+  CK(expect_count(r, 11));
   CK(rd_u64(r, "seq", UINT64_MAX, &m->seq));
   CK(rd_u64(r, "nkeys", UINT64_MAX, &m->nkeys));
   CK(rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes));
   CK(rd_u32(r, "nqueued", &m->nqueued));
-  return rd_u32(r, "rtt_us", &m->rtt_us);
+  CK(rd_u32(r, "rtt_us", &m->rtt_us));
+  CK(rd_u32(r, "nrunning", &m->nrunning));
+  CK(rd_u64(r, "cpu_ns", INT64_MAX, &m->cpu_ns));
+  CK(rd_u64(r, "sample_ns", INT64_MAX, &m->sample_ns));
+  CK(rd_u64(r, "rss_bytes", INT64_MAX, &m->rss_bytes));
+  CK(rd_u64(r, "memory_limit", INT64_MAX, &m->memory_limit));
+  CK(rd_u64(r, "bytes_scanned", INT64_MAX, &m->bytes_scanned));
+  if (m->nrunning > m->nqueued)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "HEARTBEAT: %u tasks running of %u queued",
+                          (unsigned)m->nrunning, (unsigned)m->nqueued);
+  return 0;
 }
 
 static int dec_heartbeat_ack(reader *r, dusk_msg_heartbeat_ack *m) {
@@ -494,13 +528,19 @@ static int dec_info(reader *r, dusk_msg_info *m) {
     reader w;
     dusk_worker_info *wi = &m->workers[i];
     CK(rd_array(&ws, "workers[]", NULL, &w));
-    CK(expect_count(&w, 6));
+    CK(expect_count(&w, 11));
     CK(rd_u64(&w, "workers[].id", UINT64_MAX, &wi->id));
     CK(rd_i64(&w, "workers[].pid", &wi->pid));
     CK(rd_str(&w, "workers[].addr", &wi->addr));
     CK(rd_u32(&w, "workers[].nprocessing", &wi->nprocessing));
     CK(rd_u64(&w, "workers[].nkeys", UINT64_MAX, &wi->nkeys));
     CK(rd_str(&w, "workers[].host_id", &wi->host_id));
+    CK(rd_f64(&w, "workers[].cpu_percent", 0, DUSK_CPU_PERCENT_MAX,
+              &wi->cpu_percent));
+    CK(rd_u64(&w, "workers[].rss_bytes", INT64_MAX, &wi->rss_bytes));
+    CK(rd_u64(&w, "workers[].memory_limit", INT64_MAX, &wi->memory_limit));
+    CK(rd_u64(&w, "workers[].bytes_scanned", INT64_MAX, &wi->bytes_scanned));
+    CK(rd_u32(&w, "workers[].nrunning", &wi->nrunning));
   }
   CK(rd_array(r, "stats", NULL, &st));
   CK(expect_count(&st, 15));
@@ -670,12 +710,18 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint32(pk, m->u.welcome.heartbeat_ms);
   case DUSK_MSG_HEARTBEAT: {
     const dusk_msg_heartbeat *x = &m->u.heartbeat;
-    PK(msgpack_pack_array(pk, 5));
+    PK(msgpack_pack_array(pk, 11));
     PK(msgpack_pack_uint64(pk, x->seq));
     PK(msgpack_pack_uint64(pk, x->nkeys));
     PK(msgpack_pack_uint64(pk, x->nbytes));
     PK(msgpack_pack_uint32(pk, x->nqueued));
-    return msgpack_pack_uint32(pk, x->rtt_us);
+    PK(msgpack_pack_uint32(pk, x->rtt_us));
+    PK(msgpack_pack_uint32(pk, x->nrunning));
+    PK(msgpack_pack_uint64(pk, x->cpu_ns));
+    PK(msgpack_pack_uint64(pk, x->sample_ns));
+    PK(msgpack_pack_uint64(pk, x->rss_bytes));
+    PK(msgpack_pack_uint64(pk, x->memory_limit));
+    return msgpack_pack_uint64(pk, x->bytes_scanned);
   }
   case DUSK_MSG_HEARTBEAT_ACK:
     PK(msgpack_pack_array(pk, 1));
@@ -769,13 +815,18 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     PK(msgpack_pack_array(pk, x->nworkers));
     for (uint32_t i = 0; i < x->nworkers; i++) {
       const dusk_worker_info *w = &x->workers[i];
-      PK(msgpack_pack_array(pk, 6));
+      PK(msgpack_pack_array(pk, 11));
       PK(msgpack_pack_uint64(pk, w->id));
       PK(msgpack_pack_int64(pk, w->pid));
       PK(pk_str(pk, w->addr));
       PK(msgpack_pack_uint32(pk, w->nprocessing));
       PK(msgpack_pack_uint64(pk, w->nkeys));
       PK(pk_str(pk, w->host_id));
+      PK(msgpack_pack_double(pk, w->cpu_percent));
+      PK(msgpack_pack_uint64(pk, w->rss_bytes));
+      PK(msgpack_pack_uint64(pk, w->memory_limit));
+      PK(msgpack_pack_uint64(pk, w->bytes_scanned));
+      PK(msgpack_pack_uint32(pk, w->nrunning));
     }
     PK(msgpack_pack_array(pk, 15));
     PK(msgpack_pack_uint32(pk, x->stats.nclients));

@@ -121,12 +121,24 @@ typedef struct dusk_msg_welcome {
   uint32_t heartbeat_ms;
 } dusk_msg_welcome;
 
+/* Worker -> scheduler every heartbeat_ms: that it lives, and what the
+ * dashboard shows of it (docs/dashboard.md), so nothing polls workers.
+ * Byte and nanosecond figures are at most INT64_MAX, and nrunning at most
+ * nqueued; the decoder refuses anything else. */
 typedef struct dusk_msg_heartbeat {
   uint64_t seq;
   uint64_t nkeys;  /* results held */
   uint64_t nbytes; /* bytes of results held */
-  uint32_t nqueued;
+  uint32_t nqueued; /* tasks handed to its work thread, running included */
   uint32_t rtt_us; /* the previous heartbeat's round trip, 0 = not known */
+  uint32_t nrunning;     /* of nqueued, running now */
+  uint64_t cpu_ns;       /* CPU time of the worker process (all threads) */
+  uint64_t sample_ns;    /* its monotonic clock when cpu_ns was read: the
+                            scheduler divides CPU by this clock's deltas */
+  uint64_t rss_bytes;    /* resident memory now (/proc/self/statm) */
+  uint64_t memory_limit; /* its --memory-limit, bytes; 0 = not known */
+  uint64_t bytes_scanned; /* CSV bytes its scans read since it registered
+                             with this scheduler */
 } dusk_msg_heartbeat;
 
 typedef struct dusk_msg_heartbeat_ack {
@@ -262,6 +274,10 @@ typedef struct dusk_msg_info_request {
   uint32_t min_workers;
 } dusk_msg_info_request;
 
+/* The highest CPU percentage INFO carries: 100 per busy thread, with room
+ * to spare for a worker's few threads. */
+#define DUSK_CPU_PERCENT_MAX 1e6
+
 typedef struct dusk_worker_info {
   uint64_t id;
   int64_t pid;
@@ -269,6 +285,12 @@ typedef struct dusk_worker_info {
   uint32_t nprocessing;
   uint64_t nkeys;
   dusk_slice host_id; /* REGISTER's host_id */
+  /* From its last heartbeat (0 before the first): */
+  double cpu_percent;     /* CPU over the last heartbeat interval, 0..1e6 */
+  uint64_t rss_bytes;
+  uint64_t memory_limit;
+  uint64_t bytes_scanned;
+  uint32_t nrunning;
 } dusk_worker_info;
 
 /* The scheduler's own health, for operators and load tests. */

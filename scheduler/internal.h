@@ -60,6 +60,8 @@ struct sched_task {
   sched_worker *move_from;
   uint8_t pending; /* submitted, graph not final yet */
   uint64_t start_ns; /* dusk_now_ns() when sent to its worker */
+  uint64_t wanted_ns; /* when a graph made it wanted, until its outcome
+                         went to the client (graph latency); 0 = none */
   struct sched_query *query; /* set on a query's final task */
 };
 /* The ready heap hands back &task->heap, which is cast to the task. */
@@ -81,6 +83,11 @@ struct sched_worker {
   uint32_t capacity;   /* tasks in flight allowed now (see update_capacity) */
   double ema_run_us;   /* moving average of op run times, 0 = unknown */
   uint64_t nkeys, nbytes;
+  /* From its heartbeats (docs/dashboard.md), 0 before the first: */
+  uint64_t cpu_ns, sample_ns; /* process CPU time, at its clock's time */
+  double cpu_percent;         /* over the last two heartbeats */
+  uint64_t rss_bytes, memory_limit, bytes_scanned;
+  uint32_t nrunning;
   sched_task *processing; /* list head */
   sched_task *memory;     /* list head */
   sched_worker *fprev, *fnext; /* free list: workers with spare slots */
@@ -109,6 +116,12 @@ struct sched_client {
   struct sched_query *queries; /* dataframe queries of this client */
   sched_client *cprev, *cnext; /* in s->clients */
 };
+
+/* Bounds of the graph latency histogram, microseconds (Prometheus' "le"
+ * values, seconds: 1 ms to 1000 s in 1-2.5-5 steps); one more bucket
+ * above them. */
+#define DUSK_LATENCY_BOUNDS 19
+extern const uint64_t dusk__latency_bounds_us[DUSK_LATENCY_BOUNDS];
 
 /* Exact buckets below 64 us, then 16 per power of two from 2^6 to 2^31:
  * every uint32 round trip has a bucket (see hb_bucket). */
@@ -141,6 +154,13 @@ struct dusk_scheduler {
    * memory / erred since the start: what the dashboard reports. */
   uint64_t nstate[T_RELEASED + 1];
   uint64_t nfinished, nerred;
+  /* CSV bytes the workers' scans read, added up from their heartbeats */
+  uint64_t bytes_scanned;
+  /* Graph latency: from a graph's submission (or a query's arrival) to
+   * the outcome of each result the client waits for (its wanted keys, or
+   * the query's result), canceled ones left out. */
+  uint64_t lat_hist[DUSK_LATENCY_BOUNDS + 1];
+  uint64_t lat_count, lat_sum_us;
   uint64_t start_ns;      /* dusk_now_ns() at dusk_scheduler_new */
   sched_client *clients;  /* every connected client, for the dashboard */
   struct dusk_dash *dash; /* the HTTP endpoint (dashboard.h), or NULL */
@@ -201,10 +221,12 @@ void dusk__autoscale_free(dusk_scheduler *s);
 /* query.c: calls each(ctx, ...) for every query of c that has not
  * finished: its key, whether it is still sampling its files, and how far
  * its current attempt is (tasks finished of its tasks, CSV bytes of the
- * finished scans: what PROGRESS reports). */
+ * finished scans: what PROGRESS reports), and the seconds since it
+ * arrived. */
 typedef void (*dusk__query_each_fn)(void *ctx, const char *key, int sampling,
                                     uint64_t tasks_done, uint64_t tasks_total,
-                                    uint64_t bytes_done, uint64_t bytes_total);
+                                    uint64_t bytes_done, uint64_t bytes_total,
+                                    double elapsed_s);
 void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx);
 
 /* status.c: the HTTP endpoint (--dashboard-port).  start (once listening)
@@ -225,6 +247,9 @@ void dusk__dash_failure(dusk_scheduler *s, const char *kind,
 const char *dusk__sched_state_name(int st);
 /* Resident and peak resident bytes of this process (Linux /proc). */
 void dusk__sched_own_memory(uint64_t *rss, uint64_t *peak);
+/* Records one graph latency: a result a client waited for, wanted since
+ * start_ns (nothing when start_ns is 0). */
+void dusk__sched_graph_latency(dusk_scheduler *s, uint64_t start_ns);
 /* The q-quantile (0 < q <= 1) of the heartbeat round trips, or 0. */
 uint32_t dusk__sched_hb_quantile(const dusk_scheduler *s, double q);
 

@@ -84,6 +84,8 @@ enum { Q_SAMPLING, Q_RUNNING, Q_DONE };
 struct sched_query {
   uint64_t id;
   dusk_scheduler *s;
+  uint64_t start_ns; /* when it arrived, for the graph latency; 0 once
+                        its outcome was reported */
   sched_client *c; /* NULL once the client is gone */
   sched_query *next;
   char *key;
@@ -214,6 +216,9 @@ static void unlink_query(sched_query *q) {
 static void report(sched_query *q, uint8_t state, const sched_task *t,
                    const char *message) {
   dusk_msg m;
+  if (state != DUSK_KEY_CANCELED) /* a cancel is no latency */
+    dusk__sched_graph_latency(q->s, q->start_ns);
+  q->start_ns = 0;
   if (q->c == NULL || q->c->conn == NULL)
     return;
   memset(&m, 0, sizeof m);
@@ -1978,7 +1983,8 @@ void dusk__query_each(sched_client *c, dusk__query_each_fn each, void *ctx) {
     if (q->state == Q_RUNNING)
       progress_count(q, &done, &bytes);
     each(ctx, q->key, q->state == Q_SAMPLING, done, q->nprog, bytes,
-         q->prog_bytes_total);
+         q->prog_bytes_total,
+         q->start_ns != 0 ? (double)(dusk_now_ns() - q->start_ns) / 1e9 : 0);
   }
 }
 
@@ -2422,6 +2428,7 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
   size_t cap = 0;
   q->id = ++next_id;
   q->s = s;
+  q->start_ns = dusk_now_ns();
   q->c = c;
   q->sample_bytes = (uint64_t)s->cfg.sample_bytes;
   q->max_field = (uint64_t)s->cfg.max_field;

@@ -252,6 +252,13 @@ static void notify_client(sched_task *t) {
     dusk__query_final(c->s, t);
     return;
   }
+  {
+    const sched_task *root = t->erred_from ? t->erred_from : t;
+    /* A result or a failure; a cancel is no latency. */
+    if (t->state == T_MEMORY || root->message != NULL)
+      dusk__sched_graph_latency(c->s, t->wanted_ns);
+    t->wanted_ns = 0;
+  }
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_KEY_STATE;
   m.u.key_state.key.ptr = t->key;
@@ -1076,6 +1083,7 @@ static void finish_graph(dusk_scheduler *s, sched_client *c) {
     sched_task *t = dusk_strmap_get(&c->tasks, k, strlen(k));
     if (!t->wanted) {
       t->wanted = 1;
+      t->wanted_ns = dusk_now_ns();
       t->nwaiters++;
       if (t->state == T_RELEASED)
         recompute(s, t);
@@ -1214,6 +1222,51 @@ static void handle_cancel(dusk_scheduler *s, sched_client *c,
 
 /* ---- clients ------------------------------------------------------------- */
 
+/* ---- what heartbeats report ---------------------------------------------- */
+
+/* A worker's figures from its heartbeat.  CPU % is over the interval
+ * between two heartbeats by the worker's own clock (the scheduler's loop
+ * may read two at once); its scanned bytes count from its registration,
+ * so their increases add up to the scheduler's total.  A worker whose
+ * counters go back (it should not) starts over from the new values. */
+static void take_figures(dusk_scheduler *s, sched_worker *w,
+                         const dusk_msg_heartbeat *hb) {
+  if (w->sample_ns != 0 && hb->sample_ns > w->sample_ns &&
+      hb->cpu_ns >= w->cpu_ns) {
+    double pct = 100.0 * (double)(hb->cpu_ns - w->cpu_ns) /
+                 (double)(hb->sample_ns - w->sample_ns);
+    w->cpu_percent = pct < DUSK_CPU_PERCENT_MAX ? pct : DUSK_CPU_PERCENT_MAX;
+  }
+  w->cpu_ns = hb->cpu_ns;
+  w->sample_ns = hb->sample_ns;
+  if (hb->bytes_scanned > w->bytes_scanned)
+    s->bytes_scanned += hb->bytes_scanned - w->bytes_scanned;
+  w->bytes_scanned = hb->bytes_scanned;
+  w->rss_bytes = hb->rss_bytes;
+  w->memory_limit = hb->memory_limit;
+  w->nrunning = hb->nrunning;
+}
+
+/* ---- graph latency ------------------------------------------------------- */
+
+const uint64_t dusk__latency_bounds_us[DUSK_LATENCY_BOUNDS] = {
+    1000,     2500,     5000,     10000,     25000,     50000,    100000,
+    250000,   500000,   1000000,  2500000,   5000000,   10000000, 25000000,
+    50000000, 100000000, 250000000, 500000000, 1000000000};
+
+void dusk__sched_graph_latency(dusk_scheduler *s, uint64_t start_ns) {
+  uint64_t now = dusk_now_ns(), us;
+  size_t b = 0;
+  if (start_ns == 0)
+    return;
+  us = now > start_ns ? (now - start_ns) / 1000 : 0;
+  while (b < DUSK_LATENCY_BOUNDS && us > dusk__latency_bounds_us[b])
+    b++;
+  s->lat_hist[b]++;
+  s->lat_count++;
+  s->lat_sum_us += us;
+}
+
 /* ---- heartbeat round trips --------------------------------------------- */
 
 static size_t hb_bucket(uint32_t us) {
@@ -1295,6 +1348,11 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
     ws[n].nprocessing = w->nprocessing;
     ws[n].nkeys = w->nkeys;
     ws[n].host_id = cslice(w->host_id);
+    ws[n].cpu_percent = w->cpu_percent;
+    ws[n].rss_bytes = w->rss_bytes;
+    ws[n].memory_limit = w->memory_limit;
+    ws[n].bytes_scanned = w->bytes_scanned;
+    ws[n].nrunning = w->nrunning;
     n++;
   }
   memset(&m, 0, sizeof m);
@@ -1454,6 +1512,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     w->nkeys = m->u.heartbeat.nkeys;
     w->nbytes = m->u.heartbeat.nbytes;
     hb_record(s, m->u.heartbeat.rtt_us);
+    take_figures(s, w, &m->u.heartbeat);
     memset(&r, 0, sizeof r);
     r.type = DUSK_MSG_HEARTBEAT_ACK;
     r.u.heartbeat_ack.seq = m->u.heartbeat.seq;

@@ -96,7 +96,8 @@ typedef struct query_walk {
 
 static void put_query(void *ctx, const char *key, int sampling,
                       uint64_t tasks_done, uint64_t tasks_total,
-                      uint64_t bytes_done, uint64_t bytes_total) {
+                      uint64_t bytes_done, uint64_t bytes_total,
+                      double elapsed_s) {
   query_walk *qw = ctx;
   FILE *f = qw->f;
   fputs(qw->n++ ? ",\n  {" : "\n  {", f);
@@ -105,9 +106,9 @@ static void put_query(void *ctx, const char *key, int sampling,
   fprintf(f,
           ", \"client\": %" PRIu64 ", \"state\": \"%s\", \"tasks_done\": "
           "%" PRIu64 ", \"tasks_total\": %" PRIu64 ", \"bytes_done\": "
-          "%" PRIu64 ", \"bytes_total\": %" PRIu64 "}",
+          "%" PRIu64 ", \"bytes_total\": %" PRIu64 ", \"elapsed_s\": %.3f}",
           qw->client, sampling ? "sampling" : "running", tasks_done,
-          tasks_total, bytes_done, bytes_total);
+          tasks_total, bytes_done, bytes_total, elapsed_s);
 }
 
 /* The scheduler's address as clients dial it. */
@@ -139,11 +140,13 @@ static char *render_status(dusk_scheduler *s, const dusk_sched_stats *st,
             s->nstate[i]);
   fprintf(f,
           "}, \"tasks_finished_total\": %" PRIu64
-          ", \"tasks_erred_total\": %" PRIu64 ",\n  \"heartbeat_rtt_us\": "
+          ", \"tasks_erred_total\": %" PRIu64
+          ", \"bytes_scanned_total\": %" PRIu64
+          ",\n  \"heartbeat_rtt_us\": "
           "{\"samples\": %" PRIu64 ", \"p50\": %" PRIu32 ", \"p99\": %" PRIu32
           ", \"max\": %" PRIu32 "}},\n\"workers\": [",
-          s->nfinished, s->nerred, st->hb_samples, st->hb_rtt_p50_us,
-          st->hb_rtt_p99_us, st->hb_rtt_max_us);
+          s->nfinished, s->nerred, s->bytes_scanned, st->hb_samples,
+          st->hb_rtt_p50_us, st->hb_rtt_p99_us, st->hb_rtt_max_us);
   for (size_t i = 0; i < s->workers.cap; i++) {
     const sched_worker *w = s->workers.slots[i].value;
     if (w == NULL || !w->registered)
@@ -158,9 +161,15 @@ static char *render_status(dusk_scheduler *s, const dusk_sched_stats *st,
     fprintf(f,
             ", \"pid\": %" PRId64 ", \"processing\": %" PRIu32
             ", \"capacity\": %" PRIu32 ", \"keys\": %" PRIu64
-            ", \"bytes\": %" PRIu64 ", \"leaving\": %s}",
+            ", \"bytes\": %" PRIu64 ", \"leaving\": %s,\n   "
+            "\"tasks_running\": %" PRIu32 ", \"cpu_percent\": %.1f"
+            ", \"cpu_seconds\": %.3f, \"rss_bytes\": %" PRIu64
+            ", \"memory_limit_bytes\": %" PRIu64
+            ", \"bytes_scanned\": %" PRIu64 "}",
             w->pid, w->nprocessing, w->capacity, w->nkeys, w->nbytes,
-            w->leaving ? "true" : "false");
+            w->leaving ? "true" : "false", w->nrunning, w->cpu_percent,
+            (double)w->cpu_ns / 1e9, w->rss_bytes, w->memory_limit,
+            w->bytes_scanned);
   }
   fputs("],\n\"queries\": [", f);
   for (sched_client *c = s->clients; c != NULL; c = c->cnext) {
@@ -223,19 +232,78 @@ static void put_hb_histogram(FILE *f, const dusk_scheduler *s) {
           s->hb_samples, (double)s->hb_sum_us / 1e6, s->hb_samples);
 }
 
+/* The graph latency histogram (dusk__sched_graph_latency), cumulative. */
+static void put_latency_histogram(FILE *f, const dusk_scheduler *s) {
+  uint64_t seen = 0;
+  metric_head(f, "dusk_graph_latency_seconds", "histogram",
+              "From a graph's submission (or a query's arrival) to the "
+              "outcome of each result the client waits for.");
+  for (size_t b = 0; b < DUSK_LATENCY_BOUNDS; b++) {
+    seen += s->lat_hist[b];
+    fprintf(f, "dusk_graph_latency_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+            (double)dusk__latency_bounds_us[b] / 1e6, seen);
+  }
+  fprintf(f,
+          "dusk_graph_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+          "dusk_graph_latency_seconds_sum %.6f\n"
+          "dusk_graph_latency_seconds_count %" PRIu64 "\n",
+          s->lat_count, (double)s->lat_sum_us / 1e6, s->lat_count);
+}
+
+/* What a per-worker metric reports. */
+enum {
+  WM_PROCESSING,
+  WM_RUNNING,
+  WM_KEYS,
+  WM_BYTES,
+  WM_RSS,
+  WM_LIMIT,
+  WM_SCANNED,
+  WM_CPU
+};
+
+/* The part after "host:" of a worker's data address, its host. */
+static void put_worker_labels(FILE *f, const sched_worker *w) {
+  char host[sizeof w->addr];
+  const char *colon = strrchr(w->addr, ':');
+  size_t n = colon != NULL ? (size_t)(colon - w->addr) : strlen(w->addr);
+  memcpy(host, w->addr, n);
+  host[n] = '\0';
+  if (n >= 2 && host[0] == '[' && host[n - 1] == ']') { /* [v6]:port */
+    memmove(host, host + 1, n - 2);
+    host[n - 2] = '\0';
+  }
+  fprintf(f, "{worker=\"%" PRIu64 "\",host=\"", w->id);
+  put_escaped(f, host, ESC_PROM);
+  fputs("\",addr=\"", f);
+  put_escaped(f, w->addr, ESC_PROM);
+  fputs("\"}", f);
+}
+
 static void put_worker_metric(FILE *f, const dusk_scheduler *s,
-                              const char *name, const char *help, int which) {
-  metric_head(f, name, "gauge", help);
+                              const char *name, const char *type,
+                              const char *help, int which) {
+  metric_head(f, name, type, help);
   for (size_t i = 0; i < s->workers.cap; i++) {
     const sched_worker *w = s->workers.slots[i].value;
+    uint64_t v = 0;
     if (w == NULL || !w->registered)
       continue;
-    fprintf(f, "%s{worker=\"%" PRIu64 "\",addr=\"", name, w->id);
-    put_escaped(f, w->addr, ESC_PROM);
-    fprintf(f, "\"} %" PRIu64 "\n",
-            which == 0   ? (uint64_t)w->nprocessing
-            : which == 1 ? w->nkeys
-                         : w->nbytes);
+    fputs(name, f);
+    put_worker_labels(f, w);
+    switch (which) {
+    case WM_PROCESSING: v = w->nprocessing; break;
+    case WM_RUNNING: v = w->nrunning; break;
+    case WM_KEYS: v = w->nkeys; break;
+    case WM_BYTES: v = w->nbytes; break;
+    case WM_RSS: v = w->rss_bytes; break;
+    case WM_LIMIT: v = w->memory_limit; break;
+    case WM_SCANNED: v = w->bytes_scanned; break;
+    case WM_CPU:
+      fprintf(f, " %.6f\n", (double)w->cpu_ns / 1e9);
+      continue;
+    }
+    fprintf(f, " %" PRIu64 "\n", v);
   }
 }
 
@@ -254,6 +322,9 @@ static char *render_metrics(dusk_scheduler *s, const dusk_sched_stats *st,
          s->nfinished);
   metric(f, "dusk_tasks_erred_total", "counter",
          "Tasks that erred since the scheduler started.", s->nerred);
+  metric(f, "dusk_bytes_scanned_total", "counter",
+         "CSV bytes the workers' scans read (from their heartbeats).",
+         s->bytes_scanned);
   metric(f, "dusk_workers", "gauge", "Registered workers.", s->nworkers);
   metric(f, "dusk_clients", "gauge", "Connected clients.", s->nclients);
   metric(f, "dusk_queries", "gauge", "Dataframe queries in flight.",
@@ -264,13 +335,28 @@ static char *render_metrics(dusk_scheduler *s, const dusk_sched_stats *st,
               "Time since the scheduler started.");
   fprintf(f, "dusk_scheduler_uptime_seconds %.3f\n", uptime);
   put_hb_histogram(f, s);
-  put_worker_metric(f, s, "dusk_worker_processing",
-                    "Tasks in flight on the worker.", 0);
-  put_worker_metric(f, s, "dusk_worker_keys",
-                    "Results the worker holds (its last heartbeat).", 1);
-  put_worker_metric(f, s, "dusk_worker_bytes",
+  put_latency_histogram(f, s);
+  put_worker_metric(f, s, "dusk_worker_processing", "gauge",
+                    "Tasks in flight on the worker.", WM_PROCESSING);
+  put_worker_metric(f, s, "dusk_worker_tasks_running", "gauge",
+                    "Tasks the worker runs now (its last heartbeat).",
+                    WM_RUNNING);
+  put_worker_metric(f, s, "dusk_worker_keys", "gauge",
+                    "Results the worker holds (its last heartbeat).",
+                    WM_KEYS);
+  put_worker_metric(f, s, "dusk_worker_bytes", "gauge",
                     "Bytes of results the worker holds (its last heartbeat).",
-                    2);
+                    WM_BYTES);
+  put_worker_metric(f, s, "dusk_worker_rss_bytes", "gauge",
+                    "Resident memory of the worker process.", WM_RSS);
+  put_worker_metric(f, s, "dusk_worker_memory_limit_bytes", "gauge",
+                    "The worker's --memory-limit (not enforced yet).",
+                    WM_LIMIT);
+  put_worker_metric(f, s, "dusk_worker_bytes_scanned_total", "counter",
+                    "CSV bytes the worker's scans read since it registered.",
+                    WM_SCANNED);
+  put_worker_metric(f, s, "dusk_worker_cpu_seconds_total", "counter",
+                    "CPU time of the worker process, all threads.", WM_CPU);
   if (st->as_enabled) {
     metric(f, "dusk_autoscale_target_hosts", "gauge",
            "Hosts the autoscaler wants now.", st->as_target);

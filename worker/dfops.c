@@ -2081,6 +2081,19 @@ static void mixed_message(const pipeline *p, const scan_ctx *ctx,
            (int)(len < 40 ? len : 40), s);
 }
 
+/* The bytes of its range a scan read, for the worker's bytes_scanned:
+ * the whole range once it read through it, or what it read before it
+ * stopped (head, an error).  The scan also reads a byte before the range
+ * and the end of the record crossing its end, which the neighbouring
+ * ranges count: so a file's ranges scanned whole add up to its size less
+ * its header (which the scheduler's sampling reads). */
+static uint64_t scanned_bytes(const dusk_scan_args *a,
+                              const dusk_csvscan_stats *stats) {
+  uint64_t end = a->end < a->file_size ? a->end : a->file_size;
+  uint64_t range = end > a->start ? end - a->start : 0;
+  return stats->bytes < range ? stats->bytes : range;
+}
+
 static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_scan_args a;
   dusk_error err = {0};
@@ -2187,6 +2200,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.mixed_value = NULL;
   ctx.mixed_seen = dusk_xcalloc(p.ncols, 1);
   rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
+  call->bytes_scanned = scanned_bytes(&a, &stats);
   if (rc != 0 && stats.io_failed)
     name_worker(&err, path, rc);
   free(ctx.row_ordinals);

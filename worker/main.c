@@ -66,8 +66,10 @@ int main(int argc, char **argv) {
   dusk_worker_config cfg;
   dusk_error err = {0};
   char *pos[1];
-  char text[2048];
+  char text[2048], limit_text[32];
   int npos, level, rc;
+  long n = 1;
+  uint64_t limit;
   run_args args;
 
   rc = dusk_config_parse(dusk_worker_config_table, dusk_worker_config_count,
@@ -112,7 +114,6 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (cfg.nworkers != NULL) {
-    long n;
     char *end;
     if (strcmp(cfg.nworkers, "auto") == 0) {
       n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -138,8 +139,22 @@ int main(int argc, char **argv) {
                 cfg.port.hi - cfg.port.lo + 1, n);
       return 2;
     }
+  }
+  /* "auto" shares the memory among the workers of this host: those of
+   * this nanny (LocalCluster, dusk ssh, the systemd unit and the providers
+   * all start one nanny per host).  Resolved once here, so each worker
+   * gets the same figure as bytes. */
+  if (dusk_worker_memory_limit(cfg.memory_limit, n, &limit, &err) != 0) {
+    fprintf(stderr, "dusk-worker: %s\n", err.message);
+    return 2;
+  }
+  snprintf(limit_text, sizeof limit_text, "%" PRIu64, limit);
+  cfg.memory_limit = limit_text;
+  if (cfg.nworkers != NULL) {
     dusk_log_init('N', level);
     dusk_log(DUSK_LOG_INFO, "config: %s", text);
+    dusk_log(DUSK_LOG_INFO, "memory limit %.1f MiB per worker (not "
+             "enforced yet)", (double)limit / 1048576.0);
     if (cfg.ready_fd >= 0) {
       close((int)cfg.ready_fd); /* readiness comes from the scheduler */
       cfg.ready_fd = -1;
@@ -148,5 +163,7 @@ int main(int argc, char **argv) {
   }
   dusk_log_init('W', level);
   dusk_log(DUSK_LOG_INFO, "config: %s", text);
+  dusk_log(DUSK_LOG_INFO, "memory limit %.1f MiB (not enforced yet)",
+           (double)limit / 1048576.0);
   return run_worker(&args);
 }

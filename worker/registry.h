@@ -34,6 +34,9 @@ struct dusk_op_call {
   dusk_buf fail_quotes; /* QUOTES: dusk_quote_run[] */
   dusk_buf fail_mixed;  /* MIXED: the columns' names, back to back */
   dusk_buf fail_mixed_cols; /* MIXED: dusk_slice[] into fail_mixed */
+  /* Set by an op that reads CSV (df_scan): the bytes of its range it read,
+   * whatever its outcome; the worker adds them up for its heartbeats. */
+  uint64_t bytes_scanned;
 };
 
 extern const dusk_op_api dusk_registry_api;

@@ -16,6 +16,7 @@
 #include "hashmap.h"
 #include "log.h"
 #include "msg.h"
+#include "procstat.h"
 #include "registry.h"
 #include "xalloc.h"
 
@@ -76,6 +77,11 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
      "interval of the periodic chore (handshake deadlines)"},
     {"leave-wait-ms", DUSK_CFG_INT, "10000", 0, 600000, CFG(leave_wait_ms),
      "wait for the scheduler to close the connection after LEAVING"},
+    {"memory-limit", DUSK_CFG_STR, "auto", 0, 0, CFG(memory_limit),
+     "memory this worker may use: a size (4GiB, 512MB, bytes) or auto = "
+     "the machine's memory (or its cgroup's memory.max, if lower) divided "
+     "by the workers of this nanny; reported to the dashboard, not "
+     "enforced yet"},
     {"inline-input-max", DUSK_CFG_INT, "4096", 0, 1048576,
      CFG(inline_input_max),
      "input bytes under which a trivial op runs on the loop thread"},
@@ -152,6 +158,8 @@ struct dusk_worker {
   uint64_t heartbeat_seq;
   uint64_t heartbeat_sent_ns; /* when heartbeat_seq went out */
   uint32_t heartbeat_rtt_us;  /* its answer's round trip, 0 = none yet */
+  uint64_t memory_limit;      /* --memory-limit resolved, bytes */
+  uint64_t bytes_scanned;     /* by its scans since it registered */
   int64_t reconnect_delay_ms;
   int announced;
   dusk_idmap results; /* id -> wresult */
@@ -167,6 +175,7 @@ struct dusk_worker {
   wtask *done_head, *done_tail;
   size_t nqueued;
   unsigned long done_count; /* atomic: tasks the thread has finished */
+  int running;              /* atomic: the thread is running an op */
   double ema_run_us;        /* loop side: recent op run times */
   int thread_stop;
   int stopping;
@@ -321,7 +330,11 @@ static void run_thread(void *arg) {
       t->rc = DUSK_ECANCELED;
     } else {
       uint64_t start = uv_hrtime();
+      /* Cleared before t goes back, so a heartbeat never counts it
+       * running once it left nqueued. */
+      __atomic_store_n(&w->running, 1, __ATOMIC_RELAXED);
       t->rc = dusk_registry_run(t->fn, &t->call);
+      __atomic_store_n(&w->running, 0, __ATOMIC_RELAXED);
       t->run_us = (uv_hrtime() - start) / 1000u;
     }
 
@@ -343,6 +356,7 @@ static void finish_task(dusk_worker *w, wtask *t) {
   assert(t->state == W_QUEUED);
   t->state = W_DONE;
   w->ema_run_us = 0.9 * w->ema_run_us + 0.1 * (double)t->run_us;
+  w->bytes_scanned += t->call.bytes_scanned; /* read, whatever came of it */
     if (!t->canceled)
       dusk_idmap_del(&w->tasks, t->id);
     if (t->canceled) {
@@ -661,7 +675,18 @@ static void send_heartbeat(uv_timer_t *timer) {
   m.u.heartbeat.nbytes = w->result_bytes;
   m.u.heartbeat.nqueued = (uint32_t)w->nqueued;
   m.u.heartbeat.rtt_us = w->heartbeat_rtt_us;
-  w->heartbeat_sent_ns = dusk_now_ns();
+  /* nqueued only falls on this thread, after the work thread cleared
+   * running: running <= nqueued, as the decoder wants. */
+  m.u.heartbeat.nrunning =
+      (uint32_t)__atomic_load_n(&w->running, __ATOMIC_RELAXED);
+  if (m.u.heartbeat.nrunning > m.u.heartbeat.nqueued)
+    m.u.heartbeat.nrunning = m.u.heartbeat.nqueued;
+  m.u.heartbeat.cpu_ns = dusk_proc_cpu_ns();
+  m.u.heartbeat.sample_ns = dusk_now_ns();
+  dusk_proc_rss(&m.u.heartbeat.rss_bytes); /* 0 if /proc cannot say */
+  m.u.heartbeat.memory_limit = w->memory_limit;
+  m.u.heartbeat.bytes_scanned = w->bytes_scanned;
+  w->heartbeat_sent_ns = m.u.heartbeat.sample_ns;
   dusk_xcheck(dusk_conn_send(w->sched, &m));
 }
 
@@ -702,6 +727,7 @@ static void on_sched_msg(dusk_conn *c, const dusk_msg *m) {
   case DUSK_MSG_WELCOME:
     w->worker_id = m->u.welcome.worker_id;
     w->reconnect_delay_ms = 0;
+    w->bytes_scanned = 0; /* a scheduler adds up what it is told since */
     uv_timer_stop(&w->alone);
     uv_timer_start(&w->heartbeat, send_heartbeat, m->u.welcome.heartbeat_ms,
                    m->u.welcome.heartbeat_ms);
@@ -893,6 +919,9 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
 
   w->loop = loop;
   w->cfg = *cfg;
+  if ((rc = dusk_worker_memory_limit(cfg->memory_limit, 1, &w->memory_limit,
+                                     err)) != 0)
+    goto fail_early;
   dusk_idmap_init(&w->results);
   dusk_idmap_init(&w->tasks);
   dusk_strmap_init(&w->peers);
@@ -999,6 +1028,20 @@ fail_early:
 }
 
 int dusk_worker_data_port(const dusk_worker *w) { return w->data_port; }
+
+int dusk_worker_memory_limit(const char *text, int64_t host_workers,
+                             uint64_t *bytes, dusk_error *err) {
+  uint64_t total;
+  int rc;
+  if (text != NULL && strcmp(text, "auto") != 0)
+    return dusk_size_parse("--memory-limit", text, bytes, err);
+  if ((rc = dusk_memory_available(&total)) != 0)
+    return dusk_error_set(err, rc, "--memory-limit auto: cannot read the "
+                          "machine's memory from /proc/meminfo (%s): give a "
+                          "size", dusk_strerror(rc));
+  *bytes = total / (uint64_t)(host_workers > 1 ? host_workers : 1);
+  return 0;
+}
 
 /* Closes this worker's connections other than the data listener and the
  * scheduler's: all of them, or only the fetches it opened to peers. */

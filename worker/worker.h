@@ -36,6 +36,9 @@ typedef struct dusk_worker_config {
   int64_t leave_wait_ms;    /* wait for the scheduler's goodbye, stopping */
   int64_t inline_input_max; /* input bytes under which a trivial op runs on
                                the loop thread */
+  const char *memory_limit; /* SIZE, or "auto" for a worker alone on its
+                               host (a nanny resolves "auto" for its N
+                               workers first: dusk_worker_memory_limit) */
   const char *tls_cert;     /* TLS: all three, or none */
   const char *tls_key;
   const char *tls_ca;
@@ -45,6 +48,16 @@ extern const dusk_cfg_entry dusk_worker_config_table[];
 extern const size_t dusk_worker_config_count;
 
 typedef struct dusk_worker dusk_worker;
+
+/* The memory limit of one worker, bytes: text is a size (dusk_size_parse:
+ * "4GiB", "512MB", bytes), or "auto" (also NULL): the memory this process
+ * may use (dusk_memory_available: MemTotal, or its cgroup's memory.max if
+ * lower) divided by host_workers (<= 0 is taken as 1), as Dask's
+ * memory_limit="auto".  Reported in heartbeats; not enforced yet (issue
+ * 14 spills above it).  0, or DUSK_ECONFIG / a negative errno with err
+ * naming --memory-limit. */
+int dusk_worker_memory_limit(const char *text, int64_t host_workers,
+                             uint64_t *bytes, dusk_error *err);
 
 /* scheduler_addr is "tcp://host:port".  Loads plugins, binds the data
  * listener and starts connecting. */

@@ -253,7 +253,12 @@ class Client:
 
     # ---- cluster information
     def scheduler_info(self):
-        """The workers and the scheduler's health, as a dict."""
+        """The workers and the scheduler's health, as a dict.  Each
+        worker: id, pid, address, processing, keys, host_id, and from its
+        last heartbeat cpu_percent (over the last interval; 100 = one
+        core), rss_bytes, memory_limit_bytes (--memory-limit; not
+        enforced yet), bytes_scanned (CSV bytes since it registered) and
+        tasks_running."""
         return {"address": self.scheduler_address,
                 "workers": self._conn.workers(),
                 "stats": self._conn.stats()}

@@ -762,11 +762,15 @@ static PyObject *conn_workers(ConnObject *self, PyObject *args) {
   if ((out = PyList_New((Py_ssize_t)n)) == NULL)
     return NULL;
   for (size_t i = 0; i < n; i++) {
-    PyObject *d = Py_BuildValue("{s:K,s:L,s:s,s:I,s:K,s:s}", "id", ws[i].id,
-                                "pid", (long long)ws[i].pid, "address",
-                                ws[i].addr, "processing", ws[i].nprocessing,
-                                "keys", ws[i].nkeys, "host_id",
-                                ws[i].host_id);
+    PyObject *d = Py_BuildValue(
+        "{s:K,s:L,s:s,s:I,s:K,s:s,s:d,s:K,s:K,s:K,s:I}", "id", ws[i].id,
+        "pid", (long long)ws[i].pid, "address", ws[i].addr, "processing",
+        ws[i].nprocessing, "keys", ws[i].nkeys, "host_id", ws[i].host_id,
+        "cpu_percent", ws[i].cpu_percent, "rss_bytes",
+        (unsigned long long)ws[i].rss_bytes, "memory_limit_bytes",
+        (unsigned long long)ws[i].memory_limit_bytes, "bytes_scanned",
+        (unsigned long long)ws[i].bytes_scanned, "tasks_running",
+        ws[i].tasks_running);
     if (d == NULL) {
       Py_DECREF(out);
       return NULL;

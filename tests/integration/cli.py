@@ -279,6 +279,14 @@ def case_daemon_refusals(p):
     p.refused("dusk-worker", sched, "--host-id", "x" * 128,
               says=("--host-id",))
     p.refused("dusk-worker", says=("usage: dusk-worker",))
+    # --memory-limit: a size or auto, refused before any worker starts.
+    for bad, why in (("lots", "is not a size"), ("0", "less than one byte"),
+                     ("4 GB ", "is not a size"),
+                     ("9000PiB", "is more than")):
+        p.refused("dusk-worker", sched, "--memory-limit", bad,
+                  says=(f"--memory-limit: '{bad}'", why))
+        p.refused("dusk-worker", sched, "--nworkers", "2", "--memory-limit",
+                  bad, says=(f"--memory-limit: '{bad}'", why))
 
 
 def case_dusk_help(p):

@@ -6,6 +6,12 @@ against a real dusk-scheduler and dusk-worker on free ports:
   follow work that runs and is canceled; ?since=N), /metrics (values, and
   `promtool check metrics`); / (the page: no token needed, nothing from
   elsewhere; dashboard_page.py runs it in a browser);
+- what workers report in their heartbeats, in /status and /metrics: a
+  task running, RSS above 0 and below the --memory-limit given, CPU time
+  that grows with work, bytes scanned equal to the CSV bytes the queries
+  read, the scheduler's bytes-scanned total and graph latencies; and
+  --memory-limit auto: the machine's memory (or its cgroup v2 limit)
+  divided by a nanny's workers;
 - the token: 401 without it or with a wrong one, 200 with the bearer
   header or with the cookie of POST /login; a forged cookie is refused;
 - 404 and 405; malformed requests (garbage, a huge header, an unknown
@@ -167,12 +173,18 @@ def wait_for(what, cond, port):
 SCHEDULER_FIELDS = {"address": str, "uptime_s": float, "rss_bytes": int,
                     "peak_rss_bytes": int, "clients": int, "workers": int,
                     "tasks": dict, "tasks_finished_total": int,
-                    "tasks_erred_total": int, "heartbeat_rtt_us": dict}
+                    "tasks_erred_total": int, "bytes_scanned_total": int,
+                    "heartbeat_rtt_us": dict}
 WORKER_FIELDS = {"id": int, "host_id": str, "addr": str, "name": str,
                  "pid": int, "processing": int, "capacity": int, "keys": int,
-                 "bytes": int, "leaving": bool}
+                 "bytes": int, "leaving": bool, "tasks_running": int,
+                 "cpu_percent": float, "cpu_seconds": float,
+                 "rss_bytes": int, "memory_limit_bytes": int,
+                 "bytes_scanned": int}
+LIMIT = 3 << 30  # the --memory-limit of the test's worker (3GiB)
 QUERY_FIELDS = {"key": str, "client": int, "state": str, "tasks_done": int,
-                "tasks_total": int, "bytes_done": int, "bytes_total": int}
+                "tasks_total": int, "bytes_done": int, "bytes_total": int,
+                "elapsed_s": float}
 EVENTS_FIELDS = {"next": int, "tasks": list, "failures": list}
 TASK_EVENT_FIELDS = {"seq": int, "worker": int, "start_s": float,
                      "end_s": float, "op": str}
@@ -219,6 +231,9 @@ def check_schema(st, sched):
            "heartbeat_rtt_us")
     for w in st["workers"]:
         fields(w, WORKER_FIELDS, "worker")
+        check(0 <= w["tasks_running"] <= 1 and w["cpu_percent"] >= 0 and
+              w["cpu_seconds"] >= 0 and w["bytes_scanned"] >= 0,
+              f"worker figures {w}")
     for q in st["queries"]:
         fields(q, QUERY_FIELDS, "query")
         check(q["state"] in ("sampling", "running"), f"query {q}")
@@ -559,6 +574,104 @@ def exposure_part(a, started, token_file):
     sched.stop_cleanly()
 
 
+def machine_memory():
+    """What --memory-limit auto shares out: MemTotal, or the lowest cgroup
+    v2 memory.max of this process's cgroup and its ancestors."""
+    with open("/proc/meminfo") as f:
+        total = next(int(line.split()[1]) * 1024 for line in f
+                     if line.startswith("MemTotal:"))
+    with open("/proc/self/cgroup") as f:
+        v2 = [line[3:].strip() for line in f if line.startswith("0::/")]
+    parts = v2[0].strip("/").split("/") if v2 and v2[0] != "/" else []
+    for i in range(len(parts), 0, -1):
+        try:
+            with open(os.path.join("/sys/fs/cgroup", *parts[:i],
+                                   "memory.max")) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def worker_metric(m, name, wid):
+    """The sample of a per-worker metric for worker wid: its value and
+    labels."""
+    hits = [(k, v) for k, v in m.items()
+            if k.startswith(f'{name}{{worker="{wid}",host="127.0.0.1",'
+                            f'addr="127.0.0.1:')]
+    check(len(hits) == 1, f"{name} of worker {wid}: {hits}")
+    return hits[0][1]
+
+
+def heartbeat_figures(a, port, sched, token_file, csv, st_before):
+    """After the queries of the flood (two whole scans of csv, and the
+    one worker's CPU time then): the figures the worker's heartbeats
+    report, in /status and /metrics; then a nanny of two workers with
+    --memory-limit auto."""
+    header = len("x,g\n")
+    scanned = 2 * (os.path.getsize(csv) - header)
+    st = wait_for(f"{scanned} bytes scanned reported",
+                  lambda s: s["workers"][0]["bytes_scanned"] == scanned and
+                  s["scheduler"]["bytes_scanned_total"] == scanned, port)
+    check_schema(st, sched)
+    w, w0 = st["workers"][0], st_before["workers"][0]
+    check(0 < w["rss_bytes"] < w["memory_limit_bytes"] == LIMIT,
+          f"RSS {w['rss_bytes']} of the limit {w['memory_limit_bytes']}")
+    check(w["cpu_seconds"] > w0["cpu_seconds"],
+          f"CPU time {w0['cpu_seconds']} s before the queries, "
+          f"{w['cpu_seconds']} after")
+    text = metrics(port)
+    m = metric_values(text)
+    wid = w["id"]
+    check(m["dusk_bytes_scanned_total"] == scanned and
+          worker_metric(m, "dusk_worker_bytes_scanned_total", wid) ==
+          scanned, f"bytes scanned in /metrics: {text}")
+    check(0 < worker_metric(m, "dusk_worker_rss_bytes", wid) < LIMIT and
+          worker_metric(m, "dusk_worker_memory_limit_bytes", wid) == LIMIT,
+          "dusk_worker_rss_bytes / dusk_worker_memory_limit_bytes")
+    # The same heartbeat or a later one (/status rounds to ms).
+    cpu = worker_metric(m, "dusk_worker_cpu_seconds_total", wid)
+    check(cpu >= w["cpu_seconds"] - 0.0005 and cpu > 0,
+          f"dusk_worker_cpu_seconds_total {cpu}, /status {w['cpu_seconds']}")
+    worker_metric(m, "dusk_worker_tasks_running", wid)
+    # Two queries and two tasks waited for (the adds) at least.
+    check(m["dusk_graph_latency_seconds_count"] >= 4 and
+          m['dusk_graph_latency_seconds_bucket{le="+Inf"}'] ==
+          m["dusk_graph_latency_seconds_count"] and
+          m["dusk_graph_latency_seconds_sum"] > 0,
+          "the graph latency histogram")
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        r = subprocess.run([promtool, "check", "metrics"], input=text,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        check(r.returncode == 0,
+              f"promtool check metrics: {r.stdout}{r.stderr}\n{text}")
+
+    # --memory-limit auto under a nanny of two: each gets half of what
+    # this machine (or its cgroup) allows.
+    nanny = subprocess.Popen(
+        [os.path.join(a.bin, "dusk-worker"), sched.address, "--token-file",
+         token_file, "--nworkers", "2"], stdin=subprocess.DEVNULL,
+        stdout=open(os.path.join(a.work, "nanny.log"), "ab"),
+        stderr=subprocess.STDOUT)
+    try:
+        st = wait_for("the nanny's two workers report",
+                      lambda s: len(s["workers"]) == 3 and
+                      all(x["rss_bytes"] > 0 for x in s["workers"]), port)
+        want = machine_memory() // 2
+        limits = [x["memory_limit_bytes"] for x in st["workers"]
+                  if x["id"] != wid]
+        check(limits == [want, want],
+              f"--memory-limit auto of 2 workers: {limits}, not {want}")
+    finally:
+        nanny.terminate()
+        nanny.wait(TIMEOUT)
+    wait_for("the nanny's workers leave",
+             lambda s: len(s["workers"]) == 1, port)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -593,7 +706,8 @@ def main():
               "the dashboard's URL is not logged")
         worker = subprocess.Popen(
             [os.path.join(a.bin, "dusk-worker"), sched.address,
-             "--token-file", token_file, "--nworkers", "1"],
+             "--token-file", token_file, "--nworkers", "1",
+             "--memory-limit", "3GiB"],
             stdin=subprocess.DEVNULL,
             stdout=open(os.path.join(a.work, "worker.log"), "ab"),
             stderr=subprocess.STDOUT)
@@ -613,6 +727,7 @@ def main():
         st = wait_for("tasks processing",
                       lambda s: s["scheduler"]["tasks"]["processing"] >= 1
                       and s["workers"][0]["processing"] >= 1
+                      and s["workers"][0]["tasks_running"] == 1
                       and s["scheduler"]["clients"] == 1, port)
         check_schema(st, sched)
         m = metric_values(metrics(port))
@@ -673,6 +788,10 @@ def main():
         malformed(port, sched, client)
 
         # The flood runs while a query of 49 partitions does.
+        before = status(port)
+        check(before["scheduler"]["bytes_scanned_total"] == 0 and
+              before["workers"][0]["bytes_scanned"] == 0,
+              f"bytes scanned before any scan: {before}")
         threads, outcomes = flood(port)
         frame = dd.read_csv(csv, blocksize=32768)
         total = frame["x"].sum().compute()
@@ -697,6 +816,14 @@ def main():
         wait_for("the queries' tasks counted",
                  lambda s: s["scheduler"]["tasks_finished_total"] >= 98,
                  port)
+        heartbeat_figures(a, port, sched, token_file, csv, before)
+        # ... and through the Python Client.
+        info = client.scheduler_info()["workers"]
+        check(len(info) == 1 and info[0]["memory_limit_bytes"] == LIMIT and
+              0 < info[0]["rss_bytes"] < LIMIT and
+              info[0]["bytes_scanned"] > 0 and info[0]["cpu_percent"] >= 0 and
+              info[0]["tasks_running"] in (0, 1),
+              f"Client.scheduler_info() workers: {info}")
         client.close()
 
         # The port is taken: a free one, with a warning.

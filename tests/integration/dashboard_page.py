@@ -7,9 +7,11 @@ query over a CSV that a local HTTP server serves slowly (each range
 request waits DELAY_S), so the query runs for a while and its progress
 moves; queries run back to back until the browser part is over.  Chromium
 loads / twice (--dump-dom, after a virtual-time budget in which the page
-polls /status); each DOM must show both workers (by pid), a query's
-progress bar and task-stream items, and the second must differ from the
-first (newer task events, other progress).  A worker is then killed: a
+polls /status); each DOM must show both workers (by pid) with what their
+heartbeats report (CPU %, a memory meter of RSS against the limit, bytes
+scanned), a query's progress bars with the scan rate, and task-stream
+items, and the second must differ from the first (newer task events,
+other progress, more bytes scanned by the workers).  A worker is then killed: a
 third load must list its removal with the reason.  Then the page on a scheduler
 with a token must show its login form and the 401, and keep polling.
 
@@ -42,6 +44,7 @@ DELAY_S = 0.15          # per range request of the slow CSV server
 BLOCKSIZE = "64KiB"     # ~190 partitions of the 12 MB file
 ROWS = 200000
 TOKEN = "dashboard-page-test-token-0123456789"
+MEMORY_LIMIT = "256MiB"  # each worker's (RSS is tens of MiB, more in ASan)
 
 
 def stop(proc, group=False):
@@ -146,9 +149,21 @@ def chromium(a, browser, url, name, screenshot=None):
 
 def dom_facts(dom):
     """What the page shows: worker pids, queries' (key, tasks done),
-    task-event seqs, polls made."""
-    pids = set(map(int, re.findall(r'<tr data-worker="\d+" data-pid="(\d+)"',
-                                   dom)))
+    task-event seqs, polls made; per worker its CPU %, RSS and bytes
+    scanned, and its memory meter (RSS, limit); the byte rates the
+    queries' bars give."""
+    rows = re.findall(r'<tr data-worker="\d+" data-pid="(\d+)" '
+                      r'data-cpu="([^"]*)" data-rss="(\d+)" '
+                      r'data-scanned="(\d+)">(.*?)</tr>', dom)
+    pids = {int(r[0]) for r in rows}
+    workers = {int(r[0]): {"cpu": float(r[1]), "rss": int(r[2]),
+                           "scanned": int(r[3]),
+                           "meter": [tuple(map(int, m)) for m in re.findall(
+                               r'role="meter" aria-valuenow="(\d+)" '
+                               r'aria-valuemin="0" aria-valuemax="(\d+)"',
+                               r[4])]}
+               for r in rows}
+    rates = re.findall(r'scanned, [0-9.]+ (?:B|KiB|MiB|GiB)/s', dom)
     queries = re.findall(r'<div class="query" data-key="([^"]*)" '
                          r'data-tasks-done="(\d+)"', dom)
     bars = len(re.findall(r'role="progressbar"', dom))
@@ -156,7 +171,19 @@ def dom_facts(dom):
                                    dom)))
     polls = re.search(r'<body data-polls="(\d+)"', dom)
     return {"pids": pids, "queries": set(queries), "bars": bars,
-            "seqs": seqs, "polls": int(polls[1]) if polls else 0}
+            "seqs": seqs, "polls": int(polls[1]) if polls else 0,
+            "workers": workers, "rates": rates}
+
+
+def check_workers(n, facts):
+    """Each worker row has its heartbeat figures: a CPU %, one memory
+    meter whose RSS is above 0 and below the limit, bytes scanned."""
+    for pid, w in facts["workers"].items():
+        check(w["cpu"] >= 0 and len(w["meter"]) == 1,
+              f"{n} load: worker {pid}: {w}")
+        rss, limit = w["meter"][0]
+        check(0 < rss == w["rss"] < limit,
+              f"{n} load: worker {pid}'s memory meter {rss} of {limit}")
 
 
 def main():
@@ -212,7 +239,9 @@ def main():
         for i in range(2):
             w = subprocess.Popen(
                 [os.path.join(a.bin, "dusk-worker"),
-                 f"tcp://127.0.0.1:{port}", "--nworkers", "1"],
+                 f"tcp://127.0.0.1:{port}", "--nworkers", "1",
+                 # a limit the memory meter shows visibly filled
+                 "--memory-limit", MEMORY_LIMIT],
                 stdin=subprocess.DEVNULL,
                 stdout=open(os.path.join(a.work, f"worker{i}.log"), "ab"),
                 stderr=subprocess.STDOUT)
@@ -260,10 +289,16 @@ def main():
                   f"{n} load: no query progress bar: {facts}")
             check(facts["seqs"], f"{n} load: no task-stream items")
             check(facts["polls"] >= 2, f"{n} load: {facts['polls']} polls")
+            check_workers(n, facts)
+            check(facts["rates"], f"{n} load: no scan rate on the bars")
         check(max(second["seqs"]) > max(first["seqs"]),
               "the task stream did not move between the loads")
         check(second["queries"] != first["queries"],
               f"the progress did not move: {first['queries']}")
+        scanned = [sum(w["scanned"] for w in f["workers"].values())
+                   for f in (first, second)]
+        check(0 < scanned[0] < scanned[1],
+              f"bytes scanned by the workers: {scanned[0]} then {scanned[1]}")
 
         # A worker killed mid-query: the page lists its removal with the
         # reason (the queries go on, on the other worker).

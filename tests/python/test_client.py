@@ -183,6 +183,23 @@ def _gen():
 
 # ---- clusters and clients --------------------------------------------------
 
+def test_scheduler_info_has_the_heartbeat_figures(client):
+    """What each worker's heartbeats report reaches Python: CPU, RSS
+    against the memory limit (auto: this machine's memory shared by the
+    LocalCluster's workers), bytes scanned, tasks running."""
+    n = len(client.scheduler_info()["workers"])
+    wait_until(lambda: all(w["rss_bytes"] > 0 for w in
+                           client.scheduler_info()["workers"]), 10,
+               "every worker reports its RSS")
+    with open("/proc/meminfo") as f:
+        total = next(int(line.split()[1]) * 1024 for line in f
+                     if line.startswith("MemTotal:"))
+    for w in client.scheduler_info()["workers"]:
+        assert 0 < w["rss_bytes"] < w["memory_limit_bytes"] <= total // n, w
+        assert w["cpu_percent"] >= 0 and w["bytes_scanned"] >= 0, w
+        assert w["tasks_running"] in (0, 1), w
+
+
 def test_local_cluster_and_client_lifecycle():
     with dusk.LocalCluster(n_workers=1) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")

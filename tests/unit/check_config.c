@@ -1,8 +1,10 @@
 /* check_config.c - the typed configuration table: defaults, both flag
  * spellings, positional arguments, and one refusal per kind of bad input;
- * and the daemons' own tables, which hold every limit they have. */
+ * and the daemons' own tables, which hold every limit they have; sizes
+ * (dusk_size_parse) and the worker's --memory-limit. */
 #include "config.h"
 #include "dusk_version_gen.h"
+#include "procstat.h"
 #include "scheduler.h"
 #include "testutil.h"
 #include "wire.h"
@@ -323,6 +325,195 @@ START_TEST(test_worker_limits_are_entries) {
 }
 END_TEST
 
+/* ---- sizes and the memory limit ------------------------------------------ */
+
+START_TEST(test_size_parse) {
+  static const struct {
+    const char *text;
+    uint64_t bytes;
+  } good[] = {
+      {"1", 1},
+      {"1048576", 1048576},
+      {"512MB", 512000000},
+      {"512mb", 512000000},
+      {"4GiB", 4ull << 30},
+      {"4gib", 4ull << 30},
+      {"4 GiB", 4ull << 30},
+      {"4Gi", 4ull << 30},
+      {"1.5GiB", 3ull << 29},
+      {"1.5 KiB", 1536},
+      {"2K", 2000},
+      {"2kB", 2000},
+      {"3T", 3000000000000ull},
+      {"1PiB", 1ull << 50},
+      {"100B", 100},
+      {"0.5KiB", 512},
+      {"1.000001MB", 1000001},
+      {"9223372036854775807", 9223372036854775807ull},
+      {"8191PiB", 8191ull << 50},
+  };
+  static const char *const bad[] = {
+      "", "auto", "GiB", "-1", "+1", "1..5", "1.", ".5", "1.5.GiB", "4 ",
+      "4  GiB", " 4", "4GiBs", "4iB", "4 G i B", "1e9", "0x10", "1.2345678",
+      "4XB",
+  };
+  static const char *const huge[] = {
+      "9223372036854775808", "8192PiB", "99999999999999999999999",
+      "9223372036854775807.5KiB",
+  };
+  static const char *const tiny[] = {"0", "0B", "0.1", "0GiB"};
+  dusk_error err;
+  uint64_t v;
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    v = 0;
+    ck_assert_msg(dusk_size_parse("--size", good[i].text, &v, &err) == 0,
+                  "'%s': %s", good[i].text, err.message);
+    ck_assert_msg(v == good[i].bytes, "'%s' gave %" PRIu64 ", not %" PRIu64,
+                  good[i].text, v, good[i].bytes);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_msg(dusk_size_parse("--size", bad[i], &v, &err) ==
+                      DUSK_ECONFIG, "'%s' was taken", bad[i]);
+    ck_assert_msg(strstr(err.message, "--size") != NULL &&
+                      strstr(err.message, "is not a size") != NULL,
+                  "'%s': %s", bad[i], err.message);
+  }
+  for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+    ck_assert_msg(dusk_size_parse("--size", huge[i], &v, &err) ==
+                      DUSK_ECONFIG, "'%s' was taken", huge[i]);
+    ck_assert_msg(strstr(err.message, "is more than") != NULL, "'%s': %s",
+                  huge[i], err.message);
+  }
+  for (size_t i = 0; i < sizeof tiny / sizeof tiny[0]; i++) {
+    ck_assert_msg(dusk_size_parse("--size", tiny[i], &v, &err) ==
+                      DUSK_ECONFIG, "'%s' was taken", tiny[i]);
+    ck_assert_msg(strstr(err.message, "less than one byte") != NULL,
+                  "'%s': %s", tiny[i], err.message);
+  }
+}
+END_TEST
+
+/* Writes text to dir/name, making dir first. */
+static void put_file(const char *dir, const char *name, const char *text) {
+  char path[512], cmd[600];
+  FILE *f;
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+START_TEST(test_memory_available_from_files) {
+  char root[] = "/tmp/dusk-memtest-XXXXXX", meminfo[128], cgroup[128],
+       fs[128], dir[256], cmd[160];
+  uint64_t v = 0;
+  ck_assert_ptr_nonnull(mkdtemp(root));
+  snprintf(meminfo, sizeof meminfo, "%s/meminfo", root);
+  snprintf(cgroup, sizeof cgroup, "%s/cgroup", root);
+  snprintf(fs, sizeof fs, "%s/fs", root);
+  put_file(root, "meminfo", "MemFree:  1000 kB\nMemTotal:  4194304 kB\n");
+  /* No cgroup v2 line (a v1-only host): MemTotal. */
+  put_file(root, "cgroup", "4:memory:/x\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
+  /* The root cgroup, or one whose memory.max is "max": MemTotal. */
+  put_file(root, "cgroup", "0::/\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
+  snprintf(dir, sizeof dir, "%s/a/b", fs);
+  put_file(dir, "memory.max", "max\n");
+  put_file(root, "cgroup", "1:name=systemd:/\n0::/a/b\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
+  /* An ancestor's limit applies to its descendants. */
+  snprintf(dir, sizeof dir, "%s/a", fs);
+  put_file(dir, "memory.max", "1073741824\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 1ull << 30);
+  /* The lowest one wins; one above MemTotal changes nothing. */
+  snprintf(dir, sizeof dir, "%s/a/b", fs);
+  put_file(dir, "memory.max", "536870912\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 1ull << 29);
+  snprintf(dir, sizeof dir, "%s/a", fs);
+  put_file(dir, "memory.max", "99999999999999\n");
+  snprintf(dir, sizeof dir, "%s/a/b", fs);
+  put_file(dir, "memory.max", "max\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
+  /* A missing cgroup file is no limit; a missing meminfo is an error. */
+  put_file(root, "cgroup", "0::/not/there\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
+  snprintf(dir, sizeof dir, "%s/nope", root);
+  ck_assert_int_lt(dusk_memory_available_from(dir, cgroup, fs, &v), 0);
+  put_file(root, "meminfo", "MemFree: 1000 kB\n");
+  ck_assert_int_lt(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* This process's own figures, as a heartbeat reads them. */
+START_TEST(test_own_figures) {
+  uint64_t rss = 0, cpu0 = dusk_proc_cpu_ns(), cpu = cpu0;
+  volatile uint64_t spin = 0;
+  char *touched;
+  ck_assert_int_eq(dusk_proc_rss(&rss), 0);
+  ck_assert_uint_gt(rss, 0);
+  /* RSS is resident now, so 64 MiB touched shows (and is no peak). */
+  touched = malloc(64u << 20);
+  ck_assert_ptr_nonnull(touched);
+  memset(touched, 1, 64u << 20);
+  {
+    uint64_t more = 0;
+    ck_assert_int_eq(dusk_proc_rss(&more), 0);
+    ck_assert_uint_ge(more, rss + (48u << 20));
+  }
+  free(touched);
+  /* CPU time grows with work (bounded: the clock ticks in ns). */
+  for (uint64_t i = 0; i < 1000000000u && cpu == cpu0; i++) {
+    spin += i;
+    if (i % 4096 == 0)
+      cpu = dusk_proc_cpu_ns();
+  }
+  ck_assert_uint_gt(cpu, cpu0);
+}
+END_TEST
+
+START_TEST(test_worker_memory_limit) {
+  dusk_worker_config c;
+  dusk_error err = {0};
+  char *pos[1];
+  int npos;
+  char *none[] = {"dusk-worker"};
+  uint64_t one = 0, two = 0, v = 0, machine = 0;
+  ck_assert_int_eq(dusk_config_parse(dusk_worker_config_table,
+                                     dusk_worker_config_count, &c, 1, none,
+                                     pos, 0, &npos, &err),
+                   0);
+  ck_assert_str_eq(c.memory_limit, "auto");
+  /* auto: this machine's memory, shared by the nanny's workers. */
+  ck_assert_int_eq(dusk_memory_available(&machine), 0);
+  ck_assert_int_eq(dusk_worker_memory_limit("auto", 1, &one, &err), 0);
+  ck_assert_int_eq(dusk_worker_memory_limit(NULL, 0, &v, &err), 0);
+  ck_assert_int_eq(dusk_worker_memory_limit("auto", 2, &two, &err), 0);
+  ck_assert_uint_eq(one, machine);
+  ck_assert_uint_eq(v, machine);
+  ck_assert_uint_eq(two, machine / 2);
+  ck_assert_uint_gt(two, 0);
+  /* A size is the limit of each worker, however many there are. */
+  ck_assert_int_eq(dusk_worker_memory_limit("512MiB", 4, &v, &err), 0);
+  ck_assert_uint_eq(v, 512ull << 20);
+  ck_assert_int_eq(dusk_worker_memory_limit("lots", 1, &v, &err),
+                   DUSK_ECONFIG);
+  ck_assert_ptr_nonnull(strstr(err.message, "--memory-limit: 'lots'"));
+}
+END_TEST
+
 START_TEST(test_help_and_version_are_requests) {
   cfg c;
   dusk_error err = {0};
@@ -452,6 +643,10 @@ int main(void) {
   tcase_add_test(tc, test_daemon_tables_are_well_formed);
   tcase_add_test(tc, test_scheduler_limits_are_entries);
   tcase_add_test(tc, test_worker_limits_are_entries);
+  tcase_add_test(tc, test_size_parse);
+  tcase_add_test(tc, test_memory_available_from_files);
+  tcase_add_test(tc, test_worker_memory_limit);
+  tcase_add_test(tc, test_own_figures);
   tcase_add_test(tc, test_help_and_version_are_requests);
   tcase_add_test(tc, test_usage_is_whole_and_wrapped);
   tcase_add_test(tc, test_usage_lists_every_scheduler_entry);

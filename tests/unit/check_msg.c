@@ -14,6 +14,7 @@
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #define NVARIANTS 3
@@ -131,6 +132,16 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     x->nbytes = variant == 0 ? 4096 : variant == 1 ? 0 : 1ull << 40;
     x->nqueued = variant == 0 ? 2 : variant == 1 ? 0 : UINT32_MAX;
     x->rtt_us = variant == 0 ? 180 : variant == 1 ? 0 : UINT32_MAX;
+    x->nrunning = variant == 0 ? 1 : variant == 1 ? 0 : UINT32_MAX;
+    x->cpu_ns = variant == 0 ? 1234567890 : variant == 1 ? 0 : INT64_MAX;
+    x->sample_ns = variant == 0 ? 987654321012 : variant == 1 ? 0 : INT64_MAX;
+    x->rss_bytes = variant == 0 ? 31u << 20 : variant == 1 ? 0 : INT64_MAX;
+    x->memory_limit = variant == 0   ? 2147483648u
+                      : variant == 1 ? 0
+                                     : INT64_MAX;
+    x->bytes_scanned = variant == 0   ? 1339098615
+                       : variant == 1 ? 0
+                                      : INT64_MAX;
     break;
   }
   case DUSK_MSG_HEARTBEAT_ACK:
@@ -286,16 +297,18 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
   case DUSK_MSG_INFO: {
     dusk_msg_info *x = &m->u.info;
     static const dusk_worker_info w0[3] = {
-        {1, 1001, {"127.0.0.1:1", 11}, 0, 0, {"", 0}},
-        {2, 1002, {"127.0.0.1:2", 11}, 3, 17, {"i-0abc", 6}},
+        {1, 1001, {"127.0.0.1:1", 11}, 0, 0, {"", 0}, 0, 0, 0, 0, 0},
+        {2, 1002, {"127.0.0.1:2", 11}, 3, 17, {"i-0abc", 6}, 97.25,
+         31u << 20, 2147483648u, 1339098615, 1},
         {UINT64_MAX, INT64_MAX, {"h:65535", 7}, UINT32_MAX, UINT64_MAX,
-         {"local-3", 7}},
+         {"local-3", 7}, DUSK_CPU_PERCENT_MAX, INT64_MAX, INT64_MAX,
+         INT64_MAX, UINT32_MAX},
     };
     static const dusk_worker_info w2[4] = {
-        {0, -1, {"", 0}, 0, 0, {"", 0}},
-        {5, INT64_MIN, {"a:1", 3}, 1, 1, {"h1", 2}},
-        {6, 0, {"b:2", 3}, 2, 2, {"h1", 2}},
-        {7, 32, {"c:3", 3}, 3, 3, {"h2", 2}},
+        {0, -1, {"", 0}, 0, 0, {"", 0}, 0, 0, 0, 0, 0},
+        {5, INT64_MIN, {"a:1", 3}, 1, 1, {"h1", 2}, 0.5, 1, 1, 1, 1},
+        {6, 0, {"b:2", 3}, 2, 2, {"h1", 2}, 100, 2, 2, 2, 0},
+        {7, 32, {"c:3", 3}, 3, 3, {"h2", 2}, 250.125, 3, 3, 3, 1},
     };
     x->ntasks = variant == 0 ? 10 : variant == 1 ? 0 : UINT64_MAX;
     x->nworkers = variant == 0 ? 3 : variant == 1 ? 0 : 4;
@@ -434,6 +447,12 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(nbytes);
     UEQ(nqueued);
     UEQ(rtt_us);
+    UEQ(nrunning);
+    UEQ(cpu_ns);
+    UEQ(sample_ns);
+    UEQ(rss_bytes);
+    UEQ(memory_limit);
+    UEQ(bytes_scanned);
     break;
   }
   case DUSK_MSG_HEARTBEAT_ACK: {
@@ -547,6 +566,15 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
       u64_eq(wa->nprocessing, wb->nprocessing, name, "workers.nprocessing", i);
       u64_eq(wa->nkeys, wb->nkeys, name, "workers.nkeys", i);
       slice_eq(wa->host_id, wb->host_id, name, "workers.host_id", i);
+      ck_assert_msg(wa->cpu_percent == wb->cpu_percent,
+                    "%s workers[%u].cpu_percent: %g != %g", name, i,
+                    wa->cpu_percent, wb->cpu_percent);
+      u64_eq(wa->rss_bytes, wb->rss_bytes, name, "workers.rss_bytes", i);
+      u64_eq(wa->memory_limit, wb->memory_limit, name,
+             "workers.memory_limit", i);
+      u64_eq(wa->bytes_scanned, wb->bytes_scanned, name,
+             "workers.bytes_scanned", i);
+      u64_eq(wa->nrunning, wb->nrunning, name, "workers.nrunning", i);
     }
     UEQ(stats.nclients);
     UEQ(stats.rss_bytes);
@@ -894,12 +922,13 @@ START_TEST(test_wrong_field_type) {
                      "'worker_id'");
 
   packed_init(&p);
-  msgpack_pack_array(&p.pk, 5);
+  msgpack_pack_array(&p.pk, 11);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_uint64(&p.pk, 2);
   msgpack_pack_uint64(&p.pk, 3);
   msgpack_pack_str_with_body(&p.pk, "x", 1);
-  msgpack_pack_uint32(&p.pk, 4);
+  for (int i = 0; i < 7; i++)
+    msgpack_pack_uint32(&p.pk, 4);
   expect_fail_packed(DUSK_MSG_HEARTBEAT, &p, DUSK_ETYPE, "'nqueued'", "str");
 
   /* A negative int where an unsigned one is expected. */
@@ -1014,13 +1043,16 @@ START_TEST(test_wrong_field_type) {
   msgpack_pack_array(&p.pk, 3);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_array(&p.pk, 1);
-  msgpack_pack_array(&p.pk, 6);
+  msgpack_pack_array(&p.pk, 11);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_str_with_body(&p.pk, "pid", 3);
   msgpack_pack_str_with_body(&p.pk, "a:1", 3);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_str_with_body(&p.pk, "h", 1);
+  msgpack_pack_double(&p.pk, 0.0);
+  for (int i = 0; i < 4; i++)
+    msgpack_pack_uint64(&p.pk, 0);
   msgpack_pack_array(&p.pk, 0);
   expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE, "'workers[].pid'", NULL);
 
@@ -1103,6 +1135,113 @@ START_TEST(test_field_out_of_range) {
     msgpack_pack_uint64(&p.pk, bytes ? 99 : 0);
     expect_fail_packed(DUSK_MSG_PROGRESS, &p, DUSK_ETYPE, "more done", NULL);
   }
+}
+END_TEST
+
+/* Packs a HEARTBEAT: seq 1, 2 keys of 3 bytes, nqueued, rtt 5,
+ * nrunning, then the five 64-bit figures (cpu_ns, sample_ns, rss_bytes,
+ * memory_limit, bytes_scanned: 1000..1004) with `big` in the one at index
+ * `at` (0..4; -1: none). */
+static void pack_heartbeat(packed *p, uint32_t nqueued, uint32_t nrunning,
+                           int at, uint64_t big) {
+  packed_init(p);
+  msgpack_pack_array(&p->pk, 11);
+  msgpack_pack_uint64(&p->pk, 1);
+  msgpack_pack_uint64(&p->pk, 2);
+  msgpack_pack_uint64(&p->pk, 3);
+  msgpack_pack_uint32(&p->pk, nqueued);
+  msgpack_pack_uint32(&p->pk, 5);
+  msgpack_pack_uint32(&p->pk, nrunning);
+  for (int i = 0; i < 5; i++)
+    msgpack_pack_uint64(&p->pk, i == at ? big : 1000u + (unsigned)i);
+}
+
+START_TEST(test_heartbeat_figures_bounded) {
+  static const char *const names[] = {"'cpu_ns'", "'sample_ns'",
+                                      "'rss_bytes'", "'memory_limit'",
+                                      "'bytes_scanned'"};
+  dusk_msg m;
+  dusk_error err;
+  packed p;
+  /* In range: decoded as sent. */
+  pack_heartbeat(&p, 4, 1, 2, (uint64_t)INT64_MAX);
+  ck_assert_int_eq(decode_body(DUSK_MSG_HEARTBEAT, p.sb.data, p.sb.size, &m,
+                               &err), 0);
+  ck_assert_uint_eq(m.u.heartbeat.nqueued, 4);
+  ck_assert_uint_eq(m.u.heartbeat.nrunning, 1);
+  ck_assert_uint_eq(m.u.heartbeat.cpu_ns, 1000);
+  ck_assert_uint_eq(m.u.heartbeat.rss_bytes, (uint64_t)INT64_MAX);
+  ck_assert_uint_eq(m.u.heartbeat.bytes_scanned, 1004);
+  packed_destroy(&p);
+  /* Each byte or time figure above INT64_MAX: refused, naming it (JSON
+   * and Prometheus print them as signed numbers). */
+  for (int at = 0; at < 5; at++) {
+    pack_heartbeat(&p, 1, 0, at, (uint64_t)INT64_MAX + 1);
+    expect_fail_packed(DUSK_MSG_HEARTBEAT, &p, DUSK_ETOOBIG, names[at],
+                       "exceeds");
+  }
+  /* More running than handed to the work thread. */
+  pack_heartbeat(&p, 1, 2, -1, 0);
+  expect_fail_packed(DUSK_MSG_HEARTBEAT, &p, DUSK_ETYPE, "2 tasks running",
+                     "of 1 queued");
+  pack_heartbeat(&p, 0, 1, -1, 0);
+  expect_fail_packed(DUSK_MSG_HEARTBEAT, &p, DUSK_ETYPE, "HEARTBEAT", NULL);
+}
+END_TEST
+
+/* An INFO of one worker whose cpu_percent is packed as kind says: 0 the
+ * float v, 1 the int v, 2 a string. */
+static void pack_info_cpu(packed *p, int kind, double v) {
+  packed_init(p);
+  msgpack_pack_array(&p->pk, 3);
+  msgpack_pack_uint64(&p->pk, 0);
+  msgpack_pack_array(&p->pk, 1);
+  msgpack_pack_array(&p->pk, 11);
+  msgpack_pack_uint64(&p->pk, 1);
+  msgpack_pack_int64(&p->pk, 2);
+  msgpack_pack_str_with_body(&p->pk, "a:1", 3);
+  msgpack_pack_uint32(&p->pk, 0);
+  msgpack_pack_uint64(&p->pk, 0);
+  msgpack_pack_str_with_body(&p->pk, "", 0);
+  if (kind == 0)
+    msgpack_pack_double(&p->pk, v);
+  else if (kind == 1)
+    msgpack_pack_uint64(&p->pk, (uint64_t)v);
+  else
+    msgpack_pack_str_with_body(&p->pk, "1", 1);
+  for (int i = 0; i < 4; i++)
+    msgpack_pack_uint64(&p->pk, 0);
+  msgpack_pack_array(&p->pk, 15);
+  for (int i = 0; i < 15; i++)
+    msgpack_pack_uint32(&p->pk, 0);
+}
+
+START_TEST(test_info_cpu_percent_checked) {
+  dusk_msg m;
+  dusk_error err;
+  packed p;
+  dusk_msg_decoder dec;
+  /* A whole number may come as an int.  (The workers array lives in the
+   * decoder's zone: decoded here, with a decoder kept until it is read.) */
+  pack_info_cpu(&p, 1, 150);
+  ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
+  ck_assert_int_eq(dusk_msg_decode(&dec, DUSK_MSG_INFO,
+                                   sl(p.sb.data, p.sb.size), &m, &err), 0);
+  ck_assert_uint_eq(m.u.info.nworkers, 1);
+  ck_assert(m.u.info.workers[0].cpu_percent == 150.0);
+  dusk_msg_decoder_destroy(&dec);
+  packed_destroy(&p);
+  /* NaN, infinities, negatives and more than the maximum are refused. */
+  static const double bad[] = {NAN, INFINITY, -INFINITY, -0.5,
+                               DUSK_CPU_PERCENT_MAX * 2};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    pack_info_cpu(&p, 0, bad[i]);
+    expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETOOBIG,
+                       "'workers[].cpu_percent'", "outside");
+  }
+  pack_info_cpu(&p, 2, 0);
+  expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE,
+                     "'workers[].cpu_percent'", "float");
 }
 END_TEST
 
@@ -2018,6 +2157,8 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_wrong_field_type);
   tcase_add_test(tc, test_field_out_of_range);
+  tcase_add_test(tc, test_heartbeat_figures_bounded);
+  tcase_add_test(tc, test_info_cpu_percent_checked);
   tcase_add_test(tc, test_missing_field);
   tcase_add_test(tc, test_extra_field);
   tcase_add_test(tc, test_trailing_bytes);
