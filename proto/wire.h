@@ -24,7 +24,7 @@
 /* Bump it whenever any message other than the frozen ones (msg.h) changes:
  * peers of different versions then refuse each other at the handshake,
  * each naming both versions. */
-#define DUSK_PROTO_VERSION 4
+#define DUSK_PROTO_VERSION 5
 #define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_wire_frame {
