@@ -91,9 +91,11 @@ static void describe_step(const dusk_plan *p, int depth, dusk_buf *out,
   int n;
   if (*rc != 0)
     return;
-  n = snprintf(line, sizeof line, "%*s%s", depth * 2, "",
+  /* Indented by depth, up to a limit (a plan may nest deeply). */
+  n = snprintf(line, sizeof line, "%*s%s", (depth < 40 ? depth : 40) * 2, "",
                dusk_plan_kind_name(p->kind));
-  *rc = dusk_buf_append(out, line, (size_t)n);
+  *rc = dusk_buf_append(out, line, (size_t)n < sizeof line ? (size_t)n
+                                                           : sizeof line - 1);
   for (size_t i = 0; i < p->npaths && *rc == 0; i++) {
     *rc = dusk_buf_append(out, i ? ", " : " ", 1 + (i > 0));
     if (*rc == 0)
@@ -125,7 +127,7 @@ static void describe_step(const dusk_plan *p, int depth, dusk_buf *out,
   if ((p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_TAIL ||
        p->kind == DUSK_PLAN_TOPK) && *rc == 0) {
     n = snprintf(line, sizeof line, " n=%lld", (long long)p->n);
-    *rc = dusk_buf_append(out, line, (size_t)n);
+    *rc = dusk_buf_append(out, line, (size_t)n); /* < 32 bytes */
   }
   if (p->dir != NULL && *rc == 0) {
     *rc = dusk_buf_append(out, " ", 1);
