@@ -214,6 +214,11 @@ void dusk__profile_done(sched_profile *p, uint32_t slot,
                         const dusk_msg_task_done *m, uint64_t now_ns);
 void dusk__profile_send(const sched_profile *p, dusk_conn *conn,
                         const char *key, uint64_t now_ns);
+/* What send sends, each PROFILE part handed to part_fn (for tests). */
+void dusk__profile_parts(const sched_profile *p, const char *key,
+                         uint64_t now_ns,
+                         void (*part_fn)(void *ctx, const dusk_msg *m),
+                         void *ctx);
 /* autoscale.c: --autoscale.  check refuses a bad configuration before
  * anything starts; start (once listening) is a no-op without it; stop runs
  * the last `down` (the loop keeps running until it ends); free after the

@@ -221,8 +221,10 @@ static void to_wire(const sched_profile *p, const prof_rec *r, int64_t off,
   t->result_bytes = r->result_bytes;
 }
 
-void dusk__profile_send(const sched_profile *p, dusk_conn *conn,
-                        const char *key, uint64_t now_ns) {
+void dusk__profile_parts(const sched_profile *p, const char *key,
+                         uint64_t now_ns,
+                         void (*part_fn)(void *ctx, const dusk_msg *m),
+                         void *ctx) {
   dusk_task_profile part[DUSK_PROFILE_PART_MAX];
   dusk_msg m;
   size_t i = 0, nw;
@@ -250,7 +252,16 @@ void dusk__profile_send(const sched_profile *p, dusk_conn *conn,
     }
     m.u.profile.n = n;
     m.u.profile.last = i >= p->n;
-    dusk_xcheck(dusk_conn_send(conn, &m));
+    part_fn(ctx, &m);
   } while (i < p->n);
   free(offs);
+}
+
+static void send_part(void *conn, const dusk_msg *m) {
+  dusk_xcheck(dusk_conn_send(conn, m));
+}
+
+void dusk__profile_send(const sched_profile *p, dusk_conn *conn,
+                        const char *key, uint64_t now_ns) {
+  dusk__profile_parts(p, key, now_ns, send_part, conn);
 }
