@@ -38,6 +38,15 @@ static char *slice_str(dusk_slice s) {
   return p;
 }
 
+/* The records' array holds room_for(ntask_records) entries: a power of two
+ * from 64 to DUSK_PROFILE_TASKS_MAX, so parts append in amortised O(1). */
+static size_t room_for(size_t n) {
+  size_t room = 64;
+  while (room < n)
+    room *= 2;
+  return room < DUSK_PROFILE_TASKS_MAX ? room : DUSK_PROFILE_TASKS_MAX;
+}
+
 int dusk__profile_add_part(dusk_profile *p, const dusk_msg_profile *m) {
   size_t want = p->ntask_records + m->n;
   p->attempts = m->attempts;
@@ -46,8 +55,9 @@ int dusk__profile_add_part(dusk_profile *p, const dusk_msg_profile *m) {
   p->wall_us = m->wall_us;
   if (want > DUSK_PROFILE_TASKS_MAX)
     want = DUSK_PROFILE_TASKS_MAX;
-  if (want > p->ntask_records) {
-    dusk_profile_task *t = realloc(p->tasks, want * sizeof *t);
+  if (want > p->ntask_records &&
+      (p->tasks == NULL || room_for(want) > room_for(p->ntask_records))) {
+    dusk_profile_task *t = realloc(p->tasks, room_for(want) * sizeof *t);
     if (t == NULL)
       return DUSK_ENOMEM;
     p->tasks = t;
