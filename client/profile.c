@@ -505,6 +505,44 @@ static void put_slowest(FILE *f, const dusk_profile *p) {
   fputs("</table>\n", f);
 }
 
+/* Every task's times in a table, folded away (the first ALL_TASKS_MAX: a
+ * table of tens of thousands of rows helps nobody; the timeline has all). */
+#define ALL_TASKS_MAX 5000
+
+static void put_all_tasks(FILE *f, const dusk_profile *p) {
+  size_t n = p->ntask_records < ALL_TASKS_MAX ? p->ntask_records
+                                               : ALL_TASKS_MAX;
+  fprintf(f, "<details><summary>Every task (%zu%s)</summary>\n"
+             "<table class=\"tasks\"><tr><th>task</th><th>op</th>"
+             "<th>worker</th><th>attempt</th><th>ready</th><th>sent</th>"
+             "<th>start</th><th>end</th><th>result in</th>"
+             "<th>fetching inputs</th><th>queued on the worker</th>"
+             "<th>bytes scanned</th><th>result bytes</th></tr>\n",
+          n, n < p->ntask_records ? " first of many" : "");
+  for (size_t i = 0; i < n; i++) {
+    const dusk_profile_task *t = &p->tasks[i];
+    fputs("<tr><td>", f);
+    put_esc(f, t->key);
+    fputs("</td><td>", f);
+    put_esc(f, t->op);
+    fprintf(f, "</td><td>%llu</td><td>%u</td>", (unsigned long long)t->worker,
+            t->attempt);
+    fprintf(f, "<td class=\"num\">%llu</td><td class=\"num\">%llu</td>"
+               "<td class=\"num\">%llu</td><td class=\"num\">%llu</td>"
+               "<td class=\"num\">%llu</td><td class=\"num\">%llu</td>"
+               "<td class=\"num\">%llu</td><td class=\"num\">%llu</td>"
+               "<td class=\"num\">%llu</td></tr>\n",
+            (unsigned long long)t->ready_us, (unsigned long long)t->sent_us,
+            (unsigned long long)t->start_us, (unsigned long long)t->end_us,
+            (unsigned long long)t->done_us, (unsigned long long)t->fetch_us,
+            (unsigned long long)t->wait_us,
+            (unsigned long long)t->scan_bytes,
+            (unsigned long long)t->result_bytes);
+  }
+  fputs("</table><p>Times in microseconds since the query reached the "
+        "scheduler.</p></details>\n", f);
+}
+
 static void put_query(FILE *f, const dusk_profile *p, size_t index) {
   char a[32], b[32];
   uint64_t scanned = 0;
@@ -549,6 +587,7 @@ static void put_query(FILE *f, const dusk_profile *p, size_t index) {
   put_workers(f, w, nw);
   fputs("<h3>Slowest tasks</h3>\n", f);
   put_slowest(f, p);
+  put_all_tasks(f, p);
   fputs("</section>\n", f);
   free(w);
 }

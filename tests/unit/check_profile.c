@@ -159,6 +159,7 @@ START_TEST(test_report_escapes_and_stands_alone) {
       bars++;
     ck_assert_uint_eq(bars, 4);
   }
+  ck_assert_ptr_nonnull(strstr(html, "<summary>Every task (4)</summary>"));
   ck_assert_ptr_nonnull(strstr(html, "<tr data-worker=\"1\">"));
   ck_assert_ptr_nonnull(strstr(html, "<tr data-worker=\"2\">"));
   free(html);
