@@ -12,7 +12,10 @@ handshake), and the report is read back with html.parser:
   all within the query's wall time;
 - the bytes the scans read add up to the file's size less its header, in
   the tasks, the totals and the workers' table;
-- both workers ran tasks and have a row;
+- both workers ran tasks and have a row (deterministic: the LocalCluster
+  waits for both to register, and the scheduler sends a worker at most
+  --worker-queue, 4, tasks until it knows their run time, so of 8 or more
+  scans ready at once each worker gets some);
 - the query's text and plan (a path holding & < > ') come back exact
   through the escaping, and the raw HTML holds none of them unescaped;
 - the file is self-contained: no script, no external reference.
