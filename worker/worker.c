@@ -593,6 +593,7 @@ static void fetch_input(dusk_worker *w, wtask *t, uint64_t id,
 /* ---- scheduler messages -------------------------------------------------- */
 
 static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
+  uint64_t recv_ns = uv_hrtime(); /* first: held_us covers all it does */
   wtask *t;
   dusk_op_fn fn = dusk_registry_find(&w->registry, m->op.ptr, m->op.len);
   if (fn == NULL) {
@@ -609,7 +610,7 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   if (w->nqueued > 0) /* it will wait: its remote bytes can start now */
     dusk_dfops_prefetch(m->op.ptr, m->op.len, m->args);
   t = dusk_xcalloc(1, sizeof *t);
-  t->recv_ns = uv_hrtime();
+  t->recv_ns = recv_ns;
   t->id = m->id;
   t->fn = fn;
   t->op = dusk_xmemdup(m->op.ptr, m->op.len);
