@@ -128,6 +128,8 @@ typedef struct key_state {
   uint64_t nbytes;
   uint64_t generation; /* bumps on every update */
   char *erred_key, *op, *message;
+  dusk_profile *profile; /* a profiled query's records so far (PROFILE) */
+  int profile_complete;  /* its last part came */
 } key_state;
 
 typedef struct data_conn data_conn;
@@ -176,6 +178,9 @@ struct dusk_client {
   /* dusk_client_set_progress */
   void (*progress_fn)(void *arg, const char *key, const dusk_progress *p);
   void *progress_arg;
+  /* dusk_client_set_profiling, dusk_client_take_profile */
+  int profiling;
+  dusk_profile *last_profile;
 };
 
 static void key_state_free(key_state *k) {
@@ -183,6 +188,7 @@ static void key_state_free(key_state *k) {
   free(k->erred_key);
   free(k->op);
   free(k->message);
+  dusk_profile_free(k->profile);
   free(k);
 }
 
@@ -234,6 +240,21 @@ static void on_sched_msg(dusk_conn *conn, const dusk_msg *m) {
     p.bytes_done = x->bytes_done;
     p.bytes_total = x->bytes_total;
     c->progress_fn(c->progress_arg, k->key, &p);
+    return;
+  }
+  case DUSK_MSG_PROFILE: {
+    const dusk_msg_profile *x = &m->u.profile;
+    key_state *k = dusk_strmap_get(&c->keys, x->key.ptr, x->key.len);
+    if (k == NULL || k->profile_complete)
+      return; /* a query no longer waited for, or a stray part */
+    if (k->profile == NULL && (k->profile = dusk__profile_new(k->key)) == NULL)
+      return; /* out of memory: the query runs on without its profile */
+    if (dusk__profile_add_part(k->profile, x) != 0) {
+      dusk_profile_free(k->profile);
+      k->profile = NULL;
+      return;
+    }
+    k->profile_complete = x->last;
     return;
   }
   case DUSK_MSG_INFO:
@@ -432,6 +453,7 @@ void dusk_client_free(dusk_client *c) {
     if (c->keys.slots[i].value != NULL)
       key_state_free(c->keys.slots[i].value);
   dusk_strmap_destroy(&c->keys);
+  dusk_profile_free(c->last_profile);
   dusk_strmap_destroy(&c->data_conns);
   free(c);
 }
@@ -1054,5 +1076,37 @@ int dusk__client_query(dusk_client *c, const void *plan, size_t len,
   m.u.query.key.len = strlen(key);
   m.u.query.plan.ptr = plan;
   m.u.query.plan.len = len;
+  m.u.query.profile = c->profiling != 0;
   return send_or_closed(c, &m, err);
+}
+
+/* ---- profiles ------------------------------------------------------------ */
+
+void dusk_client_set_profiling(dusk_client *c, int on) {
+  c->profiling = on != 0;
+}
+
+dusk_profile *dusk_client_take_profile(dusk_client *c) {
+  dusk_profile *p = c->last_profile;
+  c->last_profile = NULL;
+  return p;
+}
+
+dusk_profile *dusk__client_detach_profile(dusk_client *c, const char *key) {
+  key_state *k = dusk_strmap_get(&c->keys, key, strlen(key));
+  dusk_profile *p;
+  if (k == NULL || k->profile == NULL)
+    return NULL;
+  p = k->profile;
+  k->profile = NULL;
+  if (!k->profile_complete) { /* cut short: no report from part of it */
+    dusk_profile_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void dusk__client_keep_profile(dusk_client *c, dusk_profile *p) {
+  dusk_profile_free(c->last_profile);
+  c->last_profile = p;
 }

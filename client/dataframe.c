@@ -851,6 +851,7 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
   void *bytes = NULL;
   size_t len = 0;
   dusk_slice s;
+  dusk_profile *prof;
   int rc;
   if (f == NULL)
     return dusk_error_set(err, DUSK_EINVAL, "no frame");
@@ -881,8 +882,10 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
    * usable. */
   if (rc == DUSK_EINTR || rc == DUSK_ETIMEDOUT)
     dusk_client_cancel(c, &k, 1, NULL);
+  prof = dusk__client_detach_profile(c, key);
   dusk_client_release(c, &k, 1, NULL);
   if (rc != 0) {
+    dusk_profile_free(prof);
     /* The worker's text (after "key ... failed: task ... (op query): ")
      * is what a person needs. */
     if (err != NULL && rc == DUSK_ETASK) {
@@ -896,6 +899,14 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
   s.len = len;
   rc = dusk_table_decode(s, out, err);
   free(bytes);
+  if (prof != NULL) {
+    if (rc == 0 && dusk__profile_describe_plan(prof, f->plan) == 0) {
+      prof->rows = dusk_table_nrows(*out);
+      dusk__client_keep_profile(c, prof);
+    } else {
+      dusk_profile_free(prof);
+    }
+  }
   return rc;
 }
 

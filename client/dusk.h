@@ -143,6 +143,63 @@ void dusk_client_set_progress(dusk_client *c,
                                          const dusk_progress *p),
                               void *arg);
 
+/* ---- query profiles (docs/dashboard.md, "Performance report") ----------
+ * With profiling on, each dataframe query c computes (dusk_compute) is
+ * recorded task by task on the scheduler, and the records come back just
+ * before its result.  Off (the default), nothing is recorded or sent. */
+
+/* One task of a profiled query.  Times are microseconds on the
+ * scheduler's clock since the query reached it: ready_us (its inputs were
+ * done) <= sent_us (to its worker) <= start_us <= end_us (the op's run,
+ * measured by the worker and placed on the scheduler's clock through one
+ * offset per worker, so hosts' clocks need not agree) <= done_us (its
+ * result reached the scheduler) <= the profile's wall_us.  The durations
+ * are the worker's own: fetching inputs from other workers, waiting for
+ * its work thread, running the op (end - start), and the whole time it
+ * held the task. */
+typedef struct dusk_profile_task {
+  const char *key, *op;    /* owned by the profile */
+  uint64_t worker;         /* the worker's id */
+  const char *worker_addr; /* its data address "host:port" */
+  uint32_t attempt;        /* of the query, 1.. */
+  uint64_t ready_us, sent_us, start_us, end_us, done_us;
+  uint64_t fetch_us, wait_us, run_us, held_us;
+  uint64_t scan_bytes;   /* CSV bytes of the byte range it scans, else 0 */
+  uint64_t result_bytes; /* of its result */
+} dusk_profile_task;
+
+typedef struct dusk_profile {
+  char *key;   /* the query's key */
+  char *query; /* the query as written, or NULL (dusk_profile_set_query) */
+  char *plan;  /* the plan, one step a line, the result's step first */
+  uint32_t attempts;   /* runs (a widened column reruns a query) */
+  uint64_t ntasks;     /* tasks submitted; those not in tasks[] were
+                          cancelled with an earlier attempt, or past the
+                          cap of 65536 records */
+  uint64_t planned_us; /* the query arrived -> its first tasks went out
+                          (reading headers and samples, checking, lowering) */
+  uint64_t wall_us;    /* the query arrived -> its outcome */
+  uint64_t rows;       /* rows of the result table */
+  size_t ntask_records;
+  dusk_profile_task *tasks; /* in the order the scheduler submitted them */
+} dusk_profile;
+
+/* Profiles the queries c computes from now on (on non-zero), or stops. */
+void dusk_client_set_profiling(dusk_client *c, int on);
+/* The profile of the last query c computed successfully while profiling,
+ * now the caller's (dusk_profile_free), or NULL if there is none; a
+ * second call returns NULL until another query finishes. */
+dusk_profile *dusk_client_take_profile(dusk_client *c);
+/* Sets the query's text as the user wrote it (copied): 0 or DUSK_ENOMEM. */
+int dusk_profile_set_query(dusk_profile *p, const char *text);
+void dusk_profile_free(dusk_profile *p);
+/* Writes one self-contained HTML file (inline CSS, SVG timelines; no
+ * script, no network) reporting the n profiles in order: each query's text
+ * and plan, totals, a timeline per worker, time by activity, bytes per
+ * worker and the slowest tasks.  0, or an error naming path. */
+int dusk_profile_write_html(const dusk_profile *const *profiles, size_t n,
+                            const char *path, dusk_error *err);
+
 /* Cancels keys: unfinished ones (and everything depending on them) stop and
  * report DUSK_ECANCELED.  Release forgets finished keys. */
 int dusk_client_cancel(dusk_client *c, const char *const *keys, size_t nkeys,

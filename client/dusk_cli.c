@@ -41,6 +41,7 @@ typedef struct options {
   /* --progress / --no-progress: PROGRESS_AUTO (a bar when stderr is a
    * terminal), PROGRESS_ON or PROGRESS_OFF; the last one given wins. */
   int progress;
+  const char *profile; /* --profile: the HTML report's path, or NULL */
 } options;
 
 enum { PROGRESS_AUTO = -1, PROGRESS_OFF = 0, PROGRESS_ON = 1 };
@@ -117,7 +118,8 @@ typedef enum opt_id {
   OPT_TLS_KEY,
   OPT_TLS_CA,
   OPT_PROGRESS,
-  OPT_NO_PROGRESS
+  OPT_NO_PROGRESS,
+  OPT_PROFILE
 } opt_id;
 
 typedef struct cli_option {
@@ -156,6 +158,11 @@ static const cli_option cli_options[] = {
      "a query has run 0.5 s, erased when it ends; nothing otherwise)"},
     {OPT_NO_PROGRESS, "no-progress", NULL, CMD_QUERY,
      "never show the progress bar"},
+    {OPT_PROFILE, "profile", "REPORT.html", CMD_QUERY,
+     "write a performance report of the query to this file: its plan, a "
+     "timeline of its tasks per worker, time by activity, bytes per worker "
+     "(one self-contained HTML file; docs/dashboard.md) (default: none, "
+     "and nothing is recorded)"},
     {OPT_TLS_CERT, "tls-cert", "PEM", CMD_ALL,
      "certificate: with --tls-key and --tls-ca, TLS to --scheduler, or on "
      "every connection of the LocalCluster (default: no TLS)"},
@@ -348,6 +355,9 @@ static int set_option(const command *c, const cli_option *opt, const char *v,
     return 0;
   case OPT_NO_PROGRESS:
     o->progress = PROGRESS_OFF;
+    return 0;
+  case OPT_PROFILE:
+    o->profile = v;
     return 0;
   }
   return -1;
@@ -922,6 +932,45 @@ static int query_interrupted(void *arg) {
   return got_signal != 0;
 }
 
+/* --profile: refuses a path the report could not be written to before
+ * the query runs (a file it creates only to check is removed again). */
+static int profile_path_check(const char *path) {
+  int existed = access(path, F_OK) == 0;
+  FILE *f = fopen(path, "a");
+  if (f == NULL) {
+    fprintf(stderr, "dusk: cannot write the report to %s: %s\n", path,
+            strerror(errno));
+    return -1;
+  }
+  fclose(f);
+  if (!existed)
+    unlink(path);
+  return 0;
+}
+
+/* Writes the report of the query just computed to o->profile. */
+static int write_profile(dusk_client *c, const options *o) {
+  dusk_profile *p = dusk_client_take_profile(c);
+  const dusk_profile *ps[1];
+  dusk_error err = {0};
+  int rc;
+  if (p == NULL) {
+    fprintf(stderr, "dusk: the scheduler sent no profile of the query, so "
+                    "no report was written to %s\n", o->profile);
+    return -1;
+  }
+  ps[0] = p;
+  rc = dusk_profile_set_query(p, o->expression);
+  if (rc == 0)
+    rc = dusk_profile_write_html(ps, 1, o->profile, &err);
+  else
+    dusk_error_set(&err, rc, "out of memory");
+  dusk_profile_free(p);
+  if (rc != 0)
+    fprintf(stderr, "dusk: %s\n", err.message);
+  return rc;
+}
+
 /* dusk query: parse, run on the given or an embedded cluster, print.
  * Exits 0, 1 on a failure, 2 on a bad expression, 128 + the signal after
  * SIGINT or SIGTERM. */
@@ -943,10 +992,15 @@ static int run_query(const options *o) {
     return 2;
   }
   dusk_dataframe_set_blocksize(f, o->blocksize);
+  if (o->profile != NULL && profile_path_check(o->profile) != 0) {
+    dusk_dataframe_free(f);
+    return 1;
+  }
   if (open_cluster(o, 1, &cl, &c, &nworkers) != 0) {
     dusk_dataframe_free(f);
     return 1;
   }
+  dusk_client_set_profiling(c, o->profile != NULL);
   bar.tty = isatty(STDERR_FILENO);
   bar.on = o->progress == PROGRESS_ON ||
            (o->progress == PROGRESS_AUTO && bar.tty);
@@ -969,6 +1023,8 @@ static int run_query(const options *o) {
   } else {
     dusk_table_print(t, o->format, stdout);
     fflush(stdout);
+    if (o->profile != NULL && write_profile(c, o) != 0)
+      rc = 1;
   }
   dusk_table_free(t);
   dusk_dataframe_free(f);

@@ -365,11 +365,25 @@ static int dec_compute(reader *r, dusk_msg_compute *m) {
   return 0;
 }
 
+/* Whether a + b + c <= limit, without overflowing. */
+static bool sum3_within(uint64_t a, uint64_t b, uint64_t c, uint64_t limit) {
+  return a <= limit && b <= limit - a && c <= limit - a - b;
+}
+
 static int dec_task_done(reader *r, dusk_msg_task_done *m) {
-  CK(expect_count(r, 3));
+  CK(expect_count(r, 7));
   CK(rd_u64(r, "id", UINT64_MAX, &m->id));
   CK(rd_u64(r, "nbytes", UINT64_MAX, &m->nbytes));
-  return rd_u64(r, "run_us", UINT64_MAX, &m->run_us);
+  CK(rd_u64(r, "run_us", UINT64_MAX, &m->run_us));
+  CK(rd_u64(r, "fetch_us", UINT64_MAX, &m->fetch_us));
+  CK(rd_u64(r, "wait_us", UINT64_MAX, &m->wait_us));
+  CK(rd_u64(r, "held_us", UINT64_MAX, &m->held_us));
+  CK(rd_u64(r, "recv_ns", UINT64_MAX, &m->recv_ns));
+  if (!sum3_within(m->fetch_us, m->wait_us, m->run_us, m->held_us))
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "TASK_DONE: fetch_us + wait_us + run_us exceed "
+                          "held_us %llu", (unsigned long long)m->held_us);
+  return 0;
 }
 
 static int dec_task_failed(reader *r, dusk_msg_task_failed *m) {
@@ -563,9 +577,98 @@ static int dec_info(reader *r, dusk_msg_info *m) {
 }
 
 static int dec_query(reader *r, dusk_msg_query *m) {
-  CK(expect_count(r, 2));
+  CK(expect_count(r, 3));
   CK(rd_str(r, "key", &m->key));
-  return rd_bin(r, "plan", &m->plan);
+  CK(rd_bin(r, "plan", &m->plan));
+  return rd_bool(r, "profile", &m->profile);
+}
+
+/* A str field of lo..hi bytes. */
+static int rd_str_len(reader *r, const char *field, size_t lo, size_t hi,
+                      dusk_slice *s) {
+  CK(rd_str(r, field, s));
+  if (s->len < lo || s->len > hi)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "%s field '%s': %zu bytes, not %zu..%zu", r->msg,
+                          field, s->len, lo, hi);
+  return 0;
+}
+
+static int dec_task_profile(reader *r, const dusk_msg_profile *m,
+                            dusk_task_profile *t) {
+  CK(expect_count(r, 15));
+  CK(rd_str_len(r, "tasks[].key", 1, DUSK_PROFILE_KEY_MAX, &t->key));
+  CK(rd_str_len(r, "tasks[].op", 1, DUSK_PROFILE_OP_MAX, &t->op));
+  CK(rd_u64(r, "tasks[].worker", UINT64_MAX, &t->worker));
+  CK(rd_str_len(r, "tasks[].addr", 0, DUSK_PROFILE_ADDR_MAX, &t->addr));
+  CK(rd_u32(r, "tasks[].attempt", &t->attempt));
+  CK(rd_u64(r, "tasks[].ready_at", UINT64_MAX, &t->ready_at));
+  CK(rd_u64(r, "tasks[].sent_at", UINT64_MAX, &t->sent_at));
+  CK(rd_u64(r, "tasks[].start_at", UINT64_MAX, &t->start_at));
+  CK(rd_u64(r, "tasks[].end_at", UINT64_MAX, &t->end_at));
+  CK(rd_u64(r, "tasks[].done_at", UINT64_MAX, &t->done_at));
+  CK(rd_u64(r, "tasks[].fetch_us", UINT64_MAX, &t->fetch_us));
+  CK(rd_u64(r, "tasks[].wait_us", UINT64_MAX, &t->wait_us));
+  CK(rd_u64(r, "tasks[].held_us", UINT64_MAX, &t->held_us));
+  CK(rd_u64(r, "tasks[].scan_bytes", UINT64_MAX, &t->scan_bytes));
+  CK(rd_u64(r, "tasks[].result_bytes", UINT64_MAX, &t->result_bytes));
+  if (t->attempt < 1 || t->attempt > m->attempts)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "PROFILE task '%.*s': attempt %u of %u", (int)t->key.len,
+                          t->key.ptr, t->attempt, m->attempts);
+  if (t->ready_at > t->sent_at || t->sent_at > t->start_at ||
+      t->start_at > t->end_at || t->end_at > t->done_at ||
+      t->done_at > m->wall_us)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "PROFILE task '%.*s': times out of order (ready "
+                          "%llu, sent %llu, start %llu, end %llu, done %llu, "
+                          "wall %llu us)",
+                          (int)t->key.len, t->key.ptr,
+                          (unsigned long long)t->ready_at,
+                          (unsigned long long)t->sent_at,
+                          (unsigned long long)t->start_at,
+                          (unsigned long long)t->end_at,
+                          (unsigned long long)t->done_at,
+                          (unsigned long long)m->wall_us);
+  if (t->held_us > t->done_at - t->sent_at ||
+      !sum3_within(t->fetch_us, t->wait_us, 0, t->start_at - t->sent_at) ||
+      !sum3_within(t->fetch_us, t->wait_us, t->end_at - t->start_at,
+                   t->held_us))
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "PROFILE task '%.*s': the worker's times exceed "
+                          "its round trip", (int)t->key.len, t->key.ptr);
+  return 0;
+}
+
+static int dec_profile(reader *r, dusk_msg_profile *m) {
+  reader ts;
+  CK(expect_count(r, 7));
+  CK(rd_str_len(r, "key", 1, DUSK_PROFILE_KEY_MAX, &m->key));
+  CK(rd_bool(r, "last", &m->last));
+  CK(rd_u32(r, "attempts", &m->attempts));
+  CK(rd_u64(r, "ntasks", UINT64_MAX, &m->ntasks));
+  CK(rd_u64(r, "planned_us", UINT64_MAX, &m->planned_us));
+  CK(rd_u64(r, "wall_us", UINT64_MAX, &m->wall_us));
+  if (m->planned_us > m->wall_us)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "PROFILE: planned_us %llu after wall_us %llu",
+                          (unsigned long long)m->planned_us,
+                          (unsigned long long)m->wall_us);
+  CK(rd_array(r, "tasks", NULL, &ts));
+  if (ts.n > DUSK_PROFILE_PART_MAX)
+    return dusk_error_set(r->err, DUSK_ETOOBIG,
+                          "PROFILE: %u tasks in one part, at most %d", ts.n,
+                          DUSK_PROFILE_PART_MAX);
+  m->n = ts.n;
+  m->tasks = zalloc(r, ts.n, sizeof *m->tasks);
+  if (ts.n && m->tasks == NULL)
+    return DUSK_ENOMEM;
+  for (uint32_t i = 0; i < ts.n; i++) {
+    reader t;
+    CK(rd_array(&ts, "tasks[]", NULL, &t));
+    CK(dec_task_profile(&t, m, &m->tasks[i]));
+  }
+  return 0;
 }
 
 static int dec_progress(reader *r, dusk_msg_progress *m) {
@@ -741,10 +844,14 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return 0;
   }
   case DUSK_MSG_TASK_DONE:
-    PK(msgpack_pack_array(pk, 3));
+    PK(msgpack_pack_array(pk, 7));
     PK(msgpack_pack_uint64(pk, m->u.task_done.id));
     PK(msgpack_pack_uint64(pk, m->u.task_done.nbytes));
-    return msgpack_pack_uint64(pk, m->u.task_done.run_us);
+    PK(msgpack_pack_uint64(pk, m->u.task_done.run_us));
+    PK(msgpack_pack_uint64(pk, m->u.task_done.fetch_us));
+    PK(msgpack_pack_uint64(pk, m->u.task_done.wait_us));
+    PK(msgpack_pack_uint64(pk, m->u.task_done.held_us));
+    return msgpack_pack_uint64(pk, m->u.task_done.recv_ns);
   case DUSK_MSG_TASK_FAILED: {
     const dusk_msg_task_failed *x = &m->u.task_failed;
     PK(msgpack_pack_array(pk, 8));
@@ -846,9 +953,41 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     return msgpack_pack_uint64(pk, x->stats.as_work_ms);
   }
   case DUSK_MSG_QUERY:
-    PK(msgpack_pack_array(pk, 2));
+    PK(msgpack_pack_array(pk, 3));
     PK(pk_str(pk, m->u.query.key));
-    return pk_bin(pk, m->u.query.plan);
+    PK(pk_bin(pk, m->u.query.plan));
+    return m->u.query.profile ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+  case DUSK_MSG_PROFILE: {
+    const dusk_msg_profile *x = &m->u.profile;
+    PK(msgpack_pack_array(pk, 7));
+    PK(pk_str(pk, x->key));
+    PK(x->last ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    PK(msgpack_pack_uint32(pk, x->attempts));
+    PK(msgpack_pack_uint64(pk, x->ntasks));
+    PK(msgpack_pack_uint64(pk, x->planned_us));
+    PK(msgpack_pack_uint64(pk, x->wall_us));
+    PK(msgpack_pack_array(pk, x->n));
+    for (uint32_t i = 0; i < x->n; i++) {
+      const dusk_task_profile *t = &x->tasks[i];
+      PK(msgpack_pack_array(pk, 15));
+      PK(pk_str(pk, t->key));
+      PK(pk_str(pk, t->op));
+      PK(msgpack_pack_uint64(pk, t->worker));
+      PK(pk_str(pk, t->addr));
+      PK(msgpack_pack_uint32(pk, t->attempt));
+      PK(msgpack_pack_uint64(pk, t->ready_at));
+      PK(msgpack_pack_uint64(pk, t->sent_at));
+      PK(msgpack_pack_uint64(pk, t->start_at));
+      PK(msgpack_pack_uint64(pk, t->end_at));
+      PK(msgpack_pack_uint64(pk, t->done_at));
+      PK(msgpack_pack_uint64(pk, t->fetch_us));
+      PK(msgpack_pack_uint64(pk, t->wait_us));
+      PK(msgpack_pack_uint64(pk, t->held_us));
+      PK(msgpack_pack_uint64(pk, t->scan_bytes));
+      PK(msgpack_pack_uint64(pk, t->result_bytes));
+    }
+    return 0;
+  }
   case DUSK_MSG_PROGRESS: {
     const dusk_msg_progress *x = &m->u.progress;
     PK(msgpack_pack_array(pk, 5));

@@ -41,6 +41,7 @@
   XX(INFO, 25, info)                                                         \
   XX(QUERY, 26, query)                                                       \
   XX(PROGRESS, 27, progress)                                                 \
+  XX(PROFILE, 28, profile)                                                   \
   XX(GET_DATA, 30, get_data)                                                 \
   XX(DATA, 31, data)
 
@@ -161,10 +162,22 @@ typedef struct dusk_msg_compute {
   dusk_dep *deps;
 } dusk_msg_compute;
 
+/* Worker -> scheduler.  The times are the worker's own monotonic clock:
+ * recv_ns when the COMPUTE arrived (only its differences mean anything),
+ * then whole microseconds over disjoint parts of the span from there to
+ * this message: fetching inputs from peers, waiting for the work thread,
+ * running; held is the whole span, so fetch_us + wait_us + run_us <=
+ * held_us (the decoder refuses otherwise).  The scheduler sizes the
+ * worker's queue from run_us and, for a profiled query, places the runs
+ * on its own clock (profile.c). */
 typedef struct dusk_msg_task_done {
   uint64_t id;
   uint64_t nbytes;
-  uint64_t run_us; /* time the op ran, for sizing the worker's queue */
+  uint64_t run_us;   /* time the op ran */
+  uint64_t fetch_us; /* COMPUTE arrived -> every input at hand */
+  uint64_t wait_us;  /* inputs at hand -> the op started */
+  uint64_t held_us;  /* COMPUTE arrived -> TASK_DONE sent */
+  uint64_t recv_ns;  /* the worker's clock when the COMPUTE arrived */
 } dusk_msg_task_done;
 
 enum {
@@ -321,10 +334,13 @@ typedef struct dusk_msg_info {
 } dusk_msg_info;
 
 /* Client -> scheduler: run a dataframe query (plan.h) and report its
- * result table under `key` with a KEY_STATE, like a wanted task. */
+ * result table under `key` with a KEY_STATE, like a wanted task.  With
+ * profile set, the scheduler records each of its tasks and sends them in
+ * PROFILE messages just before that KEY_STATE. */
 typedef struct dusk_msg_query {
   dusk_slice key;
   dusk_slice plan; /* dusk_plan_encode bytes */
+  bool profile;
 } dusk_msg_query;
 
 /* Scheduler -> client, every 200 ms while a dataframe query runs:
@@ -335,6 +351,52 @@ typedef struct dusk_msg_progress {
   uint64_t tasks_done, tasks_total;
   uint64_t bytes_done, bytes_total;
 } dusk_msg_progress;
+
+/* One task of a profiled query.  Times with _at are on the scheduler's
+ * clock, microseconds since the query arrived: ready_at <= sent_at <=
+ * start_at <= end_at <= done_at <= the query's wall_us, where start_at
+ * and end_at are the op's run placed on that clock (profile.c).  The
+ * durations are the worker's (TASK_DONE): fetch_us + wait_us <= start_at
+ * - sent_at, fetch_us + wait_us + (end_at - start_at) <= held_us <=
+ * done_at - sent_at (the scheduler clamps them so).  The decoder refuses
+ * anything else. */
+typedef struct dusk_task_profile {
+  dusk_slice key;  /* 1..DUSK_PROFILE_KEY_MAX bytes */
+  dusk_slice op;   /* 1..DUSK_PROFILE_OP_MAX bytes */
+  uint64_t worker; /* the worker's id */
+  dusk_slice addr; /* its data address, 0..DUSK_PROFILE_ADDR_MAX bytes */
+  uint32_t attempt; /* of the query, 1..attempts */
+  uint64_t ready_at, sent_at, start_at, end_at, done_at;
+  uint64_t fetch_us, wait_us, held_us;
+  uint64_t scan_bytes;   /* CSV bytes of the range it scans, else 0 */
+  uint64_t result_bytes; /* of its result */
+} dusk_task_profile;
+
+#define DUSK_PROFILE_KEY_MAX 256
+#define DUSK_PROFILE_OP_MAX 64
+#define DUSK_PROFILE_ADDR_MAX 95
+/* Records per PROFILE message: with the limits above a part stays under
+ * 64 KiB, far below any frame limit. */
+#define DUSK_PROFILE_PART_MAX 64
+/* Records per query, all parts and attempts: the scheduler records no
+ * more, a client accepts no more. */
+#define DUSK_PROFILE_TASKS_MAX 65536
+
+/* Scheduler -> client, for a QUERY sent with profile: its task records in
+ * parts of up to DUSK_PROFILE_PART_MAX, the last with `last` set, all
+ * before the query's KEY_STATE.  The summary fields are the same in every
+ * part. */
+typedef struct dusk_msg_profile {
+  dusk_slice key; /* the query's key */
+  bool last;
+  uint32_t attempts;   /* runs of the query (a widened column reruns it) */
+  uint64_t ntasks;     /* tasks it submitted over all attempts */
+  uint64_t planned_us; /* query arrived -> its first tasks submitted
+                          (sampling, checking, lowering) */
+  uint64_t wall_us;    /* query arrived -> its outcome */
+  uint32_t n;          /* records in this part, <= DUSK_PROFILE_PART_MAX */
+  dusk_task_profile *tasks;
+} dusk_msg_profile;
 
 typedef struct dusk_msg_get_data {
   uint64_t id;

@@ -63,6 +63,10 @@ struct sched_task {
   uint64_t wanted_ns; /* when a graph made it wanted, until its outcome
                          went to the client (graph latency); 0 = none */
   struct sched_query *query; /* set on a query's final task */
+  /* A profiled query's task (profile.c): the query's id and the task's
+   * slot in its profile (1..); 0 = not profiled. */
+  uint64_t prof_query;
+  uint32_t prof_slot;
 };
 /* The ready heap hands back &task->heap, which is cast to the task. */
 _Static_assert(offsetof(sched_task, heap) == 0,
@@ -179,10 +183,14 @@ struct dusk_scheduler {
 };
 
 typedef struct sched_query sched_query;
+typedef struct sched_profile sched_profile;
 
-/* Submits one graph part for c, as if the client had sent it. */
+/* Submits one graph part for c, as if the client had sent it.  With
+ * prof_query non-zero, the new task of m->tasks[i] records into slot
+ * slots[i] of that query's profile (profile.c). */
 void dusk__sched_submit(dusk_scheduler *s, sched_client *c,
-                        const dusk_msg_submit *m);
+                        const dusk_msg_submit *m, uint64_t prof_query,
+                        const uint32_t *slots);
 /* Stops wanting c's key (canceling it first when cancel is set). */
 void dusk__sched_release(dusk_scheduler *s, sched_client *c,
                          const char *key, size_t keylen, int cancel);
@@ -207,6 +215,30 @@ int dusk__query_release(dusk_scheduler *s, sched_client *c, dusk_slice key,
                         int cancel);
 /* The client is gone: drop its queries. */
 void dusk__query_client_gone(dusk_scheduler *s, sched_client *c);
+/* The profile of c's query with this id, or NULL (gone, or not profiled). */
+sched_profile *dusk__query_profile(sched_client *c, uint64_t query_id);
+
+/* profile.c: a profiled query's task records (see there).  slot returns
+ * the new task's slot, 1.., or 0 past DUSK_PROFILE_TASKS_MAX; attempt
+ * starts an attempt (before its slots).  send sends the filled slots in
+ * PROFILE parts. */
+sched_profile *dusk__profile_new(uint64_t start_ns);
+void dusk__profile_free(sched_profile *p);
+void dusk__profile_attempt(sched_profile *p, uint64_t now_ns);
+uint32_t dusk__profile_slot(sched_profile *p, const char *key,
+                            const char *op, uint64_t scan_bytes,
+                            uint64_t now_ns);
+void dusk__profile_ready(sched_profile *p, uint32_t slot, uint64_t now_ns);
+void dusk__profile_done(sched_profile *p, uint32_t slot,
+                        const sched_worker *w, uint64_t sent_ns,
+                        const dusk_msg_task_done *m, uint64_t now_ns);
+void dusk__profile_send(const sched_profile *p, dusk_conn *conn,
+                        const char *key, uint64_t now_ns);
+/* What send sends, each PROFILE part handed to part_fn (for tests). */
+void dusk__profile_parts(const sched_profile *p, const char *key,
+                         uint64_t now_ns,
+                         void (*part_fn)(void *ctx, const dusk_msg *m),
+                         void *ctx);
 /* autoscale.c: --autoscale.  check refuses a bad configuration before
  * anything starts; start (once listening) is a no-op without it; stop runs
  * the last `down` (the loop keeps running until it ends); free after the

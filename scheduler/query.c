@@ -122,6 +122,7 @@ struct sched_query {
   size_t nprog;
   uint64_t prog_bytes_total;
   uv_timer_t *prog_timer;
+  sched_profile *prof; /* QUERY's profile flag (profile.c), else NULL */
 };
 
 /* How often a running query reports its progress. */
@@ -193,6 +194,7 @@ static void query_free(sched_query *q) {
   dusk_plan_free(q->plan);
   dusk_plan_free(q->original);
   free(q->key);
+  dusk__profile_free(q->prof);
   progress_clear(q);
   if (q->prog_timer != NULL) {
     q->prog_timer->data = NULL;
@@ -233,6 +235,9 @@ static void report(sched_query *q, uint8_t state, const sched_task *t,
   m.u.key_state.op.len = 5;
   m.u.key_state.message.ptr = message ? message : "";
   m.u.key_state.message.len = message ? strlen(message) : 0;
+  /* The records first: the client has them when it sees the outcome. */
+  if (q->prof != NULL)
+    dusk__profile_send(q->prof, q->c->conn, q->key, dusk_now_ns());
   if (state == DUSK_KEY_MEMORY && t != NULL) {
     m.u.key_state.id = t->id;
     m.u.key_state.addr.ptr = t->worker->addr;
@@ -2232,6 +2237,7 @@ static void lower_and_submit(sched_query *q) {
   dusk_slice want;
   int multi = 0;
   size_t fanin = (size_t)q->s->cfg.combine_fanin;
+  uint32_t *slots = NULL; /* profile slots of the specs, when profiled */
 
   memset(&sp, 0, sizeof sp);
   dusk_buf_init(&tail);
@@ -2314,6 +2320,15 @@ static void lower_and_submit(sched_query *q) {
     }
   }
   progress_start(q, &sp);
+  if (q->prof != NULL) {
+    uint64_t now = dusk_now_ns();
+    dusk__profile_attempt(q->prof, now);
+    slots = dusk_xcalloc(sp.n ? sp.n : 1, sizeof *slots);
+    for (size_t i = 0; i < sp.n; i++)
+      slots[i] = dusk__profile_slot(q->prof, sp.keys[i],
+                                    dusk_df_op_name(sp.ops[i]), sp.bytes[i],
+                                    now);
+  }
   memset(&m, 0, sizeof m);
   m.final = true;
   m.ntasks = (uint32_t)sp.n;
@@ -2322,7 +2337,8 @@ static void lower_and_submit(sched_query *q) {
   want.len = strlen(q->final_key);
   m.nwanted = 1;
   m.wanted = &want;
-  dusk__sched_submit(q->s, q->c, &m);
+  dusk__sched_submit(q->s, q->c, &m, slots != NULL ? q->id : 0, slots);
+  free(slots);
   dusk_log(DUSK_LOG_INFO, "query %s attempt %d: %zu tasks, lowered and "
            "submitted in %.1f ms", q->key, q->attempt, sp.n,
            (double)(dusk_now_ns() - t0) / 1e6);
@@ -2433,6 +2449,8 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
   q->sample_bytes = (uint64_t)s->cfg.sample_bytes;
   q->max_field = (uint64_t)s->cfg.max_field;
   q->key = dusk_xmemdup(m->key.ptr, m->key.len);
+  if (m->profile)
+    q->prof = dusk__profile_new(dusk_now_ns());
   q->next = c->queries;
   c->queries = q;
   if (dusk_plan_decode(m->plan, &q->plan, &q->err) != 0) {
@@ -2649,6 +2667,13 @@ int dusk__query_release(dusk_scheduler *s, sched_client *c, dusk_slice key,
   }
   query_free(q);
   return 1;
+}
+
+sched_profile *dusk__query_profile(sched_client *c, uint64_t query_id) {
+  for (sched_query *q = c->queries; q != NULL; q = q->next)
+    if (q->id == query_id)
+      return q->prof;
+  return NULL;
 }
 
 void dusk__query_client_gone(dusk_scheduler *s, sched_client *c) {

@@ -393,6 +393,11 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
   assert(t->state == T_WAITING && t->nwaiting == 0);
   set_state(s, t, T_READY);
   t->parked = 0;
+  if (t->prof_query != 0) {
+    sched_profile *p = dusk__query_profile(t->client, t->prof_query);
+    if (p != NULL)
+      dusk__profile_ready(p, t->prof_slot, dusk_now_ns());
+  }
   for (uint32_t i = 0; i < t->ndeps; i++) {
     sched_task *d = t->deps[i];
     if (d->worker != NULL && (best == NULL || d->nbytes > best_bytes)) {
@@ -624,12 +629,18 @@ static void update_capacity(dusk_scheduler *s, sched_worker *w,
 /* ---- completion and loss ------------------------------------------------- */
 
 static void task_done(dusk_scheduler *s, sched_worker *w, sched_task *t,
-                      uint64_t nbytes, uint64_t run_us) {
+                      const dusk_msg_task_done *m) {
+  uint64_t nbytes = m->nbytes;
   assert(t->state == T_PROCESSING && t->worker == w);
   dusk__dash_task_event(s, w, t->op, t->start_ns);
+  if (t->prof_query != 0) {
+    sched_profile *p = dusk__query_profile(t->client, t->prof_query);
+    if (p != NULL)
+      dusk__profile_done(p, t->prof_slot, w, t->start_ns, m, dusk_now_ns());
+  }
   wlist_remove(&w->processing, t);
   w->nprocessing--;
-  update_capacity(s, w, run_us);
+  update_capacity(s, w, m->run_us);
   free_list_update(s, w);
   set_state(s, t, T_MEMORY);
   t->nbytes = nbytes;
@@ -1126,7 +1137,8 @@ static void finish_graph(dusk_scheduler *s, sched_client *c) {
 }
 
 static void handle_submit(dusk_scheduler *s, sched_client *c,
-                          const dusk_msg_submit *m) {
+                          const dusk_msg_submit *m, uint64_t prof_query,
+                          const uint32_t *slots) {
   for (uint32_t i = 0; i < m->ntasks; i++) {
     const dusk_task_spec *spec = &m->tasks[i];
     sched_task *t;
@@ -1142,6 +1154,10 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
       continue; /* same key, same task: the first definition stands */
     t = task_new(s, c, spec);
     t->ndeps = spec->ndeps;
+    if (prof_query != 0 && slots[i] != 0) {
+      t->prof_query = prof_query;
+      t->prof_slot = slots[i];
+    }
     dusk_xcheck(dusk_strmap_put(&c->tasks, t->key, t->keylen, t));
     if (c->npending == c->cap_pending) {
       c->cap_pending = c->cap_pending ? c->cap_pending * 2 : 64;
@@ -1168,8 +1184,9 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
 }
 
 void dusk__sched_submit(dusk_scheduler *s, sched_client *c,
-                        const dusk_msg_submit *m) {
-  handle_submit(s, c, m);
+                        const dusk_msg_submit *m, uint64_t prof_query,
+                        const uint32_t *slots) {
+  handle_submit(s, c, m, prof_query, slots);
 }
 
 sched_task *dusk__sched_task(sched_client *c, const char *key,
@@ -1543,7 +1560,7 @@ static void on_worker_msg(dusk_scheduler *s, sched_worker *w,
     }
     if (t->state != T_PROCESSING || t->worker != w)
       return; /* an attempt that was moved or abandoned */
-    task_done(s, w, t, m->u.task_done.nbytes, m->u.task_done.run_us);
+    task_done(s, w, t, &m->u.task_done);
     schedule_ready(s);
     return;
   }
@@ -1612,7 +1629,7 @@ static void on_client_msg(dusk_scheduler *s, sched_client *c,
                           const dusk_msg *m) {
   switch (m->type) {
   case DUSK_MSG_SUBMIT:
-    handle_submit(s, c, &m->u.submit);
+    handle_submit(s, c, &m->u.submit, 0, NULL);
     return;
   case DUSK_MSG_CANCEL:
     handle_cancel(s, c, &m->u.cancel, 1);

@@ -118,6 +118,10 @@ typedef struct wtask {
   volatile int canceled;
   int rc;              /* op's return, set by the work thread */
   uint64_t run_us;     /* op's running time, set by the work thread */
+  /* uv_hrtime() when the COMPUTE arrived, when its inputs were all at
+   * hand, and when the op started (set by whoever runs it): TASK_DONE's
+   * fetch_us, wait_us and held_us (msg.h). */
+  uint64_t recv_ns, inputs_ns, began_ns;
   dusk_op_call call;
   struct wtask *qnext;
 } wtask;
@@ -250,16 +254,23 @@ static void send_op_failed(dusk_worker *w, uint64_t id,
   dusk_conn_send(w->sched, &m);
 }
 
-static void send_done(dusk_worker *w, uint64_t id, uint64_t nbytes,
-                      uint64_t run_us) {
+/* Reports t's result of nbytes.  Its times are differences of uv_hrtime()
+ * stamps in order (recv <= inputs <= began <= began + run <= now), each
+ * truncated to microseconds, so their sum never exceeds held_us. */
+static void send_done(dusk_worker *w, const wtask *t, uint64_t nbytes) {
   dusk_msg m;
+  uint64_t now = uv_hrtime();
   if (w->sched == NULL || w->sched->state != DUSK_CONN_READY)
     return;
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_TASK_DONE;
-  m.u.task_done.id = id;
+  m.u.task_done.id = t->id;
   m.u.task_done.nbytes = nbytes;
-  m.u.task_done.run_us = run_us;
+  m.u.task_done.run_us = t->run_us;
+  m.u.task_done.fetch_us = (t->inputs_ns - t->recv_ns) / 1000u;
+  m.u.task_done.wait_us = (t->began_ns - t->inputs_ns) / 1000u;
+  m.u.task_done.held_us = (now - t->recv_ns) / 1000u;
+  m.u.task_done.recv_ns = t->recv_ns;
   dusk_xcheck(dusk_conn_send(w->sched, &m));
 }
 
@@ -330,6 +341,7 @@ static void run_thread(void *arg) {
       t->rc = DUSK_ECANCELED;
     } else {
       uint64_t start = uv_hrtime();
+      t->began_ns = start;
       /* Cleared before t goes back, so a heartbeat never counts it
        * running once it left nqueued. */
       __atomic_store_n(&w->running, 1, __ATOMIC_RELAXED);
@@ -365,7 +377,7 @@ static void finish_task(dusk_worker *w, wtask *t) {
       size_t len;
       char *data = dusk_buf_steal(&t->call.result, &len);
       result_add(w, t->id, data, len, 0);
-      send_done(w, t->id, len, t->run_us);
+      send_done(w, t, len);
     } else {
       dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
                t->op, t->call.error);
@@ -395,6 +407,7 @@ static void on_tasks_done(uv_async_t *a) {
 static void task_inputs_ready(dusk_worker *w, wtask *t) {
   unsigned long before;
   assert(t->state == W_FETCHING && t->nmissing == 0);
+  t->inputs_ns = uv_hrtime();
   if (t->canceled) {
     task_free(w, t);
     return;
@@ -414,6 +427,7 @@ static void task_inputs_ready(dusk_worker *w, wtask *t) {
     uint64_t start = uv_hrtime();
     assert(t->state == W_FETCHING);
     t->state = W_QUEUED;
+    t->began_ns = start;
     t->rc = dusk_registry_run(t->fn, &t->call);
     t->run_us = (uv_hrtime() - start) / 1000u;
     finish_task(w, t);
@@ -593,6 +607,7 @@ static void fetch_input(dusk_worker *w, wtask *t, uint64_t id,
 /* ---- scheduler messages -------------------------------------------------- */
 
 static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
+  uint64_t recv_ns = uv_hrtime(); /* first: held_us covers all it does */
   wtask *t;
   dusk_op_fn fn = dusk_registry_find(&w->registry, m->op.ptr, m->op.len);
   if (fn == NULL) {
@@ -609,6 +624,7 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   if (w->nqueued > 0) /* it will wait: its remote bytes can start now */
     dusk_dfops_prefetch(m->op.ptr, m->op.len, m->args);
   t = dusk_xcalloc(1, sizeof *t);
+  t->recv_ns = recv_ns;
   t->id = m->id;
   t->fn = fn;
   t->op = dusk_xmemdup(m->op.ptr, m->op.len);

@@ -23,10 +23,12 @@ from . import _core
 from ._core import CancelledError, DuskError, TaskError
 from ._progress import Tracker as _Tracker
 from ._progress import progress
+from ._report import performance_report
+from . import _report
 
 __all__ = [
     "LocalCluster", "Client", "Future", "DuskError", "TaskError",
-    "CancelledError", "default_client", "progress",
+    "CancelledError", "default_client", "progress", "performance_report",
 ]
 __version__ = _core.version()
 
@@ -402,14 +404,21 @@ class Client:
         """Runs a _core.Frame, showing progress while it runs (see
         dusk.progress); returns the _core.Table."""
         tracker = _Tracker()
+        profiling = _report.profiling()  # a performance_report block runs
         self._flush_releases()
         self._conn.set_progress(tracker)
+        if profiling:
+            self._conn.set_profiling(True)
         ok = False
         try:
             table = self._conn.compute(frame, timeout)
             ok = True
+            if profiling:
+                _report.record(self._conn.take_profile())
             return table
         finally:
+            if profiling and not self._conn.closed:
+                self._conn.set_profiling(False)
             self._conn.set_progress(None)
             tracker.close(ok)
 

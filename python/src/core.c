@@ -21,6 +21,8 @@ static PyMethodDef core_functions[] = {
     {"packb", core_packb, METH_O, "packb(obj) -> msgpack bytes"},
     {"unpackb", core_unpackb, METH_O, "unpackb(bytes) -> obj"},
     {"version", core_version, METH_NOARGS, "libdusk's version string"},
+    {"write_report", core_write_report, METH_VARARGS,
+     "write_report(filename, profiles): the HTML performance report"},
     {NULL}};
 
 static struct PyModuleDef core_module = {
@@ -69,6 +71,7 @@ PyMODINIT_FUNC PyInit__core(void) {
       add_type(m, &core_ConnectionType, "Connection") < 0 ||
       add_type(m, &core_FrameType, "Frame") < 0 ||
       add_type(m, &core_TableType, "Table") < 0 ||
+      add_type(m, &core_ProfileType, "Profile") < 0 ||
       add_exception(m, &core_DuskError, "dusk.DuskError",
                     PyExc_RuntimeError,
                     "An error reported by the dusk cluster or library.") < 0 ||

@@ -46,6 +46,12 @@ PyObject *core_concat(PyObject *self, PyObject *args);
 extern PyTypeObject core_ClusterType;
 extern PyTypeObject core_ConnectionType;
 
+/* core_profile.c: a query's profile (None for NULL; owns p), and
+ * write_report(filename, profiles). */
+extern PyTypeObject core_ProfileType;
+PyObject *core_profile_wrap(dusk_profile *p);
+PyObject *core_write_report(PyObject *self, PyObject *args);
+
 /* Fills a dusk_tls_files from None or a (cert, key, ca) tuple of str;
  * strings borrow from the tuple. 0, or -1 with a Python error. */
 int core_tls_arg(PyObject *tls, dusk_tls_files *out);

@@ -820,6 +820,29 @@ static PyObject *conn_stats(ConnObject *self, PyObject *unused) {
   }
 }
 
+/* set_profiling(bool): profile the queries computed from now on. */
+static PyObject *conn_set_profiling(ConnObject *self, PyObject *on) {
+  int v = PyObject_IsTrue(on);
+  if (v < 0)
+    return NULL;
+  if (!conn_enter(self))
+    return NULL;
+  dusk_client_set_profiling(self->c, v);
+  conn_leave(self);
+  Py_RETURN_NONE;
+}
+
+/* take_profile() -> the last computed query's Profile, or None. */
+static PyObject *conn_take_profile(ConnObject *self, PyObject *unused) {
+  dusk_profile *p;
+  (void)unused;
+  if (!conn_enter(self))
+    return NULL;
+  p = dusk_client_take_profile(self->c);
+  conn_leave(self);
+  return core_profile_wrap(p);
+}
+
 /* set_progress(callable or None) */
 static PyObject *conn_set_progress(ConnObject *self, PyObject *fn) {
   if (fn != Py_None && !PyCallable_Check(fn)) {
@@ -854,6 +877,10 @@ static PyMethodDef conn_methods[] = {
      "workers(min_workers=0, timeout=10) -> list of dicts"},
     {"stats", (PyCFunction)conn_stats, METH_NOARGS, "the scheduler's health"},
     {"close", (PyCFunction)conn_close, METH_NOARGS, "closes the connection"},
+    {"set_profiling", (PyCFunction)conn_set_profiling, METH_O,
+     "set_profiling(on): record the queries computed from now on"},
+    {"take_profile", (PyCFunction)conn_take_profile, METH_NOARGS,
+     "take_profile() -> the last computed query's Profile, or None"},
     {"set_progress", (PyCFunction)conn_set_progress, METH_O,
      "set_progress(fn): fn(key, tasks_done, tasks_total, bytes_done, "
      "bytes_total) for each progress report of a running query"},

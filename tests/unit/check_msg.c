@@ -51,6 +51,7 @@ static dusk_slice keys[100];
 static char key_text[100][16];
 static dusk_worker_info workers[4];
 static dusk_quote_run quote_runs[50];
+static dusk_task_profile profile_tasks[DUSK_PROFILE_PART_MAX];
 
 static void init_storage(void) {
   for (size_t i = 0; i < sizeof pattern; i++)
@@ -172,6 +173,10 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     m->u.task_done.id = variant == 0 ? 99 : variant == 1 ? 0 : UINT64_MAX;
     m->u.task_done.nbytes = variant == 0 ? 8 : variant == 1 ? 0 : UINT64_MAX;
     m->u.task_done.run_us = variant == 0 ? 1500 : variant == 1 ? 0 : UINT64_MAX;
+    m->u.task_done.fetch_us = variant == 0 ? 20 : 0;
+    m->u.task_done.wait_us = variant == 0 ? 30 : 0;
+    m->u.task_done.held_us = variant == 0 ? 1600 : variant == 1 ? 0 : UINT64_MAX;
+    m->u.task_done.recv_ns = variant == 0 ? 123456789 : variant == 1 ? 0 : UINT64_MAX;
     break;
   case DUSK_MSG_TASK_FAILED: {
     /* 0: a widening, its column longer than any text would have kept;
@@ -333,7 +338,52 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
   case DUSK_MSG_QUERY:
     m->u.query.key = variant == 1 ? cstr("") : cstr("query-1");
     m->u.query.plan = variant == 0 ? sl(pattern, 60) : sl(NULL, 0);
+    m->u.query.profile = variant != 1;
     break;
+  case DUSK_MSG_PROFILE: {
+    /* 0: three tasks of two attempts; 1: no task (a query refused while
+     * sampling); 2: a full part at the limits of every field. */
+    dusk_msg_profile *x = &m->u.profile;
+    x->key = variant == 2 ? sl(pattern, DUSK_PROFILE_KEY_MAX) : cstr("q-1");
+    x->last = variant != 2;
+    x->attempts = variant == 0 ? 2 : variant == 1 ? 0 : UINT32_MAX;
+    x->ntasks = variant == 0 ? 4 : variant == 1 ? 0 : UINT64_MAX;
+    x->planned_us = variant == 0 ? 900 : variant == 1 ? 0 : UINT64_MAX;
+    x->wall_us = variant == 0 ? 50000 : variant == 1 ? 0 : UINT64_MAX;
+    x->n = variant == 0 ? 3 : variant == 1 ? 0 : DUSK_PROFILE_PART_MAX;
+    for (uint32_t i = 0; i < x->n; i++) {
+      dusk_task_profile *t = &profile_tasks[i];
+      memset(t, 0, sizeof *t);
+      if (variant == 0) {
+        t->key = cstr(key_text[i]);
+        t->op = cstr(i < 2 ? "df_scan" : "df_final");
+        t->worker = i + 1;
+        t->addr = cstr(dep_addr[i]);
+        t->attempt = i == 0 ? 1 : 2;
+        t->ready_at = 1000 + i;
+        t->sent_at = 1001 + i;
+        t->start_at = 1100 + i;
+        t->end_at = 9000 + i;
+        t->done_at = 9100 + i;
+        t->fetch_us = 10;
+        t->wait_us = 20;
+        t->held_us = 8000;
+        t->scan_bytes = i < 2 ? 1u << 20 : 0;
+        t->result_bytes = 300 + i;
+      } else {
+        t->key = sl(pattern, DUSK_PROFILE_KEY_MAX);
+        t->op = sl(pattern, DUSK_PROFILE_OP_MAX);
+        t->worker = UINT64_MAX;
+        t->addr = sl(pattern, DUSK_PROFILE_ADDR_MAX);
+        t->attempt = UINT32_MAX;
+        t->ready_at = t->sent_at = t->start_at = t->end_at = t->done_at =
+            UINT64_MAX;
+        t->scan_bytes = t->result_bytes = UINT64_MAX;
+      }
+    }
+    x->tasks = x->n ? profile_tasks : NULL;
+    break;
+  }
   case DUSK_MSG_PROGRESS: {
     dusk_msg_progress *x = &m->u.progress;
     x->key = variant == 1 ? cstr("") : cstr("query-7");
@@ -478,6 +528,10 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(id);
     UEQ(nbytes);
     UEQ(run_us);
+    UEQ(fetch_us);
+    UEQ(wait_us);
+    UEQ(held_us);
+    UEQ(recv_ns);
     break;
   }
   case DUSK_MSG_TASK_FAILED: {
@@ -596,7 +650,38 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
   case DUSK_MSG_QUERY:
     slice_eq(ma->u.query.key, mb->u.query.key, name, "key", 0);
     slice_eq(ma->u.query.plan, mb->u.query.plan, name, "plan", 0);
+    ck_assert_int_eq(ma->u.query.profile, mb->u.query.profile);
     break;
+  case DUSK_MSG_PROFILE: {
+    const dusk_msg_profile *a = &ma->u.profile, *b = &mb->u.profile;
+    SEQ(key);
+    ck_assert_int_eq(a->last, b->last);
+    UEQ(attempts);
+    UEQ(ntasks);
+    UEQ(planned_us);
+    UEQ(wall_us);
+    UEQ(n);
+    for (uint32_t i = 0; i < a->n; i++) {
+      const dusk_task_profile *x = &a->tasks[i], *y = &b->tasks[i];
+      slice_eq(x->key, y->key, name, "tasks.key", i);
+      slice_eq(x->op, y->op, name, "tasks.op", i);
+      slice_eq(x->addr, y->addr, name, "tasks.addr", i);
+      u64_eq(x->worker, y->worker, name, "tasks.worker", i);
+      u64_eq(x->attempt, y->attempt, name, "tasks.attempt", i);
+      u64_eq(x->ready_at, y->ready_at, name, "tasks.ready_at", i);
+      u64_eq(x->sent_at, y->sent_at, name, "tasks.sent_at", i);
+      u64_eq(x->start_at, y->start_at, name, "tasks.start_at", i);
+      u64_eq(x->end_at, y->end_at, name, "tasks.end_at", i);
+      u64_eq(x->done_at, y->done_at, name, "tasks.done_at", i);
+      u64_eq(x->fetch_us, y->fetch_us, name, "tasks.fetch_us", i);
+      u64_eq(x->wait_us, y->wait_us, name, "tasks.wait_us", i);
+      u64_eq(x->held_us, y->held_us, name, "tasks.held_us", i);
+      u64_eq(x->scan_bytes, y->scan_bytes, name, "tasks.scan_bytes", i);
+      u64_eq(x->result_bytes, y->result_bytes, name, "tasks.result_bytes",
+             i);
+    }
+    break;
+  }
   case DUSK_MSG_PROGRESS: {
     const dusk_msg_progress *a = &ma->u.progress, *b = &mb->u.progress;
     slice_eq(a->key, b->key, name, "key", 0);
@@ -1349,7 +1434,7 @@ START_TEST(test_truncated_body) {
 END_TEST
 
 START_TEST(test_unknown_type) {
-  static const unsigned bad[] = {0, 5, 9, 19, 28, 29, 32, 99, 255};
+  static const unsigned bad[] = {0, 5, 9, 19, 29, 32, 99, 255};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char want[32];
     dusk_msg m;
@@ -1549,6 +1634,103 @@ START_TEST(test_data_chunk_outside_total) {
     int rc = decode_data(good[i].total, good[i].offset, good[i].n, &err);
     ck_assert_msg(rc == 0, "good case %zu: %s", i, err.message);
   }
+}
+END_TEST
+
+/* Encodes m and decodes its body: the decoder's verdict on it. */
+static int encode_decode(const dusk_msg *m, dusk_error *err) {
+  dusk_buf enc;
+  dusk_msg out;
+  int rc;
+  dusk_buf_init(&enc);
+  ck_assert_int_eq(dusk_msg_encode(m, &enc), 0);
+  rc = decode_body(m->type, enc.data + DUSK_WIRE_HEADER_SIZE,
+                   enc.len - DUSK_WIRE_HEADER_SIZE, &out, err);
+  dusk_buf_destroy(&enc);
+  return rc;
+}
+
+START_TEST(test_task_done_times_checked) {
+  /* The worker's parts of its span must fit in it, without overflow. */
+  static const uint64_t bad[][4] = {
+      /* fetch, wait, run, held */
+      {1, 1, 1, 2},
+      {0, 0, 5, 4},
+      {UINT64_MAX, 1, 0, UINT64_MAX},
+      {1, UINT64_MAX, 0, UINT64_MAX},
+      {0, 1, UINT64_MAX, UINT64_MAX},
+      {UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX},
+  };
+  dusk_msg m;
+  dusk_error err;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    fill_sample(DUSK_MSG_TASK_DONE, 0, &m);
+    m.u.task_done.fetch_us = bad[i][0];
+    m.u.task_done.wait_us = bad[i][1];
+    m.u.task_done.run_us = bad[i][2];
+    m.u.task_done.held_us = bad[i][3];
+    ck_assert_msg(encode_decode(&m, &err) == DUSK_ETYPE, "case %zu", i);
+    ck_assert_ptr_nonnull(strstr(err.message, "held_us"));
+  }
+  fill_sample(DUSK_MSG_TASK_DONE, 0, &m);
+  m.u.task_done.held_us = 20 + 30 + 1500; /* exactly full */
+  ck_assert_int_eq(encode_decode(&m, &err), 0);
+}
+END_TEST
+
+START_TEST(test_profile_checked) {
+  /* Loop test: _i picks the field broken in sample 0's second task (or the
+   * part), each refused with the message naming it. */
+  dusk_msg m;
+  dusk_error err;
+  dusk_task_profile *t;
+  const char *want = "PROFILE";
+  int code = DUSK_ETYPE;
+  fill_sample(DUSK_MSG_PROFILE, 0, &m);
+  t = &profile_tasks[1];
+  switch (_i) {
+  case 0: t->ready_at = t->sent_at + 1; want = "out of order"; break;
+  case 1: t->sent_at = t->start_at + 1; want = "out of order"; break;
+  case 2: t->start_at = t->end_at + 1; want = "out of order"; break;
+  case 3: t->end_at = t->done_at + 1; want = "out of order"; break;
+  case 4: t->done_at = m.u.profile.wall_us + 1; t->end_at = t->done_at;
+    want = "out of order"; break;
+  case 5: t->held_us = t->done_at - t->sent_at + 1; want = "round trip";
+    break;
+  case 6: t->fetch_us = t->start_at - t->sent_at; want = "round trip"; break;
+  case 7: t->held_us = (t->end_at - t->start_at) + 29; want = "round trip";
+    break;
+  case 8: t->fetch_us = UINT64_MAX; want = "round trip"; break;
+  case 9: t->attempt = 0; want = "attempt 0 of 2"; break;
+  case 10: t->attempt = 3; want = "attempt 3 of 2"; break;
+  case 11: m.u.profile.planned_us = m.u.profile.wall_us + 1;
+    want = "planned_us"; break;
+  case 12: t->key = sl(NULL, 0); want = "'tasks[].key'"; code = DUSK_ETOOBIG;
+    break;
+  case 13: t->key = sl(pattern, DUSK_PROFILE_KEY_MAX + 1);
+    want = "'tasks[].key'"; code = DUSK_ETOOBIG; break;
+  case 14: t->op = sl(pattern, DUSK_PROFILE_OP_MAX + 1); want = "'tasks[].op'";
+    code = DUSK_ETOOBIG; break;
+  case 15: t->addr = sl(pattern, DUSK_PROFILE_ADDR_MAX + 1);
+    want = "'tasks[].addr'"; code = DUSK_ETOOBIG; break;
+  case 16: m.u.profile.key = sl(NULL, 0); want = "'key'";
+    code = DUSK_ETOOBIG; break;
+  case 17: {
+    /* One task more than a part may hold. */
+    static dusk_task_profile many[DUSK_PROFILE_PART_MAX + 1];
+    for (size_t i = 0; i < DUSK_PROFILE_PART_MAX + 1; i++)
+      many[i] = profile_tasks[0];
+    m.u.profile.tasks = many;
+    m.u.profile.n = DUSK_PROFILE_PART_MAX + 1;
+    want = "at most";
+    code = DUSK_ETOOBIG;
+    break;
+  }
+  }
+  ck_assert_msg(encode_decode(&m, &err) == code, "case %d: %s", _i,
+                err.message);
+  ck_assert_msg(strstr(err.message, want) != NULL, "case %d: '%s' not in '%s'",
+                _i, want, err.message);
 }
 END_TEST
 
@@ -2171,6 +2353,8 @@ int main(void) {
   tcase_add_test(tc, test_auth_mac_length);
   tcase_add_test(tc, test_data_chunk_outside_total);
   tcase_add_test(tc, test_task_failed_reason_range);
+  tcase_add_test(tc, test_task_done_times_checked);
+  tcase_add_loop_test(tc, test_profile_checked, 0, 18);
   tcase_add_test(tc, test_task_failed_widen_column_whole);
   tcase_add_test(tc, test_task_failed_typed_fields_strict);
   tcase_add_test(tc, test_task_failed_quote_runs_checked);
