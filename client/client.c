@@ -1052,6 +1052,37 @@ int dusk_client_stats(dusk_client *c, int timeout_ms,
   out->as_launched = st->as_launched;
   out->as_stopped = st->as_stopped;
   out->as_work_ms = st->as_work_ms;
+  out->dashboard_port = (int)st->dashboard_port;
+  out->dashboard_tls = st->dashboard_tls != 0;
+  out->dashboard_local = st->dashboard_local != 0;
+  return 0;
+}
+
+int dusk_client_dashboard_link(dusk_client *c, int timeout_ms, char *out,
+                               size_t outlen, dusk_error *err) {
+  dusk_scheduler_stats st;
+  char host[256];
+  int port, rc, n;
+  if (outlen == 0)
+    return dusk_error_set(err, DUSK_EINVAL, "no room for a dashboard link");
+  out[0] = '\0';
+  if ((rc = dusk_client_stats(c, timeout_ms, &st, err)) != 0)
+    return rc;
+  if (st.dashboard_port == 0)
+    return 0;
+  if ((rc = dusk_address_parse(c->address, host, sizeof host, &port, err)) !=
+      0)
+    return rc;
+  if (st.dashboard_local)
+    snprintf(host, sizeof host, "%s", strchr(host, ':') ? "::1" : "127.0.0.1");
+  n = snprintf(out, outlen, "%s://%s%s%s:%d/", st.dashboard_tls ? "https" : "http",
+               strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+               st.dashboard_port);
+  if (n < 0 || (size_t)n >= outlen) {
+    out[0] = '\0';
+    return dusk_error_set(err, DUSK_EINVAL, "the dashboard link of %s does "
+                          "not fit in %zu bytes", c->address, outlen);
+  }
   return 0;
 }
 

@@ -244,9 +244,20 @@ typedef struct dusk_scheduler_stats {
   int autoscale;
   uint32_t as_target, as_pending, as_running, as_closing;
   uint64_t as_launched, as_stopped, as_work_ms;
+  /* Its HTTP endpoint: the port (0: none), HTTPS or not, and whether it
+   * listens on loopback only (plain HTTP while the cluster port is off
+   * loopback: reached through a tunnel). */
+  int dashboard_port, dashboard_tls, dashboard_local;
 } dusk_scheduler_stats;
 int dusk_client_stats(dusk_client *c, int timeout_ms,
                       dusk_scheduler_stats *out, dusk_error *err);
+/* The scheduler's live page as this client can name it, into out:
+ * "http[s]://HOST:PORT/", HOST being the one of the address the client
+ * dialed, or 127.0.0.1 / [::1] when the endpoint listens on loopback only;
+ * "" when the scheduler serves none.  Asks the scheduler (as
+ * dusk_client_stats).  DUSK_EINVAL when out is too small. */
+int dusk_client_dashboard_link(dusk_client *c, int timeout_ms, char *out,
+                               size_t outlen, dusk_error *err);
 
 /* ---- dataframes -----------------------------------------------------------
  * A dusk_dataframe is a lazy query: building one reads nothing.  Each builder

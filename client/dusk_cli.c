@@ -1061,6 +1061,7 @@ static int run_stats(const options *o) {
   dusk_cluster *cl = NULL;
   dusk_client *c = NULL;
   dusk_scheduler_stats st;
+  char link[512];
   dusk_worker_status *ws = NULL;
   dusk_error err = {0};
   size_t max, n = 0;
@@ -1108,6 +1109,11 @@ static int run_stats(const options *o) {
            ws[i].bytes_scanned);
   }
   printf("]");
+  if (dusk_client_dashboard_link(c, 10000, link, sizeof link, &err) == 0 &&
+      link[0] != '\0') {
+    printf(", \"dashboard\": ");
+    put_json_string(stdout, link);
+  }
   if (st.autoscale)
     printf(", \"autoscale\": {\"target\": %u, \"pending\": %u, "
            "\"running\": %u, \"closing\": %u, \"launched\": %" PRIu64

@@ -7,6 +7,7 @@
 
 #include "wire.h"
 
+#include <inttypes.h>
 #include <msgpack.h>
 #include <string.h>
 
@@ -557,7 +558,7 @@ static int dec_info(reader *r, dusk_msg_info *m) {
     CK(rd_u32(&w, "workers[].nrunning", &wi->nrunning));
   }
   CK(rd_array(r, "stats", NULL, &st));
-  CK(expect_count(&st, 15));
+  CK(expect_count(&st, 18));
   CK(rd_u32(&st, "stats.nclients", &m->stats.nclients));
   CK(rd_u64(&st, "stats.rss_bytes", UINT64_MAX, &m->stats.rss_bytes));
   CK(rd_u64(&st, "stats.peak_rss_bytes", UINT64_MAX,
@@ -573,7 +574,14 @@ static int dec_info(reader *r, dusk_msg_info *m) {
   CK(rd_u32(&st, "stats.as_closing", &m->stats.as_closing));
   CK(rd_u64(&st, "stats.as_launched", UINT64_MAX, &m->stats.as_launched));
   CK(rd_u64(&st, "stats.as_stopped", UINT64_MAX, &m->stats.as_stopped));
-  return rd_u64(&st, "stats.as_work_ms", UINT64_MAX, &m->stats.as_work_ms);
+  CK(rd_u64(&st, "stats.as_work_ms", UINT64_MAX, &m->stats.as_work_ms));
+  CK(rd_u32(&st, "stats.dashboard_port", &m->stats.dashboard_port));
+  if (m->stats.dashboard_port > 65535)
+    return dusk_error_set(r->err, DUSK_ETYPE,
+                          "INFO: stats.dashboard_port %" PRIu32
+                          " is no TCP port", m->stats.dashboard_port);
+  CK(rd_u8(&st, "stats.dashboard_tls", &m->stats.dashboard_tls));
+  return rd_u8(&st, "stats.dashboard_local", &m->stats.dashboard_local);
 }
 
 static int dec_query(reader *r, dusk_msg_query *m) {
@@ -935,7 +943,7 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
       PK(msgpack_pack_uint64(pk, w->bytes_scanned));
       PK(msgpack_pack_uint32(pk, w->nrunning));
     }
-    PK(msgpack_pack_array(pk, 15));
+    PK(msgpack_pack_array(pk, 18));
     PK(msgpack_pack_uint32(pk, x->stats.nclients));
     PK(msgpack_pack_uint64(pk, x->stats.rss_bytes));
     PK(msgpack_pack_uint64(pk, x->stats.peak_rss_bytes));
@@ -950,7 +958,10 @@ static int enc_body(msgpack_packer *pk, const dusk_msg *m) {
     PK(msgpack_pack_uint32(pk, x->stats.as_closing));
     PK(msgpack_pack_uint64(pk, x->stats.as_launched));
     PK(msgpack_pack_uint64(pk, x->stats.as_stopped));
-    return msgpack_pack_uint64(pk, x->stats.as_work_ms);
+    PK(msgpack_pack_uint64(pk, x->stats.as_work_ms));
+    PK(msgpack_pack_uint32(pk, x->stats.dashboard_port));
+    PK(msgpack_pack_uint8(pk, x->stats.dashboard_tls));
+    return msgpack_pack_uint8(pk, x->stats.dashboard_local);
   }
   case DUSK_MSG_QUERY:
     PK(msgpack_pack_array(pk, 3));

@@ -324,6 +324,13 @@ typedef struct dusk_sched_stats {
   uint64_t as_launched;   /* hosts started since the scheduler started */
   uint64_t as_stopped;    /* hosts stopped since then */
   uint64_t as_work_ms;    /* the expected run time of the queued work */
+  /* The HTTP endpoint, so a client given only the scheduler's address can
+   * link to it: its port (0: none), whether it is HTTPS, and whether it
+   * listens on loopback only while the cluster port does not (plain HTTP
+   * off loopback: reached through a tunnel). */
+  uint32_t dashboard_port;
+  uint8_t dashboard_tls;
+  uint8_t dashboard_local;
 } dusk_sched_stats;
 
 typedef struct dusk_msg_info {

@@ -168,6 +168,7 @@ struct dusk_scheduler {
   uint64_t start_ns;      /* dusk_now_ns() at dusk_scheduler_new */
   sched_client *clients;  /* every connected client, for the dashboard */
   struct dusk_dash *dash; /* the HTTP endpoint (dashboard.h), or NULL */
+  int dash_local; /* it listens on loopback only, --host being elsewhere */
   uv_timer_t dash_timer;  /* publishes its snapshot (status.c) */
   struct sched_events *events; /* recent events (status.c), or NULL */
   sched_client *info_waiters;

@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "conn.h"
+#include "dashboard.h"
 #include "hashmap.h"
 #include "heap.h"
 #include "log.h"
@@ -1384,6 +1385,11 @@ static void send_info(dusk_scheduler *s, sched_client *c) {
   m.u.info.stats.hb_rtt_p99_us = dusk__sched_hb_quantile(s, 0.99);
   m.u.info.stats.hb_rtt_max_us = s->hb_max_us;
   dusk__autoscale_stats(s, &m.u.info.stats);
+  if (s->dash != NULL) {
+    m.u.info.stats.dashboard_port = (uint32_t)dusk_dash_port(s->dash);
+    m.u.info.stats.dashboard_tls = s->cfg.tls_cert != NULL;
+    m.u.info.stats.dashboard_local = (uint8_t)s->dash_local;
+  }
   dusk_xcheck(dusk_conn_send(c->conn, &m));
   free(ws);
 }

@@ -526,6 +526,7 @@ int dusk__dashboard_start(dusk_scheduler *s, dusk_error *err) {
      * the cluster port never does (its handshake is a challenge).  So
      * plain HTTP stays on this machine, reached by a tunnel. */
     dc.host = strchr(cfg->host, ':') ? "::1" : "127.0.0.1";
+    s->dash_local = 1;
     dusk_log(DUSK_LOG_WARN,
              "dashboard: --host %s without TLS would send the token in the "
              "clear: serving it on %s only (ssh -L 8787:%s:PORT reaches "

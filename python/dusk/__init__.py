@@ -232,12 +232,16 @@ class Client:
 
     @property
     def dashboard_link(self):
-        """The LocalCluster's dashboard URL (LocalCluster.dashboard_link);
-        None for a scheduler given by address, whose dashboard port this
-        client does not know."""
-        if self.cluster is None or self.status != "running":
+        """The scheduler's live page: the LocalCluster's
+        (LocalCluster.dashboard_link), or for a scheduler given by address
+        http(s)://HOST:PORT/ with that address' host (127.0.0.1 when the
+        scheduler serves it on loopback only: reach it through a tunnel);
+        None when it serves none or the client is closed."""
+        if self.status != "running":
             return None
-        return self.cluster.dashboard_link
+        if self.cluster is not None:
+            return self.cluster.dashboard_link
+        return self._conn.dashboard_link()
 
     def _repr_html_(self):
         from html import escape

@@ -781,6 +781,25 @@ static PyObject *conn_workers(ConnObject *self, PyObject *args) {
 }
 
 /* stats() -> dict of the scheduler's health (dusk stats). */
+/* The scheduler's live page as this client names it, or None. */
+static PyObject *conn_dashboard_link(ConnObject *self, PyObject *unused) {
+  char link[512];
+  dusk_error err = {0};
+  int rc;
+  (void)unused;
+  if (!conn_enter(self))
+    return NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = dusk_client_dashboard_link(self->c, 10000, link, sizeof link, &err);
+  Py_END_ALLOW_THREADS
+  conn_leave(self);
+  if (rc != 0)
+    return conn_error(self, &err);
+  if (link[0] == '\0')
+    Py_RETURN_NONE;
+  return PyUnicode_FromString(link);
+}
+
 static PyObject *conn_stats(ConnObject *self, PyObject *unused) {
   dusk_scheduler_stats st;
   dusk_error err = {0};
@@ -876,6 +895,8 @@ static PyMethodDef conn_methods[] = {
     {"workers", (PyCFunction)conn_workers, METH_VARARGS,
      "workers(min_workers=0, timeout=10) -> list of dicts"},
     {"stats", (PyCFunction)conn_stats, METH_NOARGS, "the scheduler's health"},
+    {"dashboard_link", (PyCFunction)conn_dashboard_link, METH_NOARGS,
+     "the scheduler's live page as this client reaches it, or None"},
     {"close", (PyCFunction)conn_close, METH_NOARGS, "closes the connection"},
     {"set_profiling", (PyCFunction)conn_set_profiling, METH_O,
      "set_profiling(on): record the queries computed from now on"},

@@ -452,6 +452,9 @@ def case_stats(p, work):
                 check(time.monotonic() < deadline, f"stats: {st}, want "
                       f"{want} workers")
                 time.sleep(0.05)
+            check(re.fullmatch(r"http://127\.0\.0\.1:\d+/",
+                               st.get("dashboard", "")),
+                  f"stats without the dashboard's link: {st}")
             if want == 1:
                 w = st["worker_list"][0]
                 check(w["pid"] == worker.pid and

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import dusk
-from conftest import SCALE
+from conftest import BIN, SCALE
 
 
 def alive(pid):
@@ -254,8 +254,31 @@ def test_dashboard_link():
             assert f"<a href='{link}'" in html and "Dashboard" in html
         assert c.dashboard_link is None  # closed
         with dusk.Client(a.scheduler_address, token_file=a.token_file) as c:
-            assert c.dashboard_link is None  # an address: port unknown
+            assert c.dashboard_link == link  # asked of the scheduler
+            assert f"<a href='{link}'" in c._repr_html_()
+        assert c.dashboard_link is None  # closed
+
+
+def test_dashboard_link_of_a_scheduler_without_one():
+    import select
+    r, w = os.pipe()
+    sched = subprocess.Popen(
+        [os.path.join(BIN, "dusk-scheduler"), "--port", "0", "--ready-fd",
+         str(w), "--no-dashboard"], pass_fds=(w,), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    try:
+        assert select.select([r], [], [], 30 * SCALE)[0], "no READY"
+        line = os.read(r, 64).decode()
+        assert line.startswith("READY ") and "DASHBOARD" not in line, line
+        address = f"tcp://127.0.0.1:{int(line.split()[1])}"
+        with dusk.Client(address) as c:
+            assert c.dashboard_link is None
             assert "Dashboard" not in c._repr_html_()
+    finally:
+        os.close(r)
+        sched.terminate()
+        sched.wait(30 * SCALE)
 
 
 def test_client_without_arguments_starts_a_local_cluster():

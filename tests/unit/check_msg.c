@@ -324,13 +324,14 @@ static void fill_sample(uint8_t type, int variant, dusk_msg *m) {
     x->workers = x->nworkers ? workers : NULL;
     if (variant == 0) {
       dusk_sched_stats st = {100, 7u << 20, 9u << 20, 1234, 150, 2500, 9000,
-                             1, 4, 1, 2, 1, 9, 5, 123456};
+                             1, 4, 1, 2, 1, 9, 5, 123456, 8787, 0, 1};
       x->stats = st;
     } else if (variant == 2) {
       dusk_sched_stats st = {UINT32_MAX, UINT64_MAX, UINT64_MAX,
                              UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX,
                              UINT8_MAX,  UINT32_MAX, UINT32_MAX, UINT32_MAX,
-                             UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX};
+                             UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                             65535,      UINT8_MAX,  UINT8_MAX};
       x->stats = st;
     }
     break;
@@ -645,6 +646,9 @@ static void assert_msg_eq(const dusk_msg *ma, const dusk_msg *mb) {
     UEQ(stats.as_launched);
     UEQ(stats.as_stopped);
     UEQ(stats.as_work_ms);
+    UEQ(stats.dashboard_port);
+    UEQ(stats.dashboard_tls);
+    UEQ(stats.dashboard_local);
     break;
   }
   case DUSK_MSG_QUERY:
@@ -1146,10 +1150,10 @@ START_TEST(test_wrong_field_type) {
   msgpack_pack_array(&p.pk, 3);
   msgpack_pack_uint64(&p.pk, 1);
   msgpack_pack_array(&p.pk, 0);
-  msgpack_pack_array(&p.pk, 15);
+  msgpack_pack_array(&p.pk, 18);
   msgpack_pack_uint32(&p.pk, 1);
   msgpack_pack_str_with_body(&p.pk, "rss", 3);
-  for (int i = 0; i < 13; i++)
+  for (int i = 0; i < 16; i++)
     msgpack_pack_uint32(&p.pk, 1);
   expect_fail_packed(DUSK_MSG_INFO, &p, DUSK_ETYPE, "'stats.rss_bytes'",
                      NULL);
@@ -1296,8 +1300,8 @@ static void pack_info_cpu(packed *p, int kind, double v) {
     msgpack_pack_str_with_body(&p->pk, "1", 1);
   for (int i = 0; i < 4; i++)
     msgpack_pack_uint64(&p->pk, 0);
-  msgpack_pack_array(&p->pk, 15);
-  for (int i = 0; i < 15; i++)
+  msgpack_pack_array(&p->pk, 18);
+  for (int i = 0; i < 18; i++)
     msgpack_pack_uint32(&p->pk, 0);
 }
 
@@ -1560,6 +1564,29 @@ START_TEST(test_hello_nonce_length) {
   ck_assert_int_eq(dusk_msg_decode(&dec, f.type, f.body, &out, &err),
                    DUSK_ETYPE);
   ck_assert_ptr_nonnull(strstr(err.message, "nonce"));
+  dusk_msg_decoder_destroy(&dec);
+  dusk_buf_destroy(&b);
+}
+END_TEST
+
+/* A dashboard port above 65535 is refused, naming the field. */
+START_TEST(test_info_dashboard_port_checked) {
+  dusk_msg m, out;
+  dusk_buf b;
+  dusk_wire_frame f;
+  dusk_msg_decoder dec;
+  dusk_error err = {0};
+  fill_sample(DUSK_MSG_INFO, 0, &m);
+  m.u.info.stats.dashboard_port = 65536;
+  dusk_buf_init(&b);
+  ck_assert_int_eq(dusk_msg_encode(&m, &b), 0);
+  ck_assert_int_eq(
+      dusk_wire_decode(b.data, b.len, DUSK_WIRE_DEFAULT_MAX_BODY, &f, &err),
+      (ssize_t)b.len);
+  ck_assert_int_eq(dusk_msg_decoder_init(&dec), 0);
+  ck_assert_int_eq(dusk_msg_decode(&dec, f.type, f.body, &out, &err),
+                   DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(err.message, "dashboard_port"));
   dusk_msg_decoder_destroy(&dec);
   dusk_buf_destroy(&b);
 }
@@ -2341,6 +2368,7 @@ int main(void) {
   tcase_add_test(tc, test_field_out_of_range);
   tcase_add_test(tc, test_heartbeat_figures_bounded);
   tcase_add_test(tc, test_info_cpu_percent_checked);
+  tcase_add_test(tc, test_info_dashboard_port_checked);
   tcase_add_test(tc, test_missing_field);
   tcase_add_test(tc, test_extra_field);
   tcase_add_test(tc, test_trailing_bytes);
