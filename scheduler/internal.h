@@ -59,6 +59,9 @@ struct sched_task {
   uint64_t move_id;
   sched_worker *move_from;
   uint8_t pending; /* submitted, graph not final yet */
+  uint8_t of_query; /* a dataframe query's task (its progress is the
+                       query's); else a graph's, counted in its client's
+                       graph progress */
   uint64_t start_ns; /* dusk_now_ns() when sent to its worker */
   uint64_t wanted_ns; /* when a graph made it wanted, until its outcome
                          went to the client (graph latency); 0 = none */
@@ -118,6 +121,13 @@ struct sched_client {
   sched_client *next_waiting_info;
   int closed;
   struct sched_query *queries; /* dataframe queries of this client */
+  int submitting_query; /* dusk__sched_submit runs for one of them */
+  /* Progress of its graphs (tasks not of a query) since it was last idle:
+   * tasks submitted or recomputed, of them finished (or dropped), those
+   * still to run (waiting, ready or processing), and since when. */
+  uint64_t graph_total, graph_done;
+  uint32_t graph_busy;
+  uint64_t graph_start_ns;
   sched_client *cprev, *cnext; /* in s->clients */
 };
 

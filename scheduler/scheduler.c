@@ -174,7 +174,31 @@ static void maybe_forget(dusk_scheduler *s, sched_task *t);
 /* Every state change after creation goes through here, so the per-state
  * counts (and the finished / erred totals) the dashboard reports stay
  * exact at O(1) per transition. */
+/* Whether a task in state st has still to run. */
+static int state_busy(uint8_t st) { return st <= T_PROCESSING; }
+
+/* A graph task entering (busy) or leaving its client's work to run: the
+ * client's graph progress.  A first task after idleness starts a new
+ * count, as a progress bar over what the client waits for. */
+static void graph_progress(sched_task *t, int busy) {
+  sched_client *c = t->client;
+  if (c == NULL || t->of_query)
+    return;
+  if (busy) {
+    if (c->graph_busy++ == 0) {
+      c->graph_total = c->graph_done = 0;
+      c->graph_start_ns = dusk_now_ns();
+    }
+    c->graph_total++;
+  } else {
+    c->graph_busy--;
+    c->graph_done++;
+  }
+}
+
 static void set_state(dusk_scheduler *s, sched_task *t, uint8_t st) {
+  if (state_busy(t->state) != state_busy(st))
+    graph_progress(t, state_busy(st));
   s->nstate[t->state]--;
   s->nstate[st]++;
   if (st == T_MEMORY)
@@ -567,6 +591,8 @@ static void failure_free(sched_failure *f) {
 }
 
 static void task_free(dusk_scheduler *s, sched_task *t) {
+  if (state_busy(t->state))
+    graph_progress(t, 0);
   if (t->client != NULL)
     dusk_strmap_del(&t->client->tasks, t->key, t->keylen);
   drop_attempt_id(s, t);
@@ -919,9 +945,11 @@ static sched_task *task_new(dusk_scheduler *s, sched_client *c,
   t->args = p;
   t->args_len = (uint32_t)spec->args.len;
   t->client = c;
+  t->of_query = c != NULL && c->submitting_query;
   t->heap.index = -1;
   t->state = T_WAITING;
   t->pending = 1;
+  graph_progress(t, 1);
   s->nstate[T_WAITING]++;
   s->ntasks++;
   return t;
@@ -1187,7 +1215,9 @@ static void handle_submit(dusk_scheduler *s, sched_client *c,
 void dusk__sched_submit(dusk_scheduler *s, sched_client *c,
                         const dusk_msg_submit *m, uint64_t prof_query,
                         const uint32_t *slots) {
+  c->submitting_query = 1;
   handle_submit(s, c, m, prof_query, slots);
+  c->submitting_query = 0;
 }
 
 sched_task *dusk__sched_task(sched_client *c, const char *key,

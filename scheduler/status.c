@@ -176,6 +176,22 @@ static char *render_status(dusk_scheduler *s, const dusk_sched_stats *st,
     qw.client = c->id;
     dusk__query_each(c, put_query, &qw);
   }
+  fputs("],\n\"graphs\": [", f);
+  {
+    size_t ng = 0;
+    uint64_t now = dusk_now_ns();
+    for (sched_client *c = s->clients; c != NULL; c = c->cnext) {
+      if (c->graph_busy == 0)
+        continue;
+      fprintf(f,
+              "%s{\"client\": %" PRIu64 ", \"tasks_done\": %" PRIu64
+              ", \"tasks_total\": %" PRIu64 ", \"elapsed_s\": %.3f}",
+              ng++ ? ",\n  " : "\n  ", c->id, c->graph_done, c->graph_total,
+              now > c->graph_start_ns
+                  ? (double)(now - c->graph_start_ns) / 1e9
+                  : 0.0);
+    }
+  }
   fputs("],\n\"autoscale\": ", f);
   if (st->as_enabled)
     fprintf(f,

@@ -185,6 +185,8 @@ LIMIT = 3 << 30  # the --memory-limit of the test's worker (3GiB)
 QUERY_FIELDS = {"key": str, "client": int, "state": str, "tasks_done": int,
                 "tasks_total": int, "bytes_done": int, "bytes_total": int,
                 "elapsed_s": float}
+GRAPH_FIELDS = {"client": int, "tasks_done": int, "tasks_total": int,
+                "elapsed_s": float}
 EVENTS_FIELDS = {"next": int, "tasks": list, "failures": list}
 TASK_EVENT_FIELDS = {"seq": int, "worker": int, "start_s": float,
                      "end_s": float, "op": str}
@@ -204,8 +206,8 @@ def fields(obj, spec, what):
 
 
 def check_schema(st, sched):
-    check(set(st) == {"scheduler", "workers", "queries", "autoscale",
-                      "events"}, f"/status keys {sorted(st)}")
+    check(set(st) == {"scheduler", "workers", "queries", "graphs",
+                      "autoscale", "events"}, f"/status keys {sorted(st)}")
     fields(st["events"], EVENTS_FIELDS, "events")
     seqs = []
     for e in st["events"]["tasks"]:
@@ -237,6 +239,9 @@ def check_schema(st, sched):
     for q in st["queries"]:
         fields(q, QUERY_FIELDS, "query")
         check(q["state"] in ("sampling", "running"), f"query {q}")
+    for g in st["graphs"]:
+        fields(g, GRAPH_FIELDS, "graph")
+        check(0 <= g["tasks_done"] < g["tasks_total"], f"graph {g}")
     check(st["autoscale"] is None, f"autoscale {st['autoscale']}")
 
 
@@ -723,7 +728,7 @@ def main():
 
         # Work that holds the worker until canceled: /status follows it.
         client = dusk.Client(sched.address, token_file=token_file)
-        futures = client.map("sleep_ms", [600000] * 3, pure=False)
+        futures = client.map("sleep_ms", [300, 600000, 600000], pure=False)
         st = wait_for("tasks processing",
                       lambda s: s["scheduler"]["tasks"]["processing"] >= 1
                       and s["workers"][0]["processing"] >= 1
@@ -735,6 +740,12 @@ def main():
               "dusk_tasks{state=processing} while tasks run")
         check(m.get("dusk_clients") == 1 and m.get("dusk_workers") == 1,
               f"dusk_clients / dusk_workers: {m}")
+        # The client's graph: its progress bar in /status (the first
+        # sleep is short: one of three done).
+        st = wait_for("the graph's progress", lambda s: len(s["graphs"]) == 1
+                      and s["graphs"][0]["tasks_done"] == 1, port)
+        check(st["graphs"][0]["tasks_total"] == 3,
+              f"graphs while 2 of 3 tasks of one client run: {st['graphs']}")
         wid = st["workers"][0]["id"]
         check(any(k.startswith(f'dusk_worker_processing{{worker="{wid}"')
                   and v >= 1 for k, v in m.items()),
@@ -745,7 +756,8 @@ def main():
         del futures
         wait_for("tasks canceled",
                  lambda s: s["scheduler"]["tasks"]["processing"] == 0
-                 and s["workers"][0]["processing"] == 0, port)
+                 and s["workers"][0]["processing"] == 0
+                 and s["graphs"] == [], port)
         check(client.submit("add", 3, pure=False).result() == 3,
               "add after the cancel")
         st = wait_for("a finished task counted",

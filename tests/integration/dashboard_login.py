@@ -9,7 +9,9 @@ A scheduler with a token and one worker; the page shows its login form
 (401, said next to the button) and the page stays locked; the right one
 logs in: the session cookie is set (HttpOnly: invisible to the page's
 script), the next poll of /status succeeds, the form hides and the
-worker appears by pid.  Every process is stopped by pid (Chromium with
+worker appears by pid.  Then a task graph (Client.map of three sleeps,
+the first short) shows as a graph progress bar, one of three done.
+Every process is stopped by pid (Chromium with
 its process group).  Without chromium it exits 77 (skipped).
 
   dashboard_login.py --bin BUILD/bin --work DIR"""
@@ -41,12 +43,16 @@ class Browser:
             os.dup2(to_chrome_r, 3)
             os.dup2(from_chrome_w, 4)
             os.closerange(5, os.sysconf("SC_OPEN_MAX"))
+        # Under the sanitizers this script gets libasan preloaded (it
+        # imports the dusk extension); Chromium must not.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
         self.proc = subprocess.Popen(
             [binary, "--headless", "--no-sandbox", "--disable-gpu",
              "--no-first-run", "--disable-extensions",
              "--user-data-dir=" + profile, "--remote-debugging-pipe",
              "about:blank"], stdin=subprocess.DEVNULL, stdout=log,
-            stderr=log, preexec_fn=fds, close_fds=False,
+            stderr=log, preexec_fn=fds, close_fds=False, env=env,
             start_new_session=True)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -173,8 +179,22 @@ def main():
             ppid = int(f.read().rsplit(")", 1)[1].split()[1])
         check(ppid == worker.pid, f"the page's worker pid {pid} is not the "
               f"one started (its parent {ppid}, started {worker.pid})")
+
+        sys.path.insert(0, os.path.join(a.bin, "..", "python"))
+        import dusk
+        client = dusk.Client(sched.address, token_file=token_file)
+        futures = client.map("sleep_ms", [200, 600000, 600000], pure=False)
+        browser.wait("document.querySelector('.graph[data-tasks-done=\"1\"]')"
+                     " && document.querySelector('.graph [role=progressbar]')"
+                     ".getAttribute('aria-valuemax') === '3'",
+                     "the graph's progress bar (1 of 3 done) is not shown")
+        for f in futures:
+            f.cancel()
+        browser.wait("!document.querySelector('.graph')",
+                     "the graph's bar stays after its tasks were canceled")
+        client.close()
         print("dashboard_login: OK (a wrong token refused; logged in, the "
-              f"worker {pid} shown)")
+              f"worker {pid} shown; a graph's progress shown)")
         return 0
     except Failed as e:
         print(f"FAIL: {e}", file=sys.stderr)
