@@ -95,7 +95,7 @@ int dusk_memory_available_from(const char *meminfo_path,
                                const char *cgroup_path,
                                const char *cgroup_root, uint64_t *bytes) {
   char dir[PATH_MAX];
-  uint64_t limit;
+  uint64_t limit = 0; /* mem_total sets it when it returns 0 */
   int rc = mem_total(meminfo_path, &limit);
   if (rc != 0)
     return rc;
