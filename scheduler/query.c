@@ -1635,18 +1635,23 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       mark_needed(q, p, p->aggs[a].column);
     }
     break;
-  case DUSK_PLAN_VALUE_COUNTS: {
-    int j = schema_find(&in, p->columns[0]);
-    if (j < 0) {
-      rc = unknown_column(&in, p->columns[0], "value_counts", err);
-      goto out;
+  case DUSK_PLAN_VALUE_COUNTS:
+    /* the counted column, then a grouped one's keys */
+    for (size_t c = 0; c < p->ncolumns; c++) {
+      int j = schema_find(&in, p->columns[c]);
+      if (j < 0) {
+        rc = unknown_column(&in, p->columns[c],
+                            c == 0 ? "value_counts" : "groupby", err);
+        goto out;
+      }
+      if ((rc = c == 0 ? mixed_use(q, &in, j, "value_counts",
+                                   "counting its values", err)
+                       : mixed_use(q, &in, j, "groupby", "grouping by it",
+                                   err)) != 0)
+        goto out;
+      mark_needed(q, p, p->columns[c]);
     }
-    if ((rc = mixed_use(q, &in, j, "value_counts", "counting its values",
-                        err)) != 0)
-      goto out;
-    mark_needed(q, p, p->columns[0]);
     break;
-  }
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_QUANTILE:
     if ((rc = check_quantile_columns(q, p, &in, err)) != 0)

@@ -2551,6 +2551,20 @@ _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
          "nunique", "first", "last", "median", "quantile")
 
 
+def _value_level_codes(r):
+    """A grouped value_counts' last index level as pandas builds it: the
+    values factorized, a missing one the code -1 rather than a level."""
+    import pandas as pd
+    idx = r.index
+    if not isinstance(idx, pd.MultiIndex):
+        return r
+    codes, uniques = pd.factorize(idx.get_level_values(-1), sort=True)
+    r.index = pd.MultiIndex(levels=list(idx.levels[:-1]) + [uniques],
+                            codes=list(idx.codes[:-1]) + [codes],
+                            names=idx.names, verify_integrity=False)
+    return r
+
+
 class GroupBy:
     """df.groupby(keys): aggregations give lazy results (compute() them)."""
 
@@ -2701,6 +2715,35 @@ class GroupBy:
         """Each group's last non-null value of every column."""
         self._defaults("last", numeric_only, min_count)
         return self._agg("last")
+
+    def value_counts(self, normalize=False, sort=True, ascending=False,
+                     bins=None, dropna=True):
+        """groupby(keys)["col"].value_counts(): each group's values
+        counted, largest first, in pandas 1.5's order (as_index=False:
+        keys, values and a "count" - normalized, "proportion" - column)."""
+        if not self._series:
+            raise NotImplementedError(
+                "value_counts of a groupby needs one column: "
+                "groupby(keys)[\"col\"].value_counts()")
+        if not sort or ascending or bins is not None:
+            raise NotImplementedError(
+                "groupby value_counts: only the default sort (largest "
+                "first), without bins")
+        col = self._columns[0]
+        frame = self._df._frame.groupby_value_counts(
+            self._keys, col, self._dropna, self._as_index)
+        if not dropna:  # the column's missing values are counted too
+            frame = frame.dropna_keys(False)
+        if normalize:  # shares of each group
+            frame = frame.normalize_counts()
+        out = Series(None, col, frame, "agg_series")._with_finish(
+            _value_level_codes)
+        if not self._as_index:
+            name = "proportion" if normalize else "count"
+            out = DataFrame(out._frame, None, out._shape, out._name) \
+                ._with_finish(lambda r: r.rename(name).reset_index())
+            out._in_pandas = True
+        return self._named(out)
 
     @staticmethod
     def _defaults(fn, numeric_only, min_count):

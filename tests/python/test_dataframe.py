@@ -377,10 +377,9 @@ def test_groupby_and_value_counts_dropna_false(client, data_dir, bs):
         for norm in (False, True):
             got = df[col].value_counts(dropna=False, normalize=norm).compute()
             want = p[col].value_counts(dropna=False, normalize=norm)
-            # ties in count have no order pandas defines (it sorts with
-            # quicksort): compare by value, then the counts in order
-            pdt.assert_series_equal(got.sort_index(), want.sort_index())
-            assert list(got.values) == list(want.values)
+            # ties too in pandas' order (first appearance, then numpy's
+            # quicksort of the counts)
+            pdt.assert_series_equal(got, want)
     with pytest.raises(ValueError, match="dropna= applies to a groupby"):
         df._frame.dropna_keys(False)
 
@@ -401,9 +400,44 @@ def test_value_counts(client, data_dir, bs):
     df, p = read(path, bs), pd.read_csv(path)
     for col in ("name", "k", "flag"):
         got, want = df[col].value_counts().compute(), p[col].value_counts()
-        assert got.name == want.name
-        pdt.assert_frame_equal(sort_vc(got), sort_vc(want))
-        assert list(got.values) == sorted(got.values, reverse=True)
+        # ties in pandas' order too; a bool column with nulls is pandas'
+        # object column, whose counted values keep that index dtype
+        pdt.assert_series_equal(got, want, check_index_type=col != "flag")
+        assert list(got.index) == list(want.index)
+
+
+def test_groupby_value_counts(client, data_dir, bs):
+    """SeriesGroupBy.value_counts in pandas 1.5's exact order: each group's
+    values sorted (a missing one first), then stably by count; with
+    as_index=False pandas' other path (numpy's quicksort of all counts,
+    then stably by key); dropna= of the groupby and of value_counts,
+    normalize= as shares of each group."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for key, col in (("k", "name"), ("flag", "k"), (["k", "flag"], "name"),
+                     ("name", "y")):
+        for gdrop in (True, False):
+            for vdrop in (True, False):
+                for norm in (False, True):
+                    got = df.groupby(key, dropna=gdrop)[col].value_counts(
+                        normalize=norm, dropna=vdrop).compute()
+                    want = p.groupby(key, dropna=gdrop)[col].value_counts(
+                        normalize=norm, dropna=vdrop)
+                    pdt.assert_series_equal(got, want)
+                    got = df.groupby(key, dropna=gdrop, as_index=False)[
+                        col].value_counts(normalize=norm,
+                                          dropna=vdrop).compute()
+                    want = p.groupby(key, dropna=gdrop, as_index=False)[
+                        col].value_counts(normalize=norm, dropna=vdrop)
+                    pdt.assert_frame_equal(got, want)
+    # a step on the result: the largest counts of all groups
+    pdt.assert_series_equal(
+        df.groupby("k")["name"].value_counts().sort_values(
+            ascending=False).head(5),
+        p.groupby("k")["name"].value_counts().sort_values(
+            ascending=False, kind="stable").head(5))
+    with pytest.raises(NotImplementedError, match="one column"):
+        df.groupby("k").value_counts()
 
 
 def test_describe(client, data_dir, bs):
