@@ -126,6 +126,19 @@ def make_data(bin_dir, work):
             f.write(",".join("" if i == 11995 else str(rnd.randint(0, 99))
                              for _ in range(14)) + "\n")
     files["many_late"] = path
+    # Datetimes with empty fields (NaT), and a text column holding "NaT":
+    # comparing with NaT in a query string is pandas' query() answer.
+    path = os.path.join(work, "nat.csv")
+    with open(path, "w") as f:
+        f.write("id,t,u,s\n")
+        for i in range(3000):
+            t = "" if i % 13 == 4 else \
+                f"2021-04-{rnd.randint(1, 28):02d} {rnd.randint(0, 23):02d}:00"
+            u = "" if i % 17 == 6 else \
+                f"2021-04-{rnd.randint(1, 28):02d} {rnd.randint(0, 23):02d}:30"
+            st = rnd.choice(["NaT", "a", "", "b"])
+            f.write(f"{i},{t},{u},{st}\n")
+    files["nat"] = path
     # b's fields with its columns reversed, and some of them in another
     # order with a column of their own (the same text: pandas aligns
     # concat's inputs by name, a union where their columns differ).
@@ -153,6 +166,8 @@ def cases(files):
     F = lambda: pd.read_csv(fl)
     late, nonull = files["late_null"], files["no_null"]
     many = files["many_late"]
+    nat = files["nat"]
+    N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
     return [
         ("groupby count",
          f'read_csv("{a}").groupby("PULocationID").count()',
@@ -323,6 +338,26 @@ def cases(files):
                  late=lambda d: d.dropoff_datetime + pd.Timedelta("1h30m"),
                  half=lambda d: (d.dropoff_datetime - d.pickup_datetime) / 2)
          [["since", "late", "half"]].head(40)),
+        # NaT in a query string, as pandas 1.5's query() and eval()
+        # answer it: == is isnull, != notnull, an order false; a text
+        # column compares the text "NaT"
+        ("query == 'NaT' and != '' (datetimes)",
+         f'read_csv("{nat}", parse_dates=["t", "u"])'
+         f'.query("t == \'NaT\' or (u != \'\' and id % 5 == 0)")',
+         lambda: N().query("t == 'NaT' or (u != '' and id % 5 == 0)",
+                           engine="python")),
+        ("query timedelta against NaT, text 'NaT'",
+         f'read_csv("{nat}", parse_dates=["t", "u"])'
+         f'.query("(u - t) > \'NaT\' or ((u - t) == \'nat\' and '
+         f's == \'NaT\')")',
+         lambda: N().query("(u - t) > 'NaT' or ((u - t) == 'nat' and "
+                           "s == 'NaT')", engine="python")),
+        ("eval of NaT comparisons, grouped",
+         f'read_csv("{nat}", parse_dates=["t", "u"])'
+         f'.eval("x = t != \'NaT\'").eval("y = (u - t) == \'\'")'
+         f'.groupby(["x", "y"]).size()',
+         lambda: N().eval("x = t != 'NaT'").eval("y = (u - t) == ''")
+         .groupby(["x", "y"]).size()),
         ("groupby std var",
          f'read_csv("{a}").groupby("hvfhs_license_num")'
          f'.agg({{"PULocationID": "std", "DOLocationID": "var"}})',

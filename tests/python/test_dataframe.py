@@ -1786,15 +1786,34 @@ def test_datetime_literals(client, data_dir, bs):
     for lit in ("00:05:00", "5min", "1h30m", "0.5 hours", "1 days 00:00:01",
                 "90 s"):
         same(lambda d: d[d.dur > lit])
-    # NaT: pandas' masks find it equal to nothing, its query() equal to
-    # 'NaT'; dusk refuses rather than differ from one of them
-    for lit in ("NaT", ""):
-        with pytest.raises(TypeError, match="comparing with NaT"):
-            df[df.start != lit].compute()
-        with pytest.raises(TypeError, match="comparing with NaT"):
-            df.query(f"dur == '{lit}'").compute()
-    with pytest.raises(NotImplementedError, match="comparing with NaT"):
-        df[df.start == pd.NaT]
+    # NaT: pandas' masks find it equal to nothing (!= everything), its
+    # query() and eval() read 'NaT' == as isnull: each answered as pandas
+    for lit in ("NaT", "", "nat", pd.NaT, np.datetime64("NaT"),
+                np.timedelta64("NaT")):
+        for op in ("==", "!=", "<", ">="):
+            for col in ("start", "dur"):
+                mask = lambda d: d[eval(f"d.{col} {op} lit",
+                                        {"d": d, "lit": lit})]
+                if op in ("<", ">=") and isinstance(
+                        lit, (np.datetime64, np.timedelta64)) and \
+                        isinstance(lit, np.datetime64) == (col == "dur"):
+                    # a NaT of the other kind, ordered: pandas refuses
+                    with pytest.raises(TypeError):
+                        mask(p)
+                    with pytest.raises(TypeError):
+                        mask(df).compute()
+                    continue
+                same(mask)
+    def same_query(q):  # pandas' numexpr has no timedelta: its python
+        pdt.assert_frame_equal(df.query(q).compute(),
+                               p.query(q, engine="python"))
+
+    for lit in ("NaT", "", "NAN"):
+        for op in ("==", "!=", "<", ">="):
+            same_query(f"start {op} '{lit}'")
+            same_query(f"dur {op} '{lit}'")
+        same(lambda d: d.eval(f"x = (end - start) != '{lit}'"))
+        same_query(f"start == '{lit}' or dur > '{lit}'")
     for k in (2, -3, 1.5, -0.3, 0, 0.0):
         same(lambda d: d.assign(a=d.dur * k, b=k * d.dur, c=d.dur / k,
                                 e=d.dur // k))
