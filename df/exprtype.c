@@ -1,6 +1,8 @@
 /* exprtype.c - static typing of query expressions and name suggestions. */
 #include "exprtype.h"
 
+#include "dateforms.h"
+
 #include <math.h>
 
 #include "fieldparse.h"
@@ -73,7 +75,8 @@ static int string_literal(const dusk_expr *e) {
  * the forms of fieldparse.h's literal parsers, as the error says. */
 #define TIMESTAMP_FORMS                                                      \
   "ISO forms: YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD, then optionally T "    \
-  "or a space and HH[:MM[:SS[.fraction]]], as pandas' Timestamp reads them"
+  "or a space and HH[:MM[:SS[.fraction]]], as pandas' Timestamp reads "     \
+  "them; or " DUSK_DATE_FORMS_TEXT
 #define TIMEDELTA_FORMS                                                      \
   "pandas' Timedelta forms: '00:05:00', '1 days 02:00:00', or numbers "     \
   "with units such as '5min', '1h30m', '2 days', '1.5 hours'"

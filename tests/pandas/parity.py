@@ -358,6 +358,20 @@ def cases(files):
          f'.groupby(["x", "y"]).size()',
          lambda: N().eval("x = t != 'NaT'").eval("y = (u - t) == ''")
          .groupby(["x", "y"]).size()),
+        # date literals in dateutil's spellings, as pandas' Timestamp
+        # reads them (month first)
+        ("date literals: month names, M/D/YYYY, AM/PM",
+         f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+         f'.query("pickup_datetime >= \'Feb 15, 2021 6:00 PM\' and '
+         f'pickup_datetime < \'02/20/2021\'").assign(since='
+         f'"pickup_datetime - to_datetime(\'2021/02/15 18:00:00.5\')")'
+         f'.groupby("hvfhs_license_num").agg({{"since": "max"}})',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime"])
+         .query("pickup_datetime >= 'Feb 15, 2021 6:00 PM' and "
+                "pickup_datetime < '02/20/2021'")
+         .assign(since=lambda d: d.pickup_datetime -
+                 pd.Timestamp("2021/02/15 18:00:00.5"))
+         .groupby("hvfhs_license_num").agg({"since": "max"})),
         ("groupby std var",
          f'read_csv("{a}").groupby("hvfhs_license_num")'
          f'.agg({{"PULocationID": "std", "DOLocationID": "var"}})',

@@ -1762,11 +1762,20 @@ def test_datetime_literals(client, data_dir, bs):
 
     for lit in ("2021", "2021-03", "2021-3", "2021-02-28", "20210228",
                 "2021-02-28 10", "2021-02-28T10", "2021-02-28 10:00",
-                "2021-02-28T10:00:00.5", " 2021-02-28 23:09:41 "):
+                "2021-02-28T10:00:00.5", " 2021-02-28 23:09:41 ",
+                # dateutil's spellings, month first
+                "Feb 28 2021", "February 28, 2021 10:30 PM", "28-Feb-2021",
+                "02/28/2021 10:00 AM", "2021/03/01", "Mar 2021"):
         same(lambda d: d[d.start >= lit])
         same(lambda d: d[d.day < lit])
         same(lambda d: d.query(f"end != '{lit}'"))
         same(lambda d: d.query(f"'{lit}' <= start"))
+    # forms dusk does not read (a two-digit year, a weekday) are refused
+    # naming the literal and the forms it reads
+    for lit in ("12/31/21", "Sunday, Feb 28 2021"):
+        with pytest.raises(TypeError, match=f"'{lit}' is not a date-time "
+                           "dusk reads.*'Apr 15 2021'"):
+            df[df.start >= lit].compute()
     for ts in (pd.Timestamp("2021-03-01 10:00:00.5"),
                pd.Timestamp("2021-02-28 12:00:00.000000001"),
                datetime.datetime(2021, 3, 1, 10), np.datetime64("2021-03-01")):
