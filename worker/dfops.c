@@ -3954,13 +3954,19 @@ static bool time_mean(const dusk_plan *g, const dusk_agg *a) {
  *   head, rows    every column after the row label;
  *   len, describe, to_csv (and df_offsets)  nothing: counts, floats (the
  *                 same in pandas), file names. */
+/* The names of the source columns holding a null (see mark_source_na)
+ * into u, a list dusk_names_has reads. */
+static void source_nulls(const merger *m, int64_t cut, dusk_buf *u) {
+  dusk_buf_init(u);
+  names_union(u, m->sample_nulls);
+  ranges_nulls(m, cut, u);
+  assigns_on_nulls(m->p.root, u);
+}
+
 static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
   dusk_buf u;
   dusk_slice list;
-  dusk_buf_init(&u);
-  names_union(&u, m->sample_nulls);
-  ranges_nulls(m, cut, &u);
-  assigns_on_nulls(m->p.root, &u);
+  source_nulls(m, cut, &u);
   list.ptr = u.data;
   list.len = u.len;
   for (size_t c = 0; u.len > 0 && c < t->ncols; c++) {
@@ -4038,14 +4044,52 @@ static void mark_logical(const merger *m, dusk_table *t) {
   }
 }
 
+/* A bool column with a null in its file (nulls: the source columns
+ * holding one), summed by group (scheduler/query.c guard_text_minmax,
+ * marker label l): pandas' object column.  Its sum, mean, std and var
+ * leave an every-column result (mode 'd': keep[] cleared), and a named
+ * sum (or one of a function list, mode 'e') fails, as pandas' answer
+ * mixes ints and bools (a named mean, std or var is pandas' float
+ * already). */
+static int bool_object_sums(const dusk_plan *g, const char *l,
+                            dusk_slice nulls, size_t nk, bool *keep,
+                            dusk_error *err) {
+  const char *col = l + 3;
+  size_t cl = strlen(col);
+  if (!dusk_names_has(nulls, col, cl))
+    return 0;
+  for (size_t b = 0; b < g->naggs; b++) {
+    const dusk_agg *ag = &g->aggs[b];
+    if (ag->column == NULL || strcmp(ag->column, col) != 0 ||
+        (ag->label != NULL && ag->label[0] == DUSK_HIDDEN_AGG))
+      continue;
+    if (ag->fn != DUSK_AGG_SUM && ag->fn != DUSK_AGG_MEAN &&
+        ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR)
+      continue;
+    if (l[1] == 'd')
+      keep[nk + b] = false;
+    else if (ag->fn == DUSK_AGG_SUM)
+      return dusk_error_set(
+          err, DUSK_ETYPE,
+          "sum of the bool column '%.200s' by group: it holds a missing "
+          "value, so pandas holds it as an object column and sums each "
+          "group's Python bools (2, False or 0: ints and bools in one "
+          "column), which dusk does not; fillna({\"%.200s\": False}) "
+          "first",
+          col, col);
+  }
+  return 0;
+}
+
 /* The text min / max guard (scheduler/query.c guard_text_minmax): the
  * hidden count and size of each such column say whether a group mixes
  * text and a null, which pandas cannot compare.  Then the column's min and
  * max leave the result (of "every column", as pandas leaves it out) or the
- * query fails (one the user named: pandas raises TypeError).  The hidden
- * columns always leave; a result without them is left as it is. */
-static int text_minmax_nulls(const dusk_plan *g, dusk_table **t,
-                             dusk_error *err) {
+ * query fails (one the user named: pandas raises TypeError).  The bool
+ * sums' markers go to bool_object_sums.  The hidden columns always leave;
+ * a result without them is left as it is. */
+static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
+                             dusk_table **t, dusk_error *err) {
   size_t nk = (*t)->nindex;
   bool *keep, any = false;
   dusk_table *out = NULL;
@@ -4063,6 +4107,10 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_table **t,
       continue;
     keep[nk + a] = false;
     any = true;
+    if (l[2] == 'b') {
+      rc = bool_object_sums(g, l, nulls, nk, keep, err);
+      continue;
+    }
     if (l[2] != 'c' || a + 1 >= g->naggs || g->aggs[a + 1].label == NULL ||
         strcmp(g->aggs[a + 1].label + 3, l + 3) != 0)
       continue; /* the size half of a pair, or no pair */
@@ -4242,9 +4290,17 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       (rc = time_means(&m, result, &err)) != 0)
     goto failed;
   mark_logical(&m, result);
-  if (m.p.terminal == DUSK_PLAN_GROUPBY &&
-      (rc = text_minmax_nulls(m.p.root, &result, &err)) != 0)
-    goto failed;
+  if (m.p.terminal == DUSK_PLAN_GROUPBY) {
+    dusk_buf nulls;
+    dusk_slice list;
+    source_nulls(&m, cut, &nulls);
+    list.ptr = nulls.data;
+    list.len = nulls.len;
+    rc = text_minmax_nulls(m.p.root, list, &result, &err);
+    dusk_buf_destroy(&nulls);
+    if (rc != 0)
+      goto failed;
+  }
   if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
     goto failed;
   call->result.len = 0;

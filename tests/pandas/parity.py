@@ -126,6 +126,16 @@ def make_data(bin_dir, work):
             f.write(",".join("" if i == 11995 else str(rnd.randint(0, 99))
                              for _ in range(14)) + "\n")
     files["many_late"] = path
+    # A bool column whose one null lies past the scheduler's sample:
+    # pandas' object column, which only a scan's report shows.
+    path = os.path.join(work, "late_bool.csv")
+    with open(path, "w") as f:
+        f.write("k,b,c,n\n")
+        for i in range(60000):
+            b = "" if i == 55000 else rnd.choice(["True", "False"])
+            c = rnd.choice(["True", "False"])
+            f.write(f"k{rnd.randint(0, 4)},{b},{c},{rnd.randint(0, 9)}\n")
+    files["late_bool"] = path
     # Datetimes with empty fields (NaT), and a text column holding "NaT":
     # comparing with NaT in a query string is pandas' query() answer.
     path = os.path.join(work, "nat.csv")
@@ -167,6 +177,7 @@ def cases(files):
     late, nonull = files["late_null"], files["no_null"]
     many = files["many_late"]
     nat = files["nat"]
+    lb = files["late_bool"]
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
     return [
         ("groupby count",
@@ -383,6 +394,40 @@ def cases(files):
          # (pandas' Series of them would be float64 throughout)
          lambda: A().select_dtypes("number").agg(["sum"])
          .reset_index(drop=True)),
+        # a whole frame's sum, mean and median take timedelta columns
+        # (pandas' Timedeltas; datetimes and text left out)
+        ("whole-frame sum with a timedelta column",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t")'
+         f'.query("id % 7 != 3").sum()',
+         lambda: N().assign(d=lambda x: x.u - x.t).query("id % 7 != 3")
+         [["id", "d"]].agg(["sum"]).reset_index(drop=True)),
+        ("whole-frame mean with a timedelta column",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t")'
+         f'.mean()',
+         lambda: N().assign(d=lambda x: x.u - x.t)
+         [["id", "d"]].agg(["mean"]).reset_index(drop=True)),
+        ("whole-frame median with a timedelta column",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t")'
+         f'.median()',
+         lambda: (lambda x: pd.DataFrame(
+             {"id": [x.id.median()], "d": [x.d.median()]}, index=[0.5]))(
+             N().assign(d=lambda x: x.u - x.t))),
+        # a bool column with a null in its file is pandas' object
+        # column: every column's groupby sum / mean leaves it out (a
+        # named mean is a float, as pandas gives)
+        ("groupby every-column sum leaves a bool with nulls out",
+         f'read_csv("{fl}")[["k", "x", "b", "n"]].groupby("k").sum()',
+         lambda: F()[["k", "x", "b", "n"]].groupby("k").sum()),
+        ("groupby sum leaves out a bool whose null is past the sample",
+         f'read_csv("{lb}").query("n > 2").groupby("k").sum()',
+         lambda: pd.read_csv(lb).query("n > 2").groupby("k").sum()),
+        ("groupby mean of a bool with a late null, named and every column",
+         f'read_csv("{lb}").groupby("k").agg({{"b": "mean", "c": "sum"}})',
+         lambda: pd.read_csv(lb).groupby("k")
+         .agg({"b": "mean", "c": "sum"})),
+        ("groupby std leaves out a bool with a late null",
+         f'read_csv("{lb}").groupby("k").std()',
+         lambda: pd.read_csv(lb).groupby("k").std()),
         ("column std after a filter (reduction)",
          f'read_csv("{a}").query("PULocationID > 100")["DOLocationID"].std()',
          lambda: pd.DataFrame({"DOLocationID": [

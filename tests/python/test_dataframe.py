@@ -384,6 +384,25 @@ def test_groupby_and_value_counts_dropna_false(client, data_dir, bs):
         df._frame.dropna_keys(False)
 
 
+def test_groupby_sums_of_a_bool_with_nulls(client, data_dir, bs):
+    """A bool column with a null in its file is pandas' object column:
+    every column's groupby sum, mean, std and var leave it out, a named
+    mean is pandas' float, and a named sum (pandas: 2, False or 0 in one
+    object column) is refused."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    assert p.flag.dtype == object
+    for fn in ("sum", "mean", "std", "var"):
+        pdt.assert_frame_equal(
+            getattr(df[["k", "flag", "x"]].groupby("k"), fn)().compute(),
+            getattr(p[["k", "flag", "x"]].groupby("k"), fn)())
+    pdt.assert_series_equal(df.groupby("k").flag.mean().compute(),
+                            p.groupby("k").flag.mean().astype(float))
+    with pytest.raises((TypeError, dusk.TaskError),
+                       match="sum of the bool column 'flag' by group"):
+        df.groupby("k").flag.sum().compute()
+
+
 def test_groupby_agg_and_several_keys(client, data_dir, bs):
     path = str(data_dir / "mixed.csv")
     df, p = read(path, bs), pd.read_csv(path)
@@ -1740,6 +1759,21 @@ def test_timedelta_sums_and_means(client, data_dir, bs):
     pdt.assert_frame_equal(
         df.assign(one=1)[["k", "dur", "one"]].groupby("k").sum().compute(),
         p.assign(one=1)[["k", "dur", "one"]].groupby("k").sum())
+    # A whole frame's sum, mean and median take them (datetimes and text
+    # left out); its std (pandas: a Timedelta of datetimes too) and its
+    # describe (pandas: Timedelta rows) are refused, never left out.
+    untext = p[[c for c in p.columns if p[c].dtype.kind != "O"]]
+    for fn in ("sum", "mean", "median"):  # (text: README, reductions)
+        got = getattr(df, fn)().compute()
+        want = getattr(untext, fn)()
+        assert list(got.index) == list(want.index), fn
+        assert list(got.values) == list(want.values), fn
+    for fn, what in (("std", "std of a frame holding the datetime64"),
+                     ("describe", "describe of a frame holding the "
+                      "timedelta64")):
+        with pytest.raises((TypeError, dusk.TaskError), match=what):
+            r = getattr(df, fn)()
+            r.compute() if hasattr(r, "compute") else r
 
 
 def test_datetime_literals(client, data_dir, bs):
@@ -2159,9 +2193,10 @@ def test_datetime_errors(client, data_dir, tmp_path):
     with pytest.raises(TypeError, match="'soon' is not a date-time dusk "
                        "reads .ISO forms: YYYY, YYYY-MM"):
         df[df.start > "soon"].compute()
-    # dateutil's forms pandas also reads are refused, naming the ones
-    # dusk reads; so are a time zone, February 30 and pandas' month unit
-    for lit in ("Feb 28 2021", "2021/02/28", "2021-02-28T10:00Z"):
+    # forms pandas also reads beyond dateutil's common ones (dateforms.h)
+    # are refused, naming the ones dusk reads; so are a time zone,
+    # February 30 and pandas' month unit
+    for lit in ("02/28/21", "Sun Feb 28 2021", "2021-02-28T10:00Z"):
         with pytest.raises(TypeError, match="not a date-time dusk reads"):
             df[df.start > lit].compute()
     with pytest.raises(TypeError, match="no such date-time"):
