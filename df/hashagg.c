@@ -121,8 +121,9 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
     return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
            t == DUSK_TYPE_BOOL;
   case DUSK_AGG_MEDIAN:
-  case DUSK_AGG_QUANTILE:
-    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64;
+  case DUSK_AGG_QUANTILE: /* a bool's as 0 / 1, pandas' float answer */
+    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
+           t == DUSK_TYPE_BOOL;
   }
   return 0;
 }
@@ -164,6 +165,8 @@ static int add_qvalues(dusk_hashagg *h, const dusk_batch *b, size_t a,
       if (isnan(c->f64[r]))
         continue; /* skipped, as pandas skips NaN */
       key = dusk_qkey_from_f64(c->f64[r]);
+    } else if (c->type == DUSK_TYPE_BOOL) {
+      key = dusk_qkey_from_i64(c->b[r] != 0);
     } else {
       key = dusk_qkey_from_i64(c->i64[r]);
     }
@@ -574,6 +577,8 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     if (v->type == DUSK_TYPE_FLOAT64)
       return isnan(v->u.f) ? 0 /* skipped, as pandas skips NaN */
                            : qvalue_add(h, g, a, dusk_qkey_from_f64(v->u.f), 1);
+    if (v->type == DUSK_TYPE_BOOL)
+      return qvalue_add(h, g, a, dusk_qkey_from_i64(v->u.b), 1);
     return qvalue_add(h, g, a, dusk_qkey_from_i64(v->u.i), 1);
   case DUSK_AGG_NUNIQUE: {
     size_t entry;

@@ -634,7 +634,10 @@ static bool agg_is_rank(dusk_agg_fn fn) {
 static int rank_agg_type(const dusk_plan *g, dusk_agg_fn fn, const schema *sc,
                          int j, dusk_error *err) {
   dusk_type t = sc->types[j];
-  if (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64)
+  /* a bool's median and quantiles by group: pandas' floats of 0 and 1
+   * (of a bool column holding a null, pandas' object column, the
+   * hidden count of guard_text_minmax decides) */
+  if (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_BOOL)
     return 0;
   return dusk_error_set(err, DUSK_ETYPE,
                         "%s: cannot take the %s of the %s column '%s' by "
@@ -921,7 +924,8 @@ static void guard_text_minmax(dusk_plan *g, const schema *sc,
                     : 'e';
     bool seen = false;
     if ((ag->fn != DUSK_AGG_SUM && ag->fn != DUSK_AGG_MEAN &&
-         ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR) ||
+         ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR &&
+         !agg_is_rank(ag->fn)) ||
         ag->column == NULL || (j = schema_find(sc, ag->column)) < 0 ||
         sc->types[j] != DUSK_TYPE_BOOL ||
         (sc->mix != NULL && sc->mix[j] != MIX_NONE))

@@ -4046,10 +4046,11 @@ static void mark_logical(const merger *m, dusk_table *t) {
 
 /* A bool column with a null in its file (nulls: the source columns
  * holding one), summed by group (scheduler/query.c guard_text_minmax,
- * marker label l): pandas' object column.  Its sum, mean, std and var
- * leave an every-column result (mode 'd': keep[] cleared), and a named
- * sum (or one of a function list, mode 'e') fails, as pandas' answer
- * mixes ints and bools (a named mean, std or var is pandas' float
+ * marker label l): pandas' object column.  Its sum, mean, std, var,
+ * median and quantile leave an every-column result (mode 'd': keep[]
+ * cleared); a named sum (or one of a function list, mode 'e') fails, as
+ * pandas' answer mixes ints and bools, and a named quantile, which
+ * pandas refuses (a named mean, std, var or median is pandas' float
  * already). */
 static int bool_object_sums(const dusk_plan *g, const char *l,
                             dusk_slice nulls, size_t nk, bool *keep,
@@ -4064,10 +4065,18 @@ static int bool_object_sums(const dusk_plan *g, const char *l,
         (ag->label != NULL && ag->label[0] == DUSK_HIDDEN_AGG))
       continue;
     if (ag->fn != DUSK_AGG_SUM && ag->fn != DUSK_AGG_MEAN &&
-        ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR)
+        ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR &&
+        ag->fn != DUSK_AGG_MEDIAN && ag->fn != DUSK_AGG_QUANTILE)
       continue;
     if (l[1] == 'd')
       keep[nk + b] = false;
+    else if (ag->fn == DUSK_AGG_QUANTILE)
+      return dusk_error_set(
+          err, DUSK_ETYPE,
+          "quantile of the bool column '%.200s' by group: it holds a "
+          "missing value, so pandas holds it as an object column and "
+          "refuses its quantiles; fillna({\"%.200s\": False}) first",
+          col, col);
     else if (ag->fn == DUSK_AGG_SUM)
       return dusk_error_set(
           err, DUSK_ETYPE,

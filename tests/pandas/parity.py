@@ -425,6 +425,18 @@ def cases(files):
          f'read_csv("{lb}").groupby("k").agg({{"b": "mean", "c": "sum"}})',
          lambda: pd.read_csv(lb).groupby("k")
          .agg({"b": "mean", "c": "sum"})),
+        ("groupby median of bools (with a late null: left out)",
+         f'read_csv("{lb}").groupby("k").median()',
+         lambda: pd.read_csv(lb).groupby("k").median()),
+        ("groupby median and quantile of bools, named",
+         f'read_csv("{lb}").groupby("k").agg({{"b": "median", '
+         f'"c": "median"}})',
+         lambda: pd.read_csv(lb).groupby("k")
+         .agg({"b": "median", "c": "median"})),
+        ("groupby quantile of a bool column",
+         f'read_csv("{lb}").query("n < 3").groupby("k")["c"].quantile(0.3)',
+         lambda: pd.read_csv(lb).query("n < 3").groupby("k")["c"]
+         .quantile(0.3)),
         ("groupby std leaves out a bool with a late null",
          f'read_csv("{lb}").groupby("k").std()',
          lambda: pd.read_csv(lb).groupby("k").std()),

@@ -279,18 +279,29 @@ def test_groupby_median_and_quantile(client, data_dir, bs, tmp_path):
     even count and its groupby linear interpolation, over int, float
     (NaN, -0.0) and derived columns, several keys, dropna=False, through
     agg lists, dicts and named aggregation, after filters and as a
-    Series; datetimes (pandas 1.5 counts NaT as the smallest value) and
-    bools are refused, naming the column."""
+    Series; datetimes (pandas 1.5 counts NaT as the smallest value) are
+    refused, naming the column; bools are pandas' floats of 0 and 1, left
+    out of every column's median where the file holds a null (pandas'
+    object column)."""
     path = str(data_dir / "mixed.csv")
     df, p = read(path, bs), pd.read_csv(path)
     nums = ["x", "y", "clean"]
-    # every number column (text left out as pandas does; a bool column is
-    # refused, as pandas keeps it or not by whether it holds a null)
+    # every number column (text left out as pandas does; the bool column
+    # 'flag' holds a null: pandas' object column, left out too)
     sel = ["k", "name"] + nums
     pdt.assert_frame_equal(df[sel].groupby("k").median().compute(),
                            p[sel].groupby("k").median(numeric_only=True))
-    with pytest.raises(TypeError, match="median of the bool column 'flag'"):
-        df.groupby("k").median().compute()
+    pdt.assert_frame_equal(df.groupby("k").median().compute(),
+                           p.groupby("k").median())
+    pdt.assert_frame_equal(df.groupby("k").quantile(0.3).compute(),
+                           p.groupby("k").quantile(0.3))
+    # a bool column without nulls: floats of 0 and 1
+    fb, pb = df.assign(big=df.clean > 20), p.assign(big=p.clean > 20)
+    for q in (0.25, 0.5):
+        pdt.assert_series_equal(fb.groupby("k").big.quantile(q).compute(),
+                                pb.groupby("k").big.quantile(q))
+    pdt.assert_frame_equal(fb.groupby("k")[["big", "x"]].median().compute(),
+                           pb.groupby("k")[["big", "x"]].median())
     for q in (0.0, 0.1, 0.25, 0.5, 0.9, 1.0, 1 / 3):
         pdt.assert_frame_equal(
             df.groupby("k")[nums].quantile(q).compute(),
@@ -325,8 +336,13 @@ def test_groupby_median_and_quantile(client, data_dir, bs, tmp_path):
                                 bp.groupby("k").v.quantile(q))
     pdt.assert_series_equal(bd.groupby("k").v.median().compute(),
                             bp.groupby("k").v.median())
-    with pytest.raises(TypeError, match="cannot take the median of the bool"):
-        df.groupby("k").flag.median().compute()
+    # named, the bool column with a null: a float median, as pandas; its
+    # quantile pandas refuses (an object column)
+    pdt.assert_series_equal(df.groupby("k").flag.median().compute(),
+                            p.groupby("k").flag.median())
+    with pytest.raises((TypeError, dusk.TaskError),
+                       match="quantile of the bool column 'flag'"):
+        df.groupby("k").flag.quantile(0.5).compute()
     dpath = str(data_dir / "dates.csv")
     dfd = dd.read_csv(dpath, parse_dates=DATES)
     with pytest.raises(TypeError, match="NaT as the smallest"):
