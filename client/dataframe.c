@@ -516,6 +516,38 @@ dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
   return wrap(dusk_plan_value_counts(unwrap(f), column), err);
 }
 
+dusk_dataframe *dusk_groupby_value_counts(dusk_dataframe *f,
+                                          const char *const *keys,
+                                          size_t nkeys, const char *column,
+                                          int group_dropna, int as_index,
+                                          dusk_error *err) {
+  dusk_dataframe *out;
+  if (!need_open(f, "value_counts", err))
+    return NULL;
+  if (column == NULL || keys == NULL || nkeys == 0 ||
+      nkeys > DUSK_VC_MAX_KEYS) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "groupby(keys)[column].value_counts(): a column and 1 to "
+                   "%d keys, got %zu keys",
+                   DUSK_VC_MAX_KEYS, keys ? nkeys : 0);
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  for (size_t k = 0; k < nkeys; k++)
+    if (keys[k] == NULL) {
+      dusk_error_set(err, DUSK_EINVAL, "groupby: key %zu is NULL", k + 1);
+      dusk_dataframe_free(f);
+      return NULL;
+    }
+  out = wrap(dusk_plan_group_value_counts(unwrap(f), column, keys, nkeys),
+             err);
+  if (out != NULL) {
+    out->plan->group_keep_na = !group_dropna;
+    out->plan->flat = !as_index;
+  }
+  return out;
+}
+
 dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
                                  dusk_error *err) {
   if (!need(f, err))

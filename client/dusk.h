@@ -358,6 +358,22 @@ dusk_dataframe *dusk_reduce(dusk_dataframe *f, const char *const *columns,
                             dusk_error *err);
 dusk_dataframe *dusk_value_counts(dusk_dataframe *f, const char *column,
                               dusk_error *err);
+/* groupby(keys, dropna=group_dropna)[column].value_counts(): per group
+ * (sorted by key, a null key last when group_dropna is 0), its values'
+ * counts, largest first, ties in pandas 1.5's order (by value, a null
+ * first); an index of the keys and the value, the counts named after
+ * column.  dusk_dropna_keys then sets value_counts' dropna= (the counted
+ * column's nulls), dusk_value_counts_normalize its normalize= (shares of
+ * each group).  as_index 0 gives the order pandas' groupby(...,
+ * as_index=False) does (its DataFrameGroupBy.value_counts: the counts
+ * sorted by numpy's unstable quicksort, then stably by key); follow it
+ * with dusk_reset_index(f, "count" or, normalized, "proportion", 0) for
+ * pandas' columns.  1 to 15 keys.  Consumes f. */
+dusk_dataframe *dusk_groupby_value_counts(dusk_dataframe *f,
+                                          const char *const *keys,
+                                          size_t nkeys, const char *column,
+                                          int group_dropna, int as_index,
+                                          dusk_error *err);
 /* pandas' dropna= of f's last step, a groupby or value_counts: false
  * (0) makes the rows whose key holds a null (or NaN) a group of their own,
  * sorted after the others (counted, for value_counts); true, the

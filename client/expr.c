@@ -2846,6 +2846,69 @@ static int parse_dropna(parser *p, const char *what, bool *dropna) {
 
 static int parse_bool_kwarg(parser *p, const char *word, bool *out);
 
+/* value_counts' arguments, from its '(' (the current token after the
+ * method name is lexed past) to its ')': normalize= and dropna=. */
+static int parse_value_counts_args(parser *p, bool *normalize, bool *dropna) {
+  int rc;
+  if ((rc = expect(p, T_LPAREN, "expected '(' after %s", "value_counts")) != 0)
+    return rc;
+  while (p->tok.kind == T_IDENT) {
+    if (is_word(p, "normalize"))
+      rc = parse_bool_kwarg(p, "normalize", normalize);
+    else
+      rc = parse_dropna(p, "value_counts", dropna);
+    if (rc == 0 && p->tok.kind == T_COMMA)
+      rc = lex(p);
+    if (rc != 0)
+      return rc;
+  }
+  return expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "value_counts");
+}
+
+/* groupby(keys)["col"].value_counts(normalize=, dropna=), the method's
+ * name the current token: pandas' SeriesGroupBy.value_counts (as_index=
+ * False: pandas' DataFrameGroupBy.value_counts, the counts a column named
+ * "count", or "proportion" when normalized). */
+static int parse_group_value_counts(parser *p, plan_chain *f,
+                                    const strlist *keys, const strlist *sel,
+                                    bool has_sel, bool group_dropna,
+                                    bool as_index, size_t where) {
+  bool normalize = false, dropna = true;
+  int rc;
+  if (!has_sel || !f->series)
+    return fail(p, here(p),
+                "value_counts() after groupby needs one column: "
+                "groupby(...)[\"col\"].value_counts()");
+  if (keys->n > DUSK_VC_MAX_KEYS)
+    return fail(p, here(p),
+                "groupby(...)[\"col\"].value_counts(): at most %d keys",
+                DUSK_VC_MAX_KEYS);
+  if ((rc = lex(p)) != 0 ||
+      (rc = parse_value_counts_args(p, &normalize, &dropna)) != 0)
+    return rc;
+  snprintf(f->terminal, sizeof f->terminal, "groupby(...).value_counts()");
+  rc = wrap(p, f,
+            dusk_plan_group_value_counts(f->plan, sel->v[0],
+                                         (const char *const *)keys->v,
+                                         keys->n),
+            where);
+  if (rc != 0)
+    return rc;
+  f->plan->keep_na = !dropna;
+  f->plan->group_keep_na = !group_dropna;
+  f->plan->normalize = normalize;
+  f->plan->flat = !as_index;
+  if (!as_index) {
+    f->series = false;
+    rc = wrap(p, f,
+              dusk_plan_reset_index(f->plan,
+                                    normalize ? "proportion" : "count", false),
+              where);
+  }
+  return rc;
+}
+
 static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0}, sel = {0}, aggkeys = {0}, labels = {0};
   aggs ag = {0};
@@ -2910,6 +2973,11 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
   name = p->tok;
   if (name.kind != T_IDENT) {
     rc = fail(p, here(p), "expected a method name after '.'");
+    goto done;
+  }
+  if (is_word(p, "value_counts")) {
+    rc = parse_group_value_counts(p, f, &keys, &sel, has_sel, dropna,
+                                  as_index, where);
     goto done;
   }
   if (is_word(p, "agg") || is_word(p, "aggregate")) {
@@ -3829,20 +3897,7 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_VALUE_COUNTS,
                            "value_counts()")) != 0 ||
       (rc = lex(p)) != 0 ||
-      (rc = expect(p, T_LPAREN, "expected '(' after %s", "value_counts")) != 0)
-    goto done;
-  while (p->tok.kind == T_IDENT) {
-    if (is_word(p, "normalize"))
-      rc = parse_bool_kwarg(p, "normalize", &normalize);
-    else
-      rc = parse_dropna(p, "value_counts", &dropna);
-    if (rc == 0 && p->tok.kind == T_COMMA)
-      rc = lex(p);
-    if (rc != 0)
-      goto done;
-  }
-  if ((rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
-                   "value_counts")) != 0)
+      (rc = parse_value_counts_args(p, &normalize, &dropna)) != 0)
     goto done;
   snprintf(f->terminal, sizeof f->terminal, "value_counts()");
   f->series = true;

@@ -1,6 +1,8 @@
 /* exprtype.c - static typing of query expressions and name suggestions. */
 #include "exprtype.h"
 
+#include "dateforms.h"
+
 #include <math.h>
 
 #include "fieldparse.h"
@@ -73,7 +75,8 @@ static int string_literal(const dusk_expr *e) {
  * the forms of fieldparse.h's literal parsers, as the error says. */
 #define TIMESTAMP_FORMS                                                      \
   "ISO forms: YYYY, YYYY-MM, YYYY-MM-DD or YYYYMMDD, then optionally T "    \
-  "or a space and HH[:MM[:SS[.fraction]]], as pandas' Timestamp reads them"
+  "or a space and HH[:MM[:SS[.fraction]]], as pandas' Timestamp reads "     \
+  "them; or " DUSK_DATE_FORMS_TEXT
 #define TIMEDELTA_FORMS                                                      \
   "pandas' Timedelta forms: '00:05:00', '1 days 02:00:00', or numbers "     \
   "with units such as '5min', '1h30m', '2 days', '1.5 hours'"
@@ -81,12 +84,11 @@ static int string_literal(const dusk_expr *e) {
 /* Whether string literal e reads as type t (a datetime or a timedelta),
  * as pandas' Timestamp(text) / Timedelta(text) would read it; else an
  * error naming the literal and the forms dusk reads.  exprvec reads it
- * once more, with the same parser.  compare: e is compared, where a NaT
- * string ("", "NaT") is refused: pandas' masks find NaT equal to
- * nothing while its query() finds NaT == 'NaT', so either answer would
- * differ from one of them. */
+ * once more, with the same parser.  A NaT string ("", "NaT") is fine:
+ * compared, it reads as pandas' query() reads it (exprvec: == is
+ * isnull, != notnull, an order false). */
 static int time_literal_ok(const dusk_expr *e, dusk_type t, const char *what,
-                           bool compare, dusk_error *err) {
+                           dusk_error *err) {
   int64_t ns;
   bool nat;
   const char *s = e->value.u.s.ptr;
@@ -94,14 +96,6 @@ static int time_literal_ok(const dusk_expr *e, dusk_type t, const char *what,
   int rc = t == DUSK_TYPE_TIMEDELTA
                ? dusk_parse_timedelta_literal(s, n, &ns, &nat)
                : dusk_parse_timestamp_literal(s, n, &ns, &nat);
-  if (rc == 0 && nat && compare) {
-    dusk_error_set(err, DUSK_ETYPE,
-                   "%s: comparing with NaT ('%.*s'): use .isnull() or "
-                   ".notnull() (pandas' query and its masks answer it "
-                   "differently)",
-                   what, (int)(n < 80 ? n : 80), s);
-    return 0;
-  }
   if (rc == 0)
     return 1;
   dusk_error_set(
@@ -257,14 +251,14 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
         string_literal(e->b)) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);
-      return time_literal_ok(e->b, a, text, true, err) ? DUSK_TYPE_BOOL
+      return time_literal_ok(e->b, a, text, err) ? DUSK_TYPE_BOOL
                                                  : DUSK_TYPE_NULL;
     }
     if ((b == DUSK_TYPE_DATETIME || b == DUSK_TYPE_TIMEDELTA) &&
         string_literal(e->a)) {
       char text[200];
       dusk_expr_format(e, text, sizeof text);
-      return time_literal_ok(e->a, b, text, true, err) ? DUSK_TYPE_BOOL
+      return time_literal_ok(e->a, b, text, err) ? DUSK_TYPE_BOOL
                                                  : DUSK_TYPE_NULL;
     }
     if ((a == DUSK_TYPE_STRING) != (b == DUSK_TYPE_STRING) ||
@@ -338,8 +332,7 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     } else if (e->op == DUSK_FN_TO_DATETIME ||
                e->op == DUSK_FN_TO_DATETIME_COERCE) {
       if (a == DUSK_TYPE_STRING && string_literal(e->a))
-        return time_literal_ok(e->a, DUSK_TYPE_DATETIME, "to_datetime", false,
-                               err)
+        return time_literal_ok(e->a, DUSK_TYPE_DATETIME, "to_datetime", err)
                    ? DUSK_TYPE_DATETIME
                    : DUSK_TYPE_NULL;
       if (a == DUSK_TYPE_STRING || a == DUSK_TYPE_DATETIME)
@@ -347,7 +340,7 @@ dusk_type dusk_expr_type(const dusk_expr *e, const char *const *names,
     } else if (e->op == DUSK_FN_TO_TIMEDELTA) {
       if (a == DUSK_TYPE_STRING && string_literal(e->a))
         return time_literal_ok(e->a, DUSK_TYPE_TIMEDELTA, "to_timedelta",
-                               false, err)
+                               err)
                    ? DUSK_TYPE_TIMEDELTA
                    : DUSK_TYPE_NULL;
       if (a == DUSK_TYPE_STRING || a == DUSK_TYPE_INT64 ||

@@ -44,6 +44,10 @@ typedef struct node {
   uint8_t *m;
   view out;
   uint8_t failed; /* eval met a value it must refuse (int ** negative) */
+  /* COMPARE with a NaT string ("NaT", ""): pandas' query() answer, == is
+   * the other side's isnull, != its notnull, an order false (a NaT value,
+   * to_datetime("NaT"), is a null literal instead: nothing equal). */
+  uint8_t nat_text; /* 1: the NaT is operand b, 2: operand a */
   dusk_regex *re; /* RE_*: the compiled pattern */
   char bad[64];   /* TO_DATETIME: the first value refused, for the message */
   int bad_why;    /* TO_DATETIME: why it was (a DUSK_DATETIME_* code) */
@@ -196,6 +200,8 @@ static node *compile(const dusk_expr *e, const char *const *names,
         }
         x->lit = v;
         x->type = other->type;
+        if (v.type == DUSK_TYPE_NULL) /* a NaT string */
+          n->nat_text = side ? 2 : 1;
       }
     }
   if (e->kind == DUSK_EXPR_FUNC && e->op >= DUSK_FN_RE_SEARCH &&
@@ -795,6 +801,16 @@ static void eval(node *n, const dusk_batch *bt) {
       int strings = a->type == DUSK_TYPE_STRING;
       int ints = !strings && a->type != DUSK_TYPE_FLOAT64 &&
                  b->type != DUSK_TYPE_FLOAT64;
+      if (n->nat_text) { /* one side is the NaT literal */
+        const view *x = n->nat_text == 1 ? a : b;
+        for (size_t r = 0; r < rows; r++) {
+          n->valid[r] = 1;
+          n->m[r] = n->op == DUSK_CMP_EQ   ? !vvalid(x, r)
+                    : n->op == DUSK_CMP_NE ? (uint8_t)vvalid(x, r)
+                                           : 0;
+        }
+        break;
+      }
       for (size_t r = 0; r < rows; r++) {
         int c;
         n->valid[r] = 1;

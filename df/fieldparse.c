@@ -18,6 +18,8 @@
  * which strtod reads the same way in every locale (no decimal point). */
 #include "fieldparse.h"
 
+#include "dateforms.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,7 +453,8 @@ static int one_or_two_digits(const char *s, size_t len, size_t *i,
   return 0;
 }
 
-int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
+/* The ISO forms of dusk_parse_timestamp_literal. */
+static int iso_timestamp_literal(const char *s, size_t len, int64_t *ns,
                                  bool *nat) {
   unsigned y, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
   const char *frac = "";
@@ -516,6 +519,13 @@ int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
            mo > 99 ? 99 : mo, d > 99 ? 99 : d, h, mi, sec, fdig ? "." : "",
            (int)fdig, frac);
   return dusk_field_parse_datetime(canon, strlen(canon), ns);
+}
+
+int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
+                                 bool *nat) {
+  int rc = iso_timestamp_literal(s, len, ns, nat);
+  /* pandas then tries dateutil: its common spellings (dateforms.h) */
+  return rc == DUSK_DATETIME_FORM ? dusk_parse_date_forms(s, len, ns) : rc;
 }
 
 /* pandas' timedelta unit words (timedelta_abbrevs), lower case. */

@@ -70,9 +70,9 @@ int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns);
  * digits of fraction) - the fields left out being the first instant, so
  * "2021-04" is 2021-04-01 00:00; surrounding spaces allowed.  pandas'
  * NaT strings ("", "NaT", "nat", "NAT", "nan", "NaN", "NAN") set *nat.
- * 0 with *ns (or *nat), or a DUSK_DATETIME_* code: pandas' fallback
- * (dateutil) reads more forms ("Apr 15 2021", "2021/04/15"), which a
- * caller refuses naming these. */
+ * Else the common spellings pandas reads through dateutil ("Apr 15
+ * 2021", "04/15/2021 6:00 PM": dateforms.h).  0 with *ns (or *nat), or
+ * a DUSK_DATETIME_* code, which a caller refuses naming the forms. */
 int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
                                  bool *nat);
 /* pandas' Timedelta(text) for a comparison with a timedelta column

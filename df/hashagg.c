@@ -112,6 +112,7 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
   case DUSK_AGG_MAX:
   case DUSK_AGG_FIRST:
   case DUSK_AGG_LAST:
+  case DUSK_AGG_FIRST_ROW:
     return 1;
   case DUSK_AGG_SUM:
   case DUSK_AGG_MEAN:
@@ -120,8 +121,9 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
     return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
            t == DUSK_TYPE_BOOL;
   case DUSK_AGG_MEDIAN:
-  case DUSK_AGG_QUANTILE:
-    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64;
+  case DUSK_AGG_QUANTILE: /* a bool's as 0 / 1, pandas' float answer */
+    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
+           t == DUSK_TYPE_BOOL;
   }
   return 0;
 }
@@ -163,6 +165,8 @@ static int add_qvalues(dusk_hashagg *h, const dusk_batch *b, size_t a,
       if (isnan(c->f64[r]))
         continue; /* skipped, as pandas skips NaN */
       key = dusk_qkey_from_f64(c->f64[r]);
+    } else if (c->type == DUSK_TYPE_BOOL) {
+      key = dusk_qkey_from_i64(c->b[r] != 0);
     } else {
       key = dusk_qkey_from_i64(c->i64[r]);
     }
@@ -502,7 +506,7 @@ static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
     int c = range != s->range ? (range < s->range ? -1 : 1)
             : row != s->row   ? (row < s->row ? -1 : 1)
                               : 0;
-    if (h->aggs[a].fn == DUSK_AGG_FIRST ? c >= 0 : c <= 0)
+    if (h->aggs[a].fn != DUSK_AGG_LAST ? c >= 0 : c <= 0)
       return 0;
   }
   if ((rc = slot_set(s, h->aggs[a].input, v)) != 0)
@@ -573,6 +577,8 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     if (v->type == DUSK_TYPE_FLOAT64)
       return isnan(v->u.f) ? 0 /* skipped, as pandas skips NaN */
                            : qvalue_add(h, g, a, dusk_qkey_from_f64(v->u.f), 1);
+    if (v->type == DUSK_TYPE_BOOL)
+      return qvalue_add(h, g, a, dusk_qkey_from_i64(v->u.b), 1);
     return qvalue_add(h, g, a, dusk_qkey_from_i64(v->u.i), 1);
   case DUSK_AGG_NUNIQUE: {
     size_t entry;
@@ -818,6 +824,17 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
         return rc;
       continue;
     }
+    if (spec->fn == DUSK_AGG_FIRST_ROW) {
+      dusk_value zero;
+      zero.type = DUSK_TYPE_INT64;
+      zero.u.i = 0;
+      for (size_t r = 0; r < b->nrows; r++)
+        if (rg[r] && (rc = update_at(h, rg[r] - 1, a, &zero, h->at_range,
+                                     h->at_rows ? (int64_t)h->at_rows[r]
+                                                : h->seq + (int64_t)r)) != 0)
+          return rc;
+      continue;
+    }
     if (spec->fn == DUSK_AGG_FIRST || spec->fn == DUSK_AGG_LAST) {
       for (size_t r = 0; r < b->nrows; r++) {
         if (!rg[r])
@@ -904,6 +921,7 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     return 4;
   case DUSK_AGG_FIRST:
   case DUSK_AGG_LAST:
+  case DUSK_AGG_FIRST_ROW:
     snprintf(names[0], 32, "%zu:v", a);
     types[0] = spec->input;
     snprintf(names[1], 32, "%zu:range", a);
@@ -1038,6 +1056,7 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
       }
       case DUSK_AGG_FIRST:
       case DUSK_AGG_LAST:
+      case DUSK_AGG_FIRST_ROW:
         if (s->has)
           slot_value(s, spec->input, &row[c]);
         else
@@ -1102,6 +1121,7 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
     case DUSK_AGG_MAX:
     case DUSK_AGG_FIRST:
     case DUSK_AGG_LAST:
+    case DUSK_AGG_FIRST_ROW:
       specs[a].input = partial->cols[c].type;
       break;
     case DUSK_AGG_SUM: /* [n, sum]: the sum's type */
@@ -1250,7 +1270,8 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
         break;
       }
       case DUSK_AGG_FIRST:
-      case DUSK_AGG_LAST: {
+      case DUSK_AGG_LAST:
+      case DUSK_AGG_FIRST_ROW: {
         dusk_value range, row;
         dusk_table_get(p, c++, r, &v);
         dusk_table_get(p, c++, r, &range);
@@ -1434,6 +1455,30 @@ static void rank_value(const dusk_aggspec *spec, dusk_buf *set, int64_t n,
   v->u.f = f;
 }
 
+/* Orders group ids by the (range, row) where FIRST_ROW aggregate a saw
+ * each group first. */
+static int cmp_first_rows(const void *x, const void *y, void *arg) {
+  const dusk_hashagg *h = ((const void **)arg)[0];
+  size_t a = *(const size_t *)((const void **)arg)[1];
+  const slot *sa = &h->slots[*(const size_t *)x * h->naggs + a];
+  const slot *sb = &h->slots[*(const size_t *)y * h->naggs + a];
+  if (sa->range != sb->range)
+    return sa->range < sb->range ? -1 : 1;
+  return sa->row < sb->row ? -1 : sa->row > sb->row;
+}
+
+/* ranks[g]: group g's place in the order of first appearance (the
+ * FIRST_ROW aggregate a); order is scratch of one entry per group. */
+static void first_row_ranks(const dusk_hashagg *h, size_t a, size_t *order,
+                            int64_t *ranks) {
+  const void *arg[2] = {h, &a};
+  for (size_t g = 0; g < h->groups.n; g++)
+    order[g] = g;
+  qsort_r(order, h->groups.n, sizeof *order, cmp_first_rows, (void *)arg);
+  for (size_t i = 0; i < h->groups.n; i++)
+    ranks[order[i]] = (int64_t)i;
+}
+
 int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
   size_t ncols = h->nkeys + h->naggs, ngroups = h->groups.n;
   const char **names = calloc(ncols, sizeof *names);
@@ -1441,6 +1486,7 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
   dusk_value *row = calloc(ncols, sizeof *row);
   size_t *order = calloc(ngroups ? ngroups : 1, sizeof *order);
   dusk_buf *sets = NULL; /* per (median/quantile agg, group): its pairs */
+  int64_t *ranks = NULL;  /* per group: its first row's rank (FIRST_ROW) */
   dusk_table *t = NULL;
   int rc = DUSK_ENOMEM;
 
@@ -1466,6 +1512,13 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
   }
   if ((t = dusk_table_new(names, types, ncols, h->nkeys)) == NULL)
     goto out;
+  for (size_t a = 0; a < h->naggs; a++)
+    if (h->aggs[a].fn == DUSK_AGG_FIRST_ROW && ranks == NULL) {
+      ranks = calloc(ngroups ? ngroups : 1, sizeof *ranks);
+      if (ranks == NULL)
+        goto out;
+      first_row_ranks(h, a, order, ranks);
+    }
   for (size_t g = 0; g < h->groups.n; g++)
     order[g] = g;
   qsort_r(order, h->groups.n, sizeof *order, cmp_groups, (void *)h);
@@ -1508,6 +1561,10 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         else
           v->type = DUSK_TYPE_NULL;
         break;
+      case DUSK_AGG_FIRST_ROW:
+        v->type = DUSK_TYPE_INT64;
+        v->u.i = ranks[g];
+        break;
       case DUSK_AGG_MEDIAN:
       case DUSK_AGG_QUANTILE:
         if (s->n == 0)
@@ -1532,6 +1589,7 @@ out:
   free(types);
   free(row);
   free(order);
+  free(ranks);
   if (sets != NULL)
     for (size_t i = 0; i < ngroups * h->naggs; i++)
       dusk_buf_destroy(&sets[i]);

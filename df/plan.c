@@ -981,6 +981,20 @@ dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {
   return plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, column ? 1 : 0);
 }
 
+dusk_plan *dusk_plan_group_value_counts(dusk_plan *in, const char *column,
+                                        const char *const *keys,
+                                        size_t nkeys) {
+  const char *cols[DUSK_VC_MAX_KEYS + 1];
+  if (column == NULL || nkeys == 0 || nkeys > DUSK_VC_MAX_KEYS) {
+    dusk_plan_free(in);
+    return NULL;
+  }
+  cols[0] = column;
+  for (size_t k = 0; k < nkeys; k++)
+    cols[k + 1] = keys[k];
+  return plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, nkeys + 1);
+}
+
 dusk_plan *dusk_plan_reset_index(dusk_plan *in, const char *name, bool drop) {
   const char *cols[1];
   dusk_plan *p;
@@ -1231,6 +1245,8 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   }
   c->median = p->median;
   c->keep_na = p->keep_na;
+  c->group_keep_na = p->group_keep_na;
+  c->flat = p->flat;
   c->frac = p->frac;
   c->seed = p->seed;
   c->normalize = p->normalize;
@@ -1395,7 +1411,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
   if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
     nf++; /* the optional list of mixed columns */
-  if (p->kind == DUSK_PLAN_VALUE_COUNTS && (p->normalize || p->describe_counts))
+  if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
+    nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
+  else if (p->kind == DUSK_PLAN_VALUE_COUNTS &&
+           (p->normalize || p->describe_counts))
     nf++; /* the optional output: 1 normalize, 2 describe */
   if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional list of typed int columns */
@@ -1479,8 +1498,15 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
-    if (p->normalize || p->describe_counts)
-      PK(msgpack_pack_uint8(pk, p->describe_counts ? 2 : 1));
+    if (p->normalize || p->describe_counts || p->ncolumns > 1)
+      PK(msgpack_pack_uint8(pk, p->describe_counts ? 2
+                                : p->normalize     ? 1
+                                                   : 0));
+    if (p->ncolumns > 1) {
+      PK(pk_strv(pk, p->columns + 1, p->ncolumns - 1));
+      PK(p->group_keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+      PK(p->flat ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    }
     break;
   case DUSK_PLAN_RESET_INDEX:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
@@ -2232,23 +2258,52 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
                     &p->expr_text);
   }
   case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, where, err);
-  case DUSK_PLAN_VALUE_COUNTS:
-    if ((p->columns = calloc(1, sizeof *p->columns)) == NULL)
+  case DUSK_PLAN_VALUE_COUNTS: {
+    /* [column, keep_na (, output (, keys, group_keep_na, flat))] */
+    const msgpack_object *keys = NULL;
+    uint32_t nkeys = 0;
+    if (nfields > 3 && (rc = get_array(&f[3], where, "keys", err, &keys,
+                                       &nkeys)) != 0)
+      return rc;
+    if (nfields > 3 && (nkeys == 0 || nkeys > DUSK_VC_MAX_KEYS))
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: keys: 1 to %d needed, got %" PRIu32, where,
+                            DUSK_VC_MAX_KEYS, nkeys);
+    if ((p->columns = calloc(1 + nkeys, sizeof *p->columns)) == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
-    p->ncolumns = 1;
+    p->ncolumns = 1 + nkeys;
     if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "keep_na", "a bool", &f[1]);
     p->keep_na = f[1].via.boolean;
     if (nfields > 2) {
       if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-          f[2].via.u64 < 1 || f[2].via.u64 > 2)
-        return bad_type(err, where, "output", "1 (normalize) or 2 (describe)",
+          f[2].via.u64 > 2 || (f[2].via.u64 == 0 && nfields == 3) ||
+          (f[2].via.u64 == 2 && nfields > 3))
+        return bad_type(err, where, "output",
+                        nfields > 3 ? "0 or 1 (normalize)"
+                                    : "1 (normalize) or 2 (describe)",
                         &f[2]);
       p->normalize = f[2].via.u64 == 1;
       p->describe_counts = f[2].via.u64 == 2;
     }
+    if (nfields > 3) {
+      if (f[4].type != MSGPACK_OBJECT_BOOLEAN)
+        return bad_type(err, where, "group_keep_na", "a bool", &f[4]);
+      p->group_keep_na = f[4].via.boolean;
+      if (f[5].type != MSGPACK_OBJECT_BOOLEAN)
+        return bad_type(err, where, "flat", "a bool", &f[5]);
+      p->flat = f[5].via.boolean;
+    }
+    for (uint32_t k = 0; k < nkeys; k++) {
+      char label[32];
+      snprintf(label, sizeof label, "key %" PRIu32, k + 1);
+      if ((rc = get_name(&keys[k], where, label, PLAN_MAX_NAME, false, err,
+                         &p->columns[k + 1])) != 0)
+        return rc;
+    }
     return get_name(&f[0], where, "column", PLAN_MAX_NAME, false, err,
                     &p->columns[0]);
+  }
   case DUSK_PLAN_RESET_INDEX:
     if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "drop", "a bool", &f[1]);
@@ -2394,7 +2449,11 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
        kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
        kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT) &&
       o->via.array.size == 2 + nfields + 1)
-    nfields++; /* with the list of mixed columns, normalize, typed ints,
+    nfields++;
+  else if (kind == DUSK_PLAN_VALUE_COUNTS &&
+           o->via.array.size == 2 + nfields + 4)
+    nfields += 4; /* a grouped value_counts: output, keys, group_keep_na,
+                     flat */ /* with the list of mixed columns, normalize, typed ints,
                   storage options, percentiles, a concat's columns */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,

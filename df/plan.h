@@ -21,6 +21,9 @@
  *                                  (dropna=False: a group, sorted last)
  *   value_counts(plan, col)        counts per value, largest first (a null
  *                                  counted too with keep_na)
+ *   value_counts(plan, col, keys)  groupby(keys)[col].value_counts(): per
+ *                                  group (sorted by key), its values'
+ *                                  counts, largest first
  *   head(plan, n)                  first n rows in file order
  *   len(plan)                      number of rows
  *   describe(plan)                 count, mean, std, min, 25%, 50%, 75%, max
@@ -270,7 +273,12 @@ typedef enum dusk_agg_fn {
    * quantile(q) (pandas' groupby linear interpolation) of numbers,
    * datetimes and timedeltas */
   DUSK_AGG_MEDIAN,
-  DUSK_AGG_QUANTILE
+  DUSK_AGG_QUANTILE,
+  /* internal to the worker (no name, never on the wire): the group's
+   * first row in file order, nulls included, as its rank among the
+   * groups' first rows (0 the earliest) - pandas' order of first
+   * appearance, which value_counts' ties follow */
+  DUSK_AGG_FIRST_ROW
 } dusk_agg_fn;
 
 /* "count", "size", ...; dusk_agg_parse returns 0 for an unknown name. */
@@ -355,7 +363,8 @@ typedef struct dusk_plan {
    * each read as missing values of its type; the scan's rows leave the
    * step with these columns, in this order (those it does not read left
    * out). */
-  /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0]),
+  /* SELECT (columns), GROUPBY (keys), VALUE_COUNTS (columns[0] the
+   * counted column, then the groupby keys of a grouped one),
    * QUANTILE and DESCRIBE (the columns; empty: every int64 and float64
    * column, which the scheduler lists before lowering) */
   char **columns;
@@ -364,8 +373,17 @@ typedef struct dusk_plan {
   dusk_agg *aggs;
   size_t naggs;
   /* GROUPBY, VALUE_COUNTS: rows whose key holds a null make a group of
-   * their own (pandas' dropna=False; false, the default, drops them) */
+   * their own (pandas' dropna=False; false, the default, drops them).
+   * Of a grouped VALUE_COUNTS, this is value_counts(dropna=False), for
+   * the counted column only */
   bool keep_na;
+  /* VALUE_COUNTS with keys: groupby(keys, dropna=False), a null key a
+   * group of its own (sorted last) */
+  bool group_keep_na;
+  /* VALUE_COUNTS with keys: groupby(..., as_index=False), whose counts
+   * pandas orders another way (worker/dfops.c group_value_counts_output);
+   * a reset_index step above it makes the keys columns */
+  bool flat;
   /* HEAD, TAIL, TOPK */
   int64_t n;
   /* SORT_VALUES, TOPK: per column of `columns` (the sort keys), 1
@@ -449,6 +467,12 @@ dusk_plan *dusk_plan_assign(dusk_plan *in, const char *name, dusk_expr *expr,
 dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
                              size_t nkeys, const dusk_agg *aggs, size_t naggs);
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column);
+/* groupby(keys)[column].value_counts(): VALUE_COUNTS with columns
+ * [column, keys...], 1 to DUSK_VC_MAX_KEYS keys (NULL otherwise, in freed). */
+#define DUSK_VC_MAX_KEYS 15
+dusk_plan *dusk_plan_group_value_counts(dusk_plan *in, const char *column,
+                                        const char *const *keys,
+                                        size_t nkeys);
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
 dusk_plan *dusk_plan_len(dusk_plan *in);
 dusk_plan *dusk_plan_describe(dusk_plan *in);

@@ -71,5 +71,6 @@ typedef struct dusk_value {
 /* The first byte of the label of an aggregate the scheduler adds for its
  * own use, which the final task removes (no CSV header starts with it). */
 #define DUSK_HIDDEN_AGG '\x1e'
+#define DUSK_HIDDEN_AGG_STR "\x1e"
 
 #endif

@@ -571,10 +571,11 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
-/* A named timedelta column's sum and mean are timedeltas, as in pandas
- * (its nanoseconds summed as int64; the mean truncated toward zero, as
- * pandas casts its float mean back).  Not in an every-column groupby
- * aggregate, which pandas 1.5 leaves timedeltas out of. */
+/* A timedelta column's sum and mean are timedeltas, as in pandas (its
+ * nanoseconds summed as int64; the mean truncated toward zero, as pandas
+ * casts its float mean back): named, or among a whole frame's columns,
+ * not in an every-column groupby aggregate, which pandas 1.5 leaves
+ * timedeltas out of. */
 static int timedelta_sum_mean(dusk_agg_fn fn, dusk_type t) {
   return t == DUSK_TYPE_TIMEDELTA &&
          (fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN);
@@ -643,7 +644,10 @@ static bool agg_is_rank(dusk_agg_fn fn) {
 static int rank_agg_type(const dusk_plan *g, dusk_agg_fn fn, const schema *sc,
                          int j, dusk_error *err) {
   dusk_type t = sc->types[j];
-  if (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64)
+  /* a bool's median and quantiles by group: pandas' floats of 0 and 1
+   * (of a bool column holding a null, pandas' object column, the
+   * hidden count of guard_text_minmax decides) */
+  if (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_BOOL)
     return 0;
   return dusk_error_set(err, DUSK_ETYPE,
                         "%s: cannot take the %s of the %s column '%s' by "
@@ -735,7 +739,21 @@ static int agg_applies(sched_query *q, const dusk_plan *g, const dusk_agg *ag,
   for (size_t k = 0; k < g->ncolumns; k++)
     if (strcmp(g->columns[k], sc->names[c]) == 0)
       return 0;
-  if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]))
+  /* A whole frame's std (no keys): pandas 1.5 takes datetime and
+   * timedelta columns as numbers there (a Timedelta), which dusk does
+   * not compute; leaving them out would differ silently. */
+  if (g->ncolumns == 0 && ag->fn == DUSK_AGG_STD &&
+      dusk_type_is_time(sc->types[c]) && sc->types[c] != DUSK_TYPE_DATE)
+    return dusk_error_set(err, DUSK_ETYPE,
+                          "std of a frame holding the %s column '%s': pandas "
+                          "includes it (a Timedelta), which dusk does not "
+                          "compute; take the std of the number columns, "
+                          "df[[...]].std()",
+                          dusk_type_name(sc->types[c]), sc->names[c]);
+  /* ... and its sum and mean of a timedelta column (a groupby's leave it
+   * out, as pandas' do) */
+  if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]) &&
+      !(g->ncolumns == 0 && timedelta_sum_mean(ag->fn, sc->types[c])))
     return 0;
   if (agg_is_rank(ag->fn) &&
       (rc = rank_agg_type(g, ag->fn, sc, (int)c, err)) != 0)
@@ -897,8 +915,45 @@ static void guard_text_minmax(dusk_plan *g, const schema *sc,
       agg_list_push(&out, &hidden, ag->column, label);
     }
   }
+  /* A bool column's sum, mean, std or var by group: pandas holds a bool
+   * column with a null anywhere in its file as object, which leaves it
+   * out of every column's sum / mean / std / var (a nuisance column) and
+   * sums each group's Python bools when named (2, False, 0: an object
+   * column dusk cannot hold).  Whether the file holds a null shows in the
+   * scans' reports, which the final task reads (worker/dfops.c
+   * text_minmax_nulls): one hidden count marks each such column, labelled
+   * DUSK_HIDDEN_AGG, 'd' or 'e' as above, 'b', the column. */
+  for (size_t a = 0; g->ncolumns > 0 && a < n0; a++) {
+    const dusk_agg *ag = &g->aggs[a];
+    int j;
+    /* (a function list over every column, labels "col" SEP "fn", keeps
+     * the column in pandas: its sum fails as a named one) */
+    char mode = expanded[a] && !(ag->label != NULL &&
+                                 strchr(ag->label, DUSK_LEVEL_SEP) != NULL)
+                    ? 'd'
+                    : 'e';
+    bool seen = false;
+    if ((ag->fn != DUSK_AGG_SUM && ag->fn != DUSK_AGG_MEAN &&
+         ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR &&
+         !agg_is_rank(ag->fn)) ||
+        ag->column == NULL || (j = schema_find(sc, ag->column)) < 0 ||
+        sc->types[j] != DUSK_TYPE_BOOL ||
+        (sc->mix != NULL && sc->mix[j] != MIX_NONE))
+      continue;
+    for (size_t b = 0; b < out.n && !seen; b++)
+      seen = strcmp(out.v[b].column, ag->column) == 0 &&
+             out.v[b].label[1] == mode && out.v[b].label[2] == 'b';
+    if (!seen) {
+      size_t len = strlen(ag->column) + 4;
+      char *label = dusk_xmalloc(len);
+      dusk_agg hidden = {NULL, DUSK_AGG_COUNT, 0.5, NULL};
+      snprintf(label, len, "%c%cb%s", DUSK_HIDDEN_AGG, mode, ag->column);
+      agg_list_push(&out, &hidden, ag->column, label);
+    }
+  }
   if (out.n == 0) {
     free(out.v);
+    free(out.every);
     return;
   }
   g->aggs = dusk_xrealloc(g->aggs, (n0 + out.n) * sizeof *g->aggs);
@@ -971,13 +1026,29 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
   if (p->ncolumns == 0) {
     /* pandas 1.5's DataFrame.median() takes bool columns as numbers;
      * quantile() and describe() leave them out */
-    for (size_t c = 0; c < in->n; c++)
+    for (size_t c = 0; c < in->n; c++) {
+      /* timedeltas: pandas 1.5's median() and describe() take them as
+       * numbers, quantile() leaves them out.  dusk's describe of one is
+       * not pandas' (object rows of Timedeltas): refused, not left out */
+      if (in->types[c] == DUSK_TYPE_TIMEDELTA &&
+          p->kind == DUSK_PLAN_DESCRIBE)
+        return dusk_error_set(
+            err, DUSK_ETYPE,
+            "describe of a frame holding the timedelta64[ns] column '%s': "
+            "pandas describes it with the numbers (as Timedeltas), which "
+            "dusk does not; describe the number columns, df[[...]]"
+            ".describe(), and take min(), max(), mean() and quantile([...]) "
+            "of '%s'",
+            in->names[c], in->names[c]);
       if ((in->types[c] == DUSK_TYPE_INT64 ||
            in->types[c] == DUSK_TYPE_FLOAT64 ||
-           (in->types[c] == DUSK_TYPE_BOOL && p->median)) &&
+           ((in->types[c] == DUSK_TYPE_BOOL ||
+             in->types[c] == DUSK_TYPE_TIMEDELTA) &&
+            p->median)) &&
           (in->mix == NULL ||
            (in->mix[c] != MIX_STR && in->mix[c] != MIX_NUMBOOL)))
         add_name(&p->columns, &p->ncolumns, in->names[c]);
+    }
     if (p->ncolumns == 0)
       return dusk_error_set(
           err, DUSK_ETYPE,
@@ -1645,18 +1716,23 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       mark_needed(q, p, p->aggs[a].column);
     }
     break;
-  case DUSK_PLAN_VALUE_COUNTS: {
-    int j = schema_find(&in, p->columns[0]);
-    if (j < 0) {
-      rc = unknown_column(&in, p->columns[0], "value_counts", err);
-      goto out;
+  case DUSK_PLAN_VALUE_COUNTS:
+    /* the counted column, then a grouped one's keys */
+    for (size_t c = 0; c < p->ncolumns; c++) {
+      int j = schema_find(&in, p->columns[c]);
+      if (j < 0) {
+        rc = unknown_column(&in, p->columns[c],
+                            c == 0 ? "value_counts" : "groupby", err);
+        goto out;
+      }
+      if ((rc = c == 0 ? mixed_use(q, &in, j, "value_counts",
+                                   "counting its values", err)
+                       : mixed_use(q, &in, j, "groupby", "grouping by it",
+                                   err)) != 0)
+        goto out;
+      mark_needed(q, p, p->columns[c]);
     }
-    if ((rc = mixed_use(q, &in, j, "value_counts", "counting its values",
-                        err)) != 0)
-      goto out;
-    mark_needed(q, p, p->columns[0]);
     break;
-  }
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_QUANTILE:
     if ((rc = check_quantile_columns(q, p, &in, err)) != 0)

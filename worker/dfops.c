@@ -17,6 +17,7 @@
 #include "exprtype.h"
 #include "exprvec.h"
 #include "hashagg.h"
+#include "npsort.h"
 #include "keyset.h"
 #include "moments.h"
 #include "msg.h"
@@ -240,6 +241,49 @@ static int col_index(const pipeline *p, const char *name) {
   return -1;
 }
 
+/* The aggregate's keys of a groupby or value_counts: a groupby's keys,
+ * the counted column of a value_counts, or a grouped value_counts' group
+ * keys and then the counted column (so its groups sort by group, then
+ * value). */
+static size_t agg_nkeys(const dusk_plan *g) {
+  return g->ncolumns;
+}
+
+static const char *agg_key(const dusk_plan *g, size_t k) {
+  if (g->kind != DUSK_PLAN_VALUE_COUNTS || g->ncolumns == 1)
+    return g->columns[k];
+  return k + 1 < g->ncolumns ? g->columns[k + 1] : g->columns[0];
+}
+
+/* Whether the aggregate keeps null keys: dropna=False; a grouped
+ * value_counts keeps them all, and its final step drops those its two
+ * dropna= flags drop (normalize divides by what is left). */
+/* A value_counts counts its rows (size) and, ungrouped, notes where each
+ * value first appears (FIRST_ROW), whose order pandas' sort of the
+ * counts starts from. */
+static size_t agg_naggs(const dusk_plan *g) {
+  if (g->kind != DUSK_PLAN_VALUE_COUNTS)
+    return g->naggs;
+  return g->ncolumns == 1 ? 2 : 1;
+}
+
+static void value_counts_specs(const dusk_plan *g, dusk_aggspec *specs) {
+  specs[0].fn = DUSK_AGG_SIZE;
+  specs[0].input = DUSK_TYPE_INT64;
+  specs[0].name = g->columns[0];
+  specs[0].q = 0;
+  if (agg_naggs(g) > 1) {
+    specs[1].fn = DUSK_AGG_FIRST_ROW;
+    specs[1].input = DUSK_TYPE_INT64;
+    specs[1].name = DUSK_HIDDEN_AGG_STR "first_row";
+    specs[1].q = 0;
+  }
+}
+
+static bool agg_keep_na(const dusk_plan *g) {
+  return g->keep_na || (g->kind == DUSK_PLAN_VALUE_COUNTS && g->ncolumns > 1);
+}
+
 /* Columns an aggregate reads: keys then (column, fn) pairs, with the plan's
  * "all columns" entries already expanded by the scheduler. */
 static int setup_groupby(pipeline *p, dusk_error *err) {
@@ -247,8 +291,8 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
   const char **keys;
   dusk_type *ktypes;
   dusk_aggspec *specs;
-  size_t nkeys = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->ncolumns;
-  size_t naggs = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->naggs;
+  size_t nkeys = agg_nkeys(g);
+  size_t naggs = agg_naggs(g);
   int rc = 0;
 
   keys = dusk_xcalloc(nkeys, sizeof *keys);
@@ -257,21 +301,20 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
   p->key_cols = dusk_xcalloc(nkeys, sizeof *p->key_cols);
   p->agg_cols = dusk_xcalloc(naggs, sizeof *p->agg_cols);
   for (size_t k = 0; k < nkeys; k++) {
-    int c = col_index(p, g->columns[k]);
+    int c = col_index(p, agg_key(g, k));
     if (c < 0) {
       rc = dusk_error_set(err, DUSK_ENOTFOUND, "groupby key '%s' not read",
-                          g->columns[k]);
+                          agg_key(g, k));
       goto out;
     }
-    keys[k] = g->columns[k];
+    keys[k] = agg_key(g, k);
     ktypes[k] = p->types[c];
     p->key_cols[k] = c;
   }
   if (g->kind == DUSK_PLAN_VALUE_COUNTS) {
-    specs[0].fn = DUSK_AGG_SIZE;
-    specs[0].input = DUSK_TYPE_INT64;
-    specs[0].name = g->columns[0];
-    p->agg_cols[0] = -1;
+    value_counts_specs(g, specs);
+    for (size_t a = 0; a < naggs; a++)
+      p->agg_cols[a] = -1;
   }
   for (size_t a = 0; g->kind == DUSK_PLAN_GROUPBY && a < naggs; a++) {
     const dusk_agg *ag = &g->aggs[a];
@@ -302,7 +345,7 @@ static int setup_groupby(pipeline *p, dusk_error *err) {
   if (p->agg == NULL)
     rc = dusk_error_set(err, DUSK_ETYPE,
                         "unsupported aggregate for these column types");
-  else if (g->keep_na)
+  else if (agg_keep_na(g))
     dusk_hashagg_keep_na(p->agg);
 out:
   free(keys);
@@ -2464,8 +2507,8 @@ static dusk_type logical_of(const ltypes_map *m, const char *name) {
 static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
   const dusk_plan *g = m->p.root;
   if (m->p.agg == NULL) {
-    size_t nkeys = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->ncolumns;
-    size_t naggs = g->kind == DUSK_PLAN_VALUE_COUNTS ? 1 : g->naggs;
+    size_t nkeys = agg_nkeys(g);
+    size_t naggs = agg_naggs(g);
     dusk_type ktypes[16];
     dusk_aggspec specs[256];
     const char *keys[16];
@@ -2473,17 +2516,17 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
     if (nkeys > 16 || naggs > 256)
       return dusk_error_set(err, DUSK_EINVAL, "too many keys or aggregates");
     for (size_t k = 0; k < nkeys; k++)
-      keys[k] = g->columns[k];
-    for (size_t a = 0; a < naggs; a++) {
-      dusk_agg_fn fn = g->kind == DUSK_PLAN_VALUE_COUNTS ? DUSK_AGG_SIZE
-                                                          : g->aggs[a].fn;
+      keys[k] = agg_key(g, k);
+    if (g->kind == DUSK_PLAN_VALUE_COUNTS)
+      value_counts_specs(g, specs);
+    for (size_t a = 0; g->kind == DUSK_PLAN_GROUPBY && a < naggs; a++) {
+      dusk_agg_fn fn = g->aggs[a].fn;
       specs[a].fn = fn;
-      specs[a].name = g->kind == DUSK_PLAN_VALUE_COUNTS ? g->columns[0]
-                      : g->aggs[a].label != NULL        ? g->aggs[a].label
-                      : g->aggs[a].column != NULL       ? g->aggs[a].column
-                                                        : "0";
+      specs[a].name = g->aggs[a].label != NULL    ? g->aggs[a].label
+                      : g->aggs[a].column != NULL ? g->aggs[a].column
+                                                  : "0";
       specs[a].input = DUSK_TYPE_INT64;
-      specs[a].q = g->kind == DUSK_PLAN_VALUE_COUNTS ? 0 : g->aggs[a].q;
+      specs[a].q = g->aggs[a].q;
       if (fn == DUSK_AGG_NUNIQUE) {
         /* The value type is not in the partial; the plan's types are
          * (the leaf's dtypes, then each assign's), stored as scanned. */
@@ -2502,7 +2545,7 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
     m->p.agg = dusk_hashagg_new(keys, ktypes, nkeys, specs, naggs);
     if (m->p.agg == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "cannot build the aggregate");
-    if (g->keep_na)
+    if (agg_keep_na(g))
       dusk_hashagg_keep_na(m->p.agg);
   }
   return dusk_hashagg_merge(m->p.agg, t, err);
@@ -3178,36 +3221,231 @@ out:
   return rc;
 }
 
-/* value_counts: counts descending, ties by value ascending; the values
- * are an unnamed index and the counts are named after the column. */
+/* value_counts: counts descending in pandas 1.5's exact order - its
+ * hash table lists the values in order of first appearance (g's third
+ * column ranks them so), and Series.sort_values(ascending=False) sorts
+ * those counts with numpy's unstable quicksort (npsort.h), which fixes
+ * where ties land.  The values are an unnamed index and the counts are
+ * named after the column. */
 static int value_counts_output(const dusk_table *g, dusk_table **out) {
-  size_t n = g->nrows, *order = dusk_xcalloc(n, sizeof *order);
+  size_t n = g->nrows;
+  size_t *order = dusk_xcalloc(n + 1, sizeof *order);
+  size_t *seen = dusk_xcalloc(n + 1, sizeof *seen);
+  double *counts = dusk_xcalloc(n + 1, sizeof *counts);
   const char *names[2];
   dusk_type types[2];
   dusk_table *res;
   int rc = 0;
-  static const int by[1] = {1};
-  static const uint8_t desc[1] = {0};
-  /* g is sorted by value (a missing one last): a stable sort by count
-   * keeps ties in that order, in n log n for many distinct values. */
-  dusk_table_sort_order(g, by, desc, 1, order);
+  for (size_t r = 0; r < n; r++) {
+    int64_t rank = g->ncols > 2 ? g->cols[2].i64[r] : (int64_t)r;
+    if (rank < 0 || (size_t)rank >= n) { /* not a rank: a broken state */
+      rc = DUSK_EINVAL;
+      break;
+    }
+    seen[rank] = r;
+  }
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    counts[i] = (double)g->cols[1].i64[seen[i]];
+  if (rc == 0)
+    rc = dusk_np_argsort_desc(counts, n, order);
   names[0] = "";
   names[1] = g->cols[1].name;
   types[0] = g->cols[0].type;
   types[1] = DUSK_TYPE_INT64;
-  res = dusk_table_new(names, types, 2, 1);
-  for (size_t i = 0; res != NULL && i < n; i++)
-    if ((rc = dusk_table_append_rows(res, g, order[i], 1)) != 0)
-      break;
+  res = rc == 0 ? dusk_table_new(names, types, 2, 1) : NULL;
+  if (rc == 0 && res == NULL)
+    rc = DUSK_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    dusk_value v[2];
+    dusk_table_get(g, 0, seen[order[i]], &v[0]);
+    dusk_table_get(g, 1, seen[order[i]], &v[1]);
+    rc = dusk_table_append_row(res, v);
+  }
   free(order);
-  if (res == NULL)
-    return DUSK_ENOMEM;
+  free(seen);
+  free(counts);
   if (rc != 0) {
     dusk_table_free(res);
     return rc;
   }
   *out = res;
   return 0;
+}
+
+/* Whether rows a and b of t hold the same values in columns [0, n)
+ * (missing ones equal each other, as one group). */
+static bool same_leading(const dusk_table *t, size_t n, size_t a, size_t b) {
+  for (size_t c = 0; c < n; c++) {
+    dusk_value x, y;
+    dusk_table_get(t, c, a, &x);
+    dusk_table_get(t, c, b, &y);
+    if (value_is_na(&x) || value_is_na(&y)) {
+      if (value_is_na(&x) != value_is_na(&y))
+        return false;
+      continue;
+    }
+    if (x.type != y.type)
+      return false;
+    switch (x.type) {
+    case DUSK_TYPE_BOOL:
+      if (x.u.b != y.u.b)
+        return false;
+      break;
+    case DUSK_TYPE_FLOAT64:
+      if (x.u.f != y.u.f)
+        return false;
+      break;
+    case DUSK_TYPE_STRING:
+      if (x.u.s.len != y.u.s.len ||
+          memcmp(x.u.s.ptr, y.u.s.ptr, x.u.s.len) != 0)
+        return false;
+      break;
+    default:
+      if (x.u.i != y.u.i)
+        return false;
+    }
+  }
+  return true;
+}
+
+/* t's rows (keys [0, nk), the value, its count) with each count as a
+ * share of its group (rows in runs of equal keys), float64 as pandas
+ * divides. */
+static int shares_by_group(const dusk_table *t, size_t nk, dusk_table **out) {
+  const char *names[DUSK_VC_MAX_KEYS + 2];
+  dusk_type types[DUSK_VC_MAX_KEYS + 2];
+  dusk_value vals[DUSK_VC_MAX_KEYS + 2];
+  dusk_table *res;
+  int rc = 0;
+  for (size_t c = 0; c <= nk + 1; c++) {
+    names[c] = t->cols[c].name;
+    types[c] = t->cols[c].type;
+  }
+  types[nk + 1] = DUSK_TYPE_FLOAT64;
+  if ((res = dusk_table_new(names, types, nk + 2, t->nindex)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t start = 0, end; start < t->nrows && rc == 0; start = end) {
+    int64_t total = 0;
+    for (end = start; end < t->nrows && same_leading(t, nk, start, end); end++)
+      total += t->cols[nk + 1].i64[end];
+    for (size_t r = start; r < end && rc == 0; r++) {
+      for (size_t c = 0; c <= nk; c++)
+        dusk_table_get(t, c, r, &vals[c]);
+      vals[nk + 1].type = DUSK_TYPE_FLOAT64;
+      vals[nk + 1].u.f = (double)t->cols[nk + 1].i64[r] / (double)total;
+      rc = dusk_table_append_row(res, vals);
+    }
+  }
+  if (rc != 0) {
+    dusk_table_free(res);
+    return rc;
+  }
+  *out = res;
+  return 0;
+}
+
+/* Whether row r of g (keys [0, nk), then the value) stays: a missing key
+ * only with groupby(dropna=False), a missing value only with
+ * value_counts(dropna=False). */
+static bool group_count_kept(const dusk_plan *vc, const dusk_table *g,
+                             size_t nk, size_t r, bool *value_na) {
+  dusk_value v;
+  dusk_table_get(g, nk, r, &v);
+  *value_na = value_is_na(&v);
+  if (*value_na && !vc->keep_na)
+    return false;
+  for (size_t k = 0; k < nk && !vc->group_keep_na; k++) {
+    dusk_value kv;
+    dusk_table_get(g, k, r, &kv);
+    if (value_is_na(&kv))
+      return false;
+  }
+  return true;
+}
+
+/* groupby(keys)[col].value_counts(normalize=, dropna=) from g, the
+ * aggregate's rows (keys..., col, count) sorted by keys then value with
+ * missing ones last, in pandas 1.5's order:
+ * - SeriesGroupBy.value_counts (as_index=True) sorts each group's values
+ *   (a missing one first, factorize's code -1), then stably by count,
+ *   largest first, the groups by key (a missing key last);
+ * - with as_index=False (vc->flat) pandas takes DataFrameGroupBy's path:
+ *   groupby(keys + [col]).size() (g's order), the counts (or shares)
+ *   sorted largest first by numpy's unstable quicksort (npsort.h), then
+ *   stably by the keys.
+ * normalize divides each count by what is left of its group. */
+static int group_value_counts_output(const dusk_plan *vc, const dusk_table *g,
+                                     dusk_table **out) {
+  size_t nk = vc->ncolumns - 1, n = g->nrows, kept = 0;
+  size_t *order = dusk_xcalloc(n + 1, sizeof *order);
+  size_t *sorted_order = dusk_xcalloc(n + 1, sizeof *sorted_order);
+  int *by = dusk_xcalloc(nk + 1, sizeof *by);
+  uint8_t *asc = dusk_xcalloc(nk + 1, sizeof *asc);
+  dusk_table *pre = NULL, *mid = NULL, *res = NULL;
+  bool value_na;
+  int rc;
+  for (size_t k = 0; k < nk; k++) {
+    by[k] = (int)k;
+    asc[k] = 1;
+  }
+  if (vc->flat) {
+    double *vals = dusk_xcalloc(n + 1, sizeof *vals);
+    for (size_t r = 0; r < n; r++)
+      if (group_count_kept(vc, g, nk, r, &value_na))
+        order[kept++] = r;
+    if ((rc = dusk_table_take(g, order, kept, &pre)) == 0 && vc->normalize) {
+      dusk_table *shares;
+      if ((rc = shares_by_group(pre, nk, &shares)) == 0) {
+        dusk_table_free(pre);
+        pre = shares;
+      }
+    }
+    for (size_t r = 0; rc == 0 && r < kept; r++)
+      vals[r] = vc->normalize ? pre->cols[nk + 1].f64[r]
+                              : (double)pre->cols[nk + 1].i64[r];
+    if (rc == 0 && (rc = dusk_np_argsort_desc(vals, kept, order)) == 0)
+      rc = dusk_table_take(pre, order, kept, &mid);
+    free(vals);
+    if (rc != 0)
+      goto out;
+    dusk_table_sort_order(mid, by, asc, nk, sorted_order);
+    if ((rc = dusk_table_take(mid, sorted_order, kept, &res)) != 0)
+      goto out;
+    res->nindex = nk + 1;
+    goto done;
+  }
+  /* a missing value first in its group: two stable passes over g */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t r = 0; r < n; r++)
+      if (group_count_kept(vc, g, nk, r, &value_na) &&
+          value_na == (pass == 0))
+        order[kept++] = r;
+  if ((rc = dusk_table_take(g, order, kept, &pre)) != 0)
+    goto out;
+  by[nk] = (int)nk + 1;
+  asc[nk] = 0;
+  dusk_table_sort_order(pre, by, asc, nk + 1, sorted_order);
+  if ((rc = dusk_table_take(pre, sorted_order, kept, &mid)) != 0)
+    goto out;
+  mid->nindex = nk + 1;
+  if (!vc->normalize) {
+    res = mid;
+    mid = NULL;
+  } else if ((rc = shares_by_group(mid, nk, &res)) != 0) {
+    goto out;
+  }
+done:
+  *out = res;
+  res = NULL;
+out:
+  dusk_table_free(res);
+  dusk_table_free(mid);
+  dusk_table_free(pre);
+  free(order);
+  free(sorted_order);
+  free(by);
+  free(asc);
+  return rc;
 }
 
 /* value_counts(normalize=True): each count as its share of them all, as
@@ -3669,7 +3907,7 @@ static const char *result_source(const merger *m,
     }
     return NULL;
   case DUSK_PLAN_VALUE_COUNTS:
-    return c == 0 ? g->columns[0] : NULL;
+    return c < agg_nkeys(g) ? agg_key(g, c) : NULL;
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_TOPK:
   case DUSK_PLAN_DROP_DUPLICATES:
@@ -3730,13 +3968,19 @@ static bool time_mean(const dusk_plan *g, const dusk_agg *a) {
  *   head, rows    every column after the row label;
  *   len, describe, to_csv (and df_offsets)  nothing: counts, floats (the
  *                 same in pandas), file names. */
+/* The names of the source columns holding a null (see mark_source_na)
+ * into u, a list dusk_names_has reads. */
+static void source_nulls(const merger *m, int64_t cut, dusk_buf *u) {
+  dusk_buf_init(u);
+  names_union(u, m->sample_nulls);
+  ranges_nulls(m, cut, u);
+  assigns_on_nulls(m->p.root, u);
+}
+
 static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
   dusk_buf u;
   dusk_slice list;
-  dusk_buf_init(&u);
-  names_union(&u, m->sample_nulls);
-  ranges_nulls(m, cut, &u);
-  assigns_on_nulls(m->p.root, &u);
+  source_nulls(m, cut, &u);
   list.ptr = u.data;
   list.len = u.len;
   for (size_t c = 0; u.len > 0 && c < t->ncols; c++) {
@@ -3814,14 +4058,61 @@ static void mark_logical(const merger *m, dusk_table *t) {
   }
 }
 
+/* A bool column with a null in its file (nulls: the source columns
+ * holding one), summed by group (scheduler/query.c guard_text_minmax,
+ * marker label l): pandas' object column.  Its sum, mean, std, var,
+ * median and quantile leave an every-column result (mode 'd': keep[]
+ * cleared); a named sum (or one of a function list, mode 'e') fails, as
+ * pandas' answer mixes ints and bools, and a named quantile, which
+ * pandas refuses (a named mean, std, var or median is pandas' float
+ * already). */
+static int bool_object_sums(const dusk_plan *g, const char *l,
+                            dusk_slice nulls, size_t nk, bool *keep,
+                            dusk_error *err) {
+  const char *col = l + 3;
+  size_t cl = strlen(col);
+  if (!dusk_names_has(nulls, col, cl))
+    return 0;
+  for (size_t b = 0; b < g->naggs; b++) {
+    const dusk_agg *ag = &g->aggs[b];
+    if (ag->column == NULL || strcmp(ag->column, col) != 0 ||
+        (ag->label != NULL && ag->label[0] == DUSK_HIDDEN_AGG))
+      continue;
+    if (ag->fn != DUSK_AGG_SUM && ag->fn != DUSK_AGG_MEAN &&
+        ag->fn != DUSK_AGG_STD && ag->fn != DUSK_AGG_VAR &&
+        ag->fn != DUSK_AGG_MEDIAN && ag->fn != DUSK_AGG_QUANTILE)
+      continue;
+    if (l[1] == 'd')
+      keep[nk + b] = false;
+    else if (ag->fn == DUSK_AGG_QUANTILE)
+      return dusk_error_set(
+          err, DUSK_ETYPE,
+          "quantile of the bool column '%.200s' by group: it holds a "
+          "missing value, so pandas holds it as an object column and "
+          "refuses its quantiles; fillna({\"%.200s\": False}) first",
+          col, col);
+    else if (ag->fn == DUSK_AGG_SUM)
+      return dusk_error_set(
+          err, DUSK_ETYPE,
+          "sum of the bool column '%.200s' by group: it holds a missing "
+          "value, so pandas holds it as an object column and sums each "
+          "group's Python bools (2, False or 0: ints and bools in one "
+          "column), which dusk does not; fillna({\"%.200s\": False}) "
+          "first",
+          col, col);
+  }
+  return 0;
+}
+
 /* The text min / max guard (scheduler/query.c guard_text_minmax): the
  * hidden count and size of each such column say whether a group mixes
  * text and a null, which pandas cannot compare.  Then the column's min and
  * max leave the result (of "every column", as pandas leaves it out) or the
- * query fails (one the user named: pandas raises TypeError).  The hidden
- * columns always leave; a result without them is left as it is. */
-static int text_minmax_nulls(const dusk_plan *g, dusk_table **t,
-                             dusk_error *err) {
+ * query fails (one the user named: pandas raises TypeError).  The bool
+ * sums' markers go to bool_object_sums.  The hidden columns always leave;
+ * a result without them is left as it is. */
+static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
+                             dusk_table **t, dusk_error *err) {
   size_t nk = (*t)->nindex;
   bool *keep, any = false;
   dusk_table *out = NULL;
@@ -3839,6 +4130,10 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_table **t,
       continue;
     keep[nk + a] = false;
     any = true;
+    if (l[2] == 'b') {
+      rc = bool_object_sums(g, l, nulls, nk, keep, err);
+      continue;
+    }
     if (l[2] != 'c' || a + 1 >= g->naggs || g->aggs[a + 1].label == NULL ||
         strcmp(g->aggs[a + 1].label + 3, l + 3) != 0)
       continue; /* the size half of a pair, or no pair */
@@ -3938,6 +4233,10 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     break;
   case DUSK_PLAN_VALUE_COUNTS:
     rc = m.p.agg ? dusk_hashagg_final(m.p.agg, &tmp) : DUSK_EINVAL;
+    if (rc == 0 && m.p.root->ncolumns > 1) {
+      rc = group_value_counts_output(m.p.root, tmp, &result);
+      break;
+    }
     if (rc == 0)
       rc = value_counts_output(tmp, &result);
     if (rc == 0 && m.p.root->normalize)
@@ -4014,9 +4313,17 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       (rc = time_means(&m, result, &err)) != 0)
     goto failed;
   mark_logical(&m, result);
-  if (m.p.terminal == DUSK_PLAN_GROUPBY &&
-      (rc = text_minmax_nulls(m.p.root, &result, &err)) != 0)
-    goto failed;
+  if (m.p.terminal == DUSK_PLAN_GROUPBY) {
+    dusk_buf nulls;
+    dusk_slice list;
+    source_nulls(&m, cut, &nulls);
+    list.ptr = nulls.data;
+    list.len = nulls.len;
+    rc = text_minmax_nulls(m.p.root, list, &result, &err);
+    dusk_buf_destroy(&nulls);
+    if (rc != 0)
+      goto failed;
+  }
   if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
     goto failed;
   call->result.len = 0;

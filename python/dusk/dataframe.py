@@ -297,6 +297,25 @@ def _literal(v):
         f"a {type(v).__name__} in an expression (numbers, str and bool)")
 
 
+# The strings pandas' Timestamp() and Timedelta() read as NaT
+# (df/fieldparse.c is_nat_text).
+_NAT_TEXT = frozenset(["", "NaT", "nat", "NAT", "nan", "NaN", "NAN"])
+
+
+def _is_nat_value(v):
+    """pandas' NaT, a NaT numpy datetime64 / timedelta64."""
+    import datetime
+    if isinstance(v, (datetime.datetime, datetime.timedelta)):
+        return v != v
+    try:
+        import numpy as np
+        if isinstance(v, (np.datetime64, np.timedelta64)):
+            return bool(np.isnat(v))
+    except ImportError:
+        pass
+    return False
+
+
 def _timedelta_text(v):
     """A timedelta (or int nanoseconds) as pandas prints a Timedelta,
     "0 days 00:05:00", "-1 days +23:59:59.5": the text the engine's
@@ -695,12 +714,35 @@ class Expr:
             a, b = b, a
         return Expr(self._df, f"({a} {op} {b})", boolean)
 
-    def __eq__(self, o): return self._bin("==", o, True)
-    def __ne__(self, o): return self._bin("!=", o, True)
-    def __lt__(self, o): return self._bin("<", o, True)
-    def __le__(self, o): return self._bin("<=", o, True)
-    def __gt__(self, o): return self._bin(">", o, True)
-    def __ge__(self, o): return self._bin(">=", o, True)
+    def _cmp(self, op, o):
+        """A comparison as pandas' masks answer it.  With NaT they differ
+        from its query(), which the expression language follows (README):
+        a mask finds NaT equal to nothing (!= everything), where a query
+        string's 'NaT' == is isnull.  So a NaT value is a constant mask of
+        this side (but numpy's typed NaT ordered against the other kind,
+        which pandas refuses, is refused as a typed value), and a NaT
+        string ("NaT", "") is written so that a datetime side gets the
+        mask's answer and a text side compares the text, as pandas
+        does."""
+        a = self._text
+        typed = type(o).__module__ == "numpy"  # np.datetime64 / timedelta64
+        if _is_nat_value(o) and not (typed and op not in ("==", "!=")):
+            both = "|" if op == "!=" else "&"
+            return Expr(self._df,
+                        f"({a}.isnull() {both} {a}.notnull())", True)
+        if isinstance(o, str) and o.strip() in _NAT_TEXT:
+            b = _literal(o)
+            if op == "!=":
+                return Expr(self._df, f"(({a} != {b}) | {a}.isnull())", True)
+            return Expr(self._df, f"(({a} {op} {b}) & {a}.notnull())", True)
+        return self._bin(op, o, True)
+
+    def __eq__(self, o): return self._cmp("==", o)
+    def __ne__(self, o): return self._cmp("!=", o)
+    def __lt__(self, o): return self._cmp("<", o)
+    def __le__(self, o): return self._cmp("<=", o)
+    def __gt__(self, o): return self._cmp(">", o)
+    def __ge__(self, o): return self._cmp(">=", o)
     def __add__(self, o): return self._bin("+", o)
     def __radd__(self, o): return self._bin("+", o, reverse=True)
     def __sub__(self, o): return self._bin("-", o)
@@ -2551,6 +2593,20 @@ _AGGS = ("count", "size", "sum", "mean", "min", "max", "std", "var",
          "nunique", "first", "last", "median", "quantile")
 
 
+def _value_level_codes(r):
+    """A grouped value_counts' last index level as pandas builds it: the
+    values factorized, a missing one the code -1 rather than a level."""
+    import pandas as pd
+    idx = r.index
+    if not isinstance(idx, pd.MultiIndex):
+        return r
+    codes, uniques = pd.factorize(idx.get_level_values(-1), sort=True)
+    r.index = pd.MultiIndex(levels=list(idx.levels[:-1]) + [uniques],
+                            codes=list(idx.codes[:-1]) + [codes],
+                            names=idx.names, verify_integrity=False)
+    return r
+
+
 class GroupBy:
     """df.groupby(keys): aggregations give lazy results (compute() them)."""
 
@@ -2701,6 +2757,35 @@ class GroupBy:
         """Each group's last non-null value of every column."""
         self._defaults("last", numeric_only, min_count)
         return self._agg("last")
+
+    def value_counts(self, normalize=False, sort=True, ascending=False,
+                     bins=None, dropna=True):
+        """groupby(keys)["col"].value_counts(): each group's values
+        counted, largest first, in pandas 1.5's order (as_index=False:
+        keys, values and a "count" - normalized, "proportion" - column)."""
+        if not self._series:
+            raise NotImplementedError(
+                "value_counts of a groupby needs one column: "
+                "groupby(keys)[\"col\"].value_counts()")
+        if not sort or ascending or bins is not None:
+            raise NotImplementedError(
+                "groupby value_counts: only the default sort (largest "
+                "first), without bins")
+        col = self._columns[0]
+        frame = self._df._frame.groupby_value_counts(
+            self._keys, col, self._dropna, self._as_index)
+        if not dropna:  # the column's missing values are counted too
+            frame = frame.dropna_keys(False)
+        if normalize:  # shares of each group
+            frame = frame.normalize_counts()
+        out = Series(None, col, frame, "agg_series")._with_finish(
+            _value_level_codes)
+        if not self._as_index:
+            name = "proportion" if normalize else "count"
+            out = DataFrame(out._frame, None, out._shape, out._name) \
+                ._with_finish(lambda r: r.rename(name).reset_index())
+            out._in_pandas = True
+        return self._named(out)
 
     @staticmethod
     def _defaults(fn, numeric_only, min_count):

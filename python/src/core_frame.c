@@ -312,6 +312,32 @@ static PyObject *frame_value_counts(core_Frame *self, PyObject *args) {
   return frame_wrap(dusk_value_counts(f, col, &err), &err);
 }
 
+/* groupby_value_counts(keys, column, group_dropna, as_index):
+ * groupby(keys, dropna=group_dropna, as_index=as_index)[column]
+ * .value_counts() (the keys made columns by the caller) */
+static PyObject *frame_groupby_value_counts(core_Frame *self, PyObject *args) {
+  PyObject *keys, *kf = NULL, *out = NULL;
+  const char **k = NULL, *col;
+  Py_ssize_t nk;
+  int group_dropna, as_index;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "Ospp", &keys, &col, &group_dropna, &as_index))
+    return NULL;
+  if ((k = str_array(keys, 0, &kf, &nk, "groupby keys")) == NULL)
+    goto done;
+  if ((f = frame_copy(self)) == NULL)
+    goto done;
+  out = frame_wrap(
+      dusk_groupby_value_counts(f, k, (size_t)nk, col, group_dropna,
+                                as_index, &err),
+      &err);
+done:
+  PyMem_Free(k);
+  Py_XDECREF(kf);
+  return out;
+}
+
 static PyObject *frame_dropna_keys(core_Frame *self, PyObject *args) {
   int dropna;
   dusk_dataframe *f;
@@ -533,6 +559,10 @@ static PyMethodDef frame_methods[] = {
      "value_counts(column)"},
     {"sample", (PyCFunction)frame_sample, METH_VARARGS,
      "sample(frac, seed): each row kept with probability frac"},
+    {"groupby_value_counts", (PyCFunction)frame_groupby_value_counts,
+     METH_VARARGS,
+     "groupby_value_counts(keys, column, group_dropna, as_index): "
+     "groupby(keys)[column].value_counts()"},
     {"dropna_keys", (PyCFunction)frame_dropna_keys, METH_VARARGS,
      "dropna_keys(bool): pandas' dropna= of a groupby or value_counts"},
     {"normalize_counts", (PyCFunction)frame_normalize_counts, METH_NOARGS,

@@ -279,18 +279,29 @@ def test_groupby_median_and_quantile(client, data_dir, bs, tmp_path):
     even count and its groupby linear interpolation, over int, float
     (NaN, -0.0) and derived columns, several keys, dropna=False, through
     agg lists, dicts and named aggregation, after filters and as a
-    Series; datetimes (pandas 1.5 counts NaT as the smallest value) and
-    bools are refused, naming the column."""
+    Series; datetimes (pandas 1.5 counts NaT as the smallest value) are
+    refused, naming the column; bools are pandas' floats of 0 and 1, left
+    out of every column's median where the file holds a null (pandas'
+    object column)."""
     path = str(data_dir / "mixed.csv")
     df, p = read(path, bs), pd.read_csv(path)
     nums = ["x", "y", "clean"]
-    # every number column (text left out as pandas does; a bool column is
-    # refused, as pandas keeps it or not by whether it holds a null)
+    # every number column (text left out as pandas does; the bool column
+    # 'flag' holds a null: pandas' object column, left out too)
     sel = ["k", "name"] + nums
     pdt.assert_frame_equal(df[sel].groupby("k").median().compute(),
                            p[sel].groupby("k").median(numeric_only=True))
-    with pytest.raises(TypeError, match="median of the bool column 'flag'"):
-        df.groupby("k").median().compute()
+    pdt.assert_frame_equal(df.groupby("k").median().compute(),
+                           p.groupby("k").median())
+    pdt.assert_frame_equal(df.groupby("k").quantile(0.3).compute(),
+                           p.groupby("k").quantile(0.3))
+    # a bool column without nulls: floats of 0 and 1
+    fb, pb = df.assign(big=df.clean > 20), p.assign(big=p.clean > 20)
+    for q in (0.25, 0.5):
+        pdt.assert_series_equal(fb.groupby("k").big.quantile(q).compute(),
+                                pb.groupby("k").big.quantile(q))
+    pdt.assert_frame_equal(fb.groupby("k")[["big", "x"]].median().compute(),
+                           pb.groupby("k")[["big", "x"]].median())
     for q in (0.0, 0.1, 0.25, 0.5, 0.9, 1.0, 1 / 3):
         pdt.assert_frame_equal(
             df.groupby("k")[nums].quantile(q).compute(),
@@ -325,8 +336,13 @@ def test_groupby_median_and_quantile(client, data_dir, bs, tmp_path):
                                 bp.groupby("k").v.quantile(q))
     pdt.assert_series_equal(bd.groupby("k").v.median().compute(),
                             bp.groupby("k").v.median())
-    with pytest.raises(TypeError, match="cannot take the median of the bool"):
-        df.groupby("k").flag.median().compute()
+    # named, the bool column with a null: a float median, as pandas; its
+    # quantile pandas refuses (an object column)
+    pdt.assert_series_equal(df.groupby("k").flag.median().compute(),
+                            p.groupby("k").flag.median())
+    with pytest.raises((TypeError, dusk.TaskError),
+                       match="quantile of the bool column 'flag'"):
+        df.groupby("k").flag.quantile(0.5).compute()
     dpath = str(data_dir / "dates.csv")
     dfd = dd.read_csv(dpath, parse_dates=DATES)
     with pytest.raises(TypeError, match="NaT as the smallest"):
@@ -377,12 +393,30 @@ def test_groupby_and_value_counts_dropna_false(client, data_dir, bs):
         for norm in (False, True):
             got = df[col].value_counts(dropna=False, normalize=norm).compute()
             want = p[col].value_counts(dropna=False, normalize=norm)
-            # ties in count have no order pandas defines (it sorts with
-            # quicksort): compare by value, then the counts in order
-            pdt.assert_series_equal(got.sort_index(), want.sort_index())
-            assert list(got.values) == list(want.values)
+            # ties too in pandas' order (first appearance, then numpy's
+            # quicksort of the counts)
+            pdt.assert_series_equal(got, want)
     with pytest.raises(ValueError, match="dropna= applies to a groupby"):
         df._frame.dropna_keys(False)
+
+
+def test_groupby_sums_of_a_bool_with_nulls(client, data_dir, bs):
+    """A bool column with a null in its file is pandas' object column:
+    every column's groupby sum, mean, std and var leave it out, a named
+    mean is pandas' float, and a named sum (pandas: 2, False or 0 in one
+    object column) is refused."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    assert p.flag.dtype == object
+    for fn in ("sum", "mean", "std", "var"):
+        pdt.assert_frame_equal(
+            getattr(df[["k", "flag", "x"]].groupby("k"), fn)().compute(),
+            getattr(p[["k", "flag", "x"]].groupby("k"), fn)())
+    pdt.assert_series_equal(df.groupby("k").flag.mean().compute(),
+                            p.groupby("k").flag.mean().astype(float))
+    with pytest.raises((TypeError, dusk.TaskError),
+                       match="sum of the bool column 'flag' by group"):
+        df.groupby("k").flag.sum().compute()
 
 
 def test_groupby_agg_and_several_keys(client, data_dir, bs):
@@ -401,9 +435,44 @@ def test_value_counts(client, data_dir, bs):
     df, p = read(path, bs), pd.read_csv(path)
     for col in ("name", "k", "flag"):
         got, want = df[col].value_counts().compute(), p[col].value_counts()
-        assert got.name == want.name
-        pdt.assert_frame_equal(sort_vc(got), sort_vc(want))
-        assert list(got.values) == sorted(got.values, reverse=True)
+        # ties in pandas' order too; a bool column with nulls is pandas'
+        # object column, whose counted values keep that index dtype
+        pdt.assert_series_equal(got, want, check_index_type=col != "flag")
+        assert list(got.index) == list(want.index)
+
+
+def test_groupby_value_counts(client, data_dir, bs):
+    """SeriesGroupBy.value_counts in pandas 1.5's exact order: each group's
+    values sorted (a missing one first), then stably by count; with
+    as_index=False pandas' other path (numpy's quicksort of all counts,
+    then stably by key); dropna= of the groupby and of value_counts,
+    normalize= as shares of each group."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    for key, col in (("k", "name"), ("flag", "k"), (["k", "flag"], "name"),
+                     ("name", "y")):
+        for gdrop in (True, False):
+            for vdrop in (True, False):
+                for norm in (False, True):
+                    got = df.groupby(key, dropna=gdrop)[col].value_counts(
+                        normalize=norm, dropna=vdrop).compute()
+                    want = p.groupby(key, dropna=gdrop)[col].value_counts(
+                        normalize=norm, dropna=vdrop)
+                    pdt.assert_series_equal(got, want)
+                    got = df.groupby(key, dropna=gdrop, as_index=False)[
+                        col].value_counts(normalize=norm,
+                                          dropna=vdrop).compute()
+                    want = p.groupby(key, dropna=gdrop, as_index=False)[
+                        col].value_counts(normalize=norm, dropna=vdrop)
+                    pdt.assert_frame_equal(got, want)
+    # a step on the result: the largest counts of all groups
+    pdt.assert_series_equal(
+        df.groupby("k")["name"].value_counts().sort_values(
+            ascending=False).head(5),
+        p.groupby("k")["name"].value_counts().sort_values(
+            ascending=False, kind="stable").head(5))
+    with pytest.raises(NotImplementedError, match="one column"):
+        df.groupby("k").value_counts()
 
 
 def test_describe(client, data_dir, bs):
@@ -1706,6 +1775,21 @@ def test_timedelta_sums_and_means(client, data_dir, bs):
     pdt.assert_frame_equal(
         df.assign(one=1)[["k", "dur", "one"]].groupby("k").sum().compute(),
         p.assign(one=1)[["k", "dur", "one"]].groupby("k").sum())
+    # A whole frame's sum, mean and median take them (datetimes and text
+    # left out); its std (pandas: a Timedelta of datetimes too) and its
+    # describe (pandas: Timedelta rows) are refused, never left out.
+    untext = p[[c for c in p.columns if p[c].dtype.kind != "O"]]
+    for fn in ("sum", "mean", "median"):  # (text: README, reductions)
+        got = getattr(df, fn)().compute()
+        want = getattr(untext, fn)()
+        assert list(got.index) == list(want.index), fn
+        assert list(got.values) == list(want.values), fn
+    for fn, what in (("std", "std of a frame holding the datetime64"),
+                     ("describe", "describe of a frame holding the "
+                      "timedelta64")):
+        with pytest.raises((TypeError, dusk.TaskError), match=what):
+            r = getattr(df, fn)()
+            r.compute() if hasattr(r, "compute") else r
 
 
 def test_datetime_literals(client, data_dir, bs):
@@ -1728,11 +1812,20 @@ def test_datetime_literals(client, data_dir, bs):
 
     for lit in ("2021", "2021-03", "2021-3", "2021-02-28", "20210228",
                 "2021-02-28 10", "2021-02-28T10", "2021-02-28 10:00",
-                "2021-02-28T10:00:00.5", " 2021-02-28 23:09:41 "):
+                "2021-02-28T10:00:00.5", " 2021-02-28 23:09:41 ",
+                # dateutil's spellings, month first
+                "Feb 28 2021", "February 28, 2021 10:30 PM", "28-Feb-2021",
+                "02/28/2021 10:00 AM", "2021/03/01", "Mar 2021"):
         same(lambda d: d[d.start >= lit])
         same(lambda d: d[d.day < lit])
         same(lambda d: d.query(f"end != '{lit}'"))
         same(lambda d: d.query(f"'{lit}' <= start"))
+    # forms dusk does not read (a two-digit year, a weekday) are refused
+    # naming the literal and the forms it reads
+    for lit in ("12/31/21", "Sunday, Feb 28 2021"):
+        with pytest.raises(TypeError, match=f"'{lit}' is not a date-time "
+                           "dusk reads.*'Apr 15 2021'"):
+            df[df.start >= lit].compute()
     for ts in (pd.Timestamp("2021-03-01 10:00:00.5"),
                pd.Timestamp("2021-02-28 12:00:00.000000001"),
                datetime.datetime(2021, 3, 1, 10), np.datetime64("2021-03-01")):
@@ -1752,15 +1845,34 @@ def test_datetime_literals(client, data_dir, bs):
     for lit in ("00:05:00", "5min", "1h30m", "0.5 hours", "1 days 00:00:01",
                 "90 s"):
         same(lambda d: d[d.dur > lit])
-    # NaT: pandas' masks find it equal to nothing, its query() equal to
-    # 'NaT'; dusk refuses rather than differ from one of them
-    for lit in ("NaT", ""):
-        with pytest.raises(TypeError, match="comparing with NaT"):
-            df[df.start != lit].compute()
-        with pytest.raises(TypeError, match="comparing with NaT"):
-            df.query(f"dur == '{lit}'").compute()
-    with pytest.raises(NotImplementedError, match="comparing with NaT"):
-        df[df.start == pd.NaT]
+    # NaT: pandas' masks find it equal to nothing (!= everything), its
+    # query() and eval() read 'NaT' == as isnull: each answered as pandas
+    for lit in ("NaT", "", "nat", pd.NaT, np.datetime64("NaT"),
+                np.timedelta64("NaT")):
+        for op in ("==", "!=", "<", ">="):
+            for col in ("start", "dur"):
+                mask = lambda d: d[eval(f"d.{col} {op} lit",
+                                        {"d": d, "lit": lit})]
+                if op in ("<", ">=") and isinstance(
+                        lit, (np.datetime64, np.timedelta64)) and \
+                        isinstance(lit, np.datetime64) == (col == "dur"):
+                    # a NaT of the other kind, ordered: pandas refuses
+                    with pytest.raises(TypeError):
+                        mask(p)
+                    with pytest.raises(TypeError):
+                        mask(df).compute()
+                    continue
+                same(mask)
+    def same_query(q):  # pandas' numexpr has no timedelta: its python
+        pdt.assert_frame_equal(df.query(q).compute(),
+                               p.query(q, engine="python"))
+
+    for lit in ("NaT", "", "NAN"):
+        for op in ("==", "!=", "<", ">="):
+            same_query(f"start {op} '{lit}'")
+            same_query(f"dur {op} '{lit}'")
+        same(lambda d: d.eval(f"x = (end - start) != '{lit}'"))
+        same_query(f"start == '{lit}' or dur > '{lit}'")
     for k in (2, -3, 1.5, -0.3, 0, 0.0):
         same(lambda d: d.assign(a=d.dur * k, b=k * d.dur, c=d.dur / k,
                                 e=d.dur // k))
@@ -2097,9 +2209,10 @@ def test_datetime_errors(client, data_dir, tmp_path):
     with pytest.raises(TypeError, match="'soon' is not a date-time dusk "
                        "reads .ISO forms: YYYY, YYYY-MM"):
         df[df.start > "soon"].compute()
-    # dateutil's forms pandas also reads are refused, naming the ones
-    # dusk reads; so are a time zone, February 30 and pandas' month unit
-    for lit in ("Feb 28 2021", "2021/02/28", "2021-02-28T10:00Z"):
+    # forms pandas also reads beyond dateutil's common ones (dateforms.h)
+    # are refused, naming the ones dusk reads; so are a time zone,
+    # February 30 and pandas' month unit
+    for lit in ("02/28/21", "Sun Feb 28 2021", "2021-02-28T10:00Z"):
         with pytest.raises(TypeError, match="not a date-time dusk reads"):
             df[df.start > lit].compute()
     with pytest.raises(TypeError, match="no such date-time"):

@@ -684,6 +684,24 @@ START_TEST(test_value_counts_head_describe_to_csv) {
   ck_assert_uint_eq(p->ncolumns, 1);
   ck_assert_str_eq(p->columns[0], "zone");
   dusk_plan_free(p);
+  /* groupby(keys)["col"].value_counts(): the column, then the keys;
+   * each dropna= to its flag; as_index=False flat, its counts a column */
+  p = parse_ok("read_csv('a').groupby(['k', 'j'], dropna=False)['zone']"
+               ".value_counts(normalize=True)");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_VALUE_COUNTS);
+  ck_assert_uint_eq(p->ncolumns, 3);
+  ck_assert_str_eq(p->columns[0], "zone");
+  ck_assert_str_eq(p->columns[1], "k");
+  ck_assert_str_eq(p->columns[2], "j");
+  ck_assert(p->group_keep_na && !p->keep_na && p->normalize && !p->flat);
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').groupby('k', as_index=False)['zone']"
+               ".value_counts(dropna=False)");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_RESET_INDEX);
+  ck_assert_str_eq(p->columns[0], "count");
+  ck_assert(p->inputs[0]->flat && p->inputs[0]->keep_na &&
+            !p->inputs[0]->group_keep_na);
+  dusk_plan_free(p);
   p = parse_ok("read_csv('a').head()");
   ck_assert_int_eq(p->kind, DUSK_PLAN_HEAD);
   ck_assert_int_eq(p->n, 5);
@@ -1054,6 +1072,14 @@ static const err_row outer_errors[] = {
      "groupby() cannot be used "
      "inside len(...)",
      "groupby", 0},
+    {"read_csv('a').groupby('k').value_counts()",
+     "value_counts() after groupby needs one column: "
+     "groupby(...)[\"col\"].value_counts()",
+     "value_counts", 0},
+    {"read_csv('a').groupby('k')[['x', 'y']].value_counts()",
+     "value_counts() after groupby needs one column: "
+     "groupby(...)[\"col\"].value_counts()",
+     "value_counts", 0},
     {"len(read_csv('a')['x'].value_counts())",
      "value_counts() cannot be "
      "used inside len(...)",
@@ -1873,6 +1899,7 @@ static const char *const samples[] = {
     "or ~(y.isna() | s != \"q\\\\\"\")').describe().compute()",
     "(dd.read_csv('a', blocksize=4096)).groupby('k')[['x']].nunique()",
     "read_csv('a')['zone'].value_counts()",
+    "read_csv('a').groupby('k')['zone'].value_counts(dropna=False)",
     "read_csv('a').fillna(-1.5).to_csv('out')",
     "read_csv('a').query('not x.notnull() and y < -9223372036854775808')"
     ".head()",

@@ -2192,6 +2192,47 @@ START_TEST(test_median_and_quantile) {
 }
 END_TEST
 
+/* A bool column's median and quantile by group: pandas' floats of its 0s
+ * and 1s, across partials (nulls skipped). */
+START_TEST(test_median_and_quantile_of_bools) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_BOOL};
+  dusk_value cells[] = {tu_int(1), tu_bool(true),  tu_int(1), tu_bool(false),
+                        tu_int(2), tu_bool(false), tu_int(1), N,
+                        tu_int(1), tu_bool(true),  tu_int(3), N};
+  dataset d = {2, 6, types, cells};
+  config c;
+  dusk_hashagg *h;
+  dusk_table *p1, *p2, *t;
+  size_t first[] = {0, 1, 2}, second[] = {3, 4, 5};
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_MEDIAN, DUSK_TYPE_BOOL, 1, "med");
+  cfg_agg(&c, DUSK_AGG_QUANTILE, DUSK_TYPE_BOOL, 1, "q");
+  c.aggs[1].q = 0.25;
+  h = cfg_new(&c);
+  add_rows(h, &c, &d, first, 3, 2);
+  p1 = partial_of(h);
+  dusk_hashagg_free(h);
+  h = cfg_new(&c);
+  add_rows(h, &c, &d, second, 3, 3);
+  p2 = partial_of(h);
+  dusk_hashagg_free(h);
+  h = cfg_new(&c);
+  merge_ok(h, p1);
+  merge_ok(h, p2);
+  t = final_of(h);
+  /* group 1: 0, 1, 1 -> median 1, q(0.25): 0 + (1 - 0) * 0.5; group 2:
+   * 0; group 3: nothing -> NaN */
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_float(1.0), tu_float(0.5)});
+  expect_row(t, 1, (dusk_value[]){tu_int(2), tu_float(0.0), tu_float(0.0)});
+  expect_row(t, 2, (dusk_value[]){tu_int(3), N, N});
+  dusk_table_free(t);
+  dusk_hashagg_free(h);
+  dusk_table_free(p1);
+  dusk_table_free(p2);
+}
+END_TEST
+
 /* Out of memory at every allocation of an add that brings new groups,
  * after groups exist: each ends in DUSK_ENOMEM, and the aggregation is
  * then freed without reading past what it holds (AddressSanitizer sees a
@@ -2289,6 +2330,7 @@ int main(void) {
   tcase_add_test(tc, test_first_last_by_position);
   tcase_add_test(tc, test_out_of_memory_while_adding);
   tcase_add_test(tc, test_median_and_quantile);
+  tcase_add_test(tc, test_median_and_quantile_of_bools);
   suite_add_tcase(s, tc);
 
   return tu_run_suite(s);

@@ -148,8 +148,10 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
       (a->nqs > 0 && memcmp(a->qs, b->qs, a->nqs * sizeof *a->qs) != 0) ||
       a->median != b->median)
     return "quantiles";
-  if (a->keep_na != b->keep_na)
+  if (a->keep_na != b->keep_na || a->group_keep_na != b->group_keep_na)
     return "keep_na";
+  if (a->flat != b->flat)
+    return "flat";
   if (a->frac != b->frac || a->seed != b->seed)
     return "sample";
   if (a->normalize != b->normalize || a->describe_counts != b->describe_counts)
@@ -252,7 +254,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 33
+#define NSAMPLES 34
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -458,6 +460,20 @@ static dusk_plan *sample_plan(int i) {
     if (v != NULL) {
       v->normalize = rand() % 2;
       v->describe_counts = !v->normalize && rand() % 2;
+    }
+    return v;
+  }
+  case 33: {
+    /* groupby(keys)[col].value_counts(): the counted column, then the
+     * keys; its two dropna= flags, normalize= and as_index= */
+    const char *keys[] = {"k1", "k2"};
+    dusk_plan *v = dusk_plan_group_value_counts(leaf("g.csv"), "v", keys,
+                                                1 + rand() % 2);
+    if (v != NULL) {
+      v->keep_na = rand() % 2;
+      v->group_keep_na = rand() % 2;
+      v->normalize = rand() % 2;
+      v->flat = rand() % 2;
     }
     return v;
   }
@@ -1425,6 +1441,43 @@ START_TEST(test_wrong_field_types) {
   pk_s(&p, "seed");
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan sample: seed", "got str");
+  /* grouped value_counts: no keys; describe output (2) with keys; flat
+   * not a bool. */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 6);
+  pk_s(&p, "v");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 0);
+  msgpack_pack_array(&p.pk, 0);
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_false(&p.pk);
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan value_counts: keys", "got 0");
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 6);
+  pk_s(&p, "v");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 2);
+  msgpack_pack_array(&p.pk, 1);
+  pk_s(&p, "k");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_false(&p.pk);
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: output", NULL);
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 6);
+  pk_s(&p, "v");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 1);
+  msgpack_pack_array(&p.pk, 1);
+  pk_s(&p, "k");
+  msgpack_pack_false(&p.pk);
+  pk_s(&p, "yes");
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: flat", "got str");
   /* value_counts: keep_na not a bool. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
