@@ -1510,7 +1510,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 5,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6,
 };
 
 /* A dtype's name on the wire (plan.h dusk_dtype): an int or bool column
@@ -1639,7 +1639,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(p->how_all ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_MERGE:
-    /* [left_on, right_on, how, [suffix_x, suffix_y], {right column: type}] */
+    /* [left_on, right_on, how, [suffix_x, suffix_y], {right column: type},
+     *  [its name after the merge ("" dropped)]] */
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(pk_strv(pk, p->right_on, p->right_on ? p->ncolumns : 0));
     PK(msgpack_pack_int(pk, p->how));
@@ -1647,6 +1648,7 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(pk_cstr(pk, p->suffixes[0]));
     PK(pk_cstr(pk, p->suffixes[1]));
     PK(enc_dtypes(pk, p->csv.dtypes, p->csv.dtypes ? p->csv.ndtypes : 0));
+    PK(pk_strv(pk, p->csv.usecols, p->csv.usecols ? p->csv.nusecols : 0));
     break;
   case DUSK_PLAN_DESCRIBE:
     PK(pk_strv(pk, p->columns, p->ncolumns));
@@ -2461,7 +2463,16 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       if ((rc = get_name(&f[3].via.array.ptr[i], where, "suffix",
                          PLAN_MAX_NAME, true, err, &p->suffixes[i])) != 0)
         return rc;
-    return dec_dtypes(&f[4], where, err, &p->csv.dtypes, &p->csv.ndtypes);
+    if ((rc = dec_dtypes(&f[4], where, err, &p->csv.dtypes,
+                         &p->csv.ndtypes)) != 0 ||
+        (rc = get_names(&f[5], where, "output name", 0, err, &p->csv.usecols,
+                        &p->csv.nusecols)) != 0)
+      return rc;
+    if (p->csv.nusecols != (p->csv.dtypes ? p->csv.ndtypes : 0))
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: %zu right columns but %zu output names",
+                            where, p->csv.ndtypes, p->csv.nusecols);
+    return 0;
   }
   case DUSK_PLAN_DROPNA:
     if (f[1].type != MSGPACK_OBJECT_BOOLEAN)

@@ -432,8 +432,10 @@ typedef struct dusk_plan {
   /* MERGE: the left keys are `columns`, the right keys right_on (ncolumns
    * of each; on= gives the same names to both), how a dusk_merge_how,
    * suffixes the two added to clashing names (pandas' ("_x", "_y")).
-   * Set by the scheduler: csv.dtypes, the right columns the merge
-   * appends, under their output names, with their types. */
+   * Set by the scheduler: csv.dtypes, the right frame's columns (its
+   * names, types) in its order, and csv.usecols, the name each takes
+   * after the merge ("" for a key kept once), which the scheduler names
+   * knowing every left column (a scan reads only those it needs). */
   char **right_on;
   int how;
   char *suffixes[2];

@@ -1,0 +1,252 @@
+"""dusk.dataframe's merge against pandas 1.5: a broadcast join of a small
+right side, how="inner" and "left", single and composite keys, right keys
+with several rows, null keys (NaN equals NaN in pandas' merge), clashing
+names and their suffixes, then the steps after it - groupby, filters and
+assigns on right columns, head, to_csv - at partition sizes of 1 KB, 64 KB
+and the default.  And what is refused: unknown keys (with the closest
+name), key dtypes pandas refuses, how="right" / "outer", a right side past
+the broadcast limit, row order of an inner merge."""
+import glob
+import os
+import random
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import dusk
+import dusk.dataframe as dd
+
+BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
+              None]
+
+
+@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+def bs(request):
+    return request.param
+
+
+def read(path, bs):
+    return dd.read_csv(path, blocksize=bs) if bs else dd.read_csv(path)
+
+
+def write_zones(path):
+    """The taxi zone lookup's shape: 265 unique LocationIDs, a Borough
+    (some missing), a Zone holding commas and quotes, a service_zone."""
+    rnd = random.Random(11)
+    boroughs = ["Manhattan", "Queens", "Brooklyn", "Bronx", "Staten Island",
+                "EWR", ""]
+    with open(path, "w", newline="") as f:
+        f.write("LocationID,Borough,Zone,service_zone\n")
+        for i in range(1, 266):
+            zone = rnd.choice(["Alphabet City", "Astoria, North",
+                               'JFK "Airport"', "Bay Ridge", "NV"])
+            zone = '"' + zone.replace('"', '""') + '"' if any(
+                ch in zone for ch in ',"') else zone
+            f.write(f"{i},{rnd.choice(boroughs)},{zone},"
+                    f"{rnd.choice(['Yellow Zone', 'Boro Zone', ''])}\n")
+
+
+def write_left(path, rows, seed):
+    """k (int key 0..11, nulls), g (a second key, text), x (int, nulls),
+    name (text with separators, quotes and newlines), y (float)."""
+    rnd = random.Random(seed)
+    with open(path, "w", newline="") as f:
+        f.write("k,g,x,name,y\n")
+        for i in range(rows):
+            k = "" if i % 29 == 4 else str(rnd.randint(0, 11))
+            g = rnd.choice(["a", "b", "c", ""])
+            x = "" if i % 11 == 3 else str(rnd.randint(-50, 50))
+            name = rnd.choice(["red", "blue, dark", 'say "hi"', "two\nlines",
+                               "ünï", ""])
+            if any(ch in name for ch in ',"\n'):
+                name = '"' + name.replace('"', '""') + '"'
+            f.write(f"{k},{g},{x},{name},{rnd.uniform(-5, 5)!r}\n")
+
+
+def write_right(path):
+    """Keys 0..9 (none for 10, 11), several rows for some, null keys:
+    k, g, label (text), x (clashes with the left's), w (int, one null)."""
+    rnd = random.Random(3)
+    rows = []
+    for k in [3, 0, 1, 2, 3, "", 4, 5, 6, 7, 8, 9, 3, "", 7]:
+        rows.append((k, rnd.choice(["a", "b", "c", ""]),
+                     rnd.choice(["p", "q, r", "s"]), rnd.randint(0, 9)))
+    with open(path, "w", newline="") as f:
+        f.write("k,g,label,x,w\n")
+        for i, (k, g, label, x) in enumerate(rows):
+            label = f'"{label}"' if "," in label else label
+            w = "" if i == 9 else str(i * 10)
+            f.write(f"{k},{g},{label},{x},{w}\n")
+
+
+def write_unique_right(path):
+    """One row per key 0..8, int columns without nulls."""
+    with open(path, "w") as f:
+        f.write("key,size,tier\n")
+        for k in range(9):
+            f.write(f"{k},{k * 100},{'hi' if k % 2 else 'lo'}\n")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, data_dir):
+    d = tmp_path_factory.mktemp("merge")
+    write_zones(d / "zones.csv")
+    write_left(d / "left.csv", 2500, seed=1)
+    write_right(d / "right.csv")
+    write_unique_right(d / "uniq.csv")
+    return {"zones": str(d / "zones.csv"), "left": str(d / "left.csv"),
+            "right": str(d / "right.csv"), "uniq": str(d / "uniq.csv"),
+            "fhv": str(data_dir / "fhvhv_feb.csv"), "dir": d}
+
+
+def frames(files, name, bs):
+    return read(files[name], bs), pd.read_csv(files[name])
+
+
+# ---- the taxi query ------------------------------------------------------------
+
+def test_taxi_zone_merge_groupby_borough(client, files, bs):
+    df, pdf = frames(files, "fhv", bs)
+    z, pz = dd.read_csv(files["zones"]), pd.read_csv(files["zones"])
+    got = df.merge(z, left_on="PULocationID", right_on="LocationID") \
+        .groupby("Borough").size().compute()
+    want = pdf.merge(pz, left_on="PULocationID", right_on="LocationID") \
+        .groupby("Borough").size()
+    pdt.assert_series_equal(got, want)
+    got = dd.merge(df, z, how="left", left_on="PULocationID",
+                   right_on="LocationID").groupby(
+                       ["Borough", "service_zone"], dropna=False).size()
+    want = pd.merge(pdf, pz, how="left", left_on="PULocationID",
+                    right_on="LocationID").groupby(
+                        ["Borough", "service_zone"], dropna=False).size()
+    pdt.assert_series_equal(got.compute(), want)
+
+
+def test_left_merge_rows_in_pandas_order(client, files, bs):
+    df, pdf = frames(files, "fhv", bs)
+    z, pz = dd.read_csv(files["zones"]), pd.read_csv(files["zones"])
+    got = df.merge(z, how="left", left_on="PULocationID",
+                   right_on="LocationID")
+    want = pdf.merge(pz, how="left", left_on="PULocationID",
+                     right_on="LocationID")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(25), want.head(25))
+
+
+# ---- inner and left, keys, duplicates, nulls, suffixes ---------------------------
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_one_to_many_null_keys_and_suffixes(client, files, bs, how):
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got = df.merge(r, on="k", how=how)
+    want = pdf.merge(pr, on="k", how=how)
+    assert list(got.columns) == list(want.columns)
+    # groupby over right and suffixed columns (order-free)
+    pdt.assert_frame_equal(
+        got.groupby("label").agg({"x_x": "sum", "w": "sum", "x_y": "max"})
+        .compute(),
+        want.groupby("label").agg({"x_x": "sum", "w": "sum", "x_y": "max"}))
+    pdt.assert_series_equal(got.groupby("k", dropna=False).size().compute(),
+                            want.groupby("k", dropna=False).size())
+    assert len(got) == len(want)
+    # a filter and an assign on right columns
+    pdt.assert_frame_equal(
+        got[got.w > 40].assign(t=got.w + got.x_x).groupby("g_y")
+        .t.sum().to_frame().compute(),
+        want[want.w > 40].assign(t=want.w + want.x_x).groupby("g_y")
+        .t.sum().to_frame())
+    if how == "left":
+        pdt.assert_frame_equal(got.compute(), want)
+        pdt.assert_frame_equal(got.head(40), want.head(40))
+        pdt.assert_frame_equal(got.query("w > 40").compute(),
+                               want.query("w > 40"))
+
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_composite_keys(client, files, bs, how):
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got = df.merge(r, on=["k", "g"], how=how, suffixes=("_l", "_r"))
+    want = pdf.merge(pr, on=["k", "g"], how=how, suffixes=("_l", "_r"))
+    assert list(got.columns) == list(want.columns)
+    pdt.assert_series_equal(
+        got.groupby(["k", "g"], dropna=False).w.sum().compute(),
+        want.groupby(["k", "g"], dropna=False).w.sum())
+    if how == "left":
+        pdt.assert_frame_equal(got.compute(), want)
+
+
+def test_left_on_right_on_keep_both_keys(client, files, bs):
+    df, pdf = frames(files, "left", bs)
+    u, pu = dd.read_csv(files["uniq"]), pd.read_csv(files["uniq"])
+    got = df.merge(u, how="left", left_on="k", right_on="key")
+    want = pdf.merge(pu, how="left", left_on="k", right_on="key")
+    pdt.assert_frame_equal(got.compute(), want)  # size, key: float64 (NaN)
+    got = df.merge(u, left_on="k", right_on="key")
+    want = pdf.merge(pu, left_on="k", right_on="key")
+    # inner, every key matched: the right's ints stay int64
+    pdt.assert_series_equal(got.groupby("tier")["size"].sum().compute(),
+                            want.groupby("tier")["size"].sum())
+    pdt.assert_series_equal(got.dtypes, want.dtypes)
+
+
+def test_int_key_against_float_key(client, files, tmp_path):
+    path = tmp_path / "fk.csv"
+    path.write_text("fk,v\n1.0,a\n2.5,b\n3.0,c\n,d\n")
+    df, pdf = frames(files, "left", "1KB")
+    got = df.merge(dd.read_csv(str(path)), how="left", left_on="k",
+                   right_on="fk")
+    want = pdf.merge(pd.read_csv(path), how="left", left_on="k",
+                     right_on="fk")
+    pdt.assert_frame_equal(got.compute(), want)
+
+
+def test_right_side_steps_and_to_csv(client, files, bs, tmp_path):
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["right"]).query("w >= 20").assign(w2=lambda d:
+                                                             d.w * 2)
+    pr = pd.read_csv(files["right"]).query("w >= 20")
+    pr = pr.assign(w2=pr.w * 2)
+    got = df.query("x > 0").merge(r[["k", "label", "w2"]], on="k",
+                                  how="left")
+    want = pdf.query("x > 0").merge(pr[["k", "label", "w2"]], on="k",
+                                    how="left")
+    pdt.assert_frame_equal(got.compute(), want.reset_index(drop=True))
+    out = tmp_path / f"out-{bs}"
+    got.to_csv(str(out / "*.csv"))
+    parts = sorted(glob.glob(str(out / "*.csv")))
+    written = pd.concat([pd.read_csv(p, index_col=0) for p in parts])
+    pdt.assert_frame_equal(written, want.reset_index(drop=True))
+
+
+# ---- refused --------------------------------------------------------------------
+
+def test_refusals(client, files, tmp_path):
+    df = dd.read_csv(files["left"])
+    r = dd.read_csv(files["right"])
+    with pytest.raises(dusk.DuskError, match=r"unknown column 'kk'.*'k'"):
+        len(df.merge(r, left_on="kk", right_on="k"))
+    with pytest.raises(dusk.DuskError, match=r"merge right_on: unknown "
+                                             r"column 'lable'.*'label'"):
+        len(df.merge(r, left_on="k", right_on="lable"))
+    with pytest.raises(dusk.DuskError, match=r"merge on int64 and object "
+                                             r"columns.*'k'.*'label'"):
+        len(df.merge(r, left_on="k", right_on="label"))
+    for how in ("right", "outer"):
+        with pytest.raises(dusk.DuskError, match="shuffle join of issue 14"):
+            len(df.merge(r, on="k", how=how))
+    with pytest.raises(dusk.DuskError, match="pandas 1.5 orders an inner"):
+        df.merge(r, on="k").head()
+    with pytest.raises(dusk.DuskError, match="two columns named 'x_y'"):
+        len(df.assign(x_y=df.x).merge(r, on="k"))
+    big = tmp_path / "big.csv"
+    with open(big, "w") as f:
+        f.write("k,pad\n")
+        line = "1," + "p" * 1000 + "\n"
+        for _ in range(66 * 1024):
+            f.write(line)
+    with pytest.raises(dusk.DuskError, match=r"right side is 66\.\d MiB.*"
+                                             r"64 MiB.*shuffle join"):
+        len(df.merge(dd.read_csv(str(big)), on="k"))
