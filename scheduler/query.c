@@ -2750,6 +2750,25 @@ static int handle_widen(sched_query *q, const sched_failure *f) {
  * changed, -1 where the user's dtype forbids it. */
 static int widen_column(sched_query *q, const char *column, dusk_type t) {
   int changed = 0;
+  /* A merge's right column, named as the merge names it (to_csv's int
+   * column that a left row without a match leaves missing): the right
+   * side's column alone. */
+  for (size_t j = 0; q->merge != NULL && j < q->merge_nright; j++)
+    if (q->merge_rout[j] != NULL && strcmp(q->merge_rout[j], column) == 0) {
+      const char *name = q->merge->csv.dtypes[j].column;
+      for (size_t l = 0; l < q->nleaves; l++)
+        for (size_t c = 0; q->leaves[l].right && c < q->leaves[l].ncols; c++)
+          if (strcmp(q->leaves[l].header[c], name) == 0 &&
+              q->leaves[l].types[c] !=
+                  dusk_type_common(q->leaves[l].types[c], t)) {
+            q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
+            changed = 1;
+          }
+      if (changed)
+        dusk_log(DUSK_LOG_INFO, "query %s: the merge's right column "
+                 "'%.200s' widened to %s", q->key, name, dusk_type_name(t));
+      return changed;
+    }
   /* A type the user gave is a promise about the data: not widened.  But
    * parse_dates is a wish: as pandas does, a column holding a value that
    * is no date-time stays text. */

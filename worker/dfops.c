@@ -479,6 +479,15 @@ static int setup_concat(pipeline *p, const dusk_plan *s, step *st,
   return 0;
 }
 
+/* Whether batch column c is a merge's right column. */
+static bool merge_column(const pipeline *p, size_t c) {
+  const step *st = p->merge_step >= 0 ? &p->steps[p->merge_step] : NULL;
+  for (size_t j = 0; st != NULL && j < st->node->csv.ndtypes; j++)
+    if (st->rslot[j] == (int)c)
+      return true;
+  return false;
+}
+
 /* The file's name of batch column c (a merge may have renamed a column
  * it reads: pandas' suffixes). */
 static const char *read_name(const pipeline *p, size_t c) {
@@ -2733,8 +2742,11 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
    * the user typed it int64, which stays ints with empty nulls (pandas'
    * nullable Int64). */
   if (rc == 0 && deferred[0] == '\0' && p.terminal == DUSK_PLAN_TO_CSV)
-    for (size_t c = 0; c < p.nread && widen_column == NULL; c++)
-      if (p.null_seen[c] && p.scan_types[c] == DUSK_TYPE_INT64 &&
+    for (size_t c = 0; c < p.ncols && widen_column == NULL; c++)
+      /* the file's columns, and a merge's right ones (a left row
+       * without a match holds missing values there) */
+      if ((c < p.nread || merge_column(&p, c)) && p.null_seen[c] &&
+          p.scan_types[c] == DUSK_TYPE_INT64 &&
           !dusk_type_is_logical(p.ltypes[c]) &&
           !typed_int(p.root, read_name(&p, c))) {
         widen_column = read_name(&p, c);
