@@ -96,6 +96,42 @@ static int key_add(dusk_buf *k, const dusk_value *v, int mode) {
   return 0;
 }
 
+/* The dense table of a one-int-key index (join.h), when every right
+ * value lies in [0, DUSK_JOIN_DENSE_MAX); entry[r] is right row r's
+ * entry.  0, or DUSK_ENOMEM. */
+static int dense_index(dusk_join_index *x, const dusk_table *right,
+                       const uint32_t *entry) {
+  const dusk_table_column *c;
+  int64_t max = -1;
+  x->null_entry = DUSK_JOIN_NONE;
+  if (x->nkeys != 1 || x->modes[0] != DUSK_JOIN_EXACT)
+    return 0;
+  c = &right->cols[x->rcols[0]];
+  if (c->type != DUSK_TYPE_INT64)
+    return 0;
+  for (size_t r = 0; r < right->nrows; r++) {
+    if (!c->valid[r])
+      continue;
+    if (c->i64[r] < 0 || (uint64_t)c->i64[r] >= DUSK_JOIN_DENSE_MAX)
+      return 0;
+    if (c->i64[r] > max)
+      max = c->i64[r];
+  }
+  x->ndense = (size_t)(max + 1);
+  if ((x->dense = malloc((x->ndense ? x->ndense : 1) * sizeof *x->dense)) ==
+      NULL)
+    return DUSK_ENOMEM;
+  for (size_t v = 0; v < x->ndense; v++)
+    x->dense[v] = DUSK_JOIN_NONE;
+  for (size_t r = 0; r < right->nrows; r++) {
+    if (c->valid[r])
+      x->dense[c->i64[r]] = entry[r];
+    else
+      x->null_entry = entry[r];
+  }
+  return 0;
+}
+
 void dusk_join_index_destroy(dusk_join_index *x) {
   if (x == NULL)
     return;
@@ -104,6 +140,7 @@ void dusk_join_index_destroy(dusk_join_index *x) {
   dusk_keyset_destroy(&x->keys);
   free(x->first);
   free(x->rows);
+  free(x->dense);
   memset(x, 0, sizeof *x);
 }
 
@@ -162,6 +199,8 @@ int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
   }
   for (size_t r = 0; r < n; r++)
     x->rows[x->first[entry[r]] + fill[entry[r]]++] = (uint32_t)r;
+  if (dense_index(x, right, entry) != 0)
+    goto oom;
   free(entry);
   free(fill);
   dusk_buf_destroy(&key);
@@ -177,6 +216,16 @@ oom:
 
 int dusk_join_probe(const dusk_join_index *x, const dusk_batch *b,
                     const int *lcols, uint32_t *entries, dusk_buf *scratch) {
+  const dusk_column *c = &b->cols[lcols[0]];
+  if (x->dense != NULL && c->type == DUSK_TYPE_INT64) {
+    for (size_t r = 0; r < b->nrows; r++) {
+      int64_t v = c->i64[r];
+      entries[r] = !c->valid[r] ? x->null_entry
+                   : v >= 0 && (uint64_t)v < x->ndense ? x->dense[v]
+                                                       : DUSK_JOIN_NONE;
+    }
+    return 0;
+  }
   for (size_t r = 0; r < b->nrows; r++) {
     size_t e;
     scratch->len = 0;

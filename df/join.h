@@ -53,7 +53,18 @@ typedef struct dusk_join_index {
   uint32_t *rows;   /* the right rows, grouped by entry, each group in the
                        table's order */
   bool unique;      /* no key has two right rows */
+  /* One exact int64 key whose right values all lie in [0, ndense) (ids,
+   * hours: the zone lookup's LocationID): dense[v] is value v's entry
+   * (DUSK_JOIN_NONE: none), null_entry a null's, and the probe reads the
+   * batch column directly, with no key bytes or hashing.  NULL
+   * otherwise. */
+  uint32_t *dense;
+  size_t ndense;
+  uint32_t null_entry;
 } dusk_join_index;
+
+/* The largest dense table an index makes (entries). */
+#define DUSK_JOIN_DENSE_MAX ((size_t)1 << 20)
 
 /* Builds the index of right's rows on columns rcols[0..nkeys) (modes per
  * key, from dusk_join_key_types).  0, DUSK_ENOMEM or DUSK_EINVAL with

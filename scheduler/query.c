@@ -1398,13 +1398,19 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
         (rc = mixed_use(q, &r, jr, "merge", "merging on it", err)) != 0)
       goto out;
     if (dusk_join_key_types(l.types[jl], r.types[jr], &mode) != 0) {
+      /* pandas' dtypes: an int column with a null is float64 there */
+      bool lna = l.types[jl] == DUSK_TYPE_INT64 &&
+                 sample_saw_null(q, p->inputs[0], p->columns[k]);
+      bool rna = r.types[jr] == DUSK_TYPE_INT64 &&
+                 sample_saw_null(q, p->inputs[1], p->right_on[k]);
       rc = dusk_error_set(
           err, DUSK_ETYPE,
           "merge: You are trying to merge on %s and %s columns (left '%s', "
           "right '%s'); pandas raises ValueError here too - convert one "
           "side with astype",
-          dusk_join_dtype_name(l.types[jl]), dusk_join_dtype_name(r.types[jr]),
-          p->columns[k], p->right_on[k]);
+          lna ? "float64" : dusk_join_dtype_name(l.types[jl]),
+          rna ? "float64" : dusk_join_dtype_name(r.types[jr]), p->columns[k],
+          p->right_on[k]);
       goto out;
     }
     mark_needed(q, p->inputs[0], p->columns[k]);

@@ -245,9 +245,14 @@ def test_refusals(client, files, tmp_path):
     with pytest.raises(KeyError, match=r"merge right_on: unknown column "
                                        r"'lable'; did you mean 'label'"):
         len(df.merge(r, left_on="k", right_on="lable"))
-    with pytest.raises(dusk.DuskError, match=r"merge on int64 and object "
+    # pandas: "You are trying to merge on float64 and object columns"
+    # (k holds a null, so pandas holds it as float64)
+    with pytest.raises(dusk.DuskError, match=r"merge on float64 and object "
                                              r"columns.*'k'.*'label'"):
         len(df.merge(r, left_on="k", right_on="label"))
+    with pytest.raises(dusk.DuskError, match=r"merge on object and int64 "
+                                             r"columns.*'name'.*'x'"):
+        len(df.merge(r, left_on="name", right_on="x"))
     for how in ("right", "outer"):
         with pytest.raises(dusk.DuskError, match="shuffle join of issue 14"):
             len(df.merge(r, on="k", how=how))
