@@ -269,3 +269,25 @@ def test_refusals(client, files, tmp_path):
     with pytest.raises(dusk.DuskError, match=r"right side is 64\.\d MiB.*"
                                              r"64 MiB.*shuffle join"):
         len(df.merge(dd.read_csv(str(big)), on="k"))
+
+
+def test_concat_then_merge_labels_run_across_files(client, files, bs,
+                                                    data_dir):
+    a, b = str(data_dir / "fhvhv_feb.csv"), str(data_dir / "fhvhv_apr.csv")
+    z, pz = dd.read_csv(files["zones"]), pd.read_csv(files["zones"])
+    got = dd.concat([read(a, bs), read(b, bs)]).merge(
+        z, how="left", left_on="PULocationID", right_on="LocationID")
+    want = pd.concat([pd.read_csv(a), pd.read_csv(b)]).merge(
+        pz, how="left", left_on="PULocationID", right_on="LocationID")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(10), want.head(10))
+
+
+def test_right_side_without_rows(client, files, bs):
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["uniq"]).query("key > 100")
+    pr = pd.read_csv(files["uniq"]).query("key > 100")
+    got = df.merge(r, how="left", left_on="k", right_on="key")
+    want = pdf.merge(pr, how="left", left_on="k", right_on="key")
+    pdt.assert_frame_equal(got.compute(), want)
+    assert len(df.merge(r, left_on="k", right_on="key")) == 0
