@@ -2731,35 +2731,45 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
 }
 
 /* Widens the failure's column to the type it needs, in every leaf that
- * reads it; 0 when nothing changed (then the failure stands). */
-static int widen_column(sched_query *q, const char *column, dusk_type t);
+ * reads it; 0 when nothing changed (then the failure stands).  side: 0
+ * every leaf, 1 the leaves of a merge's left side, 2 its right side (the
+ * task that failed tells which: one name may be a column of both). */
+static int widen_column(sched_query *q, const char *column, dusk_type t,
+                        int side);
 
 /* The failure's column, and the further columns it lists (to_csv's int
  * columns holding a null), widened to its type: 1 when the plan changed
  * and every one could widen, 0 otherwise (a rerun would not help). */
-static int handle_widen(sched_query *q, const sched_failure *f) {
+static int handle_widen(sched_query *q, const sched_failure *f, int side) {
   dusk_type t = (dusk_type)f->type;
   int changed;
   if (t <= DUSK_TYPE_NULL || t > DUSK_TYPE_STRING ||
       strlen(f->column) != f->column_len)
     return 0; /* not a type, or a name no header can have */
-  if ((changed = widen_column(q, f->column, t)) <= 0)
+  if ((changed = widen_column(q, f->column, t, side)) <= 0)
     return 0;
   for (uint32_t i = 0; i < f->nmixed; i++)
     if (strlen(f->mixed[i]) == f->mixed_len[i] &&
-        widen_column(q, f->mixed[i], t) < 0)
+        widen_column(q, f->mixed[i], t, side) < 0)
       return 0;
   return 1;
 }
 
-/* Widens column to t in every leaf: 1 if that changed a type, 0 if none
- * changed, -1 where the user's dtype forbids it. */
-static int widen_column(sched_query *q, const char *column, dusk_type t) {
+/* Whether leaf l is on the given side (widen_column). */
+static bool on_side(const sched_query *q, size_t l, int side) {
+  return side == 0 || (side == 2) == q->leaves[l].right;
+}
+
+/* Widens column to t in every leaf of side: 1 if that changed a type, 0
+ * if none changed, -1 where the user's dtype forbids it. */
+static int widen_column(sched_query *q, const char *column, dusk_type t,
+                        int side) {
   int changed = 0;
   /* A merge's right column, named as the merge names it (to_csv's int
-   * column that a left row without a match leaves missing): the right
-   * side's column alone. */
-  for (size_t j = 0; q->merge != NULL && j < q->merge_nright; j++)
+   * column that a left row without a match leaves missing, reported by a
+   * left scan): the right side's column alone. */
+  for (size_t j = 0; q->merge != NULL && side != 2 && j < q->merge_nright;
+       j++)
     if (q->merge_rout[j] != NULL && strcmp(q->merge_rout[j], column) == 0) {
       const char *name = q->merge->csv.dtypes[j].column;
       for (size_t l = 0; l < q->nleaves; l++)
@@ -2780,7 +2790,7 @@ static int widen_column(sched_query *q, const char *column, dusk_type t) {
    * is no date-time stays text. */
   for (size_t l = 0; l < q->nleaves; l++) {
     dusk_plan *n = q->leaves[l].node;
-    for (size_t d = 0; d < n->csv.ndtypes; d++)
+    for (size_t d = 0; on_side(q, l, side) && d < n->csv.ndtypes; d++)
       if (strcmp(n->csv.dtypes[d].column, column) == 0) {
         if (n->csv.dtypes[d].type != DUSK_TYPE_DATETIME ||
             t != DUSK_TYPE_STRING)
@@ -2791,7 +2801,7 @@ static int widen_column(sched_query *q, const char *column, dusk_type t) {
   }
   if (changed) {
     for (size_t l = 0; l < q->nleaves; l++)
-      for (size_t c = 0; c < q->leaves[l].ncols; c++)
+      for (size_t c = 0; on_side(q, l, side) && c < q->leaves[l].ncols; c++)
         if (strcmp(q->leaves[l].header[c], column) == 0)
           q->leaves[l].types[c] = DUSK_TYPE_STRING;
     dusk_log(DUSK_LOG_INFO,
@@ -2801,7 +2811,7 @@ static int widen_column(sched_query *q, const char *column, dusk_type t) {
     return 1;
   }
   for (size_t l = 0; l < q->nleaves; l++)
-    for (size_t c = 0; c < q->leaves[l].ncols; c++)
+    for (size_t c = 0; on_side(q, l, side) && c < q->leaves[l].ncols; c++)
       if (strcmp(q->leaves[l].header[c], column) == 0 &&
           q->leaves[l].types[c] != dusk_type_common(q->leaves[l].types[c], t)) {
         q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
@@ -2899,7 +2909,11 @@ static void query_outcome(sched_query *q, sched_task *t) {
   }
   f = root->failure;
   if (q->attempt < q->s->cfg.query_attempts && f != NULL &&
-      ((f->reason == DUSK_FAIL_WIDEN && handle_widen(q, f)) ||
+      ((f->reason == DUSK_FAIL_WIDEN &&
+        handle_widen(q, f,
+                     q->merge == NULL                        ? 0
+                     : strstr(root->key, "/right") != NULL ? 2
+                                                             : 1)) ||
        (f->reason == DUSK_FAIL_QUOTES && handle_quotes(q, f)) ||
        (f->reason == DUSK_FAIL_MIXED && handle_mixed(q, f)))) {
     char old[96];

@@ -291,3 +291,25 @@ def test_right_side_without_rows(client, files, bs):
     want = pdf.merge(pr, how="left", left_on="k", right_on="key")
     pdt.assert_frame_equal(got.compute(), want)
     assert len(df.merge(r, left_on="k", right_on="key")) == 0
+
+
+def test_right_column_widened_past_the_sample(client, tmp_path):
+    """A right column whose first float lies past the scheduler's sample is
+    widened on the right side alone: the left's column of the same name
+    stays int64, as in pandas."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    with open(left, "w") as f:
+        f.write("k,x\n")
+        for i in range(3000):
+            f.write(f"{i % 40},{i}\n")
+    with open(right, "w") as f:
+        f.write("k,x,pad\n")
+        for i in range(40):
+            f.write(f"{i},{i * 3},{'p' * 10000}\n")
+        f.write(f"40,2.5,{'p' * 10}\n")
+    got = dd.read_csv(str(left), blocksize="8KB").merge(
+        dd.read_csv(str(right))[["k", "x"]], on="k", how="left")
+    want = pd.read_csv(left).merge(pd.read_csv(right)[["k", "x"]], on="k",
+                                   how="left")
+    assert want.dtypes["x_x"] == "int64" and want.dtypes["x_y"] == "float64"
+    pdt.assert_frame_equal(got.compute(), want)
