@@ -313,3 +313,20 @@ def test_right_column_widened_past_the_sample(client, tmp_path):
                                    how="left")
     assert want.dtypes["x_x"] == "int64" and want.dtypes["x_y"] == "float64"
     pdt.assert_frame_equal(got.compute(), want)
+
+
+def test_row_results_after_a_left_merge(client, files, bs):
+    """drop_duplicates, nlargest, value_counts and describe over the merged
+    rows (one-to-many: labels of the merged frame)."""
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got, want = df.merge(r, on="k", how="left"), pdf.merge(pr, on="k",
+                                                         how="left")
+    pdt.assert_frame_equal(got.drop_duplicates(["label", "g_y"]).compute(),
+                           want.drop_duplicates(["label", "g_y"]))
+    pdt.assert_frame_equal(got.nlargest(7, "w").compute(),
+                           want.nlargest(7, "w"))
+    pdt.assert_series_equal(got.label.value_counts().compute().sort_index(),
+                            want.label.value_counts().sort_index())
+    pdt.assert_frame_equal(got[["w", "x_y"]].describe().compute(),
+                           want[["w", "x_y"]].describe())
