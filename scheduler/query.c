@@ -1397,6 +1397,19 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
     if ((rc = mixed_use(q, &l, jl, "merge", "merging on it", err)) != 0 ||
         (rc = mixed_use(q, &r, jr, "merge", "merging on it", err)) != 0)
       goto out;
+    if ((l.types[jl] == DUSK_TYPE_BOOL) !=
+            (r.types[jr] == DUSK_TYPE_BOOL) &&
+        (is_numeric(l.types[jl]) || l.types[jl] == DUSK_TYPE_BOOL) &&
+        (is_numeric(r.types[jr]) || r.types[jr] == DUSK_TYPE_BOOL)) {
+      rc = dusk_error_set(
+          err, DUSK_ETYPE,
+          "merge: the %s key '%s' against the %s key '%s': pandas merges "
+          "them as object columns (True equal to 1), which dusk does not "
+          "hold; convert one side with astype",
+          dusk_join_dtype_name(l.types[jl]), p->columns[k],
+          dusk_join_dtype_name(r.types[jr]), p->right_on[k]);
+      goto out;
+    }
     if (dusk_join_key_types(l.types[jl], r.types[jr], &mode) != 0) {
       /* pandas' dtypes: an int column with a null is float64 there */
       bool lna = l.types[jl] == DUSK_TYPE_INT64 &&

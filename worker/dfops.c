@@ -2916,7 +2916,35 @@ typedef struct ltypes_map {
   const char *names[512];
   dusk_type types[512];
   size_t n;
+  char text[4096]; /* names a merge's suffixes make */
+  size_t used;
 } ltypes_map;
+
+/* A merge's columns: the left's that clash with a right column under
+ * their suffixed names, then the right's under their merged names
+ * (plan.h: csv.dtypes and csv.usecols). */
+static void merge_logical_types(const dusk_plan *s, ltypes_map *m) {
+  size_t nleft = m->n;
+  const char *sx = s->suffixes[0] ? s->suffixes[0] : "_x";
+  for (size_t i = 0; i < nleft && m->n < 512; i++)
+    for (size_t d = 0; d < s->csv.ndtypes && d < s->csv.nusecols; d++) {
+      size_t len = strlen(m->names[i]) + strlen(sx) + 1;
+      if (strcmp(s->csv.dtypes[d].column, m->names[i]) != 0 ||
+          s->csv.usecols[d][0] == '\0' || m->used + len > sizeof m->text)
+        continue;
+      snprintf(m->text + m->used, len, "%s%s", m->names[i], sx);
+      m->names[m->n] = m->text + m->used;
+      m->types[m->n++] = m->types[i];
+      m->used += len;
+      break;
+    }
+  for (size_t d = 0; d < s->csv.ndtypes && d < s->csv.nusecols && m->n < 512;
+       d++)
+    if (s->csv.usecols[d][0] != '\0') {
+      m->names[m->n] = s->csv.usecols[d];
+      m->types[m->n++] = s->csv.dtypes[d].type;
+    }
+}
 
 /* The logical type of every column at root: the first leaf's resolved
  * dtypes, then each assign's expression typed against what came before. */
@@ -2924,6 +2952,7 @@ static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
   const dusk_plan *chain[256], *leaf;
   size_t n = 0;
   m->n = 0;
+  m->used = 0;
   for (const dusk_plan *s = root; s != NULL && n < 256;
        s = s->ninputs ? s->inputs[0] : NULL)
     chain[n++] = s;
@@ -2943,6 +2972,8 @@ static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
       m->names[m->n] = s->columns[0];
       m->types[m->n++] = t;
     }
+    if (s->kind == DUSK_PLAN_MERGE)
+      merge_logical_types(s, m);
     /* a concat step's columns its input lacks */
     for (size_t d = 0; s->kind == DUSK_PLAN_CONCAT && d < s->csv.ndtypes &&
                        m->n < 512;

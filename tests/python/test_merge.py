@@ -330,3 +330,43 @@ def test_row_results_after_a_left_merge(client, files, bs):
                             want.label.value_counts().sort_index())
     pdt.assert_frame_equal(got[["w", "x_y"]].describe().compute(),
                            want[["w", "x_y"]].describe())
+
+
+def test_datetime_text_and_bool_keys_then_fillna(client, tmp_path, bs):
+    """Keys of datetimes (parse_dates on both sides), of text holding
+    quotes and newlines, and of bools against ints; a fillna and a .str
+    step on the right's columns after the merge."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    names = ["a", 'say "hi"', "two\nlines", "b, c", ""]
+    with open(left, "w", newline="") as f:
+        f.write("t,name,flag,v\n")
+        for i in range(400):
+            t = "" if i % 23 == 5 else f"2021-02-0{1 + i % 4} 0{i % 3}:00:00"
+            n = names[i % 5]
+            n = '"' + n.replace('"', '""') + '"' if any(
+                c in n for c in ',"\n') else n
+            f.write(f"{t},{n},{['True', 'False'][i % 2]},{i}\n")
+    with open(right, "w", newline="") as f:
+        f.write("t,name,code,n\n")
+        f.write('2021-02-01 00:00:00,"two\nlines",1,10\n')
+        f.write('2021-02-02 01:00:00,a,0,20\n')
+        f.write(',"say ""hi""",1,30\n')
+        f.write('2021-02-03 02:00:00,,0,40\n')
+        f.write('2021-02-01 00:00:00,"b, c",1,50\n')
+    d = dd.read_csv(str(left), blocksize=bs, parse_dates=["t"]) if bs else \
+        dd.read_csv(str(left), parse_dates=["t"])
+    r = dd.read_csv(str(right), parse_dates=["t"])
+    pl, pr = (pd.read_csv(left, parse_dates=["t"]),
+              pd.read_csv(right, parse_dates=["t"]))
+    for on in ("t", "name"):
+        got, want = d.merge(r, on=on, how="left"), pl.merge(pr, on=on,
+                                                           how="left")
+        pdt.assert_frame_equal(got.compute(), want)
+        got = got.fillna({"n": 0}).assign(m=lambda x: x.n * 2)
+        want = want.fillna({"n": 0}).assign(m=lambda x: x.n * 2)
+        pdt.assert_frame_equal(got.compute(), want)
+    # pandas merges a bool key with an int one as object columns (its
+    # left key becomes object): refused rather than typed otherwise
+    with pytest.raises(dusk.DuskError, match="the bool key 'flag' against "
+                                             "the int64 key 'code'"):
+        len(d.merge(r, left_on="flag", right_on="code", how="left"))
