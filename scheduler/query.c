@@ -2591,6 +2591,14 @@ static void lower_and_submit(sched_query *q) {
   }
   add_scans(q, &sp, SCANS_QUERY, offsets, right, &level, &nlevel, &cap_level,
             &tail_plan, &nulls, &multi);
+  /* a left column the merge suffixes holds its sample's nulls under its
+   * merged name too (the scans report it so) */
+  for (size_t i = 0; i < q->merge_nleft; i++)
+    if (strcmp(q->merge_lin[i], q->merge_lout[i]) != 0 &&
+        dusk_names_has((dusk_slice){nulls.data, nulls.len}, q->merge_lin[i],
+                       strlen(q->merge_lin[i])))
+      dusk_xcheck(dusk_names_add(&nulls, q->merge_lout[i],
+                                 strlen(q->merge_lout[i])));
   encode_tail_args(&tail, &tail_plan, &nulls);
   add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                    q->final_key, DUSK_DF_FINAL);

@@ -370,3 +370,19 @@ def test_datetime_text_and_bool_keys_then_fillna(client, tmp_path, bs):
     with pytest.raises(dusk.DuskError, match="the bool key 'flag' against "
                                              "the int64 key 'code'"):
         len(d.merge(r, left_on="flag", right_on="code", how="left"))
+
+
+def test_suffixed_column_keeps_the_samples_nulls(client, tmp_path):
+    """head() stops before the row where the left's x holds its null, which
+    the scheduler's sample saw: x_x is still pandas' float64."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    with open(left, "w") as f:
+        f.write("k,x\n" + "".join(
+            f"{i % 4},{'' if i == 250 else i}\n" for i in range(300)))
+    right.write_text("k,x\n0,5\n1,6\n2,7\n3,8\n")
+    got = dd.read_csv(str(left), blocksize="1KB").merge(
+        dd.read_csv(str(right)), on="k", how="left").head(5)
+    want = pd.read_csv(left).merge(pd.read_csv(right), on="k",
+                                   how="left").head(5)
+    assert want.dtypes["x_x"] == "float64"
+    pdt.assert_frame_equal(got, want)
