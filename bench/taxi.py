@@ -12,6 +12,10 @@ Queries (pandas spelling; every system computes the same answer):
   filter_head     read_csv(A).fillna(0).query("PULocationID > 200").head(10)
   concat_groupby  concat([read_csv(A), read_csv(B)]).groupby("PULocationID").count()
   len             len(read_csv(A))
+  merge_groupby   read_csv(A).merge(read_csv(Z), left_on="PULocationID",
+                  right_on="LocationID").groupby("Borough").size()
+                  (Z: a 265-row taxi zone lookup, generated like the real
+                  taxi+_zone_lookup.csv: LocationID,Borough,Zone,service_zone)
 
 Method: every run is a fresh process tree, end to end (cluster start for
 dusk and Dask, imports for pandas, node runtime start for DuckDB and
@@ -52,7 +56,8 @@ PY = "/usr/bin/python3"          # Debian's python3 (pandas, dask, distributed)
 SYSTEMS = ["dusk", "dask", "pandas", "duckdb", "polars", "dusk_libcsv"]
 # dusk_libcsv: dusk with its vectorised CSV fast path off (libcsv only), to
 # show both parsers; not in the default --systems.
-QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len"]
+QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len",
+           "merge_groupby"]
 FULL_ROWS = 21500000             # one FHVHV month, ~1.34 GB
 SEED_A, MONTH_A = 7, 2
 SEED_B, MONTH_B = 8, 4
@@ -63,6 +68,8 @@ PANDAS_TEXT = {
     "filter_head": 'read_csv(A).fillna(0).query("PULocationID > 200").head(10)',
     "concat_groupby": 'concat([read_csv(A), read_csv(B)]).groupby("PULocationID").count()',
     "len": "len(read_csv(A))",
+    "merge_groupby": 'read_csv(A).merge(read_csv(Z), left_on="PULocationID", '
+                     'right_on="LocationID").groupby("Borough").size()',
 }
 
 
@@ -233,6 +240,8 @@ def dusk_expr(q, a, b):
         "filter_head": ra + '.fillna(0).query("PULocationID > 200").head(10)',
         "concat_groupby": 'concat([%s, read_csv("%s")]).groupby("PULocationID").count()' % (ra, b),
         "len": "len(%s)" % ra,
+        "merge_groupby": ra + '.merge(read_csv("%s"), left_on="PULocationID", '
+                         'right_on="LocationID").groupby("Borough").size()' % b,
     }[q]
 
 
@@ -251,6 +260,9 @@ def parse_answer(system, q, stdout):
         line = [l for l in stdout.splitlines() if l.startswith("{")][-1]
         return json.loads(line)   # {"system", "query", "inner_s", ...answer}
     rows = json.loads(stdout)
+    if q == "merge_groupby":
+        return {"result_rows": len(rows),
+                "groups": {r["Borough"]: [int(r["0"]), int(r["0"])] for r in rows}}
     if q in ("groupby", "fillna_groupby", "concat_groupby"):
         g = {}
         for r in rows:
@@ -350,6 +362,20 @@ def versions(systems, bindir):
 
 
 # ---------------------------------------------------------------- data
+
+def ensure_zones(path):
+    """The zone lookup's shape: LocationID 1..265, a Borough (a few
+    missing, as "Unknown"'s row has none), a Zone holding commas, a
+    service_zone; deterministic."""
+    boroughs = ["Manhattan", "Queens", "Brooklyn", "Bronx", "Staten Island", "EWR"]
+    with open(path + ".tmp", "w", newline="") as f:
+        f.write("LocationID,Borough,Zone,service_zone\n")
+        for i in range(1, 266):
+            b = "" if i % 88 == 0 else boroughs[(i * 7) % len(boroughs)]
+            f.write('%d,%s,"Zone %d, part %d",%s\n' % (
+                i, b, i, i % 3, "Yellow Zone" if i % 4 == 0 else "Boro Zone"))
+    os.replace(path + ".tmp", path)
+
 
 def data_files(d, rows):
     base = "fhv_1x" if rows == FULL_ROWS else "fhv_%d" % rows
@@ -499,6 +525,9 @@ def main():
     ensure_data(bindir, fa, a.rows, SEED_A, MONTH_A)
     if "concat_groupby" in queries:
         ensure_data(bindir, fb, a.rows, SEED_B, MONTH_B)
+    fz = os.path.join(os.path.abspath(a.data), "taxi_zone_lookup.csv")
+    if "merge_groupby" in queries:
+        ensure_zones(fz)
     mb_a = os.path.getsize(fa) / 1e6
     mb_b = os.path.getsize(fb) / 1e6 if os.path.exists(fb) else 0.0
 
@@ -540,8 +569,9 @@ def main():
     answers = {}
     others_total, timed_total = [0.0], [0.0]
     for q in queries:
-        inputs = [fa, fb] if q == "concat_groupby" else [fa]
-        expect_rows = a.rows * len(inputs)
+        inputs = [fa, fb] if q == "concat_groupby" else [fa, fz] \
+            if q == "merge_groupby" else [fa]
+        expect_rows = a.rows * (2 if q == "concat_groupby" else 1)
         in_mb = mb_a + (mb_b if q == "concat_groupby" else 0)
         log("== %s: %s" % (q, PANDAS_TEXT[q]))
         for s in active:
@@ -552,7 +582,7 @@ def main():
                 env["POLARS_MAX_THREADS"] = "2"
             if s == "dusk_libcsv":
                 env["DUSK_CSV_FASTPATH"] = "0"
-            cmd = command(s, q, fa, fb, bindir)
+            cmd = command(s, q, fa, fz if q == "merge_groupby" else fb, bindir)
             walls, peaks, status, ans = [], [], "ok", None
             answer_check = ""
             for i in range(a.runs):

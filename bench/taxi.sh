@@ -6,7 +6,7 @@
 # under bench/results/.
 #
 #   bench/taxi.sh [--rows 21500000] [--runs 3] [--systems dusk,dask,pandas,duckdb,polars]
-#                 [--queries groupby,filter_head,concat_groupby,len] [--data DIR]
+#                 [--queries groupby,filter_head,concat_groupby,len,merge_groupby] [--data DIR]
 #                 [--build DIR] [--timeout 600] [--mem-cap-mib N] [--vocab]
 #
 # --vocab then runs bench/vocab.py (issue 11's pandas vocabulary: hour of

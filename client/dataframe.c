@@ -291,6 +291,40 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err) 
   return f;
 }
 
+dusk_dataframe *dusk_merge(dusk_dataframe *left, dusk_dataframe *right,
+                           const char *how, const char *const *left_on,
+                           const char *const *right_on, size_t n,
+                           const char *const *suffixes, dusk_error *err) {
+  int h = dusk_merge_how_parse(how ? how : "inner");
+  const char *bad = NULL;
+  if (left == NULL || right == NULL)
+    bad = "merge needs two frames";
+  else if (h == 0)
+    bad = "merge: how must be \"inner\", \"left\", \"right\" or \"outer\"";
+  else if (n == 0 || left_on == NULL || right_on == NULL)
+    bad = "merge needs keys: on= or left_on= and right_on=";
+  for (size_t i = 0; bad == NULL && i < 2; i++) {
+    dusk_dataframe *f = i ? right : left;
+    if (dusk_plan_is_terminal(f->plan->kind) || dusk_plan_takes_post(f->plan))
+      bad = i ? "merge: the right side is a computed result; merge takes "
+                "frames' rows"
+              : "merge: the left side is a computed result; merge takes "
+                "frames' rows";
+  }
+  for (size_t i = 0; bad == NULL && i < n; i++)
+    if (left_on[i] == NULL || right_on[i] == NULL)
+      bad = "merge: a key is missing";
+  if (bad != NULL) {
+    dusk_error_set(err, DUSK_EINVAL, "%s", bad);
+    dusk_dataframe_free(left);
+    dusk_dataframe_free(right);
+    return NULL;
+  }
+  return wrap(dusk_plan_merge(unwrap(left), unwrap(right), h, left_on,
+                              right_on, n, suffixes),
+              err);
+}
+
 static dusk_dataframe *fill(dusk_dataframe *f, const char *column, dusk_value v,
                         dusk_error *err) {
   dusk_fill fl;

@@ -299,6 +299,20 @@ int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
 dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
                           const dusk_read_options *opts, dusk_error *err);
 dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err);
+/* pandas' left.merge(right, how=, left_on=, right_on=, suffixes=): each
+ * left row with every right row whose keys equal its keys (a null key
+ * equals a null, as in pandas 1.5), in the right's order; how "inner"
+ * drops left rows without a match, "left" keeps them with nulls in the
+ * right's columns.  n key pairs (on= gives the same names twice: one key
+ * column); suffixes NULL for ("_x", "_y").  A broadcast join: the right
+ * side is collected once (at most DUSK_MERGE_MAX_RIGHT_BYTES of CSV) and
+ * every partition of the left probes it; how "right" / "outer" and a
+ * larger right side need the shuffle join and are refused at submit.
+ * Consumes both frames. */
+dusk_dataframe *dusk_merge(dusk_dataframe *left, dusk_dataframe *right,
+                           const char *how, const char *const *left_on,
+                           const char *const *right_on, size_t n,
+                           const char *const *suffixes, dusk_error *err);
 /* column NULL fills every column. */
 dusk_dataframe *dusk_fillna_int(dusk_dataframe *f, const char *column, int64_t v,
                             dusk_error *err);

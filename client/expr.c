@@ -33,6 +33,10 @@
  *             | ".head(" int? ")" | ".describe()" | ".to_csv(" string ")"
  *                                                                 terminal
  *             | ".compute()"                     accepted and ignored
+ *             | ".merge(" frame ("," mergearg)* ")"
+ *   mergearg := ("on" | "left_on" | "right_on") "=" (string | "[" string,
+ *                   ... "]") | "how" "=" string | "suffixes" "=" ("(" |
+ *                   "[") string "," string (")" | "]")
  *   post     := ".sort_values(" (string | "[" string, ... "]")?
  *                   ("," "ascending" "=" (bool | "[" bool, ... "]"))? ")"
  *             | ".head(" int? ")" | ".tail(" int? ")"
@@ -3683,12 +3687,135 @@ done:
   return rc;
 }
 
+/* One key argument of merge: a column name or a list of them. */
+static int parse_merge_keys(parser *p, strlist *keys, const char *arg) {
+  size_t open = p->tok.start;
+  int rc;
+  if (keys->n > 0)
+    return fail(p, open, "merge: %s given twice", arg);
+  if (p->tok.kind == T_STRING)
+    return push_string(p, keys);
+  if (p->tok.kind != T_LBRACKET)
+    return fail(p, open, "merge: %s is a column name or a list of them", arg);
+  if ((rc = parse_strlist(p, keys, "a column name", "columns")) != 0)
+    return rc;
+  return need_one(p, keys->n, open, "merge", "key");
+}
+
+/* merge's suffixes=("_x", "_y"): two strings in parentheses or brackets. */
+static int parse_merge_suffixes(parser *p, strlist *sfx) {
+  int close = p->tok.kind == T_LPAREN ? T_RPAREN : T_RBRACKET;
+  int rc;
+  if (p->tok.kind != T_LPAREN && p->tok.kind != T_LBRACKET)
+    return fail(p, here(p), "merge: suffixes is a pair of strings");
+  if ((rc = lex(p)) != 0)
+    return rc;
+  while (rc == 0 && (int)p->tok.kind != close) {
+    if (p->tok.kind != T_STRING || sfx->n == 2)
+      return fail(p, here(p), "merge: suffixes is a pair of strings");
+    if ((rc = push_string(p, sfx)) == 0 && p->tok.kind == T_COMMA)
+      rc = lex(p);
+  }
+  if (rc == 0 && sfx->n != 2)
+    return fail(p, here(p), "merge: suffixes is a pair of strings");
+  return rc ? rc : lex(p);
+}
+
+/* At "merge" after a frame: merge(right, how=, on= | left_on= and
+ * right_on=, suffixes=). */
+static int parse_merge(parser *p, plan_chain *f, size_t where) {
+  static const char *const kwargs[] = {"on", "left_on", "right_on", "how",
+                                       "suffixes"};
+  strlist on = {0}, lon = {0}, ron = {0}, sfx = {0};
+  plan_chain right;
+  char *how = NULL;
+  int rc;
+  memset(&right, 0, sizeof right);
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "merge")) != 0)
+    goto done;
+  if ((rc = parse_chain(p, "merge", &right)) != 0)
+    goto done;
+  while (rc == 0 && p->tok.kind == T_COMMA) {
+    token name;
+    size_t k;
+    if ((rc = lex(p)) != 0 || p->tok.kind == T_RPAREN)
+      break;
+    name = p->tok;
+    for (k = 0; k < 5 && !is_word(p, kwargs[k]); k++)
+      ;
+    if (name.kind != T_IDENT || k == 5) {
+      rc = name.kind == T_IDENT
+               ? fail_unknown(p, &name, "unknown argument", kwargs, 5,
+                              "merge takes on, left_on, right_on, how and "
+                              "suffixes")
+               : fail(p, here(p), "expected a keyword argument of merge");
+      break;
+    }
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", kwargs[k])) != 0)
+      break;
+    if (k <= 2)
+      rc = parse_merge_keys(p, k == 0 ? &on : k == 1 ? &lon : &ron,
+                            kwargs[k]);
+    else if (k == 4)
+      rc = sfx.n ? fail(p, name.start, "merge: suffixes given twice")
+                 : parse_merge_suffixes(p, &sfx);
+    else if (how != NULL || p->tok.kind != T_STRING)
+      rc = fail(p, here(p), how ? "merge: how given twice"
+                                : "merge: how is \"inner\", \"left\", "
+                                  "\"right\" or \"outer\"");
+    else if ((rc = take_string(p, &p->tok, &how, NULL, NULL)) == 0) {
+      if (dusk_merge_how_parse(how) == 0)
+        rc = fail(p, here(p), "merge: how is \"inner\", \"left\", "
+                              "\"right\" or \"outer\", not \"%.40s\"",
+                  how);
+      else
+        rc = lex(p);
+    }
+  }
+  if (rc == 0)
+    rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                "merge");
+  if (rc == 0 && on.n > 0 && (lon.n > 0 || ron.n > 0))
+    rc = fail(p, where, "merge: give on= or left_on= and right_on=, not both");
+  else if (rc == 0 && on.n == 0 && (lon.n == 0 || ron.n == 0))
+    rc = fail(p, where, lon.n + ron.n == 0
+                            ? "merge needs keys: on= or left_on= and "
+                              "right_on= (dusk does not guess common "
+                              "columns)"
+                            : "merge: left_on= and right_on= go together");
+  else if (rc == 0 && lon.n != ron.n)
+    rc = fail(p, where, "merge: len(right_on) must equal len(left_on) "
+                        "(%zu and %zu)", ron.n, lon.n);
+  if (rc == 0) {
+    strlist *l = on.n ? &on : &lon, *r = on.n ? &on : &ron;
+    dusk_plan *np = dusk_plan_merge(
+        f->plan, right.plan, dusk_merge_how_parse(how ? how : "inner"),
+        (const char *const *)l->v, (const char *const *)r->v, l->n,
+        sfx.n ? (const char *const *)sfx.v : NULL);
+    right.plan = NULL;
+    if (right.depth > f->depth)
+      f->depth = right.depth;
+    rc = wrap(p, f, np, where);
+  }
+done:
+  dusk_plan_free(right.plan);
+  free(how);
+  strlist_free(&on);
+  strlist_free(&lon);
+  strlist_free(&ron);
+  strlist_free(&sfx);
+  return rc;
+}
+
 /* At '.' after a frame. */
 static int parse_method(parser *p, const char *inside, plan_chain *f) {
   static const char *const methods[] = {
       "fillna", "query",  "assign",  "eval",        "groupby", "head",
       "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute",
-      "median", "quantile", "drop_duplicates", "sample", "rename", "dropna"};
+      "median", "quantile", "drop_duplicates", "sample", "rename", "dropna",
+      "merge"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -3726,6 +3853,8 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     return parse_rename(p, f, name.start);
   if (is_word(p, "dropna"))
     return parse_dropna_rows(p, f, name.start);
+  if (is_word(p, "merge"))
+    return parse_merge(p, f, name.start);
   if (is_word(p, "query"))
     return parse_query_call(p, f, name.start);
   if (is_word(p, "sample"))

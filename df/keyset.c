@@ -95,6 +95,26 @@ static int find_or_add(dusk_keyset *s, uint64_t h, const char *p, size_t len,
   return 0;
 }
 
+size_t dusk_keyset_find(const dusk_keyset *s, const void *p, size_t len) {
+  uint64_t h = dusk_hash_bytes(p, len);
+  uint32_t tag = (uint32_t)(h >> 32), len32 = (uint32_t)len;
+  size_t mask = s->nslots - 1;
+  if (s->nslots == 0 || len > UINT32_MAX - sizeof len32)
+    return SIZE_MAX;
+  for (size_t i = tag & mask;; i = (i + 1) & mask) {
+    const dusk_keyset_slot *sl = &s->slots[i];
+    const char *k;
+    if (sl->entry == 0)
+      return SIZE_MAX;
+    if (sl->tag != tag)
+      continue;
+    k = s->arena.data + sl->off;
+    if (memcmp(k, &len32, sizeof len32) == 0 &&
+        (len == 0 || memcmp(k + sizeof len32, p, len) == 0))
+      return sl->entry - 1;
+  }
+}
+
 int dusk_keyset_find_or_add(dusk_keyset *s, const void *p, size_t len,
                             size_t *entry, int *added) {
   return find_or_add(s, dusk_hash_bytes(p, len), p, len, entry, added);

@@ -47,6 +47,10 @@ void dusk_keyset_destroy(dusk_keyset *s);
 int dusk_keyset_find_or_add(dusk_keyset *s, const void *p, size_t len,
                             size_t *entry, int *added);
 
+/* The entry of the len bytes at p, or SIZE_MAX when the set lacks them
+ * (nothing is added). */
+size_t dusk_keyset_find(const dusk_keyset *s, const void *p, size_t len);
+
 /* The same for n keys in order, key i being bytes [offs[i], offs[i + 1])
  * of keys: entries[i] receives its entry and added[i] 1 when key i was
  * added by this call (a key twice in the batch: its first time only).

@@ -70,7 +70,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 21
+#define PLAN_NKINDS 22
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -179,6 +179,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_RESET_INDEX: return "reset_index";
   case DUSK_PLAN_RENAME: return "rename";
   case DUSK_PLAN_DROPNA: return "dropna";
+  case DUSK_PLAN_MERGE: return "merge";
   }
   return "unknown";
 }
@@ -207,6 +208,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_RESET_INDEX:
   case DUSK_PLAN_RENAME:
   case DUSK_PLAN_DROPNA:
+  case DUSK_PLAN_MERGE:
     return false;
   }
   return false;
@@ -763,6 +765,9 @@ void dusk_plan_free(dusk_plan *p) {
   free(p->ascending);
   free(p->qs);
   strv_free(p->renamed, p->kind == DUSK_PLAN_RENAME ? p->ncolumns : 0);
+  strv_free(p->right_on, p->kind == DUSK_PLAN_MERGE ? p->ncolumns : 0);
+  free(p->suffixes[0]);
+  free(p->suffixes[1]);
   free(p);
 }
 
@@ -1015,6 +1020,138 @@ dusk_plan *dusk_plan_rename(dusk_plan *in, const char *const *old,
   return p;
 }
 
+const char *dusk_merge_how_name(int how) {
+  switch (how) {
+  case DUSK_MERGE_INNER: return "inner";
+  case DUSK_MERGE_LEFT: return "left";
+  case DUSK_MERGE_RIGHT: return "right";
+  case DUSK_MERGE_OUTER: return "outer";
+  default: return NULL;
+  }
+}
+
+int dusk_merge_how_parse(const char *name) {
+  for (int h = DUSK_MERGE_INNER; h <= DUSK_MERGE_OUTER; h++)
+    if (name != NULL && strcmp(name, dusk_merge_how_name(h)) == 0)
+      return h;
+  return 0;
+}
+
+dusk_plan *dusk_plan_merge(dusk_plan *left, dusk_plan *right, int how,
+                           const char *const *left_on,
+                           const char *const *right_on, size_t n,
+                           const char *const *suffixes) {
+  dusk_plan *p;
+  if (right == NULL || n == 0 || dusk_merge_how_name(how) == NULL) {
+    dusk_plan_free(left);
+    dusk_plan_free(right);
+    return NULL;
+  }
+  if ((p = plan_with_columns(DUSK_PLAN_MERGE, left, left_on, n)) == NULL) {
+    dusk_plan_free(right);
+    return NULL;
+  }
+  {
+    dusk_plan **in = realloc(p->inputs, 2 * sizeof *in);
+    if (in == NULL) {
+      dusk_plan_free(right);
+      dusk_plan_free(p);
+      return NULL;
+    }
+    p->inputs = in;
+    p->inputs[p->ninputs++] = right;
+  }
+  p->how = how;
+  if (strv_dup(right_on, n, &p->right_on) != 0 ||
+      dup_opt(suffixes ? suffixes[0] : "_x", &p->suffixes[0]) != 0 ||
+      dup_opt(suffixes ? suffixes[1] : "_y", &p->suffixes[1]) != 0) {
+    dusk_plan_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+void dusk_merge_names_free(char **names, size_t n) {
+  for (size_t i = 0; names != NULL && i < n; i++) {
+    free(names[i]);
+    names[i] = NULL;
+  }
+}
+
+/* Whether right column `name` is a key the merge keeps once (named as its
+ * left key). */
+static bool merge_drops(const dusk_plan *m, const char *name) {
+  for (size_t k = 0; k < m->ncolumns; k++)
+    if (strcmp(m->right_on[k], name) == 0 &&
+        strcmp(m->columns[k], name) == 0)
+      return true;
+  return false;
+}
+
+static bool names_hold(const char *const *v, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i] != NULL && strcmp(v[i], name) == 0)
+      return true;
+  return false;
+}
+
+static char *suffixed(const char *name, const char *suffix) {
+  size_t a = strlen(name), b = suffix ? strlen(suffix) : 0;
+  char *s = malloc(a + b + 1);
+  if (s != NULL) {
+    memcpy(s, name, a);
+    memcpy(s + a, suffix ? suffix : "", b);
+    s[a + b] = '\0';
+  }
+  return s;
+}
+
+int dusk_merge_names(const dusk_plan *m, const char *const *left,
+                     size_t nleft, const char *const *right, size_t nright,
+                     char **left_out, char **right_out, dusk_error *err) {
+  const char *sx = m->suffixes[0] ? m->suffixes[0] : "_x";
+  const char *sy = m->suffixes[1] ? m->suffixes[1] : "_y";
+  for (size_t i = 0; i < nleft; i++)
+    left_out[i] = NULL;
+  for (size_t j = 0; j < nright; j++)
+    right_out[j] = NULL;
+  for (size_t i = 0; i < nleft; i++) {
+    bool clash = false;
+    for (size_t j = 0; j < nright && !clash; j++)
+      clash = strcmp(left[i], right[j]) == 0 && !merge_drops(m, right[j]);
+    if ((left_out[i] = suffixed(left[i], clash ? sx : NULL)) == NULL)
+      goto oom;
+  }
+  for (size_t j = 0; j < nright; j++) {
+    if (merge_drops(m, right[j]))
+      continue;
+    if ((right_out[j] = suffixed(right[j], names_hold(left, nleft, right[j])
+                                               ? sy
+                                               : NULL)) == NULL)
+      goto oom;
+  }
+  for (size_t i = 0; i < nleft + nright; i++) {
+    const char *a = i < nleft ? left_out[i] : right_out[i - nleft];
+    for (size_t k = i + 1; a != NULL && k < nleft + nright; k++) {
+      const char *b = k < nleft ? left_out[k] : right_out[k - nleft];
+      if (b != NULL && strcmp(a, b) == 0) {
+        dusk_error_set(err, DUSK_EINVAL,
+                       "merge: the result would have two columns named "
+                       "'%.200s' (give other suffixes=)",
+                       a);
+        dusk_merge_names_free(left_out, nleft);
+        dusk_merge_names_free(right_out, nright);
+        return DUSK_EINVAL;
+      }
+    }
+  }
+  return 0;
+oom:
+  dusk_merge_names_free(left_out, nleft);
+  dusk_merge_names_free(right_out, nright);
+  return dusk_error_set(err, DUSK_ENOMEM, "merge: out of memory");
+}
+
 dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,
                             bool how_all) {
   dusk_plan *p = plan_with_columns(DUSK_PLAN_DROPNA, in, cols, n);
@@ -1256,6 +1393,13 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   if (p->renamed != NULL &&
       strv_dup((const char *const *)p->renamed, p->ncolumns, &c->renamed) != 0)
     goto fail;
+  c->how = p->how;
+  if (p->right_on != NULL &&
+      strv_dup((const char *const *)p->right_on, p->ncolumns, &c->right_on) != 0)
+    goto fail;
+  if (dup_opt(p->suffixes[0], &c->suffixes[0]) != 0 ||
+      dup_opt(p->suffixes[1], &c->suffixes[1]) != 0)
+    goto fail;
   if (p->ninputs > 0) {
     c->inputs = calloc(p->ninputs, sizeof *c->inputs);
     if (c->inputs == NULL)
@@ -1382,7 +1526,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6,
 };
 
 /* A dtype's name on the wire (plan.h dusk_dtype): an int or bool column
@@ -1519,6 +1663,18 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_DROPNA:
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(p->how_all ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    break;
+  case DUSK_PLAN_MERGE:
+    /* [left_on, right_on, how, [suffix_x, suffix_y], {right column: type},
+     *  [its name after the merge ("" dropped)]] */
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(pk_strv(pk, p->right_on, p->right_on ? p->ncolumns : 0));
+    PK(msgpack_pack_int(pk, p->how));
+    PK(msgpack_pack_array(pk, 2));
+    PK(pk_cstr(pk, p->suffixes[0]));
+    PK(pk_cstr(pk, p->suffixes[1]));
+    PK(enc_dtypes(pk, p->csv.dtypes, p->csv.dtypes ? p->csv.ndtypes : 0));
+    PK(pk_strv(pk, p->csv.usecols, p->csv.usecols ? p->csv.nusecols : 0));
     break;
   case DUSK_PLAN_DESCRIBE:
     PK(pk_strv(pk, p->columns, p->ncolumns));
@@ -2333,6 +2489,46 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     p->renamed = renamed;
     return 0;
   }
+  case DUSK_PLAN_MERGE: {
+    size_t nright = 0;
+    uint64_t how = 0;
+    char **right = NULL;
+    if ((rc = get_names(&f[0], where, "left_on", 1, err, &p->columns,
+                        &p->ncolumns)) != 0)
+      return rc;
+    if ((rc = get_names(&f[1], where, "right_on", 1, err, &right,
+                        &nright)) != 0 ||
+        nright != p->ncolumns) {
+      strv_free(right, nright);
+      return rc ? rc
+                : dusk_error_set(err, DUSK_EINVAL,
+                                 "%s: %zu left keys but %zu right keys", where,
+                                 p->ncolumns, nright);
+    }
+    p->right_on = right;
+    if ((rc = get_uint(&f[2], where, "how", err, &how)) != 0)
+      return rc;
+    if (dusk_merge_how_name((int)(how > 8 ? 0 : how)) == NULL)
+      return dusk_error_set(err, DUSK_EINVAL, "%s: unknown how %" PRIu64,
+                            where, how);
+    p->how = (int)how;
+    if (f[3].type != MSGPACK_OBJECT_ARRAY || f[3].via.array.size != 2)
+      return bad_type(err, where, "suffixes", "[str, str]", &f[3]);
+    for (int i = 0; i < 2; i++)
+      if ((rc = get_name(&f[3].via.array.ptr[i], where, "suffix",
+                         PLAN_MAX_NAME, true, err, &p->suffixes[i])) != 0)
+        return rc;
+    if ((rc = dec_dtypes(&f[4], where, err, &p->csv.dtypes,
+                         &p->csv.ndtypes)) != 0 ||
+        (rc = get_names(&f[5], where, "output name", 0, err, &p->csv.usecols,
+                        &p->csv.nusecols)) != 0)
+      return rc;
+    if (p->csv.nusecols != (p->csv.dtypes ? p->csv.ndtypes : 0))
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: %zu right columns but %zu output names",
+                            where, p->csv.ndtypes, p->csv.nusecols);
+    return 0;
+  }
   case DUSK_PLAN_DROPNA:
     if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "how_all", "a bool", &f[1]);
@@ -2431,11 +2627,13 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
     return rc;
   if (kind == DUSK_PLAN_READ_CSV ? ninputs != 0
       : kind == DUSK_PLAN_CONCAT ? ninputs < 1
+      : kind == DUSK_PLAN_MERGE  ? ninputs < 1 || ninputs > 2
                                  : ninputs != 1)
     return dusk_error_set(d->err, DUSK_EPROTO,
                           "%s: %" PRIu64 " inputs, expected %s", where, ninputs,
                           kind == DUSK_PLAN_READ_CSV ? "none"
                           : kind == DUSK_PLAN_CONCAT ? "at least 1"
+                          : kind == DUSK_PLAN_MERGE  ? "1 or 2"
                                                      : "1");
   /* Each input is at least one more node: bound the count before the
    * inputs array is allocated from it. */

@@ -47,6 +47,14 @@
  *                                  timedelta columns (no columns: every
  *                                  number column); median is q = 0.5
  *   to_csv(plan, dir)              one CSV file per partition
+ *   merge(left, right, how, left_on, right_on, suffixes)
+ *                                  pandas' merge, how "inner" or "left":
+ *                                  each left row with every right row of
+ *                                  equal keys (nulls equal nulls), in the
+ *                                  right's order; a broadcast join - the
+ *                                  right side is collected once and every
+ *                                  left scan probes it (dusk_merge_names
+ *                                  names the columns)
  *
  * Steps on a computed result (post steps: above groupby, value_counts or
  * head, run by the final task on the small result table):
@@ -241,8 +249,25 @@ typedef enum dusk_plan_kind {
   /* Of a frame, RENAME and DROPNA are lowered by the scheduler (to
    * assign + select, and to query) before any worker sees them. */
   DUSK_PLAN_RENAME = 20,
-  DUSK_PLAN_DROPNA = 21
+  DUSK_PLAN_DROPNA = 21,
+  /* inputs[0] the left rows, inputs[1] the right (a scan's fragment
+   * keeps the left alone: its right table arrives as the task's last
+   * input) */
+  DUSK_PLAN_MERGE = 22
 } dusk_plan_kind;
+
+/* pandas' merge(how=): inner and left are built (a broadcast join);
+ * right and outer need the shuffle join (issue 14) and are refused. */
+typedef enum dusk_merge_how {
+  DUSK_MERGE_INNER = 1,
+  DUSK_MERGE_LEFT,
+  DUSK_MERGE_RIGHT,
+  DUSK_MERGE_OUTER
+} dusk_merge_how;
+
+/* "inner", "left", ... (NULL outside the enum), and back (0: unknown). */
+const char *dusk_merge_how_name(int how);
+int dusk_merge_how_parse(const char *name);
 
 /* "read_csv", "groupby", ...: the step's name as a person writes it
  * ("unknown" for a kind outside the enum). */
@@ -422,6 +447,16 @@ typedef struct dusk_plan {
   /* DROPNA: drop a row when all its `columns` (empty: every column) are
    * null (pandas' how="all"), not when any is (how="any") */
   bool how_all;
+  /* MERGE: the left keys are `columns`, the right keys right_on (ncolumns
+   * of each; on= gives the same names to both), how a dusk_merge_how,
+   * suffixes the two added to clashing names (pandas' ("_x", "_y")).
+   * Set by the scheduler: csv.dtypes, the right frame's columns (its
+   * names, types) in its order, and csv.usecols, the name each takes
+   * after the merge ("" for a key kept once), which the scheduler names
+   * knowing every left column (a scan reads only those it needs). */
+  char **right_on;
+  int how;
+  char *suffixes[2];
 } dusk_plan;
 
 /* Whether p is a step on a computed result: sort_values, tail and
@@ -525,6 +560,26 @@ dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,
  * post step). */
 dusk_plan *dusk_plan_rename(dusk_plan *in, const char *const *old,
                             const char *const *new_names, size_t n);
+/* pandas' left.merge(right, how=, left_on=, right_on=, suffixes=): n key
+ * pairs (n >= 1; on= passes the same names twice); suffixes NULL for
+ * ("_x", "_y").  Takes both inputs. */
+dusk_plan *dusk_plan_merge(dusk_plan *left, dusk_plan *right, int how,
+                           const char *const *left_on,
+                           const char *const *right_on, size_t n,
+                           const char *const *suffixes);
+/* The output names of a merge (pandas' rules): a right key named as its
+ * left key is dropped (one column, the left's values), the other names
+ * that both sides carry get the suffixes, the left's first.  left_out[i]
+ * receives left[i]'s name, right_out[j] right[j]'s or NULL where it is
+ * dropped (heap strings the caller frees with dusk_merge_names_free).
+ * 0, DUSK_ENOMEM, or DUSK_EINVAL with err naming a name the result would
+ * hold twice (pandas 2 refuses it too). */
+int dusk_merge_names(const dusk_plan *merge, const char *const *left,
+                     size_t nleft, const char *const *right, size_t nright,
+                     char **left_out, char **right_out, dusk_error *err);
+void dusk_merge_names_free(char **names, size_t n);
+/* The largest right side a broadcast merge takes: bytes of CSV. */
+#define DUSK_MERGE_MAX_RIGHT_BYTES ((uint64_t)64 << 20)
 /* frac in [0, 1] (NULL for one outside it or NaN). */
 dusk_plan *dusk_plan_sample(dusk_plan *in, double frac, uint64_t seed);
 /* Whether sample's hash keeps row `row` of range `range` (plan.h). */

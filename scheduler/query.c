@@ -25,6 +25,7 @@
 #include "dftask.h"
 #include "exprtype.h"
 #include "fieldparse.h"
+#include "join.h"
 #include "log.h"
 #include "plan.h"
 #include "xalloc.h"
@@ -59,6 +60,8 @@ typedef struct qleaf {
   uint8_t *sample_null; /* per header column: the sample held a null */
   uint8_t *sample_text; /* per header column: a sample value that is no
                            ISO date-time (parse_dates leaves it text) */
+  bool right; /* under a merge's right input: collected once (the merge's
+                 right table), not scanned with the query's rows */
 } qleaf;
 
 /* The columns of a concat that one of its inputs lacks (another input
@@ -109,6 +112,12 @@ struct sched_query {
   size_t nsensitive;
   concat_gap *gaps;
   size_t ngaps;
+  /* The plan's merge (one at most; NULL: none), set by each check, with
+   * its left columns' names before and after it (dusk_merge_names): a
+   * column asked for above the merge is read under its left name. */
+  dusk_plan *merge;
+  char **merge_lin, **merge_lout, **merge_rout; /* rout: NULL dropped */
+  size_t merge_nleft, merge_nright;
   sched_query *next_due; /* in s->queries_due */
   int due;
   /* Copied from the configuration for the sampling thread. */
@@ -160,6 +169,21 @@ static const concat_gap *gap_of(const sched_query *q, const dusk_plan *concat,
   return NULL;
 }
 
+static void merge_names_clear(sched_query *q) {
+  for (size_t i = 0; i < q->merge_nleft; i++) {
+    free(q->merge_lin[i]);
+    free(q->merge_lout[i]);
+  }
+  free(q->merge_lin);
+  free(q->merge_lout);
+  for (size_t i = 0; i < q->merge_nright; i++)
+    free(q->merge_rout[i]);
+  free(q->merge_rout);
+  q->merge_lin = q->merge_lout = q->merge_rout = NULL;
+  q->merge_nleft = q->merge_nright = 0;
+  q->merge = NULL;
+}
+
 static void query_free(sched_query *q) {
   if (q->due) {
     sched_query **pp;
@@ -183,6 +207,7 @@ static void query_free(sched_query *q) {
     free(lf->sample_text);
   }
   gaps_clear(q);
+  merge_names_clear(q);
   free(q->leaves);
   free(q->quotes);
   for (size_t i = 0; i < q->nmixed; i++)
@@ -450,18 +475,20 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
 }
 
 static void collect_leaves(dusk_plan *p, qleaf **leaves, size_t *n,
-                           size_t *cap) {
+                           size_t *cap, bool right) {
   if (p->kind == DUSK_PLAN_READ_CSV) {
     if (*n == *cap) {
       *cap = *cap ? *cap * 2 : 4;
       *leaves = dusk_xrealloc(*leaves, *cap * sizeof **leaves);
     }
     memset(&(*leaves)[*n], 0, sizeof **leaves);
+    (*leaves)[*n].right = right;
     (*leaves)[(*n)++].node = p;
     return;
   }
   for (size_t i = 0; i < p->ninputs; i++)
-    collect_leaves(p->inputs[i], leaves, n, cap);
+    collect_leaves(p->inputs[i], leaves, n, cap,
+                   right || (p->kind == DUSK_PLAN_MERGE && i == 1));
 }
 
 static void sample_work(uv_work_t *w) {
@@ -538,6 +565,14 @@ static void mark_needed(sched_query *q, const dusk_plan *p, const char *name) {
         lf->needed[c] = 1;
     return;
   }
+  if (p->kind == DUSK_PLAN_MERGE) {
+    /* The right side reads every column it has (check_merge); a left
+     * column is read under its name before the merge's suffix. */
+    for (size_t i = 0; p == q->merge && i < q->merge_nleft; i++)
+      if (strcmp(q->merge_lout[i], name) == 0)
+        mark_needed(q, p->inputs[0], q->merge_lin[i]);
+    return;
+  }
   for (size_t i = 0; i < p->ninputs; i++)
     mark_needed(q, p->inputs[i], name);
 }
@@ -550,6 +585,17 @@ static void set_read_type(sched_query *q, const dusk_plan *p,
     for (size_t c = 0; lf && c < lf->ncols; c++)
       if (strcmp(lf->header[c], name) == 0)
         lf->types[c] = t;
+    return;
+  }
+  if (p->kind == DUSK_PLAN_MERGE) {
+    for (size_t i = 0; p == q->merge && i < q->merge_nleft; i++)
+      if (strcmp(q->merge_lout[i], name) == 0)
+        set_read_type(q, p->inputs[0], q->merge_lin[i], t);
+    for (size_t d = 0; d < p->csv.ndtypes && d < p->csv.nusecols; d++)
+      if (strcmp(p->csv.usecols[d], name) == 0) {
+        p->csv.dtypes[d].type = t;
+        set_read_type(q, p->inputs[1], p->csv.dtypes[d].column, t);
+      }
     return;
   }
   for (size_t i = 0; i < p->ninputs; i++)
@@ -1284,6 +1330,16 @@ static int lower_rename(sched_query *q, dusk_plan *p, schema *in,
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                       dusk_error *err);
 
+/* Whether p or a step below it is a merge. */
+static bool has_merge(const dusk_plan *p) {
+  if (p->kind == DUSK_PLAN_MERGE)
+    return true;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (has_merge(p->inputs[i]))
+      return true;
+  return false;
+}
+
 /* Records in q->gaps the columns of out that input i (its schema sub)
  * lacks, each with out's type for it. */
 static void add_gap(sched_query *q, const dusk_plan *concat, size_t i,
@@ -1312,9 +1368,15 @@ static void add_gap(sched_query *q, const dusk_plan *concat, size_t i,
  * makes both so in each scan). */
 static int check_concat(sched_query *q, dusk_plan *p, schema *out,
                         dusk_error *err) {
-  schema *subs = dusk_xcalloc(p->ninputs + 1, sizeof *subs);
+  schema *subs;
   int rc = 0;
   memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (has_merge(p->inputs[i]))
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "concat of a merged frame is not supported yet; "
+                            "merge the concatenated frames instead");
+  subs = dusk_xcalloc(p->ninputs + 1, sizeof *subs);
   for (size_t i = 0; i < p->ninputs && rc == 0; i++)
     rc = check_node(q, p->inputs[i], 0, &subs[i], err);
   for (size_t i = 0; i < p->ninputs && rc == 0; i++)
@@ -1347,6 +1409,181 @@ static int check_concat(sched_query *q, dusk_plan *p, schema *out,
   if (rc != 0)
     schema_free(out);
   return rc;
+}
+
+/* CSV bytes of the files under a merge's right input. */
+static uint64_t right_bytes(const sched_query *q) {
+  uint64_t n = 0;
+  for (size_t l = 0; l < q->nleaves; l++)
+    for (size_t f = 0; q->leaves[l].right && f < q->leaves[l].nfiles; f++)
+      n += q->leaves[l].files[f].size;
+  return n;
+}
+
+/* merge: a broadcast join (how inner or left, the right side within
+ * DUSK_MERGE_MAX_RIGHT_BYTES of CSV), its keys typed as pandas allows
+ * them, its columns named as pandas names them (dusk_merge_names).  The
+ * right side reads every column it has (they all join the rows); the
+ * node's csv.dtypes list them, under the right's names, for the scans. */
+static int check_merge(sched_query *q, dusk_plan *p, schema *out,
+                       dusk_error *err) {
+  schema l = {0, NULL, NULL, NULL}, r = {0, NULL, NULL, NULL};
+  bool on = true;
+  int rc = 0;
+  memset(out, 0, sizeof *out);
+  if (p->ninputs != 2 || p->right_on == NULL || p->ncolumns == 0)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "merge needs a left frame, a right frame and keys");
+  if (p->how != DUSK_MERGE_INNER && p->how != DUSK_MERGE_LEFT)
+    return dusk_error_set(
+        err, DUSK_EINVAL,
+        "merge how=\"%s\" needs the shuffle join of issue 14, which is not "
+        "built yet; how=\"inner\" and how=\"left\" work (a broadcast "
+        "join of a small right side)",
+        dusk_merge_how_name(p->how) ? dusk_merge_how_name(p->how) : "?");
+  if (q->merge != NULL || has_merge(p->inputs[0]) || has_merge(p->inputs[1]))
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "one merge per query for now (merge the small "
+                          "frames first and write them with to_csv)");
+  q->merge = p;
+  if ((rc = check_node(q, p->inputs[0], 0, &l, err)) != 0 ||
+      (rc = check_node(q, p->inputs[1], 0, &r, err)) != 0)
+    goto out;
+  if (right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) {
+    rc = dusk_error_set(
+        err, DUSK_EINVAL,
+        "merge: the right side is %.1f MiB of CSV, more than the %llu MiB a "
+        "broadcast join takes; joining two large frames needs the shuffle "
+        "join of issue 14, which is not built yet (put the smaller frame "
+        "on the right)",
+        (double)right_bytes(q) / (1 << 20),
+        (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20));
+    goto out;
+  }
+  for (size_t k = 0; k < p->ncolumns; k++)
+    on &= strcmp(p->columns[k], p->right_on[k]) == 0;
+  for (size_t k = 0; k < p->ncolumns; k++) {
+    int jl = schema_find(&l, p->columns[k]), jr, mode;
+    if (jl < 0) {
+      rc = unknown_column(&l, p->columns[k],
+                          on ? "merge on (left frame)" : "merge left_on", err);
+      goto out;
+    }
+    if ((jr = schema_find(&r, p->right_on[k])) < 0) {
+      rc = unknown_column(&r, p->right_on[k],
+                          on ? "merge on (right frame)" : "merge right_on",
+                          err);
+      goto out;
+    }
+    if ((rc = mixed_use(q, &l, jl, "merge", "merging on it", err)) != 0 ||
+        (rc = mixed_use(q, &r, jr, "merge", "merging on it", err)) != 0)
+      goto out;
+    if ((l.types[jl] == DUSK_TYPE_BOOL) !=
+            (r.types[jr] == DUSK_TYPE_BOOL) &&
+        (is_numeric(l.types[jl]) || l.types[jl] == DUSK_TYPE_BOOL) &&
+        (is_numeric(r.types[jr]) || r.types[jr] == DUSK_TYPE_BOOL)) {
+      rc = dusk_error_set(
+          err, DUSK_ETYPE,
+          "merge: the %s key '%s' against the %s key '%s': pandas merges "
+          "them as object columns (True equal to 1), which dusk does not "
+          "hold; convert one side with astype",
+          dusk_join_dtype_name(l.types[jl]), p->columns[k],
+          dusk_join_dtype_name(r.types[jr]), p->right_on[k]);
+      goto out;
+    }
+    if (dusk_join_key_types(l.types[jl], r.types[jr], &mode) != 0) {
+      /* pandas' dtypes: an int column with a null is float64 there */
+      bool lna = l.types[jl] == DUSK_TYPE_INT64 &&
+                 sample_saw_null(q, p->inputs[0], p->columns[k]);
+      bool rna = r.types[jr] == DUSK_TYPE_INT64 &&
+                 sample_saw_null(q, p->inputs[1], p->right_on[k]);
+      rc = dusk_error_set(
+          err, DUSK_ETYPE,
+          "merge: You are trying to merge on %s and %s columns (left '%s', "
+          "right '%s'); pandas raises ValueError here too - convert one "
+          "side with astype",
+          lna ? "float64" : dusk_join_dtype_name(l.types[jl]),
+          rna ? "float64" : dusk_join_dtype_name(r.types[jr]), p->columns[k],
+          p->right_on[k]);
+      goto out;
+    }
+    mark_needed(q, p->inputs[0], p->columns[k]);
+  }
+  merge_names_clear(q);
+  q->merge = p;
+  q->merge_lin = dusk_xcalloc(l.n + 1, sizeof *q->merge_lin);
+  q->merge_lout = dusk_xcalloc(l.n + 1, sizeof *q->merge_lout);
+  q->merge_rout = dusk_xcalloc(r.n + 1, sizeof *q->merge_rout);
+  if ((rc = dusk_merge_names(p, (const char *const *)l.names, l.n,
+                             (const char *const *)r.names, r.n,
+                             q->merge_lout, q->merge_rout, err)) != 0) {
+    if (rc == DUSK_ENOMEM)
+      dusk_xoom();
+    goto out;
+  }
+  for (size_t i = 0; i < l.n; i++)
+    q->merge_lin[i] = dusk_xstrdup(l.names[i]);
+  q->merge_nleft = l.n;
+  q->merge_nright = r.n;
+  for (size_t d = 0; d < p->csv.ndtypes; d++)
+    free(p->csv.dtypes[d].column);
+  free(p->csv.dtypes);
+  free_names(&p->csv.usecols, &p->csv.nusecols);
+  p->csv.dtypes = dusk_xcalloc(r.n + 1, sizeof *p->csv.dtypes);
+  p->csv.ndtypes = r.n;
+  p->csv.usecols = dusk_xcalloc(r.n + 1, sizeof *p->csv.usecols);
+  p->csv.nusecols = r.n;
+  for (size_t c = 0; c < r.n; c++) {
+    p->csv.usecols[c] =
+        dusk_xstrdup(q->merge_rout[c] != NULL ? q->merge_rout[c] : "");
+    p->csv.dtypes[c].column = dusk_xstrdup(r.names[c]);
+    p->csv.dtypes[c].type = r.types[c];
+    mark_needed(q, p->inputs[1], r.names[c]);
+  }
+  for (size_t c = 0; c < l.n; c++)
+    schema_append(out, q->merge_lout[c], l.types[c], l.mix ? l.mix[c] : 0);
+  for (size_t c = 0; c < r.n; c++)
+    if (q->merge_rout[c] != NULL)
+      schema_append(out, q->merge_rout[c], r.types[c], r.mix ? r.mix[c] : 0);
+out:
+  schema_free(&l);
+  schema_free(&r);
+  if (rc != 0)
+    schema_free(out);
+  return rc;
+}
+
+/* pandas 1.5 emits an inner merge's rows grouped by key, in the order the
+ * keys first appear in the left frame (its left merge keeps the left's
+ * order): refused where that order shows - the rows themselves (head,
+ * to_csv, ...), first / last and drop_duplicates' first rows. */
+static int check_merge_order(const sched_query *q, dusk_error *err) {
+  const dusk_plan *r = dusk_plan_result_root(q->plan);
+  const char *what = NULL;
+  if (q->merge == NULL || q->merge->how != DUSK_MERGE_INNER)
+    return 0;
+  if (!dusk_plan_is_terminal(r->kind))
+    what = "its rows";  /* (head(0), the columns, shows no order) */
+  else if ((r->kind == DUSK_PLAN_HEAD && r->n > 0) ||
+           r->kind == DUSK_PLAN_TOPK ||
+           r->kind == DUSK_PLAN_DROP_DUPLICATES ||
+           r->kind == DUSK_PLAN_TO_CSV)
+    what = dusk_plan_kind_name(r->kind);
+  for (size_t a = 0; what == NULL && r->kind == DUSK_PLAN_GROUPBY &&
+                     a < r->naggs;
+       a++)
+    if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
+      what = dusk_agg_name(r->aggs[a].fn);
+  if (what == NULL)
+    return 0;
+  return dusk_error_set(
+      err, DUSK_EINVAL,
+      "%s of an inner merge: pandas 1.5 orders an inner merge's rows by "
+      "key, in the order keys first appear in the left frame, which dusk "
+      "does not reproduce yet; how=\"left\" keeps the left frame's order "
+      "(exact), and aggregations (groupby, value_counts, len, describe) "
+      "work after either",
+      what);
 }
 
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
@@ -1423,6 +1660,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   }
   if (p->kind == DUSK_PLAN_CONCAT)
     return check_concat(q, p, out, err);
+  if (p->kind == DUSK_PLAN_MERGE)
+    return check_merge(q, p, out, err);
   /* A post step (plan.h) runs on its input's result: the terminal under
    * it ends the query's rows as if it were the root. */
   if ((rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0,
@@ -1810,9 +2049,11 @@ static void note_typed_ints(sched_query *q) {
 static int check_plan(sched_query *q, dusk_error *err) {
   schema root;
   gaps_clear(q);
+  merge_names_clear(q);
   note_typed_ints(q);
   free_names(&q->sensitive, &q->nsensitive);
-  if (check_node(q, q->plan, 1, &root, err) != 0)
+  if (check_node(q, q->plan, 1, &root, err) != 0 ||
+      check_merge_order(q, err) != 0)
     return err->code ? err->code : DUSK_EINVAL;
   schema_free(&root);
   settle_mixed(q, q->plan);
@@ -1912,11 +2153,12 @@ static size_t input_of(const dusk_plan *c, const dusk_plan *child) {
   return 0;
 }
 
-static dusk_plan *fragment(sched_query *q, qleaf *lf) {
+/* The chain from top (the root, or a merge's right input) down to lf. */
+static dusk_plan *fragment_from(sched_query *q, dusk_plan *top, qleaf *lf) {
   dusk_plan *path[256], *frag;
   size_t n = 0, nused = 0, navail = 0;
   char **avail = NULL;
-  if (!path_to(q->plan, lf->node, path, &n))
+  if (!path_to(top, lf->node, path, &n))
     return NULL;
   frag = clone_node(lf->node);
   /* Resolve the read: needed columns in file order, each typed. */
@@ -1957,6 +2199,10 @@ static dusk_plan *fragment(sched_query *q, qleaf *lf) {
   }
   free_names(&avail, &navail);
   return frag;
+}
+
+static dusk_plan *fragment(sched_query *q, qleaf *lf) {
+  return fragment_from(q, q->plan, lf);
 }
 
 /* Runs are kept sorted and disjoint: a binary search finds a range's.
@@ -2151,9 +2397,23 @@ static size_t add_combine_tree(specs *sp, size_t *level, size_t nlevel,
 }
 
 /* The plan of a to_csv query's counting scans: len() of the leaf's file,
- * reading no column (rows are counted as every scan counts them). */
-static dusk_plan *count_fragment(qleaf *lf) {
-  dusk_plan *leaf = clone_node(lf->node), *len;
+ * reading no column (rows are counted as every scan counts them).  Rows
+ * after a merge are labelled 0, 1, ... in their order (pandas' merge
+ * gives a new index), so there they count the merge's rows: the query's
+ * fragment with len() for to_csv. */
+static dusk_plan *count_fragment(sched_query *q, qleaf *lf) {
+  dusk_plan *leaf, *len;
+  if (q->merge != NULL) {
+    dusk_plan *frag = fragment(q, lf), *rows;
+    if (frag == NULL)
+      return NULL;
+    rows = frag->inputs[0];
+    frag->inputs[0] = NULL;
+    frag->ninputs = 0;
+    dusk_plan_free(frag);
+    return xptr(dusk_plan_len(rows));
+  }
+  leaf = clone_node(lf->node);
   for (size_t u = 0; u < leaf->csv.nusecols; u++)
     free(leaf->csv.usecols[u]);
   free(leaf->csv.usecols);
@@ -2202,35 +2462,50 @@ static void sample_nulls(const qleaf *lf, const dusk_plan *frag,
  * plan: scans without an input summarise, quantile.h) or of a
  * drop_duplicates' (".../keys-f-k": scans without an input find each
  * key's first row). */
-enum { SCANS_QUERY, SCANS_COUNT, SCANS_SUMMARY, SCANS_KEYS };
+enum { SCANS_QUERY, SCANS_COUNT, SCANS_SUMMARY, SCANS_KEYS, SCANS_RIGHT };
 
 /* One df_scan per byte range of every file, files in plan order, for
  * `round` (SCANS_*), each
- * depending on `after` unless it is SIZE_MAX.  Their indices go to
+ * depending on `after` unless it is SIZE_MAX, and then on `right` (a
+ * merge's right table, always the last input) unless it is SIZE_MAX.
+ * SCANS_RIGHT scans the files under the merge's right input (".../right-
+ * f-k", collecting its rows), the others every other file; file ordinals
+ * count every file of the plan either way, so range indices never
+ * collide.  Their indices go to
  * *level; *multi is set when a file has more than one range.  The first
  * leaf's fragment goes to tail_plan (the tasks after the scans read only
  * its root and leaf types) and, unless nulls is NULL, every leaf's sample
  * nulls to nulls. */
 static void add_scans(sched_query *q, specs *sp, int round, size_t after,
-                      size_t **level, size_t *nlevel, size_t *cap_level,
-                      dusk_buf *tail_plan, dusk_buf *nulls, int *multi) {
+                      size_t right, size_t **level, size_t *nlevel,
+                      size_t *cap_level, dusk_buf *tail_plan,
+                      dusk_buf *nulls, int *multi) {
   uint64_t file_ordinal = 0;
   char key[192];
+  bool first = true;
   for (size_t l = 0; l < q->nleaves; l++) {
     qleaf *lf = &q->leaves[l];
-    dusk_plan *frag =
-        round == SCANS_COUNT ? count_fragment(lf) : fragment(q, lf);
+    dusk_plan *frag;
     dusk_buf plan_bytes;
-    dusk_slice *header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
+    dusk_slice *header;
     uint64_t bs = lf->node->csv.blocksize > 0
                       ? (uint64_t)lf->node->csv.blocksize
                       : (uint64_t)q->s->cfg.blocksize;
+    if (lf->right != (round == SCANS_RIGHT)) {
+      file_ordinal += lf->nfiles;
+      continue;
+    }
+    frag = round == SCANS_COUNT   ? count_fragment(q, lf)
+           : round == SCANS_RIGHT ? fragment_from(q, q->merge->inputs[1], lf)
+                                  : fragment(q, lf);
+    header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     dusk_buf_init(&plan_bytes);
     if (frag == NULL)
       dusk_xoom();
     dusk_xcheck(dusk_plan_encode(frag, &plan_bytes));
-    if (l == 0)
+    if (first)
       dusk_xcheck(dusk_plan_encode(frag, tail_plan));
+    first = false;
     if (nulls != NULL) {
       sample_nulls(lf, frag, nulls);
       gap_nulls(q, frag, nulls);
@@ -2273,12 +2548,20 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
                  round == SCANS_COUNT     ? "count"
                  : round == SCANS_SUMMARY ? "summary"
                  : round == SCANS_KEYS    ? "keys"
+                 : round == SCANS_RIGHT   ? "right"
                                           : "scan",
                  file_ordinal, k);
         idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
         sp->bytes[idx] = end - start;
-        if (after != SIZE_MAX)
-          set_deps(sp, idx, &after, 1);
+        {
+          size_t deps[2], nd = 0;
+          if (after != SIZE_MAX)
+            deps[nd++] = after;
+          if (right != SIZE_MAX)
+            deps[nd++] = right;
+          if (nd > 0)
+            set_deps(sp, idx, deps, nd);
+        }
         push_index(level, nlevel, cap_level, idx);
         start = end;
         k++;
@@ -2307,6 +2590,7 @@ static void lower_and_submit(sched_query *q) {
   uint64_t t0 = dusk_now_ns();
   specs sp;
   size_t *level = NULL, nlevel = 0, cap_level = 0, offsets = SIZE_MAX;
+  size_t right = SIZE_MAX, nright; /* the merge's right table; its specs */
   dusk_buf tail, tail_plan, nulls;
   char prefix[160], key[192];
   dusk_msg_submit m;
@@ -2320,6 +2604,25 @@ static void lower_and_submit(sched_query *q) {
   dusk_buf_init(&tail_plan);
   dusk_buf_init(&nulls);
   q->attempt++;
+  if (q->merge != NULL) {
+    /* A broadcast merge: the right side's rows are collected once (scans,
+     * combines and a final of their own, which checks their ranges as any
+     * query's final does) into the table every left scan takes as its
+     * last input. */
+    dusk_buf right_nulls;
+    dusk_buf_init(&right_nulls);
+    add_scans(q, &sp, SCANS_RIGHT, SIZE_MAX, SIZE_MAX, &level, &nlevel,
+              &cap_level, &tail_plan, &right_nulls, &multi);
+    snprintf(prefix, sizeof prefix, "%s/right", q->final_key);
+    encode_tail_args(&tail, &tail_plan, &right_nulls);
+    right = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix, prefix,
+                             DUSK_DF_FINAL);
+    dusk_buf_destroy(&right_nulls);
+    nlevel = 0;
+    multi = 0;
+    tail_plan.len = 0;
+  }
+  nright = sp.n;
   if (q->plan->kind == DUSK_PLAN_TO_CSV) {
     /* to_csv writes every row under its label, the row's number within
      * its file (as head() and pandas label it), and a range's first label
@@ -2327,21 +2630,22 @@ static void lower_and_submit(sched_query *q) {
      * of every range (reading no column) and df_offsets, which checks
      * those scans' quote states like df_final, hands each range its first
      * label.  A file of one range needs no count. */
-    add_scans(q, &sp, SCANS_COUNT, SIZE_MAX, &level, &nlevel, &cap_level,
-              &tail_plan, NULL, &multi);
-    if (multi) {
+    add_scans(q, &sp, SCANS_COUNT, SIZE_MAX, right, &level, &nlevel,
+              &cap_level, &tail_plan, NULL, &multi);
+    /* after a merge, labels run on across files */
+    if (multi || (q->merge != NULL && nlevel > 1)) {
       snprintf(prefix, sizeof prefix, "%s/count", q->final_key);
       snprintf(key, sizeof key, "%s/offsets", q->final_key);
       encode_tail_args(&tail, &tail_plan, NULL);
       offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
                                  key, DUSK_DF_OFFSETS);
     } else {
-      for (size_t i = 0; i < sp.n; i++) {
+      for (size_t i = nright; i < sp.n; i++) {
         dusk_buf_destroy(&sp.bufs[i]);
         free(sp.keys[i]);
         free(sp.depidx[i]);
       }
-      sp.n = 0;
+      sp.n = nright;
     }
     nlevel = 0;
     tail_plan.len = 0;
@@ -2361,7 +2665,7 @@ static void lower_and_submit(sched_query *q) {
     if (quantiles ||
         (r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0)) {
       add_scans(q, &sp, quantiles ? SCANS_SUMMARY : SCANS_KEYS, SIZE_MAX,
-                &level, &nlevel, &cap_level, &tail_plan, NULL, &multi);
+                right, &level, &nlevel, &cap_level, &tail_plan, NULL, &multi);
       snprintf(prefix, sizeof prefix, "%s/%s", q->final_key,
                quantiles ? "summary" : "keys");
       snprintf(key, sizeof key, "%s/%s", q->final_key,
@@ -2373,8 +2677,16 @@ static void lower_and_submit(sched_query *q) {
       tail_plan.len = 0;
     }
   }
-  add_scans(q, &sp, SCANS_QUERY, offsets, &level, &nlevel, &cap_level,
+  add_scans(q, &sp, SCANS_QUERY, offsets, right, &level, &nlevel, &cap_level,
             &tail_plan, &nulls, &multi);
+  /* a left column the merge suffixes holds its sample's nulls under its
+   * merged name too (the scans report it so) */
+  for (size_t i = 0; i < q->merge_nleft; i++)
+    if (strcmp(q->merge_lin[i], q->merge_lout[i]) != 0 &&
+        dusk_names_has((dusk_slice){nulls.data, nulls.len}, q->merge_lin[i],
+                       strlen(q->merge_lin[i])))
+      dusk_xcheck(dusk_names_add(&nulls, q->merge_lout[i],
+                                 strlen(q->merge_lout[i])));
   encode_tail_args(&tail, &tail_plan, &nulls);
   add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                    q->final_key, DUSK_DF_FINAL);
@@ -2535,43 +2847,72 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
     fail_query(q, why);
     return;
   }
-  collect_leaves(q->plan, &q->leaves, &q->nleaves, &cap);
+  collect_leaves(q->plan, &q->leaves, &q->nleaves, &cap, false);
   q->work.data = q;
   uv_queue_work(dusk__sched_loop(s), &q->work, sample_work, sample_done);
 }
 
 /* Widens the failure's column to the type it needs, in every leaf that
- * reads it; 0 when nothing changed (then the failure stands). */
-static int widen_column(sched_query *q, const char *column, dusk_type t);
+ * reads it; 0 when nothing changed (then the failure stands).  side: 0
+ * every leaf, 1 the leaves of a merge's left side, 2 its right side (the
+ * task that failed tells which: one name may be a column of both). */
+static int widen_column(sched_query *q, const char *column, dusk_type t,
+                        int side);
 
 /* The failure's column, and the further columns it lists (to_csv's int
  * columns holding a null), widened to its type: 1 when the plan changed
  * and every one could widen, 0 otherwise (a rerun would not help). */
-static int handle_widen(sched_query *q, const sched_failure *f) {
+static int handle_widen(sched_query *q, const sched_failure *f, int side) {
   dusk_type t = (dusk_type)f->type;
   int changed;
   if (t <= DUSK_TYPE_NULL || t > DUSK_TYPE_STRING ||
       strlen(f->column) != f->column_len)
     return 0; /* not a type, or a name no header can have */
-  if ((changed = widen_column(q, f->column, t)) <= 0)
+  if ((changed = widen_column(q, f->column, t, side)) <= 0)
     return 0;
   for (uint32_t i = 0; i < f->nmixed; i++)
     if (strlen(f->mixed[i]) == f->mixed_len[i] &&
-        widen_column(q, f->mixed[i], t) < 0)
+        widen_column(q, f->mixed[i], t, side) < 0)
       return 0;
   return 1;
 }
 
-/* Widens column to t in every leaf: 1 if that changed a type, 0 if none
- * changed, -1 where the user's dtype forbids it. */
-static int widen_column(sched_query *q, const char *column, dusk_type t) {
+/* Whether leaf l is on the given side (widen_column). */
+static bool on_side(const sched_query *q, size_t l, int side) {
+  return side == 0 || (side == 2) == q->leaves[l].right;
+}
+
+/* Widens column to t in every leaf of side: 1 if that changed a type, 0
+ * if none changed, -1 where the user's dtype forbids it. */
+static int widen_column(sched_query *q, const char *column, dusk_type t,
+                        int side) {
   int changed = 0;
+  /* A merge's right column, named as the merge names it (to_csv's int
+   * column that a left row without a match leaves missing, reported by a
+   * left scan): the right side's column alone. */
+  for (size_t j = 0; q->merge != NULL && side != 2 && j < q->merge_nright;
+       j++)
+    if (q->merge_rout[j] != NULL && strcmp(q->merge_rout[j], column) == 0) {
+      const char *name = q->merge->csv.dtypes[j].column;
+      for (size_t l = 0; l < q->nleaves; l++)
+        for (size_t c = 0; q->leaves[l].right && c < q->leaves[l].ncols; c++)
+          if (strcmp(q->leaves[l].header[c], name) == 0 &&
+              q->leaves[l].types[c] !=
+                  dusk_type_common(q->leaves[l].types[c], t)) {
+            q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
+            changed = 1;
+          }
+      if (changed)
+        dusk_log(DUSK_LOG_INFO, "query %s: the merge's right column "
+                 "'%.200s' widened to %s", q->key, name, dusk_type_name(t));
+      return changed;
+    }
   /* A type the user gave is a promise about the data: not widened.  But
    * parse_dates is a wish: as pandas does, a column holding a value that
    * is no date-time stays text. */
   for (size_t l = 0; l < q->nleaves; l++) {
     dusk_plan *n = q->leaves[l].node;
-    for (size_t d = 0; d < n->csv.ndtypes; d++)
+    for (size_t d = 0; on_side(q, l, side) && d < n->csv.ndtypes; d++)
       if (strcmp(n->csv.dtypes[d].column, column) == 0) {
         if (n->csv.dtypes[d].type != DUSK_TYPE_DATETIME ||
             t != DUSK_TYPE_STRING)
@@ -2582,7 +2923,7 @@ static int widen_column(sched_query *q, const char *column, dusk_type t) {
   }
   if (changed) {
     for (size_t l = 0; l < q->nleaves; l++)
-      for (size_t c = 0; c < q->leaves[l].ncols; c++)
+      for (size_t c = 0; on_side(q, l, side) && c < q->leaves[l].ncols; c++)
         if (strcmp(q->leaves[l].header[c], column) == 0)
           q->leaves[l].types[c] = DUSK_TYPE_STRING;
     dusk_log(DUSK_LOG_INFO,
@@ -2592,7 +2933,7 @@ static int widen_column(sched_query *q, const char *column, dusk_type t) {
     return 1;
   }
   for (size_t l = 0; l < q->nleaves; l++)
-    for (size_t c = 0; c < q->leaves[l].ncols; c++)
+    for (size_t c = 0; on_side(q, l, side) && c < q->leaves[l].ncols; c++)
       if (strcmp(q->leaves[l].header[c], column) == 0 &&
           q->leaves[l].types[c] != dusk_type_common(q->leaves[l].types[c], t)) {
         q->leaves[l].types[c] = dusk_type_common(q->leaves[l].types[c], t);
@@ -2690,7 +3031,11 @@ static void query_outcome(sched_query *q, sched_task *t) {
   }
   f = root->failure;
   if (q->attempt < q->s->cfg.query_attempts && f != NULL &&
-      ((f->reason == DUSK_FAIL_WIDEN && handle_widen(q, f)) ||
+      ((f->reason == DUSK_FAIL_WIDEN &&
+        handle_widen(q, f,
+                     q->merge == NULL                        ? 0
+                     : strstr(root->key, "/right") != NULL ? 2
+                                                             : 1)) ||
        (f->reason == DUSK_FAIL_QUOTES && handle_quotes(q, f)) ||
        (f->reason == DUSK_FAIL_MIXED && handle_mixed(q, f)))) {
     char old[96];

@@ -17,6 +17,8 @@
 #include "exprtype.h"
 #include "exprvec.h"
 #include "hashagg.h"
+#include "hashmap.h"
+#include "join.h"
 #include "npsort.h"
 #include "keyset.h"
 #include "moments.h"
@@ -29,6 +31,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +48,16 @@ typedef struct step {
                          missing values (the ones its input lacks) */
   int *fill_cols;     /* FILLNA: per fill, the batch column (-1 = all) */
   uint8_t *fill_how;  /* FILLNA: per batch column, a FILL_* */
+  /* MERGE: the left key columns; per right column (the node's
+   * csv.dtypes) its batch column (-1: a key kept once) and its column in
+   * the right table; the names it gives (owned); the shared table and
+   * index (join_acquire).  slot is its first column: the columns before
+   * it are the left rows' (an expanding merge copies those). */
+  int *lkeys;
+  int *rslot, *rcol;
+  char **names;
+  size_t nnames;
+  struct join_entry *join;
 } step;
 
 /* What a FILLNA step does to a column (pandas' fillna on that dtype). */
@@ -148,6 +161,17 @@ typedef struct pipeline {
   size_t *qwin_first; /* per column: its first window (nqcols + 1) */
   uint64_t range_index;
   uint64_t scanned;
+  /* merge: its step (-1: none), the rows it gave (their ordinals: pandas'
+   * merge numbers its rows anew), and, for a right key with several
+   * rows, the batch it expands into with those rows' ordinals, and each
+   * left row's index entry */
+  int merge_step;
+  uint64_t merged;
+  dusk_batch mbatch;
+  bool mbatch_ready;
+  uint64_t *mordinals;
+  uint32_t *mentries;
+  dusk_buf mkey; /* a probe's key */
   /* Nulls in the file, for DUSK_RANGES_NULLS: per column, null_watch is
    * set while a column that counts (dusk_nulls_count) has shown no null,
    * null_seen once it has; nwatch columns are still watched. */
@@ -165,6 +189,9 @@ typedef struct pipeline {
   int wrote_header;
 } pipeline;
 
+
+struct join_entry;
+static void join_release(struct join_entry *e);
 
 /* Frees drop_duplicates' per-batch scratch (dedup_add sizes it to the
  * batch). */
@@ -187,6 +214,13 @@ static void pipeline_destroy(pipeline *p) {
     dusk_exprvec_free(p->steps[i].expr);
     free(p->steps[i].fill_cols);
     free(p->steps[i].fill_how);
+    free(p->steps[i].lkeys);
+    free(p->steps[i].rslot);
+    free(p->steps[i].rcol);
+    for (size_t n = 0; n < p->steps[i].nnames; n++)
+      free(p->steps[i].names[n]);
+    free(p->steps[i].names);
+    join_release(p->steps[i].join);
   }
   free(p->steps);
   free(p->chain);
@@ -228,6 +262,11 @@ static void pipeline_destroy(pipeline *p) {
   free(p->qwin);
   free(p->qwin_first);
   free(p->qcols);
+  if (p->mbatch_ready)
+    dusk_batch_destroy(&p->mbatch);
+  free(p->mordinals);
+  free(p->mentries);
+  dusk_buf_destroy(&p->mkey);
   dusk_plan_free(p->plan);
   memset(p, 0, sizeof *p);
 }
@@ -483,6 +522,86 @@ static int setup_concat(pipeline *p, const dusk_plan *s, step *st,
   return 0;
 }
 
+/* Whether batch column c is a merge's right column. */
+static bool merge_column(const pipeline *p, size_t c) {
+  const step *st = p->merge_step >= 0 ? &p->steps[p->merge_step] : NULL;
+  for (size_t j = 0; st != NULL && j < st->node->csv.ndtypes; j++)
+    if (st->rslot[j] == (int)c)
+      return true;
+  return false;
+}
+
+/* The file's name of batch column c (a merge may have renamed a column
+ * it reads: pandas' suffixes). */
+static const char *read_name(const pipeline *p, size_t c) {
+  return c < p->nread ? p->leaf->csv.usecols[c] : p->names[c];
+}
+
+/* A merge step (plan.h): the left's visible columns take their merged
+ * names in place (dusk_merge_names: a suffix where the right has the
+ * name), and each right column the node lists (csv.dtypes: the right's
+ * names and types; csv.usecols: their merged names) a new batch column,
+ * appended to the visible ones (a right key named as its left key is kept
+ * once: the left's).  The right table itself arrives with the scan's
+ * inputs (merge_attach); a combine or final needs only the names and
+ * types. */
+static int setup_merge(pipeline *p, const dusk_plan *s, step *st,
+                       dusk_error *err) {
+  size_t nl = p->nvisible, nr = s->csv.ndtypes;
+  const char **left = dusk_xcalloc(nl + 1, sizeof *left);
+  const char **right = dusk_xcalloc(nr + 1, sizeof *right);
+  char **lout = dusk_xcalloc(nl + 1, sizeof *lout);
+  char **rout = dusk_xcalloc(nr + 1, sizeof *rout);
+  int rc;
+  st->slot = p->ndefined;
+  st->lkeys = dusk_xcalloc(s->ncolumns + 1, sizeof *st->lkeys);
+  st->rslot = dusk_xcalloc(nr + 1, sizeof *st->rslot);
+  st->rcol = dusk_xcalloc(nr + 1, sizeof *st->rcol);
+  st->names = dusk_xcalloc(nl + nr + 1, sizeof *st->names);
+  for (size_t k = 0; k < s->ncolumns; k++)
+    if ((st->lkeys[k] = col_index(p, s->columns[k])) < 0) {
+      rc = dusk_error_set(err, DUSK_ENOTFOUND, "merge: key '%s' not read",
+                          s->columns[k]);
+      goto out;
+    }
+  for (size_t v = 0; v < nl; v++)
+    left[v] = p->names[p->visible[v]];
+  for (size_t j = 0; j < nr; j++)
+    right[j] = s->csv.dtypes[j].column;
+  if ((rc = dusk_merge_names(s, left, nl, right, nr, lout, rout, err)) != 0)
+    goto out;
+  for (size_t v = 0; v < nl; v++)
+    if (strcmp(lout[v], left[v]) != 0) {
+      p->names[p->visible[v]] = lout[v];
+      st->names[st->nnames++] = lout[v];
+      lout[v] = NULL;
+    }
+  for (size_t j = 0; j < nr; j++) {
+    /* a column each (the scan's batch has them all), unnamed ("": no
+     * column pandas' read_csv names) and unused for a key kept once;
+     * named as the scheduler named it, which knew every left column */
+    size_t slot = p->ndefined++;
+    const char *name = j < s->csv.nusecols ? s->csv.usecols[j] : "";
+    p->ltypes[slot] = s->csv.dtypes[j].type;
+    p->types[slot] = p->scan_types[slot] =
+        dusk_type_physical(s->csv.dtypes[j].type);
+    st->rslot[j] = -1;
+    p->names[slot] = name;
+    if (name[0] == '\0')
+      continue;
+    st->rslot[j] = (int)slot;
+    p->visible[p->nvisible++] = (int)slot;
+  }
+out:
+  dusk_merge_names_free(lout, nl);
+  dusk_merge_names_free(rout, nr);
+  free(lout);
+  free(rout);
+  free(left);
+  free(right);
+  return rc;
+}
+
 /* Decodes the plan fragment and prepares steps and terminal.  Batch
  * columns are the leaf's usecols, typed by its dtypes. */
 static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
@@ -500,6 +619,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       p->chain[--i] = n;
   }
   p->leaf = p->chain[0];
+  p->merge_step = -1;
   /* Post steps (plan.h) above the terminal run only in df_final. */
   while (p->nchain > 1 && dusk_plan_is_post(p->chain[p->nchain - 1]))
     p->nchain--;
@@ -512,7 +632,8 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   p->ncols = p->nread;
   for (size_t i = 1; i < p->nchain; i++)
     p->ncols += p->chain[i]->kind == DUSK_PLAN_ASSIGN ? 1
-                : p->chain[i]->kind == DUSK_PLAN_CONCAT
+                : p->chain[i]->kind == DUSK_PLAN_CONCAT ||
+                        p->chain[i]->kind == DUSK_PLAN_MERGE
                     ? p->chain[i]->csv.ndtypes
                     : 0;
   p->ndefined = p->nread;
@@ -628,6 +749,13 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       break;
     case DUSK_PLAN_SAMPLE:
       break; /* a filter by row position (run_steps) */
+    case DUSK_PLAN_MERGE:
+      if (p->merge_step >= 0)
+        return dusk_error_set(err, DUSK_EINVAL, "two merges in a scan");
+      if ((rc = setup_merge(p, s, st, err)) != 0)
+        return rc;
+      p->merge_step = (int)p->nsteps;
+      break;
     default:
       return dusk_error_set(err, DUSK_EINVAL, "plan step %d in a scan",
                             s->kind);
@@ -1110,15 +1238,18 @@ static int topk_add(pipeline *p, const dusk_batch *b,
  * positions of a drop_duplicates, the offsets of a to_csv): its one
  * input, decoded into *t; *t stays NULL for a scan with no input (a first
  * stage).  scan and input name them in errors. */
-static int stage_input(const dusk_op_call *call, const char *scan,
-                       const char *input, dusk_table **t, dusk_error *err) {
+static int stage_input(const dusk_op_call *call, bool merged,
+                       const char *scan, const char *input, dusk_table **t,
+                       dusk_error *err) {
+  /* a merge's right table comes last (merge_attach) */
+  size_t n = call->ninputs - (merged && call->ninputs > 0);
   *t = NULL;
-  if (call->ninputs == 0)
+  if (n == 0)
     return 0;
-  if (call->ninputs != 1)
+  if (n != 1)
     return dusk_error_set(err, DUSK_EINVAL,
                           "%s scan: %zu inputs, expected the %s", scan,
-                          call->ninputs, input);
+                          n, input);
   return dusk_table_decode(call->inputs[0], t, err);
 }
 
@@ -1228,17 +1359,18 @@ static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
                              dusk_error *err) {
   dusk_table *t = NULL;
   size_t lo = 0, hi, end;
+  size_t nin = call->ninputs - (p->merge_step >= 0 && call->ninputs > 0);
   int rc;
-  if (call->ninputs == 0) {
+  if (nin == 0) {
     p->dedup_stage = p->root->ncolumns ? 1 : 0;
     return p->dedup_stage == 1
                ? setup_rows_of(p, p->dedup_cols, p->ndedup, err)
                : 0;
   }
-  if (call->ninputs != 1)
+  if (nin != 1)
     return dusk_error_set(err, DUSK_EINVAL,
                           "drop_duplicates scan: %zu inputs, expected the "
-                          "positions", call->ninputs);
+                          "positions", nin);
   {
     /* [the key round's ranges, the positions] (op_df_bounds) */
     dusk_slice rs, ps;
@@ -1425,7 +1557,7 @@ static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
   dusk_table *t = NULL;
   int rc;
   size_t nc = p->nqcols;
-  if (call->ninputs == 0) {
+  if (call->ninputs == (size_t)(p->merge_step >= 0)) {
     p->qstage = 1;
     p->qruncap = QRUN_BUDGET / (nc ? nc : 1);
     if (p->qruncap < QRUN_MIN)
@@ -1439,8 +1571,9 @@ static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
       return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return 0;
   }
-  if ((rc = stage_input(call, dusk_plan_kind_name(p->root->kind), "bounds",
-                        &t, err)) != 0)
+  if ((rc = stage_input(call, p->merge_step >= 0,
+                        dusk_plan_kind_name(p->root->kind), "bounds", &t,
+                        err)) != 0)
     return rc;
   if ((rc = dusk_qbounds_table_check(t, err)) != 0) {
     dusk_table_free(t);
@@ -1671,18 +1804,387 @@ static void missing_column(dusk_column *c, size_t n) {
   }
 }
 
-static int run_steps(scan_ctx *ctx, dusk_batch *b) {
+/* ---- merge (a broadcast join) ----------------------------------------------- */
+
+/* The right table of a broadcast merge with its index, shared by the scans
+ * that take it: every left scan of a query gets the same table, so a
+ * worker decodes and indexes it once, not once per partition.  The last
+ * one made is kept (keyed by the input's bytes and the key columns and
+ * modes) while scans hold references; scans run on the work thread, the
+ * mutex makes it safe for any caller. */
+typedef struct join_entry {
+  uint64_t hash;
+  size_t len, nkeys;
+  int *spec; /* nkeys right columns, then nkeys modes */
+  dusk_table *table;
+  dusk_join_index index;
+  int refs;
+} join_entry;
+
+static pthread_mutex_t join_mu = PTHREAD_MUTEX_INITIALIZER;
+static join_entry *join_kept;
+
+static void join_entry_free(join_entry *e) {
+  dusk_join_index_destroy(&e->index);
+  dusk_table_free(e->table);
+  free(e->spec);
+  free(e);
+}
+
+static void join_release(join_entry *e) {
+  bool last;
+  if (e == NULL)
+    return;
+  pthread_mutex_lock(&join_mu);
+  last = --e->refs == 0;
+  pthread_mutex_unlock(&join_mu);
+  if (last)
+    join_entry_free(e);
+}
+
+static bool join_matches(const join_entry *e, uint64_t hash, size_t len,
+                         const int *spec, size_t nkeys) {
+  return e != NULL && e->hash == hash && e->len == len && e->nkeys == nkeys &&
+         memcmp(e->spec, spec, 2 * nkeys * sizeof *spec) == 0;
+}
+
+/* The table of the input bytes and its index on spec (nkeys columns of
+ * the table, then their modes): the kept one when it matches, else a new
+ * one, kept from now on.  The table's checks are the caller's, before. */
+static int join_acquire(dusk_slice bytes, const int *spec, size_t nkeys,
+                        const dusk_table *decoded, join_entry **out,
+                        dusk_error *err) {
+  uint64_t hash = dusk_hash_bytes(bytes.ptr, bytes.len);
+  join_entry *e, *old = NULL;
+  int rc;
+  *out = NULL;
+  pthread_mutex_lock(&join_mu);
+  if (join_matches(join_kept, hash, bytes.len, spec, nkeys)) {
+    join_kept->refs++;
+    *out = join_kept;
+  }
+  pthread_mutex_unlock(&join_mu);
+  if (*out != NULL)
+    return 0;
+  e = dusk_xcalloc(1, sizeof *e);
+  e->hash = hash;
+  e->len = bytes.len;
+  e->nkeys = nkeys;
+  e->spec = dusk_xcalloc(2 * nkeys + 1, sizeof *e->spec);
+  memcpy(e->spec, spec, 2 * nkeys * sizeof *spec);
+  e->table = (dusk_table *)decoded;
+  if ((rc = dusk_join_index_build(&e->index, e->table, spec, spec + nkeys,
+                                  nkeys, err)) != 0) {
+    e->table = NULL; /* the caller's still */
+    join_entry_free(e);
+    return rc;
+  }
+  e->refs = 2; /* the caller's and the kept one's */
+  pthread_mutex_lock(&join_mu);
+  old = join_kept;
+  join_kept = e;
+  pthread_mutex_unlock(&join_mu);
+  join_release(old);
+  *out = e;
+  return 0;
+}
+
+/* Gives the merge step its right table: the scan's last input, checked
+ * against the columns and types the plan lists, indexed on the right
+ * keys.  A right column holding a null makes its merged column one pandas
+ * holds as float64 / object, whatever rows meet it. */
+static int merge_attach(pipeline *p, const dusk_op_call *call,
+                        dusk_error *err) {
+  step *st = &p->steps[p->merge_step];
+  const dusk_plan *s = st->node;
+  size_t nk = s->ncolumns, nr = s->csv.ndtypes;
+  int *spec = dusk_xcalloc(2 * nk + 1, sizeof *spec);
+  dusk_table *t = NULL;
+  const dusk_table *rt;
+  int rc;
+  if (call->ninputs == 0) {
+    free(spec);
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "merge scan: the right table is not an input");
+  }
+  {
+    dusk_slice in = call->inputs[call->ninputs - 1];
+    uint64_t hash = dusk_hash_bytes(in.ptr, in.len);
+    join_entry *kept = NULL;
+    /* the spec needs the table's columns: decode unless a kept entry for
+     * these bytes has them */
+    pthread_mutex_lock(&join_mu);
+    if (join_kept != NULL && join_kept->hash == hash &&
+        join_kept->len == in.len) {
+      kept = join_kept;
+      kept->refs++;
+    }
+    pthread_mutex_unlock(&join_mu);
+    if (kept == NULL && (rc = dusk_table_decode(in, &t, err)) != 0) {
+      free(spec);
+      return rc;
+    }
+    rt = kept ? kept->table : t;
+    for (size_t j = 0; j < nr; j++) {
+      const dusk_dtype *d = &s->csv.dtypes[j];
+      int c = dusk_table_column_index(rt, d->column);
+      if (c < 1 || rt->cols[c].type != dusk_type_physical(d->type)) {
+        rc = dusk_error_set(
+            err, DUSK_ETYPE, "merge: the right table %s column '%.200s'%s%s",
+            c < 1 ? "lacks" : "has", d->column, c < 1 ? "" : " as ",
+            c < 1 ? "" : dusk_type_name(rt->cols[c].type));
+        join_release(kept);
+        dusk_table_free(t);
+        free(spec);
+        return rc;
+      }
+      st->rcol[j] = c;
+      if (st->rslot[j] >= 0 &&
+          (rt->cols[c].source_na ||
+           (rt->nrows > 0 && memchr(rt->cols[c].valid, 0, rt->nrows))) &&
+          dusk_nulls_count(p->plan, p->names[st->rslot[j]],
+                           rt->cols[c].type))
+        p->null_seen[st->rslot[j]] = 1;
+    }
+    for (size_t k = 0; k < nk; k++) {
+      int c = dusk_table_column_index(rt, s->right_on[k]), mode = 0;
+      if (c < 1 ||
+          dusk_join_key_types(p->ltypes[st->lkeys[k]],
+                              rt->cols[c].type == DUSK_TYPE_INT64 &&
+                                      dusk_type_is_logical(
+                                          p->ltypes[st->lkeys[k]])
+                                  ? p->ltypes[st->lkeys[k]]
+                                  : rt->cols[c].type,
+                              &mode) != 0) {
+        rc = dusk_error_set(err, DUSK_ETYPE,
+                            "merge: right key '%.200s' %s", s->right_on[k],
+                            c < 1 ? "missing" : "of another type");
+        join_release(kept);
+        dusk_table_free(t);
+        free(spec);
+        return rc;
+      }
+      spec[k] = c;
+      spec[nk + k] = mode;
+    }
+    if (kept != NULL && join_matches(kept, hash, in.len, spec, nk)) {
+      st->join = kept;
+      free(spec);
+      return 0;
+    }
+    join_release(kept);
+    if (t == NULL && (rc = dusk_table_decode(in, &t, err)) != 0) {
+      free(spec);
+      return rc;
+    }
+    rc = join_acquire(in, spec, nk, t, &st->join, err);
+    if (rc != 0 || st->join->table != t)
+      dusk_table_free(t);
+    free(spec);
+    return rc;
+  }
+}
+
+/* Sets batch cell (c, r) to right table cell (tc, tr), or to a missing
+ * value (stored as the scanner stores one) for DUSK_JOIN_NONE. */
+static int put_right(dusk_batch *b, size_t c, size_t r, const dusk_table *t,
+                     size_t tc, uint32_t tr) {
+  dusk_column *col = &b->cols[c];
+  const dusk_table_column *tcol = &t->cols[tc];
+  bool ok = tr != DUSK_JOIN_NONE && tcol->valid[tr];
+  col->valid[r] = ok;
+  switch (col->type) {
+  case DUSK_TYPE_INT64:
+    col->i64[r] = ok ? tcol->i64[tr] : 0;
+    break;
+  case DUSK_TYPE_FLOAT64:
+    col->f64[r] = ok ? tcol->f64[tr] : 0;
+    break;
+  case DUSK_TYPE_BOOL:
+    col->b[r] = ok ? tcol->b[tr] : 0;
+    break;
+  case DUSK_TYPE_STRING: {
+    size_t len = ok ? tcol->str_off[tr + 1] - tcol->str_off[tr] : 0;
+    uint32_t off = 0;
+    if (len > 0 && dusk_batch_arena_add(b, tcol->str_data + tcol->str_off[tr],
+                                        len, &off) != 0)
+      return DUSK_ENOMEM;
+    col->str_off[r] = off;
+    col->str_len[r] = (uint32_t)len;
+    break;
+  }
+  default:
+    break;
+  }
+  return 0;
+}
+
+/* Copies cell (c, sr) of src into (c, dr) of dst, in src's type (a fill
+ * may have made the column text): dst's arrays for it are made when
+ * missing. */
+static int copy_cell(dusk_batch *dst, size_t c, size_t dr,
+                     const dusk_batch *src, size_t sr) {
+  dusk_column *d = &dst->cols[c];
+  const dusk_column *sc = &src->cols[c];
+  d->type = sc->type;
+  d->valid[dr] = sc->valid[sr];
+  switch (sc->type) {
+  case DUSK_TYPE_INT64:
+    if (d->i64 == NULL)
+      d->i64 = dusk_xcalloc(dst->cap, sizeof *d->i64);
+    d->i64[dr] = sc->i64[sr];
+    break;
+  case DUSK_TYPE_FLOAT64:
+    if (d->f64 == NULL)
+      d->f64 = dusk_xcalloc(dst->cap, sizeof *d->f64);
+    d->f64[dr] = sc->f64[sr];
+    break;
+  case DUSK_TYPE_BOOL:
+    if (d->b == NULL)
+      d->b = dusk_xcalloc(dst->cap, sizeof *d->b);
+    d->b[dr] = sc->b[sr];
+    break;
+  case DUSK_TYPE_STRING: {
+    uint32_t off = 0;
+    if (d->str_off == NULL) {
+      d->str_off = dusk_xcalloc(dst->cap, sizeof *d->str_off);
+      d->str_len = dusk_xcalloc(dst->cap, sizeof *d->str_len);
+    }
+    if (sc->str_len[sr] > 0 &&
+        dusk_batch_arena_add(dst, src->arena + sc->str_off[sr],
+                             sc->str_len[sr], &off) != 0)
+      return DUSK_ENOMEM;
+    d->str_off[dr] = off;
+    d->str_len[dr] = sc->str_len[sr];
+    break;
+  }
+  default:
+    break;
+  }
+  return 0;
+}
+
+static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first);
+
+/* Notes that a left merge gave rows without a right row: pandas then
+ * holds the right's int / bool columns as float64 / object. */
+static void merge_unmatched(pipeline *p, const step *st) {
+  for (size_t j = 0; j < st->node->csv.ndtypes; j++) {
+    int slot = st->rslot[j];
+    if (slot >= 0 && !p->null_seen[slot] &&
+        dusk_nulls_count(p->plan, p->names[slot], p->scan_types[slot]))
+      p->null_seen[slot] = 1;
+  }
+}
+
+/* Runs the steps after merge step i (and the terminal) on the expanded
+ * rows in p->mbatch, then empties it. */
+static int merge_flush(scan_ctx *ctx, size_t i) {
   pipeline *p = ctx->p;
-  size_t nrows0 = b->nrows;
+  uint64_t *ordinals = ctx->row_ordinals;
+  int rc;
+  ctx->row_ordinals = p->mordinals;
+  rc = run_from(ctx, &p->mbatch, i + 1);
+  ctx->row_ordinals = ordinals;
+  for (size_t c = 0; c < p->mbatch.ncols; c++)
+    p->mbatch.cols[c].type = p->scan_types[c];
+  dusk_batch_clear(&p->mbatch);
+  return rc;
+}
+
+/* Merge step i over b: each left row with its right rows (probed in the
+ * index), in the right's order, or - how="left" - with missing values
+ * when it has none; inner drops it.  Rows are numbered anew, as pandas'
+ * merge numbers them.  When no key has two right rows the batch is
+ * merged in place; otherwise its rows expand into p->mbatch, which the
+ * later steps take whenever it fills. */
+static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
+  pipeline *p = ctx->p;
+  const dusk_join_index *x = &st->join->index;
+  const dusk_table *t = st->join->table;
+  bool left = st->node->how == DUSK_MERGE_LEFT, unmatched = false;
+  size_t nr = st->node->csv.ndtypes;
+  int rc;
+  if ((rc = dusk_join_probe(x, b, st->lkeys, p->mentries, &p->mkey)) != 0)
+    return rc;
+  if (x->unique) {
+    if (!left) {
+      size_t w = 0;
+      for (size_t r = 0; r < b->nrows; r++) {
+        p->mask[r] = p->mentries[r] != DUSK_JOIN_NONE;
+        if (p->mask[r])
+          p->mentries[w++] = p->mentries[r];
+      }
+      compact(b, p->mask);
+    }
+    for (size_t r = 0; r < b->nrows; r++) {
+      uint32_t e = p->mentries[r];
+      uint32_t tr = e == DUSK_JOIN_NONE ? DUSK_JOIN_NONE : x->rows[x->first[e]];
+      unmatched |= e == DUSK_JOIN_NONE;
+      ctx->row_ordinals[r] = p->merged++;
+      for (size_t j = 0; j < nr; j++)
+        if (st->rslot[j] >= 0 &&
+            (rc = put_right(b, (size_t)st->rslot[j], r, t,
+                            (size_t)st->rcol[j], tr)) != 0)
+          return rc;
+    }
+    if (unmatched)
+      merge_unmatched(p, st);
+    return run_from(ctx, b, i + 1);
+  }
+  if (!p->mbatch_ready) {
+    if (dusk_batch_init(&p->mbatch, p->scan_types, p->ncols, BATCH_ROWS) != 0)
+      return DUSK_ENOMEM;
+    p->mbatch_ready = true;
+  }
+  for (size_t r = 0; r < b->nrows; r++) {
+    uint32_t e = p->mentries[r];
+    size_t n = dusk_join_count(x, e), emit = n ? n : left ? 1 : 0;
+    for (size_t k = 0; k < emit; k++) {
+      dusk_batch *mb = &p->mbatch;
+      size_t w;
+      uint32_t tr = n ? x->rows[x->first[e] + k] : DUSK_JOIN_NONE;
+      if (mb->nrows == mb->cap && (rc = merge_flush(ctx, i)) != 0)
+        return rc;
+      w = mb->nrows++;
+      for (size_t c = 0; c < st->slot; c++)
+        if ((rc = copy_cell(mb, c, w, b, r)) != 0)
+          return rc;
+      for (size_t j = 0; j < nr; j++)
+        if (st->rslot[j] >= 0 &&
+            (rc = put_right(mb, (size_t)st->rslot[j], w, t,
+                            (size_t)st->rcol[j], tr)) != 0)
+          return rc;
+      p->mordinals[w] = p->merged++;
+      if (tr == DUSK_JOIN_NONE && !unmatched) {
+        unmatched = true;
+        merge_unmatched(p, st);
+      }
+    }
+  }
+  return p->mbatch.nrows > 0 ? merge_flush(ctx, i) : 0;
+}
+
+static int run_steps(scan_ctx *ctx, dusk_batch *b) {
+  return run_from(ctx, b, 0);
+}
+
+/* Steps first.. and the terminal over b (first 0: a batch of the scan). */
+static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
+  pipeline *p = ctx->p;
   int filtered = 0;
-  p->scanned += b->nrows;
-  if (p->nwatch > 0)
-    note_nulls(p, b);
-  for (size_t r = 0; r < nrows0; r++)
-    ctx->row_ordinals[r] = b->first_row + r;
-  for (size_t i = 0; i < p->nsteps; i++) {
+  if (first == 0) {
+    p->scanned += b->nrows;
+    if (p->nwatch > 0)
+      note_nulls(p, b);
+    for (size_t r = 0; r < b->nrows; r++)
+      ctx->row_ordinals[r] = b->first_row + r;
+  }
+  for (size_t i = first; i < p->nsteps; i++) {
     const step *st = &p->steps[i];
     const dusk_plan *s = st->node;
+    if (s->kind == DUSK_PLAN_MERGE)
+      return merge_rows(ctx, st, b, i);
     if (s->kind == DUSK_PLAN_FILLNA) {
       for (size_t f = 0; f < s->nfills; f++) {
         const dusk_value *v = &s->fills[f].value;
@@ -2068,13 +2570,14 @@ static bool *nulls_only_columns(const pipeline *p) {
 
 /* A to_csv scan's first row label: its range's entry in the df_offsets
  * table it depends on, or 0 without one (the file's only range). */
-static int label_base(const dusk_op_call *call, uint64_t index, int64_t *base,
+static int label_base(const dusk_op_call *call, bool merged, uint64_t index,
+                      int64_t *base,
                       dusk_error *err) {
   dusk_table *t = NULL;
   size_t lo = 0, hi;
   int rc;
   *base = 0;
-  if ((rc = stage_input(call, "to_csv", "offsets", &t, err)) != 0 ||
+  if ((rc = stage_input(call, merged, "to_csv", "offsets", &t, err)) != 0 ||
       t == NULL)
     return rc;
   if (t->ncols != 2 || t->cols[0].type != DUSK_TYPE_INT64 ||
@@ -2176,8 +2679,15 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
     goto failed;
   p.range_index = a.index;
+  if (p.merge_step >= 0) {
+    if ((rc = merge_attach(&p, call, &err)) != 0)
+      goto failed;
+    p.mordinals = dusk_xcalloc(BATCH_ROWS, sizeof *p.mordinals);
+    p.mentries = dusk_xcalloc(BATCH_ROWS, sizeof *p.mentries);
+  }
   if (p.terminal == DUSK_PLAN_TO_CSV &&
-      (rc = label_base(call, a.index, &p.label_base, &err)) != 0)
+      (rc = label_base(call, p.merge_step >= 0, a.index, &p.label_base,
+                       &err)) != 0)
     goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
     goto failed;
@@ -2206,8 +2716,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   for (uint32_t h = 0; h < a.nheader; h++) {
     col_map[h] = -1;
     for (size_t c = 0; c < p.nread; c++)
-      if (strlen(p.names[c]) == a.header[h].len &&
-          memcmp(p.names[c], a.header[h].ptr, a.header[h].len) == 0)
+      if (strlen(read_name(&p, c)) == a.header[h].len &&
+          memcmp(read_name(&p, c), a.header[h].ptr, a.header[h].len) == 0)
         col_map[h] = (int)c;
   }
   memset(&o, 0, sizeof o);
@@ -2255,7 +2765,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     /* The column and type travel whole in the failure's typed fields;
      * the text, for a person, may clip them. */
     const dusk_csvscan_conflict *cf = &stats.conflict;
-    widen_column = p.names[cf->column];
+    widen_column = read_name(&p, cf->column);
     widen_type = cf->widened;
     if (p.datetime[cf->column])
       snprintf(deferred, sizeof deferred,
@@ -2289,11 +2799,14 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
    * the user typed it int64, which stays ints with empty nulls (pandas'
    * nullable Int64). */
   if (rc == 0 && deferred[0] == '\0' && p.terminal == DUSK_PLAN_TO_CSV)
-    for (size_t c = 0; c < p.nread && widen_column == NULL; c++)
-      if (p.null_seen[c] && p.scan_types[c] == DUSK_TYPE_INT64 &&
+    for (size_t c = 0; c < p.ncols && widen_column == NULL; c++)
+      /* the file's columns, and a merge's right ones (a left row
+       * without a match holds missing values there) */
+      if ((c < p.nread || merge_column(&p, c)) && p.null_seen[c] &&
+          p.scan_types[c] == DUSK_TYPE_INT64 &&
           !dusk_type_is_logical(p.ltypes[c]) &&
-          !typed_int(p.root, p.names[c])) {
-        widen_column = p.names[c];
+          !typed_int(p.root, read_name(&p, c))) {
+        widen_column = read_name(&p, c);
         widen_type = DUSK_TYPE_FLOAT64;
         int_null = true;
         snprintf(deferred, sizeof deferred,
@@ -2367,7 +2880,9 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_TRANSFER].type = DUSK_TYPE_INT64;
   rv[DUSK_RANGES_TRANSFER].u.i = stats.quote_transfer;
   rv[DUSK_RANGES_ROWS].type = DUSK_TYPE_INT64;
-  rv[DUSK_RANGES_ROWS].u.i = (int64_t)p.scanned;
+  /* after a merge, its rows: their labels run on from here */
+  rv[DUSK_RANGES_ROWS].u.i =
+      (int64_t)(p.merge_step >= 0 ? p.merged : p.scanned);
   rv[DUSK_RANGES_ERROR].type =
       deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
   rv[DUSK_RANGES_ERROR].u.s.ptr = deferred;
@@ -2458,7 +2973,35 @@ typedef struct ltypes_map {
   const char *names[512];
   dusk_type types[512];
   size_t n;
+  char text[4096]; /* names a merge's suffixes make */
+  size_t used;
 } ltypes_map;
+
+/* A merge's columns: the left's that clash with a right column under
+ * their suffixed names, then the right's under their merged names
+ * (plan.h: csv.dtypes and csv.usecols). */
+static void merge_logical_types(const dusk_plan *s, ltypes_map *m) {
+  size_t nleft = m->n;
+  const char *sx = s->suffixes[0] ? s->suffixes[0] : "_x";
+  for (size_t i = 0; i < nleft && m->n < 512; i++)
+    for (size_t d = 0; d < s->csv.ndtypes && d < s->csv.nusecols; d++) {
+      size_t len = strlen(m->names[i]) + strlen(sx) + 1;
+      if (strcmp(s->csv.dtypes[d].column, m->names[i]) != 0 ||
+          s->csv.usecols[d][0] == '\0' || m->used + len > sizeof m->text)
+        continue;
+      snprintf(m->text + m->used, len, "%s%s", m->names[i], sx);
+      m->names[m->n] = m->text + m->used;
+      m->types[m->n++] = m->types[i];
+      m->used += len;
+      break;
+    }
+  for (size_t d = 0; d < s->csv.ndtypes && d < s->csv.nusecols && m->n < 512;
+       d++)
+    if (s->csv.usecols[d][0] != '\0') {
+      m->names[m->n] = s->csv.usecols[d];
+      m->types[m->n++] = s->csv.dtypes[d].type;
+    }
+}
 
 /* The logical type of every column at root: the first leaf's resolved
  * dtypes, then each assign's expression typed against what came before. */
@@ -2466,6 +3009,7 @@ static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
   const dusk_plan *chain[256], *leaf;
   size_t n = 0;
   m->n = 0;
+  m->used = 0;
   for (const dusk_plan *s = root; s != NULL && n < 256;
        s = s->ninputs ? s->inputs[0] : NULL)
     chain[n++] = s;
@@ -2485,6 +3029,8 @@ static void logical_types_at(const dusk_plan *root, ltypes_map *m) {
       m->names[m->n] = s->columns[0];
       m->types[m->n++] = t;
     }
+    if (s->kind == DUSK_PLAN_MERGE)
+      merge_logical_types(s, m);
     /* a concat step's columns its input lacks */
     for (size_t d = 0; s->kind == DUSK_PLAN_CONCAT && d < s->csv.ndtypes &&
                        m->n < 512;
@@ -2988,6 +3534,16 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
 
 /* Output rows for head/collect: the original row labels (ordinal within
  * the file, like pandas' index after read_csv) as the index. */
+/* Whether the fragment's rows leave a merge, whose rows pandas labels
+ * 0, 1, ... across all its input files (a file's own rows start at 0). */
+static bool chain_merges(const dusk_plan *root) {
+  for (const dusk_plan *s = root; s != NULL;
+       s = s->ninputs > 0 ? s->inputs[0] : NULL)
+    if (s->kind == DUSK_PLAN_MERGE)
+      return true;
+  return false;
+}
+
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   size_t nc = rows->ncols - DUSK_ROWS_NEXTRA;
   const char **names = dusk_xcalloc(nc + 1, sizeof *names);
@@ -2995,6 +3551,7 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
   dusk_table *res = NULL;
   const dusk_table *rg = m->ranges;
+  bool across = chain_merges(m->p.root);
   int rc = DUSK_ENOMEM;
   names[0] = "";
   types[0] = DUSK_TYPE_INT64;
@@ -3007,10 +3564,11 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   for (size_t r = 0; r < rows->nrows; r++) {
     int64_t range = rows->cols[dusk_rows_range_col(rows->ncols)].i64[r];
     int64_t label = rows->cols[dusk_rows_row_col(rows->ncols)].i64[r];
-    /* Rows of earlier ranges of the same file come before this one. */
+    /* Rows of earlier ranges of the same file (of any file after a
+     * merge) come before this one. */
     for (size_t k = 0; k < rg->nrows; k++) {
       int64_t idx = rg->cols[DUSK_RANGES_INDEX].i64[k];
-      if ((idx >> 32) == (range >> 32) && idx < range)
+      if ((across || (idx >> 32) == (range >> 32)) && idx < range)
         label += rg->cols[DUSK_RANGES_ROWS].i64[k];
     }
     vals[0].type = DUSK_TYPE_INT64;
@@ -3696,10 +4254,15 @@ static dusk_type read_type(const dusk_plan *root, const char *name) {
   /* the leaf's read, or a concat step's column its input lacks */
   for (const dusk_plan *s = root; s != NULL;
        s = s->ninputs > 0 ? s->inputs[0] : NULL) {
-    if (s->kind != DUSK_PLAN_READ_CSV && s->kind != DUSK_PLAN_CONCAT)
+    if (s->kind != DUSK_PLAN_READ_CSV && s->kind != DUSK_PLAN_CONCAT &&
+        s->kind != DUSK_PLAN_MERGE)
       continue;
     for (size_t d = 0; d < s->csv.ndtypes; d++)
-      if (strcmp(s->csv.dtypes[d].column, name) == 0)
+      /* a merge's right column, under its name after the merge */
+      if (strcmp(s->kind == DUSK_PLAN_MERGE && d < s->csv.nusecols
+                     ? s->csv.usecols[d]
+                     : s->csv.dtypes[d].column,
+                 name) == 0)
         return s->csv.dtypes[d].type;
   }
   return DUSK_TYPE_NULL;
@@ -4377,7 +4940,7 @@ static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
     const dusk_table_column *c = m.ranges->cols;
     int64_t index = c[DUSK_RANGES_INDEX].i64[order[i]];
     dusk_value row[2];
-    if ((index >> 32) != file) {
+    if ((index >> 32) != file && (file < 0 || !chain_merges(m.p.root))) {
       file = index >> 32;
       offset = 0;
     }

@@ -1,10 +1,11 @@
 // Shared bits of the node peers of bench/taxi.py (DuckDB, Polars): argument
 // parsing and the one JSON line each peer prints (see common.py).
-export const QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len"];
+export const QUERIES = ["groupby", "fillna_groupby", "filter_head", "concat_groupby", "len",
+  "merge_groupby"];
 
 export function args() {
   const [q, a, b] = process.argv.slice(2);
-  if (!QUERIES.includes(q) || !a || (q === "concat_groupby" && !b)) {
+  if (!QUERIES.includes(q) || !a || ((q === "concat_groupby" || q === "merge_groupby") && !b)) {
     console.error(`usage: node ${process.argv[1]} {${QUERIES.join("|")}} FILE_A [FILE_B]`);
     process.exit(2);
   }

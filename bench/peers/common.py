@@ -3,7 +3,8 @@
 Every peer prints ONE JSON line on stdout describing its answer, so the
 work cannot be optimised away and the driver can compare answers:
   {"system", "query", "result_rows",
-   "groups": {key: [count of first column, count of SR_Flag]}   (groupby)
+   "groups": {key: [count of first column, count of SR_Flag]}   (groupby;
+             merge_groupby: {Borough: [size, size]})
    "head":   [[PULocationID, DOLocationID], ...]                 (filter_head)
    "len":    N                                                    (len)
    "inner_s": seconds from after imports to the answer (info only)}
@@ -12,7 +13,8 @@ import json
 import math
 import sys
 
-QUERIES = ("groupby", "fillna_groupby", "filter_head", "concat_groupby", "len")
+QUERIES = ("groupby", "fillna_groupby", "filter_head", "concat_groupby", "len",
+           "merge_groupby")
 
 
 def args():
@@ -20,8 +22,8 @@ def args():
         sys.exit("usage: %s {%s} FILE_A [FILE_B]" % (sys.argv[0], "|".join(QUERIES)))
     q, a = sys.argv[1], sys.argv[2]
     b = sys.argv[3] if len(sys.argv) > 3 else None
-    if q == "concat_groupby" and b is None:
-        sys.exit("concat_groupby needs FILE_B")
+    if q in ("concat_groupby", "merge_groupby") and b is None:
+        sys.exit("%s needs FILE_B" % q)
     return q, a, b
 
 
@@ -38,6 +40,11 @@ def groups_of(pdf):
     """pandas groupby(...).count() frame (index = key) -> {key: [c0, SR_Flag]}."""
     first = pdf.columns[0]
     return {_key(k): [int(r[first]), int(r["SR_Flag"])] for k, r in pdf.iterrows()}
+
+
+def sizes_of(series):
+    """groupby(...).size() Series -> {key: [size, size]} (the groups' shape)."""
+    return {_key(k): [int(v), int(v)] for k, v in series.items()}
 
 
 def emit(system, query, result_rows, inner_s, **kw):

@@ -4,7 +4,7 @@
 run with /usr/bin/python3).  Cluster start and shutdown are inside the
 driver's wall time.
 
-  /usr/bin/python3 bench/peers/peer_dask.py {groupby|fillna_groupby|filter_head|concat_groupby|len} A.csv [B.csv]
+  /usr/bin/python3 bench/peers/peer_dask.py {groupby|fillna_groupby|filter_head|concat_groupby|len|merge_groupby} A.csv [B.csv]
 
 dd.read_csv needs dtype hints: it infers dtypes from the first 256 kB only,
 and PULocationID is all-integer there but has nulls later (and SR_Flag is
@@ -17,7 +17,7 @@ import time
 import dask.dataframe as dd
 from dask.distributed import Client, LocalCluster
 
-from common import args, emit, groups_of
+from common import args, emit, groups_of, sizes_of
 
 DTYPES = {"PULocationID": "float64", "DOLocationID": "float64", "SR_Flag": "float64"}
 
@@ -45,6 +45,12 @@ def main():
         elif q == "concat_groupby":
             r = dd.concat([rd(a), rd(b)]).groupby("PULocationID").count().compute()
             emit("dask", q, len(r), time.perf_counter() - t0, groups=groups_of(r))
+        elif q == "merge_groupby":
+            # the zone lookup is one small partition: Dask broadcasts it
+            r = rd(a).merge(dd.read_csv(b), left_on="PULocationID",
+                            right_on="LocationID").groupby("Borough").size()
+            r = r.compute()
+            emit("dask", q, len(r), time.perf_counter() - t0, groups=sizes_of(r))
         else:
             n = len(rd(a))
             emit("dask", q, 1, time.perf_counter() - t0, len=n)

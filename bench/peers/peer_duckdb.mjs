@@ -18,6 +18,9 @@
 //   fillna_groupby  SELECT COALESCE(PULocationID, 0) AS PULocationID, count(c) AS c for
 //                   each other column (COALESCE(c, 0) for the numeric ones) ... GROUP BY 1
 //   len             SELECT count(*) FROM read_csv_auto('A')
+//   merge_groupby   SELECT z.Borough, count(*) FROM read_csv_auto('A') t JOIN
+//                   read_csv_auto('Z') z ON t.PULocationID = z.LocationID
+//                   WHERE z.Borough IS NOT NULL GROUP BY 1
 import { DuckDBInstance } from "@duckdb/node-api";
 import { args, emit, groupsOf } from "./common.mjs";
 
@@ -38,6 +41,8 @@ const SQL = {
   len: `SELECT count(*) FROM ${src}`,
 };
 SQL.concat_groupby = SQL.groupby;
+if (q === "merge_groupby")
+  SQL.merge_groupby = `SELECT z.Borough, count(*) AS n, count(*) AS n2 FROM ${src} t JOIN read_csv_auto(${lit(b)}) z ON t.PULocationID = z.LocationID WHERE z.Borough IS NOT NULL GROUP BY 1`;
 
 const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
 const con = await db.connect();
@@ -48,6 +53,8 @@ const secs = (performance.now() - t0) / 1000;
 if (q === "groupby" || q === "concat_groupby" || q === "fillna_groupby") {
   const first = names.indexOf("hvfhs_license_num"), sr = names.indexOf("SR_Flag");
   emit("duckdb", q, rows.length, secs, { groups: groupsOf(rows.map((r) => [r[0], r[first], r[sr]])) });
+} else if (q === "merge_groupby") {
+  emit("duckdb", q, rows.length, secs, { groups: groupsOf(rows) });
 } else if (q === "filter_head") {
   const pu = names.indexOf("PULocationID"), dl = names.indexOf("DOLocationID");
   emit("duckdb", q, rows.length, secs, { head: rows.map((r) => [Number(r[pu]), Number(r[dl])]) });

@@ -3,7 +3,7 @@
 process (imports included in the driver's wall time).  Run with Debian's
 /usr/bin/python3.
 
-  /usr/bin/python3 bench/peers/peer_pandas.py {groupby|fillna_groupby|filter_head|concat_groupby|len} A.csv [B.csv]
+  /usr/bin/python3 bench/peers/peer_pandas.py {groupby|fillna_groupby|filter_head|concat_groupby|len|merge_groupby} A.csv [B.csv]
 
 Plain pd.read_csv (C engine, inferred dtypes, all columns) then the same
 operations as the dusk expression.
@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 
-from common import args, emit, groups_of
+from common import args, emit, groups_of, sizes_of
 
 q, a, b = args()
 t0 = time.perf_counter()
@@ -30,6 +30,10 @@ elif q == "filter_head":
 elif q == "concat_groupby":
     r = pd.concat([pd.read_csv(a), pd.read_csv(b)]).groupby("PULocationID").count()
     emit("pandas", q, len(r), time.perf_counter() - t0, groups=groups_of(r))
+elif q == "merge_groupby":
+    r = pd.read_csv(a).merge(pd.read_csv(b), left_on="PULocationID",
+                             right_on="LocationID").groupby("Borough").size()
+    emit("pandas", q, len(r), time.perf_counter() - t0, groups=sizes_of(r))
 else:
     n = len(pd.read_csv(a))
     emit("pandas", q, 1, time.perf_counter() - t0, len=n)

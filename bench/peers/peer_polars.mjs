@@ -11,6 +11,8 @@
 //   concat_groupby  pl.concat([scanCSV(A), scanCSV(B)]) then the groupby
 //   fillna_groupby  the numeric columns' nulls filled with 0, then the groupby
 //   len             scanCSV(A).select(pl.len())
+//   merge_groupby   scanCSV(A).join(scanCSV(Z), {leftOn: "PULocationID", rightOn:
+//                   "LocationID"}).filter(Borough not null).groupBy("Borough").agg(pl.len())
 import pl from "nodejs-polars";
 import { args, emit, groupsOf } from "./common.mjs";
 
@@ -30,6 +32,11 @@ if (q === "groupby" || q === "concat_groupby" || q === "fillna_groupby") {
   const k = df.getColumn("PULocationID").toArray(), c0 = df.getColumn("hvfhs_license_num").toArray(),
     sr = df.getColumn("SR_Flag").toArray();
   emit("polars", q, df.height, secs(), { groups: groupsOf(k.map((v, i) => [v, c0[i], sr[i]])) });
+} else if (q === "merge_groupby") {
+  df = scan(a).join(scan(b), { leftOn: "PULocationID", rightOn: "LocationID", how: "inner" })
+    .filter(pl.col("Borough").isNotNull()).groupBy("Borough").agg(pl.len().alias("n")).collectSync();
+  const k = df.getColumn("Borough").toArray(), n = df.getColumn("n").toArray();
+  emit("polars", q, df.height, secs(), { groups: groupsOf(k.map((v, i) => [v, n[i], n[i]])) });
 } else if (q === "filter_head") {
   df = scan(a).fillNull(0).filter(pl.col("PULocationID").gt(200)).head(10).collectSync();
   const pu = df.getColumn("PULocationID").toArray(), dl = df.getColumn("DOLocationID").toArray();

@@ -212,6 +212,25 @@ def concat(dfs, axis=0, join="outer", interleave_partitions=False,
     return DataFrame(_core.concat([d._frame for d in dfs]), n)
 
 
+def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
+          suffixes=("_x", "_y"), **kwargs):
+    """pandas' merge(left, right, ...): left.merge(right, ...)."""
+    if not isinstance(left, DataFrame):
+        raise TypeError("merge: left is not a dusk DataFrame")
+    return left.merge(right, how=how, on=on, left_on=left_on,
+                      right_on=right_on, suffixes=suffixes, **kwargs)
+
+
+def _merge_keys(keys, what):
+    if keys is None:
+        return None
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise NotImplementedError(
+            f"merge: {what} must be a column name or a list of them")
+    return keys
+
+
 def to_datetime(arg, errors="raise", dayfirst=False, yearfirst=False,
                 utc=None, format=None, **kwargs):
     """dask.dataframe.to_datetime of a text column (or expression) holding
@@ -1834,6 +1853,46 @@ class DataFrame(_Lazy):
             return self
         return DataFrame(self._frame.rename([o for o, _ in pairs],
                                             [nn for _, nn in pairs]),
+                         self._npartitions)
+
+    def merge(self, right, how="inner", on=None, left_on=None,
+              right_on=None, left_index=False, right_index=False,
+              sort=False, suffixes=("_x", "_y"), copy=True, indicator=False,
+              validate=None):
+        """pandas' merge: a broadcast join (how "inner" or "left"; the
+        right side small, at most 64 MiB of CSV); rows as pandas 1.5 gives
+        them for how="left" (the left's order, each left row's matches in
+        the right's order)."""
+        self._need_open("merge")
+        if not isinstance(right, DataFrame):
+            raise NotImplementedError(
+                "merge: right must be a dusk DataFrame (read_csv the "
+                "small side too)")
+        right._need_open("merge")
+        if left_index or right_index or sort or indicator or validate:
+            raise NotImplementedError(
+                "merge: left_index, right_index, sort, indicator and "
+                "validate are not supported")
+        if how not in ("inner", "left", "right", "outer"):
+            raise ValueError(f"merge: how must be inner, left, right or "
+                             f"outer, not {how!r}")
+        on, lk, rk = (_merge_keys(on, "on"), _merge_keys(left_on, "left_on"),
+                      _merge_keys(right_on, "right_on"))
+        if on is not None and (lk is not None or rk is not None):
+            raise ValueError('Can only pass argument "on" OR "left_on" and '
+                             '"right_on", not a combination of both.')
+        if on is not None:
+            lk = rk = on
+        if lk is None or rk is None:
+            raise NotImplementedError(
+                "merge needs keys: on= or left_on= and right_on= (dusk "
+                "does not guess common columns)")
+        if len(lk) != len(rk):
+            raise ValueError("len(right_on) must equal len(left_on)")
+        sx = list(suffixes)
+        if len(sx) != 2 or not all(isinstance(x, str) for x in sx):
+            raise NotImplementedError("merge: suffixes must be two strings")
+        return DataFrame(self._frame.merge(right._frame, how, lk, rk, sx),
                          self._npartitions)
 
     def dropna(self, how="any", subset=None, thresh=None, axis=0,

@@ -208,6 +208,44 @@ static PyObject *frame_select(core_Frame *self, PyObject *args) {
 
 /* rename(old, new): the columns old[i] named new[i], keeping places
  * (dusk.h dusk_rename; swaps and chains are the engine's to order). */
+/* merge(right, how, left_on, right_on, suffixes): dusk_merge. */
+static PyObject *frame_merge(core_Frame *self, PyObject *args) {
+  PyObject *right, *lon, *ron, *sfx, *lf = NULL, *rf = NULL, *sf = NULL,
+                                     *out = NULL;
+  const char *how, **l = NULL, **r = NULL, **sx = NULL;
+  Py_ssize_t nl, nr, ns;
+  dusk_dataframe *a, *b;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "O!sOOO", &core_FrameType, &right, &how, &lon,
+                        &ron, &sfx))
+    return NULL;
+  if ((l = str_array(lon, 0, &lf, &nl, "left_on")) == NULL ||
+      (r = str_array(ron, 0, &rf, &nr, "right_on")) == NULL ||
+      (sx = str_array(sfx, 0, &sf, &ns, "suffixes")) == NULL)
+    goto done;
+  if (nl != nr || ns != 2) {
+    PyErr_SetString(PyExc_ValueError,
+                    nl != nr ? "len(right_on) must equal len(left_on)"
+                             : "suffixes is a pair of strings");
+    goto done;
+  }
+  if ((a = frame_copy(self)) == NULL)
+    goto done;
+  if ((b = frame_copy((core_Frame *)right)) == NULL) {
+    dusk_dataframe_free(a);
+    goto done;
+  }
+  out = frame_wrap(dusk_merge(a, b, how, l, r, (size_t)nl, sx, &err), &err);
+done:
+  PyMem_Free(l);
+  PyMem_Free(r);
+  PyMem_Free(sx);
+  Py_XDECREF(lf);
+  Py_XDECREF(rf);
+  Py_XDECREF(sf);
+  return out;
+}
+
 static PyObject *frame_rename(core_Frame *self, PyObject *args) {
   PyObject *olds, *news, *of = NULL, *nf = NULL, *out = NULL;
   const char **o = NULL, **nn = NULL;
@@ -553,6 +591,8 @@ static PyMethodDef frame_methods[] = {
     {"select", (PyCFunction)frame_select, METH_VARARGS, "select(columns)"},
     {"rename", (PyCFunction)frame_rename, METH_VARARGS,
      "rename(old, new): columns renamed in place"},
+    {"merge", (PyCFunction)frame_merge, METH_VARARGS,
+     "merge(right, how, left_on, right_on, suffixes): pandas' merge"},
     {"groupby", (PyCFunction)frame_groupby, METH_VARARGS,
      "groupby(keys, columns, funcs, labels=None)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,

@@ -432,6 +432,41 @@ def case_query_reads_the_clients_file(p, work):
         daemons.stop()
 
 
+def case_query_merge(p, work):
+    """dusk query's .merge() on a LocalCluster: pandas' text for a left
+    merge (one-to-many, null keys, suffixes; several partitions), and the
+    refusals' messages."""
+    import pandas as pd
+    d = os.path.join(work, "merge")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "l.csv"), "w") as f:
+        f.write("k,v,s\n" + "".join(
+            f"{'' if i % 7 == 3 else i % 5},{i},s{i % 3}\n" for i in range(300)))
+    with open(os.path.join(d, "r.csv"), "w") as f:
+        f.write("k,v,w\n2,a,1\n1,b,2\n2,c,3\n,d,4\n9,e,5\n")
+    expr = ('read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
+            'on="k", how="left", suffixes=("_l", "_r")).head(200)')
+    r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
+              cwd=d)
+    check(r.returncode == 0, f"dusk query {expr}: exit {r.returncode}: "
+                             f"{r.stderr!r}")
+    want = pd.read_csv(os.path.join(d, "l.csv")).merge(
+        pd.read_csv(os.path.join(d, "r.csv")), on="k", how="left",
+        suffixes=("_l", "_r")).head(200).to_csv()
+    check(r.stdout == want, f"dusk query {expr}: {r.stdout[:300]!r}, "
+                            f"pandas {want[:300]!r}")
+    for expr, msg in (
+            ('read_csv("l.csv").merge(read_csv("r.csv"), on="k", '
+             'how="outer")', "shuffle join of issue 14"),
+            ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="k", '
+             'right_on="w2")', "unknown column 'w2'; did you mean 'w'?"),
+            ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="s", '
+             'right_on="w")', "merge on object and int64 columns")):
+        r = p.run("dusk", "query", "--workers", "1", expr, cwd=d)
+        check(r.returncode != 0 and msg in r.stderr,
+              f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}")
+
+
 def case_stats(p, work):
     """One JSON line at once - also before any worker registered, and
     after the last one left - with each worker's address and pid."""
@@ -590,6 +625,7 @@ def main():
         ("dusk_refusals", lambda: case_dusk_refusals(p)),
         ("query_reads_the_clients_file",
          lambda: case_query_reads_the_clients_file(p, args.work)),
+        ("query_merge", lambda: case_query_merge(p, args.work)),
         ("stats", lambda: case_stats(p, args.work)),
         ("ssh_cli", lambda: case_ssh_cli(p)),
         ("death_timeout", lambda: case_death_timeout(p, args.work)),

@@ -534,6 +534,65 @@ START_TEST(test_concat_forms) {
 }
 END_TEST
 
+/* .merge(frame, on= | left_on= and right_on=, how=, suffixes=). */
+START_TEST(test_merge_forms) {
+  static const struct {
+    const char *text, *msg;
+  } bad[] = {
+      {"read_csv('a').merge(read_csv('b'))", "merge needs keys"},
+      {"read_csv('a').merge(read_csv('b'), on='k', left_on='k')",
+       "give on= or left_on= and right_on=, not both"},
+      {"read_csv('a').merge(read_csv('b'), left_on='k')",
+       "left_on= and right_on= go together"},
+      {"read_csv('a').merge(read_csv('b'), left_on=['k', 'j'], "
+       "right_on='k')",
+       "len(right_on) must equal len(left_on) (1 and 2)"},
+      {"read_csv('a').merge(read_csv('b'), on='k', how='cross')",
+       "how is \"inner\", \"left\", \"right\" or \"outer\", not "
+       "\"cross\""},
+      {"read_csv('a').merge(read_csv('b'), on='k', suffixes=('_a',))",
+       "suffixes is a pair of strings"},
+      {"read_csv('a').merge(read_csv('b'), onn='k')",
+       "unknown argument 'onn'; did you mean 'on'?"},
+      {"read_csv('a').merge(read_csv('b').head(), on='k')",
+       "head() cannot be used inside merge(...)"},
+  };
+  dusk_plan *p = parse_ok("read_csv('a.csv').merge(read_csv('z.csv')"
+                          ".query('x > 1'), left_on='PULocationID', "
+                          "right_on='LocationID', how='left')"
+                          ".groupby('Borough').size()");
+  const dusk_plan *m = input_of(p, DUSK_PLAN_GROUPBY);
+  ck_assert_int_eq(m->kind, DUSK_PLAN_MERGE);
+  ck_assert_uint_eq(m->ninputs, 2);
+  check_read(m->inputs[0], "a.csv");
+  ck_assert_int_eq(m->inputs[1]->kind, DUSK_PLAN_QUERY);
+  ck_assert_int_eq(m->how, DUSK_MERGE_LEFT);
+  ck_assert_uint_eq(m->ncolumns, 1);
+  ck_assert_str_eq(m->columns[0], "PULocationID");
+  ck_assert_str_eq(m->right_on[0], "LocationID");
+  ck_assert_str_eq(m->suffixes[0], "_x");
+  ck_assert_str_eq(m->suffixes[1], "_y");
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').merge(read_csv('b'), on=['k', 'g'], "
+               "suffixes=['_l', '_r'],)");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_MERGE);
+  ck_assert_int_eq(p->how, DUSK_MERGE_INNER);
+  ck_assert_uint_eq(p->ncolumns, 2);
+  ck_assert_str_eq(p->columns[1], "g");
+  ck_assert_str_eq(p->right_on[1], "g");
+  ck_assert_str_eq(p->suffixes[0], "_l");
+  ck_assert_str_eq(p->suffixes[1], "_r");
+  dusk_plan_free(p);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    dusk_error err;
+    dusk_plan *q = NULL;
+    ck_assert_int_ne(dusk_query_parse(bad[i].text, &q, &err), 0);
+    ck_assert_msg(strstr(err.message, bad[i].msg) != NULL, "%s: %s",
+                  bad[i].text, err.message);
+  }
+}
+END_TEST
+
 /* ---- row-wise steps ------------------------------------------------------ */
 
 START_TEST(test_fillna_values) {
@@ -2064,6 +2123,7 @@ int main(void) {
 
   tc = tcase_create("errors");
   tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, test_merge_forms);
   tcase_add_loop_test(tc, test_outer_errors, 0,
                       sizeof outer_errors / sizeof outer_errors[0]);
   tcase_add_loop_test(tc, test_query_errors, 0,

@@ -161,6 +161,12 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
   for (size_t i = 0; a->renamed != NULL && i < a->ncolumns; i++)
     if (b->renamed == NULL || !str_eq(a->renamed[i], b->renamed[i]))
       return "renamed";
+  if (a->how != b->how || !str_eq(a->suffixes[0], b->suffixes[0]) ||
+      !str_eq(a->suffixes[1], b->suffixes[1]))
+    return "merge how / suffixes";
+  for (size_t i = 0; a->right_on != NULL && i < a->ncolumns; i++)
+    if (b->right_on == NULL || !str_eq(a->right_on[i], b->right_on[i]))
+      return "right_on";
   for (size_t i = 0; i < a->ninputs; i++)
     if ((d = plan_diff(a->inputs[i], b->inputs[i])) != NULL)
       return d;
@@ -254,7 +260,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 34
+#define NSAMPLES 35
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -476,6 +482,33 @@ static dusk_plan *sample_plan(int i) {
       v->flat = rand() % 2;
     }
     return v;
+  }
+  case 34: {
+    /* A merge of a query over a selection, one or two key pairs, its
+     * suffixes; as the scheduler leaves it, the right's columns, their
+     * types and merged names ("" for a key kept once). */
+    static const char *const lk[] = {"k", "a"}, *rk[] = {"k", "b"},
+                             *sfx[] = {"_l", ""};
+    const char *sel[] = {"k", "b", "w"};
+    dusk_plan *m = dusk_plan_merge(
+        dusk_plan_query(leaf("l.csv"),
+                        tu_cmp(DUSK_CMP_GT, tu_col("x"), tu_lit_int(1)),
+                        "x > 1"),
+        dusk_plan_select(leaf("r.csv"), sel, 3),
+        rand() % 2 ? DUSK_MERGE_LEFT : DUSK_MERGE_INNER, lk, rk,
+        1 + (size_t)(rand() % 2), rand() % 2 ? sfx : NULL);
+    if (m == NULL || rand() % 2)
+      return m;
+    m->csv.dtypes = calloc(2, sizeof *m->csv.dtypes);
+    m->csv.usecols = calloc(2, sizeof *m->csv.usecols);
+    m->csv.dtypes[0].column = strdup("k");
+    m->csv.dtypes[0].type = DUSK_TYPE_INT64;
+    m->csv.dtypes[1].column = strdup("w");
+    m->csv.dtypes[1].type = DUSK_TYPE_DATETIME;
+    m->csv.usecols[0] = strdup("");
+    m->csv.usecols[1] = strdup("w_y");
+    m->csv.ndtypes = m->csv.nusecols = 2;
+    return m;
   }
   case 32: {
     /* A scan's concat step: the concat's columns in order, and those its
@@ -717,6 +750,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_RESET_INDEX, "reset_index", false},
       {DUSK_PLAN_RENAME, "rename", false},
       {DUSK_PLAN_DROPNA, "dropna", false},
+      {DUSK_PLAN_MERGE, "merge", false},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -724,8 +758,60 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)22));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)22), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)23));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)23), "unknown");
+}
+END_TEST
+
+/* pandas' names after a merge: a right key named as its left key kept
+ * once, other shared names suffixed, a clash refused. */
+START_TEST(test_merge_names) {
+  static const char *const left[] = {"k", "v", "s", "LocationID"},
+                           *right[] = {"k", "w", "v", "LocationID"};
+  static const char *const lk[] = {"k"}, *rk[] = {"k"}, *lk2[] = {"s"},
+                           *rk2[] = {"w"};
+  char *lo[4], *ro[4];
+  dusk_error err;
+  dusk_plan *m = dusk_plan_merge(leaf("a"), leaf("b"), DUSK_MERGE_INNER, lk,
+                                 rk, 1, NULL);
+  ck_assert_int_eq(dusk_merge_names(m, left, 4, right, 4, lo, ro, &err), 0);
+  ck_assert_str_eq(lo[0], "k");
+  ck_assert_str_eq(lo[1], "v_x");
+  ck_assert_str_eq(lo[2], "s");
+  ck_assert_str_eq(lo[3], "LocationID_x");
+  ck_assert_ptr_null(ro[0]);
+  ck_assert_str_eq(ro[1], "w");
+  ck_assert_str_eq(ro[2], "v_y");
+  ck_assert_str_eq(ro[3], "LocationID_y");
+  dusk_merge_names_free(lo, 4);
+  dusk_merge_names_free(ro, 4);
+  dusk_plan_free(m);
+  /* left_on / right_on of other names: both keys kept, k suffixed */
+  m = dusk_plan_merge(leaf("a"), leaf("b"), DUSK_MERGE_LEFT, lk2, rk2, 1,
+                      NULL);
+  ck_assert_int_eq(dusk_merge_names(m, left, 4, right, 4, lo, ro, &err), 0);
+  ck_assert_str_eq(lo[0], "k_x");
+  ck_assert_str_eq(ro[0], "k_y");
+  ck_assert_str_eq(ro[1], "w");
+  dusk_merge_names_free(lo, 4);
+  dusk_merge_names_free(ro, 4);
+  dusk_plan_free(m);
+  {
+    /* "v" + "_x" against a left "v_x": two columns of one name */
+    static const char *const l2[] = {"k", "v", "v_x"}, *sfx[] = {"_x", ""};
+    m = dusk_plan_merge(leaf("a"), leaf("b"), DUSK_MERGE_INNER, lk, rk, 1,
+                        sfx);
+    ck_assert_int_eq(dusk_merge_names(m, l2, 3, right, 4, lo, ro, &err),
+                     DUSK_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.message, "two columns named 'v_x'"));
+    dusk_plan_free(m);
+  }
+  ck_assert_ptr_null(dusk_plan_merge(leaf("a"), NULL, DUSK_MERGE_INNER, lk,
+                                     rk, 1, NULL));
+  ck_assert_ptr_null(dusk_plan_merge(leaf("a"), leaf("b"), 9, lk, rk, 1,
+                                     NULL));
+  ck_assert_int_eq(dusk_merge_how_parse("outer"), DUSK_MERGE_OUTER);
+  ck_assert_int_eq(dusk_merge_how_parse("cross"), 0);
 }
 END_TEST
 
@@ -1216,7 +1302,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 22, 255, 100000};
+  static const int kinds[] = {0, 23, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
@@ -2359,6 +2445,7 @@ int main(void) {
   tcase_add_test(tc, test_fill_mixes);
   tcase_add_test(tc, test_terminal_kinds);
   tcase_add_test(tc, test_post_steps);
+  tcase_add_test(tc, test_merge_names);
   tcase_add_test(tc, test_bad_sort_values);
   suite_add_tcase(s, tc);
 

@@ -1,0 +1,242 @@
+/* join.c - see join.h. */
+#include "join.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_number(dusk_type t) {
+  return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 || t == DUSK_TYPE_BOOL;
+}
+
+int dusk_join_key_types(dusk_type l, dusk_type r, int *mode) {
+  *mode = DUSK_JOIN_EXACT;
+  if (is_number(l) && is_number(r)) {
+    if (l == DUSK_TYPE_FLOAT64 || r == DUSK_TYPE_FLOAT64)
+      *mode = DUSK_JOIN_FLOAT;
+    return 0;
+  }
+  if (l == DUSK_TYPE_STRING && r == DUSK_TYPE_STRING)
+    return 0;
+  /* pandas casts a bool key against text to object: allowed, and no
+   * value of one equals a value of the other (nulls aside) */
+  if ((l == DUSK_TYPE_STRING && r == DUSK_TYPE_BOOL) ||
+      (l == DUSK_TYPE_BOOL && r == DUSK_TYPE_STRING)) {
+    *mode = DUSK_JOIN_TEXT_BOOL;
+    return 0;
+  }
+  if (dusk_type_is_logical(l) && l == r)
+    return 0;
+  return DUSK_ETYPE;
+}
+
+const char *dusk_join_dtype_name(dusk_type t) {
+  switch (t) {
+  case DUSK_TYPE_INT64: return "int64";
+  case DUSK_TYPE_FLOAT64: return "float64";
+  case DUSK_TYPE_BOOL: return "bool";
+  case DUSK_TYPE_DATETIME: return "datetime64[ns]";
+  case DUSK_TYPE_TIMEDELTA: return "timedelta64[ns]";
+  default: return "object";
+  }
+}
+
+/* Appends one key value's encoding: a tag, then the value ('N' missing,
+ * 'I' an int64 (bools as 0 / 1), 'F' a float64 (-0.0 as 0.0), 'S' a
+ * length and bytes, 'B' a bool compared against text). */
+static int key_add(dusk_buf *k, const dusk_value *v, int mode) {
+  bool as_float = mode == DUSK_JOIN_FLOAT;
+  char tag;
+  union {
+    int64_t i;
+    double f;
+    uint32_t len;
+  } u;
+  size_t n = 0;
+  switch (v->type) {
+  case DUSK_TYPE_NULL:
+    tag = 'N';
+    break;
+  case DUSK_TYPE_STRING:
+    tag = 'S';
+    u.len = (uint32_t)v->u.s.len;
+    n = sizeof u.len;
+    break;
+  case DUSK_TYPE_FLOAT64:
+    tag = 'F';
+    u.f = v->u.f == 0 ? 0.0 : v->u.f;
+    n = sizeof u.f;
+    break;
+  default: { /* int64 (or a datetime's ns) and bool */
+    int64_t i;
+    if (v->type == DUSK_TYPE_BOOL && mode == DUSK_JOIN_TEXT_BOOL) {
+      tag = 'B';
+      u.i = v->u.b;
+      n = sizeof u.i;
+      break;
+    }
+    i = v->type == DUSK_TYPE_BOOL ? (int64_t)v->u.b : v->u.i;
+    if (as_float) {
+      tag = 'F';
+      u.f = (double)i;
+      u.f = u.f == 0 ? 0.0 : u.f;
+      n = sizeof u.f;
+    } else {
+      tag = 'I';
+      u.i = i;
+      n = sizeof u.i;
+    }
+    break;
+  }
+  }
+  if (dusk_buf_append(k, &tag, 1) != 0 ||
+      (n > 0 && dusk_buf_append(k, &u, n) != 0) ||
+      (v->type == DUSK_TYPE_STRING && v->u.s.len > 0 &&
+       dusk_buf_append(k, v->u.s.ptr, v->u.s.len) != 0))
+    return DUSK_ENOMEM;
+  return 0;
+}
+
+/* The dense table of a one-int-key index (join.h), when every right
+ * value lies in [0, DUSK_JOIN_DENSE_MAX); entry[r] is right row r's
+ * entry.  0, or DUSK_ENOMEM. */
+static int dense_index(dusk_join_index *x, const dusk_table *right,
+                       const uint32_t *entry) {
+  const dusk_table_column *c;
+  int64_t max = -1;
+  x->null_entry = DUSK_JOIN_NONE;
+  if (x->nkeys != 1 || x->modes[0] != DUSK_JOIN_EXACT)
+    return 0;
+  c = &right->cols[x->rcols[0]];
+  if (c->type != DUSK_TYPE_INT64)
+    return 0;
+  for (size_t r = 0; r < right->nrows; r++) {
+    if (!c->valid[r])
+      continue;
+    if (c->i64[r] < 0 || (uint64_t)c->i64[r] >= DUSK_JOIN_DENSE_MAX)
+      return 0;
+    if (c->i64[r] > max)
+      max = c->i64[r];
+  }
+  x->ndense = (size_t)(max + 1);
+  if ((x->dense = malloc((x->ndense ? x->ndense : 1) * sizeof *x->dense)) ==
+      NULL)
+    return DUSK_ENOMEM;
+  for (size_t v = 0; v < x->ndense; v++)
+    x->dense[v] = DUSK_JOIN_NONE;
+  for (size_t r = 0; r < right->nrows; r++) {
+    if (c->valid[r])
+      x->dense[c->i64[r]] = entry[r];
+    else
+      x->null_entry = entry[r];
+  }
+  return 0;
+}
+
+void dusk_join_index_destroy(dusk_join_index *x) {
+  if (x == NULL)
+    return;
+  free(x->rcols);
+  free(x->modes);
+  dusk_keyset_destroy(&x->keys);
+  free(x->first);
+  free(x->rows);
+  free(x->dense);
+  memset(x, 0, sizeof *x);
+}
+
+int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
+                          const int *rcols, const int *modes, size_t nkeys,
+                          dusk_error *err) {
+  uint32_t *entry = NULL, *fill = NULL;
+  size_t n = right->nrows;
+  dusk_buf key;
+  memset(x, 0, sizeof *x);
+  dusk_keyset_init(&x->keys);
+  dusk_buf_init(&key);
+  x->right = right;
+  x->nkeys = nkeys;
+  if (n >= UINT32_MAX - 1)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "merge: the right side has %zu rows, more than a "
+                          "broadcast join indexes",
+                          n);
+  x->rcols = calloc(nkeys + 1, sizeof *x->rcols);
+  x->modes = calloc(nkeys + 1, sizeof *x->modes);
+  entry = calloc(n + 1, sizeof *entry);
+  x->rows = calloc(n + 1, sizeof *x->rows);
+  if (x->rcols == NULL || x->modes == NULL || entry == NULL ||
+      x->rows == NULL)
+    goto oom;
+  memcpy(x->rcols, rcols, nkeys * sizeof *rcols);
+  memcpy(x->modes, modes, nkeys * sizeof *modes);
+  for (size_t r = 0; r < n; r++) {
+    size_t e;
+    int added;
+    key.len = 0;
+    for (size_t k = 0; k < nkeys; k++) {
+      dusk_value v;
+      dusk_table_get(right, (size_t)rcols[k], r, &v);
+      if (key_add(&key, &v, modes[k]) != 0)
+        goto oom;
+    }
+    if (dusk_keyset_find_or_add(&x->keys, key.data, key.len, &e,
+                                &added) != 0)
+      goto oom;
+    entry[r] = (uint32_t)e;
+  }
+  /* Counting sort of the rows by entry: stable, so each key's rows keep
+   * the table's order. */
+  x->first = calloc(x->keys.n + 2, sizeof *x->first);
+  fill = calloc(x->keys.n + 1, sizeof *fill);
+  if (x->first == NULL || fill == NULL)
+    goto oom;
+  for (size_t r = 0; r < n; r++)
+    x->first[entry[r] + 1]++;
+  x->unique = true;
+  for (size_t e = 0; e < x->keys.n; e++) {
+    x->unique &= x->first[e + 1] <= 1;
+    x->first[e + 1] += x->first[e];
+  }
+  for (size_t r = 0; r < n; r++)
+    x->rows[x->first[entry[r]] + fill[entry[r]]++] = (uint32_t)r;
+  if (dense_index(x, right, entry) != 0)
+    goto oom;
+  free(entry);
+  free(fill);
+  dusk_buf_destroy(&key);
+  return 0;
+oom:
+  free(entry);
+  free(fill);
+  dusk_buf_destroy(&key);
+  dusk_join_index_destroy(x);
+  return dusk_error_set(err, DUSK_ENOMEM, "merge: out of memory indexing "
+                                          "the right side");
+}
+
+int dusk_join_probe(const dusk_join_index *x, const dusk_batch *b,
+                    const int *lcols, uint32_t *entries, dusk_buf *scratch) {
+  const dusk_column *c = &b->cols[lcols[0]];
+  if (x->dense != NULL && c->type == DUSK_TYPE_INT64) {
+    for (size_t r = 0; r < b->nrows; r++) {
+      int64_t v = c->i64[r];
+      entries[r] = !c->valid[r] ? x->null_entry
+                   : v >= 0 && (uint64_t)v < x->ndense ? x->dense[v]
+                                                       : DUSK_JOIN_NONE;
+    }
+    return 0;
+  }
+  for (size_t r = 0; r < b->nrows; r++) {
+    size_t e;
+    scratch->len = 0;
+    for (size_t k = 0; k < x->nkeys; k++) {
+      dusk_value v;
+      dusk_batch_get(b, (size_t)lcols[k], r, &v);
+      if (key_add(scratch, &v, x->modes[k]) != 0)
+        return DUSK_ENOMEM;
+    }
+    e = dusk_keyset_find(&x->keys, scratch->data, scratch->len);
+    entries[r] = e == SIZE_MAX ? DUSK_JOIN_NONE : (uint32_t)e;
+  }
+  return 0;
+}

@@ -1,0 +1,388 @@
+"""dusk.dataframe's merge against pandas 1.5: a broadcast join of a small
+right side, how="inner" and "left", single and composite keys, right keys
+with several rows, null keys (NaN equals NaN in pandas' merge), clashing
+names and their suffixes, then the steps after it - groupby, filters and
+assigns on right columns, head, to_csv - at partition sizes of 1 KB, 64 KB
+and the default.  And what is refused: unknown keys (with the closest
+name), key dtypes pandas refuses, how="right" / "outer", a right side past
+the broadcast limit, row order of an inner merge."""
+import os
+import random
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import dusk
+import dusk.dataframe as dd
+
+BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
+              None]
+
+
+@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+def bs(request):
+    return request.param
+
+
+def read(path, bs):
+    return dd.read_csv(path, blocksize=bs) if bs else dd.read_csv(path)
+
+
+def write_zones(path):
+    """The taxi zone lookup's shape: 265 unique LocationIDs, a Borough
+    (some missing), a Zone holding commas and quotes, a service_zone."""
+    rnd = random.Random(11)
+    boroughs = ["Manhattan", "Queens", "Brooklyn", "Bronx", "Staten Island",
+                "EWR", ""]
+    with open(path, "w", newline="") as f:
+        f.write("LocationID,Borough,Zone,service_zone\n")
+        for i in range(1, 266):
+            zone = rnd.choice(["Alphabet City", "Astoria, North",
+                               'JFK "Airport"', "Bay Ridge", "NV"])
+            zone = '"' + zone.replace('"', '""') + '"' if any(
+                ch in zone for ch in ',"') else zone
+            f.write(f"{i},{rnd.choice(boroughs)},{zone},"
+                    f"{rnd.choice(['Yellow Zone', 'Boro Zone', ''])}\n")
+
+
+def write_left(path, rows, seed):
+    """k (int key 0..11, nulls), g (a second key, text), x (int, nulls),
+    name (text with separators, quotes and newlines), y (float)."""
+    rnd = random.Random(seed)
+    with open(path, "w", newline="") as f:
+        f.write("k,g,x,name,y\n")
+        for i in range(rows):
+            k = "" if i % 29 == 4 else str(rnd.randint(0, 11))
+            g = rnd.choice(["a", "b", "c", ""])
+            x = "" if i % 11 == 3 else str(rnd.randint(-50, 50))
+            name = rnd.choice(["red", "blue, dark", 'say "hi"', "two\nlines",
+                               "ünï", ""])
+            if any(ch in name for ch in ',"\n'):
+                name = '"' + name.replace('"', '""') + '"'
+            f.write(f"{k},{g},{x},{name},{rnd.uniform(-5, 5)!r}\n")
+
+
+def write_right(path):
+    """Keys 0..9 (none for 10, 11), several rows for some, null keys:
+    k, g, label (text), x (clashes with the left's), w (int, one null)."""
+    rnd = random.Random(3)
+    rows = []
+    for k in [3, 0, 1, 2, 3, "", 4, 5, 6, 7, 8, 9, 3, "", 7]:
+        rows.append((k, rnd.choice(["a", "b", "c", ""]),
+                     rnd.choice(["p", "q, r", "s"]), rnd.randint(0, 9)))
+    with open(path, "w", newline="") as f:
+        f.write("k,g,label,x,w\n")
+        for i, (k, g, label, x) in enumerate(rows):
+            label = f'"{label}"' if "," in label else label
+            w = "" if i == 9 else str(i * 10)
+            f.write(f"{k},{g},{label},{x},{w}\n")
+
+
+def write_unique_right(path):
+    """One row per key 0..8, int columns without nulls."""
+    with open(path, "w") as f:
+        f.write("key,size,tier\n")
+        for k in range(9):
+            f.write(f"{k},{k * 100},{'hi' if k % 2 else 'lo'}\n")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, data_dir):
+    d = tmp_path_factory.mktemp("merge")
+    write_zones(d / "zones.csv")
+    write_left(d / "left.csv", 2500, seed=1)
+    write_right(d / "right.csv")
+    write_unique_right(d / "uniq.csv")
+    return {"zones": str(d / "zones.csv"), "left": str(d / "left.csv"),
+            "right": str(d / "right.csv"), "uniq": str(d / "uniq.csv"),
+            "fhv": str(data_dir / "fhvhv_feb.csv"), "dir": d}
+
+
+def assert_to_csv(got, want, out):
+    """to_csv writes pandas' text: labels 0.. of the merged rows, a right
+    int column with a missing value as floats; one file per partition."""
+    files = got.to_csv(str(out))
+    want = want.reset_index(drop=True).to_csv().split("\n", 1)
+    lines = []
+    for f in sorted(files):
+        with open(f, newline="") as fh:
+            text = fh.read().split("\n", 1)
+        assert text[0] == want[0]
+        lines.append(text[1] if len(text) > 1 else "")
+    assert "".join(lines) == want[1]
+
+
+def frames(files, name, bs):
+    return read(files[name], bs), pd.read_csv(files[name])
+
+
+# ---- the taxi query ------------------------------------------------------------
+
+def test_taxi_zone_merge_groupby_borough(client, files, bs):
+    df, pdf = frames(files, "fhv", bs)
+    z, pz = dd.read_csv(files["zones"]), pd.read_csv(files["zones"])
+    got = df.merge(z, left_on="PULocationID", right_on="LocationID") \
+        .groupby("Borough").size().compute()
+    want = pdf.merge(pz, left_on="PULocationID", right_on="LocationID") \
+        .groupby("Borough").size()
+    pdt.assert_series_equal(got, want)
+    got = dd.merge(df, z, how="left", left_on="PULocationID",
+                   right_on="LocationID").groupby(
+                       ["Borough", "service_zone"], dropna=False).size()
+    want = pd.merge(pdf, pz, how="left", left_on="PULocationID",
+                    right_on="LocationID").groupby(
+                        ["Borough", "service_zone"], dropna=False).size()
+    pdt.assert_series_equal(got.compute(), want)
+
+
+def test_left_merge_rows_in_pandas_order(client, files, bs):
+    df, pdf = frames(files, "fhv", bs)
+    z, pz = dd.read_csv(files["zones"]), pd.read_csv(files["zones"])
+    got = df.merge(z, how="left", left_on="PULocationID",
+                   right_on="LocationID")
+    want = pdf.merge(pz, how="left", left_on="PULocationID",
+                     right_on="LocationID")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(25), want.head(25))
+
+
+# ---- inner and left, keys, duplicates, nulls, suffixes ---------------------------
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_one_to_many_null_keys_and_suffixes(client, files, bs, how):
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got = df.merge(r, on="k", how=how)
+    want = pdf.merge(pr, on="k", how=how)
+    assert list(got.columns) == list(want.columns)
+    # groupby over right and suffixed columns (order-free)
+    pdt.assert_frame_equal(
+        got.groupby("label").agg({"x_x": "sum", "w": "sum", "x_y": "max"})
+        .compute(),
+        want.groupby("label").agg({"x_x": "sum", "w": "sum", "x_y": "max"}))
+    pdt.assert_series_equal(got.groupby("k", dropna=False).size().compute(),
+                            want.groupby("k", dropna=False).size())
+    assert len(got) == len(want)
+    # a filter and an assign on right columns
+    f, pf = got[got.w > 40], want[want.w > 40]
+    pdt.assert_frame_equal(
+        f.assign(t=f.w + f.x_x).groupby("g_y").t.sum().to_frame().compute(),
+        pf.assign(t=pf.w + pf.x_x).groupby("g_y").t.sum().to_frame())
+    if how == "left":
+        pdt.assert_frame_equal(got.compute(), want)
+        pdt.assert_frame_equal(got.head(40), want.head(40))
+        pdt.assert_frame_equal(got.query("w > 40").compute(),
+                               want.query("w > 40"))
+
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_composite_keys(client, files, bs, how):
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got = df.merge(r, on=["k", "g"], how=how, suffixes=("_l", "_r"))
+    want = pdf.merge(pr, on=["k", "g"], how=how, suffixes=("_l", "_r"))
+    assert list(got.columns) == list(want.columns)
+    pdt.assert_series_equal(
+        got.groupby(["k", "g"], dropna=False).w.sum().compute(),
+        want.groupby(["k", "g"], dropna=False).w.sum())
+    if how == "left":
+        pdt.assert_frame_equal(got.compute(), want)
+
+
+def test_left_on_right_on_keep_both_keys(client, files, bs, tmp_path):
+    df, pdf = frames(files, "left", bs)
+    u, pu = dd.read_csv(files["uniq"]), pd.read_csv(files["uniq"])
+    got = df.merge(u, how="left", left_on="k", right_on="key")
+    want = pdf.merge(pu, how="left", left_on="k", right_on="key")
+    pdt.assert_frame_equal(got.compute(), want)  # size, key: float64 (NaN)
+    assert_to_csv(got[["k", "x", "key", "size", "tier"]],
+                  want[["k", "x", "key", "size", "tier"]],
+                  tmp_path / f"left-{bs}")
+    got = df.merge(u, left_on="k", right_on="key")
+    want = pdf.merge(pu, left_on="k", right_on="key")
+    # inner, every key matched: the right's ints stay int64
+    pdt.assert_series_equal(got.groupby("tier")["size"].sum().compute(),
+                            want.groupby("tier")["size"].sum())
+    pdt.assert_series_equal(got.dtypes, want.dtypes)
+
+
+def test_int_key_against_float_key(client, files, tmp_path):
+    path = tmp_path / "fk.csv"
+    path.write_text("fk,v\n1.0,a\n2.5,b\n3.0,c\n,d\n")
+    df, pdf = frames(files, "left", "1KB")
+    got = df.merge(dd.read_csv(str(path)), how="left", left_on="k",
+                   right_on="fk")
+    want = pdf.merge(pd.read_csv(path), how="left", left_on="k",
+                     right_on="fk")
+    pdt.assert_frame_equal(got.compute(), want)
+
+
+def test_right_side_steps_and_to_csv(client, files, bs, tmp_path):
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["right"]).query("w >= 20").assign(w2=lambda d:
+                                                             d.w * 2)
+    pr = pd.read_csv(files["right"]).query("w >= 20")
+    pr = pr.assign(w2=pr.w * 2)
+    got = df.query("x > 0").merge(r[["k", "label", "w2"]], on="k",
+                                  how="left")
+    want = pdf.query("x > 0").merge(pr[["k", "label", "w2"]], on="k",
+                                    how="left")
+    pdt.assert_frame_equal(got.compute(), want.reset_index(drop=True))
+    # (y left out: pandas' read_csv may read a float 1 ulp off its text)
+    cols = ["k", "g", "x", "name", "label", "w2"]
+    assert_to_csv(got[cols], want[cols], tmp_path / f"out-{bs}")
+
+
+# ---- refused --------------------------------------------------------------------
+
+def test_refusals(client, files, tmp_path):
+    df = dd.read_csv(files["left"])
+    r = dd.read_csv(files["right"])
+    with pytest.raises(KeyError, match=r"merge left_on: unknown column 'kk'; "
+                                       r"did you mean 'k'"):
+        len(df.merge(r, left_on="kk", right_on="k"))
+    with pytest.raises(KeyError, match=r"merge right_on: unknown column "
+                                       r"'lable'; did you mean 'label'"):
+        len(df.merge(r, left_on="k", right_on="lable"))
+    # pandas: "You are trying to merge on float64 and object columns"
+    # (k holds a null, so pandas holds it as float64)
+    with pytest.raises(dusk.DuskError, match=r"merge on float64 and object "
+                                             r"columns.*'k'.*'label'"):
+        len(df.merge(r, left_on="k", right_on="label"))
+    with pytest.raises(dusk.DuskError, match=r"merge on object and int64 "
+                                             r"columns.*'name'.*'x'"):
+        len(df.merge(r, left_on="name", right_on="x"))
+    for how in ("right", "outer"):
+        with pytest.raises(dusk.DuskError, match="shuffle join of issue 14"):
+            len(df.merge(r, on="k", how=how))
+    with pytest.raises(dusk.DuskError, match="pandas 1.5 orders an inner"):
+        df.merge(r, on="k").head()
+    with pytest.raises(dusk.DuskError, match="two columns named 'x_y'"):
+        len(df.assign(x_y=df.x).merge(r, on="k"))
+    big = tmp_path / "big.csv"
+    with open(big, "w") as f:
+        f.write("k,pad\n")
+        line = "1," + "p" * 1000 + "\n"
+        for _ in range(66 * 1024):
+            f.write(line)
+    with pytest.raises(dusk.DuskError, match=r"right side is 64\.\d MiB.*"
+                                             r"64 MiB.*shuffle join"):
+        len(df.merge(dd.read_csv(str(big)), on="k"))
+
+
+def test_concat_then_merge_labels_run_across_files(client, files, bs,
+                                                    data_dir):
+    a, b = str(data_dir / "fhvhv_feb.csv"), str(data_dir / "fhvhv_apr.csv")
+    z, pz = dd.read_csv(files["zones"]), pd.read_csv(files["zones"])
+    got = dd.concat([read(a, bs), read(b, bs)]).merge(
+        z, how="left", left_on="PULocationID", right_on="LocationID")
+    want = pd.concat([pd.read_csv(a), pd.read_csv(b)]).merge(
+        pz, how="left", left_on="PULocationID", right_on="LocationID")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(10), want.head(10))
+
+
+def test_right_side_without_rows(client, files, bs):
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["uniq"]).query("key > 100")
+    pr = pd.read_csv(files["uniq"]).query("key > 100")
+    got = df.merge(r, how="left", left_on="k", right_on="key")
+    want = pdf.merge(pr, how="left", left_on="k", right_on="key")
+    pdt.assert_frame_equal(got.compute(), want)
+    assert len(df.merge(r, left_on="k", right_on="key")) == 0
+
+
+def test_right_column_widened_past_the_sample(client, tmp_path):
+    """A right column whose first float lies past the scheduler's sample is
+    widened on the right side alone: the left's column of the same name
+    stays int64, as in pandas."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    with open(left, "w") as f:
+        f.write("k,x\n")
+        for i in range(3000):
+            f.write(f"{i % 40},{i}\n")
+    with open(right, "w") as f:
+        f.write("k,x,pad\n")
+        for i in range(40):
+            f.write(f"{i},{i * 3},{'p' * 10000}\n")
+        f.write(f"40,2.5,{'p' * 10}\n")
+    got = dd.read_csv(str(left), blocksize="8KB").merge(
+        dd.read_csv(str(right))[["k", "x"]], on="k", how="left")
+    want = pd.read_csv(left).merge(pd.read_csv(right)[["k", "x"]], on="k",
+                                   how="left")
+    assert want.dtypes["x_x"] == "int64" and want.dtypes["x_y"] == "float64"
+    pdt.assert_frame_equal(got.compute(), want)
+
+
+def test_row_results_after_a_left_merge(client, files, bs):
+    """drop_duplicates, nlargest, value_counts and describe over the merged
+    rows (one-to-many: labels of the merged frame)."""
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got, want = df.merge(r, on="k", how="left"), pdf.merge(pr, on="k",
+                                                         how="left")
+    pdt.assert_frame_equal(got.drop_duplicates(["label", "g_y"]).compute(),
+                           want.drop_duplicates(["label", "g_y"]))
+    pdt.assert_frame_equal(got.nlargest(7, "w").compute(),
+                           want.nlargest(7, "w"))
+    pdt.assert_series_equal(got.label.value_counts().compute().sort_index(),
+                            want.label.value_counts().sort_index())
+    pdt.assert_frame_equal(got[["w", "x_y"]].describe().compute(),
+                           want[["w", "x_y"]].describe())
+
+
+def test_datetime_text_and_bool_keys_then_fillna(client, tmp_path, bs):
+    """Keys of datetimes (parse_dates on both sides), of text holding
+    quotes and newlines, and of bools against ints; a fillna and a .str
+    step on the right's columns after the merge."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    names = ["a", 'say "hi"', "two\nlines", "b, c", ""]
+    with open(left, "w", newline="") as f:
+        f.write("t,name,flag,v\n")
+        for i in range(400):
+            t = "" if i % 23 == 5 else f"2021-02-0{1 + i % 4} 0{i % 3}:00:00"
+            n = names[i % 5]
+            n = '"' + n.replace('"', '""') + '"' if any(
+                c in n for c in ',"\n') else n
+            f.write(f"{t},{n},{['True', 'False'][i % 2]},{i}\n")
+    with open(right, "w", newline="") as f:
+        f.write("t,name,code,n\n")
+        f.write('2021-02-01 00:00:00,"two\nlines",1,10\n')
+        f.write('2021-02-02 01:00:00,a,0,20\n')
+        f.write(',"say ""hi""",1,30\n')
+        f.write('2021-02-03 02:00:00,,0,40\n')
+        f.write('2021-02-01 00:00:00,"b, c",1,50\n')
+    d = dd.read_csv(str(left), blocksize=bs, parse_dates=["t"]) if bs else \
+        dd.read_csv(str(left), parse_dates=["t"])
+    r = dd.read_csv(str(right), parse_dates=["t"])
+    pl, pr = (pd.read_csv(left, parse_dates=["t"]),
+              pd.read_csv(right, parse_dates=["t"]))
+    for on in ("t", "name"):
+        got, want = d.merge(r, on=on, how="left"), pl.merge(pr, on=on,
+                                                           how="left")
+        pdt.assert_frame_equal(got.compute(), want)
+        got = got.fillna({"n": 0}).assign(m=lambda x: x.n * 2)
+        want = want.fillna({"n": 0}).assign(m=lambda x: x.n * 2)
+        pdt.assert_frame_equal(got.compute(), want)
+    # pandas merges a bool key with an int one as object columns (its
+    # left key becomes object): refused rather than typed otherwise
+    with pytest.raises(dusk.DuskError, match="the bool key 'flag' against "
+                                             "the int64 key 'code'"):
+        len(d.merge(r, left_on="flag", right_on="code", how="left"))
+
+
+def test_suffixed_column_keeps_the_samples_nulls(client, tmp_path):
+    """head() stops before the row where the left's x holds its null, which
+    the scheduler's sample saw: x_x is still pandas' float64."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    with open(left, "w") as f:
+        f.write("k,x\n" + "".join(
+            f"{i % 4},{'' if i == 250 else i}\n" for i in range(300)))
+    right.write_text("k,x\n0,5\n1,6\n2,7\n3,8\n")
+    got = dd.read_csv(str(left), blocksize="1KB").merge(
+        dd.read_csv(str(right)), on="k", how="left").head(5)
+    want = pd.read_csv(left).merge(pd.read_csv(right), on="k",
+                                   how="left").head(5)
+    assert want.dtypes["x_x"] == "float64"
+    pdt.assert_frame_equal(got, want)
