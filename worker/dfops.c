@@ -3939,14 +3939,16 @@ static bool na_agg(const dusk_plan *g, const dusk_agg *a) {
 static bool time_agg(const dusk_plan *g, const dusk_agg *a) {
   (void)g;
   return value_agg(a->fn) || a->fn == DUSK_AGG_SUM ||
-         a->fn == DUSK_AGG_MEAN; /* int64 only after time_means */
+         a->fn == DUSK_AGG_MEAN || /* int64 only after time_means, */
+         a->fn == DUSK_AGG_STD;    /* which marks a std itself */
 }
 
-/* A mean of timedeltas (the only time mean scheduler/query.c lets
+/* A mean of timedeltas, or a std of datetimes or timedeltas (the float
+ * results of time columns scheduler/query.c time_reduction lets
  * through). */
 static bool time_mean(const dusk_plan *g, const dusk_agg *a) {
   (void)g;
-  return a->fn == DUSK_AGG_MEAN;
+  return a->fn == DUSK_AGG_MEAN || a->fn == DUSK_AGG_STD;
 }
 
 /* Sets source_na (table.h) on the result columns whose values are those of
@@ -3999,33 +4001,47 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
 
 /* ---- logical types of result columns (value.h: datetimes) -------------- */
 
-/* Turns the float64 means of timedelta columns into timedeltas: int64
- * nanoseconds truncated toward zero, as pandas casts its float mean back
- * (7 ns / 3 is 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only)
- * into NaT.  Then mark_logical tags them. */
+/* Turns the float64 means of timedelta columns, and the float64 stds of
+ * datetime and timedelta columns, into timedeltas: int64 nanoseconds
+ * truncated toward zero, as pandas casts its float back (7 ns / 3 is
+ * 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only, a std of one
+ * value) into NaT; a std past int64 fails as pandas' "overflow in
+ * timedelta operation" does.  mark_logical then tags the means; a std,
+ * a timedelta of either, is tagged here. */
 static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
   ltypes_map lt;
   logical_types_at(m->p.root, &lt);
   for (size_t c = 0; c < t->ncols; c++) {
     dusk_table_column *col = &t->cols[c];
     const char *src;
+    dusk_type l;
+    bool std;
     int64_t *v;
     if (col->type != DUSK_TYPE_FLOAT64)
       continue;
     col->type = DUSK_TYPE_INT64; /* result_source asks for int columns */
     src = result_source(m, col, c, time_mean);
     col->type = DUSK_TYPE_FLOAT64;
-    if (logical_of(&lt, src) != DUSK_TYPE_TIMEDELTA)
+    l = logical_of(&lt, src);
+    std = src != NULL && m->p.terminal == DUSK_PLAN_GROUPBY &&
+          c >= m->p.root->ncolumns &&
+          m->p.root->aggs[c - m->p.root->ncolumns].fn == DUSK_AGG_STD;
+    if (l != DUSK_TYPE_TIMEDELTA && !(std && l == DUSK_TYPE_DATETIME))
       continue;
     v = t->nrows ? malloc(t->nrows * sizeof *v) : NULL;
     if (t->nrows && v == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "timedelta means");
     for (size_t r = 0; r < t->nrows; r++) {
       double f = col->f64[r];
-      /* |f| < 2^63: a mean of int64 values */
       if (!col->valid[r] || f != f) {
         col->valid[r] = 0;
         v[r] = 0;
+      } else if (!(fabs(f) < 9223372036854775808.0)) { /* 2^63 */
+        free(v);
+        return dusk_error_set(err, DUSK_ETYPE,
+                              "std of '%s': overflow in timedelta operation "
+                              "(pandas' error too)",
+                              src);
       } else {
         v[r] = (int64_t)f; /* C truncates toward zero, as numpy's cast */
       }
@@ -4034,6 +4050,10 @@ static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
     col->f64 = NULL;
     col->i64 = v;
     col->type = DUSK_TYPE_INT64;
+    if (std) {
+      col->logical = DUSK_TYPE_TIMEDELTA;
+      col->source_na = 0;
+    }
   }
   return 0;
 }
@@ -4048,7 +4068,7 @@ static void mark_logical(const merger *m, dusk_table *t) {
   for (size_t c = 0; c < t->ncols; c++) {
     dusk_table_column *col = &t->cols[c];
     dusk_type l;
-    if (col->type != DUSK_TYPE_INT64)
+    if (col->type != DUSK_TYPE_INT64 || col->logical != 0) /* a std */
       continue;
     l = logical_of(&lt, result_source(m, col, c, time_agg));
     if (dusk_type_is_logical(l)) {
