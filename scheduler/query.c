@@ -1014,8 +1014,9 @@ static int check_sort_keys(const dusk_plan *p, const schema *in,
 
 /* describe and quantile: with no columns named, every int64 and float64
  * column (pandas' numeric_only; bool columns are left out, as pandas 1.5
- * cannot interpolate them), which this lists in the plan for the tasks;
- * named ones must be numbers, datetimes or timedeltas. */
+ * cannot interpolate them) and, for describe and median, every timedelta
+ * column, which this lists in the plan for the tasks; named ones must be
+ * numbers, datetimes or timedeltas (describe: not datetimes). */
 static int check_quantile_columns(sched_query *q, dusk_plan *p,
                                   const schema *in, dusk_error *err) {
   const char *what = dusk_plan_kind_name(p->kind);
@@ -1025,23 +1026,13 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
      * quantile() and describe() leave them out */
     for (size_t c = 0; c < in->n; c++) {
       /* timedeltas: pandas 1.5's median() and describe() take them as
-       * numbers, quantile() leaves them out.  dusk's describe of one is
-       * not pandas' (object rows of Timedeltas): refused, not left out */
-      if (in->types[c] == DUSK_TYPE_TIMEDELTA &&
-          p->kind == DUSK_PLAN_DESCRIBE)
-        return dusk_error_set(
-            err, DUSK_ETYPE,
-            "describe of a frame holding the timedelta64[ns] column '%s': "
-            "pandas describes it with the numbers (as Timedeltas), which "
-            "dusk does not; describe the number columns, df[[...]]"
-            ".describe(), and take min(), max(), mean() and quantile([...]) "
-            "of '%s'",
-            in->names[c], in->names[c]);
+       * numbers (describe: an object column of Timedeltas), quantile()
+       * leaves them out; datetimes describe() leaves out */
       if ((in->types[c] == DUSK_TYPE_INT64 ||
            in->types[c] == DUSK_TYPE_FLOAT64 ||
-           ((in->types[c] == DUSK_TYPE_BOOL ||
-             in->types[c] == DUSK_TYPE_TIMEDELTA) &&
-            p->median)) &&
+           (in->types[c] == DUSK_TYPE_BOOL && p->median) ||
+           (in->types[c] == DUSK_TYPE_TIMEDELTA &&
+            (p->median || p->kind == DUSK_PLAN_DESCRIBE))) &&
           (in->mix == NULL ||
            (in->mix[c] != MIX_STR && in->mix[c] != MIX_NUMBOOL)))
         add_name(&p->columns, &p->ncolumns, in->names[c]);
@@ -1073,8 +1064,10 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
                             "top and freq",
                             in->names[j], dusk_type_name(t), in->names[j]);
     /* pandas 1.5 describes a datetime as count / unique / top / freq /
-     * first / last (and warns it will change to numbers) */
-    if (p->kind == DUSK_PLAN_DESCRIBE && dusk_type_is_time(t))
+     * first / last (and warns it will change to numbers); a timedelta as
+     * a number, in Timedeltas */
+    if (p->kind == DUSK_PLAN_DESCRIBE && dusk_type_is_time(t) &&
+        t != DUSK_TYPE_TIMEDELTA)
       return dusk_error_set(err, DUSK_ETYPE,
                             "describe of the %s column '%s' is not "
                             "supported (pandas 1.5 warns it will change); "
