@@ -3146,9 +3146,10 @@ static const double *describe_percentiles(const dusk_plan *root, size_t *nq) {
  * count as an int and the rest as Timedeltas, each printed on its own
  * (str(Timedelta)); so the cell is that text (text: 64 bytes), null for
  * NaT.  f: the statistic as a float (NaN: NaT), truncated toward zero as
- * pandas casts a float Timedelta back; i, when exact, the value. */
-static void timedelta_cell(size_t s, int64_t n, double f, const int64_t *i,
-                           char *text, dusk_value *v) {
+ * pandas casts a float Timedelta back; i, when exact, the value.  0, or
+ * -1 for a std past int64 (pandas: "overflow in timedelta operation"). */
+static int timedelta_cell(size_t s, int64_t n, double f, const int64_t *i,
+                          char *text, dusk_value *v) {
   int64_t ns;
   v->type = DUSK_TYPE_NULL;
   if (s == 0) {
@@ -3157,22 +3158,26 @@ static void timedelta_cell(size_t s, int64_t n, double f, const int64_t *i,
     ns = *i;
     v->u.s.len = dusk_format_timedelta(ns, DUSK_TIME_EACH, text);
   } else {
-    /* a mean or std of int64 nanoseconds: |f| < 2^63 */
     if (isnan(f))
-      return;
+      return 0;
+    if (!(fabs(f) < 9223372036854775808.0)) /* 2^63 */
+      return -1;
     ns = (int64_t)f;
     v->u.s.len = dusk_format_timedelta(ns, DUSK_TIME_EACH, text);
   }
   v->type = DUSK_TYPE_STRING;
   v->u.s.ptr = text;
+  return 0;
 }
 
 /* The row of describe's statistic s for the columns into vals[1..]: count,
  * mean, std, min, then one row per percentile qs[0..nq), then max; label
  * holds a percentile row's name (prec: dusk_percentile_precision); a
- * timedelta column's cells are text (timedelta_cell) in text[c * 64]. */
+ * timedelta column's cells are text (timedelta_cell) in text[c * 64];
+ * cols: the columns' names. */
 static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
-                        size_t nc, const double *qs, size_t nq, int prec,
+                        char *const *cols, size_t nc, const double *qs,
+                        size_t nq, int prec,
                         char label[DUSK_PERCENTILE_LABEL_MAX], dusk_value *vals,
                         char *text, dusk_error *err) {
   static const char *const stats[] = {"count", "mean", "std", "min"};
@@ -3207,9 +3212,14 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
     default: v = n ? t->max : NAN; exact = n ? &t->imax : NULL; break;
     }
     if (td) {
-      if (s < 3 || exact != NULL)
-        timedelta_cell(s, n, v, exact, text + c * 64, &vals[c + 1]);
-      else
+      if ((s < 3 || exact != NULL) &&
+          timedelta_cell(s, n, v, exact, text + c * 64, &vals[c + 1]) != 0)
+        return dusk_error_set(err, DUSK_ETYPE,
+                              "describe of '%s': its std is past int64 "
+                              "nanoseconds: overflow in timedelta "
+                              "operation (pandas' error too)",
+                              cols[c]);
+      if (!(s < 3 || exact != NULL))
         vals[c + 1].type = DUSK_TYPE_NULL; /* min / max of no value */
       continue;
     }
@@ -3259,8 +3269,8 @@ static int quantile_output(const dusk_plan *root, const dusk_table *win,
       res->cols[c + 1].logical = tot[c].type;
   for (size_t r = 0; r < nrows; r++) {
     if (describe) {
-      rc = describe_row(win, r, tot, nc, dqs, nq, prec, label, vals, text,
-                        err);
+      rc = describe_row(win, r, tot, root->columns, nc, dqs, nq, prec, label,
+                        vals, text, err);
     } else {
       vals[0].type = DUSK_TYPE_FLOAT64;
       vals[0].u.f = root->qs[r];

@@ -1830,6 +1830,20 @@ def test_timedelta_describe_and_time_std(client, data_dir, bs):
         with pytest.raises(TypeError, match=f"var: cannot var the .* column "
                            f"'{col}' .*pandas refuses it too"):
             df[col].var().compute()
+    # A std past int64 nanoseconds: pandas' "overflow in timedelta
+    # operation", in describe too.
+    big = data_dir / "big_timedelta.csv"
+    big.write_text("t,u\n1970-01-01,2250-01-01\n2250-01-01,1970-01-01\n")
+    b = dd.read_csv(str(big), parse_dates=["t", "u"])
+    b = b.assign(d=b.u - b.t)
+    pb = pd.read_csv(str(big), parse_dates=["t", "u"])
+    pb = pb.assign(d=pb.u - pb.t)
+    for what in (lambda x: x.d.std(), lambda x: x.d.describe()):
+        with pytest.raises(ValueError, match="overflow in timedelta"):
+            what(pb)
+        with pytest.raises((TypeError, dusk.TaskError),
+                           match="'d'.*overflow in timedelta operation"):
+            what(b).compute()
 
 
 def test_datetime_literals(client, data_dir, bs):
