@@ -1041,6 +1041,8 @@ const char *dusk_table_column_pandas_dtype(const dusk_table *t, size_t col) {
     return NULL;
   c = &t->cols[col];
   na = c->source_na || (t->nrows > 0 && memchr(c->valid, 0, t->nrows));
+  if (c->type == DUSK_TYPE_STRING) /* text, or Timedeltas' (describe) */
+    return "object";
   if (c->logical == DUSK_TYPE_DATETIME) /* NaT is its own null */
     return "datetime64[ns]";
   if (c->logical == DUSK_TYPE_TIMEDELTA)

@@ -454,8 +454,12 @@ dusk_dataframe *dusk_nlargest(dusk_dataframe *f, int64_t n,
                               const char *const *by, size_t nby, int largest,
                               dusk_error *err);
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err);
-/* count, mean, std, min, 25%, 50%, 75%, max of every int and float
- * column, as pandas' describe(): the percentiles are exact. */
+/* count, mean, std, min, 25%, 50%, 75%, max of every int, float and
+ * timedelta column, as pandas' describe(): the percentiles are exact.  A
+ * number column's rows are float64; a timedelta column's are pandas'
+ * object column, here a text column (DUSK_COL_STRING, pandas dtype
+ * "object") holding the count and each Timedelta as pandas prints it
+ * ("0 days 00:42:25.584412271"), null for NaT. */
 dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
 /* pandas' describe(percentiles=qs): dusk_describe with a row per
  * percentile between min and max in place of 25%, 50%, 75% - qs[0..nq)
@@ -463,7 +467,8 @@ dusk_dataframe *dusk_describe(dusk_dataframe *f, dusk_error *err);
  * labelled as pandas labels them ("10%", "33.3%"). */
 dusk_dataframe *dusk_describe_percentiles(dusk_dataframe *f, const double *qs,
                                           size_t nq, dusk_error *err);
-/* pandas' df["col"].describe(): of a number column as dusk_describe; of
+/* pandas' df["col"].describe(): of a number or timedelta column as
+ * dusk_describe; of
  * a text or bool column count, unique, top and freq (from its value
  * counts; of values sharing the highest count, top is the first in
  * value_counts' order), one text column indexed by those names. */

@@ -101,12 +101,14 @@ static const char *const qwin_names[DUSK_QWIN_NCOLS] = {
     [DUSK_QWIN_TYPE] = "type", [DUSK_QWIN_SUM] = "sum",
     [DUSK_QWIN_MEAN] = "mean", [DUSK_QWIN_MEAN_LO] = "mean_lo",
     [DUSK_QWIN_M2] = "m2",     [DUSK_QWIN_MIN] = "min",
-    [DUSK_QWIN_MAX] = "max"};
+    [DUSK_QWIN_MAX] = "max",   [DUSK_QWIN_IMIN] = "imin",
+    [DUSK_QWIN_IMAX] = "imax"};
 static const dusk_type qwin_types[DUSK_QWIN_NCOLS] = {
     DUSK_TYPE_INT64,   DUSK_TYPE_INT64,   DUSK_TYPE_INT64,
     DUSK_TYPE_INT64,   DUSK_TYPE_INT64,   DUSK_TYPE_FLOAT64,
     DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64,
-    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64};
+    DUSK_TYPE_FLOAT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_INT64,
+    DUSK_TYPE_INT64};
 static const layout qwin_layout = {"quantile window", DUSK_QWIN_NCOLS,
                                    qwin_names, qwin_types};
 

@@ -34,8 +34,17 @@ typedef struct slot {
   uint32_t slen;
   uint8_t has; /* min/max/first/last: a value is set; float sum/mean:
                   the infinities seen (inf_code) */
-  int64_t range, row; /* first/last: where the value was, in file order;
-                         float sum/mean: range, the last value's range */
+  union {
+    struct {
+      int64_t range, row; /* first/last: where the value was, in file
+                             order; float sum/mean: range, the last
+                             value's range */
+    };
+    struct {
+      double c1, c2; /* std/var while rows are added: the sums'
+                        compensations (dusk_moments_sums) */
+    };
+  };
 } slot;
 
 /* pandas 1.5's groupby sum and mean add a group's values in file order
@@ -221,6 +230,8 @@ static void slot_sums(const slot *s, dusk_moments_sums *m) {
   m->k = s->has ? s->k : 0;
   m->s1 = s->has ? s->f : 0;
   m->s2 = s->has ? s->m2 : 0;
+  m->c1 = s->has ? s->c1 : 0;
+  m->c2 = s->has ? s->c2 : 0;
   m->ninf = s->has ? s->i : 0;
   m->inf = m->ninf ? NAN : 0;
 }
@@ -230,6 +241,8 @@ static void slot_set_sums(slot *s, const dusk_moments_sums *m) {
   s->k = m->k;
   s->f = m->s1;
   s->m2 = m->s2;
+  s->c1 = m->c1;
+  s->c2 = m->c2;
   s->i = m->ninf;
   s->has = 1;
 }

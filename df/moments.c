@@ -11,7 +11,7 @@ static void two_sum(double a, double b, double *s, double *e) {
 }
 
 void dusk_moments_settle(const dusk_moments_sums *s, dusk_moments *out) {
-  double n = (double)s->n, d, m2;
+  double n = (double)s->n, d, p, m2;
   out->n = s->n + s->ninf;
   out->hi = out->lo = out->m2 = 0;
   if (s->ninf > 0) { /* pandas' mean is the infinity, its deviations NaN */
@@ -21,9 +21,13 @@ void dusk_moments_settle(const dusk_moments_sums *s, dusk_moments *out) {
   }
   if (s->n == 0)
     return;
-  d = s->s1 / n;
-  m2 = s->s2 - s->s1 * d;
-  if (!isfinite(s->s1) || !isfinite(m2)) {
+  /* the sums are s1 + c1 and s2 + c2; m2 = s2 - s1 d, the product's
+   * rounding taken back by fma (where m2 cancels most of s2, every bit
+   * of s1 d counts) */
+  d = (s->s1 + s->c1) / n;
+  p = s->s1 * d;
+  m2 = (s->s2 - p) + ((s->c2 - fma(s->s1, d, -p)) - s->c1 * d);
+  if (!isfinite(s->s1) || !isfinite(s->s2) || !isfinite(m2)) {
     /* finite values whose sums overflowed: pandas' sum of squares is
      * +inf there too */
     out->hi = s->k + d;
@@ -32,7 +36,8 @@ void dusk_moments_settle(const dusk_moments_sums *s, dusk_moments *out) {
   }
   /* mean = k + d + (what dividing s1 lost: fma's residual is exact) */
   two_sum(s->k, d, &out->hi, &out->lo);
-  two_sum(out->hi, out->lo + fma(-d, n, s->s1) / n, &out->hi, &out->lo);
+  two_sum(out->hi, out->lo + (fma(-d, n, s->s1) + s->c1) / n, &out->hi,
+          &out->lo);
   out->m2 = m2 > 0 ? m2 : 0; /* below 0 only by rounding */
 }
 

@@ -90,6 +90,10 @@ enum {
   DUSK_QWIN_M2,      /* float64 */
   DUSK_QWIN_MIN,    /* float64 */
   DUSK_QWIN_MAX,    /* float64 */
+  DUSK_QWIN_IMIN,   /* int64: an int64-stored column's exact min (a
+                       timedelta's, which a double would round past
+                       2^53 ns), INT64_MAX with no value */
+  DUSK_QWIN_IMAX,   /* int64: its exact max, INT64_MIN with no value */
   DUSK_QWIN_NCOLS
 };
 

@@ -491,6 +491,13 @@ static int pack_bytes(msgpack_packer *pk, const void *p, size_t n) {
 }
 
 /* Whether the flag may be set on a column of type t. */
+/* A logical type tags int64 nanoseconds, or (a timedelta) a text column
+ * of Timedeltas as pandas prints them (table.h). */
+static bool logical_applies(dusk_type logical, dusk_type type) {
+  return (dusk_type_is_logical(logical) && type == DUSK_TYPE_INT64) ||
+         (logical == DUSK_TYPE_TIMEDELTA && type == DUSK_TYPE_STRING);
+}
+
 static bool source_na_applies(dusk_type t) {
   return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_BOOL;
 }
@@ -510,8 +517,7 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
   }
   for (size_t i = 0; i < t->ncols; i++) {
     if (t->cols[i].logical != 0 &&
-        (!dusk_type_is_logical(t->cols[i].logical) ||
-         t->cols[i].type != DUSK_TYPE_INT64))
+        !logical_applies(t->cols[i].logical, t->cols[i].type))
       return DUSK_EINVAL;
     logical |= t->cols[i].logical != 0;
   }
@@ -853,8 +859,7 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     rc = decode_column(&d, &cols->via.array.ptr[i], t->nrows, &t->cols[i]);
     if (rc == 0 && top->via.array.size == 5) {
       dusk_type lt = (dusk_type)(uint8_t)f[4].via.bin.ptr[i];
-      if (lt != 0 && (!dusk_type_is_logical(lt) ||
-                      t->cols[i].type != DUSK_TYPE_INT64))
+      if (lt != 0 && !logical_applies(lt, t->cols[i].type))
         rc = col_error(&d, DUSK_EPARSE, "logical type %u on a %s column",
                        (unsigned)lt, type_str(t->cols[i].type));
       t->cols[i].logical = lt;

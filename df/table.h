@@ -43,10 +43,13 @@ typedef struct dusk_table_column {
    * dusk_table_column_pandas_dtype answers from it.  Set by df_final
    * (worker/dfops.c) on result tables; 0 everywhere else. */
   uint8_t source_na;
-  /* INT64 only: DUSK_TYPE_DATETIME or DUSK_TYPE_TIMEDELTA when the values
+  /* INT64: DUSK_TYPE_DATETIME or DUSK_TYPE_TIMEDELTA when the values
    * are nanoseconds of one (value.h), for the printers and pandas'
-   * datetime64[ns] / timedelta64[ns]; 0 otherwise.  Set by df_final on
-   * result tables. */
+   * datetime64[ns] / timedelta64[ns]; 0 otherwise.  STRING:
+   * DUSK_TYPE_TIMEDELTA for pandas' object column of Timedeltas (a
+   * timedelta's describe(): the count and the Timedeltas as pandas prints
+   * each, a null its NaT, which print() shows as "NaT").  Set by
+   * df_final on result tables. */
   dusk_type logical;
 } dusk_table_column;
 

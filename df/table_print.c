@@ -1469,6 +1469,8 @@ static int write_text(const dusk_table *t, FILE *f) {
  * the writers get a copy of the table in which each such column is text,
  * formatted with the column's one precision (fieldparse.h); nulls stay
  * null (empty in CSV, null in JSON), or are the text "NaT" for print().
+ * A text column of Timedeltas (logical on a STRING column) is copied as
+ * it is, but for its nulls, NaT the same way.
  * An int64 column whose files hold a null (source_na) is float64 in
  * pandas, so it is float64 in the copy: 5 prints as pandas' 5.0. */
 static bool int_as_float(const dusk_table_column *col) {
@@ -1500,6 +1502,8 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
     types[c] = col->logical       ? DUSK_TYPE_STRING
                : int_as_float(col) ? DUSK_TYPE_FLOAT64
                                    : col->type;
+    if (col->type == DUSK_TYPE_STRING)
+      continue; /* Timedeltas' text already */
     if (col->logical == DUSK_TYPE_DATE)
       digits[c] = -1; /* a date prints as its day, "2021-04-01" */
     else if (col->logical)
@@ -1530,6 +1534,8 @@ static int times_as_text(const dusk_table *t, bool nat_text, dusk_table **out) {
         }
         continue;
       }
+      if (col->type == DUSK_TYPE_STRING)
+        continue;
       row[c].type = DUSK_TYPE_STRING;
       row[c].u.s.ptr = slot;
       row[c].u.s.len =

@@ -617,14 +617,21 @@ static int is_numeric(dusk_type t) {
          t == DUSK_TYPE_BOOL;
 }
 
-/* A timedelta column's sum and mean are timedeltas, as in pandas (its
- * nanoseconds summed as int64; the mean truncated toward zero, as pandas
- * casts its float mean back): named, or among a whole frame's columns,
- * not in an every-column groupby aggregate, which pandas 1.5 leaves
- * timedeltas out of. */
-static int timedelta_sum_mean(dusk_agg_fn fn, dusk_type t) {
-  return t == DUSK_TYPE_TIMEDELTA &&
-         (fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN);
+/* A time column's reductions pandas answers with a Timedelta: a
+ * timedelta column's sum and mean (its nanoseconds summed as int64; the
+ * mean truncated toward zero, as pandas casts its float mean back), and
+ * a datetime's or timedelta's std (nanops.nanstd: the float std of the
+ * nanoseconds, truncated the same way; worker/dfops.c time_means).
+ * Named, or among a whole frame's columns; sum and mean also by group
+ * when named, not in an every-column groupby aggregate, which pandas 1.5
+ * leaves timedeltas out of; std only with no keys (keys: false), where
+ * dusk's answer is pandas' two-pass one (moments.h).  A var of them
+ * pandas refuses (a whole frame's leaves them out). */
+static int time_reduction(dusk_agg_fn fn, dusk_type t, bool keys) {
+  if (t == DUSK_TYPE_TIMEDELTA && (fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN))
+    return 1;
+  return !keys && fn == DUSK_AGG_STD &&
+         (t == DUSK_TYPE_TIMEDELTA || t == DUSK_TYPE_DATETIME);
 }
 
 static int name_in(char *const *v, size_t n, const char *name) {
@@ -785,21 +792,11 @@ static int agg_applies(sched_query *q, const dusk_plan *g, const dusk_agg *ag,
   for (size_t k = 0; k < g->ncolumns; k++)
     if (strcmp(g->columns[k], sc->names[c]) == 0)
       return 0;
-  /* A whole frame's std (no keys): pandas 1.5 takes datetime and
-   * timedelta columns as numbers there (a Timedelta), which dusk does
-   * not compute; leaving them out would differ silently. */
-  if (g->ncolumns == 0 && ag->fn == DUSK_AGG_STD &&
-      dusk_type_is_time(sc->types[c]) && sc->types[c] != DUSK_TYPE_DATE)
-    return dusk_error_set(err, DUSK_ETYPE,
-                          "std of a frame holding the %s column '%s': pandas "
-                          "includes it (a Timedelta), which dusk does not "
-                          "compute; take the std of the number columns, "
-                          "df[[...]].std()",
-                          dusk_type_name(sc->types[c]), sc->names[c]);
-  /* ... and its sum and mean of a timedelta column (a groupby's leave it
-   * out, as pandas' do) */
+  /* Numbers only, but for a whole frame's (no keys) Timedeltas of time
+   * columns: a timedelta's sum and mean, a datetime's or timedelta's std
+   * (a groupby's leave them out, as pandas' do) */
   if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]) &&
-      !(g->ncolumns == 0 && timedelta_sum_mean(ag->fn, sc->types[c])))
+      !(g->ncolumns == 0 && time_reduction(ag->fn, sc->types[c], false)))
     return 0;
   if (agg_is_rank(ag->fn) &&
       (rc = rank_agg_type(g, ag->fn, sc, (int)c, err)) != 0)
@@ -1063,8 +1060,9 @@ static int check_sort_keys(const dusk_plan *p, const schema *in,
 
 /* describe and quantile: with no columns named, every int64 and float64
  * column (pandas' numeric_only; bool columns are left out, as pandas 1.5
- * cannot interpolate them), which this lists in the plan for the tasks;
- * named ones must be numbers, datetimes or timedeltas. */
+ * cannot interpolate them) and, for describe and median, every timedelta
+ * column, which this lists in the plan for the tasks; named ones must be
+ * numbers, datetimes or timedeltas (describe: not datetimes). */
 static int check_quantile_columns(sched_query *q, dusk_plan *p,
                                   const schema *in, dusk_error *err) {
   const char *what = dusk_plan_kind_name(p->kind);
@@ -1074,23 +1072,13 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
      * quantile() and describe() leave them out */
     for (size_t c = 0; c < in->n; c++) {
       /* timedeltas: pandas 1.5's median() and describe() take them as
-       * numbers, quantile() leaves them out.  dusk's describe of one is
-       * not pandas' (object rows of Timedeltas): refused, not left out */
-      if (in->types[c] == DUSK_TYPE_TIMEDELTA &&
-          p->kind == DUSK_PLAN_DESCRIBE)
-        return dusk_error_set(
-            err, DUSK_ETYPE,
-            "describe of a frame holding the timedelta64[ns] column '%s': "
-            "pandas describes it with the numbers (as Timedeltas), which "
-            "dusk does not; describe the number columns, df[[...]]"
-            ".describe(), and take min(), max(), mean() and quantile([...]) "
-            "of '%s'",
-            in->names[c], in->names[c]);
+       * numbers (describe: an object column of Timedeltas), quantile()
+       * leaves them out; datetimes describe() leaves out */
       if ((in->types[c] == DUSK_TYPE_INT64 ||
            in->types[c] == DUSK_TYPE_FLOAT64 ||
-           ((in->types[c] == DUSK_TYPE_BOOL ||
-             in->types[c] == DUSK_TYPE_TIMEDELTA) &&
-            p->median)) &&
+           (in->types[c] == DUSK_TYPE_BOOL && p->median) ||
+           (in->types[c] == DUSK_TYPE_TIMEDELTA &&
+            (p->median || p->kind == DUSK_PLAN_DESCRIBE))) &&
           (in->mix == NULL ||
            (in->mix[c] != MIX_STR && in->mix[c] != MIX_NUMBOOL)))
         add_name(&p->columns, &p->ncolumns, in->names[c]);
@@ -1122,8 +1110,10 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
                             "top and freq",
                             in->names[j], dusk_type_name(t), in->names[j]);
     /* pandas 1.5 describes a datetime as count / unique / top / freq /
-     * first / last (and warns it will change to numbers) */
-    if (p->kind == DUSK_PLAN_DESCRIBE && dusk_type_is_time(t))
+     * first / last (and warns it will change to numbers); a timedelta as
+     * a number, in Timedeltas */
+    if (p->kind == DUSK_PLAN_DESCRIBE && dusk_type_is_time(t) &&
+        t != DUSK_TYPE_TIMEDELTA)
       return dusk_error_set(err, DUSK_ETYPE,
                             "describe of the %s column '%s' is not "
                             "supported (pandas 1.5 warns it will change); "
@@ -1944,12 +1934,22 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
           goto out;
       } else if (agg_needs_numbers(p->aggs[a].fn) &&
                  !is_numeric(in.types[j]) &&
-                 !timedelta_sum_mean(p->aggs[a].fn, in.types[j])) {
-        rc = dusk_error_set(err, DUSK_ETYPE, "%s: cannot %s the %s column '%s'",
+                 !time_reduction(p->aggs[a].fn, in.types[j],
+                                 p->ncolumns > 0)) {
+        rc = dusk_error_set(err, DUSK_ETYPE,
+                            "%s: cannot %s the %s column '%s'%s",
                             p->ncolumns ? "groupby"
                                         : dusk_agg_name(p->aggs[a].fn),
                             dusk_agg_name(p->aggs[a].fn),
-                            dusk_type_name(in.types[j]), in.names[j]);
+                            dusk_type_name(in.types[j]), in.names[j],
+                            p->ncolumns == 0 &&
+                                    p->aggs[a].fn == DUSK_AGG_VAR &&
+                                    time_reduction(DUSK_AGG_STD,
+                                                   in.types[j], false)
+                                ? " (pandas refuses it too: a Timedelta "
+                                  "cannot be squared); its std() is a "
+                                  "Timedelta"
+                                : "");
         goto out;
       }
       mark_needed(q, p, p->aggs[a].column);

@@ -15,6 +15,7 @@
 
 #include "csvscan.h"
 #include "exprtype.h"
+#include "fieldparse.h"
 #include "exprvec.h"
 #include "hashagg.h"
 #include "hashmap.h"
@@ -74,10 +75,12 @@ enum {
 
 /* describe's moments of one column in a scan: std's sums (moments.h),
  * and the plain sum of the values, whose mean is pandas' (its sum over
- * the count, as nanmean's). */
+ * the count, as nanmean's); the min and max as doubles, and of an int64-
+ * stored column exactly (a timedelta's Timedeltas). */
 typedef struct moments {
   dusk_moments_sums sums;
   double sum, min, max;
+  int64_t imin, imax;
 } moments;
 
 typedef struct pipeline {
@@ -1585,6 +1588,8 @@ static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
   for (size_t i = 0; i < nc; i++) {
     p->mom[i].min = INFINITY;
     p->mom[i].max = -INFINITY;
+    p->mom[i].imin = INT64_MAX;
+    p->mom[i].imax = INT64_MIN;
   }
   p->qwin = dusk_xcalloc(t->nrows + 1, sizeof *p->qwin);
   p->qwin_first = dusk_xcalloc(nc + 1, sizeof *p->qwin_first);
@@ -1644,8 +1649,11 @@ static void moments_add(moments *m, const dusk_column *col, size_t nrows) {
         moments_value(m, col->f64[r]);
   } else {
     for (size_t r = 0; r < nrows; r++)
-      if (col->valid[r])
+      if (col->valid[r]) {
         moments_value(m, (double)col->i64[r]);
+        m->imin = col->i64[r] < m->imin ? col->i64[r] : m->imin;
+        m->imax = col->i64[r] > m->imax ? col->i64[r] : m->imax;
+      }
   }
 }
 
@@ -1730,7 +1738,9 @@ static int quantile_payload(pipeline *p, dusk_table **out) {
     dusk_moments settled;
     dusk_moments_settle(&m->sums, &settled);
     for (size_t c = 0; c < DUSK_QWIN_NCOLS; c++)
-      row[c].type = c < DUSK_QWIN_SUM ? DUSK_TYPE_INT64 : DUSK_TYPE_FLOAT64;
+      row[c].type = c < DUSK_QWIN_SUM || c >= DUSK_QWIN_IMIN
+                        ? DUSK_TYPE_INT64
+                        : DUSK_TYPE_FLOAT64;
     row[DUSK_QWIN_KEY].type = DUSK_TYPE_NULL;
     row[DUSK_QWIN_COL].u.i = (int64_t)i;
     row[DUSK_QWIN_TARGET].u.i = -1;
@@ -1745,6 +1755,8 @@ static int quantile_payload(pipeline *p, dusk_table **out) {
     row[DUSK_QWIN_M2].u.f = settled.m2;
     row[DUSK_QWIN_MIN].u.f = m->min;
     row[DUSK_QWIN_MAX].u.f = m->max;
+    row[DUSK_QWIN_IMIN].u.i = m->imin;
+    row[DUSK_QWIN_IMAX].u.i = m->imax;
     if ((rc = dusk_table_append_row(t, row)) != 0)
       goto fail;
   }
@@ -3595,6 +3607,7 @@ typedef struct qtotals {
   dusk_type type; /* logical */
   dusk_moments mom;
   double sum, min, max;
+  int64_t imin, imax; /* exact, of an int64-stored column */
 } qtotals;
 
 /* Totals of columns 0..ncols-1 (moments merged as moments.h does). */
@@ -3608,6 +3621,8 @@ static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
     tot[i].sum = 0;
     tot[i].min = INFINITY;
     tot[i].max = -INFINITY;
+    tot[i].imin = INT64_MAX;
+    tot[i].imax = INT64_MIN;
   }
   for (size_t r = 0; r < w->nrows; r++) {
     int64_t col = c[DUSK_QWIN_COL].i64[r];
@@ -3634,6 +3649,10 @@ static int quantile_totals(const dusk_table *w, size_t ncols, qtotals *tot,
       t->min = c[DUSK_QWIN_MIN].f64[r];
     if (c[DUSK_QWIN_MAX].f64[r] > t->max)
       t->max = c[DUSK_QWIN_MAX].f64[r];
+    if (c[DUSK_QWIN_IMIN].i64[r] < t->imin)
+      t->imin = c[DUSK_QWIN_IMIN].i64[r];
+    if (c[DUSK_QWIN_IMAX].i64[r] > t->imax)
+      t->imax = c[DUSK_QWIN_IMAX].i64[r];
   }
   return 0;
 }
@@ -3681,13 +3700,44 @@ static const double *describe_percentiles(const dusk_plan *root, size_t *nq) {
   return describe_qs;
 }
 
+/* A timedelta column's describe cell: pandas' object column holds the
+ * count as an int and the rest as Timedeltas, each printed on its own
+ * (str(Timedelta)); so the cell is that text (text: 64 bytes), null for
+ * NaT.  f: the statistic as a float (NaN: NaT), truncated toward zero as
+ * pandas casts a float Timedelta back; i, when exact, the value.  0, or
+ * -1 for a std past int64 (pandas: "overflow in timedelta operation"). */
+static int timedelta_cell(size_t s, int64_t n, double f, const int64_t *i,
+                          char *text, dusk_value *v) {
+  int64_t ns;
+  v->type = DUSK_TYPE_NULL;
+  if (s == 0) {
+    v->u.s.len = (size_t)snprintf(text, 64, "%lld", (long long)n);
+  } else if (i != NULL) {
+    ns = *i;
+    v->u.s.len = dusk_format_timedelta(ns, DUSK_TIME_EACH, text);
+  } else {
+    if (isnan(f))
+      return 0;
+    if (!(fabs(f) < 9223372036854775808.0)) /* 2^63 */
+      return -1;
+    ns = (int64_t)f;
+    v->u.s.len = dusk_format_timedelta(ns, DUSK_TIME_EACH, text);
+  }
+  v->type = DUSK_TYPE_STRING;
+  v->u.s.ptr = text;
+  return 0;
+}
+
 /* The row of describe's statistic s for the columns into vals[1..]: count,
  * mean, std, min, then one row per percentile qs[0..nq), then max; label
- * holds a percentile row's name (prec: dusk_percentile_precision). */
+ * holds a percentile row's name (prec: dusk_percentile_precision); a
+ * timedelta column's cells are text (timedelta_cell) in text[c * 64];
+ * cols: the columns' names. */
 static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
-                        size_t nc, const double *qs, size_t nq, int prec,
+                        char *const *cols, size_t nc, const double *qs,
+                        size_t nq, int prec,
                         char label[DUSK_PERCENTILE_LABEL_MAX], dusk_value *vals,
-                        dusk_error *err) {
+                        char *text, dusk_error *err) {
   static const char *const stats[] = {"count", "mean", "std", "min"};
   const char *name = s < 4 ? stats[s] : s == 4 + nq ? "max" : label;
   if (s >= 4 && s < 4 + nq)
@@ -3698,12 +3748,17 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
   for (size_t c = 0; c < nc; c++) {
     const qtotals *t = &tot[c];
     int64_t n = t->n;
+    bool td = t->type == DUSK_TYPE_TIMEDELTA;
+    const int64_t *exact = NULL;
     double v;
     int rc;
     if (s >= 4 && s < 4 + nq) {
       if ((rc = quantile_value(win, (int64_t)c, t, qs[s - 4], false,
                                &vals[c + 1], err)) != 0)
         return rc;
+      if (td && vals[c + 1].type != DUSK_TYPE_NULL)
+        timedelta_cell(s, n, 0, &vals[c + 1].u.i, text + c * 64,
+                       &vals[c + 1]);
       continue;
     }
     switch (s) {
@@ -3711,8 +3766,20 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
     case 1: v = n ? t->sum / (double)n : NAN; break;
     /* pandas' describe takes Series.std: nanvar's two passes */
     case 2: v = sqrt(dusk_moments_var_two_pass(&t->mom)); break;
-    case 3: v = n ? t->min : NAN; break;
-    default: v = n ? t->max : NAN; break;
+    case 3: v = n ? t->min : NAN; exact = n ? &t->imin : NULL; break;
+    default: v = n ? t->max : NAN; exact = n ? &t->imax : NULL; break;
+    }
+    if (td) {
+      if ((s < 3 || exact != NULL) &&
+          timedelta_cell(s, n, v, exact, text + c * 64, &vals[c + 1]) != 0)
+        return dusk_error_set(err, DUSK_ETYPE,
+                              "describe of '%s': its std is past int64 "
+                              "nanoseconds: overflow in timedelta "
+                              "operation (pandas' error too)",
+                              cols[c]);
+      if (!(s < 3 || exact != NULL))
+        vals[c + 1].type = DUSK_TYPE_NULL; /* min / max of no value */
+      continue;
     }
     vals[c + 1].type = isnan(v) ? DUSK_TYPE_NULL : DUSK_TYPE_FLOAT64;
     vals[c + 1].u.f = v;
@@ -3721,7 +3788,9 @@ static int describe_row(const dusk_table *win, size_t s, const qtotals *tot,
 }
 
 /* From the merged windows: describe's table (count, mean, std, min, its
- * percentiles, max, indexed by the statistic, a float64 column per column)
+ * percentiles, max, indexed by the statistic, a float64 column per
+ * column, or for a timedelta pandas' object column of Timedeltas: text
+ * tagged logical timedelta, table.h)
  * or quantile's (a row per q, indexed by q as float64, a column per
  * column: float64, or datetime / timedelta). */
 static int quantile_output(const dusk_plan *root, const dusk_table *win,
@@ -3736,6 +3805,7 @@ static int quantile_output(const dusk_plan *root, const dusk_table *win,
   dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
   dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
   qtotals *tot = dusk_xcalloc(nc + 1, sizeof *tot);
+  char *text = describe ? dusk_xcalloc(nc + 1, 64) : NULL;
   dusk_table *res = NULL;
   int rc;
   if ((rc = quantile_totals(win, nc, tot, err)) != 0)
@@ -3744,20 +3814,21 @@ static int quantile_output(const dusk_plan *root, const dusk_table *win,
   types[0] = describe ? DUSK_TYPE_STRING : DUSK_TYPE_FLOAT64;
   for (size_t c = 0; c < nc; c++) {
     names[c + 1] = root->columns[c];
-    types[c + 1] = !describe && dusk_type_is_time(tot[c].type)
-                       ? DUSK_TYPE_INT64
-                       : DUSK_TYPE_FLOAT64;
+    types[c + 1] = !dusk_type_is_time(tot[c].type) ? DUSK_TYPE_FLOAT64
+                   : describe                      ? DUSK_TYPE_STRING
+                                                   : DUSK_TYPE_INT64;
   }
   if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL) {
     rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t c = 0; c < nc; c++)
-    if (types[c + 1] == DUSK_TYPE_INT64)
+    if (dusk_type_is_time(tot[c].type))
       res->cols[c + 1].logical = tot[c].type;
   for (size_t r = 0; r < nrows; r++) {
     if (describe) {
-      rc = describe_row(win, r, tot, nc, dqs, nq, prec, label, vals, err);
+      rc = describe_row(win, r, tot, root->columns, nc, dqs, nq, prec, label,
+                        vals, text, err);
     } else {
       vals[0].type = DUSK_TYPE_FLOAT64;
       vals[0].u.f = root->qs[r];
@@ -3776,6 +3847,7 @@ out:
   free(types);
   free(vals);
   free(tot);
+  free(text);
   return rc;
 }
 
@@ -4502,14 +4574,16 @@ static bool na_agg(const dusk_plan *g, const dusk_agg *a) {
 static bool time_agg(const dusk_plan *g, const dusk_agg *a) {
   (void)g;
   return value_agg(a->fn) || a->fn == DUSK_AGG_SUM ||
-         a->fn == DUSK_AGG_MEAN; /* int64 only after time_means */
+         a->fn == DUSK_AGG_MEAN || /* int64 only after time_means, */
+         a->fn == DUSK_AGG_STD;    /* which marks a std itself */
 }
 
-/* A mean of timedeltas (the only time mean scheduler/query.c lets
+/* A mean of timedeltas, or a std of datetimes or timedeltas (the float
+ * results of time columns scheduler/query.c time_reduction lets
  * through). */
 static bool time_mean(const dusk_plan *g, const dusk_agg *a) {
   (void)g;
-  return a->fn == DUSK_AGG_MEAN;
+  return a->fn == DUSK_AGG_MEAN || a->fn == DUSK_AGG_STD;
 }
 
 /* Sets source_na (table.h) on the result columns whose values are those of
@@ -4562,33 +4636,47 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
 
 /* ---- logical types of result columns (value.h: datetimes) -------------- */
 
-/* Turns the float64 means of timedelta columns into timedeltas: int64
- * nanoseconds truncated toward zero, as pandas casts its float mean back
- * (7 ns / 3 is 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only)
- * into NaT.  Then mark_logical tags them. */
+/* Turns the float64 means of timedelta columns, and the float64 stds of
+ * datetime and timedelta columns, into timedeltas: int64 nanoseconds
+ * truncated toward zero, as pandas casts its float back (7 ns / 3 is
+ * 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only, a std of one
+ * value) into NaT; a std past int64 fails as pandas' "overflow in
+ * timedelta operation" does.  mark_logical then tags the means; a std,
+ * a timedelta of either, is tagged here. */
 static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
   ltypes_map lt;
   logical_types_at(m->p.root, &lt);
   for (size_t c = 0; c < t->ncols; c++) {
     dusk_table_column *col = &t->cols[c];
     const char *src;
+    dusk_type l;
+    bool std;
     int64_t *v;
     if (col->type != DUSK_TYPE_FLOAT64)
       continue;
     col->type = DUSK_TYPE_INT64; /* result_source asks for int columns */
     src = result_source(m, col, c, time_mean);
     col->type = DUSK_TYPE_FLOAT64;
-    if (logical_of(&lt, src) != DUSK_TYPE_TIMEDELTA)
+    l = logical_of(&lt, src);
+    std = src != NULL && m->p.terminal == DUSK_PLAN_GROUPBY &&
+          c >= m->p.root->ncolumns &&
+          m->p.root->aggs[c - m->p.root->ncolumns].fn == DUSK_AGG_STD;
+    if (l != DUSK_TYPE_TIMEDELTA && !(std && l == DUSK_TYPE_DATETIME))
       continue;
     v = t->nrows ? malloc(t->nrows * sizeof *v) : NULL;
     if (t->nrows && v == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "timedelta means");
     for (size_t r = 0; r < t->nrows; r++) {
       double f = col->f64[r];
-      /* |f| < 2^63: a mean of int64 values */
       if (!col->valid[r] || f != f) {
         col->valid[r] = 0;
         v[r] = 0;
+      } else if (!(fabs(f) < 9223372036854775808.0)) { /* 2^63 */
+        free(v);
+        return dusk_error_set(err, DUSK_ETYPE,
+                              "std of '%s': overflow in timedelta operation "
+                              "(pandas' error too)",
+                              src);
       } else {
         v[r] = (int64_t)f; /* C truncates toward zero, as numpy's cast */
       }
@@ -4597,6 +4685,10 @@ static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
     col->f64 = NULL;
     col->i64 = v;
     col->type = DUSK_TYPE_INT64;
+    if (std) {
+      col->logical = DUSK_TYPE_TIMEDELTA;
+      col->source_na = 0;
+    }
   }
   return 0;
 }
@@ -4611,7 +4703,7 @@ static void mark_logical(const merger *m, dusk_table *t) {
   for (size_t c = 0; c < t->ncols; c++) {
     dusk_table_column *col = &t->cols[c];
     dusk_type l;
-    if (col->type != DUSK_TYPE_INT64)
+    if (col->type != DUSK_TYPE_INT64 || col->logical != 0) /* a std */
       continue;
     l = logical_of(&lt, result_source(m, col, c, time_agg));
     if (dusk_type_is_logical(l)) {

@@ -2014,10 +2014,12 @@ class DataFrame(_Lazy):
                 "columns); use min(), max() and quantile()")
         qs = _describe_percentiles(percentiles)
         meta = self._meta()
-        num = [c for c, t in meta.dtypes.items() if t.kind in "iuf"]
+        # number columns, timedeltas among them (pandas' Timedelta rows)
+        num = [c for c, t in meta.dtypes.items() if t.kind in "iufm"]
         if include is None and exclude is None:
             if num:  # every number column: one query
-                return DataFrame(self._frame.describe(qs), None, "describe")
+                return DataFrame(self._frame.describe(qs), None,
+                                 "describe")._with_finish(_timedelta_rows)
             cols = list(meta.columns)  # none: every column, as pandas
         elif isinstance(include, str) and include == "all":
             if exclude is not None:
@@ -2028,7 +2030,7 @@ class DataFrame(_Lazy):
                                            exclude=exclude).columns)
         if not cols:
             raise ValueError("No objects to concatenate")
-        if any(meta.dtypes[c].kind in "mM" for c in cols):
+        if any(meta.dtypes[c].kind == "M" for c in cols):
             raise NotImplementedError(
                 "describe of datetime columns (pandas 1.5 warns it will "
                 "change); use min(), max() and quantile()")
@@ -2046,7 +2048,7 @@ class DataFrame(_Lazy):
             parts = dict(done)
             for c in cols:
                 if c not in parts:
-                    parts[c] = numeric[c] if c in num else \
+                    parts[c] = _timedelta_rows(numeric)[c] if c in num else \
                         Series(self, c).describe().compute()
             order = []
             for rows in sorted((parts[c].index for c in cols), key=len):
@@ -2213,6 +2215,24 @@ class DataFrame(_Lazy):
 
     def nunique(self, axis=0, dropna=True, **kw):
         return self._reduce("nunique", None, axis=axis, dropna=dropna, **kw)
+
+
+def _timedelta_rows(frame):
+    """describe's result with each timedelta column as pandas' object
+    column: the count an int, the other rows Timedeltas (NaT for none).
+    The cluster sends such a column as the text pandas prints for each
+    value (a text column; a number column stays float64)."""
+    import pandas as pd
+    out = frame.copy()
+    for c in frame.columns:
+        if frame[c].dtype != object:
+            continue
+        out[c] = pd.Series(
+            [int(v) if i == "count" else
+             pd.NaT if pd.isna(v) else pd.Timedelta(v)
+             for i, v in zip(frame.index, frame[c])],
+            index=frame.index, dtype=object, name=c)
+    return out
 
 
 def _describe_percentiles(percentiles):
@@ -2439,11 +2459,11 @@ class Series(_Lazy):
             raise NotImplementedError("describe of an aggregation result")
         qs = _describe_percentiles(percentiles)
         kind = self._df.dtypes[self.name].kind
-        if kind in "iuf":
+        if kind in "iufm":  # a timedelta: pandas' Timedelta rows
             frame = self._df._frame.select([self.name]).describe(qs)
             return DataFrame(frame, None, "describe")._with_finish(
-                lambda r: r[self.name])
-        if kind in "mM" or datetime_is_numeric:
+                lambda r: _timedelta_rows(r)[self.name])
+        if kind == "M" or datetime_is_numeric:
             raise NotImplementedError(
                 "describe of a datetime column (pandas 1.5 warns it will "
                 "change); use min(), max() and quantile()")

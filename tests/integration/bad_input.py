@@ -536,6 +536,18 @@ def cases(cl, F):
              f'read_csv("{small}", parse_dates=["pickup_datetime"])'
              f'["pickup_datetime"].describe()',
              ["describe", "'pickup_datetime'", "min()", "quantile"]),
+            # pandas raises on a var of datetimes or timedeltas
+            ("var of a timedelta column",
+             f'read_csv("{small}", parse_dates=["pickup_datetime", '
+             f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
+             f'pickup_datetime")["d"].var()',
+             ["var", "'d'", "timedelta64[ns]", "pandas refuses it too",
+              "std()"]),
+            ("var of a datetime column",
+             f'read_csv("{small}", parse_dates=["pickup_datetime"])'
+             f'["pickup_datetime"].var()',
+             ["var", "'pickup_datetime'", "datetime64[ns]",
+              "pandas refuses it too"]),
             ("describe of the column", f'read_csv("{small}").fillna("N")'
                                        f'["SR_Flag"].describe()',
              ["describe", "'SR_Flag'", obj, "describing it"]),

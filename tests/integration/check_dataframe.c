@@ -226,6 +226,31 @@ START_TEST(test_parse_value_counts_len_describe) {
   ck_assert(fabs(cell_f64(t, 1, 7) - 12) < 1e-12);
   dusk_table_free(t);
   {
+    /* A timedelta's describe: pandas' object column, here text (the
+     * count, then each Timedelta as pandas prints it; the mean and std
+     * truncated to the nanosecond), values from pandas 1.5. */
+    dusk_dataframe *td = dusk_assign(read_data(16), "d",
+                                     "to_timedelta('1h') * x + "
+                                     "to_timedelta('1ns')",
+                                     &err);
+    char *text;
+    t = compute(dusk_describe_column(td, "d", &err));
+    ck_assert_int_eq(dusk_table_column_type(t, 1), DUSK_COL_STRING);
+    ck_assert_str_eq(dusk_table_column_pandas_dtype(t, 1), "object");
+    text = print_csv(t);
+    ck_assert_str_eq(text, ",d\n"
+                          "count,11\n"
+                          "mean,0 days 06:49:05.454545455\n"
+                          "std,0 days 03:36:01.818054298\n"
+                          "min,0 days 01:00:00.000000001\n"
+                          "25%,0 days 04:30:00.000000001\n"
+                          "50%,0 days 07:00:00.000000001\n"
+                          "75%,0 days 09:30:00.000000001\n"
+                          "max,0 days 12:00:00.000000001\n");
+    free(text);
+    dusk_table_free(t);
+  }
+  {
     /* pandas' describe(percentiles=[0.9, 0.1]): sorted, 0.5 added, each
      * row labelled as pandas labels it. */
     const double qs[] = {0.9, 0.1}, dup[] = {0.5, 0.5}, out[] = {1.5};

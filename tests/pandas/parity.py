@@ -684,6 +684,50 @@ def cases(files):
                                              "dropoff_datetime"])
          .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
          [["d"]].quantile([0.1, 0.5, 0.95], numeric_only=False)),
+        # describe of a timedelta: pandas' object column, the count an
+        # int and the rest Timedeltas to the nanosecond; beside number
+        # columns (datetimes left out), with NaT, all NaT
+        ("describe of a trip duration (timedelta)",
+         f'read_csv("{a}", parse_dates=["pickup_datetime", '
+         f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
+         f'pickup_datetime")["d"].describe()',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
+                                             "dropoff_datetime"])
+         .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
+         ["d"].describe()),
+        ("describe of numbers and a timedelta",
+         f'read_csv("{a}", parse_dates=["pickup_datetime", '
+         f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
+         f'pickup_datetime").describe()',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
+                                             "dropoff_datetime"])
+         .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
+         .describe()),
+        ("describe of timedeltas with NaT",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t")'
+         f'.describe()',
+         lambda: N().assign(d=lambda x: x.u - x.t)
+         .describe()),
+        ("describe of an all-NaT timedelta",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t")'
+         f'.query("t.isnull()")[["id", "d"]].describe()',
+         lambda: N().assign(d=lambda x: x.u - x.t)
+         .query("t.isnull()")[["id", "d"]].describe()),
+        # std of datetimes and timedeltas: pandas' Timedeltas
+        ("whole-frame std with datetime and timedelta columns",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t")'
+         f'.std()',
+         lambda: N().assign(d=lambda x: x.u - x.t)
+         [["id", "t", "u", "d"]].agg(["std"]).reset_index(drop=True)),
+        ("std of a trip duration (timedelta)",
+         f'read_csv("{a}", parse_dates=["pickup_datetime", '
+         f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
+         f'pickup_datetime")["d"].std()',
+         lambda: pd.DataFrame({"d": [
+             pd.read_csv(a, parse_dates=["pickup_datetime",
+                                         "dropoff_datetime"])
+             .pipe(lambda x: x.dropoff_datetime - x.pickup_datetime)
+             .std()]})),
         ("select head",
          f'read_csv("{a}")[["PULocationID", "DOLocationID"]].head(7)',
          lambda: A()[["PULocationID", "DOLocationID"]].head(7)),
@@ -817,6 +861,31 @@ def literal_cases(files):
     return out
 
 
+def print_cases(files):
+    """Cases whose table output (the CLI's default, pandas' print of the
+    frame) must equal pandas' to_string() byte for byte, run once: an
+    object column of Timedeltas prints each value on its own, NaT for a
+    missing one."""
+    a, nat = files["a"], files["nat"]
+    N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
+    dates = '", "'.join(["pickup_datetime", "dropoff_datetime"])
+    return [
+        ("print: describe of a trip duration",
+         f'read_csv("{a}", parse_dates=["{dates}"]).assign(d='
+         f'"dropoff_datetime - pickup_datetime")["d"].describe()',
+         lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
+                                             "dropoff_datetime"])
+         .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
+         ["d"].describe().to_frame()),
+        ("print: describe of numbers, timedeltas with NaT and all NaT",
+         f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t", '
+         f'e="(u - t).where(id < 0)").describe()',
+         lambda: N().assign(d=lambda x: x.u - x.t,
+                            e=lambda x: (x.u - x.t).where(x.id < 0))
+         .describe()),
+    ]
+
+
 def float_text(s):
     """Whether s is written as pandas writes a float (5.0, 1e-05, nan)."""
     t = s.lower()
@@ -947,6 +1016,20 @@ def main():
                 failed += 1
                 print(f"FAIL {label}: {why}")
                 print(f"     dusk query '{expr}'")
+        for name, expr, pandas_fn in print_cases(files):
+            if a.only and a.only not in name:
+                continue
+            r = subprocess.run([dusk, "query", "--scheduler",
+                                info["scheduler"], "--token-file",
+                                info["token-file"], expr],
+                               capture_output=True, text=True, timeout=300)
+            want = pandas_fn().to_string() + "\n"
+            why = (f"exit {r.returncode}: {r.stderr.strip()[:300]}"
+                   if r.returncode != 0 else None if r.stdout == want
+                   else f"printed\n{r.stdout}pandas prints\n{want}")
+            passed += why is None
+            failed += why is not None
+            print(f"ok   {name}" if why is None else f"FAIL {name}: {why}")
     finally:
         local.terminate()
         try:

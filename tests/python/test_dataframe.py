@@ -1776,20 +1776,74 @@ def test_timedelta_sums_and_means(client, data_dir, bs):
         df.assign(one=1)[["k", "dur", "one"]].groupby("k").sum().compute(),
         p.assign(one=1)[["k", "dur", "one"]].groupby("k").sum())
     # A whole frame's sum, mean and median take them (datetimes and text
-    # left out); its std (pandas: a Timedelta of datetimes too) and its
-    # describe (pandas: Timedelta rows) are refused, never left out.
+    # left out).
     untext = p[[c for c in p.columns if p[c].dtype.kind != "O"]]
     for fn in ("sum", "mean", "median"):  # (text: README, reductions)
         got = getattr(df, fn)().compute()
         want = getattr(untext, fn)()
         assert list(got.index) == list(want.index), fn
         assert list(got.values) == list(want.values), fn
-    for fn, what in (("std", "std of a frame holding the datetime64"),
-                     ("describe", "describe of a frame holding the "
-                      "timedelta64")):
-        with pytest.raises((TypeError, dusk.TaskError), match=what):
-            r = getattr(df, fn)()
-            r.compute() if hasattr(r, "compute") else r
+
+
+def test_timedelta_describe_and_time_std(client, data_dir, bs):
+    """describe() of a timedelta column (alone, beside number columns,
+    all NaT, a single value): pandas' object column, the count an int and
+    the rest Timedeltas to the nanosecond (std truncated as pandas casts
+    it back; NaT of one value).  std() of datetimes and timedeltas is a
+    Timedelta, a frame's an object Series; var() of them is refused as
+    pandas refuses it, and a frame's var leaves them out."""
+    path = str(data_dir / "dates.csv")
+    df = dd.read_csv(path, blocksize=bs, parse_dates=DATES) if bs else \
+        dd.read_csv(path, parse_dates=DATES)
+    p = pd.read_csv(path, parse_dates=DATES)
+    df = df.assign(dur=df.end - df.start, back=df.start - df.end)
+    p = p.assign(dur=p.end - p.start, back=p.start - p.end)
+    one = p.start.iloc[0]  # a single row: its std is NaT
+    assert (p.start == one).sum() == 1
+    for d, w in ((df, p), (df[df.end.isnull()], p[p.end.isnull()]),
+                 (df[df.start == one], p[p.start == one])):
+        pdt.assert_frame_equal(d.describe().compute(), w.describe())
+        for col in ("dur", "back"):
+            pdt.assert_series_equal(d[col].describe().compute(),
+                                    w[col].describe())
+    pdt.assert_frame_equal(df.describe(percentiles=[0.1, 0.9]).compute(),
+                           p.describe(percentiles=[0.1, 0.9]))
+    pdt.assert_frame_equal(df[["note", "dur"]].describe().compute(),
+                           p[["note", "dur"]].describe())
+    for col in ("dur", "back"):
+        assert df[col].std().compute() == p[col].std(), col
+    pdt.assert_series_equal(df[["k", "dur", "back"]].std().compute(),
+                            p[["k", "dur", "back"]].std())
+    # A datetime's nanoseconds pass 2^53: pandas' float std of them holds
+    # its own rounding (its pairwise sums' order), which dusk's equals to
+    # the last bit or two (README).
+    got, want = df[["k", "start"]].std().compute(), p[["k", "start"]].std()
+    assert got.dtype == want.dtype == object
+    assert got.k == pytest.approx(want.k, rel=1e-12)
+    for g, w in ((got.start, want.start),
+                 (df.start.std().compute(), p.start.std())):
+        assert isinstance(g, pd.Timedelta)
+        assert abs(g.value - w.value) <= w.value * 2.0 ** -50, (g, w)
+    pdt.assert_series_equal(df[["k", "dur"]].var().compute(),
+                            p[["k", "dur"]].var(numeric_only=True))
+    for col in ("dur", "start"):
+        with pytest.raises(TypeError, match=f"var: cannot var the .* column "
+                           f"'{col}' .*pandas refuses it too"):
+            df[col].var().compute()
+    # A std past int64 nanoseconds: pandas' "overflow in timedelta
+    # operation", in describe too.
+    big = data_dir / "big_timedelta.csv"
+    big.write_text("t,u\n1970-01-01,2250-01-01\n2250-01-01,1970-01-01\n")
+    b = dd.read_csv(str(big), parse_dates=["t", "u"])
+    b = b.assign(d=b.u - b.t)
+    pb = pd.read_csv(str(big), parse_dates=["t", "u"])
+    pb = pb.assign(d=pb.u - pb.t)
+    for what in (lambda x: x.d.std(), lambda x: x.d.describe()):
+        with pytest.raises(ValueError, match="overflow in timedelta"):
+            what(pb)
+        with pytest.raises((TypeError, dusk.TaskError),
+                           match="'d'.*overflow in timedelta operation"):
+            what(b).compute()
 
 
 def test_datetime_literals(client, data_dir, bs):

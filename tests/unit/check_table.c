@@ -221,6 +221,48 @@ START_TEST(test_logical_times) {
 }
 END_TEST
 
+/* describe's object column of Timedeltas: text tagged logical timedelta,
+ * which travels on the wire, writes as it is (empty for NaT in CSV) and
+ * prints NaT for a null; a datetime tag on text is refused both ways. */
+START_TEST(test_timedelta_text_column) {
+  static const char *const names[] = {"", "d"};
+  static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
+  dusk_table *t = mk(2, 1, names, types), *back;
+  decoded d;
+  const dusk_value r0[] = {tu_str("count"), tu_str("1")};
+  const dusk_value r1[] = {tu_str("std"), tu_null()};
+  const dusk_value r2[] = {tu_str("min"), tu_str("0 days 00:53:36.500000")};
+  dusk_buf b;
+  char *csv, *text;
+  add(t, r0);
+  add(t, r1);
+  add(t, r2);
+  t->cols[1].logical = DUSK_TYPE_TIMEDELTA;
+  dusk_buf_init(&b);
+  ck_assert_int_eq(dusk_table_encode(t, &b), 0);
+  d = decode_exact(b.data, b.len);
+  ck_assert_int_eq(d.rc, 0);
+  back = d.t;
+  ck_assert_int_eq(back->cols[1].logical, DUSK_TYPE_TIMEDELTA);
+  csv = written(dusk_table_write_csv, back, NULL);
+  ck_assert_str_eq(csv, ",d\ncount,1\nstd,\nmin,0 days 00:53:36.500000\n");
+  text = written(dusk_table_write_text, back, NULL);
+  /* pandas' print of that object column */
+  ck_assert_str_eq(text, "                            d\n"
+                         "count                       1\n"
+                         "std                       NaT\n"
+                         "min    0 days 00:53:36.500000\n");
+  free(csv);
+  free(text);
+  dusk_table_free(back);
+  t->cols[1].logical = DUSK_TYPE_DATETIME;
+  b.len = 0;
+  ck_assert_int_eq(dusk_table_encode(t, &b), DUSK_EINVAL);
+  dusk_buf_destroy(&b);
+  dusk_table_free(t);
+}
+END_TEST
+
 START_TEST(test_sort_order) {
   static const char *const names[] = {"s", "i", "f", "b"};
   static const dusk_type types[] = {DUSK_TYPE_STRING, DUSK_TYPE_INT64,
@@ -2090,6 +2132,7 @@ int main(void) {
   tcase_add_test(tc, test_append_rows);
   tcase_add_test(tc, test_sort_order);
   tcase_add_test(tc, test_logical_times);
+  tcase_add_test(tc, test_timedelta_text_column);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("encoding");
