@@ -972,6 +972,20 @@ static void eval(node *n, const dusk_batch *bt) {
         } else {
           int64_t x = vi(a, r), y = vi(b, r);
           uint64_t ux = (uint64_t)x, uy = (uint64_t)y;
+          /* pandas checks datetime and timedelta sums and differences
+           * (OverflowError: "Overflow in int64 addition"); numpy's int
+           * columns wrap */
+          if ((n->type == DUSK_TYPE_DATETIME ||
+               n->type == DUSK_TYPE_TIMEDELTA) &&
+              (n->op == DUSK_ARITH_ADD || n->op == DUSK_ARITH_SUB)) {
+            int64_t z;
+            if (n->op == DUSK_ARITH_ADD ? __builtin_add_overflow(x, y, &z)
+                                        : __builtin_sub_overflow(x, y, &z))
+              n->failed = 1;
+            else
+              n->i[r] = z;
+            continue;
+          }
           switch (n->op) { /* wrap like numpy rather than overflow */
           case DUSK_ARITH_ADD: n->i[r] = (int64_t)(ux + uy); break;
           case DUSK_ARITH_SUB: n->i[r] = (int64_t)(ux - uy); break;
@@ -1078,6 +1092,10 @@ const char *dusk_exprvec_refusal(const dusk_exprvec *x) {
   const char *after;
   if (x->refusal > 0 && value_refusal(x->refusal, 0, &after) != NULL)
     return x->why;
+  if (x->refusal == -DUSK_ARITH_ADD || x->refusal == -DUSK_ARITH_SUB)
+    return "a datetime or timedelta sum or difference past int64 "
+           "nanoseconds (about 292 years): pandas raises OverflowError "
+           "(\"Overflow in int64 addition\") there";
   if (x->refusal == -DUSK_ARITH_FLOORDIV)
     return "an int // 0: pandas gives inf there, turning the column float64; "
            "divide floats (x.astype(float) // y) or filter the zeros first";

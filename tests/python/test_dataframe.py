@@ -1737,6 +1737,30 @@ def test_parse_dates_and_dt(client, data_dir, bs):
     assert got.trip.median().compute() == want.trip.median()
 
 
+def test_time_differences_past_int64_raise(client, tmp_path):
+    """A datetime difference or a timedelta sum past int64 nanoseconds is
+    pandas' OverflowError, never a wrapped value; one within range and the
+    rows beside it still compute."""
+    path = tmp_path / "far.csv"
+    path.write_text("a,b\n2200-01-01,1700-01-01\n2000-01-01,1999-01-01\n"
+                    "2200-01-01,2010-01-01\n")
+    df = dd.read_csv(str(path), parse_dates=["a", "b"])
+    p = pd.read_csv(str(path), parse_dates=["a", "b"])
+    with pytest.raises(OverflowError):
+        p.a - p.b
+    with pytest.raises((OverflowError, dusk.TaskError),
+                       match="past int64 nanoseconds"):
+        (df.a - df.b).compute()
+    # 190 years fit; twice that does not (a timedelta sum).
+    near, pnear = df[df.b > "1900-01-01"], p[p.b > "1900-01-01"]
+    pdt.assert_series_equal((near.a - near.b).compute(), pnear.a - pnear.b)
+    with pytest.raises(OverflowError):
+        (pnear.a - pnear.b) + (pnear.a - pnear.b)
+    with pytest.raises((OverflowError, dusk.TaskError),
+                       match="past int64 nanoseconds"):
+        ((near.a - near.b) + (near.a - near.b)).compute()
+
+
 def test_timedelta_sums_and_means(client, data_dir, bs):
     """A timedelta column's sum and mean are timedeltas, as pandas gives
     them: the frame's and by group, alone and in agg lists, over groups of
