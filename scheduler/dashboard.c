@@ -147,11 +147,14 @@ static int token_matches(const dusk_dash *d, const char *p, size_t n) {
   return dusk_auth_verify(key, got, mac) == 0;
 }
 
-static uint64_t now_s(void) {
+/* The monotonic clock: sessions expire by it, wrong tokens refill by it. */
+static uint64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec;
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+static uint64_t now_s(void) { return now_ms() / 1000; }
 
 static void hex(const uint8_t *in, size_t n, char *out) {
   static const char digits[] = "0123456789abcdef";
@@ -209,12 +212,6 @@ static int session_valid(const dusk_dash *d, const char *v) {
                        (dusk_slice){(const char *)mac, sizeof mac}) != 0)
     return 0;
   return expiry > now_s();
-}
-
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The peer's address bytes (4 or 16), the key of its wrong-token count;
