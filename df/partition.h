@@ -1,0 +1,116 @@
+/* partition.h - a persisted partition: the parsed rows of one byte range,
+ * every column of its file, in one byte buffer (a task's result).
+ *
+ * persist() keeps a frame's ranges in worker memory in this form, so later
+ * queries copy the columns they read into their batches instead of
+ * parsing CSV again.  The buffer is a task result like any other: it may
+ * be fetched by a peer or copied off a leaving worker, so every offset and
+ * length in it is checked against the buffer before use (dusk_part_open),
+ * as for anything that arrives from the network.
+ *
+ * Layout (little-endian, every array 8-byte aligned from the buffer's
+ * start):
+ *   header   magic "DKPART1\0", u32 ncols, u32 reserved (0), u64 nrows,
+ *            u64 meta_len, then per column: u8 logical type (value.h),
+ *            u8 reserved, u16 name length, u32 reserved, u64 offset of its
+ *            data block, u64 length of its data block, the name bytes
+ *   meta     meta_len opaque bytes (dfops keeps the scan's encoded partial
+ *            result there: what the query's final step checks)
+ *   columns  per column, its data block:
+ *              valid      nrows bytes (1 present, 0 null)
+ *              INT64 and the int64-stored logical types: nrows int64
+ *              FLOAT64: nrows doubles
+ *              BOOL:    nrows bytes
+ *              STRING:  nrows + 1 uint64 offsets into the text that
+ *                       follows (offsets[0] = 0, non-decreasing, row r's
+ *                       bytes are [offsets[r], offsets[r+1]); a null has
+ *                       none), then the text bytes
+ * The whole range's rows are in one set of arrays; a reader slices them
+ * into batches. */
+#ifndef DUSK_PARTITION_H
+#define DUSK_PARTITION_H
+
+#include "batch.h"
+#include "buf.h"
+#include "errors.h"
+#include "value.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest column name a partition holds (a CSV header's, bounded). */
+#define DUSK_PART_MAX_NAME 65535
+/* The most columns a partition holds. */
+#define DUSK_PART_MAX_COLS 65536
+
+/* ---- writing ------------------------------------------------------------- */
+
+typedef struct dusk_part_builder dusk_part_builder;
+
+/* A builder of ncols columns named names[c], of logical types types[c]
+ * (value.h; the batches it is given hold dusk_type_physical of each).
+ * Names are copied.  0, DUSK_EINVAL (no columns, a type outside value.h,
+ * a name too long) or DUSK_ENOMEM. */
+int dusk_part_builder_new(const char *const *names, const dusk_type *types,
+                          size_t ncols, dusk_part_builder **out);
+/* Appends b's rows: its columns 0..ncols-1 are the builder's, in order,
+ * of the builder's physical types (more batch columns are ignored).  0,
+ * DUSK_EINVAL (a column of another type, fewer columns) or DUSK_ENOMEM.
+ * Memory grows with the rows (amortised doubling of each column). */
+int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b);
+/* Rows appended so far. */
+uint64_t dusk_part_builder_rows(const dusk_part_builder *pb);
+/* Bytes the finished partition will take (for memory accounting). */
+uint64_t dusk_part_builder_size(const dusk_part_builder *pb, size_t meta_len);
+/* Appends the finished partition, with meta as its opaque meta bytes, to
+ * out (which starts it: out->len must be a multiple of 8, usually 0).
+ * The builder stays valid (and may be freed).  0 or DUSK_ENOMEM. */
+int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
+                             dusk_buf *out);
+void dusk_part_builder_free(dusk_part_builder *pb);
+
+/* ---- reading ------------------------------------------------------------- */
+
+typedef struct dusk_part_column {
+  dusk_slice name;     /* borrowed from the buffer */
+  dusk_type type;      /* logical */
+  const uint8_t *valid;
+  const unsigned char *data;     /* the values (int64/double/bool bytes) or,
+                              for STRING, the nrows + 1 offsets */
+  const char *text;    /* STRING: the text bytes */
+  uint64_t text_len;
+} dusk_part_column;
+
+/* A checked view of a partition buffer; everything borrows from it. */
+typedef struct dusk_part {
+  uint64_t nrows;
+  size_t ncols;
+  dusk_part_column *cols; /* heap: dusk_part_close frees it */
+  dusk_slice meta;
+} dusk_part;
+
+/* Checks bytes as a partition and opens a view of it: magic, sizes and
+ * every offset within the buffer, arrays aligned, each STRING column's
+ * offsets non-decreasing and within its text, no two columns of one
+ * name.  0, or DUSK_EPROTO with err saying what is wrong (bytes from a
+ * peer are untrusted), or DUSK_ENOMEM. */
+int dusk_part_open(dusk_slice bytes, dusk_part *p, dusk_error *err);
+void dusk_part_close(dusk_part *p);
+/* The column named name (len bytes), or -1. */
+int dusk_part_find(const dusk_part *p, const char *name, size_t len);
+
+/* Loads rows [row, row + n) of the partition into batch b (cleared first;
+ * n <= b->cap, row + n <= nrows): for each k < nmap, partition column
+ * src[k] into batch column dst[k], whose type must be the column's
+ * physical type (else DUSK_EINVAL).  With nulls_only[k] true (nulls_only
+ * may be NULL) a STRING column gets its valid bytes only, its offsets and
+ * lengths 0 and no arena bytes, as csvscan.h's nulls_only does.  Batch
+ * columns not listed are left with nrows rows of unspecified content
+ * (the caller's derived columns write them).  b->nrows = n and
+ * b->first_row = row.  0, DUSK_EINVAL or DUSK_ENOMEM (the arena). */
+int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
+                   const int *src, const int *dst, const bool *nulls_only,
+                   size_t nmap, dusk_batch *b);
+
+#endif
