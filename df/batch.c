@@ -88,22 +88,30 @@ void dusk_batch_clear(dusk_batch *b) {
   b->arena_len = 0;
 }
 
+int dusk_batch_arena_reserve(dusk_batch *b, size_t extra) {
+  size_t need, cap;
+  char *p;
+  if (extra > ARENA_MAX - b->arena_len)
+    return DUSK_ENOMEM;
+  need = b->arena_len + extra;
+  if (need <= b->arena_cap)
+    return 0;
+  cap = b->arena_cap ? b->arena_cap : ARENA_INITIAL;
+  while (cap < need)
+    cap = cap > ARENA_MAX / 2 ? ARENA_MAX : cap * 2;
+  p = realloc(b->arena, cap);
+  if (p == NULL)
+    return DUSK_ENOMEM;
+  b->arena = p;
+  b->arena_cap = cap;
+  return 0;
+}
+
 int dusk_batch_arena_add(dusk_batch *b, const char *s, size_t len,
                          uint32_t *off) {
-  if (len > ARENA_MAX - b->arena_len)
-    return DUSK_ENOMEM;
-  if (b->arena_len + len > b->arena_cap) {
-    size_t need = b->arena_len + len;
-    size_t cap = b->arena_cap ? b->arena_cap : ARENA_INITIAL;
-    char *p;
-    while (cap < need)
-      cap = cap > ARENA_MAX / 2 ? ARENA_MAX : cap * 2;
-    p = realloc(b->arena, cap);
-    if (p == NULL)
-      return DUSK_ENOMEM;
-    b->arena = p;
-    b->arena_cap = cap;
-  }
+  int rc = dusk_batch_arena_reserve(b, len);
+  if (rc != 0)
+    return rc;
   if (len > 0)
     memcpy(b->arena + b->arena_len, s, len);
   *off = (uint32_t)b->arena_len;

@@ -47,5 +47,9 @@ void dusk_batch_get(const dusk_batch *b, size_t col, size_t row,
  * times the batch size). */
 int dusk_batch_arena_add(dusk_batch *b, const char *s, size_t len,
                          uint32_t *off);
+/* Makes room for extra more arena bytes (geometric growth, so that a
+ * caller copying many strings at once grows the arena once).  0 or
+ * DUSK_ENOMEM (past the uint32 offsets' limit, or no memory). */
+int dusk_batch_arena_reserve(dusk_batch *b, size_t extra);
 
 #endif

@@ -26,7 +26,10 @@
  *                       bytes are [offsets[r], offsets[r+1]); a null has
  *                       none), then the text bytes
  * The whole range's rows are in one set of arrays; a reader slices them
- * into batches. */
+ * into batches.  The layout is canonical: each column entry, the meta and
+ * each data block start at the first multiple of 8 after what precedes
+ * them (padding bytes 0), and the buffer ends at the multiple of 8 after
+ * the last block; dusk_part_open refuses anything else. */
 #ifndef DUSK_PARTITION_H
 #define DUSK_PARTITION_H
 
@@ -51,7 +54,8 @@ typedef struct dusk_part_builder dusk_part_builder;
 /* A builder of ncols columns named names[c], of logical types types[c]
  * (value.h; the batches it is given hold dusk_type_physical of each).
  * Names are copied.  0, DUSK_EINVAL (no columns, a type outside value.h,
- * a name too long) or DUSK_ENOMEM. */
+ * a name too long, a name twice - its partition would not open) or
+ * DUSK_ENOMEM. */
 int dusk_part_builder_new(const char *const *names, const dusk_type *types,
                           size_t ncols, dusk_part_builder **out);
 /* Appends b's rows: its columns 0..ncols-1 are the builder's, in order,

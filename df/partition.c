@@ -1,0 +1,656 @@
+/* partition.c - persisted partitions: a builder that appends batches'
+ * columns to growing arrays and lays them out in one buffer, and a reader
+ * that checks such a buffer completely before it hands out views of it.
+ *
+ * The layout is partition.h's, made canonical: every section starts at the
+ * first multiple of 8 after the previous one (padding bytes 0), and the
+ * buffer ends at the multiple of 8 after the last column's block.  The
+ * reader insists on exactly that, so a buffer either opens or is refused
+ * with a reason - a truncated or padded buffer never opens.
+ *
+ * Numbers are little-endian: the arrays are copied in host order, and the
+ * hosts dusk runs on are little-endian (checked below).  Reads of the
+ * buffer's uint64s go through memcpy, so the buffer itself need not be
+ * 8-aligned in memory (a peer's bytes may sit anywhere in a message). */
+#include "partition.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "partition.c writes host-order arrays as little-endian"
+#endif
+
+static const char MAGIC[8] = {'D', 'K', 'P', 'A', 'R', 'T', '1', '\0'};
+/* magic, ncols, reserved, nrows, meta_len */
+#define HEADER_FIXED 32u
+/* type, reserved, name length, reserved, block offset, block length */
+#define ENTRY_FIXED 24u
+/* The first row capacity of a builder's arrays; they double from here. */
+#define ROWS_INITIAL 1024u
+
+/* ---- shared ---------------------------------------------------------------- */
+
+/* n rounded up to a multiple of 8 (n is a size within a buffer, far below
+ * UINT64_MAX). */
+static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
+
+static uint64_t ld64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static void st64(unsigned char *p, uint64_t v) { memcpy(p, &v, sizeof v); }
+
+static int type_known(int t) {
+  return t >= DUSK_TYPE_BOOL && t <= DUSK_TYPE_DATE;
+}
+
+/* Bytes per value of a fixed-width physical type (STRING: its offsets). */
+static uint64_t value_size(dusk_type phys) {
+  return phys == DUSK_TYPE_BOOL ? 1 : 8;
+}
+
+/* A column block's length: valid bytes, padding, then the values (for
+ * STRING, nrows + 1 offsets and text_len text bytes). */
+static uint64_t block_len(dusk_type phys, uint64_t nrows, uint64_t text_len) {
+  if (phys == DUSK_TYPE_STRING)
+    return pad8(nrows) + 8 * (nrows + 1) + text_len;
+  return pad8(nrows) + value_size(phys) * nrows;
+}
+
+static int cmp_slice(const void *a, const void *b) {
+  const dusk_slice *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = n ? memcmp(x->ptr, y->ptr, n) : 0;
+  if (c != 0)
+    return c;
+  return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Whether two of names[0..n) are equal (1, with *dup one of them), 0, or
+ * DUSK_ENOMEM.  Sorted, so a header of many columns costs n log n. */
+static int find_duplicate(const dusk_slice *names, size_t n,
+                          dusk_slice *dup) {
+  dusk_slice *s;
+  int found = 0;
+  if (n < 2)
+    return 0;
+  if ((s = malloc(n * sizeof *s)) == NULL)
+    return DUSK_ENOMEM;
+  memcpy(s, names, n * sizeof *s);
+  qsort(s, n, sizeof *s, cmp_slice);
+  for (size_t i = 1; i < n && !found; i++)
+    if (cmp_slice(&s[i - 1], &s[i]) == 0) {
+      *dup = s[i];
+      found = 1;
+    }
+  free(s);
+  return found;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+typedef struct part_col {
+  char *name;
+  size_t name_len;
+  dusk_type type, phys;
+  uint8_t *valid;       /* cap bytes */
+  unsigned char *data;  /* cap values, or STRING: cap + 1 offsets */
+  dusk_buf text;        /* STRING: the rows' bytes */
+} part_col;
+
+struct dusk_part_builder {
+  size_t ncols;
+  part_col *cols;
+  uint64_t nrows;
+  size_t cap; /* rows every column's arrays hold */
+};
+
+void dusk_part_builder_free(dusk_part_builder *pb) {
+  if (pb == NULL)
+    return;
+  for (size_t c = 0; c < pb->ncols; c++) {
+    free(pb->cols[c].name);
+    free(pb->cols[c].valid);
+    free(pb->cols[c].data);
+    dusk_buf_destroy(&pb->cols[c].text);
+  }
+  free(pb->cols);
+  free(pb);
+}
+
+/* Checks the builder's columns: known types, names within bounds, none
+ * twice.  0, DUSK_EINVAL or DUSK_ENOMEM. */
+static int check_columns(const char *const *names, const dusk_type *types,
+                         size_t ncols) {
+  dusk_slice *s, dup;
+  int rc = 0;
+  if (ncols == 0 || ncols > DUSK_PART_MAX_COLS || names == NULL ||
+      types == NULL)
+    return DUSK_EINVAL;
+  if ((s = malloc(ncols * sizeof *s)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t c = 0; c < ncols && rc == 0; c++) {
+    if (names[c] == NULL || !type_known((int)types[c]))
+      rc = DUSK_EINVAL;
+    else if ((s[c].len = strlen(names[c])) > DUSK_PART_MAX_NAME)
+      rc = DUSK_EINVAL;
+    s[c].ptr = names[c];
+  }
+  if (rc == 0 && (rc = find_duplicate(s, ncols, &dup)) == 1)
+    rc = DUSK_EINVAL; /* the partition would not open */
+  free(s);
+  return rc;
+}
+
+/* Grows every column's arrays to hold need rows (amortised doubling).  On
+ * DUSK_ENOMEM the builder is unchanged but for larger arrays. */
+static int grow_rows(dusk_part_builder *pb, uint64_t need) {
+  size_t cap = pb->cap;
+  if (need <= cap)
+    return 0;
+  if (need > SIZE_MAX / 16)
+    return DUSK_ENOMEM;
+  while (cap < need)
+    cap = cap < ROWS_INITIAL ? ROWS_INITIAL : cap * 2;
+  for (size_t c = 0; c < pb->ncols; c++) {
+    part_col *pc = &pb->cols[c];
+    size_t n = pc->phys == DUSK_TYPE_STRING ? cap + 1 : cap;
+    void *v = realloc(pc->valid, cap), *d;
+    if (v == NULL)
+      return DUSK_ENOMEM;
+    pc->valid = v;
+    if ((d = realloc(pc->data, n * value_size(pc->phys))) == NULL)
+      return DUSK_ENOMEM;
+    pc->data = d;
+  }
+  pb->cap = cap;
+  return 0;
+}
+
+int dusk_part_builder_new(const char *const *names, const dusk_type *types,
+                          size_t ncols, dusk_part_builder **out) {
+  dusk_part_builder *pb;
+  int rc;
+  *out = NULL;
+  if ((rc = check_columns(names, types, ncols)) != 0)
+    return rc;
+  if ((pb = calloc(1, sizeof *pb)) == NULL ||
+      (pb->cols = calloc(ncols, sizeof *pb->cols)) == NULL) {
+    free(pb);
+    return DUSK_ENOMEM;
+  }
+  pb->ncols = ncols;
+  for (size_t c = 0; c < ncols; c++) {
+    part_col *pc = &pb->cols[c];
+    pc->name_len = strlen(names[c]);
+    pc->type = types[c];
+    pc->phys = dusk_type_physical(types[c]);
+    dusk_buf_init(&pc->text);
+    if ((pc->name = malloc(pc->name_len + 1)) == NULL) {
+      dusk_part_builder_free(pb);
+      return DUSK_ENOMEM;
+    }
+    memcpy(pc->name, names[c], pc->name_len + 1);
+  }
+  if (grow_rows(pb, 1) != 0) {
+    dusk_part_builder_free(pb);
+    return DUSK_ENOMEM;
+  }
+  for (size_t c = 0; c < ncols; c++)
+    if (pb->cols[c].phys == DUSK_TYPE_STRING)
+      st64(pb->cols[c].data, 0); /* offsets[0] */
+  *out = pb;
+  return 0;
+}
+
+/* The text bytes of rows [0, n) of batch column bc (nulls have none). */
+static size_t batch_text(const dusk_column *bc, size_t n) {
+  size_t total = 0;
+  for (size_t r = 0; r < n; r++)
+    total += bc->valid[r] ? bc->str_len[r] : 0;
+  return total;
+}
+
+/* Appends the n rows of batch column bc's text to pc (room reserved):
+ * their offsets after row `at`, and their bytes, one memcpy per run of
+ * rows adjacent in the arena. */
+static void add_text(part_col *pc, const dusk_batch *b, const dusk_column *bc,
+                     size_t at, size_t n) {
+  unsigned char *offs = pc->data + 8 * at;
+  char *out = pc->text.data;
+  size_t end = pc->text.len, run = 0, run_len = 0;
+  for (size_t r = 0; r < n; r++) {
+    size_t len = bc->valid[r] ? bc->str_len[r] : 0;
+    if (len > 0) {
+      if (run_len > 0 && bc->str_off[r] == run + run_len) {
+        run_len += len;
+      } else {
+        if (run_len > 0)
+          memcpy(out + end - run_len, b->arena + run, run_len);
+        run = bc->str_off[r];
+        run_len = len;
+      }
+      end += len;
+    }
+    st64(offs + 8 * (r + 1), end);
+  }
+  if (run_len > 0)
+    memcpy(out + end - run_len, b->arena + run, run_len);
+  pc->text.len = end;
+}
+
+/* dst[r] = src[r] != 0 for r < n: valid and bool bytes are 0 or 1 in a
+ * partition (the reader checks). */
+static void copy_01(uint8_t *dst, const uint8_t *src, size_t n) {
+  for (size_t r = 0; r < n; r++)
+    dst[r] = src[r] != 0;
+}
+
+int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b) {
+  size_t n = b->nrows, at = (size_t)pb->nrows;
+  int rc;
+  if (b->ncols < pb->ncols)
+    return DUSK_EINVAL;
+  for (size_t c = 0; c < pb->ncols; c++)
+    if (b->cols[c].type != pb->cols[c].phys)
+      return DUSK_EINVAL;
+  if ((rc = grow_rows(pb, pb->nrows + n)) != 0)
+    return rc;
+  /* Room for all text first, so that a failure leaves the builder as it
+   * was. */
+  for (size_t c = 0; c < pb->ncols; c++)
+    if (pb->cols[c].phys == DUSK_TYPE_STRING &&
+        (rc = dusk_buf_reserve(&pb->cols[c].text,
+                               batch_text(&b->cols[c], n))) != 0)
+      return rc;
+  for (size_t c = 0; c < pb->ncols; c++) {
+    part_col *pc = &pb->cols[c];
+    const dusk_column *bc = &b->cols[c];
+    copy_01(pc->valid + at, bc->valid, n);
+    switch (pc->phys) {
+    case DUSK_TYPE_INT64:
+      memcpy(pc->data + 8 * at, bc->i64, 8 * n);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      memcpy(pc->data + 8 * at, bc->f64, 8 * n);
+      break;
+    case DUSK_TYPE_BOOL:
+      copy_01(pc->data + at, bc->b, n);
+      break;
+    default:
+      add_text(pc, b, bc, at, n);
+    }
+  }
+  pb->nrows += n;
+  return 0;
+}
+
+uint64_t dusk_part_builder_rows(const dusk_part_builder *pb) {
+  return pb->nrows;
+}
+
+/* Where the columns' blocks start: after the header and the meta bytes. */
+static uint64_t blocks_start(const dusk_part_builder *pb, size_t meta_len) {
+  uint64_t at = HEADER_FIXED;
+  for (size_t c = 0; c < pb->ncols; c++)
+    at += pad8(ENTRY_FIXED + pb->cols[c].name_len);
+  return pad8(at + meta_len);
+}
+
+static uint64_t col_block_len(const dusk_part_builder *pb, size_t c) {
+  return block_len(pb->cols[c].phys, pb->nrows, pb->cols[c].text.len);
+}
+
+uint64_t dusk_part_builder_size(const dusk_part_builder *pb, size_t meta_len) {
+  uint64_t at = blocks_start(pb, meta_len);
+  for (size_t c = 0; c < pb->ncols; c++)
+    at = pad8(at + col_block_len(pb, c));
+  return at;
+}
+
+/* A cursor writing a partition: p is its start, at the next byte. */
+typedef struct writer {
+  unsigned char *p;
+  uint64_t at;
+} writer;
+
+static void w_bytes(writer *w, const void *src, uint64_t n) {
+  if (n > 0)
+    memcpy(w->p + w->at, src, n);
+  w->at += n;
+}
+
+static void w_u64(writer *w, uint64_t v) {
+  st64(w->p + w->at, v);
+  w->at += 8;
+}
+
+/* Zeroes the bytes up to the next multiple of 8. */
+static void w_pad(writer *w) {
+  uint64_t to = pad8(w->at);
+  memset(w->p + w->at, 0, to - w->at);
+  w->at = to;
+}
+
+static void w_block(writer *w, const part_col *pc, uint64_t nrows) {
+  w_bytes(w, pc->valid, nrows);
+  w_pad(w);
+  if (pc->phys == DUSK_TYPE_STRING) {
+    w_bytes(w, pc->data, 8 * (nrows + 1));
+    w_bytes(w, pc->text.data, pc->text.len);
+  } else {
+    w_bytes(w, pc->data, value_size(pc->phys) * nrows);
+  }
+  w_pad(w);
+}
+
+int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
+                             dusk_buf *out) {
+  uint64_t size = dusk_part_builder_size(pb, meta.len);
+  uint64_t block = blocks_start(pb, meta.len);
+  uint32_t ncols = (uint32_t)pb->ncols;
+  unsigned char counts[8] = {0};
+  writer w;
+  if (size > SIZE_MAX || dusk_buf_reserve(out, (size_t)size) != 0)
+    return DUSK_ENOMEM;
+  w.p = (unsigned char *)out->data + out->len;
+  w.at = 0;
+  w_bytes(&w, MAGIC, sizeof MAGIC);
+  memcpy(counts, &ncols, 4); /* then the reserved u32, 0 */
+  w_bytes(&w, counts, sizeof counts);
+  w_u64(&w, pb->nrows);
+  w_u64(&w, meta.len);
+  for (size_t c = 0; c < pb->ncols; c++) {
+    const part_col *pc = &pb->cols[c];
+    uint64_t len = col_block_len(pb, c);
+    uint16_t name_len = (uint16_t)pc->name_len;
+    unsigned char fixed[8] = {0}; /* type, 0, name length, 0 */
+    fixed[0] = (unsigned char)pc->type;
+    memcpy(fixed + 2, &name_len, 2);
+    w_bytes(&w, fixed, sizeof fixed);
+    w_u64(&w, block);
+    w_u64(&w, len);
+    w_bytes(&w, pc->name, pc->name_len);
+    w_pad(&w);
+    block = pad8(block + len);
+  }
+  w_bytes(&w, meta.ptr, meta.len);
+  w_pad(&w);
+  for (size_t c = 0; c < pb->ncols; c++)
+    w_block(&w, &pb->cols[c], pb->nrows);
+  out->len += (size_t)size;
+  return 0;
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+void dusk_part_close(dusk_part *p) {
+  free(p->cols);
+  memset(p, 0, sizeof *p);
+}
+
+/* Whether every byte of p[0..n) is 0 or 1 (one pass, no branches). */
+static int all_01(const unsigned char *p, uint64_t n) {
+  unsigned char acc = 0;
+  for (uint64_t i = 0; i < n; i++)
+    acc |= p[i];
+  return acc <= 1;
+}
+
+/* Whether a STRING column's offsets start at 0, never decrease, give a
+ * null no bytes and end at its text's end. */
+static int offsets_ok(const dusk_part_column *pc, uint64_t nrows) {
+  const unsigned char *o = pc->data;
+  uint64_t prev = ld64(o);
+  int bad = prev != 0;
+  for (uint64_t r = 0; r < nrows; r++) {
+    uint64_t next = ld64(o + 8 * (r + 1));
+    bad |= (next < prev) | ((pc->valid[r] == 0) & (next != prev));
+    prev = next;
+  }
+  return !bad && prev == pc->text_len;
+}
+
+/* Reads the column table from at (inside len bytes) into p->cols; *end
+ * receives where it ends.  0 or DUSK_EPROTO. */
+static int open_entries(const unsigned char *s, uint64_t len, dusk_part *p,
+                        uint64_t *end, uint64_t *offs, uint64_t *lens,
+                        dusk_error *err) {
+  uint64_t at = HEADER_FIXED;
+  for (size_t c = 0; c < p->ncols; c++) {
+    dusk_part_column *pc = &p->cols[c];
+    uint16_t name_len;
+    uint32_t res32;
+    if (len - at < ENTRY_FIXED)
+      return dusk_error_set(err, DUSK_EPROTO,
+                            "partition: column %zu's entry truncated", c);
+    memcpy(&name_len, s + at + 2, 2);
+    memcpy(&res32, s + at + 4, 4);
+    if (!type_known(s[at]))
+      return dusk_error_set(err, DUSK_EPROTO,
+                            "partition: column %zu has unknown type %u", c,
+                            (unsigned)s[at]);
+    if (s[at + 1] != 0 || res32 != 0)
+      return dusk_error_set(err, DUSK_EPROTO,
+                            "partition: column %zu's reserved bytes not 0",
+                            c);
+    pc->type = (dusk_type)s[at];
+    offs[c] = ld64(s + at + 8);
+    lens[c] = ld64(s + at + 16);
+    at += ENTRY_FIXED;
+    if (len - at < name_len)
+      return dusk_error_set(err, DUSK_EPROTO,
+                            "partition: column %zu's name truncated", c);
+    pc->name.ptr = (const char *)s + at;
+    pc->name.len = name_len;
+    at = pad8(at + name_len);
+    if (at > len)
+      return dusk_error_set(err, DUSK_EPROTO,
+                            "partition: column table truncated");
+  }
+  *end = at;
+  return 0;
+}
+
+/* Checks column c's block [off, off + blen) against the buffer and its
+ * expected place, and points the column at it.  0 or DUSK_EPROTO. */
+static int open_block(const unsigned char *s, uint64_t len, dusk_part *p,
+                      size_t c, uint64_t off, uint64_t blen, uint64_t expect,
+                      dusk_error *err) {
+  dusk_part_column *pc = &p->cols[c];
+  dusk_type phys = dusk_type_physical(pc->type);
+  uint64_t n = p->nrows, fixed = block_len(phys, n, 0);
+  if (off % 8 != 0)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: column %zu's block misaligned", c);
+  if (off > len || blen > len - off)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: column %zu's block out of range", c);
+  if (off != expect)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: column %zu's block not where the "
+                          "previous section ends", c);
+  if (phys == DUSK_TYPE_STRING ? blen < fixed : blen != fixed)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: column %zu's block of %llu bytes "
+                          "does not hold %llu rows", c,
+                          (unsigned long long)blen, (unsigned long long)n);
+  pc->valid = s + off;
+  pc->data = s + off + pad8(n);
+  if (phys == DUSK_TYPE_STRING) {
+    pc->text = (const char *)pc->data + 8 * (n + 1);
+    pc->text_len = blen - fixed;
+  }
+  if (!all_01(pc->valid, n) ||
+      (phys == DUSK_TYPE_BOOL && !all_01(pc->data, n)))
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: column %zu has flags other than 0/1",
+                          c);
+  if (phys == DUSK_TYPE_STRING && !offsets_ok(pc, n))
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: column %zu's string offsets are not "
+                          "ascending within its text", c);
+  return 0;
+}
+
+/* Refuses two columns of one name.  0, DUSK_EPROTO or DUSK_ENOMEM. */
+static int open_names(const dusk_part *p, dusk_error *err) {
+  dusk_slice *s = malloc(p->ncols * sizeof *s), dup;
+  char shown[64];
+  int rc;
+  if (s == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "partition: out of memory");
+  for (size_t c = 0; c < p->ncols; c++)
+    s[c] = p->cols[c].name;
+  rc = find_duplicate(s, p->ncols, &dup);
+  free(s);
+  if (rc == DUSK_ENOMEM)
+    return dusk_error_set(err, DUSK_ENOMEM, "partition: out of memory");
+  if (rc == 1) {
+    dusk_sanitize(shown, sizeof shown, dup.ptr, dup.len);
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: two columns named '%s'", shown);
+  }
+  return 0;
+}
+
+/* The body of dusk_part_open, which frees p->cols on failure. */
+static int open_part(const unsigned char *s, uint64_t len, dusk_part *p,
+                     dusk_error *err) {
+  uint32_t ncols, res32;
+  uint64_t meta_len, at, *offs;
+  int rc;
+  if (len < HEADER_FIXED || memcmp(s, MAGIC, sizeof MAGIC) != 0)
+    return dusk_error_set(err, DUSK_EPROTO, "partition: bad magic");
+  memcpy(&ncols, s + 8, 4);
+  memcpy(&res32, s + 12, 4);
+  p->nrows = ld64(s + 16);
+  meta_len = ld64(s + 24);
+  if (res32 != 0)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: reserved header bytes not 0");
+  /* Every column holds nrows valid bytes, so nrows <= len; the column
+   * table is at least ENTRY_FIXED a column. */
+  if (ncols == 0 || ncols > DUSK_PART_MAX_COLS ||
+      (uint64_t)ncols * ENTRY_FIXED > len - HEADER_FIXED)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: %u columns in %llu bytes", ncols,
+                          (unsigned long long)len);
+  if (p->nrows > len)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: %llu rows in %llu bytes",
+                          (unsigned long long)p->nrows,
+                          (unsigned long long)len);
+  p->ncols = ncols;
+  /* One allocation: the columns, then their block offsets and lengths. */
+  p->cols = calloc(ncols, sizeof *p->cols + 16);
+  if (p->cols == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "partition: out of memory");
+  offs = (uint64_t *)(p->cols + ncols);
+  if ((rc = open_entries(s, len, p, &at, offs, offs + ncols, err)) != 0)
+    return rc;
+  if (meta_len > len - at)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: meta of %llu bytes out of range",
+                          (unsigned long long)meta_len);
+  p->meta.ptr = (const char *)s + at;
+  p->meta.len = (size_t)meta_len;
+  at = pad8(at + meta_len);
+  for (size_t c = 0; c < ncols; c++) {
+    if ((rc = open_block(s, len, p, c, offs[c], offs[ncols + c], at,
+                         err)) != 0)
+      return rc;
+    at = pad8(offs[c] + offs[ncols + c]);
+  }
+  if (at != len)
+    return dusk_error_set(err, DUSK_EPROTO,
+                          "partition: %llu bytes where %llu are laid out",
+                          (unsigned long long)len, (unsigned long long)at);
+  return open_names(p, err);
+}
+
+int dusk_part_open(dusk_slice bytes, dusk_part *p, dusk_error *err) {
+  int rc;
+  memset(p, 0, sizeof *p);
+  rc = open_part((const unsigned char *)bytes.ptr, bytes.len, p, err);
+  if (rc != 0)
+    dusk_part_close(p);
+  return rc;
+}
+
+int dusk_part_find(const dusk_part *p, const char *name, size_t len) {
+  for (size_t c = 0; c < p->ncols; c++)
+    if (p->cols[c].name.len == len &&
+        (len == 0 || memcmp(p->cols[c].name.ptr, name, len) == 0))
+      return (int)c;
+  return -1;
+}
+
+/* Rows [row, row + n) of STRING column pc into batch column bc: their text
+ * with one copy into the arena, offsets rebased onto it.  0, DUSK_EINVAL
+ * (the batch's text past its uint32 offsets) or DUSK_ENOMEM. */
+static int load_text(const dusk_part_column *pc, uint64_t row, size_t n,
+                     dusk_column *bc, dusk_batch *b) {
+  const unsigned char *o = pc->data + 8 * row;
+  uint64_t first = ld64(o), prev = first, total = ld64(o + 8 * n) - first;
+  uint32_t base;
+  if (total > UINT32_MAX - b->arena_len)
+    return DUSK_EINVAL;
+  if (dusk_batch_arena_reserve(b, (size_t)total) != 0)
+    return DUSK_ENOMEM;
+  if (total > 0)
+    memcpy(b->arena + b->arena_len, pc->text + first, (size_t)total);
+  base = (uint32_t)b->arena_len;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t next = ld64(o + 8 * (i + 1));
+    bc->str_off[i] = base + (uint32_t)(prev - first);
+    bc->str_len[i] = (uint32_t)(next - prev);
+    prev = next;
+  }
+  b->arena_len += (size_t)total;
+  return 0;
+}
+
+int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
+                   const int *src, const int *dst, const bool *nulls_only,
+                   size_t nmap, dusk_batch *b) {
+  if (row > p->nrows || n > p->nrows - row || n > b->cap)
+    return DUSK_EINVAL;
+  for (size_t k = 0; k < nmap; k++)
+    if (src[k] < 0 || (size_t)src[k] >= p->ncols || dst[k] < 0 ||
+        (size_t)dst[k] >= b->ncols ||
+        b->cols[dst[k]].type != dusk_type_physical(p->cols[src[k]].type))
+      return DUSK_EINVAL;
+  dusk_batch_clear(b);
+  for (size_t k = 0; k < nmap; k++) {
+    const dusk_part_column *pc = &p->cols[src[k]];
+    dusk_column *bc = &b->cols[dst[k]];
+    int rc;
+    memcpy(bc->valid, pc->valid + row, n);
+    switch (bc->type) {
+    case DUSK_TYPE_INT64:
+      memcpy(bc->i64, pc->data + 8 * row, 8 * n);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      memcpy(bc->f64, pc->data + 8 * row, 8 * n);
+      break;
+    case DUSK_TYPE_BOOL:
+      memcpy(bc->b, pc->data + row, n);
+      break;
+    default:
+      if (nulls_only != NULL && nulls_only[k]) {
+        memset(bc->str_off, 0, n * sizeof *bc->str_off);
+        memset(bc->str_len, 0, n * sizeof *bc->str_len);
+      } else if ((rc = load_text(pc, row, n, bc, b)) != 0) {
+        return rc;
+      }
+    }
+  }
+  b->nrows = n;
+  b->first_row = row;
+  return 0;
+}
