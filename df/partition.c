@@ -418,8 +418,9 @@ static int offsets_ok(const dusk_part_column *pc, uint64_t nrows) {
   return !bad && ld64(o) == 0 && ld64(o + 8 * nrows) == pc->text_len;
 }
 
-/* Reads the column table from at (inside len bytes) into p->cols; *end
- * receives where it ends.  0 or DUSK_EPROTO. */
+/* Reads the column table after the header of the len bytes at s into
+ * p->cols (names, types) and offs/lens (each column's block); *end
+ * receives where the table ends.  0 or DUSK_EPROTO. */
 static int open_entries(const unsigned char *s, uint64_t len, dusk_part *p,
                         uint64_t *end, uint64_t *offs, uint64_t *lens,
                         dusk_error *err) {
