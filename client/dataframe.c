@@ -976,6 +976,121 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
   return rc;
 }
 
+/* ---- persist ------------------------------------------------------------ */
+
+int dusk_persist(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
+                 dusk_dataframe **out, int64_t *rows, dusk_error *err) {
+  dusk_plan *p;
+  dusk_buf plan;
+  char key[64];
+  const char *k = key;
+  void *bytes = NULL;
+  size_t len = 0;
+  dusk_table *t = NULL;
+  dusk_dataframe *copy = NULL;
+  int rc;
+  *out = NULL;
+  if (f == NULL)
+    return dusk_error_set(err, DUSK_EINVAL, "no frame");
+  if (dusk_plan_is_terminal(f->plan->kind) ||
+      dusk_plan_result_root(f->plan) != f->plan)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "persist: a frame of rows persists, not a %s "
+                          "result (compute() it instead)",
+                          dusk_plan_kind_name(f->plan->kind));
+  if ((p = dusk_plan_clone(f->plan)) == NULL ||
+      (p = dusk_plan_persist(p)) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  dusk_buf_init(&plan);
+  rc = dusk_plan_encode(p, &plan) != 0 ? DUSK_ENOMEM : 0;
+  dusk_plan_free(p);
+  if (rc != 0) {
+    dusk_buf_destroy(&plan);
+    return dusk_error_set(err, rc, "out of memory");
+  }
+  rc = dusk__client_query(c, plan.data, plan.len, key, sizeof key, err);
+  dusk_buf_destroy(&plan);
+  if (rc != 0)
+    return rc;
+  rc = dusk_client_gather(c, &k, 1, timeout_ms, &bytes, &len, err);
+  if (rc == 0) {
+    dusk_slice s = {bytes, len};
+    rc = dusk_table_decode(s, &t, err);
+  }
+  free(bytes);
+  if (rc == 0 && (t->ncols != 1 || t->nrows != 1 ||
+                  t->cols[0].type != DUSK_TYPE_INT64))
+    rc = dusk_error_set(err, DUSK_EPROTO, "persist: unexpected result");
+  if (rc == 0 && rows != NULL)
+    *rows = t->cols[0].i64[0];
+  dusk_table_free(t);
+  if (rc == 0 && ((copy = dusk_dataframe_copy(f, err)) == NULL ||
+                  dusk_plan_mark_persisted(copy->plan, key) != 0)) {
+    if (copy != NULL)
+      dusk_dataframe_free(copy);
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  if (rc != 0) {
+    /* Interrupted, out of time or failed: nothing stays on the cluster. */
+    if (rc == DUSK_EINTR || rc == DUSK_ETIMEDOUT)
+      dusk_client_cancel(c, &k, 1, NULL);
+    dusk_client_release(c, &k, 1, NULL);
+    if (err != NULL && rc == DUSK_ETASK) {
+      const char *m = strstr(err->message, "(op query): ");
+      if (m != NULL)
+        memmove(err->message, m + 12, strlen(m + 12) + 1);
+    }
+    return rc;
+  }
+  *out = copy;
+  return 0;
+}
+
+/* The first persisted read under p, or NULL. */
+static const dusk_plan *persisted_read(const dusk_plan *p) {
+  if (p == NULL)
+    return NULL;
+  if (p->kind == DUSK_PLAN_READ_CSV)
+    return p->csv.persisted != NULL ? p : NULL;
+  for (size_t i = 0; i < p->ninputs; i++) {
+    const dusk_plan *r = persisted_read(p->inputs[i]);
+    if (r != NULL)
+      return r;
+  }
+  return NULL;
+}
+
+const char *dusk_dataframe_persisted(const dusk_dataframe *f) {
+  const dusk_plan *r = f != NULL ? persisted_read(f->plan) : NULL;
+  return r != NULL ? r->csv.persisted : NULL;
+}
+
+/* Adds the distinct persist keys under p to keys[0..*n) (at most max). */
+static void persisted_keys(const dusk_plan *p, const char **keys, size_t *n,
+                           size_t max) {
+  if (p == NULL)
+    return;
+  if (p->kind == DUSK_PLAN_READ_CSV && p->csv.persisted != NULL) {
+    for (size_t i = 0; i < *n; i++)
+      if (strcmp(keys[i], p->csv.persisted) == 0)
+        return;
+    if (*n < max)
+      keys[(*n)++] = p->csv.persisted;
+    return;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    persisted_keys(p->inputs[i], keys, n, max);
+}
+
+int dusk_unpersist(dusk_client *c, const dusk_dataframe *f, dusk_error *err) {
+  const char *keys[64];
+  size_t n = 0;
+  if (f == NULL)
+    return dusk_error_set(err, DUSK_EINVAL, "no frame");
+  persisted_keys(f->plan, keys, &n, sizeof keys / sizeof keys[0]);
+  return n == 0 ? 0 : dusk_client_release(c, keys, n, err);
+}
+
 /* ---- tables -------------------------------------------------------------- */
 
 size_t dusk_table_nrows(const dusk_table *t) { return t->nrows; }

@@ -505,6 +505,27 @@ void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes);
 int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
                  dusk_table **out, dusk_error *err);
 
+/* persist(): reads f's files once - every column of every read_csv under
+ * f, parsed - into partitions c's workers keep in memory, and gives in
+ * *out a frame of the same rows that reads them: queries built from *out
+ * copy the columns they need instead of parsing CSV (the steps after
+ * read_csv, filters and assigns, still run each time).  A partition lives
+ * on the worker that made it and queries run there; one lost with its
+ * worker is parsed again.  The partitions stay until dusk_unpersist of
+ * *out (or any frame built from it) or until c disconnects; a query on
+ * an unpersisted frame fails, saying so.  f must be a frame of rows (not
+ * a result) and is not consumed; *rows (may be NULL) receives the rows
+ * kept.  0, or an error as dusk_compute's. */
+int dusk_persist(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
+                 dusk_dataframe **out, int64_t *rows, dusk_error *err);
+/* Releases the partitions f's reads are persisted in (none: nothing to
+ * do).  0 or an error from the connection. */
+int dusk_unpersist(dusk_client *c, const dusk_dataframe *f, dusk_error *err);
+/* The persist key f's reads are persisted in, or NULL (f persisted in
+ * none; the key of its first persisted read otherwise).  Valid while f
+ * is unchanged. */
+const char *dusk_dataframe_persisted(const dusk_dataframe *f);
+
 /* Result tables.  The first nindex columns are the index (groupby keys). */
 /* DATETIME and TIMEDELTA columns hold int64_t nanoseconds (since
  * 1970-01-01 00:00:00 / a duration), as pandas' datetime64[ns] and

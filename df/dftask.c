@@ -26,6 +26,7 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_FINAL] = "df_final",
     [DUSK_DF_OFFSETS] = "df_offsets",
     [DUSK_DF_BOUNDS] = "df_bounds",
+    [DUSK_DF_PERSISTED] = "df_persisted",
 };
 
 const char *dusk_df_op_name(dusk_df_op op) {
@@ -215,7 +216,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, 11);
+  rc |= msgpack_pack_array(&pk, 12);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->path.ptr, a->path.len);
   rc |= msgpack_pack_uint64(&pk, a->start);
@@ -229,6 +230,7 @@ int dusk_scan_args_encode(const dusk_scan_args *a, dusk_buf *out) {
   rc |= msgpack_pack_uint64(&pk, a->file_size);
   rc |= msgpack_pack_uint64(&pk, a->max_field);
   rc |= msgpack_pack_str_with_body(&pk, a->version.ptr, a->version.len);
+  rc |= a->persisted ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -269,8 +271,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   if ((rc = unpack(bytes, &zone, &obj, "scan args", err)) != 0)
     goto out;
   rc = DUSK_ETYPE;
-  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 11) {
-    dusk_error_set(err, rc, "scan args: expected an array of 11 fields");
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 12) {
+    dusk_error_set(err, rc, "scan args: expected an array of 12 fields");
     goto out;
   }
   f = obj.via.array.ptr;
@@ -282,7 +284,8 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
       a->start > a->end || get_u64(&f[9], &a->max_field) != 0 ||
       a->max_field == 0 || a->max_field > DUSK_SCAN_MAX_FIELD ||
       f[10].type != MSGPACK_OBJECT_STR ||
-      f[10].via.str.size > DUSK_SCAN_MAX_VERSION) {
+      f[10].via.str.size > DUSK_SCAN_MAX_VERSION ||
+      f[11].type != MSGPACK_OBJECT_BOOLEAN) {
     dusk_error_set(err, rc, "scan args: a field has the wrong type");
     goto out;
   }
@@ -294,6 +297,7 @@ int dusk_scan_args_decode(dusk_slice bytes, dusk_scan_args *a,
   a->version.ptr = f[10].via.str.ptr;
   a->version.len = f[10].via.str.size;
   a->start_state = (uint8_t)state;
+  a->persisted = f[11].via.boolean;
   a->index = index;
   a->nheader = f[7].via.array.size;
   a->header = calloc(a->nheader ? a->nheader : 1, sizeof *a->header);

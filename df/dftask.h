@@ -47,6 +47,9 @@ typedef enum dusk_df_op {
                       a drop_duplicates' key scans' partials -> the
                       positions of the rows its second scans keep (a
                       rows table of no visible column, in file order) */
+  DUSK_DF_PERSISTED, /* "df_persisted": a persisted partition (a persist
+                        query's scan) -> the partial its meta holds, for
+                        the query's combines (run where the partition is) */
   DUSK_DF_NOPS
 } dusk_df_op;
 
@@ -79,6 +82,10 @@ typedef struct dusk_scan_args {
   dusk_slice version;    /* a remote object's ETag as listed (source.h),
                             at most DUSK_SCAN_MAX_VERSION bytes; empty for
                             a local file */
+  bool persisted;        /* the task's first input is this range's
+                            persisted partition (partition.h), which the
+                            scan reads instead of the file when its
+                            columns and types are the ones it needs */
 } dusk_scan_args;
 
 /* The longest version a scan accepts (dusk_object's, less its NUL). */

@@ -404,18 +404,19 @@ static int all_01(const unsigned char *p, uint64_t n) {
   return (acc & ~UINT64_C(0x0101010101010101)) == 0;
 }
 
-/* Whether a STRING column's offsets start at 0, never decrease, give a
- * null no bytes and end at its text's end. */
-static int offsets_ok(const dusk_part_column *pc, uint64_t nrows) {
-  const unsigned char *o = pc->data;
-  const uint8_t *valid = pc->valid;
+/* Whether rows [row, row + n) of a STRING column have offsets that never
+ * decrease and give a null no bytes (their ends within the text are
+ * checked by the caller). */
+static int offsets_ok(const dusk_part_column *pc, uint64_t row, uint64_t n) {
+  const unsigned char *o = pc->data + 8 * row;
+  const uint8_t *valid = pc->valid + row;
   uint64_t bad = 0;
   /* Each row on its own (no carried state), so the loop vectorises. */
-  for (uint64_t r = 0; r < nrows; r++) {
+  for (uint64_t r = 0; r < n; r++) {
     uint64_t a = ld64(o + 8 * r), z = ld64(o + 8 * (r + 1));
     bad |= (uint64_t)(z < a) | ((uint64_t)(valid[r] == 0) & (z != a));
   }
-  return !bad && ld64(o) == 0 && ld64(o + 8 * nrows) == pc->text_len;
+  return !bad;
 }
 
 /* Reads the column table after the header of the len bytes at s into
@@ -489,12 +490,11 @@ static int open_block(const unsigned char *s, uint64_t len, dusk_part *p,
     pc->text = (const char *)pc->data + 8 * (n + 1);
     pc->text_len = blen - fixed;
   }
-  if (!all_01(pc->valid, n) ||
-      (phys == DUSK_TYPE_BOOL && !all_01(pc->data, n)))
-    return dusk_error_set(err, DUSK_EPROTO,
-                          "partition: column %zu has flags other than 0/1",
-                          c);
-  if (phys == DUSK_TYPE_STRING && !offsets_ok(pc, n))
+  /* The rows' flags and offsets are checked as they are loaded
+   * (dusk_part_load): a query reads a few columns of a partition, and
+   * checking all of them on every open would cost a pass over it all. */
+  if (phys == DUSK_TYPE_STRING &&
+      (ld64(pc->data) != 0 || ld64(pc->data + 8 * n) != pc->text_len))
     return dusk_error_set(err, DUSK_EPROTO,
                           "partition: column %zu's string offsets are not "
                           "ascending within its text", c);
@@ -595,13 +595,17 @@ int dusk_part_find(const dusk_part *p, const char *name, size_t len) {
 }
 
 /* Rows [row, row + n) of STRING column pc into batch column bc: their text
- * with one copy into the arena, offsets rebased onto it.  0, DUSK_EINVAL
- * (the batch's text past its uint32 offsets) or DUSK_ENOMEM. */
+ * with one copy into the arena, offsets rebased onto it.  0, DUSK_EPROTO
+ * (offsets that decrease, leave the text or give a null bytes),
+ * DUSK_EINVAL (the batch's text past its uint32 offsets) or DUSK_ENOMEM. */
 static int load_text(const dusk_part_column *pc, uint64_t row, size_t n,
                      dusk_column *bc, dusk_batch *b) {
   const unsigned char *o = pc->data + 8 * row;
-  uint64_t first = ld64(o), total = ld64(o + 8 * n) - first;
+  uint64_t first = ld64(o), last = ld64(o + 8 * n), total;
   uint32_t base;
+  if (first > last || last > pc->text_len || !offsets_ok(pc, row, n))
+    return DUSK_EPROTO;
+  total = last - first;
   if (total > UINT32_MAX - b->arena_len)
     return DUSK_EINVAL;
   if (dusk_batch_arena_reserve(b, (size_t)total) != 0)
@@ -623,19 +627,31 @@ static int load_text(const dusk_part_column *pc, uint64_t row, size_t n,
 
 int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
                    const int *src, const int *dst, const bool *nulls_only,
-                   size_t nmap, dusk_batch *b) {
+                   size_t nmap, dusk_batch *b, dusk_error *err) {
   if (row > p->nrows || n > p->nrows - row || n > b->cap)
-    return DUSK_EINVAL;
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "partition: rows %llu..+%zu of %llu, batch of %zu",
+                          (unsigned long long)row, n,
+                          (unsigned long long)p->nrows, b->cap);
   for (size_t k = 0; k < nmap; k++)
     if (src[k] < 0 || (size_t)src[k] >= p->ncols || dst[k] < 0 ||
         (size_t)dst[k] >= b->ncols ||
         b->cols[dst[k]].type != dusk_type_physical(p->cols[src[k]].type))
-      return DUSK_EINVAL;
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "partition: column %d into batch column %d: "
+                            "no such column or another type", src[k],
+                            dst[k]);
   dusk_batch_clear(b);
   for (size_t k = 0; k < nmap; k++) {
     const dusk_part_column *pc = &p->cols[src[k]];
     dusk_column *bc = &b->cols[dst[k]];
     int rc;
+    /* flags other than 0/1 would count wrong (hashagg adds valid bytes) */
+    if (!all_01(pc->valid + row, n) ||
+        (bc->type == DUSK_TYPE_BOOL && !all_01(pc->data + row, n)))
+      return dusk_error_set(err, DUSK_EPROTO,
+                            "partition: column %d has flags other than 0/1",
+                            src[k]);
     memcpy(bc->valid, pc->valid + row, n);
     switch (bc->type) {
     case DUSK_TYPE_INT64:
@@ -652,7 +668,13 @@ int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
         memset(bc->str_off, 0, n * sizeof *bc->str_off);
         memset(bc->str_len, 0, n * sizeof *bc->str_len);
       } else if ((rc = load_text(pc, row, n, bc, b)) != 0) {
-        return rc;
+        return rc == DUSK_EPROTO
+                   ? dusk_error_set(err, rc,
+                                    "partition: column %d's string offsets "
+                                    "are not ascending within its text",
+                                    src[k])
+                   : dusk_error_set(err, rc, "partition: column %d: %s",
+                                    src[k], dusk_strerror(rc));
       }
     }
   }

@@ -95,10 +95,12 @@ typedef struct dusk_part {
 } dusk_part;
 
 /* Checks bytes as a partition and opens a view of it: magic, sizes and
- * every offset within the buffer, arrays aligned, each STRING column's
- * offsets non-decreasing and within its text, no two columns of one
- * name.  0, or DUSK_EPROTO with err saying what is wrong (bytes from a
- * peer are untrusted), or DUSK_ENOMEM. */
+ * every block within the buffer, arrays aligned, each STRING column's
+ * offsets starting at 0 and ending at its text's end, no two columns of
+ * one name: O(columns), so a query may open a large partition to read
+ * one column.  The rows' own flags and offsets are checked as they load
+ * (dusk_part_load).  0, or DUSK_EPROTO with err saying what is wrong
+ * (bytes from a peer are untrusted), or DUSK_ENOMEM. */
 int dusk_part_open(dusk_slice bytes, dusk_part *p, dusk_error *err);
 void dusk_part_close(dusk_part *p);
 /* The column named name (len bytes), or -1. */
@@ -112,9 +114,13 @@ int dusk_part_find(const dusk_part *p, const char *name, size_t len);
  * lengths 0 and no arena bytes, as csvscan.h's nulls_only does.  Batch
  * columns not listed are left with nrows rows of unspecified content
  * (the caller's derived columns write them).  b->nrows = n and
- * b->first_row = row.  0, DUSK_EINVAL or DUSK_ENOMEM (the arena). */
+ * b->first_row = row.  The rows loaded are checked first (valid and bool
+ * bytes 0 or 1: a count adds valid bytes; a STRING column's offsets
+ * ascending within its text, a null's empty).  0, or with err:
+ * DUSK_EPROTO (damaged rows), DUSK_EINVAL (bad arguments) or
+ * DUSK_ENOMEM (the arena). */
 int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
                    const int *src, const int *dst, const bool *nulls_only,
-                   size_t nmap, dusk_batch *b);
+                   size_t nmap, dusk_batch *b, dusk_error *err);
 
 #endif

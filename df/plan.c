@@ -15,8 +15,9 @@
  *   node      = [kind, ninputs, fields...]      then ninputs subtrees follow
  *     1 read_csv      [1, 0, [path, ...], sep, blocksize,
  *                      [usecol, ...] | nil, {column: dtype name, ...}]
- *                     or with {"anon": true} after them (storage options:
- *                     unsigned S3 requests)
+ *                     or with {"anon": true, "persisted": [key, n]} after
+ *                     them (storage options: unsigned S3 requests; the
+ *                     persist query holding this read's ranges)
  *     2 concat        [2, n]                    n >= 1
  *     3 fillna        [3, 1, [[column | nil, value], ...]]
  *                     or [3, 1, [[column | nil, value], ...], [mixed, ...]]
@@ -29,6 +30,7 @@
  *    10 describe      [10, 1, [column, ...]]
  *                     or [10, 1, [column, ...], [q, ...]] (percentiles)
  *    11 to_csv        [11, 1, dir]
+ *    23 persist       [23, 1]
  *   expr      = [enode, ...]                    pre-order, root first
  *   enode     = [1, name]           column
  *             | [2, value]          literal
@@ -70,7 +72,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 22
+#define PLAN_NKINDS 23
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -180,6 +182,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_RENAME: return "rename";
   case DUSK_PLAN_DROPNA: return "dropna";
   case DUSK_PLAN_MERGE: return "merge";
+  case DUSK_PLAN_PERSIST: return "persist";
   }
   return "unknown";
 }
@@ -190,6 +193,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_VALUE_COUNTS:
   case DUSK_PLAN_HEAD:
   case DUSK_PLAN_LEN:
+  case DUSK_PLAN_PERSIST:
   case DUSK_PLAN_DESCRIBE:
   case DUSK_PLAN_TO_CSV:
   case DUSK_PLAN_SORT_VALUES:
@@ -743,6 +747,7 @@ void dusk_plan_free(dusk_plan *p) {
     dusk_plan_free(p->inputs[i]);
   free(p->inputs);
   strv_free(p->paths, p->npaths);
+  free(p->csv.persisted);
   strv_free(p->csv.usecols, p->csv.nusecols);
   for (size_t i = 0; i < p->csv.ndtypes; i++)
     free(p->csv.dtypes[i].column);
@@ -811,6 +816,9 @@ static int csv_copy(dusk_plan *p, const dusk_csv_options *o) {
   p->csv.sep = o->sep != '\0' ? o->sep : ',';
   p->csv.blocksize = o->blocksize;
   p->csv.anon = o->anon;
+  p->csv.persisted_leaf = o->persisted_leaf;
+  if (dup_opt(o->persisted, &p->csv.persisted) != 0)
+    return -1;
   if (strv_dup_keep(o->usecols, o->nusecols, &p->csv.usecols) != 0)
     return -1;
   p->csv.nusecols = p->csv.usecols ? o->nusecols : 0;
@@ -1212,6 +1220,33 @@ dusk_plan *dusk_plan_len(dusk_plan *in) {
   return plan_unary(DUSK_PLAN_LEN, in);
 }
 
+dusk_plan *dusk_plan_persist(dusk_plan *in) {
+  return plan_unary(DUSK_PLAN_PERSIST, in);
+}
+
+static int mark_persisted(dusk_plan *p, const char *key, uint32_t *leaf) {
+  if (p == NULL)
+    return 0;
+  if (p->kind == DUSK_PLAN_READ_CSV) {
+    char *k = strdup(key);
+    if (k == NULL)
+      return DUSK_ENOMEM;
+    free(p->csv.persisted);
+    p->csv.persisted = k;
+    p->csv.persisted_leaf = (*leaf)++;
+    return 0;
+  }
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (mark_persisted(p->inputs[i], key, leaf) != 0)
+      return DUSK_ENOMEM;
+  return 0;
+}
+
+int dusk_plan_mark_persisted(dusk_plan *p, const char *key) {
+  uint32_t leaf = 0;
+  return mark_persisted(p, key, &leaf);
+}
+
 dusk_plan *dusk_plan_describe(dusk_plan *in) {
   return plan_unary(DUSK_PLAN_DESCRIBE, in);
 }
@@ -1335,6 +1370,9 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->csv.sep = p->csv.sep;
   c->csv.blocksize = p->csv.blocksize;
   c->csv.anon = p->csv.anon;
+  c->csv.persisted_leaf = p->csv.persisted_leaf;
+  if (dup_opt(p->csv.persisted, &c->csv.persisted) != 0)
+    goto fail;
   if (strv_dup((const char *const *)p->paths, p->paths ? p->npaths : 0,
                &c->paths) != 0)
     goto fail;
@@ -1526,7 +1564,7 @@ static size_t plan_count(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6, 0,
 };
 
 /* A dtype's name on the wire (plan.h dusk_dtype): an int or bool column
@@ -1562,7 +1600,7 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional output: 1 normalize, 2 describe */
   if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional list of typed int columns */
-  if (p->kind == DUSK_PLAN_READ_CSV && p->csv.anon)
+  if (p->kind == DUSK_PLAN_READ_CSV && (p->csv.anon || p->csv.persisted))
     nf++; /* the optional storage options */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
     nf++; /* the optional percentiles */
@@ -1583,10 +1621,19 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     else
       PK(pk_strv(pk, p->csv.usecols, p->csv.nusecols));
     PK(enc_dtypes(pk, p->csv.dtypes, nd));
-    if (p->csv.anon) {
-      PK(msgpack_pack_map(pk, 1));
-      PK(pk_cstr(pk, "anon"));
-      PK(msgpack_pack_true(pk));
+    if (p->csv.anon || p->csv.persisted) {
+      PK(msgpack_pack_map(pk, (p->csv.anon ? 1 : 0) +
+                                  (p->csv.persisted ? 1 : 0)));
+      if (p->csv.anon) {
+        PK(pk_cstr(pk, "anon"));
+        PK(msgpack_pack_true(pk));
+      }
+      if (p->csv.persisted) {
+        PK(pk_cstr(pk, "persisted"));
+        PK(msgpack_pack_array(pk, 2));
+        PK(pk_cstr(pk, p->csv.persisted));
+        PK(msgpack_pack_uint32(pk, p->csv.persisted_leaf));
+      }
     }
     break;
   }
@@ -2038,17 +2085,43 @@ typedef struct pdec {
   dusk_error *err;
 } pdec;
 
-/* read_csv's optional storage options: {"anon": bool}. */
+static bool key_is(const msgpack_object *k, const char *name) {
+  return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(name) &&
+         memcmp(k->via.str.ptr, name, k->via.str.size) == 0;
+}
+
+/* read_csv's optional storage options: {"anon": bool, "persisted":
+ * [query key, read ordinal]}. */
 static int dec_storage(dusk_plan *p, const msgpack_object *o,
                        const char *where, dusk_error *err) {
   if (o->type != MSGPACK_OBJECT_MAP)
     return bad_type(err, where, "storage options", "map", o);
   for (uint32_t i = 0; i < o->via.map.size; i++) {
     const msgpack_object_kv *kv = &o->via.map.ptr[i];
-    if (kv->key.type != MSGPACK_OBJECT_STR || kv->key.via.str.size != 4 ||
-        memcmp(kv->key.via.str.ptr, "anon", 4) != 0)
+    if (key_is(&kv->key, "persisted")) {
+      const msgpack_object *a = kv->val.via.array.ptr;
+      uint64_t leaf;
+      int rc;
+      if (kv->val.type != MSGPACK_OBJECT_ARRAY || kv->val.via.array.size != 2)
+        return bad_type(err, where, "persisted", "[key, ordinal]", &kv->val);
+      if (p->csv.persisted != NULL)
+        return dusk_error_set(err, DUSK_EINVAL, "%s: persisted twice", where);
+      if ((rc = get_name(&a[0], where, "persisted key", 256, false, err,
+                         &p->csv.persisted)) != 0)
+        return rc;
+      if ((rc = get_uint(&a[1], where, "persisted ordinal", err, &leaf)) != 0)
+        return rc;
+      if (leaf > UINT32_MAX)
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "%s: persisted ordinal %" PRIu64 " too large",
+                              where, leaf);
+      p->csv.persisted_leaf = (uint32_t)leaf;
+      continue;
+    }
+    if (!key_is(&kv->key, "anon"))
       return dusk_error_set(err, DUSK_EINVAL,
-                            "%s: unknown storage option (only anon)", where);
+                            "%s: unknown storage option (only anon and "
+                            "persisted)", where);
     if (kv->val.type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "anon", "bool", &kv->val);
     p->csv.anon = kv->val.via.boolean;

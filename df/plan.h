@@ -253,7 +253,12 @@ typedef enum dusk_plan_kind {
   /* inputs[0] the left rows, inputs[1] the right (a scan's fragment
    * keeps the left alone: its right table arrives as the task's last
    * input) */
-  DUSK_PLAN_MERGE = 22
+  DUSK_PLAN_MERGE = 22,
+  /* persist(): every read_csv under it is parsed, all its columns, into
+   * partitions the workers keep (df/partition.h); the answer is the rows
+   * kept.  A later plan's read_csv names the persisted query
+   * (csv.persisted) to read them instead of its files. */
+  DUSK_PLAN_PERSIST = 23
 } dusk_plan_kind;
 
 /* pandas' merge(how=): inner and left are built (a broadcast join);
@@ -352,6 +357,11 @@ typedef struct dusk_csv_options {
   dusk_dtype *dtypes; /* overrides of the inferred types */
   size_t ndtypes;
   bool anon;          /* S3: unsigned requests (a public bucket) */
+  /* A persisted read: the key of the client's persist query that holds
+   * its ranges (NULL: none) and the read's ordinal among that query's
+   * read_csv nodes (pre-order).  On the wire a storage option. */
+  char *persisted;
+  uint32_t persisted_leaf;
 } dusk_csv_options;
 
 typedef struct dusk_fill {
@@ -510,6 +520,11 @@ dusk_plan *dusk_plan_group_value_counts(dusk_plan *in, const char *column,
                                         size_t nkeys);
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
 dusk_plan *dusk_plan_len(dusk_plan *in);
+/* persist(): see DUSK_PLAN_PERSIST. */
+dusk_plan *dusk_plan_persist(dusk_plan *in);
+/* Marks every read_csv under p persisted by the query key (pre-order
+ * ordinals).  0 or DUSK_ENOMEM. */
+int dusk_plan_mark_persisted(dusk_plan *p, const char *key);
 dusk_plan *dusk_plan_describe(dusk_plan *in);
 /* describe of these columns (n 0: every number column); one text or bool
  * column gets pandas' count / unique / top / freq. */

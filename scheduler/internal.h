@@ -66,6 +66,14 @@ struct sched_task {
   uint64_t wanted_ns; /* when a graph made it wanted, until its outcome
                          went to the client (graph latency); 0 = none */
   struct sched_query *query; /* set on a query's final task */
+  /* A persisted partition (dusk__sched_keep): held for its persist
+   * query (one waiter) whatever its dependents do, and its dependents run
+   * only where it is while its holder is alive and not leaving (moving a
+   * partition to a task costs more than waiting for the holder). */
+  uint8_t kept;
+  /* A ready task waiting for the worker holding its kept input (in that
+   * worker's `pinned` heap), else NULL. */
+  sched_worker *pinned_to;
   /* A profiled query's task (profile.c): the query's id and the task's
    * slot in its profile (1..); 0 = not profiled. */
   uint64_t prof_query;
@@ -104,6 +112,7 @@ struct sched_worker {
   uint32_t nmoving; /* leaving: results being copied to other workers */
   uint32_t nmoved;
   uint64_t last_seen_ns;
+  dusk_heap pinned; /* ready tasks that read a kept input held here */
 };
 
 struct sched_client {
@@ -211,6 +220,11 @@ void dusk__sched_release(dusk_scheduler *s, sched_client *c,
 int dusk__sched_task_finished(sched_client *c, const char *key);
 sched_task *dusk__sched_task(sched_client *c, const char *key,
                              size_t keylen);
+/* Holds c's task key as a persisted partition (sched_task.kept) until
+ * dusk__sched_unkeep; unknown keys are ignored.  Call right after the
+ * submission that made it, before it can be released. */
+void dusk__sched_keep(dusk_scheduler *s, sched_client *c, const char *key);
+void dusk__sched_unkeep(dusk_scheduler *s, sched_client *c, const char *key);
 
 /* query.c */
 void dusk__query_start(dusk_scheduler *s, sched_client *c,

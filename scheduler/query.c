@@ -62,6 +62,12 @@ typedef struct qleaf {
                            ISO date-time (parse_dates leaves it text) */
   bool right; /* under a merge's right input: collected once (the merge's
                  right table), not scanned with the query's rows */
+  /* A persisted read (plan.h csv.persisted): what sampling would find is
+   * copied from the persist query's leaf `pleaf`, whose files start at
+   * its file ordinal pfile_base; its scans read that query's partitions. */
+  const char *persisted; /* borrowed from node */
+  size_t pleaf;
+  uint64_t pfile_base;
 } qleaf;
 
 /* The columns of a concat that one of its inputs lacks (another input
@@ -132,6 +138,14 @@ struct sched_query {
   uint64_t prog_bytes_total;
   uv_timer_t *prog_timer;
   sched_profile *prof; /* QUERY's profile flag (profile.c), else NULL */
+  /* persist(): the plan's root is DUSK_PLAN_PERSIST.  The current
+   * attempt's partitions (its scans' keys) are kept (dusk__sched_keep)
+   * until a rerun, a failure or the client's release of the query key;
+   * persisted_ok once the query succeeded, from when later queries may
+   * read them. */
+  bool persist, persisted_ok;
+  char **kept;
+  size_t nkept;
 };
 
 /* How often a running query reports its progress. */
@@ -184,7 +198,21 @@ static void merge_names_clear(sched_query *q) {
   q->merge = NULL;
 }
 
+/* Lets go of the partitions q keeps (persist). */
+static void unkeep_all(sched_query *q) {
+  for (size_t i = 0; i < q->nkept; i++) {
+    /* a client gone frees all its tasks itself */
+    if (q->c != NULL && q->c->conn != NULL)
+      dusk__sched_unkeep(q->s, q->c, q->kept[i]);
+    free(q->kept[i]);
+  }
+  free(q->kept);
+  q->kept = NULL;
+  q->nkept = 0;
+}
+
 static void query_free(sched_query *q) {
+  unkeep_all(q);
   if (q->due) {
     sched_query **pp;
     for (pp = &q->s->queries_due; *pp != NULL; pp = &(*pp)->next_due)
@@ -239,6 +267,14 @@ static void unlink_query(sched_query *q) {
     }
 }
 
+/* c's succeeded persist query named key, or NULL. */
+static sched_query *persist_query(sched_client *c, const char *key) {
+  for (sched_query *q = c != NULL ? c->queries : NULL; q != NULL; q = q->next)
+    if (q->persist && q->persisted_ok && strcmp(q->key, key) == 0)
+      return q;
+  return NULL;
+}
+
 /* Reports the query's outcome under its key, like a wanted task. */
 static void report(sched_query *q, uint8_t state, const sched_task *t,
                    const char *message) {
@@ -275,6 +311,7 @@ static void report(sched_query *q, uint8_t state, const sched_task *t,
 static void fail_query(sched_query *q, const char *message) {
   report(q, DUSK_KEY_ERRED, NULL, message);
   q->state = Q_DONE;
+  unkeep_all(q);
 }
 
 /* ---- sampling (thread pool) ---------------------------------------------- */
@@ -494,7 +531,8 @@ static void collect_leaves(dusk_plan *p, qleaf **leaves, size_t *n,
 static void sample_work(uv_work_t *w) {
   sched_query *q = w->data;
   for (size_t l = 0; l < q->nleaves; l++)
-    if (sample_leaf(&q->leaves[l], q->sample_bytes, q->max_field,
+    if (q->leaves[l].persisted == NULL &&
+        sample_leaf(&q->leaves[l], q->sample_bytes, q->max_field,
                     &q->err) != 0)
       return;
 }
@@ -2057,6 +2095,9 @@ static int check_plan(sched_query *q, dusk_error *err) {
     return err->code ? err->code : DUSK_EINVAL;
   schema_free(&root);
   settle_mixed(q, q->plan);
+  /* persist keeps every column of its files: later queries choose */
+  for (size_t l = 0; q->persist && l < q->nleaves; l++)
+    memset(q->leaves[l].needed, 1, q->leaves[l].ncols);
   return 0;
 }
 
@@ -2153,36 +2194,47 @@ static size_t input_of(const dusk_plan *c, const dusk_plan *child) {
   return 0;
 }
 
+/* Which columns a resolved read lists. */
+enum { READ_NEEDED, READ_ALL, READ_NONE };
+
+/* A copy of lf's read resolved for a scan: the columns `which` picks, in
+ * file order, each typed. */
+static dusk_plan *resolved_read(const qleaf *lf, int which) {
+  dusk_plan *r = clone_node(lf->node);
+  free(r->csv.persisted); /* a scan reads a range, wherever it is */
+  r->csv.persisted = NULL;
+  for (size_t u = 0; u < r->csv.nusecols; u++)
+    free(r->csv.usecols[u]);
+  free(r->csv.usecols);
+  for (size_t d = 0; d < r->csv.ndtypes; d++)
+    free(r->csv.dtypes[d].column);
+  free(r->csv.dtypes);
+  r->csv.usecols = dusk_xcalloc(lf->ncols + 1, sizeof *r->csv.usecols);
+  r->csv.dtypes = dusk_xcalloc(lf->ncols + 1, sizeof *r->csv.dtypes);
+  r->csv.nusecols = r->csv.ndtypes = 0;
+  for (size_t c = 0; c < lf->ncols && which != READ_NONE; c++) {
+    if (which == READ_NEEDED && !lf->needed[c])
+      continue;
+    r->csv.usecols[r->csv.nusecols++] = dusk_xstrdup(lf->header[c]);
+    r->csv.dtypes[r->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
+    r->csv.dtypes[r->csv.ndtypes].no_na =
+        refuses_na(lf->node, lf->header[c], lf->types[c]);
+    r->csv.dtypes[r->csv.ndtypes++].type = lf->types[c];
+  }
+  return r;
+}
+
 /* The chain from top (the root, or a merge's right input) down to lf. */
 static dusk_plan *fragment_from(sched_query *q, dusk_plan *top, qleaf *lf) {
   dusk_plan *path[256], *frag;
-  size_t n = 0, nused = 0, navail = 0;
+  size_t n = 0, navail = 0;
   char **avail = NULL;
   if (!path_to(top, lf->node, path, &n))
     return NULL;
-  frag = clone_node(lf->node);
   /* Resolve the read: needed columns in file order, each typed. */
+  frag = resolved_read(lf, READ_NEEDED);
   for (size_t u = 0; u < frag->csv.nusecols; u++)
-    free(frag->csv.usecols[u]);
-  free(frag->csv.usecols);
-  for (size_t d = 0; d < frag->csv.ndtypes; d++)
-    free(frag->csv.dtypes[d].column);
-  free(frag->csv.dtypes);
-  for (size_t c = 0; c < lf->ncols; c++)
-    nused += lf->needed[c];
-  frag->csv.usecols = dusk_xcalloc(nused + 1, sizeof *frag->csv.usecols);
-  frag->csv.dtypes = dusk_xcalloc(nused + 1, sizeof *frag->csv.dtypes);
-  frag->csv.nusecols = frag->csv.ndtypes = 0;
-  for (size_t c = 0; c < lf->ncols; c++) {
-    if (!lf->needed[c])
-      continue;
-    frag->csv.usecols[frag->csv.nusecols++] = dusk_xstrdup(lf->header[c]);
-    frag->csv.dtypes[frag->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
-    frag->csv.dtypes[frag->csv.ndtypes].no_na =
-        refuses_na(lf->node, lf->header[c], lf->types[c]);
-    frag->csv.dtypes[frag->csv.ndtypes++].type = lf->types[c];
-    add_name(&avail, &navail, lf->header[c]);
-  }
+    add_name(&avail, &navail, frag->csv.usecols[u]);
   for (size_t i = n - 1; i-- > 0;) {
     dusk_plan *node;
     if (path[i]->kind == DUSK_PLAN_CONCAT) {
@@ -2237,6 +2289,8 @@ typedef struct specs {
   size_t *ndepidx;
   dusk_slice *deps;
   uint64_t *bytes; /* per spec: CSV bytes its scan reads, else 0 */
+  char **ext; /* per spec: a key outside the graph it reads first (a
+                 persisted partition), else NULL */
 } specs;
 
 static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
@@ -2250,8 +2304,10 @@ static size_t add_spec(specs *sp, const char *key, dusk_df_op op,
     sp->depidx = dusk_xrealloc(sp->depidx, sp->cap * sizeof *sp->depidx);
     sp->ndepidx = dusk_xrealloc(sp->ndepidx, sp->cap * sizeof *sp->ndepidx);
     sp->bytes = dusk_xrealloc(sp->bytes, sp->cap * sizeof *sp->bytes);
+    sp->ext = dusk_xrealloc(sp->ext, sp->cap * sizeof *sp->ext);
   }
   sp->bytes[sp->n] = 0;
+  sp->ext[sp->n] = NULL;
   memset(&sp->t[sp->n], 0, sizeof sp->t[0]);
   sp->keys[sp->n] = dusk_xstrdup(key);
   sp->bufs[sp->n] = *args;
@@ -2277,7 +2333,9 @@ static void specs_free(specs *sp) {
     dusk_buf_destroy(&sp->bufs[i]);
     free(sp->keys[i]);
     free(sp->depidx[i]);
+    free(sp->ext[i]);
   }
+  free(sp->ext);
   free(sp->t);
   free(sp->ops);
   free(sp->bufs);
@@ -2413,16 +2471,7 @@ static dusk_plan *count_fragment(sched_query *q, qleaf *lf) {
     dusk_plan_free(frag);
     return xptr(dusk_plan_len(rows));
   }
-  leaf = clone_node(lf->node);
-  for (size_t u = 0; u < leaf->csv.nusecols; u++)
-    free(leaf->csv.usecols[u]);
-  free(leaf->csv.usecols);
-  for (size_t d = 0; d < leaf->csv.ndtypes; d++)
-    free(leaf->csv.dtypes[d].column);
-  free(leaf->csv.dtypes);
-  leaf->csv.usecols = dusk_xcalloc(1, sizeof *leaf->csv.usecols);
-  leaf->csv.dtypes = dusk_xcalloc(1, sizeof *leaf->csv.dtypes);
-  leaf->csv.nusecols = leaf->csv.ndtypes = 0;
+  leaf = resolved_read(lf, READ_NONE);
   if ((len = dusk_plan_len(leaf)) == NULL)
     dusk_xoom();
   return len;
@@ -2462,7 +2511,23 @@ static void sample_nulls(const qleaf *lf, const dusk_plan *frag,
  * plan: scans without an input summarise, quantile.h) or of a
  * drop_duplicates' (".../keys-f-k": scans without an input find each
  * key's first row). */
-enum { SCANS_QUERY, SCANS_COUNT, SCANS_SUMMARY, SCANS_KEYS, SCANS_RIGHT };
+enum {
+  SCANS_QUERY,
+  SCANS_COUNT,
+  SCANS_SUMMARY,
+  SCANS_KEYS,
+  SCANS_RIGHT,
+  /* persist(): every leaf's ranges, all columns, into partitions
+   * (".../persist-f-k", kept), each read by a df_persisted
+   * (".../persisted-f-k") whose partial goes on to the combines */
+  SCANS_PERSIST
+};
+
+/* persist's fragment of lf: its read of every column, typed, then the
+ * persist terminal. */
+static dusk_plan *persist_fragment(qleaf *lf) {
+  return xptr(dusk_plan_persist(resolved_read(lf, READ_ALL)));
+}
 
 /* One df_scan per byte range of every file, files in plan order, for
  * `round` (SCANS_*), each
@@ -2491,11 +2556,16 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
     uint64_t bs = lf->node->csv.blocksize > 0
                       ? (uint64_t)lf->node->csv.blocksize
                       : (uint64_t)q->s->cfg.blocksize;
-    if (lf->right != (round == SCANS_RIGHT)) {
+    const sched_query *pq =
+        lf->persisted != NULL && round != SCANS_PERSIST
+            ? persist_query(q->c, lf->persisted)
+            : NULL;
+    if (round != SCANS_PERSIST && lf->right != (round == SCANS_RIGHT)) {
       file_ordinal += lf->nfiles;
       continue;
     }
-    frag = round == SCANS_COUNT   ? count_fragment(q, lf)
+    frag = round == SCANS_PERSIST ? persist_fragment(lf)
+           : round == SCANS_COUNT ? count_fragment(q, lf)
            : round == SCANS_RIGHT ? fragment_from(q, q->merge->inputs[1], lf)
                                   : fragment(q, lf);
     header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
@@ -2522,6 +2592,7 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
         dusk_scan_args a;
         dusk_buf args;
         size_t idx;
+        char *ext = NULL;
         /* A server that cannot serve ranges is read as one range. */
         uint64_t end = qf->ranges ? (start / bs + 1) * bs : qf->size;
         if (end > qf->size || qf->size <= start)
@@ -2537,6 +2608,18 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
         a.file_size = qf->size;
         a.index = (file_ordinal << 32) | k;
         a.start_state = (uint8_t)known_quote_state(q, a.index);
+        if (pq != NULL) {
+          /* The persisted partition of this range: the scan reads it
+           * where it is, in the state its persist scan started in. */
+          uint64_t pindex = ((lf->pfile_base + f) << 32) | k;
+          char pkey[192];
+          if (a.start_state == DUSK_CSV_GUESS)
+            a.start_state = (uint8_t)known_quote_state(pq, pindex);
+          a.persisted = true;
+          snprintf(pkey, sizeof pkey, "%s/persist-%" PRIu64 "-%" PRIu64,
+                   pq->final_key, lf->pfile_base + f, k);
+          ext = dusk_xstrdup(pkey);
+        }
         a.nheader = (uint32_t)lf->ncols;
         a.header = header;
         a.max_field = q->max_field;
@@ -2549,10 +2632,13 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
                  : round == SCANS_SUMMARY ? "summary"
                  : round == SCANS_KEYS    ? "keys"
                  : round == SCANS_RIGHT   ? "right"
+                 : round == SCANS_PERSIST ? "persist"
                                           : "scan",
                  file_ordinal, k);
         idx = add_spec(sp, key, DUSK_DF_SCAN, &args);
         sp->bytes[idx] = end - start;
+        sp->ext[idx] = ext;
+        ext = NULL;
         {
           size_t deps[2], nd = 0;
           if (after != SIZE_MAX)
@@ -2561,6 +2647,19 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
             deps[nd++] = right;
           if (nd > 0)
             set_deps(sp, idx, deps, nd);
+        }
+        if (round == SCANS_PERSIST) {
+          /* the partition stays where it is made; its partial travels */
+          dusk_buf none;
+          size_t rep;
+          dusk_buf_init(&none);
+          q->kept = dusk_xrealloc(q->kept, (q->nkept + 1) * sizeof *q->kept);
+          q->kept[q->nkept++] = dusk_xstrdup(key);
+          snprintf(key, sizeof key, "%s/persisted-%" PRIu64 "-%" PRIu64,
+                   q->final_key, file_ordinal, k);
+          rep = add_spec(sp, key, DUSK_DF_PERSISTED, &none);
+          set_deps(sp, rep, &idx, 1);
+          idx = rep;
         }
         push_index(level, nlevel, cap_level, idx);
         start = end;
@@ -2604,6 +2703,29 @@ static void lower_and_submit(sched_query *q) {
   dusk_buf_init(&tail_plan);
   dusk_buf_init(&nulls);
   q->attempt++;
+  unkeep_all(q); /* an earlier attempt's partitions */
+  for (size_t l = 0; l < q->nleaves; l++)
+    if (q->leaves[l].persisted != NULL && !q->persist &&
+        persist_query(q->c, q->leaves[l].persisted) == NULL) {
+      char why[DUSK_ERROR_MESSAGE_MAX];
+      snprintf(why, sizeof why,
+               "the persisted frame '%s' was released (unpersisted) while "
+               "this query waited; persist() the frame again",
+               q->leaves[l].persisted);
+      fail_query(q, why);
+      return;
+    }
+  if (q->persist) {
+    /* persist(): partitions of every leaf, their partials combined into
+     * the rows kept (the final checks quote states and widenings as any
+     * query's). */
+    add_scans(q, &sp, SCANS_PERSIST, SIZE_MAX, SIZE_MAX, &level, &nlevel,
+              &cap_level, &tail_plan, NULL, &multi);
+    encode_tail_args(&tail, &tail_plan, NULL);
+    add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
+                     q->final_key, DUSK_DF_FINAL);
+    goto submit;
+  }
   if (q->merge != NULL) {
     /* A broadcast merge: the right side's rows are collected once (scans,
      * combines and a final of their own, which checks their ranges as any
@@ -2690,19 +2812,24 @@ static void lower_and_submit(sched_query *q) {
   encode_tail_args(&tail, &tail_plan, &nulls);
   add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                    q->final_key, DUSK_DF_FINAL);
-  /* Dependency slices point at the spec keys. */
+submit:
+  /* Dependency slices point at the spec keys (an outside key first). */
   {
     size_t total = 0, at = 0;
     for (size_t i = 0; i < sp.n; i++)
-      total += sp.ndepidx[i];
+      total += sp.ndepidx[i] + (sp.ext[i] != NULL);
     sp.deps = dusk_xcalloc(total + 1, sizeof *sp.deps);
     for (size_t i = 0; i < sp.n; i++) {
       sp.t[i].args.ptr = sp.bufs[i].data;
       sp.t[i].args.len = sp.bufs[i].len;
-      if (sp.ndepidx[i] == 0)
+      if (sp.ndepidx[i] == 0 && sp.ext[i] == NULL)
         continue;
       sp.t[i].deps = &sp.deps[at];
-      sp.t[i].ndeps = (uint32_t)sp.ndepidx[i];
+      sp.t[i].ndeps = (uint32_t)(sp.ndepidx[i] + (sp.ext[i] != NULL));
+      if (sp.ext[i] != NULL) {
+        sp.deps[at].ptr = sp.ext[i];
+        sp.deps[at++].len = strlen(sp.ext[i]);
+      }
       for (size_t j = 0; j < sp.ndepidx[i]; j++, at++)
         sp.deps[at] = sp.t[sp.depidx[i][j]].key;
     }
@@ -2727,6 +2854,8 @@ static void lower_and_submit(sched_query *q) {
   m.wanted = &want;
   dusk__sched_submit(q->s, q->c, &m, slots != NULL ? q->id : 0, slots);
   free(slots);
+  for (size_t i = 0; i < q->nkept; i++)
+    dusk__sched_keep(q->s, q->c, q->kept[i]);
   dusk_log(DUSK_LOG_INFO, "query %s attempt %d: %zu tasks, lowered and "
            "submitted in %.1f ms", q->key, q->attempt, sp.n,
            (double)(dusk_now_ns() - t0) / 1e6);
@@ -2823,6 +2952,56 @@ static int recheck(sched_query *q, dusk_error *err) {
   return check_plan(q, err);
 }
 
+/* ---- persist ------------------------------------------------------------- */
+
+/* Gives the persisted reads of q what their persist queries found
+ * (files, header, types, sample nulls) instead of sampling them.  0, or
+ * -1 with why in err: the persist query is gone (unpersisted) or has no
+ * such read. */
+static int resolve_persisted(sched_query *q, dusk_error *err) {
+  for (size_t l = 0; l < q->nleaves; l++) {
+    qleaf *lf = &q->leaves[l];
+    const dusk_plan *n = lf->node;
+    sched_query *pq;
+    const qleaf *src;
+    if (n->csv.persisted == NULL)
+      continue;
+    pq = persist_query(q->c, n->csv.persisted);
+    if (pq == NULL || n->csv.persisted_leaf >= pq->nleaves) {
+      dusk_error_set(err, DUSK_ENOTFOUND,
+                     "read_csv(%s): the persisted frame '%s' is no longer "
+                     "held (unpersisted, or its persist() failed); "
+                     "persist() the frame again",
+                     n->npaths ? n->paths[0] : "", n->csv.persisted);
+      return -1;
+    }
+    src = &pq->leaves[n->csv.persisted_leaf];
+    lf->persisted = n->csv.persisted;
+    lf->pleaf = n->csv.persisted_leaf;
+    lf->pfile_base = 0;
+    for (size_t i = 0; i < lf->pleaf; i++)
+      lf->pfile_base += pq->leaves[i].nfiles;
+    lf->nfiles = src->nfiles;
+    lf->files = dusk_xcalloc(src->nfiles + 1, sizeof *lf->files);
+    for (size_t f = 0; f < src->nfiles; f++) {
+      lf->files[f] = src->files[f];
+      lf->files[f].path = dusk_xstrdup(src->files[f].path);
+    }
+    lf->ncols = src->ncols;
+    lf->header = dusk_xcalloc(src->ncols + 1, sizeof *lf->header);
+    for (size_t c = 0; c < src->ncols; c++)
+      lf->header[c] = dusk_xstrdup(src->header[c]);
+    lf->types = dusk_xcalloc(src->ncols + 1, sizeof *lf->types);
+    memcpy(lf->types, src->types, src->ncols * sizeof *lf->types);
+    lf->needed = dusk_xcalloc(src->ncols + 1, 1);
+    lf->sample_null = dusk_xcalloc(src->ncols + 1, 1);
+    memcpy(lf->sample_null, src->sample_null, src->ncols);
+    lf->sample_text = dusk_xcalloc(src->ncols + 1, 1);
+    memcpy(lf->sample_text, src->sample_text, src->ncols);
+  }
+  return 0;
+}
+
 /* ---- entry points -------------------------------------------------------- */
 
 void dusk__query_start(dusk_scheduler *s, sched_client *c,
@@ -2848,6 +3027,13 @@ void dusk__query_start(dusk_scheduler *s, sched_client *c,
     return;
   }
   collect_leaves(q->plan, &q->leaves, &q->nleaves, &cap, false);
+  q->persist = q->plan->kind == DUSK_PLAN_PERSIST;
+  if (resolve_persisted(q, &q->err) != 0) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    memcpy(why, q->err.message, sizeof why);
+    fail_query(q, why);
+    return;
+  }
   q->work.data = q;
   uv_queue_work(dusk__sched_loop(s), &q->work, sample_work, sample_done);
 }
@@ -3020,6 +3206,7 @@ static void query_outcome(sched_query *q, sched_task *t) {
   if (q->state != Q_RUNNING)
     return;
   if (t->state == T_MEMORY) {
+    q->persisted_ok = q->persist;
     report(q, DUSK_KEY_MEMORY, t, NULL);
     return;
   }

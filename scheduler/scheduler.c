@@ -425,6 +425,17 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
   }
   for (uint32_t i = 0; i < t->ndeps; i++) {
     sched_task *d = t->deps[i];
+    if (d->kept && d->state == T_MEMORY && d->worker != NULL &&
+        d->worker->registered && !d->worker->leaving) {
+      /* A persisted partition's reader runs where the partition is. */
+      if (d->worker->in_free) {
+        send_compute(s, t, d->worker);
+      } else {
+        t->pinned_to = d->worker;
+        dusk_heap_push(&d->worker->pinned, &t->heap);
+      }
+      return;
+    }
     if (d->worker != NULL && (best == NULL || d->nbytes > best_bytes)) {
       best = d->worker;
       best_bytes = d->nbytes;
@@ -441,8 +452,18 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
   schedule_ready(s);
 }
 
-/* Hands ready tasks, best priority first, to workers with free slots. */
+/* Hands ready tasks, best priority first, to workers with free slots:
+ * first each free worker's pinned tasks, then the ready heap's. */
 static void schedule_ready(dusk_scheduler *s) {
+  sched_worker *fw, *next;
+  for (fw = s->free_workers; fw != NULL; fw = next) {
+    next = fw->fnext;
+    while (fw->pinned.len > 0 && fw->in_free) {
+      sched_task *t = (sched_task *)dusk_heap_pop(&fw->pinned);
+      t->pinned_to = NULL;
+      send_compute(s, t, fw);
+    }
+  }
   while (s->ready.len > 0 && s->free_workers != NULL) {
     sched_task *t = (sched_task *)dusk_heap_pop(&s->ready);
     sched_worker *w = s->free_workers;
@@ -466,8 +487,12 @@ static void unassign(dusk_scheduler *s, sched_task *t, int cancel_on_worker) {
       send_release(w, t->id);
     free_list_update(s, w);
   }
-  if (t->state == T_READY)
+  if (t->state == T_READY && t->pinned_to != NULL) {
+    dusk_heap_remove(&t->pinned_to->pinned, &t->heap);
+    t->pinned_to = NULL;
+  } else if (t->state == T_READY) {
     dusk_heap_remove(&s->ready, &t->heap);
+  }
   drop_attempt_id(s, t);
   t->worker = NULL;
 }
@@ -772,6 +797,16 @@ static void requeue_processing(dusk_scheduler *s, sched_worker *w) {
   }
 }
 
+/* w no longer takes work: the tasks pinned to it are placed afresh. */
+static void unpin_all(dusk_scheduler *s, sched_worker *w) {
+  while (w->pinned.len > 0) {
+    sched_task *t = (sched_task *)dusk_heap_pop(&w->pinned);
+    t->pinned_to = NULL;
+    set_state(s, t, T_WAITING);
+    task_ready(s, t);
+  }
+}
+
 static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
                           const char *why) {
   sched_task *t;
@@ -804,6 +839,7 @@ static void remove_worker(dusk_scheduler *s, sched_worker *w, int level,
     }
   }
   requeue_processing(s, w);
+  unpin_all(s, w);
   schedule_ready(s);
 }
 
@@ -870,6 +906,7 @@ static void start_leave(dusk_scheduler *s, sched_worker *w) {
   w->leaving = 1;
   free_list_update(s, w);
   requeue_processing(s, w);
+  unpin_all(s, w);
   for (t = w->memory; t != NULL; t = next) {
     sched_worker *to;
     next = t->wnext;
@@ -1249,6 +1286,25 @@ void dusk__sched_release(dusk_scheduler *s, sched_client *c, const char *key,
   schedule_ready(s);
 }
 
+void dusk__sched_keep(dusk_scheduler *s, sched_client *c, const char *key) {
+  sched_task *t = dusk_strmap_get(&c->tasks, key, strlen(key));
+  (void)s;
+  if (t == NULL || t->kept)
+    return;
+  t->kept = 1;
+  t->nwaiters++;
+}
+
+void dusk__sched_unkeep(dusk_scheduler *s, sched_client *c,
+                        const char *key) {
+  sched_task *t = dusk_strmap_get(&c->tasks, key, strlen(key));
+  if (t == NULL || !t->kept)
+    return;
+  t->kept = 0;
+  release_waiter(s, t);
+  schedule_ready(s);
+}
+
 static void handle_cancel(dusk_scheduler *s, sched_client *c,
                           const dusk_msg_keys *m, int cancel) {
   for (uint32_t i = 0; i < m->n; i++) {
@@ -1459,7 +1515,8 @@ static void client_gone(dusk_scheduler *s, sched_client *c) {
       continue;
     if (!touch_workers) {
       if (t->state == T_READY)
-        dusk_heap_remove(&s->ready, &t->heap);
+        dusk_heap_remove(t->pinned_to ? &t->pinned_to->pinned : &s->ready,
+                         &t->heap);
     } else if (t->state == T_MEMORY) {
       send_release(t->worker, t->id);
       wlist_remove(&t->worker->memory, t);
@@ -1709,6 +1766,7 @@ static void on_ready(dusk_conn *conn) {
   p->role = conn->peer_role;
   if (p->role == DUSK_ROLE_WORKER) {
     sched_worker *w = dusk_xcalloc(1, sizeof *w);
+    dusk_heap_init(&w->pinned);
     w->conn = conn;
     w->s = s;
     w->last_seen_ns = dusk_now_ns();
@@ -1770,6 +1828,7 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
                         : DUSK_LOG_WARN,
                     reason && *reason ? reason : "connection closed");
     dusk__query_flush(s);
+    dusk_heap_destroy(&w->pinned);
     free(w);
   } else {
     sched_client *c = p->u.c;

@@ -20,9 +20,11 @@
 #include "hashagg.h"
 #include "hashmap.h"
 #include "join.h"
+#include "log.h"
 #include "npsort.h"
 #include "keyset.h"
 #include "moments.h"
+#include "partition.h"
 #include "msg.h"
 #include "plan.h"
 #include "post.h"
@@ -190,6 +192,8 @@ typedef struct pipeline {
   int64_t written;
   size_t header_len; /* bytes of the header line dusk_table_write_csv adds */
   int wrote_header;
+  /* persist: the range's rows, every column, as they are read */
+  dusk_part_builder *part;
 } pipeline;
 
 
@@ -213,6 +217,7 @@ static void pipeline_destroy(pipeline *p) {
     unlink(p->out_tmp);
   }
   dusk_table_free(p->chunk);
+  dusk_part_builder_free(p->part);
   for (size_t i = 0; i < p->nsteps; i++) {
     dusk_exprvec_free(p->steps[i].expr);
     free(p->steps[i].fill_cols);
@@ -800,6 +805,14 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
   case 0:
     p->limit = INT64_MAX;
     return setup_rows(p, err);
+  case DUSK_PLAN_PERSIST:
+    /* the fragment is the read alone: batch columns are the file's */
+    if (p->nsteps != 0 || p->ncols != p->nread)
+      return dusk_error_set(err, DUSK_EINVAL, "persist: steps in a scan");
+    if ((rc = dusk_part_builder_new(p->names, p->ltypes, p->nread,
+                                    &p->part)) != 0)
+      return dusk_error_set(err, rc, "persist: %s", dusk_strerror(rc));
+    return 0;
   default:
     return 0;
   }
@@ -2265,6 +2278,9 @@ static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
   case DUSK_PLAN_LEN:
     p->count += (int64_t)b->nrows;
     return 0;
+  case DUSK_PLAN_PERSIST:
+    p->count += (int64_t)b->nrows;
+    return dusk_part_builder_add(p->part, b);
   case DUSK_PLAN_TO_CSV: {
     dusk_value vals[261];
     int rc;
@@ -2471,6 +2487,7 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
   case DUSK_PLAN_VALUE_COUNTS:
     return dusk_hashagg_partial(p->agg, out);
   case DUSK_PLAN_LEN:
+  case DUSK_PLAN_PERSIST:
     *out = dusk_count_table_new(p->count);
     return *out ? 0 : DUSK_ENOMEM;
   case DUSK_PLAN_TO_CSV: {
@@ -2506,6 +2523,114 @@ static int pipeline_payload(pipeline *p, dusk_table **out) {
     p->rows = NULL;
     return 0;
   }
+}
+
+/* ---- persisted partitions (partition.h) --------------------------------- */
+
+/* What a persisted range's scan reported (its partition's meta: the persist
+ * scan's partial): the tokenizer state it started in and its transfer.
+ * -1 unless the meta is one clean ranges row (a range with a held-back
+ * error is never persisted: its persist query reran it). */
+static int part_report(const dusk_part *part, int *assumed, int *transfer) {
+  dusk_slice ranges, payload;
+  dusk_table *t = NULL;
+  dusk_error e = {0};
+  int rc = -1;
+  if (dusk_partial_decode(part->meta, &ranges, &payload, &e) != 0 ||
+      dusk_table_decode(ranges, &t, &e) != 0)
+    return -1;
+  if (dusk_ranges_table_check(t, &e) == 0 && t->nrows == 1 &&
+      !t->cols[DUSK_RANGES_ERROR].valid[0]) {
+    *assumed = (int)t->cols[DUSK_RANGES_ASSUMED].i64[0];
+    *transfer = (int)t->cols[DUSK_RANGES_TRANSFER].i64[0];
+    rc = 0;
+  }
+  dusk_table_free(t);
+  return rc;
+}
+
+/* Where each batch column the scan reads lies in the partition (src[c]
+ * for batch column c < p->nread), when the partition holds every one of
+ * them in the type the scan reads and the range started in the state
+ * the scan must start in; else false, and the scan reads the file (a
+ * rerun that widened a column or made it mixed text, say). */
+static bool part_fits(const pipeline *p, const dusk_part *part,
+                      const dusk_scan_args *a, int assumed, int *src) {
+  if (a->start > a->data_start && a->start_state != DUSK_CSV_GUESS &&
+      a->start_state != assumed)
+    return false;
+  for (size_t c = 0; c < p->nread; c++) {
+    const char *name = read_name(p, c);
+    int j = dusk_part_find(part, name, strlen(name));
+    dusk_type t;
+    if (j < 0)
+      return false;
+    t = part->cols[j].type;
+    if (dusk_type_physical(t) != p->scan_types[c] ||
+        (t == DUSK_TYPE_DATETIME) != (p->datetime[c] != 0))
+      return false;
+    src[c] = j;
+  }
+  return true;
+}
+
+/* The scan's batches from a persisted partition instead of the file:
+ * the same batches csvscan would give (rows, columns, nulls_only), so
+ * every step and terminal runs unchanged.  0, 1 when a step stopped the
+ * scan (head), or a negative code with err. */
+static int replay_part(const dusk_part *part, const int *src,
+                       const bool *nulls_only,
+                       const volatile int *canceled, scan_ctx *ctx,
+                       dusk_error *err) {
+  pipeline *p = ctx->p;
+  dusk_batch b;
+  int *dst = dusk_xcalloc(p->nread + 1, sizeof *dst);
+  int rc = 0;
+  for (size_t c = 0; c < p->nread; c++)
+    dst[c] = (int)c;
+  if (dusk_batch_init(&b, p->scan_types, p->ncols, BATCH_ROWS) != 0) {
+    free(dst);
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  for (uint64_t row = 0; row < part->nrows && rc == 0; row += BATCH_ROWS) {
+    size_t n = part->nrows - row < BATCH_ROWS ? (size_t)(part->nrows - row)
+                                              : BATCH_ROWS;
+    if (canceled != NULL && *canceled) {
+      rc = dusk_error_set(err, DUSK_ECANCELED, "canceled");
+      break;
+    }
+    if ((rc = dusk_part_load(part, row, n, src, dst, nulls_only, p->nread,
+                             &b, err)) != 0)
+      break;
+    rc = on_batch(ctx, &b);
+  }
+  dusk_batch_destroy(&b);
+  free(dst);
+  if (rc == 1) {
+    ctx->stopped = 1;
+    rc = 0;
+  }
+  return rc;
+}
+
+/* df_persisted: a persist scan's partition -> the partial in its meta, for
+ * the persist query's combines (the partition itself stays put). */
+static int op_df_persisted(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_part part;
+  dusk_error err = {0};
+  int rc;
+  (void)api;
+  if (call->ninputs != 1)
+    return dusk_registry_api.fail(call, "df_persisted: %zu inputs, expected "
+                                  "the partition", call->ninputs);
+  if ((rc = dusk_part_open(call->inputs[0], &part, &err)) != 0)
+    return fail(call, &err);
+  call->result.len = 0;
+  rc = dusk_buf_append(&call->result, part.meta.ptr, part.meta.len);
+  dusk_part_close(&part);
+  if (rc != 0)
+    return dusk_registry_api.fail(call, "df_persisted: out of memory");
+  return 0;
 }
 
 /* ---- df_scan ------------------------------------------------------------- */
@@ -2671,7 +2796,15 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   dusk_buf mixed; /* deferred is a fillna mixing kinds in these columns */
   dusk_buf nulls; /* DUSK_RANGES_NULLS */
   bool int_null = false; /* deferred is a to_csv int column's null */
+  /* a.persisted: the first input, this range's partition, set aside from
+   * the inputs the stages read; used when it fits (part_fits) */
+  const dusk_slice *inputs = call->inputs;
+  size_t ninputs = call->ninputs;
+  dusk_part part;
+  bool use_part = false;
+  int part_assumed = 0, part_transfer = -1, *part_src = NULL;
   (void)api;
+  memset(&part, 0, sizeof part);
   deferred[0] = '\0';
   dusk_buf_init(&mixed);
   dusk_buf_init(&nulls);
@@ -2686,9 +2819,33 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   }
   memcpy(path, a.path.ptr, a.path.len);
   path[a.path.len] = '\0';
-  if ((rc = same_size(path, a.file_size, &err)) != 0)
-    goto failed;
+  if (a.persisted) {
+    if (call->ninputs == 0) {
+      free(a.header);
+      return dusk_registry_api.fail(call, "persisted scan without its "
+                                    "partition");
+    }
+    call->inputs++;
+    call->ninputs--;
+  }
   if ((rc = pipeline_init(&p, a.plan, &err)) != 0)
+    goto failed;
+  if (a.persisted) {
+    /* A partition that does not open was damaged on its way here: the
+     * file is read instead, as for one that does not fit. */
+    dusk_error perr = {0};
+    part_src = dusk_xcalloc(p.nread + 1, sizeof *part_src);
+    if (dusk_part_open(inputs[0], &part, &perr) == 0)
+      use_part = part_report(&part, &part_assumed, &part_transfer) == 0 &&
+                 part_fits(&p, &part, &a, part_assumed, part_src);
+    else
+      dusk_log(DUSK_LOG_WARN, "%s bytes %llu..%llu: persisted partition "
+               "refused (%s); reading the file", path,
+               (unsigned long long)a.start, (unsigned long long)a.end,
+               perr.message);
+  }
+  /* A persisted range is what was read then, file or no file. */
+  if (!use_part && (rc = same_size(path, a.file_size, &err)) != 0)
     goto failed;
   p.range_index = a.index;
   if (p.merge_step >= 0) {
@@ -2713,7 +2870,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     /* drop_duplicates keeps no row of this range: the key round's report
      * of it stands, and the file is not read again (the first rows of
      * most keys lie early in a file, so most ranges end here). */
-    if ((rc = same_size(path, a.file_size, &err)) != 0)
+    if (!use_part && (rc = same_size(path, a.file_size, &err)) != 0)
       goto failed;
     if ((rc = pipeline_payload(&p, &payload)) != 0 ||
         (rc = emit_partial(call, p.dedup_skip, payload)) != 0) {
@@ -2764,8 +2921,16 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   ctx.mixed_col = -1;
   ctx.mixed_value = NULL;
   ctx.mixed_seen = dusk_xcalloc(p.ncols, 1);
-  rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
-  call->bytes_scanned = scanned_bytes(&a, &stats);
+  if (use_part) {
+    rc = replay_part(&part, part_src, nulls_only, call->canceled, &ctx, &err);
+    stats.start_state = a.start <= a.data_start ? DUSK_CSV_FIELD_START
+                                                : part_assumed;
+    stats.quote_transfer = part_transfer;
+    stats.rows = p.scanned;
+  } else {
+    rc = dusk_csvscan_run(&o, on_batch, &ctx, &stats, &err);
+    call->bytes_scanned = scanned_bytes(&a, &stats);
+  }
   if (rc != 0 && stats.io_failed)
     name_worker(&err, path, rc);
   free(ctx.row_ordinals);
@@ -2858,7 +3023,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   }
   /* A file that changed under the scan gives no answer rather than a
    * wrong one. */
-  if ((rc = same_size(path, a.file_size, &err)) != 0)
+  if (!use_part && (rc = same_size(path, a.file_size, &err)) != 0)
     goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && deferred[0] == '\0' &&
       (rc = csv_close(&p, &err)) != 0)
@@ -2923,11 +3088,28 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
                    dusk_strerror(rc));
     goto failed;
   }
+  if (p.terminal == DUSK_PLAN_PERSIST) {
+    /* The result is the partition, the partial its meta. */
+    dusk_buf meta = call->result;
+    dusk_slice ms = {meta.data, meta.len};
+    dusk_buf_init(&call->result);
+    rc = dusk_part_builder_finish(p.part, ms, &call->result);
+    dusk_buf_destroy(&meta);
+    if (rc != 0) {
+      dusk_error_set(&err, rc, "building the persisted partition: %s",
+                     dusk_strerror(rc));
+      goto failed;
+    }
+  }
   rc = 0;
   goto out;
 failed:
   rc = fail(call, &err);
 out:
+  call->inputs = inputs;
+  call->ninputs = ninputs;
+  dusk_part_close(&part);
+  free(part_src);
   dusk_table_free(ranges);
   dusk_table_free(payload);
   free(col_map);
@@ -3262,6 +3444,7 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
     rc = merge_groupby(m, t, err);
     break;
   case DUSK_PLAN_LEN:
+  case DUSK_PLAN_PERSIST:
     if ((rc = dusk_count_table_check(t, err)) != 0)
       break;
     if (m->payload == NULL) {
@@ -4899,8 +5082,12 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     if (rc == 0 && m.p.root->describe_counts)
       rc = describe_counts_output(&result);
     break;
-  case DUSK_PLAN_LEN: {
-    static const char *const names[] = {"len"};
+  case DUSK_PLAN_LEN:
+  case DUSK_PLAN_PERSIST: { /* persist: the rows its partitions hold */
+    static const char *const len_names[] = {"len"}, *const rows_names[] = {
+                                                        "rows"};
+    const char *const *names =
+        m.p.terminal == DUSK_PLAN_LEN ? len_names : rows_names;
     static const dusk_type types[] = {DUSK_TYPE_INT64};
     dusk_value v;
     v.type = DUSK_TYPE_INT64;
@@ -5164,6 +5351,7 @@ int dusk_dfops_register(dusk_registry *r) {
       [DUSK_DF_FINAL] = op_df_final,
       [DUSK_DF_OFFSETS] = op_df_offsets,
       [DUSK_DF_BOUNDS] = op_df_bounds,
+      [DUSK_DF_PERSISTED] = op_df_persisted,
   };
   int rc;
   for (int op = 0; op < DUSK_DF_NOPS; op++)

@@ -366,10 +366,26 @@ class Client:
         return _rebuild(futures, values)
 
     def cancel(self, futures):
+        """Cancels futures; of a persisted frame (or a list of them),
+        releases its partitions."""
+        from .dataframe import _Lazy
+        items = futures if isinstance(futures, (list, tuple, set)) \
+            else [futures]
+        for f in items:
+            if isinstance(f, _Lazy) and hasattr(f, "unpersist"):
+                f.unpersist()
         keys = []
-        _collect_keys(futures, keys, self)
+        _collect_keys([x for x in items if not isinstance(x, _Lazy)], keys,
+                      self)
         if keys:
             self._conn.cancel(keys)
+
+    def persist(self, collection, timeout=None):
+        """collection.persist() on this client (a list: each)."""
+        if isinstance(collection, (list, tuple)):
+            return type(collection)(c.persist(client=self, timeout=timeout)
+                                    for c in collection)
+        return collection.persist(client=self, timeout=timeout)
 
     def get(self, dsk, keys, **kwargs):
         """Runs a Dask-style graph dict {key: (op, arg, ...) or value} and

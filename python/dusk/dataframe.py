@@ -1366,6 +1366,13 @@ class _Lazy:
     def _finished(self, result):
         return self._finish(result) if self._finish is not None else result
 
+    def persist(self, client=None, timeout=None, **kwargs):
+        # DataFrame overrides this for a frame of rows
+        raise NotImplementedError(
+            f"persist of a {self._shape.replace('_', ' ')}: dusk persists a "
+            "frame of rows (df.persist(), then select or aggregate); "
+            "compute() a result instead")
+
     def _with_finish(self, finish):
         self._finish = finish
         return self
@@ -2155,8 +2162,37 @@ class DataFrame(_Lazy):
                                             _seed(random_state)),
                          self._npartitions)
 
-    def persist(self, **kwargs):
-        raise NotImplementedError("persist")
+    def persist(self, client=None, timeout=None, **kwargs):
+        """Reads the files once - every column, parsed - into partitions
+        the workers keep in memory, and returns a frame of the same rows
+        that reads them: queries on it (and on frames made from it) skip
+        the CSV parse.  As in Dask, the partitions live while a frame made
+        from the result does; unpersist() or client.cancel(frame) releases
+        them at once.  The steps after read_csv (filters, assigns) still
+        run in each query."""
+        if kwargs:
+            raise NotImplementedError(
+                "persist: dusk does not support " + ", ".join(sorted(kwargs)))
+        self._need_open("persist")
+        c = self._client(client)
+        c._flush_releases()
+        try:
+            frame, key, rows = c._conn.persist(self._frame, timeout)
+        except Exception as e:
+            _user_words(e)
+            raise
+        frame.keep(_Persisted(c, key, rows))
+        out = DataFrame(frame, self._npartitions)
+        out._meta_cache = self._meta_cache
+        return out
+
+    def unpersist(self):
+        """Releases the partitions this frame's reads were persisted in
+        (queries on frames that read them fail from then on)."""
+        key = self._frame.persisted()
+        if key is not None:
+            _Persisted.release(key)
+        return self
 
     def repartition(self, *args, **kwargs):
         raise NotImplementedError("repartition")
@@ -2320,6 +2356,34 @@ def _scalar(v):
     except ImportError:
         pass
     return v
+
+
+class _Persisted:
+    """A persist query's partitions, held on the cluster (the query's key,
+    counted like a Future's) while a frame that reads them lives: every
+    frame made from a persisted one holds this handle (Frame.keep)."""
+
+    _live = {}  # key -> client, for unpersist() by key
+
+    def __init__(self, client, key, rows):
+        self.client = client
+        self.key = key
+        self.rows = rows
+        client._ref(key)
+        _Persisted._live[key] = client
+
+    def __del__(self):
+        c = getattr(self, "client", None)
+        if c is not None and _Persisted._live.get(self.key) is c:
+            _Persisted._live.pop(self.key, None)
+            c._unref(self.key)
+
+    @staticmethod
+    def release(key):
+        c = _Persisted._live.pop(key, None)
+        if c is not None:
+            c._unref(key)
+            c._flush_releases()
 
 
 def _count(n, what):

@@ -32,12 +32,15 @@ extern PyTypeObject core_TableType;
 typedef struct {
   PyObject_HEAD
   dusk_dataframe *f;
+  PyObject *keep; /* NULL, or what the frame keeps alive (frame_keep) */
 } core_Frame;
 typedef struct {
   PyObject_HEAD
   dusk_table *t;
 } core_Table;
 PyObject *core_table_wrap(dusk_table *t);
+/* Wraps f (taking it) as a Frame. */
+PyObject *core_frame_wrap(dusk_dataframe *f);
 PyObject *core_read_csv(PyObject *self, PyObject *args, PyObject *kw);
 PyObject *core_parse(PyObject *self, PyObject *args);
 PyObject *core_concat(PyObject *self, PyObject *args);

@@ -738,6 +738,36 @@ static PyObject *conn_compute(ConnObject *self, PyObject *args) {
   return core_table_wrap(t);
 }
 
+/* persist(frame, timeout=None) -> (Frame reading the partitions, key,
+ * rows kept). */
+static PyObject *conn_persist(ConnObject *self, PyObject *args) {
+  PyObject *frame, *to = Py_None, *wrapped;
+  dusk_dataframe *out = NULL;
+  dusk_error err = {0};
+  int64_t rows = 0;
+  int rc, ms;
+  if (!PyArg_ParseTuple(args, "O!|O", &core_FrameType, &frame, &to) ||
+      timeout_arg(to, &ms) != 0)
+    return NULL;
+  if (!conn_enter(self))
+    return NULL;
+  Py_BEGIN_ALLOW_THREADS
+  rc = dusk_persist(self->c, ((core_Frame *)frame)->f, ms, &out, &rows, &err);
+  Py_END_ALLOW_THREADS
+  conn_leave(self);
+  if (rc != 0)
+    return conn_error(self, &err);
+  if (late_interrupt(self)) {
+    dusk_unpersist(self->c, out, NULL);
+    dusk_dataframe_free(out);
+    return NULL;
+  }
+  if ((wrapped = core_frame_wrap(out)) == NULL)
+    return NULL;
+  return Py_BuildValue("(NsL)", wrapped, dusk_dataframe_persisted(out),
+                       (long long)rows);
+}
+
 /* workers(min_workers=0, timeout=10) -> list of dicts. */
 static PyObject *conn_workers(ConnObject *self, PyObject *args) {
   unsigned min = 0;
@@ -892,6 +922,8 @@ static PyMethodDef conn_methods[] = {
     {"release", (PyCFunction)conn_release, METH_VARARGS, "release(keys)"},
     {"compute", (PyCFunction)conn_compute, METH_VARARGS,
      "compute(frame, timeout=None) -> Table"},
+    {"persist", (PyCFunction)conn_persist, METH_VARARGS,
+     "persist(frame, timeout=None) -> (Frame, key, rows)"},
     {"workers", (PyCFunction)conn_workers, METH_VARARGS,
      "workers(min_workers=0, timeout=10) -> list of dicts"},
     {"stats", (PyCFunction)conn_stats, METH_NOARGS, "the scheduler's health"},

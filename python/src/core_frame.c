@@ -17,6 +17,7 @@
 
 static void frame_dealloc(core_Frame *self) {
   dusk_dataframe_free(self->f);
+  Py_XDECREF(self->keep);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -31,7 +32,32 @@ static PyObject *frame_wrap(dusk_dataframe *f, const dusk_error *err) {
     return NULL;
   }
   o->f = f;
+  o->keep = NULL;
   return (PyObject *)o;
+}
+
+PyObject *core_frame_wrap(dusk_dataframe *f) { return frame_wrap(f, NULL); }
+
+/* frame_wrap for a frame made from parent: it keeps alive what parent
+ * keeps (the handles of persisted partitions its reads use). */
+static PyObject *frame_wrap_from(core_Frame *parent, dusk_dataframe *f,
+                                 const dusk_error *err) {
+  PyObject *o = frame_wrap(f, err);
+  if (o != NULL && parent->keep != NULL) {
+    Py_INCREF(parent->keep);
+    ((core_Frame *)o)->keep = parent->keep;
+  }
+  return o;
+}
+
+/* Both keeps (either may be NULL) as one new reference, or NULL. */
+static PyObject *keep_both(PyObject *a, PyObject *b) {
+  if (a == NULL || b == NULL || a == b) {
+    PyObject *k = a != NULL ? a : b;
+    Py_XINCREF(k);
+    return k;
+  }
+  return PyTuple_Pack(2, a, b);
 }
 
 /* A copy of self's plan to extend, or NULL with a Python error. */
@@ -152,7 +178,7 @@ static PyObject *frame_fillna(core_Frame *self, PyObject *args) {
     }
     out = dusk_fillna_str(f, column, s, &err);
   }
-  return frame_wrap(out, &err);
+  return frame_wrap_from(self, out, &err);
 }
 
 static PyObject *frame_assign(core_Frame *self, PyObject *args) {
@@ -162,7 +188,7 @@ static PyObject *frame_assign(core_Frame *self, PyObject *args) {
   if (!PyArg_ParseTuple(args, "ss", &name, &expr) ||
       (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_assign(f, name, expr, &err), &err);
+  return frame_wrap_from(self, dusk_assign(f, name, expr, &err), &err);
 }
 
 static PyObject *frame_query(core_Frame *self, PyObject *args) {
@@ -171,7 +197,7 @@ static PyObject *frame_query(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "s", &expr) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_query(f, expr, &err), &err);
+  return frame_wrap_from(self, dusk_query(f, expr, &err), &err);
 }
 
 static PyObject *frame_sample(core_Frame *self, PyObject *args) {
@@ -182,7 +208,7 @@ static PyObject *frame_sample(core_Frame *self, PyObject *args) {
   if (!PyArg_ParseTuple(args, "dK", &frac, &seed) ||
       (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_sample(f, frac, (uint64_t)seed, &err), &err);
+  return frame_wrap_from(self, dusk_sample(f, frac, (uint64_t)seed, &err), &err);
 }
 
 static PyObject *frame_select(core_Frame *self, PyObject *args) {
@@ -203,7 +229,7 @@ static PyObject *frame_select(core_Frame *self, PyObject *args) {
   f = dusk_select(f, a, (size_t)n, &err);
   PyMem_Free(a);
   Py_DECREF(fast);
-  return frame_wrap(f, &err);
+  return frame_wrap_from(self, f, &err);
 }
 
 /* rename(old, new): the columns old[i] named new[i], keeping places
@@ -235,7 +261,13 @@ static PyObject *frame_merge(core_Frame *self, PyObject *args) {
     dusk_dataframe_free(a);
     goto done;
   }
-  out = frame_wrap(dusk_merge(a, b, how, l, r, (size_t)nl, sx, &err), &err);
+  out = frame_wrap_from(self, dusk_merge(a, b, how, l, r, (size_t)nl, sx,
+                                         &err), &err);
+  if (out != NULL && ((core_Frame *)right)->keep != NULL) {
+    PyObject *k = keep_both(((core_Frame *)out)->keep,
+                            ((core_Frame *)right)->keep);
+    Py_XSETREF(((core_Frame *)out)->keep, k);
+  }
 done:
   PyMem_Free(l);
   PyMem_Free(r);
@@ -263,7 +295,7 @@ static PyObject *frame_rename(core_Frame *self, PyObject *args) {
   }
   if ((f = frame_copy(self)) == NULL)
     goto done;
-  out = frame_wrap(dusk_rename(f, o, nn, (size_t)no, &err), &err);
+  out = frame_wrap_from(self, dusk_rename(f, o, nn, (size_t)no, &err), &err);
 done:
   PyMem_Free(o);
   PyMem_Free(nn);
@@ -300,7 +332,7 @@ static PyObject *frame_groupby(core_Frame *self, PyObject *args) {
   f = dusk_groupby(f, k, (size_t)nk, c, fn, (size_t)nf, &err);
   if (f != NULL && l != NULL) /* else err says why groupby failed */
     f = dusk_groupby_labels(f, l, (size_t)nl, &err);
-  out = frame_wrap(f, &err);
+  out = frame_wrap_from(self, f, &err);
 done:
   PyMem_Free(k);
   PyMem_Free(c);
@@ -332,7 +364,7 @@ static PyObject *frame_reduce(core_Frame *self, PyObject *args) {
   }
   if ((f = frame_copy(self)) == NULL)
     goto done;
-  out = frame_wrap(dusk_reduce(f, c, fn, (size_t)nf, &err), &err);
+  out = frame_wrap_from(self, dusk_reduce(f, c, fn, (size_t)nf, &err), &err);
 done:
   PyMem_Free(c);
   PyMem_Free(fn);
@@ -347,7 +379,7 @@ static PyObject *frame_value_counts(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "s", &col) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_value_counts(f, col, &err), &err);
+  return frame_wrap_from(self, dusk_value_counts(f, col, &err), &err);
 }
 
 /* groupby_value_counts(keys, column, group_dropna, as_index):
@@ -366,7 +398,7 @@ static PyObject *frame_groupby_value_counts(core_Frame *self, PyObject *args) {
     goto done;
   if ((f = frame_copy(self)) == NULL)
     goto done;
-  out = frame_wrap(
+  out = frame_wrap_from(self, 
       dusk_groupby_value_counts(f, k, (size_t)nk, col, group_dropna,
                                 as_index, &err),
       &err);
@@ -382,7 +414,7 @@ static PyObject *frame_dropna_keys(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "p", &dropna) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_dropna_keys(f, dropna != 0, &err), &err);
+  return frame_wrap_from(self, dusk_dropna_keys(f, dropna != 0, &err), &err);
 }
 
 /* normalize_counts(): value_counts(normalize=True), each count as its
@@ -393,7 +425,7 @@ static PyObject *frame_normalize_counts(core_Frame *self,
   dusk_error err = {0};
   if ((f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_value_counts_normalize(f, 1, &err), &err);
+  return frame_wrap_from(self, dusk_value_counts_normalize(f, 1, &err), &err);
 }
 
 static PyObject *frame_quantile_q(core_Frame *self, PyObject *args) {
@@ -402,7 +434,7 @@ static PyObject *frame_quantile_q(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "d", &q) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_groupby_quantile_q(f, q, &err), &err);
+  return frame_wrap_from(self, dusk_groupby_quantile_q(f, q, &err), &err);
 }
 
 static PyObject *frame_head(core_Frame *self, PyObject *args) {
@@ -411,7 +443,7 @@ static PyObject *frame_head(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "L", &n) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_head(f, n, &err), &err);
+  return frame_wrap_from(self, dusk_head(f, n, &err), &err);
 }
 
 static PyObject *frame_tail(core_Frame *self, PyObject *args) {
@@ -420,7 +452,7 @@ static PyObject *frame_tail(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "L", &n) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_tail(f, n, &err), &err);
+  return frame_wrap_from(self, dusk_tail(f, n, &err), &err);
 }
 
 /* sort_values(by, ascending): by a list of column names (empty: the one
@@ -456,7 +488,7 @@ static PyObject *frame_sort_values(core_Frame *self, PyObject *args) {
   PyMem_Free(names);
   Py_XDECREF(fast);
   Py_DECREF(afast);
-  return frame_wrap(f, &err);
+  return frame_wrap_from(self, f, &err);
 fail:
   PyMem_Free(names);
   Py_XDECREF(fast);
@@ -482,7 +514,7 @@ static PyObject *frame_drop_duplicates(core_Frame *self, PyObject *args) {
   Py_XDECREF(fast);
   if (f == NULL && err.code == 0 && PyErr_Occurred())
     return NULL;
-  return frame_wrap(f, &err);
+  return frame_wrap_from(self, f, &err);
 }
 
 /* nlargest(n, by, largest): a whole frame's top-k (dusk_nlargest). */
@@ -504,7 +536,7 @@ static PyObject *frame_nlargest(core_Frame *self, PyObject *args) {
   Py_XDECREF(fast);
   if (f == NULL && err.code == 0 && PyErr_Occurred())
     return NULL;
-  return frame_wrap(f, &err);
+  return frame_wrap_from(self, f, &err);
 }
 
 static PyObject *frame_len(core_Frame *self, PyObject *unused) {
@@ -513,7 +545,7 @@ static PyObject *frame_len(core_Frame *self, PyObject *unused) {
   (void)unused;
   if ((f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_len(f, &err), &err);
+  return frame_wrap_from(self, dusk_len(f, &err), &err);
 }
 
 /* describe(percentiles=None): pandas' describe(), or with these
@@ -531,7 +563,7 @@ static PyObject *frame_describe(core_Frame *self, PyObject *args) {
     PyMem_Free(qs);
     return NULL;
   }
-  out = frame_wrap(qs == NULL ? dusk_describe(f, &err)
+  out = frame_wrap_from(self, qs == NULL ? dusk_describe(f, &err)
                               : dusk_describe_percentiles(f, qs, (size_t)nq,
                                                           &err),
                    &err);
@@ -555,7 +587,7 @@ static PyObject *frame_quantile(core_Frame *self, PyObject *args) {
       (qs = float_array(qlist, &nq, "quantile: q")) == NULL ||
       (f = frame_copy(self)) == NULL)
     goto done;
-  out = frame_wrap(median ? dusk_median(f, c, (size_t)nc, &err)
+  out = frame_wrap_from(self, median ? dusk_median(f, c, (size_t)nc, &err)
                           : dusk_quantile(f, c, (size_t)nc, qs, (size_t)nq,
                                           &err),
                    &err);
@@ -572,7 +604,7 @@ static PyObject *frame_to_csv(core_Frame *self, PyObject *args) {
   dusk_error err = {0};
   if (!PyArg_ParseTuple(args, "s", &dir) || (f = frame_copy(self)) == NULL)
     return NULL;
-  return frame_wrap(dusk_to_csv(f, dir, &err), &err);
+  return frame_wrap_from(self, dusk_to_csv(f, dir, &err), &err);
 }
 
 static PyObject *frame_with_blocksize(core_Frame *self, PyObject *args) {
@@ -581,10 +613,33 @@ static PyObject *frame_with_blocksize(core_Frame *self, PyObject *args) {
   if (!PyArg_ParseTuple(args, "L", &bytes) || (f = frame_copy(self)) == NULL)
     return NULL;
   dusk_dataframe_set_blocksize(f, bytes);
-  return frame_wrap(f, NULL);
+  return frame_wrap_from(self, f, NULL);
+}
+
+/* persisted() -> the persist key of the frame's reads, or None. */
+static PyObject *frame_persisted(core_Frame *self, PyObject *unused) {
+  const char *k = dusk_dataframe_persisted(self->f);
+  (void)unused;
+  if (k == NULL)
+    Py_RETURN_NONE;
+  return PyUnicode_FromString(k);
+}
+
+/* keep(obj): this frame, and every frame made from it, hold obj (the
+ * handle whose end releases the persisted partitions its reads use). */
+static PyObject *frame_keep(core_Frame *self, PyObject *obj) {
+  PyObject *k = keep_both(self->keep, obj);
+  if (k == NULL && PyErr_Occurred())
+    return NULL;
+  Py_XSETREF(self->keep, k);
+  Py_RETURN_NONE;
 }
 
 static PyMethodDef frame_methods[] = {
+    {"persisted", (PyCFunction)frame_persisted, METH_NOARGS,
+     "persisted() -> the persist key of the frame's reads, or None"},
+    {"keep", (PyCFunction)frame_keep, METH_O,
+     "keep(obj): this frame and those made from it hold obj"},
     {"fillna", (PyCFunction)frame_fillna, METH_VARARGS,
      "fillna(value, column=None)"},
     {"query", (PyCFunction)frame_query, METH_VARARGS, "query(expr)"},
@@ -749,11 +804,26 @@ PyObject *core_concat(PyObject *self, PyObject *args) {
     if ((fs[i] = frame_copy((core_Frame *)o)) == NULL)
       goto fail;
   }
-  Py_DECREF(fast);
   {
-    dusk_dataframe *f = dusk_concat(fs, (size_t)n, &err);
+    /* the concat keeps alive what each input keeps */
+    PyObject *keep = NULL, *o;
+    dusk_dataframe *f;
+    for (Py_ssize_t i = 0; i < n; i++) {
+      PyObject *k = keep_both(keep,
+                              ((core_Frame *)PySequence_Fast_GET_ITEM(
+                                   fast, i))->keep);
+      Py_XDECREF(keep);
+      keep = k;
+    }
+    Py_DECREF(fast);
+    f = dusk_concat(fs, (size_t)n, &err);
     PyMem_Free(fs);
-    return frame_wrap(f, &err);
+    o = frame_wrap(f, &err);
+    if (o != NULL)
+      ((core_Frame *)o)->keep = keep;
+    else
+      Py_XDECREF(keep);
+    return o;
   }
 fail:
   for (Py_ssize_t i = 0; i < n; i++)

@@ -21,7 +21,7 @@ static dusk_slice cstr(const char *s) {
 
 START_TEST(test_op_names) {
   static const char *const want[] = {"df_scan", "df_combine", "df_final",
-                                     "df_offsets", "df_bounds"};
+                                     "df_offsets", "df_bounds", "df_persisted"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);
@@ -150,6 +150,7 @@ static void sample_args(dusk_scan_args *a, dusk_slice *header) {
   a->header = header;
   a->max_field = 1 << 20;
   a->version = cstr("\"9b2cf535f27731c974343645a3985328\"");
+  a->persisted = true;
 }
 
 START_TEST(test_scan_args_roundtrip) {
@@ -182,6 +183,7 @@ START_TEST(test_scan_args_roundtrip) {
   ck_assert_uint_eq(b.max_field, 1 << 20);
   ck_assert_uint_eq(b.version.len, a.version.len);
   ck_assert_int_eq(memcmp(b.version.ptr, a.version.ptr, a.version.len), 0);
+  ck_assert(b.persisted);
   free(b.header);
   /* Every proper prefix is refused, never read past. */
   for (size_t n = 0; n < buf.len; n++) {
@@ -245,7 +247,7 @@ START_TEST(test_scan_args_old_layout_refused) {
     dusk_slice bytes = {sb.data, sb.size};
     ck_assert_int_eq(dusk_scan_args_decode(bytes, &b, &err), DUSK_ETYPE);
   }
-  ck_assert_ptr_nonnull(strstr(err.message, "11 fields"));
+  ck_assert_ptr_nonnull(strstr(err.message, "12 fields"));
   msgpack_sbuffer_destroy(&sb);
 }
 END_TEST

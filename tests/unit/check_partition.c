@@ -176,7 +176,7 @@ static void load_and_check(const dusk_part *p, dusk_batch *b, uint64_t row,
   char buf[32];
   for (int c = 0; c < NCOLS; c++)
     src[c] = dst[c] = c;
-  REQUIRE(dusk_part_load(p, row, n, src, dst, NULL, NCOLS, b) == 0,
+  REQUIRE(dusk_part_load(p, row, n, src, dst, NULL, NCOLS, b, NULL) == 0,
           "load %llu+%zu", (unsigned long long)row, n);
   REQUIRE(b->nrows == n && b->first_row == row, "load %llu+%zu: shape",
           (unsigned long long)row, n);
@@ -231,9 +231,9 @@ START_TEST(test_zero_rows) {
   ck_assert_uint_eq(p.meta.len, 0);
   ck_assert_int_eq(dusk_batch_init(&b, PHYS, NCOLS, 4), 0);
   load_and_check(&p, &b, 0, 0);
-  ck_assert_int_eq(dusk_part_load(&p, 0, 1, &src, &dst, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 0, 1, &src, &dst, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
-  ck_assert_int_eq(dusk_part_load(&p, 1, 0, &src, &dst, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 1, 0, &src, &dst, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
   dusk_batch_destroy(&b);
   dusk_part_close(&p);
@@ -259,12 +259,12 @@ START_TEST(test_batches_and_slices) {
     for (size_t n = 0; n <= 8 && row + n <= 26; n++)
       load_and_check(&p, &b, row, n);
   /* Past the rows, or past the batch's capacity. */
-  ck_assert_int_eq(dusk_part_load(&p, 20, 7, &src, &dst, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 20, 7, &src, &dst, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
-  ck_assert_int_eq(dusk_part_load(&p, 0, 9, &src, &dst, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 0, 9, &src, &dst, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
   ck_assert_int_eq(dusk_part_load(&p, UINT64_MAX, 2, &src, &dst, NULL, 1,
-                                  &b), DUSK_EINVAL);
+                                  &b, NULL), DUSK_EINVAL);
   dusk_batch_destroy(&b);
   dusk_part_close(&p);
   dusk_buf_destroy(&out);
@@ -307,7 +307,7 @@ START_TEST(test_nulls_only) {
   dusk_part_builder_free(pb);
   ck_assert_int_eq(dusk_part_open(slice_of(&out), &p, NULL), 0);
   ck_assert_int_eq(dusk_batch_init(&b, bt, 2, 16), 0);
-  ck_assert_int_eq(dusk_part_load(&p, 1, 10, src, dst, only, 1, &b), 0);
+  ck_assert_int_eq(dusk_part_load(&p, 1, 10, src, dst, only, 1, &b, NULL), 0);
   ck_assert_uint_eq(b.arena_len, 0);
   for (size_t r = 0; r < 10; r++) {
     ck_assert_int_eq(b.cols[0].valid[r], !is_null(C_S, 1 + r));
@@ -315,7 +315,7 @@ START_TEST(test_nulls_only) {
     ck_assert_uint_eq(b.cols[0].str_len[r], 0);
   }
   /* Beside a full read of the same column. */
-  ck_assert_int_eq(dusk_part_load(&p, 1, 10, src, dst, only, 2, &b), 0);
+  ck_assert_int_eq(dusk_part_load(&p, 1, 10, src, dst, only, 2, &b, NULL), 0);
   for (size_t r = 0; r < 10; r++) {
     ck_assert_uint_eq(b.cols[0].str_len[r], 0);
     check_value(&b, 1, r, expected(C_S, 1 + r, buf), "s");
@@ -341,7 +341,7 @@ START_TEST(test_column_mapping) {
   ck_assert_int_eq(dusk_part_open(slice_of(&out), &p, NULL), 0);
   ck_assert_int_eq(dusk_batch_init(&b, bt, 4, 8), 0);
   b.cols[2].f64[0] = 42.5;
-  ck_assert_int_eq(dusk_part_load(&p, 4, 5, src, dst, NULL, 3, &b), 0);
+  ck_assert_int_eq(dusk_part_load(&p, 4, 5, src, dst, NULL, 3, &b, NULL), 0);
   for (size_t r = 0; r < 5; r++) {
     check_value(&b, 1, r, expected(C_S, 4 + r, buf), "s->1");
     check_value(&b, 3, r, expected(C_T, 4 + r, buf), "t->3");
@@ -351,7 +351,7 @@ START_TEST(test_column_mapping) {
   /* The same partition column twice. */
   src[0] = C_I;
   dst[0] = 3;
-  ck_assert_int_eq(dusk_part_load(&p, 0, 8, src, dst, NULL, 1, &b), 0);
+  ck_assert_int_eq(dusk_part_load(&p, 0, 8, src, dst, NULL, 1, &b, NULL), 0);
   for (size_t r = 0; r < 8; r++)
     check_value(&b, 3, r, expected(C_I, r, buf), "i->3");
   dusk_batch_destroy(&b);
@@ -374,15 +374,15 @@ START_TEST(test_type_mismatch) {
   ck_assert_int_eq(dusk_batch_init(&b, bt, 2, 8), 0);
   for (int k = 0; k < 4; k++)
     ck_assert_int_eq(dusk_part_load(&p, 0, 4, &src[k], &dst[k], NULL, 1,
-                                    &b), DUSK_EINVAL);
-  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &bad, &dst[0], NULL, 1, &b),
+                                    &b, NULL), DUSK_EINVAL);
+  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &bad, &dst[0], NULL, 1, &b, NULL),
                    DUSK_EINVAL);
-  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &big, &dst[0], NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &big, &dst[0], NULL, 1, &b, NULL),
                    DUSK_EINVAL);
-  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &src[1], &bad, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &src[1], &bad, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
   big = 2;
-  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &src[1], &big, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 0, 4, &src[1], &big, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
   /* The builder refuses batches of other types or fewer columns. */
   ck_assert_int_eq(dusk_part_builder_new(NAMES, TYPES, NCOLS, &pb), 0);
@@ -491,7 +491,7 @@ START_TEST(test_load_text_too_long) {
   p.meta.ptr = "";
   p.meta.len = 0;
   ck_assert_int_eq(dusk_batch_init(&b, &t, 1, 2), 0);
-  ck_assert_int_eq(dusk_part_load(&p, 0, 2, &src, &dst, NULL, 1, &b),
+  ck_assert_int_eq(dusk_part_load(&p, 0, 2, &src, &dst, NULL, 1, &b, NULL),
                    DUSK_EINVAL);
   ck_assert_uint_eq(b.arena_len, 0);
   dusk_batch_destroy(&b);
@@ -545,7 +545,8 @@ static void put32(dusk_buf *b, size_t at, uint32_t v) {
 
 /* Opens len bytes of data copied into a buffer of exactly that size (so
  * that ASan sees any read past it); when it opens, loads every row of
- * every column.  Returns dusk_part_open's code. */
+ * every column.  Returns dusk_part_open's code, or the first load's that
+ * refused damaged rows. */
 static int open_exact(const char *data, size_t len, dusk_error *err) {
   char *copy = malloc(len ? len : 1);
   dusk_slice s = {copy, len};
@@ -555,13 +556,15 @@ static int open_exact(const char *data, size_t len, dusk_error *err) {
     memcpy(copy, data, len);
   rc = dusk_part_open(s, &p, err);
   if (rc == 0) {
-    for (size_t c = 0; c < p.ncols; c++) {
+    /* rows are checked as they load: a damaged row refuses the load */
+    for (size_t c = 0; c < p.ncols && rc == 0; c++) {
       dusk_type t = dusk_type_physical(p.cols[c].type);
       dusk_batch b;
       int src = (int)c, dst = 0;
       ck_assert_int_eq(dusk_batch_init(&b, &t, 1, (size_t)p.nrows), 0);
-      ck_assert_int_eq(dusk_part_load(&p, 0, (size_t)p.nrows, &src, &dst,
-                                      NULL, 1, &b), 0);
+      rc = dusk_part_load(&p, 0, (size_t)p.nrows, &src, &dst, NULL, 1, &b,
+                          err);
+      REQUIRE(rc == 0 || rc == DUSK_EPROTO, "load: %d", rc);
       dusk_batch_destroy(&b);
     }
     dusk_part_close(&p);

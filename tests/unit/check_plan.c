@@ -99,6 +99,9 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "csv.blocksize";
   if (a->csv.anon != b->csv.anon)
     return "csv.anon";
+  if (!str_eq(a->csv.persisted, b->csv.persisted) ||
+      a->csv.persisted_leaf != b->csv.persisted_leaf)
+    return "csv.persisted";
   if ((a->csv.usecols == NULL) != (b->csv.usecols == NULL) ||
       !strv_eq(a->csv.usecols, a->csv.nusecols, b->csv.usecols,
                b->csv.nusecols))
@@ -260,7 +263,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 35
+#define NSAMPLES 36
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -530,6 +533,17 @@ static dusk_plan *sample_plan(int i) {
     c->csv.ndtypes = 2;
     return c;
   }
+  case 35: {
+    /* persist of a concat whose reads are persisted (by pre-order
+     * ordinal), one of them an anonymous S3 read too. */
+    dusk_plan *ins[2] = {leaf("p.csv"), leaf("s3://b/q.csv")};
+    dusk_plan *c;
+    ins[1]->csv.anon = rand() % 2;
+    c = dusk_plan_concat(ins, 2);
+    if (c == NULL || dusk_plan_mark_persisted(c, "query-12") != 0)
+      return NULL;
+    return dusk_plan_persist(c);
+  }
   case 29:
     /* A sample under a filter, its seed the full 64 bits. */
     return dusk_plan_head(
@@ -751,6 +765,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_RENAME, "rename", false},
       {DUSK_PLAN_DROPNA, "dropna", false},
       {DUSK_PLAN_MERGE, "merge", false},
+      {DUSK_PLAN_PERSIST, "persist", true},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -758,8 +773,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)23));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)23), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)24));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)24), "unknown");
 }
 END_TEST
 
@@ -1302,7 +1317,7 @@ START_TEST(test_not_a_plan) {
 END_TEST
 
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 23, 255, 100000};
+  static const int kinds[] = {0, 24, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
