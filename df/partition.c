@@ -15,6 +15,7 @@
 #include "partition.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -526,7 +527,7 @@ static int open_names(const dusk_part *p, dusk_error *err) {
 static int open_part(const unsigned char *s, uint64_t len, dusk_part *p,
                      dusk_error *err) {
   uint32_t ncols, res32;
-  uint64_t meta_len, at, *offs;
+  uint64_t meta_len, at = 0, *offs;
   int rc;
   if (len < HEADER_FIXED || memcmp(s, MAGIC, sizeof MAGIC) != 0)
     return dusk_error_set(err, DUSK_EPROTO, "partition: bad magic");
@@ -625,9 +626,32 @@ static int load_text(const dusk_part_column *pc, uint64_t row, size_t n,
   return 0;
 }
 
-int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
-                   const int *src, const int *dst, const bool *nulls_only,
-                   size_t nmap, dusk_batch *b, dusk_error *err) {
+/* Whether p may be read as an array of 8-byte values in place. */
+static int aligned8(const void *p) { return ((uintptr_t)p & 7) == 0; }
+
+/* Points batch column bc at rows [row, ...) of pc's flags and, unless
+ * flags_only, its fixed-width values; an unaligned array is copied into
+ * bc's own instead.  (STRING: flags only, the caller loads the text.) */
+static void borrow_column(const dusk_part_column *pc, uint64_t row, size_t n,
+                          bool flags_only, dusk_column *bc) {
+  const unsigned char *v = pc->data + 8 * row;
+  bc->valid = (uint8_t *)(uintptr_t)(pc->valid + row);
+  if (flags_only || bc->type == DUSK_TYPE_STRING)
+    return;
+  if (bc->type == DUSK_TYPE_BOOL)
+    bc->b = (uint8_t *)(uintptr_t)(pc->data + row);
+  else if (!aligned8(v))
+    memcpy(bc->type == DUSK_TYPE_INT64 ? (void *)bc->i64 : (void *)bc->f64, v,
+           8 * n);
+  else if (bc->type == DUSK_TYPE_INT64)
+    bc->i64 = (int64_t *)(uintptr_t)v;
+  else
+    bc->f64 = (double *)(uintptr_t)v;
+}
+
+static int load(const dusk_part *p, uint64_t row, size_t n, const int *src,
+                const int *dst, const bool *nulls_only, size_t nmap,
+                dusk_batch *b, bool borrow, dusk_error *err) {
   if (row > p->nrows || n > p->nrows - row || n > b->cap)
     return dusk_error_set(err, DUSK_EINVAL,
                           "partition: rows %llu..+%zu of %llu, batch of %zu",
@@ -652,7 +676,16 @@ int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
       return dusk_error_set(err, DUSK_EPROTO,
                             "partition: column %d has flags other than 0/1",
                             src[k]);
-    memcpy(bc->valid, pc->valid + row, n);
+    if (borrow) {
+      borrow_column(pc, row, n, nulls_only != NULL && nulls_only[k], bc);
+      if (bc->type != DUSK_TYPE_STRING ||
+          (nulls_only != NULL && nulls_only[k]))
+        continue;
+    } else {
+      memcpy(bc->valid, pc->valid + row, n);
+    }
+    if (nulls_only != NULL && nulls_only[k])
+      continue; /* its reader looks at the flags alone */
     switch (bc->type) {
     case DUSK_TYPE_INT64:
       memcpy(bc->i64, pc->data + 8 * row, 8 * n);
@@ -664,10 +697,7 @@ int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
       memcpy(bc->b, pc->data + row, n);
       break;
     default:
-      if (nulls_only != NULL && nulls_only[k]) {
-        memset(bc->str_off, 0, n * sizeof *bc->str_off);
-        memset(bc->str_len, 0, n * sizeof *bc->str_len);
-      } else if ((rc = load_text(pc, row, n, bc, b)) != 0) {
+      if ((rc = load_text(pc, row, n, bc, b)) != 0) {
         return rc == DUSK_EPROTO
                    ? dusk_error_set(err, rc,
                                     "partition: column %d's string offsets "
@@ -681,4 +711,28 @@ int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
   b->nrows = n;
   b->first_row = row;
   return 0;
+}
+
+
+int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
+                   const int *src, const int *dst, const bool *nulls_only,
+                   size_t nmap, dusk_batch *b, dusk_error *err) {
+  return load(p, row, n, src, dst, nulls_only, nmap, b, false, err);
+}
+
+int dusk_part_borrow(const dusk_part *p, uint64_t row, size_t n,
+                     const int *src, const int *dst, const bool *nulls_only,
+                     size_t nmap, dusk_batch *b, const dusk_column *own,
+                     dusk_error *err) {
+  dusk_part_restore(b, own);
+  return load(p, row, n, src, dst, nulls_only, nmap, b, true, err);
+}
+
+void dusk_part_restore(dusk_batch *b, const dusk_column *own) {
+  for (size_t c = 0; c < b->ncols; c++) {
+    b->cols[c].valid = own[c].valid;
+    b->cols[c].i64 = own[c].i64;
+    b->cols[c].f64 = own[c].f64;
+    b->cols[c].b = own[c].b;
+  }
 }

@@ -110,8 +110,9 @@ int dusk_part_find(const dusk_part *p, const char *name, size_t len);
  * n <= b->cap, row + n <= nrows): for each k < nmap, partition column
  * src[k] into batch column dst[k], whose type must be the column's
  * physical type (else DUSK_EINVAL).  With nulls_only[k] true (nulls_only
- * may be NULL) a STRING column gets its valid bytes only, its offsets and
- * lengths 0 and no arena bytes, as csvscan.h's nulls_only does.  Batch
+ * may be NULL) a column of any type gets its valid bytes only: its values
+ * are left as they were (a count reads only whether each is null, and
+ * copying them would cost most of the load).  Batch
  * columns not listed are left with nrows rows of unspecified content
  * (the caller's derived columns write them).  b->nrows = n and
  * b->first_row = row.  The rows loaded are checked first (valid and bool
@@ -122,5 +123,20 @@ int dusk_part_find(const dusk_part *p, const char *name, size_t len);
 int dusk_part_load(const dusk_part *p, uint64_t row, size_t n,
                    const int *src, const int *dst, const bool *nulls_only,
                    size_t nmap, dusk_batch *b, dusk_error *err);
+
+/* dusk_part_load without copying what need not be copied: each listed
+ * column's valid bytes and, of a fixed-width type, its values point into
+ * the partition (when aligned; else they are copied), while STRING values
+ * load as dusk_part_load loads them.  For readers that never write the
+ * batch's arrays (a scan without steps), while the partition lives.
+ * own[0..b->ncols) must hold b's own columns (a copy of b->cols taken
+ * before the first borrow); dusk_part_restore puts them back, which must
+ * happen before b is loaded otherwise or destroyed.  Checks and returns
+ * as dusk_part_load. */
+int dusk_part_borrow(const dusk_part *p, uint64_t row, size_t n,
+                     const int *src, const int *dst, const bool *nulls_only,
+                     size_t nmap, dusk_batch *b, const dusk_column *own,
+                     dusk_error *err);
+void dusk_part_restore(dusk_batch *b, const dusk_column *own);
 
 #endif

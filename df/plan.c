@@ -2100,7 +2100,7 @@ static int dec_storage(dusk_plan *p, const msgpack_object *o,
     const msgpack_object_kv *kv = &o->via.map.ptr[i];
     if (key_is(&kv->key, "persisted")) {
       const msgpack_object *a = kv->val.via.array.ptr;
-      uint64_t leaf;
+      uint64_t leaf = 0;
       int rc;
       if (kv->val.type != MSGPACK_OBJECT_ARRAY || kv->val.via.array.size != 2)
         return bad_type(err, where, "persisted", "[key, ordinal]", &kv->val);

@@ -2585,12 +2585,19 @@ static int replay_part(const dusk_part *part, const int *src,
   pipeline *p = ctx->p;
   dusk_batch b;
   int *dst = dusk_xcalloc(p->nread + 1, sizeof *dst);
+  dusk_column *own = NULL;
   int rc = 0;
   for (size_t c = 0; c < p->nread; c++)
     dst[c] = (int)c;
   if (dusk_batch_init(&b, p->scan_types, p->ncols, BATCH_ROWS) != 0) {
     free(dst);
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  }
+  /* Without steps nothing writes the batch's arrays: they may point into
+   * the partition instead of holding a copy (terminals only read). */
+  if (p->nsteps == 0) {
+    own = dusk_xcalloc(b.ncols + 1, sizeof *own);
+    memcpy(own, b.cols, b.ncols * sizeof *own);
   }
   for (uint64_t row = 0; row < part->nrows && rc == 0; row += BATCH_ROWS) {
     size_t n = part->nrows - row < BATCH_ROWS ? (size_t)(part->nrows - row)
@@ -2599,12 +2606,18 @@ static int replay_part(const dusk_part *part, const int *src,
       rc = dusk_error_set(err, DUSK_ECANCELED, "canceled");
       break;
     }
-    if ((rc = dusk_part_load(part, row, n, src, dst, nulls_only, p->nread,
-                             &b, err)) != 0)
+    if ((rc = own != NULL
+                  ? dusk_part_borrow(part, row, n, src, dst, nulls_only,
+                                     p->nread, &b, own, err)
+                  : dusk_part_load(part, row, n, src, dst, nulls_only,
+                                   p->nread, &b, err)) != 0)
       break;
     rc = on_batch(ctx, &b);
   }
+  if (own != NULL)
+    dusk_part_restore(&b, own);
   dusk_batch_destroy(&b);
+  free(own);
   free(dst);
   if (rc == 1) {
     ctx->stopped = 1;
