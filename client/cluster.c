@@ -348,6 +348,14 @@ int dusk_cluster_start(const dusk_cluster_options *o, dusk_cluster **out,
       argv[a++] = "--plugin";
       argv[a++] = (char *)o->plugins;
     }
+    if (o->memory_limit != NULL) {
+      argv[a++] = "--memory-limit";
+      argv[a++] = (char *)o->memory_limit;
+    }
+    if (o->spill_dir != NULL) {
+      argv[a++] = "--spill-dir";
+      argv[a++] = (char *)o->spill_dir;
+    }
     argv[a] = NULL;
     add_tls_args(cl, argv, a);
     cl->nanny = spawn(argv, -1);

@@ -614,6 +614,9 @@ typedef struct dusk_cluster_options {
                              clients speak TLS with these files */
   int scheduler_port;     /* 0 = a free port (the default) */
   const char *token;      /* NULL = a fresh random token */
+  const char *memory_limit; /* workers' --memory-limit (per worker: "4GiB",
+                               "auto"); NULL = auto */
+  const char *spill_dir;  /* workers' --spill-dir; NULL = $TMPDIR or /tmp */
 } dusk_cluster_options;
 
 /* Sets the defaults above; initialise options with it before setting

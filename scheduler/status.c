@@ -366,7 +366,7 @@ static char *render_metrics(dusk_scheduler *s, const dusk_sched_stats *st,
   put_worker_metric(f, s, "dusk_worker_rss_bytes", "gauge",
                     "Resident memory of the worker process.", WM_RSS);
   put_worker_metric(f, s, "dusk_worker_memory_limit_bytes", "gauge",
-                    "The worker's --memory-limit (not enforced yet).",
+                    "The worker's --memory-limit (results past 70% spill to disk).",
                     WM_LIMIT);
   put_worker_metric(f, s, "dusk_worker_bytes_scanned_total", "counter",
                     "CSV bytes the worker's scans read since it registered.",

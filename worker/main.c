@@ -104,6 +104,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  /* A file size limit shows as a failed spill write (EFBIG), not a kill. */
+  signal(SIGXFSZ, SIG_IGN);
   args.cfg = &cfg;
   args.scheduler = pos[0];
   dusk_config_format(dusk_worker_config_table, dusk_worker_config_count, &cfg,
@@ -153,8 +155,8 @@ int main(int argc, char **argv) {
   if (cfg.nworkers != NULL) {
     dusk_log_init('N', level);
     dusk_log(DUSK_LOG_INFO, "config: %s", text);
-    dusk_log(DUSK_LOG_INFO, "memory limit %.1f MiB per worker (not "
-             "enforced yet)", (double)limit / 1048576.0);
+    dusk_log(DUSK_LOG_INFO, "memory limit %.1f MiB per worker (results "
+             "past 70%% of it spill to disk)", (double)limit / 1048576.0);
     if (cfg.ready_fd >= 0) {
       close((int)cfg.ready_fd); /* readiness comes from the scheduler */
       cfg.ready_fd = -1;
@@ -163,7 +165,7 @@ int main(int argc, char **argv) {
   }
   dusk_log_init('W', level);
   dusk_log(DUSK_LOG_INFO, "config: %s", text);
-  dusk_log(DUSK_LOG_INFO, "memory limit %.1f MiB (not enforced yet)",
-           (double)limit / 1048576.0);
+  dusk_log(DUSK_LOG_INFO, "memory limit %.1f MiB (results past 70%% of it "
+           "spill to disk)", (double)limit / 1048576.0);
   return run_worker(&args);
 }

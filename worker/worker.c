@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "procstat.h"
 #include "registry.h"
+#include "spill.h"
 #include "xalloc.h"
 
 #include <assert.h>
@@ -80,8 +81,11 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
     {"memory-limit", DUSK_CFG_STR, "auto", 0, 0, CFG(memory_limit),
      "memory this worker may use: a size (4GiB, 512MB, bytes) or auto = "
      "the machine's memory (or its cgroup's memory.max, if lower) divided "
-     "by the workers of this nanny; reported to the dashboard, not "
-     "enforced yet"},
+     "by the workers of this nanny: results held past 70% of it spill to "
+     "--spill-dir, least recently used first, down to 60%"},
+    {"spill-dir", DUSK_CFG_STR, "", 0, 0, CFG(spill_dir),
+     "where results past --memory-limit go (a private directory made in "
+     "it, removed at exit; default $TMPDIR, else /tmp)"},
     {"inline-input-max", DUSK_CFG_INT, "4096", 0, 1048576,
      CFG(inline_input_max),
      "input bytes under which a trivial op runs on the loop thread"},
@@ -96,6 +100,8 @@ typedef struct wresult {
   int pins;     /* tasks reading it */
   int released; /* the scheduler let it go; freed when pins reach 0 */
   int fetched;  /* a copy of another worker's result, kept while pinned */
+  int spilled;  /* on disk (spill.h), data NULL, until a reader loads it */
+  uint64_t used; /* the worker's use clock when last made or read */
 } wresult;
 
 /* A task fetches its missing inputs, is handed to the work thread (or run
@@ -167,7 +173,10 @@ struct dusk_worker {
   int64_t reconnect_delay_ms;
   int announced;
   dusk_idmap results; /* id -> wresult */
-  uint64_t result_bytes;
+  uint64_t result_bytes; /* of the results in memory (not spilled) */
+  dusk_spill spill;      /* the results on disk */
+  uint64_t use_clock;
+  uint64_t spilled_total; /* results written to disk, ever */
   dusk_idmap tasks;   /* id -> wtask, for tasks not yet done */
   dusk_strmap peers;  /* addr -> wpeer */
   /* work thread */
@@ -194,9 +203,82 @@ static void task_inputs_ready(dusk_worker *w, wtask *t);
 
 static void result_free(dusk_worker *w, wresult *r) {
   dusk_idmap_del(&w->results, r->id);
-  w->result_bytes -= r->len;
+  if (r->spilled)
+    dusk_spill_drop(&w->spill, r->id, r->len);
+  else
+    w->result_bytes -= r->len;
   free(r->data);
   free(r);
+}
+
+/* ---- spilling past --memory-limit ---------------------------------------
+ * Results are most of what a worker holds for long (persisted partitions,
+ * intermediate tables); its batches and hash tables are bounded by design.
+ * So when the results in memory pass SPILL_HIGH of the limit, the least
+ * recently used ones that no task is reading go to disk (spill.h) until
+ * they are under SPILL_LOW, as Dask's worker spills past 70% to 60%; a
+ * reader loads one back (on the loop: a partition of a 64 MiB range reads
+ * from the page cache in tens of ms). */
+#define SPILL_HIGH 0.7
+#define SPILL_LOW 0.6
+
+/* The least recently used result that may go to disk, or NULL. */
+static wresult *spill_candidate(dusk_worker *w) {
+  wresult *best = NULL;
+  for (size_t i = 0; i < w->results.cap; i++) {
+    wresult *r = w->results.slots[i].value;
+    if (r != NULL && !r->spilled && r->pins == 0 && !r->fetched &&
+        !r->released && r->len > 0 && (best == NULL || r->used < best->used))
+      best = r;
+  }
+  return best;
+}
+
+/* Spills results until those in memory are under SPILL_LOW of the limit
+ * (nothing without a limit).  0, or the failed write's code with err. */
+static int make_room(dusk_worker *w, dusk_error *err) {
+  uint64_t high = (uint64_t)((double)w->memory_limit * SPILL_HIGH);
+  uint64_t low = (uint64_t)((double)w->memory_limit * SPILL_LOW);
+  uint64_t before = w->result_bytes, n = 0;
+  int rc = 0;
+  if (w->memory_limit == 0 || w->result_bytes <= high)
+    return 0;
+  while (w->result_bytes > low) {
+    wresult *r = spill_candidate(w);
+    if (r == NULL)
+      break; /* what is left is being read: it goes once read */
+    if ((rc = dusk_spill_write(&w->spill, r->id, r->data, r->len, err)) != 0)
+      break;
+    free(r->data);
+    r->data = NULL;
+    r->spilled = 1;
+    w->result_bytes -= r->len;
+    w->spilled_total++;
+    n++;
+  }
+  if (n > 0)
+    dusk_log(DUSK_LOG_INFO, "spilled %" PRIu64 " results (%.1f MiB) to %s: "
+             "%.1f of %.1f MiB (--memory-limit) in memory", n,
+             (double)(before - w->result_bytes) / 1048576.0, w->spill.dir,
+             (double)w->result_bytes / 1048576.0,
+             (double)w->memory_limit / 1048576.0);
+  return rc;
+}
+
+/* Brings a spilled result back into memory to be read.  0, or a negative
+ * code with err. */
+static int result_load(dusk_worker *w, wresult *r, dusk_error *err) {
+  char *data;
+  int rc;
+  r->used = ++w->use_clock;
+  if (!r->spilled)
+    return 0;
+  if ((rc = dusk_spill_take(&w->spill, r->id, r->len, &data, err)) != 0)
+    return rc;
+  r->data = data;
+  r->spilled = 0;
+  w->result_bytes += r->len;
+  return 0;
 }
 
 static void result_unpin(dusk_worker *w, wresult *r) {
@@ -218,6 +300,7 @@ static wresult *result_add(dusk_worker *w, uint64_t id, char *data,
   r->data = data;
   r->len = len;
   r->fetched = fetched;
+  r->used = ++w->use_clock;
   dusk_xcheck(dusk_idmap_put(&w->results, id, r));
   w->result_bytes += len;
   return r;
@@ -376,8 +459,27 @@ static void finish_task(dusk_worker *w, wtask *t) {
     } else if (t->rc == 0) {
       size_t len;
       char *data = dusk_buf_steal(&t->call.result, &len);
-      result_add(w, t->id, data, len, 0);
-      send_done(w, t, len);
+      wresult *r = result_add(w, t->id, data, len, 0);
+      dusk_error err = {0};
+      if (make_room(w, &err) != 0 && w->result_bytes > w->memory_limit) {
+        /* Past the limit with nowhere to put it: no result rather than
+         * a worker the kernel kills. */
+        char msg[DUSK_ERROR_MESSAGE_MAX + 160];
+        snprintf(msg, sizeof msg,
+                 "worker %" PRIu64 ": results held (%.1f MiB) are past "
+                 "--memory-limit (%.1f MiB) and spilling failed: %s",
+                 w->worker_id, (double)w->result_bytes / 1048576.0,
+                 (double)w->memory_limit / 1048576.0, err.message);
+        dusk_log(DUSK_LOG_ERROR, "%s", msg);
+        if (r->pins == 0)
+          result_free(w, r);
+        send_failed(w, t->id, DUSK_FAIL_OP, 0, msg);
+      } else {
+        if (err.code != 0)
+          dusk_log(DUSK_LOG_WARN, "spilling failed, results kept in memory "
+                   "(under --memory-limit): %s", err.message);
+        send_done(w, t, len);
+      }
     } else {
       dusk_log(DUSK_LOG_DEBUG, "task %" PRIu64 " (op %s) failed: %s", t->id,
                t->op, t->call.error);
@@ -643,8 +745,17 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   for (uint32_t i = 0; i < m->ndeps; i++) {
     const dusk_dep *d = &m->deps[i];
     wresult *r = dusk_idmap_get(&w->results, d->id);
+    dusk_error lerr = {0};
     t->dep_ids[i] = d->id;
-    if (r != NULL) {
+    if (r != NULL && result_load(w, r, &lerr) != 0) {
+      if (t->fail_reason == 0) {
+        t->fail_reason = DUSK_FAIL_MISSING_DEP;
+        t->fail_dep = d->id;
+        snprintf(t->fail_msg, sizeof t->fail_msg, "input %" PRIu64 ": %.200s",
+                 d->id, lerr.message);
+      }
+      t->nmissing--;
+    } else if (r != NULL) {
       t->inputs[i] = r;
       r->pins++;
       t->nmissing--;
@@ -662,6 +773,12 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   }
   if (--t->nmissing == 0)
     task_inputs_ready(w, t);
+  /* inputs loaded from disk may push others out */
+  {
+    dusk_error err = {0};
+    if (make_room(w, &err) != 0)
+      dusk_log(DUSK_LOG_WARN, "spilling failed: %s", err.message);
+  }
 }
 
 static void handle_release(dusk_worker *w, const dusk_msg_release *m) {
@@ -883,6 +1000,14 @@ static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
   memset(&m, 0, sizeof m);
   m.type = DUSK_MSG_DATA;
   m.u.data.id = id;
+  if (r != NULL && !r->released) {
+    dusk_error err = {0};
+    if (result_load(w, r, &err) != 0) {
+      dusk_log(DUSK_LOG_ERROR, "serving %" PRIu64 " to %s: %s", id, c->peer,
+               err.message);
+      r = NULL;
+    }
+  }
   if (r == NULL || r->released) {
     m.u.data.found = false;
     dusk_xcheck(dusk_conn_send(c, &m));
@@ -901,6 +1026,11 @@ static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
       return;
     off += n;
   } while (off < r->len);
+  {
+    dusk_error err = {0};
+    if (make_room(w, &err) != 0)
+      dusk_log(DUSK_LOG_WARN, "spilling failed: %s", err.message);
+  }
 }
 
 static void on_data_msg(dusk_conn *c, const dusk_msg *m) {
@@ -938,6 +1068,7 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   if ((rc = dusk_worker_memory_limit(cfg->memory_limit, 1, &w->memory_limit,
                                      err)) != 0)
     goto fail_early;
+  dusk_spill_init(&w->spill, cfg->spill_dir);
   dusk_idmap_init(&w->results);
   dusk_idmap_init(&w->tasks);
   dusk_strmap_init(&w->peers);
@@ -1183,6 +1314,7 @@ void dusk_worker_free(dusk_worker *w) {
     }
   }
   dusk_idmap_destroy(&w->results);
+  dusk_spill_destroy(&w->spill);
   dusk_idmap_destroy(&w->tasks);
   dusk_strmap_destroy(&w->peers);
   dusk_registry_destroy(&w->registry);

@@ -39,6 +39,8 @@ typedef struct dusk_worker_config {
   const char *memory_limit; /* SIZE, or "auto" for a worker alone on its
                                host (a nanny resolves "auto" for its N
                                workers first: dusk_worker_memory_limit) */
+  const char *spill_dir;    /* where results past 70% of the memory limit
+                               go (spill.h; NULL or "": $TMPDIR, /tmp) */
   const char *tls_cert;     /* TLS: all three, or none */
   const char *tls_key;
   const char *tls_ca;
@@ -53,9 +55,9 @@ typedef struct dusk_worker dusk_worker;
  * "4GiB", "512MB", bytes), or "auto" (also NULL): the memory this process
  * may use (dusk_memory_available: MemTotal, or its cgroup's memory.max if
  * lower) divided by host_workers (<= 0 is taken as 1), as Dask's
- * memory_limit="auto".  Reported in heartbeats; not enforced yet (issue
- * 14 spills above it).  0, or DUSK_ECONFIG / a negative errno with err
- * naming --memory-limit. */
+ * memory_limit="auto".  Reported in heartbeats; results held past 70% of
+ * it spill to disk (worker.c make_room).  0, or DUSK_ECONFIG / a negative
+ * errno with err naming --memory-limit. */
 int dusk_worker_memory_limit(const char *text, int64_t host_workers,
                              uint64_t *bytes, dusk_error *err);
 

@@ -67,16 +67,20 @@ def _tls_tuple(tls):
 class LocalCluster:
     """A scheduler and its workers on this machine, as Dask's LocalCluster.
 
-    LocalCluster(n_workers=None, scheduler_port=0, token=None, tls=None)
+    LocalCluster(n_workers=None, scheduler_port=0, token=None, tls=None,
+    memory_limit="auto", local_directory=None)
     starts one single-threaded worker process per vCPU by default;
     plugins names shared libraries of ops the workers load (dusk_plugin.h).
-    The
+    memory_limit is each worker's (a size such as "2GiB", or bytes; "auto":
+    the machine's memory over the workers): results held past 70% of it
+    (persisted partitions first among them) spill to local_directory
+    ($TMPDIR or /tmp by default), as Dask's workers spill.  The
     processes die with this Python process (also when it is killed), and
     close() - or leaving a `with` block - stops them."""
 
     def __init__(self, n_workers=None, scheduler_port=0, token=None, tls=None,
                  threads_per_worker=None, processes=True, plugins=None,
-                 **kwargs):
+                 memory_limit="auto", local_directory=None, **kwargs):
         if kwargs:
             raise NotImplementedError(
                 "LocalCluster: dusk does not support " +
@@ -94,10 +98,18 @@ class LocalCluster:
         self._tls = _tls_tuple(tls)
         if plugins is not None and not isinstance(plugins, str):
             plugins = ",".join(os.fspath(p) for p in plugins)
+        if isinstance(memory_limit, int) and not isinstance(memory_limit,
+                                                            bool):
+            memory_limit = str(memory_limit)
+        if memory_limit is not None and not isinstance(memory_limit, str):
+            raise TypeError("memory_limit: a size (\"2GiB\"), bytes or "
+                            "\"auto\"")
         self._cluster = _core.Cluster(
             n_workers=n_workers or 0, bin_dir=_bin_dir(), tls=self._tls,
             scheduler_port=int(scheduler_port), token=token,
-            plugins=plugins)
+            plugins=plugins, memory_limit=memory_limit,
+            spill_dir=None if local_directory is None
+            else os.fspath(local_directory))
 
     @property
     def scheduler_address(self):
@@ -262,8 +274,8 @@ class Client:
         """The workers and the scheduler's health, as a dict.  Each
         worker: id, pid, address, processing, keys, host_id, and from its
         last heartbeat cpu_percent (over the last interval; 100 = one
-        core), rss_bytes, memory_limit_bytes (--memory-limit; not
-        enforced yet), bytes_scanned (CSV bytes since it registered) and
+        core), rss_bytes, memory_limit_bytes (--memory-limit: results
+        past 70% of it spill to disk), bytes_scanned (CSV bytes since it registered) and
         tasks_running."""
         return {"address": self.scheduler_address,
                 "workers": self._conn.workers(),

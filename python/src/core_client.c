@@ -119,17 +119,17 @@ typedef struct {
 static int cluster_init(ClusterObject *self, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"n_workers", "bin_dir", "tls",
                            "log_level", "plugins", "scheduler_port",
-                           "token", NULL};
+                           "token", "memory_limit", "spill_dir", NULL};
   int n = 0, rc, port = 0;
   const char *bin_dir = NULL, *log_level = NULL, *plugins = NULL,
-             *token = NULL;
+             *token = NULL, *memory_limit = NULL, *spill_dir = NULL;
   PyObject *tls = Py_None;
   dusk_cluster_options o;
   dusk_error err = {0};
   dusk_cluster *cl = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "|izOzziz", kwlist, &n,
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|izOzzizzz", kwlist, &n,
                                    &bin_dir, &tls, &log_level, &plugins,
-                                   &port, &token))
+                                   &port, &token, &memory_limit, &spill_dir))
     return -1;
   if (self->cl != NULL) {
     PyErr_SetString(PyExc_RuntimeError, "cluster already started");
@@ -141,6 +141,8 @@ static int cluster_init(ClusterObject *self, PyObject *args, PyObject *kw) {
   o.plugins = plugins;
   o.scheduler_port = port;
   o.token = token;
+  o.memory_limit = memory_limit;
+  o.spill_dir = spill_dir;
   if (log_level != NULL)
     o.log_level = log_level;
   if (core_tls_arg(tls, &o.tls) != 0)

@@ -209,3 +209,76 @@ def test_worker_killed_holding_partitions(trips):
 def test_persist_refuses_results(client, trips):
     with pytest.raises(NotImplementedError, match="persist"):
         read(trips, None).groupby("base").size().persist()
+
+
+def spill_files(d):
+    return [f for sub in os.listdir(d) for f in os.listdir(os.path.join(d, sub))]
+
+
+def test_partitions_spill_past_the_memory_limit(trips, tmp_path):
+    """Workers of 1 MB hold the persisted partitions mostly on disk (past
+    70% of the limit, least recently used first), read them back for each
+    query, and leave nothing behind."""
+    big = tmp_path / "big.csv"
+    write_trips(big, 40000, seed=9)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    with dusk.LocalCluster(n_workers=2, memory_limit="1MB",
+                           local_directory=spill) as cluster, \
+            dusk.Client(cluster) as c:
+        df = read(str(big), "64KB")
+        want = df.groupby("base").fare.sum().compute(client=c)
+        p = df.persist(client=c)
+        assert len(spill_files(spill)) > 0
+        for _ in range(2):
+            pdt.assert_series_equal(
+                p.groupby("base").fare.sum().compute(client=c), want)
+        pdt.assert_series_equal(
+            p.groupby("base").fare.sum().compute(client=c),
+            pd.read_csv(big).groupby("base").fare.sum())
+        p.unpersist()
+        wait_until(lambda: not spill_files(spill), 10, "spill files removed")
+    assert os.listdir(spill) == []  # the private directories too
+
+
+FULL_DISK = r'''
+import sys, dusk, dusk.dataframe as dd
+with dusk.LocalCluster(n_workers=1, memory_limit="1MB",
+                       local_directory=sys.argv[2]) as cl, \
+        dusk.Client(cl) as c:
+    try:
+        dd.read_csv(sys.argv[1], blocksize="64KB").persist(client=c)
+    except Exception as e:
+        print("ERROR", e)
+    else:
+        print("PERSISTED")
+    # the cluster still answers
+    print("ROWS", len(dd.read_csv(sys.argv[1])))
+'''
+
+
+def test_spill_that_fails_is_a_clear_error(tmp_path):
+    """A spill the disk refuses (here a file size limit: EFBIG, what a full
+    disk's ENOSPC looks like to the worker) fails the persist with the
+    worker's reason, keeps nothing, and the cluster goes on."""
+    import resource
+    import subprocess
+    import sys
+    big = tmp_path / "big.csv"
+    write_trips(big, 40000, seed=9)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+
+    def limit_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384))
+
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    p = subprocess.run([sys.executable, "-c", FULL_DISK, str(big),
+                        str(spill)], capture_output=True, text=True,
+                       timeout=120, preexec_fn=limit_files, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "ERROR" in p.stdout, p.stdout
+    assert "--memory-limit" in p.stdout and "spilling" in p.stdout
+    assert "File too large" in p.stdout
+    assert f"ROWS {len(pd.read_csv(big))}" in p.stdout
+    assert spill_files(spill) == []
