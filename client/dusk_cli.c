@@ -1021,7 +1021,7 @@ static int run_query(const options *o) {
   } else if (rc != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
   } else {
-    dusk_table_print(t, o->format, stdout);
+    dusk_table_print_result(t, o->format, dusk_dataframe_result(f), stdout);
     fflush(stdout);
     if (o->profile != NULL && write_profile(c, o) != 0)
       rc = 1;

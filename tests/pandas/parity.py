@@ -862,12 +862,18 @@ def literal_cases(files):
 
 
 def print_cases(files):
-    """Cases whose table output (the CLI's default, pandas' print of the
-    frame) must equal pandas' to_string() byte for byte, run once: an
+    """Cases whose table output (the CLI's default) must equal pandas'
+    print() of the result byte for byte (printed_text), run once: an
     object column of Timedeltas prints each value on its own, NaT for a
-    missing one."""
-    a, nat = files["a"], files["nat"]
+    missing one; a Series prints as print(series) does (its index names
+    line, the Name/Length/dtype footer, the "..." of more than 60 rows), a
+    scalar as print(scalar), a whole frame's reduction as the Series
+    pandas makes of it (one dtype for all its values)."""
+    a, nat, fl = files["a"], files["nat"], files["fill"]
+    A = lambda: pd.read_csv(a)
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
+    FL = lambda: pd.read_csv(fl)
+    RN = f'read_csv("{nat}", parse_dates=["t", "u"])'
     dates = '", "'.join(["pickup_datetime", "dropoff_datetime"])
     return [
         ("print: describe of a trip duration",
@@ -876,7 +882,68 @@ def print_cases(files):
          lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
                                              "dropoff_datetime"])
          .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
-         ["d"].describe().to_frame()),
+         ["d"].describe()),
+        # Series: unnamed index and name (value_counts), a named index
+        # and no name (size()), more than 60 rows ("..." and Length),
+        # floats, a MultiIndex truncated, nulls in keys and values
+        ("print: value_counts", f'read_csv("{a}")["hvfhs_license_num"]'
+         '.value_counts()', lambda: A()["hvfhs_license_num"].value_counts()),
+        ("print: value_counts of 265 values (truncated)",
+         f'read_csv("{a}")["PULocationID"].value_counts()',
+         lambda: A()["PULocationID"].value_counts()),
+        ("print: value_counts(normalize=True), floats truncated",
+         f'read_csv("{a}")["DOLocationID"].value_counts(normalize=True)',
+         lambda: A()["DOLocationID"].value_counts(normalize=True)),
+        ("print: groupby size", f'read_csv("{a}").groupby('
+         '"hvfhs_license_num").size()',
+         lambda: A().groupby("hvfhs_license_num").size()),
+        ("print: groupby column sum", f'read_csv("{a}").groupby('
+         '"hvfhs_license_num")["PULocationID"].sum()',
+         lambda: A().groupby("hvfhs_license_num")["PULocationID"].sum()),
+        ("print: groupby column mean, floats with NaN",
+         f'read_csv("{fl}").groupby("s", dropna=False)["x"].mean()',
+         lambda: FL().groupby("s", dropna=False)["x"].mean()),
+        ("print: two keys' size, a MultiIndex truncated",
+         f'read_csv("{a}").groupby(["PULocationID", "hvfhs_license_num"])'
+         '.size()',
+         lambda: A().groupby(["PULocationID", "hvfhs_license_num"]).size()),
+        ("print: size sorted, head", f'read_csv("{a}").groupby('
+         '"PULocationID").size().sort_values(ascending=False).head(10)',
+         lambda: A().groupby("PULocationID").size()
+         .sort_values(ascending=False, kind="stable").head(10)),
+        ("print: datetimes by group, NaT", f'{RN}.groupby("s", '
+         'dropna=False)["t"].max()',
+         lambda: N().groupby("s", dropna=False)["t"].max()),
+        ("print: quantiles of a column", f'read_csv("{a}")["PULocationID"]'
+         '.quantile([0.1, 0.5])',
+         lambda: A()["PULocationID"].quantile([0.1, 0.5])),
+        ("print: empty value_counts", f'read_csv("{a}").query('
+         '"PULocationID > 1000")["SR_Flag"].value_counts()',
+         lambda: A().query("PULocationID > 1000")["SR_Flag"]
+         .value_counts()),
+        # scalars
+        ("print: a column's sum", f'read_csv("{a}")["PULocationID"].sum()',
+         lambda: A()["PULocationID"].sum()),
+        ("print: a column's mean", f'read_csv("{a}")["PULocationID"]'
+         '.mean()', lambda: A()["PULocationID"].mean()),
+        ("print: a column's sum, pandas' float64",
+         f'read_csv("{a}")["SR_Flag"].sum()', lambda: A()["SR_Flag"].sum()),
+        ("print: a datetime column's min", f'{RN}["t"].min()',
+         lambda: N()["t"].min()),
+        ("print: a timedelta's max", f'{RN}.assign(d="u - t")["d"].max()',
+         lambda: N().assign(d=lambda x: x.u - x.t)["d"].max()),
+        ("print: len", f'len(read_csv("{a}"))', lambda: len(A())),
+        # a whole frame's reductions: one dtype, object when mixed
+        ("print: count", f'read_csv("{a}").count()', lambda: A().count()),
+        ("print: max of every type (object)", f'{RN}.max()',
+         lambda: N().max(numeric_only=False)),
+        ("print: mean, int and float columns", f'read_csv("{fl}")'
+         '[["x", "y", "n"]].mean()', lambda: FL()[["x", "y", "n"]].mean()),
+        ("print: quantile(q) of a frame, named q",
+         f'read_csv("{a}")[["PULocationID", "DOLocationID"]].quantile(0.3)',
+         lambda: A()[["PULocationID", "DOLocationID"]].quantile(0.3)),
+        ("print: a frame's datetime columns", f'{RN}.head(3)',
+         lambda: N().head(3)),
         ("print: describe of numbers, timedeltas with NaT and all NaT",
          f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t", '
          f'e="(u - t).where(id < 0)").describe()',
@@ -884,6 +951,13 @@ def print_cases(files):
                             e=lambda x: (x.u - x.t).where(x.id < 0))
          .describe()),
     ]
+
+
+def printed_text(result):
+    """What print() shows of a pandas result (a frame in full: to_string)."""
+    if isinstance(result, pd.DataFrame):
+        return result.to_string() + "\n"
+    return str(result) + "\n"
 
 
 def float_text(s):
@@ -1023,7 +1097,7 @@ def main():
                                 info["scheduler"], "--token-file",
                                 info["token-file"], expr],
                                capture_output=True, text=True, timeout=300)
-            want = pandas_fn().to_string() + "\n"
+            want = printed_text(pandas_fn())
             why = (f"exit {r.returncode}: {r.stderr.strip()[:300]}"
                    if r.returncode != 0 else None if r.stdout == want
                    else f"printed\n{r.stdout}pandas prints\n{want}")
