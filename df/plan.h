@@ -434,6 +434,11 @@ typedef struct dusk_plan {
   /* VALUE_COUNTS: each count as a share of the counted rows (pandas'
    * normalize=True: float64, missing values counted only with keep_na) */
   bool normalize;
+  /* VALUE_COUNTS of one column: it is pandas' nullable Int64 or boolean
+   * array (a read_csv dtype= of that name, kept through row steps and
+   * fillna), whose value_counts(dropna=False) pandas 1.5 orders its own
+   * way and whose values stay ints (dusk_plan_value_counts sets it) */
+  bool masked;
   /* VALUE_COUNTS: pandas' describe() of a text or bool column made from
    * the counts: count, unique, top, freq (the scheduler lowers a describe
    * of one such column to this) */
