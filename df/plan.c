@@ -1428,6 +1428,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->normalize = p->normalize;
   c->describe_counts = p->describe_counts;
   c->masked = p->masked;
+  c->frame_reduce = p->frame_reduce;
   c->drop = p->drop;
   c->how_all = p->how_all;
   if (p->renamed != NULL &&
@@ -1595,6 +1596,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
   if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
     nf++; /* the optional list of mixed columns */
+  if (p->kind == DUSK_PLAN_GROUPBY && p->frame_reduce && p->ncolumns == 0)
+    nf++; /* the optional frame_reduce (true) */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
     nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
   else if (p->kind == DUSK_PLAN_VALUE_COUNTS &&
@@ -1677,6 +1680,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
         PK(pk_cstr(pk, p->aggs[i].label));
     }
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    if (p->frame_reduce && p->ncolumns == 0)
+      PK(msgpack_pack_true(pk));
     break;
   }
   case DUSK_PLAN_VALUE_COUNTS:
@@ -2248,8 +2253,8 @@ int dusk_aggs_check_labels(const dusk_agg *aggs, size_t n, const char *where,
   return 0;
 }
 
-static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
-                       dusk_error *err) {
+static int dec_groupby(dusk_plan *p, const msgpack_object *f,
+                       uint32_t nfields, const char *where, dusk_error *err) {
   const msgpack_object *items = NULL;
   uint32_t n = 0;
   int rc;
@@ -2319,6 +2324,13 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
   if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
     return bad_type(err, where, "keep_na", "a bool", &f[2]);
   p->keep_na = f[2].via.boolean;
+  if (nfields > 3) { /* frame_reduce: present only when true, keyless */
+    if (f[3].type != MSGPACK_OBJECT_BOOLEAN || !f[3].via.boolean ||
+        p->ncolumns > 0)
+      return bad_type(err, where, "frame_reduce",
+                      "true, on a groupby without keys", &f[3]);
+    p->frame_reduce = true;
+  }
   return 0;
 }
 
@@ -2454,7 +2466,7 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     return get_name(&f[2], where, "text", PLAN_MAX_TEXT, true, err,
                     &p->expr_text);
   }
-  case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, where, err);
+  case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, nfields, where, err);
   case DUSK_PLAN_VALUE_COUNTS: {
     /* [column, keep_na (, output (, keys, group_keep_na, flat))] */
     const msgpack_object *keys = NULL;
@@ -2689,7 +2701,8 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   nfields = plan_nfields[kind];
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
        kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
-       kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT) &&
+       kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT ||
+       kind == DUSK_PLAN_GROUPBY) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++;
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&

@@ -402,6 +402,13 @@ typedef struct dusk_plan {
    * Of a grouped VALUE_COUNTS, this is value_counts(dropna=False), for
    * the counted column only */
   bool keep_na;
+  /* GROUPBY without keys: a whole frame's reduction (df.std(), its
+   * aggregates expanded from an every-column one by the scheduler), not
+   * a column's (df["x"].std()).  pandas' answers differ there: a
+   * datetime's or timedelta's std past int64 nanoseconds is NaT in a
+   * frame's reduction and an error ("overflow in timedelta operation")
+   * in a column's.  On the wire as an optional last field. */
+  bool frame_reduce;
   /* VALUE_COUNTS with keys: groupby(keys, dropna=False), a null key a
    * group of its own (sorted last) */
   bool group_keep_na;

@@ -4674,7 +4674,10 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
  * truncated toward zero, as pandas casts its float back (7 ns / 3 is
  * 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only, a std of one
  * value) into NaT; a std past int64 fails as pandas' "overflow in
- * timedelta operation" does.  mark_logical then tags the means; a std,
+ * timedelta operation" does for a column (df["t"].std()), and is NaT in
+ * a whole frame's reduction (df.std(): plan.h frame_reduce): pandas
+ * checks the overflow of a scalar result only, and casts a frame's float
+ * array to int64, where numpy makes the value past it NaT.  mark_logical then tags the means; a std,
  * a timedelta of either, is tagged here. */
 static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
   ltypes_map lt;
@@ -4704,7 +4707,11 @@ static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
       if (!col->valid[r] || f != f) {
         col->valid[r] = 0;
         v[r] = 0;
-      } else if (!(fabs(f) < 9223372036854775808.0)) { /* 2^63 */
+      } else if (!(fabs(f) < 9223372036854775808.0) && /* 2^63 */
+                 std && m->p.root->frame_reduce) {
+        col->valid[r] = 0; /* a frame's reduction: pandas' NaT */
+        v[r] = 0;
+      } else if (!(fabs(f) < 9223372036854775808.0)) {
         free(v);
         return dusk_error_set(err, DUSK_ETYPE,
                               "std of '%s': overflow in timedelta operation "

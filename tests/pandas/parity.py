@@ -150,6 +150,16 @@ def make_data(bin_dir, work):
             st = rnd.choice(["NaT", "a", "", "b"])
             f.write(f"{i},{t},{u},{st}\n")
     files["nat"] = path
+    # Datetimes near both ends of pandas' range, and a timedelta of +-280
+    # years: their std passes int64 nanoseconds (a frame's std is NaT).
+    path = os.path.join(work, "far.csv")
+    with open(path, "w") as f:
+        f.write("t,w,x\n")
+        for i in range(6):
+            t, w = (("1680-01-01", "1960-01-01") if i % 2 else
+                    ("2260-01-01", "1980-01-01"))
+            f.write(f"{t},{w},{i}\n")
+    files["far"] = path
     # b's fields with its columns reversed, and some of them in another
     # order with a column of their own (the same text: pandas aligns
     # concat's inputs by name, a union where their columns differ).
@@ -178,6 +188,7 @@ def cases(files):
     late, nonull = files["late_null"], files["no_null"]
     many = files["many_late"]
     nat = files["nat"]
+    far = files["far"]
     lb = files["late_bool"]
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
     return [
@@ -747,6 +758,12 @@ def cases(files):
          f'.std()',
          lambda: N().assign(d=lambda x: x.u - x.t)
          [["id", "t", "u", "d"]].agg(["std"]).reset_index(drop=True)),
+        ("whole-frame std past int64 nanoseconds: NaT",
+         f'read_csv("{far}", parse_dates=["t", "w"]).assign(e="t - w")'
+         f'.std()',
+         lambda: pd.DataFrame([quiet_cast(
+             lambda: pd.read_csv(far, parse_dates=["t", "w"])
+             .assign(e=lambda x: x.t - x.w).std())])),
         ("std of a trip duration (timedelta)",
          f'read_csv("{a}", parse_dates=["pickup_datetime", '
          f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
@@ -979,6 +996,14 @@ def print_cases(files):
                             e=lambda x: (x.u - x.t).where(x.id < 0))
          .describe()),
     ]
+
+
+def quiet_cast(reduction):
+    """A frame's std whose float passes int64 nanoseconds: pandas casts it
+    to NaT, numpy warning of the invalid cast."""
+    import numpy as np
+    with np.errstate(invalid="ignore"):
+        return reduction()
 
 
 def nuisance_dropped(reduction):

@@ -157,6 +157,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
   if (a->normalize != b->normalize ||
       a->describe_counts != b->describe_counts || a->masked != b->masked)
     return "value_counts output";
+  if (a->frame_reduce != b->frame_reduce)
+    return "frame_reduce";
   if (a->drop != b->drop || a->how_all != b->how_all)
     return "drop / how";
   for (size_t i = 0; a->renamed != NULL && i < a->ncolumns; i++)
@@ -955,6 +957,36 @@ START_TEST(test_value_counts_masked) {
     plan_roundtrip(cases[i].p);
     dusk_plan_free(cases[i].p);
   }
+}
+END_TEST
+
+/* A whole frame's reduction (the scheduler's frame_reduce) survives the
+ * wire; on a groupby with keys it is neither written nor read. */
+START_TEST(test_frame_reduce_roundtrip) {
+  dusk_agg agg = {0};
+  const char *keys[] = {"k"};
+  dusk_plan *p;
+  size_t len, len2;
+  char *bytes, *keyed;
+  agg.column = "t";
+  agg.fn = DUSK_AGG_STD;
+  p = dusk_plan_groupby(leaf("a.csv"), NULL, 0, &agg, 1);
+  ck_assert_ptr_nonnull(p);
+  bytes = encode_plan(p, &len);
+  p->frame_reduce = true;
+  plan_roundtrip(p);
+  free(encode_plan(p, &len2));
+  ck_assert_uint_eq(len2, len + 1); /* one more field: true */
+  dusk_plan_free(p);
+  p = dusk_plan_groupby(leaf("a.csv"), keys, 1, &agg, 1);
+  ck_assert_ptr_nonnull(p);
+  keyed = encode_plan(p, &len);
+  p->frame_reduce = true;
+  free(encode_plan(p, &len2));
+  ck_assert_uint_eq(len2, len);
+  free(bytes);
+  free(keyed);
+  dusk_plan_free(p);
 }
 END_TEST
 
@@ -2511,6 +2543,7 @@ int main(void) {
   tcase_add_test(tc, test_terminal_kinds);
   tcase_add_test(tc, test_post_steps);
   tcase_add_test(tc, test_value_counts_masked);
+  tcase_add_test(tc, test_frame_reduce_roundtrip);
   tcase_add_test(tc, test_merge_names);
   tcase_add_test(tc, test_bad_sort_values);
   suite_add_tcase(s, tc);
