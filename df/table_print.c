@@ -2000,7 +2000,7 @@ int dusk_table_write_row(const dusk_table *t, bool named, FILE *f) {
   dusk_slice s;
   int kind, rc;
 
-  if (t->nrows != 1 || t->ncols == t->nindex)
+  if (t->nrows != 1)
     return dusk_table_write_text(t, f);
   named = named && t->nindex == 1;
   s = named ? scalar_text(&t->cols[0], 0, label) : (dusk_slice){"", 0};
@@ -2008,7 +2008,8 @@ int dusk_table_write_row(const dusk_table *t, bool named, FILE *f) {
     names[1] = strndup(s.ptr, s.len);
   else
     label[s.len] = '\0';
-  kind = row_common_kind(t);
+  /* no column left (text dropped from a min): pandas' empty float64 */
+  kind = t->ncols == t->nindex ? DUSK_TYPE_FLOAT64 : row_common_kind(t);
   if (kind >= 100)
     types[1] = DUSK_TYPE_INT64;
   else if (kind != -1)

@@ -984,6 +984,9 @@ def print_cases(files):
          lambda: nuisance_dropped(N().max)),
         ("print: mean, int and float columns", f'read_csv("{fl}")'
          '[["x", "y", "n"]].mean()', lambda: FL()[["x", "y", "n"]].mean()),
+        ("print: min of a text column with NaN: an empty Series",
+         f'read_csv("{fl}")[["s"]].min()',
+         lambda: nuisance_dropped(FL()[["s"]].min)),
         ("print: quantile(q) of a frame, named q",
          f'read_csv("{a}")[["PULocationID", "DOLocationID"]].quantile(0.3)',
          lambda: A()[["PULocationID", "DOLocationID"]].quantile(0.3)),
