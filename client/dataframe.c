@@ -1169,12 +1169,15 @@ int dusk_table_string(const dusk_table *t, size_t col, size_t row,
 
 int dusk_table_print_result(const dusk_table *t, int format, int result,
                             FILE *f) {
+  bool nullable = (result & DUSK_RESULT_NULLABLE) != 0;
   if (format == DUSK_FORMAT_CSV || format == DUSK_FORMAT_JSON)
     return dusk_table_print(t, format, f);
-  switch (result) {
+  switch (result & ~DUSK_RESULT_NULLABLE) {
   case DUSK_RESULT_SERIES:
   case DUSK_RESULT_SERIES_UNNAMED:
-    return dusk_table_write_series(t, result == DUSK_RESULT_SERIES, f);
+    return dusk_table_write_series(t, (result & ~DUSK_RESULT_NULLABLE) ==
+                                          DUSK_RESULT_SERIES,
+                                   nullable, f);
   case DUSK_RESULT_SCALAR: return dusk_table_write_scalar(t, f);
   case DUSK_RESULT_ROW:
   case DUSK_RESULT_ROW_NAMED:

@@ -508,8 +508,11 @@ enum {
   DUSK_RESULT_ROW = 4,            /* a Series over the value columns' names
                                      of the one row's values, named None
                                      (df.sum(), df.count()) */
-  DUSK_RESULT_ROW_NAMED = 5       /* the same, named after the row's index
+  DUSK_RESULT_ROW_NAMED = 5,      /* the same, named after the row's index
                                      label (df.quantile(0.3)) */
+  /* or'ed into SERIES: its values are pandas' nullable Int64 / Float64
+   * (value_counts of a column read with dtype "Int64" or "boolean") */
+  DUSK_RESULT_NULLABLE = 0x100
 };
 /* The DUSK_RESULT_* of a frame: of a parsed expression what pandas gives
  * for it; DUSK_RESULT_FRAME for frames the builders made. */

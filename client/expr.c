@@ -2260,6 +2260,7 @@ struct plan_chain {
    * aggregates), where [[...]] looks up index labels, not columns */
   bool series;
   bool unnamed; /* that Series' name is None (groupby(k).size()) */
+  bool nullable; /* its values are pandas' Int64 / Float64 (plan.h masked) */
   /* what pandas returns when the query ends at plan node `shaped`: a
    * DUSK_RESULT_* (expr.h) other than a Series' (a reduction's scalar or
    * row); a step after that node makes the result a frame again */
@@ -4066,6 +4067,7 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   if (rc == 0) {
     f->plan->keep_na = !dropna;
     f->plan->normalize = normalize;
+    f->nullable = f->plan->masked;
   }
 done:
   strlist_free(&sel);
@@ -4611,7 +4613,8 @@ static int parse_top(parser *p, plan_chain *f) {
 /* What pandas returns for the parsed chain f. */
 static int chain_result(const plan_chain *f) {
   if (f->series)
-    return f->unnamed ? DUSK_RESULT_SERIES_UNNAMED : DUSK_RESULT_SERIES;
+    return (f->unnamed ? DUSK_RESULT_SERIES_UNNAMED : DUSK_RESULT_SERIES) |
+           (f->nullable ? DUSK_RESULT_NULLABLE : 0);
   return f->plan == f->shaped ? f->shape : DUSK_RESULT_FRAME;
 }
 

@@ -115,8 +115,10 @@ int dusk_table_write_json(const dusk_table *t, FILE *f);
  * value), or a row (a Series over the value columns' names, named after
  * the one row's index label or None).  A table of another shape than
  * that (more value columns, more rows) is written as dusk_table_write_text
- * writes it.  0 or the errno-based code of a failed write. */
-int dusk_table_write_series(const dusk_table *t, bool named, FILE *f);
+ * writes it.  A Series' `nullable` values are pandas' nullable Int64 or
+ * Float64 (the counts of a nullable column's value_counts).  0 or the errno-based code of a failed write. */
+int dusk_table_write_series(const dusk_table *t, bool named, bool nullable,
+                            FILE *f);
 int dusk_table_write_scalar(const dusk_table *t, FILE *f);
 int dusk_table_write_row(const dusk_table *t, bool named, FILE *f);
 

@@ -1831,21 +1831,40 @@ static bool *bare_columns(const dusk_table *t) {
   return bare;
 }
 
-int dusk_table_write_series(const dusk_table *t, bool named, FILE *f) {
+/* print(series) of t's one value column, object text already when
+ * objects (bare: printed as it is), with this dtype name in the footer. */
+static int write_series_as(const dusk_table *t, bool objects,
+                           const char *dtype, bool named, FILE *f) {
   dusk_table *text = NULL;
-  bool *bare;
+  bool *bare = bare_columns(t);
   int rc;
-  if (t->ncols != t->nindex + 1)
-    return dusk_table_write_text(t, f);
-  if ((bare = bare_columns(t)) == NULL)
+  if (bare == NULL)
     return DUSK_ENOMEM;
+  bare[t->nindex] = bare[t->nindex] || objects;
   rc = times_as_text(t, true, &text);
   if (rc == 0)
-    rc = write_series_text(text != NULL ? text : t, bare,
-                           dtype_name(t, t->nindex), named, f);
+    rc = write_series_text(text != NULL ? text : t, bare, dtype, named, f);
   dusk_table_free(text);
   free(bare);
   return rc;
+}
+
+static int write_float_objects(const dusk_table *t, bool named, FILE *f);
+
+int dusk_table_write_series(const dusk_table *t, bool named, bool nullable,
+                            FILE *f) {
+  const dusk_table_column *c = &t->cols[t->nindex];
+  if (t->ncols != t->nindex + 1)
+    return dusk_table_write_text(t, f);
+  /* pandas' nullable arrays print as objects: Int64 as int64 does, a
+   * Float64 value by value (GenericArrayFormatter) */
+  if (nullable && c->type == DUSK_TYPE_FLOAT64)
+    return write_float_objects(t, named, f);
+  return write_series_as(t, false,
+                         nullable && c->type == DUSK_TYPE_INT64
+                             ? "Int64"
+                             : dtype_name(t, t->nindex),
+                         named, f);
 }
 
 /* str() of the value in row r of c as pandas returns it alone: numpy's
@@ -1931,16 +1950,16 @@ static int row_common_kind(const dusk_table *t) {
   return kind == DUSK_TYPE_STRING ? -1 : kind;
 }
 
-/* GenericArrayFormatter's text of row 0 of column c in an object Series,
+/* GenericArrayFormatter's text of row r of column c in an object Series,
  * its leading space included: a heap string of *len bytes, or NULL. */
-static char *object_text(const dusk_table_column *c, size_t *len) {
+static char *object_text(const dusk_table_column *c, size_t r, size_t *len) {
   char buf[400], *out;
   dusk_slice s;
-  bool is_float = c->valid[0] &&
+  bool is_float = c->valid[r] &&
                   (c->type == DUSK_TYPE_FLOAT64 || int_as_float(c)) &&
-                  !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[0]));
+                  !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]));
   if (is_float) {
-    double x = c->type == DUSK_TYPE_FLOAT64 ? c->f64[0] : (double)c->i64[0];
+    double x = c->type == DUSK_TYPE_FLOAT64 ? c->f64[r] : (double)c->i64[r];
     int n = snprintf(buf, sizeof buf - 1, "% .*f", TEXT_PRECISION, x);
     while (n > 0 && buf[n - 1] == '0') /* _trim_zeros_single_float */
       n--;
@@ -1949,8 +1968,8 @@ static char *object_text(const dusk_table_column *c, size_t *len) {
     s.ptr = buf;
     s.len = (size_t)n;
   } else {
-    s = scalar_text(c, 0, buf);
-    if (!c->valid[0] && c->logical == 0)
+    s = scalar_text(c, r, buf);
+    if (!c->valid[r] && c->logical == 0)
       s.ptr = "NaN"; /* na_rep, where str(nan) is "nan" */
   }
   if ((out = malloc(s.len + 2)) == NULL)
@@ -1960,6 +1979,48 @@ static char *object_text(const dusk_table_column *c, size_t *len) {
   *len = s.len + !is_float;
   out[*len] = '\0';
   return out;
+}
+
+/* print() of t's Series of pandas' Float64: each value as an object
+ * Series shows it, "0.25", "0.125" (not one precision for all). */
+static int write_float_objects(const dusk_table *t, bool named, FILE *f) {
+  const char **names = calloc(t->ncols, sizeof *names);
+  dusk_type *types = calloc(t->ncols, sizeof *types);
+  dusk_value *row = calloc(t->ncols, sizeof *row);
+  dusk_table *r = NULL;
+  int rc = DUSK_ENOMEM;
+  for (size_t c = 0; names != NULL && types != NULL && c < t->ncols; c++) {
+    names[c] = t->cols[c].name;
+    types[c] = c < t->nindex ? t->cols[c].type : DUSK_TYPE_STRING;
+  }
+  if (names != NULL && types != NULL && row != NULL &&
+      (r = dusk_table_new(names, types, t->ncols, t->nindex)) != NULL)
+    rc = 0;
+  for (size_t i = 0; rc == 0 && i < t->nrows; i++) {
+    char *text;
+    for (size_t c = 0; c < t->nindex; c++)
+      dusk_table_get(t, c, i, &row[c]);
+    if ((text = object_text(&t->cols[t->nindex], i,
+                            &row[t->nindex].u.s.len)) == NULL) {
+      rc = DUSK_ENOMEM;
+      break;
+    }
+    row[t->nindex].type = DUSK_TYPE_STRING;
+    row[t->nindex].u.s.ptr = text;
+    rc = dusk_table_append_row(r, row);
+    free(text);
+  }
+  for (size_t c = 0; rc == 0 && c < t->nindex; c++) {
+    r->cols[c].source_na = t->cols[c].source_na;
+    r->cols[c].logical = t->cols[c].logical;
+  }
+  if (rc == 0)
+    rc = write_series_as(r, true, "Float64", named, f);
+  dusk_table_free(r);
+  free(names);
+  free(types);
+  free(row);
+  return rc;
 }
 
 /* The one row's values into r, a table of (the column name, the value)
@@ -1974,7 +2035,7 @@ static int row_table_fill(const dusk_table *t, int kind, dusk_table *r) {
     row[0].u.s.ptr = col->name;
     row[0].u.s.len = strlen(col->name);
     if (kind == -1) {
-      if ((text = object_text(col, &row[1].u.s.len)) == NULL)
+      if ((text = object_text(col, 0, &row[1].u.s.len)) == NULL)
         return DUSK_ENOMEM;
       row[1].type = DUSK_TYPE_STRING;
       row[1].u.s.ptr = text;
@@ -2024,7 +2085,7 @@ int dusk_table_write_row(const dusk_table *t, bool named, FILE *f) {
   rc = row_table_fill(t, kind, r);
   if (rc == 0)
     rc = kind == -1 ? write_series_text(r, object_bare, "object", named, f)
-                    : dusk_table_write_series(r, named, f);
+                    : dusk_table_write_series(r, named, false, f);
   dusk_table_free(r);
   return rc;
 }

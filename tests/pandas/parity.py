@@ -987,6 +987,16 @@ def print_cases(files):
         ("print: min of a text column with NaN: an empty Series",
          f'read_csv("{fl}")[["s"]].min()',
          lambda: nuisance_dropped(FL()[["s"]].min)),
+        ("print: value_counts of an Int64 column: Int64 counts, <NA>",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}})["x"]'
+         '.value_counts(dropna=False)',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"]
+         .value_counts(dropna=False)),
+        ("print: value_counts(normalize=True) of a boolean column: Float64",
+         f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"]'
+         '.value_counts(dropna=False, normalize=True)',
+         lambda: pd.read_csv(fl, dtype={"b": "boolean"})["b"]
+         .value_counts(dropna=False, normalize=True)),
         ("print: quantile(q) of a frame, named q",
          f'read_csv("{a}")[["PULocationID", "DOLocationID"]].quantile(0.3)',
          lambda: A()[["PULocationID", "DOLocationID"]].quantile(0.3)),

@@ -2131,6 +2131,12 @@ START_TEST(test_result_shapes) {
       {"R.describe()", DUSK_RESULT_FRAME},
       {"R.head(3)", DUSK_RESULT_FRAME},
       {"R", DUSK_RESULT_FRAME},
+      {"read_csv(\"a.csv\", dtype={\"x\": \"Int64\"})[\"x\"]"
+       ".value_counts().head(3)",
+       DUSK_RESULT_SERIES | DUSK_RESULT_NULLABLE},
+      {"read_csv(\"a.csv\", dtype={\"x\": \"int64\"})[\"x\"]"
+       ".value_counts()",
+       DUSK_RESULT_SERIES},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char text[256];
@@ -2138,8 +2144,11 @@ START_TEST(test_result_shapes) {
     dusk_plan *p = NULL;
     dusk_error err = {0};
     int result = -1;
-    snprintf(text, sizeof text, "%.*sread_csv(\"a.csv\")%s",
-             (int)(r - cases[i].text), cases[i].text, r + 1);
+    if (r == NULL) /* no R: the text as it is */
+      snprintf(text, sizeof text, "%s", cases[i].text);
+    else
+      snprintf(text, sizeof text, "%.*sread_csv(\"a.csv\")%s",
+               (int)(r - cases[i].text), cases[i].text, r + 1);
     ck_assert_msg(dusk_query_parse_result(text, &p, &result, &err) == 0,
                   "%s: %s", text, err.message);
     ck_assert_msg(result == cases[i].result, "%s: result %d, want %d", text,
