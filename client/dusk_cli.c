@@ -383,6 +383,7 @@ static int parse_options(int argc, char **argv, int first, const command *c,
   o->token_file = NULL;
   memset(&o->tls, 0, sizeof o->tls);
   o->progress = PROGRESS_AUTO;
+  o->profile = NULL;
   for (int i = first; i < argc; i++) {
     const char *a = argv[i], *eq, *v;
     const cli_option *opt = NULL;
