@@ -21,6 +21,7 @@
 
 struct dusk_dataframe {
   dusk_plan *plan;
+  int result; /* DUSK_RESULT_*: what pandas returns for it */
 };
 
 static dusk_dataframe *wrap(dusk_plan *p, dusk_error *err) {
@@ -36,6 +37,7 @@ static dusk_dataframe *wrap(dusk_plan *p, dusk_error *err) {
     return NULL;
   }
   f->plan = p;
+  f->result = DUSK_RESULT_FRAME;
   return f;
 }
 
@@ -202,13 +204,21 @@ int dusk_dataframe_parse(const char *expression, dusk_dataframe **out,
                      dusk_error *err) {
   dusk_plan *p = NULL;
   char cwd[PATH_MAX] = "";
-  int rc = dusk_query_parse(expression, &p, err);
+  int result = DUSK_RESULT_FRAME;
+  int rc = dusk_query_parse_result(expression, &p, &result, err);
   if (rc == 0 && (rc = resolve_paths(p, cwd, sizeof cwd, err)) != 0)
     dusk_plan_free(p);
   if (rc != 0)
     return rc;
   *out = wrap(p, err);
-  return *out ? 0 : DUSK_ENOMEM;
+  if (*out == NULL)
+    return DUSK_ENOMEM;
+  (*out)->result = result;
+  return 0;
+}
+
+int dusk_dataframe_result(const dusk_dataframe *f) {
+  return f != NULL ? f->result : DUSK_RESULT_FRAME;
 }
 
 dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
@@ -1270,6 +1280,25 @@ int dusk_table_string(const dusk_table *t, size_t col, size_t row,
   if (len != NULL)
     *len = v.u.s.len;
   return 0;
+}
+
+int dusk_table_print_result(const dusk_table *t, int format, int result,
+                            FILE *f) {
+  bool nullable = (result & DUSK_RESULT_NULLABLE) != 0;
+  if (format == DUSK_FORMAT_CSV || format == DUSK_FORMAT_JSON)
+    return dusk_table_print(t, format, f);
+  switch (result & ~DUSK_RESULT_NULLABLE) {
+  case DUSK_RESULT_SERIES:
+  case DUSK_RESULT_SERIES_UNNAMED:
+    return dusk_table_write_series(t, (result & ~DUSK_RESULT_NULLABLE) ==
+                                          DUSK_RESULT_SERIES,
+                                   nullable, f);
+  case DUSK_RESULT_SCALAR: return dusk_table_write_scalar(t, f);
+  case DUSK_RESULT_ROW:
+  case DUSK_RESULT_ROW_NAMED:
+    return dusk_table_write_row(t, result == DUSK_RESULT_ROW_NAMED, f);
+  default: return dusk_table_write_text(t, f);
+  }
 }
 
 int dusk_table_print(const dusk_table *t, int format, FILE *f) {

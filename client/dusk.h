@@ -496,6 +496,27 @@ dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err)
  * it in two ways).  NULL and err when out of memory or f is NULL. */
 dusk_dataframe *dusk_dataframe_copy(const dusk_dataframe *f, dusk_error *err);
 void dusk_dataframe_free(dusk_dataframe *f);
+/* What pandas 1.5 returns for a query, which its print() shows in its own
+ * way (dusk_table_print_result): */
+enum {
+  DUSK_RESULT_FRAME = 0,          /* a DataFrame: the table as it is */
+  DUSK_RESULT_SERIES = 1,         /* a Series: the one value column, named
+                                     after it, over the index columns */
+  DUSK_RESULT_SERIES_UNNAMED = 2, /* the same, named None (size()) */
+  DUSK_RESULT_SCALAR = 3,         /* the one value of the one value column
+                                     (df["x"].sum(), len) */
+  DUSK_RESULT_ROW = 4,            /* a Series over the value columns' names
+                                     of the one row's values, named None
+                                     (df.sum(), df.count()) */
+  DUSK_RESULT_ROW_NAMED = 5,      /* the same, named after the row's index
+                                     label (df.quantile(0.3)) */
+  /* or'ed into SERIES: its values are pandas' nullable Int64 / Float64
+   * (value_counts of a column read with dtype "Int64" or "boolean") */
+  DUSK_RESULT_NULLABLE = 0x100
+};
+/* The DUSK_RESULT_* of a frame: of a parsed expression what pandas gives
+ * for it; DUSK_RESULT_FRAME for frames the builders made. */
+int dusk_dataframe_result(const dusk_dataframe *f);
 /* Sets the partition size of every read_csv in f that did not set one. */
 void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes);
 
@@ -590,6 +611,14 @@ int dusk_table_string(const dusk_table *t, size_t col, size_t row,
                       const char **out, size_t *len);
 /* Writes t as a pandas-style text table, pandas' to_csv, or JSON records. */
 int dusk_table_print(const dusk_table *t, int format, FILE *f);
+/* The same, but DUSK_FORMAT_TABLE prints the result as pandas' print()
+ * shows what pandas returns, `result` a DUSK_RESULT_* (a Series as
+ * print(series) does, with its Name/Length/dtype footer; a scalar as
+ * print(scalar)).  CSV and JSON are dusk_table_print's, whatever result.
+ * A table that does not have the result's shape (a Series' table has one
+ * value column; a scalar's and a row's one row) prints as a frame. */
+int dusk_table_print_result(const dusk_table *t, int format, int result,
+                            FILE *f);
 void dusk_table_free(dusk_table *t);
 
 /* ---- LocalCluster ---------------------------------------------------------

@@ -383,6 +383,7 @@ static int parse_options(int argc, char **argv, int first, const command *c,
   o->token_file = NULL;
   memset(&o->tls, 0, sizeof o->tls);
   o->progress = PROGRESS_AUTO;
+  o->profile = NULL;
   for (int i = first; i < argc; i++) {
     const char *a = argv[i], *eq, *v;
     const cli_option *opt = NULL;
@@ -1021,7 +1022,7 @@ static int run_query(const options *o) {
   } else if (rc != 0) {
     fprintf(stderr, "dusk: %s\n", err.message);
   } else {
-    dusk_table_print(t, o->format, stdout);
+    dusk_table_print_result(t, o->format, dusk_dataframe_result(f), stdout);
     fflush(stdout);
     if (o->profile != NULL && write_profile(c, o) != 0)
       rc = 1;

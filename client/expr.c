@@ -2259,10 +2259,25 @@ struct plan_chain {
   /* the result is a pandas Series (value_counts, size(), groupby(k)["x"]
    * aggregates), where [[...]] looks up index labels, not columns */
   bool series;
+  bool unnamed; /* that Series' name is None (groupby(k).size()) */
+  bool nullable; /* its values are pandas' Int64 / Float64 (plan.h masked) */
+  /* what pandas returns when the query ends at plan node `shaped`: a
+   * DUSK_RESULT_* (expr.h) other than a Series' (a reduction's scalar or
+   * row); a step after that node makes the result a frame again */
+  int shape;
+  const dusk_plan *shaped;
 };
 typedef struct plan_chain plan_chain;
 
 static int parse_chain(parser *p, const char *inside, plan_chain *f);
+
+/* The result is of this DUSK_RESULT_* when the query ends at f's current
+ * plan node. */
+static void set_shape(plan_chain *f, int shape) {
+  f->series = false;
+  f->shape = shape;
+  f->shaped = f->plan;
+}
 
 /* Puts np (made from f->plan, which it owns) into f. */
 static int wrap(parser *p, plan_chain *f, dusk_plan *np, size_t where) {
@@ -3071,8 +3086,10 @@ static int parse_groupby(parser *p, plan_chain *f, size_t where) {
     f->plan->keep_na = !dropna;
   /* as_index=False: the keys as leading columns, as reset_index() gives
    * them; size()'s column is then "size", as pandas names it. */
-  if (size_method)
+  if (size_method) {
+    f->unnamed = !(has_sel && f->series); /* as aggs_for named it */
     f->series = true;
+  }
   if (rc == 0 && !as_index) {
     f->series = false;
     rc = wrap(p, f,
@@ -3491,7 +3508,10 @@ static int parse_reduction(parser *p, plan_chain *f, const char *column,
   agg.column = (char *)column;
   agg.fn = fn;
   snprintf(f->terminal, sizeof f->terminal, "%s()", name);
-  return wrap(p, f, dusk_plan_groupby(f->plan, NULL, 0, &agg, 1), where);
+  if ((rc = wrap(p, f, dusk_plan_groupby(f->plan, NULL, 0, &agg, 1),
+                 where)) == 0)
+    set_shape(f, column ? DUSK_RESULT_SCALAR : DUSK_RESULT_ROW);
+  return rc;
 }
 
 /* One quantile, a number in [0, 1], into *q. */
@@ -3516,6 +3536,7 @@ static int parse_quantile(parser *p, plan_chain *f, const char *column,
   const char *what = median ? "median" : "quantile";
   double qs[DUSK_PLAN_MAX_QUANTILES];
   size_t nq = 0;
+  bool listed = false;
   int rc;
   if (median) {
     if ((rc = parse_noargs(p, what)) != 0)
@@ -3531,6 +3552,7 @@ static int parse_quantile(parser *p, plan_chain *f, const char *column,
         return rc;
     }
     if (p->tok.kind == T_LBRACKET) {
+      listed = true;
       if ((rc = lex(p)) != 0)
         return rc;
       while (p->tok.kind != T_RBRACKET) { /* a trailing comma is fine */
@@ -3560,12 +3582,22 @@ static int parse_quantile(parser *p, plan_chain *f, const char *column,
       return rc;
   }
   snprintf(f->terminal, sizeof f->terminal, "%s()", what);
-  return wrap(p, f,
-              median ? dusk_plan_median(f->plan, column ? &column : NULL,
-                                        column ? 1 : 0)
-                     : dusk_plan_quantile(f->plan, column ? &column : NULL,
-                                          column ? 1 : 0, qs, nq),
-              where);
+  if ((rc = wrap(p, f,
+                 median ? dusk_plan_median(f->plan, column ? &column : NULL,
+                                           column ? 1 : 0)
+                        : dusk_plan_quantile(f->plan, column ? &column : NULL,
+                                             column ? 1 : 0, qs, nq),
+                 where)) != 0)
+    return rc;
+  /* pandas: of a column a scalar, or a Series over the q's; of a frame a
+   * row named by its q (none for median), or a frame over the q's */
+  if (column != NULL && listed)
+    f->series = true, f->unnamed = false;
+  else if (column != NULL)
+    set_shape(f, DUSK_RESULT_SCALAR);
+  else if (!listed)
+    set_shape(f, median ? DUSK_RESULT_ROW : DUSK_RESULT_ROW_NAMED);
+  return 0;
 }
 
 /* At "drop_duplicates": (subset=)? (string | [strings])?, keep="first". */
@@ -3994,6 +4026,7 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
               dusk_plan_describe_columns(f->plan, (const char *const *)sel.v,
                                          1),
               m.start);
+    f->series = true, f->unnamed = false;
     goto done;
   }
   if (is_word(p, "unique") && p->src[m.start - 1] == '.') {
@@ -4029,11 +4062,12 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
       (rc = parse_value_counts_args(p, &normalize, &dropna)) != 0)
     goto done;
   snprintf(f->terminal, sizeof f->terminal, "value_counts()");
-  f->series = true;
+  f->series = true, f->unnamed = false;
   rc = wrap(p, f, dusk_plan_value_counts(f->plan, sel.v[0]), m.start);
   if (rc == 0) {
     f->plan->keep_na = !dropna;
     f->plan->normalize = normalize;
+    f->nullable = f->plan->masked;
   }
 done:
   strlist_free(&sel);
@@ -4557,6 +4591,7 @@ static int parse_top(parser *p, plan_chain *f) {
                      "len(...)")) == 0 &&
         (rc = wrap(p, f, dusk_plan_len(f->plan), where)) == 0) {
       snprintf(f->terminal, sizeof f->terminal, "len()");
+      set_shape(f, DUSK_RESULT_SCALAR);
       rc = parse_postfix(p, NULL, f);
     }
   } else {
@@ -4575,7 +4610,20 @@ static int parse_top(parser *p, plan_chain *f) {
   return rc;
 }
 
+/* What pandas returns for the parsed chain f. */
+static int chain_result(const plan_chain *f) {
+  if (f->series)
+    return (f->unnamed ? DUSK_RESULT_SERIES_UNNAMED : DUSK_RESULT_SERIES) |
+           (f->nullable ? DUSK_RESULT_NULLABLE : 0);
+  return f->plan == f->shaped ? f->shape : DUSK_RESULT_FRAME;
+}
+
 int dusk_query_parse(const char *text, dusk_plan **out, dusk_error *err) {
+  return dusk_query_parse_result(text, out, NULL, err);
+}
+
+int dusk_query_parse_result(const char *text, dusk_plan **out, int *result,
+                            dusk_error *err) {
   parser p;
   plan_chain f;
   int rc;
@@ -4593,5 +4641,7 @@ int dusk_query_parse(const char *text, dusk_plan **out, dusk_error *err) {
   rc = parse_top(&p, &f);
   if (rc == 0)
     *out = f.plan;
+  if (rc == 0 && result != NULL)
+    *result = chain_result(&f);
   return rc;
 }

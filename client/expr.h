@@ -34,6 +34,7 @@
 #ifndef DUSK_EXPR_H
 #define DUSK_EXPR_H
 
+#include "dusk.h"
 #include "errors.h"
 #include "plan.h"
 
@@ -48,6 +49,10 @@
  * DUSK_ENOMEM; DUSK_EINVAL for a NULL text or out.  On error *out is NULL
  * and nothing is leaked.  err may be NULL. */
 int dusk_query_parse(const char *text, dusk_plan **out, dusk_error *err);
+/* The same, with *result (when result is not NULL) the DUSK_RESULT_* of
+ * what pandas returns for the query (dusk.h). */
+int dusk_query_parse_result(const char *text, dusk_plan **out, int *result,
+                            dusk_error *err);
 
 /* Parses a pandas query string ("PULocationID > 200 and SR_Flag == 1").
  * 0 with *out the expression (freed with dusk_expr_free); otherwise the

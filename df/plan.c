@@ -988,10 +988,49 @@ dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
   return p;
 }
 
+/* Whether column `name` of plan p is pandas' nullable Int64 or boolean
+ * array: a read_csv types it so (dtype "Int64" / "boolean": no_na false),
+ * and every step on the way keeps it (row steps, fillna, a concat of such
+ * columns only).  An assign or rename of it, a merge or a result step
+ * ends the trail: false, the numpy dtype's answer. */
+static bool masked_column(const dusk_plan *p, const char *name) {
+  switch (p->kind) {
+  case DUSK_PLAN_READ_CSV:
+    for (size_t d = 0; d < p->csv.ndtypes; d++)
+      if (strcmp(p->csv.dtypes[d].column, name) == 0)
+        return !p->csv.dtypes[d].no_na &&
+               (p->csv.dtypes[d].type == DUSK_TYPE_INT64 ||
+                p->csv.dtypes[d].type == DUSK_TYPE_BOOL);
+    return false;
+  case DUSK_PLAN_CONCAT:
+    for (size_t i = 0; i < p->ninputs; i++)
+      if (!masked_column(p->inputs[i], name))
+        return false;
+    return p->ninputs > 0;
+  case DUSK_PLAN_FILLNA:
+  case DUSK_PLAN_QUERY:
+  case DUSK_PLAN_SELECT:
+  case DUSK_PLAN_HEAD:
+  case DUSK_PLAN_TAIL:
+  case DUSK_PLAN_TOPK:
+  case DUSK_PLAN_DROP_DUPLICATES:
+  case DUSK_PLAN_SAMPLE:
+  case DUSK_PLAN_DROPNA:
+    return p->ninputs == 1 && masked_column(p->inputs[0], name);
+  default:
+    return false;
+  }
+}
+
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {
   const char *cols[1];
+  bool masked = in != NULL && column != NULL && masked_column(in, column);
+  dusk_plan *p;
   cols[0] = column;
-  return plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, column ? 1 : 0);
+  p = plan_with_columns(DUSK_PLAN_VALUE_COUNTS, in, cols, column ? 1 : 0);
+  if (p != NULL)
+    p->masked = masked;
+  return p;
 }
 
 dusk_plan *dusk_plan_group_value_counts(dusk_plan *in, const char *column,
@@ -1426,6 +1465,8 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->seed = p->seed;
   c->normalize = p->normalize;
   c->describe_counts = p->describe_counts;
+  c->masked = p->masked;
+  c->frame_reduce = p->frame_reduce;
   c->drop = p->drop;
   c->how_all = p->how_all;
   if (p->renamed != NULL &&
@@ -1593,11 +1634,13 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
   if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
     nf++; /* the optional list of mixed columns */
+  if (p->kind == DUSK_PLAN_GROUPBY && p->frame_reduce && p->ncolumns == 0)
+    nf++; /* the optional frame_reduce (true) */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
     nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
   else if (p->kind == DUSK_PLAN_VALUE_COUNTS &&
-           (p->normalize || p->describe_counts))
-    nf++; /* the optional output: 1 normalize, 2 describe */
+           (p->normalize || p->describe_counts || p->masked))
+    nf++; /* the optional output: 1 normalize, 2 describe, + 4 masked */
   if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional list of typed int columns */
   if (p->kind == DUSK_PLAN_READ_CSV && (p->csv.anon || p->csv.persisted))
@@ -1684,15 +1727,18 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
         PK(pk_cstr(pk, p->aggs[i].label));
     }
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+    if (p->frame_reduce && p->ncolumns == 0)
+      PK(msgpack_pack_true(pk));
     break;
   }
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
-    if (p->normalize || p->describe_counts || p->ncolumns > 1)
-      PK(msgpack_pack_uint8(pk, p->describe_counts ? 2
-                                : p->normalize     ? 1
-                                                   : 0));
+    if (p->normalize || p->describe_counts || p->masked || p->ncolumns > 1)
+      PK(msgpack_pack_uint8(pk, (p->describe_counts ? 2
+                                 : p->normalize     ? 1
+                                                    : 0) |
+                                    (p->masked && p->ncolumns == 1 ? 4 : 0)));
     if (p->ncolumns > 1) {
       PK(pk_strv(pk, p->columns + 1, p->ncolumns - 1));
       PK(p->group_keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
@@ -2280,8 +2326,8 @@ int dusk_aggs_check_labels(const dusk_agg *aggs, size_t n, const char *where,
   return 0;
 }
 
-static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
-                       dusk_error *err) {
+static int dec_groupby(dusk_plan *p, const msgpack_object *f,
+                       uint32_t nfields, const char *where, dusk_error *err) {
   const msgpack_object *items = NULL;
   uint32_t n = 0;
   int rc;
@@ -2351,6 +2397,13 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f, const char *where,
   if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
     return bad_type(err, where, "keep_na", "a bool", &f[2]);
   p->keep_na = f[2].via.boolean;
+  if (nfields > 3) { /* frame_reduce: present only when true, keyless */
+    if (f[3].type != MSGPACK_OBJECT_BOOLEAN || !f[3].via.boolean ||
+        p->ncolumns > 0)
+      return bad_type(err, where, "frame_reduce",
+                      "true, on a groupby without keys", &f[3]);
+    p->frame_reduce = true;
+  }
   return 0;
 }
 
@@ -2486,7 +2539,7 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     return get_name(&f[2], where, "text", PLAN_MAX_TEXT, true, err,
                     &p->expr_text);
   }
-  case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, where, err);
+  case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, nfields, where, err);
   case DUSK_PLAN_VALUE_COUNTS: {
     /* [column, keep_na (, output (, keys, group_keep_na, flat))] */
     const msgpack_object *keys = NULL;
@@ -2505,15 +2558,18 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       return bad_type(err, where, "keep_na", "a bool", &f[1]);
     p->keep_na = f[1].via.boolean;
     if (nfields > 2) {
-      if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-          f[2].via.u64 > 2 || (f[2].via.u64 == 0 && nfields == 3) ||
-          (f[2].via.u64 == 2 && nfields > 3))
+      uint64_t out = f[2].via.u64, base = out & 3;
+      if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || out > 6 ||
+          base == 3 || (out == 0 && nfields == 3) ||
+          (out > 1 && nfields > 3))
         return bad_type(err, where, "output",
                         nfields > 3 ? "0 or 1 (normalize)"
-                                    : "1 (normalize) or 2 (describe)",
+                                    : "1 (normalize) or 2 (describe), "
+                                      "+ 4 (masked)",
                         &f[2]);
-      p->normalize = f[2].via.u64 == 1;
-      p->describe_counts = f[2].via.u64 == 2;
+      p->normalize = base == 1;
+      p->describe_counts = base == 2;
+      p->masked = (out & 4) != 0;
     }
     if (nfields > 3) {
       if (f[4].type != MSGPACK_OBJECT_BOOLEAN)
@@ -2718,7 +2774,8 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   nfields = plan_nfields[kind];
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
        kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
-       kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT) &&
+       kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT ||
+       kind == DUSK_PLAN_GROUPBY) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++;
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&

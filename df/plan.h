@@ -412,6 +412,13 @@ typedef struct dusk_plan {
    * Of a grouped VALUE_COUNTS, this is value_counts(dropna=False), for
    * the counted column only */
   bool keep_na;
+  /* GROUPBY without keys: a whole frame's reduction (df.std(), its
+   * aggregates expanded from an every-column one by the scheduler), not
+   * a column's (df["x"].std()).  pandas' answers differ there: a
+   * datetime's or timedelta's std past int64 nanoseconds is NaT in a
+   * frame's reduction and an error ("overflow in timedelta operation")
+   * in a column's.  On the wire as an optional last field. */
+  bool frame_reduce;
   /* VALUE_COUNTS with keys: groupby(keys, dropna=False), a null key a
    * group of its own (sorted last) */
   bool group_keep_na;
@@ -444,6 +451,11 @@ typedef struct dusk_plan {
   /* VALUE_COUNTS: each count as a share of the counted rows (pandas'
    * normalize=True: float64, missing values counted only with keep_na) */
   bool normalize;
+  /* VALUE_COUNTS of one column: it is pandas' nullable Int64 or boolean
+   * array (a read_csv dtype= of that name, kept through row steps and
+   * fillna), whose value_counts(dropna=False) pandas 1.5 orders its own
+   * way and whose values stay ints (dusk_plan_value_counts sets it) */
+  bool masked;
   /* VALUE_COUNTS: pandas' describe() of a text or bool column made from
    * the counts: count, unique, top, freq (the scheduler lowers a describe
    * of one such column to this) */

@@ -109,6 +109,18 @@ int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err);
 int dusk_table_write_csv(const dusk_table *t, FILE *f);
 int dusk_table_write_text(const dusk_table *t, FILE *f);
 int dusk_table_write_json(const dusk_table *t, FILE *f);
+/* print() of what pandas returns when it is no frame, the text writer's
+ * layout otherwise: a Series (the one value column over the index
+ * columns; named after that column or, !named, None), a scalar (the one
+ * value), or a row (a Series over the value columns' names, named after
+ * the one row's index label or None).  A table of another shape than
+ * that (more value columns, more rows) is written as dusk_table_write_text
+ * writes it.  A Series' `nullable` values are pandas' nullable Int64 or
+ * Float64 (the counts of a nullable column's value_counts).  0 or the errno-based code of a failed write. */
+int dusk_table_write_series(const dusk_table *t, bool named, bool nullable,
+                            FILE *f);
+int dusk_table_write_scalar(const dusk_table *t, FILE *f);
+int dusk_table_write_row(const dusk_table *t, bool named, FILE *f);
 
 /* v as Python's repr(float) writes it (what to_csv writes for a float):
  * "1.0", "0.1", "1e+20", "nan".  out holds at least 32 bytes; returns the

@@ -808,6 +808,9 @@ typedef struct view {
   size_t ncols;
   size_t mcf;        /* max_cols_fitted, 0 = no limit */
   size_t tr_col_num; /* data columns shown left of the "..." column */
+  /* per table column, or NULL: its text prints without format_array's
+   * leading space (see bare_columns) */
+  const bool *bare;
 } view;
 
 static bool view_trunc_h(const view *v) {
@@ -993,8 +996,10 @@ static int sparsify(strcol *levels, size_t k) {
   return rc;
 }
 
-/* adjoin(space=1, *cols) into lines. */
-static int adjoin(const strcol *cols, size_t ncols, strcol *lines) {
+/* printing.adjoin(space, *cols) into lines: every column but the last
+ * padded to its width + space, the last to its width. */
+static int adjoin_by(const strcol *cols, size_t ncols, size_t space,
+                     strcol *lines) {
   size_t rows = 0, total = 0;
   size_t *width = calloc(ncols ? ncols : 1, sizeof *width);
   char *buf;
@@ -1003,7 +1008,7 @@ static int adjoin(const strcol *cols, size_t ncols, strcol *lines) {
   if (width == NULL)
     return DUSK_ENOMEM;
   for (size_t i = 0; i < ncols; i++) {
-    width[i] = sc_width(&cols[i]) + (i + 1 < ncols ? 1 : 0);
+    width[i] = sc_width(&cols[i]) + (i + 1 < ncols ? space : 0);
     if (cols[i].n > rows)
       rows = cols[i].n;
     for (size_t r = 0; r < cols[i].n; r++)
@@ -1035,6 +1040,11 @@ static int adjoin(const strcol *cols, size_t ncols, strcol *lines) {
   free(buf);
   free(width);
   return rc;
+}
+
+/* adjoin(1, *cols), as print(DataFrame) glues its columns. */
+static int adjoin(const strcol *cols, size_t ncols, strcol *lines) {
+  return adjoin_by(cols, ncols, 1, lines);
 }
 
 /* pandas prints a line of index names only when some level has a name;
@@ -1151,11 +1161,12 @@ static int column_values(const view *v, size_t col, strcol *out) {
   case DUSK_TYPE_STRING:
     for (size_t i = 0; i < n; i++) {
       size_t r = v->rows[i];
+      bool lead = v->bare == NULL || !v->bare[col];
       if (!c->valid[r]) {
-        CK(sc_pushs(out, " NaN"));
+        CK(sc_pushs(out, lead ? " NaN" : "NaN"));
       } else {
         dusk_slice s = cell_str(c, r);
-        CK(push_escaped(out, s.ptr, s.len, true));
+        CK(push_escaped(out, s.ptr, s.len, lead));
       }
     }
     break;
@@ -1410,7 +1421,8 @@ static int write_empty(const dusk_table *t, FILE *f) {
   return finish_write(f);
 }
 
-static int write_text(const dusk_table *t, FILE *f) {
+/* print(DataFrame) of t, bare[c] for its column c (see view). */
+static int write_text(const dusk_table *t, const bool *bare, FILE *f) {
   view v;
   strcol lines = {0};
   int rc;
@@ -1420,6 +1432,7 @@ static int write_text(const dusk_table *t, FILE *f) {
     return write_empty(t, f);
   memset(&v, 0, sizeof v);
   v.t = t;
+  v.bare = bare;
   v.ndata = t->ncols - t->nindex;
   /* At most max_rows rows are shown, min_rows when there are more. */
   v.rows = malloc((t->nrows > TEXT_MAX_ROWS ? TEXT_MIN_ROWS : t->nrows) *
@@ -1582,6 +1595,497 @@ int dusk_table_write_json(const dusk_table *t, FILE *f) {
   return write_with_times(t, f, false, write_json);
 }
 
+static bool *bare_columns(const dusk_table *t);
+
 int dusk_table_write_text(const dusk_table *t, FILE *f) {
-  return write_with_times(t, f, true, write_text);
+  dusk_table *text = NULL;
+  bool *bare = bare_columns(t);
+  int rc = bare != NULL ? times_as_text(t, true, &text) : DUSK_ENOMEM;
+  if (rc == 0)
+    rc = write_text(text != NULL ? text : t, bare, f);
+  dusk_table_free(text);
+  free(bare);
+  return rc;
+}
+
+/* ---- text: print() of a Series, a scalar, a row ---------------------------
+ * print(series) is SeriesFormatter.to_string as Series.__repr__ runs it
+ * (max_rows 60, min_rows 10, show_dimensions "truncate"): the index as
+ * Index.format(name=True) or MultiIndex.format(names=True) (levels glued
+ * with 2 spaces, sparsified), the values as format_array formats a
+ * frame's column (without its header), the two glued with 3 spaces, a line
+ * of index names first when a level has a name, and the footer
+ * "Name: x, Length: n, dtype: d" (the Length only when truncated). */
+
+/* Whether pandas prints the column's values without format_array's
+ * leading space: its Datetime64Formatter and Timedelta64Formatter add
+ * none, every other formatter (numbers, objects) does. */
+static bool bare_column(const dusk_table_column *c) {
+  return c->type == DUSK_TYPE_INT64 && (c->logical == DUSK_TYPE_DATETIME ||
+                                        c->logical == DUSK_TYPE_TIMEDELTA);
+}
+
+/* The dtype pandas holds column col of t in (before times_as_text). */
+static const char *dtype_name(const dusk_table *t, size_t col) {
+  const dusk_table_column *c = &t->cols[col];
+  if (bare_column(c))
+    return c->logical == DUSK_TYPE_DATETIME ? "datetime64[ns]"
+                                            : "timedelta64[ns]";
+  if (c->logical != 0) /* dates, the text of Timedeltas: objects */
+    return "object";
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    return int_as_float(c)                ? "float64"
+           : column_has_null(t, col) ? "Int64"
+                                          : "int64";
+  case DUSK_TYPE_FLOAT64:
+    return "float64";
+  case DUSK_TYPE_BOOL:
+    return c->source_na                   ? "object"
+           : column_has_null(t, col) ? "boolean"
+                                          : "bool";
+  default:
+    return "object";
+  }
+}
+
+/* str.center(width) as CPython pads: the odd space goes left when width is
+ * odd. */
+static int cell_center(cell *x, size_t width) {
+  size_t marg = x->w < width ? width - x->w : 0;
+  size_t left = marg / 2 + (marg & width & 1);
+  return marg == 0 ? 0 : cell_rebuild(x, left, x->len, "", marg - left);
+}
+
+/* SeriesFormatter._get_formatted_index: out[0] the line of index names
+ * (empty when the index is unnamed), then one entry per row shown. */
+static int series_index(const view *v, strcol *out) {
+  const dusk_table *t = v->t;
+  size_t k = t->nindex;
+  strcol *levels;
+  int rc = 0;
+
+  if (k <= 1) {
+    const char *name = k == 1 ? t->cols[0].name : "";
+    strcol vals = {0};
+    CK(push_escaped(out, name, strlen(name), false));
+    if (k == 0) { /* a RangeIndex: the row numbers */
+      for (size_t i = 0; i < v->nrows && rc == 0; i++) {
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "%zu", v->rows[i]);
+        rc = sc_push(out, buf, (size_t)len);
+      }
+      return rc;
+    }
+    rc = index_level(v, 0, false, &vals);
+    for (size_t i = 0; i < vals.n && rc == 0; i++)
+      rc = sc_push(out, vals.v[i].s, vals.v[i].len);
+    sc_free(&vals);
+    return rc;
+  }
+  if ((levels = calloc(k, sizeof *levels)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t l = 0; l < k && rc == 0; l++) {
+    const char *name = t->cols[l].name;
+    strcol vals = {0};
+    rc = push_escaped(&levels[l], name, strlen(name), false);
+    if (rc == 0)
+      rc = index_level(v, l, true, &vals);
+    for (size_t i = 0; i < vals.n && rc == 0; i++)
+      rc = sc_push(&levels[l], vals.v[i].s, vals.v[i].len);
+    sc_free(&vals);
+  }
+  if (rc == 0)
+    rc = sparsify(levels, k);
+  if (rc == 0)
+    rc = adjoin_by(levels, k, 2, out);
+  for (size_t l = 0; l < k; l++)
+    sc_free(&levels[l]);
+  free(levels);
+  return rc;
+}
+
+/* "Name: x, Length: n, dtype: d" (_get_footer). */
+static int series_footer(const dusk_table *t, bool named, bool truncated,
+                         const char *dtype, FILE *f) {
+  const char *name = t->cols[t->nindex].name;
+  const char *sep = "";
+  if (named) {
+    strcol esc = {0};
+    CK(push_escaped(&esc, name, strlen(name), false));
+    fprintf(f, "Name: %s", esc.v[0].s);
+    sc_free(&esc);
+    sep = ", ";
+  }
+  if (truncated) {
+    fprintf(f, "%sLength: %zu", sep, t->nrows);
+    sep = ", ";
+  }
+  fprintf(f, "%sdtype: %s", sep, dtype);
+  return 0;
+}
+
+/* The rows print(series) shows: all, or min_rows of them, half from each
+ * end, past max_rows. */
+static int series_view(const dusk_table *t, const bool *bare, view *v) {
+  memset(v, 0, sizeof *v);
+  v->t = t;
+  v->bare = bare;
+  v->rows = malloc((t->nrows > TEXT_MAX_ROWS ? TEXT_MIN_ROWS : t->nrows) *
+                       sizeof *v->rows +
+                   1);
+  if (v->rows == NULL)
+    return DUSK_ENOMEM;
+  if (t->nrows > TEXT_MAX_ROWS) {
+    v->trunc_v = true;
+    v->tr_row_num = TEXT_MIN_ROWS / 2;
+    for (size_t i = 0; i < v->tr_row_num; i++)
+      v->rows[v->nrows++] = i;
+    for (size_t i = t->nrows - v->tr_row_num; i < t->nrows; i++)
+      v->rows[v->nrows++] = i;
+  } else {
+    for (size_t i = 0; i < t->nrows; i++)
+      v->rows[v->nrows++] = i;
+  }
+  return 0;
+}
+
+/* SeriesFormatter.to_string of t (one value column, times already text:
+ * times_as_text) into lines, the names line first when there is one. */
+static int series_lines(const view *v, strcol *lines, bool *header) {
+  const dusk_table *t = v->t;
+  strcol idx = {0}, vals = {0}, both[2];
+  int rc = series_index(v, &idx);
+  if (rc == 0)
+    rc = column_values(v, t->nindex, &vals);
+  if (rc == 0 && v->trunc_v) {
+    /* "..." centred in the width of the value above it ("..": 3 or less
+     * wide); an empty index entry beside it */
+    size_t row = v->tr_row_num, width = vals.v[row - 1].w;
+    cell x = {0};
+    rc = cell_rebuild(&x, 0, 0, width > 3 ? "..." : "..", 0);
+    if (rc == 0)
+      rc = cell_center(&x, width);
+    if (rc == 0)
+      rc = sc_insert(&vals, row, "", 0);
+    if (rc == 0) {
+      free(vals.v[row].s);
+      vals.v[row] = x;
+    } else {
+      free(x.s);
+    }
+    if (rc == 0)
+      rc = sc_insert(&idx, row + 1, "", 0);
+  }
+  *header = index_named(t);
+  if (rc == 0 && *header)
+    rc = sc_push(lines, idx.v[0].s, idx.v[0].len);
+  if (rc == 0) {
+    both[0].v = idx.v + 1;
+    both[0].n = idx.n - 1;
+    both[0].cap = 0;
+    both[1] = vals;
+    rc = adjoin_by(both, 2, 3, lines);
+  }
+  sc_free(&idx);
+  sc_free(&vals);
+  return rc;
+}
+
+/* print(series) of tt, which is t (dtypes and bare flags from it) with
+ * its times as text. */
+static int write_series_text(const dusk_table *tt, const bool *bare,
+                             const char *dtype, bool named, FILE *f) {
+  strcol lines = {0};
+  bool header;
+  view v;
+  int rc;
+
+  errno = 0;
+  if (tt->nrows == 0) {
+    fputs("Series([], ", f);
+    CK(series_footer(tt, named, false, dtype, f));
+    fputs(")\n", f);
+    return finish_write(f);
+  }
+  CK(series_view(tt, bare, &v));
+  rc = series_lines(&v, &lines, &header);
+  for (size_t i = 0; i < lines.n && rc == 0; i++) {
+    fwrite(lines.v[i].s, 1, lines.v[i].len, f);
+    fputc('\n', f);
+  }
+  if (rc == 0) {
+    rc = series_footer(tt, named, v.trunc_v, dtype, f);
+    fputc('\n', f);
+  }
+  sc_free(&lines);
+  free(v.rows);
+  return rc != 0 ? rc : finish_write(f);
+}
+
+/* Per column of t, bare_column; NULL when out of memory. */
+static bool *bare_columns(const dusk_table *t) {
+  bool *bare = calloc(t->ncols + 1, sizeof *bare);
+  for (size_t c = 0; bare != NULL && c < t->ncols; c++)
+    bare[c] = bare_column(&t->cols[c]);
+  return bare;
+}
+
+/* print(series) of t's one value column, object text already when
+ * objects (bare: printed as it is), with this dtype name in the footer. */
+static int write_series_as(const dusk_table *t, bool objects,
+                           const char *dtype, bool named, FILE *f) {
+  dusk_table *text = NULL;
+  bool *bare = bare_columns(t);
+  int rc;
+  if (bare == NULL)
+    return DUSK_ENOMEM;
+  bare[t->nindex] = bare[t->nindex] || objects;
+  rc = times_as_text(t, true, &text);
+  if (rc == 0)
+    rc = write_series_text(text != NULL ? text : t, bare, dtype, named, f);
+  dusk_table_free(text);
+  free(bare);
+  return rc;
+}
+
+static int write_float_objects(const dusk_table *t, bool named, FILE *f);
+
+int dusk_table_write_series(const dusk_table *t, bool named, bool nullable,
+                            FILE *f) {
+  const dusk_table_column *c = &t->cols[t->nindex];
+  if (t->ncols != t->nindex + 1)
+    return dusk_table_write_text(t, f);
+  /* pandas' nullable arrays print as objects: Int64 as int64 does, a
+   * Float64 value by value (GenericArrayFormatter) */
+  if (nullable && c->type == DUSK_TYPE_FLOAT64)
+    return write_float_objects(t, named, f);
+  return write_series_as(t, false,
+                         nullable && c->type == DUSK_TYPE_INT64
+                             ? "Int64"
+                             : dtype_name(t, t->nindex),
+                         named, f);
+}
+
+/* str() of the value in row r of c as pandas returns it alone: numpy's
+ * int64, float64 (repr digits, "nan") and bool, a Python str, a
+ * Timestamp ("2021-04-01 00:06:03", a fraction of 6 digits, 9 with
+ * nanoseconds), a Timedelta ("0 days 00:21:24"), a datetime.date, NaT.
+ * buf holds at least 48 bytes; the text is buf's or the table's. */
+static dusk_slice scalar_text(const dusk_table_column *c, size_t r,
+                              char *buf) {
+  dusk_slice s = {buf, 0};
+  if (!c->valid[r]) {
+    s.ptr = c->logical != 0 ? "NaT" : "nan";
+    s.len = 3;
+    return s;
+  }
+  if (c->type == DUSK_TYPE_STRING)
+    return cell_str(c, r);
+  if (c->type == DUSK_TYPE_FLOAT64 || int_as_float(c)) {
+    s.len = fmt_repr(c->type == DUSK_TYPE_FLOAT64 ? c->f64[r]
+                                                  : (double)c->i64[r],
+                     buf);
+  } else if (c->type == DUSK_TYPE_BOOL) {
+    s.ptr = c->b[r] ? "True" : "False";
+    s.len = strlen(s.ptr);
+  } else if (c->logical == DUSK_TYPE_DATETIME) {
+    int64_t ns = c->i64[r];
+    int digits = ns % 1000000000 == 0 ? 0 : ns % 1000 == 0 ? 6 : 9;
+    s.len = dusk_format_datetime(ns, digits, buf);
+  } else if (c->logical == DUSK_TYPE_DATE) {
+    s.len = dusk_format_datetime(c->i64[r], -1, buf);
+  } else if (c->logical == DUSK_TYPE_TIMEDELTA) {
+    s.len = dusk_format_timedelta(c->i64[r], DUSK_TIME_EACH, buf);
+  } else {
+    s.len = (size_t)snprintf(buf, 48, "%lld", (long long)c->i64[r]);
+  }
+  return s;
+}
+
+int dusk_table_write_scalar(const dusk_table *t, FILE *f) {
+  char buf[64];
+  dusk_slice s;
+  if (t->nrows != 1 || t->ncols != t->nindex + 1)
+    return dusk_table_write_text(t, f);
+  errno = 0;
+  s = scalar_text(&t->cols[t->nindex], 0, buf);
+  fwrite(s.ptr, 1, s.len, f);
+  fputc('\n', f);
+  return finish_write(f);
+}
+
+/* ---- a row as a Series ----------------------------------------------------
+ * A whole frame's reduction (df.sum(), df.count()) is a Series over the
+ * column names: pandas' frame of the one row, .iloc[0], whose dtype is the
+ * columns' common one (find_common_type): theirs when they agree, float64
+ * for ints with floats, else object.  An object Series formats each value
+ * on its own (GenericArrayFormatter): floats as "% .6f" trimmed of zeros,
+ * the others as str() after a space, a missing value " NaN" (" NaT" of a
+ * time). */
+
+/* A column's kind in that sense: its type, FLOAT64 for ints pandas holds
+ * as floats, STRING (object) for dates, Timedeltas' text and bools pandas
+ * holds as objects; datetimes and timedeltas apart (logical). */
+static int row_kind(const dusk_table_column *c) {
+  if (bare_column(c))
+    return 100 + (int)c->logical;
+  if (c->logical != 0 || (c->type == DUSK_TYPE_BOOL && c->source_na))
+    return DUSK_TYPE_STRING;
+  return int_as_float(c) ? DUSK_TYPE_FLOAT64 : (int)c->type;
+}
+
+/* The common kind of t's value columns, or -1 for object. */
+static int row_common_kind(const dusk_table *t) {
+  int kind = row_kind(&t->cols[t->nindex]);
+  for (size_t c = t->nindex + 1; c < t->ncols; c++) {
+    int k = row_kind(&t->cols[c]);
+    bool numbers = (k == DUSK_TYPE_INT64 || k == DUSK_TYPE_FLOAT64) &&
+                   (kind == DUSK_TYPE_INT64 || kind == DUSK_TYPE_FLOAT64);
+    if (k != kind)
+      kind = numbers ? DUSK_TYPE_FLOAT64 : -1;
+    if (kind == -1)
+      break;
+  }
+  return kind == DUSK_TYPE_STRING ? -1 : kind;
+}
+
+/* GenericArrayFormatter's text of row r of column c in an object Series,
+ * its leading space included: a heap string of *len bytes, or NULL. */
+static char *object_text(const dusk_table_column *c, size_t r, size_t *len) {
+  char buf[400], *out;
+  dusk_slice s;
+  bool is_float = c->valid[r] &&
+                  (c->type == DUSK_TYPE_FLOAT64 || int_as_float(c)) &&
+                  !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]));
+  if (is_float) {
+    double x = c->type == DUSK_TYPE_FLOAT64 ? c->f64[r] : (double)c->i64[r];
+    int n = snprintf(buf, sizeof buf - 1, "% .*f", TEXT_PRECISION, x);
+    while (n > 0 && buf[n - 1] == '0') /* _trim_zeros_single_float */
+      n--;
+    if (n > 0 && buf[n - 1] == '.')
+      buf[n++] = '0';
+    s.ptr = buf;
+    s.len = (size_t)n;
+  } else {
+    s = scalar_text(c, r, buf);
+    if (!c->valid[r] && c->logical == 0)
+      s.ptr = "NaN"; /* na_rep, where str(nan) is "nan" */
+  }
+  if ((out = malloc(s.len + 2)) == NULL)
+    return NULL;
+  out[0] = ' ';
+  memcpy(out + !is_float, s.ptr, s.len);
+  *len = s.len + !is_float;
+  out[*len] = '\0';
+  return out;
+}
+
+/* print() of t's Series of pandas' Float64: each value as an object
+ * Series shows it, "0.25", "0.125" (not one precision for all). */
+static int write_float_objects(const dusk_table *t, bool named, FILE *f) {
+  const char **names = calloc(t->ncols, sizeof *names);
+  dusk_type *types = calloc(t->ncols, sizeof *types);
+  dusk_value *row = calloc(t->ncols, sizeof *row);
+  dusk_table *r = NULL;
+  int rc = DUSK_ENOMEM;
+  for (size_t c = 0; names != NULL && types != NULL && c < t->ncols; c++) {
+    names[c] = t->cols[c].name;
+    types[c] = c < t->nindex ? t->cols[c].type : DUSK_TYPE_STRING;
+  }
+  if (names != NULL && types != NULL && row != NULL &&
+      (r = dusk_table_new(names, types, t->ncols, t->nindex)) != NULL)
+    rc = 0;
+  for (size_t i = 0; rc == 0 && i < t->nrows; i++) {
+    char *text;
+    for (size_t c = 0; c < t->nindex; c++)
+      dusk_table_get(t, c, i, &row[c]);
+    if ((text = object_text(&t->cols[t->nindex], i,
+                            &row[t->nindex].u.s.len)) == NULL) {
+      rc = DUSK_ENOMEM;
+      break;
+    }
+    row[t->nindex].type = DUSK_TYPE_STRING;
+    row[t->nindex].u.s.ptr = text;
+    rc = dusk_table_append_row(r, row);
+    free(text);
+  }
+  for (size_t c = 0; rc == 0 && c < t->nindex; c++) {
+    r->cols[c].source_na = t->cols[c].source_na;
+    r->cols[c].logical = t->cols[c].logical;
+  }
+  if (rc == 0)
+    rc = write_series_as(r, true, "Float64", named, f);
+  dusk_table_free(r);
+  free(names);
+  free(types);
+  free(row);
+  return rc;
+}
+
+/* The one row's values into r, a table of (the column name, the value)
+ * with the value column of the common kind (-1: object text). */
+static int row_table_fill(const dusk_table *t, int kind, dusk_table *r) {
+  int rc = 0;
+  for (size_t c = t->nindex; c < t->ncols && rc == 0; c++) {
+    const dusk_table_column *col = &t->cols[c];
+    dusk_value row[2];
+    char *text = NULL;
+    row[0].type = DUSK_TYPE_STRING;
+    row[0].u.s.ptr = col->name;
+    row[0].u.s.len = strlen(col->name);
+    if (kind == -1) {
+      if ((text = object_text(col, 0, &row[1].u.s.len)) == NULL)
+        return DUSK_ENOMEM;
+      row[1].type = DUSK_TYPE_STRING;
+      row[1].u.s.ptr = text;
+    } else if (kind == DUSK_TYPE_FLOAT64 && col->valid[0]) {
+      row[1].type = DUSK_TYPE_FLOAT64;
+      row[1].u.f =
+          col->type == DUSK_TYPE_FLOAT64 ? col->f64[0] : (double)col->i64[0];
+    } else {
+      dusk_table_get(t, c, 0, &row[1]);
+    }
+    rc = dusk_table_append_row(r, row);
+    free(text);
+  }
+  return rc;
+}
+
+int dusk_table_write_row(const dusk_table *t, bool named, FILE *f) {
+  static const bool object_bare[2] = {false, true};
+  char label[64];
+  const char *names[2] = {"", label};
+  dusk_type types[2] = {DUSK_TYPE_STRING, DUSK_TYPE_STRING};
+  dusk_table *r;
+  dusk_slice s;
+  int kind, rc;
+
+  if (t->nrows != 1)
+    return dusk_table_write_text(t, f);
+  named = named && t->nindex == 1;
+  s = named ? scalar_text(&t->cols[0], 0, label) : (dusk_slice){"", 0};
+  if (s.ptr != label) /* a string label: the table's bytes */
+    names[1] = strndup(s.ptr, s.len);
+  else
+    label[s.len] = '\0';
+  /* no column left (text dropped from a min): pandas' empty float64 */
+  kind = t->ncols == t->nindex ? DUSK_TYPE_FLOAT64 : row_common_kind(t);
+  if (kind >= 100)
+    types[1] = DUSK_TYPE_INT64;
+  else if (kind != -1)
+    types[1] = (dusk_type)kind;
+  r = names[1] != NULL ? dusk_table_new(names, types, 2, 1) : NULL;
+  if (names[1] != label)
+    free((char *)names[1]);
+  if (r == NULL)
+    return DUSK_ENOMEM;
+  if (kind >= 100)
+    r->cols[1].logical = (dusk_type)(kind - 100);
+  rc = row_table_fill(t, kind, r);
+  if (rc == 0)
+    rc = kind == -1 ? write_series_text(r, object_bare, "object", named, f)
+                    : dusk_table_write_series(r, named, false, f);
+  dusk_table_free(r);
+  return rc;
 }

@@ -958,6 +958,9 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
   free(g->aggs);
   g->aggs = out.v;
   g->naggs = out.n;
+  /* no keys and every column's: a whole frame's reduction (plan.h) */
+  for (size_t a = 0; a < out.n && g->ncolumns == 0; a++)
+    g->frame_reduce = g->frame_reduce || out.every[a];
   *every = out.every;
   return 0;
 }

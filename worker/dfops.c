@@ -4052,12 +4052,18 @@ out:
  * column ranks them so), and Series.sort_values(ascending=False) sorts
  * those counts with numpy's unstable quicksort (npsort.h), which fixes
  * where ties land.  The values are an unnamed index and the counts are
- * named after the column. */
-static int value_counts_output(const dusk_table *g, dusk_table **out) {
-  size_t n = g->nrows;
-  size_t *order = dusk_xcalloc(n + 1, sizeof *order);
-  size_t *seen = dusk_xcalloc(n + 1, sizeof *seen);
-  double *counts = dusk_xcalloc(n + 1, sizeof *counts);
+ * named after the column.
+ * A nullable Int64 / boolean column counted with dropna=False (masked_na)
+ * goes pandas' BaseMaskedArray.value_counts way: the values without the
+ * missing one, sorted as above; then <NA> appended with its count - 0
+ * when the column holds none -; then that whole list sorted again the
+ * same way (algorithms.value_counts' own sort_values). */
+static int value_counts_output(const dusk_table *g, bool masked_na,
+                               dusk_table **out) {
+  size_t n = g->nrows, m = 0, na_row = SIZE_MAX;
+  size_t *order = dusk_xcalloc(n + 2, sizeof *order);
+  size_t *seen = dusk_xcalloc(n + 2, sizeof *seen);
+  double *counts = dusk_xcalloc(n + 2, sizeof *counts);
   const char *names[2];
   dusk_type types[2];
   dusk_table *res;
@@ -4070,10 +4076,30 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
     }
     seen[rank] = r;
   }
-  for (size_t i = 0; rc == 0 && i < n; i++)
+  /* seen[0..m): the rows to sort, in the order pandas sorts them */
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (masked_na && !g->cols[0].valid[seen[i]])
+      na_row = seen[i];
+    else
+      seen[m++] = seen[i];
+  }
+  for (size_t i = 0; rc == 0 && i < m; i++)
     counts[i] = (double)g->cols[1].i64[seen[i]];
   if (rc == 0)
-    rc = dusk_np_argsort_desc(counts, n, order);
+    rc = dusk_np_argsort_desc(counts, m, order);
+  if (rc == 0 && masked_na) {
+    size_t *sorted = dusk_xcalloc(m + 1, sizeof *sorted);
+    for (size_t i = 0; i < m; i++)
+      sorted[i] = seen[order[i]];
+    sorted[m] = na_row; /* SIZE_MAX: a <NA> counted 0 */
+    memcpy(seen, sorted, (m + 1) * sizeof *seen);
+    free(sorted);
+    m++;
+    for (size_t i = 0; i < m; i++)
+      counts[i] =
+          seen[i] == SIZE_MAX ? 0.0 : (double)g->cols[1].i64[seen[i]];
+    rc = dusk_np_argsort_desc(counts, m, order);
+  }
   names[0] = "";
   names[1] = g->cols[1].name;
   types[0] = g->cols[0].type;
@@ -4081,10 +4107,17 @@ static int value_counts_output(const dusk_table *g, dusk_table **out) {
   res = rc == 0 ? dusk_table_new(names, types, 2, 1) : NULL;
   if (rc == 0 && res == NULL)
     rc = DUSK_ENOMEM;
-  for (size_t i = 0; rc == 0 && i < n; i++) {
+  for (size_t i = 0; rc == 0 && i < m; i++) {
     dusk_value v[2];
-    dusk_table_get(g, 0, seen[order[i]], &v[0]);
-    dusk_table_get(g, 1, seen[order[i]], &v[1]);
+    size_t r = seen[order[i]];
+    if (r == SIZE_MAX) {
+      v[0].type = DUSK_TYPE_NULL;
+      v[1].type = DUSK_TYPE_INT64;
+      v[1].u.i = 0;
+    } else {
+      dusk_table_get(g, 0, r, &v[0]);
+      dusk_table_get(g, 1, r, &v[1]);
+    }
     rc = dusk_table_append_row(res, v);
   }
   free(order);
@@ -4837,7 +4870,10 @@ static void mark_source_na(const merger *m, int64_t cut, dusk_table *t) {
  * truncated toward zero, as pandas casts its float back (7 ns / 3 is
  * 2 ns, -1.5 ns is -1 ns), and NaN (a group of NaTs only, a std of one
  * value) into NaT; a std past int64 fails as pandas' "overflow in
- * timedelta operation" does.  mark_logical then tags the means; a std,
+ * timedelta operation" does for a column (df["t"].std()), and is NaT in
+ * a whole frame's reduction (df.std(): plan.h frame_reduce): pandas
+ * checks the overflow of a scalar result only, and casts a frame's float
+ * array to int64, where numpy makes the value past it NaT.  mark_logical then tags the means; a std,
  * a timedelta of either, is tagged here. */
 static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
   ltypes_map lt;
@@ -4867,7 +4903,11 @@ static int time_means(const merger *m, dusk_table *t, dusk_error *err) {
       if (!col->valid[r] || f != f) {
         col->valid[r] = 0;
         v[r] = 0;
-      } else if (!(fabs(f) < 9223372036854775808.0)) { /* 2^63 */
+      } else if (!(fabs(f) < 9223372036854775808.0) && /* 2^63 */
+                 std && m->p.root->frame_reduce) {
+        col->valid[r] = 0; /* a frame's reduction: pandas' NaT */
+        v[r] = 0;
+      } else if (!(fabs(f) < 9223372036854775808.0)) {
         free(v);
         return dusk_error_set(err, DUSK_ETYPE,
                               "std of '%s': overflow in timedelta operation "
@@ -5089,7 +5129,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       break;
     }
     if (rc == 0)
-      rc = value_counts_output(tmp, &result);
+      rc = value_counts_output(tmp, m.p.root->masked && m.p.root->keep_na,
+                               &result);
     if (rc == 0 && m.p.root->normalize)
       rc = normalize_counts(&result);
     if (rc == 0 && m.p.root->describe_counts)
@@ -5164,6 +5205,9 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   mark_source_na(&m, cut, result);
+  if (m.p.terminal == DUSK_PLAN_VALUE_COUNTS && m.p.root->masked &&
+      result->ncols > 0)
+    result->cols[0].source_na = 0; /* an Int64 index keeps its ints */
   if (m.p.terminal == DUSK_PLAN_GROUPBY &&
       (rc = time_means(&m, result, &err)) != 0)
     goto failed;

@@ -22,6 +22,7 @@ import random
 import shutil
 import subprocess
 import sys
+import warnings
 
 import pandas as pd
 
@@ -149,6 +150,16 @@ def make_data(bin_dir, work):
             st = rnd.choice(["NaT", "a", "", "b"])
             f.write(f"{i},{t},{u},{st}\n")
     files["nat"] = path
+    # Datetimes near both ends of pandas' range, and a timedelta of +-280
+    # years: their std passes int64 nanoseconds (a frame's std is NaT).
+    path = os.path.join(work, "far.csv")
+    with open(path, "w") as f:
+        f.write("t,w,x\n")
+        for i in range(6):
+            t, w = (("1680-01-01", "1960-01-01") if i % 2 else
+                    ("2260-01-01", "1980-01-01"))
+            f.write(f"{t},{w},{i}\n")
+    files["far"] = path
     # b's fields with its columns reversed, and some of them in another
     # order with a column of their own (the same text: pandas aligns
     # concat's inputs by name, a union where their columns differ).
@@ -177,6 +188,7 @@ def cases(files):
     late, nonull = files["late_null"], files["no_null"]
     many = files["many_late"]
     nat = files["nat"]
+    far = files["far"]
     lb = files["late_bool"]
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
     return [
@@ -230,6 +242,33 @@ def cases(files):
         ("value_counts(dropna=False) of a column with nulls",
          f'read_csv("{a}")["SR_Flag"].value_counts(dropna=False)',
          lambda: A()["SR_Flag"].value_counts(dropna=False)),
+        # pandas' nullable arrays (dtype "Int64", "boolean"): their
+        # value_counts(dropna=False) sorts the values without <NA>, appends
+        # <NA> (counted 0 without a null), and sorts again; the values
+        # stay ints
+        ("value_counts(dropna=False) of an Int64 column with nulls",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}})["x"]'
+         f'.value_counts(dropna=False)',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"]
+         .value_counts(dropna=False)),
+        ("value_counts(dropna=False) of an Int64 column without a null",
+         f'read_csv("{fl}", dtype={{"n": "Int64"}}).query("k == \'k1\'")'
+         f'["n"].value_counts(dropna=False)',
+         lambda: pd.read_csv(fl, dtype={"n": "Int64"}).query("k == 'k1'")
+         ["n"].value_counts(dropna=False)),
+        ("value_counts(dropna=False, normalize=True) of a boolean column",
+         f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"]'
+         f'.value_counts(dropna=False, normalize=True)',
+         lambda: pd.read_csv(fl, dtype={"b": "boolean"})["b"]
+         .value_counts(dropna=False, normalize=True)),
+        ("value_counts(dropna=False) of a filled Int64 column",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}}).fillna({{"x": 7}})["x"]'
+         f'.value_counts(dropna=False)',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"}).fillna({"x": 7})["x"]
+         .value_counts(dropna=False)),
+        ("value_counts() of an Int64 column (dropna: one sort)",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}})["x"].value_counts()',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"].value_counts()),
         # SeriesGroupBy.value_counts, compared in order (not as sets):
         # pandas 1.5 sorts a group's values (a missing one first), then
         # stably by count, largest first
@@ -719,6 +758,12 @@ def cases(files):
          f'.std()',
          lambda: N().assign(d=lambda x: x.u - x.t)
          [["id", "t", "u", "d"]].agg(["std"]).reset_index(drop=True)),
+        ("whole-frame std past int64 nanoseconds: NaT",
+         f'read_csv("{far}", parse_dates=["t", "w"]).assign(e="t - w")'
+         f'.std()',
+         lambda: pd.DataFrame([quiet_cast(
+             lambda: pd.read_csv(far, parse_dates=["t", "w"])
+             .assign(e=lambda x: x.t - x.w).std())])),
         ("std of a trip duration (timedelta)",
          f'read_csv("{a}", parse_dates=["pickup_datetime", '
          f'"dropoff_datetime"]).assign(d="dropoff_datetime - '
@@ -862,12 +907,18 @@ def literal_cases(files):
 
 
 def print_cases(files):
-    """Cases whose table output (the CLI's default, pandas' print of the
-    frame) must equal pandas' to_string() byte for byte, run once: an
+    """Cases whose table output (the CLI's default) must equal pandas'
+    print() of the result byte for byte (printed_text), run once: an
     object column of Timedeltas prints each value on its own, NaT for a
-    missing one."""
-    a, nat = files["a"], files["nat"]
+    missing one; a Series prints as print(series) does (its index names
+    line, the Name/Length/dtype footer, the "..." of more than 60 rows), a
+    scalar as print(scalar), a whole frame's reduction as the Series
+    pandas makes of it (one dtype for all its values)."""
+    a, nat, fl = files["a"], files["nat"], files["fill"]
+    A = lambda: pd.read_csv(a)
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
+    FL = lambda: pd.read_csv(fl)
+    RN = f'read_csv("{nat}", parse_dates=["t", "u"])'
     dates = '", "'.join(["pickup_datetime", "dropoff_datetime"])
     return [
         ("print: describe of a trip duration",
@@ -876,7 +927,81 @@ def print_cases(files):
          lambda: pd.read_csv(a, parse_dates=["pickup_datetime",
                                              "dropoff_datetime"])
          .assign(d=lambda x: x.dropoff_datetime - x.pickup_datetime)
-         ["d"].describe().to_frame()),
+         ["d"].describe()),
+        # Series: unnamed index and name (value_counts), a named index
+        # and no name (size()), more than 60 rows ("..." and Length),
+        # floats, a MultiIndex truncated, nulls in keys and values
+        ("print: value_counts", f'read_csv("{a}")["hvfhs_license_num"]'
+         '.value_counts()', lambda: A()["hvfhs_license_num"].value_counts()),
+        ("print: value_counts of 265 values (truncated)",
+         f'read_csv("{a}")["PULocationID"].value_counts()',
+         lambda: A()["PULocationID"].value_counts()),
+        ("print: value_counts(normalize=True), floats truncated",
+         f'read_csv("{a}")["DOLocationID"].value_counts(normalize=True)',
+         lambda: A()["DOLocationID"].value_counts(normalize=True)),
+        ("print: groupby size", f'read_csv("{a}").groupby('
+         '"hvfhs_license_num").size()',
+         lambda: A().groupby("hvfhs_license_num").size()),
+        ("print: groupby column sum", f'read_csv("{a}").groupby('
+         '"hvfhs_license_num")["PULocationID"].sum()',
+         lambda: A().groupby("hvfhs_license_num")["PULocationID"].sum()),
+        ("print: groupby column mean, floats with NaN",
+         f'read_csv("{fl}").groupby("s", dropna=False)["x"].mean()',
+         lambda: FL().groupby("s", dropna=False)["x"].mean()),
+        ("print: two keys' size, a MultiIndex truncated",
+         f'read_csv("{a}").groupby(["PULocationID", "hvfhs_license_num"])'
+         '.size()',
+         lambda: A().groupby(["PULocationID", "hvfhs_license_num"]).size()),
+        ("print: size sorted, head", f'read_csv("{a}").groupby('
+         '"PULocationID").size().sort_values(ascending=False).head(10)',
+         lambda: A().groupby("PULocationID").size()
+         .sort_values(ascending=False, kind="stable").head(10)),
+        ("print: datetimes by group, NaT", f'{RN}.groupby("s", '
+         'dropna=False)["t"].max()',
+         lambda: N().groupby("s", dropna=False)["t"].max()),
+        ("print: quantiles of a column", f'read_csv("{a}")["PULocationID"]'
+         '.quantile([0.1, 0.5])',
+         lambda: A()["PULocationID"].quantile([0.1, 0.5])),
+        ("print: empty value_counts", f'read_csv("{a}").query('
+         '"PULocationID > 1000")["SR_Flag"].value_counts()',
+         lambda: A().query("PULocationID > 1000")["SR_Flag"]
+         .value_counts()),
+        # scalars
+        ("print: a column's sum", f'read_csv("{a}")["PULocationID"].sum()',
+         lambda: A()["PULocationID"].sum()),
+        ("print: a column's mean", f'read_csv("{a}")["PULocationID"]'
+         '.mean()', lambda: A()["PULocationID"].mean()),
+        ("print: a column's sum, pandas' float64",
+         f'read_csv("{a}")["SR_Flag"].sum()', lambda: A()["SR_Flag"].sum()),
+        ("print: a datetime column's min", f'{RN}["t"].min()',
+         lambda: N()["t"].min()),
+        ("print: a timedelta's max", f'{RN}.assign(d="u - t")["d"].max()',
+         lambda: N().assign(d=lambda x: x.u - x.t)["d"].max()),
+        ("print: len", f'len(read_csv("{a}"))', lambda: len(A())),
+        # a whole frame's reductions: one dtype, object when mixed
+        ("print: count", f'read_csv("{a}").count()', lambda: A().count()),
+        ("print: max of every type (object)", f'{RN}.max()',
+         lambda: nuisance_dropped(N().max)),
+        ("print: mean, int and float columns", f'read_csv("{fl}")'
+         '[["x", "y", "n"]].mean()', lambda: FL()[["x", "y", "n"]].mean()),
+        ("print: min of a text column with NaN: an empty Series",
+         f'read_csv("{fl}")[["s"]].min()',
+         lambda: nuisance_dropped(FL()[["s"]].min)),
+        ("print: value_counts of an Int64 column: Int64 counts, <NA>",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}})["x"]'
+         '.value_counts(dropna=False)',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"]
+         .value_counts(dropna=False)),
+        ("print: value_counts(normalize=True) of a boolean column: Float64",
+         f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"]'
+         '.value_counts(dropna=False, normalize=True)',
+         lambda: pd.read_csv(fl, dtype={"b": "boolean"})["b"]
+         .value_counts(dropna=False, normalize=True)),
+        ("print: quantile(q) of a frame, named q",
+         f'read_csv("{a}")[["PULocationID", "DOLocationID"]].quantile(0.3)',
+         lambda: A()[["PULocationID", "DOLocationID"]].quantile(0.3)),
+        ("print: a frame's datetime columns", f'{RN}.head(3)',
+         lambda: N().head(3)),
         ("print: describe of numbers, timedeltas with NaT and all NaT",
          f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t", '
          f'e="(u - t).where(id < 0)").describe()',
@@ -884,6 +1009,30 @@ def print_cases(files):
                             e=lambda x: (x.u - x.t).where(x.id < 0))
          .describe()),
     ]
+
+
+def quiet_cast(reduction):
+    """A frame's std whose float passes int64 nanoseconds: pandas casts it
+    to NaT, numpy warning of the invalid cast."""
+    import numpy as np
+    with np.errstate(invalid="ignore"):
+        return reduction()
+
+
+def nuisance_dropped(reduction):
+    """A frame's reduction as pandas 1.5 runs it by default: columns it
+    cannot reduce (text with NaN for max) dropped, its FutureWarning
+    about that default silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return reduction()
+
+
+def printed_text(result):
+    """What print() shows of a pandas result (a frame in full: to_string)."""
+    if isinstance(result, pd.DataFrame):
+        return result.to_string() + "\n"
+    return str(result) + "\n"
 
 
 def float_text(s):
@@ -1023,7 +1172,7 @@ def main():
                                 info["scheduler"], "--token-file",
                                 info["token-file"], expr],
                                capture_output=True, text=True, timeout=300)
-            want = pandas_fn().to_string() + "\n"
+            want = printed_text(pandas_fn())
             why = (f"exit {r.returncode}: {r.stderr.strip()[:300]}"
                    if r.returncode != 0 else None if r.stdout == want
                    else f"printed\n{r.stdout}pandas prints\n{want}")

@@ -2089,6 +2089,75 @@ START_TEST(test_token_soup) {
 }
 END_TEST
 
+/* What pandas returns for a query, which the CLI prints as pandas would:
+ * a Series, named after its column or unnamed (size()), a scalar, a row
+ * of a whole frame's reduction, or a frame (also after a step that turns
+ * a Series or a reduction into one). */
+START_TEST(test_result_shapes) {
+  static const struct {
+    const char *text;
+    int result;
+  } cases[] = {
+      {"R[\"x\"].value_counts()", DUSK_RESULT_SERIES},
+      {"R[\"x\"].value_counts(normalize=True).head(3)", DUSK_RESULT_SERIES},
+      {"R.groupby(\"k\")[\"x\"].value_counts()", DUSK_RESULT_SERIES},
+      {"R.groupby(\"k\", as_index=False)[\"x\"].value_counts()",
+       DUSK_RESULT_FRAME},
+      {"R.groupby(\"k\").size()", DUSK_RESULT_SERIES_UNNAMED},
+      {"R.groupby(\"k\").agg(\"size\")", DUSK_RESULT_SERIES_UNNAMED},
+      {"R.groupby(\"k\")[[\"x\", \"y\"]].size()", DUSK_RESULT_SERIES_UNNAMED},
+      {"R.groupby(\"k\")[\"x\"].size()", DUSK_RESULT_SERIES},
+      {"R.groupby(\"k\").size().sort_values().head(2)",
+       DUSK_RESULT_SERIES_UNNAMED},
+      {"R.groupby(\"k\").size().reset_index()", DUSK_RESULT_FRAME},
+      {"R.groupby(\"k\").size().reset_index(drop=True)",
+       DUSK_RESULT_SERIES_UNNAMED},
+      {"R.groupby(\"k\", as_index=False).size()", DUSK_RESULT_FRAME},
+      {"R.groupby(\"k\")[\"x\"].sum()", DUSK_RESULT_SERIES},
+      {"R.groupby(\"k\")[\"x\"].agg(\"mean\")", DUSK_RESULT_SERIES},
+      {"R.groupby(\"k\")[\"x\"].agg([\"mean\"])", DUSK_RESULT_FRAME},
+      {"R.groupby(\"k\")[[\"x\"]].sum()", DUSK_RESULT_FRAME},
+      {"R.groupby(\"k\").sum()", DUSK_RESULT_FRAME},
+      {"R[\"x\"].sum()", DUSK_RESULT_SCALAR},
+      {"R[\"x\"].median()", DUSK_RESULT_SCALAR},
+      {"R[\"x\"].quantile(0.3)", DUSK_RESULT_SCALAR},
+      {"R[\"x\"].quantile([0.3])", DUSK_RESULT_SERIES},
+      {"R[\"x\"].describe()", DUSK_RESULT_SERIES},
+      {"len(R)", DUSK_RESULT_SCALAR},
+      {"R.count()", DUSK_RESULT_ROW},
+      {"R.median()", DUSK_RESULT_ROW},
+      {"R.quantile(0.3)", DUSK_RESULT_ROW_NAMED},
+      {"R.quantile([0.3, 0.5])", DUSK_RESULT_FRAME},
+      {"R.describe()", DUSK_RESULT_FRAME},
+      {"R.head(3)", DUSK_RESULT_FRAME},
+      {"R", DUSK_RESULT_FRAME},
+      {"read_csv(\"a.csv\", dtype={\"x\": \"Int64\"})[\"x\"]"
+       ".value_counts().head(3)",
+       DUSK_RESULT_SERIES | DUSK_RESULT_NULLABLE},
+      {"read_csv(\"a.csv\", dtype={\"x\": \"int64\"})[\"x\"]"
+       ".value_counts()",
+       DUSK_RESULT_SERIES},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char text[256];
+    const char *r = strstr(cases[i].text, "R");
+    dusk_plan *p = NULL;
+    dusk_error err = {0};
+    int result = -1;
+    if (r == NULL) /* no R: the text as it is */
+      snprintf(text, sizeof text, "%s", cases[i].text);
+    else
+      snprintf(text, sizeof text, "%.*sread_csv(\"a.csv\")%s",
+               (int)(r - cases[i].text), cases[i].text, r + 1);
+    ck_assert_msg(dusk_query_parse_result(text, &p, &result, &err) == 0,
+                  "%s: %s", text, err.message);
+    ck_assert_msg(result == cases[i].result, "%s: result %d, want %d", text,
+                  result, cases[i].result);
+    dusk_plan_free(p);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("expr");
   TCase *tc;
@@ -2110,6 +2179,7 @@ int main(void) {
   tcase_add_test(tc, test_query_select_chain);
   tcase_add_test(tc, test_groupby_aggregations);
   tcase_add_test(tc, test_value_counts_head_describe_to_csv);
+  tcase_add_test(tc, test_result_shapes);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("expressions");

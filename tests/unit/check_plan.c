@@ -157,8 +157,11 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "flat";
   if (a->frac != b->frac || a->seed != b->seed)
     return "sample";
-  if (a->normalize != b->normalize || a->describe_counts != b->describe_counts)
+  if (a->normalize != b->normalize ||
+      a->describe_counts != b->describe_counts || a->masked != b->masked)
     return "value_counts output";
+  if (a->frame_reduce != b->frame_reduce)
+    return "frame_reduce";
   if (a->drop != b->drop || a->how_all != b->how_all)
     return "drop / how";
   for (size_t i = 0; a->renamed != NULL && i < a->ncolumns; i++)
@@ -907,6 +910,100 @@ START_TEST(test_post_steps) {
 END_TEST
 
 /* ---- round trips --------------------------------------------------------- */
+
+/* value_counts knows a column of pandas' nullable Int64 / boolean arrays
+ * (read_csv dtype "Int64"/"boolean", kept by row steps and fillna, by a
+ * concat of such columns only), which orders dropna=False its own way;
+ * the flag survives the wire. */
+static dusk_plan *typed_leaf(const char *path, dusk_type type, bool no_na) {
+  const char *paths[1] = {path};
+  dusk_dtype dt[1] = {{"x", type, no_na}};
+  dusk_csv_options o;
+  memset(&o, 0, sizeof o);
+  o.sep = ',';
+  o.dtypes = dt;
+  o.ndtypes = 1;
+  return dusk_plan_read_csv(paths, 1, &o);
+}
+
+START_TEST(test_value_counts_masked) {
+  dusk_fill fill = {"x", {0}};
+  const char *sel[] = {"x"};
+  dusk_plan *ins[2];
+  struct {
+    dusk_plan *p;
+    bool masked;
+  } cases[7];
+  fill.value = tu_int(0);
+  cases[0].p = dusk_plan_value_counts(
+      typed_leaf("a.csv", DUSK_TYPE_INT64, false), "x");
+  cases[0].masked = true;
+  cases[1].p = dusk_plan_value_counts(
+      dusk_plan_select(dusk_plan_fillna(typed_leaf("a.csv", DUSK_TYPE_BOOL,
+                                                   false),
+                                        &fill, 1),
+                       sel, 1),
+      "x");
+  cases[1].masked = true;
+  cases[2].p = dusk_plan_value_counts(
+      typed_leaf("a.csv", DUSK_TYPE_INT64, true), "x"); /* numpy int64 */
+  cases[2].masked = false;
+  cases[3].p = dusk_plan_value_counts(leaf("a.csv"), "x"); /* inferred */
+  cases[3].masked = false;
+  cases[4].p = dusk_plan_value_counts(
+      dusk_plan_assign(typed_leaf("a.csv", DUSK_TYPE_INT64, false), "x",
+                       col("y"), "y"),
+      "x");
+  cases[4].masked = false;
+  ins[0] = typed_leaf("a.csv", DUSK_TYPE_INT64, false);
+  ins[1] = leaf("b.csv");
+  cases[5].p = dusk_plan_value_counts(dusk_plan_concat(ins, 2), "x");
+  cases[5].masked = false;
+  ins[0] = typed_leaf("a.csv", DUSK_TYPE_INT64, false);
+  ins[1] = typed_leaf("b.csv", DUSK_TYPE_INT64, false);
+  cases[6].p = dusk_plan_value_counts(dusk_plan_concat(ins, 2), "x");
+  cases[6].masked = true;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ck_assert_ptr_nonnull(cases[i].p);
+    ck_assert_msg(cases[i].p->masked == cases[i].masked, "case %zu", i);
+    cases[i].p->keep_na = true;
+    plan_roundtrip(cases[i].p);
+    cases[i].p->normalize = true;
+    plan_roundtrip(cases[i].p);
+    dusk_plan_free(cases[i].p);
+  }
+}
+END_TEST
+
+/* A whole frame's reduction (the scheduler's frame_reduce) survives the
+ * wire; on a groupby with keys it is neither written nor read. */
+START_TEST(test_frame_reduce_roundtrip) {
+  dusk_agg agg = {0};
+  const char *keys[] = {"k"};
+  dusk_plan *p;
+  size_t len, len2;
+  char *bytes, *keyed;
+  agg.column = "t";
+  agg.fn = DUSK_AGG_STD;
+  p = dusk_plan_groupby(leaf("a.csv"), NULL, 0, &agg, 1);
+  ck_assert_ptr_nonnull(p);
+  bytes = encode_plan(p, &len);
+  p->frame_reduce = true;
+  plan_roundtrip(p);
+  free(encode_plan(p, &len2));
+  ck_assert_uint_eq(len2, len + 1); /* one more field: true */
+  dusk_plan_free(p);
+  p = dusk_plan_groupby(leaf("a.csv"), keys, 1, &agg, 1);
+  ck_assert_ptr_nonnull(p);
+  keyed = encode_plan(p, &len);
+  p->frame_reduce = true;
+  free(encode_plan(p, &len2));
+  ck_assert_uint_eq(len2, len);
+  free(bytes);
+  free(keyed);
+  dusk_plan_free(p);
+}
+END_TEST
 
 START_TEST(test_roundtrip_every_plan) {
   dusk_plan *p = sample_plan(_i);
@@ -2460,6 +2557,8 @@ int main(void) {
   tcase_add_test(tc, test_fill_mixes);
   tcase_add_test(tc, test_terminal_kinds);
   tcase_add_test(tc, test_post_steps);
+  tcase_add_test(tc, test_value_counts_masked);
+  tcase_add_test(tc, test_frame_reduce_roundtrip);
   tcase_add_test(tc, test_merge_names);
   tcase_add_test(tc, test_bad_sort_values);
   suite_add_tcase(s, tc);
