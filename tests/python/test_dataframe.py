@@ -755,8 +755,8 @@ def test_errors_are_python_exceptions(client, data_dir):
         dd.read_csv(str(data_dir / "nope.csv"))
     with pytest.raises(FileNotFoundError, match="no file matches"):
         dd.read_csv(str(data_dir / "zzz*.csv"))
-    with pytest.raises(NotImplementedError, match="persist"):
-        df.persist()
+    with pytest.raises(NotImplementedError, match="repartition"):
+        df.repartition(npartitions=2)
     with pytest.raises(NotImplementedError, match="after agg"):
         df.groupby("k").count().fillna(0)
     with pytest.raises(NotImplementedError, match="gs:// paths"):
