@@ -1,6 +1,7 @@
-/* partition.c - persisted partitions: a builder that appends batches'
- * columns to growing arrays and lays them out in one buffer, and a reader
- * that checks such a buffer completely before it hands out views of it.
+/* partition.c - persisted partitions: a builder that keeps batches' rows
+ * as they come and lays them out once in one buffer of the partition's
+ * size, and a reader that checks such a buffer completely before it hands
+ * out views of it.
  *
  * The layout is partition.h's, made canonical: every section starts at the
  * first multiple of 8 after the previous one (padding bytes 0), and the
@@ -28,8 +29,6 @@ static const char MAGIC[8] = {'D', 'K', 'P', 'A', 'R', 'T', '1', '\0'};
 #define HEADER_FIXED 32u
 /* type, reserved, name length, reserved, block offset, block length */
 #define ENTRY_FIXED 24u
-/* The first row capacity of a builder's arrays; they double from here. */
-#define ROWS_INITIAL 1024u
 
 /* ---- shared ---------------------------------------------------------------- */
 
@@ -94,30 +93,58 @@ static int find_duplicate(const dusk_slice *names, size_t n,
 
 /* ---- writing --------------------------------------------------------------- */
 
+/* How far a string copy may run past a value: a value of 1..TEXT_SLACK
+ * bytes whose arena has TEXT_SLACK bytes from its start is copied with one
+ * fixed-size memcpy (two 16-byte moves, no call), and a chunk's text has
+ * TEXT_SLACK spare bytes at its end for the last one.  The parser's arena
+ * holds a row's fields side by side, so a column's values are never
+ * adjacent there and each is a copy of its own. */
+#define TEXT_SLACK 32u
+
+/* One column's rows within a chunk. */
+typedef struct chunk_col {
+  const uint8_t *valid;      /* nrows bytes, 0 or 1 */
+  const unsigned char *data; /* nrows values; STRING: nrows uint64s, where
+                                each row's bytes end within text */
+  const char *text;          /* STRING: the rows' bytes */
+  uint64_t text_len;
+} chunk_col;
+
+/* One appended batch's rows, every column, in one allocation sized to
+ * them.  The builder keeps its batches as chunks and lays them out once,
+ * in dusk_part_builder_finish, in a buffer of exactly the partition's
+ * size: arrays grown by doubling instead copy the rows again at each
+ * doubling and hold up to twice them, and then the finished partition
+ * is a copy of all of that. */
+typedef struct part_chunk {
+  struct part_chunk *next;
+  size_t nrows;
+  chunk_col cols[]; /* the builder's ncols, then their arrays */
+} part_chunk;
+
 typedef struct part_col {
   char *name;
   size_t name_len;
   dusk_type type, phys;
-  uint8_t *valid;       /* cap bytes */
-  unsigned char *data;  /* cap values, or STRING: cap + 1 offsets */
-  dusk_buf text;        /* STRING: the rows' bytes */
+  uint64_t text_len; /* STRING: its text bytes in all chunks */
 } part_col;
 
 struct dusk_part_builder {
   size_t ncols;
   part_col *cols;
   uint64_t nrows;
-  size_t cap; /* rows every column's arrays hold */
+  part_chunk *first, **last; /* the chunks in row order; *last is NULL */
 };
 
 void dusk_part_builder_free(dusk_part_builder *pb) {
   if (pb == NULL)
     return;
-  for (size_t c = 0; c < pb->ncols; c++) {
+  for (size_t c = 0; c < pb->ncols; c++)
     free(pb->cols[c].name);
-    free(pb->cols[c].valid);
-    free(pb->cols[c].data);
-    dusk_buf_destroy(&pb->cols[c].text);
+  while (pb->first != NULL) {
+    part_chunk *next = pb->first->next;
+    free(pb->first);
+    pb->first = next;
   }
   free(pb->cols);
   free(pb);
@@ -147,31 +174,6 @@ static int check_columns(const char *const *names, const dusk_type *types,
   return rc;
 }
 
-/* Grows every column's arrays to hold need rows (amortised doubling).  On
- * DUSK_ENOMEM the builder is unchanged but for larger arrays. */
-static int grow_rows(dusk_part_builder *pb, uint64_t need) {
-  size_t cap = pb->cap;
-  if (need <= cap)
-    return 0;
-  if (need > SIZE_MAX / 16)
-    return DUSK_ENOMEM;
-  while (cap < need)
-    cap = cap < ROWS_INITIAL ? ROWS_INITIAL : cap * 2;
-  for (size_t c = 0; c < pb->ncols; c++) {
-    part_col *pc = &pb->cols[c];
-    size_t n = pc->phys == DUSK_TYPE_STRING ? cap + 1 : cap;
-    void *v = realloc(pc->valid, cap), *d;
-    if (v == NULL)
-      return DUSK_ENOMEM;
-    pc->valid = v;
-    if ((d = realloc(pc->data, n * value_size(pc->phys))) == NULL)
-      return DUSK_ENOMEM;
-    pc->data = d;
-  }
-  pb->cap = cap;
-  return 0;
-}
-
 int dusk_part_builder_new(const char *const *names, const dusk_type *types,
                           size_t ncols, dusk_part_builder **out) {
   dusk_part_builder *pb;
@@ -185,63 +187,59 @@ int dusk_part_builder_new(const char *const *names, const dusk_type *types,
     return DUSK_ENOMEM;
   }
   pb->ncols = ncols;
+  pb->last = &pb->first;
   for (size_t c = 0; c < ncols; c++) {
     part_col *pc = &pb->cols[c];
     pc->name_len = strlen(names[c]);
     pc->type = types[c];
     pc->phys = dusk_type_physical(types[c]);
-    dusk_buf_init(&pc->text);
     if ((pc->name = malloc(pc->name_len + 1)) == NULL) {
       dusk_part_builder_free(pb);
       return DUSK_ENOMEM;
     }
     memcpy(pc->name, names[c], pc->name_len + 1);
   }
-  if (grow_rows(pb, 1) != 0) {
-    dusk_part_builder_free(pb);
-    return DUSK_ENOMEM;
-  }
-  for (size_t c = 0; c < ncols; c++)
-    if (pb->cols[c].phys == DUSK_TYPE_STRING)
-      st64(pb->cols[c].data, 0); /* offsets[0] */
   *out = pb;
   return 0;
 }
 
 /* The text bytes of rows [0, n) of batch column bc (nulls have none). */
-static size_t batch_text(const dusk_column *bc, size_t n) {
-  size_t total = 0;
+static uint64_t batch_text(const dusk_column *bc, size_t n) {
+  uint64_t total = 0;
   for (size_t r = 0; r < n; r++)
     total += bc->valid[r] ? bc->str_len[r] : 0;
   return total;
 }
 
-/* Appends the n rows of batch column bc's text to pc (room reserved):
- * their offsets after row `at`, and their bytes, one memcpy per run of
- * rows adjacent in the arena. */
-static void add_text(part_col *pc, const dusk_batch *b, const dusk_column *bc,
-                     size_t at, size_t n) {
-  unsigned char *offs = pc->data + 8 * at;
-  char *out = pc->text.data;
-  size_t end = pc->text.len, run = 0, run_len = 0;
+/* Bytes of a chunk of n rows of pb's columns with text bytes of text in
+ * all (its header, then each column's valid bytes and values, each
+ * padded to 8, then the text and TEXT_SLACK). */
+static uint64_t chunk_size(const dusk_part_builder *pb, size_t n,
+                           uint64_t text) {
+  uint64_t size = sizeof(part_chunk) + pb->ncols * sizeof(chunk_col);
+  for (size_t c = 0; c < pb->ncols; c++)
+    size += pad8(n) + pad8(n * value_size(pb->cols[c].phys));
+  return size + text + TEXT_SLACK;
+}
+
+/* Copies the n rows of batch column bc's text to text (room for all of
+ * them and TEXT_SLACK), and where each ends within it to ends; returns
+ * their bytes. */
+static uint64_t copy_text(const dusk_batch *b, const dusk_column *bc,
+                          size_t n, unsigned char *ends, char *text) {
+  uint64_t end = 0;
   for (size_t r = 0; r < n; r++) {
     size_t len = bc->valid[r] ? bc->str_len[r] : 0;
-    if (len > 0) {
-      if (run_len > 0 && bc->str_off[r] == run + run_len) {
-        run_len += len;
-      } else {
-        if (run_len > 0)
-          memcpy(out + end - run_len, b->arena + run, run_len);
-        run = bc->str_off[r];
-        run_len = len;
-      }
-      end += len;
-    }
-    st64(offs + 8 * (r + 1), end);
+    size_t off = bc->str_off[r];
+    if (len - 1 < TEXT_SLACK && off + TEXT_SLACK <= b->arena_cap)
+      memcpy(text + end, b->arena + off, TEXT_SLACK); /* the rest is
+                                                         overwritten */
+    else if (len > 0)
+      memcpy(text + end, b->arena + off, len);
+    end += len;
+    st64(ends + 8 * r, end);
   }
-  if (run_len > 0)
-    memcpy(out + end - run_len, b->arena + run, run_len);
-  pc->text.len = end;
+  return end;
 }
 
 /* dst[r] = src[r] != 0 for r < n: valid and bool bytes are 0 or 1 in a
@@ -251,41 +249,65 @@ static void copy_01(uint8_t *dst, const uint8_t *src, size_t n) {
     dst[r] = src[r] != 0;
 }
 
+/* Copies batch column bc's n rows into chunk column cc, whose arrays
+ * start at *at (advanced past them); a STRING column's text goes to
+ * *text (advanced past it). */
+static void fill_column(const dusk_batch *b, const dusk_column *bc,
+                        dusk_type phys, size_t n, chunk_col *cc,
+                        unsigned char **at, char **text) {
+  unsigned char *valid = *at, *data = *at + pad8(n);
+  copy_01(valid, bc->valid, n);
+  cc->valid = valid;
+  cc->data = data;
+  switch (phys) {
+  case DUSK_TYPE_INT64:
+    memcpy(data, bc->i64, 8 * n);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    memcpy(data, bc->f64, 8 * n);
+    break;
+  case DUSK_TYPE_BOOL:
+    copy_01(data, bc->b, n);
+    break;
+  default:
+    cc->text = *text;
+    cc->text_len = copy_text(b, bc, n, data, *text);
+    *text += cc->text_len;
+  }
+  *at = data + pad8(n * value_size(phys));
+}
+
 int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b) {
-  size_t n = b->nrows, at = (size_t)pb->nrows;
-  int rc;
+  size_t n = b->nrows;
+  uint64_t text = 0, size;
+  part_chunk *ck;
+  unsigned char *at;
+  char *tp;
   if (b->ncols < pb->ncols)
     return DUSK_EINVAL;
   for (size_t c = 0; c < pb->ncols; c++)
     if (b->cols[c].type != pb->cols[c].phys)
       return DUSK_EINVAL;
-  if ((rc = grow_rows(pb, pb->nrows + n)) != 0)
-    return rc;
-  /* Room for all text first, so that a failure leaves the builder as it
-   * was. */
+  if (n == 0)
+    return 0;
   for (size_t c = 0; c < pb->ncols; c++)
-    if (pb->cols[c].phys == DUSK_TYPE_STRING &&
-        (rc = dusk_buf_reserve(&pb->cols[c].text,
-                               batch_text(&b->cols[c], n))) != 0)
-      return rc;
+    if (pb->cols[c].phys == DUSK_TYPE_STRING)
+      text += batch_text(&b->cols[c], n);
+  size = chunk_size(pb, n, text);
+  if (size > SIZE_MAX || (ck = malloc((size_t)size)) == NULL)
+    return DUSK_ENOMEM;
+  ck->next = NULL;
+  ck->nrows = n;
+  at = (unsigned char *)&ck->cols[pb->ncols];
+  tp = (char *)ck + (size - text - TEXT_SLACK);
   for (size_t c = 0; c < pb->ncols; c++) {
-    part_col *pc = &pb->cols[c];
-    const dusk_column *bc = &b->cols[c];
-    copy_01(pc->valid + at, bc->valid, n);
-    switch (pc->phys) {
-    case DUSK_TYPE_INT64:
-      memcpy(pc->data + 8 * at, bc->i64, 8 * n);
-      break;
-    case DUSK_TYPE_FLOAT64:
-      memcpy(pc->data + 8 * at, bc->f64, 8 * n);
-      break;
-    case DUSK_TYPE_BOOL:
-      copy_01(pc->data + at, bc->b, n);
-      break;
-    default:
-      add_text(pc, b, bc, at, n);
-    }
+    memset(&ck->cols[c], 0, sizeof ck->cols[c]);
+    fill_column(b, &b->cols[c], pb->cols[c].phys, n, &ck->cols[c], &at,
+                &tp);
+    pb->cols[c].text_len += ck->cols[c].text_len;
   }
+  *pb->last = ck;
+  pb->last = &ck->next;
   pb->nrows += n;
   return 0;
 }
@@ -303,7 +325,7 @@ static uint64_t blocks_start(const dusk_part_builder *pb, size_t meta_len) {
 }
 
 static uint64_t col_block_len(const dusk_part_builder *pb, size_t c) {
-  return block_len(pb->cols[c].phys, pb->nrows, pb->cols[c].text.len);
+  return block_len(pb->cols[c].phys, pb->nrows, pb->cols[c].text_len);
 }
 
 uint64_t dusk_part_builder_size(const dusk_part_builder *pb, size_t meta_len) {
@@ -337,16 +359,52 @@ static void w_pad(writer *w) {
   w->at = to;
 }
 
-static void w_block(writer *w, const part_col *pc, uint64_t nrows) {
-  w_bytes(w, pc->valid, nrows);
+/* Writes n chunk-relative ends as partition offsets: base + each.  Each
+ * row on its own (no carried state), so the loop vectorises. */
+static void w_ends(writer *w, const unsigned char *ends, size_t n,
+                   uint64_t base) {
+  unsigned char *o = w->p + w->at;
+  for (size_t r = 0; r < n; r++)
+    st64(o + 8 * r, base + ld64(ends + 8 * r));
+  w->at += 8 * (uint64_t)n;
+}
+
+/* Writes column c's block from every chunk. */
+static void w_block(writer *w, const dusk_part_builder *pb, size_t c) {
+  dusk_type phys = pb->cols[c].phys;
+  const part_chunk *ck;
+  for (ck = pb->first; ck != NULL; ck = ck->next)
+    w_bytes(w, ck->cols[c].valid, ck->nrows);
   w_pad(w);
-  if (pc->phys == DUSK_TYPE_STRING) {
-    w_bytes(w, pc->data, 8 * (nrows + 1));
-    w_bytes(w, pc->text.data, pc->text.len);
+  if (phys != DUSK_TYPE_STRING) {
+    for (ck = pb->first; ck != NULL; ck = ck->next)
+      w_bytes(w, ck->cols[c].data, value_size(phys) * ck->nrows);
   } else {
-    w_bytes(w, pc->data, value_size(pc->phys) * nrows);
+    uint64_t base = 0;
+    w_u64(w, 0); /* offsets[0] */
+    for (ck = pb->first; ck != NULL; ck = ck->next) {
+      w_ends(w, ck->cols[c].data, ck->nrows, base);
+      base += ck->cols[c].text_len;
+    }
+    for (ck = pb->first; ck != NULL; ck = ck->next)
+      w_bytes(w, ck->cols[c].text, ck->cols[c].text_len);
   }
   w_pad(w);
+}
+
+/* Makes room for extra more bytes in out, growing it to exactly that: a
+ * persisted partition's buffer is kept as long as the partition, and
+ * dusk_buf_reserve's doubling could leave it twice the partition. */
+static int reserve_exact(dusk_buf *out, size_t extra) {
+  char *p;
+  if (out->cap - out->len >= extra)
+    return 0;
+  if (extra > SIZE_MAX - out->len ||
+      (p = realloc(out->data, out->len + extra)) == NULL)
+    return DUSK_ENOMEM;
+  out->data = p;
+  out->cap = out->len + extra;
+  return 0;
 }
 
 int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
@@ -356,7 +414,7 @@ int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
   uint32_t ncols = (uint32_t)pb->ncols;
   unsigned char counts[8] = {0};
   writer w;
-  if (size > SIZE_MAX || dusk_buf_reserve(out, (size_t)size) != 0)
+  if (size > SIZE_MAX || reserve_exact(out, (size_t)size) != 0)
     return DUSK_ENOMEM;
   w.p = (unsigned char *)out->data + out->len;
   w.at = 0;
@@ -382,7 +440,7 @@ int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
   w_bytes(&w, meta.ptr, meta.len);
   w_pad(&w);
   for (size_t c = 0; c < pb->ncols; c++)
-    w_block(&w, &pb->cols[c], pb->nrows);
+    w_block(&w, pb, c);
   out->len += (size_t)size;
   return 0;
 }

@@ -132,6 +132,8 @@ static dusk_buf finish(const dusk_part_builder *pb, const char *meta) {
   dusk_buf_init(&out);
   ck_assert_int_eq(dusk_part_builder_finish(pb, m, &out), 0);
   ck_assert_uint_eq(out.len, dusk_part_builder_size(pb, m.len));
+  /* The buffer is kept as long as the partition: no spare capacity. */
+  ck_assert_uint_eq(out.cap, out.len);
   return out;
 }
 
@@ -288,7 +290,8 @@ START_TEST(test_batches_and_slices) {
 }
 END_TEST
 
-/* Many rows: the builder's arrays grow several times. */
+/* Many rows in many batches: every batch's rows land in one set of
+ * arrays, in order. */
 START_TEST(test_growth) {
   size_t sizes[40];
   dusk_part_builder *pb;
@@ -468,6 +471,7 @@ START_TEST(test_appended_and_unaligned) {
   ck_assert_int_eq(dusk_buf_append(&out, "12345678", 8), 0);
   ck_assert_int_eq(dusk_part_builder_finish(pb, m, &out), 0);
   ck_assert_uint_eq(out.len, 8 + dusk_part_builder_size(pb, 3));
+  ck_assert_uint_eq(out.cap, out.len); /* grown to exactly its length */
   s.ptr = out.data + 8;
   s.len = out.len - 8;
   ck_assert_int_eq(dusk_part_open(s, &p, NULL), 0);
@@ -482,6 +486,59 @@ START_TEST(test_appended_and_unaligned) {
   dusk_part_close(&p);
   free(odd);
   dusk_part_builder_free(pb);
+  dusk_buf_destroy(&out);
+}
+END_TEST
+
+/* Strings of every length around the builder's short-copy size (32),
+ * from an arena with no spare byte: values at its very end, where a copy
+ * of more than the value would read past it (ASan in CI), and values
+ * long enough to be copied by length.  Nulls point anywhere. */
+START_TEST(test_text_lengths) {
+  enum { N = 80 };
+  static const char *const name[] = {"s"};
+  static const dusk_type st[] = {DUSK_TYPE_STRING};
+  char text[N * (N - 1) / 2];
+  size_t used = 0;
+  dusk_part_builder *pb;
+  dusk_buf out;
+  dusk_part p;
+  dusk_batch b;
+  int src = 0, dst = 0;
+  ck_assert_int_eq(dusk_part_builder_new(name, st, 1, &pb), 0);
+  ck_assert_int_eq(dusk_batch_init(&b, st, 1, N), 0);
+  /* Row r holds r bytes ('a' + r % 26), the longest first in the arena
+   * so that the shortest end it; row 7 is a null pointing past it. */
+  for (size_t r = N; r-- > 0;) {
+    memset(text + used, 'a' + (int)(r % 26), r);
+    b.cols[0].valid[r] = r != 7;
+    b.cols[0].str_off[r] = r == 7 ? UINT32_MAX - 3 : (uint32_t)used;
+    b.cols[0].str_len[r] = (uint32_t)r;
+    used += r;
+  }
+  free(b.arena);
+  ck_assert_ptr_nonnull(b.arena = malloc(used));
+  memcpy(b.arena, text, used);
+  b.arena_len = b.arena_cap = used;
+  b.nrows = N;
+  ck_assert_int_eq(dusk_part_builder_add(pb, &b), 0);
+  ck_assert_int_eq(dusk_part_builder_add(pb, &b), 0); /* a second chunk */
+  out = finish(pb, "");
+  dusk_part_builder_free(pb);
+  ck_assert_int_eq(dusk_part_open(slice_of(&out), &p, NULL), 0);
+  ck_assert_uint_eq(p.nrows, 2 * N);
+  for (uint64_t row = 0; row < 2 * N; row += N) {
+    ck_assert_int_eq(dusk_part_load(&p, row, N, &src, &dst, NULL, 1, &b,
+                                    NULL), 0);
+    for (size_t r = 0; r < N; r++) {
+      char want[N];
+      memset(want, 'a' + (int)(r % 26), r);
+      want[r] = '\0';
+      check_value(&b, 0, r, r == 7 ? tu_null() : tu_str(want), "s");
+    }
+  }
+  dusk_batch_destroy(&b);
+  dusk_part_close(&p);
   dusk_buf_destroy(&out);
 }
 END_TEST
@@ -787,6 +844,7 @@ int main(void) {
   tcase_add_test(tc, test_type_mismatch);
   tcase_add_test(tc, test_builder_refuses);
   tcase_add_test(tc, test_appended_and_unaligned);
+  tcase_add_test(tc, test_text_lengths);
   tcase_add_test(tc, test_load_text_too_long);
   tcase_add_test(tc, test_small_partition_layout);
   tcase_add_test(tc, test_open_truncated);
