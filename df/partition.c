@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "partition.c writes host-order arrays as little-endian"
@@ -101,6 +102,9 @@ static int find_duplicate(const dusk_slice *names, size_t n,
  * adjacent there and each is a copy of its own. */
 #define TEXT_SLACK 32u
 
+/* The smallest chunk given a mapping of its own (chunk_alloc). */
+#define CHUNK_MAP_MIN ((size_t)256 << 10)
+
 /* One column's rows within a chunk. */
 typedef struct chunk_col {
   const uint8_t *valid;      /* nrows bytes, 0 or 1 */
@@ -119,6 +123,7 @@ typedef struct chunk_col {
 typedef struct part_chunk {
   struct part_chunk *next;
   size_t nrows;
+  size_t mapped; /* its mapping's bytes (chunk_alloc), or 0: malloc's */
   chunk_col cols[]; /* the builder's ncols, then their arrays */
 } part_chunk;
 
@@ -134,7 +139,37 @@ struct dusk_part_builder {
   part_col *cols;
   uint64_t nrows;
   part_chunk *first, **last; /* the chunks in row order; *last is NULL */
+  bool finished;             /* finish wrote (and freed) the chunks */
 };
+
+/* A chunk of size bytes, or NULL.  A large one is a mapping of its own,
+ * so that freeing it returns its memory at once: malloc would keep the
+ * first chunks freed (below later ones in its heap) until all are, and a
+ * builder's chunks are freed one by one as finish writes them.  Small
+ * ones (a short range's) come from malloc. */
+static part_chunk *chunk_alloc(size_t size) {
+  part_chunk *ck;
+  void *p;
+  if (size < CHUNK_MAP_MIN) {
+    if ((ck = malloc(size)) != NULL)
+      ck->mapped = 0;
+    return ck;
+  }
+  p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+           -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  ck = p;
+  ck->mapped = size;
+  return ck;
+}
+
+static void chunk_free(part_chunk *ck) {
+  if (ck->mapped > 0)
+    munmap(ck, ck->mapped);
+  else
+    free(ck);
+}
 
 void dusk_part_builder_free(dusk_part_builder *pb) {
   if (pb == NULL)
@@ -143,7 +178,7 @@ void dusk_part_builder_free(dusk_part_builder *pb) {
     free(pb->cols[c].name);
   while (pb->first != NULL) {
     part_chunk *next = pb->first->next;
-    free(pb->first);
+    chunk_free(pb->first);
     pb->first = next;
   }
   free(pb->cols);
@@ -283,7 +318,7 @@ int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b) {
   part_chunk *ck;
   unsigned char *at;
   char *tp;
-  if (b->ncols < pb->ncols)
+  if (b->ncols < pb->ncols || pb->finished)
     return DUSK_EINVAL;
   for (size_t c = 0; c < pb->ncols; c++)
     if (b->cols[c].type != pb->cols[c].phys)
@@ -294,7 +329,7 @@ int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b) {
     if (pb->cols[c].phys == DUSK_TYPE_STRING)
       text += batch_text(&b->cols[c], n);
   size = chunk_size(pb, n, text);
-  if (size > SIZE_MAX || (ck = malloc((size_t)size)) == NULL)
+  if (size > SIZE_MAX || (ck = chunk_alloc((size_t)size)) == NULL)
     return DUSK_ENOMEM;
   ck->next = NULL;
   ck->nrows = n;
@@ -359,37 +394,56 @@ static void w_pad(writer *w) {
   w->at = to;
 }
 
-/* Writes n chunk-relative ends as partition offsets: base + each.  Each
- * row on its own (no carried state), so the loop vectorises. */
-static void w_ends(writer *w, const unsigned char *ends, size_t n,
-                   uint64_t base) {
-  unsigned char *o = w->p + w->at;
-  for (size_t r = 0; r < n; r++)
-    st64(o + 8 * r, base + ld64(ends + 8 * r));
-  w->at += 8 * (uint64_t)n;
+/* Where finish writes a column's next rows, as offsets into the
+ * partition: its valid bytes, its values (STRING: its offsets after
+ * offsets[0]) and its text, and the text bytes written before them. */
+typedef struct col_cursor {
+  uint64_t valid, data, text, base;
+} col_cursor;
+
+/* Writes chunk ck's rows of every column at the cursors, advancing them.
+ * A STRING column's chunk-relative ends become partition offsets (base +
+ * each: each row on its own, so the loop vectorises). */
+static void w_chunk(unsigned char *p, const dusk_part_builder *pb,
+                    const part_chunk *ck, col_cursor *cur) {
+  size_t n = ck->nrows;
+  for (size_t c = 0; c < pb->ncols; c++) {
+    const chunk_col *cc = &ck->cols[c];
+    dusk_type phys = pb->cols[c].phys;
+    col_cursor *k = &cur[c];
+    memcpy(p + k->valid, cc->valid, n);
+    k->valid += n;
+    if (phys != DUSK_TYPE_STRING) {
+      memcpy(p + k->data, cc->data, value_size(phys) * n);
+      k->data += value_size(phys) * n;
+      continue;
+    }
+    for (size_t r = 0; r < n; r++)
+      st64(p + k->data + 8 * r, k->base + ld64(cc->data + 8 * r));
+    k->data += 8 * (uint64_t)n;
+    if (cc->text_len > 0)
+      memcpy(p + k->text, cc->text, cc->text_len);
+    k->text += cc->text_len;
+    k->base += cc->text_len;
+  }
 }
 
-/* Writes column c's block from every chunk. */
-static void w_block(writer *w, const dusk_part_builder *pb, size_t c) {
-  dusk_type phys = pb->cols[c].phys;
-  const part_chunk *ck;
-  for (ck = pb->first; ck != NULL; ck = ck->next)
-    w_bytes(w, ck->cols[c].valid, ck->nrows);
-  w_pad(w);
-  if (phys != DUSK_TYPE_STRING) {
-    for (ck = pb->first; ck != NULL; ck = ck->next)
-      w_bytes(w, ck->cols[c].data, value_size(phys) * ck->nrows);
-  } else {
-    uint64_t base = 0;
-    w_u64(w, 0); /* offsets[0] */
-    for (ck = pb->first; ck != NULL; ck = ck->next) {
-      w_ends(w, ck->cols[c].data, ck->nrows, base);
-      base += ck->cols[c].text_len;
-    }
-    for (ck = pb->first; ck != NULL; ck = ck->next)
-      w_bytes(w, ck->cols[c].text, ck->cols[c].text_len);
+/* Points column c's cursor at its block, which starts at `block`, and
+ * zeroes the block's padding (after the valid bytes, and after the block
+ * up to the next multiple of 8) and a STRING column's offsets[0]. */
+static void w_block_start(unsigned char *p, const dusk_part_builder *pb,
+                          size_t c, uint64_t block, col_cursor *k) {
+  uint64_t n = pb->nrows, end = block + col_block_len(pb, c);
+  memset(p + block + n, 0, pad8(n) - n);
+  memset(p + end, 0, pad8(end) - end);
+  k->valid = block;
+  k->data = block + pad8(n);
+  k->base = 0;
+  if (pb->cols[c].phys == DUSK_TYPE_STRING) {
+    st64(p + k->data, 0);
+    k->data += 8;
+    k->text = k->data + 8 * n;
   }
-  w_pad(w);
 }
 
 /* Makes room for extra more bytes in out, growing it to exactly that: a
@@ -407,22 +461,18 @@ static int reserve_exact(dusk_buf *out, size_t extra) {
   return 0;
 }
 
-int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
-                             dusk_buf *out) {
-  uint64_t size = dusk_part_builder_size(pb, meta.len);
+/* Writes the header, the column table and the meta; the columns' cursors
+ * are pointed at their blocks. */
+static void w_head(writer *w, const dusk_part_builder *pb, dusk_slice meta,
+                   col_cursor *cur) {
   uint64_t block = blocks_start(pb, meta.len);
   uint32_t ncols = (uint32_t)pb->ncols;
   unsigned char counts[8] = {0};
-  writer w;
-  if (size > SIZE_MAX || reserve_exact(out, (size_t)size) != 0)
-    return DUSK_ENOMEM;
-  w.p = (unsigned char *)out->data + out->len;
-  w.at = 0;
-  w_bytes(&w, MAGIC, sizeof MAGIC);
+  w_bytes(w, MAGIC, sizeof MAGIC);
   memcpy(counts, &ncols, 4); /* then the reserved u32, 0 */
-  w_bytes(&w, counts, sizeof counts);
-  w_u64(&w, pb->nrows);
-  w_u64(&w, meta.len);
+  w_bytes(w, counts, sizeof counts);
+  w_u64(w, pb->nrows);
+  w_u64(w, meta.len);
   for (size_t c = 0; c < pb->ncols; c++) {
     const part_col *pc = &pb->cols[c];
     uint64_t len = col_block_len(pb, c);
@@ -430,17 +480,45 @@ int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
     unsigned char fixed[8] = {0}; /* type, 0, name length, 0 */
     fixed[0] = (unsigned char)pc->type;
     memcpy(fixed + 2, &name_len, 2);
-    w_bytes(&w, fixed, sizeof fixed);
-    w_u64(&w, block);
-    w_u64(&w, len);
-    w_bytes(&w, pc->name, pc->name_len);
-    w_pad(&w);
+    w_bytes(w, fixed, sizeof fixed);
+    w_u64(w, block);
+    w_u64(w, len);
+    w_bytes(w, pc->name, pc->name_len);
+    w_pad(w);
+    w_block_start(w->p, pb, c, block, &cur[c]);
     block = pad8(block + len);
   }
-  w_bytes(&w, meta.ptr, meta.len);
-  w_pad(&w);
-  for (size_t c = 0; c < pb->ncols; c++)
-    w_block(&w, pb, c);
+  w_bytes(w, meta.ptr, meta.len);
+  w_pad(w);
+}
+
+int dusk_part_builder_finish(dusk_part_builder *pb, dusk_slice meta,
+                             dusk_buf *out) {
+  uint64_t size = dusk_part_builder_size(pb, meta.len);
+  col_cursor *cur;
+  writer w;
+  if (pb->finished)
+    return DUSK_EINVAL;
+  if (size > SIZE_MAX || (cur = malloc(pb->ncols * sizeof *cur)) == NULL)
+    return DUSK_ENOMEM;
+  if (reserve_exact(out, (size_t)size) != 0) {
+    free(cur);
+    return DUSK_ENOMEM;
+  }
+  w.p = (unsigned char *)out->data + out->len;
+  w.at = 0;
+  w_head(&w, pb, meta, cur);
+  /* Chunk by chunk, each freed once written: the rows are held about
+   * once, not in the chunks and the partition both. */
+  while (pb->first != NULL) {
+    part_chunk *ck = pb->first;
+    w_chunk(w.p, pb, ck, cur);
+    pb->first = ck->next;
+    chunk_free(ck);
+  }
+  pb->last = &pb->first;
+  pb->finished = true;
+  free(cur);
   out->len += (size_t)size;
   return 0;
 }

@@ -126,7 +126,7 @@ static dusk_part_builder *build(const size_t *sizes, size_t nbatches) {
 }
 
 /* The finished partition of pb with meta, in its own buffer. */
-static dusk_buf finish(const dusk_part_builder *pb, const char *meta) {
+static dusk_buf finish(dusk_part_builder *pb, const char *meta) {
   dusk_buf out;
   dusk_slice m = {meta, strlen(meta)};
   dusk_buf_init(&out);
@@ -290,19 +290,35 @@ START_TEST(test_batches_and_slices) {
 }
 END_TEST
 
-/* Many rows in many batches: every batch's rows land in one set of
- * arrays, in order. */
+/* Many rows in many batches, small ones (malloc's chunks) and large ones
+ * (mapped chunks) mixed: every batch's rows land in one set of arrays, in
+ * order.  A finished builder keeps its counts but takes no more rows and
+ * finishes once; an unfinished one frees its chunks of both kinds. */
 START_TEST(test_growth) {
   size_t sizes[40];
-  dusk_part_builder *pb;
-  dusk_buf out;
+  dusk_part_builder *pb, *unfinished;
+  dusk_buf out, again;
   dusk_part p;
   dusk_batch b;
+  uint64_t size;
   for (size_t i = 0; i < 40; i++)
-    sizes[i] = 1000 + i * 37;
+    sizes[i] = i % 13 == 5 ? 9000 : 1000 + i * 37;
   pb = build(sizes, 40);
+  unfinished = build(sizes, 40);
   out = finish(pb, "");
+  size = dusk_part_builder_size(pb, 0);
+  ck_assert_uint_eq(dusk_part_builder_rows(pb), 90862);
+  dusk_buf_init(&again);
+  ck_assert_int_eq(dusk_part_builder_finish(pb, (dusk_slice){"", 0}, &again),
+                   DUSK_EINVAL);
+  ck_assert_uint_eq(again.len, 0);
+  ck_assert_int_eq(dusk_batch_init(&b, PHYS, NCOLS, 4), 0);
+  fill(&b, 0, 4);
+  ck_assert_int_eq(dusk_part_builder_add(pb, &b), DUSK_EINVAL);
+  dusk_batch_destroy(&b);
+  ck_assert_uint_eq(dusk_part_builder_size(pb, 0), size);
   dusk_part_builder_free(pb);
+  dusk_part_builder_free(unfinished);
   ck_assert_int_eq(dusk_part_open(slice_of(&out), &p, NULL), 0);
   ck_assert_int_eq(dusk_batch_init(&b, PHYS, NCOLS, 4096), 0);
   for (uint64_t row = 0; row < p.nrows; row += 4096)
