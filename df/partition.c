@@ -1,6 +1,7 @@
-/* partition.c - persisted partitions: a builder that appends batches'
- * columns to growing arrays and lays them out in one buffer, and a reader
- * that checks such a buffer completely before it hands out views of it.
+/* partition.c - persisted partitions: a builder that keeps batches' rows
+ * as they come and lays them out once in one buffer of the partition's
+ * size, and a reader that checks such a buffer completely before it hands
+ * out views of it.
  *
  * The layout is partition.h's, made canonical: every section starts at the
  * first multiple of 8 after the previous one (padding bytes 0), and the
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "partition.c writes host-order arrays as little-endian"
@@ -28,8 +30,6 @@ static const char MAGIC[8] = {'D', 'K', 'P', 'A', 'R', 'T', '1', '\0'};
 #define HEADER_FIXED 32u
 /* type, reserved, name length, reserved, block offset, block length */
 #define ENTRY_FIXED 24u
-/* The first row capacity of a builder's arrays; they double from here. */
-#define ROWS_INITIAL 1024u
 
 /* ---- shared ---------------------------------------------------------------- */
 
@@ -94,30 +94,92 @@ static int find_duplicate(const dusk_slice *names, size_t n,
 
 /* ---- writing --------------------------------------------------------------- */
 
+/* How far a string copy may run past a value: a value of 1..TEXT_SLACK
+ * bytes whose arena has TEXT_SLACK bytes from its start is copied with one
+ * fixed-size memcpy (two 16-byte moves, no call), and a chunk's text has
+ * TEXT_SLACK spare bytes at its end for the last one.  The parser's arena
+ * holds a row's fields side by side, so a column's values are never
+ * adjacent there and each is a copy of its own. */
+#define TEXT_SLACK 32u
+
+/* The smallest chunk given a mapping of its own (chunk_alloc). */
+#define CHUNK_MAP_MIN ((size_t)256 << 10)
+
+/* One column's rows within a chunk. */
+typedef struct chunk_col {
+  const uint8_t *valid;      /* nrows bytes, 0 or 1 */
+  const unsigned char *data; /* nrows values; STRING: nrows uint64s, where
+                                each row's bytes end within text */
+  const char *text;          /* STRING: the rows' bytes */
+  uint64_t text_len;
+} chunk_col;
+
+/* One appended batch's rows, every column, in one allocation sized to
+ * them.  The builder keeps its batches as chunks and lays them out once,
+ * in dusk_part_builder_finish, in a buffer of exactly the partition's
+ * size: arrays grown by doubling instead copy the rows again at each
+ * doubling and hold up to twice them, and then the finished partition
+ * is a copy of all of that. */
+typedef struct part_chunk {
+  struct part_chunk *next;
+  size_t nrows;
+  size_t mapped; /* its mapping's bytes (chunk_alloc), or 0: malloc's */
+  chunk_col cols[]; /* the builder's ncols, then their arrays */
+} part_chunk;
+
 typedef struct part_col {
   char *name;
   size_t name_len;
   dusk_type type, phys;
-  uint8_t *valid;       /* cap bytes */
-  unsigned char *data;  /* cap values, or STRING: cap + 1 offsets */
-  dusk_buf text;        /* STRING: the rows' bytes */
+  uint64_t text_len; /* STRING: its text bytes in all chunks */
 } part_col;
 
 struct dusk_part_builder {
   size_t ncols;
   part_col *cols;
   uint64_t nrows;
-  size_t cap; /* rows every column's arrays hold */
+  part_chunk *first, **last; /* the chunks in row order; *last is NULL */
+  bool finished;             /* finish wrote (and freed) the chunks */
 };
+
+/* A chunk of size bytes, or NULL.  A large one is a mapping of its own,
+ * so that freeing it returns its memory at once: malloc would keep the
+ * first chunks freed (below later ones in its heap) until all are, and a
+ * builder's chunks are freed one by one as finish writes them.  Small
+ * ones (a short range's) come from malloc. */
+static part_chunk *chunk_alloc(size_t size) {
+  part_chunk *ck;
+  void *p;
+  if (size < CHUNK_MAP_MIN) {
+    if ((ck = malloc(size)) != NULL)
+      ck->mapped = 0;
+    return ck;
+  }
+  p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+           -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  ck = p;
+  ck->mapped = size;
+  return ck;
+}
+
+static void chunk_free(part_chunk *ck) {
+  if (ck->mapped > 0)
+    munmap(ck, ck->mapped);
+  else
+    free(ck);
+}
 
 void dusk_part_builder_free(dusk_part_builder *pb) {
   if (pb == NULL)
     return;
-  for (size_t c = 0; c < pb->ncols; c++) {
+  for (size_t c = 0; c < pb->ncols; c++)
     free(pb->cols[c].name);
-    free(pb->cols[c].valid);
-    free(pb->cols[c].data);
-    dusk_buf_destroy(&pb->cols[c].text);
+  while (pb->first != NULL) {
+    part_chunk *next = pb->first->next;
+    chunk_free(pb->first);
+    pb->first = next;
   }
   free(pb->cols);
   free(pb);
@@ -147,31 +209,6 @@ static int check_columns(const char *const *names, const dusk_type *types,
   return rc;
 }
 
-/* Grows every column's arrays to hold need rows (amortised doubling).  On
- * DUSK_ENOMEM the builder is unchanged but for larger arrays. */
-static int grow_rows(dusk_part_builder *pb, uint64_t need) {
-  size_t cap = pb->cap;
-  if (need <= cap)
-    return 0;
-  if (need > SIZE_MAX / 16)
-    return DUSK_ENOMEM;
-  while (cap < need)
-    cap = cap < ROWS_INITIAL ? ROWS_INITIAL : cap * 2;
-  for (size_t c = 0; c < pb->ncols; c++) {
-    part_col *pc = &pb->cols[c];
-    size_t n = pc->phys == DUSK_TYPE_STRING ? cap + 1 : cap;
-    void *v = realloc(pc->valid, cap), *d;
-    if (v == NULL)
-      return DUSK_ENOMEM;
-    pc->valid = v;
-    if ((d = realloc(pc->data, n * value_size(pc->phys))) == NULL)
-      return DUSK_ENOMEM;
-    pc->data = d;
-  }
-  pb->cap = cap;
-  return 0;
-}
-
 int dusk_part_builder_new(const char *const *names, const dusk_type *types,
                           size_t ncols, dusk_part_builder **out) {
   dusk_part_builder *pb;
@@ -185,63 +222,59 @@ int dusk_part_builder_new(const char *const *names, const dusk_type *types,
     return DUSK_ENOMEM;
   }
   pb->ncols = ncols;
+  pb->last = &pb->first;
   for (size_t c = 0; c < ncols; c++) {
     part_col *pc = &pb->cols[c];
     pc->name_len = strlen(names[c]);
     pc->type = types[c];
     pc->phys = dusk_type_physical(types[c]);
-    dusk_buf_init(&pc->text);
     if ((pc->name = malloc(pc->name_len + 1)) == NULL) {
       dusk_part_builder_free(pb);
       return DUSK_ENOMEM;
     }
     memcpy(pc->name, names[c], pc->name_len + 1);
   }
-  if (grow_rows(pb, 1) != 0) {
-    dusk_part_builder_free(pb);
-    return DUSK_ENOMEM;
-  }
-  for (size_t c = 0; c < ncols; c++)
-    if (pb->cols[c].phys == DUSK_TYPE_STRING)
-      st64(pb->cols[c].data, 0); /* offsets[0] */
   *out = pb;
   return 0;
 }
 
 /* The text bytes of rows [0, n) of batch column bc (nulls have none). */
-static size_t batch_text(const dusk_column *bc, size_t n) {
-  size_t total = 0;
+static uint64_t batch_text(const dusk_column *bc, size_t n) {
+  uint64_t total = 0;
   for (size_t r = 0; r < n; r++)
     total += bc->valid[r] ? bc->str_len[r] : 0;
   return total;
 }
 
-/* Appends the n rows of batch column bc's text to pc (room reserved):
- * their offsets after row `at`, and their bytes, one memcpy per run of
- * rows adjacent in the arena. */
-static void add_text(part_col *pc, const dusk_batch *b, const dusk_column *bc,
-                     size_t at, size_t n) {
-  unsigned char *offs = pc->data + 8 * at;
-  char *out = pc->text.data;
-  size_t end = pc->text.len, run = 0, run_len = 0;
+/* Bytes of a chunk of n rows of pb's columns with text bytes of text in
+ * all (its header, then each column's valid bytes and values, each
+ * padded to 8, then the text and TEXT_SLACK). */
+static uint64_t chunk_size(const dusk_part_builder *pb, size_t n,
+                           uint64_t text) {
+  uint64_t size = sizeof(part_chunk) + pb->ncols * sizeof(chunk_col);
+  for (size_t c = 0; c < pb->ncols; c++)
+    size += pad8(n) + pad8(n * value_size(pb->cols[c].phys));
+  return size + text + TEXT_SLACK;
+}
+
+/* Copies the n rows of batch column bc's text to text (room for all of
+ * them and TEXT_SLACK), and where each ends within it to ends; returns
+ * their bytes. */
+static uint64_t copy_text(const dusk_batch *b, const dusk_column *bc,
+                          size_t n, unsigned char *ends, char *text) {
+  uint64_t end = 0;
   for (size_t r = 0; r < n; r++) {
     size_t len = bc->valid[r] ? bc->str_len[r] : 0;
-    if (len > 0) {
-      if (run_len > 0 && bc->str_off[r] == run + run_len) {
-        run_len += len;
-      } else {
-        if (run_len > 0)
-          memcpy(out + end - run_len, b->arena + run, run_len);
-        run = bc->str_off[r];
-        run_len = len;
-      }
-      end += len;
-    }
-    st64(offs + 8 * (r + 1), end);
+    size_t off = bc->str_off[r];
+    if (len - 1 < TEXT_SLACK && off + TEXT_SLACK <= b->arena_cap)
+      memcpy(text + end, b->arena + off, TEXT_SLACK); /* the rest is
+                                                         overwritten */
+    else if (len > 0)
+      memcpy(text + end, b->arena + off, len);
+    end += len;
+    st64(ends + 8 * r, end);
   }
-  if (run_len > 0)
-    memcpy(out + end - run_len, b->arena + run, run_len);
-  pc->text.len = end;
+  return end;
 }
 
 /* dst[r] = src[r] != 0 for r < n: valid and bool bytes are 0 or 1 in a
@@ -251,41 +284,65 @@ static void copy_01(uint8_t *dst, const uint8_t *src, size_t n) {
     dst[r] = src[r] != 0;
 }
 
+/* Copies batch column bc's n rows into chunk column cc, whose arrays
+ * start at *at (advanced past them); a STRING column's text goes to
+ * *text (advanced past it). */
+static void fill_column(const dusk_batch *b, const dusk_column *bc,
+                        dusk_type phys, size_t n, chunk_col *cc,
+                        unsigned char **at, char **text) {
+  unsigned char *valid = *at, *data = *at + pad8(n);
+  copy_01(valid, bc->valid, n);
+  cc->valid = valid;
+  cc->data = data;
+  switch (phys) {
+  case DUSK_TYPE_INT64:
+    memcpy(data, bc->i64, 8 * n);
+    break;
+  case DUSK_TYPE_FLOAT64:
+    memcpy(data, bc->f64, 8 * n);
+    break;
+  case DUSK_TYPE_BOOL:
+    copy_01(data, bc->b, n);
+    break;
+  default:
+    cc->text = *text;
+    cc->text_len = copy_text(b, bc, n, data, *text);
+    *text += cc->text_len;
+  }
+  *at = data + pad8(n * value_size(phys));
+}
+
 int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b) {
-  size_t n = b->nrows, at = (size_t)pb->nrows;
-  int rc;
-  if (b->ncols < pb->ncols)
+  size_t n = b->nrows;
+  uint64_t text = 0, size;
+  part_chunk *ck;
+  unsigned char *at;
+  char *tp;
+  if (b->ncols < pb->ncols || pb->finished)
     return DUSK_EINVAL;
   for (size_t c = 0; c < pb->ncols; c++)
     if (b->cols[c].type != pb->cols[c].phys)
       return DUSK_EINVAL;
-  if ((rc = grow_rows(pb, pb->nrows + n)) != 0)
-    return rc;
-  /* Room for all text first, so that a failure leaves the builder as it
-   * was. */
+  if (n == 0)
+    return 0;
   for (size_t c = 0; c < pb->ncols; c++)
-    if (pb->cols[c].phys == DUSK_TYPE_STRING &&
-        (rc = dusk_buf_reserve(&pb->cols[c].text,
-                               batch_text(&b->cols[c], n))) != 0)
-      return rc;
+    if (pb->cols[c].phys == DUSK_TYPE_STRING)
+      text += batch_text(&b->cols[c], n);
+  size = chunk_size(pb, n, text);
+  if (size > SIZE_MAX || (ck = chunk_alloc((size_t)size)) == NULL)
+    return DUSK_ENOMEM;
+  ck->next = NULL;
+  ck->nrows = n;
+  at = (unsigned char *)&ck->cols[pb->ncols];
+  tp = (char *)ck + (size - text - TEXT_SLACK);
   for (size_t c = 0; c < pb->ncols; c++) {
-    part_col *pc = &pb->cols[c];
-    const dusk_column *bc = &b->cols[c];
-    copy_01(pc->valid + at, bc->valid, n);
-    switch (pc->phys) {
-    case DUSK_TYPE_INT64:
-      memcpy(pc->data + 8 * at, bc->i64, 8 * n);
-      break;
-    case DUSK_TYPE_FLOAT64:
-      memcpy(pc->data + 8 * at, bc->f64, 8 * n);
-      break;
-    case DUSK_TYPE_BOOL:
-      copy_01(pc->data + at, bc->b, n);
-      break;
-    default:
-      add_text(pc, b, bc, at, n);
-    }
+    memset(&ck->cols[c], 0, sizeof ck->cols[c]);
+    fill_column(b, &b->cols[c], pb->cols[c].phys, n, &ck->cols[c], &at,
+                &tp);
+    pb->cols[c].text_len += ck->cols[c].text_len;
   }
+  *pb->last = ck;
+  pb->last = &ck->next;
   pb->nrows += n;
   return 0;
 }
@@ -303,7 +360,7 @@ static uint64_t blocks_start(const dusk_part_builder *pb, size_t meta_len) {
 }
 
 static uint64_t col_block_len(const dusk_part_builder *pb, size_t c) {
-  return block_len(pb->cols[c].phys, pb->nrows, pb->cols[c].text.len);
+  return block_len(pb->cols[c].phys, pb->nrows, pb->cols[c].text_len);
 }
 
 uint64_t dusk_part_builder_size(const dusk_part_builder *pb, size_t meta_len) {
@@ -337,34 +394,85 @@ static void w_pad(writer *w) {
   w->at = to;
 }
 
-static void w_block(writer *w, const part_col *pc, uint64_t nrows) {
-  w_bytes(w, pc->valid, nrows);
-  w_pad(w);
-  if (pc->phys == DUSK_TYPE_STRING) {
-    w_bytes(w, pc->data, 8 * (nrows + 1));
-    w_bytes(w, pc->text.data, pc->text.len);
-  } else {
-    w_bytes(w, pc->data, value_size(pc->phys) * nrows);
+/* Where finish writes a column's next rows, as offsets into the
+ * partition: its valid bytes, its values (STRING: its offsets after
+ * offsets[0]) and its text, and the text bytes written before them. */
+typedef struct col_cursor {
+  uint64_t valid, data, text, base;
+} col_cursor;
+
+/* Writes chunk ck's rows of every column at the cursors, advancing them.
+ * A STRING column's chunk-relative ends become partition offsets (base +
+ * each: each row on its own, so the loop vectorises). */
+static void w_chunk(unsigned char *p, const dusk_part_builder *pb,
+                    const part_chunk *ck, col_cursor *cur) {
+  size_t n = ck->nrows;
+  for (size_t c = 0; c < pb->ncols; c++) {
+    const chunk_col *cc = &ck->cols[c];
+    dusk_type phys = pb->cols[c].phys;
+    col_cursor *k = &cur[c];
+    memcpy(p + k->valid, cc->valid, n);
+    k->valid += n;
+    if (phys != DUSK_TYPE_STRING) {
+      memcpy(p + k->data, cc->data, value_size(phys) * n);
+      k->data += value_size(phys) * n;
+      continue;
+    }
+    for (size_t r = 0; r < n; r++)
+      st64(p + k->data + 8 * r, k->base + ld64(cc->data + 8 * r));
+    k->data += 8 * (uint64_t)n;
+    if (cc->text_len > 0)
+      memcpy(p + k->text, cc->text, cc->text_len);
+    k->text += cc->text_len;
+    k->base += cc->text_len;
   }
-  w_pad(w);
 }
 
-int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
-                             dusk_buf *out) {
-  uint64_t size = dusk_part_builder_size(pb, meta.len);
+/* Points column c's cursor at its block, which starts at `block`, and
+ * zeroes the block's padding (after the valid bytes, and after the block
+ * up to the next multiple of 8) and a STRING column's offsets[0]. */
+static void w_block_start(unsigned char *p, const dusk_part_builder *pb,
+                          size_t c, uint64_t block, col_cursor *k) {
+  uint64_t n = pb->nrows, end = block + col_block_len(pb, c);
+  memset(p + block + n, 0, pad8(n) - n);
+  memset(p + end, 0, pad8(end) - end);
+  k->valid = block;
+  k->data = block + pad8(n);
+  k->base = 0;
+  if (pb->cols[c].phys == DUSK_TYPE_STRING) {
+    st64(p + k->data, 0);
+    k->data += 8;
+    k->text = k->data + 8 * n;
+  }
+}
+
+/* Makes room for extra more bytes in out, growing it to exactly that: a
+ * persisted partition's buffer is kept as long as the partition, and
+ * dusk_buf_reserve's doubling could leave it twice the partition. */
+static int reserve_exact(dusk_buf *out, size_t extra) {
+  char *p;
+  if (out->cap - out->len >= extra)
+    return 0;
+  if (extra > SIZE_MAX - out->len ||
+      (p = realloc(out->data, out->len + extra)) == NULL)
+    return DUSK_ENOMEM;
+  out->data = p;
+  out->cap = out->len + extra;
+  return 0;
+}
+
+/* Writes the header, the column table and the meta; the columns' cursors
+ * are pointed at their blocks. */
+static void w_head(writer *w, const dusk_part_builder *pb, dusk_slice meta,
+                   col_cursor *cur) {
   uint64_t block = blocks_start(pb, meta.len);
   uint32_t ncols = (uint32_t)pb->ncols;
   unsigned char counts[8] = {0};
-  writer w;
-  if (size > SIZE_MAX || dusk_buf_reserve(out, (size_t)size) != 0)
-    return DUSK_ENOMEM;
-  w.p = (unsigned char *)out->data + out->len;
-  w.at = 0;
-  w_bytes(&w, MAGIC, sizeof MAGIC);
+  w_bytes(w, MAGIC, sizeof MAGIC);
   memcpy(counts, &ncols, 4); /* then the reserved u32, 0 */
-  w_bytes(&w, counts, sizeof counts);
-  w_u64(&w, pb->nrows);
-  w_u64(&w, meta.len);
+  w_bytes(w, counts, sizeof counts);
+  w_u64(w, pb->nrows);
+  w_u64(w, meta.len);
   for (size_t c = 0; c < pb->ncols; c++) {
     const part_col *pc = &pb->cols[c];
     uint64_t len = col_block_len(pb, c);
@@ -372,17 +480,45 @@ int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
     unsigned char fixed[8] = {0}; /* type, 0, name length, 0 */
     fixed[0] = (unsigned char)pc->type;
     memcpy(fixed + 2, &name_len, 2);
-    w_bytes(&w, fixed, sizeof fixed);
-    w_u64(&w, block);
-    w_u64(&w, len);
-    w_bytes(&w, pc->name, pc->name_len);
-    w_pad(&w);
+    w_bytes(w, fixed, sizeof fixed);
+    w_u64(w, block);
+    w_u64(w, len);
+    w_bytes(w, pc->name, pc->name_len);
+    w_pad(w);
+    w_block_start(w->p, pb, c, block, &cur[c]);
     block = pad8(block + len);
   }
-  w_bytes(&w, meta.ptr, meta.len);
-  w_pad(&w);
-  for (size_t c = 0; c < pb->ncols; c++)
-    w_block(&w, &pb->cols[c], pb->nrows);
+  w_bytes(w, meta.ptr, meta.len);
+  w_pad(w);
+}
+
+int dusk_part_builder_finish(dusk_part_builder *pb, dusk_slice meta,
+                             dusk_buf *out) {
+  uint64_t size = dusk_part_builder_size(pb, meta.len);
+  col_cursor *cur;
+  writer w;
+  if (pb->finished)
+    return DUSK_EINVAL;
+  if (size > SIZE_MAX || (cur = malloc(pb->ncols * sizeof *cur)) == NULL)
+    return DUSK_ENOMEM;
+  if (reserve_exact(out, (size_t)size) != 0) {
+    free(cur);
+    return DUSK_ENOMEM;
+  }
+  w.p = (unsigned char *)out->data + out->len;
+  w.at = 0;
+  w_head(&w, pb, meta, cur);
+  /* Chunk by chunk, each freed once written: the rows are held about
+   * once, not in the chunks and the partition both. */
+  while (pb->first != NULL) {
+    part_chunk *ck = pb->first;
+    w_chunk(w.p, pb, ck, cur);
+    pb->first = ck->next;
+    chunk_free(ck);
+  }
+  pb->last = &pb->first;
+  pb->finished = true;
+  free(cur);
   out->len += (size_t)size;
   return 0;
 }

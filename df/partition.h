@@ -61,16 +61,24 @@ int dusk_part_builder_new(const char *const *names, const dusk_type *types,
 /* Appends b's rows: its columns 0..ncols-1 are the builder's, in order,
  * of the builder's physical types (more batch columns are ignored).  0,
  * DUSK_EINVAL (a column of another type, fewer columns) or DUSK_ENOMEM.
- * Memory grows with the rows (amortised doubling of each column). */
+ * The rows are copied into one allocation of their size (a chunk) until
+ * dusk_part_builder_finish: a builder holds about its finished
+ * partition's size. */
 int dusk_part_builder_add(dusk_part_builder *pb, const dusk_batch *b);
 /* Rows appended so far. */
 uint64_t dusk_part_builder_rows(const dusk_part_builder *pb);
 /* Bytes the finished partition will take (for memory accounting). */
 uint64_t dusk_part_builder_size(const dusk_part_builder *pb, size_t meta_len);
 /* Appends the finished partition, with meta as its opaque meta bytes, to
- * out (which starts it: out->len must be a multiple of 8, usually 0).
- * The builder stays valid (and may be freed).  0 or DUSK_ENOMEM. */
-int dusk_part_builder_finish(const dusk_part_builder *pb, dusk_slice meta,
+ * out (which starts it: out->len must be a multiple of 8, usually 0),
+ * writing each byte once.  out grows to exactly its new length when it
+ * lacks room (a partition's buffer is kept as long as the partition), so
+ * an empty out ends with cap == len == dusk_part_builder_size.  The
+ * builder's rows are freed as they are written, so that they are not
+ * held twice: afterwards the builder answers _rows and _size as before,
+ * refuses _add and _finish (DUSK_EINVAL) and is freed as usual.  0,
+ * DUSK_EINVAL (finished already) or DUSK_ENOMEM (the builder unchanged). */
+int dusk_part_builder_finish(dusk_part_builder *pb, dusk_slice meta,
                              dusk_buf *out);
 void dusk_part_builder_free(dusk_part_builder *pb);
 

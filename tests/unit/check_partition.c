@@ -126,12 +126,14 @@ static dusk_part_builder *build(const size_t *sizes, size_t nbatches) {
 }
 
 /* The finished partition of pb with meta, in its own buffer. */
-static dusk_buf finish(const dusk_part_builder *pb, const char *meta) {
+static dusk_buf finish(dusk_part_builder *pb, const char *meta) {
   dusk_buf out;
   dusk_slice m = {meta, strlen(meta)};
   dusk_buf_init(&out);
   ck_assert_int_eq(dusk_part_builder_finish(pb, m, &out), 0);
   ck_assert_uint_eq(out.len, dusk_part_builder_size(pb, m.len));
+  /* The buffer is kept as long as the partition: no spare capacity. */
+  ck_assert_uint_eq(out.cap, out.len);
   return out;
 }
 
@@ -288,18 +290,35 @@ START_TEST(test_batches_and_slices) {
 }
 END_TEST
 
-/* Many rows: the builder's arrays grow several times. */
+/* Many rows in many batches, small ones (malloc's chunks) and large ones
+ * (mapped chunks) mixed: every batch's rows land in one set of arrays, in
+ * order.  A finished builder keeps its counts but takes no more rows and
+ * finishes once; an unfinished one frees its chunks of both kinds. */
 START_TEST(test_growth) {
   size_t sizes[40];
-  dusk_part_builder *pb;
-  dusk_buf out;
+  dusk_part_builder *pb, *unfinished;
+  dusk_buf out, again;
   dusk_part p;
   dusk_batch b;
+  uint64_t size;
   for (size_t i = 0; i < 40; i++)
-    sizes[i] = 1000 + i * 37;
+    sizes[i] = i % 13 == 5 ? 9000 : 1000 + i * 37;
   pb = build(sizes, 40);
+  unfinished = build(sizes, 40);
   out = finish(pb, "");
+  size = dusk_part_builder_size(pb, 0);
+  ck_assert_uint_eq(dusk_part_builder_rows(pb), 90862);
+  dusk_buf_init(&again);
+  ck_assert_int_eq(dusk_part_builder_finish(pb, (dusk_slice){"", 0}, &again),
+                   DUSK_EINVAL);
+  ck_assert_uint_eq(again.len, 0);
+  ck_assert_int_eq(dusk_batch_init(&b, PHYS, NCOLS, 4), 0);
+  fill(&b, 0, 4);
+  ck_assert_int_eq(dusk_part_builder_add(pb, &b), DUSK_EINVAL);
+  dusk_batch_destroy(&b);
+  ck_assert_uint_eq(dusk_part_builder_size(pb, 0), size);
   dusk_part_builder_free(pb);
+  dusk_part_builder_free(unfinished);
   ck_assert_int_eq(dusk_part_open(slice_of(&out), &p, NULL), 0);
   ck_assert_int_eq(dusk_batch_init(&b, PHYS, NCOLS, 4096), 0);
   for (uint64_t row = 0; row < p.nrows; row += 4096)
@@ -468,6 +487,7 @@ START_TEST(test_appended_and_unaligned) {
   ck_assert_int_eq(dusk_buf_append(&out, "12345678", 8), 0);
   ck_assert_int_eq(dusk_part_builder_finish(pb, m, &out), 0);
   ck_assert_uint_eq(out.len, 8 + dusk_part_builder_size(pb, 3));
+  ck_assert_uint_eq(out.cap, out.len); /* grown to exactly its length */
   s.ptr = out.data + 8;
   s.len = out.len - 8;
   ck_assert_int_eq(dusk_part_open(s, &p, NULL), 0);
@@ -482,6 +502,59 @@ START_TEST(test_appended_and_unaligned) {
   dusk_part_close(&p);
   free(odd);
   dusk_part_builder_free(pb);
+  dusk_buf_destroy(&out);
+}
+END_TEST
+
+/* Strings of every length around the builder's short-copy size (32),
+ * from an arena with no spare byte: values at its very end, where a copy
+ * of more than the value would read past it (ASan in CI), and values
+ * long enough to be copied by length.  Nulls point anywhere. */
+START_TEST(test_text_lengths) {
+  enum { N = 80 };
+  static const char *const name[] = {"s"};
+  static const dusk_type st[] = {DUSK_TYPE_STRING};
+  char text[N * (N - 1) / 2];
+  size_t used = 0;
+  dusk_part_builder *pb;
+  dusk_buf out;
+  dusk_part p;
+  dusk_batch b;
+  int src = 0, dst = 0;
+  ck_assert_int_eq(dusk_part_builder_new(name, st, 1, &pb), 0);
+  ck_assert_int_eq(dusk_batch_init(&b, st, 1, N), 0);
+  /* Row r holds r bytes ('a' + r % 26), the longest first in the arena
+   * so that the shortest end it; row 7 is a null pointing past it. */
+  for (size_t r = N; r-- > 0;) {
+    memset(text + used, 'a' + (int)(r % 26), r);
+    b.cols[0].valid[r] = r != 7;
+    b.cols[0].str_off[r] = r == 7 ? UINT32_MAX - 3 : (uint32_t)used;
+    b.cols[0].str_len[r] = (uint32_t)r;
+    used += r;
+  }
+  free(b.arena);
+  ck_assert_ptr_nonnull(b.arena = malloc(used));
+  memcpy(b.arena, text, used);
+  b.arena_len = b.arena_cap = used;
+  b.nrows = N;
+  ck_assert_int_eq(dusk_part_builder_add(pb, &b), 0);
+  ck_assert_int_eq(dusk_part_builder_add(pb, &b), 0); /* a second chunk */
+  out = finish(pb, "");
+  dusk_part_builder_free(pb);
+  ck_assert_int_eq(dusk_part_open(slice_of(&out), &p, NULL), 0);
+  ck_assert_uint_eq(p.nrows, 2 * N);
+  for (uint64_t row = 0; row < 2 * N; row += N) {
+    ck_assert_int_eq(dusk_part_load(&p, row, N, &src, &dst, NULL, 1, &b,
+                                    NULL), 0);
+    for (size_t r = 0; r < N; r++) {
+      char want[N];
+      memset(want, 'a' + (int)(r % 26), r);
+      want[r] = '\0';
+      check_value(&b, 0, r, r == 7 ? tu_null() : tu_str(want), "s");
+    }
+  }
+  dusk_batch_destroy(&b);
+  dusk_part_close(&p);
   dusk_buf_destroy(&out);
 }
 END_TEST
@@ -787,6 +860,7 @@ int main(void) {
   tcase_add_test(tc, test_type_mismatch);
   tcase_add_test(tc, test_builder_refuses);
   tcase_add_test(tc, test_appended_and_unaligned);
+  tcase_add_test(tc, test_text_lengths);
   tcase_add_test(tc, test_load_text_too_long);
   tcase_add_test(tc, test_small_partition_layout);
   tcase_add_test(tc, test_open_truncated);
