@@ -592,6 +592,22 @@ dusk_dataframe *dusk_groupby_value_counts(dusk_dataframe *f,
   return out;
 }
 
+dusk_dataframe *dusk_groupby_split_out(dusk_dataframe *f, int n,
+                                       dusk_error *err) {
+  if (!need(f, err))
+    return NULL;
+  if (f->plan->kind != DUSK_PLAN_GROUPBY || f->plan->ncolumns == 0 ||
+      n < 1 || n > DUSK_PLAN_MAX_SPLIT_OUT) {
+    dusk_error_set(err, DUSK_EINVAL,
+                   "split_out=%d: a groupby with keys splits into 1 to %d "
+                   "parts", n, DUSK_PLAN_MAX_SPLIT_OUT);
+    dusk_dataframe_free(f);
+    return NULL;
+  }
+  f->plan->split_out = (uint32_t)n;
+  return f;
+}
+
 dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
                                  dusk_error *err) {
   if (!need(f, err))

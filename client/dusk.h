@@ -393,6 +393,13 @@ dusk_dataframe *dusk_groupby_value_counts(dusk_dataframe *f,
  * sorted after the others (counted, for value_counts); true, the
  * default, drops them.  Consumes f; NULL with err set when f's last step
  * is neither. */
+/* Dask's split_out: f's groupby (with keys) hash-partitions its groups
+ * into n parts, each merged and finished by a task of its own, so no task
+ * holds every group's partial state - for groupbys of millions of groups.
+ * The answer is the same (groups in key order); n 1 is one tree, at most
+ * 256. */
+dusk_dataframe *dusk_groupby_split_out(dusk_dataframe *f, int n,
+                                       dusk_error *err);
 dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,
                                  dusk_error *err);
 /* The q (0 <= q <= 1) of every "quantile" aggregate of f's last step, a

@@ -26,6 +26,8 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_FINAL] = "df_final",
     [DUSK_DF_OFFSETS] = "df_offsets",
     [DUSK_DF_BOUNDS] = "df_bounds",
+    [DUSK_DF_SPLIT] = "df_split",
+    [DUSK_DF_GATHER] = "df_gather",
     [DUSK_DF_PERSISTED] = "df_persisted",
 };
 
@@ -327,9 +329,13 @@ int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, 2);
+  rc |= msgpack_pack_array(&pk, a->nparts > 0 ? 4 : 2);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->nulls.ptr, a->nulls.len);
+  if (a->nparts > 0) {
+    rc |= msgpack_pack_uint32(&pk, a->part);
+    rc |= msgpack_pack_uint32(&pk, a->nparts);
+  }
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -344,11 +350,19 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   if ((rc = unpack(bytes, &zone, &obj, "tail args", err)) != 0)
     goto out;
-  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size != 2 ||
+  if (obj.type != MSGPACK_OBJECT_ARRAY ||
+      (obj.via.array.size != 2 && obj.via.array.size != 4) ||
       obj.via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
-      obj.via.array.ptr[1].type != MSGPACK_OBJECT_STR) {
+      obj.via.array.ptr[1].type != MSGPACK_OBJECT_STR ||
+      (obj.via.array.size == 4 &&
+       (obj.via.array.ptr[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        obj.via.array.ptr[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        obj.via.array.ptr[3].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT ||
+        obj.via.array.ptr[2].via.u64 >= obj.via.array.ptr[3].via.u64))) {
     rc = dusk_error_set(err, DUSK_ETYPE,
-                        "tail args: expected [plan (bin), nulls (str)]");
+                        "tail args: expected [plan (bin), nulls (str)] or "
+                        "[plan, nulls, part, nparts] (part < nparts <= %d)",
+                        DUSK_PLAN_MAX_SPLIT_OUT);
     goto out;
   }
   /* Both point into `bytes`, which msgpack-c references. */
@@ -357,6 +371,10 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
   a->plan.len = f[0].via.bin.size;
   a->nulls.ptr = f[1].via.str.ptr;
   a->nulls.len = f[1].via.str.size;
+  if (obj.via.array.size == 4) {
+    a->part = (uint32_t)f[2].via.u64;
+    a->nparts = (uint32_t)f[3].via.u64;
+  }
 out:
   msgpack_zone_destroy(&zone);
   return rc;

@@ -47,6 +47,11 @@ typedef enum dusk_df_op {
                       a drop_duplicates' key scans' partials -> the
                       positions of the rows its second scans keep (a
                       rows table of no visible column, in file order) */
+  DUSK_DF_SPLIT,   /* "df_split": a groupby scan's partial -> the part of
+                      its groups (by key hash) one split_out part merges
+                      (tail args part/nparts; runs where the partial is) */
+  DUSK_DF_GATHER,  /* "df_gather": the split_out parts' results -> one
+                      result, its groups in key order, post steps run */
   DUSK_DF_PERSISTED, /* "df_persisted": a persisted partition (a persist
                         query's scan) -> the partial its meta holds, for
                         the query's combines (run where the partition is) */
@@ -109,9 +114,14 @@ typedef struct dusk_tail_args {
   dusk_slice nulls; /* for df_final: the columns of the query's files that
                        the scheduler's sample saw a null in, named as a
                        DUSK_RANGES_NULLS report names them (may be empty) */
+  /* A groupby's split_out (plan.h): for df_split, the part it keeps (0..
+   * nparts-1) of nparts; for df_final, nparts > 1 marks one part's final,
+   * which leaves the post steps to df_gather.  0 and 0 otherwise. */
+  uint32_t part, nparts;
 } dusk_tail_args;
 
-/* Encodes a: [plan (bin), nulls (str)].  0 or DUSK_ENOMEM. */
+/* Encodes a: [plan (bin), nulls (str)], then [part, nparts] when nparts
+ * is set.  0 or DUSK_ENOMEM. */
 int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out);
 /* Decodes bytes into *a, whose slices borrow from bytes.  0 or a negative
  * code with err. */

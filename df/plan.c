@@ -1467,6 +1467,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->describe_counts = p->describe_counts;
   c->masked = p->masked;
   c->frame_reduce = p->frame_reduce;
+  c->split_out = p->split_out;
   c->drop = p->drop;
   c->how_all = p->how_all;
   if (p->renamed != NULL &&
@@ -1634,8 +1635,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       (p->kind >= 1 && p->kind <= PLAN_NKINDS) ? plan_nfields[p->kind] : 0;
   if (p->kind == DUSK_PLAN_FILLNA && p->mixed != NULL && p->nmixed > 0)
     nf++; /* the optional list of mixed columns */
-  if (p->kind == DUSK_PLAN_GROUPBY && p->frame_reduce && p->ncolumns == 0)
-    nf++; /* the optional frame_reduce (true) */
+  if (p->kind == DUSK_PLAN_GROUPBY &&
+      ((p->frame_reduce && p->ncolumns == 0) ||
+       (p->split_out > 1 && p->ncolumns > 0)))
+    nf++; /* the optional frame_reduce (true) or split_out (an int) */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
     nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
   else if (p->kind == DUSK_PLAN_VALUE_COUNTS &&
@@ -1729,6 +1732,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     if (p->frame_reduce && p->ncolumns == 0)
       PK(msgpack_pack_true(pk));
+    else if (p->split_out > 1 && p->ncolumns > 0)
+      PK(msgpack_pack_uint32(pk, p->split_out));
     break;
   }
   case DUSK_PLAN_VALUE_COUNTS:
@@ -2397,7 +2402,15 @@ static int dec_groupby(dusk_plan *p, const msgpack_object *f,
   if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
     return bad_type(err, where, "keep_na", "a bool", &f[2]);
   p->keep_na = f[2].via.boolean;
-  if (nfields > 3) { /* frame_reduce: present only when true, keyless */
+  if (nfields > 3 && f[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+    /* split_out: an int from 2, on a groupby with keys */
+    if (p->ncolumns == 0 || f[3].via.u64 < 2 ||
+        f[3].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: split_out %" PRIu64 " (2..%d, with keys)",
+                            where, f[3].via.u64, DUSK_PLAN_MAX_SPLIT_OUT);
+    p->split_out = (uint32_t)f[3].via.u64;
+  } else if (nfields > 3) { /* frame_reduce: only when true, keyless */
     if (f[3].type != MSGPACK_OBJECT_BOOLEAN || !f[3].via.boolean ||
         p->ncolumns > 0)
       return bad_type(err, where, "frame_reduce",

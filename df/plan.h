@@ -419,6 +419,10 @@ typedef struct dusk_plan {
    * frame's reduction and an error ("overflow in timedelta operation")
    * in a column's.  On the wire as an optional last field. */
   bool frame_reduce;
+  /* GROUPBY with keys: Dask's split_out - the groups are hash-partitioned
+   * into this many parts, each merged and finished by a task of its own,
+   * so no task holds every group's partial state (1 or 0: one tree) */
+  uint32_t split_out;
   /* VALUE_COUNTS with keys: groupby(keys, dropna=False), a null key a
    * group of its own (sorted last) */
   bool group_keep_na;
@@ -532,6 +536,9 @@ dusk_plan *dusk_plan_group_value_counts(dusk_plan *in, const char *column,
                                         size_t nkeys);
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n);
 dusk_plan *dusk_plan_len(dusk_plan *in);
+/* The most parts a groupby's split_out may ask for. */
+#define DUSK_PLAN_MAX_SPLIT_OUT 256
+
 /* persist(): see DUSK_PLAN_PERSIST. */
 dusk_plan *dusk_plan_persist(dusk_plan *in);
 /* Marks every read_csv under p persisted by the query key (pre-order

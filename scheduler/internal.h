@@ -67,10 +67,13 @@ struct sched_task {
                          went to the client (graph latency); 0 = none */
   struct sched_query *query; /* set on a query's final task */
   /* A persisted partition (dusk__sched_keep): held for its persist
-   * query (one waiter) whatever its dependents do, and its dependents run
-   * only where it is while its holder is alive and not leaving (moving a
-   * partition to a task costs more than waiting for the holder). */
+   * query (one waiter) whatever its dependents do. */
   uint8_t kept;
+  /* Its dependents run only where it is while its holder is alive and
+   * not leaving (a persisted partition, a scan's partial that split_out
+   * tasks each take a part of: moving it costs more than waiting for the
+   * holder). */
+  uint8_t stay;
   /* A ready task waiting for the worker holding its kept input (in that
    * worker's `pinned` heap), else NULL. */
   sched_worker *pinned_to;
@@ -225,6 +228,8 @@ sched_task *dusk__sched_task(sched_client *c, const char *key,
  * submission that made it, before it can be released. */
 void dusk__sched_keep(dusk_scheduler *s, sched_client *c, const char *key);
 void dusk__sched_unkeep(dusk_scheduler *s, sched_client *c, const char *key);
+/* Marks c's task key stay (sched_task.stay); unknown keys are ignored. */
+void dusk__sched_stay(sched_client *c, const char *key);
 
 /* query.c */
 void dusk__query_start(dusk_scheduler *s, sched_client *c,

@@ -146,6 +146,9 @@ struct sched_query {
   bool persist, persisted_ok;
   char **kept;
   size_t nkept;
+  /* Keys to mark stay once submitted (split_out's scans). */
+  char **stay;
+  size_t nstay;
 };
 
 /* How often a running query reports its progress. */
@@ -213,6 +216,9 @@ static void unkeep_all(sched_query *q) {
 
 static void query_free(sched_query *q) {
   unkeep_all(q);
+  for (size_t i = 0; i < q->nstay; i++)
+    free(q->stay[i]);
+  free(q->stay);
   if (q->due) {
     sched_query **pp;
     for (pp = &q->s->queries_due; *pp != NULL; pp = &(*pp)->next_due)
@@ -2676,16 +2682,67 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
   }
 }
 
-/* The tail tasks' arguments (dftask.h) into out, replacing its bytes. */
-static void encode_tail_args(dusk_buf *out, const dusk_buf *plan,
-                             const dusk_buf *nulls) {
+/* The tail tasks' arguments (dftask.h) into out, replacing its bytes;
+ * nparts > 0 for a split_out part's tasks. */
+static void encode_part_args(dusk_buf *out, const dusk_buf *plan,
+                             const dusk_buf *nulls, uint32_t part,
+                             uint32_t nparts) {
   dusk_tail_args a;
   a.plan.ptr = plan->data;
   a.plan.len = plan->len;
   a.nulls.ptr = nulls != NULL ? nulls->data : NULL;
   a.nulls.len = nulls != NULL ? nulls->len : 0;
+  a.part = part;
+  a.nparts = nparts;
   out->len = 0;
   dusk_xcheck(dusk_tail_args_encode(&a, out));
+}
+
+static void encode_tail_args(dusk_buf *out, const dusk_buf *plan,
+                             const dusk_buf *nulls) {
+  encode_part_args(out, plan, nulls, 0, 0);
+}
+
+/* A groupby's split_out (plan.h): the scans' partials (in level) are each
+ * cut by key hash into nparts parts (df_split, where the partial is);
+ * part j of every scan goes through a combine tree of its own to a
+ * df_final that finishes just those groups; df_gather puts the parts'
+ * results in key order under the query's final key and runs the post
+ * steps.  No task ever holds every group's partial state. */
+static void add_split_out(sched_query *q, specs *sp, const size_t *level,
+                          size_t nlevel, uint32_t nparts,
+                          const dusk_buf *tail_plan, const dusk_buf *nulls) {
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
+  size_t *parts = dusk_xcalloc(nparts, sizeof *parts);
+  size_t *split = dusk_xcalloc(nlevel + 1, sizeof *split);
+  char key[192], prefix[192];
+  dusk_buf args;
+  size_t idx;
+  dusk_buf_init(&args);
+  for (uint32_t j = 0; j < nparts; j++) {
+    for (size_t i = 0; i < nlevel; i++) {
+      dusk_buf a;
+      dusk_buf_init(&a);
+      encode_part_args(&a, tail_plan, nulls, j, nparts);
+      snprintf(key, sizeof key, "%s/split-%u-%zu", q->final_key, j, i);
+      split[i] = add_spec(sp, key, DUSK_DF_SPLIT, &a);
+      set_deps(sp, split[i], &level[i], 1);
+    }
+    encode_part_args(&args, tail_plan, nulls, j, nparts);
+    snprintf(prefix, sizeof prefix, "%s/part-%u", q->final_key, j);
+    parts[j] = add_combine_tree(sp, split, nlevel, fanin, &args, prefix,
+                                prefix, DUSK_DF_FINAL);
+  }
+  encode_tail_args(&args, tail_plan, nulls);
+  idx = add_spec(sp, q->final_key, DUSK_DF_GATHER, &args);
+  set_deps(sp, idx, parts, nparts);
+  /* the scans' partials stay where they are made: each is read nparts
+   * times, a part at a time */
+  q->stay = dusk_xrealloc(q->stay, (q->nstay + nlevel + 1) * sizeof *q->stay);
+  for (size_t i = 0; i < nlevel; i++)
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+  free(parts);
+  free(split);
 }
 
 static void lower_and_submit(sched_query *q) {
@@ -2813,8 +2870,14 @@ static void lower_and_submit(sched_query *q) {
       dusk_xcheck(dusk_names_add(&nulls, q->merge_lout[i],
                                  strlen(q->merge_lout[i])));
   encode_tail_args(&tail, &tail_plan, &nulls);
-  add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
-                   q->final_key, DUSK_DF_FINAL);
+  {
+    const dusk_plan *r = dusk_plan_result_root(q->plan);
+    if (r->kind == DUSK_PLAN_GROUPBY && r->split_out > 1 && nlevel > 0)
+      add_split_out(q, &sp, level, nlevel, r->split_out, &tail_plan, &nulls);
+    else
+      add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
+                       q->final_key, DUSK_DF_FINAL);
+  }
 submit:
   /* Dependency slices point at the spec keys (an outside key first). */
   {
@@ -2859,6 +2922,12 @@ submit:
   free(slots);
   for (size_t i = 0; i < q->nkept; i++)
     dusk__sched_keep(q->s, q->c, q->kept[i]);
+  /* marked once the submission made them */
+  for (size_t i = 0; i < q->nstay; i++) {
+    dusk__sched_stay(q->c, q->stay[i]);
+    free(q->stay[i]);
+  }
+  q->nstay = 0;
   dusk_log(DUSK_LOG_INFO, "query %s attempt %d: %zu tasks, lowered and "
            "submitted in %.1f ms", q->key, q->attempt, sp.n,
            (double)(dusk_now_ns() - t0) / 1e6);

@@ -425,7 +425,7 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
   }
   for (uint32_t i = 0; i < t->ndeps; i++) {
     sched_task *d = t->deps[i];
-    if (d->kept && d->state == T_MEMORY && d->worker != NULL &&
+    if (d->stay && d->state == T_MEMORY && d->worker != NULL &&
         d->worker->registered && !d->worker->leaving) {
       /* A persisted partition's reader runs where the partition is. */
       if (d->worker->in_free) {
@@ -1292,7 +1292,14 @@ void dusk__sched_keep(dusk_scheduler *s, sched_client *c, const char *key) {
   if (t == NULL || t->kept)
     return;
   t->kept = 1;
+  t->stay = 1;
   t->nwaiters++;
+}
+
+void dusk__sched_stay(sched_client *c, const char *key) {
+  sched_task *t = dusk_strmap_get(&c->tasks, key, strlen(key));
+  if (t != NULL)
+    t->stay = 1;
 }
 
 void dusk__sched_unkeep(dusk_scheduler *s, sched_client *c,

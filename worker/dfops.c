@@ -3147,6 +3147,7 @@ typedef struct merger {
    * code its payload row + 1, and per p.dedup_seen entry its payload row */
   uint32_t *dedup_dense;
   size_t *dedup_krow, dedup_krow_cap;
+  uint32_t nparts; /* a split_out part's final: post steps are df_gather's */
 } merger;
 
 static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
@@ -3157,6 +3158,7 @@ static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
       (rc = dusk_plan_decode(ta.plan, &m->p.plan, err)) != 0)
     return rc;
   m->sample_nulls = ta.nulls;
+  m->nparts = ta.nparts;
   m->p.root = dusk_plan_result_root(m->p.plan);
   m->p.terminal =
       dusk_plan_is_terminal(m->p.root->kind) ? (int)m->p.root->kind : 0;
@@ -3635,6 +3637,157 @@ failed:
   dusk_table_free(payload);
   merger_destroy(&m);
   return fail(call, &err);
+}
+
+/* ---- split_out: df_split and df_gather -------------------------------------- */
+
+/* Which of nparts parts row r of a groupby partial goes to: a hash of its
+ * nkeys leading key columns, each encoded as drop_duplicates encodes a
+ * key (key_add: equal keys, equal bytes, whichever scan made them). */
+static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
+                        uint32_t nparts, dusk_buf *scratch) {
+  scratch->len = 0;
+  for (size_t k = 0; k < nkeys; k++) {
+    dusk_value v;
+    dusk_table_get(t, k, r, &v);
+    key_add(scratch, &v);
+  }
+  return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
+}
+
+/* df_split: the part (tail args' part of nparts) of a groupby scan's
+ * partial whose groups hash there, with the scan's ranges row (every part
+ * checks every range, as one final would). */
+static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_tail_args ta;
+  dusk_plan *plan = NULL;
+  dusk_slice rs, ps;
+  dusk_table *t = NULL, *part = NULL;
+  dusk_buf enc, key;
+  dusk_error err = {0};
+  size_t *rows = NULL, n = 0, nkeys;
+  int rc;
+  (void)api;
+  dusk_buf_init(&enc);
+  dusk_buf_init(&key);
+  if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
+      (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
+    goto out;
+  if (ta.nparts < 2 || call->ninputs != 1 ||
+      dusk_plan_result_root(plan)->kind != DUSK_PLAN_GROUPBY) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: a groupby scan's "
+                        "partial and a part of 2 or more, expected");
+    goto out;
+  }
+  nkeys = dusk_plan_result_root(plan)->ncolumns;
+  if ((rc = dusk_partial_decode(call->inputs[0], &rs, &ps, &err)) != 0 ||
+      (rc = dusk_table_decode(ps, &t, &err)) != 0)
+    goto out;
+  if (t->ncols < nkeys) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: partial of %zu "
+                        "columns, %zu keys", t->ncols, nkeys);
+    goto out;
+  }
+  rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
+  for (size_t r = 0; r < t->nrows; r++)
+    if (part_of(t, r, nkeys, ta.nparts, &key) == ta.part)
+      rows[n++] = r;
+  if ((rc = dusk_table_take(t, rows, n, &part)) != 0 ||
+      (rc = dusk_table_encode(part, &enc)) != 0) {
+    dusk_error_set(&err, rc, "df_split: %s", dusk_strerror(rc));
+    goto out;
+  }
+  call->result.len = 0;
+  if ((rc = dusk_partial_encode(rs, (dusk_slice){enc.data, enc.len},
+                                &call->result)) != 0)
+    dusk_error_set(&err, rc, "df_split: %s", dusk_strerror(rc));
+out:
+  free(rows);
+  dusk_table_free(t);
+  dusk_table_free(part);
+  dusk_plan_free(plan);
+  dusk_buf_destroy(&enc);
+  dusk_buf_destroy(&key);
+  return rc != 0 ? fail(call, &err) : 0;
+}
+
+/* df_gather: the split_out parts' results (each its groups in key order,
+ * no two parts sharing a group) as one result in key order - pandas'
+ * sorted groups - then the post steps, as df_final runs them. */
+static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
+  merger m;
+  dusk_error err = {0};
+  dusk_table *all = NULL, *t = NULL, *sorted = NULL;
+  size_t *order = NULL;
+  int *cols = NULL;
+  uint8_t *asc = NULL;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0)
+    goto out;
+  for (size_t i = 0; i < call->ninputs; i++) {
+    if ((rc = dusk_table_decode(call->inputs[i], &t, &err)) != 0)
+      goto out;
+    if (all == NULL) {
+      all = t;
+      t = NULL;
+      continue;
+    }
+    if (t->ncols != all->ncols || t->nindex != all->nindex) {
+      rc = dusk_error_set(&err, DUSK_EINVAL,
+                          "split_out: part %zu has %zu columns where part 0 "
+                          "has %zu (a column left out of one part's groups "
+                          "only: run it without split_out)",
+                          i, t->ncols, all->ncols);
+      goto out;
+    }
+    for (size_t c = 0; c < t->ncols; c++)
+      if (strcmp(t->cols[c].name, all->cols[c].name) != 0 ||
+          t->cols[c].type != all->cols[c].type) {
+        rc = dusk_error_set(&err, DUSK_EINVAL,
+                            "split_out: part %zu's column %zu ('%s') differs "
+                            "from part 0's ('%s')", i, c, t->cols[c].name,
+                            all->cols[c].name);
+        goto out;
+      }
+    if ((rc = dusk_table_append_rows(all, t, 0, t->nrows)) != 0) {
+      dusk_error_set(&err, rc, "split_out: %s", dusk_strerror(rc));
+      goto out;
+    }
+    dusk_table_free(t);
+    t = NULL;
+  }
+  if (all == NULL) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_gather: no parts");
+    goto out;
+  }
+  order = dusk_xcalloc(all->nrows + 1, sizeof *order);
+  cols = dusk_xcalloc(all->nindex + 1, sizeof *cols);
+  asc = dusk_xcalloc(all->nindex + 1, 1);
+  for (size_t k = 0; k < all->nindex; k++) {
+    cols[k] = (int)k;
+    asc[k] = 1;
+  }
+  /* the keys sort as the one final's groups do: ascending, nulls last */
+  dusk_table_sort_order(all, cols, asc, all->nindex, order);
+  if ((rc = dusk_table_take(all, order, all->nrows, &sorted)) != 0) {
+    dusk_error_set(&err, rc, "split_out: %s", dusk_strerror(rc));
+    goto out;
+  }
+  if ((rc = dusk_post_run(m.p.plan, m.p.root, &sorted, &err)) != 0)
+    goto out;
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(sorted, &call->result)) != 0)
+    dusk_error_set(&err, rc, "encoding the result");
+out:
+  free(order);
+  free(cols);
+  free(asc);
+  dusk_table_free(all);
+  dusk_table_free(t);
+  dusk_table_free(sorted);
+  merger_destroy(&m);
+  return rc != 0 ? fail(call, &err) : 0;
 }
 
 /* ---- df_final ------------------------------------------------------------ */
@@ -5223,7 +5376,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     if (rc != 0)
       goto failed;
   }
-  if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
+  if (m.nparts == 0 && /* a split_out part's: df_gather runs them */
+      (rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
     goto failed;
   call->result.len = 0;
   if ((rc = dusk_table_encode(result, &call->result)) != 0) {
@@ -5408,6 +5562,8 @@ int dusk_dfops_register(dusk_registry *r) {
       [DUSK_DF_FINAL] = op_df_final,
       [DUSK_DF_OFFSETS] = op_df_offsets,
       [DUSK_DF_BOUNDS] = op_df_bounds,
+      [DUSK_DF_SPLIT] = op_df_split,
+      [DUSK_DF_GATHER] = op_df_gather,
       [DUSK_DF_PERSISTED] = op_df_persisted,
   };
   int rc;

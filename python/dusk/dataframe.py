@@ -2762,6 +2762,21 @@ class GroupBy:
         self._series = series    # selected with ["col"]: a Series result
         self._as_index = as_index
         self._dropna = dropna    # False: a missing key is a group (last)
+        self._split_out = 1      # Dask's split_out: groups in n hash parts
+
+    def _so(self, split_out):
+        """This groupby with Dask's split_out=n: its groups hash-partitioned
+        into n parts, each merged by a task of its own (for millions of
+        groups; the answer is the same)."""
+        if split_out is None or split_out == 1:
+            return self
+        if isinstance(split_out, bool) or not isinstance(split_out, int) \
+                or not 1 <= split_out <= 256:
+            raise ValueError("split_out: a number of parts from 1 to 256")
+        g = GroupBy(self._df, self._keys, self._columns, self._series,
+                    self._as_index, self._dropna, self._renames)
+        g._split_out = split_out
+        return g
 
     def __getitem__(self, key):
         if isinstance(key, str):
@@ -2798,6 +2813,8 @@ class GroupBy:
 
     def _grouped(self, cols, fns, labels=None):
         frame = self._df._frame.groupby(self._keys, cols, fns, labels)
+        if self._split_out > 1 and self._keys:
+            frame = frame.split_out(self._split_out)
         return frame if self._dropna else frame.dropna_keys(False)
 
     def __getattr__(self, name):
@@ -2846,12 +2863,20 @@ class GroupBy:
                                                  frame, "agg_series")))
         return self._named(self._flat(DataFrame(frame, None, "agg")))
 
-    def count(self): return self._agg("count")
-    def size(self): return self._agg("size")
-    def sum(self, numeric_only=None): return self._agg("sum")
-    def mean(self, numeric_only=None): return self._agg("mean")
-    def min(self, numeric_only=None): return self._agg("min")
-    def max(self, numeric_only=None): return self._agg("max")
+    def count(self, split_out=None): return self._so(split_out)._agg("count")
+    def size(self, split_out=None): return self._so(split_out)._agg("size")
+
+    def sum(self, numeric_only=None, split_out=None):
+        return self._so(split_out)._agg("sum")
+
+    def mean(self, numeric_only=None, split_out=None):
+        return self._so(split_out)._agg("mean")
+
+    def min(self, numeric_only=None, split_out=None):
+        return self._so(split_out)._agg("min")
+
+    def max(self, numeric_only=None, split_out=None):
+        return self._so(split_out)._agg("max")
 
     def std(self, ddof=1, numeric_only=None):
         if ddof != 1:
@@ -2957,9 +2982,12 @@ class GroupBy:
         frame = self._grouped(cols, fns, names)
         return self._named(self._flat(DataFrame(frame, None, "agg")))
 
-    def agg(self, arg=None, **named):
+    def agg(self, arg=None, split_out=None, **named):
         """agg("sum"), agg(["sum", "mean"]), agg({"col": "fn" or [fns]}),
-        or named aggregation agg(total=("col", "fn"))."""
+        or named aggregation agg(total=("col", "fn")); split_out=n as
+        Dask's (the groups in n hash parts)."""
+        if split_out not in (None, 1):
+            return self._so(split_out).agg(arg, **named)
         import pandas as pd
         if named:
             if arg is not None:

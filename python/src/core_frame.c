@@ -408,6 +408,15 @@ done:
   return out;
 }
 
+static PyObject *frame_split_out(core_Frame *self, PyObject *args) {
+  int n;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "i", &n) || (f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap_from(self, dusk_groupby_split_out(f, n, &err), &err);
+}
+
 static PyObject *frame_dropna_keys(core_Frame *self, PyObject *args) {
   int dropna;
   dusk_dataframe *f;
@@ -636,6 +645,8 @@ static PyObject *frame_keep(core_Frame *self, PyObject *obj) {
 }
 
 static PyMethodDef frame_methods[] = {
+    {"split_out", (PyCFunction)frame_split_out, METH_VARARGS,
+     "split_out(n): the groupby's groups in n hash parts"},
     {"persisted", (PyCFunction)frame_persisted, METH_NOARGS,
      "persisted() -> the persist key of the frame's reads, or None"},
     {"keep", (PyCFunction)frame_keep, METH_O,

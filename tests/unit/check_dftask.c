@@ -21,7 +21,8 @@ static dusk_slice cstr(const char *s) {
 
 START_TEST(test_op_names) {
   static const char *const want[] = {"df_scan", "df_combine", "df_final",
-                                     "df_offsets", "df_bounds", "df_persisted"};
+                                     "df_offsets", "df_bounds", "df_split",
+                                     "df_gather", "df_persisted"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);
@@ -260,6 +261,7 @@ START_TEST(test_tail_args_roundtrip) {
   dusk_buf buf;
   dusk_error err = {0};
   char *copy;
+  memset(&a, 0, sizeof a);
   a.plan = cstr("\x91\x01");
   a.nulls = cstr(nulls);
   dusk_buf_init(&buf);
@@ -274,6 +276,7 @@ START_TEST(test_tail_args_roundtrip) {
   ck_assert_int_eq(memcmp(b.plan.ptr, "\x91\x01", 2), 0);
   ck_assert_uint_eq(b.nulls.len, strlen(nulls));
   ck_assert_int_eq(memcmp(b.nulls.ptr, nulls, b.nulls.len), 0);
+  ck_assert_uint_eq(b.nparts, 0);
   for (size_t n = 0; n < buf.len; n++) {
     dusk_slice bytes = {copy, n};
     ck_assert_int_ne(dusk_tail_args_decode(bytes, &b, &err), 0);
@@ -294,6 +297,36 @@ END_TEST
 
 /* A bare plan (the tail args before the nulls travelled), nil or bin
  * nulls, a third field: each refused with the layout named. */
+/* A split_out part's arguments: part and nparts travel, part < nparts. */
+START_TEST(test_tail_args_parts) {
+  dusk_tail_args a, b;
+  dusk_buf buf;
+  dusk_error err = {0};
+  memset(&a, 0, sizeof a);
+  a.plan = cstr("\x91\x01");
+  a.nulls = cstr("");
+  a.part = 3;
+  a.nparts = 5;
+  dusk_buf_init(&buf);
+  ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+  {
+    dusk_slice bytes = {buf.data, buf.len};
+    ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
+  }
+  ck_assert_uint_eq(b.part, 3);
+  ck_assert_uint_eq(b.nparts, 5);
+  a.part = 5; /* not below nparts */
+  buf.len = 0;
+  ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+  {
+    dusk_slice bytes = {buf.data, buf.len};
+    ck_assert_int_ne(dusk_tail_args_decode(bytes, &b, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.message, "nparts"));
+  }
+  dusk_buf_destroy(&buf);
+}
+END_TEST
+
 START_TEST(test_tail_args_refused) {
   msgpack_sbuffer sb;
   msgpack_packer pk;
@@ -423,6 +456,7 @@ int main(void) {
   tcase_add_test(tc, test_scan_args_old_layout_refused);
   tcase_add_test(tc, test_tail_args_roundtrip);
   tcase_add_test(tc, test_tail_args_refused);
+  tcase_add_test(tc, test_tail_args_parts);
   tcase_add_test(tc, test_names_lists);
   tcase_add_test(tc, test_nulls_count);
   tcase_add_test(tc, test_partial_roundtrip);

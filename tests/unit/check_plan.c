@@ -99,6 +99,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
     return "csv.blocksize";
   if (a->csv.anon != b->csv.anon)
     return "csv.anon";
+  if (a->split_out != b->split_out)
+    return "split_out";
   if (!str_eq(a->csv.persisted, b->csv.persisted) ||
       a->csv.persisted_leaf != b->csv.persisted_leaf)
     return "csv.persisted";
@@ -266,7 +268,7 @@ static dusk_plan *realistic_plan(void) {
       keys, 1, &agg, 1);
 }
 
-#define NSAMPLES 36
+#define NSAMPLES 37
 
 /* describe over listed columns, as the scheduler lists them. */
 static dusk_plan *plan_describe_cols(dusk_plan *in, const char *const *cols,
@@ -535,6 +537,16 @@ static dusk_plan *sample_plan(int i) {
     c->csv.dtypes[1].type = rand() % 2 ? DUSK_TYPE_BOOL : DUSK_TYPE_STRING;
     c->csv.ndtypes = 2;
     return c;
+  }
+  case 36: {
+    /* a groupby in split_out parts, then a step on its result */
+    const char *keys[] = {"k", "name"};
+    dusk_agg agg = {NULL, DUSK_AGG_SUM, 0, NULL};
+    dusk_plan *g = dusk_plan_groupby(leaf("g.csv"), keys, 2, &agg, 1);
+    if (g == NULL)
+      return NULL;
+    g->split_out = 7;
+    return dusk_plan_head(g, 3);
   }
   case 35: {
     /* persist of a concat whose reads are persisted (by pre-order

@@ -1,0 +1,126 @@
+"""groupby(...).agg(..., split_out=n), Dask's way to many groups: the
+groups are hash-partitioned into n parts, each merged and finished by a
+task of its own, then gathered in key order.  Checked against the same
+query without split_out and against pandas 1.5, at partition sizes of
+1 KB, 64 KB and the default, on data with null keys (dropna=False too),
+text, float and bool keys, every aggregate kind, many groups, as_index=
+False and post steps; and the graph really is split (the performance
+report lists df_split and df_gather tasks)."""
+import os
+import random
+import re
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import dusk
+import dusk.dataframe as dd
+
+BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
+              None]
+
+
+@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+def bs(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """k (int, nulls), name (text, nulls), f (float key, nulls), flag
+    (bool), id (many distinct values), x (int, nulls), y (float)."""
+    rnd = random.Random(17)
+    path = tmp_path_factory.mktemp("split") / "d.csv"
+    with open(path, "w", newline="") as f:
+        f.write("k,name,f,flag,id,x,y\n")
+        for i in range(6000):
+            k = "" if i % 19 == 3 else str(rnd.randint(0, 40))
+            name = rnd.choice(["a", "b, c", 'q"r', "", "zz", "ünï"])
+            if any(ch in name for ch in ',"'):
+                name = '"' + name.replace('"', '""') + '"'
+            fk = "" if i % 23 == 5 else str(rnd.choice([0.5, -1.25, 3.0]))
+            flag = rnd.choice(["True", "False"])
+            x = "" if i % 13 == 7 else str(rnd.randint(-100, 100))
+            f.write(f"{k},{name},{fk},{flag},{rnd.randint(0, 3000)},{x},"
+                    f"{rnd.uniform(-5, 5)!r}\n")
+    return str(path)
+
+
+def read(path, bs):
+    return dd.read_csv(path, blocksize=bs) if bs else dd.read_csv(path)
+
+
+CASES = {
+    "count_int_key": lambda d, kw: d.groupby("k").count(**kw),
+    "size_text_key_dropna": lambda d, kw: d.groupby("name", dropna=False)
+    .size(**kw),
+    "sum_two_keys": lambda d, kw: d.groupby(["k", "name"])[["x", "y"]]
+    .sum(**kw),
+    "float_key_mean": lambda d, kw: d.groupby("f", dropna=False)["y"]
+    .mean(**kw),
+    "bool_key_max": lambda d, kw: d.groupby("flag")[["x", "y"]].max(**kw),
+    "many_groups_agg": lambda d, kw: d.groupby("id").agg(
+        {"x": ["sum", "std", "nunique"], "y": ["median", "first"]}, **kw),
+    "named": lambda d, kw: d.groupby(["id", "flag"]).agg(
+        total=("x", "sum"), n=("y", "count"), **kw),
+    "as_index_false": lambda d, kw: d.groupby("k", as_index=False)
+    .x.sum(**kw),
+    "then_top": lambda d, kw: d.groupby("id").size(**kw)
+    .sort_values(ascending=False).head(7),
+}
+
+
+def run(r):
+    return r.compute() if hasattr(r, "compute") else r
+
+
+def same(a, b):
+    if isinstance(a, pd.DataFrame):
+        pdt.assert_frame_equal(a, b)
+    else:
+        pdt.assert_series_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_split_out_answers_as_one_tree_and_pandas(client, data, bs, name):
+    q = CASES[name]
+    df = read(data, bs)
+    got = run(q(df, {"split_out": 5}))
+    same(got, run(q(df, {})))
+    want = q(pd.read_csv(data), {})
+    if name == "then_top":  # sizes tie: pandas' order among them is its own
+        assert list(got.values) == list(want.values)
+        return
+    same(got, want)
+
+
+def test_split_out_graph_is_split(client, data, tmp_path):
+    df = read(data, "16KB")
+    report = tmp_path / "r.html"
+    with dusk.performance_report(filename=report):
+        got = df.groupby("id").x.sum(split_out=4).compute()
+    html = report.read_text()
+
+    def keys(op):
+        return set(re.findall(r'data-key="([^"]*)"[^>]*data-op="%s"' % op,
+                              html))
+    gather = keys("df_gather")
+    assert len(gather) == 1
+    query = next(iter(gather))  # the last attempt's final key (a rerun's
+    # tasks are in the report too)
+
+    def of_query(op):
+        return {k for k in keys(op) if k.startswith(query + "/")}
+    assert len(of_query("df_scan")) > 1
+    assert len(of_query("df_split")) == 4 * len(of_query("df_scan"))
+    assert len(of_query("df_final")) == 4
+    pdt.assert_series_equal(got, pd.read_csv(data).groupby("id").x.sum())
+
+
+def test_split_out_refusals(client, data):
+    df = read(data, None)
+    with pytest.raises(ValueError, match="split_out"):
+        df.groupby("k").count(split_out=0)
+    with pytest.raises(ValueError, match="split_out"):
+        df.groupby("k").count(split_out=1000)
