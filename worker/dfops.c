@@ -2848,9 +2848,13 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
      * file is read instead, as for one that does not fit. */
     dusk_error perr = {0};
     part_src = dusk_xcalloc(p.nread + 1, sizeof *part_src);
-    if (dusk_part_open(inputs[0], &part, &perr) == 0)
+    if (dusk_part_open(inputs[0], &part, &perr) == 0) {
+      /* made by this worker's own persist scan (inputs_own is not shifted
+       * with inputs: [0] is the partition): its rows need no checks */
+      part.trusted = call->inputs_own != NULL && call->inputs_own[0];
       use_part = part_report(&part, &part_assumed, &part_transfer) == 0 &&
                  part_fits(&p, &part, &a, part_assumed, part_src);
+    }
     else
       dusk_log(DUSK_LOG_WARN, "%s bytes %llu..%llu: persisted partition "
                "refused (%s); reading the file", path,

@@ -20,6 +20,11 @@ struct dusk_op_call {
   dusk_slice args;
   size_t ninputs;
   const dusk_slice *inputs;
+  /* Per input: 1 when this worker's own op made it and it never left the
+   * worker's memory (no peer or disk carried it), so its bytes are as an
+   * op wrote them and a reader may skip the checks that guard against
+   * damaged ones (a persisted partition's row checks); else 0. */
+  const uint8_t *inputs_own;
   const volatile int *canceled; /* set by the loop thread */
   dusk_buf result;
   char error[512];

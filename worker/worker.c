@@ -101,6 +101,7 @@ typedef struct wresult {
   int released; /* the scheduler let it go; freed when pins reach 0 */
   int fetched;  /* a copy of another worker's result, kept while pinned */
   int spilled;  /* on disk (spill.h), data NULL, until a reader loads it */
+  int own;      /* made by this worker's op, never on disk or the wire */
   uint64_t used; /* the worker's use clock when last made or read */
 } wresult;
 
@@ -117,6 +118,7 @@ typedef struct wtask {
   uint64_t *dep_ids;
   wresult **inputs;
   dusk_slice *input_slices;
+  uint8_t *input_own; /* per input: its wresult's own */
   int state;
   int fail_reason;     /* set when an input could not be had */
   uint64_t fail_dep;
@@ -277,6 +279,7 @@ static int result_load(dusk_worker *w, wresult *r, dusk_error *err) {
     return rc;
   r->data = data;
   r->spilled = 0;
+  r->own = 0; /* it came back from disk */
   w->result_bytes += r->len;
   return 0;
 }
@@ -368,6 +371,7 @@ static void task_free(dusk_worker *w, wtask *t) {
   free(t->dep_ids);
   free(t->inputs);
   free(t->input_slices);
+  free(t->input_own);
   free((void *)t->call.args.ptr);
   free(t);
 }
@@ -378,9 +382,11 @@ static size_t prepare_call(wtask *t) {
   for (uint32_t i = 0; i < t->ndeps; i++) {
     t->input_slices[i].ptr = t->inputs[i]->data;
     t->input_slices[i].len = t->inputs[i]->len;
+    t->input_own[i] = (uint8_t)t->inputs[i]->own;
     total += t->inputs[i]->len;
   }
   t->call.inputs = t->input_slices;
+  t->call.inputs_own = t->input_own;
   t->call.ninputs = t->ndeps;
   t->call.canceled = &t->canceled;
   return total;
@@ -461,6 +467,7 @@ static void finish_task(dusk_worker *w, wtask *t) {
       char *data = dusk_buf_steal(&t->call.result, &len);
       wresult *r = result_add(w, t->id, data, len, 0);
       dusk_error err = {0};
+      r->own = !r->fetched; /* (result_add may keep a fetched copy) */
       if (make_room(w, &err) != 0 && w->result_bytes > w->memory_limit) {
         /* Past the limit with nowhere to put it: no result rather than
          * a worker the kernel kills. */
@@ -736,6 +743,7 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   t->dep_ids = dusk_xcalloc(m->ndeps, sizeof *t->dep_ids);
   t->inputs = dusk_xcalloc(m->ndeps, sizeof *t->inputs);
   t->input_slices = dusk_xcalloc(m->ndeps, sizeof *t->input_slices);
+  t->input_own = dusk_xcalloc(m->ndeps + 1, 1);
   t->state = W_FETCHING;
   dusk_xcheck(dusk_idmap_put(&w->tasks, t->id, t));
   t->nmissing = m->ndeps;
