@@ -571,6 +571,7 @@ START_TEST(test_load_text_too_long) {
   dusk_type t = DUSK_TYPE_STRING;
   int src = 0, dst = 0;
   memset(&col, 0, sizeof col);
+  memset(&p, 0, sizeof p); /* untrusted: its rows are checked */
   col.name.ptr = "s";
   col.name.len = 1;
   col.type = DUSK_TYPE_STRING;
