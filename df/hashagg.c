@@ -1168,9 +1168,15 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
   return 0;
 }
 
+/* Partial rows looked up a batch at a time (dusk_hashagg_merge). */
+#define MERGE_CHUNK 1024
+
+static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
+                     size_t g, dusk_error *err);
+
 int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
                        dusk_error *err) {
-  dusk_value keys[16], v;
+  dusk_value keys[16];
   int rc;
   size_t want = h->nkeys;
   for (size_t a = 0; a < h->naggs; a++) {
@@ -1216,12 +1222,46 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
       }
     }
   }
-  for (size_t r = 0; r < p->nrows; r++) {
-    size_t g, c = 0;
-    for (size_t k = 0; k < h->nkeys; k++, c++)
-      dusk_table_get(p, c, r, &keys[k]);
-    if ((rc = group_of(h, keys, &g)) != 0)
+  /* The groups of MERGE_CHUNK rows at a time, looked up as a batch (the
+   * key set prefetches each slot ahead: a partial of a million groups
+   * costs about one memory wait a row, not one per probe step). */
+  for (size_t r0 = 0; r0 < p->nrows; r0 += MERGE_CHUNK) {
+    size_t nr = p->nrows - r0 < MERGE_CHUNK ? p->nrows - r0 : MERGE_CHUNK;
+    size_t offs[MERGE_CHUNK + 1];
+    uint32_t ents[MERGE_CHUNK];
+    uint8_t added[MERGE_CHUNK], any = 0;
+    h->scratch.len = 0;
+    for (size_t i = 0; i < nr; i++) {
+      offs[i] = h->scratch.len;
+      for (size_t k = 0; k < h->nkeys; k++) {
+        dusk_table_get(p, k, r0 + i, &keys[k]);
+        if ((rc = put_key(h, &h->scratch, k, &keys[k])) != 0)
+          return dusk_error_set(err, rc, "out of memory merging partials");
+      }
+    }
+    offs[nr] = h->scratch.len;
+    if ((rc = dusk_keyset_find_or_add_batch(&h->groups, h->scratch.data, offs,
+                                            nr, ents, added)) != 0)
       return dusk_error_set(err, rc, "out of memory merging partials");
+    for (size_t i = 0; i < nr; i++)
+      any |= added[i];
+    if (any && (rc = ensure_slots(h)) != 0)
+      return dusk_error_set(err, rc, "out of memory merging partials");
+    for (size_t i = 0; i < nr; i++)
+      if ((rc = merge_row(h, p, r0 + i, ents[i], err)) != 0)
+        return rc;
+  }
+  return 0;
+}
+
+/* Merges row r of partial p (its state columns after the keys) into
+ * group g.  0 or a negative code with err. */
+static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
+                     size_t g, dusk_error *err) {
+  dusk_value v;
+  int rc;
+  size_t c = h->nkeys;
+  {
     for (size_t a = 0; a < h->naggs; a++) {
       slot *s = &h->slots[g * h->naggs + a];
       const dusk_aggspec *spec = &h->aggs[a];
