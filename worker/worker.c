@@ -267,6 +267,14 @@ static int make_room(dusk_worker *w, dusk_error *err) {
   return rc;
 }
 
+/* make_room where nothing waits on the outcome (a read brought a result
+ * back): a failed spill keeps results in memory, and says so. */
+static void make_room_or_warn(dusk_worker *w) {
+  dusk_error err = {0};
+  if (make_room(w, &err) != 0)
+    dusk_log(DUSK_LOG_WARN, "spilling failed: %s", err.message);
+}
+
 /* Brings a spilled result back into memory to be read.  0, or a negative
  * code with err. */
 static int result_load(dusk_worker *w, wresult *r, dusk_error *err) {
@@ -782,11 +790,7 @@ static void handle_compute(dusk_worker *w, const dusk_msg_compute *m) {
   if (--t->nmissing == 0)
     task_inputs_ready(w, t);
   /* inputs loaded from disk may push others out */
-  {
-    dusk_error err = {0};
-    if (make_room(w, &err) != 0)
-      dusk_log(DUSK_LOG_WARN, "spilling failed: %s", err.message);
-  }
+  make_room_or_warn(w);
 }
 
 static void handle_release(dusk_worker *w, const dusk_msg_release *m) {
@@ -1034,11 +1038,7 @@ static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
       return;
     off += n;
   } while (off < r->len);
-  {
-    dusk_error err = {0};
-    if (make_room(w, &err) != 0)
-      dusk_log(DUSK_LOG_WARN, "spilling failed: %s", err.message);
-  }
+  make_room_or_warn(w);
 }
 
 static void on_data_msg(dusk_conn *c, const dusk_msg *m) {

@@ -18,6 +18,16 @@ def groups_of(frame):
             for k, r in frame.iterrows()}
 
 
+def timed_queries(df, runs):
+    """The query `runs` times on persisted df: (seconds each, last answer)."""
+    times, g = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        g = df.groupby("PULocationID").count().compute()
+        times.append(time.perf_counter() - t)
+    return times, g
+
+
 def run_dusk(a, runs):
     import dusk
     import dusk.dataframe as dd
@@ -25,11 +35,7 @@ def run_dusk(a, runs):
         t = time.perf_counter()
         df = dd.read_csv(a).persist()
         load = time.perf_counter() - t
-        times, g = [], None
-        for _ in range(runs):
-            t = time.perf_counter()
-            g = df.groupby("PULocationID").count().compute()
-            times.append(time.perf_counter() - t)
+        times, g = timed_queries(df, runs)
         time.sleep(1.2)  # one heartbeat: the workers' RSS with the partitions
         rss = sum(w["rss_bytes"] for w in c.scheduler_info()["workers"])
         return load, times, groups_of(g), rss / 2**20
@@ -48,11 +54,7 @@ def run_dask(a, runs):
         from dask.distributed import wait
         wait(df)
         load = time.perf_counter() - t
-        times, g = [], None
-        for _ in range(runs):
-            t = time.perf_counter()
-            g = df.groupby("PULocationID").count().compute()
-            times.append(time.perf_counter() - t)
+        times, g = timed_queries(df, runs)
         rss = sum(w["metrics"]["memory"] for w in
                   c.scheduler_info()["workers"].values())
         return load, times, groups_of(g), rss / 2**20
