@@ -724,8 +724,8 @@ static int need_result(dusk_dataframe *f, const char *step, dusk_error *err) {
                    step,
                    strcmp(step, "reset_index") == 0
                        ? "; a frame's rows keep their labels"
-                       : ": sorting the rows of whole files is a shuffle, "
-                         "which dusk does not do yet");
+                       : ": a whole frame's rows take the frame's own "
+                         "steps");
     dusk_dataframe_free(f);
     return 0;
   }
@@ -765,8 +765,26 @@ dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err) {
 dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
                                  size_t nby, const int *ascending,
                                  size_t nascending, dusk_error *err) {
+  return dusk_sort_values_kind(f, by, nby, ascending, nascending, NULL, err);
+}
+
+dusk_dataframe *dusk_sort_values_kind(dusk_dataframe *f, const char *const *by,
+                                      size_t nby, const int *ascending,
+                                      size_t nascending, const char *kind,
+                                      dusk_error *err) {
   uint8_t flags[64];
   size_t want = nby ? nby : 1;
+  dusk_plan *p;
+  bool quicksort = kind == NULL || strcmp(kind, "quicksort") == 0;
+  if (!quicksort && strcmp(kind, "stable") != 0 &&
+      strcmp(kind, "mergesort") != 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "sort_values: kind '%.64s' is not supported (quicksort, "
+                   "pandas' default; stable or mergesort)",
+                   kind);
+    return NULL;
+  }
   /* Of a whole frame, only a following head(n) makes it run (a top-k). */
   if (f != NULL && !dusk_plan_takes_post(f->plan) &&
       !need_open(f, "sort_values", err))
@@ -785,7 +803,10 @@ dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
   }
   for (size_t i = 0; i < want; i++)
     flags[i] = nascending == 0 ? 1 : ascending[nascending == 1 ? 0 : i] != 0;
-  return wrap(dusk_plan_sort_values(unwrap(f), by, nby, flags, want), err);
+  p = dusk_plan_sort_values(unwrap(f), by, nby, flags, want);
+  if (p != NULL && p->kind == DUSK_PLAN_SORT_VALUES)
+    p->quicksort = quicksort;
+  return wrap(p, err);
 }
 
 dusk_dataframe *dusk_len(dusk_dataframe *f, dusk_error *err) {

@@ -414,13 +414,26 @@ dusk_dataframe *dusk_head(dusk_dataframe *f, int64_t n, dusk_error *err);
  * the small result table by the query's final task.  sort_values orders
  * rows by the columns by[0..nby) (nby 0: the one value column of a
  * Series-shaped result such as size() or value_counts()), ascending[i] per
- * column (nascending 0: all ascending; 1: one flag for all), stable as
- * pandas' kind="stable" (ties keep their order), nulls last.
- * nlargest(n, col) is sort_values(col, descending) then head(n), pandas'
- * keep="first".  Sorting whole files' rows is refused (a shuffle). */
+ * column (nascending 0: all ascending; 1: one flag for all), nulls last,
+ * in pandas' default kind="quicksort" order: by one column, ties come out
+ * as numpy's quicksort leaves them (pandas' exact order); by several,
+ * stable (ties keep their order), as pandas' lexsort.
+ * nlargest(n, col) is a stable sort_values(col, descending) then head(n),
+ * pandas' keep="first".
+ * Of a whole frame's rows: followed by head(n) it is a top-k (each scan
+ * keeps its best n, ties by file order: stable whatever the kind); alone,
+ * every row is gathered by the final task and sorted there (memory: the
+ * whole result, as any computed frame). */
 dusk_dataframe *dusk_sort_values(dusk_dataframe *f, const char *const *by,
                                  size_t nby, const int *ascending,
                                  size_t nascending, dusk_error *err);
+/* dusk_sort_values with pandas' kind: "quicksort" (or NULL, the default),
+ * "stable" or "mergesort" (ties keep their order); another kind is
+ * refused, f consumed. */
+dusk_dataframe *dusk_sort_values_kind(dusk_dataframe *f, const char *const *by,
+                                      size_t nby, const int *ascending,
+                                      size_t nascending, const char *kind,
+                                      dusk_error *err);
 dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
 /* More steps on a computed result: dusk_query, dusk_assign, dusk_select
  * and dusk_rename apply to it as to a frame's rows (expressions see the

@@ -3237,7 +3237,8 @@ static int parse_sort_values(parser *p, plan_chain *f, size_t where) {
   strlist by = {0};
   uint8_t asc[POST_MAX_KEYS];
   size_t nasc = 0;
-  bool asc_list = false;
+  bool asc_list = false, stable = false;
+  dusk_plan *sorted;
   int rc;
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s", "sort_values")) != 0)
@@ -3275,9 +3276,36 @@ static int parse_sort_values(parser *p, plan_chain *f, size_t where) {
     if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
       goto done;
   }
+  if (is_word(p, "kind")) { /* pandas' kind: quicksort (default), stable */
+    size_t at;
+    if ((rc = lex(p)) != 0 ||
+        (rc = expect(p, T_ASSIGN, "expected '=' after %s", "kind")) != 0)
+      goto done;
+    at = here(p);
+    if (p->tok.kind != T_STRING) {
+      rc = fail(p, at, "kind: expected \"quicksort\", \"stable\" or "
+                       "\"mergesort\"");
+      goto done;
+    }
+    {
+      char *kind = NULL;
+      if ((rc = take_string(p, &p->tok, &kind, NULL, NULL)) != 0)
+        goto done;
+      if (strcmp(kind, "stable") == 0 || strcmp(kind, "mergesort") == 0)
+        stable = true;
+      else if (strcmp(kind, "quicksort") != 0)
+        rc = fail(p, at, "kind '%.64s' is not supported (quicksort, "
+                         "pandas' default; stable or mergesort)", kind);
+      free(kind);
+      if (rc != 0 || (rc = lex(p)) != 0)
+        goto done;
+    }
+    if (p->tok.kind == T_COMMA && (rc = lex(p)) != 0)
+      goto done;
+  }
   if ((rc = expect(p, T_RPAREN,
                    "expected ')' after the arguments of %s (by, "
-                   "ascending=)",
+                   "ascending=, kind=)",
                    "sort_values")) != 0)
     goto done;
   {
@@ -3293,10 +3321,11 @@ static int parse_sort_values(parser *p, plan_chain *f, size_t where) {
       goto done;
     }
     snprintf(f->terminal, sizeof f->terminal, "sort_values()");
-    rc = wrap(p, f,
-              dusk_plan_sort_values(f->plan, (const char *const *)by.v, by.n,
-                                    asc, want),
-              where);
+    sorted = dusk_plan_sort_values(f->plan, (const char *const *)by.v, by.n,
+                                   asc, want);
+    if (sorted != NULL && sorted->kind == DUSK_PLAN_SORT_VALUES)
+      sorted->quicksort = !stable;
+    rc = wrap(p, f, sorted, where);
   }
 done:
   strlist_free(&by);

@@ -18,6 +18,11 @@
 /* numpy's float less-than: NaN sorts after every number */
 static bool np_less(double a, double b) { return a < b || (b != b && a == a); }
 
+static bool double_less(const void *ctx, size_t a, size_t b) {
+  const double *v = ctx;
+  return np_less(v[a], v[b]);
+}
+
 static void swap_idx(size_t *a, size_t *b) {
   size_t t = *a;
   *a = *b;
@@ -33,13 +38,13 @@ static int get_msb(size_t n) {
 }
 
 /* aheapsort_'s sift: tmp moves down from a[i] in the heap a[1..n] */
-static void sift_down(const double *v, size_t *a, size_t i, size_t tmp,
-                      size_t n) {
+static void sift_down(dusk_np_less less, const void *ctx, size_t *a, size_t i,
+                      size_t tmp, size_t n) {
   size_t j;
   for (j = i << 1; j <= n;) {
-    if (j < n && np_less(v[a[j]], v[a[j + 1]]))
+    if (j < n && less(ctx, a[j], a[j + 1]))
       j += 1;
-    if (np_less(v[tmp], v[a[j]])) {
+    if (less(ctx, tmp, a[j])) {
       a[i] = a[j];
       i = j;
       j += j;
@@ -51,26 +56,27 @@ static void sift_down(const double *v, size_t *a, size_t i, size_t tmp,
 }
 
 /* aheapsort_ over tosort[0..n) */
-static void aheapsort(const double *v, size_t *tosort, size_t n) {
+static void aheapsort(dusk_np_less less, const void *ctx, size_t *tosort,
+                      size_t n) {
   size_t *a = tosort - 1; /* 1-based, as numpy indexes its heap */
   size_t l, tmp;
   for (l = n >> 1; l > 0; --l)
-    sift_down(v, a, l, a[l], n);
+    sift_down(less, ctx, a, l, a[l], n);
   for (; n > 1;) {
     tmp = a[n];
     a[n] = a[1];
     n -= 1;
-    sift_down(v, a, 1, tmp, n);
+    sift_down(less, ctx, a, 1, tmp, n);
   }
 }
 
-void dusk_np_argsort(const double *v, size_t n, size_t *order) {
+/* The pivot is kept as an index (numpy keeps a pointer to its element):
+ * the element does not move, only indexes do. */
+void dusk_np_argsort_by(dusk_np_less less, const void *ctx, size_t *order,
+                        size_t n) {
   size_t *pl, *pr, *stack[QS_STACK], **sptr = stack;
-  size_t *pm, *pi, *pj, *pk, vi;
+  size_t *pm, *pi, *pj, *pk, vi, vp;
   int depth[QS_STACK], *psdepth = depth, cdepth;
-  double vp;
-  for (size_t i = 0; i < n; i++)
-    order[i] = i;
   if (n < 2)
     return;
   pl = order;
@@ -78,28 +84,28 @@ void dusk_np_argsort(const double *v, size_t n, size_t *order) {
   cdepth = get_msb(n) * 2;
   for (;;) {
     if (cdepth < 0) {
-      aheapsort(v, pl, (size_t)(pr - pl) + 1);
+      aheapsort(less, ctx, pl, (size_t)(pr - pl) + 1);
       goto stack_pop;
     }
     while (pr - pl + 1 > SMALL_QUICKSORT) {
       pm = pl + ((pr - pl) >> 1);
-      if (np_less(v[*pm], v[*pl]))
+      if (less(ctx, *pm, *pl))
         swap_idx(pm, pl);
-      if (np_less(v[*pr], v[*pm]))
+      if (less(ctx, *pr, *pm))
         swap_idx(pr, pm);
-      if (np_less(v[*pm], v[*pl]))
+      if (less(ctx, *pm, *pl))
         swap_idx(pm, pl);
-      vp = v[*pm];
+      vp = *pm;
       pi = pl;
       pj = pr - 1;
       swap_idx(pm, pj);
       for (;;) {
         do
           ++pi;
-        while (np_less(v[*pi], vp));
+        while (less(ctx, *pi, vp));
         do
           --pj;
-        while (np_less(vp, v[*pj]));
+        while (less(ctx, vp, *pj));
         if (pi >= pj)
           break;
         swap_idx(pi, pj);
@@ -121,10 +127,9 @@ void dusk_np_argsort(const double *v, size_t n, size_t *order) {
     /* insertion sort */
     for (pi = pl + 1; pi <= pr; ++pi) {
       vi = *pi;
-      vp = v[vi];
       pj = pi;
       pk = pi - 1;
-      while (pj > pl && np_less(vp, v[*pk]))
+      while (pj > pl && less(ctx, vi, *pk))
         *pj-- = *pk--;
       *pj = vi;
     }
@@ -135,6 +140,12 @@ void dusk_np_argsort(const double *v, size_t n, size_t *order) {
     pl = *(--sptr);
     cdepth = *(--psdepth);
   }
+}
+
+void dusk_np_argsort(const double *v, size_t n, size_t *order) {
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  dusk_np_argsort_by(double_less, v, order, n);
 }
 
 int dusk_np_argsort_desc(const double *v, size_t n, size_t *order) {

@@ -11,7 +11,18 @@
 #ifndef DUSK_NPSORT_H
 #define DUSK_NPSORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/* a < b for the elements with indexes a and b of ctx's values (numpy's
+ * Tag::less, or an object array's `<`) */
+typedef bool (*dusk_np_less)(const void *ctx, size_t a, size_t b);
+
+/* numpy's quicksort of order[0..n) (indexes of ctx's values, in their
+ * input order) by less: np.argsort(kind="quicksort") when order starts as
+ * 0..n-1.  Needs no memory. */
+void dusk_np_argsort_by(dusk_np_less less, const void *ctx, size_t *order,
+                        size_t n);
 
 /* numpy's np.argsort(v[0..n), kind="quicksort") of float64 values
  * (NaN last): fills order[0..n) with indexes into v. */

@@ -1468,6 +1468,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
   c->masked = p->masked;
   c->frame_reduce = p->frame_reduce;
   c->split_out = p->split_out;
+  c->quicksort = p->quicksort;
   c->drop = p->drop;
   c->how_all = p->how_all;
   if (p->renamed != NULL &&
@@ -1650,6 +1651,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional storage options */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
     nf++; /* the optional percentiles */
+  if (p->kind == DUSK_PLAN_SORT_VALUES && p->quicksort)
+    nf++; /* the optional kind: true for quicksort */
   if (p->kind == DUSK_PLAN_CONCAT && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional [columns, absent columns' types] */
   PK(msgpack_pack_array(pk, 2 + nf));
@@ -1806,6 +1809,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(p->ascending[i] ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     if (p->kind == DUSK_PLAN_TOPK) {
       PK(msgpack_pack_int64(pk, p->n));
+    } else if (p->quicksort) {
+      PK(msgpack_pack_true(pk));
     }
     break;
   default: break;
@@ -2677,7 +2682,15 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     p->how_all = f[1].via.boolean;
     return get_names(&f[0], where, "column", 0, err, &p->columns,
                      &p->ncolumns);
-  case DUSK_PLAN_SORT_VALUES: return dec_sort_values(p, f, where, err);
+  case DUSK_PLAN_SORT_VALUES:
+    if ((rc = dec_sort_values(p, f, where, err)) != 0 || nfields < 3)
+      return rc;
+    if (f[2].type != MSGPACK_OBJECT_BOOLEAN || !f[2].via.boolean)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "%s: kind is %s, not true (quicksort)", where,
+                            obj_type_name(f[2].type));
+    p->quicksort = true;
+    return 0;
   case DUSK_PLAN_TOPK:
     if ((rc = dec_sort_values(p, f, where, err)) != 0 ||
         (rc = get_i64(&f[2], where, "n", err, &p->n)) != 0)
@@ -2788,7 +2801,7 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
        kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
        kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT ||
-       kind == DUSK_PLAN_GROUPBY) &&
+       kind == DUSK_PLAN_GROUPBY || kind == DUSK_PLAN_SORT_VALUES) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++;
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&

@@ -437,6 +437,12 @@ typedef struct dusk_plan {
    * one-column result by its values; TOPK: by file order) */
   uint8_t *ascending;
   size_t nascending;
+  /* SORT_VALUES: pandas' default kind="quicksort" - a one-column sort
+   * orders ties as numpy's quicksort leaves them (table.h
+   * dusk_table_nargsort); false: kind="stable" (ties keep their order).
+   * Sorts by several columns are stable either way, as pandas'
+   * lexsort.  On the wire an optional third field, present when true. */
+  bool quicksort;
   /* TO_CSV: dir; its columns (optional) are the int64 columns the user
    * typed, which to_csv writes as pandas' nullable Int64 (5, and an empty
    * field for a null) rather than widening to float64 */
@@ -486,8 +492,8 @@ typedef struct dusk_plan {
 } dusk_plan;
 
 /* Whether p is a step on a computed result: sort_values, tail and
- * reset_index always (they apply to results only; sorting a whole file's
- * rows is a shuffle dusk does not do), head, query, assign, select and
+ * reset_index always (sort_values of a whole frame's rows sorts them all
+ * once the final task has gathered them), head, query, assign, select and
  * rename when their input is a groupby, value_counts or another post
  * step.  Post steps sit at the top of a plan, above its
  * terminal; the final task runs them in order on the result table. */
@@ -577,9 +583,11 @@ dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
 #define DUSK_PLAN_MAX_QUANTILES 1024
 /* by may be empty (n 0): the result's one value column.  ascending holds
  * n flags, or 1 when n is 0.  Over a whole frame's rows (not a result)
- * sort_values is a shuffle the scheduler refuses, but head(n) of it is a
- * top-k: dusk_plan_head turns the pair into TOPK, and dusk_plan_tail of a
- * whole frame is the TOPK of its last n rows. */
+ * sort_values gathers every row in the final task and sorts them there
+ * (a post step above the rows), but head(n) of it is a top-k:
+ * dusk_plan_head turns the pair into TOPK, and dusk_plan_tail of a whole
+ * frame is the TOPK of its last n rows.  quicksort (plan.h) is false:
+ * the API layers set pandas' default. */
 dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
                                  size_t n, const uint8_t *ascending,
                                  size_t nascending);

@@ -425,7 +425,10 @@ static int post_rows(const dusk_plan *s, const dusk_table *t,
                                   "sort_values", err)) < 0)
         return err->code;
     order = dusk_xcalloc(rows ? rows : 1, sizeof *order);
-    dusk_table_sort_order(t, cols, s->ascending, nkeys, order);
+    if (s->quicksort && nkeys == 1) /* pandas' default, ties and all */
+      dusk_table_nargsort(t, cols[0], s->ascending[0] != 0, order);
+    else
+      dusk_table_sort_order(t, cols, s->ascending, nkeys, order);
   } else {
     count = (uint64_t)s->n < rows ? (size_t)s->n : rows;
     if (s->kind == DUSK_PLAN_TAIL)

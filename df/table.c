@@ -36,6 +36,7 @@
 #include "table.h"
 
 #include "msgcheck.h"
+#include "npsort.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1043,4 +1044,60 @@ void dusk_table_sort_order(const dusk_table *t, const int *cols,
   }
   sort_merge(&k, order, tmp, t->nrows);
   free(tmp);
+}
+
+/* ---- pandas' default sort of one column ------------------------------- */
+
+static bool less_i64(const void *ctx, size_t a, size_t b) {
+  const dusk_table_column *c = ctx;
+  return c->i64[a] < c->i64[b];
+}
+
+static bool less_f64(const void *ctx, size_t a, size_t b) {
+  const dusk_table_column *c = ctx; /* no NaN: nargsort masked them */
+  return c->f64[a] < c->f64[b];
+}
+
+static bool less_bool(const void *ctx, size_t a, size_t b) {
+  const dusk_table_column *c = ctx;
+  return c->b[a] < c->b[b];
+}
+
+/* Python's str < (code points) is UTF-8's byte order. */
+static bool less_str(const void *ctx, size_t a, size_t b) {
+  const dusk_table_column *c = ctx;
+  size_t la = (size_t)(c->str_off[a + 1] - c->str_off[a]);
+  size_t lb = (size_t)(c->str_off[b + 1] - c->str_off[b]);
+  int r = memcmp(c->str_data + c->str_off[a], c->str_data + c->str_off[b],
+                 la < lb ? la : lb);
+  return r < 0 || (r == 0 && la < lb);
+}
+
+void dusk_table_nargsort(const dusk_table *t, int col, bool ascending,
+                         size_t *order) {
+  const dusk_table_column *c = &t->cols[col];
+  dusk_np_less less = c->type == DUSK_TYPE_INT64     ? less_i64
+                      : c->type == DUSK_TYPE_FLOAT64 ? less_f64
+                      : c->type == DUSK_TYPE_BOOL    ? less_bool
+                                                     : less_str;
+  size_t nn = 0, at;
+  for (size_t r = 0; r < t->nrows; r++)
+    if (c->valid[r] && !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r])))
+      order[nn++] = r;
+  at = nn;
+  for (size_t r = 0; r < t->nrows; r++) /* the nulls, in row order, last */
+    if (!(c->valid[r] && !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]))))
+      order[at++] = r;
+  /* descending: the values reversed, argsorted, the result reversed */
+  for (size_t i = 0; !ascending && i < nn / 2; i++) {
+    size_t x = order[i];
+    order[i] = order[nn - 1 - i];
+    order[nn - 1 - i] = x;
+  }
+  dusk_np_argsort_by(less, c, order, nn);
+  for (size_t i = 0; !ascending && i < nn / 2; i++) {
+    size_t x = order[i];
+    order[i] = order[nn - 1 - i];
+    order[nn - 1 - i] = x;
+  }
 }

@@ -80,6 +80,13 @@ int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
  * with t's columns, index and source_na flags.  0 or DUSK_ENOMEM. */
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
                     dusk_table **out);
+/* Fills order[0..t->nrows) with t's rows in pandas 1.5's default
+ * sort_values(col, kind="quicksort") order: nargsort's numpy quicksort
+ * (npsort.h) of the non-null values (reversed before and after for
+ * descending), then the nulls (and NaN) in row order.  Ties come out as
+ * numpy leaves them, which is not row order.  Needs no memory. */
+void dusk_table_nargsort(const dusk_table *t, int col, bool ascending,
+                         size_t *order);
 /* Fills order[0..t->nrows) with t's rows sorted by columns cols[0..n)
  * (ascending[k] 1 or 0 for each), as pandas' sort_values(kind="stable"):
  * ties keep their order, nulls (and NaN) last whatever the direction,

@@ -1704,6 +1704,12 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   if ((rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0,
                        &in, err)) != 0)
     return rc;
+  /* A post step straight on a read (a whole frame's rows sorted): the
+   * rows leave with every column the read has. */
+  if (is_root && dusk_plan_is_post(p) &&
+      p->inputs[0]->kind == DUSK_PLAN_READ_CSV)
+    for (size_t c = 0; c < in.n; c++)
+      mark_needed(q, p->inputs[0], in.names[c]);
   if (dusk_plan_is_post(p) &&
       (p->kind == DUSK_PLAN_QUERY || p->kind == DUSK_PLAN_ASSIGN ||
        p->kind == DUSK_PLAN_SELECT || p->kind == DUSK_PLAN_RESET_INDEX ||
@@ -1732,15 +1738,13 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   if (p->kind == DUSK_PLAN_RENAME &&
       (rc = lower_rename(q, p, &in, err)) != 0)
     goto out;
-  if ((p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL) &&
-      !dusk_plan_takes_post(p->inputs[0])) {
+  if (p->kind == DUSK_PLAN_TAIL && !dusk_plan_takes_post(p->inputs[0])) {
     schema_free(&in);
     return dusk_error_set(err, DUSK_EINVAL,
-                          "%s of a whole frame's rows is a shuffle, which "
-                          "dusk does not do yet; its first rows are not: "
-                          "sort_values(...).head(n), nlargest(n, cols), "
-                          "nsmallest, tail(n); after groupby, value_counts "
-                          "or head it sorts the computed result",
+                          "%s of a whole frame's rows takes the frame "
+                          "itself (a top-k of its last rows) or a "
+                          "sort_values; after groupby, value_counts or "
+                          "head it cuts the computed result",
                           dusk_plan_kind_name(p->kind));
   }
   if (p->kind == DUSK_PLAN_SORT_VALUES &&

@@ -3909,8 +3909,19 @@ static bool chain_merges(const dusk_plan *root) {
   return false;
 }
 
+typedef struct range_base {
+  int64_t index, rows;
+} range_base;
+
+static int cmp_range_base(const void *x, const void *y) {
+  const range_base *a = x, *b = y;
+  return (a->index > b->index) - (a->index < b->index);
+}
+
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
-  size_t nc = rows->ncols - DUSK_ROWS_NEXTRA;
+  size_t nc = rows->ncols - DUSK_ROWS_NEXTRA, nb;
+  range_base *bases = NULL;
+  int64_t last_range = -1, last_base = 0;
   const char **names = dusk_xcalloc(nc + 1, sizeof *names);
   dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
   dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
@@ -3926,16 +3937,34 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   }
   if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL)
     goto out;
+  /* Each range's first label: the rows of earlier ranges of its file (of
+   * any file after a merge), from the ranges sorted by index - a sorted
+   * frame's gathered rows are many, and come in any range order. */
+  nb = rg->nrows;
+  bases = dusk_xcalloc(nb + 1, sizeof *bases);
+  for (size_t k = 0; k < nb; k++) {
+    bases[k].index = rg->cols[DUSK_RANGES_INDEX].i64[k];
+    bases[k].rows = rg->cols[DUSK_RANGES_ROWS].i64[k];
+  }
+  qsort(bases, nb, sizeof *bases, cmp_range_base);
+  for (size_t k = 0, total = 0; k < nb; k++) {
+    int64_t rows_k = bases[k].rows;
+    if (k > 0 && !across && (bases[k].index >> 32) != (bases[k - 1].index >> 32))
+      total = 0;
+    bases[k].rows = (int64_t)total; /* now: the rows before it */
+    total += (size_t)rows_k;
+  }
   for (size_t r = 0; r < rows->nrows; r++) {
     int64_t range = rows->cols[dusk_rows_range_col(rows->ncols)].i64[r];
     int64_t label = rows->cols[dusk_rows_row_col(rows->ncols)].i64[r];
-    /* Rows of earlier ranges of the same file (of any file after a
-     * merge) come before this one. */
-    for (size_t k = 0; k < rg->nrows; k++) {
-      int64_t idx = rg->cols[DUSK_RANGES_INDEX].i64[k];
-      if ((across || (idx >> 32) == (range >> 32)) && idx < range)
-        label += rg->cols[DUSK_RANGES_ROWS].i64[k];
+    if (range != last_range) {
+      range_base key, *hit;
+      key.index = range;
+      hit = bsearch(&key, bases, nb, sizeof *bases, cmp_range_base);
+      last_base = hit != NULL ? hit->rows : 0;
+      last_range = range;
     }
+    label += last_base;
     vals[0].type = DUSK_TYPE_INT64;
     vals[0].u.i = label;
     for (size_t c = 0; c < nc; c++)
@@ -3948,6 +3977,7 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   rc = 0;
 out:
   dusk_table_free(res);
+  free(bases);
   free(names);
   free(types);
   free(vals);

@@ -1345,6 +1345,13 @@ class _Lazy:
             "df.col.astype(...)) or compute() it first")
 
     def _need_open(self, step):
+        if self._shape in ("sorted_rows", "sorted_column"):
+            raise NotImplementedError(
+                f"{step} after sort_values of a whole frame: dusk sorts a "
+                "whole frame's rows only to compute() them (gathered and "
+                "sorted by one task), head(n) / tail(n) or nlargest / "
+                "nsmallest; a range-partitioned sort that writes or goes "
+                "on is not done yet")
         if self._shape != "frame":
             raise NotImplementedError(
                 f"{step} after {self._shape.replace('_', ' ')}: dusk runs "
@@ -1358,10 +1365,12 @@ class _Lazy:
         if kwargs:
             raise NotImplementedError(
                 "compute: dusk does not support " + ", ".join(sorted(kwargs)))
-        self._refuse_sorted_rows()
         table = _run(self._client(client), self._frame, timeout)
-        return _public(self._finished(to_pandas(table, self._shape,
-                                                self._name)))
+        # a whole frame sorted: every row, gathered and sorted by the
+        # final task
+        shape = {"sorted_rows": "frame",
+                 "sorted_column": "column"}.get(self._shape, self._shape)
+        return _public(self._finished(to_pandas(table, shape, self._name)))
 
     def _finished(self, result):
         return self._finish(result) if self._finish is not None else result
@@ -1472,7 +1481,7 @@ class _Lazy:
 
     def _sorted(self, by, ascending, kind, na_position, ignore_index, key):
         if self._in_pandas:  # pandas' sort, with every option it takes
-            opts = dict(ascending=ascending, kind=kind or "stable",
+            opts = dict(ascending=ascending, kind=kind,
                         na_position=na_position, ignore_index=ignore_index,
                         key=key)
 
@@ -1482,12 +1491,15 @@ class _Lazy:
             return self._local(step)
         if self._shape == "reduce_frame":
             return self._then(lambda r: r.sort_values(
-                ascending=ascending, kind="stable", na_position=na_position))
+                ascending=ascending, kind=kind, na_position=na_position))
         if na_position != "last" or ignore_index or key is not None:
             raise NotImplementedError(
                 "sort_values: na_position='first', ignore_index, key")
         if kind not in (None, "stable", "mergesort", "quicksort"):
             raise ValueError(f"sort_values: unknown kind {kind!r}")
+        # pandas' default quicksort orders one column's ties as numpy does;
+        # the cluster reproduces that order (several columns: stable)
+        kind = kind or "quicksort"
         if self._shape in ("frame", "column"):
             # A whole frame's rows: only head(n) of it runs (a top-k).
             if self._shape == "column":
@@ -1496,11 +1508,11 @@ class _Lazy:
             src = self._frame if self._shape == "frame" else \
                 self._column_frame()
             return type(self)._from_result(
-                self, src.sort_values(by, asc),
+                self, src.sort_values(by, asc, kind),
                 "sorted_rows" if self._shape == "frame" else "sorted_column")
         self._need_result("sort_values")
         by, asc = self._sort_keys(by, ascending)
-        return self._result_step(self._frame.sort_values(by, asc))
+        return self._result_step(self._frame.sort_values(by, asc, kind))
 
     def _ranked(self, n, columns, largest):
         if self._in_pandas:
@@ -1525,7 +1537,8 @@ class _Lazy:
                 "frame_rows" if self._shape == "frame" else "agg_series")
         self._need_result("nlargest" if largest else "nsmallest")
         by, _ = self._sort_keys(columns, True)
-        frame = self._frame.sort_values(by, [not largest] * max(len(by), 1))
+        frame = self._frame.sort_values(by, [not largest] * max(len(by), 1),
+                                        "stable")
         return self._result_step(frame.head(_count(n, "n")))
 
     def _result_rows(self, n, tail):
@@ -1540,13 +1553,6 @@ class _Lazy:
                  "sorted_column": "column"}.get(self._shape, self._shape)
         return _public(self._finished(_compute_now(frame, shape,
                                                    self._name)))
-
-    def _refuse_sorted_rows(self):
-        if self._shape in ("sorted_rows", "sorted_column"):
-            raise NotImplementedError(
-                "sort_values of a whole frame is a shuffle, which dusk does "
-                "not do yet; its first rows are not: sort_values(...)"
-                ".head(n), nlargest(n, cols), nsmallest")
 
 
 class DataFrame(_Lazy):

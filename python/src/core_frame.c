@@ -464,17 +464,18 @@ static PyObject *frame_tail(core_Frame *self, PyObject *args) {
   return frame_wrap_from(self, dusk_tail(f, n, &err), &err);
 }
 
-/* sort_values(by, ascending): by a list of column names (empty: the one
- * value column of a Series-shaped result), ascending a list of bools (one
- * for all, or one per column). */
+/* sort_values(by, ascending, kind=None): by a list of column names
+ * (empty: the one value column of a Series-shaped result), ascending a
+ * list of bools (one for all, or one per column), kind pandas' (None:
+ * quicksort, its default). */
 static PyObject *frame_sort_values(core_Frame *self, PyObject *args) {
   PyObject *by, *asc, *fast = NULL, *afast = NULL;
   Py_ssize_t nby = 0, nasc;
-  const char **names = NULL;
+  const char **names = NULL, *kind = NULL;
   int flags[64];
   dusk_dataframe *f;
   dusk_error err = {0};
-  if (!PyArg_ParseTuple(args, "OO", &by, &asc))
+  if (!PyArg_ParseTuple(args, "OO|z", &by, &asc, &kind))
     return NULL;
   if ((names = str_array(by, 0, &fast, &nby, "sort_values by")) == NULL)
     return NULL;
@@ -493,7 +494,8 @@ static PyObject *frame_sort_values(core_Frame *self, PyObject *args) {
   }
   if ((f = frame_copy(self)) == NULL)
     goto fail;
-  f = dusk_sort_values(f, names, (size_t)nby, flags, (size_t)nasc, &err);
+  f = dusk_sort_values_kind(f, names, (size_t)nby, flags, (size_t)nasc, kind,
+                            &err);
   PyMem_Free(names);
   Py_XDECREF(fast);
   Py_DECREF(afast);
@@ -683,7 +685,7 @@ static PyMethodDef frame_methods[] = {
     {"tail", (PyCFunction)frame_tail, METH_VARARGS,
      "tail(n): the last n rows of a result"},
     {"sort_values", (PyCFunction)frame_sort_values, METH_VARARGS,
-     "sort_values(by, ascending): a result's rows ordered"},
+     "sort_values(by, ascending, kind=None): rows ordered"},
     {"drop_duplicates", (PyCFunction)frame_drop_duplicates, METH_VARARGS,
      "drop_duplicates(columns): the first row of each distinct key"},
     {"nlargest", (PyCFunction)frame_nlargest, METH_VARARGS,

@@ -487,7 +487,24 @@ def cases(files):
          f'read_csv("{a}").groupby("PULocationID").size()'
          f'.sort_values(ascending=False).head(10)',
          lambda: A().groupby("PULocationID").size()
-         .sort_values(ascending=False, kind="stable").head(10)),
+         .sort_values(ascending=False).head(10)),
+        ("size sorted ascending, ties in numpy's quicksort order",
+         f'read_csv("{a}").groupby("DOLocationID").size().sort_values()',
+         lambda: A().groupby("DOLocationID").size().sort_values()),
+        ("whole frame sorted by one column (gathered, quicksort ties)",
+         f'read_csv("{a}").query("PULocationID < 60")'
+         f'[["PULocationID", "DOLocationID", "SR_Flag"]]'
+         f'.sort_values("DOLocationID", ascending=False)',
+         lambda: A().query("PULocationID < 60")
+         [["PULocationID", "DOLocationID", "SR_Flag"]]
+         .sort_values("DOLocationID", ascending=False)),
+        ("whole frame sorted by two columns, then tail",
+         f'read_csv("{a}")[["PULocationID", "DOLocationID"]]'
+         f'.sort_values(["PULocationID", "DOLocationID"], '
+         f'ascending=[True, False]).tail(12)',
+         lambda: A()[["PULocationID", "DOLocationID"]]
+         .sort_values(["PULocationID", "DOLocationID"],
+                      ascending=[True, False]).tail(12)),
         ("agg nlargest and tail (post steps)",
          f'read_csv("{a}").groupby("DOLocationID").agg({{"SR_Flag": "sum", '
          f'"PULocationID": "mean"}}).nlargest(20, ["SR_Flag"]).tail(5)',
@@ -509,13 +526,13 @@ def cases(files):
          f'read_csv("{a}").groupby("PULocationID", as_index=False).size()'
          f'.sort_values("size", ascending=False).head(7)',
          lambda: A().groupby("PULocationID", as_index=False).size()
-         .sort_values("size", ascending=False, kind="stable").head(7)),
+         .sort_values("size", ascending=False).head(7)),
         ("top 10 reset_index name and column selection (post steps)",
          f'read_csv("{a}").groupby("PULocationID").size()'
          f'.sort_values(ascending=False).head(10).reset_index(name="trips")'
          f'[["trips"]]',
          lambda: A().groupby("PULocationID").size()
-         .sort_values(ascending=False, kind="stable").head(10)
+         .sort_values(ascending=False).head(10)
          .reset_index(name="trips")[["trips"]]),
         ("value_counts normalize",
          f'read_csv("{a}")["hvfhs_license_num"].value_counts(normalize=True)',
@@ -637,7 +654,7 @@ def cases(files):
          lambda: A().groupby("PULocationID").agg(
              total=("DOLocationID", "sum"), n=("SR_Flag", "count"),
              last=("hvfhs_license_num", "last"))
-         .sort_values("total", ascending=False, kind="stable").head(8)),
+         .sort_values("total", ascending=False).head(8)),
         ("named aggregation of a column",
          f'read_csv("{a}").groupby("hvfhs_license_num")["DOLocationID"]'
          f'.agg(lo="min", hi="max")',
@@ -955,7 +972,7 @@ def print_cases(files):
         ("print: size sorted, head", f'read_csv("{a}").groupby('
          '"PULocationID").size().sort_values(ascending=False).head(10)',
          lambda: A().groupby("PULocationID").size()
-         .sort_values(ascending=False, kind="stable").head(10)),
+         .sort_values(ascending=False).head(10)),
         ("print: datetimes by group, NaT", f'{RN}.groupby("s", '
          'dropna=False)["t"].max()',
          lambda: N().groupby("s", dropna=False)["t"].max()),

@@ -1973,8 +1973,46 @@ START_TEST(test_bad_sort_values) {
   ck_assert_int_eq(dusk_plan_decode(sl(p.sb.data, p.sb.size), &q, NULL), 0);
   ck_assert_uint_eq(q->nascending, 1);
   ck_assert_int_eq(q->ascending[0], 1);
+  ck_assert(!q->quicksort); /* no kind field: stable */
   dusk_plan_free(q);
   msgpack_sbuffer_destroy(&p.sb);
+}
+END_TEST
+
+/* The optional kind field: true (quicksort) only, kept by encode, decode
+ * and clone. */
+START_TEST(test_sort_kind_wire) {
+  uint8_t asc[] = {0};
+  const char *by[] = {"x"};
+  dusk_plan *p = dusk_plan_sort_values(leaf("s.csv"), by, 1, asc, 1), *q = NULL,
+            *c;
+  dusk_buf b;
+  packed pk;
+  ck_assert_ptr_nonnull(p);
+  p->quicksort = true;
+  dusk_buf_init(&b);
+  ck_assert_int_eq(dusk_plan_encode(p, &b), 0);
+  ck_assert_int_eq(dusk_plan_decode(sl((const char *)b.data, b.len), &q, NULL),
+                   0);
+  ck_assert(q->quicksort);
+  ck_assert_int_eq(q->ascending[0], 0);
+  c = dusk_plan_clone(q);
+  ck_assert(c->quicksort);
+  dusk_plan_free(c);
+  dusk_plan_free(q);
+  dusk_plan_free(p);
+  dusk_buf_destroy(&b);
+  /* a kind field that is not true */
+  packed_init(&pk);
+  msgpack_pack_array(&pk.pk, 2);
+  pk_node(&pk, DUSK_PLAN_SORT_VALUES, 1, 3);
+  msgpack_pack_array(&pk.pk, 1);
+  pk_s(&pk, "x");
+  msgpack_pack_array(&pk.pk, 1);
+  msgpack_pack_true(&pk.pk);
+  msgpack_pack_int(&pk.pk, 1);
+  pk_leaf(&pk);
+  expect_packed_fail(&pk, DUSK_ETYPE, "plan sort_values", "kind is");
 }
 END_TEST
 
@@ -2573,6 +2611,7 @@ int main(void) {
   tcase_add_test(tc, test_frame_reduce_roundtrip);
   tcase_add_test(tc, test_merge_names);
   tcase_add_test(tc, test_bad_sort_values);
+  tcase_add_test(tc, test_sort_kind_wire);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("roundtrip");
