@@ -124,3 +124,55 @@ def test_split_out_refusals(client, data):
         df.groupby("k").count(split_out=0)
     with pytest.raises(ValueError, match="split_out"):
         df.groupby("k").count(split_out=1000)
+
+
+def test_worker_killed_mid_shuffle(data):
+    """A worker SIGKILLed while it holds scan partials and parts of the
+    shuffle: the scheduler recomputes what it held from lineage (the lost
+    scans and splits only, not the whole shuffle) and the answer stays
+    exact.  A second worker is stopped (SIGSTOP) for the duration, so the
+    tasks it was handed keep the query from finishing before the kill."""
+    import signal
+    import threading
+    import time
+    with dusk.LocalCluster(n_workers=3) as cluster, \
+            dusk.Client(cluster) as c, dusk.Client(cluster) as watch:
+        # (watch: c's connection waits on the query)
+        df = read(data, "2KB")
+        q = df.groupby("id").agg({"x": ["sum", "count"], "y": "max"},
+                                 split_out=4)
+        want = pd.read_csv(data).groupby("id").agg(
+            {"x": ["sum", "count"], "y": "max"})
+        pids = [w["pid"] for w in c.scheduler_info()["workers"]]
+        blocker, victim = pids[0], pids[1]
+        out = {}
+
+        def run_query():
+            try:
+                out["got"] = q.compute(client=c)
+            except BaseException as e:  # reported below
+                out["error"] = e
+        os.kill(blocker, signal.SIGSTOP)
+        th = threading.Thread(target=run_query)
+        try:
+            th.start()
+            end = time.monotonic() + 60
+            while True:
+                held = {w["pid"]: w["keys"]
+                        for w in watch.scheduler_info()["workers"]}
+                if held.get(victim, 0) >= 3:
+                    break
+                assert th.is_alive(), "the query ended before the kill"
+                assert time.monotonic() < end, "the victim never held keys"
+                time.sleep(0.02)
+            assert th.is_alive()  # mid-query: the blocker holds tasks
+            os.kill(victim, signal.SIGKILL)
+        finally:
+            os.kill(blocker, signal.SIGCONT)
+        th.join(120)
+        assert not th.is_alive()
+        if "error" in out:
+            raise out["error"]
+        same(out["got"], want)
+        # and again, on the restarted worker and the others
+        same(q.compute(client=c), want)
