@@ -3539,39 +3539,33 @@ static int trim_rows(merger *m, int64_t limit, dusk_table **out) {
   dusk_table *res;
   const dusk_table_column *ri = &t->cols[dusk_rows_range_col(nc)];
   const dusk_table_column *ro = &t->cols[dusk_rows_row_col(nc)];
-  const char **names = dusk_xcalloc(nc, sizeof *names);
-  dusk_type *types = dusk_xcalloc(nc, sizeof *types);
-  int rc = 0;
-  for (size_t i = 0; i < n; i++)
-    order[i] = i;
-  /* Insertion sort by (range, row): partials arrive nearly in order. */
-  for (size_t i = 1; i < n; i++) {
-    size_t x = order[i], j = i;
-    while (j > 0 && (ri->i64[order[j - 1]] > ri->i64[x] ||
-                     (ri->i64[order[j - 1]] == ri->i64[x] &&
-                      ro->i64[order[j - 1]] > ro->i64[x]))) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = x;
+  int rc;
+  bool in_order = true;
+  for (size_t i = 1; i < n && in_order; i++)
+    in_order = ri->i64[i - 1] < ri->i64[i] ||
+               (ri->i64[i - 1] == ri->i64[i] && ro->i64[i - 1] < ro->i64[i]);
+  if (in_order && (int64_t)n <= limit) {
+    /* partials usually arrive in file order, and a whole frame's rows
+     * (a gathered sort) are millions: taken as they are */
+    free(order);
+    *out = m->payload;
+    m->payload = NULL;
+    return 0;
   }
-  for (size_t c = 0; c < nc; c++) {
-    names[c] = t->cols[c].name;
-    types[c] = t->cols[c].type;
+  if (in_order) {
+    for (size_t i = 0; i < n; i++)
+      order[i] = i;
+  } else { /* by (range, row): a stable merge sort */
+    int keys[2];
+    uint8_t asc[2] = {1, 1};
+    keys[0] = (int)dusk_rows_range_col(nc);
+    keys[1] = (int)dusk_rows_row_col(nc);
+    dusk_table_sort_order(t, keys, asc, 2, order);
   }
-  res = dusk_table_new(names, types, nc, 0);
-  for (size_t i = 0; res != NULL && i < n && (int64_t)i < limit; i++)
-    if ((rc = dusk_table_append_rows(res, t, order[i], 1)) != 0)
-      break;
+  rc = dusk_table_take(t, order, (int64_t)n < limit ? n : (size_t)limit, &res);
   free(order);
-  free(names);
-  free(types);
-  if (res == NULL)
-    return DUSK_ENOMEM;
-  if (rc != 0) {
-    dusk_table_free(res);
+  if (rc != 0)
     return rc;
-  }
   *out = res;
   return 0;
 }
