@@ -944,6 +944,24 @@ dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,
 }
 
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
+  if (f != NULL && f->plan->kind == DUSK_PLAN_SORT_VALUES &&
+      f->plan->ninputs == 1 && f->plan->ncolumns > 0 &&
+      f->plan->dir == NULL && !dusk_plan_takes_post(f->plan->inputs[0])) {
+    /* a whole frame sorted: written range-partitioned (plan.h) */
+    dusk_plan *p;
+    if (dir == NULL || dir[0] == '\0') {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL, "to_csv needs a directory");
+      return NULL;
+    }
+    p = unwrap(f);
+    if ((p->dir = strdup(dir)) == NULL) {
+      dusk_plan_free(p);
+      dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+      return NULL;
+    }
+    return wrap_resolved(p, err);
+  }
   if (!need_open(f, "to_csv", err))
     return NULL;
   if (dir == NULL || dir[0] == '\0') {

@@ -28,6 +28,9 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_BOUNDS] = "df_bounds",
     [DUSK_DF_SPLIT] = "df_split",
     [DUSK_DF_GATHER] = "df_gather",
+    [DUSK_DF_SAMPLE] = "df_sample",
+    [DUSK_DF_CUTS] = "df_cuts",
+    [DUSK_DF_PICK] = "df_pick",
     [DUSK_DF_PERSISTED] = "df_persisted",
 };
 

@@ -55,6 +55,14 @@ typedef enum dusk_df_op {
   DUSK_DF_PERSISTED, /* "df_persisted": a persisted partition (a persist
                         query's scan) -> the partial its meta holds, for
                         the query's combines (run where the partition is) */
+  /* A sorted to_csv's range partitions (rangepart.h): */
+  DUSK_DF_SAMPLE,  /* "df_sample": a scan's rows partial -> a sample of its
+                      rows (run where the partial is) */
+  DUSK_DF_CUTS,    /* "df_cuts": the samples -> the nparts - 1 cut rows */
+  /* df_split with the cuts as a second input: the partial's rows cut into
+   * every part at once - a msgpack array of nparts partials (bin) */
+  DUSK_DF_PICK,    /* "df_pick": that array -> its part (tail args' part),
+                      a partial (run where the array is) */
   DUSK_DF_NOPS
 } dusk_df_op;
 

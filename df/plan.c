@@ -1651,8 +1651,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional storage options */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
     nf++; /* the optional percentiles */
-  if (p->kind == DUSK_PLAN_SORT_VALUES && p->quicksort)
+  if (p->kind == DUSK_PLAN_SORT_VALUES && (p->quicksort || p->dir != NULL))
     nf++; /* the optional kind: true for quicksort */
+  if (p->kind == DUSK_PLAN_SORT_VALUES && p->dir != NULL)
+    nf++; /* the optional to_csv directory */
   if (p->kind == DUSK_PLAN_CONCAT && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional [columns, absent columns' types] */
   PK(msgpack_pack_array(pk, 2 + nf));
@@ -1809,8 +1811,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(p->ascending[i] ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     if (p->kind == DUSK_PLAN_TOPK) {
       PK(msgpack_pack_int64(pk, p->n));
-    } else if (p->quicksort) {
-      PK(msgpack_pack_true(pk));
+    } else if (p->quicksort || p->dir != NULL) {
+      PK(p->quicksort ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+      if (p->dir != NULL)
+        PK(pk_cstr(pk, p->dir));
     }
     break;
   default: break;
@@ -2685,11 +2689,20 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
   case DUSK_PLAN_SORT_VALUES:
     if ((rc = dec_sort_values(p, f, where, err)) != 0 || nfields < 3)
       return rc;
-    if (f[2].type != MSGPACK_OBJECT_BOOLEAN || !f[2].via.boolean)
+    if (f[2].type != MSGPACK_OBJECT_BOOLEAN)
       return dusk_error_set(err, DUSK_ETYPE,
-                            "%s: kind is %s, not true (quicksort)", where,
-                            obj_type_name(f[2].type));
-    p->quicksort = true;
+                            "%s: kind is %s, not a bool (true: quicksort)",
+                            where, obj_type_name(f[2].type));
+    p->quicksort = f[2].via.boolean;
+    if (nfields < 4)
+      return 0;
+    if ((rc = get_name(&f[3], where, "dir", PLAN_MAX_NAME, false, err,
+                       &p->dir)) != 0)
+      return rc;
+    if (p->dir[0] == '\0' || p->ncolumns == 0)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: a sorted to_csv needs a directory and the "
+                            "columns to sort by", where);
     return 0;
   case DUSK_PLAN_TOPK:
     if ((rc = dec_sort_values(p, f, where, err)) != 0 ||
@@ -2804,6 +2817,9 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
        kind == DUSK_PLAN_GROUPBY || kind == DUSK_PLAN_SORT_VALUES) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++;
+  else if (kind == DUSK_PLAN_SORT_VALUES &&
+           o->via.array.size == 2 + nfields + 2)
+    nfields += 2; /* kind, then a sorted to_csv's directory */
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&
            o->via.array.size == 2 + nfields + 4)
     nfields += 4; /* a grouped value_counts: output, keys, group_keep_na,

@@ -441,7 +441,12 @@ typedef struct dusk_plan {
    * orders ties as numpy's quicksort leaves them (table.h
    * dusk_table_nargsort); false: kind="stable" (ties keep their order).
    * Sorts by several columns are stable either way, as pandas'
-   * lexsort.  On the wire an optional third field, present when true. */
+   * lexsort.  On the wire an optional third field (a bool), present when
+   * true or when dir follows.  SORT_VALUES with dir (the optional fourth
+   * field): sort_values(...).to_csv(dir) - the rows range-partitioned by
+   * the sort keys, each part sorted (stable: ties in file order) and
+   * written as one file by a task of its own (scheduler/query.c
+   * add_range_sort). */
   bool quicksort;
   /* TO_CSV: dir; its columns (optional) are the int64 columns the user
    * typed, which to_csv writes as pandas' nullable Int64 (5, and an empty

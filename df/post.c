@@ -425,7 +425,9 @@ static int post_rows(const dusk_plan *s, const dusk_table *t,
                                   "sort_values", err)) < 0)
         return err->code;
     order = dusk_xcalloc(rows ? rows : 1, sizeof *order);
-    if (s->quicksort && nkeys == 1) /* pandas' default, ties and all */
+    /* pandas' default, ties and all - but not for one part of a sorted
+     * to_csv, whose ties keep file order (rangepart.h) */
+    if (s->quicksort && nkeys == 1 && s->dir == NULL)
       dusk_table_nargsort(t, cols[0], s->ascending[0] != 0, order);
     else
       dusk_table_sort_order(t, cols, s->ascending, nkeys, order);

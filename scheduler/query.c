@@ -2749,6 +2749,92 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
   free(split);
 }
 
+/* The most parts (files) a sorted to_csv writes: each scan's rows are cut
+ * into every part by one df_split, and each part gathers its rows from
+ * every scan, so parts cost nscans x nparts small tasks. */
+#define RANGE_SORT_MAX_PARTS 16
+
+/* A sorted to_csv (plan.h SORT_VALUES with dir; df/rangepart.h): each
+ * scan's rows partial is sampled where it is (df_sample); df_cuts turns
+ * the samples into nparts - 1 cut rows; df_split cuts each partial into
+ * all nparts parts at once, where it is; df_pick hands part j of it to
+ * part j's combine tree and df_final, which sorts that part's rows (ties
+ * in file order) and writes its file; df_gather lists the files in order
+ * under the query's final key.  Only part j's final holds part j's rows:
+ * no task holds the frame. */
+static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
+                           size_t nlevel, const dusk_buf *tail_plan,
+                           const dusk_buf *nulls) {
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
+  uint32_t nparts = nlevel < 2                      ? 2
+                    : nlevel > RANGE_SORT_MAX_PARTS ? RANGE_SORT_MAX_PARTS
+                                                    : (uint32_t)nlevel;
+  size_t *samples = dusk_xcalloc(nlevel + 1, sizeof *samples);
+  size_t *splits = dusk_xcalloc(nlevel + 1, sizeof *splits);
+  size_t *picks = dusk_xcalloc(nlevel + 1, sizeof *picks);
+  size_t *parts = dusk_xcalloc(nparts, sizeof *parts);
+  size_t cuts, idx;
+  char key[192], prefix[192];
+  dusk_buf args;
+  dusk_buf_init(&args);
+  for (size_t i = 0; i < nlevel; i++) {
+    dusk_buf a;
+    dusk_buf_init(&a);
+    encode_part_args(&a, tail_plan, nulls, 0, nparts);
+    snprintf(key, sizeof key, "%s/sample-%zu", q->final_key, i);
+    samples[i] = add_spec(sp, key, DUSK_DF_SAMPLE, &a);
+    set_deps(sp, samples[i], &level[i], 1);
+  }
+  {
+    dusk_buf a;
+    dusk_buf_init(&a);
+    encode_part_args(&a, tail_plan, nulls, 0, nparts);
+    snprintf(key, sizeof key, "%s/cuts", q->final_key);
+    cuts = add_spec(sp, key, DUSK_DF_CUTS, &a);
+    set_deps(sp, cuts, samples, nlevel);
+  }
+  for (size_t i = 0; i < nlevel; i++) {
+    dusk_buf a;
+    size_t deps[2];
+    dusk_buf_init(&a);
+    encode_part_args(&a, tail_plan, nulls, 0, nparts);
+    snprintf(key, sizeof key, "%s/split-%zu", q->final_key, i);
+    splits[i] = add_spec(sp, key, DUSK_DF_SPLIT, &a);
+    deps[0] = level[i];
+    deps[1] = cuts;
+    set_deps(sp, splits[i], deps, 2);
+  }
+  for (uint32_t j = 0; j < nparts; j++) {
+    for (size_t i = 0; i < nlevel; i++) {
+      dusk_buf a;
+      dusk_buf_init(&a);
+      encode_part_args(&a, tail_plan, nulls, j, nparts);
+      snprintf(key, sizeof key, "%s/pick-%u-%zu", q->final_key, j, i);
+      picks[i] = add_spec(sp, key, DUSK_DF_PICK, &a);
+      set_deps(sp, picks[i], &splits[i], 1);
+    }
+    encode_part_args(&args, tail_plan, nulls, j, nparts);
+    snprintf(prefix, sizeof prefix, "%s/part-%u", q->final_key, j);
+    parts[j] = add_combine_tree(sp, picks, nlevel, fanin, &args, prefix,
+                                prefix, DUSK_DF_FINAL);
+  }
+  encode_tail_args(&args, tail_plan, nulls);
+  idx = add_spec(sp, q->final_key, DUSK_DF_GATHER, &args);
+  set_deps(sp, idx, parts, nparts);
+  /* partials are sampled and split where they are made, and each split
+   * is picked apart where it is */
+  q->stay = dusk_xrealloc(q->stay,
+                          (q->nstay + 2 * nlevel + 1) * sizeof *q->stay);
+  for (size_t i = 0; i < nlevel; i++) {
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
+  }
+  free(samples);
+  free(splits);
+  free(picks);
+  free(parts);
+}
+
 static void lower_and_submit(sched_query *q) {
   uint64_t t0 = dusk_now_ns();
   specs sp;
@@ -2876,7 +2962,10 @@ static void lower_and_submit(sched_query *q) {
   encode_tail_args(&tail, &tail_plan, &nulls);
   {
     const dusk_plan *r = dusk_plan_result_root(q->plan);
-    if (r->kind == DUSK_PLAN_GROUPBY && r->split_out > 1 && nlevel > 0)
+    if (q->plan->kind == DUSK_PLAN_SORT_VALUES && q->plan->dir != NULL &&
+        nlevel > 0)
+      add_range_sort(q, &sp, level, nlevel, &tail_plan, &nulls);
+    else if (r->kind == DUSK_PLAN_GROUPBY && r->split_out > 1 && nlevel > 0)
       add_split_out(q, &sp, level, nlevel, r->split_out, &tail_plan, &nulls);
     else
       add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,

@@ -22,6 +22,7 @@
 #include "join.h"
 #include "log.h"
 #include "npsort.h"
+#include "rangepart.h"
 #include "keyset.h"
 #include "moments.h"
 #include "partition.h"
@@ -3152,6 +3153,7 @@ typedef struct merger {
   uint32_t *dedup_dense;
   size_t *dedup_krow, dedup_krow_cap;
   uint32_t nparts; /* a split_out part's final: post steps are df_gather's */
+  uint32_t part;   /* which part, of nparts */
 } merger;
 
 static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
@@ -3163,6 +3165,7 @@ static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
     return rc;
   m->sample_nulls = ta.nulls;
   m->nparts = ta.nparts;
+  m->part = ta.part;
   m->p.root = dusk_plan_result_root(m->p.plan);
   m->p.terminal =
       dusk_plan_is_terminal(m->p.root->kind) ? (int)m->p.root->kind : 0;
@@ -3642,6 +3645,230 @@ failed:
 /* Which of nparts parts row r of a groupby partial goes to: a hash of its
  * nkeys leading key columns, each encoded as drop_duplicates encodes a
  * key (key_add: equal keys, equal bytes, whichever scan made them). */
+/* ---- a sorted to_csv's range partitions (rangepart.h) ------------------ */
+
+/* The top of a tail plan when it is a whole frame's sort written by
+ * to_csv (plan.h: SORT_VALUES with dir), else NULL. */
+static const dusk_plan *sorted_write(const dusk_plan *plan) {
+  return plan != NULL && plan->kind == DUSK_PLAN_SORT_VALUES &&
+                 plan->dir != NULL && plan->ncolumns > 0
+             ? plan
+             : NULL;
+}
+
+/* The tail args' plan, which must be a sorted write; with err set when
+ * not. */
+static int sort_args(const dusk_op_call *call, const char *op,
+                     dusk_tail_args *ta, dusk_plan **plan, dusk_error *err) {
+  int rc;
+  if ((rc = dusk_tail_args_decode(call->args, ta, err)) != 0 ||
+      (rc = dusk_plan_decode(ta->plan, plan, err)) != 0)
+    return rc;
+  if (sorted_write(*plan) == NULL)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: the plan is no sort_values written by to_csv",
+                          op);
+  return 0;
+}
+
+/* A rows partial's ranges row and rows, checked. */
+static int rows_partial(dusk_slice bytes, dusk_slice *rs, dusk_table **t,
+                        dusk_error *err) {
+  dusk_slice ps;
+  int rc;
+  if ((rc = dusk_partial_decode(bytes, rs, &ps, err)) != 0 ||
+      (rc = dusk_table_decode(ps, t, err)) != 0)
+    return rc;
+  return dusk_rows_table_check(*t, err);
+}
+
+/* df_sample: a scan's rows partial -> an evenly spaced sample of its rows
+ * (a table). */
+static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_tail_args ta;
+  dusk_plan *plan = NULL;
+  dusk_table *t = NULL, *sample = NULL;
+  dusk_slice rs;
+  dusk_error err = {0};
+  int rc;
+  (void)api;
+  if ((rc = sort_args(call, "df_sample", &ta, &plan, &err)) != 0)
+    goto out;
+  if (call->ninputs != 1) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_sample: %zu inputs, not 1",
+                        call->ninputs);
+    goto out;
+  }
+  if ((rc = rows_partial(call->inputs[0], &rs, &t, &err)) != 0)
+    goto out;
+  if ((rc = dusk_rangepart_sample(t, &sample)) != 0) {
+    dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
+    goto out;
+  }
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(sample, &call->result)) != 0)
+    dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
+out:
+  dusk_table_free(t);
+  dusk_table_free(sample);
+  dusk_plan_free(plan);
+  return rc != 0 ? fail(call, &err) : 0;
+}
+
+/* df_cuts: every scan's sample -> the nparts - 1 cut rows (a table). */
+static int op_df_cuts(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_tail_args ta;
+  dusk_plan *plan = NULL;
+  dusk_table **samples = NULL, *cuts = NULL;
+  dusk_error err = {0};
+  size_t n = 0;
+  int rc;
+  (void)api;
+  if ((rc = sort_args(call, "df_cuts", &ta, &plan, &err)) != 0)
+    goto out;
+  samples = dusk_xcalloc(call->ninputs + 1, sizeof *samples);
+  for (n = 0; n < call->ninputs; n++)
+    if ((rc = dusk_table_decode(call->inputs[n], &samples[n], &err)) != 0)
+      goto out;
+  rc = dusk_rangepart_cuts(samples, n, plan, ta.nparts, &cuts, &err);
+  if (rc == 0) {
+    call->result.len = 0;
+    if ((rc = dusk_table_encode(cuts, &call->result)) != 0)
+      dusk_error_set(&err, rc, "df_cuts: %s", dusk_strerror(rc));
+  }
+out:
+  for (size_t i = 0; samples != NULL && i < n; i++)
+    dusk_table_free(samples[i]);
+  free(samples);
+  dusk_table_free(cuts);
+  dusk_plan_free(plan);
+  return rc != 0 ? fail(call, &err) : 0;
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         (uint32_t)p[3];
+}
+
+/* df_split with cuts (inputs: a scan's rows partial, df_cuts' table): the
+ * rows cut into every part at once, each part a partial with the scan's
+ * ranges row (every part's final checks every range, as one final would)
+ * - a msgpack array32 of nparts bin32, which df_pick takes apart without
+ * decoding.  One decode of the partial for all parts. */
+static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
+                         const dusk_plan *sort, dusk_error *err) {
+  dusk_table *t = NULL, *cuts = NULL, *part = NULL;
+  dusk_slice rs;
+  dusk_buf enc, one;
+  uint32_t *which = NULL;
+  size_t *rows = NULL;
+  unsigned char hdr[5];
+  int rc;
+  dusk_buf_init(&enc);
+  dusk_buf_init(&one);
+  if ((rc = rows_partial(call->inputs[0], &rs, &t, err)) != 0 ||
+      (rc = dusk_table_decode(call->inputs[1], &cuts, err)) != 0)
+    goto out;
+  which = dusk_xcalloc(t->nrows + 1, sizeof *which);
+  rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
+  if ((rc = dusk_rangepart_assign(t, cuts, sort, which, err)) != 0)
+    goto out;
+  call->result.len = 0;
+  hdr[0] = 0xdd; /* array32 */
+  put_be32(hdr + 1, ta->nparts);
+  dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
+  for (uint32_t j = 0; j < ta->nparts; j++) {
+    size_t n = 0;
+    for (size_t r = 0; r < t->nrows; r++)
+      if (which[r] == j)
+        rows[n++] = r;
+    enc.len = one.len = 0;
+    if ((rc = dusk_table_take(t, rows, n, &part)) != 0 ||
+        (rc = dusk_table_encode(part, &enc)) != 0 ||
+        (rc = dusk_partial_encode(rs, (dusk_slice){enc.data, enc.len},
+                                  &one)) != 0) {
+      dusk_error_set(err, rc, "df_split: %s", dusk_strerror(rc));
+      goto out;
+    }
+    dusk_table_free(part);
+    part = NULL;
+    if (one.len > UINT32_MAX) {
+      rc = dusk_error_set(err, DUSK_ETOOBIG,
+                          "df_split: part %u of a scan is %zu bytes (at "
+                          "most 4 GiB): use a smaller blocksize",
+                          j, one.len);
+      goto out;
+    }
+    hdr[0] = 0xc6; /* bin32 */
+    put_be32(hdr + 1, (uint32_t)one.len);
+    dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
+    dusk_xcheck(dusk_buf_append(&call->result, one.data, one.len));
+  }
+out:
+  free(which);
+  free(rows);
+  dusk_table_free(t);
+  dusk_table_free(cuts);
+  dusk_table_free(part);
+  dusk_buf_destroy(&enc);
+  dusk_buf_destroy(&one);
+  return rc;
+}
+
+/* df_pick: df_split's array of parts -> part ta.part of it, every length
+ * checked against the bytes (a result may come from a peer). */
+static int op_df_pick(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_tail_args ta;
+  dusk_error err = {0};
+  const unsigned char *p;
+  size_t len, at = 5;
+  uint32_t n;
+  int rc;
+  (void)api;
+  if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0)
+    return fail(call, &err);
+  if (call->ninputs != 1) {
+    dusk_error_set(&err, DUSK_EINVAL, "df_pick: %zu inputs, not 1",
+                   call->ninputs);
+    return fail(call, &err);
+  }
+  p = (const unsigned char *)call->inputs[0].ptr;
+  len = call->inputs[0].len;
+  if (len < 5 || p[0] != 0xdd || (n = get_be32(p + 1)) != ta.nparts ||
+      ta.part >= n) {
+    dusk_error_set(&err, DUSK_EPROTO,
+                   "df_pick: part %u of %u from a split of %zu bytes that "
+                   "is no array of %u parts",
+                   ta.part, ta.nparts, len, ta.nparts);
+    return fail(call, &err);
+  }
+  for (uint32_t j = 0; j <= ta.part; j++) {
+    uint32_t blen;
+    if (len - at < 5 || p[at] != 0xc6 ||
+        (blen = get_be32(p + at + 1)) > len - at - 5) {
+      dusk_error_set(&err, DUSK_EPROTO,
+                     "df_pick: part %u of the split is cut short or no bin "
+                     "(at byte %zu of %zu)",
+                     j, at, len);
+      return fail(call, &err);
+    }
+    if (j == ta.part) {
+      call->result.len = 0;
+      dusk_xcheck(dusk_buf_append(&call->result, p + at + 5, blen));
+      return 0;
+    }
+    at += 5 + (size_t)blen;
+  }
+  return 0;
+}
+
 static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
                         uint32_t nparts, dusk_buf *scratch) {
   scratch->len = 0;
@@ -3671,6 +3898,10 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
     goto out;
+  if (ta.nparts >= 2 && call->ninputs == 2 && sorted_write(plan) != NULL) {
+    rc = split_by_cuts(call, &ta, plan, &err);
+    goto out;
+  }
   if (ta.nparts < 2 || call->ninputs != 1 ||
       dusk_plan_result_root(plan)->kind != DUSK_PLAN_GROUPBY) {
     rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: a groupby scan's "
@@ -3757,6 +3988,15 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
   }
   if (all == NULL) {
     rc = dusk_error_set(&err, DUSK_EINVAL, "df_gather: no parts");
+    goto out;
+  }
+  if (sorted_write(m.p.plan) != NULL) {
+    /* a sorted to_csv's parts: the files written, in part order */
+    if ((rc = dusk_written_table_check(all, &err)) == 0) {
+      call->result.len = 0;
+      if ((rc = dusk_table_encode(all, &call->result)) != 0)
+        dusk_error_set(&err, rc, "encoding the result");
+    }
     goto out;
   }
   order = dusk_xcalloc(all->nrows + 1, sizeof *order);
@@ -5257,6 +5497,54 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
 /* A failed to_csv leaves no part file behind (a rerun writes them all
  * again): removes the ones the ranges wrote, each checked to be a
  * "<dir>/<n>-<n>.part" of this query's directory. */
+/* Part m->part of a sorted to_csv: *result (its rows, sorted, labelled)
+ * written as pandas' to_csv writes them to DIR/NNNNNN.part (numbered so
+ * that the files sort in the frame's order), under a temporary name
+ * renamed once complete; *result becomes the written table (file, rows). */
+static int write_sorted_part(const merger *m, dusk_table **result,
+                             dusk_error *err) {
+  const char *dir = m->p.plan->dir;
+  char path[4200], tmp[4200];
+  dusk_table *w;
+  dusk_value row[DUSK_WRITTEN_NCOLS];
+  FILE *f;
+  int rc = 0;
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    return dusk_error_set(err, -errno, "to_csv: cannot create %s: %s", dir,
+                          strerror(errno));
+  snprintf(path, sizeof path, "%s/%06u.part", dir, m->part);
+  snprintf(tmp, sizeof tmp, "%s/.%06u.part.tmp", dir, m->part);
+  if ((f = fopen(tmp, "w")) == NULL)
+    return dusk_error_set(err, -errno, "to_csv: %s: %s", tmp,
+                          strerror(errno));
+  if (dusk_table_write_csv(*result, f) != 0)
+    rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", tmp,
+                        strerror(errno));
+  if (fclose(f) != 0 && rc == 0)
+    rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", tmp,
+                        strerror(errno));
+  if (rc == 0 && rename(tmp, path) != 0)
+    rc = dusk_error_set(err, -errno, "to_csv: %s: %s", path, strerror(errno));
+  if (rc != 0) {
+    unlink(tmp);
+    return rc;
+  }
+  if ((w = dusk_written_table_new()) == NULL)
+    return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+  row[DUSK_WRITTEN_FILE].type = DUSK_TYPE_STRING;
+  row[DUSK_WRITTEN_FILE].u.s.ptr = path;
+  row[DUSK_WRITTEN_FILE].u.s.len = strlen(path);
+  row[DUSK_WRITTEN_ROWS].type = DUSK_TYPE_INT64;
+  row[DUSK_WRITTEN_ROWS].u.i = (int64_t)(*result)->nrows;
+  if ((rc = dusk_table_append_row(w, row)) != 0) {
+    dusk_table_free(w);
+    return dusk_error_set(err, rc, "out of memory");
+  }
+  dusk_table_free(*result);
+  *result = w;
+  return 0;
+}
+
 static void remove_parts(const merger *m) {
   const dusk_table *t = m->payload;
   const char *dir = m->p.root->dir;
@@ -5404,9 +5692,15 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     if (rc != 0)
       goto failed;
   }
-  if (m.nparts == 0 && /* a split_out part's: df_gather runs them */
-      (rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0)
+  if (m.nparts > 0 && sorted_write(m.p.plan) != NULL) {
+    /* one part of a sorted to_csv: its rows sorted, then its file */
+    if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0 ||
+        (rc = write_sorted_part(&m, &result, &err)) != 0)
+      goto failed;
+  } else if (m.nparts == 0 && /* a split_out part's: df_gather runs them */
+             (rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0) {
     goto failed;
+  }
   call->result.len = 0;
   if ((rc = dusk_table_encode(result, &call->result)) != 0) {
     dusk_error_set(&err, rc, "encoding the result");
@@ -5592,6 +5886,9 @@ int dusk_dfops_register(dusk_registry *r) {
       [DUSK_DF_BOUNDS] = op_df_bounds,
       [DUSK_DF_SPLIT] = op_df_split,
       [DUSK_DF_GATHER] = op_df_gather,
+      [DUSK_DF_SAMPLE] = op_df_sample,
+      [DUSK_DF_CUTS] = op_df_cuts,
+      [DUSK_DF_PICK] = op_df_pick,
       [DUSK_DF_PERSISTED] = op_df_persisted,
   };
   int rc;

@@ -1348,10 +1348,10 @@ class _Lazy:
         if self._shape in ("sorted_rows", "sorted_column"):
             raise NotImplementedError(
                 f"{step} after sort_values of a whole frame: dusk sorts a "
-                "whole frame's rows only to compute() them (gathered and "
-                "sorted by one task), head(n) / tail(n) or nlargest / "
-                "nsmallest; a range-partitioned sort that writes or goes "
-                "on is not done yet")
+                "whole frame's rows to compute() them (gathered and sorted "
+                "by one task), to write them (to_csv: range-partitioned), "
+                "or for head(n) / tail(n); steps in between go before the "
+                "sort_values")
         if self._shape != "frame":
             raise NotImplementedError(
                 f"{step} after {self._shape.replace('_', ' ')}: dusk runs "
@@ -2117,8 +2117,12 @@ class DataFrame(_Lazy):
 
     def to_csv(self, filename, **kwargs):
         """Writes one CSV file per partition into the directory filename
-        (as Dask's "dir/*.part"); returns the list of files written."""
-        self._need_open("to_csv")
+        (as Dask's "dir/*.part"); returns the list of files written.  Of
+        a sorted frame, the files are its rows in order, range-partitioned
+        by the sort keys (each part sorted by a task of its own; ties in
+        file order, as kind="stable")."""
+        if self._shape != "sorted_rows":
+            self._need_open("to_csv")
         if kwargs:
             raise NotImplementedError(
                 "to_csv: dusk does not support " + ", ".join(sorted(kwargs)))

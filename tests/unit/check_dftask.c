@@ -22,7 +22,8 @@ static dusk_slice cstr(const char *s) {
 START_TEST(test_op_names) {
   static const char *const want[] = {"df_scan", "df_combine", "df_final",
                                      "df_offsets", "df_bounds", "df_split",
-                                     "df_gather", "df_persisted"};
+                                     "df_gather", "df_persisted",
+                                     "df_sample", "df_cuts", "df_pick"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);
