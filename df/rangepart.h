@@ -36,8 +36,9 @@ int dusk_rangepart_sample(const dusk_table *rows, dusk_table **out);
 
 /* The nparts - 1 cut rows of the samples samples[0..n) (tables of the
  * same columns): concatenated, sorted by the keys, taken at even
- * positions.  Fewer rows than nparts - 1 when the samples hold fewer
- * (the last parts are then empty). */
+ * positions - a row repeated when the samples hold fewer rows than parts
+ * (the parts between two equal cuts are empty); none when the samples
+ * hold no row. */
 int dusk_rangepart_cuts(dusk_table *const *samples, size_t n,
                         const dusk_plan *sort, uint32_t nparts,
                         dusk_table **out, dusk_error *err);
