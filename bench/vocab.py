@@ -25,6 +25,25 @@ FHVHV file, dusk side by side with DuckDB, Polars and Dask in one run:
                  linear quantile; Dask's describe approximates the
                  percentiles, so its answer shows as differing)
 
+Issue 14's queries, whose data moves between workers:
+
+  sort_rows      read_csv(A, parse_dates=[pickup]).query("PULocationID < 27")
+                 .sort_values(pickup): a whole frame's sort of about 10% of
+                 the file, every row delivered (dusk prints it --format csv;
+                 DuckDB ORDER BY, its rows materialised in node; Polars
+                 filter + sort; Dask sort_values - its p2p shuffle when
+                 pyarrow imports, else its task shuffle; the peer says which):
+                 the row count and the first and last 5 pickup times (epoch
+                 seconds) are compared, and dusk's pickup column is checked
+                 to be in order
+  drop_dups3     drop_duplicates(["dispatching_base_num", "PULocationID",
+                 "DOLocationID"]) of the whole file, full rows, as drop_dups:
+                 the number of rows kept is compared
+  sort_head      read_csv(A, parse_dates=[pickup]).sort_values(pickup)
+                 .head(10) (dusk: a distributed top-k; DuckDB ORDER BY ...
+                 LIMIT 10, Polars sort().head(10), Dask sort_values().head(10)
+                 - a real sort, not nsmallest): the 10 pickup times
+
   /usr/bin/python3 bench/vocab.py --build build --file data/fhv_1x.csv
       [--runs 3] [--dask-runs 1] [--systems dusk,duckdb,polars,dask]
 
@@ -35,6 +54,9 @@ measured from outside; medians are printed with the ratio to dusk, and
 every system's answer is checked against dusk's.  Numbers only, never
 assertions.  bench/taxi.sh generates the file (--rows 21500000)."""
 import argparse
+import csv
+import datetime
+import io
 import json
 import math
 import os
@@ -46,7 +68,8 @@ sys.path.insert(0, HERE)
 from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
-           "describe", "median_by", "day_size"]
+           "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
+           "sort_head"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -73,13 +96,28 @@ def dusk_expr(q, a):
                     '.nlargest(10, "pickup_datetime")',
         "drop_dups": f'read_csv("{a}").drop_duplicates(["PULocationID", '
                      '"DOLocationID"])',
+        "sort_rows": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                     '.query("PULocationID < 27")'
+                     '.sort_values("pickup_datetime")',
+        "drop_dups3": f'read_csv("{a}").drop_duplicates(['
+                      '"dispatching_base_num", "PULocationID", '
+                      '"DOLocationID"])',
+        "sort_head": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                     '.sort_values("pickup_datetime").head(10)',
     }[q]
+
+
+# sort_rows prints ~2M rows on the 1.34 GB file: as CSV (~150 MB) rather
+# than JSON (3x the bytes, slower to format and to load here).  The table
+# format is no option: like pandas it shows only the first and last rows.
+CSV_QUERIES = ("sort_rows",)
 
 
 def command(system, q, a, build):
     if system == "dusk":
+        fmt = "csv" if q in CSV_QUERIES else "json"
         return [os.path.join(build, "bin", "dusk"), "query", "--workers", "2",
-                "--format", "json", dusk_expr(q, a)]
+                "--format", fmt, dusk_expr(q, a)]
     if system == "dask":
         return ["/usr/bin/python3", os.path.join(HERE, "peers",
                                                  "peer_vocab_dask.py"), q, a]
@@ -87,16 +125,41 @@ def command(system, q, a, build):
             a]
 
 
+def epoch(iso):
+    """'YYYY-MM-DD HH:MM:SS' (naive, taken as UTC) -> epoch seconds; the
+    empty string or None (NaT) -> None."""
+    if not iso:
+        return None
+    return int(datetime.datetime.fromisoformat(iso)
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def sorted_rows_answer(out):
+    """dusk's CSV of sort_rows -> [rows, first 5, last 5 pickup epochs], as
+    the peers answer; None when the pickup column is out of order (NaT
+    last, as pandas' na_position="last"), so every peer shows as !=."""
+    rd = csv.reader(io.StringIO(out))
+    col = next(rd).index("pickup_datetime")
+    times = [r[col] for r in rd]
+    n_set = len(times) - times.count("")
+    # fixed-width ISO strings order as the times they spell
+    if any(t == "" for t in times[:n_set]) or \
+            any(times[i] > times[i + 1] for i in range(n_set - 1)):
+        print("  sort_rows dusk: pickup_datetime NOT in order", flush=True)
+        return None
+    return [len(times), [epoch(t) for t in times[:5]],
+            [epoch(t) for t in times[-5:]]]
+
+
 def dusk_answer(q, out):
+    if q in CSV_QUERIES:
+        return sorted_rows_answer(out)
     recs = json.loads(out)
     rows = [list(r.values()) for r in recs]
-    if q == "drop_dups":
+    if q in ("drop_dups", "drop_dups3"):
         return len(recs)
-    if q == "nlargest":  # ISO date-times -> epoch seconds
-        import datetime
-        return [int(datetime.datetime.fromisoformat(r["pickup_datetime"])
-                    .replace(tzinfo=datetime.timezone.utc).timestamp())
-                for r in recs]
+    if q in ("nlargest", "sort_head"):  # ISO date-times -> epoch seconds
+        return [epoch(r["pickup_datetime"]) for r in recs]
     if q == "describe":
         by = {r[0]: r[1:] for r in rows}
         return [by[s][i] for i in range(len(NUMS)) for s in STATS]
@@ -142,10 +205,15 @@ def main():
                     break
                 r["wall"].append(wall)
                 r["peak"].append(peak)
+                line = {} if s == "dusk" else \
+                    json.loads(out.strip().splitlines()[-1])
                 r["answer"] = dusk_answer(q, out) if s == "dusk" else \
-                    json.loads(out.strip().splitlines()[-1])["answer"]
+                    line["answer"]
+                # Dask's sorts say which shuffle they used
+                how = f", shuffle: {line['shuffle']}" if "shuffle" in line \
+                    else ""
                 print(f"  {q} {s} run {i + 1}/{runs}: {wall:.2f} s, "
-                      f"{peak:.0f} MiB", flush=True)
+                      f"{peak:.0f} MiB{how}", flush=True)
     print()
     print(f"{os.path.basename(path)}: {os.path.getsize(path) / 1e9:.2f} GB; "
           "medians; ratio = system / dusk (wall)")

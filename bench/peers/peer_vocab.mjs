@@ -1,4 +1,4 @@
-// DuckDB's and Polars' side of bench/vocab.py (issue 11's queries): one
+// DuckDB's and Polars' side of bench/vocab.py (issues 11 and 14): one
 // query in a fresh node process, 2 threads, module load inside the wall
 // time.  Prints one JSON line: {"system", "query", "answer"}, the answer
 // normalised as bench/vocab.py compares it.
@@ -14,6 +14,11 @@
 //   describe       count, mean, std, min, 25/50/75% (exact), max of the number columns
 //   median_by      the exact median of (dropoff - pickup) in seconds by PULocationID
 //   day_size       rows per day of pickup_datetime ("YYYY-MM-DD")
+//   sort_rows      the rows with PULocationID < 27 sorted by pickup_datetime, all
+//                  of them materialised: [rows, first 5, last 5 pickups (epoch s)]
+//   drop_dups3     rows kept by drop_duplicates(["dispatching_base_num",
+//                  "PULocationID", "DOLocationID"])
+//   sort_head      the 10 earliest pickup_datetime values of the whole file (epoch s)
 import pl from "nodejs-polars";
 import { DuckDBInstance } from "@duckdb/node-api";
 
@@ -24,6 +29,8 @@ const out = (answer) =>
   process.stdout.write(JSON.stringify({ system, query: q, answer },
     (_, v) => (typeof v === "bigint" ? Number(v) : v)) + "\n");
 const NUMS = ["PULocationID", "DOLocationID", "SR_Flag"];
+// a sorted column of epoch seconds (null: NaT) -> sort_rows' answer
+const sortedSummary = (t) => [t.length, t.slice(0, 5), t.slice(-5)];
 
 if (system === "duckdb") {
   const lit = `'${a.replaceAll("'", "''")}'`;
@@ -35,6 +42,10 @@ if (system === "duckdb") {
     // the kept rows themselves, as dusk and Polars deliver them (a count(*)
     // around it would let DuckDB skip building them)
     drop_dups: `SELECT DISTINCT ON (PULocationID, DOLocationID) * FROM ${src}`,
+    drop_dups3: `SELECT DISTINCT ON (dispatching_base_num, PULocationID, DOLocationID) * FROM ${src}`,
+    // every row, read into node below (as drop_dups' rows are)
+    sort_rows: `SELECT * FROM ${src} WHERE PULocationID < 27 ORDER BY pickup_datetime NULLS LAST`,
+    sort_head: `SELECT epoch(pickup_datetime)::BIGINT FROM (SELECT * FROM ${src} ORDER BY pickup_datetime NULLS LAST LIMIT 10)`,
     top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
     median_by: `SELECT PULocationID, median(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
     day_size: `SELECT strftime(CAST(pickup_datetime AS DATE), '%Y-%m-%d'), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
@@ -42,14 +53,21 @@ if (system === "duckdb") {
   };
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
   const con = await db.connect();
-  const rows = (await con.runAndReadAll(SQL[q])).getRows().map((r) => r.map(num));
-  out(q === "describe" ? rows[0] : q === "nlargest" ? rows.map((r) => r[0])
-    : q === "drop_dups" ? rows.length : rows);
+  const reader = await con.runAndReadAll(SQL[q]);
+  const rows = reader.getRows().map((r) => r.map(num));
+  if (q === "sort_rows") {  // DuckDBTimestampValue: micros, a bigint
+    const i = reader.columnNames().indexOf("pickup_datetime");
+    out(sortedSummary(rows.map((r) => (r[i] === null ? null : Number(r[i].micros / 1000000n)))));
+  } else
+    out(q === "describe" ? rows[0] : q === "nlargest" || q === "sort_head" ? rows.map((r) => r[0])
+      : q === "drop_dups" || q === "drop_dups3" ? rows.length : rows);
 } else {
   const fmt = "%Y-%m-%d %H:%M:%S";
   // strptime gives microseconds whatever unit is asked for (1e6 a second)
   const ts = (c) => pl.col(c).str.strptime(pl.Datetime("ms"), fmt);
   const lf = pl.scanCSV(a);
+  const epochs = (d) => d.getColumn("pickup_datetime").cast(pl.Int64).toArray()
+    .map((v) => (v === null ? null : Math.floor(Number(v) / 1e6)));
   let df;
   if (q === "hour_size") {
     df = lf.select(ts("pickup_datetime").alias("t")).filter(pl.col("t").isNotNull())
@@ -73,10 +91,22 @@ if (system === "duckdb") {
   } else if (q === "drop_dups") {
     df = lf.unique(["PULocationID", "DOLocationID"], "first", true).collectSync();
     out(df.height);
+  } else if (q === "drop_dups3") {
+    df = lf.unique(["dispatching_base_num", "PULocationID", "DOLocationID"], "first", true)
+      .collectSync();
+    out(df.height);
+  } else if (q === "sort_rows") {
+    df = lf.withColumns(ts("pickup_datetime")).filter(pl.col("PULocationID").lt(27))
+      .sort("pickup_datetime", false, true).collectSync();
+    out(sortedSummary(epochs(df)));
+  } else if (q === "sort_head") {
+    df = lf.withColumns(ts("pickup_datetime")).sort("pickup_datetime", false, true).head(10)
+      .collectSync();
+    out(epochs(df));
   } else if (q === "nlargest") {
     df = lf.withColumns(ts("pickup_datetime")).sort("pickup_datetime", true, true).head(10)
       .collectSync();
-    out(df.getColumn("pickup_datetime").cast(pl.Int64).toArray().map((v) => Math.floor(Number(v) / 1e6)));
+    out(epochs(df));
   } else if (q === "top10") {
     df = lf.filter(pl.col("PULocationID").isNotNull()).groupBy("PULocationID")
       .agg(pl.len().alias("n")).sort(["n", "PULocationID"], [true, false]).head(10)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Dask's side of bench/vocab.py: one of issue 11's queries on a fresh
-LocalCluster of 2 worker processes x 1 thread (cluster start inside the
-wall time), printing {"system", "query", "answer"} as peer_vocab.mjs does.
+"""Dask's side of bench/vocab.py: one of issue 11's or 14's queries on a
+fresh LocalCluster of 2 worker processes x 1 thread (cluster start inside
+the wall time), printing {"system", "query", "answer"} as peer_vocab.mjs
+does; the sorts (sort_rows, sort_head) add "shuffle": the method they ran.
 
   /usr/bin/python3 bench/peers/peer_vocab_dask.py QUERY A.csv
 
@@ -9,12 +10,33 @@ dd.read_csv needs the dtype hints peer_dask.py explains."""
 import json
 import sys
 
+import dask
 import dask.dataframe as dd
+import pandas as pd
 from dask.distributed import Client, LocalCluster
 
 DTYPES = {"PULocationID": "float64", "DOLocationID": "float64",
           "SR_Flag": "float64"}
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
+KEYS3 = ["dispatching_base_num", "PULocationID", "DOLocationID"]
+
+
+def shuffle_method():
+    """Dask's p2p shuffle (the one issue 14 measures against) when it can
+    run: in this dask (2022.12) it needs pyarrow, which Debian does not
+    package, and sort_values ignores a shuffle= argument, so the method is
+    set through dask.config.  Without pyarrow: "tasks", the default a
+    distributed Client sets."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return "tasks"
+    return "p2p"
+
+
+def epochs(ts):
+    """datetime64[ns] Series -> epoch seconds, NaT -> None."""
+    return [None if v is pd.NaT else v.value // 10**9 for v in ts]
 
 
 def main():
@@ -22,6 +44,7 @@ def main():
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     client = Client(cluster)
+    extra = {}
     try:
         df = dd.read_csv(a, dtype=DTYPES,
                          parse_dates=["pickup_datetime", "dropoff_datetime"])
@@ -40,6 +63,22 @@ def main():
         elif q == "drop_dups":
             ans = len(df.drop_duplicates(
                 subset=["PULocationID", "DOLocationID"]).compute())
+        elif q == "drop_dups3":
+            ans = len(df.drop_duplicates(subset=KEYS3).compute())
+        elif q in ("sort_rows", "sort_head"):
+            how = shuffle_method()
+            with dask.config.set(shuffle=how):
+                if q == "sort_rows":
+                    t = df[df.PULocationID < 27].sort_values(
+                        "pickup_datetime").compute().pickup_datetime
+                    ans = [len(t), epochs(t.head(5)), epochs(t.tail(5))]
+                else:  # a real sort, then its first partition's head
+                    t = df.sort_values("pickup_datetime").head(
+                        10).pickup_datetime
+                    ans = epochs(t)
+            # one partition (a small file) sorts in place, no shuffle
+            extra["shuffle"] = how if df.npartitions > 1 else \
+                "none (1 partition)"
         elif q == "nlargest":
             r = df.nlargest(10, "pickup_datetime").compute()
             ans = [int(v) // 10**9 for v in
@@ -55,7 +94,8 @@ def main():
             ans = [float(r.loc[s, c]) for c in NUMS
                    for s in ("count", "mean", "std", "min", "25%", "50%",
                              "75%", "max")]
-        print(json.dumps({"system": "dask", "query": q, "answer": ans}))
+        print(json.dumps({"system": "dask", "query": q, "answer": ans,
+                          **extra}))
     finally:
         client.close()
         cluster.close()
