@@ -43,6 +43,11 @@ Issue 14's queries, whose data moves between workers:
                  .head(10) (dusk: a distributed top-k; DuckDB ORDER BY ...
                  LIMIT 10, Polars sort().head(10), Dask sort_values().head(10)
                  - a real sort, not nsmallest): the 10 pickup times
+  sort_csv       the whole file sorted by pickup_datetime and written as
+                 CSV (dusk: sort_values().to_csv(dir), range-partitioned;
+                 DuckDB COPY (... ORDER BY) TO, Polars sort().writeCSV,
+                 Dask sort_values().to_csv(dir/*.part)): rows written and
+                 the first and last 5 pickup times, read off the files
 
   /usr/bin/python3 bench/vocab.py --build build --file data/fhv_1x.csv
       [--runs 3] [--dask-runs 1] [--systems dusk,duckdb,polars,dask]
@@ -60,6 +65,7 @@ import io
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
 
@@ -69,7 +75,7 @@ from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
            "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
-           "sort_head"]
+           "sort_head", "sort_csv"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -104,7 +110,16 @@ def dusk_expr(q, a):
                       '"DOLocationID"])',
         "sort_head": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                      '.sort_values("pickup_datetime").head(10)',
+        "sort_csv": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                    f'.sort_values("pickup_datetime").to_csv("{OUT_DIR}")',
     }[q]
+
+
+# sort_csv writes the whole file sorted: every system into this directory
+# (emptied before each run, removed after), the harness reads the answer
+# off the files (written_answer).
+OUT_DIR = os.path.join(os.environ.get("BENCH_OUT", "/tmp"),
+                       "dusk-bench-sorted")
 
 
 # sort_rows prints ~2M rows on the 1.34 GB file: as CSV (~150 MB) rather
@@ -151,7 +166,31 @@ def sorted_rows_answer(out):
             [epoch(t) for t in times[-5:]]]
 
 
+def written_answer():
+    """sort_csv's files (in name order: dusk's and Dask's parts number
+    them in the frame's order) -> [rows, first 5 pickups, last 5], read
+    off the files: rows from their newlines (the taxi files quote no
+    newline), pickups from their first and last lines."""
+    files = sorted(os.path.join(OUT_DIR, f) for f in os.listdir(OUT_DIR)
+                   if not f.startswith("."))
+    rows, first, last = 0, [], []
+    for f in files:
+        with open(f, "rb") as fh:
+            header = fh.readline().decode()
+            col = next(csv.reader([header])).index("pickup_datetime")
+            lines = fh.read().decode().splitlines()
+        rows += len(lines)
+        vals = [next(csv.reader([ln]))[col] for ln in lines[:5] + lines[-5:]]
+        if len(first) < 5:
+            first += vals[:min(5, len(lines))][:5 - len(first)]
+        if lines:
+            last = (last + vals[-min(5, len(lines)):])[-5:]
+    return [rows, [epoch(t) for t in first], [epoch(t) for t in last]]
+
+
 def dusk_answer(q, out):
+    if q == "sort_csv":
+        return written_answer()
     if q in CSV_QUERIES:
         return sorted_rows_answer(out)
     recs = json.loads(out)
@@ -196,8 +235,12 @@ def main():
         for s in systems:
             runs = a.dask_runs if s == "dask" else a.runs
             for i in range(runs):
+                if q == "sort_csv":
+                    shutil.rmtree(OUT_DIR, ignore_errors=True)
+                    os.makedirs(OUT_DIR)
                 wall, peak, _, out, rc = run_sampled(
-                    command(s, q, path, build), env=env)
+                    command(s, q, path, build),
+                    env=dict(env, BENCH_OUT_DIR=OUT_DIR))
                 r = res.setdefault((q, s), {"wall": [], "peak": [],
                                             "answer": None})
                 if rc != 0:  # its stderr went to ours
@@ -208,7 +251,9 @@ def main():
                 line = {} if s == "dusk" else \
                     json.loads(out.strip().splitlines()[-1])
                 r["answer"] = dusk_answer(q, out) if s == "dusk" else \
-                    line["answer"]
+                    written_answer() if q == "sort_csv" else line["answer"]
+                if q == "sort_csv":
+                    shutil.rmtree(OUT_DIR, ignore_errors=True)
                 # Dask's sorts say which shuffle they used
                 how = f", shuffle: {line['shuffle']}" if "shuffle" in line \
                     else ""

@@ -53,6 +53,12 @@ if (system === "duckdb") {
   };
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
   const con = await db.connect();
+  if (q === "sort_csv") {  // the harness reads the answer off the file
+    const dest = `${process.env.BENCH_OUT_DIR}/000000.csv`.replaceAll("'", "''");
+    await con.run(`COPY (SELECT * FROM ${src} ORDER BY pickup_datetime NULLS LAST) TO '${dest}' (HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S')`);
+    out(null);
+    process.exit(0);
+  }
   const reader = await con.runAndReadAll(SQL[q]);
   const rows = reader.getRows().map((r) => r.map(num));
   if (q === "sort_rows") {  // DuckDBTimestampValue: micros, a bigint
@@ -99,6 +105,10 @@ if (system === "duckdb") {
     df = lf.withColumns(ts("pickup_datetime")).filter(pl.col("PULocationID").lt(27))
       .sort("pickup_datetime", false, true).collectSync();
     out(sortedSummary(epochs(df)));
+  } else if (q === "sort_csv") {  // the harness reads the answer off the file
+    lf.sort("pickup_datetime", false, true).collectSync()
+      .writeCSV(`${process.env.BENCH_OUT_DIR}/000000.csv`);
+    out(null);
   } else if (q === "sort_head") {
     df = lf.withColumns(ts("pickup_datetime")).sort("pickup_datetime", false, true).head(10)
       .collectSync();
