@@ -1022,6 +1022,10 @@ static bool masked_column(const dusk_plan *p, const char *name) {
   }
 }
 
+bool dusk_plan_column_masked(const dusk_plan *p, const char *name) {
+  return p != NULL && name != NULL && masked_column(p, name);
+}
+
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {
   const char *cols[1];
   bool masked = in != NULL && column != NULL && masked_column(in, column);

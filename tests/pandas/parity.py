@@ -915,7 +915,9 @@ def print_cases(files):
     scalar as print(scalar), a whole frame's reduction as the Series
     pandas makes of it (one dtype for all its values)."""
     a, nat, fl = files["a"], files["nat"], files["fill"]
+    lit, lb = files["lit"], files["late_bool"]
     A = lambda: pd.read_csv(a)
+    LI = lambda: pd.read_csv(lit)
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
     FL = lambda: pd.read_csv(fl)
     RN = f'read_csv("{nat}", parse_dates=["t", "u"])'
@@ -1002,6 +1004,56 @@ def print_cases(files):
          lambda: A()[["PULocationID", "DOLocationID"]].quantile(0.3)),
         ("print: a frame's datetime columns", f'{RN}.head(3)',
          lambda: N().head(3)),
+        # Series.unique(): numpy's array as numpy 1.24 prints it (75
+        # columns wrapped, past 1000 values 3 at each end around "...",
+        # ints padded, floats in maxprec positional or scientific form,
+        # an int column with nulls float64, strings and a bool column
+        # with nulls objects by their repr, datetime64[ns] and
+        # timedelta64[ns] with 'NaT'); a nullable Int64 / boolean
+        # column's IntegerArray / BooleanArray, past 100 values 10 at each
+        # end
+        ("print: unique of ints, wrapped", f'read_csv("{a}")'
+         '["PULocationID"].unique()', lambda: A()["PULocationID"].unique()),
+        ("print: unique of an int column with nulls: float64",
+         f'read_csv("{fl}")["x"].unique()', lambda: FL()["x"].unique()),
+        ("print: unique of floats with NaN", f'read_csv("{fl}")["y"]'
+         '.unique()', lambda: FL()["y"].unique()),
+        ("print: unique of floats in scientific form",
+         f'read_csv("{fl}").query("x < 5").assign(z="y * 1000000 + 0.5")'
+         '["z"].unique()',
+         lambda: FL().query("x < 5").assign(z=lambda d: d.y * 1000000 + 0.5)
+         ["z"].unique()),
+        ("print: unique of text with NaN: objects",
+         f'read_csv("{fl}")["s"].unique()', lambda: FL()["s"].unique()),
+        ("print: unique of text with quotes and newlines: repr",
+         f'read_csv("{lit}")["size"].unique()', lambda: LI()["size"].unique()),
+        ("print: unique of bools, and with NaN: objects",
+         f'read_csv("{fl}")["b"].unique()', lambda: FL()["b"].unique()),
+        ("print: unique of a bool column", f'read_csv("{lb}")["c"].unique()',
+         lambda: pd.read_csv(lb)["c"].unique()),
+        ("print: unique of more than 1000 values, summarized",
+         f'read_csv("{a}")["pickup_datetime"].unique()',
+         lambda: A()["pickup_datetime"].unique()),
+        ("print: unique of datetimes with NaT", f'{RN}["t"].unique()',
+         lambda: N()["t"].unique()),
+        ("print: unique of timedeltas with NaT",
+         f'{RN}.assign(d="u - t").query("id < 40")["d"].unique()',
+         lambda: N().assign(d=lambda x: x.u - x.t).query("id < 40")["d"]
+         .unique()),
+        ("print: unique of nothing", f'read_csv("{a}").query('
+         '"PULocationID > 1000")["PULocationID"].unique()',
+         lambda: A().query("PULocationID > 1000")["PULocationID"].unique()),
+        ("print: unique of an Int64 column: IntegerArray, truncated",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}})["x"].unique()',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"].unique()),
+        ("print: unique of an Int64 column, few values",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}}).query("n < 2 and k == '
+         '\'k1\'")["x"].unique()',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})
+         .query("n < 2 and k == 'k1'")["x"].unique()),
+        ("print: unique of a boolean column: BooleanArray",
+         f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"].unique()',
+         lambda: pd.read_csv(fl, dtype={"b": "boolean"})["b"].unique()),
         ("print: describe of numbers, timedeltas with NaT and all NaT",
          f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t", '
          f'e="(u - t).where(id < 0)").describe()',

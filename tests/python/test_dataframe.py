@@ -861,6 +861,42 @@ def test_read_csv_numpy_dtype_refuses_missing_values(client, tmp_path, bs):
                 .value_counts()))
 
 
+def test_nullable_unique_and_value_counts(client, data_dir, bs):
+    """unique() and value_counts() of a column read as pandas' nullable
+    Int64 or boolean give what pandas gives: an IntegerArray /
+    BooleanArray, and counts over an Index of that dtype (Int64 counts,
+    Float64 shares) - through a filter and a head of the counts too; of
+    numpy columns numpy's arrays of pandas' dtypes (an int column with
+    nulls float64, a bool one object)."""
+    path = str(data_dir / "mixed.csv")
+    dtype = {"x": "Int64", "flag": "boolean", "clean": "Int64"}
+    df = dd.read_csv(path, blocksize=bs, dtype=dtype) if bs else \
+        dd.read_csv(path, dtype=dtype)
+    p = pd.read_csv(path, dtype=dtype)
+    for col in ("x", "flag", "clean"):
+        got, want = df[col].unique().compute(), p[col].unique()
+        assert type(got) is type(want) and got.dtype == want.dtype, col
+        pdt.assert_extension_array_equal(got, want)
+        got = df.query("clean > 50")[col].unique().compute()
+        pdt.assert_extension_array_equal(
+            got, p.query("clean > 50", engine="python")[col].unique())
+        for kw in ({}, {"dropna": False}, {"normalize": True},
+                   {"dropna": False, "normalize": True}):
+            pdt.assert_series_equal(df[col].value_counts(**kw).compute(),
+                                    p[col].value_counts(**kw), obj=col)
+        pdt.assert_series_equal(
+            df[col].value_counts(dropna=False).head(3),
+            p[col].value_counts(dropna=False).head(3))
+        pdt.assert_frame_equal(
+            df[col].value_counts(dropna=False).reset_index().compute(),
+            p[col].value_counts(dropna=False).reset_index())
+    p = pd.read_csv(path)
+    for col in ("x", "flag", "clean", "name", "y"):
+        got, want = read(path, bs)[col].unique().compute(), p[col].unique()
+        assert type(got) is np.ndarray and got.dtype == want.dtype, col
+        pdt.assert_series_equal(pd.Series(got), pd.Series(want), obj=col)
+
+
 def test_results_without_pandas(data_dir):
     """Without numpy and pandas the package still works: frames come back
     as dicts of lists, series as dicts, len as an int."""
