@@ -97,6 +97,15 @@ def make_data(bin_dir, work):
             s = "" if i % 61 == 7 else rnd.choice(["red", "blue", "0", "-z"])
             f.write(f"k{rnd.randint(0, 4)},{x},{y},{b},{s},{rnd.randint(0, 99)}\n")
     files["fill"] = path
+    # fill's keys to merge with: an int column with a null (read as Int64
+    # or as pandas' float64), one without, one named like fill's x
+    path = os.path.join(work, "fill_right.csv")
+    with open(path, "w") as f:
+        f.write("k,v,x,w\n")
+        for i, (v, x, w) in enumerate(((3, 2, 2), (1, 1, 0), ("", 2, 3),
+                                       (4, 0, 2))):
+            f.write(f"k{i},{v},{x},{w}\n")
+    files["fill_right"] = path
     # An int column whose name is longer than 100 bytes turns float late:
     # the widening must name the column in full (a clipped name never
     # matched, and the query failed instead of widening).
@@ -915,7 +924,9 @@ def print_cases(files):
     scalar as print(scalar), a whole frame's reduction as the Series
     pandas makes of it (one dtype for all its values)."""
     a, nat, fl = files["a"], files["nat"], files["fill"]
-    lit, lb = files["lit"], files["late_bool"]
+    lit, lb, fr = files["lit"], files["late_bool"], files["fill_right"]
+    RI = f'read_csv("{fl}", dtype={{"x": "Int64", "b": "boolean"}})'
+    PI = lambda: pd.read_csv(fl, dtype={"x": "Int64", "b": "boolean"})
     A = lambda: pd.read_csv(a)
     LI = lambda: pd.read_csv(lit)
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
@@ -994,6 +1005,35 @@ def print_cases(files):
          '.value_counts(dropna=False)',
          lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"]
          .value_counts(dropna=False)),
+        # pandas keeps a nullable column's dtype through rename, an assign
+        # of another column or of a copy, and a merge (either side, the
+        # suffixed name on a clash; a left merge's missing rows <NA>):
+        # its Int64 counts and value_counts(dropna=False)'s own order
+        ("print: value_counts of an Int64 column renamed",
+         f'{RI}.rename(columns={{"x": "z"}})["z"].value_counts(dropna=False)',
+         lambda: PI().rename(columns={"x": "z"})["z"]
+         .value_counts(dropna=False)),
+        ("print: value_counts of an Int64 column after an assign",
+         f'{RI}.assign(q="n + 1")["x"].value_counts(dropna=False)',
+         lambda: PI().assign(q=lambda d: d.n + 1)["x"]
+         .value_counts(dropna=False)),
+        ("print: value_counts of a copy of an Int64 column",
+         f'{RI}.assign(q="x")["q"].value_counts(dropna=False)',
+         lambda: PI().assign(q=lambda d: d.x)["q"]
+         .value_counts(dropna=False)),
+        ("print: unique of a boolean column renamed",
+         f'{RI}.rename(columns={{"b": "z"}})["z"].unique()',
+         lambda: PI().rename(columns={"b": "z"})["z"].unique()),
+        ("print: value_counts of a left merge's Int64 column, suffixed",
+         f'{RI}.merge(read_csv("{fr}"), on="k", how="left")["x_x"]'
+         '.value_counts(dropna=False)',
+         lambda: PI().merge(pd.read_csv(fr), on="k", how="left")["x_x"]
+         .value_counts(dropna=False)),
+        ("print: unique of the right side's Int64 column after a left merge",
+         f'read_csv("{fl}").merge(read_csv("{fr}", dtype={{"v": "Int64"}}), '
+         'on="k", how="left")["v"].unique()',
+         lambda: FL().merge(pd.read_csv(fr, dtype={"v": "Int64"}), on="k",
+                            how="left")["v"].unique()),
         ("print: value_counts(normalize=True) of a boolean column: Float64",
          f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"]'
          '.value_counts(dropna=False, normalize=True)',

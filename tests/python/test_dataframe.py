@@ -865,7 +865,8 @@ def test_nullable_unique_and_value_counts(client, data_dir, bs):
     """unique() and value_counts() of a column read as pandas' nullable
     Int64 or boolean give what pandas gives: an IntegerArray /
     BooleanArray, and counts over an Index of that dtype (Int64 counts,
-    Float64 shares) - through a filter and a head of the counts too; of
+    Float64 shares) - through a filter and a head of the counts too, and
+    through rename, assign and merge, which keep the dtype in pandas; of
     numpy columns numpy's arrays of pandas' dtypes (an int column with
     nulls float64, a bool one object)."""
     path = str(data_dir / "mixed.csv")
@@ -890,6 +891,29 @@ def test_nullable_unique_and_value_counts(client, data_dir, bs):
         pdt.assert_frame_equal(
             df[col].value_counts(dropna=False).reset_index().compute(),
             p[col].value_counts(dropna=False).reset_index())
+    # pandas keeps the nullable dtype through rename, an assign of
+    # another column or of a copy, and a merge
+    right = str(data_dir / "mixed_right.csv")
+    with open(right, "w") as f:
+        f.write("k,v,x\n0,3,1\n1,,2\n2,4,1\n3,5,\n")
+    steps = [
+        lambda d: d.rename(columns={"x": "z"})["z"],
+        lambda d: d.assign(q=d.clean + 1)["x"],
+        lambda d: d.assign(q=d.x)["q"],
+        lambda d: d.rename(columns={"flag": "f"})["f"],
+        lambda d: d.merge(
+            (pd if isinstance(d, pd.DataFrame) else dd).read_csv(
+                right, dtype={"v": "Int64"}), on="k", how="left")["v"],
+        lambda d: d.merge(
+            (pd if isinstance(d, pd.DataFrame) else dd).read_csv(right),
+            on="k", how="left")["x_x"],
+    ]
+    for i, step in enumerate(steps):
+        pdt.assert_series_equal(
+            step(df).value_counts(dropna=False).compute(),
+            step(p).value_counts(dropna=False), obj=f"step {i}")
+        pdt.assert_extension_array_equal(step(df).unique().compute(),
+                                         step(p).unique())
     p = pd.read_csv(path)
     for col in ("x", "flag", "clean", "name", "y"):
         got, want = read(path, bs)[col].unique().compute(), p[col].unique()
