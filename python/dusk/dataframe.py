@@ -2224,10 +2224,25 @@ class DataFrame(_Lazy):
 
     def sum(self, axis=None, skipna=True, numeric_only=None, min_count=0,
             **kw):
-        """Sums of the number and bool columns (text columns are left
-        out, as pandas drops them); lazy: .compute()."""
-        return self._reduce("sum", numeric_only, axis=axis, skipna=skipna,
-                            min_count=min_count, **kw)
+        """Sums of the columns as pandas 1.5's default (numeric_only=None)
+        gives them: numbers and bools summed, a text column's strings
+        concatenated in file order when it holds no missing value, and
+        left out when it does (and datetimes), with pandas'
+        FutureWarning when a column is left out; numeric_only=True sums
+        the number and bool columns alone.  Lazy: .compute()."""
+        out = self._reduce("sum", numeric_only, axis=axis, skipna=skipna,
+                           min_count=min_count, **kw)
+        if numeric_only is not None:
+            return out
+        ncols = len(self.columns)
+
+        def warn_dropped(r):
+            if len(r) < ncols:
+                import warnings
+                warnings.warn(_NUMERIC_ONLY_WARNING.format("sum"),
+                              FutureWarning, stacklevel=3)
+            return r
+        return out._with_finish(warn_dropped)
 
     def mean(self, axis=None, skipna=True, numeric_only=None, **kw):
         return self._reduce("mean", numeric_only, axis=axis, skipna=skipna,
@@ -2323,6 +2338,15 @@ def _quantile_row(r, name):
 def _pd():
     import pandas
     return pandas
+
+
+# pandas 1.5's warning when a reduction's default (numeric_only=None)
+# leaves a column out
+_NUMERIC_ONLY_WARNING = (
+    "The default value of numeric_only in DataFrame.{} is deprecated. In a "
+    "future version, it will default to False. In addition, specifying "
+    "'numeric_only=None' is deprecated. Select only valid columns or "
+    "specify the value of numeric_only to silence this warning.")
 
 
 # A column read as pandas' nullable Int64 or boolean (read_csv dtype=)

@@ -438,10 +438,18 @@ def cases(files):
          .agg({"PULocationID": "std", "DOLocationID": "var"})),
         ("whole-frame sum (reduction)",
          f'read_csv("{a}").sum()',
-         # the CLI prints df.sum() as one row, each column its own dtype
-         # (pandas' Series of them would be float64 throughout)
-         lambda: A().select_dtypes("number").agg(["sum"])
-         .reset_index(drop=True)),
+         # the CLI writes df.sum() as one row, each column its own dtype;
+         # pandas 1.5 concatenates the strings of a text column without
+         # a missing value, in file order, and leaves one with a missing
+         # value out
+         lambda: pd.DataFrame([nuisance_dropped(A().sum)])),
+        ("whole-frame sum of text columns after a filter",
+         f'read_csv("{a}").query("PULocationID < 40")[["hvfhs_license_num", '
+         f'"SR_Flag", "dispatching_base_num", "PULocationID"]].sum()',
+         lambda: pd.DataFrame([nuisance_dropped(
+             A().query("PULocationID < 40")[[
+                 "hvfhs_license_num", "SR_Flag", "dispatching_base_num",
+                 "PULocationID"]].sum)])),
         # a whole frame's sum, mean and median take timedelta columns
         # (pandas' Timedeltas; datetimes and text left out)
         ("whole-frame sum with a timedelta column",
@@ -997,6 +1005,23 @@ def print_cases(files):
          lambda: nuisance_dropped(N().max)),
         ("print: mean, int and float columns", f'read_csv("{fl}")'
          '[["x", "y", "n"]].mean()', lambda: FL()[["x", "y", "n"]].mean()),
+        # pandas 1.5's df.sum() (numeric_only=None): a text column's
+        # strings concatenated (printed cut to 50 characters), one with a
+        # NaN left out (str + float fails), an object Series; a column's
+        # sum of text is the string
+        ("print: sum of a frame with text columns",
+         f'read_csv("{fl}").sum()', lambda: nuisance_dropped(FL().sum)),
+        ("print: sum of text and a number column",
+         f'read_csv("{fl}").query("n < 3")[["k", "n"]].sum()',
+         lambda: FL().query("n < 3")[["k", "n"]].sum()),
+        ("print: sum of a text column with NaN alone: an empty Series",
+         f'read_csv("{fl}")[["s"]].sum()', lambda: nuisance_dropped(
+             FL()[["s"]].sum)),
+        ("print: sum of no rows with a text column: float64 zeros",
+         f'read_csv("{fl}").query("n > 1000")[["k", "n"]].sum()',
+         lambda: FL().query("n > 1000")[["k", "n"]].sum()),
+        ("print: a text column's sum", f'read_csv("{fl}").query("n == 7")'
+         '["k"].sum()', lambda: FL().query("n == 7")["k"].sum()),
         ("print: min of a text column with NaN: an empty Series",
          f'read_csv("{fl}")[["s"]].min()',
          lambda: nuisance_dropped(FL()[["s"]].min)),
