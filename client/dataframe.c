@@ -221,6 +221,10 @@ int dusk_dataframe_result(const dusk_dataframe *f) {
   return f != NULL ? f->result : DUSK_RESULT_FRAME;
 }
 
+int dusk_dataframe_column_masked(const dusk_dataframe *f, const char *name) {
+  return f != NULL && dusk_plan_column_masked(f->plan, name);
+}
+
 dusk_dataframe *dusk_read_csv(const char *const *paths, size_t npaths,
                           const dusk_read_options *o, dusk_error *err) {
   dusk_csv_options co;
@@ -1349,6 +1353,7 @@ int dusk_table_print_result(const dusk_table *t, int format, int result,
                                           DUSK_RESULT_SERIES,
                                    nullable, f);
   case DUSK_RESULT_SCALAR: return dusk_table_write_scalar(t, f);
+  case DUSK_RESULT_ARRAY: return dusk_table_write_array(t, nullable, f);
   case DUSK_RESULT_ROW:
   case DUSK_RESULT_ROW_NAMED:
     return dusk_table_write_row(t, result == DUSK_RESULT_ROW_NAMED, f);

@@ -530,13 +530,23 @@ enum {
                                      (df.sum(), df.count()) */
   DUSK_RESULT_ROW_NAMED = 5,      /* the same, named after the row's index
                                      label (df.quantile(0.3)) */
+  DUSK_RESULT_ARRAY = 6,          /* the one value column as an array
+                                     (Series.unique(): numpy's, or with
+                                     NULLABLE pandas' IntegerArray /
+                                     BooleanArray) */
   /* or'ed into SERIES: its values are pandas' nullable Int64 / Float64
-   * (value_counts of a column read with dtype "Int64" or "boolean") */
+   * (value_counts of a column read with dtype "Int64" or "boolean");
+   * into ARRAY: the column is pandas' Int64 / boolean */
   DUSK_RESULT_NULLABLE = 0x100
 };
 /* The DUSK_RESULT_* of a frame: of a parsed expression what pandas gives
  * for it; DUSK_RESULT_FRAME for frames the builders made. */
 int dusk_dataframe_result(const dusk_dataframe *f);
+/* 1 when column `name` of f's rows is pandas' nullable Int64 or boolean
+ * (read_csv's dtype= of that name, kept through the steps that keep a
+ * column's dtype), whose unique() and value_counts() pandas returns as
+ * nullable arrays; else 0 (numpy's dtype, or no such column). */
+int dusk_dataframe_column_masked(const dusk_dataframe *f, const char *name);
 /* Sets the partition size of every read_csv in f that did not set one. */
 void dusk_dataframe_set_blocksize(dusk_dataframe *f, int64_t bytes);
 

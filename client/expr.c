@@ -4075,7 +4075,10 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
   }
   if (is_word(p, "unique") && p->src[m.start - 1] == '.') {
     /* pandas' Series.unique(): the distinct values in order of
-     * appearance, shown as a column under a 0..n-1 index. */
+     * appearance, a column under a 0..n-1 index that print() shows as
+     * the array pandas returns (numpy's, or a nullable column's
+     * IntegerArray / BooleanArray). */
+    bool masked = dusk_plan_column_masked(f->plan, sel.v[0]);
     if ((rc = check_terminal(p, inside, &m, DUSK_PLAN_DROP_DUPLICATES,
                              "unique()")) != 0 ||
         (rc = parse_noargs(p, "unique")) != 0 ||
@@ -4087,6 +4090,8 @@ static int parse_subscript(parser *p, const char *inside, plan_chain *f) {
       goto done;
     snprintf(f->terminal, sizeof f->terminal, "unique()");
     rc = wrap(p, f, dusk_plan_reset_index(f->plan, NULL, true), m.start);
+    if (rc == 0)
+      set_shape(f, DUSK_RESULT_ARRAY | (masked ? DUSK_RESULT_NULLABLE : 0));
     goto done;
   }
   if (!is_word(p, "value_counts") || p->src[m.start - 1] != '.') {

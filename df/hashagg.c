@@ -105,6 +105,7 @@ struct dusk_hashagg {
   /* dropna=False: a null (or NaN) key value is a key like any other; each
    * key value is then encoded after a byte saying whether it is one. */
   bool keep_na;
+  uint64_t text_cap; /* a text sum's bytes at most (hashagg.h) */
 };
 
 
@@ -123,7 +124,9 @@ static int agg_supported(dusk_agg_fn fn, dusk_type t) {
   case DUSK_AGG_LAST:
   case DUSK_AGG_FIRST_ROW:
     return 1;
-  case DUSK_AGG_SUM:
+  case DUSK_AGG_SUM: /* of text: the strings concatenated (text_sum_add) */
+    return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_FLOAT64 ||
+           t == DUSK_TYPE_BOOL || t == DUSK_TYPE_STRING;
   case DUSK_AGG_MEAN:
   case DUSK_AGG_STD:
   case DUSK_AGG_VAR:
@@ -277,6 +280,7 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
     return NULL;
   h->nkeys = nkeys;
   h->naggs = naggs;
+  h->text_cap = DUSK_TEXT_SUM_MAX;
   h->key_names = calloc(nkeys ? nkeys : 1, sizeof *h->key_names);
   h->key_types = calloc(nkeys ? nkeys : 1, sizeof *h->key_types);
   h->aggs = calloc(naggs ? naggs : 1, sizeof *h->aggs);
@@ -529,6 +533,46 @@ static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
   return 0;
 }
 
+/* A text sum (SUM of a STRING column, pandas' object sum): the group's
+ * strings concatenated in file order.  The slot holds the bytes (s,
+ * slen), the strings counted (n), where its first one lies (range: the
+ * partials of disjoint ranges merge in range order) and, in `has`,
+ * TEXT_TOO_BIG once the bytes would pass text_cap: then they are dropped
+ * (the final answers null, which the query turns into an error naming
+ * the column) and only the count goes on.  Nulls are not its business:
+ * the scheduler's hidden count and size of the column say whether pandas
+ * would fail on one. */
+#define TEXT_TOO_BIG 2
+
+/* Appends bytes [p, p + len) to text sum slot s: after its bytes, or
+ * before them (a partial of earlier ranges). */
+static int text_sum_append(const dusk_hashagg *h, slot *s, const char *p,
+                           size_t len, bool before) {
+  char *b;
+  if (s->has & TEXT_TOO_BIG)
+    return 0;
+  if ((uint64_t)s->slen + len > h->text_cap) {
+    free(s->s);
+    s->s = NULL;
+    s->slen = 0;
+    s->has |= TEXT_TOO_BIG;
+    return 0;
+  }
+  if (len == 0)
+    return 0;
+  if ((b = realloc(s->s, (size_t)s->slen + len + 1)) == NULL)
+    return DUSK_ENOMEM;
+  if (before) {
+    memmove(b + len, b, s->slen);
+    memcpy(b, p, len);
+  } else {
+    memcpy(b + s->slen, p, len);
+  }
+  s->s = b;
+  s->slen += (uint32_t)len;
+  return 0;
+}
+
 /* Folds one value (possibly null) into aggregate a of group g. */
 static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
   slot *s = &h->slots[g * h->naggs + a];
@@ -545,6 +589,11 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
     return 0;
   case DUSK_AGG_SUM:
   case DUSK_AGG_MEAN:
+    if (spec->input == DUSK_TYPE_STRING) {
+      if (s->n++ == 0)
+        s->range = h->at_range;
+      return text_sum_append(h, s, v->u.s.ptr, v->u.s.len, false);
+    }
     s->n++;
     if (spec->input == DUSK_TYPE_FLOAT64) {
       bool inf = isinf(v->u.f);
@@ -790,6 +839,10 @@ static void add_counts_by_group(dusk_hashagg *h, const dusk_batch *b, size_t a,
 
 void dusk_hashagg_keep_na(dusk_hashagg *h) { h->keep_na = true; }
 
+void dusk_hashagg_set_text_cap(dusk_hashagg *h, uint64_t bytes) {
+  h->text_cap = bytes;
+}
+
 void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
                      const uint64_t *row_ordinals) {
   h->at_range = (int64_t)range;
@@ -895,11 +948,14 @@ static size_t state_columns(const dusk_aggspec *spec, size_t a,
     snprintf(names[0], 32, "%zu:n", a);
     types[0] = DUSK_TYPE_INT64;
     snprintf(names[1], 32, "%zu:sum", a);
-    types[1] = spec->input == DUSK_TYPE_FLOAT64 || spec->fn == DUSK_AGG_MEAN
+    types[1] = spec->input == DUSK_TYPE_STRING && spec->fn == DUSK_AGG_SUM
+                   ? DUSK_TYPE_STRING
+               : spec->input == DUSK_TYPE_FLOAT64 || spec->fn == DUSK_AGG_MEAN
                    ? DUSK_TYPE_FLOAT64
                    : DUSK_TYPE_INT64;
     /* a float sum's infinities and its last value's range (inf_code);
-     * every sum has them, so the width does not depend on the input */
+     * every sum has them, so the width does not depend on the input (a
+     * text sum's: TEXT_TOO_BIG, and its first value's range) */
     snprintf(names[2], 32, "%zu:infs", a);
     types[2] = DUSK_TYPE_INT64;
     snprintf(names[3], 32, "%zu:last", a);
@@ -1033,7 +1089,11 @@ int dusk_hashagg_partial(const dusk_hashagg *h, dusk_table **out) {
       case DUSK_AGG_MEAN:
         row[c].type = DUSK_TYPE_INT64;
         row[c++].u.i = s->n;
-        if (types[c] == DUSK_TYPE_FLOAT64) {
+        if (types[c] == DUSK_TYPE_STRING) { /* a text sum's bytes */
+          row[c].type = DUSK_TYPE_STRING;
+          row[c].u.s.ptr = s->s ? s->s : "";
+          row[c++].u.s.len = s->slen;
+        } else if (types[c] == DUSK_TYPE_FLOAT64) {
           row[c].type = DUSK_TYPE_FLOAT64;
           row[c++].u.f = s->f;
         } else {
@@ -1275,9 +1335,36 @@ static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
       case DUSK_AGG_MEAN:
       {
         int64_t n0 = s->n, code, last;
+        dusk_value bytes;
         dusk_table_get(p, c++, r, &v);
         s->n += v.u.i;
         dusk_table_get(p, c++, r, &v);
+        if (spec->input == DUSK_TYPE_STRING) { /* a text sum */
+          int64_t n1 = v.type == DUSK_TYPE_STRING ? s->n - n0 : -1;
+          bytes = v;
+          dusk_table_get(p, c++, r, &v);
+          code = v.u.i;
+          dusk_table_get(p, c++, r, &v);
+          last = v.u.i;
+          if (n1 < 0)
+            return dusk_error_set(err, DUSK_ETYPE, "bad text sum state");
+          if (n1 == 0)
+            break;
+          if (code & TEXT_TOO_BIG) {
+            free(s->s);
+            s->s = NULL;
+            s->slen = 0;
+            s->has |= TEXT_TOO_BIG;
+          }
+          /* the partial's strings go before the held ones when its
+           * first value lies in an earlier range */
+          if ((rc = text_sum_append(h, s, bytes.u.s.ptr, bytes.u.s.len,
+                                    n0 > 0 && last < s->range)) != 0)
+            return dusk_error_set(err, rc, "out of memory merging partials");
+          if (n0 == 0 || last < s->range)
+            s->range = last;
+          break;
+        }
         if (v.type == DUSK_TYPE_FLOAT64)
           s->f += v.u.f;
         else
@@ -1437,8 +1524,9 @@ static dusk_type output_type(const dusk_aggspec *spec) {
   case DUSK_AGG_VAR:
     return DUSK_TYPE_FLOAT64;
   case DUSK_AGG_SUM:
-    return spec->input == DUSK_TYPE_FLOAT64 ? DUSK_TYPE_FLOAT64
-                                            : DUSK_TYPE_INT64;
+    return spec->input == DUSK_TYPE_FLOAT64  ? DUSK_TYPE_FLOAT64
+           : spec->input == DUSK_TYPE_STRING ? DUSK_TYPE_STRING
+                                             : DUSK_TYPE_INT64;
   case DUSK_AGG_MIN:
   case DUSK_AGG_MAX:
   case DUSK_AGG_FIRST:
@@ -1600,7 +1688,13 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
         break;
       case DUSK_AGG_SUM:
         v->type = types[h->nkeys + a];
-        if (v->type == DUSK_TYPE_FLOAT64)
+        if (v->type == DUSK_TYPE_STRING) {
+          /* null: no string, or more than text_cap bytes of them */
+          if (s->n == 0 || (s->has & TEXT_TOO_BIG))
+            v->type = DUSK_TYPE_NULL;
+          else
+            slot_value(s, DUSK_TYPE_STRING, v);
+        } else if (v->type == DUSK_TYPE_FLOAT64)
           v->u.f = kahan_nan(h, s) ? NAN : s->f;
         else
           v->u.i = s->i;

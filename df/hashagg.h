@@ -41,6 +41,14 @@ void dusk_hashagg_free(dusk_hashagg *h);
  * pandas' groupby(dropna=False).  Call before anything is added. */
 void dusk_hashagg_keep_na(dusk_hashagg *h);
 
+/* A sum of text (pandas' object sum: the strings concatenated in file
+ * order, as a whole frame's df.sum() does to a text column) holds at most
+ * this many bytes: past it the final answers null, which the query
+ * turns into an error naming the column, rather than growing without
+ * bound.  dusk_hashagg_set_text_cap lowers it (tests). */
+#define DUSK_TEXT_SUM_MAX ((uint64_t)64 << 20)
+void dusk_hashagg_set_text_cap(dusk_hashagg *h, uint64_t bytes);
+
 /* Where the next batch's rows lie in the files, for first / last: its
  * range index and each row's ordinal within the range (borrowed until the
  * next dusk_hashagg_add, which forgets them).  Without it a batch's rows
@@ -71,8 +79,9 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
 
 /* The answer: keys as index columns sorted ascending, one column per
  * aggregate.  count/size/nunique are int64; mean float64; sum int64 for
- * int and bool inputs, float64 for float; min/max keep the input type
- * (null for a group whose values are all null). */
+ * int and bool inputs, float64 for float, the concatenated string for
+ * text (null when there was none, or past DUSK_TEXT_SUM_MAX); min/max keep
+ * the input type (null for a group whose values are all null). */
 int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out);
 
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h);

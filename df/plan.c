@@ -988,13 +988,64 @@ dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
   return p;
 }
 
+static bool merge_drops(const dusk_plan *m, const char *name);
+
+/* Whether `name`, a column of merge m's result, is `base` + suffix. */
+static bool suffix_of(const char *name, const char *suffix, char *base,
+                      size_t cap) {
+  size_t n = strlen(name), s = strlen(suffix);
+  if (s == 0 || n <= s || n - s >= cap || strcmp(name + n - s, suffix) != 0)
+    return false;
+  memcpy(base, name, n - s);
+  base[n - s] = '\0';
+  return true;
+}
+
 /* Whether column `name` of plan p is pandas' nullable Int64 or boolean
  * array: a read_csv types it so (dtype "Int64" / "boolean": no_na false),
- * and every step on the way keeps it (row steps, fillna, a concat of such
- * columns only).  An assign or rename of it, a merge or a result step
- * ends the trail: false, the numpy dtype's answer. */
+ * and every step on the way keeps it, as pandas keeps the dtype: row
+ * steps, fillna, a concat of such columns only, a rename (under its new
+ * name), an assign of another column or of a copy (assign(y="x")), a
+ * merge (either side's column, under its name or suffixed; a key kept
+ * once is the left's, as pandas keeps the left key's dtype).  A computed
+ * assign (x + 1) or a result step ends the trail: false, the numpy
+ * dtype's answer.  The client does not know a merge's columns: a name
+ * is looked up on both sides, plain and with the side's suffix (a column
+ * literally named "x_x" beside a clashing "x" is not told apart). */
 static bool masked_column(const dusk_plan *p, const char *name) {
   switch (p->kind) {
+  case DUSK_PLAN_RENAME:
+    if (p->ninputs != 1)
+      return false;
+    for (size_t i = 0; i < p->ncolumns; i++)
+      if (strcmp(p->renamed[i], name) == 0)
+        return masked_column(p->inputs[0], p->columns[i]);
+    for (size_t i = 0; i < p->ncolumns; i++)
+      if (strcmp(p->columns[i], name) == 0)
+        return false; /* renamed away */
+    return masked_column(p->inputs[0], name);
+  case DUSK_PLAN_ASSIGN:
+    if (p->ninputs != 1 || p->ncolumns != 1)
+      return false;
+    if (strcmp(p->columns[0], name) != 0)
+      return masked_column(p->inputs[0], name);
+    return p->expr != NULL && p->expr->kind == DUSK_EXPR_COLUMN &&
+           masked_column(p->inputs[0], p->expr->name);
+  case DUSK_PLAN_MERGE: {
+    char base[256];
+    if (p->ninputs != 2)
+      return false;
+    if (merge_drops(p, name)) /* an on= key, kept once: the left's */
+      return masked_column(p->inputs[0], name);
+    return masked_column(p->inputs[0], name) ||
+           masked_column(p->inputs[1], name) ||
+           (suffix_of(name, p->suffixes[0] ? p->suffixes[0] : "_x", base,
+                      sizeof base) &&
+            masked_column(p->inputs[0], base)) ||
+           (suffix_of(name, p->suffixes[1] ? p->suffixes[1] : "_y", base,
+                      sizeof base) &&
+            masked_column(p->inputs[1], base));
+  }
   case DUSK_PLAN_READ_CSV:
     for (size_t d = 0; d < p->csv.ndtypes; d++)
       if (strcmp(p->csv.dtypes[d].column, name) == 0)
@@ -1020,6 +1071,10 @@ static bool masked_column(const dusk_plan *p, const char *name) {
   default:
     return false;
   }
+}
+
+bool dusk_plan_column_masked(const dusk_plan *p, const char *name) {
+  return p != NULL && name != NULL && masked_column(p, name);
 }
 
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column) {

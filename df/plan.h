@@ -539,6 +539,11 @@ dusk_plan *dusk_plan_assign(dusk_plan *in, const char *name, dusk_expr *expr,
 dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
                              size_t nkeys, const dusk_agg *aggs, size_t naggs);
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column);
+/* Whether column `name` of p's rows is pandas' nullable Int64 or boolean
+ * (a read_csv dtype= of that name, kept through the steps that keep a
+ * column's dtype): what pandas' unique() and value_counts() of it return
+ * differs from numpy's. */
+bool dusk_plan_column_masked(const dusk_plan *p, const char *name);
 /* groupby(keys)[column].value_counts(): VALUE_COUNTS with columns
  * [column, keys...], 1 to DUSK_VC_MAX_KEYS keys (NULL otherwise, in freed). */
 #define DUSK_VC_MAX_KEYS 15

@@ -128,6 +128,13 @@ int dusk_table_write_series(const dusk_table *t, bool named, bool nullable,
                             FILE *f);
 int dusk_table_write_scalar(const dusk_table *t, FILE *f);
 int dusk_table_write_row(const dusk_table *t, bool named, FILE *f);
+/* print() of what pandas 1.5's Series.unique() returns for t's one value
+ * column (a table of another shape is written as dusk_table_write_text
+ * writes it): numpy's array, "[3 1 2]", "['a' nan]", as numpy 1.24 prints
+ * it; with `nullable` (a column read as pandas' Int64 or boolean) the
+ * IntegerArray / BooleanArray pandas returns instead, with its class line
+ * and Length/dtype footer.  0 or the errno-based code of a failed write. */
+int dusk_table_write_array(const dusk_table *t, bool nullable, FILE *f);
 
 /* v as Python's repr(float) writes it (what to_csv writes for a float):
  * "1.0", "0.1", "1e+20", "nan".  out holds at least 32 bytes; returns the

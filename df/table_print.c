@@ -88,22 +88,14 @@ static bool digits_round_trip(const char *dig, size_t n, int e, bool neg,
   return strtod(buf, NULL) == v;
 }
 
-/* Writes repr(v) as Python 3 prints a float: the shortest digits that read
- * back as v (among those the nearest to v), positional for exponents -4 to
- * 15 with at least one decimal ("1.0"), scientific otherwise ("1e-05",
- * "1.5e+16").  out holds at least 32 bytes.  Returns the length. */
-static size_t fmt_repr(double v, char *out) {
-  char buf[40], dig[20];
-  size_t n = 0, k = 0;
+/* The shortest decimal digits that read back as v (finite, nonzero),
+ * among those the nearest to v: dig[0..n) (no trailing zeros), the first
+ * digit's decimal exponent in *e.  dig holds 20 bytes.  Returns n. */
+static size_t shortest_digits(double v, char *dig, int *e_out) {
+  char buf[40];
+  size_t n = 0;
   int e = 0;
   bool neg = signbit(v) != 0, found = false;
-
-  if (isnan(v))
-    return (size_t)snprintf(out, 32, "nan");
-  if (isinf(v))
-    return (size_t)snprintf(out, 32, "%s", neg ? "-inf" : "inf");
-  if (v == 0)
-    return (size_t)snprintf(out, 32, "%s", neg ? "-0.0" : "0.0");
   for (int p = 1; p <= 17 && !found; p++) {
     char *s = buf;
     snprintf(buf, sizeof buf, "%.*e", p - 1, v);
@@ -134,6 +126,27 @@ static size_t fmt_repr(double v, char *out) {
   }
   while (n > 1 && dig[n - 1] == '0')
     n--;
+  *e_out = e;
+  return n;
+}
+
+/* Writes repr(v) as Python 3 prints a float: the shortest digits that read
+ * back as v (among those the nearest to v), positional for exponents -4 to
+ * 15 with at least one decimal ("1.0"), scientific otherwise ("1e-05",
+ * "1.5e+16").  out holds at least 32 bytes.  Returns the length. */
+static size_t fmt_repr(double v, char *out) {
+  char dig[20];
+  size_t n, k = 0;
+  int e = 0;
+  bool neg = signbit(v) != 0;
+
+  if (isnan(v))
+    return (size_t)snprintf(out, 32, "nan");
+  if (isinf(v))
+    return (size_t)snprintf(out, 32, "%s", neg ? "-inf" : "inf");
+  if (v == 0)
+    return (size_t)snprintf(out, 32, "%s", neg ? "-0.0" : "0.0");
+  n = shortest_digits(v, dig, &e);
   if (neg)
     out[k++] = '-';
   if (e >= -4 && e < 16) {
@@ -2087,5 +2100,560 @@ int dusk_table_write_row(const dusk_table *t, bool named, FILE *f) {
     rc = kind == -1 ? write_series_text(r, object_bare, "object", named, f)
                     : dusk_table_write_series(r, named, false, f);
   dusk_table_free(r);
+  return rc;
+}
+
+/* ---- print() of an array: what Series.unique() returns -------------------
+ * pandas 1.5's Series.unique() is a numpy array for a numpy dtype, whose
+ * print() is numpy 1.24's array_str with its default print options
+ * (arrayprint.py: linewidth 75, threshold 1000 with 3 edge items,
+ * precision 8 in "maxprec" mode); for a column read as pandas' nullable
+ * Int64 or boolean (read_csv dtype=) it is an IntegerArray / BooleanArray,
+ * whose print() is ExtensionArray.__repr__ over pandas'
+ * format_object_summary.  The numpy dtype of a column is dtype_name's,
+ * but that an int column holding a null is float64 (NaN) and a bool one
+ * object (nan) as pandas' numpy columns are.  Widths count code points
+ * (Python's len).  Known difference: a str's repr escapes the ASCII and
+ * C1 control characters, U+00A0 and U+00AD; Python also escapes the other
+ * code points str.isprintable() rejects (U+2028, unassigned ones...). */
+
+#define NP_LINEWIDTH 75
+#define NP_THRESHOLD 1000
+#define NP_EDGEITEMS 3
+#define NP_PRECISION 8
+
+typedef enum np_kind {
+  NP_INT,
+  NP_FLOAT,
+  NP_BOOL,
+  NP_OBJECT,
+  NP_DATETIME,
+  NP_TIMEDELTA
+} np_kind;
+
+static np_kind array_kind(const dusk_table *t, size_t col) {
+  const dusk_table_column *c = &t->cols[col];
+  if (c->type == DUSK_TYPE_INT64 && c->logical == DUSK_TYPE_DATETIME)
+    return NP_DATETIME;
+  if (c->type == DUSK_TYPE_INT64 && c->logical == DUSK_TYPE_TIMEDELTA)
+    return NP_TIMEDELTA;
+  if (c->logical != 0) /* datetime.date objects, Timedeltas' text */
+    return NP_OBJECT;
+  switch (c->type) {
+  case DUSK_TYPE_INT64:
+    return int_as_float(c) || column_has_null(t, col) ? NP_FLOAT : NP_INT;
+  case DUSK_TYPE_FLOAT64:
+    return NP_FLOAT;
+  case DUSK_TYPE_BOOL:
+    return c->source_na || column_has_null(t, col) ? NP_OBJECT : NP_BOOL;
+  default:
+    return NP_OBJECT;
+  }
+}
+
+/* Python's repr() of a str into a new string (*len bytes), NULL when out
+ * of memory: quoted with ' unless it holds ' and no ", backslash and the
+ * quote escaped, controls as \n \r \t or \xNN (see the known difference
+ * above). */
+static char *repr_str(dusk_slice s, size_t *len) {
+  bool squote = memchr(s.ptr, '\'', s.len) != NULL;
+  char q = squote && memchr(s.ptr, '"', s.len) == NULL ? '"' : '\'';
+  char *out = malloc(s.len * 4 + 3);
+  size_t k = 0;
+  if (out == NULL)
+    return NULL;
+  out[k++] = q;
+  for (size_t i = 0; i < s.len; i++) {
+    unsigned char ch = (unsigned char)s.ptr[i];
+    size_t sl = ch >= 0x80 ? utf8_seq((const unsigned char *)s.ptr + i,
+                                      s.len - i)
+                           : 1;
+    if (ch == 0xc2 && sl == 2) {
+      unsigned char lo = (unsigned char)s.ptr[i + 1];
+      if (lo < 0xa0 || lo == 0xa0 || lo == 0xad) { /* C1, NBSP, SHY */
+        k += (size_t)sprintf(out + k, "\\x%02x", lo);
+        i++;
+        continue;
+      }
+    }
+    if (ch == '\\' || ch == (unsigned char)q) {
+      out[k++] = '\\';
+      out[k++] = (char)ch;
+    } else if (ch == '\n' || ch == '\r' || ch == '\t') {
+      out[k++] = '\\';
+      out[k++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+    } else if (ch < 0x20 || ch == 0x7f) {
+      k += (size_t)sprintf(out + k, "\\x%02x", ch);
+    } else {
+      out[k++] = (char)ch;
+    }
+  }
+  out[k++] = q;
+  out[k] = '\0';
+  *len = k;
+  return out;
+}
+
+/* repr() of row r of an object column as numpy prints the element: a
+ * str's repr, nan, True / False, datetime.date(2021, 4, 1), NaT. */
+static int object_word(const dusk_table_column *c, size_t r, strcol *out) {
+  char buf[96];
+  if (!c->valid[r])
+    return sc_pushs(out, c->logical != 0 ? "NaT" : "nan");
+  if (c->type == DUSK_TYPE_BOOL)
+    return sc_pushs(out, c->b[r] ? "True" : "False");
+  if (c->type == DUSK_TYPE_INT64 && c->logical == DUSK_TYPE_DATE) {
+    dusk_datetime_parts d;
+    dusk_datetime_split(c->i64[r], &d);
+    snprintf(buf, sizeof buf, "datetime.date(%lld, %u, %u)",
+             (long long)d.year, d.month, d.day);
+    return sc_pushs(out, buf);
+  }
+  if (c->type == DUSK_TYPE_STRING) {
+    size_t len;
+    char *s = repr_str(cell_str(c, r), &len);
+    int rc = s != NULL ? sc_push(out, s, len) : DUSK_ENOMEM;
+    free(s);
+    return rc;
+  }
+  return sc_pushs(out, "nan"); /* no other type reaches here */
+}
+
+/* numpy's dragon4_positional(v, precision=8, unique=True, trim='.') of a
+ * finite v: the shortest digits, or the exact value rounded to 8 decimals
+ * (half to even, as Dragon4's cutoff and printf) when those need more;
+ * trailing zeros dropped but the point kept ("1.", "0.125").  out holds
+ * 64 bytes. */
+static size_t np_positional(double v, char *out) {
+  char dig[20];
+  size_t n, k = 0;
+  int e;
+  if (v == 0)
+    return (size_t)sprintf(out, "%s", signbit(v) ? "-0." : "0.");
+  n = shortest_digits(v, dig, &e);
+  if ((int)n - 1 - e > NP_PRECISION) {
+    k = (size_t)snprintf(out, 64, "%.*f", NP_PRECISION, v);
+    while (out[k - 1] == '0')
+      k--;
+    out[k] = '\0';
+    return k;
+  }
+  if (signbit(v))
+    out[k++] = '-';
+  if (e < 0) {
+    out[k++] = '0';
+    out[k++] = '.';
+    for (int i = 0; i < -e - 1; i++)
+      out[k++] = '0';
+    memcpy(out + k, dig, n);
+    k += n;
+  } else {
+    for (int i = 0; i <= e; i++)
+      out[k++] = (size_t)i < n ? dig[i] : '0';
+    out[k++] = '.';
+    if (n > (size_t)e + 1) {
+      memcpy(out + k, dig + e + 1, n - (size_t)e - 1);
+      k += n - (size_t)e - 1;
+    }
+  }
+  out[k] = '\0';
+  return k;
+}
+
+/* numpy's dragon4_scientific(v, precision=8, unique=True, trim='.') of a
+ * finite v, in parts: mant the sign, the first digit and the fraction's
+ * digits (*frac of them), *exp the exponent. */
+static void np_scientific(double v, char *mant, size_t *frac, int *exp) {
+  char dig[20], buf[48];
+  size_t n, k = 0;
+  int e = 0;
+  if (v == 0) {
+    dig[0] = '0';
+    n = 1;
+  } else if ((n = shortest_digits(v, dig, &e)) - 1 > NP_PRECISION) {
+    char *s = buf;
+    snprintf(buf, sizeof buf, "%.*e", NP_PRECISION, v);
+    if (*s == '-')
+      s++;
+    for (n = 0; *s != 'e'; s++)
+      if (*s != '.')
+        dig[n++] = *s;
+    e = atoi(s + 1);
+    while (n > 1 && dig[n - 1] == '0')
+      n--;
+  }
+  if (signbit(v))
+    mant[k++] = '-';
+  memcpy(mant + k, dig, n);
+  mant[k + n] = '\0';
+  *frac = n - 1;
+  *exp = e;
+}
+
+/* FloatingFormat (floatmode "maxprec", sign "-") over v[0..n), na[i]
+ * marking NaN: one pass for the widths, one for the words. */
+static int float_words(const double *v, const bool *na, size_t n,
+                       strcol *out) {
+  double maxv = 0, minv = 0;
+  bool any = false, exp_format = false, neginf = false, nonfinite = false;
+  size_t pad_left = 0, pad_right = 0, prec = 0;
+  int exp_size = -1;
+  char a[64], b[96];
+  for (size_t i = 0; i < n; i++) {
+    double x = fabs(v[i]);
+    if (na[i] || !isfinite(v[i])) {
+      nonfinite = true;
+      neginf |= !na[i] && v[i] < 0;
+      continue;
+    }
+    if (x == 0)
+      continue;
+    maxv = !any || x > maxv ? x : maxv;
+    minv = !any || x < minv ? x : minv;
+    any = true;
+  }
+  exp_format = any && (maxv >= 1e8 || minv < 0.0001 || maxv / minv > 1000.);
+  for (size_t i = 0; i < n; i++) {
+    if (na[i] || !isfinite(v[i]))
+      continue;
+    if (exp_format) {
+      size_t frac, il;
+      int e, ed;
+      np_scientific(v[i], a, &frac, &e);
+      il = signbit(v[i]) ? 2 : 1;
+      ed = snprintf(b, sizeof b, "%02d", e < 0 ? -e : e);
+      pad_left = il > pad_left ? il : pad_left;
+      prec = frac > prec ? frac : prec;
+      exp_size = ed > exp_size ? ed : exp_size;
+    } else {
+      size_t len = np_positional(v[i], a);
+      size_t il = (size_t)(strchr(a, '.') - a);
+      pad_left = il > pad_left ? il : pad_left;
+      pad_right = len - il - 1 > pad_right ? len - il - 1 : pad_right;
+    }
+  }
+  if (exp_format)
+    pad_right = (size_t)exp_size + 2 + prec;
+  if (nonfinite) {
+    size_t offset = pad_right + 1;
+    size_t nanlen = 3, inflen = 3 + (neginf ? 1 : 0);
+    if (nanlen > offset && nanlen - offset > pad_left)
+      pad_left = nanlen - offset;
+    if (inflen > offset && inflen - offset > pad_left)
+      pad_left = inflen - offset;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t k = 0;
+    if (na[i] || !isfinite(v[i])) {
+      const char *r = na[i] || isnan(v[i]) ? "nan" : v[i] < 0 ? "-inf" : "inf";
+      size_t w = pad_left + pad_right + 1, rl = strlen(r);
+      k = (size_t)snprintf(b, sizeof b, "%*s%s", (int)(w > rl ? w - rl : 0),
+                           "", r);
+    } else if (exp_format) {
+      size_t frac, ml;
+      int e;
+      np_scientific(v[i], a, &frac, &e);
+      ml = strlen(a);
+      /* a: sign, digit, fraction; printed d.ffff padded with zeros */
+      k = (size_t)snprintf(b, sizeof b, "%*.*s.%s", (int)pad_left,
+                           (int)(ml - frac), a, a + ml - frac);
+      while (frac++ < prec)
+        b[k++] = '0';
+      k += (size_t)snprintf(b + k, sizeof b - k, "e%c%0*d", e < 0 ? '-' : '+',
+                            exp_size, e < 0 ? -e : e);
+    } else {
+      size_t len = np_positional(v[i], a);
+      size_t il = (size_t)(strchr(a, '.') - a);
+      k = (size_t)snprintf(b, sizeof b, "%*s%s%-*s",
+                           (int)(pad_left > il ? pad_left - il : 0), "", a,
+                           (int)(pad_right + il + 1 > len
+                                     ? pad_right + il + 1 - len
+                                     : 0),
+                           "");
+    }
+    CK(sc_push(out, b, k));
+  }
+  return 0;
+}
+
+/* numpy's words for rows rows[0..n) of column col: each formatted, padded
+ * as numpy's formatter for the dtype pads them over those rows. */
+static int numpy_words(const dusk_table *t, size_t col, const size_t *rows,
+                       size_t n, strcol *out) {
+  const dusk_table_column *c = &t->cols[col];
+  np_kind kind = array_kind(t, col);
+  char buf[64];
+  size_t w = 0;
+  bool nat = false;
+  if (kind == NP_FLOAT) {
+    double *v = malloc((n + 1) * sizeof *v);
+    bool *na = malloc((n + 1) * sizeof *na);
+    int rc = v != NULL && na != NULL ? 0 : DUSK_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      na[i] = !c->valid[rows[i]];
+      v[i] = na[i]                        ? NAN
+             : c->type == DUSK_TYPE_INT64 ? (double)c->i64[rows[i]]
+                                          : c->f64[rows[i]];
+    }
+    if (rc == 0)
+      rc = float_words(v, na, n, out);
+    free(v);
+    free(na);
+    return rc;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t r = rows[i];
+    switch (kind) {
+    case NP_OBJECT:
+      CK(object_word(c, r, out));
+      break;
+    case NP_BOOL:
+      CK(sc_pushs(out, c->b[r] ? " True" : "False"));
+      break;
+    case NP_DATETIME: /* '2021-02-01T00:00:00.000000000': unit ns */
+      if (!c->valid[r]) {
+        nat = true;
+        CK(sc_pushs(out, "'NaT'"));
+      } else {
+        size_t len = dusk_format_datetime(c->i64[r], 9, buf + 1);
+        char *sp = memchr(buf + 1, ' ', len);
+        if (sp != NULL)
+          *sp = 'T';
+        buf[0] = '\'';
+        buf[len + 1] = '\'';
+        CK(sc_push(out, buf, len + 2));
+      }
+      break;
+    default: /* NP_INT, NP_TIMEDELTA (its int64 nanoseconds) */
+      if (!c->valid[r]) {
+        nat = true;
+        CK(sc_pushs(out, "'NaT'"));
+      } else {
+        CK(sc_push(out, buf,
+                   (size_t)snprintf(buf, sizeof buf, "%lld",
+                                    (long long)c->i64[r])));
+      }
+      break;
+    }
+    if (c->valid[r] && out->v[out->n - 1].w > w)
+      w = out->v[out->n - 1].w;
+  }
+  /* IntegerFormat and _TimelikeFormat right-justify to the widest; NaT
+   * counts 5 wide */
+  if (kind == NP_INT || kind == NP_DATETIME || kind == NP_TIMEDELTA)
+    CK(sc_justify(out, nat && w < 5 ? 5 : w, false));
+  return 0;
+}
+
+/* A line being built: bytes and their width in code points. */
+typedef struct linebuf {
+  char *s;
+  size_t len, cap, w;
+} linebuf;
+
+static int lb_add(linebuf *l, const char *s, size_t len, size_t w) {
+  if (l->len + len + 1 > l->cap) {
+    size_t cap = (l->len + len + 1) * 2;
+    char *p = realloc(l->s, cap);
+    if (p == NULL)
+      return DUSK_ENOMEM;
+    l->s = p;
+    l->cap = cap;
+  }
+  memcpy(l->s + l->len, s, len);
+  l->len += len;
+  l->w += w;
+  return 0;
+}
+
+/* The length of s[0..len) without trailing spaces and newlines
+ * (str.rstrip() of the texts built here). */
+static size_t rstrip_len(const char *s, size_t len) {
+  while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n'))
+    len--;
+  return len;
+}
+
+/* Writes l without its trailing spaces (str.rstrip) and a newline. */
+static void lb_flush_rstrip(linebuf *l, FILE *f) {
+  size_t n = l->len;
+  while (n > 0 && l->s[n - 1] == ' ')
+    n--;
+  fwrite(l->s, 1, n, f);
+  fputc('\n', f);
+  l->len = l->w = 0;
+}
+
+/* The i-th of the words as laid out: words->v with "..." at gap (none
+ * when gap > words->n). */
+static cell layout_word(const strcol *words, size_t gap, size_t i) {
+  static char dots[] = "...";
+  if (i == gap)
+    return (cell){dots, 3, 3};
+  return words->v[i > gap ? i - 1 : i];
+}
+
+/* numpy's _formatArray of one dimension: the words joined by a space
+ * inside [], a line (its hanging indent, words and separators) wrapped
+ * before a word that would take it past linewidth - 1, the line written
+ * rstripped and the next one starting with the one-space indent; "..."
+ * after the first `gap` words (gap > words->n: none). */
+static int numpy_layout(const strcol *words, size_t gap, FILE *f) {
+  const size_t elem_width = NP_LINEWIDTH - 1; /* room for ']' */
+  size_t total = words->n + (gap <= words->n ? 1 : 0);
+  linebuf l = {0};
+  int rc = lb_add(&l, "[", 1, 1); /* the hanging indent, shown as '[' */
+  for (size_t i = 0; rc == 0 && i < total; i++) {
+    cell x = layout_word(words, gap, i);
+    if (l.w > 1 && l.w + x.w > elem_width) {
+      lb_flush_rstrip(&l, f);
+      rc = lb_add(&l, " ", 1, 1);
+    }
+    if (rc == 0)
+      rc = lb_add(&l, x.s, x.len, x.w);
+    if (rc == 0 && i + 1 < total)
+      rc = lb_add(&l, " ", 1, 1);
+  }
+  if (rc == 0) {
+    fwrite(l.s, 1, l.len, f);
+    fputs("]\n", f);
+  }
+  free(l.s);
+  return rc;
+}
+
+/* pandas' format_object_summary(indent_for_name=False) as
+ * ExtensionArray.__repr__ prints it, then the class and the footer:
+ * more than max_seq_items values show the first and last 10 around
+ * "...", all right-justified to the widest when truncated or when the
+ * values joined by ", " would reach the display width; lines wrap before
+ * a word that would reach it. */
+static int extension_layout(const strcol *words, size_t n, const char *cls,
+                            const char *dtype, FILE *f) {
+  const size_t width = TEXT_WIDTH;
+  bool truncated = n > TEXT_MAX_SEQ_ITEMS;
+  size_t nhead = truncated ? words->n / 2 : 0;
+  linebuf sum = {0}, line = {0};
+  int rc = 0;
+  fprintf(f, "<%s>\n", cls);
+  if (words->n <= 2) {
+    fputc('[', f);
+    for (size_t i = 0; i < words->n; i++)
+      fprintf(f, "%s%s", i ? ", " : "", words->v[i].s);
+    fprintf(f, "]\nLength: %zu, dtype: %s\n", n, dtype);
+    return finish_write(f);
+  }
+  {
+    size_t joined_head = 0, joined_tail = 0, maxw = sc_width(words);
+    for (size_t i = 0; i < words->n; i++)
+      *(i < nhead ? &joined_head : &joined_tail) += words->v[i].w + 2;
+    /* len(", ".join(x)) < width for head and tail, else justify */
+    if (truncated || (nhead > 0 && joined_head - 2 >= width) ||
+        joined_tail - 2 >= width)
+      for (size_t i = 0; rc == 0 && i < words->n; i++)
+        rc = cell_justify(&words->v[i], maxw, false);
+  }
+  /* summary and line as the Python builds them: line starts as "\n "
+   * (space2), and a wrapped line's text (rstripped) joins the summary */
+  rc = rc != 0 ? rc : lb_add(&line, "\n ", 2, 2);
+  for (size_t i = 0; rc == 0 && i < words->n; i++) {
+    const cell *x = &words->v[i];
+    bool last = i + 1 == words->n;
+    /* adj.len(line.rstrip()) + adj.len(value.rstrip()) >= width, the
+     * value x + ", " but for the last; the "\n" counts one */
+    size_t keep = rstrip_len(line.s, line.len);
+    size_t lw = text_width(line.s, keep), xw = x->w + (last ? 0 : 1);
+    if (lw + xw >= (last ? width - 2 : width)) {
+      rc = lb_add(&sum, line.s, keep, lw);
+      line.len = line.w = 0;
+      if (rc == 0)
+        rc = lb_add(&line, "\n ", 2, 2);
+    }
+    if (rc == 0)
+      rc = lb_add(&line, x->s, x->len, x->w);
+    if (rc == 0 && !last)
+      rc = lb_add(&line, ", ", 2, 2);
+    if (rc == 0 && truncated && i + 1 == nhead) {
+      /* summary += line.rstrip() + space2 + "..."; line = space2 */
+      size_t kept = rstrip_len(line.s, line.len);
+      rc = lb_add(&sum, line.s, kept, text_width(line.s, kept));
+      if (rc == 0)
+        rc = lb_add(&sum, "\n ...", 5, 5);
+      line.len = line.w = 0;
+      if (rc == 0)
+        rc = lb_add(&line, "\n ", 2, 2);
+    }
+  }
+  if (rc == 0)
+    rc = lb_add(&sum, line.s, line.len, line.w);
+  if (rc == 0)
+    rc = lb_add(&sum, "],", 2, 2);
+  if (rc == 0) {
+    /* a summary longer than the width (newlines counted, as len() does)
+     * ends in a newline, else a space: the repr strips ", \n" from it */
+    size_t end = sum.len;
+    while (end > 0 && strchr(", \n", sum.s[end - 1]) != NULL)
+      end--;
+    fputc('[', f);
+    fwrite(sum.s + 2, 1, end > 2 ? end - 2 : 0, f);
+    fprintf(f, "\nLength: %zu, dtype: %s\n", n, dtype);
+  }
+  free(sum.s);
+  free(line.s);
+  return rc != 0 ? rc : finish_write(f);
+}
+
+int dusk_table_write_array(const dusk_table *t, bool nullable, FILE *f) {
+  const dusk_table_column *c;
+  size_t col = t->nindex, n = t->nrows, nshow, edge, *rows;
+  bool ext;
+  strcol words = {0};
+  int rc = 0;
+  if (t->ncols != t->nindex + 1)
+    return dusk_table_write_text(t, f);
+  c = &t->cols[col];
+  ext = nullable && c->logical == 0 &&
+        (c->type == DUSK_TYPE_INT64 || c->type == DUSK_TYPE_BOOL);
+  errno = 0;
+  if (!ext && n == 0) {
+    fputs("[]\n", f);
+    return finish_write(f);
+  }
+  /* the rows shown: numpy summarizes past threshold to 3 at each end,
+   * format_object_summary past max_seq_items to 10 */
+  edge = ext ? (n > TEXT_MAX_SEQ_ITEMS ? 10 : n)
+             : (n > NP_THRESHOLD ? NP_EDGEITEMS : n);
+  nshow = edge < n ? 2 * edge : n;
+  if ((rows = malloc((nshow + 1) * sizeof *rows)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t i = 0; i < nshow; i++)
+    rows[i] = edge < n && i >= edge ? n - nshow + i : i;
+  if (ext) {
+    /* repr() of each value: an int, True / False, <NA> */
+    char buf[32];
+    for (size_t i = 0; rc == 0 && i < nshow; i++) {
+      size_t r = rows[i];
+      if (!c->valid[r])
+        rc = sc_pushs(&words, "<NA>");
+      else if (c->type == DUSK_TYPE_BOOL)
+        rc = sc_pushs(&words, c->b[r] ? "True" : "False");
+      else
+        rc = sc_push(&words, buf,
+                     (size_t)snprintf(buf, sizeof buf, "%lld",
+                                      (long long)c->i64[r]));
+    }
+    if (rc == 0)
+      rc = c->type == DUSK_TYPE_BOOL
+               ? extension_layout(&words, n, "BooleanArray", "boolean", f)
+               : extension_layout(&words, n, "IntegerArray", "Int64", f);
+  } else {
+    rc = numpy_words(t, col, rows, nshow, &words);
+    if (rc == 0)
+      rc = numpy_layout(&words, edge < n ? edge : SIZE_MAX, f);
+    if (rc == 0)
+      rc = finish_write(f);
+  }
+  sc_free(&words);
+  free(rows);
   return rc;
 }

@@ -827,6 +827,16 @@ static int sample_saw_null(sched_query *q, const dusk_plan *p,
   return 0;
 }
 
+/* A whole frame's or column's sum (no keys) of the plain text column c:
+ * pandas 1.5 sums its object values, concatenating the strings, where it
+ * holds no null (worker/dfops.c text_minmax_nulls settles the rest). */
+static bool text_sum(const dusk_plan *g, dusk_agg_fn fn, const schema *sc,
+                     size_t c) {
+  return g->ncolumns == 0 && fn == DUSK_AGG_SUM &&
+         sc->types[c] == DUSK_TYPE_STRING &&
+         (sc->mix == NULL || sc->mix[c] == MIX_NONE);
+}
+
 /* Whether every-column aggregate ag applies to column c of sc: 1 yes,
  * 0 no (a key, or a function pandas leaves such a column out of), or an
  * error. */
@@ -840,7 +850,8 @@ static int agg_applies(sched_query *q, const dusk_plan *g, const dusk_agg *ag,
    * columns: a timedelta's sum and mean, a datetime's or timedelta's std
    * (a groupby's leave them out, as pandas' do) */
   if (agg_needs_numbers(ag->fn) && !is_numeric(sc->types[c]) &&
-      !(g->ncolumns == 0 && time_reduction(ag->fn, sc->types[c], false)))
+      !(g->ncolumns == 0 && time_reduction(ag->fn, sc->types[c], false)) &&
+      !text_sum(g, ag->fn, sc, c))
     return 0;
   if (agg_is_rank(ag->fn) &&
       (rc = rank_agg_type(g, ag->fn, sc, (int)c, err)) != 0)
@@ -910,6 +921,9 @@ static int expand_aggs(sched_query *q, dusk_plan *g, const schema *sc,
         agg_list_free(&out);
         return rc;
       }
+      /* (a text column's sum in a function list stays refused below) */
+      if (text_sum(g, g->aggs[a].fn, sc, c))
+        rc = 0;
       fails += rc == 0;
       text_sums += rc == 0 && g->aggs[a].fn == DUSK_AGG_SUM &&
                    sc->types[c] == DUSK_TYPE_STRING;
@@ -1002,6 +1016,30 @@ static void guard_text_minmax(dusk_plan *g, const schema *sc,
                          NULL};
       snprintf(label, len, "%c%c%c%s", DUSK_HIDDEN_AGG,
                expanded[a] ? 'd' : 'e', k == 0 ? 'c' : 's', ag->column);
+      agg_list_push(&out, &hidden, ag->column, label);
+    }
+  }
+  /* A text column's sum (text_sum): pandas adds a missing value's NaN
+   * (0 once skipped) to a string and fails - of every column the column
+   * is left out (a nuisance column), one the user named raises.  Its
+   * hidden count and size, labelled DUSK_HIDDEN_AGG, 'T' (leave out) or
+   * 't' (raise), 'c' or 's', the column, tell the final task
+   * (worker/dfops.c text_minmax_nulls). */
+  for (size_t a = 0; a < n0; a++) {
+    const dusk_agg *ag = &g->aggs[a];
+    int j;
+    if (ag->fn != DUSK_AGG_SUM || ag->column == NULL ||
+        (ag->label != NULL && ag->label[0] == DUSK_HIDDEN_AGG) ||
+        (j = schema_find(sc, ag->column)) < 0 ||
+        !text_sum(g, ag->fn, sc, (size_t)j))
+      continue;
+    for (int k = 0; k < 2; k++) {
+      size_t len = strlen(ag->column) + 4;
+      char *label = dusk_xmalloc(len);
+      dusk_agg hidden = {NULL, k == 0 ? DUSK_AGG_COUNT : DUSK_AGG_SIZE, 0.5,
+                         NULL};
+      snprintf(label, len, "%c%c%c%s", DUSK_HIDDEN_AGG,
+               expanded[a] ? 'T' : 't', k == 0 ? 'c' : 's', ag->column);
       agg_list_push(&out, &hidden, ag->column, label);
     }
   }
@@ -1986,7 +2024,8 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       } else if (agg_needs_numbers(p->aggs[a].fn) &&
                  !is_numeric(in.types[j]) &&
                  !time_reduction(p->aggs[a].fn, in.types[j],
-                                 p->ncolumns > 0)) {
+                                 p->ncolumns > 0) &&
+                 !text_sum(p, p->aggs[a].fn, &in, (size_t)j)) {
         rc = dusk_error_set(err, DUSK_ETYPE,
                             "%s: cannot %s the %s column '%s'%s",
                             p->ncolumns ? "groupby"

@@ -5416,6 +5416,104 @@ static int bool_object_sums(const dusk_plan *g, const char *l,
   return 0;
 }
 
+/* A text column's sum (scheduler/query.c guard_text_minmax, labels 'T'
+ * or 't'), from the hidden count (aggregate a) and size (a + 1) of the
+ * column: as pandas 1.5 sums an object column (nanops.nansum, NaN taken
+ * as 0): no string at all gives 0 (zero[b]: an int column; of no row at
+ * all pandas' float 0.0, as its empty frame's sum is float64), strings and
+ * a missing value fail (str + int: of every column the column is left
+ * out, a sum the user named raises), strings alone are their
+ * concatenation - refused past DUSK_TEXT_SUM_MAX, which the hash
+ * aggregate answers as null. */
+static int text_sum_nulls(const dusk_plan *g, const dusk_table *t, size_t a,
+                          bool *keep, uint8_t *zero, dusk_error *err) {
+  const char *l = g->aggs[a].label, *col = l + 3;
+  size_t nk = t->nindex;
+  const dusk_table_column *cnt = &t->cols[nk + a], *sz = &t->cols[nk + a + 1];
+  if (cnt->type != DUSK_TYPE_INT64 || sz->type != DUSK_TYPE_INT64)
+    return 0;
+  for (size_t b = 0; b < g->naggs; b++) {
+    const dusk_agg *ag = &g->aggs[b];
+    const dusk_table_column *v = &t->cols[nk + b];
+    if (ag->fn != DUSK_AGG_SUM || ag->column == NULL ||
+        strcmp(ag->column, col) != 0 || v->type != DUSK_TYPE_STRING ||
+        (ag->label != NULL && ag->label[0] == DUSK_HIDDEN_AGG))
+      continue;
+    for (size_t r = 0; r < t->nrows; r++) {
+      if (cnt->i64[r] == 0) {
+        zero[nk + b] = true;
+        if (sz->i64[r] == 0)
+          zero[nk + b] = 2; /* no row: float */
+      } else if (cnt->i64[r] < sz->i64[r]) {
+        if (l[1] == 'T') {
+          keep[nk + b] = false;
+          break;
+        }
+        return dusk_error_set(
+            err, DUSK_ETYPE,
+            "sum of the text column '%.200s': it holds a missing value, "
+            "which pandas cannot add to a string (TypeError); "
+            "fillna({\"%.200s\": \"\"}) first, or dropna(subset=[\"%.200s\"])",
+            col, col, col);
+      } else if (!v->valid[r]) {
+        return dusk_error_set(
+            err, DUSK_ETOOBIG,
+            "sum of the text column '%.200s': its strings concatenated "
+            "pass %llu MiB, more than dusk builds in memory; select the "
+            "number columns (df[[...]].sum() or sum(numeric_only=True))",
+            col, (unsigned long long)(DUSK_TEXT_SUM_MAX >> 20));
+      }
+    }
+  }
+  return 0;
+}
+
+/* t with the columns marked in zero (text sums of no string) as int64
+ * columns of 0 (zero[c] 1) or float64 ones of 0.0 (2): pandas' sum of an
+ * object column holding none. */
+static int zero_text_sums(dusk_table **t, const uint8_t *zero) {
+  dusk_table *src = *t, *r;
+  const char **names = dusk_xcalloc(src->ncols + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(src->ncols + 1, sizeof *types);
+  dusk_value *row = dusk_xcalloc(src->ncols + 1, sizeof *row);
+  int rc = 0;
+  for (size_t c = 0; c < src->ncols; c++) {
+    names[c] = src->cols[c].name;
+    types[c] = zero[c] == 2 ? DUSK_TYPE_FLOAT64
+               : zero[c]    ? DUSK_TYPE_INT64
+                            : src->cols[c].type;
+  }
+  r = dusk_table_new(names, types, src->ncols, src->nindex);
+  rc = r != NULL ? 0 : DUSK_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < src->nrows; i++) {
+    for (size_t c = 0; c < src->ncols; c++) {
+      dusk_table_get(src, c, i, &row[c]);
+      if (zero[c] == 2) {
+        row[c].type = DUSK_TYPE_FLOAT64;
+        row[c].u.f = 0;
+      } else if (zero[c]) {
+        row[c].type = DUSK_TYPE_INT64;
+        row[c].u.i = 0;
+      }
+    }
+    rc = dusk_table_append_row(r, row);
+  }
+  for (size_t c = 0; rc == 0 && c < src->ncols; c++) {
+    r->cols[c].source_na = zero[c] ? 0 : src->cols[c].source_na;
+    r->cols[c].logical = zero[c] ? 0 : src->cols[c].logical;
+  }
+  free(names);
+  free(types);
+  free(row);
+  if (rc != 0) {
+    dusk_table_free(r);
+    return rc;
+  }
+  dusk_table_free(src);
+  *t = r;
+  return 0;
+}
+
 /* The text min / max guard (scheduler/query.c guard_text_minmax): the
  * hidden count and size of each such column say whether a group mixes
  * text and a null, which pandas cannot compare.  Then the column's min and
@@ -5426,12 +5524,14 @@ static int bool_object_sums(const dusk_plan *g, const char *l,
 static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
                              dusk_table **t, dusk_error *err) {
   size_t nk = (*t)->nindex;
-  bool *keep, any = false;
+  bool *keep, any = false, zeros = false;
+  uint8_t *zero;
   dusk_table *out = NULL;
   int rc = 0;
   if ((*t)->ncols != nk + g->naggs)
     return 0;
   keep = dusk_xcalloc((*t)->ncols + 1, sizeof *keep);
+  zero = dusk_xcalloc((*t)->ncols + 1, sizeof *zero);
   for (size_t c = 0; c < (*t)->ncols; c++)
     keep[c] = true;
   for (size_t a = 0; a < g->naggs && rc == 0; a++) {
@@ -5442,6 +5542,12 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
       continue;
     keep[nk + a] = false;
     any = true;
+    if (l[1] == 'T' || l[1] == 't') {
+      if (l[2] == 'c' && a + 1 < g->naggs && g->aggs[a + 1].label != NULL &&
+          strcmp(g->aggs[a + 1].label + 3, l + 3) == 0)
+        rc = text_sum_nulls(g, *t, a, keep, zero, err);
+      continue;
+    }
     if (l[2] == 'b') {
       rc = bool_object_sums(g, l, nulls, nk, keep, err);
       continue;
@@ -5483,6 +5589,10 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
         keep[nk + b] = false;
     }
   }
+  for (size_t c = 0; c < (*t)->ncols; c++)
+    zeros |= zero[c] && keep[c];
+  if (rc == 0 && zeros)
+    rc = zero_text_sums(t, zero);
   if (rc == 0 && any &&
       (rc = dusk_table_keep_columns(*t, keep, &out)) == 0) {
     dusk_table_free(*t);
@@ -5491,6 +5601,7 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
     dusk_error_set(err, rc, "out of memory");
   }
   free(keep);
+  free(zero);
   return rc;
 }
 

@@ -2234,10 +2234,25 @@ class DataFrame(_Lazy):
 
     def sum(self, axis=None, skipna=True, numeric_only=None, min_count=0,
             **kw):
-        """Sums of the number and bool columns (text columns are left
-        out, as pandas drops them); lazy: .compute()."""
-        return self._reduce("sum", numeric_only, axis=axis, skipna=skipna,
-                            min_count=min_count, **kw)
+        """Sums of the columns as pandas 1.5's default (numeric_only=None)
+        gives them: numbers and bools summed, a text column's strings
+        concatenated in file order when it holds no missing value, and
+        left out when it does (and datetimes), with pandas'
+        FutureWarning when a column is left out; numeric_only=True sums
+        the number and bool columns alone.  Lazy: .compute()."""
+        out = self._reduce("sum", numeric_only, axis=axis, skipna=skipna,
+                           min_count=min_count, **kw)
+        if numeric_only is not None:
+            return out
+        ncols = len(self.columns)
+
+        def warn_dropped(r):
+            if len(r) < ncols:
+                import warnings
+                warnings.warn(_NUMERIC_ONLY_WARNING.format("sum"),
+                              FutureWarning, stacklevel=3)
+            return r
+        return out._with_finish(warn_dropped)
 
     def mean(self, axis=None, skipna=True, numeric_only=None, **kw):
         return self._reduce("mean", numeric_only, axis=axis, skipna=skipna,
@@ -2333,6 +2348,53 @@ def _quantile_row(r, name):
 def _pd():
     import pandas
     return pandas
+
+
+# pandas 1.5's warning when a reduction's default (numeric_only=None)
+# leaves a column out
+_NUMERIC_ONLY_WARNING = (
+    "The default value of numeric_only in DataFrame.{} is deprecated. In a "
+    "future version, it will default to False. In addition, specifying "
+    "'numeric_only=None' is deprecated. Select only valid columns or "
+    "specify the value of numeric_only to silence this warning.")
+
+
+# A column read as pandas' nullable Int64 or boolean (read_csv dtype=)
+# comes back in numpy's dtypes (float64 with NaN, object with NaN for
+# bools, as pandas' default reading holds them); unique() and
+# value_counts() of it give pandas' nullable arrays, as pandas does.
+
+def _nullable_array(values):
+    """values (a numpy array of ints, floats with NaN, bools or objects
+    with NaN) as pandas' IntegerArray or BooleanArray."""
+    import numpy as np
+    values = np.asarray(values)
+    boolean = values.dtype == bool or (
+        values.dtype == object and
+        all(isinstance(v, (bool, np.bool_)) for v in values if v == v))
+    return _pd().array(values, dtype="boolean" if boolean else "Int64")
+
+
+def _nullable_counts(r):
+    """value_counts of a nullable column as pandas 1.5 returns it: the
+    values an Index of the nullable dtype, the counts Int64 (Float64
+    when normalized); the same columns once reset_index made them a
+    frame (pandas' "index" and the counts)."""
+    pd = _pd()
+
+    def counts(s):
+        return s.astype({"i": "Int64", "f": "Float64"}[s.dtype.kind]) \
+            if s.dtype.kind in "if" else s
+    if isinstance(r, pd.Series):
+        r = counts(r)
+        r.index = pd.Index(_nullable_array(r.index.to_numpy()),
+                           name=r.index.name)
+    elif isinstance(r, pd.DataFrame) and "index" in r.columns:
+        r = r.copy()
+        for c in r.columns:
+            r[c] = _nullable_array(r[c].to_numpy()) if c == "index" \
+                else counts(r[c])
+    return r
 
 
 def _check_reduce_args(fn, kw):
@@ -2559,12 +2621,14 @@ class Series(_Lazy):
                 "value_counts: only the default sort (largest first)")
         if self._shape != "column":
             raise NotImplementedError("value_counts of an aggregation result")
+        masked = self._df._frame.masked(self.name)
         frame = self._df._frame.value_counts(self.name)
         if not dropna:  # the missing values are counted too, as a value
             frame = frame.dropna_keys(False)
         if normalize:  # shares of the values counted, as pandas 1.5
             frame = frame.normalize_counts()
-        return Series(None, self.name, frame, "value_counts")
+        out = Series(None, self.name, frame, "value_counts")
+        return out._with_finish(_nullable_counts) if masked else out
 
     def fillna(self, value):
         if self._shape != "column":
@@ -2698,6 +2762,11 @@ class Series(_Lazy):
         pandas' DatetimeArray, as pandas returns)."""
         if kwargs:
             raise NotImplementedError("unique: " + ", ".join(sorted(kwargs)))
+        if self._shape == "column" and self._df._frame.masked(self.name):
+            # pandas' Int64 / boolean column: its IntegerArray /
+            # BooleanArray
+            return self.drop_duplicates()._with_finish(
+                lambda s: _nullable_array(s.unique()))
         return self.drop_duplicates()._with_finish(lambda s: s.unique())
 
     def drop_duplicates(self, keep="first", inplace=False, **kwargs):

@@ -636,6 +636,15 @@ static PyObject *frame_persisted(core_Frame *self, PyObject *unused) {
   return PyUnicode_FromString(k);
 }
 
+/* masked(name): whether the column is pandas' nullable Int64 / boolean
+ * (dusk.h dusk_dataframe_column_masked). */
+static PyObject *frame_masked(core_Frame *self, PyObject *args) {
+  const char *name;
+  if (!PyArg_ParseTuple(args, "s", &name))
+    return NULL;
+  return PyBool_FromLong(dusk_dataframe_column_masked(self->f, name));
+}
+
 /* keep(obj): this frame, and every frame made from it, hold obj (the
  * handle whose end releases the persisted partitions its reads use). */
 static PyObject *frame_keep(core_Frame *self, PyObject *obj) {
@@ -651,6 +660,8 @@ static PyMethodDef frame_methods[] = {
      "split_out(n): the groupby's groups in n hash parts"},
     {"persisted", (PyCFunction)frame_persisted, METH_NOARGS,
      "persisted() -> the persist key of the frame's reads, or None"},
+    {"masked", (PyCFunction)frame_masked, METH_VARARGS,
+     "masked(name) -> whether the column is pandas' Int64 / boolean"},
     {"keep", (PyCFunction)frame_keep, METH_O,
      "keep(obj): this frame and those made from it hold obj"},
     {"fillna", (PyCFunction)frame_fillna, METH_VARARGS,

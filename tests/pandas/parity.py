@@ -97,6 +97,15 @@ def make_data(bin_dir, work):
             s = "" if i % 61 == 7 else rnd.choice(["red", "blue", "0", "-z"])
             f.write(f"k{rnd.randint(0, 4)},{x},{y},{b},{s},{rnd.randint(0, 99)}\n")
     files["fill"] = path
+    # fill's keys to merge with: an int column with a null (read as Int64
+    # or as pandas' float64), one without, one named like fill's x
+    path = os.path.join(work, "fill_right.csv")
+    with open(path, "w") as f:
+        f.write("k,v,x,w\n")
+        for i, (v, x, w) in enumerate(((3, 2, 2), (1, 1, 0), ("", 2, 3),
+                                       (4, 0, 2))):
+            f.write(f"k{i},{v},{x},{w}\n")
+    files["fill_right"] = path
     # An int column whose name is longer than 100 bytes turns float late:
     # the widening must name the column in full (a clipped name never
     # matched, and the query failed instead of widening).
@@ -429,10 +438,18 @@ def cases(files):
          .agg({"PULocationID": "std", "DOLocationID": "var"})),
         ("whole-frame sum (reduction)",
          f'read_csv("{a}").sum()',
-         # the CLI prints df.sum() as one row, each column its own dtype
-         # (pandas' Series of them would be float64 throughout)
-         lambda: A().select_dtypes("number").agg(["sum"])
-         .reset_index(drop=True)),
+         # the CLI writes df.sum() as one row, each column its own dtype;
+         # pandas 1.5 concatenates the strings of a text column without
+         # a missing value, in file order, and leaves one with a missing
+         # value out
+         lambda: pd.DataFrame([nuisance_dropped(A().sum)])),
+        ("whole-frame sum of text columns after a filter",
+         f'read_csv("{a}").query("PULocationID < 40")[["hvfhs_license_num", '
+         f'"SR_Flag", "dispatching_base_num", "PULocationID"]].sum()',
+         lambda: pd.DataFrame([nuisance_dropped(
+             A().query("PULocationID < 40")[[
+                 "hvfhs_license_num", "SR_Flag", "dispatching_base_num",
+                 "PULocationID"]].sum)])),
         # a whole frame's sum, mean and median take timedelta columns
         # (pandas' Timedeltas; datetimes and text left out)
         ("whole-frame sum with a timedelta column",
@@ -932,7 +949,11 @@ def print_cases(files):
     scalar as print(scalar), a whole frame's reduction as the Series
     pandas makes of it (one dtype for all its values)."""
     a, nat, fl = files["a"], files["nat"], files["fill"]
+    lit, lb, fr = files["lit"], files["late_bool"], files["fill_right"]
+    RI = f'read_csv("{fl}", dtype={{"x": "Int64", "b": "boolean"}})'
+    PI = lambda: pd.read_csv(fl, dtype={"x": "Int64", "b": "boolean"})
     A = lambda: pd.read_csv(a)
+    LI = lambda: pd.read_csv(lit)
     N = lambda: pd.read_csv(nat, parse_dates=["t", "u"])
     FL = lambda: pd.read_csv(fl)
     RN = f'read_csv("{nat}", parse_dates=["t", "u"])'
@@ -1001,6 +1022,23 @@ def print_cases(files):
          lambda: nuisance_dropped(N().max)),
         ("print: mean, int and float columns", f'read_csv("{fl}")'
          '[["x", "y", "n"]].mean()', lambda: FL()[["x", "y", "n"]].mean()),
+        # pandas 1.5's df.sum() (numeric_only=None): a text column's
+        # strings concatenated (printed cut to 50 characters), one with a
+        # NaN left out (str + float fails), an object Series; a column's
+        # sum of text is the string
+        ("print: sum of a frame with text columns",
+         f'read_csv("{fl}").sum()', lambda: nuisance_dropped(FL().sum)),
+        ("print: sum of text and a number column",
+         f'read_csv("{fl}").query("n < 3")[["k", "n"]].sum()',
+         lambda: FL().query("n < 3")[["k", "n"]].sum()),
+        ("print: sum of a text column with NaN alone: an empty Series",
+         f'read_csv("{fl}")[["s"]].sum()', lambda: nuisance_dropped(
+             FL()[["s"]].sum)),
+        ("print: sum of no rows with a text column: float64 zeros",
+         f'read_csv("{fl}").query("n > 1000")[["k", "n"]].sum()',
+         lambda: FL().query("n > 1000")[["k", "n"]].sum()),
+        ("print: a text column's sum", f'read_csv("{fl}").query("n == 7")'
+         '["k"].sum()', lambda: FL().query("n == 7")["k"].sum()),
         ("print: min of a text column with NaN: an empty Series",
          f'read_csv("{fl}")[["s"]].min()',
          lambda: nuisance_dropped(FL()[["s"]].min)),
@@ -1009,6 +1047,35 @@ def print_cases(files):
          '.value_counts(dropna=False)',
          lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"]
          .value_counts(dropna=False)),
+        # pandas keeps a nullable column's dtype through rename, an assign
+        # of another column or of a copy, and a merge (either side, the
+        # suffixed name on a clash; a left merge's missing rows <NA>):
+        # its Int64 counts and value_counts(dropna=False)'s own order
+        ("print: value_counts of an Int64 column renamed",
+         f'{RI}.rename(columns={{"x": "z"}})["z"].value_counts(dropna=False)',
+         lambda: PI().rename(columns={"x": "z"})["z"]
+         .value_counts(dropna=False)),
+        ("print: value_counts of an Int64 column after an assign",
+         f'{RI}.assign(q="n + 1")["x"].value_counts(dropna=False)',
+         lambda: PI().assign(q=lambda d: d.n + 1)["x"]
+         .value_counts(dropna=False)),
+        ("print: value_counts of a copy of an Int64 column",
+         f'{RI}.assign(q="x")["q"].value_counts(dropna=False)',
+         lambda: PI().assign(q=lambda d: d.x)["q"]
+         .value_counts(dropna=False)),
+        ("print: unique of a boolean column renamed",
+         f'{RI}.rename(columns={{"b": "z"}})["z"].unique()',
+         lambda: PI().rename(columns={"b": "z"})["z"].unique()),
+        ("print: value_counts of a left merge's Int64 column, suffixed",
+         f'{RI}.merge(read_csv("{fr}"), on="k", how="left")["x_x"]'
+         '.value_counts(dropna=False)',
+         lambda: PI().merge(pd.read_csv(fr), on="k", how="left")["x_x"]
+         .value_counts(dropna=False)),
+        ("print: unique of the right side's Int64 column after a left merge",
+         f'read_csv("{fl}").merge(read_csv("{fr}", dtype={{"v": "Int64"}}), '
+         'on="k", how="left")["v"].unique()',
+         lambda: FL().merge(pd.read_csv(fr, dtype={"v": "Int64"}), on="k",
+                            how="left")["v"].unique()),
         ("print: value_counts(normalize=True) of a boolean column: Float64",
          f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"]'
          '.value_counts(dropna=False, normalize=True)',
@@ -1019,6 +1086,56 @@ def print_cases(files):
          lambda: A()[["PULocationID", "DOLocationID"]].quantile(0.3)),
         ("print: a frame's datetime columns", f'{RN}.head(3)',
          lambda: N().head(3)),
+        # Series.unique(): numpy's array as numpy 1.24 prints it (75
+        # columns wrapped, past 1000 values 3 at each end around "...",
+        # ints padded, floats in maxprec positional or scientific form,
+        # an int column with nulls float64, strings and a bool column
+        # with nulls objects by their repr, datetime64[ns] and
+        # timedelta64[ns] with 'NaT'); a nullable Int64 / boolean
+        # column's IntegerArray / BooleanArray, past 100 values 10 at each
+        # end
+        ("print: unique of ints, wrapped", f'read_csv("{a}")'
+         '["PULocationID"].unique()', lambda: A()["PULocationID"].unique()),
+        ("print: unique of an int column with nulls: float64",
+         f'read_csv("{fl}")["x"].unique()', lambda: FL()["x"].unique()),
+        ("print: unique of floats with NaN", f'read_csv("{fl}")["y"]'
+         '.unique()', lambda: FL()["y"].unique()),
+        ("print: unique of floats in scientific form",
+         f'read_csv("{fl}").query("x < 5").assign(z="y * 1000000 + 0.5")'
+         '["z"].unique()',
+         lambda: FL().query("x < 5").assign(z=lambda d: d.y * 1000000 + 0.5)
+         ["z"].unique()),
+        ("print: unique of text with NaN: objects",
+         f'read_csv("{fl}")["s"].unique()', lambda: FL()["s"].unique()),
+        ("print: unique of text with quotes and newlines: repr",
+         f'read_csv("{lit}")["size"].unique()', lambda: LI()["size"].unique()),
+        ("print: unique of bools, and with NaN: objects",
+         f'read_csv("{fl}")["b"].unique()', lambda: FL()["b"].unique()),
+        ("print: unique of a bool column", f'read_csv("{lb}")["c"].unique()',
+         lambda: pd.read_csv(lb)["c"].unique()),
+        ("print: unique of more than 1000 values, summarized",
+         f'read_csv("{a}")["pickup_datetime"].unique()',
+         lambda: A()["pickup_datetime"].unique()),
+        ("print: unique of datetimes with NaT", f'{RN}["t"].unique()',
+         lambda: N()["t"].unique()),
+        ("print: unique of timedeltas with NaT",
+         f'{RN}.assign(d="u - t").query("id < 40")["d"].unique()',
+         lambda: N().assign(d=lambda x: x.u - x.t).query("id < 40")["d"]
+         .unique()),
+        ("print: unique of nothing", f'read_csv("{a}").query('
+         '"PULocationID > 1000")["PULocationID"].unique()',
+         lambda: A().query("PULocationID > 1000")["PULocationID"].unique()),
+        ("print: unique of an Int64 column: IntegerArray, truncated",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}})["x"].unique()',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})["x"].unique()),
+        ("print: unique of an Int64 column, few values",
+         f'read_csv("{fl}", dtype={{"x": "Int64"}}).query("n < 2 and k == '
+         '\'k1\'")["x"].unique()',
+         lambda: pd.read_csv(fl, dtype={"x": "Int64"})
+         .query("n < 2 and k == 'k1'")["x"].unique()),
+        ("print: unique of a boolean column: BooleanArray",
+         f'read_csv("{fl}", dtype={{"b": "boolean"}})["b"].unique()',
+         lambda: pd.read_csv(fl, dtype={"b": "boolean"})["b"].unique()),
         ("print: describe of numbers, timedeltas with NaT and all NaT",
          f'read_csv("{nat}", parse_dates=["t", "u"]).assign(d="u - t", '
          f'e="(u - t).where(id < 0)").describe()',

@@ -2137,6 +2137,13 @@ START_TEST(test_result_shapes) {
       {"read_csv(\"a.csv\", dtype={\"x\": \"int64\"})[\"x\"]"
        ".value_counts()",
        DUSK_RESULT_SERIES},
+      {"R[\"x\"].unique()", DUSK_RESULT_ARRAY},
+      {"R.query(\"x > 1\")[\"x\"].unique()", DUSK_RESULT_ARRAY},
+      {"read_csv(\"a.csv\", dtype={\"x\": \"Int64\"}).query(\"x > 1\")"
+       "[\"x\"].unique()",
+       DUSK_RESULT_ARRAY | DUSK_RESULT_NULLABLE},
+      {"read_csv(\"a.csv\", dtype={\"x\": \"boolean\"})[\"x\"].unique()",
+       DUSK_RESULT_ARRAY | DUSK_RESULT_NULLABLE},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char text[256];

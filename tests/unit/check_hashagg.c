@@ -339,7 +339,8 @@ START_TEST(test_new_supported_pairs) {
     for (size_t i = 0; i < 4; i++) {
       dusk_aggspec spec = {(dusk_agg_fn)fn, inputs[i], "v", 0.0};
       dusk_hashagg *h = dusk_hashagg_new(keys, kt, 1, &spec, 1);
-      int numeric_only = fn == DUSK_AGG_SUM || fn == DUSK_AGG_MEAN;
+      /* (a sum of strings concatenates them: test_text_sum) */
+      int numeric_only = fn == DUSK_AGG_MEAN;
       if (numeric_only && inputs[i] == DUSK_TYPE_STRING)
         ck_assert_msg(h == NULL, "%s of string accepted",
                       dusk_agg_name((dusk_agg_fn)fn));
@@ -853,6 +854,86 @@ END_TEST
 
 /* ---- int64 sums wrap -------------------------------------------------------
  */
+
+/* A whole frame's sum of text (pandas' object sum): the strings of
+ * every row concatenated in file order, nulls skipped (the query decides
+ * what a null means), partials of disjoint ranges merged in range order
+ * whatever order they arrive in, and past the cap the final's null. */
+START_TEST(test_text_sum) {
+  static const dusk_type types[] = {DUSK_TYPE_STRING};
+  dusk_value cells[] = {tu_str("a"), tu_str("bc"), N, tu_str(""),
+                        tu_str("d"), tu_str("ef"), tu_str("g")};
+  dataset d = {1, 7, types, cells};
+  config c;
+  dusk_hashagg *h, *m;
+  dusk_table *t, *p[3];
+  static const size_t rows[3][3] = {{0, 1, 2}, {3, 4, 0}, {5, 6, 0}};
+  static const size_t nrows[3] = {3, 2, 2};
+  memset(&c, 0, sizeof c);
+  cfg_agg(&c, DUSK_AGG_SUM, DUSK_TYPE_STRING, 0, "s");
+  cfg_agg(&c, DUSK_AGG_COUNT, DUSK_TYPE_STRING, 0, "n");
+  t = aggregate(&c, &d);
+  expect_row(t, 0, (dusk_value[]){tu_str("abcdefg"), tu_int(6)});
+  dusk_table_free(t);
+  /* three ranges' partials, merged last first and middle first */
+  for (size_t i = 0; i < 3; i++) {
+    h = cfg_new(&c);
+    dusk_hashagg_at(h, 10 + i, NULL);
+    add_rows(h, &c, &d, rows[i], nrows[i], 2);
+    p[i] = partial_of(h);
+    dusk_hashagg_free(h);
+  }
+  for (int order = 0; order < 2; order++) {
+    m = cfg_new(&c);
+    for (size_t i = 0; i < 3; i++)
+      merge_ok(m, p[order == 0 ? 2 - i : (i + 1) % 3]);
+    t = final_of(m);
+    expect_row(t, 0, (dusk_value[]){tu_str("abcdefg"), tu_int(6)});
+    dusk_table_free(t);
+    dusk_hashagg_free(m);
+  }
+  /* no string: null (the query's 0) */
+  h = cfg_new(&c);
+  add_rows(h, &c, &d, rows[0] + 2, 1, 2);
+  t = final_of(h);
+  expect_row(t, 0, (dusk_value[]){N, tu_int(0)});
+  dusk_table_free(t);
+  dusk_hashagg_free(h);
+  /* past the cap, in one partial or once merged: null, counted on */
+  h = cfg_new(&c);
+  dusk_hashagg_set_text_cap(h, 6);
+  add_rows(h, &c, &d, NULL, 7, 2);
+  t = final_of(h);
+  expect_row(t, 0, (dusk_value[]){N, tu_int(6)});
+  dusk_table_free(t);
+  dusk_hashagg_free(h);
+  m = cfg_new(&c);
+  dusk_hashagg_set_text_cap(m, 5);
+  for (size_t i = 0; i < 3; i++)
+    merge_ok(m, p[i]);
+  t = final_of(m);
+  expect_row(t, 0, (dusk_value[]){N, tu_int(6)});
+  dusk_table_free(t);
+  dusk_hashagg_free(m);
+  /* a too-big partial stays too big where the cap is larger */
+  h = cfg_new(&c);
+  dusk_hashagg_set_text_cap(h, 2);
+  dusk_hashagg_at(h, 1, NULL);
+  add_rows(h, &c, &d, NULL, 7, 2);
+  dusk_table_free(p[0]);
+  p[0] = partial_of(h);
+  dusk_hashagg_free(h);
+  m = cfg_new(&c);
+  merge_ok(m, p[0]);
+  merge_ok(m, p[1]);
+  t = final_of(m);
+  expect_row(t, 0, (dusk_value[]){N, tu_int(8)});
+  dusk_table_free(t);
+  dusk_hashagg_free(m);
+  for (size_t i = 0; i < 3; i++)
+    dusk_table_free(p[i]);
+}
+END_TEST
 
 START_TEST(test_int_sum_wraps) {
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
@@ -2288,6 +2369,7 @@ int main(void) {
   tc = tcase_create("aggregates");
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_new_supported_pairs);
+  tcase_add_test(tc, test_text_sum);
   tcase_add_test(tc, test_empty);
   tcase_add_test(tc, test_partial_types);
   tcase_add_test(tc, test_int_values);

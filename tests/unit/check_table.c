@@ -1312,6 +1312,111 @@ START_TEST(test_json_fixed) {
 }
 END_TEST
 
+/* One column of values as a table for dusk_table_write_array. */
+static dusk_table *array_table(dusk_type type, const dusk_value *v,
+                               size_t n) {
+  static const char *const names[] = {"x"};
+  dusk_table *t = mk(1, 0, names, &type);
+  for (size_t i = 0; i < n; i++)
+    add(t, &v[i]);
+  return t;
+}
+
+static int write_array(const dusk_table *t, FILE *f) {
+  return dusk_table_write_array(t, false, f);
+}
+
+static int write_ext_array(const dusk_table *t, FILE *f) {
+  return dusk_table_write_array(t, true, f);
+}
+
+START_TEST(test_array_fixed) {
+  /* print() of what Series.unique() returns, as numpy 1.24 / pandas 1.5
+   * print it (outputs copied from them). */
+  dusk_value pos[] = {tu_float(0.001953125), tu_float(-1.5), tu_null(),
+                      tu_float(0.1 + 0.2), tu_float(0.123456789),
+                      tu_float(1.0)};
+  dusk_value sci[] = {tu_float(1e8),      tu_float(2.5e-7),
+                      tu_float(NAN),      tu_float(-INFINITY),
+                      tu_float(1e100),    tu_float(-0.0)};
+  dusk_value strs[] = {tu_str("it's"),   tu_str("say \"hi\""),
+                       tu_str("both ' \""), tu_str("tab\t"),
+                       tu_str("a\\b"),   tu_str("\xc3\xa9\xc2\xa0"),
+                       tu_null()};
+  dusk_value ints[40], many[1200], ext[151], bools[] = {tu_bool(true),
+                                                       tu_bool(false)};
+  dusk_table *t;
+  for (int i = 0; i < 40; i++)
+    ints[i] = tu_int((int64_t)i * 1000003 - 7);
+  for (int i = 0; i < 1200; i++)
+    many[i] = tu_int(i);
+  ext[0] = tu_null();
+  for (int i = 1; i < 151; i++)
+    ext[i] = tu_int((i - 1) * 10);
+
+  /* maxprec positional: a tie at 8 decimals to even, NaN padded */
+  t = array_table(DUSK_TYPE_FLOAT64, pos, 6);
+  assert_written(write_array, t,
+                 "[ 0.00195312 -1.5                nan  0.3         "
+                 "0.12345679  1.        ]\n");
+  dusk_table_free(t);
+  /* scientific, 3 exponent digits for all */
+  t = array_table(DUSK_TYPE_FLOAT64, sci, 6);
+  assert_written(write_array, t,
+                 "[ 1.0e+008  2.5e-007       nan      -inf  1.0e+100 "
+                 "-0.0e+000]\n");
+  dusk_table_free(t);
+  /* ints padded to the widest, wrapped at 75 columns */
+  t = array_table(DUSK_TYPE_INT64, ints, 40);
+  assert_written(write_array, t,
+                 "[      -7   999996  1999999  3000002  4000005  5000008  "
+                 "6000011  7000014\n"
+                 "  8000017  9000020 10000023 11000026 12000029 13000032 "
+                 "14000035 15000038\n"
+                 " 16000041 17000044 18000047 19000050 20000053 21000056 "
+                 "22000059 23000062\n"
+                 " 24000065 25000068 26000071 27000074 28000077 29000080 "
+                 "30000083 31000086\n"
+                 " 32000089 33000092 34000095 35000098 36000101 37000104 "
+                 "38000107 39000110]\n");
+  dusk_table_free(t);
+  /* objects: each str's repr, nan */
+  t = array_table(DUSK_TYPE_STRING, strs, 7);
+  assert_written(write_array, t,
+                 "[\"it's\" 'say \"hi\"' 'both \\' \"' 'tab\\t' 'a\\\\b' "
+                 "'\xc3\xa9\\xa0' nan]\n");
+  dusk_table_free(t);
+  /* more than 1000: 3 at each end */
+  t = array_table(DUSK_TYPE_INT64, many, 1200);
+  assert_written(write_array, t, "[   0    1    2 ... 1197 1198 1199]\n");
+  dusk_table_free(t);
+  t = array_table(DUSK_TYPE_BOOL, bools, 2);
+  assert_written(write_array, t, "[ True False]\n");
+  dusk_table_free(t);
+  t = array_table(DUSK_TYPE_INT64, ints, 0);
+  assert_written(write_array, t, "[]\n");
+  assert_written(write_ext_array, t,
+                 "<IntegerArray>\n[]\nLength: 0, dtype: Int64\n");
+  dusk_table_free(t);
+  /* pandas' IntegerArray: past 100 values 10 at each end, justified */
+  t = array_table(DUSK_TYPE_INT64, ext, 151);
+  assert_written(write_ext_array, t,
+                 "<IntegerArray>\n"
+                 "[<NA>,    0,   10,   20,   30,   40,   50,   60,   70,   "
+                 "80,\n"
+                 " ...\n"
+                 " 1400, 1410, 1420, 1430, 1440, 1450, 1460, 1470, 1480, "
+                 "1490]\n"
+                 "Length: 151, dtype: Int64\n");
+  dusk_table_free(t);
+  t = array_table(DUSK_TYPE_BOOL, (dusk_value[]){tu_bool(true), tu_null()},
+                  2);
+  assert_written(write_ext_array, t,
+                 "<BooleanArray>\n[True, <NA>]\nLength: 2, dtype: boolean\n");
+  dusk_table_free(t);
+}
+END_TEST
+
 START_TEST(test_text_fixed) {
   /* What pandas 1.5 prints for these (checked by hand), so the text
    * writer is exercised even where pandas is not installed. */
@@ -2151,6 +2256,7 @@ int main(void) {
   tcase_add_test(tc, test_float_repr);
   tcase_add_test(tc, test_json_fixed);
   tcase_add_test(tc, test_text_fixed);
+  tcase_add_test(tc, test_array_fixed);
   tcase_add_test(tc, test_against_pandas);
   tcase_add_test(tc, test_write_error);
   suite_add_tcase(s, tc);
