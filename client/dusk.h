@@ -510,7 +510,11 @@ dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,
                             size_t ncolumns, dusk_error *err);
 /* Workers write one file per partition, dir/<file>-<range>.part (like
  * Dask's N.part, with each partition's own row numbers as the index); the
- * result lists the files and their row counts. */
+ * result lists the files and their row counts.  Of a whole frame sorted
+ * by columns (dusk_sort_values over its rows): the rows written sorted,
+ * range-partitioned - dir/000000.part, ... in name order are the frame in
+ * sort_values(by, kind="stable") order, each file sorted and written by a
+ * task of its own. */
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err);
 /* A deep copy of f (builders consume their input: copy a frame to extend
  * it in two ways).  NULL and err when out of memory or f is NULL. */

@@ -229,3 +229,52 @@ def test_sorted_to_csv_one_range(client, tmp_path):
     assert len(files) == 2
     assert written(files) == pd.read_csv(path).sort_values(
         "k", ascending=False, kind="stable").to_csv()
+
+
+def test_worker_killed_mid_sorted_write(data, tmp_path):
+    """A worker SIGKILLed while it holds the range shuffle's partials,
+    splits and picks (a second worker stopped meanwhile, so the query
+    cannot have finished): what it held is recomputed from lineage and
+    the files are still pandas' sorted frame."""
+    import signal
+    import threading
+    import time
+    with dusk.LocalCluster(n_workers=3) as cluster, \
+            dusk.Client(cluster) as c, \
+            dusk.Client(cluster, set_as_default=False) as watch:
+        # (watch: c's connection waits on the query; to_csv runs on c)
+        q = read(data, "4KB").sort_values("u")
+        want = pd.read_csv(data, parse_dates=["t"],
+                           float_precision="round_trip").sort_values(
+                               "u", kind="stable").to_csv()
+        pids = [w["pid"] for w in c.scheduler_info()["workers"]]
+        blocker, victim = pids[0], pids[1]
+        out = {}
+
+        def run_query():
+            try:
+                out["files"] = q.to_csv(str(tmp_path / "out"))
+            except BaseException as e:  # reported below
+                out["error"] = e
+        os.kill(blocker, signal.SIGSTOP)
+        th = threading.Thread(target=run_query)
+        try:
+            th.start()
+            end = time.monotonic() + 60
+            while True:
+                held = {w["pid"]: w["keys"]
+                        for w in watch.scheduler_info()["workers"]}
+                if held.get(victim, 0) >= 3:
+                    break
+                assert th.is_alive(), "the query ended before the kill"
+                assert time.monotonic() < end, "the victim never held keys"
+                time.sleep(0.02)
+            assert th.is_alive()
+            os.kill(victim, signal.SIGKILL)
+        finally:
+            os.kill(blocker, signal.SIGCONT)
+        th.join(120)
+        assert not th.is_alive()
+        if "error" in out:
+            raise out["error"]
+        assert written(out["files"]) == want
