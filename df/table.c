@@ -937,14 +937,120 @@ int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
   }
   if ((r = dusk_table_new(names, types, t->ncols, t->nindex)) == NULL)
     goto done;
-  rc = 0;
-  for (size_t i = 0; i < n && rc == 0; i++)
-    rc = order[i] < t->nrows ? dusk_table_append_rows(r, t, order[i], 1)
-                             : DUSK_EINVAL;
+  rc = DUSK_EINVAL;
+  for (size_t i = 0; i < n; i++)
+    if (order[i] >= t->nrows)
+      goto done;
+  /* Room for every row first, then one gather loop per column (a sorted
+   * frame's parts take millions of rows). */
+  if ((rc = n > 0 ? reserve_rows(r, n) : 0) != 0)
+    goto done;
   for (size_t c = 0; c < t->ncols; c++) {
-    r->cols[c].source_na = t->cols[c].source_na;
-    r->cols[c].logical = t->cols[c].logical;
+    dusk_table_column *d = &r->cols[c];
+    const dusk_table_column *s = &t->cols[c];
+    for (size_t i = 0; i < n; i++)
+      d->valid[i] = s->valid[order[i]];
+    switch (s->type) {
+    case DUSK_TYPE_STRING: {
+      size_t bytes = 0, at = 0;
+      for (size_t i = 0; i < n; i++)
+        bytes += (size_t)(s->str_off[order[i] + 1] - s->str_off[order[i]]);
+      if ((rc = reserve_bytes(d, bytes)) != 0)
+        goto done;
+      d->str_off[0] = 0;
+      for (size_t i = 0; i < n; i++) {
+        size_t len = (size_t)(s->str_off[order[i] + 1] - s->str_off[order[i]]);
+        if (len > 0)
+          memcpy(d->str_data + at, s->str_data + s->str_off[order[i]], len);
+        at += len;
+        d->str_off[i + 1] = at;
+      }
+      d->str_len = at;
+      break;
+    }
+    case DUSK_TYPE_FLOAT64:
+      for (size_t i = 0; i < n; i++)
+        d->f64[i] = s->f64[order[i]];
+      break;
+    case DUSK_TYPE_BOOL:
+      for (size_t i = 0; i < n; i++)
+        d->b[i] = s->b[order[i]];
+      break;
+    case DUSK_TYPE_INT64:
+      for (size_t i = 0; i < n; i++)
+        d->i64[i] = s->i64[order[i]];
+      break;
+    default: /* NULL; logical types are stored as int64 */
+      break;
+    }
+    d->source_na = s->source_na;
+    d->logical = s->logical;
   }
+  r->nrows = n;
+  rc = 0;
+done:
+  free(names);
+  free(types);
+  if (rc != 0) {
+    dusk_table_free(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
+                       size_t nindex, dusk_table **out) {
+  const char **names = calloc(n ? n : 1, sizeof *names);
+  dusk_type *types = calloc(n ? n : 1, sizeof *types);
+  dusk_table *r = NULL;
+  size_t rows = t->nrows;
+  int rc = DUSK_ENOMEM;
+  *out = NULL;
+  if (names == NULL || types == NULL)
+    goto done;
+  rc = DUSK_EINVAL;
+  for (size_t k = 0; k < n; k++) {
+    if (cols[k] >= t->ncols)
+      goto done;
+    names[k] = t->cols[cols[k]].name;
+    types[k] = t->cols[cols[k]].type;
+  }
+  rc = DUSK_ENOMEM;
+  if ((r = dusk_table_new(names, types, n, nindex)) == NULL)
+    goto done;
+  if ((rc = rows > 0 ? reserve_rows(r, rows) : 0) != 0)
+    goto done;
+  for (size_t k = 0; k < n; k++) {
+    dusk_table_column *d = &r->cols[k];
+    const dusk_table_column *s = &t->cols[cols[k]];
+    memcpy(d->valid, s->valid, rows);
+    switch (s->type) {
+    case DUSK_TYPE_INT64:
+      memcpy(d->i64, s->i64, rows * 8);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      memcpy(d->f64, s->f64, rows * 8);
+      break;
+    case DUSK_TYPE_BOOL:
+      memcpy(d->b, s->b, rows);
+      break;
+    case DUSK_TYPE_STRING:
+      if (rows == 0)
+        break;
+      if ((rc = reserve_bytes(d, s->str_len)) != 0)
+        goto done;
+      if (s->str_len > 0)
+        memcpy(d->str_data, s->str_data, s->str_len);
+      memcpy(d->str_off, s->str_off, (rows + 1) * sizeof *d->str_off);
+      d->str_len = s->str_len;
+      break;
+    default: /* NULL; logical types are stored as int64 */
+      break;
+    }
+  }
+  r->nrows = rows;
+  rc = 0;
 done:
   free(names);
   free(types);
@@ -1022,6 +1128,72 @@ static void sort_merge(const sort_keys *k, size_t *v, size_t *tmp, size_t n) {
   memcpy(v, tmp, n * sizeof *v);
 }
 
+/* The sort of one int64, float64 or bool column as unsigned 64-bit keys
+ * that order as the values do in the direction asked (a float's bits
+ * turned as radix sorts do; descending: every bit flipped). */
+static uint64_t radix_key(const dusk_table_column *c, size_t r, bool asc) {
+  uint64_t u;
+  if (c->type == DUSK_TYPE_INT64) {
+    u = (uint64_t)c->i64[r] ^ (UINT64_C(1) << 63);
+  } else if (c->type == DUSK_TYPE_FLOAT64) {
+    double v = c->f64[r] == 0 ? 0.0 : c->f64[r]; /* -0.0 ties 0.0 */
+    memcpy(&u, &v, 8);
+    u = (u >> 63) ? ~u : u ^ (UINT64_C(1) << 63);
+  } else {
+    u = c->b[r];
+  }
+  return asc ? u : ~u;
+}
+
+/* A stable LSD radix sort of one fixed-width column's rows (nulls and NaN
+ * last, in row order): 8 passes of 8 bits, skipping the bytes every key
+ * shares.  false when out of memory (the caller merge-sorts). */
+static bool radix_order(const dusk_table *t, int col, bool asc,
+                        size_t *order) {
+  const dusk_table_column *c = &t->cols[col];
+  size_t n = t->nrows, nn = 0, at;
+  uint64_t *key = malloc(n * sizeof *key), *key2 = malloc(n * sizeof *key2);
+  size_t *tmp = malloc(n * sizeof *tmp);
+  uint64_t all_and = ~UINT64_C(0), all_or = 0;
+  if (key == NULL || key2 == NULL || tmp == NULL) {
+    free(key);
+    free(key2);
+    free(tmp);
+    return false;
+  }
+  for (size_t r = 0; r < n; r++)
+    if (c->valid[r] && !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]))) {
+      key[nn] = radix_key(c, r, asc);
+      all_and &= key[nn];
+      all_or |= key[nn];
+      order[nn++] = r;
+    }
+  at = nn;
+  for (size_t r = 0; r < n; r++)
+    if (!(c->valid[r] && !(c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]))))
+      order[at++] = r;
+  for (int shift = 0; shift < 64; shift += 8) {
+    size_t count[257] = {0};
+    if ((((all_and ^ all_or) >> shift) & 0xff) == 0)
+      continue; /* every key has the same byte here */
+    for (size_t i = 0; i < nn; i++)
+      count[((key[i] >> shift) & 0xff) + 1]++;
+    for (int b = 0; b < 256; b++)
+      count[b + 1] += count[b];
+    for (size_t i = 0; i < nn; i++) {
+      size_t to = count[(key[i] >> shift) & 0xff]++;
+      key2[to] = key[i];
+      tmp[to] = order[i];
+    }
+    memcpy(key, key2, nn * sizeof *key);
+    memcpy(order, tmp, nn * sizeof *order);
+  }
+  free(key);
+  free(key2);
+  free(tmp);
+  return true;
+}
+
 void dusk_table_sort_order(const dusk_table *t, const int *cols,
                            const uint8_t *ascending, size_t n, size_t *order) {
   sort_keys k = {t, cols, ascending, n};
@@ -1029,6 +1201,10 @@ void dusk_table_sort_order(const dusk_table *t, const int *cols,
   for (size_t i = 0; i < t->nrows; i++)
     order[i] = i;
   if (t->nrows < 2)
+    return;
+  if (n == 1 && t->cols[cols[0]].type != DUSK_TYPE_STRING &&
+      t->cols[cols[0]].type != DUSK_TYPE_NULL &&
+      radix_order(t, cols[0], ascending[0] != 0, order))
     return;
   if ((tmp = malloc(t->nrows * sizeof *tmp)) == NULL) {
     /* Insertion sort needs no memory: slower, same (stable) order. */

@@ -80,6 +80,12 @@ int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
  * with t's columns, index and source_na flags.  0 or DUSK_ENOMEM. */
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
                     dusk_table **out);
+/* A new table of t's columns cols[0..n) (every row, copied column by
+ * column), the first nindex of them its index; source_na and logical
+ * flags cleared.  0, DUSK_EINVAL (a column out of range) or
+ * DUSK_ENOMEM. */
+int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
+                       size_t nindex, dusk_table **out);
 /* Fills order[0..t->nrows) with t's rows in pandas 1.5's default
  * sort_values(col, kind="quicksort") order: nargsort's numpy quicksort
  * (npsort.h) of the non-null values (reversed before and after for

@@ -140,6 +140,10 @@ static size_t fmt_repr(double v, char *out) {
   int e = 0;
   bool neg = signbit(v) != 0;
 
+  /* a whole number below 1e16 is its digits and ".0" (the common case of
+   * to_csv's int columns holding a null, pandas' float64) */
+  if (v == trunc(v) && fabs(v) < 1e16 && v != 0)
+    return (size_t)snprintf(out, 32, "%lld.0", (long long)v);
   if (isnan(v))
     return (size_t)snprintf(out, 32, "nan");
   if (isinf(v))
@@ -293,7 +297,7 @@ static void csv_field(FILE *f, const char *s, size_t len, bool alone) {
   for (size_t i = 0; i < len && !quote; i++)
     quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
   if (!quote) {
-    fwrite(s, 1, len, f);
+    fwrite_unlocked(s, 1, len, f);
     return;
   }
   fputc('"', f);
@@ -314,9 +318,22 @@ static size_t csv_cell(const dusk_table_column *c, size_t r, char *tmp,
   if (!c->valid[r])
     return 0;
   switch (c->type) {
-  case DUSK_TYPE_INT64:
-    s->len = (size_t)snprintf(tmp, 32, "%lld", (long long)c->i64[r]);
+  case DUSK_TYPE_INT64: { /* the digits, without printf */
+    int64_t v = c->i64[r];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char rev[24];
+    size_t n = 0;
+    do {
+      rev[n++] = (char)('0' + u % 10);
+      u /= 10;
+    } while (u != 0);
+    if (v < 0)
+      tmp[s->len++] = '-';
+    while (n > 0)
+      tmp[s->len++] = rev[--n];
+    tmp[s->len] = '\0';
     break;
+  }
   case DUSK_TYPE_FLOAT64:
     if (!isnan(c->f64[r]))
       s->len = fmt_repr(c->f64[r], tmp);
@@ -367,10 +384,47 @@ static void csv_two_level_header(const dusk_table *t, FILE *f) {
   fputc('\n', f);
 }
 
+static bool int_as_float(const dusk_table_column *col);
+
+/* A cell of a column times_as_text would have turned: a datetime's,
+ * date's or timedelta's text (digits[c] as it computes them), an int
+ * column holding a null anywhere as pandas' float64.  false for another
+ * cell (csv_cell's). */
+static bool csv_time_cell(const dusk_table_column *col, size_t r, int digits,
+                          char *tmp, dusk_slice *s) {
+  if (!col->valid[r] || col->type != DUSK_TYPE_INT64)
+    return false;
+  s->ptr = tmp;
+  if (int_as_float(col))
+    s->len = fmt_repr((double)col->i64[r], tmp);
+  else if (col->logical == DUSK_TYPE_TIMEDELTA)
+    s->len = dusk_format_timedelta(col->i64[r], digits, tmp);
+  else if (col->logical != 0)
+    s->len = dusk_format_datetime(col->i64[r], digits, tmp);
+  else
+    return false;
+  return true;
+}
+
+/* to_csv straight from the table: times and int-as-float cells formatted
+ * as they are written (times_as_text would copy the table first, row by
+ * row - the bulk of writing a sorted frame's parts). */
 static int write_csv(const dusk_table *t, FILE *f) {
   size_t nfields = t->ncols + (t->nindex == 0 ? 1 : 0);
   bool alone = nfields == 1;
-  char tmp[40];
+  char tmp[64];
+  int *digits = calloc(t->ncols + 1, sizeof *digits);
+  if (digits == NULL)
+    return DUSK_ENOMEM;
+  for (size_t c = 0; c < t->ncols; c++) {
+    const dusk_table_column *col = &t->cols[c];
+    if (col->type != DUSK_TYPE_INT64 || !col->logical)
+      continue;
+    digits[c] = col->logical == DUSK_TYPE_DATE
+                    ? -1
+                    : dusk_time_digits(col->i64, col->valid, t->nrows,
+                                       col->logical == DUSK_TYPE_DATETIME);
+  }
 
   errno = 0;
   if (two_level(t)) {
@@ -391,14 +445,16 @@ static int write_csv(const dusk_table *t, FILE *f) {
     for (size_t i = 0; i < t->ncols; i++) {
       dusk_slice s;
       if (i > 0 || t->nindex == 0)
-        fputc(',', f);
-      csv_cell(&t->cols[i], r, tmp, &s);
+        putc_unlocked(',', f); /* one thread writes f */
+      if (!csv_time_cell(&t->cols[i], r, digits[i], tmp, &s))
+        csv_cell(&t->cols[i], r, tmp, &s);
       csv_field(f, s.ptr, s.len, alone);
     }
-    fputc('\n', f);
+    putc_unlocked('\n', f);
     if (ferror(f))
       break;
   }
+  free(digits);
   return finish_write(f);
 }
 
@@ -1601,7 +1657,7 @@ static int write_with_times(const dusk_table *t, FILE *f, bool nat_text,
 }
 
 int dusk_table_write_csv(const dusk_table *t, FILE *f) {
-  return write_with_times(t, f, false, write_csv);
+  return write_csv(t, f);
 }
 
 int dusk_table_write_json(const dusk_table *t, FILE *f) {

@@ -4156,24 +4156,26 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   size_t nc = rows->ncols - DUSK_ROWS_NEXTRA, nb;
   range_base *bases = NULL;
   int64_t last_range = -1, last_base = 0;
-  const char **names = dusk_xcalloc(nc + 1, sizeof *names);
-  dusk_type *types = dusk_xcalloc(nc + 1, sizeof *types);
-  dusk_value *vals = dusk_xcalloc(nc + 1, sizeof *vals);
+  size_t *cols = dusk_xcalloc(nc + 1, sizeof *cols);
   dusk_table *res = NULL;
   const dusk_table *rg = m->ranges;
+  const dusk_table_column *ranges, *within;
   bool across = chain_merges(m->p.root);
-  int rc = DUSK_ENOMEM;
-  names[0] = "";
-  types[0] = DUSK_TYPE_INT64;
-  for (size_t c = 0; c < nc; c++) {
-    names[c + 1] = rows->cols[c].name;
-    types[c + 1] = rows->cols[c].type;
-  }
-  if ((res = dusk_table_new(names, types, nc + 1, 1)) == NULL)
-    goto out;
+  int rc;
+  /* The label column (made from __row below), then the value columns,
+   * copied column by column: a gathered frame has millions of rows. */
+  cols[0] = dusk_rows_row_col(rows->ncols);
+  for (size_t c = 0; c < nc; c++)
+    cols[c + 1] = c;
+  rc = dusk_table_columns(rows, cols, nc + 1, 1, &res);
+  free(cols);
+  if (rc != 0)
+    return rc;
+  free(res->cols[0].name);
+  res->cols[0].name = dusk_xstrdup("");
   /* Each range's first label: the rows of earlier ranges of its file (of
    * any file after a merge), from the ranges sorted by index - a sorted
-   * frame's gathered rows are many, and come in any range order. */
+   * frame's gathered rows come in any range order. */
   nb = rg->nrows;
   bases = dusk_xcalloc(nb + 1, sizeof *bases);
   for (size_t k = 0; k < nb; k++) {
@@ -4188,9 +4190,10 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
     bases[k].rows = (int64_t)total; /* now: the rows before it */
     total += (size_t)rows_k;
   }
+  ranges = &rows->cols[dusk_rows_range_col(rows->ncols)];
+  within = &rows->cols[dusk_rows_row_col(rows->ncols)];
   for (size_t r = 0; r < rows->nrows; r++) {
-    int64_t range = rows->cols[dusk_rows_range_col(rows->ncols)].i64[r];
-    int64_t label = rows->cols[dusk_rows_row_col(rows->ncols)].i64[r];
+    int64_t range = ranges->i64[r];
     if (range != last_range) {
       range_base key, *hit;
       key.index = range;
@@ -4198,24 +4201,12 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
       last_base = hit != NULL ? hit->rows : 0;
       last_range = range;
     }
-    label += last_base;
-    vals[0].type = DUSK_TYPE_INT64;
-    vals[0].u.i = label;
-    for (size_t c = 0; c < nc; c++)
-      dusk_table_get(rows, c, r, &vals[c + 1]);
-    if ((rc = dusk_table_append_row(res, vals)) != 0)
-      goto out;
+    res->cols[0].i64[r] = within->i64[r] + last_base;
+    res->cols[0].valid[r] = 1;
   }
-  *out = res;
-  res = NULL;
-  rc = 0;
-out:
-  dusk_table_free(res);
   free(bases);
-  free(names);
-  free(types);
-  free(vals);
-  return rc;
+  *out = res;
+  return 0;
 }
 
 /* One column of a quantile's merged windows: its totals over every scan. */

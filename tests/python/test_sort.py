@@ -278,3 +278,61 @@ def test_worker_killed_mid_sorted_write(data, tmp_path):
         if "error" in out:
             raise out["error"]
         assert written(out["files"]) == want
+
+
+def test_sorted_write_spills_past_a_tiny_memory_limit(tmp_path):
+    """Workers of 1 MB: the shuffle's partials, splits and picks go to
+    disk past 70% of the limit (seen while the query waits on a stopped
+    worker), are read back for the tasks that need them, and the files
+    are pandas' sorted frame; nothing is left in the spill directory."""
+    import signal
+    import time
+    big = tmp_path / "big.csv"
+    rnd = random.Random(3)
+    with open(big, "w") as f:
+        f.write("k,name,u\n")
+        for i in range(30000):
+            f.write(f"{rnd.randint(0, 99)},n{rnd.randint(0, 999)},"
+                    f"{rnd.random()!r}\n")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+
+    def spilled():
+        return [f for sub in os.listdir(spill)
+                for f in os.listdir(os.path.join(spill, sub))]
+    with dusk.LocalCluster(n_workers=3, memory_limit="1MB",
+                           local_directory=spill) as cluster, \
+            dusk.Client(cluster) as c, \
+            dusk.Client(cluster, set_as_default=False) as watch:
+        blocker = watch.scheduler_info()["workers"][0]["pid"]
+        out = {}
+        import threading
+
+        def run_query():
+            try:
+                out["files"] = dd.read_csv(str(big), blocksize="32KB") \
+                    .sort_values(["k", "u"]).to_csv(str(tmp_path / "out"))
+            except BaseException as e:
+                out["error"] = e
+        os.kill(blocker, signal.SIGSTOP)
+        th = threading.Thread(target=run_query)
+        try:
+            th.start()
+            end = time.monotonic() + 60
+            while not spilled():
+                assert th.is_alive(), "the query ended without spilling"
+                assert time.monotonic() < end, "nothing spilled"
+                time.sleep(0.02)
+        finally:
+            os.kill(blocker, signal.SIGCONT)
+        th.join(120)
+        assert not th.is_alive()
+        if "error" in out:
+            raise out["error"]
+        assert written(out["files"]) == pd.read_csv(
+            big, float_precision="round_trip").sort_values(
+                ["k", "u"]).to_csv()
+        end = time.monotonic() + 10
+        while spilled() and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not spilled()
