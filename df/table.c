@@ -1021,7 +1021,7 @@ int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
     goto done;
   if ((rc = rows > 0 ? reserve_rows(r, rows) : 0) != 0)
     goto done;
-  for (size_t k = 0; k < n; k++) {
+  for (size_t k = 0; k < n && rows > 0; k++) { /* (no arrays when empty) */
     dusk_table_column *d = &r->cols[k];
     const dusk_table_column *s = &t->cols[cols[k]];
     memcpy(d->valid, s->valid, rows);
@@ -1036,8 +1036,6 @@ int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
       memcpy(d->b, s->b, rows);
       break;
     case DUSK_TYPE_STRING:
-      if (rows == 0)
-        break;
       if ((rc = reserve_bytes(d, s->str_len)) != 0)
         goto done;
       if (s->str_len > 0)
