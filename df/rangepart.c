@@ -1,7 +1,6 @@
 /* rangepart.c - range partitions of a sorted frame (rangepart.h). */
 #include "rangepart.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,51 +86,6 @@ out:
   return rc;
 }
 
-static bool is_na(const dusk_table_column *c, size_t r) {
-  return !c->valid[r] || (c->type == DUSK_TYPE_FLOAT64 && isnan(c->f64[r]));
-}
-
-/* <0, 0, >0: row a of ta before, tied with, after row b of tb, as the
- * sort orders them (rangepart.h).  Columns of one key share a type (one
- * query attempt's scans read each column alike). */
-static int key_cmp(const dusk_table *ta, const int *ca, size_t a,
-                   const dusk_table *tb, const int *cb, size_t b,
-                   const dusk_plan *sort) {
-  for (size_t k = 0; k < sort->ncolumns; k++) {
-    const dusk_table_column *x = &ta->cols[ca[k]], *y = &tb->cols[cb[k]];
-    bool na = is_na(x, a), nb = is_na(y, b);
-    int r = 0;
-    if (na || nb) {
-      if (na != nb)
-        return na ? 1 : -1;
-      continue;
-    }
-    switch (x->type) {
-    case DUSK_TYPE_INT64:
-      r = (x->i64[a] > y->i64[b]) - (x->i64[a] < y->i64[b]);
-      break;
-    case DUSK_TYPE_FLOAT64:
-      r = (x->f64[a] > y->f64[b]) - (x->f64[a] < y->f64[b]);
-      break;
-    case DUSK_TYPE_BOOL:
-      r = (int)x->b[a] - (int)y->b[b];
-      break;
-    default: { /* STRING */
-      size_t la = (size_t)(x->str_off[a + 1] - x->str_off[a]);
-      size_t lb = (size_t)(y->str_off[b + 1] - y->str_off[b]);
-      r = memcmp(x->str_data + x->str_off[a], y->str_data + y->str_off[b],
-                 la < lb ? la : lb);
-      if (r == 0)
-        r = (la > lb) - (la < lb);
-      break;
-    }
-    }
-    if (r != 0)
-      return sort->ascending[k] ? r : -r;
-  }
-  return 0;
-}
-
 int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
                           const dusk_plan *sort, uint32_t *part,
                           dusk_error *err) {
@@ -151,7 +105,8 @@ int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
     size_t lo = 0, hi = cuts->nrows; /* the first cut above row r */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      if (key_cmp(cuts, ccols, mid, rows, rcols, r, sort) <= 0)
+      if (dusk_table_rows_cmp(cuts, ccols, mid, rows, rcols, r,
+                              sort->ascending, sort->ncolumns) <= 0)
         lo = mid + 1;
       else
         hi = mid;

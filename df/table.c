@@ -1067,35 +1067,39 @@ typedef struct sort_keys {
   size_t n;
 } sort_keys;
 
-/* <0, 0, >0: row a before, tied with, after row b. */
-static int sort_cmp(const sort_keys *k, size_t a, size_t b) {
-  for (size_t i = 0; i < k->n; i++) {
-    const dusk_table_column *c = &k->t->cols[k->cols[i]];
-    bool na = !c->valid[a], nb = !c->valid[b];
+/* <0, 0, >0: row a of ta before, tied with, after row b of tb, as
+ * dusk_table_sort_order orders rows (columns ca[i] of ta against cb[i] of
+ * tb, of one type). */
+static inline int rows_cmp(const dusk_table *ta, const int *ca, size_t a,
+                           const dusk_table *tb, const int *cb, size_t b,
+                           const uint8_t *asc, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const dusk_table_column *x = &ta->cols[ca[i]], *y = &tb->cols[cb[i]];
+    bool na = !x->valid[a], nb = !y->valid[b];
     int r = 0;
-    if (c->type == DUSK_TYPE_FLOAT64) {
-      na |= isnan(c->f64[a]);
-      nb |= isnan(c->f64[b]);
+    if (x->type == DUSK_TYPE_FLOAT64) {
+      na |= isnan(x->f64[a]);
+      nb |= isnan(y->f64[b]);
     }
     if (na || nb) { /* nulls last in either direction */
       if (na != nb)
         return na ? 1 : -1;
       continue;
     }
-    switch (c->type) {
+    switch (x->type) {
     case DUSK_TYPE_INT64:
-      r = (c->i64[a] > c->i64[b]) - (c->i64[a] < c->i64[b]);
+      r = (x->i64[a] > y->i64[b]) - (x->i64[a] < y->i64[b]);
       break;
     case DUSK_TYPE_FLOAT64:
-      r = (c->f64[a] > c->f64[b]) - (c->f64[a] < c->f64[b]);
+      r = (x->f64[a] > y->f64[b]) - (x->f64[a] < y->f64[b]);
       break;
     case DUSK_TYPE_BOOL:
-      r = (int)c->b[a] - (int)c->b[b];
+      r = (int)x->b[a] - (int)y->b[b];
       break;
     case DUSK_TYPE_STRING: {
-      size_t la = (size_t)(c->str_off[a + 1] - c->str_off[a]);
-      size_t lb = (size_t)(c->str_off[b + 1] - c->str_off[b]);
-      r = memcmp(c->str_data + c->str_off[a], c->str_data + c->str_off[b],
+      size_t la = (size_t)(x->str_off[a + 1] - x->str_off[a]);
+      size_t lb = (size_t)(y->str_off[b + 1] - y->str_off[b]);
+      r = memcmp(x->str_data + x->str_off[a], y->str_data + y->str_off[b],
                  la < lb ? la : lb);
       if (r == 0)
         r = (la > lb) - (la < lb);
@@ -1105,9 +1109,20 @@ static int sort_cmp(const sort_keys *k, size_t a, size_t b) {
       break;
     }
     if (r != 0)
-      return k->asc[i] ? r : -r;
+      return asc[i] ? r : -r;
   }
   return 0;
+}
+
+int dusk_table_rows_cmp(const dusk_table *ta, const int *ca, size_t a,
+                        const dusk_table *tb, const int *cb, size_t b,
+                        const uint8_t *asc, size_t n) {
+  return rows_cmp(ta, ca, a, tb, cb, b, asc, n);
+}
+
+/* <0, 0, >0: row a before, tied with, after row b. */
+static int sort_cmp(const sort_keys *k, size_t a, size_t b) {
+  return rows_cmp(k->t, k->cols, a, k->t, k->cols, b, k->asc, k->n);
 }
 
 /* A stable merge sort of v[0..n) by sort_cmp, tmp holding n entries. */

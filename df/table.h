@@ -93,6 +93,12 @@ int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
  * numpy leaves them, which is not row order.  Needs no memory. */
 void dusk_table_nargsort(const dusk_table *t, int col, bool ascending,
                          size_t *order);
+/* <0, 0, >0: row a of ta before, tied with, after row b of tb in the
+ * order dusk_table_sort_order gives (columns ca[i] of ta against cb[i] of
+ * tb, which must share their type; ascending[i] per column). */
+int dusk_table_rows_cmp(const dusk_table *ta, const int *ca, size_t a,
+                        const dusk_table *tb, const int *cb, size_t b,
+                        const uint8_t *ascending, size_t n);
 /* Fills order[0..t->nrows) with t's rows sorted by columns cols[0..n)
  * (ascending[k] 1 or 0 for each), as pandas' sort_values(kind="stable"):
  * ties keep their order, nulls (and NaN) last whatever the direction,
