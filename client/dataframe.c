@@ -948,9 +948,7 @@ dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,
 }
 
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
-  if (f != NULL && f->plan->kind == DUSK_PLAN_SORT_VALUES &&
-      f->plan->ninputs == 1 && f->plan->ncolumns > 0 &&
-      f->plan->dir == NULL && !dusk_plan_takes_post(f->plan->inputs[0])) {
+  if (f != NULL && dusk_plan_sorts_rows(f->plan)) {
     /* a whole frame sorted: written range-partitioned (plan.h) */
     dusk_plan *p;
     if (dir == NULL || dir[0] == '\0') {

@@ -3178,14 +3178,6 @@ static int parse_sample(parser *p, plan_chain *f, size_t where) {
   return wrap(p, f, dusk_plan_sample(f->plan, frac, seed), where);
 }
 
-/* Whether plan is a whole frame's rows sorted by columns, which to_csv
- * writes range-partitioned. */
-static bool sorted_rows(const dusk_plan *plan) {
-  return plan != NULL && plan->kind == DUSK_PLAN_SORT_VALUES &&
-         plan->ninputs == 1 && plan->ncolumns > 0 && plan->dir == NULL &&
-         !dusk_plan_takes_post(plan->inputs[0]);
-}
-
 /* At "to_csv": to_csv("dir"), also after a whole frame's sort_values. */
 static int parse_to_csv(parser *p, plan_chain *f, size_t where) {
   char *dir;
@@ -3203,7 +3195,7 @@ static int parse_to_csv(parser *p, plan_chain *f, size_t where) {
       (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    "to_csv")) == 0) {
     snprintf(f->terminal, sizeof f->terminal, "to_csv()");
-    if (sorted_rows(f->plan)) { /* written range-partitioned (plan.h) */
+    if (dusk_plan_sorts_rows(f->plan)) { /* written range-partitioned (plan.h) */
       f->plan->dir = dir;
       dir = NULL;
     } else {
@@ -3534,7 +3526,7 @@ static int parse_post(parser *p, plan_chain *f, const token *name) {
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     if (is_word(p, rows[i]))
       return parse_post_rows(p, f, rows[i], name->start);
-  if (is_word(p, "to_csv") && sorted_rows(f->plan))
+  if (is_word(p, "to_csv") && dusk_plan_sorts_rows(f->plan))
     return parse_to_csv(p, f, name->start);
   return 1;
 }

@@ -1262,15 +1262,20 @@ dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,
   return p;
 }
 
-/* Whether p sorts a whole frame's rows (not a computed result). */
-static bool sorts_rows(const dusk_plan *p) {
+bool dusk_plan_sorts_rows(const dusk_plan *p) {
   return p != NULL && p->kind == DUSK_PLAN_SORT_VALUES && p->ninputs == 1 &&
-         p->ncolumns > 0 && !dusk_plan_takes_post(p->inputs[0]);
+         p->ncolumns > 0 && p->dir == NULL &&
+         !dusk_plan_takes_post(p->inputs[0]);
+}
+
+bool dusk_plan_sorted_write(const dusk_plan *p) {
+  return p != NULL && p->kind == DUSK_PLAN_SORT_VALUES && p->dir != NULL &&
+         p->ncolumns > 0;
 }
 
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n) {
   dusk_plan *p;
-  if (sorts_rows(in) && n >= 0) { /* the first n of a sorted frame */
+  if (dusk_plan_sorts_rows(in) && n >= 0) { /* the first n of a sorted frame */
     in->kind = DUSK_PLAN_TOPK;
     in->n = n;
     return in;

@@ -598,6 +598,11 @@ dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
  * dusk_plan_head turns the pair into TOPK, and dusk_plan_tail of a whole
  * frame is the TOPK of its last n rows.  quicksort (plan.h) is false:
  * the API layers set pandas' default. */
+/* Whether p sorts a whole frame's rows by columns (not a computed result;
+ * not yet written), and whether p is such a sort written by to_csv (its
+ * dir set: range-partitioned). */
+bool dusk_plan_sorts_rows(const dusk_plan *p);
+bool dusk_plan_sorted_write(const dusk_plan *p);
 dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
                                  size_t n, const uint8_t *ascending,
                                  size_t nascending);

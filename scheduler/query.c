@@ -3001,8 +3001,7 @@ static void lower_and_submit(sched_query *q) {
   encode_tail_args(&tail, &tail_plan, &nulls);
   {
     const dusk_plan *r = dusk_plan_result_root(q->plan);
-    if (q->plan->kind == DUSK_PLAN_SORT_VALUES && q->plan->dir != NULL &&
-        nlevel > 0)
+    if (dusk_plan_sorted_write(q->plan) && nlevel > 0)
       add_range_sort(q, &sp, level, nlevel, &tail_plan, &nulls);
     else if (r->kind == DUSK_PLAN_GROUPBY && r->split_out > 1 && nlevel > 0)
       add_split_out(q, &sp, level, nlevel, r->split_out, &tail_plan, &nulls);

@@ -3647,15 +3647,6 @@ failed:
  * key (key_add: equal keys, equal bytes, whichever scan made them). */
 /* ---- a sorted to_csv's range partitions (rangepart.h) ------------------ */
 
-/* The top of a tail plan when it is a whole frame's sort written by
- * to_csv (plan.h: SORT_VALUES with dir), else NULL. */
-static const dusk_plan *sorted_write(const dusk_plan *plan) {
-  return plan != NULL && plan->kind == DUSK_PLAN_SORT_VALUES &&
-                 plan->dir != NULL && plan->ncolumns > 0
-             ? plan
-             : NULL;
-}
-
 /* The tail args' plan, which must be a sorted write; with err set when
  * not. */
 static int sort_args(const dusk_op_call *call, const char *op,
@@ -3664,7 +3655,7 @@ static int sort_args(const dusk_op_call *call, const char *op,
   if ((rc = dusk_tail_args_decode(call->args, ta, err)) != 0 ||
       (rc = dusk_plan_decode(ta->plan, plan, err)) != 0)
     return rc;
-  if (sorted_write(*plan) == NULL)
+  if (!dusk_plan_sorted_write(*plan))
     return dusk_error_set(err, DUSK_EINVAL,
                           "%s: the plan is no sort_values written by to_csv",
                           op);
@@ -3898,7 +3889,7 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
     goto out;
-  if (ta.nparts >= 2 && call->ninputs == 2 && sorted_write(plan) != NULL) {
+  if (ta.nparts >= 2 && call->ninputs == 2 && dusk_plan_sorted_write(plan)) {
     rc = split_by_cuts(call, &ta, plan, &err);
     goto out;
   }
@@ -3990,7 +3981,7 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
     rc = dusk_error_set(&err, DUSK_EINVAL, "df_gather: no parts");
     goto out;
   }
-  if (sorted_write(m.p.plan) != NULL) {
+  if (dusk_plan_sorted_write(m.p.plan)) {
     /* a sorted to_csv's parts: the files written, in part order */
     if ((rc = dusk_written_table_check(all, &err)) == 0) {
       call->result.len = 0;
@@ -5794,7 +5785,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     if (rc != 0)
       goto failed;
   }
-  if (m.nparts > 0 && sorted_write(m.p.plan) != NULL) {
+  if (m.nparts > 0 && dusk_plan_sorted_write(m.p.plan)) {
     /* one part of a sorted to_csv: its rows sorted, then its file */
     if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0 ||
         (rc = write_sorted_part(&m, &result, &err)) != 0)
