@@ -8,7 +8,10 @@ fields holding commas, doubled quotes and newlines) and a file of our own
 with nulls in every kind of column, early and late."""
 import os
 import random
+import signal
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -97,3 +100,45 @@ def cluster():
 def client(cluster):
     with dusk.Client(cluster) as c:
         yield c
+
+
+def while_a_worker_is_stopped(watch, query, until, then=None, timeout=60):
+    """Runs query() in a thread while the cluster's first worker is stopped
+    (SIGSTOP), so the tasks it was handed keep the query from finishing;
+    once until() holds (polled, the query still running) runs then(),
+    resumes the worker and returns query()'s value (or raises its error).
+    watch: a client other than the query's, whose connection waits on the
+    query."""
+    blocker = watch.scheduler_info()["workers"][0]["pid"]
+    out = {}
+
+    def run():
+        try:
+            out["value"] = query()
+        except BaseException as e:  # raised below, in the test's thread
+            out["error"] = e
+    os.kill(blocker, signal.SIGSTOP)
+    th = threading.Thread(target=run)
+    try:
+        th.start()
+        end = time.monotonic() + timeout
+        while not until():
+            assert th.is_alive(), "the query ended before the moment came"
+            assert time.monotonic() < end, "timed out waiting for the moment"
+            time.sleep(0.02)
+        assert th.is_alive()  # mid-query: the stopped worker holds tasks
+        if then is not None:
+            then()
+    finally:
+        os.kill(blocker, signal.SIGCONT)
+    th.join(120 * SCALE)
+    assert not th.is_alive()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def holds_keys(watch, pid, n):
+    """Whether worker pid holds at least n results (from heartbeats)."""
+    return any(w["pid"] == pid and w["keys"] >= n
+               for w in watch.scheduler_info()["workers"])

@@ -9,6 +9,8 @@ sort; and the same tie order for sorts of computed results (groupby
 sizes).  head(n) after a sort stays a top-k (ties in file order)."""
 import os
 import random
+import signal
+import time
 
 import pandas as pd
 import pandas.testing as pdt
@@ -16,6 +18,7 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
+from conftest import holds_keys, while_a_worker_is_stopped
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -236,48 +239,20 @@ def test_worker_killed_mid_sorted_write(data, tmp_path):
     splits and picks (a second worker stopped meanwhile, so the query
     cannot have finished): what it held is recomputed from lineage and
     the files are still pandas' sorted frame."""
-    import signal
-    import threading
-    import time
     with dusk.LocalCluster(n_workers=3) as cluster, \
-            dusk.Client(cluster) as c, \
+            dusk.Client(cluster), \
             dusk.Client(cluster, set_as_default=False) as watch:
-        # (watch: c's connection waits on the query; to_csv runs on c)
+        # (to_csv runs on c, the default client)
         q = read(data, "4KB").sort_values("u")
         want = pd.read_csv(data, parse_dates=["t"],
                            float_precision="round_trip").sort_values(
                                "u", kind="stable").to_csv()
-        pids = [w["pid"] for w in c.scheduler_info()["workers"]]
-        blocker, victim = pids[0], pids[1]
-        out = {}
-
-        def run_query():
-            try:
-                out["files"] = q.to_csv(str(tmp_path / "out"))
-            except BaseException as e:  # reported below
-                out["error"] = e
-        os.kill(blocker, signal.SIGSTOP)
-        th = threading.Thread(target=run_query)
-        try:
-            th.start()
-            end = time.monotonic() + 60
-            while True:
-                held = {w["pid"]: w["keys"]
-                        for w in watch.scheduler_info()["workers"]}
-                if held.get(victim, 0) >= 3:
-                    break
-                assert th.is_alive(), "the query ended before the kill"
-                assert time.monotonic() < end, "the victim never held keys"
-                time.sleep(0.02)
-            assert th.is_alive()
-            os.kill(victim, signal.SIGKILL)
-        finally:
-            os.kill(blocker, signal.SIGCONT)
-        th.join(120)
-        assert not th.is_alive()
-        if "error" in out:
-            raise out["error"]
-        assert written(out["files"]) == want
+        victim = watch.scheduler_info()["workers"][1]["pid"]
+        files = while_a_worker_is_stopped(
+            watch, lambda: q.to_csv(str(tmp_path / "out")),
+            until=lambda: holds_keys(watch, victim, 3),
+            then=lambda: os.kill(victim, signal.SIGKILL))
+        assert written(files) == want
 
 
 def test_sorted_write_spills_past_a_tiny_memory_limit(tmp_path):
@@ -285,8 +260,6 @@ def test_sorted_write_spills_past_a_tiny_memory_limit(tmp_path):
     disk past 70% of the limit (seen while the query waits on a stopped
     worker), are read back for the tasks that need them, and the files
     are pandas' sorted frame; nothing is left in the spill directory."""
-    import signal
-    import time
     big = tmp_path / "big.csv"
     rnd = random.Random(3)
     with open(big, "w") as f:
@@ -302,34 +275,13 @@ def test_sorted_write_spills_past_a_tiny_memory_limit(tmp_path):
                 for f in os.listdir(os.path.join(spill, sub))]
     with dusk.LocalCluster(n_workers=3, memory_limit="1MB",
                            local_directory=spill) as cluster, \
-            dusk.Client(cluster) as c, \
+            dusk.Client(cluster), \
             dusk.Client(cluster, set_as_default=False) as watch:
-        blocker = watch.scheduler_info()["workers"][0]["pid"]
-        out = {}
-        import threading
-
-        def run_query():
-            try:
-                out["files"] = dd.read_csv(str(big), blocksize="32KB") \
-                    .sort_values(["k", "u"]).to_csv(str(tmp_path / "out"))
-            except BaseException as e:
-                out["error"] = e
-        os.kill(blocker, signal.SIGSTOP)
-        th = threading.Thread(target=run_query)
-        try:
-            th.start()
-            end = time.monotonic() + 60
-            while not spilled():
-                assert th.is_alive(), "the query ended without spilling"
-                assert time.monotonic() < end, "nothing spilled"
-                time.sleep(0.02)
-        finally:
-            os.kill(blocker, signal.SIGCONT)
-        th.join(120)
-        assert not th.is_alive()
-        if "error" in out:
-            raise out["error"]
-        assert written(out["files"]) == pd.read_csv(
+        files = while_a_worker_is_stopped(
+            watch, lambda: dd.read_csv(str(big), blocksize="32KB")
+            .sort_values(["k", "u"]).to_csv(str(tmp_path / "out")),
+            until=spilled)
+        assert written(files) == pd.read_csv(
             big, float_precision="round_trip").sort_values(
                 ["k", "u"]).to_csv()
         end = time.monotonic() + 10

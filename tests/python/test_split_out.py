@@ -9,6 +9,7 @@ report lists df_split and df_gather tasks)."""
 import os
 import random
 import re
+import signal
 
 import pandas as pd
 import pandas.testing as pdt
@@ -16,6 +17,7 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
+from conftest import holds_keys, while_a_worker_is_stopped
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -132,47 +134,19 @@ def test_worker_killed_mid_shuffle(data):
     scans and splits only, not the whole shuffle) and the answer stays
     exact.  A second worker is stopped (SIGSTOP) for the duration, so the
     tasks it was handed keep the query from finishing before the kill."""
-    import signal
-    import threading
-    import time
     with dusk.LocalCluster(n_workers=3) as cluster, \
-            dusk.Client(cluster) as c, dusk.Client(cluster) as watch:
-        # (watch: c's connection waits on the query)
+            dusk.Client(cluster) as c, \
+            dusk.Client(cluster, set_as_default=False) as watch:
         df = read(data, "2KB")
         q = df.groupby("id").agg({"x": ["sum", "count"], "y": "max"},
                                  split_out=4)
         want = pd.read_csv(data).groupby("id").agg(
             {"x": ["sum", "count"], "y": "max"})
-        pids = [w["pid"] for w in c.scheduler_info()["workers"]]
-        blocker, victim = pids[0], pids[1]
-        out = {}
-
-        def run_query():
-            try:
-                out["got"] = q.compute(client=c)
-            except BaseException as e:  # reported below
-                out["error"] = e
-        os.kill(blocker, signal.SIGSTOP)
-        th = threading.Thread(target=run_query)
-        try:
-            th.start()
-            end = time.monotonic() + 60
-            while True:
-                held = {w["pid"]: w["keys"]
-                        for w in watch.scheduler_info()["workers"]}
-                if held.get(victim, 0) >= 3:
-                    break
-                assert th.is_alive(), "the query ended before the kill"
-                assert time.monotonic() < end, "the victim never held keys"
-                time.sleep(0.02)
-            assert th.is_alive()  # mid-query: the blocker holds tasks
-            os.kill(victim, signal.SIGKILL)
-        finally:
-            os.kill(blocker, signal.SIGCONT)
-        th.join(120)
-        assert not th.is_alive()
-        if "error" in out:
-            raise out["error"]
-        same(out["got"], want)
+        victim = watch.scheduler_info()["workers"][1]["pid"]
+        got = while_a_worker_is_stopped(
+            watch, lambda: q.compute(client=c),
+            until=lambda: holds_keys(watch, victim, 3),
+            then=lambda: os.kill(victim, signal.SIGKILL))
+        same(got, want)
         # and again, on the restarted worker and the others
         same(q.compute(client=c), want)
