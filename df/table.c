@@ -922,22 +922,32 @@ int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err) {
 
 /* ---- reordering (post steps: sort_values, head, tail on a result) ------- */
 
+/* An empty table of t's columns cols[0..n) (NULL: all of them), the first
+ * nindex its index; NULL when out of memory. */
+static dusk_table *empty_like(const dusk_table *t, const size_t *cols,
+                              size_t n, size_t nindex) {
+  const char **names = calloc(n ? n : 1, sizeof *names);
+  dusk_type *types = calloc(n ? n : 1, sizeof *types);
+  dusk_table *r = NULL;
+  if (names != NULL && types != NULL) {
+    for (size_t k = 0; k < n; k++) {
+      names[k] = t->cols[cols ? cols[k] : k].name;
+      types[k] = t->cols[cols ? cols[k] : k].type;
+    }
+    r = dusk_table_new(names, types, n, nindex);
+  }
+  free(names);
+  free(types);
+  return r;
+}
+
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
                     dusk_table **out) {
-  const char **names = calloc(t->ncols ? t->ncols : 1, sizeof *names);
-  dusk_type *types = calloc(t->ncols ? t->ncols : 1, sizeof *types);
-  dusk_table *r = NULL;
-  int rc = DUSK_ENOMEM;
+  dusk_table *r;
+  int rc = DUSK_EINVAL;
   *out = NULL;
-  if (names == NULL || types == NULL)
-    goto done;
-  for (size_t c = 0; c < t->ncols; c++) {
-    names[c] = t->cols[c].name;
-    types[c] = t->cols[c].type;
-  }
-  if ((r = dusk_table_new(names, types, t->ncols, t->nindex)) == NULL)
-    goto done;
-  rc = DUSK_EINVAL;
+  if ((r = empty_like(t, NULL, t->ncols, t->nindex)) == NULL)
+    return DUSK_ENOMEM;
   for (size_t i = 0; i < n; i++)
     if (order[i] >= t->nrows)
       goto done;
@@ -989,8 +999,6 @@ int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
   r->nrows = n;
   rc = 0;
 done:
-  free(names);
-  free(types);
   if (rc != 0) {
     dusk_table_free(r);
     return rc;
@@ -1001,24 +1009,15 @@ done:
 
 int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
                        size_t nindex, dusk_table **out) {
-  const char **names = calloc(n ? n : 1, sizeof *names);
-  dusk_type *types = calloc(n ? n : 1, sizeof *types);
-  dusk_table *r = NULL;
+  dusk_table *r;
   size_t rows = t->nrows;
-  int rc = DUSK_ENOMEM;
+  int rc;
   *out = NULL;
-  if (names == NULL || types == NULL)
-    goto done;
-  rc = DUSK_EINVAL;
-  for (size_t k = 0; k < n; k++) {
+  for (size_t k = 0; k < n; k++)
     if (cols[k] >= t->ncols)
-      goto done;
-    names[k] = t->cols[cols[k]].name;
-    types[k] = t->cols[cols[k]].type;
-  }
-  rc = DUSK_ENOMEM;
-  if ((r = dusk_table_new(names, types, n, nindex)) == NULL)
-    goto done;
+      return DUSK_EINVAL;
+  if ((r = empty_like(t, cols, n, nindex)) == NULL)
+    return DUSK_ENOMEM;
   if ((rc = rows > 0 ? reserve_rows(r, rows) : 0) != 0)
     goto done;
   for (size_t k = 0; k < n && rows > 0; k++) { /* (no arrays when empty) */
@@ -1050,8 +1049,6 @@ int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
   r->nrows = rows;
   rc = 0;
 done:
-  free(names);
-  free(types);
   if (rc != 0) {
     dusk_table_free(r);
     return rc;
