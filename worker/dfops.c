@@ -3759,7 +3759,7 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
   dusk_slice rs;
   dusk_buf enc, one;
   uint32_t *which = NULL;
-  size_t *rows = NULL;
+  size_t *rows = NULL, *start = NULL;
   unsigned char hdr[5];
   int rc;
   dusk_buf_init(&enc);
@@ -3767,6 +3767,12 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
   if ((rc = rows_partial(call->inputs[0], &rs, &t, err)) != 0 ||
       (rc = dusk_table_decode(call->inputs[1], &cuts, err)) != 0)
     goto out;
+  if (cuts->nrows >= ta->nparts) { /* a part per cut and one after */
+    rc = dusk_error_set(err, DUSK_EPROTO,
+                        "df_split: %zu cuts for %u parts (at most %u)",
+                        cuts->nrows, ta->nparts, ta->nparts - 1);
+    goto out;
+  }
   which = dusk_xcalloc(t->nrows + 1, sizeof *which);
   rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
   if ((rc = dusk_rangepart_assign(t, cuts, sort, which, err)) != 0)
@@ -3775,13 +3781,24 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
   hdr[0] = 0xdd; /* array32 */
   put_be32(hdr + 1, ta->nparts);
   dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
-  for (uint32_t j = 0; j < ta->nparts; j++) {
-    size_t n = 0;
+  /* the rows grouped by part, in row order within each (one counting
+   * pass): part j's are rows[start[j] .. start[j + 1]) */
+  start = dusk_xcalloc((size_t)ta->nparts + 1, sizeof *start);
+  for (size_t r = 0; r < t->nrows; r++)
+    start[which[r] + 1]++;
+  for (uint32_t j = 0; j < ta->nparts; j++)
+    start[j + 1] += start[j];
+  {
+    size_t *at = dusk_xcalloc((size_t)ta->nparts + 1, sizeof *at);
+    memcpy(at, start, ta->nparts * sizeof *at);
     for (size_t r = 0; r < t->nrows; r++)
-      if (which[r] == j)
-        rows[n++] = r;
+      rows[at[which[r]]++] = r;
+    free(at);
+  }
+  for (uint32_t j = 0; j < ta->nparts; j++) {
     enc.len = one.len = 0;
-    if ((rc = dusk_table_take(t, rows, n, &part)) != 0 ||
+    if ((rc = dusk_table_take(t, rows + start[j], start[j + 1] - start[j],
+                              &part)) != 0 ||
         (rc = dusk_table_encode(part, &enc)) != 0 ||
         (rc = dusk_partial_encode(rs, (dusk_slice){enc.data, enc.len},
                                   &one)) != 0) {
@@ -3805,6 +3822,7 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
 out:
   free(which);
   free(rows);
+  free(start);
   dusk_table_free(t);
   dusk_table_free(cuts);
   dusk_table_free(part);
