@@ -1231,6 +1231,10 @@ const char *dusk_table_column_pandas_dtype(const dusk_table *t, size_t col) {
     return "timedelta64[ns]";
   if (c->logical == DUSK_TYPE_DATE) /* datetime.date objects, NaT null */
     return "object";
+  if (c->masked) /* pandas' nullable arrays, <NA> their null */
+    return c->type == DUSK_TYPE_INT64   ? "Int64"
+           : c->type == DUSK_TYPE_BOOL ? "boolean"
+                                       : "Float64";
   switch (c->type) {
   case DUSK_TYPE_INT64: return na ? "float64" : "int64";
   case DUSK_TYPE_BOOL: return na ? "object" : "bool";

@@ -621,6 +621,10 @@ int dusk_table_column_view(const dusk_table *t, size_t col,
  * CSV column, else "int64"; a bool column is "object" under the same
  * condition, else "bool" (pandas gives bool again for groupby keys,
  * min/max and a bool fillna); float64 is "float64"; strings "object".
+ * A column of pandas' nullable dtypes (read_csv dtype "Int64" or
+ * "boolean", and what pandas computes from one: x + 1, x / 2, x > 1,
+ * sums and means by group) is "Int64", "Float64" or "boolean", its nulls
+ * pandas' <NA>.
  * What is known of the file: the scheduler's sample of its first rows and
  * every row the query's scans read.  head(n) reads only until it has its
  * rows, so a null after them (and after the sample) goes unseen there. */

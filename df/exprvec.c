@@ -48,6 +48,10 @@ typedef struct node {
    * the other side's isnull, != its notnull, an order false (a NaT value,
    * to_datetime("NaT"), is a null literal instead: nothing equal). */
   uint8_t nat_text; /* 1: the NaT is operand b, 2: operand a */
+  /* pandas' nullable arrays (dusk_exprvec_mask): a comparison with a
+   * null operand, not of a null, is null (pandas' NA), and and / or
+   * follow Kleene's logic, where numpy's answer is false */
+  uint8_t masked;
   dusk_regex *re; /* RE_*: the compiled pattern */
   char bad[64];   /* TO_DATETIME: the first value refused, for the message */
   int bad_why;    /* TO_DATETIME: why it was (a DUSK_DATETIME_* code) */
@@ -783,14 +787,25 @@ static void eval(node *n, const dusk_batch *bt) {
       break;
     case DUSK_EXPR_NOT:
       /* A null condition counts as false before negation, like pandas'
-       * ~(NaN == x). */
+       * ~(NaN == x); a nullable one stays NA. */
       for (size_t r = 0; r < rows; r++) {
-        n->valid[r] = 1;
-        n->m[r] = !(vvalid(a, r) && vi(a, r));
+        n->valid[r] = (uint8_t)(!n->masked || vvalid(a, r));
+        n->m[r] = !(vvalid(a, r) && vi(a, r)) && n->valid[r];
       }
       break;
     case DUSK_EXPR_AND:
     case DUSK_EXPR_OR:
+      if (n->masked) { /* Kleene: NA & False is False, NA | True True */
+        int and = n->kind == DUSK_EXPR_AND;
+        for (size_t r = 0; r < rows; r++) {
+          int va = vvalid(a, r), vb = vvalid(b, r);
+          int x = va && vi(a, r), y = vb && vi(b, r);
+          int decided = and ? (va && !x) || (vb && !y) : x || y;
+          n->valid[r] = (uint8_t)(decided || (va && vb));
+          n->m[r] = (uint8_t)(n->valid[r] && (and ? x && y : x || y));
+        }
+        break;
+      }
       for (size_t r = 0; r < rows; r++) {
         int x = vvalid(a, r) && vi(a, r), y = vvalid(b, r) && vi(b, r);
         n->valid[r] = 1;
@@ -815,7 +830,8 @@ static void eval(node *n, const dusk_batch *bt) {
         int c;
         n->valid[r] = 1;
         if (!vvalid(a, r) || !vvalid(b, r)) {
-          n->m[r] = n->op == DUSK_CMP_NE;
+          n->valid[r] = !n->masked; /* NA, or numpy's NaN answer */
+          n->m[r] = n->op == DUSK_CMP_NE && !n->masked;
           continue;
         }
         if (strings) {
@@ -1121,6 +1137,46 @@ int dusk_exprvec_eval(dusk_exprvec *x, const dusk_batch *b, uint8_t *mask) {
                                              ? vf(v, r) != 0
                                              : vi(v, r) != 0));
   return 0;
+}
+
+/* Marks the nodes computing a nullable array, as plan.c's expr_masked
+ * decides it (the two must agree: that one types the result, this one
+ * computes its values). */
+static uint8_t mask_nodes(node *n, const uint8_t *masked, size_t ncols) {
+  uint8_t a, b;
+  if (n == NULL)
+    return 0;
+  a = mask_nodes(n->a, masked, ncols);
+  b = mask_nodes(n->b, masked, ncols);
+  switch (n->kind) {
+  case DUSK_EXPR_COLUMN:
+    n->masked = n->col >= 0 && (size_t)n->col < ncols && masked[n->col];
+    break;
+  case DUSK_EXPR_FUNC:
+    n->masked = n->op == DUSK_FN_ABS || n->op == DUSK_FN_ROUND ||
+                        n->op == DUSK_FN_CLIP_LOWER ||
+                        n->op == DUSK_FN_CLIP_UPPER
+                    ? a
+                : n->op == DUSK_FN_WHERE ? a || (n->b && n->b->b &&
+                                                 n->b->b->masked)
+                                         : 0;
+    break;
+  case DUSK_EXPR_COMPARE:
+  case DUSK_EXPR_AND:
+  case DUSK_EXPR_OR:
+  case DUSK_EXPR_NOT:
+  case DUSK_EXPR_ARITH:
+    n->masked = a || b;
+    break;
+  default: /* literals, isna / notna */
+    n->masked = 0;
+  }
+  return n->masked;
+}
+
+void dusk_exprvec_mask(dusk_exprvec *x, const uint8_t *masked, size_t ncols) {
+  if (x != NULL && masked != NULL)
+    mask_nodes(x->root, masked, ncols);
 }
 
 dusk_type dusk_exprvec_type(const dusk_exprvec *x) {

@@ -24,6 +24,14 @@ int dusk_exprvec_compile(const dusk_expr *e, const char *const *names,
                          const dusk_type *types, size_t ncols, size_t cap,
                          dusk_exprvec **out, dusk_error *err);
 void dusk_exprvec_free(dusk_exprvec *x);
+/* Which of the compiled names are pandas' nullable arrays (masked[c] for
+ * names[c], plan.h dusk_plan_column_masked): the nodes computing from
+ * them then follow pandas' NA semantics (plan.h dusk_expr_masked) - a
+ * comparison with a null operand is null, not false; and / or are
+ * Kleene's (NA & False is False, NA | True is True, else NA); not NA is
+ * NA.  A null condition still keeps no row (pandas' NA in a boolean
+ * mask).  Without this call every column is numpy's. */
+void dusk_exprvec_mask(dusk_exprvec *x, const uint8_t *masked, size_t ncols);
 
 /* mask[r] = 1 where the expression holds for row r of b.  Both
  * evaluators return DUSK_ETYPE when a value is refused as pandas refuses

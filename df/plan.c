@@ -15,9 +15,11 @@
  *   node      = [kind, ninputs, fields...]      then ninputs subtrees follow
  *     1 read_csv      [1, 0, [path, ...], sep, blocksize,
  *                      [usecol, ...] | nil, {column: dtype name, ...}]
- *                     or with {"anon": true, "persisted": [key, n]} after
- *                     them (storage options: unsigned S3 requests; the
- *                     persist query holding this read's ranges)
+ *                     or with {"anon": true, "persisted": [key, n],
+ *                     "masked": [column, ...]} after them (storage
+ *                     options: unsigned S3 requests; the persist query
+ *                     holding this read's ranges; the dtypes the user
+ *                     named "Int64" / "boolean", dusk_dtype masked)
  *     2 concat        [2, n]                    n >= 1
  *     3 fillna        [3, 1, [[column | nil, value], ...]]
  *                     or [3, 1, [[column | nil, value], ...], [mixed, ...]]
@@ -805,6 +807,7 @@ static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
   for (size_t i = 0; i < n; i++) {
     d[i].type = src[i].type;
     d[i].no_na = src[i].no_na;
+    d[i].masked = src[i].masked;
     if (dup_opt(src[i].column, &d[i].column) != 0)
       return -1; /* the caller frees the n entries */
   }
@@ -841,6 +844,12 @@ dusk_plan *dusk_plan_read_csv(const char *const *paths, size_t npaths,
   p->npaths = p->paths ? npaths : 0;
   if (opts != NULL && csv_copy(p, opts) != 0)
     goto fail;
+  /* the user's dtypes: an int or bool one that may hold nulls was named
+   * "Int64" / "boolean" (value.h dusk_type_parse_na) */
+  for (size_t d = 0; d < p->csv.ndtypes; d++)
+    p->csv.dtypes[d].masked = !p->csv.dtypes[d].no_na &&
+                              (p->csv.dtypes[d].type == DUSK_TYPE_INT64 ||
+                               p->csv.dtypes[d].type == DUSK_TYPE_BOOL);
   return p;
 fail:
   dusk_plan_free(p);
@@ -1001,15 +1010,60 @@ static bool suffix_of(const char *name, const char *suffix, char *base,
   return true;
 }
 
+static bool masked_column(const dusk_plan *p, const char *name);
+
+/* Whether expression e over the rows of `in` computes a pandas nullable
+ * array (plan.h dusk_expr_masked). */
+static bool expr_masked(const dusk_expr *e, const dusk_plan *in, int depth) {
+  if (e == NULL || depth > 256) /* decoded trees are 64 deep at most */
+    return false;
+  switch (e->kind) {
+  case DUSK_EXPR_COLUMN:
+    return masked_column(in, e->name);
+  case DUSK_EXPR_ISNULL: /* isna() of any array is numpy's bool */
+  case DUSK_EXPR_NOTNULL:
+  case DUSK_EXPR_LITERAL:
+    return false;
+  case DUSK_EXPR_FUNC:
+    switch (e->op) {
+    case DUSK_FN_ABS:
+    case DUSK_FN_ROUND:
+    case DUSK_FN_CLIP_LOWER:
+    case DUSK_FN_CLIP_UPPER:
+      return expr_masked(e->a, in, depth + 1);
+    case DUSK_FN_WHERE: /* x, or the other value of OTHERWISE (b->b) */
+      return expr_masked(e->a, in, depth + 1) ||
+             (e->b != NULL && expr_masked(e->b->b, in, depth + 1));
+    default: /* astype(float / int) is numpy's; the others take text or
+                times, never a nullable number */
+      return false;
+    }
+  case DUSK_EXPR_COMPARE:
+  case DUSK_EXPR_AND:
+  case DUSK_EXPR_OR:
+  case DUSK_EXPR_NOT:
+  case DUSK_EXPR_ARITH:
+    return expr_masked(e->a, in, depth + 1) ||
+           expr_masked(e->b, in, depth + 1);
+  default:
+    return false;
+  }
+}
+
+bool dusk_expr_masked(const dusk_expr *e, const dusk_plan *in) {
+  return in != NULL && expr_masked(e, in, 0);
+}
+
 /* Whether column `name` of plan p is pandas' nullable Int64 or boolean
  * array: a read_csv types it so (dtype "Int64" / "boolean": no_na false),
  * and every step on the way keeps it, as pandas keeps the dtype: row
  * steps, fillna, a concat of such columns only, a rename (under its new
  * name), an assign of another column or of a copy (assign(y="x")), a
  * merge (either side's column, under its name or suffixed; a key kept
- * once is the left's, as pandas keeps the left key's dtype).  A computed
- * assign (x + 1) or a result step ends the trail: false, the numpy
- * dtype's answer.  The client does not know a merge's columns: a name
+ * once is the left's, as pandas keeps the left key's dtype), and a
+ * computed assign whose expression pandas computes as a nullable array
+ * (dusk_expr_masked: x + 1 is Int64, x / 2 Float64, x > 1 boolean).  A
+ * result step ends the trail: false, the numpy dtype's answer.  The client does not know a merge's columns: a name
  * is looked up on both sides, plain and with the side's suffix (a column
  * literally named "x_x" beside a clashing "x" is not told apart). */
 static bool masked_column(const dusk_plan *p, const char *name) {
@@ -1029,8 +1083,7 @@ static bool masked_column(const dusk_plan *p, const char *name) {
       return false;
     if (strcmp(p->columns[0], name) != 0)
       return masked_column(p->inputs[0], name);
-    return p->expr != NULL && p->expr->kind == DUSK_EXPR_COLUMN &&
-           masked_column(p->inputs[0], p->expr->name);
+    return dusk_expr_masked(p->expr, p->inputs[0]);
   case DUSK_PLAN_MERGE: {
     char base[256];
     if (p->ninputs != 2)
@@ -1049,9 +1102,7 @@ static bool masked_column(const dusk_plan *p, const char *name) {
   case DUSK_PLAN_READ_CSV:
     for (size_t d = 0; d < p->csv.ndtypes; d++)
       if (strcmp(p->csv.dtypes[d].column, name) == 0)
-        return !p->csv.dtypes[d].no_na &&
-               (p->csv.dtypes[d].type == DUSK_TYPE_INT64 ||
-                p->csv.dtypes[d].type == DUSK_TYPE_BOOL);
+        return p->csv.dtypes[d].masked;
     return false;
   case DUSK_PLAN_CONCAT:
     for (size_t i = 0; i < p->ninputs; i++)
@@ -1665,6 +1716,14 @@ static size_t plan_count(const dusk_plan *p) {
   return n;
 }
 
+/* How many of read_csv p's dtypes are the user's nullable ones. */
+static size_t nmasked(const dusk_plan *p) {
+  size_t n = 0;
+  for (size_t d = 0; p->csv.dtypes != NULL && d < p->csv.ndtypes; d++)
+    n += p->csv.dtypes[d].masked;
+  return n;
+}
+
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
     0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6, 0,
@@ -1707,7 +1766,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional output: 1 normalize, 2 describe, + 4 masked */
   if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional list of typed int columns */
-  if (p->kind == DUSK_PLAN_READ_CSV && (p->csv.anon || p->csv.persisted))
+  if (p->kind == DUSK_PLAN_READ_CSV &&
+      (p->csv.anon || p->csv.persisted || nmasked(p) > 0))
     nf++; /* the optional storage options */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
     nf++; /* the optional percentiles */
@@ -1732,9 +1792,17 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     else
       PK(pk_strv(pk, p->csv.usecols, p->csv.nusecols));
     PK(enc_dtypes(pk, p->csv.dtypes, nd));
-    if (p->csv.anon || p->csv.persisted) {
+    if (p->csv.anon || p->csv.persisted || nmasked(p) > 0) {
       PK(msgpack_pack_map(pk, (p->csv.anon ? 1 : 0) +
-                                  (p->csv.persisted ? 1 : 0)));
+                                  (p->csv.persisted ? 1 : 0) +
+                                  (nmasked(p) > 0 ? 1 : 0)));
+      if (nmasked(p) > 0) {
+        PK(pk_cstr(pk, "masked"));
+        PK(msgpack_pack_array(pk, nmasked(p)));
+        for (size_t d = 0; d < nd; d++)
+          if (p->csv.dtypes[d].masked)
+            PK(pk_cstr(pk, p->csv.dtypes[d].column));
+      }
       if (p->csv.anon) {
         PK(pk_cstr(pk, "anon"));
         PK(msgpack_pack_true(pk));
@@ -2210,8 +2278,39 @@ static bool key_is(const msgpack_object *k, const char *name) {
          memcmp(k->via.str.ptr, name, k->via.str.size) == 0;
 }
 
+/* read_csv's "masked" option: the dtypes (decoded already: they come
+ * first) that are the user's nullable ones, each an int or bool one that
+ * may hold nulls, named once. */
+static int dec_masked(dusk_plan *p, const msgpack_object *o,
+                      const char *where, dusk_error *err) {
+  if (o->type != MSGPACK_OBJECT_ARRAY)
+    return bad_type(err, where, "masked", "array", o);
+  for (uint32_t i = 0; i < o->via.array.size; i++) {
+    const msgpack_object *c = &o->via.array.ptr[i];
+    dusk_dtype *d = NULL;
+    if (c->type != MSGPACK_OBJECT_STR)
+      return bad_type(err, where, "masked column", "str", c);
+    for (size_t k = 0; d == NULL && k < p->csv.ndtypes; k++)
+      if (strlen(p->csv.dtypes[k].column) == c->via.str.size &&
+          memcmp(p->csv.dtypes[k].column, c->via.str.ptr, c->via.str.size) ==
+              0)
+        d = &p->csv.dtypes[k];
+    if (d == NULL || d->masked || d->no_na ||
+        (d->type != DUSK_TYPE_INT64 && d->type != DUSK_TYPE_BOOL))
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: masked column '%.*s' is not a nullable int "
+                            "or bool dtype, or is listed twice",
+                            where, (int)(c->via.str.size < 200
+                                             ? c->via.str.size
+                                             : 200),
+                            c->via.str.ptr);
+    d->masked = true;
+  }
+  return 0;
+}
+
 /* read_csv's optional storage options: {"anon": bool, "persisted":
- * [query key, read ordinal]}. */
+ * [query key, read ordinal], "masked": [column, ...]}. */
 static int dec_storage(dusk_plan *p, const msgpack_object *o,
                        const char *where, dusk_error *err) {
   if (o->type != MSGPACK_OBJECT_MAP)
@@ -2238,10 +2337,16 @@ static int dec_storage(dusk_plan *p, const msgpack_object *o,
       p->csv.persisted_leaf = (uint32_t)leaf;
       continue;
     }
+    if (key_is(&kv->key, "masked")) {
+      int rc = dec_masked(p, &kv->val, where, err);
+      if (rc != 0)
+        return rc;
+      continue;
+    }
     if (!key_is(&kv->key, "anon"))
       return dusk_error_set(err, DUSK_EINVAL,
-                            "%s: unknown storage option (only anon and "
-                            "persisted)", where);
+                            "%s: unknown storage option (only anon, "
+                            "persisted and masked)", where);
     if (kv->val.type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "anon", "bool", &kv->val);
     p->csv.anon = kv->val.via.boolean;
@@ -2289,8 +2394,6 @@ static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
                         uint32_t nfields, const char *where, dusk_error *err) {
   dusk_slice sep = {NULL, 0};
   int rc;
-  if (nfields > 5 && (rc = dec_storage(p, &f[5], where, err)) != 0)
-    return rc;
   if ((rc = get_names(&f[0], where, "path", 1, err, &p->paths, &p->npaths)) !=
       0)
     return rc;
@@ -2323,7 +2426,11 @@ static int dec_read_csv(dusk_plan *p, const msgpack_object *f,
         (p->csv.usecols = calloc(1, sizeof *p->csv.usecols)) == NULL)
       return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
   }
-  return dec_dtypes(&f[4], where, err, &p->csv.dtypes, &p->csv.ndtypes);
+  if ((rc = dec_dtypes(&f[4], where, err, &p->csv.dtypes, &p->csv.ndtypes)) !=
+      0)
+    return rc;
+  /* after the dtypes, which its "masked" option names */
+  return nfields > 5 ? dec_storage(p, &f[5], where, err) : 0;
 }
 
 static int dec_fillna(dusk_plan *p, const msgpack_object *f, const char *where,

@@ -347,6 +347,11 @@ typedef struct dusk_dtype {
    * pandas' nullable Int64 / boolean and for inferred types.  On the
    * wire: the type's name, "Int64" / "boolean" where it holds nulls. */
   bool no_na;
+  /* The user named pandas' nullable dtype ("Int64" / "boolean": set by
+   * dusk_plan_read_csv), which pandas keeps (dusk_plan_column_masked);
+   * an inferred type never is.  On the wire read_csv's storage option
+   * "masked": [column, ...]. */
+  bool masked;
 } dusk_dtype;
 
 typedef struct dusk_csv_options {
@@ -539,11 +544,20 @@ dusk_plan *dusk_plan_assign(dusk_plan *in, const char *name, dusk_expr *expr,
 dusk_plan *dusk_plan_groupby(dusk_plan *in, const char *const *keys,
                              size_t nkeys, const dusk_agg *aggs, size_t naggs);
 dusk_plan *dusk_plan_value_counts(dusk_plan *in, const char *column);
-/* Whether column `name` of p's rows is pandas' nullable Int64 or boolean
- * (a read_csv dtype= of that name, kept through the steps that keep a
- * column's dtype): what pandas' unique() and value_counts() of it return
- * differs from numpy's. */
+/* Whether column `name` of p's rows is pandas' nullable Int64, Float64 or
+ * boolean (a read_csv dtype= of that name, kept through the steps that
+ * keep a column's dtype, and what pandas computes from one): its nulls
+ * are pandas' NA, and what unique(), value_counts() and reductions of
+ * it return differs from numpy's. */
 bool dusk_plan_column_masked(const dusk_plan *p, const char *name);
+/* Whether expression e, over the rows of plan `in`, is a pandas nullable
+ * array: an operand of it is one (a column dusk_plan_column_masked says
+ * is) and pandas keeps the mask through it - arithmetic (Int64, or
+ * Float64 where the result is float), comparisons and and / or / not
+ * (boolean, NA where an operand is NA: Kleene logic), abs, round, clip,
+ * where.  isna() / notna() and astype(float / int) give numpy's dtypes.
+ * The type (int, float, bool) comes from dusk_expr_type. */
+bool dusk_expr_masked(const dusk_expr *e, const dusk_plan *in);
 /* groupby(keys)[column].value_counts(): VALUE_COUNTS with columns
  * [column, keys...], 1 to DUSK_VC_MAX_KEYS keys (NULL otherwise, in freed). */
 #define DUSK_VC_MAX_KEYS 15

@@ -215,6 +215,7 @@ static int rebuild(const dusk_table *t, const char *const *names,
   for (size_t c = 0; c < n; c++)
     if (from[c] >= 0) {
       r->cols[c].source_na = t->cols[from[c]].source_na;
+      r->cols[c].masked = t->cols[from[c]].masked;
       r->cols[c].logical = t->cols[from[c]].logical;
     }
   *out = r;

@@ -20,7 +20,8 @@
  * and a string column has a fifth element, the strings bin.  When any
  * column's source_na flag is set, the top array has a fourth element, a bin
  * of ncols bytes, each 0 or 1, the flags in column order (1 only on int64
- * and bool columns).  When any column has a logical type (a datetime or a
+ * and bool columns; bit 1 set, 2, is the column's masked flag, only on int64,
+ * float64 and bool columns without a logical type).  When any column has a logical type (a datetime or a
  * timedelta stored as int64), a fifth element follows the fourth: a bin of
  * ncols bytes, each 0 or that dusk_type (only on int64 columns).  Both are
  * left out otherwise, so that every partial
@@ -503,6 +504,11 @@ static bool source_na_applies(dusk_type t) {
   return t == DUSK_TYPE_INT64 || t == DUSK_TYPE_BOOL;
 }
 
+static bool masked_applies(dusk_type t, dusk_type logical) {
+  return logical == 0 && (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_BOOL ||
+                          t == DUSK_TYPE_FLOAT64);
+}
+
 static int encode_body(const dusk_table *t, msgpack_packer *pk) {
   static const uint64_t zero = 0;
   size_t n = t->nrows;
@@ -512,9 +518,12 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
     return DUSK_ETOOBIG;
   for (size_t i = 0; i < t->ncols; i++) {
     if (t->cols[i].source_na > 1 ||
-        (t->cols[i].source_na && !source_na_applies(t->cols[i].type)))
+        (t->cols[i].source_na && !source_na_applies(t->cols[i].type)) ||
+        t->cols[i].masked > 1 ||
+        (t->cols[i].masked &&
+         !masked_applies(t->cols[i].type, t->cols[i].logical)))
       return DUSK_EINVAL;
-    flags |= t->cols[i].source_na != 0;
+    flags |= t->cols[i].source_na != 0 || t->cols[i].masked != 0;
   }
   for (size_t i = 0; i < t->ncols; i++) {
     if (t->cols[i].logical != 0 &&
@@ -564,7 +573,7 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
     if (msgpack_pack_bin(pk, t->ncols) != 0)
       return DUSK_ENOMEM;
     for (size_t i = 0; i < t->ncols; i++) {
-      char f = (char)t->cols[i].source_na;
+      char f = (char)(t->cols[i].source_na | t->cols[i].masked << 1);
       if (msgpack_pack_bin_body(pk, &f, 1) != 0)
         return DUSK_ENOMEM;
     }
@@ -867,13 +876,18 @@ static int decode_object(const msgpack_object *top, size_t input_len,
     }
     if (rc == 0 && top->via.array.size >= 4) {
       uint8_t flag = (uint8_t)f[3].via.bin.ptr[i];
-      if (flag > 1)
-        rc = col_error(&d, DUSK_EPARSE, "source_na byte %u (not 0 or 1)",
+      if (flag > 3)
+        rc = col_error(&d, DUSK_EPARSE, "source_na byte %u (not 0 to 3)",
                        flag);
-      else if (flag && !source_na_applies(t->cols[i].type))
+      else if ((flag & 1) && !source_na_applies(t->cols[i].type))
         rc = col_error(&d, DUSK_EPARSE, "source_na set on a %s column",
                        type_str(t->cols[i].type));
-      t->cols[i].source_na = flag;
+      else if ((flag & 2) &&
+               !masked_applies(t->cols[i].type, t->cols[i].logical))
+        rc = col_error(&d, DUSK_EPARSE, "masked set on a %s column",
+                       type_str(t->cols[i].type));
+      t->cols[i].source_na = flag & 1;
+      t->cols[i].masked = flag >> 1;
     }
     if (rc != 0) {
       if (rc == DUSK_ENOMEM)
@@ -994,6 +1008,7 @@ int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
       break;
     }
     d->source_na = s->source_na;
+    d->masked = s->masked;
     d->logical = s->logical;
   }
   r->nrows = n;

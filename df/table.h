@@ -43,6 +43,13 @@ typedef struct dusk_table_column {
    * dusk_table_column_pandas_dtype answers from it.  Set by df_final
    * (worker/dfops.c) on result tables; 0 everywhere else. */
   uint8_t source_na;
+  /* INT64, FLOAT64 and BOOL without a logical type, 0 or 1: the column is
+   * pandas' nullable Int64, Float64 or boolean array (plan.h
+   * dusk_plan_column_masked: a read_csv dtype= of that name and what pandas
+   * computes from it); its nulls are pandas' <NA>, never a float64 NaN
+   * or an object column's.  Set by df_final on result tables, and kept
+   * by the copies; 0 everywhere else. */
+  uint8_t masked;
   /* INT64: DUSK_TYPE_DATETIME or DUSK_TYPE_TIMEDELTA when the values
    * are nanoseconds of one (value.h), for the printers and pandas'
    * datetime64[ns] / timedelta64[ns]; 0 otherwise.  STRING:

@@ -916,7 +916,7 @@ static void view_truncate_h(view *v) {
 static int index_level(const view *v, size_t col, bool multi, strcol *out) {
   const dusk_table *t = v->t;
   const dusk_table_column *c = &t->cols[col];
-  bool nullable = column_has_null(t, col);
+  bool nullable = column_has_null(t, col) || c->masked;
   size_t n = v->nrows;
   char buf[48];
 
@@ -1179,13 +1179,47 @@ static int index_strcol(const view *v, strcol *out) {
   return rc;
 }
 
+/* A Float64 column as pandas 1.5 prints it: its values go to the
+ * formatter as objects (BaseMaskedArray.to_numpy), so each float is
+ * formatted alone, f"{x: .6f}" with its trailing zeros trimmed to one
+ * (_trim_zeros_single_float: no shared precision, never scientific), and
+ * NA is " <NA>". */
+static int masked_float_values(const view *v, const dusk_table_column *c,
+                               strcol *out) {
+  char buf[400];
+  for (size_t i = 0; i < v->nrows; i++) {
+    size_t r = v->rows[i];
+    int len;
+    if (!c->valid[r]) {
+      CK(sc_pushs(out, " <NA>"));
+      continue;
+    }
+    if (isnan(c->f64[r]))
+      len = snprintf(buf, sizeof buf, " NaN");
+    else if (isinf(c->f64[r]))
+      len = snprintf(buf, sizeof buf, c->f64[r] > 0 ? " inf" : "-inf");
+    else {
+      len = snprintf(buf, sizeof buf, "% .*f", TEXT_PRECISION, c->f64[r]);
+      while (len > 0 && buf[len - 1] == '0')
+        len--;
+      if (len > 0 && buf[len - 1] == '.')
+        buf[len++] = '0';
+    }
+    CK(sc_push(out, buf, (size_t)len));
+  }
+  return 0;
+}
+
 /* format_array for one data column over the rows shown. */
 static int column_values(const view *v, size_t col, strcol *out) {
   const dusk_table *t = v->t;
   const dusk_table_column *c = &t->cols[col];
-  bool nullable = column_has_null(t, col);
+  bool nullable = column_has_null(t, col) || c->masked;
   size_t n = v->nrows;
   char buf[48];
+
+  if (c->type == DUSK_TYPE_FLOAT64 && c->masked)
+    return masked_float_values(v, c, out);
 
   switch (c->type) {
   case DUSK_TYPE_INT64:
@@ -1224,7 +1258,10 @@ static int column_values(const view *v, size_t col, strcol *out) {
   case DUSK_TYPE_BOOL:
     for (size_t i = 0; i < n; i++) {
       size_t r = v->rows[i];
-      CK(sc_pushs(out, !c->valid[r] ? " <NA>" : c->b[r] ? " True" : " False"));
+      /* an object column's NaN, or boolean's <NA> */
+      CK(sc_pushs(out, !c->valid[r]  ? (c->source_na ? " NaN" : " <NA>")
+                       : c->b[r]     ? " True"
+                                     : " False"));
     }
     break;
   case DUSK_TYPE_STRING:
@@ -1702,6 +1739,10 @@ static const char *dtype_name(const dusk_table *t, size_t col) {
                                             : "timedelta64[ns]";
   if (c->logical != 0) /* dates, the text of Timedeltas: objects */
     return "object";
+  if (c->masked) /* pandas' nullable arrays */
+    return c->type == DUSK_TYPE_INT64   ? "Int64"
+           : c->type == DUSK_TYPE_BOOL ? "boolean"
+                                       : "Float64";
   switch (c->type) {
   case DUSK_TYPE_INT64:
     return int_as_float(c)                ? "float64"

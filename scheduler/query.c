@@ -350,16 +350,31 @@ typedef struct sample_ctx {
   uint64_t rows;
 } sample_ctx;
 
+/* read_csv node `read`'s dtype for column name of type `type`, or NULL. */
+static const dusk_dtype *user_dtype(const dusk_plan *read, const char *name,
+                                    dusk_type type) {
+  for (size_t d = 0; d < read->csv.ndtypes; d++)
+    if (read->csv.dtypes[d].type == type &&
+        strcmp(read->csv.dtypes[d].column, name) == 0)
+      return &read->csv.dtypes[d];
+  return NULL;
+}
+
 /* Whether read_csv node `read` types column name `type` with numpy's
  * int64 or bool (plan.h dusk_dtype no_na): its scans then fail on a
  * missing value, as pandas' read_csv raises. */
 static bool refuses_na(const dusk_plan *read, const char *name,
                        dusk_type type) {
-  for (size_t d = 0; d < read->csv.ndtypes; d++)
-    if (read->csv.dtypes[d].no_na && read->csv.dtypes[d].type == type &&
-        strcmp(read->csv.dtypes[d].column, name) == 0)
-      return true;
-  return false;
+  const dusk_dtype *d = user_dtype(read, name, type);
+  return d != NULL && d->no_na;
+}
+
+/* Whether read_csv node `read` types column name `type` with pandas'
+ * nullable Int64 or boolean (plan.h dusk_dtype masked). */
+static bool user_masked(const dusk_plan *read, const char *name,
+                        dusk_type type) {
+  const dusk_dtype *d = user_dtype(read, name, type);
+  return d != NULL && d->masked;
 }
 
 /* Whether read_csv node `read` reads column name (its usecols, or all). */
@@ -2271,6 +2286,8 @@ static dusk_plan *resolved_read(const qleaf *lf, int which) {
     r->csv.dtypes[r->csv.ndtypes].column = dusk_xstrdup(lf->header[c]);
     r->csv.dtypes[r->csv.ndtypes].no_na =
         refuses_na(lf->node, lf->header[c], lf->types[c]);
+    r->csv.dtypes[r->csv.ndtypes].masked =
+        user_masked(lf->node, lf->header[c], lf->types[c]);
     r->csv.dtypes[r->csv.ndtypes++].type = lf->types[c];
   }
   return r;

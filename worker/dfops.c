@@ -611,6 +611,23 @@ out:
   return rc;
 }
 
+/* Gives x, step s's expression, the columns that are pandas' nullable
+ * arrays there (exprvec.h dusk_exprvec_mask), as the plan says of the
+ * rows s reads. */
+static void mask_expr(const pipeline *p, const dusk_plan *s,
+                      dusk_exprvec *x) {
+  uint8_t *masked;
+  bool any = false;
+  if (s->ninputs == 0)
+    return;
+  masked = dusk_xcalloc(p->ndefined + 1, 1);
+  for (size_t c = 0; c < p->ndefined; c++)
+    any |= masked[c] = dusk_plan_column_masked(s->inputs[0], p->names[c]);
+  if (any)
+    dusk_exprvec_mask(x, masked, p->ndefined);
+  free(masked);
+}
+
 /* Decodes the plan fragment and prepares steps and terminal.  Batch
  * columns are the leaf's usecols, typed by its dtypes. */
 static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
@@ -719,6 +736,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       if ((rc = dusk_exprvec_compile(s->expr, p->names, p->ltypes, p->ndefined,
                                      BATCH_ROWS, &st->expr, err)) != 0)
         return rc;
+      mask_expr(p, s, st->expr);
       break;
     case DUSK_PLAN_ASSIGN: {
       const char *name = s->columns[0];
@@ -726,6 +744,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       if ((rc = dusk_exprvec_compile(s->expr, p->names, p->ltypes, p->ndefined,
                                      BATCH_ROWS, &st->expr, err)) != 0)
         return rc;
+      mask_expr(p, s, st->expr);
       old = col_index(p, name);
       st->slot = p->ndefined++;
       p->names[st->slot] = name;
@@ -5370,6 +5389,67 @@ static void mark_logical(const merger *m, dusk_table *t) {
   }
 }
 
+/* Whether aggregate a of groupby g keeps pandas' nullable dtype over a
+ * nullable column: sum, min, max, first and last (Int64, or boolean for
+ * a bool's min / max), mean, median and var (Float64).  pandas 1.5's
+ * grouped std and quantile, and the counts, are numpy's. */
+static bool masked_agg(const dusk_plan *g, const dusk_agg *a) {
+  return a->column != NULL && g->ninputs == 1 &&
+         (a->fn == DUSK_AGG_SUM || value_agg(a->fn) ||
+          a->fn == DUSK_AGG_MEAN || a->fn == DUSK_AGG_MEDIAN ||
+          a->fn == DUSK_AGG_VAR) &&
+         dusk_plan_column_masked(g->inputs[0], a->column);
+}
+
+/* Sets masked (table.h) on the result columns holding a nullable
+ * column's values (plan.h dusk_plan_column_masked): the columns of rows,
+ * groupby keys and masked_agg's aggregates, which pandas keeps Int64 /
+ * Float64 / boolean; clears source_na there (pandas' Int64 keeps its
+ * ints where a numpy int column with a null is float64), value_counts'
+ * values (plan.h VALUE_COUNTS masked; the counts are marked by the
+ * client's DUSK_RESULT_NULLABLE) and describe()'s column of a nullable
+ * number column (Float64).  A whole frame's reduction (df.sum()) is one
+ * numpy Series in pandas: its ints stay ints but are not marked. */
+static void mark_masked(const merger *m, dusk_table *t) {
+  const dusk_plan *g = m->p.root;
+  for (size_t c = 0; c < t->ncols; c++) {
+    dusk_table_column *col = &t->cols[c];
+    bool masked = false;
+    if (col->logical != 0 || col->type == DUSK_TYPE_STRING)
+      continue;
+    switch (m->p.terminal) {
+    case DUSK_PLAN_GROUPBY:
+      if (g->ninputs != 1)
+        break;
+      if (c < g->ncolumns)
+        masked = dusk_plan_column_masked(g->inputs[0], g->columns[c]);
+      else if (c - g->ncolumns < g->naggs)
+        masked = masked_agg(g, &g->aggs[c - g->ncolumns]);
+      break;
+    case DUSK_PLAN_HEAD:
+    case DUSK_PLAN_TOPK:
+    case DUSK_PLAN_DROP_DUPLICATES:
+    case 0:
+      masked = c > 0 && dusk_plan_column_masked(g, col->name);
+      break;
+    case DUSK_PLAN_VALUE_COUNTS:
+      masked = c == 0 && g->masked;
+      break;
+    case DUSK_PLAN_DESCRIBE:
+      masked = c >= t->nindex && col->type == DUSK_TYPE_FLOAT64 &&
+               g->ninputs == 1 &&
+               dusk_plan_column_masked(g->inputs[0], col->name);
+      break;
+    default:
+      break;
+    }
+    if (!masked)
+      continue;
+    col->source_na = 0;
+    col->masked = g->kind != DUSK_PLAN_GROUPBY || !g->frame_reduce;
+  }
+}
+
 /* A bool column with a null in its file (nulls: the source columns
  * holding one), summed by group (scheduler/query.c guard_text_minmax,
  * marker label l): pandas' object column.  Its sum, mean, std, var,
@@ -5792,6 +5872,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       (rc = time_means(&m, result, &err)) != 0)
     goto failed;
   mark_logical(&m, result);
+  mark_masked(&m, result);
   if (m.p.terminal == DUSK_PLAN_GROUPBY) {
     dusk_buf nulls;
     dusk_slice list;

@@ -18,6 +18,32 @@ except ImportError:  # results as plain Python
 _NAN = math.nan
 
 
+# pandas' nullable dtypes (dusk.h dusk_table_column_pandas_dtype): the
+# numpy dtype of their values, the fill of a null, their array type.
+_MASKED = {} if pd is None else {
+    "Int64": (np.int64, 0, pd.arrays.IntegerArray),
+    "Float64": (np.float64, 0.0, pd.arrays.FloatingArray),
+    "boolean": (bool, False, pd.arrays.BooleanArray),
+}
+
+
+def _values(a):
+    """A column's values for a frame or Series: numpy's, or pandas'
+    nullable array as it is."""
+    return a if isinstance(a, pd.api.extensions.ExtensionArray) else \
+        np.asarray(a)
+
+
+def _numpy(a):
+    """A nullable array's values as numpy holds them (ints and bools as
+    such, float64 with NaN where one holds NA); numpy's as they are."""
+    if not isinstance(a, tuple(m[2] for m in _MASKED.values())):
+        return a
+    if a.isna().any():
+        return a.to_numpy(dtype=np.float64, na_value=np.nan)
+    return a.to_numpy(dtype=a.dtype.numpy_dtype)
+
+
 def _array(table, i):
     """Column i as the numpy array pandas would hold it in, filled by the
     extension in one pass (ints widened to float64 and nulls as NaN where
@@ -37,6 +63,12 @@ def _array(table, i):
             return name, pd.Series(arr).dt.date.to_numpy(
                 dtype=object).view(_Dates)
         return name, arr
+    if pdt in _MASKED:  # pandas' nullable arrays: values and a mask
+        arr = np.empty(nrows, dtype=_MASKED[pdt][0])
+        name, _, _, valid = table.column(i, _MASKED[pdt][1], arr)
+        mask = np.zeros(nrows, dtype=bool) if valid is None else \
+            np.frombuffer(valid, dtype=np.uint8) == 0
+        return name, _MASKED[pdt][2](arr, mask)
     dtype = {"string": object, "bool": object if pdt == "object" else bool,
              "int64": np.float64 if pdt == "float64" else np.int64,
              "float64": np.float64}[typ]
@@ -126,7 +158,7 @@ _LEVEL_SEP = "\x1f"
 def _frame(index, cols):
     # copy=False keeps each column its own block: consolidating same-dtype
     # columns would copy every one of them (pandas does it later if needed).
-    df = pd.DataFrame({i: np.asarray(a) for i, (_, a) in enumerate(cols)},
+    df = pd.DataFrame({i: _values(a) for i, (_, a) in enumerate(cols)},
                       index=index, copy=False)
     for i, (_, a) in enumerate(cols):
         if isinstance(a, _Dates) and df[i].dtype != object:
@@ -182,12 +214,14 @@ def to_pandas(table, shape, name):
     if shape == "reduce_frame":
         # One value per column, a Series indexed by the column names with
         # the dtype pandas gives such a row (int64, float64 or object).
-        row = _frame(pd.RangeIndex(1), values).iloc[0]
+        # (pandas' nullable columns give numpy's values there too)
+        row = _frame(pd.RangeIndex(1), [(n, _numpy(a)) for n, a in values])\
+            .iloc[0]
         row.name = None
         return row
     if shape in ("agg_series", "column"):
         (_, v), = values
-        return pd.Series(np.asarray(v), index=index, name=name,
+        return pd.Series(_values(v), index=index, name=name,
                          dtype=object if isinstance(v, _Dates) else None)
     return _frame(index, values)
 

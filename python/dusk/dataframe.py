@@ -2359,15 +2359,19 @@ _NUMERIC_ONLY_WARNING = (
     "specify the value of numeric_only to silence this warning.")
 
 
-# A column read as pandas' nullable Int64 or boolean (read_csv dtype=)
-# comes back in numpy's dtypes (float64 with NaN, object with NaN for
-# bools, as pandas' default reading holds them); unique() and
-# value_counts() of it give pandas' nullable arrays, as pandas does.
+# A column read as pandas' nullable Int64 or boolean (read_csv dtype=), or
+# computed from one, comes back as pandas' nullable arrays; value_counts()
+# of one (its values as the index) is made so here.
 
 def _nullable_array(values):
-    """values (a numpy array of ints, floats with NaN, bools or objects
-    with NaN) as pandas' IntegerArray or BooleanArray."""
+    """values (pandas' nullable array already, or a numpy array of ints,
+    floats with NaN, bools or objects with NaN) as pandas' IntegerArray
+    or BooleanArray."""
     import numpy as np
+    arrays = _pd().arrays
+    if isinstance(values, (arrays.IntegerArray, arrays.FloatingArray,
+                           arrays.BooleanArray)):
+        return values
     values = np.asarray(values)
     boolean = values.dtype == bool or (
         values.dtype == object and
@@ -2387,12 +2391,12 @@ def _nullable_counts(r):
             if s.dtype.kind in "if" else s
     if isinstance(r, pd.Series):
         r = counts(r)
-        r.index = pd.Index(_nullable_array(r.index.to_numpy()),
+        r.index = pd.Index(_nullable_array(r.index.array),
                            name=r.index.name)
     elif isinstance(r, pd.DataFrame) and "index" in r.columns:
         r = r.copy()
         for c in r.columns:
-            r[c] = _nullable_array(r[c].to_numpy()) if c == "index" \
+            r[c] = _nullable_array(r[c].array) if c == "index" \
                 else counts(r[c])
     return r
 

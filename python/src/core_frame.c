@@ -1219,7 +1219,8 @@ static PyObject *table_print(core_Table *self, PyObject *args) {
   return out;
 }
 
-/* pandas_dtype(i) -> "int64" | "float64" | "bool" | "object": the dtype
+/* pandas_dtype(i) -> "int64" | "float64" | "bool" | "object" | "Int64" |
+ * "Float64" | "boolean": the dtype
  * pandas holds column i in for the same query (dusk.h). */
 static PyObject *table_pandas_dtype(core_Table *self, PyObject *args) {
   Py_ssize_t col;

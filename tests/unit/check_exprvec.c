@@ -245,6 +245,79 @@ START_TEST(test_eval_into) {
 }
 END_TEST
 
+/* Evaluates e into bool column "c" with column i marked as pandas'
+ * nullable Int64 (dusk_exprvec_mask); want has one character per row:
+ * '1' True, '0' False, 'N' NA. */
+static void check_masked_at(dusk_expr *e, dusk_batch *b, const char *want,
+                            int line) {
+  dusk_exprvec *x = NULL;
+  uint8_t masked[NCOLS] = {0};
+  size_t c = colidx("c");
+  masked[colidx("i")] = 1;
+  ck_assert_int_eq(
+      dusk_exprvec_compile(e, names, types, NCOLS, b->cap, &x, NULL), 0);
+  dusk_exprvec_mask(x, masked, NCOLS);
+  ck_assert_int_eq(dusk_exprvec_eval_into(x, b, c), 0);
+  for (size_t r = 0; want[r] != '\0'; r++) {
+    char got = !b->cols[c].valid[r] ? 'N' : b->cols[c].b[r] ? '1' : '0';
+    ck_assert_msg(got == want[r], "line %d row %zu: got %c, wanted %c", line,
+                  r, got, want[r]);
+  }
+  dusk_exprvec_free(x);
+  dusk_expr_free(e);
+}
+
+/* pandas' nullable arrays: a comparison with an NA operand is NA (numpy's
+ * answer, False - True for != - where no column is masked), and / or are
+ * Kleene's, not of NA is NA, isna() is a plain bool; a filter keeps no NA
+ * row. */
+START_TEST(test_masked_na_semantics) {
+  static const int64_t iv[] = {1, 0, 5, 0, 9, 0};
+  static const int64_t jv[] = {1, 1, 1, 9, 9, 9};
+  dusk_batch b;
+  uint8_t mask[6];
+  dusk_exprvec *x = NULL;
+  uint8_t masked[NCOLS] = {0};
+  mkbatch(&b, 6);
+  set_i(&b, "i", iv, "101010"); /* i: 1 NA 5 NA 9 NA */
+  set_i(&b, "j", jv, "111111");
+#define check_masked(e, w) check_masked_at((e), &b, (w), __LINE__)
+  check_masked(tu_cmp(GT, tu_col("i"), tu_lit_int(2)), "0N1N1N");
+  check_masked(tu_cmp(NE, tu_col("i"), tu_lit_int(2)), "1N1N1N");
+  /* j > 5 is F F F T T T: NA & F = F, NA & T = NA; NA | T = T */
+  check_masked(dusk_expr_node(DUSK_EXPR_AND, 0,
+                              tu_cmp(GT, tu_col("i"), tu_lit_int(2)),
+                              tu_cmp(GT, tu_col("j"), tu_lit_int(5))),
+               "000N1N");
+  check_masked(dusk_expr_node(DUSK_EXPR_OR, 0,
+                              tu_cmp(GT, tu_col("i"), tu_lit_int(2)),
+                              tu_cmp(GT, tu_col("j"), tu_lit_int(5))),
+               "0N1111");
+  check_masked(dusk_expr_node(DUSK_EXPR_NOT, 0,
+                              tu_cmp(GT, tu_col("i"), tu_lit_int(2)), NULL),
+               "1N0N0N");
+  check_masked(dusk_expr_node(DUSK_EXPR_ISNULL, 0, tu_col("i"), NULL),
+               "010101");
+  /* not masked: numpy's answers */
+  check_masked(tu_cmp(GT, tu_col("j"), tu_lit_int(5)), "000111");
+#undef check_masked
+  /* a filter on an NA condition keeps no row */
+  masked[colidx("i")] = 1;
+  {
+    dusk_expr *e = tu_cmp(NE, tu_col("i"), tu_lit_int(2));
+    ck_assert_int_eq(
+        dusk_exprvec_compile(e, names, types, NCOLS, 6, &x, NULL), 0);
+    dusk_exprvec_mask(x, masked, NCOLS);
+    ck_assert_int_eq(dusk_exprvec_eval(x, &b, mask), 0);
+    for (size_t r = 0; r < 6; r++)
+      ck_assert_int_eq(mask[r], r % 2 == 0);
+    dusk_exprvec_free(x);
+    dusk_expr_free(e);
+  }
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 START_TEST(test_compare_int) {
   static const int64_t iv[] = {1, -7, 7, 0, 0, 5};
   static const int64_t jv[] = {1, 3, 0, 0, 2, 2};
@@ -1523,6 +1596,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_literal_only);
   tcase_add_test(tc, test_batch_sizes);
+  tcase_add_test(tc, test_masked_na_semantics);
   tcase_add_test(tc, test_reuse_across_batches);
   suite_add_tcase(s, tc);
 

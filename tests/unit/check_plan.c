@@ -113,7 +113,8 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
   for (size_t i = 0; i < a->csv.ndtypes; i++)
     if (!str_eq(a->csv.dtypes[i].column, b->csv.dtypes[i].column) ||
         a->csv.dtypes[i].type != b->csv.dtypes[i].type ||
-        a->csv.dtypes[i].no_na != b->csv.dtypes[i].no_na)
+        a->csv.dtypes[i].no_na != b->csv.dtypes[i].no_na ||
+        a->csv.dtypes[i].masked != b->csv.dtypes[i].masked)
       return "csv.dtypes";
   if (a->nfills != b->nfills)
     return "nfills";
@@ -240,9 +241,9 @@ static dusk_plan *deep_plan(int depth, int edepth) {
 static dusk_plan *realistic_plan(void) {
   const char *paths[] = {"a.csv", "b*.csv"};
   const char *usecols[] = {"PULocationID", "SR_Flag", "hvfhs_license_num"};
-  dusk_dtype dtypes[] = {{"SR_Flag", DUSK_TYPE_FLOAT64, false},
-                         {"PULocationID", DUSK_TYPE_INT64, false},
-                         {"hvfhs_license_num", DUSK_TYPE_STRING, false}};
+  dusk_dtype dtypes[] = {{"SR_Flag", DUSK_TYPE_FLOAT64, false, false},
+                         {"PULocationID", DUSK_TYPE_INT64, false, false},
+                         {"hvfhs_license_num", DUSK_TYPE_STRING, false, false}};
   dusk_csv_options o;
   dusk_plan *ins[2];
   dusk_fill fill;
@@ -288,11 +289,11 @@ static dusk_plan *sample_plan(int i) {
     const char *paths[] = {"a.csv", "b*.csv", "/data/\303\274ber.csv"};
     const char *usecols[] = {"a", "b", "c d"};
     /* numpy's bool and int64 (no missing value) and pandas' Int64 */
-    dusk_dtype dt[] = {{"a", DUSK_TYPE_BOOL, true},
-                       {"b", DUSK_TYPE_INT64, true},
-                       {"c d", DUSK_TYPE_FLOAT64, false},
-                       {"e", DUSK_TYPE_STRING, false},
-                       {"f", DUSK_TYPE_INT64, false}};
+    dusk_dtype dt[] = {{"a", DUSK_TYPE_BOOL, true, false},
+                       {"b", DUSK_TYPE_INT64, true, false},
+                       {"c d", DUSK_TYPE_FLOAT64, false, false},
+                       {"e", DUSK_TYPE_STRING, false, false},
+                       {"f", DUSK_TYPE_INT64, false, false}};
     dusk_csv_options o;
     memset(&o, 0, sizeof o);
     o.sep = '\t';
@@ -583,8 +584,8 @@ static dusk_plan *sample_plan(int i) {
   case 24: {
     /* Datetimes: a parse_dates dtype, .dt fields and abs. */
     const char *paths[] = {"d.csv"};
-    dusk_dtype dt[] = {{"t", DUSK_TYPE_DATETIME, false},
-                       {"d", DUSK_TYPE_TIMEDELTA, false}};
+    dusk_dtype dt[] = {{"t", DUSK_TYPE_DATETIME, false, false},
+                       {"d", DUSK_TYPE_TIMEDELTA, false, false}};
     dusk_csv_options o;
     memset(&o, 0, sizeof o);
     o.dtypes = dt;
@@ -929,7 +930,7 @@ END_TEST
  * the flag survives the wire. */
 static dusk_plan *typed_leaf(const char *path, dusk_type type, bool no_na) {
   const char *paths[1] = {path};
-  dusk_dtype dt[1] = {{"x", type, no_na}};
+  dusk_dtype dt[1] = {{"x", type, no_na, false}};
   dusk_csv_options o;
   memset(&o, 0, sizeof o);
   o.sep = ',';
@@ -984,6 +985,68 @@ START_TEST(test_value_counts_masked) {
     plan_roundtrip(cases[i].p);
     dusk_plan_free(cases[i].p);
   }
+}
+END_TEST
+
+/* Which computed columns pandas keeps nullable (dusk_expr_masked), and
+ * the user's "Int64" across the wire where an inferred one (a resolved
+ * read's, no_na false too) is not; a "masked" option naming no nullable
+ * dtype is refused. */
+START_TEST(test_masked_columns) {
+  struct {
+    dusk_expr *e;
+    bool masked;
+  } cases[] = {
+      {tu_arith(DUSK_ARITH_ADD, tu_col("x"), tu_lit_int(1)), true},
+      {tu_arith(DUSK_ARITH_DIV, tu_col("x"), tu_lit_int(2)), true},
+      {tu_cmp(DUSK_CMP_GT, tu_col("x"), tu_lit_int(1)), true},
+      {dusk_expr_node(DUSK_EXPR_NOT, 0,
+                      tu_cmp(DUSK_CMP_GT, tu_lit_int(3), tu_col("x")), NULL),
+       true},
+      {dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_ABS, tu_col("x"), NULL), true},
+      {dusk_expr_node(DUSK_EXPR_ISNULL, 0, tu_col("x"), NULL), false},
+      {dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_TO_FLOAT, tu_col("x"), NULL),
+       false},
+      {tu_arith(DUSK_ARITH_ADD, tu_col("y"), tu_lit_int(1)), false},
+  };
+  dusk_plan *p = typed_leaf("a.csv", DUSK_TYPE_INT64, false), *q = NULL;
+  size_t len;
+  char *bytes;
+  dusk_error err;
+  ck_assert(dusk_plan_column_masked(p, "x"));
+  ck_assert(!dusk_plan_column_masked(p, "y"));
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    dusk_plan *a;
+    ck_assert_msg(dusk_expr_masked(cases[i].e, p) == cases[i].masked,
+                  "case %zu", i);
+    a = dusk_plan_assign(typed_leaf("a.csv", DUSK_TYPE_INT64, false), "z",
+                         cases[i].e, "z");
+    ck_assert_msg(dusk_plan_column_masked(a, "z") == cases[i].masked,
+                  "case %zu", i);
+    dusk_plan_free(a);
+  }
+  plan_roundtrip(p);
+  bytes = encode_plan(p, &len);
+  ck_assert_int_eq(dusk_plan_decode(sl(bytes, len), &q, &err), 0);
+  ck_assert(dusk_plan_column_masked(q, "x"));
+  free(bytes);
+  dusk_plan_free(q);
+  /* an inferred nullable int: no_na false, never masked */
+  p->csv.dtypes[0].masked = false;
+  plan_roundtrip(p);
+  bytes = encode_plan(p, &len);
+  ck_assert_int_eq(dusk_plan_decode(sl(bytes, len), &q, &err), 0);
+  ck_assert(!dusk_plan_column_masked(q, "x"));
+  free(bytes);
+  dusk_plan_free(q);
+  /* numpy's int64 cannot be masked on the wire: refused */
+  p->csv.dtypes[0].masked = true;
+  p->csv.dtypes[0].no_na = true;
+  bytes = encode_plan(p, &len);
+  ck_assert_int_eq(dusk_plan_decode(sl(bytes, len), &q, &err), DUSK_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.message, "masked column 'x'"));
+  free(bytes);
+  dusk_plan_free(p);
 }
 END_TEST
 
@@ -2608,6 +2671,7 @@ int main(void) {
   tcase_add_test(tc, test_terminal_kinds);
   tcase_add_test(tc, test_post_steps);
   tcase_add_test(tc, test_value_counts_masked);
+  tcase_add_test(tc, test_masked_columns);
   tcase_add_test(tc, test_frame_reduce_roundtrip);
   tcase_add_test(tc, test_merge_names);
   tcase_add_test(tc, test_bad_sort_values);

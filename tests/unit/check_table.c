@@ -1038,11 +1038,20 @@ START_TEST(test_malformed) {
     c->flags_len = 2;
   }
   {
-    badcase *c = CASE("source_na byte 2", DUSK_EPARSE,
-                      "column 0 ('a'): source_na byte 2");
+    badcase *c = CASE("source_na byte 4", DUSK_EPARSE,
+                      "column 0 ('a'): source_na byte 4 (not 0 to 3)");
     c->top_fields = 4;
-    c->flags = "\x02";
+    c->flags = "\x04";
     c->flags_len = 1;
+  }
+  {
+    badcase *c = CASE("masked on string", DUSK_EPARSE,
+                      "column 1 ('s'): masked set on a string column");
+    c->top_fields = 4;
+    c->ncols = 2;
+    c->cols[1] = good_str;
+    c->flags = "\x02\x02";
+    c->flags_len = 2;
   }
   {
     badcase *c = CASE("source_na on float64", DUSK_EPARSE,
@@ -1102,6 +1111,17 @@ START_TEST(test_malformed) {
     ck_assert_msg(d.rc == 0, "%s", d.err.message);
     ck_assert_int_eq(d.t->cols[0].source_na, 1);
     ck_assert_int_eq(d.t->cols[1].source_na, 0);
+    dusk_table_free(d.t);
+    msgpack_sbuffer_destroy(&sb);
+    /* the masked bit (2) beside source_na, both kept apart */
+    ok.flags = "\x03\x00";
+    msgpack_sbuffer_init(&sb);
+    build_case(&ok, &sb);
+    d = decode_exact(sb.data, sb.size);
+    ck_assert_msg(d.rc == 0, "%s", d.err.message);
+    ck_assert_int_eq(d.t->cols[0].source_na, 1);
+    ck_assert_int_eq(d.t->cols[0].masked, 1);
+    ck_assert_int_eq(d.t->cols[1].masked, 0);
     dusk_table_free(d.t);
     msgpack_sbuffer_destroy(&sb);
     ok.flags = "\x00\x00";
