@@ -504,15 +504,49 @@ static const char *type_name(dusk_type t) {
   }
 }
 
+/* A value of a datetime column (parse_dates) that pandas certainly reads
+ * as a date-time where dusk's columns read ISO only (kind: fieldparse.h's
+ * DUSK_PANDAS_DATE_*): the text column dusk would widen to is not
+ * pandas' answer, so it is an error naming the record and column. */
+static int pandas_datetime(scan *s, size_t fcol, int kind, const char *p,
+                           size_t len) {
+  char value[64];
+  dusk_sanitize(value, sizeof value, p, len);
+  s->stats->error_column = (int64_t)fcol;
+  return dusk_error_set(
+      s->err, DUSK_EPARSE,
+      "%s: record at offset %" PRIu64 ", file column %zu: parse_dates: "
+      "pandas reads '%s' as %s, but dusk's datetime columns read ISO "
+      "YYYY-MM-DD[ HH:MM[:SS[.f]]] only (years 1678-2261, no time zone); "
+      "%sread the column without parse_dates, as text%s",
+      s->o->path, s->rec_start, fcol, value,
+      kind == DUSK_PANDAS_DATE_TZ ? "a date-time with a time zone "
+                                    "(datetime64[ns, tz])"
+      : kind == DUSK_PANDAS_DATE_NAT ? "a missing date-time (NaT)"
+                                     : "a date-time (datetime64[ns])",
+      kind == DUSK_PANDAS_DATE_TZ ? "dusk has no equivalent of pandas' "
+                                    "tz-aware columns yet: "
+                                  : "",
+      kind == DUSK_PANDAS_DATE_TZ    ? ""
+      : kind == DUSK_PANDAS_DATE_NAT ? ", or leave such fields empty"
+                                     : ", or write its dates in ISO form");
+}
+
 /* A value that does not fit its column: fill the conflict for the
- * scheduler, which widens the column and reruns. */
+ * scheduler, which widens the column and reruns - but a datetime column
+ * widens to text only for a value pandas may not read as a date-time
+ * either (parse_dates then leaves the column text). */
 static int conflict(scan *s, size_t out, size_t fcol, const char *p,
                     size_t len) {
   dusk_csvscan_conflict *c = &s->stats->conflict;
   dusk_type have = s->o->types[out];
   size_t n = len < sizeof c->value - 1 ? len : sizeof c->value - 1;
   char sample[64];
+  int kind;
 
+  if (s->o->datetime != NULL && s->o->datetime[out] &&
+      (kind = dusk_field_pandas_datetime(p, len)) != DUSK_PANDAS_DATE_NONE)
+    return pandas_datetime(s, fcol, kind, p, len);
   /* Cut at a character boundary so the sample stays valid UTF-8. */
   if (n < len)
     while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)

@@ -31,7 +31,11 @@
  *   DUSK_EPARSE    ragged row (wrong field count), field over max_field
  *                  bytes, unterminated quote at end of file, text after a
  *                  closing quote, invalid UTF-8 in a string column, a
- *                  missing value in a no_na column
+ *                  missing value in a no_na column, a value of a
+ *                  datetime column that pandas certainly reads as a
+ *                  date-time in a form dusk does not (fieldparse.h,
+ *                  dusk_field_pandas_datetime; any other misfit there
+ *                  is DUSK_EWIDEN to text)
  *   DUSK_EWIDEN    a value that does not fit its column's type; `conflict`
  *                  says which column, the value, and the narrowest type
  *                  that fits both (the scheduler widens and reruns)

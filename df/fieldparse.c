@@ -528,6 +528,65 @@ int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
   return rc == DUSK_DATETIME_FORM ? dusk_parse_date_forms(s, len, ns) : rc;
 }
 
+/* The length of s (trimmed) before the time zone pandas reads at the end
+ * of an ISO date-time (fieldparse.h, DUSK_PANDAS_DATE_TZ) and the spaces
+ * before it; 0 when s ends in none. */
+static size_t before_time_zone(const char *s, size_t len) {
+  unsigned hh, mm = 0;
+  size_t k = len;
+  if (len > 0 && (s[len - 1] == 'Z' || s[len - 1] == 'z'))
+    k = len - 1;
+  else if (len >= 3 && (memcmp(s + len - 3, "UTC", 3) == 0 ||
+                        memcmp(s + len - 3, "GMT", 3) == 0))
+    k = len - 3;
+  else {
+    /* an offset: [+-]HH:MM, [+-]HHMM or [+-]HH */
+    static const size_t lens[] = {6, 5, 3};
+    for (size_t j = 0; j < 3 && k == len; j++) {
+      size_t n = lens[j];
+      const char *o;
+      if (len < n)
+        continue;
+      o = s + len - n;
+      mm = 0;
+      if ((o[0] != '+' && o[0] != '-') || digits(o + 1, 2, &hh) != 0 ||
+          (n == 6 && (o[3] != ':' || digits(o + 4, 2, &mm) != 0)) ||
+          (n == 5 && digits(o + 3, 2, &mm) != 0))
+        continue;
+      if (hh < 24 && mm < 60)
+        k = len - n;
+    }
+    if (k == len)
+      return 0;
+  }
+  while (k > 0 && s[k - 1] == ' ')
+    k--;
+  return k;
+}
+
+int dusk_field_pandas_datetime(const char *s, size_t len) {
+  int64_t ns;
+  bool nat;
+  size_t n;
+  int rc;
+  /* pandas' NaT strings, as read_csv leaves them (untrimmed); "nan" and
+   * "NaN" are its missing values before that */
+  if (len > 0 && is_nat_text(s, len))
+    return DUSK_PANDAS_DATE_NAT;
+  trim_spaces(&s, &len);
+  rc = dusk_parse_timestamp_literal(s, len, &ns, &nat);
+  if (rc == 0 && !nat)
+    return DUSK_PANDAS_DATE_FORM;
+  if (rc == DUSK_DATETIME_RANGE)
+    return DUSK_PANDAS_DATE_EDGE;
+  /* a time zone after a whole ISO date and a time ("2021-01-05Z" is no
+   * date-time to pandas) */
+  n = before_time_zone(s, len);
+  if (n > 10 && dusk_field_parse_datetime(s, n, &ns) == 0)
+    return DUSK_PANDAS_DATE_TZ;
+  return DUSK_PANDAS_DATE_NONE;
+}
+
 /* pandas' timedelta unit words (timedelta_abbrevs), lower case. */
 static const struct {
   const char *name;

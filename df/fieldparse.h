@@ -75,6 +75,32 @@ int dusk_field_parse_datetime(const char *s, size_t len, int64_t *ns);
  * a DUSK_DATETIME_* code, which a caller refuses naming the forms. */
 int dusk_parse_timestamp_literal(const char *s, size_t len, int64_t *ns,
                                  bool *nat);
+/* What pandas' read_csv parse_dates (to_datetime, then dateutil) makes
+ * of a value dusk_field_parse_datetime refuses, where that is certain -
+ * so a parse_dates column holding it is an error in dusk, not the text
+ * column pandas leaves only when a value is no date at all:
+ *   DUSK_PANDAS_DATE_NONE  maybe nothing ("soon", February 30, a
+ *                          spelling dusk does not know): pandas may well
+ *                          leave the column text, as dusk does
+ *   DUSK_PANDAS_DATE_FORM  a date-time in another spelling: the ISO ones
+ *                          of dusk_parse_timestamp_literal ("2021-1-5",
+ *                          "20210105", "2021-01-05 10") and dateforms.h's
+ *                          ("2021/01/05", "Jan 5 2021")
+ *   DUSK_PANDAS_DATE_EDGE  one of those in 1677 or 2262
+ *                          (DUSK_DATETIME_RANGE)
+ *   DUSK_PANDAS_DATE_TZ    an ISO date-time with a time and a time zone:
+ *                          then optionally spaces and "Z", "UTC", "GMT"
+ *                          or an offset [+-]HH[[:]MM] under 24 hours
+ *                          (tz-aware, datetime64[ns, tz], in pandas)
+ *   DUSK_PANDAS_DATE_NAT   "NaT", "nat", "NAT" or "NAN" exactly: NaT */
+enum {
+  DUSK_PANDAS_DATE_NONE = 0,
+  DUSK_PANDAS_DATE_FORM,
+  DUSK_PANDAS_DATE_EDGE,
+  DUSK_PANDAS_DATE_TZ,
+  DUSK_PANDAS_DATE_NAT
+};
+int dusk_field_pandas_datetime(const char *s, size_t len);
 /* pandas' Timedelta(text) for a comparison with a timedelta column
  * (duration > "5 minutes"), or to_timedelta: an optional leading sign,
  * then either "[N day[s][,] ][+]H:MM:SS[.f]" (pandas' own repr, "-1 days

@@ -59,7 +59,10 @@ typedef struct qleaf {
   uint8_t *needed;   /* per header column: read by the query */
   uint8_t *sample_null; /* per header column: the sample held a null */
   uint8_t *sample_text; /* per header column: a sample value that is no
-                           ISO date-time (parse_dates leaves it text) */
+                           ISO date-time and may be no date-time to
+                           pandas either (parse_dates leaves it text);
+                           one pandas certainly reads is left to the
+                           scans, which refuse it naming its line */
   bool right; /* under a merge's right input: collected once (the merge's
                  right table), not scanned with the query's rows */
   /* A persisted read (plan.h csv.persisted): what sampling would find is
@@ -420,7 +423,9 @@ static int on_sample(void *arg, dusk_batch *b) {
       }
       if (!lf->sample_text[c]) {
         int64_t ns;
-        lf->sample_text[c] = dusk_field_parse_datetime(v, len, &ns) != 0;
+        lf->sample_text[c] =
+            dusk_field_parse_datetime(v, len, &ns) != 0 &&
+            dusk_field_pandas_datetime(v, len) == DUSK_PANDAS_DATE_NONE;
       }
       t = dusk_field_infer(v, len);
       lf->types[c] = lf->types[c] == DUSK_TYPE_NULL
@@ -1699,8 +1704,9 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
       for (size_t c = 0; c < lf->ncols; c++)
         if (strcmp(lf->header[c], p->csv.dtypes[d].column) == 0) {
           /* parse_dates is a wish, as in pandas: a column whose sample
-           * holds a value that is no date-time stays text (its scans
-           * widen one whose first such value comes later) */
+           * holds a value that may be no date-time stays text (its scans
+           * widen one whose first such value comes later, and refuse a
+           * value pandas reads in a form dusk does not: csvscan.h) */
           if (p->csv.dtypes[d].type == DUSK_TYPE_DATETIME &&
               lf->sample_text[c]) {
             p->csv.dtypes[d].type = DUSK_TYPE_STRING;
@@ -3315,7 +3321,8 @@ static int widen_column(sched_query *q, const char *column, dusk_type t,
     }
   /* A type the user gave is a promise about the data: not widened.  But
    * parse_dates is a wish: as pandas does, a column holding a value that
-   * is no date-time stays text. */
+   * is no date-time stays text (the scans report only a value pandas
+   * may not read either). */
   for (size_t l = 0; l < q->nleaves; l++) {
     dusk_plan *n = q->leaves[l].node;
     for (size_t d = 0; on_side(q, l, side) && d < n->csv.ndtypes; d++)

@@ -143,8 +143,10 @@ def read_csv(urlpath, blocksize="default", usecols=None, dtype=None,
     of them.  blocksize is the partition size (bytes or "64MB"), usecols
     a list of columns to read, dtype a dict of column -> type, sep one
     character, parse_dates a list of columns read as datetime64[ns] (ISO
-    dates and times, "2021-04-01 18:06:26"; a value that is not one is an
-    error naming its line).  Paths may be URLs: s3://bucket/key (a glob
+    dates and times, "2021-04-01 18:06:26"; a value that is no date-time
+    leaves the column text, as in pandas, and one pandas reads as a
+    date-time in another form or with a time zone, which dusk does not, is
+    a NotImplementedError naming its line).  Paths may be URLs: s3://bucket/key (a glob
     lists the bucket), http:// and https://; each worker reads its own
     byte ranges from the store.  storage_options={"anon": True} reads a
     public bucket without credentials (others are found as the AWS SDKs

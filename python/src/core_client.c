@@ -74,8 +74,10 @@ PyObject *core_raise(const dusk_error *err) {
                                 in an int64 / bool dtype; a frequency it
                                 does not take */
   else if (strstr(m, "holds a capital sigma") != NULL ||
-           strstr(m, "dusk reads the years 1678-2261") != NULL)
-    type = PyExc_NotImplementedError; /* Python answers; dusk refuses */
+           strstr(m, "dusk reads the years 1678-2261") != NULL ||
+           strstr(m, "dusk's datetime columns read ISO") != NULL)
+    type = PyExc_NotImplementedError; /* Python (or pandas' parse_dates)
+                                         answers; dusk refuses */
   else if ((strstr(m, ": cannot ") != NULL && strstr(m, " column '") != NULL) ||
            strstr(m, "arithmetic on ") != NULL || strstr(m, ".dt.") != NULL ||
            strstr(m, "cannot compare ") != NULL ||

@@ -171,6 +171,21 @@ class Files:
         ls[self.big_line - 1] = ",".join(f)
         write_lines(p("late_null_big.csv"), ls)
 
+        # A pickup_datetime pandas' parse_dates reads (another spelling, a
+        # time zone) and dusk's datetime columns do not, in the sample and
+        # past it: an error naming the line, not a text column.
+        self.date_line = {"small": 3, "big": self.big_line}
+        self.date_values = {"form": "2021/02/05 10:00:00",
+                            "tz": "2021-02-05 10:00:00Z"}
+        for size, lines in (("small", small), ("big", big)):
+            for kind, value in self.date_values.items():
+                ls = list(lines)
+                at = self.date_line[size]
+                f = ls[at - 1].split(",")
+                f[2] = value
+                ls[at - 1] = ",".join(f)
+                write_lines(p(f"date_{kind}_{size}.csv"), ls)
+
         # Two files of one glob with different headers.
         os.makedirs(p("mixed"), exist_ok=True)
         write_lines(p("mixed/part1.csv"), small)
@@ -561,6 +576,22 @@ def cases(cl, F):
              ["'dispatching_base_num'", obj, "grouping by it"])):
         case(f"fillna mixing kinds: {name}")(err(expr, frags,
                                                  blocksize="64KB"))
+
+    # parse_dates meeting a value pandas reads as a date-time in a form
+    # dusk's datetime columns do not (ISO only, no time zone): refused,
+    # naming the line and column, in the sample or past it, by a query
+    # reading the column.
+    for size in ("small", "big"):
+        for kind, value in F.date_values.items():
+            path = p(f"date_{kind}_{size}.csv")
+            where = "in the sample" if size == "small" else "past the sample"
+            case(f"parse_dates value pandas reads ({kind}, {where})")(err(
+                f'read_csv("{path}", parse_dates=["pickup_datetime"])'
+                f'["pickup_datetime"].max()',
+                [path, "column 'pickup_datetime'", f"'{value}'",
+                 "dusk's datetime columns read ISO", "without parse_dates"]
+                + ["tz-aware"] * (kind == "tz"),
+                [line_re(F.date_line[size])], blocksize="64KB"))
 
     # 6: invalid UTF-8 in a string column; the query names no column, so
     # the name can only come from the message.

@@ -5,6 +5,7 @@ index and names)."""
 import warnings
 import glob
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -2125,6 +2126,72 @@ def test_to_datetime(client, data_dir, bs, tmp_path):
         ob = dd.read_csv(str(o))
         with pytest.raises(ValueError, match=f"'{other}' is not an ISO"):
             ob.assign(x=dd.to_datetime(ob.t, errors="coerce")).compute()
+
+
+# Values pandas' parse_dates reads as date-times and dusk's datetime
+# columns do not (ISO only, no time zone): other spellings, the ends of
+# datetime64[ns], NaT, and ISO date-times with a time zone (tz-aware).
+PANDAS_DATES = ["2021/01/05", "Jan 5 2021", "04/15/2021 6:00 PM", "2021-1-5",
+                "20210105", "1677-12-01", "NaT"]
+PANDAS_TZ_DATES = ["2021-01-05 10:00:00Z", "2021-01-05 10:00:00+00:00",
+                   "2021-01-05T10:00:00 UTC", "2021-01-05 10:00-05:00"]
+
+
+def test_parse_dates_refuses_what_pandas_reads_otherwise(client, tmp_path):
+    """A parse_dates column holding a value pandas reads as a date-time in
+    a form dusk's columns do not is an error naming the file, line and
+    column - first row or past the sample - not the text column dusk would
+    otherwise give; a value that is no date at all ("soon") leaves the
+    column text, as pandas leaves it."""
+    def refused(path, line, value, **kw):
+        with pytest.raises(NotImplementedError, match=(
+                re.escape(f"{path} line {line}, column 't': ") +
+                r".*parse_dates: pandas reads " + re.escape(f"'{value}'") +
+                r".*dusk's datetime columns read ISO YYYY-MM-DD\[ "
+                r"HH:MM\[:SS\[\.f\]\]\] only .*without parse_dates")) as e:
+            dd.read_csv(path, parse_dates=["t"], **kw).compute()
+        return str(e.value)
+
+    iso = [f"2021-01-{1 + i % 28:02d} 10:00:{i % 60:02d},{i}\n"
+           for i in range(15000)]
+    for value in PANDAS_DATES + PANDAS_TZ_DATES:
+        tz = value in PANDAS_TZ_DATES
+        first = tmp_path / "first.csv"
+        first.write_text(f"t,v\n{value},1\n{value},2\n")
+        p = pd.read_csv(first, parse_dates=["t"])
+        assert str(p.t.dtype).startswith("datetime64[ns"), (value, p.t.dtype)
+        assert str(p.t.dtype) != "datetime64[ns]" if tz else \
+            str(p.t.dtype) == "datetime64[ns]", (value, p.t.dtype)
+        why = refused(str(first), 2, value)
+        assert ("tz-aware" in why) == tz, why
+        # late: in a later partition (1KB), and past the sample (64KB)
+        for rows, bs in ((200, "1KB"), (15000, "64KB")):
+            late = tmp_path / f"late{rows}.csv"
+            late.write_text("t,v\n" + "".join(iso[:rows]) + f"{value},-1\n")
+            if not tz:  # (naive ISO rows and one offset: pandas' object)
+                assert str(pd.read_csv(late, parse_dates=["t"]).t.dtype) \
+                    == "datetime64[ns]", value
+            refused(str(late), rows + 2, value, blocksize=bs)
+
+    def same(path, bs):
+        got = dd.read_csv(str(path), parse_dates=["t"], blocksize=bs) \
+            if bs else dd.read_csv(str(path), parse_dates=["t"])
+        want = pd.read_csv(path, parse_dates=["t"])
+        assert want.t.dtype == object
+        pdt.assert_frame_equal(got.compute(), want)
+
+    # No date at all: text, as pandas leaves it, wherever it is.
+    for rows, bs in ((0, None), (200, "1KB"), (15000, "64KB")):
+        for bad in ("soon", "n.a.", "2021-01-05 10:00:00+00:00:00"):
+            path = tmp_path / "text.csv"
+            path.write_text("t,v\n" + "".join(iso[:rows]) + f"{bad},-1\n")
+            same(path, bs)
+    # Such a value where the sample also holds one of pandas' other forms
+    # (before it or after): pandas' object column, and so dusk's text.
+    for a, b in (("2021/01/05", "soon"), ("soon", "2021-01-05 10:00:00Z")):
+        path = tmp_path / "mixed.csv"
+        path.write_text(f"t,v\n{a},1\n" + "".join(iso[:200]) + f"{b},2\n")
+        same(path, "1KB")
 
 
 IMPOSSIBLE = ["2019-02-30 11:00:00", "2019-02-29", "2019-13-01",

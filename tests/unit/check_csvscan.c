@@ -2249,6 +2249,56 @@ START_TEST(test_no_na_columns) {
 }
 END_TEST
 
+/* A datetime column (parse_dates) meeting a value it does not read: one
+ * pandas certainly reads as a date-time in another form (fieldparse.h,
+ * dusk_field_pandas_datetime) is DUSK_EPARSE naming its record and
+ * column, on both parsers; any other widens the column to text
+ * (DUSK_EWIDEN), pandas leaving it text too. */
+START_TEST(test_datetime_column_misfits) {
+  static const int map[] = {0, 1};
+  static const dusk_type t_ds[] = {DUSK_TYPE_INT64, DUSK_TYPE_STRING};
+  static const uint8_t dt[] = {1, 0};
+  static const struct {
+    const char *value, *msg;
+    int rc;
+  } v[] = {
+      {"2021/01/05", "pandas reads '2021/01/05' as a date-time "
+                     "(datetime64[ns])", DUSK_EPARSE},
+      {"2021-01-05 10:00:00Z", "dusk has no equivalent of pandas' tz-aware",
+       DUSK_EPARSE},
+      {"\"2021-01-05 10:00:00+00:00\"", "with a time zone", DUSK_EPARSE},
+      {"NaT", "as a missing date-time (NaT)", DUSK_EPARSE},
+      {"soon", "needs string", DUSK_EWIDEN},
+      {"2021-02-30", "needs string", DUSK_EWIDEN},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    char csv[128];
+    int n = snprintf(csv, sizeof csv, "t,x\n2021-01-04,a\n%s,b\n",
+                     v[i].value);
+    const char *path = rewrite_file("dt_misfit.csv", csv, (size_t)n);
+    dusk_csvscan_options o =
+        whole_options(path, (uint64_t)n, ',', 2, map, t_ds, 2, 4);
+    outcome f;
+    o.datetime = dt;
+    scan_both(&o, 0, 0, v[i].value, &f);
+    ck_assert_msg(f.rc == v[i].rc, "%s: %d %s", v[i].value, f.rc,
+                  f.err.message);
+    ck_assert_uint_eq(f.st.error_offset, 17);
+    ck_assert_int_eq(f.st.error_column, 0);
+    ck_assert_msg(strstr(f.err.message, v[i].msg) != NULL, "%s: %s",
+                  v[i].value, f.err.message);
+    if (f.rc == DUSK_EPARSE)
+      ck_assert_msg(strstr(f.err.message, "dusk's datetime columns read ISO "
+                                          "YYYY-MM-DD[ HH:MM[:SS[.f]]] only") !=
+                        NULL,
+                    "%s", f.err.message);
+    else
+      ck_assert_int_eq(f.st.conflict.widened, DUSK_TYPE_STRING);
+    outcome_destroy(&f);
+  }
+}
+END_TEST
+
 START_TEST(test_fast_errors) {
   static const int map[] = {0, 1, 2};
   static const int map_skip[] = {0, -1, 1};
@@ -3458,6 +3508,7 @@ int main(void) {
   tcase_add_test(tc, test_fast_literal_quotes);
   tcase_add_test(tc, test_fast_errors);
   tcase_add_test(tc, test_no_na_columns);
+  tcase_add_test(tc, test_datetime_column_misfits);
   tcase_add_test(tc, test_fast_max_field_exact);
   tcase_add_test(tc, test_fast_na_and_ints);
   tcase_add_test(tc, test_fast_separators_and_blanks);

@@ -254,6 +254,69 @@ START_TEST(test_time_literals) {
 }
 END_TEST
 
+/* What pandas' read_csv parse_dates makes of values dusk's datetime
+ * columns refuse: each kind checked against pandas 1.5.3's dtype of a
+ * column holding the value (object for NONE). */
+START_TEST(test_pandas_datetime) {
+  static const struct {
+    const char *s;
+    int kind;
+  } v[] = {
+      {"2021/01/05", DUSK_PANDAS_DATE_FORM},
+      {" 2021/01/05 ", DUSK_PANDAS_DATE_FORM},
+      {"Jan 5 2021", DUSK_PANDAS_DATE_FORM},
+      {"04/15/2021 6:00 PM", DUSK_PANDAS_DATE_FORM},
+      {"15/04/2021", DUSK_PANDAS_DATE_FORM},
+      {"2021.04.15", DUSK_PANDAS_DATE_FORM},
+      {"Apr 2021", DUSK_PANDAS_DATE_FORM},
+      {"2021-1-5", DUSK_PANDAS_DATE_FORM},
+      {"20210105", DUSK_PANDAS_DATE_FORM},
+      {"2021", DUSK_PANDAS_DATE_FORM},
+      {"2021-01", DUSK_PANDAS_DATE_FORM},
+      {"2021-01-05 10", DUSK_PANDAS_DATE_FORM},
+      {"2021-01-05T10", DUSK_PANDAS_DATE_FORM},
+      {"2021-01-05  10", DUSK_PANDAS_DATE_FORM},
+      {"1677-12-01", DUSK_PANDAS_DATE_EDGE},
+      {"1677-09-21 00:12:44", DUSK_PANDAS_DATE_EDGE},
+      {"2262-04-11", DUSK_PANDAS_DATE_EDGE},
+      {"2021-01-05 10:00:00Z", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00 z", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05T10:00Z", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00.123456789Z", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00+00:00", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00 +0000", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00 -0000", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00+2359", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00-12", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00+05:30", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00 UTC", DUSK_PANDAS_DATE_TZ},
+      {"2021-01-05 10:00:00 GMT", DUSK_PANDAS_DATE_TZ},
+      {"NaT", DUSK_PANDAS_DATE_NAT},
+      {"nat", DUSK_PANDAS_DATE_NAT},
+      {"NAT", DUSK_PANDAS_DATE_NAT},
+      {"NAN", DUSK_PANDAS_DATE_NAT},
+      {"soon", DUSK_PANDAS_DATE_NONE},
+      {"n.a.", DUSK_PANDAS_DATE_NONE},
+      {"abc", DUSK_PANDAS_DATE_NONE},
+      {"5", DUSK_PANDAS_DATE_NONE},
+      {" ", DUSK_PANDAS_DATE_NONE},
+      {" NaT ", DUSK_PANDAS_DATE_NONE},
+      {"2021-02-30", DUSK_PANDAS_DATE_NONE},
+      {"2021/02/30", DUSK_PANDAS_DATE_NONE},
+      {"2021-01-05Z", DUSK_PANDAS_DATE_NONE},
+      {"2021-01-05 10:00:00utc", DUSK_PANDAS_DATE_NONE},
+      {"2021-01-05 10:00:00+00:00:00", DUSK_PANDAS_DATE_NONE},
+      {"Z", DUSK_PANDAS_DATE_NONE},
+      {"+01:00", DUSK_PANDAS_DATE_NONE},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    int kind = dusk_field_pandas_datetime(v[i].s, strlen(v[i].s));
+    ck_assert_msg(kind == v[i].kind, "'%s': %d, want %d", v[i].s, kind,
+                  v[i].kind);
+  }
+}
+END_TEST
+
 /* pandas' text for Timestamps and Timedeltas, one precision a column. */
 START_TEST(test_datetime_format) {
   static const int64_t v[] = {1617300386000000000LL, 1617300386500000000LL,
@@ -686,6 +749,7 @@ int main(void) {
   tcase_add_test(tc, test_datetime_parse);
   tcase_add_test(tc, test_datetime_format);
   tcase_add_test(tc, test_time_literals);
+  tcase_add_test(tc, test_pandas_datetime);
   tcase_add_test(tc, test_na_near_misses);
   tcase_add_test(tc, test_na_not_nul_terminated);
   suite_add_tcase(s, tc);
