@@ -2335,6 +2335,23 @@ def _quantile_args(axis, interpolation, method):
             "quantile: only interpolation='linear' (pandas' default)")
 
 
+def _na_as_nan(v):
+    """pandas' scalar quantile of no value: NaN, even of an Int64."""
+    return float("nan") if v is _pd().NA else v
+
+
+def _masked_quantiles(values):
+    """Quantiles of an Int64 column as pandas 1.5 gives them: Int64 when
+    every one is integral, else Float64 (NA where there was no value)."""
+    import numpy as np
+    values = np.asarray(values, dtype=np.float64)
+    out = _pd().array(values, dtype="Float64")
+    ok = ~np.isnan(values)
+    if ok.any() and (values[ok] == np.round(values[ok])).all():
+        return out.astype("Int64")
+    return out
+
+
 def _quantile_frame(r):
     r.index = _pd().Index([float(x) for x in r.index])
     r.columns.name = None
@@ -2798,11 +2815,15 @@ class Series(_Lazy):
         name = self.name
         frame = self._df._frame.quantile([name], qs)
         out = Series(None, name, frame, "quantile")
+        cast = _masked_quantiles if self._df._frame.masked(name) and \
+            str(self._df.dtypes.get(name)) == "Int64" else (lambda v: v)
         if one:
-            return Scalar._of(out._with_finish(lambda r: r.iloc[0, 0]),
-                              f"{self._shown()}.quantile({qs[0]!r})")
+            return Scalar._of(
+                out._with_finish(lambda r: _na_as_nan(
+                    cast(r.iloc[:1, 0].values)[0])),
+                f"{self._shown()}.quantile({qs[0]!r})")
         return out._with_finish(lambda r: _pd().Series(
-            r.iloc[:, 0].values, index=_pd().Index(qs), name=name))
+            cast(r.iloc[:, 0].values), index=_pd().Index(qs), name=name))
 
     def median(self, axis=None, skipna=True, **kw):
         """The column's exact median (lazy: .compute() gives the number)."""

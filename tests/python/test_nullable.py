@@ -167,7 +167,23 @@ def test_column_reductions(client, frames, bs):
         assert type(got) is type(want), fn
         assert got == pytest.approx(want, rel=1e-12), fn
     assert df.flag.sum().compute() == p.flag.sum()
+    for q in (0.5, 0.1, 0.37, [0.25, 0.5, 0.75], [0.1, 0.5]):
+        got, want = df.x.quantile(q).compute(), p.x.quantile(q)
+        if isinstance(want, pd.Series):
+            pdt.assert_series_equal(got, want)
+        else:
+            assert type(got) is type(want) and got == want, q
+    for col in ("x", "flag"):
+        pdt.assert_series_equal(df[col].value_counts(dropna=False).compute(),
+                                p[col].value_counts(dropna=False))
+    z, pz = df.assign(z=df.x / 4).z, p.assign(z=p.x / 4).z
+    pdt.assert_series_equal(z.value_counts(dropna=False).compute(),
+                            pz.value_counts(dropna=False))
+    pdt.assert_extension_array_equal(z.unique().compute(), pz.unique())
+    pdt.assert_frame_equal(df.describe().compute(), p.describe())
+    pdt.assert_series_equal(df.x.describe().compute(), p.x.describe())
     empty = df[df.x > 10_000].x
+    assert np.isnan(empty.quantile(0.5).compute())
     assert empty.min().compute() is pd.NA
     assert p[p.x > 10_000].x.min() is pd.NA
     pdt.assert_series_equal(df[["x", "clean"]].sum().compute(),
