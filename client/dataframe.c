@@ -339,6 +339,16 @@ dusk_dataframe *dusk_merge(dusk_dataframe *left, dusk_dataframe *right,
               err);
 }
 
+int dusk_merge_broadcast(dusk_dataframe *f, int broadcast, dusk_error *err) {
+  if (f == NULL || f->plan == NULL || f->plan->kind != DUSK_PLAN_MERGE)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "merge broadcast=: the frame is not a merge's");
+  f->plan->strategy = broadcast < 0    ? DUSK_MERGE_AUTO
+                      : broadcast != 0 ? DUSK_MERGE_BROADCAST
+                                       : DUSK_MERGE_SHUFFLE;
+  return 0;
+}
+
 static dusk_dataframe *fill(dusk_dataframe *f, const char *column, dusk_value v,
                         dusk_error *err) {
   dusk_fill fl;

@@ -303,16 +303,25 @@ dusk_dataframe *dusk_concat(dusk_dataframe **frames, size_t n, dusk_error *err);
  * left row with every right row whose keys equal its keys (a null key
  * equals a null, as in pandas 1.5), in the right's order; how "inner"
  * drops left rows without a match, "left" keeps them with nulls in the
- * right's columns.  n key pairs (on= gives the same names twice: one key
- * column); suffixes NULL for ("_x", "_y").  A broadcast join: the right
- * side is collected once (at most DUSK_MERGE_MAX_RIGHT_BYTES of CSV) and
- * every partition of the left probes it; how "right" / "outer" and a
- * larger right side need the shuffle join and are refused at submit.
- * Consumes both frames. */
+ * right's columns, "right" keeps the right rows without a match (nulls
+ * in the left's columns), "outer" both.  n key pairs (on= gives the same
+ * names twice: one key column); suffixes NULL for ("_x", "_y").  A
+ * broadcast join when how is "inner" or "left" and the right side is
+ * small (at most DUSK_MERGE_MAX_RIGHT_BYTES of CSV): the right side is
+ * collected once and every partition of the left probes it.  Otherwise
+ * a shuffle join: both sides hash-partitioned by key and each part joined
+ * by a task of its own; its rows come in no pandas order, so only
+ * aggregations of it (groupby without first / last, len, reductions)
+ * are taken, others refused at submit.  Consumes both frames. */
 dusk_dataframe *dusk_merge(dusk_dataframe *left, dusk_dataframe *right,
                            const char *how, const char *const *left_on,
                            const char *const *right_on, size_t n,
                            const char *const *suffixes, dusk_error *err);
+/* Dask's merge(broadcast=) of merge frame f: 1 a broadcast join (refused
+ * at submit past its limit or for how "right" / "outer"), 0 a shuffle
+ * join, -1 dusk's choice (the default).  0, or DUSK_EINVAL when f is not
+ * a merge's frame. */
+int dusk_merge_broadcast(dusk_dataframe *f, int broadcast, dusk_error *err);
 /* column NULL fills every column. */
 dusk_dataframe *dusk_fillna_int(dusk_dataframe *f, const char *column, int64_t v,
                             dusk_error *err);

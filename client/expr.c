@@ -35,7 +35,8 @@
  *             | ".compute()"                     accepted and ignored
  *             | ".merge(" frame ("," mergearg)* ")"
  *   mergearg := ("on" | "left_on" | "right_on") "=" (string | "[" string,
- *                   ... "]") | "how" "=" string | "suffixes" "=" ("(" |
+ *                   ... "]") | "how" "=" string | "broadcast" "=" ("True" |
+ *                   "False" | "None") | "suffixes" "=" ("(" |
  *                   "[") string "," string (")" | "]")
  *   post     := ".sort_values(" (string | "[" string, ... "]")?
  *                   ("," "ascending" "=" (bool | "[" bool, ... "]"))? ")"
@@ -3790,14 +3791,14 @@ static int parse_merge_suffixes(parser *p, strlist *sfx) {
 }
 
 /* At "merge" after a frame: merge(right, how=, on= | left_on= and
- * right_on=, suffixes=). */
+ * right_on=, suffixes=, broadcast=True | False | None). */
 static int parse_merge(parser *p, plan_chain *f, size_t where) {
   static const char *const kwargs[] = {"on", "left_on", "right_on", "how",
-                                       "suffixes"};
+                                       "suffixes", "broadcast"};
   strlist on = {0}, lon = {0}, ron = {0}, sfx = {0};
   plan_chain right;
   char *how = NULL;
-  int rc;
+  int rc, strategy = -1; /* -1: not given */
   memset(&right, 0, sizeof right);
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s", "merge")) != 0)
@@ -3810,13 +3811,13 @@ static int parse_merge(parser *p, plan_chain *f, size_t where) {
     if ((rc = lex(p)) != 0 || p->tok.kind == T_RPAREN)
       break;
     name = p->tok;
-    for (k = 0; k < 5 && !is_word(p, kwargs[k]); k++)
+    for (k = 0; k < 6 && !is_word(p, kwargs[k]); k++)
       ;
-    if (name.kind != T_IDENT || k == 5) {
+    if (name.kind != T_IDENT || k == 6) {
       rc = name.kind == T_IDENT
-               ? fail_unknown(p, &name, "unknown argument", kwargs, 5,
-                              "merge takes on, left_on, right_on, how and "
-                              "suffixes")
+               ? fail_unknown(p, &name, "unknown argument", kwargs, 6,
+                              "merge takes on, left_on, right_on, how, "
+                              "suffixes and broadcast")
                : fail(p, here(p), "expected a keyword argument of merge");
       break;
     }
@@ -3829,6 +3830,21 @@ static int parse_merge(parser *p, plan_chain *f, size_t where) {
     else if (k == 4)
       rc = sfx.n ? fail(p, name.start, "merge: suffixes given twice")
                  : parse_merge_suffixes(p, &sfx);
+    else if (k == 5) {
+      if (strategy >= 0)
+        rc = fail(p, name.start, "merge: broadcast given twice");
+      else if (!is_word(p, "True") && !is_word(p, "False") &&
+               !is_word(p, "None"))
+        rc = fail(p, here(p), "merge: broadcast is True (the right side "
+                              "sent to every partition), False (a shuffle "
+                              "join) or None (dusk chooses)");
+      else {
+        strategy = is_word(p, "True")    ? DUSK_MERGE_BROADCAST
+                   : is_word(p, "False") ? DUSK_MERGE_SHUFFLE
+                                         : DUSK_MERGE_AUTO;
+        rc = lex(p);
+      }
+    }
     else if (how != NULL || p->tok.kind != T_STRING)
       rc = fail(p, here(p), how ? "merge: how given twice"
                                 : "merge: how is \"inner\", \"left\", "
@@ -3863,6 +3879,8 @@ static int parse_merge(parser *p, plan_chain *f, size_t where) {
         (const char *const *)l->v, (const char *const *)r->v, l->n,
         sfx.n ? (const char *const *)sfx.v : NULL);
     right.plan = NULL;
+    if (np != NULL && strategy > 0)
+      np->strategy = strategy;
     if (right.depth > f->depth)
       f->depth = right.depth;
     rc = wrap(p, f, np, where);

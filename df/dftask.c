@@ -31,6 +31,8 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_SAMPLE] = "df_sample",
     [DUSK_DF_CUTS] = "df_cuts",
     [DUSK_DF_PICK] = "df_pick",
+    [DUSK_DF_JOIN_SPLIT] = "df_join_split",
+    [DUSK_DF_JOIN] = "df_join",
     [DUSK_DF_PERSISTED] = "df_persisted",
 };
 

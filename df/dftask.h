@@ -63,6 +63,15 @@ typedef enum dusk_df_op {
    * every part at once - a msgpack array of nparts partials (bin) */
   DUSK_DF_PICK,    /* "df_pick": that array -> its part (tail args' part),
                       a partial (run where the array is) */
+  /* A shuffle merge (scheduler/query.c add_shuffle_join): */
+  DUSK_DF_JOIN_SPLIT, /* "df_join_split": a scan's rows partial of one side
+                         of the merge (tail args' part: 0 the left, 1 the
+                         right) -> its rows cut by key hash into every
+                         part, an array as df_split's with cuts */
+  DUSK_DF_JOIN,    /* "df_join": part j's left picks, then its right
+                      table (a df_final of the right picks) -> the
+                      partial of the steps after the merge over the joined
+                      rows of part j (tail args' part of nparts) */
   DUSK_DF_NOPS
 } dusk_df_op;
 

@@ -43,7 +43,7 @@ const char *dusk_join_dtype_name(dusk_type t) {
 /* Appends one key value's encoding: a tag, then the value ('N' missing,
  * 'I' an int64 (bools as 0 / 1), 'F' a float64 (-0.0 as 0.0), 'S' a
  * length and bytes, 'B' a bool compared against text). */
-static int key_add(dusk_buf *k, const dusk_value *v, int mode) {
+int dusk_join_key_add(dusk_buf *k, const dusk_value *v, int mode) {
   bool as_float = mode == DUSK_JOIN_FLOAT;
   char tag;
   union {
@@ -176,7 +176,7 @@ int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
     for (size_t k = 0; k < nkeys; k++) {
       dusk_value v;
       dusk_table_get(right, (size_t)rcols[k], r, &v);
-      if (key_add(&key, &v, modes[k]) != 0)
+      if (dusk_join_key_add(&key, &v, modes[k]) != 0)
         goto oom;
     }
     if (dusk_keyset_find_or_add(&x->keys, key.data, key.len, &e,
@@ -232,7 +232,7 @@ int dusk_join_probe(const dusk_join_index *x, const dusk_batch *b,
     for (size_t k = 0; k < x->nkeys; k++) {
       dusk_value v;
       dusk_batch_get(b, (size_t)lcols[k], r, &v);
-      if (key_add(scratch, &v, x->modes[k]) != 0)
+      if (dusk_join_key_add(scratch, &v, x->modes[k]) != 0)
         return DUSK_ENOMEM;
     }
     e = dusk_keyset_find(&x->keys, scratch->data, scratch->len);

@@ -795,7 +795,10 @@ static dusk_plan *plan_unary(dusk_plan_kind kind, dusk_plan *in) {
   return p;
 }
 
-static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
+/* A copy of n dtypes; masked too when keep_masked (a plan's, where the
+ * caller's options may leave it unset: dusk_plan_read_csv sets it). */
+static int dtypes_copy(const dusk_dtype *src, size_t n, bool keep_masked,
+                       dusk_dtype **out) {
   dusk_dtype *d;
   *out = NULL;
   if (n == 0)
@@ -807,7 +810,7 @@ static int dtypes_copy(const dusk_dtype *src, size_t n, dusk_dtype **out) {
   for (size_t i = 0; i < n; i++) {
     d[i].type = src[i].type;
     d[i].no_na = src[i].no_na;
-    d[i].masked = src[i].masked;
+    d[i].masked = keep_masked && src[i].masked;
     if (dup_opt(src[i].column, &d[i].column) != 0)
       return -1; /* the caller frees the n entries */
   }
@@ -826,7 +829,7 @@ static int csv_copy(dusk_plan *p, const dusk_csv_options *o) {
     return -1;
   p->csv.nusecols = p->csv.usecols ? o->nusecols : 0;
   if (o->dtypes != NULL && o->ndtypes > 0) {
-    int rc = dtypes_copy(o->dtypes, o->ndtypes, &p->csv.dtypes);
+    int rc = dtypes_copy(o->dtypes, o->ndtypes, false, &p->csv.dtypes);
     if (p->csv.dtypes != NULL)
       p->csv.ndtypes = o->ndtypes;
     return rc;
@@ -1531,7 +1534,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
     goto fail;
   c->csv.nusecols = c->csv.usecols ? p->csv.nusecols : 0;
   if (p->csv.dtypes != NULL && p->csv.ndtypes > 0) {
-    int rc = dtypes_copy(p->csv.dtypes, p->csv.ndtypes, &c->csv.dtypes);
+    int rc = dtypes_copy(p->csv.dtypes, p->csv.ndtypes, true, &c->csv.dtypes);
     if (c->csv.dtypes != NULL)
       c->csv.ndtypes = p->csv.ndtypes;
     if (rc != 0)
@@ -1586,6 +1589,7 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
       strv_dup((const char *const *)p->renamed, p->ncolumns, &c->renamed) != 0)
     goto fail;
   c->how = p->how;
+  c->strategy = p->strategy;
   if (p->right_on != NULL &&
       strv_dup((const char *const *)p->right_on, p->ncolumns, &c->right_on) != 0)
     goto fail;
@@ -1766,6 +1770,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional output: 1 normalize, 2 describe, + 4 masked */
   if (p->kind == DUSK_PLAN_TO_CSV && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional list of typed int columns */
+  if (p->kind == DUSK_PLAN_MERGE && p->strategy != DUSK_MERGE_AUTO)
+    nf++; /* the optional strategy */
   if (p->kind == DUSK_PLAN_READ_CSV &&
       (p->csv.anon || p->csv.persisted || nmasked(p) > 0))
     nf++; /* the optional storage options */
@@ -1906,6 +1912,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(pk_cstr(pk, p->suffixes[1]));
     PK(enc_dtypes(pk, p->csv.dtypes, p->csv.dtypes ? p->csv.ndtypes : 0));
     PK(pk_strv(pk, p->csv.usecols, p->csv.usecols ? p->csv.nusecols : 0));
+    if (p->strategy != DUSK_MERGE_AUTO)
+      PK(msgpack_pack_int(pk, p->strategy));
     break;
   case DUSK_PLAN_DESCRIBE:
     PK(pk_strv(pk, p->columns, p->ncolumns));
@@ -2845,6 +2853,15 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       return dusk_error_set(err, DUSK_EINVAL,
                             "%s: %zu right columns but %zu output names",
                             where, p->csv.ndtypes, p->csv.nusecols);
+    if (nfields > 6) {
+      uint64_t s = 0;
+      if ((rc = get_uint(&f[6], where, "strategy", err, &s)) != 0)
+        return rc;
+      if (s != DUSK_MERGE_BROADCAST && s != DUSK_MERGE_SHUFFLE)
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "%s: unknown merge strategy %" PRIu64, where, s);
+      p->strategy = (int)s;
+    }
     return 0;
   }
   case DUSK_PLAN_DROPNA:
@@ -2981,7 +2998,8 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   if ((kind == DUSK_PLAN_FILLNA || kind == DUSK_PLAN_VALUE_COUNTS ||
        kind == DUSK_PLAN_TO_CSV || kind == DUSK_PLAN_READ_CSV ||
        kind == DUSK_PLAN_DESCRIBE || kind == DUSK_PLAN_CONCAT ||
-       kind == DUSK_PLAN_GROUPBY || kind == DUSK_PLAN_SORT_VALUES) &&
+       kind == DUSK_PLAN_GROUPBY || kind == DUSK_PLAN_SORT_VALUES ||
+       kind == DUSK_PLAN_MERGE) &&
       o->via.array.size == 2 + nfields + 1)
     nfields++;
   else if (kind == DUSK_PLAN_SORT_VALUES &&

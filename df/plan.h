@@ -499,6 +499,11 @@ typedef struct dusk_plan {
   char **right_on;
   int how;
   char *suffixes[2];
+  /* MERGE: how the rows meet (dusk_merge_strategy; Dask's broadcast=):
+   * 0 lets the scheduler choose - a broadcast join when the right side is
+   * small and how is inner or left, else a shuffle join.  On the wire an
+   * optional last field, present when not 0. */
+  int strategy;
 } dusk_plan;
 
 /* Whether p is a step on a computed result: sort_values, tail and
@@ -649,6 +654,15 @@ int dusk_merge_names(const dusk_plan *merge, const char *const *left,
                      size_t nleft, const char *const *right, size_t nright,
                      char **left_out, char **right_out, dusk_error *err);
 void dusk_merge_names_free(char **names, size_t n);
+/* MERGE strategy (Dask's merge(broadcast=)): auto (None), broadcast
+ * (True: the right side collected and sent to every left partition, at
+ * most DUSK_MERGE_MAX_RIGHT_BYTES), shuffle (False: both sides
+ * hash-partitioned by key, each part joined by a task of its own). */
+enum {
+  DUSK_MERGE_AUTO = 0,
+  DUSK_MERGE_BROADCAST = 1,
+  DUSK_MERGE_SHUFFLE = 2
+};
 /* The largest right side a broadcast merge takes: bytes of CSV. */
 #define DUSK_MERGE_MAX_RIGHT_BYTES ((uint64_t)64 << 20)
 /* frac in [0, 1] (NULL for one outside it or NaN). */

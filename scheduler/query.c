@@ -127,6 +127,10 @@ struct sched_query {
   dusk_plan *merge;
   char **merge_lin, **merge_lout, **merge_rout; /* rout: NULL dropped */
   size_t merge_nleft, merge_nright;
+  /* The merge is a shuffle join (add_shuffle_join), not a broadcast one:
+   * how right / outer, a right side past DUSK_MERGE_MAX_RIGHT_BYTES, or
+   * broadcast=False (check_merge decides). */
+  bool shuffle_merge;
   sched_query *next_due; /* in s->queries_due */
   int due;
   /* Copied from the configuration for the sampling thread. */
@@ -1529,12 +1533,12 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   if (p->ninputs != 2 || p->right_on == NULL || p->ncolumns == 0)
     return dusk_error_set(err, DUSK_EINVAL,
                           "merge needs a left frame, a right frame and keys");
-  if (p->how != DUSK_MERGE_INNER && p->how != DUSK_MERGE_LEFT)
+  if (p->strategy == DUSK_MERGE_BROADCAST && p->how != DUSK_MERGE_INNER &&
+      p->how != DUSK_MERGE_LEFT)
     return dusk_error_set(
         err, DUSK_EINVAL,
-        "merge how=\"%s\" needs the shuffle join of issue 14, which is not "
-        "built yet; how=\"inner\" and how=\"left\" work (a broadcast "
-        "join of a small right side)",
+        "merge how=\"%s\" with broadcast=True: a broadcast join keeps or "
+        "drops left rows only; leave broadcast out (a shuffle join)",
         dusk_merge_how_name(p->how) ? dusk_merge_how_name(p->how) : "?");
   if (q->merge != NULL || has_merge(p->inputs[0]) || has_merge(p->inputs[1]))
     return dusk_error_set(err, DUSK_EINVAL,
@@ -1544,17 +1548,21 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   if ((rc = check_node(q, p->inputs[0], 0, &l, err)) != 0 ||
       (rc = check_node(q, p->inputs[1], 0, &r, err)) != 0)
     goto out;
-  if (right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) {
+  if (p->strategy == DUSK_MERGE_BROADCAST &&
+      right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) {
     rc = dusk_error_set(
         err, DUSK_EINVAL,
         "merge: the right side is %.1f MiB of CSV, more than the %llu MiB a "
-        "broadcast join takes; joining two large frames needs the shuffle "
-        "join of issue 14, which is not built yet (put the smaller frame "
-        "on the right)",
+        "broadcast join takes; leave broadcast=True out (a shuffle join)",
         (double)right_bytes(q) / (1 << 20),
         (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20));
     goto out;
   }
+  q->shuffle_merge = p->strategy == DUSK_MERGE_SHUFFLE ||
+                     (p->strategy == DUSK_MERGE_AUTO &&
+                      (p->how == DUSK_MERGE_RIGHT ||
+                       p->how == DUSK_MERGE_OUTER ||
+                       right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES));
   for (size_t k = 0; k < p->ncolumns; k++)
     on &= strcmp(p->columns[k], p->right_on[k]) == 0;
   for (size_t k = 0; k < p->ncolumns; k++) {
@@ -1648,6 +1656,55 @@ out:
   return rc;
 }
 
+/* Whether q is head(0) of a shuffle merge - its columns and dtypes (what
+ * a lazy frame's meta asks): lowered as a broadcast join whose right side
+ * gives no row (right_fragment), so neither side is read through. */
+static bool shuffle_head0(const sched_query *q) {
+  const dusk_plan *r = dusk_plan_result_root(q->plan);
+  return q->merge != NULL && q->shuffle_merge &&
+         r->kind == DUSK_PLAN_HEAD && r->n == 0;
+}
+
+/* A shuffle join's rows meet in hash parts, in no order pandas gives
+ * them: what it finishes is an order-free aggregation of them - a
+ * groupby (not first / last, nor its own split_out), len(), a whole
+ * frame's or a column's reduction.  The rest is refused, naming it. */
+static int check_shuffle_result(const sched_query *q, dusk_error *err) {
+  const dusk_plan *r = dusk_plan_result_root(q->plan);
+  const char *what = NULL;
+  if (shuffle_head0(q))
+    return 0; /* the columns alone: lowered as a broadcast of no rows */
+  if (r->kind == DUSK_PLAN_GROUPBY) {
+    for (size_t a = 0; what == NULL && a < r->naggs; a++)
+      if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
+        what = dusk_agg_name(r->aggs[a].fn);
+    if (what == NULL && r->split_out > 1)
+      what = "a groupby's split_out";
+  } else if (r->kind != DUSK_PLAN_LEN) {
+    what = !dusk_plan_is_terminal(r->kind) || r->kind == DUSK_PLAN_HEAD ||
+                   r->kind == DUSK_PLAN_TOPK
+               ? "the rows (compute(), head(), tail())"
+               : dusk_plan_kind_name(r->kind);
+  }
+  if (what == NULL)
+    return 0;
+  return dusk_error_set(
+      err, DUSK_EINVAL,
+      "%s of a shuffle merge (how=\"%s\"%s): its rows meet in hash parts, "
+      "in no order pandas gives, so dusk finishes aggregations of it - "
+      "groupby (all but first and last), len() and reductions such as "
+      "sum(); %s",
+      what, dusk_merge_how_name(q->merge->how),
+      q->merge->strategy == DUSK_MERGE_SHUFFLE ? ", broadcast=False"
+      : q->merge->how == DUSK_MERGE_RIGHT || q->merge->how == DUSK_MERGE_OUTER
+          ? ""
+          : ", a right side past the broadcast join's 64 MiB",
+      q->merge->how == DUSK_MERGE_INNER || q->merge->how == DUSK_MERGE_LEFT
+          ? "a right side within 64 MiB of CSV is a broadcast join, which "
+            "gives the rows"
+          : "the rows of how=\"right\" / \"outer\" are not offered yet");
+}
+
 /* pandas 1.5 emits an inner merge's rows grouped by key, in the order the
  * keys first appear in the left frame (its left merge keeps the left's
  * order): refused where that order shows - the rows themselves (head,
@@ -1655,6 +1712,8 @@ out:
 static int check_merge_order(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const char *what = NULL;
+  if (q->merge != NULL && q->shuffle_merge)
+    return check_shuffle_result(q, err);
   if (q->merge == NULL || q->merge->how != DUSK_MERGE_INNER)
     return 0;
   if (!dusk_plan_is_terminal(r->kind))
@@ -2592,6 +2651,9 @@ enum {
   SCANS_SUMMARY,
   SCANS_KEYS,
   SCANS_RIGHT,
+  /* a shuffle merge's left side: its files' rows up to the merge
+   * (".../left-f-k", fragments below it), for df_join_split */
+  SCANS_LEFT,
   /* persist(): every leaf's ranges, all columns, into partitions
    * (".../persist-f-k", kept), each read by a df_persisted
    * (".../persisted-f-k") whose partial goes on to the combines */
@@ -2602,6 +2664,13 @@ enum {
  * persist terminal. */
 static dusk_plan *persist_fragment(qleaf *lf) {
   return xptr(dusk_plan_persist(resolved_read(lf, READ_ALL)));
+}
+
+/* The fragment of a merge's right file lf: its rows up to the merge, or
+ * none of them for head(0) of a shuffle merge (shuffle_head0). */
+static dusk_plan *right_fragment(sched_query *q, qleaf *lf) {
+  dusk_plan *f = fragment_from(q, q->merge->inputs[1], lf);
+  return f != NULL && shuffle_head0(q) ? xptr(dusk_plan_head(f, 0)) : f;
 }
 
 /* One df_scan per byte range of every file, files in plan order, for
@@ -2641,7 +2710,8 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
     }
     frag = round == SCANS_PERSIST ? persist_fragment(lf)
            : round == SCANS_COUNT ? count_fragment(q, lf)
-           : round == SCANS_RIGHT ? fragment_from(q, q->merge->inputs[1], lf)
+           : round == SCANS_RIGHT ? right_fragment(q, lf)
+           : round == SCANS_LEFT  ? fragment_from(q, q->merge->inputs[0], lf)
                                   : fragment(q, lf);
     header = dusk_xcalloc(lf->ncols + 1, sizeof *header);
     dusk_buf_init(&plan_bytes);
@@ -2707,6 +2777,7 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
                  : round == SCANS_SUMMARY ? "summary"
                  : round == SCANS_KEYS    ? "keys"
                  : round == SCANS_RIGHT   ? "right"
+                 : round == SCANS_LEFT    ? "left"
                  : round == SCANS_PERSIST ? "persist"
                                           : "scan",
                  file_ordinal, k);
@@ -2897,6 +2968,150 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
   free(parts);
 }
 
+/* A left column the merge suffixes holds its sample's nulls under its
+ * merged name too (the scans report it so): added to nulls. */
+static void suffixed_nulls(const sched_query *q, dusk_buf *nulls) {
+  for (size_t i = 0; i < q->merge_nleft; i++)
+    if (strcmp(q->merge_lin[i], q->merge_lout[i]) != 0 &&
+        dusk_names_has((dusk_slice){nulls->data, nulls->len},
+                       q->merge_lin[i], strlen(q->merge_lin[i])))
+      dusk_xcheck(dusk_names_add(nulls, q->merge_lout[i],
+                                 strlen(q->merge_lout[i])));
+}
+
+/* The most parts a shuffle merge cuts its keys into: each scan's rows
+ * are cut into every part by one df_join_split, so parts cost
+ * (left + right scans) x nparts small picks. */
+#define SHUFFLE_JOIN_MAX_PARTS 32
+
+/* One df_join_split per scan in level (side 0 the left, 1 the right),
+ * their indices into out. */
+static void add_join_splits(sched_query *q, specs *sp, const size_t *level,
+                            size_t n, uint32_t side, uint32_t nparts,
+                            const dusk_buf *qtail, size_t *out) {
+  char key[192];
+  for (size_t i = 0; i < n; i++) {
+    dusk_buf a;
+    dusk_buf_init(&a);
+    encode_part_args(&a, qtail, NULL, side, nparts);
+    snprintf(key, sizeof key, "%s/jsplit-%s-%zu", q->final_key,
+             side ? "r" : "l", i);
+    out[i] = add_spec(sp, key, DUSK_DF_JOIN_SPLIT, &a);
+    set_deps(sp, out[i], &level[i], 1);
+  }
+}
+
+/* Part j's df_pick of each split in splits[0..n), into picks. */
+static void add_join_picks(sched_query *q, specs *sp, const size_t *splits,
+                           size_t n, const char *side, uint32_t j,
+                           uint32_t nparts, const dusk_buf *qtail,
+                           size_t *picks) {
+  char key[192];
+  for (size_t i = 0; i < n; i++) {
+    dusk_buf a;
+    dusk_buf_init(&a);
+    encode_part_args(&a, qtail, NULL, j, nparts);
+    snprintf(key, sizeof key, "%s/%s-pick-%u-%zu", q->final_key, side, j, i);
+    picks[i] = add_spec(sp, key, DUSK_DF_PICK, &a);
+    set_deps(sp, picks[i], &splits[i], 1);
+  }
+}
+
+/* A shuffle merge (check_merge: how right / outer, a right side past the
+ * broadcast join's limit, or broadcast=False).  Both sides' scans make
+ * their rows up to the merge; one df_join_split per scan cuts them by
+ * key hash into nparts parts where they are made, and df_pick hands part
+ * j on.  Part j's right picks go through a combine tree to a df_final
+ * (".../right-j": the right rows of part j, every right range checked, as
+ * the broadcast join's right final checks them); df_join j takes part j's
+ * left picks and that table, joins them and runs the steps after the
+ * merge to the terminal; the joins' partials go through the query's
+ * combine tree to its final.  No task holds more than a part of either
+ * side (the scans' rows, kept where they are made, aside). */
+static void add_shuffle_join(sched_query *q, specs *sp) {
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
+  size_t *rlevel = NULL, nr = 0, caprl = 0, *llevel = NULL, nl = 0,
+         capll = 0;
+  size_t *rsplit, *lsplit, *picks, *joins, most;
+  dusk_buf rtail, rnulls, ltail, nulls, qtail, args;
+  uint32_t nparts;
+  int multi = 0;
+  char key[192];
+  dusk_buf_init(&rtail);
+  dusk_buf_init(&rnulls);
+  dusk_buf_init(&ltail);
+  dusk_buf_init(&nulls);
+  dusk_buf_init(&qtail);
+  dusk_buf_init(&args);
+  add_scans(q, sp, SCANS_RIGHT, SIZE_MAX, SIZE_MAX, &rlevel, &nr, &caprl,
+            &rtail, &rnulls, &multi);
+  add_scans(q, sp, SCANS_LEFT, SIZE_MAX, SIZE_MAX, &llevel, &nl, &capll,
+            &ltail, &nulls, &multi);
+  suffixed_nulls(q, &nulls);
+  /* the query's fragment (the first left file's): the joins run it from
+   * the merge on, the final reads its root */
+  for (size_t l = 0; l < q->nleaves && qtail.len == 0; l++)
+    if (!q->leaves[l].right) {
+      dusk_plan *frag = fragment(q, &q->leaves[l]);
+      if (frag == NULL)
+        dusk_xoom();
+      dusk_xcheck(dusk_plan_encode(frag, &qtail));
+      dusk_plan_free(frag);
+    }
+  most = nl > nr ? nl : nr;
+  nparts = most < 2                        ? 2
+           : most > SHUFFLE_JOIN_MAX_PARTS ? SHUFFLE_JOIN_MAX_PARTS
+                                           : (uint32_t)most;
+  rsplit = dusk_xcalloc(nr + 1, sizeof *rsplit);
+  lsplit = dusk_xcalloc(nl + 1, sizeof *lsplit);
+  picks = dusk_xcalloc(most + 2, sizeof *picks);
+  joins = dusk_xcalloc(nparts, sizeof *joins);
+  add_join_splits(q, sp, rlevel, nr, 1, nparts, &qtail, rsplit);
+  add_join_splits(q, sp, llevel, nl, 0, nparts, &qtail, lsplit);
+  for (uint32_t j = 0; j < nparts; j++) {
+    size_t right;
+    add_join_picks(q, sp, rsplit, nr, "right", j, nparts, &qtail, picks);
+    encode_tail_args(&args, &rtail, &rnulls);
+    snprintf(key, sizeof key, "%s/right-%u", q->final_key, j);
+    right = add_combine_tree(sp, picks, nr, fanin, &args, key, key,
+                             DUSK_DF_FINAL);
+    add_join_picks(q, sp, lsplit, nl, "left", j, nparts, &qtail, picks);
+    picks[nl] = right; /* the right table: the join's last input */
+    encode_part_args(&args, &qtail, NULL, j, nparts);
+    snprintf(key, sizeof key, "%s/join-%u", q->final_key, j);
+    joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args);
+    set_deps(sp, joins[j], picks, nl + 1);
+    dusk_buf_init(&args); /* the spec owns the bytes now */
+  }
+  encode_tail_args(&args, &qtail, &nulls);
+  add_combine_tree(sp, joins, nparts, fanin, &args, q->final_key,
+                   q->final_key, DUSK_DF_FINAL);
+  /* the scans' rows are split where they are made, and each split is
+   * picked apart where it is */
+  q->stay = dusk_xrealloc(q->stay, (q->nstay + 2 * (nl + nr) + 1) *
+                                       sizeof *q->stay);
+  for (size_t i = 0; i < nr; i++) {
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[rlevel[i]]);
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[rsplit[i]]);
+  }
+  for (size_t i = 0; i < nl; i++) {
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[llevel[i]]);
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[lsplit[i]]);
+  }
+  free(rlevel);
+  free(llevel);
+  free(rsplit);
+  free(lsplit);
+  free(picks);
+  free(joins);
+  dusk_buf_destroy(&rtail);
+  dusk_buf_destroy(&rnulls);
+  dusk_buf_destroy(&ltail);
+  dusk_buf_destroy(&nulls);
+  dusk_buf_destroy(&qtail);
+  dusk_buf_destroy(&args);
+}
+
 static void lower_and_submit(sched_query *q) {
   uint64_t t0 = dusk_now_ns();
   specs sp;
@@ -2936,6 +3151,10 @@ static void lower_and_submit(sched_query *q) {
     encode_tail_args(&tail, &tail_plan, NULL);
     add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                      q->final_key, DUSK_DF_FINAL);
+    goto submit;
+  }
+  if (q->merge != NULL && q->shuffle_merge && !shuffle_head0(q)) {
+    add_shuffle_join(q, &sp);
     goto submit;
   }
   if (q->merge != NULL) {
@@ -3013,14 +3232,7 @@ static void lower_and_submit(sched_query *q) {
   }
   add_scans(q, &sp, SCANS_QUERY, offsets, right, &level, &nlevel, &cap_level,
             &tail_plan, &nulls, &multi);
-  /* a left column the merge suffixes holds its sample's nulls under its
-   * merged name too (the scans report it so) */
-  for (size_t i = 0; i < q->merge_nleft; i++)
-    if (strcmp(q->merge_lin[i], q->merge_lout[i]) != 0 &&
-        dusk_names_has((dusk_slice){nulls.data, nulls.len}, q->merge_lin[i],
-                       strlen(q->merge_lin[i])))
-      dusk_xcheck(dusk_names_add(&nulls, q->merge_lout[i],
-                                 strlen(q->merge_lout[i])));
+  suffixed_nulls(q, &nulls);
   encode_tail_args(&tail, &tail_plan, &nulls);
   {
     const dusk_plan *r = dusk_plan_result_root(q->plan);

@@ -178,6 +178,9 @@ typedef struct pipeline {
   uint64_t *mordinals;
   uint32_t *mentries;
   dusk_buf mkey; /* a probe's key */
+  /* a shuffle join's part of how right / outer (op_df_join): per index
+   * entry, whether a left row met it (NULL elsewhere) */
+  uint8_t *mhit;
   /* Nulls in the file, for DUSK_RANGES_NULLS: per column, null_watch is
    * set while a column that counts (dusk_nulls_count) has shown no null,
    * null_seen once it has; nwatch columns are still watched. */
@@ -218,6 +221,7 @@ static void pipeline_destroy(pipeline *p) {
     unlink(p->out_tmp);
   }
   dusk_table_free(p->chunk);
+  free(p->mhit);
   dusk_part_builder_free(p->part);
   for (size_t i = 0; i < p->nsteps; i++) {
     dusk_exprvec_free(p->steps[i].expr);
@@ -2147,11 +2151,17 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   pipeline *p = ctx->p;
   const dusk_join_index *x = &st->join->index;
   const dusk_table *t = st->join->table;
-  bool left = st->node->how == DUSK_MERGE_LEFT, unmatched = false;
+  /* left rows without a match stay (left, outer) or go (inner, right) */
+  bool left = st->node->how == DUSK_MERGE_LEFT ||
+              st->node->how == DUSK_MERGE_OUTER,
+       unmatched = false;
   size_t nr = st->node->csv.ndtypes;
   int rc;
   if ((rc = dusk_join_probe(x, b, st->lkeys, p->mentries, &p->mkey)) != 0)
     return rc;
+  for (size_t r = 0; p->mhit != NULL && r < b->nrows; r++)
+    if (p->mentries[r] != DUSK_JOIN_NONE)
+      p->mhit[p->mentries[r]] = 1;
   if (x->unique) {
     if (!left) {
       size_t w = 0;
@@ -3767,22 +3777,80 @@ static uint32_t get_be32(const unsigned char *p) {
          (uint32_t)p[3];
 }
 
-/* df_split with cuts (inputs: a scan's rows partial, df_cuts' table): the
- * rows cut into every part at once, each part a partial with the scan's
- * ranges row (every part's final checks every range, as one final would)
- * - a msgpack array32 of nparts bin32, which df_pick takes apart without
- * decoding.  One decode of the partial for all parts. */
-static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
-                         const dusk_plan *sort, dusk_error *err) {
-  dusk_table *t = NULL, *cuts = NULL, *part = NULL;
-  dusk_slice rs;
+/* The rows of t (a scan's rows partial, its ranges row rs) cut into
+ * nparts parts, row r into part which[r]: call's result becomes a msgpack
+ * array32 of nparts bin32, each a partial with the ranges row (every
+ * part's final checks every range, as one final would), which df_pick
+ * takes apart without decoding.  Rows keep their order within a part. */
+static int split_into_parts(dusk_op_call *call, dusk_slice rs,
+                            const dusk_table *t, const uint32_t *which,
+                            uint32_t nparts, dusk_error *err) {
+  dusk_table *part = NULL;
   dusk_buf enc, one;
-  uint32_t *which = NULL;
-  size_t *rows = NULL, *start = NULL;
+  size_t *rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
+  size_t *start = dusk_xcalloc((size_t)nparts + 1, sizeof *start);
   unsigned char hdr[5];
-  int rc;
+  int rc = 0;
   dusk_buf_init(&enc);
   dusk_buf_init(&one);
+  call->result.len = 0;
+  hdr[0] = 0xdd; /* array32 */
+  put_be32(hdr + 1, nparts);
+  dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
+  /* the rows grouped by part, in row order within each (one counting
+   * pass): part j's are rows[start[j] .. start[j + 1]) */
+  for (size_t r = 0; r < t->nrows; r++)
+    start[which[r] + 1]++;
+  for (uint32_t j = 0; j < nparts; j++)
+    start[j + 1] += start[j];
+  {
+    size_t *at = dusk_xcalloc((size_t)nparts + 1, sizeof *at);
+    memcpy(at, start, nparts * sizeof *at);
+    for (size_t r = 0; r < t->nrows; r++)
+      rows[at[which[r]]++] = r;
+    free(at);
+  }
+  for (uint32_t j = 0; j < nparts; j++) {
+    enc.len = one.len = 0;
+    if ((rc = dusk_table_take(t, rows + start[j], start[j + 1] - start[j],
+                              &part)) != 0 ||
+        (rc = dusk_table_encode(part, &enc)) != 0 ||
+        (rc = dusk_partial_encode(rs, (dusk_slice){enc.data, enc.len},
+                                  &one)) != 0) {
+      dusk_error_set(err, rc, "splitting a partial: %s", dusk_strerror(rc));
+      break;
+    }
+    dusk_table_free(part);
+    part = NULL;
+    if (one.len > UINT32_MAX) {
+      rc = dusk_error_set(err, DUSK_ETOOBIG,
+                          "splitting a partial: part %u of a scan is %zu "
+                          "bytes (at most 4 GiB): use a smaller blocksize",
+                          j, one.len);
+      break;
+    }
+    hdr[0] = 0xc6; /* bin32 */
+    put_be32(hdr + 1, (uint32_t)one.len);
+    dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
+    dusk_xcheck(dusk_buf_append(&call->result, one.data, one.len));
+  }
+  dusk_table_free(part);
+  dusk_buf_destroy(&enc);
+  dusk_buf_destroy(&one);
+  free(rows);
+  free(start);
+  return rc;
+}
+
+/* df_split with cuts (inputs: a scan's rows partial, df_cuts' table): the
+ * rows cut into every part at once by the cuts (split_into_parts).  One
+ * decode of the partial for all parts. */
+static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
+                         const dusk_plan *sort, dusk_error *err) {
+  dusk_table *t = NULL, *cuts = NULL;
+  dusk_slice rs;
+  uint32_t *which = NULL;
+  int rc;
   if ((rc = rows_partial(call->inputs[0], &rs, &t, err)) != 0 ||
       (rc = dusk_table_decode(call->inputs[1], &cuts, err)) != 0)
     goto out;
@@ -3793,60 +3861,12 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
     goto out;
   }
   which = dusk_xcalloc(t->nrows + 1, sizeof *which);
-  rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
-  if ((rc = dusk_rangepart_assign(t, cuts, sort, which, err)) != 0)
-    goto out;
-  call->result.len = 0;
-  hdr[0] = 0xdd; /* array32 */
-  put_be32(hdr + 1, ta->nparts);
-  dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
-  /* the rows grouped by part, in row order within each (one counting
-   * pass): part j's are rows[start[j] .. start[j + 1]) */
-  start = dusk_xcalloc((size_t)ta->nparts + 1, sizeof *start);
-  for (size_t r = 0; r < t->nrows; r++)
-    start[which[r] + 1]++;
-  for (uint32_t j = 0; j < ta->nparts; j++)
-    start[j + 1] += start[j];
-  {
-    size_t *at = dusk_xcalloc((size_t)ta->nparts + 1, sizeof *at);
-    memcpy(at, start, ta->nparts * sizeof *at);
-    for (size_t r = 0; r < t->nrows; r++)
-      rows[at[which[r]]++] = r;
-    free(at);
-  }
-  for (uint32_t j = 0; j < ta->nparts; j++) {
-    enc.len = one.len = 0;
-    if ((rc = dusk_table_take(t, rows + start[j], start[j + 1] - start[j],
-                              &part)) != 0 ||
-        (rc = dusk_table_encode(part, &enc)) != 0 ||
-        (rc = dusk_partial_encode(rs, (dusk_slice){enc.data, enc.len},
-                                  &one)) != 0) {
-      dusk_error_set(err, rc, "df_split: %s", dusk_strerror(rc));
-      goto out;
-    }
-    dusk_table_free(part);
-    part = NULL;
-    if (one.len > UINT32_MAX) {
-      rc = dusk_error_set(err, DUSK_ETOOBIG,
-                          "df_split: part %u of a scan is %zu bytes (at "
-                          "most 4 GiB): use a smaller blocksize",
-                          j, one.len);
-      goto out;
-    }
-    hdr[0] = 0xc6; /* bin32 */
-    put_be32(hdr + 1, (uint32_t)one.len);
-    dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
-    dusk_xcheck(dusk_buf_append(&call->result, one.data, one.len));
-  }
+  if ((rc = dusk_rangepart_assign(t, cuts, sort, which, err)) == 0)
+    rc = split_into_parts(call, rs, t, which, ta->nparts, err);
 out:
   free(which);
-  free(rows);
-  free(start);
   dusk_table_free(t);
   dusk_table_free(cuts);
-  dusk_table_free(part);
-  dusk_buf_destroy(&enc);
-  dusk_buf_destroy(&one);
   return rc;
 }
 
@@ -3895,6 +3915,395 @@ static int op_df_pick(const dusk_op_api *api, dusk_op_call *call) {
     at += 5 + (size_t)blen;
   }
   return 0;
+}
+
+/* ---- shuffle joins ------------------------------------------------------ */
+
+/* The merge step of a plan fragment (its chain from the root along first
+ * inputs), or NULL. */
+static const dusk_plan *fragment_merge(const dusk_plan *p) {
+  for (; p != NULL; p = p->ninputs > 0 ? p->inputs[0] : NULL)
+    if (p->kind == DUSK_PLAN_MERGE)
+      return p;
+  return NULL;
+}
+
+/* The part of row r of t whose merge keys are columns kcols[0..nk): a
+ * hash of the keys as the join index encodes them, numbers as float64s
+ * (an int key and an equal float key of the other side meet), so equal
+ * keys of either side land in one part. */
+static uint32_t join_part_of(const dusk_table *t, size_t r, const int *kcols,
+                             size_t nk, uint32_t nparts, dusk_buf *scratch) {
+  scratch->len = 0;
+  for (size_t k = 0; k < nk; k++) {
+    dusk_value v;
+    dusk_table_get(t, (size_t)kcols[k], r, &v);
+    dusk_xcheck(dusk_join_key_add(
+        scratch, &v,
+        v.type == DUSK_TYPE_INT64 || v.type == DUSK_TYPE_FLOAT64 ||
+                v.type == DUSK_TYPE_BOOL
+            ? DUSK_JOIN_FLOAT
+            : DUSK_JOIN_EXACT));
+  }
+  return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
+}
+
+/* df_join_split: a rows partial of one side of a shuffle merge (tail
+ * args: the query's fragment, whose merge names the keys; part 0 the
+ * left side, 1 the right; nparts the parts) -> its rows cut by key hash
+ * into every part (split_into_parts). */
+static int op_df_join_split(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_tail_args ta;
+  dusk_plan *plan = NULL;
+  const dusk_plan *mg;
+  dusk_table *t = NULL;
+  dusk_slice rs;
+  dusk_buf key;
+  dusk_error err = {0};
+  uint32_t *which = NULL;
+  int *kcols = NULL, rc;
+  (void)api;
+  dusk_buf_init(&key);
+  if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
+      (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
+    goto out;
+  mg = fragment_merge(plan);
+  if (mg == NULL || ta.part > 1 || ta.nparts < 2 || call->ninputs != 1) {
+    rc = dusk_error_set(&err, DUSK_EINVAL,
+                        "df_join_split: a merge's side (0 or 1), 2 or more "
+                        "parts and one rows partial, expected");
+    goto out;
+  }
+  if ((rc = rows_partial(call->inputs[0], &rs, &t, &err)) != 0)
+    goto out;
+  kcols = dusk_xcalloc(mg->ncolumns + 1, sizeof *kcols);
+  for (size_t k = 0; k < mg->ncolumns; k++) {
+    const char *name = ta.part ? mg->right_on[k] : mg->columns[k];
+    if ((kcols[k] = dusk_table_column_index(t, name)) < 0) {
+      rc = dusk_error_set(&err, DUSK_EINVAL,
+                          "df_join_split: the %s rows lack the key '%.200s'",
+                          ta.part ? "right" : "left", name);
+      goto out;
+    }
+  }
+  which = dusk_xcalloc(t->nrows + 1, sizeof *which);
+  for (size_t r = 0; r < t->nrows; r++)
+    which[r] = join_part_of(t, r, kcols, mg->ncolumns, ta.nparts, &key);
+  rc = split_into_parts(call, rs, t, which, ta.nparts, &err);
+out:
+  free(which);
+  free(kcols);
+  dusk_table_free(t);
+  dusk_plan_free(plan);
+  dusk_buf_destroy(&key);
+  return rc != 0 ? fail(call, &err) : 0;
+}
+
+/* Rows [from, from + n) of table t into batch b (cleared first): t's
+ * column c into batch column map[c] (-1: not carried), every other batch
+ * column null.  Types must agree (checked by the caller). */
+static int rows_into_batch(const dusk_table *t, const int *map, size_t from,
+                           size_t n, dusk_batch *b) {
+  dusk_batch_clear(b);
+  b->nrows = n;
+  for (size_t c = 0; c < b->ncols; c++)
+    memset(b->cols[c].valid, 0, n);
+  for (size_t c = 0; c < t->ncols; c++) {
+    const dusk_table_column *tc = &t->cols[c];
+    dusk_column *bc;
+    if (map[c] < 0)
+      continue;
+    bc = &b->cols[map[c]];
+    memcpy(bc->valid, tc->valid + from, n);
+    switch (tc->type) {
+    case DUSK_TYPE_INT64:
+      memcpy(bc->i64, tc->i64 + from, n * sizeof *bc->i64);
+      break;
+    case DUSK_TYPE_FLOAT64:
+      memcpy(bc->f64, tc->f64 + from, n * sizeof *bc->f64);
+      break;
+    case DUSK_TYPE_BOOL:
+      memcpy(bc->b, tc->b + from, n);
+      break;
+    case DUSK_TYPE_STRING:
+      for (size_t r = 0; r < n; r++) {
+        size_t len = tc->str_off[from + r + 1] - tc->str_off[from + r];
+        uint32_t off = 0;
+        if (len > 0 && dusk_batch_arena_add(b, tc->str_data +
+                                                   tc->str_off[from + r],
+                                            len, &off) != 0)
+          return DUSK_ENOMEM;
+        bc->str_off[r] = off;
+        bc->str_len[r] = (uint32_t)len;
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  return 0;
+}
+
+/* Sets batch cell (c, r) to right table cell (tc, tr), converting an int
+ * key to the left key column's float (an outer merge's key column kept
+ * once takes the right's value where only the right has the row). */
+static int put_right_key(dusk_batch *b, size_t c, size_t r,
+                         const dusk_table *t, size_t tc, uint32_t tr) {
+  const dusk_table_column *col = &t->cols[tc];
+  if (b->cols[c].type == DUSK_TYPE_FLOAT64 && col->type == DUSK_TYPE_INT64) {
+    b->cols[c].valid[r] = col->valid[tr];
+    b->cols[c].f64[r] = col->valid[tr] ? (double)col->i64[tr] : 0;
+    return 0;
+  }
+  if (b->cols[c].type != col->type)
+    return DUSK_ETYPE;
+  return put_right(b, c, r, t, tc, tr);
+}
+
+/* The right rows no left row met (how right / outer), a batch at a time
+ * through the steps after merge step i: the left's columns missing (noted
+ * as nulls, which pandas' dtypes show), but a key kept once, which takes
+ * the right's value, as pandas' merge fills it. */
+static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
+  pipeline *p = ctx->p;
+  const step *st = &p->steps[i];
+  const dusk_plan *s = st->node;
+  const dusk_join_index *x = &st->join->index;
+  const dusk_table *t = x->right;
+  size_t nr = s->csv.ndtypes, nk = s->ncolumns;
+  bool any = false;
+  int rc;
+  dusk_batch_clear(b);
+  for (size_t e = 0; e <= x->keys.n; e++) {
+    size_t n = e < x->keys.n && !p->mhit[e] ? dusk_join_count(x, (uint32_t)e)
+                                            : 0;
+    if ((e == x->keys.n || b->nrows + n > b->cap) && b->nrows > 0) {
+      if ((rc = run_from(ctx, b, i + 1)) != 0)
+        return rc < 0 ? rc : 0;
+      dusk_batch_clear(b);
+    }
+    for (size_t k = 0; k < n; k++) {
+      uint32_t tr = x->rows[x->first[e] + k];
+      size_t w = b->nrows++;
+      any = true;
+      for (size_t c = 0; c < st->slot; c++)
+        b->cols[c].valid[w] = 0;
+      for (size_t j = 0; j < nr; j++)
+        if (st->rslot[j] >= 0 &&
+            (rc = put_right(b, (size_t)st->rslot[j], w, t,
+                            (size_t)st->rcol[j], tr)) != 0)
+          return rc;
+      for (size_t q = 0; q < nk; q++)
+        for (size_t j = 0; j < nr; j++)
+          if (st->rslot[j] < 0 &&
+              strcmp(s->csv.dtypes[j].column, s->right_on[q]) == 0 &&
+              (rc = put_right_key(b, (size_t)st->lkeys[q], w, t,
+                                  (size_t)st->rcol[j], tr)) != 0)
+            return rc;
+      ctx->row_ordinals[w] = p->merged++;
+    }
+  }
+  /* the left's columns held missing values there */
+  for (size_t c = 0; any && c < st->slot; c++) {
+    bool key = false;
+    for (size_t q = 0; q < nk; q++)
+      for (size_t j = 0; j < nr; j++)
+        key |= (size_t)st->lkeys[q] == c && st->rslot[j] < 0 &&
+               strcmp(s->csv.dtypes[j].column, s->right_on[q]) == 0;
+    if (!key && dusk_nulls_count(p->plan, p->names[c], p->scan_types[c]))
+      p->null_seen[c] = 1;
+  }
+  return 0;
+}
+
+static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
+                         int64_t *cut_out);
+static void ranges_nulls(const merger *m, int64_t cut, dusk_buf *u);
+
+/* The file ordinal of a shuffle join's ranges rows (far past any query's
+ * files): part j reports one range of its own, ordinal base + j. */
+#define JOIN_FILE_BASE 0x7fff0000u
+
+/* df_join: part j of a shuffle merge.  Inputs: each left scan's rows of
+ * the part (df_pick of df_join_split), then the part's right table (the
+ * df_final of the right's picks).  The left rows go through the merge
+ * step, probing the right table's index, and on through the steps after
+ * it to the terminal; with how right / outer, the right rows no left row
+ * met follow.  The left ranges' rows (every part gets each scan's) are
+ * checked here as a final checks them - a wrong quote-state guess or a
+ * widening fails this task, which the scheduler acts on as on a final's -
+ * and the partial reports one range of the part's own
+ * (JOIN_FILE_BASE + j), carrying the nulls the left files and the join
+ * met; the query's final thus sees each part once. */
+static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
+  dusk_tail_args ta;
+  dusk_error err = {0};
+  pipeline p;
+  scan_ctx ctx;
+  merger m;
+  dusk_batch b;
+  bool b_ready = false;
+  dusk_table *ranges = NULL, *t = NULL, *own = NULL, *payload = NULL;
+  dusk_value rv[DUSK_RANGES_NCOLS];
+  dusk_buf nulls;
+  int *map = NULL, rc;
+  int64_t cut;
+  size_t nleft;
+  (void)api;
+  memset(&p, 0, sizeof p);
+  memset(&ctx, 0, sizeof ctx);
+  memset(&m, 0, sizeof m);
+  dusk_buf_init(&nulls);
+  if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
+      (rc = pipeline_init(&p, ta.plan, &err)) != 0)
+    goto failed;
+  if (p.merge_step < 0 || call->ninputs < 1 || ta.nparts < 2 ||
+      ta.part >= ta.nparts) {
+    rc = dusk_error_set(&err, DUSK_EINVAL,
+                        "df_join: a merge's fragment, part %u of %u and "
+                        "%zu inputs",
+                        ta.part, ta.nparts, call->ninputs);
+    goto failed;
+  }
+  if ((rc = merge_attach(&p, call, &err)) != 0)
+    goto failed;
+  p.mordinals = dusk_xcalloc(BATCH_ROWS, sizeof *p.mordinals);
+  p.mentries = dusk_xcalloc(BATCH_ROWS, sizeof *p.mentries);
+  {
+    const step *st = &p.steps[p.merge_step];
+    if (st->node->how == DUSK_MERGE_RIGHT || st->node->how == DUSK_MERGE_OUTER)
+      p.mhit = dusk_xcalloc(st->join->index.keys.n + 1, 1);
+  }
+  p.range_index = (uint64_t)(JOIN_FILE_BASE + ta.part) << 32;
+  ctx.p = &p;
+  ctx.err = &err;
+  ctx.mixed_col = -1;
+  ctx.row_ordinals = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ordinals);
+  ctx.mixed_seen = dusk_xcalloc(p.ncols + 1, 1);
+  if ((rc = dusk_batch_init(&b, p.scan_types, p.ncols, BATCH_ROWS)) != 0) {
+    dusk_error_set(&err, rc, "df_join: out of memory");
+    goto failed;
+  }
+  b_ready = true;
+  if ((ranges = dusk_ranges_table_new()) == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "df_join: out of memory");
+    goto failed;
+  }
+  nleft = call->ninputs - 1;
+  for (size_t i = 0; i < nleft; i++) {
+    const step *st = &p.steps[p.merge_step];
+    dusk_slice rs;
+    dusk_table *rg = NULL;
+    size_t nv;
+    if ((rc = rows_partial(call->inputs[i], &rs, &t, &err)) != 0 ||
+        (rc = dusk_table_decode(rs, &rg, &err)) != 0 ||
+        (rc = dusk_ranges_table_check(rg, &err)) != 0 ||
+        (rc = dusk_table_append_rows(ranges, rg, 0, rg->nrows)) != 0) {
+      dusk_table_free(rg);
+      if (err.message[0] == '\0')
+        dusk_error_set(&err, rc, "df_join: %s", dusk_strerror(rc));
+      goto failed;
+    }
+    dusk_table_free(rg);
+    /* the pick's columns onto the left's batch columns, by name */
+    nv = t->ncols - DUSK_ROWS_NEXTRA;
+    map = dusk_xrealloc(map, (t->ncols + 1) * sizeof *map);
+    for (size_t c = 0; c < t->ncols; c++) {
+      int bc = c < nv ? col_index(&p, t->cols[c].name) : -1;
+      map[c] = bc;
+      if (c < nv && (bc < 0 || (size_t)bc >= st->slot ||
+                     p.scan_types[bc] != t->cols[c].type)) {
+        rc = dusk_error_set(&err, DUSK_ETYPE,
+                            "df_join: the left rows' column '%.200s' (%s) "
+                            "is not the merge's",
+                            t->cols[c].name, dusk_type_name(t->cols[c].type));
+        goto failed;
+      }
+    }
+    for (size_t from = 0; from < t->nrows; from += BATCH_ROWS) {
+      size_t n = t->nrows - from < BATCH_ROWS ? t->nrows - from : BATCH_ROWS;
+      const int64_t *ord = t->cols[dusk_rows_row_col(t->ncols)].i64 + from;
+      if ((rc = rows_into_batch(t, map, from, n, &b)) != 0) {
+        dusk_error_set(&err, rc, "df_join: out of memory");
+        goto failed;
+      }
+      for (size_t r = 0; r < n; r++)
+        ctx.row_ordinals[r] = (uint64_t)ord[r];
+      if ((rc = run_from(&ctx, &b, (size_t)p.merge_step)) < 0)
+        goto step_failed;
+    }
+    dusk_table_free(t);
+    t = NULL;
+  }
+  if (p.mhit != NULL &&
+      (rc = join_right_only(&ctx, (size_t)p.merge_step, &b)) < 0)
+    goto step_failed;
+  if (ctx.mixed_col >= 0) { /* a fill after the merge would mix kinds */
+    rc = dusk_error_set(&err, DUSK_EINVAL,
+                        "fillna of column '%.200s' after a shuffle merge "
+                        "fills with another kind of value, which dusk "
+                        "takes only before the merge",
+                        p.names[ctx.mixed_col]);
+    goto failed;
+  }
+  /* The left ranges, checked as a final checks them. */
+  m.p.terminal = p.terminal;
+  m.p.root = p.root;
+  m.ranges = ranges;
+  if (verify_ranges(&m, call, &rc, &cut) != 0)
+    goto out;
+  ranges_nulls(&m, cut, &nulls);
+  for (size_t c = 0; c < p.ncols; c++)
+    if (p.null_seen[c] && !dusk_names_has((dusk_slice){nulls.data, nulls.len},
+                                          p.names[c], strlen(p.names[c])))
+      dusk_xcheck(dusk_names_add(&nulls, p.names[c], strlen(p.names[c])));
+  if ((own = dusk_ranges_table_new()) == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "df_join: out of memory");
+    goto failed;
+  }
+  memset(rv, 0, sizeof rv);
+  for (size_t c = 0; c < DUSK_RANGES_NCOLS; c++)
+    rv[c].type = DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_INDEX].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_INDEX].u.i = (int64_t)p.range_index;
+  rv[DUSK_RANGES_FILE].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_FILE].u.i = (int64_t)(p.range_index >> 32);
+  rv[DUSK_RANGES_ASSUMED].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_ASSUMED].u.i = DUSK_CSV_FIELD_START;
+  rv[DUSK_RANGES_TRANSFER].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_TRANSFER].u.i = 0; /* one range in its "file": unused */
+  rv[DUSK_RANGES_ROWS].type = DUSK_TYPE_INT64;
+  rv[DUSK_RANGES_ROWS].u.i = (int64_t)p.merged;
+  rv[DUSK_RANGES_NULLS].type = nulls.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
+  rv[DUSK_RANGES_NULLS].u.s.ptr = nulls.data;
+  rv[DUSK_RANGES_NULLS].u.s.len = nulls.len;
+  if ((rc = dusk_table_append_row(own, rv)) != 0 ||
+      (rc = pipeline_payload(&p, &payload)) != 0 ||
+      (rc = emit_partial(call, own, payload)) != 0) {
+    dusk_error_set(&err, rc, "df_join: building the partial: %s",
+                   dusk_strerror(rc));
+    goto failed;
+  }
+  rc = 0;
+  goto out;
+step_failed:
+  if (err.message[0] == '\0')
+    dusk_error_set(&err, rc, "df_join: %s", dusk_strerror(rc));
+failed:
+  rc = fail(call, &err);
+out:
+  if (b_ready)
+    dusk_batch_destroy(&b);
+  free(ctx.row_ordinals);
+  free(ctx.mixed_seen);
+  free(map);
+  dusk_table_free(t);
+  dusk_table_free(ranges);
+  dusk_table_free(own);
+  dusk_table_free(payload);
+  dusk_buf_destroy(&nulls);
+  pipeline_destroy(&p);
+  return rc;
 }
 
 static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
@@ -6082,6 +6491,8 @@ int dusk_dfops_register(dusk_registry *r) {
       [DUSK_DF_CUTS] = op_df_cuts,
       [DUSK_DF_PICK] = op_df_pick,
       [DUSK_DF_PERSISTED] = op_df_persisted,
+      [DUSK_DF_JOIN_SPLIT] = op_df_join_split,
+      [DUSK_DF_JOIN] = op_df_join,
   };
   int rc;
   for (int op = 0; op < DUSK_DF_NOPS; op++)

@@ -1873,11 +1873,16 @@ class DataFrame(_Lazy):
     def merge(self, right, how="inner", on=None, left_on=None,
               right_on=None, left_index=False, right_index=False,
               sort=False, suffixes=("_x", "_y"), copy=True, indicator=False,
-              validate=None):
-        """pandas' merge: a broadcast join (how "inner" or "left"; the
-        right side small, at most 64 MiB of CSV); rows as pandas 1.5 gives
-        them for how="left" (the left's order, each left row's matches in
-        the right's order)."""
+              validate=None, broadcast=None, shuffle=None, npartitions=None):
+        """pandas' merge.  A broadcast join when how is "inner" or "left"
+        and the right side is small (at most 64 MiB of CSV): rows as
+        pandas 1.5 gives them for how="left" (the left's order, each left
+        row's matches in the right's order).  Otherwise (how "right" or
+        "outer", a larger right side, or Dask's broadcast=False) a shuffle
+        join: both sides hash-partitioned by key, each part joined by a
+        task of its own; aggregations of it (groupby, len, reductions)
+        are exact, its rows themselves are not offered yet.
+        broadcast=True insists on the broadcast join."""
         self._need_open("merge")
         if not isinstance(right, DataFrame):
             raise NotImplementedError(
@@ -1907,7 +1912,15 @@ class DataFrame(_Lazy):
         sx = list(suffixes)
         if len(sx) != 2 or not all(isinstance(x, str) for x in sx):
             raise NotImplementedError("merge: suffixes must be two strings")
-        return DataFrame(self._frame.merge(right._frame, how, lk, rk, sx),
+        if shuffle not in (None, "tasks", "p2p") or npartitions is not None:
+            raise NotImplementedError(
+                "merge: shuffle= and npartitions= (dusk picks the parts)")
+        if broadcast not in (None, True, False):
+            raise NotImplementedError("merge: broadcast is True, False or "
+                                      "None (a broadcast fraction is Dask's)")
+        frame = self._frame.merge(right._frame, how, lk, rk, sx)
+        frame.merge_broadcast(broadcast)
+        return DataFrame(frame,
                          self._npartitions)
 
     def dropna(self, how="any", subset=None, thresh=None, axis=0,

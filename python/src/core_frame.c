@@ -636,6 +636,18 @@ static PyObject *frame_persisted(core_Frame *self, PyObject *unused) {
   return PyUnicode_FromString(k);
 }
 
+/* merge_broadcast(b): Dask's merge(broadcast=) - True, False or None
+ * (dusk.h dusk_merge_broadcast). */
+static PyObject *frame_merge_broadcast(core_Frame *self, PyObject *arg) {
+  dusk_error err = {0};
+  int b = arg == Py_None ? -1 : PyObject_IsTrue(arg);
+  if (b == -1 && arg != Py_None)
+    return NULL;
+  if (dusk_merge_broadcast(self->f, b, &err) != 0)
+    return core_raise(&err);
+  Py_RETURN_NONE;
+}
+
 /* masked(name): whether the column is pandas' nullable Int64 / boolean
  * (dusk.h dusk_dataframe_column_masked). */
 static PyObject *frame_masked(core_Frame *self, PyObject *args) {
@@ -672,6 +684,8 @@ static PyMethodDef frame_methods[] = {
      "rename(old, new): columns renamed in place"},
     {"merge", (PyCFunction)frame_merge, METH_VARARGS,
      "merge(right, how, left_on, right_on, suffixes): pandas' merge"},
+    {"merge_broadcast", (PyCFunction)frame_merge_broadcast, METH_O,
+     "merge_broadcast(True | False | None): Dask's merge(broadcast=)"},
     {"groupby", (PyCFunction)frame_groupby, METH_VARARGS,
      "groupby(keys, columns, funcs, labels=None)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,

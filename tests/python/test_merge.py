@@ -253,9 +253,17 @@ def test_refusals(client, files, tmp_path):
     with pytest.raises(dusk.DuskError, match=r"merge on object and int64 "
                                              r"columns.*'name'.*'x'"):
         len(df.merge(r, left_on="name", right_on="x"))
+    # right and outer are shuffle joins (test_shuffle_join.py): their
+    # aggregations are pandas', their rows refused, as broadcast=True
+    pdf, pr = pd.read_csv(files["left"]), pd.read_csv(files["right"])
     for how in ("right", "outer"):
-        with pytest.raises(dusk.DuskError, match="shuffle join of issue 14"):
-            len(df.merge(r, on="k", how=how))
+        assert len(df.merge(r, on="k", how=how)) == \
+            len(pdf.merge(pr, on="k", how=how))
+        with pytest.raises(dusk.DuskError, match=r"the rows .* of a shuffle "
+                           r"merge \(how=\"%s\"\).*not offered yet" % how):
+            df.merge(r, on="k", how=how).head()
+        with pytest.raises(dusk.DuskError, match="with broadcast=True"):
+            len(df.merge(r, on="k", how=how, broadcast=True))
     with pytest.raises(dusk.DuskError, match="pandas 1.5 orders an inner"):
         df.merge(r, on="k").head()
     with pytest.raises(dusk.DuskError, match="two columns named 'x_y'"):
@@ -266,9 +274,16 @@ def test_refusals(client, files, tmp_path):
         line = "1," + "p" * 1000 + "\n"
         for _ in range(66 * 1024):
             f.write(line)
+    # past the broadcast join's limit: a shuffle join, its rows refused
     with pytest.raises(dusk.DuskError, match=r"right side is 64\.\d MiB.*"
-                                             r"64 MiB.*shuffle join"):
-        len(df.merge(dd.read_csv(str(big)), on="k"))
+                                             r"64 MiB.*broadcast=True out"):
+        len(df.merge(dd.read_csv(str(big)), on="k", broadcast=True))
+    with pytest.raises(dusk.DuskError, match=r"rows .* of a shuffle merge.*"
+                                             r"past the broadcast join's "
+                                             r"64 MiB"):
+        df.merge(dd.read_csv(str(big)), on="k").compute()
+    assert len(df.merge(dd.read_csv(str(big)), on="k")) == \
+        len(pdf.merge(pd.read_csv(big), on="k"))
 
 
 def test_concat_then_merge_labels_run_across_files(client, files, bs,

@@ -23,7 +23,8 @@ START_TEST(test_op_names) {
   static const char *const want[] = {"df_scan", "df_combine", "df_final",
                                      "df_offsets", "df_bounds", "df_split",
                                      "df_gather", "df_persisted",
-                                     "df_sample", "df_cuts", "df_pick"};
+                                     "df_sample", "df_cuts", "df_pick",
+                                     "df_join_split", "df_join"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);

@@ -170,7 +170,7 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
   for (size_t i = 0; a->renamed != NULL && i < a->ncolumns; i++)
     if (b->renamed == NULL || !str_eq(a->renamed[i], b->renamed[i]))
       return "renamed";
-  if (a->how != b->how || !str_eq(a->suffixes[0], b->suffixes[0]) ||
+  if (a->how != b->how || a->strategy != b->strategy || !str_eq(a->suffixes[0], b->suffixes[0]) ||
       !str_eq(a->suffixes[1], b->suffixes[1]))
     return "merge how / suffixes";
   for (size_t i = 0; a->right_on != NULL && i < a->ncolumns; i++)
