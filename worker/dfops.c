@@ -62,6 +62,12 @@ typedef struct step {
   char **names;
   size_t nnames;
   struct join_entry *join;
+  /* MERGE: the left's visible columns as the merge meets them - batch
+   * column and name before any suffix (names borrowed from the plan) -
+   * by which a shuffle join's left rows find their columns */
+  int *lvis;
+  const char **lvis_name;
+  size_t nlvis;
 } step;
 
 /* What a FILLNA step does to a column (pandas' fillna on that dtype). */
@@ -228,6 +234,8 @@ static void pipeline_destroy(pipeline *p) {
     free(p->steps[i].fill_cols);
     free(p->steps[i].fill_how);
     free(p->steps[i].lkeys);
+    free(p->steps[i].lvis);
+    free(p->steps[i].lvis_name);
     free(p->steps[i].rslot);
     free(p->steps[i].rcol);
     for (size_t n = 0; n < p->steps[i].nnames; n++)
@@ -577,8 +585,14 @@ static int setup_merge(pipeline *p, const dusk_plan *s, step *st,
                           s->columns[k]);
       goto out;
     }
-  for (size_t v = 0; v < nl; v++)
+  st->lvis = dusk_xcalloc(nl + 1, sizeof *st->lvis);
+  st->lvis_name = dusk_xcalloc(nl + 1, sizeof *st->lvis_name);
+  st->nlvis = nl;
+  for (size_t v = 0; v < nl; v++) {
     left[v] = p->names[p->visible[v]];
+    st->lvis[v] = p->visible[v];
+    st->lvis_name[v] = left[v];
+  }
   for (size_t j = 0; j < nr; j++)
     right[j] = s->csv.dtypes[j].column;
   if ((rc = dusk_merge_names(s, left, nl, right, nr, lout, rout, err)) != 0)
@@ -4205,11 +4219,15 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       goto failed;
     }
     dusk_table_free(rg);
-    /* the pick's columns onto the left's batch columns, by name */
+    /* the pick's columns onto the left's batch columns, by their names
+     * before the merge */
     nv = t->ncols - DUSK_ROWS_NEXTRA;
     map = dusk_xrealloc(map, (t->ncols + 1) * sizeof *map);
     for (size_t c = 0; c < t->ncols; c++) {
-      int bc = c < nv ? col_index(&p, t->cols[c].name) : -1;
+      int bc = -1;
+      for (size_t v = 0; c < nv && v < st->nlvis && bc < 0; v++)
+        if (strcmp(st->lvis_name[v], t->cols[c].name) == 0)
+          bc = st->lvis[v];
       map[c] = bc;
       if (c < nv && (bc < 0 || (size_t)bc >= st->slot ||
                      p.scan_types[bc] != t->cols[c].type)) {

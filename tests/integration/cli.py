@@ -457,7 +457,8 @@ def case_query_merge(p, work):
                             f"pandas {want[:300]!r}")
     for expr, msg in (
             ('read_csv("l.csv").merge(read_csv("r.csv"), on="k", '
-             'how="outer")', "shuffle join of issue 14"),
+             'how="outer")', "the rows of how=\"right\" / \"outer\" are "
+                             "not offered yet"),
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="k", '
              'right_on="w2")', "unknown column 'w2'; did you mean 'w'?"),
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="s", '

@@ -1,0 +1,221 @@
+"""The shuffle merge: how="right" / "outer", a right side past the
+broadcast join's 64 MiB, or Dask's broadcast=False.  Both sides are
+hash-partitioned by key and each part joined by a task of its own, so its
+rows meet in no order pandas gives: every aggregation of it is compared
+with pandas' at blocksizes that cut both sides into many partitions,
+on int, float, text, multi-column and null keys, with steps before and
+after the merge, and a worker killed mid-shuffle."""
+import os
+import random
+import signal
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import dusk
+import dusk.dataframe as dd
+from conftest import holds_keys, while_a_worker_is_stopped
+
+BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
+              None]
+HOWS = ["inner", "left", "right", "outer"]
+
+
+@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+def bs(request):
+    return request.param
+
+
+def quoted(s):
+    return '"' + s.replace('"', '""') + '"' if any(
+        c in s for c in ',"\n') else s
+
+
+@pytest.fixture(scope="module")
+def sides(tmp_path_factory):
+    """left: k (int key with nulls), s (text key: separators, quotes,
+    newlines, nulls), v (int), x (float, also on the right: suffixed);
+    right: k, s, k2 (the k values as floats), w (int), name, x.  Keys
+    overlap in part, repeat on both sides (many-to-many) and hold nulls,
+    which pandas 1.5 matches with each other."""
+    d = tmp_path_factory.mktemp("shuffle")
+    rnd = random.Random(7)
+    texts = ["a", "b, c", 'say "hi"', "two\nlines", "ünï", "", "zz"]
+    left, right = d / "left.csv", d / "right.csv"
+    with open(left, "w", newline="") as f:
+        f.write("k,s,v,x\n")
+        for i in range(3000):
+            k = "" if i % 41 == 3 else str(rnd.randint(0, 60))
+            s = rnd.choice(texts)
+            x = "" if i % 13 == 1 else repr(rnd.uniform(-5, 5))
+            f.write(f"{k},{quoted(s)},{rnd.randint(-99, 99)},{x}\n")
+    with open(right, "w", newline="") as f:
+        f.write("k,s,k2,w,name,x\n")
+        for i in range(700):
+            kv = rnd.randint(30, 90)
+            k = "" if i % 53 == 7 else str(kv)
+            s = rnd.choice(texts[2:] + ["only right"])
+            f.write(f"{k},{quoted(s)},{float(kv)},{rnd.randint(0, 9)},"
+                    f"{quoted(rnd.choice(texts))},{rnd.uniform(0, 1)!r}\n")
+    return str(left), str(right)
+
+
+def read(path, bs):
+    return dd.read_csv(path, blocksize=bs) if bs else dd.read_csv(path)
+
+
+def both(sides, bs):
+    lp, rp = sides
+    return (read(lp, bs), read(rp, bs)), (pd.read_csv(lp), pd.read_csv(rp))
+
+
+def steps_before_and_after(l, r, how, mg):
+    l2 = l[l.v > -50]
+    l2 = l2.assign(v2=l2.v * 2)
+    m = mg(l2, r[r.w < 8], on="k", how=how)
+    m = m.assign(t=m.v2 + m.w)
+    return m[m.t > 0].groupby("w").t.agg(["sum", "min", "max", "nunique"])
+
+
+# Each query as a function of (left, right, how, merge) on dusk's or
+# pandas' frames (the same code runs on both; merge is the side's merge).
+QUERIES = {
+    "size by key": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how).groupby("k").size(),
+    "sums by key": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how).groupby("k")[["v", "w"]].sum(),
+    "means by right column": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how).groupby("w").v.mean(),
+    "suffixed columns": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how).groupby("k")[["x_x", "x_y"]].max(),
+    "two keys": lambda l, r, how, mg: mg(
+        l, r, on=["k", "s"], how=how).groupby("s").w.agg(["sum", "count"]),
+    "text key": lambda l, r, how, mg: mg(
+        l, r, on="s", how=how).groupby("s").size(),
+    "int against float key": lambda l, r, how, mg: mg(
+        l, r, left_on="k", right_on="k2", how=how).groupby("k2").v.sum(),
+    "steps before and after": steps_before_and_after,
+    "groups with missing keys": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how).groupby("name", dropna=False).v.count(),
+    "a column's sum": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how).w.sum(),
+    "a frame's means": lambda l, r, how, mg: mg(
+        l, r, on="k", how=how)[["v", "w", "x_y"]].mean(),
+}
+
+
+def compare(got, want, what):
+    if isinstance(want, pd.DataFrame):
+        pdt.assert_frame_equal(got, want, obj=what)
+    elif isinstance(want, pd.Series):
+        pdt.assert_series_equal(got, want, obj=what)
+    else:
+        assert got == pytest.approx(want, rel=1e-12, nan_ok=True), what
+
+
+def shuffled(a, b, **kw):
+    """dusk's merge as a shuffle join, whatever the sizes and how."""
+    return a.merge(b, broadcast=False, **kw)
+
+
+def plain(a, b, **kw):
+    return a.merge(b, **kw)
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_aggregations_match_pandas(client, sides, bs, how):
+    (l, r), (pl, pr) = both(sides, bs)
+    for name, q in QUERIES.items():
+        compare(q(l, r, how, shuffled).compute(), q(pl, pr, how, plain),
+                f"{name} ({how})")
+    assert len(shuffled(l, r, on="k", how=how)) == \
+        len(pl.merge(pr, on="k", how=how))
+    if how in ("right", "outer"):  # a shuffle join without being asked
+        compare(QUERIES["sums by key"](l, r, how, plain).compute(),
+                QUERIES["sums by key"](pl, pr, how, plain), how)
+
+
+def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
+    """Right rows no left row meets hold missing values in the left's
+    columns: an int column there is float64 and a bool one object, as
+    pandas makes them, and an on= key kept once takes the right's value."""
+    lp, rp = tmp_path / "l.csv", tmp_path / "r.csv"
+    lp.write_text("k,n,flag\n" + "".join(
+        f"{i % 7},{i},{'True' if i % 2 else 'False'}\n" for i in range(400)))
+    rp.write_text("k,m\n" + "".join(f"{i % 11},{i}\n" for i in range(300)))
+    l, r = read(str(lp), bs), read(str(rp), bs)
+    pl, pr = pd.read_csv(lp), pd.read_csv(rp)
+    for how in HOWS:
+        got = l.merge(r, on="k", how=how, broadcast=False)
+        want = pl.merge(pr, on="k", how=how)
+        compare(got.groupby("k")[["n", "m"]].sum().compute(),
+                want.groupby("k")[["n", "m"]].sum(), how)
+        compare(got.groupby("k").n.max().compute(),
+                want.groupby("k").n.max(), how)
+        compare(got.groupby("m").flag.count().compute(),
+                want.groupby("m").flag.count(), how)
+        compare(got.n.min().compute(), want.n.min(), how)
+
+
+def test_refusals(client, sides):
+    (l, r), _ = both(sides, None)
+    m = l.merge(r, on="k", how="outer")
+    for what, run in [("the rows", lambda: m.compute()),
+                      ("the rows", lambda: m.head()),
+                      ("first", lambda: m.groupby("k").v.first().compute()),
+                      ("value_counts", lambda: m.w.value_counts().compute()),
+                      ("drop_duplicates",
+                       lambda: m.drop_duplicates(["k"]).compute())]:
+        with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
+                                                 r"merge \(how=\"outer\"\)"):
+            run()
+    # a frame's meta (head(0)) is not refused: columns and dtypes
+    assert list(m.columns) == list(
+        pd.read_csv(sides[0]).merge(pd.read_csv(sides[1]), on="k",
+                                    how="outer").columns)
+    with pytest.raises(dusk.DuskError, match="with broadcast=True"):
+        len(l.merge(r, on="k", how="outer", broadcast=True))
+    with pytest.raises(NotImplementedError, match="broadcast is True"):
+        l.merge(r, on="k", broadcast=0.5)
+
+
+def test_cli(sides):
+    """The CLI's merge(..., how="outer") and broadcast=False."""
+    import json
+    import subprocess
+    lp, rp = sides
+    for how, extra in (("outer", ""), ("inner", ", broadcast=False")):
+        out = subprocess.run(
+            [os.path.join(os.environ["DUSK_BIN"], "dusk"), "query",
+             "--workers", "2", "--format", "json",
+             f'read_csv("{lp}", blocksize="2KB").merge(read_csv("{rp}"), '
+             f'on="k", how="{how}"{extra}).groupby("w")["v"].sum()'],
+            capture_output=True, text=True, timeout=120, check=True)
+        got = {r["w"]: r["v"] for r in json.loads(out.stdout)}
+        want = pd.read_csv(lp).merge(pd.read_csv(rp), on="k",
+                                     how=how).groupby("w").v.sum()
+        assert got == dict(want.items()), how
+
+
+def test_worker_killed_mid_shuffle(sides):
+    """A worker SIGKILLed while it holds scans' rows and parts of the
+    shuffle: what it held is recomputed from lineage and the answer stays
+    pandas'.  A second worker is stopped meanwhile, so the query cannot
+    finish before the kill."""
+    lp, rp = sides
+    with dusk.LocalCluster(n_workers=3) as cluster, \
+            dusk.Client(cluster) as c, \
+            dusk.Client(cluster, set_as_default=False) as watch:
+        q = read(lp, "2KB").merge(read(rp, "1KB"), on="k", how="outer") \
+            .groupby("w")[["v", "x_x"]].sum()
+        want = pd.read_csv(lp).merge(pd.read_csv(rp), on="k", how="outer") \
+            .groupby("w")[["v", "x_x"]].sum()
+        victim = watch.scheduler_info()["workers"][1]["pid"]
+        got = while_a_worker_is_stopped(
+            watch, lambda: q.compute(client=c),
+            until=lambda: holds_keys(watch, victim, 3),
+            then=lambda: os.kill(victim, signal.SIGKILL))
+        pdt.assert_frame_equal(got, want)
+        pdt.assert_frame_equal(q.compute(client=c), want)
