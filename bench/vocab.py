@@ -49,8 +49,16 @@ Issue 14's queries, whose data moves between workers:
                  Dask sort_values().to_csv(dir/*.part)): rows written and
                  the first and last 5 pickup times, read off the files
 
+  merge_months   two months merged on (PULocationID, DOLocationID, pickup
+                 hour) and counted: len(A.assign(h).merge(B.assign(h),
+                 on=[...])) (--file2 B; dusk: a shuffle merge, both sides
+                 past the broadcast limit; DuckDB count(*) of the JOIN,
+                 Polars join then len, Dask merge(shuffle="tasks") then
+                 len): the count is compared
+
   /usr/bin/python3 bench/vocab.py --build build --file data/fhv_1x.csv
-      [--runs 3] [--dask-runs 1] [--systems dusk,duckdb,polars,dask]
+      [--file2 data/fhv_mar.csv] [--runs 3] [--dask-runs 1]
+      [--systems dusk,duckdb,polars,dask]
 
 Each run is a fresh process tree (dusk: `dusk query --workers 2`, its own
 LocalCluster; DuckDB / Polars: node with 2 threads; Dask: 2 workers x 1
@@ -75,14 +83,20 @@ from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
            "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
-           "sort_head", "sort_csv"]
+           "sort_head", "sort_csv", "merge_months"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
 
 def dusk_expr(q, a):
     dates = f'read_csv("{a}", parse_dates=["pickup_datetime", "dropoff_datetime"])'
+    b = os.environ.get("BENCH_FILE2", a)
+    hour = '.assign(h="pickup_datetime.dt.hour")'
     return {
+        "merge_months": f'len(read_csv("{a}", parse_dates=["pickup_datetime"])'
+                        f'{hour}.merge(read_csv("{b}", parse_dates='
+                        f'["pickup_datetime"]){hour}, on=["PULocationID", '
+                        '"DOLocationID", "h"]))',
         "hour_size": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                      '.assign(hour="pickup_datetime.dt.hour")'
                      '.groupby("hour").size()',
@@ -197,6 +211,8 @@ def dusk_answer(q, out):
     rows = [list(r.values()) for r in recs]
     if q in ("drop_dups", "drop_dups3"):
         return len(recs)
+    if q == "merge_months":
+        return recs
     if q in ("nlargest", "sort_head"):  # ISO date-times -> epoch seconds
         return [epoch(r["pickup_datetime"]) for r in recs]
     if q == "describe":
@@ -221,6 +237,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--file", required=True)
+    ap.add_argument("--file2", help="merge_months' second month")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dask-runs", type=int, default=1)
     ap.add_argument("--systems", default="dusk,duckdb,polars,dask")
@@ -230,6 +247,9 @@ def main():
     path = os.path.abspath(a.file)
     systems = a.systems.split(",")
     env = dict(os.environ, POLARS_MAX_THREADS="2", BENCH_THREADS="2")
+    if a.file2:
+        env["BENCH_FILE2"] = os.environ["BENCH_FILE2"] = \
+            os.path.abspath(a.file2)
     res = {}
     for q in a.queries.split(","):
         for s in systems:

@@ -37,9 +37,7 @@ enum {
 int dusk_join_key_types(dusk_type l, dusk_type r, int *mode);
 
 /* Appends one key value's encoding (mode a DUSK_JOIN_*): equal keys, as
- * the index compares them, encode alike; a shuffle join hashes it with
- * DUSK_JOIN_FLOAT for numbers, so an int key and an equal float key of
- * the other side land in one part.  0 or DUSK_ENOMEM. */
+ * the index compares them, encode alike.  0 or DUSK_ENOMEM. */
 int dusk_join_key_add(dusk_buf *k, const dusk_value *v, int mode);
 /* pandas' dtype name of a column of this (logical) type, as its merge
  * errors name it: "int64", "float64", "bool", "object",

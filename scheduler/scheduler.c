@@ -232,6 +232,33 @@ static void free_list_update(dusk_scheduler *s, sched_worker *w) {
   w->in_free = want;
 }
 
+/* The free worker with the fewest tasks in flight (the first of the
+ * free list on a tie, looking at most at 64 of them): a burst of ready
+ * tasks - a query's first scans, before any run time sets the workers'
+ * capacities - is spread over the workers rather than queued on the
+ * list's head up to its capacity, while another worker idles.  NULL
+ * when none is free. */
+static sched_worker *least_loaded_free(const dusk_scheduler *s) {
+  sched_worker *best = s->free_workers;
+  int n = 0;
+  for (sched_worker *w = s->free_workers; w != NULL && n < 64;
+       w = w->fnext, n++)
+    if (w->nprocessing < best->nprocessing)
+      best = w;
+  return best;
+}
+
+/* holder, a free worker holding a task's input, unless a free worker
+ * has fewer tasks in flight: moving the input costs less than queueing
+ * behind holder while that one idles (the right tables and join tasks of
+ * a shuffle all followed their largest input to one worker). */
+static sched_worker *nearer_or_idle(const dusk_scheduler *s,
+                                    sched_worker *holder) {
+  sched_worker *idle = least_loaded_free(s);
+  return idle != NULL && idle->nprocessing < holder->nprocessing ? idle
+                                                                 : holder;
+}
+
 static void wlist_add(sched_task **head, sched_task *t) {
   t->wprev = NULL;
   t->wnext = *head;
@@ -442,7 +469,9 @@ static void task_ready(dusk_scheduler *s, sched_task *t) {
     }
   }
   if (best == NULL || !best->in_free)
-    best = s->free_workers;
+    best = least_loaded_free(s);
+  else
+    best = nearer_or_idle(s, best);
   if (best != NULL && s->ready.len == 0) {
     send_compute(s, t, best);
     return;
@@ -466,11 +495,11 @@ static void schedule_ready(dusk_scheduler *s) {
   }
   while (s->ready.len > 0 && s->free_workers != NULL) {
     sched_task *t = (sched_task *)dusk_heap_pop(&s->ready);
-    sched_worker *w = s->free_workers;
+    sched_worker *w = least_loaded_free(s);
     /* Prefer a free worker already holding an input. */
     for (uint32_t i = 0; i < t->ndeps; i++)
       if (t->deps[i]->worker && t->deps[i]->worker->in_free) {
-        w = t->deps[i]->worker;
+        w = nearer_or_idle(s, t->deps[i]->worker);
         break;
       }
     send_compute(s, t, w);

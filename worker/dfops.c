@@ -2176,6 +2176,18 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   for (size_t r = 0; p->mhit != NULL && r < b->nrows; r++)
     if (p->mentries[r] != DUSK_JOIN_NONE)
       p->mhit[p->mentries[r]] = 1;
+  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
+    /* len() right after the merge: the rows it would give, counted, not
+     * made (a many-to-many merge gives far more rows than it reads) */
+    uint64_t n = 0;
+    for (size_t r = 0; r < b->nrows; r++) {
+      size_t m = dusk_join_count(x, p->mentries[r]);
+      n += m ? m : left ? 1 : 0;
+    }
+    p->merged += n;
+    p->count += (int64_t)n;
+    return 0;
+  }
   if (x->unique) {
     if (!left) {
       size_t w = 0;
@@ -3942,24 +3954,47 @@ static const dusk_plan *fragment_merge(const dusk_plan *p) {
   return NULL;
 }
 
-/* The part of row r of t whose merge keys are columns kcols[0..nk): a
- * hash of the keys as the join index encodes them, numbers as float64s
- * (an int key and an equal float key of the other side meet), so equal
- * keys of either side land in one part. */
-static uint32_t join_part_of(const dusk_table *t, size_t r, const int *kcols,
-                             size_t nk, uint32_t nparts, dusk_buf *scratch) {
-  scratch->len = 0;
+/* A 64-bit mix (splitmix64's finalizer). */
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* Into part[0..t->nrows): each row's part of nparts by a hash of its
+ * merge keys, columns kcols[0..nk) of t, such that keys the join index
+ * finds equal hash alike on either side: a number (int, float, bool; a
+ * datetime's nanoseconds) as its float64 value (-0.0 as 0.0: an int key
+ * meets an equal float key), text by its bytes, a null as one value
+ * (pandas 1.5 matches nulls).  A column at a time. */
+static void join_parts(const dusk_table *t, const int *kcols, size_t nk,
+                       uint32_t nparts, uint32_t *part) {
+  uint64_t *h = dusk_xcalloc(t->nrows + 1, sizeof *h);
   for (size_t k = 0; k < nk; k++) {
-    dusk_value v;
-    dusk_table_get(t, (size_t)kcols[k], r, &v);
-    dusk_xcheck(dusk_join_key_add(
-        scratch, &v,
-        v.type == DUSK_TYPE_INT64 || v.type == DUSK_TYPE_FLOAT64 ||
-                v.type == DUSK_TYPE_BOOL
-            ? DUSK_JOIN_FLOAT
-            : DUSK_JOIN_EXACT));
+    const dusk_table_column *c = &t->cols[kcols[k]];
+    for (size_t r = 0; r < t->nrows; r++) {
+      uint64_t v;
+      if (!c->valid[r]) {
+        v = 0x9e3779b97f4a7c15ull; /* a null */
+      } else if (c->type == DUSK_TYPE_STRING) {
+        v = dusk_hash_bytes(c->str_data + c->str_off[r],
+                            c->str_off[r + 1] - c->str_off[r]);
+      } else {
+        double d = c->type == DUSK_TYPE_FLOAT64 ? c->f64[r]
+                   : c->type == DUSK_TYPE_BOOL  ? (double)c->b[r]
+                                                : (double)c->i64[r];
+        if (d == 0)
+          d = 0.0;
+        memcpy(&v, &d, sizeof v);
+      }
+      h[r] = mix64(h[r] * 31 + v + k);
+    }
   }
-  return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
+  for (size_t r = 0; r < t->nrows; r++)
+    part[r] = (uint32_t)(h[r] % nparts);
+  free(h);
 }
 
 /* df_join_split: a rows partial of one side of a shuffle merge (tail
@@ -3972,12 +4007,10 @@ static int op_df_join_split(const dusk_op_api *api, dusk_op_call *call) {
   const dusk_plan *mg;
   dusk_table *t = NULL;
   dusk_slice rs;
-  dusk_buf key;
   dusk_error err = {0};
   uint32_t *which = NULL;
   int *kcols = NULL, rc;
   (void)api;
-  dusk_buf_init(&key);
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
     goto out;
@@ -4001,15 +4034,13 @@ static int op_df_join_split(const dusk_op_api *api, dusk_op_call *call) {
     }
   }
   which = dusk_xcalloc(t->nrows + 1, sizeof *which);
-  for (size_t r = 0; r < t->nrows; r++)
-    which[r] = join_part_of(t, r, kcols, mg->ncolumns, ta.nparts, &key);
+  join_parts(t, kcols, mg->ncolumns, ta.nparts, which);
   rc = split_into_parts(call, rs, t, which, ta.nparts, &err);
 out:
   free(which);
   free(kcols);
   dusk_table_free(t);
   dusk_plan_free(plan);
-  dusk_buf_destroy(&key);
   return rc != 0 ? fail(call, &err) : 0;
 }
 
@@ -4088,6 +4119,15 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
   bool any = false;
   int rc;
   dusk_batch_clear(b);
+  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
+    /* len(): counted, not made, as merge_rows counts */
+    for (size_t e = 0; e < x->keys.n; e++)
+      if (!p->mhit[e]) {
+        p->merged += dusk_join_count(x, (uint32_t)e);
+        p->count += (int64_t)dusk_join_count(x, (uint32_t)e);
+      }
+    return 0;
+  }
   for (size_t e = 0; e <= x->keys.n; e++) {
     size_t n = e < x->keys.n && !p->mhit[e] ? dusk_join_count(x, (uint32_t)e)
                                             : 0;

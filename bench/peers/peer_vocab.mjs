@@ -19,6 +19,8 @@
 //   drop_dups3     rows kept by drop_duplicates(["dispatching_base_num",
 //                  "PULocationID", "DOLocationID"])
 //   sort_head      the 10 earliest pickup_datetime values of the whole file (epoch s)
+//   merge_months   rows of A joined with $BENCH_FILE2 on (PULocationID,
+//                  DOLocationID, hour of pickup_datetime), counted
 import pl from "nodejs-polars";
 import { DuckDBInstance } from "@duckdb/node-api";
 
@@ -35,6 +37,8 @@ const sortedSummary = (t) => [t.length, t.slice(0, 5), t.slice(-5)];
 if (system === "duckdb") {
   const lit = `'${a.replaceAll("'", "''")}'`;
   const src = `read_csv_auto(${lit}, types = {'pickup_datetime': 'TIMESTAMP', 'dropoff_datetime': 'TIMESTAMP'})`;
+  const b = process.env.BENCH_FILE2 || a;
+  const src2 = `read_csv_auto('${b.replaceAll("'", "''")}', types = {'pickup_datetime': 'TIMESTAMP', 'dropoff_datetime': 'TIMESTAMP'})`;
   const SQL = {
     hour_size: `SELECT hour(pickup_datetime), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
     duration_mean: `SELECT PULocationID, avg(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
@@ -49,6 +53,7 @@ if (system === "duckdb") {
     top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
     median_by: `SELECT PULocationID, median(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
     day_size: `SELECT strftime(CAST(pickup_datetime AS DATE), '%Y-%m-%d'), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    merge_months: `SELECT count(*) FROM (SELECT PULocationID, DOLocationID, hour(pickup_datetime) AS h FROM ${src}) x JOIN (SELECT PULocationID, DOLocationID, hour(pickup_datetime) AS h FROM ${src2}) y USING (PULocationID, DOLocationID, h)`,
     describe: `SELECT ${NUMS.map((c) => `count(${c}), avg(${c}), stddev_samp(${c}), min(${c}), ${[0.25, 0.5, 0.75].map((p) => `quantile_cont(${c}, ${p})`).join(", ")}, max(${c})`).join(", ")} FROM ${src}`,
   };
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
@@ -65,7 +70,7 @@ if (system === "duckdb") {
     const i = reader.columnNames().indexOf("pickup_datetime");
     out(sortedSummary(rows.map((r) => (r[i] === null ? null : Number(r[i].micros / 1000000n)))));
   } else
-    out(q === "describe" ? rows[0] : q === "nlargest" || q === "sort_head" ? rows.map((r) => r[0])
+    out(q === "merge_months" ? rows[0][0] : q === "describe" ? rows[0] : q === "nlargest" || q === "sort_head" ? rows.map((r) => r[0])
       : q === "drop_dups" || q === "drop_dups3" ? rows.length : rows);
 } else {
   const fmt = "%Y-%m-%d %H:%M:%S";
@@ -97,6 +102,12 @@ if (system === "duckdb") {
   } else if (q === "drop_dups") {
     df = lf.unique(["PULocationID", "DOLocationID"], "first", true).collectSync();
     out(df.height);
+  } else if (q === "merge_months") {
+    const side = (f) => pl.scanCSV(f).select(pl.col("PULocationID"), pl.col("DOLocationID"),
+      ts("pickup_datetime").dt.hour().alias("h"));
+    df = side(a).join(side(process.env.BENCH_FILE2 || a),
+      { on: ["PULocationID", "DOLocationID", "h"] }).select(pl.len().alias("n")).collectSync();
+    out(Number(df.getColumn("n").toArray()[0]));
   } else if (q === "drop_dups3") {
     df = lf.unique(["dispatching_base_num", "PULocationID", "DOLocationID"], "first", true)
       .collectSync();

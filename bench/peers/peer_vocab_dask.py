@@ -64,6 +64,15 @@ def main():
         elif q == "drop_dups":
             ans = len(df.drop_duplicates(
                 subset=["PULocationID", "DOLocationID"]).compute())
+        elif q == "merge_months":
+            b = dd.read_csv(os.environ.get("BENCH_FILE2", a), dtype=DTYPES,
+                            parse_dates=["pickup_datetime",
+                                         "dropoff_datetime"])
+            keys = ["PULocationID", "DOLocationID", "h"]
+            sides = [f.assign(h=f.pickup_datetime.dt.hour)[keys]
+                     for f in (df, b)]
+            ans = len(sides[0].merge(sides[1], on=keys,
+                                     shuffle=shuffle_method()))
         elif q == "drop_dups3":
             ans = len(df.drop_duplicates(subset=KEYS3).compute())
         elif q == "sort_csv":  # the harness reads the answer off the files

@@ -270,17 +270,22 @@ def main():
         page = f"http://127.0.0.1:{dash}/"
         shots = a.screenshots
         first = second = None
-        # A load may fall between two queries: up to 5 tries for each.
-        for attempt in range(5):
+        def scanned_by(facts):
+            return sum(w["scanned"] for w in facts["workers"].values())
+        # A load may fall between two queries, or before any scan has
+        # finished (a worker reports the bytes of its finished scans): up
+        # to 10 tries for each.
+        for attempt in range(10):
             first = dom_facts(chromium(
                 a, browser, page, "chromium-1",
                 shots and os.path.join(shots, "dashboard-1.png")))
-            if first["queries"] and first["seqs"]:
+            if first["queries"] and first["seqs"] and scanned_by(first) > 0:
                 break
-        for attempt in range(5):
+        for attempt in range(10):
             second = dom_facts(chromium(a, browser, page, "chromium-2"))
             if second["queries"] and second["seqs"] and \
-                    max(second["seqs"]) > max(first["seqs"]):
+                    max(second["seqs"]) > max(first["seqs"]) and \
+                    scanned_by(second) > scanned_by(first):
                 break
         for n, facts in (("first", first), ("second", second)):
             check(facts["pids"] == pids,
@@ -295,8 +300,7 @@ def main():
               "the task stream did not move between the loads")
         check(second["queries"] != first["queries"],
               f"the progress did not move: {first['queries']}")
-        scanned = [sum(w["scanned"] for w in f["workers"].values())
-                   for f in (first, second)]
+        scanned = [scanned_by(f) for f in (first, second)]
         check(0 < scanned[0] < scanned[1],
               f"bytes scanned by the workers: {scanned[0]} then {scanned[1]}")
 
