@@ -83,6 +83,16 @@ int dusk_table_append_row(dusk_table *t, const dusk_value *values);
 int dusk_table_append_rows(dusk_table *t, const dusk_table *src, size_t from,
                            size_t n);
 
+struct dusk_batch;
+/* Appends every row of batch b, column by column: b's columns
+ * cols[0..ncols) into t's first ncols columns, then each later column k
+ * of t (int64) from extra[k - ncols] (b->nrows values, none null).
+ * 0, DUSK_ETYPE (a batch column's type is not its table column's: the
+ * caller appends row by row instead, converting), DUSK_EINVAL or
+ * DUSK_ENOMEM; on failure t keeps its rows. */
+int dusk_table_append_batch(dusk_table *t, const struct dusk_batch *b,
+                            const int *cols, size_t ncols,
+                            const int64_t *const *extra);
 /* A new table of t's rows order[0..n) (indexes into t, repeats allowed),
  * with t's columns, index and source_na flags.  0 or DUSK_ENOMEM. */
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,

@@ -634,11 +634,17 @@ static void mark_needed(sched_query *q, const dusk_plan *p, const char *name) {
     return;
   }
   if (p->kind == DUSK_PLAN_MERGE) {
-    /* The right side reads every column it has (check_merge); a left
-     * column is read under its name before the merge's suffix. */
+    /* A left column is read under its name before the merge's suffix; a
+     * right one under its right name (a broadcast join's right side
+     * reads every column anyway: check_merge). */
     for (size_t i = 0; p == q->merge && i < q->merge_nleft; i++)
       if (strcmp(q->merge_lout[i], name) == 0)
         mark_needed(q, p->inputs[0], q->merge_lin[i]);
+    for (size_t c = 0; p == q->merge && c < q->merge_nright &&
+                       c < p->csv.ndtypes;
+         c++)
+      if (q->merge_rout[c] != NULL && strcmp(q->merge_rout[c], name) == 0)
+        mark_needed(q, p->inputs[1], p->csv.dtypes[c].column);
     return;
   }
   for (size_t i = 0; i < p->ninputs; i++)
@@ -1641,8 +1647,13 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
         dusk_xstrdup(q->merge_rout[c] != NULL ? q->merge_rout[c] : "");
     p->csv.dtypes[c].column = dusk_xstrdup(r.names[c]);
     p->csv.dtypes[c].type = r.types[c];
-    mark_needed(q, p->inputs[1], r.names[c]);
+    /* a broadcast join's right side reads every column; a shuffle's only
+     * its keys and what the query uses (mark_needed, prune_right) */
+    if (!q->shuffle_merge)
+      mark_needed(q, p->inputs[1], r.names[c]);
   }
+  for (size_t k = 0; q->shuffle_merge && k < p->ncolumns; k++)
+    mark_needed(q, p->inputs[1], p->right_on[k]);
   for (size_t c = 0; c < l.n; c++)
     schema_append(out, q->merge_lout[c], l.types[c], l.mix ? l.mix[c] : 0);
   for (size_t c = 0; c < r.n; c++)
@@ -2216,6 +2227,39 @@ static void note_typed_ints(sched_query *q) {
   }
 }
 
+/* Whether a right file of the merge reads column name (needed), or no
+ * right file has such a column (a column the right side derives). */
+static bool right_reads(const sched_query *q, const char *name) {
+  bool file_column = false;
+  for (size_t l = 0; l < q->nleaves; l++) {
+    const qleaf *lf = &q->leaves[l];
+    for (size_t c = 0; lf->right && c < lf->ncols; c++)
+      if (strcmp(lf->header[c], name) == 0) {
+        if (lf->needed[c])
+          return true;
+        file_column = true;
+      }
+  }
+  return !file_column;
+}
+
+/* A shuffle merge's right columns the query does not use (the right
+ * files' columns no step marked needed): their merged name becomes ""
+ * on the merge node, as a key kept once has, so the scans neither read
+ * nor carry them, while the node still lists them for pandas' suffixes.
+ * head(0) (shuffle_head0) keeps them all: it shows every column. */
+static void prune_right(sched_query *q) {
+  dusk_plan *p = q->merge;
+  if (p == NULL || !q->shuffle_merge || shuffle_head0(q))
+    return;
+  for (size_t c = 0; c < p->csv.ndtypes && c < p->csv.nusecols; c++)
+    if (p->csv.usecols[c][0] != '\0' &&
+        !right_reads(q, p->csv.dtypes[c].column)) {
+      free(p->csv.usecols[c]);
+      p->csv.usecols[c] = dusk_xstrdup("");
+    }
+}
+
 static int check_plan(sched_query *q, dusk_error *err) {
   schema root;
   gaps_clear(q);
@@ -2226,6 +2270,7 @@ static int check_plan(sched_query *q, dusk_error *err) {
       check_merge_order(q, err) != 0)
     return err->code ? err->code : DUSK_EINVAL;
   schema_free(&root);
+  prune_right(q);
   settle_mixed(q, q->plan);
   /* persist keeps every column of its files: later queries choose */
   for (size_t l = 0; q->persist && l < q->nleaves; l++)

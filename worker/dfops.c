@@ -1991,6 +1991,13 @@ static int merge_attach(pipeline *p, const dusk_op_call *call,
     for (size_t j = 0; j < nr; j++) {
       const dusk_dtype *d = &s->csv.dtypes[j];
       int c = dusk_table_column_index(rt, d->column);
+      if (c < 1 && st->rslot[j] < 0) {
+        /* a column no step uses (a shuffle's right side leaves it
+         * unread: scheduler/query.c prune_right), or a key kept once,
+         * whose index column the key loop below finds */
+        st->rcol[j] = -1;
+        continue;
+      }
       if (c < 1 || rt->cols[c].type != dusk_type_physical(d->type)) {
         rc = dusk_error_set(
             err, DUSK_ETYPE, "merge: the right table %s column '%.200s'%s%s",
@@ -2365,7 +2372,23 @@ static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
   case DUSK_PLAN_DROP_DUPLICATES:
     return dedup_add(p, b, ctx->row_ordinals);
   default: {
-    /* head / collect: the first `limit` rows */
+    /* head / collect: the first `limit` rows - a whole batch at once
+     * while it fits under the limit */
+    if ((int64_t)(p->rows->nrows + b->nrows) <= p->limit && b->nrows > 0) {
+      int64_t *range = dusk_xcalloc(b->nrows, sizeof *range);
+      const int64_t *extra[2];
+      int rc;
+      for (size_t r = 0; r < b->nrows; r++)
+        range[r] = (int64_t)p->range_index;
+      extra[0] = range;
+      extra[1] = (const int64_t *)ctx->row_ordinals;
+      rc = dusk_table_append_batch(p->rows, b, p->visible, p->nvisible, extra);
+      free(range);
+      if (rc == 0)
+        return (int64_t)p->rows->nrows >= p->limit ? (ctx->stopped = 1) : 0;
+      if (rc != DUSK_ETYPE)
+        return rc;
+    }
     for (size_t r = 0; r < b->nrows && (int64_t)p->rows->nrows < p->limit;
          r++) {
       int rc = append_batch_row(p, b, r, ctx->row_ordinals[r]);
