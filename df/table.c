@@ -531,6 +531,8 @@ static int buf_write(void *data, const char *bytes, size_t len) {
 /* n 8-byte words of src (int64, double or uint64, all 8 bytes) into
  * dst as the wire's little-endian words, and back. */
 static void words_from_wire(void *dst, const unsigned char *src, size_t n) {
+  if (n == 0) /* dst may be NULL: no rows allocated */
+    return;
   if (HOST_LE) {
     memcpy(dst, src, n * 8);
     return;
