@@ -48,13 +48,15 @@
  *                                  number column); median is q = 0.5
  *   to_csv(plan, dir)              one CSV file per partition
  *   merge(left, right, how, left_on, right_on, suffixes)
- *                                  pandas' merge, how "inner" or "left":
- *                                  each left row with every right row of
- *                                  equal keys (nulls equal nulls), in the
- *                                  right's order; a broadcast join - the
- *                                  right side is collected once and every
- *                                  left scan probes it (dusk_merge_names
- *                                  names the columns)
+ *                                  pandas' merge: each left row with every
+ *                                  right row of equal keys (nulls equal
+ *                                  nulls), in the right's order; a
+ *                                  broadcast join (inner / left, a small
+ *                                  right side collected once and probed by
+ *                                  every left scan) or a shuffle join
+ *                                  (strategy; both sides hash-partitioned
+ *                                  by key) (dusk_merge_names names the
+ *                                  columns)
  *
  * Steps on a computed result (post steps: above groupby, value_counts or
  * head, run by the final task on the small result table):
@@ -261,8 +263,9 @@ typedef enum dusk_plan_kind {
   DUSK_PLAN_PERSIST = 23
 } dusk_plan_kind;
 
-/* pandas' merge(how=): inner and left are built (a broadcast join);
- * right and outer need the shuffle join (issue 14) and are refused. */
+/* pandas' merge(how=): inner and left as a broadcast or a shuffle join;
+ * right and outer as a shuffle join (the right rows no left row met
+ * follow the joined ones). */
 typedef enum dusk_merge_how {
   DUSK_MERGE_INNER = 1,
   DUSK_MERGE_LEFT,
