@@ -219,3 +219,44 @@ def test_worker_killed_mid_shuffle(sides):
             then=lambda: os.kill(victim, signal.SIGKILL))
         pdt.assert_frame_equal(got, want)
         pdt.assert_frame_equal(q.compute(client=c), want)
+
+
+def test_shuffle_spills_past_a_tiny_memory_limit(tmp_path):
+    """Workers of 1 MB: the scans' rows, the splits, the picks and the
+    right parts go to disk past 70% of the limit (seen while the query
+    waits on a stopped worker) and are read back for the joins; the
+    answer is pandas' and nothing is left in the spill directory."""
+    import time
+    lp, rp = tmp_path / "l.csv", tmp_path / "r.csv"
+    rnd = random.Random(5)
+    with open(lp, "w") as f:
+        f.write("k,v,name\n")
+        for i in range(30000):
+            f.write(f"{rnd.randint(0, 499)},{rnd.randint(-9, 9)},"
+                    f"n{rnd.randint(0, 999)}\n")
+    with open(rp, "w") as f:
+        f.write("k,w\n")
+        for i in range(8000):
+            f.write(f"{rnd.randint(200, 799)},{rnd.randint(0, 5)}\n")
+    spill = tmp_path / "spill"
+    spill.mkdir()
+
+    def spilled():
+        return [f for sub in os.listdir(spill)
+                for f in os.listdir(os.path.join(spill, sub))]
+    want = pd.read_csv(lp).merge(pd.read_csv(rp), on="k", how="outer") \
+        .groupby("w")[["v", "k"]].sum()
+    with dusk.LocalCluster(n_workers=3, memory_limit="1MB",
+                           local_directory=spill) as cluster, \
+            dusk.Client(cluster), \
+            dusk.Client(cluster, set_as_default=False) as watch:
+        got = while_a_worker_is_stopped(
+            watch, lambda: read(str(lp), "32KB").merge(
+                read(str(rp), "16KB"), on="k", how="outer")
+            .groupby("w")[["v", "k"]].sum().compute(),
+            until=spilled)
+        pdt.assert_frame_equal(got, want)
+        end = time.monotonic() + 10
+        while spilled() and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not spilled()
