@@ -32,7 +32,7 @@ uint64_t dusk_hash_bytes(const void *p, size_t n) {
   return h;
 }
 
-static uint64_t mix64(uint64_t x) {
+uint64_t dusk_hash_u64(uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ull;
   x ^= x >> 27;
@@ -54,7 +54,7 @@ void *dusk_idmap_get(const dusk_idmap *m, uint64_t id) {
   if (m->cap == 0)
     return NULL;
   size_t mask = m->cap - 1;
-  for (size_t i = mix64(id) & mask;; i = (i + 1) & mask) {
+  for (size_t i = dusk_hash_u64(id) & mask;; i = (i + 1) & mask) {
     if (m->slots[i].value == NULL)
       return NULL;
     if (m->slots[i].id == id)
@@ -70,7 +70,7 @@ static int idmap_grow(dusk_idmap *m) {
   for (size_t j = 0; j < m->cap; j++) {
     if (m->slots[j].value == NULL)
       continue;
-    size_t i = mix64(m->slots[j].id) & (ncap - 1);
+    size_t i = dusk_hash_u64(m->slots[j].id) & (ncap - 1);
     while (ns[i].value != NULL)
       i = (i + 1) & (ncap - 1);
     ns[i] = m->slots[j];
@@ -85,7 +85,7 @@ int dusk_idmap_put(dusk_idmap *m, uint64_t id, void *value) {
   if ((m->len + 1) * 10 > m->cap * 7 && idmap_grow(m) != 0)
     return DUSK_ENOMEM;
   size_t mask = m->cap - 1;
-  for (size_t i = mix64(id) & mask;; i = (i + 1) & mask) {
+  for (size_t i = dusk_hash_u64(id) & mask;; i = (i + 1) & mask) {
     if (m->slots[i].value == NULL) {
       m->slots[i].id = id;
       m->slots[i].value = value;
@@ -102,7 +102,7 @@ int dusk_idmap_put(dusk_idmap *m, uint64_t id, void *value) {
 void *dusk_idmap_del(dusk_idmap *m, uint64_t id) {
   if (m->cap == 0)
     return NULL;
-  size_t mask = m->cap - 1, i = mix64(id) & mask;
+  size_t mask = m->cap - 1, i = dusk_hash_u64(id) & mask;
   while (m->slots[i].value != NULL && m->slots[i].id != id)
     i = (i + 1) & mask;
   if (m->slots[i].value == NULL)
@@ -112,7 +112,7 @@ void *dusk_idmap_del(dusk_idmap *m, uint64_t id) {
   size_t hole = i;
   for (size_t j = (i + 1) & mask; m->slots[j].value != NULL;
        j = (j + 1) & mask) {
-    size_t home = mix64(m->slots[j].id) & mask;
+    size_t home = dusk_hash_u64(m->slots[j].id) & mask;
     if (((j - home) & mask) >= ((j - hole) & mask)) {
       m->slots[hole] = m->slots[j];
       hole = j;

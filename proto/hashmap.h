@@ -53,5 +53,7 @@ void *dusk_strmap_del(dusk_strmap *m, const char *key, size_t keylen);
 /* Iteration: for (i = 0; i < m->cap; i++) if (m->slots[i].value) ... */
 
 uint64_t dusk_hash_bytes(const void *p, size_t n);
+/* A 64-bit mix of x (splitmix64's finalizer): ids and hash combinations. */
+uint64_t dusk_hash_u64(uint64_t x);
 
 #endif

@@ -3977,15 +3977,6 @@ static const dusk_plan *fragment_merge(const dusk_plan *p) {
   return NULL;
 }
 
-/* A 64-bit mix (splitmix64's finalizer). */
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 /* Into part[0..t->nrows): each row's part of nparts by a hash of its
  * merge keys, columns kcols[0..nk) of t, such that keys the join index
  * finds equal hash alike on either side: a number (int, float, bool; a
@@ -4012,7 +4003,7 @@ static void join_parts(const dusk_table *t, const int *kcols, size_t nk,
           d = 0.0;
         memcpy(&v, &d, sizeof v);
       }
-      h[r] = mix64(h[r] * 31 + v + k);
+      h[r] = dusk_hash_u64(h[r] * 31 + v + k);
     }
   }
   for (size_t r = 0; r < t->nrows; r++)
@@ -4139,8 +4130,18 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
   const dusk_join_index *x = &st->join->index;
   const dusk_table *t = x->right;
   size_t nr = s->csv.ndtypes, nk = s->ncolumns;
+  /* per key, its right column when kept once (the left's column takes its
+   * value), else -1 */
+  int *kept = dusk_xcalloc(nk + 1, sizeof *kept);
   bool any = false;
-  int rc;
+  int rc = 0;
+  for (size_t q = 0; q < nk; q++) {
+    kept[q] = -1;
+    for (size_t j = 0; j < nr; j++)
+      if (st->rslot[j] < 0 &&
+          strcmp(s->csv.dtypes[j].column, s->right_on[q]) == 0)
+        kept[q] = (int)j;
+  }
   dusk_batch_clear(b);
   if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
     /* len(): counted, not made, as merge_rows counts */
@@ -4149,14 +4150,17 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
         p->merged += dusk_join_count(x, (uint32_t)e);
         p->count += (int64_t)dusk_join_count(x, (uint32_t)e);
       }
+    free(kept);
     return 0;
   }
   for (size_t e = 0; e <= x->keys.n; e++) {
     size_t n = e < x->keys.n && !p->mhit[e] ? dusk_join_count(x, (uint32_t)e)
                                             : 0;
     if ((e == x->keys.n || b->nrows + n > b->cap) && b->nrows > 0) {
-      if ((rc = run_from(ctx, b, i + 1)) != 0)
+      if ((rc = run_from(ctx, b, i + 1)) != 0) {
+        free(kept);
         return rc < 0 ? rc : 0;
+      }
       dusk_batch_clear(b);
     }
     for (size_t k = 0; k < n; k++) {
@@ -4165,18 +4169,18 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
       any = true;
       for (size_t c = 0; c < st->slot; c++)
         b->cols[c].valid[w] = 0;
-      for (size_t j = 0; j < nr; j++)
-        if (st->rslot[j] >= 0 &&
-            (rc = put_right(b, (size_t)st->rslot[j], w, t,
-                            (size_t)st->rcol[j], tr)) != 0)
-          return rc;
-      for (size_t q = 0; q < nk; q++)
-        for (size_t j = 0; j < nr; j++)
-          if (st->rslot[j] < 0 &&
-              strcmp(s->csv.dtypes[j].column, s->right_on[q]) == 0 &&
-              (rc = put_right_key(b, (size_t)st->lkeys[q], w, t,
-                                  (size_t)st->rcol[j], tr)) != 0)
-            return rc;
+      for (size_t j = 0; j < nr && rc == 0; j++)
+        if (st->rslot[j] >= 0)
+          rc = put_right(b, (size_t)st->rslot[j], w, t, (size_t)st->rcol[j],
+                         tr);
+      for (size_t q = 0; q < nk && rc == 0; q++)
+        if (kept[q] >= 0)
+          rc = put_right_key(b, (size_t)st->lkeys[q], w, t,
+                             (size_t)st->rcol[kept[q]], tr);
+      if (rc != 0) {
+        free(kept);
+        return rc;
+      }
       ctx->row_ordinals[w] = p->merged++;
     }
   }
@@ -4184,12 +4188,11 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
   for (size_t c = 0; any && c < st->slot; c++) {
     bool key = false;
     for (size_t q = 0; q < nk; q++)
-      for (size_t j = 0; j < nr; j++)
-        key |= (size_t)st->lkeys[q] == c && st->rslot[j] < 0 &&
-               strcmp(s->csv.dtypes[j].column, s->right_on[q]) == 0;
+      key |= kept[q] >= 0 && (size_t)st->lkeys[q] == c;
     if (!key && dusk_nulls_count(p->plan, p->names[c], p->scan_types[c]))
       p->null_seen[c] = 1;
   }
+  free(kept);
   return 0;
 }
 

@@ -138,6 +138,11 @@ def while_a_worker_is_stopped(watch, query, until, then=None, timeout=60):
     return out["value"]
 
 
+def spill_files(d):
+    """The files in the workers' spill directories under d."""
+    return [f for sub in os.listdir(d) for f in os.listdir(os.path.join(d, sub))]
+
+
 def holds_keys(watch, pid, n):
     """Whether worker pid holds at least n results (from heartbeats)."""
     return any(w["pid"] == pid and w["keys"] >= n

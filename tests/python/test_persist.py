@@ -21,6 +21,7 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
+from conftest import spill_files
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -209,10 +210,6 @@ def test_worker_killed_holding_partitions(trips):
 def test_persist_refuses_results(client, trips):
     with pytest.raises(NotImplementedError, match="persist"):
         read(trips, None).groupby("base").size().persist()
-
-
-def spill_files(d):
-    return [f for sub in os.listdir(d) for f in os.listdir(os.path.join(d, sub))]
 
 
 def test_partitions_spill_past_the_memory_limit(trips, tmp_path):

@@ -16,7 +16,7 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-from conftest import holds_keys, while_a_worker_is_stopped
+from conftest import holds_keys, spill_files, while_a_worker_is_stopped
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -242,8 +242,7 @@ def test_shuffle_spills_past_a_tiny_memory_limit(tmp_path):
     spill.mkdir()
 
     def spilled():
-        return [f for sub in os.listdir(spill)
-                for f in os.listdir(os.path.join(spill, sub))]
+        return spill_files(spill)
     want = pd.read_csv(lp).merge(pd.read_csv(rp), on="k", how="outer") \
         .groupby("w")[["v", "k"]].sum()
     with dusk.LocalCluster(n_workers=3, memory_limit="1MB",

@@ -18,7 +18,7 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-from conftest import holds_keys, while_a_worker_is_stopped
+from conftest import holds_keys, spill_files, while_a_worker_is_stopped
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -271,8 +271,7 @@ def test_sorted_write_spills_past_a_tiny_memory_limit(tmp_path):
     spill.mkdir()
 
     def spilled():
-        return [f for sub in os.listdir(spill)
-                for f in os.listdir(os.path.join(spill, sub))]
+        return spill_files(spill)
     with dusk.LocalCluster(n_workers=3, memory_limit="1MB",
                            local_directory=spill) as cluster, \
             dusk.Client(cluster), \
