@@ -516,17 +516,15 @@ static int pandas_datetime(scan *s, size_t fcol, int kind, const char *p,
   return dusk_error_set(
       s->err, DUSK_EPARSE,
       "%s: record at offset %" PRIu64 ", file column %zu: parse_dates: "
-      "pandas reads '%s' as %s, but dusk's datetime columns read ISO "
-      "YYYY-MM-DD[ HH:MM[:SS[.f]]] only (years 1678-2261, no time zone); "
-      "%sread the column without parse_dates, as text%s",
+      "pandas reads '%s' as %s; dusk's datetime columns read ISO "
+      "YYYY-MM-DD[ HH:MM[:SS[.f]]] only (years 1678-2261%s): read the "
+      "column without parse_dates, as text%s",
       s->o->path, s->rec_start, fcol, value,
       kind == DUSK_PANDAS_DATE_TZ ? "a date-time with a time zone "
                                     "(datetime64[ns, tz])"
       : kind == DUSK_PANDAS_DATE_NAT ? "a missing date-time (NaT)"
                                      : "a date-time (datetime64[ns])",
-      kind == DUSK_PANDAS_DATE_TZ ? "dusk has no equivalent of pandas' "
-                                    "tz-aware columns yet: "
-                                  : "",
+      kind == DUSK_PANDAS_DATE_TZ ? "; no tz-aware columns yet" : "",
       kind == DUSK_PANDAS_DATE_TZ    ? ""
       : kind == DUSK_PANDAS_DATE_NAT ? ", or leave such fields empty"
                                      : ", or write its dates in ISO form");
