@@ -334,13 +334,15 @@ int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, a->nparts > 0 ? 4 : 2);
+  rc |= msgpack_pack_array(&pk, a->positions ? 5 : a->nparts > 0 ? 4 : 2);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->nulls.ptr, a->nulls.len);
-  if (a->nparts > 0) {
+  if (a->nparts > 0 || a->positions) {
     rc |= msgpack_pack_uint32(&pk, a->part);
     rc |= msgpack_pack_uint32(&pk, a->nparts);
   }
+  if (a->positions)
+    rc |= msgpack_pack_uint32(&pk, 1);
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -355,31 +357,35 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
     return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
   if ((rc = unpack(bytes, &zone, &obj, "tail args", err)) != 0)
     goto out;
-  if (obj.type != MSGPACK_OBJECT_ARRAY ||
-      (obj.via.array.size != 2 && obj.via.array.size != 4) ||
-      obj.via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
-      obj.via.array.ptr[1].type != MSGPACK_OBJECT_STR ||
-      (obj.via.array.size == 4 &&
-       (obj.via.array.ptr[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        obj.via.array.ptr[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-        obj.via.array.ptr[3].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT ||
-        obj.via.array.ptr[2].via.u64 >= obj.via.array.ptr[3].via.u64))) {
+  f = obj.via.array.ptr;
+  if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size < 2 ||
+      obj.via.array.size == 3 || obj.via.array.size > 5 ||
+      f[0].type != MSGPACK_OBJECT_BIN || f[1].type != MSGPACK_OBJECT_STR ||
+      (obj.via.array.size >= 4 &&
+       (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        f[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        f[3].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT ||
+        (f[2].via.u64 >= f[3].via.u64 &&
+         (obj.via.array.size == 4 || f[2].via.u64 != 0)))) ||
+      (obj.via.array.size == 5 &&
+       (f[4].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[4].via.u64 != 1))) {
     rc = dusk_error_set(err, DUSK_ETYPE,
-                        "tail args: expected [plan (bin), nulls (str)] or "
-                        "[plan, nulls, part, nparts] (part < nparts <= %d)",
+                        "tail args: expected [plan (bin), nulls (str)], "
+                        "[plan, nulls, part, nparts] (part < nparts <= %d) "
+                        "or [plan, nulls, part, nparts, 1]",
                         DUSK_PLAN_MAX_SPLIT_OUT);
     goto out;
   }
   /* Both point into `bytes`, which msgpack-c references. */
-  f = obj.via.array.ptr;
   a->plan.ptr = f[0].via.bin.ptr;
   a->plan.len = f[0].via.bin.size;
   a->nulls.ptr = f[1].via.str.ptr;
   a->nulls.len = f[1].via.str.size;
-  if (obj.via.array.size == 4) {
+  if (obj.via.array.size >= 4) {
     a->part = (uint32_t)f[2].via.u64;
     a->nparts = (uint32_t)f[3].via.u64;
   }
+  a->positions = obj.via.array.size == 5;
 out:
   msgpack_zone_destroy(&zone);
   return rc;

@@ -135,10 +135,15 @@ typedef struct dusk_tail_args {
    * nparts-1) of nparts; for df_final, nparts > 1 marks one part's final,
    * which leaves the post steps to df_gather.  0 and 0 otherwise. */
   uint32_t part, nparts;
+  /* For df_final: label the rows by their place across every file, not
+   * within their file (a shuffle merge's right table, whose joins order
+   * rows by the right's labels: scheduler/query.c add_shuffle_join). */
+  bool positions;
 } dusk_tail_args;
 
 /* Encodes a: [plan (bin), nulls (str)], then [part, nparts] when nparts
- * is set.  0 or DUSK_ENOMEM. */
+ * is set, then [part, nparts, 1] when positions is (nparts may then be
+ * 0).  0 or DUSK_ENOMEM. */
 int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out);
 /* Decodes bytes into *a, whose slices borrow from bytes.  0 or a negative
  * code with err. */

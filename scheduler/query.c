@@ -1525,6 +1525,14 @@ static uint64_t right_bytes(const sched_query *q) {
   return n;
 }
 
+/* Whether a query's answer is its frame's rows themselves: compute(),
+ * head(n > 0), tail(n). */
+static bool shows_rows(const dusk_plan *r) {
+  return !dusk_plan_is_terminal(r->kind) ||
+         (r->kind == DUSK_PLAN_HEAD && r->n > 0) ||
+         (r->kind == DUSK_PLAN_TOPK && r->ncolumns == 0);
+}
+
 /* merge: a broadcast join (how inner or left, the right side within
  * DUSK_MERGE_MAX_RIGHT_BYTES of CSV), its keys typed as pandas allows
  * them, its columns named as pandas names them (dusk_merge_names).  The
@@ -1564,11 +1572,16 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
         (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20));
     goto out;
   }
-  q->shuffle_merge = p->strategy == DUSK_MERGE_SHUFFLE ||
-                     (p->strategy == DUSK_MERGE_AUTO &&
-                      (p->how == DUSK_MERGE_RIGHT ||
-                       p->how == DUSK_MERGE_OUTER ||
-                       right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES));
+  /* an inner merge's rows are in pandas' order only from a shuffle join
+   * (check_shuffle_result): by key, keys as they first appear on the
+   * left */
+  q->shuffle_merge =
+      p->strategy == DUSK_MERGE_SHUFFLE ||
+      (p->strategy == DUSK_MERGE_AUTO &&
+       (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
+        (p->how == DUSK_MERGE_INNER &&
+         shows_rows(dusk_plan_result_root(q->plan))) ||
+        right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES));
   for (size_t k = 0; k < p->ncolumns; k++)
     on &= strcmp(p->columns[k], p->right_on[k]) == 0;
   for (size_t k = 0; k < p->ncolumns; k++) {
@@ -1676,15 +1689,41 @@ static bool shuffle_head0(const sched_query *q) {
          r->kind == DUSK_PLAN_HEAD && r->n == 0;
 }
 
-/* A shuffle join's rows meet in hash parts, in no order pandas gives
- * them: what it finishes is an order-free aggregation of them - a
- * groupby (not first / last, nor its own split_out), len(), a whole
- * frame's or a column's reduction.  The rest is refused, naming it. */
+/* The first step between the result root r and the merge under it that
+ * drops rows (a filter, dropna, sample), or NULL. */
+static const dusk_plan *drops_rows_after_merge(const dusk_plan *r) {
+  for (const dusk_plan *s = r; s != NULL && s->kind != DUSK_PLAN_MERGE;
+       s = s->ninputs > 0 ? s->inputs[0] : NULL)
+    if (s->kind == DUSK_PLAN_QUERY || s->kind == DUSK_PLAN_DROPNA ||
+        s->kind == DUSK_PLAN_SAMPLE)
+      return s;
+  return NULL;
+}
+
+/* A shuffle join's rows meet in hash parts; each part orders its rows by
+ * pandas' order groups (dfops.c order_group), so the final puts the rows
+ * themselves in pandas' order - labelled by their place in the merge,
+ * which only holds while no step after the merge drops a row.  Besides
+ * those, what it finishes is an order-free aggregation: a groupby (not
+ * first / last, nor its own split_out), len(), a whole frame's or a
+ * column's reduction.  The rest is refused, naming it. */
 static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
+  const dusk_plan *drop;
   const char *what = NULL;
   if (shuffle_head0(q))
     return 0; /* the columns alone: lowered as a broadcast of no rows */
+  if (shows_rows(r)) {
+    if ((drop = drops_rows_after_merge(r)) == NULL)
+      return 0;
+    return dusk_error_set(
+        err, DUSK_EINVAL,
+        "the rows of a shuffle merge (how=\"%s\") after a %s: pandas "
+        "labels them by their place in the merge, which dusk does not "
+        "count across the join's hash parts yet; filter the frames before "
+        "the merge, or aggregate the filtered rows (groupby, len, sum)",
+        dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
+  }
   if (r->kind == DUSK_PLAN_GROUPBY) {
     for (size_t a = 0; what == NULL && a < r->naggs; a++)
       if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
@@ -1692,28 +1731,29 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
     if (what == NULL && r->split_out > 1)
       what = "a groupby's split_out";
   } else if (r->kind != DUSK_PLAN_LEN) {
-    what = !dusk_plan_is_terminal(r->kind) || r->kind == DUSK_PLAN_HEAD ||
-                   r->kind == DUSK_PLAN_TOPK
-               ? "the rows (compute(), head(), tail())"
-               : dusk_plan_kind_name(r->kind);
+    what = r->kind == DUSK_PLAN_TOPK ? "sort_values(...).head()"
+                                     : dusk_plan_kind_name(r->kind);
   }
   if (what == NULL)
     return 0;
   return dusk_error_set(
       err, DUSK_EINVAL,
       "%s of a shuffle merge (how=\"%s\"%s): its rows meet in hash parts, "
-      "in no order pandas gives, so dusk finishes aggregations of it - "
-      "groupby (all but first and last), len() and reductions such as "
-      "sum(); %s",
+      "so dusk finishes its rows (compute, head, tail) in pandas' order "
+      "and aggregations of it - groupby (all but first and last), len() "
+      "and reductions such as sum() - but not yet this, whose answer "
+      "hangs on the rows' places across the parts%s",
       what, dusk_merge_how_name(q->merge->how),
       q->merge->strategy == DUSK_MERGE_SHUFFLE ? ", broadcast=False"
-      : q->merge->how == DUSK_MERGE_RIGHT || q->merge->how == DUSK_MERGE_OUTER
-          ? ""
-          : ", a right side past the broadcast join's 64 MiB",
-      q->merge->how == DUSK_MERGE_INNER || q->merge->how == DUSK_MERGE_LEFT
-          ? "a right side within 64 MiB of CSV is a broadcast join, which "
-            "gives the rows"
-          : "the rows of how=\"right\" / \"outer\" are not offered yet");
+      : q->merge->how != DUSK_MERGE_RIGHT &&
+              q->merge->how != DUSK_MERGE_OUTER &&
+              right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES
+          ? ", a right side past the broadcast join's 64 MiB"
+          : "",
+      q->merge->how == DUSK_MERGE_LEFT
+          ? "; a right side within 64 MiB of CSV is a broadcast join, "
+            "which gives it"
+          : "");
 }
 
 /* pandas 1.5 emits an inner merge's rows grouped by key, in the order the
@@ -2876,6 +2916,23 @@ static void encode_part_args(dusk_buf *out, const dusk_buf *plan,
   a.nulls.len = nulls != NULL ? nulls->len : 0;
   a.part = part;
   a.nparts = nparts;
+  a.positions = false;
+  out->len = 0;
+  dusk_xcheck(dusk_tail_args_encode(&a, out));
+}
+
+/* A shuffle merge's right final: its rows labelled by their place across
+ * every right file (dftask.h positions), which orders them for the joins
+ * (how right / outer). */
+static void encode_positions_args(dusk_buf *out, const dusk_buf *plan,
+                                  const dusk_buf *nulls) {
+  dusk_tail_args a;
+  memset(&a, 0, sizeof a);
+  a.plan.ptr = plan->data;
+  a.plan.len = plan->len;
+  a.nulls.ptr = nulls != NULL ? nulls->data : NULL;
+  a.nulls.len = nulls != NULL ? nulls->len : 0;
+  a.positions = true;
   out->len = 0;
   dusk_xcheck(dusk_tail_args_encode(&a, out));
 }
@@ -3116,7 +3173,7 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   for (uint32_t j = 0; j < nparts; j++) {
     size_t right;
     add_join_picks(q, sp, rsplit, nr, "right", j, nparts, &qtail, picks);
-    encode_tail_args(&args, &rtail, &rnulls);
+    encode_positions_args(&args, &rtail, &rnulls);
     snprintf(key, sizeof key, "%s/right-%u", q->final_key, j);
     right = add_combine_tree(sp, picks, nr, fanin, &args, key, key,
                              DUSK_DF_FINAL);

@@ -187,6 +187,24 @@ typedef struct pipeline {
   /* a shuffle join's part of how right / outer (op_df_join): per index
    * entry, whether a left row met it (NULL elsewhere) */
   uint8_t *mhit;
+  /* A shuffle join giving rows (op_df_join, join_order): each row's
+   * __range is its order group, which every part agrees on, and its __row
+   * its place in this part's output; mranges the groups of mbatch's rows,
+   * lfirst per index entry the first left row (its order) that met it,
+   * lonly the left keys no right row has (outer), with each one's first
+   * left row in lonly_first. */
+  bool join_order;
+  uint64_t *mranges;
+  uint64_t *lfirst;
+  dusk_keyset lonly;
+  uint64_t *lonly_first;
+  size_t lonly_cap;
+  /* per batch row, its __range where rows carry one each (a shuffle
+   * join's), else NULL: every row's is range_index */
+  const uint64_t *row_ranges;
+  /* topk by position over rows that arrive in no order (a shuffle
+   * join's): no row is passed over for coming late */
+  bool topk_unordered;
   /* Nulls in the file, for DUSK_RANGES_NULLS: per column, null_watch is
    * set while a column that counts (dusk_nulls_count) has shown no null,
    * null_seen once it has; nwatch columns are still watched. */
@@ -228,6 +246,11 @@ static void pipeline_destroy(pipeline *p) {
   }
   dusk_table_free(p->chunk);
   free(p->mhit);
+  free(p->mranges);
+  free(p->lfirst);
+  free(p->lonly_first);
+  if (p->join_order)
+    dusk_keyset_destroy(&p->lonly);
   dusk_part_builder_free(p->part);
   for (size_t i = 0; i < p->nsteps; i++) {
     dusk_exprvec_free(p->steps[i].expr);
@@ -1105,6 +1128,8 @@ static void compact(dusk_batch *b, const uint8_t *mask) {
 typedef struct scan_ctx {
   pipeline *p;
   uint64_t *row_ordinals; /* per batch row: ordinal within the range */
+  uint64_t *row_ranges;   /* per batch row: its __range, or NULL (every
+                             row's is p->range_index) */
   int stopped;            /* head had its rows before the range's end */
   uint8_t *mixed_seen;    /* per column: FILL_REPORT met a null there */
   int mixed_col;          /* the first such column, or -1 */
@@ -1179,7 +1204,8 @@ static int append_columns_row(pipeline *p, const dusk_batch *b,
   for (size_t i = 0; i < nv; i++)
     dusk_batch_get(b, (size_t)cols[i], r, &vals[i]);
   vals[dusk_rows_range_col(nc)].type = DUSK_TYPE_INT64;
-  vals[dusk_rows_range_col(nc)].u.i = (int64_t)p->range_index;
+  vals[dusk_rows_range_col(nc)].u.i =
+      (int64_t)(p->row_ranges != NULL ? p->row_ranges[r] : p->range_index);
   vals[dusk_rows_row_col(nc)].type = DUSK_TYPE_INT64;
   vals[dusk_rows_row_col(nc)].u.i = (int64_t)ordinal;
   return dusk_table_append_row(p->rows, vals);
@@ -1250,7 +1276,7 @@ static bool topk_candidate(const pipeline *p, const dusk_batch *b, size_t r) {
   dusk_value v, t;
   bool single = p->topk_nkeys == 3;
   if (p->topk_first < 0) /* by position: later rows come later */
-    return !p->topk_thr || !p->topk_asc[0];
+    return p->topk_unordered || !p->topk_thr || !p->topk_asc[0];
   dusk_batch_get(b, (size_t)p->topk_first, r, &v);
   if (!p->topk_thr)
     return true;
@@ -1274,7 +1300,8 @@ static int topk_add(pipeline *p, const dusk_batch *b,
   if (p->limit == 0)
     return 0;
   /* The last n rows in file order: only a batch's last n can count. */
-  if (p->topk_first < 0 && !p->topk_asc[0] && b->nrows > (size_t)p->limit)
+  if (p->topk_first < 0 && !p->topk_asc[0] && !p->topk_unordered &&
+      b->nrows > (size_t)p->limit)
     from = b->nrows - (size_t)p->limit;
   for (size_t r = from; r < b->nrows; r++) {
     if (!topk_candidate(p, b, r))
@@ -2151,15 +2178,85 @@ static void merge_unmatched(pipeline *p, const step *st) {
  * rows in p->mbatch, then empties it. */
 static int merge_flush(scan_ctx *ctx, size_t i) {
   pipeline *p = ctx->p;
-  uint64_t *ordinals = ctx->row_ordinals;
+  uint64_t *ordinals = ctx->row_ordinals, *ranges = ctx->row_ranges;
   int rc;
   ctx->row_ordinals = p->mordinals;
+  if (p->join_order)
+    ctx->row_ranges = p->mranges;
   rc = run_from(ctx, &p->mbatch, i + 1);
   ctx->row_ordinals = ordinals;
+  ctx->row_ranges = ranges;
   for (size_t c = 0; c < p->mbatch.ncols; c++)
     p->mbatch.cols[c].type = p->scan_types[c];
   dusk_batch_clear(&p->mbatch);
   return rc;
+}
+
+/* The right table's label of row tr: its place across the right's files
+ * (a shuffle join's right final labels by positions). */
+static uint64_t right_label(const step *st, uint32_t tr) {
+  return (uint64_t)st->join->table->cols[0].i64[tr];
+}
+
+/* The order groups of a right-only row's key group (how outer): after
+ * every left row's group, by the key's first right row. */
+#define RIGHT_ONLY_GROUP ((uint64_t)1 << 62)
+
+/* A shuffle join's order group (join_order) of the rows left row r of b
+ * gives - lord its order (left scan << 32 | row), e its index entry -
+ * as pandas 1.5 orders a merge's rows: how="left" by left row; "right"
+ * by right row (tr; its left rows follow in left order); "inner" and
+ * "outer" grouped by key, keys in the order they first appear on the left
+ * (outer: then the keys only the right has, in the order they first
+ * appear there: RIGHT_ONLY_GROUP).  A group lies in one part (its key's),
+ * where rows leave in pandas' order within it, so the final's stable sort
+ * by (group, place in the part) gives pandas' order.  Left rows arrive in
+ * left order, so a key's first left row is the first met.  0 or
+ * DUSK_ENOMEM. */
+static int order_group(pipeline *p, const step *st, const dusk_batch *b,
+                       size_t r, uint32_t e, uint32_t tr, uint64_t lord,
+                       uint64_t *group) {
+  const dusk_join_index *x = &st->join->index;
+  switch (st->node->how) {
+  case DUSK_MERGE_LEFT:
+    *group = lord;
+    return 0;
+  case DUSK_MERGE_RIGHT:
+    *group = right_label(st, tr);
+    return 0;
+  default:
+    break;
+  }
+  if (e != DUSK_JOIN_NONE) {
+    if (p->lfirst[e] == UINT64_MAX)
+      p->lfirst[e] = lord;
+    *group = p->lfirst[e];
+    return 0;
+  }
+  { /* an outer merge's left key no right row has */
+    size_t entry;
+    int added;
+    p->mkey.len = 0;
+    for (size_t k = 0; k < x->nkeys; k++) {
+      dusk_value v;
+      dusk_batch_get(b, (size_t)st->lkeys[k], r, &v);
+      if (dusk_join_key_add(&p->mkey, &v, x->modes[k]) != 0)
+        return DUSK_ENOMEM;
+    }
+    if (dusk_keyset_find_or_add(&p->lonly, p->mkey.data, p->mkey.len, &entry,
+                                &added) != 0)
+      return DUSK_ENOMEM;
+    if (added) {
+      if (entry >= p->lonly_cap) {
+        p->lonly_cap = p->lonly_cap ? 2 * p->lonly_cap : 1024;
+        p->lonly_first = dusk_xrealloc(p->lonly_first,
+                                       p->lonly_cap * sizeof *p->lonly_first);
+      }
+      p->lonly_first[entry] = lord;
+    }
+    *group = p->lonly_first[entry];
+    return 0;
+  }
 }
 
 /* Merge step i over b: each left row with its right rows (probed in the
@@ -2196,12 +2293,25 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
     return 0;
   }
   if (x->unique) {
+    for (size_t r = 0; p->join_order && r < b->nrows; r++) {
+      uint32_t e = p->mentries[r];
+      if (e == DUSK_JOIN_NONE && !left)
+        continue;
+      if ((rc = order_group(p, st, b, r, e,
+                            e == DUSK_JOIN_NONE ? DUSK_JOIN_NONE
+                                                : x->rows[x->first[e]],
+                            ctx->row_ranges[r], &ctx->row_ranges[r])) != 0)
+        return rc;
+    }
     if (!left) {
       size_t w = 0;
       for (size_t r = 0; r < b->nrows; r++) {
         p->mask[r] = p->mentries[r] != DUSK_JOIN_NONE;
-        if (p->mask[r])
+        if (p->mask[r]) {
+          if (p->join_order)
+            ctx->row_ranges[w] = ctx->row_ranges[r];
           p->mentries[w++] = p->mentries[r];
+        }
       }
       compact(b, p->mask);
     }
@@ -2228,6 +2338,11 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   for (size_t r = 0; r < b->nrows; r++) {
     uint32_t e = p->mentries[r];
     size_t n = dusk_join_count(x, e), emit = n ? n : left ? 1 : 0;
+    uint64_t group = 0;
+    if (p->join_order && emit > 0 && st->node->how != DUSK_MERGE_RIGHT &&
+        (rc = order_group(p, st, b, r, e, DUSK_JOIN_NONE, ctx->row_ranges[r],
+                          &group)) != 0)
+      return rc;
     for (size_t k = 0; k < emit; k++) {
       dusk_batch *mb = &p->mbatch;
       size_t w;
@@ -2235,6 +2350,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
       if (mb->nrows == mb->cap && (rc = merge_flush(ctx, i)) != 0)
         return rc;
       w = mb->nrows++;
+      if (p->join_order)
+        p->mranges[w] = st->node->how == DUSK_MERGE_RIGHT
+                            ? right_label(st, tr)
+                            : group;
       for (size_t c = 0; c < st->slot; c++)
         if ((rc = copy_cell(mb, c, w, b, r)) != 0)
           return rc;
@@ -2314,8 +2433,11 @@ static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
       /* Row ordinals follow the kept rows. */
       size_t w = 0;
       for (size_t r = 0; r < b->nrows; r++)
-        if (p->mask[r])
+        if (p->mask[r]) {
+          if (ctx->row_ranges != NULL)
+            ctx->row_ranges[w] = ctx->row_ranges[r];
           ctx->row_ordinals[w++] = ctx->row_ordinals[r];
+        }
       compact(b, p->mask);
       filtered = 1;
     } else if (s->kind == DUSK_PLAN_SAMPLE) {
@@ -2325,14 +2447,18 @@ static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
       for (size_t r = 0; r < b->nrows; r++) {
         p->mask[r] = (uint8_t)dusk_sample_keeps(s, p->range_index,
                                                 ctx->row_ordinals[r]);
-        if (p->mask[r])
+        if (p->mask[r]) {
+          if (ctx->row_ranges != NULL)
+            ctx->row_ranges[w] = ctx->row_ranges[r];
           ctx->row_ordinals[w++] = ctx->row_ordinals[r];
+        }
       }
       compact(b, p->mask);
       filtered = 1;
     }
   }
   (void)filtered;
+  p->row_ranges = ctx->row_ranges;
   switch (p->terminal) {
   case DUSK_PLAN_GROUPBY:
   case DUSK_PLAN_VALUE_COUNTS:
@@ -2379,7 +2505,8 @@ static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
       const int64_t *extra[2];
       int rc;
       for (size_t r = 0; r < b->nrows; r++)
-        range[r] = (int64_t)p->range_index;
+        range[r] = (int64_t)(ctx->row_ranges != NULL ? ctx->row_ranges[r]
+                                                     : p->range_index);
       extra[0] = range;
       extra[1] = (const int64_t *)ctx->row_ordinals;
       rc = dusk_table_append_batch(p->rows, b, p->visible, p->nvisible, extra);
@@ -3232,6 +3359,7 @@ typedef struct merger {
   size_t *dedup_krow, dedup_krow_cap;
   uint32_t nparts; /* a split_out part's final: post steps are df_gather's */
   uint32_t part;   /* which part, of nparts */
+  bool positions;  /* label rows across files (dftask.h) */
 } merger;
 
 static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
@@ -3244,6 +3372,7 @@ static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
   m->sample_nulls = ta.nulls;
   m->nparts = ta.nparts;
   m->part = ta.part;
+  m->positions = ta.positions;
   m->p.root = dusk_plan_result_root(m->p.plan);
   m->p.terminal =
       dusk_plan_is_terminal(m->p.root->kind) ? (int)m->p.root->kind : 0;
@@ -4181,6 +4310,12 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
         free(kept);
         return rc;
       }
+      if (p->join_order) /* right: by right row; outer: by key, after
+                            the left's keys (order_group) */
+        ctx->row_ranges[w] =
+            s->how == DUSK_MERGE_RIGHT
+                ? right_label(st, tr)
+                : RIGHT_ONLY_GROUP | right_label(st, x->rows[x->first[e]]);
       ctx->row_ordinals[w] = p->merged++;
     }
   }
@@ -4226,7 +4361,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   dusk_table *ranges = NULL, *t = NULL, *own = NULL, *payload = NULL;
   dusk_value rv[DUSK_RANGES_NCOLS];
   dusk_buf nulls;
-  int *map = NULL, rc;
+  int *map = NULL, rc, terminal;
   int64_t cut;
   size_t nleft;
   (void)api;
@@ -4249,10 +4384,35 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   p.mordinals = dusk_xcalloc(BATCH_ROWS, sizeof *p.mordinals);
   p.mentries = dusk_xcalloc(BATCH_ROWS, sizeof *p.mentries);
+  terminal = p.terminal;
   {
     const step *st = &p.steps[p.merge_step];
+    size_t nentries = st->join->index.keys.n;
     if (st->node->how == DUSK_MERGE_RIGHT || st->node->how == DUSK_MERGE_OUTER)
-      p.mhit = dusk_xcalloc(st->join->index.keys.n + 1, 1);
+      p.mhit = dusk_xcalloc(nentries + 1, 1);
+    if (terminal == 0 || terminal == DUSK_PLAN_HEAD ||
+        (terminal == DUSK_PLAN_TOPK && p.root->ncolumns == 0)) {
+      /* the rows themselves (compute, head, tail): in pandas' order by
+       * (order group, place in this part) - a head is the first n of
+       * those, not of the rows as they come (order_group) */
+      p.join_order = true;
+      dusk_keyset_init(&p.lonly);
+      p.mranges = dusk_xcalloc(BATCH_ROWS, sizeof *p.mranges);
+      p.lfirst = dusk_xmalloc((nentries + 1) * sizeof *p.lfirst);
+      memset(p.lfirst, 0xff, (nentries + 1) * sizeof *p.lfirst);
+      ctx.row_ranges = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ranges);
+      p.topk_unordered = true;
+      if (terminal == DUSK_PLAN_HEAD) {
+        p.terminal = DUSK_PLAN_TOPK;
+        p.topk_nkeys = 2;
+        p.topk_cols = dusk_xcalloc(2, sizeof *p.topk_cols);
+        p.topk_asc = dusk_xcalloc(2, 1);
+        p.topk_cols[0] = (int)dusk_rows_range_col(p.rows->ncols);
+        p.topk_cols[1] = (int)dusk_rows_row_col(p.rows->ncols);
+        p.topk_asc[0] = p.topk_asc[1] = 1;
+        p.topk_first = -1;
+      }
+    }
   }
   p.range_index = (uint64_t)(JOIN_FILE_BASE + ta.part) << 32;
   ctx.p = &p;
@@ -4313,6 +4473,18 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       }
       for (size_t r = 0; r < n; r++)
         ctx.row_ordinals[r] = (uint64_t)ord[r];
+      for (size_t r = 0; ctx.row_ranges != NULL && r < n; r++) {
+        /* the left row's order: its scan (inputs come in left order),
+         * then its row */
+        if (ord[r] < 0 || ord[r] > (int64_t)UINT32_MAX) {
+          rc = dusk_error_set(&err, DUSK_EINVAL,
+                              "df_join: left row ordinal %lld of scan %zu "
+                              "is past 2^32 (use a smaller blocksize)",
+                              (long long)ord[r], i);
+          goto failed;
+        }
+        ctx.row_ranges[r] = ((uint64_t)i << 32) | (uint64_t)ord[r];
+      }
       if ((rc = run_from(&ctx, &b, (size_t)p.merge_step)) < 0)
         goto step_failed;
     }
@@ -4331,7 +4503,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   /* The left ranges, checked as a final checks them. */
-  m.p.terminal = p.terminal;
+  m.p.terminal = terminal;
   m.p.root = p.root;
   m.ranges = ranges;
   if (verify_ranges(&m, call, &rc, &cut) != 0)
@@ -4379,6 +4551,7 @@ out:
   if (b_ready)
     dusk_batch_destroy(&b);
   free(ctx.row_ordinals);
+  free(ctx.row_ranges);
   free(ctx.mixed_seen);
   free(map);
   dusk_table_free(t);
@@ -4656,6 +4829,14 @@ static int check_quotes(const dusk_table *ranges, dusk_buf *runs,
  * the file, like pandas' index after read_csv) as the index. */
 /* Whether the fragment's rows leave a merge, whose rows pandas labels
  * 0, 1, ... across all its input files (a file's own rows start at 0). */
+/* Whether ranges are a shuffle join's parts' (op_df_join). */
+static bool join_rows(const dusk_table *ranges) {
+  for (size_t k = 0; k < ranges->nrows; k++)
+    if (ranges->cols[DUSK_RANGES_FILE].i64[k] < (int64_t)JOIN_FILE_BASE)
+      return false;
+  return ranges->nrows > 0;
+}
+
 static bool chain_merges(const dusk_plan *root) {
   for (const dusk_plan *s = root; s != NULL;
        s = s->ninputs > 0 ? s->inputs[0] : NULL)
@@ -4681,7 +4862,7 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
   dusk_table *res = NULL;
   const dusk_table *rg = m->ranges;
   const dusk_table_column *ranges, *within;
-  bool across = chain_merges(m->p.root);
+  bool across = chain_merges(m->p.root) || m->positions;
   int rc;
   /* The label column (made from __row below), then the value columns,
    * copied column by column: a gathered frame has millions of rows. */
@@ -4694,6 +4875,25 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
     return rc;
   free(res->cols[0].name);
   res->cols[0].name = dusk_xstrdup("");
+  if (join_rows(rg)) {
+    /* a shuffle join's rows, in pandas' order: labelled by their place
+     * in the merge (no step after it drops a row: query.c
+     * check_shuffle_result), a tail's counted back from the merge's
+     * rows */
+    int64_t first = 0;
+    if (m->p.terminal == DUSK_PLAN_TOPK && m->p.root->ncolumns == 0 &&
+        !m->p.root->ascending[0]) {
+      for (size_t k = 0; k < rg->nrows; k++)
+        first += rg->cols[DUSK_RANGES_ROWS].i64[k];
+      first -= (int64_t)rows->nrows;
+    }
+    for (size_t r = 0; r < rows->nrows; r++) {
+      res->cols[0].i64[r] = first + (int64_t)r;
+      res->cols[0].valid[r] = 1;
+    }
+    *out = res;
+    return 0;
+  }
   /* Each range's first label: the rows of earlier ranges of its file (of
    * any file after a merge), from the ranges sorted by index - a sorted
    * frame's gathered rows come in any range order. */

@@ -455,10 +455,21 @@ def case_query_merge(p, work):
         suffixes=("_l", "_r")).head(200).to_csv()
     check(r.stdout == want, f"dusk query {expr}: {r.stdout[:300]!r}, "
                             f"pandas {want[:300]!r}")
+    # an outer merge's rows (a shuffle join) in pandas' order and labels
+    expr = ('read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
+            'on="k", how="outer").tail(40)')
+    r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
+              cwd=d)
+    want = pd.read_csv(os.path.join(d, "l.csv")).merge(
+        pd.read_csv(os.path.join(d, "r.csv")), on="k",
+        how="outer").tail(40).to_csv()
+    check(r.returncode == 0 and r.stdout == want,
+          f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}, "
+          f"{r.stdout[:300]!r}, pandas {want[:300]!r}")
     for expr, msg in (
             ('read_csv("l.csv").merge(read_csv("r.csv"), on="k", '
-             'how="outer")', "the rows of how=\"right\" / \"outer\" are "
-                             "not offered yet"),
+             'how="outer").query("w > 3")', "rows of a shuffle merge "
+                                            "(how=\"outer\") after a query"),
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="k", '
              'right_on="w2")', "unknown column 'w2'; did you mean 'w'?"),
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="s", '

@@ -254,18 +254,21 @@ def test_refusals(client, files, tmp_path):
                                              r"columns.*'name'.*'x'"):
         len(df.merge(r, left_on="name", right_on="x"))
     # right and outer are shuffle joins (test_shuffle_join.py): their
-    # aggregations are pandas', their rows refused, as broadcast=True
+    # aggregations and rows are pandas'; broadcast=True refuses them
     pdf, pr = pd.read_csv(files["left"]), pd.read_csv(files["right"])
     for how in ("right", "outer"):
         assert len(df.merge(r, on="k", how=how)) == \
             len(pdf.merge(pr, on="k", how=how))
-        with pytest.raises(dusk.DuskError, match=r"the rows .* of a shuffle "
-                           r"merge \(how=\"%s\"\).*not offered yet" % how):
-            df.merge(r, on="k", how=how).head()
+        pdt.assert_frame_equal(df.merge(r, on="k", how=how).head(),
+                               pdf.merge(pr, on="k", how=how).head())
         with pytest.raises(dusk.DuskError, match="with broadcast=True"):
             len(df.merge(r, on="k", how=how, broadcast=True))
+    # an inner merge's rows (by key, as keys first appear on the left) come
+    # from a shuffle join; a broadcast join cannot give that order
+    pdt.assert_frame_equal(df.merge(r, on="k").head(),
+                           pdf.merge(pr, on="k").head())
     with pytest.raises(dusk.DuskError, match="pandas 1.5 orders an inner"):
-        df.merge(r, on="k").head()
+        df.merge(r, on="k", broadcast=True).head()
     with pytest.raises(dusk.DuskError, match="two columns named 'x_y'"):
         len(df.assign(x_y=df.x).merge(r, on="k"))
     big = tmp_path / "big.csv"
@@ -278,12 +281,14 @@ def test_refusals(client, files, tmp_path):
     with pytest.raises(dusk.DuskError, match=r"right side is 64\.\d MiB.*"
                                              r"64 MiB.*broadcast=True out"):
         len(df.merge(dd.read_csv(str(big)), on="k", broadcast=True))
-    with pytest.raises(dusk.DuskError, match=r"rows .* of a shuffle merge.*"
-                                             r"past the broadcast join's "
-                                             r"64 MiB"):
-        df.merge(dd.read_csv(str(big)), on="k").compute()
-    assert len(df.merge(dd.read_csv(str(big)), on="k")) == \
-        len(pdf.merge(pd.read_csv(big), on="k"))
+    with pytest.raises(dusk.DuskError, match=r"drop_duplicates of a shuffle "
+                                             r"merge.*past the broadcast "
+                                             r"join's 64 MiB"):
+        df.merge(dd.read_csv(str(big)), on="k").drop_duplicates().compute()
+    pbig = pdf.merge(pd.read_csv(big), on="k")
+    assert len(df.merge(dd.read_csv(str(big)), on="k")) == len(pbig)
+    pdt.assert_frame_equal(df.merge(dd.read_csv(str(big)), on="k").head(3),
+                           pbig.head(3))
 
 
 def test_concat_then_merge_labels_run_across_files(client, files, bs,

@@ -1,10 +1,12 @@
-"""The shuffle merge: how="right" / "outer", a right side past the
-broadcast join's 64 MiB, or Dask's broadcast=False.  Both sides are
-hash-partitioned by key and each part joined by a task of its own, so its
-rows meet in no order pandas gives: every aggregation of it is compared
-with pandas' at blocksizes that cut both sides into many partitions,
-on int, float, text, multi-column and null keys, with steps before and
-after the merge, and a worker killed mid-shuffle."""
+"""The shuffle merge: how="right" / "outer", an inner merge's rows, a right
+side past the broadcast join's 64 MiB, or Dask's broadcast=False.  Both
+sides are hash-partitioned by key and each part joined by a task of its
+own; each part orders its rows by pandas' order groups and the final puts
+them in pandas' order.  Its rows (compute, head, tail) and every
+aggregation of it are compared with pandas' at blocksizes that cut both
+sides into many partitions, on int, float, text, multi-column and null
+keys, with steps before and after the merge, and a worker killed
+mid-shuffle."""
 import os
 import random
 import signal
@@ -137,6 +139,62 @@ def test_aggregations_match_pandas(client, sides, bs, how):
                 QUERIES["sums by key"](pl, pr, how, plain), how)
 
 
+# Frames of merged rows, as functions of (left, right, how, merge): keys of
+# every kind, steps before the merge and row-keeping steps after it.
+ROWS = {
+    "int key with nulls": lambda l, r, how, mg: mg(l, r, on="k", how=how),
+    "text key": lambda l, r, how, mg: mg(
+        l[["s", "v"]], r[["s", "w", "name"]], on="s", how=how),
+    "two keys": lambda l, r, how, mg: mg(l, r, on=["k", "s"], how=how),
+    "int against float key": lambda l, r, how, mg: mg(
+        l, r, left_on="k", right_on="k2", how=how),
+    "steps before and after": lambda l, r, how, mg: (lambda m: m.assign(
+        t=m.v * 2 + m.w).rename(columns={"name": "who"})[
+            ["t", "k", "who", "x_y"]].fillna({"who": "-"}))(
+        mg(l[l.v > -50].assign(v2=lambda d: d.v + 1), r[r.w < 8], on="k",
+           how=how)),
+}
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_rows_match_pandas(client, sides, bs, how):
+    """compute(), head(n) and tail(n) of a shuffle merge: pandas' rows in
+    pandas 1.5's order - left: the left's rows, each with its matches in
+    the right's order; right: the right's, each with its left matches;
+    inner and outer: grouped by key, keys as they first appear on the
+    left (outer: then those only the right has, as they first appear
+    there) - labelled 0.. as pandas labels them."""
+    (l, r), (pl, pr) = both(sides, bs)
+    for name, q in ROWS.items():
+        m, want = q(l, r, how, shuffled), q(pl, pr, how, plain)
+        what = f"{name} ({how})"
+        compare(m.compute(), want, what)
+        for n in (1, 7, 300):
+            compare(m.head(n), want.head(n), f"{what}: head({n})")
+            compare(m.tail(n), want.tail(n), f"{what}: tail({n})")
+    # unasked: right and outer always shuffle, an inner merge's rows too
+    want = pl.merge(pr, on="k", how=how)
+    compare(l.merge(r, on="k", how=how).head(50), want.head(50), how)
+
+
+def test_rows_of_many_to_many_keys(client, tmp_path):
+    """Keys repeated hundreds of times on both sides (the expanding join),
+    across many left partitions, against pandas, all four ways."""
+    lp, rp = tmp_path / "l.csv", tmp_path / "r.csv"
+    rnd = random.Random(11)
+    lp.write_text("k,a\n" + "".join(
+        f"{rnd.choice(['x', 'y', 'z', 'q', ''])},{i}\n" for i in range(2000)))
+    rp.write_text("k,b\n" + "".join(
+        f"{rnd.choice(['y', 'x', 'w', ''])},{i}\n" for i in range(150)))
+    l, r = dd.read_csv(str(lp), blocksize="2KB"), dd.read_csv(str(rp))
+    pl, pr = pd.read_csv(lp), pd.read_csv(rp)
+    for how in HOWS:
+        m, want = l.merge(r, on="k", how=how), pl.merge(pr, on="k", how=how)
+        compare(m.compute(), want, how)
+        compare(m.head(1000), want.head(1000), how)
+        compare(m.tail(5), want.tail(5), how)
+
+
 def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
     """Right rows no left row meets hold missing values in the left's
     columns: an int column there is float64 and a bool one object, as
@@ -159,17 +217,25 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
         compare(got.n.min().compute(), want.n.min(), how)
 
 
-def test_refusals(client, sides):
+def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
-    for what, run in [("the rows", lambda: m.compute()),
-                      ("the rows", lambda: m.head()),
-                      ("first", lambda: m.groupby("k").v.first().compute()),
+    for what, run in [("first", lambda: m.groupby("k").v.first().compute()),
                       ("value_counts", lambda: m.w.value_counts().compute()),
                       ("drop_duplicates",
-                       lambda: m.drop_duplicates(["k"]).compute())]:
+                       lambda: m.drop_duplicates(["k"]).compute()),
+                      (r"sort_values\(...\).head\(\)",
+                       lambda: m.sort_values("v").head()),
+                      ("to_csv", lambda: m.to_csv(str(tmp_path / "out")))]:
         with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
                                                  r"merge \(how=\"outer\"\)"):
+            run()
+    # rows after a filter: their labels are their places in the merge
+    for run in (lambda: m[m.v > 0].compute(), lambda: m.dropna().head(),
+                lambda: m.query("w > 3").tail(2)):
+        with pytest.raises(dusk.DuskError, match=r"rows of a shuffle merge "
+                           r"\(how=\"outer\"\) after a (query|dropna).*"
+                           r"filter the frames before the merge"):
             run()
     # a frame's meta (head(0)) is not refused: columns and dtypes
     assert list(m.columns) == list(

@@ -325,6 +325,35 @@ START_TEST(test_tail_args_parts) {
     ck_assert_int_ne(dusk_tail_args_decode(bytes, &b, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.message, "nparts"));
   }
+  /* positions travel with or without parts; without, part must be 0 */
+  for (int k = 0; k < 3; k++) {
+    a.part = k == 2 ? 1 : 0;
+    a.nparts = k == 1 ? 4 : 0;
+    a.positions = true;
+    buf.len = 0;
+    ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+    {
+      dusk_slice bytes = {buf.data, buf.len};
+      int rc = dusk_tail_args_decode(bytes, &b, &err);
+      if (k == 2) {
+        ck_assert_int_eq(rc, DUSK_ETYPE);
+        continue;
+      }
+      ck_assert_int_eq(rc, 0);
+    }
+    ck_assert(b.positions);
+    ck_assert_uint_eq(b.nparts, a.nparts);
+  }
+  a.positions = false;
+  a.part = 3;
+  a.nparts = 5;
+  buf.len = 0;
+  ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+  {
+    dusk_slice bytes = {buf.data, buf.len};
+    ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
+    ck_assert(!b.positions);
+  }
   dusk_buf_destroy(&buf);
 }
 END_TEST
