@@ -19,7 +19,8 @@ import subprocess
 import sys
 import time
 
-from testprocs import TIMEOUT, Failed, check, ready  # noqa: E402
+from netns import Net, unusable  # noqa: E402
+from testprocs import TIMEOUT, Failed, check, ready, stop_all  # noqa: E402,E501
 
 import pandas as pd
 
@@ -30,61 +31,14 @@ HOSTS = {"sched": "10.78.0.1", "h1": "10.78.0.2", "h2": "10.78.0.3",
          "s3": "10.78.0.4"}
 
 
-def sh(*args):
-    subprocess.run(args, check=True, capture_output=True)
-
-
-class Net:
-    """The four hosts: a namespace each, a veth into a bridge in a fifth
-    (the switch)."""
-
-    def __init__(self):
-        self.tag = f"dmh{os.getpid() % 100000}"
-        self.ns = {h: f"{self.tag}-{h}" for h in HOSTS}
-        self.switch = f"{self.tag}-sw"
-        self.made = []
-
-    def ns_of(self, host):
-        return ["ip", "netns", "exec", self.ns[host]]
-
-    def up(self):
-        sh("ip", "netns", "add", self.switch)
-        self.made.append(self.switch)
-        sw = ["ip", "netns", "exec", self.switch]
-        sh(*sw, "ip", "link", "add", "br0", "type", "bridge")
-        sh(*sw, "ip", "link", "set", "br0", "up")
-        for i, (host, addr) in enumerate(HOSTS.items()):
-            ns = self.ns[host]
-            sh("ip", "netns", "add", ns)
-            self.made.append(ns)
-            a, b = f"{self.tag}a{i}", f"{self.tag}b{i}"
-            sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
-            sh("ip", "link", "set", a, "netns", ns)
-            sh("ip", "link", "set", b, "netns", self.switch)
-            sh(*sw, "ip", "link", "set", b, "master", "br0")
-            sh(*sw, "ip", "link", "set", b, "up")
-            sh(*self.ns_of(host), "ip", "link", "set", "lo", "up")
-            sh(*self.ns_of(host), "ip", "addr", "add", f"{addr}/24", "dev", a)
-            sh(*self.ns_of(host), "ip", "link", "set", a, "up")
-        self.links = {h: f"{self.tag}a{i}" for i, h in enumerate(HOSTS)}
-
-    def cut(self, host):
-        sh(*self.ns_of(host), "ip", "link", "set", self.links[host], "down")
-
-    def down(self):
-        for ns in reversed(self.made):  # deleting a namespace drops its links
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
-    if os.geteuid() != 0 or shutil.which("ip") is None or subprocess.run(
-            ["ip", "netns", "list"], capture_output=True).returncode != 0:
-        print("SKIP: needs root and ip netns (four hosts in network "
-              "namespaces)")
+    why = unusable()
+    if why is not None:
+        print(f"SKIP: {why} (four hosts in network namespaces)")
         return 77
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(os.path.join(a.work, "root", "bkt"))
@@ -96,7 +50,7 @@ def main():
     token = os.path.join(a.work, "token")
     with open(os.open(token, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
         f.write(os.urandom(16).hex())
-    net = Net()
+    net = Net(HOSTS, "dmh")
     procs = []
     log = open(os.path.join(a.work, "daemons.log"), "ab")
     try:
@@ -206,14 +160,7 @@ def main():
         print(f"FAIL {e}")
         return 1
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop_all(procs)
         log.close()
         net.down()
 

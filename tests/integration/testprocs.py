@@ -41,3 +41,17 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def stop_all(procs):
+    """Stops each process of procs still running (last started first):
+    SIGTERM, then SIGKILL after 10 s."""
+    import subprocess
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
