@@ -2760,7 +2760,7 @@ static dusk_plan *right_fragment(sched_query *q, qleaf *lf) {
 
 /* One df_scan per byte range of every file, files in plan order, for
  * `round` (SCANS_*), each
- * depending on `after` unless it is SIZE_MAX, and then on `right` (a
+ * depending on after[0..nafter), and then on `right` (a
  * merge's right table, always the last input) unless it is SIZE_MAX.
  * SCANS_RIGHT scans the files under the merge's right input (".../right-
  * f-k", collecting its rows), the others every other file; file ordinals
@@ -2770,7 +2770,8 @@ static dusk_plan *right_fragment(sched_query *q, qleaf *lf) {
  * leaf's fragment goes to tail_plan (the tasks after the scans read only
  * its root and leaf types) and, unless nulls is NULL, every leaf's sample
  * nulls to nulls. */
-static void add_scans(sched_query *q, specs *sp, int round, size_t after,
+static void add_scans(sched_query *q, specs *sp, int round,
+                      const size_t *after, size_t nafter,
                       size_t right, size_t **level, size_t *nlevel,
                       size_t *cap_level, dusk_buf *tail_plan,
                       dusk_buf *nulls, int *multi) {
@@ -2871,13 +2872,14 @@ static void add_scans(sched_query *q, specs *sp, int round, size_t after,
         sp->ext[idx] = ext;
         ext = NULL;
         {
-          size_t deps[2], nd = 0;
-          if (after != SIZE_MAX)
-            deps[nd++] = after;
+          size_t *deps = dusk_xcalloc(nafter + 2, sizeof *deps), nd = 0;
+          for (size_t d = 0; d < nafter; d++)
+            deps[nd++] = after[d];
           if (right != SIZE_MAX)
             deps[nd++] = right;
           if (nd > 0)
             set_deps(sp, idx, deps, nd);
+          free(deps);
         }
         if (round == SCANS_PERSIST) {
           /* the partition stays where it is made; its partial travels */
@@ -2942,6 +2944,36 @@ static void encode_tail_args(dusk_buf *out, const dusk_buf *plan,
   encode_part_args(out, plan, nulls, 0, 0);
 }
 
+/* One task of op per input in[0..n) (".../<name>-<i>", each depending on
+ * its input alone, tail args plan, nulls, part of nparts), their indices
+ * into out: the samples and splits of the shuffles, made where their
+ * inputs are. */
+static void add_each(sched_query *q, specs *sp, dusk_df_op op,
+                     const size_t *in, size_t n, const dusk_buf *plan,
+                     const dusk_buf *nulls, uint32_t part, uint32_t nparts,
+                     const char *name, size_t *out) {
+  char key[192];
+  for (size_t i = 0; i < n; i++) {
+    dusk_buf a;
+    dusk_buf_init(&a);
+    encode_part_args(&a, plan, nulls, part, nparts);
+    snprintf(key, sizeof key, "%s/%s-%zu", q->final_key, name, i);
+    out[i] = add_spec(sp, key, op, &a);
+    set_deps(sp, out[i], &in[i], 1);
+  }
+}
+
+/* Part j's df_pick of each split in splits[0..n), into picks
+ * (".../<side>-pick-<j>-<i>"). */
+static void add_picks(sched_query *q, specs *sp, const size_t *splits,
+                      size_t n, const char *side, uint32_t j, uint32_t nparts,
+                      const dusk_buf *plan, size_t *picks) {
+  char name[64];
+  snprintf(name, sizeof name, "%s-pick-%u", side, j);
+  add_each(q, sp, DUSK_DF_PICK, splits, n, plan, NULL, j, nparts, name,
+           picks);
+}
+
 /* A groupby's split_out (plan.h): the scans' partials (in level) are each
  * cut by key hash into nparts parts (df_split, where the partial is);
  * part j of every scan goes through a combine tree of its own to a
@@ -2959,14 +2991,9 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
   size_t idx;
   dusk_buf_init(&args);
   for (uint32_t j = 0; j < nparts; j++) {
-    for (size_t i = 0; i < nlevel; i++) {
-      dusk_buf a;
-      dusk_buf_init(&a);
-      encode_part_args(&a, tail_plan, nulls, j, nparts);
-      snprintf(key, sizeof key, "%s/split-%u-%zu", q->final_key, j, i);
-      split[i] = add_spec(sp, key, DUSK_DF_SPLIT, &a);
-      set_deps(sp, split[i], &level[i], 1);
-    }
+    snprintf(key, sizeof key, "split-%u", j);
+    add_each(q, sp, DUSK_DF_SPLIT, level, nlevel, tail_plan, nulls, j, nparts,
+             key, split);
     encode_part_args(&args, tail_plan, nulls, j, nparts);
     snprintf(prefix, sizeof prefix, "%s/part-%u", q->final_key, j);
     parts[j] = add_combine_tree(sp, split, nlevel, fanin, &args, prefix,
@@ -2982,6 +3009,59 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
     q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
   free(parts);
   free(split);
+}
+
+/* A drop_duplicates' key round over nscans scans is cut by key hash into
+ * this many parts (add_dedup_shuffle), or 1: a single df_bounds.  Every
+ * scan's partial holds the first position of each key it met, so the one
+ * df_bounds of an unparted round holds every distinct key of the frame -
+ * the bottleneck (memory and time) with many distinct keys. */
+#define DEDUP_MAX_PARTS 16
+static uint32_t dedup_parts(size_t nscans) {
+  size_t n = nscans / 2;
+  return n < 2 ? 1 : n > DEDUP_MAX_PARTS ? DEDUP_MAX_PARTS : (uint32_t)n;
+}
+
+/* drop_duplicates of a subset, its key round as a hash shuffle: each key
+ * scan's partial (in level) is cut by key hash into nparts parts at once
+ * where it is (df_split), df_pick hands part j to part j's combine tree
+ * and df_bounds (".../positions-j": the first position of each of its
+ * keys, every key round range checked); each scan of the rows round
+ * takes all nparts positions tables and keeps its range's rows.  No task
+ * holds more than a part of the distinct keys.  Returns the df_bounds
+ * indices (nparts of them, malloc'd). */
+static size_t *add_dedup_shuffle(sched_query *q, specs *sp,
+                                 const size_t *level, size_t nlevel,
+                                 const dusk_buf *tail_plan, uint32_t nparts) {
+  size_t fanin = (size_t)q->s->cfg.combine_fanin;
+  size_t *splits = dusk_xcalloc(nlevel + 1, sizeof *splits);
+  size_t *picks = dusk_xcalloc(nlevel + 1, sizeof *picks);
+  size_t *bounds = dusk_xcalloc(nparts, sizeof *bounds);
+  char key[192], prefix[192];
+  dusk_buf args;
+  dusk_buf_init(&args);
+  add_each(q, sp, DUSK_DF_SPLIT, level, nlevel, tail_plan, NULL, 0, nparts,
+           "ksplit", splits);
+  for (uint32_t j = 0; j < nparts; j++) {
+    add_picks(q, sp, splits, nlevel, "keys", j, nparts, tail_plan, picks);
+    encode_tail_args(&args, tail_plan, NULL);
+    snprintf(prefix, sizeof prefix, "%s/keys-%u", q->final_key, j);
+    snprintf(key, sizeof key, "%s/positions-%u", q->final_key, j);
+    bounds[j] = add_combine_tree(sp, picks, nlevel, fanin, &args, prefix, key,
+                                 DUSK_DF_BOUNDS);
+  }
+  /* the key partials are split where they are made, and each split is
+   * picked apart where it is */
+  q->stay = dusk_xrealloc(q->stay,
+                          (q->nstay + 2 * nlevel + 1) * sizeof *q->stay);
+  for (size_t i = 0; i < nlevel; i++) {
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
+  }
+  dusk_buf_destroy(&args);
+  free(splits);
+  free(picks);
+  return bounds;
 }
 
 /* The most parts (files) a sorted to_csv writes: each scan's rows are cut
@@ -3012,14 +3092,8 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
   char key[192], prefix[192];
   dusk_buf args;
   dusk_buf_init(&args);
-  for (size_t i = 0; i < nlevel; i++) {
-    dusk_buf a;
-    dusk_buf_init(&a);
-    encode_part_args(&a, tail_plan, nulls, 0, nparts);
-    snprintf(key, sizeof key, "%s/sample-%zu", q->final_key, i);
-    samples[i] = add_spec(sp, key, DUSK_DF_SAMPLE, &a);
-    set_deps(sp, samples[i], &level[i], 1);
-  }
+  add_each(q, sp, DUSK_DF_SAMPLE, level, nlevel, tail_plan, nulls, 0, nparts,
+           "sample", samples);
   {
     dusk_buf a;
     dusk_buf_init(&a);
@@ -3040,14 +3114,7 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
     set_deps(sp, splits[i], deps, 2);
   }
   for (uint32_t j = 0; j < nparts; j++) {
-    for (size_t i = 0; i < nlevel; i++) {
-      dusk_buf a;
-      dusk_buf_init(&a);
-      encode_part_args(&a, tail_plan, nulls, j, nparts);
-      snprintf(key, sizeof key, "%s/pick-%u-%zu", q->final_key, j, i);
-      picks[i] = add_spec(sp, key, DUSK_DF_PICK, &a);
-      set_deps(sp, picks[i], &splits[i], 1);
-    }
+    add_picks(q, sp, splits, nlevel, "sorted", j, nparts, tail_plan, picks);
     encode_part_args(&args, tail_plan, nulls, j, nparts);
     snprintf(prefix, sizeof prefix, "%s/part-%u", q->final_key, j);
     parts[j] = add_combine_tree(sp, picks, nlevel, fanin, &args, prefix,
@@ -3086,39 +3153,6 @@ static void suffixed_nulls(const sched_query *q, dusk_buf *nulls) {
  * (left + right scans) x nparts small picks. */
 #define SHUFFLE_JOIN_MAX_PARTS 32
 
-/* One df_join_split per scan in level (side 0 the left, 1 the right),
- * their indices into out. */
-static void add_join_splits(sched_query *q, specs *sp, const size_t *level,
-                            size_t n, uint32_t side, uint32_t nparts,
-                            const dusk_buf *qtail, size_t *out) {
-  char key[192];
-  for (size_t i = 0; i < n; i++) {
-    dusk_buf a;
-    dusk_buf_init(&a);
-    encode_part_args(&a, qtail, NULL, side, nparts);
-    snprintf(key, sizeof key, "%s/jsplit-%s-%zu", q->final_key,
-             side ? "r" : "l", i);
-    out[i] = add_spec(sp, key, DUSK_DF_JOIN_SPLIT, &a);
-    set_deps(sp, out[i], &level[i], 1);
-  }
-}
-
-/* Part j's df_pick of each split in splits[0..n), into picks. */
-static void add_join_picks(sched_query *q, specs *sp, const size_t *splits,
-                           size_t n, const char *side, uint32_t j,
-                           uint32_t nparts, const dusk_buf *qtail,
-                           size_t *picks) {
-  char key[192];
-  for (size_t i = 0; i < n; i++) {
-    dusk_buf a;
-    dusk_buf_init(&a);
-    encode_part_args(&a, qtail, NULL, j, nparts);
-    snprintf(key, sizeof key, "%s/%s-pick-%u-%zu", q->final_key, side, j, i);
-    picks[i] = add_spec(sp, key, DUSK_DF_PICK, &a);
-    set_deps(sp, picks[i], &splits[i], 1);
-  }
-}
-
 /* A shuffle merge (check_merge: how right / outer, a right side past the
  * broadcast join's limit, or broadcast=False).  Both sides' scans make
  * their rows up to the merge; one df_join_split per scan cuts them by
@@ -3145,9 +3179,9 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   dusk_buf_init(&nulls);
   dusk_buf_init(&qtail);
   dusk_buf_init(&args);
-  add_scans(q, sp, SCANS_RIGHT, SIZE_MAX, SIZE_MAX, &rlevel, &nr, &caprl,
+  add_scans(q, sp, SCANS_RIGHT, NULL, 0, SIZE_MAX, &rlevel, &nr, &caprl,
             &rtail, &rnulls, &multi);
-  add_scans(q, sp, SCANS_LEFT, SIZE_MAX, SIZE_MAX, &llevel, &nl, &capll,
+  add_scans(q, sp, SCANS_LEFT, NULL, 0, SIZE_MAX, &llevel, &nl, &capll,
             &ltail, &nulls, &multi);
   suffixed_nulls(q, &nulls);
   /* the query's fragment (the first left file's): the joins run it from
@@ -3168,16 +3202,19 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   lsplit = dusk_xcalloc(nl + 1, sizeof *lsplit);
   picks = dusk_xcalloc(most + 2, sizeof *picks);
   joins = dusk_xcalloc(nparts, sizeof *joins);
-  add_join_splits(q, sp, rlevel, nr, 1, nparts, &qtail, rsplit);
-  add_join_splits(q, sp, llevel, nl, 0, nparts, &qtail, lsplit);
+  /* (part: the side, 0 the left and 1 the right) */
+  add_each(q, sp, DUSK_DF_JOIN_SPLIT, rlevel, nr, &qtail, NULL, 1, nparts,
+           "jsplit-r", rsplit);
+  add_each(q, sp, DUSK_DF_JOIN_SPLIT, llevel, nl, &qtail, NULL, 0, nparts,
+           "jsplit-l", lsplit);
   for (uint32_t j = 0; j < nparts; j++) {
     size_t right;
-    add_join_picks(q, sp, rsplit, nr, "right", j, nparts, &qtail, picks);
+    add_picks(q, sp, rsplit, nr, "right", j, nparts, &qtail, picks);
     encode_positions_args(&args, &rtail, &rnulls);
     snprintf(key, sizeof key, "%s/right-%u", q->final_key, j);
     right = add_combine_tree(sp, picks, nr, fanin, &args, key, key,
                              DUSK_DF_FINAL);
-    add_join_picks(q, sp, lsplit, nl, "left", j, nparts, &qtail, picks);
+    add_picks(q, sp, lsplit, nl, "left", j, nparts, &qtail, picks);
     picks[nl] = right; /* the right table: the join's last input */
     encode_part_args(&args, &qtail, NULL, j, nparts);
     snprintf(key, sizeof key, "%s/join-%u", q->final_key, j);
@@ -3219,6 +3256,7 @@ static void lower_and_submit(sched_query *q) {
   specs sp;
   size_t *level = NULL, nlevel = 0, cap_level = 0, offsets = SIZE_MAX;
   size_t right = SIZE_MAX, nright; /* the merge's right table; its specs */
+  size_t *after = NULL, nafter = 0; /* what the query's scans wait for */
   dusk_buf tail, tail_plan, nulls;
   char prefix[160], key[192];
   dusk_msg_submit m;
@@ -3248,7 +3286,7 @@ static void lower_and_submit(sched_query *q) {
     /* persist(): partitions of every leaf, their partials combined into
      * the rows kept (the final checks quote states and widenings as any
      * query's). */
-    add_scans(q, &sp, SCANS_PERSIST, SIZE_MAX, SIZE_MAX, &level, &nlevel,
+    add_scans(q, &sp, SCANS_PERSIST, NULL, 0, SIZE_MAX, &level, &nlevel,
               &cap_level, &tail_plan, NULL, &multi);
     encode_tail_args(&tail, &tail_plan, NULL);
     add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
@@ -3266,7 +3304,7 @@ static void lower_and_submit(sched_query *q) {
      * last input. */
     dusk_buf right_nulls;
     dusk_buf_init(&right_nulls);
-    add_scans(q, &sp, SCANS_RIGHT, SIZE_MAX, SIZE_MAX, &level, &nlevel,
+    add_scans(q, &sp, SCANS_RIGHT, NULL, 0, SIZE_MAX, &level, &nlevel,
               &cap_level, &tail_plan, &right_nulls, &multi);
     snprintf(prefix, sizeof prefix, "%s/right", q->final_key);
     encode_tail_args(&tail, &tail_plan, &right_nulls);
@@ -3285,7 +3323,7 @@ static void lower_and_submit(sched_query *q) {
      * of every range (reading no column) and df_offsets, which checks
      * those scans' quote states like df_final, hands each range its first
      * label.  A file of one range needs no count. */
-    add_scans(q, &sp, SCANS_COUNT, SIZE_MAX, right, &level, &nlevel,
+    add_scans(q, &sp, SCANS_COUNT, NULL, 0, right, &level, &nlevel,
               &cap_level, &tail_plan, NULL, &multi);
     /* after a merge, labels run on across files */
     if (multi || (q->merge != NULL && nlevel > 1)) {
@@ -3294,6 +3332,8 @@ static void lower_and_submit(sched_query *q) {
       encode_tail_args(&tail, &tail_plan, NULL);
       offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
                                  key, DUSK_DF_OFFSETS);
+      after = dusk_xcalloc(1, sizeof *after);
+      after[nafter++] = offsets;
     } else {
       for (size_t i = nright; i < sp.n; i++) {
         dusk_buf_destroy(&sp.bufs[i]);
@@ -3319,21 +3359,30 @@ static void lower_and_submit(sched_query *q) {
         r->kind == DUSK_PLAN_QUANTILE || r->kind == DUSK_PLAN_DESCRIBE;
     if (quantiles ||
         (r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0)) {
-      add_scans(q, &sp, quantiles ? SCANS_SUMMARY : SCANS_KEYS, SIZE_MAX,
+      add_scans(q, &sp, quantiles ? SCANS_SUMMARY : SCANS_KEYS, NULL, 0,
                 right, &level, &nlevel, &cap_level, &tail_plan, NULL, &multi);
-      snprintf(prefix, sizeof prefix, "%s/%s", q->final_key,
-               quantiles ? "summary" : "keys");
-      snprintf(key, sizeof key, "%s/%s", q->final_key,
-               quantiles ? "bounds" : "positions");
       encode_tail_args(&tail, &tail_plan, NULL);
-      offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
-                                 key, DUSK_DF_BOUNDS);
+      if (!quantiles && dedup_parts(nlevel) > 1) {
+        after = add_dedup_shuffle(q, &sp, level, nlevel, &tail_plan,
+                                  dedup_parts(nlevel));
+        nafter = dedup_parts(nlevel);
+      } else {
+        snprintf(prefix, sizeof prefix, "%s/%s", q->final_key,
+                 quantiles ? "summary" : "keys");
+        snprintf(key, sizeof key, "%s/%s", q->final_key,
+                 quantiles ? "bounds" : "positions");
+        offsets = add_combine_tree(&sp, level, nlevel, fanin, &tail, prefix,
+                                   key, DUSK_DF_BOUNDS);
+        after = dusk_xcalloc(1, sizeof *after);
+        after[nafter++] = offsets;
+      }
       nlevel = 0;
       tail_plan.len = 0;
     }
   }
-  add_scans(q, &sp, SCANS_QUERY, offsets, right, &level, &nlevel, &cap_level,
-            &tail_plan, &nulls, &multi);
+  add_scans(q, &sp, SCANS_QUERY, after, nafter, right, &level, &nlevel,
+            &cap_level, &tail_plan, &nulls, &multi);
+  free(after);
   suffixed_nulls(q, &nulls);
   encode_tail_args(&tail, &tail_plan, &nulls);
   {

@@ -1430,12 +1430,18 @@ static int dedup_skip_row(pipeline *p, const dusk_table *ranges,
   return 0;
 }
 
+static int cmp_i64(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
 /* drop_duplicates' stage.  Of whole rows (no subset) one round does it:
  * scans keep the first row of each key they meet, merges keep the first
  * of those.  With a subset a scan without an input is the key round: it
  * keeps only the key columns and each key's first position; a scan with
- * one (df_bounds' positions, in file order) keeps the rows at this
- * range's positions, whole. */
+ * inputs (df_bounds' positions, in file order: one, or one per part of a
+ * key round cut by key hash) keeps the rows at this range's positions,
+ * whole. */
 static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
                              dusk_error *err) {
   dusk_table *t = NULL;
@@ -1448,65 +1454,77 @@ static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
                ? setup_rows_of(p, p->dedup_cols, p->ndedup, err)
                : 0;
   }
-  if (nin != 1)
-    return dusk_error_set(err, DUSK_EINVAL,
-                          "drop_duplicates scan: %zu inputs, expected the "
-                          "positions", nin);
-  {
-    /* [the key round's ranges, the positions] (op_df_bounds) */
+  p->dedup_stage = 2;
+  for (size_t in = 0; in < nin; in++) {
+    /* [the key round's ranges, the positions] (op_df_bounds); a key
+     * round cut into parts (query.c add_dedup_shuffle) gives one per
+     * part, each over the ranges of every scan */
     dusk_slice rs, ps;
     dusk_table *ranges = NULL;
-    if ((rc = dusk_partial_decode(call->inputs[0], &rs, &ps, err)) != 0 ||
+    const int64_t *range, *row;
+    size_t from;
+    lo = 0;
+    if ((rc = dusk_partial_decode(call->inputs[in], &rs, &ps, err)) != 0 ||
         (rc = dusk_table_decode(rs, &ranges, err)) != 0 ||
         (rc = dusk_ranges_table_check(ranges, err)) != 0 ||
         (rc = dusk_table_decode(ps, &t, err)) != 0) {
       dusk_table_free(ranges);
       return rc;
     }
-    rc = dedup_skip_row(p, ranges, err);
+    rc = in == 0 ? dedup_skip_row(p, ranges, err) : 0;
     dusk_table_free(ranges);
     if (rc != 0) {
       dusk_table_free(t);
       return rc;
     }
-  }
-  if (t->ncols != DUSK_ROWS_NEXTRA ||
-      (rc = dusk_rows_table_check(t, err)) != 0) {
-    size_t ncols = t->ncols;
+    if (t->ncols != DUSK_ROWS_NEXTRA ||
+        (rc = dusk_rows_table_check(t, err)) != 0) {
+      size_t ncols = t->ncols;
+      dusk_table_free(t);
+      return rc ? rc : dusk_error_set(err, DUSK_ETYPE,
+                                      "drop_duplicates scan: the positions "
+                                      "table has %zu columns", ncols);
+    }
+    /* This range's rows: a run of the table, which is in file order. */
+    range = t->cols[0].i64;
+    row = t->cols[1].i64;
+    hi = t->nrows;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if ((uint64_t)range[mid] < p->range_index)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    for (end = lo; end < t->nrows && (uint64_t)range[end] == p->range_index;
+         end++)
+      ;
+    from = p->dedup_nwant;
+    p->dedup_nwant += end - lo;
+    p->dedup_want = dusk_xrealloc(p->dedup_want, (p->dedup_nwant + 1) *
+                                                     sizeof *p->dedup_want);
+    for (size_t i = lo; i < end; i++) {
+      p->dedup_want[from + i - lo] = row[i];
+      if (i > lo && row[i] <= row[i - 1]) {
+        dusk_table_free(t);
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "drop_duplicates scan: positions out of "
+                              "order");
+      }
+    }
     dusk_table_free(t);
-    return rc ? rc : dusk_error_set(err, DUSK_ETYPE,
-                                    "drop_duplicates scan: the positions "
-                                    "table has %zu columns", ncols);
+    t = NULL;
   }
-  /* This range's rows: a run of the table, which is in file order. */
-  const int64_t *range = t->cols[0].i64, *row = t->cols[1].i64;
-  hi = t->nrows;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if ((uint64_t)range[mid] < p->range_index)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  for (end = lo; end < t->nrows && (uint64_t)range[end] == p->range_index;
-       end++)
-    ;
-  p->dedup_stage = 2;
-  p->dedup_nwant = end - lo;
   if (p->dedup_nwant > 0) { /* rows to keep: the range is read */
     dusk_table_free(p->dedup_skip);
     p->dedup_skip = NULL;
   }
-  p->dedup_want = dusk_xcalloc(p->dedup_nwant + 1, sizeof *p->dedup_want);
-  for (size_t i = lo; i < end; i++) {
-    p->dedup_want[i - lo] = row[i];
-    if (i > lo && row[i] <= row[i - 1]) {
-      dusk_table_free(t);
+  if (nin > 1) /* the parts' runs, merged into file order */
+    qsort(p->dedup_want, p->dedup_nwant, sizeof *p->dedup_want, cmp_i64);
+  for (size_t i = 1; i < p->dedup_nwant; i++)
+    if (p->dedup_want[i] == p->dedup_want[i - 1])
       return dusk_error_set(err, DUSK_EINVAL,
-                            "drop_duplicates scan: positions out of order");
-    }
-  }
-  dusk_table_free(t);
+                            "drop_duplicates scan: a position twice");
   return 0;
 }
 
@@ -3002,7 +3020,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   pipeline p;
   dusk_csvscan_options o;
   dusk_csvscan_stats stats;
-  scan_ctx ctx;
+  scan_ctx ctx = {0}; /* (every field: row_ranges stays NULL) */
   int *col_map = NULL, rc;
   bool *nulls_only = NULL;
   char path[4096], version[DUSK_SCAN_MAX_VERSION + 1];
@@ -4594,6 +4612,28 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
     goto out;
   if (ta.nparts >= 2 && call->ninputs == 2 && dusk_plan_sorted_write(plan)) {
     rc = split_by_cuts(call, &ta, plan, &err);
+    goto out;
+  }
+  if (ta.nparts >= 2 && call->ninputs == 1 &&
+      dusk_plan_result_root(plan)->kind == DUSK_PLAN_DROP_DUPLICATES &&
+      dusk_plan_result_root(plan)->ncolumns > 0) {
+    /* a drop_duplicates key round's partial (its keys lead): cut into
+     * every part at once (query.c add_dedup_shuffle) */
+    uint32_t *which = NULL;
+    nkeys = dusk_plan_result_root(plan)->ncolumns;
+    if ((rc = dusk_partial_decode(call->inputs[0], &rs, &ps, &err)) != 0 ||
+        (rc = dusk_table_decode(ps, &t, &err)) != 0)
+      goto out;
+    if (t->ncols < nkeys + DUSK_ROWS_NEXTRA) {
+      rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: key partial of "
+                          "%zu columns, %zu keys", t->ncols, nkeys);
+      goto out;
+    }
+    which = dusk_xcalloc(t->nrows + 1, sizeof *which);
+    for (size_t r = 0; r < t->nrows; r++)
+      which[r] = part_of(t, r, nkeys, ta.nparts, &key);
+    rc = split_into_parts(call, rs, t, which, ta.nparts, &err);
+    free(which);
     goto out;
   }
   if (ta.nparts < 2 || call->ninputs != 1 ||

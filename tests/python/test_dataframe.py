@@ -610,6 +610,38 @@ def test_whole_frame_top_k(client, data_dir, bs):
         df.nlargest(3, "claen").compute()
 
 
+def test_drop_duplicates_of_many_keys_is_a_hash_shuffle(client, tmp_path):
+    """A subset's key round over many partitions is cut by key hash into
+    parts (split, picks, one positions table per part), so no task holds
+    every distinct key; the rows kept are still pandas' first rows, in
+    file order, with pandas' labels - on mostly distinct text, int and
+    float keys with nulls."""
+    import random
+    rnd = random.Random(4)
+    path = tmp_path / "many.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c,v\n")
+        for i in range(6000):
+            a = rnd.choice(["x", "y", "z", ""])
+            b = "" if i % 97 == 5 else rnd.randint(0, 400)
+            c = "" if i % 89 == 3 else rnd.randint(0, 3) / 2
+            f.write(f"{a},{b},{c},{i}\n")
+    df, p = dd.read_csv(str(path), blocksize="4KB"), pd.read_csv(path)
+    report = tmp_path / "r.html"
+    with dusk.performance_report(filename=report):
+        got = df.drop_duplicates(["a", "b", "c"]).compute()
+    pdt.assert_frame_equal(got, p.drop_duplicates(["a", "b", "c"]))
+    html = report.read_text()
+    assert html.count('data-op="df_bounds"') >= 2, "one positions table"
+    for op in ("df_split", "df_pick"):
+        assert f'data-op="{op}"' in html, op
+    for subset in (["b"], ["c", "a"], ["b", "v"]):
+        pdt.assert_frame_equal(df.drop_duplicates(subset).compute(),
+                               p.drop_duplicates(subset))
+    pdt.assert_frame_equal(df.drop_duplicates("b").tail(4),
+                           p.drop_duplicates("b").tail(4))
+
+
 def test_drop_duplicates(client, data_dir, bs):
     """The first row of each distinct key in file order, with pandas' row
     labels, over every partition: subsets of every kind of column (nulls

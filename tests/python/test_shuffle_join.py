@@ -169,7 +169,11 @@ def test_rows_match_pandas(client, sides, bs, how):
         m, want = q(l, r, how, shuffled), q(pl, pr, how, plain)
         what = f"{name} ({how})"
         compare(m.compute(), want, what)
-        for n in (1, 7, 300):
+        # heads and tails of two kinds (each query is a whole shuffle:
+        # kept few for the sanitizer pass)
+        ns = {"int key with nulls": (1, 7, 300),
+              "steps before and after": (7,)}.get(name, ())
+        for n in ns:
             compare(m.head(n), want.head(n), f"{what}: head({n})")
             compare(m.tail(n), want.tail(n), f"{what}: tail({n})")
     # unasked: right and outer always shuffle, an inner merge's rows too
