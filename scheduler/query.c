@@ -2957,7 +2957,7 @@ static void add_each(sched_query *q, specs *sp, dusk_df_op op,
     dusk_buf a;
     dusk_buf_init(&a);
     encode_part_args(&a, plan, nulls, part, nparts);
-    snprintf(key, sizeof key, "%s/%s-%zu", q->final_key, name, i);
+    snprintf(key, sizeof key, "%s/%.48s-%zu", q->final_key, name, i);
     out[i] = add_spec(sp, key, op, &a);
     set_deps(sp, out[i], &in[i], 1);
   }
@@ -2986,14 +2986,15 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
   size_t fanin = (size_t)q->s->cfg.combine_fanin;
   size_t *parts = dusk_xcalloc(nparts, sizeof *parts);
   size_t *split = dusk_xcalloc(nlevel + 1, sizeof *split);
-  char key[192], prefix[192];
+  char prefix[192];
   dusk_buf args;
   size_t idx;
   dusk_buf_init(&args);
   for (uint32_t j = 0; j < nparts; j++) {
-    snprintf(key, sizeof key, "split-%u", j);
+    char name[32];
+    snprintf(name, sizeof name, "split-%u", j);
     add_each(q, sp, DUSK_DF_SPLIT, level, nlevel, tail_plan, nulls, j, nparts,
-             key, split);
+             name, split);
     encode_part_args(&args, tail_plan, nulls, j, nparts);
     snprintf(prefix, sizeof prefix, "%s/part-%u", q->final_key, j);
     parts[j] = add_combine_tree(sp, split, nlevel, fanin, &args, prefix,
