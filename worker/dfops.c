@@ -4303,16 +4303,22 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
   for (size_t e = 0; e <= x->keys.n; e++) {
     size_t n = e < x->keys.n && !p->mhit[e] ? dusk_join_count(x, (uint32_t)e)
                                             : 0;
-    if ((e == x->keys.n || b->nrows + n > b->cap) && b->nrows > 0) {
-      if ((rc = run_from(ctx, b, i + 1)) != 0) {
-        free(kept);
-        return rc < 0 ? rc : 0;
+    for (size_t k = 0; k <= n; k++) {
+      uint32_t tr;
+      size_t w;
+      /* the batch goes on when full - a key may have more right rows
+       * than a batch holds - and once the last key is done */
+      if ((k < n ? b->nrows == b->cap : e == x->keys.n) && b->nrows > 0) {
+        if ((rc = run_from(ctx, b, i + 1)) != 0) {
+          free(kept);
+          return rc < 0 ? rc : 0;
+        }
+        dusk_batch_clear(b);
       }
-      dusk_batch_clear(b);
-    }
-    for (size_t k = 0; k < n; k++) {
-      uint32_t tr = x->rows[x->first[e] + k];
-      size_t w = b->nrows++;
+      if (k == n)
+        break;
+      tr = x->rows[x->first[e] + k];
+      w = b->nrows++;
       any = true;
       for (size_t c = 0; c < st->slot; c++)
         b->cols[c].valid[w] = 0;
@@ -4494,10 +4500,12 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       for (size_t r = 0; ctx.row_ranges != NULL && r < n; r++) {
         /* the left row's order: its scan (inputs come in left order),
          * then its row */
-        if (ord[r] < 0 || ord[r] > (int64_t)UINT32_MAX) {
+        if (ord[r] < 0 || ord[r] > (int64_t)UINT32_MAX ||
+            i >= ((size_t)1 << 30) /* (below RIGHT_ONLY_GROUP) */) {
           rc = dusk_error_set(&err, DUSK_EINVAL,
                               "df_join: left row ordinal %lld of scan %zu "
-                              "is past 2^32 (use a smaller blocksize)",
+                              "is past 2^32, or the scans past 2^30 (use "
+                              "another blocksize)",
                               (long long)ord[r], i);
           goto failed;
         }

@@ -199,6 +199,29 @@ def test_rows_of_many_to_many_keys(client, tmp_path):
         compare(m.tail(5), want.tail(5), how)
 
 
+def test_a_key_with_more_rows_than_a_batch(client, tmp_path):
+    """A right-only key (and the null key) with more right rows than a
+    batch holds (16384), and a left key matching as many: the rows no
+    left row met go on a batch at a time - all four ways, against
+    pandas."""
+    lp, rp = tmp_path / "l.csv", tmp_path / "r.csv"
+    lp.write_text("k,a\n" + "".join(f"{k},{i}\n" for i, k in enumerate(
+        ["x", "y", "x", "", "w"] * 3)))
+    rp.write_text("k,b\n" + "".join(
+        f"{'z' if i % 3 else ('' if i % 2 else 'x')},{i}\n"
+        for i in range(60000)))
+    l, r = dd.read_csv(str(lp)), dd.read_csv(str(rp), blocksize="256KB")
+    pl, pr = pd.read_csv(lp), pd.read_csv(rp)
+    for how in HOWS:
+        m, want = l.merge(r, on="k", how=how, broadcast=False), \
+            pl.merge(pr, on="k", how=how)
+        assert len(m) == len(want), how
+        compare(m.groupby("k", dropna=False).b.agg(["sum", "count"])
+                .compute(), want.groupby("k", dropna=False).b.agg(
+                    ["sum", "count"]), how)
+        compare(m.tail(20), want.tail(20), how)
+
+
 def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
     """Right rows no left row meets hold missing values in the left's
     columns: an int column there is float64 and a bool one object, as
