@@ -544,11 +544,22 @@ static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
  * would fail on one. */
 #define TEXT_TOO_BIG 2
 
+/* The room a text sum's buffer of len bytes (and a NUL) has: a power of
+ * two from 64, so appends grow it geometrically, not by each string's
+ * length (a realloc per row copies the whole sum each time where the
+ * allocator cannot grow it in place - quadratic, as under ASan). */
+static size_t text_room(size_t len) {
+  size_t room = 64;
+  while (room < len + 1)
+    room *= 2;
+  return room;
+}
+
 /* Appends bytes [p, p + len) to text sum slot s: after its bytes, or
  * before them (a partial of earlier ranges). */
 static int text_sum_append(const dusk_hashagg *h, slot *s, const char *p,
                            size_t len, bool before) {
-  char *b;
+  char *b = s->s;
   if (s->has & TEXT_TOO_BIG)
     return 0;
   if ((uint64_t)s->slen + len > h->text_cap) {
@@ -560,7 +571,8 @@ static int text_sum_append(const dusk_hashagg *h, slot *s, const char *p,
   }
   if (len == 0)
     return 0;
-  if ((b = realloc(s->s, (size_t)s->slen + len + 1)) == NULL)
+  if ((b == NULL || text_room(s->slen) < (size_t)s->slen + len + 1) &&
+      (b = realloc(s->s, text_room((size_t)s->slen + len))) == NULL)
     return DUSK_ENOMEM;
   if (before) {
     memmove(b + len, b, s->slen);
