@@ -3018,8 +3018,9 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
  * df_bounds of an unparted round holds every distinct key of the frame -
  * the bottleneck (memory and time) with many distinct keys. */
 #define DEDUP_MAX_PARTS 16
+/* (a part per 8 scans: each part costs a pick of every scan's split) */
 static uint32_t dedup_parts(size_t nscans) {
-  size_t n = nscans / 2;
+  size_t n = nscans / 8;
   return n < 2 ? 1 : n > DEDUP_MAX_PARTS ? DEDUP_MAX_PARTS : (uint32_t)n;
 }
 
