@@ -488,6 +488,38 @@ dusk_dataframe *dusk_reset_index(dusk_dataframe *f, const char *name,
   return wrap(dusk_plan_reset_index(unwrap(f), name, drop != 0), err);
 }
 
+dusk_dataframe *dusk_set_index(dusk_dataframe *f, const char *const *keys,
+                               size_t nkeys, int drop, dusk_error *err) {
+  dusk_plan *p;
+  if (!need(f, err))
+    return NULL;
+  if (nkeys == 0 || keys == NULL) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "set_index needs a column");
+    return NULL;
+  }
+  for (size_t k = 0; k < nkeys; k++)
+    if (keys[k] == NULL || keys[k][0] == '\0') {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL, "set_index: key %zu has no name", k);
+      return NULL;
+    }
+  if (!dusk_plan_takes_post(f->plan)) {
+    /* a whole frame's rows: sorted by the new index first (Dask's) */
+    if (nkeys > 64) {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL, "set_index: %zu keys (at most 64)",
+                     nkeys);
+      return NULL;
+    }
+    if ((f = dusk_sort_values_kind(f, keys, nkeys, NULL, 0, "stable", err)) ==
+        NULL)
+      return NULL;
+  }
+  p = dusk_plan_set_index(unwrap(f), keys, nkeys, drop != 0);
+  return wrap(p, err);
+}
+
 /* The aggregates funcs[i] of columns[i] (NULL columns: every column) for
  * groupby (keys: every function) or a whole-frame reduction (no keys:
  * not size, first or last, which pandas has only per group), as a new
@@ -958,8 +990,10 @@ dusk_dataframe *dusk_median(dusk_dataframe *f, const char *const *columns,
 }
 
 dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err) {
-  if (f != NULL && dusk_plan_sorts_rows(f->plan)) {
-    /* a whole frame sorted: written range-partitioned (plan.h) */
+  dusk_plan *sort = f != NULL ? (dusk_plan *)dusk_plan_sort_node(f->plan) : NULL;
+  if (sort != NULL && dusk_plan_sorts_rows(sort)) {
+    /* a whole frame sorted (and maybe set_index): written
+     * range-partitioned (plan.h) */
     dusk_plan *p;
     if (dir == NULL || dir[0] == '\0') {
       dusk_dataframe_free(f);
@@ -967,7 +1001,7 @@ dusk_dataframe *dusk_to_csv(dusk_dataframe *f, const char *dir, dusk_error *err)
       return NULL;
     }
     p = unwrap(f);
-    if ((p->dir = strdup(dir)) == NULL) {
+    if ((sort->dir = strdup(dir)) == NULL) {
       dusk_plan_free(p);
       dusk_error_set(err, DUSK_ENOMEM, "out of memory");
       return NULL;
@@ -998,9 +1032,12 @@ int dusk_compute(dusk_client *c, const dusk_dataframe *f, int timeout_ms,
   int rc;
   if (f == NULL)
     return dusk_error_set(err, DUSK_EINVAL, "no frame");
-  if (!dusk_plan_is_terminal(f->plan->kind)) {
+  if (!dusk_plan_is_terminal(f->plan->kind) &&
+      f->plan->kind != DUSK_PLAN_SET_INDEX) {
     /* A frame without a final step is all of its rows, as pandas'
-     * DataFrame is: head of every row. */
+     * DataFrame is: head of every row.  (A set_index ends a result: it
+     * sits above its sort or head, which dusk_plan_head would only reach
+     * again.) */
     dusk_plan *all = dusk_plan_clone(f->plan);
     dusk_dataframe whole;
     if (all == NULL || (all = dusk_plan_head(all, INT64_MAX)) == NULL)

@@ -453,6 +453,17 @@ dusk_dataframe *dusk_tail(dusk_dataframe *f, int64_t n, dusk_error *err);
  * one-column result's values, as pandas' Series.reset_index(name=). */
 dusk_dataframe *dusk_reset_index(dusk_dataframe *f, const char *name,
                                  int drop, dusk_error *err);
+/* set_index(keys[0..nkeys)), nkeys >= 1: those columns become the index
+ * (the old one dropped; drop 0 keeps them as columns too).  Of a whole
+ * frame's rows it is Dask's set_index: the rows sorted by the keys
+ * (sort_values(keys, kind="stable"): ties in file order, nulls last), so
+ * compute() equals pandas' set_index(keys).sort_index(kind="stable"),
+ * head(n) / tail(n) are its first / last rows (a top-k), and to_csv(dir)
+ * writes it range-partitioned with the keys as the files' index columns.
+ * Of a computed result (after groupby, head, ...), pandas' set_index: the
+ * rows stay in their order. */
+dusk_dataframe *dusk_set_index(dusk_dataframe *f, const char *const *keys,
+                               size_t nkeys, int drop, dusk_error *err);
 /* Names the result columns of f's last step, a groupby of n aggregates
  * (labels[i] NULL keeps the i-th's name): pandas' named aggregation
  * agg(total=("x", "sum")).  A label "top" DUSK_LABEL_LEVEL_SEP "sub" is a

@@ -3196,8 +3196,9 @@ static int parse_to_csv(parser *p, plan_chain *f, size_t where) {
       (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    "to_csv")) == 0) {
     snprintf(f->terminal, sizeof f->terminal, "to_csv()");
-    if (dusk_plan_sorts_rows(f->plan)) { /* written range-partitioned (plan.h) */
-      f->plan->dir = dir;
+    dusk_plan *sort = (dusk_plan *)dusk_plan_sort_node(f->plan);
+    if (dusk_plan_sorts_rows(sort)) { /* written range-partitioned (plan.h) */
+      sort->dir = dir;
       dir = NULL;
     } else {
       rc = wrap(p, f, dusk_plan_to_csv(f->plan, dir), where);
@@ -3508,6 +3509,69 @@ static int parse_reset_index(parser *p, plan_chain *f, size_t where) {
   return rc;
 }
 
+/* At "set_index": set_index(keys, drop=True?), keys a column name or a
+ * [list] (keys= too).  Of a whole frame's rows, Dask's: sorted by the
+ * keys first (stable), then indexed (dusk_set_index). */
+static int parse_set_index(parser *p, plan_chain *f, size_t where) {
+  strlist keys = {0};
+  bool drop = true;
+  dusk_plan *plan;
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_LPAREN, "expected '(' after %s", "set_index")) != 0)
+    goto done;
+  if (is_word(p, "keys") &&
+      ((rc = lex(p)) != 0 ||
+       (rc = expect(p, T_ASSIGN, "expected '=' after %s", "keys")) != 0))
+    goto done;
+  if (p->tok.kind == T_STRING) {
+    rc = push_string(p, &keys);
+  } else if (p->tok.kind == T_LBRACKET) {
+    size_t open = p->tok.start;
+    if ((rc = parse_strlist(p, &keys, "a column name", "columns")) == 0)
+      rc = need_one(p, keys.n, open, "set_index", "column");
+  } else {
+    rc = fail(p, here(p), "set_index: expected a column name or a [list] "
+                          "of them");
+  }
+  if (rc != 0)
+    goto done;
+  if (keys.n > POST_MAX_KEYS) {
+    rc = fail(p, where, "set_index takes at most %d columns", POST_MAX_KEYS);
+    goto done;
+  }
+  while (rc == 0 && p->tok.kind == T_COMMA) {
+    if ((rc = lex(p)) != 0)
+      break;
+    if (is_word(p, "drop"))
+      rc = parse_bool_kwarg(p, "drop", &drop);
+    else if (p->tok.kind != T_RPAREN)
+      rc = fail(p, here(p), "set_index takes keys and drop=");
+  }
+  if (rc != 0 ||
+      (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
+                   "set_index")) != 0)
+    goto done;
+  plan = f->plan;
+  if (!dusk_plan_takes_post(plan)) {
+    /* a whole frame's rows: sorted by the new index first (Dask's) */
+    uint8_t asc[POST_MAX_KEYS];
+    memset(asc, 1, sizeof asc);
+    if ((plan = dusk_plan_sort_values(plan, (const char *const *)keys.v,
+                                      keys.n, asc, keys.n)) != NULL)
+      plan->quicksort = false;
+  }
+  if (plan != NULL)
+    plan = dusk_plan_set_index(plan, (const char *const *)keys.v, keys.n,
+                               drop);
+  snprintf(f->terminal, sizeof f->terminal, "set_index()");
+  f->series = false;
+  rc = wrap(p, f, plan, where);
+done:
+  strlist_free(&keys);
+  return rc;
+}
+
 /* At '.' + name after a chain that ended in a result a post step may
  * follow: 1 when name is none of them (the caller goes on). */
 static int parse_post(parser *p, plan_chain *f, const token *name) {
@@ -3524,10 +3588,12 @@ static int parse_post(parser *p, plan_chain *f, const token *name) {
     return parse_rename(p, f, name->start);
   if (is_word(p, "reset_index"))
     return parse_reset_index(p, f, name->start);
+  if (is_word(p, "set_index"))
+    return parse_set_index(p, f, name->start);
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     if (is_word(p, rows[i]))
       return parse_post_rows(p, f, rows[i], name->start);
-  if (is_word(p, "to_csv") && dusk_plan_sorts_rows(f->plan))
+  if (is_word(p, "to_csv") && dusk_plan_sorts_rows(dusk_plan_sort_node(f->plan)))
     return parse_to_csv(p, f, name->start);
   return 1;
 }
@@ -3901,7 +3967,7 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
       "fillna", "query",  "assign",  "eval",        "groupby", "head",
       "tail",   "describe", "to_csv", "sort_values", "nlargest", "compute",
       "median", "quantile", "drop_duplicates", "sample", "rename", "dropna",
-      "merge"};
+      "merge", "set_index"};
   token name;
   char mname[CLIP_BUF];
   dusk_agg_fn fn;
@@ -3922,9 +3988,9 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     return fail(p, name.start,
                 "nothing may follow %s except .compute()%s", f->terminal,
                 dusk_plan_takes_post(f->plan)
-                    ? ", .sort_values(), .head(), .tail(), .nlargest(), "
-                      ".nsmallest(), .query(), .assign(), .eval(), "
-                      ".rename(), .reset_index() or [[columns]]"
+                    ? " and a result's steps: sort_values, head, tail, "
+                      "nlargest, nsmallest, query, assign, eval, rename, "
+                      "reset_index, set_index, [[columns]]"
                     : "");
   if (is_word(p, "sort_values") || is_word(p, "tail") ||
       is_word(p, "nlargest") || is_word(p, "nsmallest")) {
@@ -3932,6 +3998,11 @@ static int parse_method(parser *p, const char *inside, plan_chain *f) {
     if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_TOPK, mname)) != 0)
       return rc;
     return parse_post(p, f, &name);
+  }
+  if (is_word(p, "set_index")) { /* a whole frame's: sorted, then indexed */
+    if ((rc = check_terminal(p, inside, &name, DUSK_PLAN_TOPK, mname)) != 0)
+      return rc;
+    return parse_set_index(p, f, name.start);
   }
   if (is_word(p, "fillna"))
     return parse_fillna(p, f, name.start);

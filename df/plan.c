@@ -74,7 +74,7 @@
 /* The flat encoding nests four containers deep (plan, node, fills list,
  * fill pair); a little slack, far below msgpack-c's limit of 32. */
 #define PLAN_MSGPACK_DEPTH 8
-#define PLAN_NKINDS 23
+#define PLAN_NKINDS 24
 #define EXPR_NKINDS 10
 #define SAMPLE_MAX 64 /* bytes of an unknown name quoted in an error */
 
@@ -185,6 +185,7 @@ const char *dusk_plan_kind_name(dusk_plan_kind kind) {
   case DUSK_PLAN_DROPNA: return "dropna";
   case DUSK_PLAN_MERGE: return "merge";
   case DUSK_PLAN_PERSIST: return "persist";
+  case DUSK_PLAN_SET_INDEX: return "set_index";
   }
   return "unknown";
 }
@@ -212,6 +213,7 @@ bool dusk_plan_is_terminal(dusk_plan_kind kind) {
   case DUSK_PLAN_ASSIGN:
   case DUSK_PLAN_SAMPLE:
   case DUSK_PLAN_RESET_INDEX:
+  case DUSK_PLAN_SET_INDEX:
   case DUSK_PLAN_RENAME:
   case DUSK_PLAN_DROPNA:
   case DUSK_PLAN_MERGE:
@@ -234,14 +236,15 @@ bool dusk_plan_takes_post(const dusk_plan *p) {
           p->kind == DUSK_PLAN_HEAD || p->kind == DUSK_PLAN_SORT_VALUES ||
           p->kind == DUSK_PLAN_TAIL || p->kind == DUSK_PLAN_TOPK ||
           p->kind == DUSK_PLAN_DROP_DUPLICATES ||
-          p->kind == DUSK_PLAN_RESET_INDEX || row_step_on_result(p));
+          p->kind == DUSK_PLAN_RESET_INDEX ||
+          p->kind == DUSK_PLAN_SET_INDEX || row_step_on_result(p));
 }
 
 bool dusk_plan_is_post(const dusk_plan *p) {
   if (p == NULL)
     return false;
   if (p->kind == DUSK_PLAN_SORT_VALUES || p->kind == DUSK_PLAN_TAIL ||
-      p->kind == DUSK_PLAN_RESET_INDEX)
+      p->kind == DUSK_PLAN_RESET_INDEX || p->kind == DUSK_PLAN_SET_INDEX)
     return true;
   if (row_step_on_result(p))
     return true;
@@ -1166,6 +1169,18 @@ dusk_plan *dusk_plan_reset_index(dusk_plan *in, const char *name, bool drop) {
   return p;
 }
 
+dusk_plan *dusk_plan_set_index(dusk_plan *in, const char *const *keys,
+                               size_t n, bool drop) {
+  dusk_plan *p;
+  if (n == 0) {
+    dusk_plan_free(in);
+    return NULL;
+  }
+  if ((p = plan_with_columns(DUSK_PLAN_SET_INDEX, in, keys, n)) != NULL)
+    p->drop = drop;
+  return p;
+}
+
 dusk_plan *dusk_plan_rename(dusk_plan *in, const char *const *old,
                             const char *const *new_names, size_t n) {
   dusk_plan *p = plan_with_columns(DUSK_PLAN_RENAME, in, old, n);
@@ -1322,13 +1337,29 @@ bool dusk_plan_sorts_rows(const dusk_plan *p) {
          !dusk_plan_takes_post(p->inputs[0]);
 }
 
+const dusk_plan *dusk_plan_sort_node(const dusk_plan *p) {
+  if (p != NULL && p->kind == DUSK_PLAN_SET_INDEX && p->ninputs == 1)
+    p = p->inputs[0];
+  return p != NULL && p->kind == DUSK_PLAN_SORT_VALUES ? p : NULL;
+}
+
 bool dusk_plan_sorted_write(const dusk_plan *p) {
-  return p != NULL && p->kind == DUSK_PLAN_SORT_VALUES && p->dir != NULL &&
-         p->ncolumns > 0;
+  p = dusk_plan_sort_node(p);
+  return p != NULL && p->dir != NULL && p->ncolumns > 0;
 }
 
 dusk_plan *dusk_plan_head(dusk_plan *in, int64_t n) {
   dusk_plan *p;
+  if (in != NULL && in->kind == DUSK_PLAN_SET_INDEX && in->ninputs == 1 &&
+      n >= 0) {
+    /* set_index relabels rows without moving them: the head goes under
+     * it (a sorted frame's becomes its top-k) */
+    if ((in->inputs[0] = dusk_plan_head(in->inputs[0], n)) == NULL) {
+      dusk_plan_free(in);
+      return NULL;
+    }
+    return in;
+  }
   if (dusk_plan_sorts_rows(in) && n >= 0) { /* the first n of a sorted frame */
     in->kind = DUSK_PLAN_TOPK;
     in->n = n;
@@ -1358,6 +1389,14 @@ dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
 
 dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n) {
   dusk_plan *p;
+  if (in != NULL && in->kind == DUSK_PLAN_SET_INDEX && in->ninputs == 1 &&
+      n >= 0) { /* as dusk_plan_head */
+    if ((in->inputs[0] = dusk_plan_tail(in->inputs[0], n)) == NULL) {
+      dusk_plan_free(in);
+      return NULL;
+    }
+    return in;
+  }
   if (in != NULL && !dusk_plan_is_terminal(in->kind) && n >= 0) {
     /* A whole frame's last n rows: the top n by position, descending. */
     static const uint8_t desc = 0;
@@ -1730,7 +1769,7 @@ static size_t nmasked(const dusk_plan *p) {
 
 /* Fields after [kind, ninputs], by kind (index 0 unused). */
 static const unsigned plan_nfields[PLAN_NKINDS + 1] = {
-    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6, 0,
+    0, 5, 0, 1, 2, 1, 3, 2, 1, 0, 1, 1, 2, 1, 3, 3, 3, 1, 2, 2, 2, 2, 6, 0, 2,
 };
 
 /* A dtype's name on the wire (plan.h dusk_dtype): an int or bool column
@@ -1896,6 +1935,10 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_RENAME:
     PK(pk_strv(pk, p->columns, p->ncolumns));
     PK(pk_strv(pk, p->renamed, p->renamed ? p->ncolumns : 0));
+    break;
+  case DUSK_PLAN_SET_INDEX:
+    PK(pk_strv(pk, p->columns, p->ncolumns));
+    PK(p->drop ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     break;
   case DUSK_PLAN_DROPNA:
     PK(pk_strv(pk, p->columns, p->ncolumns));
@@ -2864,6 +2907,12 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     }
     return 0;
   }
+  case DUSK_PLAN_SET_INDEX:
+    if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
+      return bad_type(err, where, "drop", "a bool", &f[1]);
+    p->drop = f[1].via.boolean;
+    return get_names(&f[0], where, "key", 1, err, &p->columns,
+                     &p->ncolumns);
   case DUSK_PLAN_DROPNA:
     if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
       return bad_type(err, where, "how_all", "a bool", &f[1]);

@@ -72,6 +72,9 @@
  *                                  frame, its columns in place
  *   reset_index(plan, name?, drop) the index as leading value columns (an
  *                                  unnamed one as "index"), or dropped
+ *   set_index(plan, [cols], drop)  these value columns as the index (the
+ *                                  old one dropped); over a whole frame's
+ *                                  sort by them: Dask's set_index
  * query, assign and select are post steps when their input is a result;
  * a result's int column that held a null in the files is float64 there,
  * as pandas holds it.
@@ -260,7 +263,13 @@ typedef enum dusk_plan_kind {
    * partitions the workers keep (df/partition.h); the answer is the rows
    * kept.  A later plan's read_csv names the persisted query
    * (csv.persisted) to read them instead of its files. */
-  DUSK_PLAN_PERSIST = 23
+  DUSK_PLAN_PERSIST = 23,
+  /* set_index(keys, drop): post only - the result's value columns keys
+   * become its index (the old index dropped, as pandas' append=False;
+   * with drop false the columns stay values too).  A whole frame's
+   * set_index is this over its sort_values(keys, kind="stable"), as
+   * Dask's: rows sorted by the new index, ties in file order. */
+  DUSK_PLAN_SET_INDEX = 24
 } dusk_plan_kind;
 
 /* pandas' merge(how=): inner and left as a broadcast or a shuffle join;
@@ -485,7 +494,8 @@ typedef struct dusk_plan {
   bool describe_counts;
   /* RESET_INDEX: drop the index rather than turn it into columns; its
    * columns[0], when given, names a one-column result's values (pandas'
-   * Series.reset_index(name=)) */
+   * Series.reset_index(name=)); SET_INDEX: the keys leave the value
+   * columns (pandas' drop=True) */
   bool drop;
   /* RENAME: columns[i] becomes renamed[i] (ncolumns of each) */
   char **renamed;
@@ -625,12 +635,20 @@ dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
  * dir set: range-partitioned). */
 bool dusk_plan_sorts_rows(const dusk_plan *p);
 bool dusk_plan_sorted_write(const dusk_plan *p);
+/* The sort_values node of a sorted rows plan: p itself, or the sort under
+ * p's set_index (NULL when p is neither). */
+const dusk_plan *dusk_plan_sort_node(const dusk_plan *p);
 dusk_plan *dusk_plan_sort_values(dusk_plan *in, const char *const *by,
                                  size_t n, const uint8_t *ascending,
                                  size_t nascending);
 dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n);
 /* Post steps only (plan.h): name may be NULL. */
 dusk_plan *dusk_plan_reset_index(dusk_plan *in, const char *name, bool drop);
+/* Post only: keys[0..n) (n >= 1) become the index.  Over a whole frame's
+ * rows (not a computed result), the caller sorts by the keys first
+ * (dusk_frame_set_index does). */
+dusk_plan *dusk_plan_set_index(dusk_plan *in, const char *const *keys,
+                               size_t n, bool drop);
 /* pandas' dropna(subset=cols, how="all" | "any") of a frame's rows; n 0:
  * every column. */
 dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,

@@ -408,6 +408,44 @@ done:
   return rc;
 }
 
+/* pandas' set_index(keys, drop, append=False): the keys, value columns,
+ * become the whole index (the old one dropped); with drop they leave the
+ * values.  Columnar copies: a whole frame's set_index moves every row. */
+static int post_set_index(const dusk_plan *s, const dusk_table *t,
+                          dusk_table **out, dusk_error *err) {
+  size_t nvalues = t->ncols - t->nindex, n = 0;
+  size_t *cols = dusk_xcalloc(s->ncolumns + nvalues + 1, sizeof *cols);
+  int rc = 0;
+  for (size_t k = 0; k < s->ncolumns && rc == 0; k++) {
+    int j = value_column(t, s->columns[k], "set_index", err);
+    if (j < 0)
+      rc = err->code;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+      if (cols[i] == (size_t)j)
+        rc = dusk_error_set(err, DUSK_EINVAL,
+                            "set_index: key '%s' given twice", s->columns[k]);
+    cols[n++] = (size_t)j;
+  }
+  for (size_t c = t->nindex; c < t->ncols && rc == 0; c++) {
+    bool key = false;
+    for (size_t k = 0; k < s->ncolumns && !key; k++)
+      key = cols[k] == c;
+    if (!key || !s->drop)
+      cols[n++] = c;
+  }
+  if (rc == 0 &&
+      (rc = dusk_table_columns(t, cols, n, s->ncolumns, out)) != 0)
+    dusk_error_set(err, rc, "set_index: %s", dusk_strerror(rc));
+  for (size_t c = 0; rc == 0 && c < n; c++) {
+    /* dusk_table_columns clears what pandas' dtypes are made of */
+    (*out)->cols[c].source_na = t->cols[cols[c]].source_na;
+    (*out)->cols[c].masked = t->cols[cols[c]].masked;
+    (*out)->cols[c].logical = t->cols[cols[c]].logical;
+  }
+  free(cols);
+  return rc;
+}
+
 /* ---- rows --------------------------------------------------------------- */
 
 static int post_rows(const dusk_plan *s, const dusk_table *t,
@@ -469,6 +507,7 @@ int dusk_post_run(const dusk_plan *top, const dusk_plan *root,
     case DUSK_PLAN_ASSIGN: rc = post_assign(s, t, &out, err); break;
     case DUSK_PLAN_SELECT: rc = post_select(s, t, &out, err); break;
     case DUSK_PLAN_RESET_INDEX: rc = post_reset_index(s, t, &out, err); break;
+    case DUSK_PLAN_SET_INDEX: rc = post_set_index(s, t, &out, err); break;
     case DUSK_PLAN_RENAME:
       post_rename(s, t);
       continue;

@@ -103,6 +103,9 @@ struct sched_query {
   char *key;
   dusk_plan *plan;     /* checked (aggregates expanded) for this attempt */
   dusk_plan *original; /* as the client sent it */
+  /* While checking a set_index's sort: "set_index", the step a user
+   * wrote, for the sort's unknown-key errors (else NULL: sort_values) */
+  const char *sort_step;
   qleaf *leaves;
   size_t nleaves;
   int state;
@@ -1126,9 +1129,10 @@ static void guard_text_minmax(dusk_plan *g, const schema *sc,
  * (rows: the schema in; groupby: its aggregated columns; value_counts: the
  * counts, named after the column), so a wrong name is refused at submit
  * with the closest one. */
-static int check_sort_keys(const dusk_plan *p, const schema *in,
-                           dusk_error *err) {
+static int check_sort_keys(const sched_query *q, const dusk_plan *p,
+                           const schema *in, dusk_error *err) {
   const dusk_plan *t = dusk_plan_result_root(p->inputs[0]);
+  const char *what = q->sort_step ? q->sort_step : "sort_values";
   schema res = {0, NULL, NULL, NULL};
   int rc = 0;
   /* Steps that change the result's columns leave the check to the final
@@ -1167,7 +1171,7 @@ static int check_sort_keys(const dusk_plan *p, const schema *in,
       break;
     }
     if (!name_in(res.names, res.n, p->columns[k]))
-      rc = unknown_column(&res, p->columns[k], "sort_values", err);
+      rc = unknown_column(&res, p->columns[k], what, err);
   }
   free(res.names);
   return rc;
@@ -1253,7 +1257,9 @@ static int check_quantile_columns(sched_query *q, dusk_plan *p,
 static int check_row_keys(sched_query *q, const dusk_plan *p,
                           const schema *in, dusk_error *err) {
   bool topk = p->kind == DUSK_PLAN_TOPK;
-  const char *what = topk ? "sort_values / nlargest" : "drop_duplicates";
+  const char *what = !topk           ? "drop_duplicates"
+                     : q->sort_step ? q->sort_step
+                                    : "sort_values / nlargest";
   int rc;
   for (size_t k = 0; k < p->ncolumns; k++) {
     int j = schema_find(in, p->columns[k]);
@@ -1870,8 +1876,13 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     return check_merge(q, p, out, err);
   /* A post step (plan.h) runs on its input's result: the terminal under
    * it ends the query's rows as if it were the root. */
-  if ((rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0,
-                       &in, err)) != 0)
+  if (p->kind == DUSK_PLAN_SET_INDEX) /* for the sort under it */
+    q->sort_step = "set_index";
+  rc = check_node(q, p->inputs[0], dusk_plan_is_post(p) ? is_root : 0, &in,
+                  err);
+  if (p->kind == DUSK_PLAN_SET_INDEX)
+    q->sort_step = NULL;
+  if (rc != 0)
     return rc;
   /* A post step straight on a read (a whole frame's rows sorted): the
    * rows leave with every column the read has. */
@@ -1882,7 +1893,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
   if (dusk_plan_is_post(p) &&
       (p->kind == DUSK_PLAN_QUERY || p->kind == DUSK_PLAN_ASSIGN ||
        p->kind == DUSK_PLAN_SELECT || p->kind == DUSK_PLAN_RESET_INDEX ||
-       p->kind == DUSK_PLAN_RENAME)) {
+       p->kind == DUSK_PLAN_SET_INDEX || p->kind == DUSK_PLAN_RENAME)) {
     /* On a computed result: its columns' names and types are known only
      * to the final task, which checks the step there (worker/dfops.c). */
     *out = in;
@@ -1917,7 +1928,7 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
                           dusk_plan_kind_name(p->kind));
   }
   if (p->kind == DUSK_PLAN_SORT_VALUES &&
-      (rc = check_sort_keys(p, &in, err)) != 0) {
+      (rc = check_sort_keys(q, p, &in, err)) != 0) {
     schema_free(&in);
     return rc;
   }

@@ -3946,7 +3946,8 @@ static int op_df_cuts(const dusk_op_api *api, dusk_op_call *call) {
   for (n = 0; n < call->ninputs; n++)
     if ((rc = dusk_table_decode(call->inputs[n], &samples[n], &err)) != 0)
       goto out;
-  rc = dusk_rangepart_cuts(samples, n, plan, ta.nparts, &cuts, &err);
+  rc = dusk_rangepart_cuts(samples, n, dusk_plan_sort_node(plan), ta.nparts,
+                           &cuts, &err);
   if (rc == 0) {
     call->result.len = 0;
     if ((rc = dusk_table_encode(cuts, &call->result)) != 0)
@@ -4619,7 +4620,7 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
       (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
     goto out;
   if (ta.nparts >= 2 && call->ninputs == 2 && dusk_plan_sorted_write(plan)) {
-    rc = split_by_cuts(call, &ta, plan, &err);
+    rc = split_by_cuts(call, &ta, dusk_plan_sort_node(plan), &err);
     goto out;
   }
   if (ta.nparts >= 2 && call->ninputs == 1 &&
@@ -6435,7 +6436,7 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
  * renamed once complete; *result becomes the written table (file, rows). */
 static int write_sorted_part(const merger *m, dusk_table **result,
                              dusk_error *err) {
-  const char *dir = m->p.plan->dir;
+  const char *dir = dusk_plan_sort_node(m->p.plan)->dir;
   char path[4200], tmp[4200];
   dusk_table *w;
   dusk_value row[DUSK_WRITTEN_NCOLS];

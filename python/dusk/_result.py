@@ -113,9 +113,11 @@ def _plain_column(table, i):
     return name, out
 
 
-def _index(table, cols):
+def _index(table, cols, nan_level=True):
     """The pandas index of a table's index columns (row labels, group
-    keys, value_counts values, describe's statistic names)."""
+    keys, value_counts values, describe's statistic names).  nan_level:
+    a missing key is a NaN value of its MultiIndex level, as groupby
+    (dropna=False) gives it; else it is coded -1, as set_index gives."""
     if not cols:
         return None
     if len(cols) == 1:
@@ -123,7 +125,7 @@ def _index(table, cols):
         return _key_index(arr, name or None)
     mi = pd.MultiIndex.from_arrays([a for _, a in cols],
                                    names=[n or None for n, _ in cols])
-    if any((c == -1).any() for c in mi.codes):
+    if nan_level and any((c == -1).any() for c in mi.codes):
         # A missing group key (groupby(dropna=False)): pandas keeps NaN as
         # a value of its level, where from_arrays codes it -1.
         levels, codes = [], []
@@ -147,6 +149,10 @@ def _key_index(arr, name, na=None):
         vals = np.array([missing if v is pd.NaT else v
                          for v in np.asarray(arr)], dtype=object)
         return pd.Index(vals, name=name, dtype=object)
+    if getattr(arr, "dtype", None) == object and len(arr) and \
+            pd.isna(arr).all():
+        # text keys stay text even when every one is missing
+        return pd.Index(arr, name=name, dtype=object)
     return pd.Index(arr, name=name)
 
 
@@ -191,7 +197,8 @@ def to_pandas(table, shape, name):
                 return list(values)
         raise ValueError("to_csv returned no file list")
     cols = [_array(table, i) for i in range(ncols)]
-    index = _index(table, cols[:nindex])
+    # a frame's index columns are a set_index's keys (or the row labels)
+    index = _index(table, cols[:nindex], nan_level=shape != "frame")
     values = cols[nindex:]
     if index is None:
         index = pd.RangeIndex(nrows)

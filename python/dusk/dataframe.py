@@ -1557,8 +1557,71 @@ class _Lazy:
                                                    self._name)))
 
 
+def _sorted_names(d):
+    return sorted(d)  # (set_index's sorted= hides the builtin)
+
+
+def _index_keys(other):
+    """set_index's keys as a list of column names."""
+    if isinstance(other, str):
+        return [other]
+    if isinstance(other, (list, tuple)) and other and \
+            all(isinstance(k, str) for k in other):
+        return list(other)
+    if isinstance(other, Series) and other._shape == "column" and \
+            isinstance(other._name, str):
+        return [other._name]
+    raise NotImplementedError(
+        "set_index: a column name or a list of them (dusk indexes by "
+        "columns of the frame)")
+
+
+class _IndexLoc:
+    """DataFrame.loc of a set_index frame (DataFrame.loc)."""
+
+    def __init__(self, df):
+        self._df = df
+
+    def __getitem__(self, key):
+        base, keys, drop = self._df._index_of
+        if isinstance(key, tuple):
+            raise NotImplementedError(
+                "loc[rows, columns]: select the columns with [[...]] after")
+        if len(keys) != 1:
+            raise NotImplementedError(
+                "loc of a set_index of several columns (a MultiIndex)")
+        col = base[keys[0]]
+        if isinstance(key, slice):
+            if key.step is not None:
+                raise NotImplementedError("loc with a slice step")
+            mask = None
+            if key.start is not None:
+                mask = col >= key.start
+            if key.stop is not None:
+                upper = col <= key.stop
+                mask = upper if mask is None else mask & upper
+            elif mask is not None:
+                # pandas slices the sorted index by position: an open end
+                # runs on through the nulls sorted last
+                mask = mask | col.isnull()
+            rows = base if mask is None else base[mask]
+        elif isinstance(key, list):
+            if not key:
+                raise KeyError("loc[[]]: no labels")
+            rows = base[col.isin(key)]
+        elif isinstance(key, (_Lazy, Expr)):
+            raise NotImplementedError(
+                "loc with a mask: filter with df[mask] before set_index")
+        else:
+            rows = base[col == key]
+        return rows.set_index(keys, drop=drop)
+
+
 class DataFrame(_Lazy):
     """A lazy dataframe.  See the module's documentation."""
+
+    # set_index of a whole frame: (the frame before, keys, drop), for loc
+    _index_of = None
 
     def __init__(self, frame, npartitions=None, shape="frame", name=None):
         super().__init__(frame, npartitions, shape, name)
@@ -1999,6 +2062,57 @@ class DataFrame(_Lazy):
             raise ValueError("sort_values of a frame needs by=")
         return self._sorted(by, ascending, kind, na_position, ignore_index,
                             key)
+
+    def set_index(self, other, drop=True, sorted=False, npartitions=None,
+                  divisions=None, inplace=False, sort=True, **kwargs):
+        """Dask's set_index of a whole frame: the rows sorted by the new
+        index (ties in file order, nulls last: pandas'
+        set_index(other).sort_index(kind="stable")).  compute() gathers
+        them (one task sorts them all, as sort_values does); head(n) and
+        tail(n) are a top-k; to_csv(dir) writes them range-partitioned
+        with the index as each file's first column; loc[a:b] and loc[x]
+        select by index value (a filter before the sort).  Of a computed
+        result (after groupby, head, ...), pandas' set_index (no sort).
+        sorted=True (the data already in index order) needs nothing else:
+        the sort checks it anyway."""
+        if inplace:
+            raise NotImplementedError("set_index(inplace=True)")
+        if kwargs or npartitions is not None or divisions is not None:
+            given = _sorted_names(kwargs) + \
+                (["npartitions"] if npartitions is not None else []) + \
+                (["divisions"] if divisions is not None else [])
+            raise NotImplementedError(
+                "set_index: " + ", ".join(given) + " (dusk range-partitions "
+                "by samples of the data, and only where it writes: to_csv)")
+        if not sort:
+            raise NotImplementedError(
+                "set_index(sort=False): dusk's set_index of a whole frame "
+                "sorts by the new index, as Dask's default; compute() then "
+                "set_index in pandas for the file order")
+        keys = _index_keys(other)
+        if self._in_pandas:
+            return self._local(lambda r: r.set_index(keys, drop=drop))
+        if self._shape in self._RESULTS:
+            # a computed result's rows (or a sort_values'), relabeled in
+            # their order: pandas' set_index
+            return self._result_step(self._frame.set_index(keys, bool(drop)))
+        self._need_open("set_index")
+        out = DataFrame(self._frame.set_index(keys, bool(drop)), None,
+                        "sorted_rows", self._name)
+        out._index_of = (self, keys, bool(drop))
+        return out
+
+    @property
+    def loc(self):
+        """loc[x], loc[a:b] (both ends included, either may be None) and
+        loc[[x, y]] on a set_index frame's index, as Dask's: a DataFrame of
+        the rows whose index value matches, sorted by it."""
+        if self._index_of is None:
+            raise NotImplementedError(
+                "loc: a dusk frame's rows are labelled by their place in "
+                "their file; set_index(col) first, or filter with "
+                "df[df.col == x]")
+        return _IndexLoc(self)
 
     def nlargest(self, n, columns, keep="first"):
         if keep != "first":

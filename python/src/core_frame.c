@@ -507,6 +507,28 @@ fail:
   return NULL;
 }
 
+/* set_index(keys, drop): those columns as the index (dusk_set_index: of
+ * a whole frame's rows, sorted by them first, as Dask's). */
+static PyObject *frame_set_index(core_Frame *self, PyObject *args) {
+  PyObject *keys, *fast = NULL;
+  Py_ssize_t n = 0;
+  const char **names;
+  int drop;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "Op", &keys, &drop))
+    return NULL;
+  if ((names = str_array(keys, 0, &fast, &n, "set_index keys")) == NULL)
+    return NULL;
+  if ((f = frame_copy(self)) != NULL)
+    f = dusk_set_index(f, names, (size_t)n, drop, &err);
+  PyMem_Free(names);
+  Py_XDECREF(fast);
+  if (f == NULL && err.code == 0) /* frame_copy's Python error */
+    return NULL;
+  return frame_wrap_from(self, f, &err);
+}
+
 /* drop_duplicates(columns): the first row of each distinct key. */
 static PyObject *frame_drop_duplicates(core_Frame *self, PyObject *args) {
   PyObject *cols, *fast = NULL;
@@ -711,6 +733,8 @@ static PyMethodDef frame_methods[] = {
      "tail(n): the last n rows of a result"},
     {"sort_values", (PyCFunction)frame_sort_values, METH_VARARGS,
      "sort_values(by, ascending, kind=None): rows ordered"},
+    {"set_index", (PyCFunction)frame_set_index, METH_VARARGS,
+     "set_index(keys, drop): those columns as the index"},
     {"drop_duplicates", (PyCFunction)frame_drop_duplicates, METH_VARARGS,
      "drop_duplicates(columns): the first row of each distinct key"},
     {"nlargest", (PyCFunction)frame_nlargest, METH_VARARGS,

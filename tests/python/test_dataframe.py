@@ -2834,10 +2834,12 @@ def test_pandas_methods_dusk_lacks_say_so(client, data_dir):
     the scheduler refuses says why, even through an attribute."""
     import re
     df = read(str(data_dir / "mixed.csv"), None)
-    for get in (lambda: df.loc, lambda: df.clean.agg,
+    for get in (lambda: df.iloc, lambda: df.clean.agg,
                 lambda: df.groupby("k").transform):
         with pytest.raises(NotImplementedError, match="pandas has it"):
             get()
+    with pytest.raises(NotImplementedError, match="set_index"):
+        df.loc  # by index value: of a set_index frame only
     with pytest.raises(AttributeError, match="frobnicate"):
         df.frobnicate
     with pytest.raises(NotImplementedError, match="dd.to_datetime"):

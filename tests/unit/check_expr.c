@@ -737,6 +737,49 @@ START_TEST(test_groupby_aggregations) {
 }
 END_TEST
 
+/* text refused by the parser with a message holding needle. */
+static void parse_fails(const char *text, const char *needle) {
+  dusk_plan *p = (dusk_plan *)&p;
+  dusk_error err;
+  ck_assert_msg(dusk_query_parse(text, &p, &err) != 0, "%s", text);
+  ck_assert_ptr_null(p);
+  ck_assert_msg(strstr(err.message, needle) != NULL, "%s: %s", text,
+                err.message);
+}
+
+/* set_index of a whole frame: over a stable sort by its keys; head and
+ * tail under it; to_csv a sorted write; of a result, no sort. */
+START_TEST(test_set_index) {
+  dusk_plan *p = parse_ok("read_csv('a').set_index('k')");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_SET_INDEX);
+  ck_assert(p->drop && p->ncolumns == 1);
+  ck_assert_str_eq(p->columns[0], "k");
+  ck_assert_int_eq(p->inputs[0]->kind, DUSK_PLAN_SORT_VALUES);
+  ck_assert(!p->inputs[0]->quicksort && p->inputs[0]->ascending[0]);
+  ck_assert_str_eq(p->inputs[0]->columns[0], "k");
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').set_index(keys=['k', 'j'], drop=False)"
+               ".head(4)");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_SET_INDEX);
+  ck_assert(!p->drop && p->ncolumns == 2);
+  ck_assert_int_eq(p->inputs[0]->kind, DUSK_PLAN_TOPK);
+  ck_assert_int_eq(p->inputs[0]->n, 4);
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').set_index('k').to_csv('out')");
+  ck_assert(dusk_plan_sorted_write(p));
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').groupby('k')['x'].sum().reset_index()"
+               ".set_index('x')");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_SET_INDEX);
+  ck_assert_int_eq(p->inputs[0]->kind, DUSK_PLAN_RESET_INDEX);
+  dusk_plan_free(p);
+  parse_fails("read_csv('a').set_index()", "set_index: expected a column");
+  parse_fails("read_csv('a').set_index('k', append=True)",
+              "set_index takes keys and drop=");
+  parse_fails("read_csv('a').set_index([])", "set_index");
+}
+END_TEST
+
 START_TEST(test_value_counts_head_describe_to_csv) {
   dusk_plan *p = parse_ok("read_csv('a')['zone'].value_counts()");
   ck_assert_int_eq(p->kind, DUSK_PLAN_VALUE_COUNTS);
@@ -1327,7 +1370,7 @@ static const err_row outer_errors[] = {
     {"read_csv('a').compute(", "compute() takes no arguments", NULL, 0},
     {"read_csv('a').head().fillna(0)",
      "nothing may follow head() except "
-     ".compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]",
+     ".compute() and a result's steps: sort_values, head, tail, nlargest, nsmallest, query, assign, eval, rename, reset_index, set_index, [[columns]]",
      "fillna", 0},
     {"len(read_csv('a').head())",
      "head() cannot be used inside len(...)",
@@ -1335,10 +1378,10 @@ static const err_row outer_errors[] = {
     {"read_csv('a').groupby('k').count().dropna()",
      "nothing may follow "
      "groupby(...).count() "
-     "except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]",
+     "except .compute() and a result's steps: sort_values, head, tail, nlargest, nsmallest, query, assign, eval, rename, reset_index, set_index, [[columns]]",
      "dropna", 0},
     {"read_csv('a').groupby('k').size().sort_values().head().fillna(0)",
-     "nothing may follow head() except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]", "fillna", 0},
+     "nothing may follow head() except .compute() and a result's steps: sort_values, head, tail, nlargest, nsmallest, query, assign, eval, rename, reset_index, set_index, [[columns]]", "fillna", 0},
     {"read_csv('a').nlargest(3)",
      "nlargest of a frame needs the columns: nlargest(n, \"col\")",
      "nlargest", 0},
@@ -1467,7 +1510,7 @@ static const err_row outer_errors[] = {
      "name string or a list of them for agg",
      "1", 0},
     {"read_csv('a').groupby('k').nunique().compute().sum()",
-     "nothing may follow groupby(...).nunique() except .compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]", "sum()", 0},
+     "nothing may follow groupby(...).nunique() except .compute() and a result's steps: sort_values, head, tail, nlargest, nsmallest, query, assign, eval, rename, reset_index, set_index, [[columns]]", "sum()", 0},
     {"read_csv('a').to_csv('o')['x']",
      "nothing may follow to_csv() except "
      ".compute()",
@@ -1481,7 +1524,7 @@ static const err_row outer_errors[] = {
     {"read_csv('a')['x'].value_counts().fillna(0)",
      "nothing may follow "
      "value_counts() except "
-     ".compute(), .sort_values(), .head(), .tail(), .nlargest(), .nsmallest(), .query(), .assign(), .eval(), .rename(), .reset_index() or [[columns]]",
+     ".compute() and a result's steps: sort_values, head, tail, nlargest, nsmallest, query, assign, eval, rename, reset_index, set_index, [[columns]]",
      "fillna", 0},
     {"read_csv('a').fillna(1x)", "bad number '1x'", "1x", 0},
     {"read_csv('a', usecols=['a'], usecols=['b'])",
@@ -2186,6 +2229,7 @@ int main(void) {
   tcase_add_test(tc, test_query_select_chain);
   tcase_add_test(tc, test_groupby_aggregations);
   tcase_add_test(tc, test_value_counts_head_describe_to_csv);
+  tcase_add_test(tc, test_set_index);
   tcase_add_test(tc, test_result_shapes);
   suite_add_tcase(s, tc);
 

@@ -782,6 +782,7 @@ START_TEST(test_terminal_kinds) {
       {DUSK_PLAN_DROPNA, "dropna", false},
       {DUSK_PLAN_MERGE, "merge", false},
       {DUSK_PLAN_PERSIST, "persist", true},
+      {DUSK_PLAN_SET_INDEX, "set_index", false},
   };
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     ck_assert_str_eq(dusk_plan_kind_name(kinds[i].kind), kinds[i].name);
@@ -789,8 +790,8 @@ START_TEST(test_terminal_kinds) {
                   "%s", kinds[i].name);
   }
   ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)0));
-  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)24));
-  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)24), "unknown");
+  ck_assert(!dusk_plan_is_terminal((dusk_plan_kind)25));
+  ck_assert_str_eq(dusk_plan_kind_name((dusk_plan_kind)25), "unknown");
 }
 END_TEST
 
@@ -1488,8 +1489,53 @@ START_TEST(test_not_a_plan) {
 }
 END_TEST
 
+/* set_index: a post step; over a whole frame's sort, head and tail go
+ * under it (the sort's becomes a top-k), a to_csv directory on the sort
+ * makes the whole a sorted write; the wire form round-trips and refuses
+ * no keys. */
+START_TEST(test_set_index) {
+  static const char *const keys[] = {"k", "name"};
+  static const uint8_t asc[] = {1, 1};
+  dusk_plan *sorted = dusk_plan_sort_values(leaf("s.csv"), keys, 2, asc, 2);
+  dusk_plan *p = dusk_plan_set_index(sorted, keys, 2, false), *h, *q = NULL;
+  size_t len;
+  char *bytes;
+  dusk_error err;
+  ck_assert(p != NULL && p->kind == DUSK_PLAN_SET_INDEX && !p->drop);
+  ck_assert(dusk_plan_is_post(p) && dusk_plan_takes_post(p));
+  ck_assert(dusk_plan_sort_node(p) == sorted);
+  ck_assert(dusk_plan_result_root(p)->kind == DUSK_PLAN_READ_CSV);
+  ck_assert(!dusk_plan_sorted_write(p));
+  plan_roundtrip(p);
+  h = dusk_plan_head(dusk_plan_clone(p), 7);
+  ck_assert_int_eq(h->kind, DUSK_PLAN_SET_INDEX);
+  ck_assert_int_eq(h->inputs[0]->kind, DUSK_PLAN_TOPK);
+  ck_assert_int_eq(h->inputs[0]->n, 7);
+  ck_assert(dusk_plan_sort_node(h) == NULL);
+  plan_roundtrip(h);
+  dusk_plan_free(h);
+  h = dusk_plan_tail(dusk_plan_clone(p), 3);
+  ck_assert_int_eq(h->kind, DUSK_PLAN_SET_INDEX);
+  ck_assert_int_eq(h->inputs[0]->kind, DUSK_PLAN_TAIL);
+  dusk_plan_free(h);
+  sorted->dir = strdup("/tmp/out");
+  ck_assert(dusk_plan_sorted_write(p));
+  plan_roundtrip(p);
+  /* no keys: refused by the constructor and on the wire */
+  ck_assert(dusk_plan_set_index(leaf("s.csv"), keys, 0, true) == NULL);
+  p->ncolumns = 0;
+  bytes = encode_plan(p, &len);
+  p->ncolumns = 2;
+  ck_assert_int_ne(dusk_plan_decode(sl(bytes, len), &q, &err), 0);
+  ck_assert_ptr_null(q);
+  ck_assert_msg(strstr(err.message, "key") != NULL, "%s", err.message);
+  free(bytes);
+  dusk_plan_free(p);
+}
+END_TEST
+
 START_TEST(test_wrong_kind) {
-  static const int kinds[] = {0, 24, 255, 100000};
+  static const int kinds[] = {0, 25, 255, 100000};
   packed p;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     packed_init(&p);
@@ -2686,6 +2732,7 @@ int main(void) {
   tcase_add_test(tc, test_realistic_nested_plan);
   tcase_add_test(tc, test_depth_limits);
   tcase_add_test(tc, test_encode_appends);
+  tcase_add_test(tc, test_set_index);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("truncated");
