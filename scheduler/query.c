@@ -25,6 +25,8 @@
 #include "dftask.h"
 #include "exprtype.h"
 #include "fieldparse.h"
+#include "groupest.h"
+#include "hashmap.h"
 #include "join.h"
 #include "log.h"
 #include "plan.h"
@@ -63,6 +65,13 @@ typedef struct qleaf {
                            pandas either (parse_dates leaves it text);
                            one pandas certainly reads is left to the
                            scans, which refuse it naming its line */
+  /* For the automatic split_out (groupest.h): per header column, the
+   * sample's distinct values and their bytes; the sample's rows and the
+   * bytes they came from; the bytes of data in all the files.  (NULL and
+   * 0 for a persisted read, which is not sampled.) */
+  dusk_kmv *distinct;
+  uint64_t *value_bytes;
+  uint64_t sample_rows, sample_span, data_bytes;
   bool right; /* under a merge's right input: collected once (the merge's
                  right table), not scanned with the query's rows */
   /* A persisted read (plan.h csv.persisted): what sampling would find is
@@ -249,6 +258,8 @@ static void query_free(sched_query *q) {
     free(lf->needed);
     free(lf->sample_null);
     free(lf->sample_text);
+    free(lf->distinct);
+    free(lf->value_bytes);
   }
   gaps_clear(q);
   merge_names_clear(q);
@@ -428,6 +439,8 @@ static int on_sample(void *arg, dusk_batch *b) {
         lf->sample_null[c] = 1;
         continue;
       }
+      dusk_kmv_add(&lf->distinct[c], dusk_hash_bytes(v, len));
+      lf->value_bytes[c] += len;
       if (!lf->sample_text[c]) {
         int64_t ns;
         lf->sample_text[c] =
@@ -485,6 +498,11 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
   lf->needed = dusk_xcalloc(lf->ncols, 1);
   lf->sample_null = dusk_xcalloc(lf->ncols, 1);
   lf->sample_text = dusk_xcalloc(lf->ncols, 1);
+  lf->distinct = dusk_xcalloc(lf->ncols + 1, sizeof *lf->distinct);
+  lf->value_bytes = dusk_xcalloc(lf->ncols + 1, sizeof *lf->value_bytes);
+  for (size_t f = 0; f < lf->nfiles; f++)
+    if (lf->files[f].size > lf->files[f].data_start)
+      lf->data_bytes += lf->files[f].size - lf->files[f].data_start;
   /* Sample the first rows of the first non-empty file. */
   for (size_t f = 0; f < lf->nfiles; f++) {
     qfile *qf = &lf->files[f];
@@ -518,6 +536,8 @@ static int sample_leaf(qleaf *lf, uint64_t sample_bytes, uint64_t max_field,
     o.max_field = (size_t)max_field;
     o.no_na = no_na = sample_no_na(lf);
     rc = dusk_csvscan_run(&o, on_sample, &ctx, &st, err);
+    lf->sample_rows = ctx.rows;
+    lf->sample_span = st.bytes;
     free(map);
     free(stypes);
     free(no_na);
@@ -3023,6 +3043,71 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
   free(split);
 }
 
+/* Whether a node under p computes or renames column name (assign,
+ * rename): its values are then not the files' (no sample of them). */
+static bool derives(const dusk_plan *p, const char *name) {
+  if (p == NULL)
+    return false;
+  if (p->kind == DUSK_PLAN_ASSIGN && p->ncolumns > 0 &&
+      strcmp(p->columns[0], name) == 0)
+    return true;
+  if (p->kind == DUSK_PLAN_RENAME)
+    for (size_t i = 0; i < p->ncolumns; i++)
+      if (p->renamed && strcmp(p->renamed[i], name) == 0)
+        return true;
+  for (size_t i = 0; i < p->ninputs; i++)
+    if (derives(p->inputs[i], name))
+      return true;
+  return false;
+}
+
+/* The split_out a groupby gets without asking (groupest.h): 0 for the
+ * tree, which is every case the estimate cannot speak for - a key made
+ * by a step, a merge, a persisted read, workers whose limits are not
+ * known yet - and every groupby whose state fits. */
+static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
+                               size_t nscans) {
+  uint64_t limit = 0;
+  double state = 0;
+  if (r->kind != DUSK_PLAN_GROUPBY || r->ncolumns == 0 || r->split_out > 1 ||
+      q->merge != NULL || q->persist)
+    return 0;
+  for (size_t k = 0; k < r->ncolumns; k++)
+    if (derives(r->inputs[0], r->columns[k]))
+      return 0;
+  for (size_t i = 0; i < q->s->workers.cap; i++) {
+    const sched_worker *w = q->s->workers.slots[i].value;
+    if (w == NULL)
+      continue;
+    if (w->memory_limit == 0)
+      return 0; /* one not heard from yet */
+    if (limit == 0 || w->memory_limit < limit)
+      limit = w->memory_limit;
+  }
+  for (size_t l = 0; l < q->nleaves; l++) {
+    const qleaf *lf = &q->leaves[l];
+    double distinct = 0, key_bytes = 0, rows;
+    if (lf->distinct == NULL || lf->sample_rows == 0 || lf->sample_span == 0)
+      return 0;
+    for (size_t k = 0; k < r->ncolumns; k++) {
+      size_t c = 0;
+      while (c < lf->ncols && strcmp(lf->header[c], r->columns[k]) != 0)
+        c++;
+      if (c == lf->ncols)
+        return 0;
+      if (dusk_kmv_distinct(&lf->distinct[c]) > distinct)
+        distinct = dusk_kmv_distinct(&lf->distinct[c]);
+      key_bytes += (double)lf->value_bytes[c] / (double)lf->sample_rows;
+    }
+    rows = (double)lf->data_bytes * (double)lf->sample_rows /
+           (double)lf->sample_span;
+    /* a group's partial state: its key, a slot, each aggregate's state */
+    state += dusk_groups_estimate(distinct, lf->sample_rows, rows) *
+             (key_bytes + 48.0 + 24.0 * (double)(r->naggs ? r->naggs : 1));
+  }
+  return dusk_auto_split_out(state, limit, nscans);
+}
+
 /* A drop_duplicates' key round over nscans scans is cut by key hash into
  * this many parts (add_dedup_shuffle), or 1: a single df_bounds.  Every
  * scan's partial holds the first position of each key it met, so the one
@@ -3400,11 +3485,18 @@ static void lower_and_submit(sched_query *q) {
   encode_tail_args(&tail, &tail_plan, &nulls);
   {
     const dusk_plan *r = dusk_plan_result_root(q->plan);
+    uint32_t nauto;
     if (dusk_plan_sorted_write(q->plan) && nlevel > 0)
       add_range_sort(q, &sp, level, nlevel, &tail_plan, &nulls);
     else if (r->kind == DUSK_PLAN_GROUPBY && r->split_out > 1 && nlevel > 0)
       add_split_out(q, &sp, level, nlevel, r->split_out, &tail_plan, &nulls);
-    else
+    else if ((nauto = auto_split_out(q, r, nlevel)) > 1) {
+      dusk_log(DUSK_LOG_INFO,
+               "query %s: the groupby's state is estimated past %.0f%% of "
+               "the workers' memory limit: split_out=%u",
+               q->key, DUSK_TREE_SHARE * 100, nauto);
+      add_split_out(q, &sp, level, nlevel, nauto, &tail_plan, &nulls);
+    } else
       add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,
                        q->final_key, DUSK_DF_FINAL);
   }

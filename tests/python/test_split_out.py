@@ -150,3 +150,50 @@ def test_worker_killed_mid_shuffle(data):
         same(got, want)
         # and again, on the restarted worker and the others
         same(q.compute(client=c), want)
+
+
+def ops_of(report):
+    html = report.read_text()
+    return {op for op in ("df_split", "df_gather")
+            if f'data-op="{op}"' in html}
+
+
+def test_many_groups_split_out_without_asking(tmp_path):
+    """The scheduler estimates a groupby's state from its sample (distinct
+    keys per sampled row, times the rows the file holds): past a quarter
+    of the workers' memory limit it splits the groups itself.  On 2 MB
+    workers a nearly unique key is split and a ten-value key is not; both
+    answers are pandas'."""
+    import time
+    path = tmp_path / "u.csv"
+    rnd = random.Random(5)
+    with open(path, "w") as f:
+        f.write("id,k,v\n")
+        for _ in range(60000):
+            f.write(f"u{rnd.randint(0, 10**9)},{rnd.randint(0, 9)},"
+                    f"{rnd.random()!r}\n")
+    pdf = pd.read_csv(path)
+    with dusk.LocalCluster(n_workers=2, memory_limit="2MB") as cluster, \
+            dusk.Client(cluster) as c:
+        # the limits arrive with the workers' first heartbeats
+        deadline = time.monotonic() + 30
+        while any(not w["memory_limit_bytes"]
+                  for w in c.scheduler_info()["workers"]):
+            assert time.monotonic() < deadline, c.scheduler_info()
+            time.sleep(0.02)
+        df = dd.read_csv(str(path), blocksize="64KB")
+        with dusk.performance_report(filename=tmp_path / "many.html"):
+            got = df.groupby("id").v.agg(["sum", "count"]).compute()
+        assert ops_of(tmp_path / "many.html") == {"df_split", "df_gather"}
+        pdt.assert_frame_equal(got,
+                               pdf.groupby("id").v.agg(["sum", "count"]))
+        with dusk.performance_report(filename=tmp_path / "few.html"):
+            got = df.groupby("k").v.sum().compute()
+        assert ops_of(tmp_path / "few.html") == set()
+        pdt.assert_series_equal(got, pdf.groupby("k").v.sum())
+        # a key made by a step has no sample to go by: the tree
+        with dusk.performance_report(filename=tmp_path / "made.html"):
+            got = df.assign(j=df.v * 1e6).groupby("j").k.sum().compute()
+        assert ops_of(tmp_path / "made.html") == set()
+        pdt.assert_series_equal(
+            got, pdf.assign(j=pdf.v * 1e6).groupby("j").k.sum())
