@@ -1235,8 +1235,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
-    # Under the sanitizers (tests/CMakeLists.txt) 64KB is left out: 1KB
-    # crosses every boundary there is, default none.
+    # Under the sanitizers (tests/CMakeLists.txt) 8KB and default: 8KB
+    # still cuts every file into many partitions, default into none.
     ap.add_argument("--blocksizes",
                     default=os.environ.get("DUSK_PARITY_BLOCKSIZES",
                                            "1KB,64KB,default"))
