@@ -504,17 +504,13 @@ dusk_dataframe *dusk_set_index(dusk_dataframe *f, const char *const *keys,
       dusk_error_set(err, DUSK_EINVAL, "set_index: key %zu has no name", k);
       return NULL;
     }
-  if (!dusk_plan_takes_post(f->plan)) {
-    /* a whole frame's rows: sorted by the new index first (Dask's) */
-    if (nkeys > 64) {
-      dusk_dataframe_free(f);
-      dusk_error_set(err, DUSK_EINVAL, "set_index: %zu keys (at most 64)",
-                     nkeys);
-      return NULL;
-    }
-    if ((f = dusk_sort_values_kind(f, keys, nkeys, NULL, 0, "stable", err)) ==
-        NULL)
-      return NULL;
+  if (!dusk_plan_takes_post(f->plan) && !need_open(f, "set_index", err))
+    return NULL;
+  if (nkeys > 64) { /* as sort_values, which a whole frame's goes through */
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "set_index: %zu keys (at most 64)",
+                   nkeys);
+    return NULL;
   }
   p = dusk_plan_set_index(unwrap(f), keys, nkeys, drop != 0);
   return wrap(p, err);

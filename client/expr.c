@@ -3552,18 +3552,9 @@ static int parse_set_index(parser *p, plan_chain *f, size_t where) {
       (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
                    "set_index")) != 0)
     goto done;
-  plan = f->plan;
-  if (!dusk_plan_takes_post(plan)) {
-    /* a whole frame's rows: sorted by the new index first (Dask's) */
-    uint8_t asc[POST_MAX_KEYS];
-    memset(asc, 1, sizeof asc);
-    if ((plan = dusk_plan_sort_values(plan, (const char *const *)keys.v,
-                                      keys.n, asc, keys.n)) != NULL)
-      plan->quicksort = false;
-  }
-  if (plan != NULL)
-    plan = dusk_plan_set_index(plan, (const char *const *)keys.v, keys.n,
-                               drop);
+  /* (of a whole frame's rows, sorted by the new index first) */
+  plan = dusk_plan_set_index(f->plan, (const char *const *)keys.v, keys.n,
+                             drop);
   snprintf(f->terminal, sizeof f->terminal, "set_index()");
   f->series = false;
   rc = wrap(p, f, plan, where);

@@ -1176,6 +1176,19 @@ dusk_plan *dusk_plan_set_index(dusk_plan *in, const char *const *keys,
     dusk_plan_free(in);
     return NULL;
   }
+  if (in != NULL && !dusk_plan_takes_post(in)) {
+    /* a whole frame's rows: sorted by the new index first (Dask's) */
+    uint8_t *asc = malloc(n);
+    if (asc == NULL) {
+      dusk_plan_free(in);
+      return NULL;
+    }
+    memset(asc, 1, n);
+    in = dusk_plan_sort_values(in, keys, n, asc, n);
+    free(asc);
+    if (in == NULL)
+      return NULL;
+  }
   if ((p = plan_with_columns(DUSK_PLAN_SET_INDEX, in, keys, n)) != NULL)
     p->drop = drop;
   return p;

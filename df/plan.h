@@ -645,8 +645,8 @@ dusk_plan *dusk_plan_tail(dusk_plan *in, int64_t n);
 /* Post steps only (plan.h): name may be NULL. */
 dusk_plan *dusk_plan_reset_index(dusk_plan *in, const char *name, bool drop);
 /* Post only: keys[0..n) (n >= 1) become the index.  Over a whole frame's
- * rows (not a computed result), the caller sorts by the keys first
- * (dusk_frame_set_index does). */
+ * rows (not a computed result) it first sorts them by the keys
+ * (sort_values, stable: kind is not quicksort), as Dask's set_index. */
 dusk_plan *dusk_plan_set_index(dusk_plan *in, const char *const *keys,
                                size_t n, bool drop);
 /* pandas' dropna(subset=cols, how="all" | "any") of a frame's rows; n 0:

@@ -1557,10 +1557,6 @@ class _Lazy:
                                                    self._name)))
 
 
-def _sorted_names(d):
-    return sorted(d)  # (set_index's sorted= hides the builtin)
-
-
 def _index_keys(other):
     """set_index's keys as a list of column names."""
     if isinstance(other, str):
@@ -2078,7 +2074,7 @@ class DataFrame(_Lazy):
         if inplace:
             raise NotImplementedError("set_index(inplace=True)")
         if kwargs or npartitions is not None or divisions is not None:
-            given = _sorted_names(kwargs) + \
+            given = list(kwargs) + \
                 (["npartitions"] if npartitions is not None else []) + \
                 (["divisions"] if divisions is not None else [])
             raise NotImplementedError(
