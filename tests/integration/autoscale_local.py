@@ -172,8 +172,11 @@ def failing_down(a):
     closing host still counts against --max-workers 1 (no second up), and
     on SIGTERM the last failed down is logged with the hosts that may
     still run."""
+    # Commands may run 4 s: a loaded sanitizer pass once took over 0.5 s
+    # to run the final `down`, which then timed out instead of failing.
+    # The hanging `up` is killed at that limit, then `list` adopts slow-1.
     sched, state, logpath = scheduler_with(
-        a, "failing-down", HANGING_UP_FAILING_DOWN_PROVIDER, "0.5", "0.5")
+        a, "failing-down", HANGING_UP_FAILING_DOWN_PROVIDER, "0.5", "4")
     try:
         # Retries wait 0.1, 0.2, 0.4, 0.8, 1.6 s (the 0.1 s tick,
         # doubled): by the sixth down the last wait is past any delay a
