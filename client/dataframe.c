@@ -638,11 +638,14 @@ dusk_dataframe *dusk_groupby_split_out(dusk_dataframe *f, int n,
                                        dusk_error *err) {
   if (!need(f, err))
     return NULL;
-  if (f->plan->kind != DUSK_PLAN_GROUPBY || f->plan->ncolumns == 0 ||
+  if (!((f->plan->kind == DUSK_PLAN_GROUPBY && f->plan->ncolumns > 0) ||
+        (f->plan->kind == DUSK_PLAN_VALUE_COUNTS &&
+         f->plan->ncolumns == 1 && !f->plan->describe_counts)) ||
       n < 1 || n > DUSK_PLAN_MAX_SPLIT_OUT) {
     dusk_error_set(err, DUSK_EINVAL,
-                   "split_out=%d: a groupby with keys splits into 1 to %d "
-                   "parts", n, DUSK_PLAN_MAX_SPLIT_OUT);
+                   "split_out=%d: a groupby with keys or a column's "
+                   "value_counts splits into 1 to %d parts",
+                   n, DUSK_PLAN_MAX_SPLIT_OUT);
     dusk_dataframe_free(f);
     return NULL;
   }

@@ -406,7 +406,8 @@ dusk_dataframe *dusk_groupby_value_counts(dusk_dataframe *f,
  * into n parts, each merged and finished by a task of its own, so no task
  * holds every group's partial state - for groupbys of millions of groups.
  * The answer is the same (groups in key order); n 1 is one tree, at most
- * 256. */
+ * 256.  A column's value_counts splits its values the same way (its parts'
+ * counts meet in one last task, which sorts them as pandas does). */
 dusk_dataframe *dusk_groupby_split_out(dusk_dataframe *f, int n,
                                        dusk_error *err);
 dusk_dataframe *dusk_dropna_keys(dusk_dataframe *f, int dropna,

@@ -1817,6 +1817,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional frame_reduce (true) or split_out (an int) */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
     nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
+  else if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->split_out > 1)
+    nf += 2; /* output, then split_out (an int) */
   else if (p->kind == DUSK_PLAN_VALUE_COUNTS &&
            (p->normalize || p->describe_counts || p->masked))
     nf++; /* the optional output: 1 normalize, 2 describe, + 4 masked */
@@ -1930,11 +1932,14 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
   case DUSK_PLAN_VALUE_COUNTS:
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
-    if (p->normalize || p->describe_counts || p->masked || p->ncolumns > 1)
+    if (p->normalize || p->describe_counts || p->masked || p->ncolumns > 1 ||
+        p->split_out > 1)
       PK(msgpack_pack_uint8(pk, (p->describe_counts ? 2
                                  : p->normalize     ? 1
                                                     : 0) |
                                     (p->masked && p->ncolumns == 1 ? 4 : 0)));
+    if (p->ncolumns == 1 && p->split_out > 1)
+      PK(msgpack_pack_uint32(pk, p->split_out));
     if (p->ncolumns > 1) {
       PK(pk_strv(pk, p->columns + 1, p->ncolumns - 1));
       PK(p->group_keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
@@ -2794,9 +2799,21 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
   }
   case DUSK_PLAN_GROUPBY: return dec_groupby(p, f, nfields, where, err);
   case DUSK_PLAN_VALUE_COUNTS: {
-    /* [column, keep_na (, output (, keys, group_keep_na, flat))] */
+    /* [column, keep_na (, output (, keys, group_keep_na, flat |
+     * split_out))] */
     const msgpack_object *keys = NULL;
     uint32_t nkeys = 0;
+    bool split = false;
+    if (nfields == 4 && f[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+      /* Dask's split_out: an int from 2, on a value_counts without keys */
+      if (f[3].via.u64 < 2 || f[3].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT)
+        return dusk_error_set(err, DUSK_EINVAL, "%s: split_out %" PRIu64
+                              " (2..%d)", where, f[3].via.u64,
+                              DUSK_PLAN_MAX_SPLIT_OUT);
+      p->split_out = (uint32_t)f[3].via.u64;
+      split = true;
+      nfields = 3;
+    }
     if (nfields > 3 && (rc = get_array(&f[3], where, "keys", err, &keys,
                                        &nkeys)) != 0)
       return rc;
@@ -2813,7 +2830,7 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     if (nfields > 2) {
       uint64_t out = f[2].via.u64, base = out & 3;
       if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || out > 6 ||
-          base == 3 || (out == 0 && nfields == 3) ||
+          base == 3 || (out == 0 && nfields == 3 && !split) ||
           (out > 1 && nfields > 3))
         return bad_type(err, where, "output",
                         nfields > 3 ? "0 or 1 (normalize)"
@@ -3067,6 +3084,9 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   else if (kind == DUSK_PLAN_SORT_VALUES &&
            o->via.array.size == 2 + nfields + 2)
     nfields += 2; /* kind, then a sorted to_csv's directory */
+  else if (kind == DUSK_PLAN_VALUE_COUNTS &&
+           o->via.array.size == 2 + nfields + 2)
+    nfields += 2; /* output, then split_out */
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&
            o->via.array.size == 2 + nfields + 4)
     nfields += 4; /* a grouped value_counts: output, keys, group_keep_na,

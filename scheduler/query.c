@@ -3010,7 +3010,10 @@ static void add_picks(sched_query *q, specs *sp, const size_t *splits,
  * part j of every scan goes through a combine tree of its own to a
  * df_final that finishes just those groups; df_gather puts the parts'
  * results in key order under the query's final key and runs the post
- * steps.  No task ever holds every group's partial state. */
+ * steps.  No task ever holds every group's partial state.  A column's
+ * value_counts goes the same way, but its parts' finals hand on their
+ * merged counts (with each value's first row) and df_gather sorts them
+ * all by count, as pandas does, from the order the values first appear. */
 static void add_split_out(sched_query *q, specs *sp, const size_t *level,
                           size_t nlevel, uint32_t nparts,
                           const dusk_buf *tail_plan, const dusk_buf *nulls) {
@@ -3061,16 +3064,19 @@ static bool derives(const dusk_plan *p, const char *name) {
   return false;
 }
 
-/* The split_out a groupby gets without asking (groupest.h): 0 for the
- * tree, which is every case the estimate cannot speak for - a key made
- * by a step, a merge, a persisted read, workers whose limits are not
- * known yet - and every groupby whose state fits. */
+/* The split_out a groupby, or a column's value_counts, gets without
+ * asking (groupest.h): 0 for the tree, which is every case the estimate
+ * cannot speak for - a key made by a step, a merge, a persisted read,
+ * workers whose limits are not known yet - and every one whose state
+ * fits. */
 static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
                                size_t nscans) {
   uint64_t limit = 0;
   double state = 0;
-  if (r->kind != DUSK_PLAN_GROUPBY || r->ncolumns == 0 || r->split_out > 1 ||
-      q->merge != NULL || q->persist)
+  bool counts = r->kind == DUSK_PLAN_VALUE_COUNTS;
+  if (!(r->kind == DUSK_PLAN_GROUPBY ||
+        (counts && r->ncolumns == 1 && !r->describe_counts)) ||
+      r->ncolumns == 0 || r->split_out > 1 || q->merge != NULL || q->persist)
     return 0;
   for (size_t k = 0; k < r->ncolumns; k++)
     if (derives(r->inputs[0], r->columns[k]))
@@ -3103,7 +3109,8 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
            (double)lf->sample_span;
     /* a group's partial state: its key, a slot, each aggregate's state */
     state += dusk_groups_estimate(distinct, lf->sample_rows, rows) *
-             (key_bytes + 48.0 + 24.0 * (double)(r->naggs ? r->naggs : 1));
+             (key_bytes + 48.0 +
+              24.0 * (counts ? 2.0 : (double)(r->naggs ? r->naggs : 1)));
   }
   return dusk_auto_split_out(state, limit, nscans);
 }
@@ -3488,13 +3495,16 @@ static void lower_and_submit(sched_query *q) {
     uint32_t nauto;
     if (dusk_plan_sorted_write(q->plan) && nlevel > 0)
       add_range_sort(q, &sp, level, nlevel, &tail_plan, &nulls);
-    else if (r->kind == DUSK_PLAN_GROUPBY && r->split_out > 1 && nlevel > 0)
+    else if ((r->kind == DUSK_PLAN_GROUPBY ||
+              r->kind == DUSK_PLAN_VALUE_COUNTS) &&
+             r->split_out > 1 && nlevel > 0)
       add_split_out(q, &sp, level, nlevel, r->split_out, &tail_plan, &nulls);
     else if ((nauto = auto_split_out(q, r, nlevel)) > 1) {
       dusk_log(DUSK_LOG_INFO,
-               "query %s: the groupby's state is estimated past %.0f%% of "
+               "query %s: the %s's state is estimated past %.0f%% of "
                "the workers' memory limit: split_out=%u",
-               q->key, DUSK_TREE_SHARE * 100, nauto);
+               q->key, dusk_plan_kind_name(r->kind), DUSK_TREE_SHARE * 100,
+               nauto);
       add_split_out(q, &sp, level, nlevel, nauto, &tail_plan, &nulls);
     } else
       add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,

@@ -4601,9 +4601,9 @@ static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
   return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
 }
 
-/* df_split: the part (tail args' part of nparts) of a groupby scan's
- * partial whose groups hash there, with the scan's ranges row (every part
- * checks every range, as one final would). */
+/* df_split: the part (tail args' part of nparts) of a groupby's (or a
+ * value_counts') scan partial whose groups hash there, with the scan's
+ * ranges row (every part checks every range, as one final would). */
 static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_plan *plan = NULL;
@@ -4646,9 +4646,11 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
     goto out;
   }
   if (ta.nparts < 2 || call->ninputs != 1 ||
-      dusk_plan_result_root(plan)->kind != DUSK_PLAN_GROUPBY) {
-    rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: a groupby scan's "
-                        "partial and a part of 2 or more, expected");
+      (dusk_plan_result_root(plan)->kind != DUSK_PLAN_GROUPBY &&
+       dusk_plan_result_root(plan)->kind != DUSK_PLAN_VALUE_COUNTS)) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: a groupby or "
+                        "value_counts scan's partial and a part of 2 or "
+                        "more, expected");
     goto out;
   }
   nkeys = dusk_plan_result_root(plan)->ncolumns;
@@ -4683,6 +4685,57 @@ out:
   return rc != 0 ? fail(call, &err) : 0;
 }
 
+static int value_counts_result(const dusk_plan *vc, const dusk_hashagg *agg,
+                               dusk_table **out);
+
+/* df_gather of a value_counts' split_out parts: each part's merged counts
+ * (a hashagg partial; no two parts share a value) into one aggregate,
+ * then the answer as a single final gives it - counts sorted from the
+ * order the values first appear, which the parts' first rows keep.  Each
+ * part's final marked its value column from every range of the query (as
+ * one final would), so part 0's marks are the answer's. */
+static int gather_value_counts(merger *m, dusk_op_call *call,
+                               dusk_error *err) {
+  dusk_table *t = NULL, *result = NULL;
+  struct {
+    dusk_type type, logical;
+    uint8_t source_na, masked;
+  } marks = {0};
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < call->ninputs; i++) {
+    if ((rc = dusk_table_decode(call->inputs[i], &t, err)) != 0)
+      break;
+    if (i == 0 && t->ncols > 0) {
+      marks.type = t->cols[0].type;
+      marks.logical = t->cols[0].logical;
+      marks.source_na = t->cols[0].source_na;
+      marks.masked = t->cols[0].masked;
+    }
+    rc = merge_groupby(m, t, err);
+    dusk_table_free(t);
+    t = NULL;
+  }
+  if (rc == 0 && m->p.agg == NULL)
+    rc = dusk_error_set(err, DUSK_EINVAL, "df_gather: no parts");
+  if (rc == 0 && (rc = value_counts_result(m->p.root, m->p.agg, &result)) != 0)
+    dusk_error_set(err, rc, "value_counts: %s", dusk_strerror(rc));
+  if (rc == 0 && result->ncols > 0 &&
+      result->cols[0].type == marks.type) {
+    result->cols[0].source_na = marks.source_na;
+    result->cols[0].masked = marks.masked;
+    result->cols[0].logical = marks.logical;
+  }
+  if (rc == 0)
+    rc = dusk_post_run(m->p.plan, m->p.root, &result, err);
+  if (rc == 0) {
+    call->result.len = 0;
+    if ((rc = dusk_table_encode(result, &call->result)) != 0)
+      dusk_error_set(err, rc, "encoding the result");
+  }
+  dusk_table_free(result);
+  return rc;
+}
+
 /* df_gather: the split_out parts' results (each its groups in key order,
  * no two parts sharing a group) as one result in key order - pandas'
  * sorted groups - then the post steps, as df_final runs them. */
@@ -4697,6 +4750,10 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
   (void)api;
   if ((rc = merger_init(&m, call->args, &err)) != 0)
     goto out;
+  if (m.p.terminal == DUSK_PLAN_VALUE_COUNTS) {
+    rc = gather_value_counts(&m, call, &err);
+    goto out;
+  }
   for (size_t i = 0; i < call->ninputs; i++) {
     if ((rc = dusk_table_decode(call->inputs[i], &t, &err)) != 0)
       goto out;
@@ -6504,6 +6561,29 @@ static void remove_parts(const merger *m) {
   }
 }
 
+/* A value_counts' answer from its merged counts: pandas' order and
+ * shares, or describe()'s counts of a column. */
+static int value_counts_result(const dusk_plan *vc, const dusk_hashagg *agg,
+                               dusk_table **out) {
+  dusk_table *g = NULL, *result = NULL;
+  int rc = dusk_hashagg_final(agg, &g);
+  if (rc == 0 && vc->ncolumns > 1)
+    rc = group_value_counts_output(vc, g, &result);
+  else if (rc == 0)
+    rc = value_counts_output(g, vc->masked && vc->keep_na, &result);
+  if (rc == 0 && vc->ncolumns == 1 && vc->normalize)
+    rc = normalize_counts(&result);
+  if (rc == 0 && vc->ncolumns == 1 && vc->describe_counts)
+    rc = describe_counts_output(&result);
+  dusk_table_free(g);
+  if (rc != 0) {
+    dusk_table_free(result);
+    return rc;
+  }
+  *out = result;
+  return 0;
+}
+
 static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
@@ -6525,18 +6605,12 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     rc = m.p.agg ? dusk_hashagg_final(m.p.agg, &result) : DUSK_EINVAL;
     break;
   case DUSK_PLAN_VALUE_COUNTS:
-    rc = m.p.agg ? dusk_hashagg_final(m.p.agg, &tmp) : DUSK_EINVAL;
-    if (rc == 0 && m.p.root->ncolumns > 1) {
-      rc = group_value_counts_output(m.p.root, tmp, &result);
-      break;
-    }
-    if (rc == 0)
-      rc = value_counts_output(tmp, m.p.root->masked && m.p.root->keep_na,
-                               &result);
-    if (rc == 0 && m.p.root->normalize)
-      rc = normalize_counts(&result);
-    if (rc == 0 && m.p.root->describe_counts)
-      rc = describe_counts_output(&result);
+    if (m.p.agg == NULL)
+      rc = DUSK_EINVAL;
+    else if (m.nparts > 0) /* a split_out part's: df_gather counts them */
+      rc = dusk_hashagg_partial(m.p.agg, &result);
+    else
+      rc = value_counts_result(m.p.root, m.p.agg, &result);
     break;
   case DUSK_PLAN_LEN:
   case DUSK_PLAN_PERSIST: { /* persist: the rows its partitions hold */

@@ -2763,18 +2763,28 @@ class Series(_Lazy):
                       "value_counts")._with_finish(summary)
 
     def value_counts(self, sort=True, ascending=False, normalize=False,
-                     dropna=True):
+                     dropna=True, split_every=None, split_out=None):
+        """pandas' value_counts; Dask's split_out=n hash-partitions the
+        values into n parts, each counted by a task of its own (for
+        millions of distinct values: the answer is the same, and the
+        scheduler splits one that large without asking)."""
         if not sort or ascending:
             raise NotImplementedError(
                 "value_counts: only the default sort (largest first)")
         if self._shape != "column":
             raise NotImplementedError("value_counts of an aggregation result")
+        if split_out is not None and (
+                isinstance(split_out, bool) or not isinstance(split_out, int)
+                or not 1 <= split_out <= 256):
+            raise ValueError("split_out: a number of parts from 1 to 256")
         masked = self._df._frame.masked(self.name)
         frame = self._df._frame.value_counts(self.name)
         if not dropna:  # the missing values are counted too, as a value
             frame = frame.dropna_keys(False)
         if normalize:  # shares of the values counted, as pandas 1.5
             frame = frame.normalize_counts()
+        if split_out is not None and split_out > 1:
+            frame = frame.split_out(split_out)
         out = Series(None, self.name, frame, "value_counts")
         return out._with_finish(_nullable_counts) if masked else out
 

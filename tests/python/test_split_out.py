@@ -4,8 +4,9 @@ task of its own, then gathered in key order.  Checked against the same
 query without split_out and against pandas 1.5, at partition sizes of
 1 KB, 64 KB and the default, on data with null keys (dropna=False too),
 text, float and bool keys, every aggregate kind, many groups, as_index=
-False and post steps; and the graph really is split (the performance
-report lists df_split and df_gather tasks)."""
+False and post steps; a column's value_counts(split_out=n) too; and the
+graph really is split (the performance report lists df_split and
+df_gather tasks), by itself when the sample says the groups are many."""
 import os
 import random
 import re
@@ -70,6 +71,18 @@ CASES = {
     .x.sum(**kw),
     "then_top": lambda d, kw: d.groupby("id").size(**kw)
     .sort_values(ascending=False).head(7),
+    # A column's value_counts: its values hash-partitioned, then sorted by
+    # count in pandas' order (ties as pandas breaks them, from where each
+    # value first appears) - the same answer as one tree.
+    "vc_int_nulls": lambda d, kw: d.k.value_counts(**kw),
+    "vc_int_keep_na": lambda d, kw: d.k.value_counts(dropna=False, **kw),
+    "vc_text_keep_na": lambda d, kw: d.name.value_counts(dropna=False, **kw),
+    "vc_float": lambda d, kw: d.f.value_counts(**kw),
+    "vc_bool": lambda d, kw: d.flag.value_counts(**kw),
+    "vc_many_values": lambda d, kw: d.id.value_counts(**kw),
+    "vc_normalize": lambda d, kw: d.id.value_counts(normalize=True, **kw),
+    "vc_then_head": lambda d, kw: d.x.value_counts(**kw).head(6),
+    "vc_filtered": lambda d, kw: d[d.y > 0].id.value_counts(**kw),
 }
 
 
@@ -97,6 +110,17 @@ def test_split_out_answers_as_one_tree_and_pandas(client, data, bs, name):
     same(got, want)
 
 
+def test_value_counts_split_out_nullable(client, data, bs):
+    """An Int64 column's value_counts(dropna=False): its <NA> counted,
+    pandas' nullable dtype kept through the parts."""
+    df = dd.read_csv(data, blocksize=bs, dtype={"x": "Int64"}) if bs else \
+        dd.read_csv(data, dtype={"x": "Int64"})
+    pdf = pd.read_csv(data, dtype={"x": "Int64"})
+    for kw in ({}, {"dropna": False}):
+        got = df.x.value_counts(split_out=3, **kw).compute()
+        same(got, pdf.x.value_counts(**kw))
+
+
 def test_split_out_graph_is_split(client, data, tmp_path):
     df = read(data, "16KB")
     report = tmp_path / "r.html"
@@ -118,6 +142,10 @@ def test_split_out_graph_is_split(client, data, tmp_path):
     assert len(of_query("df_split")) == 4 * len(of_query("df_scan"))
     assert len(of_query("df_final")) == 4
     pdt.assert_series_equal(got, pd.read_csv(data).groupby("id").x.sum())
+    with dusk.performance_report(filename=tmp_path / "vc.html"):
+        got = df.id.value_counts(split_out=3).compute()
+    assert ops_of(tmp_path / "vc.html") == {"df_split", "df_gather"}
+    pdt.assert_series_equal(got, pd.read_csv(data).id.value_counts())
 
 
 def test_split_out_refusals(client, data):
@@ -126,6 +154,8 @@ def test_split_out_refusals(client, data):
         df.groupby("k").count(split_out=0)
     with pytest.raises(ValueError, match="split_out"):
         df.groupby("k").count(split_out=1000)
+    with pytest.raises(ValueError, match="split_out"):
+        df.k.value_counts(split_out=0)
 
 
 def test_worker_killed_mid_shuffle(data):
@@ -187,6 +217,15 @@ def test_many_groups_split_out_without_asking(tmp_path):
         assert ops_of(tmp_path / "many.html") == {"df_split", "df_gather"}
         pdt.assert_frame_equal(got,
                                pdf.groupby("id").v.agg(["sum", "count"]))
+        # a column's value_counts of as many values: split the same way
+        with dusk.performance_report(filename=tmp_path / "vc.html"):
+            got = df.id.value_counts().compute()
+        assert ops_of(tmp_path / "vc.html") == {"df_split", "df_gather"}
+        pdt.assert_series_equal(got, pdf.id.value_counts())
+        with dusk.performance_report(filename=tmp_path / "vc10.html"):
+            got = df.k.value_counts().compute()
+        assert ops_of(tmp_path / "vc10.html") == set()
+        pdt.assert_series_equal(got, pdf.k.value_counts())
         with dusk.performance_report(filename=tmp_path / "few.html"):
             got = df.groupby("k").v.sum().compute()
         assert ops_of(tmp_path / "few.html") == set()

@@ -466,7 +466,7 @@ static dusk_plan *sample_plan(int i) {
   }
   case 31: {
     /* A frame's rename and dropna; value_counts normalized or as a
-     * describe. */
+     * describe, or in split_out parts. */
     const char *cols[] = {"a", "b"}, *renamed[] = {"b", "a"};
     dusk_plan *v = dusk_plan_value_counts(
         dusk_plan_dropna(dusk_plan_rename(leaf("r.csv"), cols, renamed, 2),
@@ -475,6 +475,8 @@ static dusk_plan *sample_plan(int i) {
     if (v != NULL) {
       v->normalize = rand() % 2;
       v->describe_counts = !v->normalize && rand() % 2;
+      /* Dask's split_out, on the wire after the output */
+      v->split_out = v->describe_counts || rand() % 2 ? 0 : 2 + rand() % 9;
     }
     return v;
   }
@@ -1745,6 +1747,18 @@ START_TEST(test_wrong_field_types) {
   msgpack_pack_false(&p.pk);
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: column", "got nil");
+  /* value_counts: a split_out of 1 (2 to 256 parts, or the field left
+   * out). */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 4);
+  pk_s(&p, "c");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 0);
+  msgpack_pack_uint32(&p.pk, 1);
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan value_counts: split_out 1",
+                     "(2..256)");
   /* sample: a frac outside [0, 1]; a seed that is not a uint. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
