@@ -3209,3 +3209,13 @@ void dusk_plan_store_options(const dusk_plan *read_csv,
   memset(o, 0, sizeof *o);
   o->anon = read_csv->csv.anon;
 }
+
+/* (plan.h) */
+bool dusk_nunique_reduction(const dusk_plan *g) {
+  if (g->kind != DUSK_PLAN_GROUPBY || g->ncolumns > 0 || g->naggs == 0)
+    return false;
+  for (size_t a = 0; a < g->naggs; a++)
+    if (g->aggs[a].fn != DUSK_AGG_NUNIQUE || g->aggs[a].column == NULL)
+      return false;
+  return true;
+}

@@ -706,4 +706,10 @@ int dusk_plan_decode(dusk_slice bytes, dusk_plan **out, dusk_error *err);
 int dusk_expr_encode(const dusk_expr *e, dusk_buf *out);
 int dusk_expr_decode(dusk_slice bytes, dusk_expr **out, dusk_error *err);
 
+/* Whether g is a reduction without keys of nunique aggregates alone
+ * (df.x.nunique(), df[cols].nunique()): its partial is one row holding
+ * a run of distinct values per aggregate, which split_out cuts by value
+ * (worker/dfops.c df_split). */
+bool dusk_nunique_reduction(const dusk_plan *g);
+
 #endif

@@ -3064,22 +3064,27 @@ static bool derives(const dusk_plan *p, const char *name) {
   return false;
 }
 
-/* The split_out a groupby, or a column's value_counts, gets without
- * asking (groupest.h): 0 for the tree, which is every case the estimate
- * cannot speak for - a key made by a step, a merge, a persisted read,
- * workers whose limits are not known yet - and every one whose state
- * fits. */
+/* The split_out a groupby, a column's value_counts or a nunique
+ * reduction gets without asking (groupest.h): 0 for the tree, which is
+ * every case the estimate cannot speak for - a key made by a step, a
+ * merge, a persisted read, workers whose limits are not known yet - and
+ * every one whose state fits. */
 static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
                                size_t nscans) {
   uint64_t limit = 0;
   double state = 0;
   bool counts = r->kind == DUSK_PLAN_VALUE_COUNTS;
+  bool nunique = dusk_nunique_reduction(r);
+  /* the columns whose distinct values make the state: the keys, or each
+   * nunique's column */
+  size_t ncols = nunique ? r->naggs : r->ncolumns;
   if (!(r->kind == DUSK_PLAN_GROUPBY ||
         (counts && r->ncolumns == 1 && !r->describe_counts)) ||
-      r->ncolumns == 0 || r->split_out > 1 || q->merge != NULL || q->persist)
+      (r->ncolumns == 0 && !nunique) || r->split_out > 1 ||
+      q->merge != NULL || q->persist)
     return 0;
-  for (size_t k = 0; k < r->ncolumns; k++)
-    if (derives(r->inputs[0], r->columns[k]))
+  for (size_t k = 0; k < ncols; k++)
+    if (derives(r->inputs[0], nunique ? r->aggs[k].column : r->columns[k]))
       return 0;
   for (size_t i = 0; i < q->s->workers.cap; i++) {
     const sched_worker *w = q->s->workers.slots[i].value;
@@ -3095,18 +3100,28 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
     double distinct = 0, key_bytes = 0, rows;
     if (lf->distinct == NULL || lf->sample_rows == 0 || lf->sample_span == 0)
       return 0;
-    for (size_t k = 0; k < r->ncolumns; k++) {
+    rows = (double)lf->data_bytes * (double)lf->sample_rows /
+           (double)lf->sample_span;
+    for (size_t k = 0; k < ncols; k++) {
+      const char *name = nunique ? r->aggs[k].column : r->columns[k];
       size_t c = 0;
-      while (c < lf->ncols && strcmp(lf->header[c], r->columns[k]) != 0)
+      while (c < lf->ncols && strcmp(lf->header[c], name) != 0)
         c++;
       if (c == lf->ncols)
         return 0;
+      if (nunique) { /* each value: its bytes and a set entry */
+        state += dusk_groups_estimate(dusk_kmv_distinct(&lf->distinct[c]),
+                                      lf->sample_rows, rows) *
+                 ((double)lf->value_bytes[c] / (double)lf->sample_rows +
+                  40.0);
+        continue;
+      }
       if (dusk_kmv_distinct(&lf->distinct[c]) > distinct)
         distinct = dusk_kmv_distinct(&lf->distinct[c]);
       key_bytes += (double)lf->value_bytes[c] / (double)lf->sample_rows;
     }
-    rows = (double)lf->data_bytes * (double)lf->sample_rows /
-           (double)lf->sample_span;
+    if (nunique)
+      continue;
     /* a group's partial state: its key, a slot, each aggregate's state */
     state += dusk_groups_estimate(distinct, lf->sample_rows, rows) *
              (key_bytes + 48.0 +

@@ -3491,6 +3491,17 @@ static dusk_type logical_of(const ltypes_map *m, const char *name) {
 
 /* Groupby partials carry their own layout: the first one builds the
  * aggregate from the plan's keys and the partial's column types. */
+/* The type of the values a nunique aggregate a of g counts: not in its
+ * partial (an encoded run of them); the plan's types are (the leaf's
+ * dtypes, then each assign's), stored as scanned. */
+static dusk_type nunique_input(const dusk_plan *g, const dusk_agg *a) {
+  ltypes_map lt;
+  dusk_type vt;
+  logical_types_at(g, &lt);
+  vt = logical_of(&lt, a->column);
+  return vt == DUSK_TYPE_NULL ? DUSK_TYPE_STRING : dusk_type_physical(vt);
+}
+
 static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
   const dusk_plan *g = m->p.root;
   if (m->p.agg == NULL) {
@@ -3514,16 +3525,8 @@ static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
                                                   : "0";
       specs[a].input = DUSK_TYPE_INT64;
       specs[a].q = g->aggs[a].q;
-      if (fn == DUSK_AGG_NUNIQUE) {
-        /* The value type is not in the partial; the plan's types are
-         * (the leaf's dtypes, then each assign's), stored as scanned. */
-        ltypes_map lt;
-        dusk_type vt;
-        logical_types_at(g, &lt);
-        vt = logical_of(&lt, g->aggs[a].column);
-        specs[a].input = vt == DUSK_TYPE_NULL ? DUSK_TYPE_STRING
-                                              : dusk_type_physical(vt);
-      }
+      if (fn == DUSK_AGG_NUNIQUE)
+        specs[a].input = nunique_input(g, &g->aggs[a]);
     }
     /* The rest of the input types show in the partial's state columns. */
     if ((rc = dusk_hashagg_partial_types(t, nkeys, ktypes, specs, naggs,
@@ -4601,6 +4604,79 @@ static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
   return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
 }
 
+/* Part `part` of nparts of a nunique reduction's partial t (no keys, a
+ * string column per aggregate holding its distinct values encoded one
+ * after another, hashagg.c): each run cut to the values whose encoded
+ * bytes hash to the part, so parts count disjoint values and their
+ * counts add up.  The runs are checked as a merge checks them. */
+static int split_nunique(const dusk_plan *g, const dusk_table *t,
+                         uint32_t part, uint32_t nparts, dusk_table **out,
+                         dusk_error *err) {
+  const char **names = dusk_xcalloc(t->ncols + 1, sizeof *names);
+  dusk_type *types = dusk_xcalloc(t->ncols + 1, sizeof *types);
+  dusk_value *row = dusk_xcalloc(t->ncols + 1, sizeof *row);
+  dusk_buf *runs = dusk_xcalloc(t->ncols + 1, sizeof *runs);
+  dusk_table *res = NULL;
+  int rc = 0;
+  if (t->ncols != g->naggs || t->nindex != 0 || t->nrows > 1) {
+    rc = dusk_error_set(err, DUSK_EINVAL, "df_split: a nunique partial of "
+                        "%zu columns and %zu rows, %zu aggregates", t->ncols,
+                        t->nrows, g->naggs);
+    goto out;
+  }
+  for (size_t c = 0; c < t->ncols; c++) {
+    names[c] = t->cols[c].name;
+    types[c] = t->cols[c].type;
+    dusk_buf_init(&runs[c]);
+    if (types[c] != DUSK_TYPE_STRING) {
+      rc = dusk_error_set(err, DUSK_EINVAL, "df_split: nunique state '%s' "
+                          "is no string", names[c]);
+      goto out;
+    }
+  }
+  res = dusk_table_new(names, types, t->ncols, 0);
+  for (size_t c = 0; t->nrows == 1 && c < t->ncols; c++) {
+    dusk_type vt = nunique_input(g, &g->aggs[c]);
+    dusk_value v;
+    size_t pos = 0;
+    dusk_table_get(t, c, 0, &v);
+    while (v.type == DUSK_TYPE_STRING && pos < v.u.s.len) {
+      size_t len = vt == DUSK_TYPE_BOOL ? 1 : vt == DUSK_TYPE_STRING ? 4 : 8;
+      if (v.u.s.len - pos >= 4 && vt == DUSK_TYPE_STRING) {
+        uint32_t slen;
+        memcpy(&slen, v.u.s.ptr + pos, 4);
+        len += slen;
+      }
+      if (v.u.s.len - pos < len) {
+        rc = dusk_error_set(err, DUSK_ETYPE, "df_split: bad nunique state "
+                            "'%s' at byte %zu", names[c], pos);
+        goto out;
+      }
+      if (dusk_hash_bytes(v.u.s.ptr + pos, len) % nparts == part)
+        dusk_xcheck(dusk_buf_append(&runs[c], v.u.s.ptr + pos, len));
+      pos += len;
+    }
+    row[c].type = DUSK_TYPE_STRING;
+    row[c].u.s.ptr = runs[c].data ? (const char *)runs[c].data : "";
+    row[c].u.s.len = runs[c].len;
+  }
+  if (t->nrows == 1 && (rc = dusk_table_append_row(res, row)) != 0)
+    dusk_error_set(err, rc, "df_split: %s", dusk_strerror(rc));
+out:
+  for (size_t c = 0; c < t->ncols; c++)
+    dusk_buf_destroy(&runs[c]);
+  free(runs);
+  free(row);
+  free(types);
+  free(names);
+  if (rc != 0) {
+    dusk_table_free(res);
+    return rc;
+  }
+  *out = res;
+  return 0;
+}
+
 /* df_split: the part (tail args' part of nparts) of a groupby's (or a
  * value_counts') scan partial whose groups hash there, with the scan's
  * ranges row (every part checks every range, as one final would). */
@@ -4657,6 +4733,17 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = dusk_partial_decode(call->inputs[0], &rs, &ps, &err)) != 0 ||
       (rc = dusk_table_decode(ps, &t, &err)) != 0)
     goto out;
+  if (nkeys == 0 && dusk_nunique_reduction(dusk_plan_result_root(plan))) {
+    if ((rc = split_nunique(dusk_plan_result_root(plan), t, ta.part,
+                            ta.nparts, &part, &err)) == 0)
+      goto encode;
+    goto out;
+  }
+  if (nkeys == 0) {
+    rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: a reduction of "
+                        "nunique aggregates alone splits, not this one");
+    goto out;
+  }
   if (t->ncols < nkeys) {
     rc = dusk_error_set(&err, DUSK_EINVAL, "df_split: partial of %zu "
                         "columns, %zu keys", t->ncols, nkeys);
@@ -4666,8 +4753,12 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   for (size_t r = 0; r < t->nrows; r++)
     if (part_of(t, r, nkeys, ta.nparts, &key) == ta.part)
       rows[n++] = r;
-  if ((rc = dusk_table_take(t, rows, n, &part)) != 0 ||
-      (rc = dusk_table_encode(part, &enc)) != 0) {
+  if ((rc = dusk_table_take(t, rows, n, &part)) != 0) {
+    dusk_error_set(&err, rc, "df_split: %s", dusk_strerror(rc));
+    goto out;
+  }
+encode:
+  if ((rc = dusk_table_encode(part, &enc)) != 0) {
     dusk_error_set(&err, rc, "df_split: %s", dusk_strerror(rc));
     goto out;
   }
@@ -4736,6 +4827,52 @@ static int gather_value_counts(merger *m, dusk_op_call *call,
   return rc;
 }
 
+/* df_gather of a nunique reduction's split_out parts: each part counted
+ * the distinct values that hash to it, so the answer's counts are the
+ * sums of the parts' (part 0's table, marked by its final, holds them). */
+static int gather_nunique(merger *m, dusk_op_call *call, dusk_error *err) {
+  dusk_table *all = NULL, *t = NULL;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < call->ninputs; i++) {
+    if ((rc = dusk_table_decode(call->inputs[i], &t, err)) != 0)
+      break;
+    if (t->ncols != m->p.root->naggs || t->nrows > 1 ||
+        (all != NULL && t->nrows != all->nrows)) {
+      rc = dusk_error_set(err, DUSK_EINVAL, "split_out: nunique part %zu "
+                          "of %zu columns and %zu rows", i, t->ncols,
+                          t->nrows);
+      break;
+    }
+    for (size_t c = 0; c < t->ncols; c++)
+      if (t->cols[c].type != DUSK_TYPE_INT64) {
+        rc = dusk_error_set(err, DUSK_EINVAL, "split_out: nunique part "
+                            "%zu's column '%s' is no count", i,
+                            t->cols[c].name);
+        break;
+      }
+    if (rc == 0 && all == NULL) {
+      all = t;
+      t = NULL;
+    } else if (rc == 0) {
+      for (size_t c = 0; c < t->ncols && t->nrows == 1; c++)
+        all->cols[c].i64[0] += t->cols[c].i64[0];
+    }
+    dusk_table_free(t);
+    t = NULL;
+  }
+  if (rc == 0 && all == NULL)
+    rc = dusk_error_set(err, DUSK_EINVAL, "df_gather: no parts");
+  if (rc == 0)
+    rc = dusk_post_run(m->p.plan, m->p.root, &all, err);
+  if (rc == 0) {
+    call->result.len = 0;
+    if ((rc = dusk_table_encode(all, &call->result)) != 0)
+      dusk_error_set(err, rc, "encoding the result");
+  }
+  dusk_table_free(all);
+  return rc;
+}
+
 /* df_gather: the split_out parts' results (each its groups in key order,
  * no two parts sharing a group) as one result in key order - pandas'
  * sorted groups - then the post steps, as df_final runs them. */
@@ -4752,6 +4889,10 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
     goto out;
   if (m.p.terminal == DUSK_PLAN_VALUE_COUNTS) {
     rc = gather_value_counts(&m, call, &err);
+    goto out;
+  }
+  if (m.p.terminal == DUSK_PLAN_GROUPBY && m.p.root->ncolumns == 0) {
+    rc = gather_nunique(&m, call, &err);
     goto out;
   }
   for (size_t i = 0; i < call->ninputs; i++) {

@@ -226,6 +226,22 @@ def test_many_groups_split_out_without_asking(tmp_path):
             got = df.k.value_counts().compute()
         assert ops_of(tmp_path / "vc10.html") == set()
         pdt.assert_series_equal(got, pdf.k.value_counts())
+        # nunique of as many values: each part counts the values that
+        # hash to it, and the counts add up
+        with dusk.performance_report(filename=tmp_path / "nu.html"):
+            got = df.id.nunique().compute()
+        assert ops_of(tmp_path / "nu.html") == {"df_split", "df_gather"}
+        assert got == pdf.id.nunique()
+        with dusk.performance_report(filename=tmp_path / "nu2.html"):
+            got = df[["id", "v", "k"]].nunique().compute()
+        assert ops_of(tmp_path / "nu2.html") == {"df_split", "df_gather"}
+        pdt.assert_series_equal(got, pdf[["id", "v", "k"]].nunique())
+        got = df[df.k > 4].v.nunique().compute()
+        assert got == pdf[pdf.k > 4].v.nunique()
+        with dusk.performance_report(filename=tmp_path / "nu10.html"):
+            got = df.k.nunique().compute()
+        assert ops_of(tmp_path / "nu10.html") == set()
+        assert got == pdf.k.nunique()
         with dusk.performance_report(filename=tmp_path / "few.html"):
             got = df.groupby("k").v.sum().compute()
         assert ops_of(tmp_path / "few.html") == set()
