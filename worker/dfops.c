@@ -3489,8 +3489,6 @@ static dusk_type logical_of(const ltypes_map *m, const char *name) {
   return DUSK_TYPE_NULL;
 }
 
-/* Groupby partials carry their own layout: the first one builds the
- * aggregate from the plan's keys and the partial's column types. */
 /* The type of the values a nunique aggregate a of g counts: not in its
  * partial (an encoded run of them); the plan's types are (the leaf's
  * dtypes, then each assign's), stored as scanned. */
@@ -3502,6 +3500,8 @@ static dusk_type nunique_input(const dusk_plan *g, const dusk_agg *a) {
   return vt == DUSK_TYPE_NULL ? DUSK_TYPE_STRING : dusk_type_physical(vt);
 }
 
+/* Groupby partials carry their own layout: the first one builds the
+ * aggregate from the plan's keys and the partial's column types. */
 static int merge_groupby(merger *m, const dusk_table *t, dusk_error *err) {
   const dusk_plan *g = m->p.root;
   if (m->p.agg == NULL) {
@@ -4634,7 +4634,10 @@ static int split_nunique(const dusk_plan *g, const dusk_table *t,
       goto out;
     }
   }
-  res = dusk_table_new(names, types, t->ncols, 0);
+  if ((res = dusk_table_new(names, types, t->ncols, 0)) == NULL) {
+    rc = dusk_error_set(err, DUSK_ENOMEM, "df_split: out of memory");
+    goto out;
+  }
   for (size_t c = 0; t->nrows == 1 && c < t->ncols; c++) {
     dusk_type vt = nunique_input(g, &g->aggs[c]);
     dusk_value v;

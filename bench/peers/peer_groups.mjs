@@ -1,14 +1,31 @@
 // DuckDB's and Polars' side of bench/groups.py: rows per pickup_datetime
-// (as text), 2 threads.  Prints {"system", "groups", "rows", "max"}.
+// (as text; a GROUP BY answers size and value_counts alike) or its
+// distinct count (nunique), 2 threads.  Prints {"system", "groups",
+// "rows", "max"}.
 //
-//   node bench/peers/peer_groups.mjs {duckdb|polars} A.csv
+//   node bench/peers/peer_groups.mjs {duckdb|polars} A.csv [QUERY]
 import pl from "nodejs-polars";
 import { DuckDBInstance } from "@duckdb/node-api";
 
-const [system, a] = process.argv.slice(2);
+const [system, a, q = "size"] = process.argv.slice(2);
 const THREADS = process.env.BENCH_THREADS || "2";
 const num = (v) => (typeof v === "bigint" ? Number(v) : v);
 let counts;
+if (q === "nunique") { // the distinct count alone
+  let n;
+  if (system === "duckdb") {
+    const lit = `'${a.replaceAll("'", "''")}'`;
+    const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
+    const con = await db.connect();
+    const r = await con.runAndReadAll(`SELECT count(DISTINCT pickup_datetime) FROM read_csv_auto(${lit}, types = {'pickup_datetime': 'VARCHAR', 'dropoff_datetime': 'VARCHAR'})`);
+    n = num(r.getRows()[0][0]);
+  } else {
+    const df = pl.scanCSV(a).select(pl.col("pickup_datetime").dropNulls().nUnique().alias("n")).collectSync();
+    n = num(df.getColumn("n").toArray()[0]);
+  }
+  process.stdout.write(JSON.stringify({ system, groups: n, rows: 0, max: 0 }) + "\n");
+  process.exit(0);
+}
 if (system === "duckdb") {
   const lit = `'${a.replaceAll("'", "''")}'`;
   const db = await DuckDBInstance.create(":memory:", { threads: THREADS });
