@@ -23,6 +23,9 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +199,52 @@ struct dusk_worker {
   int stopping;
   int net_closed;
   uv_timer_t leave_timer; /* bounds the wait for the scheduler's goodbye */
+  uint64_t last_done_ns;  /* loop side: when a task last finished */
+  int heap_trimmed;       /* loop side: given back since the last task */
 };
+
+/* Freed memory stays with the worker while it works.  By default glibc
+ * gives a heap's free top back past 128 KiB and unmaps every block past
+ * its mmap threshold when it is freed, so each task's buffers were fresh
+ * pages, faulted in again one at a time: on a virtual machine that was a
+ * large share of a scan's time (docs/performance.md).  Blocks up to 32
+ * MiB now come from the heap, and up to an eighth of --memory-limit (64
+ * to 256 MiB: about what a scan's state takes) of free heap is kept for
+ * the next task;
+ * after IDLE_TRIM_MS without one it all goes back (on_chore).  Results
+ * are counted against the limit as before: this is free memory only. */
+#define IDLE_TRIM_MS 2000
+
+static void keep_freed_memory(uint64_t memory_limit) {
+#ifdef __GLIBC__
+  uint64_t keep = memory_limit / 8;
+  if (keep > ((uint64_t)256 << 20))
+    keep = (uint64_t)256 << 20;
+  if (keep < ((uint64_t)64 << 20))
+    keep = (uint64_t)64 << 20;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, (int)keep);
+#else
+  (void)memory_limit;
+#endif
+}
+
+/* Gives the kept free memory back once the worker has been idle a while. */
+static void trim_when_idle(dusk_worker *w) {
+  size_t queued;
+  if (w->heap_trimmed ||
+      uv_hrtime() - w->last_done_ns < (uint64_t)IDLE_TRIM_MS * 1000000u)
+    return;
+  uv_mutex_lock(&w->mutex);
+  queued = w->nqueued;
+  uv_mutex_unlock(&w->mutex);
+  if (queued > 0)
+    return;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  w->heap_trimmed = 1;
+}
 
 static void connect_scheduler(dusk_worker *w);
 static void task_inputs_ready(dusk_worker *w, wtask *t);
@@ -464,6 +512,8 @@ static void run_thread(void *arg) {
 static void finish_task(dusk_worker *w, wtask *t) {
   assert(t->state == W_QUEUED);
   t->state = W_DONE;
+  w->last_done_ns = uv_hrtime();
+  w->heap_trimmed = 0;
   w->ema_run_us = 0.9 * w->ema_run_us + 0.1 * (double)t->run_us;
   w->bytes_scanned += t->call.bytes_scanned; /* read, whatever came of it */
     if (!t->canceled)
@@ -931,10 +981,12 @@ static void drop_all_work(dusk_worker *w) {
 
 static void on_reconnect_timer(uv_timer_t *t) { connect_scheduler(t->data); }
 
-/* Periodic chore: data-port peers that never authenticate are cut. */
+/* Periodic chore: data-port peers that never authenticate are cut; an
+ * idle worker's kept free memory goes back. */
 static void on_chore(uv_timer_t *t) {
   dusk_worker *w = t->data;
   dusk_net_sweep(&w->net, (uint64_t)w->cfg.handshake_ms);
+  trim_when_idle(w);
 }
 
 static void finish_stop(dusk_worker *w);
@@ -1076,6 +1128,8 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   if ((rc = dusk_worker_memory_limit(cfg->memory_limit, 1, &w->memory_limit,
                                      err)) != 0)
     goto fail_early;
+  keep_freed_memory(w->memory_limit);
+  w->heap_trimmed = 1; /* nothing to give back yet */
   dusk_spill_init(&w->spill, cfg->spill_dir);
   dusk_idmap_init(&w->results);
   dusk_idmap_init(&w->tasks);

@@ -439,3 +439,35 @@ def test_plugin_ops_by_name():
             a, b = c.submit("add", 6), c.submit("add", 7)
             assert c.submit("mul", a, b).result() == 42
             assert c.get({"x": ("add", 3), "y": ("mul", 2, "x")}, "y") == 6
+
+
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="the sanitizers' allocator keeps freed memory "
+                    "in its quarantine, whatever glibc is told")
+def test_an_idle_worker_gives_its_freed_memory_back(tmp_path):
+    """While it works, a worker keeps the memory its tasks free for the
+    next ones (worker.c keep_freed_memory: fresh pages cost a page fault
+    each); two seconds after its last task it gives it all back, so its
+    resident size falls back from the query's peak to near where it
+    started."""
+    import dusk.dataframe as dd
+    path = tmp_path / "ids.csv"
+    with open(path, "w") as f:
+        f.write("id,k\n")
+        f.writelines(f"{i * 7919},{i % 5}\n" for i in range(1_500_000))
+    with dusk.LocalCluster(n_workers=1, memory_limit="2GB") as cluster, \
+            dusk.Client(cluster) as c:
+        pid = c.scheduler_info()["workers"][0]["pid"]
+
+        def rss():
+            with open(f"/proc/{pid}/status") as st:
+                return next(int(line.split()[1]) * 1024 for line in st
+                            if line.startswith("VmRSS:"))
+        start = rss()
+        df = dd.read_csv(str(path), blocksize="8MB")
+        assert df.id.value_counts().head(3).tolist() == [1, 1, 1]
+        peak = rss()
+        assert peak > start + (64 << 20), (start, peak)  # the test's own
+        wait_until(lambda: rss() < start + (32 << 20), 30,
+                   f"the worker's RSS to fall back from {peak >> 20} MiB "
+                   f"(started at {start >> 20} MiB)")
