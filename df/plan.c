@@ -1817,7 +1817,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional frame_reduce (true) or split_out (an int) */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
     nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
-  else if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->split_out > 1)
+  else if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns == 1 &&
+           p->split_out > 1)
     nf += 2; /* output, then split_out (an int) */
   else if (p->kind == DUSK_PLAN_VALUE_COUNTS &&
            (p->normalize || p->describe_counts || p->masked))
@@ -1933,7 +1934,7 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     PK(pk_cstr(pk, p->columns && p->ncolumns > 0 ? p->columns[0] : NULL));
     PK(p->keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     if (p->normalize || p->describe_counts || p->masked || p->ncolumns > 1 ||
-        p->split_out > 1)
+        (p->ncolumns == 1 && p->split_out > 1))
       PK(msgpack_pack_uint8(pk, (p->describe_counts ? 2
                                  : p->normalize     ? 1
                                                     : 0) |
@@ -2804,8 +2805,11 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     const msgpack_object *keys = NULL;
     uint32_t nkeys = 0;
     bool split = false;
-    if (nfields == 4 && f[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-      /* Dask's split_out: an int from 2, on a value_counts without keys */
+    if (nfields == 4) {
+      /* Dask's split_out: an int from 2, on a value_counts without keys
+       * (a grouped one has six fields) */
+      if (f[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return bad_type(err, where, "split_out", "an int from 2", &f[3]);
       if (f[3].via.u64 < 2 || f[3].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT)
         return dusk_error_set(err, DUSK_EINVAL, "%s: split_out %" PRIu64
                               " (2..%d)", where, f[3].via.u64,
@@ -2831,9 +2835,11 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       uint64_t out = f[2].via.u64, base = out & 3;
       if (f[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER || out > 6 ||
           base == 3 || (out == 0 && nfields == 3 && !split) ||
-          (out > 1 && nfields > 3))
+          (out > 1 && nfields > 3) || (base == 2 && split))
         return bad_type(err, where, "output",
                         nfields > 3 ? "0 or 1 (normalize)"
+                        : split     ? "0 or 1 (normalize), + 4 (masked), "
+                                      "with split_out"
                                     : "1 (normalize) or 2 (describe), "
                                       "+ 4 (masked)",
                         &f[2]);

@@ -208,20 +208,20 @@ struct dusk_worker {
  * its mmap threshold when it is freed, so each task's buffers were fresh
  * pages, faulted in again one at a time: on a virtual machine that was a
  * large share of a scan's time (docs/performance.md).  Blocks up to 32
- * MiB now come from the heap, and up to an eighth of --memory-limit (64
- * to 256 MiB: about what a scan's state takes) of free heap is kept for
- * the next task;
- * after IDLE_TRIM_MS without one it all goes back (on_chore).  Results
- * are counted against the limit as before: this is free memory only. */
+ * MiB (64-bit glibc's largest threshold; a 32-bit one refuses it and
+ * keeps its own) now come from the heap, and each allocator arena (the loop's and the task thread's)
+ * keeps up to an eighth of --memory-limit (at most 256 MiB: about what a
+ * scan's state takes; 64 MiB without a limit) of free heap for the next
+ * task; after IDLE_TRIM_MS without one it all goes back (on_chore).
+ * Results are counted against the limit as before: this is free memory
+ * only. */
 #define IDLE_TRIM_MS 2000
 
 static void keep_freed_memory(uint64_t memory_limit) {
 #ifdef __GLIBC__
-  uint64_t keep = memory_limit / 8;
+  uint64_t keep = memory_limit ? memory_limit / 8 : (uint64_t)64 << 20;
   if (keep > ((uint64_t)256 << 20))
     keep = (uint64_t)256 << 20;
-  if (keep < ((uint64_t)64 << 20))
-    keep = (uint64_t)64 << 20;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, (int)keep);
 #else

@@ -1759,6 +1759,30 @@ START_TEST(test_wrong_field_types) {
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_EINVAL, "plan value_counts: split_out 1",
                      "(2..256)");
+  /* ... four fields whose last is no int: not read as a grouped one's
+   * keys (which has six fields) */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 4);
+  pk_s(&p, "c");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 1);
+  msgpack_pack_array(&p.pk, 1);
+  pk_s(&p, "k");
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: split_out",
+                     "an int from 2");
+  /* ... and split_out with describe()'s counts */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 4);
+  pk_s(&p, "c");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 2);
+  msgpack_pack_uint32(&p.pk, 4);
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: output",
+                     "with split_out");
   /* sample: a frac outside [0, 1]; a seed that is not a uint. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
