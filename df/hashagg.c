@@ -106,6 +106,10 @@ struct dusk_hashagg {
    * key value is then encoded after a byte saying whether it is one. */
   bool keep_na;
   uint64_t text_cap; /* a text sum's bytes at most (hashagg.h) */
+  /* The latest position any first/last state was given (update_at),
+   * INT64_MIN when none: a batch wholly after it holds no group's first
+   * row but its new groups' (first_rows_in_order). */
+  int64_t hi_range, hi_row;
 };
 
 
@@ -281,6 +285,7 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
   h->nkeys = nkeys;
   h->naggs = naggs;
   h->text_cap = DUSK_TEXT_SUM_MAX;
+  h->hi_range = h->hi_row = INT64_MIN;
   h->key_names = calloc(nkeys ? nkeys : 1, sizeof *h->key_names);
   h->key_types = calloc(nkeys ? nkeys : 1, sizeof *h->key_types);
   h->aggs = calloc(naggs ? naggs : 1, sizeof *h->aggs);
@@ -402,11 +407,12 @@ static void get_value(const char *p, size_t *pos, dusk_type t, dusk_value *v) {
 
 /* ---- updating states ----------------------------------------------------- */
 
-static int ensure_slots(dusk_hashagg *h) {
-  if (h->groups.n <= h->slots_cap)
+/* Room for the state of n groups. */
+static int reserve_slots(dusk_hashagg *h, size_t n) {
+  if (n <= h->slots_cap)
     return 0;
   size_t cap = h->slots_cap ? h->slots_cap * 2 : 64;
-  while (cap < h->groups.n)
+  while (cap < n)
     cap *= 2;
   slot *s = realloc(h->slots, cap * (h->naggs ? h->naggs : 1) * sizeof *s);
   if (s == NULL)
@@ -416,6 +422,10 @@ static int ensure_slots(dusk_hashagg *h) {
   h->slots = s;
   h->slots_cap = cap;
   return 0;
+}
+
+static int ensure_slots(dusk_hashagg *h) {
+  return reserve_slots(h, h->groups.n);
 }
 
 /* Whether a key value is missing: a null, or a float NaN (pandas' NaN key
@@ -519,6 +529,10 @@ static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
                      int64_t range, int64_t row) {
   slot *s = &h->slots[g * h->naggs + a];
   int rc;
+  if (range > h->hi_range || (range == h->hi_range && row > h->hi_row)) {
+    h->hi_range = range;
+    h->hi_row = row;
+  }
   if (s->has) {
     int c = range != s->range ? (range < s->range ? -1 : 1)
             : row != s->row   ? (row < s->row ? -1 : 1)
@@ -855,6 +869,49 @@ void dusk_hashagg_set_text_cap(dusk_hashagg *h, uint64_t bytes) {
   h->text_cap = bytes;
 }
 
+/* Row r's position in the files (dusk_hashagg_at). */
+static int64_t row_at(const dusk_hashagg *h, size_t r) {
+  return h->at_rows ? (int64_t)h->at_rows[r] : h->seq + (int64_t)r;
+}
+
+/* Whether the batch's rows lie in file order, each after any position a
+ * first/last state was given before (a scan's batches, one after the
+ * other, do).  Then a group seen before already holds an earlier first
+ * row, and a group the batch added first appears at its first row here
+ * (first_rows_of_new_groups). */
+static bool batch_after_all(const dusk_hashagg *h, const dusk_batch *b) {
+  if (b->nrows == 0)
+    return true;
+  if (h->at_range < h->hi_range ||
+      (h->at_range == h->hi_range && row_at(h, 0) <= h->hi_row))
+    return false;
+  if (h->at_rows != NULL)
+    for (size_t r = 1; r < b->nrows; r++)
+      if (h->at_rows[r] <= h->at_rows[r - 1])
+        return false;
+  return true;
+}
+
+/* FIRST_ROW aggregate a over a batch_after_all batch: only the groups it
+ * added (ids from `before` on) are touched, once each, where update_at
+ * would visit every row's slot. */
+static void first_rows_of_new_groups(dusk_hashagg *h, const dusk_batch *b,
+                                     size_t a, size_t before) {
+  const uint32_t *rg = h->row_group;
+  for (size_t r = 0; r < b->nrows; r++) {
+    slot *s;
+    if (!rg[r] || rg[r] - 1 < before)
+      continue;
+    s = &h->slots[(rg[r] - 1) * h->naggs + a];
+    if (!s->has) {
+      s->has = 1;
+      s->i = 0;
+      s->range = h->at_range;
+      s->row = row_at(h, r);
+    }
+  }
+}
+
 void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
                      const uint64_t *row_ordinals) {
   h->at_range = (int64_t)range;
@@ -865,6 +922,8 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
                      const int *key_cols, const int *agg_cols) {
   dusk_value v;
   int rc, by_group;
+  size_t before = h->groups.n;
+  bool after_all = batch_after_all(h, b);
   if (h->nkeys > 16)
     return DUSK_EINVAL;
   if ((rc = assign_groups(h, b, key_cols)) != 0)
@@ -906,10 +965,14 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
       dusk_value zero;
       zero.type = DUSK_TYPE_INT64;
       zero.u.i = 0;
+      if (after_all) {
+        first_rows_of_new_groups(h, b, a, before);
+        continue;
+      }
       for (size_t r = 0; r < b->nrows; r++)
-        if (rg[r] && (rc = update_at(h, rg[r] - 1, a, &zero, h->at_range,
-                                     h->at_rows ? (int64_t)h->at_rows[r]
-                                                : h->seq + (int64_t)r)) != 0)
+        if (rg[r] &&
+            (rc = update_at(h, rg[r] - 1, a, &zero, h->at_range,
+                            row_at(h, r))) != 0)
           return rc;
       continue;
     }
@@ -922,8 +985,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
             (v.type == DUSK_TYPE_FLOAT64 && isnan(v.u.f)))
           continue; /* pandas skips NaN as it skips nulls */
         if ((rc = update_at(h, rg[r] - 1, a, &v, h->at_range,
-                            h->at_rows ? (int64_t)h->at_rows[r]
-                                       : h->seq + (int64_t)r)) != 0)
+                            row_at(h, r))) != 0)
           return rc;
       }
       continue;
@@ -935,6 +997,10 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
       if ((rc = update(h, rg[r] - 1, a, &v)) != 0)
         return rc;
     }
+  }
+  if (after_all && b->nrows > 0) { /* update_at's, for the rows above */
+    h->hi_range = h->at_range;
+    h->hi_row = row_at(h, b->nrows - 1);
   }
   h->seq += (int64_t)b->nrows;
   h->at_rows = NULL;
@@ -1294,6 +1360,12 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
       }
     }
   }
+  /* The merged groups number at least the partial's: room for them made
+   * at once, where growing as they come would rehash the groups and copy
+   * their state at every doubling. */
+  if ((rc = dusk_keyset_reserve(&h->groups, p->nrows)) != 0 ||
+      (rc = reserve_slots(h, p->nrows)) != 0)
+    return dusk_error_set(err, rc, "out of memory merging partials");
   /* The groups of MERGE_CHUNK rows at a time, looked up as a batch (the
    * key set prefetches each slot ahead: a partial of a million groups
    * costs about one memory wait a row, not one per probe step). */
@@ -1620,19 +1692,108 @@ static int cmp_first_rows(const void *x, const void *y, void *arg) {
   return sa->row < sb->row ? -1 : sa->row > sb->row;
 }
 
+#define SWAP(type, x, y)                                                       \
+  do {                                                                         \
+    type swap_tmp_ = (x);                                                      \
+    (x) = (y);                                                                 \
+    (y) = swap_tmp_;                                                           \
+  } while (0)
+
+static unsigned bits_for(uint64_t max) {
+  unsigned n = 0;
+  while (n < 64 && (max >> n) != 0)
+    n++;
+  return n;
+}
+
+/* order[0..ngroups): the group ids in the order of their FIRST_ROW
+ * aggregate a's rows (positions are distinct: no ties).  Where a range and
+ * a row fit in 64 bits together (ranges and rows are small), an LSD radix
+ * sort of the packed positions, skipping the bytes every one shares;
+ * otherwise a comparison sort. */
+static void first_row_order(const dusk_hashagg *h, size_t a, size_t *order) {
+  size_t n = h->groups.n;
+  uint64_t max_range = 0, max_row = 0;
+  uint64_t *key = NULL, *key2 = NULL;
+  size_t *idx2 = NULL;
+  unsigned row_bits;
+  bool packable = true;
+  for (size_t g = 0; g < n && packable; g++) {
+    const slot *s = &h->slots[g * h->naggs + a];
+    if (s->range < 0 || s->row < 0)
+      packable = false;
+    else {
+      max_range = (uint64_t)s->range > max_range ? (uint64_t)s->range
+                                                 : max_range;
+      max_row = (uint64_t)s->row > max_row ? (uint64_t)s->row : max_row;
+    }
+  }
+  row_bits = bits_for(max_row);
+  if (packable && bits_for(max_range) + row_bits <= 64 && n > 1) {
+    key = malloc(n * sizeof *key);
+    key2 = malloc(n * sizeof *key2);
+    idx2 = malloc(n * sizeof *idx2);
+  }
+  if (key == NULL || key2 == NULL || idx2 == NULL) {
+    /* not packable, too few to matter, or no memory: qsort needs none */
+    const void *arg[2] = {h, &a};
+    free(key);
+    free(key2);
+    free(idx2);
+    for (size_t g = 0; g < n; g++)
+      order[g] = g;
+    qsort_r(order, n, sizeof *order, cmp_first_rows, (void *)arg);
+    return;
+  }
+  for (size_t g = 0; g < n; g++) {
+    const slot *s = &h->slots[g * h->naggs + a];
+    key[g] = row_bits == 64 ? (uint64_t)s->row
+                            : (uint64_t)s->range << row_bits | (uint64_t)s->row;
+    order[g] = g;
+  }
+  {
+    uint64_t *k = key, *k2 = key2;
+    size_t *o = order, *o2 = idx2;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+      size_t count[256] = {0}, pos = 0;
+      for (size_t i = 0; i < n; i++)
+        count[(k[i] >> shift) & 0xff]++;
+      if (count[(k[0] >> shift) & 0xff] == n)
+        continue; /* every key shares this byte */
+      for (size_t d = 0; d < 256; d++) {
+        size_t c = count[d];
+        count[d] = pos;
+        pos += c;
+      }
+      for (size_t i = 0; i < n; i++) {
+        size_t to = count[(k[i] >> shift) & 0xff]++;
+        k2[to] = k[i];
+        o2[to] = o[i];
+      }
+      SWAP(uint64_t *, k, k2);
+      SWAP(size_t *, o, o2);
+    }
+    if (o != order)
+      memcpy(order, o, n * sizeof *order);
+  }
+  free(key);
+  free(key2);
+  free(idx2);
+}
+
 /* ranks[g]: group g's place in the order of first appearance (the
  * FIRST_ROW aggregate a); order is scratch of one entry per group. */
 static void first_row_ranks(const dusk_hashagg *h, size_t a, size_t *order,
                             int64_t *ranks) {
-  const void *arg[2] = {h, &a};
-  for (size_t g = 0; g < h->groups.n; g++)
-    order[g] = g;
-  qsort_r(order, h->groups.n, sizeof *order, cmp_first_rows, (void *)arg);
+  first_row_order(h, a, order);
   for (size_t i = 0; i < h->groups.n; i++)
     ranks[order[i]] = (int64_t)i;
 }
 
-int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
+/* The answer, its groups sorted by key, or with by_first_row in the
+ * order of that FIRST_ROW aggregate's rows (hashagg.h). */
+static int final_in_order(const dusk_hashagg *h, bool by_first_row,
+                          dusk_table **out) {
   size_t ncols = h->nkeys + h->naggs, ngroups = h->groups.n;
   const char **names = calloc(ncols, sizeof *names);
   dusk_type *types = calloc(ncols, sizeof *types);
@@ -1670,11 +1831,17 @@ int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
       ranks = calloc(ngroups ? ngroups : 1, sizeof *ranks);
       if (ranks == NULL)
         goto out;
-      first_row_ranks(h, a, order, ranks);
+      first_row_ranks(h, a, order, ranks); /* order: by first row */
     }
-  for (size_t g = 0; g < h->groups.n; g++)
-    order[g] = g;
-  qsort_r(order, h->groups.n, sizeof *order, cmp_groups, (void *)h);
+  if (by_first_row && ranks == NULL) {
+    rc = DUSK_EINVAL;
+    goto out;
+  }
+  if (!by_first_row) {
+    for (size_t g = 0; g < h->groups.n; g++)
+      order[g] = g;
+    qsort_r(order, h->groups.n, sizeof *order, cmp_groups, (void *)h);
+  }
   for (size_t i = 0; i < h->groups.n; i++) {
     size_t g = order[i], pos = 0;
     const char *kp = dusk_keyset_key(&h->groups, g);
@@ -1754,4 +1921,12 @@ out:
       dusk_buf_destroy(&sets[i]);
   free(sets);
   return rc;
+}
+
+int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out) {
+  return final_in_order(h, false, out);
+}
+
+int dusk_hashagg_final_by_first_row(const dusk_hashagg *h, dusk_table **out) {
+  return final_in_order(h, true, out);
 }

@@ -84,6 +84,13 @@ int dusk_hashagg_partial_types(const dusk_table *partial, size_t nkeys,
  * the input type (null for a group whose values are all null). */
 int dusk_hashagg_final(const dusk_hashagg *h, dusk_table **out);
 
+/* The same columns, the groups in the order of their first rows (the
+ * first FIRST_ROW aggregate's, whose column then holds 0, 1, 2, ...), not
+ * sorted by key: value_counts orders its answer by counts, ties by first
+ * appearance, so a sort by key would be wasted.  DUSK_EINVAL without a
+ * FIRST_ROW aggregate. */
+int dusk_hashagg_final_by_first_row(const dusk_hashagg *h, dusk_table **out);
+
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h);
 
 #endif

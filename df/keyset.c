@@ -21,9 +21,10 @@ void dusk_keyset_destroy(dusk_keyset *s) {
   memset(s, 0, sizeof *s);
 }
 
-/* A slot's home is its tag's low bits, so growing needs no key's bytes. */
-static int grow_slots(dusk_keyset *s) {
-  size_t n = s->nslots ? s->nslots * 2 : 64, mask = n - 1;
+/* Rehashes into n slots (a power of two above the entries).  A slot's
+ * home is its tag's low bits, so growing needs no key's bytes. */
+static int resize_slots(dusk_keyset *s, size_t n) {
+  size_t mask = n - 1;
   dusk_keyset_slot *slots;
   if (n > ((size_t)1 << 32) || (slots = calloc(n, sizeof *slots)) == NULL)
     return DUSK_ENOMEM;
@@ -41,8 +42,11 @@ static int grow_slots(dusk_keyset *s) {
   return 0;
 }
 
-static int grow_entries(dusk_keyset *s) {
-  size_t cap = s->cap ? s->cap * 2 : 64;
+static int grow_slots(dusk_keyset *s) {
+  return resize_slots(s, s->nslots ? s->nslots * 2 : 64);
+}
+
+static int resize_entries(dusk_keyset *s, size_t cap) {
   uint64_t *off;
   if (cap >= UINT32_MAX)
     return DUSK_ENOMEM;
@@ -51,6 +55,24 @@ static int grow_entries(dusk_keyset *s) {
   s->off = off;
   s->cap = cap;
   return 0;
+}
+
+static int grow_entries(dusk_keyset *s) {
+  return resize_entries(s, s->cap ? s->cap * 2 : 64);
+}
+
+int dusk_keyset_reserve(dusk_keyset *s, size_t n) {
+  size_t nslots = s->nslots ? s->nslots : 64, cap = s->cap ? s->cap : 64;
+  int rc;
+  if (n >= UINT32_MAX - 1)
+    return DUSK_ENOMEM;
+  while ((n + 1) * 10 > nslots * 7)
+    nslots *= 2;
+  while (cap < n)
+    cap *= 2;
+  if (nslots != s->nslots && (rc = resize_slots(s, nslots)) != 0)
+    return rc;
+  return cap != s->cap ? resize_entries(s, cap) : 0;
 }
 
 /* Finds or adds key p (len bytes, hash h). */

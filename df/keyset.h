@@ -59,6 +59,12 @@ int dusk_keyset_find_or_add_batch(dusk_keyset *s, const char *keys,
                                   const size_t *offs, size_t n,
                                   uint32_t *entries, uint8_t *added);
 
+/* Makes room for n entries in all, so adding up to n grows nothing: one
+ * rehash to the final size where adding them one by one would rehash
+ * at every doubling (a merge knows its partial's groups beforehand).
+ * Never shrinks.  0 or DUSK_ENOMEM (the set is unchanged then). */
+int dusk_keyset_reserve(dusk_keyset *s, size_t n);
+
 /* The key of entry e (e < s->n) and its length. */
 static inline const char *dusk_keyset_key(const dusk_keyset *s, size_t e) {
   return s->arena.data + s->off[e] + sizeof(uint32_t);

@@ -5441,6 +5441,33 @@ out:
  * missing one, sorted as above; then <NA> appended with its count - 0
  * when the column holds none -; then that whole list sorted again the
  * same way (algorithms.value_counts' own sort_values). */
+/* value_counts_output's answer when every row is a value's: rows
+ * seen[order[0..m)] of g's value (index, unnamed) and count columns. */
+static int value_counts_take(const dusk_table *g, const size_t *seen,
+                             const size_t *order, size_t m,
+                             dusk_table **out) {
+  static const size_t value_and_count[2] = {0, 1};
+  size_t *rows = dusk_xcalloc(m + 1, sizeof *rows);
+  dusk_table *two = NULL, *res = NULL;
+  char *unnamed = strdup("");
+  int rc;
+  for (size_t i = 0; i < m; i++)
+    rows[i] = seen[order[i]];
+  if (unnamed == NULL)
+    rc = DUSK_ENOMEM;
+  else if ((rc = dusk_table_columns(g, value_and_count, 2, 1, &two)) == 0 &&
+           (rc = dusk_table_take(two, rows, m, &res)) == 0) {
+    free(res->cols[0].name);
+    res->cols[0].name = unnamed;
+    unnamed = NULL;
+    *out = res;
+  }
+  free(unnamed);
+  free(rows);
+  dusk_table_free(two);
+  return rc;
+}
+
 static int value_counts_output(const dusk_table *g, bool masked_na,
                                dusk_table **out) {
   size_t n = g->nrows, m = 0, na_row = SIZE_MAX;
@@ -5482,6 +5509,16 @@ static int value_counts_output(const dusk_table *g, bool masked_na,
       counts[i] =
           seen[i] == SIZE_MAX ? 0.0 : (double)g->cols[1].i64[seen[i]];
     rc = dusk_np_argsort_desc(counts, m, order);
+  }
+  if (rc == 0 && !masked_na) {
+    /* every row a value's (no <NA> row to make): columns copied whole */
+    rc = value_counts_take(g, seen, order, m, &res);
+    free(order);
+    free(seen);
+    free(counts);
+    if (rc == 0)
+      *out = res;
+    return rc;
   }
   names[0] = "";
   names[1] = g->cols[1].name;
@@ -6710,7 +6747,10 @@ static void remove_parts(const merger *m) {
 static int value_counts_result(const dusk_plan *vc, const dusk_hashagg *agg,
                                dusk_table **out) {
   dusk_table *g = NULL, *result = NULL;
-  int rc = dusk_hashagg_final(agg, &g);
+  /* a column's counts are ordered by count, then first appearance: no
+   * use sorting them by value first */
+  int rc = vc->ncolumns > 1 ? dusk_hashagg_final(agg, &g)
+                            : dusk_hashagg_final_by_first_row(agg, &g);
   if (rc == 0 && vc->ncolumns > 1)
     rc = group_value_counts_output(vc, g, &result);
   else if (rc == 0)

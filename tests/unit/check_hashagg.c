@@ -2117,6 +2117,151 @@ START_TEST(test_first_last_by_position) {
 }
 END_TEST
 
+/* value_counts' state (SIZE and FIRST_ROW of one int key) against a
+ * reference, per scenario:
+ *   0  batches in file order, one range after another (a scan's: only
+ *      new groups' first rows are set);
+ *   1  the same batches in reverse, each batch's rows reversed (every row
+ *      compared);
+ *   2  in order, then one batch placed before the rest (the compared
+ *      path after the ordered one);
+ *   3  scenario 0's batches in three aggregates, their partials merged
+ *      latest first into a fourth, which then adds a later batch;
+ *   4  positions too wide to pack in 64 bits (ranges near 2^40, rows
+ *      near 2^40: the comparison sort).
+ * The first-row final lists the keys by first position with ranks 0, 1,
+ * ...; the plain final sorts them by key with the same ranks. */
+#define FR_KEYS 700
+#define FR_BATCHES 40
+#define FR_ROWS 64
+static void first_row_scenario(int scenario) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64};
+  config c;
+  dusk_batch b;
+  dusk_hashagg *h[4];
+  dusk_table *t, *sorted;
+  dusk_error err = {0};
+  int64_t key[FR_BATCHES][FR_ROWS];
+  uint64_t rows[FR_BATCHES][FR_ROWS];
+  int64_t range[FR_BATCHES];
+  int64_t count[FR_KEYS];
+  size_t order[FR_KEYS], nkeys = 0, nh = scenario == 3 ? 4 : 1;
+  int64_t base = scenario == 4 ? (int64_t)1 << 40 : 0;
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
+  cfg_agg(&c, DUSK_AGG_FIRST_ROW, DUSK_TYPE_INT64, -1, "first_row");
+  for (size_t i = 0; i < nh; i++)
+    h[i] = cfg_new(&c);
+  for (size_t k = 0; k < FR_KEYS; k++)
+    count[k] = 0;
+  /* batch i: range base + i / 4, rows (i % 4) * FR_ROWS + r (+ base) */
+  for (size_t i = 0; i < FR_BATCHES; i++) {
+    range[i] = base + (int64_t)(i / 4);
+    for (size_t r = 0; r < FR_ROWS; r++) {
+      key[i][r] = (int64_t)(rnd() % (i < 8 ? 60 : FR_KEYS));
+      rows[i][r] = (uint64_t)base + (i % 4) * FR_ROWS + r;
+    }
+  }
+  ck_assert_int_eq(dusk_batch_init(&b, types, 1, FR_ROWS), 0);
+  for (size_t step = 0; step < FR_BATCHES; step++) {
+    size_t i = scenario == 1   ? FR_BATCHES - 1 - step
+               : scenario == 2 ? (step == FR_BATCHES - 1 ? 0 : step + 1)
+                               : step;
+    uint64_t at[FR_ROWS];
+    dusk_hashagg *into = scenario == 3 ? h[step * 3 / FR_BATCHES] : h[0];
+    dusk_batch_clear(&b);
+    if (scenario == 3 && step == FR_BATCHES - 1)
+      break; /* the last batch goes to the merged aggregate */
+    for (size_t r = 0; r < FR_ROWS; r++) {
+      size_t src = scenario == 1 ? FR_ROWS - 1 - r : r;
+      add_row(&b, (dusk_value[]){tu_int(key[i][src])});
+      at[r] = rows[i][src];
+    }
+    dusk_hashagg_at(into, (uint64_t)range[i], at);
+    ck_assert_int_eq(dusk_hashagg_add(into, &b, c.key_cols, c.agg_cols), 0);
+  }
+  if (scenario == 3) {
+    uint64_t at[FR_ROWS];
+    size_t i = FR_BATCHES - 1;
+    for (int j = 2; j >= 0; j--) {
+      dusk_table *p = NULL;
+      ck_assert_int_eq(dusk_hashagg_partial(h[j], &p), 0);
+      p = roundtrip(p);
+      ck_assert_int_eq(dusk_hashagg_merge(h[3], p, &err), 0);
+      dusk_table_free(p);
+    }
+    dusk_batch_clear(&b);
+    for (size_t r = 0; r < FR_ROWS; r++) {
+      add_row(&b, (dusk_value[]){tu_int(key[i][r])});
+      at[r] = rows[i][r];
+    }
+    dusk_hashagg_at(h[3], (uint64_t)range[i], at);
+    ck_assert_int_eq(dusk_hashagg_add(h[3], &b, c.key_cols, c.agg_cols), 0);
+  }
+  dusk_batch_destroy(&b);
+  for (size_t i = 0; i < FR_BATCHES; i++) /* in file order */
+    for (size_t r = 0; r < FR_ROWS; r++) {
+      int64_t k = key[i][r];
+      if (count[k]++ == 0)
+        order[nkeys++] = (size_t)k;
+    }
+  {
+    dusk_hashagg *last = h[nh - 1];
+    t = NULL;
+    ck_assert_int_eq(dusk_hashagg_final_by_first_row(last, &t), 0);
+    sorted = final_of(last);
+  }
+  ck_assert_uint_eq(t->nrows, nkeys);
+  ck_assert_uint_eq(sorted->nrows, nkeys);
+  for (size_t i = 0; i < nkeys; i++) {
+    int64_t k = (int64_t)order[i];
+    expect_row(t, i, (dusk_value[]){tu_int(k), tu_int(count[k]),
+                                    tu_int((int64_t)i)});
+  }
+  for (size_t r = 0, k = 0; k < FR_KEYS; k++) {
+    size_t rank = 0;
+    if (count[k] == 0)
+      continue;
+    while (order[rank] != k)
+      rank++;
+    expect_row(sorted, r++, (dusk_value[]){tu_int((int64_t)k), tu_int(count[k]),
+                                           tu_int((int64_t)rank)});
+  }
+  dusk_table_free(t);
+  dusk_table_free(sorted);
+  for (size_t i = 0; i < nh; i++)
+    dusk_hashagg_free(h[i]);
+}
+
+START_TEST(test_first_rows_any_batch_order) {
+  rng_state = 41;
+  for (int scenario = 0; scenario < 5; scenario++)
+    first_row_scenario(scenario);
+}
+END_TEST
+
+/* The first-row final needs a FIRST_ROW aggregate. */
+START_TEST(test_first_row_final_needs_first_row) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64};
+  config c;
+  dusk_batch b;
+  dusk_hashagg *h;
+  dusk_table *t = NULL;
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
+  h = cfg_new(&c);
+  ck_assert_int_eq(dusk_batch_init(&b, types, 1, 4), 0);
+  add_row(&b, (dusk_value[]){tu_int(3)});
+  ck_assert_int_eq(dusk_hashagg_add(h, &b, c.key_cols, c.agg_cols), 0);
+  ck_assert_int_eq(dusk_hashagg_final_by_first_row(h, &t), DUSK_EINVAL);
+  ck_assert_ptr_null(t);
+  dusk_batch_destroy(&b);
+  dusk_hashagg_free(h);
+}
+END_TEST
+
 /* A group's float sum and mean with infinities are pandas 1.5's Kahan
  * sums: one infinity as the group's last value gives it, two (of any
  * sign) or one followed by a value give NaN - by file position,
@@ -2410,6 +2555,8 @@ int main(void) {
   tcase_add_test(tc, test_counts_by_group);
   tcase_add_test(tc, test_two_int_keys_dense_and_not);
   tcase_add_test(tc, test_first_last_by_position);
+  tcase_add_test(tc, test_first_rows_any_batch_order);
+  tcase_add_test(tc, test_first_row_final_needs_first_row);
   tcase_add_test(tc, test_out_of_memory_while_adding);
   tcase_add_test(tc, test_median_and_quantile);
   tcase_add_test(tc, test_median_and_quantile_of_bools);

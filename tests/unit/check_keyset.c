@@ -46,6 +46,40 @@ START_TEST(test_empty_key_and_numbering) {
 }
 END_TEST
 
+/* A reserve made midway keeps every entry and its number, and adding up
+ * to the reserved count then rehashes nothing (the slots stay put). */
+START_TEST(test_reserve) {
+  enum { FIRST = 1000, ALL = 30000 };
+  dusk_keyset s;
+  char key[41];
+  size_t e;
+  int added;
+  dusk_keyset_slot *slots;
+  dusk_keyset_init(&s);
+  for (uint64_t k = 0; k < FIRST; k++) {
+    ck_assert_int_eq(dusk_keyset_find_or_add(&s, key, make_key(k, key), &e,
+                                             &added), 0);
+    ck_assert(added && e == k);
+  }
+  ck_assert_int_eq(dusk_keyset_reserve(&s, ALL), 0);
+  ck_assert_uint_ge(s.nslots * 7, (ALL + 1) * 10);
+  ck_assert_uint_ge(s.cap, ALL);
+  ck_assert_int_eq(dusk_keyset_reserve(&s, 10), 0); /* never shrinks */
+  ck_assert_uint_ge(s.cap, ALL);
+  slots = s.slots;
+  for (uint64_t k = 0; k < ALL; k++) {
+    ck_assert_int_eq(dusk_keyset_find_or_add(&s, key, make_key(k, key), &e,
+                                             &added), 0);
+    ck_assert(added == (k >= FIRST) && e == k);
+  }
+  ck_assert_ptr_eq(s.slots, slots);
+  for (uint64_t k = 0; k < ALL; k++)
+    ck_assert_uint_eq(dusk_keyset_find(&s, key, make_key(k, key)), k);
+  ck_assert_int_eq(dusk_keyset_reserve(&s, (size_t)UINT32_MAX), DUSK_ENOMEM);
+  dusk_keyset_destroy(&s);
+}
+END_TEST
+
 /* 200,000 lookups of keys drawn from 50,000, half through batches: every
  * answer equals the reference's (the entry is the key's first-seen rank). */
 START_TEST(test_random_vs_reference) {
@@ -159,6 +193,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_empty_key_and_numbering);
   tcase_add_test(tc, test_random_vs_reference);
+  tcase_add_test(tc, test_reserve);
   tcase_add_test(tc, test_dense_codes);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
