@@ -204,17 +204,21 @@ struct dusk_worker {
 };
 
 /* Freed memory stays with the worker while it works.  By default glibc
- * gives a heap's free top back past 128 KiB and unmaps every block past
- * its mmap threshold when it is freed, so each task's buffers were fresh
- * pages, faulted in again one at a time: on a virtual machine that was a
- * large share of a scan's time (docs/performance.md).  Blocks up to 32
- * MiB (64-bit glibc's largest threshold; a 32-bit one refuses it and
- * keeps its own) now come from the heap, and each allocator arena (the loop's and the task thread's)
- * keeps up to an eighth of --memory-limit (at most 256 MiB: about what a
- * scan's state takes; 64 MiB without a limit) of free heap for the next
- * task; after IDLE_TRIM_MS without one it all goes back (on_chore).
- * Results are counted against the limit as before: this is free memory
- * only. */
+ * gives a heap's free top back past 128 KiB, unmaps every block past its
+ * mmap threshold when it is freed, and serves the task thread from heaps
+ * of its own that it unmaps as they shrink: so each task's buffers were
+ * fresh pages, faulted in again one at a time, and each large unmap
+ * flushed the TLB (on a virtual machine with shadow page tables, the
+ * next touch of every page of the working set then went through the
+ * hypervisor: a pass over a final's 600 MiB of state took 0.5 s instead
+ * of 25 ms; docs/performance.md).  So every block comes from the one
+ * main heap (no mmap, one arena: the loop thread and the task thread
+ * share it), which keeps up to an eighth of --memory-limit (at most 256
+ * MiB: about what a scan's state takes; 64 MiB without a limit) of free
+ * top for the next task, and free blocks inside it for reuse; after
+ * IDLE_TRIM_MS without a task all of it goes back (on_chore's
+ * malloc_trim), so an idle worker is as small as before.  Results are
+ * counted against the limit as before: this is free memory only. */
 #define IDLE_TRIM_MS 2000
 
 static void keep_freed_memory(uint64_t memory_limit) {
@@ -222,7 +226,8 @@ static void keep_freed_memory(uint64_t memory_limit) {
   uint64_t keep = memory_limit ? memory_limit / 8 : (uint64_t)64 << 20;
   if (keep > ((uint64_t)256 << 20))
     keep = (uint64_t)256 << 20;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, (int)keep);
 #else
   (void)memory_limit;

@@ -441,6 +441,92 @@ def test_plugin_ops_by_name():
             assert c.get({"x": ("add", 3), "y": ("mul", 2, "x")}, "y") == 6
 
 
+def _mappings(pid):
+    """(start, end, perms, name) of each mapping of process pid, with
+    THPeligible (None where smaps lacks it) for each."""
+    out, cur = [], None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                lo, hi = (int(x, 16) for x in head[0].split("-"))
+                cur = [lo, hi, head[1], head[5] if len(head) > 5 else "",
+                       None]
+                out.append(cur)
+            elif head and head[0] == "THPeligible:":
+                cur[4] = int(head[1])
+    return out
+
+
+def _thp_mode():
+    """The kernel's transparent huge page mode: always, madvise or never
+    (never also where the file is missing)."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return re.search(r"\[(\w+)\]", f.read()).group(1)
+    except (OSError, AttributeError):
+        return "never"
+
+
+def _worker_heap(c, path, **read):
+    """Persists path on the cluster's one worker and returns its pid and
+    mappings."""
+    import dusk.dataframe as dd
+    pid = c.scheduler_info()["workers"][0]["pid"]
+    df = dd.read_csv(str(path), **read).persist()
+    assert len(df) > 0
+    return pid, _mappings(pid)
+
+
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="the sanitizers replace glibc's malloc")
+def test_a_worker_heap_is_one_huge_page_heap(tmp_path, monkeypatch):
+    """Workers run with glibc's malloc set for big working sets
+    (worker/main.c restart_with_huge_pages, worker.c keep_freed_memory):
+    glibc.malloc.hugetlb=1 is added to the user's own GLIBC_TUNABLES, so
+    the heap may use transparent huge pages, and every block comes from
+    that one heap - a persisted partition of ~100 MiB lives inside
+    [heap], with no anonymous mapping of its own.  (The kernel's
+    /proc/PID/environ shows GLIBC_TUNABLES as the loader left it, cut at
+    its first tunable: the heap's state is what is checked.)"""
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7")
+    path = tmp_path / "wide.csv"
+    with open(path, "w") as f:
+        f.write("a,b,c\n")
+        f.writelines(f"{i},{i * 3},{i % 11}\n" for i in range(4_000_000))
+    with dusk.LocalCluster(n_workers=1, memory_limit="2GB") as cluster, \
+            dusk.Client(cluster) as c:
+        pid, maps = _worker_heap(c, path, blocksize="1GB")
+        heap = [m for m in maps if m[3] == "[heap]"]
+        anon_big = [m for m in maps if m[3] == "" and m[1] - m[0] >= 32 << 20]
+        assert sum(m[1] - m[0] for m in heap) > 80 << 20, heap
+        assert anon_big == [], [(hex(m[0]), (m[1] - m[0]) >> 20)
+                                for m in anon_big]
+        if _thp_mode() != "never":
+            assert any(m[4] == 1 for m in heap), heap
+
+
+@pytest.mark.skipif(_thp_mode() != "madvise" or
+                    "libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="needs the kernel's transparent huge pages in "
+                    "madvise mode, and glibc's malloc (not the sanitizers')")
+def test_a_users_huge_page_tunable_is_kept(tmp_path, monkeypatch):
+    """A GLIBC_TUNABLES that sets glibc.malloc.hugetlb itself is the
+    user's choice: with hugetlb=0 the worker's heap is not given huge
+    pages."""
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")
+    path = tmp_path / "ids.csv"
+    with open(path, "w") as f:
+        f.write("a,b\n")
+        f.writelines(f"{i},{i % 7}\n" for i in range(400_000))
+    with dusk.LocalCluster(n_workers=1) as cluster, \
+            dusk.Client(cluster) as c:
+        pid, maps = _worker_heap(c, path)
+        heap = [m for m in maps if m[3] == "[heap]"]
+        assert sum(m[1] - m[0] for m in heap) > 4 << 20, heap
+        assert not any(m[4] == 1 for m in heap), heap
+
+
 @pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
                     reason="the sanitizers' allocator keeps freed memory "
                     "in its quarantine, whatever glibc is told")
