@@ -75,24 +75,31 @@ static int run_worker(void *arg) {
  * value_counts' final 2x slower (docs/performance.md).  glibc takes this
  * only from GLIBC_TUNABLES as a program starts, so the worker starts
  * itself once more with it added, before anything else (no thread, file
- * or socket yet; the pid stays).  A GLIBC_TUNABLES that names the tunable
- * already is the user's choice and left alone; if the exec fails the
- * worker goes on without. */
+ * or socket yet; the pid and the process name stay).  A GLIBC_TUNABLES
+ * that names the tunable already is the user's choice and left alone;
+ * without /proc, or if the exec fails, the worker goes on without. */
 static void restart_with_huge_pages(char **argv) {
 #ifdef __GLIBC__
   const char *old = getenv("GLIBC_TUNABLES");
-  char *both;
+  char *both, self[4096];
+  ssize_t n;
   size_t len;
   if (old != NULL && strstr(old, "glibc.malloc.hugetlb") != NULL)
     return;
+  /* the binary's own path, so the process keeps its name (ps, top,
+   * pgrep: an exec of /proc/self/exe would be named "exe") */
+  n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0 || (size_t)n >= sizeof self - 1)
+    return;
+  self[n] = '\0';
   len = (old ? strlen(old) + 1 : 0) + sizeof HUGE_PAGES_TUNABLE;
   if ((both = malloc(len)) == NULL)
     return;
   snprintf(both, len, "%s%s%s", old ? old : "", old && *old ? ":" : "",
            HUGE_PAGES_TUNABLE);
   if (setenv("GLIBC_TUNABLES", both, 1) == 0)
-    execv("/proc/self/exe", argv);
-  /* no /proc, or no exec: as before */
+    execv(self, argv);
+  /* no exec (the binary replaced or removed since): as before */
   if (old != NULL)
     setenv("GLIBC_TUNABLES", old, 1);
   else

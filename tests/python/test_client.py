@@ -486,7 +486,8 @@ def test_a_worker_heap_is_one_huge_page_heap(tmp_path, monkeypatch):
     glibc.malloc.hugetlb=1 is added to the user's own GLIBC_TUNABLES, so
     the heap may use transparent huge pages, and every block comes from
     that one heap - a persisted partition of ~100 MiB lives inside
-    [heap], with no anonymous mapping of its own.  (The kernel's
+    [heap], with no anonymous mapping of its own - and the restart that
+    reads the tunable keeps the process's name.  (The kernel's
     /proc/PID/environ shows GLIBC_TUNABLES as the loader left it, cut at
     its first tunable: the heap's state is what is checked.)"""
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7")
@@ -497,6 +498,8 @@ def test_a_worker_heap_is_one_huge_page_heap(tmp_path, monkeypatch):
     with dusk.LocalCluster(n_workers=1, memory_limit="2GB") as cluster, \
             dusk.Client(cluster) as c:
         pid, maps = _worker_heap(c, path, blocksize="1GB")
+        with open(f"/proc/{pid}/comm") as f:  # restarted under its name
+            assert f.read().strip() == "dusk-worker"
         heap = [m for m in maps if m[3] == "[heap]"]
         anon_big = [m for m in maps if m[3] == "" and m[1] - m[0] >= 32 << 20]
         assert sum(m[1] - m[0] for m in heap) > 80 << 20, heap
