@@ -106,14 +106,28 @@ struct dusk_hashagg {
    * key value is then encoded after a byte saying whether it is one. */
   bool keep_na;
   uint64_t text_cap; /* a text sum's bytes at most (hashagg.h) */
-  /* The latest position any first/last state was given (update_at),
-   * INT64_MIN when none: a batch wholly after it holds no group's first
-   * row but its new groups' (first_rows_in_order). */
+  /* The latest position any first/last state was given (update_at, or
+   * a batch_after_all batch), INT64_MIN when none: a batch wholly after
+   * it holds no group's first row but its new groups'. */
   int64_t hi_range, hi_row;
 };
 
 
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h) { return h->groups.n; }
+
+size_t dusk_hashagg_value_len(dusk_type t, const char *p, size_t avail) {
+  size_t need = t == DUSK_TYPE_STRING ? 4 : t == DUSK_TYPE_BOOL ? 1 : 8;
+  if (avail < need)
+    return 0;
+  if (t == DUSK_TYPE_STRING) {
+    uint32_t len;
+    memcpy(&len, p, 4);
+    if (avail - 4 < len)
+      return 0;
+    need += len;
+  }
+  return need;
+}
 
 static int ensure_slots(dusk_hashagg *h);
 
@@ -880,6 +894,8 @@ static int64_t row_at(const dusk_hashagg *h, size_t r) {
  * row, and a group the batch added first appears at its first row here
  * (first_rows_of_new_groups). */
 static bool batch_after_all(const dusk_hashagg *h, const dusk_batch *b) {
+  if (h->nkeys == 0)
+    return false; /* its one group is made before any row: no row set it */
   if (b->nrows == 0)
     return true;
   if (h->at_range < h->hi_range ||
@@ -1534,17 +1550,9 @@ static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
         dusk_table_get(p, c++, r, &v);
         while (pos < v.u.s.len) {
           dusk_value x;
-          size_t need = spec->input == DUSK_TYPE_STRING ? 4
-                        : spec->input == DUSK_TYPE_BOOL ? 1
-                                                         : 8;
-          if (v.u.s.len - pos < need)
+          if (dusk_hashagg_value_len(spec->input, v.u.s.ptr + pos,
+                                     v.u.s.len - pos) == 0)
             return dusk_error_set(err, DUSK_ETYPE, "bad nunique state");
-          if (spec->input == DUSK_TYPE_STRING) {
-            uint32_t len;
-            memcpy(&len, v.u.s.ptr + pos, 4);
-            if (v.u.s.len - pos - 4 < len)
-              return dusk_error_set(err, DUSK_ETYPE, "bad nunique state");
-          }
           get_value(v.u.s.ptr, &pos, spec->input, &x);
           if ((rc = update(h, g, a, &x)) != 0)
             return dusk_error_set(err, rc, "out of memory merging partials");
@@ -1699,6 +1707,78 @@ static int cmp_first_rows(const void *x, const void *y, void *arg) {
     (y) = swap_tmp_;                                                           \
   } while (0)
 
+/* Sorts order[0..n) by key[0..n) (key[i] belongs to order[i]) ascending,
+ * stably: an LSD radix sort a byte at a time that skips the bytes every
+ * key shares.  key2 and order2 are scratch of n entries; key is left
+ * scrambled. */
+static void radix_argsort(uint64_t *key, uint64_t *key2, size_t *order,
+                          size_t *order2, size_t n) {
+  uint64_t *k = key, *k2 = key2;
+  size_t *o = order, *o2 = order2;
+  if (n < 2)
+    return;
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    size_t count[256] = {0}, pos = 0;
+    for (size_t i = 0; i < n; i++)
+      count[(k[i] >> shift) & 0xff]++;
+    if (count[(k[0] >> shift) & 0xff] == n)
+      continue; /* every key shares this byte */
+    for (size_t d = 0; d < 256; d++) {
+      size_t c = count[d];
+      count[d] = pos;
+      pos += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+      size_t to = count[(k[i] >> shift) & 0xff]++;
+      k2[to] = k[i];
+      o2[to] = o[i];
+    }
+    SWAP(uint64_t *, k, k2);
+    SWAP(size_t *, o, o2);
+  }
+  if (o != order)
+    memcpy(order, o, n * sizeof *order);
+}
+
+/* order[0..ngroups): the groups sorted by key, as cmp_groups sorts them.
+ * One int or float key without missing values (they are dropped unless
+ * keep_na) is turned into ordered 64-bit keys and radix sorted; other
+ * keys, or no memory for that, go through qsort. */
+static void key_order(const dusk_hashagg *h, size_t *order) {
+  size_t n = h->groups.n;
+  uint64_t *key = NULL, *key2 = NULL;
+  size_t *idx2 = NULL;
+  for (size_t g = 0; g < n; g++)
+    order[g] = g;
+  if (h->nkeys == 1 && !h->keep_na && n > 1 &&
+      (h->key_types[0] == DUSK_TYPE_INT64 ||
+       h->key_types[0] == DUSK_TYPE_FLOAT64)) {
+    key = malloc(n * sizeof *key);
+    key2 = malloc(n * sizeof *key2);
+    idx2 = malloc(n * sizeof *idx2);
+  }
+  if (key != NULL && key2 != NULL && idx2 != NULL) {
+    for (size_t g = 0; g < n; g++) {
+      const char *p = dusk_keyset_key(&h->groups, g);
+      if (h->key_types[0] == DUSK_TYPE_INT64) {
+        int64_t i;
+        memcpy(&i, p, 8);
+        key[g] = dusk_qkey_from_i64(i);
+      } else {
+        double f;
+        memcpy(&f, p, 8);
+        key[g] = dusk_qkey_from_f64(f);
+      }
+    }
+    radix_argsort(key, key2, order, idx2, n);
+  } else {
+    qsort_r(order, n, sizeof *order, cmp_groups, (void *)h);
+  }
+  free(key);
+  free(key2);
+  free(idx2);
+}
+
 static unsigned bits_for(uint64_t max) {
   unsigned n = 0;
   while (n < 64 && (max >> n) != 0)
@@ -1751,31 +1831,7 @@ static void first_row_order(const dusk_hashagg *h, size_t a, size_t *order) {
                             : (uint64_t)s->range << row_bits | (uint64_t)s->row;
     order[g] = g;
   }
-  {
-    uint64_t *k = key, *k2 = key2;
-    size_t *o = order, *o2 = idx2;
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-      size_t count[256] = {0}, pos = 0;
-      for (size_t i = 0; i < n; i++)
-        count[(k[i] >> shift) & 0xff]++;
-      if (count[(k[0] >> shift) & 0xff] == n)
-        continue; /* every key shares this byte */
-      for (size_t d = 0; d < 256; d++) {
-        size_t c = count[d];
-        count[d] = pos;
-        pos += c;
-      }
-      for (size_t i = 0; i < n; i++) {
-        size_t to = count[(k[i] >> shift) & 0xff]++;
-        k2[to] = k[i];
-        o2[to] = o[i];
-      }
-      SWAP(uint64_t *, k, k2);
-      SWAP(size_t *, o, o2);
-    }
-    if (o != order)
-      memcpy(order, o, n * sizeof *order);
-  }
+  radix_argsort(key, key2, order, idx2, n);
   free(key);
   free(key2);
   free(idx2);
@@ -1837,11 +1893,8 @@ static int final_in_order(const dusk_hashagg *h, bool by_first_row,
     rc = DUSK_EINVAL;
     goto out;
   }
-  if (!by_first_row) {
-    for (size_t g = 0; g < h->groups.n; g++)
-      order[g] = g;
-    qsort_r(order, h->groups.n, sizeof *order, cmp_groups, (void *)h);
-  }
+  if (!by_first_row)
+    key_order(h, order);
   for (size_t i = 0; i < h->groups.n; i++) {
     size_t g = order[i], pos = 0;
     const char *kp = dusk_keyset_key(&h->groups, g);

@@ -93,4 +93,10 @@ int dusk_hashagg_final_by_first_row(const dusk_hashagg *h, dusk_table **out);
 
 size_t dusk_hashagg_ngroups(const dusk_hashagg *h);
 
+/* The bytes of the encoded value of type t that starts at p, with avail
+ * bytes there: 8 for an int or a float, 1 for a bool, 4 + its length for
+ * a string - the values a nunique state's run holds back to back.  0 when
+ * the run is cut short (a partial from the network is untrusted). */
+size_t dusk_hashagg_value_len(dusk_type t, const char *p, size_t avail);
+
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -52,20 +53,35 @@ static int mem_total(const char *path, uint64_t *bytes) {
   return rc;
 }
 
-/* The cgroup v2 path of this process ("0::/a/b" in cgroup_path), without
- * its leading "/"; "" for the root.  0 or -ENOENT (no v2 line: a v1-only
- * host, or none). */
-static int own_cgroup(const char *cgroup_path, char *out, size_t len) {
-  char line[PATH_MAX + 8];
+/* This process's cgroup path in cgroup_path's file, without its leading
+ * "/"; "" for the root.  v2: the "0::/a/b" line; v1: the line of the
+ * memory controller ("4:memory:/a/b", or "4:cpu,memory:/a/b").  0 or
+ * -ENOENT (no such line). */
+static int own_cgroup(const char *cgroup_path, bool v1, char *out,
+                      size_t len) {
+  char line[PATH_MAX + 64];
   FILE *f = fopen(cgroup_path, "r");
   int rc = -ENOENT;
   if (f == NULL)
     return -errno;
   while (fgets(line, sizeof line, f) != NULL) {
-    if (strncmp(line, "0::/", 4) == 0) {
-      size_t n = strcspn(line + 4, "\n");
+    const char *path = NULL;
+    if (!v1 && strncmp(line, "0::/", 4) == 0) {
+      path = line + 4;
+    } else if (v1) { /* ID:CONTROLLERS:/PATH */
+      char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+      if (c1 != NULL && c2 != NULL && c2[1] == '/') {
+        *c2 = '\0';
+        for (char *tok = strtok(c1 + 1, ","); tok && !path;
+             tok = strtok(NULL, ","))
+          if (strcmp(tok, "memory") == 0)
+            path = c2 + 2;
+      }
+    }
+    if (path != NULL) {
+      size_t n = strcspn(path, "\n");
       if (n < len) {
-        memcpy(out, line + 4, n);
+        memcpy(out, path, n);
         out[n] = '\0';
         rc = 0;
       }
@@ -76,14 +92,14 @@ static int own_cgroup(const char *cgroup_path, char *out, size_t len) {
   return rc;
 }
 
-/* Lowers *limit to the memory.max of dir if it holds a number. */
-static void apply_memory_max(const char *root, const char *dir,
-                             uint64_t *limit) {
-  char path[PATH_MAX * 2 + 32];
+/* Lowers *limit to the number in root/dir/file, if it holds one. */
+static void apply_limit_file(const char *root, const char *dir,
+                             const char *file, uint64_t *limit) {
+  char path[PATH_MAX * 2 + 64];
   unsigned long long v;
   FILE *f;
-  snprintf(path, sizeof path, "%s/%s%smemory.max", root, dir,
-           dir[0] ? "/" : "");
+  snprintf(path, sizeof path, "%s/%s%s%s", root, dir, dir[0] ? "/" : "",
+           file);
   if ((f = fopen(path, "r")) == NULL)
     return;
   if (fscanf(f, "%llu", &v) == 1 && v > 0 && v < *limit)
@@ -91,30 +107,40 @@ static void apply_memory_max(const char *root, const char *dir,
   fclose(f);
 }
 
+/* Lowers *limit to the limit of cgroup dir (under root, in file) and of
+ * each of its ancestors: every one applies.  The root's own file is read
+ * too: v2 has none, a v1 host's says no limit (a huge number), and in a
+ * container the v1 hierarchy mounted there is the container's own. */
+static void apply_cgroup_limits(const char *root, char *dir,
+                                const char *file, uint64_t *limit) {
+  if (strstr(dir, "..") != NULL)
+    return;
+  for (;;) {
+    char *slash;
+    apply_limit_file(root, dir, file, limit);
+    if (dir[0] == '\0')
+      break;
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+      dir[0] = '\0';
+    else
+      *slash = '\0';
+  }
+}
+
 int dusk_memory_available_from(const char *meminfo_path,
                                const char *cgroup_path,
                                const char *cgroup_root, uint64_t *bytes) {
-  char dir[PATH_MAX];
+  char dir[PATH_MAX], v1_root[PATH_MAX + 16];
   uint64_t limit = 0; /* mem_total sets it when it returns 0 */
   int rc = mem_total(meminfo_path, &limit);
   if (rc != 0)
     return rc;
-  /* Every ancestor's limit applies too: walk up to the root (whose own
-   * memory.max does not exist). */
-  if (own_cgroup(cgroup_path, dir, sizeof dir) == 0 &&
-      strstr(dir, "..") == NULL) {
-    for (;;) {
-      char *slash;
-      if (dir[0] == '\0')
-        break;
-      apply_memory_max(cgroup_root, dir, &limit);
-      slash = strrchr(dir, '/');
-      if (slash == NULL)
-        dir[0] = '\0';
-      else
-        *slash = '\0';
-    }
-  }
+  if (own_cgroup(cgroup_path, false, dir, sizeof dir) == 0)
+    apply_cgroup_limits(cgroup_root, dir, "memory.max", &limit);
+  snprintf(v1_root, sizeof v1_root, "%s/memory", cgroup_root);
+  if (own_cgroup(cgroup_path, true, dir, sizeof dir) == 0)
+    apply_cgroup_limits(v1_root, dir, "memory.limit_in_bytes", &limit);
   *bytes = limit;
   return 0;
 }

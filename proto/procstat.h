@@ -14,11 +14,14 @@ int dusk_proc_rss(uint64_t *bytes);
 uint64_t dusk_proc_cpu_ns(void);
 
 /* The memory this process may use: MemTotal of meminfo_path, or less
- * when the cgroup v2 memory.max of its cgroup (named by the "0::" line of
- * cgroup_path, under the cgroup v2 mount cgroup_root) or of an ancestor of
- * it is lower.  A cgroup file that is missing or says "max" sets no limit.
- * 0, or a negative errno when meminfo_path cannot be read or has no
- * MemTotal.  The paths are parameters for the tests. */
+ * when a memory limit of its cgroup or of an ancestor is lower: cgroup v2's
+ * memory.max (the cgroup named by the "0::" line of cgroup_path, under the
+ * v2 mount cgroup_root) and cgroup v1's memory.limit_in_bytes (the
+ * memory controller's line, under cgroup_root/memory), whichever the host
+ * has.  A cgroup file that is missing, says "max" or holds v1's "no
+ * limit" (a number past MemTotal) sets no limit.  0, or a negative errno
+ * when meminfo_path cannot be read or has no MemTotal.  The paths are
+ * parameters for the tests. */
 int dusk_memory_available_from(const char *meminfo_path,
                                const char *cgroup_path,
                                const char *cgroup_root, uint64_t *bytes);

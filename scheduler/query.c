@@ -2938,36 +2938,35 @@ static void add_scans(sched_query *q, specs *sp, int round,
 }
 
 /* The tail tasks' arguments (dftask.h) into out, replacing its bytes;
- * nparts > 0 for a split_out part's tasks. */
-static void encode_part_args(dusk_buf *out, const dusk_buf *plan,
-                             const dusk_buf *nulls, uint32_t part,
-                             uint32_t nparts) {
-  dusk_tail_args a;
-  a.plan.ptr = plan->data;
-  a.plan.len = plan->len;
-  a.nulls.ptr = nulls != NULL ? nulls->data : NULL;
-  a.nulls.len = nulls != NULL ? nulls->len : 0;
-  a.part = part;
-  a.nparts = nparts;
-  a.positions = false;
-  out->len = 0;
-  dusk_xcheck(dusk_tail_args_encode(&a, out));
-}
-
-/* A shuffle merge's right final: its rows labelled by their place across
- * every right file (dftask.h positions), which orders them for the joins
- * (how right / outer). */
-static void encode_positions_args(dusk_buf *out, const dusk_buf *plan,
-                                  const dusk_buf *nulls) {
+ * nparts > 0 for a split_out part's tasks; positions for a shuffle
+ * merge's right final, whose rows are labelled by their place across
+ * every right file (dftask.h), which orders them for the joins (how
+ * right / outer). */
+static void encode_args(dusk_buf *out, const dusk_buf *plan,
+                        const dusk_buf *nulls, uint32_t part,
+                        uint32_t nparts, bool positions) {
   dusk_tail_args a;
   memset(&a, 0, sizeof a);
   a.plan.ptr = plan->data;
   a.plan.len = plan->len;
   a.nulls.ptr = nulls != NULL ? nulls->data : NULL;
   a.nulls.len = nulls != NULL ? nulls->len : 0;
-  a.positions = true;
+  a.part = part;
+  a.nparts = nparts;
+  a.positions = positions;
   out->len = 0;
   dusk_xcheck(dusk_tail_args_encode(&a, out));
+}
+
+static void encode_part_args(dusk_buf *out, const dusk_buf *plan,
+                             const dusk_buf *nulls, uint32_t part,
+                             uint32_t nparts) {
+  encode_args(out, plan, nulls, part, nparts, false);
+}
+
+static void encode_positions_args(dusk_buf *out, const dusk_buf *plan,
+                                  const dusk_buf *nulls) {
+  encode_args(out, plan, nulls, 0, 0, true);
 }
 
 static void encode_tail_args(dusk_buf *out, const dusk_buf *plan,

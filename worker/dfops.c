@@ -4644,13 +4644,9 @@ static int split_nunique(const dusk_plan *g, const dusk_table *t,
     size_t pos = 0;
     dusk_table_get(t, c, 0, &v);
     while (v.type == DUSK_TYPE_STRING && pos < v.u.s.len) {
-      size_t len = vt == DUSK_TYPE_BOOL ? 1 : vt == DUSK_TYPE_STRING ? 4 : 8;
-      if (v.u.s.len - pos >= 4 && vt == DUSK_TYPE_STRING) {
-        uint32_t slen;
-        memcpy(&slen, v.u.s.ptr + pos, 4);
-        len += slen;
-      }
-      if (v.u.s.len - pos < len) {
+      size_t len =
+          dusk_hashagg_value_len(vt, v.u.s.ptr + pos, v.u.s.len - pos);
+      if (len == 0) {
         rc = dusk_error_set(err, DUSK_ETYPE, "df_split: bad nunique state "
                             "'%s' at byte %zu", names[c], pos);
         goto out;
@@ -4788,6 +4784,19 @@ static int value_counts_result(const dusk_plan *vc, const dusk_hashagg *agg,
  * order the values first appear, which the parts' first rows keep.  Each
  * part's final marked its value column from every range of the query (as
  * one final would), so part 0's marks are the answer's. */
+/* A gathered answer's end, as df_final ends: the plan's post steps on
+ * *t (which they may replace), then *t encoded as the call's result. */
+static int post_and_encode(merger *m, dusk_op_call *call, dusk_table **t,
+                           dusk_error *err) {
+  int rc = dusk_post_run(m->p.plan, m->p.root, t, err);
+  if (rc != 0)
+    return rc;
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(*t, &call->result)) != 0)
+    dusk_error_set(err, rc, "encoding the result");
+  return rc;
+}
+
 static int gather_value_counts(merger *m, dusk_op_call *call,
                                dusk_error *err) {
   dusk_table *t = NULL, *result = NULL;
@@ -4820,12 +4829,7 @@ static int gather_value_counts(merger *m, dusk_op_call *call,
     result->cols[0].logical = marks.logical;
   }
   if (rc == 0)
-    rc = dusk_post_run(m->p.plan, m->p.root, &result, err);
-  if (rc == 0) {
-    call->result.len = 0;
-    if ((rc = dusk_table_encode(result, &call->result)) != 0)
-      dusk_error_set(err, rc, "encoding the result");
-  }
+    rc = post_and_encode(m, call, &result, err);
   dusk_table_free(result);
   return rc;
 }
@@ -4866,12 +4870,7 @@ static int gather_nunique(merger *m, dusk_op_call *call, dusk_error *err) {
   if (rc == 0 && all == NULL)
     rc = dusk_error_set(err, DUSK_EINVAL, "df_gather: no parts");
   if (rc == 0)
-    rc = dusk_post_run(m->p.plan, m->p.root, &all, err);
-  if (rc == 0) {
-    call->result.len = 0;
-    if ((rc = dusk_table_encode(all, &call->result)) != 0)
-      dusk_error_set(err, rc, "encoding the result");
-  }
+    rc = post_and_encode(m, call, &all, err);
   dusk_table_free(all);
   return rc;
 }
@@ -4956,11 +4955,7 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
     dusk_error_set(&err, rc, "split_out: %s", dusk_strerror(rc));
     goto out;
   }
-  if ((rc = dusk_post_run(m.p.plan, m.p.root, &sorted, &err)) != 0)
-    goto out;
-  call->result.len = 0;
-  if ((rc = dusk_table_encode(sorted, &call->result)) != 0)
-    dusk_error_set(&err, rc, "encoding the result");
+  rc = post_and_encode(&m, call, &sorted, &err);
 out:
   free(order);
   free(cols);

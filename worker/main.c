@@ -62,6 +62,13 @@ static int run_worker(void *arg) {
   return rc;
 }
 
+/* Huge pages for workers with at least this memory limit each: 2 MiB
+ * pages hold memory a 4 KiB page would have given back (a freed block's
+ * partial page waits for the kernel to split it), ~15% more resident in
+ * a two-month merge - speed a worker with room to spare should have, but
+ * not one on a 4 GiB machine, where that is the margin. */
+#define HUGE_PAGES_MIN_LIMIT ((uint64_t)4 << 30)
+
 /* The tunable that has glibc's malloc ask for transparent huge pages
  * (madvise MADV_HUGEPAGE on the heap it takes from the kernel), and the
  * variable glibc reads it from. */
@@ -74,8 +81,8 @@ static int run_worker(void *arg) {
  * visit to the hypervisor after every large munmap, which made a
  * value_counts' final 2x slower (docs/performance.md).  glibc takes this
  * only from GLIBC_TUNABLES as a program starts, so the worker starts
- * itself once more with it added, before anything else (no thread, file
- * or socket yet; the pid and the process name stay).  A GLIBC_TUNABLES
+ * itself once more with it added, as soon as its memory limit is known
+ * (no thread, file or socket yet; the pid and the process name stay).  A GLIBC_TUNABLES
  * that names the tunable already is the user's choice and left alone;
  * without /proc, or if the exec fails, the worker goes on without. */
 static void restart_with_huge_pages(char **argv) {
@@ -120,7 +127,6 @@ int main(int argc, char **argv) {
   uint64_t limit;
   run_args args;
 
-  restart_with_huge_pages(argv);
   rc = dusk_config_parse(dusk_worker_config_table, dusk_worker_config_count,
                          &cfg, argc, argv, pos, 1, &npos, &err);
   if (rc == DUSK_CONFIG_HELP) {
@@ -199,6 +205,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "dusk-worker: %s\n", err.message);
     return 2;
   }
+  if (limit >= HUGE_PAGES_MIN_LIMIT)
+    restart_with_huge_pages(argv);
   snprintf(limit_text, sizeof limit_text, "%" PRIu64, limit);
   cfg.memory_limit = limit_text;
   if (cfg.nworkers != NULL) {

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "dfops.h"
 #include "hashmap.h"
+#include "heapkeep.h"
 #include "log.h"
 #include "msg.h"
 #include "procstat.h"
@@ -201,6 +202,10 @@ struct dusk_worker {
   uv_timer_t leave_timer; /* bounds the wait for the scheduler's goodbye */
   uint64_t last_done_ns;  /* loop side: when a task last finished */
   int heap_trimmed;       /* loop side: given back since the last task */
+  /* Loop side (trim_under_pressure): the free heap bytes
+   * keep_freed_memory keeps, and the resident size after the last trim
+   * under pressure (0: none since the worker was last under it). */
+  uint64_t keep_free, pressure_rss;
 };
 
 /* Freed memory stays with the worker while it works.  By default glibc
@@ -213,25 +218,37 @@ struct dusk_worker {
  * hypervisor: a pass over a final's 600 MiB of state took 0.5 s instead
  * of 25 ms; docs/performance.md).  So every block comes from the one
  * main heap (no mmap, one arena: the loop thread and the task thread
- * share it), which keeps up to an eighth of --memory-limit (at most 256
- * MiB: about what a scan's state takes; 64 MiB without a limit) of free
- * top for the next task, and free blocks inside it for reuse; after
- * IDLE_TRIM_MS without a task all of it goes back (on_chore's
- * malloc_trim), so an idle worker is as small as before.  Results are
- * counted against the limit as before: this is free memory only. */
+ * share it), which keeps a sixteenth of --memory-limit (at most 256 MiB;
+ * heapkeep.h) of free memory for the next task, and gives it back early
+ * near its limit (trim_under_pressure); after IDLE_TRIM_MS without a
+ * task all of it goes (on_chore's malloc_trim), so an idle worker is as
+ * small as before.  Results are counted against the limit as before:
+ * this is free memory only. */
 #define IDLE_TRIM_MS 2000
 
-static void keep_freed_memory(uint64_t memory_limit) {
+static uint64_t keep_freed_memory(uint64_t memory_limit) {
+  uint64_t keep = dusk_heap_keep_bytes(memory_limit);
 #ifdef __GLIBC__
-  uint64_t keep = memory_limit ? memory_limit / 8 : (uint64_t)64 << 20;
-  if (keep > ((uint64_t)256 << 20))
-    keep = (uint64_t)256 << 20;
   mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, (int)keep);
-#else
-  (void)memory_limit;
 #endif
+  return keep;
+}
+
+/* Loop side, each chore tick: the kept memory goes back at once when the
+ * worker is near its limit (heapkeep.h dusk_heap_trim_now). */
+static void trim_under_pressure(dusk_worker *w) {
+  uint64_t rss;
+  if (dusk_proc_rss(&rss) != 0 ||
+      !dusk_heap_trim_now(rss, w->memory_limit, w->keep_free,
+                          &w->pressure_rss))
+    return;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+  if (dusk_proc_rss(&w->pressure_rss) != 0 || w->pressure_rss == 0)
+    w->pressure_rss = rss;
 }
 
 /* Gives the kept free memory back once the worker has been idle a while. */
@@ -992,6 +1009,7 @@ static void on_chore(uv_timer_t *t) {
   dusk_worker *w = t->data;
   dusk_net_sweep(&w->net, (uint64_t)w->cfg.handshake_ms);
   trim_when_idle(w);
+  trim_under_pressure(w);
 }
 
 static void finish_stop(dusk_worker *w);
@@ -1133,7 +1151,7 @@ int dusk_worker_new(uv_loop_t *loop, const dusk_worker_config *cfg,
   if ((rc = dusk_worker_memory_limit(cfg->memory_limit, 1, &w->memory_limit,
                                      err)) != 0)
     goto fail_early;
-  keep_freed_memory(w->memory_limit);
+  w->keep_free = keep_freed_memory(w->memory_limit);
   w->heap_trimmed = 1; /* nothing to give back yet */
   dusk_spill_init(&w->spill, cfg->spill_dir);
   dusk_idmap_init(&w->results);

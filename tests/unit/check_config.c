@@ -444,6 +444,35 @@ START_TEST(test_memory_available_from_files) {
   put_file(dir, "memory.max", "max\n");
   ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
   ck_assert_uint_eq(v, 4ull << 30);
+  /* cgroup v1 (a hybrid host's or a v1-only one's memory controller):
+   * memory.limit_in_bytes under <root>/memory, its ancestors' too; v1's
+   * "no limit" is a huge number. */
+  snprintf(dir, sizeof dir, "%s/memory/docker/c1", fs);
+  put_file(dir, "memory.limit_in_bytes", "2147483648\n");
+  put_file(root, "cgroup", "5:cpu,cpuacct:/other\n4:blkio,memory:/docker/c1\n"
+                           "0::/not/there\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 2ull << 30);
+  snprintf(dir, sizeof dir, "%s/memory/docker", fs);
+  put_file(dir, "memory.limit_in_bytes", "1073741824\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 1ull << 30);
+  put_file(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+  snprintf(dir, sizeof dir, "%s/memory/docker/c1", fs);
+  put_file(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
+  /* a container's own v1 hierarchy, mounted as the root */
+  put_file(root, "cgroup", "4:memory:/\n");
+  snprintf(dir, sizeof dir, "%s/memory", fs);
+  put_file(dir, "memory.limit_in_bytes", "805306368\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 768ull << 20);
+  put_file(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+  /* a path that climbs out of the hierarchy is ignored */
+  put_file(root, "cgroup", "4:memory:/../etc\n");
+  ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
+  ck_assert_uint_eq(v, 4ull << 30);
   /* A missing cgroup file is no limit; a missing meminfo is an error. */
   put_file(root, "cgroup", "0::/not/there\n");
   ck_assert_int_eq(dusk_memory_available_from(meminfo, cgroup, fs, &v), 0);
