@@ -84,7 +84,7 @@ const dusk_cfg_entry dusk_worker_config_table[] = {
      "wait for the scheduler to close the connection after LEAVING"},
     {"memory-limit", DUSK_CFG_STR, "auto", 0, 0, CFG(memory_limit),
      "memory this worker may use: a size (4GiB, 512MB, bytes) or auto = "
-     "the machine's memory (or its cgroup's memory.max, if lower) divided "
+     "the machine's memory (or its cgroup's limit, if lower) divided "
      "by the workers of this nanny: results held past 70% of it spill to "
      "--spill-dir, least recently used first, down to 60%"},
     {"spill-dir", DUSK_CFG_STR, "", 0, 0, CFG(spill_dir),
