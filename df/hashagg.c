@@ -1518,6 +1518,11 @@ static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
         dusk_table_get(p, c++, r, &row);
         if (range.type != DUSK_TYPE_INT64 || row.type != DUSK_TYPE_INT64)
           return dusk_error_set(err, DUSK_ETYPE, "bad first/last state");
+        /* every keyed group has its first row (first_rows_of_new_groups
+         * counts on it) */
+        if (spec->fn == DUSK_AGG_FIRST_ROW && h->nkeys > 0 &&
+            v.type == DUSK_TYPE_NULL)
+          return dusk_error_set(err, DUSK_ETYPE, "bad first_row state");
         if (v.type != DUSK_TYPE_NULL &&
             (rc = update_at(h, g, a, &v, range.u.i, row.u.i)) != 0)
           return dusk_error_set(err, rc, "out of memory merging partials");

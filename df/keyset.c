@@ -64,8 +64,8 @@ static int grow_entries(dusk_keyset *s) {
 int dusk_keyset_reserve(dusk_keyset *s, size_t n) {
   size_t nslots = s->nslots ? s->nslots : 64, cap = s->cap ? s->cap : 64;
   int rc;
-  if (n >= UINT32_MAX - 1)
-    return DUSK_ENOMEM;
+  if (n >= UINT32_MAX - 1 || n > SIZE_MAX / 32)
+    return DUSK_ENOMEM; /* past the entry numbers, or past size_t */
   while ((n + 1) * 10 > nslots * 7)
     nslots *= 2;
   while (cap < n)

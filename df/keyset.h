@@ -62,7 +62,8 @@ int dusk_keyset_find_or_add_batch(dusk_keyset *s, const char *keys,
 /* Makes room for n entries in all, so adding up to n grows nothing: one
  * rehash to the final size where adding them one by one would rehash
  * at every doubling (a merge knows its partial's groups beforehand).
- * Never shrinks.  0 or DUSK_ENOMEM (the set is unchanged then). */
+ * Never shrinks.  0 or DUSK_ENOMEM (the set keeps its entries then,
+ * perhaps with more room). */
 int dusk_keyset_reserve(dusk_keyset *s, size_t n);
 
 /* The key of entry e (e < s->n) and its length. */

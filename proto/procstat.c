@@ -71,9 +71,10 @@ static int own_cgroup(const char *cgroup_path, bool v1, char *out,
     } else if (v1) { /* ID:CONTROLLERS:/PATH */
       char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
       if (c1 != NULL && c2 != NULL && c2[1] == '/') {
+        char *save = NULL;
         *c2 = '\0';
-        for (char *tok = strtok(c1 + 1, ","); tok && !path;
-             tok = strtok(NULL, ","))
+        for (char *tok = strtok_r(c1 + 1, ",", &save); tok && !path;
+             tok = strtok_r(NULL, ",", &save))
           if (strcmp(tok, "memory") == 0)
             path = c2 + 2;
       }

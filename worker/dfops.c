@@ -4778,12 +4778,6 @@ out:
 static int value_counts_result(const dusk_plan *vc, const dusk_hashagg *agg,
                                dusk_table **out);
 
-/* df_gather of a value_counts' split_out parts: each part's merged counts
- * (a hashagg partial; no two parts share a value) into one aggregate,
- * then the answer as a single final gives it - counts sorted from the
- * order the values first appear, which the parts' first rows keep.  Each
- * part's final marked its value column from every range of the query (as
- * one final would), so part 0's marks are the answer's. */
 /* A gathered answer's end, as df_final ends: the plan's post steps on
  * *t (which they may replace), then *t encoded as the call's result. */
 static int post_and_encode(merger *m, dusk_op_call *call, dusk_table **t,
@@ -4797,6 +4791,12 @@ static int post_and_encode(merger *m, dusk_op_call *call, dusk_table **t,
   return rc;
 }
 
+/* df_gather of a value_counts' split_out parts: each part's merged counts
+ * (a hashagg partial; no two parts share a value) into one aggregate,
+ * then the answer as a single final gives it - counts sorted from the
+ * order the values first appear, which the parts' first rows keep.  Each
+ * part's final marked its value column from every range of the query (as
+ * one final would), so part 0's marks are the answer's. */
 static int gather_value_counts(merger *m, dusk_op_call *call,
                                dusk_error *err) {
   dusk_table *t = NULL, *result = NULL;
@@ -5425,17 +5425,6 @@ out:
   return rc;
 }
 
-/* value_counts: counts descending in pandas 1.5's exact order - its
- * hash table lists the values in order of first appearance (g's third
- * column ranks them so), and Series.sort_values(ascending=False) sorts
- * those counts with numpy's unstable quicksort (npsort.h), which fixes
- * where ties land.  The values are an unnamed index and the counts are
- * named after the column.
- * A nullable Int64 / boolean column counted with dropna=False (masked_na)
- * goes pandas' BaseMaskedArray.value_counts way: the values without the
- * missing one, sorted as above; then <NA> appended with its count - 0
- * when the column holds none -; then that whole list sorted again the
- * same way (algorithms.value_counts' own sort_values). */
 /* value_counts_output's answer when every row is a value's: rows
  * seen[order[0..m)] of g's value (index, unnamed) and count columns. */
 static int value_counts_take(const dusk_table *g, const size_t *seen,
@@ -5463,6 +5452,17 @@ static int value_counts_take(const dusk_table *g, const size_t *seen,
   return rc;
 }
 
+/* value_counts: counts descending in pandas 1.5's exact order - its
+ * hash table lists the values in order of first appearance (g's third
+ * column ranks them so), and Series.sort_values(ascending=False) sorts
+ * those counts with numpy's unstable quicksort (npsort.h), which fixes
+ * where ties land.  The values are an unnamed index and the counts are
+ * named after the column.
+ * A nullable Int64 / boolean column counted with dropna=False (masked_na)
+ * goes pandas' BaseMaskedArray.value_counts way: the values without the
+ * missing one, sorted as above; then <NA> appended with its count - 0
+ * when the column holds none -; then that whole list sorted again the
+ * same way (algorithms.value_counts' own sort_values). */
 static int value_counts_output(const dusk_table *g, bool masked_na,
                                dusk_table **out) {
   size_t n = g->nrows, m = 0, na_row = SIZE_MAX;

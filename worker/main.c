@@ -6,10 +6,15 @@
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <sys/auxv.h>
+#endif
 
 typedef struct run_args {
   dusk_worker_config *cfg;
@@ -74,6 +79,23 @@ static int run_worker(void *arg) {
  * variable glibc reads it from. */
 #define HUGE_PAGES_TUNABLE "glibc.malloc.hugetlb=1"
 
+/* Set in the environment of the restart below, and taken out of it at
+ * once: the restarted worker does not restart again, whatever the loader
+ * left of GLIBC_TUNABLES (in secure mode it drops the tunable). */
+#define RESTARTED_MARK "DUSK_WORKER_RESTARTED"
+
+/* Whether this process is the restart below (the mark is removed). */
+static bool take_restart_mark(void) {
+  bool restarted = getenv(RESTARTED_MARK) != NULL;
+  unsetenv(RESTARTED_MARK);
+  return restarted;
+}
+
+static const char *base_name(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
 /* A worker's heap in 2 MiB pages, where the kernel allows them (its
  * transparent_hugepage setting is "madvise" or "always"): a task walks
  * hundreds of MiB of aggregate state, and with 4 KiB pages each page
@@ -82,31 +104,36 @@ static int run_worker(void *arg) {
  * value_counts' final 2x slower (docs/performance.md).  glibc takes this
  * only from GLIBC_TUNABLES as a program starts, so the worker starts
  * itself once more with it added, as soon as its memory limit is known
- * (no thread, file or socket yet; the pid and the process name stay).  A GLIBC_TUNABLES
- * that names the tunable already is the user's choice and left alone;
- * without /proc, or if the exec fails, the worker goes on without. */
+ * (no thread, file or socket yet): the file it was started from, by the
+ * path it was started by (AT_EXECFN), so the pid and the process name
+ * stay.  Not when a GLIBC_TUNABLES names the tunable already (the user's
+ * choice), in secure mode (setuid or file capabilities: glibc ignores the
+ * tunable there), or when the file started is not the program (started
+ * through the loader, ld.so ./dusk-worker); if the exec fails the worker
+ * goes on without. */
 static void restart_with_huge_pages(char **argv) {
 #ifdef __GLIBC__
   const char *old = getenv("GLIBC_TUNABLES");
-  char *both, self[4096];
-  ssize_t n;
+  const char *execfn = (const char *)getauxval(AT_EXECFN);
+  struct stat started, self;
+  char *both;
   size_t len;
-  if (old != NULL && strstr(old, "glibc.malloc.hugetlb") != NULL)
+  if ((old != NULL && strstr(old, "glibc.malloc.hugetlb") != NULL) ||
+      getauxval(AT_SECURE) != 0 || execfn == NULL || argv[0] == NULL ||
+      strcmp(base_name(execfn), base_name(argv[0])) != 0 ||
+      stat(execfn, &started) != 0 || stat("/proc/self/exe", &self) != 0 ||
+      started.st_dev != self.st_dev || started.st_ino != self.st_ino)
     return;
-  /* the binary's own path, so the process keeps its name (ps, top,
-   * pgrep: an exec of /proc/self/exe would be named "exe") */
-  n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0 || (size_t)n >= sizeof self - 1)
-    return;
-  self[n] = '\0';
   len = (old ? strlen(old) + 1 : 0) + sizeof HUGE_PAGES_TUNABLE;
   if ((both = malloc(len)) == NULL)
     return;
   snprintf(both, len, "%s%s%s", old ? old : "", old && *old ? ":" : "",
            HUGE_PAGES_TUNABLE);
-  if (setenv("GLIBC_TUNABLES", both, 1) == 0)
-    execv(self, argv);
-  /* no exec (the binary replaced or removed since): as before */
+  if (setenv("GLIBC_TUNABLES", both, 1) == 0 &&
+      setenv(RESTARTED_MARK, "1", 1) == 0)
+    execv(execfn, argv);
+  /* no exec (the file replaced or removed since): as before */
+  unsetenv(RESTARTED_MARK);
   if (old != NULL)
     setenv("GLIBC_TUNABLES", old, 1);
   else
@@ -126,6 +153,7 @@ int main(int argc, char **argv) {
   long n = 1;
   uint64_t limit;
   run_args args;
+  bool restarted = take_restart_mark();
 
   rc = dusk_config_parse(dusk_worker_config_table, dusk_worker_config_count,
                          &cfg, argc, argv, pos, 1, &npos, &err);
@@ -205,7 +233,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "dusk-worker: %s\n", err.message);
     return 2;
   }
-  if (limit >= HUGE_PAGES_MIN_LIMIT)
+  if (limit >= HUGE_PAGES_MIN_LIMIT && !restarted)
     restart_with_huge_pages(argv);
   snprintf(limit_text, sizeof limit_text, "%" PRIu64, limit);
   cfg.memory_limit = limit_text;

@@ -223,7 +223,9 @@ struct dusk_worker {
  * near its limit (trim_under_pressure); after IDLE_TRIM_MS without a
  * task all of it goes (on_chore's malloc_trim), so an idle worker is as
  * small as before.  Results are counted against the limit as before:
- * this is free memory only. */
+ * this is free memory only.  The settings are the whole process's (a
+ * test's in-process workers share them); without mmap a realloc that
+ * grows a block copies it (no mremap), briefly needing both. */
 #define IDLE_TRIM_MS 2000
 
 static uint64_t keep_freed_memory(uint64_t memory_limit) {
