@@ -1577,6 +1577,40 @@ START_TEST(test_merge_wrong_column_count) {
 }
 END_TEST
 
+/* A keyed partial whose first-row state is missing is refused: the
+ * first-row fast path counts on every keyed group having one. */
+START_TEST(test_merge_first_row_missing) {
+  static const dusk_type types[] = {DUSK_TYPE_INT64};
+  config c;
+  dusk_batch b;
+  dusk_hashagg *h;
+  dusk_table *p;
+  int vcol;
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_SIZE, DUSK_TYPE_INT64, -1, "size");
+  cfg_agg(&c, DUSK_AGG_FIRST_ROW, DUSK_TYPE_INT64, -1, "first_row");
+  h = cfg_new(&c);
+  ck_assert_int_eq(dusk_batch_init(&b, types, 1, 4), 0);
+  add_row(&b, (dusk_value[]){tu_int(3)});
+  add_row(&b, (dusk_value[]){tu_int(5)});
+  ck_assert_int_eq(dusk_hashagg_add(h, &b, c.key_cols, c.agg_cols), 0);
+  dusk_batch_destroy(&b);
+  p = partial_of(h);
+  {
+    dusk_hashagg *m = cfg_new(&c); /* as it is, it merges */
+    merge_ok(m, p);
+    dusk_hashagg_free(m);
+  }
+  vcol = dusk_table_column_index(p, "1:v");
+  ck_assert_int_ge(vcol, 0);
+  p->cols[vcol].valid[1] = 0;
+  expect_merge_error(&c, p, "bad first_row state");
+  dusk_table_free(p);
+  dusk_hashagg_free(h);
+}
+END_TEST
+
 START_TEST(test_merge_bad_nunique_sets) {
   config c;
   dusk_table *p;
@@ -2557,6 +2591,7 @@ int main(void) {
   tcase_add_test(tc, test_first_last_by_position);
   tcase_add_test(tc, test_first_rows_any_batch_order);
   tcase_add_test(tc, test_first_row_final_needs_first_row);
+  tcase_add_test(tc, test_merge_first_row_missing);
   tcase_add_test(tc, test_out_of_memory_while_adding);
   tcase_add_test(tc, test_median_and_quantile);
   tcase_add_test(tc, test_median_and_quantile_of_bools);
