@@ -105,6 +105,9 @@ struct dusk_hashagg {
   /* dropna=False: a null (or NaN) key value is a key like any other; each
    * key value is then encoded after a byte saying whether it is one. */
   bool keep_na;
+  /* Some aggregate is FIRST_ROW: only then is a batch's order checked
+   * (batch_after_all), a pass over its rows no other aggregate needs. */
+  bool has_first_row;
   uint64_t text_cap; /* a text sum's bytes at most (hashagg.h) */
   /* The latest position any first/last state was given (update_at, or
    * a batch_after_all batch), INT64_MIN when none: a batch wholly after
@@ -318,6 +321,7 @@ dusk_hashagg *dusk_hashagg_new(const char *const *key_names,
     if (!agg_supported(aggs[a].fn, aggs[a].input))
       goto fail;
     h->aggs[a] = aggs[a];
+    h->has_first_row |= aggs[a].fn == DUSK_AGG_FIRST_ROW;
     if ((h->aggs[a].name = strdup(aggs[a].name)) == NULL)
       goto fail;
   }
@@ -939,7 +943,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
   dusk_value v;
   int rc, by_group;
   size_t before = h->groups.n;
-  bool after_all = batch_after_all(h, b);
+  bool after_all = h->has_first_row && batch_after_all(h, b);
   if (h->nkeys > 16)
     return DUSK_EINVAL;
   if ((rc = assign_groups(h, b, key_cols)) != 0)
