@@ -461,19 +461,34 @@ static int write_csv(const dusk_table *t, FILE *f) {
 /* ---- JSON -----------------------------------------------------------------
  */
 
+/* Whether byte c is written as it is inside a JSON string: printable
+ * ASCII other than the quote and the backslash. */
+static bool json_plain(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 static void json_string(FILE *f, const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s;
-  fputc('"', f);
+  fputc_unlocked('"', f);
   for (size_t i = 0; i < len;) {
     unsigned c = p[i];
-    size_t n = utf8_seq(p + i, len - i);
+    size_t n;
+    if (json_plain((unsigned char)c)) { /* a run of plain bytes at once */
+      size_t j = i + 1;
+      while (j < len && json_plain(p[j]))
+        j++;
+      fwrite_unlocked(p + i, 1, j - i, f);
+      i = j;
+      continue;
+    }
+    n = utf8_seq(p + i, len - i);
     if (n == 0) {
       fputs("\\ufffd", f);
       i++;
       continue;
     }
     if (n > 1) {
-      fwrite(p + i, 1, n, f);
+      fwrite_unlocked(p + i, 1, n, f);
       i += n;
       continue;
     }
@@ -500,14 +515,11 @@ static void json_string(FILE *f, const char *s, size_t len) {
       fputs("\\f", f);
       break;
     default:
-      if (c < 0x20)
-        fprintf(f, "\\u%04x", c);
-      else
-        fputc((int)c, f);
+      fprintf(f, "\\u%04x", c);
     }
     i++;
   }
-  fputc('"', f);
+  fputc_unlocked('"', f);
 }
 
 /* Python's repr() of a str, as pandas' to_json writes a tuple key. */
@@ -561,56 +573,81 @@ static void json_key(const dusk_table *t, size_t i, bool levels, FILE *f) {
 static int write_json(const dusk_table *t, FILE *f) {
   char tmp[40];
   bool levels = two_level(t);
+  /* each column's "key": text, escaped once rather than once a row */
+  char **keys = calloc(t->ncols + 1, sizeof *keys);
+  size_t *key_len = calloc(t->ncols + 1, sizeof *key_len);
+  int rc = 0;
 
-  errno = 0;
-  fputc('[', f);
-  for (size_t r = 0; r < t->nrows; r++) {
-    fputs(r > 0 ? ",{" : "{", f);
-    for (size_t i = 0; i < t->ncols; i++) {
-      const dusk_table_column *c = &t->cols[i];
-      if (i > 0)
-        fputc(',', f);
-      json_key(t, i, levels, f);
-      fputc(':', f);
-      if (!c->valid[r]) {
-        fputs("null", f);
-        continue;
-      }
-      switch (c->type) {
-      case DUSK_TYPE_INT64:
-        fprintf(f, "%lld", (long long)c->i64[r]);
-        break;
-      case DUSK_TYPE_FLOAT64:
-        if (isfinite(c->f64[r])) {
-          fmt_repr(c->f64[r], tmp);
-          fputs(tmp, f);
-        } else {
-          fputs("null", f);
-        }
-        break;
-      case DUSK_TYPE_BOOL:
-        fputs(c->b[r] ? "true" : "false", f);
-        break;
-      case DUSK_TYPE_STRING: {
-        dusk_slice s = cell_str(c, r);
-        json_string(f, s.ptr, s.len);
-        break;
-      }
-      case DUSK_TYPE_NULL:
-        fputs("null", f);
-        break;
-      case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
-      case DUSK_TYPE_TIMEDELTA:
-      case DUSK_TYPE_DATE:
-        break;
-      }
-    }
-    fputc('}', f);
-    if (ferror(f))
+  for (size_t i = 0; i < t->ncols && keys != NULL && key_len != NULL; i++) {
+    FILE *m = open_memstream(&keys[i], &key_len[i]);
+    if (m == NULL) {
+      rc = DUSK_ENOMEM;
       break;
+    }
+    json_key(t, i, levels, m);
+    fputc(':', m);
+    if (fclose(m) != 0) {
+      rc = DUSK_ENOMEM;
+      break;
+    }
   }
-  fputs("]\n", f);
-  return finish_write(f);
+  if (keys == NULL || key_len == NULL)
+    rc = DUSK_ENOMEM;
+  errno = 0;
+  if (rc == 0) {
+    fputc('[', f);
+    for (size_t r = 0; r < t->nrows; r++) {
+      fputs(r > 0 ? ",{" : "{", f);
+      for (size_t i = 0; i < t->ncols; i++) {
+        const dusk_table_column *c = &t->cols[i];
+        dusk_slice cell;
+        if (i > 0)
+          fputc_unlocked(',', f);
+        fwrite_unlocked(keys[i], 1, key_len[i], f);
+        if (!c->valid[r]) {
+          fputs("null", f);
+          continue;
+        }
+        switch (c->type) {
+        case DUSK_TYPE_INT64:
+          csv_cell(c, r, tmp, &cell); /* the digits, without printf */
+          fwrite_unlocked(cell.ptr, 1, cell.len, f);
+          break;
+        case DUSK_TYPE_FLOAT64:
+          if (isfinite(c->f64[r])) {
+            fmt_repr(c->f64[r], tmp);
+            fputs(tmp, f);
+          } else {
+            fputs("null", f);
+          }
+          break;
+        case DUSK_TYPE_BOOL:
+          fputs(c->b[r] ? "true" : "false", f);
+          break;
+        case DUSK_TYPE_STRING:
+          cell = cell_str(c, r);
+          json_string(f, cell.ptr, cell.len);
+          break;
+        case DUSK_TYPE_NULL:
+          fputs("null", f);
+          break;
+        case DUSK_TYPE_DATETIME: /* logical types are stored as int64 */
+        case DUSK_TYPE_TIMEDELTA:
+        case DUSK_TYPE_DATE:
+          break;
+        }
+      }
+      fputc_unlocked('}', f);
+      if (ferror(f))
+        break;
+    }
+    fputs("]\n", f);
+  }
+  for (size_t i = 0; keys != NULL && i < t->ncols; i++)
+    free(keys[i]);
+  free(keys);
+  free(key_len);
+  return rc != 0 ? rc : finish_write(f);
 }
 
 /* ---- text: print(DataFrame) ------------------------------------------------

@@ -1366,6 +1366,32 @@ static void key_add(dusk_buf *k, const dusk_value *v) {
   }
 }
 
+/* Appends the present int, float or bool value at row r of a column's
+ * arrays (of its type) to k, as key_add encodes it. */
+static void key_add_fixed(dusk_buf *k, dusk_type type, const int64_t *i64,
+                          const double *f64, const uint8_t *b, size_t r) {
+  char *w;
+  dusk_xcheck(dusk_buf_reserve(k, 9));
+  w = k->data + k->len;
+  w[0] = (char)type;
+  switch (type) {
+  case DUSK_TYPE_INT64:
+    memcpy(w + 1, &i64[r], 8);
+    k->len += 9;
+    break;
+  case DUSK_TYPE_FLOAT64: {
+    double f = f64[r];
+    f = isnan(f) ? NAN : f == 0 ? 0.0 : f;
+    memcpy(w + 1, &f, 8);
+    k->len += 9;
+    break;
+  }
+  default: /* bool */
+    w[1] = (char)(b[r] != 0);
+    k->len += 2;
+  }
+}
+
 /* Appends row r's key over the dedup columns to p->dedup_key, as key_add
  * encodes each value, reading the column arrays directly: this runs for
  * every row the scan reads. */
@@ -1373,32 +1399,13 @@ static void batch_key(pipeline *p, const dusk_batch *b, size_t r) {
   dusk_buf *k = &p->dedup_key;
   for (size_t i = 0; i < p->ndedup; i++) {
     const dusk_column *c = &b->cols[p->dedup_cols[i]];
-    char *w;
     if (!c->valid[r] || c->type == DUSK_TYPE_STRING) {
       dusk_value v;
       dusk_batch_get(b, (size_t)p->dedup_cols[i], r, &v);
       key_add(k, &v);
       continue;
     }
-    dusk_xcheck(dusk_buf_reserve(k, 9));
-    w = k->data + k->len;
-    w[0] = (char)c->type;
-    switch (c->type) {
-    case DUSK_TYPE_INT64:
-      memcpy(w + 1, &c->i64[r], 8);
-      k->len += 9;
-      break;
-    case DUSK_TYPE_FLOAT64: {
-      double f = c->f64[r];
-      f = isnan(f) ? NAN : f == 0 ? 0.0 : f;
-      memcpy(w + 1, &f, 8);
-      k->len += 9;
-      break;
-    }
-    default: /* bool */
-      w[1] = (char)(c->b[r] != 0);
-      k->len += 2;
-    }
+    key_add_fixed(k, c->type, c->i64, c->f64, c->b, r);
   }
 }
 
@@ -3579,6 +3586,28 @@ static int64_t key_row_code(const dusk_table *t, size_t r, size_t nk) {
   return code;
 }
 
+/* Appends row r's key over t's first nk columns to k: the bytes key_add
+ * gives each value dusk_table_get reads, written from the column arrays
+ * (the merges and splits encode every row of their partials). */
+static void table_key(dusk_buf *k, const dusk_table *t, size_t nk, size_t r) {
+  for (size_t i = 0; i < nk; i++) {
+    const dusk_table_column *c = &t->cols[i];
+    if (!c->valid[r] || c->type == DUSK_TYPE_STRING ||
+        c->type == DUSK_TYPE_NULL) {
+      dusk_value v;
+      dusk_table_get(t, i, r, &v);
+      key_add(k, &v);
+      continue;
+    }
+    key_add_fixed(k, c->type, c->i64, c->f64, c->b, r);
+  }
+}
+
+/* Rows of a key-round partial looked up at once (dedup_merge_keys): the
+ * key set's batch lookup fetches slots and key bytes ahead of its probes,
+ * so a set larger than the caches costs about one memory wait a row. */
+#define DEDUP_MERGE_CHUNK 4096
+
 /* drop_duplicates' key round, merged: each partial's rows (key columns,
  * __range, __row; one per key) go into m->payload keyed by their key -
  * small int keys by their dense code in an array, the others encoded in
@@ -3590,6 +3619,10 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   int rcol = (int)dusk_rows_range_col(t->ncols);
   int wcol = (int)dusk_rows_row_col(t->ncols), rc = 0;
   dusk_table *add = NULL;
+  size_t *offs;
+  uint32_t *entries;
+  uint8_t *added_in;
+  int64_t *codes;
   if ((rc = dusk_rows_table_check(t, err)) != 0)
     return rc;
   if (m->payload == NULL) {
@@ -3601,51 +3634,67 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   }
   base = m->payload->nrows;
   fresh = dusk_xcalloc(t->nrows + 1, sizeof *fresh);
-  for (size_t r = 0; r < t->nrows && rc == 0; r++) {
-    size_t e; /* the key's payload row, or base + its fresh index */
-    int added;
-    int64_t range = t->cols[rcol].i64[r], row = t->cols[wcol].i64[r];
-    int64_t code = key_row_code(t, r, nk);
-    if (code >= 0) {
-      if (m->dedup_dense == NULL)
-        m->dedup_dense = dusk_xcalloc(DUSK_DENSE_CODES, sizeof *m->dedup_dense);
-      added = m->dedup_dense[code] == 0;
-      if (added)
-        m->dedup_dense[code] = (uint32_t)(base + nfresh + 1);
-      e = m->dedup_dense[code] - 1;
-    } else {
-      size_t entry;
-      m->p.dedup_key.len = 0;
-      for (size_t k = 0; k < nk; k++) {
-        dusk_value v;
-        dusk_table_get(t, k, r, &v);
-        key_add(&m->p.dedup_key, &v);
-      }
-      if ((rc = dusk_keyset_find_or_add(&m->p.dedup_seen,
-                                        m->p.dedup_key.data,
-                                        m->p.dedup_key.len, &entry,
-                                        &added)) != 0)
-        break;
-      if (entry >= m->dedup_krow_cap) {
-        m->dedup_krow_cap = m->dedup_krow_cap ? 2 * m->dedup_krow_cap : 4096;
-        m->dedup_krow = dusk_xrealloc(m->dedup_krow, m->dedup_krow_cap *
-                                                         sizeof *m->dedup_krow);
-      }
-      if (added)
-        m->dedup_krow[entry] = base + nfresh;
-      e = m->dedup_krow[entry];
+  offs = dusk_xcalloc(DEDUP_MERGE_CHUNK + 1, sizeof *offs);
+  entries = dusk_xcalloc(DEDUP_MERGE_CHUNK, sizeof *entries);
+  added_in = dusk_xcalloc(DEDUP_MERGE_CHUNK, sizeof *added_in);
+  codes = dusk_xcalloc(DEDUP_MERGE_CHUNK, sizeof *codes);
+  for (size_t from = 0; from < t->nrows && rc == 0;
+       from += DEDUP_MERGE_CHUNK) {
+    size_t to = t->nrows - from < DEDUP_MERGE_CHUNK ? t->nrows
+                                                     : from + DEDUP_MERGE_CHUNK;
+    size_t nhashed = 0, next = 0;
+    m->p.dedup_key.len = 0;
+    for (size_t r = from; r < to; r++) {
+      codes[r - from] = key_row_code(t, r, nk);
+      if (codes[r - from] >= 0)
+        continue;
+      offs[nhashed++] = m->p.dedup_key.len;
+      table_key(&m->p.dedup_key, t, nk, r);
     }
-    if (added) {
-      fresh[nfresh++] = r;
-    } else if (e < base) { /* kept already: the earlier position wins */
-      int64_t *pr = &m->payload->cols[rcol].i64[e];
-      int64_t *pw = &m->payload->cols[wcol].i64[e];
-      if (range < *pr || (range == *pr && row < *pw))
-        *pr = range, *pw = row;
-    } else if (range < t->cols[rcol].i64[fresh[e - base]] ||
-               (range == t->cols[rcol].i64[fresh[e - base]] &&
-                row < t->cols[wcol].i64[fresh[e - base]])) {
-      fresh[e - base] = r; /* twice in one partial: never from a scan */
+    offs[nhashed] = m->p.dedup_key.len;
+    if (nhashed > 0 &&
+        (rc = dusk_keyset_find_or_add_batch(&m->p.dedup_seen,
+                                            m->p.dedup_key.data, offs,
+                                            nhashed, entries, added_in)) != 0)
+      break;
+    for (size_t r = from; r < to; r++) {
+      size_t e; /* the key's payload row, or base + its fresh index */
+      int added;
+      int64_t range = t->cols[rcol].i64[r], row = t->cols[wcol].i64[r];
+      int64_t code = codes[r - from];
+      if (code >= 0) {
+        if (m->dedup_dense == NULL)
+          m->dedup_dense =
+              dusk_xcalloc(DUSK_DENSE_CODES, sizeof *m->dedup_dense);
+        added = m->dedup_dense[code] == 0;
+        if (added)
+          m->dedup_dense[code] = (uint32_t)(base + nfresh + 1);
+        e = m->dedup_dense[code] - 1;
+      } else {
+        size_t entry = entries[next];
+        added = added_in[next++];
+        if (entry >= m->dedup_krow_cap) {
+          m->dedup_krow_cap =
+              m->dedup_krow_cap ? 2 * m->dedup_krow_cap : 4096;
+          m->dedup_krow = dusk_xrealloc(
+              m->dedup_krow, m->dedup_krow_cap * sizeof *m->dedup_krow);
+        }
+        if (added)
+          m->dedup_krow[entry] = base + nfresh;
+        e = m->dedup_krow[entry];
+      }
+      if (added) {
+        fresh[nfresh++] = r;
+      } else if (e < base) { /* kept already: the earlier position wins */
+        int64_t *pr = &m->payload->cols[rcol].i64[e];
+        int64_t *pw = &m->payload->cols[wcol].i64[e];
+        if (range < *pr || (range == *pr && row < *pw))
+          *pr = range, *pw = row;
+      } else if (range < t->cols[rcol].i64[fresh[e - base]] ||
+                 (range == t->cols[rcol].i64[fresh[e - base]] &&
+                  row < t->cols[wcol].i64[fresh[e - base]])) {
+        fresh[e - base] = r; /* twice in one partial: never from a scan */
+      }
     }
   }
   if (rc == 0 && nfresh > 0 &&
@@ -3656,6 +3705,10 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
     dusk_error_set(err, rc, "out of memory");
   dusk_table_free(add);
   free(fresh);
+  free(offs);
+  free(entries);
+  free(added_in);
+  free(codes);
   return rc;
 }
 
@@ -4596,11 +4649,7 @@ out:
 static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
                         uint32_t nparts, dusk_buf *scratch) {
   scratch->len = 0;
-  for (size_t k = 0; k < nkeys; k++) {
-    dusk_value v;
-    dusk_table_get(t, k, r, &v);
-    key_add(scratch, &v);
-  }
+  table_key(scratch, t, nkeys, r);
   return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
 }
 

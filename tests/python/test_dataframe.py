@@ -640,6 +640,18 @@ def test_drop_duplicates_of_many_keys_is_a_hash_shuffle(client, tmp_path):
                                p.drop_duplicates(subset))
     pdt.assert_frame_equal(df.drop_duplicates("b").tail(4),
                            p.drop_duplicates("b").tail(4))
+    # Partials of more keys than a merge looks up at once (4096): the
+    # combines and each part's positions merge them a chunk at a time.
+    big = tmp_path / "more.csv"
+    with open(big, "w") as f:
+        f.write("a,b,c,v\n")
+        for i in range(60000):
+            a = "" if i % 101 == 7 else f"s{rnd.randint(0, 40)}"
+            f.write(f"{a},{rnd.randint(0, 3000)},{rnd.randint(0, 1)},{i}\n")
+    df, p = dd.read_csv(str(big), blocksize="48KB"), pd.read_csv(big)
+    assert df.npartitions >= 16
+    pdt.assert_frame_equal(df.drop_duplicates(["a", "b", "c"]).compute(),
+                           p.drop_duplicates(["a", "b", "c"]))
 
 
 def test_drop_duplicates(client, data_dir, bs):
