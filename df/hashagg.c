@@ -617,6 +617,42 @@ static int text_sum_append(const dusk_hashagg *h, slot *s, const char *p,
   return 0;
 }
 
+/* nunique over a batch: each row's (agg, group, value) - the key update
+ * builds for one row - looked up in one batch, then each value new to
+ * its group counted.  Nulls and rows without a group are skipped. */
+static int add_uniques(dusk_hashagg *h, const dusk_batch *b, size_t a,
+                       int col) {
+  const dusk_type input = h->aggs[a].input;
+  const uint32_t *rg = h->row_group;
+  size_t n = 0;
+  int rc;
+  h->keybuf.len = 0;
+  for (size_t r = 0; r < b->nrows; r++) {
+    dusk_value v;
+    uint32_t ids[2];
+    if (!rg[r])
+      continue;
+    dusk_batch_get(b, (size_t)col, r, &v);
+    if (v.type == DUSK_TYPE_NULL)
+      continue;
+    ids[0] = (uint32_t)a;
+    ids[1] = rg[r] - 1;
+    h->key_off[n] = h->keybuf.len;
+    h->key_row[n++] = r;
+    if ((rc = dusk_buf_append(&h->keybuf, ids, sizeof ids)) != 0 ||
+        (rc = put_value(&h->keybuf, input, &v)) != 0)
+      return rc;
+  }
+  h->key_off[n] = h->keybuf.len;
+  if ((rc = dusk_keyset_find_or_add_batch(&h->uniques, h->keybuf.data,
+                                          h->key_off, n, h->key_group,
+                                          h->key_added)) != 0)
+    return rc;
+  for (size_t i = 0; i < n; i++)
+    h->slots[(rg[h->key_row[i]] - 1) * h->naggs + a].n += h->key_added[i];
+  return 0;
+}
+
 /* Folds one value (possibly null) into aggregate a of group g. */
 static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
   slot *s = &h->slots[g * h->naggs + a];
@@ -704,26 +740,14 @@ static int update(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v) {
   }
 }
 
-/* Finds the group of every row of b (row_group[r] = group + 1, or 0 for a
- * null key), so the aggregates can then run column by column. */
-static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
-                         const int *key_cols) {
-  dusk_value keys[16];
-  int rc;
-  if (b->nrows > h->row_group_cap) {
-    uint32_t *rg = realloc(h->row_group, b->nrows * sizeof *rg);
-    if (rg == NULL)
-      return DUSK_ENOMEM;
-    h->row_group = rg;
-    h->row_group_cap = b->nrows;
-  }
-  if (h->nkeys == 0) { /* one group, made in dusk_hashagg_new */
-    for (size_t r = 0; r < b->nrows; r++)
-      h->row_group[r] = 1;
-    return 0;
-  }
-  if (b->nrows > h->keys_cap) {
-    size_t cap = b->nrows;
+/* Sizes the batch lookup scratch (key_code, key_off, key_row, key_group,
+ * key_added) to n rows: the group keys' lookups use it, then each batched
+ * aggregate's (add_qvalues, add_uniques) in turn. */
+static int key_scratch_reserve(dusk_hashagg *h, size_t n) {
+  if (n == 0)
+    n = 1; /* key_off[0] is written even for a batch of no rows */
+  if (n > h->keys_cap) {
+    size_t cap = n;
     int64_t *code = realloc(h->key_code, cap * sizeof *code);
     if (code == NULL)
       return DUSK_ENOMEM;
@@ -745,6 +769,29 @@ static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
       return DUSK_ENOMEM;
     h->key_added = add;
     h->keys_cap = cap;
+  }
+  return 0;
+}
+
+/* Finds the group of every row of b (row_group[r] = group + 1, or 0 for a
+ * null key), so the aggregates can then run column by column. */
+static int assign_groups(dusk_hashagg *h, const dusk_batch *b,
+                         const int *key_cols) {
+  dusk_value keys[16];
+  int rc;
+  if (b->nrows > h->row_group_cap) {
+    uint32_t *rg = realloc(h->row_group, b->nrows * sizeof *rg);
+    if (rg == NULL)
+      return DUSK_ENOMEM;
+    h->row_group = rg;
+    h->row_group_cap = b->nrows;
+  }
+  if ((rc = key_scratch_reserve(h, b->nrows)) != 0)
+    return rc;
+  if (h->nkeys == 0) { /* one group, made in dusk_hashagg_new */
+    for (size_t r = 0; r < b->nrows; r++)
+      h->row_group[r] = 1;
+    return 0;
   }
   /* Keys of one or two small ints (keyset.h's perfect hashing) find
    * their group in h->dense; the others are encoded and looked up in one
@@ -975,9 +1022,13 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
           slots[(rg[r] - 1) * stride + a].n += valid[r];
       continue;
     }
-    if ((spec->fn == DUSK_AGG_MEDIAN || spec->fn == DUSK_AGG_QUANTILE) &&
-        h->keys_cap >= b->nrows) {
+    if (spec->fn == DUSK_AGG_MEDIAN || spec->fn == DUSK_AGG_QUANTILE) {
       if ((rc = add_qvalues(h, b, a, agg_cols[a])) != 0)
+        return rc;
+      continue;
+    }
+    if (spec->fn == DUSK_AGG_NUNIQUE) {
+      if ((rc = add_uniques(h, b, a, agg_cols[a])) != 0)
         return rc;
       continue;
     }
@@ -1418,6 +1469,55 @@ int dusk_hashagg_merge(dusk_hashagg *h, const dusk_table *p,
   return 0;
 }
 
+/* Values of a nunique run merged a chunk at a time (the key set's
+ * prefetching batch lookup, as add_uniques): value_len-checked. */
+#define UNIQUE_MERGE_CHUNK 4096
+
+/* Merges a partial's run of distinct values (put_value's encodings, back
+ * to back) into aggregate a of group g: each value new to the group
+ * counted.  0, DUSK_ETYPE for a run that does not parse, or
+ * DUSK_ENOMEM. */
+static int merge_uniques(dusk_hashagg *h, size_t g, size_t a, const char *run,
+                         size_t len) {
+  const dusk_type input = h->aggs[a].input;
+  const uint32_t ids[2] = {(uint32_t)a, (uint32_t)g};
+  size_t pos = 0;
+  int rc;
+  if ((rc = key_scratch_reserve(h, UNIQUE_MERGE_CHUNK)) != 0)
+    return rc;
+  while (pos < len) {
+    size_t n = 0;
+    h->keybuf.len = 0;
+    for (; pos < len && n < UNIQUE_MERGE_CHUNK; n++) {
+      size_t vl = dusk_hashagg_value_len(input, run + pos, len - pos);
+      if (vl == 0)
+        return DUSK_ETYPE;
+      h->key_off[n] = h->keybuf.len;
+      if ((rc = dusk_buf_append(&h->keybuf, ids, sizeof ids)) != 0)
+        return rc;
+      if (input == DUSK_TYPE_FLOAT64) { /* -0.0 is 0.0's key, as put_value */
+        dusk_value x;
+        size_t at = pos;
+        get_value(run, &at, input, &x);
+        rc = put_value(&h->keybuf, input, &x);
+      } else {
+        rc = dusk_buf_append(&h->keybuf, run + pos, vl);
+      }
+      if (rc != 0)
+        return rc;
+      pos += vl;
+    }
+    h->key_off[n] = h->keybuf.len;
+    if ((rc = dusk_keyset_find_or_add_batch(&h->uniques, h->keybuf.data,
+                                            h->key_off, n, h->key_group,
+                                            h->key_added)) != 0)
+      return rc;
+    for (size_t i = 0; i < n; i++)
+      h->slots[g * h->naggs + a].n += h->key_added[i];
+  }
+  return 0;
+}
+
 /* Merges row r of partial p (its state columns after the keys) into
  * group g.  0 or a negative code with err. */
 static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
@@ -1554,20 +1654,14 @@ static int merge_row(dusk_hashagg *h, const dusk_table *p, size_t r,
                                   dusk_agg_name(spec->fn));
         }
         break;
-      case DUSK_AGG_NUNIQUE: {
-        size_t pos = 0;
+      case DUSK_AGG_NUNIQUE:
         dusk_table_get(p, c++, r, &v);
-        while (pos < v.u.s.len) {
-          dusk_value x;
-          if (dusk_hashagg_value_len(spec->input, v.u.s.ptr + pos,
-                                     v.u.s.len - pos) == 0)
-            return dusk_error_set(err, DUSK_ETYPE, "bad nunique state");
-          get_value(v.u.s.ptr, &pos, spec->input, &x);
-          if ((rc = update(h, g, a, &x)) != 0)
-            return dusk_error_set(err, rc, "out of memory merging partials");
-        }
+        if ((rc = merge_uniques(h, g, a, v.u.s.ptr, v.u.s.len)) != 0)
+          return dusk_error_set(err, rc,
+                                rc == DUSK_ETYPE
+                                    ? "bad nunique state"
+                                    : "out of memory merging partials");
         break;
-      }
       }
     }
   }

@@ -1611,6 +1611,55 @@ START_TEST(test_merge_first_row_missing) {
 }
 END_TEST
 
+/* Runs of more distinct values than a merge looks up at once (4096):
+ * 6,000 ints in each of two partials, 3,000 shared, count 9,000 however
+ * the chunks fall; a crafted float run's -0.0 and 0.0 are one value. */
+START_TEST(test_nunique_many_values_merged) {
+  enum { NV = 6000 };
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  config c;
+  dusk_table *p[2], *t;
+  dusk_hashagg *m;
+  double zeros[3] = {-0.0, 0.0, 0.5};
+  memset(&c, 0, sizeof c);
+  cfg_key(&c, "k", DUSK_TYPE_INT64, 0);
+  cfg_agg(&c, DUSK_AGG_NUNIQUE, DUSK_TYPE_INT64, 1, "u");
+  for (size_t i = 0; i < 2; i++) {
+    dusk_value *cells = calloc(2 * NV, sizeof *cells);
+    dataset d = {2, NV, types, cells};
+    dusk_hashagg *h = cfg_new(&c);
+    ck_assert_ptr_nonnull(cells);
+    for (size_t r = 0; r < NV; r++) {
+      cells[2 * r] = tu_int(1);
+      cells[2 * r + 1] = tu_int((int64_t)(i * NV / 2 + r) * 7919);
+    }
+    add_rows(h, &c, &d, NULL, NV, 1000);
+    p[i] = partial_of(h);
+    dusk_hashagg_free(h);
+    free(cells);
+  }
+  m = cfg_new(&c);
+  merge_ok(m, p[0]);
+  merge_ok(m, p[1]);
+  merge_ok(m, p[0]); /* a partial again: nothing new */
+  t = final_of(m);
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_int(NV + NV / 2)});
+  dusk_table_free(t);
+  dusk_hashagg_free(m);
+  for (size_t i = 0; i < 2; i++)
+    dusk_table_free(p[i]);
+  nunique_config(&c, DUSK_TYPE_FLOAT64);
+  p[0] = set_partial((const char *)zeros, sizeof zeros);
+  m = cfg_new(&c);
+  merge_ok(m, p[0]);
+  t = final_of(m);
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_int(2)});
+  dusk_table_free(t);
+  dusk_hashagg_free(m);
+  dusk_table_free(p[0]);
+}
+END_TEST
+
 START_TEST(test_merge_bad_nunique_sets) {
   config c;
   dusk_table *p;
@@ -2580,6 +2629,7 @@ int main(void) {
   tcase_add_test(tc, test_merge_wrong_column_count);
   tcase_add_test(tc, test_sum_infinities_as_pandas_groupby);
   tcase_add_test(tc, test_merge_bad_nunique_sets);
+  tcase_add_test(tc, test_nunique_many_values_merged);
   tcase_add_test(tc, test_merge_wrong_column_types);
   suite_add_tcase(s, tc);
 
