@@ -617,6 +617,16 @@ static int text_sum_append(const dusk_hashagg *h, slot *s, const char *p,
   return 0;
 }
 
+/* Looks up the n (aggregate, group, value) keys in keybuf (key_off[0..n)
+ * set; key_off[n] is set here): key_group[i] their entries, key_added[i]
+ * whether key i is new to its group. */
+static int lookup_uniques(dusk_hashagg *h, size_t n) {
+  h->key_off[n] = h->keybuf.len;
+  return dusk_keyset_find_or_add_batch(&h->uniques, h->keybuf.data,
+                                       h->key_off, n, h->key_group,
+                                       h->key_added);
+}
+
 /* nunique over a batch: each row's (agg, group, value) - the key update
  * builds for one row - looked up in one batch, then each value new to
  * its group counted.  Nulls and rows without a group are skipped. */
@@ -643,10 +653,7 @@ static int add_uniques(dusk_hashagg *h, const dusk_batch *b, size_t a,
         (rc = put_value(&h->keybuf, input, &v)) != 0)
       return rc;
   }
-  h->key_off[n] = h->keybuf.len;
-  if ((rc = dusk_keyset_find_or_add_batch(&h->uniques, h->keybuf.data,
-                                          h->key_off, n, h->key_group,
-                                          h->key_added)) != 0)
+  if ((rc = lookup_uniques(h, n)) != 0)
     return rc;
   for (size_t i = 0; i < n; i++)
     h->slots[(rg[h->key_row[i]] - 1) * h->naggs + a].n += h->key_added[i];
@@ -1507,10 +1514,7 @@ static int merge_uniques(dusk_hashagg *h, size_t g, size_t a, const char *run,
         return rc;
       pos += vl;
     }
-    h->key_off[n] = h->keybuf.len;
-    if ((rc = dusk_keyset_find_or_add_batch(&h->uniques, h->keybuf.data,
-                                            h->key_off, n, h->key_group,
-                                            h->key_added)) != 0)
+    if ((rc = lookup_uniques(h, n)) != 0)
       return rc;
     for (size_t i = 0; i < n; i++)
       h->slots[g * h->naggs + a].n += h->key_added[i];
