@@ -96,6 +96,9 @@ int dusk_join_key_add(dusk_buf *k, const dusk_value *v, int mode) {
   return 0;
 }
 
+/* Rows whose keys are encoded, then looked up at once (index and probe). */
+#define JOIN_CHUNK 512
+
 /* The dense table of a one-int-key index (join.h), when every right
  * value lies in [0, DUSK_JOIN_DENSE_MAX); entry[r] is right row r's
  * entry.  0, or DUSK_ENOMEM. */
@@ -169,20 +172,25 @@ int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
     goto oom;
   memcpy(x->rcols, rcols, nkeys * sizeof *rcols);
   memcpy(x->modes, modes, nkeys * sizeof *modes);
-  for (size_t r = 0; r < n; r++) {
-    size_t e;
-    int added;
+  /* Keys a chunk at a time: the key set's batch lookup fetches ahead. */
+  for (size_t from = 0; from < n; from += JOIN_CHUNK) {
+    size_t m = n - from < JOIN_CHUNK ? n - from : JOIN_CHUNK;
+    size_t offs[JOIN_CHUNK + 1];
+    uint8_t added[JOIN_CHUNK];
     key.len = 0;
-    for (size_t k = 0; k < nkeys; k++) {
-      dusk_value v;
-      dusk_table_get(right, (size_t)rcols[k], r, &v);
-      if (dusk_join_key_add(&key, &v, modes[k]) != 0)
-        goto oom;
+    for (size_t i = 0; i < m; i++) {
+      offs[i] = key.len;
+      for (size_t k = 0; k < nkeys; k++) {
+        dusk_value v;
+        dusk_table_get(right, (size_t)rcols[k], from + i, &v);
+        if (dusk_join_key_add(&key, &v, modes[k]) != 0)
+          goto oom;
+      }
     }
-    if (dusk_keyset_find_or_add(&x->keys, key.data, key.len, &e,
-                                &added) != 0)
+    offs[m] = key.len;
+    if (dusk_keyset_find_or_add_batch(&x->keys, key.data, offs, m,
+                                      entry + from, added) != 0)
       goto oom;
-    entry[r] = (uint32_t)e;
   }
   /* Counting sort of the rows by entry: stable, so each key's rows keep
    * the table's order. */
@@ -226,17 +234,22 @@ int dusk_join_probe(const dusk_join_index *x, const dusk_batch *b,
     }
     return 0;
   }
-  for (size_t r = 0; r < b->nrows; r++) {
-    size_t e;
+  for (size_t from = 0; from < b->nrows; from += JOIN_CHUNK) {
+    size_t m = b->nrows - from < JOIN_CHUNK ? b->nrows - from : JOIN_CHUNK;
+    size_t offs[JOIN_CHUNK + 1];
     scratch->len = 0;
-    for (size_t k = 0; k < x->nkeys; k++) {
-      dusk_value v;
-      dusk_batch_get(b, (size_t)lcols[k], r, &v);
-      if (dusk_join_key_add(scratch, &v, x->modes[k]) != 0)
-        return DUSK_ENOMEM;
+    for (size_t i = 0; i < m; i++) {
+      offs[i] = scratch->len;
+      for (size_t k = 0; k < x->nkeys; k++) {
+        dusk_value v;
+        dusk_batch_get(b, (size_t)lcols[k], from + i, &v);
+        if (dusk_join_key_add(scratch, &v, x->modes[k]) != 0)
+          return DUSK_ENOMEM;
+      }
     }
-    e = dusk_keyset_find(&x->keys, scratch->data, scratch->len);
-    entries[r] = e == SIZE_MAX ? DUSK_JOIN_NONE : (uint32_t)e;
+    offs[m] = scratch->len;
+    /* the set's "none" (UINT32_MAX) is DUSK_JOIN_NONE */
+    dusk_keyset_find_batch(&x->keys, scratch->data, offs, m, entries + from);
   }
   return 0;
 }

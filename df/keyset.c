@@ -117,8 +117,9 @@ static int find_or_add(dusk_keyset *s, uint64_t h, const char *p, size_t len,
   return 0;
 }
 
-size_t dusk_keyset_find(const dusk_keyset *s, const void *p, size_t len) {
-  uint64_t h = dusk_hash_bytes(p, len);
+/* The entry of key p (len bytes, hash h), or SIZE_MAX. */
+static size_t find_hashed(const dusk_keyset *s, uint64_t h, const void *p,
+                          size_t len) {
   uint32_t tag = (uint32_t)(h >> 32), len32 = (uint32_t)len;
   size_t mask = s->nslots - 1;
   if (s->nslots == 0 || len > UINT32_MAX - sizeof len32)
@@ -137,6 +138,10 @@ size_t dusk_keyset_find(const dusk_keyset *s, const void *p, size_t len) {
   }
 }
 
+size_t dusk_keyset_find(const dusk_keyset *s, const void *p, size_t len) {
+  return find_hashed(s, dusk_hash_bytes(p, len), p, len);
+}
+
 int dusk_keyset_find_or_add(dusk_keyset *s, const void *p, size_t len,
                             size_t *entry, int *added) {
   return find_or_add(s, dusk_hash_bytes(p, len), p, len, entry, added);
@@ -145,6 +150,24 @@ int dusk_keyset_find_or_add(dusk_keyset *s, const void *p, size_t len,
 /* How far ahead of its probe a key's slot is fetched (and half as far,
  * its home slot's key). */
 #define PREFETCH_AHEAD 16
+
+/* Before probing key i of n (hashes[]): fetches the slot of key i +
+ * PREFETCH_AHEAD and, half way there, where that slot has arrived, the
+ * bytes of key i + PREFETCH_AHEAD / 2's home entry. */
+static inline void prefetch_ahead(const dusk_keyset *s,
+                                  const uint64_t *hashes, size_t i, size_t n) {
+  if (s->nslots == 0)
+    return;
+  if (i + PREFETCH_AHEAD < n)
+    __builtin_prefetch(
+        &s->slots[(hashes[i + PREFETCH_AHEAD] >> 32) & (s->nslots - 1)]);
+  if (i + PREFETCH_AHEAD / 2 < n) {
+    uint64_t h = hashes[i + PREFETCH_AHEAD / 2];
+    const dusk_keyset_slot *sl = &s->slots[(h >> 32) & (s->nslots - 1)];
+    if (sl->entry != 0 && sl->tag == (uint32_t)(h >> 32))
+      __builtin_prefetch(s->arena.data + sl->off);
+  }
+}
 
 int dusk_keyset_find_or_add_batch(dusk_keyset *s, const char *keys,
                                   const size_t *offs, size_t n,
@@ -161,16 +184,7 @@ int dusk_keyset_find_or_add_batch(dusk_keyset *s, const char *keys,
   for (size_t i = 0; i < n; i++) {
     size_t e;
     int a, rc;
-    if (i + PREFETCH_AHEAD < n && s->nslots > 0)
-      __builtin_prefetch(&s->slots[(s->hashes[i + PREFETCH_AHEAD] >> 32) &
-                                   (s->nslots - 1)]);
-    /* Half way there the slot has arrived: fetch its key's bytes too. */
-    if (i + PREFETCH_AHEAD / 2 < n && s->nslots > 0) {
-      uint64_t h = s->hashes[i + PREFETCH_AHEAD / 2];
-      const dusk_keyset_slot *sl = &s->slots[(h >> 32) & (s->nslots - 1)];
-      if (sl->entry != 0 && sl->tag == (uint32_t)(h >> 32))
-        __builtin_prefetch(s->arena.data + sl->off);
-    }
+    prefetch_ahead(s, s->hashes, i, n);
     if ((rc = find_or_add(s, s->hashes[i], keys + offs[i],
                           offs[i + 1] - offs[i], &e, &a)) != 0)
       return rc;
@@ -178,6 +192,26 @@ int dusk_keyset_find_or_add_batch(dusk_keyset *s, const char *keys,
     added[i] = (uint8_t)a;
   }
   return 0;
+}
+
+/* Keys hashed ahead of their probes by dusk_keyset_find_batch. */
+#define FIND_BLOCK 256
+
+void dusk_keyset_find_batch(const dusk_keyset *s, const char *keys,
+                            const size_t *offs, size_t n, uint32_t *entries) {
+  uint64_t hashes[FIND_BLOCK];
+  for (size_t from = 0; from < n; from += FIND_BLOCK) {
+    size_t m = n - from < FIND_BLOCK ? n - from : FIND_BLOCK;
+    const size_t *o = offs + from;
+    for (size_t i = 0; i < m; i++)
+      hashes[i] = dusk_hash_bytes(keys + o[i], o[i + 1] - o[i]);
+    for (size_t i = 0; i < m; i++) {
+      size_t e;
+      prefetch_ahead(s, hashes, i, m);
+      e = find_hashed(s, hashes[i], keys + o[i], o[i + 1] - o[i]);
+      entries[from + i] = e == SIZE_MAX ? UINT32_MAX : (uint32_t)e;
+    }
+  }
 }
 
 void dusk_dense_codes(const dusk_batch *b, const int *cols, size_t ncols,

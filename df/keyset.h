@@ -59,6 +59,13 @@ int dusk_keyset_find_or_add_batch(dusk_keyset *s, const char *keys,
                                   const size_t *offs, size_t n,
                                   uint32_t *entries, uint8_t *added);
 
+/* The entries of n keys (key i bytes [offs[i], offs[i + 1]) of keys),
+ * looked up as find_or_add_batch does, slots and key bytes fetched ahead:
+ * entries[i] receives key i's entry, or UINT32_MAX when the set lacks it.
+ * Nothing is added. */
+void dusk_keyset_find_batch(const dusk_keyset *s, const char *keys,
+                            const size_t *offs, size_t n, uint32_t *entries);
+
 /* Makes room for n entries in all, so adding up to n grows nothing: one
  * rehash to the final size where adding them one by one would rehash
  * at every doubling (a merge knows its partial's groups beforehand).

@@ -129,6 +129,61 @@ START_TEST(test_int_key_dense_and_hashed) {
 }
 END_TEST
 
+/* Index and probe past their lookup chunk (512 rows): 1,500 right rows
+ * on two int keys (hashed: two keys never take the dense table), each
+ * key twice, probed by 1,300 left rows of which every third is absent;
+ * every row finds its own key's two right rows, in the table's order. */
+START_TEST(test_many_rows_in_chunks) {
+  enum { NR = 1500, NL = 1300 };
+  static const char *const names[] = {"a", "b"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  dusk_table *t = dusk_table_new(names, types, 2, 0);
+  const int cols[] = {0, 1}, modes[] = {DUSK_JOIN_EXACT, DUSK_JOIN_EXACT};
+  dusk_join_index x;
+  dusk_error err;
+  dusk_buf scratch;
+  dusk_batch b;
+  uint32_t *e = malloc(NL * sizeof *e);
+  ck_assert_ptr_nonnull(t);
+  ck_assert_ptr_nonnull(e);
+  dusk_buf_init(&scratch);
+  for (size_t r = 0; r < NR; r++) { /* key r % 750: rows r and r + 750 */
+    dusk_value v[2];
+    v[0].type = v[1].type = DUSK_TYPE_INT64;
+    v[0].u.i = (int64_t)(r % 750);
+    v[1].u.i = -(int64_t)(r % 750) * 3;
+    ck_assert_int_eq(dusk_table_append_row(t, v), 0);
+  }
+  ck_assert_int_eq(dusk_join_index_build(&x, t, cols, modes, 2, &err), 0);
+  ck_assert_uint_eq(x.keys.n, 750);
+  ck_assert(!x.unique);
+  ck_assert_int_eq(dusk_batch_init(&b, types, 2, NL), 0);
+  b.nrows = NL;
+  for (size_t r = 0; r < NL; r++) {
+    int64_t k = (int64_t)((r * 7) % 750);
+    b.cols[0].valid[r] = b.cols[1].valid[r] = 1;
+    b.cols[0].i64[r] = k;
+    b.cols[1].i64[r] = r % 3 == 2 ? k * 3 + 1 : -k * 3; /* absent */
+  }
+  ck_assert_int_eq(dusk_join_probe(&x, &b, cols, e, &scratch), 0);
+  for (size_t r = 0; r < NL; r++) {
+    size_t k = (r * 7) % 750;
+    if (r % 3 == 2) {
+      ck_assert_msg(e[r] == DUSK_JOIN_NONE, "row %zu found", r);
+      continue;
+    }
+    ck_assert_uint_eq(dusk_join_count(&x, e[r]), 2);
+    ck_assert_uint_eq(x.rows[x.first[e[r]]], k);
+    ck_assert_uint_eq(x.rows[x.first[e[r]] + 1], k + 750);
+  }
+  dusk_batch_destroy(&b);
+  dusk_join_index_destroy(&x);
+  dusk_table_free(t);
+  dusk_buf_destroy(&scratch);
+  free(e);
+}
+END_TEST
+
 /* Two keys, text and int; text against bools. */
 START_TEST(test_composite_and_text_keys) {
   static const char *const names[] = {"s", "i"};
@@ -210,6 +265,7 @@ int main(void) {
   tcase_add_test(tc, test_key_types);
   tcase_add_test(tc, test_int_key_dense_and_hashed);
   tcase_add_test(tc, test_composite_and_text_keys);
+  tcase_add_test(tc, test_many_rows_in_chunks);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }

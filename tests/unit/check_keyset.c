@@ -2,7 +2,8 @@
  *
  * The keyset is checked against a plain reference (every key kept in an
  * array, searched linearly) under fixed-seed random keys of many lengths,
- * through both the one-key and the batch call, across growth; the dense
+ * through both the one-key and the batch call, across growth; the batch
+ * find against the one-key find; the dense
  * codes for their ranges, nulls, negatives and refusals. */
 #include "keyset.h"
 #include "testutil.h"
@@ -145,6 +146,49 @@ START_TEST(test_random_vs_reference) {
 }
 END_TEST
 
+/* find_batch: keys present and absent, in runs longer than its hashing
+ * block (256), each answer the one-key find's; an empty set finds
+ * nothing. */
+START_TEST(test_find_batch) {
+  enum { NKEYS = 1000, NQ = 1700 };
+  dusk_keyset s;
+  char *keys = malloc((size_t)NQ * 48);
+  size_t *offs = malloc((NQ + 1) * sizeof *offs);
+  uint32_t *entries = malloc(NQ * sizeof *entries);
+  size_t len = 0, e;
+  int added;
+  ck_assert(keys != NULL && offs != NULL && entries != NULL);
+  dusk_keyset_init(&s);
+  for (size_t q = 0; q < NQ; q++) { /* key numbers 0..2*NKEYS: half absent */
+    offs[q] = len;
+    len += make_key((q * 7919) % (2 * NKEYS), keys + len);
+  }
+  offs[NQ] = len;
+  dusk_keyset_find_batch(&s, keys, offs, NQ, entries);
+  for (size_t q = 0; q < NQ; q++)
+    ck_assert_uint_eq(entries[q], UINT32_MAX);
+  for (uint64_t k = 0; k < NKEYS; k++) {
+    char key[48];
+    size_t kl = make_key(k * 2, key); /* the even key numbers */
+    ck_assert_int_eq(dusk_keyset_find_or_add(&s, key, kl, &e, &added), 0);
+  }
+  dusk_keyset_find_batch(&s, keys, offs, NQ, entries);
+  for (size_t q = 0; q < NQ; q++) {
+    size_t one = dusk_keyset_find(&s, keys + offs[q], offs[q + 1] - offs[q]);
+    uint64_t k = (q * 7919) % (2 * NKEYS);
+    ck_assert_uint_eq(entries[q], one == SIZE_MAX ? UINT32_MAX : one);
+    if (k % 2 == 0)
+      ck_assert_uint_eq(entries[q], k / 2);
+    else
+      ck_assert_uint_eq(entries[q], UINT32_MAX);
+  }
+  dusk_keyset_destroy(&s);
+  free(keys);
+  free(offs);
+  free(entries);
+}
+END_TEST
+
 START_TEST(test_dense_codes) {
   dusk_batch b;
   dusk_type types[3] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64};
@@ -195,6 +239,7 @@ int main(void) {
   tcase_add_test(tc, test_random_vs_reference);
   tcase_add_test(tc, test_reserve);
   tcase_add_test(tc, test_dense_codes);
+  tcase_add_test(tc, test_find_batch);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
