@@ -792,14 +792,24 @@ int dusk_time_digits(const int64_t *values, const uint8_t *valid, size_t n,
   return digits;
 }
 
+/* Writes v (< 10^width) as width digits, zero-padded. */
+static void put_digits(uint64_t v, int width, char *out) {
+  for (int i = width - 1; i >= 0; i--) {
+    out[i] = (char)('0' + v % 10);
+    v /= 10;
+  }
+}
+
 static size_t put_fraction(int64_t frac, int digits, char *out) {
-  if (digits == 3)
-    return (size_t)sprintf(out, ".%03lld", (long long)(frac / 1000000));
-  if (digits == 6)
-    return (size_t)sprintf(out, ".%06lld", (long long)(frac / 1000));
-  if (digits == 9)
-    return (size_t)sprintf(out, ".%09lld", (long long)frac);
-  return 0;
+  if (digits != 3 && digits != 6 && digits != 9)
+    return 0;
+  out[0] = '.';
+  put_digits((uint64_t)(digits == 3   ? frac / 1000000
+                        : digits == 6 ? frac / 1000
+                                      : frac),
+             digits, out + 1);
+  out[digits + 1] = '\0';
+  return (size_t)digits + 1;
 }
 
 size_t dusk_format_datetime(int64_t ns, int digits, char *out) {
@@ -809,13 +819,33 @@ size_t dusk_format_datetime(int64_t ns, int digits, char *out) {
   if (frac < 0)
     frac += 1000000000;
   dusk_datetime_split(ns, &dp);
+  if (dp.year < 0 || dp.year > 9999) { /* the rare wide years: printf */
+    if (digits < 0)
+      return (size_t)sprintf(out, "%04lld-%02u-%02u", (long long)dp.year,
+                             dp.month, dp.day);
+    n = (size_t)sprintf(out, "%04lld-%02u-%02u %02u:%02u:%02u",
+                        (long long)dp.year, dp.month, dp.day, dp.hour,
+                        dp.minute, dp.second);
+    return n + put_fraction(frac, digits, out + n);
+  }
+  /* "YYYY-MM-DD[ HH:MM:SS]" without printf: a sorted frame's to_csv
+   * writes one a row */
+  put_digits((uint64_t)dp.year, 4, out);
+  out[4] = '-';
+  put_digits(dp.month, 2, out + 5);
+  out[7] = '-';
+  put_digits(dp.day, 2, out + 8);
+  out[10] = '\0';
   if (digits < 0)
-    return (size_t)sprintf(out, "%04lld-%02u-%02u", (long long)dp.year,
-                           dp.month, dp.day);
-  n = (size_t)sprintf(out, "%04lld-%02u-%02u %02u:%02u:%02u",
-                      (long long)dp.year, dp.month, dp.day, dp.hour,
-                      dp.minute, dp.second);
-  return n + put_fraction(frac, digits, out + n);
+    return 10;
+  out[10] = ' ';
+  put_digits(dp.hour, 2, out + 11);
+  out[13] = ':';
+  put_digits(dp.minute, 2, out + 14);
+  out[16] = ':';
+  put_digits(dp.second, 2, out + 17);
+  out[19] = '\0';
+  return 19 + put_fraction(frac, digits, out + 19);
 }
 
 size_t dusk_format_timedelta(int64_t ns, int digits, char *out) {

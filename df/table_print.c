@@ -440,8 +440,16 @@ static int write_csv(const dusk_table *t, FILE *f) {
     fputc('\n', f);
   }
   for (size_t r = 0; r < t->nrows; r++) {
-    if (t->nindex == 0)
-      fprintf(f, "%zu", r);
+    if (t->nindex == 0) { /* the row's position: its digits */
+      char rev[24];
+      size_t n = 0, v = r;
+      do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+      } while (v != 0);
+      while (n > 0)
+        putc_unlocked(rev[--n], f);
+    }
     for (size_t i = 0; i < t->ncols; i++) {
       dusk_slice s;
       if (i > 0 || t->nindex == 0)
