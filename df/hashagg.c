@@ -1488,10 +1488,23 @@ static int merge_uniques(dusk_hashagg *h, size_t g, size_t a, const char *run,
                          size_t len) {
   const dusk_type input = h->aggs[a].input;
   const uint32_t ids[2] = {(uint32_t)a, (uint32_t)g};
-  size_t pos = 0;
+  size_t pos = 0, count = 0;
   int rc;
   if ((rc = key_scratch_reserve(h, UNIQUE_MERGE_CHUNK)) != 0)
     return rc;
+  /* The set will hold at least the run's values: room for them at once
+   * (one rehash, not one per doubling), never more than the union needs. */
+  while (pos < len) {
+    size_t vl = dusk_hashagg_value_len(input, run + pos, len - pos);
+    if (vl == 0)
+      return DUSK_ETYPE;
+    pos += vl;
+    count++;
+  }
+  if (count > h->uniques.n &&
+      (rc = dusk_keyset_reserve(&h->uniques, count)) != 0)
+    return rc;
+  pos = 0;
   while (pos < len) {
     size_t n = 0;
     h->keybuf.len = 0;
