@@ -1501,9 +1501,10 @@ static int merge_uniques(dusk_hashagg *h, size_t g, size_t a, const char *run,
     pos += vl;
     count++;
   }
-  if (count > h->uniques.n &&
-      (rc = dusk_keyset_reserve(&h->uniques, count)) != 0)
-    return rc;
+  if (input != DUSK_TYPE_BOOL && count > h->uniques.n)
+    (void)dusk_keyset_reserve(&h->uniques, count); /* only a speed-up: a
+      set that cannot grow so far at once grows as it goes (and fails
+      there, if it must) */
   pos = 0;
   while (pos < len) {
     size_t n = 0;
@@ -1515,7 +1516,9 @@ static int merge_uniques(dusk_hashagg *h, size_t g, size_t a, const char *run,
       h->key_off[n] = h->keybuf.len;
       if ((rc = dusk_buf_append(&h->keybuf, ids, sizeof ids)) != 0)
         return rc;
-      if (input == DUSK_TYPE_FLOAT64) { /* -0.0 is 0.0's key, as put_value */
+      if (input == DUSK_TYPE_FLOAT64 || input == DUSK_TYPE_BOOL) {
+        /* re-encoded as put_value does: -0.0 is 0.0's key, a bool 0 or 1
+         * whatever byte the partial sent */
         dusk_value x;
         size_t at = pos;
         get_value(run, &at, input, &x);

@@ -453,7 +453,7 @@ static int write_csv(const dusk_table *t, FILE *f) {
     for (size_t i = 0; i < t->ncols; i++) {
       dusk_slice s;
       if (i > 0 || t->nindex == 0)
-        putc_unlocked(',', f); /* one thread writes f */
+        putc_unlocked(',', f); /* the caller holds f's lock */
       if (!csv_time_cell(&t->cols[i], r, digits[i], tmp, &s))
         csv_cell(&t->cols[i], r, tmp, &s);
       csv_field(f, s.ptr, s.len, alone);
@@ -1738,12 +1738,22 @@ static int write_with_times(const dusk_table *t, FILE *f, bool nat_text,
   return rc;
 }
 
+/* The CSV and JSON writers use stdio's unlocked calls (a call per cell
+ * otherwise takes the stream's lock): they hold it once for the table. */
 int dusk_table_write_csv(const dusk_table *t, FILE *f) {
-  return write_csv(t, f);
+  int rc;
+  flockfile(f);
+  rc = write_csv(t, f);
+  funlockfile(f);
+  return rc;
 }
 
 int dusk_table_write_json(const dusk_table *t, FILE *f) {
-  return write_with_times(t, f, false, write_json);
+  int rc;
+  flockfile(f);
+  rc = write_with_times(t, f, false, write_json);
+  funlockfile(f);
+  return rc;
 }
 
 static bool *bare_columns(const dusk_table *t);

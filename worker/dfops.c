@@ -3615,7 +3615,7 @@ static void table_key(dusk_buf *k, const dusk_table *t, size_t nk, size_t r) {
  * lookup per row and no sort: compacting whole payloads sorted and
  * re-hashed them at every doubling. */
 static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
-  size_t nk = t->ncols - DUSK_ROWS_NEXTRA, nfresh = 0, *fresh, base;
+  size_t nk = t->ncols - DUSK_ROWS_NEXTRA, nfresh = 0, *fresh, base, chunk;
   int rcol = (int)dusk_rows_range_col(t->ncols);
   int wcol = (int)dusk_rows_row_col(t->ncols), rc = 0;
   dusk_table *add = NULL;
@@ -3634,14 +3634,13 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   }
   base = m->payload->nrows;
   fresh = dusk_xcalloc(t->nrows + 1, sizeof *fresh);
-  offs = dusk_xcalloc(DEDUP_MERGE_CHUNK + 1, sizeof *offs);
-  entries = dusk_xcalloc(DEDUP_MERGE_CHUNK, sizeof *entries);
-  added_in = dusk_xcalloc(DEDUP_MERGE_CHUNK, sizeof *added_in);
-  codes = dusk_xcalloc(DEDUP_MERGE_CHUNK, sizeof *codes);
-  for (size_t from = 0; from < t->nrows && rc == 0;
-       from += DEDUP_MERGE_CHUNK) {
-    size_t to = t->nrows - from < DEDUP_MERGE_CHUNK ? t->nrows
-                                                     : from + DEDUP_MERGE_CHUNK;
+  chunk = t->nrows < DEDUP_MERGE_CHUNK ? t->nrows + 1 : DEDUP_MERGE_CHUNK;
+  offs = dusk_xcalloc(chunk + 1, sizeof *offs);
+  entries = dusk_xcalloc(chunk, sizeof *entries);
+  added_in = dusk_xcalloc(chunk, sizeof *added_in);
+  codes = dusk_xcalloc(chunk, sizeof *codes);
+  for (size_t from = 0; from < t->nrows && rc == 0; from += chunk) {
+    size_t to = t->nrows - from < chunk ? t->nrows : from + chunk;
     size_t nhashed = 0, next = 0;
     m->p.dedup_key.len = 0;
     for (size_t r = from; r < to; r++) {

@@ -1611,9 +1611,28 @@ START_TEST(test_merge_first_row_missing) {
 }
 END_TEST
 
+/* A crafted one-group partial of input's run bytes, merged: want
+ * distinct values. */
+static void expect_run_count(dusk_type input, const char *bytes, size_t len,
+                             int64_t want) {
+  config c;
+  dusk_table *p, *t;
+  dusk_hashagg *m;
+  nunique_config(&c, input);
+  p = set_partial(bytes, len);
+  m = cfg_new(&c);
+  merge_ok(m, p);
+  t = final_of(m);
+  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_int(want)});
+  dusk_table_free(t);
+  dusk_hashagg_free(m);
+  dusk_table_free(p);
+}
+
 /* Runs of more distinct values than a merge looks up at once (4096):
  * 6,000 ints in each of two partials, 3,000 shared, count 9,000 however
- * the chunks fall; a crafted float run's -0.0 and 0.0 are one value. */
+ * the chunks fall; a crafted float run's -0.0 and 0.0 are one value, a
+ * crafted bool run's bytes 1, 2 and 7 one True. */
 START_TEST(test_nunique_many_values_merged) {
   enum { NV = 6000 };
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
@@ -1648,15 +1667,9 @@ START_TEST(test_nunique_many_values_merged) {
   dusk_hashagg_free(m);
   for (size_t i = 0; i < 2; i++)
     dusk_table_free(p[i]);
-  nunique_config(&c, DUSK_TYPE_FLOAT64);
-  p[0] = set_partial((const char *)zeros, sizeof zeros);
-  m = cfg_new(&c);
-  merge_ok(m, p[0]);
-  t = final_of(m);
-  expect_row(t, 0, (dusk_value[]){tu_int(1), tu_int(2)});
-  dusk_table_free(t);
-  dusk_hashagg_free(m);
-  dusk_table_free(p[0]);
+  expect_run_count(DUSK_TYPE_FLOAT64, (const char *)zeros, sizeof zeros, 2);
+  /* a crafted bool run: any byte but 0 is True */
+  expect_run_count(DUSK_TYPE_BOOL, "\x01\x02\x00\x07", 4, 2);
 }
 END_TEST
 
