@@ -336,14 +336,17 @@ static int run_until(dusk_client *c, cond_fn cond, void *arg,
     uv_timer_start(&c->interrupt_timer, on_interrupt_poll, c->interrupt_ms,
                    c->interrupt_ms);
   for (;;) {
+    /* An interrupt first: the callback has consumed the caller's signal
+     * (Python's KeyboardInterrupt is already taken), so a result that
+     * arrived in the same loop turn must not swallow it. */
+    if (c->interrupted) {
+      rc = DUSK_EINTR;
+      break;
+    }
     if ((rc = cond(c, arg)) != 1)
       break;
     if (c->timed_out) {
       rc = DUSK_ETIMEDOUT;
-      break;
-    }
-    if (c->interrupted) {
-      rc = DUSK_EINTR;
       break;
     }
     uv_run(&c->loop, UV_RUN_ONCE);
