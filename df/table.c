@@ -597,9 +597,73 @@ static bool masked_applies(dusk_type t, dusk_type logical) {
                           t == DUSK_TYPE_FLOAT64);
 }
 
-static int encode_body(const dusk_table *t, msgpack_packer *pk) {
+/* The gathered forms of pack_bytes and pack_words: the bin of src's
+ * elements rows[0..n) (width 1 or 8), written straight into the packer's
+ * buffer - one copy, where a take and an encode made two. */
+static int pack_gather(msgpack_packer *pk, const void *src, size_t width,
+                       const size_t *rows, size_t n) {
+  dusk_buf *b = pk->data;
+  unsigned char *dst;
+  if (n > UINT32_MAX / width)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, n * width) != 0 ||
+      dusk_buf_reserve(b, n * width) != 0)
+    return DUSK_ENOMEM;
+  dst = (unsigned char *)b->data + b->len;
+  if (width == 1) {
+    const unsigned char *s = src;
+    for (size_t i = 0; i < n; i++)
+      dst[i] = s[rows[i]];
+  } else {
+    const uint64_t *s = src;
+    for (size_t i = 0; i < n; i++) {
+      if (HOST_LE)
+        memcpy(dst + 8 * i, &s[rows[i]], 8);
+      else
+        put_le64(dst + 8 * i, s[rows[i]]);
+    }
+  }
+  b->len += n * width;
+  return 0;
+}
+
+/* A text column's rows[0..n): their offsets from 0, then their bytes. */
+static int pack_gather_strings(msgpack_packer *pk, const dusk_table_column *c,
+                               const size_t *rows, size_t n) {
+  dusk_buf *b = pk->data;
+  unsigned char *dst;
+  uint64_t total = 0;
+  if (n + 1 > UINT32_MAX / 8)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, (n + 1) * 8) != 0 ||
+      dusk_buf_reserve(b, (n + 1) * 8) != 0)
+    return DUSK_ENOMEM;
+  dst = (unsigned char *)b->data + b->len;
+  put_le64(dst, 0);
+  for (size_t i = 0; i < n; i++) {
+    total += c->str_off[rows[i] + 1] - c->str_off[rows[i]];
+    put_le64(dst + 8 * (i + 1), total);
+  }
+  b->len += (n + 1) * 8;
+  if (total > UINT32_MAX)
+    return DUSK_ETOOBIG;
+  if (msgpack_pack_bin(pk, (size_t)total) != 0 ||
+      dusk_buf_reserve(b, (size_t)total) != 0)
+    return DUSK_ENOMEM;
+  dst = (unsigned char *)b->data + b->len;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t from = c->str_off[rows[i]], len = c->str_off[rows[i] + 1] - from;
+    memcpy(dst, c->str_data + from, len);
+    dst += len;
+  }
+  b->len += (size_t)total;
+  return 0;
+}
+
+/* The table, or (rows != NULL) the table its rows[0..n) would take. */
+static int encode_body(const dusk_table *t, const size_t *rows, size_t n,
+                       msgpack_packer *pk) {
   static const uint64_t zero = 0;
-  size_t n = t->nrows;
   bool flags = false, logical = false;
 
   if (t->ncols > UINT32_MAX)
@@ -633,6 +697,25 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
         msgpack_pack_str_with_body(pk, c->name, nlen) != 0 ||
         msgpack_pack_unsigned_int(pk, (unsigned)c->type) != 0)
       return DUSK_ENOMEM;
+    if (rows != NULL) {
+      if (c->type == DUSK_TYPE_NULL)
+        return DUSK_ETYPE; /* as below: never encoded */
+      CK(pack_gather(pk, c->valid, 1, rows, n));
+      switch (c->type) {
+      case DUSK_TYPE_BOOL:
+        CK(pack_gather(pk, c->b, 1, rows, n));
+        break;
+      case DUSK_TYPE_STRING:
+        CK(pack_gather_strings(pk, c, rows, n));
+        break;
+      case DUSK_TYPE_FLOAT64:
+        CK(pack_gather(pk, c->f64, 8, rows, n));
+        break;
+      default: /* int64 and the logical types on it: 8-byte words */
+        CK(pack_gather(pk, c->i64, 8, rows, n));
+      }
+      continue;
+    }
     CK(pack_bytes(pk, c->valid, n));
     switch (c->type) {
     case DUSK_TYPE_INT64:
@@ -678,20 +761,33 @@ static int encode_body(const dusk_table *t, msgpack_packer *pk) {
   return 0;
 }
 
-int dusk_table_encode(const dusk_table *t, dusk_buf *out) {
+static int encode_rows(const dusk_table *t, const size_t *rows, size_t n,
+                       dusk_buf *out) {
   msgpack_packer pk;
   size_t start = out->len;
   int rc;
 
   msgpack_packer_init(&pk, out, buf_write);
-  rc = encode_body(t, &pk);
+  rc = encode_body(t, rows, n, &pk);
   /* The decoder bounds nrows by the input's size; a 0-column table with
    * more rows than that would not come back, so refuse it here. */
-  if (rc == 0 && t->nrows > out->len - start)
+  if (rc == 0 && n > out->len - start)
     rc = DUSK_ETOOBIG;
   if (rc != 0)
     out->len = start;
   return rc;
+}
+
+int dusk_table_encode(const dusk_table *t, dusk_buf *out) {
+  return encode_rows(t, NULL, t->nrows, out);
+}
+
+int dusk_table_encode_rows(const dusk_table *t, const size_t *rows, size_t n,
+                           dusk_buf *out) {
+  for (size_t i = 0; i < n; i++)
+    if (rows[i] >= t->nrows)
+      return DUSK_EINVAL;
+  return encode_rows(t, rows, n, out);
 }
 
 /* Decoding: msgcheck, unpack into a private zone, then check each field. */

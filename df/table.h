@@ -133,6 +133,11 @@ int dusk_table_column_index(const dusk_table *t, const char *name);
  * refuses (DUSK_EINVAL) a source_na flag on a float64 or string column,
  * which decoding would refuse. */
 int dusk_table_encode(const dusk_table *t, dusk_buf *out);
+/* The bytes dusk_table_encode gives for the table dusk_table_take(t, rows,
+ * n) makes, appended to out with one copy of the rows (no table between).
+ * DUSK_EINVAL when a row is past t's. */
+int dusk_table_encode_rows(const dusk_table *t, const size_t *rows, size_t n,
+                           dusk_buf *out);
 int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err);
 
 /* Writers, matching pandas 1.5 for the same result:

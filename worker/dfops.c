@@ -4037,14 +4037,10 @@ static uint32_t get_be32(const unsigned char *p) {
 static int split_into_parts(dusk_op_call *call, dusk_slice rs,
                             const dusk_table *t, const uint32_t *which,
                             uint32_t nparts, dusk_error *err) {
-  dusk_table *part = NULL;
-  dusk_buf enc, one;
   size_t *rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
   size_t *start = dusk_xcalloc((size_t)nparts + 1, sizeof *start);
   unsigned char hdr[5];
   int rc = 0;
-  dusk_buf_init(&enc);
-  dusk_buf_init(&one);
   call->result.len = 0;
   hdr[0] = 0xdd; /* array32 */
   put_be32(hdr + 1, nparts);
@@ -4062,33 +4058,47 @@ static int split_into_parts(dusk_op_call *call, dusk_slice rs,
       rows[at[which[r]]++] = r;
     free(at);
   }
+  /* Each part is written in place, its rows gathered straight into the
+   * result (dusk_table_encode_rows): bin32 [partial: fixarray 2, bin of
+   * the ranges row, bin32 of the table]; both bin32 lengths are filled in
+   * once the table is written (msgpack readers take a bin32 of any
+   * length). */
   for (uint32_t j = 0; j < nparts; j++) {
-    enc.len = one.len = 0;
-    if ((rc = dusk_table_take(t, rows + start[j], start[j + 1] - start[j],
-                              &part)) != 0 ||
-        (rc = dusk_table_encode(part, &enc)) != 0 ||
-        (rc = dusk_partial_encode(rs, (dusk_slice){enc.data, enc.len},
-                                  &one)) != 0) {
+    dusk_buf *res = &call->result;
+    size_t outer, inner, len;
+    unsigned char *p;
+    outer = res->len;
+    hdr[0] = 0xc6; /* bin32, length below */
+    put_be32(hdr + 1, 0);
+    dusk_xcheck(dusk_buf_append(res, hdr, 5));
+    dusk_xcheck(dusk_buf_append(res, "\x92", 1));
+    if (rs.len > UINT32_MAX) {
+      rc = dusk_error_set(err, DUSK_ETOOBIG, "splitting a partial: a ranges "
+                          "row of %zu bytes", rs.len);
+      break;
+    }
+    put_be32(hdr + 1, (uint32_t)rs.len);
+    dusk_xcheck(dusk_buf_append(res, hdr, 5));
+    dusk_xcheck(dusk_buf_append(res, rs.ptr, rs.len));
+    put_be32(hdr + 1, 0);
+    dusk_xcheck(dusk_buf_append(res, hdr, 5));
+    inner = res->len;
+    if ((rc = dusk_table_encode_rows(t, rows + start[j],
+                                     start[j + 1] - start[j], res)) != 0) {
       dusk_error_set(err, rc, "splitting a partial: %s", dusk_strerror(rc));
       break;
     }
-    dusk_table_free(part);
-    part = NULL;
-    if (one.len > UINT32_MAX) {
+    if ((len = res->len - outer - 5) > UINT32_MAX) {
       rc = dusk_error_set(err, DUSK_ETOOBIG,
                           "splitting a partial: part %u of a scan is %zu "
                           "bytes (at most 4 GiB): use a smaller blocksize",
-                          j, one.len);
+                          j, len);
       break;
     }
-    hdr[0] = 0xc6; /* bin32 */
-    put_be32(hdr + 1, (uint32_t)one.len);
-    dusk_xcheck(dusk_buf_append(&call->result, hdr, 5));
-    dusk_xcheck(dusk_buf_append(&call->result, one.data, one.len));
+    p = (unsigned char *)res->data;
+    put_be32(p + outer + 1, (uint32_t)len);
+    put_be32(p + inner - 4, (uint32_t)(res->len - inner));
   }
-  dusk_table_free(part);
-  dusk_buf_destroy(&enc);
-  dusk_buf_destroy(&one);
   free(rows);
   free(start);
   return rc;
