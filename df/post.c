@@ -448,28 +448,36 @@ static int post_set_index(const dusk_plan *s, const dusk_table *t,
 
 /* ---- rows --------------------------------------------------------------- */
 
+int dusk_post_sort_order(const dusk_plan *s, const dusk_table *t,
+                         size_t **order, dusk_error *err) {
+  int cols[64];
+  size_t nkeys = s->ncolumns ? s->ncolumns : 1;
+  *order = NULL;
+  if (nkeys > 64 || s->nascending != nkeys)
+    return dusk_error_set(err, DUSK_EINVAL, "sort_values: %zu keys, %zu flags",
+                          nkeys, s->nascending);
+  for (size_t k = 0; k < nkeys; k++)
+    if ((cols[k] = value_column(t, s->ncolumns ? s->columns[k] : NULL,
+                                "sort_values", err)) < 0)
+      return err->code;
+  *order = dusk_xcalloc(t->nrows ? t->nrows : 1, sizeof **order);
+  /* pandas' default, ties and all - but not for one part of a sorted
+   * to_csv, whose ties keep file order (rangepart.h) */
+  if (s->quicksort && nkeys == 1 && s->dir == NULL)
+    dusk_table_nargsort(t, cols[0], s->ascending[0] != 0, *order);
+  else
+    dusk_table_sort_order(t, cols, s->ascending, nkeys, *order);
+  return 0;
+}
+
 static int post_rows(const dusk_plan *s, const dusk_table *t,
                      dusk_table **out, dusk_error *err) {
   size_t rows = t->nrows, from = 0, count = rows;
   size_t *order = NULL;
   int rc;
   if (s->kind == DUSK_PLAN_SORT_VALUES) {
-    int cols[64];
-    size_t nkeys = s->ncolumns ? s->ncolumns : 1;
-    if (nkeys > 64 || s->nascending != nkeys)
-      return dusk_error_set(err, DUSK_EINVAL, "sort_values: %zu keys, %zu flags",
-                            nkeys, s->nascending);
-    for (size_t k = 0; k < nkeys; k++)
-      if ((cols[k] = value_column(t, s->ncolumns ? s->columns[k] : NULL,
-                                  "sort_values", err)) < 0)
-        return err->code;
-    order = dusk_xcalloc(rows ? rows : 1, sizeof *order);
-    /* pandas' default, ties and all - but not for one part of a sorted
-     * to_csv, whose ties keep file order (rangepart.h) */
-    if (s->quicksort && nkeys == 1 && s->dir == NULL)
-      dusk_table_nargsort(t, cols[0], s->ascending[0] != 0, order);
-    else
-      dusk_table_sort_order(t, cols, s->ascending, nkeys, order);
+    if ((rc = dusk_post_sort_order(s, t, &order, err)) != 0)
+      return rc;
   } else {
     count = (uint64_t)s->n < rows ? (size_t)s->n : rows;
     if (s->kind == DUSK_PLAN_TAIL)

@@ -33,6 +33,12 @@
 int dusk_post_run(const dusk_plan *top, const dusk_plan *root,
                   dusk_table **result, dusk_error *err);
 
+/* The order sort_values step s puts t's rows in (*order: t->nrows
+ * positions, the caller frees it), as dusk_post_run's sort takes them: a
+ * sorted to_csv part writes its rows through it without taking them. */
+int dusk_post_sort_order(const dusk_plan *s, const dusk_table *t,
+                         size_t **order, dusk_error *err);
+
 /* t without the value columns whose keep[c] is false (index columns are
  * always kept), flags kept: into *out.  0 or DUSK_ENOMEM. */
 int dusk_table_keep_columns(const dusk_table *t, const bool *keep,

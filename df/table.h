@@ -148,6 +148,10 @@ int dusk_table_decode(dusk_slice bytes, dusk_table **out, dusk_error *err);
  *  json: a list of records [{"col": value, ...}], nulls as null.
  * 0 or the errno-based code of a failed write. */
 int dusk_table_write_csv(const dusk_table *t, FILE *f);
+/* The csv of the table dusk_table_take(t, order, t->nrows) would make
+ * (order a permutation of t's rows), written without making it. */
+int dusk_table_write_csv_order(const dusk_table *t, const size_t *order,
+                               FILE *f);
 int dusk_table_write_text(const dusk_table *t, FILE *f);
 int dusk_table_write_json(const dusk_table *t, FILE *f);
 /* print() of what pandas returns when it is no frame, the text writer's

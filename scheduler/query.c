@@ -3187,6 +3187,8 @@ static size_t *add_dedup_shuffle(sched_query *q, specs *sp,
  * into every part by one df_split, and each part gathers its rows from
  * every scan, so parts cost nscans x nparts small tasks. */
 #define RANGE_SORT_MAX_PARTS 16
+/* The most picks a sorted part's df_final merges without a combine tree. */
+#define RANGE_SORT_DIRECT_PICKS 64
 
 /* A sorted to_csv (plan.h SORT_VALUES with dir; df/rangepart.h): each
  * scan's rows partial is sampled where it is (df_sample); df_cuts turns
@@ -3232,6 +3234,12 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
     deps[1] = cuts;
     set_deps(sp, splits[i], deps, 2);
   }
+  /* Part j's final holds all of part j's rows whatever the tree, so a
+   * combine would only copy them once more: the final merges its picks
+   * itself, up to RANGE_SORT_DIRECT_PICKS of them (a tree past that,
+   * bounding one task's inputs). */
+  if (nlevel <= RANGE_SORT_DIRECT_PICKS && fanin < nlevel)
+    fanin = nlevel;
   for (uint32_t j = 0; j < nparts; j++) {
     add_picks(q, sp, splits, nlevel, "sorted", j, nparts, tail_plan, picks);
     encode_part_args(&args, tail_plan, nulls, j, nparts);

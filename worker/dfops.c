@@ -6726,7 +6726,7 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
  * that the files sort in the frame's order), under a temporary name
  * renamed once complete; *result becomes the written table (file, rows). */
 static int write_sorted_part(const merger *m, dusk_table **result,
-                             dusk_error *err) {
+                             const size_t *order, dusk_error *err) {
   const char *dir = dusk_plan_sort_node(m->p.plan)->dir;
   char path[4200], tmp[4200];
   dusk_table *w;
@@ -6741,7 +6741,7 @@ static int write_sorted_part(const merger *m, dusk_table **result,
   if ((f = fopen(tmp, "w")) == NULL)
     return dusk_error_set(err, -errno, "to_csv: %s: %s", tmp,
                           strerror(errno));
-  if (dusk_table_write_csv(*result, f) != 0)
+  if (dusk_table_write_csv_order(*result, order, f) != 0)
     rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", tmp,
                         strerror(errno));
   if (fclose(f) != 0 && rc == 0)
@@ -6938,9 +6938,22 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       goto failed;
   }
   if (m.nparts > 0 && dusk_plan_sorted_write(m.p.plan)) {
-    /* one part of a sorted to_csv: its rows sorted, then its file */
-    if ((rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0 ||
-        (rc = write_sorted_part(&m, &result, &err)) != 0)
+    /* One part of a sorted to_csv: its rows sorted, then its file.  A
+     * sort on top is written through its order rather than taken: the
+     * take was a copy of the part into fresh memory. */
+    const dusk_plan *top = m.p.plan;
+    size_t *order = NULL;
+    if (top->kind == DUSK_PLAN_SORT_VALUES && top != m.p.root &&
+        top->ninputs == 1) {
+      if ((rc = dusk_post_run(top->inputs[0], m.p.root, &result, &err)) ==
+              0 &&
+          (rc = dusk_post_sort_order(top, result, &order, &err)) == 0)
+        rc = write_sorted_part(&m, &result, order, &err);
+    } else if ((rc = dusk_post_run(top, m.p.root, &result, &err)) == 0) {
+      rc = write_sorted_part(&m, &result, NULL, &err);
+    }
+    free(order);
+    if (rc != 0)
       goto failed;
   } else if (m.nparts == 0 && /* a split_out part's: df_gather runs them */
              (rc = dusk_post_run(m.p.plan, m.p.root, &result, &err)) != 0) {

@@ -199,7 +199,7 @@ def test_sorted_to_csv_parts_are_balanced(client, data, tmp_path):
     (samples, cuts, one split per scan, picks)."""
     report = tmp_path / "r.html"
     with dusk.performance_report(filename=report):
-        files = read(data, "8KB").sort_values("u").to_csv(
+        files = read(data, "16KB").sort_values("u").to_csv(
             str(tmp_path / "out"))
     sizes = [len(pd.read_csv(f)) for f in files]
     assert sum(sizes) == 5000 and len(files) == 16
@@ -207,6 +207,24 @@ def test_sorted_to_csv_parts_are_balanced(client, data, tmp_path):
     html = report.read_text()
     for op in ("df_sample", "df_cuts", "df_split", "df_pick", "df_gather"):
         assert f'data-op="{op}"' in html, op
+    # up to 64 scans each part's final merges its picks itself: a combine
+    # would only copy the part's rows once more
+    assert 2 <= html.count('data-op="df_scan"') <= 64
+    assert 'data-op="df_combine"' not in html
+
+
+def test_sorted_to_csv_of_many_scans_combines_first(client, data, tmp_path):
+    """Past 64 scans a part's picks go through a combine tree (bounding a
+    task's inputs), with the same files."""
+    report = tmp_path / "r.html"
+    with dusk.performance_report(filename=report):
+        files = read(data, "1KB").sort_values("u").to_csv(
+            str(tmp_path / "out"))
+    html = report.read_text()
+    assert html.count('data-op="df_scan"') > 64
+    assert 'data-op="df_combine"' in html
+    want = pd.read_csv(data, parse_dates=["t"], float_precision="round_trip")
+    assert written(files) == want.sort_values("u", kind="stable").to_csv()
 
 
 def test_sorted_to_csv_one_value(client, tmp_path):
