@@ -88,6 +88,24 @@ static bool digits_round_trip(const char *dig, size_t n, int e, bool neg,
   return strtod(buf, NULL) == v;
 }
 
+/* v's decimal digits, a '-' first when negative, into out (at least 21
+ * bytes), NUL-terminated, without printf.  Returns the length. */
+static size_t int_text(int64_t v, char *out) {
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  char rev[20];
+  size_t n = 0, k = 0;
+  do {
+    rev[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (v < 0)
+    out[k++] = '-';
+  while (n > 0)
+    out[k++] = rev[--n];
+  out[k] = '\0';
+  return k;
+}
+
 /* The shortest decimal digits that read back as v (finite, nonzero),
  * among those the nearest to v: dig[0..n) (no trailing zeros), the first
  * digit's decimal exponent in *e.  dig holds 20 bytes.  Returns n. */
@@ -142,8 +160,11 @@ static size_t fmt_repr(double v, char *out) {
 
   /* a whole number below 1e16 is its digits and ".0" (the common case of
    * to_csv's int columns holding a null, pandas' float64) */
-  if (v == trunc(v) && fabs(v) < 1e16 && v != 0)
-    return (size_t)snprintf(out, 32, "%lld.0", (long long)v);
+  if (v == trunc(v) && fabs(v) < 1e16 && v != 0) {
+    n = int_text((int64_t)v, out);
+    memcpy(out + n, ".0", 3);
+    return n + 2;
+  }
   if (isnan(v))
     return (size_t)snprintf(out, 32, "nan");
   if (isinf(v))
@@ -318,28 +339,16 @@ static size_t csv_cell(const dusk_table_column *c, size_t r, char *tmp,
   if (!c->valid[r])
     return 0;
   switch (c->type) {
-  case DUSK_TYPE_INT64: { /* the digits, without printf */
-    int64_t v = c->i64[r];
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    char rev[24];
-    size_t n = 0;
-    do {
-      rev[n++] = (char)('0' + u % 10);
-      u /= 10;
-    } while (u != 0);
-    if (v < 0)
-      tmp[s->len++] = '-';
-    while (n > 0)
-      tmp[s->len++] = rev[--n];
-    tmp[s->len] = '\0';
+  case DUSK_TYPE_INT64:
+    s->len = int_text(c->i64[r], tmp);
     break;
-  }
   case DUSK_TYPE_FLOAT64:
     if (!isnan(c->f64[r]))
       s->len = fmt_repr(c->f64[r], tmp);
     break;
   case DUSK_TYPE_BOOL:
-    s->len = (size_t)snprintf(tmp, 32, "%s", c->b[r] ? "True" : "False");
+    s->len = c->b[r] ? 4 : 5;
+    memcpy(tmp, c->b[r] ? "True" : "False", s->len + 1);
     break;
   case DUSK_TYPE_STRING:
     *s = cell_str(c, r);
@@ -415,16 +424,8 @@ static void csv_rows(const dusk_table *t, size_t pos, const int *digits,
                      bool alone, FILE *f) {
   char tmp[64];
   for (size_t r = 0; r < t->nrows; r++) {
-    if (t->nindex == 0) { /* the row's position: its digits */
-      char rev[24];
-      size_t n = 0, v = pos + r;
-      do {
-        rev[n++] = (char)('0' + v % 10);
-        v /= 10;
-      } while (v != 0);
-      while (n > 0)
-        putc_unlocked(rev[--n], f);
-    }
+    if (t->nindex == 0) /* the row's position: its digits */
+      fwrite_unlocked(tmp, 1, int_text((int64_t)(pos + r), tmp), f);
     for (size_t i = 0; i < t->ncols; i++) {
       dusk_slice s;
       if (i > 0 || t->nindex == 0)

@@ -4170,9 +4170,14 @@ static int op_df_pick(const dusk_op_api *api, dusk_op_call *call) {
       return fail(call, &err);
     }
     if (j == ta.part) {
-      call->result.len = 0;
-      dusk_xcheck(dusk_buf_append(&call->result, p + at + 5, blen));
-      return 0;
+      /* the part's bytes where they lie in the split: the worker keeps
+       * them as this result without a copy (an empty part cannot be: no
+       * partial is empty, so it is refused below as cut short) */
+      if (blen > 0 && dusk_registry_result_view(call, 0, at + 5, blen) == 0)
+        return 0;
+      dusk_error_set(&err, DUSK_EPROTO,
+                     "df_pick: part %u of the split is empty", j);
+      return fail(call, &err);
     }
     at += 5 + (size_t)blen;
   }

@@ -398,8 +398,22 @@ void dusk_registry_call_destroy(dusk_op_call *call) {
   dusk_buf_destroy(&call->fail_mixed_cols);
 }
 
+int dusk_registry_result_view(dusk_op_call *call, size_t i, size_t off,
+                              size_t len) {
+  if (i >= call->ninputs || len == 0 || off > call->inputs[i].len ||
+      len > call->inputs[i].len - off)
+    return DUSK_EINVAL;
+  call->result_view = 1;
+  call->view_input = i;
+  call->view_off = off;
+  call->view_len = len;
+  call->result.len = 0;
+  return 0;
+}
+
 int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
   int rc;
+  call->result_view = 0;
   call->failed = 0;
   call->error[0] = '\0';
   call->long_error.len = 0;
@@ -415,7 +429,9 @@ int dusk_registry_run(dusk_op_fn fn, dusk_op_call *call) {
              dusk_strerror(rc));
   if (rc == 0 && call->failed)
     rc = DUSK_ETASK;
-  if (rc == 0 && call->result.len == 0)
+  if (rc != 0 || call->failed)
+    call->result_view = 0;
+  if (rc == 0 && call->result.len == 0 && !call->result_view)
     /* Every result is a msgpack value: an op that set nothing gave nil. */
     rc = dusk_xcheck(dusk_mp_write_nil(&call->result));
   return rc;

@@ -42,7 +42,19 @@ struct dusk_op_call {
   /* Set by an op that reads CSV (df_scan): the bytes of its range it read,
    * whatever its outcome; the worker adds them up for its heartbeats. */
   uint64_t bytes_scanned;
+  /* Set by an op whose result is a range of one of its inputs (df_pick:
+   * one part of a split), with dusk_registry_result_view: bytes
+   * [view_off, view_off + view_len) of input view_input.  The worker keeps
+   * that range of the input as the task's result without copying it
+   * (worker.c, result views); call->result is then unused. */
+  int result_view;
+  size_t view_input, view_off, view_len;
 };
+
+/* Makes call's result bytes [off, off + len) of its input i (len > 0,
+ * within the input): 0, or DUSK_EINVAL, the result left as it was. */
+int dusk_registry_result_view(dusk_op_call *call, size_t i, size_t off,
+                              size_t len);
 
 extern const dusk_op_api dusk_registry_api;
 

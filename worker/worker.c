@@ -107,6 +107,10 @@ typedef struct wresult {
   int spilled;  /* on disk (spill.h), data NULL, until a reader loads it */
   int own;      /* made by this worker's op, never on disk or the wire */
   uint64_t used; /* the worker's use clock when last made or read */
+  /* A view (an op's dusk_registry_result_view: df_pick's part of a
+   * split): data lies inside parent's, which it pins, and counts nothing
+   * in result_bytes.  Spilled, it becomes a result of its own. */
+  struct wresult *parent;
 } wresult;
 
 /* A task fetches its missing inputs, is handed to the work thread (or run
@@ -275,14 +279,20 @@ static void task_inputs_ready(dusk_worker *w, wtask *t);
 
 /* ---- results ------------------------------------------------------------- */
 
+static void result_unpin(dusk_worker *w, wresult *r);
+
 static void result_free(dusk_worker *w, wresult *r) {
+  wresult *parent = r->parent;
   dusk_idmap_del(&w->results, r->id);
   if (r->spilled)
     dusk_spill_drop(&w->spill, r->id, r->len);
-  else
+  else if (parent == NULL)
     w->result_bytes -= r->len;
-  free(r->data);
+  if (parent == NULL)
+    free(r->data);
   free(r);
+  if (parent != NULL)
+    result_unpin(w, parent);
 }
 
 /* ---- spilling past --memory-limit ---------------------------------------
@@ -323,11 +333,20 @@ static int make_room(dusk_worker *w, dusk_error *err) {
       break; /* what is left is being read: it goes once read */
     if ((rc = dusk_spill_write(&w->spill, r->id, r->data, r->len, err)) != 0)
       break;
+    r->spilled = 1;
+    w->spilled_total++;
+    if (r->parent != NULL) {
+      /* a view on disk is a result of its own: its parent goes once no
+       * other view or reader holds it */
+      wresult *parent = r->parent;
+      r->parent = NULL;
+      r->data = NULL;
+      result_unpin(w, parent);
+      continue;
+    }
     free(r->data);
     r->data = NULL;
-    r->spilled = 1;
     w->result_bytes -= r->len;
-    w->spilled_total++;
     n++;
   }
   if (n > 0)
@@ -367,6 +386,25 @@ static int result_load(dusk_worker *w, wresult *r, dusk_error *err) {
 static void result_unpin(dusk_worker *w, wresult *r) {
   if (--r->pins == 0 && (r->released || r->fetched))
     result_free(w, r);
+}
+
+/* Result id as bytes [off, off + len) of result of (a view, pinning the
+ * result that owns the bytes; of is pinned by the task that made it). */
+static wresult *result_add_view(dusk_worker *w, uint64_t id, wresult *of,
+                                size_t off, size_t len) {
+  wresult *r, *old = dusk_idmap_get(&w->results, id);
+  if (old != NULL) /* as result_add: a fetched copy raced it; keep one */
+    return old;
+  r = dusk_xcalloc(1, sizeof *r);
+  r->id = id;
+  r->data = of->data + off;
+  r->len = len;
+  r->own = of->own;
+  r->parent = of->parent != NULL ? of->parent : of;
+  r->parent->pins++;
+  r->used = ++w->use_clock;
+  dusk_xcheck(dusk_idmap_put(&w->results, id, r));
+  return r;
 }
 
 static wresult *result_add(dusk_worker *w, uint64_t id, char *data,
@@ -546,10 +584,23 @@ static void finish_task(dusk_worker *w, wtask *t) {
       /* Released while queued or running: nobody wants the outcome. */
     } else if (t->rc == 0) {
       size_t len;
-      char *data = dusk_buf_steal(&t->call.result, &len);
-      wresult *r = result_add(w, t->id, data, len, 0);
+      wresult *r;
       dusk_error err = {0};
-      r->own = !r->fetched; /* (result_add may keep a fetched copy) */
+      if (t->call.result_view) {
+        /* dusk_registry_result_view checked the range against the input,
+         * which t pins, so it is still in memory */
+        assert(t->call.view_input < t->ndeps &&
+               !t->inputs[t->call.view_input]->spilled);
+        len = t->call.view_len;
+        r = result_add_view(w, t->id, t->inputs[t->call.view_input],
+                            t->call.view_off, len);
+      } else {
+        char *data = dusk_buf_steal(&t->call.result, &len);
+        r = result_add(w, t->id, data, len, 0);
+      }
+      if (r->parent == NULL) /* (a view has its input's; result_add may
+                                * keep a fetched copy) */
+        r->own = !r->fetched;
       if (make_room(w, &err) != 0 && w->result_bytes > w->memory_limit) {
         /* Past the limit with nowhere to put it: no result rather than
          * a worker the kernel kills. */
@@ -1396,7 +1447,8 @@ void dusk_worker_free(dusk_worker *w) {
   for (size_t i = 0; i < w->results.cap; i++) {
     wresult *r = w->results.slots[i].value;
     if (r != NULL) {
-      free(r->data);
+      if (r->parent == NULL) /* a view's bytes are its parent's */
+        free(r->data);
       free(r);
     }
   }
