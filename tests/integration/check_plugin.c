@@ -4,7 +4,9 @@
  * plugins did), is refused with DUSK_ECONFIG and a message naming the
  * plugin's path and both versions.  The refused test plugins abort if
  * their init is ever called.  dusk-worker given such a plugin exits at
- * once with that message.  The plugins are built next to this suite. */
+ * once with that message.  The plugins are built next to this suite.
+ * Also the registry's result views (an op's result naming a range of its
+ * input, df_pick's way). */
 #include "registry.h"
 #include "testutil.h"
 
@@ -114,6 +116,63 @@ START_TEST(test_worker_exits_naming_plugin_and_versions) {
 }
 END_TEST
 
+/* An op naming a range of its input as its result (df_pick's way): the
+ * range is checked against the input; a run that succeeds keeps the view
+ * (no result bytes, no nil written), one that fails drops it, and the
+ * next run starts without it. */
+static size_t view_off, view_len;
+static int view_fails;
+static int view_op(const dusk_op_api *api, dusk_op_call *call) {
+  if (dusk_registry_result_view(call, 0, view_off, view_len) != 0)
+    return (api->fail)(call, "view refused"); /* (check.h has a fail macro) */
+  return view_fails ? (api->fail)(call, "failed after the view") : 0;
+}
+static int nil_op(const dusk_op_api *api, dusk_op_call *call) {
+  (void)api;
+  (void)call;
+  return 0;
+}
+
+START_TEST(test_result_view) {
+  static const char bytes[] = "\x93\x01\x02\x03";
+  dusk_slice in = {bytes, 4};
+  dusk_op_call call;
+  memset(&call, 0, sizeof call);
+  call.inputs = &in;
+  call.ninputs = 1;
+  view_off = 1;
+  view_len = 3;
+  view_fails = 0;
+  ck_assert_int_eq(dusk_registry_run(view_op, &call), 0);
+  ck_assert(call.result_view);
+  ck_assert_uint_eq(call.view_input, 0);
+  ck_assert_uint_eq(call.view_off, 1);
+  ck_assert_uint_eq(call.view_len, 3);
+  ck_assert_uint_eq(call.result.len, 0);
+  /* past the input, empty, or of an input there is not: refused */
+  view_len = 4;
+  ck_assert_int_ne(dusk_registry_run(view_op, &call), 0);
+  ck_assert(!call.result_view);
+  ck_assert_int_eq(dusk_registry_result_view(&call, 0, 4, 0), DUSK_EINVAL);
+  ck_assert_int_eq(dusk_registry_result_view(&call, 1, 0, 1), DUSK_EINVAL);
+  ck_assert_int_eq(dusk_registry_result_view(&call, 0, 5, 1), DUSK_EINVAL);
+  ck_assert(!call.result_view);
+  /* a failure after the view drops it */
+  view_len = 3;
+  view_fails = 1;
+  ck_assert_int_ne(dusk_registry_run(view_op, &call), 0);
+  ck_assert(!call.result_view);
+  /* the next run starts without it: an op that sets nothing gives nil */
+  ck_assert_int_eq(dusk_registry_run(view_op, &call), DUSK_ETASK);
+  view_fails = 0;
+  ck_assert_int_eq(dusk_registry_run(view_op, &call), 0);
+  ck_assert_int_eq(dusk_registry_run(nil_op, &call), 0);
+  ck_assert(!call.result_view);
+  ck_assert_uint_eq(call.result.len, 1);
+  dusk_registry_call_destroy(&call);
+}
+END_TEST
+
 static Suite *plugin_suite(void) {
   Suite *s = suite_create("plugin");
   TCase *tc = tcase_create("abi");
@@ -122,6 +181,7 @@ static Suite *plugin_suite(void) {
   tcase_add_test(tc, test_other_abi_refused);
   tcase_add_test(tc, test_no_abi_refused);
   tcase_add_test(tc, test_missing_file_named);
+  tcase_add_test(tc, test_result_view);
   suite_add_tcase(s, tc);
   tc = tcase_create("daemon");
   tcase_set_timeout(tc, 60);
