@@ -4063,7 +4063,10 @@ static int split_into_parts(dusk_op_call *call, dusk_slice rs,
    * the ranges row, bin32 of the table]; both bin32 lengths are filled in
    * once the table is written (msgpack readers take a bin32 of any
    * length). */
-  for (uint32_t j = 0; j < nparts; j++) {
+  if (rs.len > UINT32_MAX)
+    rc = dusk_error_set(err, DUSK_ETOOBIG, "splitting a partial: a ranges "
+                        "row of %zu bytes", rs.len);
+  for (uint32_t j = 0; j < nparts && rc == 0; j++) {
     dusk_buf *res = &call->result;
     size_t outer, inner, len;
     unsigned char *p;
@@ -4072,11 +4075,6 @@ static int split_into_parts(dusk_op_call *call, dusk_slice rs,
     put_be32(hdr + 1, 0);
     dusk_xcheck(dusk_buf_append(res, hdr, 5));
     dusk_xcheck(dusk_buf_append(res, "\x92", 1));
-    if (rs.len > UINT32_MAX) {
-      rc = dusk_error_set(err, DUSK_ETOOBIG, "splitting a partial: a ranges "
-                          "row of %zu bytes", rs.len);
-      break;
-    }
     put_be32(hdr + 1, (uint32_t)rs.len);
     dusk_xcheck(dusk_buf_append(res, hdr, 5));
     dusk_xcheck(dusk_buf_append(res, rs.ptr, rs.len));
@@ -6746,9 +6744,9 @@ static int write_sorted_part(const merger *m, dusk_table **result,
   if ((f = fopen(tmp, "w")) == NULL)
     return dusk_error_set(err, -errno, "to_csv: %s: %s", tmp,
                           strerror(errno));
-  if (dusk_table_write_csv_order(*result, order, f) != 0)
-    rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", tmp,
-                        strerror(errno));
+  if ((rc = dusk_table_write_csv_order(*result, order, f)) != 0)
+    rc = dusk_error_set(err, rc, "to_csv: writing %s: %s", tmp,
+                        dusk_strerror(rc));
   if (fclose(f) != 0 && rc == 0)
     rc = dusk_error_set(err, -errno, "to_csv: writing %s: %s", tmp,
                         strerror(errno));

@@ -307,13 +307,31 @@ static void result_free(dusk_worker *w, wresult *r) {
 #define SPILL_LOW 0.6
 
 /* The least recently used result that may go to disk, or NULL. */
+/* Whether writing r out frees memory now: a result of its own, or the
+ * last view of a parent nothing else holds (a view's bytes are its
+ * parent's, freed only with the last view). */
+static bool spill_frees(const wresult *r) {
+  return r->parent == NULL ||
+         (r->parent->pins == 1 && (r->parent->released || r->parent->fetched));
+}
+
+/* The least recently used result that may go to disk, preferring those
+ * whose spill frees memory at once; NULL when none may go. */
 static wresult *spill_candidate(dusk_worker *w) {
   wresult *best = NULL;
+  bool best_frees = false;
   for (size_t i = 0; i < w->results.cap; i++) {
     wresult *r = w->results.slots[i].value;
-    if (r != NULL && !r->spilled && r->pins == 0 && !r->fetched &&
-        !r->released && r->len > 0 && (best == NULL || r->used < best->used))
+    bool frees;
+    if (r == NULL || r->spilled || r->pins != 0 || r->fetched ||
+        r->released || r->len == 0)
+      continue;
+    frees = spill_frees(r);
+    if (best == NULL || (frees && !best_frees) ||
+        (frees == best_frees && r->used < best->used)) {
       best = r;
+      best_frees = frees;
+    }
   }
   return best;
 }
@@ -341,6 +359,7 @@ static int make_room(dusk_worker *w, dusk_error *err) {
       wresult *parent = r->parent;
       r->parent = NULL;
       r->data = NULL;
+      n++;
       result_unpin(w, parent);
       continue;
     }
@@ -586,11 +605,22 @@ static void finish_task(dusk_worker *w, wtask *t) {
       size_t len;
       wresult *r;
       dusk_error err = {0};
+      /* dusk_registry_result_view checked the range against the input,
+       * which t pins, so it is still in memory.  A fetched input (a
+       * peer's result, never spilled) is copied from instead: a view would
+       * hold all of it for the sake of its part. */
+      assert(!t->call.result_view ||
+             (t->call.view_input < t->ndeps &&
+              !t->inputs[t->call.view_input]->spilled));
+      if (t->call.result_view && t->inputs[t->call.view_input]->fetched) {
+        wresult *in = t->inputs[t->call.view_input];
+        t->call.result.len = 0;
+        dusk_xcheck(dusk_buf_append(&t->call.result,
+                                    in->data + t->call.view_off,
+                                    t->call.view_len));
+        t->call.result_view = 0;
+      }
       if (t->call.result_view) {
-        /* dusk_registry_result_view checked the range against the input,
-         * which t pins, so it is still in memory */
-        assert(t->call.view_input < t->ndeps &&
-               !t->inputs[t->call.view_input]->spilled);
         len = t->call.view_len;
         r = result_add_view(w, t->id, t->inputs[t->call.view_input],
                             t->call.view_off, len);
@@ -601,7 +631,9 @@ static void finish_task(dusk_worker *w, wtask *t) {
       if (r->parent == NULL) /* (a view has its input's; result_add may
                                 * keep a fetched copy) */
         r->own = !r->fetched;
-      if (make_room(w, &err) != 0 && w->result_bytes > w->memory_limit) {
+      if (make_room(w, &err) != 0 && w->result_bytes > w->memory_limit &&
+          r->parent == NULL) { /* (a view adds no bytes: dropping it would
+                                * gain nothing) */
         /* Past the limit with nowhere to put it: no result rather than
          * a worker the kernel kills. */
         char msg[DUSK_ERROR_MESSAGE_MAX + 160];
