@@ -415,9 +415,6 @@ static bool csv_time_cell(const dusk_table_column *col, size_t r, int digits,
   return true;
 }
 
-/* to_csv straight from the table: times and int-as-float cells formatted
- * as they are written (times_as_text would copy the table first, row by
- * row - the bulk of writing a sorted frame's parts). */
 /* t's rows, the first at position pos (the label written when t has no
  * index), with time columns formatted to digits[c]. */
 static void csv_rows(const dusk_table *t, size_t pos, const int *digits,
@@ -447,7 +444,10 @@ static void csv_rows(const dusk_table *t, size_t pos, const int *digits,
 #define CSV_ORDER_CHUNK 4096
 
 /* t's rows as to_csv writes them, in the order order[0..t->nrows) (a
- * permutation) or, order NULL, as they are. */
+ * permutation) or, order NULL, as they are: straight from the table, times
+ * and int-as-float cells formatted as they are written (times_as_text
+ * would copy the table first, row by row - the bulk of writing a sorted
+ * frame's parts). */
 static int write_csv(const dusk_table *t, const size_t *order, FILE *f) {
   size_t nfields = t->ncols + (t->nindex == 0 ? 1 : 0);
   bool alone = nfields == 1;

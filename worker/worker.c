@@ -306,7 +306,6 @@ static void result_free(dusk_worker *w, wresult *r) {
 #define SPILL_HIGH 0.7
 #define SPILL_LOW 0.6
 
-/* The least recently used result that may go to disk, or NULL. */
 /* Whether writing r out frees memory now: a result of its own, or the
  * last view of a parent nothing else holds (a view's bytes are its
  * parent's, freed only with the last view). */
@@ -353,20 +352,19 @@ static int make_room(dusk_worker *w, dusk_error *err) {
       break;
     r->spilled = 1;
     w->spilled_total++;
+    n++;
     if (r->parent != NULL) {
       /* a view on disk is a result of its own: its parent goes once no
        * other view or reader holds it */
       wresult *parent = r->parent;
       r->parent = NULL;
       r->data = NULL;
-      n++;
       result_unpin(w, parent);
       continue;
     }
     free(r->data);
     r->data = NULL;
     w->result_bytes -= r->len;
-    n++;
   }
   if (n > 0)
     dusk_log(DUSK_LOG_INFO, "spilled %" PRIu64 " results (%.1f MiB) to %s: "
