@@ -509,6 +509,42 @@ static uint64_t since_of(struct MHD_Connection *conn) {
   return errno != 0 || *end != '\0' ? 0 : (uint64_t)n;
 }
 
+/* The loop's /metrics snapshot with dusk_dashboard_connections appended:
+ * the HTTP connections open now (this one included), read from
+ * libmicrohttpd at serve time, as only this thread knows it.  An operator
+ * sees the connection limit (--dashboard-connections) being approached;
+ * the tests wait on it for connections they closed to be released.  NULL
+ * when out of memory or no snapshot yet. */
+static struct MHD_Response *metrics_with_connections(dusk_dash *d) {
+  static const char head[] =
+      "# HELP dusk_dashboard_connections HTTP connections open to this "
+      "endpoint.\n# TYPE dusk_dashboard_connections gauge\n"
+      "dusk_dashboard_connections ";
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+  unsigned open = info != NULL ? info->num_connections : 0;
+  char tail[sizeof head + 16];
+  int tn = snprintf(tail, sizeof tail, "%s%u\n", head, open);
+  struct MHD_Response *r = NULL;
+  char *buf = NULL;
+  size_t n = 0;
+  pthread_mutex_lock(&d->mu);
+  if (d->metrics != NULL &&
+      (buf = malloc(d->metrics_len + (size_t)tn)) != NULL) {
+    memcpy(buf, d->metrics, d->metrics_len);
+    n = d->metrics_len;
+  }
+  pthread_mutex_unlock(&d->mu);
+  if (buf == NULL)
+    return NULL;
+  memcpy(buf + n, tail, (size_t)tn);
+  r = MHD_create_response_from_buffer(n + (size_t)tn, buf,
+                                      MHD_RESPMEM_MUST_FREE);
+  if (r == NULL)
+    free(buf);
+  return r;
+}
+
 static enum MHD_Result reply_snapshot(dusk_dash *d,
                                       struct MHD_Connection *conn,
                                       int route) {
@@ -517,11 +553,7 @@ static enum MHD_Result reply_snapshot(dusk_dash *d,
   if (route == R_STATUS) {
     r = status_with_events(d, since_of(conn));
   } else {
-    pthread_mutex_lock(&d->mu);
-    if (d->metrics != NULL)
-      r = MHD_create_response_from_buffer(d->metrics_len, d->metrics,
-                                          MHD_RESPMEM_MUST_COPY);
-    pthread_mutex_unlock(&d->mu);
+    r = metrics_with_connections(d);
   }
   if (r == NULL)
     return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
