@@ -342,7 +342,17 @@ int dusk_table_append_row(dusk_table *t, const dusk_value *values) {
 int dusk_table_append_batch(dusk_table *t, const dusk_batch *b,
                             const int *cols, size_t ncols,
                             const int64_t *const *extra) {
-  size_t base = t->nrows, n = b->nrows;
+  return dusk_table_append_batch_rows(t, b, cols, ncols, extra, NULL,
+                                      b->nrows);
+}
+
+/* sel: the batch rows to append, or NULL for rows 0..n). */
+int dusk_table_append_batch_rows(dusk_table *t, const dusk_batch *b,
+                                 const int *cols, size_t ncols,
+                                 const int64_t *const *extra,
+                                 const size_t *sel, size_t n) {
+  size_t base = t->nrows;
+#define SEL(j) (sel != NULL ? sel[j] : (j))
   if (ncols > t->ncols)
     return DUSK_EINVAL;
   for (size_t i = 0; i < t->ncols; i++) {
@@ -352,6 +362,9 @@ int dusk_table_append_batch(dusk_table *t, const dusk_batch *b,
     if (t->cols[i].type != want)
       return DUSK_ETYPE;
   }
+  for (size_t j = 0; sel != NULL && j < n; j++)
+    if (sel[j] >= b->nrows)
+      return DUSK_EINVAL;
   if (n == 0)
     return 0;
   if (n > SIZE_MAX - 1 - base)
@@ -361,8 +374,8 @@ int dusk_table_append_batch(dusk_table *t, const dusk_batch *b,
     if (t->cols[i].type == DUSK_TYPE_STRING) {
       const dusk_column *s = &b->cols[cols[i]];
       size_t bytes = 0;
-      for (size_t r = 0; r < n; r++)
-        bytes += s->valid[r] ? s->str_len[r] : 0;
+      for (size_t j = 0; j < n; j++)
+        bytes += s->valid[SEL(j)] ? s->str_len[SEL(j)] : 0;
       CK(reserve_bytes(&t->cols[i], bytes));
     }
   for (size_t i = 0; i < t->ncols; i++) {
@@ -373,33 +386,42 @@ int dusk_table_append_batch(dusk_table *t, const dusk_batch *b,
       continue;
     }
     const dusk_column *s = &b->cols[cols[i]];
-    memcpy(d->valid + base, s->valid, n);
+    for (size_t j = 0; j < n; j++)
+      d->valid[base + j] = s->valid[SEL(j)];
     switch (d->type) {
     case DUSK_TYPE_INT64:
-      for (size_t r = 0; r < n; r++) /* a null keeps a zero value */
-        d->i64[base + r] = s->valid[r] ? s->i64[r] : 0;
+      for (size_t j = 0; j < n; j++) { /* a null keeps a zero value */
+        size_t r = SEL(j);
+        d->i64[base + j] = s->valid[r] ? s->i64[r] : 0;
+      }
       break;
     case DUSK_TYPE_FLOAT64:
-      for (size_t r = 0; r < n; r++)
-        d->f64[base + r] = s->valid[r] ? s->f64[r] : 0;
+      for (size_t j = 0; j < n; j++) {
+        size_t r = SEL(j);
+        d->f64[base + j] = s->valid[r] ? s->f64[r] : 0;
+      }
       break;
     case DUSK_TYPE_BOOL:
-      for (size_t r = 0; r < n; r++)
-        d->b[base + r] = (uint8_t)(s->valid[r] && s->b[r]);
+      for (size_t j = 0; j < n; j++) {
+        size_t r = SEL(j);
+        d->b[base + j] = (uint8_t)(s->valid[r] && s->b[r]);
+      }
       break;
     case DUSK_TYPE_STRING:
-      for (size_t r = 0; r < n; r++) {
+      for (size_t j = 0; j < n; j++) {
+        size_t r = SEL(j);
         size_t len = s->valid[r] ? s->str_len[r] : 0;
         if (len > 0)
           memcpy(d->str_data + d->str_len, b->arena + s->str_off[r], len);
         d->str_len += len;
-        d->str_off[base + r + 1] = d->str_len;
+        d->str_off[base + j + 1] = d->str_len;
       }
       break;
     default:
       break;
     }
   }
+#undef SEL
   t->nrows = base + n;
   return 0;
 }

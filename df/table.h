@@ -93,6 +93,13 @@ struct dusk_batch;
 int dusk_table_append_batch(dusk_table *t, const struct dusk_batch *b,
                             const int *cols, size_t ncols,
                             const int64_t *const *extra);
+/* The same for the batch rows sel[0..nsel) (in that order), each extra
+ * array holding nsel values, one per selected row: the rows a scan keeps
+ * of a batch, gathered column by column rather than one by one. */
+int dusk_table_append_batch_rows(dusk_table *t, const struct dusk_batch *b,
+                                 const int *cols, size_t ncols,
+                                 const int64_t *const *extra,
+                                 const size_t *sel, size_t nsel);
 /* A new table of t's rows order[0..n) (indexes into t, repeats allowed),
  * with t's columns, index and source_na flags.  0 or DUSK_ENOMEM. */
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "npsort.h"
 #include "rangepart.h"
+#include "keycode.h"
 #include "keyset.h"
 #include "moments.h"
 #include "partition.h"
@@ -145,6 +146,18 @@ typedef struct pipeline {
   uint8_t *dedup_added, *dedup_first;
   int64_t *dedup_code; /* per batch row: dusk_dense_codes */
   uint64_t *dedup_dense; /* the coded keys met: a bit per code */
+  /* keys the dense array cannot take, packed into a uint64 where they can
+   * be (keycode.h), and the packed keys met; per batch row its code, and
+   * the batch rows of the codes looked up */
+  dusk_keycoder dedup_coder;
+  dusk_codeset dedup_codes;
+  uint64_t *dedup_kcode, *dedup_cbuf;
+  size_t *dedup_crow;
+  uint32_t *dedup_centry;
+  uint8_t *dedup_cadded;
+  /* the batch rows kept, and their __range and __row values */
+  size_t *dedup_sel;
+  int64_t *dedup_xrange, *dedup_xrow;
   size_t dedup_cap;
   int dedup_stage;
   /* the rows round of a range none of whose rows is kept: the key
@@ -237,6 +250,14 @@ static void dedup_scratch_free(pipeline *p) {
   free(p->dedup_added);
   free(p->dedup_first);
   free(p->dedup_code);
+  free(p->dedup_kcode);
+  free(p->dedup_cbuf);
+  free(p->dedup_crow);
+  free(p->dedup_centry);
+  free(p->dedup_cadded);
+  free(p->dedup_sel);
+  free(p->dedup_xrange);
+  free(p->dedup_xrow);
 }
 
 static void pipeline_destroy(pipeline *p) {
@@ -290,6 +311,8 @@ static void pipeline_destroy(pipeline *p) {
   dedup_scratch_free(p);
   free(p->dedup_dense);
   dusk_keyset_destroy(&p->dedup_seen);
+  dusk_keycoder_destroy(&p->dedup_coder);
+  dusk_codeset_destroy(&p->dedup_codes);
   dusk_buf_destroy(&p->dedup_key);
   free(p->mom);
   for (size_t i = 0; p->qrun != NULL && i < p->nqcols; i++)
@@ -853,6 +876,7 @@ static int pipeline_init(pipeline *p, dusk_slice plan_bytes, dusk_error *err) {
       return rc;
     p->ndedup = p->root->ncolumns ? p->root->ncolumns : p->nvisible;
     p->dedup_cols = dusk_xcalloc(p->ndedup + 1, sizeof *p->dedup_cols);
+    dusk_keycoder_init(&p->dedup_coder, p->ndedup);
     for (size_t i = 0; i < p->ndedup; i++) {
       int c = p->root->ncolumns ? col_index(p, p->root->columns[i])
                                 : p->visible[i];
@@ -1567,11 +1591,24 @@ static int dedup_add(pipeline *p, const dusk_batch *b,
     p->dedup_added = dusk_xcalloc(cap + 1, 1);
     p->dedup_first = dusk_xcalloc(cap + 1, 1);
     p->dedup_code = dusk_xcalloc(cap + 1, sizeof *p->dedup_code);
+    p->dedup_kcode = dusk_xcalloc(cap + 1, sizeof *p->dedup_kcode);
+    p->dedup_cbuf = dusk_xcalloc(cap + 1, sizeof *p->dedup_cbuf);
+    p->dedup_crow = dusk_xcalloc(cap + 1, sizeof *p->dedup_crow);
+    p->dedup_centry = dusk_xcalloc(cap + 1, sizeof *p->dedup_centry);
+    p->dedup_cadded = dusk_xcalloc(cap + 1, 1);
+    p->dedup_sel = dusk_xcalloc(cap + 1, sizeof *p->dedup_sel);
+    p->dedup_xrange = dusk_xcalloc(cap + 1, sizeof *p->dedup_xrange);
+    p->dedup_xrow = dusk_xcalloc(cap + 1, sizeof *p->dedup_xrow);
   }
   /* Small int keys are looked up in a bitmap (keyset.h's perfect
-   * hashing); the others are encoded and looked up in one batch. */
+   * hashing); the others packed into a uint64 where they fit (keycode.h:
+   * the code in its slot, one memory wait a row), else encoded as bytes;
+   * each kind in one batch.  Which of the three takes a key depends on
+   * its values alone, so each key is met in one of them. */
   dusk_dense_codes(b, p->dedup_cols, p->ndedup, p->dedup_code);
-  size_t nk = 0;
+  dusk_xcheck(dusk_keycoder_code_batch(&p->dedup_coder, b, p->dedup_cols,
+                                       NULL, p->dedup_kcode));
+  size_t nk = 0, nc = 0;
   p->dedup_key.len = 0;
   for (size_t r = 0; r < b->nrows; r++) {
     int64_t code = p->dedup_code[r];
@@ -1583,26 +1620,52 @@ static int dedup_add(pipeline *p, const dusk_batch *b,
       p->dedup_dense[code >> 6] |= bit;
       continue;
     }
+    if (p->dedup_kcode[r] != DUSK_KEYCODE_NONE) {
+      p->dedup_cbuf[nc] = p->dedup_kcode[r];
+      p->dedup_crow[nc++] = r;
+      continue;
+    }
     p->dedup_off[nk] = p->dedup_key.len;
     p->dedup_row[nk++] = r;
     batch_key(p, b, r);
   }
   p->dedup_off[nk] = p->dedup_key.len;
+  if (nc > 0)
+    dusk_xcheck(dusk_codeset_find_or_add_batch(&p->dedup_codes, p->dedup_cbuf,
+                                               nc, p->dedup_centry,
+                                               p->dedup_cadded));
+  for (size_t i = 0; i < nc; i++)
+    p->dedup_first[p->dedup_crow[i]] = p->dedup_cadded[i];
   if (nk > 0)
     dusk_xcheck(dusk_keyset_find_or_add_batch(
         &p->dedup_seen, p->dedup_key.data, p->dedup_off, nk, p->dedup_entry,
         p->dedup_added));
   for (size_t i = 0; i < nk; i++)
     p->dedup_first[p->dedup_row[i]] = p->dedup_added[i];
-  for (size_t r = 0; r < b->nrows; r++) {
-    if (!p->dedup_first[r])
-      continue;
-    rc = p->dedup_stage == 1
-             ? append_columns_row(p, b, p->dedup_cols, p->ndedup, r,
-                                  row_ordinals[r])
-             : append_batch_row(p, b, r, row_ordinals[r]);
-    if (rc != 0)
+  /* The kept rows, gathered column by column (row by row, converting,
+   * where a batch column's type is not its table column's). */
+  {
+    const int *cols = p->dedup_stage == 1 ? p->dedup_cols : p->visible;
+    size_t ncols = p->dedup_stage == 1 ? p->ndedup : p->nvisible, nsel = 0;
+    const int64_t *extra[2] = {p->dedup_xrange, p->dedup_xrow};
+    for (size_t r = 0; r < b->nrows; r++) {
+      if (!p->dedup_first[r])
+        continue;
+      p->dedup_sel[nsel] = r;
+      p->dedup_xrange[nsel] = (int64_t)(
+          p->row_ranges != NULL ? p->row_ranges[r] : p->range_index);
+      p->dedup_xrow[nsel++] = (int64_t)row_ordinals[r];
+    }
+    rc = dusk_table_append_batch_rows(p->rows, b, cols, ncols, extra,
+                                      p->dedup_sel, nsel);
+    if (rc != DUSK_ETYPE)
       return rc;
+    for (size_t j = 0; j < nsel; j++) {
+      size_t r = p->dedup_sel[j];
+      if ((rc = append_columns_row(p, b, cols, ncols, r, row_ordinals[r])) !=
+          0)
+        return rc;
+    }
   }
   return 0;
 }
@@ -3382,6 +3445,8 @@ typedef struct merger {
    * code its payload row + 1, and per p.dedup_seen entry its payload row */
   uint32_t *dedup_dense;
   size_t *dedup_krow, dedup_krow_cap;
+  /* per p.dedup_codes entry (the packed keys, keycode.h) its payload row */
+  size_t *dedup_crow, dedup_crow_cap;
   uint32_t nparts; /* a split_out part's final: post steps are df_gather's */
   uint32_t part;   /* which part, of nparts */
   bool positions;  /* label rows across files (dftask.h) */
@@ -3412,6 +3477,7 @@ static void merger_destroy(merger *m) {
   dusk_table_free(m->payload);
   free(m->dedup_dense);
   free(m->dedup_krow);
+  free(m->dedup_crow);
   pipeline_destroy(&m->p);
 }
 
@@ -3604,13 +3670,26 @@ static void table_key(dusk_buf *k, const dusk_table *t, size_t nk, size_t r) {
 }
 
 /* Rows of a key-round partial looked up at once (dedup_merge_keys): the
- * key set's batch lookup fetches slots and key bytes ahead of its probes,
+ * sets' batch lookups fetch slots (and key bytes) ahead of their probes,
  * so a set larger than the caches costs about one memory wait a row. */
 #define DEDUP_MERGE_CHUNK 4096
 
+/* The payload row slot of entry e in *rows (grown to hold it). */
+static size_t *entry_row(size_t **rows, size_t *cap, size_t e) {
+  if (e >= *cap) {
+    size_t n = *cap ? *cap : 4096;
+    while (n <= e)
+      n *= 2;
+    *rows = dusk_xrealloc(*rows, n * sizeof **rows);
+    *cap = n;
+  }
+  return &(*rows)[e];
+}
+
 /* drop_duplicates' key round, merged: each partial's rows (key columns,
  * __range, __row; one per key) go into m->payload keyed by their key -
- * small int keys by their dense code in an array, the others encoded in
+ * small int keys by their dense code in an array, keys that pack into a
+ * uint64 (keycode.h) in m->p.dedup_codes, the others encoded in
  * m->p.dedup_seen - a key met again keeping the earlier position.  One
  * lookup per row and no sort: compacting whole payloads sorted and
  * re-hashed them at every doubling. */
@@ -3620,13 +3699,16 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   int wcol = (int)dusk_rows_row_col(t->ncols), rc = 0;
   dusk_table *add = NULL;
   size_t *offs;
-  uint32_t *entries;
-  uint8_t *added_in;
+  uint32_t *entries, *centries;
+  uint8_t *added_in, *cadded;
   int64_t *codes;
+  uint64_t *kcodes, *cbuf;
   if ((rc = dusk_rows_table_check(t, err)) != 0)
     return rc;
   if (m->payload == NULL) {
     dusk_keyset_init(&m->p.dedup_seen);
+    dusk_keycoder_init(&m->p.dedup_coder, nk);
+    dusk_codeset_init(&m->p.dedup_codes);
     if ((rc = dusk_table_take(t, NULL, 0, &m->payload)) != 0)
       return dusk_error_set(err, rc, "out of memory");
   } else if (m->payload->ncols != t->ncols) {
@@ -3639,22 +3721,38 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   entries = dusk_xcalloc(chunk, sizeof *entries);
   added_in = dusk_xcalloc(chunk, sizeof *added_in);
   codes = dusk_xcalloc(chunk, sizeof *codes);
+  kcodes = dusk_xcalloc(chunk, sizeof *kcodes);
+  cbuf = dusk_xcalloc(chunk, sizeof *cbuf);
+  centries = dusk_xcalloc(chunk, sizeof *centries);
+  cadded = dusk_xcalloc(chunk, sizeof *cadded);
   for (size_t from = 0; from < t->nrows && rc == 0; from += chunk) {
     size_t to = t->nrows - from < chunk ? t->nrows : from + chunk;
-    size_t nhashed = 0, next = 0;
+    size_t nhashed = 0, next = 0, ncoded = 0, cnext = 0;
     m->p.dedup_key.len = 0;
+    if ((rc = dusk_keycoder_code_table(&m->p.dedup_coder, t, from, to,
+                                       kcodes)) != 0)
+      break;
     for (size_t r = from; r < to; r++) {
       codes[r - from] = key_row_code(t, r, nk);
       if (codes[r - from] >= 0)
         continue;
+      if (kcodes[r - from] != DUSK_KEYCODE_NONE) {
+        cbuf[ncoded++] = kcodes[r - from];
+        continue;
+      }
       offs[nhashed++] = m->p.dedup_key.len;
       table_key(&m->p.dedup_key, t, nk, r);
     }
     offs[nhashed] = m->p.dedup_key.len;
-    if (nhashed > 0 &&
-        (rc = dusk_keyset_find_or_add_batch(&m->p.dedup_seen,
-                                            m->p.dedup_key.data, offs,
-                                            nhashed, entries, added_in)) != 0)
+    if ((ncoded > 0 &&
+         (rc = dusk_codeset_find_or_add_batch(&m->p.dedup_codes, cbuf,
+                                              ncoded, centries, cadded)) !=
+             0) ||
+        (nhashed > 0 &&
+         (rc = dusk_keyset_find_or_add_batch(&m->p.dedup_seen,
+                                             m->p.dedup_key.data, offs,
+                                             nhashed, entries, added_in)) !=
+             0))
       break;
     for (size_t r = from; r < to; r++) {
       size_t e; /* the key's payload row, or base + its fresh index */
@@ -3670,17 +3768,19 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
           m->dedup_dense[code] = (uint32_t)(base + nfresh + 1);
         e = m->dedup_dense[code] - 1;
       } else {
-        size_t entry = entries[next];
-        added = added_in[next++];
-        if (entry >= m->dedup_krow_cap) {
-          m->dedup_krow_cap =
-              m->dedup_krow_cap ? 2 * m->dedup_krow_cap : 4096;
-          m->dedup_krow = dusk_xrealloc(
-              m->dedup_krow, m->dedup_krow_cap * sizeof *m->dedup_krow);
+        size_t *slot;
+        if (kcodes[r - from] != DUSK_KEYCODE_NONE) {
+          added = cadded[cnext];
+          slot = entry_row(&m->dedup_crow, &m->dedup_crow_cap,
+                           centries[cnext++]);
+        } else {
+          added = added_in[next];
+          slot = entry_row(&m->dedup_krow, &m->dedup_krow_cap,
+                           entries[next++]);
         }
         if (added)
-          m->dedup_krow[entry] = base + nfresh;
-        e = m->dedup_krow[entry];
+          *slot = base + nfresh;
+        e = *slot;
       }
       if (added) {
         fresh[nfresh++] = r;
@@ -3708,6 +3808,10 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   free(entries);
   free(added_in);
   free(codes);
+  free(kcodes);
+  free(cbuf);
+  free(centries);
+  free(cadded);
   return rc;
 }
 
@@ -3922,9 +4026,6 @@ failed:
 
 /* ---- split_out: df_split and df_gather -------------------------------------- */
 
-/* Which of nparts parts row r of a groupby partial goes to: a hash of its
- * nkeys leading key columns, each encoded as drop_duplicates encodes a
- * key (key_add: equal keys, equal bytes, whichever scan made them). */
 /* ---- a sorted to_csv's range partitions (rangepart.h) ------------------ */
 
 /* The tail args' plan, which must be a sorted write; with err set when
@@ -4658,11 +4759,43 @@ out:
   return rc;
 }
 
-static uint32_t part_of(const dusk_table *t, size_t r, size_t nkeys,
-                        uint32_t nparts, dusk_buf *scratch) {
-  scratch->len = 0;
-  table_key(scratch, t, nkeys, r);
-  return (uint32_t)(dusk_hash_bytes(scratch->data, scratch->len) % nparts);
+/* which[r]: the part (of nparts) of row r's key over t's first nkeys
+ * columns - a hash of its values, column by column over every row: each
+ * value hashed as its column holds it (a string's bytes, an int's or
+ * bool's value, a float with -0.0 as 0.0 and one NaN, as key_add
+ * compares them), a null as a value of its own.  Equal keys (as key_add
+ * encodes them) go to the same part: every split of a shuffle uses this
+ * one function, and nothing else needs to agree with it. */
+static void parts_of(const dusk_table *t, size_t nkeys, uint32_t nparts,
+                     uint32_t *which) {
+  uint64_t *h = dusk_xcalloc(t->nrows + 1, sizeof *h);
+  for (size_t k = 0; k < nkeys; k++) {
+    const dusk_table_column *c = &t->cols[k];
+    for (size_t r = 0; r < t->nrows; r++) {
+      uint64_t v;
+      if (!c->valid[r]) {
+        v = 0x6e756c6c6e756c6cull; /* a null */
+      } else if (c->type == DUSK_TYPE_STRING) {
+        v = dusk_hash_bytes(c->str_data != NULL ? c->str_data + c->str_off[r]
+                                                : "",
+                            c->str_off[r + 1] - c->str_off[r]);
+      } else if (c->type == DUSK_TYPE_FLOAT64) {
+        double f = c->f64[r];
+        f = isnan(f) ? NAN : f == 0 ? 0.0 : f;
+        memcpy(&v, &f, sizeof v);
+      } else if (c->type == DUSK_TYPE_BOOL) {
+        v = c->b[r] != 0;
+      } else if (c->type == DUSK_TYPE_INT64) {
+        v = (uint64_t)c->i64[r];
+      } else {
+        v = (uint64_t)c->type;
+      }
+      h[r] = dusk_hash_u64(h[r] * 0x9e3779b97f4a7c15ull + v + k);
+    }
+  }
+  for (size_t r = 0; r < t->nrows; r++)
+    which[r] = (uint32_t)(h[r] % nparts);
+  free(h);
 }
 
 /* Part `part` of nparts of a nunique reduction's partial t (no keys, a
@@ -4745,13 +4878,12 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   dusk_plan *plan = NULL;
   dusk_slice rs, ps;
   dusk_table *t = NULL, *part = NULL;
-  dusk_buf enc, key;
+  dusk_buf enc;
   dusk_error err = {0};
   size_t *rows = NULL, n = 0, nkeys;
   int rc;
   (void)api;
   dusk_buf_init(&enc);
-  dusk_buf_init(&key);
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
     goto out;
@@ -4775,8 +4907,7 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
       goto out;
     }
     which = dusk_xcalloc(t->nrows + 1, sizeof *which);
-    for (size_t r = 0; r < t->nrows; r++)
-      which[r] = part_of(t, r, nkeys, ta.nparts, &key);
+    parts_of(t, nkeys, ta.nparts, which);
     rc = split_into_parts(call, rs, t, which, ta.nparts, &err);
     free(which);
     goto out;
@@ -4810,9 +4941,14 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
     goto out;
   }
   rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
-  for (size_t r = 0; r < t->nrows; r++)
-    if (part_of(t, r, nkeys, ta.nparts, &key) == ta.part)
-      rows[n++] = r;
+  {
+    uint32_t *which = dusk_xcalloc(t->nrows + 1, sizeof *which);
+    parts_of(t, nkeys, ta.nparts, which);
+    for (size_t r = 0; r < t->nrows; r++)
+      if (which[r] == ta.part)
+        rows[n++] = r;
+    free(which);
+  }
   if ((rc = dusk_table_take(t, rows, n, &part)) != 0) {
     dusk_error_set(&err, rc, "df_split: %s", dusk_strerror(rc));
     goto out;
@@ -4832,7 +4968,6 @@ out:
   dusk_table_free(part);
   dusk_plan_free(plan);
   dusk_buf_destroy(&enc);
-  dusk_buf_destroy(&key);
   return rc != 0 ? fail(call, &err) : 0;
 }
 

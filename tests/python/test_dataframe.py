@@ -624,7 +624,9 @@ def test_drop_duplicates_of_many_keys_is_a_hash_shuffle(client, tmp_path):
         for i in range(6000):
             a = rnd.choice(["x", "y", "z", ""])
             b = "" if i % 97 == 5 else rnd.randint(0, 400)
-            c = "" if i % 89 == 3 else rnd.randint(0, 3) / 2
+            # -0.0 is 0.0 as a key (pandas): the splits hash them alike
+            c = "" if i % 89 == 3 else "-0.0" if i % 13 == 1 else \
+                rnd.randint(0, 3) / 2
             f.write(f"{a},{b},{c},{i}\n")
     df, p = dd.read_csv(str(path), blocksize="4KB"), pd.read_csv(path)
     report = tmp_path / "r.html"
@@ -640,6 +642,19 @@ def test_drop_duplicates_of_many_keys_is_a_hash_shuffle(client, tmp_path):
                                p.drop_duplicates(subset))
     pdt.assert_frame_equal(df.drop_duplicates("b").tail(4),
                            p.drop_duplicates("b").tail(4))
+    # Every key twice, far apart, once with 0.0 and once with -0.0: the
+    # same key to pandas, which keeps the first.
+    signed = tmp_path / "signed.csv"
+    with open(signed, "w") as f:
+        f.write("x,c,v\n")
+        for i in range(6000):
+            f.write(f"{i % 3000},{'-0.0' if i >= 3000 else '0.0'},{i}\n")
+    df, p = dd.read_csv(str(signed), blocksize="4KB"), pd.read_csv(signed)
+    with dusk.performance_report(filename=report):
+        got = df.drop_duplicates(["x", "c"]).compute()
+    assert 'data-op="df_split"' in report.read_text()
+    assert len(got) == 3000
+    pdt.assert_frame_equal(got, p.drop_duplicates(["x", "c"]))
     # Partials of more keys than a merge looks up at once (4096): the
     # combines and each part's positions merge them a chunk at a time.
     big = tmp_path / "more.csv"
@@ -652,6 +667,22 @@ def test_drop_duplicates_of_many_keys_is_a_hash_shuffle(client, tmp_path):
     assert df.npartitions >= 16
     pdt.assert_frame_equal(df.drop_duplicates(["a", "b", "c"]).compute(),
                            p.drop_duplicates(["a", "b", "c"]))
+    # More distinct strings in a scan (and in a merge) than a key coder
+    # numbers (keycode.h: 65536): keys with strings met after that are
+    # looked up by their bytes, the earlier ones by their codes.
+    wide = tmp_path / "wide.csv"
+    with open(wide, "w") as f:
+        f.write("s,n,v\n")
+        for i in range(136000):
+            f.write(f"k{i},{i % 3},{i}\n")
+        for i in range(4000):
+            j = rnd.randint(0, 135999)
+            f.write(f"k{j},{j % 3 if i % 2 else 7},{136000 + i}\n")
+    df, p = dd.read_csv(str(wide), blocksize="1MB"), pd.read_csv(wide)
+    assert df.npartitions >= 2
+    got = df.drop_duplicates(["s", "n"]).compute()
+    assert len(got) > 136000
+    pdt.assert_frame_equal(got, p.drop_duplicates(["s", "n"]))
 
 
 def test_drop_duplicates(client, data_dir, bs):

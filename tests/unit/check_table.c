@@ -5,6 +5,7 @@
  * the bytes the decoder was given shows up under AddressSanitizer.  The
  * writer comparisons run tests/table_pandas.py under /usr/bin/python3 once
  * for all tables; without pandas they print a note and check the rest. */
+#include "batch.h"
 #include "table.h"
 #include "testutil.h"
 
@@ -2325,6 +2326,85 @@ START_TEST(test_write_error) {
 }
 END_TEST
 
+/* dusk_table_append_batch_rows: the selected batch rows, in the order
+ * given (repeats allowed), each column's values and nulls, strings from
+ * the batch arena, the extra int columns from their arrays; all rows with
+ * no selection; a type that differs is DUSK_ETYPE and a row past the
+ * batch DUSK_EINVAL, the table untouched. */
+START_TEST(test_append_batch_rows) {
+  dusk_type bt[4] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL,
+                     DUSK_TYPE_STRING};
+  const char *names[5] = {"i", "f", "b", "s", "x"};
+  dusk_type tt[5] = {DUSK_TYPE_INT64, DUSK_TYPE_FLOAT64, DUSK_TYPE_BOOL,
+                     DUSK_TYPE_STRING, DUSK_TYPE_INT64};
+  dusk_table *t = dusk_table_new(names, tt, 5, 0);
+  dusk_batch b;
+  int cols[4] = {0, 1, 2, 3}, swapped[4] = {1, 0, 2, 3};
+  static const char *const strs[4] = {"zero", "", "two", "three"};
+  size_t sel[3] = {3, 0, 3}, bad[1] = {4};
+  int64_t x[3] = {30, 0, 31}, xall[4] = {1, 2, 3, 4};
+  const int64_t *extra[1] = {x}, *extra_all[1] = {xall};
+  dusk_value v;
+  ck_assert_ptr_nonnull(t);
+  ck_assert_int_eq(dusk_batch_init(&b, bt, 4, 8), 0);
+  b.nrows = 4;
+  for (size_t r = 0; r < 4; r++) {
+    uint32_t off;
+    ck_assert_int_eq(dusk_batch_arena_add(&b, strs[r], strlen(strs[r]), &off),
+                     0);
+    b.cols[0].i64[r] = (int64_t)r * 10;
+    b.cols[1].f64[r] = (double)r / 2;
+    b.cols[2].b[r] = (uint8_t)(r & 1);
+    b.cols[3].str_off[r] = off;
+    b.cols[3].str_len[r] = (uint32_t)strlen(strs[r]);
+    for (size_t c = 0; c < 4; c++)
+      b.cols[c].valid[r] = 1;
+  }
+  b.cols[1].valid[0] = 0; /* a null float and a null string */
+  b.cols[3].valid[0] = 0;
+  ck_assert_int_eq(
+      dusk_table_append_batch_rows(t, &b, cols, 4, extra, sel, 3), 0);
+  ck_assert_uint_eq(t->nrows, 3);
+  dusk_table_get(t, 0, 0, &v);
+  ck_assert_int_eq(v.u.i, 30);
+  dusk_table_get(t, 0, 1, &v);
+  ck_assert_int_eq(v.u.i, 0);
+  dusk_table_get(t, 1, 1, &v);
+  ck_assert_int_eq(v.type, DUSK_TYPE_NULL);
+  dusk_table_get(t, 1, 2, &v);
+  ck_assert(v.type == DUSK_TYPE_FLOAT64 && v.u.f == 1.5);
+  dusk_table_get(t, 2, 0, &v);
+  ck_assert(v.type == DUSK_TYPE_BOOL && v.u.b);
+  dusk_table_get(t, 3, 0, &v);
+  ck_assert(v.u.s.len == 5 && memcmp(v.u.s.ptr, "three", 5) == 0);
+  dusk_table_get(t, 3, 1, &v);
+  ck_assert_int_eq(v.type, DUSK_TYPE_NULL);
+  dusk_table_get(t, 3, 2, &v);
+  ck_assert(v.u.s.len == 5 && memcmp(v.u.s.ptr, "three", 5) == 0);
+  dusk_table_get(t, 4, 2, &v);
+  ck_assert_int_eq(v.u.i, 31);
+  /* every row, after them */
+  ck_assert_int_eq(dusk_table_append_batch(t, &b, cols, 4, extra_all), 0);
+  ck_assert_uint_eq(t->nrows, 7);
+  dusk_table_get(t, 3, 4, &v);
+  ck_assert_int_eq(v.u.s.len, 0); /* "", not a null */
+  ck_assert_int_eq(v.type, DUSK_TYPE_STRING);
+  dusk_table_get(t, 3, 5, &v);
+  ck_assert(v.u.s.len == 3 && memcmp(v.u.s.ptr, "two", 3) == 0);
+  dusk_table_get(t, 4, 5, &v);
+  ck_assert_int_eq(v.u.i, 3);
+  /* refusals leave the table as it was */
+  ck_assert_int_eq(
+      dusk_table_append_batch_rows(t, &b, swapped, 4, extra, sel, 3),
+      DUSK_ETYPE);
+  ck_assert_int_eq(dusk_table_append_batch_rows(t, &b, cols, 4, extra, bad, 1),
+                   DUSK_EINVAL);
+  ck_assert_uint_eq(t->nrows, 7);
+  dusk_batch_destroy(&b);
+  dusk_table_free(t);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("table");
   TCase *tc;
@@ -2362,6 +2442,7 @@ int main(void) {
   tcase_add_test(tc, test_array_fixed);
   tcase_add_test(tc, test_against_pandas);
   tcase_add_test(tc, test_write_error);
+  tcase_add_test(tc, test_append_batch_rows);
   suite_add_tcase(s, tc);
 
   return tu_run_suite(s);

@@ -1,0 +1,210 @@
+/* keycode.c - see keycode.h. */
+#include "keycode.h"
+
+#include "errors.h"
+#include "hashmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void dusk_keycoder_init(dusk_keycoder *c, size_t ncols) {
+  memset(c, 0, sizeof *c);
+  if (ncols >= 1 && ncols <= DUSK_KEYCODE_MAX_COLS) {
+    c->ncols = ncols;
+    c->bits = (unsigned)(63 / ncols);
+  }
+  for (size_t i = 0; i < DUSK_KEYCODE_MAX_COLS; i++)
+    dusk_keyset_init(&c->dict[i]);
+}
+
+void dusk_keycoder_destroy(dusk_keycoder *c) {
+  for (size_t i = 0; i < DUSK_KEYCODE_MAX_COLS; i++)
+    dusk_keyset_destroy(&c->dict[i]);
+  memset(c, 0, sizeof *c);
+}
+
+/* The number of string p (len bytes) in dictionary d, numbering it when
+ * there is room below lim; -1 when it has none; -2 out of memory. */
+static int64_t string_number(dusk_keyset *d, const char *p, size_t len,
+                             uint64_t lim) {
+  size_t e;
+  int added;
+  if (d->n >= lim) {
+    e = dusk_keyset_find(d, p, len);
+    return e == SIZE_MAX ? -1 : (int64_t)e;
+  }
+  if (dusk_keyset_find_or_add(d, p, len, &e, &added) != 0)
+    return -2;
+  return (int64_t)e;
+}
+
+/* The field limit of a coder: values (and string numbers) below it. */
+static uint64_t field_limit(const dusk_keycoder *c) {
+  return (uint64_t)1 << c->bits;
+}
+
+static uint64_t dict_limit(const dusk_keycoder *c) {
+  uint64_t lim = field_limit(c);
+  return lim < DUSK_KEYCODE_DICT ? lim : DUSK_KEYCODE_DICT;
+}
+
+int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
+                             const int *cols, const uint8_t *skip,
+                             uint64_t *codes) {
+  uint64_t lim = field_limit(c), dlim = dict_limit(c);
+  for (size_t r = 0; r < b->nrows; r++) {
+    uint64_t code = 0;
+    if (skip != NULL && skip[r])
+      continue;
+    if (c->ncols == 0)
+      code = DUSK_KEYCODE_NONE;
+    for (size_t k = 0; k < c->ncols; k++) {
+      const dusk_column *col = &b->cols[cols[k]];
+      uint64_t v;
+      if (!col->valid[r]) {
+        code = DUSK_KEYCODE_NONE;
+        break;
+      }
+      if (col->type == DUSK_TYPE_INT64) {
+        v = (uint64_t)col->i64[r]; /* negative: past lim */
+      } else if (col->type == DUSK_TYPE_BOOL) {
+        v = col->b[r] != 0;
+      } else if (col->type == DUSK_TYPE_STRING) {
+        int64_t id = string_number(&c->dict[k], b->arena + col->str_off[r],
+                                   col->str_len[r], dlim);
+        if (id == -2)
+          return DUSK_ENOMEM;
+        v = id < 0 ? lim : (uint64_t)id;
+      } else {
+        v = lim; /* floats and the rest: by their bytes */
+      }
+      if (v >= lim) {
+        code = DUSK_KEYCODE_NONE;
+        break;
+      }
+      code = code << c->bits | v;
+    }
+    codes[r] = code;
+  }
+  return 0;
+}
+
+int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
+                             size_t from, size_t to, uint64_t *codes) {
+  uint64_t lim = field_limit(c), dlim = dict_limit(c);
+  bool usable = c->ncols > 0 && c->ncols <= t->ncols;
+  for (size_t r = from; r < to; r++) {
+    uint64_t code = usable ? 0 : DUSK_KEYCODE_NONE;
+    for (size_t k = 0; usable && k < c->ncols; k++) {
+      const dusk_table_column *col = &t->cols[k];
+      uint64_t v;
+      if (!col->valid[r]) {
+        code = DUSK_KEYCODE_NONE;
+        break;
+      }
+      if (col->type == DUSK_TYPE_INT64) {
+        v = (uint64_t)col->i64[r];
+      } else if (col->type == DUSK_TYPE_BOOL) {
+        v = col->b[r] != 0;
+      } else if (col->type == DUSK_TYPE_STRING) {
+        const char *p = col->str_data != NULL
+                            ? col->str_data + col->str_off[r]
+                            : "";
+        int64_t id = string_number(&c->dict[k], p,
+                                   col->str_off[r + 1] - col->str_off[r],
+                                   dlim);
+        if (id == -2)
+          return DUSK_ENOMEM;
+        v = id < 0 ? lim : (uint64_t)id;
+      } else {
+        v = lim;
+      }
+      if (v >= lim) {
+        code = DUSK_KEYCODE_NONE;
+        break;
+      }
+      code = code << c->bits | v;
+    }
+    codes[r - from] = code;
+  }
+  return 0;
+}
+
+/* ---- the code set -------------------------------------------------------- */
+
+void dusk_codeset_init(dusk_codeset *s) { memset(s, 0, sizeof *s); }
+
+void dusk_codeset_destroy(dusk_codeset *s) {
+  free(s->slots);
+  free(s->homes);
+  memset(s, 0, sizeof *s);
+}
+
+/* A slot's home is the low bits of its code's hash (codes of small
+ * fields differ in few bits: dusk_hash_u64 spreads them). */
+static inline uint64_t code_hash(uint64_t x) { return dusk_hash_u64(x); }
+
+/* Rehashes into twice the slots (64 at first).  Walking the old slots in
+ * order writes the new ones in two nearly sequential streams. */
+static int grow(dusk_codeset *s) {
+  size_t n = s->nslots ? s->nslots * 2 : 64, mask = n - 1;
+  dusk_codeset_slot *slots;
+  if (n > ((size_t)1 << 33) || (slots = calloc(n, sizeof *slots)) == NULL)
+    return DUSK_ENOMEM;
+  for (size_t j = 0; j < s->nslots; j++) {
+    size_t i;
+    if (s->slots[j].entry == 0)
+      continue;
+    for (i = code_hash(s->slots[j].code) & mask; slots[i].entry != 0;
+         i = (i + 1) & mask)
+      ;
+    slots[i] = s->slots[j];
+  }
+  free(s->slots);
+  s->slots = slots;
+  s->nslots = n;
+  return 0;
+}
+
+/* How many codes ahead of its probe a code's slot is fetched. */
+#define CODE_PREFETCH_AHEAD 16
+
+int dusk_codeset_find_or_add_batch(dusk_codeset *s, const uint64_t *codes,
+                                   size_t n, uint32_t *entries,
+                                   uint8_t *added) {
+  if (n > s->nhomes) {
+    uint64_t *h = realloc(s->homes, n * sizeof *h);
+    if (h == NULL)
+      return DUSK_ENOMEM;
+    s->homes = h;
+    s->nhomes = n;
+  }
+  for (size_t i = 0; i < n; i++)
+    s->homes[i] = code_hash(codes[i]);
+  for (size_t i = 0; i < n; i++) {
+    size_t mask, j;
+    if ((s->n + 1) * 10 > s->nslots * 7) {
+      if (s->n >= UINT32_MAX - 1 || grow(s) != 0)
+        return DUSK_ENOMEM;
+    }
+    mask = s->nslots - 1;
+    if (i + CODE_PREFETCH_AHEAD < n)
+      __builtin_prefetch(&s->slots[s->homes[i + CODE_PREFETCH_AHEAD] & mask]);
+    for (j = s->homes[i] & mask;; j = (j + 1) & mask) {
+      dusk_codeset_slot *sl = &s->slots[j];
+      if (sl->entry == 0) {
+        sl->code = codes[i];
+        sl->entry = (uint32_t)++s->n;
+        entries[i] = sl->entry - 1;
+        added[i] = 1;
+        break;
+      }
+      if (sl->code == codes[i]) {
+        entries[i] = sl->entry - 1;
+        added[i] = 0;
+        break;
+      }
+    }
+  }
+  return 0;
+}

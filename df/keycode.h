@@ -1,0 +1,94 @@
+/* keycode.h - keys of up to four small values packed into one uint64, and
+ * a set of such codes.
+ *
+ * drop_duplicates looks up one key per row it reads.  Encoded as bytes
+ * (keyset.h: a type tag and the value per column, 33 bytes for a text and
+ * two ints) each lookup hashes those bytes and then reads the key's bytes
+ * where the arena keeps them: two memory waits per row once the set
+ * outgrows the caches.  Most such keys are a few ints and short category
+ * strings: numbering each column's strings in a small dictionary and
+ * packing the values into fixed-width fields gives one uint64 that stands
+ * for the key and sits in the slot itself - one memory wait, nothing
+ * hashed but 8 bytes.
+ *
+ * A code is a function of the key's values within one coder: with n key
+ * columns (1 to 4) each has w = 63 / n bits; an int64 value v in [0, 2^w)
+ * is v, a bool 0 or 1, a string its number in the column's dictionary
+ * (numbered as first met; a dictionary keeps at most DUSK_KEYCODE_DICT
+ * strings, and a string first met when it is full is never numbered).  A
+ * key with a null, a float, a negative or wider int, or an unnumbered
+ * string has no code: the caller looks it up by its bytes instead, and
+ * since that depends on the values alone (a dictionary never forgets), a
+ * key is always in the same one of the two places.  Codes use the low
+ * 63 bits, so DUSK_KEYCODE_NONE (all ones) is never a code.
+ *
+ * Columns are matched by position: a coder serves keys of one layout
+ * (the same columns in the same order, each of one type). */
+#ifndef DUSK_KEYCODE_H
+#define DUSK_KEYCODE_H
+
+#include "batch.h"
+#include "keyset.h"
+#include "table.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DUSK_KEYCODE_MAX_COLS 4
+#define DUSK_KEYCODE_DICT 65536
+#define DUSK_KEYCODE_NONE UINT64_MAX
+
+typedef struct dusk_keycoder {
+  size_t ncols;  /* 1..DUSK_KEYCODE_MAX_COLS; 0: nothing is coded */
+  unsigned bits; /* per column: 63 / ncols */
+  dusk_keyset dict[DUSK_KEYCODE_MAX_COLS]; /* per string column */
+} dusk_keycoder;
+
+/* A coder for keys of ncols columns (more than DUSK_KEYCODE_MAX_COLS, or
+ * none: a coder that codes nothing). */
+void dusk_keycoder_init(dusk_keycoder *c, size_t ncols);
+void dusk_keycoder_destroy(dusk_keycoder *c);
+
+/* codes[r] receives the code of row r's key over batch columns
+ * cols[0..c->ncols), or DUSK_KEYCODE_NONE, for rows whose skip[r] is 0
+ * (skip may be NULL: every row); others are left as they are.
+ * DUSK_ENOMEM when a dictionary could not grow (codes are then
+ * incomplete: the caller fails). */
+int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
+                             const int *cols, const uint8_t *skip,
+                             uint64_t *codes);
+
+/* The same for rows [from, to) of a table's first c->ncols columns:
+ * codes[r - from]. */
+int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
+                             size_t from, size_t to, uint64_t *codes);
+
+/* A set of codes, each numbered by when it was first added (0, 1, ...):
+ * open addressing with the code in its slot, grown at 70% load. */
+typedef struct dusk_codeset_slot {
+  uint64_t code;
+  uint32_t entry; /* entry + 1; 0 = empty */
+  uint32_t unused;
+} dusk_codeset_slot;
+
+typedef struct dusk_codeset {
+  dusk_codeset_slot *slots;
+  size_t nslots; /* a power of two, or 0 */
+  size_t n;      /* entries */
+  uint64_t *homes; /* the batch call's scratch: each code's hash */
+  size_t nhomes;
+} dusk_codeset;
+
+void dusk_codeset_init(dusk_codeset *s);
+void dusk_codeset_destroy(dusk_codeset *s);
+
+/* Looks up codes[0..n) in order (none DUSK_KEYCODE_NONE), adding each
+ * absent one: entries[i] its entry, added[i] 1 when this call added it (a
+ * code twice in the batch: its first time only).  Each code's slot is
+ * fetched ahead of its probe.  0 or DUSK_ENOMEM (codes before the
+ * failure stay added). */
+int dusk_codeset_find_or_add_batch(dusk_codeset *s, const uint64_t *codes,
+                                   size_t n, uint32_t *entries,
+                                   uint8_t *added);
+
+#endif
