@@ -135,12 +135,85 @@ static int dense_index(dusk_join_index *x, const dusk_table *right,
   return 0;
 }
 
+/* Row r's code over exact int64 / bool key columns (types[k], values
+ * from the column arrays i64[k] / b[k], valid[k]), bits each, or
+ * DUSK_KEYCODE_NONE: a null, a negative or wider value, another type. */
+static uint64_t row_code(size_t nkeys, const dusk_type *types,
+                         const int64_t *const *i64, const uint8_t *const *b,
+                         const uint8_t *const *valid, unsigned bits,
+                         size_t r) {
+  uint64_t code = 0, lim = (uint64_t)1 << bits;
+  for (size_t k = 0; k < nkeys; k++) {
+    uint64_t v;
+    if (!valid[k][r])
+      return DUSK_KEYCODE_NONE;
+    if (types[k] == DUSK_TYPE_INT64)
+      v = (uint64_t)i64[k][r];
+    else if (types[k] == DUSK_TYPE_BOOL)
+      v = b[k][r] != 0;
+    else
+      return DUSK_KEYCODE_NONE;
+    if (v >= lim)
+      return DUSK_KEYCODE_NONE;
+    code = code << bits | v;
+  }
+  return code;
+}
+
+/* The coded index (join.h) when every right key codes: entry[r] each
+ * right row's entry.  0 with x->coded false when some key does not (the
+ * caller builds the byte-keyed index), or DUSK_ENOMEM. */
+static int coded_index(dusk_join_index *x, const dusk_table *right,
+                       uint32_t *entry) {
+  dusk_type types[DUSK_KEYCODE_MAX_COLS];
+  const int64_t *i64[DUSK_KEYCODE_MAX_COLS];
+  const uint8_t *b[DUSK_KEYCODE_MAX_COLS], *valid[DUSK_KEYCODE_MAX_COLS];
+  uint64_t *codes;
+  uint8_t *added;
+  int rc;
+  if (x->nkeys == 0 || x->nkeys > DUSK_KEYCODE_MAX_COLS)
+    return 0;
+  for (size_t k = 0; k < x->nkeys; k++) {
+    const dusk_table_column *c = &right->cols[x->rcols[k]];
+    if (x->modes[k] != DUSK_JOIN_EXACT ||
+        (c->type != DUSK_TYPE_INT64 && c->type != DUSK_TYPE_BOOL))
+      return 0;
+    types[k] = c->type;
+    i64[k] = c->i64;
+    b[k] = c->b;
+    valid[k] = c->valid;
+  }
+  x->code_bits = (unsigned)(63 / x->nkeys);
+  if ((codes = malloc((right->nrows + 1) * sizeof *codes)) == NULL ||
+      (added = malloc(right->nrows + 1)) == NULL) {
+    free(codes);
+    return DUSK_ENOMEM;
+  }
+  for (size_t r = 0; r < right->nrows; r++)
+    if ((codes[r] = row_code(x->nkeys, types, i64, b, valid, x->code_bits,
+                             r)) == DUSK_KEYCODE_NONE) {
+      free(codes);
+      free(added);
+      return 0;
+    }
+  dusk_codeset_init(&x->codes);
+  rc = dusk_codeset_find_or_add_batch(&x->codes, codes, right->nrows, entry,
+                                      added);
+  free(codes);
+  free(added);
+  if (rc != 0)
+    return rc;
+  x->coded = true;
+  return 0;
+}
+
 void dusk_join_index_destroy(dusk_join_index *x) {
   if (x == NULL)
     return;
   free(x->rcols);
   free(x->modes);
   dusk_keyset_destroy(&x->keys);
+  dusk_codeset_destroy(&x->codes);
   free(x->first);
   free(x->rows);
   free(x->dense);
@@ -151,7 +224,7 @@ int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
                           const int *rcols, const int *modes, size_t nkeys,
                           dusk_error *err) {
   uint32_t *entry = NULL, *fill = NULL;
-  size_t n = right->nrows;
+  size_t n = right->nrows, nentries;
   dusk_buf key;
   memset(x, 0, sizeof *x);
   dusk_keyset_init(&x->keys);
@@ -172,8 +245,11 @@ int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
     goto oom;
   memcpy(x->rcols, rcols, nkeys * sizeof *rcols);
   memcpy(x->modes, modes, nkeys * sizeof *modes);
-  /* Keys a chunk at a time: the key set's batch lookup fetches ahead. */
-  for (size_t from = 0; from < n; from += JOIN_CHUNK) {
+  if (coded_index(x, right, entry) != 0)
+    goto oom;
+  /* Else keys a chunk at a time: the key set's batch lookup fetches
+   * ahead. */
+  for (size_t from = 0; !x->coded && from < n; from += JOIN_CHUNK) {
     size_t m = n - from < JOIN_CHUNK ? n - from : JOIN_CHUNK;
     size_t offs[JOIN_CHUNK + 1];
     uint8_t added[JOIN_CHUNK];
@@ -194,14 +270,15 @@ int dusk_join_index_build(dusk_join_index *x, const dusk_table *right,
   }
   /* Counting sort of the rows by entry: stable, so each key's rows keep
    * the table's order. */
-  x->first = calloc(x->keys.n + 2, sizeof *x->first);
-  fill = calloc(x->keys.n + 1, sizeof *fill);
+  nentries = dusk_join_entries(x);
+  x->first = calloc(nentries + 2, sizeof *x->first);
+  fill = calloc(nentries + 1, sizeof *fill);
   if (x->first == NULL || fill == NULL)
     goto oom;
   for (size_t r = 0; r < n; r++)
     x->first[entry[r] + 1]++;
   x->unique = true;
-  for (size_t e = 0; e < x->keys.n; e++) {
+  for (size_t e = 0; e < nentries; e++) {
     x->unique &= x->first[e + 1] <= 1;
     x->first[e + 1] += x->first[e];
   }
@@ -231,6 +308,37 @@ int dusk_join_probe(const dusk_join_index *x, const dusk_batch *b,
       entries[r] = !c->valid[r] ? x->null_entry
                    : v >= 0 && (uint64_t)v < x->ndense ? x->dense[v]
                                                        : DUSK_JOIN_NONE;
+    }
+    return 0;
+  }
+  if (x->coded) {
+    dusk_type types[DUSK_KEYCODE_MAX_COLS];
+    const int64_t *i64[DUSK_KEYCODE_MAX_COLS];
+    const uint8_t *bv[DUSK_KEYCODE_MAX_COLS], *valid[DUSK_KEYCODE_MAX_COLS];
+    for (size_t k = 0; k < x->nkeys; k++) {
+      const dusk_column *lc = &b->cols[lcols[k]];
+      types[k] = lc->type;
+      i64[k] = lc->i64;
+      bv[k] = lc->b;
+      valid[k] = lc->valid;
+    }
+    for (size_t from = 0; from < b->nrows; from += JOIN_CHUNK) {
+      size_t m = b->nrows - from < JOIN_CHUNK ? b->nrows - from : JOIN_CHUNK;
+      uint64_t codes[JOIN_CHUNK];
+      size_t rows[JOIN_CHUNK], nc = 0;
+      uint32_t found[JOIN_CHUNK];
+      for (size_t i = 0; i < m; i++) {
+        uint64_t code = row_code(x->nkeys, types, i64, bv, valid,
+                                 x->code_bits, from + i);
+        entries[from + i] = DUSK_JOIN_NONE;
+        if (code != DUSK_KEYCODE_NONE) {
+          codes[nc] = code;
+          rows[nc++] = from + i;
+        }
+      }
+      dusk_codeset_find_batch(&x->codes, codes, nc, found);
+      for (size_t i = 0; i < nc; i++)
+        entries[rows[i]] = found[i]; /* UINT32_MAX is DUSK_JOIN_NONE */
     }
     return 0;
   }

@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "buf.h"
 #include "errors.h"
+#include "keycode.h"
 #include "keyset.h"
 #include "table.h"
 
@@ -64,6 +65,15 @@ typedef struct dusk_join_index {
   uint32_t *dense;
   size_t ndense;
   uint32_t null_entry;
+  /* Exact int64 or bool keys (one to DUSK_KEYCODE_MAX_COLS) whose right
+   * values are all present and fit code_bits bits each: each key packed
+   * into a uint64 (keycode.h's layout) and the entries kept by code, the
+   * code in its slot - a probe reads the batch columns and waits on
+   * memory once, with no key bytes.  A left key with a null or a value
+   * that does not fit then matches nothing, as no right key has one. */
+  bool coded;
+  unsigned code_bits;
+  dusk_codeset codes;
 } dusk_join_index;
 
 /* The largest dense table an index makes (entries). */
@@ -83,6 +93,11 @@ void dusk_join_index_destroy(dusk_join_index *x);
  * read, so threads may share it).  0 or DUSK_ENOMEM. */
 int dusk_join_probe(const dusk_join_index *x, const dusk_batch *b,
                     const int *lcols, uint32_t *entries, dusk_buf *scratch);
+
+/* The index's entries: one per distinct right key. */
+static inline size_t dusk_join_entries(const dusk_join_index *x) {
+  return x->coded ? x->codes.n : x->keys.n;
+}
 
 /* The right rows of entry e: rows[first[e] .. first[e + 1]). */
 static inline size_t dusk_join_count(const dusk_join_index *x, uint32_t e) {

@@ -208,3 +208,33 @@ int dusk_codeset_find_or_add_batch(dusk_codeset *s, const uint64_t *codes,
   }
   return 0;
 }
+
+/* Codes hashed ahead of their probes by dusk_codeset_find_batch. */
+#define CODE_FIND_BLOCK 256
+
+void dusk_codeset_find_batch(const dusk_codeset *s, const uint64_t *codes,
+                             size_t n, uint32_t *entries) {
+  uint64_t homes[CODE_FIND_BLOCK];
+  size_t mask = s->nslots - 1;
+  if (s->nslots == 0) {
+    for (size_t i = 0; i < n; i++)
+      entries[i] = UINT32_MAX;
+    return;
+  }
+  for (size_t from = 0; from < n; from += CODE_FIND_BLOCK) {
+    size_t m = n - from < CODE_FIND_BLOCK ? n - from : CODE_FIND_BLOCK;
+    for (size_t i = 0; i < m; i++)
+      homes[i] = code_hash(codes[from + i]);
+    for (size_t i = 0; i < m; i++) {
+      size_t j;
+      if (i + CODE_PREFETCH_AHEAD < m)
+        __builtin_prefetch(&s->slots[homes[i + CODE_PREFETCH_AHEAD] & mask]);
+      entries[from + i] = UINT32_MAX;
+      for (j = homes[i] & mask; s->slots[j].entry != 0; j = (j + 1) & mask)
+        if (s->slots[j].code == codes[from + i]) {
+          entries[from + i] = s->slots[j].entry - 1;
+          break;
+        }
+    }
+  }
+}

@@ -91,4 +91,10 @@ int dusk_codeset_find_or_add_batch(dusk_codeset *s, const uint64_t *codes,
                                    size_t n, uint32_t *entries,
                                    uint8_t *added);
 
+/* The entries of codes[0..n) (none DUSK_KEYCODE_NONE): entries[i] the
+ * entry of codes[i], or UINT32_MAX when the set lacks it.  Nothing is
+ * added, so threads may share the set. */
+void dusk_codeset_find_batch(const dusk_codeset *s, const uint64_t *codes,
+                             size_t n, uint32_t *entries);
+
 #endif

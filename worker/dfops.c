@@ -4462,7 +4462,7 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
   dusk_batch_clear(b);
   if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
     /* len(): counted, not made, as merge_rows counts */
-    for (size_t e = 0; e < x->keys.n; e++)
+    for (size_t e = 0; e < dusk_join_entries(x); e++)
       if (!p->mhit[e]) {
         p->merged += dusk_join_count(x, (uint32_t)e);
         p->count += (int64_t)dusk_join_count(x, (uint32_t)e);
@@ -4470,15 +4470,14 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
     free(kept);
     return 0;
   }
-  for (size_t e = 0; e <= x->keys.n; e++) {
-    size_t n = e < x->keys.n && !p->mhit[e] ? dusk_join_count(x, (uint32_t)e)
-                                            : 0;
+  for (size_t e = 0, nent = dusk_join_entries(x); e <= nent; e++) {
+    size_t n = e < nent && !p->mhit[e] ? dusk_join_count(x, (uint32_t)e) : 0;
     for (size_t k = 0; k <= n; k++) {
       uint32_t tr;
       size_t w;
       /* the batch goes on when full - a key may have more right rows
        * than a batch holds - and once the last key is done */
-      if ((k < n ? b->nrows == b->cap : e == x->keys.n) && b->nrows > 0) {
+      if ((k < n ? b->nrows == b->cap : e == nent) && b->nrows > 0) {
         if ((rc = run_from(ctx, b, i + 1)) != 0) {
           free(kept);
           return rc < 0 ? rc : 0;
@@ -4581,7 +4580,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   terminal = p.terminal;
   {
     const step *st = &p.steps[p.merge_step];
-    size_t nentries = st->join->index.keys.n;
+    size_t nentries = dusk_join_entries(&st->join->index);
     if (st->node->how == DUSK_MERGE_RIGHT || st->node->how == DUSK_MERGE_OUTER)
       p.mhit = dusk_xcalloc(nentries + 1, 1);
     if (terminal == 0 || terminal == DUSK_PLAN_HEAD ||

@@ -258,6 +258,72 @@ START_TEST(test_composite_and_text_keys) {
 }
 END_TEST
 
+/* Exact int and bool keys whose right values all fit are indexed by
+ * their packed codes (join.h coded): rows listed per key in table order,
+ * an int matching a bool of its value, and a left null, negative or wide
+ * value matching nothing; a right null makes the index byte-keyed, where
+ * a null meets the null. */
+START_TEST(test_coded_int_keys) {
+  static const char *const names[] = {"a", "b"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_BOOL};
+  static const int64_t av[] = {5, 7, 5, 1 << 20, 7};
+  static const int bv[] = {1, 0, 1, 0, 1};
+  dusk_table *t = dusk_table_new(names, types, 2, 0);
+  dusk_join_index x;
+  dusk_error err;
+  dusk_buf scratch;
+  dusk_batch b;
+  uint32_t e[6];
+  char got[8];
+  const int cols[] = {0, 1}, modes[] = {DUSK_JOIN_EXACT, DUSK_JOIN_EXACT};
+  dusk_type bt[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  static const int64_t la[] = {5, 7, 5, -5, (int64_t)1 << 31, 1 << 20};
+  static const int64_t lb[] = {1, 1, 1, 1, 0, 0};
+  static const char *const want[] = {"02", "4", "", "", "", "3"};
+  dusk_buf_init(&scratch);
+  for (size_t r = 0; r < 5; r++) {
+    dusk_value v[2];
+    v[0].type = DUSK_TYPE_INT64;
+    v[0].u.i = av[r];
+    v[1].type = DUSK_TYPE_BOOL;
+    v[1].u.b = bv[r];
+    ck_assert_int_eq(dusk_table_append_row(t, v), 0);
+  }
+  ck_assert_int_eq(dusk_join_index_build(&x, t, cols, modes, 2, &err), 0);
+  ck_assert(x.coded);
+  ck_assert_uint_eq(dusk_join_entries(&x), 4);
+  ck_assert(!x.unique);
+  ck_assert_int_eq(dusk_batch_init(&b, bt, 2, 8), 0);
+  b.nrows = 6;
+  for (size_t r = 0; r < 6; r++) {
+    b.cols[0].valid[r] = b.cols[1].valid[r] = 1;
+    b.cols[0].i64[r] = la[r];
+    b.cols[1].i64[r] = lb[r];
+  }
+  b.cols[1].valid[2] = 0; /* (5, null) */
+  ck_assert_int_eq(dusk_join_probe(&x, &b, cols, e, &scratch), 0);
+  for (size_t r = 0; r < 6; r++) {
+    rows_of(&x, e, r, got);
+    ck_assert_msg(strcmp(got, want[r]) == 0, "row %zu: %s, want %s", r, got,
+                  want[r]);
+  }
+  dusk_join_index_destroy(&x);
+  /* a right null: keyed by bytes, and the left null meets it */
+  t->cols[1].valid[2] = 0;
+  ck_assert_int_eq(dusk_join_index_build(&x, t, cols, modes, 2, &err), 0);
+  ck_assert(!x.coded);
+  ck_assert_int_eq(dusk_join_probe(&x, &b, cols, e, &scratch), 0);
+  rows_of(&x, e, 2, got);
+  ck_assert_str_eq(got, "2");
+  rows_of(&x, e, 0, got);
+  ck_assert_str_eq(got, "0");
+  dusk_join_index_destroy(&x);
+  dusk_batch_destroy(&b);
+  dusk_table_free(t);
+  dusk_buf_destroy(&scratch);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("join");
   TCase *tc = tcase_create("join");
@@ -266,6 +332,7 @@ int main(void) {
   tcase_add_test(tc, test_int_key_dense_and_hashed);
   tcase_add_test(tc, test_composite_and_text_keys);
   tcase_add_test(tc, test_many_rows_in_chunks);
+  tcase_add_test(tc, test_coded_int_keys);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
