@@ -136,8 +136,9 @@ static int dense_index(dusk_join_index *x, const dusk_table *right,
 }
 
 /* Row r's code over exact int64 / bool key columns (types[k], values
- * from the column arrays i64[k] / b[k], valid[k]), bits each, or
- * DUSK_KEYCODE_NONE: a null, a negative or wider value, another type. */
+ * from the column arrays i64[k] / b[k], valid[k]), bits each, laid out
+ * as keycode.h's (0 a null, else 1 + the value), or DUSK_KEYCODE_NONE: a
+ * negative or wider value, another type. */
 static uint64_t row_code(size_t nkeys, const dusk_type *types,
                          const int64_t *const *i64, const uint8_t *const *b,
                          const uint8_t *const *valid, unsigned bits,
@@ -146,11 +147,11 @@ static uint64_t row_code(size_t nkeys, const dusk_type *types,
   for (size_t k = 0; k < nkeys; k++) {
     uint64_t v;
     if (!valid[k][r])
-      return DUSK_KEYCODE_NONE;
-    if (types[k] == DUSK_TYPE_INT64)
-      v = (uint64_t)i64[k][r];
+      v = 0; /* a null meets a null, as pandas merges them */
+    else if (types[k] == DUSK_TYPE_INT64)
+      v = i64[k][r] < 0 ? lim : (uint64_t)i64[k][r] + 1;
     else if (types[k] == DUSK_TYPE_BOOL)
-      v = b[k][r] != 0;
+      v = (uint64_t)(b[k][r] != 0) + 1;
     else
       return DUSK_KEYCODE_NONE;
     if (v >= lim)

@@ -66,10 +66,10 @@ typedef struct dusk_join_index {
   size_t ndense;
   uint32_t null_entry;
   /* Exact int64 or bool keys (one to DUSK_KEYCODE_MAX_COLS) whose right
-   * values are all present and fit code_bits bits each: each key packed
-   * into a uint64 (keycode.h's layout) and the entries kept by code, the
-   * code in its slot - a probe reads the batch columns and waits on
-   * memory once, with no key bytes.  A left key with a null or a value
+   * values all fit code_bits bits each (a null is a value of its own):
+   * each key packed into a uint64 (keycode.h's layout) and the entries
+   * kept by code, the code in its slot - a probe reads the batch columns
+   * and waits on memory once, with no key bytes.  A left key with a value
    * that does not fit then matches nothing, as no right key has one. */
   bool coded;
   unsigned code_bits;

@@ -43,8 +43,9 @@ static uint64_t field_limit(const dusk_keycoder *c) {
   return (uint64_t)1 << c->bits;
 }
 
+/* The most strings a dictionary numbers: 1 + a number must fit a field. */
 static uint64_t dict_limit(const dusk_keycoder *c) {
-  uint64_t lim = field_limit(c);
+  uint64_t lim = field_limit(c) - 1;
   return lim < DUSK_KEYCODE_DICT ? lim : DUSK_KEYCODE_DICT;
 }
 
@@ -62,19 +63,17 @@ int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
       const dusk_column *col = &b->cols[cols[k]];
       uint64_t v;
       if (!col->valid[r]) {
-        code = DUSK_KEYCODE_NONE;
-        break;
-      }
-      if (col->type == DUSK_TYPE_INT64) {
-        v = (uint64_t)col->i64[r]; /* negative: past lim */
+        v = 0; /* a null: a value of its own */
+      } else if (col->type == DUSK_TYPE_INT64) {
+        v = col->i64[r] < 0 ? lim : (uint64_t)col->i64[r] + 1;
       } else if (col->type == DUSK_TYPE_BOOL) {
-        v = col->b[r] != 0;
+        v = (uint64_t)(col->b[r] != 0) + 1;
       } else if (col->type == DUSK_TYPE_STRING) {
         int64_t id = string_number(&c->dict[k], b->arena + col->str_off[r],
                                    col->str_len[r], dlim);
         if (id == -2)
           return DUSK_ENOMEM;
-        v = id < 0 ? lim : (uint64_t)id;
+        v = id < 0 ? lim : (uint64_t)id + 1;
       } else {
         v = lim; /* floats and the rest: by their bytes */
       }
@@ -99,13 +98,11 @@ int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
       const dusk_table_column *col = &t->cols[k];
       uint64_t v;
       if (!col->valid[r]) {
-        code = DUSK_KEYCODE_NONE;
-        break;
-      }
-      if (col->type == DUSK_TYPE_INT64) {
-        v = (uint64_t)col->i64[r];
+        v = 0;
+      } else if (col->type == DUSK_TYPE_INT64) {
+        v = col->i64[r] < 0 ? lim : (uint64_t)col->i64[r] + 1;
       } else if (col->type == DUSK_TYPE_BOOL) {
-        v = col->b[r] != 0;
+        v = (uint64_t)(col->b[r] != 0) + 1;
       } else if (col->type == DUSK_TYPE_STRING) {
         const char *p = col->str_data != NULL
                             ? col->str_data + col->str_off[r]
@@ -115,7 +112,7 @@ int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
                                    dlim);
         if (id == -2)
           return DUSK_ENOMEM;
-        v = id < 0 ? lim : (uint64_t)id;
+        v = id < 0 ? lim : (uint64_t)id + 1;
       } else {
         v = lim;
       }

@@ -12,15 +12,17 @@
  * hashed but 8 bytes.
  *
  * A code is a function of the key's values within one coder: with n key
- * columns (1 to 4) each has w = 63 / n bits; an int64 value v in [0, 2^w)
- * is v, a bool 0 or 1, a string its number in the column's dictionary
- * (numbered as first met; a dictionary keeps at most DUSK_KEYCODE_DICT
- * strings, and a string first met when it is full is never numbered).  A
- * key with a null, a float, a negative or wider int, or an unnumbered
- * string has no code: the caller looks it up by its bytes instead, and
- * since that depends on the values alone (a dictionary never forgets), a
- * key is always in the same one of the two places.  Codes use the low
- * 63 bits, so DUSK_KEYCODE_NONE (all ones) is never a code.
+ * columns (1 to 4) each has a field of w = 63 / n bits holding 0 for a
+ * null (nulls are equal as keys, as pandas' drop_duplicates and merge
+ * have them), or 1 + the value: an int64 in [0, 2^w - 1), a bool's 0 or
+ * 1, a string's number in the column's dictionary (numbered as first met;
+ * a dictionary keeps at most DUSK_KEYCODE_DICT strings, and a string
+ * first met when it is full is never numbered).  A key with a float, a
+ * negative or wider int, or an unnumbered string has no code: the caller
+ * looks it up by its bytes instead, and since that depends on the values
+ * alone (a dictionary never forgets), a key is always in the same one of
+ * the two places.  Codes use the low 63 bits, so DUSK_KEYCODE_NONE (all
+ * ones) is never a code.
  *
  * Columns are matched by position: a coder serves keys of one layout
  * (the same columns in the same order, each of one type). */

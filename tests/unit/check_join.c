@@ -260,9 +260,9 @@ END_TEST
 
 /* Exact int and bool keys whose right values all fit are indexed by
  * their packed codes (join.h coded): rows listed per key in table order,
- * an int matching a bool of its value, and a left null, negative or wide
- * value matching nothing; a right null makes the index byte-keyed, where
- * a null meets the null. */
+ * an int matching a bool of its value, a left null, negative or wide
+ * value matching nothing - and a null meeting a right null; a right value
+ * too wide for the fields makes the index byte-keyed. */
 START_TEST(test_coded_int_keys) {
   static const char *const names[] = {"a", "b"};
   static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_BOOL};
@@ -308,15 +308,25 @@ START_TEST(test_coded_int_keys) {
                   want[r]);
   }
   dusk_join_index_destroy(&x);
-  /* a right null: keyed by bytes, and the left null meets it */
+  /* a right null is coded too (field 0), and the left null meets it */
   t->cols[1].valid[2] = 0;
   ck_assert_int_eq(dusk_join_index_build(&x, t, cols, modes, 2, &err), 0);
-  ck_assert(!x.coded);
+  ck_assert(x.coded);
   ck_assert_int_eq(dusk_join_probe(&x, &b, cols, e, &scratch), 0);
   rows_of(&x, e, 2, got);
   ck_assert_str_eq(got, "2");
   rows_of(&x, e, 0, got);
   ck_assert_str_eq(got, "0");
+  dusk_join_index_destroy(&x);
+  /* a right value past the fields (2^31 - 1 with two keys): by bytes */
+  t->cols[0].i64[3] = ((int64_t)1 << 31) - 1;
+  ck_assert_int_eq(dusk_join_index_build(&x, t, cols, modes, 2, &err), 0);
+  ck_assert(!x.coded);
+  ck_assert_int_eq(dusk_join_probe(&x, &b, cols, e, &scratch), 0);
+  rows_of(&x, e, 2, got);
+  ck_assert_str_eq(got, "2");
+  rows_of(&x, e, 5, got);
+  ck_assert_str_eq(got, "");
   dusk_join_index_destroy(&x);
   dusk_batch_destroy(&b);
   dusk_table_free(t);

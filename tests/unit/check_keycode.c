@@ -38,7 +38,7 @@ START_TEST(test_fields_and_refusals) {
   b.nrows = 7;
   static const char *const s[7] = {"B02510", "B02764", "B02510", "", "x",
                                    "B02764", "y"};
-  static const int64_t v[7] = {5, 265, 5, 0, -1, (int64_t)1 << 21,
+  static const int64_t v[7] = {5, 265, 5, 0, -1, ((int64_t)1 << 21) - 2,
                                ((int64_t)1 << 21) - 1};
   for (size_t r = 0; r < 7; r++) {
     set_str(&b, 0, r, s[r]);
@@ -47,18 +47,20 @@ START_TEST(test_fields_and_refusals) {
     b.cols[3].f64[r] = 1.5;
     b.cols[1].valid[r] = b.cols[2].valid[r] = b.cols[3].valid[r] = 1;
   }
-  b.cols[2].valid[6] = 0;
+  b.cols[2].valid[5] = 0;
   dusk_keycoder_init(&c, 3);
   ck_assert_uint_eq(c.bits, 21);
   ck_assert_int_eq(dusk_keycoder_code_batch(&c, &b, three, NULL, codes), 0);
-  /* strings numbered as first met: B02510 0, B02764 1, "" 2, x 3 */
-  ck_assert_uint_eq(codes[0], (0ull << 42) | (5ull << 21) | 0);
-  ck_assert_uint_eq(codes[1], (1ull << 42) | (265ull << 21) | 1);
+  /* fields of 1 + the value; strings numbered as first met: B02510 0,
+   * B02764 1, "" 2, x 3; a null is field 0 */
+  ck_assert_uint_eq(codes[0], (1ull << 42) | (6ull << 21) | 1);
+  ck_assert_uint_eq(codes[1], (2ull << 42) | (266ull << 21) | 2);
   ck_assert_uint_eq(codes[2], codes[0]); /* the same key, the same code */
-  ck_assert_uint_eq(codes[3], (2ull << 42) | (0ull << 21) | 1);
+  ck_assert_uint_eq(codes[3], (3ull << 42) | (1ull << 21) | 2);
   ck_assert_uint_eq(codes[4], DUSK_KEYCODE_NONE); /* negative */
-  ck_assert_uint_eq(codes[5], DUSK_KEYCODE_NONE); /* 2^21: too wide */
-  ck_assert_uint_eq(codes[6], DUSK_KEYCODE_NONE); /* a null */
+  /* 2^21 - 2 is the widest int a field holds; a null bool is field 0 */
+  ck_assert_uint_eq(codes[5], (2ull << 42) | (((1ull << 21) - 1) << 21) | 0);
+  ck_assert_uint_eq(codes[6], DUSK_KEYCODE_NONE); /* 2^21 - 1: too wide */
   /* "x" and "y" (rows 4, 6) were numbered although their keys had no
    * code: a number depends on the string alone */
   ck_assert_uint_eq(c.dict[0].n, 5);
@@ -85,7 +87,7 @@ START_TEST(test_fields_and_refusals) {
     ck_assert_uint_eq(c.bits, 63);
     ck_assert_int_eq(dusk_keycoder_code_batch(&c, &b, one, skip, codes), 0);
     ck_assert_uint_eq(codes[0], 42);
-    ck_assert_uint_eq(codes[1], 265);
+    ck_assert_uint_eq(codes[1], 266);
     ck_assert_uint_eq(codes[2], 42);
     dusk_keycoder_destroy(&c);
   }
@@ -114,9 +116,9 @@ START_TEST(test_full_dictionary) {
   dusk_keycoder_init(&c, 1);
   ck_assert_int_eq(dusk_keycoder_code_batch(&c, &b, one, NULL, codes), 0);
   for (size_t r = 0; r < DUSK_KEYCODE_DICT; r++)
-    ck_assert_uint_eq(codes[r], r);
+    ck_assert_uint_eq(codes[r], r + 1);
   ck_assert_uint_eq(codes[DUSK_KEYCODE_DICT], DUSK_KEYCODE_NONE);
-  ck_assert_uint_eq(codes[DUSK_KEYCODE_DICT + 1], 7);
+  ck_assert_uint_eq(codes[DUSK_KEYCODE_DICT + 1], 8);
   ck_assert_uint_eq(codes[DUSK_KEYCODE_DICT + 2], DUSK_KEYCODE_NONE);
   dusk_keycoder_destroy(&c);
   dusk_batch_destroy(&b);
@@ -156,8 +158,8 @@ START_TEST(test_table_matches_batch) {
   ck_assert_int_eq(dusk_keycoder_code_table(&c, t, 0, 6, tc), 0);
   for (size_t r = 0; r < 6; r++)
     ck_assert_uint_eq(bc[r], tc[r]);
-  ck_assert_uint_eq(tc[3], DUSK_KEYCODE_NONE);
-  ck_assert_uint_eq(tc[5], DUSK_KEYCODE_NONE);
+  ck_assert_uint_eq(tc[3], 3ull << 31); /* ("c", null): field 0 */
+  ck_assert_uint_eq(tc[5], DUSK_KEYCODE_NONE); /* a negative int */
   ck_assert_uint_ne(tc[0], tc[4]);
   /* rows [2, 5) of the table into codes[0..3) */
   ck_assert_int_eq(dusk_keycoder_code_table(&c, t, 2, 5, tc), 0);
