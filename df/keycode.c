@@ -18,8 +18,10 @@ void dusk_keycoder_init(dusk_keycoder *c, size_t ncols) {
 }
 
 void dusk_keycoder_destroy(dusk_keycoder *c) {
-  for (size_t i = 0; i < DUSK_KEYCODE_MAX_COLS; i++)
+  for (size_t i = 0; i < DUSK_KEYCODE_MAX_COLS; i++) {
     dusk_keyset_destroy(&c->dict[i]);
+    free(c->memo[i]);
+  }
   memset(c, 0, sizeof *c);
 }
 
@@ -36,6 +38,40 @@ static int64_t string_number(dusk_keyset *d, const char *p, size_t len,
   if (dusk_keyset_find_or_add(d, p, len, &e, &added) != 0)
     return -2;
   return (int64_t)e;
+}
+
+_Static_assert(DUSK_KEYCODE_MEMO == 1 << 10,
+               "memo_number indexes the memo by a hash's top 10 bits");
+
+/* string_number through column k's memo: a string of up to 16 bytes met
+ * before is found there by its padded bytes; one numbered now is
+ * remembered (a number never changes, so the memo never disagrees with
+ * the dictionary). */
+static int64_t memo_number(dusk_keycoder *c, size_t k, const char *p,
+                           size_t len, uint64_t lim) {
+  dusk_keycode_memo *slot;
+  uint64_t w[2] = {0, 0};
+  int64_t id;
+  if (len > sizeof w)
+    return string_number(&c->dict[k], p, len, lim);
+  if (c->memo[k] == NULL &&
+      (c->memo[k] = calloc(DUSK_KEYCODE_MEMO, sizeof *c->memo[k])) == NULL)
+    return -2;
+  memcpy(w, p, len);
+  slot = &c->memo[k][((w[0] * 0x9e3779b97f4a7c15ull) ^
+                      (w[1] * 0xc2b2ae3d27d4eb4full) ^ len) >>
+                     54]; /* 64 - log2(DUSK_KEYCODE_MEMO) */
+  if (slot->number != 0 && slot->len == len && slot->w[0] == w[0] &&
+      slot->w[1] == w[1])
+    return (int64_t)slot->number - 1;
+  id = string_number(&c->dict[k], p, len, lim);
+  if (id >= 0) {
+    slot->w[0] = w[0];
+    slot->w[1] = w[1];
+    slot->len = (uint32_t)len;
+    slot->number = (uint32_t)id + 1;
+  }
+  return id;
 }
 
 /* The field limit of a coder: values (and string numbers) below it. */
@@ -69,8 +105,8 @@ int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
       } else if (col->type == DUSK_TYPE_BOOL) {
         v = (uint64_t)(col->b[r] != 0) + 1;
       } else if (col->type == DUSK_TYPE_STRING) {
-        int64_t id = string_number(&c->dict[k], b->arena + col->str_off[r],
-                                   col->str_len[r], dlim);
+        int64_t id = memo_number(c, k, b->arena + col->str_off[r],
+                                 col->str_len[r], dlim);
         if (id == -2)
           return DUSK_ENOMEM;
         v = id < 0 ? lim : (uint64_t)id + 1;
@@ -107,9 +143,8 @@ int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
         const char *p = col->str_data != NULL
                             ? col->str_data + col->str_off[r]
                             : "";
-        int64_t id = string_number(&c->dict[k], p,
-                                   col->str_off[r + 1] - col->str_off[r],
-                                   dlim);
+        int64_t id = memo_number(c, k, p,
+                                 col->str_off[r + 1] - col->str_off[r], dlim);
         if (id == -2)
           return DUSK_ENOMEM;
         v = id < 0 ? lim : (uint64_t)id + 1;

@@ -40,10 +40,23 @@
 #define DUSK_KEYCODE_DICT 65536
 #define DUSK_KEYCODE_NONE UINT64_MAX
 
+/* A remembered string number: strings of up to 16 bytes, zero-padded. */
+typedef struct dusk_keycode_memo {
+  uint64_t w[2];
+  uint32_t len;
+  uint32_t number; /* number + 1; 0 = empty */
+} dusk_keycode_memo;
+
+#define DUSK_KEYCODE_MEMO 1024 /* per string column, direct-mapped */
+
 typedef struct dusk_keycoder {
   size_t ncols;  /* 1..DUSK_KEYCODE_MAX_COLS; 0: nothing is coded */
   unsigned bits; /* per column: 63 / ncols */
   dusk_keyset dict[DUSK_KEYCODE_MAX_COLS]; /* per string column */
+  /* per string column (allocated when first used): short strings'
+   * numbers, so a repeated category costs no hash of its bytes and no
+   * probe of the dictionary */
+  dusk_keycode_memo *memo[DUSK_KEYCODE_MAX_COLS];
 } dusk_keycoder;
 
 /* A coder for keys of ncols columns (more than DUSK_KEYCODE_MAX_COLS, or

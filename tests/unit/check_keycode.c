@@ -126,6 +126,42 @@ START_TEST(test_full_dictionary) {
 }
 END_TEST
 
+/* Strings past the memo's 16 bytes and under it, met again (through the
+ * memo, and colliding in it): the numbers of the first meeting. */
+START_TEST(test_memo_agrees) {
+  dusk_batch b;
+  dusk_type types[1] = {DUSK_TYPE_STRING};
+  int one[1] = {0};
+  enum { N = 3000 };
+  uint64_t first[N], again[N];
+  dusk_keycoder c;
+  char s[48];
+  ck_assert_int_eq(dusk_batch_init(&b, types, 1, N), 0);
+  b.nrows = N;
+  for (size_t r = 0; r < N; r++) {
+    /* 1500 distinct: more than the memo's 1024 slots, so some collide */
+    size_t k = r % 1500;
+    if (k % 3 == 0)
+      snprintf(s, sizeof s, "a string longer than sixteen %zu", k);
+    else if (k % 3 == 1) /* 9 to 12 bytes: the second word decides */
+      snprintf(s, sizeof s, "prefix12%zu", k);
+    else
+      snprintf(s, sizeof s, "s%zu", k);
+    set_str(&b, 0, r, s);
+  }
+  dusk_keycoder_init(&c, 1);
+  ck_assert_int_eq(dusk_keycoder_code_batch(&c, &b, one, NULL, first), 0);
+  ck_assert_int_eq(dusk_keycoder_code_batch(&c, &b, one, NULL, again), 0);
+  for (size_t r = 0; r < N; r++) {
+    ck_assert_uint_eq(first[r], (r % 1500) + 1); /* numbered as first met */
+    ck_assert_uint_eq(again[r], first[r]);
+  }
+  ck_assert_uint_eq(c.dict[0].n, 1500);
+  dusk_keycoder_destroy(&c);
+  dusk_batch_destroy(&b);
+}
+END_TEST
+
 /* A table's rows get the codes a batch's would (one coder for both). */
 START_TEST(test_table_matches_batch) {
   const char *names[2] = {"s", "i"};
@@ -227,6 +263,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_fields_and_refusals);
   tcase_add_test(tc, test_full_dictionary);
+  tcase_add_test(tc, test_memo_agrees);
   tcase_add_test(tc, test_table_matches_batch);
   tcase_add_test(tc, test_codeset_vs_reference);
   suite_add_tcase(s, tc);
