@@ -200,6 +200,7 @@ static int coded_index(dusk_join_index *x, const dusk_table *right,
   dusk_codeset_init(&x->codes);
   rc = dusk_codeset_find_or_add_batch(&x->codes, codes, right->nrows, entry,
                                       added);
+  dusk_codeset_release_scratch(&x->codes); /* probes only read it */
   free(codes);
   free(added);
   if (rc != 0)

@@ -59,7 +59,8 @@ static int64_t memo_number(dusk_keycoder *c, size_t k, const char *p,
     return -2;
   memcpy(w, p, len);
   slot = &c->memo[k][((w[0] * 0x9e3779b97f4a7c15ull) ^
-                      (w[1] * 0xc2b2ae3d27d4eb4full) ^ len) >>
+                      (w[1] * 0xc2b2ae3d27d4eb4full) ^
+                      (len * 0x165667b19e3779f9ull)) >>
                      54]; /* 64 - log2(DUSK_KEYCODE_MEMO) */
   if (slot->number != 0 && slot->len == len && slot->w[0] == w[0] &&
       slot->w[1] == w[1])
@@ -85,41 +86,52 @@ static uint64_t dict_limit(const dusk_keycoder *c) {
   return lim < DUSK_KEYCODE_DICT ? lim : DUSK_KEYCODE_DICT;
 }
 
+/* Row r's field for a column that is not text (0 a null, else 1 + the
+ * value; -2 when it has none), and for text -1: numbered afterwards, so
+ * a string is numbered only for a key whose other fields fit (keys that
+ * never code leave the dictionary to those that do). */
+static int64_t fixed_field(dusk_type type, const uint8_t *valid,
+                           const int64_t *i64, const uint8_t *bv, size_t r,
+                           uint64_t lim) {
+  if (!valid[r])
+    return 0; /* a null: a value of its own */
+  if (type == DUSK_TYPE_STRING)
+    return -1;
+  if (type == DUSK_TYPE_INT64) /* negative or too wide: no field */
+    return i64[r] < 0 || (uint64_t)i64[r] + 1 >= lim ? -2 : i64[r] + 1;
+  if (type == DUSK_TYPE_BOOL)
+    return (int64_t)(bv[r] != 0) + 1;
+  return -2; /* floats and the rest: by their bytes */
+}
+
 int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
                              const int *cols, const uint8_t *skip,
                              uint64_t *codes) {
   uint64_t lim = field_limit(c), dlim = dict_limit(c);
   for (size_t r = 0; r < b->nrows; r++) {
+    int64_t f[DUSK_KEYCODE_MAX_COLS];
     uint64_t code = 0;
+    bool ok = c->ncols > 0;
     if (skip != NULL && skip[r])
       continue;
-    if (c->ncols == 0)
-      code = DUSK_KEYCODE_NONE;
-    for (size_t k = 0; k < c->ncols; k++) {
+    for (size_t k = 0; ok && k < c->ncols; k++) {
       const dusk_column *col = &b->cols[cols[k]];
-      uint64_t v;
-      if (!col->valid[r]) {
-        v = 0; /* a null: a value of its own */
-      } else if (col->type == DUSK_TYPE_INT64) {
-        v = col->i64[r] < 0 ? lim : (uint64_t)col->i64[r] + 1;
-      } else if (col->type == DUSK_TYPE_BOOL) {
-        v = (uint64_t)(col->b[r] != 0) + 1;
-      } else if (col->type == DUSK_TYPE_STRING) {
+      f[k] = fixed_field(col->type, col->valid, col->i64, col->b, r, lim);
+      ok = f[k] != -2;
+    }
+    for (size_t k = 0; ok && k < c->ncols; k++) {
+      const dusk_column *col = &b->cols[cols[k]];
+      if (f[k] == -1) {
         int64_t id = memo_number(c, k, b->arena + col->str_off[r],
                                  col->str_len[r], dlim);
         if (id == -2)
           return DUSK_ENOMEM;
-        v = id < 0 ? lim : (uint64_t)id + 1;
-      } else {
-        v = lim; /* floats and the rest: by their bytes */
+        ok = id >= 0;
+        f[k] = id + 1;
       }
-      if (v >= lim) {
-        code = DUSK_KEYCODE_NONE;
-        break;
-      }
-      code = code << c->bits | v;
+      code = code << c->bits | (uint64_t)f[k];
     }
-    codes[r] = code;
+    codes[r] = ok ? code : DUSK_KEYCODE_NONE;
   }
   return 0;
 }
@@ -129,35 +141,29 @@ int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
   uint64_t lim = field_limit(c), dlim = dict_limit(c);
   bool usable = c->ncols > 0 && c->ncols <= t->ncols;
   for (size_t r = from; r < to; r++) {
-    uint64_t code = usable ? 0 : DUSK_KEYCODE_NONE;
-    for (size_t k = 0; usable && k < c->ncols; k++) {
+    int64_t f[DUSK_KEYCODE_MAX_COLS];
+    uint64_t code = 0;
+    bool ok = usable;
+    for (size_t k = 0; ok && k < c->ncols; k++) {
       const dusk_table_column *col = &t->cols[k];
-      uint64_t v;
-      if (!col->valid[r]) {
-        v = 0;
-      } else if (col->type == DUSK_TYPE_INT64) {
-        v = col->i64[r] < 0 ? lim : (uint64_t)col->i64[r] + 1;
-      } else if (col->type == DUSK_TYPE_BOOL) {
-        v = (uint64_t)(col->b[r] != 0) + 1;
-      } else if (col->type == DUSK_TYPE_STRING) {
-        const char *p = col->str_data != NULL
-                            ? col->str_data + col->str_off[r]
-                            : "";
-        int64_t id = memo_number(c, k, p,
-                                 col->str_off[r + 1] - col->str_off[r], dlim);
+      f[k] = fixed_field(col->type, col->valid, col->i64, col->b, r, lim);
+      ok = f[k] != -2;
+    }
+    for (size_t k = 0; ok && k < c->ncols; k++) {
+      const dusk_table_column *col = &t->cols[k];
+      if (f[k] == -1) {
+        const char *p =
+            col->str_data != NULL ? col->str_data + col->str_off[r] : "";
+        int64_t id = memo_number(
+            c, k, p, col->str_off[r + 1] - col->str_off[r], dlim);
         if (id == -2)
           return DUSK_ENOMEM;
-        v = id < 0 ? lim : (uint64_t)id + 1;
-      } else {
-        v = lim;
+        ok = id >= 0;
+        f[k] = id + 1;
       }
-      if (v >= lim) {
-        code = DUSK_KEYCODE_NONE;
-        break;
-      }
-      code = code << c->bits | v;
+      code = code << c->bits | (uint64_t)f[k];
     }
-    codes[r - from] = code;
+    codes[r - from] = ok ? code : DUSK_KEYCODE_NONE;
   }
   return 0;
 }
@@ -165,6 +171,12 @@ int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
 /* ---- the code set -------------------------------------------------------- */
 
 void dusk_codeset_init(dusk_codeset *s) { memset(s, 0, sizeof *s); }
+
+void dusk_codeset_release_scratch(dusk_codeset *s) {
+  free(s->homes);
+  s->homes = NULL;
+  s->nhomes = 0;
+}
 
 void dusk_codeset_destroy(dusk_codeset *s) {
   free(s->slots);

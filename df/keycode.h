@@ -96,6 +96,8 @@ typedef struct dusk_codeset {
 
 void dusk_codeset_init(dusk_codeset *s);
 void dusk_codeset_destroy(dusk_codeset *s);
+/* Frees the batch call's scratch (a set kept for lookups only). */
+void dusk_codeset_release_scratch(dusk_codeset *s);
 
 /* Looks up codes[0..n) in order (none DUSK_KEYCODE_NONE), adding each
  * absent one: entries[i] its entry, added[i] 1 when this call added it (a

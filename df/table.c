@@ -356,9 +356,10 @@ int dusk_table_append_batch_rows(dusk_table *t, const dusk_batch *b,
   if (ncols > t->ncols)
     return DUSK_EINVAL;
   for (size_t i = 0; i < t->ncols; i++) {
-    dusk_type want = i < ncols ? b->cols[cols[i]].type : DUSK_TYPE_INT64;
-    if (i < ncols && ((size_t)cols[i] >= b->ncols))
+    dusk_type want;
+    if (i < ncols && (cols[i] < 0 || (size_t)cols[i] >= b->ncols))
       return DUSK_EINVAL;
+    want = i < ncols ? b->cols[cols[i]].type : DUSK_TYPE_INT64;
     if (t->cols[i].type != want)
       return DUSK_ETYPE;
   }

@@ -21,10 +21,12 @@
 #define DUSK_WIRE_MAGIC0 'D'
 #define DUSK_WIRE_MAGIC1 'K'
 #define DUSK_WIRE_VERSION_OFFSET 2
-/* Bump it whenever any message other than the frozen ones (msg.h) changes:
- * peers of different versions then refuse each other at the handshake,
- * each naming both versions. */
-#define DUSK_PROTO_VERSION 5
+/* Bump it whenever any message other than the frozen ones (msg.h) changes,
+ * or what workers must agree on (6: a shuffle's df_split hashes key values
+ * column by column, so a part's keys from workers of version 5 and 6
+ * would not meet): peers of different versions then refuse each other at
+ * the handshake, each naming both versions. */
+#define DUSK_PROTO_VERSION 6
 #define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_wire_frame {

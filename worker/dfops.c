@@ -3714,6 +3714,17 @@ static int dedup_merge_keys(merger *m, const dusk_table *t, dusk_error *err) {
   } else if (m->payload->ncols != t->ncols) {
     return dusk_error_set(err, DUSK_ETYPE, "row partials disagree");
   }
+  /* A code does not say its column's type (int 0, False and a first
+   * string are all field 1): partials of one merge must agree on them, as
+   * the payload they are appended to needs anyway. */
+  for (size_t k = 0; k < t->ncols; k++)
+    if (t->cols[k].type != m->payload->cols[k].type)
+      return dusk_error_set(err, DUSK_ETYPE,
+                            "row partials disagree: column '%.100s' is %s "
+                            "in one and %s in another",
+                            t->cols[k].name,
+                            dusk_type_name(m->payload->cols[k].type),
+                            dusk_type_name(t->cols[k].type));
   base = m->payload->nrows;
   fresh = dusk_xcalloc(t->nrows + 1, sizeof *fresh);
   chunk = t->nrows < DEDUP_MERGE_CHUNK ? t->nrows + 1 : DEDUP_MERGE_CHUNK;
