@@ -145,18 +145,12 @@ static uint64_t row_code(size_t nkeys, const dusk_type *types,
                          size_t r) {
   uint64_t code = 0, lim = (uint64_t)1 << bits;
   for (size_t k = 0; k < nkeys; k++) {
-    uint64_t v;
-    if (!valid[k][r])
-      v = 0; /* a null meets a null, as pandas merges them */
-    else if (types[k] == DUSK_TYPE_INT64)
-      v = i64[k][r] < 0 ? lim : (uint64_t)i64[k][r] + 1;
-    else if (types[k] == DUSK_TYPE_BOOL)
-      v = (uint64_t)(b[k][r] != 0) + 1;
-    else
+    /* a null (0) meets a null, as pandas merges them; text is not coded
+     * here (the probe keeps no dictionary) */
+    int64_t f = dusk_keycode_field(types[k], valid[k], i64[k], b[k], r, lim);
+    if (f < 0)
       return DUSK_KEYCODE_NONE;
-    if (v >= lim)
-      return DUSK_KEYCODE_NONE;
-    code = code << bits | v;
+    code = code << bits | (uint64_t)f;
   }
   return code;
 }

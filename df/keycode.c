@@ -86,76 +86,44 @@ static uint64_t dict_limit(const dusk_keycoder *c) {
   return lim < DUSK_KEYCODE_DICT ? lim : DUSK_KEYCODE_DICT;
 }
 
-/* Row r's field for a column that is not text (0 a null, else 1 + the
- * value; -2 when it has none), and for text -1: numbered afterwards, so
- * a string is numbered only for a key whose other fields fit (keys that
- * never code leave the dictionary to those that do). */
-static int64_t fixed_field(dusk_type type, const uint8_t *valid,
-                           const int64_t *i64, const uint8_t *bv, size_t r,
-                           uint64_t lim) {
-  if (!valid[r])
-    return 0; /* a null: a value of its own */
-  if (type == DUSK_TYPE_STRING)
-    return -1;
-  if (type == DUSK_TYPE_INT64) /* negative or too wide: no field */
-    return i64[r] < 0 || (uint64_t)i64[r] + 1 >= lim ? -2 : i64[r] + 1;
-  if (type == DUSK_TYPE_BOOL)
-    return (int64_t)(bv[r] != 0) + 1;
-  return -2; /* floats and the rest: by their bytes */
-}
+/* A key column as the coder reads it, a batch's or a table's (their
+ * strings are held differently). */
+typedef struct key_view {
+  dusk_type type;
+  const uint8_t *valid;
+  const int64_t *i64;
+  const uint8_t *b;
+  const char *text;              /* the batch arena, or the table's bytes */
+  const uint32_t *off32, *len32; /* a batch's strings */
+  const uint64_t *off64;         /* a table's: nrows + 1 offsets */
+} key_view;
 
-int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
-                             const int *cols, const uint8_t *skip,
-                             uint64_t *codes) {
+/* The codes of rows [from, to) over the views v[0..c->ncols) into
+ * codes[r - from], rows whose skip[r] is set left alone.  The fixed
+ * fields first: a string is numbered only for a key whose other fields
+ * fit (keys that never code leave the dictionary to those that do). */
+static int code_rows(dusk_keycoder *c, const key_view *v, size_t from,
+                     size_t to, const uint8_t *skip, uint64_t *codes) {
   uint64_t lim = field_limit(c), dlim = dict_limit(c);
-  for (size_t r = 0; r < b->nrows; r++) {
+  for (size_t r = from; r < to; r++) {
     int64_t f[DUSK_KEYCODE_MAX_COLS];
     uint64_t code = 0;
     bool ok = c->ncols > 0;
     if (skip != NULL && skip[r])
       continue;
     for (size_t k = 0; ok && k < c->ncols; k++) {
-      const dusk_column *col = &b->cols[cols[k]];
-      f[k] = fixed_field(col->type, col->valid, col->i64, col->b, r, lim);
-      ok = f[k] != -2;
+      f[k] = dusk_keycode_field(v[k].type, v[k].valid, v[k].i64, v[k].b, r,
+                                lim);
+      ok = f[k] != DUSK_KEYCODE_NO_FIELD;
     }
     for (size_t k = 0; ok && k < c->ncols; k++) {
-      const dusk_column *col = &b->cols[cols[k]];
-      if (f[k] == -1) {
-        int64_t id = memo_number(c, k, b->arena + col->str_off[r],
-                                 col->str_len[r], dlim);
-        if (id == -2)
-          return DUSK_ENOMEM;
-        ok = id >= 0;
-        f[k] = id + 1;
-      }
-      code = code << c->bits | (uint64_t)f[k];
-    }
-    codes[r] = ok ? code : DUSK_KEYCODE_NONE;
-  }
-  return 0;
-}
-
-int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
-                             size_t from, size_t to, uint64_t *codes) {
-  uint64_t lim = field_limit(c), dlim = dict_limit(c);
-  bool usable = c->ncols > 0 && c->ncols <= t->ncols;
-  for (size_t r = from; r < to; r++) {
-    int64_t f[DUSK_KEYCODE_MAX_COLS];
-    uint64_t code = 0;
-    bool ok = usable;
-    for (size_t k = 0; ok && k < c->ncols; k++) {
-      const dusk_table_column *col = &t->cols[k];
-      f[k] = fixed_field(col->type, col->valid, col->i64, col->b, r, lim);
-      ok = f[k] != -2;
-    }
-    for (size_t k = 0; ok && k < c->ncols; k++) {
-      const dusk_table_column *col = &t->cols[k];
-      if (f[k] == -1) {
-        const char *p =
-            col->str_data != NULL ? col->str_data + col->str_off[r] : "";
-        int64_t id = memo_number(
-            c, k, p, col->str_off[r + 1] - col->str_off[r], dlim);
+      if (f[k] == DUSK_KEYCODE_TEXT_FIELD) {
+        int64_t id =
+            v[k].off64 != NULL
+                ? memo_number(c, k, v[k].text + v[k].off64[r],
+                              v[k].off64[r + 1] - v[k].off64[r], dlim)
+                : memo_number(c, k, v[k].text + v[k].off32[r], v[k].len32[r],
+                              dlim);
         if (id == -2)
           return DUSK_ENOMEM;
         ok = id >= 0;
@@ -166,6 +134,35 @@ int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
     codes[r - from] = ok ? code : DUSK_KEYCODE_NONE;
   }
   return 0;
+}
+
+int dusk_keycoder_code_batch(dusk_keycoder *c, const dusk_batch *b,
+                             const int *cols, const uint8_t *skip,
+                             uint64_t *codes) {
+  key_view v[DUSK_KEYCODE_MAX_COLS];
+  for (size_t k = 0; k < c->ncols; k++) {
+    const dusk_column *col = &b->cols[cols[k]];
+    v[k] = (key_view){col->type, col->valid, col->i64, col->b,
+                      b->arena,  col->str_off, col->str_len, NULL};
+  }
+  return code_rows(c, v, 0, b->nrows, skip, codes);
+}
+
+int dusk_keycoder_code_table(dusk_keycoder *c, const dusk_table *t,
+                             size_t from, size_t to, uint64_t *codes) {
+  key_view v[DUSK_KEYCODE_MAX_COLS];
+  if (c->ncols > t->ncols) { /* not this layout: nothing codes */
+    for (size_t r = from; r < to; r++)
+      codes[r - from] = DUSK_KEYCODE_NONE;
+    return 0;
+  }
+  for (size_t k = 0; k < c->ncols; k++) {
+    const dusk_table_column *col = &t->cols[k];
+    v[k] = (key_view){col->type, col->valid, col->i64, col->b,
+                      col->str_data != NULL ? col->str_data : "",
+                      NULL, NULL, col->str_off};
+  }
+  return code_rows(c, v, from, to, NULL, codes);
 }
 
 /* ---- the code set -------------------------------------------------------- */

@@ -49,6 +49,31 @@ typedef struct dusk_keycode_memo {
 
 #define DUSK_KEYCODE_MEMO 1024 /* per string column, direct-mapped */
 
+/* Row r's field in a column of this type (arrays as a batch or table
+ * column holds them): 0 for a null, 1 + the value of an int64 in
+ * [0, lim - 1) or a bool; DUSK_KEYCODE_TEXT_FIELD for a string (its
+ * field is 1 + its dictionary number); DUSK_KEYCODE_NO_FIELD for a
+ * negative or wider int, a float or another type.  One definition for
+ * the coder and the join index (join.h), so their codes agree. */
+#define DUSK_KEYCODE_TEXT_FIELD (-1)
+#define DUSK_KEYCODE_NO_FIELD (-2)
+static inline int64_t dusk_keycode_field(dusk_type type,
+                                         const uint8_t *valid,
+                                         const int64_t *i64,
+                                         const uint8_t *bv, size_t r,
+                                         uint64_t lim) {
+  if (!valid[r])
+    return 0; /* a null: a value of its own */
+  if (type == DUSK_TYPE_STRING)
+    return DUSK_KEYCODE_TEXT_FIELD;
+  if (type == DUSK_TYPE_INT64)
+    return i64[r] < 0 || (uint64_t)i64[r] + 1 >= lim ? DUSK_KEYCODE_NO_FIELD
+                                                     : i64[r] + 1;
+  if (type == DUSK_TYPE_BOOL)
+    return (int64_t)(bv[r] != 0) + 1;
+  return DUSK_KEYCODE_NO_FIELD; /* floats and the rest: by their bytes */
+}
+
 typedef struct dusk_keycoder {
   size_t ncols;  /* 1..DUSK_KEYCODE_MAX_COLS; 0: nothing is coded */
   unsigned bits; /* per column: 63 / ncols */
