@@ -516,6 +516,124 @@ dusk_dataframe *dusk_set_index(dusk_dataframe *f, const char *const *keys,
   return wrap(p, err);
 }
 
+/* The sort node of f, a whole frame's sorted rows not yet written (and of
+ * one ascending key when one_key); NULL with f freed and err set when f
+ * is not that. */
+static dusk_plan *range_sort_of(dusk_dataframe *f, const char *what,
+                                bool one_key, dusk_error *err) {
+  dusk_plan *sort;
+  if (!need(f, err))
+    return NULL;
+  sort = (dusk_plan *)dusk_plan_sort_node(f->plan);
+  if (sort == NULL || !dusk_plan_sorts_rows(sort)) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s: of a whole frame's set_index or sort_values", what);
+    return NULL;
+  }
+  if (one_key && (sort->ncolumns != 1 || !sort->ascending[0])) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "%s: of a set_index of one column (a sort by one "
+                   "ascending key), not of %zu",
+                   what, sort->ncolumns);
+    return NULL;
+  }
+  return sort;
+}
+
+dusk_dataframe *dusk_npartitions(dusk_dataframe *f, uint32_t npartitions,
+                                 dusk_error *err) {
+  dusk_plan *sort = range_sort_of(f, "npartitions", false, err);
+  if (sort == NULL)
+    return NULL;
+  if (npartitions < 1 || npartitions > DUSK_PLAN_MAX_PARTS) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL, "npartitions=%u: 1 to %d", npartitions,
+                   DUSK_PLAN_MAX_PARTS);
+    return NULL;
+  }
+  if (dusk_plan_set_parts(sort, npartitions, NULL, 0) != 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  return f;
+}
+
+/* dusk_divisions_*: values[0..n) as f's divisions. */
+static dusk_dataframe *set_divisions(dusk_dataframe *f,
+                                     const dusk_value *values, size_t n,
+                                     dusk_error *err) {
+  dusk_plan *sort = range_sort_of(f, "divisions", true, err);
+  if (sort == NULL)
+    return NULL;
+  if (n < 2 || n > DUSK_PLAN_MAX_PARTS + 1) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_EINVAL,
+                   "divisions: %zu values (2 to %d: one more than the "
+                   "partitions)",
+                   n, DUSK_PLAN_MAX_PARTS + 1);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (values[i].type == DUSK_TYPE_FLOAT64 && isnan(values[i].u.f)) {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL, "divisions: value %zu is NaN", i);
+      return NULL;
+    }
+  if (dusk_plan_set_parts(sort, 0, values, n) != 0) {
+    dusk_dataframe_free(f);
+    dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    return NULL;
+  }
+  return f;
+}
+
+dusk_dataframe *dusk_divisions_int(dusk_dataframe *f, const int64_t *divisions,
+                                   size_t n, dusk_error *err) {
+  dusk_value v[DUSK_PLAN_MAX_PARTS + 1];
+  for (size_t i = 0; i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
+    v[i].type = DUSK_TYPE_INT64;
+    v[i].u.i = divisions[i];
+  }
+  return set_divisions(f, v, divisions ? n : 0, err);
+}
+
+dusk_dataframe *dusk_divisions_float(dusk_dataframe *f,
+                                     const double *divisions, size_t n,
+                                     dusk_error *err) {
+  dusk_value v[DUSK_PLAN_MAX_PARTS + 1];
+  for (size_t i = 0; i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
+    v[i].type = DUSK_TYPE_FLOAT64;
+    v[i].u.f = divisions[i];
+  }
+  return set_divisions(f, v, divisions ? n : 0, err);
+}
+
+dusk_dataframe *dusk_divisions_str(dusk_dataframe *f,
+                                   const char *const *divisions, size_t n,
+                                   dusk_error *err) {
+  dusk_value v[DUSK_PLAN_MAX_PARTS + 1];
+  for (size_t i = 0; i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
+    if (divisions[i] == NULL) {
+      dusk_dataframe_free(f);
+      dusk_error_set(err, DUSK_EINVAL, "divisions: value %zu is NULL", i);
+      return NULL;
+    }
+    v[i].type = DUSK_TYPE_STRING;
+    v[i].u.s.ptr = divisions[i];
+    v[i].u.s.len = strlen(divisions[i]);
+  }
+  return set_divisions(f, v, divisions ? n : 0, err);
+}
+
+dusk_dataframe *dusk_divisions(dusk_dataframe *f, dusk_error *err) {
+  if (range_sort_of(f, "divisions", true, err) == NULL)
+    return NULL;
+  return wrap(dusk_plan_divisions(unwrap(f)), err);
+}
+
 /* The aggregates funcs[i] of columns[i] (NULL columns: every column) for
  * groupby (keys: every function) or a whole-frame reduction (no keys:
  * not size, first or last, which pandas has only per group), as a new

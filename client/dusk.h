@@ -465,6 +465,36 @@ dusk_dataframe *dusk_reset_index(dusk_dataframe *f, const char *name,
  * rows stay in their order. */
 dusk_dataframe *dusk_set_index(dusk_dataframe *f, const char *const *keys,
                                size_t nkeys, int drop, dusk_error *err);
+/* The range partitions of a whole frame's sorted rows (f from
+ * dusk_set_index or dusk_sort_values of a frame, not yet written), as
+ * Dask's set_index(npartitions=, divisions=): what to_csv writes as its
+ * files, one per partition, and what dusk_divisions reports.
+ * dusk_npartitions: 1 to 256 partitions, cut at samples of the data
+ * (the default: one per scan, 2 to 16).  dusk_divisions_*: the n
+ * boundaries of n - 1 partitions (2 <= n <= 257) of a sort by one
+ * ascending key, sorted: partition j holds the keys in [divisions[j],
+ * divisions[j + 1]), the last its upper boundary and the nulls too, and
+ * a key outside them fails the write with an error naming it.  Each
+ * takes the key's type: _int an int64, float64 (or bool: 0, 1) key, or a
+ * datetime's nanoseconds; _float a number key (into an int key rounded
+ * to the ints the bounds hold); _str a string key, or a datetime's
+ * dates ("2024-01-31 12:00"). */
+dusk_dataframe *dusk_npartitions(dusk_dataframe *f, uint32_t npartitions,
+                                 dusk_error *err);
+dusk_dataframe *dusk_divisions_int(dusk_dataframe *f, const int64_t *divisions,
+                                   size_t n, dusk_error *err);
+dusk_dataframe *dusk_divisions_float(dusk_dataframe *f,
+                                     const double *divisions, size_t n,
+                                     dusk_error *err);
+dusk_dataframe *dusk_divisions_str(dusk_dataframe *f,
+                                   const char *const *divisions, size_t n,
+                                   dusk_error *err);
+/* The divisions of f's range partitions (f as for dusk_npartitions, of
+ * one ascending key): a frame whose dusk_compute gives a table of the key
+ * column alone - the least key, the cuts, the greatest non-null key (a
+ * repeated cut once, as Dask's) - or f's given divisions, typed as the
+ * key.  No row when every key is null.  Reads the key column once. */
+dusk_dataframe *dusk_divisions(dusk_dataframe *f, dusk_error *err);
 /* Names the result columns of f's last step, a groupby of n aggregates
  * (labels[i] NULL keeps the i-th's name): pandas' named aggregation
  * agg(total=("x", "sum")).  A label "top" DUSK_LABEL_LEVEL_SEP "sub" is a

@@ -3509,13 +3509,51 @@ static int parse_reset_index(parser *p, plan_chain *f, size_t where) {
   return rc;
 }
 
-/* At "set_index": set_index(keys, drop=True?), keys a column name or a
- * [list] (keys= too).  Of a whole frame's rows, Dask's: sorted by the
- * keys first (stable), then indexed (dusk_set_index). */
+/* At "divisions" after "set_index(": divisions=[value, ...] (1 to
+ * DUSK_PLAN_MAX_PARTS + 1 scalars), into v / *n (string values owned). */
+static int parse_divisions(parser *p, dusk_value *v, size_t *n) {
+  int rc;
+  if ((rc = lex(p)) != 0 ||
+      (rc = expect(p, T_ASSIGN, "expected '=' after %s", "divisions")) != 0)
+    return rc;
+  if (p->tok.kind != T_LBRACKET)
+    return fail(p, here(p), "divisions takes a list [...]");
+  if ((rc = lex(p)) != 0)
+    return rc;
+  while (p->tok.kind != T_RBRACKET) {
+    if (*n == DUSK_PLAN_MAX_PARTS + 1)
+      return fail(p, here(p), "divisions: at most %d values",
+                  DUSK_PLAN_MAX_PARTS + 1);
+    if (p->tok.kind != T_MINUS && p->tok.kind != T_INT &&
+        p->tok.kind != T_FLOAT && p->tok.kind != T_STRING &&
+        !is_word(p, "True") && !is_word(p, "False"))
+      return fail(p, here(p), "divisions: expected a number, a string, "
+                              "True or False");
+    if ((rc = parse_fill_value(p, &v[*n], true)) != 0)
+      return rc;
+    (*n)++;
+    if (p->tok.kind == T_COMMA) {
+      if ((rc = lex(p)) != 0)
+        return rc;
+    } else if (p->tok.kind != T_RBRACKET) {
+      return fail(p, here(p), "expected ',' or ']' in divisions");
+    }
+  }
+  return lex(p);
+}
+
+/* At "set_index": set_index(keys, drop=True?, npartitions=n?,
+ * divisions=[...]?), keys a column name or a [list] (keys= too).  Of a
+ * whole frame's rows, Dask's: sorted by the keys first (stable), then
+ * indexed (dusk_set_index), its range partitions as given
+ * (dusk_npartitions, dusk_divisions_*). */
 static int parse_set_index(parser *p, plan_chain *f, size_t where) {
   strlist keys = {0};
   bool drop = true;
-  dusk_plan *plan;
+  dusk_plan *plan, *sort;
+  dusk_value divs[DUSK_PLAN_MAX_PARTS + 1];
+  size_t ndivs = 0;
+  int64_t nparts = 0;
   int rc;
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s", "set_index")) != 0)
@@ -3543,10 +3581,28 @@ static int parse_set_index(parser *p, plan_chain *f, size_t where) {
   while (rc == 0 && p->tok.kind == T_COMMA) {
     if ((rc = lex(p)) != 0)
       break;
-    if (is_word(p, "drop"))
+    if (is_word(p, "drop")) {
       rc = parse_bool_kwarg(p, "drop", &drop);
-    else if (p->tok.kind != T_RPAREN)
-      rc = fail(p, here(p), "set_index takes keys and drop=");
+    } else if (is_word(p, "npartitions")) {
+      size_t at = p->tok.start;
+      if ((rc = lex(p)) != 0 ||
+          (rc = expect(p, T_ASSIGN, "expected '=' after %s",
+                       "npartitions")) != 0)
+        break;
+      if (p->tok.kind != T_INT || p->tok.u < 1 ||
+          p->tok.u > DUSK_PLAN_MAX_PARTS) {
+        rc = fail(p, at, "npartitions: an int, 1 to %d",
+                  DUSK_PLAN_MAX_PARTS);
+        break;
+      }
+      nparts = (int64_t)p->tok.u;
+      rc = lex(p);
+    } else if (is_word(p, "divisions")) {
+      rc = parse_divisions(p, divs, &ndivs);
+    } else if (p->tok.kind != T_RPAREN) {
+      rc = fail(p, here(p), "set_index takes keys, drop=, npartitions= "
+                            "and divisions=");
+    }
   }
   if (rc != 0 ||
       (rc = expect(p, T_RPAREN, "expected ')' after the arguments of %s",
@@ -3555,10 +3611,33 @@ static int parse_set_index(parser *p, plan_chain *f, size_t where) {
   /* (of a whole frame's rows, sorted by the new index first) */
   plan = dusk_plan_set_index(f->plan, (const char *const *)keys.v, keys.n,
                              drop);
+  f->plan = NULL;
+  sort = (dusk_plan *)dusk_plan_sort_node(plan);
+  if ((nparts > 0 || ndivs > 0) && plan != NULL) {
+    if (sort == NULL || !dusk_plan_sorts_rows(sort)) {
+      rc = fail(p, where, "set_index: npartitions= and divisions= cut a "
+                          "whole frame's rows, not a computed result");
+    } else if (ndivs > 0 &&
+               (ndivs < 2 || keys.n != 1 ||
+                (nparts > 0 && (size_t)nparts != ndivs - 1))) {
+      rc = fail(p, where, "set_index: divisions= of one column, 2 or more "
+                          "values, one more than npartitions=");
+    } else if (dusk_plan_set_parts(sort, (uint32_t)nparts, divs, ndivs) !=
+               0) {
+      rc = nomem(p);
+    }
+    if (rc != 0) {
+      dusk_plan_free(plan);
+      goto done;
+    }
+  }
   snprintf(f->terminal, sizeof f->terminal, "set_index()");
   f->series = false;
   rc = wrap(p, f, plan, where);
 done:
+  for (size_t i = 0; i < ndivs; i++)
+    if (divs[i].type == DUSK_TYPE_STRING)
+      free((char *)divs[i].u.s.ptr);
   strlist_free(&keys);
   return rc;
 }
@@ -3586,6 +3665,21 @@ static int parse_post(parser *p, plan_chain *f, const token *name) {
       return parse_post_rows(p, f, rows[i], name->start);
   if (is_word(p, "to_csv") && dusk_plan_sorts_rows(dusk_plan_sort_node(f->plan)))
     return parse_to_csv(p, f, name->start);
+  if (is_word(p, "divisions") &&
+      dusk_plan_sorts_rows(dusk_plan_sort_node(f->plan))) {
+    /* .divisions of a whole frame's set_index (dusk_divisions) */
+    const dusk_plan *sort = dusk_plan_sort_node(f->plan);
+    dusk_plan *q;
+    int rc;
+    if (sort->ncolumns != 1 || !sort->ascending[0])
+      return fail(p, name->start, "divisions: of a set_index of one column");
+    if ((rc = lex(p)) != 0)
+      return rc;
+    q = dusk_plan_divisions(f->plan);
+    f->plan = NULL;
+    snprintf(f->terminal, sizeof f->terminal, "divisions");
+    return wrap(p, f, q, name->start);
+  }
   return 1;
 }
 

@@ -772,6 +772,9 @@ void dusk_plan_free(dusk_plan *p) {
   }
   free(p->aggs);
   free(p->dir);
+  for (size_t i = 0; i < p->ndivisions; i++)
+    value_destroy(&p->divisions[i]);
+  free(p->divisions);
   free(p->ascending);
   free(p->qs);
   strv_free(p->renamed, p->kind == DUSK_PLAN_RENAME ? p->ncolumns : 0);
@@ -1346,8 +1349,58 @@ dusk_plan *dusk_plan_dropna(dusk_plan *in, const char *const *cols, size_t n,
 
 bool dusk_plan_sorts_rows(const dusk_plan *p) {
   return p != NULL && p->kind == DUSK_PLAN_SORT_VALUES && p->ninputs == 1 &&
-         p->ncolumns > 0 && p->dir == NULL &&
+         p->ncolumns > 0 && p->dir == NULL && !p->divisions_only &&
          !dusk_plan_takes_post(p->inputs[0]);
+}
+
+/* Whether a sort's range partitions were set (the optional fifth field). */
+static bool has_parts(const dusk_plan *p) {
+  return p->nparts > 0 || p->ndivisions > 0 || p->divisions_only;
+}
+
+dusk_plan *dusk_plan_divisions(dusk_plan *p) {
+  dusk_plan *sort = (dusk_plan *)dusk_plan_sort_node(p), *key;
+  const char *name;
+  if (p != sort) { /* the set_index above the sort goes */
+    p->inputs[0] = NULL;
+    dusk_plan_free(p);
+  }
+  name = sort->columns[0];
+  if ((key = dusk_plan_select(sort->inputs[0], &name, 1)) == NULL) {
+    sort->inputs[0] = NULL; /* (freed by the select) */
+    dusk_plan_free(sort);
+    return NULL;
+  }
+  sort->inputs[0] = key;
+  sort->divisions_only = true;
+  return sort;
+}
+
+bool dusk_plan_range_sort(const dusk_plan *p) {
+  p = dusk_plan_sort_node(p);
+  return p != NULL && p->ncolumns > 0 &&
+         (p->dir != NULL || p->divisions_only);
+}
+
+int dusk_plan_set_parts(dusk_plan *sort, uint32_t nparts,
+                        const dusk_value *divisions, size_t n) {
+  dusk_value *v = NULL;
+  if (n > 0 && (v = calloc(n, sizeof *v)) == NULL)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (value_copy(&divisions[i], &v[i]) != 0) {
+      while (i-- > 0)
+        value_destroy(&v[i]);
+      free(v);
+      return -1;
+    }
+  for (size_t i = 0; i < sort->ndivisions; i++)
+    value_destroy(&sort->divisions[i]);
+  free(sort->divisions);
+  sort->divisions = v;
+  sort->ndivisions = n;
+  sort->nparts = n > 0 ? (uint32_t)(n - 1) : nparts;
+  return 0;
 }
 
 const dusk_plan *dusk_plan_sort_node(const dusk_plan *p) {
@@ -1610,6 +1663,16 @@ dusk_plan *dusk_plan_clone(const dusk_plan *p) {
     goto fail;
   if (dup_opt(p->dir, &c->dir) != 0)
     goto fail;
+  c->nparts = p->nparts;
+  c->divisions_only = p->divisions_only;
+  if (p->ndivisions > 0) {
+    if ((c->divisions = calloc(p->ndivisions, sizeof *c->divisions)) == NULL)
+      goto fail;
+    c->ndivisions = p->ndivisions;
+    for (size_t i = 0; i < p->ndivisions; i++)
+      if (value_copy(&p->divisions[i], &c->divisions[i]) != 0)
+        goto fail;
+  }
   if (p->ascending != NULL) {
     if ((c->ascending = malloc(p->nascending ? p->nascending : 1)) == NULL)
       goto fail;
@@ -1832,10 +1895,13 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
     nf++; /* the optional storage options */
   if (p->kind == DUSK_PLAN_DESCRIBE && p->qs != NULL && p->nqs > 0)
     nf++; /* the optional percentiles */
-  if (p->kind == DUSK_PLAN_SORT_VALUES && (p->quicksort || p->dir != NULL))
+  if (p->kind == DUSK_PLAN_SORT_VALUES &&
+      (p->quicksort || p->dir != NULL || has_parts(p)))
     nf++; /* the optional kind: true for quicksort */
-  if (p->kind == DUSK_PLAN_SORT_VALUES && p->dir != NULL)
+  if (p->kind == DUSK_PLAN_SORT_VALUES && (p->dir != NULL || has_parts(p)))
     nf++; /* the optional to_csv directory */
+  if (p->kind == DUSK_PLAN_SORT_VALUES && has_parts(p))
+    nf++; /* the optional range partitions */
   if (p->kind == DUSK_PLAN_CONCAT && p->columns != NULL && p->ncolumns > 0)
     nf++; /* the optional [columns, absent columns' types] */
   PK(msgpack_pack_array(pk, 2 + nf));
@@ -2009,10 +2075,22 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(p->ascending[i] ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
     if (p->kind == DUSK_PLAN_TOPK) {
       PK(msgpack_pack_int64(pk, p->n));
-    } else if (p->quicksort || p->dir != NULL) {
+    } else if (p->quicksort || p->dir != NULL || has_parts(p)) {
       PK(p->quicksort ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
-      if (p->dir != NULL)
+      if (p->dir != NULL || has_parts(p))
         PK(pk_cstr(pk, p->dir));
+      if (has_parts(p)) {
+        PK(msgpack_pack_array(pk, 3));
+        PK(msgpack_pack_uint32(pk, p->nparts));
+        if (p->ndivisions > 0) {
+          PK(msgpack_pack_array(pk, (uint32_t)p->ndivisions));
+          for (size_t i = 0; i < p->ndivisions; i++)
+            PK(pk_value(pk, &p->divisions[i]));
+        } else {
+          PK(msgpack_pack_nil(pk));
+        }
+        PK(p->divisions_only ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+      }
     }
     break;
   default: break;
@@ -2693,6 +2771,65 @@ static int dec_sort_values(dusk_plan *p, const msgpack_object *f,
   return 0;
 }
 
+/* A sort's range partitions: [nparts, [value, ...] | nil, divisions_only]
+ * (plan.h).  Divisions are 2 to DUSK_PLAN_MAX_PARTS + 1 non-null values
+ * of one key; nparts their number less one then, else 0 to
+ * DUSK_PLAN_MAX_PARTS. */
+static int dec_sort_parts(dusk_plan *p, const msgpack_object *o,
+                          const char *where, dusk_error *err) {
+  const msgpack_object *items = NULL;
+  uint32_t n = 0;
+  int64_t nparts = 0;
+  int rc;
+  if ((rc = get_array(o, where, "range partitions", err, &items, &n)) != 0)
+    return rc;
+  if (n != 3)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: range partitions of %" PRIu32 " fields, not 3",
+                          where, n);
+  if ((rc = get_i64(&items[0], where, "nparts", err, &nparts)) != 0)
+    return rc;
+  if (nparts < 0 || nparts > DUSK_PLAN_MAX_PARTS)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: npartitions %" PRId64 " (1 to %d)", where,
+                          nparts, DUSK_PLAN_MAX_PARTS);
+  p->nparts = (uint32_t)nparts;
+  if (items[2].type != MSGPACK_OBJECT_BOOLEAN)
+    return bad_type(err, where, "divisions_only", "a bool", &items[2]);
+  p->divisions_only = items[2].via.boolean;
+  if (items[1].type == MSGPACK_OBJECT_NIL)
+    return 0;
+  {
+    const msgpack_object *d = NULL;
+    uint32_t nd = 0;
+    if ((rc = get_array(&items[1], where, "divisions", err, &d, &nd)) != 0)
+      return rc;
+    if (nd < 2 || nd > DUSK_PLAN_MAX_PARTS + 1 || nd - 1 != p->nparts ||
+        p->ncolumns != 1)
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "%s: %" PRIu32 " divisions for %u partitions "
+                            "of %zu keys (2 to %d divisions, one more than "
+                            "the partitions, of one key)",
+                            where, nd, p->nparts, p->ncolumns,
+                            DUSK_PLAN_MAX_PARTS + 1);
+    if ((p->divisions = calloc(nd, sizeof *p->divisions)) == NULL)
+      return dusk_error_set(err, DUSK_ENOMEM, "%s: out of memory", where);
+    for (uint32_t i = 0; i < nd; i++) {
+      if ((rc = get_value(&d[i], where, "division", err,
+                          &p->divisions[i])) != 0)
+        return rc;
+      p->ndivisions++;
+      if (p->divisions[i].type == DUSK_TYPE_NULL ||
+          (p->divisions[i].type == DUSK_TYPE_FLOAT64 &&
+           p->divisions[i].u.f != p->divisions[i].u.f))
+        return dusk_error_set(err, DUSK_EINVAL,
+                              "%s: division %" PRIu32 " is null or NaN",
+                              where, i);
+    }
+  }
+  return 0;
+}
+
 /* A quantile's or describe's [q, ...]: 1 to DUSK_PLAN_MAX_QUANTILES
  * numbers in [0, 1], into p->qs. */
 static int dec_qs(dusk_plan *p, const msgpack_object *arr, const char *where,
@@ -2965,13 +3102,19 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
     p->quicksort = f[2].via.boolean;
     if (nfields < 4)
       return 0;
-    if ((rc = get_name(&f[3], where, "dir", PLAN_MAX_NAME, false, err,
+    if ((rc = get_name(&f[3], where, "dir", PLAN_MAX_NAME, nfields > 4, err,
                        &p->dir)) != 0)
       return rc;
-    if (p->dir[0] == '\0' || p->ncolumns == 0)
+    if (nfields > 4 && (rc = dec_sort_parts(p, &f[4], where, err)) != 0)
+      return rc;
+    /* (no directory and no divisions query: a sort computed whole, its
+     * partitions unused) */
+    if ((p->dir != NULL && (p->dir[0] == '\0' || p->divisions_only)) ||
+        p->ncolumns == 0)
       return dusk_error_set(err, DUSK_EINVAL,
                             "%s: a sorted to_csv needs a directory and the "
-                            "columns to sort by", where);
+                            "columns to sort by (a divisions query: the "
+                            "columns, no directory)", where);
     return 0;
   case DUSK_PLAN_TOPK:
     if ((rc = dec_sort_values(p, f, where, err)) != 0 ||
@@ -3090,6 +3233,9 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   else if (kind == DUSK_PLAN_SORT_VALUES &&
            o->via.array.size == 2 + nfields + 2)
     nfields += 2; /* kind, then a sorted to_csv's directory */
+  else if (kind == DUSK_PLAN_SORT_VALUES &&
+           o->via.array.size == 2 + nfields + 3)
+    nfields += 3; /* kind, directory, range partitions */
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&
            o->via.array.size == 2 + nfields + 2)
     nfields += 2; /* output, then split_out */

@@ -466,6 +466,24 @@ typedef struct dusk_plan {
    * written as one file by a task of its own (scheduler/query.c
    * add_range_sort). */
   bool quicksort;
+  /* SORT_VALUES of a whole frame's rows: its range partitions (Dask's
+   * set_index(npartitions=, divisions=) and .divisions; df/rangepart.h).
+   * nparts: how many (0: the scheduler's choice); divisions: the
+   * nparts + 1 boundaries the user gave (ndivisions of them, 0: cut by
+   * samples of the data), sorted, the first at or below every key and the
+   * last at or above every non-null key - part j holds the keys in
+   * [divisions[j], divisions[j + 1]), the last part its upper boundary
+   * and the nulls too; a key outside them fails the write.  Strings are
+   * owned; a datetime key takes ints (ns) or date strings.  divisions_only:
+   * the query's answer is the boundaries themselves (a table of the key
+   * column: the least key, the cuts, the greatest non-null key; repeated
+   * cuts once, as Dask's), not the rows.  On the wire the optional fifth
+   * field [nparts, [value, ...] | nil, divisions_only], dir nil when
+   * absent. */
+  uint32_t nparts;
+  dusk_value *divisions;
+  size_t ndivisions;
+  bool divisions_only;
   /* TO_CSV: dir; its columns (optional) are the int64 columns the user
    * typed, which to_csv writes as pandas' nullable Int64 (5, and an empty
    * field for a null) rather than widening to float64 */
@@ -636,6 +654,21 @@ dusk_plan *dusk_plan_topk(dusk_plan *in, const char *const *by, size_t nby,
  * dir set: range-partitioned). */
 bool dusk_plan_sorts_rows(const dusk_plan *p);
 bool dusk_plan_sorted_write(const dusk_plan *p);
+/* Whether p's rows go through the range partitions (df/rangepart.h): a
+ * sorted write, or a query for the divisions alone. */
+bool dusk_plan_range_sort(const dusk_plan *p);
+/* The most range partitions one sort may ask for. */
+#define DUSK_PLAN_MAX_PARTS DUSK_PLAN_MAX_SPLIT_OUT
+/* Sets the range partitions of sort (a whole frame's sort_values node,
+ * dusk_plan_sort_node): nparts, or divisions (n of them, copied; nparts
+ * then n - 1).  0, or -1 out of memory. */
+int dusk_plan_set_parts(dusk_plan *sort, uint32_t nparts,
+                        const dusk_value *divisions, size_t n);
+/* The query for the divisions of p's range partitions (p a whole frame's
+ * sort or set_index of one ascending key, which it takes over): its sort
+ * node alone, reading the key column alone, divisions_only.  NULL out of
+ * memory (p freed). */
+dusk_plan *dusk_plan_divisions(dusk_plan *p);
 /* The sort_values node of a sorted rows plan: p itself, or the sort under
  * p's set_index (NULL when p is neither). */
 const dusk_plan *dusk_plan_sort_node(const dusk_plan *p);

@@ -43,9 +43,44 @@ int dusk_rangepart_cuts(dusk_table *const *samples, size_t n,
                         const dusk_plan *sort, uint32_t nparts,
                         dusk_table **out, dusk_error *err);
 
-/* part[r] for each row r of rows: the number of cuts at or below it. */
+/* part[r] for each row r of rows: the number of cuts at or below it.
+ * When sort has divisions (plan.h), cuts is dusk_rangepart_given's table
+ * (the nparts + 1 boundaries): the inner ones cut, and a key below the
+ * first or above the last (nulls and NaN aside, which go last) fails
+ * with DUSK_EINVAL, naming the key and the boundaries. */
 int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
                           const dusk_plan *sort, uint32_t *part,
                           dusk_error *err);
+
+/* Range partitions with divisions (Dask's set_index divisions=,
+ * .divisions): of one key, ascending (plan.h SORT_VALUES nparts,
+ * divisions, divisions_only). */
+
+/* Appends to sample the rows of rows whose key is the least and the
+ * greatest non-null one (none when every key is null), so the samples
+ * hold the frame's exact bounds.  0, or an error with err set. */
+int dusk_rangepart_add_bounds(const dusk_table *rows, const dusk_plan *sort,
+                              dusk_table *sample, dusk_error *err);
+/* The divisions the samples give (each with dusk_rangepart_add_bounds'
+ * rows): a table of the key column alone, the least non-null key, the
+ * nparts - 1 cuts of the non-null keys, the greatest non-null key, a
+ * repeated boundary kept once but for the last (Dask's); no row when no
+ * key is non-null.  logical: the key's logical type (value.h), marked on
+ * the column. */
+int dusk_rangepart_divisions(dusk_table *const *samples, size_t n,
+                             const dusk_plan *sort, uint32_t nparts,
+                             dusk_type logical, dusk_table **out,
+                             dusk_error *err);
+/* sort's divisions as a table of the key column, typed as that column is
+ * in like (a sample): ints take ints and floats (a float bound rounded to
+ * the ints it holds: up for a lower bound, down for the last, upper one),
+ * floats numbers, strings strings, bools bools, a datetime key (logical)
+ * ints of nanoseconds or date strings.  Refused (DUSK_ETYPE, DUSK_EINVAL)
+ * when a value does not fit the key or they are not sorted (equal ones
+ * leave empty parts between them; the API layers refuse them as Dask
+ * does, but for the last two). */
+int dusk_rangepart_given(const dusk_table *like, const dusk_plan *sort,
+                         dusk_type logical, dusk_table **out,
+                         dusk_error *err);
 
 #endif

@@ -24,9 +24,11 @@
 /* Bump it whenever any message other than the frozen ones (msg.h) changes,
  * or what workers must agree on (6: a shuffle's df_split hashes key values
  * column by column, so a part's keys from workers of version 5 and 6
- * would not meet): peers of different versions then refuse each other at
- * the handshake, each naming both versions. */
-#define DUSK_PROTO_VERSION 6
+ * would not meet; 7: a sort's plan carries its range partitions, which a
+ * worker of version 6 would refuse as a plan of too many fields): peers of
+ * different versions then refuse each other at the handshake, each naming
+ * both versions. */
+#define DUSK_PROTO_VERSION 7
 #define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_wire_frame {

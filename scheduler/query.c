@@ -3192,7 +3192,11 @@ static size_t *add_dedup_shuffle(sched_query *q, specs *sp,
 
 /* A sorted to_csv (plan.h SORT_VALUES with dir; df/rangepart.h): each
  * scan's rows partial is sampled where it is (df_sample); df_cuts turns
- * the samples into nparts - 1 cut rows; df_split cuts each partial into
+ * the samples into nparts - 1 cut rows (or the divisions the user gave
+ * into their typed rows: its answer when the query asks for the
+ * divisions alone, as df_cuts then makes them from the samples too;
+ * nparts the user's, else one per scan, 2 to RANGE_SORT_MAX_PARTS);
+ * df_split cuts each partial into
  * all nparts parts at once, where it is; df_pick hands part j of it to
  * part j's combine tree and df_final, which sorts that part's rows (ties
  * in file order) and writes its file; df_gather lists the files in order
@@ -3202,7 +3206,9 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
                            size_t nlevel, const dusk_buf *tail_plan,
                            const dusk_buf *nulls) {
   size_t fanin = (size_t)q->s->cfg.combine_fanin;
-  uint32_t nparts = nlevel < 2                      ? 2
+  const dusk_plan *sort = dusk_plan_sort_node(q->plan);
+  uint32_t nparts = sort->nparts > 0                 ? sort->nparts
+                    : nlevel < 2                     ? 2
                     : nlevel > RANGE_SORT_MAX_PARTS ? RANGE_SORT_MAX_PARTS
                                                     : (uint32_t)nlevel;
   size_t *samples = dusk_xcalloc(nlevel + 1, sizeof *samples);
@@ -3219,9 +3225,19 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
     dusk_buf a;
     dusk_buf_init(&a);
     encode_part_args(&a, tail_plan, nulls, 0, nparts);
-    snprintf(key, sizeof key, "%s/cuts", q->final_key);
+    if (sort->divisions_only) /* the answer */
+      snprintf(key, sizeof key, "%s", q->final_key);
+    else
+      snprintf(key, sizeof key, "%s/cuts", q->final_key);
     cuts = add_spec(sp, key, DUSK_DF_CUTS, &a);
     set_deps(sp, cuts, samples, nlevel);
+  }
+  if (sort->divisions_only) {
+    q->stay = dusk_xrealloc(q->stay,
+                            (q->nstay + nlevel + 1) * sizeof *q->stay);
+    for (size_t i = 0; i < nlevel; i++)
+      q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+    goto out;
   }
   for (size_t i = 0; i < nlevel; i++) {
     dusk_buf a;
@@ -3258,6 +3274,7 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
     q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
     q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
   }
+out: /* (args went to the last spec made with it, or holds nothing) */
   free(samples);
   free(splits);
   free(picks);
@@ -3515,7 +3532,7 @@ static void lower_and_submit(sched_query *q) {
   {
     const dusk_plan *r = dusk_plan_result_root(q->plan);
     uint32_t nauto;
-    if (dusk_plan_sorted_write(q->plan) && nlevel > 0)
+    if (dusk_plan_range_sort(q->plan) && nlevel > 0)
       add_range_sort(q, &sp, level, nlevel, &tail_plan, &nulls);
     else if ((r->kind == DUSK_PLAN_GROUPBY ||
               r->kind == DUSK_PLAN_VALUE_COUNTS) &&

@@ -4047,9 +4047,10 @@ static int sort_args(const dusk_op_call *call, const char *op,
   if ((rc = dusk_tail_args_decode(call->args, ta, err)) != 0 ||
       (rc = dusk_plan_decode(ta->plan, plan, err)) != 0)
     return rc;
-  if (!dusk_plan_sorted_write(*plan))
+  if (!dusk_plan_range_sort(*plan))
     return dusk_error_set(err, DUSK_EINVAL,
-                          "%s: the plan is no sort_values written by to_csv",
+                          "%s: the plan is no sort_values written by to_csv "
+                          "or asked for its divisions",
                           op);
   return 0;
 }
@@ -4066,7 +4067,7 @@ static int rows_partial(dusk_slice bytes, dusk_slice *rs, dusk_table **t,
 }
 
 /* df_sample: a scan's rows partial -> an evenly spaced sample of its rows
- * (a table). */
+ * (a table), and for a divisions query its least and greatest keys. */
 static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_plan *plan = NULL;
@@ -4088,6 +4089,11 @@ static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
     dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
     goto out;
   }
+  if (dusk_plan_sort_node(plan)->divisions_only &&
+      dusk_plan_sort_node(plan)->ndivisions == 0 &&
+      (rc = dusk_rangepart_add_bounds(t, dusk_plan_sort_node(plan), sample,
+                                      &err)) != 0)
+    goto out;
   call->result.len = 0;
   if ((rc = dusk_table_encode(sample, &call->result)) != 0)
     dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
@@ -4098,7 +4104,9 @@ out:
   return rc != 0 ? fail(call, &err) : 0;
 }
 
-/* df_cuts: every scan's sample -> the nparts - 1 cut rows (a table). */
+/* df_cuts: every scan's sample -> the nparts - 1 cut rows (a table); with
+ * divisions given, their rows, typed as the key; for a divisions query
+ * (the answer), the divisions. */
 static int op_df_cuts(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_plan *plan = NULL;
@@ -4113,8 +4121,22 @@ static int op_df_cuts(const dusk_op_api *api, dusk_op_call *call) {
   for (n = 0; n < call->ninputs; n++)
     if ((rc = dusk_table_decode(call->inputs[n], &samples[n], &err)) != 0)
       goto out;
-  rc = dusk_rangepart_cuts(samples, n, dusk_plan_sort_node(plan), ta.nparts,
-                           &cuts, &err);
+  {
+    const dusk_plan *sort = dusk_plan_sort_node(plan);
+    ltypes_map lt;
+    dusk_type logical;
+    logical_types_at(sort->inputs[0], &lt);
+    logical = logical_of(&lt, sort->columns[0]);
+    if (n == 0)
+      rc = dusk_error_set(&err, DUSK_EINVAL, "df_cuts: no samples");
+    else if (sort->ndivisions > 0)
+      rc = dusk_rangepart_given(samples[0], sort, logical, &cuts, &err);
+    else if (sort->divisions_only)
+      rc = dusk_rangepart_divisions(samples, n, sort, ta.nparts, logical,
+                                    &cuts, &err);
+    else
+      rc = dusk_rangepart_cuts(samples, n, sort, ta.nparts, &cuts, &err);
+  }
   if (rc == 0) {
     call->result.len = 0;
     if ((rc = dusk_table_encode(cuts, &call->result)) != 0)
@@ -4226,10 +4248,12 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
   if ((rc = rows_partial(call->inputs[0], &rs, &t, err)) != 0 ||
       (rc = dusk_table_decode(call->inputs[1], &cuts, err)) != 0)
     goto out;
-  if (cuts->nrows >= ta->nparts) { /* a part per cut and one after */
+  if (sort->ndivisions > 0 ? cuts->nrows != (size_t)ta->nparts + 1
+                            : cuts->nrows >= ta->nparts) {
+    /* a part per cut and one after; between two divisions */
     rc = dusk_error_set(err, DUSK_EPROTO,
-                        "df_split: %zu cuts for %u parts (at most %u)",
-                        cuts->nrows, ta->nparts, ta->nparts - 1);
+                        "df_split: %zu cuts for %u parts", cuts->nrows,
+                        ta->nparts);
     goto out;
   }
   which = dusk_xcalloc(t->nrows + 1, sizeof *which);
@@ -4897,7 +4921,7 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = dusk_plan_decode(ta.plan, &plan, &err)) != 0)
     goto out;
-  if (ta.nparts >= 2 && call->ninputs == 2 && dusk_plan_sorted_write(plan)) {
+  if (ta.nparts >= 1 && call->ninputs == 2 && dusk_plan_range_sort(plan)) {
     rc = split_by_cuts(call, &ta, dusk_plan_sort_node(plan), &err);
     goto out;
   }

@@ -1572,6 +1572,89 @@ def _index_keys(other):
         "columns of the frame)")
 
 
+def sorted_names(names):
+    return sorted(str(n) for n in names)
+
+
+def _checked_divisions(divisions):
+    """divisions as Dask checks them: a list of 2 to 257 values, sorted,
+    unique but for the last two; as a tuple."""
+    if isinstance(divisions, (str, bytes)) or \
+            not hasattr(divisions, "__len__"):
+        raise TypeError("divisions: a list or tuple of index values")
+    divs = tuple(divisions)
+    if not 2 <= len(divs) <= 257:
+        raise ValueError(f"divisions: {len(divs)} values (2 to 257: one "
+                         "more than the partitions)")
+    for v in divs:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            raise ValueError("divisions: no value may be None or NaN")
+    try:
+        ordered = list(divs) == sorted(divs)
+    except TypeError as e:
+        raise TypeError(f"divisions: values of one type ({e})") from None
+    if not ordered:
+        raise ValueError("New division must be sorted")
+    if len(set(divs[:-1])) != len(divs) - 1:
+        raise ValueError("New division must be unique, except for the last "
+                         "element")
+    return divs
+
+
+def _division_args(values):
+    """Index values as the core takes them: all ints, all floats or all
+    strs (datetimes as ints of nanoseconds, bools as 0 and 1; ints among
+    floats become floats); the worker types them as the index column."""
+    import numpy as np
+    import pandas as pd
+    out = []
+    for v in values:
+        if isinstance(v, (pd.Timestamp, np.datetime64)) or \
+                type(v).__name__ in ("datetime", "date"):
+            out.append(int(pd.Timestamp(v).value))
+        elif isinstance(v, (bool, np.bool_, int, np.integer)):
+            out.append(int(v))
+        elif isinstance(v, (float, np.floating)):
+            out.append(float(v))
+        elif isinstance(v, str):
+            out.append(v)
+        else:
+            raise TypeError(f"divisions: {v!r} is no int, float, str, bool "
+                            "or datetime")
+    if any(isinstance(v, float) for v in out) and \
+            all(isinstance(v, (int, float)) for v in out):
+        out = [float(v) for v in out]
+    return out
+
+
+class _Partitions:
+    """DataFrame.partitions of a set_index frame."""
+
+    def __init__(self, df):
+        self._df = df
+
+    def __len__(self):
+        return self._df.npartitions
+
+    def __getitem__(self, key):
+        n = self._df.npartitions
+        if isinstance(key, slice):
+            lo, hi, step = key.indices(n)
+            if step != 1 or lo >= hi:
+                raise NotImplementedError(
+                    "partitions[a:b]: a contiguous, non-empty run")
+        elif isinstance(key, (int,)) and not isinstance(key, bool):
+            if not -n <= key < n:
+                raise IndexError(f"partition {key} of {n}")
+            lo = key % n
+            hi = lo + 1
+        else:
+            raise NotImplementedError(
+                "partitions[i] or partitions[a:b] (a list of them is not "
+                "contiguous)")
+        return self._df._index_rows(lo, hi)
+
+
 class _IndexLoc:
     """DataFrame.loc of a set_index frame (DataFrame.loc)."""
 
@@ -1618,6 +1701,8 @@ class DataFrame(_Lazy):
 
     # set_index of a whole frame: (the frame before, keys, drop), for loc
     _index_of = None
+    # its divisions (Dask's), when given or once computed
+    _divisions = None
 
     def __init__(self, frame, npartitions=None, shape="frame", name=None):
         super().__init__(frame, npartitions, shape, name)
@@ -2070,22 +2155,37 @@ class DataFrame(_Lazy):
         select by index value (a filter before the sort).  Of a computed
         result (after groupby, head, ...), pandas' set_index (no sort).
         sorted=True (the data already in index order) needs nothing else:
-        the sort checks it anyway."""
+        the sort checks it anyway.
+
+        The range partitions, as Dask's: divisions=[d0, ..., dn] (sorted,
+        unique but for the last two) gives n partitions, partition i the
+        index values in [d_i, d_i+1), the last its upper bound and the
+        nulls too; npartitions=n (1 to 256) cuts n of them at samples of
+        the data (default: one per scan, 2 to 16).  .divisions then
+        gives the boundaries (computed once, reading the index column:
+        the least value, the cuts, the greatest), .npartitions their
+        number, get_partition(i) / partitions[i] a partition's rows, and
+        to_csv writes one file per partition.  A value outside given
+        divisions fails to_csv with an error naming it."""
         if inplace:
             raise NotImplementedError("set_index(inplace=True)")
-        if kwargs or npartitions is not None or divisions is not None:
-            given = list(kwargs) + \
-                (["npartitions"] if npartitions is not None else []) + \
-                (["divisions"] if divisions is not None else [])
+        if kwargs:
             raise NotImplementedError(
-                "set_index: " + ", ".join(given) + " (dusk range-partitions "
-                "by samples of the data, and only where it writes: to_csv)")
+                "set_index: " + ", ".join(sorted_names(kwargs)) +
+                " (dusk takes drop=, sorted=, npartitions= and divisions=)")
+        if npartitions == "auto":
+            npartitions = None
         if not sort:
             raise NotImplementedError(
                 "set_index(sort=False): dusk's set_index of a whole frame "
                 "sorts by the new index, as Dask's default; compute() then "
                 "set_index in pandas for the file order")
         keys = _index_keys(other)
+        if (npartitions is not None or divisions is not None) and \
+                (self._in_pandas or self._shape in self._RESULTS):
+            raise NotImplementedError(
+                "set_index: npartitions= and divisions= cut a whole frame's "
+                "rows; a computed result is one pandas frame")
         if self._in_pandas:
             return self._local(lambda r: r.set_index(keys, drop=drop))
         if self._shape in self._RESULTS:
@@ -2093,9 +2193,101 @@ class DataFrame(_Lazy):
             # their order: pandas' set_index
             return self._result_step(self._frame.set_index(keys, bool(drop)))
         self._need_open("set_index")
-        out = DataFrame(self._frame.set_index(keys, bool(drop)), None,
-                        "sorted_rows", self._name)
+        frame = self._frame.set_index(keys, bool(drop))
+        given = None
+        if divisions is not None:
+            if len(keys) != 1:
+                raise NotImplementedError(
+                    "set_index: divisions= of several columns (a "
+                    "MultiIndex); npartitions= cuts them")
+            given = _checked_divisions(divisions)
+            if npartitions is not None and npartitions != len(given) - 1:
+                raise ValueError(
+                    f"set_index: npartitions={npartitions} with "
+                    f"{len(given)} divisions ({len(given) - 1} partitions)")
+            frame = frame.set_divisions(_division_args(given))
+        elif npartitions is not None:
+            if isinstance(npartitions, bool) or \
+                    not isinstance(npartitions, int) or \
+                    not 1 <= npartitions <= 256:
+                raise ValueError(
+                    f"set_index: npartitions={npartitions!r} (an int, 1 to "
+                    "256)")
+            frame = frame.npartitions(npartitions)
+        out = DataFrame(frame, None, "sorted_rows", self._name)
         out._index_of = (self, keys, bool(drop))
+        out._divisions = given
+        return out
+
+    # -- a set_index frame's partitions (Dask's divisions)
+    @property
+    def known_divisions(self):
+        """Whether the partitions' index bounds are known: after
+        set_index (computed on first use when not given)."""
+        return self._index_of is not None
+
+    @property
+    def divisions(self):
+        """The partitions' index bounds, as Dask's: after set_index
+        (d0, ..., dn), partition i holding the index values in
+        [d_i, d_i+1) (the last its upper bound and the nulls);
+        computed once when not given (reading the index column: the
+        least value, the cuts, the greatest).  Otherwise unknown: None
+        for each, as Dask's read_csv."""
+        if self._index_of is None:
+            n = self.npartitions
+            return (None,) * ((n if n is not None else 0) + 1)
+        if self._divisions is None:
+            if len(self._index_of[1]) != 1:
+                raise NotImplementedError(
+                    "divisions of a set_index of several columns (a "
+                    "MultiIndex)")
+            table = _run(default_client(), self._frame.divisions())
+            values = to_pandas(table, "frame", None).iloc[:, 0].tolist()
+            self._divisions = tuple(values) if values else (None, None)
+        return self._divisions
+
+    @property
+    def npartitions(self):
+        if self._index_of is None:
+            return self._npartitions
+        return len(self.divisions) - 1
+
+    def get_partition(self, n):
+        """Partition n of a set_index frame (Dask's): the rows whose index
+        lies in its divisions, sorted, with those divisions."""
+        return self.partitions[n]
+
+    @property
+    def partitions(self):
+        """partitions[i] and partitions[a:b] (contiguous) of a set_index
+        frame: their rows, sorted by the index."""
+        if self._index_of is None:
+            raise NotImplementedError(
+                "partitions of a frame before set_index: dusk's partitions "
+                "are byte ranges of the files, cut by the scheduler; "
+                "set_index(col) first")
+        return _Partitions(self)
+
+    def _index_rows(self, lo, hi):
+        """Partitions lo..hi-1 of this set_index frame (0 <= lo < hi <=
+        npartitions): its base's rows whose index lies in their bounds,
+        set_index again with those divisions."""
+        base, keys, drop = self._index_of
+        divs = self.divisions
+        n = len(divs) - 1
+        if divs[0] is None:  # no index value at all: one partition of nulls
+            return base[base[keys[0]].isnull()].set_index(keys, drop=drop)
+        col = base[keys[0]]
+        mask = col >= divs[lo]
+        if hi < n:
+            mask = mask & (col < divs[hi])
+        else:
+            mask = (mask & (col <= divs[n])) | col.isnull()
+        out = base[mask].set_index(keys, drop=drop)
+        bounds = list(divs[lo:hi + 1])
+        out._divisions = tuple(bounds)
+        out._frame = out._frame.set_divisions(_division_args(bounds))
         return out
 
     @property
@@ -2256,7 +2448,12 @@ class DataFrame(_Lazy):
         d = os.path.abspath(os.fspath(filename))
         if "*" in os.path.basename(d):
             d = os.path.dirname(d)
-        return _compute_now(self._frame.to_csv(d), "to_csv", None)
+        frame = self._frame
+        if self._index_of is not None and self._divisions is not None and \
+                self._divisions[0] is not None:
+            # one file per partition of .divisions
+            frame = frame.set_divisions(_division_args(self._divisions))
+        return _compute_now(frame.to_csv(d), "to_csv", None)
 
     def drop_duplicates(self, subset=None, keep="first", inplace=False,
                         ignore_index=False, split_every=None,

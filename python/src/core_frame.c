@@ -529,6 +529,92 @@ static PyObject *frame_set_index(core_Frame *self, PyObject *args) {
   return frame_wrap_from(self, f, &err);
 }
 
+/* npartitions(n): the range partitions of a whole frame's sort
+ * (dusk_npartitions). */
+static PyObject *frame_npartitions(core_Frame *self, PyObject *args) {
+  unsigned int n;
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  if (!PyArg_ParseTuple(args, "I", &n))
+    return NULL;
+  if ((f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap_from(self, dusk_npartitions(f, n, &err), &err);
+}
+
+/* set_divisions(values): a list of ints, of floats or of strs, all of one
+ * kind (the Python layer converts), as dusk_divisions_int / _float /
+ * _str. */
+static PyObject *frame_set_divisions(core_Frame *self, PyObject *args) {
+  PyObject *values, *fast;
+  Py_ssize_t n;
+  void *buf = NULL;
+  dusk_dataframe *f = NULL;
+  dusk_error err = {0};
+  int kind = -1; /* 0 int, 1 float, 2 str */
+  if (!PyArg_ParseTuple(args, "O", &values))
+    return NULL;
+  if ((fast = PySequence_Fast(values, "divisions: a list")) == NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE(fast);
+  if (n < 2 || n > 257) {
+    PyErr_Format(PyExc_ValueError,
+                 "divisions: %zd values (2 to 257: one more than the "
+                 "partitions)", n);
+    goto out;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *v = PySequence_Fast_GET_ITEM(fast, i);
+    int k = PyLong_Check(v) && !PyBool_Check(v) ? 0
+            : PyFloat_Check(v)                  ? 1
+            : PyUnicode_Check(v)                ? 2
+                                                : -1;
+    if (k < 0 || (kind >= 0 && k != kind)) {
+      PyErr_SetString(PyExc_TypeError,
+                      "divisions: all ints, all floats or all strs");
+      goto out;
+    }
+    kind = k;
+  }
+  if ((buf = PyMem_Calloc((size_t)n, 8)) == NULL) {
+    PyErr_NoMemory();
+    goto out;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *v = PySequence_Fast_GET_ITEM(fast, i);
+    if (kind == 0)
+      ((int64_t *)buf)[i] = PyLong_AsLongLong(v);
+    else if (kind == 1)
+      ((double *)buf)[i] = PyFloat_AsDouble(v);
+    else if ((((const char **)buf)[i] = PyUnicode_AsUTF8(v)) == NULL)
+      goto out;
+    if (PyErr_Occurred())
+      goto out;
+  }
+  if ((f = frame_copy(self)) == NULL)
+    goto out;
+  f = kind == 0   ? dusk_divisions_int(f, buf, (size_t)n, &err)
+      : kind == 1 ? dusk_divisions_float(f, buf, (size_t)n, &err)
+                  : dusk_divisions_str(f, buf, (size_t)n, &err);
+  PyMem_Free(buf);
+  Py_DECREF(fast);
+  return frame_wrap_from(self, f, &err);
+out:
+  PyMem_Free(buf);
+  Py_DECREF(fast);
+  return NULL;
+}
+
+/* divisions(): the frame whose compute gives the divisions (dusk_divisions). */
+static PyObject *frame_divisions(core_Frame *self, PyObject *noargs) {
+  dusk_dataframe *f;
+  dusk_error err = {0};
+  (void)noargs;
+  if ((f = frame_copy(self)) == NULL)
+    return NULL;
+  return frame_wrap_from(self, dusk_divisions(f, &err), &err);
+}
+
 /* drop_duplicates(columns): the first row of each distinct key. */
 static PyObject *frame_drop_duplicates(core_Frame *self, PyObject *args) {
   PyObject *cols, *fast = NULL;
@@ -735,6 +821,12 @@ static PyMethodDef frame_methods[] = {
      "sort_values(by, ascending, kind=None): rows ordered"},
     {"set_index", (PyCFunction)frame_set_index, METH_VARARGS,
      "set_index(keys, drop): those columns as the index"},
+    {"npartitions", (PyCFunction)frame_npartitions, METH_VARARGS,
+     "npartitions(n): a whole frame's sort cut into n range partitions"},
+    {"set_divisions", (PyCFunction)frame_set_divisions, METH_VARARGS,
+     "set_divisions(values): a set_index's partition boundaries"},
+    {"divisions", (PyCFunction)frame_divisions, METH_NOARGS,
+     "divisions(): the frame whose result is the partition boundaries"},
     {"drop_duplicates", (PyCFunction)frame_drop_duplicates, METH_VARARGS,
      "drop_duplicates(columns): the first row of each distinct key"},
     {"nlargest", (PyCFunction)frame_nlargest, METH_VARARGS,

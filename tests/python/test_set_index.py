@@ -125,8 +125,9 @@ def test_refusals(client, data):
         df.set_index("k", sort=False)
     with pytest.raises(NotImplementedError, match="inplace"):
         df.set_index("k", inplace=True)
-    with pytest.raises(NotImplementedError, match="divisions"):
-        df.set_index("k", divisions=[0, 5, 10])
+    with pytest.raises(NotImplementedError, match="npartitions= and "
+                       "divisions="):
+        df.set_index("k", shuffle="tasks")
     with pytest.raises(NotImplementedError, match="set_index"):
         df.loc[3]
     with pytest.raises(NotImplementedError, match="MultiIndex"):

@@ -775,8 +775,51 @@ START_TEST(test_set_index) {
   dusk_plan_free(p);
   parse_fails("read_csv('a').set_index()", "set_index: expected a column");
   parse_fails("read_csv('a').set_index('k', append=True)",
-              "set_index takes keys and drop=");
+              "set_index takes keys, drop=, npartitions= and divisions=");
   parse_fails("read_csv('a').set_index([])", "set_index");
+  /* the range partitions: npartitions=, divisions= of every value kind,
+   * .divisions (the sort alone, over the key alone) */
+  p = parse_ok("read_csv('a').set_index('k', npartitions=5).to_csv('o')");
+  ck_assert_uint_eq(p->inputs[0]->nparts, 5);
+  ck_assert(dusk_plan_sorted_write(p));
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').set_index('k', divisions=[-3, 2.5, 'x', True],"
+               " npartitions=3)");
+  {
+    const dusk_plan *sort = p->inputs[0];
+    ck_assert_uint_eq(sort->nparts, 3);
+    ck_assert_uint_eq(sort->ndivisions, 4);
+    ck_assert_int_eq(sort->divisions[0].u.i, -3);
+    ck_assert(sort->divisions[1].u.f == 2.5);
+    ck_assert_int_eq(sort->divisions[2].type, DUSK_TYPE_STRING);
+    ck_assert_int_eq(sort->divisions[3].type, DUSK_TYPE_BOOL);
+  }
+  dusk_plan_free(p);
+  p = parse_ok("read_csv('a').set_index('k', npartitions=2).divisions");
+  ck_assert_int_eq(p->kind, DUSK_PLAN_SORT_VALUES);
+  ck_assert(p->divisions_only && p->nparts == 2 && dusk_plan_range_sort(p));
+  ck_assert_int_eq(p->inputs[0]->kind, DUSK_PLAN_SELECT);
+  ck_assert_str_eq(p->inputs[0]->columns[0], "k");
+  dusk_plan_free(p);
+  parse_fails("read_csv('a').set_index('k', npartitions=0)",
+              "npartitions: an int, 1 to 256");
+  parse_fails("read_csv('a').set_index('k', npartitions=257)",
+              "npartitions: an int, 1 to 256");
+  parse_fails("read_csv('a').set_index('k', divisions=[1])",
+              "divisions= of one column, 2 or more values");
+  parse_fails("read_csv('a').set_index(['k', 'j'], divisions=[1, 2])",
+              "divisions= of one column");
+  parse_fails("read_csv('a').set_index('k', divisions=[1, 2, 3], "
+              "npartitions=3)",
+              "one more than npartitions=");
+  parse_fails("read_csv('a').set_index('k', divisions=[1, None])",
+              "divisions: expected a number, a string, True or False");
+  parse_fails("read_csv('a').set_index('k', divisions=3)",
+              "divisions takes a list");
+  parse_fails("read_csv('a').head(3).set_index('k', npartitions=2)",
+              "not a computed result");
+  parse_fails("read_csv('a').set_index(['k', 'j']).divisions",
+              "divisions: of a set_index of one column");
 }
 END_TEST
 

@@ -2163,6 +2163,98 @@ START_TEST(test_sort_kind_wire) {
 }
 END_TEST
 
+/* A sort's range partitions (the optional fifth field): npartitions and
+ * divisions of every value kind survive encode, decode and clone; a
+ * divisions query has no directory; bad ones are refused. */
+START_TEST(test_sort_parts_wire) {
+  uint8_t asc[] = {1};
+  const char *by[] = {"x"};
+  dusk_value d[3] = {{.type = DUSK_TYPE_INT64, .u.i = -4},
+                     {.type = DUSK_TYPE_FLOAT64, .u.f = 2.5},
+                     {.type = DUSK_TYPE_STRING, .u.s = {"zz", 2}}};
+  dusk_plan *p = dusk_plan_sort_values(leaf("s.csv"), by, 1, asc, 1), *q = NULL,
+            *c;
+  dusk_buf b;
+  packed pk;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_uint_eq(p->nparts, 2);
+  dusk_buf_init(&b);
+  ck_assert_int_eq(dusk_plan_encode(p, &b), 0);
+  ck_assert_int_eq(dusk_plan_decode(sl((const char *)b.data, b.len), &q, NULL),
+                   0);
+  c = dusk_plan_clone(q);
+  for (int k = 0; k < 2; k++) {
+    const dusk_plan *x = k ? c : q;
+    ck_assert_uint_eq(x->nparts, 2);
+    ck_assert_uint_eq(x->ndivisions, 3);
+    ck_assert_ptr_null(x->dir);
+    ck_assert(!x->divisions_only);
+    ck_assert(dusk_plan_sorts_rows(x)); /* computed whole: parts unused */
+    ck_assert(!dusk_plan_range_sort(x));
+    ck_assert_int_eq(x->divisions[0].u.i, -4);
+    ck_assert(x->divisions[1].u.f == 2.5);
+    ck_assert_uint_eq(x->divisions[2].u.s.len, 2);
+    ck_assert_int_eq(memcmp(x->divisions[2].u.s.ptr, "zz", 2), 0);
+  }
+  dusk_plan_free(c);
+  dusk_plan_free(q);
+  /* npartitions alone, as a divisions query: a range sort */
+  ck_assert_int_eq(dusk_plan_set_parts(p, 7, NULL, 0), 0);
+  ck_assert_uint_eq(p->ndivisions, 0);
+  p->divisions_only = true;
+  b.len = 0;
+  ck_assert_int_eq(dusk_plan_encode(p, &b), 0);
+  ck_assert_int_eq(dusk_plan_decode(sl((const char *)b.data, b.len), &q, NULL),
+                   0);
+  ck_assert_uint_eq(q->nparts, 7);
+  ck_assert(q->divisions_only && dusk_plan_range_sort(q));
+  ck_assert(!dusk_plan_sorts_rows(q) && !dusk_plan_sorted_write(q));
+  dusk_plan_free(q);
+  dusk_plan_free(p);
+  dusk_buf_destroy(&b);
+  /* refusals: [nparts, divisions, divisions_only] after kind and dir */
+  for (int bad = 0; bad < 6; bad++) {
+    packed_init(&pk);
+    msgpack_pack_array(&pk.pk, 2);
+    pk_node(&pk, DUSK_PLAN_SORT_VALUES, 1, 5);
+    msgpack_pack_array(&pk.pk, 1);
+    pk_s(&pk, "x");
+    msgpack_pack_array(&pk.pk, 1);
+    msgpack_pack_true(&pk.pk);
+    msgpack_pack_false(&pk.pk);
+    if (bad == 5)
+      pk_s(&pk, "/tmp/d"); /* a directory and a divisions query */
+    else
+      msgpack_pack_nil(&pk.pk);
+    msgpack_pack_array(&pk.pk, 3);
+    msgpack_pack_int(&pk.pk, bad == 0 ? 300 : bad == 1 ? 3 : 1);
+    if (bad == 1 || bad == 2 || bad == 3) {
+      msgpack_pack_array(&pk.pk, 2);
+      msgpack_pack_int(&pk.pk, 0);
+      if (bad == 3)
+        msgpack_pack_double(&pk.pk, NAN);
+      else
+        msgpack_pack_nil(&pk.pk);
+    } else {
+      msgpack_pack_nil(&pk.pk);
+    }
+    if (bad == 4)
+      msgpack_pack_int(&pk.pk, 1);
+    else
+      msgpack_pack_true(&pk.pk);
+    pk_leaf(&pk);
+    expect_packed_fail(&pk, bad == 4 ? DUSK_ETYPE : DUSK_EINVAL,
+                       "plan sort_values",
+                       bad == 0   ? "npartitions 300"
+                       : bad == 1 ? "2 divisions for 3 partitions"
+                       : bad == 2 ? "division 1 is null"
+                       : bad == 3 ? "division 1 is null or NaN"
+                       : bad == 4 ? "divisions_only"
+                                  : "a sorted to_csv needs");
+  }
+}
+END_TEST
+
 static void pk_sep(packed *p, const char *sep, size_t n) {
   packed_init(p);
   msgpack_pack_array(&p->pk, 1);
@@ -2760,6 +2852,7 @@ int main(void) {
   tcase_add_test(tc, test_merge_names);
   tcase_add_test(tc, test_bad_sort_values);
   tcase_add_test(tc, test_sort_kind_wire);
+  tcase_add_test(tc, test_sort_parts_wire);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("roundtrip");

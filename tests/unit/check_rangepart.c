@@ -1,7 +1,9 @@
 /* check_rangepart.c - a sorted frame's range partitions (df/rangepart.h):
  * samples, cuts and the part of each row, on keys with nulls, NaN, ties,
- * text and descending directions; cuts that balance parts; and refusals
- * (a key the rows lack, samples of other columns). */
+ * text and descending directions; cuts that balance parts; refusals (a
+ * key the rows lack, samples of other columns); divisions computed from
+ * samples with exact bounds, and given ones typed as the key, their
+ * parts and the keys outside them. */
 #include "rangepart.h"
 
 #include <check.h>
@@ -168,8 +170,12 @@ START_TEST(test_refusals) {
   ck_assert_int_eq(dusk_rangepart_cuts(&t, 1, bad, 2, &cuts, &err),
                    DUSK_ENOTFOUND);
   ck_assert_ptr_nonnull(strstr(err.message, "'nope'"));
-  ck_assert_int_eq(dusk_rangepart_cuts(&t, 1, p, 1, &cuts, &err),
+  ck_assert_int_eq(dusk_rangepart_cuts(&t, 1, p, 0, &cuts, &err),
                    DUSK_EINVAL);
+  ck_assert_int_eq(dusk_rangepart_cuts(&t, 1, p, 1, &cuts, &err), 0);
+  ck_assert_uint_eq(cuts->nrows, 0); /* one part: no cut */
+  dusk_table_free(cuts);
+  cuts = NULL;
   other = dusk_table_new(oname, otype, 1, 0);
   two[0] = t;
   two[1] = other;
@@ -192,6 +198,194 @@ START_TEST(test_refusals) {
 }
 END_TEST
 
+/* Computed divisions: each scan's sample holds its exact least and
+ * greatest non-null keys (not where the even sample falls), the
+ * divisions are them and the cuts between, a repeated cut once but the
+ * last; no non-null key gives no division. */
+START_TEST(test_computed_divisions) {
+  enum { N = 3000 };
+  int64_t *k = calloc(N, sizeof *k);
+  bool *kn = calloc(N, sizeof *kn);
+  const char **s = calloc(N, sizeof *s);
+  double *f = calloc(N, sizeof *f);
+  const char *by[] = {"k"};
+  uint8_t asc[] = {1};
+  dusk_plan *p = sort_by(by, asc, 1);
+  dusk_table *t, *samples[2], *divs = NULL;
+  dusk_error err = {0};
+  for (size_t i = 0; i < N; i++) {
+    k[i] = (int64_t)((i * 7919) % N) + 10; /* 10 .. N + 9, each once */
+    kn[i] = i % 5 == 0 && k[i] != 10 && k[i] != N + 9;
+    s[i] = "v";
+  }
+  t = rows_of(k, kn, s, f, N);
+  ck_assert_int_eq(dusk_rangepart_sample(t, &samples[0]), 0);
+  ck_assert_int_eq(dusk_rangepart_add_bounds(t, p, samples[0], &err), 0);
+  ck_assert_uint_eq(samples[0]->nrows, DUSK_RANGEPART_SAMPLE + 2);
+  /* a second scan of nulls alone adds no bound */
+  {
+    dusk_table *nulls = rows_of(k, NULL, s, f, 0);
+    dusk_value v[3] = {{.type = DUSK_TYPE_NULL},
+                       {.type = DUSK_TYPE_STRING, .u.s = {"v", 1}},
+                       {.type = DUSK_TYPE_FLOAT64}};
+    ck_assert_int_eq(dusk_table_append_row(nulls, v), 0);
+    ck_assert_int_eq(dusk_rangepart_sample(nulls, &samples[1]), 0);
+    ck_assert_int_eq(dusk_rangepart_add_bounds(nulls, p, samples[1], &err),
+                     0);
+    ck_assert_uint_eq(samples[1]->nrows, 1);
+    ck_assert_int_eq(dusk_rangepart_divisions(&samples[1], 1, p, 4,
+                                              DUSK_TYPE_NULL, &divs, &err),
+                     0);
+    ck_assert_uint_eq(divs->nrows, 0);
+    dusk_table_free(divs);
+    dusk_table_free(nulls);
+  }
+  ck_assert_int_eq(dusk_rangepart_divisions(samples, 2, p, 4,
+                                            DUSK_TYPE_DATETIME, &divs, &err),
+                   0);
+  ck_assert_uint_eq(divs->ncols, 1);
+  ck_assert_str_eq(divs->cols[0].name, "k");
+  ck_assert_int_eq(divs->cols[0].logical, DUSK_TYPE_DATETIME);
+  ck_assert_uint_eq(divs->nrows, 5);
+  ck_assert_int_eq(divs->cols[0].i64[0], 10);
+  ck_assert_int_eq(divs->cols[0].i64[4], N + 9);
+  for (size_t i = 1; i < 5; i++)
+    ck_assert_int_lt(divs->cols[0].i64[i - 1], divs->cols[0].i64[i]);
+  dusk_table_free(divs);
+  /* more parts than distinct keys: repeats go, the last two may tie */
+  {
+    static const int64_t few[] = {3, 3, 3, 3, 3, 3, 8, 8};
+    static const char *const fs[] = {"a", "a", "a", "a", "a", "a", "a", "a"};
+    static const double ff[8] = {0};
+    dusk_table *ft = rows_of(few, NULL, fs, ff, 8), *fsample = NULL;
+    ck_assert_int_eq(dusk_rangepart_sample(ft, &fsample), 0);
+    ck_assert_int_eq(dusk_rangepart_add_bounds(ft, p, fsample, &err), 0);
+    ck_assert_int_eq(dusk_rangepart_divisions(&fsample, 1, p, 8,
+                                              DUSK_TYPE_NULL, &divs, &err),
+                     0);
+    ck_assert_uint_eq(divs->nrows, 3); /* (3, 8, 8) */
+    ck_assert_int_eq(divs->cols[0].i64[0], 3);
+    ck_assert_int_eq(divs->cols[0].i64[1], 8);
+    ck_assert_int_eq(divs->cols[0].i64[2], 8);
+    ck_assert_int_eq(divs->cols[0].logical, 0);
+    dusk_table_free(divs);
+    dusk_table_free(fsample);
+    dusk_table_free(ft);
+  }
+  dusk_table_free(samples[0]);
+  dusk_table_free(samples[1]);
+  dusk_table_free(t);
+  dusk_plan_free(p);
+  free(k);
+  free(kn);
+  free(s);
+  free(f);
+}
+END_TEST
+
+/* Given divisions typed as the key, then every row's part: [d_j,
+ * d_j+1), the last with its upper bound and the nulls; a key outside
+ * them is refused, naming it. */
+START_TEST(test_given_divisions) {
+  static const int64_t k[] = {0, 4, 5, 9, 10, 2, 7};
+  static const bool kn[] = {0, 0, 0, 0, 0, 1, 0};
+  static const char *const s[] = {"a", "b", "c", "d", "e", "f", "g"};
+  static const double f[7] = {0};
+  const char *by[] = {"k"}, *sby[] = {"s"}, *fby[] = {"f"};
+  uint8_t asc[] = {1};
+  dusk_plan *p = sort_by(by, asc, 1);
+  dusk_table *t = rows_of(k, kn, s, f, 7), *cuts = NULL;
+  dusk_value d[3] = {{.type = DUSK_TYPE_FLOAT64, .u.f = -0.5},
+                     {.type = DUSK_TYPE_INT64, .u.i = 5},
+                     {.type = DUSK_TYPE_FLOAT64, .u.f = 10.7}};
+  uint32_t part[7];
+  dusk_error err = {0};
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_int_eq(dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err), 0);
+  ck_assert_uint_eq(cuts->nrows, 3);
+  /* the float bounds rounded into the ints they hold: up, then down */
+  ck_assert_int_eq(cuts->cols[0].i64[0], 0);
+  ck_assert_int_eq(cuts->cols[0].i64[2], 10);
+  ck_assert_int_eq(dusk_rangepart_assign(t, cuts, p, part, &err), 0);
+  ck_assert_uint_eq(part[0], 0);
+  ck_assert_uint_eq(part[1], 0);
+  ck_assert_uint_eq(part[2], 1); /* at a bound: the part after it */
+  ck_assert_uint_eq(part[3], 1);
+  ck_assert_uint_eq(part[4], 1); /* the last bound: the last part */
+  ck_assert_uint_eq(part[5], 1); /* the null */
+  dusk_table_free(cuts);
+  /* 10 above a last bound of 9 */
+  d[2].type = DUSK_TYPE_INT64;
+  d[2].u.i = 9;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_int_eq(dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err), 0);
+  ck_assert_int_eq(dusk_rangepart_assign(t, cuts, p, part, &err), DUSK_EINVAL);
+  ck_assert_msg(strstr(err.message, "column 'k' holds 10, outside the "
+                       "divisions 0 to 9") != NULL, "%s", err.message);
+  dusk_table_free(cuts);
+  /* unsorted; a string for an int key; a datetime key's date strings */
+  d[1].u.i = -3;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_int_eq(dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err),
+                   DUSK_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.message, "not sorted (0, then -3)"));
+  d[1].type = DUSK_TYPE_STRING;
+  d[1].u.s.ptr = "2021-03-04";
+  d[1].u.s.len = 10;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_int_eq(dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err),
+                   DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(err.message, "division 1 (a string) does not "
+                               "fit column 'k' (int64)"));
+  d[0].type = DUSK_TYPE_INT64;
+  d[0].u.i = 0;
+  d[2].u.i = INT64_MAX;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_int_eq(
+      dusk_rangepart_given(t, p, DUSK_TYPE_DATETIME, &cuts, &err), 0);
+  ck_assert_int_eq(cuts->cols[0].i64[1], 1614816000000000000LL);
+  ck_assert_int_eq(cuts->cols[0].logical, DUSK_TYPE_DATETIME);
+  dusk_table_free(cuts);
+  dusk_plan_free(p);
+  /* strings take strings; floats numbers */
+  p = sort_by(sby, asc, 1);
+  d[0].type = d[1].type = d[2].type = DUSK_TYPE_STRING;
+  d[0].u.s.ptr = "a";
+  d[0].u.s.len = 1;
+  d[2].u.s.ptr = "g";
+  d[2].u.s.len = 1;
+  d[1].u.s.ptr = "c";
+  d[1].u.s.len = 1;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 3), 0);
+  ck_assert_int_eq(dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err), 0);
+  ck_assert_int_eq(dusk_rangepart_assign(t, cuts, p, part, &err), 0);
+  ck_assert_uint_eq(part[1], 0);
+  ck_assert_uint_eq(part[2], 1);
+  ck_assert_uint_eq(part[6], 1);
+  dusk_table_free(cuts);
+  dusk_plan_free(p);
+  p = sort_by(fby, asc, 1);
+  d[0].type = DUSK_TYPE_INT64;
+  d[0].u.i = -1;
+  ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 2), 0); /* -1, "c" */
+  ck_assert_int_eq(dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err),
+                   DUSK_ETYPE);
+  ck_assert_ptr_nonnull(strstr(err.message, "division 1 (a string)"));
+  dusk_plan_free(p);
+  /* divisions need one ascending key */
+  {
+    uint8_t desc[] = {0};
+    p = sort_by(by, desc, 1);
+    ck_assert_int_eq(dusk_plan_set_parts(p, 0, d, 2), 0);
+    ck_assert_int_eq(
+        dusk_rangepart_given(t, p, DUSK_TYPE_NULL, &cuts, &err), DUSK_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.message, "one ascending key"));
+    dusk_plan_free(p);
+  }
+  dusk_table_free(t);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("rangepart");
   TCase *tc = tcase_create("rangepart");
@@ -199,6 +393,8 @@ int main(void) {
   tcase_add_test(tc, test_two_keys_and_few_samples);
   tcase_add_test(tc, test_balanced);
   tcase_add_test(tc, test_refusals);
+  tcase_add_test(tc, test_computed_divisions);
+  tcase_add_test(tc, test_given_divisions);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
