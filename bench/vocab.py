@@ -49,6 +49,16 @@ Issue 14's queries, whose data moves between workers:
                  Dask sort_values().to_csv(dir/*.part)): rows written and
                  the first and last 5 pickup times, read off the files
 
+  divisions      read_csv(A, parse_dates=[pickup]).set_index(pickup)
+                 .divisions: the index bounds of 16 range partitions - the
+                 least and greatest pickup and the cuts between (dusk: one
+                 read of the column, each scan sampled with its exact
+                 bounds; Dask: set_index, which computes them from the
+                 column's approximate quantiles; DuckDB: min, max and
+                 quantile_disc of the column; Polars the same, quantile
+                 "lower"): the least and greatest pickup (epoch seconds)
+                 are compared, as the cuts between are each system's own
+
   merge_months   two months merged on (PULocationID, DOLocationID, pickup
                  hour) and counted: len(A.assign(h).merge(B.assign(h),
                  on=[...])) (--file2 B; dusk: a shuffle merge, both sides
@@ -84,7 +94,7 @@ from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
            "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
-           "sort_head", "sort_csv", "merge_months"]
+           "sort_head", "sort_csv", "divisions", "merge_months"]
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -127,6 +137,9 @@ def dusk_expr(q, a):
                      '.sort_values("pickup_datetime").head(10)',
         "sort_csv": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                     f'.sort_values("pickup_datetime").to_csv("{OUT_DIR}")',
+        "divisions": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                     '.set_index("pickup_datetime", npartitions=16)'
+                     '.divisions',
     }[q]
 
 
@@ -225,6 +238,9 @@ def dusk_answer(q, out):
         return recs[0]["len"]
     if q in ("nlargest", "sort_head"):  # ISO date-times -> epoch seconds
         return [epoch(r["pickup_datetime"]) for r in recs]
+    if q == "divisions":  # the bounds: the least and greatest pickup
+        return [epoch(recs[0]["pickup_datetime"]),
+                epoch(recs[-1]["pickup_datetime"])]
     if q == "describe":
         by = {r[0]: r[1:] for r in rows}
         return [by[s][i] for i in range(len(NUMS)) for s in STATS]

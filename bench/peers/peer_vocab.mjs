@@ -50,6 +50,8 @@ if (system === "duckdb") {
     // every row, read into node below (as drop_dups' rows are)
     sort_rows: `SELECT * FROM ${src} WHERE PULocationID < 27 ORDER BY pickup_datetime NULLS LAST`,
     sort_head: `SELECT epoch(pickup_datetime)::BIGINT FROM (SELECT * FROM ${src} ORDER BY pickup_datetime NULLS LAST LIMIT 10)`,
+    // 16 partitions' bounds: the least, 15 cuts, the greatest
+    divisions: `SELECT epoch(min(pickup_datetime))::BIGINT, epoch(max(pickup_datetime))::BIGINT, quantile_disc(pickup_datetime, [${Array.from({ length: 15 }, (_, i) => (i + 1) / 16).join(", ")}]) FROM ${src}`,
     top10: `SELECT PULocationID, count(*) AS n FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY n DESC, PULocationID LIMIT 10`,
     median_by: `SELECT PULocationID, median(epoch(dropoff_datetime) - epoch(pickup_datetime)) FROM ${src} WHERE PULocationID IS NOT NULL GROUP BY 1 ORDER BY 1`,
     day_size: `SELECT strftime(CAST(pickup_datetime AS DATE), '%Y-%m-%d'), count(*) FROM ${src} WHERE pickup_datetime IS NOT NULL GROUP BY 1 ORDER BY 1`,
@@ -70,7 +72,7 @@ if (system === "duckdb") {
     const i = reader.columnNames().indexOf("pickup_datetime");
     out(sortedSummary(rows.map((r) => (r[i] === null ? null : Number(r[i].micros / 1000000n)))));
   } else
-    out(q === "merge_months" ? rows[0][0] : q === "describe" ? rows[0] : q === "nlargest" || q === "sort_head" ? rows.map((r) => r[0])
+    out(q === "divisions" ? rows[0].slice(0, 2) : q === "merge_months" ? rows[0][0] : q === "describe" ? rows[0] : q === "nlargest" || q === "sort_head" ? rows.map((r) => r[0])
       : q === "drop_dups" || q === "drop_dups3" ? rows.length : rows);
 } else {
   const fmt = "%Y-%m-%d %H:%M:%S";
@@ -120,6 +122,12 @@ if (system === "duckdb") {
     lf.sort("pickup_datetime", false, true).collectSync()
       .writeCSV(`${process.env.BENCH_OUT_DIR}/000000.csv`);
     out(null);
+  } else if (q === "divisions") {
+    const p = pl.col("pickup_datetime");
+    df = lf.select(ts("pickup_datetime")).select(p.min().alias("lo"), p.max().alias("hi"),
+      ...Array.from({ length: 15 }, (_, i) => p.quantile((i + 1) / 16, "lower").alias(`q${i}`)))
+      .collectSync();
+    out(["lo", "hi"].map((c) => Math.floor(Number(df.getColumn(c).cast(pl.Int64).toArray()[0]) / 1e6)));
   } else if (q === "sort_head") {
     df = lf.withColumns(ts("pickup_datetime")).sort("pickup_datetime", false, true).head(10)
       .collectSync();
