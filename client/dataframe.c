@@ -349,6 +349,14 @@ int dusk_merge_broadcast(dusk_dataframe *f, int broadcast, dusk_error *err) {
   return 0;
 }
 
+int dusk_merge_join(dusk_dataframe *f, dusk_error *err) {
+  if (f == NULL || f->plan == NULL || f->plan->kind != DUSK_PLAN_MERGE)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "join: the frame is not a merge's");
+  f->plan->strategy = DUSK_MERGE_JOIN;
+  return 0;
+}
+
 static dusk_dataframe *fill(dusk_dataframe *f, const char *column, dusk_value v,
                         dusk_error *err) {
   dusk_fill fl;

@@ -322,6 +322,12 @@ dusk_dataframe *dusk_merge(dusk_dataframe *left, dusk_dataframe *right,
  * join, -1 dusk's choice (the default).  0, or DUSK_EINVAL when f is not
  * a merge's frame. */
 int dusk_merge_broadcast(dusk_dataframe *f, int broadcast, dusk_error *err);
+/* Merge frame f (how "left" or "inner") as pandas' DataFrame.join(other,
+ * on=left_on) of other indexed by right_on: a broadcast join whose rows
+ * keep their left rows' labels (a left row met by two right rows gives
+ * two rows of its label), where a merge numbers its rows anew.  0, or
+ * DUSK_EINVAL when f is not a merge's frame. */
+int dusk_merge_join(dusk_dataframe *f, dusk_error *err);
 /* column NULL fills every column. */
 dusk_dataframe *dusk_fillna_int(dusk_dataframe *f, const char *column, int64_t v,
                             dusk_error *err);

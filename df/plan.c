@@ -3073,7 +3073,8 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
       uint64_t s = 0;
       if ((rc = get_uint(&f[6], where, "strategy", err, &s)) != 0)
         return rc;
-      if (s != DUSK_MERGE_BROADCAST && s != DUSK_MERGE_SHUFFLE)
+      if (s != DUSK_MERGE_BROADCAST && s != DUSK_MERGE_SHUFFLE &&
+          s != DUSK_MERGE_JOIN)
         return dusk_error_set(err, DUSK_EINVAL,
                               "%s: unknown merge strategy %" PRIu64, where, s);
       p->strategy = (int)s;

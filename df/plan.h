@@ -712,11 +712,15 @@ void dusk_merge_names_free(char **names, size_t n);
 /* MERGE strategy (Dask's merge(broadcast=)): auto (None), broadcast
  * (True: the right side collected and sent to every left partition, at
  * most DUSK_MERGE_MAX_RIGHT_BYTES), shuffle (False: both sides
- * hash-partitioned by key, each part joined by a task of its own). */
+ * hash-partitioned by key, each part joined by a task of its own); join:
+ * pandas' DataFrame.join(other, on=), a broadcast join (how inner or
+ * left) whose rows keep the left rows' labels rather than being numbered
+ * anew as a merge's. */
 enum {
   DUSK_MERGE_AUTO = 0,
   DUSK_MERGE_BROADCAST = 1,
-  DUSK_MERGE_SHUFFLE = 2
+  DUSK_MERGE_SHUFFLE = 2,
+  DUSK_MERGE_JOIN = 3
 };
 /* The largest right side a broadcast merge takes: bytes of CSV. */
 #define DUSK_MERGE_MAX_RIGHT_BYTES ((uint64_t)64 << 20)

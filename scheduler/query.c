@@ -1573,12 +1573,18 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   if (p->ninputs != 2 || p->right_on == NULL || p->ncolumns == 0)
     return dusk_error_set(err, DUSK_EINVAL,
                           "merge needs a left frame, a right frame and keys");
-  if (p->strategy == DUSK_MERGE_BROADCAST && p->how != DUSK_MERGE_INNER &&
-      p->how != DUSK_MERGE_LEFT)
+  if ((p->strategy == DUSK_MERGE_BROADCAST ||
+       p->strategy == DUSK_MERGE_JOIN) &&
+      p->how != DUSK_MERGE_INNER && p->how != DUSK_MERGE_LEFT)
     return dusk_error_set(
         err, DUSK_EINVAL,
-        "merge how=\"%s\" with broadcast=True: a broadcast join keeps or "
-        "drops left rows only; leave broadcast out (a shuffle join)",
+        p->strategy == DUSK_MERGE_JOIN
+            ? "join how=\"%s\": dusk joins how=\"left\" or \"inner\" "
+              "(a broadcast join, rows labelled as the left's); merge on "
+              "columns for the others"
+            : "merge how=\"%s\" with broadcast=True: a broadcast join keeps "
+              "or drops left rows only; leave broadcast out (a shuffle "
+              "join)",
         dusk_merge_how_name(p->how) ? dusk_merge_how_name(p->how) : "?");
   if (q->merge != NULL || has_merge(p->inputs[0]) || has_merge(p->inputs[1]))
     return dusk_error_set(err, DUSK_EINVAL,
@@ -1588,14 +1594,19 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   if ((rc = check_node(q, p->inputs[0], 0, &l, err)) != 0 ||
       (rc = check_node(q, p->inputs[1], 0, &r, err)) != 0)
     goto out;
-  if (p->strategy == DUSK_MERGE_BROADCAST &&
+  if ((p->strategy == DUSK_MERGE_BROADCAST ||
+       p->strategy == DUSK_MERGE_JOIN) &&
       right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) {
     rc = dusk_error_set(
         err, DUSK_EINVAL,
-        "merge: the right side is %.1f MiB of CSV, more than the %llu MiB a "
-        "broadcast join takes; leave broadcast=True out (a shuffle join)",
+        "%s: the right side is %.1f MiB of CSV, more than the %llu MiB a "
+        "broadcast join takes; %s",
+        p->strategy == DUSK_MERGE_JOIN ? "join" : "merge",
         (double)right_bytes(q) / (1 << 20),
-        (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20));
+        (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20),
+        p->strategy == DUSK_MERGE_JOIN
+            ? "merge on columns instead (a shuffle join)"
+            : "leave broadcast=True out (a shuffle join)");
     goto out;
   }
   /* an inner merge's rows are in pandas' order only from a shuffle join
@@ -1807,14 +1818,19 @@ static int check_merge_order(const sched_query *q, dusk_error *err) {
       what = dusk_agg_name(r->aggs[a].fn);
   if (what == NULL)
     return 0;
-  return dusk_error_set(
-      err, DUSK_EINVAL,
-      "%s of an inner merge: pandas 1.5 orders an inner merge's rows by "
-      "key, in the order keys first appear in the left frame, which dusk "
-      "does not reproduce yet; how=\"left\" keeps the left frame's order "
-      "(exact), and aggregations (groupby, value_counts, len, describe) "
-      "work after either",
-      what);
+  {
+    const char *kind =
+        q->merge->strategy == DUSK_MERGE_JOIN ? "join" : "merge";
+    return dusk_error_set(
+        err, DUSK_EINVAL,
+        "%s of an inner %s: pandas 1.5 orders an inner %s's rows by "
+        "key, in the order keys first appear in the left frame, which dusk "
+        "does not reproduce %s; how=\"left\" keeps the left frame's order "
+        "(exact), and aggregations (groupby, value_counts, len, describe) "
+        "work after either",
+        what, kind, kind,
+        q->merge->strategy == DUSK_MERGE_JOIN ? "for a join" : "yet");
+  }
 }
 
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,

@@ -2361,6 +2361,8 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   bool left = st->node->how == DUSK_MERGE_LEFT ||
               st->node->how == DUSK_MERGE_OUTER,
        unmatched = false;
+  /* a join's rows keep their left row's label (its ordinal) */
+  bool keep = st->node->strategy == DUSK_MERGE_JOIN;
   size_t nr = st->node->csv.ndtypes;
   int rc;
   if ((rc = dusk_join_probe(x, b, st->lkeys, p->mentries, &p->mkey)) != 0)
@@ -2398,6 +2400,8 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
         if (p->mask[r]) {
           if (p->join_order)
             ctx->row_ranges[w] = ctx->row_ranges[r];
+          if (keep)
+            ctx->row_ordinals[w] = ctx->row_ordinals[r];
           p->mentries[w++] = p->mentries[r];
         }
       }
@@ -2407,7 +2411,9 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
       uint32_t e = p->mentries[r];
       uint32_t tr = e == DUSK_JOIN_NONE ? DUSK_JOIN_NONE : x->rows[x->first[e]];
       unmatched |= e == DUSK_JOIN_NONE;
-      ctx->row_ordinals[r] = p->merged++;
+      if (!keep)
+        ctx->row_ordinals[r] = p->merged;
+      p->merged++;
       for (size_t j = 0; j < nr; j++)
         if (st->rslot[j] >= 0 &&
             (rc = put_right(b, (size_t)st->rslot[j], r, t,
@@ -2450,7 +2456,8 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
             (rc = put_right(mb, (size_t)st->rslot[j], w, t,
                             (size_t)st->rcol[j], tr)) != 0)
           return rc;
-      p->mordinals[w] = p->merged++;
+      p->mordinals[w] = keep ? ctx->row_ordinals[r] : p->merged;
+      p->merged++;
       if (tr == DUSK_JOIN_NONE && !unmatched) {
         unmatched = true;
         merge_unmatched(p, st);
@@ -3368,9 +3375,14 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_TRANSFER].type = DUSK_TYPE_INT64;
   rv[DUSK_RANGES_TRANSFER].u.i = stats.quote_transfer;
   rv[DUSK_RANGES_ROWS].type = DUSK_TYPE_INT64;
-  /* after a merge, its rows: their labels run on from here */
+  /* after a merge, its rows: their labels run on from here (a join's
+   * keep the left's, as a frame's) */
   rv[DUSK_RANGES_ROWS].u.i =
-      (int64_t)(p.merge_step >= 0 ? p.merged : p.scanned);
+      (int64_t)(p.merge_step >= 0 &&
+                        p.steps[p.merge_step].node->strategy !=
+                            DUSK_MERGE_JOIN
+                    ? p.merged
+                    : p.scanned);
   rv[DUSK_RANGES_ERROR].type =
       deferred[0] ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
   rv[DUSK_RANGES_ERROR].u.s.ptr = deferred;
@@ -5312,11 +5324,13 @@ static bool join_rows(const dusk_table *ranges) {
   return ranges->nrows > 0;
 }
 
+/* Whether root's rows leave a merge, numbered anew (a join's keep their
+ * left rows' labels, as a frame's). */
 static bool chain_merges(const dusk_plan *root) {
   for (const dusk_plan *s = root; s != NULL;
        s = s->ninputs > 0 ? s->inputs[0] : NULL)
     if (s->kind == DUSK_PLAN_MERGE)
-      return true;
+      return s->strategy != DUSK_MERGE_JOIN;
   return false;
 }
 

@@ -2069,6 +2069,76 @@ class DataFrame(_Lazy):
         return DataFrame(frame,
                          self._npartitions)
 
+    def join(self, other, on=None, how="left", lsuffix="", rsuffix="",
+             sort=False, validate=None, npartitions=None, shuffle=None):
+        """pandas' DataFrame.join(other, on=cols) where other is a dusk
+        frame's set_index(keys): each row with other's rows whose index
+        equals its on columns, keeping this frame's row labels (repeated
+        for a row met twice, as pandas') and columns, then other's (its
+        index not among them); lsuffix / rsuffix mark the names both
+        hold (pandas refuses overlapping names without them).  how="left"
+        gives every row in its order; "inner" keeps the rows met, whose
+        aggregations are exact (pandas 1.5 orders an inner join's rows by
+        key, so its rows themselves are refused).  A broadcast join:
+        other at most 64 MiB of CSV (the lookup tables join is for);
+        merge on columns for larger ones, how="right" / "outer", or an
+        index-on-index join."""
+        self._need_open("join")
+        if isinstance(other, (list, tuple)):
+            raise NotImplementedError(
+                "join of a list of frames: join them one at a time")
+        if not isinstance(other, DataFrame) or other._index_of is None:
+            raise NotImplementedError(
+                "join: other must be a dusk frame's set_index(col) (a "
+                "frame's rows are labelled by their place in their file, "
+                "which no key matches); or merge on columns")
+        if on is None:
+            raise NotImplementedError(
+                "join without on= (index on index): dusk frames are "
+                "labelled by file rows; join(other, on=col), or merge on "
+                "columns")
+        if sort or validate is not None or npartitions is not None or \
+                shuffle not in (None, "tasks", "p2p"):
+            raise NotImplementedError(
+                "join: sort, validate, npartitions and shuffle are not "
+                "supported")
+        if how not in ("left", "right", "outer", "inner", "cross"):
+            raise ValueError(f"join: how must be left, right, outer, inner "
+                             f"or cross, not {how!r}")
+        if how not in ("left", "inner"):
+            raise NotImplementedError(
+                f'join how="{how}": dusk joins how="left" or "inner"; merge '
+                "on columns for the others")
+        base, rkeys, rdrop = other._index_of
+        on = [on] if isinstance(on, str) else list(on)
+        if len(on) != len(rkeys):
+            raise ValueError("len(left_on) must equal the number of levels "
+                             'in the index of "right"')
+        lcols = list(self.columns)
+        rcols = [c for c in base.columns if not (rdrop and c in rkeys)]
+        overlap = [c for c in lcols if c in rcols]
+        kept = [k for k in rkeys if not rdrop and k in lcols]
+        if kept:
+            raise NotImplementedError(
+                f"join: other's index {kept[0]!r} is also its column "
+                "(set_index(drop=False)) and one of this frame's, where "
+                "pandas 1.5 adds a key column of its own; set_index with "
+                "drop=True, or merge on columns")
+        if overlap and not lsuffix and not rsuffix:
+            import pandas as pd
+            raise ValueError("columns overlap but no suffix specified: "
+                             f"{pd.Index(overlap)}")
+        # other's index as hidden key columns, dropped after the merge
+        hidden = [f"__dusk_join{i}" for i in range(len(rkeys))]
+        right = base.assign(**{h: base[k] for h, k in zip(hidden, rkeys)})[
+            rcols + hidden]
+        frame = self._frame.merge(right._frame, how, on, hidden,
+                                  [lsuffix, rsuffix])
+        frame.merge_join()
+        names = [c + lsuffix if c in overlap else c for c in lcols] + \
+            [c + rsuffix if c in overlap else c for c in rcols]
+        return DataFrame(frame, self._npartitions)[names]
+
     def dropna(self, how="any", subset=None, thresh=None, axis=0,
                inplace=False, ignore_index=False):
         """Rows without nulls (how="any") or not all null (how="all") in

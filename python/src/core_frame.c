@@ -756,6 +756,16 @@ static PyObject *frame_merge_broadcast(core_Frame *self, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
+/* merge_join(): this merge as pandas' DataFrame.join (dusk.h
+ * dusk_merge_join): its rows keep their left rows' labels. */
+static PyObject *frame_merge_join(core_Frame *self, PyObject *noargs) {
+  dusk_error err = {0};
+  (void)noargs;
+  if (dusk_merge_join(self->f, &err) != 0)
+    return core_raise(&err);
+  Py_RETURN_NONE;
+}
+
 /* masked(name): whether the column is pandas' nullable Int64 / boolean
  * (dusk.h dusk_dataframe_column_masked). */
 static PyObject *frame_masked(core_Frame *self, PyObject *args) {
@@ -794,6 +804,8 @@ static PyMethodDef frame_methods[] = {
      "merge(right, how, left_on, right_on, suffixes): pandas' merge"},
     {"merge_broadcast", (PyCFunction)frame_merge_broadcast, METH_O,
      "merge_broadcast(True | False | None): Dask's merge(broadcast=)"},
+    {"merge_join", (PyCFunction)frame_merge_join, METH_NOARGS,
+     "merge_join(): the merge as DataFrame.join (left rows' labels)"},
     {"groupby", (PyCFunction)frame_groupby, METH_VARARGS,
      "groupby(keys, columns, funcs, labels=None)"},
     {"value_counts", (PyCFunction)frame_value_counts, METH_VARARGS,

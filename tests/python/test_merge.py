@@ -5,7 +5,8 @@ names and their suffixes, then the steps after it - groupby, filters and
 assigns on right columns, head, to_csv - at partition sizes of 1 KB, 64 KB
 and the default.  And what is refused: unknown keys (with the closest
 name), key dtypes pandas refuses, how="right" / "outer", a right side past
-the broadcast limit, row order of an inner merge."""
+the broadcast limit, row order of an inner merge.  DataFrame.join of a
+set_index lookup (its labels the left's), and what it refuses."""
 import os
 import random
 
@@ -406,3 +407,87 @@ def test_suffixed_column_keeps_the_samples_nulls(client, tmp_path):
                                    how="left").head(5)
     assert want.dtypes["x_x"] == "float64"
     pdt.assert_frame_equal(got, want)
+
+
+# ---- DataFrame.join --------------------------------------------------------
+
+def test_join_like_pandas(client, files, bs, tmp_path):
+    """join(other.set_index(key), on=col): this frame's rows and labels
+    (a row met twice repeats its label), other's columns after; nulls
+    meet nulls; suffixes on shared names; after a filter the labels stay
+    the file's; to_csv writes those labels; inner joins aggregate."""
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["right"]).set_index("k")
+    pr = pd.read_csv(files["right"]).set_index("k")
+    got = df.join(r, on="k", lsuffix="_l", rsuffix="_r")
+    want = pdf.join(pr, on="k", lsuffix="_l", rsuffix="_r")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(40), want.head(40))
+    kept = df[df.y > 0].join(r, on="k", rsuffix="_r")
+    pdt.assert_frame_equal(kept.compute(),
+                           pdf[pdf.y > 0].join(pr, on="k", rsuffix="_r"))
+    files_out = kept.to_csv(str(tmp_path / "out"))
+    text = "".join(open(f, newline="").read().split("\n", 1)[1]
+                   for f in sorted(files_out))
+    exact = pd.read_csv(files["left"], float_precision="round_trip")
+    assert text == exact[exact.y > 0].join(pr, on="k", rsuffix="_r") \
+        .to_csv().split("\n", 1)[1]
+    inner = df.join(r, on="k", how="inner", rsuffix="_r")
+    pinner = pdf.join(pr, on="k", how="inner", rsuffix="_r")
+    pdt.assert_series_equal(inner.groupby("label").size().compute(),
+                            pinner.groupby("label").size())
+    assert len(inner) == len(pinner)
+    # a composite index; a lookup of unique keys whose names are the left's
+    two = dd.read_csv(files["right"]).set_index(["k", "g"])
+    ptwo = pd.read_csv(files["right"]).set_index(["k", "g"])
+    pdt.assert_frame_equal(
+        df.join(two, on=["k", "g"], rsuffix="_r").compute(),
+        pdf.join(ptwo, on=["k", "g"], rsuffix="_r"))
+    u = dd.read_csv(files["uniq"]).set_index("key")
+    pu = pd.read_csv(files["uniq"]).set_index("key")
+    pdt.assert_frame_equal(df.join(u, on="x").compute(), pdf.join(pu, on="x"))
+
+
+def test_join_of_two_files(client, files, bs, data_dir):
+    """Each file's rows keep their own labels (from 0), as pandas' concat
+    of the two read_csv frames has them, joined to the zone lookup."""
+    a, b = str(data_dir / "fhvhv_feb.csv"), str(data_dir / "fhvhv_apr.csv")
+    z = dd.read_csv(files["zones"]).set_index("LocationID")
+    pz = pd.read_csv(files["zones"]).set_index("LocationID")
+    got = dd.concat([read(a, bs), read(b, bs)]).join(z, on="PULocationID")
+    want = pd.concat([pd.read_csv(a), pd.read_csv(b)]).join(
+        pz, on="PULocationID")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_series_equal(
+        got.groupby("Borough").size().compute(),
+        want.groupby("Borough").size())
+
+
+def test_join_refusals(client, files, tmp_path):
+    df = read(files["left"], None)
+    r = dd.read_csv(files["right"])
+    with pytest.raises(ValueError, match=r"columns overlap but no suffix "
+                       r"specified: Index\(\['g', 'x'\]"):
+        df.join(r.set_index("k"), on="k")
+    with pytest.raises(NotImplementedError, match="set_index"):
+        df.join(r, on="k")
+    with pytest.raises(NotImplementedError, match="without on="):
+        df.join(r.set_index("k"), rsuffix="_r")
+    for how in ("right", "outer"):
+        with pytest.raises(NotImplementedError, match=f'join how="{how}"'):
+            df.join(r.set_index("k"), on="k", how=how, rsuffix="_r")
+    with pytest.raises(ValueError, match="number of levels"):
+        df.join(r.set_index("k"), on=["k", "g"], rsuffix="_r")
+    with pytest.raises(NotImplementedError, match="drop=False"):
+        df.join(r.set_index("k", drop=False), on="k", rsuffix="_r")
+    with pytest.raises(Exception, match="head of an inner join"):
+        df.join(r.set_index("k"), on="k", how="inner", rsuffix="_r").head()
+    big = tmp_path / "big.csv"
+    with open(big, "w") as f:
+        f.write("key,pad\n")
+        line = "1," + "p" * 1000 + "\n"
+        for _ in range(66 * 1024):
+            f.write(line)
+    with pytest.raises(dusk.DuskError, match=r"join: the right side is "
+                       r"64\.\d MiB.*merge on columns instead"):
+        len(df.join(dd.read_csv(str(big)).set_index("key"), on="k"))

@@ -170,6 +170,9 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
   for (size_t i = 0; a->renamed != NULL && i < a->ncolumns; i++)
     if (b->renamed == NULL || !str_eq(a->renamed[i], b->renamed[i]))
       return "renamed";
+  if (a->nparts != b->nparts || a->ndivisions != b->ndivisions ||
+      a->divisions_only != b->divisions_only)
+    return "range partitions";
   if (a->how != b->how || a->strategy != b->strategy || !str_eq(a->suffixes[0], b->suffixes[0]) ||
       !str_eq(a->suffixes[1], b->suffixes[1]))
     return "merge how / suffixes";
@@ -508,6 +511,8 @@ static dusk_plan *sample_plan(int i) {
         dusk_plan_select(leaf("r.csv"), sel, 3),
         rand() % 2 ? DUSK_MERGE_LEFT : DUSK_MERGE_INNER, lk, rk,
         1 + (size_t)(rand() % 2), rand() % 2 ? sfx : NULL);
+    if (m != NULL) /* auto, broadcast, shuffle or a join's */
+      m->strategy = rand() % 4;
     if (m == NULL || rand() % 2)
       return m;
     m->csv.dtypes = calloc(2, sizeof *m->csv.dtypes);
