@@ -88,6 +88,17 @@ def write_unique_right(path):
             f.write(f"{k},{k * 100},{'hi' if k % 2 else 'lo'}\n")
 
 
+def write_big(path, key):
+    """A right side past the broadcast join's 64 MiB: 66 MiB of rows of key
+    1 and a long pad."""
+    with open(path, "w") as f:
+        f.write(f"{key},pad\n")
+        line = "1," + "p" * 1000 + "\n"
+        for _ in range(66 * 1024):
+            f.write(line)
+    return path
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, data_dir):
     d = tmp_path_factory.mktemp("merge")
@@ -272,12 +283,7 @@ def test_refusals(client, files, tmp_path):
         df.merge(r, on="k", broadcast=True).head()
     with pytest.raises(dusk.DuskError, match="two columns named 'x_y'"):
         len(df.assign(x_y=df.x).merge(r, on="k"))
-    big = tmp_path / "big.csv"
-    with open(big, "w") as f:
-        f.write("k,pad\n")
-        line = "1," + "p" * 1000 + "\n"
-        for _ in range(66 * 1024):
-            f.write(line)
+    big = write_big(tmp_path / "big.csv", "k")
     # past the broadcast join's limit: a shuffle join, its rows refused
     with pytest.raises(dusk.DuskError, match=r"right side is 64\.\d MiB.*"
                                              r"64 MiB.*broadcast=True out"):
@@ -482,12 +488,7 @@ def test_join_refusals(client, files, tmp_path):
         df.join(r.set_index("k", drop=False), on="k", rsuffix="_r")
     with pytest.raises(Exception, match="head of an inner join"):
         df.join(r.set_index("k"), on="k", how="inner", rsuffix="_r").head()
-    big = tmp_path / "big.csv"
-    with open(big, "w") as f:
-        f.write("key,pad\n")
-        line = "1," + "p" * 1000 + "\n"
-        for _ in range(66 * 1024):
-            f.write(line)
+    big = write_big(tmp_path / "big.csv", "key")
     with pytest.raises(dusk.DuskError, match=r"join: the right side is "
                        r"64\.\d MiB.*merge on columns instead"):
         len(df.join(dd.read_csv(str(big)).set_index("key"), on="k"))
