@@ -4079,7 +4079,9 @@ static int rows_partial(dusk_slice bytes, dusk_slice *rs, dusk_table **t,
 }
 
 /* df_sample: a scan's rows partial -> an evenly spaced sample of its rows
- * (a table), and for a divisions query its least and greatest keys. */
+ * (a table); for a divisions query with its least and greatest keys, as
+ * a partial with the scan's ranges row (df_cuts, that query's final,
+ * checks the ranges). */
 static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_plan *plan = NULL;
@@ -4101,11 +4103,18 @@ static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
     dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
     goto out;
   }
-  if (dusk_plan_sort_node(plan)->divisions_only &&
-      dusk_plan_sort_node(plan)->ndivisions == 0 &&
-      (rc = dusk_rangepart_add_bounds(t, dusk_plan_sort_node(plan), sample,
-                                      &err)) != 0)
+  if (dusk_plan_sort_node(plan)->divisions_only) {
+    dusk_table *rg = NULL;
+    if ((dusk_plan_sort_node(plan)->ndivisions == 0 &&
+         (rc = dusk_rangepart_add_bounds(t, dusk_plan_sort_node(plan),
+                                         sample, &err)) != 0) ||
+        (rc = dusk_table_decode(rs, &rg, &err)) != 0)
+      goto out;
+    if ((rc = emit_partial(call, rg, sample)) != 0)
+      dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
+    dusk_table_free(rg);
     goto out;
+  }
   call->result.len = 0;
   if ((rc = dusk_table_encode(sample, &call->result)) != 0)
     dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
@@ -4114,6 +4123,39 @@ out:
   dusk_table_free(sample);
   dusk_plan_free(plan);
   return rc != 0 ? fail(call, &err) : 0;
+}
+
+static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
+                         int64_t *cut_out);
+
+/* A divisions query's samples (df_sample's partials) into samples[0..),
+ * *n of them, their ranges checked as a final checks them (a wrong
+ * quote-state guess or a scan's error fails the call here: 1, with *rc
+ * the call's result). */
+static int division_samples(dusk_op_call *call, dusk_table **samples,
+                            size_t *n, int *rc, dusk_error *err) {
+  merger m;
+  int64_t cut;
+  int stop = 0;
+  if ((*rc = merger_init(&m, call->args, err)) != 0)
+    return 0;
+  for (*n = 0; *n < call->ninputs && *rc == 0; (*n)++) {
+    dusk_slice rs;
+    dusk_table *rg = NULL;
+    if ((*rc = rows_partial(call->inputs[*n], &rs, &samples[*n], err)) !=
+            0 ||
+        (*rc = dusk_table_decode(rs, &rg, err)) != 0 ||
+        (*rc = dusk_ranges_table_check(rg, err)) != 0 ||
+        (*rc = dusk_table_append_rows(m.ranges, rg, 0, rg->nrows)) != 0) {
+      if (err->message[0] == '\0')
+        dusk_error_set(err, *rc, "df_cuts: %s", dusk_strerror(*rc));
+    }
+    dusk_table_free(rg);
+  }
+  if (*rc == 0)
+    stop = verify_ranges(&m, call, rc, &cut);
+  merger_destroy(&m);
+  return stop;
 }
 
 /* df_cuts: every scan's sample -> the nparts - 1 cut rows (a table); with
@@ -4130,9 +4172,21 @@ static int op_df_cuts(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = sort_args(call, "df_cuts", &ta, &plan, &err)) != 0)
     goto out;
   samples = dusk_xcalloc(call->ninputs + 1, sizeof *samples);
-  for (n = 0; n < call->ninputs; n++)
-    if ((rc = dusk_table_decode(call->inputs[n], &samples[n], &err)) != 0)
+  if (dusk_plan_sort_node(plan)->divisions_only) {
+    if (division_samples(call, samples, &n, &rc, &err) != 0) {
+      for (size_t i = 0; i < call->ninputs; i++)
+        dusk_table_free(samples[i]);
+      free(samples);
+      dusk_plan_free(plan);
+      return rc; /* the call failed with the ranges' reason */
+    }
+    if (rc != 0)
       goto out;
+  } else {
+    for (n = 0; n < call->ninputs; n++)
+      if ((rc = dusk_table_decode(call->inputs[n], &samples[n], &err)) != 0)
+        goto out;
+  }
   {
     const dusk_plan *sort = dusk_plan_sort_node(plan);
     ltypes_map lt;

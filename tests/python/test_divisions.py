@@ -242,3 +242,27 @@ def test_cli(data, tmp_path):
     out = run(src + '.set_index("x", npartitions=300)')
     assert out.returncode != 0 and "npartitions: an int, 1 to 256" in \
         out.stderr
+
+
+def test_a_key_widened_on_the_way(client, tmp_path):
+    """An int key holding a float past the scheduler's sample: the
+    divisions query's final checks every scan's range as a final does, so
+    the column is widened and read again, and the bounds are pandas'
+    (floats); a quoted newline in every seventh row crosses the ranges."""
+    import random
+    rnd = random.Random(3)
+    path = tmp_path / "widen.csv"
+    with open(path, "w") as f:
+        f.write("k,s\n")
+        for i in range(3000):
+            k = "2.5" if i == 2500 else "101" if i == 2900 else \
+                str(rnd.randint(3, 100))
+            f.write(f'{k},"a\nb"\n' if i % 7 == 0 else f"{k},x\n")
+    s = dd.read_csv(str(path), blocksize="2KB").set_index("k")
+    divs = s.divisions
+    assert divs[0] == 2.5 and divs[-1] == 101.0
+    assert all(isinstance(d, float) for d in divs)
+    want = pd.read_csv(path).set_index("k").sort_index(kind="stable")
+    pdt.assert_frame_equal(
+        pd.concat(s.get_partition(i).compute()
+                  for i in range(s.npartitions)), want)
