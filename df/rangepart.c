@@ -138,34 +138,49 @@ static void key_text(const dusk_table *t, int c, size_t r, dusk_type logical,
   }
 }
 
-/* The divisions' check and cut of rows (dusk_rangepart_assign). */
+/* The divisions' check and cut of rows (dusk_rangepart_assign); with
+ * outside, a key outside them goes to the first or last part, *outside
+ * the first such row and why its message, and the call goes on. */
 static int assign_divisions(const dusk_table *rows, const int *rcols,
                             const dusk_table *cuts, const int *ccols,
                             const dusk_plan *sort, uint32_t *part,
+                            size_t *outside, dusk_error *why,
                             dusk_error *err) {
   size_t last = cuts->nrows - 1;
+  if (outside != NULL)
+    *outside = SIZE_MAX;
   if (cuts->nrows != sort->ndivisions || cuts->nrows < 2)
     return dusk_error_set(err, DUSK_EPROTO,
                           "set_index: %zu division rows for %zu divisions",
                           cuts->nrows, sort->ndivisions);
   for (size_t r = 0; r < rows->nrows; r++) {
     size_t lo = 1, hi = last; /* the first inner cut above row r */
-    if (!key_null(rows, rcols[0], r) &&
-        (dusk_table_rows_cmp(rows, rcols, r, cuts, ccols, 0, sort->ascending,
-                             1) < 0 ||
-         dusk_table_rows_cmp(rows, rcols, r, cuts, ccols, last,
-                             sort->ascending, 1) > 0)) {
+    int below = 0, above = 0;
+    if (!key_null(rows, rcols[0], r)) {
+      below = dusk_table_rows_cmp(rows, rcols, r, cuts, ccols, 0,
+                                  sort->ascending, 1) < 0;
+      above = dusk_table_rows_cmp(rows, rcols, r, cuts, ccols, last,
+                                  sort->ascending, 1) > 0;
+    }
+    if ((below || above) && (outside == NULL || *outside == SIZE_MAX)) {
       dusk_type l = cuts->cols[ccols[0]].logical;
       char v[80], a[80], b[80];
       key_text(rows, rcols[0], r, l, v);
       key_text(cuts, ccols[0], 0, l, a);
       key_text(cuts, ccols[0], last, l, b);
-      return dusk_error_set(err, DUSK_EINVAL,
-                            "set_index: column '%s' holds %s, outside the "
-                            "divisions %s to %s (divisions= must cover "
-                            "every value: the first at or below the least, "
-                            "the last at or above the greatest)",
-                            sort->columns[0], v, a, b);
+      dusk_error_set(outside != NULL ? why : err, DUSK_EINVAL,
+                     "set_index: column '%s' holds %s, outside the "
+                     "divisions %s to %s (divisions= must cover every "
+                     "value: the first at or below the least, the last at "
+                     "or above the greatest)",
+                     sort->columns[0], v, a, b);
+      if (outside == NULL)
+        return DUSK_EINVAL;
+      *outside = r;
+    }
+    if (below || above) {
+      part[r] = below ? 0 : (uint32_t)(last - 1);
+      continue;
     }
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
@@ -180,9 +195,10 @@ static int assign_divisions(const dusk_table *rows, const int *rcols,
   return 0;
 }
 
-int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
-                          const dusk_plan *sort, uint32_t *part,
-                          dusk_error *err) {
+/* dusk_rangepart_assign and dusk_rangepart_assign_deferred. */
+static int assign(const dusk_table *rows, const dusk_table *cuts,
+                  const dusk_plan *sort, uint32_t *part, size_t *outside,
+                  dusk_error *why, dusk_error *err) {
   int rcols[64], ccols[64], rc;
   if ((rc = dusk_rangepart_keys(rows, sort, rcols, err)) != 0 ||
       (rc = dusk_rangepart_keys(cuts, sort, ccols, err)) != 0)
@@ -196,7 +212,10 @@ int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
                             dusk_type_name(rows->cols[rcols[k]].type),
                             dusk_type_name(cuts->cols[ccols[k]].type));
   if (sort->ndivisions > 0)
-    return assign_divisions(rows, rcols, cuts, ccols, sort, part, err);
+    return assign_divisions(rows, rcols, cuts, ccols, sort, part, outside,
+                            why, err);
+  if (outside != NULL)
+    *outside = SIZE_MAX;
   for (size_t r = 0; r < rows->nrows; r++) {
     size_t lo = 0, hi = cuts->nrows; /* the first cut above row r */
     while (lo < hi) {
@@ -210,6 +229,20 @@ int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
     part[r] = (uint32_t)lo;
   }
   return 0;
+}
+
+int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
+                          const dusk_plan *sort, uint32_t *part,
+                          dusk_error *err) {
+  return assign(rows, cuts, sort, part, NULL, NULL, err);
+}
+
+int dusk_rangepart_assign_deferred(const dusk_table *rows,
+                                   const dusk_table *cuts,
+                                   const dusk_plan *sort, uint32_t *part,
+                                   size_t *outside, dusk_error *why,
+                                   dusk_error *err) {
+  return assign(rows, cuts, sort, part, outside, why, err);
 }
 
 /* The one ascending key divisions need, its column in t into *col. */

@@ -51,6 +51,17 @@ int dusk_rangepart_cuts(dusk_table *const *samples, size_t n,
 int dusk_rangepart_assign(const dusk_table *rows, const dusk_table *cuts,
                           const dusk_plan *sort, uint32_t *part,
                           dusk_error *err);
+/* The same, but a key outside the divisions goes to the first or last
+ * part and does not fail the call: *outside is then the first such row
+ * (else SIZE_MAX) and why holds the message dusk_rangepart_assign would
+ * fail with.  A split cuts rows whose range's quote-state guess may yet
+ * prove wrong (garbage keys), so it defers that error to the part's
+ * final, which checks the ranges first (worker/dfops.c). */
+int dusk_rangepart_assign_deferred(const dusk_table *rows,
+                                   const dusk_table *cuts,
+                                   const dusk_plan *sort, uint32_t *part,
+                                   size_t *outside, dusk_error *why,
+                                   dusk_error *err);
 
 /* Range partitions with divisions (Dask's set_index divisions=,
  * .divisions): of one key, ascending (plan.h SORT_VALUES nparts,

@@ -4302,6 +4302,43 @@ static int split_into_parts(dusk_op_call *call, dusk_slice rs,
   return rc;
 }
 
+/* The ranges table rs with the range `index` failing with text (a scan's
+ * deferred error, unless it has one already), encoded into out: what a
+ * split hands on when a key lies outside given divisions, so each part's
+ * final reports it once the ranges' quote-state guesses have held (a
+ * wrong guess makes garbage keys, and a rerun, not an error). */
+static int ranges_with_error(dusk_slice rs, int64_t index, const char *text,
+                             dusk_buf *out, dusk_error *err) {
+  dusk_table *rg = NULL, *marked = NULL;
+  int rc;
+  if ((rc = dusk_table_decode(rs, &rg, err)) != 0 ||
+      (rc = dusk_ranges_table_check(rg, err)) != 0)
+    goto out;
+  if ((marked = dusk_ranges_table_new()) == NULL) {
+    rc = dusk_error_set(err, DUSK_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t r = 0; r < rg->nrows && rc == 0; r++) {
+    dusk_value v[DUSK_RANGES_NCOLS];
+    for (size_t c = 0; c < DUSK_RANGES_NCOLS; c++)
+      dusk_table_get(rg, c, r, &v[c]);
+    if (v[DUSK_RANGES_INDEX].u.i == index &&
+        v[DUSK_RANGES_ERROR].type == DUSK_TYPE_NULL) {
+      v[DUSK_RANGES_ERROR].type = DUSK_TYPE_STRING;
+      v[DUSK_RANGES_ERROR].u.s.ptr = text;
+      v[DUSK_RANGES_ERROR].u.s.len = strlen(text);
+    }
+    if ((rc = dusk_table_append_row(marked, v)) != 0)
+      dusk_error_set(err, rc, "out of memory");
+  }
+  if (rc == 0 && (rc = dusk_table_encode(marked, out)) != 0)
+    dusk_error_set(err, rc, "encoding a ranges row");
+out:
+  dusk_table_free(rg);
+  dusk_table_free(marked);
+  return rc;
+}
+
 /* df_split with cuts (inputs: a scan's rows partial, df_cuts' table): the
  * rows cut into every part at once by the cuts (split_into_parts).  One
  * decode of the partial for all parts. */
@@ -4323,8 +4360,24 @@ static int split_by_cuts(dusk_op_call *call, const dusk_tail_args *ta,
     goto out;
   }
   which = dusk_xcalloc(t->nrows + 1, sizeof *which);
-  if ((rc = dusk_rangepart_assign(t, cuts, sort, which, err)) == 0)
-    rc = split_into_parts(call, rs, t, which, ta->nparts, err);
+  {
+    size_t outside = SIZE_MAX;
+    dusk_error why = {0};
+    dusk_buf marked;
+    dusk_buf_init(&marked);
+    if ((rc = dusk_rangepart_assign_deferred(t, cuts, sort, which, &outside,
+                                             &why, err)) == 0 &&
+        outside != SIZE_MAX &&
+        (rc = ranges_with_error(
+             rs, t->cols[dusk_rows_range_col(t->ncols)].i64[outside],
+             why.message, &marked, err)) == 0) {
+      rs.ptr = marked.data;
+      rs.len = marked.len;
+    }
+    if (rc == 0)
+      rc = split_into_parts(call, rs, t, which, ta->nparts, err);
+    dusk_buf_destroy(&marked);
+  }
 out:
   free(which);
   dusk_table_free(t);

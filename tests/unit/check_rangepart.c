@@ -322,6 +322,18 @@ START_TEST(test_given_divisions) {
   ck_assert_int_eq(dusk_rangepart_assign(t, cuts, p, part, &err), DUSK_EINVAL);
   ck_assert_msg(strstr(err.message, "column 'k' holds 10, outside the "
                        "divisions 0 to 9") != NULL, "%s", err.message);
+  /* deferred: the key goes to the last part, the call goes on */
+  {
+    size_t outside = 0;
+    dusk_error why = {0};
+    ck_assert_int_eq(dusk_rangepart_assign_deferred(t, cuts, p, part,
+                                                    &outside, &why, &err),
+                     0);
+    ck_assert_uint_eq(outside, 4);
+    ck_assert_uint_eq(part[4], 1);
+    ck_assert_uint_eq(part[0], 0);
+    ck_assert_ptr_nonnull(strstr(why.message, "holds 10, outside"));
+  }
   dusk_table_free(cuts);
   /* unsorted; a string for an int key; a datetime key's date strings */
   d[1].u.i = -3;
