@@ -3235,8 +3235,13 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
   char key[192], prefix[192];
   dusk_buf args;
   dusk_buf_init(&args);
-  add_each(q, sp, DUSK_DF_SAMPLE, level, nlevel, tail_plan, nulls, 0, nparts,
-           "sample", samples);
+  /* a divisions query's scans sample their rows themselves (worker
+   * op_df_scan), so no scan's rows wait for a df_sample */
+  if (sort->divisions_only)
+    memcpy(samples, level, nlevel * sizeof *samples);
+  else
+    add_each(q, sp, DUSK_DF_SAMPLE, level, nlevel, tail_plan, nulls, 0,
+             nparts, "sample", samples);
   {
     dusk_buf a;
     dusk_buf_init(&a);
@@ -3248,13 +3253,8 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
     cuts = add_spec(sp, key, DUSK_DF_CUTS, &a);
     set_deps(sp, cuts, samples, nlevel);
   }
-  if (sort->divisions_only) {
-    q->stay = dusk_xrealloc(q->stay,
-                            (q->nstay + nlevel + 1) * sizeof *q->stay);
-    for (size_t i = 0; i < nlevel; i++)
-      q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+  if (sort->divisions_only)
     goto out;
-  }
   for (size_t i = 0; i < nlevel; i++) {
     dusk_buf a;
     size_t deps[2];

@@ -3405,8 +3405,31 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_NULLS].u.s.ptr = nulls.data;
   rv[DUSK_RANGES_NULLS].u.s.len = nulls.len;
   if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
-      (rc = pipeline_payload(&p, &payload)) != 0 ||
-      (rc = emit_partial(call, ranges, payload)) != 0) {
+      (rc = pipeline_payload(&p, &payload)) != 0) {
+    dusk_error_set(&err, rc, "building the partial result: %s",
+                   dusk_strerror(rc));
+    goto failed;
+  }
+  if (p.terminal == 0 && dusk_plan_sort_node(p.plan) != NULL &&
+      dusk_plan_sort_node(p.plan)->divisions_only) {
+    /* a divisions query's scan: its rows' sample (and bounds) alone go
+     * on, to df_cuts, so no scan's rows wait for it (query.c
+     * add_range_sort) */
+    const dusk_plan *sort = dusk_plan_sort_node(p.plan);
+    dusk_table *sample = NULL;
+    if ((rc = dusk_rangepart_sample(payload, &sample)) != 0) {
+      dusk_error_set(&err, rc, "sampling the rows: %s", dusk_strerror(rc));
+      goto failed;
+    }
+    if (sort->ndivisions == 0 &&
+        (rc = dusk_rangepart_add_bounds(payload, sort, sample, &err)) != 0) {
+      dusk_table_free(sample);
+      goto failed;
+    }
+    dusk_table_free(payload);
+    payload = sample;
+  }
+  if ((rc = emit_partial(call, ranges, payload)) != 0) {
     dusk_error_set(&err, rc, "building the partial result: %s",
                    dusk_strerror(rc));
     goto failed;
@@ -4079,9 +4102,7 @@ static int rows_partial(dusk_slice bytes, dusk_slice *rs, dusk_table **t,
 }
 
 /* df_sample: a scan's rows partial -> an evenly spaced sample of its rows
- * (a table); for a divisions query with its least and greatest keys, as
- * a partial with the scan's ranges row (df_cuts, that query's final,
- * checks the ranges). */
+ * (a table).  (A divisions query's scans sample their rows themselves.) */
 static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_plan *plan = NULL;
@@ -4103,18 +4124,6 @@ static int op_df_sample(const dusk_op_api *api, dusk_op_call *call) {
     dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
     goto out;
   }
-  if (dusk_plan_sort_node(plan)->divisions_only) {
-    dusk_table *rg = NULL;
-    if ((dusk_plan_sort_node(plan)->ndivisions == 0 &&
-         (rc = dusk_rangepart_add_bounds(t, dusk_plan_sort_node(plan),
-                                         sample, &err)) != 0) ||
-        (rc = dusk_table_decode(rs, &rg, &err)) != 0)
-      goto out;
-    if ((rc = emit_partial(call, rg, sample)) != 0)
-      dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
-    dusk_table_free(rg);
-    goto out;
-  }
   call->result.len = 0;
   if ((rc = dusk_table_encode(sample, &call->result)) != 0)
     dusk_error_set(&err, rc, "df_sample: %s", dusk_strerror(rc));
@@ -4128,7 +4137,7 @@ out:
 static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
                          int64_t *cut_out);
 
-/* A divisions query's samples (df_sample's partials) into samples[0..),
+/* A divisions query's samples (its scans' partials) into samples[0..),
  * *n of them, their ranges checked as a final checks them (a wrong
  * quote-state guess or a scan's error fails the call here: 1, with *rc
  * the call's result). */

@@ -266,3 +266,18 @@ def test_a_key_widened_on_the_way(client, tmp_path):
     pdt.assert_frame_equal(
         pd.concat(s.get_partition(i).compute()
                   for i in range(s.npartitions)), want)
+
+
+def test_of_a_persisted_frame(client, data):
+    """A persisted frame's divisions are the files' (its scans sample
+    their kept partitions alike)."""
+    df = read(data, "8KB")
+    kept = df.persist()
+    try:
+        assert kept.set_index("t", npartitions=3).divisions == \
+            df.set_index("t", npartitions=3).divisions
+        pdt.assert_frame_equal(
+            kept.set_index("t", npartitions=3).get_partition(2).compute(),
+            df.set_index("t", npartitions=3).get_partition(2).compute())
+    finally:
+        kept.unpersist()
