@@ -601,7 +601,7 @@ static dusk_dataframe *set_divisions(dusk_dataframe *f,
 dusk_dataframe *dusk_divisions_int(dusk_dataframe *f, const int64_t *divisions,
                                    size_t n, dusk_error *err) {
   dusk_value v[DUSK_PLAN_MAX_PARTS + 1];
-  for (size_t i = 0; i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
+  for (size_t i = 0; divisions && i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
     v[i].type = DUSK_TYPE_INT64;
     v[i].u.i = divisions[i];
   }
@@ -612,7 +612,7 @@ dusk_dataframe *dusk_divisions_float(dusk_dataframe *f,
                                      const double *divisions, size_t n,
                                      dusk_error *err) {
   dusk_value v[DUSK_PLAN_MAX_PARTS + 1];
-  for (size_t i = 0; i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
+  for (size_t i = 0; divisions && i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
     v[i].type = DUSK_TYPE_FLOAT64;
     v[i].u.f = divisions[i];
   }
@@ -623,7 +623,7 @@ dusk_dataframe *dusk_divisions_str(dusk_dataframe *f,
                                    const char *const *divisions, size_t n,
                                    dusk_error *err) {
   dusk_value v[DUSK_PLAN_MAX_PARTS + 1];
-  for (size_t i = 0; i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
+  for (size_t i = 0; divisions && i < n && i < DUSK_PLAN_MAX_PARTS + 1; i++) {
     if (divisions[i] == NULL) {
       dusk_dataframe_free(f);
       dusk_error_set(err, DUSK_EINVAL, "divisions: value %zu is NULL", i);

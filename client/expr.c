@@ -3554,6 +3554,7 @@ static int parse_set_index(parser *p, plan_chain *f, size_t where) {
   dusk_value divs[DUSK_PLAN_MAX_PARTS + 1];
   size_t ndivs = 0;
   int64_t nparts = 0;
+  bool seen_divs = false;
   int rc;
   if ((rc = lex(p)) != 0 ||
       (rc = expect(p, T_LPAREN, "expected '(' after %s", "set_index")) != 0)
@@ -3585,6 +3586,10 @@ static int parse_set_index(parser *p, plan_chain *f, size_t where) {
       rc = parse_bool_kwarg(p, "drop", &drop);
     } else if (is_word(p, "npartitions")) {
       size_t at = p->tok.start;
+      if (nparts > 0) {
+        rc = fail(p, at, "set_index: npartitions= given twice");
+        break;
+      }
       if ((rc = lex(p)) != 0 ||
           (rc = expect(p, T_ASSIGN, "expected '=' after %s",
                        "npartitions")) != 0)
@@ -3598,7 +3603,15 @@ static int parse_set_index(parser *p, plan_chain *f, size_t where) {
       nparts = (int64_t)p->tok.u;
       rc = lex(p);
     } else if (is_word(p, "divisions")) {
-      rc = parse_divisions(p, divs, &ndivs);
+      size_t at = p->tok.start;
+      if (seen_divs) {
+        rc = fail(p, at, "set_index: divisions= given twice");
+        break;
+      }
+      seen_divs = true;
+      if ((rc = parse_divisions(p, divs, &ndivs)) == 0 && ndivs < 2)
+        rc = fail(p, at, "set_index: divisions= of one column, 2 or more "
+                         "values, one more than npartitions=");
     } else if (p->tok.kind != T_RPAREN) {
       rc = fail(p, here(p), "set_index takes keys, drop=, npartitions= "
                             "and divisions=");

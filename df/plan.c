@@ -2791,12 +2791,18 @@ static int dec_sort_parts(dusk_plan *p, const msgpack_object *o,
     return rc;
   if (nparts < 0 || nparts > DUSK_PLAN_MAX_PARTS)
     return dusk_error_set(err, DUSK_EINVAL,
-                          "%s: npartitions %" PRId64 " (1 to %d)", where,
-                          nparts, DUSK_PLAN_MAX_PARTS);
+                          "%s: npartitions %" PRId64 " (1 to %d, or 0: "
+                          "the scheduler's choice)",
+                          where, nparts, DUSK_PLAN_MAX_PARTS);
   p->nparts = (uint32_t)nparts;
   if (items[2].type != MSGPACK_OBJECT_BOOLEAN)
     return bad_type(err, where, "divisions_only", "a bool", &items[2]);
   p->divisions_only = items[2].via.boolean;
+  if (p->divisions_only &&
+      (p->ncolumns != 1 || p->nascending != 1 || !p->ascending[0]))
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "%s: divisions of %zu keys (of one ascending key)",
+                          where, p->ncolumns);
   if (items[1].type == MSGPACK_OBJECT_NIL)
     return 0;
   {

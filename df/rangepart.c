@@ -130,10 +130,17 @@ static void key_text(const dusk_table *t, int c, size_t r, dusk_type logical,
     return;
   case DUSK_TYPE_FLOAT64: out[dusk_table_format_float(v.u.f, out)] = '\0';
     return;
-  case DUSK_TYPE_STRING:
-    snprintf(out, 80, "'%.*s%s'", v.u.s.len > 60 ? 60 : (int)v.u.s.len,
-             v.u.s.ptr, v.u.s.len > 60 ? "..." : "");
+  case DUSK_TYPE_STRING: {
+    size_t n = v.u.s.len;
+    if (n > 60) { /* clipped at a UTF-8 character's start */
+      n = 60;
+      while (n > 0 && ((unsigned char)v.u.s.ptr[n] & 0xC0) == 0x80)
+        n--;
+    }
+    snprintf(out, 80, "'%.*s%s'", (int)n, v.u.s.ptr,
+             n < v.u.s.len ? "..." : "");
     return;
+  }
   default: strcpy(out, "NaN"); return;
   }
 }
@@ -369,6 +376,10 @@ static int division_value(const dusk_plan *sort, size_t i, dusk_type type,
   } else if (type == d->type &&
              (type == DUSK_TYPE_STRING || type == DUSK_TYPE_BOOL)) {
     *v = *d;
+    return 0;
+  } else if (type == DUSK_TYPE_BOOL && d->type == DUSK_TYPE_INT64 &&
+             (d->u.i == 0 || d->u.i == 1)) {
+    v->u.b = d->u.i == 1; /* False and True as 0 and 1 (dusk.h) */
     return 0;
   }
   return dusk_error_set(

@@ -86,9 +86,10 @@ int dusk_rangepart_divisions(dusk_table *const *samples, size_t n,
  * in like (a sample): ints take ints and floats (a float bound rounded to
  * the ints it holds: up for a lower bound, down for the last, upper one),
  * floats numbers, strings strings, bools bools, a datetime key (logical)
- * ints of nanoseconds or date strings.  Refused (DUSK_ETYPE, DUSK_EINVAL)
- * when a value does not fit the key or they are not sorted (equal ones
- * leave empty parts between them; the API layers refuse them as Dask
+ * ints of nanoseconds or date strings (a timedelta key ints of
+ * nanoseconds), a bool key bools or 0 and 1.  Refused (DUSK_ETYPE,
+ * DUSK_EINVAL) when a value does not fit the key or they are not sorted
+ * (equal ones leave empty parts between them; Python refuses them as Dask
  * does, but for the last two). */
 int dusk_rangepart_given(const dusk_table *like, const dusk_plan *sort,
                          dusk_type logical, dusk_table **out,

@@ -1802,6 +1802,15 @@ static int check_merge_order(const sched_query *q, dusk_error *err) {
   const char *what = NULL;
   if (q->merge != NULL && q->shuffle_merge)
     return check_shuffle_result(q, err);
+  if (q->merge != NULL && q->merge->strategy == DUSK_MERGE_JOIN &&
+      r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0)
+    /* its first round keeps each key's first row by its position, which
+     * a join's rows (a left row met twice: one label twice) do not give */
+    return dusk_error_set(
+        err, DUSK_EINVAL,
+        "drop_duplicates(subset=...) of a join's rows: a row the lookup "
+        "meets twice keeps one label for both, which the first-row pass "
+        "cannot tell apart; merge on columns, then drop_duplicates");
   if (q->merge == NULL || q->merge->how != DUSK_MERGE_INNER)
     return 0;
   if (!dusk_plan_is_terminal(r->kind))
@@ -3199,9 +3208,10 @@ static size_t *add_dedup_shuffle(sched_query *q, specs *sp,
   return bounds;
 }
 
-/* The most parts (files) a sorted to_csv writes: each scan's rows are cut
- * into every part by one df_split, and each part gathers its rows from
- * every scan, so parts cost nscans x nparts small tasks. */
+/* The most parts (files) a sorted to_csv writes by itself: each scan's
+ * rows are cut into every part by one df_split, and each part gathers its
+ * rows from every scan, so parts cost nscans x nparts small tasks.  A
+ * user's npartitions= (up to DUSK_PLAN_MAX_PARTS) is taken as asked. */
 #define RANGE_SORT_MAX_PARTS 16
 /* The most picks a sorted part's df_final merges without a combine tree. */
 #define RANGE_SORT_DIRECT_PICKS 64

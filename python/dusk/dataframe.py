@@ -1612,6 +1612,9 @@ def _division_args(values):
         if isinstance(v, (pd.Timestamp, np.datetime64)) or \
                 type(v).__name__ in ("datetime", "date"):
             out.append(int(pd.Timestamp(v).value))
+        elif isinstance(v, (pd.Timedelta, np.timedelta64)) or \
+                type(v).__name__ == "timedelta":
+            out.append(int(pd.Timedelta(v).value))
         elif isinstance(v, (bool, np.bool_, int, np.integer)):
             out.append(int(v))
         elif isinstance(v, (float, np.floating)):
@@ -2284,7 +2287,7 @@ class DataFrame(_Lazy):
                     f"set_index: npartitions={npartitions!r} (an int, 1 to "
                     "256)")
             frame = frame.npartitions(npartitions)
-        out = DataFrame(frame, None, "sorted_rows", self._name)
+        out = DataFrame(frame, npartitions, "sorted_rows", self._name)
         out._index_of = (self, keys, bool(drop))
         out._divisions = given
         return out
@@ -2319,13 +2322,20 @@ class DataFrame(_Lazy):
 
     @property
     def npartitions(self):
+        """The partitions; of a set_index frame, its divisions' (computed
+        when not given, as Dask's); of a set_index of several columns,
+        the npartitions= given (None: cut by samples as it is written)."""
         if self._index_of is None:
+            return self._npartitions
+        if len(self._index_of[1]) != 1 and self._divisions is None:
             return self._npartitions
         return len(self.divisions) - 1
 
     def get_partition(self, n):
         """Partition n of a set_index frame (Dask's): the rows whose index
-        lies in its divisions, sorted, with those divisions."""
+        lies in its divisions, sorted, with those divisions.  A row whose
+        index lies outside given divisions is in no partition (to_csv
+        refuses it, naming it)."""
         return self.partitions[n]
 
     @property

@@ -65,7 +65,7 @@ def test_computed_divisions(client, data, bs, key):
     pdt.assert_frame_equal(pd.concat(parts), want)
 
 
-@pytest.mark.parametrize("key", ["k", "name", "t"])
+@pytest.mark.parametrize("key", ["k", "name", "t", "flag"])
 def test_to_csv_writes_the_partitions(client, data, key, tmp_path):
     """After .divisions, to_csv writes one file per partition, each
     pandas' to_csv of that partition, byte for byte."""
@@ -109,6 +109,7 @@ def test_given_divisions(client, data, bs, tmp_path):
                pd.Timestamp("2021-03-12 10:00:00")]),
         ("t", ["2021-01-10 10:00", "2021-02-11", "2021-03-12 10:00"]),
         ("u", [0.0, 0.25, 0.5, 1.0]),
+        ("flag", [False, True, True]),
     ]
     for i, (key, divs) in enumerate(cases):
         s = read(data, bs).set_index(key, divisions=divs)
@@ -158,13 +159,35 @@ def test_outside_the_divisions(client, data, tmp_path):
 
 
 def test_no_index_value(client, data):
-    """No non-null index value: one partition (of the nulls), bounds
-    unknown."""
+    """No non-null index value: one partition, of the nulls, bounds
+    unknown; no row at all, the same."""
     df = read(data, "8KB")
-    s = df[df.x > 100].set_index("x")
+    pdf = pandas_frame(data)
+    s = df[df.k.isnull()].set_index("k")
     assert s.divisions == (None, None)
     assert s.npartitions == 1
+    got = s.get_partition(0).compute()
+    assert len(got) == int(pdf.k.isnull().sum()) > 0
+    pdt.assert_frame_equal(got, indexed(pdf[pdf.k.isnull()], "k"))
+    s = df[df.x > 100].set_index("x")
+    assert s.divisions == (None, None)
     assert len(s.get_partition(0).compute()) == 0
+
+
+def test_a_timedelta_index(client, data, tmp_path):
+    """A derived timedelta index: its divisions are Timedeltas, and they
+    cut its partitions and files."""
+    df = read(data, "8KB")
+    pdf = pandas_frame(data)
+    start = pd.Timestamp("2021-01-10")
+    s = df.assign(d=df.t - start).set_index("d", npartitions=3)
+    want = indexed(pdf.assign(d=pdf.t - start), "d")
+    divs = s.divisions
+    assert all(isinstance(d, pd.Timedelta) for d in divs)
+    assert divs[0] == want.index.min() and divs[-1] == want.index.max()
+    pdt.assert_frame_equal(s.get_partition(1).compute(),
+                           partition(want, divs, 1))
+    assert len(s.to_csv(str(tmp_path / "out"))) == len(divs) - 1
 
 
 def test_other_frames(client, data):

@@ -486,6 +486,10 @@ def test_join_refusals(client, files, tmp_path):
         df.join(r.set_index("k"), on=["k", "g"], rsuffix="_r")
     with pytest.raises(NotImplementedError, match="drop=False"):
         df.join(r.set_index("k", drop=False), on="k", rsuffix="_r")
+    with pytest.raises(dusk.DuskError, match=r"drop_duplicates\(subset=...\) "
+                       "of a join's rows"):
+        df.join(r.set_index("k"), on="k", rsuffix="_r").drop_duplicates(
+            ["g_r"]).compute()
     with pytest.raises(Exception, match="head of an inner join"):
         df.join(r.set_index("k"), on="k", how="inner", rsuffix="_r").head()
     big = write_big(tmp_path / "big.csv", "key")

@@ -816,6 +816,13 @@ START_TEST(test_set_index) {
               "divisions: expected a number, a string, True or False");
   parse_fails("read_csv('a').set_index('k', divisions=3)",
               "divisions takes a list");
+  parse_fails("read_csv('a').set_index('k', divisions=[])",
+              "2 or more values");
+  parse_fails("read_csv('a').set_index('k', divisions=[1, 2], "
+              "divisions=[3, 4])",
+              "divisions= given twice");
+  parse_fails("read_csv('a').set_index('k', npartitions=2, npartitions=3)",
+              "npartitions= given twice");
   parse_fails("read_csv('a').head(3).set_index('k', npartitions=2)",
               "not a computed result");
   parse_fails("read_csv('a').set_index(['k', 'j']).divisions",

@@ -173,6 +173,15 @@ static const char *plan_diff(const dusk_plan *a, const dusk_plan *b) {
   if (a->nparts != b->nparts || a->ndivisions != b->ndivisions ||
       a->divisions_only != b->divisions_only)
     return "range partitions";
+  for (size_t i = 0; i < a->ndivisions; i++)
+    if (a->divisions[i].type != b->divisions[i].type ||
+        (a->divisions[i].type == DUSK_TYPE_STRING
+             ? a->divisions[i].u.s.len != b->divisions[i].u.s.len ||
+                   memcmp(a->divisions[i].u.s.ptr, b->divisions[i].u.s.ptr,
+                          a->divisions[i].u.s.len) != 0
+             : memcmp(&a->divisions[i].u, &b->divisions[i].u,
+                      sizeof a->divisions[i].u) != 0))
+      return "divisions";
   if (a->how != b->how || a->strategy != b->strategy || !str_eq(a->suffixes[0], b->suffixes[0]) ||
       !str_eq(a->suffixes[1], b->suffixes[1]))
     return "merge how / suffixes";
