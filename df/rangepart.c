@@ -145,6 +145,24 @@ static void key_text(const dusk_table *t, int c, size_t r, dusk_type logical,
   }
 }
 
+/* The first of the cuts lo..hi-1 above row r of rows (hi when none is):
+ * the part index a binary search gives, rows equal to a cut going after
+ * it. */
+static size_t first_cut_above(const dusk_table *cuts, const int *ccols,
+                              size_t lo, size_t hi, const dusk_table *rows,
+                              const int *rcols, size_t r,
+                              const dusk_plan *sort) {
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (dusk_table_rows_cmp(cuts, ccols, mid, rows, rcols, r,
+                            sort->ascending, sort->ncolumns) <= 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* The divisions' check and cut of rows (dusk_rangepart_assign); with
  * outside, a key outside them goes to the first or last part, *outside
  * the first such row and why its message, and the call goes on. */
@@ -161,7 +179,7 @@ static int assign_divisions(const dusk_table *rows, const int *rcols,
                           "set_index: %zu division rows for %zu divisions",
                           cuts->nrows, sort->ndivisions);
   for (size_t r = 0; r < rows->nrows; r++) {
-    size_t lo = 1, hi = last; /* the first inner cut above row r */
+    size_t lo = 1, hi = last; /* the inner cuts */
     int below = 0, above = 0;
     if (!key_null(rows, rcols[0], r)) {
       below = dusk_table_rows_cmp(rows, rcols, r, cuts, ccols, 0,
@@ -189,15 +207,8 @@ static int assign_divisions(const dusk_table *rows, const int *rcols,
       part[r] = below ? 0 : (uint32_t)(last - 1);
       continue;
     }
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (dusk_table_rows_cmp(cuts, ccols, mid, rows, rcols, r,
-                              sort->ascending, 1) <= 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    part[r] = (uint32_t)(lo - 1);
+    part[r] = (uint32_t)(first_cut_above(cuts, ccols, lo, hi, rows, rcols,
+                                         r, sort) - 1);
   }
   return 0;
 }
@@ -224,16 +235,8 @@ static int assign(const dusk_table *rows, const dusk_table *cuts,
   if (outside != NULL)
     *outside = SIZE_MAX;
   for (size_t r = 0; r < rows->nrows; r++) {
-    size_t lo = 0, hi = cuts->nrows; /* the first cut above row r */
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (dusk_table_rows_cmp(cuts, ccols, mid, rows, rcols, r,
-                              sort->ascending, sort->ncolumns) <= 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    part[r] = (uint32_t)lo;
+    part[r] = (uint32_t)first_cut_above(cuts, ccols, 0, cuts->nrows, rows,
+                                        rcols, r, sort);
   }
   return 0;
 }
