@@ -68,6 +68,7 @@ static const char *const ranges_names[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_WIDEN_TYPE] = "widen_type",
     [DUSK_RANGES_MIXED] = "mixed",
     [DUSK_RANGES_NULLS] = "nulls",
+    [DUSK_RANGES_GROUPS] = "groups",
 };
 static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_INDEX] = DUSK_TYPE_INT64,
@@ -80,6 +81,7 @@ static const dusk_type ranges_types[DUSK_RANGES_NCOLS] = {
     [DUSK_RANGES_WIDEN_TYPE] = DUSK_TYPE_INT64,
     [DUSK_RANGES_MIXED] = DUSK_TYPE_STRING,
     [DUSK_RANGES_NULLS] = DUSK_TYPE_STRING,
+    [DUSK_RANGES_GROUPS] = DUSK_TYPE_STRING,
 };
 static const layout ranges_layout = {"ranges table", DUSK_RANGES_NCOLS,
                                      ranges_names, ranges_types};

@@ -194,6 +194,10 @@ enum {
                         DUSK_NULLS_SEP: pandas' read_csv holds such a
                         column as float64 / object.  Only the columns
                         dusk_nulls_count says count; null when none. */
+  DUSK_RANGES_GROUPS, /* string or null: a shuffle join part's order groups
+                         and their rows, packed (joinlabel.h), when its rows
+                         are shown after a step that drops some; null
+                         elsewhere */
   DUSK_RANGES_NCOLS
 };
 

@@ -28,7 +28,7 @@
  * worker of version 6 would refuse as a plan of too many fields): peers of
  * different versions then refuse each other at the handshake, each naming
  * both versions. */
-#define DUSK_PROTO_VERSION 7
+#define DUSK_PROTO_VERSION 8
 #define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_wire_frame {

@@ -1726,13 +1726,12 @@ static bool shuffle_head0(const sched_query *q) {
          r->kind == DUSK_PLAN_HEAD && r->n == 0;
 }
 
-/* The first step between the result root r and the merge under it that
- * drops rows (a filter, dropna, sample), or NULL. */
-static const dusk_plan *drops_rows_after_merge(const dusk_plan *r) {
+/* The first sample between the result root r and the merge under it, or
+ * NULL. */
+static const dusk_plan *sample_after_merge(const dusk_plan *r) {
   for (const dusk_plan *s = r; s != NULL && s->kind != DUSK_PLAN_MERGE;
        s = s->ninputs > 0 ? s->inputs[0] : NULL)
-    if (s->kind == DUSK_PLAN_QUERY || s->kind == DUSK_PLAN_DROPNA ||
-        s->kind == DUSK_PLAN_SAMPLE)
+    if (s->kind == DUSK_PLAN_SAMPLE)
       return s;
   return NULL;
 }
@@ -1740,10 +1739,13 @@ static const dusk_plan *drops_rows_after_merge(const dusk_plan *r) {
 /* A shuffle join's rows meet in hash parts; each part orders its rows by
  * pandas' order groups (dfops.c order_group), so the final puts the rows
  * themselves in pandas' order - labelled by their place in the merge,
- * which only holds while no step after the merge drops a row.  Besides
- * those, what it finishes is an order-free aggregation: a groupby (not
- * first / last, nor its own split_out), len(), a whole frame's or a
- * column's reduction.  The rest is refused, naming it. */
+ * which a filter or dropna after it keeps: the parts then also send
+ * their groups' sizes (joinlabel.h).  A sample after the merge is
+ * refused there: it keeps a row by its place, which a part does not
+ * know.  Besides the rows, what it finishes is an order-free
+ * aggregation: a groupby (not first / last, nor its own split_out),
+ * len(), a whole frame's or a column's reduction.  The rest is refused,
+ * naming it. */
 static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const dusk_plan *drop;
@@ -1751,14 +1753,14 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   if (shuffle_head0(q))
     return 0; /* the columns alone: lowered as a broadcast of no rows */
   if (shows_rows(r)) {
-    if ((drop = drops_rows_after_merge(r)) == NULL)
+    if ((drop = sample_after_merge(r)) == NULL)
       return 0;
     return dusk_error_set(
         err, DUSK_EINVAL,
-        "the rows of a shuffle merge (how=\"%s\") after a %s: pandas "
-        "labels them by their place in the merge, which dusk does not "
-        "count across the join's hash parts yet; filter the frames before "
-        "the merge, or aggregate the filtered rows (groupby, len, sum)",
+        "the rows of a shuffle merge (how=\"%s\") after a %s: it keeps a "
+        "row by its place in the merge, which the join's hash parts do not "
+        "know; sample the frames before the merge, or aggregate the "
+        "sampled rows (groupby, len, sum)",
         dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
   }
   if (r->kind == DUSK_PLAN_GROUPBY) {

@@ -20,6 +20,7 @@
 #include "hashagg.h"
 #include "hashmap.h"
 #include "join.h"
+#include "joinlabel.h"
 #include "log.h"
 #include "npsort.h"
 #include "rangepart.h"
@@ -212,6 +213,16 @@ typedef struct pipeline {
   dusk_keyset lonly;
   uint64_t *lonly_first;
   size_t lonly_cap;
+  /* With join_order a row's __row is its place in its order group (the
+   * rows the merge gave the group before it): gcount per index entry,
+   * lonly_count per left-only key, rcount per right table row (how
+   * right) count each group's rows so far; mplace holds a batch's places
+   * between the probe and the rows' making.  join_groups: a step after
+   * the merge drops rows, so the part also reports every group with its
+   * rows (groups, joinlabel.h) for the final to label the survivors. */
+  uint64_t *gcount, *lonly_count, *rcount, *mplace;
+  bool join_groups;
+  dusk_join_groups groups;
   /* per batch row, its __range where rows carry one each (a shuffle
    * join's), else NULL: every row's is range_index */
   const uint64_t *row_ranges;
@@ -270,6 +281,11 @@ static void pipeline_destroy(pipeline *p) {
   free(p->mranges);
   free(p->lfirst);
   free(p->lonly_first);
+  free(p->gcount);
+  free(p->lonly_count);
+  free(p->rcount);
+  free(p->mplace);
+  dusk_join_groups_destroy(&p->groups);
   if (p->join_order)
     dusk_keyset_destroy(&p->lonly);
   dusk_part_builder_free(p->part);
@@ -2290,27 +2306,33 @@ static uint64_t right_label(const step *st, uint32_t tr) {
  * every left row's group, by the key's first right row. */
 #define RIGHT_ONLY_GROUP ((uint64_t)1 << 62)
 
-/* A shuffle join's order group (join_order) of the rows left row r of b
- * gives - lord its order (left scan << 32 | row), e its index entry -
- * as pandas 1.5 orders a merge's rows: how="left" by left row; "right"
- * by right row (tr; its left rows follow in left order); "inner" and
- * "outer" grouped by key, keys in the order they first appear on the left
- * (outer: then the keys only the right has, in the order they first
- * appear there: RIGHT_ONLY_GROUP).  A group lies in one part (its key's),
- * where rows leave in pandas' order within it, so the final's stable sort
- * by (group, place in the part) gives pandas' order.  Left rows arrive in
- * left order, so a key's first left row is the first met.  0 or
+/* A shuffle join's order group (join_order) of the emit rows left row r
+ * of b gives - lord its order (left scan << 32 | row), e its index entry,
+ * tr its right row (how right, a unique key) - as pandas 1.5 orders a
+ * merge's rows: how="left" by left row; "right" by right row (its left
+ * rows follow in left order); "inner" and "outer" grouped by key, keys in
+ * the order they first appear on the left (outer: then the keys only the
+ * right has, in the order they first appear there: RIGHT_ONLY_GROUP).  A
+ * group lies in one part (its key's), where rows leave in pandas' order
+ * within it, so the final's stable sort by (group, place) gives pandas'
+ * order.  Left rows arrive in left order, so a key's first left row is
+ * the first met.  *place: the place of the first of the emit rows in
+ * their group (how left: a group of their own; how right with several
+ * right rows: each right row's, counted by the caller).  0 or
  * DUSK_ENOMEM. */
 static int order_group(pipeline *p, const step *st, const dusk_batch *b,
                        size_t r, uint32_t e, uint32_t tr, uint64_t lord,
-                       uint64_t *group) {
+                       uint64_t emit, uint64_t *group, uint64_t *place) {
   const dusk_join_index *x = &st->join->index;
+  *place = 0;
   switch (st->node->how) {
   case DUSK_MERGE_LEFT:
     *group = lord;
-    return 0;
+    return p->join_groups ? dusk_join_groups_add(&p->groups, lord, emit) : 0;
   case DUSK_MERGE_RIGHT:
     *group = right_label(st, tr);
+    if (tr != DUSK_JOIN_NONE)
+      *place = p->rcount[tr]++;
     return 0;
   default:
     break;
@@ -2319,6 +2341,8 @@ static int order_group(pipeline *p, const step *st, const dusk_batch *b,
     if (p->lfirst[e] == UINT64_MAX)
       p->lfirst[e] = lord;
     *group = p->lfirst[e];
+    *place = p->gcount[e];
+    p->gcount[e] += emit;
     return 0;
   }
   { /* an outer merge's left key no right row has */
@@ -2339,10 +2363,15 @@ static int order_group(pipeline *p, const step *st, const dusk_batch *b,
         p->lonly_cap = p->lonly_cap ? 2 * p->lonly_cap : 1024;
         p->lonly_first = dusk_xrealloc(p->lonly_first,
                                        p->lonly_cap * sizeof *p->lonly_first);
+        p->lonly_count = dusk_xrealloc(p->lonly_count,
+                                       p->lonly_cap * sizeof *p->lonly_count);
       }
       p->lonly_first[entry] = lord;
+      p->lonly_count[entry] = 0;
     }
     *group = p->lonly_first[entry];
+    *place = p->lonly_count[entry];
+    p->lonly_count[entry] += emit;
     return 0;
   }
 }
@@ -2390,7 +2419,8 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
       if ((rc = order_group(p, st, b, r, e,
                             e == DUSK_JOIN_NONE ? DUSK_JOIN_NONE
                                                 : x->rows[x->first[e]],
-                            ctx->row_ranges[r], &ctx->row_ranges[r])) != 0)
+                            ctx->row_ranges[r], 1, &ctx->row_ranges[r],
+                            &p->mplace[r])) != 0)
         return rc;
     }
     if (!left) {
@@ -2398,8 +2428,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
       for (size_t r = 0; r < b->nrows; r++) {
         p->mask[r] = p->mentries[r] != DUSK_JOIN_NONE;
         if (p->mask[r]) {
-          if (p->join_order)
+          if (p->join_order) {
             ctx->row_ranges[w] = ctx->row_ranges[r];
+            p->mplace[w] = p->mplace[r];
+          }
           if (keep)
             ctx->row_ordinals[w] = ctx->row_ordinals[r];
           p->mentries[w++] = p->mentries[r];
@@ -2412,7 +2444,7 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
       uint32_t tr = e == DUSK_JOIN_NONE ? DUSK_JOIN_NONE : x->rows[x->first[e]];
       unmatched |= e == DUSK_JOIN_NONE;
       if (!keep)
-        ctx->row_ordinals[r] = p->merged;
+        ctx->row_ordinals[r] = p->join_order ? p->mplace[r] : p->merged;
       p->merged++;
       for (size_t j = 0; j < nr; j++)
         if (st->rslot[j] >= 0 &&
@@ -2432,10 +2464,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   for (size_t r = 0; r < b->nrows; r++) {
     uint32_t e = p->mentries[r];
     size_t n = dusk_join_count(x, e), emit = n ? n : left ? 1 : 0;
-    uint64_t group = 0;
+    uint64_t group = 0, place = 0;
     if (p->join_order && emit > 0 && st->node->how != DUSK_MERGE_RIGHT &&
         (rc = order_group(p, st, b, r, e, DUSK_JOIN_NONE, ctx->row_ranges[r],
-                          &group)) != 0)
+                          emit, &group, &place)) != 0)
       return rc;
     for (size_t k = 0; k < emit; k++) {
       dusk_batch *mb = &p->mbatch;
@@ -2444,10 +2476,13 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
       if (mb->nrows == mb->cap && (rc = merge_flush(ctx, i)) != 0)
         return rc;
       w = mb->nrows++;
-      if (p->join_order)
-        p->mranges[w] = st->node->how == DUSK_MERGE_RIGHT
-                            ? right_label(st, tr)
-                            : group;
+      if (p->join_order && st->node->how == DUSK_MERGE_RIGHT) {
+        /* each right row a group of its own, its left rows in order */
+        p->mranges[w] = right_label(st, tr);
+        place = p->rcount[tr]++;
+      } else if (p->join_order) {
+        p->mranges[w] = group;
+      }
       for (size_t c = 0; c < st->slot; c++)
         if ((rc = copy_cell(mb, c, w, b, r)) != 0)
           return rc;
@@ -2456,8 +2491,12 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
             (rc = put_right(mb, (size_t)st->rslot[j], w, t,
                             (size_t)st->rcol[j], tr)) != 0)
           return rc;
-      p->mordinals[w] = keep ? ctx->row_ordinals[r] : p->merged;
+      p->mordinals[w] = keep              ? ctx->row_ordinals[r]
+                        : p->join_order ? place
+                                        : p->merged;
       p->merged++;
+      if (st->node->how != DUSK_MERGE_RIGHT)
+        place++;
       if (tr == DUSK_JOIN_NONE && !unmatched) {
         unmatched = true;
         merge_unmatched(p, st);
@@ -3404,6 +3443,7 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_NULLS].type = nulls.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
   rv[DUSK_RANGES_NULLS].u.s.ptr = nulls.data;
   rv[DUSK_RANGES_NULLS].u.s.len = nulls.len;
+  rv[DUSK_RANGES_GROUPS].type = DUSK_TYPE_NULL;
   if ((rc = dusk_table_append_row(ranges, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0) {
     dusk_error_set(&err, rc, "building the partial result: %s",
@@ -4666,13 +4706,19 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
         free(kept);
         return rc;
       }
-      if (p->join_order) /* right: by right row; outer: by key, after
-                            the left's keys (order_group) */
+      if (p->join_order) { /* right: by right row; outer: by key, after
+                              the left's keys (order_group) */
         ctx->row_ranges[w] =
             s->how == DUSK_MERGE_RIGHT
                 ? right_label(st, tr)
                 : RIGHT_ONLY_GROUP | right_label(st, x->rows[x->first[e]]);
-      ctx->row_ordinals[w] = p->merged++;
+        if (s->how == DUSK_MERGE_RIGHT)
+          p->rcount[tr] = 1; /* no left row met it: its one row */
+        ctx->row_ordinals[w] = s->how == DUSK_MERGE_RIGHT ? 0 : k;
+        p->merged++;
+      } else {
+        ctx->row_ordinals[w] = p->merged++;
+      }
     }
   }
   /* the left's columns held missing values there */
@@ -4690,6 +4736,43 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
 static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
                          int64_t *cut_out);
 static void ranges_nulls(const merger *m, int64_t cut, dusk_buf *u);
+
+/* A shuffle join part's order groups with the rows the merge gave each
+ * (join_groups), packed into out: how left's were added as its left rows
+ * came (order_group); the others' are the counts kept per key, per
+ * left-only key and per right row, and an outer merge's right-only keys
+ * (join_right_only gave each its right rows). */
+static int join_groups_pack(pipeline *p, dusk_buf *out) {
+  const step *st = &p->steps[p->merge_step];
+  const dusk_join_index *x = &st->join->index;
+  size_t nent = dusk_join_entries(x);
+  int rc = 0;
+  switch (st->node->how) {
+  case DUSK_MERGE_LEFT:
+    break;
+  case DUSK_MERGE_RIGHT:
+    for (size_t tr = 0; tr < st->join->table->nrows && rc == 0; tr++)
+      if (p->rcount[tr] > 0)
+        rc = dusk_join_groups_add(&p->groups, right_label(st, (uint32_t)tr),
+                                  p->rcount[tr]);
+    break;
+  default:
+    for (size_t e = 0; e < nent && rc == 0; e++) {
+      if (p->gcount[e] > 0)
+        rc = dusk_join_groups_add(&p->groups, p->lfirst[e], p->gcount[e]);
+      else if (p->mhit != NULL && !p->mhit[e] &&
+               dusk_join_count(x, (uint32_t)e) > 0) /* outer: right only */
+        rc = dusk_join_groups_add(
+            &p->groups,
+            RIGHT_ONLY_GROUP | right_label(st, x->rows[x->first[e]]),
+            dusk_join_count(x, (uint32_t)e));
+    }
+    for (size_t k = 0; k < p->lonly.n && rc == 0; k++)
+      rc = dusk_join_groups_add(&p->groups, p->lonly_first[k],
+                                p->lonly_count[k]);
+  }
+  return rc != 0 ? rc : dusk_join_groups_pack(&p->groups, out);
+}
 
 /* The file ordinal of a shuffle join's ranges rows (far past any query's
  * files): part j reports one range of its own, ordinal base + j. */
@@ -4716,7 +4799,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   bool b_ready = false;
   dusk_table *ranges = NULL, *t = NULL, *own = NULL, *payload = NULL;
   dusk_value rv[DUSK_RANGES_NCOLS];
-  dusk_buf nulls;
+  dusk_buf nulls, groups;
   int *map = NULL, rc, terminal;
   int64_t cut;
   size_t nleft;
@@ -4725,6 +4808,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   memset(&ctx, 0, sizeof ctx);
   memset(&m, 0, sizeof m);
   dusk_buf_init(&nulls);
+  dusk_buf_init(&groups);
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = pipeline_init(&p, ta.plan, &err)) != 0)
     goto failed;
@@ -4756,6 +4840,13 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       p.mranges = dusk_xcalloc(BATCH_ROWS, sizeof *p.mranges);
       p.lfirst = dusk_xmalloc((nentries + 1) * sizeof *p.lfirst);
       memset(p.lfirst, 0xff, (nentries + 1) * sizeof *p.lfirst);
+      p.gcount = dusk_xcalloc(nentries + 1, sizeof *p.gcount);
+      p.rcount = dusk_xcalloc(st->join->table->nrows + 1, sizeof *p.rcount);
+      p.mplace = dusk_xcalloc(BATCH_ROWS, sizeof *p.mplace);
+      /* (a sample after the merge is refused here: query.c) */
+      for (size_t k = (size_t)p.merge_step + 1; k < p.nsteps; k++)
+        p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||
+                         p.steps[k].node->kind == DUSK_PLAN_DROPNA;
       ctx.row_ranges = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ranges);
       p.topk_unordered = true;
       if (terminal == DUSK_PLAN_HEAD) {
@@ -4871,6 +4962,11 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     if (p.null_seen[c] && !dusk_names_has((dusk_slice){nulls.data, nulls.len},
                                           p.names[c], strlen(p.names[c])))
       dusk_xcheck(dusk_names_add(&nulls, p.names[c], strlen(p.names[c])));
+  if (p.join_groups && (rc = join_groups_pack(&p, &groups)) != 0) {
+    dusk_error_set(&err, rc, "df_join: its order groups: %s",
+                   dusk_strerror(rc));
+    goto failed;
+  }
   if ((own = dusk_ranges_table_new()) == NULL) {
     rc = dusk_error_set(&err, DUSK_ENOMEM, "df_join: out of memory");
     goto failed;
@@ -4891,6 +4987,11 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   rv[DUSK_RANGES_NULLS].type = nulls.len ? DUSK_TYPE_STRING : DUSK_TYPE_NULL;
   rv[DUSK_RANGES_NULLS].u.s.ptr = nulls.data;
   rv[DUSK_RANGES_NULLS].u.s.len = nulls.len;
+  if (p.join_groups) {
+    rv[DUSK_RANGES_GROUPS].type = DUSK_TYPE_STRING;
+    rv[DUSK_RANGES_GROUPS].u.s.ptr = groups.data;
+    rv[DUSK_RANGES_GROUPS].u.s.len = groups.len;
+  }
   if ((rc = dusk_table_append_row(own, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0 ||
       (rc = emit_partial(call, own, payload)) != 0) {
@@ -4917,6 +5018,7 @@ out:
   dusk_table_free(own);
   dusk_table_free(payload);
   dusk_buf_destroy(&nulls);
+  dusk_buf_destroy(&groups);
   pipeline_destroy(&p);
   return rc;
 }
@@ -5459,7 +5561,44 @@ static int cmp_range_base(const void *x, const void *y) {
   return (a->index > b->index) - (a->index < b->index);
 }
 
-static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
+/* labels[r] of a shuffle join's rows (group __range, place __row, in
+ * that order) that a step after the merge thinned: from the group list
+ * every part's ranges row carries (joinlabel.h). */
+static int join_survivor_labels(const dusk_table *rg, const dusk_table *rows,
+                                int64_t *labels, dusk_error *err) {
+  size_t n = rg->nrows;
+  const unsigned char **lists = dusk_xcalloc(n + 1, sizeof *lists);
+  size_t *len = dusk_xcalloc(n + 1, sizeof *len);
+  uint64_t *nrows = dusk_xcalloc(n + 1, sizeof *nrows);
+  const dusk_table_column *g = &rg->cols[DUSK_RANGES_GROUPS];
+  int rc = 0;
+  for (size_t k = 0; k < n && rc == 0; k++) {
+    if (!g->valid[k] || rg->cols[DUSK_RANGES_ROWS].i64[k] < 0) {
+      rc = dusk_error_set(err, DUSK_EPARSE,
+                          "final step: shuffle join part %zu of %zu sent no "
+                          "group list",
+                          k, n);
+      break;
+    }
+    lists[k] = g->str_data != NULL
+                   ? (const unsigned char *)g->str_data + g->str_off[k]
+                   : (const unsigned char *)"";
+    len[k] = (size_t)(g->str_off[k + 1] - g->str_off[k]);
+    nrows[k] = (uint64_t)rg->cols[DUSK_RANGES_ROWS].i64[k];
+  }
+  if (rc == 0)
+    rc = dusk_join_labels(
+        lists, len, nrows, n, rows->cols[dusk_rows_range_col(rows->ncols)].i64,
+        rows->cols[dusk_rows_row_col(rows->ncols)].i64, rows->nrows, labels,
+        err);
+  free(lists);
+  free(len);
+  free(nrows);
+  return rc;
+}
+
+static int head_output(merger *m, const dusk_table *rows, dusk_table **out,
+                       dusk_error *err) {
   size_t nc = rows->ncols - DUSK_ROWS_NEXTRA, nb;
   range_base *bases = NULL;
   int64_t last_range = -1, last_base = 0;
@@ -5480,11 +5619,11 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
     return rc;
   free(res->cols[0].name);
   res->cols[0].name = dusk_xstrdup("");
-  if (join_rows(rg)) {
-    /* a shuffle join's rows, in pandas' order: labelled by their place
-     * in the merge (no step after it drops a row: query.c
-     * check_shuffle_result), a tail's counted back from the merge's
-     * rows */
+  if (join_rows(rg) &&
+      !rg->cols[DUSK_RANGES_GROUPS].valid[0]) {
+    /* a shuffle join's rows, in pandas' order, no step after the merge
+     * dropping any (the parts send no group lists): labelled by their
+     * place in the merge, a tail's counted back from the merge's rows */
     int64_t first = 0;
     if (m->p.terminal == DUSK_PLAN_TOPK && m->p.root->ncolumns == 0 &&
         !m->p.root->ascending[0]) {
@@ -5495,6 +5634,17 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out) {
     for (size_t r = 0; r < rows->nrows; r++) {
       res->cols[0].i64[r] = first + (int64_t)r;
       res->cols[0].valid[r] = 1;
+    }
+    *out = res;
+    return 0;
+  }
+  if (join_rows(rg)) { /* rows a filter kept: from the parts' groups */
+    rc = join_survivor_labels(rg, rows, res->cols[0].i64, err);
+    for (size_t r = 0; r < rows->nrows; r++)
+      res->cols[0].valid[r] = 1;
+    if (rc != 0) {
+      dusk_table_free(res);
+      return rc;
     }
     *out = res;
     return 0;
@@ -7195,7 +7345,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       dusk_table_free(tmp);
       tmp = fwd;
     }
-    rc = head_output(&m, tmp, &result);
+    rc = head_output(&m, tmp, &result, &err);
     break;
   case DUSK_PLAN_DROP_DUPLICATES:
     if (m.payload == NULL) {
@@ -7203,7 +7353,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       break;
     }
     if ((rc = dedup_rows(m.p.root, m.payload, &tmp, &err)) == 0)
-      rc = head_output(&m, tmp, &result);
+      rc = head_output(&m, tmp, &result, &err);
     break;
   default:
     rc = m.payload ? trim_rows(&m, m.p.terminal == DUSK_PLAN_HEAD
@@ -7212,7 +7362,7 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
                                &tmp)
                    : DUSK_EINVAL;
     if (rc == 0)
-      rc = head_output(&m, tmp, &result);
+      rc = head_output(&m, tmp, &result, &err);
   }
   if (rc != 0) {
     if (err.message[0] == '\0')

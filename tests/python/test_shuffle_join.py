@@ -181,6 +181,42 @@ def test_rows_match_pandas(client, sides, bs, how):
     compare(l.merge(r, on="k", how=how).head(50), want.head(50), how)
 
 
+# Row-dropping steps after a shuffle merge, as functions of the merged
+# frame m (dusk's or pandas'): pandas keeps each surviving row's label,
+# its place in the whole merge.
+FILTERS = {
+    "a filter": lambda m: m[m.v > 20],
+    "a filter on the right's column": lambda m: m[(m.w % 3 == 0) | (m.v < -90)],
+    "dropna": lambda m: m.dropna(),
+    "dropna of a subset, then a query": lambda m: m.dropna(
+        subset=["name"]).query("v < 0"),
+    "a filter that keeps nothing": lambda m: m[m.v > 1000],
+    "a filter, an assign, a filter": lambda m: (lambda f: f[f.t > 3])(
+        m[m.w > 2].assign(t=lambda d: d.w * 2)),
+}
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_rows_after_a_filter_match_pandas(client, sides, bs, how):
+    """Rows a filter or dropna after a shuffle merge keeps, with their
+    labels in the whole merge as pandas gives them: the parts send the
+    sizes of their order groups and the final counts the rows a survivor
+    follows.  compute(), head(n) and tail(n), on one and two keys."""
+    (l, r), (pl, pr) = both(sides, bs)
+    for on in ("k", ["k", "s"]):
+        m = shuffled(l, r, on=on, how=how)
+        pm = pl.merge(pr, on=on, how=how)
+        for name, f in FILTERS.items():
+            what = f"{name} (on={on}, {how})"
+            got, want = f(m), f(pm)
+            compare(got.compute(), want, what)
+            if name == "a filter":
+                for n in (1, 9, 400):
+                    compare(got.head(n), want.head(n), f"{what}: head({n})")
+                    compare(got.tail(n), want.tail(n), f"{what}: tail({n})")
+                assert len(got) == len(want), what
+
+
 def test_rows_of_many_to_many_keys(client, tmp_path):
     """Keys repeated hundreds of times on both sides (the expanding join),
     across many left partitions, against pandas, all four ways."""
@@ -197,6 +233,10 @@ def test_rows_of_many_to_many_keys(client, tmp_path):
         compare(m.compute(), want, how)
         compare(m.head(1000), want.head(1000), how)
         compare(m.tail(5), want.tail(5), how)
+        # a filter inside groups of hundreds of rows: labels skip the rest
+        f, fw = m[(m.a + m.b) % 7 == 0], want[(want.a + want.b) % 7 == 0]
+        compare(f.compute(), fw, f"{how}, filtered")
+        compare(f.tail(30), fw.tail(30), f"{how}, filtered")
 
 
 def test_a_key_with_more_rows_than_a_batch(client, tmp_path):
@@ -257,12 +297,12 @@ def test_refusals(client, sides, tmp_path):
         with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
                                                  r"merge \(how=\"outer\"\)"):
             run()
-    # rows after a filter: their labels are their places in the merge
-    for run in (lambda: m[m.v > 0].compute(), lambda: m.dropna().head(),
-                lambda: m.query("w > 3").tail(2)):
+    # rows after a sample: it keeps a row by its place in the merge
+    for run in (lambda: m.sample(frac=0.5).compute(),
+                lambda: m[m.v > 0].sample(frac=0.5, random_state=1).head()):
         with pytest.raises(dusk.DuskError, match=r"rows of a shuffle merge "
-                           r"\(how=\"outer\"\) after a (query|dropna).*"
-                           r"filter the frames before the merge"):
+                           r"\(how=\"outer\"\) after a sample.*"
+                           r"sample the frames before the merge"):
             run()
     # a frame's meta (head(0)) is not refused: columns and dtypes
     assert list(m.columns) == list(

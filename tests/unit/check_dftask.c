@@ -88,12 +88,12 @@ START_TEST(test_layout_check_names_the_column) {
    * as int64 states it would be reinterpreted bits. */
   static const char *const names[] = {"index", "file", "assumed", "transfer",
                                       "rows",  "error", "widen_column",
-                                      "widen_type", "mixed", "nulls"};
+                                      "widen_type", "mixed", "nulls", "groups"};
   dusk_type types[DUSK_RANGES_NCOLS] = {
       DUSK_TYPE_INT64,  DUSK_TYPE_INT64,  DUSK_TYPE_BOOL,
       DUSK_TYPE_INT64,  DUSK_TYPE_INT64,  DUSK_TYPE_STRING,
       DUSK_TYPE_STRING, DUSK_TYPE_INT64,  DUSK_TYPE_STRING,
-      DUSK_TYPE_STRING};
+      DUSK_TYPE_STRING, DUSK_TYPE_STRING};
   dusk_error err = {0};
   dusk_table *t = dusk_table_new(names, types, DUSK_RANGES_NCOLS, 0);
   dusk_table *count2;
@@ -105,7 +105,7 @@ START_TEST(test_layout_check_names_the_column) {
   /* One column short. */
   t = dusk_table_new(names, types, DUSK_RANGES_NCOLS - 1, 0);
   ck_assert_int_eq(dusk_ranges_table_check(t, &err), DUSK_ETYPE);
-  ck_assert_ptr_nonnull(strstr(err.message, "9 columns, expected 10"));
+  ck_assert_ptr_nonnull(strstr(err.message, "10 columns, expected 11"));
   dusk_table_free(t);
   /* A len partial holds exactly one row. */
   count2 = dusk_count_table_new(1);
