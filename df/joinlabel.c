@@ -126,7 +126,7 @@ static int get_varint(cursor *c, uint64_t *v, dusk_error *err) {
 /* Reads c's next group: 1 when there is one, 0 at the end (its counts
  * checked against its rows), or a negative error. */
 static int cursor_next(cursor *c, dusk_error *err) {
-  uint64_t delta, count;
+  uint64_t delta = 0, count = 0;
   int rc;
   if (c->at == c->end) {
     if (c->sum != c->rows)
