@@ -1559,6 +1559,8 @@ static bool shows_rows(const dusk_plan *r) {
          (r->kind == DUSK_PLAN_TOPK && r->ncolumns == 0);
 }
 
+static bool shuffle_head0(const sched_query *q);
+
 /* merge: a broadcast join (how inner or left, the right side within
  * DUSK_MERGE_MAX_RIGHT_BYTES of CSV), its keys typed as pandas allows
  * them, its columns named as pandas names them (dusk_merge_names).  The
@@ -1697,9 +1699,10 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
         dusk_xstrdup(q->merge_rout[c] != NULL ? q->merge_rout[c] : "");
     p->csv.dtypes[c].column = dusk_xstrdup(r.names[c]);
     p->csv.dtypes[c].type = r.types[c];
-    /* a broadcast join's right side reads every column; a shuffle's only
+    /* a broadcast join's right side reads every column - so does a
+     * shuffle's head(0), lowered as one (shuffle_head0); a shuffle's only
      * its keys and what the query uses (mark_needed, prune_right) */
-    if (!q->shuffle_merge)
+    if (!q->shuffle_merge || shuffle_head0(q))
       mark_needed(q, p->inputs[1], r.names[c]);
   }
   for (size_t k = 0; q->shuffle_merge && k < p->ncolumns; k++)
@@ -2164,6 +2167,21 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     }
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
+      if (q->merge != NULL && q->shuffle_merge &&
+          p->aggs[a].column != NULL &&
+          (j = schema_find(&in, p->aggs[a].column)) >= 0 &&
+          text_sum(p, p->aggs[a].fn, &in, (size_t)j)) {
+        /* pandas joins the strings in the merge's row order; each hash
+         * part of a shuffle join appends its own rows as they come */
+        rc = dusk_error_set(
+            err, DUSK_EINVAL,
+            "sum of the text column '%s' of a shuffle merge (how=\"%s\"): "
+            "pandas joins its strings in the merge's row order, which the "
+            "join's hash parts do not share; select the number columns, or "
+            "compute() the column and sum it in pandas",
+            p->aggs[a].column, dusk_merge_how_name(q->merge->how));
+        goto out;
+      }
       if (p->ncolumns == 0 && agg_is_rank(p->aggs[a].fn)) {
         rc = dusk_error_set(err, DUSK_EINVAL,
                             "%s is a groupby aggregation here; a whole "

@@ -297,6 +297,16 @@ def test_refusals(client, sides, tmp_path):
         with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
                                                  r"merge \(how=\"outer\"\)"):
             run()
+    # a text column's sum joins its strings in the merge's row order (it
+    # was silently in the parts' order)
+    for run in (lambda: m.name.sum().compute(),
+                lambda: m[["v", "name"]].sum().compute()):
+        with pytest.raises(dusk.DuskError, match=r"sum of the text column "
+                           r"'name' of a shuffle merge \(how=\"outer\"\)"):
+            run()
+    assert m[["v", "w"]].sum().compute().equals(
+        pd.read_csv(sides[0]).merge(pd.read_csv(sides[1]), on="k",
+                                    how="outer")[["v", "w"]].sum())
     # rows after a sample: it keeps a row by its place in the merge
     for run in (lambda: m.sample(frac=0.5).compute(),
                 lambda: m[m.v > 0].sample(frac=0.5, random_state=1).head()):
@@ -304,10 +314,15 @@ def test_refusals(client, sides, tmp_path):
                            r"\(how=\"outer\"\) after a sample.*"
                            r"sample the frames before the merge"):
             run()
-    # a frame's meta (head(0)) is not refused: columns and dtypes
-    assert list(m.columns) == list(
-        pd.read_csv(sides[0]).merge(pd.read_csv(sides[1]), on="k",
-                                    how="outer").columns)
+    # a frame's meta (head(0)) is not refused: columns and dtypes - also
+    # of a selection, whose unselected right columns the shuffle leaves
+    # unread (the meta's broadcast join of no rows once missed them)
+    want = pd.read_csv(sides[0]).merge(pd.read_csv(sides[1]), on="k",
+                                       how="outer")
+    assert list(m.columns) == list(want.columns)
+    for cols in (["v", "w"], ["s_y"], ["v", "name"]):
+        assert list(m[cols].dtypes.index) == cols
+        assert list(m[cols].head(0).columns) == cols
     with pytest.raises(dusk.DuskError, match="with broadcast=True"):
         len(l.merge(r, on="k", how="outer", broadcast=True))
     with pytest.raises(NotImplementedError, match="broadcast is True"):
