@@ -101,6 +101,7 @@ struct dusk_hashagg {
    * ordinals, or without ordinals the rows added so far (seq). */
   int64_t at_range;
   const uint64_t *at_rows;
+  const uint64_t *at_ranges; /* per row, when they differ (at_each) */
   int64_t seq;
   /* dropna=False: a null (or NaN) key value is a key like any other; each
    * key value is then encoded after a byte saying whether it is one. */
@@ -941,9 +942,14 @@ void dusk_hashagg_set_text_cap(dusk_hashagg *h, uint64_t bytes) {
   h->text_cap = bytes;
 }
 
-/* Row r's position in the files (dusk_hashagg_at). */
+/* Row r's position in the files (dusk_hashagg_at): its range and its
+ * row within it. */
 static int64_t row_at(const dusk_hashagg *h, size_t r) {
   return h->at_rows ? (int64_t)h->at_rows[r] : h->seq + (int64_t)r;
+}
+
+static int64_t range_at(const dusk_hashagg *h, size_t r) {
+  return h->at_ranges ? (int64_t)h->at_ranges[r] : h->at_range;
 }
 
 /* Whether the batch's rows lie in file order, each after any position a
@@ -952,8 +958,9 @@ static int64_t row_at(const dusk_hashagg *h, size_t r) {
  * row, and a group the batch added first appears at its first row here
  * (first_rows_of_new_groups). */
 static bool batch_after_all(const dusk_hashagg *h, const dusk_batch *b) {
-  if (h->nkeys == 0)
-    return false; /* its one group is made before any row: no row set it */
+  if (h->nkeys == 0 || h->at_ranges != NULL)
+    return false; /* its one group is made before any row: no row set it;
+                     rows of ranges of their own come in any order */
   if (b->nrows == 0)
     return true;
   if (h->at_range < h->hi_range ||
@@ -989,6 +996,13 @@ static void first_rows_of_new_groups(dusk_hashagg *h, const dusk_batch *b,
 void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
                      const uint64_t *row_ordinals) {
   h->at_range = (int64_t)range;
+  h->at_rows = row_ordinals;
+  h->at_ranges = NULL;
+}
+
+void dusk_hashagg_at_each(dusk_hashagg *h, const uint64_t *ranges,
+                          const uint64_t *row_ordinals) {
+  h->at_ranges = ranges;
   h->at_rows = row_ordinals;
 }
 
@@ -1049,7 +1063,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
       }
       for (size_t r = 0; r < b->nrows; r++)
         if (rg[r] &&
-            (rc = update_at(h, rg[r] - 1, a, &zero, h->at_range,
+            (rc = update_at(h, rg[r] - 1, a, &zero, range_at(h, r),
                             row_at(h, r))) != 0)
           return rc;
       continue;
@@ -1062,7 +1076,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
         if (v.type == DUSK_TYPE_NULL ||
             (v.type == DUSK_TYPE_FLOAT64 && isnan(v.u.f)))
           continue; /* pandas skips NaN as it skips nulls */
-        if ((rc = update_at(h, rg[r] - 1, a, &v, h->at_range,
+        if ((rc = update_at(h, rg[r] - 1, a, &v, range_at(h, r),
                             row_at(h, r))) != 0)
           return rc;
       }
@@ -1082,6 +1096,7 @@ int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,
   }
   h->seq += (int64_t)b->nrows;
   h->at_rows = NULL;
+  h->at_ranges = NULL;
   return 0;
 }
 

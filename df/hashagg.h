@@ -56,6 +56,12 @@ void dusk_hashagg_set_text_cap(dusk_hashagg *h, uint64_t bytes);
 void dusk_hashagg_at(dusk_hashagg *h, uint64_t range,
                      const uint64_t *row_ordinals);
 
+/* The same for a batch whose rows lie in ranges of their own: row r at
+ * (ranges[r], row_ordinals[r]) (a shuffle join's rows: order group and
+ * place, worker/dfops.c order_group); any order.  Borrowed alike. */
+void dusk_hashagg_at_each(dusk_hashagg *h, const uint64_t *ranges,
+                          const uint64_t *row_ordinals);
+
 /* Adds rows [0, b->nrows) of b: keys from columns key_cols[], aggregate i
  * reads column agg_cols[i] (-1 for SIZE).  0 or DUSK_ENOMEM. */
 int dusk_hashagg_add(dusk_hashagg *h, const dusk_batch *b,

@@ -1745,10 +1745,11 @@ static const dusk_plan *sample_after_merge(const dusk_plan *r) {
  * which a filter or dropna after it keeps: the parts then also send
  * their groups' sizes (joinlabel.h).  A sample after the merge is
  * refused there: it keeps a row by its place, which a part does not
- * know.  Besides the rows, what it finishes is an order-free
- * aggregation: a groupby (not first / last, nor its own split_out),
- * len(), a whole frame's or a column's reduction.  The rest is refused,
- * naming it. */
+ * know.  Besides the rows, it finishes aggregations: a groupby (not its
+ * own split_out), value_counts, len(), a whole frame's or a column's
+ * reduction - first / last and value_counts' ties by each row's (order
+ * group, place), which order the rows across the parts as the final's
+ * sort does.  The rest is refused, naming it. */
 static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const dusk_plan *drop;
@@ -1766,12 +1767,12 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         "sampled rows (groupby, len, sum)",
         dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
   }
-  if (r->kind == DUSK_PLAN_GROUPBY) {
-    for (size_t a = 0; what == NULL && a < r->naggs; a++)
-      if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
-        what = dusk_agg_name(r->aggs[a].fn);
-    if (what == NULL && r->split_out > 1)
-      what = "a groupby's split_out";
+  if (r->kind == DUSK_PLAN_GROUPBY || r->kind == DUSK_PLAN_VALUE_COUNTS) {
+    /* first / last and value_counts' ties go by each row's (order group,
+     * place), which orders the rows across the parts */
+    if (r->split_out > 1)
+      what = r->kind == DUSK_PLAN_GROUPBY ? "a groupby's split_out"
+                                          : "a value_counts' split_out";
   } else if (r->kind != DUSK_PLAN_LEN) {
     what = r->kind == DUSK_PLAN_TOPK ? "sort_values(...).head()"
                                      : dusk_plan_kind_name(r->kind);
@@ -1781,8 +1782,8 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   return dusk_error_set(
       err, DUSK_EINVAL,
       "%s of a shuffle merge (how=\"%s\"%s): its rows meet in hash parts, "
-      "so dusk finishes its rows (compute, head, tail) in pandas' order "
-      "and aggregations of it - groupby (all but first and last), len() "
+      "so dusk finishes its rows (compute, head, tail, also filtered) in "
+      "pandas' order and aggregations of it - groupby, value_counts, len() "
       "and reductions such as sum() - but not yet this, whose answer "
       "hangs on the rows' places across the parts%s",
       what, dusk_merge_how_name(q->merge->how),

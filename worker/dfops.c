@@ -2597,6 +2597,8 @@ static int run_from(scan_ctx *ctx, dusk_batch *b, size_t first) {
   case DUSK_PLAN_GROUPBY:
   case DUSK_PLAN_VALUE_COUNTS:
     dusk_hashagg_at(p->agg, p->range_index, ctx->row_ordinals);
+    if (ctx->row_ranges != NULL) /* a shuffle join's: (group, place) */
+      dusk_hashagg_at_each(p->agg, ctx->row_ranges, ctx->row_ordinals);
     return dusk_hashagg_add(p->agg, b, p->key_cols, p->agg_cols);
   case DUSK_PLAN_LEN:
     p->count += (int64_t)b->nrows;
@@ -4737,6 +4739,19 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
                          int64_t *cut_out);
 static void ranges_nulls(const merger *m, int64_t cut, dusk_buf *u);
 
+/* Whether root is a groupby or value_counts whose answer hangs on where
+ * rows are (first / last; value_counts' ties, in order of first row). */
+static bool hashagg_by_position(const dusk_plan *root) {
+  if (root->kind == DUSK_PLAN_VALUE_COUNTS)
+    return true;
+  for (size_t a = 0; root->kind == DUSK_PLAN_GROUPBY && a < root->naggs; a++)
+    if (root->aggs[a].fn == DUSK_AGG_FIRST ||
+        root->aggs[a].fn == DUSK_AGG_LAST ||
+        root->aggs[a].fn == DUSK_AGG_FIRST_ROW)
+      return true;
+  return false;
+}
+
 /* A shuffle join part's order groups with the rows the merge gave each
  * (join_groups), packed into out: how left's were added as its left rows
  * came (order_group); the others' are the counts kept per key, per
@@ -4831,10 +4846,12 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     if (st->node->how == DUSK_MERGE_RIGHT || st->node->how == DUSK_MERGE_OUTER)
       p.mhit = dusk_xcalloc(nentries + 1, 1);
     if (terminal == 0 || terminal == DUSK_PLAN_HEAD ||
-        (terminal == DUSK_PLAN_TOPK && p.root->ncolumns == 0)) {
+        (terminal == DUSK_PLAN_TOPK && p.root->ncolumns == 0) ||
+        hashagg_by_position(p.root)) {
       /* the rows themselves (compute, head, tail): in pandas' order by
        * (order group, place in this part) - a head is the first n of
-       * those, not of the rows as they come (order_group) */
+       * those, not of the rows as they come (order_group); first / last
+       * and value_counts' first rows by the same positions */
       p.join_order = true;
       dusk_keyset_init(&p.lonly);
       p.mranges = dusk_xcalloc(BATCH_ROWS, sizeof *p.mranges);

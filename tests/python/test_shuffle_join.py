@@ -217,6 +217,34 @@ def test_rows_after_a_filter_match_pandas(client, sides, bs, how):
                 assert len(got) == len(want), what
 
 
+@pytest.mark.parametrize("how", HOWS)
+def test_order_bound_aggregations_match_pandas(client, sides, bs, how):
+    """Aggregations whose answer hangs on where rows are in the merge:
+    groupby first / last (the first non-null in the merge's row order)
+    and value_counts (ties in order of first appearance), also after a
+    filter - each row ordered by its (order group, place) across the
+    parts."""
+    (l, r), (pl, pr) = both(sides, bs)
+    m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
+    queries = {
+        "first / last by key": lambda d: d.groupby("k").agg(
+            {"v": ["first", "last"], "name": "first", "x_y": "last"}),
+        "first by a right column": lambda d: d.groupby("w")[
+            ["v", "s_x"]].first(),
+        "last after a filter": lambda d: d[d.v > 0].groupby("s_y").v.last(),
+        "value_counts of a left column": lambda d: d.s_x.value_counts(),
+        "value_counts of a right column": lambda d: d.w.value_counts(),
+        "value_counts with nulls": lambda d: d.name.value_counts(
+            dropna=False),
+        "value_counts normalized, filtered": lambda d: d[
+            d.v % 2 == 0].k.value_counts(normalize=True),
+        "value_counts of two keys": lambda d: d.groupby("w").s_y.
+        value_counts(),
+    }
+    for name, q in queries.items():
+        compare(q(m).compute(), q(pm), f"{name} ({how})")
+
+
 def test_rows_of_many_to_many_keys(client, tmp_path):
     """Keys repeated hundreds of times on both sides (the expanding join),
     across many left partitions, against pandas, all four ways."""
@@ -287,9 +315,7 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
 def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
-    for what, run in [("first", lambda: m.groupby("k").v.first().compute()),
-                      ("value_counts", lambda: m.w.value_counts().compute()),
-                      ("drop_duplicates",
+    for what, run in [("drop_duplicates",
                        lambda: m.drop_duplicates(["k"]).compute()),
                       (r"sort_values\(...\).head\(\)",
                        lambda: m.sort_values("v").head()),
