@@ -1756,7 +1756,9 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const char *what = NULL;
   if (shuffle_head0(q))
     return 0; /* the columns alone: lowered as a broadcast of no rows */
-  if (shows_rows(r)) {
+  if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK) {
+    /* (a top-k: its rows by (keys, group, place), labelled as filtered
+     * rows are) */
     if ((drop = sample_after_merge(r)) == NULL)
       return 0;
     return dusk_error_set(

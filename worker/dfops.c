@@ -1310,11 +1310,12 @@ static int topk_trim(pipeline *p, dusk_table *rows, dusk_table **out) {
 
 /* Whether batch row r can still make the best `limit`: a row whose first
  * key is behind the threshold's (or level with it, when that key is the
- * only one: an earlier row wins a tie) cannot.  The threshold is the last
- * of the `limit` rows the last trim kept, which stay first in rows. */
+ * only one and rows come in position order: an earlier row wins a tie)
+ * cannot.  The threshold is the last of the `limit` rows the last trim
+ * kept, which stay first in rows. */
 static bool topk_candidate(const pipeline *p, const dusk_batch *b, size_t r) {
   dusk_value v, t;
-  bool single = p->topk_nkeys == 3;
+  bool single = p->topk_nkeys == 3 && !p->topk_unordered;
   if (p->topk_first < 0) /* by position: later rows come later */
     return p->topk_unordered || !p->topk_thr || !p->topk_asc[0];
   dusk_batch_get(b, (size_t)p->topk_first, r, &v);
@@ -4846,8 +4847,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     if (st->node->how == DUSK_MERGE_RIGHT || st->node->how == DUSK_MERGE_OUTER)
       p.mhit = dusk_xcalloc(nentries + 1, 1);
     if (terminal == 0 || terminal == DUSK_PLAN_HEAD ||
-        (terminal == DUSK_PLAN_TOPK && p.root->ncolumns == 0) ||
-        hashagg_by_position(p.root)) {
+        terminal == DUSK_PLAN_TOPK || hashagg_by_position(p.root)) {
       /* the rows themselves (compute, head, tail): in pandas' order by
        * (order group, place in this part) - a head is the first n of
        * those, not of the rows as they come (order_group); first / last
@@ -4860,7 +4860,9 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       p.gcount = dusk_xcalloc(nentries + 1, sizeof *p.gcount);
       p.rcount = dusk_xcalloc(st->join->table->nrows + 1, sizeof *p.rcount);
       p.mplace = dusk_xcalloc(BATCH_ROWS, sizeof *p.mplace);
-      /* (a sample after the merge is refused here: query.c) */
+      /* (a sample after the merge is refused here: query.c); a top-k by
+       * columns keeps some rows too */
+      p.join_groups = terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0;
       for (size_t k = (size_t)p.merge_step + 1; k < p.nsteps; k++)
         p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||
                          p.steps[k].node->kind == DUSK_PLAN_DROPNA;
@@ -5603,11 +5605,40 @@ static int join_survivor_labels(const dusk_table *rg, const dusk_table *rows,
     len[k] = (size_t)(g->str_off[k + 1] - g->str_off[k]);
     nrows[k] = (uint64_t)rg->cols[DUSK_RANGES_ROWS].i64[k];
   }
-  if (rc == 0)
-    rc = dusk_join_labels(
-        lists, len, nrows, n, rows->cols[dusk_rows_range_col(rows->ncols)].i64,
-        rows->cols[dusk_rows_row_col(rows->ncols)].i64, rows->nrows, labels,
-        err);
+  if (rc == 0) {
+    const int64_t *grp = rows->cols[dusk_rows_range_col(rows->ncols)].i64,
+                  *place = rows->cols[dusk_rows_row_col(rows->ncols)].i64;
+    size_t nr = rows->nrows;
+    bool sorted = true;
+    for (size_t r = 1; r < nr && sorted; r++)
+      sorted = grp[r - 1] < grp[r] ||
+               (grp[r - 1] == grp[r] && place[r - 1] < place[r]);
+    if (sorted) {
+      rc = dusk_join_labels(lists, len, nrows, n, grp, place, nr, labels,
+                            err);
+    } else { /* a top-k's rows, in sort order: labelled in (group, place)
+                order, then put back */
+      size_t *order = dusk_xcalloc(nr + 1, sizeof *order);
+      int64_t *g2 = dusk_xcalloc(nr + 1, sizeof *g2),
+              *p2 = dusk_xcalloc(nr + 1, sizeof *p2),
+              *l2 = dusk_xcalloc(nr + 1, sizeof *l2);
+      int keys[2] = {(int)dusk_rows_range_col(rows->ncols),
+                     (int)dusk_rows_row_col(rows->ncols)};
+      uint8_t asc[2] = {1, 1};
+      dusk_table_sort_order(rows, keys, asc, 2, order);
+      for (size_t r = 0; r < nr; r++) {
+        g2[r] = grp[order[r]];
+        p2[r] = place[order[r]];
+      }
+      rc = dusk_join_labels(lists, len, nrows, n, g2, p2, nr, l2, err);
+      for (size_t r = 0; rc == 0 && r < nr; r++)
+        labels[order[r]] = l2[r];
+      free(order);
+      free(g2);
+      free(p2);
+      free(l2);
+    }
+  }
   free(lists);
   free(len);
   free(nrows);
