@@ -1756,9 +1756,11 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const char *what = NULL;
   if (shuffle_head0(q))
     return 0; /* the columns alone: lowered as a broadcast of no rows */
-  if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK) {
+  if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
+      (r->kind == DUSK_PLAN_SORT_VALUES && !dusk_plan_range_sort(q->plan))) {
     /* (a top-k: its rows by (keys, group, place), labelled as filtered
-     * rows are) */
+     * rows are; a gathered sort_values: the rows in the merge's order
+     * and labels, then sorted as pandas sorts them, a post step) */
     if ((drop = sample_after_merge(r)) == NULL)
       return 0;
     return dusk_error_set(
@@ -1937,10 +1939,13 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     q->sort_step = NULL;
   if (rc != 0)
     return rc;
-  /* A post step straight on a read (a whole frame's rows sorted): the
-   * rows leave with every column the read has. */
+  /* A post step straight on a read, a concat or a merge (a whole frame's
+   * rows sorted), none of which marks its own columns: the rows leave
+   * with every column it gives. */
   if (is_root && dusk_plan_is_post(p) &&
-      p->inputs[0]->kind == DUSK_PLAN_READ_CSV)
+      (p->inputs[0]->kind == DUSK_PLAN_READ_CSV ||
+       p->inputs[0]->kind == DUSK_PLAN_CONCAT ||
+       p->inputs[0]->kind == DUSK_PLAN_MERGE))
     for (size_t c = 0; c < in.n; c++)
       mark_needed(q, p->inputs[0], in.names[c]);
   if (dusk_plan_is_post(p) &&

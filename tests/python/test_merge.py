@@ -357,6 +357,10 @@ def test_row_results_after_a_left_merge(client, files, bs):
                             want.label.value_counts().sort_index())
     pdt.assert_frame_equal(got[["w", "x_y"]].describe().compute(),
                            want[["w", "x_y"]].describe())
+    # the whole merged frame sorted straight after the merge: every column
+    # of both sides (the left's were once left unread)
+    pdt.assert_frame_equal(got.sort_values("w").compute(),
+                           want.sort_values("w"))
 
 
 def test_datetime_text_and_bool_keys_then_fillna(client, tmp_path, bs):

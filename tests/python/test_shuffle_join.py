@@ -246,11 +246,12 @@ def test_order_bound_aggregations_match_pandas(client, sides, bs, how):
 
 
 @pytest.mark.parametrize("how", HOWS)
-def test_top_rows_match_pandas(client, sides, bs, how):
+def test_sorted_rows_match_pandas(client, sides, bs, how):
     """sort_values(by).head(n), nlargest and nsmallest of a shuffle merge:
     each part keeps its best n by the keys, then (order group, place),
     so ties fall in the merge's row order (kind="stable"), and the rows
-    keep their labels in the whole merge."""
+    keep their labels in the whole merge.  A whole sort_values and
+    set_index of it: gathered in the merge's order, then sorted."""
     (l, r), (pl, pr) = both(sides, bs)
     m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
     for n in (1, 25, 5000):
@@ -259,6 +260,14 @@ def test_top_rows_match_pandas(client, sides, bs, how):
             compare(m.sort_values(by, ascending=asc).head(n),
                     pm.sort_values(by, ascending=asc, kind="stable").head(n),
                     f"sort_values({by}).head({n}) ({how})")
+    # the whole frame sorted (gathered, then pandas' sort) and set_index:
+    # the merge's rows in its order and labels first
+    compare(m.sort_values(["w", "s_x"], ascending=[False, True]).compute(),
+            pm.sort_values(["w", "s_x"], ascending=[False, True]), how)
+    compare(m[m.v > 0].sort_values("x_y").compute(),
+            pm[pm.v > 0].sort_values("x_y"), how)
+    compare(m.set_index("v").compute(),
+            pm.set_index("v").sort_index(kind="stable"), how)
     compare(m.nlargest(7, "w").compute(), pm.nlargest(7, "w"), how)
     compare(m[m.v < 0].nsmallest(7, ["x_x", "v"]).compute(),
             pm[pm.v < 0].nsmallest(7, ["x_x", "v"]), how)
