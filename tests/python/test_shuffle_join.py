@@ -240,6 +240,8 @@ def test_order_bound_aggregations_match_pandas(client, sides, bs, how):
             d.v % 2 == 0].k.value_counts(normalize=True),
         "value_counts of two keys": lambda d: d.groupby("w").s_y.
         value_counts(),
+        "a text column's describe (top: ties by first row)": lambda d:
+        d.s_x.describe(),
     }
     for name, q in queries.items():
         compare(q(m).compute(), q(pm), f"{name} ({how})")
