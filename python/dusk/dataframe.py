@@ -2161,8 +2161,18 @@ class DataFrame(_Lazy):
         text = join.join(f"{_column_ref(c)}.notnull()" for c in cols)
         return DataFrame(self._frame.query(text), self._npartitions)
 
-    def groupby(self, by, dropna=True, sort=None, as_index=True,
-                observed=None, group_keys=None, **kwargs):
+    def groupby(self, by=None, dropna=True, sort=None, as_index=True,
+                observed=None, group_keys=None, level=None, **kwargs):
+        if self._index_of is not None:
+            return self._groupby_indexed(by, level, dropna, sort, as_index,
+                                         observed, group_keys, kwargs)
+        if level is not None:
+            raise NotImplementedError(
+                "groupby(level=): a dusk frame's index levels are the "
+                "columns of a set_index; set_index(col).groupby(level=0), "
+                "or groupby the column")
+        if by is None:
+            raise TypeError("You have to supply one of 'by' and 'level'")
         self._need_open("groupby")
         if kwargs:
             raise NotImplementedError(
@@ -2291,6 +2301,73 @@ class DataFrame(_Lazy):
         out._index_of = (self, keys, bool(drop))
         out._divisions = given
         return out
+
+    def _groupby_indexed(self, by, level, dropna, sort, as_index, observed,
+                         group_keys, kwargs):
+        """groupby of a set_index frame, as pandas': by its index levels
+        (level=0, level="name", or the index's name as a key) or its
+        columns.  The groups do not hang on the sort, so it is the frame
+        before set_index grouped (its index columns left out of the
+        aggregated ones); but a group's rows are in index order in
+        pandas, so first / last and value_counts' ties - which follow
+        the rows' order - are refused unless every index level is a
+        key (then each group's rows keep their file order)."""
+        base, ikeys, drop = self._index_of
+        if level is not None:
+            if by is not None:
+                raise TypeError("groupby: give by= or level=, not both")
+            keys, multi = [], len(ikeys) > 1
+            levels = level if isinstance(level, (list, tuple)) else [level]
+            if len(levels) > 1 and not multi:  # pandas' errors, as pandas'
+                raise ValueError("multiple levels only valid with "
+                                 "MultiIndex")
+            for lv in levels:
+                if isinstance(lv, int) and not isinstance(lv, bool):
+                    if not multi and lv not in (0, -1):
+                        raise ValueError("level > 0 or level < -1 only "
+                                         "valid with MultiIndex")
+                    if not -len(ikeys) <= lv < len(ikeys):
+                        raise IndexError(
+                            f"Too many levels: Index has only {len(ikeys)} "
+                            f"levels, not {lv + 1}")
+                    keys.append(ikeys[lv])
+                elif lv in ikeys:
+                    keys.append(lv)
+                elif multi:
+                    raise KeyError(f"Level {lv} not found")
+                else:
+                    raise ValueError(f"level name {lv} is not the name of "
+                                     "the index")
+            if not drop:
+                raise NotImplementedError(
+                    "groupby(level=) after set_index(drop=False): pandas "
+                    "also aggregates the column the index copies; "
+                    "groupby the column instead")
+        elif by is None:
+            raise TypeError("You have to supply one of 'by' and 'level'")
+        else:
+            keys = [by] if isinstance(by, str) else list(by) \
+                if isinstance(by, (list, tuple)) else None
+            if keys is None or not all(isinstance(k, str) for k in keys):
+                raise NotImplementedError(
+                    "groupby of a set_index frame: by column or index "
+                    "names, or level=")
+            for k in keys:
+                if k in ikeys and not drop:
+                    raise ValueError(f"'{k}' is both an index level and a "
+                                     "column label, which is ambiguous.")
+        cols = [c for c in base.columns
+                if not (drop and c in ikeys and c not in keys)]
+        frame = base[cols] if len(cols) < len(base.columns) else base
+        g = frame.groupby(keys, dropna=dropna, sort=sort, as_index=as_index,
+                          observed=observed, group_keys=group_keys, **kwargs)
+        if not set(ikeys) <= set(keys):
+            g._order_note = (
+                "groupby of a set_index frame by keys that leave out its "
+                f"index {', '.join(ikeys)}: pandas holds each group's rows in "
+                "index order, which first / last and value_counts' ties "
+                "follow; groupby the frame before set_index for file order")
+        return g
 
     # -- a set_index frame's partitions (Dask's divisions)
     @property
@@ -3281,6 +3358,9 @@ class GroupBy:
         self._as_index = as_index
         self._dropna = dropna    # False: a missing key is a group (last)
         self._split_out = 1      # Dask's split_out: groups in n hash parts
+        # why the rows' order in a group is not the file's (a set_index
+        # frame grouped by other keys): first / last, value_counts refused
+        self._order_note = None
 
     def _so(self, split_out):
         """This groupby with Dask's split_out=n: its groups hash-partitioned
@@ -3294,16 +3374,29 @@ class GroupBy:
         g = GroupBy(self._df, self._keys, self._columns, self._series,
                     self._as_index, self._dropna, self._renames)
         g._split_out = split_out
+        g._order_note = self._order_note
         return g
 
     def __getitem__(self, key):
         if isinstance(key, str):
-            return GroupBy(self._df, self._keys, [key], True, self._as_index,
-                           self._dropna, self._renames)
-        if isinstance(key, list) and all(isinstance(k, str) for k in key):
-            return GroupBy(self._df, self._keys, list(key), False,
-                           self._as_index, self._dropna, self._renames)
-        raise TypeError("select groupby columns by name")
+            g = GroupBy(self._df, self._keys, [key], True, self._as_index,
+                        self._dropna, self._renames)
+        elif isinstance(key, list) and all(isinstance(k, str) for k in key):
+            g = GroupBy(self._df, self._keys, list(key), False,
+                        self._as_index, self._dropna, self._renames)
+        else:
+            raise TypeError("select groupby columns by name")
+        g._split_out = self._split_out
+        g._order_note = self._order_note
+        return g
+
+    def _order_free(self, fns):
+        """Refuses fns that follow the rows' order where a group's rows
+        are not in file order (_order_note)."""
+        for fn in fns:
+            if self._order_note is not None and fn in ("first", "last",
+                                                       "value_counts"):
+                raise NotImplementedError(f"{fn}: {self._order_note}")
 
     def _named(self, out):
         """Expression keys' levels (or columns, as_index=False) named as
@@ -3330,6 +3423,7 @@ class GroupBy:
         return out
 
     def _grouped(self, cols, fns, labels=None):
+        self._order_free(fns)
         frame = self._df._frame.groupby(self._keys, cols, fns, labels)
         if self._split_out > 1 and self._keys:
             frame = frame.split_out(self._split_out)
@@ -3457,6 +3551,7 @@ class GroupBy:
             raise NotImplementedError(
                 "groupby value_counts: only the default sort (largest "
                 "first), without bins")
+        self._order_free(["value_counts"])
         col = self._columns[0]
         frame = self._df._frame.groupby_value_counts(
             self._keys, col, self._dropna, self._as_index)

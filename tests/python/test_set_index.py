@@ -132,8 +132,70 @@ def test_refusals(client, data):
         df.loc[3]
     with pytest.raises(NotImplementedError, match="MultiIndex"):
         df.set_index(["k", "x"]).loc[3]
-    with pytest.raises(NotImplementedError, match="before the sort_values"):
-        df.set_index("k").groupby("x").size()
+
+
+GROUPBYS = {
+    "by a column": lambda d: d.set_index("k").groupby("x").sum(
+        numeric_only=True),
+    "level=0": lambda d: d.set_index("k").groupby(level=0).agg(
+        {"x": ["sum", "first", "last"], "name": "first"}),
+    "level by name": lambda d: d.set_index("name").groupby(
+        level="name").x.max(),
+    "the index's name as a key": lambda d: d.set_index("k").groupby(
+        "k").f.count(),
+    "the index and a column": lambda d: d.set_index("k").groupby(
+        ["k", "flag"]).x.first(),
+    "one level of two": lambda d: d.set_index(["k", "flag"]).groupby(
+        level=1).x.sum(),
+    "value_counts by level": lambda d: d.set_index("k").groupby(
+        level=0).name.value_counts(),
+    "dropna=False, size": lambda d: d.set_index("k").groupby(
+        level=0, dropna=False).size(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GROUPBYS))
+def test_groupby_of_a_set_index_frame(client, data, bs, name):
+    """groupby of a set_index frame, by its index (level=, the index's
+    name) or its columns, as pandas groups the indexed frame: the index
+    columns are no longer aggregated, first / last and value_counts
+    follow each group's rows, in file order when every index level is a
+    key (the sort keeps ties in file order)."""
+    q = GROUPBYS[name]
+    got, want = q(read(data, bs)), q(pandas_frame(data))
+    got = got.compute()
+    (pdt.assert_frame_equal if isinstance(want, pd.DataFrame)
+     else pdt.assert_series_equal)(got, want)
+
+
+def test_groupby_of_a_set_index_frame_refusals(client, data):
+    df, pdf = read(data, None), pandas_frame(data)
+    # a group's rows in index order, not the file's: refused
+    for run in (lambda d: d.set_index("k").groupby("x").first(),
+                lambda d: d.set_index("k").groupby("x").name.value_counts(),
+                lambda d: d.set_index(["k", "x"]).groupby(level=0).agg(
+                    {"f": "last"})):
+        with pytest.raises(NotImplementedError, match="index order"):
+            run(df)
+    # pandas' own errors, as pandas raises them
+    for run, err in ((lambda d: d.set_index("k", drop=False).groupby("k"),
+                      ValueError),
+                     (lambda d: d.set_index("k").groupby(level=1), ValueError),
+                     (lambda d: d.set_index("k").groupby(level="zz"),
+                      ValueError),
+                     (lambda d: d.set_index("k").groupby(level=[0, 0]),
+                      ValueError),
+                     (lambda d: d.set_index(["k", "x"]).groupby(level=2),
+                      IndexError),
+                     (lambda d: d.set_index(["k", "x"]).groupby(level="zz"),
+                      KeyError),
+                     (lambda d: d.set_index("k").groupby(), TypeError)):
+        with pytest.raises(err) as want:
+            run(pdf)
+        with pytest.raises(err, match=str(want.value.args[0])):
+            run(df)
+    with pytest.raises(NotImplementedError, match="set_index"):
+        df.groupby(level=0)
 
 
 def test_cli(data):
