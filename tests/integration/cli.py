@@ -466,10 +466,18 @@ def case_query_merge(p, work):
     check(r.returncode == 0 and r.stdout == want,
           f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}, "
           f"{r.stdout[:300]!r}, pandas {want[:300]!r}")
+    # ... and after a filter, each kept row under its label in the merge
+    expr = ('read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
+            'on="k", how="outer").query("w > 3")')
+    r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
+              cwd=d)
+    m = pd.read_csv(os.path.join(d, "l.csv")).merge(
+        pd.read_csv(os.path.join(d, "r.csv")), on="k", how="outer")
+    want = m.query("w > 3").to_csv()
+    check(r.returncode == 0 and r.stdout == want,
+          f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}, "
+          f"{r.stdout[:300]!r}, pandas {want[:300]!r}")
     for expr, msg in (
-            ('read_csv("l.csv").merge(read_csv("r.csv"), on="k", '
-             'how="outer").query("w > 3")', "rows of a shuffle merge "
-                                            "(how=\"outer\") after a query"),
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="k", '
              'right_on="w2")', "unknown column 'w2'; did you mean 'w'?"),
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="s", '
