@@ -1729,6 +1729,16 @@ static bool shuffle_head0(const sched_query *q) {
          r->kind == DUSK_PLAN_HEAD && r->n == 0;
 }
 
+/* Whether groupby r has an aggregate that goes by rows' places (first,
+ * last). */
+static bool by_position(const dusk_plan *r) {
+  for (size_t a = 0; r->kind == DUSK_PLAN_GROUPBY && a < r->naggs; a++)
+    if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST ||
+        r->aggs[a].fn == DUSK_AGG_FIRST_ROW)
+      return true;
+  return false;
+}
+
 /* The first sample between the result root r and the merge under it, or
  * NULL. */
 static const dusk_plan *sample_after_merge(const dusk_plan *r) {
@@ -1756,21 +1766,29 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const char *what = NULL;
   if (shuffle_head0(q))
     return 0; /* the columns alone: lowered as a broadcast of no rows */
+  /* A result that hangs on where rows are (the joins then number each
+   * row by its place in its order group, dfops.c order_group) after a
+   * sample, which keeps a row by its place in the merge: no part knows
+   * that place, and by the group's the sample would keep a part's
+   * single-row groups all or none. */
+  if ((drop = sample_after_merge(r)) != NULL &&
+      (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
+       r->kind == DUSK_PLAN_SORT_VALUES ||
+       r->kind == DUSK_PLAN_VALUE_COUNTS || by_position(r)))
+    return dusk_error_set(
+        err, DUSK_EINVAL,
+        "%s of a shuffle merge (how=\"%s\") after a %s: it keeps a row by "
+        "its place in the merge, which the join's hash parts do not know; "
+        "sample the frames before the merge, or aggregate the sampled rows "
+        "(groupby, len, sum)",
+        shows_rows(r) ? "the rows" : dusk_plan_kind_name(r->kind),
+        dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
   if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
-      (r->kind == DUSK_PLAN_SORT_VALUES && !dusk_plan_range_sort(q->plan))) {
+      (r->kind == DUSK_PLAN_SORT_VALUES && !dusk_plan_range_sort(q->plan)))
     /* (a top-k: its rows by (keys, group, place), labelled as filtered
      * rows are; a gathered sort_values: the rows in the merge's order
      * and labels, then sorted as pandas sorts them, a post step) */
-    if ((drop = sample_after_merge(r)) == NULL)
-      return 0;
-    return dusk_error_set(
-        err, DUSK_EINVAL,
-        "the rows of a shuffle merge (how=\"%s\") after a %s: it keeps a "
-        "row by its place in the merge, which the join's hash parts do not "
-        "know; sample the frames before the merge, or aggregate the "
-        "sampled rows (groupby, len, sum)",
-        dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
-  }
+    return 0;
   if (r->kind == DUSK_PLAN_GROUPBY || r->kind == DUSK_PLAN_VALUE_COUNTS) {
     /* first / last and value_counts' ties go by each row's (order group,
      * place), which orders the rows across the parts */
@@ -2175,21 +2193,6 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     }
     for (size_t a = 0; a < p->naggs; a++) {
       int j;
-      if (q->merge != NULL && q->shuffle_merge &&
-          p->aggs[a].column != NULL &&
-          (j = schema_find(&in, p->aggs[a].column)) >= 0 &&
-          text_sum(p, p->aggs[a].fn, &in, (size_t)j)) {
-        /* pandas joins the strings in the merge's row order; each hash
-         * part of a shuffle join appends its own rows as they come */
-        rc = dusk_error_set(
-            err, DUSK_EINVAL,
-            "sum of the text column '%s' of a shuffle merge (how=\"%s\"): "
-            "pandas joins its strings in the merge's row order, which the "
-            "join's hash parts do not share; select the number columns, or "
-            "compute() the column and sum it in pandas",
-            p->aggs[a].column, dusk_merge_how_name(q->merge->how));
-        goto out;
-      }
       if (p->ncolumns == 0 && agg_is_rank(p->aggs[a].fn)) {
         rc = dusk_error_set(err, DUSK_EINVAL,
                             "%s is a groupby aggregation here; a whole "

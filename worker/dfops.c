@@ -4860,10 +4860,15 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       p.gcount = dusk_xcalloc(nentries + 1, sizeof *p.gcount);
       p.rcount = dusk_xcalloc(st->join->table->nrows + 1, sizeof *p.rcount);
       p.mplace = dusk_xcalloc(BATCH_ROWS, sizeof *p.mplace);
-      /* (a sample after the merge is refused here: query.c); a top-k by
-       * columns keeps some rows too */
+      /* rows shown after steps that drop some (a sample after the merge
+       * is refused here: query.c), or a top-k by columns, which keeps
+       * some: their labels need every part's groups */
       p.join_groups = terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0;
-      for (size_t k = (size_t)p.merge_step + 1; k < p.nsteps; k++)
+      for (size_t k = (size_t)p.merge_step + 1;
+           (terminal == 0 || terminal == DUSK_PLAN_HEAD ||
+            terminal == DUSK_PLAN_TOPK) &&
+           k < p.nsteps;
+           k++)
         p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||
                          p.steps[k].node->kind == DUSK_PLAN_DROPNA;
       ctx.row_ranges = dusk_xcalloc(BATCH_ROWS, sizeof *ctx.row_ranges);
@@ -7039,7 +7044,8 @@ static int bool_object_sums(const dusk_plan *g, const char *l,
  * concatenation - refused past DUSK_TEXT_SUM_MAX, which the hash
  * aggregate answers as null. */
 static int text_sum_nulls(const dusk_plan *g, const dusk_table *t, size_t a,
-                          bool *keep, uint8_t *zero, dusk_error *err) {
+                          bool unordered, bool *keep, uint8_t *zero,
+                          dusk_error *err) {
   const char *l = g->aggs[a].label, *col = l + 3;
   size_t nk = t->nindex;
   const dusk_table_column *cnt = &t->cols[nk + a], *sz = &t->cols[nk + a + 1];
@@ -7077,6 +7083,18 @@ static int text_sum_nulls(const dusk_plan *g, const dusk_table *t, size_t a,
             col, (unsigned long long)(DUSK_TEXT_SUM_MAX >> 20));
       }
     }
+    /* pandas joins the strings in the frame's row order; a shuffle
+     * join's parts append theirs as their rows come */
+    for (size_t r = 0; unordered && keep[nk + b] && r < t->nrows; r++)
+      if (cnt->i64[r] > 1)
+        return dusk_error_set(
+            err, DUSK_EINVAL,
+            "sum of the text column '%.200s' of a shuffle merge: pandas "
+            "joins its strings in the merge's row order, which the join's "
+            "hash parts do not share; select the number columns "
+            "(sum(numeric_only=True)), or compute() the column and sum it "
+            "in pandas",
+            col);
   }
   return 0;
 }
@@ -7135,7 +7153,8 @@ static int zero_text_sums(dusk_table **t, const uint8_t *zero) {
  * sums' markers go to bool_object_sums.  The hidden columns always leave;
  * a result without them is left as it is. */
 static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
-                             dusk_table **t, dusk_error *err) {
+                             bool unordered, dusk_table **t,
+                             dusk_error *err) {
   size_t nk = (*t)->nindex;
   bool *keep, any = false, zeros = false;
   uint8_t *zero;
@@ -7158,7 +7177,7 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
     if (l[1] == 'T' || l[1] == 't') {
       if (l[2] == 'c' && a + 1 < g->naggs && g->aggs[a + 1].label != NULL &&
           strcmp(g->aggs[a + 1].label + 3, l + 3) == 0)
-        rc = text_sum_nulls(g, *t, a, keep, zero, err);
+        rc = text_sum_nulls(g, *t, a, unordered, keep, zero, err);
       continue;
     }
     if (l[2] == 'b') {
@@ -7432,7 +7451,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     source_nulls(&m, cut, &nulls);
     list.ptr = nulls.data;
     list.len = nulls.len;
-    rc = text_minmax_nulls(m.p.root, list, &result, &err);
+    rc = text_minmax_nulls(m.p.root, list, join_rows(m.ranges), &result,
+                           &err);
     dusk_buf_destroy(&nulls);
     if (rc != 0)
       goto failed;

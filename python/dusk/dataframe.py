@@ -2318,6 +2318,8 @@ class DataFrame(_Lazy):
                 raise TypeError("groupby: give by= or level=, not both")
             keys, multi = [], len(ikeys) > 1
             levels = level if isinstance(level, (list, tuple)) else [level]
+            if not levels:
+                raise ValueError("No group keys passed!")
             if len(levels) > 1 and not multi:  # pandas' errors, as pandas'
                 raise ValueError("multiple levels only valid with "
                                  "MultiIndex")
@@ -2326,7 +2328,11 @@ class DataFrame(_Lazy):
                     if not multi and lv not in (0, -1):
                         raise ValueError("level > 0 or level < -1 only "
                                          "valid with MultiIndex")
-                    if not -len(ikeys) <= lv < len(ikeys):
+                    if lv < -len(ikeys):
+                        raise IndexError(
+                            f"Too many levels: Index has only {len(ikeys)} "
+                            f"levels, {lv} is not a valid level number")
+                    if lv >= len(ikeys):
                         raise IndexError(
                             f"Too many levels: Index has only {len(ikeys)} "
                             f"levels, not {lv + 1}")
@@ -2348,6 +2354,8 @@ class DataFrame(_Lazy):
         else:
             keys = [by] if isinstance(by, str) else list(by) \
                 if isinstance(by, (list, tuple)) else None
+            if keys == []:
+                raise ValueError("No group keys passed!")
             if keys is None or not all(isinstance(k, str) for k in keys):
                 raise NotImplementedError(
                     "groupby of a set_index frame: by column or index "
@@ -2356,6 +2364,11 @@ class DataFrame(_Lazy):
                 if k in ikeys and not drop:
                     raise ValueError(f"'{k}' is both an index level and a "
                                      "column label, which is ambiguous.")
+        if not as_index and any(k in ikeys for k in keys):
+            raise NotImplementedError(
+                "groupby(..., as_index=False) of a set_index frame by its "
+                "index: pandas leaves index levels out of the result's "
+                "columns; group with as_index=True and reset_index()")
         cols = [c for c in base.columns
                 if not (drop and c in ikeys and c not in keys)]
         frame = base[cols] if len(cols) < len(base.columns) else base

@@ -187,6 +187,10 @@ def test_groupby_of_a_set_index_frame_refusals(client, data):
                       ValueError),
                      (lambda d: d.set_index(["k", "x"]).groupby(level=2),
                       IndexError),
+                     (lambda d: d.set_index(["k", "x"]).groupby(level=-3),
+                      IndexError),
+                     (lambda d: d.set_index("k").groupby(level=[]),
+                      ValueError),
                      (lambda d: d.set_index(["k", "x"]).groupby(level="zz"),
                       KeyError),
                      (lambda d: d.set_index("k").groupby(), TypeError)):
@@ -196,6 +200,12 @@ def test_groupby_of_a_set_index_frame_refusals(client, data):
             run(df)
     with pytest.raises(NotImplementedError, match="set_index"):
         df.groupby(level=0)
+    with pytest.raises(NotImplementedError, match="as_index=False"):
+        df.set_index("k").groupby(level=0, as_index=False)
+    # by a column, as_index=False is pandas' (the index is no key)
+    pdt.assert_frame_equal(
+        df.set_index("k").groupby("x", as_index=False).f.sum().compute(),
+        pdf.set_index("k").groupby("x", as_index=False).f.sum())
 
 
 def test_cli(data):

@@ -275,6 +275,41 @@ def test_sorted_rows_match_pandas(client, sides, bs, how):
             pm[pm.v < 0].nsmallest(7, ["x_x", "v"]), how)
 
 
+def test_text_sums(client, tmp_path):
+    """pandas sums a text column by joining its strings in the frame's
+    row order, which a shuffle merge's parts do not share: refused where
+    strings would be joined (it was silently in the parts' order), and
+    as pandas where they are not - a column with a missing value left out
+    of a whole frame's sum (or its sum refused, as pandas raises)."""
+    lp, rp = tmp_path / "l.csv", tmp_path / "r.csv"
+    lp.write_text("k,a,t\n" + "".join(f"{i % 9},{i},x{i}\n"
+                                      for i in range(400)))
+    rp.write_text("k,b,u\n" + "".join(
+        f"{i % 11},{i},{'' if i % 5 == 0 else f'y{i}'}\n" for i in range(60)))
+    l, r = dd.read_csv(str(lp), blocksize="1KB"), dd.read_csv(str(rp))
+    pl, pr = pd.read_csv(lp), pd.read_csv(rp)
+    for how in HOWS:
+        m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
+        if how in ("inner", "left"):  # t without a missing value
+            for run in (lambda: m.t.sum().compute(),
+                        lambda: m[["a", "t"]].sum().compute()):
+                with pytest.raises(dusk.DuskError, match=r"sum of the text "
+                                   r"column 't' of a shuffle merge"):
+                    run()
+        else:  # right-only rows leave t missing: as pandas
+            with pytest.raises(dusk.DuskError, match="missing value"):
+                m.t.sum().compute()
+            with pytest.warns(FutureWarning):
+                want = pm[["a", "t"]].sum()
+            with pytest.warns(FutureWarning):
+                compare(m[["a", "t"]].sum().compute(), want, how)
+        # u holds a missing value: pandas leaves it out of a frame's sum
+        with pytest.warns(FutureWarning):
+            want = pm[["b", "u"]].sum()
+        with pytest.warns(FutureWarning):
+            compare(m[["b", "u"]].sum().compute(), want, how)
+
+
 def test_rows_of_many_to_many_keys(client, tmp_path):
     """Keys repeated hundreds of times on both sides (the expanding join),
     across many left partitions, against pandas, all four ways."""
@@ -351,23 +386,18 @@ def test_refusals(client, sides, tmp_path):
         with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
                                                  r"merge \(how=\"outer\"\)"):
             run()
-    # a text column's sum joins its strings in the merge's row order (it
-    # was silently in the parts' order)
-    for run in (lambda: m.name.sum().compute(),
-                lambda: m[["v", "name"]].sum().compute()):
-        with pytest.raises(dusk.DuskError, match=r"sum of the text column "
-                           r"'name' of a shuffle merge \(how=\"outer\"\)"):
-            run()
-    assert m[["v", "w"]].sum().compute().equals(
-        pd.read_csv(sides[0]).merge(pd.read_csv(sides[1]), on="k",
-                                    how="outer")[["v", "w"]].sum())
-    # rows after a sample: it keeps a row by its place in the merge
+    # rows after a sample, or what goes by their places (first / last,
+    # value_counts' ties): it keeps a row by its place in the merge
     for run in (lambda: m.sample(frac=0.5).compute(),
-                lambda: m[m.v > 0].sample(frac=0.5, random_state=1).head()):
-        with pytest.raises(dusk.DuskError, match=r"rows of a shuffle merge "
+                lambda: m[m.v > 0].sample(frac=0.5, random_state=1).head(),
+                lambda: m.sample(frac=0.5).w.value_counts().compute(),
+                lambda: m.sample(frac=0.5).groupby("k").v.first().compute(),
+                lambda: m.sample(frac=0.5).nlargest(3, "v").compute()):
+        with pytest.raises(dusk.DuskError, match=r"of a shuffle merge "
                            r"\(how=\"outer\"\) after a sample.*"
                            r"sample the frames before the merge"):
             run()
+    assert 0 < len(m.sample(frac=0.5)) < len(m)  # an order-free count
     # a frame's meta (head(0)) is not refused: columns and dtypes - also
     # of a selection, whose unselected right columns the shuffle leaves
     # unread (the meta's broadcast join of no rows once missed them)
