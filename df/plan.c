@@ -3378,3 +3378,13 @@ bool dusk_nunique_reduction(const dusk_plan *g) {
       return false;
   return true;
 }
+
+bool dusk_plan_by_position(const dusk_plan *r) {
+  if (r->kind == DUSK_PLAN_VALUE_COUNTS)
+    return true;
+  for (size_t a = 0; r->kind == DUSK_PLAN_GROUPBY && a < r->naggs; a++)
+    if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST ||
+        r->aggs[a].fn == DUSK_AGG_FIRST_ROW)
+      return true;
+  return false;
+}

@@ -749,4 +749,9 @@ int dusk_expr_decode(dusk_slice bytes, dusk_expr **out, dusk_error *err);
  * (worker/dfops.c df_split). */
 bool dusk_nunique_reduction(const dusk_plan *g);
 
+/* Whether r's answer hangs on where its rows are: a value_counts (ties in
+ * order of first appearance) or a groupby with first / last (or a first
+ * row's position). */
+bool dusk_plan_by_position(const dusk_plan *r);
+
 #endif

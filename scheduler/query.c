@@ -1729,16 +1729,6 @@ static bool shuffle_head0(const sched_query *q) {
          r->kind == DUSK_PLAN_HEAD && r->n == 0;
 }
 
-/* Whether groupby r has an aggregate that goes by rows' places (first,
- * last). */
-static bool by_position(const dusk_plan *r) {
-  for (size_t a = 0; r->kind == DUSK_PLAN_GROUPBY && a < r->naggs; a++)
-    if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST ||
-        r->aggs[a].fn == DUSK_AGG_FIRST_ROW)
-      return true;
-  return false;
-}
-
 /* The first sample between the result root r and the merge under it, or
  * NULL. */
 static const dusk_plan *sample_after_merge(const dusk_plan *r) {
@@ -1773,8 +1763,7 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
    * single-row groups all or none. */
   if ((drop = sample_after_merge(r)) != NULL &&
       (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
-       r->kind == DUSK_PLAN_SORT_VALUES ||
-       r->kind == DUSK_PLAN_VALUE_COUNTS || by_position(r)))
+       r->kind == DUSK_PLAN_SORT_VALUES || dusk_plan_by_position(r)))
     return dusk_error_set(
         err, DUSK_EINVAL,
         "%s of a shuffle merge (how=\"%s\") after a %s: it keeps a row by "

@@ -4740,19 +4740,6 @@ static int verify_ranges(const merger *m, dusk_op_call *call, int *rc,
                          int64_t *cut_out);
 static void ranges_nulls(const merger *m, int64_t cut, dusk_buf *u);
 
-/* Whether root is a groupby or value_counts whose answer hangs on where
- * rows are (first / last; value_counts' ties, in order of first row). */
-static bool hashagg_by_position(const dusk_plan *root) {
-  if (root->kind == DUSK_PLAN_VALUE_COUNTS)
-    return true;
-  for (size_t a = 0; root->kind == DUSK_PLAN_GROUPBY && a < root->naggs; a++)
-    if (root->aggs[a].fn == DUSK_AGG_FIRST ||
-        root->aggs[a].fn == DUSK_AGG_LAST ||
-        root->aggs[a].fn == DUSK_AGG_FIRST_ROW)
-      return true;
-  return false;
-}
-
 /* A shuffle join part's order groups with the rows the merge gave each
  * (join_groups), packed into out: how left's were added as its left rows
  * came (order_group); the others' are the counts kept per key, per
@@ -4846,8 +4833,9 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     size_t nentries = dusk_join_entries(&st->join->index);
     if (st->node->how == DUSK_MERGE_RIGHT || st->node->how == DUSK_MERGE_OUTER)
       p.mhit = dusk_xcalloc(nentries + 1, 1);
-    if (terminal == 0 || terminal == DUSK_PLAN_HEAD ||
-        terminal == DUSK_PLAN_TOPK || hashagg_by_position(p.root)) {
+    bool shows_rows = terminal == 0 || terminal == DUSK_PLAN_HEAD ||
+                      terminal == DUSK_PLAN_TOPK;
+    if (shows_rows || dusk_plan_by_position(p.root)) {
       /* the rows themselves (compute, head, tail): in pandas' order by
        * (order group, place in this part) - a head is the first n of
        * those, not of the rows as they come (order_group); first / last
@@ -4864,10 +4852,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
        * is refused here: query.c), or a top-k by columns, which keeps
        * some: their labels need every part's groups */
       p.join_groups = terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0;
-      for (size_t k = (size_t)p.merge_step + 1;
-           (terminal == 0 || terminal == DUSK_PLAN_HEAD ||
-            terminal == DUSK_PLAN_TOPK) &&
-           k < p.nsteps;
+      for (size_t k = (size_t)p.merge_step + 1; shows_rows && k < p.nsteps;
            k++)
         p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||
                          p.steps[k].node->kind == DUSK_PLAN_DROPNA;

@@ -444,39 +444,27 @@ def case_query_merge(p, work):
             f"{'' if i % 7 == 3 else i % 5},{i},s{i % 3}\n" for i in range(300)))
     with open(os.path.join(d, "r.csv"), "w") as f:
         f.write("k,v,w\n2,a,1\n1,b,2\n2,c,3\n,d,4\n9,e,5\n")
-    expr = ('read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
-            'on="k", how="left", suffixes=("_l", "_r")).head(200)')
-    r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
-              cwd=d)
-    check(r.returncode == 0, f"dusk query {expr}: exit {r.returncode}: "
-                             f"{r.stderr!r}")
-    want = pd.read_csv(os.path.join(d, "l.csv")).merge(
-        pd.read_csv(os.path.join(d, "r.csv")), on="k", how="left",
-        suffixes=("_l", "_r")).head(200).to_csv()
-    check(r.stdout == want, f"dusk query {expr}: {r.stdout[:300]!r}, "
-                            f"pandas {want[:300]!r}")
+    pl = pd.read_csv(os.path.join(d, "l.csv"))
+    pr = pd.read_csv(os.path.join(d, "r.csv"))
+
+    def like_pandas(expr, want):
+        """dusk query EXPR --format csv prints pandas' to_csv of want."""
+        r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
+                  cwd=d)
+        check(r.returncode == 0 and r.stdout == want.to_csv(),
+              f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}, "
+              f"{r.stdout[:300]!r}, pandas {want.to_csv()[:300]!r}")
+
+    merged = 'read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
+    like_pandas(merged + 'on="k", how="left", suffixes=("_l", "_r"))'
+                '.head(200)', pl.merge(pr, on="k", how="left",
+                                       suffixes=("_l", "_r")).head(200))
     # an outer merge's rows (a shuffle join) in pandas' order and labels
-    expr = ('read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
-            'on="k", how="outer").tail(40)')
-    r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
-              cwd=d)
-    want = pd.read_csv(os.path.join(d, "l.csv")).merge(
-        pd.read_csv(os.path.join(d, "r.csv")), on="k",
-        how="outer").tail(40).to_csv()
-    check(r.returncode == 0 and r.stdout == want,
-          f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}, "
-          f"{r.stdout[:300]!r}, pandas {want[:300]!r}")
+    outer = pl.merge(pr, on="k", how="outer")
+    like_pandas(merged + 'on="k", how="outer").tail(40)', outer.tail(40))
     # ... and after a filter, each kept row under its label in the merge
-    expr = ('read_csv("l.csv", blocksize=512).merge(read_csv("r.csv"), '
-            'on="k", how="outer").query("w > 3")')
-    r = p.run("dusk", "query", "--workers", "2", "--format", "csv", expr,
-              cwd=d)
-    m = pd.read_csv(os.path.join(d, "l.csv")).merge(
-        pd.read_csv(os.path.join(d, "r.csv")), on="k", how="outer")
-    want = m.query("w > 3").to_csv()
-    check(r.returncode == 0 and r.stdout == want,
-          f"dusk query {expr}: exit {r.returncode}, {r.stderr!r}, "
-          f"{r.stdout[:300]!r}, pandas {want[:300]!r}")
+    like_pandas(merged + 'on="k", how="outer").query("w > 3")',
+                outer.query("w > 3"))
     for expr, msg in (
             ('read_csv("l.csv").merge(read_csv("r.csv"), left_on="k", '
              'right_on="w2")', "unknown column 'w2'; did you mean 'w'?"),
