@@ -336,15 +336,16 @@ int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  rc |= msgpack_pack_array(&pk, a->positions ? 5 : a->nparts > 0 ? 4 : 2);
+  unsigned flags = (a->positions ? 1u : 0u) | (a->stage_first ? 2u : 0u);
+  rc |= msgpack_pack_array(&pk, flags ? 5 : a->nparts > 0 ? 4 : 2);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->nulls.ptr, a->nulls.len);
-  if (a->nparts > 0 || a->positions) {
+  if (a->nparts > 0 || flags) {
     rc |= msgpack_pack_uint32(&pk, a->part);
     rc |= msgpack_pack_uint32(&pk, a->nparts);
   }
-  if (a->positions)
-    rc |= msgpack_pack_uint32(&pk, 1);
+  if (flags)
+    rc |= msgpack_pack_uint32(&pk, flags);
   return rc == 0 ? 0 : DUSK_ENOMEM;
 }
 
@@ -370,11 +371,12 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
         (f[2].via.u64 >= f[3].via.u64 &&
          (obj.via.array.size == 4 || f[2].via.u64 != 0)))) ||
       (obj.via.array.size == 5 &&
-       (f[4].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[4].via.u64 != 1))) {
+       (f[4].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[4].via.u64 < 1 ||
+        f[4].via.u64 > 3))) {
     rc = dusk_error_set(err, DUSK_ETYPE,
                         "tail args: expected [plan (bin), nulls (str)], "
                         "[plan, nulls, part, nparts] (part < nparts <= %d) "
-                        "or [plan, nulls, part, nparts, 1]",
+                        "or [plan, nulls, part, nparts, flags 1..3]",
                         DUSK_PLAN_MAX_SPLIT_OUT);
     goto out;
   }
@@ -387,7 +389,10 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
     a->part = (uint32_t)f[2].via.u64;
     a->nparts = (uint32_t)f[3].via.u64;
   }
-  a->positions = obj.via.array.size == 5;
+  if (obj.via.array.size == 5) {
+    a->positions = (f[4].via.u64 & 1) != 0;
+    a->stage_first = (f[4].via.u64 & 2) != 0;
+  }
 out:
   msgpack_zone_destroy(&zone);
   return rc;

@@ -139,11 +139,16 @@ typedef struct dusk_tail_args {
    * within their file (a shuffle merge's right table, whose joins order
    * rows by the right's labels: scheduler/query.c add_shuffle_join). */
   bool positions;
+  /* For df_join: its first input is the table of a second round (a
+   * quantile's bounds), before the left picks (scheduler/query.c
+   * add_shuffle_join). */
+  bool stage_first;
 } dusk_tail_args;
 
 /* Encodes a: [plan (bin), nulls (str)], then [part, nparts] when nparts
- * is set, then [part, nparts, 1] when positions is (nparts may then be
- * 0).  0 or DUSK_ENOMEM. */
+ * is set, then [part, nparts, flags] when positions or stage_first is
+ * (nparts may then be 0; flags: 1 positions, 2 stage_first).  0 or
+ * DUSK_ENOMEM. */
 int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out);
 /* Decodes bytes into *a, whose slices borrow from bytes.  0 or a negative
  * code with err. */

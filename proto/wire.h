@@ -25,10 +25,12 @@
  * or what workers must agree on (6: a shuffle's df_split hashes key values
  * column by column, so a part's keys from workers of version 5 and 6
  * would not meet; 7: a sort's plan carries its range partitions, which a
- * worker of version 6 would refuse as a plan of too many fields): peers of
+ * worker of version 6 would refuse as a plan of too many fields; 8: the
+ * ranges rows carry a shuffle merge's order groups; 9: a df_join's tail
+ * args may put a quantile's bounds first): peers of
  * different versions then refuse each other at the handshake, each naming
  * both versions. */
-#define DUSK_PROTO_VERSION 8
+#define DUSK_PROTO_VERSION 9
 #define DUSK_WIRE_DEFAULT_MAX_BODY (64u << 20)
 
 typedef struct dusk_wire_frame {

@@ -1784,7 +1784,9 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
     if (r->split_out > 1)
       what = r->kind == DUSK_PLAN_GROUPBY ? "a groupby's split_out"
                                           : "a value_counts' split_out";
-  } else if (r->kind != DUSK_PLAN_LEN) {
+  } else if (r->kind != DUSK_PLAN_LEN && r->kind != DUSK_PLAN_QUANTILE &&
+             r->kind != DUSK_PLAN_DESCRIBE) {
+    /* (quantiles and describe: two rounds of the joins, add_shuffle_join) */
     what = r->kind == DUSK_PLAN_TOPK ? "sort_values(...).head()"
                                      : dusk_plan_kind_name(r->kind);
   }
@@ -3358,11 +3360,14 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   size_t fanin = (size_t)q->s->cfg.combine_fanin;
   size_t *rlevel = NULL, nr = 0, caprl = 0, *llevel = NULL, nl = 0,
          capll = 0;
-  size_t *rsplit, *lsplit, *picks, *joins, most;
+  size_t *rsplit, *lsplit, *picks, *joins, *again = NULL, most;
   dusk_buf rtail, rnulls, ltail, nulls, qtail, args;
   uint32_t nparts;
   int multi = 0;
   char key[192];
+  const dusk_plan *r = dusk_plan_result_root(q->plan);
+  bool quantiles =
+      r->kind == DUSK_PLAN_QUANTILE || r->kind == DUSK_PLAN_DESCRIBE;
   dusk_buf_init(&rtail);
   dusk_buf_init(&rnulls);
   dusk_buf_init(&ltail);
@@ -3392,6 +3397,10 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   lsplit = dusk_xcalloc(nl + 1, sizeof *lsplit);
   picks = dusk_xcalloc(most + 2, sizeof *picks);
   joins = dusk_xcalloc(nparts, sizeof *joins);
+  /* a quantile's or describe's second round: each part's inputs again,
+   * the bounds first */
+  if (quantiles)
+    again = dusk_xcalloc((size_t)nparts * (nl + 2), sizeof *again);
   /* (part: the side, 0 the left and 1 the right) */
   add_each(q, sp, DUSK_DF_JOIN_SPLIT, rlevel, nr, &qtail, NULL, 1, nparts,
            "jsplit-r", rsplit);
@@ -3411,6 +3420,40 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
     joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args);
     set_deps(sp, joins[j], picks, nl + 1);
     dusk_buf_init(&args); /* the spec owns the bytes now */
+    if (quantiles)
+      memcpy(&again[(size_t)j * (nl + 2) + 1], picks,
+             (nl + 1) * sizeof *picks);
+  }
+  if (quantiles) {
+    /* Exact quantiles take two rounds (quantile.h): the joins summarise
+     * runs of their rows' values, df_bounds turns the summaries into
+     * windows, and the joins run again - on the picks and right tables
+     * they had, which wait for them - counting inside the windows.  The
+     * shuffle itself is not repeated, only the joins' work. */
+    size_t bounds;
+    char prefix[160];
+    encode_tail_args(&args, &qtail, NULL);
+    snprintf(prefix, sizeof prefix, "%s/summary", q->final_key);
+    snprintf(key, sizeof key, "%s/bounds", q->final_key);
+    bounds = add_combine_tree(sp, joins, nparts, fanin, &args, prefix, key,
+                              DUSK_DF_BOUNDS);
+    for (uint32_t j = 0; j < nparts; j++) {
+      dusk_tail_args a;
+      size_t *deps = &again[(size_t)j * (nl + 2)];
+      memset(&a, 0, sizeof a);
+      a.plan.ptr = qtail.data;
+      a.plan.len = qtail.len;
+      a.part = j;
+      a.nparts = nparts;
+      a.stage_first = true;
+      args.len = 0;
+      dusk_xcheck(dusk_tail_args_encode(&a, &args));
+      deps[0] = bounds;
+      snprintf(key, sizeof key, "%s/count-%u", q->final_key, j);
+      joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args);
+      set_deps(sp, joins[j], deps, nl + 2);
+      dusk_buf_init(&args);
+    }
   }
   encode_tail_args(&args, &qtail, &nulls);
   add_combine_tree(sp, joins, nparts, fanin, &args, q->final_key,
@@ -3433,6 +3476,7 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   free(lsplit);
   free(picks);
   free(joins);
+  free(again);
   dusk_buf_destroy(&rtail);
   dusk_buf_destroy(&rnulls);
   dusk_buf_destroy(&ltail);

@@ -1736,14 +1736,14 @@ out:
 
 /* ---- quantile, describe (quantile.h) --------------------------------------- */
 
-/* Scan 1 when the scan has no input; scan 2 reads its windows from the
- * bounds table, its one input. */
-static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
+/* Scan 1 when bounds is NULL (a scan with no input, a shuffle join's
+ * first round); scan 2 reads its windows from bounds, which this frees. */
+static int setup_quantile_stage(pipeline *p, dusk_table *bounds,
                                 dusk_error *err) {
-  dusk_table *t = NULL;
+  dusk_table *t = bounds;
   int rc;
   size_t nc = p->nqcols;
-  if (call->ninputs == (size_t)(p->merge_step >= 0)) {
+  if (t == NULL) {
     p->qstage = 1;
     p->qruncap = QRUN_BUDGET / (nc ? nc : 1);
     if (p->qruncap < QRUN_MIN)
@@ -1757,10 +1757,6 @@ static int setup_quantile_stage(pipeline *p, const dusk_op_call *call,
       return dusk_error_set(err, DUSK_ENOMEM, "out of memory");
     return 0;
   }
-  if ((rc = stage_input(call, p->merge_step >= 0,
-                        dusk_plan_kind_name(p->root->kind), "bounds", &t,
-                        err)) != 0)
-    return rc;
   if ((rc = dusk_qbounds_table_check(t, err)) != 0) {
     dusk_table_free(t);
     return rc;
@@ -3220,9 +3216,14 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   if (p.terminal == DUSK_PLAN_TO_CSV && (rc = csv_open(&p, a.index, &err)) != 0)
     goto failed;
-  if ((p.terminal == DUSK_PLAN_QUANTILE || p.terminal == DUSK_PLAN_DESCRIBE) &&
-      (rc = setup_quantile_stage(&p, call, &err)) != 0)
-    goto failed;
+  if (p.terminal == DUSK_PLAN_QUANTILE || p.terminal == DUSK_PLAN_DESCRIBE) {
+    dusk_table *bounds = NULL;
+    if ((rc = stage_input(call, p.merge_step >= 0,
+                          dusk_plan_kind_name(p.root->kind), "bounds",
+                          &bounds, &err)) != 0 ||
+        (rc = setup_quantile_stage(&p, bounds, &err)) != 0)
+      goto failed;
+  }
   if (p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
       (rc = setup_dedup_stage(&p, call, &err)) != 0)
     goto failed;
@@ -4805,7 +4806,8 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   dusk_buf nulls, groups;
   int *map = NULL, rc, terminal;
   int64_t cut;
-  size_t nleft;
+  size_t nleft, first;
+  bool quantiles;
   (void)api;
   memset(&p, 0, sizeof p);
   memset(&ctx, 0, sizeof ctx);
@@ -4815,16 +4817,32 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   if ((rc = dusk_tail_args_decode(call->args, &ta, &err)) != 0 ||
       (rc = pipeline_init(&p, ta.plan, &err)) != 0)
     goto failed;
-  if (p.merge_step < 0 || call->ninputs < 1 || ta.nparts < 2 ||
-      ta.part >= ta.nparts) {
+  /* [the second round's table (stage_first), the left picks..., the
+   * right table] */
+  first = ta.stage_first ? 1 : 0;
+  quantiles = p.terminal == DUSK_PLAN_QUANTILE ||
+              p.terminal == DUSK_PLAN_DESCRIBE;
+  if (p.merge_step < 0 || call->ninputs < 1 + first || ta.nparts < 2 ||
+      ta.part >= ta.nparts || (ta.stage_first && !quantiles)) {
     rc = dusk_error_set(&err, DUSK_EINVAL,
                         "df_join: a merge's fragment, part %u of %u and "
-                        "%zu inputs",
-                        ta.part, ta.nparts, call->ninputs);
+                        "%zu inputs%s",
+                        ta.part, ta.nparts, call->ninputs,
+                        ta.stage_first ? ", the first a quantile's bounds"
+                                       : "");
     goto failed;
   }
   if ((rc = merge_attach(&p, call, &err)) != 0)
     goto failed;
+  if (quantiles) {
+    /* the first round summarises, the second (given the bounds) counts
+     * into windows, as a quantile's scans do */
+    dusk_table *bounds = NULL;
+    if ((ta.stage_first &&
+         (rc = dusk_table_decode(call->inputs[0], &bounds, &err)) != 0) ||
+        (rc = setup_quantile_stage(&p, bounds, &err)) != 0)
+      goto failed;
+  }
   p.mordinals = dusk_xcalloc(BATCH_ROWS, sizeof *p.mordinals);
   p.mentries = dusk_xcalloc(BATCH_ROWS, sizeof *p.mentries);
   terminal = p.terminal;
@@ -4885,13 +4903,13 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     rc = dusk_error_set(&err, DUSK_ENOMEM, "df_join: out of memory");
     goto failed;
   }
-  nleft = call->ninputs - 1;
+  nleft = call->ninputs - 1 - first;
   for (size_t i = 0; i < nleft; i++) {
     const step *st = &p.steps[p.merge_step];
     dusk_slice rs;
     dusk_table *rg = NULL;
     size_t nv;
-    if ((rc = rows_partial(call->inputs[i], &rs, &t, &err)) != 0 ||
+    if ((rc = rows_partial(call->inputs[first + i], &rs, &t, &err)) != 0 ||
         (rc = dusk_table_decode(rs, &rg, &err)) != 0 ||
         (rc = dusk_ranges_table_check(rg, &err)) != 0 ||
         (rc = dusk_table_append_rows(ranges, rg, 0, rg->nrows)) != 0) {

@@ -248,6 +248,30 @@ def test_order_bound_aggregations_match_pandas(client, sides, bs, how):
 
 
 @pytest.mark.parametrize("how", HOWS)
+def test_quantiles_and_describe_match_pandas(client, sides, bs, how):
+    """Exact quantiles of a shuffle merge: two rounds of the joins (the
+    first summarises, the second counts in the bounds' windows) over the
+    same picks - also after a filter, of a right column with right-only
+    nulls, and a whole frame's describe()."""
+    (l, r), (pl, pr) = both(sides, bs)
+    m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
+    queries = {
+        "describe": lambda d: d.describe(),
+        "describe of a selection, filtered": lambda d: d[d.v > 10][
+            ["w", "x_x"]].describe(percentiles=[0.1, 0.33]),
+        "a column's median": lambda d: d.w.median(),
+        "a column's quantiles": lambda d: d.x_y.quantile([0.05, 0.5, 0.99]),
+        "a frame's quantile": lambda d: d[["v", "w"]].quantile(0.7),
+        "after a derived column": lambda d: d.assign(
+            t=d.v * 2 + d.w).t.quantile(0.25),
+    }
+    for name, q in queries.items():
+        got = q(m)
+        compare(got.compute() if hasattr(got, "compute") else got, q(pm),
+                f"{name} ({how})")
+
+
+@pytest.mark.parametrize("how", HOWS)
 def test_sorted_rows_match_pandas(client, sides, bs, how):
     """sort_values(by).head(n), nlargest and nsmallest of a shuffle merge:
     each part keeps its best n by the keys, then (order group, place),

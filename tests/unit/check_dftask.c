@@ -353,6 +353,31 @@ START_TEST(test_tail_args_parts) {
     dusk_slice bytes = {buf.data, buf.len};
     ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
     ck_assert(!b.positions);
+    ck_assert(!b.stage_first);
+  }
+  /* stage_first alone and with positions; the flags word past 3 refused */
+  for (int k = 0; k < 2; k++) {
+    a.part = 2;
+    a.nparts = 4;
+    a.positions = k == 1;
+    a.stage_first = true;
+    buf.len = 0;
+    ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+    {
+      dusk_slice bytes = {buf.data, buf.len};
+      ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
+    }
+    ck_assert(b.stage_first);
+    ck_assert(b.positions == (k == 1));
+    ck_assert_uint_eq(b.part, 2);
+    ck_assert_uint_eq(b.nparts, 4);
+  }
+  ck_assert_uint_eq((unsigned char)buf.data[buf.len - 1], 3);
+  buf.data[buf.len - 1] = 4; /* (a positive fixint: the flags word) */
+  {
+    dusk_slice bytes = {buf.data, buf.len};
+    ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), DUSK_ETYPE);
+    ck_assert_ptr_nonnull(strstr(err.message, "flags"));
   }
   dusk_buf_destroy(&buf);
 }
