@@ -1772,6 +1772,23 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         "(groupby, len, sum)",
         shows_rows(r) ? "the rows" : dusk_plan_kind_name(r->kind),
         dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
+  if (dusk_plan_range_sort(q->plan)) {
+    /* A range sort's parts write (or sample) the rows themselves: their
+     * labels are their places in the merge, which would take every
+     * join's order groups in every part, and a set_index's divisions are
+     * sampled where a file's rows are read, which a join's rows are
+     * not. */
+    const dusk_plan *sort = dusk_plan_sort_node(q->plan);
+    return dusk_error_set(
+        err, DUSK_EINVAL,
+        "%s of a shuffle merge (how=\"%s\"): its rows meet in hash parts "
+        "and are labelled by their place in the whole merge, which the "
+        "sorted parts do not know; compute() gives the sorted rows "
+        "(gathered, labelled as pandas labels them)",
+        sort->divisions_only ? "a set_index's divisions"
+                             : "sort_values(...).to_csv",
+        dusk_merge_how_name(q->merge->how));
+  }
   if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
       (r->kind == DUSK_PLAN_SORT_VALUES && !dusk_plan_range_sort(q->plan)))
     /* (a top-k: its rows by (keys, group, place), labelled as filtered

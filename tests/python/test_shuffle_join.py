@@ -410,6 +410,18 @@ def test_refusals(client, sides, tmp_path):
         with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
                                                  r"merge \(how=\"outer\"\)"):
             run()
+    # a range sort's parts would write (or sample) the merge's rows,
+    # labelled by places no part knows: refused, not run as a gathered
+    # sort (whose rows to_csv took for a file list)
+    for what, run in [
+            (r"sort_values\(\.\.\.\)\.to_csv",
+             lambda: m.sort_values("v").to_csv(str(tmp_path / "sorted"))),
+            ("a set_index's divisions",
+             lambda: m.set_index("v", npartitions=3).divisions)]:
+        with pytest.raises(dusk.DuskError, match=f"{what} of a shuffle "
+                           r"merge \(how=\"outer\"\).*compute\(\) gives"):
+            run()
+    assert not (tmp_path / "sorted").exists()
     # rows after a sample, or what goes by their places (first / last,
     # value_counts' ties): it keeps a row by its place in the merge
     for run in (lambda: m.sample(frac=0.5).compute(),
