@@ -1613,13 +1613,15 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   }
   /* an inner merge's rows are in pandas' order only from a shuffle join
    * (check_shuffle_result): by key, keys as they first appear on the
-   * left */
+   * left - so are the first rows drop_duplicates keeps */
   q->shuffle_merge =
       p->strategy == DUSK_MERGE_SHUFFLE ||
       (p->strategy == DUSK_MERGE_AUTO &&
        (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
         (p->how == DUSK_MERGE_INNER &&
-         shows_rows(dusk_plan_result_root(q->plan))) ||
+         (shows_rows(dusk_plan_result_root(q->plan)) ||
+          dusk_plan_result_root(q->plan)->kind ==
+              DUSK_PLAN_DROP_DUPLICATES)) ||
         right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES));
   for (size_t k = 0; k < p->ncolumns; k++)
     on &= strcmp(p->columns[k], p->right_on[k]) == 0;
@@ -1743,7 +1745,9 @@ static const dusk_plan *sample_after_merge(const dusk_plan *r) {
  * pandas' order groups (dfops.c order_group), so the final puts the rows
  * themselves in pandas' order - labelled by their place in the merge,
  * which a filter or dropna after it keeps: the parts then also send
- * their groups' sizes (joinlabel.h).  A sample after the merge is
+ * their groups' sizes (joinlabel.h).  drop_duplicates keeps the first
+ * row per key by the same (order group, place), in each join and again
+ * in the combines and the final, labelled as filtered rows are.  A sample after the merge is
  * refused there: it keeps a row by its place, which a part does not
  * know.  Besides the rows, it finishes aggregations: a groupby (not its
  * own split_out), value_counts, len(), a whole frame's or a column's
@@ -1763,7 +1767,8 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
    * single-row groups all or none. */
   if ((drop = sample_after_merge(r)) != NULL &&
       (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
-       r->kind == DUSK_PLAN_SORT_VALUES || dusk_plan_by_position(r)))
+       r->kind == DUSK_PLAN_SORT_VALUES ||
+       r->kind == DUSK_PLAN_DROP_DUPLICATES || dusk_plan_by_position(r)))
     return dusk_error_set(
         err, DUSK_EINVAL,
         "%s of a shuffle merge (how=\"%s\") after a %s: it keeps a row by "
@@ -1802,7 +1807,8 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
       what = r->kind == DUSK_PLAN_GROUPBY ? "a groupby's split_out"
                                           : "a value_counts' split_out";
   } else if (r->kind != DUSK_PLAN_LEN && r->kind != DUSK_PLAN_QUANTILE &&
-             r->kind != DUSK_PLAN_DESCRIBE) {
+             r->kind != DUSK_PLAN_DESCRIBE &&
+             r->kind != DUSK_PLAN_DROP_DUPLICATES) {
     /* (quantiles and describe: two rounds of the joins, add_shuffle_join) */
     what = r->kind == DUSK_PLAN_TOPK ? "sort_values(...).head()"
                                      : dusk_plan_kind_name(r->kind);

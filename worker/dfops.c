@@ -223,6 +223,15 @@ typedef struct pipeline {
   uint64_t *gcount, *lonly_count, *rcount, *mplace;
   bool join_groups;
   dusk_join_groups groups;
+  /* A shuffle join's drop_duplicates (join_dedup_add): groups arrive
+   * out of order, so the first row met with a key need not be its first
+   * in the merge.  Per key (dedup_seen entry) the best (group, place)
+   * so far; a row is kept whole when it beats it, and the rows it beat
+   * go at the next shrink (join_dedup_shrink), once the rows are twice
+   * what the last shrink kept. */
+  bool join_dedup;
+  size_t join_dedup_kept, jd_cap;
+  uint64_t *jd_group, *jd_place;
   /* per batch row, its __range where rows carry one each (a shuffle
    * join's), else NULL: every row's is range_index */
   const uint64_t *row_ranges;
@@ -327,6 +336,8 @@ static void pipeline_destroy(pipeline *p) {
   dedup_scratch_free(p);
   free(p->dedup_dense);
   dusk_keyset_destroy(&p->dedup_seen);
+  free(p->jd_group);
+  free(p->jd_place);
   dusk_keycoder_destroy(&p->dedup_coder);
   dusk_codeset_destroy(&p->dedup_codes);
   dusk_buf_destroy(&p->dedup_key);
@@ -1576,12 +1587,43 @@ static int setup_dedup_stage(pipeline *p, const dusk_op_call *call,
   return 0;
 }
 
+/* A shuffle join's drop_duplicates (pipeline.join_dedup): each row of b
+ * (its group p->row_ranges[r], its place row_ordinals[r]) kept whole
+ * when its key has no row yet, or only rows after it in the merge. */
+static int join_dedup_add(pipeline *p, const dusk_batch *b,
+                          const uint64_t *row_ordinals) {
+  for (size_t r = 0; r < b->nrows; r++) {
+    uint64_t g = p->row_ranges[r], place = row_ordinals[r];
+    size_t e;
+    int added, rc;
+    p->dedup_key.len = 0;
+    batch_key(p, b, r);
+    dusk_xcheck(dusk_keyset_find_or_add(&p->dedup_seen, p->dedup_key.data,
+                                        p->dedup_key.len, &e, &added));
+    if (e >= p->jd_cap) {
+      p->jd_cap = e >= 2 * p->jd_cap ? e + 1024 : 2 * p->jd_cap;
+      p->jd_group = dusk_xrealloc(p->jd_group, p->jd_cap * sizeof *p->jd_group);
+      p->jd_place = dusk_xrealloc(p->jd_place, p->jd_cap * sizeof *p->jd_place);
+    }
+    if (!added && (p->jd_group[e] < g ||
+                   (p->jd_group[e] == g && p->jd_place[e] < place)))
+      continue;
+    p->jd_group[e] = g;
+    p->jd_place[e] = place;
+    if ((rc = append_batch_row(p, b, r, place)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
 /* A scan keeps the first row of each key it meets (rows come in file
  * order within a range): whole, or (key round) its key and position; the
  * rows round keeps the rows df_bounds chose. */
 static int dedup_add(pipeline *p, const dusk_batch *b,
                      const uint64_t *row_ordinals) {
   int rc;
+  if (p->join_dedup)
+    return join_dedup_add(p, b, row_ordinals);
   if (p->dedup_stage == 2) {
     for (size_t r = 0; r < b->nrows && p->dedup_next < p->dedup_nwant; r++) {
       int64_t o = (int64_t)row_ordinals[r];
@@ -3923,6 +3965,8 @@ static int same_row_columns(const dusk_table *a, const dusk_table *b,
   return 0;
 }
 
+static bool join_rows(const dusk_table *ranges);
+
 static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
   dusk_slice rs, ps;
   dusk_table *r = NULL, *t = NULL;
@@ -3962,8 +4006,10 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
                   ? dusk_written_table_check(t, err)
                   : dusk_rows_table_check(t, err)) != 0)
       break;
+    /* (a shuffle join's drop_duplicates sends whole rows, one per key
+     * and part, positioned by (group, place): op_df_join) */
     if (m->p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
-        m->p.root->ncolumns > 0 &&
+        m->p.root->ncolumns > 0 && !join_rows(r) &&
         t->ncols == m->p.root->ncolumns + DUSK_ROWS_NEXTRA) {
       /* a key round's partial: keyed into the first position per key */
       rc = dedup_merge_keys(m, t, err);
@@ -3983,7 +4029,7 @@ static int merge_one(merger *m, dusk_slice bytes, dusk_error *err) {
      * A subset's rows round (whole rows, not just the key's columns)
      * already holds one row per key: nothing to shrink there. */
     if (rc == 0 && m->p.terminal == DUSK_PLAN_DROP_DUPLICATES &&
-        (m->p.root->ncolumns == 0 ||
+        (m->p.root->ncolumns == 0 || join_rows(r) ||
          m->payload->ncols == m->p.root->ncolumns + DUSK_ROWS_NEXTRA) &&
         m->payload->nrows >= 2 * m->dedup_kept + 4096) {
       dusk_table *kept = NULL;
@@ -4086,7 +4132,8 @@ static int op_df_combine(const dusk_op_api *api, dusk_op_call *call) {
     /* of a subset, both rounds' payloads already hold one row per key
      * (keyed merges; the rows round keeps chosen rows): passed on as
      * they are; of whole rows, the first per row */
-    if (m.payload != NULL && m.p.root->ncolumns > 0) {
+    if (m.payload != NULL && m.p.root->ncolumns > 0 &&
+        !join_rows(m.ranges)) {
       payload = m.payload;
       m.payload = NULL;
       break;
@@ -4793,6 +4840,26 @@ static int join_groups_pack(pipeline *p, dusk_buf *out) {
  * and the partial reports one range of the part's own
  * (JOIN_FILE_BASE + j), carrying the nulls the left files and the join
  * met; the query's final thus sees each part once. */
+/* A shuffle join's drop_duplicates rows (join_dedup) shrunk to the first
+ * row per key in (group, place) order, dropping the rows a later one
+ * beat - always when last, else once they are twice what the last
+ * shrink kept (and past 16 batches), so the part holds about its
+ * distinct keys. */
+static int join_dedup_shrink(pipeline *p, bool last, dusk_error *err) {
+  dusk_table *kept = NULL;
+  int rc;
+  if (!last && p->rows->nrows < 2 * p->join_dedup_kept + 16 * BATCH_ROWS)
+    return 0;
+  if ((rc = dedup_rows(p->root, p->rows, &kept, err)) != 0)
+    return err->message[0] ? rc
+                           : dusk_error_set(err, rc, "df_join: %s",
+                                            dusk_strerror(rc));
+  dusk_table_free(p->rows);
+  p->rows = kept;
+  p->join_dedup_kept = kept->nrows;
+  return 0;
+}
+
 static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_error err = {0};
@@ -4853,7 +4920,8 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       p.mhit = dusk_xcalloc(nentries + 1, 1);
     bool shows_rows = terminal == 0 || terminal == DUSK_PLAN_HEAD ||
                       terminal == DUSK_PLAN_TOPK;
-    if (shows_rows || dusk_plan_by_position(p.root)) {
+    p.join_dedup = terminal == DUSK_PLAN_DROP_DUPLICATES;
+    if (shows_rows || p.join_dedup || dusk_plan_by_position(p.root)) {
       /* the rows themselves (compute, head, tail): in pandas' order by
        * (order group, place in this part) - a head is the first n of
        * those, not of the rows as they come (order_group); first / last
@@ -4869,7 +4937,8 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       /* rows shown after steps that drop some (a sample after the merge
        * is refused here: query.c), or a top-k by columns, which keeps
        * some: their labels need every part's groups */
-      p.join_groups = terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0;
+      p.join_groups = (terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0) ||
+                      p.join_dedup;
       for (size_t k = (size_t)p.merge_step + 1; shows_rows && k < p.nsteps;
            k++)
         p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||
@@ -4963,6 +5032,8 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       }
       if ((rc = run_from(&ctx, &b, (size_t)p.merge_step)) < 0)
         goto step_failed;
+      if (p.join_dedup && (rc = join_dedup_shrink(&p, false, &err)) != 0)
+        goto failed;
     }
     dusk_table_free(t);
     t = NULL;
@@ -4970,6 +5041,8 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   if (p.mhit != NULL &&
       (rc = join_right_only(&ctx, (size_t)p.merge_step, &b)) < 0)
     goto step_failed;
+  if (p.join_dedup && (rc = join_dedup_shrink(&p, true, &err)) != 0)
+    goto failed;
   if (ctx.mixed_col >= 0) { /* a fill after the merge would mix kinds */
     rc = dusk_error_set(&err, DUSK_EINVAL,
                         "fillna of column '%.200s' after a shuffle merge "

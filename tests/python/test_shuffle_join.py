@@ -272,6 +272,38 @@ def test_quantiles_and_describe_match_pandas(client, sides, bs, how):
 
 
 @pytest.mark.parametrize("how", HOWS)
+def test_drop_duplicates_match_pandas(client, sides, bs, how):
+    """drop_duplicates keeps each key's first row in the merge's order:
+    a join meets a key's rows out of that order (inner and outer groups
+    by key, right by right row), so it keeps the best (group, place) so
+    far, and the combines and the final keep the first again across the
+    parts; the rows keep their labels in the whole merge."""
+    (l, r), (pl, pr) = both(sides, bs)
+    m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
+    queries = {
+        "whole rows": lambda d: d.drop_duplicates(),
+        "a left column": lambda d: d.drop_duplicates("s_x"),
+        "a right column": lambda d: d.drop_duplicates(["w"]),
+        "columns of both sides": lambda d: d.drop_duplicates(["s_y", "v"]),
+        "the key and a right column": lambda d: d.drop_duplicates(
+            ["k", "name"]),
+        "after a filter": lambda d: d[d.v > 0].drop_duplicates(["w"]),
+        "its head": lambda d: d.drop_duplicates(["s_x", "w"]).head(7),
+    }
+    for name, q in queries.items():
+        got = q(m)
+        compare(got.compute() if hasattr(got, "compute") else got, q(pm),
+                f"{name} ({how})")
+    assert len(m.drop_duplicates(["s_x", "w"])) == \
+        len(pm.drop_duplicates(["s_x", "w"]))
+    # the default inner merge of a small right side: its rows' order is
+    # the shuffle join's, so drop_duplicates runs as one too
+    if how == "inner":
+        compare(plain(l, r, on="k").drop_duplicates("w").compute(),
+                pl.merge(pr, on="k").drop_duplicates("w"), "inner, auto")
+
+
+@pytest.mark.parametrize("how", HOWS)
 def test_sorted_rows_match_pandas(client, sides, bs, how):
     """sort_values(by).head(n), nlargest and nsmallest of a shuffle merge:
     each part keeps its best n by the keys, then (order group, place),
@@ -404,9 +436,7 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
 def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
-    for what, run in [("drop_duplicates",
-                       lambda: m.drop_duplicates(["k"]).compute()),
-                      ("to_csv", lambda: m.to_csv(str(tmp_path / "out")))]:
+    for what, run in [("to_csv", lambda: m.to_csv(str(tmp_path / "out")))]:
         with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
                                                  r"merge \(how=\"outer\"\)"):
             run()
@@ -428,7 +458,8 @@ def test_refusals(client, sides, tmp_path):
                 lambda: m[m.v > 0].sample(frac=0.5, random_state=1).head(),
                 lambda: m.sample(frac=0.5).w.value_counts().compute(),
                 lambda: m.sample(frac=0.5).groupby("k").v.first().compute(),
-                lambda: m.sample(frac=0.5).nlargest(3, "v").compute()):
+                lambda: m.sample(frac=0.5).nlargest(3, "v").compute(),
+                lambda: m.sample(frac=0.5).drop_duplicates("w").compute()):
         with pytest.raises(dusk.DuskError, match=r"of a shuffle merge "
                            r"\(how=\"outer\"\) after a sample.*"
                            r"sample the frames before the merge"):
