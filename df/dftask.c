@@ -33,6 +33,7 @@ static const char *const op_names[DUSK_DF_NOPS] = {
     [DUSK_DF_PICK] = "df_pick",
     [DUSK_DF_JOIN_SPLIT] = "df_join_split",
     [DUSK_DF_JOIN] = "df_join",
+    [DUSK_DF_JOIN_CUTS] = "df_join_cuts",
     [DUSK_DF_PERSISTED] = "df_persisted",
 };
 
@@ -336,7 +337,8 @@ int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out) {
   msgpack_packer pk;
   int rc = 0;
   msgpack_packer_init(&pk, out, buf_write);
-  unsigned flags = (a->positions ? 1u : 0u) | (a->stage_first ? 2u : 0u);
+  unsigned flags = (a->positions ? 1u : 0u) | (a->stage_first ? 2u : 0u) |
+                   (a->groups ? 4u : 0u) | (a->write_part ? 8u : 0u);
   rc |= msgpack_pack_array(&pk, flags ? 5 : a->nparts > 0 ? 4 : 2);
   rc |= msgpack_pack_bin_with_body(&pk, a->plan.ptr, a->plan.len);
   rc |= msgpack_pack_str_with_body(&pk, a->nulls.ptr, a->nulls.len);
@@ -372,11 +374,11 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
          (obj.via.array.size == 4 || f[2].via.u64 != 0)))) ||
       (obj.via.array.size == 5 &&
        (f[4].type != MSGPACK_OBJECT_POSITIVE_INTEGER || f[4].via.u64 < 1 ||
-        f[4].via.u64 > 3))) {
+        f[4].via.u64 > 15))) {
     rc = dusk_error_set(err, DUSK_ETYPE,
                         "tail args: expected [plan (bin), nulls (str)], "
                         "[plan, nulls, part, nparts] (part < nparts <= %d) "
-                        "or [plan, nulls, part, nparts, flags 1..3]",
+                        "or [plan, nulls, part, nparts, flags 1..15]",
                         DUSK_PLAN_MAX_SPLIT_OUT);
     goto out;
   }
@@ -392,6 +394,8 @@ int dusk_tail_args_decode(dusk_slice bytes, dusk_tail_args *a,
   if (obj.via.array.size == 5) {
     a->positions = (f[4].via.u64 & 1) != 0;
     a->stage_first = (f[4].via.u64 & 2) != 0;
+    a->groups = (f[4].via.u64 & 4) != 0;
+    a->write_part = (f[4].via.u64 & 8) != 0;
   }
 out:
   msgpack_zone_destroy(&zone);

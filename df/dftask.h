@@ -72,6 +72,9 @@ typedef enum dusk_df_op {
                       table (a df_final of the right picks) -> the
                       partial of the steps after the merge over the joined
                       rows of part j (tail args' part of nparts) */
+  DUSK_DF_JOIN_CUTS, /* "df_join_cuts": a to_csv's count round of joins
+                        -> the cuts (group, place) that part their rows
+                        into the files (joinlabel.h dusk_join_cuts) */
   DUSK_DF_NOPS
 } dusk_df_op;
 
@@ -143,11 +146,18 @@ typedef struct dusk_tail_args {
    * quantile's bounds), before the left picks (scheduler/query.c
    * add_shuffle_join). */
   bool stage_first;
+  /* A shuffle merge's to_csv (add_shuffle_join): for df_join, groups -
+   * number its rows by order group and report the group lists whatever
+   * the terminal (the count round, whose lists df_join_cuts parts); for
+   * df_final and df_gather, write_part - the final labels its rows and
+   * writes them as file `part` of the plan's to_csv directory, the
+   * gather lists the files. */
+  bool groups, write_part;
 } dusk_tail_args;
 
 /* Encodes a: [plan (bin), nulls (str)], then [part, nparts] when nparts
- * is set, then [part, nparts, flags] when positions or stage_first is
- * (nparts may then be 0; flags: 1 positions, 2 stage_first).  0 or
+ * is set, then [part, nparts, flags] when a flag is (nparts may then be
+ * 0; flags: 1 positions, 2 stage_first, 4 groups, 8 write_part).  0 or
  * DUSK_ENOMEM. */
 int dusk_tail_args_encode(const dusk_tail_args *a, dusk_buf *out);
 /* Decodes bytes into *a, whose slices borrow from bytes.  0 or a negative

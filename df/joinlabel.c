@@ -186,6 +186,49 @@ static int heap_advance(cursor *cs, size_t *heap, size_t *n, dusk_error *err) {
   return 0;
 }
 
+/* The heap over every list's cursor (cs[k] reads lists[k]), *n lists
+ * that still have groups.  0 or a negative error. */
+static int walk_start(const unsigned char *const *lists, const size_t *len,
+                      const uint64_t *rows, size_t nlists, cursor *cs,
+                      size_t *heap, size_t *n, dusk_error *err) {
+  int rc;
+  *n = 0;
+  for (size_t k = 0; k < nlists; k++) {
+    cs[k].start = cs[k].at = lists[k];
+    cs[k].end = lists[k] + len[k];
+    cs[k].list = k;
+    cs[k].rows = rows[k];
+    cs[k].first = true;
+    if ((rc = cursor_next(&cs[k], err)) < 0)
+      return rc;
+    if (rc == 1)
+      heap[(*n)++] = k;
+  }
+  for (size_t i = *n; i-- > 0;)
+    sift_down(cs, heap, *n, i);
+  return 0;
+}
+
+/* Passes the least group left (the heap's top, *n > 0): its rows added
+ * to *below, checked to lie in no other list (*last, *passed: the group
+ * passed before).  0 or a negative error. */
+static int walk_pass(cursor *cs, size_t *heap, size_t *n, uint64_t *below,
+                     uint64_t *last, bool *passed, dusk_error *err) {
+  const cursor *top = &cs[heap[0]];
+  if (*passed && top->group <= *last)
+    return dusk_error_set(err, DUSK_EPARSE,
+                          "shuffle join parts %zu and another both hold "
+                          "order group %llu",
+                          top->list, (unsigned long long)top->group);
+  if (top->count > (uint64_t)INT64_MAX - *below)
+    return dusk_error_set(err, DUSK_EPARSE, "shuffle join labels past "
+                                            "2^63 rows");
+  *below += top->count;
+  *last = top->group;
+  *passed = true;
+  return heap_advance(cs, heap, n, err);
+}
+
 int dusk_join_labels(const unsigned char *const *lists, const size_t *len,
                      const uint64_t *rows, size_t nlists,
                      const int64_t *group, const int64_t *place, size_t nrows,
@@ -200,20 +243,8 @@ int dusk_join_labels(const unsigned char *const *lists, const size_t *len,
                                           "memory");
     goto out;
   }
-  for (size_t k = 0; k < nlists; k++) {
-    cs[k].start = cs[k].at = lists[k];
-    cs[k].end = lists[k] + len[k];
-    cs[k].list = k;
-    cs[k].rows = rows[k];
-    cs[k].first = true;
-    if ((rc = cursor_next(&cs[k], err)) < 0)
-      goto out;
-    if (rc == 1)
-      heap[n++] = k;
-  }
-  rc = 0;
-  for (size_t i = n; i-- > 0;)
-    sift_down(cs, heap, n, i);
+  if ((rc = walk_start(lists, len, rows, nlists, cs, heap, &n, err)) != 0)
+    goto out;
   for (size_t r = 0; r <= nrows; r++) {
     uint64_t g = r < nrows ? (uint64_t)group[r] : 0;
     if (r < nrows &&
@@ -227,26 +258,9 @@ int dusk_join_labels(const unsigned char *const *lists, const size_t *len,
       goto out;
     }
     /* pass every group below the row's (after the last row: all) */
-    while (n > 0 && (r == nrows || cs[heap[0]].group < g)) {
-      const cursor *top = &cs[heap[0]];
-      if (passed && top->group <= last) {
-        rc = dusk_error_set(err, DUSK_EPARSE,
-                            "shuffle join parts %zu and another both hold "
-                            "order group %llu",
-                            top->list, (unsigned long long)top->group);
+    while (n > 0 && (r == nrows || cs[heap[0]].group < g))
+      if ((rc = walk_pass(cs, heap, &n, &below, &last, &passed, err)) != 0)
         goto out;
-      }
-      if (top->count > (uint64_t)INT64_MAX - below) {
-        rc = dusk_error_set(err, DUSK_EPARSE, "shuffle join labels past "
-                                              "2^63 rows");
-        goto out;
-      }
-      below += top->count;
-      last = top->group;
-      passed = true;
-      if ((rc = heap_advance(cs, heap, &n, err)) != 0)
-        goto out;
-    }
     if (r == nrows)
       break;
     if (n == 0 || cs[heap[0]].group != g) {
@@ -270,4 +284,72 @@ out:
   free(cs);
   free(heap);
   return rc;
+}
+
+int dusk_join_cuts(const unsigned char *const *lists, const size_t *len,
+                   const uint64_t *rows, size_t nlists, uint32_t nparts,
+                   uint64_t *cut_group, uint64_t *cut_place,
+                   dusk_error *err) {
+  cursor *cs = calloc(nlists ? nlists : 1, sizeof *cs);
+  size_t *heap = calloc(nlists ? nlists : 1, sizeof *heap), n = 0;
+  uint64_t below = 0, last = 0, total = 0;
+  bool passed = false;
+  uint32_t k = 0; /* the next cut */
+  int rc = 0;
+  if (cs == NULL || heap == NULL || nparts == 0) {
+    rc = dusk_error_set(err, nparts ? DUSK_ENOMEM : DUSK_EINVAL,
+                        "shuffle join cuts: %s",
+                        nparts ? "out of memory" : "no parts");
+    goto out;
+  }
+  for (size_t i = 0; i < nlists; i++) {
+    if (rows[i] > (uint64_t)INT64_MAX - total) {
+      rc = dusk_error_set(err, DUSK_EPARSE, "shuffle join cuts past 2^63 "
+                                            "rows");
+      goto out;
+    }
+    total += rows[i];
+  }
+  if ((rc = walk_start(lists, len, rows, nlists, cs, heap, &n, err)) != 0)
+    goto out;
+  while (n > 0) {
+    uint64_t g = cs[heap[0]].group, c = cs[heap[0]].count;
+    /* cut k at row (k + 1) * total / nparts, in this group when below
+     * its end: as (k + 1) * (total / nparts) + (k + 1) * (total % nparts)
+     * / nparts, neither product past 64 bits */
+    while (k + 1 < nparts) {
+      uint64_t at = (uint64_t)(k + 1) * (total / nparts) +
+                    (uint64_t)(k + 1) * (total % nparts) / nparts;
+      if (at >= below + c)
+        break;
+      cut_group[k] = g;
+      cut_place[k] = at - below;
+      k++;
+    }
+    if ((rc = walk_pass(cs, heap, &n, &below, &last, &passed, err)) != 0)
+      goto out;
+  }
+  for (; k + 1 < nparts; k++) { /* past the last row (no rows at all) */
+    cut_group[k] = UINT64_MAX;
+    cut_place[k] = 0;
+  }
+out:
+  free(cs);
+  free(heap);
+  return rc;
+}
+
+uint32_t dusk_join_cut_part(const uint64_t *cut_group,
+                            const uint64_t *cut_place, uint32_t ncuts,
+                            uint64_t group, uint64_t place) {
+  uint32_t lo = 0, hi = ncuts;
+  while (lo < hi) { /* the cuts at or before (group, place) */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (cut_group[mid] < group ||
+        (cut_group[mid] == group && cut_place[mid] <= place))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
 }

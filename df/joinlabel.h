@@ -57,4 +57,19 @@ int dusk_join_labels(const unsigned char *const *lists, const size_t *len,
                      const int64_t *group, const int64_t *place, size_t nrows,
                      int64_t *labels, dusk_error *err);
 
+/* The nparts - 1 cuts that part the merge's rows - every list's groups
+ * in order, read as dusk_join_labels reads them - into nparts runs of
+ * rows as equal as can be (a to_csv of a shuffle merge writes a file
+ * per run): cut k (cut_group[k], cut_place[k]) is the (group, place) of
+ * row floor((k + 1) * total / nparts), where run k + 1 starts, or
+ * (UINT64_MAX, 0) past the last row.  Errors as dusk_join_labels'. */
+int dusk_join_cuts(const unsigned char *const *lists, const size_t *len,
+                   const uint64_t *rows, size_t nlists, uint32_t nparts,
+                   uint64_t *cut_group, uint64_t *cut_place,
+                   dusk_error *err);
+/* The run (0..ncuts) of the row at (group, place): the number of cuts at
+ * or before it.  Cuts must not descend. */
+uint32_t dusk_join_cut_part(const uint64_t *cut_group,
+                            const uint64_t *cut_place, uint32_t ncuts,
+                            uint64_t group, uint64_t place);
 #endif

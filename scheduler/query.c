@@ -1620,6 +1620,7 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
        (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
         (p->how == DUSK_MERGE_INNER &&
          (shows_rows(dusk_plan_result_root(q->plan)) ||
+          q->plan->kind == DUSK_PLAN_TO_CSV ||
           dusk_plan_result_root(q->plan)->kind ==
               DUSK_PLAN_DROP_DUPLICATES)) ||
         right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES));
@@ -1768,7 +1769,8 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   if ((drop = sample_after_merge(r)) != NULL &&
       (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
        r->kind == DUSK_PLAN_SORT_VALUES ||
-       r->kind == DUSK_PLAN_DROP_DUPLICATES || dusk_plan_by_position(r)))
+       r->kind == DUSK_PLAN_DROP_DUPLICATES ||
+       q->plan->kind == DUSK_PLAN_TO_CSV || dusk_plan_by_position(r)))
     return dusk_error_set(
         err, DUSK_EINVAL,
         "%s of a shuffle merge (how=\"%s\") after a %s: it keeps a row by "
@@ -1795,6 +1797,7 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         dusk_merge_how_name(q->merge->how));
   }
   if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
+      q->plan->kind == DUSK_PLAN_TO_CSV || /* (add_shuffle_to_csv) */
       (r->kind == DUSK_PLAN_SORT_VALUES && !dusk_plan_range_sort(q->plan)))
     /* (a top-k: its rows by (keys, group, place), labelled as filtered
      * rows are; a gathered sort_values: the rows in the merge's order
@@ -3379,6 +3382,93 @@ static void suffixed_nulls(const sched_query *q, dusk_buf *nulls) {
  * merge to the terminal; the joins' partials go through the query's
  * combine tree to its final.  No task holds more than a part of either
  * side (the scans' rows, kept where they are made, aside). */
+/* A shuffle join's second round (a quantile's counts, a to_csv's rows):
+ * join j (".../<name>-j", into joins[j]) on the table `stage` first
+ * (tail args stage_first), then the inputs the first round's had -
+ * again[j * (nl + 2) + 1 ..], its left picks and right table. */
+static void add_second_joins(sched_query *q, specs *sp, size_t *joins,
+                             size_t *again, size_t nl, uint32_t nparts,
+                             const dusk_buf *plan, size_t stage,
+                             const char *name) {
+  char key[192];
+  for (uint32_t j = 0; j < nparts; j++) {
+    dusk_tail_args a;
+    dusk_buf args;
+    size_t *deps = &again[(size_t)j * (nl + 2)];
+    memset(&a, 0, sizeof a);
+    a.plan.ptr = plan->data;
+    a.plan.len = plan->len;
+    a.part = j;
+    a.nparts = nparts;
+    a.stage_first = true;
+    dusk_buf_init(&args);
+    dusk_xcheck(dusk_tail_args_encode(&a, &args));
+    deps[0] = stage;
+    snprintf(key, sizeof key, "%s/%s-%u", q->final_key, name, j);
+    joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args); /* (owns args) */
+    set_deps(sp, joins[j], deps, nl + 2);
+  }
+}
+
+/* A shuffle merge's to_csv (after add_shuffle_join's count round: joins
+ * [0..nparts), each on the inputs again[j * (nl + 2) + 1 ..]).  pandas
+ * writes the merge's rows in its order, labelled by their places, so the
+ * files must hold runs of that order: df_join_cuts reads the count
+ * round's group lists (every row the merge makes, by order group) and
+ * cuts the order into nparts runs of equal rows; the joins run again
+ * (".../join-j": the cuts first, then the same picks and right table),
+ * their rows split by run where they are made; file w's final takes run
+ * w of every join, labels its rows from the group lists as filtered rows
+ * are labelled and writes DIR/00000w.part; df_gather lists the files.
+ * No task holds more than a run of rows (a key's group may span runs). */
+static void add_shuffle_to_csv(sched_query *q, specs *sp, size_t *joins,
+                               size_t *again, size_t nl, uint32_t nparts,
+                               const dusk_buf *qtail, const dusk_buf *qrows,
+                               const dusk_buf *qcount,
+                               const dusk_buf *nulls) {
+  size_t *picks = dusk_xcalloc(nparts + 1, sizeof *picks);
+  size_t *files = dusk_xcalloc(nparts + 1, sizeof *files), cuts, idx;
+  char key[192];
+  dusk_buf args;
+  dusk_tail_args a;
+  dusk_buf_init(&args);
+  encode_part_args(&args, qcount, NULL, 0, nparts);
+  snprintf(key, sizeof key, "%s/cuts", q->final_key);
+  cuts = add_combine_tree(sp, joins, nparts, nparts, &args, key, key,
+                          DUSK_DF_JOIN_CUTS);
+  add_second_joins(q, sp, joins, again, nl, nparts, qrows, cuts, "join");
+  for (uint32_t w = 0; w < nparts; w++) {
+    add_picks(q, sp, joins, nparts, "write", w, nparts, qrows, picks);
+    memset(&a, 0, sizeof a);
+    a.plan.ptr = qtail->data;
+    a.plan.len = qtail->len;
+    a.nulls.ptr = nulls->data;
+    a.nulls.len = nulls->len;
+    a.part = w;
+    a.nparts = nparts;
+    a.write_part = true;
+    args.len = 0;
+    dusk_xcheck(dusk_tail_args_encode(&a, &args));
+    snprintf(key, sizeof key, "%s/part-%u", q->final_key, w);
+    files[w] = add_combine_tree(sp, picks, nparts, nparts, &args, key, key,
+                                DUSK_DF_FINAL);
+  }
+  memset(&a, 0, sizeof a);
+  a.plan.ptr = qtail->data;
+  a.plan.len = qtail->len;
+  a.write_part = true;
+  args.len = 0;
+  dusk_xcheck(dusk_tail_args_encode(&a, &args));
+  idx = add_spec(sp, q->final_key, DUSK_DF_GATHER, &args);
+  set_deps(sp, idx, files, nparts);
+  /* each join's rows are cut where they are made, and picked apart there */
+  q->stay = dusk_xrealloc(q->stay, (q->nstay + nparts + 1) * sizeof *q->stay);
+  for (uint32_t j = 0; j < nparts; j++)
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[joins[j]]);
+  free(picks);
+  free(files);
+}
+
 static void add_shuffle_join(sched_query *q, specs *sp) {
   size_t fanin = (size_t)q->s->cfg.combine_fanin;
   size_t *rlevel = NULL, nr = 0, caprl = 0, *llevel = NULL, nl = 0,
@@ -3391,6 +3481,11 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   bool quantiles =
       r->kind == DUSK_PLAN_QUANTILE || r->kind == DUSK_PLAN_DESCRIBE;
+  /* to_csv: a count round, the cuts, a rows round cut into the files */
+  bool write = q->plan->kind == DUSK_PLAN_TO_CSV;
+  dusk_buf qrows, qcount;
+  dusk_buf_init(&qrows);
+  dusk_buf_init(&qcount);
   dusk_buf_init(&rtail);
   dusk_buf_init(&rnulls);
   dusk_buf_init(&ltail);
@@ -3410,6 +3505,15 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
       if (frag == NULL)
         dusk_xoom();
       dusk_xcheck(dusk_plan_encode(frag, &qtail));
+      if (write) { /* the rows to_csv writes, and their count */
+        dusk_plan *rows = dusk_plan_clone(frag->inputs[0]), *count;
+        if (rows == NULL)
+          dusk_xoom();
+        dusk_xcheck(dusk_plan_encode(rows, &qrows));
+        count = xptr(dusk_plan_len(rows));
+        dusk_xcheck(dusk_plan_encode(count, &qcount));
+        dusk_plan_free(count);
+      }
       dusk_plan_free(frag);
     }
   most = nl > nr ? nl : nr;
@@ -3422,7 +3526,7 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   joins = dusk_xcalloc(nparts, sizeof *joins);
   /* a quantile's or describe's second round: each part's inputs again,
    * the bounds first */
-  if (quantiles)
+  if (quantiles || write)
     again = dusk_xcalloc((size_t)nparts * (nl + 2), sizeof *again);
   /* (part: the side, 0 the left and 1 the right) */
   add_each(q, sp, DUSK_DF_JOIN_SPLIT, rlevel, nr, &qtail, NULL, 1, nparts,
@@ -3438,14 +3542,32 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
                              DUSK_DF_FINAL);
     add_picks(q, sp, lsplit, nl, "left", j, nparts, &qtail, picks);
     picks[nl] = right; /* the right table: the join's last input */
-    encode_part_args(&args, &qtail, NULL, j, nparts);
-    snprintf(key, sizeof key, "%s/join-%u", q->final_key, j);
+    if (write) { /* the count round: rows numbered, group lists sent */
+      dusk_tail_args a;
+      memset(&a, 0, sizeof a);
+      a.plan.ptr = qcount.data;
+      a.plan.len = qcount.len;
+      a.part = j;
+      a.nparts = nparts;
+      a.groups = true;
+      args.len = 0;
+      dusk_xcheck(dusk_tail_args_encode(&a, &args));
+    } else {
+      encode_part_args(&args, &qtail, NULL, j, nparts);
+    }
+    snprintf(key, sizeof key, "%s/%s-%u", q->final_key,
+             write ? "groups" : "join", j);
     joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args);
     set_deps(sp, joins[j], picks, nl + 1);
     dusk_buf_init(&args); /* the spec owns the bytes now */
-    if (quantiles)
+    if (again != NULL)
       memcpy(&again[(size_t)j * (nl + 2) + 1], picks,
              (nl + 1) * sizeof *picks);
+  }
+  if (write) {
+    add_shuffle_to_csv(q, sp, joins, again, nl, nparts, &qtail, &qrows,
+                       &qcount, &nulls);
+    goto done;
   }
   if (quantiles) {
     /* Exact quantiles take two rounds (quantile.h): the joins summarise
@@ -3460,27 +3582,13 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
     snprintf(key, sizeof key, "%s/bounds", q->final_key);
     bounds = add_combine_tree(sp, joins, nparts, fanin, &args, prefix, key,
                               DUSK_DF_BOUNDS);
-    for (uint32_t j = 0; j < nparts; j++) {
-      dusk_tail_args a;
-      size_t *deps = &again[(size_t)j * (nl + 2)];
-      memset(&a, 0, sizeof a);
-      a.plan.ptr = qtail.data;
-      a.plan.len = qtail.len;
-      a.part = j;
-      a.nparts = nparts;
-      a.stage_first = true;
-      args.len = 0;
-      dusk_xcheck(dusk_tail_args_encode(&a, &args));
-      deps[0] = bounds;
-      snprintf(key, sizeof key, "%s/count-%u", q->final_key, j);
-      joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args);
-      set_deps(sp, joins[j], deps, nl + 2);
-      dusk_buf_init(&args);
-    }
+    add_second_joins(q, sp, joins, again, nl, nparts, &qtail, bounds,
+                     "count");
   }
   encode_tail_args(&args, &qtail, &nulls);
   add_combine_tree(sp, joins, nparts, fanin, &args, q->final_key,
                    q->final_key, DUSK_DF_FINAL);
+done:
   /* the scans' rows are split where they are made, and each split is
    * picked apart where it is */
   q->stay = dusk_xrealloc(q->stay, (q->nstay + 2 * (nl + nr) + 1) *
@@ -3500,6 +3608,8 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   free(picks);
   free(joins);
   free(again);
+  dusk_buf_destroy(&qrows);
+  dusk_buf_destroy(&qcount);
   dusk_buf_destroy(&rtail);
   dusk_buf_destroy(&rnulls);
   dusk_buf_destroy(&ltail);

@@ -2438,9 +2438,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   for (size_t r = 0; p->mhit != NULL && r < b->nrows; r++)
     if (p->mentries[r] != DUSK_JOIN_NONE)
       p->mhit[p->mentries[r]] = 1;
-  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
+  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps && !p->join_order) {
     /* len() right after the merge: the rows it would give, counted, not
-     * made (a many-to-many merge gives far more rows than it reads) */
+     * made (a many-to-many merge gives far more rows than it reads; a
+     * to_csv's count round numbers them by group, so makes them) */
     uint64_t n = 0;
     for (size_t r = 0; r < b->nrows; r++) {
       size_t m = dusk_join_count(x, p->mentries[r]);
@@ -3571,6 +3572,9 @@ typedef struct merger {
   uint32_t nparts; /* a split_out part's final: post steps are df_gather's */
   uint32_t part;   /* which part, of nparts */
   bool positions;  /* label rows across files (dftask.h) */
+  /* a shuffle merge's to_csv: the final writes its rows as file `part` of
+   * the plan's (a to_csv's) directory, the gather lists the files */
+  bool write_part;
 } merger;
 
 static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
@@ -3584,7 +3588,14 @@ static int merger_init(merger *m, dusk_slice args, dusk_error *err) {
   m->nparts = ta.nparts;
   m->part = ta.part;
   m->positions = ta.positions;
-  m->p.root = dusk_plan_result_root(m->p.plan);
+  m->write_part = ta.write_part;
+  if (ta.write_part && (m->p.plan->kind != DUSK_PLAN_TO_CSV ||
+                        m->p.plan->ninputs != 1 || m->p.plan->dir == NULL))
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "a part's write of a plan that is no to_csv");
+  /* (a written part's rows are the to_csv's input's) */
+  m->p.root = dusk_plan_result_root(ta.write_part ? m->p.plan->inputs[0]
+                                                  : m->p.plan);
   m->p.terminal =
       dusk_plan_is_terminal(m->p.root->kind) ? (int)m->p.root->kind : 0;
   m->ranges = dusk_ranges_table_new();
@@ -4714,7 +4725,7 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
         kept[q] = (int)j;
   }
   dusk_batch_clear(b);
-  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
+  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps && !p->join_order) {
     /* len(): counted, not made, as merge_rows counts */
     for (size_t e = 0; e < dusk_join_entries(x); e++)
       if (!p->mhit[e]) {
@@ -4840,6 +4851,47 @@ static int join_groups_pack(pipeline *p, dusk_buf *out) {
  * and the partial reports one range of the part's own
  * (JOIN_FILE_BASE + j), carrying the nulls the left files and the join
  * met; the query's final thus sees each part once. */
+/* The most files a shuffle merge's to_csv writes (df_join_cuts' parts). */
+#define JOIN_CUTS_MAX 4096
+
+/* A to_csv's cuts table (op_df_join_cuts: int64 columns group and place,
+ * the cuts ascending) into *group and *place, *n of them. */
+static int join_cuts_read(dusk_slice bytes, uint64_t **group,
+                          uint64_t **place, uint32_t *n, dusk_error *err) {
+  dusk_table *t = NULL;
+  int rc;
+  if ((rc = dusk_table_decode(bytes, &t, err)) != 0)
+    return rc;
+  if (t->ncols != 2 || t->cols[0].type != DUSK_TYPE_INT64 ||
+      t->cols[1].type != DUSK_TYPE_INT64 || t->nrows >= JOIN_CUTS_MAX) {
+    rc = dusk_error_set(err, DUSK_ETYPE,
+                        "df_join: the cuts table has %zu columns and %zu "
+                        "rows, expected group and place (ints), under %d",
+                        t->ncols, t->nrows, JOIN_CUTS_MAX);
+    dusk_table_free(t);
+    return rc;
+  }
+  *n = (uint32_t)t->nrows;
+  *group = dusk_xcalloc(t->nrows + 1, sizeof **group);
+  *place = dusk_xcalloc(t->nrows + 1, sizeof **place);
+  for (size_t r = 0; r < t->nrows; r++) {
+    (*group)[r] = (uint64_t)t->cols[0].i64[r];
+    (*place)[r] = (uint64_t)t->cols[1].i64[r];
+    if (!t->cols[0].valid[r] || !t->cols[1].valid[r] ||
+        (r > 0 && ((*group)[r] < (*group)[r - 1] ||
+                   ((*group)[r] == (*group)[r - 1] &&
+                    (*place)[r] < (*place)[r - 1])))) {
+      dusk_table_free(t);
+      return dusk_error_set(err, DUSK_EINVAL,
+                            "df_join: cut %zu of the cuts table is null or "
+                            "below the one before",
+                            r);
+    }
+  }
+  dusk_table_free(t);
+  return 0;
+}
+
 /* A shuffle join's drop_duplicates rows (join_dedup) shrunk to the first
  * row per key in (group, place) order, dropping the rows a later one
  * beat - always when last, else once they are twice what the last
@@ -4874,7 +4926,9 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   int *map = NULL, rc, terminal;
   int64_t cut;
   size_t nleft, first;
-  bool quantiles;
+  bool quantiles, cut_rows;
+  uint64_t *cut_group = NULL, *cut_place = NULL;
+  uint32_t ncuts = 0, *which = NULL;
   (void)api;
   memset(&p, 0, sizeof p);
   memset(&ctx, 0, sizeof ctx);
@@ -4889,17 +4943,24 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   first = ta.stage_first ? 1 : 0;
   quantiles = p.terminal == DUSK_PLAN_QUANTILE ||
               p.terminal == DUSK_PLAN_DESCRIBE;
+  /* a to_csv's rows round: its rows cut by the count round's cuts */
+  cut_rows = ta.stage_first && !quantiles;
   if (p.merge_step < 0 || call->ninputs < 1 + first || ta.nparts < 2 ||
-      ta.part >= ta.nparts || (ta.stage_first && !quantiles)) {
+      ta.part >= ta.nparts || (cut_rows && p.terminal != 0) ||
+      (ta.groups && p.terminal != DUSK_PLAN_LEN)) {
     rc = dusk_error_set(&err, DUSK_EINVAL,
                         "df_join: a merge's fragment, part %u of %u and "
                         "%zu inputs%s",
                         ta.part, ta.nparts, call->ninputs,
-                        ta.stage_first ? ", the first a quantile's bounds"
-                                       : "");
+                        ta.stage_first ? ", the first a quantile's bounds "
+                                         "or a to_csv's cuts of rows"
+                        : ta.groups ? ", counting rows" : "");
     goto failed;
   }
   if ((rc = merge_attach(&p, call, &err)) != 0)
+    goto failed;
+  if (cut_rows && (rc = join_cuts_read(call->inputs[0], &cut_group,
+                                       &cut_place, &ncuts, &err)) != 0)
     goto failed;
   if (quantiles) {
     /* the first round summarises, the second (given the bounds) counts
@@ -4921,7 +4982,8 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     bool shows_rows = terminal == 0 || terminal == DUSK_PLAN_HEAD ||
                       terminal == DUSK_PLAN_TOPK;
     p.join_dedup = terminal == DUSK_PLAN_DROP_DUPLICATES;
-    if (shows_rows || p.join_dedup || dusk_plan_by_position(p.root)) {
+    if (shows_rows || p.join_dedup || ta.groups ||
+        dusk_plan_by_position(p.root)) {
       /* the rows themselves (compute, head, tail): in pandas' order by
        * (order group, place in this part) - a head is the first n of
        * those, not of the rows as they come (order_group); first / last
@@ -4938,7 +5000,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
        * is refused here: query.c), or a top-k by columns, which keeps
        * some: their labels need every part's groups */
       p.join_groups = (terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0) ||
-                      p.join_dedup;
+                      p.join_dedup || ta.groups || cut_rows;
       for (size_t k = (size_t)p.merge_step + 1; shows_rows && k < p.nsteps;
            k++)
         p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||
@@ -5094,10 +5156,30 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   }
   if ((rc = dusk_table_append_row(own, rv)) != 0 ||
       (rc = pipeline_payload(&p, &payload)) != 0 ||
-      (rc = emit_partial(call, own, payload)) != 0) {
+      (!cut_rows && (rc = emit_partial(call, own, payload)) != 0)) {
     dusk_error_set(&err, rc, "df_join: building the partial: %s",
                    dusk_strerror(rc));
     goto failed;
+  }
+  if (cut_rows) {
+    /* each row to the file its (group, place) falls in, the ranges row
+     * (with the group lists) to every file's final */
+    dusk_buf rb;
+    const int64_t *grp = payload->cols[dusk_rows_range_col(payload->ncols)].i64,
+                  *place = payload->cols[dusk_rows_row_col(payload->ncols)].i64;
+    dusk_buf_init(&rb);
+    which = dusk_xcalloc(payload->nrows + 1, sizeof *which);
+    for (size_t r = 0; r < payload->nrows; r++)
+      which[r] = dusk_join_cut_part(cut_group, cut_place, ncuts,
+                                    (uint64_t)grp[r], (uint64_t)place[r]);
+    if ((rc = dusk_table_encode(own, &rb)) != 0)
+      dusk_error_set(&err, rc, "df_join: %s", dusk_strerror(rc));
+    else
+      rc = split_into_parts(call, (dusk_slice){rb.data, rb.len}, payload,
+                            which, ncuts + 1, &err);
+    dusk_buf_destroy(&rb);
+    if (rc != 0)
+      goto failed;
   }
   rc = 0;
   goto out;
@@ -5119,6 +5201,9 @@ out:
   dusk_table_free(payload);
   dusk_buf_destroy(&nulls);
   dusk_buf_destroy(&groups);
+  free(cut_group);
+  free(cut_place);
+  free(which);
   pipeline_destroy(&p);
   return rc;
 }
@@ -5493,8 +5578,9 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
     rc = dusk_error_set(&err, DUSK_EINVAL, "df_gather: no parts");
     goto out;
   }
-  if (dusk_plan_sorted_write(m.p.plan)) {
-    /* a sorted to_csv's parts: the files written, in part order */
+  if (dusk_plan_sorted_write(m.p.plan) || m.write_part) {
+    /* a sorted to_csv's parts (or a shuffle merge's): the files written,
+     * in part order */
     if ((rc = dusk_written_table_check(all, &err)) == 0) {
       call->result.len = 0;
       if ((rc = dusk_table_encode(all, &call->result)) != 0)
@@ -5664,28 +5750,35 @@ static int cmp_range_base(const void *x, const void *y) {
 /* labels[r] of a shuffle join's rows (group __range, place __row, in
  * that order) that a step after the merge thinned: from the group list
  * every part's ranges row carries (joinlabel.h). */
-static int join_survivor_labels(const dusk_table *rg, const dusk_table *rows,
-                                int64_t *labels, dusk_error *err) {
+/* Every shuffle join part's group list, from its ranges row in rg:
+ * lists[k] (borrowed from rg) of len[k] bytes, counting nrows[k] rows. */
+static int join_lists(const dusk_table *rg, const unsigned char **lists,
+                      size_t *len, uint64_t *nrows, const char *who,
+                      dusk_error *err) {
   size_t n = rg->nrows;
-  const unsigned char **lists = dusk_xcalloc(n + 1, sizeof *lists);
-  size_t *len = dusk_xcalloc(n + 1, sizeof *len);
-  uint64_t *nrows = dusk_xcalloc(n + 1, sizeof *nrows);
   const dusk_table_column *g = &rg->cols[DUSK_RANGES_GROUPS];
-  int rc = 0;
-  for (size_t k = 0; k < n && rc == 0; k++) {
-    if (!g->valid[k] || rg->cols[DUSK_RANGES_ROWS].i64[k] < 0) {
-      rc = dusk_error_set(err, DUSK_EPARSE,
-                          "final step: shuffle join part %zu of %zu sent no "
-                          "group list",
-                          k, n);
-      break;
-    }
+  for (size_t k = 0; k < n; k++) {
+    if (!g->valid[k] || rg->cols[DUSK_RANGES_ROWS].i64[k] < 0)
+      return dusk_error_set(err, DUSK_EPARSE,
+                            "%s: shuffle join part %zu of %zu sent no "
+                            "group list",
+                            who, k, n);
     lists[k] = g->str_data != NULL
                    ? (const unsigned char *)g->str_data + g->str_off[k]
                    : (const unsigned char *)"";
     len[k] = (size_t)(g->str_off[k + 1] - g->str_off[k]);
     nrows[k] = (uint64_t)rg->cols[DUSK_RANGES_ROWS].i64[k];
   }
+  return 0;
+}
+
+static int join_survivor_labels(const dusk_table *rg, const dusk_table *rows,
+                                int64_t *labels, dusk_error *err) {
+  size_t n = rg->nrows;
+  const unsigned char **lists = dusk_xcalloc(n + 1, sizeof *lists);
+  size_t *len = dusk_xcalloc(n + 1, sizeof *len);
+  uint64_t *nrows = dusk_xcalloc(n + 1, sizeof *nrows);
+  int rc = join_lists(rg, lists, len, nrows, "final step", err);
   if (rc == 0) {
     const int64_t *grp = rows->cols[dusk_rows_range_col(rows->ncols)].i64,
                   *place = rows->cols[dusk_rows_row_col(rows->ncols)].i64;
@@ -7320,9 +7413,9 @@ static int text_minmax_nulls(const dusk_plan *g, dusk_slice nulls,
  * written as pandas' to_csv writes them to DIR/NNNNNN.part (numbered so
  * that the files sort in the frame's order), under a temporary name
  * renamed once complete; *result becomes the written table (file, rows). */
-static int write_sorted_part(const merger *m, dusk_table **result,
-                             const size_t *order, dusk_error *err) {
-  const char *dir = dusk_plan_sort_node(m->p.plan)->dir;
+static int write_sorted_part(const char *dir, uint32_t part,
+                             dusk_table **result, const size_t *order,
+                             dusk_error *err) {
   char path[4200], tmp[4200];
   dusk_table *w;
   dusk_value row[DUSK_WRITTEN_NCOLS];
@@ -7331,8 +7424,8 @@ static int write_sorted_part(const merger *m, dusk_table **result,
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)
     return dusk_error_set(err, -errno, "to_csv: cannot create %s: %s", dir,
                           strerror(errno));
-  snprintf(path, sizeof path, "%s/%06u.part", dir, m->part);
-  snprintf(tmp, sizeof tmp, "%s/.%06u.part.tmp", dir, m->part);
+  snprintf(path, sizeof path, "%s/%06u.part", dir, part);
+  snprintf(tmp, sizeof tmp, "%s/.%06u.part.tmp", dir, part);
   if ((f = fopen(tmp, "w")) == NULL)
     return dusk_error_set(err, -errno, "to_csv: %s: %s", tmp,
                           strerror(errno));
@@ -7533,7 +7626,15 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     if (rc != 0)
       goto failed;
   }
-  if (m.nparts > 0 && dusk_plan_sorted_write(m.p.plan)) {
+  if (m.write_part) {
+    /* one file of a shuffle merge's to_csv: its rows in the merge's
+     * order and labels, through the steps after the rows' root */
+    if ((rc = dusk_post_run(m.p.plan->inputs[0], m.p.root, &result,
+                            &err)) != 0 ||
+        (rc = write_sorted_part(m.p.plan->dir, m.part, &result, NULL,
+                                &err)) != 0)
+      goto failed;
+  } else if (m.nparts > 0 && dusk_plan_sorted_write(m.p.plan)) {
     /* One part of a sorted to_csv: its rows sorted, then its file.  A
      * sort on top is written through its order rather than taken: the
      * take was a copy of the part into fresh memory. */
@@ -7544,9 +7645,11 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
       if ((rc = dusk_post_run(top->inputs[0], m.p.root, &result, &err)) ==
               0 &&
           (rc = dusk_post_sort_order(top, result, &order, &err)) == 0)
-        rc = write_sorted_part(&m, &result, order, &err);
+        rc = write_sorted_part(dusk_plan_sort_node(m.p.plan)->dir, m.part,
+                               &result, order, &err);
     } else if ((rc = dusk_post_run(top, m.p.root, &result, &err)) == 0) {
-      rc = write_sorted_part(&m, &result, NULL, &err);
+      rc = write_sorted_part(dusk_plan_sort_node(m.p.plan)->dir, m.part,
+                             &result, NULL, &err);
     }
     free(order);
     if (rc != 0)
@@ -7731,6 +7834,83 @@ failed:
   return fail(call, &err);
 }
 
+/* ---- df_join_cuts ------------------------------------------------------- */
+
+/* A shuffle merge's to_csv: the count round's join partials (len and
+ * their ranges rows, whose group lists hold every row the merge made) ->
+ * the nparts - 1 cuts (group, place) that part the rows into its files,
+ * each about as long as the others (joinlabel.h dusk_join_cuts). */
+static int op_df_join_cuts(const dusk_op_api *api, dusk_op_call *call) {
+  static const char *const names[] = {"group", "place"};
+  static const dusk_type types[] = {DUSK_TYPE_INT64, DUSK_TYPE_INT64};
+  merger m;
+  dusk_error err = {0};
+  dusk_table *result = NULL;
+  const unsigned char **lists = NULL;
+  size_t *len = NULL;
+  uint64_t *nrows = NULL, *cg = NULL, *cp = NULL;
+  int64_t cut;
+  int rc;
+  (void)api;
+  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
+      (rc = merge_inputs(&m, call, &err)) != 0)
+    goto failed;
+  if (verify_ranges(&m, call, &rc, &cut)) {
+    merger_destroy(&m);
+    return rc;
+  }
+  if (m.p.terminal != DUSK_PLAN_LEN || m.nparts < 1 ||
+      m.nparts > JOIN_CUTS_MAX || !join_rows(m.ranges)) {
+    rc = dusk_error_set(&err, DUSK_EINVAL,
+                        "df_join_cuts: a count of joins' rows and 1 to %d "
+                        "parts, expected",
+                        JOIN_CUTS_MAX);
+    goto failed;
+  }
+  lists = dusk_xcalloc(m.ranges->nrows + 1, sizeof *lists);
+  len = dusk_xcalloc(m.ranges->nrows + 1, sizeof *len);
+  nrows = dusk_xcalloc(m.ranges->nrows + 1, sizeof *nrows);
+  cg = dusk_xcalloc(m.nparts, sizeof *cg);
+  cp = dusk_xcalloc(m.nparts, sizeof *cp);
+  if ((rc = join_lists(m.ranges, lists, len, nrows, "df_join_cuts", &err)) !=
+          0 ||
+      (rc = dusk_join_cuts(lists, len, nrows, m.ranges->nrows, m.nparts, cg,
+                           cp, &err)) != 0)
+    goto failed;
+  if ((result = dusk_table_new(names, types, 2, 0)) == NULL) {
+    rc = dusk_error_set(&err, DUSK_ENOMEM, "out of memory");
+    goto failed;
+  }
+  for (uint32_t k = 0; k + 1 < m.nparts; k++) {
+    dusk_value row[2];
+    row[0].type = row[1].type = DUSK_TYPE_INT64;
+    row[0].u.i = (int64_t)cg[k];
+    row[1].u.i = (int64_t)cp[k];
+    if ((rc = dusk_table_append_row(result, row)) != 0) {
+      dusk_error_set(&err, rc, "out of memory");
+      goto failed;
+    }
+  }
+  call->result.len = 0;
+  if ((rc = dusk_table_encode(result, &call->result)) != 0) {
+    dusk_error_set(&err, rc, "encoding the cuts");
+    goto failed;
+  }
+  rc = 0;
+  goto out;
+failed:
+  rc = fail(call, &err);
+out:
+  dusk_table_free(result);
+  free(lists);
+  free(len);
+  free(nrows);
+  free(cg);
+  free(cp);
+  merger_destroy(&m);
+  return rc;
+}
+
 int dusk_dfops_register(dusk_registry *r) {
   static const dusk_op_fn fns[DUSK_DF_NOPS] = {
       [DUSK_DF_SCAN] = op_df_scan,
@@ -7746,6 +7926,7 @@ int dusk_dfops_register(dusk_registry *r) {
       [DUSK_DF_PERSISTED] = op_df_persisted,
       [DUSK_DF_JOIN_SPLIT] = op_df_join_split,
       [DUSK_DF_JOIN] = op_df_join,
+      [DUSK_DF_JOIN_CUTS] = op_df_join_cuts,
   };
   int rc;
   for (int op = 0; op < DUSK_DF_NOPS; op++)

@@ -18,7 +18,8 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-from conftest import holds_keys, spill_files, while_a_worker_is_stopped
+from conftest import (holds_keys, spill_files, while_a_worker_is_stopped,
+                      written)
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -179,6 +180,39 @@ def test_rows_match_pandas(client, sides, bs, how):
     # unasked: right and outer always shuffle, an inner merge's rows too
     want = pl.merge(pr, on="k", how=how)
     compare(l.merge(r, on="k", how=how).head(50), want.head(50), how)
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_to_csv_matches_pandas(client, sides, bs, how, tmp_path):
+    """to_csv of a shuffle merge: a count round of the joins, cuts of the
+    merge's order into runs of equal rows, the joins again with their rows
+    cut by run, a file per run: the files, read in order, are pandas'
+    to_csv of the merged frame byte for byte - rows in pandas' order,
+    labelled by their places, also after a filter (labels kept).  pandas
+    reads the files with float_precision="round_trip", dusk's parse (its
+    default parser can be an ulp off, which a file's text shows)."""
+    (l, r), _ = both(sides, bs)
+    pl, pr = (pd.read_csv(p, float_precision="round_trip") for p in sides)
+    queries = dict(ROWS)
+    queries["a filter after the merge"] = lambda l, r, how, mg: (
+        lambda m: m[(m.v > 20) | m.w.isna()])(mg(l, r, on="k", how=how))
+    for i, (name, q) in enumerate(queries.items()):
+        d = tmp_path / f"out{i}"
+        files = q(l, r, how, shuffled).to_csv(str(d))
+        want = q(pl, pr, how, plain)
+        assert files == sorted(files) and len(files) >= 2, name
+        assert sorted(os.listdir(d)) == [os.path.basename(f) for f in files]
+        assert written(files) == want.to_csv(), f"{name} ({how})"
+        if name == "int key with nulls":
+            # runs of equal rows: no file holds more than one row over
+            # another, whatever a key's group spans
+            sizes = [len(pd.read_csv(f)) for f in files]
+            assert max(sizes) - min(sizes) <= 1, sizes
+    if how == "inner":
+        # the default inner merge of a small right side writes the same
+        # way: its order is the shuffle join's
+        files = plain(l, r, on="k").to_csv(str(tmp_path / "auto"))
+        assert written(files) == pl.merge(pr, on="k").to_csv()
 
 
 # Row-dropping steps after a shuffle merge, as functions of the merged
@@ -436,10 +470,6 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
 def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
-    for what, run in [("to_csv", lambda: m.to_csv(str(tmp_path / "out")))]:
-        with pytest.raises(dusk.DuskError, match=f"{what}.*of a shuffle "
-                                                 r"merge \(how=\"outer\"\)"):
-            run()
     # a range sort's parts would write (or sample) the merge's rows,
     # labelled by places no part knows: refused, not run as a gathered
     # sort (whose rows to_csv took for a file list)
@@ -459,7 +489,8 @@ def test_refusals(client, sides, tmp_path):
                 lambda: m.sample(frac=0.5).w.value_counts().compute(),
                 lambda: m.sample(frac=0.5).groupby("k").v.first().compute(),
                 lambda: m.sample(frac=0.5).nlargest(3, "v").compute(),
-                lambda: m.sample(frac=0.5).drop_duplicates("w").compute()):
+                lambda: m.sample(frac=0.5).drop_duplicates("w").compute(),
+                lambda: m.sample(frac=0.5).to_csv(str(tmp_path / "smp"))):
         with pytest.raises(dusk.DuskError, match=r"of a shuffle merge "
                            r"\(how=\"outer\"\) after a sample.*"
                            r"sample the frames before the merge"):

@@ -18,7 +18,8 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-from conftest import holds_keys, spill_files, while_a_worker_is_stopped
+from conftest import (holds_keys, spill_files, while_a_worker_is_stopped,
+                      written)
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -156,16 +157,6 @@ WRITES = {
     "derived": lambda d: d.assign(y=d.x * d.x - d.k).sort_values("y"),
 }
 
-
-def written(files):
-    """The part files as one CSV text: the first header, then every
-    file's rows."""
-    text = []
-    for i, f in enumerate(files):
-        with open(f, newline="") as fh:
-            content = fh.read()
-        text.append(content if i == 0 else content.split("\n", 1)[1])
-    return "".join(text)
 
 
 @pytest.mark.parametrize("name", sorted(WRITES))

@@ -24,7 +24,8 @@ START_TEST(test_op_names) {
                                      "df_offsets", "df_bounds", "df_split",
                                      "df_gather", "df_persisted",
                                      "df_sample", "df_cuts", "df_pick",
-                                     "df_join_split", "df_join"};
+                                     "df_join_split", "df_join",
+                                     "df_join_cuts"};
   for (int op = 0; op < DUSK_DF_NOPS; op++) {
     ck_assert_str_eq(dusk_df_op_name((dusk_df_op)op), want[op]);
     ck_assert_int_eq(dusk_df_op_parse(cstr(want[op])), op);
@@ -373,7 +374,21 @@ START_TEST(test_tail_args_parts) {
     ck_assert_uint_eq(b.nparts, 4);
   }
   ck_assert_uint_eq((unsigned char)buf.data[buf.len - 1], 3);
-  buf.data[buf.len - 1] = 4; /* (a positive fixint: the flags word) */
+  a.positions = a.stage_first = false;
+  for (int k = 0; k < 3; k++) { /* groups, write_part, both */
+    a.groups = k != 1;
+    a.write_part = k != 0;
+    buf.len = 0;
+    ck_assert_int_eq(dusk_tail_args_encode(&a, &buf), 0);
+    {
+      dusk_slice bytes = {buf.data, buf.len};
+      ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), 0);
+    }
+    ck_assert(b.groups == a.groups && b.write_part == a.write_part);
+    ck_assert(!b.positions && !b.stage_first);
+  }
+  ck_assert_uint_eq((unsigned char)buf.data[buf.len - 1], 12);
+  buf.data[buf.len - 1] = 16; /* (a positive fixint: the flags word) */
   {
     dusk_slice bytes = {buf.data, buf.len};
     ck_assert_int_eq(dusk_tail_args_decode(bytes, &b, &err), DUSK_ETYPE);

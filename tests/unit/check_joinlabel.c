@@ -8,7 +8,8 @@
  * repeated group, one of no rows, counts that do not add up to the part's
  * rows, a group in two parts, rows out of order, a row whose group no list
  * holds or whose place is past its group's rows - and pack refusing a
- * repeated or empty group. */
+ * repeated or empty group.  The cuts that part the rows into runs of equal
+ * size for a to_csv, checked against each row's plain position. */
 #include "joinlabel.h"
 #include "testutil.h"
 
@@ -45,6 +46,29 @@ static void pack_parts(grp *gs, size_t n, size_t nparts, dusk_buf *bufs,
   }
 }
 
+/* n random groups, ascending (some far apart), of 1 to maxcount rows
+ * (most of one), in random parts of nparts, packed into bufs and seen
+ * through lists / len; their rows in all. */
+static uint64_t random_parts(grp *gs, size_t n, size_t nparts,
+                             uint64_t maxcount, dusk_buf *bufs,
+                             uint64_t *rows, const unsigned char **lists,
+                             size_t *len) {
+  uint64_t at = rng() % 1000, total = 0;
+  for (size_t i = 0; i < n; i++) {
+    at += 1 + (rng() % 4 == 0 ? rng() % ((uint64_t)1 << 40) : rng() % 3);
+    gs[i].group = at;
+    gs[i].count = 1 + (rng() % 3 == 0 ? rng() % maxcount : 0);
+    gs[i].part = rng() % nparts;
+    total += gs[i].count;
+  }
+  pack_parts(gs, n, nparts, bufs, rows);
+  for (size_t p = 0; p < nparts; p++) {
+    lists[p] = (const unsigned char *)bufs[p].data;
+    len[p] = bufs[p].len;
+  }
+  return total;
+}
+
 START_TEST(test_labels_random) {
   rng_state = 0x5eed + (uint64_t)_i;
   for (int round = 0; round < 50; round++) {
@@ -56,19 +80,7 @@ START_TEST(test_labels_random) {
     size_t len[9];
     int64_t *group, *place, *label, *want;
     dusk_error err = {0};
-    uint64_t at = rng() % 1000;
-    for (size_t i = 0; i < n; i++) { /* ascending, some far apart */
-      at += 1 + (rng() % 4 == 0 ? rng() % ((uint64_t)1 << 40) : rng() % 3);
-      gs[i].group = at;
-      gs[i].count = 1 + (rng() % 3 == 0 ? rng() % 20 : 0);
-      gs[i].part = rng() % nparts;
-      total += gs[i].count;
-    }
-    pack_parts(gs, n, nparts, bufs, rows);
-    for (size_t p = 0; p < nparts; p++) {
-      lists[p] = (const unsigned char *)bufs[p].data;
-      len[p] = bufs[p].len;
-    }
+    total = random_parts(gs, n, nparts, 20, bufs, rows, lists, len);
     group = calloc(total + 1, sizeof *group);
     place = calloc(total + 1, sizeof *place);
     label = calloc(total + 1, sizeof *label);
@@ -92,6 +104,63 @@ START_TEST(test_labels_random) {
     free(place);
     free(label);
     free(want);
+  }
+}
+END_TEST
+
+/* Cuts into 1..12 runs over random parts (also none at all, and fewer
+ * rows than runs): every row's run, by dusk_join_cut_part, is the one its
+ * place among all rows gives - floor(pos * nruns / total) rounded as
+ * the cuts round - so runs ascend and differ by at most one row. */
+START_TEST(test_cuts_random) {
+  rng_state = 0xc075 + (uint64_t)_i;
+  for (int round = 0; round < 60; round++) {
+    size_t nparts = 1 + rng() % 9, n = round % 10 == 0 ? rng() % 3
+                                                         : rng() % 300;
+    uint32_t nruns = 1 + (uint32_t)(rng() % 12);
+    grp *gs = calloc(n + 1, sizeof *gs);
+    dusk_buf bufs[9];
+    uint64_t rows[9], cg[12], cp[12], total = 0, pos = 0;
+    const unsigned char *lists[9];
+    size_t len[9], *per = calloc(nruns, sizeof *per);
+    dusk_error err = {0};
+    uint32_t last = 0;
+    total = random_parts(gs, n, nparts, 40, bufs, rows, lists, len);
+    ck_assert_int_eq(dusk_join_cuts(lists, len, rows, nparts, nruns, cg, cp,
+                                    &err),
+                     0);
+    for (size_t i = 0; i < n; i++)
+      for (uint64_t k = 0; k < gs[i].count; k++, pos++) {
+        uint32_t run =
+            dusk_join_cut_part(cg, cp, nruns - 1, gs[i].group, k);
+        /* run j holds rows [j * total / nruns, (j + 1) * total / nruns) */
+        ck_assert_uint_lt(run, nruns);
+        ck_assert_uint_ge(pos, (uint64_t)run * total / nruns);
+        ck_assert_uint_lt(pos, (uint64_t)(run + 1) * total / nruns);
+        ck_assert_uint_ge(run, last);
+        last = run;
+        per[run]++;
+      }
+    for (uint32_t j = 0; j < nruns; j++)
+      ck_assert_uint_le(per[j], total / nruns + 1);
+    for (size_t p = 0; p < nparts; p++)
+      dusk_buf_destroy(&bufs[p]);
+    free(gs);
+    free(per);
+  }
+  { /* no parts at all, and a group in two lists */
+    dusk_error err = {0};
+    uint64_t cg[2], cp[2], rows[2] = {1, 1};
+    const unsigned char l0[] = {5, 1}, l1[] = {5, 1};
+    const unsigned char *lists[2] = {l0, l1};
+    size_t len[2] = {2, 2};
+    ck_assert_int_eq(dusk_join_cuts(lists, len, rows, 0, 3, cg, cp, &err), 0);
+    ck_assert(cg[0] == UINT64_MAX && cg[1] == UINT64_MAX);
+    ck_assert_int_eq(dusk_join_cuts(lists, len, rows, 2, 3, cg, cp, &err),
+                     DUSK_EPARSE);
+    ck_assert_ptr_nonnull(strstr(err.message, "both hold order group 5"));
+    ck_assert_int_eq(dusk_join_cuts(lists, len, rows, 2, 0, cg, cp, &err),
+                     DUSK_EINVAL);
   }
 }
 END_TEST
@@ -213,6 +282,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_labels_random, 0, 4);
   tcase_add_test(tc, test_refusals);
+  tcase_add_loop_test(tc, test_cuts_random, 0, 3);
   suite_add_tcase(s, tc);
   return tu_run_suite(s);
 }
