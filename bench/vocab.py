@@ -59,6 +59,17 @@ Issue 14's queries, whose data moves between workers:
                  "lower"): the least and greatest pickup (epoch seconds)
                  are compared, as the cuts between are each system's own
 
+  merge_csv      the file merged with the 265-row zone lookup (pandas'
+                 default how="inner", PULocationID = LocationID) and the
+                 whole result written as CSV (dusk: to_csv(dir) - a shuffle
+                 join, as pandas 1.5 orders an inner merge's rows by key;
+                 DuckDB COPY (... JOIN ...) TO, Polars join().writeCSV, Dask
+                 merge().to_csv(dir/*.part)): the rows written, read off
+                 the files, are compared.  Only dusk's files are pandas'
+                 to_csv of the merge, rows in pandas' order and labelled;
+                 the peers write their join's order.  The lookup is
+                 generated beside the file (bench/taxi.py ensure_zones).
+
   merge_months   two months merged on (PULocationID, DOLocationID, pickup
                  hour) and counted: len(A.assign(h).merge(B.assign(h),
                  on=[...])) (--file2 B; dusk: a shuffle merge, both sides
@@ -94,7 +105,10 @@ from memory import run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
            "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
-           "sort_head", "sort_csv", "divisions", "merge_months"]
+           "sort_head", "sort_csv", "divisions", "merge_months",
+           "merge_csv"]
+# the queries that write files into OUT_DIR (answered off the files)
+WRITING = ("sort_csv", "merge_csv")
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -137,10 +151,19 @@ def dusk_expr(q, a):
                      '.sort_values("pickup_datetime").head(10)',
         "sort_csv": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                     f'.sort_values("pickup_datetime").to_csv("{OUT_DIR}")',
+        "merge_csv": f'read_csv("{a}").merge(read_csv("{zones_path(a)}"), '
+                     'left_on="PULocationID", right_on="LocationID")'
+                     f'.to_csv("{OUT_DIR}")',
         "divisions": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                      '.set_index("pickup_datetime", npartitions=16)'
                      '.divisions',
     }[q]
+
+
+def zones_path(a):
+    """merge_csv's zone lookup, beside the taxi file."""
+    return os.path.join(os.path.dirname(os.path.abspath(a)),
+                        "taxi_zone_lookup.csv")
 
 
 # sort_csv writes the whole file sorted: every system into this directory
@@ -227,6 +250,8 @@ def written_answer():
 def dusk_answer(q, out):
     if q == "sort_csv":
         return written_answer()
+    if q == "merge_csv":
+        return written_answer()[0]
     if q in CSV_QUERIES:
         return sorted_rows_answer(out)
     if q in COUNTED_QUERIES:
@@ -276,12 +301,17 @@ def main():
     if a.file2:
         env["BENCH_FILE2"] = os.environ["BENCH_FILE2"] = \
             os.path.abspath(a.file2)
+    if "merge_csv" in a.queries.split(","):
+        from taxi import ensure_zones
+        if not os.path.exists(zones_path(path)):
+            ensure_zones(zones_path(path))
+        env["BENCH_ZONES"] = zones_path(path)
     res = {}
     for q in a.queries.split(","):
         for s in systems:
             runs = a.dask_runs if s == "dask" else a.runs
             for i in range(runs):
-                if q == "sort_csv":
+                if q in WRITING:
                     shutil.rmtree(OUT_DIR, ignore_errors=True)
                     os.makedirs(OUT_DIR)
                 wall, peak, _, out, rc = run_sampled(
@@ -297,8 +327,10 @@ def main():
                 line = {} if s == "dusk" else \
                     json.loads(out.strip().splitlines()[-1])
                 r["answer"] = dusk_answer(q, out) if s == "dusk" else \
-                    written_answer() if q == "sort_csv" else line["answer"]
-                if q == "sort_csv":
+                    written_answer() if q == "sort_csv" else \
+                    written_answer()[0] if q == "merge_csv" else \
+                    line["answer"]
+                if q in WRITING:
                     shutil.rmtree(OUT_DIR, ignore_errors=True)
                 # Dask's sorts say which shuffle they used
                 how = f", shuffle: {line['shuffle']}" if "shuffle" in line \

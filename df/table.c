@@ -676,7 +676,8 @@ static int pack_gather_strings(msgpack_packer *pk, const dusk_table_column *c,
   dst = (unsigned char *)b->data + b->len;
   for (size_t i = 0; i < n; i++) {
     uint64_t from = c->str_off[rows[i]], len = c->str_off[rows[i] + 1] - from;
-    memcpy(dst, c->str_data + from, len);
+    if (len > 0) /* (a column of empty strings may have no data at all) */
+      memcpy(dst, c->str_data + from, len);
     dst += len;
   }
   b->len += (size_t)total;

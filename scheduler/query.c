@@ -3505,12 +3505,16 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
       if (frag == NULL)
         dusk_xoom();
       dusk_xcheck(dusk_plan_encode(frag, &qtail));
-      if (write) { /* the rows to_csv writes, and their count */
-        dusk_plan *rows = dusk_plan_clone(frag->inputs[0]), *count;
-        if (rows == NULL)
-          dusk_xoom();
-        dusk_xcheck(dusk_plan_encode(rows, &qrows));
-        count = xptr(dusk_plan_len(rows));
+      if (write) {
+        /* the rows to_csv writes; and the count round's len() of the
+         * merge's own rows, before any step after it (the group lists
+         * count those; the joins count them without making them) */
+        const dusk_plan *mg = frag->inputs[0];
+        dusk_plan *count;
+        while (mg->kind != DUSK_PLAN_MERGE && mg->ninputs > 0)
+          mg = mg->inputs[0]; /* (a shuffle merge's plan holds one) */
+        dusk_xcheck(dusk_plan_encode(frag->inputs[0], &qrows));
+        count = xptr(dusk_plan_len(xptr(dusk_plan_clone(mg))));
         dusk_xcheck(dusk_plan_encode(count, &qcount));
         dusk_plan_free(count);
       }

@@ -2438,14 +2438,26 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   for (size_t r = 0; p->mhit != NULL && r < b->nrows; r++)
     if (p->mentries[r] != DUSK_JOIN_NONE)
       p->mhit[p->mentries[r]] = 1;
-  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps && !p->join_order) {
+  if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps) {
     /* len() right after the merge: the rows it would give, counted, not
-     * made (a many-to-many merge gives far more rows than it reads; a
-     * to_csv's count round numbers them by group, so makes them) */
+     * made (a many-to-many merge gives far more rows than it reads) - a
+     * to_csv's count round also counts each order group's rows, as
+     * order_group and the right rows' places count them when made */
     uint64_t n = 0;
     for (size_t r = 0; r < b->nrows; r++) {
-      size_t m = dusk_join_count(x, p->mentries[r]);
-      n += m ? m : left ? 1 : 0;
+      uint32_t e = p->mentries[r];
+      size_t m = dusk_join_count(x, e), emit = m ? m : left ? 1 : 0;
+      uint64_t group, place;
+      n += emit;
+      if (!p->join_order || emit == 0)
+        continue;
+      if (st->node->how == DUSK_MERGE_RIGHT)
+        for (size_t k = 0; k < m; k++)
+          p->rcount[x->rows[x->first[e] + k]]++;
+      else if ((rc = order_group(p, st, b, r, e, DUSK_JOIN_NONE,
+                                 ctx->row_ranges[r], emit, &group,
+                                 &place)) != 0)
+        return rc;
     }
     p->merged += n;
     p->count += (int64_t)n;
@@ -4726,7 +4738,9 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
   }
   dusk_batch_clear(b);
   if (p->terminal == DUSK_PLAN_LEN && i + 1 == p->nsteps && !p->join_order) {
-    /* len(): counted, not made, as merge_rows counts */
+    /* len(): counted, not made, as merge_rows counts (a to_csv's count
+     * round makes these few rows: how right's places are counted as
+     * they are made) */
     for (size_t e = 0; e < dusk_join_entries(x); e++)
       if (!p->mhit[e]) {
         p->merged += dusk_join_count(x, (uint32_t)e);
@@ -4840,17 +4854,6 @@ static int join_groups_pack(pipeline *p, dusk_buf *out) {
  * files): part j reports one range of its own, ordinal base + j. */
 #define JOIN_FILE_BASE 0x7fff0000u
 
-/* df_join: part j of a shuffle merge.  Inputs: each left scan's rows of
- * the part (df_pick of df_join_split), then the part's right table (the
- * df_final of the right's picks).  The left rows go through the merge
- * step, probing the right table's index, and on through the steps after
- * it to the terminal; with how right / outer, the right rows no left row
- * met follow.  The left ranges' rows (every part gets each scan's) are
- * checked here as a final checks them - a wrong quote-state guess or a
- * widening fails this task, which the scheduler acts on as on a final's -
- * and the partial reports one range of the part's own
- * (JOIN_FILE_BASE + j), carrying the nulls the left files and the join
- * met; the query's final thus sees each part once. */
 /* The most files a shuffle merge's to_csv writes (df_join_cuts' parts). */
 #define JOIN_CUTS_MAX 4096
 
@@ -4912,6 +4915,21 @@ static int join_dedup_shrink(pipeline *p, bool last, dusk_error *err) {
   return 0;
 }
 
+/* df_join: part j of a shuffle merge.  Inputs: each left scan's rows of
+ * the part (df_pick of df_join_split), then the part's right table (the
+ * df_final of the right's picks).  The left rows go through the merge
+ * step, probing the right table's index, and on through the steps after
+ * it to the terminal; with how right / outer, the right rows no left row
+ * met follow.  The left ranges' rows (every part gets each scan's) are
+ * checked here as a final checks them - a wrong quote-state guess or a
+ * widening fails this task, which the scheduler acts on as on a final's -
+ * and the partial reports one range of the part's own
+ * (JOIN_FILE_BASE + j), carrying the nulls the left files and the join
+ * met; the query's final thus sees each part once.  Second rounds over
+ * the same picks (tail args stage_first) take their table first: a
+ * quantile's bounds (the count in the windows), a to_csv's cuts (the
+ * rows split by file, as df_split's array); a to_csv's count round (tail
+ * args groups) numbers the rows by group for their lists alone. */
 static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   dusk_tail_args ta;
   dusk_error err = {0};

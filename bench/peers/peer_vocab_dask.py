@@ -75,6 +75,12 @@ def main():
                                      shuffle=shuffle_method()))
         elif q == "drop_dups3":
             ans = len(df.drop_duplicates(subset=KEYS3).compute())
+        elif q == "merge_csv":  # the harness reads the answer off the files
+            z = dd.read_csv(os.environ["BENCH_ZONES"])
+            out = os.path.join(os.environ["BENCH_OUT_DIR"], "*.part")
+            df.merge(z, left_on="PULocationID", right_on="LocationID").to_csv(
+                out, name_function=lambda i: f"{i:06d}")
+            ans = None
         elif q == "sort_csv":  # the harness reads the answer off the files
             how = shuffle_method()
             with dask.config.set(shuffle=how):
