@@ -301,7 +301,7 @@ static void on_sched_close(dusk_conn *conn, int code, const char *reason) {
 }
 
 static const dusk_conn_handler sched_handler = {on_sched_ready, on_sched_msg,
-                                                on_sched_close};
+                                                on_sched_close, NULL};
 
 /* ---- running the loop ------------------------------------------------- */
 
@@ -745,7 +745,7 @@ static void on_data_close(dusk_conn *conn, int code, const char *reason) {
 }
 
 static const dusk_conn_handler data_handler = {NULL, on_data_msg,
-                                               on_data_close};
+                                               on_data_close, NULL};
 
 /* The connection to the worker data port at addr, made on first use.  0
  * and *out, or a negative code with err naming the address. */

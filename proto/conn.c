@@ -171,6 +171,8 @@ static void on_write(uv_write_t *req, int status) {
     char reason[sizeof c->close_reason];
     memcpy(reason, c->close_reason, sizeof reason);
     dusk_conn_close(c, c->close_code, "%s", reason);
+  } else if (c->h != NULL && c->h->on_drain != NULL) {
+    c->h->on_drain(c);
   }
 }
 

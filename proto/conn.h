@@ -43,6 +43,9 @@ typedef struct dusk_conn_handler {
   /* code 0 for an orderly close, else why (DUSK_ENOMEM when the conn ran
    * out of memory); reason is a sentence. */
   void (*on_close)(dusk_conn *c, int code, const char *reason);
+  /* Optional: every byte queued so far has been written (the owner may
+   * queue more - a sender that paces itself by it holds little output). */
+  void (*on_drain)(dusk_conn *c);
 } dusk_conn_handler;
 
 /* Role bits for dusk_net_listen's allowed_roles. */
@@ -72,7 +75,9 @@ struct dusk_conn {
   uv_tcp_t tcp; /* first member: the handle's address is the conn's */
   dusk_net *net;
   const dusk_conn_handler *h;
-  void *data;     /* the owner's */
+  void *data;     /* the owner's (an accepted conn: its listener's) */
+  void *session;  /* the owner's per-conn state, NULL until it sets one;
+                     its on_close frees it */
   char peer[64];  /* "ip:port" of the other end */
   int state;      /* DUSK_CONN_* */
   int outgoing;

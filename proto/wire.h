@@ -26,8 +26,10 @@
  * column by column, so a part's keys from workers of version 5 and 6
  * would not meet; 7: a sort's plan carries its range partitions, which a
  * worker of version 6 would refuse as a plan of too many fields; 8: the
- * ranges rows carry a shuffle merge's order groups; 9: a df_join's tail
- * args may put a quantile's bounds first): peers of
+ * ranges rows carry a shuffle merge's order groups; 9: tail args carry a
+ * flags word - a df_join's second round takes its bounds or cuts first,
+ * a to_csv's count round and files are flagged - and df_join_cuts is an
+ * op): peers of
  * different versions then refuse each other at the handshake, each naming
  * both versions. */
 #define DUSK_PROTO_VERSION 9

@@ -1793,7 +1793,7 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         "sorted parts do not know; compute() gives the sorted rows "
         "(gathered, labelled as pandas labels them)",
         sort->divisions_only ? "a set_index's divisions"
-                             : "sort_values(...).to_csv",
+                             : "to_csv of a sort (sort_values, set_index)",
         dusk_merge_how_name(q->merge->how));
   }
   if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||

@@ -1875,7 +1875,7 @@ static void on_close(dusk_conn *conn, int code, const char *reason) {
 }
 
 static const dusk_conn_handler scheduler_handler = {on_ready, on_msg,
-                                                    on_close};
+                                                    on_close, NULL};
 
 /* ---- chores -------------------------------------------------------------- */
 

@@ -4260,8 +4260,10 @@ static int division_samples(dusk_op_call *call, dusk_table **samples,
   merger m;
   int64_t cut;
   int stop = 0;
-  if ((*rc = merger_init(&m, call->args, err)) != 0)
+  if ((*rc = merger_init(&m, call->args, err)) != 0) {
+    merger_destroy(&m); /* (what it decoded before failing) */
     return 0;
+  }
   for (*n = 0; *n < call->ninputs && *rc == 0; (*n)++) {
     dusk_slice rs;
     dusk_table *rg = NULL;
@@ -4970,9 +4972,9 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
                         "df_join: a merge's fragment, part %u of %u and "
                         "%zu inputs%s",
                         ta.part, ta.nparts, call->ninputs,
-                        ta.stage_first ? ", the first a quantile's bounds "
-                                         "or a to_csv's cuts of rows"
-                        : ta.groups ? ", counting rows" : "");
+                        !ta.stage_first ? (ta.groups ? ", counting rows" : "")
+                        : quantiles     ? ", the first a quantile's bounds"
+                                        : ", the first a to_csv's cuts");
     goto failed;
   }
   if ((rc = merge_attach(&p, call, &err)) != 0)
@@ -4980,6 +4982,12 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   if (cut_rows && (rc = join_cuts_read(call->inputs[0], &cut_group,
                                        &cut_place, &ncuts, &err)) != 0)
     goto failed;
+  if (cut_rows && ncuts + 1 != ta.nparts) {
+    rc = dusk_error_set(&err, DUSK_EINVAL,
+                        "df_join: %u cuts for a to_csv of %u files", ncuts,
+                        ta.nparts);
+    goto failed;
+  }
   if (quantiles) {
     /* the first round summarises, the second (given the bounds) counts
      * into windows, as a quantile's scans do */

@@ -803,7 +803,7 @@ static void on_peer_close(dusk_conn *c, int code, const char *reason) {
 }
 
 static const dusk_conn_handler peer_handler = {NULL, on_peer_msg,
-                                               on_peer_close};
+                                               on_peer_close, NULL};
 
 static wpeer *peer_get(dusk_worker *w, dusk_slice addr, dusk_error *err) {
   char text[96], host[80];
@@ -1137,7 +1137,7 @@ static void on_sched_close(dusk_conn *c, int code, const char *reason) {
 }
 
 static const dusk_conn_handler sched_handler = {on_sched_ready, on_sched_msg,
-                                                on_sched_close};
+                                                on_sched_close, NULL};
 
 static void connect_scheduler(dusk_worker *w) {
   struct sockaddr_storage ss;
@@ -1163,13 +1163,61 @@ static void connect_scheduler(dusk_worker *w) {
 
 /* ---- data serving -------------------------------------------------------- */
 
+/* A data connection's results on their way to its peer (conn.session):
+ * sent a chunk at a time, the next ones only once the connection has
+ * written what it had (serve_pump, on_drain), so a peer asking for many
+ * results at once - a part's final fetching its picks - does not have
+ * them all copied into the output queue (which would hold a copy of each,
+ * and past max-outbuf cut the peer off).  Each result stays pinned (in
+ * memory, not spilled or freed) until its last byte is queued. */
+typedef struct wserve {
+  wresult *r;
+  uint64_t id;
+  size_t off;
+  struct wserve *next;
+} wserve;
+
+typedef struct wserving {
+  wserve *head, *tail;
+} wserving;
+
+/* Queues chunks of the results asked for while the connection holds less
+ * than two chunks of output. */
+static void serve_pump(dusk_worker *w, dusk_conn *c) {
+  wserving *sv = c->session;
+  size_t chunk = (size_t)w->cfg.data_chunk;
+  if (chunk > (size_t)w->cfg.max_frame - 256)
+    chunk = (size_t)w->cfg.max_frame - 256;
+  while (sv != NULL && sv->head != NULL &&
+         dusk_conn_pending_output(c) < 2 * chunk) {
+    wserve *s = sv->head;
+    dusk_msg m;
+    size_t n = s->r->len - s->off < chunk ? s->r->len - s->off : chunk;
+    memset(&m, 0, sizeof m);
+    m.type = DUSK_MSG_DATA;
+    m.u.data.id = s->id;
+    m.u.data.found = true;
+    m.u.data.total = s->r->len;
+    m.u.data.offset = s->off;
+    m.u.data.bytes.ptr = s->r->data + s->off;
+    m.u.data.bytes.len = n;
+    if (dusk_xcheck(dusk_conn_send(c, &m)) != 0)
+      return; /* closing: on_data_close unpins what is left */
+    s->off += n;
+    if (s->off >= s->r->len) {
+      sv->head = s->next;
+      if (sv->head == NULL)
+        sv->tail = NULL;
+      result_unpin(w, s->r);
+      free(s);
+    }
+  }
+}
+
 static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
   wresult *r = dusk_idmap_get(&w->results, id);
-  dusk_msg m;
-  size_t off = 0, chunk = (size_t)w->cfg.data_chunk;
-  memset(&m, 0, sizeof m);
-  m.type = DUSK_MSG_DATA;
-  m.u.data.id = id;
+  wserving *sv;
+  wserve *s;
   if (r != NULL && !r->released) {
     dusk_error err = {0};
     if (result_load(w, r, &err) != 0) {
@@ -1179,23 +1227,26 @@ static void serve_get(dusk_worker *w, dusk_conn *c, uint64_t id) {
     }
   }
   if (r == NULL || r->released) {
+    dusk_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = DUSK_MSG_DATA;
+    m.u.data.id = id;
     m.u.data.found = false;
     dusk_xcheck(dusk_conn_send(c, &m));
     return;
   }
-  if (chunk > (size_t)w->cfg.max_frame - 256)
-    chunk = (size_t)w->cfg.max_frame - 256;
-  m.u.data.found = true;
-  m.u.data.total = r->len;
-  do {
-    size_t n = r->len - off < chunk ? r->len - off : chunk;
-    m.u.data.offset = off;
-    m.u.data.bytes.ptr = r->data + off;
-    m.u.data.bytes.len = n;
-    if (dusk_xcheck(dusk_conn_send(c, &m)) != 0)
-      return;
-    off += n;
-  } while (off < r->len);
+  if ((sv = c->session) == NULL)
+    sv = c->session = dusk_xcalloc(1, sizeof *sv);
+  s = dusk_xcalloc(1, sizeof *s);
+  s->r = r;
+  s->id = id;
+  r->pins++;
+  if (sv->tail != NULL)
+    sv->tail->next = s;
+  else
+    sv->head = s;
+  sv->tail = s;
+  serve_pump(w, c);
   make_room_or_warn(w);
 }
 
@@ -1209,14 +1260,25 @@ static void on_data_msg(dusk_conn *c, const dusk_msg *m) {
   serve_get(w, c, m->u.get_data.id);
 }
 
+static void on_data_drain(dusk_conn *c) { serve_pump(c->data, c); }
+
 static void on_data_close(dusk_conn *c, int code, const char *reason) {
+  wserving *sv = c->session;
   dusk_xcheck(code); /* the conn ran out of memory: so do we (xalloc.h) */
   if (code != 0 && code != UV_EOF && code != UV_ECONNRESET)
     dusk_log(DUSK_LOG_WARN, "data peer %s dropped: %s", c->peer, reason);
+  while (sv != NULL && sv->head != NULL) { /* results no longer sent */
+    wserve *s = sv->head;
+    sv->head = s->next;
+    result_unpin(c->data, s->r);
+    free(s);
+  }
+  free(sv);
+  c->session = NULL;
 }
 
 static const dusk_conn_handler data_handler = {NULL, on_data_msg,
-                                               on_data_close};
+                                               on_data_close, on_data_drain};
 
 /* ---- life cycle ---------------------------------------------------------- */
 

@@ -117,7 +117,7 @@ static void fake_close(dusk_conn *c, int code, const char *reason) {
 }
 
 static const dusk_conn_handler fake_handler = {fake_ready, fake_msg,
-                                               fake_close};
+                                               fake_close, NULL};
 
 /* The child: listens, says READY <port> on fd, serves until killed. */
 static void fake_run(int mode, int fd) {

@@ -9,7 +9,9 @@
  * registers three workers whose data ports are distinct, inside the range,
  * and each the first free one (every port below the highest taken is in
  * use).  Ports come from the kernel (an ephemeral port the test listens
- * on starts each range), and "free" is checked by binding, never assumed. */
+ * on starts each range), and "free" is checked by binding, never assumed.
+ * Last, a result 20 times the worker's output queue is served whole (the
+ * data port paces its sending by the connection's drain). */
 #include "dusk.h"
 #include "testutil.h"
 #include "worker.h"
@@ -240,6 +242,79 @@ START_TEST(test_nanny_workers_take_a_port_each) {
 }
 END_TEST
 
+/* A result far past the worker's output queue (--max-outbuf 1 MiB, data
+ * chunks of 64 KiB): served a chunk at a time as the connection drains,
+ * so the client gathers all 20 MB.  Queued at once, it would pass the
+ * bound and the worker would cut the client off as a peer that "does not
+ * read" (a part's final fetching many picks from one worker did). */
+START_TEST(test_result_past_the_output_queue_is_served) {
+  char sched_bin[PATH_MAX], worker_bin[PATH_MAX], plugin[PATH_MAX];
+  char address[64], log_path[PATH_MAX];
+  char dir[] = "/tmp/dusk-check-worker-XXXXXX";
+  const char *key = "twenty-megabytes";
+  const size_t big = 20000000;
+  dusk_worker_status ws[2];
+  dusk_client *c = NULL;
+  dusk_graph *g = dusk_graph_new();
+  dusk_error err = {0};
+  void *out = NULL;
+  size_t n = 0, len = 0;
+  int fds[2], port;
+  pid_t sched, nanny;
+
+  ck_assert_ptr_nonnull(g);
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(log_path, sizeof log_path, "%s/daemons.log", dir);
+  ck_assert_int_eq(tu_bin_path("dusk-scheduler", sched_bin, sizeof sched_bin),
+                   0);
+  ck_assert_int_eq(tu_bin_path("dusk-worker", worker_bin, sizeof worker_bin),
+                   0);
+  ck_assert_int_eq(
+      tu_bin_path("dusk_example_plugin.so", plugin, sizeof plugin), 0);
+  {
+    char *argv[] = {sched_bin, "--port", "0", "--ready-fd", "3", NULL};
+    ck_assert_int_eq(pipe(fds), 0);
+    sched = tu_spawn(argv, log_path, fds[1]);
+    close(fds[1]);
+    ck_assert_int_gt(sched, 0);
+    port = tu_read_ready(fds[0], WAIT_MS);
+    close(fds[0]);
+    ck_assert_msg(port > 0, "dusk-scheduler did not say READY");
+  }
+  snprintf(address, sizeof address, "tcp://127.0.0.1:%d", port);
+  {
+    char *argv[] = {worker_bin,     address,   "--nworkers",  "1",
+                    "--plugin",     plugin,    "--max-outbuf", "1048576",
+                    "--data-chunk", "65536",   NULL};
+    nanny = tu_spawn(argv, log_path, -1);
+    ck_assert_int_gt(nanny, 0);
+  }
+  ck_assert_msg(dusk_client_connect(address, NULL, WAIT_MS, &c, &err) == 0,
+                "connect: %s", err.message);
+  ck_assert_msg(dusk_client_workers(c, 1, WAIT_MS, ws, 2, &n, NULL, &err) ==
+                    0,
+                "the worker never registered: %s", err.message);
+  ck_assert_int_eq(dusk_graph_add_int(g, key, "bytes", (int64_t)big, NULL, 0),
+                   0);
+  ck_assert_msg(dusk_client_submit(c, g, &key, 1, WAIT_MS, &err) == 0,
+                "submit: %s", err.message);
+  dusk_graph_free(g);
+  ck_assert_msg(dusk_client_gather(c, &key, 1, WAIT_MS, &out, &len, &err) ==
+                    0,
+                "gather past the output queue failed: %s", err.message);
+  ck_assert_uint_eq(len, big + 5); /* msgpack bin32 header, then the bytes */
+  for (size_t i = 0; i < big; i += 99991)
+    ck_assert_uint_eq(((const unsigned char *)out)[5 + i],
+                      (unsigned char)(char)(i * 31 + 7));
+  free(out);
+  dusk_client_free(c);
+  ck_assert_int_eq(tu_stop_child(nanny, 10000), 0);
+  tu_stop_child(sched, 10000);
+  unlink(log_path);
+  rmdir(dir);
+}
+END_TEST
+
 static Suite *worker_suite(void) {
   Suite *s = suite_create("worker");
   TCase *tc = tcase_create("ports");
@@ -247,6 +322,7 @@ static Suite *worker_suite(void) {
   tcase_add_test(tc, test_library_takes_first_free_port);
   tcase_add_test(tc, test_library_refuses_full_range);
   tcase_add_test(tc, test_nanny_workers_take_a_port_each);
+  tcase_add_test(tc, test_result_past_the_output_queue_is_served);
   suite_add_tcase(s, tc);
   return s;
 }

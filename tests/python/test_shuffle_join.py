@@ -474,7 +474,7 @@ def test_refusals(client, sides, tmp_path):
     # labelled by places no part knows: refused, not run as a gathered
     # sort (whose rows to_csv took for a file list)
     for what, run in [
-            (r"sort_values\(\.\.\.\)\.to_csv",
+            (r"to_csv of a sort \(sort_values, set_index\)",
              lambda: m.sort_values("v").to_csv(str(tmp_path / "sorted"))),
             ("a set_index's divisions",
              lambda: m.set_index("v", npartitions=3).divisions)]:
