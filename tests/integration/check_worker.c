@@ -187,35 +187,44 @@ static int addr_port(const char *addr) {
   return atoi(colon + 1);
 }
 
+/* Starts dusk-scheduler on a free port (logging to log_path) and waits
+ * for its READY: its pid; address receives its tcp:// address and
+ * worker_bin the dusk-worker binary's path (PATH_MAX bytes). */
+static pid_t start_scheduler(const char *log_path, char *worker_bin,
+                             char *address, size_t address_size) {
+  char sched_bin[PATH_MAX];
+  int fds[2], port;
+  pid_t sched;
+  char *argv[] = {sched_bin, "--port", "0", "--ready-fd", "3", NULL};
+  ck_assert_int_eq(tu_bin_path("dusk-scheduler", sched_bin, sizeof sched_bin),
+                   0);
+  ck_assert_int_eq(tu_bin_path("dusk-worker", worker_bin, PATH_MAX), 0);
+  ck_assert_int_eq(pipe(fds), 0);
+  sched = tu_spawn(argv, log_path, fds[1]);
+  close(fds[1]);
+  ck_assert_int_gt(sched, 0);
+  port = tu_read_ready(fds[0], WAIT_MS);
+  close(fds[0]);
+  ck_assert_msg(port > 0, "dusk-scheduler did not say READY");
+  snprintf(address, address_size, "tcp://127.0.0.1:%d", port);
+  return sched;
+}
+
 START_TEST(test_nanny_workers_take_a_port_each) {
-  char sched_bin[PATH_MAX], worker_bin[PATH_MAX], address[64], range[32];
+  char worker_bin[PATH_MAX], address[64], range[32];
   char log_path[PATH_MAX];
   char dir[] = "/tmp/dusk-check-worker-XXXXXX";
   dusk_worker_status ws[4];
   dusk_client *c = NULL;
   dusk_error err = {0};
   size_t n = 0;
-  int fds[2], port, a, taken[3];
+  int a, taken[3];
   pid_t sched, nanny;
   int held;
 
   ck_assert_ptr_nonnull(mkdtemp(dir));
   snprintf(log_path, sizeof log_path, "%s/daemons.log", dir);
-  ck_assert_int_eq(tu_bin_path("dusk-scheduler", sched_bin, sizeof sched_bin),
-                   0);
-  ck_assert_int_eq(tu_bin_path("dusk-worker", worker_bin, sizeof worker_bin),
-                   0);
-  {
-    char *argv[] = {sched_bin, "--port", "0", "--ready-fd", "3", NULL};
-    ck_assert_int_eq(pipe(fds), 0);
-    sched = tu_spawn(argv, log_path, fds[1]);
-    close(fds[1]);
-    ck_assert_int_gt(sched, 0);
-    port = tu_read_ready(fds[0], WAIT_MS);
-    close(fds[0]);
-    ck_assert_msg(port > 0, "dusk-scheduler did not say READY");
-  }
-  snprintf(address, sizeof address, "tcp://127.0.0.1:%d", port);
+  sched = start_scheduler(log_path, worker_bin, address, sizeof address);
   held = hold_range_start(&a);
   snprintf(range, sizeof range, "%d-%d", a, a + SPAN - 1);
   {
@@ -248,7 +257,7 @@ END_TEST
  * bound and the worker would cut the client off as a peer that "does not
  * read" (a part's final fetching many picks from one worker did). */
 START_TEST(test_result_past_the_output_queue_is_served) {
-  char sched_bin[PATH_MAX], worker_bin[PATH_MAX], plugin[PATH_MAX];
+  char worker_bin[PATH_MAX], plugin[PATH_MAX];
   char address[64], log_path[PATH_MAX];
   char dir[] = "/tmp/dusk-check-worker-XXXXXX";
   const char *key = "twenty-megabytes";
@@ -259,29 +268,14 @@ START_TEST(test_result_past_the_output_queue_is_served) {
   dusk_error err = {0};
   void *out = NULL;
   size_t n = 0, len = 0;
-  int fds[2], port;
   pid_t sched, nanny;
 
   ck_assert_ptr_nonnull(g);
   ck_assert_ptr_nonnull(mkdtemp(dir));
   snprintf(log_path, sizeof log_path, "%s/daemons.log", dir);
-  ck_assert_int_eq(tu_bin_path("dusk-scheduler", sched_bin, sizeof sched_bin),
-                   0);
-  ck_assert_int_eq(tu_bin_path("dusk-worker", worker_bin, sizeof worker_bin),
-                   0);
   ck_assert_int_eq(
       tu_bin_path("dusk_example_plugin.so", plugin, sizeof plugin), 0);
-  {
-    char *argv[] = {sched_bin, "--port", "0", "--ready-fd", "3", NULL};
-    ck_assert_int_eq(pipe(fds), 0);
-    sched = tu_spawn(argv, log_path, fds[1]);
-    close(fds[1]);
-    ck_assert_int_gt(sched, 0);
-    port = tu_read_ready(fds[0], WAIT_MS);
-    close(fds[0]);
-    ck_assert_msg(port > 0, "dusk-scheduler did not say READY");
-  }
-  snprintf(address, sizeof address, "tcp://127.0.0.1:%d", port);
+  sched = start_scheduler(log_path, worker_bin, address, sizeof address);
   {
     char *argv[] = {worker_bin,     address,   "--nworkers",  "1",
                     "--plugin",     plugin,    "--max-outbuf", "1048576",
