@@ -1620,6 +1620,8 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
        (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
         (p->how == DUSK_MERGE_INNER &&
          (shows_rows(dusk_plan_result_root(q->plan)) ||
+          /* a sort's top rows: ties in the merge's order */
+          dusk_plan_result_root(q->plan)->kind == DUSK_PLAN_TOPK ||
           q->plan->kind == DUSK_PLAN_TO_CSV ||
           dusk_plan_result_root(q->plan)->kind ==
               DUSK_PLAN_DROP_DUPLICATES)) ||

@@ -2074,8 +2074,10 @@ class DataFrame(_Lazy):
 
     def join(self, other, on=None, how="left", lsuffix="", rsuffix="",
              sort=False, validate=None, npartitions=None, shuffle=None):
-        """pandas' DataFrame.join(other, on=cols) where other is a dusk
-        frame's set_index(keys): each row with other's rows whose index
+        """pandas' DataFrame.join where other is a dusk frame's
+        set_index(keys).
+
+        join(other, on=cols): each row with other's rows whose index
         equals its on columns, keeping this frame's row labels (repeated
         for a row met twice, as pandas') and columns, then other's (its
         index not among them); lsuffix / rsuffix mark the names both
@@ -2084,9 +2086,12 @@ class DataFrame(_Lazy):
         aggregations are exact (pandas 1.5 orders an inner join's rows by
         key, so its rows themselves are refused).  A broadcast join:
         other at most 64 MiB of CSV (the lookup tables join is for);
-        merge on columns for larger ones, how="right" / "outer", or an
-        index-on-index join."""
-        self._need_open("join")
+        merge on columns for larger ones or how="right" / "outer".
+
+        Without on=, of this frame's set_index too: index on index, any
+        how, the frames' merge on their keys (a broadcast or a shuffle
+        join, as merge picks), set_index again - rows as pandas gives
+        them, since both frames are in index order (see _join_indexes)."""
         if isinstance(other, (list, tuple)):
             raise NotImplementedError(
                 "join of a list of frames: join them one at a time")
@@ -2095,11 +2100,6 @@ class DataFrame(_Lazy):
                 "join: other must be a dusk frame's set_index(col) (a "
                 "frame's rows are labelled by their place in their file, "
                 "which no key matches); or merge on columns")
-        if on is None:
-            raise NotImplementedError(
-                "join without on= (index on index): dusk frames are "
-                "labelled by file rows; join(other, on=col), or merge on "
-                "columns")
         if sort or validate is not None or npartitions is not None or \
                 shuffle not in (None, "tasks", "p2p"):
             raise NotImplementedError(
@@ -2108,6 +2108,9 @@ class DataFrame(_Lazy):
         if how not in ("left", "right", "outer", "inner", "cross"):
             raise ValueError(f"join: how must be left, right, outer, inner "
                              f"or cross, not {how!r}")
+        if on is None:
+            return self._join_indexes(other, how, lsuffix, rsuffix)
+        self._need_open("join")
         if how not in ("left", "inner"):
             raise NotImplementedError(
                 f'join how="{how}": dusk joins how="left" or "inner"; merge '
@@ -2141,6 +2144,58 @@ class DataFrame(_Lazy):
         names = [c + lsuffix if c in overlap else c for c in lcols] + \
             [c + rsuffix if c in overlap else c for c in rcols]
         return DataFrame(frame, self._npartitions)[names]
+
+    def _join_indexes(self, other, how, lsuffix, rsuffix):
+        """join of two set_index frames on their indexes (join without
+        on=).  pandas joins two indexes as a merge on their keys, and
+        gives the rows sorted by key where the indexes are not unique and
+        sorted (the left's order otherwise).  A dusk set_index frame is in
+        index order (ties in file order, nulls last), so its rows are
+        pandas' either way: the frames before set_index merged on the
+        keys - left rows in file order, each with its right rows in file
+        order (how="right": right rows, each with its left rows) - then
+        set_index on the key again, whose sort is stable.  An outer or
+        right join's index holds the right's key where the left has
+        none, as the merge's key column on=."""
+        if self._index_of is None:
+            raise NotImplementedError(
+                "join without on= of a frame with no set_index: its rows "
+                "are labelled by their place in their file, which no key "
+                "of other's index matches; set_index(col) this frame too, "
+                "or join(other, on=col)")
+        if how == "cross":
+            raise NotImplementedError(
+                'join how="cross" of two indexes: merge(how="cross") is '
+                "not supported either")
+        lbase, lkeys, ldrop = self._index_of
+        rbase, rkeys, rdrop = other._index_of
+        if not ldrop or not rdrop:
+            raise NotImplementedError(
+                "join of two indexes where one is also a column "
+                "(set_index(drop=False)): set_index with drop=True, or "
+                "merge on columns")
+        if lkeys != rkeys and len(lkeys) == 1 and len(rkeys) == 1:
+            raise NotImplementedError(
+                f"join of the indexes {lkeys[0]!r} and {rkeys[0]!r}: pandas "
+                "names the result's index None, which a dusk set_index "
+                "frame cannot; set_index on columns of the same name "
+                "(rename one first), or merge on columns")
+        if sorted(lkeys) != sorted(rkeys):
+            raise NotImplementedError(
+                f"join of the index levels {lkeys} and {rkeys}: dusk joins "
+                "indexes of the same level names (pandas joins a "
+                "MultiIndex on the levels both have)")
+        lcols = [c for c in lbase.columns if c not in lkeys]
+        rcols = [c for c in rbase.columns if c not in rkeys]
+        overlap = [c for c in lcols if c in rcols]
+        if overlap and not lsuffix and not rsuffix:
+            import pandas as pd
+            raise ValueError("columns overlap but no suffix specified: "
+                             f"{pd.Index(overlap)}")
+        left, right = lbase[lcols + lkeys], rbase[rcols + lkeys]
+        frame = left._frame.merge(right._frame, how, lkeys, lkeys,
+                                  [lsuffix, rsuffix])
+        return DataFrame(frame, self._npartitions).set_index(lkeys)
 
     def dropna(self, how="any", subset=None, thresh=None, axis=0,
                inplace=False, ignore_index=False):

@@ -6,7 +6,8 @@ assigns on right columns, head, to_csv - at partition sizes of 1 KB, 64 KB
 and the default.  And what is refused: unknown keys (with the closest
 name), key dtypes pandas refuses, how="right" / "outer", a right side past
 the broadcast limit, row order of an inner merge.  DataFrame.join of a
-set_index lookup (its labels the left's), and what it refuses."""
+set_index lookup (its labels the left's), an index-on-index join of two
+set_index frames for every how, and what each refuses."""
 import os
 import random
 
@@ -474,6 +475,76 @@ def test_join_of_two_files(client, files, bs, data_dir):
         want.groupby("Borough").size())
 
 
+def sorted_index(pdf, keys):
+    """pandas' frame as a dusk set_index gives it: sorted by the index,
+    ties in file order, nulls last."""
+    return pdf.set_index(keys).sort_index(kind="stable", na_position="last")
+
+
+@pytest.mark.parametrize("how", ["left", "inner", "right", "outer"])
+def test_join_on_indexes_like_pandas(client, files, bs, how, tmp_path):
+    """join of two set_index frames (no on=): pandas' rows for every how -
+    int keys with nulls and ties on both sides (a key met many times
+    gives every pair, in pandas' order), keys only one side has, clashing
+    names suffixed - then head, tail, len, a group-by of the index, a
+    column; a text index; a two-level one; to_csv where it writes."""
+    df, pdf = frames(files, "left", bs)
+    r, pr = dd.read_csv(files["right"]), pd.read_csv(files["right"])
+    got = df.set_index("k").join(r.set_index("k"), how=how, lsuffix="_l",
+                                 rsuffix="_r")
+    want = sorted_index(pdf, "k").join(sorted_index(pr, "k"), how=how,
+                                       lsuffix="_l", rsuffix="_r")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(9), want.head(9))
+    pdt.assert_frame_equal(got.tail(9), want.tail(9))
+    assert len(got) == len(want)
+    pdt.assert_series_equal(got.groupby(level=0).size().compute(),
+                            want.groupby(level=0).size())
+    pdt.assert_series_equal(got.label.compute(), want.label)
+    text = df.set_index("g").join(r.set_index("g"), how=how, lsuffix="_l",
+                                  rsuffix="_r")
+    pdt.assert_frame_equal(
+        text.compute(), sorted_index(pdf, "g").join(
+            sorted_index(pr, "g"), how=how, lsuffix="_l", rsuffix="_r"))
+    # two levels, named alike in another order on the right
+    two = df.set_index(["k", "g"]).join(r.set_index(["g", "k"]), how=how,
+                                        lsuffix="_l", rsuffix="_r")
+    pdt.assert_frame_equal(
+        two.compute(), sorted_index(pdf, ["k", "g"]).join(
+            sorted_index(pr, ["g", "k"]), how=how, lsuffix="_l",
+            rsuffix="_r"))
+    if how == "left":  # a broadcast join, sorted and written by range
+        written = got.to_csv(str(tmp_path / "out"))
+        lines = "".join(open(f, newline="").read().split("\n", 1)[1]
+                        for f in sorted(written))
+        exact = sorted_index(pd.read_csv(files["left"],
+                                         float_precision="round_trip"), "k")
+        assert lines == exact.join(sorted_index(pr, "k"), how=how,
+                                   lsuffix="_l", rsuffix="_r") \
+            .to_csv().split("\n", 1)[1]
+
+
+def test_join_on_indexes_refusals(client, files):
+    df = read(files["left"], None)
+    r = dd.read_csv(files["right"])
+    with pytest.raises(NotImplementedError, match="join without on= of a "
+                       "frame with no set_index"):
+        df.join(r.set_index("k"), rsuffix="_r")
+    with pytest.raises(ValueError, match=r"columns overlap but no suffix "
+                       r"specified: Index\(\['g', 'x'\]"):
+        df.set_index("k").join(r.set_index("k"))
+    with pytest.raises(NotImplementedError, match="indexes 'k' and 'w': "
+                       "pandas names the result's index None"):
+        df.set_index("k").join(r.set_index("w"), rsuffix="_r")
+    with pytest.raises(NotImplementedError, match="drop=False"):
+        df.set_index("k").join(r.set_index("k", drop=False), rsuffix="_r")
+    with pytest.raises(NotImplementedError, match="same level names"):
+        df.set_index(["k", "g"]).join(r.set_index(["k", "w"]),
+                                      rsuffix="_r")
+    with pytest.raises(NotImplementedError, match='how="cross"'):
+        df.set_index("k").join(r.set_index("k"), how="cross", rsuffix="_r")
+
+
 def test_join_refusals(client, files, tmp_path):
     df = read(files["left"], None)
     r = dd.read_csv(files["right"])
@@ -482,8 +553,6 @@ def test_join_refusals(client, files, tmp_path):
         df.join(r.set_index("k"), on="k")
     with pytest.raises(NotImplementedError, match="set_index"):
         df.join(r, on="k")
-    with pytest.raises(NotImplementedError, match="without on="):
-        df.join(r.set_index("k"), rsuffix="_r")
     for how in ("right", "outer"):
         with pytest.raises(NotImplementedError, match=f'join how="{how}"'):
             df.join(r.set_index("k"), on="k", how=how, rsuffix="_r")
