@@ -1581,9 +1581,9 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
     return dusk_error_set(
         err, DUSK_EINVAL,
         p->strategy == DUSK_MERGE_JOIN
-            ? "join how=\"%s\": dusk joins how=\"left\" or \"inner\" "
-              "(a broadcast join, rows labelled as the left's); merge on "
-              "columns for the others"
+            ? "join how=\"%s\" on columns: dusk joins how=\"left\" or "
+              "\"inner\" (rows labelled as the left's); merge on columns, "
+              "or join two set_index frames on their indexes"
             : "merge how=\"%s\" with broadcast=True: a broadcast join keeps "
               "or drops left rows only; leave broadcast out (a shuffle "
               "join)",
@@ -1596,19 +1596,14 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   if ((rc = check_node(q, p->inputs[0], 0, &l, err)) != 0 ||
       (rc = check_node(q, p->inputs[1], 0, &r, err)) != 0)
     goto out;
-  if ((p->strategy == DUSK_MERGE_BROADCAST ||
-       p->strategy == DUSK_MERGE_JOIN) &&
+  if (p->strategy == DUSK_MERGE_BROADCAST &&
       right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) {
     rc = dusk_error_set(
         err, DUSK_EINVAL,
-        "%s: the right side is %.1f MiB of CSV, more than the %llu MiB a "
-        "broadcast join takes; %s",
-        p->strategy == DUSK_MERGE_JOIN ? "join" : "merge",
+        "merge: the right side is %.1f MiB of CSV, more than the %llu MiB "
+        "a broadcast join takes; leave broadcast=True out (a shuffle join)",
         (double)right_bytes(q) / (1 << 20),
-        (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20),
-        p->strategy == DUSK_MERGE_JOIN
-            ? "merge on columns instead (a shuffle join)"
-            : "leave broadcast=True out (a shuffle join)");
+        (unsigned long long)(DUSK_MERGE_MAX_RIGHT_BYTES >> 20));
     goto out;
   }
   /* an inner merge's rows are in pandas' order only from a shuffle join
@@ -1616,6 +1611,10 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
    * left - so are the first rows drop_duplicates keeps */
   q->shuffle_merge =
       p->strategy == DUSK_MERGE_SHUFFLE ||
+      /* a DataFrame.join past the broadcast join's limit: a shuffle join
+       * whose rows keep their left rows' labels (dfops.c JOIN_LABEL_BITS) */
+      (p->strategy == DUSK_MERGE_JOIN &&
+       right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) ||
       (p->strategy == DUSK_MERGE_AUTO &&
        (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
         (p->how == DUSK_MERGE_INNER &&
@@ -1847,7 +1846,8 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
 static int check_merge_order(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const char *what = NULL;
-  if (q->merge != NULL && q->shuffle_merge)
+  if (q->merge != NULL && q->shuffle_merge &&
+      q->merge->strategy != DUSK_MERGE_JOIN)
     return check_shuffle_result(q, err);
   if (q->merge != NULL && q->merge->strategy == DUSK_MERGE_JOIN &&
       r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0)
@@ -1859,7 +1859,8 @@ static int check_merge_order(const sched_query *q, dusk_error *err) {
         "meets twice keeps one label for both, which the first-row pass "
         "cannot tell apart; merge on columns, then drop_duplicates");
   if (q->merge == NULL || q->merge->how != DUSK_MERGE_INNER)
-    return 0;
+    return q->merge != NULL && q->shuffle_merge ? check_shuffle_result(q, err)
+                                                : 0;
   if (!dusk_plan_is_terminal(r->kind))
     what = "its rows";  /* (head(0), the columns, shows no order) */
   else if ((r->kind == DUSK_PLAN_HEAD && r->n > 0) ||
@@ -1873,7 +1874,7 @@ static int check_merge_order(const sched_query *q, dusk_error *err) {
     if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
       what = dusk_agg_name(r->aggs[a].fn);
   if (what == NULL)
-    return 0;
+    return q->shuffle_merge ? check_shuffle_result(q, err) : 0;
   {
     const char *kind =
         q->merge->strategy == DUSK_MERGE_JOIN ? "join" : "merge";

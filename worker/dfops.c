@@ -2345,6 +2345,18 @@ static uint64_t right_label(const step *st, uint32_t tr) {
  * every left row's group, by the key's first right row. */
 #define RIGHT_ONLY_GROUP ((uint64_t)1 << 62)
 
+/* A DataFrame.join's rows (the merge's strategy DUSK_MERGE_JOIN) keep
+ * their left row's label, as pandas' join does.  In a shuffle join a
+ * left row's order (lord) is then (its file << JOIN_LABEL_BITS | its
+ * label), which orders the left rows as their scans do - so how="left"'s
+ * order groups are the rows' labels, which the final reads back
+ * (head_output); files below JOIN_LABEL_FILES keep every group under
+ * RIGHT_ONLY_GROUP.  (An inner join's group is its key's first left row,
+ * not each row's: its rows are refused, scheduler/query.c.) */
+#define JOIN_LABEL_BITS 40
+#define JOIN_LABEL_MASK (((uint64_t)1 << JOIN_LABEL_BITS) - 1)
+#define JOIN_LABEL_FILES ((uint64_t)1 << 21)
+
 /* A shuffle join's order group (join_order) of the emit rows left row r
  * of b gives - lord its order (left scan << 32 | row), e its index entry,
  * tr its right row (how right, a unique key) - as pandas 1.5 orders a
@@ -2429,8 +2441,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   bool left = st->node->how == DUSK_MERGE_LEFT ||
               st->node->how == DUSK_MERGE_OUTER,
        unmatched = false;
-  /* a join's rows keep their left row's label (its ordinal) */
-  bool keep = st->node->strategy == DUSK_MERGE_JOIN;
+  /* a join's rows keep their left row's label (its ordinal); in a
+   * shuffle join's order (join_order) the label is in the group and the
+   * ordinal is the row's place, as a merge's */
+  bool keep = st->node->strategy == DUSK_MERGE_JOIN && !p->join_order;
   size_t nr = st->node->csv.ndtypes;
   int rc;
   if ((rc = dusk_join_probe(x, b, st->lkeys, p->mentries, &p->mkey)) != 0)
@@ -4917,6 +4931,105 @@ static int join_dedup_shrink(pipeline *p, bool last, dusk_error *err) {
   return 0;
 }
 
+/* A range's first label: the rows of the ranges before it in its file
+ * (of any file, across), as a frame's rows are labelled. */
+typedef struct range_base {
+  int64_t index, rows;
+} range_base;
+
+static int cmp_range_base(const void *x, const void *y) {
+  const range_base *a = x, *b = y;
+  return (a->index > b->index) - (a->index < b->index);
+}
+
+/* Every range of rg (a ranges table) with its first label, sorted by
+ * index for bsearch (cmp_range_base): the rows of the ranges of lower
+ * index in its file - in every file before it too when across (a
+ * merge's rows, numbered anew).  *nb of them; the caller frees. */
+static range_base *range_bases(const dusk_table *rg, bool across,
+                               size_t *nb) {
+  size_t n = rg->nrows;
+  range_base *bases = dusk_xcalloc(n + 1, sizeof *bases);
+  int64_t total = 0;
+  for (size_t k = 0; k < n; k++) {
+    bases[k].index = rg->cols[DUSK_RANGES_INDEX].i64[k];
+    bases[k].rows = rg->cols[DUSK_RANGES_ROWS].i64[k];
+  }
+  qsort(bases, n, sizeof *bases, cmp_range_base);
+  for (size_t k = 0; k < n; k++) {
+    int64_t rows_k = bases[k].rows;
+    if (k > 0 && !across &&
+        (bases[k].index >> 32) != (bases[k - 1].index >> 32))
+      total = 0;
+    bases[k].rows = total; /* now: the rows before it */
+    total += rows_k;
+  }
+  *nb = n;
+  return bases;
+}
+
+/* A DataFrame.join's left labels in a shuffle join: each left range's
+ * first label (range_bases, file by file) from the ranges rows of
+ * op_df_join's left inputs first..first+nleft - every part gets each
+ * left scan's.  *bases (sorted, *nb of them) for bsearch; the caller
+ * frees it. */
+static int join_left_bases(const dusk_op_call *call, size_t first,
+                           size_t nleft, range_base **bases, size_t *nb,
+                           dusk_error *err) {
+  dusk_table *all = dusk_ranges_table_new();
+  int rc = all == NULL ? dusk_error_set(err, DUSK_ENOMEM,
+                                        "df_join: out of memory")
+                       : 0;
+  for (size_t i = 0; rc == 0 && i < nleft; i++) {
+    dusk_slice rs, ps;
+    dusk_table *rg = NULL;
+    if ((rc = dusk_partial_decode(call->inputs[first + i], &rs, &ps,
+                                  err)) == 0 &&
+        (rc = dusk_table_decode(rs, &rg, err)) == 0 &&
+        (rc = dusk_ranges_table_check(rg, err)) == 0 &&
+        (rc = dusk_table_append_rows(all, rg, 0, rg->nrows)) != 0)
+      dusk_error_set(err, rc, "df_join: %s", dusk_strerror(rc));
+    dusk_table_free(rg);
+  }
+  if (rc == 0)
+    *bases = range_bases(all, false, nb);
+  dusk_table_free(all);
+  return rc;
+}
+
+/* The left order (lord) of a DataFrame.join's left row in a shuffle join:
+ * (file << JOIN_LABEL_BITS | label), its label the first label of its
+ * range (in bases, *nb of them) plus its ordinal.  *last caches the
+ * range found last (the rows of a pick share one).  0, or DUSK_EINVAL
+ * naming the row. */
+static int join_label_order(const range_base *bases, size_t nb,
+                            int64_t range, int64_t ordinal,
+                            const range_base **last, uint64_t *lord,
+                            dusk_error *err) {
+  uint64_t file = (uint64_t)range >> 32, label;
+  if (*last == NULL || (*last)->index != range) {
+    range_base key;
+    key.index = range;
+    key.rows = 0;
+    *last = bsearch(&key, bases, nb, sizeof *bases, cmp_range_base);
+  }
+  if (*last == NULL)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "df_join: a left row of range %lld, which no "
+                          "left input's ranges hold",
+                          (long long)range);
+  label = (uint64_t)(*last)->rows + (uint64_t)ordinal;
+  if (range < 0 || ordinal < 0 || file >= JOIN_LABEL_FILES ||
+      label > JOIN_LABEL_MASK)
+    return dusk_error_set(err, DUSK_EINVAL,
+                          "df_join: the join's left row %lld of file %llu "
+                          "is past the 2^40 rows or 2^21 files a shuffle "
+                          "join labels",
+                          (long long)label, (unsigned long long)file);
+  *lord = file << JOIN_LABEL_BITS | label;
+  return 0;
+}
+
 /* df_join: part j of a shuffle merge.  Inputs: each left scan's rows of
  * the part (df_pick of df_join_split), then the part's right table (the
  * df_final of the right's picks).  The left rows go through the merge
@@ -4949,6 +5062,9 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   bool quantiles, cut_rows;
   uint64_t *cut_group = NULL, *cut_place = NULL;
   uint32_t ncuts = 0, *which = NULL;
+  range_base *lbases = NULL; /* a DataFrame.join's left ranges' labels */
+  const range_base *lbase = NULL;
+  size_t nlbases = 0;
   (void)api;
   memset(&p, 0, sizeof p);
   memset(&ctx, 0, sizeof ctx);
@@ -5061,6 +5177,12 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   nleft = call->ninputs - 1 - first;
+  /* a DataFrame.join's rows in order: labelled by their left rows' */
+  if (ctx.row_ranges != NULL &&
+      p.steps[p.merge_step].node->strategy == DUSK_MERGE_JOIN &&
+      (rc = join_left_bases(call, first, nleft, &lbases, &nlbases, &err)) !=
+          0)
+    goto failed;
   for (size_t i = 0; i < nleft; i++) {
     const step *st = &p.steps[p.merge_step];
     dusk_slice rs;
@@ -5104,7 +5226,15 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       }
       for (size_t r = 0; r < n; r++)
         ctx.row_ordinals[r] = (uint64_t)ord[r];
-      for (size_t r = 0; ctx.row_ranges != NULL && r < n; r++) {
+      for (size_t r = 0; lbases != NULL && r < n; r++) {
+        const int64_t *range =
+            t->cols[dusk_rows_range_col(t->ncols)].i64 + from;
+        if ((rc = join_label_order(lbases, nlbases, range[r], ord[r],
+                                   &lbase, &ctx.row_ranges[r], &err)) != 0)
+          goto failed;
+      }
+      for (size_t r = 0; ctx.row_ranges != NULL && lbases == NULL && r < n;
+           r++) {
         /* the left row's order: its scan (inputs come in left order),
          * then its row */
         if (ord[r] < 0 || ord[r] > (int64_t)UINT32_MAX ||
@@ -5230,6 +5360,7 @@ out:
   free(cut_group);
   free(cut_place);
   free(which);
+  free(lbases);
   pipeline_destroy(&p);
   return rc;
 }
@@ -5764,14 +5895,6 @@ static bool chain_merges(const dusk_plan *root) {
   return false;
 }
 
-typedef struct range_base {
-  int64_t index, rows;
-} range_base;
-
-static int cmp_range_base(const void *x, const void *y) {
-  const range_base *a = x, *b = y;
-  return (a->index > b->index) - (a->index < b->index);
-}
 
 /* labels[r] of a shuffle join's rows (group __range, place __row, in
  * that order) that a step after the merge thinned: from the group list
@@ -5845,6 +5968,16 @@ static int join_survivor_labels(const dusk_table *rg, const dusk_table *rows,
   return rc;
 }
 
+/* Whether root's rows leave a DataFrame.join (their labels the left
+ * rows'). */
+static bool chain_join(const dusk_plan *root) {
+  for (const dusk_plan *s = root; s != NULL;
+       s = s->ninputs > 0 ? s->inputs[0] : NULL)
+    if (s->kind == DUSK_PLAN_MERGE)
+      return s->strategy == DUSK_MERGE_JOIN;
+  return false;
+}
+
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out,
                        dusk_error *err) {
   size_t nc = rows->ncols - DUSK_ROWS_NEXTRA, nb;
@@ -5867,6 +6000,17 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out,
     return rc;
   free(res->cols[0].name);
   res->cols[0].name = dusk_xstrdup("");
+  if (join_rows(rg) && chain_join(m->p.root)) {
+    /* a DataFrame.join's rows in a shuffle join: the left row's label is
+     * in the order group (JOIN_LABEL_BITS), whatever steps followed */
+    const int64_t *grp = rows->cols[dusk_rows_range_col(rows->ncols)].i64;
+    for (size_t r = 0; r < rows->nrows; r++) {
+      res->cols[0].i64[r] = (int64_t)((uint64_t)grp[r] & JOIN_LABEL_MASK);
+      res->cols[0].valid[r] = 1;
+    }
+    *out = res;
+    return 0;
+  }
   if (join_rows(rg) &&
       !rg->cols[DUSK_RANGES_GROUPS].valid[0]) {
     /* a shuffle join's rows, in pandas' order, no step after the merge
@@ -5900,20 +6044,7 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out,
   /* Each range's first label: the rows of earlier ranges of its file (of
    * any file after a merge), from the ranges sorted by index - a sorted
    * frame's gathered rows come in any range order. */
-  nb = rg->nrows;
-  bases = dusk_xcalloc(nb + 1, sizeof *bases);
-  for (size_t k = 0; k < nb; k++) {
-    bases[k].index = rg->cols[DUSK_RANGES_INDEX].i64[k];
-    bases[k].rows = rg->cols[DUSK_RANGES_ROWS].i64[k];
-  }
-  qsort(bases, nb, sizeof *bases, cmp_range_base);
-  for (size_t k = 0, total = 0; k < nb; k++) {
-    int64_t rows_k = bases[k].rows;
-    if (k > 0 && !across && (bases[k].index >> 32) != (bases[k - 1].index >> 32))
-      total = 0;
-    bases[k].rows = (int64_t)total; /* now: the rows before it */
-    total += (size_t)rows_k;
-  }
+  bases = range_bases(rg, across, &nb);
   ranges = &rows->cols[dusk_rows_range_col(rows->ncols)];
   within = &rows->cols[dusk_rows_row_col(rows->ncols)];
   for (size_t r = 0; r < rows->nrows; r++) {

@@ -2084,9 +2084,10 @@ class DataFrame(_Lazy):
         hold (pandas refuses overlapping names without them).  how="left"
         gives every row in its order; "inner" keeps the rows met, whose
         aggregations are exact (pandas 1.5 orders an inner join's rows by
-        key, so its rows themselves are refused).  A broadcast join:
-        other at most 64 MiB of CSV (the lookup tables join is for);
-        merge on columns for larger ones or how="right" / "outer".
+        key, so its rows themselves are refused).  A broadcast join when
+        other is at most 64 MiB of CSV (the lookup tables join is for),
+        a shuffle join past that, its rows labelled the same way; merge
+        on columns for how="right" / "outer".
 
         Without on=, of this frame's set_index too: index on index, any
         how, the frames' merge on their keys (a broadcast or a shuffle
@@ -2113,8 +2114,9 @@ class DataFrame(_Lazy):
         self._need_open("join")
         if how not in ("left", "inner"):
             raise NotImplementedError(
-                f'join how="{how}": dusk joins how="left" or "inner"; merge '
-                "on columns for the others")
+                f'join how="{how}" on columns: dusk joins how="left" or '
+                '"inner" there (rows labelled as this frame\'s); merge on '
+                "columns, or join two set_index frames on their indexes")
         base, rkeys, rdrop = other._index_of
         on = [on] if isinstance(on, str) else list(on)
         if len(on) != len(rkeys):

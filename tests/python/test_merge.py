@@ -475,6 +475,61 @@ def test_join_of_two_files(client, files, bs, data_dir):
         want.groupby("Borough").size())
 
 
+def write_big_lookup(path):
+    """A lookup past the broadcast join's 64 MiB: keys 0..19 twice, then
+    one row per key to 67,500, a null key; w (int) and a long pad."""
+    with open(path, "w") as f:
+        f.write("key,w,pad\n")
+        pad = "p" * 1000
+        for i in range(67540):
+            key = i // 2 if i < 40 else i - 20
+            f.write(f"{key},{i * 3},{pad}\n")
+        f.write(f",-1,{pad}\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def big_lookup(tmp_path_factory):
+    return write_big_lookup(tmp_path_factory.mktemp("join") / "big.csv")
+
+
+def test_join_past_the_broadcast_limit(client, files, bs, big_lookup,
+                                       tmp_path):
+    """join(other, on=) of a lookup past 64 MiB: a shuffle join whose rows
+    keep this frame's labels (a row met twice repeats its label) in its
+    order - computed, head, tail, after a filter, a sort's top rows and
+    to_csv byte for byte; the labels of a concat's files restart at 0;
+    an inner join aggregates, its rows refused as the broadcast's are."""
+    df, pdf = frames(files, "left", bs)
+    big = dd.read_csv(big_lookup).set_index("key")
+    pbig = pd.read_csv(big_lookup).set_index("key")
+    got = df.join(big, on="k")
+    want = pdf.join(pbig, on="k")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(11), want.head(11))
+    pdt.assert_frame_equal(got.tail(11), want.tail(11))
+    kept = got[got.y > 1]
+    pdt.assert_frame_equal(kept.compute(), want[want.y > 1])
+    pdt.assert_frame_equal(got.sort_values("w").head(6),
+                           want.sort_values("w", kind="stable").head(6))
+    pdt.assert_series_equal(got.w.compute(), want.w)
+    written = kept[["k", "x", "w"]].to_csv(str(tmp_path / "out"))
+    text = "".join(open(f, newline="").read().split("\n", 1)[1]
+                   for f in sorted(written))
+    assert text == want[want.y > 1][["k", "x", "w"]].to_csv() \
+        .split("\n", 1)[1]
+    both = dd.concat([df, df[df.x > 0]]).join(big, on="k")
+    pdt.assert_frame_equal(
+        both.compute(), pd.concat([pdf, pdf[pdf.x > 0]]).join(pbig, on="k"))
+    inner = df.join(big, on="k", how="inner")
+    pinner = pdf.join(pbig, on="k", how="inner")
+    assert len(inner) == len(pinner)
+    pdt.assert_series_equal(inner.groupby("g").w.sum().compute(),
+                            pinner.groupby("g").w.sum())
+    with pytest.raises(Exception, match="head of an inner join"):
+        inner.head()
+
+
 def sorted_index(pdf, keys):
     """pandas' frame as a dusk set_index gives it: sorted by the index,
     ties in file order, nulls last."""
@@ -566,7 +621,3 @@ def test_join_refusals(client, files, tmp_path):
             ["g_r"]).compute()
     with pytest.raises(Exception, match="head of an inner join"):
         df.join(r.set_index("k"), on="k", how="inner", rsuffix="_r").head()
-    big = write_big(tmp_path / "big.csv", "key")
-    with pytest.raises(dusk.DuskError, match=r"join: the right side is "
-                       r"64\.\d MiB.*merge on columns instead"):
-        len(df.join(dd.read_csv(str(big)).set_index("key"), on="k"))
