@@ -165,7 +165,7 @@ struct sched_query {
   bool persist, persisted_ok;
   char **kept;
   size_t nkept;
-  /* Keys to mark stay once submitted (split_out's scans). */
+  /* Keys to mark stay once submitted (stay_where_made). */
   char **stay;
   size_t nstay;
 };
@@ -3087,6 +3087,20 @@ static void add_picks(sched_query *q, specs *sp, const size_t *splits,
            picks);
 }
 
+/* Pins the results of the tasks sp's specs idx[0..n) make to the worker
+ * that makes them: copies of their keys go to q->stay, which
+ * lower_and_submit marks stay (sched_task.stay) once the submission made
+ * the tasks, so their dependents run where they are.  For a result that
+ * many tasks each read a part of (a scan's partial, a split): moving it
+ * whole would cost more than waiting for its holder.  (The marks are set
+ * together after the submission: the order of q->stay is no matter.) */
+static void stay_where_made(sched_query *q, const specs *sp,
+                            const size_t *idx, size_t n) {
+  q->stay = dusk_xrealloc(q->stay, (q->nstay + n + 1) * sizeof *q->stay);
+  for (size_t i = 0; i < n; i++)
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[idx[i]]);
+}
+
 /* A groupby's split_out (plan.h): the scans' partials (in level) are each
  * cut by key hash into nparts parts (df_split, where the partial is);
  * part j of every scan goes through a combine tree of its own to a
@@ -3121,9 +3135,7 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
   set_deps(sp, idx, parts, nparts);
   /* the scans' partials stay where they are made: each is read nparts
    * times, a part at a time */
-  q->stay = dusk_xrealloc(q->stay, (q->nstay + nlevel + 1) * sizeof *q->stay);
-  for (size_t i = 0; i < nlevel; i++)
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+  stay_where_made(q, sp, level, nlevel);
   free(parts);
   free(split);
 }
@@ -3254,12 +3266,8 @@ static size_t *add_dedup_shuffle(sched_query *q, specs *sp,
   }
   /* the key partials are split where they are made, and each split is
    * picked apart where it is */
-  q->stay = dusk_xrealloc(q->stay,
-                          (q->nstay + 2 * nlevel + 1) * sizeof *q->stay);
-  for (size_t i = 0; i < nlevel; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
-  }
+  stay_where_made(q, sp, level, nlevel);
+  stay_where_made(q, sp, splits, nlevel);
   dusk_buf_destroy(&args);
   free(splits);
   free(picks);
@@ -3352,12 +3360,8 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
   set_deps(sp, idx, parts, nparts);
   /* partials are sampled and split where they are made, and each split
    * is picked apart where it is */
-  q->stay = dusk_xrealloc(q->stay,
-                          (q->nstay + 2 * nlevel + 1) * sizeof *q->stay);
-  for (size_t i = 0; i < nlevel; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
-  }
+  stay_where_made(q, sp, level, nlevel);
+  stay_where_made(q, sp, splits, nlevel);
 out: /* (args went to the last spec made with it, or holds nothing) */
   free(samples);
   free(splits);
@@ -3450,9 +3454,7 @@ static void add_shuffle_to_csv(sched_query *q, specs *sp, size_t *joins,
   idx = add_spec(sp, q->final_key, DUSK_DF_GATHER, &args);
   set_deps(sp, idx, files, nparts);
   /* each join's rows are cut where they are made, and picked apart there */
-  q->stay = dusk_xrealloc(q->stay, (q->nstay + nparts + 1) * sizeof *q->stay);
-  for (uint32_t j = 0; j < nparts; j++)
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[joins[j]]);
+  stay_where_made(q, sp, joins, nparts);
   free(picks);
   free(files);
 }
@@ -3574,16 +3576,10 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
 done:
   /* the scans' rows are split where they are made, and each split is
    * picked apart where it is */
-  q->stay = dusk_xrealloc(q->stay, (q->nstay + 2 * (nl + nr) + 1) *
-                                       sizeof *q->stay);
-  for (size_t i = 0; i < nr; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[rlevel[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[rsplit[i]]);
-  }
-  for (size_t i = 0; i < nl; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[llevel[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[lsplit[i]]);
-  }
+  stay_where_made(q, sp, rlevel, nr);
+  stay_where_made(q, sp, rsplit, nr);
+  stay_where_made(q, sp, llevel, nl);
+  stay_where_made(q, sp, lsplit, nl);
   free(rlevel);
   free(llevel);
   free(rsplit);
