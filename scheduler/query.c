@@ -165,7 +165,7 @@ struct sched_query {
   bool persist, persisted_ok;
   char **kept;
   size_t nkept;
-  /* Keys to mark stay once submitted (split_out's scans). */
+  /* Keys to mark stay once submitted (stay_where_made). */
   char **stay;
   size_t nstay;
 };
@@ -3013,14 +3013,26 @@ static void add_scans(sched_query *q, specs *sp, int round,
   }
 }
 
-/* The tail tasks' arguments (dftask.h) into out, replacing its bytes;
- * nparts > 0 for a split_out part's tasks; positions for a shuffle
- * merge's right final, whose rows are labelled by their place across
- * every right file (dftask.h), which orders them for the joins (how
- * right / outer). */
+/* encode_args' flags: which of dusk_tail_args' bools are set (dftask.h
+ * says what each does; the values are those of its encoded flags). */
+enum {
+  /* a shuffle merge's right final: its rows labelled by their place
+   * across every right file, which orders them for the joins (how right
+   * / outer) */
+  TAIL_POSITIONS = 1,
+  TAIL_STAGE_FIRST = 2, /* a shuffle join's second round (its stage) */
+  TAIL_GROUPS = 4,      /* a shuffle merge's to_csv: its count round */
+  TAIL_WRITE_PART = 8   /* ... and its files' finals and their gather */
+};
+
+/* The tail tasks' arguments (dftask.h) into out, replacing its bytes:
+ * plan, nulls (NULL for none), part of nparts (nparts > 0 for a split
+ * part's or a shuffle part's tasks, else 0 and 0) and flags, a set of
+ * TAIL_* (0 for none).  Every dusk_tail_args the scheduler sends is made
+ * here, so a field added to it is set in one place. */
 static void encode_args(dusk_buf *out, const dusk_buf *plan,
                         const dusk_buf *nulls, uint32_t part,
-                        uint32_t nparts, bool positions) {
+                        uint32_t nparts, unsigned flags) {
   dusk_tail_args a;
   memset(&a, 0, sizeof a);
   a.plan.ptr = plan->data;
@@ -3029,7 +3041,10 @@ static void encode_args(dusk_buf *out, const dusk_buf *plan,
   a.nulls.len = nulls != NULL ? nulls->len : 0;
   a.part = part;
   a.nparts = nparts;
-  a.positions = positions;
+  a.positions = (flags & TAIL_POSITIONS) != 0;
+  a.stage_first = (flags & TAIL_STAGE_FIRST) != 0;
+  a.groups = (flags & TAIL_GROUPS) != 0;
+  a.write_part = (flags & TAIL_WRITE_PART) != 0;
   out->len = 0;
   dusk_xcheck(dusk_tail_args_encode(&a, out));
 }
@@ -3037,12 +3052,7 @@ static void encode_args(dusk_buf *out, const dusk_buf *plan,
 static void encode_part_args(dusk_buf *out, const dusk_buf *plan,
                              const dusk_buf *nulls, uint32_t part,
                              uint32_t nparts) {
-  encode_args(out, plan, nulls, part, nparts, false);
-}
-
-static void encode_positions_args(dusk_buf *out, const dusk_buf *plan,
-                                  const dusk_buf *nulls) {
-  encode_args(out, plan, nulls, 0, 0, true);
+  encode_args(out, plan, nulls, part, nparts, 0);
 }
 
 static void encode_tail_args(dusk_buf *out, const dusk_buf *plan,
@@ -3080,6 +3090,20 @@ static void add_picks(sched_query *q, specs *sp, const size_t *splits,
            picks);
 }
 
+/* Pins the results of the tasks sp's specs idx[0..n) make to the worker
+ * that makes them: copies of their keys go to q->stay, which
+ * lower_and_submit marks stay (sched_task.stay) once the submission made
+ * the tasks, so their dependents run where they are.  For a result that
+ * many tasks each read a part of (a scan's partial, a split): moving it
+ * whole would cost more than waiting for its holder.  (The marks are set
+ * together after the submission: the order of q->stay is no matter.) */
+static void stay_where_made(sched_query *q, const specs *sp,
+                            const size_t *idx, size_t n) {
+  q->stay = dusk_xrealloc(q->stay, (q->nstay + n + 1) * sizeof *q->stay);
+  for (size_t i = 0; i < n; i++)
+    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[idx[i]]);
+}
+
 /* A groupby's split_out (plan.h): the scans' partials (in level) are each
  * cut by key hash into nparts parts (df_split, where the partial is);
  * part j of every scan goes through a combine tree of its own to a
@@ -3114,9 +3138,7 @@ static void add_split_out(sched_query *q, specs *sp, const size_t *level,
   set_deps(sp, idx, parts, nparts);
   /* the scans' partials stay where they are made: each is read nparts
    * times, a part at a time */
-  q->stay = dusk_xrealloc(q->stay, (q->nstay + nlevel + 1) * sizeof *q->stay);
-  for (size_t i = 0; i < nlevel; i++)
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
+  stay_where_made(q, sp, level, nlevel);
   free(parts);
   free(split);
 }
@@ -3247,12 +3269,8 @@ static size_t *add_dedup_shuffle(sched_query *q, specs *sp,
   }
   /* the key partials are split where they are made, and each split is
    * picked apart where it is */
-  q->stay = dusk_xrealloc(q->stay,
-                          (q->nstay + 2 * nlevel + 1) * sizeof *q->stay);
-  for (size_t i = 0; i < nlevel; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
-  }
+  stay_where_made(q, sp, level, nlevel);
+  stay_where_made(q, sp, splits, nlevel);
   dusk_buf_destroy(&args);
   free(splits);
   free(picks);
@@ -3345,12 +3363,8 @@ static void add_range_sort(sched_query *q, specs *sp, const size_t *level,
   set_deps(sp, idx, parts, nparts);
   /* partials are sampled and split where they are made, and each split
    * is picked apart where it is */
-  q->stay = dusk_xrealloc(q->stay,
-                          (q->nstay + 2 * nlevel + 1) * sizeof *q->stay);
-  for (size_t i = 0; i < nlevel; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[level[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[splits[i]]);
-  }
+  stay_where_made(q, sp, level, nlevel);
+  stay_where_made(q, sp, splits, nlevel);
 out: /* (args went to the last spec made with it, or holds nothing) */
   free(samples);
   free(splits);
@@ -3395,17 +3409,10 @@ static void add_second_joins(sched_query *q, specs *sp, size_t *joins,
                              const char *name) {
   char key[192];
   for (uint32_t j = 0; j < nparts; j++) {
-    dusk_tail_args a;
     dusk_buf args;
     size_t *deps = &again[(size_t)j * (nl + 2)];
-    memset(&a, 0, sizeof a);
-    a.plan.ptr = plan->data;
-    a.plan.len = plan->len;
-    a.part = j;
-    a.nparts = nparts;
-    a.stage_first = true;
     dusk_buf_init(&args);
-    dusk_xcheck(dusk_tail_args_encode(&a, &args));
+    encode_args(&args, plan, NULL, j, nparts, TAIL_STAGE_FIRST);
     deps[0] = stage;
     snprintf(key, sizeof key, "%s/%s-%u", q->final_key, name, j);
     joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args); /* (owns args) */
@@ -3433,7 +3440,6 @@ static void add_shuffle_to_csv(sched_query *q, specs *sp, size_t *joins,
   size_t *files = dusk_xcalloc(nparts + 1, sizeof *files), cuts, idx;
   char key[192];
   dusk_buf args;
-  dusk_tail_args a;
   dusk_buf_init(&args);
   encode_part_args(&args, qcount, NULL, 0, nparts);
   snprintf(key, sizeof key, "%s/cuts", q->final_key);
@@ -3442,32 +3448,16 @@ static void add_shuffle_to_csv(sched_query *q, specs *sp, size_t *joins,
   add_second_joins(q, sp, joins, again, nl, nparts, qrows, cuts, "join");
   for (uint32_t w = 0; w < nparts; w++) {
     add_picks(q, sp, joins, nparts, "write", w, nparts, qrows, picks);
-    memset(&a, 0, sizeof a);
-    a.plan.ptr = qtail->data;
-    a.plan.len = qtail->len;
-    a.nulls.ptr = nulls->data;
-    a.nulls.len = nulls->len;
-    a.part = w;
-    a.nparts = nparts;
-    a.write_part = true;
-    args.len = 0;
-    dusk_xcheck(dusk_tail_args_encode(&a, &args));
+    encode_args(&args, qtail, nulls, w, nparts, TAIL_WRITE_PART);
     snprintf(key, sizeof key, "%s/part-%u", q->final_key, w);
     files[w] = add_combine_tree(sp, picks, nparts, nparts, &args, key, key,
                                 DUSK_DF_FINAL);
   }
-  memset(&a, 0, sizeof a);
-  a.plan.ptr = qtail->data;
-  a.plan.len = qtail->len;
-  a.write_part = true;
-  args.len = 0;
-  dusk_xcheck(dusk_tail_args_encode(&a, &args));
+  encode_args(&args, qtail, NULL, 0, 0, TAIL_WRITE_PART);
   idx = add_spec(sp, q->final_key, DUSK_DF_GATHER, &args);
   set_deps(sp, idx, files, nparts);
   /* each join's rows are cut where they are made, and picked apart there */
-  q->stay = dusk_xrealloc(q->stay, (q->nstay + nparts + 1) * sizeof *q->stay);
-  for (uint32_t j = 0; j < nparts; j++)
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[joins[j]]);
+  stay_where_made(q, sp, joins, nparts);
   free(picks);
   free(files);
 }
@@ -3543,25 +3533,16 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
   for (uint32_t j = 0; j < nparts; j++) {
     size_t right;
     add_picks(q, sp, rsplit, nr, "right", j, nparts, &qtail, picks);
-    encode_positions_args(&args, &rtail, &rnulls);
+    encode_args(&args, &rtail, &rnulls, 0, 0, TAIL_POSITIONS);
     snprintf(key, sizeof key, "%s/right-%u", q->final_key, j);
     right = add_combine_tree(sp, picks, nr, fanin, &args, key, key,
                              DUSK_DF_FINAL);
     add_picks(q, sp, lsplit, nl, "left", j, nparts, &qtail, picks);
     picks[nl] = right; /* the right table: the join's last input */
-    if (write) { /* the count round: rows numbered, group lists sent */
-      dusk_tail_args a;
-      memset(&a, 0, sizeof a);
-      a.plan.ptr = qcount.data;
-      a.plan.len = qcount.len;
-      a.part = j;
-      a.nparts = nparts;
-      a.groups = true;
-      args.len = 0;
-      dusk_xcheck(dusk_tail_args_encode(&a, &args));
-    } else {
+    if (write) /* the count round: rows numbered, group lists sent */
+      encode_args(&args, &qcount, NULL, j, nparts, TAIL_GROUPS);
+    else
       encode_part_args(&args, &qtail, NULL, j, nparts);
-    }
     snprintf(key, sizeof key, "%s/%s-%u", q->final_key,
              write ? "groups" : "join", j);
     joins[j] = add_spec(sp, key, DUSK_DF_JOIN, &args);
@@ -3598,16 +3579,10 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
 done:
   /* the scans' rows are split where they are made, and each split is
    * picked apart where it is */
-  q->stay = dusk_xrealloc(q->stay, (q->nstay + 2 * (nl + nr) + 1) *
-                                       sizeof *q->stay);
-  for (size_t i = 0; i < nr; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[rlevel[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[rsplit[i]]);
-  }
-  for (size_t i = 0; i < nl; i++) {
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[llevel[i]]);
-    q->stay[q->nstay++] = dusk_xstrdup(sp->keys[lsplit[i]]);
-  }
+  stay_where_made(q, sp, rlevel, nr);
+  stay_where_made(q, sp, rsplit, nr);
+  stay_where_made(q, sp, llevel, nl);
+  stay_where_made(q, sp, lsplit, nl);
   free(rlevel);
   free(llevel);
   free(rsplit);

@@ -7666,6 +7666,31 @@ static int value_counts_result(const dusk_plan *vc, const dusk_hashagg *agg,
   return 0;
 }
 
+/* The prologue of the ops that merge partials and check their ranges
+ * as a final does (df_final, df_offsets, df_bounds, df_join_cuts):
+ * decodes the call's tail args into *m, merges every input into it and
+ * verifies the merged ranges (verify_ranges).  0 when they hold, with
+ * *cut the last range index that counts.  Otherwise 1: the call has
+ * failed - with the decoding's or a merge's error, or as verify_ranges
+ * fails it - and *rc is what the op returns.  Either way the caller
+ * destroys *m (merger_destroy).  remove_written: when the ranges do not
+ * hold, a to_csv's final first removes the part files its inputs wrote
+ * (remove_parts); not on a decoding or merge error, which leaves them. */
+static int merger_open(merger *m, dusk_op_call *call, bool remove_written,
+                       int *rc, int64_t *cut) {
+  dusk_error err = {0};
+  if ((*rc = merger_init(m, call->args, &err)) != 0 ||
+      (*rc = merge_inputs(m, call, &err)) != 0) {
+    *rc = fail(call, &err);
+    return 1;
+  }
+  if (verify_ranges(m, call, rc, cut) == 0)
+    return 0;
+  if (remove_written && m->p.terminal == DUSK_PLAN_TO_CSV)
+    remove_parts(m);
+  return 1;
+}
+
 static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   merger m;
   dusk_error err = {0};
@@ -7673,12 +7698,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   int64_t cut = INT64_MAX;
   int rc;
   (void)api;
-  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
-      (rc = merge_inputs(&m, call, &err)) != 0)
-    goto failed;
-  if (verify_ranges(&m, call, &rc, &cut)) {
-    if (m.p.terminal == DUSK_PLAN_TO_CSV)
-      remove_parts(&m);
+  /* (true: ranges that do not hold leave no written part behind) */
+  if (merger_open(&m, call, true, &rc, &cut)) {
     merger_destroy(&m);
     return rc;
   }
@@ -7848,10 +7869,7 @@ static int op_df_offsets(const dusk_op_api *api, dusk_op_call *call) {
   int64_t file = -1, offset = 0, cut;
   int rc;
   (void)api;
-  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
-      (rc = merge_inputs(&m, call, &err)) != 0)
-    goto failed;
-  if (verify_ranges(&m, call, &rc, &cut)) {
+  if (merger_open(&m, call, false, &rc, &cut)) {
     merger_destroy(&m);
     return rc;
   }
@@ -7943,10 +7961,7 @@ static int op_df_bounds(const dusk_op_api *api, dusk_op_call *call) {
   int64_t cut;
   int rc;
   (void)api;
-  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
-      (rc = merge_inputs(&m, call, &err)) != 0)
-    goto failed;
-  if (verify_ranges(&m, call, &rc, &cut)) {
+  if (merger_open(&m, call, false, &rc, &cut)) {
     merger_destroy(&m);
     return rc;
   }
@@ -8009,10 +8024,7 @@ static int op_df_join_cuts(const dusk_op_api *api, dusk_op_call *call) {
   int64_t cut;
   int rc;
   (void)api;
-  if ((rc = merger_init(&m, call->args, &err)) != 0 ||
-      (rc = merge_inputs(&m, call, &err)) != 0)
-    goto failed;
-  if (verify_ranges(&m, call, &rc, &cut)) {
+  if (merger_open(&m, call, false, &rc, &cut)) {
     merger_destroy(&m);
     return rc;
   }
