@@ -1614,7 +1614,13 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
       /* a DataFrame.join past the broadcast join's limit: a shuffle join
        * whose rows keep their left rows' labels (dfops.c JOIN_LABEL_BITS) */
       (p->strategy == DUSK_MERGE_JOIN &&
-       right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES) ||
+       (right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES ||
+        /* whose order groups tell a left row met twice apart, which the
+         * broadcast join's first-row pass cannot */
+        (p->how == DUSK_MERGE_LEFT &&
+         dusk_plan_result_root(q->plan)->kind ==
+             DUSK_PLAN_DROP_DUPLICATES &&
+         dusk_plan_result_root(q->plan)->ncolumns > 0))) ||
       (p->strategy == DUSK_MERGE_AUTO &&
        (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
         (p->how == DUSK_MERGE_INNER &&
@@ -1846,18 +1852,12 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
 static int check_merge_order(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const char *what = NULL;
+  /* (a join's inner rows are refused however it runs: its shuffle
+   * join's order groups are its keys' first left rows, not each row's
+   * label - dfops.c JOIN_LABEL_BITS) */
   if (q->merge != NULL && q->shuffle_merge &&
       q->merge->strategy != DUSK_MERGE_JOIN)
     return check_shuffle_result(q, err);
-  if (q->merge != NULL && q->merge->strategy == DUSK_MERGE_JOIN &&
-      r->kind == DUSK_PLAN_DROP_DUPLICATES && r->ncolumns > 0)
-    /* its first round keeps each key's first row by its position, which
-     * a join's rows (a left row met twice: one label twice) do not give */
-    return dusk_error_set(
-        err, DUSK_EINVAL,
-        "drop_duplicates(subset=...) of a join's rows: a row the lookup "
-        "meets twice keeps one label for both, which the first-row pass "
-        "cannot tell apart; merge on columns, then drop_duplicates");
   if (q->merge == NULL || q->merge->how != DUSK_MERGE_INNER)
     return q->merge != NULL && q->shuffle_merge ? check_shuffle_result(q, err)
                                                 : 0;
