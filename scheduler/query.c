@@ -1786,23 +1786,21 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         "(groupby, len, sum)",
         shows_rows(r) ? "the rows" : dusk_plan_kind_name(r->kind),
         dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
-  if (dusk_plan_range_sort(q->plan)) {
-    /* A range sort's parts write (or sample) the rows themselves: their
-     * labels are their places in the merge, which would take every
-     * join's order groups in every part, and a set_index's divisions are
-     * sampled where a file's rows are read, which a join's rows are
-     * not. */
-    const dusk_plan *sort = dusk_plan_sort_node(q->plan);
+  if (dusk_plan_range_sort(q->plan) &&
+      dusk_plan_sort_node(q->plan)->divisions_only)
+    /* a set_index's divisions are sampled where a file's rows are read
+     * (the scans), which a join's rows are not */
     return dusk_error_set(
         err, DUSK_EINVAL,
-        "%s of a shuffle merge (how=\"%s\"): its rows meet in hash parts "
-        "and are labelled by their place in the whole merge, which the "
-        "sorted parts do not know; compute() gives the sorted rows "
-        "(gathered, labelled as pandas labels them)",
-        sort->divisions_only ? "a set_index's divisions"
-                             : "to_csv of a sort (sort_values, set_index)",
+        "a set_index's divisions of a shuffle merge (how=\"%s\"): its rows "
+        "meet in hash parts, not where the files are read; to_csv writes "
+        "its range partitions, and compute() gives the sorted rows",
         dusk_merge_how_name(q->merge->how));
-  }
+  if (dusk_plan_range_sort(q->plan))
+    /* to_csv of a sort: the joins' rows range-partitioned (add_shuffle_
+     * join), each part's final labelling its rows by their places in the
+     * merge from every join's group lists */
+    return 0;
   if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
       q->plan->kind == DUSK_PLAN_TO_CSV || /* (add_shuffle_to_csv) */
       (r->kind == DUSK_PLAN_SORT_VALUES && !dusk_plan_range_sort(q->plan)))
@@ -3572,6 +3570,13 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
                               DUSK_DF_BOUNDS);
     add_second_joins(q, sp, joins, again, nl, nparts, &qtail, bounds,
                      "count");
+  }
+  if (dusk_plan_range_sort(q->plan)) {
+    /* a sort written by to_csv: the joins' rows range-partitioned as a
+     * frame's scans' are, each part's final labelling its rows from
+     * every join's group lists (op_df_join sends them for a range sort) */
+    add_range_sort(q, sp, joins, nparts, &qtail, &nulls);
+    goto done;
   }
   encode_tail_args(&args, &qtail, &nulls);
   add_combine_tree(sp, joins, nparts, fanin, &args, q->final_key,

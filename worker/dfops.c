@@ -5141,8 +5141,13 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       /* rows shown after steps that drop some (a sample after the merge
        * is refused here: query.c), or a top-k by columns, which keeps
        * some: their labels need every part's groups */
+      /* (a range sort's parts hold some rows each, labelled from the
+       * lists; a DataFrame.join's labels are in its groups) */
       p.join_groups = (terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0) ||
-                      p.join_dedup || ta.groups || cut_rows;
+                      p.join_dedup || ta.groups || cut_rows ||
+                      (dusk_plan_range_sort(p.plan) &&
+                       p.steps[p.merge_step].node->strategy !=
+                           DUSK_MERGE_JOIN);
       for (size_t k = (size_t)p.merge_step + 1; shows_rows && k < p.nsteps;
            k++)
         p.join_groups |= p.steps[k].node->kind == DUSK_PLAN_QUERY ||

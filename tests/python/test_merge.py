@@ -529,6 +529,15 @@ def test_join_past_the_broadcast_limit(client, files, bs, big_lookup,
                    for f in sorted(written))
     assert text == want[want.y > 1][["k", "x", "w"]].to_csv() \
         .split("\n", 1)[1]
+    # sorted and written by range: the labels are the left's, from the
+    # joins' order groups
+    written = got[["k", "x", "w"]].sort_values(
+        "x", ascending=False).to_csv(str(tmp_path / "sorted"))
+    assert len(written) >= 2
+    text = "".join(open(f, newline="").read().split("\n", 1)[1]
+                   for f in sorted(written))
+    assert text == want[["k", "x", "w"]].sort_values(
+        "x", ascending=False, kind="stable").to_csv().split("\n", 1)[1]
     both = dd.concat([df, df[df.x > 0]]).join(big, on="k")
     pdt.assert_frame_equal(
         both.compute(), pd.concat([pdf, pdf[pdf.x > 0]]).join(pbig, on="k"))
@@ -579,15 +588,15 @@ def test_join_on_indexes_like_pandas(client, files, bs, how, tmp_path):
         two.compute(), sorted_index(pdf, ["k", "g"]).join(
             sorted_index(pr, ["g", "k"]), how=how, lsuffix="_l",
             rsuffix="_r"))
-    if how == "left":  # a broadcast join, sorted and written by range
-        written = got.to_csv(str(tmp_path / "out"))
-        lines = "".join(open(f, newline="").read().split("\n", 1)[1]
-                        for f in sorted(written))
-        exact = sorted_index(pd.read_csv(files["left"],
-                                         float_precision="round_trip"), "k")
-        assert lines == exact.join(sorted_index(pr, "k"), how=how,
-                                   lsuffix="_l", rsuffix="_r") \
-            .to_csv().split("\n", 1)[1]
+    # written by range (a broadcast join's rows or a shuffle join's)
+    written = got.to_csv(str(tmp_path / "out"))
+    lines = "".join(open(f, newline="").read().split("\n", 1)[1]
+                    for f in sorted(written))
+    exact = sorted_index(pd.read_csv(files["left"],
+                                     float_precision="round_trip"), "k")
+    assert lines == exact.join(sorted_index(pr, "k"), how=how,
+                               lsuffix="_l", rsuffix="_r") \
+        .to_csv().split("\n", 1)[1]
 
 
 def test_join_on_indexes_refusals(client, files):

@@ -365,6 +365,35 @@ def test_sorted_rows_match_pandas(client, sides, bs, how):
             pm[pm.v < 0].nsmallest(7, ["x_x", "v"]), how)
 
 
+@pytest.mark.parametrize("how", HOWS)
+def test_sorted_to_csv_matches_pandas(client, sides, bs, how, tmp_path):
+    """A sort of a shuffle merge written by to_csv: the joins' rows
+    range-partitioned as a frame's scans' are, each file's rows labelled
+    by their places in the whole merge (every join's group lists reach
+    every part), ties in the merge's order: the files, read in order, are
+    pandas' stable sort's to_csv byte for byte - also after a filter, and
+    a set_index (the index written first)."""
+    (l, r), _ = both(sides, bs)
+    pl, pr = (pd.read_csv(p, float_precision="round_trip") for p in sides)
+    m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
+    cases = {
+        "two keys": (
+            lambda f: f.sort_values(["w", "s_x"], ascending=[False, True]),
+            lambda f: f.sort_values(["w", "s_x"], ascending=[False, True],
+                                    kind="stable")),
+        "after a filter": (
+            lambda f: f[f.v > 0].sort_values("x_y"),
+            lambda f: f[f.v > 0].sort_values("x_y", kind="stable")),
+        "set_index": (
+            lambda f: f.set_index("v"),
+            lambda f: f.set_index("v").sort_index(kind="stable")),
+    }
+    for i, (name, (ours, theirs)) in enumerate(cases.items()):
+        files = ours(m).to_csv(str(tmp_path / f"out{i}"))
+        assert len(files) >= 2, name
+        assert written(files) == theirs(pm).to_csv(), f"{name} ({how})"
+
+
 def test_text_sums(client, tmp_path):
     """pandas sums a text column by joining its strings in the frame's
     row order, which a shuffle merge's parts do not share: refused where
@@ -470,18 +499,12 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
 def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
-    # a range sort's parts would write (or sample) the merge's rows,
-    # labelled by places no part knows: refused, not run as a gathered
-    # sort (whose rows to_csv took for a file list)
-    for what, run in [
-            (r"to_csv of a sort \(sort_values, set_index\)",
-             lambda: m.sort_values("v").to_csv(str(tmp_path / "sorted"))),
-            ("a set_index's divisions",
-             lambda: m.set_index("v", npartitions=3).divisions)]:
-        with pytest.raises(dusk.DuskError, match=f"{what} of a shuffle "
-                           r"merge \(how=\"outer\"\).*compute\(\) gives"):
-            run()
-    assert not (tmp_path / "sorted").exists()
+    # a set_index's divisions are sampled where files are read: refused,
+    # not run as a gathered sort
+    with pytest.raises(dusk.DuskError, match="a set_index's divisions of "
+                       r"a shuffle merge \(how=\"outer\"\).*compute\(\) "
+                       "gives"):
+        m.set_index("v", npartitions=3).divisions
     # rows after a sample, or what goes by their places (first / last,
     # value_counts' ties): it keeps a row by its place in the merge
     for run in (lambda: m.sample(frac=0.5).compute(),
