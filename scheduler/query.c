@@ -1678,6 +1678,21 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
           p->right_on[k]);
       goto out;
     }
+    if ((p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER) &&
+        strcmp(p->columns[k], p->right_on[k]) == 0 &&
+        l.types[jl] == DUSK_TYPE_INT64 && r.types[jr] == DUSK_TYPE_FLOAT64) {
+      /* the key kept once takes a right-only row's value (dfops.c
+       * put_right_key), which an int column cannot hold */
+      rc = dusk_error_set(
+          err, DUSK_ETYPE,
+          "merge how=\"%s\" on the key '%s', ints on the left against "
+          "floats on the right: pandas' key column becomes float64, which "
+          "dusk does not make yet; convert the left's first "
+          "(assign(%s=df.%s.astype(\"float64\")))",
+          dusk_merge_how_name(p->how), p->columns[k], p->columns[k],
+          p->columns[k]);
+      goto out;
+    }
     mark_needed(q, p->inputs[0], p->columns[k]);
   }
   merge_names_clear(q);

@@ -2194,6 +2194,22 @@ class DataFrame(_Lazy):
             import pandas as pd
             raise ValueError("columns overlap but no suffix specified: "
                              f"{pd.Index(overlap)}")
+        # pandas joins two indexes in their common dtype: an int index
+        # against a float one is float64 (as a merge's key is only for
+        # some hows); text against numbers matches nothing there
+        ltypes, rtypes = lbase.dtypes, rbase.dtypes
+        for k in lkeys:
+            lt, rt = str(ltypes[k]), str(rtypes[k])
+            if {lt, rt} == {"int64", "float64"}:
+                # both: a float64 side may be ints with a null, which the
+                # engine holds as ints
+                lbase = lbase.assign(**{k: lbase[k].astype("float64")})
+                rbase = rbase.assign(**{k: rbase[k].astype("float64")})
+            elif (lt == "object") != (rt == "object"):
+                raise NotImplementedError(
+                    f"join of the {lt} index {k!r} with a {rt} one: pandas "
+                    "matches no row (an object index), which dusk does not "
+                    "reproduce; convert one with astype first")
         left, right = lbase[lcols + lkeys], rbase[rcols + lkeys]
         frame = left._frame.merge(right._frame, how, lkeys, lkeys,
                                   [lsuffix, rsuffix])

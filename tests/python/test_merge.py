@@ -599,6 +599,40 @@ def test_join_on_indexes_like_pandas(client, files, bs, how, tmp_path):
         .to_csv().split("\n", 1)[1]
 
 
+def test_join_on_indexes_of_int_and_float(client, tmp_path):
+    """pandas joins an int index with a float one (a null key, or float
+    keys) as float64 for every how; dusk casts the int side first.  A
+    merge on such keys how="right" / "outer" (whose key column pandas
+    makes float64) is refused, naming the key, where it failed in a
+    worker with a type error."""
+    ints, nulls, floats = (tmp_path / n for n in ("i.csv", "n.csv",
+                                                  "f.csv"))
+    ints.write_text("k,b\n3,10\n7,20\n1,30\n2,50\n")
+    nulls.write_text("k,c\n1,a\n,b\n3,c\n3,d\n8,e\n")
+    floats.write_text("k,d\n3.5,1\n1.0,2\n3.0,3\n")
+    dusk_side = {p: dd.read_csv(str(p)).set_index("k")
+                 for p in (ints, nulls, floats)}
+    pandas_side = {p: sorted_index(pd.read_csv(p), "k")
+                   for p in (ints, nulls, floats)}
+    for a, b in ((ints, nulls), (nulls, ints), (ints, floats),
+                 (floats, ints)):
+        for how in ("left", "inner", "right", "outer"):
+            pdt.assert_frame_equal(
+                dusk_side[a].join(dusk_side[b], how=how).compute(),
+                pandas_side[a].join(pandas_side[b], how=how),
+                obj=f"{a.name} join {b.name} ({how})")
+    for how in ("right", "outer"):
+        with pytest.raises(dusk.DuskError, match=f'merge how="{how}" on the '
+                           "key 'k', ints on the left against floats"):
+            dd.read_csv(str(ints)).merge(dd.read_csv(str(floats)), on="k",
+                                         how=how).compute()
+    texts = tmp_path / "t.csv"
+    texts.write_text("k,e\nx,1\n")
+    with pytest.raises(NotImplementedError, match="join of the object index "
+                       "'k' with a float64 one"):
+        dd.read_csv(str(texts)).set_index("k").join(dusk_side[floats])
+
+
 def test_join_on_indexes_refusals(client, files):
     df = read(files["left"], None)
     r = dd.read_csv(files["right"])
