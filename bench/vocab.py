@@ -49,6 +49,13 @@ Issue 14's queries, whose data moves between workers:
                  Dask sort_values().to_csv(dir/*.part)): rows written and
                  the first and last 5 pickup times, read off the files
 
+  merge_sort_csv merge_csv's merge sorted by pickup_datetime and written
+                 (dusk: a shuffle join range-partitioned into files, each
+                 row labelled by its place in the merge; DuckDB COPY (...
+                 JOIN ... ORDER BY) TO, Polars join().sort().writeCSV, Dask
+                 merge().sort_values().to_csv): as sort_csv, the rows and
+                 the first and last 5 pickups read off the files
+
   divisions      read_csv(A, parse_dates=[pickup]).set_index(pickup)
                  .divisions: the index bounds of 16 range partitions - the
                  least and greatest pickup and the cuts between (dusk: one
@@ -106,9 +113,9 @@ from memory import run_sampled  # noqa: E402
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
            "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
            "sort_head", "sort_csv", "divisions", "merge_months",
-           "merge_csv"]
+           "merge_csv", "merge_sort_csv"]
 # the queries that write files into OUT_DIR (answered off the files)
-WRITING = ("sort_csv", "merge_csv")
+WRITING = ("sort_csv", "merge_csv", "merge_sort_csv")
 NUMS = ["PULocationID", "DOLocationID", "SR_Flag"]
 STATS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
 
@@ -154,6 +161,11 @@ def dusk_expr(q, a):
         "merge_csv": f'read_csv("{a}").merge(read_csv("{zones_path(a)}"), '
                      'left_on="PULocationID", right_on="LocationID")'
                      f'.to_csv("{OUT_DIR}")',
+        "merge_sort_csv": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
+                          f'.merge(read_csv("{zones_path(a)}"), '
+                          'left_on="PULocationID", right_on="LocationID")'
+                          '.sort_values("pickup_datetime")'
+                          f'.to_csv("{OUT_DIR}")',
         "divisions": f'read_csv("{a}", parse_dates=["pickup_datetime"])'
                      '.set_index("pickup_datetime", npartitions=16)'
                      '.divisions',
@@ -248,7 +260,7 @@ def written_answer():
 
 
 def dusk_answer(q, out):
-    if q == "sort_csv":
+    if q in ("sort_csv", "merge_sort_csv"):
         return written_answer()
     if q == "merge_csv":
         return written_answer()[0]
@@ -301,7 +313,7 @@ def main():
     if a.file2:
         env["BENCH_FILE2"] = os.environ["BENCH_FILE2"] = \
             os.path.abspath(a.file2)
-    if "merge_csv" in a.queries.split(","):
+    if {"merge_csv", "merge_sort_csv"} & set(a.queries.split(",")):
         from taxi import ensure_zones
         if not os.path.exists(zones_path(path)):
             ensure_zones(zones_path(path))
@@ -327,7 +339,8 @@ def main():
                 line = {} if s == "dusk" else \
                     json.loads(out.strip().splitlines()[-1])
                 r["answer"] = dusk_answer(q, out) if s == "dusk" else \
-                    written_answer() if q == "sort_csv" else \
+                    written_answer() if q in ("sort_csv",
+                                              "merge_sort_csv") else \
                     written_answer()[0] if q == "merge_csv" else \
                     line["answer"]
                 if q in WRITING:
