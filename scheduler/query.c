@@ -1801,20 +1801,11 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         "(groupby, len, sum)",
         shows_rows(r) ? "the rows" : dusk_plan_kind_name(r->kind),
         dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
-  if (dusk_plan_range_sort(q->plan) &&
-      dusk_plan_sort_node(q->plan)->divisions_only)
-    /* a set_index's divisions are sampled where a file's rows are read
-     * (the scans), which a join's rows are not */
-    return dusk_error_set(
-        err, DUSK_EINVAL,
-        "a set_index's divisions of a shuffle merge (how=\"%s\"): its rows "
-        "meet in hash parts, not where the files are read; to_csv writes "
-        "its range partitions, and compute() gives the sorted rows",
-        dusk_merge_how_name(q->merge->how));
   if (dusk_plan_range_sort(q->plan))
     /* to_csv of a sort: the joins' rows range-partitioned (add_shuffle_
      * join), each part's final labelling its rows by their places in the
-     * merge from every join's group lists */
+     * merge from every join's group lists; a set_index's divisions: each
+     * join samples its rows, as a scan does */
     return 0;
   if (shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
       q->plan->kind == DUSK_PLAN_TO_CSV || /* (add_shuffle_to_csv) */

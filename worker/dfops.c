@@ -3185,6 +3185,32 @@ static void mixed_message(const pipeline *p, const scan_ctx *ctx,
            (int)(len < 40 ? len : 40), s);
 }
 
+/* A divisions query's rows (a set_index's divisions: terminal 0 under a
+ * divisions_only sort): only their sample - with their exact least and
+ * greatest keys, unless the divisions are given - goes on to df_cuts, so
+ * no rows wait for it (query.c add_range_sort).  *payload, the rows, is
+ * replaced by it; anything else is left as it is.  0 or an error in
+ * err. */
+static int divisions_payload(const pipeline *p, dusk_table **payload,
+                             dusk_error *err) {
+  const dusk_plan *sort = dusk_plan_sort_node(p->plan);
+  dusk_table *sample = NULL;
+  int rc;
+  if (p->terminal != 0 || sort == NULL || !sort->divisions_only)
+    return 0;
+  if ((rc = dusk_rangepart_sample(*payload, &sample)) != 0)
+    return dusk_error_set(err, rc, "sampling the rows: %s",
+                          dusk_strerror(rc));
+  if (sort->ndivisions == 0 &&
+      (rc = dusk_rangepart_add_bounds(*payload, sort, sample, err)) != 0) {
+    dusk_table_free(sample);
+    return rc;
+  }
+  dusk_table_free(*payload);
+  *payload = sample;
+  return 0;
+}
+
 /* The bytes of its range a scan read, for the worker's bytes_scanned:
  * the whole range once it read through it, or what it read before it
  * stopped (head, an error).  The scan also reads a byte before the range
@@ -3523,25 +3549,8 @@ static int op_df_scan(const dusk_op_api *api, dusk_op_call *call) {
                    dusk_strerror(rc));
     goto failed;
   }
-  if (p.terminal == 0 && dusk_plan_sort_node(p.plan) != NULL &&
-      dusk_plan_sort_node(p.plan)->divisions_only) {
-    /* a divisions query's scan: its rows' sample (and bounds) alone go
-     * on, to df_cuts, so no scan's rows wait for it (query.c
-     * add_range_sort) */
-    const dusk_plan *sort = dusk_plan_sort_node(p.plan);
-    dusk_table *sample = NULL;
-    if ((rc = dusk_rangepart_sample(payload, &sample)) != 0) {
-      dusk_error_set(&err, rc, "sampling the rows: %s", dusk_strerror(rc));
-      goto failed;
-    }
-    if (sort->ndivisions == 0 &&
-        (rc = dusk_rangepart_add_bounds(payload, sort, sample, &err)) != 0) {
-      dusk_table_free(sample);
-      goto failed;
-    }
-    dusk_table_free(payload);
-    payload = sample;
-  }
+  if ((rc = divisions_payload(&p, &payload, &err)) != 0)
+    goto failed;
   if ((rc = emit_partial(call, ranges, payload)) != 0) {
     dusk_error_set(&err, rc, "building the partial result: %s",
                    dusk_strerror(rc));
@@ -5146,6 +5155,7 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
       p.join_groups = (terminal == DUSK_PLAN_TOPK && p.root->ncolumns > 0) ||
                       p.join_dedup || ta.groups || cut_rows ||
                       (dusk_plan_range_sort(p.plan) &&
+                       !dusk_plan_sort_node(p.plan)->divisions_only &&
                        p.steps[p.merge_step].node->strategy !=
                            DUSK_MERGE_JOIN);
       for (size_t k = (size_t)p.merge_step + 1; shows_rows && k < p.nsteps;
@@ -5316,8 +5326,15 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     rv[DUSK_RANGES_GROUPS].u.s.len = groups.len;
   }
   if ((rc = dusk_table_append_row(own, rv)) != 0 ||
-      (rc = pipeline_payload(&p, &payload)) != 0 ||
-      (!cut_rows && (rc = emit_partial(call, own, payload)) != 0)) {
+      (rc = pipeline_payload(&p, &payload)) != 0) {
+    dusk_error_set(&err, rc, "df_join: building the partial: %s",
+                   dusk_strerror(rc));
+    goto failed;
+  }
+  /* a set_index's divisions: the part's sample goes on, as a scan's */
+  if ((rc = divisions_payload(&p, &payload, &err)) != 0)
+    goto failed;
+  if (!cut_rows && (rc = emit_partial(call, own, payload)) != 0) {
     dusk_error_set(&err, rc, "df_join: building the partial: %s",
                    dusk_strerror(rc));
     goto failed;

@@ -20,6 +20,7 @@ import dusk
 import dusk.dataframe as dd
 from conftest import (holds_keys, spill_files, while_a_worker_is_stopped,
                       written)
+from test_divisions import partition
 
 BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
               None]
@@ -394,6 +395,30 @@ def test_sorted_to_csv_matches_pandas(client, sides, bs, how, tmp_path):
         assert written(files) == theirs(pm).to_csv(), f"{name} ({how})"
 
 
+@pytest.mark.parametrize("how", HOWS)
+def test_divisions_match_pandas(client, sides, bs, how, tmp_path):
+    """A set_index's divisions of a shuffle merge: each join samples its
+    rows as a scan does, with their exact least and greatest index; the
+    partitions cut there and the files to_csv writes per partition are
+    pandas' sorted set_index cut at the same bounds."""
+    (l, r), _ = both(sides, bs)
+    pl, pr = (pd.read_csv(p, float_precision="round_trip") for p in sides)
+    m, pm = shuffled(l, r, on="k", how=how), pl.merge(pr, on="k", how=how)
+    s = m.set_index("v", npartitions=3)
+    divs = s.divisions
+    values = pm.v.dropna()
+    assert divs[0] == values.min() and divs[-1] == values.max(), divs
+    assert list(divs) == sorted(divs) and s.npartitions == len(divs) - 1
+    want = pm.set_index("v").sort_index(kind="stable", na_position="last")
+    pdt.assert_frame_equal(s.get_partition(0).compute(),
+                           partition(want, divs, 0))
+    files = s.to_csv(str(tmp_path / "out"))
+    assert len(files) == s.npartitions
+    for i, f in enumerate(files):
+        with open(f, newline="") as fh:
+            assert fh.read() == partition(want, divs, i).to_csv(), (how, i)
+
+
 def test_text_sums(client, tmp_path):
     """pandas sums a text column by joining its strings in the frame's
     row order, which a shuffle merge's parts do not share: refused where
@@ -499,12 +524,6 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
 def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
-    # a set_index's divisions are sampled where files are read: refused,
-    # not run as a gathered sort
-    with pytest.raises(dusk.DuskError, match="a set_index's divisions of "
-                       r"a shuffle merge \(how=\"outer\"\).*compute\(\) "
-                       "gives"):
-        m.set_index("v", npartitions=3).divisions
     # rows after a sample, or what goes by their places (first / last,
     # value_counts' ties): it keeps a row by its place in the merge
     for run in (lambda: m.sample(frac=0.5).compute(),
