@@ -4977,32 +4977,26 @@ static range_base *range_bases(const dusk_table *rg, bool across,
   return bases;
 }
 
-/* A DataFrame.join's left labels in a shuffle join: each left range's
- * first label (range_bases, file by file) from the ranges rows of
- * op_df_join's left inputs first..first+nleft - every part gets each
- * left scan's.  *bases (sorted, *nb of them) for bsearch; the caller
- * frees it. */
-static int join_left_bases(const dusk_op_call *call, size_t first,
-                           size_t nleft, range_base **bases, size_t *nb,
-                           dusk_error *err) {
-  dusk_table *all = dusk_ranges_table_new();
-  int rc = all == NULL ? dusk_error_set(err, DUSK_ENOMEM,
-                                        "df_join: out of memory")
-                       : 0;
+/* The ranges rows of op_df_join's left inputs first..first+nleft (every
+ * part gets each left scan's), checked and appended to ranges: read
+ * before the rows, so a DataFrame.join's labels (range_bases) are known
+ * as its rows arrive, and checked after them as a final checks them. */
+static int join_left_ranges(const dusk_op_call *call, size_t first,
+                            size_t nleft, dusk_table *ranges,
+                            dusk_error *err) {
+  int rc = 0;
   for (size_t i = 0; rc == 0 && i < nleft; i++) {
     dusk_slice rs, ps;
     dusk_table *rg = NULL;
-    if ((rc = dusk_partial_decode(call->inputs[first + i], &rs, &ps,
-                                  err)) == 0 &&
-        (rc = dusk_table_decode(rs, &rg, err)) == 0 &&
-        (rc = dusk_ranges_table_check(rg, err)) == 0 &&
-        (rc = dusk_table_append_rows(all, rg, 0, rg->nrows)) != 0)
+    if (((rc = dusk_partial_decode(call->inputs[first + i], &rs, &ps,
+                                   err)) != 0 ||
+         (rc = dusk_table_decode(rs, &rg, err)) != 0 ||
+         (rc = dusk_ranges_table_check(rg, err)) != 0 ||
+         (rc = dusk_table_append_rows(ranges, rg, 0, rg->nrows)) != 0) &&
+        err->message[0] == '\0')
       dusk_error_set(err, rc, "df_join: %s", dusk_strerror(rc));
     dusk_table_free(rg);
   }
-  if (rc == 0)
-    *bases = range_bases(all, false, nb);
-  dusk_table_free(all);
   return rc;
 }
 
@@ -5192,27 +5186,21 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     goto failed;
   }
   nleft = call->ninputs - 1 - first;
+  if ((rc = join_left_ranges(call, first, nleft, ranges, &err)) != 0)
+    goto failed;
   /* a DataFrame.join's rows in order: labelled by their left rows' */
   if (ctx.row_ranges != NULL &&
-      p.steps[p.merge_step].node->strategy == DUSK_MERGE_JOIN &&
-      (rc = join_left_bases(call, first, nleft, &lbases, &nlbases, &err)) !=
-          0)
-    goto failed;
+      p.steps[p.merge_step].node->strategy == DUSK_MERGE_JOIN)
+    lbases = range_bases(ranges, false, &nlbases);
   for (size_t i = 0; i < nleft; i++) {
     const step *st = &p.steps[p.merge_step];
     dusk_slice rs;
-    dusk_table *rg = NULL;
     size_t nv;
-    if ((rc = rows_partial(call->inputs[first + i], &rs, &t, &err)) != 0 ||
-        (rc = dusk_table_decode(rs, &rg, &err)) != 0 ||
-        (rc = dusk_ranges_table_check(rg, &err)) != 0 ||
-        (rc = dusk_table_append_rows(ranges, rg, 0, rg->nrows)) != 0) {
-      dusk_table_free(rg);
+    if ((rc = rows_partial(call->inputs[first + i], &rs, &t, &err)) != 0) {
       if (err.message[0] == '\0')
         dusk_error_set(&err, rc, "df_join: %s", dusk_strerror(rc));
       goto failed;
     }
-    dusk_table_free(rg);
     /* the pick's columns onto the left's batch columns, by their names
      * before the merge */
     nv = t->ncols - DUSK_ROWS_NEXTRA;
