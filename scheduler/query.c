@@ -129,6 +129,13 @@ struct sched_query {
    * that might mix whose use would then be refused ("sensitive"). */
   char **mixed;
   size_t nmixed;
+  /* A merge's keys kept once (how right / outer) with ints on the left
+   * and floats on the right where a right-only row was met (a df_join's
+   * DUSK_FAIL_WIDEN): pandas' key column is float64 then, and int64 when
+   * every row has a left one, so the left's key is cast (check_merge)
+   * only once a run has shown such a row. */
+  char **float_keys;
+  size_t nfloat_keys;
   char **sensitive;
   size_t nsensitive;
   concat_gap *gaps;
@@ -268,6 +275,9 @@ static void query_free(sched_query *q) {
   for (size_t i = 0; i < q->nmixed; i++)
     free(q->mixed[i]);
   free(q->mixed);
+  for (size_t i = 0; i < q->nfloat_keys; i++)
+    free(q->float_keys[i]);
+  free(q->float_keys);
   for (size_t i = 0; i < q->nsensitive; i++)
     free(q->sensitive[i]);
   free(q->sensitive);
@@ -1561,6 +1571,63 @@ static bool shows_rows(const dusk_plan *r) {
 
 static bool shuffle_head0(const sched_query *q);
 
+/* assign: its value's type from the columns before it (in), which it
+ * extends in place - a new name appends, an existing one is replaced where
+ * it stands.  The schema borrows p's name. */
+static int check_assign(sched_query *q, dusk_plan *p, schema *in,
+                        dusk_error *err) {
+  dusk_type t;
+  int j;
+  if (expr_mixed(q, in, p->expr, 0, err) != 0 ||
+      (t = dusk_expr_type(p->expr, (const char *const *)in->names, in->types,
+                          in->n, err)) == DUSK_TYPE_NULL) {
+    char why[DUSK_ERROR_MESSAGE_MAX];
+    memcpy(why, err->message, sizeof why);
+    return dusk_error_set(err, err->code ? err->code : DUSK_ETYPE,
+                          "assign(%s=\"%.200s\"): %s", p->columns[0],
+                          p->expr_text ? p->expr_text : "", why);
+  }
+  if (p->expr->kind == DUSK_EXPR_LITERAL &&
+      p->expr->value.type == DUSK_TYPE_NULL)
+    t = DUSK_TYPE_FLOAT64; /* a column of NaN */
+  expr_columns(q, p, p->expr);
+  if ((j = schema_find(in, p->columns[0])) < 0) {
+    in->names = dusk_xrealloc(in->names, (in->n + 1) * sizeof *in->names);
+    in->types = dusk_xrealloc(in->types, (in->n + 1) * sizeof *in->types);
+    {
+      uint8_t *mix = dusk_xcalloc(in->n + 1, sizeof *mix);
+      if (in->mix != NULL)
+        memcpy(mix, in->mix, in->n * sizeof *mix);
+      free(in->mix);
+      in->mix = mix;
+    }
+    j = (int)in->n++;
+    in->names[j] = p->columns[0];
+  }
+  in->types[j] = t;
+  if (in->mix != NULL)
+    in->mix[j] = MIX_NONE;
+  return 0;
+}
+
+/* Puts an assign of key.astype("float64") above merge p's left input,
+ * checked against the left's schema l (which it updates). */
+static int cast_key_to_float(sched_query *q, dusk_plan *p, const char *key,
+                             schema *l, dusk_error *err) {
+  char text[DUSK_ERROR_MESSAGE_MAX];
+  dusk_expr *e =
+      dusk_expr_node(DUSK_EXPR_FUNC, DUSK_FN_TO_FLOAT, dusk_expr_column(key),
+                     NULL);
+  dusk_plan *cast;
+  if (e == NULL)
+    dusk_xoom();
+  dusk_expr_format(e, text, sizeof text);
+  if ((cast = dusk_plan_assign(p->inputs[0], key, e, text)) == NULL)
+    dusk_xoom();
+  p->inputs[0] = cast;
+  return check_assign(q, cast, l, err);
+}
+
 /* merge: a broadcast join (how inner or left, the right side within
  * DUSK_MERGE_MAX_RIGHT_BYTES of CSV), its keys typed as pandas allows
  * them, its columns named as pandas names them (dusk_merge_names).  The
@@ -1680,18 +1747,15 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
     }
     if ((p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER) &&
         strcmp(p->columns[k], p->right_on[k]) == 0 &&
-        l.types[jl] == DUSK_TYPE_INT64 && r.types[jr] == DUSK_TYPE_FLOAT64) {
-      /* the key kept once takes a right-only row's value (dfops.c
-       * put_right_key), which an int column cannot hold */
-      rc = dusk_error_set(
-          err, DUSK_ETYPE,
-          "merge how=\"%s\" on the key '%s', ints on the left against "
-          "floats on the right: pandas' key column becomes float64, which "
-          "dusk does not make yet; convert the left's first "
-          "(assign(%s=df.%s.astype(\"float64\")))",
-          dusk_merge_how_name(p->how), p->columns[k], p->columns[k],
-          p->columns[k]);
-      goto out;
+        l.types[jl] == DUSK_TYPE_INT64 && r.types[jr] == DUSK_TYPE_FLOAT64 &&
+        name_in(q->float_keys, q->nfloat_keys, p->columns[k])) {
+      /* pandas' key column, kept once, becomes float64 where a right-only
+       * row gives it a float (dfops.c put_right_key), which an int column
+       * cannot hold - once a run has met one (handle_float_key).  So the
+       * left's key is cast first, as an assign step of the left's own
+       * (its ints equal as floats: the matches do not change) */
+      if ((rc = cast_key_to_float(q, p, p->columns[k], &l, err)) != 0)
+        goto out;
     }
     mark_needed(q, p->inputs[0], p->columns[k]);
   }
@@ -1816,10 +1880,8 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
     return 0;
   if (r->kind == DUSK_PLAN_GROUPBY || r->kind == DUSK_PLAN_VALUE_COUNTS) {
     /* first / last and value_counts' ties go by each row's (order group,
-     * place), which orders the rows across the parts */
-    if (r->split_out > 1)
-      what = r->kind == DUSK_PLAN_GROUPBY ? "a groupby's split_out"
-                                          : "a value_counts' split_out";
+     * place), which orders the rows across the parts (a split_out too:
+     * add_shuffle_join) */
   } else if (r->kind != DUSK_PLAN_LEN && r->kind != DUSK_PLAN_QUANTILE &&
              r->kind != DUSK_PLAN_DESCRIBE &&
              r->kind != DUSK_PLAN_DROP_DUPLICATES) {
@@ -2139,42 +2201,10 @@ static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,
     expr_columns(q, p, p->expr);
     break;
   }
-  case DUSK_PLAN_ASSIGN: {
-    dusk_type t;
-    int j;
-    if (expr_mixed(q, &in, p->expr, 0, err) != 0 ||
-        (t = dusk_expr_type(p->expr, (const char *const *)in.names, in.types,
-                            in.n, err)) == DUSK_TYPE_NULL) {
-      char why[DUSK_ERROR_MESSAGE_MAX];
-      memcpy(why, err->message, sizeof why);
-      rc = dusk_error_set(err, err->code ? err->code : DUSK_ETYPE,
-                          "assign(%s=\"%.200s\"): %s", p->columns[0],
-                          p->expr_text ? p->expr_text : "", why);
+  case DUSK_PLAN_ASSIGN:
+    if ((rc = check_assign(q, p, &in, err)) != 0)
       goto out;
-    }
-    if (p->expr->kind == DUSK_EXPR_LITERAL &&
-        p->expr->value.type == DUSK_TYPE_NULL)
-      t = DUSK_TYPE_FLOAT64; /* a column of NaN */
-    expr_columns(q, p, p->expr);
-    /* A new name appends; an existing one is replaced in place. */
-    if ((j = schema_find(&in, p->columns[0])) < 0) {
-      in.names = dusk_xrealloc(in.names, (in.n + 1) * sizeof *in.names);
-      in.types = dusk_xrealloc(in.types, (in.n + 1) * sizeof *in.types);
-      {
-        uint8_t *mix = dusk_xcalloc(in.n + 1, sizeof *mix);
-        if (in.mix != NULL)
-          memcpy(mix, in.mix, in.n * sizeof *mix);
-        free(in.mix);
-        in.mix = mix;
-      }
-      j = (int)in.n++;
-      in.names[j] = p->columns[0];
-    }
-    in.types[j] = t;
-    if (in.mix != NULL)
-      in.mix[j] = MIX_NONE;
     break;
-  }
   case DUSK_PLAN_SELECT: {
     schema sel;
     sel.n = p->ncolumns;
@@ -3584,6 +3614,14 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
     add_range_sort(q, sp, joins, nparts, &qtail, &nulls);
     goto done;
   }
+  if ((r->kind == DUSK_PLAN_GROUPBY || r->kind == DUSK_PLAN_VALUE_COUNTS) &&
+      r->split_out > 1) {
+    /* the joins' partials cut by the groups' hash, as a scan's are: each
+     * partial's groups carry their first rows' (order group, place), so
+     * first / last and value_counts' ties come out as from one tree */
+    add_split_out(q, sp, joins, nparts, r->split_out, &qtail, &nulls);
+    goto done;
+  }
   encode_tail_args(&args, &qtail, &nulls);
   add_combine_tree(sp, joins, nparts, fanin, &args, q->final_key,
                    q->final_key, DUSK_DF_FINAL);
@@ -4022,6 +4060,29 @@ static int handle_widen(sched_query *q, const sched_failure *f, int side) {
   return 1;
 }
 
+/* A shuffle join met a right-only row whose float key an int key column
+ * kept once cannot hold (df_join's DUSK_FAIL_WIDEN names the column): 1
+ * if that is a key of q's merge not yet cast (check_merge casts it on the
+ * rerun), else 0. */
+static int handle_float_key(sched_query *q, const sched_failure *f) {
+  const dusk_plan *m = q->merge;
+  if (m == NULL || f->type != DUSK_TYPE_FLOAT64 ||
+      strlen(f->column) != f->column_len ||
+      (m->how != DUSK_MERGE_RIGHT && m->how != DUSK_MERGE_OUTER) ||
+      name_in(q->float_keys, q->nfloat_keys, f->column))
+    return 0;
+  for (size_t k = 0; k < m->ncolumns; k++)
+    if (strcmp(m->columns[k], m->right_on[k]) == 0 &&
+        strcmp(m->columns[k], f->column) == 0) {
+      add_name(&q->float_keys, &q->nfloat_keys, f->column);
+      dusk_log(DUSK_LOG_INFO, "query %s: the merge's key '%.200s' met a "
+               "right-only float: cast to float64, as pandas' key column",
+               q->key, f->column);
+      return 1;
+    }
+  return 0;
+}
+
 /* Whether leaf l is on the given side (widen_column). */
 static bool on_side(const sched_query *q, size_t l, int side) {
   return side == 0 || (side == 2) == q->leaves[l].right;
@@ -4178,7 +4239,9 @@ static void query_outcome(sched_query *q, sched_task *t) {
   }
   f = root->failure;
   if (q->attempt < q->s->cfg.query_attempts && f != NULL &&
-      ((f->reason == DUSK_FAIL_WIDEN &&
+      ((f->reason == DUSK_FAIL_WIDEN && strcmp(root->op, "df_join") == 0 &&
+        handle_float_key(q, f)) ||
+       (f->reason == DUSK_FAIL_WIDEN &&
         handle_widen(q, f,
                      q->merge == NULL                        ? 0
                      : strstr(root->key, "/right") != NULL ? 2

@@ -208,6 +208,12 @@ typedef struct pipeline {
    * lonly the left keys no right row has (outer), with each one's first
    * left row in lonly_first. */
   bool join_order;
+  /* how right / outer: a right-only row met a key kept once whose left
+   * column holds ints and whose right one floats (join_right_only) - the
+   * key's column, which op_df_join reports as DUSK_FAIL_WIDEN for the
+   * scheduler to rerun with the left's key cast to float64 */
+  bool float_key;
+  size_t float_key_col;
   uint64_t *mranges;
   uint64_t *lfirst;
   dusk_keyset lonly;
@@ -4799,10 +4805,19 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
         if (st->rslot[j] >= 0)
           rc = put_right(b, (size_t)st->rslot[j], w, t, (size_t)st->rcol[j],
                          tr);
-      for (size_t q = 0; q < nk && rc == 0; q++)
-        if (kept[q] >= 0)
+      for (size_t q = 0; q < nk && rc == 0; q++) {
+        if (kept[q] < 0)
+          continue;
+        if (b->cols[st->lkeys[q]].type == DUSK_TYPE_INT64 &&
+            t->cols[st->rcol[kept[q]]].type == DUSK_TYPE_FLOAT64) {
+          p->float_key = true; /* pandas' key column is float64 then */
+          p->float_key_col = (size_t)st->lkeys[q];
+          rc = DUSK_ETYPE;
+        } else {
           rc = put_right_key(b, (size_t)st->lkeys[q], w, t,
                              (size_t)st->rcol[kept[q]], tr);
+        }
+      }
       if (rc != 0) {
         free(kept);
         return rc;
@@ -5350,6 +5365,17 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
   rc = 0;
   goto out;
 step_failed:
+  if (p.float_key) {
+    const char *key = p.names[p.float_key_col];
+    char text[DUSK_ERROR_MESSAGE_MAX];
+    snprintf(text, sizeof text,
+             "df_join: the merge key '%.200s' holds ints on the left and a "
+             "right-only row's float: it is float64, as pandas makes it",
+             key);
+    rc = dusk_registry_fail_widen(call, key, strlen(key), DUSK_TYPE_FLOAT64,
+                                  text);
+    goto out;
+  }
   if (err.message[0] == '\0')
     dusk_error_set(&err, rc, "df_join: %s", dusk_strerror(rc));
 failed:

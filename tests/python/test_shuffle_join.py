@@ -150,6 +150,11 @@ ROWS = {
     "two keys": lambda l, r, how, mg: mg(l, r, on=["k", "s"], how=how),
     "int against float key": lambda l, r, how, mg: mg(
         l, r, left_on="k", right_on="k2", how=how),
+    # one key column of ints (no nulls) against floats: pandas' key is
+    # float64 for right and outer (a right-only row's float), int64 else
+    "int against float key, kept once": lambda l, r, how, mg: mg(
+        l[["v", "s"]], r[["k2", "w"]].rename(columns={"k2": "v"}), on="v",
+        how=how),
     "steps before and after": lambda l, r, how, mg: (lambda m: m.assign(
         t=m.v * 2 + m.w).rename(columns={"name": "who"})[
             ["t", "k", "who", "x_y"]].fillna({"who": "-"}))(
@@ -280,6 +285,19 @@ def test_order_bound_aggregations_match_pandas(client, sides, bs, how):
     }
     for name, q in queries.items():
         compare(q(m).compute(), q(pm), f"{name} ({how})")
+    # the same with split_out: the joins' partials cut by the groups' hash
+    # into parts merged apart, each group keeping its first rows' places
+    split = {
+        "first / last / sum by key": lambda d, **kw: d.groupby("k").agg(
+            {"v": ["first", "last", "sum"], "name": "first"}, **kw),
+        "value_counts with nulls": lambda d, **kw: d.name.value_counts(
+            dropna=False, **kw),
+        "value_counts of many values": lambda d, **kw: d.v.value_counts(
+            **kw),
+    }
+    for name, q in split.items():
+        compare(q(m, split_out=3).compute(), q(pm),
+                f"{name}, split_out=3 ({how})")
 
 
 @pytest.mark.parametrize("how", HOWS)
