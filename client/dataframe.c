@@ -766,11 +766,14 @@ dusk_dataframe *dusk_groupby_split_out(dusk_dataframe *f, int n,
     return NULL;
   if (!((f->plan->kind == DUSK_PLAN_GROUPBY && f->plan->ncolumns > 0) ||
         (f->plan->kind == DUSK_PLAN_VALUE_COUNTS &&
-         f->plan->ncolumns == 1 && !f->plan->describe_counts)) ||
+         f->plan->ncolumns == 1 && !f->plan->describe_counts) ||
+        (f->plan->kind == DUSK_PLAN_VALUE_COUNTS &&
+         f->plan->ncolumns > 1 && !f->plan->flat)) ||
       n < 1 || n > DUSK_PLAN_MAX_SPLIT_OUT) {
     dusk_error_set(err, DUSK_EINVAL,
-                   "split_out=%d: a groupby with keys or a column's "
-                   "value_counts splits into 1 to %d parts",
+                   "split_out=%d: a groupby with keys, a column's "
+                   "value_counts or a groupby's (as_index=True) splits into "
+                   "1 to %d parts",
                    n, DUSK_PLAN_MAX_SPLIT_OUT);
     dusk_dataframe_free(f);
     return NULL;

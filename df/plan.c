@@ -1879,7 +1879,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
        (p->split_out > 1 && p->ncolumns > 0)))
     nf++; /* the optional frame_reduce (true) or split_out (an int) */
   if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns > 1)
-    nf += 4; /* output, then a grouped one's keys, group_keep_na, flat */
+    nf += p->split_out > 1 ? 5 : 4; /* output, then a grouped one's keys,
+                                       group_keep_na, flat (, split_out) */
   else if (p->kind == DUSK_PLAN_VALUE_COUNTS && p->ncolumns == 1 &&
            p->split_out > 1)
     nf += 2; /* output, then split_out (an int) */
@@ -2011,6 +2012,8 @@ static int enc_plan_node(msgpack_packer *pk, const dusk_plan *p) {
       PK(pk_strv(pk, p->columns + 1, p->ncolumns - 1));
       PK(p->group_keep_na ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
       PK(p->flat ? msgpack_pack_true(pk) : msgpack_pack_false(pk));
+      if (p->split_out > 1)
+        PK(msgpack_pack_uint32(pk, p->split_out));
     }
     break;
   case DUSK_PLAN_RESET_INDEX:
@@ -2998,6 +3001,19 @@ static int dec_fields(dusk_plan *p, const msgpack_object *f, uint32_t nfields,
         return bad_type(err, where, "flat", "a bool", &f[5]);
       p->flat = f[5].via.boolean;
     }
+    if (nfields > 6) {
+      /* Dask's split_out of a grouped value_counts: its groups in parts
+       * (not of as_index=False, whose counts pandas sorts across the
+       * groups) */
+      if (f[6].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return bad_type(err, where, "split_out", "an int from 2", &f[6]);
+      if (f[6].via.u64 < 2 || f[6].via.u64 > DUSK_PLAN_MAX_SPLIT_OUT ||
+          p->flat)
+        return dusk_error_set(err, DUSK_EINVAL, "%s: split_out %" PRIu64
+                              " (2..%d, not with flat)", where, f[6].via.u64,
+                              DUSK_PLAN_MAX_SPLIT_OUT);
+      p->split_out = (uint32_t)f[6].via.u64;
+    }
     for (uint32_t k = 0; k < nkeys; k++) {
       char label[32];
       snprintf(label, sizeof label, "key %" PRIu32, k + 1);
@@ -3249,7 +3265,10 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&
            o->via.array.size == 2 + nfields + 4)
     nfields += 4; /* a grouped value_counts: output, keys, group_keep_na,
-                     flat */ /* with the list of mixed columns, normalize, typed ints,
+                     flat */
+  else if (kind == DUSK_PLAN_VALUE_COUNTS &&
+           o->via.array.size == 2 + nfields + 5)
+    nfields += 5; /* a grouped value_counts with split_out */ /* with the list of mixed columns, normalize, typed ints,
                   storage options, percentiles, a concat's columns */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,

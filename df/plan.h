@@ -436,10 +436,11 @@ typedef struct dusk_plan {
    * frame's reduction and an error ("overflow in timedelta operation")
    * in a column's.  On the wire as an optional last field. */
   bool frame_reduce;
-  /* GROUPBY with keys, or VALUE_COUNTS of one column: Dask's split_out -
-   * the groups (values) are hash-partitioned into this many parts, each
-   * merged by a task of its own, so no task but the last holds every
-   * group's partial state (1 or 0: one tree) */
+  /* GROUPBY with keys, or VALUE_COUNTS of one column or with keys (not
+   * flat): Dask's split_out - the groups (values; a grouped value_counts'
+   * groups) are hash-partitioned into this many parts, each merged by a
+   * task of its own, so no task but the last holds every group's partial
+   * state (1 or 0: one tree) */
   uint32_t split_out;
   /* VALUE_COUNTS with keys: groupby(keys, dropna=False), a null key a
    * group of its own (sorted last) */

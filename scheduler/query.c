@@ -3195,6 +3195,33 @@ static bool derives(const dusk_plan *p, const char *name) {
   return false;
 }
 
+/* A column of a merge's result (name) as one side's column: 1 for the
+ * left, 2 for the right, with its name in that side's frame (*source); 0
+ * when the merge makes it or a step under the merge derives it.  A merge
+ * only repeats or drops rows, so the column holds no value that side's
+ * column does not (and a null): that side's sample speaks for its
+ * distinct values. */
+static int merge_source(const sched_query *q, const char *name,
+                        const char **source) {
+  const dusk_plan *m = q->merge;
+  for (size_t k = 0; k < m->ncolumns; k++)
+    if (strcmp(m->columns[k], name) == 0 &&
+        strcmp(m->right_on[k], name) == 0 &&
+        (m->how == DUSK_MERGE_RIGHT || m->how == DUSK_MERGE_OUTER))
+      return 0; /* a key kept once holds both sides' keys */
+  for (size_t i = 0; i < q->merge_nleft; i++)
+    if (q->merge_lout[i] != NULL && strcmp(q->merge_lout[i], name) == 0) {
+      *source = q->merge_lin[i];
+      return derives(m->inputs[0], *source) ? 0 : 1;
+    }
+  for (size_t j = 0; j < q->merge_nright; j++)
+    if (q->merge_rout[j] != NULL && strcmp(q->merge_rout[j], name) == 0) {
+      *source = m->csv.dtypes[j].column;
+      return derives(m->inputs[1], *source) ? 0 : 2;
+    }
+  return 0;
+}
+
 /* The split_out a groupby, a column's value_counts or a nunique
  * reduction gets without asking (groupest.h): 0 for the tree, which is
  * every case the estimate cannot speak for - a key made by a step, a
@@ -3209,37 +3236,63 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
   /* the columns whose distinct values make the state: the keys, or each
    * nunique's column */
   size_t ncols = nunique ? r->naggs : r->ncolumns;
+  /* after a merge, each column's name in its side's files, and the side
+   * (1 left, 2 right) every one of them is on */
+  const char **names = NULL;
+  int side = 0;
   if (!(r->kind == DUSK_PLAN_GROUPBY ||
         (counts && r->ncolumns == 1 && !r->describe_counts)) ||
-      (r->ncolumns == 0 && !nunique) || r->split_out > 1 ||
-      q->merge != NULL || q->persist)
+      (r->ncolumns == 0 && !nunique) || r->split_out > 1 || q->persist)
     return 0;
   for (size_t k = 0; k < ncols; k++)
     if (derives(r->inputs[0], nunique ? r->aggs[k].column : r->columns[k]))
       return 0;
+  if (q->merge != NULL) {
+    names = dusk_xcalloc(ncols + 1, sizeof *names);
+    for (size_t k = 0; k < ncols; k++) {
+      int s = merge_source(q, nunique ? r->aggs[k].column : r->columns[k],
+                           &names[k]);
+      if (s == 0 || (side != 0 && s != side)) {
+        free(names);
+        return 0;
+      }
+      side = s;
+    }
+  }
   for (size_t i = 0; i < q->s->workers.cap; i++) {
     const sched_worker *w = q->s->workers.slots[i].value;
     if (w == NULL)
       continue;
-    if (w->memory_limit == 0)
+    if (w->memory_limit == 0) {
+      free(names);
       return 0; /* one not heard from yet */
+    }
     if (limit == 0 || w->memory_limit < limit)
       limit = w->memory_limit;
   }
   for (size_t l = 0; l < q->nleaves; l++) {
     const qleaf *lf = &q->leaves[l];
     double distinct = 0, key_bytes = 0, rows;
-    if (lf->distinct == NULL || lf->sample_rows == 0 || lf->sample_span == 0)
+    if (side != 0 && lf->right != (side == 2))
+      continue; /* the other side of the merge */
+    if (lf->distinct == NULL || lf->sample_rows == 0 ||
+        lf->sample_span == 0) {
+      free(names);
       return 0;
+    }
     rows = (double)lf->data_bytes * (double)lf->sample_rows /
            (double)lf->sample_span;
     for (size_t k = 0; k < ncols; k++) {
-      const char *name = nunique ? r->aggs[k].column : r->columns[k];
+      const char *name = names != NULL ? names[k]
+                         : nunique     ? r->aggs[k].column
+                                       : r->columns[k];
       size_t c = 0;
       while (c < lf->ncols && strcmp(lf->header[c], name) != 0)
         c++;
-      if (c == lf->ncols)
+      if (c == lf->ncols) {
+        free(names);
         return 0;
+      }
       if (nunique) { /* each value: its bytes and a set entry */
         state += dusk_groups_estimate(dusk_kmv_distinct(&lf->distinct[c]),
                                       lf->sample_rows, rows) *
@@ -3258,7 +3311,16 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
              (key_bytes + 48.0 +
               24.0 * (counts ? 2.0 : (double)(r->naggs ? r->naggs : 1)));
   }
+  free(names);
   return dusk_auto_split_out(state, limit, nscans);
+}
+
+static void log_auto_split_out(const sched_query *q, const dusk_plan *r,
+                               uint32_t n) {
+  dusk_log(DUSK_LOG_INFO,
+           "query %s: the %s's state is estimated past %.0f%% of the "
+           "workers' memory limit: split_out=%u",
+           q->key, dusk_plan_kind_name(r->kind), DUSK_TREE_SHARE * 100, n);
 }
 
 /* A drop_duplicates' key round over nscans scans is cut by key hash into
@@ -3502,7 +3564,7 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
          capll = 0;
   size_t *rsplit, *lsplit, *picks, *joins, *again = NULL, most;
   dusk_buf rtail, rnulls, ltail, nulls, qtail, args;
-  uint32_t nparts;
+  uint32_t nparts, nsplit = 0;
   int multi = 0;
   char key[192];
   const dusk_plan *r = dusk_plan_result_root(q->plan);
@@ -3614,12 +3676,16 @@ static void add_shuffle_join(sched_query *q, specs *sp) {
     add_range_sort(q, sp, joins, nparts, &qtail, &nulls);
     goto done;
   }
-  if ((r->kind == DUSK_PLAN_GROUPBY || r->kind == DUSK_PLAN_VALUE_COUNTS) &&
-      r->split_out > 1) {
+  if (((r->kind == DUSK_PLAN_GROUPBY || r->kind == DUSK_PLAN_VALUE_COUNTS) &&
+       r->split_out > 1) ||
+      (nsplit = auto_split_out(q, r, nparts)) > 1) {
     /* the joins' partials cut by the groups' hash, as a scan's are: each
      * partial's groups carry their first rows' (order group, place), so
      * first / last and value_counts' ties come out as from one tree */
-    add_split_out(q, sp, joins, nparts, r->split_out, &qtail, &nulls);
+    if (nsplit > 1)
+      log_auto_split_out(q, r, nsplit);
+    add_split_out(q, sp, joins, nparts, nsplit > 1 ? nsplit : r->split_out,
+                  &qtail, &nulls);
     goto done;
   }
   encode_tail_args(&args, &qtail, &nulls);
@@ -3793,11 +3859,7 @@ static void lower_and_submit(sched_query *q) {
              r->split_out > 1 && nlevel > 0)
       add_split_out(q, &sp, level, nlevel, r->split_out, &tail_plan, &nulls);
     else if ((nauto = auto_split_out(q, r, nlevel)) > 1) {
-      dusk_log(DUSK_LOG_INFO,
-               "query %s: the %s's state is estimated past %.0f%% of "
-               "the workers' memory limit: split_out=%u",
-               q->key, dusk_plan_kind_name(r->kind), DUSK_TREE_SHARE * 100,
-               nauto);
+      log_auto_split_out(q, r, nauto);
       add_split_out(q, &sp, level, nlevel, nauto, &tail_plan, &nulls);
     } else
       add_combine_tree(&sp, level, nlevel, fanin, &tail, q->final_key,

@@ -388,6 +388,12 @@ static size_t agg_nkeys(const dusk_plan *g) {
   return g->ncolumns;
 }
 
+/* Whether g is a groupby's value_counts (its keys, then the counted
+ * column). */
+static bool grouped_value_counts(const dusk_plan *g) {
+  return g->kind == DUSK_PLAN_VALUE_COUNTS && g->ncolumns > 1;
+}
+
 static const char *agg_key(const dusk_plan *g, size_t k) {
   if (g->kind != DUSK_PLAN_VALUE_COUNTS || g->ncolumns == 1)
     return g->columns[k];
@@ -5582,6 +5588,8 @@ static int op_df_split(const dusk_op_api *api, dusk_op_call *call) {
                         "columns, %zu keys", t->ncols, nkeys);
     goto out;
   }
+  if (grouped_value_counts(dusk_plan_result_root(plan)))
+    nkeys--; /* its groups, whole in a part: the keys before the value */
   rows = dusk_xcalloc(t->nrows + 1, sizeof *rows);
   {
     uint32_t *which = dusk_xcalloc(t->nrows + 1, sizeof *which);
@@ -5727,7 +5735,8 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
   (void)api;
   if ((rc = merger_init(&m, call->args, &err)) != 0)
     goto out;
-  if (m.p.terminal == DUSK_PLAN_VALUE_COUNTS) {
+  if (m.p.terminal == DUSK_PLAN_VALUE_COUNTS &&
+      !grouped_value_counts(m.p.root)) {
     rc = gather_value_counts(&m, call, &err);
     goto out;
   }
@@ -5788,8 +5797,14 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
     cols[k] = (int)k;
     asc[k] = 1;
   }
-  /* the keys sort as the one final's groups do: ascending, nulls last */
-  dusk_table_sort_order(all, cols, asc, all->nindex, order);
+  /* the keys sort as the one final's groups do: ascending, nulls last; a
+   * grouped value_counts' groups by their keys alone, each group's values
+   * staying in its part's order (by count), which the stable sort keeps */
+  dusk_table_sort_order(all, cols, asc,
+                        grouped_value_counts(m.p.root) && all->nindex > 0
+                            ? all->nindex - 1
+                            : all->nindex,
+                        order);
   if ((rc = dusk_table_take(all, order, all->nrows, &sorted)) != 0) {
     dusk_error_set(&err, rc, "split_out: %s", dusk_strerror(rc));
     goto out;
@@ -7746,7 +7761,8 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
   case DUSK_PLAN_VALUE_COUNTS:
     if (m.p.agg == NULL)
       rc = DUSK_EINVAL;
-    else if (m.nparts > 0) /* a split_out part's: df_gather counts them */
+    else if (m.nparts > 0 && !grouped_value_counts(m.p.root))
+      /* a column's split_out part: df_gather counts them */
       rc = dusk_hashagg_partial(m.p.agg, &result);
     else
       rc = value_counts_result(m.p.root, m.p.agg, &result);

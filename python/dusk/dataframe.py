@@ -3625,10 +3625,21 @@ class GroupBy:
         return self._agg("last")
 
     def value_counts(self, normalize=False, sort=True, ascending=False,
-                     bins=None, dropna=True):
+                     bins=None, dropna=True, split_every=None,
+                     split_out=None):
         """groupby(keys)["col"].value_counts(): each group's values
         counted, largest first, in pandas 1.5's order (as_index=False:
-        keys, values and a "count" - normalized, "proportion" - column)."""
+        keys, values and a "count" - normalized, "proportion" - column).
+        Dask's split_out=n puts the groups in n hash parts, each counted
+        by a task of its own (not with as_index=False, whose counts pandas
+        sorts across the groups)."""
+        if split_out is not None and split_out != 1:
+            if not self._as_index:
+                raise NotImplementedError(
+                    "groupby(as_index=False) value_counts with split_out: "
+                    "pandas sorts its counts across the groups")
+            return self._so(split_out).value_counts(
+                normalize, sort, ascending, bins, dropna, split_every)
         if not self._series:
             raise NotImplementedError(
                 "value_counts of a groupby needs one column: "
@@ -3645,6 +3656,8 @@ class GroupBy:
             frame = frame.dropna_keys(False)
         if normalize:  # shares of each group
             frame = frame.normalize_counts()
+        if self._split_out > 1:
+            frame = frame.split_out(self._split_out)
         out = Series(None, col, frame, "agg_series")._with_finish(
             _value_level_codes)
         if not self._as_index:

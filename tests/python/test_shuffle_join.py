@@ -294,6 +294,8 @@ def test_order_bound_aggregations_match_pandas(client, sides, bs, how):
             dropna=False, **kw),
         "value_counts of many values": lambda d, **kw: d.v.value_counts(
             **kw),
+        "a groupby's value_counts": lambda d, **kw: d.groupby(
+            "w").s_y.value_counts(**kw),
     }
     for name, q in split.items():
         compare(q(m, split_out=3).compute(), q(pm),

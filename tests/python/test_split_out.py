@@ -4,7 +4,8 @@ task of its own, then gathered in key order.  Checked against the same
 query without split_out and against pandas 1.5, at partition sizes of
 1 KB, 64 KB and the default, on data with null keys (dropna=False too),
 text, float and bool keys, every aggregate kind, many groups, as_index=
-False and post steps; a column's value_counts(split_out=n) too; and the
+False and post steps; a column's and a groupby's value_counts(split_out=n)
+too; and the
 graph really is split (the performance report lists df_split and
 df_gather tasks), by itself when the sample says the groups are many."""
 import os
@@ -83,6 +84,17 @@ CASES = {
     "vc_normalize": lambda d, kw: d.id.value_counts(normalize=True, **kw),
     "vc_then_head": lambda d, kw: d.x.value_counts(**kw).head(6),
     "vc_filtered": lambda d, kw: d[d.y > 0].id.value_counts(**kw),
+    # a groupby's value_counts: its groups hash-partitioned (each whole in
+    # a part, its values sorted by count there), gathered in group order
+    "gvc_int_groups": lambda d, kw: d.groupby("k").name.value_counts(**kw),
+    "gvc_many_values": lambda d, kw: d.groupby("flag").id.value_counts(
+        **kw),
+    "gvc_null_groups_and_values": lambda d, kw: d.groupby(
+        "name", dropna=False).k.value_counts(dropna=False, **kw),
+    "gvc_two_keys_normalize": lambda d, kw: d.groupby(
+        ["flag", "f"]).k.value_counts(normalize=True, **kw),
+    "gvc_then_head": lambda d, kw: d.groupby("k").x.value_counts(
+        **kw).head(9),
 }
 
 
@@ -108,6 +120,14 @@ def test_split_out_answers_as_one_tree_and_pandas(client, data, bs, name):
         assert list(got.values) == list(want.values)
         return
     same(got, want)
+
+
+def test_grouped_value_counts_split_out_refusals(client, data):
+    df = read(data, None)
+    with pytest.raises(NotImplementedError, match="as_index=False"):
+        df.groupby("k", as_index=False).name.value_counts(split_out=3)
+    with pytest.raises(ValueError, match="split_out: a number of parts"):
+        df.groupby("k").name.value_counts(split_out=0)
 
 
 def test_value_counts_split_out_nullable(client, data, bs):
@@ -188,29 +208,89 @@ def ops_of(report):
             if f'data-op="{op}"' in html}
 
 
+def write_unique_ids(path, keys):
+    """60,000 rows: id (nearly unique text), k (an int of `keys` values),
+    v (a float)."""
+    rnd = random.Random(5)
+    with open(path, "w") as f:
+        f.write("id,k,v\n")
+        for _ in range(60000):
+            f.write(f"u{rnd.randint(0, 10**9)},{rnd.randint(0, keys - 1)},"
+                    f"{rnd.random()!r}\n")
+
+
+def wait_for_limits(c):
+    """The workers' memory limits arrive with their first heartbeats."""
+    import time
+    deadline = time.monotonic() + 30
+    while any(not w["memory_limit_bytes"]
+              for w in c.scheduler_info()["workers"]):
+        assert time.monotonic() < deadline, c.scheduler_info()
+        time.sleep(0.02)
+
+
+def test_many_groups_after_a_merge_split_without_asking(tmp_path):
+    """After a merge a group key that is one side's column holds no value
+    that side's file does not (a merge repeats or drops rows), so that
+    side's sample speaks for the groups: a nearly unique left key is split
+    after a broadcast and after a shuffle merge, a ten-value right column
+    is not, and neither is a key made by a step.  (An outer or right
+    merge's key kept once holds both sides' keys: not estimated.)  Every
+    answer is pandas'."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    write_unique_ids(left, 100)
+    with open(right, "w") as f:
+        f.write("k,w\n")
+        for k in range(0, 120, 2):
+            f.write(f"{k},{k % 10}\n")
+    pl, pr = pd.read_csv(left), pd.read_csv(right)
+    with dusk.LocalCluster(n_workers=2, memory_limit="2MB") as cluster, \
+            dusk.Client(cluster) as c:
+        wait_for_limits(c)
+        dl, dr = dd.read_csv(str(left), blocksize="64KB"), \
+            dd.read_csv(str(right))
+        cases = [  # (name, query of (left, right), split by itself)
+            ("broadcast, a left key", lambda a, b: a.merge(b, on="k").groupby(
+                "id").v.agg(["sum", "count"]), True),
+            ("shuffle, a left key", lambda a, b: a.merge(
+                b, on="k", how="outer").groupby("id").v.sum(), True),
+            ("shuffle, value_counts", lambda a, b: a.merge(
+                b, on="k", how="right").id.value_counts(), True),
+            ("broadcast, nunique", lambda a, b: a.merge(
+                b, on="k", how="left").id.nunique(), True),
+            ("a right column of ten values", lambda a, b: a.merge(
+                b, on="k", how="outer").groupby("w").v.sum(), False),
+            ("a key made by a step", lambda a, b: a.merge(
+                b, on="k").assign(j=lambda d: d.v * 1e6).groupby(
+                "j").k.sum(), False),
+        ]
+        for i, (name, q, split) in enumerate(cases):
+            report = tmp_path / f"m{i}.html"
+            with dusk.performance_report(filename=report):
+                got = q(dl, dr).compute()
+            assert ops_of(report) == ({"df_split", "df_gather"} if split
+                                      else set()), name
+            want = q(pl, pr)
+            if isinstance(want, pd.DataFrame):
+                pdt.assert_frame_equal(got, want, obj=name)
+            elif isinstance(want, pd.Series):
+                pdt.assert_series_equal(got, want, obj=name)
+            else:
+                assert got == want, name
+
+
 def test_many_groups_split_out_without_asking(tmp_path):
     """The scheduler estimates a groupby's state from its sample (distinct
     keys per sampled row, times the rows the file holds): past a quarter
     of the workers' memory limit it splits the groups itself.  On 2 MB
     workers a nearly unique key is split and a ten-value key is not; both
     answers are pandas'."""
-    import time
     path = tmp_path / "u.csv"
-    rnd = random.Random(5)
-    with open(path, "w") as f:
-        f.write("id,k,v\n")
-        for _ in range(60000):
-            f.write(f"u{rnd.randint(0, 10**9)},{rnd.randint(0, 9)},"
-                    f"{rnd.random()!r}\n")
+    write_unique_ids(path, 10)
     pdf = pd.read_csv(path)
     with dusk.LocalCluster(n_workers=2, memory_limit="2MB") as cluster, \
             dusk.Client(cluster) as c:
-        # the limits arrive with the workers' first heartbeats
-        deadline = time.monotonic() + 30
-        while any(not w["memory_limit_bytes"]
-                  for w in c.scheduler_info()["workers"]):
-            assert time.monotonic() < deadline, c.scheduler_info()
-            time.sleep(0.02)
+        wait_for_limits(c)
         df = dd.read_csv(str(path), blocksize="64KB")
         with dusk.performance_report(filename=tmp_path / "many.html"):
             got = df.groupby("id").v.agg(["sum", "count"]).compute()

@@ -503,6 +503,8 @@ static dusk_plan *sample_plan(int i) {
       v->group_keep_na = rand() % 2;
       v->normalize = rand() % 2;
       v->flat = rand() % 2;
+      /* Dask's split_out, an optional last field (not with flat) */
+      v->split_out = v->flat || rand() % 2 ? 0 : 2 + rand() % 9;
     }
     return v;
   }
@@ -1797,6 +1799,22 @@ START_TEST(test_wrong_field_types) {
   pk_leaf(&p);
   expect_packed_fail(&p, DUSK_ETYPE, "plan value_counts: output",
                      "with split_out");
+  /* a grouped value_counts' split_out: with flat (as_index=False, whose
+   * counts pandas sorts across the groups) */
+  packed_init(&p);
+  msgpack_pack_array(&p.pk, 2);
+  pk_node(&p, DUSK_PLAN_VALUE_COUNTS, 1, 7);
+  pk_s(&p, "c");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_uint8(&p.pk, 0);
+  msgpack_pack_array(&p.pk, 1);
+  pk_s(&p, "k");
+  msgpack_pack_false(&p.pk);
+  msgpack_pack_true(&p.pk);
+  msgpack_pack_uint32(&p.pk, 4);
+  pk_leaf(&p);
+  expect_packed_fail(&p, DUSK_EINVAL, "plan value_counts: split_out 4",
+                     "not with flat");
   /* sample: a frac outside [0, 1]; a seed that is not a uint. */
   packed_init(&p);
   msgpack_pack_array(&p.pk, 2);
