@@ -1859,12 +1859,19 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
        q->plan->kind == DUSK_PLAN_TO_CSV || dusk_plan_by_position(r)))
     return dusk_error_set(
         err, DUSK_EINVAL,
-        "%s of a shuffle merge (how=\"%s\") after a %s: it keeps a row by "
-        "its place in the merge, which the join's hash parts do not know; "
-        "sample the frames before the merge, or aggregate the sampled rows "
+        "%s of a %s (how=\"%s\"%s) after a %s: it keeps a row by its "
+        "place in the merge, which the join's hash parts do not know; "
+        "sample the frames before the %s, or aggregate the sampled rows "
         "(groupby, len, sum)",
         shows_rows(r) ? "the rows" : dusk_plan_kind_name(r->kind),
-        dusk_merge_how_name(q->merge->how), dusk_plan_kind_name(drop->kind));
+        q->merge->strategy == DUSK_MERGE_JOIN ? "join" : "shuffle merge",
+        dusk_merge_how_name(q->merge->how),
+        q->merge->strategy != DUSK_MERGE_JOIN ? ""
+        : right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES
+            ? ", run as a shuffle join: its lookup is past 64 MiB"
+            : ", run as a shuffle join for its drop_duplicates(subset)",
+        dusk_plan_kind_name(drop->kind),
+        q->merge->strategy == DUSK_MERGE_JOIN ? "join" : "merge");
   if (dusk_plan_range_sort(q->plan))
     /* to_csv of a sort: the joins' rows range-partitioned (add_shuffle_
      * join), each part's final labelling its rows by their places in the

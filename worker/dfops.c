@@ -6029,8 +6029,53 @@ static bool chain_join(const dusk_plan *root) {
   return false;
 }
 
+static int labelled_rows(merger *m, const dusk_table *rows,
+                         dusk_table **out, dusk_error *err);
+
+/* The rows a final shows (compute, head, tail, drop_duplicates) with
+ * their labels.  pandas labels a merge that gave no row at all with an
+ * empty object Index (a filter after a merge that gave rows keeps its
+ * int64 one): the label column is then an empty text column, which the
+ * client makes an object index.  (Not a head(0), which stands for the
+ * frame's columns: its merge ran on no rows.) */
 static int head_output(merger *m, const dusk_table *rows, dusk_table **out,
                        dusk_error *err) {
+  int64_t merged = 0;
+  dusk_table *t;
+  int rc = labelled_rows(m, rows, out, err);
+  if (rc != 0 || (*out)->nrows > 0 || !chain_merges(m->p.root) ||
+      (m->p.terminal == DUSK_PLAN_HEAD && m->p.root->n == 0))
+    return rc;
+  for (size_t k = 0; k < m->ranges->nrows; k++)
+    merged += m->ranges->cols[DUSK_RANGES_ROWS].i64[k];
+  if (merged > 0 || (*out)->ncols == 0)
+    return 0;
+  {
+    const char **names = dusk_xcalloc((*out)->ncols, sizeof *names);
+    dusk_type *types = dusk_xcalloc((*out)->ncols, sizeof *types);
+    for (size_t c = 0; c < (*out)->ncols; c++) {
+      names[c] = (*out)->cols[c].name;
+      types[c] = (*out)->cols[c].type;
+    }
+    types[0] = DUSK_TYPE_STRING;
+    t = dusk_table_new(names, types, (*out)->ncols, (*out)->nindex);
+    free(names);
+    free(types);
+  }
+  if (t == NULL)
+    return DUSK_ENOMEM;
+  for (size_t c = 1; c < t->ncols; c++) {
+    t->cols[c].logical = (*out)->cols[c].logical;
+    t->cols[c].masked = (*out)->cols[c].masked;
+    t->cols[c].source_na = (*out)->cols[c].source_na;
+  }
+  dusk_table_free(*out);
+  *out = t;
+  return 0;
+}
+
+static int labelled_rows(merger *m, const dusk_table *rows,
+                         dusk_table **out, dusk_error *err) {
   size_t nc = rows->ncols - DUSK_ROWS_NEXTRA, nb;
   range_base *bases = NULL;
   int64_t last_range = -1, last_base = 0;

@@ -322,6 +322,34 @@ def test_right_side_without_rows(client, files, bs):
     assert len(df.merge(r, left_on="k", right_on="key")) == 0
 
 
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+def test_a_merge_of_no_rows_has_an_object_index(client, files, bs, how):
+    """pandas labels a merge that gives no row at all with an empty object
+    Index - also its head and its rows after a filter - where a filter
+    that empties a merge of rows keeps its int64 one.  Broadcast and
+    shuffle joins alike (checked with check_index_type)."""
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["uniq"]).query("key > 100")
+    pr = pd.read_csv(files["uniq"]).query("key > 100")
+    shuffle = {} if how in ("inner", "left") else {"broadcast": False}
+    cases = {  # name: a function of (left, right, merge options)
+        "no right row": lambda a, b, **kw: a.query("k > 100").merge(
+            b, left_on="k", right_on="key", how=how, **kw),
+        "its head, then a filter": lambda a, b, **kw: (lambda m: m[
+            m.x > 0])(a.query("k > 100").merge(
+                b, left_on="k", right_on="key", how=how, **kw)).head(3),
+        "a filter that empties rows": lambda a, b, **kw: (lambda m: m[
+            m.k > 100])(a.merge(b, left_on="k", right_on="key",
+                                how="left", **kw)),
+    }
+    for name, q in cases.items():
+        for kw in ({}, shuffle, {"broadcast": False}):
+            got = q(df, r, **kw)
+            got = got.compute() if hasattr(got, "compute") else got
+            pdt.assert_frame_equal(got, q(pdf, pr), check_index_type=True,
+                                   obj=f"{name} ({how}, {kw})")
+
+
 def test_right_column_widened_past_the_sample(client, tmp_path):
     """A right column whose first float lies past the scheduler's sample is
     widened on the right side alone: the left's column of the same name
@@ -678,3 +706,11 @@ def test_join_refusals(client, files, tmp_path):
                 rsuffix="_r").drop_duplicates(["g_r"]).compute()
     with pytest.raises(Exception, match="head of an inner join"):
         df.join(r.set_index("k"), on="k", how="inner", rsuffix="_r").head()
+    # a left join's drop_duplicates(subset) runs as a shuffle join, so a
+    # sample before it is refused as a shuffle merge's is - saying why
+    with pytest.raises(dusk.DuskError, match=r'drop_duplicates of a join '
+                       r'\(how="left", run as a shuffle join for its '
+                       r'drop_duplicates\(subset\)\) after a sample.*'
+                       r'sample the frames before the join'):
+        df.join(r.set_index("k"), on="k", rsuffix="_r").sample(
+            frac=0.5, random_state=1).drop_duplicates(["g_r"]).compute()
