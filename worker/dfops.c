@@ -4843,11 +4843,16 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
       }
     }
   }
-  /* the left's columns held missing values there */
+  /* the left's columns held missing values there - but a key kept once,
+   * nor a column of its name that an assign below the merge replaced (a
+   * cast key's int column: what is computed from the key would count its
+   * nulls) */
   for (size_t c = 0; any && c < st->slot; c++) {
     bool key = false;
     for (size_t q = 0; q < nk; q++)
-      key |= kept[q] >= 0 && (size_t)st->lkeys[q] == c;
+      key |= kept[q] >= 0 &&
+             ((size_t)st->lkeys[q] == c ||
+              strcmp(p->names[c], p->names[st->lkeys[q]]) == 0);
     if (!key && dusk_nulls_count(p->plan, p->names[c], p->scan_types[c]))
       p->null_seen[c] = 1;
   }
@@ -5721,6 +5726,37 @@ static int gather_nunique(merger *m, dusk_op_call *call, dusk_error *err) {
   return rc;
 }
 
+/* *t without its value columns that other lacks (by name), flags kept.
+ * A part's final leaves out a column pandas drops from a groupby's
+ * answer when a group cannot aggregate it (a text column's min over
+ * text and NaN): pandas drops it from the whole answer then, so the
+ * gather keeps the columns every part has.  0 or DUSK_ENOMEM. */
+static int keep_common_columns(dusk_table **t, const dusk_table *other) {
+  const dusk_table *in = *t;
+  size_t *cols = dusk_xcalloc(in->ncols + 1, sizeof *cols), n = 0;
+  dusk_table *out = NULL;
+  int rc = 0;
+  for (size_t c = 0; c < in->ncols; c++) {
+    bool found = c < in->nindex;
+    for (size_t o = other->nindex; !found && o < other->ncols; o++)
+      found = strcmp(in->cols[c].name, other->cols[o].name) == 0;
+    if (found)
+      cols[n++] = c;
+  }
+  if (n < in->ncols &&
+      (rc = dusk_table_columns(in, cols, n, in->nindex, &out)) == 0) {
+    for (size_t c = 0; c < n; c++) {
+      out->cols[c].source_na = in->cols[cols[c]].source_na;
+      out->cols[c].masked = in->cols[cols[c]].masked;
+      out->cols[c].logical = in->cols[cols[c]].logical;
+    }
+    dusk_table_free(*t);
+    *t = out;
+  }
+  free(cols);
+  return rc;
+}
+
 /* df_gather: the split_out parts' results (each its groups in key order,
  * no two parts sharing a group) as one result in key order - pandas'
  * sorted groups - then the post steps, as df_final runs them. */
@@ -5752,12 +5788,16 @@ static int op_df_gather(const dusk_op_api *api, dusk_op_call *call) {
       t = NULL;
       continue;
     }
+    if (t->nindex == all->nindex &&
+        ((rc = keep_common_columns(&all, t)) != 0 ||
+         (rc = keep_common_columns(&t, all)) != 0)) {
+      dusk_error_set(&err, rc, "split_out: %s", dusk_strerror(rc));
+      goto out;
+    }
     if (t->ncols != all->ncols || t->nindex != all->nindex) {
       rc = dusk_error_set(&err, DUSK_EINVAL,
                           "split_out: part %zu has %zu columns where part 0 "
-                          "has %zu (a column left out of one part's groups "
-                          "only: run it without split_out)",
-                          i, t->ncols, all->ncols);
+                          "has %zu", i, t->ncols, all->ncols);
       goto out;
     }
     for (size_t c = 0; c < t->ncols; c++)

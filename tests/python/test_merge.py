@@ -657,6 +657,14 @@ def test_join_on_indexes_of_int_and_float(client, tmp_path):
                                           how=how).compute(),
                 pd.read_csv(a).merge(pd.read_csv(b), on="k", how=how),
                 obj=f"{a.name} merge {b.name} ({how})")
+    # what is computed from the cast key counts no null of the int column
+    # it replaced (an int dtype stays one)
+    for how in ("right", "outer"):
+        m = dd.read_csv(str(ints)).merge(dd.read_csv(str(floats)), on="k",
+                                         how=how)
+        pm = pd.read_csv(ints).merge(pd.read_csv(floats), on="k", how=how)
+        pdt.assert_series_equal(m.k.astype("int64").compute(),
+                                pm.k.astype("int64"))
     texts = tmp_path / "t.csv"
     texts.write_text("k,e\nx,1\n")
     with pytest.raises(NotImplementedError, match="join of the object index "

@@ -122,6 +122,25 @@ def test_split_out_answers_as_one_tree_and_pandas(client, data, bs, name):
     same(got, want)
 
 
+def test_split_out_drops_a_column_one_group_cannot_take(client, tmp_path):
+    """pandas' groupby.min() drops a text column from the whole answer when
+    one group holds text and a missing value; with split_out only the part
+    holding that group leaves it out, and the gather keeps what every part
+    has (it failed on the mismatch)."""
+    path = tmp_path / "pairs.csv"
+    with open(path, "w") as f:
+        f.write("id,t,v\n")
+        for i in range(6000):
+            f.write(f"{i // 2},{'' if i == 4001 else 'x'},{i % 7}\n")
+    df, pdf = dd.read_csv(str(path), blocksize="16KB"), pd.read_csv(path)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # the nuisance drop
+        want = pdf.groupby("id").min()
+    assert list(want.columns) == ["v"]
+    same(df.groupby("id").min(split_out=4).compute(), want)
+
+
 def test_grouped_value_counts_split_out_refusals(client, data):
     df = read(data, None)
     with pytest.raises(NotImplementedError, match="as_index=False"):
