@@ -397,6 +397,21 @@ class _MissingCounts:
             f"isna().{name}: dusk has isna().sum(), .mean() and .any()")
 
 
+def _write_result_csv(result, filename, kwargs):
+    """to_csv of a computed result (an aggregation's, or rows dusk gathers;
+    computed at once, as Dask's to_csv runs): written by pandas' to_csv
+    (with its options) as the one part of a one-partition frame -
+    filename/0.part, or filename with its * as 0.  Returns [the file]."""
+    d = os.path.abspath(os.fspath(filename))
+    name = "0.part"
+    if "*" in os.path.basename(d):
+        d, name = os.path.dirname(d), os.path.basename(d).replace("*", "0")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, name)
+    result.to_csv(path, **kwargs)
+    return [path]
+
+
 def _no_attribute(kind, name):
     """The error for a missing attribute: NotImplementedError naming it
     when pandas' own type has it (dusk does not run it yet), else
@@ -1099,6 +1114,10 @@ class ResultColumn:
         return self._fn(self._owner.lazy.compute(client=client,
                                                  timeout=timeout))
 
+    def to_csv(self, filename, **kwargs):
+        """Written at once (a result's to_csv, see DataFrame.to_csv)."""
+        return _write_result_csv(self.compute(), filename, kwargs)
+
     def __getattr__(self, name):
         # any other pandas attribute or method (r.n.nunique(), r.t.str,
         # r.shape), taken on the computed value
@@ -1396,6 +1415,9 @@ class _Lazy:
     # False)): the cluster's final task runs them on the small result.
     _RESULTS = ("agg", "agg_series", "agg_size", "value_counts", "frame_rows",
                 "sorted_rows", "sorted_column")
+
+    def _result_to_csv(self, filename, kwargs):
+        return _write_result_csv(self.compute(), filename, kwargs)
 
     def _need_result(self, step):
         if self._shape not in self._RESULTS:
@@ -2683,6 +2705,9 @@ class DataFrame(_Lazy):
         a sorted frame, the files are its rows in order, range-partitioned
         by the sort keys (each part sorted by a task of its own; ties in
         file order, as kind="stable")."""
+        if self._shape not in ("frame", "sorted_rows", "sorted_column") and \
+                self._on_result():
+            return self._result_to_csv(filename, kwargs)
         if self._shape != "sorted_rows":
             self._need_open("to_csv")
         if kwargs:
@@ -3075,6 +3100,15 @@ class Series(_Lazy):
         if self._shape in _Lazy._RESULTS or self._in_pandas:
             return ResultColumn(self, lambda r: r)
         return Expr(self._df, self._text, False)
+
+    def to_csv(self, filename, **kwargs):
+        """Of a computed result (groupby(...).x.sum(), value_counts()):
+        written at once, as DataFrame.to_csv writes a result."""
+        if self._shape in _Lazy._RESULTS and \
+                self._shape not in ("sorted_rows", "sorted_column") or \
+                self._in_pandas:
+            return self._result_to_csv(filename, kwargs)
+        raise _no_attribute("Series", "to_csv")
 
     def __getattr__(self, name):
         # any other pandas attribute or method of a result (s.idxmax(),

@@ -775,6 +775,34 @@ def test_to_csv_round_trip(client, data_dir, tmp_path, bs):
     assert len(back) == len(p)
 
 
+def test_to_csv_of_results_writes_at_once(client, data_dir, tmp_path):
+    """to_csv of a computed result - a groupby's Series or frame, a result
+    column, drop_duplicates' rows - runs at once, as Dask's does (it was
+    a lazy pandas step that wrote nothing until computed): one part file,
+    pandas' to_csv of the result with its options.  A whole frame's
+    column is refused by name."""
+    path = str(data_dir / "mixed.csv")
+    df, pdf = dd.read_csv(path), pd.read_csv(path)
+    cases = [  # (dusk's, pandas', to_csv options, target)
+        (df.groupby("k").x.sum(), pdf.groupby("k").x.sum(), {}, "s"),
+        (df.groupby("k").agg({"x": ["sum", "max"]}),
+         pdf.groupby("k").agg({"x": ["sum", "max"]}), {"index": False},
+         "f/part-*.csv"),
+        (df.groupby("k").agg(n=("x", "count")).n,
+         pdf.groupby("k").agg(n=("x", "count")).n, {"header": False}, "c"),
+        (df.drop_duplicates(["k"]), pdf.drop_duplicates(["k"]), {}, "d"),
+    ]
+    for got, want, kw, target in cases:
+        files = got.to_csv(str(tmp_path / target), **kw)
+        assert files == [str(tmp_path / target.replace("*", "0"))
+                         if "*" in target else str(tmp_path / target /
+                                                   "0.part")]
+        with open(files[0]) as f:
+            assert f.read() == want.to_csv(**kw), target
+    with pytest.raises(NotImplementedError, match="Series.to_csv"):
+        df.x.to_csv(str(tmp_path / "col"))
+
+
 def test_to_csv_writes_datetimes_as_pandas(client, data_dir, tmp_path, bs):
     """Datetimes, timedeltas and dates are written as pandas writes them
     ("2021-02-27 10:00:00.500", "0 days 00:21:24", "2021-02-27"), not as
