@@ -7033,6 +7033,8 @@ static bool expr_carries(const dusk_expr *e, dusk_slice list) {
     return expr_carries(e->a, list) || expr_carries(e->b, list);
   if (e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_WHERE && e->b != NULL)
     return expr_carries(e->a, list) || expr_carries(e->b->b, list);
+  if (e->kind == DUSK_EXPR_FUNC && e->op == DUSK_FN_TO_INT)
+    return false; /* astype(int) holds no null (it refuses one): int64 */
   if (e->kind == DUSK_EXPR_FUNC) /* .dt.hour of a column with NaT: float */
     return expr_carries(e->a, list);
   return false;
