@@ -3268,8 +3268,9 @@ static int dec_plan(pdec *d, unsigned depth, dusk_plan **out) {
                      flat */
   else if (kind == DUSK_PLAN_VALUE_COUNTS &&
            o->via.array.size == 2 + nfields + 5)
-    nfields += 5; /* a grouped value_counts with split_out */ /* with the list of mixed columns, normalize, typed ints,
-                  storage options, percentiles, a concat's columns */
+    nfields += 5; /* a grouped value_counts with split_out */
+  /* (each optional field above: the list of mixed columns, normalize,
+     typed ints, storage options, percentiles, a concat's columns) */
   if (o->via.array.size != 2 + nfields)
     return dusk_error_set(d->err, DUSK_ETYPE,
                           "%s: expected %" PRIu32 " fields, got %" PRIu32,
