@@ -233,7 +233,16 @@ def main():
 
         # 3. Oscillation: bursts with idle gaps shorter than the wait
         # (10 ticks of 0.2 s): once the cluster has settled to what the
-        # bursts need, it does not flap.  It first settles:
+        # bursts need, it does not flap.  Each burst clearly wants the
+        # maximum: 45 tasks of the load's 150 ms (so the scheduler's
+        # per-task estimate is already right) are 6.75 s of work, over
+        # 2 s of it (3 hosts) until the last 14 tasks, about 0.7 s before
+        # the burst ends; with the 0.3 s pause the quiet stretch is ~1 s.
+        # A burst of 12 short tasks once sat on the 1-or-2 hosts line: the
+        # 0.2 s ticks sometimes missed its peak, the scaler stopped two
+        # hosts, and the next burst, drained by one host, wanted two -
+        # the test measured its own load's ambiguity, not the scaler's
+        # wait.  It first settles:
         # the load's surplus host may still be on its way out (under the
         # sanitizers it once was, and its stop fell inside the check), so
         # bursts run until three in a row changed nothing - a scaler that
@@ -241,10 +250,10 @@ def main():
         sampler.phase = "oscillate"
 
         def burst():
-            fs = client.map("sleep_ms", [100] * 12, pure=False)
+            fs = client.map("sleep_ms", [150] * 45, pure=False)
             client.gather(fs)
             del fs
-            time.sleep(1.0)
+            time.sleep(0.3)
 
         def host_counts():
             return (sampler.last()["launched"], sampler.last()["stopped"])
