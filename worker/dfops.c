@@ -7121,6 +7121,28 @@ static void names_remove_all(dusk_buf *u, const dusk_buf *names) {
   dusk_buf_destroy(&one);
 }
 
+/* Whether chain[i]'s column `name` is a key that a right / outer merge
+ * above it (chain[0..i-1], its left side below it) keeps once.  Right-only
+ * rows give that column the right's keys, and the join marks every other
+ * left column null there (join_right_only): the carry rule would take
+ * those marks for the file's nulls (pandas: `assign(k2=k*1)` then a right
+ * merge on k2 keeps k2 int64 while k turns float64).  The scans' report
+ * of what the left rows computed (run_steps, an assign's nulls) stands. */
+static bool kept_by_merge_above(const dusk_plan *const *chain, size_t i,
+                                const char *name) {
+  for (size_t j = 0; j < i; j++) {
+    const dusk_plan *m = chain[j];
+    if (m->kind != DUSK_PLAN_MERGE ||
+        (m->how != DUSK_MERGE_RIGHT && m->how != DUSK_MERGE_OUTER))
+      continue;
+    for (size_t k = 0; k < m->ncolumns; k++)
+      if (strcmp(m->columns[k], name) == 0 &&
+          strcmp(m->right_on[k], name) == 0)
+        return true;
+  }
+  return false;
+}
+
 static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
   const dusk_plan *chain[256];
   size_t n = 0;
@@ -7157,6 +7179,13 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
     if (s->kind != DUSK_PLAN_ASSIGN)
       continue;
     name = s->columns[0];
+    if (kept_by_merge_above(chain, n, name)) {
+      names_remove(&text, name);
+      if (expr_is_text(s->expr, texts))
+        dusk_xcheck(dusk_names_add(&text, name, strlen(name)));
+      names_remove(&dates, name);
+      continue;
+    }
     if (filtered) {
       /* Computed on filtered rows: a text or datetime input's missing
        * values may be gone (pandas: str.len() of an object column whose

@@ -544,6 +544,39 @@ def test_right_only_rows_make_pandas_dtypes(client, tmp_path, bs):
                 want.n.fillna(0).astype("int64"), how)
 
 
+def test_a_derived_key_kept_once_keeps_its_dtype(client, tmp_path, bs):
+    """An on= key an assign makes on the left (k2 = k * 1), kept once by
+    a right / outer merge: the right-only rows give it the right's keys,
+    so it is int64 as in pandas while k itself turns float64 - unless the
+    left file's k has an empty field, which makes k2 float64 before the
+    merge.  (The join's null marks for k once reached k2 through its
+    expression, and k2 came back float64.)"""
+    lp, np_, rp = tmp_path / "l.csv", tmp_path / "ln.csv", tmp_path / "r.csv"
+    lp.write_text("k,v\n" + "".join(f"{i % 9},{i}\n" for i in range(300)))
+    np_.write_text("k,v\n" + "".join(
+        f"{'' if i % 37 == 5 else i % 9},{i}\n" for i in range(300)))
+    rp.write_text("k2,w\n" + "".join(f"{i % 14},{i}\n" for i in range(200)))
+    r, pr = read(str(rp), bs), pd.read_csv(rp)
+    for path in (lp, np_):
+        l, pl = read(str(path), bs), pd.read_csv(path)
+        for how in HOWS:
+            what = f"{path.name} {how}"
+            got = l.assign(k2=l.k * 1).merge(r, on="k2", how=how,
+                                             broadcast=False)
+            want = pl.assign(k2=pl.k * 1).merge(pr, on="k2", how=how)
+            assert dict(got.compute().dtypes) == dict(want.dtypes), what
+            compare(got.groupby("k2")[["v", "w"]].sum().compute(),
+                    want.groupby("k2")[["v", "w"]].sum(), what)
+            compare(got.k2.value_counts().sort_index().compute(),
+                    want.k2.value_counts().sort_index(), what)
+            # after a filter on the left, as the scans report it
+            lf, plf = l[l.v > 100], pl[pl.v > 100]
+            got = lf.assign(k2=lf.k * 1).merge(r, on="k2", how=how,
+                                               broadcast=False)
+            want = plf.assign(k2=plf.k * 1).merge(pr, on="k2", how=how)
+            compare(got.groupby("k2").w.sum().compute(),
+                    want.groupby("k2").w.sum(), what + " filtered")
+
 def test_refusals(client, sides, tmp_path):
     (l, r), _ = both(sides, None)
     m = l.merge(r, on="k", how="outer")
