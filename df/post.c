@@ -213,11 +213,8 @@ static int rebuild(const dusk_table *t, const char *const *names,
     return rc;
   }
   for (size_t c = 0; c < n; c++)
-    if (from[c] >= 0) {
-      r->cols[c].source_na = t->cols[from[c]].source_na;
-      r->cols[c].masked = t->cols[from[c]].masked;
-      r->cols[c].logical = t->cols[from[c]].logical;
-    }
+    if (from[c] >= 0)
+      dusk_table_copy_flags(&r->cols[c], &t->cols[from[c]]);
   *out = r;
   return 0;
 }
@@ -436,12 +433,6 @@ static int post_set_index(const dusk_plan *s, const dusk_table *t,
   if (rc == 0 &&
       (rc = dusk_table_columns(t, cols, n, s->ncolumns, out)) != 0)
     dusk_error_set(err, rc, "set_index: %s", dusk_strerror(rc));
-  for (size_t c = 0; rc == 0 && c < n; c++) {
-    /* dusk_table_columns clears what pandas' dtypes are made of */
-    (*out)->cols[c].source_na = t->cols[cols[c]].source_na;
-    (*out)->cols[c].masked = t->cols[cols[c]].masked;
-    (*out)->cols[c].logical = t->cols[cols[c]].logical;
-  }
   free(cols);
   return rc;
 }

@@ -1163,6 +1163,13 @@ static dusk_table *empty_like(const dusk_table *t, const size_t *cols,
   return r;
 }
 
+void dusk_table_copy_flags(dusk_table_column *to,
+                           const dusk_table_column *from) {
+  to->source_na = from->source_na;
+  to->masked = from->masked;
+  to->logical = from->logical;
+}
+
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
                     dusk_table **out) {
   dusk_table *r;
@@ -1215,9 +1222,7 @@ int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
     default: /* NULL; logical types are stored as int64 */
       break;
     }
-    d->source_na = s->source_na;
-    d->masked = s->masked;
-    d->logical = s->logical;
+    dusk_table_copy_flags(d, s);
   }
   r->nrows = n;
   rc = 0;
@@ -1241,6 +1246,8 @@ int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
       return DUSK_EINVAL;
   if ((r = empty_like(t, cols, n, nindex)) == NULL)
     return DUSK_ENOMEM;
+  for (size_t k = 0; k < n; k++)
+    dusk_table_copy_flags(&r->cols[k], &t->cols[cols[k]]);
   if ((rc = rows > 0 ? reserve_rows(r, rows) : 0) != 0)
     goto done;
   for (size_t k = 0; k < n && rows > 0; k++) { /* (no arrays when empty) */

@@ -100,13 +100,18 @@ int dusk_table_append_batch_rows(dusk_table *t, const struct dusk_batch *b,
                                  const int *cols, size_t ncols,
                                  const int64_t *const *extra,
                                  const size_t *sel, size_t nsel);
+/* Copies what pandas' dtype of column `from` is made of besides its type
+ * (source_na, masked, logical) to column `to`: a column copied, taken
+ * or reordered into another table keeps its dtype. */
+void dusk_table_copy_flags(dusk_table_column *to,
+                           const dusk_table_column *from);
 /* A new table of t's rows order[0..n) (indexes into t, repeats allowed),
- * with t's columns, index and source_na flags.  0 or DUSK_ENOMEM. */
+ * with t's columns, index and dtype flags.  0 or DUSK_ENOMEM. */
 int dusk_table_take(const dusk_table *t, const size_t *order, size_t n,
                     dusk_table **out);
 /* A new table of t's columns cols[0..n) (every row, copied column by
- * column), the first nindex of them its index; source_na and logical
- * flags cleared.  0, DUSK_EINVAL (a column out of range) or
+ * column), the first nindex of them its index, with their dtype flags
+ * (dusk_table_copy_flags).  0, DUSK_EINVAL (a column out of range) or
  * DUSK_ENOMEM. */
 int dusk_table_columns(const dusk_table *t, const size_t *cols, size_t n,
                        size_t nindex, dusk_table **out);

@@ -5651,19 +5651,14 @@ static int post_and_encode(merger *m, dusk_op_call *call, dusk_table **t,
 static int gather_value_counts(merger *m, dusk_op_call *call,
                                dusk_error *err) {
   dusk_table *t = NULL, *result = NULL;
-  struct {
-    dusk_type type, logical;
-    uint8_t source_na, masked;
-  } marks = {0};
+  dusk_table_column marks = {0}; /* part 0's value column: type, flags */
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < call->ninputs; i++) {
     if ((rc = dusk_table_decode(call->inputs[i], &t, err)) != 0)
       break;
     if (i == 0 && t->ncols > 0) {
       marks.type = t->cols[0].type;
-      marks.logical = t->cols[0].logical;
-      marks.source_na = t->cols[0].source_na;
-      marks.masked = t->cols[0].masked;
+      dusk_table_copy_flags(&marks, &t->cols[0]);
     }
     rc = merge_groupby(m, t, err);
     dusk_table_free(t);
@@ -5674,11 +5669,8 @@ static int gather_value_counts(merger *m, dusk_op_call *call,
   if (rc == 0 && (rc = value_counts_result(m->p.root, m->p.agg, &result)) != 0)
     dusk_error_set(err, rc, "value_counts: %s", dusk_strerror(rc));
   if (rc == 0 && result->ncols > 0 &&
-      result->cols[0].type == marks.type) {
-    result->cols[0].source_na = marks.source_na;
-    result->cols[0].masked = marks.masked;
-    result->cols[0].logical = marks.logical;
-  }
+      result->cols[0].type == marks.type)
+    dusk_table_copy_flags(&result->cols[0], &marks);
   if (rc == 0)
     rc = post_and_encode(m, call, &result, err);
   dusk_table_free(result);
@@ -5745,11 +5737,6 @@ static int keep_common_columns(dusk_table **t, const dusk_table *other) {
   }
   if (n < in->ncols &&
       (rc = dusk_table_columns(in, cols, n, in->nindex, &out)) == 0) {
-    for (size_t c = 0; c < n; c++) {
-      out->cols[c].source_na = in->cols[cols[c]].source_na;
-      out->cols[c].masked = in->cols[cols[c]].masked;
-      out->cols[c].logical = in->cols[cols[c]].logical;
-    }
     dusk_table_free(*t);
     *t = out;
   }
@@ -6104,11 +6091,8 @@ static int head_output(merger *m, const dusk_table *rows, dusk_table **out,
   }
   if (t == NULL)
     return DUSK_ENOMEM;
-  for (size_t c = 1; c < t->ncols; c++) {
-    t->cols[c].logical = (*out)->cols[c].logical;
-    t->cols[c].masked = (*out)->cols[c].masked;
-    t->cols[c].source_na = (*out)->cols[c].source_na;
-  }
+  for (size_t c = 1; c < t->ncols; c++)
+    dusk_table_copy_flags(&t->cols[c], &(*out)->cols[c]);
   dusk_table_free(*out);
   *out = t;
   return 0;
