@@ -21,6 +21,20 @@ BIN = os.environ.get("DUSK_BIN") or os.path.join(
     os.path.dirname(dusk.__file__), "bin")
 # Hang limits scale with sanitizer builds (see tests/CMakeLists.txt).
 SCALE = int(os.environ.get("DUSK_TEST_TIMEOUT_SCALE", "1"))
+# The block sizes the suites' `bs` fixtures read at: a small one (many
+# partitions; DUSK_TEST_SMALL_BLOCKSIZE, 8KB under the sanitizers, else
+# 1KB), 64KB, and the default (one partition for a small file).  The
+# sanitizer pass (DUSK_TEST_SANITIZED) leaves 64KB out: it is there for
+# memory errors and undefined behaviour, which the many partitions of the
+# small size and the single one of the default reach on the same code
+# paths, and 64KB cost a third of that pass's Python time; the plain pass
+# runs all three.
+_SIZES = [(os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "small"),
+          ("64KB", "64KB"), (None, "default")]
+if os.environ.get("DUSK_TEST_SANITIZED"):
+    _SIZES = [s for s in _SIZES if s[1] != "64KB"]
+BLOCKSIZES = [size for size, _ in _SIZES]
+BLOCKSIZE_IDS = [name for _, name in _SIZES]
 
 
 @pytest.fixture(scope="session")

@@ -14,15 +14,12 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-
-# The smallest blocksize splits the test files into the most partitions
-# (and combine levels).  The sanitizer build, about ten times slower, runs
-# it at 8KB (DUSK_TEST_SMALL_BLOCKSIZE): still many partitions.
-BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
-              None]
+from conftest import BLOCKSIZE_IDS, BLOCKSIZES
 
 
-@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+# The smallest blocksize (conftest.BLOCKSIZES) splits the test files into
+# the most partitions (and combine levels).
+@pytest.fixture(params=BLOCKSIZES, ids=BLOCKSIZE_IDS)
 def bs(request):
     return request.param
 

@@ -8,7 +8,6 @@ name), key dtypes pandas refuses, how="right" / "outer", a right side past
 the broadcast limit, row order of an inner merge.  DataFrame.join of a
 set_index lookup (its labels the left's), an index-on-index join of two
 set_index frames for every how, and what each refuses."""
-import os
 import random
 
 import pandas as pd
@@ -17,12 +16,10 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-
-BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
-              None]
+from conftest import BLOCKSIZE_IDS, BLOCKSIZES
 
 
-@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+@pytest.fixture(params=BLOCKSIZES, ids=BLOCKSIZE_IDS)
 def bs(request):
     return request.param
 

@@ -15,13 +15,12 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
+from conftest import BLOCKSIZE_IDS, BLOCKSIZES
 
-BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
-              None]
 DTYPE = {"x": "Int64", "flag": "boolean", "clean": "Int64"}
 
 
-@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+@pytest.fixture(params=BLOCKSIZES, ids=BLOCKSIZE_IDS)
 def bs(request):
     return request.param
 

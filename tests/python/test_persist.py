@@ -21,13 +21,10 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-from conftest import spill_files
-
-BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
-              None]
+from conftest import BLOCKSIZE_IDS, BLOCKSIZES, spill_files
 
 
-@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+@pytest.fixture(params=BLOCKSIZES, ids=BLOCKSIZE_IDS)
 def bs(request):
     return request.param
 

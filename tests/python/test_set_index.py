@@ -13,13 +13,11 @@ import pandas.testing as pdt
 import pytest
 
 import dusk.dataframe as dd
+from conftest import BLOCKSIZE_IDS, BLOCKSIZES
 from test_sort import data, read, written  # noqa: F401 (data: a fixture)
 
-BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
-              None]
 
-
-@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+@pytest.fixture(params=BLOCKSIZES, ids=BLOCKSIZE_IDS)
 def bs(request):
     return request.param
 

@@ -18,16 +18,14 @@ import pytest
 
 import dusk
 import dusk.dataframe as dd
-from conftest import (holds_keys, spill_files, while_a_worker_is_stopped,
-                      written)
+from conftest import (BLOCKSIZE_IDS, BLOCKSIZES, holds_keys, spill_files,
+                      while_a_worker_is_stopped, written)
 from test_divisions import partition
 
-BLOCKSIZES = [os.environ.get("DUSK_TEST_SMALL_BLOCKSIZE", "1KB"), "64KB",
-              None]
 HOWS = ["inner", "left", "right", "outer"]
 
 
-@pytest.fixture(params=BLOCKSIZES, ids=["small", "64KB", "default"])
+@pytest.fixture(params=BLOCKSIZES, ids=BLOCKSIZE_IDS)
 def bs(request):
     return request.param
 
