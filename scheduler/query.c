@@ -3229,8 +3229,10 @@ static int merge_source(const sched_query *q, const char *name,
   return 0;
 }
 
-/* The split_out a groupby, a column's value_counts or a nunique
- * reduction gets without asking (groupest.h): 0 for the tree, which is
+/* The split_out a groupby, a column's value_counts, a groupby's
+ * value_counts (as_index=True: with as_index=False pandas sorts the counts
+ * across the groups, which split parts cannot) or a nunique reduction
+ * gets without asking (groupest.h): 0 for the tree, which is
  * every case the estimate cannot speak for - a key made by a step, a
  * merge, a persisted read, workers whose limits are not known yet - and
  * every one whose state fits. */
@@ -3247,8 +3249,10 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
    * (1 left, 2 right) every one of them is on */
   const char **names = NULL;
   int side = 0;
+  uint32_t nsplit = 0;
   if (!(r->kind == DUSK_PLAN_GROUPBY ||
-        (counts && r->ncolumns == 1 && !r->describe_counts)) ||
+        (counts && r->ncolumns == 1 && !r->describe_counts) ||
+        (counts && r->ncolumns > 1 && !r->flat)) ||
       (r->ncolumns == 0 && !nunique) || r->split_out > 1 || q->persist)
     return 0;
   for (size_t k = 0; k < ncols; k++)
@@ -3259,10 +3263,8 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
     for (size_t k = 0; k < ncols; k++) {
       int s = merge_source(q, nunique ? r->aggs[k].column : r->columns[k],
                            &names[k]);
-      if (s == 0 || (side != 0 && s != side)) {
-        free(names);
-        return 0;
-      }
+      if (s == 0 || (side != 0 && s != side))
+        goto out;
       side = s;
     }
   }
@@ -3270,10 +3272,8 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
     const sched_worker *w = q->s->workers.slots[i].value;
     if (w == NULL)
       continue;
-    if (w->memory_limit == 0) {
-      free(names);
-      return 0; /* one not heard from yet */
-    }
+    if (w->memory_limit == 0)
+      goto out; /* one not heard from yet */
     if (limit == 0 || w->memory_limit < limit)
       limit = w->memory_limit;
   }
@@ -3283,10 +3283,8 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
     if (side != 0 && lf->right != (side == 2))
       continue; /* the other side of the merge */
     if (lf->distinct == NULL || lf->sample_rows == 0 ||
-        lf->sample_span == 0) {
-      free(names);
-      return 0;
-    }
+        lf->sample_span == 0)
+      goto out;
     rows = (double)lf->data_bytes * (double)lf->sample_rows /
            (double)lf->sample_span;
     for (size_t k = 0; k < ncols; k++) {
@@ -3296,10 +3294,8 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
       size_t c = 0;
       while (c < lf->ncols && strcmp(lf->header[c], name) != 0)
         c++;
-      if (c == lf->ncols) {
-        free(names);
-        return 0;
-      }
+      if (c == lf->ncols)
+        goto out;
       if (nunique) { /* each value: its bytes and a set entry */
         state += dusk_groups_estimate(dusk_kmv_distinct(&lf->distinct[c]),
                                       lf->sample_rows, rows) *
@@ -3318,8 +3314,10 @@ static uint32_t auto_split_out(const sched_query *q, const dusk_plan *r,
              (key_bytes + 48.0 +
               24.0 * (counts ? 2.0 : (double)(r->naggs ? r->naggs : 1)));
   }
+  nsplit = dusk_auto_split_out(state, limit, nscans);
+out:
   free(names);
-  return dusk_auto_split_out(state, limit, nscans);
+  return nsplit;
 }
 
 static void log_auto_split_out(const sched_query *q, const dusk_plan *r,

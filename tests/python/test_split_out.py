@@ -323,6 +323,27 @@ def test_many_groups_split_out_without_asking(tmp_path):
             got = df.k.value_counts().compute()
         assert ops_of(tmp_path / "vc10.html") == set()
         pdt.assert_series_equal(got, pdf.k.value_counts())
+        # a groupby's value_counts of as many (group, value) pairs: split
+        # by the groups, each part finishing whole groups; as_index=False
+        # (pandas sorts those counts across the groups) keeps the tree
+        with dusk.performance_report(filename=tmp_path / "gvc.html"):
+            got = df.groupby("k").id.value_counts().compute()
+        assert ops_of(tmp_path / "gvc.html") == {"df_split", "df_gather"}
+        pdt.assert_series_equal(got, pdf.groupby("k").id.value_counts())
+        with dusk.performance_report(filename=tmp_path / "gvcn.html"):
+            got = df.groupby("id").k.value_counts(normalize=True).compute()
+        assert ops_of(tmp_path / "gvcn.html") == {"df_split", "df_gather"}
+        pdt.assert_series_equal(
+            got, pdf.groupby("id").k.value_counts(normalize=True))
+        with dusk.performance_report(filename=tmp_path / "gvcf.html"):
+            got = df.groupby("k", as_index=False).id.value_counts().compute()
+        assert ops_of(tmp_path / "gvcf.html") == set()
+        pdt.assert_frame_equal(
+            got, pdf.groupby("k", as_index=False).id.value_counts())
+        with dusk.performance_report(filename=tmp_path / "gvc10.html"):
+            got = df.groupby("k").k.value_counts().compute()
+        assert ops_of(tmp_path / "gvc10.html") == set()
+        pdt.assert_series_equal(got, pdf.groupby("k").k.value_counts())
         # nunique of as many values: each part counts the values that
         # hash to it, and the counts add up
         with dusk.performance_report(filename=tmp_path / "nu.html"):
