@@ -1847,6 +1847,9 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
   const char *what = NULL;
   if (shuffle_head0(q))
     return 0; /* the columns alone: lowered as a broadcast of no rows */
+  if (q->persist)
+    return 0; /* its reads' partitions, kept: the merge runs in each later
+                 query, as any step after a persisted read does */
   /* A result that hangs on where rows are (the joins then number each
    * row by its place in its order group, dfops.c order_group) after a
    * sample, which keeps a row by its place in the merge: no part knows

@@ -146,6 +146,32 @@ def test_steps_after_persist_and_merge_of_persisted(client, trips):
     assert len(both) == 2 * len(pdf)
 
 
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+def test_persist_of_a_shuffle_merge(client, trips, tmp_path, how):
+    """persist() of a shuffle merge (broadcast=False, or how right /
+    outer) keeps both sides' partitions and runs the merge in each later
+    query, as after any persisted read: rows in pandas' order, a groupby,
+    a filtered head - with both files gone."""
+    left, right = tmp_path / "trips.csv", tmp_path / "zones.csv"
+    shutil.copy(trips, left)
+    pd.DataFrame({"PULocationID": range(1, 60, 2),
+                  "zone": [f"z{i % 7}" for i in range(1, 60, 2)]}).to_csv(
+        right, index=False)
+    pl, pr = pd.read_csv(left, parse_dates=["t"]), pd.read_csv(right)
+    want = pl.merge(pr, on="PULocationID", how=how)
+    m = read(str(left), "8KB").merge(dd.read_csv(str(right)),
+                                     on="PULocationID", how=how,
+                                     broadcast=False).persist()
+    os.unlink(left)
+    os.unlink(right)
+    pdt.assert_frame_equal(m.compute(), want)
+    pdt.assert_series_equal(m.groupby("zone").fare.sum().compute(),
+                            want.groupby("zone").fare.sum())
+    pdt.assert_frame_equal(m[m.fare > 20].head(9),
+                           want[want.fare > 20].head(9))
+    m.unpersist()
+
+
 def test_unpersist_and_cancel_release(client, trips):
     df = read(trips, "8KB")
     p = df.persist()
