@@ -7221,7 +7221,8 @@ static const char *result_source(const merger *m,
       return col->type == DUSK_TYPE_INT64 ? g->columns[c] : NULL;
     if (c - g->ncolumns < g->naggs) {
       const dusk_agg *a = &g->aggs[c - g->ncolumns];
-      if (col->type == DUSK_TYPE_INT64 && a->column != NULL && takes(g, a))
+      if ((col->type == DUSK_TYPE_INT64 || col->type == DUSK_TYPE_BOOL) &&
+          a->column != NULL && takes(g, a))
         return a->column;
     }
     return NULL;
@@ -7246,9 +7247,14 @@ static bool value_agg(dusk_agg_fn fn) {
 /* Aggregates holding an int column's values, whose dtype pandas makes
  * float64 when the column has a null: sum, min, max, first, last of an
  * int64 column (a NULL read type: a derived column, int by its result's
- * type). */
+ * type).  A bool column with a null is pandas' object column of bools
+ * and NaN: its first / last stay object (SeriesGroupBy's and agg()'s;
+ * a frame's first() is inferred again - dataframe.py GroupBy.first),
+ * while its min / max give bool. */
 static bool na_agg(const dusk_plan *g, const dusk_agg *a) {
   dusk_type t = read_type(g, a->column);
+  if (t == DUSK_TYPE_BOOL)
+    return a->fn == DUSK_AGG_FIRST || a->fn == DUSK_AGG_LAST;
   return (a->fn == DUSK_AGG_SUM || value_agg(a->fn)) &&
          (t == DUSK_TYPE_INT64 || t == DUSK_TYPE_NULL);
 }
@@ -7280,8 +7286,9 @@ static bool time_mean(const dusk_plan *g, const dusk_agg *a) {
  * the list when they carry a listed column's values (assigns_on_nulls).
  * Which result column holds which source column's values follows the
  * terminal (a source is named by its column's name):
- *   groupby       int64 keys, and sum/min/max of an int64 column.  pandas'
- *                 groupby gives bool again for bool keys and bool min/max;
+ *   groupby       int64 keys, sum/min/max/first/last of an int64 column,
+ *                 first/last of a bool one (object).  pandas' groupby
+ *                 gives bool again for bool keys and bool min/max;
  *                 a sum of bools is int64 here and pandas' object there,
  *                 which an int64 column cannot say, so it stays unmarked;
  *                 count, size, nunique are counts, mean is float64;
@@ -7448,7 +7455,13 @@ static void mark_masked(const merger *m, dusk_table *t) {
       masked = c > 0 && dusk_plan_column_masked(g, col->name);
       break;
     case DUSK_PLAN_VALUE_COUNTS:
-      masked = c == 0 && g->masked;
+      /* a groupby's: its keys' and value's levels, each by its column
+       * (pandas: an Int64 value's level is Int64) */
+      if (g->ncolumns > 1)
+        masked = c < agg_nkeys(g) && g->ninputs == 1 &&
+                 dusk_plan_column_masked(g->inputs[0], agg_key(g, c));
+      else
+        masked = c == 0 && g->masked;
       break;
     case DUSK_PLAN_DESCRIBE:
       masked = c >= t->nindex && col->type == DUSK_TYPE_FLOAT64 &&

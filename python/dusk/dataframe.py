@@ -2201,9 +2201,10 @@ class DataFrame(_Lazy):
         if lkeys != rkeys and len(lkeys) == 1 and len(rkeys) == 1:
             raise NotImplementedError(
                 f"join of the indexes {lkeys[0]!r} and {rkeys[0]!r}: pandas "
-                "names the result's index None, which a dusk set_index "
-                "frame cannot; set_index on columns of the same name "
-                "(rename one first), or merge on columns")
+                "names the result's index None (inner, outer, or a key "
+                "repeated on either side; else the kept side's name), "
+                "which a dusk set_index frame cannot; set_index on columns "
+                "of the same name (rename one first), or merge on columns")
         if sorted(lkeys) != sorted(rkeys):
             raise NotImplementedError(
                 f"join of the index levels {lkeys} and {rkeys}: dusk joins "
@@ -3651,12 +3652,33 @@ class GroupBy:
         """Each group's first non-null value of every column, in file
         order."""
         self._defaults("first", numeric_only, min_count)
-        return self._agg("first")
+        return self._bools_again(self._agg("first"))
 
     def last(self, numeric_only=False, min_count=-1):
         """Each group's last non-null value of every column."""
         self._defaults("last", numeric_only, min_count)
-        return self._agg("last")
+        return self._bools_again(self._agg("last"))
+
+    def _bools_again(self, out):
+        """A bool column with a null in its file is pandas' object column
+        of bools and NaN, and so is its first / last by group (the
+        engine marks it).  pandas 1.5 infers a frame's first() / last()
+        again (DataFrameGroupBy's, or as_index=False), so such a column
+        is bool there when every group has a value; a SeriesGroupBy's
+        stays object."""
+        if self._series and self._as_index:
+            return out
+        prev = out._finish
+
+        def infer(r):
+            import pandas as pd
+            r = prev(r) if prev else r
+            for c in r.columns:
+                if r[c].dtype == object and pd.api.types.infer_dtype(
+                        r[c], skipna=False) == "boolean":
+                    r[c] = r[c].astype(bool)
+            return r
+        return out._with_finish(infer)
 
     def value_counts(self, normalize=False, sort=True, ascending=False,
                      bins=None, dropna=True, split_every=None,

@@ -417,6 +417,31 @@ def test_groupby_sums_of_a_bool_with_nulls(client, data_dir, bs):
         df.groupby("k").flag.sum().compute()
 
 
+def test_groupby_first_of_a_bool_with_nulls(client, data_dir, bs):
+    """first / last of a bool column with a null in its file (pandas'
+    object column of bools and NaN) by group: object from a
+    SeriesGroupBy and from agg(), while min / max give bool, and a frame's
+    first() / last() (or as_index=False) is inferred again - bool where
+    every group has a value, as pandas 1.5 gives."""
+    path = str(data_dir / "mixed.csv")
+    df, p = read(path, bs), pd.read_csv(path)
+    assert p.flag.dtype == object
+    for fn in ("first", "last", "min", "max"):
+        pdt.assert_series_equal(getattr(df.groupby("k").flag, fn)().compute(),
+                                getattr(p.groupby("k").flag, fn)(), obj=fn)
+    for q in (lambda d: d.groupby("k").agg({"flag": ["first", "min"]}),
+              lambda d: d.groupby("k").agg(f=("flag", "last")),
+              lambda d: d.groupby("k").flag.agg(["first", "last"]),
+              lambda d: d[["k", "flag", "x"]].groupby("k").first(),
+              lambda d: d.groupby("k")[["flag", "x"]].last(),
+              lambda d: d.groupby("k", as_index=False).flag.first()):
+        want = q(p)
+        got = q(df).compute()
+        pdt.assert_frame_equal(got, want)
+    assert (p[["k", "flag"]].groupby("k").first().flag.dtype == bool and
+            p.groupby("k").flag.first().dtype == object)  # as pandas 1.5
+
+
 def test_groupby_agg_and_several_keys(client, data_dir, bs):
     path = str(data_dir / "mixed.csv")
     df, p = read(path, bs), pd.read_csv(path)

@@ -140,6 +140,23 @@ def test_groupby_aggregates(client, frames, bs):
         p.assign(z=p.x / 2).groupby("k").z.mean())
 
 
+def test_grouped_value_counts_keep_nullable_levels(client, frames, bs):
+    """A groupby's value_counts of an Int64 or boolean column: that
+    level keeps its nullable dtype (it came back float64 / object), with
+    <NA> counted under dropna=False; an Int64 key's level too."""
+    path, p = frames
+    df = read(path, bs, dtype=DTYPE)
+    for key, col in (("k", "x"), ("k", "flag"), ("x", "k"), ("flag", "x")):
+        for kw in ({}, {"dropna": False}, {"normalize": True}):
+            pdt.assert_series_equal(
+                df.groupby(key)[col].value_counts(**kw).compute(),
+                p.groupby(key)[col].value_counts(**kw),
+                obj=f"{key} {col} {kw}")
+    pdt.assert_series_equal(
+        df.groupby("k").x.value_counts(split_out=3).compute(),
+        p.groupby("k").x.value_counts())
+
+
 def test_nullable_group_keys(client, frames, bs):
     """An Int64 or boolean key: an index of that dtype, NA dropped, or
     kept with dropna=False."""
