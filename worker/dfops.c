@@ -7163,9 +7163,12 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
     if (s->kind != DUSK_PLAN_ASSIGN)
       continue;
     name = s->columns[0];
+    /* before the text list changes: texts points into it, and
+     * names_remove makes it anew */
+    is_text = expr_is_text(s->expr, texts);
     if (kept_by_merge_above(chain, n, name)) {
       names_remove(&text, name);
-      if (expr_is_text(s->expr, texts))
+      if (is_text)
         dusk_xcheck(dusk_names_add(&text, name, strlen(name)));
       names_remove(&dates, name);
       continue;
@@ -7187,13 +7190,12 @@ static void assigns_on_nulls(const dusk_plan *root, dusk_buf *u) {
         dusk_xcheck(dusk_names_add(u, name, strlen(name)));
       dusk_buf_destroy(&plain);
       names_remove(&text, name);
-      if (expr_is_text(s->expr, texts))
+      if (is_text)
         dusk_xcheck(dusk_names_add(&text, name, strlen(name)));
       names_remove(&dates, name);
       continue;
     }
     carries = expr_carries(s->expr, list);
-    is_text = expr_is_text(s->expr, texts);
     names_remove(u, name);
     if (carries)
       dusk_xcheck(dusk_names_add(u, name, strlen(name)));
