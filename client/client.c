@@ -1018,6 +1018,10 @@ int dusk_client_workers(dusk_client *c, unsigned min_workers, int timeout_ms,
     return rc;
   rc = run_until(c, cond_info, NULL, timeout_ms);
   c->info_pending = 0;
+  if (rc == DUSK_ETIMEDOUT && min_workers == 0)
+    return dusk_error_set(err, rc, "scheduler %s did not answer a request "
+                          "for its workers within %d ms", c->address,
+                          timeout_ms);
   if (rc == DUSK_ETIMEDOUT)
     return dusk_error_set(err, rc, "fewer than %u workers registered after "
                           "%d ms", min_workers, timeout_ms);

@@ -772,7 +772,9 @@ static PyObject *conn_persist(ConnObject *self, PyObject *args) {
                        (long long)rows);
 }
 
-/* workers(min_workers=0, timeout=10) -> list of dicts. */
+/* workers(min_workers=0, timeout=30) -> list of dicts.  The default
+ * wait is an RPC's, as Dask's comm timeouts: a scheduler busy on a loaded
+ * machine (a sanitizer build beside other work) once took over 10 s. */
 static PyObject *conn_workers(ConnObject *self, PyObject *args) {
   unsigned min = 0;
   PyObject *to = NULL, *out;
@@ -780,7 +782,7 @@ static PyObject *conn_workers(ConnObject *self, PyObject *args) {
   size_t n = 0;
   uint64_t ntasks = 0;
   dusk_error err = {0};
-  int rc, ms = 10000;
+  int rc, ms = 30000;
   if (!PyArg_ParseTuple(args, "|IO", &min, &to))
     return NULL;
   if (to != NULL && timeout_arg(to, &ms) != 0)
@@ -929,7 +931,7 @@ static PyMethodDef conn_methods[] = {
     {"persist", (PyCFunction)conn_persist, METH_VARARGS,
      "persist(frame, timeout=None) -> (Frame, key, rows)"},
     {"workers", (PyCFunction)conn_workers, METH_VARARGS,
-     "workers(min_workers=0, timeout=10) -> list of dicts"},
+     "workers(min_workers=0, timeout=30) -> list of dicts"},
     {"stats", (PyCFunction)conn_stats, METH_NOARGS, "the scheduler's health"},
     {"dashboard_link", (PyCFunction)conn_dashboard_link, METH_NOARGS,
      "the scheduler's live page as this client reaches it, or None"},
