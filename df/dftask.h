@@ -218,6 +218,10 @@ enum {
 
 #define DUSK_MIXED_SEP '\x1f' /* between the columns of DUSK_RANGES_MIXED */
 #define DUSK_NULLS_SEP DUSK_MIXED_SEP /* ... and of DUSK_RANGES_NULLS */
+/* In DUSK_RANGES_NULLS, no column's name: the rows' labels hold a NaN (a
+ * DataFrame.join's right-only rows), so pandas' index is float64 for
+ * every row shown, as a column with a null is. */
+#define DUSK_NULLS_LABEL "\x1elabel"
 
 /* Whether a null in the CSV column `name`, read as `type` by the linear
  * plan fragment frag (a READ_CSV leaf and the steps above it, as a scan

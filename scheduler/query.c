@@ -1642,18 +1642,12 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
   if (p->ninputs != 2 || p->right_on == NULL || p->ncolumns == 0)
     return dusk_error_set(err, DUSK_EINVAL,
                           "merge needs a left frame, a right frame and keys");
-  if ((p->strategy == DUSK_MERGE_BROADCAST ||
-       p->strategy == DUSK_MERGE_JOIN) &&
-      p->how != DUSK_MERGE_INNER && p->how != DUSK_MERGE_LEFT)
+  if (p->strategy == DUSK_MERGE_BROADCAST && p->how != DUSK_MERGE_INNER &&
+      p->how != DUSK_MERGE_LEFT)
     return dusk_error_set(
         err, DUSK_EINVAL,
-        p->strategy == DUSK_MERGE_JOIN
-            ? "join how=\"%s\" on columns: dusk joins how=\"left\" or "
-              "\"inner\" (rows labelled as the left's); merge on columns, "
-              "or join two set_index frames on their indexes"
-            : "merge how=\"%s\" with broadcast=True: a broadcast join keeps "
-              "or drops left rows only; leave broadcast out (a shuffle "
-              "join)",
+        "merge how=\"%s\" with broadcast=True: a broadcast join keeps or "
+        "drops left rows only; leave broadcast out (a shuffle join)",
         dusk_merge_how_name(p->how) ? dusk_merge_how_name(p->how) : "?");
   if (q->merge != NULL || has_merge(p->inputs[0]) || has_merge(p->inputs[1]))
     return dusk_error_set(err, DUSK_EINVAL,
@@ -1682,6 +1676,11 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
        * whose rows keep their left rows' labels (dfops.c JOIN_LABEL_BITS) */
       (p->strategy == DUSK_MERGE_JOIN &&
        (right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES ||
+        /* right / outer: right rows no left row meets; inner rows: in
+         * pandas' key order (dfops.c join_label_place) */
+        p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
+        (p->how == DUSK_MERGE_INNER &&
+         shows_rows(dusk_plan_result_root(q->plan))) ||
         /* whose order groups tell a left row met twice apart, which the
          * broadcast join's first-row pass cannot */
         (p->how == DUSK_MERGE_LEFT &&
@@ -1928,9 +1927,34 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
 static int check_merge_order(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const char *what = NULL;
-  /* (a join's inner rows are refused however it runs: its shuffle
-   * join's order groups are its keys' first left rows, not each row's
-   * label - dfops.c JOIN_LABEL_BITS) */
+  if (q->merge != NULL && q->merge->strategy == DUSK_MERGE_JOIN &&
+      q->merge->how != DUSK_MERGE_LEFT) {
+    /* a join's inner / right / outer rows carry their left rows' labels
+     * in their places (dfops.c join_label_place): the rows themselves
+     * (compute, head, tail, after filters too, a gathered sort) and
+     * aggregations; what labels rows from the parts' counts of places
+     * (to_csv's files, a range sort, a top-k by columns, drop_duplicates'
+     * first rows) is not done */
+    if (q->plan->kind == DUSK_PLAN_TO_CSV)
+      what = "to_csv";
+    else if (dusk_plan_range_sort(q->plan) ||
+             r->kind == DUSK_PLAN_SORT_VALUES ||
+             (r->kind == DUSK_PLAN_TOPK && r->ncolumns > 0))
+      what = "a sort";
+    else if (r->kind == DUSK_PLAN_DROP_DUPLICATES)
+      what = "drop_duplicates";
+    if (what != NULL)
+      return dusk_error_set(
+          err, DUSK_EINVAL,
+          "%s of a join how=\"%s\": its rows keep their left rows' labels "
+          "(NaN where only the right has the row), which dusk does not "
+          "carry through %s yet; compute, head, tail, sort_values(...)"
+          ".compute() and aggregations work, as does a merge on columns "
+          "(rows labelled 0, 1, ... as pandas' merge labels them)",
+          what, dusk_merge_how_name(q->merge->how), what);
+    if (q->merge->how != DUSK_MERGE_INNER || shows_rows(r))
+      return check_shuffle_result(q, err);
+  }
   if (q->merge != NULL && q->shuffle_merge &&
       q->merge->strategy != DUSK_MERGE_JOIN)
     return check_shuffle_result(q, err);

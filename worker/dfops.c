@@ -214,6 +214,9 @@ typedef struct pipeline {
    * scheduler to rerun with the left's key cast to float64 */
   bool float_key;
   size_t float_key_col;
+  /* a join's right-only row was made (join_label_place): its label is
+   * NaN, reported as DUSK_NULLS_LABEL */
+  bool join_no_left;
   uint64_t *mranges;
   uint64_t *lfirst;
   dusk_keyset lonly;
@@ -2369,6 +2372,22 @@ static uint64_t right_label(const step *st, uint32_t tr) {
 #define JOIN_LABEL_MASK (((uint64_t)1 << JOIN_LABEL_BITS) - 1)
 #define JOIN_LABEL_FILES ((uint64_t)1 << 21)
 
+/* A join's how inner / right / outer rows (join_label_place): a group is
+ * a key's (or a right row's), not a left row's, so each row's place is
+ * its left row's order instead - (file << JOIN_LABEL_BITS | label), which
+ * orders a group's left rows as pandas does, the right rows of one left
+ * row following in the order they are made (the final's sort is stable,
+ * and a group lies in one part) - and the final reads the label from it.
+ * A right-only row's place has JOIN_NO_LEFT set (above every left row's
+ * order; its label is NaN, as pandas'), then its place among its key's
+ * right rows. */
+#define JOIN_NO_LEFT ((uint64_t)1 << 62)
+
+static bool join_label_place(const pipeline *p, const step *st) {
+  return p->join_order && st->node->strategy == DUSK_MERGE_JOIN &&
+         st->node->how != DUSK_MERGE_LEFT;
+}
+
 /* A shuffle join's order group (join_order) of the emit rows left row r
  * of b gives - lord its order (left scan << 32 | row), e its index entry,
  * tr its right row (how right, a unique key) - as pandas 1.5 orders a
@@ -2490,16 +2509,20 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
     return 0;
   }
   if (x->unique) {
+    bool label_place = join_label_place(p, st);
     for (size_t r = 0; p->join_order && r < b->nrows; r++) {
       uint32_t e = p->mentries[r];
+      uint64_t lord = ctx->row_ranges[r];
       if (e == DUSK_JOIN_NONE && !left)
         continue;
       if ((rc = order_group(p, st, b, r, e,
                             e == DUSK_JOIN_NONE ? DUSK_JOIN_NONE
                                                 : x->rows[x->first[e]],
-                            ctx->row_ranges[r], 1, &ctx->row_ranges[r],
+                            lord, 1, &ctx->row_ranges[r],
                             &p->mplace[r])) != 0)
         return rc;
+      if (label_place)
+        p->mplace[r] = lord;
     }
     if (!left) {
       size_t w = 0;
@@ -2569,9 +2592,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
             (rc = put_right(mb, (size_t)st->rslot[j], w, t,
                             (size_t)st->rcol[j], tr)) != 0)
           return rc;
-      p->mordinals[w] = keep              ? ctx->row_ordinals[r]
-                        : p->join_order ? place
-                                        : p->merged;
+      p->mordinals[w] = keep                      ? ctx->row_ordinals[r]
+                        : join_label_place(p, st) ? ctx->row_ranges[r]
+                        : p->join_order           ? place
+                                                  : p->merged;
       p->merged++;
       if (st->node->how != DUSK_MERGE_RIGHT)
         place++;
@@ -4837,6 +4861,10 @@ static int join_right_only(scan_ctx *ctx, size_t i, dusk_batch *b) {
         if (s->how == DUSK_MERGE_RIGHT)
           p->rcount[tr] = 1; /* no left row met it: its one row */
         ctx->row_ordinals[w] = s->how == DUSK_MERGE_RIGHT ? 0 : k;
+        if (join_label_place(p, st)) {
+          ctx->row_ordinals[w] |= JOIN_NO_LEFT;
+          p->join_no_left = true;
+        }
         p->merged++;
       } else {
         ctx->row_ordinals[w] = p->merged++;
@@ -5309,6 +5337,9 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     if (p.null_seen[c] && !dusk_names_has((dusk_slice){nulls.data, nulls.len},
                                           p.names[c], strlen(p.names[c])))
       dusk_xcheck(dusk_names_add(&nulls, p.names[c], strlen(p.names[c])));
+  if (p.join_no_left)
+    dusk_xcheck(dusk_names_add(&nulls, DUSK_NULLS_LABEL,
+                               strlen(DUSK_NULLS_LABEL)));
   if (p.join_groups && (rc = join_groups_pack(&p, &groups)) != 0) {
     dusk_error_set(&err, rc, "df_join: its order groups: %s",
                    dusk_strerror(rc));
@@ -6048,6 +6079,14 @@ static int join_survivor_labels(const dusk_table *rg, const dusk_table *rows,
 
 /* Whether root's rows leave a DataFrame.join (their labels the left
  * rows'). */
+/* The merge node of root's chain (chain_join says there is one). */
+static const dusk_plan *chain_merge(const dusk_plan *root) {
+  const dusk_plan *s = root;
+  while (s != NULL && s->kind != DUSK_PLAN_MERGE)
+    s = s->ninputs > 0 ? s->inputs[0] : NULL;
+  return s;
+}
+
 static bool chain_join(const dusk_plan *root) {
   for (const dusk_plan *s = root; s != NULL;
        s = s->ninputs > 0 ? s->inputs[0] : NULL)
@@ -6122,12 +6161,29 @@ static int labelled_rows(merger *m, const dusk_table *rows,
   res->cols[0].name = dusk_xstrdup("");
   if (join_rows(rg) && chain_join(m->p.root)) {
     /* a DataFrame.join's rows in a shuffle join: the left row's label is
-     * in the order group (JOIN_LABEL_BITS), whatever steps followed */
-    const int64_t *grp = rows->cols[dusk_rows_range_col(rows->ncols)].i64;
+     * in the order group (JOIN_LABEL_BITS), whatever steps followed - in
+     * the place for how inner / right / outer (join_label_place), NaN for
+     * a right-only row */
+    bool in_place = chain_merge(m->p.root)->how != DUSK_MERGE_LEFT;
+    const int64_t *lord =
+        rows->cols[in_place ? dusk_rows_row_col(rows->ncols)
+                            : dusk_rows_range_col(rows->ncols)]
+            .i64;
+    dusk_buf nulls;
     for (size_t r = 0; r < rows->nrows; r++) {
-      res->cols[0].i64[r] = (int64_t)((uint64_t)grp[r] & JOIN_LABEL_MASK);
-      res->cols[0].valid[r] = 1;
+      uint64_t v = (uint64_t)lord[r];
+      bool no_left = in_place && (v & JOIN_NO_LEFT) != 0;
+      res->cols[0].i64[r] = no_left ? 0 : (int64_t)(v & JOIN_LABEL_MASK);
+      res->cols[0].valid[r] = !no_left;
     }
+    /* a right-only row anywhere makes pandas' index float64, also where
+     * the rows shown (a head, a filter's) hold none */
+    dusk_buf_init(&nulls);
+    ranges_nulls(m, INT64_MAX, &nulls);
+    res->cols[0].source_na = dusk_names_has(
+        (dusk_slice){nulls.data, nulls.len}, DUSK_NULLS_LABEL,
+        strlen(DUSK_NULLS_LABEL));
+    dusk_buf_destroy(&nulls);
     *out = res;
     return 0;
   }

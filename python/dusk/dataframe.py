@@ -2104,12 +2104,14 @@ class DataFrame(_Lazy):
         for a row met twice, as pandas') and columns, then other's (its
         index not among them); lsuffix / rsuffix mark the names both
         hold (pandas refuses overlapping names without them).  how="left"
-        gives every row in its order; "inner" keeps the rows met, whose
-        aggregations are exact (pandas 1.5 orders an inner join's rows by
-        key, so its rows themselves are refused).  A broadcast join when
-        other is at most 64 MiB of CSV (the lookup tables join is for),
-        a shuffle join past that, its rows labelled the same way; merge
-        on columns for how="right" / "outer".
+        gives every row in its order; "inner" keeps the rows met, "right"
+        / "outer" add other's rows no row meets (labelled NaN), in pandas
+        1.5's order (inner and outer grouped by key, keys as they first
+        appear here; right by other's rows) - a shuffle join, whose rows
+        compute, head, tail and aggregate; their sort, drop_duplicates
+        and to_csv are refused.  how="left" is a broadcast join when other
+        is at most 64 MiB of CSV (the lookup tables join is for), a
+        shuffle join past that, its rows labelled the same way.
 
         Without on=, of this frame's set_index too: index on index, any
         how, the frames' merge on their keys (a broadcast or a shuffle
@@ -2134,11 +2136,10 @@ class DataFrame(_Lazy):
         if on is None:
             return self._join_indexes(other, how, lsuffix, rsuffix)
         self._need_open("join")
-        if how not in ("left", "inner"):
+        if how == "cross":
             raise NotImplementedError(
-                f'join how="{how}" on columns: dusk joins how="left" or '
-                '"inner" there (rows labelled as this frame\'s); merge on '
-                "columns, or join two set_index frames on their indexes")
+                'join how="cross" on columns: merge(how="cross") is not '
+                "supported either")
         base, rkeys, rdrop = other._index_of
         on = [on] if isinstance(on, str) else list(on)
         if len(on) != len(rkeys):
@@ -2158,8 +2159,20 @@ class DataFrame(_Lazy):
             import pandas as pd
             raise ValueError("columns overlap but no suffix specified: "
                              f"{pd.Index(overlap)}")
-        # other's index as hidden key columns, dropped after the merge
+        # other's index as hidden key columns, dropped after the merge;
+        # how right / outer: named as the on= columns, so each is a key
+        # kept once - pandas puts other's key there where only other has
+        # the row
         hidden = [f"__dusk_join{i}" for i in range(len(rkeys))]
+        if how in ("right", "outer"):
+            clash = [o for o in on if o in rcols]
+            if clash:
+                raise NotImplementedError(
+                    f"join how={how!r} on {clash[0]!r}, which other has as a "
+                    "column too: pandas puts other's key in this frame's "
+                    f"{clash[0]!r} column; rename one first, or merge on "
+                    "columns")
+            hidden = list(on)
         right = base.assign(**{h: base[k] for h, k in zip(hidden, rkeys)})[
             rcols + hidden]
         frame = self._frame.merge(right._frame, how, on, hidden,

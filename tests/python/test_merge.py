@@ -494,6 +494,62 @@ def test_join_like_pandas(client, files, bs, tmp_path):
     pdt.assert_frame_equal(df.join(u, on="x").compute(), pdf.join(pu, on="x"))
 
 
+@pytest.mark.parametrize("how", ["inner", "right", "outer"])
+def test_join_rows_of_every_how(client, files, bs, how):
+    """join(other.set_index(key), on=col, how=inner / right / outer): a
+    shuffle join whose rows come in pandas 1.5's order (inner and outer
+    grouped by key, keys as they first appear on the left, outer's
+    right-only keys last; right by other's rows) with their left rows'
+    labels - NaN for a right-only row, which makes the index float64 for
+    every row shown, as pandas' - and on= columns holding other's key
+    there; after a filter too; head, tail, aggregations, a composite
+    index, two files' labels each from 0."""
+    df, pdf = frames(files, "left", bs)
+    r = dd.read_csv(files["right"]).set_index("k")
+    pr = pd.read_csv(files["right"]).set_index("k")
+    got = df.join(r, on="k", how=how, lsuffix="_l", rsuffix="_r")
+    want = pdf.join(pr, on="k", how=how, lsuffix="_l", rsuffix="_r")
+    pdt.assert_frame_equal(got.compute(), want)
+    pdt.assert_frame_equal(got.head(25), want.head(25))
+    pdt.assert_frame_equal(got.tail(25), want.tail(25))
+    assert len(got) == len(want)
+    kept, pkept = got[got.y > 1], want[want.y > 1]
+    pdt.assert_frame_equal(kept.compute(), pkept)
+    pdt.assert_frame_equal(kept.head(9), pkept.head(9))
+    pdt.assert_series_equal(got.label.compute(), want.label)
+    # gathered, then sorted as pandas sorts them
+    pdt.assert_frame_equal(
+        got.sort_values(["g_l", "y"], ascending=[False, True]).compute(),
+        want.sort_values(["g_l", "y"], ascending=[False, True]))
+    pdt.assert_frame_equal(got.set_index("y").compute(),
+                           sorted_index(want, "y"))
+    pdt.assert_series_equal(got.groupby("g_r").w.sum().compute(),
+                            want.groupby("g_r").w.sum())
+    pdt.assert_series_equal(got.label.value_counts().compute(),
+                            want.label.value_counts())
+    if how != "inner":  # (an inner join's first / last are refused)
+        pdt.assert_series_equal(got.groupby("g_l").w.first().compute(),
+                                want.groupby("g_l").w.first())
+    # two levels (without nulls: pandas 1.5's inner join of a MultiIndex
+    # with NaN levels gives rows its own left join does not)
+    two = dd.read_csv(files["right"]).dropna(subset=["k", "g"]).set_index(
+        ["k", "g"])
+    ptwo = pd.read_csv(files["right"]).dropna(subset=["k", "g"]).set_index(
+        ["k", "g"])
+    pdt.assert_frame_equal(
+        df.join(two, on=["k", "g"], how=how, rsuffix="_r").compute(),
+        pdf.join(ptwo, on=["k", "g"], how=how, rsuffix="_r"))
+    a, b = str(files["fhv"]), str(files["fhv"])
+    z = dd.read_csv(files["zones"]).set_index("LocationID")
+    pz = pd.read_csv(files["zones"]).set_index("LocationID")
+    both = dd.concat([read(a, bs), read(b, bs)]).join(
+        z, on="PULocationID", how=how)
+    pboth = pd.concat([pd.read_csv(a), pd.read_csv(b)]).join(
+        pz, on="PULocationID", how=how)
+    pdt.assert_frame_equal(both.head(40), pboth.head(40))
+    pdt.assert_frame_equal(both.tail(40), pboth.tail(40))
+
+
 def test_join_of_two_files(client, files, bs, data_dir):
     """Each file's rows keep their own labels (from 0), as pandas' concat
     of the two read_csv frames has them, joined to the zone lookup."""
@@ -571,8 +627,11 @@ def test_join_past_the_broadcast_limit(client, files, bs, big_lookup,
     assert len(inner) == len(pinner)
     pdt.assert_series_equal(inner.groupby("g").w.sum().compute(),
                             pinner.groupby("g").w.sum())
-    with pytest.raises(Exception, match="head of an inner join"):
-        inner.head()
+    pdt.assert_frame_equal(inner.head(30), pinner.head(30))
+    outer = df.join(big, on="k", how="outer")
+    pouter = pdf.join(pbig, on="k", how="outer")
+    pdt.assert_frame_equal(outer.head(30), pouter.head(30))
+    pdt.assert_frame_equal(outer.tail(30), pouter.tail(30))
 
 
 def sorted_index(pdf, keys):
@@ -698,19 +757,31 @@ def test_join_refusals(client, files, tmp_path):
         df.join(r.set_index("k"), on="k")
     with pytest.raises(NotImplementedError, match="set_index"):
         df.join(r, on="k")
-    for how in ("right", "outer"):
-        with pytest.raises(NotImplementedError, match=f'join how="{how}"'):
-            df.join(r.set_index("k"), on="k", how=how, rsuffix="_r")
+    with pytest.raises(NotImplementedError, match='how="cross"'):
+        df.join(r.set_index("k"), on="k", how="cross", rsuffix="_r")
+    with pytest.raises(NotImplementedError, match="which other has as a "
+                       "column too"):
+        df.join(r.set_index("w"), on="k", how="right", rsuffix="_r")
+    for how in ("inner", "right", "outer"):
+        j = df.join(r.set_index("k"), on="k", how=how, rsuffix="_r")
+        for what, run in (
+                ("to_csv", lambda: j.to_csv(str(tmp_path / how))),
+                ("a sort", lambda: j.sort_values("x").to_csv(
+                    str(tmp_path / how))),
+                ("a sort", lambda: j.sort_values("x").head(3)),
+                ("drop_duplicates", lambda: j.drop_duplicates(
+                    ["g_r"]).compute())):
+            with pytest.raises(dusk.DuskError, match=f'{what} of a join '
+                               f'how="{how}": its rows keep their left '
+                               "rows' labels"):
+                run()
     with pytest.raises(ValueError, match="number of levels"):
         df.join(r.set_index("k"), on=["k", "g"], rsuffix="_r")
     with pytest.raises(NotImplementedError, match="drop=False"):
         df.join(r.set_index("k", drop=False), on="k", rsuffix="_r")
-    with pytest.raises(dusk.DuskError, match="drop_duplicates of an inner "
-                       "join"):
+    with pytest.raises(dusk.DuskError, match="first of an inner join"):
         df.join(r.set_index("k"), on="k", how="inner",
-                rsuffix="_r").drop_duplicates(["g_r"]).compute()
-    with pytest.raises(Exception, match="head of an inner join"):
-        df.join(r.set_index("k"), on="k", how="inner", rsuffix="_r").head()
+                rsuffix="_r").groupby("g").w.first().compute()
     # a left join's drop_duplicates(subset) runs as a shuffle join, so a
     # sample before it is refused as a shuffle merge's is - saying why
     with pytest.raises(dusk.DuskError, match=r'drop_duplicates of a join '
