@@ -1318,9 +1318,24 @@ static int topk_trim(pipeline *p, dusk_table *rows, dusk_table **out) {
   size_t *order = dusk_xcalloc(n + 1, sizeof *order);
   dusk_table *t = NULL;
   int rc;
-  dusk_table_sort_order(rows, p->topk_cols, p->topk_asc, p->topk_nkeys,
-                        order);
-  rc = dusk_table_take(rows, order, keep, &t);
+  size_t from = 0;
+  if (p->topk_nkeys == 2 && !p->topk_asc[0]) { /* (by position alone) */
+    /* a tail, by position: the last `keep` rows, kept in file order.
+     * Rows may tie on position (a join's left row met twice keeps its
+     * label; a shuffle join's place is its left row's), and the later
+     * of two made is the later row: a stable ascending sort keeps that
+     * however often the rows are trimmed again, where a descending one
+     * would flip the ties at each trim. */
+    uint8_t *asc = dusk_xmalloc(p->topk_nkeys);
+    memset(asc, 1, p->topk_nkeys);
+    dusk_table_sort_order(rows, p->topk_cols, asc, p->topk_nkeys, order);
+    free(asc);
+    from = n - keep;
+  } else {
+    dusk_table_sort_order(rows, p->topk_cols, p->topk_asc, p->topk_nkeys,
+                          order);
+  }
+  rc = dusk_table_take(rows, order + from, keep, &t);
   free(order);
   if (rc != 0)
     return rc;
@@ -7967,21 +7982,9 @@ static int op_df_final(const dusk_op_api *api, dusk_op_call *call) {
     rc = result ? 0 : DUSK_EINVAL;
     break;
   case DUSK_PLAN_TOPK:
+    /* (a tail's last rows come in file order: topk_trim) */
     if ((rc = merged_topk(&m, &tmp, &err)) != 0)
       break;
-    if (m.p.root->ncolumns == 0 && !m.p.root->ascending[0]) {
-      /* tail: the last rows, shown in file order */
-      dusk_table *fwd = NULL;
-      size_t n = tmp->nrows, *order = dusk_xcalloc(n + 1, sizeof *order);
-      for (size_t i = 0; i < n; i++)
-        order[i] = n - 1 - i;
-      rc = dusk_table_take(tmp, order, n, &fwd);
-      free(order);
-      if (rc != 0)
-        break;
-      dusk_table_free(tmp);
-      tmp = fwd;
-    }
     rc = head_output(&m, tmp, &result, &err);
     break;
   case DUSK_PLAN_DROP_DUPLICATES:

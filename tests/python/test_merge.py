@@ -460,6 +460,9 @@ def test_join_like_pandas(client, files, bs, tmp_path):
     want = pdf.join(pr, on="k", lsuffix="_l", rsuffix="_r")
     pdt.assert_frame_equal(got.compute(), want)
     pdt.assert_frame_equal(got.head(40), want.head(40))
+    # a left row met twice: its rows in the right's order, also as a
+    # tail's (its ties on the label were once reversed)
+    pdt.assert_frame_equal(got.tail(40), want.tail(40))
     kept = df[df.y > 0].join(r, on="k", rsuffix="_r")
     pdt.assert_frame_equal(kept.compute(),
                            pdf[pdf.y > 0].join(pr, on="k", rsuffix="_r"))
