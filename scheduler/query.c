@@ -1571,6 +1571,22 @@ static bool shows_rows(const dusk_plan *r) {
 
 static bool shuffle_head0(const sched_query *q);
 
+/* Whether a query shows an inner merge's or join's row order: its rows,
+ * a sort's top rows (ties in that order), to_csv's files,
+ * drop_duplicates' first rows and a groupby's first / last.  pandas 1.5
+ * orders those rows by key, keys as they first appear on the left, which
+ * only a shuffle join's order groups reproduce. */
+static bool inner_order_shows(const sched_query *q) {
+  const dusk_plan *r = dusk_plan_result_root(q->plan);
+  if (r->kind == DUSK_PLAN_GROUPBY)
+    for (size_t a = 0; a < r->naggs; a++)
+      if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
+        return true;
+  return shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
+         q->plan->kind == DUSK_PLAN_TO_CSV ||
+         r->kind == DUSK_PLAN_DROP_DUPLICATES;
+}
+
 /* assign: its value's type from the columns before it (in), which it
  * extends in place - a new name appends, an existing one is replaced where
  * it stands.  The schema borrows p's name. */
@@ -1679,8 +1695,7 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
         /* right / outer: right rows no left row meets; inner rows: in
          * pandas' key order (dfops.c join_label_place) */
         p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
-        (p->how == DUSK_MERGE_INNER &&
-         shows_rows(dusk_plan_result_root(q->plan))) ||
+        (p->how == DUSK_MERGE_INNER && inner_order_shows(q)) ||
         /* whose order groups tell a left row met twice apart, which the
          * broadcast join's first-row pass cannot */
         (p->how == DUSK_MERGE_LEFT &&
@@ -1689,13 +1704,7 @@ static int check_merge(sched_query *q, dusk_plan *p, schema *out,
          dusk_plan_result_root(q->plan)->ncolumns > 0))) ||
       (p->strategy == DUSK_MERGE_AUTO &&
        (p->how == DUSK_MERGE_RIGHT || p->how == DUSK_MERGE_OUTER ||
-        (p->how == DUSK_MERGE_INNER &&
-         (shows_rows(dusk_plan_result_root(q->plan)) ||
-          /* a sort's top rows: ties in the merge's order */
-          dusk_plan_result_root(q->plan)->kind == DUSK_PLAN_TOPK ||
-          q->plan->kind == DUSK_PLAN_TO_CSV ||
-          dusk_plan_result_root(q->plan)->kind ==
-              DUSK_PLAN_DROP_DUPLICATES)) ||
+        (p->how == DUSK_MERGE_INNER && inner_order_shows(q)) ||
         right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES));
   for (size_t k = 0; k < p->ncolumns; k++)
     on &= strcmp(p->columns[k], p->right_on[k]) == 0;
@@ -1922,37 +1931,22 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
 
 /* pandas 1.5 emits an inner merge's rows grouped by key, in the order the
  * keys first appear in the left frame (its left merge keeps the left's
- * order): refused where that order shows - the rows themselves (head,
- * to_csv, ...), first / last and drop_duplicates' first rows. */
+ * order).  Where that order shows (inner_order_shows: the rows, to_csv,
+ * a sort's top rows, first / last, drop_duplicates' first rows) an inner
+ * merge or join runs as a shuffle join, whose order groups give it;
+ * broadcast=True, which insists on the broadcast join, is refused there. */
 static int check_merge_order(const sched_query *q, dusk_error *err) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   const char *what = NULL;
   if (q->merge != NULL && q->merge->strategy == DUSK_MERGE_JOIN &&
       q->merge->how != DUSK_MERGE_LEFT) {
     /* a join's inner / right / outer rows carry their left rows' labels
-     * in their places (dfops.c join_label_place): the rows themselves
-     * (compute, head, tail, after filters too, a gathered sort) and
-     * aggregations; what labels rows from the parts' counts of places
-     * (to_csv's files, a range sort, a top-k by columns, drop_duplicates'
-     * first rows) is not done */
-    if (q->plan->kind == DUSK_PLAN_TO_CSV)
-      what = "to_csv";
-    else if (dusk_plan_range_sort(q->plan) ||
-             r->kind == DUSK_PLAN_SORT_VALUES ||
-             (r->kind == DUSK_PLAN_TOPK && r->ncolumns > 0))
-      what = "a sort";
-    else if (r->kind == DUSK_PLAN_DROP_DUPLICATES)
-      what = "drop_duplicates";
-    if (what != NULL)
-      return dusk_error_set(
-          err, DUSK_EINVAL,
-          "%s of a join how=\"%s\": its rows keep their left rows' labels "
-          "(NaN where only the right has the row), which dusk does not "
-          "carry through %s yet; compute, head, tail, sort_values(...)"
-          ".compute() and aggregations work, as does a merge on columns "
-          "(rows labelled 0, 1, ... as pandas' merge labels them)",
-          what, dusk_merge_how_name(q->merge->how), what);
-    if (q->merge->how != DUSK_MERGE_INNER || shows_rows(r))
+     * in their places (dfops.c join_label_place), which order a key's
+     * group as pandas does and which every final reads its labels from
+     * (labelled_rows): the rows, to_csv's files and a range sort's
+     * (cut at (group, place) thresholds, dusk_join_cut_part), top-k,
+     * first / last and drop_duplicates all run as for a merge */
+    if (q->merge->how != DUSK_MERGE_INNER || inner_order_shows(q))
       return check_shuffle_result(q, err);
   }
   if (q->merge != NULL && q->shuffle_merge &&
@@ -1961,33 +1955,24 @@ static int check_merge_order(const sched_query *q, dusk_error *err) {
   if (q->merge == NULL || q->merge->how != DUSK_MERGE_INNER)
     return q->merge != NULL && q->shuffle_merge ? check_shuffle_result(q, err)
                                                 : 0;
-  if (!dusk_plan_is_terminal(r->kind))
-    what = "its rows";  /* (head(0), the columns, shows no order) */
-  else if ((r->kind == DUSK_PLAN_HEAD && r->n > 0) ||
-           r->kind == DUSK_PLAN_TOPK ||
-           r->kind == DUSK_PLAN_DROP_DUPLICATES ||
-           r->kind == DUSK_PLAN_TO_CSV)
-    what = dusk_plan_kind_name(r->kind);
-  for (size_t a = 0; what == NULL && r->kind == DUSK_PLAN_GROUPBY &&
-                     a < r->naggs;
-       a++)
-    if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
-      what = dusk_agg_name(r->aggs[a].fn);
-  if (what == NULL)
+  if (!inner_order_shows(q))
     return q->shuffle_merge ? check_shuffle_result(q, err) : 0;
-  {
-    const char *kind =
-        q->merge->strategy == DUSK_MERGE_JOIN ? "join" : "merge";
-    return dusk_error_set(
-        err, DUSK_EINVAL,
-        "%s of an inner %s: pandas 1.5 orders an inner %s's rows by "
-        "key, in the order keys first appear in the left frame, which dusk "
-        "does not reproduce %s; how=\"left\" keeps the left frame's order "
-        "(exact), and aggregations (groupby, value_counts, len, describe) "
-        "work after either",
-        what, kind, kind,
-        q->merge->strategy == DUSK_MERGE_JOIN ? "for a join" : "yet");
-  }
+  if (r->kind == DUSK_PLAN_GROUPBY)
+    for (size_t a = 0; what == NULL && a < r->naggs; a++)
+      if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
+        what = dusk_agg_name(r->aggs[a].fn);
+  if (what == NULL)
+    what = q->plan->kind == DUSK_PLAN_TO_CSV ? "to_csv"
+           : dusk_plan_is_terminal(r->kind) ? dusk_plan_kind_name(r->kind)
+                                            : "its rows";
+  return dusk_error_set(
+      err, DUSK_EINVAL,
+      "%s of an inner merge with broadcast=True: pandas 1.5 orders an "
+      "inner merge's rows by key, in the order keys first appear in the "
+      "left frame, which only a shuffle join gives; leave broadcast=True "
+      "out, or aggregate (groupby, value_counts, len, describe), which the "
+      "broadcast join answers exactly",
+      what);
 }
 
 static int check_node(sched_query *q, dusk_plan *p, int is_root, schema *out,

@@ -2490,7 +2490,8 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
   /* a join's rows keep their left row's label (its ordinal); in a
    * shuffle join's order (join_order) the label is in the group and the
    * ordinal is the row's place, as a merge's */
-  bool keep = st->node->strategy == DUSK_MERGE_JOIN && !p->join_order;
+  bool keep = st->node->strategy == DUSK_MERGE_JOIN && !p->join_order,
+       label_place = join_label_place(p, st);
   size_t nr = st->node->csv.ndtypes;
   int rc;
   if ((rc = dusk_join_probe(x, b, st->lkeys, p->mentries, &p->mkey)) != 0)
@@ -2524,7 +2525,6 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
     return 0;
   }
   if (x->unique) {
-    bool label_place = join_label_place(p, st);
     for (size_t r = 0; p->join_order && r < b->nrows; r++) {
       uint32_t e = p->mentries[r];
       uint64_t lord = ctx->row_ranges[r];
@@ -2607,10 +2607,10 @@ static int merge_rows(scan_ctx *ctx, const step *st, dusk_batch *b, size_t i) {
             (rc = put_right(mb, (size_t)st->rslot[j], w, t,
                             (size_t)st->rcol[j], tr)) != 0)
           return rc;
-      p->mordinals[w] = keep                      ? ctx->row_ordinals[r]
-                        : join_label_place(p, st) ? ctx->row_ranges[r]
-                        : p->join_order           ? place
-                                                  : p->merged;
+      p->mordinals[w] = keep             ? ctx->row_ordinals[r]
+                        : label_place    ? ctx->row_ranges[r]
+                        : p->join_order  ? place
+                                         : p->merged;
       p->merged++;
       if (st->node->how != DUSK_MERGE_RIGHT)
         place++;

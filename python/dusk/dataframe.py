@@ -2108,8 +2108,9 @@ class DataFrame(_Lazy):
         / "outer" add other's rows no row meets (labelled NaN), in pandas
         1.5's order (inner and outer grouped by key, keys as they first
         appear here; right by other's rows) - a shuffle join, whose rows
-        compute, head, tail and aggregate; their sort, drop_duplicates
-        and to_csv are refused.  how="left" is a broadcast join when other
+        compute, head, tail, sort, drop_duplicates, aggregate and write
+        with to_csv.
+        how="left" is a broadcast join when other
         is at most 64 MiB of CSV (the lookup tables join is for), a
         shuffle join past that, its rows labelled the same way.
 
