@@ -86,7 +86,13 @@ Issue 14's queries, whose data moves between workers:
 
   /usr/bin/python3 bench/vocab.py --build build --file data/fhv_1x.csv
       [--file2 data/fhv_mar.csv] [--runs 3] [--dask-runs 1]
-      [--systems dusk,duckdb,polars,dask]
+      [--systems dusk,duckdb,polars,dask] [--cgroup]
+
+--cgroup runs each system inside a fresh 4 GiB memory cgroup without swap
+(the notebook instance the brief is about), printing the cgroup's peak
+and whether the OOM killer ended the run; the system "pandas" (plain
+pandas, every row in memory: bench/peers/peer_vocab_pandas.py) answers
+merge_months only, to show where it stops.
 
 Each run is a fresh process tree (dusk: `dusk query --workers 2`, its own
 LocalCluster; DuckDB / Polars: node with 2 threads; Dask: 2 workers x 1
@@ -108,7 +114,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from memory import run_sampled  # noqa: E402
+from memory import make_cgroup, run_sampled  # noqa: E402
 
 QUERIES = ["hour_size", "duration_mean", "top10", "nlargest", "drop_dups",
            "describe", "median_by", "day_size", "sort_rows", "drop_dups3",
@@ -204,9 +210,9 @@ def command(system, q, a, build):
                "table" if q in COUNTED_QUERIES else "json")
         return [os.path.join(build, "bin", "dusk"), "query", "--workers", "2",
                 "--format", fmt, dusk_expr(q, a)]
-    if system == "dask":
-        return ["/usr/bin/python3", os.path.join(HERE, "peers",
-                                                 "peer_vocab_dask.py"), q, a]
+    if system in ("dask", "pandas"):
+        return ["/usr/bin/python3", os.path.join(
+            HERE, "peers", f"peer_vocab_{system}.py"), q, a]
     return ["node", os.path.join(HERE, "peers", "peer_vocab.mjs"), system, q,
             a]
 
@@ -296,6 +302,31 @@ def close(x, y):
         (math.isnan(fx) and math.isnan(fy))
 
 
+def run_one(cmd, env, confine):
+    """One fresh process tree: (wall s, peak tree RSS MiB, stdout, exit
+    code, a note).  With confine, inside a new 4 GiB memory cgroup (no
+    swap), the note giving its peak (page cache included) and, for a
+    SIGKILL, that the OOM killer ended it."""
+    if not confine:
+        wall, peak, _, out, rc = run_sampled(cmd, env=env)
+        return wall, peak, out, rc, ""
+    procs, peak_file, cleanup = make_cgroup(4 << 30)
+
+    def enter():
+        with open(procs, "w") as f:
+            f.write(str(os.getpid()))
+    try:
+        wall, peak, _, out, rc = run_sampled(cmd, preexec=enter, env=env)
+        try:
+            with open(peak_file) as f:
+                cg = f", cgroup peak {int(f.read()) / (1 << 20):.0f} MiB"
+        except OSError:
+            cg = ""
+    finally:
+        cleanup()
+    return wall, peak, out, rc, cg + (", OOM-killed" if rc == -9 else "")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -305,6 +336,10 @@ def main():
     ap.add_argument("--dask-runs", type=int, default=1)
     ap.add_argument("--systems", default="dusk,duckdb,polars,dask")
     ap.add_argument("--queries", default=",".join(QUERIES))
+    ap.add_argument("--cgroup", action="store_true",
+                    help="run every system inside a 4 GiB memory cgroup "
+                    "(the 2 vCPU / 4 GiB notebook); also prints the "
+                    "cgroup's peak and whether the OOM killer ended a run")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     path = os.path.abspath(a.file)
@@ -326,13 +361,15 @@ def main():
                 if q in WRITING:
                     shutil.rmtree(OUT_DIR, ignore_errors=True)
                     os.makedirs(OUT_DIR)
-                wall, peak, _, out, rc = run_sampled(
+                wall, peak, out, rc, confined = run_one(
                     command(s, q, path, build),
-                    env=dict(env, BENCH_OUT_DIR=OUT_DIR))
+                    dict(env, BENCH_OUT_DIR=OUT_DIR), a.cgroup)
                 r = res.setdefault((q, s), {"wall": [], "peak": [],
                                             "answer": None})
                 if rc != 0:  # its stderr went to ours
-                    print(f"  {q} {s}: FAILED (exit {rc})", flush=True)
+                    print(f"  {q} {s}: FAILED (exit {rc}{confined}) after "
+                          f"{wall:.2f} s, {peak:.0f} MiB", flush=True)
+                    r["failed"] = f"exit {rc}{confined} after {wall:.1f} s"
                     break
                 r["wall"].append(wall)
                 r["peak"].append(peak)
@@ -349,7 +386,7 @@ def main():
                 how = f", shuffle: {line['shuffle']}" if "shuffle" in line \
                     else ""
                 print(f"  {q} {s} run {i + 1}/{runs}: {wall:.2f} s, "
-                      f"{peak:.0f} MiB{how}", flush=True)
+                      f"{peak:.0f} MiB{how}{confined}", flush=True)
     print()
     print(f"{os.path.basename(path)}: {os.path.getsize(path) / 1e9:.2f} GB; "
           "medians; ratio = system / dusk (wall)")
@@ -361,7 +398,8 @@ def main():
         for s in systems:
             r = res.get((q, s))
             if r is None or not r["wall"]:
-                cells.append(f"{'failed':>22}")
+                why = "failed" if r is None else r.get("failed", "failed")
+                cells.append(f"{why[:22]:>22}")
                 continue
             w = statistics.median(r["wall"])
             m = statistics.median(r["peak"])
