@@ -369,7 +369,9 @@ def main():
                 if rc != 0:  # its stderr went to ours
                     print(f"  {q} {s}: FAILED (exit {rc}{confined}) after "
                           f"{wall:.2f} s, {peak:.0f} MiB", flush=True)
-                    r["failed"] = f"exit {rc}{confined} after {wall:.1f} s"
+                    r["failed"] = (
+                        "OOM-killed" if confined.endswith("OOM-killed")
+                        else f"exit {rc}") + f" at {wall:.0f}s"
                     break
                 r["wall"].append(wall)
                 r["peak"].append(peak)
@@ -403,8 +405,9 @@ def main():
                 continue
             w = statistics.median(r["wall"])
             m = statistics.median(r["peak"])
-            same = "" if s == "dusk" or close(r["answer"], d["answer"]) \
-                else " !="
+            # (without dusk in the run there is nothing to compare with)
+            same = "" if s == "dusk" or d is None or \
+                close(r["answer"], d["answer"]) else " !="
             cells.append(f"{w:7.2f}s {m:5.0f}MiB {w / dw:5.1f}x{same}"
                          .rjust(22))
         print(f"  {q:14} " + " ".join(cells))

@@ -543,7 +543,10 @@ static int slot_set(slot *s, dusk_type t, const dusk_value *v) {
 }
 
 /* first / last: takes v (not null) at position (range, row) when it comes
- * before (first) or after (last) the value held. */
+ * before (first) or after (last) the value held.  Rows can share a
+ * position - a left row met by several right rows of a join keeps its
+ * label, and they arrive in pandas' order - so at a tie first keeps the
+ * row held and last takes the newer one. */
 static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
                      int64_t range, int64_t row) {
   slot *s = &h->slots[g * h->naggs + a];
@@ -556,7 +559,7 @@ static int update_at(dusk_hashagg *h, size_t g, size_t a, const dusk_value *v,
     int c = range != s->range ? (range < s->range ? -1 : 1)
             : row != s->row   ? (row < s->row ? -1 : 1)
                               : 0;
-    if (h->aggs[a].fn != DUSK_AGG_LAST ? c >= 0 : c <= 0)
+    if (h->aggs[a].fn != DUSK_AGG_LAST ? c >= 0 : c < 0)
       return 0;
   }
   if ((rc = slot_set(s, h->aggs[a].input, v)) != 0)

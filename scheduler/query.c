@@ -1573,18 +1573,15 @@ static bool shuffle_head0(const sched_query *q);
 
 /* Whether a query shows an inner merge's or join's row order: its rows,
  * a sort's top rows (ties in that order), to_csv's files,
- * drop_duplicates' first rows and a groupby's first / last.  pandas 1.5
- * orders those rows by key, keys as they first appear on the left, which
- * only a shuffle join's order groups reproduce. */
+ * drop_duplicates' first rows, and what goes by position (a groupby's
+ * first / last, value_counts' ties in order of first appearance).
+ * pandas 1.5 orders those rows by key, keys as they first appear on the
+ * left, which only a shuffle join's order groups reproduce. */
 static bool inner_order_shows(const sched_query *q) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
-  if (r->kind == DUSK_PLAN_GROUPBY)
-    for (size_t a = 0; a < r->naggs; a++)
-      if (r->aggs[a].fn == DUSK_AGG_FIRST || r->aggs[a].fn == DUSK_AGG_LAST)
-        return true;
   return shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
          q->plan->kind == DUSK_PLAN_TO_CSV ||
-         r->kind == DUSK_PLAN_DROP_DUPLICATES;
+         r->kind == DUSK_PLAN_DROP_DUPLICATES || dusk_plan_by_position(r);
 }
 
 /* assign: its value's type from the columns before it (in), which it
@@ -1880,7 +1877,9 @@ static int check_shuffle_result(const sched_query *q, dusk_error *err) {
         q->merge->strategy != DUSK_MERGE_JOIN ? ""
         : right_bytes(q) > DUSK_MERGE_MAX_RIGHT_BYTES
             ? ", run as a shuffle join: its lookup is past 64 MiB"
-            : ", run as a shuffle join for its drop_duplicates(subset)",
+        : q->merge->how == DUSK_MERGE_LEFT
+            ? ", run as a shuffle join for its drop_duplicates(subset)"
+            : ", run as a shuffle join for pandas' row order",
         dusk_plan_kind_name(drop->kind),
         q->merge->strategy == DUSK_MERGE_JOIN ? "join" : "merge");
   if (dusk_plan_range_sort(q->plan))

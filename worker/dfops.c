@@ -2381,8 +2381,8 @@ static uint64_t right_label(const step *st, uint32_t tr) {
  * label), which orders the left rows as their scans do - so how="left"'s
  * order groups are the rows' labels, which the final reads back
  * (head_output); files below JOIN_LABEL_FILES keep every group under
- * RIGHT_ONLY_GROUP.  (An inner join's group is its key's first left row,
- * not each row's: its rows are refused, scheduler/query.c.) */
+ * RIGHT_ONLY_GROUP.  (An inner, right or outer join's group is its key's
+ * or its right row's, not each left row's: join_label_place below.) */
 #define JOIN_LABEL_BITS 40
 #define JOIN_LABEL_MASK (((uint64_t)1 << JOIN_LABEL_BITS) - 1)
 #define JOIN_LABEL_FILES ((uint64_t)1 << 21)
@@ -5102,6 +5102,40 @@ static int join_label_order(const range_base *bases, size_t nb,
   return 0;
 }
 
+/* The cuts' places are counts of rows within their groups (the count
+ * round's lists), as a merge's places are.  A join's inner / right /
+ * outer places are its left rows' orders instead (join_label_place), so
+ * there each row of a cut group gets its rank in the group: the part
+ * holds the whole group and makes its rows in place order (left rows in
+ * left order, a left row's right rows together, right-only rows last).
+ * NULL where the places are the counts already; else rank[r] for every
+ * row (meaningful for the rows of cut groups, the only ones it is
+ * compared for: dusk_join_cut_part). */
+static uint64_t *cut_ranks(const pipeline *p, const dusk_table *rows,
+                           const uint64_t *cut_group, uint32_t ncuts) {
+  const int64_t *grp = rows->cols[dusk_rows_range_col(rows->ncols)].i64;
+  uint64_t *rank, *seen;
+  if (!join_label_place(p, &p->steps[p->merge_step]))
+    return NULL;
+  rank = dusk_xcalloc(rows->nrows + 1, sizeof *rank);
+  seen = dusk_xcalloc(ncuts + 1, sizeof *seen);
+  for (size_t r = 0; r < rows->nrows; r++) {
+    uint64_t g = (uint64_t)grp[r];
+    uint32_t lo = 0, hi = ncuts;
+    while (lo < hi) { /* the first cut of group g (cuts ascend) */
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (cut_group[mid] < g)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < ncuts && cut_group[lo] == g)
+      rank[r] = seen[lo]++;
+  }
+  free(seen);
+  return rank;
+}
+
 /* df_join: part j of a shuffle merge.  Inputs: each left scan's rows of
  * the part (df_pick of df_join_split), then the part's right table (the
  * df_final of the right's picks).  The left rows go through the merge
@@ -5405,11 +5439,14 @@ static int op_df_join(const dusk_op_api *api, dusk_op_call *call) {
     dusk_buf rb;
     const int64_t *grp = payload->cols[dusk_rows_range_col(payload->ncols)].i64,
                   *place = payload->cols[dusk_rows_row_col(payload->ncols)].i64;
+    uint64_t *rank = cut_ranks(&p, payload, cut_group, ncuts);
     dusk_buf_init(&rb);
     which = dusk_xcalloc(payload->nrows + 1, sizeof *which);
     for (size_t r = 0; r < payload->nrows; r++)
-      which[r] = dusk_join_cut_part(cut_group, cut_place, ncuts,
-                                    (uint64_t)grp[r], (uint64_t)place[r]);
+      which[r] = dusk_join_cut_part(
+          cut_group, cut_place, ncuts, (uint64_t)grp[r],
+          rank != NULL ? rank[r] : (uint64_t)place[r]);
+    free(rank);
     if ((rc = dusk_table_encode(own, &rb)) != 0)
       dusk_error_set(&err, rc, "df_join: %s", dusk_strerror(rc));
     else

@@ -2047,13 +2047,14 @@ class DataFrame(_Lazy):
         and the right side is small (at most 64 MiB of CSV): rows as
         pandas 1.5 gives them for how="left" (the left's order, each left
         row's matches in the right's order).  Otherwise (how "right" or
-        "outer", an inner merge's rows, a larger right side, or Dask's
-        broadcast=False) a shuffle join: both sides hash-partitioned by
-        key, each part joined by a task of its own; its rows (compute,
-        head, tail) come in pandas 1.5's order and labels - unless a
-        filter follows the merge - and aggregations of it (groupby, len,
-        reductions) are exact.  broadcast=True insists on the broadcast
-        join."""
+        "outer", what shows an inner merge's order - its rows, to_csv,
+        a sort's head, drop_duplicates, first / last, value_counts' ties
+        - a larger right side, or Dask's broadcast=False) a shuffle join:
+        both sides hash-partitioned by key, each part joined by a task of
+        its own; its rows (compute, head, tail, after a filter too, sorted,
+        written with to_csv) come in pandas 1.5's order and labels, and
+        aggregations of it (groupby, len, reductions) are exact.
+        broadcast=True insists on the broadcast join."""
         self._need_open("merge")
         if not isinstance(right, DataFrame):
             raise NotImplementedError(

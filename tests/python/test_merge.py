@@ -620,6 +620,61 @@ def test_join_rows_written_sorted_and_deduplicated(client, files, bs, how,
                            want.drop_duplicates(["label"]).head(2))
 
 
+def test_join_order_with_repeated_lookup_keys(client, bs, tmp_path):
+    """A left row met by several rows of other keeps its label on each
+    (one position): last takes the later of them, as pandas' does, for
+    every how; an inner merge's or join's value_counts orders ties by
+    first appearance in pandas' merged order (grouped by key); a sample
+    before an inner join's first names why it is a shuffle join."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    left.write_text("k,a,v\n" + "".join(
+        f"{k},{i % 3},{'abcdefghij'[i % 10]}\n"
+        for i, k in enumerate([1, 2, 1, 3, 2, 1, 3, 3, 2, 1] * 3)))
+    right.write_text("k,w,t\n1,10,x\n1,20,y\n2,30,x\n3,40,z\n3,50,x\n"
+                     "4,60,q\n")
+    df, pdf = read(str(left), bs), pd.read_csv(left)
+    r, pr = dd.read_csv(str(right)), pd.read_csv(right)
+    for how in ("left", "inner", "right", "outer"):
+        got = df.join(r.set_index("k"), on="k", how=how)
+        want = pdf.join(pr.set_index("k"), on="k", how=how)
+        for fn in ("first", "last"):
+            pdt.assert_frame_equal(
+                getattr(got.groupby("a")[["w", "t"]], fn)().compute(),
+                getattr(want.groupby("a")[["w", "t"]], fn)(), obj=how + fn)
+        pdt.assert_series_equal(got.v.value_counts().compute(),
+                                want.v.value_counts())
+    merged, pmerged = df.merge(r, on="k"), pdf.merge(pr, on="k")
+    pdt.assert_series_equal(merged.v.value_counts().compute(),
+                            pmerged.v.value_counts())
+    pdt.assert_series_equal(merged.t.value_counts().compute(),
+                            pmerged.t.value_counts())
+    pdt.assert_series_equal(merged.groupby("a").w.last().compute(),
+                            pmerged.groupby("a").w.last())
+    with pytest.raises(dusk.DuskError, match="run as a shuffle join for "
+                       "pandas' row order"):
+        df.join(r.set_index("k"), on="k", how="inner").sample(
+            frac=0.5, random_state=1).groupby("a").w.first().compute()
+
+
+def test_join_to_csv_of_one_key_spread_over_the_files(client, tmp_path):
+    """to_csv of an inner join whose rows are one key's, from two files:
+    the cuts fall inside that key's group, each row placed by its rank in
+    the group - so the files hold about as many rows each (not the
+    second file's rows all in the last) and read as pandas' to_csv."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    left.write_text("k,x\n" + "".join(f"1,{i}\n" for i in range(3000)))
+    right.write_text("k,w\n1,7\n")
+    both = dd.concat([dd.read_csv(str(left), blocksize="4KB")] * 2).join(
+        dd.read_csv(str(right)).set_index("k"), on="k", how="inner")
+    pboth = pd.concat([pd.read_csv(left)] * 2).join(
+        pd.read_csv(right).set_index("k"), on="k", how="inner")
+    files_out = both.to_csv(str(tmp_path / "out"))
+    assert written_rows(files_out) == pboth.to_csv().split("\n", 1)[1]
+    sizes = [len(open(f).read().splitlines()) - 1 for f in files_out]
+    assert len(sizes) > 2 and max(sizes) <= 1.5 * len(pboth) / len(sizes), \
+        sizes
+
+
 def test_join_of_two_files(client, files, bs, data_dir):
     """Each file's rows keep their own labels (from 0), as pandas' concat
     of the two read_csv frames has them, joined to the zone lookup."""
