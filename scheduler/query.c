@@ -1574,14 +1574,17 @@ static bool shuffle_head0(const sched_query *q);
 /* Whether a query shows an inner merge's or join's row order: its rows,
  * a sort's top rows (ties in that order), to_csv's files,
  * drop_duplicates' first rows, and what goes by position (a groupby's
- * first / last, value_counts' ties in order of first appearance).
+ * first / last, a column's value_counts - its ties in order of first
+ * appearance; a grouped one orders its values by count, then value).
  * pandas 1.5 orders those rows by key, keys as they first appear on the
  * left, which only a shuffle join's order groups reproduce. */
 static bool inner_order_shows(const sched_query *q) {
   const dusk_plan *r = dusk_plan_result_root(q->plan);
   return shows_rows(r) || r->kind == DUSK_PLAN_TOPK ||
          q->plan->kind == DUSK_PLAN_TO_CSV ||
-         r->kind == DUSK_PLAN_DROP_DUPLICATES || dusk_plan_by_position(r);
+         r->kind == DUSK_PLAN_DROP_DUPLICATES ||
+         (dusk_plan_by_position(r) &&
+          !(r->kind == DUSK_PLAN_VALUE_COUNTS && r->ncolumns > 1));
 }
 
 /* assign: its value's type from the columns before it (in), which it
@@ -1969,8 +1972,8 @@ static int check_merge_order(const sched_query *q, dusk_error *err) {
       "%s of an inner merge with broadcast=True: pandas 1.5 orders an "
       "inner merge's rows by key, in the order keys first appear in the "
       "left frame, which only a shuffle join gives; leave broadcast=True "
-      "out, or aggregate (groupby, value_counts, len, describe), which the "
-      "broadcast join answers exactly",
+      "out, or aggregate (groupby sums, counts or means, len, describe), "
+      "which the broadcast join answers exactly",
       what);
 }
 

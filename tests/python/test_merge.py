@@ -650,6 +650,14 @@ def test_join_order_with_repeated_lookup_keys(client, bs, tmp_path):
                             pmerged.t.value_counts())
     pdt.assert_series_equal(merged.groupby("a").w.last().compute(),
                             pmerged.groupby("a").w.last())
+    # a grouped value_counts orders by count, then value: no order shows,
+    # so the broadcast join answers it, as after a sample
+    broadcast = df.merge(r, on="k", broadcast=True)
+    pdt.assert_series_equal(
+        broadcast.groupby("a").t.value_counts().compute(),
+        pmerged.groupby("a").t.value_counts())
+    assert len(merged.sample(frac=0.5, random_state=2).groupby("a")
+               .t.value_counts().compute()) > 0
     with pytest.raises(dusk.DuskError, match="run as a shuffle join for "
                        "pandas' row order"):
         df.join(r.set_index("k"), on="k", how="inner").sample(
