@@ -2395,12 +2395,18 @@ static uint64_t right_label(const step *st, uint32_t tr) {
  * and a group lies in one part) - and the final reads the label from it.
  * A right-only row's place has JOIN_NO_LEFT set (above every left row's
  * order; its label is NaN, as pandas'), then its place among its key's
- * right rows. */
+ * right rows.  Not for a groupby or value_counts: they read no labels,
+ * and their first / last and first appearances go by (group, place),
+ * where a left row's several right rows would tie on its order - there
+ * the places are counted as a merge's (order_group), one per row, in
+ * the same order. */
 #define JOIN_NO_LEFT ((uint64_t)1 << 62)
 
 static bool join_label_place(const pipeline *p, const step *st) {
   return p->join_order && st->node->strategy == DUSK_MERGE_JOIN &&
-         st->node->how != DUSK_MERGE_LEFT;
+         st->node->how != DUSK_MERGE_LEFT &&
+         p->terminal != DUSK_PLAN_GROUPBY &&
+         p->terminal != DUSK_PLAN_VALUE_COUNTS;
 }
 
 /* A shuffle join's order group (join_order) of the emit rows left row r

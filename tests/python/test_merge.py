@@ -664,6 +664,28 @@ def test_join_order_with_repeated_lookup_keys(client, bs, tmp_path):
             frac=0.5, random_state=1).groupby("a").w.first().compute()
 
 
+def test_join_value_counts_ties_of_one_left_row(client, bs, tmp_path):
+    """Values first met on the rows of one left row (its several right
+    rows) tie on its label; a join's value_counts and first / last still
+    order them as pandas' merged rows do, whichever part made which value
+    first (each key's two values meet again, the other way round, on a
+    later key in another hash part)."""
+    left, right = tmp_path / "l.csv", tmp_path / "r.csv"
+    left.write_text("k,a\n" + "".join(f"{k},{k % 5}\n" for k in range(200)))
+    right.write_text("k,t\n" + "".join(
+        f"{k},p{k}\n{k},q{k}\n{k + 100},q{k}\n{k + 100},p{k}\n"
+        for k in range(100)))
+    df, pdf = read(str(left), bs), pd.read_csv(left)
+    r, pr = dd.read_csv(str(right)), pd.read_csv(right)
+    for how in ("inner", "outer", "left", "right"):
+        got = df.join(r.set_index("k"), on="k", how=how)
+        want = pdf.join(pr.set_index("k"), on="k", how=how)
+        pdt.assert_series_equal(got.t.value_counts().compute(),
+                                want.t.value_counts())
+        pdt.assert_series_equal(got.groupby("a").t.last().compute(),
+                                want.groupby("a").t.last())
+
+
 def test_join_to_csv_of_one_key_spread_over_the_files(client, tmp_path):
     """to_csv of an inner join whose rows are one key's, from two files:
     the cuts fall inside that key's group, each row placed by its rank in
